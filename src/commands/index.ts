@@ -1,0 +1,23 @@
+import type { CommandDef } from "citty";
+
+/** Lazy loaders: `gw cld` must not pay for loading the LB or the supervisor. */
+export const commands: Record<string, () => Promise<CommandDef<any>>> = {
+  up: () => import("./up.ts").then((m) => m.default),
+  down: () => import("./down.ts").then((m) => m.default),
+  status: () => import("./status.ts").then((m) => m.default),
+  restart: () => import("./restart.ts").then((m) => m.default),
+  reload: () => import("./reload.ts").then((m) => m.default),
+  logs: () => import("./logs.ts").then((m) => m.default),
+  gen: () => import("./gen.ts").then((m) => m.default),
+  check: () => import("./check.ts").then((m) => m.default),
+  login: () => import("./login.ts").then((m) => m.default),
+  cld: () => import("./cld.ts").then((m) => m.default),
+  install: () => import("./install.ts").then((m) => m.default),
+  mock: () => import("./mock.ts").then((m) => m.default),
+  usage: () => import("./usage.ts").then((m) => m.default),
+  service: () => import("./service.ts").then((m) => m.default),
+  lb: () => import("./lb.ts").then((m) => m.default),
+};
+
+/** Commands that parse their own argv (they pass arguments through, or mimic another binary's flags). */
+export const RAW_ARGV_COMMANDS = new Set(["cld", "mock"]);

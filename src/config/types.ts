@@ -1,0 +1,196 @@
+// The one typed, frozen, fully defaulted view of providers.toml that the rest of gw reads.
+// Nothing outside src/config/ sees raw TOML or reads settings from process.env.
+
+/** Provider types an instance may define; the OAuth ones write nothing to YAML. */
+export const OAUTH_PROVIDERS = ["antigravity", "codex", "claude", "kimi", "xai"] as const;
+export const KEY_PROVIDERS = ["anthropic", "openai", "gemini", "minimax"] as const;
+export type ProviderType = (typeof OAUTH_PROVIDERS)[number] | (typeof KEY_PROVIDERS)[number];
+
+export interface ProviderConfig {
+  readonly type: ProviderType;
+  /** Position in the instance's `providers` array (names openai-compatibility entries). */
+  readonly index: number;
+  readonly baseUrl: string;
+  readonly apiKeys: readonly string[];
+}
+
+export interface StreamingConfig {
+  readonly keepaliveSeconds?: number;
+  readonly bootstrapRetries?: number;
+}
+
+export interface QuotaExceededConfig {
+  readonly switchProject?: boolean;
+  readonly switchPreviewModel?: boolean;
+}
+
+/** Settings that [global] provides and an instance may override (old keys, CLIProxyAPI's YAML). */
+export interface InstanceTuning {
+  readonly proxy: string;
+  readonly requestRetry: number;
+  readonly maxRetryInterval: number;
+  readonly routingStrategy?: string;
+  readonly disableCooling?: boolean;
+  readonly nonstreamKeepaliveInterval?: number;
+  readonly streaming: StreamingConfig;
+  readonly quotaExceeded: QuotaExceededConfig;
+}
+
+export interface InstanceConfig extends InstanceTuning {
+  readonly name: string;
+  /** Port the instance listens on (for an external instance: the port of its url). */
+  readonly port: number;
+  /** Where the LB reaches it, without a trailing slash: `url`, or http://127.0.0.1:port. */
+  readonly baseUrl: string;
+  /** False for an instance given by `url`: gw neither writes its YAML nor starts it. */
+  readonly managed: boolean;
+  /**
+   * Key the LB presents to the instance. For an external instance its `api_key`; for a managed
+   * one the generated key from `.gw/keys.json` ("" until `withInstanceKeys` filled it in).
+   */
+  readonly apiKey: string;
+  /** Launch command override with `{config}` and `{port}` still in it; empty = the CLIProxyAPI binary. */
+  readonly command: readonly string[];
+  /** Absolute path of the instance's auth directory. */
+  readonly authDir: string;
+  readonly providers: readonly ProviderConfig[];
+}
+
+export interface RouteParams {
+  readonly reasoningEffort?: string;
+  readonly thinkingBudgetMax?: number;
+  readonly maxTokensMax?: number;
+  readonly maxTokensDefault?: number;
+  /** Beta flags to merge into `anthropic-beta`, already split on commas and trimmed. */
+  readonly anthropicBeta: readonly string[];
+  readonly extraHeaders: Readonly<Record<string, string>>;
+  readonly thinkingLevel?: string;
+}
+
+export interface Target {
+  /** Route (client model name) this target belongs to. */
+  readonly route: string;
+  /** Stable identity within the route: `instance/model`, with `#N` appended if repeated. */
+  readonly id: string;
+  readonly instance: string;
+  readonly provider: ProviderType | "";
+  /** Model name sent upstream. */
+  readonly model: string;
+  readonly weight: number;
+  /** Higher tiers are tried first; weights choose within a tier. */
+  readonly priority: number;
+  readonly params: RouteParams;
+  /** Overrides [global] lb_first_byte_timeout_ms for attempts on this target. */
+  readonly firstByteTimeoutMs?: number;
+}
+
+export interface Route {
+  readonly name: string;
+  readonly targets: readonly Target[];
+}
+
+export interface CooldownsMs {
+  readonly auth: number;
+  readonly validation: number;
+  readonly quota: number;
+  readonly transient: number;
+  readonly transientHeavy: number;
+  readonly signature: number;
+}
+
+export interface AutoUpgradeConfig {
+  readonly enabled: boolean;
+  readonly messagesThreshold: number;
+  readonly toolsThreshold: number;
+  readonly failureStreakThreshold: number;
+  readonly signatureEnabled: boolean;
+  /** 0 = off; otherwise upgrade when the local input-token estimate reaches it. */
+  readonly inputTokensThreshold: number;
+  /** Source route → upgraded route. */
+  readonly map: Readonly<Record<string, string>>;
+}
+
+export interface LbConfig {
+  readonly cooldownsMs: CooldownsMs;
+  readonly maxTargetRetries: number;
+  readonly retryAuthOn5xx: boolean;
+  readonly autoUpgrade: AutoUpgradeConfig;
+  readonly maxBodyBytes: number;
+  readonly firstByteTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly logRetentionDays: number;
+  /** Instance that gets requests for models no route names. */
+  readonly defaultInstance: string;
+}
+
+export interface GlobalConfig extends InstanceTuning {
+  /** `host` as written (default 0.0.0.0, like the old tool). */
+  readonly host: string;
+  /** Address the LB really binds: `host`, or 127.0.0.1 when `host` is public and `api_keys` is empty. */
+  readonly bindHost: string;
+  readonly mainPort: number;
+  /** Keys clients must present to the LB; empty = none required. */
+  readonly apiKeys: readonly string[];
+  /** Key that opens /metrics and /_gw/ to non-loopback clients ("" = loopback only). */
+  readonly adminKey: string;
+  /** `[global] cliproxy` as written (resolved to a path by `resolveCliproxy`), or "" when unset. */
+  readonly cliproxy: string;
+  /** Grace period for streams in flight when gw stops. */
+  readonly shutdownGraceMs: number;
+  readonly lb: LbConfig;
+}
+
+export interface Scenario {
+  readonly main: string;
+  readonly fast: string;
+  readonly opus: string;
+}
+
+export interface CldConfig {
+  /** Scenario name → roles; insertion order is menu order. */
+  readonly scenarios: Readonly<Record<string, Scenario>>;
+}
+
+export interface Price {
+  /** USD per million tokens; undefined = unknown. */
+  readonly input?: number;
+  readonly output?: number;
+  readonly cacheRead?: number;
+  readonly cacheWrite?: number;
+}
+
+export interface Config {
+  /** Absolute path of the file this came from. */
+  readonly file: string;
+  /** Directory beside the file: instances/, logs/, auths/ and .gw/ live here. */
+  readonly dir: string;
+  readonly global: GlobalConfig;
+  /** In file order. */
+  readonly instances: readonly InstanceConfig[];
+  /** Route name → route, in file order. */
+  readonly routes: ReadonlyMap<string, Route>;
+  readonly cld: CldConfig;
+  /** Route or upstream model name → price. */
+  readonly pricing: Readonly<Record<string, Price>>;
+}
+
+export type Severity = "error" | "warning";
+
+/** One finding of the loader; `gw check` prints each as `FILE:LINE:COL  path  message  (hint)`. */
+export interface Problem {
+  readonly severity: Severity;
+  readonly file: string;
+  /** 1-based; 0 when the problem has no place in the file. */
+  readonly line: number;
+  readonly col: number;
+  /** Dotted key path, e.g. `routing."opus4.6"[1].weight`. */
+  readonly path: string;
+  readonly message: string;
+  readonly hint?: string;
+}
+
+export interface LoadResult {
+  /** Null when any error was found. */
+  readonly config: Config | null;
+  readonly problems: readonly Problem[];
+}

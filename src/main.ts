@@ -1,0 +1,54 @@
+#!/usr/bin/env bun
+import { basename } from "node:path";
+import { type CommandDef, defineCommand, runCommand, showUsage } from "citty";
+import pkg from "../package.json" with { type: "json" };
+import { CliError } from "./cli/errors.ts";
+import { commands, RAW_ARGV_COMMANDS } from "./commands/index.ts";
+
+const root = defineCommand({
+  meta: { name: "gw", version: pkg.version, description: pkg.description },
+  subCommands: commands,
+});
+
+/** `cld` is the same binary under another name (a link made by `gw install`). */
+function invokedAsCld(): boolean {
+  return [process.argv0, process.argv[1] ?? ""].some((p) => /^cld(\.ts)?$/.test(basename(p)));
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (invokedAsCld()) argv = ["cld", ...argv];
+  const first = argv[0];
+  if (first === "--version" || first === "-v") {
+    console.log(pkg.version);
+    return 0;
+  }
+  if (!first || first === "--help" || first === "-h") {
+    await showUsage(root);
+    return first ? 0 : 1;
+  }
+  const load = commands[first];
+  if (!load) throw new CliError(`unknown command "${first}"`, 1, `commands: ${Object.keys(commands).join(", ")}`);
+  const cmd: CommandDef<any> = await load();
+  const rest = argv.slice(1);
+  const beforeDashes = rest.indexOf("--") < 0 ? rest : rest.slice(0, rest.indexOf("--"));
+  if (!RAW_ARGV_COMMANDS.has(first) && beforeDashes.some((a) => a === "--help" || a === "-h")) {
+    await showUsage(cmd, root);
+    return 0;
+  }
+  const { result } = await runCommand(cmd, { rawArgs: rest });
+  return typeof result === "number" ? result : 0;
+}
+
+try {
+  const code = await main(process.argv.slice(2));
+  if (code !== 0) process.exitCode = code;
+} catch (err) {
+  if (err instanceof CliError || (err instanceof Error && err.name === "CLIError")) {
+    console.error(`gw: ${err.message}`);
+    if (err instanceof CliError && err.hint) console.error(`  ${err.hint}`);
+    process.exitCode = err instanceof CliError ? err.exitCode : 1;
+  } else {
+    console.error(err);
+    process.exitCode = 1;
+  }
+}
