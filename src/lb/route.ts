@@ -1,0 +1,167 @@
+// Target selection for one attempt: a pure function of (route, tried set, state snapshot, request
+// facts). Small policies are asked in order; the first that returns a target wins. Every policy
+// decides availability through `isAvailable` only (Caddy's habit), so cooldown semantics live in
+// one place (state/types.ts).
+
+import type { Route, Target } from "../config/types.ts";
+import { availableAt, isAvailable, isHalfOpen, type StateView } from "../state/types.ts";
+
+export type PickReason =
+  /** Signed thinking blocks: the sticky target, even while cooling (only it can verify them). */
+  | "signature-lock"
+  /** Signed thinking blocks, no usable sticky target: the highest-weight available target. */
+  | "signature-weight"
+  /** The session's remembered target, not cooling. */
+  | "sticky"
+  /** Weighted random within the highest priority tier that has an available target. */
+  | "weighted"
+  /** Only weight-0 targets are available (weight 0 = never picked unless nothing else). */
+  | "zero-weight"
+  /** Everything untried is cooling: the one whose cooldown ends soonest, never a hard 503. */
+  | "soonest-cooldown";
+
+export interface PickContext {
+  /** Target ids already attempted for this request. */
+  readonly tried: ReadonlySet<string>;
+  readonly now: number;
+  /** [0,1) source; defaults to Math.random (tests pass a seeded one). */
+  readonly random?: () => number;
+  /** Cooldowns and sticky map; without it every target counts as healthy and nothing is sticky. */
+  readonly state?: StateView;
+  /** Sticky key of the request (`session::route`), see lb/session.ts `stickyKey`. */
+  readonly sessionKey?: string;
+  /** The request carries signed thinking blocks (lb/session.ts `findSignature`). */
+  readonly signed?: boolean;
+}
+
+export interface Pick {
+  readonly target: Target;
+  readonly reason: PickReason;
+  /**
+   * The target was half-open (cooldown over, not yet confirmed healthy): this attempt is its one
+   * trial. The caller must call `state.beginTrial(route, id, now + trialWindow)` before awaiting.
+   */
+  readonly trial: boolean;
+  /** The chosen target is still cooling (signature lock or soonest-cooldown). */
+  readonly cooling: boolean;
+}
+
+/** One selection rule. Returns undefined to let the next policy decide. */
+interface Policy {
+  readonly name: PickReason;
+  pick(pool: readonly Target[], route: Route, ctx: PickContext): Target | undefined;
+}
+
+/** Pick the target of the next attempt, or undefined when every target was tried. */
+export function pickTarget(route: Route, ctx: PickContext): Target | undefined {
+  return explainPick(route, ctx)?.target;
+}
+
+/** Same as pickTarget, plus why (for `x-gw-route`, the request log, and half-open trials). */
+export function explainPick(route: Route, ctx: PickContext): Pick | undefined {
+  const pool = route.targets.filter((t) => !ctx.tried.has(t.id));
+  if (pool.length === 0) return undefined;
+  for (const policy of POLICIES) {
+    const target = policy.pick(pool, route, ctx);
+    if (!target) continue;
+    const c = ctx.state?.cooldown(route.name, target.id);
+    const available = isAvailable(c, ctx.now);
+    return { target, reason: policy.name, trial: available && isHalfOpen(c, ctx.now), cooling: !available };
+  }
+  return undefined; // unreachable: soonestCooldown always answers for a non-empty pool
+}
+
+const signatureLock = {
+  name: "signature-lock",
+  pick(pool, _route, ctx) {
+    if (!ctx.signed) return undefined;
+    const id = stickyId(ctx);
+    return id === undefined ? undefined : pool.find((t) => t.id === id);
+  },
+} satisfies Policy;
+
+const signatureWeight = {
+  name: "signature-weight",
+  pick(pool, route, ctx) {
+    if (!ctx.signed) return undefined;
+    return heaviest(pool.filter((t) => available(route, t, ctx)));
+  },
+} satisfies Policy;
+
+const sticky = {
+  name: "sticky",
+  pick(pool, route, ctx) {
+    const id = stickyId(ctx);
+    const t = id === undefined ? undefined : pool.find((x) => x.id === id);
+    return t && available(route, t, ctx) ? t : undefined;
+  },
+} satisfies Policy;
+
+const weighted = {
+  name: "weighted",
+  pick(pool, route, ctx) {
+    const usable = pool.filter((t) => t.weight > 0 && available(route, t, ctx));
+    return weightedRandom(highestTier(usable), ctx.random ?? Math.random);
+  },
+} satisfies Policy;
+
+const zeroWeight = {
+  name: "zero-weight",
+  pick(pool, route, ctx) {
+    return highestTier(pool.filter((t) => available(route, t, ctx)))[0];
+  },
+} satisfies Policy;
+
+const soonestCooldown = {
+  name: "soonest-cooldown",
+  pick(pool, route, ctx) {
+    let best: Target | undefined;
+    let bestAt = Infinity;
+    for (const t of pool) {
+      const at = availableAt(ctx.state?.cooldown(route.name, t.id));
+      if (at < bestAt || (at === bestAt && best && t.weight > best.weight)) [best, bestAt] = [t, at];
+    }
+    return best;
+  },
+} satisfies Policy;
+
+/** Order matters: locks before preferences before the fallbacks that never fail. */
+const POLICIES: readonly Policy[] = [signatureLock, signatureWeight, sticky, weighted, zeroWeight, soonestCooldown];
+
+// --- internal ---
+
+function stickyId(ctx: PickContext): string | undefined {
+  return ctx.sessionKey === undefined ? undefined : ctx.state?.sticky(ctx.sessionKey, ctx.now);
+}
+
+function available(route: Route, t: Target, ctx: PickContext): boolean {
+  return isAvailable(ctx.state?.cooldown(route.name, t.id), ctx.now);
+}
+
+/** Targets of the highest priority present in `ts` (file order kept). */
+function highestTier(ts: readonly Target[]): readonly Target[] {
+  if (ts.length === 0) return ts;
+  const top = Math.max(...ts.map((t) => t.priority));
+  return ts.filter((t) => t.priority === top);
+}
+
+/** Highest priority first, then highest weight, then file order. */
+function heaviest(ts: readonly Target[]): Target | undefined {
+  let best: Target | undefined;
+  for (const t of ts) {
+    if (!best || t.priority > best.priority || (t.priority === best.priority && t.weight > best.weight)) best = t;
+  }
+  return best;
+}
+
+function weightedRandom(ts: readonly Target[], random: () => number): Target | undefined {
+  let total = 0;
+  for (const t of ts) total += t.weight;
+  if (total <= 0) return undefined;
+  let r = random() * total;
+  for (const t of ts) {
+    r -= t.weight;
+    if (r < 0) return t;
+  }
+  return ts[ts.length - 1]; // float rounding at the top edge
+}

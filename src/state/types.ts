@@ -1,0 +1,76 @@
+// The LB's mutable memory — cooldowns, sticky sessions, failure streaks — behind one small
+// interface, so the in-memory store can later be swapped for a shared one without touching policy.
+
+/** Why a target is cooling; mirrors the outcome classes of lb/classify.ts plus the sub-kinds of auth. */
+export type CooldownKind =
+  | "auth"
+  | "validation"
+  | "quota"
+  | "signature"
+  | "transient"
+  | "transient_heavy"
+  | "connection"
+  | "timeout";
+
+export interface Cooldown {
+  /** Epoch ms the cooldown ends; after it the target is half-open (one trial request). */
+  readonly until: number;
+  readonly kind: CooldownKind;
+  /** Short human text for status/log (never a secret). */
+  readonly reason: string;
+  readonly setAt: number;
+  /** While now < trialUntil a half-open trial is in flight and others keep away. */
+  readonly trialUntil?: number;
+}
+
+export interface CoolingEntry extends Cooldown {
+  readonly route: string;
+  readonly target: string;
+}
+
+/** The read side that pure policies (route.ts) see. */
+export interface StateView {
+  /**
+   * The cooldown entry of (route, target), including one that has ended but was not yet cleared
+   * by a success — that one means "half-open". Undefined = healthy.
+   */
+  cooldown(route: string, target: string): Cooldown | undefined;
+  /** Target id remembered for a sticky key, if fresh; does not extend the TTL (reads are pure). */
+  sticky(key: string, now: number): string | undefined;
+}
+
+export interface StateStore extends StateView {
+  setCooldown(route: string, target: string, c: Omit<Cooldown, "trialUntil">): void;
+  /** A success (2xx) on the target: it is healthy again. */
+  clearCooldown(route: string, target: string): void;
+  /** A half-open target was picked for its one trial request; others stay away until `until`. */
+  beginTrial(route: string, target: string, until: number): void;
+  /** Remember (or refresh: sliding TTL) the sticky target for a key. */
+  setSticky(key: string, target: string, now: number): void;
+  clearSticky(key: string): void;
+  /** Current failure streak of a (session|"anon", model) key; 0 when absent or expired. */
+  streak(key: string, now: number): number;
+  /** Count one more failure; returns the new streak. */
+  addFailure(key: string, now: number): number;
+  resetStreak(key: string): void;
+  /** Cooldowns still running or half-open at `now`, soonest end first (status page, metrics). */
+  coolingList(now: number): CoolingEntry[];
+}
+
+/** Is (route, target) usable at `now`? Healthy, or half-open with no trial in flight. */
+export function isAvailable(c: Cooldown | undefined, now: number): boolean {
+  if (!c) return true;
+  if (now < c.until) return false;
+  return c.trialUntil === undefined || now >= c.trialUntil;
+}
+
+/** When an unavailable target becomes usable again (the later of cooldown end and trial end). */
+export function availableAt(c: Cooldown | undefined): number {
+  if (!c) return 0;
+  return Math.max(c.until, c.trialUntil ?? 0);
+}
+
+/** Cooldown expired but not yet cleared by a success: the next pick is a trial. */
+export function isHalfOpen(c: Cooldown | undefined, now: number): boolean {
+  return c !== undefined && now >= c.until;
+}
