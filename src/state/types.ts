@@ -26,6 +26,8 @@ export interface Cooldown {
 export interface CoolingEntry extends Cooldown {
   readonly route: string;
   readonly target: string;
+  /** Cooldown over, waiting for a trial request to confirm the target. */
+  readonly halfOpen: boolean;
 }
 
 /** The read side that pure policies (route.ts) see. */

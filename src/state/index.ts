@@ -1,0 +1,3 @@
+export type { Cooldown, CooldownKind, CoolingEntry, StateStore, StateView } from "./types.ts";
+export { availableAt, isAvailable, isHalfOpen } from "./types.ts";
+export { createMemoryStore, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";

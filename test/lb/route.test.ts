@@ -1,0 +1,178 @@
+import { describe, expect, test } from "bun:test";
+import { explainPick, pickTarget } from "../../src/lb/route.ts";
+import { createMemoryStore } from "../../src/state/index.ts";
+import { route, seededRandom } from "../helpers/policy.ts";
+
+const NONE = new Set<string>();
+const NOW = 1_700_000_000_000;
+
+function counts(r: ReturnType<typeof route>, n: number, seed = 7) {
+  const random = seededRandom(seed);
+  const c: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const t = pickTarget(r, { tried: NONE, now: NOW, random });
+    c[t!.id] = (c[t!.id] ?? 0) + 1;
+  }
+  return c;
+}
+
+describe("without state", () => {
+  test("weights split traffic proportionally (80/20 within 2 points over 20k picks)", () => {
+    const c = counts(route("opus", [{ id: "a/m", weight: 80 }, { id: "b/m", weight: 20 }]), 20_000);
+    expect(Math.abs(c["a/m"]! / 20_000 - 0.8)).toBeLessThan(0.02);
+    expect(Math.abs(c["b/m"]! / 20_000 - 0.2)).toBeLessThan(0.02);
+  });
+
+  test("three targets 1:1:2", () => {
+    const c = counts(route("r", [{ id: "a" }, { id: "b" }, { id: "c", weight: 2 }]), 20_000, 99);
+    expect(Math.abs(c.a! / 20_000 - 0.25)).toBeLessThan(0.02);
+    expect(Math.abs(c.b! / 20_000 - 0.25)).toBeLessThan(0.02);
+    expect(Math.abs(c.c! / 20_000 - 0.5)).toBeLessThan(0.02);
+  });
+
+  test("highest priority tier first, lower tiers after it is tried", () => {
+    const r = route("r", [{ id: "low", priority: 0, weight: 100 }, { id: "hi1", priority: 5 }, { id: "hi2", priority: 5 }]);
+    const random = seededRandom(1);
+    const first = pickTarget(r, { tried: NONE, now: NOW, random })!;
+    expect(first.id.startsWith("hi")).toBe(true);
+    const second = pickTarget(r, { tried: new Set([first.id]), now: NOW, random })!;
+    expect(second.id).toBe(first.id === "hi1" ? "hi2" : "hi1");
+    expect(pickTarget(r, { tried: new Set(["hi1", "hi2"]), now: NOW, random })!.id).toBe("low");
+  });
+
+  test("weight 0 is never picked unless nothing else is left", () => {
+    const r = route("r", [{ id: "zero", weight: 0, priority: 9 }, { id: "one", weight: 1 }]);
+    const c = counts(r, 2000);
+    expect(c.zero).toBeUndefined();
+    const last = explainPick(r, { tried: new Set(["one"]), now: NOW });
+    expect(last).toMatchObject({ target: { id: "zero" }, reason: "zero-weight" });
+  });
+
+  test("undefined when every target was tried", () => {
+    const r = route("r", [{ id: "a" }, { id: "b" }]);
+    expect(pickTarget(r, { tried: new Set(["a", "b"]), now: NOW })).toBeUndefined();
+  });
+});
+
+describe("with cooldowns", () => {
+  const r = route("r", [{ id: "a", weight: 100 }, { id: "b", weight: 1 }, { id: "c", weight: 1 }]);
+
+  test("cooling targets are skipped", () => {
+    const state = createMemoryStore();
+    state.setCooldown("r", "a", { until: NOW + 60_000, kind: "transient", reason: "503", setAt: NOW });
+    const random = seededRandom(3);
+    for (let i = 0; i < 500; i++) expect(pickTarget(r, { tried: NONE, now: NOW, random, state })!.id).not.toBe("a");
+  });
+
+  test("a cooldown on another route does not matter", () => {
+    const state = createMemoryStore();
+    state.setCooldown("other", "a", { until: NOW + 60_000, kind: "auth", reason: "401", setAt: NOW });
+    const c: Record<string, number> = {};
+    const random = seededRandom(5);
+    for (let i = 0; i < 1000; i++) {
+      const id = pickTarget(r, { tried: NONE, now: NOW, random, state })!.id;
+      c[id] = (c[id] ?? 0) + 1;
+    }
+    expect(c.a!).toBeGreaterThan(900);
+  });
+
+  test("all cooling: the one whose cooldown ends soonest, flagged as cooling", () => {
+    const state = createMemoryStore();
+    state.setCooldown("r", "a", { until: NOW + 90_000, kind: "transient", reason: "", setAt: NOW });
+    state.setCooldown("r", "b", { until: NOW + 10_000, kind: "auth", reason: "", setAt: NOW });
+    state.setCooldown("r", "c", { until: NOW + 50_000, kind: "quota", reason: "", setAt: NOW });
+    expect(explainPick(r, { tried: NONE, now: NOW, state })).toMatchObject({
+      target: { id: "b" },
+      reason: "soonest-cooldown",
+      cooling: true,
+      trial: false,
+    });
+    expect(pickTarget(r, { tried: new Set(["b"]), now: NOW, state })!.id).toBe("c");
+  });
+
+  test("half-open: after the cooldown one trial request, others stay away until it ends", () => {
+    const state = createMemoryStore();
+    const solo = route("s", [{ id: "a", weight: 100 }, { id: "b", weight: 1 }]);
+    state.setCooldown("s", "a", { until: NOW + 1000, kind: "transient", reason: "", setAt: NOW });
+    const later = NOW + 2000;
+    // Only "a" can be chosen when b is tried: it is half-open, so the pick is its trial.
+    const pick = explainPick(solo, { tried: new Set(["b"]), now: later, state })!;
+    expect(pick).toMatchObject({ target: { id: "a" }, trial: true, cooling: false });
+    state.beginTrial("s", "a", later + 30_000);
+    // While the trial is in flight, concurrent requests go elsewhere.
+    const random = seededRandom(11);
+    for (let i = 0; i < 200; i++) expect(pickTarget(solo, { tried: NONE, now: later + 1, random, state })!.id).toBe("b");
+    // A trial that never reports back expires, and the target gets another one.
+    expect(explainPick(solo, { tried: new Set(["b"]), now: later + 30_000, state })).toMatchObject({
+      target: { id: "a" },
+      trial: true,
+    });
+    // A success clears it for good.
+    state.clearCooldown("s", "a");
+    expect(explainPick(solo, { tried: new Set(["b"]), now: later, state })).toMatchObject({ trial: false, reason: "weighted" });
+  });
+});
+
+describe("sticky and signature lock", () => {
+  const r = route("r", [{ id: "heavy", weight: 90 }, { id: "light", weight: 10 }]);
+  const key = "sess-1::r";
+
+  test("a non-cooling sticky target is reused", () => {
+    const state = createMemoryStore();
+    state.setSticky(key, "light", NOW);
+    const random = seededRandom(2);
+    for (let i = 0; i < 100; i++) {
+      expect(explainPick(r, { tried: NONE, now: NOW, random, state, sessionKey: key })).toMatchObject({
+        target: { id: "light" },
+        reason: "sticky",
+      });
+    }
+  });
+
+  test("a cooling sticky target is left", () => {
+    const state = createMemoryStore();
+    state.setSticky(key, "light", NOW);
+    state.setCooldown("r", "light", { until: NOW + 5000, kind: "transient", reason: "", setAt: NOW });
+    expect(explainPick(r, { tried: NONE, now: NOW, state, sessionKey: key })).toMatchObject({
+      target: { id: "heavy" },
+      reason: "weighted",
+    });
+  });
+
+  test("a sticky target already tried is not picked again", () => {
+    const state = createMemoryStore();
+    state.setSticky(key, "light", NOW);
+    expect(pickTarget(r, { tried: new Set(["light"]), now: NOW, state, sessionKey: key })!.id).toBe("heavy");
+  });
+
+  test("signed request stays on its sticky target even while it cools", () => {
+    const state = createMemoryStore();
+    state.setSticky(key, "light", NOW);
+    state.setCooldown("r", "light", { until: NOW + 5000, kind: "transient", reason: "", setAt: NOW });
+    expect(explainPick(r, { tried: NONE, now: NOW, state, sessionKey: key, signed: true })).toMatchObject({
+      target: { id: "light" },
+      reason: "signature-lock",
+      cooling: true,
+    });
+  });
+
+  test("signed request without a sticky target goes to the highest weight, every time", () => {
+    const state = createMemoryStore();
+    const random = seededRandom(4);
+    for (let i = 0; i < 100; i++) {
+      expect(explainPick(r, { tried: NONE, now: NOW, random, state, sessionKey: key, signed: true })).toMatchObject({
+        target: { id: "heavy" },
+        reason: "signature-weight",
+      });
+    }
+  });
+
+  test("sticky entries expire after the TTL", () => {
+    const state = createMemoryStore({ stickyTtlMs: 1000 });
+    state.setSticky(key, "light", NOW);
+    expect(explainPick(r, { tried: NONE, now: NOW + 1000, state, sessionKey: key, random: () => 0 })).toMatchObject({
+      target: { id: "heavy" },
+      reason: "weighted",
+    });
+  });
+});
