@@ -1,0 +1,180 @@
+// What an attempt's outcome means for failover and cooldowns: old-lb.md's class table, plus the
+// two failures that have no status (connection error, first-byte timeout). Pure, except for the
+// small synchronous decompression of an already-read error body.
+
+import * as zlib from "node:zlib";
+import type { CooldownsMs, LbConfig } from "../config/types.ts";
+import type { CooldownKind } from "../state/types.ts";
+
+export type OutcomeClass = "ok" | "auth" | "signature" | "transient" | "client" | "other";
+
+export interface Outcome {
+  readonly class: OutcomeClass;
+  /** HTTP status of the attempt; 0 for a connection error or first-byte timeout. */
+  readonly status: number;
+  /** Cooldown to set on (route, target); 0 = none. Already capped Retry-After when one came. */
+  readonly cooldownMs: number;
+  /** Which `lb_*_cooldown_ms` applied (undefined when no cooldown). */
+  readonly kind?: CooldownKind;
+  /** One line for logs and the status page: what was seen. Never contains secrets. */
+  readonly reason: string;
+}
+
+export interface OutcomeFacts {
+  readonly status: number;
+  readonly headers?: Headers;
+  /** Decoded error body (see decodeErrorBody); ignored for 2xx. */
+  readonly bodyText?: string;
+  /** The request carried signed thinking blocks (lb/session.ts findSignature). */
+  readonly signed?: boolean;
+  /** Clock for an HTTP-date Retry-After; defaults to Date.now(). */
+  readonly now?: number;
+}
+
+/** Classify an attempt that got a status line. `cooldowns` = Config.global.lb.cooldownsMs. */
+export function classifyOutcome(f: OutcomeFacts, cooldowns: CooldownsMs): Outcome {
+  const { status } = f;
+  if (status < 400) return { class: "ok", status, cooldownMs: 0, reason: String(status) };
+  const text = errorText(f.bodyText ?? "");
+  const says = (...words: string[]) => words.some((w) => text.includes(w));
+  const make = (cls: OutcomeClass, kind: CooldownKind | undefined) => {
+    const full = kind ? cooldowns[COOLDOWN_KEY[kind]] : 0;
+    const cooldownMs = kind ? capRetryAfter(full, f.headers, f.bodyText, f.now ?? Date.now()) : 0;
+    return { class: cls, status, cooldownMs, kind, reason: reasonLine(status, text) };
+  };
+
+  if (status === 401 || status === 403 || says("auth_unavailable", "auth_not_found")) {
+    if (says("validation_required")) return make("auth", "validation");
+    if (says("insufficient_quota", "quota exceeded", "quota_exceeded")) return make("auth", "quota");
+    return make("auth", "auth");
+  }
+  if (f.signed && (status === 400 || status === 422 || status === 500) && says("signature")) {
+    return make("signature", "signature");
+  }
+  if (status === 429 || status === 503) return make("transient", "transient_heavy");
+  if (status === 408 || (status >= 500 && status <= 599)) return make("transient", "transient");
+  if (status < 500) return make("client", undefined); // 400/422 and the other 4xx: the request is at fault
+  return make("other", "transient"); // non-standard statuses (≥ 600): cool down, but do not retry
+}
+
+/** An attempt that never got a status line: refused/reset socket, or no first byte in time. */
+export function failureOutcome(kind: "connection" | "timeout", detail: string, cooldowns: CooldownsMs): Outcome {
+  return { class: "transient", status: 0, cooldownMs: cooldowns.transient, kind, reason: `${kind}: ${detail}`.slice(0, 200) };
+}
+
+/**
+ * The one retry decision of the failover loop. `attempts` = attempts made so far (1 after the
+ * first). Retry only auth / transient outcomes (connection errors and timeouts are transient),
+ * an auth error that came as 5xx only with lb_retry_auth_on_5xx, at most lb_max_target_retries
+ * extra attempts, and never once a byte reached the client. Signature errors are not retried
+ * here: the caller re-routes them once via session.ts signatureFallbackRoute.
+ */
+export function shouldRetry(o: Outcome, attempts: number, lb: LbConfig, method: string, bytesSent: number): boolean {
+  if (bytesSent > 0 || attempts > lb.maxTargetRetries) return false;
+  if (!RETRY_METHODS.has(method.toUpperCase())) return false;
+  if (o.class === "transient") return true;
+  if (o.class === "auth") return o.status < 500 || lb.retryAuthOn5xx;
+  return false;
+}
+
+/** Decode an error body by its Content-Encoding (gzip, br, deflate, zstd; a list is undone right to left). */
+export function decodeErrorBody(bytes: Uint8Array, contentEncoding?: string | null): string {
+  let buf: Uint8Array = bytes;
+  const codings = (contentEncoding ?? "").toLowerCase().split(",").map((s) => s.trim()).filter(Boolean);
+  try {
+    for (const c of codings.reverse()) buf = decodeOne(buf, c);
+  } catch {
+    buf = bytes; // undecodable: show what we have rather than fail the classification
+  }
+  return new TextDecoder().decode(buf);
+}
+
+/**
+ * Lower-cased text to search: the message / code / type / status / reason / details of a JSON
+ * error (nested `error`, arrays like Gemini's), or the raw text when it is not JSON.
+ */
+export function errorText(body: string): string {
+  if (!body) return "";
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return body.slice(0, 4096).toLowerCase();
+  }
+  const parts: string[] = [];
+  collect(json, parts, 0);
+  return (parts.length ? parts.join(" ") : body.slice(0, 4096)).toLowerCase();
+}
+
+/** Retry-After (seconds or HTTP date) or CLIProxyAPI's `reset_seconds`, never above `capMs`. */
+export function capRetryAfter(capMs: number, headers: Headers | undefined, body: string | undefined, now: number): number {
+  const ms = retryAfterMs(headers?.get("retry-after") ?? null, now) ?? resetSecondsMs(body);
+  return ms === undefined ? capMs : Math.min(ms, capMs);
+}
+
+// --- internal ---
+
+const RETRY_METHODS = new Set(["POST", "GET", "HEAD"]);
+const MAX_DECODED = 1 << 20; // error bodies only; a bomb stops here
+const TEXT_FIELDS = ["message", "code", "type", "status", "reason", "details", "error", "errors"];
+
+const COOLDOWN_KEY: Record<CooldownKind, keyof CooldownsMs> = {
+  auth: "auth",
+  validation: "validation",
+  quota: "quota",
+  signature: "signature",
+  transient: "transient",
+  transient_heavy: "transientHeavy",
+  connection: "transient",
+  timeout: "transient",
+};
+
+function decodeOne(buf: Uint8Array, coding: string): Uint8Array {
+  const opts = { maxOutputLength: MAX_DECODED };
+  switch (coding) {
+    case "gzip":
+    case "x-gzip":
+      return zlib.gunzipSync(buf, opts);
+    case "br":
+      return zlib.brotliDecompressSync(buf, opts);
+    case "deflate":
+      // Servers disagree on zlib-wrapped vs raw deflate; accept both.
+      try {
+        return zlib.inflateSync(buf, opts);
+      } catch {
+        return zlib.inflateRawSync(buf, opts);
+      }
+    case "zstd":
+      return zlib.zstdDecompressSync(buf, opts);
+    default:
+      return buf; // identity or unknown
+  }
+}
+
+function collect(v: unknown, out: string[], depth: number): void {
+  if (depth > 6 || out.length > 64) return;
+  if (typeof v === "string") out.push(v);
+  else if (typeof v === "number") out.push(String(v));
+  else if (Array.isArray(v)) for (const x of v) collect(x, out, depth + 1);
+  else if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    for (const k of TEXT_FIELDS) if (k in o) collect(o[k], out, depth + 1);
+  }
+}
+
+function retryAfterMs(v: string | null, now: number): number | undefined {
+  if (!v) return undefined;
+  const s = v.trim();
+  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
+  const at = Date.parse(s);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function resetSecondsMs(body: string | undefined): number | undefined {
+  const m = body?.match(/"reset_seconds"\s*:\s*(\d+(?:\.\d+)?)/);
+  return m ? Math.round(Number(m[1]) * 1000) : undefined;
+}
+
+function reasonLine(status: number, text: string): string {
+  return text ? `${status} ${text.replace(/\s+/g, " ").slice(0, 160)}` : String(status);
+}

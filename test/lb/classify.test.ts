@@ -1,0 +1,177 @@
+import { describe, expect, test } from "bun:test";
+import * as zlib from "node:zlib";
+import {
+  capRetryAfter,
+  classifyOutcome,
+  decodeErrorBody,
+  errorText,
+  failureOutcome,
+  shouldRetry,
+} from "../../src/lb/classify.ts";
+import { LB_DEFAULTS, lbConfig } from "../helpers/policy.ts";
+
+const CD = LB_DEFAULTS.cooldownsMs;
+const NOW = Date.parse("2026-11-26T06:00:00Z");
+const classify = (status: number, body = "", extra: { signed?: boolean; headers?: HeadersInit } = {}) =>
+  classifyOutcome({ status, bodyText: body, signed: extra.signed, headers: new Headers(extra.headers), now: NOW }, CD);
+
+describe("old-lb.md class table", () => {
+  test("2xx/3xx are ok with no cooldown", () => {
+    expect(classify(200)).toMatchObject({ class: "ok", cooldownMs: 0 });
+    expect(classify(304)).toMatchObject({ class: "ok", cooldownMs: 0 });
+  });
+
+  test.each([401, 403])("auth: %d → lb_auth_cooldown_ms", (s) => {
+    expect(classify(s, '{"error":{"message":"Invalid API key"}}')).toMatchObject({ class: "auth", kind: "auth", cooldownMs: CD.auth });
+  });
+
+  test("auth by text: CLIProxyAPI 503 auth_unavailable / auth_not_found", () => {
+    const body = '{"error":{"message":"auth_unavailable: no auth available for model x","type":"server_error"}}';
+    expect(classify(503, body)).toMatchObject({ class: "auth", kind: "auth", cooldownMs: CD.auth, status: 503 });
+    expect(classify(500, '{"error":{"code":"auth_not_found"}}')).toMatchObject({ class: "auth" });
+  });
+
+  test("auth sub-kinds: validation_required → validation, quota → quota", () => {
+    expect(classify(403, '{"error":{"reason":"VALIDATION_REQUIRED"}}')).toMatchObject({ kind: "validation", cooldownMs: CD.validation });
+    expect(classify(403, '{"error":{"code":"insufficient_quota"}}')).toMatchObject({ kind: "quota", cooldownMs: CD.quota });
+    expect(classify(401, '{"error":{"message":"Quota exceeded for project"}}')).toMatchObject({ kind: "quota" });
+  });
+
+  test.each([400, 422, 500])("signature: %d mentioning signature on a signed request", (s) => {
+    const body = '{"type":"error","error":{"type":"invalid_request_error","message":"Invalid `signature` in `thinking` block"}}';
+    expect(classify(s, body, { signed: true })).toMatchObject({ class: "signature", kind: "signature", cooldownMs: CD.signature });
+  });
+
+  test("signature text on an unsigned request is an ordinary client/transient error", () => {
+    const body = '{"error":{"message":"invalid signature"}}';
+    expect(classify(400, body)).toMatchObject({ class: "client", cooldownMs: 0 });
+    expect(classify(500, body)).toMatchObject({ class: "transient", kind: "transient" });
+  });
+
+  test.each([408, 500, 502, 504, 529])("transient: %d → lb_transient_cooldown_ms", (s) => {
+    expect(classify(s)).toMatchObject({ class: "transient", kind: "transient", cooldownMs: CD.transient });
+  });
+
+  test.each([429, 503])("transient heavy: %d → lb_transient_heavy_cooldown_ms", (s) => {
+    expect(classify(s)).toMatchObject({ class: "transient", kind: "transient_heavy", cooldownMs: CD.transientHeavy });
+  });
+
+  test.each([400, 404, 413, 422])("client: %d → no cooldown", (s) => {
+    expect(classify(s, '{"error":{"message":"bad"}}')).toMatchObject({ class: "client", cooldownMs: 0, kind: undefined });
+  });
+
+  test("other: a non-standard status ≥ 600 cools like transient but is its own class", () => {
+    expect(classify(600)).toMatchObject({ class: "other", cooldownMs: CD.transient });
+  });
+
+  test("configured cooldown values are used", () => {
+    const o = classifyOutcome({ status: 429, now: NOW }, { ...CD, transientHeavy: 1234 });
+    expect(o.cooldownMs).toBe(1234);
+  });
+
+  test("reason names the status and the error text", () => {
+    expect(classify(429, '{"error":{"code":"model_cooldown","message":"All credentials cooling"}}').reason).toBe(
+      "429 all credentials cooling model_cooldown",
+    );
+  });
+});
+
+describe("Retry-After", () => {
+  test("seconds, capped by the class cooldown", () => {
+    expect(classify(429, "", { headers: { "retry-after": "30" } }).cooldownMs).toBe(30_000);
+    expect(classify(429, "", { headers: { "retry-after": "99999" } }).cooldownMs).toBe(CD.transientHeavy);
+  });
+
+  test("HTTP date", () => {
+    const at = new Date(NOW + 45_000).toUTCString();
+    expect(classify(503, "", { headers: { "retry-after": at } }).cooldownMs).toBe(45_000);
+    const past = new Date(NOW - 45_000).toUTCString();
+    expect(classify(503, "", { headers: { "retry-after": past } }).cooldownMs).toBe(0);
+  });
+
+  test("garbage is ignored; CLIProxyAPI reset_seconds is used when no header came", () => {
+    expect(classify(429, "", { headers: { "retry-after": "soon" } }).cooldownMs).toBe(CD.transientHeavy);
+    expect(classify(429, '{"error":{"code":"model_cooldown","reset_seconds":60}}').cooldownMs).toBe(60_000);
+    expect(capRetryAfter(10_000, new Headers({ "retry-after": "5" }), '{"reset_seconds":60}', NOW)).toBe(5000);
+  });
+
+  test("a client error gets no cooldown even with Retry-After", () => {
+    expect(classify(400, "", { headers: { "retry-after": "5" } }).cooldownMs).toBe(0);
+  });
+});
+
+describe("error text and compressed bodies", () => {
+  const json = '{"error":{"message":"auth_unavailable: no auth","type":"server_error","details":[{"reason":"X"}]}}';
+
+  test("gathers message / code / type / status / reason / details", () => {
+    expect(errorText(json)).toBe("auth_unavailable: no auth server_error x");
+    expect(errorText('[{"error":{"code":429,"status":"RESOURCE_EXHAUSTED"}}]')).toBe("429 resource_exhausted");
+    expect(errorText('{"error":"Missing API key"}')).toBe("missing api key");
+    expect(errorText("<html>Bad Gateway</html>")).toBe("<html>bad gateway</html>");
+  });
+
+  test.each([
+    ["gzip", zlib.gzipSync(json)],
+    ["br", zlib.brotliCompressSync(json)],
+    ["deflate", zlib.deflateSync(json)],
+    ["deflate", zlib.deflateRawSync(json)],
+    ["zstd", zlib.zstdCompressSync(json)],
+    ["deflate, gzip", zlib.gzipSync(zlib.deflateSync(json))],
+    ["", Buffer.from(json)],
+  ])("decodes %s", (enc, bytes) => {
+    expect(decodeErrorBody(new Uint8Array(bytes), enc)).toBe(json);
+  });
+
+  test("a compressed 503 auth_unavailable classifies as auth", () => {
+    const text = decodeErrorBody(zlib.gzipSync(json), "gzip");
+    expect(classify(503, text).class).toBe("auth");
+  });
+
+  test("corrupt or oversized compressed bodies fall back to the raw bytes", () => {
+    expect(decodeErrorBody(new TextEncoder().encode("not gzip"), "gzip")).toBe("not gzip");
+    const bomb = zlib.gzipSync(Buffer.alloc(4 << 20, 97));
+    expect(decodeErrorBody(bomb, "gzip")).toBe(new TextDecoder().decode(bomb)); // 4 MiB of "a" never inflated
+  });
+});
+
+describe("shouldRetry", () => {
+  const lb = lbConfig({ maxTargetRetries: 2 });
+  const o = (status: number, body = "") => classify(status, body);
+
+  test("transient, auth, connection error and first-byte timeout are retried", () => {
+    expect(shouldRetry(o(503), 1, lb, "POST", 0)).toBe(true);
+    expect(shouldRetry(o(429), 1, lb, "POST", 0)).toBe(true);
+    expect(shouldRetry(o(401), 1, lb, "POST", 0)).toBe(true);
+    expect(shouldRetry(failureOutcome("connection", "ECONNREFUSED", CD), 1, lb, "POST", 0)).toBe(true);
+    expect(shouldRetry(failureOutcome("timeout", "no first byte in 120000 ms", CD), 1, lb, "POST", 0)).toBe(true);
+  });
+
+  test("client, signature, other and ok are not", () => {
+    expect(shouldRetry(o(400), 1, lb, "POST", 0)).toBe(false);
+    expect(shouldRetry(classify(400, '{"error":{"message":"signature"}}', { signed: true }), 1, lb, "POST", 0)).toBe(false);
+    expect(shouldRetry(o(600), 1, lb, "POST", 0)).toBe(false);
+    expect(shouldRetry(o(200), 1, lb, "POST", 0)).toBe(false);
+  });
+
+  test("at most lb_max_target_retries extra attempts", () => {
+    expect(shouldRetry(o(503), 2, lb, "POST", 0)).toBe(true);
+    expect(shouldRetry(o(503), 3, lb, "POST", 0)).toBe(false);
+    expect(shouldRetry(o(503), 1, lbConfig({ maxTargetRetries: 0 }), "POST", 0)).toBe(false);
+  });
+
+  test("never once a byte reached the client", () => {
+    expect(shouldRetry(o(503), 1, lb, "POST", 1)).toBe(false);
+  });
+
+  test("auth as 5xx only with lb_retry_auth_on_5xx", () => {
+    const authAs503 = o(503, '{"error":{"message":"auth_unavailable"}}');
+    expect(shouldRetry(authAs503, 1, lb, "POST", 0)).toBe(true);
+    expect(shouldRetry(authAs503, 1, lbConfig({ maxTargetRetries: 2, retryAuthOn5xx: false }), "POST", 0)).toBe(false);
+    expect(shouldRetry(o(401), 1, lbConfig({ retryAuthOn5xx: false }), "POST", 0)).toBe(true);
+  });
+
+  test("only safe-to-repeat or routed methods", () => {
+    expect(shouldRetry(o(503), 1, lb, "DELETE", 0)).toBe(false);
+    expect(shouldRetry(o(503), 1, lb, "get", 0)).toBe(true);
+  });
+});
