@@ -1,10 +1,18 @@
-import { notBuiltYet } from "../cli/errors.ts";
-import { configArgs, defineGwCommand } from "./_shared.ts";
+import { relative } from "node:path";
+import { instanceYamlPath, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
+import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+import { loadValidConfig } from "./_config.ts";
 
 export default defineGwCommand({
   meta: { name: "gen", description: "write instances/NAME.yaml for every instance gw starts" },
-  args: { ...configArgs },
-  run() {
-    notBuiltYet("gen");
+  args: { ...configArgs, ...jsonArgs, strict: { type: "boolean", description: "refuse on warnings too" } },
+  async run({ args }) {
+    const config = await withInstanceKeys(await loadValidConfig(args.config, args.strict));
+    const written = new Set(await writeInstanceFiles(config));
+    const files = config.instances.filter((i) => i.managed).map((i) => ({ instance: i.name, file: instanceYamlPath(config, i) }));
+    if (args.json) return console.log(JSON.stringify(files.map((f) => ({ ...f, changed: written.has(f.file) }))));
+    for (const f of files) console.log(`${written.has(f.file) ? "wrote    " : "unchanged"} ${relative(process.cwd(), f.file)}`);
+    const external = config.instances.filter((i) => !i.managed).map((i) => i.name);
+    if (external.length) console.log(`(no YAML for ${external.join(", ")}: given by url, not started by gw)`);
   },
 });

@@ -1,0 +1,108 @@
+// TOML text → validated, defaulted, frozen Config plus every problem found on the way.
+import { dirname, resolve } from "node:path";
+import { parse, TomlError } from "smol-toml";
+import type { Env } from "./env.ts";
+import { readCld, readPricing } from "./extras.ts";
+import { type GlobalDraft, isLoopback, readGlobal } from "./global.ts";
+import { finishInstance, type InstanceDraft, readInstances } from "./instances.ts";
+import { indexPositions } from "./positions.ts";
+import { type Raw, Reader } from "./reader.ts";
+import { readRouting } from "./routing.ts";
+import { resolveTuning } from "./tuning.ts";
+import type { Config, LoadResult, Route } from "./types.ts";
+
+const TOP_KEYS = ["global", "instances", "routing", "cld", "pricing"];
+
+/** Pure: the same text, file name and environment always give the same result. */
+export function parseConfig(text: string, file: string, env: Env = {}): LoadResult {
+  const abs = resolve(file);
+  let doc: Raw;
+  try {
+    doc = parse(text) as Raw;
+  } catch (err) {
+    if (!(err instanceof TomlError)) throw err;
+    const message = err.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
+    return { config: null, problems: [{ severity: "error", file: abs, line: err.line, col: err.column, path: "", message: `TOML syntax: ${message}`, hint: "fix the syntax at this place" }] };
+  }
+  const r = new Reader(abs, indexPositions(text), env);
+  const top = r.fields([], doc, TOP_KEYS);
+  const table = (k: string): Raw | undefined => r.table(top.get(k));
+
+  const global = readGlobal(r, table("global") ?? {});
+  const instances = readInstances(r, table("instances") ?? {}, dirname(abs));
+  if (instances.length === 0 && !top.get("instances")) r.error([], "no [instances.NAME] table", "define at least one instance, e.g. [instances.main] port = 8146");
+  const routes = readRouting(r, table("routing") ?? {}, instances);
+  const cld = readCld(r, table("cld"), new Set(routes.keys()));
+  const pricing = readPricing(r, table("pricing"));
+  const defaultInstance = checkCrossReferences(r, global, instances, routes);
+  const bindHost = safeBindHost(r, global);
+
+  if (r.problems.some((p) => p.severity === "error")) return { config: null, problems: r.problems };
+  const config: Config = {
+    file: abs,
+    dir: dirname(abs),
+    global: {
+      ...resolveTuning(global.tuning),
+      host: global.host,
+      bindHost,
+      mainPort: global.mainPort,
+      apiKeys: global.apiKeys,
+      adminKey: global.adminKey,
+      cliproxy: global.cliproxy,
+      shutdownGraceMs: global.shutdownGraceMs,
+      lb: {
+        cooldownsMs: global.cooldownsMs,
+        maxTargetRetries: global.maxTargetRetries,
+        retryAuthOn5xx: global.retryAuthOn5xx,
+        autoUpgrade: global.autoUpgrade,
+        maxBodyBytes: global.maxBodyBytes,
+        firstByteTimeoutMs: global.firstByteTimeoutMs,
+        idleTimeoutMs: global.idleTimeoutMs,
+        logRetentionDays: global.logRetentionDays,
+        defaultInstance,
+      },
+    },
+    instances: instances.map((d) => finishInstance(d, global.tuning)),
+    routes,
+    cld,
+    pricing,
+  };
+  return { config: deepFreeze(config), problems: r.problems };
+}
+
+function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraft[], routes: Map<string, Route>): string {
+  const ports = new Map<number, string>([[g.mainPort, "the load balancer (main_port)"]]);
+  for (const inst of instances) {
+    if (!inst.managed && !/\/\/(127\.|localhost)/.test(inst.baseUrl)) continue;
+    const other = ports.get(inst.port);
+    if (other) r.error(inst.portField?.path ?? ["instances", inst.name], `port ${inst.port} is also used by ${other}`, "give every instance its own free port");
+    else ports.set(inst.port, `instance "${inst.name}"`);
+  }
+  for (const field of g.upgradeMapFields) {
+    const to = typeof field.value === "string" ? field.value : "";
+    if (!routes.has(to)) r.error(field.path, `auto-upgrade target route "${to}" does not exist`, `define "${to}" under [routing] or map to one of: ${[...routes.keys()].join(", ")}`);
+    if (!routes.has(field.raw)) r.warn(field.path, `auto-upgrade source route "${field.raw}" does not exist`, "requests for it never reach the map");
+  }
+  const named = g.defaultInstance ? r.str(g.defaultInstance) : undefined;
+  if (named !== undefined && !instances.some((i) => i.name === named)) {
+    r.error(g.defaultInstance!.path, `default_instance "${named}" is not defined`, `use one of: ${instances.map((i) => i.name).join(", ")}`);
+  }
+  return named ?? instances[0]?.name ?? "";
+}
+
+/** A public bind without client keys would hand every account on this machine to the network. */
+function safeBindHost(r: Reader, g: GlobalDraft): string {
+  if (g.apiKeys.length > 0 || isLoopback(g.host)) return g.host;
+  r.warn(["global", "host"], `host "${g.host}" without api_keys would let anyone on the network use your accounts; binding 127.0.0.1 instead`, 'add api_keys = ["${GW_CLIENT_KEY}"] under [global] to serve the network, or set host = "127.0.0.1"');
+  return "127.0.0.1";
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === "object" && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    if (o instanceof Map) for (const v of o.values()) deepFreeze(v);
+    else for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+

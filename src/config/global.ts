@@ -1,0 +1,106 @@
+// [global]: the LB's own settings (old lb_* keys and gw's additions) and the instance defaults.
+import type { Field, Raw, Reader } from "./reader.ts";
+import { readTuning, TUNING_KEYS, type TuningLayer } from "./tuning.ts";
+import type { AutoUpgradeConfig, CooldownsMs } from "./types.ts";
+
+const COOLDOWN_KEYS = {
+  auth: ["lb_auth_cooldown_ms", 300_000],
+  validation: ["lb_validation_cooldown_ms", 43_200_000],
+  quota: ["lb_quota_cooldown_ms", 43_200_000],
+  transient: ["lb_transient_cooldown_ms", 60_000],
+  transientHeavy: ["lb_transient_heavy_cooldown_ms", 120_000],
+  signature: ["lb_signature_cooldown_ms", 120_000],
+} as const;
+
+export const GLOBAL_KEYS = [
+  "host",
+  "main_port",
+  ...TUNING_KEYS,
+  ...Object.values(COOLDOWN_KEYS).map(([k]) => k),
+  "lb_max_target_retries",
+  "lb_retry_auth_on_5xx",
+  "lb_auto_upgrade_enabled",
+  "lb_auto_upgrade_messages_threshold",
+  "lb_auto_upgrade_tools_threshold",
+  "lb_auto_upgrade_failure_streak_threshold",
+  "lb_auto_upgrade_signature_enabled",
+  "lb_auto_upgrade_input_tokens_threshold",
+  "lb_auto_upgrade_map",
+  "lb_max_body_mb",
+  "lb_first_byte_timeout_ms",
+  "lb_idle_timeout_ms",
+  "lb_log_retention_days",
+  "default_instance",
+  "cliproxy",
+  "api_keys",
+  "admin_key",
+  "shutdown_grace_ms",
+];
+
+export interface GlobalDraft {
+  host: string;
+  mainPort: number;
+  apiKeys: string[];
+  adminKey: string;
+  cliproxy: string;
+  shutdownGraceMs: number;
+  tuning: TuningLayer;
+  cooldownsMs: CooldownsMs;
+  maxTargetRetries: number;
+  retryAuthOn5xx: boolean;
+  autoUpgrade: AutoUpgradeConfig;
+  /** Field of lb_auto_upgrade_map entries, for checking them against the routes later. */
+  upgradeMapFields: Field[];
+  maxBodyBytes: number;
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+  logRetentionDays: number;
+  defaultInstance?: Field;
+}
+
+export function readGlobal(r: Reader, raw: Raw): GlobalDraft {
+  const f = r.fields(["global"], raw, GLOBAL_KEYS);
+  const mainPort = f.get("main_port");
+  if (!mainPort) r.warn(["global"], "main_port is not set; using 8145", "add main_port = 8145 under [global]");
+  const cooldownsMs = Object.fromEntries(
+    Object.entries(COOLDOWN_KEYS).map(([name, [key, dflt]]) => [name, r.int(f.get(key), { min: 0 }) ?? dflt]),
+  ) as unknown as CooldownsMs;
+  const threshold = (key: string, dflt: number) => r.int(f.get(key), { min: 1 }) ?? dflt;
+  const mapTable = r.table(f.get("lb_auto_upgrade_map")) ?? {};
+  const upgradeMapFields: Field[] = Object.entries(mapTable).map(([from, to]) => ({ raw: from, value: to, path: [...f.get("lb_auto_upgrade_map")!.path, from] }));
+  const map: Record<string, string> = {};
+  for (const field of upgradeMapFields) {
+    const to = r.str(field);
+    if (to !== undefined) map[field.raw] = to;
+  }
+  return {
+    host: r.str(f.get("host")) ?? "0.0.0.0",
+    mainPort: r.int(mainPort, { min: 1, max: 65535 }) ?? 8145,
+    apiKeys: r.strList(f.get("api_keys"), { secret: true }) ?? [],
+    adminKey: r.str(f.get("admin_key"), { secret: true }) ?? "",
+    cliproxy: r.str(f.get("cliproxy")) ?? "",
+    shutdownGraceMs: r.int(f.get("shutdown_grace_ms"), { min: 0 }) ?? 30_000,
+    tuning: readTuning(r, f),
+    cooldownsMs,
+    maxTargetRetries: r.int(f.get("lb_max_target_retries"), { min: 0, max: 20 }) ?? 1,
+    retryAuthOn5xx: r.bool(f.get("lb_retry_auth_on_5xx")) ?? true,
+    autoUpgrade: {
+      enabled: r.bool(f.get("lb_auto_upgrade_enabled")) ?? false,
+      messagesThreshold: threshold("lb_auto_upgrade_messages_threshold", 80),
+      toolsThreshold: threshold("lb_auto_upgrade_tools_threshold", 10),
+      failureStreakThreshold: threshold("lb_auto_upgrade_failure_streak_threshold", 2),
+      signatureEnabled: r.bool(f.get("lb_auto_upgrade_signature_enabled")) ?? true,
+      inputTokensThreshold: r.int(f.get("lb_auto_upgrade_input_tokens_threshold"), { min: 0 }) ?? 0,
+      map,
+    },
+    upgradeMapFields,
+    maxBodyBytes: (r.int(f.get("lb_max_body_mb"), { min: 1, max: 1024 }) ?? 32) * 1024 * 1024,
+    firstByteTimeoutMs: r.int(f.get("lb_first_byte_timeout_ms"), { min: 1 }) ?? 120_000,
+    idleTimeoutMs: r.int(f.get("lb_idle_timeout_ms"), { min: 1 }) ?? 300_000,
+    logRetentionDays: r.int(f.get("lb_log_retention_days"), { min: 1 }) ?? 90,
+    defaultInstance: f.get("default_instance"),
+  };
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;
+export const isLoopback = (host: string) => LOOPBACK.test(host);

@@ -1,0 +1,101 @@
+// [instances.NAME]: one CLIProxyAPI process each (or, with `url`, one gw does not start).
+import { resolve } from "node:path";
+import { type Field, isTable, type Raw, type Reader } from "./reader.ts";
+import { didYouMean } from "./suggest.ts";
+import { readTuning, resolveTuning, TUNING_KEYS, type TuningLayer } from "./tuning.ts";
+import { type InstanceConfig, KEY_PROVIDERS, OAUTH_PROVIDERS, type ProviderConfig, type ProviderType } from "./types.ts";
+
+const INSTANCE_KEYS = ["port", "url", "api_key", "command", "auth_dir", "providers", ...TUNING_KEYS];
+const PROVIDER_KEYS = ["type", "base_url", "api_keys", "rotation_strategy"];
+const PROVIDER_TYPES: readonly string[] = [...OAUTH_PROVIDERS, ...KEY_PROVIDERS];
+
+export interface InstanceDraft extends Omit<InstanceConfig, keyof ReturnType<typeof resolveTuning>> {
+  tuning: TuningLayer;
+  portField?: Field;
+}
+
+export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[] {
+  const out: InstanceDraft[] = [];
+  for (const [name, value] of Object.entries(raw)) {
+    const path = ["instances", name];
+    if (!isTable(value)) {
+      r.error(path, `expected a table [instances.${name}]`);
+      continue;
+    }
+    const f = r.fields(path, value, INSTANCE_KEYS);
+    const url = r.str(f.get("url"));
+    const port = readPort(r, f, url);
+    if (port === undefined) continue;
+    const command = r.strList(f.get("command")) ?? [];
+    if (f.get("command") && command.length === 0) r.error(f.get("command")!.path, "command is empty", 'give the program and its arguments, e.g. ["./cli-proxy-api", "-config", "{config}"]');
+    if (url && f.get("command")) r.warn(f.get("command")!.path, "command is ignored for an instance given by url", "gw does not start instances that have a url");
+    const authDir = r.str(f.get("auth_dir"));
+    out.push({
+      name,
+      port,
+      portField: f.get("port"),
+      baseUrl: url ? url.replace(/\/+$/, "") : `http://127.0.0.1:${port}`,
+      managed: !url,
+      apiKey: url ? (r.str(f.get("api_key"), { secret: true }) ?? "") : "",
+      command,
+      authDir: resolve(dir, authDir ?? `auths/${name}`),
+      providers: readProviders(r, f.get("providers")),
+      tuning: readTuning(r, f),
+    });
+    if (!url && f.get("api_key")) r.warn(f.get("api_key")!.path, "api_key is only used with url", "gw generates the key of instances it starts");
+  }
+  return out;
+}
+
+function readPort(r: Reader, f: Map<string, Field>, url: string | undefined): number | undefined {
+  if (url !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+      if (!/^https?:$/.test(parsed.protocol)) throw new Error();
+    } catch {
+      r.error(f.get("url")!.path, `"${url}" is not an http(s) URL`, 'write it like "http://127.0.0.1:8317"');
+      return undefined;
+    }
+    return parsed.port ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80;
+  }
+  const field = f.get("port");
+  if (!field) {
+    r.error(f.get("providers")?.path.slice(0, 2) ?? [], "port is required", "add port = 8146 (a free port), or url = \"http://host:port\" for an instance gw does not start");
+    return undefined;
+  }
+  return r.int(field, { min: 1, max: 65535 });
+}
+
+function readProviders(r: Reader, field: Field | undefined): ProviderConfig[] {
+  if (!field) return [];
+  if (!Array.isArray(field.value)) {
+    r.error(field.path, "providers must be a list of tables", 'e.g. providers = [{ type = "antigravity" }]');
+    return [];
+  }
+  const out: ProviderConfig[] = [];
+  field.value.forEach((item, index) => {
+    const path = [...field.path, index];
+    if (!isTable(item)) return r.error(path, "expected a table like { type = \"claude\" }");
+    const f = r.fields(path, item, PROVIDER_KEYS);
+    const type = r.str(f.get("type"));
+    if (type === undefined) return r.error(path, "provider has no type", `use one of ${PROVIDER_TYPES.join(", ")}`);
+    if (!PROVIDER_TYPES.includes(type)) {
+      const guess = didYouMean(type, PROVIDER_TYPES);
+      return r.error(f.get("type")!.path, `unknown provider type "${type}"`, guess ? `did you mean "${guess}"?` : `use one of ${PROVIDER_TYPES.join(", ")}`);
+    }
+    const baseUrl = r.str(f.get("base_url")) ?? "";
+    const apiKeys = r.strList(f.get("api_keys"), { secret: true }) ?? [];
+    const isKeyType = (KEY_PROVIDERS as readonly string[]).includes(type);
+    if (isKeyType && apiKeys.length === 0) r.warn(path, `${type} provider has no api_keys`, "add api_keys = [\"${MY_KEY}\"] (with the key in .env)");
+    if (type === "openai" && !baseUrl) r.error(path, "openai provider needs base_url", "CLIProxyAPI drops openai-compatibility entries without base-url");
+    if (!isKeyType && (apiKeys.length || baseUrl)) r.warn(path, `${type} is an OAuth provider: base_url and api_keys are not used`, `log in with: gw login <instance> ${type}`);
+    out.push({ type: type as ProviderType, index, baseUrl, apiKeys });
+  });
+  return out;
+}
+
+export function finishInstance(d: InstanceDraft, global: TuningLayer): InstanceConfig {
+  const { tuning, portField: _p, ...rest } = d;
+  return { ...rest, ...resolveTuning(global, tuning) };
+}

@@ -1,0 +1,199 @@
+// smol-toml gives no positions for the values of a valid document, yet `gw check` must point at
+// the line of a bad weight inside an inline table inside an array. This scanner walks the TOML
+// text once, structurally (tables, dotted keys, inline tables, arrays), and records where every
+// key and array element starts. Values are skipped, never interpreted: smol-toml did that.
+
+export type PathSeg = string | number;
+export interface Pos {
+  readonly line: number;
+  readonly col: number;
+}
+
+const keyOf = (path: readonly PathSeg[]) => path.join("\u0000");
+
+export class PositionIndex {
+  private readonly map = new Map<string, Pos>();
+  set(path: readonly PathSeg[], pos: Pos): void {
+    const k = keyOf(path);
+    if (!this.map.has(k)) this.map.set(k, pos);
+  }
+  /** Position of the path, else of its nearest ancestor that has one, else 1:1. */
+  find(path: readonly PathSeg[]): Pos {
+    for (let n = path.length; n > 0; n--) {
+      const p = this.map.get(keyOf(path.slice(0, n)));
+      if (p) return p;
+    }
+    return { line: 1, col: 1 };
+  }
+  has(path: readonly PathSeg[]): boolean {
+    return this.map.has(keyOf(path));
+  }
+}
+
+const BARE = /[A-Za-z0-9_-]/;
+
+/** Index every key of `text`; on text smol-toml rejected it does its best and never throws. */
+export function indexPositions(text: string): PositionIndex {
+  const idx = new PositionIndex();
+  let i = 0;
+  let line = 1;
+  let lineStart = 0;
+  const arrayCounts = new Map<string, number>(); // [[array]] headers seen so far
+  const pos = (): Pos => ({ line, col: i - lineStart + 1 });
+  const nl = () => {
+    line++;
+    lineStart = i + 1;
+  };
+
+  const skipSpace = (newlines: boolean) => {
+    while (i < text.length) {
+      const c = text[i]!;
+      if (c === " " || c === "\t" || c === "\r") i++;
+      else if (c === "\n" && newlines) {
+        nl();
+        i++;
+      } else if (c === "#") while (i < text.length && text[i] !== "\n") i++;
+      else break;
+    }
+  };
+
+  const readString = (): string => {
+    const q = text[i]!;
+    const triple = text.startsWith(q.repeat(3), i);
+    const end = triple ? q.repeat(3) : q;
+    i += end.length;
+    let out = "";
+    while (i < text.length && !text.startsWith(end, i)) {
+      const c = text[i]!;
+      if (c === "\n") nl();
+      if (c === "\\" && q === '"') {
+        out += text[i + 1] ?? "";
+        i += 2;
+        continue;
+      }
+      out += c;
+      i++;
+    }
+    i += end.length;
+    return out;
+  };
+
+  const readKey = (): { segs: string[]; at: Pos }[] => {
+    const parts: { segs: string[]; at: Pos }[] = [];
+    for (;;) {
+      skipSpace(false);
+      const at = pos();
+      let seg = "";
+      if (text[i] === '"' || text[i] === "'") seg = readString();
+      else while (i < text.length && BARE.test(text[i]!)) seg += text[i++];
+      parts.push({ segs: [seg], at });
+      skipSpace(false);
+      if (text[i] !== ".") return parts;
+      i++;
+    }
+  };
+
+  const skipValue = (base: PathSeg[]): void => {
+    skipSpace(true);
+    const c = text[i];
+    if (c === "{") return inlineTable(base);
+    if (c === "[") return array(base);
+    if (c === '"' || c === "'") {
+      readString();
+      return;
+    }
+    while (i < text.length && !/[,\]}\n#]/.test(text[i]!)) i++;
+  };
+
+  const keyValue = (base: PathSeg[]): void => {
+    const parts = readKey();
+    const path = [...base];
+    for (const p of parts) {
+      path.push(...p.segs);
+      idx.set(path, p.at);
+    }
+    skipSpace(false);
+    if (text[i] === "=") i++;
+    skipValue(path);
+  };
+
+  function inlineTable(base: PathSeg[]): void {
+    i++; // {
+    for (;;) {
+      skipSpace(true);
+      if (i >= text.length) return;
+      if (text[i] === "}") {
+        i++;
+        return;
+      }
+      if (text[i] === ",") {
+        i++;
+        continue;
+      }
+      const before = i;
+      keyValue(base);
+      if (i === before) i++;
+    }
+  }
+
+  function array(base: PathSeg[]): void {
+    i++; // [
+    let n = 0;
+    for (;;) {
+      skipSpace(true);
+      if (i >= text.length) return;
+      if (text[i] === "]") {
+        i++;
+        return;
+      }
+      if (text[i] === ",") {
+        i++;
+        continue;
+      }
+      const before = i;
+      idx.set([...base, n], pos());
+      skipValue([...base, n]);
+      n++;
+      if (i === before) i++;
+    }
+  }
+
+  let table: PathSeg[] = [];
+  while (i < text.length) {
+    skipSpace(true);
+    if (i >= text.length) break;
+    if (text[i] === "[") {
+      const isArray = text[i + 1] === "[";
+      const at = pos();
+      i += isArray ? 2 : 1;
+      const segs = readKey().flatMap((p) => p.segs);
+      while (i < text.length && text[i] !== "\n") i++;
+      if (isArray) {
+        const k = keyOf(segs);
+        const n = arrayCounts.get(k) ?? 0;
+        arrayCounts.set(k, n + 1);
+        idx.set(segs, at);
+        table = [...segs, n];
+      } else table = segs;
+      idx.set(table, at);
+      continue;
+    }
+    const before = i;
+    keyValue(table);
+    if (i === before) i++;
+  }
+  return idx;
+}
+
+/** `routing."opus4.6"[1].weight` — bare keys plain, others quoted, indexes in brackets. */
+export function formatPath(path: readonly PathSeg[]): string {
+  let out = "";
+  for (const seg of path) {
+    if (typeof seg === "number") out += `[${seg}]`;
+    else {
+      const s = /^[A-Za-z0-9_-]+$/.test(seg) ? seg : JSON.stringify(seg);
+      out += out ? `.${s}` : s;
+    }
+  }
+  return out;
+}

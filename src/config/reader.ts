@@ -1,0 +1,157 @@
+// Reads raw TOML values the lenient old way (booleans as yes/no/on/off/1/0, integers as digit
+// strings, dashed keys, ${VAR}) and records every problem with its place in the file.
+import { type Env, substitute } from "./env.ts";
+import { formatPath, type PathSeg, type PositionIndex } from "./positions.ts";
+import { didYouMean } from "./suggest.ts";
+import type { Problem, Severity } from "./types.ts";
+
+export type Raw = Record<string, unknown>;
+export interface Field {
+  /** Key as written in the file (for positions and messages). */
+  readonly raw: string;
+  readonly value: unknown;
+  readonly path: readonly PathSeg[];
+}
+
+const TRUE = new Set(["true", "1", "yes", "on"]);
+const FALSE = new Set(["false", "0", "no", "off"]);
+
+export const isTable = (v: unknown): v is Raw => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
+
+export class Reader {
+  readonly problems: Problem[] = [];
+  constructor(
+    readonly file: string,
+    private readonly positions: PositionIndex,
+    private readonly env: Env,
+  ) {}
+
+  report(severity: Severity, path: readonly PathSeg[], message: string, hint?: string): void {
+    const { line, col } = this.positions.find(path);
+    this.problems.push({ severity, file: this.file, line, col, path: formatPath(path), message, hint });
+  }
+  error(path: readonly PathSeg[], message: string, hint?: string): void {
+    this.report("error", path, message, hint);
+  }
+  warn(path: readonly PathSeg[], message: string, hint?: string): void {
+    this.report("warning", path, message, hint);
+  }
+
+  /**
+   * The fields of a table under their normalized (underscored) names. Unknown keys are warned
+   * with a suggestion: a typo like `wieght` must never pass silently.
+   */
+  fields(path: readonly PathSeg[], table: Raw, known: readonly string[]): Map<string, Field> {
+    const out = new Map<string, Field>();
+    for (const [raw, value] of Object.entries(table)) {
+      const name = raw.replaceAll("-", "_");
+      const fieldPath = [...path, raw];
+      if (!known.includes(name)) {
+        const guess = didYouMean(name, known);
+        this.warn(fieldPath, `unknown key "${raw}"`, guess ? `did you mean "${guess}"?` : `known keys: ${known.join(", ")}`);
+        continue;
+      }
+      if (out.has(name)) {
+        this.error(fieldPath, `"${raw}" repeats "${out.get(name)!.raw}"`, "keep one spelling");
+        continue;
+      }
+      out.set(name, { raw, value, path: fieldPath });
+    }
+    return out;
+  }
+
+  str(f: Field | undefined, opts: { secret?: boolean } = {}): string | undefined {
+    if (!f) return undefined;
+    if (typeof f.value === "number" || typeof f.value === "boolean") return String(f.value);
+    if (typeof f.value !== "string") {
+      this.error(f.path, `expected a string, got ${describe(f.value)}`);
+      return undefined;
+    }
+    return this.expand(f.path, f.value, opts.secret ?? false);
+  }
+
+  /** `${VAR}` substitution with the warning (or, for secrets, the error) the old tool lacked. */
+  expand(path: readonly PathSeg[], value: string, secret: boolean): string {
+    const { value: out, missing } = substitute(value, this.env);
+    for (const name of missing) {
+      const hint = `set ${name} in the environment or in .env beside the config`;
+      if (secret) this.error(path, `\${${name}} is not set, so this API key would be sent literally`, hint);
+      else this.warn(path, `\${${name}} is not set; the text is kept as written`, hint);
+    }
+    return out;
+  }
+
+  int(f: Field | undefined, range: { min?: number; max?: number } = {}): number | undefined {
+    if (!f) return undefined;
+    let v = f.value;
+    if (typeof v === "string" && /^\s*-?\d+\s*$/.test(this.expand(f.path, v, false))) v = Number(this.expand(f.path, v, false));
+    if (typeof v === "bigint") v = Number(v);
+    if (typeof v !== "number" || !Number.isInteger(v)) {
+      this.error(f.path, `expected an integer, got ${describe(f.value)}`);
+      return undefined;
+    }
+    return this.inRange(f, v, range);
+  }
+
+  num(f: Field | undefined, range: { min?: number; max?: number } = {}): number | undefined {
+    if (!f) return undefined;
+    let v = f.value;
+    if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) v = Number(v);
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      this.error(f.path, `expected a number, got ${describe(f.value)}`);
+      return undefined;
+    }
+    return this.inRange(f, v, range);
+  }
+
+  private inRange(f: Field, v: number, { min, max }: { min?: number; max?: number }): number | undefined {
+    if ((min !== undefined && v < min) || (max !== undefined && v > max)) {
+      const want = max === undefined ? `at least ${min}` : min === undefined ? `at most ${max}` : `between ${min} and ${max}`;
+      this.error(f.path, `${v} is out of range`, `use a value ${want}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  bool(f: Field | undefined): boolean | undefined {
+    if (!f) return undefined;
+    const v = f.value;
+    if (typeof v === "boolean") return v;
+    const s = typeof v === "string" ? this.expand(f.path, v, false).trim().toLowerCase() : typeof v === "number" ? String(v) : undefined;
+    if (s !== undefined && TRUE.has(s)) return true;
+    if (s !== undefined && FALSE.has(s)) return false;
+    this.error(f.path, `expected a boolean, got ${describe(v)}`, "use true/false (or yes/no, on/off, 1/0)");
+    return undefined;
+  }
+
+  strList(f: Field | undefined, opts: { secret?: boolean } = {}): string[] | undefined {
+    if (!f) return undefined;
+    if (typeof f.value === "string") return [this.expand(f.path, f.value, opts.secret ?? false)];
+    if (!Array.isArray(f.value)) {
+      this.error(f.path, `expected a list of strings, got ${describe(f.value)}`);
+      return undefined;
+    }
+    const out: string[] = [];
+    f.value.forEach((item, i) => {
+      const s = this.str({ raw: f.raw, value: item, path: [...f.path, i] }, opts);
+      if (s !== undefined) out.push(s);
+    });
+    return out;
+  }
+
+  table(f: Field | undefined): Raw | undefined {
+    if (!f) return undefined;
+    if (isTable(f.value)) return f.value;
+    this.error(f.path, `expected a table, got ${describe(f.value)}`);
+    return undefined;
+  }
+}
+
+export function describe(v: unknown): string {
+  if (Array.isArray(v)) return "a list";
+  if (v === null || v === undefined) return "nothing";
+  if (v instanceof Date) return "a date";
+  if (typeof v === "object") return "a table";
+  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  return `${typeof v} ${String(v)}`;
+}

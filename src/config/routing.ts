@@ -1,0 +1,105 @@
+// [routing]: client model name → weighted targets on instances, with per-target params.
+import type { InstanceDraft } from "./instances.ts";
+import { type Field, isTable, type Raw, type Reader } from "./reader.ts";
+import type { ProviderType, Route, RouteParams, Target } from "./types.ts";
+
+const TARGET_KEYS = ["instance", "provider", "model", "weight", "priority", "params", "first_byte_timeout_ms"];
+const PARAM_KEYS = ["reasoning_effort", "thinking_budget_max", "max_tokens_max", "max_tokens_default", "anthropic_beta", "extra_headers", "thinking_level"];
+const FORBIDDEN_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection"]);
+
+export function readRouting(r: Reader, raw: Raw, instances: readonly InstanceDraft[]): Map<string, Route> {
+  const byName = new Map(instances.map((i) => [i.name, i]));
+  const routes = new Map<string, Route>();
+  for (const [name, value] of Object.entries(raw)) {
+    const path = ["routing", name];
+    const list = Array.isArray(value) ? value : isTable(value) ? [value] : undefined;
+    if (!list) {
+      r.error(path, `route "${name}" must be a list of targets`, `"${name}" = [{ instance = "...", provider = "...", model = "..." }]`);
+      continue;
+    }
+    const targets: Target[] = [];
+    const seen = new Map<string, number>();
+    list.forEach((item, i) => {
+      const t = readTarget(r, name, Array.isArray(value) ? [...path, i] : path, item, byName);
+      if (!t) return;
+      const base = `${t.instance}/${t.model}`;
+      const n = (seen.get(base) ?? 0) + 1;
+      seen.set(base, n);
+      targets.push({ ...t, id: n === 1 ? base : `${base}#${n}` });
+    });
+    if (list.length === 0) r.error(path, `route "${name}" has no targets`);
+    if (targets.length && targets.every((t) => t.weight === 0)) r.warn(path, `every target of route "${name}" has weight 0`, "give at least one target a positive weight");
+    routes.set(name, { name, targets });
+  }
+  return routes;
+}
+
+function readTarget(r: Reader, route: string, path: (string | number)[], item: unknown, instances: Map<string, InstanceDraft>): Omit<Target, "id"> | undefined {
+  if (!isTable(item)) {
+    r.error(path, "expected a target table", '{ instance = "...", provider = "...", model = "...", weight = 1 }');
+    return undefined;
+  }
+  const f = r.fields(path, item, TARGET_KEYS);
+  const instName = r.str(f.get("instance"));
+  if (instName === undefined) {
+    r.error(path, `a target of route "${route}" names no instance`, "add instance = \"<name of an [instances.X] table>\"");
+    return undefined;
+  }
+  const inst = instances.get(instName);
+  if (!inst) {
+    r.error(f.get("instance")!.path, `route "${route}" names unknown instance "${instName}"`, `define [instances.${instName}] or use one of: ${[...instances.keys()].join(", ") || "(none defined)"}`);
+    return undefined;
+  }
+  const provider = r.str(f.get("provider")) ?? "";
+  const types = inst.providers.map((p) => p.type as string);
+  if (!f.get("provider")) r.warn(path, `a target of route "${route}" names no provider`, `add provider = "${types[0] ?? "claude"}"`);
+  else if (!types.includes(provider)) {
+    r.error(f.get("provider")!.path, `route "${route}": instance "${instName}" defines no provider of type "${provider}"`, types.length ? `its providers are: ${types.join(", ")}` : `add { type = "${provider}" } to [instances.${instName}] providers`);
+  }
+  let model = r.str(f.get("model"));
+  if (model === undefined) {
+    r.warn(path, `a target of route "${route}" names no model; "${route}" is sent upstream`, "add model = \"<upstream model name>\"");
+    model = route;
+  }
+  const fbt = f.get("first_byte_timeout_ms");
+  return {
+    route,
+    instance: instName,
+    provider: provider as ProviderType | "",
+    model,
+    weight: r.num(f.get("weight"), { min: 0 }) ?? 1,
+    priority: r.int(f.get("priority")) ?? 0,
+    params: readParams(r, f.get("params")),
+    ...(fbt ? { firstByteTimeoutMs: r.int(fbt, { min: 1 }) } : {}),
+  };
+}
+
+const NO_PARAMS: RouteParams = { anthropicBeta: [], extraHeaders: {} };
+
+function readParams(r: Reader, field: Field | undefined): RouteParams {
+  const table = r.table(field);
+  if (!field || !table) return NO_PARAMS;
+  const f = r.fields(field.path, table, PARAM_KEYS);
+  const positive = (k: string) => r.int(f.get(k), { min: 1 });
+  const beta = r.strList(f.get("anthropic_beta")) ?? [];
+  const headers: Record<string, string> = {};
+  const headerField = f.get("extra_headers");
+  for (const [name, value] of Object.entries(r.table(headerField) ?? {})) {
+    const hf = { raw: name, value, path: [...headerField!.path, name] };
+    if (FORBIDDEN_HEADERS.has(name.toLowerCase())) {
+      r.error(hf.path, `extra_headers may not set "${name}"`, "gw computes it for every request; remove it");
+      continue;
+    }
+    const v = r.str(hf);
+    if (v !== undefined) headers[name] = v;
+  }
+  return {
+    reasoningEffort: r.str(f.get("reasoning_effort")),
+    thinkingBudgetMax: positive("thinking_budget_max"),
+    maxTokensMax: positive("max_tokens_max"),
+    maxTokensDefault: positive("max_tokens_default"),
+    anthropicBeta: beta.flatMap((b) => b.split(",")).map((b) => b.trim()).filter(Boolean),
+    extraHeaders: headers,
+    thinkingLevel: r.str(f.get("thinking_level")),
+  };
+}

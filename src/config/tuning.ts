@@ -1,0 +1,99 @@
+// The CLIProxyAPI settings that [global] provides and [instances.X] may override.
+import { type Field, isTable, type Reader } from "./reader.ts";
+import type { InstanceTuning, QuotaExceededConfig, StreamingConfig } from "./types.ts";
+
+export const TUNING_KEYS = [
+  "proxy",
+  "request_retry",
+  "max_retry_interval",
+  "routing_strategy",
+  "disable_cooling",
+  "nonstream_keepalive_interval",
+  "streaming_keepalive_seconds",
+  "streaming_bootstrap_retries",
+  "streaming",
+  "quota_switch_project",
+  "quota_switch_preview_model",
+  "quota_exceeded",
+] as const;
+
+const STRATEGIES = ["round-robin", "fill-first", "weighted-round-robin"];
+
+/** What one level (global or an instance) sets; undefined = not set there. */
+export interface TuningLayer {
+  proxy?: string;
+  requestRetry?: number;
+  maxRetryInterval?: number;
+  routingStrategy?: string;
+  disableCooling?: boolean;
+  nonstreamKeepaliveInterval?: number;
+  streamingFlat: StreamingConfig;
+  streamingTable: StreamingConfig;
+  quotaFlat: QuotaExceededConfig;
+  quotaTable: QuotaExceededConfig;
+}
+
+export function readTuning(r: Reader, f: Map<string, Field>): TuningLayer {
+  const strategy = r.str(f.get("routing_strategy"));
+  if (strategy !== undefined && !STRATEGIES.includes(strategy))
+    r.error(f.get("routing_strategy")!.path, `unknown routing strategy "${strategy}"`, `use one of ${STRATEGIES.join(", ")}`);
+  for (const k of ["quota_switch_project", "quota_switch_preview_model", "quota_exceeded"] as const) {
+    const field = f.get(k);
+    if (field) r.warn(field.path, "current CLIProxyAPI versions no longer read quota-exceeded switch-* settings", "it is still written to the YAML, but has no effect; remove it to silence this");
+  }
+  const sub = (name: "streaming" | "quota_exceeded", known: string[]) => {
+    const t = r.table(f.get(name));
+    return t && isTable(t) ? r.fields(f.get(name)!.path, t, known) : new Map<string, Field>();
+  };
+  const st = sub("streaming", ["keepalive_seconds", "bootstrap_retries"]);
+  const qt = sub("quota_exceeded", ["switch_project", "switch_preview_model"]);
+  return {
+    proxy: r.str(f.get("proxy")),
+    requestRetry: r.int(f.get("request_retry"), { min: 0 }),
+    maxRetryInterval: r.int(f.get("max_retry_interval"), { min: 0 }),
+    routingStrategy: STRATEGIES.includes(strategy ?? "") ? strategy : undefined,
+    disableCooling: r.bool(f.get("disable_cooling")),
+    nonstreamKeepaliveInterval: r.int(f.get("nonstream_keepalive_interval"), { min: 0 }),
+    streamingFlat: clean({
+      keepaliveSeconds: r.int(f.get("streaming_keepalive_seconds"), { min: 0 }),
+      bootstrapRetries: r.int(f.get("streaming_bootstrap_retries"), { min: 0 }),
+    }),
+    streamingTable: clean({
+      keepaliveSeconds: r.int(st.get("keepalive_seconds"), { min: 0 }),
+      bootstrapRetries: r.int(st.get("bootstrap_retries"), { min: 0 }),
+    }),
+    quotaFlat: clean({
+      switchProject: r.bool(f.get("quota_switch_project")),
+      switchPreviewModel: r.bool(f.get("quota_switch_preview_model")),
+    }),
+    quotaTable: clean({
+      switchProject: r.bool(qt.get("switch_project")),
+      switchPreviewModel: r.bool(qt.get("switch_preview_model")),
+    }),
+  };
+}
+
+/**
+ * Resolve the effective settings. Per value: instance table > instance flat keys > global flat
+ * keys > global table (providers-toml.md's precedence), then the old defaults.
+ */
+export function resolveTuning(global: TuningLayer, inst?: TuningLayer): InstanceTuning {
+  const pick = <T>(get: (l: TuningLayer) => T | undefined): T | undefined => (inst ? get(inst) : undefined) ?? get(global);
+  const layered = <T extends object>(table: (l: TuningLayer) => T, flat: (l: TuningLayer) => T): T =>
+    clean({ ...table(global), ...flat(global), ...(inst ? flat(inst) : {}), ...(inst ? table(inst) : {}) });
+  return {
+    proxy: pick((l) => l.proxy) ?? "",
+    requestRetry: pick((l) => l.requestRetry) ?? 3,
+    maxRetryInterval: pick((l) => l.maxRetryInterval) ?? 30,
+    routingStrategy: pick((l) => l.routingStrategy),
+    disableCooling: pick((l) => l.disableCooling),
+    nonstreamKeepaliveInterval: pick((l) => l.nonstreamKeepaliveInterval),
+    streaming: layered((l) => l.streamingTable, (l) => l.streamingFlat),
+    quotaExceeded: layered((l) => l.quotaTable, (l) => l.quotaFlat),
+  };
+}
+
+/** Drop undefined members so that spreading never overwrites a set value with nothing. */
+function clean<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,4 @@
+export { resolveCliproxy } from "./cliproxy.ts";
+export { keysFile, withInstanceKeys } from "./keys.ts";
+export { writeInstanceFiles, instanceYamlPath } from "./write.ts";
+export { instanceYaml, modelsFor } from "./yaml.ts";

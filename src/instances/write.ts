@@ -1,0 +1,26 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Config, InstanceConfig } from "../config/types.ts";
+import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { instanceYaml } from "./yaml.ts";
+
+export const instanceYamlPath = (config: Config, inst: InstanceConfig) => join(config.dir, "instances", `${inst.name}.yaml`);
+
+/**
+ * Write instances/NAME.yaml for every instance gw starts; returns the paths written.
+ * All YAML is rendered before the first write, and each write is atomic, so a failure leaves
+ * every file either as it was or wholly new. Unchanged files are not touched (no needless
+ * reloads in CLIProxyAPI's watcher).
+ */
+export async function writeInstanceFiles(config: Config): Promise<string[]> {
+  const rendered = config.instances.filter((i) => i.managed).map((i) => ({ inst: i, path: instanceYamlPath(config, i), text: instanceYaml(config, i) }));
+  const written: string[] = [];
+  for (const { inst, path, text } of rendered) {
+    await mkdir(inst.authDir, { recursive: true, mode: 0o700 });
+    const old = Bun.file(path);
+    if ((await old.exists()) && (await old.text()) === text) continue;
+    await writeFileAtomic(path, text, 0o600);
+    written.push(path);
+  }
+  return written;
+}
