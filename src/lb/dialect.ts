@@ -1,0 +1,100 @@
+// The three API dialects gw's clients speak, and the one place that shapes gw's own errors in
+// each of them: a JSON error response before any byte was sent, or an SSE error event after.
+
+export type Dialect = "anthropic" | "openai" | "gemini";
+
+/**
+ * Dialect of a request, from its (already folded) path. Paths no dialect owns answer in
+ * Anthropic's shape when the client sent `anthropic-version`, else OpenAI's (the common default).
+ */
+export function dialectOf(path: string, headers: Headers): Dialect {
+  if (path.startsWith("/v1/messages")) return "anthropic";
+  if (path.startsWith("/v1beta/") || path.includes(":generateContent") || path.includes(":streamGenerateContent")) {
+    return "gemini";
+  }
+  if (path.startsWith("/v1/")) return headers.has("anthropic-version") ? "anthropic" : "openai";
+  return headers.has("anthropic-version") ? "anthropic" : headers.has("x-goog-api-key") ? "gemini" : "openai";
+}
+
+const ANTHROPIC_TYPES: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  403: "permission_error",
+  404: "not_found_error",
+  413: "request_too_large",
+  429: "rate_limit_error",
+  529: "overloaded_error",
+};
+
+const OPENAI_TYPES: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  403: "permission_error",
+  404: "not_found_error",
+  413: "invalid_request_error",
+  429: "rate_limit_error",
+};
+
+const GEMINI_STATUS: Record<number, string> = {
+  400: "INVALID_ARGUMENT",
+  401: "UNAUTHENTICATED",
+  403: "PERMISSION_DENIED",
+  404: "NOT_FOUND",
+  408: "DEADLINE_EXCEEDED",
+  413: "INVALID_ARGUMENT",
+  429: "RESOURCE_EXHAUSTED",
+  501: "UNIMPLEMENTED",
+  502: "UNAVAILABLE",
+  503: "UNAVAILABLE",
+  504: "DEADLINE_EXCEEDED",
+};
+
+/** Short machine code for OpenAI's `code` field. */
+export type GwErrorCode =
+  | "invalid_json"
+  | "invalid_request"
+  | "body_too_large"
+  | "invalid_api_key"
+  | "missing_api_key"
+  | "forbidden_path"
+  | "upstream_unreachable"
+  | "upstream_timeout"
+  | "upstream_stream_broken"
+  | "no_instance"
+  | "internal_error";
+
+/** The error object in the client's dialect (what goes into a JSON body or an SSE `data:`). */
+export function errorPayload(dialect: Dialect, status: number, message: string, code: GwErrorCode): object {
+  switch (dialect) {
+    case "anthropic":
+      return { type: "error", error: { type: ANTHROPIC_TYPES[status] ?? "api_error", message } };
+    case "gemini":
+      return { error: { code: status, message, status: GEMINI_STATUS[status] ?? "INTERNAL" } };
+    case "openai":
+      return { error: { message, type: OPENAI_TYPES[status] ?? "server_error", code } };
+  }
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+/** gw's own error as an HTTP response in the client's dialect. */
+export function errorResponse(
+  dialect: Dialect,
+  status: number,
+  message: string,
+  code: GwErrorCode,
+  headers?: Record<string, string>,
+): Response {
+  const body = JSON.stringify(errorPayload(dialect, status, message, code));
+  return new Response(body, { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
+}
+
+/**
+ * An SSE event that ends a stream which broke after bytes reached the client, so the client sees
+ * an error instead of a clean but truncated close. Anthropic names the event; OpenAI and Gemini
+ * clients read errors from a bare `data:` line. The leading blank line ends any partial event.
+ */
+export function sseErrorEvent(dialect: Dialect, status: number, message: string, code: GwErrorCode): string {
+  const data = JSON.stringify(errorPayload(dialect, status, message, code));
+  return dialect === "anthropic" ? `\n\nevent: error\ndata: ${data}\n\n` : `\n\ndata: ${data}\n\n`;
+}

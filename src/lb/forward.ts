@@ -1,0 +1,67 @@
+// One attempt: send the rewritten request to one instance and report what happened, without
+// judging it (failover.ts decides). The response body is not read here: it stays a stream so
+// bytes reach the client as they arrive, compressed exactly as the upstream sent them.
+
+import type { InstanceConfig, Target } from "../config/types.ts";
+import type { UpstreamRequest } from "./rewrite.ts";
+
+export type FailReason =
+  /** No connection, refused, reset before headers. */
+  | "connect"
+  /** No response headers within the first-byte timeout. */
+  | "timeout"
+  /** The client went away; nothing more to do for it. */
+  | "aborted";
+
+export interface AttemptInfo {
+  readonly instance: InstanceConfig;
+  /** Undefined when an unknown model passes through to the default instance. */
+  readonly target: Target | undefined;
+  /** 1-based. */
+  readonly n: number;
+}
+
+export type Outcome =
+  | {
+      readonly kind: "response";
+      readonly attempt: AttemptInfo;
+      readonly status: number;
+      readonly headers: Headers;
+      readonly body: ReadableStream<Uint8Array> | null;
+    }
+  | { readonly kind: "failed"; readonly attempt: AttemptInfo; readonly reason: FailReason; readonly message: string };
+
+/** Let go of an outcome that will not be delivered (the connection is released, not leaked). */
+export function discard(outcome: Outcome): void {
+  if (outcome.kind === "response") outcome.body?.cancel().catch(() => {});
+}
+
+export async function forward(
+  attempt: AttemptInfo,
+  method: string,
+  up: UpstreamRequest,
+  clientSignal: AbortSignal,
+  firstByteTimeoutMs: number,
+): Promise<Outcome> {
+  const deadline = new AbortController();
+  const timer = firstByteTimeoutMs > 0 ? setTimeout(() => deadline.abort(), firstByteTimeoutMs) : undefined;
+  try {
+    const res = await fetch(attempt.instance.baseUrl + up.pathAndQuery, {
+      method,
+      headers: up.headers,
+      body: up.body,
+      // Client disconnect aborts the upstream request even before its headers arrive.
+      signal: AbortSignal.any([clientSignal, deadline.signal]),
+      redirect: "manual",
+      // Pass compressed bytes through untouched; decoding would leave a lying Content-Encoding.
+      decompress: false,
+    });
+    return { kind: "response", attempt, status: res.status, headers: res.headers, body: res.body };
+  } catch (e) {
+    const reason: FailReason = clientSignal.aborted ? "aborted" : deadline.signal.aborted ? "timeout" : "connect";
+    const why = reason === "timeout" ? `no response within ${firstByteTimeoutMs} ms` : (e as Error).message;
+    return { kind: "failed", attempt, reason, message: `${attempt.instance.name}: ${why}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,64 @@
+// Header hygiene for both directions: hop-by-hop headers belong to one connection and never
+// cross the proxy (Bun does not filter them), and the client's credentials never go upstream.
+
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "proxy-connection",
+  "proxy-authorization",
+  "proxy-authenticate",
+  "host",
+  // Recomputed by Bun for the body actually sent (a rewrite changes the length).
+  "content-length",
+]);
+
+/** Client credentials: gw checks them itself and presents the instance's own key instead. */
+const CLIENT_AUTH = ["authorization", "x-api-key", "x-goog-api-key"];
+
+/** Headers gw may never set through a route's `extra_headers`. */
+export function isReservedHeader(name: string): boolean {
+  return HOP_BY_HOP.has(name.toLowerCase());
+}
+
+/** Names listed in `Connection` are hop-by-hop for this message too (RFC 9110 §7.6.1). */
+function connectionListed(h: Headers): string[] {
+  const c = h.get("connection");
+  if (!c) return [];
+  return c.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+}
+
+/** A copy of `src` without hop-by-hop headers, ready to be amended. */
+export function endToEnd(src: Headers): Headers {
+  const out = new Headers();
+  for (const [k, v] of src) {
+    if (!HOP_BY_HOP.has(k) && !k.startsWith("proxy-")) out.append(k, v);
+  }
+  for (const name of connectionListed(src)) out.delete(name);
+  return out;
+}
+
+/**
+ * The client's request headers as the upstream should see them, minus per-attempt amendments:
+ * hop-by-hop and client credentials removed. Built once per request; each attempt copies it.
+ */
+export function upstreamBaseHeaders(clientHeaders: Headers): Headers {
+  const h = endToEnd(clientHeaders);
+  for (const name of CLIENT_AUTH) h.delete(name);
+  return h;
+}
+
+/** Present the instance's key the way every CLIProxyAPI endpoint accepts it. */
+export function setInstanceKey(h: Headers, apiKey: string): void {
+  if (apiKey) h.set("authorization", `Bearer ${apiKey}`);
+}
+
+/** Upstream response headers for the client, plus gw's explanation headers. */
+export function downstreamHeaders(upstream: Headers, explain: Record<string, string>): Headers {
+  const h = endToEnd(upstream);
+  for (const k in explain) h.set(k, explain[k]!);
+  return h;
+}

@@ -1,0 +1,153 @@
+// Intake: everything gw learns from a request before routing it. The body is read once (with a
+// size limit) and parsed once; the dialect comes from the path, the model from the body or, for
+// Gemini, from the path. Bad input is answered here, in the client's dialect.
+
+import { type Dialect, dialectOf, errorResponse } from "./dialect.ts";
+
+export interface Intake {
+  readonly method: string;
+  /** Path as forwarded: normalized by URL parsing, doubled `/v1/v1` folded. */
+  readonly path: string;
+  /** Query string as forwarded ("" or "?…"), without a client `key=`. */
+  readonly search: string;
+  readonly dialect: Dialect;
+  /** Model the client asked for, if any. */
+  readonly model: string | undefined;
+  /** Gemini requests carry the model in the path: the parts around it, for the rewrite. */
+  readonly geminiPath?: { readonly prefix: string; readonly action: string };
+  /** Parsed JSON object body; undefined for bodiless or non-JSON requests. */
+  readonly json: Record<string, unknown> | undefined;
+  /** The body exactly as received (forwarded as-is when nothing needs rewriting). */
+  readonly raw: Uint8Array<ArrayBuffer> | undefined;
+  /** Token counting: only the model and the headers are rewritten. */
+  readonly countTokens: boolean;
+}
+
+const GEMINI_MODEL_PATH = /^(\/v1[a-z0-9]*\/models\/)([^/:]+):([A-Za-z]+)$/;
+
+/** Fold any run of `/v1/v1…` at the start into one `/v1` (clients that put /v1 in their base URL). */
+export function foldPath(pathname: string): string {
+  return pathname.startsWith("/v1/v1") ? pathname.replace(/^(\/v1)+(?=\/|$)/, "/v1") : pathname;
+}
+
+/**
+ * Paths that must never reach an instance: its management API, whatever the spelling (percent
+ * escapes, doubled slashes, case, dot segments the upstream router might resolve differently).
+ */
+export function isForbiddenPath(pathname: string): boolean {
+  let p: string;
+  try {
+    p = decodeURIComponent(pathname);
+  } catch {
+    return true;
+  }
+  p = p.replace(/\\/g, "/").replace(/\/{2,}/g, "/").toLowerCase();
+  return p.startsWith("/v0/management") || /(^|\/)\.\.?(\/|$)/.test(p);
+}
+
+/** Query string to forward: the client's own key (`?key=`) is dropped, everything else kept. */
+function forwardedSearch(url: URL): string {
+  if (!url.search) return "";
+  if (!url.searchParams.has("key")) return url.search;
+  const q = new URLSearchParams(url.searchParams);
+  q.delete("key");
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+/** Read the body with a byte limit; "too-large" when it exceeds it, "broken" if the client failed mid-body. */
+async function readBody(req: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | "too-large" | "broken"> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null) {
+    if (Number(declared) > limit) return "too-large";
+    try {
+      return new Uint8Array(await req.arrayBuffer());
+    } catch {
+      return "broken";
+    }
+  }
+  // Chunked: count as it arrives so a client cannot make gw buffer more than the limit.
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array<ArrayBuffer>>) {
+      size += chunk.byteLength;
+      if (size > limit) return "too-large";
+      chunks.push(chunk);
+    }
+  } catch {
+    return "broken";
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+const JSONISH = /json/i;
+const utf8 = new TextDecoder();
+
+/** A request gw can route, or the error response that answers it. */
+export async function readIntake(req: Request, url: URL, maxBodyBytes: number): Promise<Intake | Response> {
+  const path = foldPath(url.pathname);
+  const dialect = dialectOf(path, req.headers);
+  const bad = (message: string) => errorResponse(dialect, 400, message, "invalid_request");
+
+  let raw: Uint8Array<ArrayBuffer> | undefined;
+  if (req.body !== null && req.method !== "GET" && req.method !== "HEAD") {
+    const body = await readBody(req, maxBodyBytes);
+    if (body === "too-large") {
+      return errorResponse(dialect, 413, `request body exceeds gw's limit of ${maxBodyBytes} bytes`, "body_too_large");
+    }
+    if (body === "broken") return bad("request body could not be read");
+    if (body.byteLength > 0) raw = body;
+  }
+
+  let json: Record<string, unknown> | undefined;
+  const type = req.headers.get("content-type");
+  if (raw && (type === null || JSONISH.test(type))) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(utf8.decode(raw));
+    } catch (e) {
+      return errorResponse(dialect, 400, `malformed JSON body: ${(e as Error).message}`, "invalid_json");
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+      return bad("request body must be a JSON object");
+    }
+    json = parsed as Record<string, unknown>;
+    const problem = fieldProblem(json);
+    if (problem) return bad(problem);
+  }
+
+  const gm = GEMINI_MODEL_PATH.exec(path);
+  let model = typeof json?.model === "string" ? json.model : undefined;
+  let geminiPath: Intake["geminiPath"];
+  if (gm) {
+    try {
+      model = decodeURIComponent(gm[2]!);
+    } catch {
+      return bad("model name in the path is not valid percent-encoding");
+    }
+    geminiPath = { prefix: gm[1]!, action: gm[3]! };
+  }
+  const countTokens = path.endsWith("/count_tokens") || gm?.[3] === "countTokens";
+  return { method: req.method, path, search: forwardedSearch(url), dialect, model, geminiPath, json, raw, countTokens };
+}
+
+/**
+ * Fields gw reads or rewrites must have the type every dialect gives them; anything else would
+ * make a rewrite guess. Other fields are the upstream's business.
+ */
+function fieldProblem(body: Record<string, unknown>): string | undefined {
+  if ("model" in body && typeof body.model !== "string") return "`model` must be a string";
+  const mt = body.max_tokens;
+  if (mt !== undefined && mt !== null && !(Number.isInteger(mt) && (mt as number) >= 0)) {
+    return "`max_tokens` must be a non-negative integer";
+  }
+  const th = body.thinking;
+  if (th !== undefined && th !== null) {
+    if (typeof th !== "object" || Array.isArray(th)) return "`thinking` must be an object";
+    const bt = (th as Record<string, unknown>).budget_tokens;
+    if (bt !== undefined && !Number.isInteger(bt)) return "`thinking.budget_tokens` must be an integer";
+  }
+  if ("stream" in body && body.stream !== null && typeof body.stream !== "boolean") return "`stream` must be a boolean";
+  return undefined;
+}

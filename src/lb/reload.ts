@@ -1,0 +1,102 @@
+// Hot reload: a changed config file, SIGHUP, or `gw reload` (control socket) builds a new Config;
+// a valid one is handed to `apply`, a broken one is reported and the running config stays.
+
+import { watch, type FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
+import { formatProblem, loadConfig } from "../config/index.ts";
+import type { Config, Problem } from "../config/types.ts";
+
+export interface ReloadLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface ReloaderOptions {
+  file: string;
+  apply: (config: Config) => Promise<void> | void;
+  log: ReloadLog;
+  /** Quiet period after the last file event before reloading (editors write in bursts). */
+  debounceMs?: number;
+  /** Listen for SIGHUP (default true; tests that run several reloaders turn it off). */
+  sighup?: boolean;
+}
+
+export interface ReloadResult {
+  ok: boolean;
+  problems: readonly Problem[];
+}
+
+export interface Reloader {
+  /** Reload now (what `gw reload` calls); concurrent calls share one run per pending change. */
+  reload(): Promise<ReloadResult>;
+  close(): void;
+}
+
+const DEFAULT_DEBOUNCE_MS = 150;
+
+export function createReloader(opts: ReloaderOptions): Reloader {
+  const { file, apply, log } = opts;
+  const debounceMs = opts.debounceMs ?? DEFAULT_DEBOUNCE_MS;
+  // Reloads run one at a time; a request arriving meanwhile waits for the next run, so the
+  // newest file content always wins and `apply` never runs concurrently with itself.
+  let running: Promise<ReloadResult> | undefined;
+  let queued: Promise<ReloadResult> | undefined;
+
+  async function runOnce(): Promise<ReloadResult> {
+    const { config, problems } = await loadConfig(file);
+    if (!config) {
+      log.error(`config reload failed; keeping the running config (${problems.filter((p) => p.severity === "error").length} error(s)):`);
+      for (const p of problems) log.error(`  ${formatProblem(p)}`);
+      return { ok: false, problems };
+    }
+    for (const p of problems) log.warn(formatProblem(p));
+    try {
+      await apply(config);
+    } catch (e) {
+      log.error(`config reload failed while applying it: ${(e as Error).message}`);
+      return { ok: false, problems };
+    }
+    log.info(`config reloaded from ${file}`);
+    return { ok: true, problems };
+  }
+
+  function reload(): Promise<ReloadResult> {
+    if (!running) {
+      running = runOnce().finally(() => (running = undefined));
+      return running;
+    }
+    queued ??= running.then(() => {
+      queued = undefined;
+      return reload();
+    });
+    return queued;
+  }
+
+  // Watch the directory, not the file: editors save by writing a new file and renaming it over
+  // the old one, which ends a watch on the file itself. The .env beside it feeds ${VAR}s.
+  const names = new Set([basename(file), ".env"]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dirname(file), (_event, name) => {
+      if (name && !names.has(String(name))) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void reload(), debounceMs);
+    });
+  } catch (e) {
+    log.warn(`not watching ${dirname(file)} for changes: ${(e as Error).message} (gw reload and SIGHUP still work)`);
+  }
+
+  const onHup = () => void reload();
+  if (opts.sighup !== false) process.on("SIGHUP", onHup);
+
+  return {
+    reload,
+    close() {
+      clearTimeout(timer);
+      watcher?.close();
+      process.off("SIGHUP", onHup);
+    },
+  };
+}

@@ -1,0 +1,27 @@
+// What the request path needs from one Config, derived once per (re)load so requests do no
+// lookups by scanning. A request captures the Runtime current when it arrived and keeps it:
+// that is what makes a reload atomic for requests in flight.
+
+import type { Config, InstanceConfig } from "../config/types.ts";
+import { buildModelLists, type ModelLists } from "./models.ts";
+
+export interface Runtime {
+  readonly config: Config;
+  readonly instances: ReadonlyMap<string, InstanceConfig>;
+  readonly clientKeys: ReadonlySet<string>;
+  /** Gets requests for models no route names (undefined only when there are no instances). */
+  readonly defaultInstance: InstanceConfig | undefined;
+  readonly models: ModelLists;
+}
+
+export function buildRuntime(config: Config): Runtime {
+  const instances = new Map(config.instances.map((i) => [i.name, i]));
+  const wanted = config.global.lb.defaultInstance;
+  return {
+    config,
+    instances,
+    clientKeys: new Set(config.global.apiKeys),
+    defaultInstance: (wanted ? instances.get(wanted) : undefined) ?? config.instances[0],
+    models: buildModelLists(config),
+  };
+}

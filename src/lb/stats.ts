@@ -1,0 +1,45 @@
+// Counters the supervisor shows in `gw status`. Plain numbers on the request path; the snapshot
+// is copied out so callers cannot disturb them.
+
+export interface GatewayStats {
+  inFlight: number;
+  openStreams: number;
+  requests: number;
+  errors: number;
+  byInstance: Record<string, { requests: number; errors: number }>;
+}
+
+export class StatsCounter {
+  private s: GatewayStats = { inFlight: 0, openStreams: 0, requests: 0, errors: 0, byInstance: {} };
+
+  begin(): void {
+    this.s.requests++;
+    this.s.inFlight++;
+  }
+
+  end(error: boolean): void {
+    this.s.inFlight--;
+    if (error) this.s.errors++;
+  }
+
+  streamOpened(): void {
+    this.s.openStreams++;
+  }
+
+  streamClosed(): void {
+    this.s.openStreams--;
+  }
+
+  /** One upstream attempt; `error` = no response, or a 5xx. */
+  attempt(instance: string, error: boolean): void {
+    const b = (this.s.byInstance[instance] ??= { requests: 0, errors: 0 });
+    b.requests++;
+    if (error) b.errors++;
+  }
+
+  snapshot(): GatewayStats {
+    const byInstance: GatewayStats["byInstance"] = {};
+    for (const [k, v] of Object.entries(this.s.byInstance)) byInstance[k] = { ...v };
+    return { ...this.s, byInstance };
+  }
+}

@@ -1,0 +1,74 @@
+// Helpers for LB tests: a Config from TOML through the real loader, a gateway on a free port,
+// and tiny recording upstreams for behaviours the mock does not model (hangs, resets, aborts).
+
+import { parseConfig, formatProblem } from "../../src/config/index.ts";
+import type { Config } from "../../src/config/types.ts";
+import { type Gateway, startGateway } from "../../src/lb/server.ts";
+
+/** Parse TOML with the real loader; any error fails the test with the loader's own words. */
+export function configFrom(toml: string, file = "/tmp/gw-test/providers.toml"): Config {
+  const { config, problems } = parseConfig(toml, file, {});
+  if (!config) throw new Error(`config has errors:\n${problems.map((p) => formatProblem(p)).join("\n")}`);
+  return config;
+}
+
+/** `[instances.NAME]` blocks for upstreams gw does not start (`url` + `api_key`). */
+export function externalInstances(upstreams: Record<string, string>, provider = "anthropic"): string {
+  return Object.entries(upstreams)
+    .map(([name, url]) => `[instances.${name}]\nurl = "${url}"\napi_key = "key-${name}"\nproviders = [{ type = "${provider}", api_keys = ["sk-${name}"] }]\n`)
+    .join("\n");
+}
+
+export function startTestGateway(config: Config): Gateway {
+  return startGateway(config, { hostname: "127.0.0.1", port: 0 });
+}
+
+export interface Seen {
+  method: string;
+  path: string;
+  headers: Headers;
+  body: string;
+}
+
+export interface TestUpstream {
+  readonly url: string;
+  readonly seen: Seen[];
+  /** Requests whose client (gw) went away before the handler finished. */
+  readonly aborted: string[];
+  stop(): Promise<void>;
+}
+
+/** A recording upstream; `reply` answers each request (default: a small JSON echo of the model). */
+export function testUpstream(reply?: (req: Request, seen: Seen) => Response | Promise<Response>): TestUpstream {
+  const seen: Seen[] = [];
+  const aborted: string[] = [];
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      const s: Seen = { method: req.method, path: url.pathname + url.search, headers: req.headers, body: await req.text() };
+      seen.push(s);
+      req.signal.addEventListener("abort", () => aborted.push(s.path));
+      if (reply) return reply(req, s);
+      const model = s.body ? (JSON.parse(s.body) as { model?: string }).model : undefined;
+      return Response.json({ ok: true, model });
+    },
+  });
+  return {
+    url: server.url.href.replace(/\/$/, ""),
+    seen,
+    aborted,
+    stop: () => server.stop(true),
+  };
+}
+
+/** Poll until `check` holds (no fixed sleeps: the machine may be loaded). */
+export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(10);
+  }
+}
