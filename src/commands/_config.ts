@@ -11,10 +11,9 @@ export function requireConfigFile(explicit?: string): string {
   return file;
 }
 
-/** Problems in file order, one line each, on stderr. */
+/** Problems (already in file order), one line each, on stderr. */
 export function printProblems(result: LoadResult): void {
-  const sorted = [...result.problems].sort((a, b) => a.line - b.line || a.col - b.col);
-  for (const p of sorted) console.error(formatProblem(p));
+  for (const p of result.problems) console.error(formatProblem(p));
 }
 
 /** Load, print problems, and refuse (exit 1) when there are errors — what gen and up need. */

@@ -37,7 +37,8 @@ export function parseConfig(text: string, file: string, env: Env = {}): LoadResu
   const defaultInstance = checkCrossReferences(r, global, instances, routes);
   const bindHost = safeBindHost(r, global);
 
-  if (r.problems.some((p) => p.severity === "error")) return { config: null, problems: r.problems };
+  const problems = r.problems.sort((a, b) => a.line - b.line || a.col - b.col);
+  if (problems.some((p) => p.severity === "error")) return { config: null, problems };
   const config: Config = {
     file: abs,
     dir: dirname(abs),
@@ -67,7 +68,7 @@ export function parseConfig(text: string, file: string, env: Env = {}): LoadResu
     cld,
     pricing,
   };
-  return { config: deepFreeze(config), problems: r.problems };
+  return { config: deepFreeze(config), problems };
 }
 
 function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraft[], routes: Map<string, Route>): string {

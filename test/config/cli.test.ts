@@ -1,0 +1,68 @@
+// gw check / gw gen as a user runs them: real child processes, real files.
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+import { runGw, tempFiles } from "../helpers/tmp.ts";
+import { EVERY_OLD_KEY } from "./fixtures.ts";
+
+const setup = () => tempFiles({ "providers.toml": EVERY_OLD_KEY, ".env": "RELAY_KEY=sk-relay-abcdef123456\n" });
+
+describe("gw check", () => {
+  test("an old file with every old key passes; warnings are listed with FILE:LINE:COL", async () => {
+    const dir = setup();
+    const r = await runGw(["check"], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("providers.toml:3:1  global.host  warning:");
+    expect(r.stderr).toContain("0 errors, 4 warnings, 2 instances, 6 routes");
+  });
+
+  test("--strict turns warnings into a failure; --json is machine-readable", async () => {
+    const dir = setup();
+    expect((await runGw(["check", "--strict"], { cwd: dir })).code).toBe(1);
+    const r = await runGw(["check", "--json", "-c", join(dir, "providers.toml")]);
+    const out = JSON.parse(r.stdout);
+    expect(out.ok).toBe(true);
+    expect(out.problems).toHaveLength(4);
+  });
+
+  test("a broken file: FILE:LINE:COL and exit 1", async () => {
+    const dir = tempFiles({ "providers.toml": "[global]\nmain_port = 8145\n[routing\n" });
+    const r = await runGw(["check", "-c", join(dir, "providers.toml")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/providers\.toml:3:\d+ {2}- {2}error: TOML syntax/);
+  });
+
+  test("unknown flags are refused with the valid ones", async () => {
+    const r = await runGw(["check", "--stirct"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('unknown flag --stirct for "gw check"');
+    expect(r.stderr).toContain("--strict");
+  });
+
+  test("--version and a command not built yet", async () => {
+    expect((await runGw(["--version"])).stdout.trim()).toBe(pkg.version);
+    const r = await runGw(["nosuch"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('unknown command "nosuch"');
+  });
+});
+
+describe("gw gen", () => {
+  test("writes YAML for managed instances; a broken edit leaves them untouched", async () => {
+    const dir = setup();
+    const ok = await runGw(["gen"], { cwd: dir });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("wrote     instances/official.yaml");
+    const before = readFileSync(join(dir, "instances/relay.yaml"), "utf8");
+    expect(before).toContain("api-key: sk-relay-abcdef123456");
+
+    writeFileSync(join(dir, "providers.toml"), EVERY_OLD_KEY.replace('port = 8147', 'port = 8146'));
+    const bad = await runGw(["gen"], { cwd: dir });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/providers\.toml:\d+:\d+ {2}instances\.relay\.port {2}error: port 8146 is also used by instance "official"/);
+    expect(bad.stderr).toContain("nothing was changed");
+    expect(readFileSync(join(dir, "instances/relay.yaml"), "utf8")).toBe(before);
+    expect(readdirSync(join(dir, "instances")).sort()).toEqual(["official.yaml", "relay.yaml"]); // no temp files left
+  });
+});

@@ -1,0 +1,122 @@
+import { describe, expect, test } from "bun:test";
+import { parseConfig } from "../../src/config/index.ts";
+import type { Problem } from "../../src/config/types.ts";
+
+const BASE = `[global]
+main_port = 8145
+host = "127.0.0.1"
+[instances.a]
+port = 8146
+providers = [{ type = "antigravity" }, { type = "anthropic", api_keys = ["k"] }]
+`;
+
+/** The problems of BASE + extra, as "line:col path severity" plus the message. */
+function check(extra: string, env: Record<string, string> = {}): Problem[] {
+  return [...parseConfig(BASE + extra, "/x/providers.toml", env).problems];
+}
+const one = (extra: string, env?: Record<string, string>) => {
+  const ps = check(extra, env);
+  expect(ps).toHaveLength(1);
+  return ps[0]!;
+};
+const lineOf = (extra: string, needle: string) => (BASE + extra).split("\n").findIndex((l) => l.includes(needle)) + 1;
+
+describe("gw check finds each problem at its line", () => {
+  test("TOML syntax error: line and column from smol-toml", () => {
+    const { config, problems } = parseConfig("[global]\nmain_port = 8145\nhost = \n", "/x/p.toml");
+    expect(config).toBeNull();
+    expect(problems[0]).toMatchObject({ severity: "error", line: 3, col: 8 });
+    expect(problems[0]!.message).toStartWith("TOML syntax");
+  });
+
+  test("wrong type", () => {
+    const extra = `[routing]\n"m" = [{ instance = "a", provider = "antigravity", model = "x", weight = "heavy" }]\n`;
+    const p = one(extra);
+    expect(p).toMatchObject({ severity: "error", path: 'routing.m[0].weight', line: lineOf(extra, "heavy") });
+    expect(p.message).toContain("expected a number");
+  });
+
+  test("out-of-range port, weight and threshold", () => {
+    const ps = check(`[instances.b]\nport = 70000\n[routing]\n"m" = [{ instance = "a", provider = "antigravity", model = "x", weight = -1 }]\n`);
+    expect(ps.map((p) => [p.path, p.severity])).toEqual([
+      ["instances.b.port", "error"],
+      ["routing.m[0].weight", "error"],
+    ]);
+    const t = parseConfig(BASE.replace("main_port = 8145", "main_port = 8145\nlb_auto_upgrade_tools_threshold = 0"), "/x/p.toml").problems;
+    expect(t[0]).toMatchObject({ path: "global.lb_auto_upgrade_tools_threshold", line: 3, severity: "error" });
+  });
+
+  test("unknown key: a warning with a suggestion, at the key's own line and column", () => {
+    const extra = `[routing]\n"m" = [\n  { instance = "a", provider = "antigravity",\n    model = "x", wieght = 3 },\n]\n`;
+    const p = one(extra);
+    expect(p).toMatchObject({ severity: "warning", path: "routing.m[0].wieght", line: lineOf(extra, "wieght"), col: 18 });
+    expect(p.hint).toBe('did you mean "weight"?');
+  });
+
+  test("target naming an unknown instance or an undefined provider type names the route", () => {
+    const ps = check(`[routing]\n"opus" = [{ instance = "nope", provider = "claude", model = "x" }, { instance = "a", provider = "codex", model = "y" }]\n`);
+    expect(ps.map((p) => p.severity)).toEqual(["error", "error"]);
+    expect(ps[0]!.message).toBe('route "opus" names unknown instance "nope"');
+    expect(ps[1]!.message).toBe('route "opus": instance "a" defines no provider of type "codex"');
+    expect(ps[1]!.hint).toBe("its providers are: antigravity, anthropic");
+  });
+
+  test("missing provider is a warning", () => {
+    expect(one(`[routing]\n"m" = [{ instance = "a", model = "x" }]\n`)).toMatchObject({ severity: "warning", path: "routing.m[0]" });
+  });
+
+  test("duplicate ports, including main_port", () => {
+    const ps = check(`[instances.b]\nport = 8146\nproviders = [{ type = "codex" }]\n[instances.c]\nport = 8145\nproviders = [{ type = "codex" }]\n`);
+    expect(ps.map((p) => [p.path, p.message])).toEqual([
+      ["instances.b.port", 'port 8146 is also used by instance "a"'],
+      ["instances.c.port", "port 8145 is also used by the load balancer (main_port)"],
+    ]);
+  });
+
+  test("auto-upgrade map naming a route that does not exist", () => {
+    const cfg = BASE.replace('host = "127.0.0.1"', 'host = "127.0.0.1"\n[global.lb_auto_upgrade_map]\n"m.auto" = "opus9"') + `[routing]\n"m.auto" = [{ instance = "a", provider = "antigravity", model = "x" }]\n`;
+    const ps = parseConfig(cfg, "/x/p.toml").problems;
+    expect(ps).toHaveLength(1);
+    expect(ps[0]).toMatchObject({ severity: "error", path: 'global.lb_auto_upgrade_map."m.auto"', line: 5 });
+  });
+
+  test("unresolved ${VAR}: a warning, an error when it is an API key", () => {
+    const ps = check(`[instances.b]\nport = 8150\nproxy = "\${PROXY_URL}"\nproviders = [{ type = "anthropic", api_keys = ["\${MISSING_KEY}"] }]\n`);
+    expect(ps.map((p) => [p.path, p.severity])).toEqual([
+      ["instances.b.proxy", "warning"],
+      ["instances.b.providers[0].api_keys[0]", "error"],
+    ]);
+    expect(check(`[instances.b]\nport = 8150\nproviders = [{ type = "anthropic", api_keys = ["\${K}"] }]\n`, { K: "v" })).toEqual([]);
+  });
+
+  test("a public host without api_keys is a warning and binds loopback", () => {
+    const { config, problems } = parseConfig(BASE.replace('host = "127.0.0.1"', 'host = "0.0.0.0"'), "/x/p.toml");
+    expect(problems[0]).toMatchObject({ severity: "warning", path: "global.host", line: 3 });
+    expect(problems[0]!.hint).toContain("api_keys");
+    expect(config!.global.bindHost).toBe("127.0.0.1");
+  });
+
+  test("settings CLIProxyAPI no longer reads", () => {
+    expect(one(`[instances.b]\nport = 8150\nquota_switch_project = true\nproviders = [{ type = "codex" }]\n`)).toMatchObject({ severity: "warning", path: "instances.b.quota_switch_project" });
+  });
+
+  test("cld scenario naming a route that does not exist", () => {
+    const p = one(`[routing]\n"g3f" = [{ instance = "a", provider = "antigravity", model = "x" }]\n[cld.scenarios.Fast]\nmain = "g3f"\nfast = "g3f"\nopus = "opus9"\n`);
+    expect(p).toMatchObject({ severity: "warning", path: "cld.scenarios.Fast.opus" });
+  });
+
+  test("default_instance, extra_headers host, unknown provider type", () => {
+    const ps = check(`[instances.b]\nport = 8150\nproviders = [{ type = "anthropik" }]\n[routing]\n"m" = [{ instance = "a", provider = "anthropic", model = "x", params = { extra_headers = { Host = "evil" } } }]\n`);
+    expect(ps.map((p) => [p.path, p.severity, p.hint])).toEqual([
+      ["instances.b.providers[0].type", "error", 'did you mean "anthropic"?'],
+      ["routing.m[0].params.extra_headers.Host", "error", "gw computes it for every request; remove it"],
+    ]);
+    const d = parseConfig(BASE.replace("main_port = 8145", 'main_port = 8145\ndefault_instance = "zz"'), "/x/p.toml").problems;
+    expect(d[0]).toMatchObject({ severity: "error", path: "global.default_instance" });
+  });
+
+  test("every problem is reported, not just the first", () => {
+    const ps = check(`[instances.b]\nport = "x"\n[instances.c]\nport = 8151\nbogus = 1\nproviders = [{ type = "codex" }]\n[routing]\n"m" = [{ instance = "zz", model = "x" }]\n"n" = "oops"\n`);
+    expect(ps.length).toBe(4);
+  });
+});

@@ -1,0 +1,85 @@
+import { describe, expect, test } from "bun:test";
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { parseConfig } from "../../src/config/index.ts";
+import { instanceYaml, keysFile, withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.ts";
+import { EVERY_OLD_KEY } from "../config/fixtures.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const load = (dir = "/srv/gw") => parseConfig(EVERY_OLD_KEY, join(dir, "providers.toml"), { RELAY_KEY: "sk-relay" }).config!;
+
+describe("instance YAML: the old generator's mapping", () => {
+  const config = load();
+  const [official, relay] = config.instances;
+
+  test("OAuth instance: loopback, port, auth-dir, key, tuning; no provider sections", () => {
+    const y = parse(instanceYaml(config, { ...official!, apiKey: "gw-k1" }));
+    expect(y).toEqual({
+      host: "127.0.0.1",
+      port: 8146,
+      "auth-dir": "/srv/gw/auths/official",
+      "api-keys": ["gw-k1"],
+      "proxy-url": "http://proxy.local:3128",
+      "request-retry": 5,
+      "max-retry-interval": 30,
+      routing: { strategy: "fill-first" },
+      "disable-cooling": false,
+      "nonstream-keepalive-interval": 10,
+      streaming: { "keepalive-seconds": 7, "bootstrap-retries": 2 },
+      "quota-exceeded": { "switch-project": true, "switch-preview-model": false },
+    });
+  });
+
+  test("anthropic, minimax → claude-api-key; openai → openai-compatibility; gemini → vertex-api-key", () => {
+    const y = parse(instanceYaml(config, relay!));
+    expect(y["claude-api-key"]).toEqual([
+      { "api-key": "sk-relay", "base-url": "https://relay.example.com", models: [{ name: "anthropic/claude-opus-4.6", alias: "anthropic/claude-opus-4.6" }] },
+      { "api-key": "sk-second-key", "base-url": "https://relay.example.com", models: [{ name: "anthropic/claude-opus-4.6", alias: "anthropic/claude-opus-4.6" }] },
+      { "api-key": "mm-key", "base-url": "https://mm.example.com/anthropic", models: [{ name: "MiniMax-M2", alias: "MiniMax-M2" }] },
+    ]);
+    expect(y["openai-compatibility"]).toEqual([
+      {
+        name: "relay-openai-1",
+        "base-url": "https://or.example.com/api/v1",
+        "api-key-entries": [{ "api-key": "sk-or-1" }],
+        models: [
+          { name: "google/gemini-3-pro-preview", alias: "google/gemini-3-pro-preview" },
+          { name: "openai/gpt-5.1", alias: "openai/gpt-5.1" },
+        ],
+      },
+    ]);
+    expect(y["vertex-api-key"]).toEqual([{ "api-key": "g-key", "base-url": "https://gem.example.com", models: [{ name: "gemini-3-pro", alias: "gemini-3-pro" }] }]);
+    expect(y["max-retry-interval"]).toBe(60);
+  });
+
+  test("deterministic, no anchors even where objects repeat", () => {
+    const a = instanceYaml(config, relay!);
+    expect(instanceYaml(load(), load().instances[1]!)).toBe(a);
+    expect(a).not.toMatch(/[&*]a\d/);
+  });
+});
+
+describe("writing instance files", () => {
+  test("keys are generated once, kept 0600, and land in the YAML", async () => {
+    const dir = tempDir();
+    const c1 = await withInstanceKeys(load(dir));
+    const c2 = await withInstanceKeys(load(dir));
+    expect(c1.instances[0]!.apiKey).toMatch(/^gw-[\w-]{32}$/);
+    expect(c2.instances.map((i) => i.apiKey)).toEqual(c1.instances.map((i) => i.apiKey));
+    expect(c1.instances[0]!.apiKey).not.toBe(c1.instances[1]!.apiKey);
+    expect(statSync(keysFile(c1)).mode & 0o777).toBe(0o600);
+    const written = await writeInstanceFiles(c1);
+    expect(written.map((p) => p.slice(dir.length))).toEqual(["/instances/official.yaml", "/instances/relay.yaml"]);
+    const y = parse(await Bun.file(join(dir, "instances/official.yaml")).text());
+    expect(y["api-keys"]).toEqual([c1.instances[0]!.apiKey]);
+    expect(statSync(join(dir, "auths/official")).isDirectory()).toBe(true);
+    expect(await writeInstanceFiles(c2)).toEqual([]); // unchanged files are left alone
+  });
+
+  test("url instances get no YAML", async () => {
+    const dir = tempDir();
+    const { config } = parseConfig(`[global]\nmain_port=9100\nhost="127.0.0.1"\n[instances.r]\nurl="http://127.0.0.1:9999"\nproviders=[{type="codex"}]\n`, join(dir, "p.toml"));
+    expect(await writeInstanceFiles(await withInstanceKeys(config!))).toEqual([]);
+  });
+});
