@@ -1,0 +1,67 @@
+// The child's environment for each mode (pure): what the old launcher exported, nothing more.
+import type { Env } from "./memory.ts";
+import type { Roles } from "./scenarios.ts";
+
+export type ChildEnv = Record<string, string>;
+
+/** Proxies would send loopback traffic astray; a stale auth token would override the key. */
+const BLANKED = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "ANTHROPIC_AUTH_TOKEN"];
+
+export const AG_DEFAULTS = {
+  base: "http://127.0.0.1:8045/v1",
+  code: "claude-opus-4-6-thinking",
+  doc: "gemini-3-pro-high",
+  fast: "gemini-3-flash",
+} as const;
+
+function withBlanks(base: Env, set: Readonly<Record<string, string>>): ChildEnv {
+  const env: ChildEnv = {};
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+  for (const k of BLANKED) env[k] = "";
+  return Object.assign(env, set);
+}
+
+export interface Gateway {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+}
+
+export function cpEnv(base: Env, gw: Gateway, roles: Roles, configDir: string): ChildEnv {
+  return withBlanks(base, {
+    ANTHROPIC_BASE_URL: gw.baseUrl,
+    ANTHROPIC_API_KEY: gw.apiKey,
+    ANTHROPIC_MODEL: roles.main,
+    ANTHROPIC_DEFAULT_HAIKU_MODEL: roles.fast,
+    CLAUDE_CODE_SUBAGENT_MODEL: roles.fast,
+    ANTHROPIC_DEFAULT_OPUS_MODEL: roles.opus,
+    CLAUDE_CONFIG_DIR: configDir,
+  });
+}
+
+/** Antigravity direct; models overridable with CLD_AG_CODE_MODEL / _DOC_ / _FAST_. */
+export function agRoles(base: Env): { code: string; doc: string; fast: string } {
+  return {
+    code: base.CLD_AG_CODE_MODEL || AG_DEFAULTS.code,
+    doc: base.CLD_AG_DOC_MODEL || AG_DEFAULTS.doc,
+    fast: base.CLD_AG_FAST_MODEL || AG_DEFAULTS.fast,
+  };
+}
+
+export function agEnv(base: Env, token: string, configDir: string): ChildEnv {
+  const m = agRoles(base);
+  return withBlanks(base, {
+    ANTHROPIC_BASE_URL: base.ANTI_API_BASE || AG_DEFAULTS.base,
+    ANTHROPIC_API_KEY: token,
+    ANTHROPIC_MODEL: m.code,
+    ANTHROPIC_DEFAULT_SONNET_MODEL: m.code,
+    ANTHROPIC_DEFAULT_OPUS_MODEL: m.doc,
+    ANTHROPIC_DEFAULT_HAIKU_MODEL: m.fast,
+    CLAUDE_CODE_SUBAGENT_MODEL: m.fast,
+    CLAUDE_CONFIG_DIR: configDir,
+  });
+}
+
+/** Anthropic's own service: the user's login and settings, untouched apart from the blanks. */
+export function officialEnv(base: Env): ChildEnv {
+  return withBlanks(base, {});
+}

@@ -1,0 +1,36 @@
+// The old launcher's memory: one small file per remembered value, `last_<name>`, in
+// ${XDG_CACHE_HOME:-~/.cache}/cld/<mode>/ — same place and format, so existing users keep theirs.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** ${XDG_CACHE_HOME:-~/.cache}/cld */
+export function cldCacheDir(env: Env): string {
+  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache");
+  return join(base, "cld");
+}
+
+// Sync on purpose: a handful of tiny files read before anything else can happen.
+export function readLast(dir: string, names: readonly string[]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const n of names) {
+    try {
+      out[n] = readFileSync(join(dir, `last_${n}`), "utf8").trim() || undefined;
+    } catch {
+      out[n] = undefined;
+    }
+  }
+  return out;
+}
+
+/** Best effort: a read-only cache must not stop the launch. */
+export function writeLast(dir: string, values: Readonly<Record<string, string | undefined>>): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const [n, v] of Object.entries(values)) if (v !== undefined) writeFileSync(join(dir, `last_${n}`), `${v}\n`);
+  } catch {
+    // ignore: memory is a convenience
+  }
+}

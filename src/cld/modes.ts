@@ -1,0 +1,52 @@
+// The mode menu and the two modes that ask nothing (ag, official).
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { CliError } from "../cli/errors.ts";
+import type { Mode } from "./args.ts";
+import { AG_DEFAULTS, agEnv, type ChildEnv, officialEnv } from "./env.ts";
+import { type Env, readLast, writeLast } from "./memory.ts";
+import { pick } from "./picker.ts";
+
+/** What to launch: the child's environment and the terminal title. */
+export interface Plan {
+  readonly env: ChildEnv;
+  readonly title: string;
+}
+
+const MODE_CHOICES = [
+  { key: "cp", detail: "through the gw gateway (route scenarios)" },
+  { key: "ag", detail: "straight to the Antigravity proxy" },
+  { key: "official", detail: "Anthropic's own service, nothing injected" },
+] as const;
+
+/** Menu of the three modes; the answer is remembered in cld/last_mode. */
+export async function pickMode(cache: string, env: Env): Promise<Mode> {
+  const { mode: last } = readLast(cache, ["mode"]);
+  const chosen = await pick({ title: "Mode", choices: MODE_CHOICES, last, path: env.PATH });
+  if (!chosen) throw new CliError("no mode chosen", 130);
+  return chosen.key as Mode;
+}
+
+export function rememberMode(cache: string, mode: Mode): void {
+  writeLast(cache, { mode });
+}
+
+/** Claude Code's config dir per mode, so gateway logins never mix with the official one. */
+export function configDirFor(cache: string, mode: Mode): string {
+  const dir = join(cache, mode);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export function planAg(env: Env, cache: string): Plan {
+  const token = env.ANTI_API_TOKEN;
+  if (!token) {
+    throw new CliError("ag mode needs ANTI_API_TOKEN (the Antigravity proxy's key)", 1,
+      `export ANTI_API_TOKEN=…  (and ANTI_API_BASE if not ${AG_DEFAULTS.base})`);
+  }
+  return { env: agEnv(env, token, configDirFor(cache, "ag")), title: "cld ag" };
+}
+
+export function planOfficial(env: Env): Plan {
+  return { env: officialEnv(env), title: "cld official" };
+}

@@ -1,0 +1,89 @@
+// One question with a short list of answers: fzf when it is installed, else a numbered list on
+// the terminal. Esc (or an empty answer) means "same as last time".
+import { CliError } from "../cli/errors.ts";
+import { openTerminal, type Terminal } from "./tty.ts";
+
+export interface Choice {
+  readonly key: string;
+  /** Shown beside the key (e.g. a scenario's roles). */
+  readonly detail?: string;
+}
+
+export interface PickOptions {
+  readonly title: string;
+  readonly choices: readonly Choice[];
+  /** Returned on Esc / empty answer. */
+  readonly last?: string;
+  /** PATH to find fzf on (defaults to the process's). */
+  readonly path?: string;
+}
+
+export interface Picked {
+  readonly key: string;
+  /** True when the user pressed Esc (or gave no answer) and the last value was taken. */
+  readonly reused: boolean;
+}
+
+/** The chosen key; the remembered one on Esc; null when Esc left nothing to reuse. */
+export async function pick(o: PickOptions): Promise<Picked | null> {
+  const term = openTerminal();
+  if (!term) {
+    throw new CliError(`no terminal to ask "${o.title}" on`, 1, "name what you want: cld cp FILTER … (or cld ag / cld official)");
+  }
+  try {
+    const fzf = Bun.which("fzf", o.path === undefined ? undefined : { PATH: o.path });
+    const viaFzf = fzf ? await pickWithFzf(fzf, o) : "unavailable";
+    const answer = viaFzf === "unavailable" ? pickNumbered(term, o) : viaFzf;
+    if (answer !== undefined) return { key: answer, reused: false };
+    return o.last ? { key: o.last, reused: true } : null;
+  } finally {
+    term.close();
+  }
+}
+
+function lineOf(c: Choice, width: number, last: string | undefined): string {
+  const mark = c.key === last ? "  (last)" : "";
+  return `${c.key.padEnd(width)}  ${c.detail ?? ""}${mark}`.trimEnd();
+}
+
+const widthOf = (cs: readonly Choice[]) => Math.max(...cs.map((c) => c.key.length));
+
+/** Options fzf 0.38 (Debian 12) understands; the index column keeps keys with spaces exact. */
+async function pickWithFzf(fzf: string, o: PickOptions): Promise<string | undefined | "unavailable"> {
+  const w = widthOf(o.choices);
+  const header = o.last ? `Esc: ${o.last} (last)` : "Esc: cancel";
+  const proc = Bun.spawn(
+    [fzf, "--prompt", `${o.title}> `, "--header", header, "--height", "40%", "--reverse", "--no-sort", "--no-multi",
+      "--delimiter", "\t", "--with-nth", "2.."],
+    { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
+  );
+  proc.stdin.write(o.choices.map((c, i) => `${i}\t${lineOf(c, w, o.last)}\n`).join(""));
+  await proc.stdin.end();
+  const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+  if (code === 1 || code === 130) return undefined; // no match or Esc/Ctrl-C
+  if (code !== 0) return "unavailable";
+  return o.choices[Number(out.split("\t")[0])]?.key;
+}
+
+const MAX_TRIES = 3;
+
+function pickNumbered(t: Terminal, o: PickOptions): string | undefined {
+  const w = widthOf(o.choices);
+  t.write(`${o.title}:\n`);
+  o.choices.forEach((c, i) => t.write(`  ${String(i + 1).padStart(2)}) ${lineOf(c, w, o.last)}\n`));
+  for (let tries = 0; tries < MAX_TRIES; tries++) {
+    t.write(`Pick 1-${o.choices.length}${o.last ? ` [Enter: ${o.last}]` : ""}: `);
+    const line = t.readLine();
+    if (line === null) return undefined;
+    const answer = line.trim();
+    if (answer === "") return undefined;
+    const n = Number(answer);
+    const byNumber = Number.isInteger(n) ? o.choices[n - 1] : undefined;
+    const byName = o.choices.find((c) => c.key.toLowerCase() === answer.toLowerCase())
+      ?? o.choices.find((c) => c.key.toLowerCase().startsWith(answer.toLowerCase()));
+    const chosen = byNumber ?? byName;
+    if (chosen) return chosen.key;
+    t.write(`  "${answer}" is not one of them\n`);
+  }
+  return undefined;
+}

@@ -1,0 +1,24 @@
+// `cld` / `gw cld`: parse, pick, build the environment, hand the terminal to claude.
+import { writeSync } from "node:fs";
+import { CLD_USAGE, parseCldArgs } from "./args.ts";
+import { planCp } from "./cp.ts";
+import { findClaude, handOver } from "./launch.ts";
+import { cldCacheDir, type Env } from "./memory.ts";
+import { pickMode, planAg, planOfficial, rememberMode } from "./modes.ts";
+import { setTitle } from "./title.ts";
+
+export async function runCld(argv: readonly string[], env: Env): Promise<number> {
+  const args = parseCldArgs(argv);
+  if (args.help) {
+    writeSync(1, CLD_USAGE);
+    return 0;
+  }
+  const claude = findClaude(env); // before any question: no point choosing models for nothing
+  const cache = cldCacheDir(env);
+  const mode = args.mode ?? (await pickMode(cache, env));
+  rememberMode(cache, mode);
+  const plan = mode === "cp" ? await planCp(args, env, cache) : mode === "ag" ? planAg(env, cache) : planOfficial(env);
+  if (!plan) return 1;
+  setTitle(plan.title, env);
+  return handOver(claude, args.claudeArgs, plan.env);
+}

@@ -1,0 +1,54 @@
+// Questions go to the controlling terminal (/dev/tty), never through process.stdin: stdin
+// belongs to claude after the hand-over (and may be a piped prompt that must stay unread).
+import { closeSync, openSync, readSync, writeSync } from "node:fs";
+
+export interface Terminal {
+  write(text: string): void;
+  /** One line without its newline; null at end of input (Ctrl-D). */
+  readLine(): string | null;
+  close(): void;
+}
+
+export function openTerminal(): Terminal | null {
+  let fd: number;
+  try {
+    fd = openSync("/dev/tty", "r+");
+  } catch {
+    return null; // no controlling terminal: a script, a service, a CI job
+  }
+  return {
+    write: (text) => void writeSync(fd, text),
+    readLine() {
+      // Canonical mode hands us a whole line per read; loop only for very long lines.
+      const buf = Buffer.alloc(4096);
+      let line = "";
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, null);
+        if (n === 0) return line === "" ? null : line;
+        line += buf.toString("utf8", 0, n);
+        if (line.endsWith("\n")) return line.replace(/\r?\n$/, "");
+      }
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+export function hasTerminal(): boolean {
+  const t = openTerminal();
+  t?.close();
+  return t !== null;
+}
+
+/** Yes/no question on the terminal: `fallback` on an empty answer, null when there is no terminal. */
+export function confirm(question: string, fallback: boolean): boolean | null {
+  const t = openTerminal();
+  if (!t) return null;
+  try {
+    t.write(`${question} ${fallback ? "[Y/n]" : "[y/N]"} `);
+    const answer = t.readLine()?.trim().toLowerCase();
+    if (!answer) return fallback;
+    return answer.startsWith("y");
+  } finally {
+    t.close();
+  }
+}

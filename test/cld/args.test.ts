@@ -1,0 +1,45 @@
+import { describe, expect, test } from "bun:test";
+import { parseCldArgs, YOLO_FLAG } from "../../src/cld/args.ts";
+
+describe("parseCldArgs", () => {
+  test("mode, filter, then every other argument for claude in order", () => {
+    const a = parseCldArgs(["cp", "opus", "-p", "hi there", "--resume"]);
+    expect(a).toEqual({ mode: "cp", filter: "opus", config: undefined, help: false, claudeArgs: ["-p", "hi there", "--resume"] });
+  });
+
+  test("a dash argument right after cp means no filter, and the words after it are claude's", () => {
+    const a = parseCldArgs(["cp", "-p", "hi"]);
+    expect(a.filter).toBeUndefined();
+    expect(a.claudeArgs).toEqual(["-p", "hi"]);
+  });
+
+  test("-y / --yolo become --dangerously-skip-permissions where they stood, even before the filter", () => {
+    expect(parseCldArgs(["cp", "-y", "g3f", "--resume"])).toMatchObject({ filter: "g3f", claudeArgs: [YOLO_FLAG, "--resume"] });
+    expect(parseCldArgs(["--yolo", "official", "-c"]).claudeArgs).toEqual([YOLO_FLAG, "-c"]);
+  });
+
+  test("ag and official take no filter: the next word is claude's prompt", () => {
+    expect(parseCldArgs(["ag", "fix the bug"])).toMatchObject({ mode: "ag", filter: undefined, claudeArgs: ["fix the bug"] });
+  });
+
+  test("no mode: a first word that is not a mode stays claude's", () => {
+    expect(parseCldArgs(["-p", "cp"])).toMatchObject({ mode: undefined, claudeArgs: ["-p", "cp"] });
+    expect(parseCldArgs(["hello"])).toMatchObject({ mode: undefined, claudeArgs: ["hello"] });
+  });
+
+  test("-c is cld's only with a .toml file; alone it is claude's --continue", () => {
+    expect(parseCldArgs(["cp", "-c", "my.toml", "g3f"])).toMatchObject({ config: "my.toml", filter: "g3f", claudeArgs: [] });
+    expect(parseCldArgs(["cp", "g3f", "-c"])).toMatchObject({ config: undefined, claudeArgs: ["-c"] });
+    expect(parseCldArgs(["--config=x.toml", "cp"]).config).toBe("x.toml");
+    expect(parseCldArgs(["cp", "--config", "conf"]).config).toBe("conf");
+  });
+
+  test("after -- everything is claude's, cld's own flags included", () => {
+    expect(parseCldArgs(["cp", "g3f", "--", "-y", "-h", "cp"])).toMatchObject({ help: false, claudeArgs: ["-y", "-h", "cp"] });
+  });
+
+  test("-h / --help ask for cld's help", () => {
+    expect(parseCldArgs(["cp", "-h"]).help).toBe(true);
+    expect(parseCldArgs(["--help"]).help).toBe(true);
+  });
+});

@@ -1,0 +1,147 @@
+// A sandbox for running cld as a child: temp HOME, a PATH with a fake `claude` that records
+// its argv, environment and PID, and optional real tools (fzf, tmux) linked beside it.
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "./tmp.ts";
+
+export const MAIN = join(import.meta.dir, "../../src/main.ts");
+
+export interface ClaudeCall {
+  readonly argv: string[];
+  readonly env: Record<string, string>;
+  readonly pid: number;
+}
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** PID of the process we started (equals the claude PID when cld used execve). */
+  readonly pid: number;
+  readonly call: ClaudeCall | null;
+}
+
+export interface SandboxOptions {
+  /** Real tools to put on the sandbox PATH beside the fake claude. */
+  readonly tools?: readonly string[];
+  /** Leave claude out of PATH. */
+  readonly noClaude?: boolean;
+}
+
+export class CldSandbox {
+  readonly dir = tempDir("gw-cld-");
+  readonly home = join(this.dir, "home");
+  readonly bin = join(this.dir, "bin");
+  readonly record = join(this.dir, "record");
+
+  constructor(opts: SandboxOptions = {}) {
+    mkdirSync(this.home);
+    mkdirSync(this.bin);
+    if (!opts.noClaude) this.writeClaude();
+    for (const tool of opts.tools ?? []) {
+      const real = Bun.which(tool);
+      if (!real) throw new Error(`${tool} is needed by this test (apt-get install -y ${tool})`);
+      symlinkSync(real, join(this.bin, tool));
+    }
+  }
+
+  /** The fake claude: NUL-separated argv and env, its PID, then an exit code chosen by the test. */
+  private writeClaude(): void {
+    const script = `#!/bin/sh
+printf '%s' "$$" > '${this.record}.pid'
+printf '%s\\0' "$@" > '${this.record}.argv'
+/usr/bin/env -0 > '${this.record}.env'
+echo "fake claude ran"
+exit "\${FAKE_CLAUDE_EXIT:-0}"
+`;
+    writeFileSync(join(this.bin, "claude"), script, { mode: 0o755 });
+  }
+
+  /** Environment a cld child gets: nothing from the test runner but what is named. */
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return { HOME: this.home, PATH: this.bin, ...extra };
+  }
+
+  lastCall(): ClaudeCall | null {
+    if (!existsSync(`${this.record}.pid`)) return null;
+    const split = (f: string) => readFileSync(f, "utf8").split("\0").slice(0, -1);
+    const env = Object.fromEntries(split(`${this.record}.env`).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+    return { argv: split(`${this.record}.argv`), env, pid: Number(readFileSync(`${this.record}.pid`, "utf8")) };
+  }
+
+  clearCall(): void {
+    for (const ext of ["pid", "argv", "env"]) rmSync(`${this.record}.${ext}`, { force: true });
+  }
+
+  /** Run `bun src/main.ts cld ARGS` (or `cmd` as given) without a controlling terminal. */
+  async run(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; cmd?: readonly string[] } = {}): Promise<RunResult> {
+    this.clearCall();
+    const proc = Bun.spawn([...(opts.cmd ?? [process.execPath, MAIN, "cld"]), ...args], {
+      cwd: opts.cwd ?? this.dir,
+      env: this.env(opts.env),
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      detached: true, // its own session: no /dev/tty, as in a script or CI
+    });
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    return { code, stdout, stderr, pid: proc.pid, call: this.lastCall() };
+  }
+
+  /** Remembered values of a mode (`last_*` files) under the given cache root. */
+  memory(mode: string, cacheRoot = join(this.home, ".cache")): Record<string, string> {
+    const dir = join(cacheRoot, "cld", mode);
+    const out: Record<string, string> = {};
+    for (const n of ["main", "fast", "opus", "scenario", "auto_upgrade"]) {
+      const f = join(dir, `last_${n}`);
+      if (existsSync(f)) out[n] = readFileSync(f, "utf8").trim();
+    }
+    return out;
+  }
+
+  remember(mode: string, values: Record<string, string>): void {
+    const dir = join(this.home, ".cache", "cld", mode);
+    mkdirSync(dir, { recursive: true });
+    for (const [n, v] of Object.entries(values)) writeFileSync(join(dir, `last_${n}`), `${v}\n`);
+  }
+
+  writeConfig(name: string, text: string): string {
+    const file = join(this.dir, name);
+    writeFileSync(file, text);
+    return file;
+  }
+}
+
+/** A providers.toml whose LB port is `port`, with routes for every cld feature. */
+export function cldConfig(port: number, extra = ""): string {
+  const route = (model: string) => `[{ instance = "a", provider = "antigravity", model = "${model}" }]`;
+  return `[global]
+host = "0.0.0.0"
+main_port = ${port}
+${extra}
+
+[instances.a]
+port = ${port + 1 > 65535 ? port - 1 : port + 1}
+providers = [{ type = "antigravity" }]
+
+[routing]
+"opus4.6" = ${route("claude-opus-4-6-thinking")}
+"g3p" = ${route("gemini-3-pro")}
+"g3f" = ${route("gemini-3-flash")}
+"g3f.auto" = ${route("gemini-3-flash")}
+"kimi-k2" = ${route("kimi-k2")}
+`;
+}
+
+/** A loopback server standing in for the gateway (any answer means "up"). */
+export function fakeGateway() {
+  return Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("ok") });
+}
+
+/** A loopback port with nothing listening on it. */
+export function closedPort(): number {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("") });
+  const port = s.port!;
+  s.stop(true);
+  return port;
+}
