@@ -1,0 +1,57 @@
+// The deterministic answer every dialect renders: which instance and which model answered, split
+// into as many content deltas as the request's `events` knob asks for.
+
+export interface Answer {
+  /** Per-request counter, for ids that differ between requests but repeat across runs. */
+  seq: number;
+  instance: string;
+  model: string;
+  /** Unix seconds. */
+  created: number;
+  pieces: readonly string[];
+  text: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+const piecesCache = new Map<string, readonly string[]>();
+
+/** `events` deltas whose concatenation is the sentence, padded with " ok" tokens when longer. */
+export function answerPieces(instance: string, model: string, events: number): readonly string[] {
+  const key = `${instance}\0${model}\0${events}`;
+  let pieces = piecesCache.get(key);
+  if (pieces) return pieces;
+  const words = `Mock answer from instance ${instance}, model ${model}.`.split(" ").map((w, i) => (i ? ` ${w}` : w));
+  const n = Math.max(1, events);
+  if (n >= words.length) {
+    pieces = [...words, ...Array.from({ length: n - words.length }, () => " ok")];
+  } else {
+    const per = Math.ceil(words.length / n);
+    pieces = Array.from({ length: n }, (_, i) => words.slice(i * per, (i + 1) * per).join("")).filter(Boolean);
+  }
+  if (piecesCache.size > 1000) piecesCache.clear();
+  piecesCache.set(key, pieces);
+  return pieces;
+}
+
+let counter = 0;
+
+export function makeAnswer(instance: string, model: string, events: number, requestBytes: number): Answer {
+  const pieces = answerPieces(instance, model, events);
+  return {
+    seq: ++counter,
+    instance,
+    model,
+    created: Math.floor(Date.now() / 1000),
+    pieces,
+    text: pieces.join(""),
+    // A rough 4-bytes-per-token estimate keeps usage deterministic for a given body.
+    inputTokens: Math.max(1, Math.ceil(requestBytes / 4)),
+    outputTokens: pieces.length,
+  };
+}
+
+/** A stable-looking id: prefix + zero-padded base-36 counter. */
+export function mockId(prefix: string, a: Answer): string {
+  return `${prefix}mock${a.seq.toString(36).padStart(12, "0")}`;
+}

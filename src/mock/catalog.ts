@@ -1,0 +1,59 @@
+// The models an instance registers, the lookup a request's model goes through, and the three
+// listings (/v1/models in OpenAI or Anthropic shape, /v1beta/models).
+
+import type { MockModel } from "./config.ts";
+
+/** CLIProxyAPI "cloaks" non-Claude ids in Anthropic listings as this prefix + the id reversed. */
+const CLOAK_PREFIX = "claude-fable-5-dd-";
+const reverse = (s: string) => Array.from(s).reverse().join("");
+const cloak = (id: string) => (id.startsWith("claude-") ? id : CLOAK_PREFIX + reverse(id));
+
+/** `m(8192)` / `m(high)` set thinking; the base name is what the registry knows. */
+export function stripThinking(model: string): string {
+  const open = model.lastIndexOf("(");
+  return open > 0 && model.endsWith(")") ? model.slice(0, open) : model;
+}
+
+export class Catalog {
+  private readonly byId = new Map<string, MockModel>();
+  /** Start-up time, the `created` of every listed model. */
+  private readonly created = Math.floor(Date.now() / 1000);
+
+  constructor(
+    readonly models: readonly MockModel[],
+    private readonly fallbackProvider: string,
+  ) {
+    for (const m of models) if (!this.byId.has(m.id)) this.byId.set(m.id, m);
+  }
+
+  /** Provider for a model, or null when the instance lists models and this is not one of them. */
+  provider(model: string): string | null {
+    if (this.byId.size === 0) return this.fallbackProvider;
+    let base = stripThinking(model);
+    if (base.startsWith(CLOAK_PREFIX)) base = reverse(base.slice(CLOAK_PREFIX.length));
+    return this.byId.get(base)?.provider ?? null;
+  }
+
+  openai(): string {
+    const data = [...this.byId.values()].map((m) => ({ created: this.created, id: m.id, object: "model", owned_by: m.provider }));
+    return JSON.stringify({ data, object: "list" });
+  }
+
+  anthropic(): string {
+    const createdAt = new Date(this.created * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+    const data = [...this.byId.values()]
+      .map((m) => ({ created_at: createdAt, display_name: m.id, id: cloak(m.id), type: "model" }))
+      .sort((a, b) => (a.display_name === b.display_name ? (a.id < b.id ? -1 : 1) : a.display_name < b.display_name ? -1 : 1));
+    return JSON.stringify({ data, first_id: data[0]?.id ?? "", has_more: false, last_id: data.at(-1)?.id ?? "" });
+  }
+
+  gemini(): string {
+    const models = [...this.byId.values()].map((m) => ({
+      description: m.id,
+      displayName: m.id,
+      name: `models/${m.id}`,
+      supportedGenerationMethods: ["generateContent"],
+    }));
+    return JSON.stringify({ models });
+  }
+}

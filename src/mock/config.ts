@@ -1,0 +1,86 @@
+// Reads the parts of a CLIProxyAPI config YAML that the mock imitates: where to listen, which
+// client keys to accept, which models its provider sections register, and its SSE keep-alive.
+
+import { readFileSync } from "node:fs";
+import { basename, extname } from "node:path";
+import { parse } from "yaml";
+
+export interface MockModel {
+  id: string;
+  /** CLIProxyAPI's provider key for the section that registered it (owned_by, error texts). */
+  provider: string;
+}
+
+export interface InstanceFile {
+  name: string;
+  host?: string;
+  port?: number;
+  apiKeys: string[];
+  models: MockModel[];
+  keepaliveMs?: number;
+}
+
+/** Key-provider sections and the provider name CLIProxyAPI registers their models under. */
+const KEY_SECTIONS: Record<string, string> = {
+  "claude-api-key": "claude",
+  "gemini-api-key": "gemini",
+  "vertex-api-key": "vertex",
+  "codex-api-key": "codex",
+  "xai-api-key": "xai",
+};
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
+
+function modelsOf(entry: Obj, provider: string): MockModel[] {
+  return list(entry.models).flatMap((m) => {
+    const id = typeof m.alias === "string" && m.alias ? m.alias : m.name;
+    return typeof id === "string" && id ? [{ id, provider }] : [];
+  });
+}
+
+/** Pure: the instance facts in a parsed YAML document (name from the file's base name). */
+export function instanceFromYaml(doc: unknown, name: string): InstanceFile {
+  const d = isObj(doc) ? doc : {};
+  const models: MockModel[] = [];
+  for (const [section, provider] of Object.entries(KEY_SECTIONS)) {
+    for (const entry of list(d[section])) models.push(...modelsOf(entry, provider));
+  }
+  for (const entry of list(d["openai-compatibility"])) {
+    models.push(...modelsOf(entry, typeof entry.name === "string" ? entry.name.toLowerCase() : "openai-compatibility"));
+  }
+  if (isObj(d["oauth-model-alias"])) {
+    for (const [provider, aliases] of Object.entries(d["oauth-model-alias"])) {
+      for (const a of list(aliases)) if (typeof a.alias === "string" && a.alias) models.push({ id: a.alias, provider });
+    }
+  }
+  const keys = Array.isArray(d["api-keys"]) ? d["api-keys"].filter((k): k is string => typeof k === "string" && !!k.trim()) : [];
+  const streaming = isObj(d.streaming) ? d.streaming : {};
+  const ka = Number(streaming["keepalive-seconds"]);
+  return {
+    name,
+    host: typeof d.host === "string" ? d.host : undefined,
+    port: typeof d.port === "number" ? d.port : undefined,
+    apiKeys: keys.map((k) => k.trim()),
+    models,
+    keepaliveMs: ka > 0 ? ka * 1000 : undefined,
+  };
+}
+
+/** Reads instances/X.yaml at start-up (not on the request path). Throws with the file named. */
+export function readInstanceFile(file: string): InstanceFile {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read config ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new Error(`${file}: invalid YAML: ${(err as Error).message.split("\n")[0]}`);
+  }
+  return instanceFromYaml(doc, basename(file, extname(file)));
+}

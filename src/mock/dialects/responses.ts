@@ -1,0 +1,64 @@
+// OpenAI Responses: POST /v1/responses. Streams are `event:` + `data:` frames from
+// response.created to response.completed, every one with its sequence_number.
+
+import { type Answer, mockId } from "../answer.ts";
+import { baseErrorBody, type ErrorText, responsesStreamError } from "../errors.ts";
+import { type Dialect, sse } from "./types.ts";
+
+function response(a: Answer, done: boolean) {
+  const part = { type: "output_text", text: a.text, annotations: [] };
+  return {
+    id: mockId("resp_", a),
+    object: "response",
+    created_at: a.created,
+    status: done ? "completed" : "in_progress",
+    error: null,
+    incomplete_details: null,
+    model: a.model,
+    output: done ? [item(a, "completed", [part])] : [],
+    parallel_tool_calls: true,
+    tool_choice: "auto",
+    tools: [],
+    usage: done
+      ? {
+          input_tokens: a.inputTokens,
+          input_tokens_details: { cached_tokens: 0 },
+          output_tokens: a.outputTokens,
+          output_tokens_details: { reasoning_tokens: 0 },
+          total_tokens: a.inputTokens + a.outputTokens,
+        }
+      : null,
+  };
+}
+
+function item(a: Answer, status: string, content: unknown[]) {
+  return { id: mockId("msg_", a), type: "message", status, role: "assistant", content };
+}
+
+export const responses: Dialect = {
+  errorBody: baseErrorBody,
+  json: (a) => JSON.stringify(response(a, true)),
+  stream(a, error?: ErrorText) {
+    const itemId = mockId("msg_", a);
+    const at = { item_id: itemId, output_index: 0, content_index: 0 };
+    const part = { type: "output_text", text: a.text, annotations: [] };
+    const events: [string, object][] = [
+      ["response.created", { response: response(a, false) }],
+      ["response.in_progress", { response: response(a, false) }],
+      ["response.output_item.added", { output_index: 0, item: item(a, "in_progress", []) }],
+      ["response.content_part.added", { ...at, part: { ...part, text: "" } }],
+      ...a.pieces.map((delta): [string, object] => ["response.output_text.delta", { ...at, delta }]),
+      ["response.output_text.done", { ...at, text: a.text }],
+      ["response.content_part.done", { ...at, part }],
+      ["response.output_item.done", { output_index: 0, item: item(a, "completed", [part]) }],
+      ["response.completed", { response: response(a, true) }],
+    ];
+    const frames = events.map(([type, data], i) => sse(type, { type, sequence_number: i, ...data }));
+    return {
+      frames,
+      firstContent: 4,
+      // CLIProxyAPI writes a blank line before its own error event.
+      errorFrame: error && ((i: number) => `\nevent: error\ndata: ${responsesStreamError(error, i)}\n\n`),
+    };
+  },
+};

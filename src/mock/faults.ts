@@ -1,0 +1,130 @@
+/**
+ * Fault and knob specs for `gw mock` (pure).
+ *
+ * A spec is a list of `~`-separated tokens. It can ride on the model name, so that the LB's
+ * per-target model rewrite aims a fault at exactly one target:
+ *
+ *     gemini-3-flash~429              every request to this upstream model gets a 429
+ *     claude-x~slow-first=800~cut=3   first byte after 800 ms, socket destroyed after 3 events
+ *
+ * or sit in the request header `x-mock-fault: 429~gzip` (no leading `~` needed), or be the
+ * instance-wide default from `gw mock --fault SPEC`. Precedence: model suffix > header > default,
+ * token by token. Everything from the first `~` is stripped from the model before the lookup.
+ *
+ * Tokens
+ *   429[=S]        model_cooldown, `Retry-After: S` and reset_seconds S (default 60)
+ *   503            auth_unavailable (no usable credential)
+ *   401            upstream authentication failure      403  insufficient_quota
+ *   sig            400 invalid thinking signature        400  plain invalid_request_error
+ *   529            overloaded                            other 4xx/5xx: a generic error of that status
+ *   after=N        turn the status above into an error event inside a 200 stream after N events
+ *   gzip           gzip the error body (Content-Encoding: gzip)
+ *   slow-first=MS  hold the status line and first event back MS ms
+ *   interval=MS    MS ms between stream events (token interval)
+ *   gap=MS         a pause of MS ms after the first content event; silent unless keepalive is set
+ *   keepalive=MS   send `: keep-alive` comment lines every MS ms during pauses
+ *   cut=N          destroy the connection after N stream events (no terminating chunk)
+ *   hang           never answer (until the client goes away)
+ *   events=N       number of content deltas (output length)
+ */
+
+export interface Fault {
+  /** Error status to answer with; 0 = none. */
+  status: number;
+  /** Which CLIProxyAPI body goes with the status (see errors.ts). */
+  kind: "cooldown" | "auth_unavailable" | "auth" | "quota" | "signature" | "overloaded" | "generic" | "";
+  retryAfterS: number;
+  /** With a status: emit it as an in-stream error event after this many events; -1 = as the status. */
+  after: number;
+  gzip: boolean;
+  slowFirstMs: number;
+  intervalMs: number;
+  gapMs: number;
+  keepaliveMs: number;
+  /** Destroy the connection after this many events; -1 = never. */
+  cut: number;
+  hang: boolean;
+  events: number;
+}
+
+export const NO_FAULT: Readonly<Fault> = Object.freeze({
+  status: 0,
+  kind: "",
+  retryAfterS: 60,
+  after: -1,
+  gzip: false,
+  slowFirstMs: 0,
+  intervalMs: 0,
+  gapMs: 0,
+  keepaliveMs: 0,
+  cut: -1,
+  hang: false,
+  events: 12,
+});
+
+const KIND_BY_STATUS: Record<number, Fault["kind"]> = {
+  429: "cooldown",
+  503: "auth_unavailable",
+  401: "auth",
+  403: "quota",
+  529: "overloaded",
+};
+
+const NUMERIC: Record<string, keyof Fault> = {
+  after: "after",
+  "slow-first": "slowFirstMs",
+  interval: "intervalMs",
+  gap: "gapMs",
+  keepalive: "keepaliveMs",
+  cut: "cut",
+  events: "events",
+};
+
+export class FaultSpecError extends Error {}
+
+/** Parse `429=30~gzip` into the fields it sets (only those). Throws FaultSpecError on a bad token. */
+export function parseFault(spec: string): Partial<Fault> {
+  const out: Partial<Fault> = {};
+  for (const raw of spec.split("~")) {
+    const token = raw.trim();
+    if (!token) continue;
+    const eq = token.indexOf("=");
+    const key = eq < 0 ? token : token.slice(0, eq);
+    const value = eq < 0 ? "" : token.slice(eq + 1);
+    if (/^[45]\d\d$/.test(key)) {
+      out.status = Number(key);
+      out.kind = KIND_BY_STATUS[out.status] ?? "generic";
+      if (value) out.retryAfterS = count(token, value);
+    } else if (key === "sig" && !value) {
+      out.status = 400;
+      out.kind = "signature";
+    } else if ((key === "gzip" || key === "hang") && !value) {
+      out[key] = true;
+    } else if (key in NUMERIC && value) {
+      (out as Record<string, number>)[NUMERIC[key]!] = count(token, value);
+    } else {
+      throw new FaultSpecError(
+        `unknown fault token "${token}" (tokens: 429[=S], 503, 401, 403, sig, 529, NNN, after=N, gzip, ` +
+          "slow-first=MS, interval=MS, gap=MS, keepalive=MS, cut=N, hang, events=N)",
+      );
+    }
+  }
+  return out;
+}
+
+function count(token: string, value: string): number {
+  if (!/^\d+$/.test(value)) throw new FaultSpecError(`fault token "${token}" needs a whole number`);
+  return Number(value);
+}
+
+/** Split `name(8192)~429~cut=3` into the bare model (thinking suffix kept) and the fault spec. */
+export function splitModel(model: string): { model: string; spec: string } {
+  const i = model.indexOf("~");
+  return i < 0 ? { model, spec: "" } : { model: model.slice(0, i), spec: model.slice(i + 1) };
+}
+
+/** The effective fault: defaults, then the header's tokens, then the model suffix's. */
+export function resolveFault(base: Readonly<Fault>, header: string | null, suffix: string): Readonly<Fault> {
+  if (!header && !suffix) return base;
+  return { ...base, ...(header ? parseFault(header) : {}), ...(suffix ? parseFault(suffix) : {}) };
+}

@@ -1,0 +1,87 @@
+/**
+ * `gw mock`: a faithful stand-in for one CLIProxyAPI instance (see ../../shared reference
+ * cliproxyapi.md and faults.ts for the fault syntax).
+ *
+ *     const mock = startMock({ name: "a", apiKeys: ["k"], models: ["gemini-3-flash"] });
+ *     await fetch(`${mock.url}/v1/messages`, ...);  mock.stats();  await mock.stop();
+ */
+
+import { Catalog } from "./catalog.ts";
+import { type MockModel, readInstanceFile } from "./config.ts";
+import { type Fault, NO_FAULT, parseFault } from "./faults.ts";
+import { makeFetch } from "./server.ts";
+import { type MockStats, StatsRecorder } from "./stats.ts";
+
+export { type Fault, FaultSpecError, parseFault, splitModel } from "./faults.ts";
+export type { MockStats, RecordedRequest } from "./stats.ts";
+
+export interface MockOptions {
+  /** A CLIProxyAPI YAML to read host, port, api-keys, models and keep-alive from. */
+  config?: string;
+  /** 0 (default) = a free port. Overrides the YAML's port. */
+  port?: number;
+  /** Default 127.0.0.1 (the YAML's host when given; "" there means all interfaces). */
+  host?: string;
+  /** Client keys; empty = no client auth (like CLIProxyAPI). Added to the YAML's api-keys. */
+  apiKeys?: readonly string[];
+  /** Shown in every answer. Default: the YAML's base name, else "mock". */
+  name?: string;
+  /** Models to accept (ids or {id, provider}); none = accept any model. Added to the YAML's. */
+  models?: readonly (string | MockModel)[];
+  /** Instance-wide default fault spec, e.g. "interval=20~events=50" or "503". */
+  fault?: string;
+  /** Content deltas per answer (default 12). */
+  events?: number;
+  /** Milliseconds between stream events (default 0). */
+  intervalMs?: number;
+  /** `: keep-alive` interval during pauses (default: the YAML's streaming.keepalive-seconds, else off). */
+  keepaliveMs?: number;
+}
+
+export interface MockServer {
+  url: string;
+  port: number;
+  name: string;
+  stats(lastN?: number): MockStats;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+/** Starts the mock in this process. Throws (FaultSpecError or Error) on bad options. */
+export function startMock(opts: MockOptions = {}): MockServer {
+  const file = opts.config ? readInstanceFile(opts.config) : undefined;
+  const name = opts.name ?? file?.name ?? "mock";
+  const models = [
+    ...(file?.models ?? []),
+    ...(opts.models ?? []).map((m) => (typeof m === "string" ? { id: m, provider: "mock" } : m)),
+  ];
+  const defaults: Fault = { ...NO_FAULT, ...(opts.fault ? parseFault(opts.fault) : {}) };
+  if (opts.events !== undefined) defaults.events = opts.events;
+  if (opts.intervalMs !== undefined) defaults.intervalMs = opts.intervalMs;
+  const keepalive = opts.keepaliveMs ?? file?.keepaliveMs;
+  if (keepalive !== undefined) defaults.keepaliveMs = keepalive;
+
+  const stats = new StatsRecorder(name);
+  const instance = { name, catalog: new Catalog(models, "mock"), defaults: Object.freeze(defaults), stats };
+  const apiKeys = new Set([...(file?.apiKeys ?? []), ...(opts.apiKeys ?? [])]);
+  const host = opts.host ?? (file?.host === "" ? "0.0.0.0" : file?.host) ?? "127.0.0.1";
+  const server = Bun.serve({
+    hostname: host,
+    port: opts.port ?? file?.port ?? 0,
+    // Go's http.Server has no idle timeout: slow and silent streams must survive.
+    idleTimeout: 0,
+    development: false,
+    fetch: makeFetch({ instance, apiKeys }),
+    error: (err) => Response.json({ error: { message: `gw mock: ${err.message}`, type: "server_error" } }, { status: 500 }),
+  });
+  const port = server.port!;
+  const shownHost = host === "0.0.0.0" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    name,
+    stats: (lastN) => stats.snapshot(lastN),
+    reset: () => stats.reset(),
+    stop: () => server.stop(true),
+  };
+}

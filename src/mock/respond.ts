@@ -1,0 +1,91 @@
+// One model request, start to finish: model lookup, the request's fault, then the dialect's
+// answer (JSON or stream) or CLIProxyAPI's error in that dialect's shape.
+
+import { makeAnswer } from "./answer.ts";
+import type { Catalog } from "./catalog.ts";
+import type { Dialect } from "./dialects/types.ts";
+import { errorResponse, faultErrorText, unknownModelText } from "./errors.ts";
+import { type Fault, FaultSpecError, resolveFault, splitModel } from "./faults.ts";
+import type { RecordedRequest, StatsRecorder } from "./stats.ts";
+import { playStream, SSE_HEADERS } from "./stream.ts";
+
+export interface Instance {
+  name: string;
+  catalog: Catalog;
+  defaults: Readonly<Fault>;
+  stats: StatsRecorder;
+}
+
+export interface ModelRequest {
+  dialect: Dialect;
+  /** Model as sent (body or Gemini path), fault suffix included. */
+  model: string;
+  stream: boolean;
+  bodyBytes: number;
+  /** Overrides the dialect's JSON answer (count_tokens). */
+  json?: (a: ReturnType<typeof makeAnswer>) => string;
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+/** Resolves after ms, or early when the client goes away. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done);
+  });
+}
+
+/** Answers a model request; counts it in flight until its body has been played out. */
+export async function respond(inst: Instance, req: Request, mr: ModelRequest, rec: RecordedRequest): Promise<Response> {
+  const stats = inst.stats;
+  stats.inFlight++;
+  let streaming = false;
+  try {
+    const res = await answerOrFail(inst, req, mr, () => {
+      streaming = true;
+      return () => stats.inFlight--;
+    });
+    rec.status = res.status;
+    return res;
+  } finally {
+    if (!streaming) stats.inFlight--;
+  }
+}
+
+async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, handOff: () => () => void): Promise<Response> {
+  const { dialect } = mr;
+  const { model, spec } = splitModel(mr.model);
+  let fault: Readonly<Fault>;
+  try {
+    fault = resolveFault(inst.defaults, req.headers.get("x-mock-fault"), spec);
+  } catch (err) {
+    if (!(err instanceof FaultSpecError)) throw err;
+    return errorResponse(400, dialect.errorBody({ status: 400, text: `gw mock: ${err.message}` }));
+  }
+  const provider = inst.catalog.provider(model);
+  if (provider === null) return errorResponse(400, dialect.errorBody(unknownModelText(model)));
+
+  if (fault.hang) {
+    // Never answer: the request stays open until the client (or stop()) closes it.
+    await new Promise<void>((resolve) => req.signal.addEventListener("abort", () => resolve()));
+    return new Response(null, { status: 499 });
+  }
+  if (fault.slowFirstMs > 0) await sleep(fault.slowFirstMs, req.signal);
+
+  const inStreamError = mr.stream && fault.after >= 0;
+  const error = fault.status > 0 ? faultErrorText(fault, model, provider) : undefined;
+  if (error && !inStreamError) {
+    return errorResponse(error.status, dialect.errorBody(error), { gzip: fault.gzip, retryAfterS: error.retryAfterS });
+  }
+  const answer = makeAnswer(inst.name, model, fault.events, mr.bodyBytes);
+  if (!mr.stream) return new Response((mr.json ?? dialect.json)(answer), { headers: JSON_HEADERS });
+
+  return new Response(playStream(dialect.stream(answer, error), fault, handOff()), { headers: SSE_HEADERS });
+}

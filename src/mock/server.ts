@@ -1,0 +1,113 @@
+// Bun.serve and the route table of a CLIProxyAPI instance: /healthz without auth, the client-key
+// check on /v1 and /v1beta, one handler per API family, and the mock's own /_mock/ endpoints.
+
+import type { Server } from "bun";
+import { checkClientKey, ginJson } from "./auth.ts";
+import type { Catalog } from "./catalog.ts";
+import { anthropic, countTokens } from "./dialects/anthropic.ts";
+import { gemini, geminiCountTokens } from "./dialects/gemini.ts";
+import { openaiChat } from "./dialects/openai.ts";
+import { responses } from "./dialects/responses.ts";
+import type { Dialect } from "./dialects/types.ts";
+import { type Instance, type ModelRequest, respond } from "./respond.ts";
+import type { RecordedRequest } from "./stats.ts";
+
+const POST_ROUTES: Record<string, { dialect: Dialect; json?: ModelRequest["json"] }> = {
+  "/v1/messages": { dialect: anthropic },
+  "/v1/messages/count_tokens": { dialect: anthropic, json: countTokens },
+  "/v1/chat/completions": { dialect: openaiChat },
+  "/v1/responses": { dialect: responses },
+};
+
+const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
+const NOT_FOUND = () => new Response("404 page not found", { status: 404, headers: { "content-type": "text/plain" } });
+const ROOT = JSON.stringify({
+  endpoints: ["POST /v1/chat/completions", "POST /v1/completions", "GET /v1/models"],
+  message: "CLI Proxy API Server",
+});
+
+export interface RouterOptions {
+  instance: Instance;
+  apiKeys: ReadonlySet<string>;
+}
+
+export function makeFetch(opts: RouterOptions) {
+  const { instance: inst, apiKeys } = opts;
+  return async function mockFetch(req: Request, server: Server<undefined>): Promise<Response> {
+    const url = new URL(req.url);
+    const path = url.pathname;
+    if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
+      return req.method === "HEAD" ? new Response(null, { headers: JSON_HEADERS }) : ginJson({ status: "ok" });
+    }
+    if (path.startsWith("/_mock/")) return mockControl(req, url, server, inst);
+    if (path === "/" && req.method === "GET") return new Response(ROOT, { headers: JSON_HEADERS });
+    if (!path.startsWith("/v1/") && !path.startsWith("/v1beta/")) return NOT_FOUND();
+
+    const rec = inst.stats.record(req, url);
+    const denied = checkClientKey(req, url, apiKeys);
+    if (denied) return ((rec.status = 401), denied);
+
+    if (req.method === "GET") return listing(path, req, inst.catalog, rec);
+    if (req.method !== "POST") return ((rec.status = 404), NOT_FOUND());
+
+    const text = await req.text();
+    const body = parseBody(text);
+    rec.body = body;
+    const route = POST_ROUTES[path];
+    if (route) {
+      const model = typeof body?.model === "string" ? body.model : "";
+      rec.model = model;
+      const mr = { ...route, model, stream: body?.stream === true, bodyBytes: text.length };
+      return respond(inst, req, mr, rec);
+    }
+    const g = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/.exec(path);
+    if (!g) return ((rec.status = 404), NOT_FOUND());
+    const model = decodeURIComponent(g[1]!);
+    rec.model = model;
+    const action = g[2];
+    const mr: ModelRequest = {
+      dialect: gemini,
+      model,
+      stream: action === "streamGenerateContent",
+      bodyBytes: text.length,
+      json: action === "countTokens" ? geminiCountTokens : undefined,
+    };
+    return respond(inst, req, mr, rec);
+  };
+}
+
+function parseBody(text: string): Record<string, any> | null {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** GET /v1/models picks the Anthropic shape for anthropic-version or a claude-cli user agent. */
+function listing(path: string, req: Request, catalog: Catalog, rec: RecordedRequest): Response {
+  rec.status = 200;
+  if (path === "/v1/models") {
+    const anthropicShape = !!req.headers.get("anthropic-version") || (req.headers.get("user-agent") ?? "").startsWith("claude-cli");
+    return new Response(anthropicShape ? catalog.anthropic() : catalog.openai(), { headers: JSON_HEADERS });
+  }
+  if (path === "/v1beta/models") return new Response(catalog.gemini(), { headers: JSON_HEADERS });
+  rec.status = 404;
+  return NOT_FOUND();
+}
+
+/** /_mock/stats[?last=N] and POST /_mock/reset, for loopback callers only. */
+function mockControl(req: Request, url: URL, server: Server<undefined>, inst: Instance): Response {
+  const ip = server.requestIP(req)?.address ?? "";
+  if (!(ip === "127.0.0.1" || ip === "::1" || ip === "::ffff:127.0.0.1")) return NOT_FOUND();
+  if (url.pathname === "/_mock/stats" && req.method === "GET") {
+    const last = Number(url.searchParams.get("last") ?? "") || undefined;
+    return Response.json(inst.stats.snapshot(last));
+  }
+  if (url.pathname === "/_mock/reset" && req.method === "POST") {
+    inst.stats.reset();
+    return Response.json({ ok: true });
+  }
+  return NOT_FOUND();
+}

@@ -1,0 +1,85 @@
+// Plays a dialect's SSE frames with the timing faults of a request: interval between events,
+// a pause after the first content event (with optional `: keep-alive` comments), a cut connection,
+// or an error event inside the 200 stream. Without timing faults the frames go out as one chunk.
+
+import type { Fault } from "./faults.ts";
+
+/** Headers CLIProxyAPI sets on every stream (its setSSEHeaders). */
+export const SSE_HEADERS = Object.freeze({
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+  "access-control-allow-origin": "*",
+});
+
+const KEEPALIVE = ": keep-alive\n\n";
+const encoder = new TextEncoder();
+
+export interface StreamPlan {
+  frames: readonly string[];
+  /** Index of the first content frame: the pause of `gap` comes after it. */
+  firstContent: number;
+  /** The in-stream error frame for `after=N`, given the sequence number it replaces. */
+  errorFrame?: (index: number) => string;
+}
+
+/** Response body for a stream; `done` runs once when it ends, however it ends. */
+export function playStream(plan: StreamPlan, f: Readonly<Fault>, done: () => void): ReadableStream<Uint8Array> {
+  const timed = f.intervalMs > 0 || f.gapMs > 0 || f.cut >= 0 || (f.after >= 0 && f.status > 0);
+  if (!timed) {
+    const bytes = encoder.encode(plan.frames.join(""));
+    return new ReadableStream({
+      start(c) {
+        c.enqueue(bytes);
+        c.close();
+        done();
+      },
+    });
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let wake: (() => void) | undefined;
+  let cancelled = false;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+  /** Wait ms, sending keep-alive comments every `keepaliveMs` if asked to. */
+  async function pause(c: ReadableStreamDefaultController<Uint8Array>, ms: number) {
+    const step = f.keepaliveMs > 0 ? f.keepaliveMs : ms;
+    for (let left = ms; left > 0 && !cancelled; left -= step) {
+      await sleep(Math.min(step, left));
+      if (!cancelled && f.keepaliveMs > 0 && left > step) c.enqueue(encoder.encode(KEEPALIVE));
+    }
+  }
+  return new ReadableStream({
+    async start(c) {
+      try {
+        for (let i = 0; i < plan.frames.length && !cancelled; i++) {
+          if (i > 0 && f.intervalMs > 0) await pause(c, f.intervalMs);
+          if (cancelled) return;
+          if (i === f.cut) {
+            // Erroring the body makes Bun drop the connection without the terminating chunk.
+            c.error(new Error("gw mock: stream cut (fault cut)"));
+            return;
+          }
+          if (i === f.after && f.status > 0 && plan.errorFrame) {
+            c.enqueue(encoder.encode(plan.errorFrame(i)));
+            c.close();
+            return;
+          }
+          c.enqueue(encoder.encode(plan.frames[i]!));
+          if (i === plan.firstContent && f.gapMs > 0) await pause(c, f.gapMs);
+        }
+        if (!cancelled) c.close();
+      } finally {
+        done();
+      }
+    },
+    cancel() {
+      cancelled = true;
+      clearTimeout(timer);
+      wake?.();
+    },
+  });
+}
