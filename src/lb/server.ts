@@ -34,7 +34,7 @@ export interface Gateway {
 const BUN_BODY_CEILING = 2 ** 40;
 
 /** Idle limit while a request is being received; proxied requests switch it off (pipeline.ts). */
-const RECEIVE_IDLE_SECONDS = 30;
+const RECEIVE_IDLE_SECONDS = 10;
 
 export function startGateway(config: Config, opts: GatewayOptions = {}): Gateway {
   let rt: Runtime = buildRuntime(config);

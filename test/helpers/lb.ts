@@ -72,3 +72,11 @@ export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = "
     await Bun.sleep(10);
   }
 }
+
+/** A loopback URL where nothing listens (a port just released), for connection failures. */
+export function deadUrl(): string {
+  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const url = s.url.href.replace(/\/$/, "");
+  s.stop(true);
+  return url;
+}

@@ -1,0 +1,87 @@
+// gw's own answers to bad input, in each client's dialect, and failover on dead instances.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Gateway } from "../../src/lb/server.ts";
+import { configFrom, deadUrl, externalInstances, startTestGateway, testUpstream, type TestUpstream } from "../helpers/lb.ts";
+
+let up: TestUpstream, gw: Gateway;
+
+beforeAll(() => {
+  up = testUpstream();
+  gw = startTestGateway(configFrom(`
+[global]
+main_port = 8145
+lb_max_body_mb = 1
+lb_max_target_retries = 2
+${externalInstances({ live: up.url, dead: deadUrl(), dead2: deadUrl() })}
+[routing]
+"m" = [{ instance = "live", provider = "anthropic", model = "m-up" }]
+"flaky" = [
+  { instance = "dead", provider = "anthropic", model = "x", priority = 2 },
+  { instance = "dead2", provider = "anthropic", model = "y", priority = 1 },
+  { instance = "live", provider = "anthropic", model = "z", priority = 0 },
+]
+"down" = [{ instance = "dead", provider = "anthropic", model = "x" }]
+`));
+});
+afterAll(async () => {
+  await gw.stop(0);
+  await up.stop();
+});
+
+const PATHS = { anthropic: "/v1/messages", openai: "/v1/chat/completions", gemini: "/v1beta/models/m:generateContent" } as const;
+
+function expectDialect(dialect: keyof typeof PATHS, body: any, status: number) {
+  if (dialect === "anthropic") expect(body).toEqual({ type: "error", error: { type: expect.any(String), message: expect.any(String) } });
+  if (dialect === "openai") expect(body).toEqual({ error: { message: expect.any(String), type: expect.any(String), code: expect.any(String) } });
+  if (dialect === "gemini") expect(body).toEqual({ error: { code: status, message: expect.any(String), status: expect.any(String) } });
+}
+
+describe.each(Object.keys(PATHS) as (keyof typeof PATHS)[])("%s dialect", (dialect) => {
+  const path = PATHS[dialect];
+  test("malformed JSON → 400", async () => {
+    const res = await fetch(gw.url + path, { method: "POST", headers: { "content-type": "application/json" }, body: '{"model": "m",' });
+    expect(res.status).toBe(400);
+    expectDialect(dialect, await res.json(), 400);
+  });
+  test("body over the limit → 413 (declared length)", async () => {
+    const res = await fetch(gw.url + path, { method: "POST", body: JSON.stringify({ model: "m", pad: "x".repeat(1024 * 1024 + 10) }) });
+    expect(res.status).toBe(413);
+    expectDialect(dialect, await res.json(), 413);
+  });
+  test("body over the limit → 413 (chunked, no length)", async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(32);
+    let sent = 0;
+    const body = new ReadableStream({
+      pull(c) {
+        if (sent++ < 40) c.enqueue(chunk);
+        else c.close();
+      },
+    });
+    const res = await fetch(gw.url + path, { method: "POST", body, headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(413);
+    expectDialect(dialect, await res.json(), 413);
+  });
+  test("wrong field types → 400", async () => {
+    for (const bad of [{ model: 5 }, { model: "m", max_tokens: "many" }, { model: "m", thinking: "yes" }, [1, 2]]) {
+      const res = await fetch(gw.url + path, { method: "POST", body: JSON.stringify(bad) });
+      expect(res.status).toBe(400);
+      expectDialect(dialect, await res.json(), 400);
+    }
+  });
+});
+
+describe("failover", () => {
+  test("connection errors move on to the next untried target", async () => {
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "flaky" }) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, model: "z" });
+    expect(res.headers.get("x-gw-attempts")).toBe("3");
+    expect(res.headers.get("x-gw-target")).toBe("live/z");
+  });
+  test("no reachable target → 502 in the client's dialect", async () => {
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ model: "down" }) });
+    expect(res.status).toBe(502);
+    expect((await res.json()).error.code).toBe("upstream_unreachable");
+    expect(gw.stats().byInstance.dead!.errors).toBeGreaterThan(0);
+  });
+});

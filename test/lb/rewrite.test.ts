@@ -1,0 +1,102 @@
+import { describe, expect, test } from "bun:test";
+import type { InstanceConfig, RouteParams, Target } from "../../src/config/types.ts";
+import type { Intake } from "../../src/lb/intake.ts";
+import { applyBodyParams, attemptHeaders, mergeBeta, rewriteFor, upstreamModel } from "../../src/lb/rewrite.ts";
+
+const params = (p: Partial<RouteParams>): RouteParams => ({ anthropicBeta: [], extraHeaders: {}, ...p });
+const target = (p: Partial<RouteParams> = {}, model = "up-model"): Target => ({
+  route: "r", id: `a/${model}`, instance: "a", provider: "anthropic", model, weight: 1, priority: 0, params: params(p),
+});
+const instance = { name: "a", apiKey: "inst-key", baseUrl: "http://127.0.0.1:1" } as InstanceConfig;
+
+function intake(json: Record<string, unknown>, over: Partial<Intake> = {}): Intake {
+  const raw = new TextEncoder().encode(JSON.stringify(json));
+  return { method: "POST", path: "/v1/messages", search: "?beta=true", dialect: "anthropic", model: json.model as string, json, raw, countTokens: false, ...over };
+}
+
+describe("body params", () => {
+  const run = (body: Record<string, unknown>, p: Partial<RouteParams>) => {
+    const copy = { ...body };
+    applyBodyParams(copy, params(p));
+    return copy;
+  };
+  test("reasoning_effort is set top-level", () => {
+    expect(run({ reasoning_effort: "low" }, { reasoningEffort: "high" }).reasoning_effort).toBe("high");
+  });
+  test("max_tokens_max clamps down, never up", () => {
+    expect(run({ max_tokens: 32000 }, { maxTokensMax: 24000 }).max_tokens).toBe(24000);
+    expect(run({ max_tokens: 100 }, { maxTokensMax: 24000 }).max_tokens).toBe(100);
+  });
+  test("max_tokens_default only fills an absent value", () => {
+    expect(run({}, { maxTokensDefault: 4096 }).max_tokens).toBe(4096);
+    expect(run({ max_tokens: 10 }, { maxTokensDefault: 4096 }).max_tokens).toBe(10);
+  });
+  test("thinking_budget_max clamps the budget", () => {
+    const out = run({ max_tokens: 64000, thinking: { type: "enabled", budget_tokens: 31999 } }, { thinkingBudgetMax: 24576 });
+    expect(out.thinking).toEqual({ type: "enabled", budget_tokens: 24576 });
+  });
+  test("budget is lowered below max_tokens after clamping", () => {
+    const out = run({ max_tokens: 32000, thinking: { type: "enabled", budget_tokens: 31999 } }, { maxTokensMax: 16000 });
+    expect(out).toEqual({ max_tokens: 16000, thinking: { type: "enabled", budget_tokens: 15999 } });
+  });
+  test("the client's thinking object is not mutated", () => {
+    const thinking = { type: "enabled", budget_tokens: 30000 };
+    run({ max_tokens: 1000, thinking }, { thinkingBudgetMax: 2000 });
+    expect(thinking.budget_tokens).toBe(30000);
+  });
+  test("adaptive thinking (no budget) is left alone", () => {
+    expect(run({ max_tokens: 10, thinking: { type: "adaptive" } }, { thinkingBudgetMax: 5 }).thinking).toEqual({ type: "adaptive" });
+  });
+});
+
+describe("headers", () => {
+  test("anthropic_beta merges with case-insensitive dedupe, client's flags first", () => {
+    expect(mergeBeta("a, B ,c", ["b", "D", "d"])).toBe("a,B,c,D");
+    expect(mergeBeta(null, ["x"])).toBe("x");
+  });
+  test("instance key, beta and extra headers; reserved names are never set", () => {
+    const h = attemptHeaders(new Headers({ "anthropic-beta": "one" }), instance, params({
+      anthropicBeta: ["two"], extraHeaders: { "x-extra": "1", host: "evil", "content-length": "9" },
+    }));
+    expect(h.get("authorization")).toBe("Bearer inst-key");
+    expect(h.get("anthropic-beta")).toBe("one,two");
+    expect(h.get("x-extra")).toBe("1");
+    expect(h.get("host")).toBeNull();
+    expect(h.get("content-length")).toBeNull();
+  });
+});
+
+describe("rewriteFor", () => {
+  test("model and params are rewritten, the query kept", () => {
+    const up = rewriteFor(intake({ model: "r", max_tokens: 50000 }), new Headers(), instance, target({ maxTokensMax: 8000 }));
+    expect(up.pathAndQuery).toBe("/v1/messages?beta=true");
+    expect(JSON.parse(up.body as string)).toEqual({ model: "up-model", max_tokens: 8000 });
+  });
+  test("count_tokens gets only the model (and headers)", () => {
+    const i = intake({ model: "r", max_tokens: 50000 }, { path: "/v1/messages/count_tokens", countTokens: true });
+    const up = rewriteFor(i, new Headers(), instance, target({ maxTokensMax: 8000, reasoningEffort: "high", anthropicBeta: ["b1"] }));
+    expect(JSON.parse(up.body as string)).toEqual({ model: "up-model", max_tokens: 50000 });
+    expect(up.headers.get("anthropic-beta")).toBe("b1");
+  });
+  test("unchanged body is forwarded as the original bytes", () => {
+    const i = intake({ model: "up-model", x: 1 });
+    expect(rewriteFor(i, new Headers(), instance, target()).body).toBe(i.raw);
+  });
+  test("no target: passthrough, only the key changes", () => {
+    const i = intake({ model: "raw-upstream-name" });
+    const up = rewriteFor(i, new Headers({ "x-a": "1" }), instance, undefined);
+    expect(up.body).toBe(i.raw);
+    expect(up.headers.get("authorization")).toBe("Bearer inst-key");
+  });
+  test("Gemini: the model is rewritten in the path, the body untouched", () => {
+    const json = { contents: [] };
+    const i = intake(json, { path: "/v1beta/models/r:streamGenerateContent", search: "?alt=sse", model: "r", geminiPath: { prefix: "/v1beta/models/", action: "streamGenerateContent" }, dialect: "gemini" });
+    const up = rewriteFor(i, new Headers(), instance, target({}, "gemini-3-flash"));
+    expect(up.pathAndQuery).toBe("/v1beta/models/gemini-3-flash:streamGenerateContent?alt=sse");
+    expect(up.body).toBe(i.raw);
+  });
+  test("thinking_level becomes CLIProxyAPI's model suffix", () => {
+    expect(upstreamModel(target({ thinkingLevel: "high" }, "gemini-3-pro"))).toBe("gemini-3-pro(high)");
+    expect(upstreamModel(target({ thinkingLevel: "high" }, "gemini-3-pro(low)"))).toBe("gemini-3-pro(low)");
+  });
+});

@@ -1,0 +1,129 @@
+// Streaming: bytes pass as they arrive, quiet streams live, disconnects reach the upstream,
+// and a stream that breaks after bytes were sent ends with an error event.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Gateway } from "../../src/lb/server.ts";
+import { configFrom, externalInstances, startTestGateway, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";
+
+const enc = new TextEncoder();
+const SSE = { "content-type": "text/event-stream" };
+let up: TestUpstream, gw: Gateway;
+/** Speaks just enough HTTP to start a chunked event stream, then drops the connection. */
+let dropper: ReturnType<typeof Bun.listen>;
+/** Releases the second event of the "gated" stream. */
+let releaseGate: () => void = () => {};
+const cancelled: string[] = [];
+
+beforeAll(() => {
+  up = testUpstream((req, seen) => {
+    const model = JSON.parse(seen.body || "{}").model as string;
+    if (model === "hang") return new Promise<Response>(() => {}); // never answers
+    const body = new ReadableStream<Uint8Array>({
+      async start(c) {
+        c.enqueue(enc.encode("event: one\ndata: {}\n\n"));
+        if (model === "gated") {
+          await new Promise<void>((r) => (releaseGate = r));
+          c.enqueue(enc.encode("event: two\ndata: {}\n\n"));
+          c.close();
+        } else if (model === "quiet") {
+          await Bun.sleep(15_000);
+          c.enqueue(enc.encode("event: two\ndata: {}\n\n"));
+          c.close();
+        }
+      },
+      async pull(c) {
+        if (model !== "endless") return;
+        await Bun.sleep(20);
+        c.enqueue(enc.encode("data: tick\n\n"));
+      },
+      cancel() {
+        cancelled.push(model);
+      },
+    });
+    return new Response(body, { headers: SSE });
+  });
+  dropper = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      data(socket) {
+        const event = "event: one\ndata: {}\n\n";
+        socket.write(`HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n`);
+        socket.write(`${event.length.toString(16)}\r\n${event}\r\n`);
+        setTimeout(() => socket.end(), 20); // no terminating chunk: the stream is cut
+      },
+    },
+  });
+  gw = startTestGateway(configFrom(`
+[global]
+main_port = 8145
+${externalInstances({ a: up.url, cut: `http://127.0.0.1:${dropper.port}` })}
+[routing]
+"s" = [{ instance = "a", provider = "anthropic", model = "gated" }]
+"broken" = [{ instance = "cut", provider = "anthropic", model = "broken" }]
+`));
+});
+afterAll(async () => {
+  await gw.stop(0);
+  await up.stop();
+  dropper.stop(true);
+});
+
+const start = (model: string, signal?: AbortSignal) =>
+  fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model, stream: true }), signal });
+
+async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, text: string): Promise<string> {
+  let got = "";
+  const dec = new TextDecoder();
+  while (!got.includes(text)) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    got += dec.decode(value, { stream: true });
+  }
+  return got;
+}
+
+describe("streaming", () => {
+  test("each event reaches the client before the next one exists (no buffering)", async () => {
+    const res = await start("s"); // routed: model "s" → upstream "gated"
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const reader = res.body!.getReader();
+    expect(await readUntil(reader, "event: one")).toContain("event: one");
+    expect(gw.stats().openStreams).toBe(1);
+    releaseGate();
+    const rest = await readUntil(reader, "event: two");
+    expect(rest).toContain("event: two");
+    await readUntil(reader, "\u0000"); // to the end
+    await waitFor(() => gw.stats().openStreams === 0, 5000, "stream to close");
+  });
+
+  test("a stream silent for 15 s survives", async () => {
+    const text = await (await start("quiet")).text();
+    expect(text).toContain("event: one");
+    expect(text).toContain("event: two");
+  }, 40_000);
+
+  test("a stream that breaks after bytes ends with an error event in the client's dialect", async () => {
+    const text = await (await start("broken")).text();
+    expect(text).toContain("event: one");
+    expect(text).toMatch(/event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"upstream stream broke/);
+  });
+
+  test("client disconnect before headers aborts the upstream request", async () => {
+    const ctrl = new AbortController();
+    const pending = start("hang", ctrl.signal).catch(() => "aborted");
+    await waitFor(() => up.seen.some((s) => s.body.includes('"hang"')), 5000, "upstream to receive the request");
+    ctrl.abort();
+    expect(await pending).toBe("aborted");
+    await waitFor(() => up.aborted.length > 0, 5000, "upstream to see the abort");
+  });
+
+  test("client disconnect mid-stream cancels the upstream stream", async () => {
+    const ctrl = new AbortController();
+    const res = await start("endless", ctrl.signal);
+    const reader = res.body!.getReader();
+    await readUntil(reader, "tick");
+    ctrl.abort();
+    await waitFor(() => cancelled.includes("endless"), 5000, "upstream stream to be cancelled");
+    await waitFor(() => gw.stats().openStreams === 0 && gw.stats().inFlight === 0, 5000, "gw to forget the stream");
+  });
+});
