@@ -8,7 +8,7 @@ const enc = new TextEncoder();
 const SSE = { "content-type": "text/event-stream" };
 let up: TestUpstream, gw: Gateway;
 /** Speaks just enough HTTP to start a chunked event stream, then drops the connection. */
-let dropper: ReturnType<typeof Bun.listen>;
+let dropper: Bun.TCPSocketListener<undefined>;
 /** Releases the second event of the "gated" stream. */
 let releaseGate: () => void = () => {};
 const cancelled: string[] = [];
