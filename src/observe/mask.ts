@@ -1,0 +1,100 @@
+// Secrets never reach a log: client keys, instance keys, provider API keys, OAuth tokens. Known
+// secrets (from the config) are replaced wherever they appear; well-known token shapes are
+// masked even when gw does not know them (an upstream echoing a key back in an error message).
+
+import type { Config } from "../config/types.ts";
+
+const MIN_PARTIAL = 16; // shorter secrets would be half revealed by first 6 … last 4
+
+/** `sk-ant-api03-abcdef…` → `sk-ant…cdef`; short values become `***`. */
+export function maskSecret(s: string): string {
+  if (!s) return s;
+  return s.length < MIN_PARTIAL ? "***" : `${s.slice(0, 6)}…${s.slice(-4)}`;
+}
+
+/** Every secret the config holds: client, admin, instance and provider keys. */
+export function secretsOf(config: Config): string[] {
+  const out = new Set<string>([...config.global.apiKeys, config.global.adminKey]);
+  for (const inst of config.instances) {
+    out.add(inst.apiKey);
+    for (const p of inst.providers) for (const k of p.apiKeys) out.add(k);
+  }
+  out.delete("");
+  return [...out];
+}
+
+export interface Masker {
+  /** Free text (error previews, reasons): known secrets and token shapes masked. */
+  text(s: string): string;
+  /** A header map for the log: credential headers masked, any known secret masked. */
+  headers(h: Headers | Readonly<Record<string, string>>): Record<string, string>;
+  /** A URL or path: `key=` query values masked, plus text(). */
+  url(u: string): string;
+}
+
+/** A masker that also knows the given secrets (e.g. `secretsOf(config)`); rebuild it on reload. */
+export function createMasker(secrets: readonly string[] = []): Masker {
+  // Longest first, so a secret that contains another is masked whole.
+  const known = [...new Set(secrets)].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  const text = (s: string): string => {
+    let out = s;
+    for (const k of known) if (out.includes(k)) out = out.split(k).join(maskSecret(k));
+    return out.replace(TOKEN_SHAPES, (m, bearer: string | undefined, tok: string | undefined) =>
+      bearer && tok ? `${bearer}${maskSecret(tok)}` : maskSecret(m),
+    );
+  };
+  return {
+    text,
+    headers(h) {
+      const out: Record<string, string> = {};
+      const entries = h instanceof Headers ? h.entries() : Object.entries(h);
+      for (const [name, value] of entries) {
+        const lower = name.toLowerCase();
+        out[lower] = CREDENTIAL_HEADERS.has(lower) ? maskCredential(value) : text(value);
+      }
+      return out;
+    },
+    url: (u) => text(u.replace(KEY_PARAM, (_m, pre: string, v: string) => `${pre}${maskSecret(decodeSafe(v))}`)),
+  };
+}
+
+/** Masker knowing only token shapes, for code that has no config at hand. */
+export const maskText = (s: string): string => DEFAULT.text(s);
+
+// --- internal ---
+
+const CREDENTIAL_HEADERS = new Set([
+  "authorization",
+  "proxy-authorization",
+  "x-api-key",
+  "x-goog-api-key",
+  "api-key",
+  "cookie",
+  "set-cookie",
+  "x-admin-key",
+]);
+
+/**
+ * Shapes of credentials worth masking even when unknown: `Bearer <tok>`, OpenAI/Anthropic `sk-…`,
+ * Google API keys `AIza…`, Google OAuth access tokens `ya29.…`, refresh tokens `1//…`, JWTs.
+ */
+const TOKEN_SHAPES =
+  /(\bBearer\s+)([A-Za-z0-9._~+/=-]{8,})|\bsk-[A-Za-z0-9_-]{16,}|\bAIza[0-9A-Za-z_-]{30,}|\bya29\.[0-9A-Za-z_-]{16,}|\b1\/\/[0-9A-Za-z_-]{20,}|\beyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}/g;
+
+const KEY_PARAM = /([?&](?:key|api_key|apikey|access_token)=)([^&#\s]*)/gi;
+
+const DEFAULT = createMasker();
+
+/** `Bearer abc…` keeps its scheme; cookies are masked whole. */
+function maskCredential(v: string): string {
+  const m = /^(\w+)\s+(.+)$/.exec(v);
+  return m && /^(bearer|basic|token)$/i.test(m[1]!) ? `${m[1]} ${maskSecret(m[2]!)}` : maskSecret(v);
+}
+
+function decodeSafe(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}

@@ -1,0 +1,189 @@
+// The shape of one request-log line, and the pure helper that summarises a request body for it.
+// Field names are snake_case: the files are read by `gw usage`, jq and people.
+
+import { countMessagesAndTools } from "../lb/upgrade.ts";
+import type { Masker } from "./mask.ts";
+import type { Usage } from "./tokens.ts";
+
+export interface RequestRecord {
+  /** ISO-8601 UTC time the request arrived; its day names the file. */
+  ts: string;
+  /** gw's id for the request (the one in `x-gw-request-id`, if sent). */
+  id: string;
+  request: RequestSummary;
+  routing: RoutingRecord;
+  response: ResponseRecord;
+  /** Tokens, from the last SSE event carrying usage or the JSON body; absent when none came. */
+  usage?: UsageRecord;
+  /** Cooldowns this request set, in order. */
+  cooldowns: CooldownRecord[];
+  /** The client key that was presented, masked (first 6 … last 4); absent when none. */
+  client?: string;
+}
+
+export interface RequestSummary {
+  method: string;
+  /** Path and query as received, with `key=` values masked. */
+  path: string;
+  /** anthropic | openai | responses | gemini | other, as intake found it. */
+  dialect: string;
+  /** Model the client named. */
+  model?: string;
+  max_tokens?: number;
+  stream?: boolean;
+  /** Conversation length (`messages`, Responses `input` items, Gemini `contents`). */
+  messages: number;
+  /** Messages per role, e.g. {"user": 12, "assistant": 11}. */
+  roles: Record<string, number>;
+  tools: number;
+  /** The body carries signed thinking blocks. */
+  signed: boolean;
+  /** Short sha256 of the session key: groups a session's requests without revealing it. */
+  user?: string;
+  /** Body size in bytes. */
+  bytes: number;
+  /** Request headers with credentials masked (optional: off unless asked for). */
+  headers?: Record<string, string>;
+}
+
+export interface RoutingRecord {
+  /** Route that served the request (after any upgrade); absent for unrouted requests. */
+  route?: string;
+  /** Route the client asked for. */
+  requested?: string;
+  upgraded: boolean;
+  /** Thresholds that triggered the upgrade, e.g. "messages 85>=80". */
+  upgrade_reasons: string[];
+  /** hit: sticky target reused · lock: signature lock · set: remembered after a 2xx · left: sticky target cooling · none. */
+  sticky: "hit" | "lock" | "set" | "left" | "none";
+  /** Every attempt in order; the last one produced the response. */
+  attempts: AttemptRecord[];
+  /** Route params that changed the body or headers (e.g. "max_tokens_max", "anthropic_beta"). */
+  params: string[];
+  /** Set when a 400 signature error was retried on another route. */
+  signature_fallback?: string;
+}
+
+export interface AttemptRecord {
+  /** Target id (`instance/model`), or `default:<instance>` for unrouted requests. */
+  target: string;
+  instance: string;
+  provider: string;
+  /** Model sent upstream. */
+  model: string;
+  /** Why the target was picked (route.ts PickReason). */
+  pick?: string;
+  /** Upstream status; 0 = no status line (connection error, timeout). */
+  status: number;
+  /** Outcome class (classify.ts): ok, auth, signature, transient, client, other. */
+  class: string;
+  /** Attempt duration until its status line (or failure), ms. */
+  ms: number;
+  /** Short masked error text for failed attempts. */
+  error?: string;
+}
+
+export interface ResponseRecord {
+  /** Status the client got. */
+  status: number;
+  /** Body bytes sent to the client. */
+  bytes: number;
+  /** Total time until the response ended, ms. */
+  ms: number;
+  /** Time until the first body byte reached the client, ms. */
+  ttfb_ms?: number;
+  /** First 500 characters of an error body, masked. */
+  error?: string;
+  /** The stream broke after bytes were sent (ended with an error event). */
+  broken?: boolean;
+}
+
+export interface UsageRecord {
+  input?: number;
+  output?: number;
+  cache_read?: number;
+  cache_write?: number;
+}
+
+export interface CooldownRecord {
+  route: string;
+  target: string;
+  /** state/types.ts CooldownKind: auth, quota, transient_heavy, … */
+  kind: string;
+  ms: number;
+  reason: string;
+}
+
+export const ERROR_PREVIEW_CHARS = 500;
+
+/** Log form of a Usage (tokens.ts), or undefined when nothing was reported. */
+export function usageRecord(u: Usage | undefined): UsageRecord | undefined {
+  if (!u) return undefined;
+  const r: UsageRecord = {};
+  if (u.input !== undefined) r.input = u.input;
+  if (u.output !== undefined) r.output = u.output;
+  if (u.cacheRead !== undefined) r.cache_read = u.cacheRead;
+  if (u.cacheWrite !== undefined) r.cache_write = u.cacheWrite;
+  return Object.keys(r).length ? r : undefined;
+}
+
+/** Role counts of a parsed body (Anthropic/OpenAI `messages`, Responses `input`, Gemini `contents`). */
+export function roleCounts(body: Record<string, unknown> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  const list = body?.messages ?? body?.input ?? body?.contents;
+  if (!Array.isArray(list)) return out;
+  for (const m of list) {
+    const role = m && typeof m === "object" ? (m as Record<string, unknown>).role : undefined;
+    const key = typeof role === "string" ? role : "other";
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** Short, stable, non-reversible id of a session key for the `user` field. */
+export function hashUser(sessionKey: string | undefined): string | undefined {
+  if (!sessionKey) return undefined;
+  return new Bun.CryptoHasher("sha256").update(sessionKey).digest("hex").slice(0, 12);
+}
+
+export interface SummaryFacts {
+  method: string;
+  /** Path and query as received (masked here). */
+  url: string;
+  dialect: string;
+  model?: string;
+  /** Parsed body, if JSON. */
+  json?: Record<string, unknown>;
+  bytes: number;
+  sessionKey?: string;
+  signed: boolean;
+  /** Streaming as the path says it (Gemini `:streamGenerateContent`); else the body's `stream`. */
+  stream?: boolean;
+  masker: Masker;
+  /** Pass to log the (masked) request headers. */
+  headers?: Headers;
+}
+
+/** The `request` part of a record, from facts intake already has. */
+export function summarizeRequest(f: SummaryFacts): RequestSummary {
+  const j = f.json;
+  const { messages, tools } = countMessagesAndTools(j);
+  const s: RequestSummary = {
+    method: f.method,
+    path: f.masker.url(f.url),
+    dialect: f.dialect,
+    messages,
+    roles: roleCounts(j),
+    tools,
+    signed: f.signed,
+    bytes: f.bytes,
+  };
+  if (f.model !== undefined) s.model = f.model;
+  if (typeof j?.max_tokens === "number") s.max_tokens = j.max_tokens;
+  const stream = f.stream ?? j?.stream;
+  if (typeof stream === "boolean") s.stream = stream;
+  const user = hashUser(f.sessionKey);
+  if (user) s.user = user;
+  if (f.headers) s.headers = f.masker.headers(f.headers);
+  return s;
+}

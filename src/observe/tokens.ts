@@ -1,0 +1,136 @@
+// Token usage of a response, read from what passes through: the SSE events as they stream (no
+// buffering — only lines that mention usage are parsed) or a JSON body. Every dialect is
+// normalised to Anthropic's meaning: `input` excludes cached tokens, `cacheRead` counts them.
+
+export interface Usage {
+  /** Input tokens not served from cache. */
+  input?: number;
+  output?: number;
+  /** Input tokens read from the provider's prompt cache. */
+  cacheRead?: number;
+  /** Input tokens written to the prompt cache (Anthropic only). */
+  cacheWrite?: number;
+}
+
+export interface UsageWatcher {
+  /** Feed one chunk of the SSE body, exactly as it passes to the client. */
+  push(chunk: Uint8Array): void;
+  /** Usage seen so far (last report wins per field); undefined when none came. */
+  usage(): Usage | undefined;
+  /** OpenAI Responses: the id of the response (for `previous_response_id` stickiness). */
+  responseId(): string | undefined;
+}
+
+/** An incremental SSE watcher. Cost per chunk: one streaming UTF-8 decode and a substring search. */
+export function usageFromSse(): UsageWatcher {
+  const decoder = new TextDecoder();
+  let tail = "";
+  let usage: Usage | undefined;
+  let respId: string | undefined;
+  const line = (l: string) => {
+    if (!l.startsWith("data:") || !USAGE_HINT.test(l)) return;
+    let o: unknown;
+    try {
+      o = JSON.parse(l.slice(5));
+    } catch {
+      return;
+    }
+    const found = extract(o);
+    if (found.usage) usage = { ...usage, ...found.usage };
+    if (found.id) respId = found.id;
+  };
+  return {
+    push(chunk) {
+      const text = tail + decoder.decode(chunk, { stream: true });
+      let start = 0;
+      for (let nl = text.indexOf("\n", start); nl !== -1; nl = text.indexOf("\n", start)) {
+        line(text.slice(start, nl).trimEnd());
+        start = nl + 1;
+      }
+      tail = text.slice(start);
+      if (tail.length > MAX_LINE) tail = ""; // a huge content delta cannot carry usage worth keeping
+    },
+    usage: () => usage,
+    responseId: () => respId,
+  };
+}
+
+/** Usage of a non-streamed JSON response (text or parsed). */
+export function usageFromJson(body: string | unknown): Usage | undefined {
+  let o = body;
+  if (typeof body === "string") {
+    try {
+      o = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  return extract(o).usage;
+}
+
+// --- internal ---
+
+const USAGE_HINT = /"usage|"usageMetadata"/;
+const MAX_LINE = 1 << 20;
+
+type Json = Record<string, unknown>;
+
+function extract(o: unknown): { usage?: Usage; id?: string } {
+  if (!o || typeof o !== "object") return {};
+  const j = o as Json;
+  // Anthropic message_start nests usage in `message`; Responses events nest it in `response`.
+  const inner = (j.message ?? j.response) as Json | undefined;
+  const id = j.response && typeof inner?.id === "string" ? inner.id : undefined;
+  const meta = j.usageMetadata as Json | undefined;
+  if (meta) return { usage: fromGemini(meta) };
+  const u = (j.usage ?? inner?.usage) as Json | undefined;
+  if (!u || typeof u !== "object") return id ? { id } : {};
+  return { usage: fromUsage(u), id };
+}
+
+function fromUsage(u: Json): Usage {
+  if ("prompt_tokens" in u || "completion_tokens" in u) {
+    // OpenAI chat: prompt_tokens includes the cached ones.
+    const cached = num((u.prompt_tokens_details as Json | undefined)?.cached_tokens) ?? 0;
+    return clean({ input: sub(num(u.prompt_tokens), cached), output: num(u.completion_tokens), cacheRead: cached || undefined });
+  }
+  const details = u.input_tokens_details as Json | undefined;
+  if (details) {
+    // OpenAI Responses: input_tokens includes the cached ones.
+    const cached = num(details.cached_tokens) ?? 0;
+    return clean({ input: sub(num(u.input_tokens), cached), output: num(u.output_tokens), cacheRead: cached || undefined });
+  }
+  // Anthropic: input_tokens already excludes the cache.
+  return clean({
+    input: num(u.input_tokens),
+    output: num(u.output_tokens),
+    cacheRead: num(u.cache_read_input_tokens),
+    cacheWrite: num(u.cache_creation_input_tokens),
+  });
+}
+
+function fromGemini(m: Json): Usage {
+  const cached = num(m.cachedContentTokenCount) ?? 0;
+  const out = num(m.candidatesTokenCount);
+  const thoughts = num(m.thoughtsTokenCount);
+  return clean({
+    input: sub(num(m.promptTokenCount), cached),
+    output: out === undefined && thoughts === undefined ? undefined : (out ?? 0) + (thoughts ?? 0),
+    cacheRead: cached || undefined,
+  });
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+function sub(a: number | undefined, b: number): number | undefined {
+  return a === undefined ? undefined : Math.max(0, a - b);
+}
+
+/** Drop undefined fields so a later partial report does not erase an earlier value. */
+function clean(u: Usage): Usage {
+  const out: Usage = {};
+  for (const k of ["input", "output", "cacheRead", "cacheWrite"] as const) if (u[k] !== undefined) out[k] = u[k];
+  return out;
+}

@@ -1,0 +1,92 @@
+import { describe, expect, test } from "bun:test";
+import { usageFromJson, usageFromSse } from "../../src/observe/tokens.ts";
+
+const enc = new TextEncoder();
+
+/** Feed `text` in chunks of `size` bytes (splits lines and multi-byte characters). */
+function watch(text: string, size: number) {
+  const w = usageFromSse();
+  const bytes = enc.encode(text);
+  for (let i = 0; i < bytes.length; i += size) w.push(bytes.subarray(i, i + size));
+  return w;
+}
+
+const ANTHROPIC = [
+  "event: message_start",
+  'data: {"type":"message_start","message":{"id":"msg_1","usage":{"input_tokens":120,"cache_creation_input_tokens":30,"cache_read_input_tokens":400,"output_tokens":1}}}',
+  "",
+  ": keep-alive",
+  "",
+  "event: content_block_delta",
+  'data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"héllo wörld"}}',
+  "",
+  "event: message_delta",
+  'data: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":57}}',
+  "",
+  "event: message_stop",
+  'data: {"type":"message_stop"}',
+  "",
+  "",
+].join("\r\n");
+
+describe("usageFromSse", () => {
+  test.each([1, 3, 17, 4096])("Anthropic stream in %d-byte chunks", (size) => {
+    expect(watch(ANTHROPIC, size).usage()).toEqual({ input: 120, output: 57, cacheRead: 400, cacheWrite: 30 });
+  });
+
+  test("OpenAI chat: final usage chunk; cached tokens leave input", () => {
+    const s =
+      'data: {"id":"c","choices":[{"delta":{"content":"hi"}}]}\n\n' +
+      'data: {"id":"c","choices":[],"usage":{"prompt_tokens":1000,"completion_tokens":20,"prompt_tokens_details":{"cached_tokens":600}}}\n\n' +
+      "data: [DONE]\n\n";
+    expect(watch(s, 7).usage()).toEqual({ input: 400, output: 20, cacheRead: 600 });
+  });
+
+  test("OpenAI chat with usage: null in every chunk reports nothing", () => {
+    expect(watch('data: {"choices":[],"usage":null}\n\ndata: [DONE]\n\n', 5).usage()).toBeUndefined();
+  });
+
+  test("Responses: response.completed usage and the response id", () => {
+    const s =
+      'event: response.created\ndata: {"type":"response.created","response":{"id":"resp_abc","usage":null}}\n\n' +
+      'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"x"}\n\n' +
+      'event: response.completed\ndata: {"type":"response.completed","response":{"id":"resp_abc","usage":{"input_tokens":50,"input_tokens_details":{"cached_tokens":10},"output_tokens":9}}}\n\n';
+    const w = watch(s, 11);
+    expect(w.usage()).toEqual({ input: 40, output: 9, cacheRead: 10 });
+    expect(w.responseId()).toBe("resp_abc");
+  });
+
+  test("Gemini: the last usageMetadata wins; thoughts count as output", () => {
+    const s =
+      'data: {"candidates":[{"content":{"parts":[{"text":"a"}]}}],"usageMetadata":{"promptTokenCount":80,"candidatesTokenCount":1}}\r\n\r\n' +
+      'data: {"candidates":[{"content":{"parts":[{"text":"b"}]}}],"usageMetadata":{"promptTokenCount":80,"candidatesTokenCount":12,"thoughtsTokenCount":30,"cachedContentTokenCount":20}}\r\n\r\n';
+    expect(watch(s, 9).usage()).toEqual({ input: 60, output: 42, cacheRead: 20 });
+  });
+
+  test("no usage at all, and a malformed usage line, are harmless", () => {
+    expect(watch('data: {"usage": {broken\n\ndata: {"type":"ping"}\n\n', 4).usage()).toBeUndefined();
+    expect(watch("", 1).usage()).toBeUndefined();
+  });
+});
+
+describe("usageFromJson", () => {
+  test("Anthropic message", () => {
+    expect(usageFromJson('{"id":"msg","usage":{"input_tokens":5,"output_tokens":7}}')).toEqual({ input: 5, output: 7 });
+  });
+  test("OpenAI chat completion", () => {
+    expect(usageFromJson({ usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 } })).toEqual({ input: 9, output: 3 });
+  });
+  test("Responses object", () => {
+    expect(usageFromJson({ id: "resp", usage: { input_tokens: 9, input_tokens_details: { cached_tokens: 0 }, output_tokens: 2 } })).toEqual({
+      input: 9,
+      output: 2,
+    });
+  });
+  test("Gemini generateContent", () => {
+    expect(usageFromJson({ usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 6 } })).toEqual({ input: 4, output: 6 });
+  });
+  test("not JSON, or no usage", () => {
+    expect(usageFromJson("<html>")).toBeUndefined();
+    expect(usageFromJson({ error: { message: "x" } })).toBeUndefined();
+  });
+});
