@@ -1,6 +1,7 @@
 // Config-shaped objects for the pure LB policy tests (route, classify, session, upgrade), built
 // without the TOML loader so a test states only what it is about.
 
+import { parseConfig } from "../../src/config/index.ts";
 import type { AutoUpgradeConfig, Config, LbConfig, Route, Target } from "../../src/config/types.ts";
 
 export function target(route: string, id: string, over: Partial<Target> = {}): Target {
@@ -91,4 +92,12 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** A Config from providers.toml text through the real loader; throws on any error problem. */
+export function fromToml(text: string, env: Record<string, string> = {}): Config {
+  const { config: cfg, problems } = parseConfig(text, "/tmp/gw-policy-test/providers.toml", env);
+  const errors = problems.filter((p) => p.severity === "error");
+  if (!cfg || errors.length) throw new Error(`test config invalid: ${errors.map((p) => `${p.path} ${p.message}`).join("; ")}`);
+  return cfg;
 }

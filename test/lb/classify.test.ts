@@ -8,7 +8,7 @@ import {
   failureOutcome,
   shouldRetry,
 } from "../../src/lb/classify.ts";
-import { LB_DEFAULTS, lbConfig } from "../helpers/policy.ts";
+import { fromToml, LB_DEFAULTS, lbConfig } from "../helpers/policy.ts";
 
 const CD = LB_DEFAULTS.cooldownsMs;
 const NOW = Date.parse("2026-11-26T06:00:00Z");
@@ -64,9 +64,45 @@ describe("old-lb.md class table", () => {
     expect(classify(600)).toMatchObject({ class: "other", cooldownMs: CD.transient });
   });
 
-  test("configured cooldown values are used", () => {
-    const o = classifyOutcome({ status: 429, now: NOW }, { ...CD, transientHeavy: 1234 });
-    expect(o.cooldownMs).toBe(1234);
+  test("the old lb_*_cooldown_ms keys of providers.toml drive every cooldown", () => {
+    const cfg = fromToml(`
+[global]
+main_port = 8145
+lb_auth_cooldown_ms = 1001
+lb_validation_cooldown_ms = "1002"
+lb_quota_cooldown_ms = 1003
+lb_transient_cooldown_ms = 1004
+lb_transient_heavy_cooldown_ms = 1005
+lb_signature_cooldown_ms = 1006
+[instances.a]
+port = 8146
+providers = [{ type = "antigravity" }]
+[routing]
+"g3f" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]
+`);
+    const cds = cfg.global.lb.cooldownsMs;
+    const ms = (status: number, body = "", signed = false) => classifyOutcome({ status, bodyText: body, signed, now: NOW }, cds).cooldownMs;
+    expect(ms(401)).toBe(1001);
+    expect(ms(403, '{"error":{"message":"validation_required"}}')).toBe(1002);
+    expect(ms(403, '{"error":{"code":"insufficient_quota"}}')).toBe(1003);
+    expect(ms(502)).toBe(1004);
+    expect(ms(429)).toBe(1005);
+    expect(ms(400, '{"error":{"message":"bad signature"}}', true)).toBe(1006);
+  });
+
+  test("the loader's defaults are old-lb's", () => {
+    const cfg = fromToml(`
+[global]
+main_port = 8145
+[instances.a]
+port = 8146
+providers = [{ type = "antigravity" }]
+[routing]
+"g3f" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]
+`);
+    expect(cfg.global.lb.cooldownsMs).toEqual(CD);
+    expect(cfg.global.lb.maxTargetRetries).toBe(1);
+    expect(cfg.global.lb.retryAuthOn5xx).toBe(true);
   });
 
   test("reason names the status and the error text", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { countMessagesAndTools, decideUpgrade, describeUpgrade, estimateInputTokens } from "../../src/lb/upgrade.ts";
-import { config, lbConfig, route } from "../helpers/policy.ts";
+import { config, fromToml, lbConfig, route } from "../helpers/policy.ts";
 
 const routes = [route("g3f.auto", [{ id: "official/gemini-3-flash" }]), route("opus4.6", [{ id: "official/claude-opus" }])];
 const on = (over = {}) => config(routes, lbConfig({}, { enabled: true, map: { "g3f.auto": "opus4.6" }, ...over }));
@@ -49,6 +49,31 @@ describe("decideUpgrade", () => {
     expect(decideUpgrade(config(routes, lbConfig({}, { map: { "g3f.auto": "opus4.6" } })), "g3f.auto", heavy).upgraded).toBe(false);
     expect(decideUpgrade(on(), "opus4.6", heavy).upgraded).toBe(false);
     expect(decideUpgrade(on({ map: { "g3f.auto": "missing" } }), "g3f.auto", heavy).upgraded).toBe(false);
+  });
+
+  test("old lb_auto_upgrade_* keys from providers.toml", () => {
+    const cfg = fromToml(`
+[global]
+main_port = 8145
+lb_auto_upgrade_enabled = "yes"
+lb_auto_upgrade_messages_threshold = 40
+lb_auto_upgrade_tools_threshold = 5
+lb_auto_upgrade_failure_streak_threshold = 3
+lb_auto_upgrade_signature_enabled = false
+[global.lb_auto_upgrade_map]
+"g3f.auto" = "opus4.6"
+[instances.official]
+port = 8146
+providers = [{ type = "antigravity" }]
+[routing]
+"g3f.auto" = [{ instance = "official", provider = "antigravity", model = "gemini-3-flash" }]
+"opus4.6" = [{ instance = "official", provider = "antigravity", model = "claude-opus-4-6-thinking" }]
+`);
+    const up = (f: Partial<typeof calm>) => decideUpgrade(cfg, "g3f.auto", { ...calm, ...f });
+    expect(up({ messages: 40 }).reasons).toEqual(["messages 40>=40"]);
+    expect(up({ messages: 39, tools: 4, streak: 2, signed: true }).upgraded).toBe(false);
+    expect(up({ tools: 5 }).reasons).toEqual(["tools 5>=5"]);
+    expect(up({ streak: 3 })).toEqual({ route: "opus4.6", upgraded: true, reasons: ["streak 3>=3"] });
   });
 
   test("custom thresholds from config", () => {

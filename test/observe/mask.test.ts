@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createMasker, maskSecret, maskText, secretsOf } from "../../src/observe/mask.ts";
-import { config } from "../helpers/policy.ts";
+import { fromToml } from "../helpers/policy.ts";
 
 const ANT = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789";
 const INSTANCE = "gw-inst-7f3a9c2e5b1d4f60a8e2";
@@ -68,18 +68,18 @@ describe("masker", () => {
   });
 
   test("secretsOf collects client, admin, instance and provider keys", () => {
-    const base = config([]);
-    const cfg = {
-      ...base,
-      global: { ...base.global, apiKeys: ["client-1"], adminKey: "admin-1" },
-      instances: [
-        {
-          ...({} as never),
-          apiKey: "inst-1",
-          providers: [{ type: "anthropic", index: 0, baseUrl: "", apiKeys: ["prov-1", "prov-2"] }],
-        },
-      ],
-    } as typeof base;
+    const cfg = fromToml(`
+[global]
+main_port = 8145
+api_keys = ["client-1"]
+admin_key = "admin-1"
+[instances.relay]
+url = "http://127.0.0.1:9001"
+api_key = "inst-1"
+providers = [{ type = "anthropic", base_url = "https://relay.example", api_keys = ["prov-1", "\${PROV2}"] }]
+[routing]
+"opus" = [{ instance = "relay", provider = "anthropic", model = "claude-opus" }]
+`, { PROV2: "prov-2" });
     expect(secretsOf(cfg).sort()).toEqual(["admin-1", "client-1", "inst-1", "prov-1", "prov-2"]);
   });
 });
