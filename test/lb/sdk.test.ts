@@ -1,0 +1,157 @@
+// Real SDK clients through gw to `gw mock`: each dialect, streaming and not, every route param
+// as the upstream receives it.
+import Anthropic from "@anthropic-ai/sdk";
+import { GoogleGenAI } from "@google/genai";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Gateway } from "../../src/lb/server.ts";
+import type { RecordedRequest } from "../../src/mock/index.ts";
+import { configFrom, externalInstances, startTestGateway } from "../helpers/lb.ts";
+import { type MockServer, startMock } from "../helpers/mock.ts";
+
+let mock: MockServer, gw: Gateway;
+const CLIENT_KEY = "client-secret";
+
+beforeAll(() => {
+  mock = startMock({ name: "a", apiKeys: ["key-a"] });
+  gw = startTestGateway(configFrom(`
+[global]
+main_port = 8145
+api_keys = ["${CLIENT_KEY}"]
+${externalInstances({ a: mock.url })}
+[routing]
+"plain" = [{ instance = "a", provider = "anthropic", model = "claude-up" }]
+"tuned" = [{ instance = "a", provider = "anthropic", model = "claude-tuned", params = {
+  reasoning_effort = "high", thinking_budget_max = 24576, max_tokens_max = 20000,
+  anthropic_beta = "context-1m-2025-08-07,Interleaved-Thinking-2025-05-14", extra_headers = { "x-route-tag" = "tuned" } } }]
+"defaulted" = [{ instance = "a", provider = "anthropic", model = "claude-d", params = { max_tokens_default = 4096 } }]
+"leveled" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro", params = { thinking_level = "high" } }]
+`));
+});
+afterAll(async () => {
+  await gw.stop(0);
+  await mock.stop();
+});
+
+/** The newest request the mock received. */
+const lastUpstream = (): RecordedRequest => mock.stats(1).last[0]!;
+
+describe("Anthropic SDK", () => {
+  // Claude Code adds ?beta=true to its calls; the query must reach the upstream.
+  const client = () => new Anthropic({ baseURL: gw.url, apiKey: CLIENT_KEY, maxRetries: 0, defaultQuery: { beta: "true" } });
+
+  test("messages.create: model rewritten, instance key sent, client key not", async () => {
+    const msg = await client().messages.create({ model: "plain", max_tokens: 100, messages: [{ role: "user", content: "hi" }] });
+    expect(msg.type).toBe("message");
+    const up = lastUpstream();
+    expect((up.body as { model: string }).model).toBe("claude-up");
+    expect(up.headers["x-api-key"]).toBeUndefined();
+    expect(up.headers.authorization).toBe("Bearer key-a");
+    expect(JSON.stringify(up.headers)).not.toContain(CLIENT_KEY);
+  });
+
+  test("streaming with every param applied", async () => {
+    const stream = client().beta.messages.stream({
+      model: "tuned",
+      max_tokens: 32000,
+      thinking: { type: "enabled", budget_tokens: 31999 },
+      messages: [{ role: "user", content: "think hard" }],
+      betas: ["interleaved-thinking-2025-05-14"],
+    });
+    const final = await stream.finalMessage();
+    expect(final.content.length).toBeGreaterThan(0);
+    const up = lastUpstream();
+    expect(up.query).toBe("?beta=true");
+    const body = up.body as Record<string, any>;
+    expect(body.model).toBe("claude-tuned");
+    expect(body.reasoning_effort).toBe("high");
+    expect(body.max_tokens).toBe(20000);
+    expect(body.thinking.budget_tokens).toBe(19999); // 24576 cap, then below max_tokens
+    expect(up.headers["anthropic-beta"]).toBe("interleaved-thinking-2025-05-14,context-1m-2025-08-07");
+    expect(up.headers["x-route-tag"]).toBe("tuned");
+  });
+
+  test("max_tokens_default fills an absent max_tokens", async () => {
+    const res = await fetch(`${gw.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": CLIENT_KEY, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+      body: JSON.stringify({ model: "defaulted", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(200);
+    expect((lastUpstream().body as { max_tokens: number }).max_tokens).toBe(4096);
+  });
+
+  test("thinking_level rides on the model name", async () => {
+    await client().messages.create({ model: "leveled", max_tokens: 10, messages: [{ role: "user", content: "hi" }] });
+    expect((lastUpstream().body as { model: string }).model).toBe("gemini-3-pro(high)");
+  });
+
+  test("count_tokens: only the model and headers are rewritten", async () => {
+    const r = await client().messages.countTokens({ model: "tuned", messages: [{ role: "user", content: "count me" }] });
+    expect(r.input_tokens).toBeGreaterThan(0);
+    const up = lastUpstream();
+    expect(up.path + up.query).toBe("/v1/messages/count_tokens?beta=true");
+    const body = up.body as Record<string, unknown>;
+    expect(body.model).toBe("claude-tuned");
+    expect(body.reasoning_effort).toBeUndefined();
+    expect(up.headers["x-route-tag"]).toBe("tuned");
+  });
+
+  test("models.list shows the routes", async () => {
+    const ids: string[] = [];
+    for await (const m of client().models.list()) ids.push(m.id);
+    expect(ids).toEqual(["plain", "tuned", "defaulted", "leveled"]);
+  });
+
+  test("a wrong key is an AuthenticationError", async () => {
+    const bad = new Anthropic({ baseURL: gw.url, apiKey: "wrong", maxRetries: 0 });
+    const err = await bad.messages.create({ model: "plain", max_tokens: 5, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
+  });
+});
+
+describe("OpenAI SDK", () => {
+  const client = () => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
+
+  test("chat.completions, plain and streamed", async () => {
+    const done = await client().chat.completions.create({ model: "plain", messages: [{ role: "user", content: "hi" }] });
+    expect(done.choices[0]!.message.content).toBeTruthy();
+    let text = "";
+    const stream = await client().chat.completions.create({ model: "tuned", stream: true, messages: [{ role: "user", content: "hi" }] });
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+    expect(text.length).toBeGreaterThan(0);
+    const body = lastUpstream().body as Record<string, unknown>;
+    expect(body.model).toBe("claude-tuned");
+    expect(body.reasoning_effort).toBe("high");
+  });
+
+  test("responses API passes through", async () => {
+    const r = await client().responses.create({ model: "plain", input: "hi" });
+    expect(r.output_text.length).toBeGreaterThan(0);
+    expect(lastUpstream().path).toBe("/v1/responses");
+  });
+
+  test("models.list in OpenAI shape", async () => {
+    const page = await client().models.list();
+    expect(page.data.map((m) => m.id)).toContain("plain");
+  });
+});
+
+describe("Gemini SDK", () => {
+  const client = () => new GoogleGenAI({ apiKey: CLIENT_KEY, httpOptions: { baseUrl: gw.url, apiVersion: "v1beta" } });
+
+  test("generateContent routes by the model in the path", async () => {
+    const r = await client().models.generateContent({ model: "plain", contents: "hi" });
+    expect(r.text?.length).toBeGreaterThan(0);
+    const up = lastUpstream();
+    expect(up.path).toBe("/v1beta/models/claude-up:generateContent");
+    expect(up.headers["x-goog-api-key"]).toBeUndefined();
+  });
+
+  test("generateContentStream", async () => {
+    let text = "";
+    for await (const chunk of await client().models.generateContentStream({ model: "plain", contents: "hi" })) text += chunk.text ?? "";
+    expect(text.length).toBeGreaterThan(0);
+    expect(lastUpstream().path).toBe("/v1beta/models/claude-up:streamGenerateContent");
+  });
+});
