@@ -1,0 +1,109 @@
+// OpenAI Chat Completions and Responses against the mock through the openai SDK.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import OpenAI from "openai";
+import { startMock } from "../helpers/mock.ts";
+
+const mock = startMock({ name: "beta", apiKeys: ["k-beta"], models: ["gpt-5", "gemini-3-flash"] });
+afterAll(() => mock.stop());
+const client = new OpenAI({ apiKey: "k-beta", baseURL: `${mock.url}/v1`, maxRetries: 0 });
+const messages = [{ role: "user" as const, content: "hi" }];
+
+async function rawStream(path: string, body: object): Promise<{ res: Response; text: string }> {
+  const res = await fetch(`${mock.url}${path}`, {
+    method: "POST",
+    headers: { authorization: "Bearer k-beta", "content-type": "application/json" },
+    body: JSON.stringify({ ...body, stream: true }),
+  });
+  return { res, text: await res.text() };
+}
+
+describe("POST /v1/chat/completions", () => {
+  test("non-streamed answer with usage", async () => {
+    const r = await client.chat.completions.create({ model: "gpt-5", messages });
+    expect(r.object).toBe("chat.completion");
+    expect(r.model).toBe("gpt-5");
+    expect(r.choices[0]!.finish_reason).toBe("stop");
+    expect(r.choices[0]!.message.content).toBe("Mock answer from instance beta, model gpt-5. ok ok ok ok ok");
+    expect(r.usage!.completion_tokens).toBe(12);
+    expect(r.usage!.total_tokens).toBe(r.usage!.prompt_tokens + 12);
+  });
+
+  test("streamed: role chunk, content chunks, finish chunk, usage chunk", async () => {
+    const stream = await client.chat.completions.create({ model: "gpt-5", messages, stream: true });
+    let text = "";
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text).toBe("Mock answer from instance beta, model gpt-5. ok ok ok ok ok");
+    expect(finish).toBe("stop");
+    expect(usage?.completion_tokens).toBe(12);
+  });
+
+  test("raw stream: data-only frames ending in data: [DONE]", async () => {
+    const { res, text } = await rawStream("/v1/chat/completions", { model: "gpt-5", messages });
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    const frames = text.split("\n\n").filter(Boolean);
+    expect(frames.at(-1)).toBe("data: [DONE]");
+    for (const f of frames.slice(0, -1)) expect(JSON.parse(f.replace(/^data: /, "")).object).toBe("chat.completion.chunk");
+    const usageChunk = JSON.parse(frames.at(-2)!.slice(6));
+    expect(usageChunk.choices).toEqual([]);
+    expect(usageChunk.usage.completion_tokens).toBe(12);
+  });
+
+  test("unknown model: 400 with CLIProxyAPI's model_not_found body", async () => {
+    const err = await client.chat.completions.create({ model: "gpt-9", messages }).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err.error).toEqual({ message: "unknown provider for model gpt-9", type: "invalid_request_error", code: "model_not_found", param: "model" });
+  });
+
+  test("a thinking suffix is not part of the registered name", async () => {
+    const r = await client.chat.completions.create({ model: "gpt-5(high)", messages });
+    expect(r.choices[0]!.message.content).toContain("model gpt-5(high)");
+  });
+});
+
+describe("POST /v1/responses", () => {
+  test("non-streamed response with output_text and usage", async () => {
+    const r = await client.responses.create({ model: "gpt-5", input: "hi" });
+    expect(r.object).toBe("response");
+    expect(r.status).toBe("completed");
+    expect(r.output_text).toBe("Mock answer from instance beta, model gpt-5. ok ok ok ok ok");
+    expect(r.usage!.output_tokens).toBe(12);
+  });
+
+  test("streamed: response.created … response.completed, sequence numbers in order", async () => {
+    const stream = await client.responses.create({ model: "gpt-5", input: "hi", stream: true });
+    const types: string[] = [];
+    const seqs: number[] = [];
+    let text = "";
+    let completed: OpenAI.Responses.Response | undefined;
+    for await (const ev of stream) {
+      types.push(ev.type);
+      seqs.push(ev.sequence_number);
+      if (ev.type === "response.output_text.delta") text += ev.delta;
+      if (ev.type === "response.completed") completed = ev.response;
+    }
+    expect(types[0]).toBe("response.created");
+    expect(types[1]).toBe("response.in_progress");
+    expect(types.at(-1)).toBe("response.completed");
+    expect(seqs).toEqual(seqs.map((_, i) => i));
+    expect(text).toBe("Mock answer from instance beta, model gpt-5. ok ok ok ok ok");
+    expect(completed!.status).toBe("completed");
+    expect(completed!.usage!.output_tokens).toBe(12);
+  });
+
+  test("raw stream: every frame is event: + data: with matching type", async () => {
+    const { text } = await rawStream("/v1/responses", { model: "gpt-5", input: "hi" });
+    const frames = text.split("\n\n").filter(Boolean);
+    for (const f of frames) {
+      const m = /^event: (\S+)\ndata: (.*)$/.exec(f);
+      expect(m).not.toBeNull();
+      expect(JSON.parse(m![2]!).type).toBe(m![1]);
+    }
+  });
+});
