@@ -1,0 +1,61 @@
+// How one attempt's outcome and one request's end change the state: the single place that
+// writes cooldowns, sticky entries and streaks, so the attempt loop stays a loop.
+
+import type { CooldownKind, StateStore } from "./types.ts";
+
+/** What the store needs of a classified outcome (lb/classify.ts Outcome satisfies it). */
+export interface OutcomeLike {
+  readonly class: string;
+  readonly cooldownMs: number;
+  readonly kind?: CooldownKind;
+  readonly reason: string;
+}
+
+export interface AttemptFacts {
+  readonly route: string;
+  readonly target: string;
+  /** Sticky key of the request (session.ts stickyKey), when it has a session. */
+  readonly stickyKey?: string;
+  readonly now: number;
+}
+
+/** The cooldown an attempt set, for the request log. */
+export interface CooldownSet {
+  readonly route: string;
+  readonly target: string;
+  readonly kind: CooldownKind;
+  readonly ms: number;
+  readonly reason: string;
+}
+
+/**
+ * After each attempt. Success: the target is healthy again and becomes the session's sticky
+ * target. Failure with a cooldown: the target cools; an auth or signature failure also forgets it
+ * as sticky (its credentials or signatures will not serve this session soon), while a transient one
+ * keeps it, so a signature-locked session returns to it after the cooldown.
+ */
+export function recordAttempt(state: StateStore, o: OutcomeLike, f: AttemptFacts): CooldownSet | undefined {
+  if (o.class === "ok") {
+    state.clearCooldown(f.route, f.target);
+    if (f.stickyKey) state.setSticky(f.stickyKey, f.target, f.now);
+    return undefined;
+  }
+  if (f.stickyKey && (o.class === "auth" || o.class === "signature") && state.sticky(f.stickyKey, f.now) === f.target) {
+    state.clearSticky(f.stickyKey);
+  }
+  if (o.cooldownMs <= 0 || !o.kind) return undefined;
+  state.setCooldown(f.route, f.target, { until: f.now + o.cooldownMs, kind: o.kind, reason: o.reason, setAt: f.now });
+  return { route: f.route, target: f.target, kind: o.kind, ms: o.cooldownMs, reason: o.reason };
+}
+
+/**
+ * Once per request, with what the client got: a 2xx resets the (session, model) failure streak,
+ * anything else adds one (auto-upgrade reads it). Returns the streak after the update.
+ */
+export function recordRequestEnd(state: StateStore, streakKey: string, ok: boolean, now: number): number {
+  if (ok) {
+    state.resetStreak(streakKey);
+    return 0;
+  }
+  return state.addFailure(streakKey, now);
+}

@@ -1,0 +1,82 @@
+import { describe, expect, test } from "bun:test";
+import { classifyOutcome, failureOutcome } from "../../src/lb/classify.ts";
+import { explainPick } from "../../src/lb/route.ts";
+import { createMemoryStore, recordAttempt, recordRequestEnd } from "../../src/state/index.ts";
+import { LB_DEFAULTS, route } from "../helpers/policy.ts";
+
+const CD = LB_DEFAULTS.cooldownsMs;
+const NOW = 1_700_000_000_000;
+const outcome = (status: number, body = "", signed = false) => classifyOutcome({ status, bodyText: body, signed, now: NOW }, CD);
+const facts = { route: "r", target: "a", stickyKey: "cc:1::r", now: NOW };
+
+describe("recordAttempt", () => {
+  test("a 2xx clears the cooldown and makes the target sticky", () => {
+    const s = createMemoryStore();
+    s.setCooldown("r", "a", { until: NOW - 1, kind: "transient", reason: "", setAt: NOW - 100 });
+    expect(recordAttempt(s, outcome(200), facts)).toBeUndefined();
+    expect(s.cooldown("r", "a")).toBeUndefined();
+    expect(s.sticky("cc:1::r", NOW)).toBe("a");
+  });
+
+  test("a 429 cools the target for lb_transient_heavy_cooldown_ms and keeps it sticky", () => {
+    const s = createMemoryStore();
+    s.setSticky("cc:1::r", "a", NOW);
+    expect(recordAttempt(s, outcome(429), facts)).toEqual({ route: "r", target: "a", kind: "transient_heavy", ms: CD.transientHeavy, reason: "429" });
+    expect(s.cooldown("r", "a")).toMatchObject({ until: NOW + CD.transientHeavy, kind: "transient_heavy" });
+    expect(s.sticky("cc:1::r", NOW)).toBe("a");
+  });
+
+  test("auth and signature failures forget the sticky target", () => {
+    for (const o of [outcome(401), outcome(400, '{"error":{"message":"signature invalid"}}', true)]) {
+      const s = createMemoryStore();
+      s.setSticky("cc:1::r", "a", NOW);
+      recordAttempt(s, o, facts);
+      expect(s.sticky("cc:1::r", NOW)).toBeUndefined();
+    }
+  });
+
+  test("a failure on another target leaves the sticky entry alone", () => {
+    const s = createMemoryStore();
+    s.setSticky("cc:1::r", "b", NOW);
+    recordAttempt(s, outcome(401), facts);
+    expect(s.sticky("cc:1::r", NOW)).toBe("b");
+  });
+
+  test("a client error sets nothing", () => {
+    const s = createMemoryStore();
+    expect(recordAttempt(s, outcome(400), facts)).toBeUndefined();
+    expect(s.coolingList(NOW)).toEqual([]);
+  });
+
+  test("connection errors cool with the transient cooldown", () => {
+    const s = createMemoryStore();
+    recordAttempt(s, failureOutcome("connection", "ECONNREFUSED", CD), facts);
+    expect(s.cooldown("r", "a")).toMatchObject({ kind: "connection", until: NOW + CD.transient });
+  });
+
+  test("recovery: cooled, half-open trial, success → healthy and weighted again", () => {
+    const s = createMemoryStore();
+    const r = route("r", [{ id: "a", weight: 1000 }, { id: "b", weight: 1 }]);
+    recordAttempt(s, outcome(503), facts);
+    expect(explainPick(r, { tried: new Set(), now: NOW + 1, state: s, random: () => 0 })!.target.id).toBe("b");
+    const later = NOW + CD.transientHeavy;
+    const trial = explainPick(r, { tried: new Set(), now: later, state: s, random: () => 0 })!;
+    expect(trial).toMatchObject({ target: { id: "a" }, trial: true });
+    s.beginTrial("r", "a", later + 120_000);
+    recordAttempt(s, outcome(200), { ...facts, now: later + 5 });
+    expect(explainPick(r, { tried: new Set(), now: later + 6, state: s, random: () => 0 })).toMatchObject({
+      target: { id: "a" },
+      trial: false,
+    });
+  });
+});
+
+describe("recordRequestEnd", () => {
+  test("failures add up, a success resets", () => {
+    const s = createMemoryStore();
+    expect(recordRequestEnd(s, "anon::g3f.auto", false, NOW)).toBe(1);
+    expect(recordRequestEnd(s, "anon::g3f.auto", false, NOW + 1)).toBe(2);
+    expect(recordRequestEnd(s, "anon::g3f.auto", true, NOW + 2)).toBe(0);
+    expect(s.streak("anon::g3f.auto", NOW + 3)).toBe(0);
+  });
+});
