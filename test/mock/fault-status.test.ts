@@ -1,0 +1,143 @@
+// Status faults through the SDKs: every kind in CLIProxyAPI's exact shape, per handler family,
+// chosen by model suffix, by x-mock-fault, or for the whole instance; gzip-compressed bodies.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { gunzipSync } from "node:zlib";
+import Anthropic from "@anthropic-ai/sdk";
+import { GoogleGenAI } from "@google/genai";
+import OpenAI from "openai";
+import { startMock } from "../helpers/mock.ts";
+
+const mock = startMock({ name: "f", apiKeys: ["k"], models: [{ id: "gemini-3-flash", provider: "antigravity" }] });
+afterAll(() => mock.stop());
+const anthropic = new Anthropic({ apiKey: "k", baseURL: mock.url, maxRetries: 0 });
+const openai = new OpenAI({ apiKey: "k", baseURL: `${mock.url}/v1`, maxRetries: 0 });
+const genai = new GoogleGenAI({ apiKey: "k", httpOptions: { baseUrl: mock.url, apiVersion: "v1beta" } });
+const M = "gemini-3-flash";
+const msgs = [{ role: "user" as const, content: "hi" }];
+const claude = (model: string) => anthropic.messages.create({ model, max_tokens: 9, messages: msgs }).catch((e) => e);
+const chat = (model: string) => openai.chat.completions.create({ model, messages: msgs }).catch((e) => e);
+
+const COOLDOWN = {
+  error: {
+    code: "model_cooldown",
+    message: `All credentials for model ${M} are cooling down via provider antigravity`,
+    model: M,
+    provider: "antigravity",
+    reset_seconds: 60,
+    reset_time: "1m0s",
+  },
+};
+
+describe("status faults, Anthropic shape on /v1/messages", () => {
+  test.each([
+    ["429", 429, "rate_limit_error", `All credentials for model ${M} are cooling down via provider antigravity`],
+    ["503", 503, "api_error", `auth_unavailable: no auth available (providers=antigravity, model=${M})`],
+    ["401", 401, "authentication_error", "unauthorized: upstream rejected the credential (token expired or revoked)"],
+    ["403", 403, "permission_error", "insufficient_quota: You exceeded your current quota, please check your plan and billing details."],
+    ["sig", 400, "invalid_request_error", "messages.1.content.0.thinking.signature: Invalid `signature` in `thinking` block"],
+    ["529", 529, "overloaded_error", "Overloaded"],
+    ["502", 502, "api_error", "Bad Gateway"],
+  ])("%s", async (spec, status, type, message) => {
+    const err = await claude(`${M}~${spec}`);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(err.status).toBe(status);
+    expect(err.error).toEqual({ type: "error", error: { type, message } });
+  });
+
+  test("429 carries Retry-After (S from 429=S)", async () => {
+    const err = await claude(`${M}~429=7`);
+    expect(err.headers.get("retry-after")).toBe("7");
+    expect(err.error.error.type).toBe("rate_limit_error");
+  });
+});
+
+describe("status faults, CLIProxyAPI's common shape on OpenAI and Gemini routes", () => {
+  test("429 model_cooldown passes its JSON through, with Retry-After", async () => {
+    const err = await chat(`${M}~429`);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(err.error).toEqual(COOLDOWN.error);
+    expect(err.headers.get("retry-after")).toBe("60");
+  });
+
+  test.each([
+    ["503", 503, { message: `auth_unavailable: no auth available (providers=antigravity, model=${M})`, type: "server_error", code: "internal_server_error" }],
+    ["401", 401, { message: "unauthorized: upstream rejected the credential (token expired or revoked)", type: "authentication_error", code: "invalid_api_key" }],
+    ["403", 403, { message: "insufficient_quota: You exceeded your current quota, please check your plan and billing details.", type: "permission_error", code: "insufficient_quota" }],
+    ["sig", 400, { message: "messages.1.content.0.thinking.signature: Invalid `signature` in `thinking` block", type: "invalid_request_error" }],
+    ["529", 529, { message: "Overloaded", type: "server_error", code: "internal_server_error" }],
+  ])("%s on /v1/chat/completions", async (spec, status, error) => {
+    const err = await chat(`${M}~${spec}`);
+    expect(err.status).toBe(status);
+    expect(err.error).toEqual(error);
+  });
+
+  test("/v1/responses uses the same builder", async () => {
+    const err = await openai.responses.create({ model: `${M}~503`, input: "hi" }).catch((e) => e);
+    expect(err.status).toBe(503);
+    expect(err.error.code).toBe("internal_server_error");
+  });
+
+  test("Gemini generateContent gets the same body, not Google's", async () => {
+    const err = await genai.models.generateContent({ model: `${M}~429`, contents: "hi" }).catch((e) => e);
+    expect(err.status).toBe(429);
+    expect(JSON.parse(err.message)).toEqual(COOLDOWN);
+  });
+});
+
+describe("how a fault is chosen", () => {
+  test("x-mock-fault header, and the model suffix wins over it", async () => {
+    const viaHeader = await anthropic.messages
+      .create({ model: M, max_tokens: 9, messages: msgs }, { headers: { "x-mock-fault": "503" } })
+      .catch((e) => e);
+    expect(viaHeader.status).toBe(503);
+    const both = await anthropic.messages
+      .create({ model: `${M}~529`, max_tokens: 9, messages: msgs }, { headers: { "x-mock-fault": "503" } })
+      .catch((e) => e);
+    expect(both.status).toBe(529);
+  });
+
+  test("the suffix is stripped before the model lookup; unknown models still fail first", async () => {
+    const err = await claude("gemini-9~429");
+    expect(err.status).toBe(400);
+    expect(err.error.error.message).toBe("unknown provider for model gemini-9");
+  });
+
+  test("an instance-wide default fault", async () => {
+    const bad = startMock({ fault: "503" });
+    try {
+      const res = await fetch(`${bad.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "x" }) });
+      expect(res.status).toBe(503);
+    } finally {
+      await bad.stop();
+    }
+  });
+
+  test("a bad spec is a 400 naming the token", async () => {
+    const err = await claude(`${M}~teapot`);
+    expect(err.status).toBe(400);
+    expect(err.error.error.message).toContain('unknown fault token "teapot"');
+  });
+});
+
+describe("gzip-compressed error bodies", () => {
+  test("raw bytes are gzip with Content-Encoding: gzip", async () => {
+    const res = await fetch(`${mock.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: "Bearer k" },
+      body: JSON.stringify({ model: `${M}~429~gzip`, messages: msgs }),
+      decompress: false,
+    });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("content-encoding")).toBe("gzip");
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
+    expect(JSON.parse(gunzipSync(bytes).toString())).toEqual(COOLDOWN);
+  });
+
+  test("SDKs (which decode gzip) still see the error", async () => {
+    const err = await claude(`${M}~529~gzip`);
+    expect(err.status).toBe(529);
+    expect(err.error.error.type).toBe("overloaded_error");
+  });
+});
