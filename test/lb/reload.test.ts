@@ -1,0 +1,140 @@
+// Hot reload: an atomic swap that leaves requests in flight on their snapshot, and a reloader
+// that follows the file (also through rename-on-save), SIGHUP and explicit calls, keeping the
+// running config when an edit is broken.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createReloader, type ReloadLog } from "../../src/lb/reload.ts";
+import type { Gateway } from "../../src/lb/server.ts";
+import { configFrom, externalInstances, startTestGateway, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const enc = new TextEncoder();
+let a: TestUpstream, b: TestUpstream;
+let release: () => void = () => {};
+
+beforeAll(() => {
+  a = testUpstream((_req, seen) => {
+    if (!seen.body.includes('"held"')) return Response.json({ from: "a" });
+    const body = new ReadableStream<Uint8Array>({
+      async start(c) {
+        c.enqueue(enc.encode("data: first\n\n"));
+        await new Promise<void>((r) => (release = r));
+        c.enqueue(enc.encode("data: last\n\n"));
+        c.close();
+      },
+    });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+  b = testUpstream(() => Response.json({ from: "b" }));
+});
+afterAll(async () => {
+  await a.stop();
+  await b.stop();
+});
+
+const toml = (instance: string, extra = "") => `
+[global]
+main_port = 8145
+${extra}
+${externalInstances({ a: a.url, b: b.url })}
+[routing]
+"m" = [{ instance = "${instance}", provider = "anthropic", model = "held" }]
+`;
+
+const ask = async (gw: Gateway, model = "plain") =>
+  (await (await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model }) })).json()) as { from: string };
+
+function memoryLog() {
+  const lines: string[] = [];
+  const log: ReloadLog = { info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+  return { lines, log };
+}
+
+describe("Gateway.reload", () => {
+  test("swaps the route table; a stream in flight finishes on its snapshot", async () => {
+    const gw = startTestGateway(configFrom(toml("a")));
+    try {
+      const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "m", stream: true }) });
+      const reader = res.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toContain("first");
+      gw.reload(configFrom(toml("b")));
+      expect((await ask(gw, "m")).from).toBe("b");
+      release();
+      let rest = "";
+      for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+      expect(rest).toContain("last");
+    } finally {
+      await gw.stop(0);
+    }
+  });
+});
+
+describe("createReloader", () => {
+  let dir: string, file: string, gw: Gateway;
+  beforeAll(() => {
+    dir = tempDir();
+    file = join(dir, "providers.toml");
+    writeFileSync(file, toml("a"));
+    gw = startTestGateway(configFrom(toml("a"), file));
+  });
+  afterAll(() => gw.stop(0));
+
+  /** Save the way editors do: a new file renamed over the old one. */
+  const save = (text: string) => {
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+  };
+  const routedTo = () => gw.config().routes.get("m")!.targets[0]!.instance;
+
+  test("follows file edits (rename-on-save) and keeps the old config on a broken edit", async () => {
+    const { lines, log } = memoryLog();
+    const reloader = createReloader({ file, log, apply: (c) => gw.reload(c), sighup: false, debounceMs: 50 });
+    try {
+      save(toml("b"));
+      await waitFor(() => routedTo() === "b", 10_000, "the edit to be applied");
+      expect((await ask(gw, "m")).from).toBe("b");
+
+      save(toml("b").replace("[routing]", "[routing\n")); // broken TOML
+      await waitFor(() => lines.some((l) => l.startsWith("error")), 10_000, "the broken edit to be reported");
+      expect(routedTo()).toBe("b");
+      expect((await ask(gw, "m")).from).toBe("b");
+
+      save(toml("a"));
+      await waitFor(() => routedTo() === "a", 10_000, "the fixed edit to be applied");
+    } finally {
+      reloader.close();
+    }
+  });
+
+  test("reload() reports problems and applies nothing when the file is invalid", async () => {
+    const { lines, log } = memoryLog();
+    const applied: unknown[] = [];
+    const reloader = createReloader({ file, log, apply: (c) => void applied.push(c), sighup: false, debounceMs: 10_000 });
+    try {
+      writeFileSync(file, toml("nowhere"));
+      const bad = await reloader.reload();
+      expect(bad.ok).toBe(false);
+      expect(bad.problems.some((p) => p.severity === "error" && p.message.includes("nowhere"))).toBe(true);
+      expect(lines.some((l) => l.includes("providers.toml") && l.includes("nowhere"))).toBe(true);
+      expect(applied).toHaveLength(0);
+      writeFileSync(file, toml("a"));
+      expect((await reloader.reload()).ok).toBe(true);
+      expect(applied).toHaveLength(1);
+    } finally {
+      reloader.close();
+    }
+  });
+
+  test("SIGHUP reloads", async () => {
+    const { log } = memoryLog();
+    let applied = 0;
+    const reloader = createReloader({ file, log, apply: () => void applied++, debounceMs: 10_000 });
+    try {
+      process.kill(process.pid, "SIGHUP");
+      await waitFor(() => applied === 1, 10_000, "SIGHUP to trigger a reload");
+    } finally {
+      reloader.close();
+    }
+  });
+});
