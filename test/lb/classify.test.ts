@@ -15,6 +15,18 @@ const NOW = Date.parse("2026-11-26T06:00:00Z");
 const classify = (status: number, body = "", extra: { signed?: boolean; headers?: HeadersInit } = {}) =>
   classifyOutcome({ status, bodyText: body, signed: extra.signed, headers: new Headers(extra.headers), now: NOW }, CD);
 
+/** A one-route config whose [global] gets `lines`. */
+const withGlobal = (lines: string) =>
+  fromToml(`[global]
+main_port = 8145
+${lines}
+[instances.a]
+port = 8146
+providers = [{ type = "antigravity" }]
+[routing]
+"g3f" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]
+`);
+
 describe("old-lb.md class table", () => {
   test("2xx/3xx are ok with no cooldown", () => {
     expect(classify(200)).toMatchObject({ class: "ok", cooldownMs: 0 });
@@ -65,21 +77,13 @@ describe("old-lb.md class table", () => {
   });
 
   test("the old lb_*_cooldown_ms keys of providers.toml drive every cooldown", () => {
-    const cfg = fromToml(`
-[global]
-main_port = 8145
+    const cfg = withGlobal(`
 lb_auth_cooldown_ms = 1001
 lb_validation_cooldown_ms = "1002"
 lb_quota_cooldown_ms = 1003
 lb_transient_cooldown_ms = 1004
 lb_transient_heavy_cooldown_ms = 1005
-lb_signature_cooldown_ms = 1006
-[instances.a]
-port = 8146
-providers = [{ type = "antigravity" }]
-[routing]
-"g3f" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]
-`);
+lb_signature_cooldown_ms = 1006`);
     const cds = cfg.global.lb.cooldownsMs;
     const ms = (status: number, body = "", signed = false) => classifyOutcome({ status, bodyText: body, signed, now: NOW }, cds).cooldownMs;
     expect(ms(401)).toBe(1001);
@@ -91,15 +95,7 @@ providers = [{ type = "antigravity" }]
   });
 
   test("the loader's defaults are old-lb's", () => {
-    const cfg = fromToml(`
-[global]
-main_port = 8145
-[instances.a]
-port = 8146
-providers = [{ type = "antigravity" }]
-[routing]
-"g3f" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]
-`);
+    const cfg = withGlobal("");
     expect(cfg.global.lb.cooldownsMs).toEqual(CD);
     expect(cfg.global.lb.maxTargetRetries).toBe(1);
     expect(cfg.global.lb.retryAuthOn5xx).toBe(true);
