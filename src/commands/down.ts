@@ -1,10 +1,34 @@
-import { notBuiltYet } from "../cli/errors.ts";
-import { configArgs, defineGwCommand } from "./_shared.ts";
+import { controlJson, NotRunningError } from "../supervisor/control.ts";
+import { stopLeftovers } from "../supervisor/orphans.ts";
+import { procInfo } from "../supervisor/proc.ts";
+import { targetPaths } from "../supervisor/target.ts";
+import { DEFAULT_TIMING } from "../supervisor/timing.ts";
+import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+
+/** gw itself waits up to the grace period plus the instances' kill wait; give it a margin. */
+const DOWN_WAIT_MS = 120_000;
 
 export default defineGwCommand({
-  meta: { name: "down", description: "stop the running gw (streams in flight finish first)" },
-  args: { ...configArgs },
-  run() {
-    notBuiltYet("down");
+  meta: { name: "down", description: "stop the running gw: let streams finish, then stop its instances" },
+  args: { ...configArgs, ...jsonArgs },
+  async run({ args }) {
+    const paths = targetPaths(args.config);
+    const say = (human: string, data: object) => console.log(args.json ? JSON.stringify(data) : human);
+    try {
+      const { pid } = await controlJson<{ pid: number }>(paths, "/down", { method: "POST" });
+      if (!args.json) console.log(`stopping gw (pid ${pid}): streams in flight may finish first…`);
+      const deadline = Date.now() + DOWN_WAIT_MS;
+      while ((await procInfo(pid)) && Date.now() < deadline) await Bun.sleep(100);
+      const stopped = (await procInfo(pid)) === null;
+      say(stopped ? `gw stopped (pid ${pid})` : `gw (pid ${pid}) is still stopping; see gw logs`, { stopped, pid });
+      return stopped ? 0 : 1;
+    } catch (err) {
+      if (!(err instanceof NotRunningError)) throw err;
+      // A gw killed with SIGKILL leaves its instances behind: stopping them is what down is for.
+      const leftovers = await stopLeftovers(paths, DEFAULT_TIMING.killWaitMs);
+      const extra = leftovers.length ? `; stopped instances a dead gw left running: ${leftovers.join(", ")}` : "";
+      say(`${err.message}${extra}`, { stopped: false, running: false, leftovers });
+      return 0;
+    }
   },
 });

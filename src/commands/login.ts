@@ -1,10 +1,24 @@
-import { notBuiltYet } from "../cli/errors.ts";
+import { CliError } from "../cli/errors.ts";
+import { withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
+import { loginArgv, LOGIN_PROVIDERS, runLogin } from "../supervisor/login.ts";
+import { loadValidConfig } from "./_config.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 
 export default defineGwCommand({
-  meta: { name: "login", description: "run an instance's CLIProxyAPI login flow (antigravity, codex, claude, ...)" },
-  args: { ...configArgs },
-  run() {
-    notBuiltYet("login");
+  meta: { name: "login", description: "log an instance in to an OAuth provider (its credentials land in that instance's auth dir)" },
+  args: {
+    ...configArgs,
+    name: { type: "positional", required: true, description: "instance", valueHint: "NAME" },
+    provider: { type: "positional", required: true, description: LOGIN_PROVIDERS.join(" | "), valueHint: "PROVIDER" },
+    browser: { type: "boolean", default: true, description: "open a browser (--no-browser: print the URL instead)" },
+  },
+  async run({ args }) {
+    const config = await withInstanceKeys(await loadValidConfig(args.config));
+    const inst = config.instances.find((i) => i.name === args.name);
+    if (!inst) throw new CliError(`no instance '${args.name}' in ${config.file}`, 1, `instances: ${config.instances.map((i) => i.name).join(", ")}`);
+    if (!inst.managed) throw new CliError(`instance '${inst.name}' is given by url; gw does not run it`, 1, "log in on the machine that runs it");
+    const argv = loginArgv(config, inst, args.provider, args.browser, process.env);
+    await writeInstanceFiles(config);
+    console.log(await runLogin(config, inst, argv, process.env));
   },
 });

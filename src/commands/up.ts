@@ -1,10 +1,51 @@
-import { notBuiltYet } from "../cli/errors.ts";
-import { configArgs, defineGwCommand } from "./_shared.ts";
+import { CliError } from "../cli/errors.ts";
+import { findConfigFile } from "../config/index.ts";
+import { startDetached } from "../supervisor/daemon.ts";
+import { DEMO_MAIN_PORT, demoBanner, demoDir, demoFile, writeDemoConfig } from "../supervisor/demo.ts";
+import { refuseIfRunning } from "../supervisor/guard.ts";
+import { gwPaths } from "../supervisor/paths.ts";
+import { serve } from "../supervisor/run.ts";
+import { DETACHED_ENV } from "../supervisor/self.ts";
+import { loadValidConfig } from "./_config.ts";
+import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
 
 export default defineGwCommand({
   meta: { name: "up", description: "check the config, write instance YAML, start instances, serve the load balancer (-d: detach)" },
-  args: { ...configArgs },
-  run() {
-    notBuiltYet("up");
+  args: {
+    ...configArgs,
+    ...jsonArgs,
+    detach: { type: "boolean", alias: "d", description: "run in the background; return once it serves" },
+    port: { type: "string", description: "port of the load balancer (overrides main_port)", valueHint: "N" },
+  },
+  async run({ args }) {
+    const env = process.env;
+    const detachedChild = env[DETACHED_ENV] === "1";
+    delete env[DETACHED_ENV]; // instances inherit gw's environment, not this marker
+    const port = args.port === undefined ? undefined : Number(args.port);
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new CliError(`--port ${args.port} is not a port number`, 1, "give a number from 1 to 65535");
+    let file = findConfigFile(args.config, env);
+    const demo = !file || file === demoFile(env);
+    if (!file) {
+      await refuseIfRunning(gwPaths(demoDir(env))); // rewriting demo.toml would reload a running demo
+      file = await writeDemoConfig(env, port ?? DEMO_MAIN_PORT);
+    }
+    const config = await loadValidConfig(file);
+    const portArgs = port !== undefined && !demo ? ["--port", String(port)] : [];
+    if (args.detach) {
+      const out = await startDetached(gwPaths(config.dir), ["-c", file, ...portArgs], (line) => args.json || console.log(line));
+      if (args.json) console.log(JSON.stringify(out));
+      else if (out.ok) console.log(`gw is running in the background (pid ${out.pid}) on ${out.url} — gw status · gw logs -f · gw down`);
+      else console.error(`gw: gw up -d failed (exit code ${out.exitCode}) — the lines above say why; full log: ${gwPaths(config.dir).gwLog}`);
+      return out.ok ? 0 : 1;
+    }
+    await serve({
+      config,
+      demo,
+      port: demo ? undefined : port,
+      terminal: !detachedChild,
+      env,
+      banner: demo ? (url) => demoBanner(url, file) : undefined,
+    });
+    return 0;
   },
 });

@@ -1,0 +1,79 @@
+// The local control socket: HTTP over a unix socket in .gw/ (mode 0600, so only this user can
+// stop or reconfigure gw). The server side runs inside `gw up`; the client side is every
+// control command (status, down, restart, reload, logs).
+import { chmod, rm } from "node:fs/promises";
+import { CliError } from "../cli/errors.ts";
+import type { GwPaths } from "./paths.ts";
+import type { StatusReport } from "./status.ts";
+
+export interface ControlHandlers {
+  status(): StatusReport;
+  /** Begin the shutdown; the answer goes out before gw stops. */
+  down(): void;
+  /** Null when the instance is unknown. */
+  restart(name: string | undefined): Promise<unknown[] | null>;
+  reload(): Promise<{ ok: boolean; problems: string[] }>;
+  /** NDJSON lines `{name, line}`; null when the name is unknown. */
+  logs(name: string | undefined, lines: number, follow: boolean, signal: AbortSignal): ReadableStream<Uint8Array> | null;
+}
+
+const json = (body: unknown, status = 200) => Response.json(body, { status });
+
+export async function startControlServer(paths: GwPaths, h: ControlHandlers): Promise<{ stop(): void }> {
+  await rm(paths.socket, { force: true });
+  const server = Bun.serve({
+    unix: paths.socket,
+    development: false,
+    async fetch(req, srv) {
+      srv.timeout(req, 0); // `logs -f` and a rolling restart keep a request open for long
+      const url = new URL(req.url);
+      const name = url.searchParams.get("name") || undefined;
+      const route = `${req.method} ${url.pathname}`;
+      if (route === "GET /status") return json(h.status());
+      if (route === "POST /down") {
+        setTimeout(() => h.down(), 0);
+        return json({ stopping: true, pid: process.pid });
+      }
+      if (route === "POST /restart") {
+        const results = await h.restart(name);
+        return results ? json({ results }) : json({ error: `no managed instance '${name}'` }, 404);
+      }
+      if (route === "POST /reload") return json(await h.reload());
+      if (route === "GET /logs") {
+        const n = Number(url.searchParams.get("n") ?? 20);
+        const body = h.logs(name, Number.isFinite(n) ? n : 20, url.searchParams.has("follow"), req.signal);
+        return body ? new Response(body, { headers: { "content-type": "application/x-ndjson" } }) : json({ error: `no log for '${name}'` }, 404);
+      }
+      return json({ error: `unknown control request ${route}` }, 404);
+    },
+    error: (err) => json({ error: err.message }, 500),
+  });
+  await chmod(paths.socket, 0o600);
+  return { stop: () => void server.stop(true) };
+}
+
+/** The one-line answer of every control command when no gw runs for this config. */
+export class NotRunningError extends CliError {
+  constructor(paths: GwPaths) {
+    super(`gw is not running for ${paths.dir}`, 1, "start it with: gw up -d");
+  }
+}
+
+/** A request to the running gw; NotRunningError when nothing answers on the socket. */
+export async function controlRequest(paths: GwPaths, path: string, init: RequestInit = {}): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(`http://gw${path}`, { ...init, unix: paths.socket } as RequestInit);
+  } catch {
+    throw new NotRunningError(paths);
+  }
+  if (res.status >= 400 && res.headers.get("content-type")?.includes("json")) {
+    const body = (await res.json()) as { error?: string };
+    throw new CliError(body.error ?? `control request failed (${res.status})`);
+  }
+  return res;
+}
+
+export async function controlJson<T>(paths: GwPaths, path: string, init?: RequestInit): Promise<T> {
+  return (await (await controlRequest(paths, path, init)).json()) as T;
+}

@@ -1,0 +1,41 @@
+// Human output of the control commands: the PM2-like status table and small helpers.
+import type { StatusReport } from "./status.ts";
+
+export function duration(ms: number | null): string {
+  if (ms === null) return "-";
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+  return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
+}
+
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+export function formatStatus(r: StatusReport, now = Date.now()): string {
+  const lb = r.lb ? `${r.lb.url}  requests ${r.lb.requests}, errors ${r.lb.errors}, in flight ${r.lb.inFlight}` : `not serving yet`;
+  const head = [
+    `gw ${r.phase}  pid ${r.pid}  up ${duration(r.uptimeMs)}${r.demo ? "  (demo)" : ""}`,
+    `lb      ${lb}`,
+    `config  ${r.file}`,
+  ];
+  const rows = r.instances.map((i) => [
+    i.name,
+    i.pid === null ? "-" : String(i.pid),
+    String(i.port),
+    i.state,
+    duration(i.uptimeMs),
+    String(i.restarts),
+    i.lastExit ? `${i.lastExit.signal ?? `code ${i.lastExit.code}`} ${duration(now - i.lastExit.at)} ago` : "-",
+    String(i.requests),
+    String(i.errors),
+    r.coolingKnown ? String(i.cooling.length) : "?",
+  ]);
+  const body = table(["instance", "pid", "port", "state", "uptime", "restarts", "last exit", "requests", "errors", "cooling"], rows);
+  const notes = r.instances.flatMap((i) => [...(i.problem ? [i.problem] : []), ...i.cooling.map((c) => `${i.name}: cooling ${c}`)]);
+  return [...head, "", body, ...(notes.length ? ["", ...notes] : [])].join("\n");
+}

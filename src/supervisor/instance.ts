@@ -1,0 +1,168 @@
+// One supervised instance: start, wait until it answers, restart with backoff when it exits,
+// stop in order. All decisions about delays come from backoff.ts.
+import type { Config, InstanceConfig } from "../config/types.ts";
+import { FRESH_BACKOFF, onExit } from "./backoff.ts";
+import { launchFor } from "./launch.ts";
+import { portBusy, describeHolder } from "./ports.ts";
+import { waitReady } from "./ready.ts";
+import { type Child, type ExitInfo, spawnChild, SpawnError, stopChild } from "./spawn.ts";
+import type { Timing } from "./timing.ts";
+import { instanceCwd } from "./paths.ts";
+
+export type InstanceState = "starting" | "ready" | "unready" | "backoff" | "crashloop" | "failed" | "stopping" | "stopped";
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export interface InstanceDeps {
+  readonly timing: Timing;
+  readonly env: Record<string, string | undefined>;
+  readonly log: Logger;
+  readonly logFile: (name: string) => string;
+  /** A child appeared or went away (the registry of pids for orphan cleanup follows). */
+  readonly childrenChanged: () => void;
+}
+
+export interface StartOutcome {
+  readonly ok: boolean;
+  readonly ms: number;
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const describeExit = (e: ExitInfo) => (e.signal ? `signal ${e.signal}` : `code ${e.code}`);
+
+export class SupervisedInstance {
+  state: InstanceState = "stopped";
+  child: Child | null = null;
+  restarts = 0;
+  lastExit: ExitInfo | null = null;
+  /** The last problem, as the one line the user sees ("" when none). */
+  problem = "";
+  private backoff = FRESH_BACKOFF;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopping = false;
+  private probing: AbortController | undefined;
+
+  constructor(
+    public config: Config,
+    public inst: InstanceConfig,
+    private readonly deps: InstanceDeps,
+  ) {}
+
+  get name(): string {
+    return this.inst.name;
+  }
+
+  /** First start (or a manual one): resolves once it is ready or has clearly failed. */
+  start(): Promise<StartOutcome> {
+    this.stopping = false;
+    return this.launch();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    this.probing?.abort();
+    const child = this.child;
+    if (child) {
+      this.state = "stopping";
+      await stopChild(child, this.deps.timing.killWaitMs);
+    }
+    this.state = "stopped";
+  }
+
+  /** Manual restart: a clean slate for the backoff, counted like any restart. */
+  async restart(): Promise<StartOutcome> {
+    await this.stop();
+    this.backoff = FRESH_BACKOFF;
+    this.restarts++;
+    return this.start();
+  }
+
+  private fail(state: InstanceState, problem: string): StartOutcome {
+    if (problem !== this.problem) this.deps.log.error(problem);
+    this.problem = problem;
+    this.state = state;
+    return { ok: false, ms: 0 };
+  }
+
+  private async launch(): Promise<StartOutcome> {
+    const { inst, deps } = this;
+    const t0 = Date.now();
+    const launch = launchFor(this.config, inst, deps.env);
+    if ("error" in launch) return this.fail("failed", launch.error);
+    if (await portBusy(inst.port)) {
+      const holder = await describeHolder(inst.port);
+      this.scheduleRetry(0);
+      return this.fail(this.state, `port ${inst.port} of instance '${inst.name}' is in use${holder} — change [instances.${inst.name}] port or stop that process`);
+    }
+    if (this.stopping) return { ok: false, ms: 0 };
+    let child: Child;
+    try {
+      child = spawnChild({ name: inst.name, argv: launch.argv, cwd: instanceCwd(this.config.dir, inst.name), env: deps.env, logFile: deps.logFile(inst.name) });
+    } catch (err) {
+      if (!(err instanceof SpawnError)) throw err;
+      return this.fail("failed", `instance '${inst.name}' could not start ${launch.argv[0]}: ${err.message} — check [instances.${inst.name}] command / [global] cliproxy`);
+    }
+    this.child = child;
+    this.state = "starting";
+    deps.childrenChanged();
+    deps.log.info(`${inst.name}: started pid ${child.pid} on port ${inst.port}`);
+    void child.exited.then((info) => this.onChildExit(child, info));
+    this.probing = new AbortController();
+    const t = deps.timing;
+    const outcome = await waitReady(inst.baseUrl, inst.apiKey, { timeoutMs: t.readyTimeoutMs, pollMs: t.readyPollMs, exited: child.exited, cancel: this.probing.signal });
+    const ms = Date.now() - t0;
+    if (outcome === "ready") {
+      this.state = "ready";
+      this.problem = "";
+      deps.log.info(`${inst.name}: ready in ${secs(ms)}`);
+      return { ok: true, ms };
+    }
+    if (outcome === "timeout") {
+      void this.probeUntilReady(child, t0);
+      return this.fail("unready", `instance '${inst.name}' (pid ${child.pid}) did not answer on port ${inst.port} within ${secs(t.readyTimeoutMs)} — see logs/${inst.name}.log`);
+    }
+    // "exited": onChildExit has said so and scheduled the retry; "cancelled": a stop came first.
+    return { ok: false, ms };
+  }
+
+  /** Keep an unready instance under watch: it may just be slow (first login, big auth dir). */
+  private async probeUntilReady(child: Child, t0: number): Promise<void> {
+    const signal = this.probing?.signal;
+    const outcome = await waitReady(this.inst.baseUrl, this.inst.apiKey, { timeoutMs: Infinity, pollMs: 1000, exited: child.exited, cancel: signal });
+    if (outcome === "ready" && this.child === child) {
+      this.state = "ready";
+      this.problem = "";
+      this.deps.log.info(`${this.name}: ready after ${secs(Date.now() - t0)}`);
+    }
+  }
+
+  private onChildExit(child: Child, info: ExitInfo): void {
+    if (this.child !== child) return;
+    this.child = null;
+    this.lastExit = info;
+    this.deps.childrenChanged();
+    if (this.stopping) return;
+    this.probing?.abort();
+    const delay = this.scheduleRetry(info.at - child.startedAt);
+    const what = this.state === "crashloop" ? `crash loop (${this.backoff.exits.length} exits in a minute), next try in ${secs(delay)}` : `restarting in ${secs(delay)}`;
+    this.deps.log.warn(`${this.name}: exited (${describeExit(info)}) after ${secs(info.at - child.startedAt)} — ${what}; see logs/${this.name}.log`);
+  }
+
+  private scheduleRetry(uptimeMs: number): number {
+    const d = onExit(this.backoff, uptimeMs, Date.now(), this.deps.timing);
+    this.backoff = d.state;
+    this.state = d.state.crashLoop ? "crashloop" : "backoff";
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      if (this.stopping) return;
+      this.restarts++;
+      void this.launch();
+    }, d.delayMs);
+    return d.delayMs;
+  }
+}

@@ -1,0 +1,93 @@
+// The set of supervised instances: start them all, restart one or all (rolling), stop them all,
+// and reconcile with a reloaded config (start added, stop removed, restart those whose launch
+// changed; a mere YAML change needs nothing — CLIProxyAPI re-reads its own file).
+import type { Config, InstanceConfig } from "../config/types.ts";
+import { type InstanceDeps, type StartOutcome, SupervisedInstance } from "./instance.ts";
+import { launchFor } from "./launch.ts";
+
+export interface RestartResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly ms: number;
+  readonly problem: string;
+}
+
+export class InstanceSet {
+  private readonly byName = new Map<string, SupervisedInstance>();
+
+  constructor(
+    private config: Config,
+    private readonly deps: InstanceDeps,
+  ) {
+    for (const inst of config.instances) if (inst.managed) this.add(inst);
+  }
+
+  list(): SupervisedInstance[] {
+    return [...this.byName.values()];
+  }
+
+  get(name: string): SupervisedInstance | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Start every instance in parallel; one failing does not hold up the others. */
+  async startAll(): Promise<Map<string, StartOutcome>> {
+    const entries = await Promise.all(this.list().map(async (s) => [s.name, await s.start()] as const));
+    return new Map(entries);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.list().map((s) => s.stop()));
+  }
+
+  /** One instance, or all of them one after another, so the others carry the traffic meanwhile. */
+  async restart(name?: string): Promise<RestartResult[]> {
+    const targets = name ? [this.byName.get(name)].filter((s) => s !== undefined) : this.list();
+    const results: RestartResult[] = [];
+    for (const s of targets) {
+      const out = await s.restart();
+      results.push({ name: s.name, ok: out.ok, ms: out.ms, problem: s.problem });
+    }
+    return results;
+  }
+
+  async reconcile(next: Config): Promise<void> {
+    const prev = this.config;
+    this.config = next;
+    const wanted = new Map(next.instances.filter((i) => i.managed).map((i) => [i.name, i]));
+    const work: Promise<unknown>[] = [];
+    for (const [name, s] of this.byName) {
+      if (wanted.has(name)) continue;
+      this.byName.delete(name);
+      this.deps.log.info(`${name}: removed from the config, stopping`);
+      work.push(s.stop());
+    }
+    for (const [name, inst] of wanted) {
+      const s = this.byName.get(name);
+      if (!s) {
+        this.deps.log.info(`${name}: added to the config, starting`);
+        work.push(this.add(inst).start());
+        continue;
+      }
+      const relaunch = this.launchKey(prev, s.inst) !== this.launchKey(next, inst);
+      s.config = next;
+      s.inst = inst;
+      if (relaunch) {
+        this.deps.log.info(`${name}: port or command changed, restarting`);
+        work.push(s.restart());
+      }
+    }
+    await Promise.all(work);
+  }
+
+  private add(inst: InstanceConfig): SupervisedInstance {
+    const s = new SupervisedInstance(this.config, inst, this.deps);
+    this.byName.set(inst.name, s);
+    return s;
+  }
+
+  /** What decides whether a running process still matches its config: port and command line. */
+  private launchKey(config: Config, inst: InstanceConfig): string {
+    return JSON.stringify([inst.port, launchFor(config, inst, this.deps.env)]);
+  }
+}

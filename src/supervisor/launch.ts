@@ -1,0 +1,41 @@
+// The command line of one managed instance: its `command` (placeholders filled) or the
+// CLIProxyAPI binary with `-config YAML`. A missing program is a one-line error with the fix.
+import { isAbsolute, resolve } from "node:path";
+import type { Config, InstanceConfig } from "../config/types.ts";
+import { resolveCliproxy } from "../instances/index.ts";
+import { instanceYaml } from "./paths.ts";
+
+export type Launch = { readonly argv: string[] } | { readonly error: string };
+
+type Env = Record<string, string | undefined>;
+
+export function launchFor(config: Config, inst: InstanceConfig, env: Env): Launch {
+  const yaml = instanceYaml(config.dir, inst.name);
+  if (inst.command.length > 0) {
+    const argv = inst.command.map((a) => a.replaceAll("{config}", yaml).replaceAll("{port}", String(inst.port)));
+    const program = findProgram(argv[0]!, config.dir, env);
+    if (!program) {
+      return { error: `command of instance '${inst.name}' not found: ${argv[0]} — fix [instances.${inst.name}] command or install it` };
+    }
+    return { argv: [program, ...argv.slice(1)] };
+  }
+  const bin = resolveCliproxy(config, env);
+  if (!bin) {
+    return {
+      error:
+        `CLIProxyAPI binary for instance '${inst.name}' not found` +
+        (config.global.cliproxy ? `: ${config.global.cliproxy}` : "") +
+        ` — set [global] cliproxy = "/path/to/cli-proxy-api" or put cli-proxy-api on PATH`,
+    };
+  }
+  return { argv: [bin, "-config", yaml] };
+}
+
+/** A bare name is looked up on PATH; a relative path is relative to the config's directory. */
+function findProgram(program: string, dir: string, env: Env): string | null {
+  if (program.includes("/")) {
+    const abs = isAbsolute(program) ? program : resolve(dir, program);
+    return Bun.which(abs) ?? null;
+  }
+  return Bun.which(program, { PATH: env.PATH ?? "" }) ?? null;
+}

@@ -1,0 +1,43 @@
+// gw's own log: consola with a plain reporter — timestamped lines appended to logs/gw.log, and
+// the bare message on the terminal when there is one (a detached gw has only the file).
+import { createWriteStream, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { createConsola, type ConsolaInstance, type LogObject } from "consola";
+import { formatWithOptions } from "node:util";
+
+export interface GwLogger {
+  readonly consola: ConsolaInstance;
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  close(): Promise<void>;
+}
+
+const text = (o: LogObject) => formatWithOptions({ colors: false }, ...o.args);
+
+export function createGwLogger(opts: { file: string; terminal: boolean }): GwLogger {
+  mkdirSync(dirname(opts.file), { recursive: true });
+  const out = createWriteStream(opts.file, { flags: "a" });
+  const consola = createConsola({
+    level: 3,
+    reporters: [
+      {
+        log(o) {
+          out.write(`${o.date.toISOString()} ${o.type.toUpperCase().padEnd(5)} ${text(o)}\n`);
+          if (!opts.terminal) return;
+          (o.level <= 1 ? process.stderr : process.stdout).write(`${text(o)}\n`);
+        },
+      },
+    ],
+  });
+  return {
+    consola,
+    info: (m) => consola.info(m),
+    warn: (m) => consola.warn(m),
+    error: (m) => consola.error(m),
+    close: () => new Promise((resolve) => out.end(resolve)),
+  };
+}
+
+/** Strip the timestamp and level a gw.log line starts with (for `up -d` progress). */
+export const stripLogPrefix = (line: string) => line.replace(/^\S+Z (INFO|WARN|ERROR|\w+)\s+/, "");

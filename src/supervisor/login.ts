@@ -1,0 +1,68 @@
+// `gw login NAME PROVIDER`: run the instance's own binary with its YAML and -PROVIDER-login in
+// the foreground (so the credential lands in that instance's auth dir), then find out whether
+// the running instance picked it up — CLIProxyAPI watches its auth dir, and new credentials
+// show up as new models in its /v1/models.
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { CliError } from "../cli/errors.ts";
+import type { Config, InstanceConfig } from "../config/types.ts";
+import { controlJson } from "./control.ts";
+import { launchFor } from "./launch.ts";
+import { gwPaths, instanceCwd } from "./paths.ts";
+import type { StatusReport } from "./status.ts";
+
+/** Login flags of CLIProxyAPI, by the PROVIDER word gw accepts. */
+export const LOGIN_PROVIDERS = ["antigravity", "claude", "codex", "codex-device", "kimi", "xai"] as const;
+
+/** How long a running instance gets to show new models after the login. */
+const PICKUP_WAIT_MS = 5_000;
+
+async function authFiles(dir: string): Promise<Map<string, number>> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const stats = await Promise.all(names.map(async (n) => [n, (await stat(join(dir, n))).mtimeMs] as const));
+  return new Map(stats);
+}
+
+async function modelIds(inst: InstanceConfig): Promise<Set<string> | null> {
+  try {
+    const res = await fetch(`${inst.baseUrl}/v1/models`, { headers: { authorization: `Bearer ${inst.apiKey}` }, signal: AbortSignal.timeout(2_000) });
+    if (!res.ok) return null;
+    const body = (await res.json()) as { data?: { id: string }[] };
+    return new Set((body.data ?? []).map((m) => m.id));
+  } catch {
+    return null;
+  }
+}
+
+export function loginArgv(config: Config, inst: InstanceConfig, provider: string, browser: boolean, env: Record<string, string | undefined>): string[] {
+  if (!(LOGIN_PROVIDERS as readonly string[]).includes(provider)) {
+    throw new CliError(`"${provider}" has no login`, 1, `log in to one of: ${LOGIN_PROVIDERS.join(", ")} (API-key providers need no login)`);
+  }
+  const launch = launchFor(config, inst, env);
+  if ("error" in launch) throw new CliError(launch.error);
+  return [...launch.argv, `-${provider}-login`, ...(browser ? [] : ["-no-browser"])];
+}
+
+/** Runs the login in this terminal; returns what to tell the user afterwards. */
+export async function runLogin(config: Config, inst: InstanceConfig, argv: string[], env: Record<string, string | undefined>): Promise<string> {
+  const status = await controlJson<StatusReport>(gwPaths(config.dir), "/status").catch(() => null);
+  const running = status?.instances.find((i) => i.name === inst.name && i.state === "ready");
+  const before = await authFiles(inst.authDir);
+  const modelsBefore = running ? await modelIds(inst) : null;
+  const proc = Bun.spawn(argv, { cwd: instanceCwd(config.dir, inst.name), env, stdio: ["inherit", "inherit", "inherit"] });
+  const code = await proc.exited;
+  if (code !== 0) throw new CliError(`login for instance '${inst.name}' failed (exit code ${code})`, 1, `the lines above say why; try again with: gw login ${inst.name} …`);
+  const after = await authFiles(inst.authDir);
+  const fresh = [...after].filter(([n, m]) => before.get(n) !== m).map(([n]) => n);
+  if (fresh.length === 0) return `no new credential in ${inst.authDir} — the login saved nothing; nothing for instance '${inst.name}' to pick up`;
+  const saved = `saved ${fresh.join(", ")} in ${inst.authDir}`;
+  if (!running) return `${saved}; gw is not running ${inst.name} now — it will use them at the next gw up`;
+  const deadline = Date.now() + PICKUP_WAIT_MS;
+  while (Date.now() < deadline) {
+    const now = await modelIds(inst);
+    const added = now && modelsBefore ? [...now].filter((m) => !modelsBefore.has(m)) : [];
+    if (added.length) return `${saved}; the running instance '${inst.name}' picked them up (new models: ${added.join(", ")})`;
+    await Bun.sleep(500);
+  }
+  return `${saved}; the running instance '${inst.name}' shows no new models yet — if the account does not appear, run: gw restart ${inst.name}`;
+}

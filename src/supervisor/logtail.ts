@@ -1,0 +1,83 @@
+// `gw logs`: the last N lines of one or more log files, then (with follow) what gets appended,
+// as NDJSON `{name, line}`. Follow polls the size, which also notices a rotation (the file shrank).
+import { open, stat } from "node:fs/promises";
+
+export interface LogSource {
+  readonly name: string;
+  readonly file: string;
+}
+
+const FOLLOW_POLL_MS = 250;
+/** How far back from the end the tail reads; enough for N ordinary lines without reading 10 MiB. */
+const TAIL_WINDOW_BYTES = 256 * 1024;
+
+async function readRange(file: string, from: number, to: number): Promise<string> {
+  if (to <= from) return "";
+  const fh = await open(file, "r");
+  try {
+    const buf = Buffer.alloc(to - from);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, from);
+    return buf.subarray(0, bytesRead).toString("utf8");
+  } finally {
+    await fh.close();
+  }
+}
+
+const sizeOf = (file: string) => stat(file).then((s) => s.size, () => 0);
+
+export async function tailLines(file: string, n: number): Promise<{ lines: string[]; end: number }> {
+  const end = await sizeOf(file);
+  if (n <= 0) return { lines: [], end };
+  const from = Math.max(0, end - TAIL_WINDOW_BYTES);
+  const lines = (await readRange(file, from, end)).split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  if (from > 0) lines.shift(); // probably cut in the middle
+  return { lines: lines.slice(-n), end };
+}
+
+export function logStream(sources: readonly LogSource[], n: number, follow: boolean, signal: AbortSignal): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  let cancelled = false;
+  return new ReadableStream({
+    cancel() {
+      cancelled = true;
+    },
+    async start(ctl) {
+      const emit = (name: string, line: string) => {
+        if (!cancelled) ctl.enqueue(enc.encode(`${JSON.stringify({ name, line })}\n`));
+      };
+      const offsets = new Map<string, number>();
+      for (const s of sources) {
+        const { lines, end } = await tailLines(s.file, n);
+        for (const line of lines) emit(s.name, line);
+        offsets.set(s.file, end);
+      }
+      const partial = new Map<string, string>();
+      while (follow && !signal.aborted && !cancelled) {
+        await Bun.sleep(FOLLOW_POLL_MS);
+        for (const s of sources) {
+          const size = await sizeOf(s.file);
+          let from = offsets.get(s.file) ?? 0;
+          if (size < from) from = 0; // rotated (copy + truncate)
+          if (size === from) continue;
+          const chunk = (partial.get(s.file) ?? "") + (await readRange(s.file, from, size));
+          offsets.set(s.file, size);
+          const lines = chunk.split("\n");
+          partial.set(s.file, lines.pop() ?? "");
+          for (const line of lines) emit(s.name, line);
+        }
+      }
+      if (!cancelled) ctl.close();
+    },
+  });
+}
+
+/** What was appended to `file` since `offset` (from 0 again if the file was rotated). */
+export async function readNew(file: string, offset: number): Promise<{ text: string; end: number }> {
+  const size = await sizeOf(file);
+  const from = size < offset ? 0 : offset;
+  const text = await readRange(file, from, size);
+  // Hand out whole lines only; the rest comes with the next read.
+  const whole = text.slice(0, text.lastIndexOf("\n") + 1);
+  return { text: whole, end: from + Buffer.byteLength(whole) };
+}

@@ -1,0 +1,75 @@
+// No orphans, even when gw dies by SIGKILL: gw records its own pid and every instance's process
+// group in .gw/, and the next gw (up or down) stops whatever a dead gw left behind. Identity is
+// pid + start time from /proc, which — unlike the command line — survives exec and rules out a
+// reused pid.
+import { readFile, rm } from "node:fs/promises";
+import { writeFileAtomic } from "../fs/atomic-write.ts";
+import type { GwPaths } from "./paths.ts";
+import { groupMembers, procInfo, signalGroup } from "./proc.ts";
+
+export interface ProcRecord {
+  readonly name: string;
+  readonly pid: number;
+  readonly startTime: number;
+}
+
+async function readJson<T>(file: string): Promise<T | null> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as T;
+  } catch {
+    return null;
+  }
+}
+
+/** Is the recorded process still the very same one? */
+async function stillRunning(rec: ProcRecord): Promise<boolean> {
+  const info = await procInfo(rec.pid);
+  return info !== null && info.startTime === rec.startTime;
+}
+
+export async function recordOf(name: string, pid: number): Promise<ProcRecord | null> {
+  const info = await procInfo(pid);
+  return info ? { name, pid, startTime: info.startTime } : null;
+}
+
+export async function writeGwPid(paths: GwPaths): Promise<void> {
+  const rec = await recordOf("gw", process.pid);
+  await writeFileAtomic(paths.pidFile, `${JSON.stringify(rec)}\n`, 0o600);
+}
+
+/** The gw recorded in the pid file, when it is still alive. */
+export async function runningGw(paths: GwPaths): Promise<ProcRecord | null> {
+  const rec = await readJson<ProcRecord>(paths.pidFile);
+  return rec && rec.pid !== process.pid && (await stillRunning(rec)) ? rec : null;
+}
+
+export async function writeChildren(paths: GwPaths, children: readonly ProcRecord[]): Promise<void> {
+  await writeFileAtomic(paths.childrenFile, `${JSON.stringify(children)}\n`, 0o600);
+}
+
+/**
+ * Stop the instance groups a dead gw left running; returns their names. A group whose leader
+ * was replaced by an unrelated process (same pid, other start time) is left alone.
+ */
+export async function stopLeftovers(paths: GwPaths, killWaitMs: number): Promise<string[]> {
+  const recs = (await readJson<ProcRecord[]>(paths.childrenFile)) ?? [];
+  const stopped: string[] = [];
+  await Promise.all(
+    recs.map(async (rec) => {
+      const leader = await procInfo(rec.pid);
+      if (leader && leader.startTime !== rec.startTime) return;
+      if ((await groupMembers(rec.pid)).length === 0) return;
+      signalGroup(rec.pid, "SIGTERM");
+      const deadline = Date.now() + killWaitMs;
+      while ((await groupMembers(rec.pid)).length > 0 && Date.now() < deadline) await Bun.sleep(100);
+      signalGroup(rec.pid, "SIGKILL");
+      stopped.push(rec.name);
+    }),
+  );
+  await rm(paths.childrenFile, { force: true });
+  return stopped.sort();
+}
+
+export async function removeRunFiles(paths: GwPaths): Promise<void> {
+  await Promise.all([paths.pidFile, paths.childrenFile, paths.socket].map((f) => rm(f, { force: true })));
+}

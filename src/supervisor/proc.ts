@@ -1,0 +1,69 @@
+// Linux /proc facts the supervisor needs: a process's identity (start time survives exec,
+// unlike its command line), its process group, and who listens on a port.
+import { readdir, readFile, readlink } from "node:fs/promises";
+
+export interface ProcInfo {
+  readonly pid: number;
+  readonly pgid: number;
+  /** Clock ticks since boot at which the process started: with the pid, a unique identity. */
+  readonly startTime: number;
+}
+
+export async function procInfo(pid: number): Promise<ProcInfo | null> {
+  const text = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => null);
+  if (!text) return null;
+  // The command name (field 2) may contain spaces and parentheses: parse after the last ")".
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const state = fields[0];
+  if (state === "Z" || state === "X") return null; // exited, only waiting to be reaped
+  return { pid, pgid: Number(fields[2]), startTime: Number(fields[19]) };
+}
+
+export async function cmdline(pid: number): Promise<string[]> {
+  const raw = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  return raw.split("\0").filter(Boolean);
+}
+
+async function allPids(): Promise<number[]> {
+  const names = await readdir("/proc").catch(() => [] as string[]);
+  return names.filter((n) => /^\d+$/.test(n)).map(Number);
+}
+
+/** Live processes in process group `pgid`. */
+export async function groupMembers(pgid: number): Promise<number[]> {
+  const infos = await Promise.all((await allPids()).map(procInfo));
+  return infos.filter((i): i is ProcInfo => i !== null && i.pgid === pgid).map((i) => i.pid);
+}
+
+/** Pid of the process listening on a TCP port, when /proc lets us see it (null otherwise). */
+export async function pidListeningOn(port: number): Promise<number | null> {
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    const text = await readFile(table, "utf8").catch(() => "");
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // f[1] = local "ADDR:PORT" in hex, f[3] = state (0A = LISTEN), f[9] = socket inode
+      if (f.length > 9 && f[3] === "0A" && parseInt(f[1]!.split(":")[1]!, 16) === port) inodes.add(f[9]!);
+    }
+  }
+  if (inodes.size === 0) return null;
+  for (const pid of await allPids()) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "");
+      const m = /^socket:\[(\d+)\]$/.exec(target);
+      if (m && inodes.has(m[1]!)) return pid;
+    }
+  }
+  return null;
+}
+
+/** Signal a whole process group; a group that is already gone is not an error. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,41 @@
+// Is a freshly started instance answering? CLIProxyAPI serves GET /healthz without auth; older
+// builds lack it, so a 404 there falls back to GET /v1/models with the instance's key.
+
+const PROBE_TIMEOUT_MS = 2_000;
+
+export async function probe(baseUrl: string, apiKey: string): Promise<boolean> {
+  try {
+    const health = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    await health.body?.cancel();
+    if (health.ok) return true;
+    if (health.status !== 404) return false;
+    const models = await fetch(`${baseUrl}/v1/models`, {
+      headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+      signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+    });
+    await models.body?.cancel();
+    return models.ok;
+  } catch {
+    return false;
+  }
+}
+
+export type ReadyOutcome = "ready" | "timeout" | "exited" | "cancelled";
+
+/** Poll until the instance answers, it exits, the deadline passes or `cancel` fires. */
+export async function waitReady(
+  baseUrl: string,
+  apiKey: string,
+  opts: { timeoutMs: number; pollMs: number; exited: Promise<unknown>; cancel?: AbortSignal },
+): Promise<ReadyOutcome> {
+  let gone = false;
+  void opts.exited.then(() => (gone = true));
+  const deadline = Date.now() + opts.timeoutMs;
+  while (true) {
+    if (opts.cancel?.aborted) return "cancelled";
+    if (gone) return "exited";
+    if (await probe(baseUrl, apiKey)) return gone ? "exited" : "ready";
+    if (Date.now() >= deadline) return "timeout";
+    await Bun.sleep(opts.pollMs);
+  }
+}

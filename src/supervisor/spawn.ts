@@ -1,0 +1,73 @@
+// One instance process: its own process group (so a stop reaches every grandchild), stdout and
+// stderr appended to its log file, and an exit promise that also sweeps the group.
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { signalGroup } from "./proc.ts";
+
+export interface SpawnSpec {
+  readonly name: string;
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  readonly env: Record<string, string | undefined>;
+  readonly logFile: string;
+}
+
+export interface ExitInfo {
+  /** Exit code, or null when a signal ended it. */
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly at: number;
+}
+
+export interface Child {
+  readonly pid: number;
+  readonly startedAt: number;
+  readonly exited: Promise<ExitInfo>;
+}
+
+/** Spawn failed before a process existed (binary missing, not executable, bad cwd). */
+export class SpawnError extends Error {}
+
+export function spawnChild(spec: SpawnSpec): Child {
+  mkdirSync(spec.cwd, { recursive: true });
+  mkdirSync(dirname(spec.logFile), { recursive: true });
+  const fd = openSync(spec.logFile, "a");
+  try {
+    writeSync(fd, `--- gw: starting ${spec.name} at ${new Date().toISOString()}: ${spec.argv.join(" ")}\n`);
+    const proc = Bun.spawn([...spec.argv], {
+      cwd: spec.cwd,
+      env: spec.env,
+      stdin: "ignore",
+      stdout: fd,
+      stderr: fd,
+      // Session and group leader: `kill -PGID` stops its whole tree, and a Ctrl-C in gw's
+      // terminal reaches gw only, which then stops instances in order.
+      detached: true,
+    });
+    const exited = proc.exited.then((): ExitInfo => {
+      // The leader is gone; anything it left behind in its group goes with it.
+      signalGroup(proc.pid, "SIGKILL");
+      return { code: proc.signalCode ? null : proc.exitCode, signal: proc.signalCode == null ? null : String(proc.signalCode), at: Date.now() };
+    });
+    return { pid: proc.pid, startedAt: Date.now(), exited };
+  } catch (err) {
+    throw new SpawnError(err instanceof Error ? err.message : String(err));
+  } finally {
+    closeSync(fd); // the child has its own copy
+  }
+}
+
+/** SIGTERM the group, SIGKILL it after killWaitMs; resolves once the leader has exited. */
+export async function stopChild(child: Child, killWaitMs: number): Promise<ExitInfo> {
+  signalGroup(child.pid, "SIGTERM");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const killed = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      signalGroup(child.pid, "SIGKILL");
+      resolve();
+    }, killWaitMs);
+  });
+  await Promise.race([child.exited, killed]);
+  clearTimeout(timer);
+  return child.exited;
+}

@@ -1,0 +1,98 @@
+// What `gw status` reports, built from the live supervisor and gateway. Plain data: it crosses
+// the control socket as JSON and format.ts turns it into the table.
+import type { Config } from "../config/types.ts";
+import type { Gateway } from "../lb/server.ts";
+import type { CoolingEntry } from "../state/index.ts";
+import type { InstanceSet } from "./instances.ts";
+
+export type Phase = "starting" | "serving" | "stopping";
+
+export interface InstanceRow {
+  readonly name: string;
+  /** False for an instance given by `url` (gw does not run it). */
+  readonly managed: boolean;
+  readonly pid: number | null;
+  readonly port: number;
+  readonly state: string;
+  readonly uptimeMs: number | null;
+  readonly restarts: number;
+  readonly lastExit: { readonly code: number | null; readonly signal: string | null; readonly at: number } | null;
+  readonly requests: number;
+  readonly errors: number;
+  /** Targets on this instance that are cooling down: "route → model (kind, 42 s left)". */
+  readonly cooling: readonly string[];
+  readonly problem: string;
+}
+
+export interface StatusReport {
+  readonly pid: number;
+  readonly uptimeMs: number;
+  readonly phase: Phase;
+  readonly file: string;
+  readonly demo: boolean;
+  readonly lb: { url: string; inFlight: number; openStreams: number; requests: number; errors: number } | null;
+  /** False while the gateway does not expose its cooldowns (the column stays empty). */
+  readonly coolingKnown: boolean;
+  readonly instances: readonly InstanceRow[];
+}
+
+export interface StatusSources {
+  readonly config: Config;
+  readonly set: InstanceSet;
+  readonly gateway: Gateway | null;
+  readonly phase: Phase;
+  readonly startedAt: number;
+  readonly demo: boolean;
+}
+
+/** The gateway's cooldowns, when it exposes them (`coolingList(now)` of the state store). */
+function coolingOf(gateway: Gateway | null, now: number): CoolingEntry[] | null {
+  const g = gateway as (Gateway & { coolingList?: (now: number) => CoolingEntry[] }) | null;
+  return typeof g?.coolingList === "function" ? g.coolingList(now) : null;
+}
+
+export function buildStatus(src: StatusSources, now = Date.now()): StatusReport {
+  const stats = src.gateway?.stats();
+  const cooling = coolingOf(src.gateway, now);
+  const instanceOfTarget = new Map<string, { instance: string; model: string }>();
+  for (const route of src.config.routes.values()) {
+    for (const t of route.targets) instanceOfTarget.set(`${route.name}\0${t.id}`, t);
+  }
+  const coolingByInstance = new Map<string, string[]>();
+  for (const c of cooling ?? []) {
+    const t = instanceOfTarget.get(`${c.route}\0${c.target}`);
+    if (!t) continue;
+    const left = c.halfOpen ? "half-open" : `${Math.ceil((c.until - now) / 1000)} s left`;
+    const list = coolingByInstance.get(t.instance) ?? [];
+    list.push(`${c.route} → ${t.model} (${c.kind}, ${left})`);
+    coolingByInstance.set(t.instance, list);
+  }
+  const instances = src.config.instances.map((inst): InstanceRow => {
+    const s = src.set.get(inst.name);
+    const counts = stats?.byInstance[inst.name];
+    return {
+      name: inst.name,
+      managed: inst.managed,
+      pid: s?.child?.pid ?? null,
+      port: inst.port,
+      state: inst.managed ? (s?.state ?? "stopped") : "external",
+      uptimeMs: s?.child ? now - s.child.startedAt : null,
+      restarts: s?.restarts ?? 0,
+      lastExit: s?.lastExit ?? null,
+      requests: counts?.requests ?? 0,
+      errors: counts?.errors ?? 0,
+      cooling: coolingByInstance.get(inst.name) ?? [],
+      problem: s?.problem ?? "",
+    };
+  });
+  return {
+    pid: process.pid,
+    uptimeMs: now - src.startedAt,
+    phase: src.phase,
+    file: src.config.file,
+    demo: src.demo,
+    lb: src.gateway && stats ? { url: src.gateway.url, inFlight: stats.inFlight, openStreams: stats.openStreams, requests: stats.requests, errors: stats.errors } : null,
+    coolingKnown: cooling !== null,
+    instances,
+  };
+}

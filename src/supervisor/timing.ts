@@ -1,0 +1,45 @@
+// Every wait the supervisor makes, in one place, in the order they happen in an instance's life.
+// Tests pass a shorter Timing; production uses DEFAULT_TIMING (shutdown grace comes from the config).
+
+export interface Timing {
+  /** Poll interval while waiting for a fresh instance to answer /healthz. */
+  readonly readyPollMs: number;
+  /** An instance that has not answered by then is reported "unready" (it keeps running and being probed). */
+  readonly readyTimeoutMs: number;
+  /** First restart delay after an exit; doubles with each quick exit in a row... */
+  readonly backoffMinMs: number;
+  /** ...up to this. */
+  readonly backoffMaxMs: number;
+  /** An instance that stayed up this long counts as healthy again: the backoff starts over. */
+  readonly stableUptimeMs: number;
+  /** This many exits inside crashLoopWindowMs mean state "crashloop"... */
+  readonly crashLoopExits: number;
+  readonly crashLoopWindowMs: number;
+  /** ...retried only this often until it stays up for stableUptimeMs. */
+  readonly crashLoopRetryMs: number;
+  /** On stop: after the LB's grace for streams in flight, SIGTERM each instance group; SIGKILL after this. */
+  readonly killWaitMs: number;
+  /** How often log sizes are checked for rotation. */
+  readonly rotateCheckMs: number;
+  readonly logMaxBytes: number;
+  /** Rotated generations kept: X.log.1 … X.log.N. */
+  readonly logKeep: number;
+}
+
+export const DEFAULT_TIMING: Timing = Object.freeze({
+  readyPollMs: 200,
+  readyTimeoutMs: 30_000,
+  backoffMinMs: 500,
+  backoffMaxMs: 30_000,
+  stableUptimeMs: 60_000,
+  crashLoopExits: 5,
+  crashLoopWindowMs: 60_000,
+  crashLoopRetryMs: 5 * 60_000,
+  killWaitMs: 10_000,
+  rotateCheckMs: 30_000,
+  logMaxBytes: 10 * 1024 * 1024,
+  logKeep: 3,
+});
+
+/** `gw up -d` gives up on its detached child after this (instances get readyTimeoutMs each, in parallel). */
+export const DAEMON_START_TIMEOUT_MS = DEFAULT_TIMING.readyTimeoutMs + 30_000;
