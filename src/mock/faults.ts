@@ -23,7 +23,7 @@
  *   interval=MS    MS ms between stream events (token interval)
  *   gap=MS         a pause of MS ms after the first content event; silent unless keepalive is set
  *   keepalive=MS   send `: keep-alive` comment lines every MS ms during pauses
- *   cut=N          destroy the connection after N stream events (no terminating chunk)
+ *   cut=N          reset the connection ~25 ms after N stream events (no terminating chunk)
  *   hang           never answer (until the client goes away)
  *   events=N       number of content deltas (output length)
  */

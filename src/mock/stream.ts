@@ -13,6 +13,7 @@ export const SSE_HEADERS = Object.freeze({
 });
 
 const KEEPALIVE = ": keep-alive\n\n";
+const CUT_SETTLE_MS = 25;
 const encoder = new TextEncoder();
 
 export interface StreamPlan {
@@ -59,8 +60,11 @@ export function playStream(plan: StreamPlan, f: Readonly<Fault>, done: () => voi
           if (i > 0 && f.intervalMs > 0) await pause(c, f.intervalMs);
           if (cancelled) return;
           if (i === f.cut) {
-            // Erroring the body makes Bun drop the connection without the terminating chunk.
-            c.error(new Error("gw mock: stream cut (fault cut)"));
+            // Erroring the body makes Bun reset the connection without the terminating chunk. The
+            // reset would overtake events still in flight (clients drop them), so let them land first.
+            // (An undefined reason keeps Bun from logging it as an uncaught error.)
+            await sleep(CUT_SETTLE_MS);
+            if (!cancelled) c.error(undefined);
             return;
           }
           if (i === f.after && f.status > 0 && plan.errorFrame) {

@@ -1,0 +1,180 @@
+// Timing and stream faults: slow first byte, slow tokens, silent and keep-alive gaps, cut
+// connections, error events inside a 200 stream, hangs. No assertion depends on the machine's
+// speed: "nothing yet" is only checked against delays of a minute.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { startMock } from "../helpers/mock.ts";
+
+const mock = startMock({ name: "s", models: ["m"] });
+afterAll(() => mock.stop());
+const anthropic = new Anthropic({ apiKey: "x", baseURL: mock.url, maxRetries: 0 });
+const openai = new OpenAI({ apiKey: "x", baseURL: `${mock.url}/v1`, maxRetries: 0 });
+const msgs = [{ role: "user" as const, content: "hi" }];
+const EXPECTED = "Mock answer from instance s, model m.";
+const LONG = 60_000;
+
+async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(10);
+  }
+}
+const inFlight = () => mock.stats().inFlight;
+const quiet = <T>(p: Promise<T>) => Promise.race([p.then(() => "settled"), Bun.sleep(300).then(() => "quiet")]);
+
+function post(path: string, body: object, signal?: AbortSignal) {
+  return fetch(`${mock.url}${path}`, { method: "POST", body: JSON.stringify(body), signal });
+}
+
+/** Reads a stream until `stop` matches the text so far (then cancels) or the stream ends or breaks. */
+async function readUntil(res: Response, stop?: (text: string) => boolean) {
+  const reader = res.body!.getReader();
+  const dec = new TextDecoder();
+  let text = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return { text, ended: true, error: null };
+      text += dec.decode(value, { stream: true });
+      if (stop?.(text)) {
+        await reader.cancel();
+        return { text, ended: false, error: null };
+      }
+    }
+  } catch (error) {
+    return { text, ended: false, error };
+  }
+}
+
+describe("slow first byte", () => {
+  test("slow-first=MS delays the answer, which is then complete", async () => {
+    const msg = await anthropic.messages.create({ model: "m~slow-first=150", max_tokens: 9, messages: msgs });
+    expect(msg.content[0]!.type === "text" && msg.content[0]!.text.startsWith(EXPECTED)).toBe(true);
+  });
+
+  test("no status line is sent while the first byte is held back", async () => {
+    const ac = new AbortController();
+    const pending = post("/v1/messages", { model: `m~slow-first=${LONG}`, stream: true }, ac.signal);
+    pending.catch(() => {});
+    await until(() => inFlight() === 1, "the request to arrive");
+    expect(await quiet(pending)).toBe("quiet");
+    ac.abort();
+    expect(await pending.then(() => "answered", (e) => e.name)).toBe("AbortError");
+    await until(() => inFlight() === 0, "the aborted request to be released");
+  });
+});
+
+describe("slow tokens and gaps", () => {
+  test("interval=MS spaces events; the SDK still assembles the whole answer", async () => {
+    const stream = anthropic.messages.stream({ model: "m~interval=15~events=4", max_tokens: 9, messages: msgs });
+    const final = await stream.finalMessage();
+    expect(final.content[0]!.type === "text" && final.content[0]!.text).toBe("Mock answer from instance s, model m.");
+    expect(final.usage.output_tokens).toBe(4);
+  });
+
+  test("while the next event is due the stream stays open and in flight; cancelling releases it", async () => {
+    const res = await post("/v1/messages", { model: `m~interval=${LONG}`, stream: true });
+    const r = await readUntil(res, (t) => t.includes("event: message_start"));
+    expect(r.text).toStartWith("event: message_start\n");
+    await until(() => inFlight() === 0, "the cancelled stream to end");
+  });
+
+  test("gap=MS: silence after the first content event", async () => {
+    const res = await post("/v1/messages", { model: `m~gap=${LONG}`, stream: true });
+    const reader = res.body!.getReader();
+    let text = "";
+    while (!text.includes("content_block_delta")) text += new TextDecoder().decode((await reader.read()).value);
+    expect(await quiet(reader.read())).toBe("quiet");
+    expect(inFlight()).toBe(1);
+    await reader.cancel();
+    await until(() => inFlight() === 0, "the cancelled stream to end");
+  });
+
+  test("gap with keepalive=MS sends `: keep-alive` comment lines", async () => {
+    const res = await post("/v1/messages", { model: `m~gap=${LONG}~keepalive=20`, stream: true });
+    const r = await readUntil(res, (t) => (t.match(/\n: keep-alive\n\n/g) ?? []).length >= 2);
+    expect(r.text).toContain('"text_delta","text":"Mock"}}\n\n: keep-alive\n\n: keep-alive\n\n');
+  });
+
+  test("SDKs skip keep-alive comments", async () => {
+    const stream = await openai.chat.completions.create({ model: "m~gap=120~keepalive=20", messages: msgs, stream: true });
+    let text = "";
+    for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
+    expect(text).toStartWith(EXPECTED);
+  });
+});
+
+describe("cut streams", () => {
+  test("cut=N: N events, then the connection is destroyed without a clean end", async () => {
+    const res = await post("/v1/messages", { model: "m~cut=4", stream: true });
+    expect(res.status).toBe(200);
+    const r = await readUntil(res);
+    expect(r.ended).toBe(false);
+    expect(r.error).not.toBeNull();
+    expect(r.text.split("\n\n").filter(Boolean)).toHaveLength(4);
+  });
+
+  test("the Anthropic SDK sees the broken stream as an error", async () => {
+    const stream = anthropic.messages.stream({ model: "m~cut=5", max_tokens: 9, messages: msgs });
+    expect(await stream.finalMessage().then(() => "finished", () => "failed")).toBe("failed");
+  });
+});
+
+describe("error event inside a 200 stream (status + after=N)", () => {
+  test("Anthropic: N events then `event: error` with overloaded_error; the SDK throws it", async () => {
+    const res = await post("/v1/messages", { model: "m~529~after=3", stream: true });
+    expect(res.status).toBe(200);
+    const frames = (await res.text()).split("\n\n").filter(Boolean);
+    expect(frames).toHaveLength(4);
+    expect(frames[3]).toBe('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}');
+    const stream = anthropic.messages.stream({ model: "m~529~after=3", max_tokens: 9, messages: msgs });
+    const err = await stream.finalMessage().catch((e) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(String(err.message)).toContain("Overloaded");
+  });
+
+  test("OpenAI chat: `data: {\"error\":…}`; the SDK throws it", async () => {
+    const res = await post("/v1/chat/completions", { model: "m~429~after=2", stream: true });
+    const frames = (await res.text()).split("\n\n").filter(Boolean);
+    expect(frames).toHaveLength(3);
+    expect(JSON.parse(frames[2]!.slice(6)).error.code).toBe("model_cooldown");
+    const stream = await openai.chat.completions.create({ model: "m~503~after=2", messages: msgs, stream: true });
+    const err = await (async () => {
+      for await (const _ of stream);
+    })().catch((e) => e);
+    expect(String(err.message)).toContain("auth_unavailable");
+  });
+
+  test("Responses: `event: error` with type, code, message, sequence_number", async () => {
+    const res = await post("/v1/responses", { model: "m~529~after=5", stream: true, input: "hi" });
+    const frames = (await res.text()).split("\n\n").filter((f) => f.trim());
+    expect(frames[5]).toBe('\nevent: error\ndata: {"type":"error","code":"internal_server_error","message":"Overloaded","sequence_number":5}');
+  });
+
+  test("Gemini: `event: error` with CLIProxyAPI's common body", async () => {
+    const res = await post("/v1beta/models/m~503~after=1:streamGenerateContent?alt=sse", { contents: [] });
+    const frames = (await res.text()).split("\n\n").filter(Boolean);
+    expect(frames).toHaveLength(2);
+    expect(frames[1]).toStartWith('event: error\ndata: {"error":{"message":"auth_unavailable: no auth available (providers=mock, model=m)"');
+  });
+
+  test("a non-streamed request gets the status instead", async () => {
+    const err = await openai.chat.completions.create({ model: "m~529~after=2", messages: msgs }).catch((e) => e);
+    expect(err.status).toBe(529);
+  });
+});
+
+describe("hang", () => {
+  test("never answers; the request is released when the client leaves", async () => {
+    const ac = new AbortController();
+    const pending = post("/v1/chat/completions", { model: "m~hang", messages: msgs }, ac.signal);
+    pending.catch(() => {});
+    await until(() => inFlight() === 1, "the request to arrive");
+    expect(await quiet(pending)).toBe("quiet");
+    ac.abort();
+    await until(() => inFlight() === 0, "the hung request to be released");
+  });
+});
