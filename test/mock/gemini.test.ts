@@ -14,7 +14,7 @@ describe("Gemini dialect", () => {
   test("generateContent: text, finishReason and usageMetadata", async () => {
     const r = await ai.models.generateContent({ model: "gemini-3-flash", contents: "hi" });
     expect(r.text).toBe(EXPECTED);
-    expect(r.candidates?.[0]?.finishReason).toBe("STOP");
+    expect(String(r.candidates?.[0]?.finishReason)).toBe("STOP");
     expect(r.usageMetadata?.candidatesTokenCount).toBe(12);
     expect(r.usageMetadata?.totalTokenCount).toBe(r.usageMetadata!.promptTokenCount! + 12);
   });
