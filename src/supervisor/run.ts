@@ -31,6 +31,8 @@ export interface ServeOptions {
   readonly banner?: (url: string) => string;
 }
 
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
 /** Runs until SIGINT/SIGTERM or `gw down`; resolves once every instance has stopped. */
 export async function serve(opts: ServeOptions): Promise<void> {
   const timing = opts.timing ?? DEFAULT_TIMING;
@@ -67,6 +69,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   let stopping: Promise<void> | null = null;
+  const onSignal = () => void stop();
   const stop = () =>
     (stopping ??= (async () => {
       phase = "stopping";
@@ -82,6 +85,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       await removeRunFiles(paths);
       log.info("stopped");
       await log.close();
+      for (const sig of SIGNALS) process.off(sig, onSignal); // a second Ctrl-C meanwhile must not orphan instances
       resolveDone();
     })());
 
@@ -100,7 +104,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       return sources.length ? logStream(sources, n, follow, signal) : null;
     },
   });
-  for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => void stop());
+  for (const sig of SIGNALS) process.on(sig, onSignal);
 
   rotation = setInterval(() => {
     for (const file of [paths.gwLog, ...set.list().map((s) => instanceLog(paths, s.name))]) {

@@ -1,0 +1,129 @@
+// Sandboxes for supervisor tests: a temp dir with a providers.toml whose "CLIProxyAPI binary" is
+// a wrapper that execs `gw mock`, gw runs as real child processes, and a cleanup that kills every
+// process whose command line mentions the sandbox — even when a test failed halfway.
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { freePort } from "../../src/supervisor/ports.ts";
+import { cmdline, procInfo } from "../../src/supervisor/proc.ts";
+import { readdir } from "node:fs/promises";
+import { tempDir } from "./tmp.ts";
+
+export const MAIN = join(import.meta.dir, "../../src/main.ts");
+
+export interface InstanceSpec {
+  name: string;
+  /** Default: a free port. */
+  port?: number;
+  /** Default: the mock wrapper as [global] cliproxy. */
+  command?: string[];
+}
+
+export interface Sandbox {
+  dir: string;
+  file: string;
+  mainPort: number;
+  ports: Record<string, number>;
+  /** Environment for gw children: the demo's cache inside the sandbox, no stray config. */
+  env: Record<string, string | undefined>;
+}
+
+/** A script that exits at once: the instance that never stays up. */
+export function crashingScript(dir: string, code = 3): string {
+  const p = join(dir, "crash.sh");
+  writeFileSync(p, `#!/bin/sh\necho "crashing on purpose" >&2\nexit ${code}\n`);
+  chmodSync(p, 0o755);
+  return p;
+}
+
+export async function sandbox(instances: InstanceSpec[] = [{ name: "a" }, { name: "b" }], globalExtra = ""): Promise<Sandbox> {
+  const dir = tempDir("gw-sv-");
+  const wrapper = join(dir, "cliproxy.sh");
+  writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" mock "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  const mainPort = await freePort();
+  const ports: Record<string, number> = {};
+  let toml = `[global]\nhost = "127.0.0.1"\nmain_port = ${mainPort}\ncliproxy = "${wrapper}"\nshutdown_grace_ms = 15000\n${globalExtra}\n`;
+  for (const i of instances) {
+    ports[i.name] = i.port ?? (await freePort());
+    toml += `\n[instances.${i.name}]\nport = ${ports[i.name]}\nproviders = [{ type = "antigravity" }]\n`;
+    if (i.command) toml += `command = ${JSON.stringify(i.command)}\n`;
+  }
+  toml += `\n[routing]\n"m" = [${instances.map((i) => `{ instance = "${i.name}", provider = "antigravity", model = "gemini-3-flash" }`).join(", ")}]\n`;
+  const file = join(dir, "providers.toml");
+  writeFileSync(file, toml);
+  const env = { ...process.env, XDG_CACHE_HOME: join(dir, "cache"), GW_CONFIG: undefined, GW_CLIPROXY: undefined, NO_COLOR: "1" };
+  return { dir, file, mainPort, ports, env };
+}
+
+/** Run a gw command to completion. */
+export async function gw(sb: Pick<Sandbox, "dir" | "env">, args: string[]) {
+  const proc = Bun.spawn([process.execPath, MAIN, ...args], { cwd: sb.dir, env: sb.env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, stderr, code };
+}
+
+export interface RunningGw {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  /** Everything printed so far (stdout + stderr). */
+  output(): string;
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
+}
+
+/** Start a long-running gw (e.g. `up` in the foreground) in its own process group. */
+export function startGw(sb: Pick<Sandbox, "dir" | "env">, args: string[]): RunningGw {
+  const proc = Bun.spawn([process.execPath, MAIN, ...args], { cwd: sb.dir, env: sb.env, stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });
+  let out = "";
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const c of s) out += dec.decode(c, { stream: true });
+  };
+  void pump(proc.stdout);
+  void pump(proc.stderr);
+  const output = () => out;
+  return {
+    proc,
+    output,
+    waitFor: (text, timeoutMs = 20_000) =>
+      until(() => (typeof text === "string" ? out.includes(text) : text.test(out)), timeoutMs, () => `waiting for ${text} in gw output:\n${out}`),
+  };
+}
+
+/** Poll `check` until it holds; fail with `describe()` after timeoutMs. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000, describe: () => string = () => "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${describe()}`);
+    await Bun.sleep(50);
+  }
+}
+
+export const alive = async (pid: number) => (await procInfo(pid)) !== null;
+
+/** Pids of live processes whose command line mentions `dir` (gw and everything it started there). */
+export async function processesIn(dir: string): Promise<number[]> {
+  const pids = (await readdir("/proc")).filter((n) => /^\d+$/.test(n)).map(Number);
+  const hits: number[] = [];
+  for (const pid of pids) {
+    if (pid === process.pid) continue;
+    if ((await cmdline(pid)).some((a) => a.includes(dir)) && (await alive(pid))) hits.push(pid);
+  }
+  return hits;
+}
+
+/** Kill every process (and its group) that belongs to the sandbox; for afterAll/finally. */
+export async function killAll(sb: Pick<Sandbox, "dir">, ...extra: (RunningGw | undefined)[]): Promise<void> {
+  for (const g of extra) if (g) tryKill(-g.proc.pid);
+  const ownGroup = (await procInfo(process.pid))?.pgid;
+  for (const pid of await processesIn(sb.dir)) {
+    const info = await procInfo(pid);
+    if (info && info.pgid !== ownGroup) tryKill(-info.pgid);
+    tryKill(pid);
+  }
+}
+
+function tryKill(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {}
+}

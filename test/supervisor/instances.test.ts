@@ -1,0 +1,118 @@
+// InstanceSet with real child processes (gw mock behind a wrapper script) and short timings.
+import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config/index.ts";
+import type { Config } from "../../src/config/types.ts";
+import { withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.ts";
+import { InstanceSet } from "../../src/supervisor/instances.ts";
+import { DEFAULT_TIMING, type Timing } from "../../src/supervisor/timing.ts";
+import { alive, crashingScript, killAll, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
+
+const FAST: Timing = { ...DEFAULT_TIMING, readyTimeoutMs: 15_000, backoffMinMs: 50, killWaitMs: 3_000, crashLoopRetryMs: 60_000 };
+
+const sandboxes: Sandbox[] = [];
+const sets: InstanceSet[] = [];
+afterAll(async () => {
+  await Promise.all(sets.map((s) => s.stopAll()));
+  for (const sb of sandboxes) await killAll(sb);
+});
+
+async function setUp(sb: Sandbox, timing: Timing = FAST): Promise<{ set: InstanceSet; lines: string[]; config: Config }> {
+  sandboxes.push(sb);
+  const loaded = await loadConfig(sb.file, { env: sb.env });
+  if (!loaded.config) throw new Error(JSON.stringify(loaded.problems));
+  const config = await withInstanceKeys(loaded.config);
+  await writeInstanceFiles(config);
+  const lines: string[] = [];
+  const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+  const set = new InstanceSet(config, { timing, env: sb.env, log, logFile: (n) => join(sb.dir, "logs", `${n}.log`), childrenChanged: () => {} });
+  sets.push(set);
+  return { set, lines, config };
+}
+
+describe("InstanceSet", () => {
+  test("starts every instance, reports progress, restarts one killed with SIGKILL within 2 s", async () => {
+    const { set, lines } = await setUp(await sandbox());
+    const outcomes = await set.startAll();
+    expect([...outcomes.values()].map((o) => o.ok)).toEqual([true, true]);
+    expect(lines.some((l) => /^a: started pid \d+ on port \d+$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^b: ready in \d+\.\d s$/.test(l))).toBe(true);
+
+    const a = set.get("a")!;
+    const oldPid = a.child!.pid;
+    process.kill(oldPid, "SIGKILL");
+    // A restart means a new process within 2 s (backoff 50 ms here; 0.5 s by default).
+    await until(() => a.child !== null && a.child.pid !== oldPid, 2_000, () => `restart of a: ${lines.join("\n")}`);
+    expect(a.restarts).toBe(1);
+    expect(a.lastExit?.signal).toBe("SIGKILL");
+    await until(() => a.state === "ready", 15_000, () => `a state ${a.state}`);
+    expect(set.get("b")!.restarts).toBe(0);
+
+    const pids = set.list().map((s) => s.child!.pid);
+    await set.stopAll();
+    for (const pid of pids) expect(await alive(pid)).toBe(false);
+    expect(set.list().map((s) => s.state)).toEqual(["stopped", "stopped"]);
+  });
+
+  test("an instance that keeps exiting goes into crashloop and its output lands in its log", async () => {
+    const sb = await sandbox([{ name: "c", command: ["./crash.sh"] }]);
+    crashingScript(sb.dir);
+    const { set, lines } = await setUp(sb);
+    const out = await set.startAll();
+    expect(out.get("c")!.ok).toBe(false);
+    const c = set.get("c")!;
+    await until(() => c.state === "crashloop", 20_000, () => `state ${c.state}: ${lines.join("\n")}`);
+    expect(c.restarts).toBe(FAST.crashLoopExits - 1);
+    expect(c.lastExit?.code).toBe(3);
+    expect(lines.some((l) => l.includes("crash loop (5 exits in a minute)"))).toBe(true);
+    expect(readFileSync(join(sb.dir, "logs", "c.log"), "utf8")).toContain("crashing on purpose");
+  });
+
+  test("a missing binary and a busy port are one clear line each; the other instance still starts", async () => {
+    const busy = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("taken") });
+    try {
+      const sb = await sandbox([{ name: "nobin", command: ["/nonexistent/cli-proxy-api", "-config", "{config}"] }, { name: "busy", port: busy.port }, { name: "ok" }]);
+      const { set } = await setUp(sb);
+      const out = await set.startAll();
+      expect(out.get("ok")!.ok).toBe(true);
+      const nobin = set.get("nobin")!;
+      expect(nobin.state).toBe("failed");
+      expect(nobin.problem).toBe("command of instance 'nobin' not found: /nonexistent/cli-proxy-api — fix [instances.nobin] command or install it");
+      const b = set.get("busy")!;
+      expect(b.problem).toBe(`port ${busy.port} of instance 'busy' is in use by pid ${process.pid} (bun) — change [instances.busy] port or stop that process`);
+      expect(b.child).toBeNull();
+    } finally {
+      busy.stop(true);
+    }
+  });
+
+  test("no CLIProxyAPI binary at all: the line says how to set it", async () => {
+    const sb = await sandbox([{ name: "x" }]);
+    const { set, config } = await setUp(sb);
+    const noBinary = { ...config, global: { ...config.global, cliproxy: join(sb.dir, "missing-cliproxy") } };
+    await set.reconcile(noBinary); // same port; the launch changed → restart, which now fails
+    expect(set.get("x")!.state).toBe("failed");
+    expect(set.get("x")!.problem).toContain("CLIProxyAPI binary for instance 'x' not found");
+    expect(set.get("x")!.problem).toContain('set [global] cliproxy = "/path/to/cli-proxy-api"');
+  });
+
+  test("reconcile starts added, stops removed, leaves unchanged instances running", async () => {
+    const sb = await sandbox([{ name: "a" }, { name: "b" }]);
+    const { set, config } = await setUp(sb);
+    await set.startAll();
+    const aPid = set.get("a")!.child!.pid;
+    const bPid = set.get("b")!.child!.pid;
+    const other = await sandbox([{ name: "c" }]);
+    sandboxes.push(other);
+    const cLoaded = (await loadConfig(other.file, { env: other.env })).config!;
+    const c = { ...cLoaded.instances[0]!, authDir: join(sb.dir, "auths", "c") };
+    const next: Config = { ...config, instances: [config.instances[0]!, c] };
+    await writeInstanceFiles(await withInstanceKeys(next));
+    await set.reconcile(await withInstanceKeys(next));
+    expect(set.list().map((s) => s.name)).toEqual(["a", "c"]);
+    expect(set.get("a")!.child!.pid).toBe(aPid);
+    expect(await alive(bPid)).toBe(false);
+    expect(set.get("c")!.state).toBe("ready");
+  });
+});
