@@ -2,6 +2,7 @@ import { consola } from "consola";
 import { CliError } from "../cli/errors.ts";
 import type { Config } from "../config/types.ts";
 import { withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
+import { ensureFetchLimit } from "../lb/concurrency.ts";
 import { createReloader } from "../lb/reload.ts";
 import { startGateway } from "../lb/server.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
@@ -14,6 +15,7 @@ export default defineGwCommand({
     port: { type: "string", description: "listen on this port instead of [global] main_port", valueHint: "PORT" },
   },
   async run({ args }) {
+    ensureFetchLimit();
     const file = requireConfigFile(args.config);
     const port = args.port === undefined ? undefined : Number(args.port);
     if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {
