@@ -71,6 +71,17 @@ export function explainPick(route: Route, ctx: PickContext): Pick | undefined {
   return undefined; // unreachable: soonestCooldown always answers for a non-empty pool
 }
 
+/**
+ * The sticky part of a pick, for the request log: `hit` reused the session's target, `lock` kept
+ * it for signed thinking, `left` had one but went elsewhere (cooling or already tried), `none` had
+ * none. (`set` — remembered after a 2xx — is the caller's to note.)
+ */
+export function stickyAction(ctx: PickContext, pick: Pick | undefined): "hit" | "lock" | "left" | "none" {
+  if (pick?.reason === "sticky") return "hit";
+  if (pick?.reason === "signature-lock") return "lock";
+  return stickyId(ctx) === undefined ? "none" : "left";
+}
+
 const signatureLock = {
   name: "signature-lock",
   pick(pool, _route, ctx) {

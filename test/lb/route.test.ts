@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { explainPick, pickTarget } from "../../src/lb/route.ts";
+import { explainPick, pickTarget, stickyAction } from "../../src/lb/route.ts";
 import { createMemoryStore } from "../../src/state/index.ts";
 import { route, seededRandom } from "../helpers/policy.ts";
 
@@ -165,6 +165,17 @@ describe("sticky and signature lock", () => {
         reason: "signature-weight",
       });
     }
+  });
+
+  test("stickyAction names what happened to the session's target", () => {
+    const state = createMemoryStore();
+    const ctx = { tried: NONE, now: NOW, state, sessionKey: key };
+    expect(stickyAction(ctx, explainPick(r, ctx))).toBe("none");
+    state.setSticky(key, "light", NOW);
+    expect(stickyAction(ctx, explainPick(r, ctx))).toBe("hit");
+    expect(stickyAction({ ...ctx, signed: true }, explainPick(r, { ...ctx, signed: true }))).toBe("lock");
+    const tried = { ...ctx, tried: new Set(["light"]) };
+    expect(stickyAction(tried, explainPick(r, tried))).toBe("left");
   });
 
   test("sticky entries expire after the TTL", () => {
