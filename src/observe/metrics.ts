@@ -1,0 +1,251 @@
+// gw's Prometheus metrics: a tiny registry of our own (counters, gauges, histograms with fixed
+// buckets, text exposition format 0.0.4) and the gw metric set fed from the same RequestRecord the
+// request log writes, so `gw usage` and /metrics can never disagree about what happened.
+//
+// Per-request cost: one string key per series lookup (labels joined by \x00) and a few adds.
+
+import type { RequestRecord } from "./record.ts";
+
+/** What only the running process knows; the supervisor and the LB state store supply it. */
+export interface LiveState {
+  readonly instances: readonly LiveInstance[];
+  readonly cooling: readonly LiveCooling[];
+}
+
+/** A subset of supervisor/status.ts InstanceRow, so its rows can be passed as they are. */
+export interface LiveInstance {
+  readonly name: string;
+  /** starting | ready | unready | backoff | crashloop | failed | stopping | stopped | external */
+  readonly state: string;
+  /** Answering requests; derived from `state` when absent (ready or external = up). */
+  readonly up?: boolean;
+  readonly restarts: number;
+  readonly uptimeMs: number | null;
+  readonly managed?: boolean;
+}
+
+/** A subset of state/types.ts CoolingEntry. */
+export interface LiveCooling {
+  readonly route: string;
+  readonly target: string;
+  /** Epoch ms the cooldown ends. */
+  readonly until: number;
+  readonly kind: string;
+  readonly reason: string;
+  readonly halfOpen?: boolean;
+}
+
+export const NO_LIVE_STATE: LiveState = { instances: [], cooling: [] };
+
+/** A series' labels, in the order the metric declares its label names. */
+type Values = readonly string[];
+
+abstract class Metric<S> {
+  protected readonly series = new Map<string, { values: Values; s: S }>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labels: readonly string[],
+  ) {}
+  protected abstract fresh(): S;
+  protected child(values: Values): S {
+    const key = values.join("\x00");
+    let e = this.series.get(key);
+    if (!e) this.series.set(key, (e = { values: [...values], s: this.fresh() }));
+    return e.s;
+  }
+  reset(): void {
+    this.series.clear();
+  }
+  abstract readonly type: string;
+  abstract samples(out: string[]): void;
+  render(out: string[]): void {
+    out.push(`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`);
+    this.samples(out);
+  }
+  protected labelText(values: Values, extra?: string): string {
+    const parts = this.labels.map((l, i) => `${l}="${escapeLabel(values[i] ?? "")}"`);
+    if (extra) parts.push(extra);
+    return parts.length ? `{${parts.join(",")}}` : "";
+  }
+}
+
+export class Counter extends Metric<{ v: number }> {
+  readonly type: string = "counter";
+  protected fresh() {
+    return { v: 0 };
+  }
+  inc(values: Values = [], by = 1): void {
+    this.child(values).v += by;
+  }
+  /** For values mirrored from elsewhere at scrape time (a counter the supervisor keeps). */
+  set(values: Values, v: number): void {
+    this.child(values).v = v;
+  }
+  get(values: Values = []): number {
+    return this.series.get(values.join("\x00"))?.s.v ?? 0;
+  }
+  samples(out: string[]): void {
+    for (const { values, s } of this.series.values()) out.push(`${this.name}${this.labelText(values)} ${num(s.v)}`);
+  }
+}
+
+/** A gauge: a Counter whose value may go down; `reset()` + `set` rebuild one from live state. */
+export class Gauge extends Counter {
+  override readonly type: string = "gauge";
+}
+
+export class Histogram extends Metric<{ counts: number[]; sum: number; count: number }> {
+  readonly type = "histogram";
+  constructor(
+    name: string,
+    help: string,
+    labels: readonly string[],
+    /** Upper bounds in base units, ascending; +Inf is implied. */
+    readonly buckets: readonly number[],
+  ) {
+    super(name, help, labels);
+  }
+  protected fresh() {
+    return { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
+  }
+  observe(values: Values, v: number): void {
+    const s = this.child(values);
+    s.sum += v;
+    s.count++;
+    const b = this.buckets;
+    for (let i = 0; i < b.length; i++) if (v <= b[i]!) s.counts[i]!++;
+  }
+  get(values: Values = []): { counts: readonly number[]; sum: number; count: number } | undefined {
+    return this.series.get(values.join("\x00"))?.s;
+  }
+  samples(out: string[]): void {
+    for (const { values, s } of this.series.values()) {
+      this.buckets.forEach((le, i) => out.push(`${this.name}_bucket${this.labelText(values, `le="${num(le)}"`)} ${s.counts[i]}`));
+      out.push(`${this.name}_bucket${this.labelText(values, 'le="+Inf"')} ${s.count}`);
+      out.push(`${this.name}_sum${this.labelText(values)} ${num(s.sum)}`, `${this.name}_count${this.labelText(values)} ${s.count}`);
+    }
+  }
+}
+
+export class Registry {
+  private readonly metrics: Metric<unknown>[] = [];
+  add<M extends Metric<any>>(m: M): M {
+    this.metrics.push(m);
+    return m;
+  }
+  render(): string {
+    const out: string[] = [];
+    for (const m of this.metrics) m.render(out);
+    return `${out.join("\n")}\n`;
+  }
+}
+
+/** Content-Type of the text exposition format. */
+export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+// LLM requests run from milliseconds (errors, cache hits) to many minutes (long thinking streams).
+export const TTFB_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
+export const DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200];
+
+/** The label gw uses where a request had no route or target. */
+export const NONE = "-";
+
+export type GwMetrics = ReturnType<typeof createGwMetrics>;
+
+export function createGwMetrics(now: () => number = Date.now) {
+  const reg = new Registry();
+  const requests = reg.add(new Counter("gw_requests_total", "Requests answered, by route, final target, client dialect and status class.", ["route", "target", "dialect", "status_class"]));
+  const attempts = reg.add(new Counter("gw_attempts_total", "Upstream attempts, by route, target and outcome class (ok, auth, signature, transient, client, other).", ["route", "target", "outcome"]));
+  const failovers = reg.add(new Counter("gw_failovers_total", "Attempts after the first one of a request (each is a failover to another target).", ["route"]));
+  const cooldowns = reg.add(new Counter("gw_cooldowns_total", "Cooldowns set on targets, by kind.", ["route", "target", "kind"]));
+  const broken = reg.add(new Counter("gw_streams_broken_total", "Streams that broke after bytes reached the client.", ["route"]));
+  const ttfb = reg.add(new Histogram("gw_request_ttfb_seconds", "Time from request arrival to the first body byte sent to the client.", ["route"], TTFB_BUCKETS));
+  const duration = reg.add(new Histogram("gw_request_duration_seconds", "Time from request arrival until the response ended.", ["route"], DURATION_BUCKETS));
+  const tokens = reg.add(new Counter("gw_tokens_total", "Tokens reported by upstream usage, by route and kind (input, output, cache_read, cache_write).", ["route", "kind"]));
+  const openStreams = reg.add(new Gauge("gw_open_streams", "Event streams currently being relayed to clients.", []));
+  const cooling = reg.add(new Gauge("gw_cooldowns_active", "Targets cooling down now (1), half-open included.", ["route", "target", "kind"]));
+  const up = reg.add(new Gauge("gw_instance_up", "Instance is ready to serve (1) or not (0).", ["instance"]));
+  const state = reg.add(new Gauge("gw_instance_state", "The supervisor's state of the instance (1 for the current state).", ["instance", "state"]));
+  const restarts = reg.add(new Counter("gw_instance_restarts_total", "Restarts of the instance since gw started.", ["instance"]));
+  const uptime = reg.add(new Gauge("gw_instance_uptime_seconds", "Seconds since the instance's current process started.", ["instance"]));
+  const start = reg.add(new Gauge("gw_start_time_seconds", "Unix time gw started.", []));
+  start.set([], Math.floor(now() / 1000));
+  let streams = 0;
+
+  return {
+    requests,
+    attempts,
+    failovers,
+    cooldowns,
+    tokens,
+    ttfb,
+    duration,
+    /** Count one finished request: call once, with the record the request log gets. */
+    observe(r: RequestRecord): void {
+      const route = r.routing.route ?? NONE;
+      const list = r.routing.attempts;
+      const target = list.length ? list[list.length - 1]!.target : NONE;
+      requests.inc([route, target, r.request.dialect, statusClass(r.response.status)]);
+      for (const a of list) attempts.inc([route, a.target, a.class]);
+      if (list.length > 1) failovers.inc([route], list.length - 1);
+      for (const c of r.cooldowns) cooldowns.inc([c.route, c.target, c.kind]);
+      if (r.response.broken) broken.inc([route]);
+      if (r.response.ttfb_ms !== undefined) ttfb.observe([route], r.response.ttfb_ms / 1000);
+      duration.observe([route], r.response.ms / 1000);
+      const u = r.usage;
+      if (u) {
+        if (u.input) tokens.inc([route, "input"], u.input);
+        if (u.output) tokens.inc([route, "output"], u.output);
+        if (u.cache_read) tokens.inc([route, "cache_read"], u.cache_read);
+        if (u.cache_write) tokens.inc([route, "cache_write"], u.cache_write);
+      }
+    },
+    streamOpened(): void {
+      streams++;
+    },
+    streamClosed(): void {
+      if (streams > 0) streams--;
+    },
+    openStreams: () => streams,
+    /** The exposition text; live gauges are rebuilt from `live` on every scrape. */
+    render(live: LiveState = NO_LIVE_STATE): string {
+      openStreams.set([], streams);
+      cooling.reset();
+      for (const c of live.cooling) cooling.inc([c.route, c.target, c.kind]);
+      for (const m of [up, state, restarts, uptime]) m.reset();
+      for (const i of live.instances) {
+        up.set([i.name], isUp(i) ? 1 : 0);
+        state.set([i.name, i.state], 1);
+        restarts.set([i.name], i.restarts);
+        if (i.uptimeMs !== null) uptime.set([i.name], Math.floor(i.uptimeMs / 1000));
+      }
+      return reg.render();
+    },
+  };
+}
+
+export function isUp(i: LiveInstance): boolean {
+  return i.up ?? (i.state === "ready" || i.state === "external");
+}
+
+/** 200 → "2xx"; 0 or odd values → "other". */
+export function statusClass(status: number): string {
+  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : "other";
+}
+
+// --- internal ---
+
+function escapeLabel(v: string): string {
+  return v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
+}
+
+function escapeHelp(v: string): string {
+  return v.replace(/[\\\n]/g, (c) => (c === "\n" ? "\\n" : "\\\\"));
+}
+
+function num(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (!Number.isFinite(v)) return v > 0 ? "+Inf" : "-Inf";
+  return String(v);
+}

@@ -1,0 +1,83 @@
+// How `gw usage` prints a UsageReport: an aligned table for people, CSV and JSON for tools.
+// Costs with unknown prices are never guessed: the table marks them, JSON and CSV count them.
+
+import { type UsageReport, type UsageSums, tokensOf } from "./usage.ts";
+
+const HEAD = ["requests", "input", "output", "cache read", "cache write", "cost"];
+
+export function usageTable(r: UsageReport): string {
+  if (r.records === 0) return `no requests since ${r.since.replace("T", " ").slice(0, 16)} UTC (${r.files} log file${r.files === 1 ? "" : "s"})`;
+  const rows = [[r.by, ...HEAD], ...r.rows.map((row) => [row.key, ...cells(row)]), ["total", ...cells(r.total)]];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const line = (row: string[]) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
+  const out = rows.map(line);
+  out.splice(rows.length - 1, 0, widths.map((w) => "─".repeat(w)).join("  "));
+  if (r.total.unpriced > 0) {
+    out.push(
+      "",
+      `* cost leaves out ${r.total.unpriced} request${r.total.unpriced === 1 ? "" : "s"} with unknown prices (${r.unpricedModels.join(", ")}):`,
+      "  add them to [pricing] in providers.toml (USD per million tokens)",
+    );
+  }
+  if (r.badLines > 0) out.push(`(${r.badLines} unreadable log line${r.badLines === 1 ? "" : "s"} skipped)`);
+  return out.join("\n");
+}
+
+export function usageCsv(r: UsageReport): string {
+  const head = [r.by, "requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "unpriced_requests"];
+  const row = (key: string, s: UsageSums) =>
+    [csvField(key), s.requests, s.input, s.output, s.cacheRead, s.cacheWrite, s.costUsd.toFixed(6), s.unpriced].join(",");
+  return [head.join(","), ...r.rows.map((x) => row(x.key, x)), row("total", r.total)].join("\n");
+}
+
+export function usageJson(r: UsageReport): string {
+  const sums = (s: UsageSums) => ({
+    requests: s.requests,
+    input_tokens: s.input,
+    output_tokens: s.output,
+    cache_read_tokens: s.cacheRead,
+    cache_write_tokens: s.cacheWrite,
+    total_tokens: tokensOf(s),
+    cost_usd: round6(s.costUsd),
+    unpriced_requests: s.unpriced,
+  });
+  return JSON.stringify(
+    {
+      by: r.by,
+      since: r.since,
+      files: r.files,
+      records: r.records,
+      bad_lines: r.badLines,
+      unpriced_models: r.unpricedModels,
+      rows: r.rows.map((x) => ({ key: x.key, ...sums(x) })),
+      total: sums(r.total),
+    },
+    null,
+    2,
+  );
+}
+
+/** `$12.34`, `$12.34*` when some of it is unknown, `unknown` when none of it is known. */
+export function costText(s: UsageSums): string {
+  if (s.unpriced > 0 && s.costUsd === 0) return "unknown";
+  const usd = s.costUsd >= 100 ? s.costUsd.toFixed(0) : s.costUsd.toFixed(2);
+  return `$${usd}${s.unpriced > 0 ? "*" : ""}`;
+}
+
+/** 1234567 → "1.23M"; small numbers stay exact. */
+export function compact(n: number): string {
+  if (n < 10_000) return String(n);
+  if (n < 1e6) return `${(n / 1e3).toFixed(1)}k`;
+  if (n < 1e9) return `${(n / 1e6).toFixed(2)}M`;
+  return `${(n / 1e9).toFixed(2)}G`;
+}
+
+// --- internal ---
+
+const cells = (s: UsageSums) => [String(s.requests), compact(s.input), compact(s.output), compact(s.cacheRead), compact(s.cacheWrite), costText(s)];
+
+const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
+
+function csvField(v: string): string {
+  return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}

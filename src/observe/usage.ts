@@ -1,0 +1,196 @@
+// `gw usage`: tokens and estimated cost from the request log's day files. The files are streamed
+// chunk by chunk (a year of logs never sits in memory) and each line is parsed once.
+// Prices come from `[pricing]` (USD per million tokens): the route's entry first, then the
+// upstream model's; a token kind with no price makes the request "unpriced", never a guess.
+
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Price } from "../config/types.ts";
+import type { RequestRecord, UsageRecord } from "./record.ts";
+import { dayOf } from "./requestlog.ts";
+
+export const GROUPS = ["day", "route", "target", "client"] as const;
+export type GroupBy = (typeof GROUPS)[number];
+
+export interface UsageSums {
+  requests: number;
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  /** USD for the tokens whose price is known. */
+  costUsd: number;
+  /** Requests with tokens of a kind that has no price (their cost is not in costUsd). */
+  unpriced: number;
+}
+
+export interface UsageRow extends UsageSums {
+  key: string;
+}
+
+export interface UsageReport {
+  by: GroupBy;
+  /** First UTC instant counted (ISO). */
+  since: string;
+  rows: UsageRow[];
+  total: UsageSums;
+  files: number;
+  records: number;
+  /** Lines that were not a JSON record (a torn last line, hand edits). */
+  badLines: number;
+  /** Route/model names that lacked a price for tokens that were used. */
+  unpricedModels: string[];
+}
+
+export type Pricing = Readonly<Record<string, Price>>;
+
+export const emptySums = (): UsageSums => ({ requests: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0, unpriced: 0 });
+
+/** `7d` = today and the 6 days before (whole UTC days); `12h` = rolling hours; or a date `2026-11-01`. */
+export function parseSince(text: string, now: number): number | null {
+  const m = /^(\d+)([dhw])$/.exec(text.trim());
+  if (m) {
+    const n = Number(m[1]);
+    if (m[2] === "h") return now - n * 3_600_000;
+    const days = m[2] === "w" ? n * 7 : n;
+    if (days < 1) return null;
+    const today = Date.parse(`${dayOf(now)}T00:00:00Z`);
+    return today - (days - 1) * 86_400_000;
+  }
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text.trim())) {
+    const t = Date.parse(`${text.trim()}T00:00:00Z`);
+    return Number.isNaN(t) ? null : t;
+  }
+  return null;
+}
+
+/** The price of a request: `[pricing]` entry of its route, else of the upstream model. */
+export function priceFor(pricing: Pricing, route: string | undefined, model: string | undefined): Price | undefined {
+  return (route !== undefined ? pricing[route] : undefined) ?? (model !== undefined ? pricing[model] : undefined);
+}
+
+/** Add one request's tokens (and their cost) to `s`; returns false when some tokens had no price. */
+export function addUsage(s: UsageSums, u: UsageRecord | undefined, price: Price | undefined): boolean {
+  s.requests++;
+  if (!u) return true;
+  let priced = true;
+  const add = (n: number | undefined, perMillion: number | undefined) => {
+    if (!n) return;
+    if (perMillion === undefined) priced = false;
+    else s.costUsd += (n * perMillion) / 1e6;
+  };
+  s.input += u.input ?? 0;
+  s.output += u.output ?? 0;
+  s.cacheRead += u.cache_read ?? 0;
+  s.cacheWrite += u.cache_write ?? 0;
+  add(u.input, price?.input);
+  add(u.output, price?.output);
+  add(u.cache_read, price?.cacheRead);
+  add(u.cache_write, price?.cacheWrite);
+  if (!priced) s.unpriced++;
+  return priced;
+}
+
+export function mergeSums(into: UsageSums, s: UsageSums): void {
+  into.requests += s.requests;
+  into.input += s.input;
+  into.output += s.output;
+  into.cacheRead += s.cacheRead;
+  into.cacheWrite += s.cacheWrite;
+  into.costUsd += s.costUsd;
+  into.unpriced += s.unpriced;
+}
+
+/** Final target of a record (the attempt that produced the response), or "-". */
+export function finalTarget(r: RequestRecord): string {
+  const a = r.routing.attempts;
+  return a.length ? a[a.length - 1]!.target : "-";
+}
+
+function groupKey(r: RequestRecord, by: GroupBy): string {
+  if (by === "day") return dayOf(r.ts);
+  if (by === "route") return r.routing.route ?? "-";
+  if (by === "target") return finalTarget(r);
+  return r.client ?? "-";
+}
+
+/** Call `line` for every line of a file, streaming it in chunks. */
+export async function forEachLine(file: string, line: (text: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let tail = "";
+  for await (const chunk of Bun.file(file).stream()) {
+    const text = tail + decoder.decode(chunk, { stream: true });
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
+      if (nl > start) line(text.slice(start, nl));
+      start = nl + 1;
+    }
+    tail = text.slice(start);
+  }
+  tail += decoder.decode();
+  if (tail.length) line(tail);
+}
+
+/** Day files (`YYYY-MM-DD.jsonl`) of `dir` from `firstDay` on, oldest first; [] when there is no dir. */
+export async function dayFiles(dir: string, firstDay: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(n) && n.slice(0, 10) >= firstDay).sort().map((n) => join(dir, n));
+}
+
+/** Stream the records of `files` at or after `sinceIso` into `each`; returns [records, badLines]. */
+export async function readRecords(files: readonly string[], sinceIso: string, each: (r: RequestRecord) => void): Promise<[number, number]> {
+  let records = 0;
+  let bad = 0;
+  for (const file of files) {
+    await forEachLine(file, (text) => {
+      let r: RequestRecord;
+      try {
+        r = JSON.parse(text);
+      } catch {
+        bad++;
+        return;
+      }
+      if (typeof r?.ts !== "string" || !r.routing || !r.response) return void bad++;
+      if (r.ts < sinceIso) return;
+      records++;
+      each(r);
+    });
+  }
+  return [records, bad];
+}
+
+export interface UsageOptions {
+  dir: string;
+  pricing: Pricing;
+  sinceMs: number;
+  by: GroupBy;
+}
+
+export async function usageReport(o: UsageOptions): Promise<UsageReport> {
+  const since = new Date(o.sinceMs).toISOString();
+  const files = await dayFiles(o.dir, since.slice(0, 10));
+  const groups = new Map<string, UsageSums>();
+  const unpricedModels = new Set<string>();
+  const [records, badLines] = await readRecords(files, since, (r) => {
+    const key = groupKey(r, o.by);
+    let s = groups.get(key);
+    if (!s) groups.set(key, (s = emptySums()));
+    const a = r.routing.attempts;
+    const model = a.length ? a[a.length - 1]!.model : r.request.model;
+    if (!addUsage(s, r.usage, priceFor(o.pricing, r.routing.route, model))) unpricedModels.add(r.routing.route ?? model ?? "-");
+  });
+  const total = emptySums();
+  const rows = [...groups].map(([key, s]) => (mergeSums(total, s), { key, ...s }));
+  if (o.by === "day") rows.sort((a, b) => (a.key < b.key ? -1 : 1));
+  else rows.sort((a, b) => b.costUsd - a.costUsd || tokensOf(b) - tokensOf(a) || b.requests - a.requests);
+  return { by: o.by, since, rows, total, files: files.length, records, badLines, unpricedModels: [...unpricedModels].sort() };
+}
+
+export function tokensOf(s: UsageSums): number {
+  return s.input + s.output + s.cacheRead + s.cacheWrite;
+}

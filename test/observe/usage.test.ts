@@ -1,0 +1,141 @@
+import { describe, expect, test } from "bun:test";
+import { appendFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseSince, usageReport } from "../../src/observe/usage.ts";
+import { usageCsv, usageJson, usageTable } from "../../src/observe/usage-format.ts";
+import { record, writeRecords } from "../helpers/observe.ts";
+import { runGw, tempDir } from "../helpers/tmp.ts";
+
+const NOW = Date.parse("2026-11-26T12:00:00Z");
+const DAY = 86_400_000;
+const iso = (daysAgo: number, hour = 10) => new Date(NOW - daysAgo * DAY - (12 - hour) * 3_600_000).toISOString();
+
+const pricing = {
+  opus: { input: 15, output: 75, cacheRead: 1.5, cacheWrite: 18.75 },
+  "gemini-flash": { input: 0.3, output: 2.5 }, // upstream model price, no cache prices
+};
+
+/**
+ * Generated log files with known sums: 30 days back, each day i has (i % 4) + 1 opus requests
+ * (input 1000·(i+1), output 100, cache_read 10 000) and 2 flash requests (input 500, output 50);
+ * every 5th day one flash request also reports cache_read 7 (unpriced: flash has no cache price).
+ */
+function generate(dir: string) {
+  const records = [];
+  for (let i = 0; i < 30; i++) {
+    for (let k = 0; k < (i % 4) + 1; k++) {
+      records.push(record({ ts: iso(i), route: "opus", attempts: ["a/claude-opus-4-6:200:ok"], client: "sk-aaa…1111", usage: { input: 1000 * (i + 1), output: 100, cache_read: 10_000 } }));
+    }
+    records.push(record({ ts: iso(i, 11), route: "flash", attempts: ["b/gemini-flash:503:transient", "a/gemini-flash:200:ok"], usage: { input: 500, output: 50 } }));
+    records.push(record({ ts: iso(i, 11), route: "flash", attempts: ["b/gemini-flash:200:ok"], client: "sk-bbb…2222", usage: { input: 500, output: 50, ...(i % 5 === 0 ? { cache_read: 7 } : {}) } }));
+  }
+  writeRecords(dir, records);
+  return records.length;
+}
+
+describe("usage report on generated log files", () => {
+  const dir = tempDir("gw-usage-");
+  const written = generate(dir);
+  // Noise the reader must survive: an unreadable line, a torn last line, a file that is not a day file.
+  appendFileSync(join(dir, `${iso(0).slice(0, 10)}.jsonl`), 'not json\n{"ts":"2026-11-26T11');
+  writeFileSync(join(dir, "notes.txt"), "ignore me\n");
+
+  // Sums over days 0..n-1, from the generator's rule.
+  const opusDays = (n: number) => Array.from({ length: n }, (_, i) => ({ reqs: (i % 4) + 1, input: 1000 * (i + 1) }));
+  const expectOpus = (n: number) => {
+    const d = opusDays(n);
+    const reqs = d.reduce((a, x) => a + x.reqs, 0);
+    const input = d.reduce((a, x) => a + x.reqs * x.input, 0);
+    return { reqs, input, output: 100 * reqs, cacheRead: 10_000 * reqs, cost: (input * 15 + 100 * reqs * 75 + 10_000 * reqs * 1.5) / 1e6 };
+  };
+
+  test("--since 7d --by route: exact sums and costs; unknown prices are counted, not guessed", async () => {
+    const r = await usageReport({ dir, pricing, sinceMs: parseSince("7d", NOW)!, by: "route" });
+    expect(r.records).toBe(expectOpus(7).reqs + 14);
+    expect(r.badLines).toBe(2);
+    const opus = r.rows.find((x) => x.key === "opus")!;
+    const e = expectOpus(7);
+    expect(opus).toMatchObject({ requests: e.reqs, input: e.input, output: e.output, cacheRead: e.cacheRead, cacheWrite: 0, unpriced: 0 });
+    expect(opus.costUsd).toBeCloseTo(e.cost, 9);
+    const flash = r.rows.find((x) => x.key === "flash")!;
+    // days 0 and 5 had the cache_read 7 request → 2 unpriced requests
+    expect(flash).toMatchObject({ requests: 14, input: 7000, output: 700, cacheRead: 14, unpriced: 2 });
+    expect(flash.costUsd).toBeCloseTo((12 * (500 * 0.3 + 50 * 2.5) + 2 * (500 * 0.3 + 50 * 2.5)) / 1e6, 12);
+    expect(r.unpricedModels).toEqual(["flash"]);
+    expect(r.total.requests).toBe(e.reqs + 14);
+    expect(r.rows[0]!.key).toBe("opus"); // most expensive first
+  });
+
+  test("--by day covers whole UTC days, oldest first", async () => {
+    const r = await usageReport({ dir, pricing, sinceMs: parseSince("3d", NOW)!, by: "day" });
+    expect(r.rows.map((x) => x.key)).toEqual(["2026-11-24", "2026-11-25", "2026-11-26"]);
+    expect(r.rows.map((x) => x.requests)).toEqual([3 + 2, 2 + 2, 1 + 2]);
+    expect(r.rows[2]!.input).toBe(1000 + 1000);
+  });
+
+  test("--by target uses the attempt that answered; --by client the masked key", async () => {
+    const t = await usageReport({ dir, pricing, sinceMs: parseSince("30d", NOW)!, by: "target" });
+    expect(t.records).toBe(written);
+    expect(Object.fromEntries(t.rows.map((x) => [x.key, x.requests]))).toEqual({ "a/claude-opus-4-6": expectOpus(30).reqs, "a/gemini-flash": 30, "b/gemini-flash": 30 });
+    const c = await usageReport({ dir, pricing, sinceMs: parseSince("30d", NOW)!, by: "client" });
+    expect(Object.fromEntries(c.rows.map((x) => [x.key, x.requests]))).toEqual({ "sk-aaa…1111": expectOpus(30).reqs, "sk-bbb…2222": 30, "-": 30 });
+  });
+
+  test("rolling hours and dates", () => {
+    expect(parseSince("12h", NOW)).toBe(NOW - 12 * 3_600_000);
+    expect(parseSince("1d", NOW)).toBe(Date.parse("2026-11-26T00:00:00Z"));
+    expect(parseSince("2w", NOW)).toBe(Date.parse("2026-11-13T00:00:00Z"));
+    expect(parseSince("2026-11-01", NOW)).toBe(Date.parse("2026-11-01T00:00:00Z"));
+    for (const bad of ["0d", "7", "yesterday", "2026-13-45"]) expect(parseSince(bad, NOW)).toBeNull();
+  });
+
+  test("table, CSV and JSON agree on the totals", async () => {
+    const r = await usageReport({ dir, pricing, sinceMs: parseSince("7d", NOW)!, by: "route" });
+    const table = usageTable(r);
+    expect(table).toContain("unknown prices (flash)");
+    expect(table).toMatch(/^flash .*\$0\.\d\d\*$/m);
+    const csv = usageCsv(r).split("\n");
+    expect(csv[0]).toBe("route,requests,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,unpriced_requests");
+    expect(csv.at(-1)!.split(",").slice(0, 3)).toEqual(["total", String(r.total.requests), String(r.total.input)]);
+    const json = JSON.parse(usageJson(r));
+    expect(json.total.total_tokens).toBe(r.total.input + r.total.output + r.total.cacheRead + r.total.cacheWrite);
+    expect(json.rows.find((x: { key: string }) => x.key === "flash").unpriced_requests).toBe(2);
+  });
+
+  test("no log directory: an empty report, not an error", async () => {
+    const r = await usageReport({ dir: join(dir, "missing"), pricing, sinceMs: 0, by: "day" });
+    expect(r).toMatchObject({ records: 0, files: 0, rows: [] });
+    expect(usageTable(r)).toContain("no requests since");
+  });
+});
+
+describe("gw usage (the command)", () => {
+  const home = tempDir("gw-usage-cmd-");
+  writeFileSync(
+    join(home, "providers.toml"),
+    `[instances.a]\nurl = "http://127.0.0.1:9"\napi_key = "k"\nproviders = [{ type = "anthropic", api_keys = ["sk-x"] }]\n\n` +
+      `[routing]\n"opus" = [{ instance = "a", model = "claude-opus" }]\n\n[pricing]\n"opus" = { input = 15, output = 75 }\n`,
+  );
+  const now = new Date().toISOString();
+  writeRecords(join(home, "logs", "requests"), [
+    record({ ts: now, route: "opus", attempts: ["a/claude-opus:200:ok"], usage: { input: 1_000_000, output: 100_000 } }),
+    record({ ts: now, route: "opus", attempts: ["a/claude-opus:200:ok"], usage: { input: 1_000_000, output: 100_000 } }),
+  ]);
+
+  test("--json --by route reads the logs beside providers.toml and prices them", async () => {
+    const { stdout, stderr, code } = await runGw(["usage", "--by", "route", "--json"], { cwd: home });
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const j = JSON.parse(stdout);
+    expect(j.rows).toEqual([expect.objectContaining({ key: "opus", requests: 2, input_tokens: 2_000_000, output_tokens: 200_000, cost_usd: 45 })]);
+  });
+
+  test("--csv prints CSV; a bad --by is one clear line", async () => {
+    const csv = await runGw(["usage", "--csv", "--since", "1d"], { cwd: home });
+    expect(csv.code).toBe(0);
+    expect(csv.stdout.split("\n")[1]).toBe(`${now.slice(0, 10)},2,2000000,200000,0,0,45.000000,0`);
+    const bad = await runGw(["usage", "--by", "model"], { cwd: home });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("gw: --by model: unknown grouping");
+  });
+});
