@@ -26,6 +26,14 @@ const ROOT = JSON.stringify({
   message: "CLI Proxy API Server",
 });
 
+/** api-keys still holding config.example.yaml's values switch CLIProxyAPI's proxy routes off. */
+const TEMPLATE_KEYS = ["your-api-key-1", "your-api-key-2", "your-api-key-3"];
+const SAFE_MODE = JSON.stringify({
+  error: "unsafe_example_api_key",
+  message:
+    "Proxy API endpoints are disabled because api-keys contains template values. Open /management.html?safe-mode=configure, update api-keys in Management, then retry.",
+});
+
 export interface RouterOptions {
   instance: Instance;
   apiKeys: ReadonlySet<string>;
@@ -33,17 +41,22 @@ export interface RouterOptions {
 
 export function makeFetch(opts: RouterOptions) {
   const { instance: inst, apiKeys } = opts;
+  const safeMode = TEMPLATE_KEYS.some((k) => apiKeys.has(k));
   return async function mockFetch(req: Request, server: Server<undefined>): Promise<Response> {
     const url = new URL(req.url);
     const path = url.pathname;
     if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
-      return req.method === "HEAD" ? new Response(null, { headers: JSON_HEADERS }) : ginJson({ status: "ok" });
+      return req.method === "HEAD" ? new Response(null) : ginJson({ status: "ok" });
     }
     if (path.startsWith("/_mock/")) return mockControl(req, url, server, inst);
     if (path === "/" && req.method === "GET") return new Response(ROOT, { headers: JSON_HEADERS });
     if (!path.startsWith("/v1/") && !path.startsWith("/v1beta/")) return NOT_FOUND();
 
     const rec = inst.stats.record(req, url);
+    if (safeMode) {
+      rec.status = 403;
+      return new Response(SAFE_MODE, { status: 403, headers: { ...JSON_HEADERS, "x-cpa-safe-mode": "example-api-key" } });
+    }
     const denied = checkClientKey(req, url, apiKeys);
     if (denied) return ((rec.status = 401), denied);
 

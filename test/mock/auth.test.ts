@@ -73,3 +73,18 @@ describe("unauthenticated routes", () => {
     expect(await res.text()).toBe("404 page not found");
   });
 });
+
+describe("safe mode", () => {
+  test("template api-keys (your-api-key-1..3) switch the proxy routes off with 403", async () => {
+    const unsafe = startMock({ apiKeys: ["your-api-key-1"] });
+    try {
+      const res = await post(`${unsafe.url}/v1/messages`, { "x-api-key": "your-api-key-1" });
+      expect(res.status).toBe(403);
+      expect(res.headers.get("x-cpa-safe-mode")).toBe("example-api-key");
+      expect((await res.json()).error).toBe("unsafe_example_api_key");
+      expect((await fetch(`${unsafe.url}/healthz`)).status).toBe(200);
+    } finally {
+      await unsafe.stop();
+    }
+  });
+});
