@@ -1,0 +1,146 @@
+// cld on a real terminal: tmux drives real fzf (or the numbered picker) with keystrokes.
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { CldSandbox, cldConfig, closedPort, fakeGateway, MAIN, TmuxPane } from "../helpers/cld.ts";
+
+setDefaultTimeout(60_000); // real processes on a shared 2-core machine
+const gateway = fakeGateway();
+afterAll(() => gateway.stop(true));
+const CLD = [process.execPath, MAIN, "cld"];
+
+/** Type a query into fzf and press Enter once fzf shows it narrowed the list to one line. */
+async function choose(t: TmuxPane, query: string) {
+  await t.send("-l", query);
+  await t.waitFor(/ 1\/\d+ /);
+  await t.send("Enter");
+}
+
+/** Run cld in a tmux pane, let `drive` answer the questions, return the screen at the end. */
+async function interactive(box: CldSandbox, args: string[], env: Record<string, string>, drive: (t: TmuxPane) => Promise<void>) {
+  box.clearCall();
+  const pane = new TmuxPane(box.dir);
+  try {
+    await pane.start([...CLD, ...args], box.env(env));
+    await drive(pane);
+    const screen = await pane.waitFor(/\[exit \d+\]/);
+    return { screen, window: await pane.windowName(), call: box.lastCall() };
+  } finally {
+    await pane.kill();
+  }
+}
+
+describe("with fzf", () => {
+  const box = new CldSandbox({ tools: ["fzf", "tmux"] });
+  const env = { CLD_TOML: box.writeConfig("gw.toml", cldConfig(gateway.port!)) };
+
+  test("a scenario, then Auto Upgrade On: main becomes the .auto route; title names it", async () => {
+    const r = await interactive(box, ["cp", "-p", "hi"], env, async (t) => {
+      const menu = await t.waitFor("Scenario>");
+      expect(menu).toContain("Balanced     main=g3f  fast=g3f  opus=opus4.6");
+      await choose(t, "Balanced");
+      await t.waitFor(/> On\s+main = g3f\.auto/);
+      await t.send("Enter");
+    });
+    expect(r.screen).toContain("fake claude ran");
+    expect(r.call!.argv).toEqual(["-p", "hi"]);
+    expect(r.call!.env).toMatchObject({
+      ANTHROPIC_MODEL: "g3f.auto", ANTHROPIC_DEFAULT_HAIKU_MODEL: "g3f", CLAUDE_CODE_SUBAGENT_MODEL: "g3f", ANTHROPIC_DEFAULT_OPUS_MODEL: "opus4.6",
+    });
+    expect(r.window).toBe("cld cp g3f.auto");
+    expect(box.memory("cp")).toEqual({ main: "g3f.auto", fast: "g3f", opus: "opus4.6", scenario: "Balanced", auto_upgrade: "On" });
+  });
+
+  test("Esc on the scenario menu launches exactly as last time", async () => {
+    const r = await interactive(box, ["cp"], env, async (t) => {
+      expect(await t.waitFor("Scenario>")).toContain("Esc: Balanced (last)");
+      await t.send("Escape");
+    });
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "g3f.auto", ANTHROPIC_DEFAULT_OPUS_MODEL: "opus4.6" });
+  });
+
+  test("Performance has no .auto twin for opus4.6: no upgrade question", async () => {
+    const r = await interactive(box, ["cp"], env, async (t) => {
+      await t.waitFor("> Performance");
+      await t.send("Enter");
+    });
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "opus4.6", ANTHROPIC_DEFAULT_HAIKU_MODEL: "g3f", ANTHROPIC_DEFAULT_OPUS_MODEL: "opus4.6" });
+    expect(box.memory("cp")).toMatchObject({ scenario: "Performance" });
+  });
+
+  test("Custom asks for each role; Esc on a role keeps the last one", async () => {
+    const r = await interactive(box, ["cp"], env, async (t) => {
+      await t.waitFor("Scenario>");
+      await choose(t, "Custom");
+      await t.waitFor("main route>");
+      await choose(t, "kimi");
+      await t.waitFor("fast route>");
+      await choose(t, "g3p");
+      await t.waitFor("opus route>");
+      await t.send("Escape");
+    });
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "kimi-k2", ANTHROPIC_DEFAULT_HAIKU_MODEL: "g3p", ANTHROPIC_DEFAULT_OPUS_MODEL: "opus4.6" });
+  });
+
+  test("Auto Upgrade Off keeps the plain route", async () => {
+    const r = await interactive(box, ["cp"], env, async (t) => {
+      await t.waitFor("Scenario>");
+      await choose(t, "Economy");
+      await t.waitFor(/^  Off\s+main = g3f$/m);
+      await t.send("Down");
+      await t.waitFor(/> Off\s+main = g3f$/m);
+      await t.send("Enter");
+    });
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "g3f", ANTHROPIC_DEFAULT_OPUS_MODEL: "g3p" });
+    expect(box.memory("cp").auto_upgrade).toBe("Off");
+  });
+});
+
+describe("without fzf: the numbered picker", () => {
+  const box = new CldSandbox({ tools: ["tmux"] });
+  const env = { CLD_TOML: box.writeConfig("gw.toml", cldConfig(gateway.port!)) };
+
+  test("mode, scenario and upgrade by number", async () => {
+    const r = await interactive(box, ["--resume"], env, async (t) => {
+      await t.waitFor("Pick 1-3:");
+      await t.send("1", "Enter");
+      const menu = await t.waitFor("Pick 1-4:");
+      expect(menu).toContain(" 3) Economy      main=g3f  fast=g3f  opus=g3p");
+      await t.send("3", "Enter");
+      await t.waitFor("Auto Upgrade:");
+      await t.send("2", "Enter");
+    });
+    expect(r.call!.argv).toEqual(["--resume"]);
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "g3f", ANTHROPIC_DEFAULT_OPUS_MODEL: "g3p" });
+  });
+
+  test("Enter alone reuses the last mode and the last launch", async () => {
+    const r = await interactive(box, [], env, async (t) => {
+      await t.waitFor("Pick 1-3 [Enter: cp]:");
+      await t.send("Enter");
+      await t.waitFor("Pick 1-4 [Enter: Economy]:");
+      await t.send("Enter");
+    });
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "g3f", ANTHROPIC_DEFAULT_OPUS_MODEL: "g3p" });
+  });
+});
+
+describe("gateway down on a terminal", () => {
+  const box = new CldSandbox({ tools: ["tmux"] });
+  const env = { CLD_TOML: box.writeConfig("down.toml", cldConfig(closedPort())) };
+
+  test("says how to start it and asks; y launches anyway", async () => {
+    const r = await interactive(box, ["cp", "g3f"], env, async (t) => {
+      expect(await t.waitFor("Start Claude Code anyway? [y/N]")).toContain("start it with: gw up -d");
+      await t.send("y", "Enter");
+    });
+    expect(r.call!.env.ANTHROPIC_MODEL).toBe("g3f");
+  });
+
+  test("Enter (no) does not start claude", async () => {
+    const r = await interactive(box, ["cp", "g3f"], env, async (t) => {
+      await t.waitFor("Start Claude Code anyway? [y/N]");
+      await t.send("Enter");
+    });
+    expect(r.screen).toContain("[exit 1]");
+    expect(r.call).toBeNull();
+  });
+});
