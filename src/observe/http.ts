@@ -1,0 +1,134 @@
+// gw's own HTTP surface on the LB port: Prometheus `/metrics`, the status page `/_gw/` and its
+// data `/_gw/api/status`. Open to loopback clients, or to anyone presenting `[global] admin_key`
+// (Authorization: Bearer, x-api-key, or ?key=); everyone else gets 403.
+//
+// Wiring (the lead adds these; nothing else is needed):
+//
+//   src/lb/server.ts — once, next to the StatsCounter:
+//       const observe = opts.observe ?? createObservability(() => rt.config);
+//     first line of the fetch handler, before intake (and before client-key auth: the admin
+//     rule is its own):
+//       fetch: (req, srv) => handleObserve(req, observe.context(srv.requestIP(req)?.address)) ?? handle(req, srv, rt, stats),
+//     where each request ends (the place that writes the request log):
+//       requestLog.write(record); observe.record(record);
+//     and beside stats.streamOpened()/streamClosed():  observe.metrics.streamOpened() / streamClosed()
+//     plus on the Gateway handle: `observe` (so `gw up` can give it live state).
+//
+//   gw up (supervisor) — after the gateway and instance set exist:
+//       gateway.observe.setLive(() => ({
+//         instances: buildStatus(sources).instances,   // supervisor/status.ts rows fit LiveInstance
+//         cooling: state.coolingList(Date.now()),       // the LB's StateStore
+//       }));
+//       await gateway.observe.seedToday(requestLogDir(config));  // today's tokens from before start
+//
+// handleObserve returns undefined for every other path, so the request goes on to the LB.
+
+import { timingSafeEqual } from "node:crypto";
+import type { Config } from "../config/types.ts";
+import { createGwMetrics, type GwMetrics, type LiveState, NO_LIVE_STATE, PROMETHEUS_CONTENT_TYPE } from "./metrics.ts";
+import { STATUS_PAGE } from "./page.ts";
+import type { RequestRecord } from "./record.ts";
+import { dayOf } from "./requestlog.ts";
+import { buildStatus, createStatusFeed, type StatusFeed } from "./status-api.ts";
+import { dayFiles, readRecords } from "./usage.ts";
+
+export interface ObserveContext {
+  /** `server.requestIP(req)?.address`; undefined counts as not loopback. */
+  clientIp: string | undefined;
+  config: Config;
+  metrics: GwMetrics;
+  feed: StatusFeed;
+  live: () => LiveState;
+  startedAt: number;
+}
+
+export type Observability = ReturnType<typeof createObservability>;
+
+/** Metrics + status feed + live-state hook, created once per gw process. */
+export function createObservability(config: () => Config, now: () => number = Date.now) {
+  const metrics = createGwMetrics(now);
+  const feed = createStatusFeed(() => config().pricing, now);
+  const startedAt = now();
+  let live: () => LiveState = () => NO_LIVE_STATE;
+  return {
+    metrics,
+    feed,
+    startedAt,
+    /** One finished request; the same record the request log gets. */
+    record(r: RequestRecord): void {
+      metrics.observe(r);
+      feed.observe(r);
+    },
+    setLive(fn: () => LiveState): void {
+      live = fn;
+    },
+    /** Today's tokens written before this process started, so the page's "today" is the whole day. */
+    async seedToday(dir: string): Promise<void> {
+      const day = dayOf(startedAt);
+      const before = new Date(startedAt).toISOString();
+      const files = (await dayFiles(dir, day)).filter((f) => f.endsWith(`${day}.jsonl`));
+      await readRecords(files, `${day}T00:00:00.000Z`, (r) => r.ts < before && feed.seedTokens(r));
+    },
+    /** The context of one request: pass `server.requestIP(req)?.address`. */
+    context: (clientIp: string | undefined): ObserveContext => ({ clientIp, config: config(), metrics, feed, live, startedAt }),
+  };
+}
+
+/** The observability routes; undefined for any other path (the LB handles it). */
+export function handleObserve(req: Request, ctx: ObserveContext): Response | undefined {
+  const path = pathOf(req.url);
+  if (path !== "/metrics" && path !== "/_gw" && !path.startsWith("/_gw/")) return undefined;
+  if (!allowed(req, ctx)) {
+    return Response.json(
+      { error: { type: "forbidden", message: `${path} is open to loopback clients, or with [global] admin_key (Authorization: Bearer, x-api-key or ?key=)` } },
+      { status: 403 },
+    );
+  }
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    return Response.json({ error: { type: "method_not_allowed", message: `${req.method} ${path}: use GET` } }, { status: 405, headers: { allow: "GET, HEAD" } });
+  }
+  if (path === "/metrics") return new Response(ctx.metrics.render(ctx.live()), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE, ...NO_STORE } });
+  if (path === "/_gw/api/status") {
+    const body = buildStatus({ config: ctx.config, live: ctx.live(), metrics: ctx.metrics, feed: ctx.feed, startedAt: ctx.startedAt });
+    return Response.json(body, { headers: NO_STORE });
+  }
+  if (path === "/_gw" || path === "/_gw/") return new Response(STATUS_PAGE, { headers: { "content-type": "text/html; charset=utf-8", ...NO_STORE, ...PAGE_CSP } });
+  return Response.json({ error: { type: "not_found", message: `${path}: the status page is /_gw/, its data /_gw/api/status` } }, { status: 404 });
+}
+
+/** 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
+export function isLoopback(ip: string | undefined): boolean {
+  if (!ip) return false;
+  const v4 = ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+  return v4.startsWith("127.") || ip === "::1";
+}
+
+// --- internal ---
+
+const NO_STORE = { "cache-control": "no-store" };
+// The page is self-contained: nothing may load from elsewhere, and nobody may frame it.
+const PAGE_CSP = { "content-security-policy": "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'" };
+
+function pathOf(url: string): string {
+  // Cheaper than new URL() for the requests that are not ours (every proxied request passes here).
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return "/";
+  const q = url.indexOf("?", start);
+  return q === -1 ? url.slice(start) : url.slice(start, q);
+}
+
+function allowed(req: Request, ctx: ObserveContext): boolean {
+  if (isLoopback(ctx.clientIp)) return true;
+  const admin = ctx.config.global.adminKey;
+  if (!admin) return false;
+  const auth = req.headers.get("authorization");
+  const bearer = auth?.toLowerCase().startsWith("bearer ") ? auth.slice(7).trim() : undefined;
+  const candidates = [bearer, req.headers.get("x-api-key") ?? undefined, new URL(req.url).searchParams.get("key") ?? undefined];
+  return candidates.some((c) => c !== undefined && sameSecret(c, admin));
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

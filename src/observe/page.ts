@@ -1,0 +1,7 @@
+// The status page `/_gw/`: one self-contained HTML file (inline CSS, vanilla JS, SVG charts, no
+// external URLs), embedded in the binary as text. It polls `/_gw/api/status` every 2 seconds.
+
+import html from "./status.html" with { type: "text" };
+
+/** bun-types declares every *.html import as an HTMLBundle; `type: "text"` makes it the file's text. */
+export const STATUS_PAGE = html as unknown as string;

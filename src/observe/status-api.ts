@@ -1,0 +1,200 @@
+// The data behind the status page (`GET /_gw/api/status`): what the running gw knows right now.
+// StatusFeed keeps the short-term memory the page charts (a ring of 5-second buckets, the last
+// errors, today's tokens); buildStatus joins it with the config, the metrics and live state.
+
+import type { Config } from "../config/types.ts";
+import type { GwMetrics, LiveState } from "./metrics.ts";
+import { isUp, NONE } from "./metrics.ts";
+import type { RequestRecord } from "./record.ts";
+import { dayOf } from "./requestlog.ts";
+import { addUsage, emptySums, finalTarget, mergeSums, type Pricing, priceFor, type UsageSums } from "./usage.ts";
+
+export const BUCKET_MS = 5_000;
+export const BUCKETS = 120; // 10 minutes of history
+export const RECENT_ERRORS = 50;
+/** Latency samples kept per bucket for the percentiles (enough for p95 at chart resolution). */
+const SAMPLES_PER_BUCKET = 256;
+
+interface Bucket {
+  start: number;
+  requests: number;
+  errors: number;
+  ttfbMs: number[];
+}
+
+export interface RecentError {
+  ts: string;
+  route: string;
+  target: string;
+  status: number;
+  attempts: number;
+  error: string;
+}
+
+export type StatusFeed = ReturnType<typeof createStatusFeed>;
+
+/** `pricing` is read when a request is counted, so a reload prices the requests after it. */
+export function createStatusFeed(pricing: () => Pricing, now: () => number = Date.now) {
+  const ring: Bucket[] = Array.from({ length: BUCKETS }, () => ({ start: -1, requests: 0, errors: 0, ttfbMs: [] }));
+  const errors: RecentError[] = [];
+  const perTarget = new Map<string, { requests: number; failed: number }>();
+  const perInstance = new Map<string, { requests: number; failed: number }>();
+  let today = dayOf(now());
+  /** Route → tokens and cost today. */
+  let tokens = new Map<string, UsageSums>();
+  let requests = 0;
+  let failed = 0;
+
+  const bucketAt = (t: number): Bucket => {
+    const start = t - (t % BUCKET_MS);
+    const b = ring[Math.floor(start / BUCKET_MS) % BUCKETS]!;
+    if (b.start !== start) Object.assign(b, { start, requests: 0, errors: 0, ttfbMs: [] });
+    return b;
+  };
+  const count = (m: Map<string, { requests: number; failed: number }>, key: string, bad: boolean) => {
+    let c = m.get(key);
+    if (!c) m.set(key, (c = { requests: 0, failed: 0 }));
+    c.requests++;
+    if (bad) c.failed++;
+  };
+
+  const addTokens = (r: RequestRecord) => {
+    if (!r.usage) return;
+    const day = dayOf(r.ts);
+    if (day > today) ((today = day), (tokens = new Map()));
+    if (day !== today) return;
+    const route = r.routing.route ?? NONE;
+    const a = r.routing.attempts;
+    const model = a.length ? a[a.length - 1]!.model : r.request.model;
+    let s = tokens.get(route);
+    if (!s) tokens.set(route, (s = emptySums()));
+    addUsage(s, r.usage, priceFor(pricing(), r.routing.route, model));
+  };
+
+  return {
+    /** Count one finished request (the record the request log gets). */
+    observe(r: RequestRecord): void {
+      const bad = isError(r);
+      requests++;
+      if (bad) failed++;
+      const b = bucketAt(now());
+      b.requests++;
+      if (bad) b.errors++;
+      if (r.response.ttfb_ms !== undefined && b.ttfbMs.length < SAMPLES_PER_BUCKET) b.ttfbMs.push(r.response.ttfb_ms);
+      for (const a of r.routing.attempts) {
+        const attemptBad = a.class !== "ok" && a.class !== "client";
+        count(perTarget, `${r.routing.route ?? NONE}\0${a.target}`, attemptBad);
+        count(perInstance, a.instance, attemptBad);
+      }
+      if (bad) {
+        errors.push({ ts: r.ts, route: r.routing.route ?? NONE, target: finalTarget(r), status: r.response.status, attempts: r.routing.attempts.length, error: errorText(r) });
+        if (errors.length > RECENT_ERRORS) errors.shift();
+      }
+      addTokens(r);
+    },
+    /** Add today's tokens from records written before this process started (the log's day file). */
+    seedTokens: addTokens,
+    snapshot() {
+      const t = now();
+      const last = t - (t % BUCKET_MS);
+      const series = [];
+      for (let i = BUCKETS - 1; i >= 0; i--) {
+        const start = last - i * BUCKET_MS;
+        const b = ring[Math.floor(start / BUCKET_MS) % BUCKETS]!;
+        const live = b.start === start;
+        const sorted = live ? [...b.ttfbMs].sort((x, y) => x - y) : [];
+        series.push({ t: start, requests: live ? b.requests : 0, errors: live ? b.errors : 0, p50: pct(sorted, 0.5), p95: pct(sorted, 0.95) });
+      }
+      const byRoute = dayOf(t) === today ? tokens : new Map<string, UsageSums>();
+      const total = emptySums();
+      for (const s of byRoute.values()) mergeSums(total, s);
+      return {
+        requests,
+        failed,
+        series,
+        errors: [...errors].reverse(),
+        perTarget,
+        perInstance,
+        tokensToday: { day: dayOf(t), total, byRoute: Object.fromEntries(byRoute) },
+      };
+    },
+  };
+}
+
+/** A request the page lists as an error: any 4xx/5xx the client saw (not its own hang-up), or a broken stream. */
+export function isError(r: RequestRecord): boolean {
+  return r.response.broken === true || (r.response.status >= 400 && r.response.status !== 499) || r.response.status === 0;
+}
+
+export interface StatusSources {
+  config: Config;
+  live: LiveState;
+  metrics: GwMetrics;
+  feed: StatusFeed;
+  startedAt: number;
+  now?: number;
+}
+
+/** The JSON of `/_gw/api/status`. */
+export function buildStatus(src: StatusSources) {
+  const now = src.now ?? Date.now();
+  const snap = src.feed.snapshot();
+  const cooling = new Map(src.live.cooling.map((c) => [`${c.route}\0${c.target}`, c]));
+  const live = new Map(src.live.instances.map((i) => [i.name, i]));
+  return {
+    now,
+    startedAt: src.startedAt,
+    file: src.config.file,
+    totals: { requests: snap.requests, failed: snap.failed, openStreams: src.metrics.openStreams(), cooling: src.live.cooling.length },
+    instances: src.config.instances.map((inst) => {
+      const l = live.get(inst.name);
+      const c = snap.perInstance.get(inst.name);
+      return {
+        name: inst.name,
+        url: inst.baseUrl,
+        managed: inst.managed,
+        state: l?.state ?? (inst.managed ? "unknown" : "external"),
+        up: l ? isUp(l) : null,
+        uptimeMs: l?.uptimeMs ?? null,
+        restarts: l?.restarts ?? 0,
+        attempts: c?.requests ?? 0,
+        failed: c?.failed ?? 0,
+      };
+    }),
+    routes: [...src.config.routes.values()].map((route) => ({
+      name: route.name,
+      targets: route.targets.map((t) => {
+        const c = cooling.get(`${route.name}\0${t.id}`);
+        const n = snap.perTarget.get(`${route.name}\0${t.id}`);
+        return {
+          id: t.id,
+          instance: t.instance,
+          model: t.model,
+          weight: t.weight,
+          priority: t.priority,
+          attempts: n?.requests ?? 0,
+          failed: n?.failed ?? 0,
+          cooling: c ? { kind: c.kind, reason: c.reason, until: c.until, halfOpen: c.halfOpen ?? false } : null,
+        };
+      }),
+    })),
+    series: { stepMs: BUCKET_MS, points: snap.series },
+    errors: snap.errors,
+    tokensToday: snap.tokensToday,
+  };
+}
+
+export type StatusJson = ReturnType<typeof buildStatus>;
+
+// --- internal ---
+
+function pct(sorted: readonly number[], q: number): number | null {
+  if (!sorted.length) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function errorText(r: RequestRecord): string {
+  if (r.response.broken) return "stream broke after bytes were sent";
+  const last = r.routing.attempts[r.routing.attempts.length - 1];
+  return (r.response.error ?? last?.error ?? "").slice(0, 300);
+}
