@@ -40,4 +40,4 @@ export function createGwLogger(opts: { file: string; terminal: boolean }): GwLog
 }
 
 /** Strip the timestamp and level a gw.log line starts with (for `up -d` progress). */
-export const stripLogPrefix = (line: string) => line.replace(/^\S+Z (INFO|WARN|ERROR|\w+)\s+/, "");
+export const stripLogPrefix = (line: string) => line.replace(/^\S+Z [A-Z ]{5} /, "");

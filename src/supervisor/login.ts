@@ -2,7 +2,7 @@
 // the foreground (so the credential lands in that instance's auth dir), then find out whether
 // the running instance picked it up — CLIProxyAPI watches its auth dir, and new credentials
 // show up as new models in its /v1/models.
-import { readdir, stat } from "node:fs/promises";
+import { mkdir, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import type { Config, InstanceConfig } from "../config/types.ts";
@@ -49,7 +49,9 @@ export async function runLogin(config: Config, inst: InstanceConfig, argv: strin
   const running = status?.instances.find((i) => i.name === inst.name && i.state === "ready");
   const before = await authFiles(inst.authDir);
   const modelsBefore = running ? await modelIds(inst) : null;
-  const proc = Bun.spawn(argv, { cwd: instanceCwd(config.dir, inst.name), env, stdio: ["inherit", "inherit", "inherit"] });
+  const cwd = instanceCwd(config.dir, inst.name);
+  await mkdir(cwd, { recursive: true });
+  const proc = Bun.spawn(argv, { cwd, env, stdio: ["inherit", "inherit", "inherit"] });
   const code = await proc.exited;
   if (code !== 0) throw new CliError(`login for instance '${inst.name}' failed (exit code ${code})`, 1, `the lines above say why; try again with: gw login ${inst.name} …`);
   const after = await authFiles(inst.authDir);

@@ -14,8 +14,17 @@ export interface UnitPlan {
 
 const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `"${a.replace(/(["\\$`])/g, "\\$1")}"`);
 
-export function systemdUnit(configFile: string, dir: string, shutdownGraceMs: number): UnitPlan {
-  const root = process.getuid?.() === 0;
+export interface UnitHost {
+  /** Root gets a system unit, anyone else a user unit. */
+  readonly root: boolean;
+  readonly home: string;
+  readonly user: string;
+}
+
+export const thisHost = (): UnitHost => ({ root: process.getuid?.() === 0, home: homedir(), user: userInfo().username });
+
+export function systemdUnit(configFile: string, dir: string, shutdownGraceMs: number, host: UnitHost = thisHost()): UnitPlan {
+  const { root } = host;
   // systemd must not SIGKILL the group before gw has let streams finish and stopped its instances.
   const stopSecs = Math.ceil((shutdownGraceMs + DEFAULT_TIMING.killWaitMs) / 1000) + 15;
   const exec = [...selfCommand("up", "-c", configFile)].map(quote).join(" ");
@@ -38,8 +47,8 @@ RestartSec=2
 [Install]
 WantedBy=${root ? "multi-user.target" : "default.target"}
 `;
-  const path = root ? "/etc/systemd/system/gw.service" : join(homedir(), ".config/systemd/user/gw.service");
+  const path = root ? "/etc/systemd/system/gw.service" : join(host.home, ".config/systemd/user/gw.service");
   const ctl = root ? "systemctl" : "systemctl --user";
-  const enable = `${ctl} daemon-reload && ${ctl} enable --now gw${root ? "" : "   (and once: loginctl enable-linger " + userInfo().username + ")"}`;
+  const enable = `${ctl} daemon-reload && ${ctl} enable --now gw${root ? "" : "   (and once: loginctl enable-linger " + host.user + ")"}`;
   return { path, text, enable };
 }

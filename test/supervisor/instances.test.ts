@@ -53,7 +53,7 @@ describe("InstanceSet", () => {
     await set.stopAll();
     for (const pid of pids) expect(await alive(pid)).toBe(false);
     expect(set.list().map((s) => s.state)).toEqual(["stopped", "stopped"]);
-  });
+  }, 60_000);
 
   test("an instance that keeps exiting goes into crashloop and its output lands in its log", async () => {
     const sb = await sandbox([{ name: "c", command: ["./crash.sh"] }]);
@@ -67,7 +67,7 @@ describe("InstanceSet", () => {
     expect(c.lastExit?.code).toBe(3);
     expect(lines.some((l) => l.includes("crash loop (5 exits in a minute)"))).toBe(true);
     expect(readFileSync(join(sb.dir, "logs", "c.log"), "utf8")).toContain("crashing on purpose");
-  });
+  }, 60_000);
 
   test("a missing binary and a busy port are one clear line each; the other instance still starts", async () => {
     const busy = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("taken") });
@@ -85,7 +85,7 @@ describe("InstanceSet", () => {
     } finally {
       busy.stop(true);
     }
-  });
+  }, 60_000);
 
   test("no CLIProxyAPI binary at all: the line says how to set it", async () => {
     const sb = await sandbox([{ name: "x" }]);
@@ -95,7 +95,7 @@ describe("InstanceSet", () => {
     expect(set.get("x")!.state).toBe("failed");
     expect(set.get("x")!.problem).toContain("CLIProxyAPI binary for instance 'x' not found");
     expect(set.get("x")!.problem).toContain('set [global] cliproxy = "/path/to/cli-proxy-api"');
-  });
+  }, 60_000);
 
   test("reconcile starts added, stops removed, leaves unchanged instances running", async () => {
     const sb = await sandbox([{ name: "a" }, { name: "b" }]);
@@ -114,5 +114,5 @@ describe("InstanceSet", () => {
     expect(set.get("a")!.child!.pid).toBe(aPid);
     expect(await alive(bPid)).toBe(false);
     expect(set.get("c")!.state).toBe("ready");
-  });
+  }, 60_000);
 });

@@ -53,7 +53,7 @@ describe("gw up", () => {
     expect(g.output()).toMatch(/stopped\n$/);
     for (const pid of pids) expect(await alive(pid)).toBe(false);
     expect(await processesIn(sb.dir)).toEqual([]);
-  });
+  }, 60_000);
 
   test("no orphans after SIGKILL of gw: gw down, or the next gw up, stops what it left", async () => {
     const sb = await sandbox();
@@ -78,7 +78,7 @@ describe("gw up", () => {
     process.kill(third.proc.pid, "SIGTERM");
     expect(await third.proc.exited).toBe(0);
     expect(await processesIn(sb.dir)).toEqual([]);
-  });
+  }, 60_000);
 
   test("a busy LB port is one line with the fix, and nothing is started", async () => {
     const sb = await sandbox();
@@ -92,7 +92,7 @@ describe("gw up", () => {
     } finally {
       busy.stop(true);
     }
-  });
+  }, 60_000);
 
   test("an instance whose binary is missing gets one line; the other instance and the LB still run", async () => {
     const sb = await sandbox([{ name: "a" }, { name: "gone", command: ["./no-such-cliproxy", "-config", "{config}"] }]);
@@ -107,5 +107,5 @@ describe("gw up", () => {
     expect(res.status).toBe(200);
     process.kill(g.proc.pid, "SIGTERM");
     expect(await g.proc.exited).toBe(0);
-  });
+  }, 60_000);
 });

@@ -1,0 +1,115 @@
+// `gw up -d` and every control command through the socket, human and --json; then the same
+// commands without a running gw.
+import { afterAll, describe, expect, test } from "bun:test";
+import { appendFileSync, statSync, writeFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import OpenAI from "openai";
+import type { StatusReport } from "../../src/supervisor/status.ts";
+import { alive, gw, killAll, processesIn, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { freePort } from "../../src/supervisor/ports.ts";
+
+let sb: Sandbox;
+afterAll(async () => {
+  if (sb) await killAll(sb);
+});
+
+const status = async () => JSON.parse((await gw(sb, ["status", "-c", sb.file, "--json"])).stdout) as StatusReport;
+const row = (s: StatusReport, name: string) => s.instances.find((i) => i.name === name)!;
+
+describe("gw up -d and the control commands", () => {
+  test("up -d returns once serving; status, restart, reload, logs, down work through the socket", async () => {
+    sb = await sandbox();
+    const started = await gw(sb, ["up", "-d", "-c", sb.file, "--json"]);
+    expect(started.code).toBe(0);
+    const out = JSON.parse(started.stdout.trim().split("\n").at(-1)!);
+    expect(out).toMatchObject({ ok: true, url: `http://127.0.0.1:${sb.mainPort}`, file: sb.file });
+    expect(await alive(out.pid)).toBe(true);
+    expect(statSync(join(sb.dir, ".gw", "gw.sock")).mode & 0o777).toBe(0o600);
+
+    const human = await gw(sb, ["up", "-d", "-c", sb.file]);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toContain(`gw: gw is already running for ${sb.dir} (pid ${out.pid} serving http://127.0.0.1:${sb.mainPort})`);
+
+    const openai = new OpenAI({ baseURL: `http://127.0.0.1:${sb.mainPort}/v1`, apiKey: "unused", maxRetries: 0 });
+    await openai.chat.completions.create({ model: "m", messages: [{ role: "user", content: "hi" }] });
+
+    const table = await gw(sb, ["status", "-c", sb.file]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain(`lb      http://127.0.0.1:${sb.mainPort}`);
+    expect(table.stdout).toContain(`config  ${sb.file}`);
+    expect(table.stdout).toMatch(/^instance\s+pid\s+port\s+state\s+uptime\s+restarts\s+last exit\s+requests\s+errors\s+cooling$/m);
+    expect(table.stdout).toMatch(new RegExp(`^a\\s+\\d+\\s+${sb.ports.a}\\s+ready\\s`, "m"));
+    let s = await status();
+    expect(s.phase).toBe("serving");
+    expect(s.instances.map((i) => [i.name, i.state])).toEqual([["a", "ready"], ["b", "ready"]]);
+    expect(row(s, "a").requests + row(s, "b").requests).toBe(1);
+
+    const aPid = row(s, "a").pid;
+    const restartA = await gw(sb, ["restart", "a", "--json"]);
+    expect(restartA.code).toBe(0);
+    expect(JSON.parse(restartA.stdout).results).toMatchObject([{ name: "a", ok: true }]);
+    s = await status();
+    expect(row(s, "a").pid).not.toBe(aPid);
+    expect(row(s, "a").restarts).toBe(1);
+    expect(await alive(aPid!)).toBe(false);
+
+    const all = await gw(sb, ["restart", "-c", sb.file]);
+    expect(all.stdout).toMatch(/^a: restarted, ready in [\d.]+ s\nb: restarted, ready in [\d.]+ s\n$/);
+    const unknown = await gw(sb, ["restart", "nope", "-c", sb.file]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("gw: no managed instance 'nope'");
+
+    // Reload: a new instance appears; a broken file is refused and the old config stays.
+    const cPort = await freePort();
+    const original = readFileSync(sb.file, "utf8");
+    writeFileSync(sb.file, original.replace("\n[routing]", `\n[instances.c]\nport = ${cPort}\nproviders = [{ type = "antigravity" }]\n\n[routing]`));
+    const reload = await gw(sb, ["reload", "-c", sb.file, "--json"]);
+    expect(JSON.parse(reload.stdout)).toEqual({ ok: true, problems: [] });
+    await until(async () => row(await status(), "c")?.state === "ready", 15_000);
+    appendFileSync(sb.file, "\n[instances.broken\n");
+    const bad = await gw(sb, ["reload", "-c", sb.file]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain("config not reloaded; gw keeps running the previous one");
+    expect(bad.stderr).toContain("providers.toml:");
+    expect((await status()).instances.map((i) => i.name)).toEqual(["a", "b", "c"]);
+    // Restoring the file is a change too: the watcher reloads and instance c goes away.
+    const cPid = row(await status(), "c").pid!;
+    writeFileSync(sb.file, original);
+    await until(async () => (await status()).instances.length === 2, 15_000);
+    await until(async () => !(await alive(cPid)), 15_000);
+
+    const logsA = await gw(sb, ["logs", "a", "-n", "3", "-c", sb.file]);
+    expect(logsA.code).toBe(0);
+    expect(logsA.stdout).toContain("--- gw: starting a");
+    const logsJson = await gw(sb, ["logs", "-n", "2", "--json", "-c", sb.file]);
+    const names = new Set(logsJson.stdout.trim().split("\n").map((l) => JSON.parse(l).name));
+    expect([...names].sort()).toEqual(["a", "b", "gw"]);
+
+    const follow = startGw(sb, ["logs", "gw", "-f", "-n", "0", "-c", sb.file]);
+    try {
+      await Bun.sleep(500); // let it reach the end of gw.log before the line we expect
+      await gw(sb, ["restart", "b", "-c", sb.file]);
+      await follow.waitFor("b: ready in", 15_000);
+    } finally {
+      follow.proc.kill("SIGKILL");
+    }
+
+    const pids = (await status()).instances.map((i) => i.pid!);
+    const down = await gw(sb, ["down", "--json", "-c", sb.file]);
+    expect(JSON.parse(down.stdout)).toEqual({ stopped: true, pid: out.pid });
+    for (const pid of [out.pid, ...pids]) expect(await alive(pid)).toBe(false);
+    expect(await processesIn(sb.dir)).toEqual([]);
+  }, 60_000);
+
+  test("without a running gw each control command says so in one line", async () => {
+    const idle = await sandbox();
+    for (const cmd of [["status"], ["status", "--json"], ["restart", "a"], ["reload"], ["logs"]]) {
+      const r = await gw(idle, [...cmd, "-c", idle.file]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`gw: gw is not running for ${idle.dir}\n  start it with: gw up -d\n`);
+    }
+    const down = await gw(idle, ["down", "-c", idle.file]);
+    expect(down.code).toBe(0);
+    expect(down.stdout).toBe(`gw is not running for ${idle.dir}\n`);
+  }, 60_000);
+});

@@ -1,0 +1,110 @@
+// The embedded demo from an empty directory, gw login with gw mock as the binary, the systemd unit.
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { freePort } from "../../src/supervisor/ports.ts";
+import { systemdUnit } from "../../src/supervisor/service.ts";
+import type { StatusReport } from "../../src/supervisor/status.ts";
+import { gw, killAll, MAIN, processesIn, type Sandbox, sandbox } from "../helpers/supervisor.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const sandboxes: Pick<Sandbox, "dir">[] = [];
+afterAll(async () => {
+  for (const sb of sandboxes) await killAll(sb);
+});
+
+describe("embedded demo", () => {
+  test("gw up with no config runs two mock instances and routes, and says how to use it", async () => {
+    const dir = tempDir("gw-demo-");
+    const sb = { dir, env: { ...process.env, XDG_CACHE_HOME: join(dir, "cache"), GW_CONFIG: undefined, GW_CLIPROXY: undefined } };
+    sandboxes.push(sb);
+    const port = await freePort();
+    const r = await gw(sb, ["up", "-d", "--port", String(port)]);
+    expect(r.code).toBe(0);
+    const url = `http://127.0.0.1:${port}`;
+    expect(r.stdout).toMatch(/^alpha: ready in/m);
+    expect(r.stdout).toContain("This is the built-in demo");
+    expect(r.stdout).toContain(`  curl -s ${url}/v1/messages`);
+    expect(r.stdout).toContain(`  gw cld cp -c ${join(dir, "cache/gw/demo/demo.toml")} opus`);
+    expect(r.stdout).toContain("  cp providers.toml.example providers.toml");
+    expect(r.stdout).toContain(`gw is running in the background (pid`);
+
+    const claude = await new Anthropic({ baseURL: url, apiKey: "unused", maxRetries: 0 }).messages.create({
+      model: "opus4.6",
+      max_tokens: 64,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(claude.content[0]?.type).toBe("text");
+    const gemini = await new OpenAI({ baseURL: `${url}/v1`, apiKey: "unused", maxRetries: 0 }).chat.completions.create({
+      model: "g3f",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(gemini.choices[0]?.message.content).toContain("alpha");
+
+    const status = JSON.parse((await gw(sb, ["status", "--json"])).stdout) as StatusReport;
+    expect(status.demo).toBe(true);
+    expect(status.instances.map((i) => [i.name, i.state])).toEqual([["alpha", "ready"], ["beta", "ready"]]);
+    expect(readdirSync(dir)).toEqual(["cache"]); // nothing lands in the working directory
+
+    expect((await gw(sb, ["down"])).code).toBe(0);
+    expect(await processesIn(dir)).toEqual([]);
+  }, 60_000);
+});
+
+describe("gw login", () => {
+  test("runs the instance's binary with its YAML and -PROVIDER-login, then says what happened", async () => {
+    const sb = await sandbox([{ name: "a" }]);
+    sandboxes.push(sb);
+    const plain = await gw(sb, ["login", "a", "antigravity", "--no-browser", "-c", sb.file]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain(`gw mock: -antigravity-login would print the OAuth URL (no browser) and save the credential to the auth-dir of ${join(sb.dir, "instances/a.yaml")}`);
+    expect(plain.stdout).toContain(`no new credential in ${join(sb.dir, "auths/a")} — the login saved nothing`);
+
+    // A binary whose login saves a credential file, as the real one does.
+    const saver = join(sb.dir, "saver.sh");
+    writeFileSync(saver, `#!/bin/sh\n"${process.execPath}" "${MAIN}" mock "$@" || exit $?\ncase "$*" in *-login*) echo '{}' > "${join(sb.dir, "auths/a/codex-me.json")}";; esac\n`);
+    chmodSync(saver, 0o755);
+    const withSaver = { ...sb, env: { ...sb.env, GW_CLIPROXY: saver } };
+    const saved = await gw(withSaver, ["login", "a", "codex", "-c", sb.file]);
+    expect(saved.stdout).toContain("-codex-login would open a browser");
+    expect(saved.stdout).toContain(`saved codex-me.json in ${join(sb.dir, "auths/a")}; gw is not running a now — it will use them at the next gw up`);
+
+    // With gw running the instance, the login checks whether it picked the credential up.
+    expect((await gw(withSaver, ["up", "-d", "-c", sb.file])).code).toBe(0);
+    const live = await gw(withSaver, ["login", "a", "codex", "-c", sb.file]);
+    expect(live.stdout).toContain(`saved codex-me.json in ${join(sb.dir, "auths/a")}; the running instance 'a' shows no new models yet — if the account does not appear, run: gw restart a`);
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+
+    const noLogin = await gw(sb, ["login", "a", "openai", "-c", sb.file]);
+    expect(noLogin.code).toBe(1);
+    expect(noLogin.stderr).toContain('gw: "openai" has no login');
+    const noInstance = await gw(sb, ["login", "zz", "codex", "-c", sb.file]);
+    expect(noInstance.stderr).toContain(`gw: no instance 'zz' in ${sb.file}`);
+  }, 60_000);
+});
+
+describe("gw service install", () => {
+  test("prints a unit that runs gw up for this config", async () => {
+    const sb = await sandbox([{ name: "a" }]);
+    const r = await gw(sb, ["service", "install", "-c", sb.file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`ExecStart=${process.execPath} ${MAIN} up -c ${sb.file}`);
+    expect(r.stdout).toContain(`WorkingDirectory=${sb.dir}`);
+    expect(r.stdout).toContain("KillMode=mixed");
+    // grace 15 s (the sandbox's shutdown_grace_ms) + 10 s kill wait + margin
+    expect(r.stdout).toContain("TimeoutStopSec=40");
+    expect(r.stderr).toContain("gw service install --write puts this in");
+  });
+
+  test("root gets a system unit, others a user unit", () => {
+    const sys = systemdUnit("/srv/gw/providers.toml", "/srv/gw", 30_000, { root: true, home: "/root", user: "root" });
+    expect(sys.path).toBe("/etc/systemd/system/gw.service");
+    expect(sys.text).toContain("WantedBy=multi-user.target");
+    const user = systemdUnit("/home/u/gw/providers.toml", "/home/u/gw", 30_000, { root: false, home: "/home/u", user: "u" });
+    expect(user.path).toBe("/home/u/.config/systemd/user/gw.service");
+    expect(user.text).toContain("WantedBy=default.target");
+    expect(user.enable).toContain("systemctl --user daemon-reload && systemctl --user enable --now gw");
+  });
+});

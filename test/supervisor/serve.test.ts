@@ -1,0 +1,47 @@
+// serve() in-process with short timings: instance logs rotate by size while the instance keeps
+// writing, an instance that never answers is reported and kept, and `down` stops it all.
+import { afterAll, expect, test } from "bun:test";
+import { chmodSync, existsSync, statSync, writeFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config/index.ts";
+import { controlJson } from "../../src/supervisor/control.ts";
+import { gwPaths } from "../../src/supervisor/paths.ts";
+import { serve } from "../../src/supervisor/run.ts";
+import { DEFAULT_TIMING } from "../../src/supervisor/timing.ts";
+import type { StatusReport } from "../../src/supervisor/status.ts";
+import { alive, killAll, processesIn, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
+
+let sb: Sandbox | undefined;
+afterAll(async () => {
+  if (sb) await killAll(sb);
+});
+
+test("instance logs rotate by size while the instance writes; an instance that never answers is reported", async () => {
+  sb = await sandbox([{ name: "a" }, { name: "chatty", command: ["./chatty.sh"] }]);
+  const script = join(sb.dir, "chatty.sh");
+  writeFileSync(script, `#!/bin/sh\nwhile true; do echo "chatty $$ ........................................................"; sleep 0.01; done\n`);
+  chmodSync(script, 0o755);
+  const config = (await loadConfig(sb.file, { env: sb.env })).config!;
+  const timing = { ...DEFAULT_TIMING, readyTimeoutMs: 1_500, rotateCheckMs: 100, logMaxBytes: 4_000, logKeep: 2 };
+  const running = serve({ config, demo: false, terminal: false, env: sb.env, timing });
+  const paths = gwPaths(sb.dir);
+  const log = join(sb.dir, "logs", "chatty.log");
+  await until(() => existsSync(`${log}.2`), 20_000, () => "two rotations of chatty.log");
+  expect(existsSync(`${log}.3`)).toBe(false);
+  expect(statSync(`${log}.1`).size).toBeGreaterThan(timing.logMaxBytes);
+  await until(() => readFileSync(log, "utf8").includes("chatty"), 5_000); // the writer continues in the fresh file
+
+  const gwLog = readFileSync(paths.gwLog, "utf8");
+  expect(gwLog).toMatch(/ERROR instance 'chatty' \(pid \d+\) did not answer on port \d+ within 1\.5 s — see logs\/chatty\.log/);
+  expect(gwLog).toMatch(/INFO  a: ready in/);
+
+  const status = await controlJson<StatusReport>(paths, "/status");
+  expect(status.instances.map((i) => [i.name, i.state])).toEqual([["a", "ready"], ["chatty", "unready"]]);
+  const pids = status.instances.map((i) => i.pid!);
+  await controlJson(paths, "/down", { method: "POST" });
+  await running;
+  for (const pid of pids) expect(await alive(pid)).toBe(false);
+  expect(await processesIn(sb.dir)).toEqual([]);
+  expect(existsSync(paths.socket)).toBe(false);
+  expect(existsSync(paths.pidFile)).toBe(false);
+}, 60_000);
