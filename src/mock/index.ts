@@ -1,6 +1,6 @@
 /**
- * `gw mock`: a faithful stand-in for one CLIProxyAPI instance (see ../../shared reference
- * cliproxyapi.md and faults.ts for the fault syntax).
+ * `gw mock`: a faithful stand-in for one CLIProxyAPI instance. Its status codes, error bodies,
+ * headers and SSE framing follow CLIProxyAPI v7's handlers; faults.ts documents the fault syntax.
  *
  *     const mock = startMock({ name: "a", apiKeys: ["k"], models: ["gemini-3-flash"] });
  *     await fetch(`${mock.url}/v1/messages`, ...);  mock.stats();  await mock.stop();

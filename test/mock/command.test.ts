@@ -1,11 +1,14 @@
 // `gw mock` as a real child process: the real binary's flags (-config FILE, logins), its own
 // knobs, errors for bad flags, /_mock/stats over HTTP, and a clean exit on SIGTERM.
 
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { type SpawnedMock, spawnMock } from "../helpers/mock.ts";
 import { runGw, tempFiles } from "../helpers/tmp.ts";
+
+// Child processes and streams are slow on a loaded 2-core machine; nothing here is timed.
+setDefaultTimeout(60_000);
 
 const started: SpawnedMock[] = [];
 afterAll(() => Promise.all(started.map((m) => m.stop())));

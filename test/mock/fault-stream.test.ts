@@ -2,10 +2,13 @@
 // connections, error events inside a 200 stream, hangs. No assertion depends on the machine's
 // speed: "nothing yet" is only checked against delays of a minute.
 
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { startMock } from "../helpers/mock.ts";
+
+// Child processes and streams are slow on a loaded 2-core machine; nothing here is timed.
+setDefaultTimeout(30_000);
 
 const mock = startMock({ name: "s", models: ["m"] });
 afterAll(() => mock.stop());
