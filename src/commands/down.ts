@@ -10,10 +10,19 @@ const DOWN_WAIT_MS = 120_000;
 
 export default defineGwCommand({
   meta: { name: "down", description: "stop the running gw: let streams finish, then stop its instances" },
-  args: { ...configArgs, ...jsonArgs },
+  args: {
+    ...configArgs,
+    ...jsonArgs,
+    afterCrash: { type: "string", description: "(gw's watchdog) only stop the instances the dead gw PID left", valueHint: "PID" },
+  },
   async run({ args }) {
     const paths = targetPaths(args.config);
     const say = (human: string, data: object) => console.log(args.json ? JSON.stringify(data) : human);
+    if (args.afterCrash) {
+      const left = await stopLeftovers(paths, DEFAULT_TIMING.killWaitMs, Number(args.afterCrash));
+      if (left.length) say(`gw (pid ${args.afterCrash}) died; its watchdog stopped the instances it left running: ${left.join(", ")}`, { leftovers: left });
+      return 0;
+    }
     try {
       const { pid } = await controlJson<{ pid: number }>(paths, "/down", { method: "POST" });
       if (!args.json) console.log(`stopping gw (pid ${pid}): streams in flight may finish first…`);
@@ -24,7 +33,7 @@ export default defineGwCommand({
       return stopped ? 0 : 1;
     } catch (err) {
       if (!(err instanceof NotRunningError)) throw err;
-      // A gw killed with SIGKILL leaves its instances behind: stopping them is what down is for.
+      // A gw killed with SIGKILL can leave its instances behind: stopping them is what down is for.
       const leftovers = await stopLeftovers(paths, DEFAULT_TIMING.killWaitMs);
       const extra = leftovers.length ? `; stopped instances a dead gw left running: ${leftovers.join(", ")}` : "";
       say(`${err.message}${extra}`, { stopped: false, running: false, leftovers });

@@ -43,16 +43,27 @@ export async function runningGw(paths: GwPaths): Promise<ProcRecord | null> {
   return rec && rec.pid !== process.pid && (await stillRunning(rec)) ? rec : null;
 }
 
+/** instances.json: the instance processes of one gw, named with that gw so no other gw's get touched. */
+interface ChildrenFile {
+  readonly gw: ProcRecord | null;
+  readonly children: readonly ProcRecord[];
+}
+
 export async function writeChildren(paths: GwPaths, children: readonly ProcRecord[]): Promise<void> {
-  await writeFileAtomic(paths.childrenFile, `${JSON.stringify(children)}\n`, 0o600);
+  const file: ChildrenFile = { gw: await recordOf("gw", process.pid), children };
+  await writeFileAtomic(paths.childrenFile, `${JSON.stringify(file)}\n`, 0o600);
 }
 
 /**
- * Stop the instance groups a dead gw left running; returns their names. A group whose leader
- * was replaced by an unrelated process (same pid, other start time) is left alone.
+ * Stop the instance groups a dead gw left running; returns their names. Nothing is touched while
+ * the gw that started them lives, or (with `ofGwPid`) when they belong to another gw; a group
+ * whose leader was replaced by an unrelated process (same pid, other start time) is left alone.
  */
-export async function stopLeftovers(paths: GwPaths, killWaitMs: number): Promise<string[]> {
-  const recs = (await readJson<ProcRecord[]>(paths.childrenFile)) ?? [];
+export async function stopLeftovers(paths: GwPaths, killWaitMs: number, ofGwPid?: number): Promise<string[]> {
+  const file = await readJson<ChildrenFile>(paths.childrenFile);
+  if (!file || (file.gw && (await stillRunning(file.gw)))) return [];
+  if (ofGwPid !== undefined && file.gw?.pid !== ofGwPid) return [];
+  const recs = file.children ?? [];
   const stopped: string[] = [];
   await Promise.all(
     recs.map(async (rec) => {

@@ -16,6 +16,7 @@ import { gwPaths, instanceLog } from "./paths.ts";
 import { rotateIfLarge } from "./rotate.ts";
 import { buildStatus, type Phase } from "./status.ts";
 import { DEFAULT_TIMING, type Timing } from "./timing.ts";
+import { startWatchdog } from "./watchdog.ts";
 
 export interface ServeOptions {
   /** Valid config, as loaded (instance keys not filled in yet). */
@@ -46,6 +47,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const port = opts.port ?? config.global.mainPort;
   await refuseBusyMainPort(port, config.global.bindHost, opts.demo ? "stop that process or run: gw up --port N" : "change [global] main_port or stop that process");
   await writeGwPid(paths);
+  const watchdog = startWatchdog(paths, config.file, opts.env);
 
   let phase: Phase = "starting";
   let gateway: Gateway | null = null;
@@ -83,6 +85,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       await registry;
       control.stop();
       await removeRunFiles(paths);
+      watchdog.stop();
       log.info("stopped");
       await log.close();
       for (const sig of SIGNALS) process.off(sig, onSignal); // a second Ctrl-C meanwhile must not orphan instances

@@ -1,7 +1,10 @@
 // `gw up` in the foreground as a real child process: progress, graceful stop with a stream in
 // flight, no orphans after SIGTERM or after SIGKILL of gw, and the one-line start errors.
 import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
+import { cmdline } from "../../src/supervisor/proc.ts";
 import { alive, gw, killAll, processesIn, type RunningGw, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
 
 const cleanups: Array<[Sandbox, RunningGw?]> = [];
@@ -55,25 +58,38 @@ describe("gw up", () => {
     expect(await processesIn(sb.dir)).toEqual([]);
   }, 60_000);
 
-  test("no orphans after SIGKILL of gw: gw down, or the next gw up, stops what it left", async () => {
+  test("no orphans after SIGKILL of gw: its watchdog stops the instances within seconds", async () => {
     const sb = await sandbox();
+    const g = await up(sb);
+    const pids = pidsOf(g.output());
+    process.kill(g.proc.pid, "SIGKILL");
+    await g.proc.exited;
+    await until(async () => !(await Promise.all(pids.map(alive))).some(Boolean), 15_000, () => "instances of the killed gw to stop");
+    await until(() => readFileSync(join(sb.dir, "logs/gw.log"), "utf8").includes(`gw (pid ${g.proc.pid}) died; its watchdog stopped the instances it left running: a, b`), 5_000);
+    expect(await processesIn(sb.dir)).toEqual([]);
+  }, 60_000);
+
+  test("gw and its watchdog both killed: gw down, or the next gw up, stops what they left", async () => {
+    const sb = await sandbox();
+    const killBoth = async (g: RunningGw) => {
+      for (const pid of await processesIn(sb.dir)) if ((await cmdline(pid)).includes("gw-watchdog")) process.kill(-pid, "SIGKILL");
+      process.kill(g.proc.pid, "SIGKILL");
+      await g.proc.exited;
+    };
     const first = await up(sb);
     const firstPids = pidsOf(first.output());
-    process.kill(first.proc.pid, "SIGKILL");
-    await first.proc.exited;
-    const left = (await Promise.all(firstPids.map(alive))).some(Boolean);
+    await killBoth(first);
+    for (const pid of firstPids) expect(await alive(pid)).toBe(true);
     const down = await gw(sb, ["down", "-c", sb.file]);
     expect(down.code).toBe(0);
-    expect(down.stdout).toContain(`gw is not running for ${sb.dir}`);
-    if (left) expect(down.stdout).toContain("stopped instances a dead gw left running: a, b");
+    expect(down.stdout).toBe(`gw is not running for ${sb.dir}; stopped instances a dead gw left running: a, b\n`);
     for (const pid of firstPids) expect(await alive(pid)).toBe(false);
 
     const second = await up(sb);
     const secondPids = pidsOf(second.output());
-    process.kill(second.proc.pid, "SIGKILL");
-    await second.proc.exited;
+    await killBoth(second);
     const third = await up(sb);
-    if ((await Promise.all(secondPids.map(alive))).some(Boolean)) throw new Error("leftovers survived the next gw up");
+    for (const pid of secondPids) expect(await alive(pid)).toBe(false);
     expect(third.output()).toContain("stopped instances a previous gw left running: a, b");
     process.kill(third.proc.pid, "SIGTERM");
     expect(await third.proc.exited).toBe(0);

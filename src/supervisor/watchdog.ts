@@ -1,0 +1,28 @@
+// Instances must not outlive a gw killed with SIGKILL (OOM killer, kill -9). CLIProxyAPI cannot
+// watch its parent, so gw starts one tiny shell loop, in its own session, that waits for gw's pid
+// to disappear and then runs `gw down --after-crash PID`: it stops exactly the instances that gw
+// recorded, and nothing if another gw has taken over meanwhile. A gw that stops normally ends the
+// loop itself. Should the loop die too, the next gw up or gw down still cleans up (orphans.ts).
+import { closeSync, openSync } from "node:fs";
+import type { GwPaths } from "./paths.ts";
+import { selfCommand } from "./self.ts";
+
+/** How often the loop checks that gw is alive; the worst-case lifetime of an orphan. */
+const WATCH_INTERVAL_S = 1;
+
+const LOOP = `gw=$1; shift; while kill -0 "$gw" 2>/dev/null; do sleep ${WATCH_INTERVAL_S}; done; exec "$@"`;
+
+export function startWatchdog(paths: GwPaths, configFile: string, env: Record<string, string | undefined>): { stop(): void } {
+  const fd = openSync(paths.gwLog, "a");
+  const argv = ["/bin/sh", "-c", LOOP, "gw-watchdog", String(process.pid), ...selfCommand("down", "-c", configFile, "--after-crash", String(process.pid))];
+  const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: fd, stderr: fd, detached: true });
+  closeSync(fd);
+  proc.unref();
+  return {
+    stop() {
+      try {
+        process.kill(-proc.pid, "SIGKILL"); // the loop and its sleep
+      } catch {}
+    },
+  };
+}
