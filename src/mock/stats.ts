@@ -25,26 +25,26 @@ export interface MockStats {
 
 export const KEEP_LAST = 50;
 
+/** Kept per request until a snapshot asks: converting headers and dates costs the hot path. */
+interface Pending {
+  rec: RecordedRequest;
+  at: number;
+  headers: Headers;
+}
+
 export class StatsRecorder {
   total = 0;
   inFlight = 0;
   private byPath: Record<string, number> = {};
-  private last: RecordedRequest[] = [];
+  private last: Pending[] = [];
 
   constructor(private readonly name: string) {}
 
   record(req: Request, url: URL): RecordedRequest {
     this.total++;
     this.byPath[url.pathname] = (this.byPath[url.pathname] ?? 0) + 1;
-    const rec: RecordedRequest = {
-      at: new Date().toISOString(),
-      method: req.method,
-      path: url.pathname,
-      query: url.search,
-      headers: Object.fromEntries(req.headers),
-      body: null,
-    };
-    this.last.push(rec);
+    const rec: RecordedRequest = { at: "", method: req.method, path: url.pathname, query: url.search, headers: {}, body: null };
+    this.last.push({ rec, at: Date.now(), headers: req.headers });
     if (this.last.length > KEEP_LAST) this.last.shift();
     return rec;
   }
@@ -55,7 +55,7 @@ export class StatsRecorder {
       total: this.total,
       inFlight: this.inFlight,
       byPath: { ...this.byPath },
-      last: this.last.slice(-lastN),
+      last: this.last.slice(-lastN).map((p) => ({ ...p.rec, at: new Date(p.at).toISOString(), headers: Object.fromEntries(p.headers) })),
     };
   }
 

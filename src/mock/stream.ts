@@ -14,7 +14,6 @@ export const SSE_HEADERS = Object.freeze({
 
 const KEEPALIVE = ": keep-alive\n\n";
 const CUT_SETTLE_MS = 25;
-const encoder = new TextEncoder();
 
 export interface StreamPlan {
   frames: readonly string[];
@@ -24,17 +23,22 @@ export interface StreamPlan {
   errorFrame?: (index: number) => string;
 }
 
-/** Response body for a stream; `done` runs once when it ends, however it ends. */
+/**
+ * Response body for a stream; `done` runs once when it ends, however it ends. Bun's "direct"
+ * streams write straight to the socket: no chunk queue, and a flush per event when timed.
+ */
 export function playStream(plan: StreamPlan, f: Readonly<Fault>, done: () => void): ReadableStream<Uint8Array> {
   const timed = f.intervalMs > 0 || f.gapMs > 0 || f.cut >= 0 || (f.after >= 0 && f.status > 0);
   if (!timed) {
-    const bytes = encoder.encode(plan.frames.join(""));
-    return new ReadableStream({
-      start(c) {
-        c.enqueue(bytes);
+    const text = plan.frames.join("");
+    return directStream({
+      type: "direct",
+      pull(c) {
+        c.write(text);
         c.close();
         done();
       },
+      cancel: done,
     });
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -46,44 +50,62 @@ export function playStream(plan: StreamPlan, f: Readonly<Fault>, done: () => voi
       timer = setTimeout(resolve, ms);
     });
   /** Wait ms, sending keep-alive comments every `keepaliveMs` if asked to. */
-  async function pause(c: ReadableStreamDefaultController<Uint8Array>, ms: number) {
+  async function pause(c: ReadableStreamDirectController, ms: number) {
     const step = f.keepaliveMs > 0 ? f.keepaliveMs : ms;
     for (let left = ms; left > 0 && !cancelled; left -= step) {
       await sleep(Math.min(step, left));
-      if (!cancelled && f.keepaliveMs > 0 && left > step) c.enqueue(encoder.encode(KEEPALIVE));
+      if (!cancelled && f.keepaliveMs > 0 && left > step) await send(c, KEEPALIVE);
     }
   }
-  return new ReadableStream({
-    async start(c) {
+  async function send(c: ReadableStreamDirectController, text: string) {
+    c.write(text);
+    await c.flush();
+  }
+  let ended = false;
+  const end = () => {
+    if (!ended) (ended = true), done();
+  };
+  return directStream({
+    type: "direct",
+    async pull(c) {
       try {
         for (let i = 0; i < plan.frames.length && !cancelled; i++) {
           if (i > 0 && f.intervalMs > 0) await pause(c, f.intervalMs);
           if (cancelled) return;
           if (i === f.cut) {
-            // Erroring the body makes Bun reset the connection without the terminating chunk. The
+            // A rejected pull makes Bun reset the connection without the terminating chunk. The
             // reset would overtake events still in flight (clients drop them), so let them land first.
-            // (An undefined reason keeps Bun from logging it as an uncaught error.)
             await sleep(CUT_SETTLE_MS);
-            if (!cancelled) c.error(undefined);
-            return;
+            throw new MockCut();
           }
           if (i === f.after && f.status > 0 && plan.errorFrame) {
-            c.enqueue(encoder.encode(plan.errorFrame(i)));
-            c.close();
-            return;
+            c.write(plan.errorFrame(i));
+            break;
           }
-          c.enqueue(encoder.encode(plan.frames[i]!));
+          await send(c, plan.frames[i]!);
           if (i === plan.firstContent && f.gapMs > 0) await pause(c, f.gapMs);
         }
         if (!cancelled) c.close();
       } finally {
-        done();
+        end();
       }
     },
     cancel() {
       cancelled = true;
       clearTimeout(timer);
       wake?.();
+      end();
     },
   });
+}
+
+/** tsconfig's DOM lib hides Bun's `type: "direct"` constructor overload, hence the one cast. */
+function directStream(source: Bun.DirectUnderlyingSource): ReadableStream<Uint8Array> {
+  return new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>);
+}
+
+class MockCut extends Error {
+  constructor() {
+    super("gw mock: connection cut (fault cut=N)");
+  }
 }

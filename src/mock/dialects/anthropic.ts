@@ -24,6 +24,19 @@ function message(a: Answer, content: unknown[], stopReason: string | null, outpu
   };
 }
 
+/** Delta frames carry no per-request field: build them once per answer text (pieces are cached). */
+const deltaFrames = new WeakMap<readonly string[], readonly string[]>();
+function deltas(pieces: readonly string[]): readonly string[] {
+  let frames = deltaFrames.get(pieces);
+  if (!frames) {
+    frames = pieces.map((text) =>
+      sse("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } }),
+    );
+    deltaFrames.set(pieces, frames);
+  }
+  return frames;
+}
+
 export const anthropic: Dialect = {
   errorBody: claudeErrorBody,
   json: (a) => JSON.stringify(message(a, [{ type: "text", text: a.text }], "end_turn", a.outputTokens)),
@@ -32,9 +45,7 @@ export const anthropic: Dialect = {
       sse("message_start", { type: "message_start", message: message(a, [], null, 1) }),
       sse("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
       sse("ping", { type: "ping" }),
-      ...a.pieces.map((text) =>
-        sse("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } }),
-      ),
+      ...deltas(a.pieces),
       sse("content_block_stop", { type: "content_block_stop", index: 0 }),
       sse("message_delta", {
         type: "message_delta",
