@@ -196,5 +196,8 @@ function pct(sorted: readonly number[], q: number): number | null {
 function errorText(r: RequestRecord): string {
   if (r.response.broken) return "stream broke after bytes were sent";
   const last = r.routing.attempts[r.routing.attempts.length - 1];
-  return (r.response.error ?? last?.error ?? "").slice(0, 300);
+  const text = r.response.error ?? last?.error ?? "";
+  // Error bodies are JSON in the client's dialect; the page wants the sentence inside.
+  const message = /"message"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(text)?.[1];
+  return (message ? message.replace(/\\(.)/g, "$1") : text).slice(0, 300);
 }

@@ -60,8 +60,14 @@ export function usageJson(r: UsageReport): string {
 /** `$12.34`, `$12.34*` when some of it is unknown, `unknown` when none of it is known. */
 export function costText(s: UsageSums): string {
   if (s.unpriced > 0 && s.costUsd === 0) return "unknown";
-  const usd = s.costUsd >= 100 ? s.costUsd.toFixed(0) : s.costUsd.toFixed(2);
-  return `$${usd}${s.unpriced > 0 ? "*" : ""}`;
+  return `$${money(s.costUsd)}${s.unpriced > 0 ? "*" : ""}`;
+}
+
+/** Dollars with the precision that still says something: $1234, $12.34, $0.042, $0.0031. */
+export function money(usd: number): string {
+  if (usd >= 100) return usd.toFixed(0);
+  if (usd >= 1 || usd === 0) return usd.toFixed(2);
+  return usd.toFixed(usd >= 0.01 ? 3 : 4);
 }
 
 /** 1234567 → "1.23M"; small numbers stay exact. */

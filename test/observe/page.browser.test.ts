@@ -1,0 +1,119 @@
+// The status page in a real browser: Debian chromium driven by playwright-core, against a real
+// gateway and two `gw mock` child processes. CI (.ci/run) installs chromium; without it this
+// test fails with the command that fixes it.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Anthropic from "@anthropic-ai/sdk";
+import { type Browser, chromium, type Page } from "playwright-core";
+import type { Gateway } from "../../src/lb/server.ts";
+import { createObservability, type Observability } from "../../src/observe/http.ts";
+import { configFrom, externalInstances, startTestGateway } from "../helpers/lb.ts";
+import { type SpawnedMock, spawnMock } from "../helpers/mock.ts";
+import { observeFront } from "../helpers/observe.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ROOT = join(import.meta.dir, "../..");
+const OUT = join(ROOT, "test-output");
+const SLOW = 60_000;
+
+let mocks: SpawnedMock[] = [];
+let gateway: Gateway;
+let front: { url: string; stop(): Promise<void> } | undefined;
+let base: string;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium (.ci/run does this)`);
+  mocks = await Promise.all([spawnMock(["--api-key", "key-a", "--name", "a"]), spawnMock(["--api-key", "key-b", "--name", "b"])]);
+  const config = configFrom(`
+[global]
+host = "127.0.0.1"
+main_port = 8145
+${externalInstances({ a: mocks[0]!.url, b: mocks[1]!.url })}
+[routing]
+"opus" = [
+  { instance = "a", provider = "anthropic", model = "claude-opus-4-6", weight = 3 },
+  { instance = "b", provider = "anthropic", model = "claude-opus-4-6", weight = 1 },
+]
+"flash" = [{ instance = "b", provider = "anthropic", model = "gemini-3-flash" }]
+"broken" = [{ instance = "b", provider = "anthropic", model = "gemini-3-flash~400" }]
+
+[pricing]
+"opus" = { input = 15, output = 75, cache_read = 1.5, cache_write = 18.75 }
+`);
+  gateway = startTestGateway(config);
+  // The gateway serves the page itself once server.ts is wired (see src/observe/http.ts);
+  // until then a front server plays that part.
+  let obs = (gateway as Gateway & { observe?: Observability }).observe;
+  if (obs) base = gateway.url;
+  else {
+    obs = createObservability(() => config);
+    front = observeFront(gateway.url, obs);
+    base = front.url;
+  }
+  obs.setLive(() => ({
+    instances: mocks.map((m, i) => ({ name: i ? "b" : "a", state: m.proc.exitCode === null ? "ready" : "failed", restarts: i, uptimeMs: 42_000 + i * 1000 })),
+    cooling: [],
+  }));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}, SLOW);
+
+afterAll(async () => {
+  await browser?.close();
+  await front?.stop();
+  await gateway?.stop(0);
+  await Promise.all(mocks.map((m) => m.stop()));
+});
+
+async function traffic(n: number) {
+  const client = new Anthropic({ baseURL: base, apiKey: "unused", maxRetries: 0 });
+  for (let i = 0; i < n; i++) {
+    const model = i % 3 === 2 ? "flash" : "opus";
+    await client.messages.create({ model, max_tokens: 64, messages: [{ role: "user", content: `hello ${i}` }] });
+  }
+  await client.messages.create({ model: "broken", max_tokens: 8, messages: [{ role: "user", content: "x" }] }).catch(() => {});
+}
+
+const counter = async (page: Page) => Number(((await page.textContent("#stat-requests")) ?? "").replace(/\D/g, "") || -1);
+
+test(
+  "the page shows instances and routes, the request counter moves after traffic, and it fits a phone",
+  async () => {
+    mkdirSync(OUT, { recursive: true });
+    const page = await browser!.newPage({ viewport: { width: 1366, height: 900 } });
+    const failures: string[] = [];
+    page.on("pageerror", (e) => failures.push(e.message));
+    page.on("requestfailed", (r) => failures.push(`${r.url()} ${r.failure()?.errorText}`));
+    await page.goto(`${base}/_gw/`);
+
+    await page.locator('[data-instance="a"]').waitFor({ timeout: 20_000 });
+    await expect(page.locator('[data-instance="b"]').textContent()).resolves.toContain("ready");
+    for (const r of ["opus", "flash", "broken"]) expect(await page.locator(`[data-route="${r}"]`).count()).toBe(1);
+    expect(await page.locator('[data-route="opus"] .target').count()).toBe(2);
+    await page.waitForFunction(() => /^\d/.test(document.getElementById("stat-requests")?.textContent ?? ""), null, { timeout: 20_000 });
+    const before = await counter(page);
+
+    await traffic(9);
+    await page.waitForFunction((n) => Number((document.getElementById("stat-requests")?.textContent ?? "").replace(/\D/g, "")) >= n, before + 10, { timeout: 30_000 });
+    expect(await counter(page)).toBe(before + 10);
+    await page.locator("#errors td.msg").first().waitFor({ timeout: 20_000 }); // the 400 of "broken"
+    expect(await page.textContent("#errors td.msg")).toBe("Bad Request"); // the sentence, not the JSON around it
+    expect(await page.locator("#chart-rate rect").count()).toBeGreaterThan(0);
+    expect(await page.textContent("#tokens")).toContain("opus");
+    expect(failures).toEqual([]);
+    await page.screenshot({ path: join(OUT, "status-page.png"), fullPage: true });
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300); // one resize → chart redraw
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0); // nothing wider than a phone screen (tables scroll in their panels)
+    await page.screenshot({ path: join(OUT, "status-page-phone.png"), fullPage: true });
+    if (process.env.GW_SAVE_SCREENSHOT) copyFileSync(join(OUT, "status-page.png"), join(ROOT, "bench", "status-page.png"));
+    await page.close();
+  },
+  SLOW * 2,
+);
