@@ -1,10 +1,21 @@
-import { notBuiltYet } from "../cli/errors.ts";
-import { configArgs, defineGwCommand } from "./_shared.ts";
+import { currentSelf, install, uninstall } from "../install/install.ts";
+import { defineGwCommand } from "./_shared.ts";
 
 export default defineGwCommand({
   meta: { name: "install", description: "put gw and a cld link on PATH, with shell completions" },
-  args: { ...configArgs },
-  run() {
-    notBuiltYet("install");
+  args: {
+    prefix: { type: "string", description: "directory for gw and cld (default: ~/.local/bin)", valueHint: "DIR" },
+    uninstall: { type: "boolean", description: "remove exactly what gw install put in place" },
+  },
+  async run({ args }) {
+    if (args.uninstall) {
+      const removed = uninstall(process.env);
+      console.log(removed.length ? removed.map((f) => `removed ${f}`).join("\n") : "nothing to remove (no gw install record found)");
+      return 0;
+    }
+    const report = install(currentSelf(), process.env, args.prefix);
+    console.log(report.written.map((f) => `installed ${f}`).join("\n"));
+    for (const h of report.hints) console.log(h);
+    return 0;
   },
 });

@@ -1,10 +1,13 @@
 // cld on a real terminal: tmux drives real fzf (or the numbered picker) with keystrokes.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { CldSandbox, cldConfig, closedPort, fakeGateway, MAIN, TmuxPane } from "../helpers/cld.ts";
+import { CldSandbox, cldConfig, closedPort, fakeGateway, removeSandboxes, MAIN, TmuxPane } from "../helpers/cld.ts";
 
 setDefaultTimeout(60_000); // real processes on a shared 2-core machine
 const gateway = fakeGateway();
-afterAll(() => gateway.stop(true));
+afterAll(() => {
+  gateway.stop(true);
+  removeSandboxes();
+});
 const CLD = [process.execPath, MAIN, "cld"];
 
 /** Type a query into fzf and press Enter once fzf shows it narrowed the list to one line. */

@@ -3,11 +3,14 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { YOLO_FLAG } from "../../src/cld/args.ts";
-import { CldSandbox, cldConfig, closedPort, fakeGateway } from "../helpers/cld.ts";
+import { CldSandbox, cldConfig, closedPort, fakeGateway, removeSandboxes } from "../helpers/cld.ts";
 
 setDefaultTimeout(60_000); // real processes on a shared 2-core machine
 const gateway = fakeGateway();
-afterAll(() => gateway.stop(true));
+afterAll(() => {
+  gateway.stop(true);
+  removeSandboxes();
+});
 const port = gateway.port!;
 
 describe("cld cp with FILTER (fast start, no questions)", () => {

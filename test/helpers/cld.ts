@@ -4,6 +4,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { join } from "node:path";
 import { tempDir } from "./tmp.ts";
 
+const sandboxes: string[] = [];
+
+/** Remove every sandbox this test file made (call from afterAll). */
+export function removeSandboxes(): void {
+  for (const d of sandboxes.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
 export const MAIN = join(import.meta.dir, "../../src/main.ts");
 
 export interface ClaudeCall {
@@ -35,6 +42,7 @@ export class CldSandbox {
   readonly record = join(this.dir, "record");
 
   constructor(opts: SandboxOptions = {}) {
+    sandboxes.push(this.dir);
     mkdirSync(this.home);
     mkdirSync(this.bin);
     if (!opts.noClaude) this.writeClaude();

@@ -1,0 +1,25 @@
+import { defineCommand } from "citty";
+import { findConfigFile, loadConfig } from "../config/index.ts";
+import { loadCldSource } from "../cld/source.ts";
+import { candidates } from "../install/candidates.ts";
+
+// Hidden: `gw _complete -- WORDS…` prints what TAB should offer; the installed shell
+// completions call it. Silent on any config trouble: a TAB must never print errors.
+export default defineCommand({
+  meta: { name: "_complete", description: "candidates for shell completion", hidden: true },
+  async run({ rawArgs }) {
+    const words = rawArgs.slice(rawArgs.indexOf("--") + 1);
+    const { commands } = await import("./index.ts");
+    const visible = Object.keys(commands).filter((c) => !c.startsWith("_"));
+    const out = await candidates(words, visible, {
+      // routes as cld sees them (CLD_TOML first, built-ins as fallback)
+      routes: async (config) => (await loadCldSource(config, process.env)).routes,
+      instances: async (config) => {
+        const file = findConfigFile(config, process.env);
+        return file ? ((await loadConfig(file)).config?.instances.map((i) => i.name) ?? []) : [];
+      },
+    });
+    if (out.length) console.log(out.join("\n"));
+    return 0;
+  },
+});

@@ -1,0 +1,48 @@
+// What TAB offers after the words typed so far (pure). One place for the logic, so the bash,
+// zsh and fish scripts only ask `gw _complete -- WORDS…` and print the answer.
+import { basename } from "node:path";
+import { MODES, parseCldArgs, YOLO_FLAG } from "../cld/args.ts";
+
+/** Commands whose first positional is an instance name. */
+export const INSTANCE_COMMANDS = new Set(["logs", "restart", "login"]);
+/** Answer meaning "let the shell complete file names". */
+export const FILES = "__files__";
+
+export interface NameLists {
+  routes(config: string | undefined): Promise<readonly string[]>;
+  instances(config: string | undefined): Promise<readonly string[]>;
+}
+
+const GW_FLAGS = ["-c", "--config", "-h", "--help"];
+const CLD_FLAGS = ["-y", "--yolo", "-c", "--config", "-h", "--help"];
+
+/** `words` = the command line up to and including the word being completed (may be ""). */
+export async function candidates(words: readonly string[], commands: readonly string[], lists: NameLists): Promise<readonly string[]> {
+  const prev = words.at(-2);
+  if (prev === "-c" || prev === "--config") return [FILES];
+  const cmd = basename(words[0] ?? "");
+  if (cmd === "cld") return cldCandidates(words.slice(1), lists);
+  if (words.length <= 2) return commands;
+  const sub = words[1]!;
+  if (sub === "cld") return cldCandidates(words.slice(2), lists);
+  const cur = words.at(-1)!;
+  if (cur.startsWith("-")) return GW_FLAGS;
+  if (INSTANCE_COMMANDS.has(sub)) return lists.instances(configOnLine(words));
+  return [];
+}
+
+/** cld's words after the command: flags, a mode, then (cp) a route; the rest is claude's. */
+async function cldCandidates(args: readonly string[], lists: NameLists): Promise<readonly string[]> {
+  const cur = args.at(-1) ?? "";
+  if (cur.startsWith("-")) return CLD_FLAGS;
+  const before = parseCldArgs(args.slice(0, -1));
+  if (before.claudeArgs.some((a) => a !== YOLO_FLAG)) return [];
+  if (!before.mode) return MODES;
+  if (before.mode === "cp" && before.filter === undefined) return lists.routes(before.config);
+  return [];
+}
+
+function configOnLine(words: readonly string[]): string | undefined {
+  const i = words.findIndex((w) => w === "-c" || w === "--config");
+  return i >= 0 ? words[i + 1] : words.find((w) => w.startsWith("--config="))?.slice("--config=".length);
+}

@@ -1,0 +1,123 @@
+// gw install: the running binary onto PATH, a `cld` link beside it, completions for bash,
+// zsh and fish, and a manifest of exactly what was written so --uninstall can take it back.
+import { chmodSync, copyFileSync, lstatSync, readlinkSync, realpathSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { CliError } from "../cli/errors.ts";
+import { bashCompletion, fishCompletion, zshCompletion } from "./completions.ts";
+import { makeDirs, type Manifest, mergeManifest, readManifest, writeManifest } from "./manifest.ts";
+import { type Env, type InstallPaths, installPaths } from "./paths.ts";
+
+/** What is running: a compiled gw, or the source tree under bun (a development install). */
+export type Self = { readonly kind: "binary"; readonly path: string } | { readonly kind: "source"; readonly bun: string; readonly main: string };
+
+export function currentSelf(): Self {
+  return Bun.isStandaloneExecutable ? { kind: "binary", path: process.execPath } : { kind: "source", bun: process.execPath, main: Bun.main };
+}
+
+export interface InstallReport {
+  readonly paths: InstallPaths;
+  readonly written: readonly string[];
+  /** Lines telling the user what to add to their shell setup, if anything. */
+  readonly hints: readonly string[];
+}
+
+export function install(self: Self, env: Env, prefix?: string): InstallReport {
+  const paths = installPaths(env, prefix && resolve(prefix));
+  const dirs: string[] = [];
+  const files: string[] = [];
+  const put = (file: string, write: (tmp: string) => void) => {
+    dirs.push(...makeDirs(dirname(file)));
+    const tmp = `${file}.tmp-${process.pid}`;
+    write(tmp);
+    renameSync(tmp, file); // rename, not overwrite: a running gw binary stays intact
+    files.push(file);
+  };
+  checkCldFree(paths.cld, readManifest(paths.manifest));
+  if (!samePath(selfFile(self), paths.gw)) {
+    put(paths.gw, (tmp) => {
+      if (self.kind === "binary") copyFileSync(self.path, tmp);
+      else writeFileSync(tmp, devWrapper(self));
+      chmodSync(tmp, 0o755);
+    });
+  } else files.push(paths.gw);
+  put(paths.cld, (tmp) => symlinkSync("gw", tmp)); // relative: the pair can move together
+  const text = (s: string) => (tmp: string) => writeFileSync(tmp, s);
+  for (const f of paths.bash) put(f, text(bashCompletion(paths.gw)));
+  put(paths.zsh, text(zshCompletion(paths.gw)));
+  put(paths.fish[0]!, text(fishCompletion(paths.gw, "gw")));
+  put(paths.fish[1]!, text(fishCompletion(paths.gw, "cld")));
+  dirs.push(...makeDirs(dirname(paths.manifest)));
+  writeManifest(paths.manifest, mergeManifest(readManifest(paths.manifest), { files, dirs }));
+  return { paths, written: files, hints: shellHints(paths, env) };
+}
+
+/** Remove what the manifest lists; directories only if nothing else has moved in. */
+export function uninstall(env: Env): string[] {
+  const paths = installPaths(env);
+  const m: Manifest = readManifest(paths.manifest);
+  const removed: string[] = [];
+  for (const f of [...m.files, paths.manifest]) {
+    if (!existsOrLink(f)) continue;
+    unlinkSync(f);
+    removed.push(f);
+  }
+  for (const d of [...m.dirs].reverse()) {
+    try {
+      rmdirSync(d);
+      removed.push(d);
+    } catch {
+      // not empty (someone else's files) or already gone: leave it
+    }
+  }
+  return removed;
+}
+
+const existsOrLink = (p: string) => {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function selfFile(self: Self): string {
+  return self.kind === "binary" ? self.path : self.main;
+}
+
+function samePath(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+/** A `cld` that gw did not put there (say, the old zsh launcher) is the user's: never replace it. */
+function checkCldFree(cld: string, m: Manifest): void {
+  if (!existsOrLink(cld) || m.files.includes(cld)) return;
+  const ours = lstatSync(cld).isSymbolicLink() && readlinkSync(cld) === "gw";
+  if (!ours) throw new CliError(`${cld} exists and was not installed by gw`, 1, `move it away (or pass --prefix DIR) and run gw install again`);
+}
+
+/** From a source checkout there is no binary to copy: install a launcher for bun + main.ts. */
+function devWrapper(self: Extract<Self, { kind: "source" }>): string {
+  const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  return `#!/bin/sh
+# gw from a source checkout (gw install run under bun); the cld link passes its name on.
+case "\${0##*/}" in cld) exec ${q(self.bun)} ${q(self.main)} cld "$@" ;; esac
+exec ${q(self.bun)} ${q(self.main)} "$@"
+`;
+}
+
+function shellHints(p: InstallPaths, env: Env): string[] {
+  const hints: string[] = [];
+  const onPath = (env.PATH ?? "").split(":").some((d) => d && samePath(d, p.binDir));
+  if (!onPath) {
+    hints.push(`add ${p.binDir} to PATH: export PATH="${p.binDir}:$PATH"  (bash/zsh rc file; fish: fish_add_path ${p.binDir})`);
+  }
+  if ((env.SHELL ?? "").endsWith("zsh")) {
+    hints.push(`zsh: fpath=(${p.zshDir} $fpath) before compinit in ~/.zshrc, if it is not there yet`);
+  }
+  return hints;
+}

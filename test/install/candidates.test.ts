@@ -1,0 +1,39 @@
+import { describe, expect, test } from "bun:test";
+import { candidates, FILES, type NameLists } from "../../src/install/candidates.ts";
+
+const commands = ["up", "logs", "restart", "login", "cld", "install"];
+const seen: (string | undefined)[] = [];
+const lists: NameLists = {
+  routes: async (c) => (seen.push(c), ["opus4.6", "g3f"]),
+  instances: async (c) => (seen.push(c), ["official", "relay"]),
+};
+const complete = (...words: string[]) => candidates(words, commands, lists);
+
+describe("completion candidates", () => {
+  test("gw: commands, then instance names for logs / restart / login, flags after a dash", async () => {
+    expect(await complete("gw", "")).toEqual(commands);
+    expect(await complete("gw", "logs", "")).toEqual(["official", "relay"]);
+    expect(await complete("gw", "restart", "-c", "x.toml", "")).toEqual(["official", "relay"]);
+    expect(seen.at(-1)).toBe("x.toml");
+    expect(await complete("gw", "up", "")).toEqual([]);
+    expect(await complete("gw", "up", "--")).toContain("--config");
+  });
+
+  test("a config file after -c / --config is the shell's to complete", async () => {
+    expect(await complete("gw", "up", "-c", "")).toEqual([FILES]);
+    expect(await complete("cld", "--config", "pro")).toEqual([FILES]);
+  });
+
+  test("cld (and gw cld): modes, then route names after cp, nothing once claude's words start", async () => {
+    for (const head of [["cld"], ["/home/u/.local/bin/cld"], ["gw", "cld"]]) {
+      expect(await complete(...head, "")).toEqual(["cp", "ag", "official"]);
+      expect(await complete(...head, "cp", "")).toEqual(["opus4.6", "g3f"]);
+      expect(await complete(...head, "-y", "cp", "g")).toEqual(["opus4.6", "g3f"]);
+      expect(await complete(...head, "cp", "g3f", "")).toEqual([]);
+      expect(await complete(...head, "ag", "")).toEqual([]);
+      expect(await complete(...head, "cp", "-")).toContain("--yolo");
+    }
+    expect(await complete("cld", "-c", "mine.toml", "cp", "")).toEqual(["opus4.6", "g3f"]);
+    expect(seen.at(-1)).toBe("mine.toml");
+  });
+});

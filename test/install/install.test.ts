@@ -1,0 +1,145 @@
+// gw install / --uninstall on real directories: from the source tree (a wrapper script) and
+// from a compiled binary (a copy), then cld through the installed link.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CldSandbox, cldConfig, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
+
+setDefaultTimeout(120_000); // the compiled-binary case builds gw once
+const gateway = fakeGateway();
+afterAll(() => {
+  gateway.stop(true);
+  removeSandboxes();
+});
+
+async function run(cmd: readonly string[], box: CldSandbox, env: Record<string, string> = {}) {
+  const p = Bun.spawn([...cmd], { cwd: box.dir, env: box.env(env), stdout: "pipe", stderr: "pipe", stdin: "ignore", detached: true });
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { stdout, stderr, code, pid: p.pid };
+}
+
+/** Every file and directory under `dir`, for before/after comparisons. */
+function tree(dir: string): string[] {
+  return [...new Bun.Glob("**").scanSync({ cwd: dir, onlyFiles: false, dot: true, followSymlinks: false })].sort();
+}
+
+describe("gw install from the source tree", () => {
+  const box = new CldSandbox();
+  const prefix = join(box.dir, "tools");
+  const gw = [process.execPath, MAIN];
+  const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!));
+  const data = () => join(box.home, ".local/share");
+
+  beforeAll(() => {
+    // Things that were there before and must survive --uninstall.
+    mkdirSync(prefix);
+    writeFileSync(join(prefix, "other-tool"), "keep me");
+    mkdirSync(join(box.home, ".config"));
+  });
+
+  test("installs gw, the cld link and completions for bash, zsh and fish, and says how to fix PATH", async () => {
+    const r = await run([...gw, "install", "--prefix", prefix], box);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(lstatSync(join(prefix, "cld")).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(prefix, "cld"))).toBe("gw");
+    expect(statSync(join(prefix, "gw")).mode & 0o111).toBeTruthy();
+    for (const f of ["bash-completion/completions/gw", "bash-completion/completions/cld", "zsh/site-functions/_gw"]) {
+      expect(readFileSync(join(data(), f), "utf8")).toContain(`'${prefix}/gw' _complete --`);
+    }
+    for (const f of ["gw.fish", "cld.fish"]) expect(existsSync(join(box.home, ".config/fish/completions", f))).toBe(true);
+    expect(r.stdout).toContain(`add ${prefix} to PATH: export PATH="${prefix}:$PATH"`);
+  });
+
+  test("TMP/cld cp FILTER -p hi launches claude through the link", async () => {
+    const r = await run([join(prefix, "cld"), "cp", "kimi", "-p", "hi"], box, { CLD_TOML: toml });
+    expect(r.stdout).toBe("fake claude ran\n");
+    expect(box.lastCall()!.argv).toEqual(["-p", "hi"]);
+    expect(box.lastCall()!.env).toMatchObject({ ANTHROPIC_MODEL: "kimi-k2", ANTHROPIC_BASE_URL: `http://127.0.0.1:${gateway.port}` });
+  });
+
+  test("installing again changes nothing and reports no PATH hint once the directory is on PATH", async () => {
+    const before = tree(box.home).concat(tree(prefix));
+    const manifest = readFileSync(join(data(), "gw/installed.json"), "utf8");
+    const r = await run([...gw, "install", "--prefix", prefix], box, { PATH: `${box.bin}:${prefix}` });
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain("PATH");
+    expect(tree(box.home).concat(tree(prefix))).toEqual(before);
+    expect(readFileSync(join(data(), "gw/installed.json"), "utf8")).toBe(manifest);
+  });
+
+  test("bash completion offers route names for cld cp and instance names for gw logs", async () => {
+    const script = `source '${data()}/bash-completion/completions/cld'
+c() { COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _gw_complete; echo "\${COMPREPLY[*]}"; }
+c cld cp ""; c cld "" ; c gw logs -c '${toml}' ""; c gw rel`;
+    const r = await run(["/bin/bash", "-c", script], box, { CLD_TOML: toml });
+    expect(r.stdout).toBe("opus4.6 g3p g3f g3f.auto kimi-k2\ncp ag official\na\nreload\n");
+  });
+
+  test("zsh completion hands the words to gw and offers its answer", async () => {
+    const script = `compadd() { [[ $1 == -- ]] && shift; print -r -- "$*" }
+_files() { print FILES }
+c() { words=("$@"); CURRENT=$#words; source '${data()}/zsh/site-functions/_gw' }
+c cld cp ""; c gw cld ""; c cld -c ""`;
+    const r = await run([Bun.which("zsh") ?? "zsh", "-f", "-c", script], box, { CLD_TOML: toml });
+    expect(r.stdout).toBe("opus4.6 g3p g3f g3f.auto kimi-k2\ncp ag official\nFILES\n");
+  });
+
+  test("fish completion offers route names for cld cp", async () => {
+    const r = await run([Bun.which("fish") ?? "fish", "-c", `complete -C 'cld cp '; complete -C 'gw cld o'`], box, { CLD_TOML: toml, PATH: `${box.bin}:${prefix}` });
+    expect(r.stdout.split("\n").filter(Boolean).sort()).toEqual(["g3f", "g3f.auto", "g3p", "kimi-k2", "official", "opus4.6"]);
+  });
+
+  test("--uninstall removes exactly what was installed", async () => {
+    const installed = JSON.parse(readFileSync(join(data(), "gw/installed.json"), "utf8")) as { files: string[]; dirs: string[] };
+    expect(installed.dirs).not.toContain(prefix); // it existed before
+    const r = await run([...gw, "install", "--uninstall"], box);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`removed ${prefix}/cld`);
+    expect(tree(prefix)).toEqual(["other-tool"]);
+    for (const f of [...installed.files, join(data(), "gw/installed.json"), join(data(), "gw")]) expect(existsSync(f)).toBe(false);
+    // Directories gw made go too, unless something else moved in since (fish keeps its history in ~/.local/share/fish).
+    for (const d of installed.dirs) if (existsSync(d)) expect(tree(d).length).toBeGreaterThan(0);
+    expect(existsSync(join(data(), "bash-completion"))).toBe(false);
+    expect(existsSync(join(box.home, ".config"))).toBe(true);
+    expect(existsSync(join(box.home, ".config/fish"))).toBe(false);
+    const again = await run([...gw, "install", "--uninstall"], box);
+    expect(again.stdout).toContain("nothing to remove");
+  });
+
+  test("a cld that gw did not install is never replaced", async () => {
+    writeFileSync(join(prefix, "cld"), "#!/bin/sh\necho old launcher\n");
+    const r = await run([...gw, "install", "--prefix", prefix], box);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${prefix}/cld exists and was not installed by gw`);
+    expect(readFileSync(join(prefix, "cld"), "utf8")).toContain("old launcher");
+    expect(existsSync(join(prefix, "gw"))).toBe(false);
+  });
+});
+
+describe("gw install from a compiled binary", () => {
+  const box = new CldSandbox();
+  const built = join(box.dir, "build", "gw");
+  const prefix = join(box.dir, "bin2");
+
+  beforeAll(async () => {
+    const p = Bun.spawn([process.execPath, "build", MAIN, "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--outfile", built], { stdout: "ignore", stderr: "inherit" });
+    expect(await p.exited).toBe(0);
+  });
+
+  test("copies itself, and its cld link execs claude in the same process", async () => {
+    const r = await run([built, "install", "--prefix", prefix], box);
+    expect(r.code).toBe(0);
+    expect(statSync(join(prefix, "gw")).size).toBe(statSync(built).size);
+    const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!));
+    const launched = await run([join(prefix, "cld"), "cp", "g3f", "-p", "hi", "-y"], box, { CLD_TOML: toml });
+    expect(launched.stdout).toBe("fake claude ran\n");
+    const call = box.lastCall()!;
+    expect(call.pid).toBe(launched.pid);
+    expect(call.argv).toEqual(["-p", "hi", "--dangerously-skip-permissions"]);
+    expect(call.env.ANTHROPIC_MODEL).toBe("g3f");
+    const un = await run([join(prefix, "gw"), "install", "--uninstall"], box);
+    expect(un.code).toBe(0);
+    expect(existsSync(prefix)).toBe(false); // gw install made it, so it goes
+  });
+});
