@@ -5,7 +5,7 @@ import { DEMO_MAIN_PORT, demoBanner, demoDir, demoFile, writeDemoConfig } from "
 import { refuseIfRunning } from "../supervisor/guard.ts";
 import { gwPaths } from "../supervisor/paths.ts";
 import { serve } from "../supervisor/run.ts";
-import { DETACHED_ENV } from "../supervisor/self.ts";
+import { DETACHED_ENV, selfDisplay } from "../supervisor/self.ts";
 import { loadValidConfig } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
 
@@ -34,7 +34,7 @@ export default defineGwCommand({
     if (args.detach) {
       const out = await startDetached(gwPaths(config.dir), ["-c", file, ...portArgs], (line) => args.json || console.log(line));
       if (args.json) console.log(JSON.stringify(out));
-      else if (out.ok) console.log(`gw is running in the background (pid ${out.pid}) on ${out.url} — gw status · gw logs -f · gw down`);
+      else if (out.ok) console.log(`gw is running in the background (pid ${out.pid}) on ${out.url} — ${selfDisplay()} status · logs -f · down`);
       else console.error(`gw: gw up -d failed (exit code ${out.exitCode}) — the lines above say why; full log: ${gwPaths(config.dir).gwLog}`);
       return out.ok ? 0 : 1;
     }

@@ -19,7 +19,18 @@ export interface ControlHandlers {
 
 const json = (body: unknown, status = 200) => Response.json(body, { status });
 
+/** sun_path is 108 bytes on Linux, with the terminating NUL. */
+const MAX_SOCKET_PATH = 107;
+
+export function checkSocketPath(paths: GwPaths): void {
+  const n = Buffer.byteLength(paths.socket);
+  if (n > MAX_SOCKET_PATH) {
+    throw new CliError(`the control socket path is too long for a unix socket (${n} > ${MAX_SOCKET_PATH} bytes): ${paths.socket}`, 1, "move providers.toml to a shorter directory");
+  }
+}
+
 export async function startControlServer(paths: GwPaths, h: ControlHandlers): Promise<{ stop(): void }> {
+  checkSocketPath(paths);
   await rm(paths.socket, { force: true });
   const server = Bun.serve({
     unix: paths.socket,

@@ -5,7 +5,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { freePort } from "./ports.ts";
-import { selfCommand } from "./self.ts";
+import { selfCommand, selfDisplay } from "./self.ts";
 
 export const DEMO_MAIN_PORT = 8145;
 
@@ -59,8 +59,8 @@ export function demoBanner(url: string, file: string): string {
     "This is the built-in demo: two mock instances (alpha, beta) behind the load balancer.",
     "Try it:",
     `  curl -s ${url}/v1/messages -H 'content-type: application/json' -d '{"model":"opus4.6","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}'`,
-    `  gw cld cp -c ${file} opus     # Claude Code through the demo`,
+    `  ${selfDisplay()} cld cp -c ${file} opus     # Claude Code through the demo`,
     "Run your real setup instead:",
-    "  cp providers.toml.example providers.toml   # describe your instances and routes, then: gw up",
+    `  cp providers.toml.example providers.toml   # describe your instances and routes, then: ${selfDisplay()} up`,
   ].join("\n");
 }

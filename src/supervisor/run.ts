@@ -6,7 +6,7 @@ import type { Config } from "../config/types.ts";
 import { writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { createReloader, type Reloader } from "../lb/reload.ts";
 import { type Gateway, startGateway } from "../lb/server.ts";
-import { startControlServer } from "./control.ts";
+import { checkSocketPath, startControlServer } from "./control.ts";
 import { refuseBusyMainPort, refuseIfRunning } from "./guard.ts";
 import { InstanceSet } from "./instances.ts";
 import { createGwLogger } from "./logger.ts";
@@ -17,6 +17,7 @@ import { rotateIfLarge } from "./rotate.ts";
 import { buildStatus, type Phase } from "./status.ts";
 import { DEFAULT_TIMING, type Timing } from "./timing.ts";
 import { startWatchdog } from "./watchdog.ts";
+import { selfDisplay } from "./self.ts";
 
 export interface ServeOptions {
   /** Valid config, as loaded (instance keys not filled in yet). */
@@ -38,6 +39,7 @@ const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 export async function serve(opts: ServeOptions): Promise<void> {
   const timing = opts.timing ?? DEFAULT_TIMING;
   const paths = gwPaths(opts.config.dir);
+  checkSocketPath(paths);
   await refuseIfRunning(paths);
   const log = createGwLogger({ file: paths.gwLog, terminal: opts.terminal });
   const leftovers = await stopLeftovers(paths, timing.killWaitMs);
@@ -127,8 +129,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
     throw new CliError(`the load balancer could not listen on ${config.global.bindHost}:${port} — change [global] main_port or stop what uses it`);
   }
   phase = "serving";
+  const gw = selfDisplay();
   const ready = set.list().filter((s) => s.state === "ready").length;
-  log.info(`serving on ${gateway.url} — ${ready}/${managed} instances ready; gw status · gw logs -f · gw down`);
+  log.info(`serving on ${gateway.url} — ${ready}/${managed} instances ready; ${gw} status · ${gw} logs -f · ${gw} down`);
   if (opts.banner) for (const line of opts.banner(gateway.url).split("\n")) log.info(line);
 
   reloader = createReloader({

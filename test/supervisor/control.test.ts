@@ -3,7 +3,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { appendFileSync, statSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
+import { controlJson } from "../../src/supervisor/control.ts";
+import { gwPaths } from "../../src/supervisor/paths.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { alive, gw, killAll, processesIn, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
 import { freePort } from "../../src/supervisor/ports.ts";
@@ -44,6 +47,18 @@ describe("gw up -d and the control commands", () => {
     expect(s.instances.map((i) => [i.name, i.state])).toEqual([["a", "ready"], ["b", "ready"]]);
     expect(row(s, "a").requests + row(s, "b").requests).toBe(1);
 
+    // kill -9 of an instance: gw restarts it within 2 s (default backoff 0.5 s) and counts it.
+    const paths = gwPaths(sb.dir);
+    const bPid = row(s, "b").pid!;
+    process.kill(bPid, "SIGKILL");
+    await until(async () => {
+      const b = row(await controlJson<StatusReport>(paths, "/status"), "b");
+      return b.pid !== null && b.pid !== bPid;
+    }, 2_000, () => "a new pid for b within 2 s");
+    s = await status();
+    expect(row(s, "b")).toMatchObject({ restarts: 1, lastExit: { code: null, signal: "SIGKILL" } });
+    await until(async () => row(await status(), "b").state === "ready", 15_000);
+
     const aPid = row(s, "a").pid;
     const restartA = await gw(sb, ["restart", "a", "--json"]);
     expect(restartA.code).toBe(0);
@@ -60,11 +75,21 @@ describe("gw up -d and the control commands", () => {
     expect(unknown.stderr).toContain("gw: no managed instance 'nope'");
 
     // Reload: a new instance appears; a broken file is refused and the old config stays.
+    // A stream in flight during the reload runs to its end.
+    const stream = new Anthropic({ baseURL: `http://127.0.0.1:${sb.mainPort}`, apiKey: "unused", maxRetries: 0 }).messages.stream(
+      { model: "m", max_tokens: 100, messages: [{ role: "user", content: "slowly" }] },
+      { headers: { "x-mock-fault": "interval=100~events=20" } },
+    );
+    let deltas = 0;
+    stream.on("text", () => deltas++);
+    await until(() => deltas > 0, 10_000);
     const cPort = await freePort();
     const original = readFileSync(sb.file, "utf8");
     writeFileSync(sb.file, original.replace("\n[routing]", `\n[instances.c]\nport = ${cPort}\nproviders = [{ type = "antigravity" }]\n\n[routing]`));
     const reload = await gw(sb, ["reload", "-c", sb.file, "--json"]);
     expect(JSON.parse(reload.stdout)).toEqual({ ok: true, problems: [] });
+    expect((await stream.finalMessage()).stop_reason).toBe("end_turn");
+    expect(deltas).toBe(20);
     await until(async () => row(await status(), "c")?.state === "ready", 15_000);
     appendFileSync(sb.file, "\n[instances.broken\n");
     const bad = await gw(sb, ["reload", "-c", sb.file]);

@@ -27,7 +27,7 @@ describe("embedded demo", () => {
     expect(r.stdout).toMatch(/^alpha: ready in/m);
     expect(r.stdout).toContain("This is the built-in demo");
     expect(r.stdout).toContain(`  curl -s ${url}/v1/messages`);
-    expect(r.stdout).toContain(`  gw cld cp -c ${join(dir, "cache/gw/demo/demo.toml")} opus`);
+    expect(r.stdout).toContain(`  bun ${MAIN} cld cp -c ${join(dir, "cache/gw/demo/demo.toml")} opus`); // from a checkout: how to type gw
     expect(r.stdout).toContain("  cp providers.toml.example providers.toml");
     expect(r.stdout).toContain(`gw is running in the background (pid`);
 
