@@ -70,7 +70,8 @@ export function makeFetch(opts: RouterOptions) {
     if (route) {
       const model = typeof body?.model === "string" ? body.model : "";
       rec.model = model;
-      const mr = { ...route, model, stream: body?.stream === true, bodyBytes: text.length };
+      // count_tokens never streams, whatever the body says.
+      const mr = { ...route, model, stream: !route.json && body?.stream === true, bodyBytes: text.length };
       return respond(inst, req, mr, rec);
     }
     const g = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/.exec(path);

@@ -89,6 +89,16 @@ describe("POST /v1/messages/count_tokens", () => {
     expect(big.input_tokens).toBeGreaterThan(small.input_tokens + 900);
   });
 
+  test("answers JSON even when the body says stream: true", async () => {
+    const res = await fetch(`${mock.url}/v1/messages/count_tokens`, {
+      method: "POST",
+      headers: { "x-api-key": "k-alpha" },
+      body: JSON.stringify({ ...ask, stream: true }),
+    });
+    expect(res.headers.get("content-type")).toBe("application/json");
+    expect((await res.json()).input_tokens).toBeGreaterThan(0);
+  });
+
   test("unknown model is a 400 in Anthropic's shape", async () => {
     const err = await client.messages.countTokens({ model: "nope", messages: ask.messages }).catch((e) => e);
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
