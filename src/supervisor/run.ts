@@ -14,7 +14,8 @@ import { logStream } from "./logtail.ts";
 import { recordOf, removeRunFiles, stopLeftovers, writeChildren, writeGwPid, type ProcRecord } from "./orphans.ts";
 import { gwPaths, instanceLog } from "./paths.ts";
 import { rotateIfLarge } from "./rotate.ts";
-import { buildStatus, type Phase } from "./status.ts";
+import { buildStatus, type Phase, type StatusSources } from "./status.ts";
+import { connectLiveState } from "./live.ts";
 import { DEFAULT_TIMING, type Timing } from "./timing.ts";
 import { startWatchdog } from "./watchdog.ts";
 import { selfDisplay } from "./self.ts";
@@ -70,6 +71,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   });
 
   let rotation: ReturnType<typeof setInterval> | undefined;
+  const sources = (): StatusSources => ({ config, set, gateway, phase, startedAt, demo: opts.demo });
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   let stopping: Promise<void> | null = null;
@@ -95,7 +97,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     })());
 
   const control = await startControlServer(paths, {
-    status: () => buildStatus({ config, set, gateway, phase, startedAt, demo: opts.demo }),
+    status: () => buildStatus(sources()),
     down: () => void stop(),
     restart: async (name) => (name && !set.get(name) ? null : set.restart(name)),
     reload: async () => {
@@ -129,6 +131,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     throw new CliError(`the load balancer could not listen on ${config.global.bindHost}:${port} — change [global] main_port or stop what uses it`);
   }
   phase = "serving";
+  void connectLiveState(sources, log);
   const gw = selfDisplay();
   const ready = set.list().filter((s) => s.state === "ready").length;
   log.info(`serving on ${gateway.url} — ${ready}/${managed} instances ready; ${gw} status · ${gw} logs -f · ${gw} down`);

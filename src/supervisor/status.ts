@@ -2,6 +2,7 @@
 // the control socket as JSON and format.ts turns it into the table.
 import type { Config } from "../config/types.ts";
 import type { Gateway } from "../lb/server.ts";
+import type { Observability } from "../observe/http.ts";
 import type { CoolingEntry } from "../state/index.ts";
 import type { InstanceSet } from "./instances.ts";
 
@@ -45,9 +46,18 @@ export interface StatusSources {
   readonly demo: boolean;
 }
 
-/** The gateway's cooldowns, when it exposes them (`coolingList(now)` of the state store). */
-function coolingOf(gateway: Gateway | null, now: number): CoolingEntry[] | null {
-  const g = gateway as (Gateway & { coolingList?: (now: number) => CoolingEntry[] }) | null;
+/**
+ * What the supervisor reads from the gateway beyond the core handle, when the LB offers it:
+ * its state store's cooldowns and the observability hooks (/metrics, /_gw/ page).
+ */
+export type GatewayExtras = Gateway & {
+  coolingList?: (now: number) => CoolingEntry[];
+  observe?: Observability;
+};
+
+/** The gateway's cooldowns, or null while it does not expose them. */
+export function coolingOf(gateway: Gateway | null, now: number): CoolingEntry[] | null {
+  const g = gateway as GatewayExtras | null;
   return typeof g?.coolingList === "function" ? g.coolingList(now) : null;
 }
 

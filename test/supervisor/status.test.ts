@@ -1,0 +1,69 @@
+// buildStatus + formatStatus: the rows, the per-instance counters and the cooling column, from
+// a gateway handle that exposes its cooldowns.
+import { expect, test } from "bun:test";
+import { parseConfig } from "../../src/config/index.ts";
+import type { Gateway } from "../../src/lb/server.ts";
+import type { CoolingEntry } from "../../src/state/index.ts";
+import { formatStatus } from "../../src/supervisor/format.ts";
+import { InstanceSet } from "../../src/supervisor/instances.ts";
+import { buildStatus, type GatewayExtras } from "../../src/supervisor/status.ts";
+import { DEFAULT_TIMING } from "../../src/supervisor/timing.ts";
+
+const TOML = `
+[global]
+main_port = 8145
+host = "127.0.0.1"
+[instances.a]
+port = 8146
+providers = [{ type = "antigravity" }]
+[instances.ext]
+url = "http://127.0.0.1:9000"
+api_key = "k"
+providers = [{ type = "codex" }]
+[routing]
+"g3f" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }, { instance = "ext", provider = "codex", model = "gpt-5" }]
+`;
+
+test("status rows carry counters and cooling targets per instance; external instances are listed too", () => {
+  const { config } = parseConfig(TOML, "/srv/gw/providers.toml");
+  const now = 1_000_000;
+  const cooling: CoolingEntry[] = [
+    { route: "g3f", target: "a/gemini-3-flash", kind: "quota", reason: "429", until: now + 42_000, setAt: now - 1000, halfOpen: false },
+  ];
+  const gateway: GatewayExtras = {
+    url: "http://127.0.0.1:8145",
+    port: 8145,
+    config: () => config!,
+    reload() {},
+    stop: async () => {},
+    stats: () => ({ inFlight: 1, openStreams: 1, requests: 7, errors: 2, byInstance: { a: { requests: 5, errors: 2 }, ext: { requests: 2, errors: 0 } } }),
+    coolingList: () => cooling,
+  } satisfies Gateway & GatewayExtras;
+  const noop = () => {};
+  const set = new InstanceSet(config!, { timing: DEFAULT_TIMING, env: {}, log: { info: noop, warn: noop, error: noop }, logFile: () => "/dev/null", childrenChanged: noop });
+  const report = buildStatus({ config: config!, set, gateway, phase: "serving", startedAt: now - 3_600_000, demo: false }, now);
+  expect(report.coolingKnown).toBe(true);
+  expect(report.lb).toEqual({ url: "http://127.0.0.1:8145", inFlight: 1, openStreams: 1, requests: 7, errors: 2 });
+  expect(report.instances.map((i) => [i.name, i.state, i.requests, i.errors, i.cooling])).toEqual([
+    ["a", "stopped", 5, 2, ["g3f → gemini-3-flash (quota, 42 s left)"]],
+    ["ext", "external", 2, 0, []],
+  ]);
+  const text = formatStatus(report, now);
+  expect(text).toContain("gw serving  pid");
+  expect(text).toContain("up 1h00m");
+  expect(text).toMatch(/^a\s+-\s+8146\s+stopped\s+-\s+0\s+-\s+5\s+2\s+1$/m);
+  expect(text).toMatch(/^ext\s+-\s+9000\s+external\s+-\s+0\s+-\s+2\s+0\s+0$/m);
+  expect(text).toContain("a: cooling g3f → gemini-3-flash (quota, 42 s left)");
+});
+
+test("without cooldowns from the gateway the column says it does not know", () => {
+  const { config } = parseConfig(TOML, "/srv/gw/providers.toml");
+  const noop = () => {};
+  const set = new InstanceSet(config!, { timing: DEFAULT_TIMING, env: {}, log: { info: noop, warn: noop, error: noop }, logFile: () => "/dev/null", childrenChanged: noop });
+  const report = buildStatus({ config: config!, set, gateway: null, phase: "starting", startedAt: 0, demo: true }, 5_000);
+  expect(report.coolingKnown).toBe(false);
+  expect(report.lb).toBeNull();
+  const text = formatStatus(report, 5_000);
+  expect(text).toContain("lb      not serving yet");
+  expect(text).toMatch(/^a\s.*\s\?$/m);
+});
