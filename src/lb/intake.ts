@@ -17,8 +17,8 @@ export interface Intake {
   readonly geminiPath?: { readonly prefix: string; readonly action: string };
   /** Parsed JSON object body; undefined for bodiless or non-JSON requests. */
   readonly json: Record<string, unknown> | undefined;
-  /** The body exactly as received (forwarded as-is when nothing needs rewriting). */
-  readonly raw: Uint8Array<ArrayBuffer> | undefined;
+  /** The body as received: text for JSON, bytes otherwise (forwarded as-is when nothing changes). */
+  readonly raw: string | Uint8Array<ArrayBuffer> | undefined;
   /** Token counting: only the model and the headers are rewritten. */
   readonly countTokens: boolean;
 }
@@ -35,6 +35,11 @@ export function foldPath(pathname: string): string {
  * escapes, doubled slashes, case, dot segments the upstream router might resolve differently).
  */
 export function isForbiddenPath(pathname: string): boolean {
+  // Fast path for ordinary API paths: URL parsing already resolved plain dot segments, so
+  // without escapes, backslashes or doubled slashes a /v1… path cannot name another place.
+  if (/^\/v1(beta)?\//.test(pathname) && !pathname.includes("%") && !pathname.includes("//") && !pathname.includes("\\")) {
+    return false;
+  }
   let p: string;
   try {
     p = decodeURIComponent(pathname);
@@ -55,13 +60,19 @@ function forwardedSearch(url: URL): string {
   return s ? `?${s}` : "";
 }
 
-/** Read the body with a byte limit; "too-large" when it exceeds it, "broken" if the client failed mid-body. */
-async function readBody(req: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | "too-large" | "broken"> {
+type BodyRead = string | Uint8Array<ArrayBuffer> | "too-large" | "broken";
+const utf8 = new TextDecoder();
+
+/**
+ * Read the body with a byte limit, as text (JSON) or bytes; "too-large" when it exceeds the
+ * limit, "broken" if the client failed mid-body.
+ */
+async function readBody(req: Request, limit: number, asText: boolean): Promise<BodyRead> {
   const declared = req.headers.get("content-length");
   if (declared !== null) {
     if (Number(declared) > limit) return "too-large";
     try {
-      return new Uint8Array(await req.arrayBuffer());
+      return asText ? await req.text() : await req.bytes();
     } catch {
       return "broken";
     }
@@ -78,11 +89,11 @@ async function readBody(req: Request, limit: number): Promise<Uint8Array<ArrayBu
   } catch {
     return "broken";
   }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  return asText ? utf8.decode(bytes) : bytes;
 }
 
 const JSONISH = /json/i;
-const utf8 = new TextDecoder();
 
 /** A request gw can route, or the error response that answers it. */
 export async function readIntake(req: Request, url: URL, maxBodyBytes: number): Promise<Intake | Response> {
@@ -90,22 +101,24 @@ export async function readIntake(req: Request, url: URL, maxBodyBytes: number): 
   const dialect = dialectOf(path, req.headers);
   const bad = (message: string) => errorResponse(dialect, 400, message, "invalid_request");
 
-  let raw: Uint8Array<ArrayBuffer> | undefined;
+  // JSON bodies travel as text (parsed once, maybe spliced, sent as-is); others as bytes.
+  const type = req.headers.get("content-type");
+  const isJson = type === null || JSONISH.test(type);
+  let raw: Intake["raw"];
   if (req.body !== null && req.method !== "GET" && req.method !== "HEAD") {
-    const body = await readBody(req, maxBodyBytes);
+    const body = await readBody(req, maxBodyBytes, isJson);
     if (body === "too-large") {
       return errorResponse(dialect, 413, `request body exceeds gw's limit of ${maxBodyBytes} bytes`, "body_too_large");
     }
     if (body === "broken") return bad("request body could not be read");
-    if (body.byteLength > 0) raw = body;
+    if (body.length > 0) raw = body;
   }
 
   let json: Record<string, unknown> | undefined;
-  const type = req.headers.get("content-type");
-  if (raw && (type === null || JSONISH.test(type))) {
+  if (typeof raw === "string") {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(utf8.decode(raw));
+      parsed = JSON.parse(raw);
     } catch (e) {
       return errorResponse(dialect, 400, `malformed JSON body: ${(e as Error).message}`, "invalid_json");
     }

@@ -8,7 +8,7 @@ import { checkClientKey } from "./auth.ts";
 import { type Dialect, dialectOf, errorResponse } from "./dialect.ts";
 import { type AttemptLoop, runAttempts } from "./failover.ts";
 import { type AttemptInfo, forward, type Outcome } from "./forward.ts";
-import { upstreamBaseHeaders, downstreamHeaders } from "./headers.ts";
+import { downstreamHeaders } from "./headers.ts";
 import { foldPath, type Intake, isForbiddenPath, readIntake } from "./intake.ts";
 import { probeAnswer } from "./local.ts";
 import { modelsResponse } from "./models.ts";
@@ -67,10 +67,9 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
 }
 
 function attemptLoop(req: Request, intake: Intake, rt: Runtime, route: Route | undefined, stats: StatsCounter): AttemptLoop {
-  const base = upstreamBaseHeaders(req.headers);
   const lb = rt.config.global.lb;
   const attempt = async (info: AttemptInfo): Promise<Outcome> => {
-    const up = rewriteFor(intake, base, info.instance, info.target);
+    const up = rewriteFor(intake, req.headers, info.instance, info.target);
     const timeout = info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs;
     const outcome = await forward(info, req.method, up, req.signal, timeout);
     stats.attempt(info.instance.name, outcome.kind === "failed" ? outcome.reason !== "aborted" : outcome.status >= 500);

@@ -2,7 +2,7 @@
 // parsed body is never mutated — each attempt gets its own shallow copy — and serialized once.
 
 import type { InstanceConfig, RouteParams, Target } from "../config/types.ts";
-import { isReservedHeader, setInstanceKey } from "./headers.ts";
+import { isReservedHeader, setInstanceKey, upstreamHeaders } from "./headers.ts";
 import type { Intake } from "./intake.ts";
 
 export interface UpstreamRequest {
@@ -66,9 +66,9 @@ function hasBodyParams(p: RouteParams): boolean {
   );
 }
 
-/** Headers for one attempt: the shared base, the instance's key, then the route's header params. */
-export function attemptHeaders(base: Headers, instance: InstanceConfig, p: RouteParams | undefined): Headers {
-  const h = new Headers(base);
+/** Headers for one attempt: the client's (cleaned), the instance's key, then the route's header params. */
+export function attemptHeaders(client: Headers, instance: InstanceConfig, p: RouteParams | undefined): Headers {
+  const h = upstreamHeaders(client);
   setInstanceKey(h, instance.apiKey);
   if (!p) return h;
   if (p.anthropicBeta.length > 0) h.set("anthropic-beta", mergeBeta(h.get("anthropic-beta"), p.anthropicBeta));
@@ -84,24 +84,45 @@ export function attemptHeaders(base: Headers, instance: InstanceConfig, p: Route
  */
 export function rewriteFor(
   intake: Intake,
-  base: Headers,
+  client: Headers,
   instance: InstanceConfig,
   target: Target | undefined,
 ): UpstreamRequest {
-  const headers = attemptHeaders(base, instance, target?.params);
+  const headers = attemptHeaders(client, instance, target?.params);
   if (!target) return { pathAndQuery: intake.path + intake.search, headers, body: intake.raw };
   const model = upstreamModel(target);
   const path = intake.geminiPath ? `${intake.geminiPath.prefix}${model}:${intake.geminiPath.action}` : intake.path;
   const json = intake.json;
-  let body: Uint8Array<ArrayBuffer> | string | undefined = intake.raw;
-  if (json) {
+  let body = intake.raw;
+  if (json && typeof body === "string") {
     const modelInBody = !intake.geminiPath || "model" in json;
     const params = !intake.countTokens && hasBodyParams(target.params);
-    if ((modelInBody && json.model !== model) || params) {
+    if (params) {
       const copy: Body = modelInBody ? { ...json, model } : { ...json };
-      if (params) applyBodyParams(copy, target.params);
+      applyBodyParams(copy, target.params);
       body = JSON.stringify(copy);
+    } else if (modelInBody && json.model !== model) {
+      body = withModel(body, json, model);
     }
   }
   return { pathAndQuery: path + intake.search, headers, body };
+}
+
+/** `"model"` as the first key of the top-level object (how SDKs and Claude Code write it). */
+const LEADING_MODEL = /^\s*\{\s*"model"\s*:\s*"([^"\\]*)"/;
+
+/**
+ * The body with only its model replaced. When the model is the first key — the usual case — the
+ * new name is spliced into the text, sparing a re-serialization of a body that may be 100 KB;
+ * otherwise the parsed body is serialized once.
+ */
+export function withModel(text: string, json: Body, model: string): string {
+  const m = LEADING_MODEL.exec(text);
+  // Equal to the parsed value: also rules out a later duplicate key that JSON.parse preferred.
+  const value = m?.[1];
+  if (m && value !== undefined && value === json.model) {
+    const valueStart = m[0].length - value.length - 2;
+    return text.slice(0, valueStart) + JSON.stringify(model) + text.slice(m[0].length);
+  }
+  return JSON.stringify({ ...json, model });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { InstanceConfig, RouteParams, Target } from "../../src/config/types.ts";
 import type { Intake } from "../../src/lb/intake.ts";
-import { applyBodyParams, attemptHeaders, mergeBeta, rewriteFor, upstreamModel } from "../../src/lb/rewrite.ts";
+import { applyBodyParams, attemptHeaders, mergeBeta, rewriteFor, upstreamModel, withModel } from "../../src/lb/rewrite.ts";
 
 const params = (p: Partial<RouteParams>): RouteParams => ({ anthropicBeta: [], extraHeaders: {}, ...p });
 const target = (p: Partial<RouteParams> = {}, model = "up-model"): Target => ({
@@ -10,7 +10,7 @@ const target = (p: Partial<RouteParams> = {}, model = "up-model"): Target => ({
 const instance = { name: "a", apiKey: "inst-key", baseUrl: "http://127.0.0.1:1" } as InstanceConfig;
 
 function intake(json: Record<string, unknown>, over: Partial<Intake> = {}): Intake {
-  const raw = new TextEncoder().encode(JSON.stringify(json));
+  const raw = JSON.stringify(json);
   return { method: "POST", path: "/v1/messages", search: "?beta=true", dialect: "anthropic", model: json.model as string, json, raw, countTokens: false, ...over };
 }
 
@@ -77,6 +77,15 @@ describe("rewriteFor", () => {
     const up = rewriteFor(i, new Headers(), instance, target({ maxTokensMax: 8000, reasoningEffort: "high", anthropicBeta: ["b1"] }));
     expect(JSON.parse(up.body as string)).toEqual({ model: "up-model", max_tokens: 50000 });
     expect(up.headers.get("anthropic-beta")).toBe("b1");
+  });
+  test("a leading model is spliced into the text; other keys keep their exact bytes", () => {
+    const text = '{ "model" : "r",  "a":[1, 2],"model2":"r"}';
+    expect(withModel(text, JSON.parse(text), "up/1")).toBe('{ "model" : "up/1",  "a":[1, 2],"model2":"r"}');
+  });
+  test("a model elsewhere, or a duplicate key, falls back to one serialization", () => {
+    expect(JSON.parse(withModel('{"a":1,"model":"r"}', { a: 1, model: "r" }, "x"))).toEqual({ a: 1, model: "x" });
+    const dup = '{"model":"r","model":"other"}';
+    expect(JSON.parse(withModel(dup, JSON.parse(dup), "x"))).toEqual({ model: "x" });
   });
   test("unchanged body is forwarded as the original bytes", () => {
     const i = intake({ model: "up-model", x: 1 });

@@ -1,0 +1,68 @@
+// Renders bench/notes/lb.md from one run of bench/lb.ts: the machine, the figures, and each
+// target of issue 4 with whether this run met it.
+
+import { execSync } from "node:child_process";
+import os from "node:os";
+
+interface WrkResult { rps: number; p50: number; p99: number; errors: number }
+type Target = "direct" | "gw" | "nginx";
+
+export interface NotesInput {
+  duration: number;
+  concurrency: readonly number[];
+  bodies: readonly { name: string; bytes: number }[];
+  targets: readonly Target[];
+  results: Record<string, WrkResult>;
+  ttfb: Partial<Record<Target, number>>;
+  rss: { before: number; during: number; opened: number };
+}
+
+const sh = (cmd: string) => {
+  try {
+    return execSync(cmd, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  } catch {
+    return "?";
+  }
+};
+const f2 = (x: number) => x.toFixed(2);
+const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
+
+export function renderNotes(r: NotesInput): string {
+  const get = (body: string, c: number, t: Target) => r.results[`${body}/${c}/${t}`];
+  const lines: string[] = [];
+  lines.push("# LB benchmark (bench/lb.ts)", "");
+  lines.push(`Run: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, \`bun bench/lb.ts\` (wrk -t1, ${r.duration} s per cell).`);
+  lines.push(`Machine: ${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores (shared with other work), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}.`);
+  lines.push(`Software: Bun ${Bun.version}, ${sh("nginx -v 2>&1")}, ${sh("wrk --version 2>&1 | head -1")}.`);
+  lines.push("Upstream: a raw Bun.serve in its own process (fixed JSON answer / 12-event SSE answer); gw: `gw lb` in its own process, one route rewriting the model; nginx: 1 worker, keepalive 256, proxy_buffering and proxy_request_buffering off.", "");
+  lines.push(`Bodies: ${r.bodies.map((b) => `${b.name} = ${b.bytes} bytes`).join(", ")} (large: 25 tools, stream true, answered as SSE).`, "");
+  lines.push("| body | c | target | rps | p50 ms | p99 ms | errors | added p50 vs direct |", "|---|---|---|---|---|---|---|---|");
+  for (const b of r.bodies) {
+    for (const c of r.concurrency) {
+      const direct = get(b.name, c, "direct");
+      for (const t of r.targets) {
+        const x = get(b.name, c, t);
+        if (!x) continue;
+        const added = t === "direct" || !direct ? "" : f2(x.p50 - direct.p50);
+        lines.push(`| ${b.name} | ${c} | ${t} | ${x.rps.toFixed(0)} | ${f2(x.p50)} | ${f2(x.p99)} | ${x.errors} | ${added} |`);
+      }
+    }
+  }
+  lines.push("");
+  const ttfb = Object.entries(r.ttfb).map(([t, v]) => `${t} ${f2(v!)} ms`).join(", ");
+  lines.push(`Stream time to first byte (large body, sequential, median of 300): ${ttfb}; added by gw: ${f2((r.ttfb.gw ?? 0) - (r.ttfb.direct ?? 0))} ms.`, "");
+  lines.push(`RSS of the gw process: ${r.rss.before} MB after the load runs, ${r.rss.during} MB with ${r.rss.opened} concurrent open streams (from /proc/PID/status VmRSS).`, "");
+
+  const s64 = { d: get("small", 64, "direct"), g: get("small", 64, "gw"), n: get("small", 64, "nginx") };
+  const l1 = { d: get("large", 1, "direct"), g: get("large", 1, "gw") };
+  lines.push("## Targets", "");
+  if (s64.d && s64.g) {
+    lines.push(`- added p50 ≤ 0.3 ms at c=64, small body: ${f2(s64.g.p50 - s64.d.p50)} ms — ${verdict(s64.g.p50 - s64.d.p50 <= 0.3)}`);
+    lines.push(`- added p99 ≤ 2 ms at c=64, small body: ${f2(s64.g.p99 - s64.d.p99)} ms — ${verdict(s64.g.p99 - s64.d.p99 <= 2)}`);
+  }
+  if (s64.g && s64.n) lines.push(`- rps ≥ 0.8× nginx (small, c=64): ${f2(s64.g.rps / s64.n.rps)}× — ${verdict(s64.g.rps >= 0.8 * s64.n.rps)}`);
+  if (l1.d && l1.g) lines.push(`- added p50 ≤ 1 ms on the 90 KB body (c=1): ${f2(l1.g.p50 - l1.d.p50)} ms — ${verdict(l1.g.p50 - l1.d.p50 <= 1)}`);
+  lines.push(`- RSS ≤ 150 MB with 1,000 open streams: ${r.rss.during} MB — ${verdict(r.rss.during <= 150 && r.rss.opened >= 1000)}`);
+  lines.push("");
+  return `${lines.join("\n")}\n`;
+}
