@@ -136,5 +136,16 @@ describe("gw up -d and the control commands", () => {
     const down = await gw(idle, ["down", "-c", idle.file]);
     expect(down.code).toBe(0);
     expect(down.stdout).toBe(`gw is not running for ${idle.dir}\n`);
+
+    // up -d also returns when the detached gw fails, showing why.
+    const busy = Bun.serve({ port: idle.mainPort, hostname: "127.0.0.1", fetch: () => new Response("taken") });
+    try {
+      const failed = await gw(idle, ["up", "-d", "-c", idle.file]);
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toContain(`gw: port ${idle.mainPort} of the load balancer is in use by pid ${process.pid} (bun)`);
+      expect(failed.stderr).toContain("gw: gw up -d failed (exit code 1) — the lines above say why");
+    } finally {
+      busy.stop(true);
+    }
   }, 60_000);
 });

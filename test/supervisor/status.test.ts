@@ -1,7 +1,7 @@
 // buildStatus + formatStatus: the rows, the per-instance counters and the cooling column, from
 // a gateway handle that exposes its cooldowns.
 import { expect, test } from "bun:test";
-import { parseConfig } from "../../src/config/index.ts";
+import { type Config, parseConfig } from "../../src/config/index.ts";
 import type { Gateway } from "../../src/lb/server.ts";
 import type { CoolingEntry } from "../../src/state/index.ts";
 import { formatStatus } from "../../src/supervisor/format.ts";
@@ -24,6 +24,12 @@ providers = [{ type = "codex" }]
 "g3f" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }, { instance = "ext", provider = "codex", model = "gpt-5" }]
 `;
 
+/** A set that was never started: every managed instance "stopped". */
+function idleSet(config: Config): InstanceSet {
+  const noop = () => {};
+  return new InstanceSet(config, { timing: DEFAULT_TIMING, env: {}, log: { info: noop, warn: noop, error: noop }, logFile: () => "/dev/null", childrenChanged: noop });
+}
+
 test("status rows carry counters and cooling targets per instance; external instances are listed too", () => {
   const { config } = parseConfig(TOML, "/srv/gw/providers.toml");
   const now = 1_000_000;
@@ -39,8 +45,7 @@ test("status rows carry counters and cooling targets per instance; external inst
     stats: () => ({ inFlight: 1, openStreams: 1, requests: 7, errors: 2, byInstance: { a: { requests: 5, errors: 2 }, ext: { requests: 2, errors: 0 } } }),
     coolingList: () => cooling,
   } satisfies Gateway & GatewayExtras;
-  const noop = () => {};
-  const set = new InstanceSet(config!, { timing: DEFAULT_TIMING, env: {}, log: { info: noop, warn: noop, error: noop }, logFile: () => "/dev/null", childrenChanged: noop });
+  const set = idleSet(config!);
   const report = buildStatus({ config: config!, set, gateway, phase: "serving", startedAt: now - 3_600_000, demo: false }, now);
   expect(report.coolingKnown).toBe(true);
   expect(report.lb).toEqual({ url: "http://127.0.0.1:8145", inFlight: 1, openStreams: 1, requests: 7, errors: 2 });
@@ -58,8 +63,7 @@ test("status rows carry counters and cooling targets per instance; external inst
 
 test("without cooldowns from the gateway the column says it does not know", () => {
   const { config } = parseConfig(TOML, "/srv/gw/providers.toml");
-  const noop = () => {};
-  const set = new InstanceSet(config!, { timing: DEFAULT_TIMING, env: {}, log: { info: noop, warn: noop, error: noop }, logFile: () => "/dev/null", childrenChanged: noop });
+  const set = idleSet(config!);
   const report = buildStatus({ config: config!, set, gateway: null, phase: "starting", startedAt: 0, demo: true }, 5_000);
   expect(report.coolingKnown).toBe(false);
   expect(report.lb).toBeNull();
