@@ -1,0 +1,78 @@
+// The Gateway handle the supervisor holds: compressed bodies untouched, counters, graceful stop.
+import { expect, test } from "bun:test";
+import { configFrom, externalInstances, startTestGateway, testUpstream, waitFor } from "../helpers/lb.ts";
+
+const toml = (url: string) => `
+[global]
+main_port = 8145
+${externalInstances({ a: url })}
+[routing]
+"m" = [{ instance = "a", provider = "anthropic", model = "up" }]
+`;
+
+test("compressed upstream bodies pass through as compressed bytes with their encoding", async () => {
+  const payload = JSON.stringify({ hello: "x".repeat(2000) });
+  const up = testUpstream(() => new Response(Bun.gzipSync(payload), { headers: { "content-type": "application/json", "content-encoding": "gzip" } }));
+  const gw = startTestGateway(configFrom(toml(up.url)));
+  try {
+    const raw = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: '{"model":"m"}', decompress: false } as RequestInit);
+    expect(raw.headers.get("content-encoding")).toBe("gzip");
+    const bytes = new Uint8Array(await raw.arrayBuffer());
+    expect(new TextDecoder().decode(Bun.gunzipSync(bytes))).toBe(payload);
+    const decoded = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: '{"model":"m"}' });
+    expect(await decoded.text()).toBe(payload);
+  } finally {
+    await gw.stop(0);
+    await up.stop();
+  }
+});
+
+test("stats count requests per instance; stop() lets a stream finish within the grace period", async () => {
+  let release = () => {};
+  const up = testUpstream(() => {
+    const body = new ReadableStream<Uint8Array>({
+      async start(c) {
+        c.enqueue(new TextEncoder().encode("data: first\n\n"));
+        await new Promise<void>((r) => (release = r));
+        c.enqueue(new TextEncoder().encode("data: last\n\n"));
+        c.close();
+      },
+    });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+  const gw = startTestGateway(configFrom(toml(up.url)));
+  try {
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: '{"model":"m","stream":true}' });
+    const text = res.text();
+    await waitFor(() => gw.stats().openStreams === 1, 5000, "the stream to open");
+    expect(gw.stats()).toMatchObject({ inFlight: 1, requests: 1, byInstance: { a: { requests: 1, errors: 0 } } });
+    const stopped = gw.stop(30_000);
+    await Bun.sleep(50);
+    release();
+    await stopped;
+    expect(await text).toContain("data: last");
+    expect(gw.stats()).toMatchObject({ inFlight: 0, openStreams: 0, errors: 0 });
+    expect(await fetch(`${gw.url}/healthz`).then(() => "served", () => "refused")).toBe("refused");
+  } finally {
+    await up.stop();
+  }
+});
+
+test("stop() cuts what is still running when the grace period ends, upstream included", async () => {
+  let cancelled = false;
+  const up = testUpstream(() => {
+    const body = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("data: x\n\n")), cancel: () => void (cancelled = true) });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+  const gw = startTestGateway(configFrom(toml(up.url)));
+  try {
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: '{"model":"m","stream":true}' });
+    const text = res.text().catch(() => "cut");
+    await gw.stop(100);
+    await text;
+    await waitFor(() => cancelled, 5000, "the upstream stream to be cancelled");
+    expect(gw.stats().openStreams).toBe(0);
+  } finally {
+    await up.stop();
+  }
+});
