@@ -7,7 +7,7 @@ import type { GwMetrics, LiveState } from "./metrics.ts";
 import { isUp, NONE } from "./metrics.ts";
 import type { RequestRecord } from "./record.ts";
 import { dayOf } from "./requestlog.ts";
-import { addUsage, emptySums, finalTarget, mergeSums, type Pricing, priceFor, type UsageSums } from "./usage.ts";
+import { addUsage, emptySums, finalTarget, type LoggedRecord, mergeSums, type Pricing, priceFor, type UsageSums } from "./usage.ts";
 
 export const BUCKET_MS = 5_000;
 export const BUCKETS = 120; // 10 minutes of history
@@ -58,14 +58,14 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
     if (bad) c.failed++;
   };
 
-  const addTokens = (r: RequestRecord) => {
+  const addTokens = (r: LoggedRecord) => {
     if (!r.usage) return;
     const day = dayOf(r.ts);
     if (day > today) ((today = day), (tokens = new Map()));
     if (day !== today) return;
     const route = r.routing.route ?? NONE;
     const a = r.routing.attempts;
-    const model = a.length ? a[a.length - 1]!.model : r.request.model;
+    const model = a.length ? a[a.length - 1]!.model : r.request?.model;
     let s = tokens.get(route);
     if (!s) tokens.set(route, (s = emptySums()));
     addUsage(s, r.usage, priceFor(pricing(), r.routing.route, model));

@@ -44,6 +44,9 @@ export interface UsageReport {
 
 export type Pricing = Readonly<Record<string, Price>>;
 
+/** A record as read back for usage: the `request` summary may have been skipped (parseRecord). */
+export type LoggedRecord = Omit<RequestRecord, "request"> & { request?: RequestRecord["request"] };
+
 export const emptySums = (): UsageSums => ({ requests: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0, unpriced: 0 });
 
 /** `7d` = today and the 6 days before (whole UTC days); `12h` = rolling hours; or a date `2026-11-01`. */
@@ -102,12 +105,12 @@ export function mergeSums(into: UsageSums, s: UsageSums): void {
 }
 
 /** Final target of a record (the attempt that produced the response), or "-". */
-export function finalTarget(r: RequestRecord): string {
+export function finalTarget(r: Pick<RequestRecord, "routing">): string {
   const a = r.routing.attempts;
   return a.length ? a[a.length - 1]!.target : "-";
 }
 
-function groupKey(r: RequestRecord, by: GroupBy): string {
+function groupKey(r: LoggedRecord, by: GroupBy): string {
   if (by === "day") return dayOf(r.ts);
   if (by === "route") return r.routing.route ?? "-";
   if (by === "target") return finalTarget(r);
@@ -143,25 +146,44 @@ export async function dayFiles(dir: string, firstDay: string): Promise<string[]>
 }
 
 /** Stream the records of `files` at or after `sinceIso` into `each`; returns [records, badLines]. */
-export async function readRecords(files: readonly string[], sinceIso: string, each: (r: RequestRecord) => void): Promise<[number, number]> {
+export async function readRecords(files: readonly string[], sinceIso: string, each: (r: LoggedRecord) => void): Promise<[number, number]> {
   let records = 0;
   let bad = 0;
   for (const file of files) {
     await forEachLine(file, (text) => {
-      let r: RequestRecord;
-      try {
-        r = JSON.parse(text);
-      } catch {
-        bad++;
-        return;
-      }
-      if (typeof r?.ts !== "string" || !r.routing || !r.response) return void bad++;
+      const r = parseRecord(text);
+      if (!r) return void bad++;
       if (r.ts < sinceIso) return;
       records++;
       each(r);
     });
   }
   return [records, bad];
+}
+
+/**
+ * One log line → the parts of a record usage needs, or null when it is not a record. The
+ * `request` summary (the bulkiest part, and unused here) is skipped when the line has the
+ * request log's layout: `{"ts":"…",…,"request":{…},"routing":{…},…}`. A `,"routing":{` can
+ * only be that top-level key there (the summary's nested values are strings and numbers, whose
+ * quotes JSON escapes), so the rest of the line is one object; anything else is parsed whole.
+ */
+export function parseRecord(text: string): LoggedRecord | null {
+  let r: LoggedRecord;
+  try {
+    const cut = text.startsWith('{"ts":"') ? text.indexOf(',"routing":{') : -1;
+    if (cut > 0) {
+      r = JSON.parse(`{${text.slice(cut + 1)}`);
+      r.ts = text.slice(7, text.indexOf('"', 7));
+    } else r = JSON.parse(text);
+  } catch {
+    try {
+      r = JSON.parse(text); // the cut guessed wrong: judge the line as a whole
+    } catch {
+      return null;
+    }
+  }
+  return typeof r?.ts === "string" && r.routing && r.response ? r : null;
 }
 
 export interface UsageOptions {
@@ -181,7 +203,7 @@ export async function usageReport(o: UsageOptions): Promise<UsageReport> {
     let s = groups.get(key);
     if (!s) groups.set(key, (s = emptySums()));
     const a = r.routing.attempts;
-    const model = a.length ? a[a.length - 1]!.model : r.request.model;
+    const model = a.length ? a[a.length - 1]!.model : r.request?.model;
     if (!addUsage(s, r.usage, priceFor(o.pricing, r.routing.route, model))) unpricedModels.add(r.routing.route ?? model ?? "-");
   });
   const total = emptySums();

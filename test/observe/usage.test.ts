@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseSince, usageReport } from "../../src/observe/usage.ts";
+import { parseRecord, parseSince, usageReport } from "../../src/observe/usage.ts";
 import { usageCsv, usageJson, usageTable } from "../../src/observe/usage-format.ts";
 import { record, writeRecords } from "../helpers/observe.ts";
 import { runGw, tempDir } from "../helpers/tmp.ts";
@@ -107,6 +107,18 @@ describe("usage report on generated log files", () => {
     expect(r).toMatchObject({ records: 0, files: 0, rows: [] });
     expect(usageTable(r)).toContain("no requests since");
   });
+});
+
+test("parseRecord skips the request summary of the log's layout and reads any other layout whole", () => {
+  const r = record({ ts: "2026-11-26T01:02:03.004Z", route: "opus", attempts: ["a/m:200:ok"], usage: { input: 3 }, client: "sk-x…1234" });
+  r.request.headers = { "x-trick": ',"routing":{"route":"fake"}', routing: "{" };
+  const fast = parseRecord(JSON.stringify(r))!;
+  expect(fast.request).toBeUndefined();
+  expect(fast).toMatchObject({ ts: r.ts, routing: { route: "opus" }, usage: { input: 3 }, client: "sk-x…1234" });
+  const { ts, ...rest } = r;
+  const reordered = parseRecord(JSON.stringify({ ...rest, ts }))!; // ts last: no shortcut
+  expect(reordered).toMatchObject({ ts: r.ts, routing: { route: "opus" }, request: { model: "opus" } });
+  for (const bad of ["", "{}", "[1]", '{"ts":"x"', '{"ts":1,"routing":{},"response":{}}']) expect(parseRecord(bad)).toBeNull();
 });
 
 describe("gw usage (the command)", () => {
