@@ -3,8 +3,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import type { Env } from "../config/env.ts";
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env };
 
 /** ${XDG_CACHE_HOME:-~/.cache}/cld */
 export function cldCacheDir(env: Env): string {

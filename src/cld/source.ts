@@ -42,9 +42,9 @@ export function sourceOf(file: string | null, config: Config | null, warning?: s
 export async function loadCldSource(explicit: string | undefined, env: Env): Promise<CldSource> {
   let file: string | null = null;
   try {
-    file = env.CLD_TOML || findConfigFile(explicit, env as Record<string, string | undefined>);
+    file = env.CLD_TOML || findConfigFile(explicit, env);
     if (!file) return sourceOf(null, null);
-    const { config, problems } = await loadConfig(file, { env: env as Record<string, string | undefined> });
+    const { config, problems } = await loadConfig(file, { env });
     if (config) return sourceOf(file, config);
     const errors = problems.filter((p) => p.severity === "error").length;
     return sourceOf(file, null, `${file} has ${errors} error(s) (gw check shows them); using the built-in routes and ${gatewayOf(null).baseUrl}`);

@@ -1,8 +1,9 @@
 // Where `gw install` puts things: the user's own directories, no root needed.
 import { homedir } from "node:os";
 import { join } from "node:path";
+import type { Env } from "../config/env.ts";
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env };
 
 export interface InstallPaths {
   readonly binDir: string;
