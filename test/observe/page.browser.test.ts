@@ -112,6 +112,8 @@ test(
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0); // nothing wider than a phone screen (tables scroll in their panels)
     await page.screenshot({ path: join(OUT, "status-page-phone.png"), fullPage: true });
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.screenshot({ path: join(OUT, "status-page-phone-dark.png"), fullPage: true });
     if (process.env.GW_SAVE_SCREENSHOT) copyFileSync(join(OUT, "status-page.png"), join(ROOT, "bench", "status-page.png"));
     await page.close();
   },
