@@ -1,10 +1,13 @@
-// gw's Prometheus metrics: a tiny registry of our own (counters, gauges, histograms with fixed
-// buckets, text exposition format 0.0.4) and the gw metric set fed from the same RequestRecord the
-// request log writes, so `gw usage` and /metrics can never disagree about what happened.
+// gw's Prometheus metrics, fed from the same RequestRecord the request log writes, so `gw usage`
+// and /metrics can never disagree about what happened. Live gauges (instances, cooldowns) are
+// rebuilt from LiveState at each scrape.
 //
 // Per-request cost: one string key per series lookup (labels joined by \x00) and a few adds.
 
+import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
 import type { RequestRecord } from "./record.ts";
+
+export { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 
 /** What only the running process knows; the supervisor and the LB state store supply it. */
 export interface LiveState {
@@ -36,113 +39,6 @@ export interface LiveCooling {
 }
 
 export const NO_LIVE_STATE: LiveState = { instances: [], cooling: [] };
-
-/** A series' labels, in the order the metric declares its label names. */
-type Values = readonly string[];
-
-abstract class Metric<S> {
-  protected readonly series = new Map<string, { values: Values; s: S }>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly labels: readonly string[],
-  ) {}
-  protected abstract fresh(): S;
-  protected child(values: Values): S {
-    const key = values.join("\x00");
-    let e = this.series.get(key);
-    if (!e) this.series.set(key, (e = { values: [...values], s: this.fresh() }));
-    return e.s;
-  }
-  reset(): void {
-    this.series.clear();
-  }
-  abstract readonly type: string;
-  abstract samples(out: string[]): void;
-  render(out: string[]): void {
-    out.push(`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`);
-    this.samples(out);
-  }
-  protected labelText(values: Values, extra?: string): string {
-    const parts = this.labels.map((l, i) => `${l}="${escapeLabel(values[i] ?? "")}"`);
-    if (extra) parts.push(extra);
-    return parts.length ? `{${parts.join(",")}}` : "";
-  }
-}
-
-export class Counter extends Metric<{ v: number }> {
-  readonly type: string = "counter";
-  protected fresh() {
-    return { v: 0 };
-  }
-  inc(values: Values = [], by = 1): void {
-    this.child(values).v += by;
-  }
-  /** For values mirrored from elsewhere at scrape time (a counter the supervisor keeps). */
-  set(values: Values, v: number): void {
-    this.child(values).v = v;
-  }
-  get(values: Values = []): number {
-    return this.series.get(values.join("\x00"))?.s.v ?? 0;
-  }
-  samples(out: string[]): void {
-    for (const { values, s } of this.series.values()) out.push(`${this.name}${this.labelText(values)} ${num(s.v)}`);
-  }
-}
-
-/** A gauge: a Counter whose value may go down; `reset()` + `set` rebuild one from live state. */
-export class Gauge extends Counter {
-  override readonly type: string = "gauge";
-}
-
-export class Histogram extends Metric<{ counts: number[]; sum: number; count: number }> {
-  readonly type = "histogram";
-  constructor(
-    name: string,
-    help: string,
-    labels: readonly string[],
-    /** Upper bounds in base units, ascending; +Inf is implied. */
-    readonly buckets: readonly number[],
-  ) {
-    super(name, help, labels);
-  }
-  protected fresh() {
-    return { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
-  }
-  observe(values: Values, v: number): void {
-    const s = this.child(values);
-    s.sum += v;
-    s.count++;
-    const b = this.buckets;
-    for (let i = 0; i < b.length; i++) if (v <= b[i]!) s.counts[i]!++;
-  }
-  get(values: Values = []): { counts: readonly number[]; sum: number; count: number } | undefined {
-    return this.series.get(values.join("\x00"))?.s;
-  }
-  samples(out: string[]): void {
-    for (const { values, s } of this.series.values()) {
-      this.buckets.forEach((le, i) => out.push(`${this.name}_bucket${this.labelText(values, `le="${num(le)}"`)} ${s.counts[i]}`));
-      out.push(`${this.name}_bucket${this.labelText(values, 'le="+Inf"')} ${s.count}`);
-      out.push(`${this.name}_sum${this.labelText(values)} ${num(s.sum)}`, `${this.name}_count${this.labelText(values)} ${s.count}`);
-    }
-  }
-}
-
-export class Registry {
-  private readonly metrics: Metric<unknown>[] = [];
-  add<M extends Metric<any>>(m: M): M {
-    this.metrics.push(m);
-    return m;
-  }
-  render(): string {
-    const out: string[] = [];
-    for (const m of this.metrics) m.render(out);
-    return `${out.join("\n")}\n`;
-  }
-}
-
-/** Content-Type of the text exposition format. */
-export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 // LLM requests run from milliseconds (errors, cache hits) to many minutes (long thinking streams).
 export const TTFB_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
@@ -232,20 +128,4 @@ export function isUp(i: LiveInstance): boolean {
 /** 200 → "2xx"; 0 or odd values → "other". */
 export function statusClass(status: number): string {
   return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : "other";
-}
-
-// --- internal ---
-
-function escapeLabel(v: string): string {
-  return v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
-}
-
-function escapeHelp(v: string): string {
-  return v.replace(/[\\\n]/g, (c) => (c === "\n" ? "\\n" : "\\\\"));
-}
-
-function num(v: number): string {
-  if (Number.isNaN(v)) return "NaN";
-  if (!Number.isFinite(v)) return v > 0 ? "+Inf" : "-Inf";
-  return String(v);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { Counter, createGwMetrics, Histogram, Registry, statusClass } from "../../src/observe/metrics.ts";
+import { createGwMetrics, statusClass } from "../../src/observe/metrics.ts";
+import { Counter, Histogram, Registry } from "../../src/observe/prometheus.ts";
 import { parseExposition, record } from "../helpers/observe.ts";
 
 /** A scripted day: successes, a failover, a client error, a broken stream, an unrouted request. */

@@ -1,0 +1,134 @@
+// A tiny Prometheus registry of our own: counters, gauges and histograms with fixed buckets,
+// rendered in the text exposition format 0.0.4 (HELP/TYPE lines, escaped label values).
+// A series is found by one string key (its label values joined by \x00); no other allocation.
+
+/** A series' labels, in the order the metric declares its label names. */
+type Values = readonly string[];
+
+abstract class Metric<S> {
+  protected readonly series = new Map<string, { values: Values; s: S }>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labels: readonly string[],
+  ) {}
+  protected abstract fresh(): S;
+  protected child(values: Values): S {
+    const key = values.join("\x00");
+    let e = this.series.get(key);
+    if (!e) this.series.set(key, (e = { values: [...values], s: this.fresh() }));
+    return e.s;
+  }
+  reset(): void {
+    this.series.clear();
+  }
+  abstract readonly type: string;
+  abstract samples(out: string[]): void;
+  render(out: string[]): void {
+    out.push(`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`);
+    this.samples(out);
+  }
+  protected labelText(values: Values, extra?: string): string {
+    const parts = this.labels.map((l, i) => `${l}="${escapeLabel(values[i] ?? "")}"`);
+    if (extra) parts.push(extra);
+    return parts.length ? `{${parts.join(",")}}` : "";
+  }
+}
+
+export class Counter extends Metric<{ v: number }> {
+  readonly type: string = "counter";
+  protected fresh() {
+    return { v: 0 };
+  }
+  inc(values: Values = [], by = 1): void {
+    this.child(values).v += by;
+  }
+  /** For values mirrored from elsewhere at scrape time (a counter the supervisor keeps). */
+  set(values: Values, v: number): void {
+    this.child(values).v = v;
+  }
+  get(values: Values = []): number {
+    return this.series.get(values.join("\x00"))?.s.v ?? 0;
+  }
+  samples(out: string[]): void {
+    for (const { values, s } of this.series.values()) out.push(`${this.name}${this.labelText(values)} ${num(s.v)}`);
+  }
+}
+
+/** A gauge: a Counter whose value may go down; `reset()` + `set` rebuild one from live state. */
+export class Gauge extends Counter {
+  override readonly type: string = "gauge";
+}
+
+export class Histogram extends Metric<{ counts: number[]; sum: number; count: number }> {
+  readonly type = "histogram";
+  constructor(
+    name: string,
+    help: string,
+    labels: readonly string[],
+    /** Upper bounds in base units, ascending; +Inf is implied. */
+    readonly buckets: readonly number[],
+  ) {
+    super(name, help, labels);
+  }
+  protected fresh() {
+    return { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
+  }
+  observe(values: Values, v: number): void {
+    const s = this.child(values);
+    s.sum += v;
+    s.count++;
+    // Only the first bucket that holds v is counted here; render() makes them cumulative.
+    const b = this.buckets;
+    let i = 0;
+    while (i < b.length && v > b[i]!) i++;
+    if (i < b.length) s.counts[i]!++;
+  }
+  /** Per-bucket (not cumulative) counts, sum and count of one series. */
+  get(values: Values = []): { counts: readonly number[]; sum: number; count: number } | undefined {
+    return this.series.get(values.join("\x00"))?.s;
+  }
+  samples(out: string[]): void {
+    for (const { values, s } of this.series.values()) {
+      let cumulative = 0;
+      this.buckets.forEach((le, i) => {
+        cumulative += s.counts[i]!;
+        out.push(`${this.name}_bucket${this.labelText(values, `le="${num(le)}"`)} ${cumulative}`);
+      });
+      out.push(`${this.name}_bucket${this.labelText(values, 'le="+Inf"')} ${s.count}`);
+      out.push(`${this.name}_sum${this.labelText(values)} ${num(s.sum)}`, `${this.name}_count${this.labelText(values)} ${s.count}`);
+    }
+  }
+}
+
+export class Registry {
+  private readonly metrics: Metric<unknown>[] = [];
+  add<M extends Metric<any>>(m: M): M {
+    this.metrics.push(m);
+    return m;
+  }
+  render(): string {
+    const out: string[] = [];
+    for (const m of this.metrics) m.render(out);
+    return `${out.join("\n")}\n`;
+  }
+}
+
+/** Content-Type of the text exposition format. */
+export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+// --- internal ---
+
+function escapeLabel(v: string): string {
+  return v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
+}
+
+function escapeHelp(v: string): string {
+  return v.replace(/[\\\n]/g, (c) => (c === "\n" ? "\\n" : "\\\\"));
+}
+
+function num(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (!Number.isFinite(v)) return v > 0 ? "+Inf" : "-Inf";
+  return String(v);
+}
