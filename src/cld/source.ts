@@ -46,8 +46,9 @@ export async function loadCldSource(explicit: string | undefined, env: Env): Pro
     if (!file) return sourceOf(null, null);
     const { config, problems } = await loadConfig(file, { env });
     if (config) return sourceOf(file, config);
-    const errors = problems.filter((p) => p.severity === "error").length;
-    return sourceOf(file, null, `${file} has ${errors} error(s) (gw check shows them); using the built-in routes and ${gatewayOf(null).baseUrl}`);
+    const errors = problems.filter((p) => p.severity === "error");
+    const more = errors.length > 1 ? ` (+${errors.length - 1} more: gw check)` : "";
+    return sourceOf(file, null, `${file}: ${errors[0]?.message}${more}; using the built-in routes and ${gatewayOf(null).baseUrl}`);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     return sourceOf(file, null, `cannot read ${file ?? "providers.toml"} (${why}); using the built-in routes`);

@@ -98,9 +98,14 @@ describe("where cp mode's config comes from", () => {
     const toml = box.writeConfig("broken.toml", `[global]\nmain_port = "not a port"\n[routing]\n"x" = 3\n`);
     const r = await box.run(["cp", "g3p.auto", "-p", "x"], { env: { CLD_TOML: toml } });
     // the built-in gateway address is 8145, which may or may not be up here: either way one line
-    expect(r.stderr.split("\n")[0]).toMatch(/^cld: .*broken\.toml has \d+ error\(s\) \(gw check shows them\); using the built-in routes and http:\/\/127\.0\.0\.1:8145$/);
+    expect(r.stderr.split("\n")[0]).toMatch(/^cld: .*broken\.toml: .+ \(\+\d+ more: gw check\); using the built-in routes and http:\/\/127\.0\.0\.1:8145$/);
     if (r.call) expect(r.call.env.ANTHROPIC_MODEL).toBe("g3p.auto");
     else expect(r.stderr).toContain("gw up -d");
+  });
+
+  test("a CLD_TOML that does not exist is named in the warning", async () => {
+    const r = await box.run(["cp", "g3f"], { env: { CLD_TOML: join(box.dir, "nope.toml") } });
+    expect(r.stderr.split("\n")[0]).toBe(`cld: ${join(box.dir, "nope.toml")}: file not found; using the built-in routes and http://127.0.0.1:8145`);
   });
 
   test("gateway down without a terminal: one line with how to start it, claude not started", async () => {

@@ -138,6 +138,9 @@ describe("gw install from a compiled binary", () => {
     expect(call.pid).toBe(launched.pid);
     expect(call.argv).toEqual(["-p", "hi", "--dangerously-skip-permissions"]);
     expect(call.env.ANTHROPIC_MODEL).toBe("g3f");
+    const again = await run([join(prefix, "gw"), "install", "--prefix", prefix], box); // the installed copy reinstalling itself
+    expect(again.code).toBe(0);
+    expect(statSync(join(prefix, "gw")).size).toBe(statSync(built).size);
     const un = await run([join(prefix, "gw"), "install", "--uninstall"], box);
     expect(un.code).toBe(0);
     expect(existsSync(prefix)).toBe(false); // gw install made it, so it goes
