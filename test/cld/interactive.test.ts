@@ -1,6 +1,7 @@
 // cld on a real terminal: tmux drives real fzf (or the numbered picker) with keystrokes.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { CldSandbox, cldConfig, closedPort, fakeGateway, removeSandboxes, MAIN, TmuxPane } from "../helpers/cld.ts";
+import { CldSandbox, cldConfig, closedPort, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
+import { TmuxPane } from "./tmux-pane.ts";
 
 setDefaultTimeout(60_000); // real processes on a shared 2-core machine
 const gateway = fakeGateway();

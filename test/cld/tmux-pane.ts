@@ -1,0 +1,59 @@
+// A private tmux server for the interactive cld tests: a real terminal for fzf and /dev/tty.
+import { join } from "node:path";
+
+/** A private tmux server whose one pane runs a command on a real terminal (fzf, /dev/tty). */
+export class TmuxPane {
+  private readonly socket: string;
+  private readonly tmux: string;
+
+  constructor(dir: string) {
+    const tmux = Bun.which("tmux");
+    if (!tmux) throw new Error("tmux is needed by this test (apt-get install -y tmux)");
+    this.tmux = tmux;
+    this.socket = join(dir, `tmux-${process.pid}-${Math.random().toString(36).slice(2, 8)}.sock`);
+  }
+
+  private async tm(args: string[], env?: Record<string, string>): Promise<string> {
+    const p = Bun.spawn([this.tmux, "-S", this.socket, ...args], { env, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    if (code !== 0) throw new Error(`tmux ${args[0]}: ${err.trim()}`);
+    return out;
+  }
+
+  /** Start `argv` in a fresh session; the pane stays open after it exits, showing `[exit N]`. */
+  async start(argv: readonly string[], env: Record<string, string>): Promise<void> {
+    const quoted = argv.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+    await this.tm(["-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "160", "-y", "40", `${quoted}; echo "[exit $?]"; read x`], {
+      ...env,
+      SHELL: "/bin/sh",
+    });
+  }
+
+  async send(...keys: string[]): Promise<void> {
+    await this.tm(["send-keys", "-t", "t", ...keys]);
+  }
+
+  capture(): Promise<string> {
+    return this.tm(["capture-pane", "-p", "-t", "t"]);
+  }
+
+  windowName(): Promise<string> {
+    return this.tm(["display-message", "-p", "-t", "t", "#W"]).then((s) => s.trim());
+  }
+
+  /** Poll the screen until it shows `text` (no fixed sleeps). */
+  async waitFor(text: string | RegExp, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let screen = "";
+    while (Date.now() < deadline) {
+      screen = await this.capture();
+      if (typeof text === "string" ? screen.includes(text) : text.test(screen)) return screen;
+      await Bun.sleep(50);
+    }
+    throw new Error(`screen never showed ${text}; last screen:\n${screen}`);
+  }
+
+  async kill(): Promise<void> {
+    await this.tm(["kill-server"]).catch(() => {});
+  }
+}
