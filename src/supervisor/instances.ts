@@ -14,6 +14,8 @@ export interface RestartResult {
 
 export class InstanceSet {
   private readonly byName = new Map<string, SupervisedInstance>();
+  /** After stopAll nothing starts again (a reload or restart racing the shutdown). */
+  private closed = false;
 
   constructor(
     private config: Config,
@@ -37,14 +39,17 @@ export class InstanceSet {
   }
 
   async stopAll(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.list().map((s) => s.stop()));
   }
 
   /** One instance, or all of them one after another, so the others carry the traffic meanwhile. */
   async restart(name?: string): Promise<RestartResult[]> {
+    if (this.closed) return [];
     const targets = name ? [this.byName.get(name)].filter((s) => s !== undefined) : this.list();
     const results: RestartResult[] = [];
     for (const s of targets) {
+      if (this.closed) break;
       const out = await s.restart();
       results.push({ name: s.name, ok: out.ok, ms: out.ms, problem: s.problem });
     }
@@ -52,6 +57,7 @@ export class InstanceSet {
   }
 
   async reconcile(next: Config): Promise<void> {
+    if (this.closed) return;
     const prev = this.config;
     this.config = next;
     const wanted = new Map(next.instances.filter((i) => i.managed).map((i) => [i.name, i]));

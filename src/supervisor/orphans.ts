@@ -54,6 +54,20 @@ export async function writeChildren(paths: GwPaths, children: readonly ProcRecor
   await writeFileAtomic(paths.childrenFile, `${JSON.stringify(file)}\n`, 0o600);
 }
 
+/** Keeps instances.json in step with the live children; writes are serialized, newest last. */
+export function childRegistry(paths: GwPaths, children: () => readonly { name: string; pid: number }[]) {
+  let chain = Promise.resolve();
+  return {
+    update(): void {
+      chain = chain.then(async () => {
+        const recs = await Promise.all(children().map((c) => recordOf(c.name, c.pid)));
+        await writeChildren(paths, recs.filter((r): r is ProcRecord => r !== null));
+      });
+    },
+    flushed: () => chain,
+  };
+}
+
 /**
  * Stop the instance groups a dead gw left running; returns their names. Nothing is touched while
  * the gw that started them lives, or (with `ofGwPid`) when they belong to another gw; a group

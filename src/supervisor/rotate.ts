@@ -14,3 +14,13 @@ export async function rotateIfLarge(file: string, maxBytes: number, keep: number
   await truncate(file, 0);
   return true;
 }
+
+/** Check the files every rotateCheckMs and rotate those past maxBytes; returns the stop function. */
+export function startRotation(files: () => string[], t: { rotateCheckMs: number; logMaxBytes: number; logKeep: number }, warn: (m: string) => void): () => void {
+  const timer = setInterval(() => {
+    for (const file of files()) {
+      void rotateIfLarge(file, t.logMaxBytes, t.logKeep).catch((e: Error) => warn(`log rotation of ${file} failed: ${e.message}`));
+    }
+  }, t.rotateCheckMs);
+  return () => clearInterval(timer);
+}

@@ -1,24 +1,23 @@
 // `gw up` in the foreground: clean up after a dead gw, write instance YAML, start the instances,
 // serve the LB, answer the control socket, reload on change, and stop everything in order.
 import { CliError } from "../cli/errors.ts";
-import { formatProblem } from "../config/index.ts";
 import type { Config } from "../config/types.ts";
 import { writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { createReloader, type Reloader } from "../lb/reload.ts";
 import { type Gateway, startGateway } from "../lb/server.ts";
 import { checkSocketPath, startControlServer } from "./control.ts";
 import { refuseBusyMainPort, refuseIfRunning } from "./guard.ts";
+import { controlHandlers } from "./handlers.ts";
 import { InstanceSet } from "./instances.ts";
-import { createGwLogger } from "./logger.ts";
-import { logStream } from "./logtail.ts";
-import { recordOf, removeRunFiles, stopLeftovers, writeChildren, writeGwPid, type ProcRecord } from "./orphans.ts";
-import { gwPaths, instanceLog } from "./paths.ts";
-import { rotateIfLarge } from "./rotate.ts";
-import { buildStatus, type Phase, type StatusSources } from "./status.ts";
 import { connectLiveState } from "./live.ts";
+import { createGwLogger } from "./logger.ts";
+import { childRegistry, removeRunFiles, stopLeftovers, writeGwPid } from "./orphans.ts";
+import { gwPaths, instanceLog } from "./paths.ts";
+import { startRotation } from "./rotate.ts";
+import { selfDisplay } from "./self.ts";
+import type { Phase, StatusSources } from "./status.ts";
 import { DEFAULT_TIMING, type Timing } from "./timing.ts";
 import { startWatchdog } from "./watchdog.ts";
-import { selfDisplay } from "./self.ts";
 
 export interface ServeOptions {
   /** Valid config, as loaded (instance keys not filled in yet). */
@@ -56,22 +55,11 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let gateway: Gateway | null = null;
   let reloader: Reloader | null = null;
   const startedAt = Date.now();
-  let registry = Promise.resolve();
-  const set: InstanceSet = new InstanceSet(config, {
-    timing,
-    env: opts.env,
-    log,
-    logFile: (name) => instanceLog(paths, name),
-    childrenChanged: () => {
-      registry = registry.then(async () => {
-        const recs = await Promise.all(set.list().flatMap((s) => (s.child ? [recordOf(s.name, s.child.pid)] : [])));
-        await writeChildren(paths, recs.filter((r): r is ProcRecord => r !== null));
-      });
-    },
-  });
-
-  let rotation: ReturnType<typeof setInterval> | undefined;
+  const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid }] : [])));
+  const set = new InstanceSet(config, { timing, env: opts.env, log, logFile: (name) => instanceLog(paths, name), childrenChanged: registry.update });
   const sources = (): StatusSources => ({ config, set, gateway, phase, startedAt, demo: opts.demo });
+  const stopRotation = startRotation(() => [paths.gwLog, ...set.list().map((s) => instanceLog(paths, s.name))], timing, log.warn);
+
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   let stopping: Promise<void> | null = null;
@@ -80,44 +68,24 @@ export async function serve(opts: ServeOptions): Promise<void> {
     (stopping ??= (async () => {
       phase = "stopping";
       reloader?.close();
-      clearInterval(rotation);
+      stopRotation();
       const grace = config.global.shutdownGraceMs;
       const streams = gateway?.stats().openStreams ?? 0;
       log.info(`stopping: ${streams ? `letting ${streams} stream(s) in flight finish (up to ${grace / 1000} s), then ` : ""}stopping instances`);
       await gateway?.stop(grace);
       await set.stopAll();
-      await registry;
+      await registry.flushed();
       control.stop();
       await removeRunFiles(paths);
-      watchdog.stop();
+      await watchdog.stop();
       log.info("stopped");
       await log.close();
-      for (const sig of SIGNALS) process.off(sig, onSignal); // a second Ctrl-C meanwhile must not orphan instances
+      for (const sig of SIGNALS) process.off(sig, onSignal); // kept until here: a second Ctrl-C must not orphan instances
       resolveDone();
     })());
 
-  const control = await startControlServer(paths, {
-    status: () => buildStatus(sources()),
-    down: () => void stop(),
-    restart: async (name) => (name && !set.get(name) ? null : set.restart(name)),
-    reload: async () => {
-      if (!reloader) return { ok: false, problems: ["gw is still starting; reload once it serves"] };
-      const r = await reloader.reload();
-      return { ok: r.ok, problems: r.problems.map((p) => formatProblem(p)) };
-    },
-    logs: (name, n, follow, signal) => {
-      const all = [{ name: "gw", file: paths.gwLog }, ...config.instances.filter((i) => i.managed).map((i) => ({ name: i.name, file: instanceLog(paths, i.name) }))];
-      const sources = name ? all.filter((s) => s.name === name) : all;
-      return sources.length ? logStream(sources, n, follow, signal) : null;
-    },
-  });
+  const control = await startControlServer(paths, controlHandlers({ paths, sources, set, stop, reloader: () => reloader }));
   for (const sig of SIGNALS) process.on(sig, onSignal);
-
-  rotation = setInterval(() => {
-    for (const file of [paths.gwLog, ...set.list().map((s) => instanceLog(paths, s.name))]) {
-      void rotateIfLarge(file, timing.logMaxBytes, timing.logKeep).catch((e) => log.warn(`log rotation of ${file} failed: ${e.message}`));
-    }
-  }, timing.rotateCheckMs);
 
   const managed = set.list().length;
   log.info(`gw ${process.pid}: starting ${managed} instance${managed === 1 ? "" : "s"} (config ${config.file})`);

@@ -12,17 +12,18 @@ const WATCH_INTERVAL_S = 1;
 
 const LOOP = `gw=$1; shift; while kill -0 "$gw" 2>/dev/null; do sleep ${WATCH_INTERVAL_S}; done; exec "$@"`;
 
-export function startWatchdog(paths: GwPaths, configFile: string, env: Record<string, string | undefined>): { stop(): void } {
+export function startWatchdog(paths: GwPaths, configFile: string, env: Record<string, string | undefined>): { stop(): Promise<void> } {
   const fd = openSync(paths.gwLog, "a");
   const argv = ["/bin/sh", "-c", LOOP, "gw-watchdog", String(process.pid), ...selfCommand("down", "-c", configFile, "--after-crash", String(process.pid))];
   const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: fd, stderr: fd, detached: true });
   closeSync(fd);
   proc.unref();
   return {
-    stop() {
+    async stop() {
       try {
         process.kill(-proc.pid, "SIGKILL"); // the loop and its sleep
       } catch {}
+      await proc.exited;
     },
   };
 }

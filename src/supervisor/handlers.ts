@@ -1,0 +1,41 @@
+// What the control socket's requests do inside a running gw (control.ts carries them).
+import { formatProblem } from "../config/index.ts";
+import type { Reloader } from "../lb/reload.ts";
+import type { ControlHandlers } from "./control.ts";
+import type { InstanceSet } from "./instances.ts";
+import { logStream } from "./logtail.ts";
+import { type GwPaths, instanceLog } from "./paths.ts";
+import { buildStatus, type StatusSources } from "./status.ts";
+
+export interface HandlerDeps {
+  readonly paths: GwPaths;
+  readonly sources: () => StatusSources;
+  readonly set: InstanceSet;
+  readonly stop: () => Promise<void>;
+  /** Null until the LB serves: reloading a half-started gw would race its start. */
+  readonly reloader: () => Reloader | null;
+}
+
+export function controlHandlers(d: HandlerDeps): ControlHandlers {
+  const stopping = () => d.sources().phase === "stopping";
+  return {
+    status: () => buildStatus(d.sources()),
+    down: () => void d.stop(),
+    async restart(name) {
+      if (stopping()) throw new Error("gw is stopping; nothing to restart");
+      return name && !d.set.get(name) ? null : d.set.restart(name);
+    },
+    async reload() {
+      const reloader = d.reloader();
+      if (!reloader || stopping()) return { ok: false, problems: [`gw is ${d.sources().phase}; reload once it serves`] };
+      const r = await reloader.reload();
+      return { ok: r.ok, problems: r.problems.map((p) => formatProblem(p)) };
+    },
+    logs(name, n, follow, signal) {
+      const { config } = d.sources();
+      const all = [{ name: "gw", file: d.paths.gwLog }, ...config.instances.filter((i) => i.managed).map((i) => ({ name: i.name, file: instanceLog(d.paths, i.name) }))];
+      const sources = name ? all.filter((s) => s.name === name) : all;
+      return sources.length ? logStream(sources, n, follow, signal) : null;
+    },
+  };
+}
