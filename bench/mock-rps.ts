@@ -9,7 +9,7 @@
  */
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnMock } from "../test/helpers/mock.ts";
 
@@ -74,6 +74,8 @@ async function bunClient(url: string, body: string, name: string): Promise<Resul
 const load = Bun.which("wrk") ? wrk : bunClient;
 const mock = await spawnMock(["--api-key", KEY, "--name", "bench"]);
 const results: Result[] = [];
+// The machine is shared: record how busy it was when the run started.
+const load1 = loadavg()[0]!.toFixed(1);
 try {
   const url = `${mock.url}/v1/messages`;
   // Warm up the JIT before measuring.
@@ -84,14 +86,16 @@ try {
   await mock.stop();
 }
 
-const cpu = cpus()[0]?.model ?? "unknown CPU";
+const cpuinfo = await Bun.file("/proc/cpuinfo").text().catch(() => "");
+const cpu = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? cpus()[0]?.model ?? "unknown CPU";
 const nproc = cpus().length;
 const date = new Date().toISOString().slice(0, 16).replace("T", " ");
 const rows = results.map((r) => `| ${r.name} | ${Math.round(r.rps).toLocaleString("en-US")} | ${r.latency} |`);
 const md = `# gw mock: its own throughput
 
 Measured ${date} UTC on ${nproc} cores (${cpu}), Bun ${Bun.version}, ${results[0]?.tool ?? ""},
-load generator and mock sharing the machine. \`bun bench/mock-rps.ts\` reproduces it.
+load generator and mock sharing the machine; its 1-minute load average was ${load1} at the
+start (other work was running, so treat these as floors). \`bun bench/mock-rps.ts\` reproduces it.
 
 | request | requests/s | latency |
 |---|---:|---|

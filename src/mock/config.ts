@@ -18,6 +18,7 @@ export interface InstanceFile {
   apiKeys: string[];
   models: MockModel[];
   keepaliveMs?: number;
+  nonstreamKeepaliveMs?: number;
 }
 
 /** Key-provider sections and the provider name CLIProxyAPI registers their models under. */
@@ -58,6 +59,7 @@ export function instanceFromYaml(doc: unknown, name: string): InstanceFile {
   const keys = Array.isArray(d["api-keys"]) ? d["api-keys"].filter((k): k is string => typeof k === "string" && !!k.trim()) : [];
   const streaming = isObj(d.streaming) ? d.streaming : {};
   const ka = Number(streaming["keepalive-seconds"]);
+  const nska = Number(d["nonstream-keepalive-interval"]);
   return {
     name,
     host: typeof d.host === "string" ? d.host : undefined,
@@ -65,6 +67,7 @@ export function instanceFromYaml(doc: unknown, name: string): InstanceFile {
     apiKeys: keys.map((k) => k.trim()),
     models,
     keepaliveMs: ka > 0 ? ka * 1000 : undefined,
+    nonstreamKeepaliveMs: nska > 0 ? nska * 1000 : undefined,
   };
 }
 

@@ -23,6 +23,9 @@
  *   interval=MS    MS ms between stream events (token interval)
  *   gap=MS         a pause of MS ms after the first content event; silent unless keepalive is set
  *   keepalive=MS   send `: keep-alive` comment lines every MS ms during pauses
+ *   ns-keepalive=MS  non-streamed: while slow-first holds the answer back, send 200 and a "\n"
+ *                  every MS ms (CLIProxyAPI's nonstream-keepalive-interval); the body, error or
+ *                  not, follows the newlines under that 200
  *   cut=N          reset the connection ~25 ms after N stream events (no terminating chunk)
  *   hang           never answer (until the client goes away)
  *   events=N       number of content deltas (output length)
@@ -41,6 +44,7 @@ export interface Fault {
   intervalMs: number;
   gapMs: number;
   keepaliveMs: number;
+  nonstreamKeepaliveMs: number;
   /** Destroy the connection after this many events; -1 = never. */
   cut: number;
   hang: boolean;
@@ -57,6 +61,7 @@ export const NO_FAULT: Readonly<Fault> = Object.freeze({
   intervalMs: 0,
   gapMs: 0,
   keepaliveMs: 0,
+  nonstreamKeepaliveMs: 0,
   cut: -1,
   hang: false,
   events: 12,
@@ -76,6 +81,7 @@ const NUMERIC: Record<string, keyof Fault> = {
   interval: "intervalMs",
   gap: "gapMs",
   keepalive: "keepaliveMs",
+  "ns-keepalive": "nonstreamKeepaliveMs",
   cut: "cut",
   events: "events",
 };
@@ -105,7 +111,7 @@ export function parseFault(spec: string): Partial<Fault> {
     } else {
       throw new FaultSpecError(
         `unknown fault token "${token}" (tokens: 429[=S], 503, 401, 403, sig, 529, NNN, after=N, gzip, ` +
-          "slow-first=MS, interval=MS, gap=MS, keepalive=MS, cut=N, hang, events=N)",
+          "slow-first=MS, interval=MS, gap=MS, keepalive=MS, ns-keepalive=MS, cut=N, hang, events=N)",
       );
     }
   }

@@ -34,7 +34,10 @@ export interface MockOptions {
   events?: number;
   /** Milliseconds between stream events (default 0). */
   intervalMs?: number;
-  /** `: keep-alive` interval during pauses (default: the YAML's streaming.keepalive-seconds, else off). */
+  /**
+   * `: keep-alive` interval during pauses (default: the YAML's streaming.keepalive-seconds, else
+   * off). The YAML's nonstream-keepalive-interval sets the ns-keepalive fault knob likewise.
+   */
   keepaliveMs?: number;
 }
 
@@ -60,6 +63,7 @@ export function startMock(opts: MockOptions = {}): MockServer {
   if (opts.intervalMs !== undefined) defaults.intervalMs = opts.intervalMs;
   const keepalive = opts.keepaliveMs ?? file?.keepaliveMs;
   if (keepalive !== undefined) defaults.keepaliveMs = keepalive;
+  if (file?.nonstreamKeepaliveMs) defaults.nonstreamKeepaliveMs = file.nonstreamKeepaliveMs;
 
   const stats = new StatsRecorder(name);
   const instance = { name, catalog: new Catalog(models, "mock"), defaults: Object.freeze(defaults), stats };

@@ -7,7 +7,7 @@ import type { Dialect } from "./dialects/types.ts";
 import { errorResponse, faultErrorText, unknownModelText } from "./errors.ts";
 import { type Fault, FaultSpecError, resolveFault, splitModel } from "./faults.ts";
 import type { RecordedRequest, StatsRecorder } from "./stats.ts";
-import { playStream, SSE_HEADERS } from "./stream.ts";
+import { newlinesThenBody, playStream, SSE_HEADERS } from "./stream.ts";
 
 export interface Instance {
   name: string;
@@ -77,10 +77,16 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
     await new Promise<void>((resolve) => req.signal.addEventListener("abort", () => resolve()));
     return new Response(null, { status: 499 });
   }
-  if (fault.slowFirstMs > 0) await sleep(fault.slowFirstMs, req.signal);
-
   const inStreamError = mr.stream && fault.after >= 0;
   const error = fault.status > 0 ? faultErrorText(fault, model, provider) : undefined;
+  const ka = fault.nonstreamKeepaliveMs;
+  if (!mr.stream && ka > 0 && fault.slowFirstMs >= ka) {
+    // Go sends the status line with the first keep-alive newline, one interval in.
+    await sleep(ka, req.signal);
+    const body = error ? dialect.errorBody(error) : (mr.json ?? dialect.json)(makeAnswer(inst.name, model, fault.events, mr.bodyBytes));
+    return new Response(newlinesThenBody(fault.slowFirstMs - ka, ka, body, handOff()), { headers: JSON_HEADERS });
+  }
+  if (fault.slowFirstMs > 0) await sleep(fault.slowFirstMs, req.signal);
   if (error && !inStreamError) {
     return errorResponse(error.status, dialect.errorBody(error), { gzip: fault.gzip, retryAfterS: error.retryAfterS });
   }

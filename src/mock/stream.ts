@@ -104,6 +104,42 @@ function directStream(source: Bun.DirectUnderlyingSource): ReadableStream<Uint8A
   return new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>);
 }
 
+/**
+ * A non-streamed body under CLIProxyAPI's nonstream keep-alive: the 200 is already out, a "\n"
+ * goes every `intervalMs` until `waitMs` has passed, then the body (an error keeps the 200).
+ */
+export function newlinesThenBody(waitMs: number, intervalMs: number, body: string, done: () => void): ReadableStream<Uint8Array> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let wake: (() => void) | undefined;
+  let cancelled = false;
+  return directStream({
+    type: "direct",
+    async pull(c) {
+      try {
+        for (let left = waitMs; left > 0 && !cancelled; left -= intervalMs) {
+          c.write("\n");
+          await c.flush();
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            timer = setTimeout(resolve, Math.min(intervalMs, left));
+          });
+        }
+        if (!cancelled) {
+          c.write(body);
+          c.close();
+        }
+      } finally {
+        done();
+      }
+    },
+    cancel() {
+      cancelled = true;
+      clearTimeout(timer);
+      wake?.();
+    },
+  });
+}
+
 class MockCut extends Error {
   constructor() {
     super("gw mock: connection cut (fault cut=N)");

@@ -170,6 +170,29 @@ describe("error event inside a 200 stream (status + after=N)", () => {
   });
 });
 
+describe("non-streamed keep-alive (CLIProxyAPI's nonstream-keepalive-interval)", () => {
+  test("200 goes out early, newlines while waiting, then the JSON answer", async () => {
+    const res = await post("/v1/messages", { model: "m~slow-first=250~ns-keepalive=100" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    const text = await res.text();
+    expect(text).toStartWith("\n\n{");
+    expect(JSON.parse(text).content[0].text).toStartWith(EXPECTED);
+  });
+
+  test("an error after the first newline keeps the 200: the body is the error", async () => {
+    const res = await post("/v1/chat/completions", { model: "m~503~slow-first=250~ns-keepalive=100", messages: msgs });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/^\n+\{"error":\{"message":"auth_unavailable: /);
+  });
+
+  test("an answer faster than the interval is an ordinary response", async () => {
+    const res = await post("/v1/chat/completions", { model: "m~503~slow-first=50~ns-keepalive=1000", messages: msgs });
+    expect(res.status).toBe(503);
+  });
+});
+
 describe("hang", () => {
   test("never answers; the request is released when the client leaves", async () => {
     const ac = new AbortController();

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
+import { instanceFromYaml } from "../../src/mock/config.ts";
 import { startMock } from "../helpers/mock.ts";
 import { tempFiles } from "../helpers/tmp.ts";
 
@@ -103,4 +104,10 @@ describe("instance YAML", () => {
   test("a config file that cannot be read is a clear error naming it", () => {
     expect(() => startMock({ config: join(dir, "missing.yaml") })).toThrow(`cannot read config ${join(dir, "missing.yaml")}: ENOENT`);
   });
+});
+
+test("keep-alive settings: streaming.keepalive-seconds and nonstream-keepalive-interval, in seconds", () => {
+  const f = instanceFromYaml({ streaming: { "keepalive-seconds": 15 }, "nonstream-keepalive-interval": 2, port: 8146 }, "x");
+  expect([f.keepaliveMs, f.nonstreamKeepaliveMs, f.port]).toEqual([15_000, 2000, 8146]);
+  expect(instanceFromYaml(null, "y")).toEqual({ name: "y", host: undefined, port: undefined, apiKeys: [], models: [], keepaliveMs: undefined, nonstreamKeepaliveMs: undefined });
 });
