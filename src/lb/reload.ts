@@ -14,6 +14,10 @@ export interface ReloadLog {
 
 export interface ReloaderOptions {
   file: string;
+  /**
+   * Receives the new config exactly as loaded: managed instances' keys are not filled in yet
+   * (call `withInstanceKeys` first). A throw counts as a failed reload; the caller's old state stays.
+   */
   apply: (config: Config) => Promise<void> | void;
   log: ReloadLog;
   /** Quiet period after the last file event before reloading (editors write in bursts). */

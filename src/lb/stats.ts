@@ -2,10 +2,15 @@
 // is copied out so callers cannot disturb them.
 
 export interface GatewayStats {
+  /** Proxied requests not yet answered: until their headers are sent, or for streams until they end. */
   inFlight: number;
+  /** Event streams being passed through right now. */
   openStreams: number;
+  /** Proxied requests (gw's local answers and rejected requests are not counted). */
   requests: number;
+  /** Proxied requests that ended in a 5xx, a gw failure, or a broken stream. */
   errors: number;
+  /** Upstream attempts per instance; errors = no response, or a 5xx. */
   byInstance: Record<string, { requests: number; errors: number }>;
 }
 

@@ -1,18 +1,19 @@
 // gw's own answers to bad input, in each client's dialect, and failover on dead instances.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Gateway } from "../../src/lb/server.ts";
-import { configFrom, deadUrl, externalInstances, startTestGateway, testUpstream, type TestUpstream } from "../helpers/lb.ts";
+import { configFrom, deadUrl, externalInstances, startTestGateway, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";
 
-let up: TestUpstream, gw: Gateway;
+let up: TestUpstream, hang: TestUpstream, gw: Gateway;
 
 beforeAll(() => {
   up = testUpstream();
+  hang = testUpstream(() => new Promise<Response>(() => {})); // never answers
   gw = startTestGateway(configFrom(`
 [global]
 main_port = 8145
 lb_max_body_mb = 1
 lb_max_target_retries = 2
-${externalInstances({ live: up.url, dead: deadUrl(), dead2: deadUrl() })}
+${externalInstances({ live: up.url, dead: deadUrl(), dead2: deadUrl(), hang: hang.url })}
 [routing]
 "m" = [{ instance = "live", provider = "anthropic", model = "m-up" }]
 "flaky" = [
@@ -21,11 +22,17 @@ ${externalInstances({ live: up.url, dead: deadUrl(), dead2: deadUrl() })}
   { instance = "live", provider = "anthropic", model = "z", priority = 0 },
 ]
 "down" = [{ instance = "dead", provider = "anthropic", model = "x" }]
+"slow" = [
+  { instance = "hang", provider = "anthropic", model = "h", priority = 1, first_byte_timeout_ms = 300 },
+  { instance = "live", provider = "anthropic", model = "fast" },
+]
+"stuck" = [{ instance = "hang", provider = "anthropic", model = "h", first_byte_timeout_ms = 300 }]
 `));
 });
 afterAll(async () => {
   await gw.stop(0);
   await up.stop();
+  await hang.stop();
 });
 
 const PATHS = { anthropic: "/v1/messages", openai: "/v1/chat/completions", gemini: "/v1beta/models/m:generateContent" } as const;
@@ -77,6 +84,17 @@ describe("failover", () => {
     expect(await res.json()).toEqual({ ok: true, model: "z" });
     expect(res.headers.get("x-gw-attempts")).toBe("3");
     expect(res.headers.get("x-gw-target")).toBe("live/z");
+  });
+  test("a first-byte timeout moves on too, and aborts the stalled attempt", async () => {
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "slow" }) });
+    expect(await res.json()).toEqual({ ok: true, model: "fast" });
+    expect(res.headers.get("x-gw-attempts")).toBe("2");
+    await waitFor(() => hang.aborted.length > 0, 5000, "the stalled upstream request to be aborted");
+  });
+  test("only stalled targets → 504 in the client's dialect", async () => {
+    const res = await fetch(`${gw.url}/v1beta/models/stuck:generateContent`, { method: "POST", body: "{}" });
+    expect(res.status).toBe(504);
+    expect(await res.json()).toEqual({ error: { code: 504, message: expect.stringContaining("300 ms"), status: "DEADLINE_EXCEEDED" } });
   });
   test("no reachable target → 502 in the client's dialect", async () => {
     const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ model: "down" }) });
