@@ -1,6 +1,7 @@
 // Plays a dialect's SSE frames with the timing faults of a request: interval between events,
 // a pause after the first content event (with optional `: keep-alive` comments), a cut connection,
 // or an error event inside the 200 stream. Without timing faults the frames go out as one chunk.
+// Also the body of a non-streamed answer under CLIProxyAPI's nonstream keep-alive.
 
 import type { Fault } from "./faults.ts";
 
@@ -23,6 +24,8 @@ export interface StreamPlan {
   errorFrame?: (index: number) => string;
 }
 
+type Writer = ReadableStreamDirectController;
+
 /**
  * Response body for a stream; `done` runs once when it ends, however it ends. Bun's "direct"
  * streams write straight to the socket: no chunk queue, and a flush per event when timed.
@@ -31,77 +34,31 @@ export function playStream(plan: StreamPlan, f: Readonly<Fault>, done: () => voi
   const timed = f.intervalMs > 0 || f.gapMs > 0 || f.cut >= 0 || (f.after >= 0 && f.status > 0);
   if (!timed) {
     const text = plan.frames.join("");
-    return directStream({
-      type: "direct",
-      pull(c) {
-        c.write(text);
-        c.close();
-        done();
-      },
-      cancel: done,
-    });
+    return timedBody(async (c) => void c.write(text), done);
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let wake: (() => void) | undefined;
-  let cancelled = false;
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      wake = resolve;
-      timer = setTimeout(resolve, ms);
-    });
-  /** Wait ms, sending keep-alive comments every `keepaliveMs` if asked to. */
-  async function pause(c: ReadableStreamDirectController, ms: number) {
-    const step = f.keepaliveMs > 0 ? f.keepaliveMs : ms;
-    for (let left = ms; left > 0 && !cancelled; left -= step) {
-      await sleep(Math.min(step, left));
-      if (!cancelled && f.keepaliveMs > 0 && left > step) await send(c, KEEPALIVE);
-    }
-  }
-  async function send(c: ReadableStreamDirectController, text: string) {
-    c.write(text);
-    await c.flush();
-  }
-  let ended = false;
-  const end = () => {
-    if (!ended) (ended = true), done();
-  };
-  return directStream({
-    type: "direct",
-    async pull(c) {
-      try {
-        for (let i = 0; i < plan.frames.length && !cancelled; i++) {
-          if (i > 0 && f.intervalMs > 0) await pause(c, f.intervalMs);
-          if (cancelled) return;
-          if (i === f.cut) {
-            // A rejected pull makes Bun reset the connection without the terminating chunk. The
-            // reset would overtake events still in flight (clients drop them), so let them land first.
-            await sleep(CUT_SETTLE_MS);
-            throw new MockCut();
-          }
-          if (i === f.after && f.status > 0 && plan.errorFrame) {
-            c.write(plan.errorFrame(i));
-            break;
-          }
-          await send(c, plan.frames[i]!);
-          if (i === plan.firstContent && f.gapMs > 0) await pause(c, f.gapMs);
-        }
-        if (!cancelled) c.close();
-      } finally {
-        end();
+  return timedBody(async (c, clock) => {
+    /** Wait ms, sending keep-alive comments every `keepaliveMs` if asked to. */
+    const pause = async (ms: number) => {
+      const step = f.keepaliveMs > 0 ? f.keepaliveMs : ms;
+      for (let left = ms; left > 0 && !clock.cancelled; left -= step) {
+        await clock.sleep(Math.min(step, left));
+        if (!clock.cancelled && f.keepaliveMs > 0 && left > step) await send(c, KEEPALIVE);
       }
-    },
-    cancel() {
-      cancelled = true;
-      clearTimeout(timer);
-      wake?.();
-      end();
-    },
-  });
-}
-
-/** tsconfig's DOM lib hides Bun's `type: "direct"` constructor overload, hence the one cast. */
-function directStream(source: Bun.DirectUnderlyingSource): ReadableStream<Uint8Array> {
-  return new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>);
+    };
+    for (let i = 0; i < plan.frames.length && !clock.cancelled; i++) {
+      if (i > 0 && f.intervalMs > 0) await pause(f.intervalMs);
+      if (clock.cancelled) return;
+      if (i === f.cut) {
+        // A rejected pull makes Bun reset the connection without the terminating chunk. The
+        // reset would overtake events still in flight (clients drop them), so let them land first.
+        await clock.sleep(CUT_SETTLE_MS);
+        throw new MockCut();
+      }
+      if (i === f.after && f.status > 0 && plan.errorFrame) return void c.write(plan.errorFrame(i));
+      await send(c, plan.frames[i]!);
+      if (i === plan.firstContent && f.gapMs > 0) await pause(f.gapMs);
+    }
+  }, done);
 }
 
 /**
@@ -109,35 +66,64 @@ function directStream(source: Bun.DirectUnderlyingSource): ReadableStream<Uint8A
  * goes every `intervalMs` until `waitMs` has passed, then the body (an error keeps the 200).
  */
 export function newlinesThenBody(waitMs: number, intervalMs: number, body: string, done: () => void): ReadableStream<Uint8Array> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let wake: (() => void) | undefined;
-  let cancelled = false;
-  return directStream({
+  return timedBody(async (c, clock) => {
+    for (let left = waitMs; left > 0 && !clock.cancelled; left -= intervalMs) {
+      await send(c, "\n");
+      await clock.sleep(Math.min(intervalMs, left));
+    }
+    if (!clock.cancelled) c.write(body);
+  }, done);
+}
+
+async function send(c: Writer, text: string): Promise<void> {
+  c.write(text);
+  await c.flush();
+}
+
+/** Timers that a client going away cuts short. */
+class Clock {
+  cancelled = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private wake: (() => void) | undefined;
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.timer = setTimeout(resolve, ms);
+    });
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    clearTimeout(this.timer);
+    this.wake?.();
+  }
+}
+
+/** Runs `play` as a direct stream body, closes it unless cancelled, and calls `done` exactly once. */
+function timedBody(play: (c: Writer, clock: Clock) => Promise<void>, done: () => void): ReadableStream<Uint8Array> {
+  const clock = new Clock();
+  let ended = false;
+  const end = () => {
+    if (!ended) (ended = true), done();
+  };
+  const source: Bun.DirectUnderlyingSource = {
     type: "direct",
     async pull(c) {
       try {
-        for (let left = waitMs; left > 0 && !cancelled; left -= intervalMs) {
-          c.write("\n");
-          await c.flush();
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            timer = setTimeout(resolve, Math.min(intervalMs, left));
-          });
-        }
-        if (!cancelled) {
-          c.write(body);
-          c.close();
-        }
+        await play(c, clock);
+        if (!clock.cancelled) c.close();
       } finally {
-        done();
+        end();
       }
     },
     cancel() {
-      cancelled = true;
-      clearTimeout(timer);
-      wake?.();
+      clock.cancel();
+      end();
     },
-  });
+  };
+  // tsconfig's DOM lib hides Bun's `type: "direct"` constructor overload, hence the cast.
+  return new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>);
 }
 
 class MockCut extends Error {
