@@ -10,7 +10,6 @@ import { openaiChat } from "./dialects/openai.ts";
 import { responses } from "./dialects/responses.ts";
 import type { Dialect } from "./dialects/types.ts";
 import { type Instance, type ModelRequest, respond } from "./respond.ts";
-import type { RecordedRequest } from "./stats.ts";
 
 const POST_ROUTES: Record<string, { dialect: Dialect; json?: ModelRequest["json"] }> = {
   "/v1/messages": { dialect: anthropic },
@@ -53,19 +52,19 @@ export function makeFetch(opts: RouterOptions) {
     if (!path.startsWith("/v1/") && !path.startsWith("/v1beta/")) return NOT_FOUND();
 
     const rec = inst.stats.record(req, url);
+    const answered = (res: Response) => ((rec.status = res.status), res);
     if (safeMode) {
-      rec.status = 403;
-      return new Response(SAFE_MODE, { status: 403, headers: { ...JSON_HEADERS, "x-cpa-safe-mode": "example-api-key" } });
+      return answered(new Response(SAFE_MODE, { status: 403, headers: { ...JSON_HEADERS, "x-cpa-safe-mode": "example-api-key" } }));
     }
     const denied = checkClientKey(req, url, apiKeys);
-    if (denied) return ((rec.status = 401), denied);
+    if (denied) return answered(denied);
 
-    if (req.method === "GET") return listing(path, req, inst.catalog, rec);
-    if (req.method !== "POST") return ((rec.status = 404), NOT_FOUND());
+    if (req.method === "GET") return answered(listing(path, req, inst.catalog));
+    if (req.method !== "POST") return answered(NOT_FOUND());
 
     const text = await req.text();
     const body = parseBody(text);
-    rec.body = body;
+    rec.body = body ?? (text || null);
     const route = POST_ROUTES[path];
     if (route) {
       const model = typeof body?.model === "string" ? body.model : "";
@@ -75,7 +74,7 @@ export function makeFetch(opts: RouterOptions) {
       return respond(inst, req, mr, rec);
     }
     const g = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/.exec(path);
-    if (!g) return ((rec.status = 404), NOT_FOUND());
+    if (!g) return answered(NOT_FOUND());
     const model = decodeURIComponent(g[1]!);
     rec.model = model;
     const action = g[2];
@@ -100,14 +99,12 @@ function parseBody(text: string): Record<string, any> | null {
 }
 
 /** GET /v1/models picks the Anthropic shape for anthropic-version or a claude-cli user agent. */
-function listing(path: string, req: Request, catalog: Catalog, rec: RecordedRequest): Response {
-  rec.status = 200;
+function listing(path: string, req: Request, catalog: Catalog): Response {
   if (path === "/v1/models") {
     const anthropicShape = !!req.headers.get("anthropic-version") || (req.headers.get("user-agent") ?? "").startsWith("claude-cli");
     return new Response(anthropicShape ? catalog.anthropic() : catalog.openai(), { headers: JSON_HEADERS });
   }
   if (path === "/v1beta/models") return new Response(catalog.gemini(), { headers: JSON_HEADERS });
-  rec.status = 404;
   return NOT_FOUND();
 }
 

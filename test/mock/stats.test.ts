@@ -64,3 +64,9 @@ test("/healthz and /_mock/ are not counted", async () => {
   await fetch(`${mock.url}/_mock/stats`);
   expect(mock.stats().total).toBe(0);
 });
+
+test("a body that is not JSON is kept as text", async () => {
+  mock.reset();
+  await fetch(`${mock.url}/v1/messages`, { method: "POST", headers: { "x-api-key": "inst" }, body: "not json" });
+  expect(mock.stats().last[0]!.body).toBe("not json");
+});
