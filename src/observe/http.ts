@@ -2,24 +2,27 @@
 // data `/_gw/api/status`. Open to loopback clients, or to anyone presenting `[global] admin_key`
 // (Authorization: Bearer, x-api-key, or ?key=); everyone else gets 403.
 //
-// Wiring (the lead adds these; nothing else is needed):
+// Wiring (the LB side is the lead's to add; the supervisor side is done):
 //
-//   src/lb/server.ts — once, next to the StatsCounter:
-//       const observe = opts.observe ?? createObservability(() => rt.config);
-//     first line of the fetch handler, before intake (and before client-key auth: the admin
-//     rule is its own):
-//       fetch: (req, srv) => handleObserve(req, observe.context(srv.requestIP(req)?.address)) ?? handle(req, srv, rt, stats),
-//     where each request ends (the place that writes the request log):
-//       requestLog.write(record); observe.record(record);
-//     and beside stats.streamOpened()/streamClosed():  observe.metrics.streamOpened() / streamClosed()
-//     plus on the Gateway handle: `observe` (so `gw up` can give it live state).
+//   src/lb/server.ts
+//     import { createObservability, handleObserve, type Observability } from "../observe/http.ts";
+//     Gateway gains:            readonly observe: Observability;
+//     in startGateway, before Bun.serve:
+//       const observe = createObservability(() => rt.config);
+//     the fetch handler, first thing (before intake and before the client-key check — the
+//     admin rule is its own; a proxied request pays one path test: two indexOf, no allocation):
+//       fetch: (req, srv) => observe.serve(req, srv) ?? handle(req, srv, rt, stats, observe),
+//     and in the returned handle:  observe,
 //
-//   gw up (supervisor) — after the gateway and instance set exist:
-//       gateway.observe.setLive(() => ({
-//         instances: buildStatus(sources).instances,   // supervisor/status.ts rows fit LiveInstance
-//         cooling: state.coolingList(Date.now()),       // the LB's StateStore
-//       }));
-//       await gateway.observe.seedToday(requestLogDir(config));  // today's tokens from before start
+//   src/lb/pipeline.ts (handle gets `observe`)
+//     where the request's RequestRecord is complete (after the response ended; for a stream,
+//     when it closed) — the same place that calls requestLog.write(record):
+//       observe.record(record);
+//     beside stats.streamOpened() / stats.streamClosed():
+//       observe.metrics.streamOpened();   /   observe.metrics.streamClosed();
+//
+//   gw up: src/supervisor/live.ts (connectLiveState) already calls gateway.observe.setLive(...)
+//   with the supervisor's instance rows and the state store's cooldowns, and seedToday(logDir).
 //
 // handleObserve returns undefined for every other path, so the request goes on to the LB.
 
@@ -50,6 +53,7 @@ export function createObservability(config: () => Config, now: () => number = Da
   const feed = createStatusFeed(() => config().pricing, now);
   const startedAt = now();
   let live: () => LiveState = () => NO_LIVE_STATE;
+  const context = (clientIp: string | undefined): ObserveContext => ({ clientIp, config: config(), metrics, feed, live, startedAt });
   return {
     metrics,
     feed,
@@ -70,14 +74,19 @@ export function createObservability(config: () => Config, now: () => number = Da
       await readRecords(files, `${day}T00:00:00.000Z`, (r) => r.ts < before && feed.seedTokens(r));
     },
     /** The context of one request: pass `server.requestIP(req)?.address`. */
-    context: (clientIp: string | undefined): ObserveContext => ({ clientIp, config: config(), metrics, feed, live, startedAt }),
+    context,
+    /** handleObserve for the LB's fetch handler; the client address is looked up only for our paths. */
+    serve(req: Request, server: { requestIP(req: Request): { address: string } | null }): Response | undefined {
+      if (!isObservePath(pathOf(req.url))) return undefined;
+      return handleObserve(req, context(server.requestIP(req)?.address));
+    },
   };
 }
 
 /** The observability routes; undefined for any other path (the LB handles it). */
 export function handleObserve(req: Request, ctx: ObserveContext): Response | undefined {
   const path = pathOf(req.url);
-  if (path !== "/metrics" && path !== "/_gw" && !path.startsWith("/_gw/")) return undefined;
+  if (!isObservePath(path)) return undefined;
   if (!allowed(req, ctx)) {
     return Response.json(
       { error: { type: "forbidden", message: `${path} is open to loopback clients, or with [global] admin_key (Authorization: Bearer, x-api-key or ?key=)` } },
@@ -104,6 +113,8 @@ export function isLoopback(ip: string | undefined): boolean {
 }
 
 // --- internal ---
+
+const isObservePath = (path: string) => path === "/metrics" || path === "/_gw" || path.startsWith("/_gw/");
 
 const NO_STORE = { "cache-control": "no-store" };
 // The page is self-contained: nothing may load from elsewhere, and nobody may frame it.

@@ -3,7 +3,7 @@
 
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { handleObserve, type Observability } from "../../src/observe/http.ts";
+import type { Observability } from "../../src/observe/http.ts";
 import { type AttemptRecord, type RequestRecord, usageRecord } from "../../src/observe/record.ts";
 import { usageFromJson, usageFromSse } from "../../src/observe/tokens.ts";
 
@@ -92,7 +92,7 @@ export function observeFront(gatewayUrl: string, obs: Observability): { url: str
     port: 0,
     idleTimeout: 0,
     async fetch(req, srv) {
-      const own = handleObserve(req, obs.context(srv.requestIP(req)?.address));
+      const own = obs.serve(req, srv);
       if (own) return own;
       const started = Date.now();
       const u = new URL(req.url);

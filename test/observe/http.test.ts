@@ -48,7 +48,8 @@ let pretendIp: string | undefined;
 const server = Bun.serve({
   hostname: "127.0.0.1",
   port: 0,
-  fetch: (req, srv) => handleObserve(req, obs.context(pretendIp ?? srv.requestIP(req)?.address)) ?? new Response("lb", { status: 299 }),
+  fetch: (req, srv) =>
+    (pretendIp ? handleObserve(req, obs.context(pretendIp)) : obs.serve(req, srv)) ?? new Response("lb", { status: 299 }),
 });
 afterAll(() => server.stop(true));
 const url = (p: string) => `${server.url.origin}${p}`;
