@@ -107,8 +107,8 @@ x-mock-fault (429~gzip), or as -fault. Precedence: model suffix > header > -faul
   gzip           gzip the error body            hang           never answer
   slow-first=MS  delay the status line          interval=MS    delay between events
   gap=MS         pause after the first content event (with keepalive=MS: ": keep-alive" lines)
-  ns-keepalive=MS  non-streamed + slow-first: 200 and "\n" every MS ms, then the body (even an error)
-  cut=N          destroy the connection after N events           events=N  answer length
+  ns-keepalive=MS  non-streamed + slow-first: 200 and a newline every MS ms, then the body (even an error)
+  cut=N          reset the connection after N events             events=N  answer length
 
 Endpoints: GET|HEAD /healthz; POST /v1/messages, /v1/messages/count_tokens, /v1/chat/completions,
 /v1/responses, /v1beta/models/M:generateContent|streamGenerateContent|countTokens; GET /v1/models,

@@ -106,9 +106,11 @@ describe("flags of the real binary", () => {
   test("--help documents the fault syntax", async () => {
     const r = await runGw(["mock", "--help"]);
     expect(r.code).toBe(0);
-    for (const s of ["-config FILE", "x-mock-fault", "429[=S]", "slow-first=MS", "cut=N", "after=N", "hang", "/_mock/stats"]) {
+    for (const s of ["-config FILE", "x-mock-fault", "429[=S]", "slow-first=MS", "cut=N", "after=N", "hang", "ns-keepalive=MS", "/_mock/stats"]) {
       expect(r.stdout).toContain(s);
     }
+    // One line per token: the help is read in a terminal.
+    expect(r.stdout).toContain("ns-keepalive=MS  non-streamed + slow-first: 200 and a newline every MS ms");
   });
 
   test("a port in use is reported, not a stack trace", async () => {
