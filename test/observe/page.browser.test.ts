@@ -52,9 +52,12 @@ ${externalInstances({ a: mocks[0]!.url, b: mocks[1]!.url })}
     front = observeFront(gateway.url, obs);
     base = front.url;
   }
+  // What `gw up` hands over (src/supervisor/live.ts): the supervisor's rows and the LB's cooldowns.
+  // Here the mocks' processes stand for the rows, and one cooldown is set as the state store would.
+  const coolingUntil = Date.now() + 30 * 60_000;
   obs.setLive(() => ({
     instances: mocks.map((m, i) => ({ name: i ? "b" : "a", state: m.proc.exitCode === null ? "ready" : "failed", restarts: i, uptimeMs: 42_000 + i * 1000 })),
-    cooling: [],
+    cooling: [{ route: "opus", target: "b/claude-opus-4-6", until: coolingUntil, kind: "transient_heavy", reason: "429 model_cooldown" }],
   }));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -94,6 +97,7 @@ test(
     await expect(page.locator('[data-instance="b"]').textContent()).resolves.toContain("ready");
     for (const r of ["opus", "flash", "broken"]) expect(await page.locator(`[data-route="${r}"]`).count()).toBe(1);
     expect(await page.locator('[data-route="opus"] .target').count()).toBe(2);
+    await expect(page.locator('[data-route="opus"] .target').nth(1).textContent()).resolves.toMatch(/cooling \d+m \d+s · transient_heavy · 429 model_cooldown/);
     await page.waitForFunction(() => /^\d/.test(document.getElementById("stat-requests")?.textContent ?? ""), null, { timeout: 20_000 });
     const before = await counter(page);
 
