@@ -33,6 +33,18 @@ const SAFE_MODE = JSON.stringify({
     "Proxy API endpoints are disabled because api-keys contains template values. Open /management.html?safe-mode=configure, update api-keys in Management, then retry.",
 });
 
+/** CLIProxyAPI's CORS middleware stamps every response, 404s included, and answers OPTIONS itself. */
+const CORS: readonly [string, string][] = [
+  ["access-control-allow-origin", "*"],
+  ["access-control-allow-methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS"],
+  ["access-control-allow-headers", "*"],
+  [
+    "access-control-expose-headers",
+    "X-CPA-TRACE-ID, X-CPA-VERSION, X-CPA-COMMIT, X-CPA-BUILD-DATE, X-CPA-SUPPORT-PLUGIN, X-CPA-HOME-VERSION, " +
+      "X-CPA-HOME-BUILD-DATE, X-SERVER-VERSION, X-SERVER-BUILD-DATE, Location, Retry-After, X-Request-Id, OpenAI-Request-Id",
+  ],
+];
+
 export interface RouterOptions {
   instance: Instance;
   apiKeys: ReadonlySet<string>;
@@ -41,7 +53,16 @@ export interface RouterOptions {
 export function makeFetch(opts: RouterOptions) {
   const { instance: inst, apiKeys } = opts;
   const safeMode = TEMPLATE_KEYS.some((k) => apiKeys.has(k));
+  const handle = routeRequest(inst, apiKeys, safeMode);
   return async function mockFetch(req: Request, server: Server<undefined>): Promise<Response> {
+    const res = req.method === "OPTIONS" ? new Response(null, { status: 204 }) : await handle(req, server);
+    for (const [k, v] of CORS) res.headers.set(k, v);
+    return res;
+  };
+}
+
+function routeRequest(inst: Instance, apiKeys: ReadonlySet<string>, safeMode: boolean) {
+  return async (req: Request, server: Server<undefined>): Promise<Response> => {
     const url = new URL(req.url);
     const path = url.pathname;
     if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {

@@ -67,6 +67,15 @@ describe("unauthenticated routes", () => {
     expect(await res.text()).toBe("");
   });
 
+  test("CORS like CLIProxyAPI: OPTIONS is 204 without a key; every answer carries the headers", async () => {
+    const pre = await fetch(`${mock.url}/v1/messages`, { method: "OPTIONS" });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get("access-control-allow-methods")).toBe("GET, POST, PUT, PATCH, DELETE, OPTIONS");
+    const denied = await post(`${mock.url}/v1/messages`);
+    expect(denied.headers.get("access-control-allow-origin")).toBe("*");
+    expect(denied.headers.get("access-control-expose-headers")).toContain("Retry-After");
+  });
+
   test("unknown paths are gin's plain 404", async () => {
     const res = await fetch(`${mock.url}/v0/management/config`);
     expect(res.status).toBe(404);
