@@ -3,65 +3,22 @@
 // Starts a raw upstream (its own process), gw (`gw lb`, its own process) and nginx (if
 // installed), then measures direct vs gw vs nginx with wrk, stream time-to-first-byte, and gw's
 // RSS with 1,000 open streams. Writes bench/notes/lb.md. Needs: apt-get install -y nginx wrk.
-// Internal modes: `--upstream` runs the raw upstream and `--floor URL` the smallest possible Bun
-// proxy (fetch + Response, nothing else): the "bun-floor" column shows what Bun itself costs.
+// The upstream and the bun-floor proxy are in lb-servers.ts, each run in its own process.
 
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Body, BODIES } from "./lb-bodies.ts";
 
 const ROOT = join(import.meta.dir, "..");
+const SERVERS = join(import.meta.dir, "lb-servers.ts");
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
 const option = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : dflt);
 
-// --- the upstream: answers as fast as Bun can; "hold" streams stay open until the client leaves ---
-
-async function runUpstream() {
-  const enc = new TextEncoder();
-  const json = JSON.stringify({
-    id: "msg_bench", type: "message", role: "assistant", model: "claude-bench",
-    content: [{ type: "text", text: "Hello from the benchmark upstream. ".repeat(6) }],
-    stop_reason: "end_turn", usage: { input_tokens: 420, output_tokens: 42 },
-  });
-  const events = Array.from({ length: 10 }, (_, i) => `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"chunk ${i} "}}\n\n`).join("");
-  const sse = enc.encode(`event: message_start\ndata: {"type":"message_start"}\n\n${events}event: message_stop\ndata: {"type":"message_stop"}\n\n`);
-  const server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    idleTimeout: 0,
-    async fetch(req) {
-      const text = await req.text();
-      if (text.includes('"hold"')) {
-        return new Response(new ReadableStream({ start: (c) => c.enqueue(enc.encode("event: ping\ndata: {}\n\n")) }), { headers: { "content-type": "text/event-stream" } });
-      }
-      if (text.includes('"stream":true')) return new Response(sse, { headers: { "content-type": "text/event-stream" } });
-      return new Response(json, { headers: { "content-type": "application/json" } });
-    },
-  });
-  console.log(`PORT ${server.port}`);
-}
-
-// --- the floor: what any Bun.serve + fetch proxy pays before doing anything useful ---
-
-function runFloor(upstream: string) {
-  const server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    idleTimeout: 0,
-    async fetch(req) {
-      const url = new URL(req.url);
-      const up = await fetch(upstream + url.pathname, { method: req.method, headers: req.headers, body: await req.text(), signal: req.signal, decompress: false });
-      return new Response(up.body, { status: up.status, headers: up.headers });
-    },
-  });
-  console.log(`PORT ${server.port}`);
-}
-
 // --- orchestration ---
 
-interface WrkResult { rps: number; p50: number; p99: number; errors: number }
+interface WrkResult { rps: number; p50: number; p99: number; errors: number; cpuUsPerReq?: number }
 type Target = "direct" | "gw" | "nginx" | "bun-floor";
 const CONCURRENCY = [1, 16, 64];
 
@@ -73,16 +30,20 @@ async function main() {
   const cleanup = () => children.forEach((c) => c.kill("SIGKILL"));
   process.on("exit", cleanup);
   try {
-    const upstream = spawnReading([process.execPath, import.meta.path, "--upstream"], /PORT (\d+)/, children);
+    const upstream = spawnReading([process.execPath, SERVERS, "upstream"], /PORT (\d+)/, children);
     const upPort = Number(await upstream);
     const gwPort = await startGw(dir, upPort, children);
-    const floorPort = await spawnReading([process.execPath, import.meta.path, "--floor", `http://127.0.0.1:${upPort}`], /PORT (\d+)/, children, { BUN_CONFIG_MAX_HTTP_REQUESTS: "16384" });
+    const floorPort = await spawnReading([process.execPath, SERVERS, "floor", `http://127.0.0.1:${upPort}`], /PORT (\d+)/, children, { BUN_CONFIG_MAX_HTTP_REQUESTS: "16384" });
     const urls: Partial<Record<Target, string>> = { direct: `http://127.0.0.1:${upPort}`, gw: `http://127.0.0.1:${gwPort}`, "bun-floor": `http://127.0.0.1:${floorPort}` };
     if (!flag("--no-nginx")) {
       if (Bun.which("nginx") ?? Bun.which("/usr/sbin/nginx")) urls.nginx = await startNginx(dir, upPort, children);
       else console.warn("nginx not installed (apt-get install -y nginx): skipping the nginx column");
     }
     const targets = Object.keys(urls) as Target[];
+    // CPU per request of the proxy processes is robust against neighbours' load, unlike rps.
+    const pids: Partial<Record<Target, number[]>> = {};
+    for (const t of targets) if (t !== "direct") pids[t] = await pidsListening(Number(new URL(urls[t]!).port));
+    const loadBefore = os.loadavg()[0]!;
     const results: Record<string, WrkResult> = {};
     for (const body of BODIES) {
       const file = join(dir, `${body.name}.json`);
@@ -90,9 +51,12 @@ async function main() {
       for (const t of targets) await wrk(`${urls[t]}/v1/messages`, file, 4, 1); // warm pools and JIT
       for (const c of CONCURRENCY) {
         for (const t of targets) {
+          const cpu0 = cpuTicks(pids[t]);
           const r = await wrk(`${urls[t]}/v1/messages`, file, c, duration);
+          if (pids[t]) r.cpuUsPerReq = ((cpuTicks(pids[t]) - cpu0) * 10_000) / (r.rps * duration);
           results[`${body.name}/${c}/${t}`] = r;
-          console.log(`${body.name.padEnd(6)} c=${String(c).padEnd(3)} ${t.padEnd(6)} ${r.rps.toFixed(0).padStart(7)} rps  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}  errors ${r.errors}`);
+          const cpu = r.cpuUsPerReq === undefined ? "" : `  cpu ${r.cpuUsPerReq.toFixed(0)} µs/req`;
+          console.log(`${body.name.padEnd(6)} c=${String(c).padEnd(3)} ${t.padEnd(9)} ${r.rps.toFixed(0).padStart(7)} rps  p50 ${ms(r.p50)}  p99 ${ms(r.p99)}  errors ${r.errors}${cpu}`);
         }
       }
     }
@@ -100,10 +64,11 @@ async function main() {
     const ttfb: Partial<Record<Target, number>> = {};
     for (const t of targets) ttfb[t] = await medianTtfb(`${urls[t]}/v1/messages`, stream, 300);
     console.log("stream TTFB p50 (ms):", JSON.stringify(ttfb));
-    const gwPid = await pidListening(gwPort);
+    const gwPid = pids.gw![0]!;
     const rss = await rssWithOpenStreams(gwPort, gwPid, 1000);
     console.log(`gw RSS: idle-after-load ${rss.before} MB, with 1000 open streams ${rss.during} MB (${rss.opened} opened)`);
-    if (!flag("--no-write")) writeNotes({ duration, targets, results, ttfb, rss });
+    const load = [loadBefore, os.loadavg()[0]!];
+    if (!flag("--no-write")) writeNotes({ duration, targets, results, ttfb, rss, load });
   } finally {
     cleanup();
   }
@@ -196,16 +161,26 @@ async function rssWithOpenStreams(port: number, pid: number, n: number) {
 }
 
 function rssMb(pid: number): number {
-  const status = require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8") as string;
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
 }
 
-/** gw re-execs itself (same pid) — find it by its listening port via ss. */
-async function pidListening(port: number): Promise<number> {
+/** The processes listening on `port` (gw re-execs itself; nginx has a master and a worker). */
+async function pidsListening(port: number): Promise<number[]> {
   const out = await new Response(Bun.spawn(["ss", "-ltnpH", `sport = :${port}`], { stdout: "pipe" }).stdout).text();
-  const m = /pid=(\d+)/.exec(out);
-  if (!m) throw new Error(`no process listens on ${port}: ${out}`);
-  return Number(m[1]);
+  const pids = [...out.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]));
+  if (pids.length === 0) throw new Error(`no process listens on ${port}: ${out}`);
+  return [...new Set(pids)];
+}
+
+/** utime + stime of the processes, in clock ticks (1/100 s). */
+function cpuTicks(pids: number[] | undefined): number {
+  let sum = 0;
+  for (const pid of pids ?? []) {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    sum += Number(fields[11]) + Number(fields[12]);
+  }
+  return sum;
 }
 
 async function spawnReading(cmd: string[], pattern: RegExp, children: Bun.Subprocess[], env: Record<string, string> = {}): Promise<string> {
@@ -234,13 +209,11 @@ async function freePort(): Promise<number> {
 
 const ms = (x: number) => `${x.toFixed(2).padStart(6)} ms`;
 
-function writeNotes(r: { duration: number; targets: Target[]; results: Record<string, WrkResult>; ttfb: Partial<Record<Target, number>>; rss: { before: number; during: number; opened: number } }) {
+function writeNotes(r: { duration: number; targets: Target[]; results: Record<string, WrkResult>; ttfb: Partial<Record<Target, number>>; rss: { before: number; during: number; opened: number }; load: number[] }) {
   const { renderNotes } = require("./lb-notes.ts") as typeof import("./lb-notes.ts");
   writeFileSync(join(import.meta.dir, "notes/lb.md"), renderNotes({ ...r, concurrency: CONCURRENCY, bodies: BODIES.map((b) => ({ name: b.name, bytes: b.text.length })) }));
   console.log("wrote bench/notes/lb.md");
 }
 
 // Last, so every constant above is initialized before top-level await runs.
-if (flag("--upstream")) await runUpstream();
-else if (flag("--floor")) runFloor(option("--floor", ""));
-else await main();
+await main();
