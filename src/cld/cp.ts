@@ -26,12 +26,15 @@ interface Choice {
 export async function planCp(args: CldArgs, env: Env, cache: string): Promise<Plan | null> {
   const src = await loadCldSource(args.config, env);
   if (src.warning) say(src.warning);
-  const up = gatewayAnswers(src.gateway.baseUrl); // runs while the user picks
+  // Probe while the user picks; a "down" is checked once more, because the numbered picker's
+  // blocking terminal reads stall the event loop and can let the early probe time out.
+  const up = gatewayAnswers(src.gateway.baseUrl);
   const dir = join(cache, "cp");
   const last: Last = readLast(dir, MEMORY);
   const choice = args.filter ? byFilter(src, args.filter, last) : await byMenu(src, last, env.PATH);
   writeLast(dir, { ...choice.roles, scenario: choice.scenario, auto_upgrade: choice.autoUpgrade });
-  if (!(await up) && !(await gatewayReady(src.gateway.baseUrl))) return null;
+  const reachable = (await up) || (await gatewayAnswers(src.gateway.baseUrl));
+  if (!reachable && !(await startAnyway(src.gateway.baseUrl))) return null;
   return { env: cpEnv(env, src.gateway, choice.roles, configDirFor(cache, "cp")), title: `cld cp ${choice.roles.main}` };
 }
 
@@ -83,7 +86,7 @@ async function withAutoUpgrade(roles: Roles, scenario: string, routes: readonly 
 }
 
 /** The gateway did not answer: say how to start it, and let the user decide. */
-async function gatewayReady(baseUrl: string): Promise<boolean> {
+function startAnyway(baseUrl: string): boolean {
   say(`the gateway at ${baseUrl} is not answering; start it with: gw up -d`);
   const answer = confirm("Start Claude Code anyway?", false);
   if (answer === null) say("no terminal to ask, so not starting claude");
