@@ -30,6 +30,8 @@ export async function startDetached(paths: GwPaths, upArgs: string[], progress: 
   let offset = await stat(paths.gwLog).then((s) => s.size, () => 0);
   const fd = openSync(paths.gwLog, "a");
   const proc = Bun.spawn(selfCommand("up", ...upArgs), {
+    // Like a service: it must not hold on to whatever directory the user happened to be in.
+    cwd: paths.dir,
     env: { ...process.env, [DETACHED_ENV]: "1" },
     stdin: "ignore",
     stdout: fd,

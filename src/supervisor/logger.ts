@@ -1,6 +1,6 @@
 // gw's own log: consola with a plain reporter — timestamped lines appended to logs/gw.log, and
 // the bare message on the terminal when there is one (a detached gw has only the file).
-import { createWriteStream, mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { createConsola, type ConsolaInstance, type LogObject } from "consola";
 import { formatWithOptions } from "node:util";
@@ -17,13 +17,17 @@ const text = (o: LogObject) => formatWithOptions({ colors: false }, ...o.args);
 
 export function createGwLogger(opts: { file: string; terminal: boolean }): GwLogger {
   mkdirSync(dirname(opts.file), { recursive: true });
-  const out = createWriteStream(opts.file, { flags: "a" });
+  // Written synchronously: these lines are rare (supervisor events, never per request), must not
+  // be lost in a buffer when gw is killed, and `up -d` reads them back to show progress.
+  const fd = openSync(opts.file, "a");
+  let open = true;
   const consola = createConsola({
     level: 3,
+    throttle: 0, // every restart line counts; consola would fold repeats into "[repeated N times]"
     reporters: [
       {
         log(o) {
-          out.write(`${o.date.toISOString()} ${o.type.toUpperCase().padEnd(5)} ${text(o)}\n`);
+          if (open) writeSync(fd, `${o.date.toISOString()} ${o.type.toUpperCase().padEnd(5)} ${text(o)}\n`);
           if (!opts.terminal) return;
           (o.level <= 1 ? process.stderr : process.stdout).write(`${text(o)}\n`);
         },
@@ -35,7 +39,10 @@ export function createGwLogger(opts: { file: string; terminal: boolean }): GwLog
     info: (m) => consola.info(m),
     warn: (m) => consola.warn(m),
     error: (m) => consola.error(m),
-    close: () => new Promise((resolve) => out.end(resolve)),
+    async close() {
+      if (open) closeSync(fd);
+      open = false;
+    },
   };
 }
 

@@ -98,12 +98,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
     await stop();
     throw new CliError(`the load balancer could not listen on ${config.global.bindHost}:${port} — change [global] main_port or stop what uses it`);
   }
-  phase = "serving";
   void connectLiveState(sources, log);
   const gw = selfDisplay();
   const ready = set.list().filter((s) => s.state === "ready").length;
   log.info(`serving on ${gateway.url} — ${ready}/${managed} instances ready; ${gw} status · ${gw} logs -f · ${gw} down`);
   if (opts.banner) for (const line of opts.banner(gateway.url).split("\n")) log.info(line);
+  phase = "serving"; // after the banner: `up -d` returns on this and prints gw.log up to here
 
   reloader = createReloader({
     file: config.file,

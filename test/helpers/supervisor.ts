@@ -31,7 +31,7 @@ export interface Sandbox {
 /** A script that exits at once: the instance that never stays up. */
 export function crashingScript(dir: string, code = 3): string {
   const p = join(dir, "crash.sh");
-  writeFileSync(p, `#!/bin/sh\necho "crashing on purpose" >&2\nexit ${code}\n`);
+  writeFileSync(p, `#!/bin/sh\necho "crashing on purpose in $PWD with GW_TEST_MARK=$GW_TEST_MARK and $*" >&2\nexit ${code}\n`);
   chmodSync(p, 0o755);
   return p;
 }
@@ -52,7 +52,7 @@ export async function sandbox(instances: InstanceSpec[] = [{ name: "a" }, { name
   toml += `\n[routing]\n"m" = [${instances.map((i) => `{ instance = "${i.name}", provider = "antigravity", model = "gemini-3-flash" }`).join(", ")}]\n`;
   const file = join(dir, "providers.toml");
   writeFileSync(file, toml);
-  const env = { ...process.env, XDG_CACHE_HOME: join(dir, "cache"), GW_CONFIG: undefined, GW_CLIPROXY: undefined, NO_COLOR: "1" };
+  const env = { ...process.env, XDG_CACHE_HOME: join(dir, "cache"), GW_CONFIG: undefined, GW_CLIPROXY: undefined, NO_COLOR: "1", GW_TEST_MARK: "inherited" };
   return { dir, file, mainPort, ports, env };
 }
 

@@ -56,7 +56,7 @@ describe("InstanceSet", () => {
   }, 60_000);
 
   test("an instance that keeps exiting goes into crashloop and its output lands in its log", async () => {
-    const sb = await sandbox([{ name: "c", command: ["./crash.sh"] }]);
+    const sb = await sandbox([{ name: "c", command: ["./crash.sh", "-config", "{config}", "-port", "{port}"] }]);
     crashingScript(sb.dir);
     const { set, lines } = await setUp(sb);
     const out = await set.startAll();
@@ -66,7 +66,10 @@ describe("InstanceSet", () => {
     expect(c.restarts).toBe(FAST.crashLoopExits - 1);
     expect(c.lastExit?.code).toBe(3);
     expect(lines.some((l) => l.includes("crash loop (5 exits in a minute)"))).toBe(true);
-    expect(readFileSync(join(sb.dir, "logs", "c.log"), "utf8")).toContain("crashing on purpose");
+    // Own working directory, gw's environment, the YAML's absolute path and the port filled in.
+    expect(readFileSync(join(sb.dir, "logs", "c.log"), "utf8")).toContain(
+      `crashing on purpose in ${join(sb.dir, "instances", "c")} with GW_TEST_MARK=inherited and -config ${join(sb.dir, "instances", "c.yaml")} -port ${sb.ports.c}`,
+    );
   }, 60_000);
 
   test("a missing binary and a busy port are one clear line each; the other instance still starts", async () => {

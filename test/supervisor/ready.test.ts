@@ -1,0 +1,38 @@
+// The readiness probe against real servers: /healthz, and the /v1/models fallback of older builds.
+import { afterAll, expect, test } from "bun:test";
+import { probe, waitReady } from "../../src/supervisor/ready.ts";
+
+const servers: ReturnType<typeof Bun.serve>[] = [];
+afterAll(() => {
+  for (const s of servers) s.stop(true);
+});
+
+function serve(fetch: (req: Request) => Response) {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch });
+  servers.push(s);
+  return `http://127.0.0.1:${s.port}`;
+}
+
+test("a server with /healthz is ready without a key", async () => {
+  const url = serve((req) => (new URL(req.url).pathname === "/healthz" ? Response.json({ status: "ok" }) : new Response("no", { status: 401 })));
+  expect(await probe(url, "")).toBe(true);
+});
+
+test("without /healthz the probe asks /v1/models with the instance's key", async () => {
+  const url = serve((req) => {
+    if (new URL(req.url).pathname !== "/v1/models") return new Response("404 page not found", { status: 404 });
+    return req.headers.get("authorization") === "Bearer k1" ? Response.json({ data: [] }) : Response.json({ error: "Invalid API key" }, { status: 401 });
+  });
+  expect(await probe(url, "k1")).toBe(true);
+  expect(await probe(url, "wrong")).toBe(false);
+});
+
+test("a 500 on /healthz is not ready, nothing listening is not ready, and waitReady gives up at its deadline", async () => {
+  const url = serve(() => new Response("boom", { status: 500 }));
+  expect(await probe(url, "k")).toBe(false);
+  const gone = serve(() => new Response("x"));
+  servers.pop()!.stop(true);
+  expect(await probe(gone, "k")).toBe(false);
+  expect(await waitReady(url, "k", { timeoutMs: 300, pollMs: 50, exited: new Promise(() => {}) })).toBe("timeout");
+  expect(await waitReady(url, "k", { timeoutMs: 5_000, pollMs: 50, exited: Promise.resolve() })).toBe("exited");
+});
