@@ -48,21 +48,26 @@ function lineOf(c: Choice, width: number, last: string | undefined): string {
 
 const widthOf = (cs: readonly Choice[]) => Math.max(...cs.map((c) => c.key.length));
 
-/** Options fzf 0.38 (Debian 12) understands; the index column keeps keys with spaces exact. */
+/**
+ * Options fzf 0.38 (Debian 12) understands; the index column keeps keys with spaces exact.
+ * `--expect esc` tells Esc (reuse the last value) apart from Ctrl-C (quit), which both exit 130 otherwise.
+ */
 async function pickWithFzf(fzf: string, o: PickOptions): Promise<string | undefined | "unavailable"> {
   const w = widthOf(o.choices);
   const header = o.last ? `Esc: ${o.last} (last)` : "Esc: cancel";
   const proc = Bun.spawn(
     [fzf, "--prompt", `${o.title}> `, "--header", header, "--height", "40%", "--reverse", "--no-sort", "--no-multi",
-      "--delimiter", "\t", "--with-nth", "2.."],
+      "--delimiter", "\t", "--with-nth", "2..", "--expect", "esc"],
     { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
   );
   proc.stdin.write(o.choices.map((c, i) => `${i}\t${lineOf(c, w, o.last)}\n`).join(""));
   await proc.stdin.end();
   const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
-  if (code === 1 || code === 130) return undefined; // no match or Esc/Ctrl-C
+  if (code === 130) throw new CliError("cancelled", 130);
+  if (code === 1) return undefined; // Enter on an empty match: same as Esc
   if (code !== 0) return "unavailable";
-  return o.choices[Number(out.split("\t")[0])]?.key;
+  const [key, line = ""] = out.split("\n");
+  return key === "esc" ? undefined : o.choices[Number(line.split("\t")[0])]?.key;
 }
 
 const MAX_TRIES = 3;

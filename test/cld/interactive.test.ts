@@ -96,6 +96,15 @@ describe("with fzf", () => {
     expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "g3f", ANTHROPIC_DEFAULT_OPUS_MODEL: "g3p" });
     expect(box.memory("cp").auto_upgrade).toBe("Off");
   });
+
+  test("Ctrl-C quits without starting claude", async () => {
+    const r = await interactive(box, ["cp"], env, async (t) => {
+      await t.waitFor("> Performance");
+      await t.send("C-c");
+    });
+    expect(r.screen).toContain("[exit 130]");
+    expect(r.call).toBeNull();
+  });
 });
 
 describe("mode menu and scenarios from [cld.scenarios]", () => {
