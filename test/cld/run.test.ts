@@ -35,6 +35,13 @@ describe("cld cp with FILTER (fast start, no questions)", () => {
     });
   });
 
+  test("a piped prompt reaches claude whole: cld never reads stdin", async () => {
+    const prompt = "line one\nline two\n".repeat(2000);
+    const r = await box.run(["cp", "g3f", "-p"], { env: { CLD_TOML: toml }, stdin: prompt });
+    expect(r.code).toBe(0);
+    expect(box.claudeStdin()).toBe(prompt);
+  });
+
   test("remembers the roles, and the next fast start keeps fast and opus", async () => {
     box.remember("cp", { fast: "g3f", opus: "opus4.6" });
     const first = await box.run(["cp", "KIMI"], { env: { CLD_TOML: toml } });

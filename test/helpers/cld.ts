@@ -59,6 +59,7 @@ export class CldSandbox {
 printf '%s' "$$" > '${this.record}.pid'
 printf '%s\\0' "$@" > '${this.record}.argv'
 /usr/bin/env -0 > '${this.record}.env'
+if [ -n "$FAKE_CLAUDE_STDIN" ]; then /bin/cat > '${this.record}.stdin'; fi
 echo "fake claude ran"
 exit "\${FAKE_CLAUDE_EXIT:-0}"
 `;
@@ -78,16 +79,21 @@ exit "\${FAKE_CLAUDE_EXIT:-0}"
   }
 
   clearCall(): void {
-    for (const ext of ["pid", "argv", "env"]) rmSync(`${this.record}.${ext}`, { force: true });
+    for (const ext of ["pid", "argv", "env", "stdin"]) rmSync(`${this.record}.${ext}`, { force: true });
+  }
+
+  /** What claude read on stdin (when the run passed `stdin`). */
+  claudeStdin(): string {
+    return readFileSync(`${this.record}.stdin`, "utf8");
   }
 
   /** Run `bun src/main.ts cld ARGS` (or `cmd` as given) without a controlling terminal. */
-  async run(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; cmd?: readonly string[] } = {}): Promise<RunResult> {
+  async run(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; cmd?: readonly string[]; stdin?: string } = {}): Promise<RunResult> {
     this.clearCall();
     const proc = Bun.spawn([...(opts.cmd ?? [process.execPath, MAIN, "cld"]), ...args], {
       cwd: opts.cwd ?? this.dir,
-      env: this.env(opts.env),
-      stdin: "ignore",
+      env: this.env(opts.stdin === undefined ? opts.env : { ...opts.env, FAKE_CLAUDE_STDIN: "1" }),
+      stdin: opts.stdin === undefined ? "ignore" : new Blob([opts.stdin]),
       stdout: "pipe",
       stderr: "pipe",
       detached: true, // its own session: no /dev/tty, as in a script or CI
