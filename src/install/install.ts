@@ -48,7 +48,8 @@ export function install(self: Self, env: Env, prefix?: string): InstallReport {
   put(paths.fish[1]!, text(fishCompletion(paths.gw, "cld")));
   dirs.push(...makeDirs(dirname(paths.manifest)));
   writeManifest(paths.manifest, mergeManifest(readManifest(paths.manifest), { files, dirs }));
-  return { paths, written: files, hints: shellHints(paths, env) };
+  const dev = self.kind === "source" ? [`${paths.gw} runs this source checkout with bun (bun run build, then install dist/gw for a standalone copy)`] : [];
+  return { paths, written: files, hints: [...dev, ...shellHints(paths, env)] };
 }
 
 /** Remove what the manifest lists; directories only if nothing else has moved in. */
