@@ -19,6 +19,7 @@ export interface InstanceFile {
   models: MockModel[];
   keepaliveMs?: number;
   nonstreamKeepaliveMs?: number;
+  passthroughHeaders: boolean;
 }
 
 /** Key-provider sections and the provider name CLIProxyAPI registers their models under. */
@@ -68,6 +69,7 @@ export function instanceFromYaml(doc: unknown, name: string): InstanceFile {
     models,
     keepaliveMs: ka > 0 ? ka * 1000 : undefined,
     nonstreamKeepaliveMs: nska > 0 ? nska * 1000 : undefined,
+    passthroughHeaders: d["passthrough-headers"] === true,
   };
 }
 

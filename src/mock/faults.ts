@@ -12,7 +12,9 @@
  * token by token. Everything from the first `~` is stripped from the model before the lookup.
  *
  * Tokens
- *   429[=S]        model_cooldown, `Retry-After: S` and reset_seconds S (default 60)
+ *   429[=S]        model_cooldown with reset_seconds S (default 60) in the body
+ *   passthrough    as CLIProxyAPI's `passthrough-headers: true` (also read from the YAML): only
+ *                  then does a cooldown 429 carry `Retry-After: S` — by default it does not
  *   503            auth_unavailable (no usable credential)
  *   401            upstream authentication failure      403  insufficient_quota
  *   sig            400 invalid thinking signature        400  plain invalid_request_error
@@ -37,6 +39,8 @@ export interface Fault {
   /** Which CLIProxyAPI body goes with the status (see errors.ts). */
   kind: "cooldown" | "auth_unavailable" | "auth" | "quota" | "signature" | "overloaded" | "generic" | "";
   retryAfterS: number;
+  /** CLIProxyAPI's passthrough-headers: error headers (Retry-After) reach the client. */
+  passthrough: boolean;
   /** With a status: emit it as an in-stream error event after this many events; -1 = as the status. */
   after: number;
   gzip: boolean;
@@ -55,6 +59,7 @@ export const NO_FAULT: Readonly<Fault> = Object.freeze({
   status: 0,
   kind: "",
   retryAfterS: 60,
+  passthrough: false,
   after: -1,
   gzip: false,
   slowFirstMs: 0,
@@ -104,13 +109,13 @@ export function parseFault(spec: string): Partial<Fault> {
     } else if (key === "sig" && !value) {
       out.status = 400;
       out.kind = "signature";
-    } else if ((key === "gzip" || key === "hang") && !value) {
+    } else if ((key === "gzip" || key === "hang" || key === "passthrough") && !value) {
       out[key] = true;
     } else if (key in NUMERIC && value) {
       (out as Record<string, number>)[NUMERIC[key]!] = count(token, value);
     } else {
       throw new FaultSpecError(
-        `unknown fault token "${token}" (tokens: 429[=S], 503, 401, 403, sig, 529, NNN, after=N, gzip, ` +
+        `unknown fault token "${token}" (tokens: 429[=S], 503, 401, 403, sig, 529, NNN, after=N, gzip, passthrough, ` +
           "slow-first=MS, interval=MS, gap=MS, keepalive=MS, ns-keepalive=MS, cut=N, hang, events=N)",
       );
     }

@@ -64,6 +64,7 @@ export function startMock(opts: MockOptions = {}): MockServer {
   const keepalive = opts.keepaliveMs ?? file?.keepaliveMs;
   if (keepalive !== undefined) defaults.keepaliveMs = keepalive;
   if (file?.nonstreamKeepaliveMs) defaults.nonstreamKeepaliveMs = file.nonstreamKeepaliveMs;
+  if (file?.passthroughHeaders) defaults.passthrough = true;
 
   const stats = new StatsRecorder(name);
   const instance = { name, catalog: new Catalog(models, "mock"), defaults: Object.freeze(defaults), stats };

@@ -88,7 +88,9 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
   }
   if (fault.slowFirstMs > 0) await sleep(fault.slowFirstMs, req.signal);
   if (error && !inStreamError) {
-    return errorResponse(error.status, dialect.errorBody(error), { gzip: fault.gzip, retryAfterS: error.retryAfterS });
+    // CLIProxyAPI's cooldown error has a Retry-After header, but only passthrough-headers lets it out.
+    const retryAfterS = fault.passthrough ? error.retryAfterS : undefined;
+    return errorResponse(error.status, dialect.errorBody(error), { gzip: fault.gzip, retryAfterS });
   }
   const answer = makeAnswer(inst.name, model, fault.events, mr.bodyBytes);
   if (!mr.stream) return new Response((mr.json ?? dialect.json)(answer), { headers: JSON_HEADERS });

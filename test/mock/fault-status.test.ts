@@ -6,7 +6,9 @@ import { gunzipSync } from "node:zlib";
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
+import { join } from "node:path";
 import { startMock } from "../helpers/mock.ts";
+import { tempFiles } from "../helpers/tmp.ts";
 
 const mock = startMock({ name: "f", apiKeys: ["k"], models: [{ id: "gemini-3-flash", provider: "antigravity" }] });
 afterAll(() => mock.stop());
@@ -45,19 +47,22 @@ describe("status faults, Anthropic shape on /v1/messages", () => {
     expect(err.error).toEqual({ type: "error", error: { type, message } });
   });
 
-  test("429 carries Retry-After (S from 429=S)", async () => {
-    const err = await claude(`${M}~429=7`);
-    expect(err.headers.get("retry-after")).toBe("7");
-    expect(err.error.error.type).toBe("rate_limit_error");
+  test("like CLIProxyAPI, a 429 has no Retry-After unless passthrough-headers is on", async () => {
+    const plain = await claude(`${M}~429=7`);
+    expect(plain.headers.get("retry-after")).toBeNull();
+    const passed = await claude(`${M}~429=7~passthrough`);
+    expect(passed.headers.get("retry-after")).toBe("7");
+    expect(passed.error.error.type).toBe("rate_limit_error");
   });
 });
 
 describe("status faults, CLIProxyAPI's common shape on OpenAI and Gemini routes", () => {
-  test("429 model_cooldown passes its JSON through, with Retry-After", async () => {
+  test("429 model_cooldown passes its JSON through (reset_seconds in the body)", async () => {
     const err = await chat(`${M}~429`);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(err.error).toEqual(COOLDOWN.error);
-    expect(err.headers.get("retry-after")).toBe("60");
+    expect(err.headers.get("retry-after")).toBeNull();
+    expect((await chat(`${M}~429~passthrough`)).headers.get("retry-after")).toBe("60");
   });
 
   test.each([
@@ -101,6 +106,17 @@ describe("how a fault is chosen", () => {
     const err = await claude("gemini-9~429");
     expect(err.status).toBe(400);
     expect(err.error.error.message).toBe("unknown provider for model gemini-9");
+  });
+
+  test("passthrough-headers: true in the YAML lets Retry-After out", async () => {
+    const dir = tempFiles({ "p.yaml": "passthrough-headers: true\n" });
+    const m = startMock({ config: join(dir, "p.yaml") });
+    try {
+      const res = await fetch(`${m.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "x~429=9" }) });
+      expect(res.headers.get("retry-after")).toBe("9");
+    } finally {
+      await m.stop();
+    }
   });
 
   test("an instance-wide default fault", async () => {

@@ -16,7 +16,8 @@ describe("parseFault", () => {
   });
 
   test("knobs and flags combine with ~", () => {
-    expect(parseFault("slow-first=800~interval=5~gap=100~keepalive=10~cut=3~events=7~gzip~hang")).toEqual({
+    expect(parseFault("slow-first=800~interval=5~gap=100~keepalive=10~cut=3~events=7~gzip~hang~passthrough")).toEqual({
+      passthrough: true,
       slowFirstMs: 800,
       intervalMs: 5,
       gapMs: 100,

@@ -109,5 +109,9 @@ describe("instance YAML", () => {
 test("keep-alive settings: streaming.keepalive-seconds and nonstream-keepalive-interval, in seconds", () => {
   const f = instanceFromYaml({ streaming: { "keepalive-seconds": 15 }, "nonstream-keepalive-interval": 2, port: 8146 }, "x");
   expect([f.keepaliveMs, f.nonstreamKeepaliveMs, f.port]).toEqual([15_000, 2000, 8146]);
-  expect(instanceFromYaml(null, "y")).toEqual({ name: "y", host: undefined, port: undefined, apiKeys: [], models: [], keepaliveMs: undefined, nonstreamKeepaliveMs: undefined });
+  expect(instanceFromYaml(null, "y")).toEqual({
+    name: "y", host: undefined, port: undefined, apiKeys: [], models: [],
+    keepaliveMs: undefined, nonstreamKeepaliveMs: undefined, passthroughHeaders: false,
+  });
+  expect(instanceFromYaml({ "passthrough-headers": true }, "z").passthroughHeaders).toBe(true);
 });
