@@ -161,7 +161,7 @@ export class SupervisedInstance {
     this.timer = setTimeout(() => {
       if (this.stopping) return;
       this.restarts++;
-      void this.launch();
+      this.launch().catch((e: Error) => this.fail("failed", `instance '${this.name}' could not be restarted: ${e.message}`));
     }, d.delayMs);
     return d.delayMs;
   }

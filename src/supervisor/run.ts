@@ -34,6 +34,8 @@ export interface ServeOptions {
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+/** SIGHUP means reload (lb/reload.ts); before the reloader exists it must not kill gw (its default). */
+const ignoreHup = () => {};
 
 /** Runs until SIGINT/SIGTERM or `gw down`; resolves once every instance has stopped. */
 export async function serve(opts: ServeOptions): Promise<void> {
@@ -81,11 +83,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
       log.info("stopped");
       await log.close();
       for (const sig of SIGNALS) process.off(sig, onSignal); // kept until here: a second Ctrl-C must not orphan instances
+      process.off("SIGHUP", ignoreHup);
       resolveDone();
     })());
 
   const control = await startControlServer(paths, controlHandlers({ paths, sources, set, stop, reloader: () => reloader }));
   for (const sig of SIGNALS) process.on(sig, onSignal);
+  process.on("SIGHUP", ignoreHup);
 
   const managed = set.list().length;
   log.info(`gw ${process.pid}: starting ${managed} instance${managed === 1 ? "" : "s"} (config ${config.file})`);
