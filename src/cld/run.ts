@@ -1,7 +1,6 @@
 // `cld` / `gw cld`: parse, pick, build the environment, hand the terminal to claude.
 import { writeSync } from "node:fs";
 import { CLD_USAGE, parseCldArgs } from "./args.ts";
-import { planCp } from "./cp.ts";
 import { findClaude, handOver } from "./launch.ts";
 import { cldCacheDir, type Env } from "./memory.ts";
 import { pickMode, planAg, planOfficial, rememberMode } from "./modes.ts";
@@ -17,7 +16,8 @@ export async function runCld(argv: readonly string[], env: Env): Promise<number>
   const cache = cldCacheDir(env);
   const mode = args.mode ?? (await pickMode(cache, env));
   rememberMode(cache, mode);
-  const plan = mode === "cp" ? await planCp(args, env, cache) : mode === "ag" ? planAg(env, cache) : planOfficial(env);
+  // Only cp reads providers.toml: ag and official do not load the config code at all.
+  const plan = mode === "cp" ? await (await import("./cp.ts")).planCp(args, env, cache) : mode === "ag" ? planAg(env, cache) : planOfficial(env);
   if (!plan) return 1;
   setTitle(plan.title, env);
   return handOver(claude, args.claudeArgs, plan.env);
