@@ -95,6 +95,7 @@ export class SupervisedInstance {
     const launch = launchFor(this.config, inst, deps.env);
     if ("error" in launch) return this.fail("failed", launch.error);
     if (await portBusy(inst.port)) {
+      if (this.stopping) return { ok: false, ms: 0 };
       const holder = await describeHolder(inst.port);
       this.scheduleRetry(0);
       return this.fail(this.state, `port ${inst.port} of instance '${inst.name}' is in use${holder} — change [instances.${inst.name}] port or stop that process`);
