@@ -7,7 +7,7 @@
  */
 
 import { Catalog } from "./catalog.ts";
-import { type MockModel, readInstanceFile } from "./config.ts";
+import { type InstanceFile, type MockModel, readInstanceFile } from "./config.ts";
 import { type Fault, NO_FAULT, parseFault } from "./faults.ts";
 import { makeFetch } from "./server.ts";
 import { type MockStats, StatsRecorder } from "./stats.ts";
@@ -58,16 +58,9 @@ export function startMock(opts: MockOptions = {}): MockServer {
     ...(file?.models ?? []),
     ...(opts.models ?? []).map((m) => (typeof m === "string" ? { id: m, provider: "mock" } : m)),
   ];
-  const defaults: Fault = { ...NO_FAULT, ...(opts.fault ? parseFault(opts.fault) : {}) };
-  if (opts.events !== undefined) defaults.events = opts.events;
-  if (opts.intervalMs !== undefined) defaults.intervalMs = opts.intervalMs;
-  const keepalive = opts.keepaliveMs ?? file?.keepaliveMs;
-  if (keepalive !== undefined) defaults.keepaliveMs = keepalive;
-  if (file?.nonstreamKeepaliveMs) defaults.nonstreamKeepaliveMs = file.nonstreamKeepaliveMs;
-  if (file?.passthroughHeaders) defaults.passthrough = true;
-
+  const defaults = defaultFault(file, opts);
   const stats = new StatsRecorder(name);
-  const instance = { name, catalog: new Catalog(models, "mock"), defaults: Object.freeze(defaults), stats };
+  const instance = { name, catalog: new Catalog(models, "mock"), defaults, stats };
   const apiKeys = new Set([...(file?.apiKeys ?? []), ...(opts.apiKeys ?? [])]);
   const host = opts.host ?? (file?.host === "" ? "0.0.0.0" : file?.host) ?? "127.0.0.1";
   const server = Bun.serve({
@@ -89,4 +82,19 @@ export function startMock(opts: MockOptions = {}): MockServer {
     reset: () => stats.reset(),
     stop: () => server.stop(true),
   };
+}
+
+/** The instance-wide fault: built-in defaults < the YAML's settings < command-line knobs. */
+function defaultFault(file: InstanceFile | undefined, opts: MockOptions): Readonly<Fault> {
+  const defined = (o: Partial<Fault>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return Object.freeze({
+    ...NO_FAULT,
+    ...defined({
+      keepaliveMs: file?.keepaliveMs,
+      nonstreamKeepaliveMs: file?.nonstreamKeepaliveMs,
+      passthrough: file?.passthroughHeaders || undefined,
+    }),
+    ...(opts.fault ? parseFault(opts.fault) : {}),
+    ...defined({ events: opts.events, intervalMs: opts.intervalMs, keepaliveMs: opts.keepaliveMs }),
+  });
 }
