@@ -102,7 +102,12 @@ test(
     const before = await counter(page);
 
     await traffic(9);
-    await page.waitForFunction((n) => Number((document.getElementById("stat-requests")?.textContent ?? "").replace(/\D/g, "")) >= n, before + 10, { timeout: 30_000 });
+    await page
+      .waitForFunction((n) => Number((document.getElementById("stat-requests")?.textContent ?? "").replace(/\D/g, "")) >= n, before + 10, { timeout: 30_000 })
+      .catch(async (e: Error) => {
+        const where = front ? "the test's front server" : "the gateway (does src/lb/pipeline.ts call observe.record(record) for every finished request?)";
+        throw new Error(`request counter stuck at ${await counter(page)}, expected ${before + 10} after traffic through ${where}: ${e.message}`);
+      });
     expect(await counter(page)).toBe(before + 10);
     await page.locator("#errors td.msg").first().waitFor({ timeout: 20_000 }); // the 400 of "broken"
     expect(await page.textContent("#errors td.msg")).toBe("Bad Request"); // the sentence, not the JSON around it
