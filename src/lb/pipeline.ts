@@ -48,7 +48,10 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
     if (!final) {
       return errorResponse(dialect, 503, `no instance can serve model ${intake.model ?? "(none)"}`, "no_instance", explain);
     }
-    if (final.kind === "failed") return failureResponse(final, dialect, explain);
+    if (final.kind === "failed") {
+      failed = final.reason !== "aborted"; // a client that left is not gw's failure
+      return failureResponse(final, dialect, explain);
+    }
     failed = final.status >= 500;
     const headers = downstreamHeaders(final.headers, explain);
     if (final.body && isEventStream(final.headers)) {
