@@ -65,7 +65,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   let stopping: Promise<void> | null = null;
-  const onSignal = () => void stop();
+  const onSignal = () => {
+    if (!stopping) return void stop();
+    // A second Ctrl-C: the user does not want to wait for the grace period.
+    log.warn("stopping now: streams still in flight are cut");
+    void gateway?.stop(0);
+  };
   const stop = () =>
     (stopping ??= (async () => {
       phase = "stopping";
