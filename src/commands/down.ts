@@ -13,14 +13,14 @@ export default defineGwCommand({
   args: {
     ...configArgs,
     ...jsonArgs,
-    afterCrash: { type: "string", description: "(gw's watchdog) only stop the instances the dead gw PID left", valueHint: "PID" },
+    "after-crash": { type: "string", description: "(gw's watchdog) only stop the instances the dead gw PID left", valueHint: "PID" },
   },
   async run({ args }) {
     const paths = targetPaths(args.config);
     const say = (human: string, data: object) => console.log(args.json ? JSON.stringify(data) : human);
-    if (args.afterCrash) {
-      const left = await stopLeftovers(paths, DEFAULT_TIMING.killWaitMs, Number(args.afterCrash));
-      if (left.length) say(`gw (pid ${args.afterCrash}) died; its watchdog stopped the instances it left running: ${left.join(", ")}`, { leftovers: left });
+    if (args["after-crash"]) {
+      const left = await stopLeftovers(paths, DEFAULT_TIMING.killWaitMs, Number(args["after-crash"]));
+      if (left.length) say(`gw (pid ${args["after-crash"]}) died; its watchdog stopped the instances it left running: ${left.join(", ")}`, { leftovers: left });
       return 0;
     }
     try {
