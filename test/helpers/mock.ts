@@ -28,6 +28,8 @@ export interface SpawnedMock {
   url: string;
   port: number;
   proc: Subprocess<"ignore", "pipe", "pipe">;
+  /** What the child printed so far (stdout then stderr, the last 64 KB of each). */
+  output(): string;
   /** GET /_mock/stats of the child. */
   stats(lastN?: number): Promise<MockStats>;
   /** SIGTERM, then SIGKILL if it has not exited within 5 s. */
@@ -54,12 +56,15 @@ export async function spawnMock(args: readonly string[] = [], opts: { cwd?: stri
     clearTimeout(t);
   };
   try {
-    const url = await readUrl(proc);
+    const out = drain(proc.stdout);
+    const errOut = drain(proc.stderr);
+    const url = await waitForUrl(out, errOut, proc);
     await waitHealthy(url);
     return {
       url,
       port: Number(new URL(url).port),
       proc,
+      output: () => out.text + errOut.text,
       stats: async (lastN) => (await fetch(`${url}/_mock/stats${lastN ? `?last=${lastN}` : ""}`)).json() as Promise<MockStats>,
       stop,
     };
@@ -69,24 +74,32 @@ export async function spawnMock(args: readonly string[] = [], opts: { cwd?: stri
   }
 }
 
-async function readUrl(proc: Subprocess<"ignore", "pipe", "pipe">): Promise<string> {
-  const reader = proc.stdout.getReader();
+interface Drained {
+  text: string;
+  closed: Promise<void>;
+}
+
+/** Reads a pipe to its end in the background, so the child never blocks on a full pipe. */
+function drain(stream: ReadableStream<Uint8Array>): Drained {
+  const d: Drained = { text: "", closed: Promise.resolve() };
   const decoder = new TextDecoder();
-  let seen = "";
+  d.closed = (async () => {
+    for await (const chunk of stream) d.text = (d.text + decoder.decode(chunk, { stream: true })).slice(-65536);
+  })().catch(() => {});
+  return d;
+}
+
+async function waitForUrl(out: Drained, err: Drained, proc: Subprocess): Promise<string> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  try {
-    while (Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += decoder.decode(value, { stream: true });
-      const m = /listening on (http:\/\/\S+)/.exec(seen);
-      if (m) return m[1]!;
+  for (;;) {
+    const m = /listening on (http:\/\/\S+)/.exec(out.text);
+    if (m) return m[1]!;
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      await Promise.race([Promise.all([out.closed, err.closed]), Bun.sleep(1000)]);
+      throw new Error(`gw mock did not start: ${out.text}${err.text}`.trim());
     }
-  } finally {
-    reader.releaseLock();
+    await Bun.sleep(20);
   }
-  const err = await new Response(proc.stderr).text().catch(() => "");
-  throw new Error(`gw mock did not start: ${seen}${err}`.trim());
 }
 
 async function waitHealthy(url: string): Promise<void> {

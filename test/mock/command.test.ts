@@ -124,3 +124,15 @@ describe("flags of the real binary", () => {
     }
   });
 });
+
+describe("spawnMock", () => {
+  test("a child that cannot start fails with its own message", async () => {
+    const err = await spawnMock(["--fault", "nope"]).catch((e) => e);
+    expect(String(err.message)).toContain('gw mock did not start: gw: mock: -fault: unknown fault token "nope"');
+  });
+
+  test("output() shows what the child printed", async () => {
+    const m = await spawn(["--name", "talker"]);
+    expect(m.output()).toContain('gw mock "talker" listening on http://127.0.0.1:');
+  });
+});
