@@ -8,7 +8,7 @@ export const CLAUDE_INSTALL = "npm install -g @anthropic-ai/claude-code";
 
 export function findClaude(env: Env): string {
   const path = Bun.which("claude", { PATH: env.PATH ?? "" });
-  if (!path) throw new CliError("claude (Claude Code) is not on PATH", 127, `install it: ${CLAUDE_INSTALL}`);
+  if (!path) throw new CliError(`claude (Claude Code) is not on PATH; install it: ${CLAUDE_INSTALL}`, 127);
   return path;
 }
 

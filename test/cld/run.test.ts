@@ -156,7 +156,7 @@ describe("the other modes and failures", () => {
     const bare = new CldSandbox({ noClaude: true });
     const r = await bare.run(["cp"]);
     expect(r.code).toBe(127);
-    expect(r.stderr).toBe("gw: claude (Claude Code) is not on PATH\n  install it: npm install -g @anthropic-ai/claude-code\n");
+    expect(r.stderr).toBe("gw: claude (Claude Code) is not on PATH; install it: npm install -g @anthropic-ai/claude-code\n");
   });
 
   test("no mode and no terminal (fzf missing or not): a clear line instead of a hang", async () => {
