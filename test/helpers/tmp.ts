@@ -4,9 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const made: string[] = [];
-process.on("exit", () => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+
+/** Called once after the whole run by test/setup.ts (bun test fires no process "exit"). */
+export function removeTempDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
 
 export function tempDir(prefix = "gw-test-"): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
