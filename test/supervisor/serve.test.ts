@@ -12,8 +12,13 @@ import type { StatusReport } from "../../src/supervisor/status.ts";
 import { alive, killAll, processesIn, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
 
 let sb: Sandbox | undefined;
+let running: Promise<void> | undefined;
 afterAll(async () => {
-  if (sb) await killAll(sb);
+  if (!sb) return;
+  // Stop the in-process gw first: killed instances would otherwise be restarted by it.
+  await controlJson(gwPaths(sb.dir), "/down", { method: "POST" }).catch(() => {});
+  await running?.catch(() => {});
+  await killAll(sb);
 });
 
 test("instance logs rotate by size while the instance writes; an instance that never answers is reported", async () => {
@@ -23,7 +28,7 @@ test("instance logs rotate by size while the instance writes; an instance that n
   chmodSync(script, 0o755);
   const config = (await loadConfig(sb.file, { env: sb.env })).config!;
   const timing = { ...DEFAULT_TIMING, readyTimeoutMs: 1_500, rotateCheckMs: 100, logMaxBytes: 4_000, logKeep: 2 };
-  const running = serve({ config, demo: false, terminal: false, env: sb.env, timing });
+  running = serve({ config, demo: false, terminal: false, env: sb.env, timing });
   const paths = gwPaths(sb.dir);
   const log = join(sb.dir, "logs", "chatty.log");
   await until(() => existsSync(`${log}.2`), 20_000, () => "two rotations of chatty.log");
