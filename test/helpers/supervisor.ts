@@ -115,10 +115,14 @@ export async function processesIn(dir: string): Promise<number[]> {
 export async function killAll(sb: Pick<Sandbox, "dir">, ...extra: (RunningGw | undefined)[]): Promise<void> {
   for (const g of extra) if (g) tryKill(-g.proc.pid);
   const ownGroup = (await procInfo(process.pid))?.pgid;
-  for (const pid of await processesIn(sb.dir)) {
-    const info = await procInfo(pid);
-    if (info && info.pgid !== ownGroup) tryKill(-info.pgid);
-    tryKill(pid);
+  // Twice: a gw killed in the first pass may have restarted an instance in between.
+  for (let pass = 0; pass < 2; pass++) {
+    for (const pid of await processesIn(sb.dir)) {
+      const info = await procInfo(pid);
+      if (info && info.pgid !== ownGroup) tryKill(-info.pgid);
+      tryKill(pid);
+    }
+    await Bun.sleep(200);
   }
 }
 
