@@ -1,7 +1,7 @@
 // `gw up` in the foreground as a real child process: progress, graceful stop with a stream in
 // flight, no orphans after SIGTERM or after SIGKILL of gw, and the one-line start errors.
 import { afterAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { cmdline } from "../../src/supervisor/proc.ts";
@@ -93,6 +93,17 @@ describe("gw up", () => {
     expect(third.output()).toContain("stopped instances a previous gw left running: a, b");
     process.kill(third.proc.pid, "SIGTERM");
     expect(await third.proc.exited).toBe(0);
+    expect(await processesIn(sb.dir)).toEqual([]);
+  }, 60_000);
+
+  test("a config with errors stops gw up with gw check's lines, before anything starts", async () => {
+    const sb = await sandbox();
+    cleanups.push([sb]);
+    appendFileSync(sb.file, `\n[instances.bad]\nport = "not a port"\nproviders = [{ type = "antigravity" }]\n`);
+    const r = await gw(sb, ["up", "-c", sb.file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/providers\.toml:\d+:\d+  instances\.bad\.port  error: /);
+    expect(r.stderr).toContain("error; nothing was changed");
     expect(await processesIn(sb.dir)).toEqual([]);
   }, 60_000);
 
