@@ -12,6 +12,18 @@ export interface Answer {
   text: string;
   inputTokens: number;
   outputTokens: number;
+  /** Present when the request asked for thinking (Anthropic renders it as a signed block). */
+  thinking?: { text: string; signature: string };
+}
+
+/**
+ * CLIProxyAPI (signature cache on, its default) prefixes signatures it relays with the model
+ * group — `claude#…`, `gpt#…` — and passes Gemini's through raw; gw's signature routing keys on it.
+ */
+function signatureFor(instance: string, model: string): string {
+  const group = model.includes("gpt") ? "gpt" : model.includes("claude") ? "claude" : model.includes("gemini") ? "gemini" : model;
+  const sig = Buffer.from(`gw-mock-signature:${instance}:${model}`).toString("base64");
+  return group === "gemini" ? sig : `${group}#${sig}`;
 }
 
 const piecesCache = new Map<string, readonly string[]>();
@@ -36,8 +48,9 @@ export function answerPieces(instance: string, model: string, events: number): r
 
 let counter = 0;
 
-export function makeAnswer(instance: string, model: string, events: number, requestBytes: number): Answer {
+export function makeAnswer(instance: string, model: string, events: number, requestBytes: number, thinking = false): Answer {
   const pieces = answerPieces(instance, model, events);
+  const thought = thinking ? { text: `Thinking as ${model} on ${instance}.`, signature: signatureFor(instance, model) } : undefined;
   return {
     seq: ++counter,
     instance,
@@ -47,7 +60,8 @@ export function makeAnswer(instance: string, model: string, events: number, requ
     text: pieces.join(""),
     // A rough 4-bytes-per-token estimate keeps usage deterministic for a given body.
     inputTokens: Math.max(1, Math.ceil(requestBytes / 4)),
-    outputTokens: pieces.length,
+    outputTokens: pieces.length + (thought ? 1 : 0),
+    thinking: thought,
   };
 }
 

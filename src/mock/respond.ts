@@ -22,6 +22,8 @@ export interface ModelRequest {
   model: string;
   stream: boolean;
   bodyBytes: number;
+  /** The request enabled extended thinking (Anthropic `thinking.type` enabled or adaptive). */
+  thinking?: boolean;
   /** Overrides the dialect's JSON answer (count_tokens). */
   json?: (a: ReturnType<typeof makeAnswer>) => string;
 }
@@ -83,7 +85,7 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
   if (!mr.stream && ka > 0 && fault.slowFirstMs >= ka) {
     // Go sends the status line with the first keep-alive newline, one interval in.
     await sleep(ka, req.signal);
-    const body = error ? dialect.errorBody(error) : (mr.json ?? dialect.json)(makeAnswer(inst.name, model, fault.events, mr.bodyBytes));
+    const body = error ? dialect.errorBody(error) : (mr.json ?? dialect.json)(makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking));
     return new Response(newlinesThenBody(fault.slowFirstMs - ka, ka, body, handOff()), { headers: JSON_HEADERS });
   }
   if (fault.slowFirstMs > 0) await sleep(fault.slowFirstMs, req.signal);
@@ -92,7 +94,7 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
     const retryAfterS = fault.passthrough ? error.retryAfterS : undefined;
     return errorResponse(error.status, dialect.errorBody(error), { gzip: fault.gzip, retryAfterS });
   }
-  const answer = makeAnswer(inst.name, model, fault.events, mr.bodyBytes);
+  const answer = makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking);
   if (!mr.stream) return new Response((mr.json ?? dialect.json)(answer), { headers: JSON_HEADERS });
 
   return new Response(playStream(dialect.stream(answer, error), fault, handOff()), { headers: SSE_HEADERS });

@@ -91,7 +91,8 @@ function routeRequest(inst: Instance, apiKeys: ReadonlySet<string>, safeMode: bo
       const model = typeof body?.model === "string" ? body.model : "";
       rec.model = model;
       // count_tokens never streams, whatever the body says.
-      const mr = { ...route, model, stream: !route.json && body?.stream === true, bodyBytes: text.length };
+      const thinking = body?.thinking?.type === "enabled" || body?.thinking?.type === "adaptive";
+      const mr = { ...route, model, stream: !route.json && body?.stream === true, bodyBytes: text.length, thinking };
       return respond(inst, req, mr, rec);
     }
     const g = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/.exec(path);

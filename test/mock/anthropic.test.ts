@@ -81,6 +81,41 @@ describe("POST /v1/messages", () => {
   });
 });
 
+describe("extended thinking", () => {
+  const thinking = { type: "enabled" as const, budget_tokens: 2048 };
+
+  test("non-streamed: a signed thinking block before the text; claude models get claude#", async () => {
+    const msg = await client.messages.create({ ...ask, max_tokens: 4096, thinking });
+    expect(msg.content.map((b) => b.type)).toEqual(["thinking", "text"]);
+    const block = msg.content[0]!;
+    expect(block.type === "thinking" && block.signature).toStartWith("claude#");
+    expect(msg.usage.output_tokens).toBe(13);
+  });
+
+  test("streamed: thinking_delta and signature_delta in block 0, text in block 1; the SDK assembles both", async () => {
+    const stream = client.messages.stream({ ...ask, model: "gemini-3-flash", max_tokens: 4096, thinking: { type: "adaptive" } as never });
+    const final = await stream.finalMessage();
+    const [think, text] = final.content;
+    expect(think?.type === "thinking" && think.thinking).toBe("Thinking as gemini-3-flash on alpha.");
+    // Gemini signatures pass through CLIProxyAPI raw, without a group prefix.
+    expect(think?.type === "thinking" && think.signature).not.toContain("#");
+    expect(text?.type === "text" && text.text).toStartWith("Mock answer from instance alpha, model gemini-3-flash.");
+  });
+
+  test("the signed block can be sent back in the next turn", async () => {
+    const first = await client.messages.create({ ...ask, max_tokens: 4096, thinking });
+    const next = await client.messages.create({
+      ...ask,
+      max_tokens: 4096,
+      thinking,
+      messages: [...ask.messages, { role: "assistant", content: first.content as never }, { role: "user", content: "more" }],
+    });
+    expect(next.stop_reason).toBe("end_turn");
+    const sent = mock.stats(1).last[0]!.body as { messages: { content: { type: string; signature?: string }[] }[] };
+    expect(sent.messages[1]!.content[0]!.signature).toStartWith("claude#");
+  });
+});
+
 describe("POST /v1/messages/count_tokens", () => {
   test("returns input_tokens that grow with the prompt", async () => {
     const small = await client.messages.countTokens({ model: ask.model, messages: ask.messages });
