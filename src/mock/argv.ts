@@ -111,6 +111,9 @@ x-mock-fault (429~gzip), or as -fault. Precedence: model suffix > header > -faul
   ns-keepalive=MS  non-streamed + slow-first: 200 and a newline every MS ms, then the body (even an error)
   cut=N          reset the connection after N events             events=N  answer length
 
+Answers name the instance and model; /v1/messages with thinking enabled adds a signed thinking
+block (claude#… / gpt#…, Gemini raw), as CLIProxyAPI relays them.
+
 Endpoints: GET|HEAD /healthz; POST /v1/messages, /v1/messages/count_tokens, /v1/chat/completions,
 /v1/responses, /v1beta/models/M:generateContent|streamGenerateContent|countTokens; GET /v1/models,
 /v1beta/models; GET /_mock/stats[?last=N], POST /_mock/reset (loopback only).
