@@ -36,7 +36,7 @@ export function renderNotes(r: NotesInput): string {
   lines.push(`Run: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, \`bun bench/lb.ts\` (wrk -t1, ${r.duration} s per cell). Needs \`apt-get install -y nginx wrk\`; without nginx its column is skipped with a message.`);
   lines.push(`Machine: ${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores (shared with other work), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}. Load average (1 min) ${r.load.map((x) => x.toFixed(1)).join(" → ")} during the run: other processes competed for the 2 cores, so rps and latency are noisy; CPU µs per request is not.`);
   lines.push(`Software: Bun ${Bun.version}, ${sh("nginx -v 2>&1")}, ${sh("wrk --version 2>&1 | head -1")}.`);
-  lines.push("Upstream: a raw Bun.serve in its own process (fixed JSON answer / 12-event SSE answer); gw: `gw lb` in its own process, one route rewriting the model; nginx: 1 worker, keepalive 256, proxy_buffering and proxy_request_buffering off.", "");
+  lines.push("Upstream: a raw Bun.serve in its own process (fixed JSON answer / 12-event SSE answer), not `gw mock`, so that the upstream is never the bottleneck (its direct rps is several times gw's); gw: `gw lb` in its own process, one route rewriting the model; nginx: 1 worker, keepalive 256, proxy_buffering and proxy_request_buffering off.", "");
   lines.push(`Bodies: ${r.bodies.map((b) => `${b.name} = ${b.bytes} bytes`).join(", ")} (large: 25 tools, stream true, answered as SSE).`, "");
   lines.push("| body | c | target | rps | p50 ms | p99 ms | errors | added p50 vs direct | proxy CPU µs/req |", "|---|---|---|---|---|---|---|---|---|");
   for (const b of r.bodies) {
