@@ -57,10 +57,11 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
     if (final.body && isEventStream(final.headers)) {
       streaming = true;
       stats.streamOpened();
-      const body = guardEventStream(final.body, intake.dialect, (broken) => {
+      const onEnd = (broken: boolean) => {
         stats.streamClosed();
         stats.end(failed || broken);
-      });
+      };
+      const body = guardEventStream(final.body, intake.dialect, onEnd, rt.config.global.lb.idleTimeoutMs);
       return new Response(body, { status: final.status, headers });
     }
     return new Response(final.body, { status: final.status, headers });

@@ -13,39 +13,65 @@ export function isEventStream(headers: Headers): boolean {
 /**
  * Pass `body` through chunk by chunk. `onEnd` runs exactly once: at the end, on a break, or when
  * the client goes away (cancel reaches the upstream reader, which closes the upstream request).
+ * An upstream silent for `idleMs` while the client waits for data counts as broken (0 = never);
+ * CLIProxyAPI's `: keep-alive` comments are data, so a living stream is never cut.
  */
 export function guardEventStream(
   body: ReadableStream<Uint8Array>,
   dialect: Dialect,
   onEnd: (broken: boolean) => void,
+  idleMs = 0,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let ended = false;
   const end = (broken: boolean) => {
     if (ended) return;
     ended = true;
+    clearTimeout(idleTimer);
     onEnd(broken);
+  };
+  // One timer per quiet period, not per chunk: it re-arms itself for the time that is left.
+  let lastData = Date.now();
+  let waiting = false;
+  let stalled = false;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  const checkIdle = () => {
+    const quiet = Date.now() - lastData;
+    if (waiting && quiet >= idleMs) {
+      stalled = true;
+      reader.cancel("idle").catch(() => {});
+    } else {
+      idleTimer = setTimeout(checkIdle, waiting ? idleMs - quiet : idleMs);
+    }
+  };
+  if (idleMs > 0) idleTimer = setTimeout(checkIdle, idleMs);
+
+  const fail = (ctrl: ReadableStreamDefaultController<Uint8Array>, msg: string) => {
+    try {
+      ctrl.enqueue(encoder.encode(sseErrorEvent(dialect, 502, msg, "upstream_stream_broken")));
+      ctrl.close();
+    } catch {}
+    end(true);
   };
   return new ReadableStream<Uint8Array>(
     {
       async pull(ctrl) {
         let chunk: Awaited<ReturnType<typeof reader.read>>;
+        waiting = true;
         try {
           chunk = await reader.read();
         } catch (e) {
-          if (ended) return; // cancelled by the client meanwhile
-          const msg = `upstream stream broke: ${(e as Error).message}`;
-          try {
-            ctrl.enqueue(encoder.encode(sseErrorEvent(dialect, 502, msg, "upstream_stream_broken")));
-            ctrl.close();
-          } catch {}
-          end(true);
-          return;
+          if (!ended) fail(ctrl, `upstream stream broke: ${(e as Error).message}`);
+          return; // else: cancelled by the client meanwhile
+        } finally {
+          waiting = false;
         }
+        if (stalled) return fail(ctrl, `upstream stream broke: no data for ${idleMs} ms`);
         if (chunk.done) {
           ctrl.close();
           end(false);
         } else {
+          lastData = Date.now();
           ctrl.enqueue(chunk.value);
         }
       },

@@ -94,3 +94,32 @@ describe("client disconnects", () => {
     await waitFor(() => gw.stats().openStreams === 0, 10_000, "gw to close the stream");
   });
 });
+
+describe("gw's own idle timeout (lb_idle_timeout_ms)", () => {
+  let strict: Gateway;
+  beforeAll(() => {
+    strict = startTestGateway(configFrom(`
+[global]
+main_port = 8145
+lb_idle_timeout_ms = 500
+${externalInstances({ a: a.url })}
+[routing]
+"stalls" = [{ instance = "a", provider = "anthropic", model = "claude-a~gap=3000~events=2" }]
+"keeps-alive" = [{ instance = "a", provider = "anthropic", model = "claude-a~gap=1500~keepalive=200~events=2" }]
+`));
+  });
+  afterAll(() => strict.stop(0));
+  const client = () => new Anthropic({ baseURL: strict.url, apiKey: "any", maxRetries: 0 });
+
+  test("a stream silent for longer ends with an error event, and the upstream is let go", async () => {
+    const err = await client().messages.stream({ model: "stalls", ...ask }).finalMessage().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(String((err as Error).message)).toContain("no data for 500 ms");
+    await waitFor(() => a.stats().inFlight === 0, 10_000, "the mock's stream to be cancelled");
+  });
+
+  test("keep-alive comments count as data", async () => {
+    const msg = await client().messages.stream({ model: "keeps-alive", ...ask }).finalMessage();
+    expect(msg.stop_reason).toBe("end_turn");
+  });
+});
