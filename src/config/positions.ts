@@ -117,12 +117,13 @@ export function indexPositions(text: string): PositionIndex {
     skipValue(path);
   };
 
-  function inlineTable(base: PathSeg[]): void {
-    i++; // {
-    for (;;) {
+  /** `{ k = v, … }` and `[ v, … ]` alike: items between the brackets, commas and newlines skipped. */
+  function sequence(close: string, item: (n: number) => void): void {
+    i++; // the opening bracket
+    for (let n = 0; ; ) {
       skipSpace(true);
       if (i >= text.length) return;
-      if (text[i] === "}") {
+      if (text[i] === close) {
         i++;
         return;
       }
@@ -131,31 +132,20 @@ export function indexPositions(text: string): PositionIndex {
         continue;
       }
       const before = i;
-      keyValue(base);
-      if (i === before) i++;
+      item(n++);
+      if (i === before) i++; // never loop on a character the scanner does not understand
     }
   }
 
+  function inlineTable(base: PathSeg[]): void {
+    sequence("}", () => keyValue(base));
+  }
+
   function array(base: PathSeg[]): void {
-    i++; // [
-    let n = 0;
-    for (;;) {
-      skipSpace(true);
-      if (i >= text.length) return;
-      if (text[i] === "]") {
-        i++;
-        return;
-      }
-      if (text[i] === ",") {
-        i++;
-        continue;
-      }
-      const before = i;
+    sequence("]", (n) => {
       idx.set([...base, n], pos());
       skipValue([...base, n]);
-      n++;
-      if (i === before) i++;
-    }
+    });
   }
 
   let table: PathSeg[] = [];
