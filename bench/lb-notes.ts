@@ -34,7 +34,7 @@ export function renderNotes(r: NotesInput): string {
   const lines: string[] = [];
   lines.push("# LB benchmark (bench/lb.ts)", "");
   lines.push(`Run: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, \`bun bench/lb.ts\` (wrk -t1, ${r.duration} s per cell). Needs \`apt-get install -y nginx wrk\`; without nginx its column is skipped with a message.`);
-  lines.push(`Machine: ${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores (shared with other work), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}. Load average (1 min) ${r.load.map((x) => x.toFixed(1)).join(" → ")} during the run: other processes competed for the 2 cores, so rps and latency are noisy; CPU µs per request is not.`);
+  lines.push(`Machine: ${os.cpus()[0]?.model ?? "?"}, ${os.cpus().length} cores (shared with other work), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}. Load average (1 min) ${r.load.map((x) => x.toFixed(1)).join(" → ")} during the run (the 2 cores are shared with other work: under load rps and latency get noisy, CPU µs per request much less so).`);
   lines.push(`Software: Bun ${Bun.version}, ${sh("nginx -v 2>&1")}, ${sh("wrk --version 2>&1 | head -1")}.`);
   lines.push("Upstream: a raw Bun.serve in its own process (fixed JSON answer / 12-event SSE answer), not `gw mock`, so that the upstream is never the bottleneck (its direct rps is several times gw's); gw: `gw lb` in its own process, one route rewriting the model; nginx: 1 worker, keepalive 256, proxy_buffering and proxy_request_buffering off.", "");
   lines.push(`Bodies: ${r.bodies.map((b) => `${b.name} = ${b.bytes} bytes`).join(", ")} (large: 25 tools, stream true, answered as SSE).`, "");
@@ -73,9 +73,7 @@ export function renderNotes(r: NotesInput): string {
     const cpu = (body: string, t: Target) => get(body, 64, t)?.cpuUsPerReq ?? NaN;
     lines.push(`CPU per request at c=64 (small / large body): nginx ${cpu("small", "nginx").toFixed(0)} / ${cpu("large", "nginx").toFixed(0)} µs, bun-floor ${cpu("small", "bun-floor").toFixed(0)} / ${cpu("large", "bun-floor").toFixed(0)} µs, gw ${cpu("small", "gw").toFixed(0)} / ${cpu("large", "gw").toFixed(0)} µs. On one core, throughput is roughly 1 s ÷ CPU per request, so the floor caps any Bun proxy well below nginx; latency at c=64 is mostly queueing behind that CPU (p50 ≈ 64 ÷ rps).`);
     lines.push(
-      "gw's own share is the gap to bun-floor in CPU per request. On the small body it is small (tens of µs: header hygiene, routing, rewrite, the linked abort signal, each measured at 1–5 µs). " +
-        "On the 90 KB body it is larger: JSON.parse of the body once (≈40–55 µs, unavoidable: malformed JSON must be refused and the model found), the spliced body that fetch must flatten (≈40 µs), and the SSE guard; " +
-        "the rest of that gap was not attributed to a single cause in the time available. A hand-written keep-alive client over Bun.connect was tried in place of fetch and was slower.",
+      "gw"s own share is the gap to bun-floor in CPU per request. On the small body it is small (≈25 µs: header hygiene, routing, rewrite, the linked abort signal, each measured at 1–5 µs). On the 90 KB body it is larger (≈190 µs). A/B runs with parts switched off (interleaved, quiet machine) put ≈80 µs on parsing the body once and splicing the model (unavoidable: malformed JSON must be refused and the model found) and ≈35 µs on the SSE guard (which gives broken streams their error event and enforces lb_idle_timeout_ms); the remaining ≈100 µs grows with the body but was not in the request headers, the abort signal, redirect handling, server.timeout or the body limit (each switched off without effect) and is not attributed yet. A hand-written keep-alive client over Bun.connect was tried in place of fetch and was slower.",
       "",
     );
   }
