@@ -1,4 +1,4 @@
-import { relative } from "node:path";
+import { displayPath } from "../cli/display-path.ts";
 import { instanceYamlPath, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
 import { loadValidConfig } from "./_config.ts";
@@ -11,7 +11,7 @@ export default defineGwCommand({
     const written = new Set(await writeInstanceFiles(config));
     const files = config.instances.filter((i) => i.managed).map((i) => ({ instance: i.name, file: instanceYamlPath(config, i) }));
     if (args.json) return console.log(JSON.stringify(files.map((f) => ({ ...f, changed: written.has(f.file) }))));
-    for (const f of files) console.log(`${written.has(f.file) ? "wrote    " : "unchanged"} ${relative(process.cwd(), f.file)}`);
+    for (const f of files) console.log(`${written.has(f.file) ? "wrote    " : "unchanged"} ${displayPath(f.file)}`);
     const external = config.instances.filter((i) => !i.managed).map((i) => i.name);
     if (external.length) console.log(`(no YAML for ${external.join(", ")}: given by url, not started by gw)`);
   },

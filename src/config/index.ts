@@ -1,6 +1,7 @@
 // The config loader's public face: find the file, load it (with .env), format problems.
 import { existsSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
+import { displayPath } from "../cli/display-path.ts";
 import { parseConfig } from "./build.ts";
 import { type Env, envWithDotenv } from "./env.ts";
 import type { LoadResult, Problem } from "./types.ts";
@@ -31,8 +32,7 @@ export async function loadConfig(file: string, opts: { env?: Env } = {}): Promis
 
 /** `providers.toml:12:5  routing.g3f[0].weight  error: message  (hint)`, the file relative to cwd. */
 export function formatProblem(p: Problem, cwd = process.cwd()): string {
-  const rel = relative(cwd, p.file);
-  const file = rel && !rel.startsWith("..") ? rel : p.file;
+  const file = displayPath(p.file, cwd);
   const place = p.line > 0 ? `${file}:${p.line}:${p.col}` : file;
   return [place, p.path || "-", `${p.severity}: ${p.message}${p.hint ? `  (${p.hint})` : ""}`].join("  ");
 }
