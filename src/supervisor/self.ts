@@ -1,4 +1,4 @@
-import { relative } from "node:path";
+import { displayPath } from "../cli/display-path.ts";
 
 /** argv that runs this same gw again (compiled binary, or bun + the entry script). */
 export function selfCommand(...args: string[]): string[] {
@@ -11,6 +11,5 @@ export const DETACHED_ENV = "GW_DETACHED_CHILD";
 /** How to type gw in hints: "gw" for the binary, "bun src/main.ts" when run from a checkout. */
 export function selfDisplay(): string {
   if (Bun.isStandaloneExecutable) return "gw";
-  const rel = relative(process.cwd(), Bun.main);
-  return `bun ${rel && !rel.startsWith("..") ? rel : Bun.main}`;
+  return `bun ${displayPath(Bun.main)}`;
 }
