@@ -1,0 +1,205 @@
+// Shared setup for the load balancer's end-to-end reliability tests (test/lb/resilience/):
+// `gw mock` instances behind the real gateway, a config file in a temp dir (so the request log
+// lands in its own logs/), SDK clients that report which target answered, and the request log.
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { RequestRecord } from "../../src/observe/record.ts";
+import type { Gateway } from "../../src/lb/server.ts";
+import { configFrom, deadUrl, externalInstances, startTestGateway, waitFor } from "./lb.ts";
+import { type MockOptions, type MockServer, startMock } from "./mock.ts";
+import { tempDir } from "./tmp.ts";
+
+export { waitFor } from "./lb.ts";
+
+export interface RigOptions {
+  /** In-process `gw mock` instances by name; each accepts the key `key-NAME`. */
+  mocks: string[];
+  /** Instance names whose url is a loopback port where nothing listens (connection refused). */
+  dead?: string[];
+  /** Extra `[global]` lines (cooldowns, retries, timeouts, auto-upgrade). */
+  global?: string;
+  /** The `[routing]` table's body. */
+  routing: string;
+  /** Options for every mock (e.g. events). */
+  mockOptions?: Omit<MockOptions, "name" | "apiKeys" | "port">;
+}
+
+export interface Rig {
+  readonly gw: Gateway;
+  /** Directory of the providers.toml: the request log goes to `dir/logs/requests/`. */
+  readonly dir: string;
+  readonly mocks: Record<string, MockServer>;
+  anthropic(): Anthropic;
+  openai(): OpenAI;
+  /** Requests mock NAME has received so far. */
+  hits(name: string): number;
+  /** Stop mock NAME (its port then refuses connections). */
+  kill(name: string): Promise<void>;
+  /** Start mock NAME again on its port, optionally with an instance-wide fault. */
+  revive(name: string, fault?: string): void;
+  stop(): Promise<void>;
+}
+
+export function startRig(o: RigOptions): Rig {
+  const dir = tempDir("gw-resilience-");
+  const mocks: Record<string, MockServer> = {};
+  const ports: Record<string, number> = {};
+  const make = (name: string, port = 0, fault?: string) => {
+    mocks[name] = startMock({ ...o.mockOptions, name, apiKeys: [`key-${name}`], port, ...(fault ? { fault } : {}) });
+    ports[name] = mocks[name]!.port;
+  };
+  for (const name of o.mocks) make(name);
+  const urls: Record<string, string> = Object.fromEntries(o.mocks.map((n) => [n, mocks[n]!.url]));
+  for (const name of o.dead ?? []) urls[name] = deadUrl();
+  const toml = `[global]\nmain_port = 8145\n${o.global ?? ""}\n${externalInstances(urls)}\n[routing]\n${o.routing}\n`;
+  const gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
+  const alive = new Set(o.mocks);
+  return {
+    gw,
+    dir,
+    mocks,
+    anthropic: () => new Anthropic({ baseURL: gw.url, apiKey: "client", maxRetries: 0 }),
+    openai: () => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "client", maxRetries: 0 }),
+    hits: (name) => mocks[name]!.stats().total,
+    async kill(name) {
+      alive.delete(name);
+      await mocks[name]!.stop();
+    },
+    revive(name, fault) {
+      make(name, ports[name], fault);
+      alive.add(name);
+    },
+    async stop() {
+      await gw.stop(0);
+      await Promise.all([...alive].map((n) => mocks[n]!.stop()));
+    },
+  };
+}
+
+/** What gw said about one answered request, plus the answer's text. */
+export interface Answered {
+  status: number;
+  route: string;
+  target: string;
+  attempts: number;
+  text: string;
+}
+
+export const HI = [{ role: "user" as const, content: "hi" }];
+
+export function explained(status: number, h: Headers, text: string): Answered {
+  return {
+    status,
+    route: h.get("x-gw-route") ?? "",
+    target: h.get("x-gw-target") ?? "",
+    attempts: Number(h.get("x-gw-attempts") ?? "NaN"),
+    text,
+  };
+}
+
+type ClaudeParams = Omit<Anthropic.MessageCreateParamsNonStreaming, "model" | "max_tokens" | "messages"> &
+  Partial<Pick<Anthropic.MessageCreateParamsNonStreaming, "messages" | "max_tokens">>;
+
+/**
+ * One Anthropic SDK call, streamed (read to its final message) or not. Resolves with gw's
+ * explanation headers and the answer text; rejects with the SDK's own error.
+ */
+export async function claude(
+  client: Anthropic,
+  model: string,
+  o: { stream?: boolean; headers?: Record<string, string>; params?: ClaudeParams } = {},
+): Promise<Answered & { message: Anthropic.Message }> {
+  const body = { model, max_tokens: 2048, messages: HI, ...o.params };
+  const opts = { headers: o.headers };
+  if (o.stream) {
+    const { data, response } = await client.messages.stream(body, opts).withResponse();
+    const message = await data.finalMessage();
+    return { ...explained(response.status, response.headers, textOf(message)), message };
+  }
+  const { data, response } = await client.messages.create(body, opts).withResponse();
+  return { ...explained(response.status, response.headers, textOf(data)), message: data };
+}
+
+/** One OpenAI chat completion through the SDK, streamed (consumed to the end) or not. */
+export async function chat(
+  client: OpenAI,
+  model: string,
+  o: { stream?: boolean; headers?: Record<string, string>; params?: Record<string, unknown> } = {},
+): Promise<Answered> {
+  const body = { model, messages: HI, ...o.params };
+  if (o.stream) {
+    const { data, response } = await client.chat.completions.create({ ...body, stream: true }, { headers: o.headers }).withResponse();
+    let text = "";
+    for await (const chunk of data) text += chunk.choices[0]?.delta?.content ?? "";
+    return explained(response.status, response.headers, text);
+  }
+  const { data, response } = await client.chat.completions.create({ ...body, stream: false }, { headers: o.headers }).withResponse();
+  return explained(response.status, response.headers, data.choices[0]?.message.content ?? "");
+}
+
+export function textOf(m: Anthropic.Message): string {
+  return m.content.map((b) => (b.type === "text" ? b.text : "")).join("");
+}
+
+/** The mock names the instance that answered in its text: "Mock answer from instance b, …". */
+export function answeredBy(text: string): string | undefined {
+  return /from instance (\S+?),/.exec(text)?.[1];
+}
+
+/** The rejection of a promise (fails the test if it resolved). */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    (v) => {
+      throw new Error(`expected an error, got ${JSON.stringify(v)?.slice(0, 300)}`);
+    },
+    (e: unknown) => e,
+  );
+}
+
+/** gw's explanation headers of an SDK error (APIError carries the response headers). */
+export function errorExplained(e: unknown): Answered {
+  const err = e as { status?: number; headers?: Headers; message?: string };
+  return explained(err.status ?? 0, err.headers ?? new Headers(), err.message ?? String(e));
+}
+
+/** Records of the request log under `dir/logs/requests/`, in file order. */
+export function readRequestLog(dir: string): RequestRecord[] {
+  const logDir = join(dir, "logs", "requests");
+  let names: string[];
+  try {
+    names = readdirSync(logDir).filter((n) => n.endsWith(".jsonl")).sort();
+  } catch {
+    return [];
+  }
+  return names.flatMap((n) =>
+    readFileSync(join(logDir, n), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as RequestRecord),
+  );
+}
+
+/** Poll the request log until `count` records matching `pick` are there; returns them. */
+export async function logRecords(dir: string, count: number, pick: (r: RequestRecord) => boolean = () => true, timeoutMs = 10_000) {
+  let found: RequestRecord[] = [];
+  await waitFor(() => (found = readRequestLog(dir).filter(pick)).length >= count, timeoutMs, `${count} request-log records in ${dir}/logs/requests`).catch((e) => {
+    throw new Error(`${(e as Error).message} (found ${found.length})`);
+  });
+  return found;
+}
+
+/** Every file under `root`, recursively (for the secret scan). */
+export function filesUnder(root: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  return names.flatMap((n) => {
+    const p = join(root, n);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}

@@ -1,0 +1,85 @@
+// Failover until the first byte, seen through the SDKs: a 429, 503, 401, refused connection or
+// first-byte timeout on one target gives the client a 200 from another, streamed or not, and the
+// failing target is skipped while it cools.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { answeredBy, chat, claude, type Rig, startRig } from "../../helpers/resilience.ts";
+
+// Each case gets its own route (cooldowns are per route and target): the failing target sits in
+// a higher priority tier, so it is always tried first while it is healthy.
+const FAULTS = {
+  "429": { instance: "a", model: "claude-a~429", status: 429 },
+  "503": { instance: "a", model: "claude-a~503", status: 503 },
+  "401": { instance: "a", model: "claude-a~401", status: 401 },
+  refused: { instance: "x", model: "claude-x", status: undefined },
+  "first-byte timeout": { instance: "a", model: "claude-a~hang", status: undefined },
+} as const;
+type Case = keyof typeof FAULTS;
+const DIALECTS = ["anthropic", "openai"] as const;
+const routeName = (c: Case, d: string, stream: boolean) => `${c.replace(/\W/g, "-")}.${d}.${stream ? "stream" : "json"}`;
+
+let rig: Rig;
+
+beforeAll(() => {
+  const routes: string[] = [];
+  for (const c of Object.keys(FAULTS) as Case[]) {
+    const f = FAULTS[c];
+    const fbt = c === "first-byte timeout" ? ", first_byte_timeout_ms = 400" : "";
+    for (const d of DIALECTS) {
+      for (const stream of [false, true]) {
+        routes.push(
+          `"${routeName(c, d, stream)}" = [\n  { instance = "${f.instance}", provider = "anthropic", model = "${f.model}", priority = 1${fbt} },\n` +
+            `  { instance = "b", provider = "anthropic", model = "claude-b" },\n]`,
+        );
+      }
+    }
+  }
+  rig = startRig({
+    mocks: ["a", "b"],
+    dead: ["x"],
+    // Long cooldowns: "skipped while cooling" must not depend on how fast the machine is.
+    global: "lb_auth_cooldown_ms = 600000\nlb_transient_cooldown_ms = 600000\nlb_transient_heavy_cooldown_ms = 600000",
+    routing: routes.join("\n"),
+  });
+});
+afterAll(() => rig.stop());
+
+const call = (d: (typeof DIALECTS)[number], model: string, stream: boolean) =>
+  d === "anthropic" ? claude(rig.anthropic(), model, { stream }) : chat(rig.openai(), model, { stream });
+
+describe.each(Object.keys(FAULTS) as Case[])("%s on one target", (c) => {
+  const f = FAULTS[c];
+  for (const d of DIALECTS) {
+    for (const stream of [false, true]) {
+      test(`${d} SDK, ${stream ? "streamed" : "not streamed"}: 200 from the other target, then the failing one is skipped`, async () => {
+        const route = routeName(c, d, stream);
+        const [a0, b0] = [rig.hits("a"), rig.hits("b")];
+
+        const first = await call(d, route, stream);
+        expect(first).toMatchObject({ status: 200, target: "b/claude-b", attempts: 2, route });
+        expect(answeredBy(first.text)).toBe("b");
+        expect(rig.hits("b")).toBe(b0 + 1);
+        if (f.instance === "a") {
+          expect(rig.hits("a")).toBe(a0 + 1);
+          const seen = rig.mocks.a!.stats(1).last[0]!;
+          expect(seen.model).toBe(f.model);
+          if (f.status) expect(seen.status).toBe(f.status);
+        }
+        if (c === "first-byte timeout") {
+          // The stalled attempt was abandoned, not left hanging upstream.
+          await new Promise<void>((ok, fail) => {
+            const end = Date.now() + 10_000;
+            const poll = () => (rig.mocks.a!.stats().inFlight === 0 ? ok() : Date.now() > end ? fail(new Error("stalled attempt never aborted")) : setTimeout(poll, 20));
+            poll();
+          });
+        }
+
+        // Cooling: the next request goes straight to the healthy target.
+        const second = await call(d, route, stream);
+        expect(second).toMatchObject({ status: 200, target: "b/claude-b", attempts: 1 });
+        expect(answeredBy(second.text)).toBe("b");
+        expect(rig.hits("a")).toBe(f.instance === "a" ? a0 + 1 : a0);
+        expect(rig.hits("b")).toBe(b0 + 2);
+      }, 30_000);
+    }
+  }
+});
