@@ -1,0 +1,182 @@
+// Cooldowns end to end: old-lb.md's class table with the lb_*_cooldown_ms keys (read back from the
+// request log), Retry-After capped by the class cooldown, all targets cooling (the soonest-ending
+// one answers, never a hard 503), and half-open recovery after an instance comes back.
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { answeredBy, claude, errorExplained, logRecords, type Rig, rejection, startRig, waitFor } from "../../helpers/resilience.ts";
+
+const pair = (a: string, extra = "") => `[
+  { instance = "a", provider = "anthropic", model = "${a}", priority = 1${extra} },
+  { instance = "b", provider = "anthropic", model = "claude-b" },
+]`;
+
+describe("class table: each class sets its own lb_*_cooldown_ms", () => {
+  // Distinct values, so the log says which key applied.
+  const MS = { auth: 610_000, quota: 620_000, validation: 630_000, transient: 640_000, transient_heavy: 650_000, signature: 660_000 };
+  const CASES: [string, string, { class: string; kind: string; ms: number } | undefined][] = [
+    ["401", "claude-a~401", { class: "auth", kind: "auth", ms: MS.auth }],
+    ["403 insufficient_quota", "claude-a~403", { class: "auth", kind: "quota", ms: MS.quota }],
+    ["503 auth_unavailable", "claude-a~503", { class: "auth", kind: "auth", ms: MS.auth }],
+    ["503 gzip-compressed", "claude-a~gzip~503", { class: "auth", kind: "auth", ms: MS.auth }],
+    ["429 with reset_seconds beyond the cap", "claude-a~429=3600", { class: "transient", kind: "transient_heavy", ms: MS.transient_heavy }],
+    ["429 with reset_seconds below the cap", "claude-a~429=30", { class: "transient", kind: "transient_heavy", ms: 30_000 }],
+    ["429 with Retry-After below the cap", "claude-a~429=45~passthrough", { class: "transient", kind: "transient_heavy", ms: 45_000 }],
+    ["500", "claude-a~500", { class: "transient", kind: "transient", ms: MS.transient }],
+    ["408", "claude-a~408", { class: "transient", kind: "transient", ms: MS.transient }],
+    ["529", "claude-a~529", { class: "transient", kind: "transient", ms: MS.transient }],
+    ["first-byte timeout", "claude-a~hang", { class: "transient", kind: "timeout", ms: MS.transient }],
+    ["400", "claude-a~400", undefined],
+  ];
+  const routeOf = (i: number) => `class-${i}`;
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b"],
+      global: Object.entries(MS)
+        .map(([k, v]) => `lb_${k}_cooldown_ms = ${v}`)
+        .join("\n"),
+      routing: CASES.map(([, model], i) => `"${routeOf(i)}" = ${pair(model, model.endsWith("hang") ? ", first_byte_timeout_ms = 300" : "")}`).join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+
+  CASES.forEach(([name, model, want], i) => {
+    test(`${name} → ${want ? `${want.kind} cooldown of ${want.ms} ms` : "no cooldown"}`, async () => {
+      const route = routeOf(i);
+      await claude(rig.anthropic(), route).catch((e: unknown) => e);
+      const [rec] = await logRecords(rig.dir, 1, (r) => r.request.model === route);
+      expect(rec!.routing.attempts[0]).toMatchObject({ target: `a/${model}`, status: model.endsWith("hang") ? 0 : expect.any(Number) });
+      if (!want) {
+        expect(rec!.routing.attempts[0]!.class).toBe("client");
+        expect(rec!.cooldowns).toEqual([]);
+        return;
+      }
+      expect(rec!.routing.attempts[0]!.class).toBe(want.class);
+      expect(rec!.cooldowns).toHaveLength(1);
+      expect(rec!.cooldowns[0]).toMatchObject({ route, target: `a/${model}`, kind: want.kind, ms: want.ms });
+    }, 30_000);
+  });
+});
+
+describe("Retry-After is honoured below the class cooldown and capped by it", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b"],
+      global: "lb_transient_heavy_cooldown_ms = 1500",
+      routing: `"short-reset" = ${pair("claude-a~429=1")}\n"capped" = ${pair("claude-a~429=3600~passthrough")}`,
+    });
+  });
+  afterAll(() => rig.stop());
+
+  for (const [route, ms] of [["short-reset", 1000], ["capped", 1500]] as const) {
+    test(`${route}: cooled ${ms} ms, then tried again`, async () => {
+      const a0 = rig.hits("a");
+      expect(await claude(rig.anthropic(), route)).toMatchObject({ status: 200, attempts: 2, target: "b/claude-b" });
+      const [rec] = await logRecords(rig.dir, 1, (r) => r.request.model === route);
+      expect(rec!.cooldowns[0]).toMatchObject({ kind: "transient_heavy", ms });
+      // An hour's Retry-After would keep it away for an hour: it comes back within the cap.
+      await waitFor(() => rig.hits("a") > a0 + 1, 20_000, `${route}: target a asked again`);
+      await claude(rig.anthropic(), route);
+    }, 30_000);
+  }
+});
+
+describe("every target cooling", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b"],
+      // reset_seconds (600 s / 1200 s) decide which cooldown ends first.
+      global: "lb_transient_heavy_cooldown_ms = 3600000\nlb_auth_cooldown_ms = 3600000",
+      routing: [
+        `"soon-a" = [{ instance = "a", provider = "anthropic", model = "claude-a", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b~429=1200" }]`,
+        `"soon-b" = [{ instance = "a", provider = "anthropic", model = "claude-a~429=1200", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
+        `"single" = [{ instance = "a", provider = "anthropic", model = "claude-a" }]`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+
+  for (const [route, soonest, other] of [["soon-a", "a", "b"], ["soon-b", "b", "a"]] as const) {
+    test(`${route}: the target whose cooldown ends soonest (${soonest}) answers`, async () => {
+      // Both fail: the header gives a 600 s reset, the other target's model suffix 1200 s.
+      const err = await rejection(claude(rig.anthropic(), route, { headers: { "x-mock-fault": "429=600" } }));
+      expect(err).toBeInstanceOf(Anthropic.RateLimitError);
+      expect(errorExplained(err).attempts).toBe(2);
+      const [s0, o0] = [rig.hits(soonest), rig.hits(other)];
+      for (const stream of [false, true]) {
+        const ok = await claude(rig.anthropic(), route, { stream });
+        expect(ok).toMatchObject({ status: 200, attempts: 1 });
+        expect(answeredBy(ok.text)).toBe(soonest);
+      }
+      expect(rig.hits(soonest)).toBe(s0 + 2);
+      expect(rig.hits(other)).toBe(o0);
+    }, 30_000);
+  }
+
+  test("a route's only target cooling is still used, not a 503 from gw", async () => {
+    const err = await rejection(claude(rig.anthropic(), "single", { headers: { "x-mock-fault": "503" } }));
+    expect(err).toBeInstanceOf(Anthropic.InternalServerError);
+    expect((err as Anthropic.APIError).message).toContain("auth_unavailable"); // the upstream's own answer
+    const ok = await claude(rig.anthropic(), "single", { stream: true });
+    expect(ok).toMatchObject({ status: 200, attempts: 1, target: "a/claude-a" });
+  }, 30_000);
+});
+
+describe("half-open recovery", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b"],
+      global: "lb_transient_cooldown_ms = 400\nlb_auth_cooldown_ms = 600000",
+      routing: `"r" = ${pair("claude-a")}`,
+    });
+  });
+  afterAll(() => rig.stop());
+  const ask = () => claude(rig.anthropic(), "r");
+
+  /** Send requests until the target `a` is asked again after its cooldown (its trial). */
+  const untilTrial = async (a0: number) => {
+    const end = Date.now() + 20_000;
+    while (rig.hits("a") === a0) {
+      if (Date.now() > end) throw new Error("no trial request reached a");
+      expect((await ask()).status).toBe(200);
+    }
+  };
+
+  test("an instance that comes back gets a trial; success makes it healthy again", async () => {
+    await rig.kill("a");
+    expect(await ask()).toMatchObject({ status: 200, attempts: 2, target: "b/claude-b" });
+    rig.revive("a");
+    await untilTrial(0);
+    for (let i = 0; i < 5; i++) expect(await ask()).toMatchObject({ target: "a/claude-a", attempts: 1 });
+    expect(rig.hits("a")).toBe(6);
+  }, 30_000);
+
+  test("while the trial is in flight, other requests keep away; a failed trial cools again", async () => {
+    await rig.kill("a");
+    expect(await ask()).toMatchObject({ status: 200, attempts: 2, target: "b/claude-b" });
+    // Back, but slow and then refusing the credential.
+    rig.revive("a", "slow-first=3000~401");
+    const pending: Promise<unknown>[] = [];
+    await waitFor(
+      () => {
+        if (rig.mocks.a!.stats().inFlight === 0) pending.push(ask());
+        return rig.mocks.a!.stats().inFlight === 1;
+      },
+      20_000,
+      "the trial request to reach a",
+    );
+    let duringTrial = 0;
+    while (rig.mocks.a!.stats().inFlight === 1 && duringTrial < 5) {
+      expect(await ask()).toMatchObject({ target: "b/claude-b", attempts: 1 });
+      if (rig.mocks.a!.stats().inFlight === 1) duringTrial++;
+    }
+    expect(duringTrial).toBeGreaterThan(0);
+    expect(rig.hits("a")).toBe(1);
+    for (const p of pending) expect(await p).toMatchObject({ status: 200, target: "b/claude-b" }); // the trial's 401 failed over
+    for (let i = 0; i < 5; i++) expect(await ask()).toMatchObject({ target: "b/claude-b", attempts: 1 });
+    expect(rig.hits("a")).toBe(1);
+  }, 30_000);
+});

@@ -1,0 +1,99 @@
+// How far failover goes: lb_max_target_retries, lb_retry_auth_on_5xx (with a gzip-compressed
+// error body that must be decoded to be recognised as auth), and client errors that are never
+// retried nor cooled.
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { answeredBy, claude, errorExplained, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
+
+const LONG = "lb_auth_cooldown_ms = 600000\nlb_transient_cooldown_ms = 600000\nlb_transient_heavy_cooldown_ms = 600000";
+const chain = (a: string, b: string) => `[
+  { instance = "a", provider = "anthropic", model = "${a}", priority = 2 },
+  { instance = "b", provider = "anthropic", model = "${b}", priority = 1 },
+  { instance = "c", provider = "anthropic", model = "claude-c" },
+]`;
+const pair = (a: string) => `[
+  { instance = "a", provider = "anthropic", model = "${a}", priority = 1 },
+  { instance = "b", provider = "anthropic", model = "claude-b" },
+]`;
+
+describe("defaults: lb_max_target_retries = 1, lb_retry_auth_on_5xx = true", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b", "c"],
+      global: LONG,
+      routing: `"three" = ${chain("claude-a~500", "claude-b~502")}\n"auth5xx" = ${pair("claude-a~503")}\n"bad" = ${pair("claude-a~400")}`,
+    });
+  });
+  afterAll(() => rig.stop());
+
+  test("two failing targets: one retry, the second error reaches the client, the third target is never asked", async () => {
+    const [c0] = [rig.hits("c")];
+    const err = await rejection(claude(rig.anthropic(), "three"));
+    expect(err).toBeInstanceOf(Anthropic.InternalServerError);
+    expect(errorExplained(err)).toMatchObject({ status: 502, attempts: 2, target: "b/claude-b~502" });
+    expect(rig.hits("c")).toBe(c0);
+  }, 30_000);
+
+  test("an auth error that came as 503 is retried", async () => {
+    const ok = await claude(rig.anthropic(), "auth5xx", { stream: true });
+    expect(ok).toMatchObject({ status: 200, attempts: 2, target: "b/claude-b" });
+  }, 30_000);
+
+  test("a plain 400 is the client's fault: delivered, not retried, not cooled", async () => {
+    const [a0, b0] = [rig.hits("a"), rig.hits("b")];
+    for (let i = 1; i <= 2; i++) {
+      const err = await rejection(claude(rig.anthropic(), "bad", { stream: i === 2 }));
+      expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+      expect(errorExplained(err)).toMatchObject({ status: 400, attempts: 1, target: "a/claude-a~400" });
+      expect(rig.hits("a")).toBe(a0 + i); // asked again: no cooldown
+    }
+    expect(rig.hits("b")).toBe(b0);
+  }, 30_000);
+});
+
+describe("lb_max_target_retries = 2, lb_retry_auth_on_5xx = false", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b", "c"],
+      global: `${LONG}\nlb_max_target_retries = 2\nlb_retry_auth_on_5xx = false`,
+      routing: [
+        `"three" = ${chain("claude-a~500", "claude-b~502")}`,
+        `"auth5xx" = ${pair("claude-a~503")}`,
+        `"auth5xx-gzip" = ${pair("claude-a~gzip~503")}`,
+        `"auth4xx" = ${pair("claude-a~401")}`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+
+  test("two failing targets: the third answers", async () => {
+    for (const stream of [false, true]) {
+      const route = "three";
+      const ok = await claude(rig.anthropic(), route, { stream });
+      // The first call tries a, b, c; on the second a and b are cooling, so c is asked at once.
+      expect(ok).toMatchObject({ status: 200, target: "c/claude-c", attempts: stream ? 1 : 3 });
+      expect(answeredBy(ok.text)).toBe("c");
+    }
+  }, 30_000);
+
+  for (const route of ["auth5xx", "auth5xx-gzip"]) {
+    test(`${route}: an auth error as 5xx is delivered, not retried — yet the target cools`, async () => {
+      const b0 = rig.hits("b");
+      const err = await rejection(claude(rig.anthropic(), route, { stream: true }));
+      expect(err).toBeInstanceOf(Anthropic.InternalServerError);
+      expect(errorExplained(err)).toMatchObject({ status: 503, attempts: 1 });
+      // The client's SDK decoded the body gw passed through untouched (gzip included).
+      expect((err as Anthropic.APIError).message).toContain("auth_unavailable");
+      expect(rig.hits("b")).toBe(b0);
+      const next = await claude(rig.anthropic(), route);
+      expect(next).toMatchObject({ status: 200, attempts: 1, target: "b/claude-b" });
+    }, 30_000);
+  }
+
+  test("an auth error as 401 is still retried", async () => {
+    const ok = await claude(rig.anthropic(), "auth4xx");
+    expect(ok).toMatchObject({ status: 200, attempts: 2, target: "b/claude-b" });
+  }, 30_000);
+});
