@@ -85,7 +85,7 @@ describe("lb_max_target_retries = 2, lb_retry_auth_on_5xx = false", () => {
       expect(err).toBeInstanceOf(Anthropic.InternalServerError);
       expect(errorExplained(err)).toMatchObject({ status: 503, attempts: 1 });
       // The client's SDK decoded the body gw passed through untouched (gzip included).
-      expect((err as Anthropic.APIError).message).toContain("auth_unavailable");
+      expect((err as Error).message).toContain("auth_unavailable");
       expect(rig.hits("b")).toBe(b0);
       const next = await claude(rig.anthropic(), route);
       expect(next).toMatchObject({ status: 200, attempts: 1, target: "b/claude-b" });

@@ -1,0 +1,81 @@
+// A stream that breaks after bytes reached the client is never retried (the client already has
+// half an answer) and never looks like a success: it ends with an error event in the client's
+// dialect, which each official SDK raises.
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { HI, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
+
+let rig: Rig;
+beforeAll(() => {
+  const pair = (a: string) =>
+    `[{ instance = "a", provider = "anthropic", model = "${a}", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`;
+  rig = startRig({
+    mocks: ["a", "b"],
+    routing: [`"cut" = ${pair("claude-a~cut=3")}`, `"errors-inside" = ${pair("claude-a~529~after=2")}`].join("\n"),
+  });
+});
+afterAll(() => rig.stop());
+
+/** Asserts what only a stream that went wrong after its start can show: one attempt, b untouched. */
+const expectNoRetry = (res: Response, b0: number) => {
+  expect(res.status).toBe(200);
+  expect(res.headers.get("x-gw-attempts")).toBe("1");
+  expect(res.headers.get("x-gw-target")).toStartWith("a/");
+  expect(rig.hits("b")).toBe(b0);
+};
+
+describe.each(["cut", "errors-inside"])("%s", (route) => {
+  test("Anthropic SDK: the stream raises an APIError, no truncated message", async () => {
+    const b0 = rig.hits("b");
+    const { data, response } = await rig.anthropic().messages.stream({ model: route, max_tokens: 100, messages: HI }).withResponse();
+    const err = await rejection(data.finalMessage());
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(data.receivedMessages).toHaveLength(0);
+    expectNoRetry(response, b0);
+  }, 30_000);
+
+  test("OpenAI SDK, chat completions: the iteration raises an APIError", async () => {
+    const b0 = rig.hits("b");
+    const { data, response } = await rig.openai().chat.completions.create({ model: route, stream: true, messages: HI }).withResponse();
+    let finish: string | null | undefined;
+    const err = await rejection(
+      (async () => {
+        for await (const chunk of data) finish = chunk.choices[0]?.finish_reason ?? finish;
+      })(),
+    );
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(finish ?? null).toBeNull(); // no clean finish_reason slipped through
+    expectNoRetry(response, b0);
+  }, 30_000);
+
+  test("OpenAI SDK, responses: the iteration raises, no response.completed", async () => {
+    const b0 = rig.hits("b");
+    const { data, response } = await rig.openai().responses.create({ model: route, stream: true, input: "hi" }).withResponse();
+    const types: string[] = [];
+    const err = await rejection(
+      (async () => {
+        for await (const ev of data) types.push(ev.type);
+      })(),
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect(types).not.toContain("response.completed");
+    expectNoRetry(response, b0);
+  }, 30_000);
+
+  test("on the wire: the last Anthropic event is `event: error` with an error object", async () => {
+    const res = await fetch(`${rig.gw.url}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "anthropic-version": "2023-06-01" },
+      body: JSON.stringify({ model: route, max_tokens: 100, stream: true, messages: HI }),
+    });
+    const text = await res.text();
+    const events = text.trim().split(/\n\n+/);
+    const last = events[events.length - 1]!;
+    expect(last).toStartWith("event: error\ndata: ");
+    const data = JSON.parse(last.slice(last.indexOf("data: ") + 6)) as { type: string; error: { type: string; message: string } };
+    expect(data.type).toBe("error");
+    expect(typeof data.error.message).toBe("string");
+    expect(text).not.toContain("message_stop");
+  }, 30_000);
+});
