@@ -1,0 +1,99 @@
+// Sticky sessions end to end: every session source old-lb.md lists keeps a conversation on one
+// target of an evenly weighted route; Claude Code's session id means the same session whether it
+// comes as header, JSON user_id or the old user_id string; after a failover the session stays
+// where it was answered.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chat, claude, logRecords, type Rig, startRig } from "../../helpers/resilience.ts";
+
+let rig: Rig;
+beforeAll(() => {
+  rig = startRig({
+    mocks: ["a", "b"],
+    global: "lb_transient_cooldown_ms = 300",
+    routing: `"duo" = [{ instance = "a", provider = "anthropic", model = "claude-a" }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
+  });
+});
+afterAll(() => rig.stop());
+
+const uuid = () => crypto.randomUUID();
+const jsonUserId = (sid: string) => JSON.stringify({ device_id: "dev-1", account_uuid: uuid(), session_id: sid });
+
+/** How one request names its session, per source. */
+const SOURCES: Record<string, (s: string) => { headers?: Record<string, string>; params?: Record<string, unknown> }> = {
+  "x-claude-code-session-id": (s) => ({ headers: { "x-claude-code-session-id": s } }),
+  "metadata.user_id (JSON string)": (s) => ({ params: { metadata: { user_id: jsonUserId(s) } } }),
+  "metadata.user_id (plain)": (s) => ({ params: { metadata: { user_id: `user-${s}` } } }),
+  "metadata.user_id (old _session_ form)": (s) => ({ params: { metadata: { user_id: `user_abc_account_${uuid()}_session_${s}` } } }),
+  "x-session-id": (s) => ({ headers: { "x-session-id": s } }),
+  "x-conversation-id": (s) => ({ headers: { "x-conversation-id": s } }),
+  "anthropic-conversation-id": (s) => ({ headers: { "anthropic-conversation-id": s } }),
+};
+
+describe.each(Object.keys(SOURCES))("session from %s", (source) => {
+  test("each session stays on one target; sessions spread over both", async () => {
+    const landed = new Set<string>();
+    for (let s = 0; s < 16; s++) {
+      const sid = uuid();
+      const targets = new Set<string>();
+      for (let i = 0; i < 5; i++) {
+        const r = await claude(rig.anthropic(), "duo", { stream: i % 2 === 1, ...SOURCES[source]!(sid) });
+        expect(r.attempts).toBe(1);
+        targets.add(r.target);
+      }
+      expect([...targets]).toHaveLength(1);
+      landed.add([...targets][0]!);
+    }
+    expect([...landed].sort()).toEqual(["a/claude-a", "b/claude-b"]);
+  }, 30_000);
+});
+
+test("Claude Code's session id is one session across header, JSON user_id and the old user_id form", async () => {
+  for (let s = 0; s < 10; s++) {
+    const sid = uuid();
+    const first = await claude(rig.anthropic(), "duo", SOURCES["x-claude-code-session-id"]!(sid));
+    for (const source of ["metadata.user_id (JSON string)", "metadata.user_id (old _session_ form)"]) {
+      expect((await claude(rig.anthropic(), "duo", SOURCES[source]!(sid))).target).toBe(first.target);
+    }
+  }
+}, 30_000);
+
+test("prompt_cache_key (OpenAI chat) keeps a conversation on one target", async () => {
+  for (let s = 0; s < 10; s++) {
+    const key = `cache-${uuid()}`;
+    const targets = new Set<string>();
+    for (let i = 0; i < 4; i++) targets.add((await chat(rig.openai(), "duo", { stream: i === 1, params: { prompt_cache_key: key } })).target);
+    expect([...targets]).toHaveLength(1);
+  }
+}, 30_000);
+
+test("previous_response_id (OpenAI Responses) follows the response to the instance that holds it", async () => {
+  const before = (await logRecords(rig.dir, 0, (r) => r.request.path.startsWith("/v1/responses"))).length;
+  for (let s = 0; s < 10; s++) {
+    const { data: first, response } = await rig.openai().responses.create({ model: "duo", input: "hi" }).withResponse();
+    const where = response.headers.get("x-gw-target");
+    // The id is remembered once the response has ended; its log record comes after that.
+    await logRecords(rig.dir, before + s * 4 + 1, (r) => r.request.path.startsWith("/v1/responses"));
+    for (let i = 0; i < 3; i++) {
+      const { response: next } = await rig.openai().responses.create({ model: "duo", input: "more", previous_response_id: first.id }).withResponse();
+      expect(next.headers.get("x-gw-target")).toBe(where);
+    }
+  }
+}, 30_000);
+
+test("after a failover the session stays on the target that answered, also once the old one is back", async () => {
+  const sid = uuid();
+  const session = SOURCES["x-claude-code-session-id"]!(sid);
+  const home = (await claude(rig.anthropic(), "duo", session)).target;
+  const [homeName, otherName] = home.startsWith("a/") ? ["a", "b"] : ["b", "a"];
+  await rig.kill(homeName);
+  const moved = await claude(rig.anthropic(), "duo", { ...session, stream: true });
+  expect(moved).toMatchObject({ status: 200, attempts: 2, target: `${otherName}/claude-${otherName}` });
+  rig.revive(homeName);
+  // Requests without a session find the old home again once its cooldown is over.
+  const end = Date.now() + 20_000;
+  while (rig.hits(homeName) === 0) {
+    if (Date.now() > end) throw new Error(`${homeName} never came back`);
+    await claude(rig.anthropic(), "duo");
+  }
+  for (let i = 0; i < 6; i++) expect((await claude(rig.anthropic(), "duo", session)).target).toBe(moved.target);
+}, 30_000);
