@@ -1,59 +1,59 @@
-// The attempt loop: choose a target, forward, and let one decision — shouldRetry — say whether
-// the outcome is delivered or the next untried target gets a go. Retrying is only possible until
-// the first byte reaches the client, which in this loop means: until an outcome is delivered.
+// The attempt loop: choose a target, forward, and let one decision — classify.ts's shouldRetry,
+// wrapped by the caller as `retry` — say whether the outcome is delivered or the next untried
+// target gets a go. Retrying is only possible until the first byte reaches the client, which in
+// this loop means: until an outcome is delivered.
 
+import type { Outcome as Classified } from "./classify.ts";
 import type { AttemptInfo, Outcome } from "./forward.ts";
 import { discard } from "./forward.ts";
+import type { PickReason } from "./route.ts";
 
-/** Why the loop stopped retrying; recorded per attempt for the request log and x-gw-attempts. */
-export interface RetryContext {
-  /** Attempts made so far, including the one that produced `outcome`. */
-  readonly attempts: number;
-  /** How many extra attempts are allowed (`lb.maxTargetRetries`). */
-  readonly maxRetries: number;
+/** One attempt as the loop sees it: what forward saw, and what it means. */
+export interface Tried {
+  readonly outcome: Outcome;
+  /** Undefined when the client went away: nothing to judge, nothing to retry. */
+  readonly classified: Classified | undefined;
+  /** An error body already read for classification; delivered as these exact bytes. */
+  readonly errorBody?: Uint8Array<ArrayBuffer>;
+  /** The same body decoded (Content-Encoding undone), for the log's error preview. */
+  readonly errorText?: string;
 }
 
-/**
- * The one retry decision. Issue 4: a connection failure or first-byte timeout moves on to an
- * untried target while retries are left; a delivered status (any status) is final; a client
- * that left ends everything. Classification of statuses and cooldowns plug in here.
- */
-export function shouldRetry(outcome: Outcome, ctx: RetryContext): boolean {
-  if (outcome.kind !== "failed" || outcome.reason === "aborted") return false;
-  return ctx.attempts <= ctx.maxRetries;
-}
+export type Choice = Omit<AttemptInfo, "n"> & { readonly pick?: PickReason };
+export type Attempt = Choice & { readonly n: number };
 
 export interface AttemptLoop {
   /** The next attempt's target and instance, or undefined when nothing untried is left. */
-  choose(tried: ReadonlySet<string>): Omit<AttemptInfo, "n"> | undefined;
-  attempt(info: AttemptInfo): Promise<Outcome>;
-  readonly maxRetries: number;
-  readonly shouldRetry?: (outcome: Outcome, ctx: RetryContext) => boolean;
+  choose(tried: ReadonlySet<string>): Choice | undefined;
+  attempt(info: Attempt): Promise<Tried>;
+  /** The retry decision for an attempt; `attempts` = attempts made so far, this one included. */
+  retry(t: Tried, attempts: number): boolean;
 }
 
 export interface LoopResult {
-  /** What to deliver: the last outcome (a response, or the failure that ended the loop). */
-  readonly final: Outcome | undefined;
-  /** Every outcome in order (the last one is `final`). */
-  readonly trace: readonly Outcome[];
+  /** What to deliver: the last attempt (a response, or the failure that ended the loop). */
+  readonly final: Tried | undefined;
+  /** Every attempt in order (the last one is `final`). */
+  readonly trace: readonly Tried[];
 }
 
 /** Identity of a choice within one request, for the `tried` set. */
-export function choiceKey(c: Omit<AttemptInfo, "n">): string {
+export function choiceKey(c: Choice): string {
   return c.target ? c.target.id : `default:${c.instance.name}`;
 }
 
-export async function runAttempts(loop: AttemptLoop): Promise<LoopResult> {
-  const decide = loop.shouldRetry ?? shouldRetry;
+export async function runAttempts(loop: AttemptLoop, attemptsBefore = 0): Promise<LoopResult> {
   const tried = new Set<string>();
-  const trace: Outcome[] = [];
-  for (;;) {
-    const choice = loop.choose(tried);
-    if (!choice) return { final: trace[trace.length - 1], trace };
+  const trace: Tried[] = [];
+  let choice = loop.choose(tried);
+  while (choice) {
     tried.add(choiceKey(choice));
-    const outcome = await loop.attempt({ ...choice, n: trace.length + 1 });
-    trace.push(outcome);
-    if (!decide(outcome, { attempts: trace.length, maxRetries: loop.maxRetries })) return { final: outcome, trace };
-    discard(outcome);
+    const t = await loop.attempt({ ...choice, n: attemptsBefore + trace.length + 1 });
+    trace.push(t);
+    if (!loop.retry(t, trace.length)) break;
+    // Only let the outcome go once another target will really be tried; otherwise it is delivered.
+    choice = loop.choose(tried);
+    if (choice) discard(t.outcome);
   }
+  return { final: trace[trace.length - 1], trace };
 }

@@ -1,24 +1,27 @@
 // The request path, top to bottom:
-//   local answers → auth → intake → route → (rewrite → forward, failover ↺) → stream
-// Each step lives in its own module; this file only orders them and turns outcomes into responses.
+//   local answers → auth → intake → upgrade → route → (rewrite → forward, failover ↺) → stream → observe
+// Each step lives in its own module; this file only orders them.
 
 import type { Server } from "bun";
-import type { Route, Target } from "../config/types.ts";
-import { checkClientKey } from "./auth.ts";
-import { type Dialect, dialectOf, errorResponse } from "./dialect.ts";
-import { type AttemptLoop, runAttempts } from "./failover.ts";
-import { type AttemptInfo, forward, type Outcome } from "./forward.ts";
-import { downstreamHeaders } from "./headers.ts";
+import type { Route } from "../config/types.ts";
+import { checkClientKey, presentedKey } from "./auth.ts";
+import { attemptLoop } from "./attempt.ts";
+import { deliver, type GatewayContext } from "./deliver.ts";
+import { dialectOf, errorResponse } from "./dialect.ts";
+import { runAttempts, type Tried } from "./failover.ts";
 import { foldPath, type Intake, isForbiddenPath, readIntake } from "./intake.ts";
 import { probeAnswer } from "./local.ts";
 import { modelsResponse } from "./models.ts";
-import { upstreamModel, rewriteFor } from "./rewrite.ts";
-import { pickTarget } from "./route.ts";
+import { RecordBuilder } from "./record-builder.ts";
+import { type RequestFacts, requestFacts, routeHeader } from "./request-state.ts";
+import { upstreamModel } from "./rewrite.ts";
 import type { Runtime } from "./runtime.ts";
-import type { StatsCounter } from "./stats.ts";
-import { guardEventStream, isEventStream } from "./stream.ts";
+import { signatureFallbackRoute } from "./session.ts";
 
-export async function handle(req: Request, server: Server<unknown>, rt: Runtime, stats: StatsCounter): Promise<Response> {
+export type { GatewayContext } from "./deliver.ts";
+
+export async function handle(req: Request, server: Server<unknown>, rt: Runtime, gw: GatewayContext): Promise<Response> {
+  // Local answers and refusals: no upstream, no record.
   const url = new URL(req.url);
   const probe = probeAnswer(req.method, url.pathname);
   if (probe) return probe;
@@ -34,81 +37,52 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   }
   if (req.method === "GET" && path === "/v1/models") return modelsResponse(rt.models, req.headers);
 
+  // Intake: the body, read and parsed once.
   const intake = await readIntake(req, url, rt.config.global.lb.maxBodyBytes);
   if (intake instanceof Response) return intake;
   // Quiet streams and slow first tokens are normal for LLMs: gw's own timeouts govern, not Bun's.
   server.timeout(req, 0);
-  stats.begin();
-  let streaming = false;
-  let failed = true;
-  try {
-    const route = intake.model === undefined ? undefined : rt.config.routes.get(intake.model);
-    const { final, trace } = await runAttempts(attemptLoop(req, intake, rt, route, stats));
-    const explain = explainHeaders(route, final, trace.length, intake);
-    if (!final) {
-      return errorResponse(dialect, 503, `no instance can serve model ${intake.model ?? "(none)"}`, "no_instance", explain);
-    }
-    if (final.kind === "failed") {
-      failed = final.reason !== "aborted"; // a client that left is not gw's failure
-      return failureResponse(final, dialect, explain);
-    }
-    failed = final.status >= 500;
-    const headers = downstreamHeaders(final.headers, explain);
-    if (final.body && isEventStream(final.headers)) {
-      streaming = true;
-      stats.streamOpened();
-      const onEnd = (broken: boolean) => {
-        stats.streamClosed();
-        stats.end(failed || broken);
-      };
-      const body = guardEventStream(final.body, intake.dialect, onEnd, rt.config.global.lb.idleTimeoutMs);
-      return new Response(body, { status: final.status, headers });
-    }
-    return new Response(final.body, { status: final.status, headers });
-  } finally {
-    if (!streaming) stats.end(failed);
+  const startedAt = Date.now();
+  gw.stats.begin();
+
+  // Upgrade: session, signature and size facts decide the route that serves the request.
+  const facts = requestFacts(req.headers, intake, rt.config, gw.state, startedAt);
+  const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url));
+
+  // Route → rewrite → forward, failing over until an outcome is delivered.
+  const deps = { req, intake, rt, state: gw.state, stats: gw.stats, facts, record };
+  const first = await runAttempts(attemptLoop(deps, facts.route));
+  let final = first.final;
+  let attempts = first.trace.length;
+  // A rejected thinking signature gets one more go where its provider family lives.
+  const fallback = signatureFallback(final, facts, rt);
+  if (fallback) {
+    record.signatureFallback = record.route = fallback.name;
+    const second = await runAttempts(attemptLoop(deps, fallback), attempts);
+    final = second.final ?? final;
+    attempts += second.trace.length;
   }
+
+  // Stream → observe: bytes go to the client; the record completes when they have.
+  const route = fallback ?? facts.route;
+  const explain = explainHeaders(record.id, facts, fallback, final, attempts, intake);
+  return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs });
 }
 
-function attemptLoop(req: Request, intake: Intake, rt: Runtime, route: Route | undefined, stats: StatsCounter): AttemptLoop {
-  const lb = rt.config.global.lb;
-  const attempt = async (info: AttemptInfo): Promise<Outcome> => {
-    const up = rewriteFor(intake, req.headers, info.instance, info.target);
-    const timeout = info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs;
-    const outcome = await forward(info, req.method, up, req.signal, timeout);
-    stats.attempt(info.instance.name, outcome.kind === "failed" ? outcome.reason !== "aborted" : outcome.status >= 500);
-    return outcome;
-  };
-  if (!route) {
-    // Unknown or absent model: the default instance gets the request as sent, once.
-    const instance = rt.defaultInstance;
-    return { maxRetries: 0, attempt, choose: (tried) => (tried.size === 0 && instance ? { instance, target: undefined } : undefined) };
-  }
-  return {
-    maxRetries: lb.maxTargetRetries,
-    attempt,
-    choose(tried) {
-      const target = pickTarget(route, { tried, now: Date.now() });
-      const instance = target && rt.instances.get(target.instance);
-      return instance ? { instance, target } : undefined;
-    },
-  };
+function signatureFallback(final: Tried | undefined, facts: RequestFacts, rt: Runtime): Route | undefined {
+  if (final?.classified?.class !== "signature" || !facts.route) return undefined;
+  return signatureFallbackRoute(rt.config, facts.sig.prefix, facts.route.name);
 }
 
-function explainHeaders(route: Route | undefined, final: Outcome | undefined, attempts: number, intake: Intake) {
-  const t: Target | undefined = final?.attempt.target;
-  const instance = final?.attempt.instance.name ?? "-";
+function explainHeaders(id: string, facts: RequestFacts, fallback: Route | undefined, final: Tried | undefined, attempts: number, intake: Intake) {
+  const a = final?.outcome.attempt;
+  const model = a?.target ? upstreamModel(a.target) : (intake.model ?? "-");
   return {
-    "x-gw-route": route?.name ?? "-",
-    "x-gw-target": headerSafe(`${instance}/${t ? upstreamModel(t) : (intake.model ?? "-")}`),
+    "x-gw-route": headerSafe(routeHeader(facts, fallback)),
+    "x-gw-target": headerSafe(`${a?.instance.name ?? "-"}/${model}`),
     "x-gw-attempts": String(attempts),
+    "x-gw-request-id": id,
   };
-}
-
-function failureResponse(final: Outcome & { kind: "failed" }, dialect: Dialect, explain: Record<string, string>): Response {
-  if (final.reason === "timeout") return errorResponse(dialect, 504, `upstream timeout: ${final.message}`, "upstream_timeout", explain);
-  if (final.reason === "aborted") return new Response(null, { status: 499, headers: explain });
-  return errorResponse(dialect, 502, `upstream unreachable: ${final.message}`, "upstream_unreachable", explain);
 }
 
 /** Client-chosen names may hold bytes a header cannot carry; percent-encode those. */

@@ -69,6 +69,9 @@ function hasBodyParams(p: RouteParams): boolean {
 /** Headers for one attempt: the client's (cleaned), the instance's key, then the route's header params. */
 export function attemptHeaders(client: Headers, instance: InstanceConfig, p: RouteParams | undefined): Headers {
   const h = upstreamHeaders(client);
+  // Over loopback compression saves nothing, and plain bytes let the usage watcher read the
+  // stream; the client's own Accept-Encoding is a preference, and an identity answer satisfies it.
+  h.set("accept-encoding", "identity");
   setInstanceKey(h, instance.apiKey);
   if (!p) return h;
   if (p.anthropicBeta.length > 0) h.set("anthropic-beta", mergeBeta(h.get("anthropic-beta"), p.anthropicBeta));

@@ -3,6 +3,7 @@
 // that is what makes a reload atomic for requests in flight.
 
 import type { Config, InstanceConfig } from "../config/types.ts";
+import { createMasker, type Masker, secretsOf } from "../observe/mask.ts";
 import { buildModelLists, type ModelLists } from "./models.ts";
 
 export interface Runtime {
@@ -12,6 +13,8 @@ export interface Runtime {
   /** Gets requests for models no route names (undefined only when there are no instances). */
   readonly defaultInstance: InstanceConfig | undefined;
   readonly models: ModelLists;
+  /** Masks this config's secrets (and well-known token shapes) in everything logged. */
+  readonly masker: Masker;
 }
 
 export function buildRuntime(config: Config): Runtime {
@@ -23,5 +26,6 @@ export function buildRuntime(config: Config): Runtime {
     clientKeys: new Set(config.global.apiKeys),
     defaultInstance: (wanted ? instances.get(wanted) : undefined) ?? config.instances[0],
     models: buildModelLists(config),
+    masker: createMasker(secretsOf(config)),
   };
 }

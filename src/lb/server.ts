@@ -1,9 +1,15 @@
 // The gateway: Bun.serve wired to the request pipeline, plus the handle the supervisor holds —
-// swap the config atomically, read counters, stop gracefully. Nothing about requests lives here.
+// swap the config atomically, read counters and cooldowns, stop gracefully. It owns what must
+// outlive a reload: the state store (cooldowns, sticky sessions, streaks), the request log and
+// the observability hooks. Nothing about requests lives here.
 
 import type { Config } from "../config/types.ts";
+import { createObservability, type Observability } from "../observe/http.ts";
+import { createRequestLog, type RequestLog, requestLogDir } from "../observe/requestlog.ts";
+import { type CoolingEntry, createMemoryStore, type StateStore } from "../state/index.ts";
 import { errorResponse } from "./dialect.ts";
-import { handle } from "./pipeline.ts";
+import { bypassProxyForInstances } from "./noproxy.ts";
+import { type GatewayContext, handle } from "./pipeline.ts";
 import { buildRuntime, type Runtime } from "./runtime.ts";
 import { type GatewayStats, StatsCounter } from "./stats.ts";
 
@@ -14,6 +20,10 @@ export interface GatewayOptions {
   hostname?: string;
   /** Override `[global] main_port` (tests use 0 for any free port). */
   port?: number;
+  /** State store to use (default: a new in-memory one). */
+  state?: StateStore;
+  /** Request log to use (default: `logs/requests/` beside the config). */
+  requestLog?: RequestLog;
 }
 
 export interface Gateway {
@@ -22,9 +32,20 @@ export interface Gateway {
   config(): Config;
   /** Atomic swap; requests in flight keep the snapshot they started with. */
   reload(next: Config): void;
-  /** Stop accepting, let in-flight requests finish for up to `graceMs`, then close the rest. */
+  /** Stop accepting, let in-flight requests finish for up to `graceMs`, close the rest, flush the log. */
   stop(graceMs?: number): Promise<void>;
   stats(): GatewayStats;
+}
+
+/**
+ * The running gateway: the core handle plus what the supervisor reads when present
+ * (supervisor/status.ts GatewayExtras) — kept out of `Gateway` so stand-ins stay small.
+ */
+export interface RunningGateway extends Gateway {
+  /** Targets cooling down (or half-open) now, soonest end first. */
+  coolingList(now: number): CoolingEntry[];
+  /** /metrics, the /_gw/ status page and its live-state hook. */
+  readonly observe: Observability;
 }
 
 /**
@@ -36,16 +57,23 @@ const BUN_BODY_CEILING = 2 ** 40;
 /** Idle limit while a request is being received; proxied requests switch it off (pipeline.ts). */
 const RECEIVE_IDLE_SECONDS = 10;
 
-export function startGateway(config: Config, opts: GatewayOptions = {}): Gateway {
+export function startGateway(config: Config, opts: GatewayOptions = {}): RunningGateway {
   let rt: Runtime = buildRuntime(config);
-  const stats = new StatsCounter();
+  bypassProxyForInstances(config);
+  const observe = createObservability(() => rt.config);
+  const gw: GatewayContext = {
+    stats: new StatsCounter(),
+    state: opts.state ?? createMemoryStore(),
+    log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays }),
+    observe,
+  };
   const server = Bun.serve({
     hostname: opts.hostname ?? config.global.bindHost,
     port: opts.port ?? config.global.mainPort,
     development: false,
     idleTimeout: RECEIVE_IDLE_SECONDS,
     maxRequestBodySize: BUN_BODY_CEILING,
-    fetch: (req, srv) => handle(req, srv, rt, stats),
+    fetch: (req, srv) => observe.serve(req, srv) ?? handle(req, srv, rt, gw),
     error(err) {
       return errorResponse("openai", 500, `gw internal error: ${err.message}`, "internal_error");
     },
@@ -56,6 +84,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Gateway
     port,
     config: () => rt.config,
     reload(next) {
+      bypassProxyForInstances(next);
       rt = buildRuntime(next);
     },
     async stop(graceMs = config.global.shutdownGraceMs) {
@@ -64,7 +93,12 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Gateway
       await Promise.race([server.stop(false), grace]);
       clearTimeout(timer);
       await server.stop(true);
+      // Streams cut just now end (and are recorded) on the next turns; then nothing may be lost.
+      await Bun.sleep(0);
+      await gw.log.close();
     },
-    stats: () => stats.snapshot(),
+    stats: () => gw.stats.snapshot(),
+    coolingList: (now) => gw.state.coolingList(now),
+    observe,
   };
 }

@@ -14,14 +14,30 @@ export function isEventStream(headers: Headers): boolean {
  * Pass `body` through chunk by chunk. `onEnd` runs exactly once: at the end, on a break, or when
  * the client goes away (cancel reaches the upstream reader, which closes the upstream request).
  * An upstream silent for `idleMs` while the client waits for data counts as broken (0 = never);
- * CLIProxyAPI's `: keep-alive` comments are data, so a living stream is never cut.
+ * CLIProxyAPI's `: keep-alive` comments are data, so a living stream is never cut. `onChunk`
+ * sees each chunk as it is handed to the client (usage watcher, byte count).
  */
 export function guardEventStream(
   body: ReadableStream<Uint8Array>,
   dialect: Dialect,
   onEnd: (broken: boolean) => void,
   idleMs = 0,
+  onChunk?: (chunk: Uint8Array) => void,
 ): ReadableStream<Uint8Array> {
+  return relay(body, { breakEvent: dialect, onEnd, idleMs, onChunk });
+}
+
+export interface RelayHooks {
+  /** Ends a broken stream with an SSE error event in this dialect; without it a break just closes. */
+  readonly breakEvent?: Dialect;
+  readonly onEnd: (broken: boolean) => void;
+  readonly idleMs?: number;
+  readonly onChunk?: (chunk: Uint8Array) => void;
+}
+
+/** The pass-through behind guardEventStream, also used for plain bodies (no error event possible there). */
+export function relay(body: ReadableStream<Uint8Array>, hooks: RelayHooks): ReadableStream<Uint8Array> {
+  const { breakEvent: dialect, onEnd, idleMs = 0, onChunk } = hooks;
   const reader = body.getReader();
   let ended = false;
   const end = (broken: boolean) => {
@@ -48,8 +64,11 @@ export function guardEventStream(
 
   const fail = (ctrl: ReadableStreamDefaultController<Uint8Array>, msg: string) => {
     try {
-      ctrl.enqueue(encoder.encode(sseErrorEvent(dialect, 502, msg, "upstream_stream_broken")));
-      ctrl.close();
+      if (!dialect) ctrl.error(new Error(msg)); // a plain body has no error event: abort, never a clean end
+      else {
+        ctrl.enqueue(encoder.encode(sseErrorEvent(dialect, 502, msg, "upstream_stream_broken")));
+        ctrl.close();
+      }
     } catch {}
     end(true);
   };
@@ -72,6 +91,7 @@ export function guardEventStream(
           end(false);
         } else {
           lastData = Date.now();
+          onChunk?.(chunk.value);
           ctrl.enqueue(chunk.value);
         }
       },

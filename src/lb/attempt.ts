@@ -1,0 +1,128 @@
+// One route's attempt loop for one request: choose (route.ts, with cooldowns, sticky and
+// signature lock), rewrite + forward, then classify the outcome, write it to the state store and
+// the request record. The loop itself (failover.ts) only sees choices and Tried values.
+
+import type { InstanceConfig, Route } from "../config/types.ts";
+import type { StateStore } from "../state/index.ts";
+import { recordAttempt } from "../state/index.ts";
+import { classifyOutcome, decodeErrorBody, failureOutcome, type Outcome as Classified, shouldRetry } from "./classify.ts";
+import type { Attempt, AttemptLoop, Tried } from "./failover.ts";
+import { forward, type Outcome } from "./forward.ts";
+import type { Intake } from "./intake.ts";
+import type { RecordBuilder } from "./record-builder.ts";
+import { type RequestFacts, stickyKeyOn } from "./request-state.ts";
+import { rewriteFor, upstreamModel } from "./rewrite.ts";
+import { explainPick, type PickContext, stickyAction } from "./route.ts";
+import type { Runtime } from "./runtime.ts";
+import type { StatsCounter } from "./stats.ts";
+
+export interface AttemptDeps {
+  readonly req: Request;
+  readonly intake: Intake;
+  readonly rt: Runtime;
+  readonly state: StateStore;
+  readonly stats: StatsCounter;
+  readonly facts: RequestFacts;
+  readonly record: RecordBuilder;
+}
+
+/** The loop for `route`, or for the default instance (once, as sent) when there is no route. */
+export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLoop {
+  const lb = d.rt.config.global.lb;
+  const method = d.req.method;
+  const sticky = route && stickyKeyOn(d.facts, route);
+  const retry = (t: Tried, attempts: number) => t.classified !== undefined && shouldRetry(t.classified, attempts, lb, method, 0);
+
+  const attempt = async (info: Attempt): Promise<Tried> => {
+    const started = Date.now();
+    const up = rewriteFor(d.intake, d.req.headers, info.instance, info.target);
+    const timeout = info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs;
+    const outcome = await forward(info, method, up, d.req.signal, timeout);
+    const tried = await judge(outcome, d.facts.sig.signed, lb.cooldownsMs, timeout);
+    const c = tried.classified;
+    d.stats.attempt(info.instance.name, c === undefined ? false : c.status === 0 || c.status >= 500);
+    const now = Date.now();
+    const cd = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now }) : undefined;
+    d.record.attempt(
+      {
+        target: info.target ? info.target.id : `default:${info.instance.name}`,
+        instance: info.instance.name,
+        provider: info.target?.provider || providerOf(info.instance),
+        model: info.target ? upstreamModel(info.target) : (d.intake.model ?? "-"),
+        ...(info.pick ? { pick: info.pick } : {}),
+        status: c?.status ?? 0,
+        class: c?.class ?? "aborted",
+        ms: now - started,
+        ...(c && c.class !== "ok" ? { error: c.reason } : {}),
+      },
+      cd,
+    );
+    return tried;
+  };
+
+  if (!route) {
+    const instance = d.rt.defaultInstance;
+    return { attempt, retry, choose: (tried) => (tried.size === 0 && instance ? { instance, target: undefined } : undefined) };
+  }
+  return {
+    attempt,
+    retry,
+    choose(tried) {
+      const ctx: PickContext = { tried, now: Date.now(), state: d.state, sessionKey: sticky, signed: d.facts.sig.signed };
+      const pick = explainPick(route, ctx);
+      const instance = pick && d.rt.instances.get(pick.target.instance);
+      if (!pick || !instance) return undefined;
+      if (pick.trial) d.state.beginTrial(route.name, pick.target.id, ctx.now + (pick.target.firstByteTimeoutMs ?? lb.firstByteTimeoutMs));
+      if (tried.size === 0) d.record.sticky = stickyAction(ctx, pick);
+      return { instance, target: pick.target, pick: pick.reason };
+    },
+  };
+}
+
+/** Error bodies are short; one that is not is cut here (its head is enough to classify). */
+const ERROR_BODY_MAX_BYTES = 1 << 20;
+
+/**
+ * What an outcome means. Error bodies (status ≥ 400) are read here — they are small, and the
+ * class depends on their text — and kept as bytes to deliver unchanged if this attempt is final.
+ */
+async function judge(o: Outcome, signed: boolean, cooldowns: Parameters<typeof classifyOutcome>[1], timeoutMs: number): Promise<Tried> {
+  if (o.kind === "failed") {
+    if (o.reason === "aborted") return { outcome: o, classified: undefined };
+    return { outcome: o, classified: failureOutcome(o.reason === "timeout" ? "timeout" : "connection", o.message, cooldowns) };
+  }
+  if (o.status < 400) return { outcome: o, classified: classifyOutcome({ status: o.status }, cooldowns) };
+  const bytes = o.body ? await readCapped(o.body, timeoutMs) : new Uint8Array(0);
+  const bodyText = decodeErrorBody(bytes, o.headers.get("content-encoding"));
+  const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText, signed }, cooldowns);
+  return { outcome: o, classified, errorBody: bytes, errorText: bodyText };
+}
+
+/** Read a whole (error) body, at most ERROR_BODY_MAX_BYTES and within `timeoutMs` (0 = no limit). */
+async function readCapped(body: ReadableStream<Uint8Array>, timeoutMs: number): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = body.getReader();
+  const timer = timeoutMs > 0 ? setTimeout(() => reader.cancel("timeout").catch(() => {}), timeoutMs) : undefined;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+      if (size >= ERROR_BODY_MAX_BYTES) {
+        reader.cancel("too large").catch(() => {});
+        break;
+      }
+    }
+  } catch {
+    // a body that broke: classify what arrived
+  } finally {
+    clearTimeout(timer);
+  }
+  return Buffer.concat(chunks, size) as unknown as Uint8Array<ArrayBuffer>;
+}
+
+function providerOf(instance: InstanceConfig): string {
+  return instance.providers[0]?.type ?? "";
+}

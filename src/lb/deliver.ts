@@ -1,0 +1,135 @@
+// The last steps of the pipeline: turn the final attempt into the client's response (stream →
+// observe). Bodies pass through as they arrive; a watcher on the side reads usage, counts bytes
+// and notes the first byte, and when the response has ended the record is completed and the
+// request's end is written to the state store — after the client has its last byte.
+
+import type { Route } from "../config/types.ts";
+import type { Observability } from "../observe/http.ts";
+import type { RequestLog } from "../observe/requestlog.ts";
+import { type Usage, usageFromJson, usageFromSse, type UsageWatcher } from "../observe/tokens.ts";
+import type { StateStore } from "../state/index.ts";
+import { type Dialect, errorResponse } from "./dialect.ts";
+import type { Tried } from "./failover.ts";
+import { downstreamHeaders } from "./headers.ts";
+import type { RecordBuilder } from "./record-builder.ts";
+import { recordEnd, type RequestFacts } from "./request-state.ts";
+import type { StatsCounter } from "./stats.ts";
+import { isEventStream, relay } from "./stream.ts";
+
+/** What lives as long as the gateway (across reloads). */
+export interface GatewayContext {
+  readonly stats: StatsCounter;
+  readonly state: StateStore;
+  readonly log: RequestLog;
+  readonly observe: Observability;
+}
+
+export interface Delivery {
+  readonly gw: GatewayContext;
+  readonly dialect: Dialect;
+  readonly facts: RequestFacts;
+  readonly record: RecordBuilder;
+  /** Route that served the request (after upgrade or signature fallback). */
+  readonly route: Route | undefined;
+  readonly explain: Record<string, string>;
+  readonly idleMs: number;
+}
+
+export function deliver(final: Tried | undefined, d: Delivery): Response {
+  const o = final?.outcome;
+  if (!o) return finishNow(d, final, errorResponse(d.dialect, 503, "no instance can serve this model", "no_instance", d.explain));
+  if (o.kind === "failed") {
+    if (o.reason === "aborted") return finishNow(d, final, new Response(null, { status: 499, headers: d.explain }));
+    const [status, code, what] = o.reason === "timeout" ? [504, "upstream_timeout", "upstream timeout"] as const : [502, "upstream_unreachable", "upstream unreachable"] as const;
+    return finishNow(d, final, errorResponse(d.dialect, status, `${what}: ${o.message}`, code, d.explain), o.message);
+  }
+  const headers = downstreamHeaders(o.headers, d.explain);
+  if (final.errorBody) return finishNow(d, final, new Response(final.errorBody, { status: o.status, headers }), final.errorText);
+  if (!o.body) return finishNow(d, final, new Response(null, { status: o.status, headers }));
+
+  const sse = isEventStream(o.headers);
+  const watcher = sse ? usageFromSse() : jsonCollector(o.headers);
+  let bytes = 0;
+  let firstByteAt: number | undefined;
+  const onChunk = (chunk: Uint8Array) => {
+    if (bytes === 0) firstByteAt = Date.now();
+    bytes += chunk.byteLength;
+    watcher?.push(chunk);
+  };
+  if (sse) {
+    d.gw.stats.streamOpened();
+    d.gw.observe.metrics.streamOpened();
+  } else d.gw.stats.end(o.status >= 500); // plain bodies leave the in-flight count at their headers
+  const onEnd = (broken: boolean) => {
+    if (sse) {
+      d.gw.stats.streamClosed();
+      d.gw.observe.metrics.streamClosed();
+      d.gw.stats.end(o.status >= 500 || broken);
+    }
+    finish(d, final, { status: o.status, bytes, firstByteAt, broken, usage: watcher?.usage(), responseId: watcher?.responseId() });
+  };
+  const body = relay(o.body, { breakEvent: sse ? d.dialect : undefined, onEnd, idleMs: sse ? d.idleMs : 0, onChunk });
+  return new Response(body, { status: o.status, headers });
+}
+
+// --- internal ---
+
+interface End {
+  status: number;
+  bytes: number;
+  firstByteAt?: number;
+  broken?: boolean;
+  error?: string;
+  usage?: Usage;
+  responseId?: string;
+}
+
+/** A response whose body gw already holds (or has none): the request ends now. */
+function finishNow(d: Delivery, final: Tried | undefined, res: Response, error?: string): Response {
+  d.gw.stats.end(res.status >= 500 && res.status !== 499);
+  const size = Number(res.headers.get("content-length") ?? 0) || (final?.errorBody?.byteLength ?? 0);
+  finish(d, final, { status: res.status, bytes: size, firstByteAt: Date.now(), error });
+  return res;
+}
+
+function finish(d: Delivery, final: Tried | undefined, e: End): void {
+  const now = Date.now();
+  if (final?.classified) {
+    const target = final.outcome.attempt.target;
+    recordEnd(d.gw.state, d.facts, { ok: e.status < 400 && !e.broken, now, route: d.route, targetId: target?.id, responseId: e.responseId });
+  }
+  d.record.finish({ status: e.status, bytes: e.bytes, firstByteAt: e.firstByteAt, endAt: now, error: e.error, broken: e.broken, usage: e.usage }, d.gw);
+}
+
+/** Most a JSON body is held for its usage; bigger ones pass without it. */
+const JSON_USAGE_MAX = 1 << 20;
+
+/** Usage (and a Responses id) of a plain JSON body, from copies of its chunks. */
+function jsonCollector(headers: Headers): UsageWatcher | undefined {
+  if (!headers.get("content-type")?.includes("json") || headers.has("content-encoding")) return undefined;
+  let chunks: Uint8Array[] | undefined = [];
+  let size = 0;
+  let parsed: { usage?: Usage; id?: string } | undefined;
+  const read = () => {
+    if (parsed) return parsed;
+    if (!chunks) return (parsed = {});
+    try {
+      const o = JSON.parse(Buffer.concat(chunks, size).toString("utf8")) as Record<string, unknown>;
+      parsed = { usage: usageFromJson(o), id: o.object === "response" && typeof o.id === "string" ? o.id : undefined };
+    } catch {
+      parsed = {};
+    }
+    chunks = undefined;
+    return parsed;
+  };
+  return {
+    push(chunk) {
+      if (!chunks) return;
+      size += chunk.byteLength;
+      if (size > JSON_USAGE_MAX) chunks = undefined;
+      else chunks.push(chunk);
+    },
+    usage: () => read().usage,
+    responseId: () => read().id,
+  };
+}

@@ -1,0 +1,125 @@
+// The request-log record of one request, filled in as the pipeline goes (attempts, cooldowns,
+// sticky action) and completed once the response has ended. The request summary is built only
+// then, after the last byte went out, so the client never waits for the bookkeeping.
+
+import type { Observability } from "../observe/http.ts";
+import { type Masker, maskSecret } from "../observe/mask.ts";
+import {
+  type AttemptRecord,
+  type CooldownRecord,
+  ERROR_PREVIEW_CHARS,
+  type RequestRecord,
+  type RoutingRecord,
+  summarizeRequest,
+  usageRecord,
+} from "../observe/record.ts";
+import type { RequestLog } from "../observe/requestlog.ts";
+import type { Usage } from "../observe/tokens.ts";
+import type { CooldownSet } from "../state/index.ts";
+import type { Intake } from "./intake.ts";
+import type { RequestFacts } from "./request-state.ts";
+
+/** Where finished records go: the day files and the metrics / status feed. */
+export interface RecordSinks {
+  readonly log: RequestLog;
+  readonly observe: Observability;
+}
+
+export interface ResponseFacts {
+  readonly status: number;
+  readonly bytes: number;
+  /** Epoch ms the first body byte went to the client. */
+  readonly firstByteAt?: number;
+  readonly endAt: number;
+  /** Error body text (decoded) or gw's own error message. */
+  readonly error?: string;
+  readonly broken?: boolean;
+  readonly usage?: Usage;
+}
+
+let seq = 0;
+const BOOT = Date.now().toString(36);
+
+export class RecordBuilder {
+  readonly id = `${BOOT}-${(++seq).toString(36)}`;
+  readonly attempts: AttemptRecord[] = [];
+  readonly cooldowns: CooldownRecord[] = [];
+  sticky: RoutingRecord["sticky"] = "none";
+  signatureFallback: string | undefined;
+  route: string | undefined;
+
+  constructor(
+    readonly startedAt: number,
+    private readonly intake: Intake,
+    private readonly facts: RequestFacts,
+    private readonly masker: Masker,
+    private readonly clientKey: string | undefined,
+  ) {
+    this.route = facts.route?.name;
+  }
+
+  attempt(a: AttemptRecord, cd: CooldownSet | undefined): void {
+    if (a.error !== undefined) a.error = this.masker.text(a.error).slice(0, ERROR_PREVIEW_CHARS);
+    this.attempts.push(a);
+    if (cd) this.cooldowns.push({ route: cd.route, target: cd.target, kind: cd.kind, ms: cd.ms, reason: this.masker.text(cd.reason) });
+  }
+
+  /** Complete the record and hand it to the log and the metrics. */
+  finish(r: ResponseFacts, sinks: RecordSinks): RequestRecord {
+    const { intake, facts, masker } = this;
+    const record: RequestRecord = {
+      ts: new Date(this.startedAt).toISOString(),
+      id: this.id,
+      request: summarizeRequest({
+        method: intake.method,
+        url: intake.path + intake.search,
+        dialect: intake.dialect,
+        model: intake.model,
+        json: intake.json,
+        bytes: typeof intake.raw === "string" ? Buffer.byteLength(intake.raw) : (intake.raw?.byteLength ?? 0),
+        sessionKey: facts.session,
+        signed: facts.sig.signed,
+        stream: intake.geminiPath ? intake.geminiPath.action === "streamGenerateContent" : undefined,
+        masker,
+      }),
+      routing: {
+        upgraded: facts.upgrade?.upgraded ?? false,
+        upgrade_reasons: [...(facts.upgrade?.reasons ?? [])],
+        sticky: this.sticky,
+        attempts: this.attempts,
+        params: this.route ? paramsOf(facts, this.attempts) : [],
+      },
+      response: { status: r.status, bytes: r.bytes, ms: r.endAt - this.startedAt },
+      cooldowns: this.cooldowns,
+    };
+    if (this.route) record.routing.route = this.route;
+    if (facts.requested) record.routing.requested = facts.requested.name;
+    if (this.signatureFallback) record.routing.signature_fallback = this.signatureFallback;
+    if (r.firstByteAt !== undefined) record.response.ttfb_ms = r.firstByteAt - this.startedAt;
+    if (r.error) record.response.error = masker.text(r.error).slice(0, ERROR_PREVIEW_CHARS);
+    if (r.broken) record.response.broken = true;
+    const usage = usageRecord(r.usage);
+    if (usage) record.usage = usage;
+    if (this.clientKey) record.client = maskSecret(this.clientKey);
+    sinks.log.write(record);
+    sinks.observe.record(record);
+    return record;
+  }
+}
+
+/** Names of the route params of the answering target that change a request. */
+function paramsOf(facts: RequestFacts, attempts: readonly AttemptRecord[]): string[] {
+  const last = attempts[attempts.length - 1];
+  const t = last && facts.route?.targets.find((x) => x.id === last.target);
+  if (!t) return [];
+  const p = t.params;
+  const out: string[] = [];
+  if (p.reasoningEffort !== undefined) out.push("reasoning_effort");
+  if (p.maxTokensDefault !== undefined) out.push("max_tokens_default");
+  if (p.maxTokensMax !== undefined) out.push("max_tokens_max");
+  if (p.thinkingBudgetMax !== undefined) out.push("thinking_budget_max");
+  if (p.thinkingLevel !== undefined) out.push("thinking_level");
+  if (p.anthropicBeta.length > 0) out.push("anthropic_beta");
+  if (Object.keys(p.extraHeaders).length > 0) out.push("extra_headers");
+  return out;
+}
