@@ -1,0 +1,124 @@
+// Signed thinking: a conversation carrying signed thinking blocks stays on its sticky target even
+// while that target cools (no other provider can verify the signature), goes to the heaviest target
+// when it has none, and a 400 "signature" is retried once on a route of the signature's family.
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { answeredBy, claude, errorExplained, logRecords, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
+
+const THINK = { thinking: { type: "enabled" as const, budget_tokens: 1024 }, max_tokens: 4096 };
+
+/** A follow-up turn that carries the previous answer (with its signed thinking block). */
+function followUp(previous: Anthropic.Message): Anthropic.MessageParam[] {
+  return [
+    { role: "user", content: "think about it" },
+    { role: "assistant", content: previous.content as Anthropic.ContentBlockParam[] },
+    { role: "user", content: "and now?" },
+  ];
+}
+
+/** Messages with a crafted signed thinking block (prefix as CLIProxyAPI writes it). */
+function signedWith(signature: string): Anthropic.MessageParam[] {
+  return [
+    { role: "user", content: "q" },
+    { role: "assistant", content: [{ type: "thinking", thinking: "…", signature }, { type: "text", text: "a" }] },
+    { role: "user", content: "q2" },
+  ];
+}
+
+describe("signature lock (lb_max_target_retries = 0, so one failure cools one target)", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b"],
+      global: "lb_max_target_retries = 0\nlb_transient_cooldown_ms = 600000",
+      routing: `"opus" = [{ instance = "a", provider = "anthropic", model = "claude-a" }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
+    });
+  });
+  afterAll(() => rig.stop());
+
+  test("the mock signs its thinking with the model group prefix", async () => {
+    const r = await claude(rig.anthropic(), "opus", { params: THINK });
+    const thinking = r.message.content.find((b) => b.type === "thinking");
+    expect(thinking?.type === "thinking" && thinking.signature).toStartWith("claude#");
+  }, 30_000);
+
+  for (const stream of [false, true]) {
+    test(`a signed conversation stays on its sticky target while it cools (${stream ? "streamed" : "not streamed"})`, async () => {
+      const session = { "x-claude-code-session-id": crypto.randomUUID() };
+      const first = await claude(rig.anthropic(), "opus", { headers: session, params: THINK, stream });
+      const home = first.target;
+      const homeName = answeredBy(first.text)!;
+      const other = homeName === "a" ? "b/claude-b" : "a/claude-a";
+
+      // The home target fails once (a transient error keeps the session sticky) and cools.
+      const err = await rejection(claude(rig.anthropic(), "opus", { headers: { ...session, "x-mock-fault": "500" } }));
+      expect(errorExplained(err)).toMatchObject({ status: 500, attempts: 1, target: home });
+
+      const h0 = rig.hits(homeName);
+      const locked = await claude(rig.anthropic(), "opus", { headers: session, params: { ...THINK, messages: followUp(first.message) }, stream });
+      expect(locked).toMatchObject({ status: 200, attempts: 1, target: home });
+      expect(rig.hits(homeName)).toBe(h0 + 1);
+      const seen = rig.mocks[homeName]!.stats(1).last[0]!.body as { messages: { content: unknown }[] };
+      expect(JSON.stringify(seen.messages[1]!.content)).toContain("claude#");
+
+      // Control: the same session without a signature leaves the cooling target.
+      await rejection(claude(rig.anthropic(), "opus", { headers: { ...session, "x-mock-fault": "500" } }));
+      const free = await claude(rig.anthropic(), "opus", { headers: session, stream });
+      expect(free).toMatchObject({ status: 200, target: other });
+    }, 30_000);
+  }
+});
+
+describe("no sticky target, and the 400 signature retry", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b"],
+      global: "lb_signature_cooldown_ms = 600000",
+      routing: [
+        // The first route whose every target serves Claude: where claude# signatures are retried.
+        `"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home" }]`,
+        `"heavy" = [{ instance = "a", provider = "anthropic", model = "claude-a", weight = 2 }, { instance = "b", provider = "anthropic", model = "claude-b", weight = 1 }]`,
+        `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig" }]`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+
+  test("signed, no session: always the highest-weight target", async () => {
+    for (let i = 0; i < 20; i++) {
+      const r = await claude(rig.anthropic(), "heavy", { params: { messages: signedWith("claude#c2lnbmVk") }, stream: i % 2 === 0 });
+      expect(r.target).toBe("a/claude-a");
+    }
+  }, 30_000);
+
+  for (const stream of [false, true]) {
+    test(`a 400 "signature" is retried on the signature's family route; the client never sees it (${stream ? "streamed" : "not streamed"})`, async () => {
+      const [a0, b0] = [rig.hits("a"), rig.hits("b")];
+      const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith("claude#c2lnbmVk") }, stream });
+      expect(r).toMatchObject({ status: 200, target: "b/claude-home", route: "gem => claude-home (signature fallback)" });
+      expect(answeredBy(r.text)).toBe("b");
+      expect(rig.hits("a")).toBe(a0 + 1);
+      expect(rig.mocks.a!.stats(1).last[0]!.status).toBe(400);
+      expect(rig.hits("b")).toBe(b0 + 1);
+      expect((rig.mocks.b!.stats(1).last[0]!.body as { model: string }).model).toBe("claude-home");
+      const [rec] = await logRecords(rig.dir, 1, (x) => x.request.model === "gem" && x.routing.signature_fallback !== undefined && (x.request.stream ?? false) === stream);
+      expect(rec!.routing.signature_fallback).toBe("claude-home");
+      expect(rec!.response.status).toBe(200);
+    }, 30_000);
+  }
+
+  test("no route of the signature's family: the 400 reaches the client", async () => {
+    const err = await rejection(claude(rig.anthropic(), "gem", { params: { messages: signedWith("gemini#c2lnbmVk") } }));
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((err as Error).message).toContain("signature");
+  }, 30_000);
+
+  test("without a signed block the 400 is the client's own: delivered as is", async () => {
+    const b0 = rig.hits("b");
+    const err = await rejection(claude(rig.anthropic(), "gem"));
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(errorExplained(err).attempts).toBe(1);
+    expect(rig.hits("b")).toBe(b0);
+  }, 30_000);
+});
