@@ -3,6 +3,7 @@
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { CliError } from "../cli/errors.ts";
+import { lbProcessEnv } from "../lb/concurrency.ts";
 import { controlJson } from "./control.ts";
 import { refuseIfRunning } from "./guard.ts";
 import { stripLogPrefix } from "./logger.ts";
@@ -32,7 +33,8 @@ export async function startDetached(paths: GwPaths, upArgs: string[], progress: 
   const proc = Bun.spawn(selfCommand("up", ...upArgs), {
     // Like a service: it must not hold on to whatever directory the user happened to be in.
     cwd: paths.dir,
-    env: { ...process.env, [DETACHED_ENV]: "1" },
+    // With Bun's fetch cap raised from the start (lb/concurrency.ts), so it need not re-exec.
+    env: lbProcessEnv({ ...process.env, [DETACHED_ENV]: "1" }),
     stdin: "ignore",
     stdout: fd,
     stderr: fd,

@@ -3,6 +3,7 @@
 import { CliError } from "../cli/errors.ts";
 import type { Config } from "../config/types.ts";
 import { writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
+import { ensureFetchLimit } from "../lb/concurrency.ts";
 import { createReloader, type Reloader } from "../lb/reload.ts";
 import { type Gateway, startGateway } from "../lb/server.ts";
 import { checkSocketPath, startControlServer } from "./control.ts";
@@ -39,6 +40,13 @@ const ignoreHup = () => {};
 
 /** Runs until SIGINT/SIGTERM or `gw down`; resolves once every instance has stopped. */
 export async function serve(opts: ServeOptions): Promise<void> {
+  // The real `gw up` (serving with its own environment) needs Bun's fetch cap raised before
+  // anything starts: re-exec with it (no-op when set, e.g. under `gw up -d`). Callers passing
+  // another environment (tests running serve in-process) are left alone.
+  if (opts.env === process.env) ensureFetchLimit();
+  // Instances get the environment as it was: the LB adds its instances to this process's
+  // NO_PROXY (lb/noproxy.ts), which is not theirs to inherit.
+  const childEnv = { ...opts.env };
   const timing = opts.timing ?? DEFAULT_TIMING;
   const paths = gwPaths(opts.config.dir);
   checkSocketPath(paths);
@@ -58,7 +66,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let reloader: Reloader | null = null;
   const startedAt = Date.now();
   const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid }] : [])));
-  const set = new InstanceSet(config, { timing, env: opts.env, log, logFile: (name) => instanceLog(paths, name), childrenChanged: registry.update });
+  const set = new InstanceSet(config, { timing, env: childEnv, log, logFile: (name) => instanceLog(paths, name), childrenChanged: registry.update });
   const sources = (): StatusSources => ({ config, set, gateway, phase, startedAt, demo: opts.demo });
   const stopRotation = startRotation(() => [paths.gwLog, ...set.list().map((s) => instanceLog(paths, s.name))], timing, log.warn);
 
