@@ -3,7 +3,7 @@
 // in x-gw-route, compression, the log flushed on stop, and a user's HTTP proxy never in the way.
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RequestRecord } from "../../src/observe/record.ts";
 import type { RunningGateway } from "../../src/lb/server.ts";
@@ -11,6 +11,8 @@ import { configFrom, externalInstances, type TestUpstream, testUpstream, waitFor
 import { parseExposition } from "../helpers/observe.ts";
 import { removeTempDirs, tempDir } from "../helpers/tmp.ts";
 import { startGateway } from "../../src/lb/server.ts";
+import { freePort } from "../../src/supervisor/ports.ts";
+import { MAIN } from "../helpers/supervisor.ts";
 
 afterAll(removeTempDirs);
 
@@ -259,4 +261,90 @@ test("a user's HTTP(S)_PROXY pointing nowhere does not stop gw reaching its inst
     for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
+});
+
+describe("gw up: 300 streams open at once all get their first byte (Bun's fetch cap is 256)", () => {
+  const STREAMS = 300;
+  const held: ReadableStreamDefaultController<Uint8Array>[] = [];
+  let upstream: ReturnType<typeof Bun.serve>;
+  let dir: string;
+  let proc: ReturnType<typeof Bun.spawn> | undefined;
+  let output = "";
+
+  beforeAll(() => {
+    // Each stream sends its first event at once and then stays open until the test ends.
+    upstream = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      idleTimeout: 0,
+      fetch: () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(c) {
+              held.push(c);
+              c.enqueue(new TextEncoder().encode('event: ping\ndata: {"type":"ping"}\n\n'));
+            },
+          }),
+          { headers: SSE },
+        ),
+    });
+    dir = tempDir("gw-wiring-up-");
+  });
+  afterAll(async () => {
+    for (const c of held) c.close();
+    if (proc) {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    }
+    await upstream.stop(true);
+  });
+
+  test("through a real `gw up`, with a dead HTTP_PROXY exported", async () => {
+    const port = await freePort();
+    writeFileSync(
+      join(dir, "providers.toml"),
+      `[global]\nhost = "127.0.0.1"\nmain_port = ${port}\nshutdown_grace_ms = 1000\n${externalInstances({ a: upstream.url.origin })}\n[routing]\n"r" = [{ instance = "a", provider = "anthropic", model = "m" }]\n`,
+    );
+    const env: Record<string, string | undefined> = { ...process.env, HTTP_PROXY: "http://127.0.0.1:9", HTTPS_PROXY: "http://127.0.0.1:9", NO_PROXY: "", no_proxy: "", NO_COLOR: "1" };
+    delete env.BUN_CONFIG_MAX_HTTP_REQUESTS; // gw up must raise it itself
+    proc = Bun.spawn([process.execPath, MAIN, "up", "-c", join(dir, "providers.toml")], { cwd: dir, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    void (async () => {
+      for await (const c of proc!.stdout as ReadableStream<Uint8Array>) output += new TextDecoder().decode(c);
+    })();
+    void (async () => {
+      for await (const c of proc!.stderr as ReadableStream<Uint8Array>) output += new TextDecoder().decode(c);
+    })();
+    await waitFor(() => output.includes("serving on"), 30_000, `gw up serving:\n${output}`);
+
+    // Raw sockets: this test process's own fetch has the 256 cap too.
+    const body = JSON.stringify({ model: "r", max_tokens: 8, stream: true, messages: [{ role: "user", content: "hi" }] });
+    const request = `POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    let firstBytes = 0;
+    const sockets = await Promise.all(
+      Array.from({ length: STREAMS }, () => {
+        let seen = "";
+        let counted = false;
+        return Bun.connect({
+          hostname: "127.0.0.1",
+          port,
+          socket: {
+            open: (s) => void s.write(request),
+            data(_s, d) {
+              seen += d.toString();
+              if (!counted && seen.includes("event: ping")) {
+                counted = true;
+                firstBytes++;
+              }
+            },
+          },
+        });
+      }),
+    );
+    try {
+      await waitFor(() => firstBytes === STREAMS, 60_000, `${STREAMS} first bytes (got ${firstBytes}; upstream has ${held.length} streams)`);
+      expect(held.length).toBe(STREAMS);
+    } finally {
+      for (const s of sockets) s.end();
+    }
+  }, 120_000);
 });
