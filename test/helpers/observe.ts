@@ -3,9 +3,7 @@
 
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Observability } from "../../src/observe/http.ts";
-import { type AttemptRecord, type RequestRecord, usageRecord } from "../../src/observe/record.ts";
-import { usageFromJson, usageFromSse } from "../../src/observe/tokens.ts";
+import type { AttemptRecord, RequestRecord } from "../../src/observe/record.ts";
 
 export interface RecordFacts {
   ts?: string;
@@ -77,56 +75,4 @@ export function parseExposition(text: string): { samples: Map<string, number>; t
     }
   }
   return { samples, types, helps };
-}
-
-/**
- * Until src/lb/server.ts calls handleObserve and observe.record itself (the wiring in
- * src/observe/http.ts), the browser test puts this front server before the gateway: it answers
- * the observe paths and relays everything else, recording each finished request from the
- * gateway's explain headers (`x-gw-route`, `x-gw-target`) and the usage in the
- * body. Once the gateway exposes `observe`, tests talk to the gateway directly.
- */
-export function observeFront(gatewayUrl: string, obs: Observability): { url: string; stop(): Promise<void> } {
-  const server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    idleTimeout: 0,
-    async fetch(req, srv) {
-      const own = obs.serve(req, srv);
-      if (own) return own;
-      const started = Date.now();
-      const u = new URL(req.url);
-      const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.text();
-      const res = await fetch(gatewayUrl + u.pathname + u.search, { method: req.method, headers: req.headers, body, decompress: false });
-      const text = await res.text();
-      const h = res.headers;
-      const sse = (h.get("content-type") ?? "").includes("event-stream");
-      let usage = usageFromJson(text);
-      if (sse) {
-        const w = usageFromSse();
-        w.push(new TextEncoder().encode(text));
-        usage = w.usage();
-      }
-      const route = h.get("x-gw-route");
-      const target = h.get("x-gw-target") ?? "-";
-      const cls = res.status < 300 ? "ok" : res.status === 429 || res.status >= 500 ? "transient" : "client";
-      const facts: RecordFacts = {
-        route: route && route !== "-" ? route : undefined,
-        dialect: u.pathname.includes("chat/completions") ? "openai" : "anthropic",
-        status: res.status,
-        // Only the answering attempt is known from the headers; the LB's own record has them all.
-        attempts: [`${target}:${res.status}:${cls}`],
-        ms: Date.now() - started,
-        ttfb: Date.now() - started,
-        usage: usageRecord(usage),
-        error: res.status >= 400 ? text.slice(0, 500) : undefined,
-      };
-      obs.record(record(facts));
-      const headers = new Headers(h);
-      headers.delete("content-length");
-      headers.delete("transfer-encoding");
-      return new Response(text, { status: res.status, headers });
-    },
-  });
-  return { url: server.url.origin, stop: () => server.stop(true) };
 }

@@ -254,7 +254,7 @@ test("a user's HTTP(S)_PROXY pointing nowhere does not stop gw reaching its inst
     const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "r", messages: [] }) });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ content: [{ text: "from a" }] });
-    expect(process.env.NO_PROXY?.split(",")).toEqual(expect.arrayContaining(["127.0.0.1", "localhost", "::1"]));
+    expect((process.env.NO_PROXY as string | undefined)?.split(",")).toEqual(expect.arrayContaining(["127.0.0.1", "localhost", "::1"]));
   } finally {
     await gw?.stop(0);
     await up.stop();

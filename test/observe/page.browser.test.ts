@@ -6,11 +6,10 @@ import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { type Browser, chromium, type Page } from "playwright-core";
-import type { Gateway } from "../../src/lb/server.ts";
-import { createObservability, type Observability } from "../../src/observe/http.ts";
-import { configFrom, externalInstances, startTestGateway } from "../helpers/lb.ts";
+import { type RunningGateway, startGateway } from "../../src/lb/server.ts";
+import { configFrom, externalInstances } from "../helpers/lb.ts";
 import { type SpawnedMock, spawnMock } from "../helpers/mock.ts";
-import { observeFront } from "../helpers/observe.ts";
+import { removeTempDirs, tempDir } from "../helpers/tmp.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ROOT = join(import.meta.dir, "../..");
@@ -18,8 +17,7 @@ const OUT = join(ROOT, "test-output");
 const SLOW = 60_000;
 
 let mocks: SpawnedMock[] = [];
-let gateway: Gateway;
-let front: { url: string; stop(): Promise<void> } | undefined;
+let gateway: RunningGateway;
 let base: string;
 let browser: Browser | undefined;
 
@@ -41,17 +39,11 @@ ${externalInstances({ a: mocks[0]!.url, b: mocks[1]!.url })}
 
 [pricing]
 "opus" = { input = 15, output = 75, cache_read = 1.5, cache_write = 18.75 }
-`);
-  gateway = startTestGateway(config);
-  // The gateway serves the page itself once server.ts is wired (see src/observe/http.ts);
-  // until then a front server plays that part.
-  let obs = (gateway as Gateway & { observe?: Observability }).observe;
-  if (obs) base = gateway.url;
-  else {
-    obs = createObservability(() => config);
-    front = observeFront(gateway.url, obs);
-    base = front.url;
-  }
+`, join(tempDir("gw-page-"), "providers.toml"));
+  // The gateway serves the page, /metrics and the data itself, and records every request it proxies.
+  gateway = startGateway(config, { hostname: "127.0.0.1", port: 0 });
+  base = gateway.url;
+  const obs = gateway.observe;
   // What `gw up` hands over (src/supervisor/live.ts): the supervisor's rows and the LB's cooldowns.
   // Here the mocks' processes stand for the rows, and one cooldown is set as the state store would.
   const coolingUntil = Date.now() + 30 * 60_000;
@@ -67,9 +59,9 @@ ${externalInstances({ a: mocks[0]!.url, b: mocks[1]!.url })}
 
 afterAll(async () => {
   await browser?.close();
-  await front?.stop();
   await gateway?.stop(0);
   await Promise.all(mocks.map((m) => m.stop()));
+  removeTempDirs();
 });
 
 async function traffic(n: number) {
@@ -105,8 +97,7 @@ test(
     await page
       .waitForFunction((n) => Number((document.getElementById("stat-requests")?.textContent ?? "").replace(/\D/g, "")) >= n, before + 10, { timeout: 30_000 })
       .catch(async (e: Error) => {
-        const where = front ? "the test's front server" : "the gateway (does src/lb/pipeline.ts call observe.record(record) for every finished request?)";
-        throw new Error(`request counter stuck at ${await counter(page)}, expected ${before + 10} after traffic through ${where}: ${e.message}`);
+        throw new Error(`request counter stuck at ${await counter(page)}, expected ${before + 10} after traffic through the gateway: ${e.message}`);
       });
     expect(await counter(page)).toBe(before + 10);
     await page.locator("#errors td.msg").first().waitFor({ timeout: 20_000 }); // the 400 of "broken"
