@@ -4,11 +4,13 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import type { Subprocess } from "bun";
 import type { RequestRecord } from "../../src/observe/record.ts";
 import type { Gateway } from "../../src/lb/server.ts";
 import { configFrom, deadUrl, externalInstances, startTestGateway, waitFor } from "./lb.ts";
 import { type MockOptions, type MockServer, startMock } from "./mock.ts";
+import { MAIN } from "./supervisor.ts";
 import { tempDir } from "./tmp.ts";
 
 export { waitFor } from "./lb.ts";
@@ -202,4 +204,53 @@ export function filesUnder(root: string): string[] {
     const p = join(root, n);
     return statSync(p).isDirectory() ? filesUnder(p) : [p];
   });
+}
+
+export interface GatewayProcess {
+  url: string;
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  output(): string;
+  /** SIGTERM (graceful stop), SIGKILL after 10 s. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `gw lb -c FILE` as a child process: the real command, with its own raised fetch limit (the
+ * test process keeps Bun's 256 for its own SDK clients).
+ */
+export async function spawnGateway(file: string): Promise<GatewayProcess> {
+  const proc = Bun.spawn([process.execPath, MAIN, "lb", "-c", file], {
+    cwd: dirname(file),
+    // bun test sets NODE_ENV=test, which turns consola down to warnings: the child is no test.
+    env: { ...process.env, NO_COLOR: "1", GW_CONFIG: undefined, NODE_ENV: undefined, CONSOLA_LEVEL: "3" },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let out = "";
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const c of s) out = (out + dec.decode(c, { stream: true })).slice(-65536);
+  };
+  void pump(proc.stdout).catch(() => {});
+  void pump(proc.stderr).catch(() => {});
+  const stop = async () => {
+    if (proc.exitCode !== null || proc.signalCode) return;
+    proc.kill("SIGTERM");
+    const t = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+    await proc.exited;
+    clearTimeout(t);
+  };
+  try {
+    let url = "";
+    await waitFor(() => {
+      if (proc.exitCode !== null) throw new Error(`gw lb exited: ${out}`);
+      url = /listening on (http:\/\/\S+)/.exec(out)?.[1] ?? "";
+      return url !== "";
+    }, 20_000, "gw lb to listen");
+    return { url, proc, output: () => out, stop };
+  } catch (e) {
+    await stop();
+    throw new Error(`${(e as Error).message}\n${out}`);
+  }
 }

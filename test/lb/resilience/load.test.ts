@@ -1,0 +1,165 @@
+// Load test (bounded, loopback only): 200 concurrent Anthropic SDK streams through `gw lb` (a real
+// child process) over three `gw mock` children, while one instance is SIGKILLed and restarted on
+// its port twice. Acceptance: no request fails before its stream started (they fail over), every
+// stream cut by a kill ends with an error event the SDK raises, and every success is complete.
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { answerPieces } from "../../../src/mock/answer.ts";
+import { freePort } from "../../../src/supervisor/ports.ts";
+import { type GatewayProcess, HI, spawnGateway, waitFor } from "../../helpers/resilience.ts";
+import { type SpawnedMock, spawnMock } from "../../helpers/mock.ts";
+import { tempDir } from "../../helpers/tmp.ts";
+
+const WORKERS = 200;
+const EVENTS = 20;
+const INTERVAL_MS = 60; // ~1.2 s per stream
+const NAMES = ["a", "b", "c"] as const;
+type Name = (typeof NAMES)[number];
+
+const mocks: Partial<Record<Name, SpawnedMock>> = {};
+let gw: GatewayProcess | undefined;
+afterAll(async () => {
+  await gw?.stop();
+  await Promise.all(Object.values(mocks).map((m) => m?.stop()));
+});
+
+const mockArgs = (name: Name, port: number) =>
+  ["--port", String(port), "--api-key", `key-${name}`, "--name", name, "--events", String(EVENTS), "--interval", String(INTERVAL_MS)];
+
+/** Respawn on the same port; the old socket may take a moment to be released. */
+async function respawn(name: Name, port: number): Promise<SpawnedMock> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await spawnMock(mockArgs(name, port));
+    } catch (e) {
+      if (tries >= 10) throw e;
+      await Bun.sleep(100);
+    }
+  }
+}
+
+interface Tally {
+  started: number;
+  ok: number;
+  /** Streams that had begun (headers received) and ended with the SDK raising an error event. */
+  cutWithErrorEvent: number;
+  /** Streams that had begun and ended any other way than a complete answer or an error event. */
+  cutOtherwise: string[];
+  /** Requests that failed before their stream started: must stay 0. */
+  failedBeforeStream: string[];
+  /** Answers whose text was not the instance's full answer. */
+  truncatedSuccess: string[];
+  failedOver: number;
+  /** Cut streams per instance that served them: only the killed one may cut. */
+  cutOn: Record<string, number>;
+  byInstance: Record<string, number>;
+  activeOn: Record<string, number>;
+}
+
+test("200 concurrent streams, one instance killed and restarted twice: 0 failures before streaming, every cut stream errors", async () => {
+  const dir = tempDir("gw-load-");
+  const ports = Object.fromEntries(await Promise.all(NAMES.map(async (n) => [n, await freePort()] as const))) as Record<Name, number>;
+  for (const n of NAMES) mocks[n] = await spawnMock(mockArgs(n, ports[n]));
+  const file = join(dir, "providers.toml");
+  writeFileSync(
+    file,
+    `[global]
+host = "127.0.0.1"
+main_port = ${await freePort()}
+shutdown_grace_ms = 1000
+lb_transient_cooldown_ms = 500
+${NAMES.map((n) => `[instances.${n}]\nurl = "${mocks[n]!.url}"\napi_key = "key-${n}"\nproviders = [{ type = "anthropic", api_keys = ["sk-${n}"] }]`).join("\n")}
+[routing]
+"load" = [${NAMES.map((n) => `{ instance = "${n}", provider = "anthropic", model = "claude-${n}" }`).join(", ")}]
+`,
+  );
+  gw = await spawnGateway(file);
+  const client = new Anthropic({ baseURL: gw.url, apiKey: "client", maxRetries: 0, timeout: 60_000 });
+  const full = Object.fromEntries(NAMES.map((n) => [n, answerPieces(n, `claude-${n}`, EVENTS).join("")]));
+
+  const t: Tally = { started: 0, ok: 0, cutWithErrorEvent: 0, cutOtherwise: [], failedBeforeStream: [], truncatedSuccess: [], failedOver: 0, cutOn: {}, byInstance: {}, activeOn: {} };
+  let running = true;
+  const oneStream = async () => {
+    t.started++;
+    let res: { data: ReturnType<typeof client.messages.stream>; response: Response };
+    try {
+      res = await client.messages.stream({ model: "load", max_tokens: 256, messages: HI }).withResponse();
+    } catch (e) {
+      t.failedBeforeStream.push(String(e).slice(0, 200));
+      return;
+    }
+    const where = (res.response.headers.get("x-gw-target") ?? "?").split("/")[0]!;
+    if (Number(res.response.headers.get("x-gw-attempts")) > 1) t.failedOver++;
+    t.byInstance[where] = (t.byInstance[where] ?? 0) + 1;
+    t.activeOn[where] = (t.activeOn[where] ?? 0) + 1;
+    try {
+      const msg = await res.data.finalMessage();
+      const text = msg.content.map((b: Anthropic.ContentBlock) => (b.type === "text" ? b.text : "")).join("");
+      if (text === full[where] && msg.stop_reason === "end_turn") t.ok++;
+      else t.truncatedSuccess.push(`${where}: ${text.slice(-40)} (${msg.stop_reason})`);
+    } catch (e) {
+      const err = e as InstanceType<typeof Anthropic.APIError>;
+      // An SSE `event: error` becomes an APIError without status whose body is the error event.
+      const isErrorEvent =
+        e instanceof Anthropic.APIError && !(e instanceof Anthropic.APIConnectionError) && err.status === undefined && (err.error as { type?: string })?.type === "error";
+      t.cutOn[where] = (t.cutOn[where] ?? 0) + 1;
+      if (isErrorEvent) t.cutWithErrorEvent++;
+      else t.cutOtherwise.push(`${where}: ${String(e).slice(0, 200)}`);
+    } finally {
+      t.activeOn[where]!--;
+    }
+  };
+  const worker = async () => {
+    while (running) await oneStream();
+  };
+  const began = Date.now();
+  const workers = Array.from({ length: WORKERS }, worker);
+  const timeline: string[] = [];
+  const note = (what: string) => timeline.push(`${((Date.now() - began) / 1000).toFixed(1)}s ${what}`);
+
+  try {
+    for (let round = 1; round <= 2; round++) {
+      await waitFor(() => (t.activeOn.a ?? 0) >= 30, 30_000, `round ${round}: streams on a`);
+      note(`kill a with ${t.activeOn.a} streams on it`);
+      const dying = mocks.a!;
+      dying.proc.kill("SIGKILL");
+      await dying.proc.exited;
+      // While a is down, let a few hundred requests run (some of them hit the dead port first).
+      const until = t.started + 300;
+      await waitFor(() => t.started >= until, 30_000, `round ${round}: requests while a is down`);
+      mocks.a = await respawn("a", ports.a);
+      note("a restarted");
+    }
+    await waitFor(() => (t.activeOn.a ?? 0) >= 10, 30_000, "streams on a after the second restart");
+    note("a serving again");
+  } finally {
+    running = false;
+    await Promise.all(workers);
+  }
+  note("all streams ended");
+
+  const figures = {
+    seconds: (Date.now() - began) / 1000,
+    requests: t.started,
+    ok: t.ok,
+    failedOver: t.failedOver,
+    cutWithErrorEvent: t.cutWithErrorEvent,
+    cutOtherwise: t.cutOtherwise.length,
+    failedBeforeStream: t.failedBeforeStream.length,
+    truncatedSuccess: t.truncatedSuccess.length,
+    byInstance: t.byInstance,
+    cutOn: t.cutOn,
+  };
+  console.log(`load figures: ${JSON.stringify(figures)}\n  ${timeline.join("\n  ")}`);
+
+  expect(t.failedBeforeStream).toEqual([]);
+  expect(t.cutOtherwise).toEqual([]);
+  expect(t.truncatedSuccess).toEqual([]);
+  expect(t.ok + t.cutWithErrorEvent).toBe(t.started);
+  expect(t.cutWithErrorEvent).toBeGreaterThan(0); // the kills did cut streams in flight
+  expect(Object.keys(t.cutOn)).toEqual(["a"]); // streams on the instances that stayed up all completed
+  expect(t.failedOver).toBeGreaterThan(0); // requests that met the dead port moved on
+  expect(t.byInstance.a).toBeGreaterThan(0);
+}, 120_000);
