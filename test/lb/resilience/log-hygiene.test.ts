@@ -1,0 +1,139 @@
+// Log hygiene: a real `gw up` (supervised `gw mock` instances plus an external one) serves traffic
+// that presents every kind of key — client keys as x-api-key, Bearer, x-goog-api-key and ?key=,
+// a wrong client key, the admin key, generated instance keys, an external instance's key, provider
+// keys (one from .env) — including failing attempts; afterwards no secret appears in logs/.
+import Anthropic from "@anthropic-ai/sdk";
+import { GoogleGenAI } from "@google/genai";
+import OpenAI from "openai";
+import { afterAll, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { filesUnder, readRequestLog, rejection, waitFor } from "../../helpers/resilience.ts";
+import { type MockServer, startMock } from "../../helpers/mock.ts";
+import { killAll, type RunningGw, type Sandbox, sandbox, startGw } from "../../helpers/supervisor.ts";
+
+const secret = (prefix: string) => `${prefix}${Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString("base64url")}`;
+const KEYS = {
+  client1: secret("cli-one-"),
+  client2: secret("cli-two-"),
+  wrongClient: secret("sk-wrong-"),
+  admin: secret("adm-"),
+  external: secret("ext-inst-"),
+  anthropic: secret("sk-ant-api03-"),
+  openai: secret("sk-proj-"),
+  gemini: `AIza${secret("").slice(0, 35).padEnd(35, "x")}`,
+  fromEnv: secret("sk-relay-"),
+  externalProvider: secret("sk-ext-prov-"),
+};
+const mask = (s: string) => `${s.slice(0, 6)}…${s.slice(-4)}`;
+
+let sb: Sandbox | undefined;
+let running: RunningGw | undefined;
+let external: MockServer | undefined;
+afterAll(async () => {
+  if (sb) await killAll(sb, running);
+  await external?.stop();
+});
+
+test("after a run with every kind of key, no secret appears in logs/", async () => {
+  sb = await sandbox([{ name: "a" }, { name: "b" }]);
+  external = startMock({ name: "ext", apiKeys: [KEYS.external] });
+  writeFileSync(join(sb.dir, ".env"), `RELAY_KEY=${KEYS.fromEnv}\n`);
+  writeFileSync(
+    sb.file,
+    `[global]
+host = "127.0.0.1"
+main_port = ${sb.mainPort}
+cliproxy = "${join(sb.dir, "cliproxy.sh")}"
+shutdown_grace_ms = 2000
+api_keys = ["${KEYS.client1}", "${KEYS.client2}"]
+admin_key = "${KEYS.admin}"
+
+[instances.a]
+port = ${sb.ports.a}
+providers = [
+  { type = "anthropic", api_keys = ["${KEYS.anthropic}"] },
+  { type = "openai", base_url = "https://relay.invalid/v1", api_keys = ["${KEYS.openai}"] },
+]
+
+[instances.b]
+port = ${sb.ports.b}
+providers = [{ type = "gemini", api_keys = ["${KEYS.gemini}"] }, { type = "anthropic", api_keys = ["\${RELAY_KEY}"] }]
+
+[instances.ext]
+url = "${external.url}"
+api_key = "${KEYS.external}"
+providers = [{ type = "anthropic", api_keys = ["${KEYS.externalProvider}"] }]
+
+[routing]
+"main" = [
+  { instance = "a", provider = "anthropic", model = "claude-a" },
+  { instance = "b", provider = "anthropic", model = "claude-b" },
+  { instance = "ext", provider = "anthropic", model = "claude-ext" },
+]
+"denied" = [
+  { instance = "a", provider = "anthropic", model = "claude-a~401", priority = 1 },
+  { instance = "ext", provider = "anthropic", model = "claude-ext" },
+]
+"quota" = [{ instance = "b", provider = "gemini", model = "gemini-b~403" }]
+"gem" = [{ instance = "b", provider = "gemini", model = "gemini-b" }]
+"oai" = [{ instance = "a", provider = "openai", model = "gpt-a" }]
+`,
+  );
+  running = startGw(sb, ["up", "-c", sb.file]);
+  await running.waitFor("serving on", 60_000);
+  const base = `http://127.0.0.1:${sb.mainPort}`;
+
+  // Client key as x-api-key, then as Bearer; streamed and not; a failing target (401) on the way.
+  const viaHeader = new Anthropic({ baseURL: base, apiKey: KEYS.client1, maxRetries: 0 });
+  const viaBearer = new Anthropic({ baseURL: base, apiKey: null, authToken: KEYS.client2, maxRetries: 0 });
+  const ask = { max_tokens: 2048, messages: [{ role: "user" as const, content: "hi" }] };
+  await viaHeader.messages.create({ model: "main", ...ask, metadata: { user_id: JSON.stringify({ device_id: "d", account_uuid: "u", session_id: crypto.randomUUID() }) } });
+  await viaHeader.messages.stream({ model: "main", ...ask, thinking: { type: "enabled", budget_tokens: 1024 } }).finalMessage();
+  await viaBearer.messages.create({ model: "denied", ...ask });
+  await viaBearer.messages.countTokens({ model: "main", messages: ask.messages });
+  // OpenAI SDK (Bearer): chat and responses.
+  const oai = new OpenAI({ baseURL: `${base}/v1`, apiKey: KEYS.client1, maxRetries: 0 });
+  await oai.chat.completions.create({ model: "oai", messages: ask.messages });
+  await oai.responses.create({ model: "main", input: "hi" });
+  // Gemini SDK (x-goog-api-key), one call failing upstream with a quota error.
+  const gem = new GoogleGenAI({ apiKey: KEYS.client2, httpOptions: { baseUrl: base, apiVersion: "v1beta" } });
+  await gem.models.generateContent({ model: "gem", contents: "hi" });
+  await rejection(gem.models.generateContent({ model: "quota", contents: "hi" }));
+  // ?key= in the query, as some Gemini clients send it.
+  const byQuery = await fetch(`${base}/v1beta/models/gem:generateContent?key=${KEYS.client1}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }),
+  });
+  expect(byQuery.status).toBe(200);
+  // A wrong client key, and the admin key on gw's own pages.
+  const wrong = await rejection(new Anthropic({ baseURL: base, apiKey: KEYS.wrongClient, maxRetries: 0 }).messages.create({ model: "main", ...ask }));
+  expect(wrong).toBeInstanceOf(Anthropic.AuthenticationError);
+  for (const path of ["/metrics", "/_gw/api/status"]) {
+    expect((await fetch(`${base}${path}`, { headers: { "x-admin-key": KEYS.admin } })).status).toBe(200);
+  }
+
+  await waitFor(() => readRequestLog(sb!.dir).length >= 9, 15_000, "the request log records");
+  process.kill(running.proc.pid, "SIGTERM");
+  await running.proc.exited;
+
+  const managed = Object.values(JSON.parse(readFileSync(join(sb.dir, ".gw", "keys.json"), "utf8")) as Record<string, string>);
+  expect(managed).toHaveLength(2);
+  const secrets = [...Object.values(KEYS), ...managed];
+  const files = filesUnder(join(sb.dir, "logs"));
+  expect(files.some((f) => f.includes(join("logs", "requests")))).toBe(true);
+  const leaksIn = (paths: string[]) =>
+    paths.flatMap((f) => {
+      const text = readFileSync(f, "utf8");
+      return secrets.filter((s) => text.includes(s)).map((s) => `${f.slice(sb!.dir.length + 1)} holds ${mask(s)}`);
+    });
+  expect(leaksIn(files)).toEqual([]);
+  // The scan does find secrets where they belong: the instance YAML carries the provider keys.
+  expect(leaksIn(filesUnder(join(sb.dir, "instances"))).length).toBeGreaterThanOrEqual(4);
+
+  // The log still says who called, masked to first 6 … last 4.
+  const clients = new Set(readRequestLog(sb.dir).map((r) => r.client));
+  expect(clients.has(mask(KEYS.client1))).toBe(true);
+  expect(clients.has(mask(KEYS.client2))).toBe(true);
+}, 120_000);
