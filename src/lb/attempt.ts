@@ -15,6 +15,7 @@ import { rewriteFor, upstreamModel } from "./rewrite.ts";
 import { explainPick, type PickContext, stickyAction } from "./route.ts";
 import type { Runtime } from "./runtime.ts";
 import type { StatsCounter } from "./stats.ts";
+import { readWhole } from "./stream.ts";
 
 export interface AttemptDeps {
   readonly req: Request;
@@ -43,6 +44,8 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
     d.stats.attempt(info.instance.name, c === undefined ? false : c.status === 0 || c.status >= 500);
     const now = Date.now();
     const cd = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now }) : undefined;
+    // A 2xx makes the target the session's sticky one: note it when it was not already.
+    if (c?.class === "ok" && sticky && (d.record.sticky === "none" || d.record.sticky === "left")) d.record.sticky = "set";
     d.record.attempt(
       {
         target: info.target ? info.target.id : `default:${info.instance.name}`,
@@ -92,35 +95,10 @@ async function judge(o: Outcome, signed: boolean, cooldowns: Parameters<typeof c
     return { outcome: o, classified: failureOutcome(o.reason === "timeout" ? "timeout" : "connection", o.message, cooldowns) };
   }
   if (o.status < 400) return { outcome: o, classified: classifyOutcome({ status: o.status }, cooldowns) };
-  const bytes = o.body ? await readCapped(o.body, timeoutMs) : new Uint8Array(0);
+  const bytes = o.body ? (await readWhole(o.body, ERROR_BODY_MAX_BYTES, timeoutMs)).bytes : new Uint8Array(0);
   const bodyText = decodeErrorBody(bytes, o.headers.get("content-encoding"));
   const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText, signed }, cooldowns);
   return { outcome: o, classified, errorBody: bytes, errorText: bodyText };
-}
-
-/** Read a whole (error) body, at most ERROR_BODY_MAX_BYTES and within `timeoutMs` (0 = no limit). */
-async function readCapped(body: ReadableStream<Uint8Array>, timeoutMs: number): Promise<Uint8Array<ArrayBuffer>> {
-  const reader = body.getReader();
-  const timer = timeoutMs > 0 ? setTimeout(() => reader.cancel("timeout").catch(() => {}), timeoutMs) : undefined;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-      if (size >= ERROR_BODY_MAX_BYTES) {
-        reader.cancel("too large").catch(() => {});
-        break;
-      }
-    }
-  } catch {
-    // a body that broke: classify what arrived
-  } finally {
-    clearTimeout(timer);
-  }
-  return Buffer.concat(chunks, size) as unknown as Uint8Array<ArrayBuffer>;
 }
 
 function providerOf(instance: InstanceConfig): string {

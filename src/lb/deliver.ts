@@ -14,7 +14,7 @@ import { downstreamHeaders } from "./headers.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { recordEnd, type RequestFacts } from "./request-state.ts";
 import type { StatsCounter } from "./stats.ts";
-import { isEventStream, relay } from "./stream.ts";
+import { isEventStream, readWhole, relay } from "./stream.ts";
 
 /** What lives as long as the gateway (across reloads). */
 export interface GatewayContext {
@@ -35,7 +35,7 @@ export interface Delivery {
   readonly idleMs: number;
 }
 
-export function deliver(final: Tried | undefined, d: Delivery): Response {
+export async function deliver(final: Tried | undefined, d: Delivery): Promise<Response> {
   const o = final?.outcome;
   if (!o) return finishNow(d, final, errorResponse(d.dialect, 503, "no instance can serve this model", "no_instance", d.explain));
   if (o.kind === "failed") {
@@ -48,6 +48,16 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   if (!o.body) return finishNow(d, final, new Response(null, { status: o.status, headers }));
 
   const sse = isEventStream(o.headers);
+  // A sized, short answer was complete when its headers left the upstream: take it whole (one
+  // native read, no per-chunk relay) and read its usage. Chunked ones may be CLIProxyAPI's
+  // keep-alive newlines before a late body, so they stream like everything else.
+  const length = Number(o.headers.get("content-length") ?? Number.NaN);
+  if (!sse && length <= WHOLE_BODY_MAX) {
+    const { bytes, complete } = await readWhole(o.body, WHOLE_BODY_MAX, d.idleMs);
+    if (!complete) return finishNow(d, final, errorResponse(d.dialect, 502, "upstream body broke before its end", "upstream_stream_broken", d.explain), "upstream body broke before its end");
+    const parsed = isPlainJson(o.headers) ? parseAnswer(bytes) : {};
+    return finishNow(d, final, new Response(bytes, { status: o.status, headers }), undefined, parsed);
+  }
   const watcher = sse ? usageFromSse() : jsonCollector(o.headers);
   let bytes = 0;
   let firstByteAt: number | undefined;
@@ -85,11 +95,35 @@ interface End {
 }
 
 /** A response whose body gw already holds (or has none): the request ends now. */
-function finishNow(d: Delivery, final: Tried | undefined, res: Response, error?: string): Response {
+function finishNow(d: Delivery, final: Tried | undefined, res: Response, error?: string, answer: Answer = {}): Response {
   d.gw.stats.end(res.status >= 500 && res.status !== 499);
-  const size = Number(res.headers.get("content-length") ?? 0) || (final?.errorBody?.byteLength ?? 0);
-  finish(d, final, { status: res.status, bytes: size, firstByteAt: Date.now(), error });
+  const size = Number(res.headers.get("content-length") ?? 0) || (final?.errorBody?.byteLength ?? 0) || (answer.bytes ?? 0);
+  finish(d, final, { status: res.status, bytes: size, firstByteAt: Date.now(), error, usage: answer.usage, responseId: answer.id });
   return res;
+}
+
+/** Largest answer taken whole instead of relayed. */
+const WHOLE_BODY_MAX = 1 << 20;
+
+interface Answer {
+  usage?: Usage;
+  /** OpenAI Responses id, for previous_response_id stickiness. */
+  id?: string;
+  bytes?: number;
+}
+
+function isPlainJson(headers: Headers): boolean {
+  return (headers.get("content-type")?.includes("json") ?? false) && !headers.has("content-encoding");
+}
+
+/** Usage and Responses id of a JSON answer. */
+function parseAnswer(bytes: Uint8Array): Answer {
+  try {
+    const o = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) as Record<string, unknown>;
+    return { usage: usageFromJson(o), id: o.object === "response" && typeof o.id === "string" ? o.id : undefined, bytes: bytes.byteLength };
+  } catch {
+    return { bytes: bytes.byteLength };
+  }
 }
 
 function finish(d: Delivery, final: Tried | undefined, e: End): void {
@@ -106,19 +140,12 @@ const JSON_USAGE_MAX = 1 << 20;
 
 /** Usage (and a Responses id) of a plain JSON body, from copies of its chunks. */
 function jsonCollector(headers: Headers): UsageWatcher | undefined {
-  if (!headers.get("content-type")?.includes("json") || headers.has("content-encoding")) return undefined;
+  if (!isPlainJson(headers)) return undefined;
   let chunks: Uint8Array[] | undefined = [];
   let size = 0;
-  let parsed: { usage?: Usage; id?: string } | undefined;
+  let parsed: Answer | undefined;
   const read = () => {
-    if (parsed) return parsed;
-    if (!chunks) return (parsed = {});
-    try {
-      const o = JSON.parse(Buffer.concat(chunks, size).toString("utf8")) as Record<string, unknown>;
-      parsed = { usage: usageFromJson(o), id: o.object === "response" && typeof o.id === "string" ? o.id : undefined };
-    } catch {
-      parsed = {};
-    }
+    parsed ??= chunks ? parseAnswer(Buffer.concat(chunks, size)) : {};
     chunks = undefined;
     return parsed;
   };

@@ -103,3 +103,37 @@ export function relay(body: ReadableStream<Uint8Array>, hooks: RelayHooks): Read
     { highWaterMark: 0 },
   );
 }
+
+/**
+ * Read a whole body that is known to be short (an error, a sized JSON answer): at most `maxBytes`
+ * (the rest is cancelled) and within `timeoutMs` (0 = no limit). A body that breaks yields what
+ * arrived; `complete` says whether the end was reached.
+ */
+export async function readWhole(body: ReadableStream<Uint8Array>, maxBytes: number, timeoutMs: number): Promise<{ bytes: Uint8Array<ArrayBuffer>; complete: boolean }> {
+  const reader = body.getReader();
+  const timer = timeoutMs > 0 ? setTimeout(() => reader.cancel("timeout").catch(() => {}), timeoutMs) : undefined;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let complete = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        complete = true;
+        break;
+      }
+      chunks.push(value);
+      size += value.byteLength;
+      if (size >= maxBytes) {
+        reader.cancel("too large").catch(() => {});
+        break;
+      }
+    }
+  } catch {
+    // broken: what arrived is all there is
+  } finally {
+    clearTimeout(timer);
+  }
+  const bytes = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)) as Uint8Array<ArrayBuffer>;
+  return { bytes, complete };
+}
