@@ -2,9 +2,10 @@
 // half an answer) and never looks like a success: it ends with an error event in the client's
 // dialect, which each official SDK raises.
 import Anthropic from "@anthropic-ai/sdk";
+import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { HI, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
+import { HI, logRecords, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
 
 let rig: Rig;
 beforeAll(() => {
@@ -78,4 +79,38 @@ describe.each(["cut", "errors-inside"])("%s", (route) => {
     expect(typeof data.error.message).toBe("string");
     expect(text).not.toContain("message_stop");
   }, 30_000);
+});
+
+// A break gw itself detects (the upstream socket reset); an upstream's own error event, as in
+// "errors-inside", is content that gw passes through as it came.
+describe("cut (gw's own error event)", () => {
+  test("Gemini SDK: generateContentStream raises; on the wire the last event is `data: {\"error\": …}`", async () => {
+    const b0 = rig.hits("b");
+    const gemini = new GoogleGenAI({ apiKey: "client", httpOptions: { baseUrl: rig.gw.url, apiVersion: "v1beta" } });
+    const err = await rejection(
+      (async () => {
+        for await (const _ of await gemini.models.generateContentStream({ model: "cut", contents: "hi" }));
+      })(),
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect(String(err)).toContain("error");
+    const res = await fetch(`${rig.gw.url}/v1beta/models/cut:streamGenerateContent?alt=sse`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }),
+    });
+    const last = (await res.text()).trim().split(/\n\n+/).pop()!;
+    expect(last).toStartWith("data: {");
+    const data = JSON.parse(last.slice(6)) as { error: { code: number; message: string; status: string } };
+    expect(typeof data.error.code).toBe("number");
+    expect(typeof data.error.status).toBe("string");
+    expectNoRetry(res, b0);
+  }, 30_000);
+
+  test("the request log marks the stream broken", async () => {
+    await rejection(rig.anthropic().messages.stream({ model: "cut", max_tokens: 100, messages: HI }).finalMessage());
+    const recs = await logRecords(rig.dir, 1, (r) => r.request.model === "cut" && r.request.dialect === "anthropic" && r.request.stream === true);
+    expect(recs.every((r) => r.response.status === 200 && r.response.broken === true)).toBe(true);
+  }, 30_000);
+
 });
