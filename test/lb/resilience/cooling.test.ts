@@ -98,6 +98,8 @@ describe("every target cooling", () => {
         `"soon-a" = [{ instance = "a", provider = "anthropic", model = "claude-a", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b~429=1200~passthrough" }]`,
         `"soon-b" = [{ instance = "a", provider = "anthropic", model = "claude-a~429=1200~passthrough", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
         `"single" = [{ instance = "a", provider = "anthropic", model = "claude-a" }]`,
+        `"scope-1" = ${pair("claude-a")}`,
+        `"scope-2" = ${pair("claude-a")}`,
       ].join("\n"),
     });
   });
@@ -126,6 +128,14 @@ describe("every target cooling", () => {
     expect((err as Error).message).toContain("auth_unavailable"); // the upstream's own answer
     const ok = await claude(rig.anthropic(), "single", { stream: true });
     expect(ok).toMatchObject({ status: 200, attempts: 1, target: "a/claude-a" });
+  }, 30_000);
+
+  test("cooldowns belong to (route, target): the same instance and model stays usable in another route", async () => {
+    const err = await rejection(claude(rig.anthropic(), "scope-1", { headers: { "x-mock-fault": "503" } }));
+    expect(errorExplained(err)).toMatchObject({ status: 503, attempts: 2 }); // a, then b: both cool in scope-1
+    const a0 = rig.hits("a");
+    expect(await claude(rig.anthropic(), "scope-2")).toMatchObject({ status: 200, attempts: 1, target: "a/claude-a" });
+    expect(rig.hits("a")).toBe(a0 + 1);
   }, 30_000);
 });
 

@@ -31,7 +31,10 @@ describe("signature lock (lb_max_target_retries = 0, so one failure cools one ta
     rig = startRig({
       mocks: ["a", "b"],
       global: "lb_max_target_retries = 0\nlb_transient_cooldown_ms = 600000",
-      routing: `"opus" = [{ instance = "a", provider = "anthropic", model = "claude-a" }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
+      // One route per test: cooldowns are per route, so no test inherits another's cooling targets.
+      routing: ["opus", "opus-json", "opus-stream", "opus-auth"]
+        .map((r) => `"${r}" = [{ instance = "a", provider = "anthropic", model = "claude-a" }, { instance = "b", provider = "anthropic", model = "claude-b" }]`)
+        .join("\n"),
     });
   });
   afterAll(() => rig.stop());
@@ -44,29 +47,40 @@ describe("signature lock (lb_max_target_retries = 0, so one failure cools one ta
 
   for (const stream of [false, true]) {
     test(`a signed conversation stays on its sticky target while it cools (${stream ? "streamed" : "not streamed"})`, async () => {
+      const route = stream ? "opus-stream" : "opus-json";
       const session = { "x-claude-code-session-id": crypto.randomUUID() };
-      const first = await claude(rig.anthropic(), "opus", { headers: session, params: THINK, stream });
+      const first = await claude(rig.anthropic(), route, { headers: session, params: THINK, stream });
       const home = first.target;
       const homeName = answeredBy(first.text)!;
       const other = homeName === "a" ? "b/claude-b" : "a/claude-a";
 
       // The home target fails once (a transient error keeps the session sticky) and cools.
-      const err = await rejection(claude(rig.anthropic(), "opus", { headers: { ...session, "x-mock-fault": "500" } }));
+      const err = await rejection(claude(rig.anthropic(), route, { headers: { ...session, "x-mock-fault": "500" } }));
       expect(errorExplained(err)).toMatchObject({ status: 500, attempts: 1, target: home });
 
       const h0 = rig.hits(homeName);
-      const locked = await claude(rig.anthropic(), "opus", { headers: session, params: { ...THINK, messages: followUp(first.message) }, stream });
+      const locked = await claude(rig.anthropic(), route, { headers: session, params: { ...THINK, messages: followUp(first.message) }, stream });
       expect(locked).toMatchObject({ status: 200, attempts: 1, target: home });
       expect(rig.hits(homeName)).toBe(h0 + 1);
       const seen = rig.mocks[homeName]!.stats(1).last[0]!.body as { messages: { content: unknown }[] };
       expect(JSON.stringify(seen.messages[1]!.content)).toContain("claude#");
 
       // Control: the same session without a signature leaves the cooling target.
-      await rejection(claude(rig.anthropic(), "opus", { headers: { ...session, "x-mock-fault": "500" } }));
-      const free = await claude(rig.anthropic(), "opus", { headers: session, stream });
+      await rejection(claude(rig.anthropic(), route, { headers: { ...session, "x-mock-fault": "500" } }));
+      const free = await claude(rig.anthropic(), route, { headers: session, stream });
       expect(free).toMatchObject({ status: 200, target: other });
     }, 30_000);
   }
+
+  test("an auth failure forgets the session's target: the next signed turn goes to the heaviest available one", async () => {
+    const session = { "x-claude-code-session-id": crypto.randomUUID() };
+    const first = await claude(rig.anthropic(), "opus-auth", { headers: session, params: THINK });
+    const other = answeredBy(first.text) === "a" ? "b/claude-b" : "a/claude-a";
+    const err = await rejection(claude(rig.anthropic(), "opus-auth", { headers: { ...session, "x-mock-fault": "401" } }));
+    expect(errorExplained(err)).toMatchObject({ status: 401, attempts: 1, target: first.target });
+    const next = await claude(rig.anthropic(), "opus-auth", { headers: session, params: { ...THINK, messages: followUp(first.message) } });
+    expect(next).toMatchObject({ status: 200, attempts: 1, target: other });
+  }, 30_000);
 });
 
 describe("no sticky target, and the 400 signature retry", () => {
@@ -96,7 +110,7 @@ describe("no sticky target, and the 400 signature retry", () => {
     test(`a 400 "signature" is retried on the signature's family route; the client never sees it (${stream ? "streamed" : "not streamed"})`, async () => {
       const [a0, b0] = [rig.hits("a"), rig.hits("b")];
       const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith("claude#c2lnbmVk") }, stream });
-      expect(r).toMatchObject({ status: 200, target: "b/claude-home", route: "gem => claude-home (signature fallback)" });
+      expect(r).toMatchObject({ status: 200, target: "b/claude-home", route: "gem => claude-home (signature fallback)", attempts: 2 });
       expect(answeredBy(r.text)).toBe("b");
       expect(rig.hits("a")).toBe(a0 + 1);
       expect(rig.mocks.a!.stats(1).last[0]!.status).toBe(400);
