@@ -122,7 +122,11 @@ providers = [{ type = "anthropic", api_keys = ["${KEYS.externalProvider}"] }]
   expect(managed).toHaveLength(2);
   const secrets = [...Object.values(KEYS), ...managed];
   const files = filesUnder(join(sb.dir, "logs"));
-  expect(files.some((f) => f.includes(join("logs", "requests")))).toBe(true);
+  // Day files named by the UTC day of their records, beside the config.
+  const dayFiles = files.filter((f) => f.startsWith(join(sb.dir, "logs", "requests"))).map((f) => f.slice(f.lastIndexOf("/") + 1));
+  expect(dayFiles.length).toBeGreaterThan(0);
+  for (const r of readRequestLog(sb.dir)) expect(dayFiles).toContain(`${r.ts.slice(0, 10)}.jsonl`);
+  for (const name of dayFiles) expect(name).toMatch(/^\d{4}-\d{2}-\d{2}\.jsonl$/);
   const leaksIn = (paths: string[]) =>
     paths.flatMap((f) => {
       const text = readFileSync(f, "utf8");

@@ -69,12 +69,22 @@ test("prompt_cache_key (OpenAI chat) keeps a conversation on one target", async 
 test("previous_response_id (OpenAI Responses) follows the response to the instance that holds it", async () => {
   const before = (await logRecords(rig.dir, 0, (r) => r.request.path.startsWith("/v1/responses"))).length;
   for (let s = 0; s < 10; s++) {
-    const { data: first, response } = await rig.openai().responses.create({ model: "duo", input: "hi" }).withResponse();
-    const where = response.headers.get("x-gw-target");
+    // Half the first answers are streamed: the id then comes from the stream's events.
+    let firstId = "";
+    let where: string | null;
+    if (s % 2 === 0) {
+      const { data, response } = await rig.openai().responses.create({ model: "duo", input: "hi" }).withResponse();
+      [firstId, where] = [data.id, response.headers.get("x-gw-target")];
+    } else {
+      const { data, response } = await rig.openai().responses.create({ model: "duo", input: "hi", stream: true }).withResponse();
+      for await (const ev of data) if (ev.type === "response.completed") firstId = ev.response.id;
+      where = response.headers.get("x-gw-target");
+    }
+    expect(firstId).toStartWith("resp_");
     // The id is remembered once the response has ended; its log record comes after that.
     await logRecords(rig.dir, before + s * 4 + 1, (r) => r.request.path.startsWith("/v1/responses"));
     for (let i = 0; i < 3; i++) {
-      const { response: next } = await rig.openai().responses.create({ model: "duo", input: "more", previous_response_id: first.id }).withResponse();
+      const { response: next } = await rig.openai().responses.create({ model: "duo", input: "more", previous_response_id: firstId }).withResponse();
       expect(next.headers.get("x-gw-target")).toBe(where);
     }
   }

@@ -14,6 +14,7 @@ const UPGRADE = `lb_auto_upgrade_enabled = true
 lb_auto_upgrade_messages_threshold = 5
 lb_auto_upgrade_tools_threshold = 3
 lb_auto_upgrade_failure_streak_threshold = 2
+lb_auto_upgrade_input_tokens_threshold = 4000
 lb_auto_upgrade_map = { "cheap.auto" = "strong" }`;
 
 /** n alternating messages ending with a user turn. */
@@ -55,6 +56,26 @@ describe("enabled, cheap.auto → strong", () => {
       }
     }, 30_000);
   }
+
+  test("a large conversation: the local input-token estimate reaches its threshold", async () => {
+    const big: Anthropic.MessageParam[] = [{ role: "user", content: "x".repeat(20_000) }];
+    const r = await claude(rig.anthropic(), "cheap.auto", { params: { messages: big } });
+    expect(r.route).toMatch(/^cheap\.auto->strong \(input_tokens \d+>=4000\)$/);
+    expect(r.target).toBe("b/claude-strong");
+    const small = await claude(rig.anthropic(), "cheap.auto", { params: { messages: [{ role: "user", content: "x".repeat(10_000) }] } });
+    expect(small.route).toBe("cheap.auto");
+  }, 30_000);
+
+  test("OpenAI Responses: encrypted reasoning counts as signed", async () => {
+    const input = [
+      { role: "user" as const, content: "q" },
+      { type: "reasoning" as const, id: "rs_1", summary: [], encrypted_content: "gpt#ZW5jcnlwdGVk" },
+      { role: "user" as const, content: "q2" },
+    ];
+    const { response } = await rig.openai().responses.create({ model: "cheap.auto", input }).withResponse();
+    expect(response.headers.get("x-gw-route")).toBe("cheap.auto->strong (signed)");
+    expect(response.headers.get("x-gw-target")).toBe("b/claude-strong");
+  }, 30_000);
 
   test("a route outside the map never moves", async () => {
     const r = await claude(rig.anthropic(), "plain", { params: { messages: messages(9), tools: tools(5) } });
