@@ -121,9 +121,10 @@ providers = [{ type = "anthropic", api_keys = ["${KEYS.externalProvider}"] }]
   const managed = Object.values(JSON.parse(readFileSync(join(sb.dir, ".gw", "keys.json"), "utf8")) as Record<string, string>);
   expect(managed).toHaveLength(2);
   const secrets = [...Object.values(KEYS), ...managed];
+  const requestsDir = join(sb.dir, "logs", "requests");
   const files = filesUnder(join(sb.dir, "logs"));
   // Day files named by the UTC day of their records, beside the config.
-  const dayFiles = files.filter((f) => f.startsWith(join(sb.dir, "logs", "requests"))).map((f) => f.slice(f.lastIndexOf("/") + 1));
+  const dayFiles = files.filter((f) => f.startsWith(requestsDir)).map((f) => f.slice(f.lastIndexOf("/") + 1));
   expect(dayFiles.length).toBeGreaterThan(0);
   for (const r of readRequestLog(sb.dir)) expect(dayFiles).toContain(`${r.ts.slice(0, 10)}.jsonl`);
   for (const name of dayFiles) expect(name).toMatch(/^\d{4}-\d{2}-\d{2}\.jsonl$/);
