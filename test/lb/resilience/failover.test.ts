@@ -2,7 +2,7 @@
 // first-byte timeout on one target gives the client a 200 from another, streamed or not, and the
 // failing target is skipped while it cools.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { answeredBy, chat, claude, type Rig, startRig } from "../../helpers/resilience.ts";
+import { answeredBy, chat, claude, type Rig, startRig, waitFor } from "../../helpers/resilience.ts";
 
 // Each case gets its own route (cooldowns are per route and target): the failing target sits in
 // a higher priority tier, so it is always tried first while it is healthy.
@@ -26,6 +26,7 @@ beforeAll(() => {
     const fbt = c === "first-byte timeout" ? ", first_byte_timeout_ms = 400" : "";
     for (const d of DIALECTS) {
       for (const stream of [false, true]) {
+        if (c === "refused") routes.push(`"dies.${d}.${stream ? "stream" : "json"}" = [{ instance = "a", provider = "anthropic", model = "claude-a~slow-first=5000", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`);
         routes.push(
           `"${routeName(c, d, stream)}" = [\n  { instance = "${f.instance}", provider = "anthropic", model = "${f.model}", priority = 1${fbt} },\n` +
             `  { instance = "b", provider = "anthropic", model = "claude-b" },\n]`,
@@ -79,6 +80,23 @@ describe.each(Object.keys(FAULTS) as Case[])("%s on one target", (c) => {
         expect(answeredBy(second.text)).toBe("b");
         expect(rig.hits("a")).toBe(f.instance === "a" ? a0 + 1 : a0);
         expect(rig.hits("b")).toBe(b0 + 2);
+      }, 30_000);
+    }
+  }
+});
+
+// Last in this file: it stops instance a.
+describe("the instance dies while holding the request, before any byte", () => {
+  for (const d of DIALECTS) {
+    for (const stream of [false, true]) {
+      test(`${d} SDK, ${stream ? "streamed" : "not streamed"}: the reset fails over like a 502`, async () => {
+        const pending = call(d, `dies.${d}.${stream ? "stream" : "json"}`, stream);
+        await waitFor(() => rig.mocks.a!.stats().inFlight === 1, 10_000, "a to hold the request");
+        await rig.kill("a"); // closes its open connections
+        const r = await pending;
+        expect(r).toMatchObject({ status: 200, target: "b/claude-b", attempts: 2 });
+        expect(answeredBy(r.text)).toBe("b");
+        rig.revive("a");
       }, 30_000);
     }
   }
