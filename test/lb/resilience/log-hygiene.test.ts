@@ -8,9 +8,11 @@ import OpenAI from "openai";
 import { afterAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { filesUnder, readRequestLog, rejection, waitFor } from "../../helpers/resilience.ts";
+import { configFrom, startTestGateway, testUpstream } from "../../helpers/lb.ts";
+import { filesUnder, logRecords, readRequestLog, rejection, waitFor } from "../../helpers/resilience.ts";
 import { type MockServer, startMock } from "../../helpers/mock.ts";
 import { killAll, type RunningGw, type Sandbox, sandbox, startGw } from "../../helpers/supervisor.ts";
+import { tempDir } from "../../helpers/tmp.ts";
 
 const secret = (prefix: string) => `${prefix}${Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString("base64url")}`;
 const KEYS = {
@@ -142,3 +144,62 @@ providers = [{ type = "anthropic", api_keys = ["${KEYS.externalProvider}"] }]
   expect(clients.has(mask(KEYS.client1))).toBe(true);
   expect(clients.has(mask(KEYS.client2))).toBe(true);
 }, 120_000);
+
+test("an upstream that echoes keys in its error bodies: the request log masks them (in any letter case)", async () => {
+  const instanceKey = secret("InstKey-");
+  const providerKey = secret("Relay-");
+  const clientKey = secret("Client-");
+  // Answers 401 / 503 / 400 with error texts that quote the key it was sent and the provider key.
+  // A copy of a key in other letter case still gives it away: trying the case variants of its
+  // ~20 letters is about a million guesses.
+  const echo = testUpstream((req, seen) => {
+    const auth = req.headers.get("authorization") ?? "";
+    const status = Number((JSON.parse(seen.body) as { model: string }).model.split("~")[1]);
+    const message = `${status === 503 ? "auth_unavailable: " : ""}credential rejected: got ${auth}, upstream key ${providerKey} (client ${clientKey})`;
+    return Response.json({ type: "error", error: { type: "authentication_error", message } }, { status });
+  });
+  const ok = startMock({ name: "ok", apiKeys: ["ok-instance-key-0123456789"] });
+  const dir = tempDir("gw-hygiene-");
+  const gw = startTestGateway(
+    configFrom(
+      `[global]
+main_port = 8145
+api_keys = ["${clientKey}"]
+[instances.echo]
+url = "${echo.url}"
+api_key = "${instanceKey}"
+providers = [{ type = "anthropic", api_keys = ["${providerKey}"] }]
+[instances.ok]
+url = "${ok.url}"
+api_key = "ok-instance-key-0123456789"
+providers = [{ type = "anthropic", api_keys = ["sk-ok-provider-key-0123456789"] }]
+[routing]
+${[401, 503, 400]
+  .map((s) => `"echo-${s}" = [{ instance = "echo", provider = "anthropic", model = "m~${s}", priority = 1 }, { instance = "ok", provider = "anthropic", model = "claude-ok" }]`)
+  .join("\n")}
+`,
+      join(dir, "providers.toml"),
+    ),
+  );
+  try {
+    const client = new Anthropic({ baseURL: gw.url, apiKey: clientKey, maxRetries: 0 });
+    const ask = { max_tokens: 64, messages: [{ role: "user" as const, content: "hi" }] };
+    await client.messages.create({ model: "echo-401", ...ask }); // fails over to ok
+    await client.messages.create({ model: "echo-503", ...ask }); // fails over to ok
+    const err = await rejection(client.messages.create({ model: "echo-400", ...ask })); // delivered to the client as is
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    const recs = await logRecords(dir, 3);
+    // The log did record the failed attempts and the delivered error.
+    expect(recs.flatMap((r) => r.routing.attempts).filter((a) => a.error).length).toBeGreaterThanOrEqual(3);
+    const leaks: string[] = [];
+    for (const f of filesUnder(join(dir, "logs"))) {
+      const text = readFileSync(f, "utf8").toLowerCase();
+      for (const s of [instanceKey, providerKey, clientKey]) if (text.includes(s.toLowerCase())) leaks.push(`${mask(s)} in ${f.slice(dir.length + 1)}`);
+    }
+    expect(leaks).toEqual([]);
+  } finally {
+    await gw.stop(0);
+    await echo.stop();
+    await ok.stop();
+  }
+}, 60_000);
