@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { answerPieces } from "../../../src/mock/answer.ts";
 import { freePort } from "../../../src/supervisor/ports.ts";
-import { type GatewayProcess, HI, spawnGateway, waitFor } from "../../helpers/resilience.ts";
+import { type GatewayProcess, HI, readRequestLog, spawnGateway, waitFor } from "../../helpers/resilience.ts";
 import { type SpawnedMock, spawnMock } from "../../helpers/mock.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
@@ -162,4 +162,12 @@ ${NAMES.map((n) => `[instances.${n}]\nurl = "${mocks[n]!.url}"\napi_key = "key-$
   expect(Object.keys(t.cutOn)).toEqual(["a"]); // streams on the instances that stayed up all completed
   expect(t.failedOver).toBeGreaterThan(0); // requests that met the dead port moved on
   expect(t.byInstance.a).toBeGreaterThan(0);
+
+  // The request log, flushed by the graceful stop, tells the same story, one line per request.
+  await gw.stop();
+  const log = readRequestLog(dir);
+  expect(log).toHaveLength(t.started);
+  expect(log.filter((r) => r.response.broken === true)).toHaveLength(t.cutWithErrorEvent);
+  expect(log.filter((r) => r.routing.attempts.length > 1)).toHaveLength(t.failedOver);
+  expect(log.filter((r) => r.response.status !== 200)).toEqual([]);
 }, 120_000);
