@@ -2,6 +2,7 @@
 // `gw mock` instances behind the real gateway, a config file in a temp dir (so the request log
 // lands in its own logs/), SDK clients that report which target answered, and the request log.
 import Anthropic from "@anthropic-ai/sdk";
+import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -20,6 +21,8 @@ export interface RigOptions {
   mocks: string[];
   /** Instance names whose url is a loopback port where nothing listens (connection refused). */
   dead?: string[];
+  /** Other upstreams by instance name → url (e.g. a `testUpstream` for answers the mock cannot give). */
+  upstreams?: Record<string, string>;
   /** Extra `[global]` lines (cooldowns, retries, timeouts, auto-upgrade). */
   global?: string;
   /** The `[routing]` table's body. */
@@ -55,6 +58,7 @@ export function startRig(o: RigOptions): Rig {
   for (const name of o.mocks) make(name);
   const urls: Record<string, string> = Object.fromEntries(o.mocks.map((n) => [n, mocks[n]!.url]));
   for (const name of o.dead ?? []) urls[name] = deadUrl();
+  Object.assign(urls, o.upstreams);
   const toml = `[global]\nmain_port = 8145\n${o.global ?? ""}\n${externalInstances(urls)}\n[routing]\n${o.routing}\n`;
   const gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
   const alive = new Set(o.mocks);
@@ -254,3 +258,22 @@ export async function spawnGateway(file: string): Promise<GatewayProcess> {
     throw new Error(`${(e as Error).message}\n${out}`);
   }
 }
+
+/** One Gemini SDK call (the model rides in the path), streamed (consumed to the end) or not. */
+export async function gemini(client: GoogleGenAI, model: string, o: { stream?: boolean } = {}): Promise<Answered> {
+  let text = "";
+  let headers: Record<string, string> | undefined;
+  if (o.stream) {
+    for await (const chunk of await client.models.generateContentStream({ model, contents: "hi" })) {
+      text += chunk.text ?? "";
+      headers ??= chunk.sdkHttpResponse?.headers;
+    }
+  } else {
+    const r = await client.models.generateContent({ model, contents: "hi" });
+    [text, headers] = [r.text ?? "", r.sdkHttpResponse?.headers];
+  }
+  // The SDK keeps the headers but not the status; it raises on anything but 2xx.
+  return explained(200, new Headers(headers), text);
+}
+
+export const geminiClient = (url: string) => new GoogleGenAI({ apiKey: "client", httpOptions: { baseUrl: url, apiVersion: "v1beta" } });

@@ -2,7 +2,7 @@
 // first-byte timeout on one target gives the client a 200 from another, streamed or not, and the
 // failing target is skipped while it cools.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { answeredBy, chat, claude, type Rig, startRig, waitFor } from "../../helpers/resilience.ts";
+import { answeredBy, chat, claude, gemini, geminiClient, type Rig, startRig, waitFor } from "../../helpers/resilience.ts";
 
 // Each case gets its own route (cooldowns are per route and target): the failing target sits in
 // a higher priority tier, so it is always tried first while it is healthy.
@@ -14,7 +14,7 @@ const FAULTS = {
   "first-byte timeout": { instance: "a", model: "claude-a~hang", status: undefined },
 } as const;
 type Case = keyof typeof FAULTS;
-const DIALECTS = ["anthropic", "openai"] as const;
+const DIALECTS = ["anthropic", "openai", "gemini"] as const;
 const routeName = (c: Case, d: string, stream: boolean) => `${c.replace(/\W/g, "-")}.${d}.${stream ? "stream" : "json"}`;
 
 let rig: Rig;
@@ -45,7 +45,11 @@ beforeAll(() => {
 afterAll(() => rig.stop());
 
 const call = (d: (typeof DIALECTS)[number], model: string, stream: boolean) =>
-  d === "anthropic" ? claude(rig.anthropic(), model, { stream }) : chat(rig.openai(), model, { stream });
+  d === "anthropic"
+    ? claude(rig.anthropic(), model, { stream })
+    : d === "openai"
+      ? chat(rig.openai(), model, { stream })
+      : gemini(geminiClient(rig.gw.url), model, { stream });
 
 describe.each(Object.keys(FAULTS) as Case[])("%s on one target", (c) => {
   const f = FAULTS[c];

@@ -2,7 +2,9 @@
 // error body that must be decoded to be recognised as auth), and client errors that are never
 // retried nor cooled.
 import Anthropic from "@anthropic-ai/sdk";
+import * as zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type TestUpstream, testUpstream } from "../../helpers/lb.ts";
 import { answeredBy, claude, errorExplained, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
 
 const LONG = "lb_auth_cooldown_ms = 600000\nlb_transient_cooldown_ms = 600000\nlb_transient_heavy_cooldown_ms = 600000";
@@ -22,7 +24,7 @@ describe("defaults: lb_max_target_retries = 1, lb_retry_auth_on_5xx = true", () 
     rig = startRig({
       mocks: ["a", "b", "c"],
       global: LONG,
-      routing: `"three" = ${chain("claude-a~500", "claude-b~502")}\n"auth5xx" = ${pair("claude-a~503")}\n"bad" = ${pair("claude-a~400")}`,
+      routing: `"three" = ${chain("claude-a~500", "claude-b~502")}\n"auth5xx" = ${pair("claude-a~503")}\n"bad" = ${pair("claude-a~400")}\n"count" = ${pair("claude-a~429")}`,
     });
   });
   afterAll(() => rig.stop());
@@ -50,11 +52,34 @@ describe("defaults: lb_max_target_retries = 1, lb_retry_auth_on_5xx = true", () 
     }
     expect(rig.hits("b")).toBe(b0);
   }, 30_000);
+
+  test("count_tokens fails over too", async () => {
+    const { data, response } = await rig.anthropic().messages.countTokens({ model: "count", messages: [{ role: "user", content: "hi" }] }).withResponse();
+    expect(data.input_tokens).toBeGreaterThan(0);
+    expect(response.headers.get("x-gw-target")).toBe("b/claude-b");
+    expect(response.headers.get("x-gw-attempts")).toBe("2");
+    expect(rig.mocks.a!.stats(1).last[0]).toMatchObject({ path: "/v1/messages/count_tokens", status: 429 });
+  }, 30_000);
 });
+
+// CLIProxyAPI's "no usable credential" 503, compressed the ways an upstream may compress it.
+const AUTH_503 = Buffer.from(JSON.stringify({ error: { message: "auth_unavailable: no auth available (providers=x, model=m)", type: "server_error" } }));
+const ENCODINGS: Record<string, (b: Buffer) => Buffer> = {
+  br: (b) => zlib.brotliCompressSync(b),
+  deflate: (b) => zlib.deflateSync(b),
+  "deflate (raw)": (b) => zlib.deflateRawSync(b),
+  zstd: (b) => zlib.zstdCompressSync(b),
+};
 
 describe("lb_max_target_retries = 2, lb_retry_auth_on_5xx = false", () => {
   let rig: Rig;
+  let packed: TestUpstream;
   beforeAll(() => {
+    packed = testUpstream((_req, seen) => {
+      const enc = (JSON.parse(seen.body) as { model: string }).model;
+      const header = enc.startsWith("deflate") ? "deflate" : enc;
+      return new Response(new Uint8Array(ENCODINGS[enc]!(AUTH_503)), { status: 503, headers: { "content-type": "application/json", "content-encoding": header } });
+    });
     rig = startRig({
       mocks: ["a", "b", "c"],
       global: `${LONG}\nlb_max_target_retries = 2\nlb_retry_auth_on_5xx = false`,
@@ -63,10 +88,24 @@ describe("lb_max_target_retries = 2, lb_retry_auth_on_5xx = false", () => {
         `"auth5xx" = ${pair("claude-a~503")}`,
         `"auth5xx-gzip" = ${pair("claude-a~gzip~503")}`,
         `"auth4xx" = ${pair("claude-a~401")}`,
+        ...Object.keys(ENCODINGS).map(
+          (e) => `"packed-${e.replace(/\W/g, "")}" = [{ instance = "packed", provider = "anthropic", model = "${e}", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
+        ),
       ].join("\n"),
+      upstreams: { packed: packed.url },
     });
   });
-  afterAll(() => rig.stop());
+  afterAll(async () => {
+    await rig.stop();
+    await packed.stop();
+  });
+
+  for (const e of Object.keys(ENCODINGS)) {
+    test(`a ${e}-compressed auth_unavailable 503 is decoded and recognised as auth: not retried`, async () => {
+      const err = await rejection(claude(rig.anthropic(), `packed-${e.replace(/\W/g, "")}`));
+      expect(errorExplained(err)).toMatchObject({ status: 503, attempts: 1, target: `packed/${e}` });
+    }, 30_000);
+  }
 
   test("two failing targets: the third answers", async () => {
     for (const stream of [false, true]) {
