@@ -78,11 +78,7 @@ describe("Retry-After is honoured below the class cooldown and capped by it", ()
       const [rec] = await logRecords(rig.dir, 1, (r) => r.request.model === route);
       expect(rec!.cooldowns[0]).toMatchObject({ kind: "transient_heavy", ms });
       // An hour's Retry-After would keep it away for an hour: it comes back within the cap.
-      const end = Date.now() + 20_000;
-      while (rig.hits("a") === a0 + 1) {
-        if (Date.now() > end) throw new Error(`${route}: target a never asked again`);
-        expect(await claude(rig.anthropic(), route)).toMatchObject({ status: 200, target: "b/claude-b" });
-      }
+      await pollRequests(() => rig.hits("a") > a0 + 1, () => claude(rig.anthropic(), route), `${route}: target a asked again`);
     }, 30_000);
   }
 });
@@ -145,20 +141,14 @@ describe("half-open recovery", () => {
     rig = startRig({
       mocks: ["a", "b"],
       global: "lb_transient_cooldown_ms = 400\nlb_auth_cooldown_ms = 600000",
-      routing: `"r" = ${pair("claude-a")}`,
+      routing: `"r" = ${pair("claude-a")}\n"r2" = ${pair("claude-a")}\n"r3" = ${pair("claude-a")}`,
     });
   });
   afterAll(() => rig.stop());
   const ask = () => claude(rig.anthropic(), "r");
 
   /** Send requests until the target `a` is asked again after its cooldown (its trial). */
-  const untilTrial = async (a0: number) => {
-    const end = Date.now() + 20_000;
-    while (rig.hits("a") === a0) {
-      if (Date.now() > end) throw new Error("no trial request reached a");
-      expect((await ask()).status).toBe(200);
-    }
-  };
+  const untilTrial = (a0: number) => pollRequests(() => rig.hits("a") > a0, ask, "a trial request to reach a");
 
   test("an instance that comes back gets a trial; success makes it healthy again", async () => {
     await rig.kill("a");
@@ -194,4 +184,54 @@ describe("half-open recovery", () => {
     for (let i = 0; i < 5; i++) expect(await ask()).toMatchObject({ target: "b/claude-b", attempts: 1 });
     expect(rig.hits("a")).toBe(1);
   }, 30_000);
+
+  test("a trial whose client left ends the trial: the target is tried again after its cooldown", async () => {
+    await rig.kill("a");
+    expect(await claude(rig.anthropic(), "r2")).toMatchObject({ status: 200, attempts: 2, target: "b/claude-b" });
+    rig.revive("a", "slow-first=5000");
+    // Requests until one is a's trial (it then waits at a); that one's client gives up.
+    for (;;) {
+      const ctrl = new AbortController();
+      let settled = false;
+      const p = rig
+        .anthropic()
+        .messages.create({ model: "r2", max_tokens: 64, messages: [{ role: "user", content: "hi" }] }, { signal: ctrl.signal })
+        .catch((e: unknown) => e)
+        .finally(() => (settled = true));
+      await waitFor(() => settled || rig.mocks.a!.stats().inFlight === 1, 20_000, "an answer or the trial at a");
+      if (settled) continue;
+      ctrl.abort();
+      expect(await p).toBeInstanceOf(Anthropic.APIUserAbortError);
+      break;
+    }
+    await waitFor(() => rig.mocks.a!.stats().inFlight === 0, 10_000, "a to see the client leave");
+    await rig.kill("a");
+    rig.revive("a"); // healthy now
+    // The abandoned trial gave no verdict; the next one may go as soon as the cooldown allows
+    // (lb_transient_cooldown_ms = 400), not after the first-byte timeout (120 s).
+    await pollRequests(() => rig.hits("a") > 0, () => claude(rig.anthropic(), "r2"), "a tried again after the abandoned trial");
+    expect(await claude(rig.anthropic(), "r2")).toMatchObject({ target: "a/claude-a", attempts: 1 });
+  }, 60_000);
+
+  test("a trial answered with the client's own error (400) ends the trial too", async () => {
+    await rig.kill("a");
+    expect(await claude(rig.anthropic(), "r3")).toMatchObject({ status: 200, attempts: 2, target: "b/claude-b" });
+    rig.revive("a");
+    // Every request is a bad one now, so whichever becomes a's trial gets a 400 from it.
+    const bad = { headers: { "x-mock-fault": "400" } };
+    await pollRequests(() => rig.hits("a") === 1, () => rejection(claude(rig.anthropic(), "r3", bad)), "a's trial");
+    expect(rig.mocks.a!.stats(1).last[0]!.status).toBe(400);
+    // a answered: it is up. Good requests reach it again once its cooldown allows, not after 120 s.
+    await pollRequests(() => rig.hits("a") === 2, () => claude(rig.anthropic(), "r3"), "a asked again after its 400 trial");
+  }, 60_000);
 });
+
+/** Send one request after another (paced) until `done` holds; fail after 20 s. */
+async function pollRequests(done: () => boolean, send: () => Promise<unknown>, what: string): Promise<void> {
+  const end = Date.now() + 20_000;
+  while (!done()) {
+    if (Date.now() > end) throw new Error(`timed out (20 s) waiting for ${what}`);
+    await send();
+    await Bun.sleep(20);
+  }
+}
