@@ -226,11 +226,11 @@ describe("half-open recovery", () => {
   }, 60_000);
 });
 
-/** Send one request after another (paced) until `done` holds; fail after 20 s. */
+/** Send one request after another (paced) until `done` holds; fail after 10 s. */
 async function pollRequests(done: () => boolean, send: () => Promise<unknown>, what: string): Promise<void> {
-  const end = Date.now() + 20_000;
+  const end = Date.now() + 10_000;
   while (!done()) {
-    if (Date.now() > end) throw new Error(`timed out (20 s) waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out (10 s) waiting for ${what}`);
     await send();
     await Bun.sleep(20);
   }

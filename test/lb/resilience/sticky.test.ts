@@ -106,4 +106,11 @@ test("after a failover the session stays on the target that answered, also once 
     await claude(rig.anthropic(), "duo");
   }
   for (let i = 0; i < 6; i++) expect((await claude(rig.anthropic(), "duo", session)).target).toBe(moved.target);
+
+  // The request log tells the session's story: remembered, reused, moved (remembered anew), reused.
+  const mine = (await logRecords(rig.dir, 8, (r) => r.request.user !== undefined && r.request.user === userOf(sid))).map((r) => r.routing.sticky);
+  expect(mine).toEqual(["set", "set", "hit", "hit", "hit", "hit", "hit", "hit"]);
 }, 30_000);
+
+/** The log's `user`: a short sha256 of the session key (Claude Code's id → `cc:<id>`). */
+const userOf = (sid: string) => new Bun.CryptoHasher("sha256").update(`cc:${sid}`).digest("hex").slice(0, 12);
