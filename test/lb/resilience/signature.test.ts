@@ -64,6 +64,9 @@ describe("signature lock (lb_max_target_retries = 0, so one failure cools one ta
       expect(rig.hits(homeName)).toBe(h0 + 1);
       const seen = rig.mocks[homeName]!.stats(1).last[0]!.body as { messages: { content: unknown }[] };
       expect(JSON.stringify(seen.messages[1]!.content)).toContain("claude#");
+      const [rec] = await logRecords(rig.dir, 1, (r) => r.request.model === route && r.request.signed);
+      expect(rec!.routing.sticky).toBe("lock");
+      expect(rec!.routing.attempts).toMatchObject([{ target: home, pick: "signature-lock", status: 200 }]);
 
       // Control: the same session without a signature leaves the cooling target.
       await rejection(claude(rig.anthropic(), route, { headers: { ...session, "x-mock-fault": "500" } }));
