@@ -5,6 +5,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { dirname, join } from "node:path";
 import type { Subprocess } from "bun";
 import type { RequestRecord } from "../../src/observe/record.ts";
@@ -277,3 +278,23 @@ export async function gemini(client: GoogleGenAI, model: string, o: { stream?: b
 }
 
 export const geminiClient = (url: string) => new GoogleGenAI({ apiKey: "client", httpOptions: { baseUrl: url, apiVersion: "v1beta" } });
+
+/**
+ * A raw TCP upstream that answers every request with a 200 whose Content-Length promises more
+ * than it sends, then resets: an instance dying in the middle of a non-streamed answer (the
+ * mock's faults only cut streams).
+ */
+export async function brokenBodyUpstream(): Promise<{ url: string; hits: () => number; stop: () => Promise<void> }> {
+  let hits = 0;
+  const srv = createServer((sock) => {
+    sock.on("error", () => {});
+    sock.once("data", () => {
+      hits++;
+      sock.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n{"id":"msg_1","type":"message","role":"assistant","content":[`);
+      setTimeout(() => sock.destroy(), 20);
+    });
+  });
+  await new Promise<void>((ok) => srv.listen(0, "127.0.0.1", () => ok()));
+  const { port } = srv.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, hits: () => hits, stop: () => new Promise<void>((ok) => srv.close(() => ok())) };
+}

@@ -2,7 +2,7 @@
 // first-byte timeout on one target gives the client a 200 from another, streamed or not, and the
 // failing target is skipped while it cools.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { answeredBy, chat, claude, gemini, geminiClient, type Rig, startRig, waitFor } from "../../helpers/resilience.ts";
+import { answeredBy, brokenBodyUpstream, chat, claude, gemini, geminiClient, type Rig, startRig, waitFor } from "../../helpers/resilience.ts";
 
 // Each case gets its own route (cooldowns are per route and target): the failing target sits in
 // a higher priority tier, so it is always tried first while it is healthy.
@@ -105,3 +105,25 @@ describe("the instance dies while holding the request, before any byte", () => {
     }
   }
 });
+
+test("a non-streamed answer whose body breaks before gw sent a byte fails over", async () => {
+  // gw takes a sized JSON answer whole before sending it, so nothing has reached the client yet.
+  const broken = await brokenBodyUpstream();
+  const own = startRig({
+    mocks: ["b"],
+    upstreams: { x: broken.url },
+    routing: `"r" = [{ instance = "x", provider = "anthropic", model = "claude-x", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
+  });
+  try {
+    for (const d of DIALECTS.filter((x) => x !== "gemini")) {
+      const h0 = broken.hits();
+      const r = await (d === "anthropic" ? claude(own.anthropic(), "r") : chat(own.openai(), "r"));
+      expect(broken.hits()).toBe(h0 + 1);
+      expect(r).toMatchObject({ status: 200, target: "b/claude-b", attempts: 2 });
+      expect(answeredBy(r.text)).toBe("b");
+    }
+  } finally {
+    await own.stop();
+    await broken.stop();
+  }
+}, 30_000);
