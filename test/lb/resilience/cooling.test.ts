@@ -141,7 +141,7 @@ describe("half-open recovery", () => {
     rig = startRig({
       mocks: ["a", "b"],
       global: "lb_transient_cooldown_ms = 400\nlb_auth_cooldown_ms = 600000",
-      routing: `"r" = ${pair("claude-a")}\n"r2" = ${pair("claude-a")}\n"r3" = ${pair("claude-a")}`,
+      routing: `"r" = ${pair("claude-a")}\n"r2" = ${pair("claude-a")}\n"r3" = ${pair("claude-a")}\n"r4" = ${pair("claude-a")}`,
     });
   });
   afterAll(() => rig.stop());
@@ -184,6 +184,26 @@ describe("half-open recovery", () => {
     for (let i = 0; i < 5; i++) expect(await ask()).toMatchObject({ target: "b/claude-b", attempts: 1 });
     expect(rig.hits("a")).toBe(1);
   }, 30_000);
+
+  test("a burst of concurrent requests when the cooldown ends sends exactly one trial", async () => {
+    await rig.kill("a");
+    expect(await claude(rig.anthropic(), "r4")).toMatchObject({ status: 200, attempts: 2, target: "b/claude-b" });
+    rig.revive("a", "slow-first=3000");
+    const bursts: Promise<unknown>[] = [];
+    await pollRequests(
+      () => rig.hits("a") > 0,
+      async () => {
+        const burst = Array.from({ length: 20 }, () => claude(rig.anthropic(), "r4"));
+        bursts.push(...burst);
+        await Promise.race([Promise.all(burst), waitFor(() => rig.hits("a") > 0, 10_000).catch(() => {})]);
+      },
+      "a's trial",
+    );
+    const answers = (await Promise.all(bursts)) as Awaited<ReturnType<typeof claude>>[];
+    expect(rig.hits("a")).toBe(1);
+    expect(answers.filter((r) => r.target === "a/claude-a")).toHaveLength(1);
+    expect(answers.every((r) => r.status === 200)).toBe(true);
+  }, 60_000);
 
   test("a trial whose client left ends the trial: the target is tried again after its cooldown", async () => {
     await rig.kill("a");
