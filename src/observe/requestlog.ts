@@ -1,6 +1,6 @@
 // The request log: one JSON line per request in `logs/requests/YYYY-MM-DD.jsonl` (UTC day of the
-// record's `ts`). Writing never touches the request path: write() only queues the object; a timer
-// serialises and appends the batch, in order, and close() drains everything before shutdown.
+// record's `ts`). Writing never touches the request path: write() serialises the record into a
+// queue; a timer appends the batch, in order, and close() drains everything before shutdown.
 
 import { appendFile, mkdir, readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
@@ -50,7 +50,10 @@ export function dayOf(ts: string | number): string {
 export function createRequestLog(opts: RequestLogOptions): RequestLog {
   const { dir, retentionDays, flushMs = 250, maxQueued = 100_000, now = Date.now } = opts;
   const onError = opts.onError ?? reportOnce();
-  let queue: RequestRecord[] = [];
+  // Records wait as their JSON lines: a queue of strings costs the garbage collector nothing to
+  // walk, where thousands of live record objects would be marked again on every collection.
+  let lines: string[] = [];
+  let days: string[] = [];
   let dropped = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let chain: Promise<void> = Promise.resolve(); // appends run one after another, in order
@@ -58,25 +61,18 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
 
   const ensureDir = () => (dirReady ??= mkdir(dir, { recursive: true }).catch((e) => ((dirReady = undefined), onError(e))));
 
-  const writeBatch = async (batch: RequestRecord[]) => {
+  const writeBatch = async (lines: string[], days: string[]) => {
     await ensureDir();
     const byDay = new Map<string, string[]>();
-    for (const r of batch) {
-      let line: string;
-      try {
-        line = `${JSON.stringify(r)}\n`;
-      } catch (e) {
-        onError(e); // a record that cannot be serialised must not take its batch down
-        continue;
-      }
-      const day = dayOf(r.ts);
-      const lines = byDay.get(day);
-      if (lines) lines.push(line);
-      else byDay.set(day, [line]);
+    for (let i = 0; i < lines.length; i++) {
+      const day = days[i]!;
+      const list = byDay.get(day);
+      if (list) list.push(lines[i]!);
+      else byDay.set(day, [lines[i]!]);
     }
-    for (const [day, lines] of byDay) {
+    for (const [day, list] of byDay) {
       try {
-        await appendFile(join(dir, `${day}.jsonl`), lines.join(""));
+        await appendFile(join(dir, `${day}.jsonl`), list.join(""));
       } catch (e) {
         onError(e);
       }
@@ -86,10 +82,11 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
   const flush = (): Promise<void> => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (queue.length > 0) {
-      const batch = queue;
-      queue = [];
-      chain = chain.then(() => writeBatch(batch));
+    if (lines.length > 0) {
+      const batch = [lines, days] as const;
+      lines = [];
+      days = [];
+      chain = chain.then(() => writeBatch(...batch));
     }
     return chain;
   };
@@ -118,11 +115,17 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
 
   return {
     write(record) {
-      if (queue.length >= maxQueued) {
+      if (lines.length >= maxQueued) {
         dropped++;
         return;
       }
-      queue.push(record);
+      try {
+        lines.push(`${JSON.stringify(record)}\n`);
+      } catch (e) {
+        onError(e); // a record that cannot be serialised is reported, never thrown into the request
+        return;
+      }
+      days.push(dayOf(record.ts));
       if (!timer) {
         timer = setTimeout(flush, flushMs);
         timer.unref?.();

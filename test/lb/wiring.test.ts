@@ -3,7 +3,7 @@
 // in x-gw-route, compression, the log flushed on stop, and a user's HTTP proxy never in the way.
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RequestRecord } from "../../src/observe/record.ts";
 import type { RunningGateway } from "../../src/lb/server.ts";
@@ -12,7 +12,7 @@ import { parseExposition } from "../helpers/observe.ts";
 import { removeTempDirs, tempDir } from "../helpers/tmp.ts";
 import { startGateway } from "../../src/lb/server.ts";
 import { freePort } from "../../src/supervisor/ports.ts";
-import { MAIN } from "../helpers/supervisor.ts";
+import { gw as gwCommand, killAll, MAIN, sandbox, startGw } from "../helpers/supervisor.ts";
 
 afterAll(removeTempDirs);
 
@@ -348,3 +348,32 @@ describe("gw up: 300 streams open at once all get their first byte (Bun's fetch 
     }
   }, 120_000);
 });
+
+test("gw up: instances get the user's proxy settings unchanged, while gw itself bypasses them", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  // The "CLIProxyAPI binary" notes the environment it was started with, then runs the mock.
+  writeFileSync(join(sb.dir, "cliproxy.sh"), `#!/bin/sh\nenv > "${sb.dir}/instance-env.txt"\nexec "${process.execPath}" "${MAIN}" mock "$@"\n`);
+  const env = { ...sb.env, HTTP_PROXY: "http://127.0.0.1:9", HTTPS_PROXY: "http://127.0.0.1:9", NO_PROXY: "corp.example", no_proxy: undefined };
+  const g = startGw({ dir: sb.dir, env }, ["up", "-c", sb.file]);
+  try {
+    await g.waitFor("serving on", 60_000);
+    const res = await fetch(`http://127.0.0.1:${sb.mainPort}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    // A restart after the LB started (and set its own NO_PROXY) must still hand over the user's.
+    const envFile = join(sb.dir, "instance-env.txt");
+    rmSync(envFile);
+    expect((await gwCommand({ dir: sb.dir, env }, ["restart", "a", "-c", sb.file])).code).toBe(0);
+    await waitFor(() => existsSync(envFile) && readFileSync(envFile, "utf8").includes("NO_PROXY"), 30_000, "the restarted instance");
+    const lines = readFileSync(envFile, "utf8").split("\n");
+    expect(lines).toContain("HTTP_PROXY=http://127.0.0.1:9");
+    expect(lines).toContain("NO_PROXY=corp.example");
+    expect(lines.some((l) => l.startsWith("no_proxy="))).toBe(false);
+  } finally {
+    await killAll(sb, g);
+  }
+}, 90_000);
