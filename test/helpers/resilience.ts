@@ -12,7 +12,7 @@ import type { RequestRecord } from "../../src/observe/record.ts";
 import type { Gateway } from "../../src/lb/server.ts";
 import { configFrom, deadUrl, externalInstances, startTestGateway, waitFor } from "./lb.ts";
 import { type MockOptions, type MockServer, startMock } from "./mock.ts";
-import { MAIN } from "./supervisor.ts";
+import { startGw } from "./supervisor.ts";
 import { tempDir } from "./tmp.ts";
 
 export { waitFor } from "./lb.ts";
@@ -146,6 +146,25 @@ export async function chat(
   return explained(response.status, response.headers, data.choices[0]?.message.content ?? "");
 }
 
+/** One Gemini SDK call (the model rides in the path), streamed (consumed to the end) or not. */
+export async function gemini(client: GoogleGenAI, model: string, o: { stream?: boolean } = {}): Promise<Answered> {
+  let text = "";
+  let headers: Record<string, string> | undefined;
+  if (o.stream) {
+    for await (const chunk of await client.models.generateContentStream({ model, contents: "hi" })) {
+      text += chunk.text ?? "";
+      headers ??= chunk.sdkHttpResponse?.headers;
+    }
+  } else {
+    const r = await client.models.generateContent({ model, contents: "hi" });
+    [text, headers] = [r.text ?? "", r.sdkHttpResponse?.headers];
+  }
+  // The SDK keeps the headers but not the status; it raises on anything but 2xx.
+  return explained(200, new Headers(headers), text);
+}
+
+export const geminiClient = (url: string) => new GoogleGenAI({ apiKey: "client", httpOptions: { baseUrl: url, apiVersion: "v1beta" } });
+
 export function textOf(m: Anthropic.Message): string {
   return m.content.map((b) => (b.type === "text" ? b.text : "")).join("");
 }
@@ -224,60 +243,25 @@ export interface GatewayProcess {
  * test process keeps Bun's 256 for its own SDK clients).
  */
 export async function spawnGateway(file: string): Promise<GatewayProcess> {
-  const proc = Bun.spawn([process.execPath, MAIN, "lb", "-c", file], {
-    cwd: dirname(file),
-    // bun test sets NODE_ENV=test, which turns consola down to warnings: the child is no test.
-    env: { ...process.env, NO_COLOR: "1", GW_CONFIG: undefined, NODE_ENV: undefined, CONSOLA_LEVEL: "3" },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  let out = "";
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const c of s) out = (out + dec.decode(c, { stream: true })).slice(-65536);
-  };
-  void pump(proc.stdout).catch(() => {});
-  void pump(proc.stderr).catch(() => {});
+  // bun test sets NODE_ENV=test, which turns consola down to warnings: the child is no test.
+  const env = { ...process.env, NO_COLOR: "1", GW_CONFIG: undefined, NODE_ENV: undefined, CONSOLA_LEVEL: "3" };
+  const g = startGw({ dir: dirname(file), env }, ["lb", "-c", file]);
   const stop = async () => {
-    if (proc.exitCode !== null || proc.signalCode) return;
-    proc.kill("SIGTERM");
-    const t = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-    await proc.exited;
+    if (g.proc.exitCode !== null || g.proc.signalCode) return;
+    g.proc.kill("SIGTERM");
+    const t = setTimeout(() => g.proc.kill("SIGKILL"), 10_000);
+    await g.proc.exited;
     clearTimeout(t);
   };
   try {
-    let url = "";
-    await waitFor(() => {
-      if (proc.exitCode !== null) throw new Error(`gw lb exited: ${out}`);
-      url = /listening on (http:\/\/\S+)/.exec(out)?.[1] ?? "";
-      return url !== "";
-    }, 20_000, "gw lb to listen");
-    return { url, proc, output: () => out, stop };
+    await g.waitFor(/listening on http:\/\/\S+/, 20_000);
   } catch (e) {
     await stop();
-    throw new Error(`${(e as Error).message}\n${out}`);
+    throw e;
   }
+  const url = /listening on (http:\/\/\S+)/.exec(g.output())![1]!;
+  return { url, proc: g.proc, output: g.output, stop };
 }
-
-/** One Gemini SDK call (the model rides in the path), streamed (consumed to the end) or not. */
-export async function gemini(client: GoogleGenAI, model: string, o: { stream?: boolean } = {}): Promise<Answered> {
-  let text = "";
-  let headers: Record<string, string> | undefined;
-  if (o.stream) {
-    for await (const chunk of await client.models.generateContentStream({ model, contents: "hi" })) {
-      text += chunk.text ?? "";
-      headers ??= chunk.sdkHttpResponse?.headers;
-    }
-  } else {
-    const r = await client.models.generateContent({ model, contents: "hi" });
-    [text, headers] = [r.text ?? "", r.sdkHttpResponse?.headers];
-  }
-  // The SDK keeps the headers but not the status; it raises on anything but 2xx.
-  return explained(200, new Headers(headers), text);
-}
-
-export const geminiClient = (url: string) => new GoogleGenAI({ apiKey: "client", httpOptions: { baseUrl: url, apiVersion: "v1beta" } });
 
 /**
  * A raw TCP upstream that answers every request with a 200 whose Content-Length promises more
