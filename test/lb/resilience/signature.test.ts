@@ -97,6 +97,7 @@ describe("no sticky target, and the 400 signature retry", () => {
         `"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home" }]`,
         `"heavy" = [{ instance = "a", provider = "anthropic", model = "claude-a", weight = 2 }, { instance = "b", provider = "anthropic", model = "claude-b", weight = 1 }]`,
         `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig" }]`,
+        `"gpt-home" = [{ instance = "b", provider = "anthropic", model = "gpt-5" }]`,
       ].join("\n"),
     });
   });
@@ -124,6 +125,18 @@ describe("no sticky target, and the 400 signature retry", () => {
       expect(rec!.response.status).toBe(200);
     }, 30_000);
   }
+
+  test("OpenAI Responses: encrypted reasoning signed gpt#… goes to the gpt route after the 400", async () => {
+    const input = [
+      { role: "user" as const, content: "q" },
+      { type: "reasoning" as const, id: "rs_1", summary: [], encrypted_content: "gpt#ZW5jcnlwdGVk" },
+      { role: "user" as const, content: "q2" },
+    ];
+    const { data, response } = await rig.openai().responses.create({ model: "gem", input }).withResponse();
+    expect(data.output_text).toContain("instance b, model gpt-5");
+    expect(response.headers.get("x-gw-route")).toBe("gem => gpt-home (signature fallback)");
+    expect(response.headers.get("x-gw-target")).toBe("b/gpt-5");
+  }, 30_000);
 
   test("no route of the signature's family: the 400 reaches the client", async () => {
     const err = await rejection(claude(rig.anthropic(), "gem", { params: { messages: signedWith("gemini#c2lnbmVk") } }));
