@@ -13,7 +13,7 @@ let rig: Rig;
 beforeAll(() => {
   rig = startRig({
     mocks: ["a", "b"],
-    global: "lb_first_byte_timeout_ms = 400\nlb_idle_timeout_ms = 600\nlb_transient_cooldown_ms = 600000",
+    global: "lb_first_byte_timeout_ms = 400\nlb_idle_timeout_ms = 1500\nlb_transient_cooldown_ms = 600000",
     routing: [
       `"hangs" = [{ instance = "a", provider = "anthropic", model = "claude-a~hang", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b", ${PATIENT} }]`,
       `"slow" = [{ instance = "a", provider = "anthropic", model = "claude-a~slow-first=5000", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b", ${PATIENT} }]`,
@@ -69,7 +69,7 @@ describe("idle timeout (lb_idle_timeout_ms)", () => {
     const text = await res.text();
     const last = text.trim().split(/\n\n+/).pop()!;
     expect(last).toStartWith("data: {");
-    expect(JSON.parse(last.slice(6)).error.message).toContain("600 ms");
+    expect(JSON.parse(last.slice(6)).error.message).toContain("1500 ms");
     expect(text).not.toContain("[DONE]");
 
     const stream = await rig.openai().chat.completions.create({ model: "stalls", stream: true, messages: HI });
