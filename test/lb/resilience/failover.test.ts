@@ -127,3 +127,36 @@ test("a non-streamed answer whose body breaks before gw sent a byte fails over",
     await broken.stop();
   }
 }, 30_000);
+
+test("each attempt is rewritten from the client's request: the failed target's params do not follow to the next", async () => {
+  const own = startRig({
+    mocks: ["a", "b"],
+    routing: `"r" = [
+  { instance = "a", provider = "anthropic", model = "claude-a~429", priority = 1, params = { max_tokens_max = 100, reasoning_effort = "low", anthropic_beta = "context-1m-2025-08-07", extra_headers = { "x-route-tag" = "a" } } },
+  { instance = "b", provider = "anthropic", model = "claude-b", params = { thinking_budget_max = 1500 } },
+]`,
+  });
+  try {
+    for (const stream of [false, true]) {
+      const r = await claude(own.anthropic(), "r", {
+        stream,
+        headers: { "anthropic-beta": "interleaved-thinking-2025-05-14" },
+        params: { max_tokens: 4000, thinking: { type: "enabled", budget_tokens: 3000 } },
+      });
+      expect(r).toMatchObject({ status: 200, target: "b/claude-b", attempts: stream ? 1 : 2 });
+      const atA = own.mocks.a!.stats(1).last[0]!;
+      const atB = own.mocks.b!.stats(1).last[0]!;
+      if (!stream) {
+        expect(atA.body).toMatchObject({ model: "claude-a~429", max_tokens: 100, reasoning_effort: "low" });
+        expect(atA.headers["x-route-tag"]).toBe("a");
+      }
+      const body = atB.body as Record<string, unknown>;
+      expect(body).toMatchObject({ model: "claude-b", max_tokens: 4000, thinking: { type: "enabled", budget_tokens: 1500 } });
+      expect(body.reasoning_effort).toBeUndefined();
+      expect(atB.headers["x-route-tag"]).toBeUndefined();
+      expect(atB.headers["anthropic-beta"]).toBe("interleaved-thinking-2025-05-14");
+    }
+  } finally {
+    await own.stop();
+  }
+}, 30_000);
