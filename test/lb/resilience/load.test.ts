@@ -117,12 +117,15 @@ ${NAMES.map((n) => `[instances.${n}]\nurl = "${mocks[n]!.url}"\napi_key = "key-$
   const began = Date.now();
   const workers = Array.from({ length: WORKERS }, worker);
   const timeline: string[] = [];
+  const openAtKills: number[] = [];
   const note = (what: string) => timeline.push(`${((Date.now() - began) / 1000).toFixed(1)}s ${what}`);
 
   try {
     for (let round = 1; round <= 2; round++) {
       await waitFor(() => (t.activeOn.a ?? 0) >= 30, 30_000, `round ${round}: streams on a`);
-      note(`kill a with ${t.activeOn.a} streams on it`);
+      const open = Object.values(t.activeOn).reduce((n, v) => n + v, 0);
+      openAtKills.push(open);
+      note(`kill a with ${t.activeOn.a} of ${open} open streams on it`);
       const dying = mocks.a!;
       dying.proc.kill("SIGKILL");
       await dying.proc.exited;
@@ -151,6 +154,7 @@ ${NAMES.map((n) => `[instances.${n}]\nurl = "${mocks[n]!.url}"\napi_key = "key-$
     truncatedSuccess: t.truncatedSuccess.length,
     byInstance: t.byInstance,
     cutOn: t.cutOn,
+    openAtKills,
   };
   console.log(`load figures: ${JSON.stringify(figures)}\n  ${timeline.join("\n  ")}`);
 
@@ -162,6 +166,8 @@ ${NAMES.map((n) => `[instances.${n}]\nurl = "${mocks[n]!.url}"\napi_key = "key-$
   expect(Object.keys(t.cutOn)).toEqual(["a"]); // streams on the instances that stayed up all completed
   expect(t.failedOver).toBeGreaterThan(0); // requests that met the dead port moved on
   expect(t.byInstance.a).toBeGreaterThan(0);
+  // The kills happened under load: most of the 200 workers had a stream open at that moment.
+  for (const open of openAtKills) expect(open).toBeGreaterThanOrEqual(WORKERS / 2);
 
   // The request log, flushed by the graceful stop, tells the same story, one line per request.
   await gw.stop();
