@@ -2,7 +2,7 @@
 // signature lock), rewrite + forward, then classify the outcome, write it to the state store and
 // the request record. The loop itself (failover.ts) only sees choices and Tried values.
 
-import type { InstanceConfig, Route } from "../config/types.ts";
+import type { CooldownsMs, InstanceConfig, Route } from "../config/types.ts";
 import type { StateStore } from "../state/index.ts";
 import { recordAttempt } from "../state/index.ts";
 import { classifyOutcome, decodeErrorBody, failureOutcome, type Outcome as Classified, shouldRetry } from "./classify.ts";
@@ -15,7 +15,7 @@ import { rewriteFor, upstreamModel } from "./rewrite.ts";
 import { explainPick, type PickContext, stickyAction } from "./route.ts";
 import type { Runtime } from "./runtime.ts";
 import type { StatsCounter } from "./stats.ts";
-import { readWhole } from "./stream.ts";
+import { isEventStream, readWhole } from "./stream.ts";
 
 export interface AttemptDeps {
   readonly req: Request;
@@ -43,9 +43,12 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
     const c = tried.classified;
     d.stats.attempt(info.instance.name, c === undefined ? false : c.status === 0 || c.status >= 500);
     const now = Date.now();
-    const cd = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now }) : undefined;
-    // A 2xx makes the target the session's sticky one: note it when it was not already.
-    if (c?.class === "ok" && sticky && (d.record.sticky === "none" || d.record.sticky === "left")) d.record.sticky = "set";
+    const cd = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now, trial: info.trial }) : undefined;
+    // A trial whose client left gave no verdict: the next request may try the target again.
+    if (!c && info.trial && route && info.target) d.state.endTrial(route.name, info.target.id);
+    // A 2xx makes the target the session's sticky one: note it when it was not already (a
+    // failover away from the sticky target moves the session).
+    if (c?.class === "ok" && sticky && info.pick !== "sticky" && info.pick !== "signature-lock") d.record.sticky = "set";
     d.record.attempt(
       {
         target: info.target ? info.target.id : `default:${info.instance.name}`,
@@ -77,28 +80,42 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
       if (!pick || !instance) return undefined;
       if (pick.trial) d.state.beginTrial(route.name, pick.target.id, ctx.now + (pick.target.firstByteTimeoutMs ?? lb.firstByteTimeoutMs));
       if (tried.size === 0) d.record.sticky = stickyAction(ctx, pick);
-      return { instance, target: pick.target, pick: pick.reason };
+      return { instance, target: pick.target, pick: pick.reason, trial: pick.trial };
     },
   };
 }
 
 /** Error bodies are short; one that is not is cut here (its head is enough to classify). */
 const ERROR_BODY_MAX_BYTES = 1 << 20;
+/** Largest sized answer taken whole instead of relayed (see judge). */
+const WHOLE_BODY_MAX = 1 << 20;
 
 /**
  * What an outcome means. Error bodies (status ≥ 400) are read here — they are small, and the
  * class depends on their text — and kept as bytes to deliver unchanged if this attempt is final.
+ * A sized answer that is not an event stream was complete when its headers left the upstream, so
+ * it is read whole too: one native read instead of a per-chunk relay, and a body that breaks
+ * before its end is still a failure gw can fail over from (no byte has reached the client).
+ * Chunked answers (CLIProxyAPI's keep-alive newlines before a late body) stream as they come.
  */
-async function judge(o: Outcome, signed: boolean, cooldowns: Parameters<typeof classifyOutcome>[1], timeoutMs: number): Promise<Tried> {
+async function judge(o: Outcome, signed: boolean, cooldowns: CooldownsMs, timeoutMs: number): Promise<Tried> {
   if (o.kind === "failed") {
     if (o.reason === "aborted") return { outcome: o, classified: undefined };
     return { outcome: o, classified: failureOutcome(o.reason === "timeout" ? "timeout" : "connection", o.message, cooldowns) };
   }
-  if (o.status < 400) return { outcome: o, classified: classifyOutcome({ status: o.status }, cooldowns) };
+  if (o.status < 400) {
+    const length = Number(o.headers.get("content-length") ?? Number.NaN);
+    const ok = classifyOutcome({ status: o.status }, cooldowns);
+    if (!o.body || !(length <= WHOLE_BODY_MAX) || isEventStream(o.headers)) return { outcome: o, classified: ok };
+    const { bytes, complete } = await readWhole(o.body, WHOLE_BODY_MAX, timeoutMs);
+    if (complete) return { outcome: o, classified: ok, body: bytes };
+    const broke: Outcome = { kind: "failed", attempt: o.attempt, reason: "connect", message: `${o.attempt.instance.name}: answer broke before its end` };
+    return { outcome: broke, classified: failureOutcome("connection", broke.message, cooldowns) };
+  }
   const bytes = o.body ? (await readWhole(o.body, ERROR_BODY_MAX_BYTES, timeoutMs)).bytes : new Uint8Array(0);
   const bodyText = decodeErrorBody(bytes, o.headers.get("content-encoding"));
   const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText, signed }, cooldowns);
-  return { outcome: o, classified, errorBody: bytes, errorText: bodyText };
+  return { outcome: o, classified, body: bytes, errorText: bodyText };
 }
 
 function providerOf(instance: InstanceConfig): string {

@@ -14,7 +14,7 @@ import { downstreamHeaders } from "./headers.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { recordEnd, type RequestFacts } from "./request-state.ts";
 import type { StatsCounter } from "./stats.ts";
-import { isEventStream, readWhole, relay } from "./stream.ts";
+import { isEventStream, relay } from "./stream.ts";
 
 /** What lives as long as the gateway (across reloads). */
 export interface GatewayContext {
@@ -44,20 +44,13 @@ export async function deliver(final: Tried | undefined, d: Delivery): Promise<Re
     return finishNow(d, final, errorResponse(d.dialect, status, `${what}: ${o.message}`, code, d.explain), o.message);
   }
   const headers = downstreamHeaders(o.headers, d.explain);
-  if (final.errorBody) return finishNow(d, final, new Response(final.errorBody, { status: o.status, headers }), final.errorText);
+  if (final.body) {
+    const answer = o.status < 400 && isPlainJson(o.headers) ? parseAnswer(final.body) : { bytes: final.body.byteLength };
+    return finishNow(d, final, new Response(final.body, { status: o.status, headers }), final.errorText, answer);
+  }
   if (!o.body) return finishNow(d, final, new Response(null, { status: o.status, headers }));
 
   const sse = isEventStream(o.headers);
-  // A sized, short answer was complete when its headers left the upstream: take it whole (one
-  // native read, no per-chunk relay) and read its usage. Chunked ones may be CLIProxyAPI's
-  // keep-alive newlines before a late body, so they stream like everything else.
-  const length = Number(o.headers.get("content-length") ?? Number.NaN);
-  if (!sse && length <= WHOLE_BODY_MAX) {
-    const { bytes, complete } = await readWhole(o.body, WHOLE_BODY_MAX, d.idleMs);
-    if (!complete) return finishNow(d, final, errorResponse(d.dialect, 502, "upstream body broke before its end", "upstream_stream_broken", d.explain), "upstream body broke before its end");
-    const parsed = isPlainJson(o.headers) ? parseAnswer(bytes) : {};
-    return finishNow(d, final, new Response(bytes, { status: o.status, headers }), undefined, parsed);
-  }
   const watcher = sse ? usageFromSse() : jsonCollector(o.headers);
   let bytes = 0;
   let firstByteAt: number | undefined;
@@ -97,13 +90,10 @@ interface End {
 /** A response whose body gw already holds (or has none): the request ends now. */
 function finishNow(d: Delivery, final: Tried | undefined, res: Response, error?: string, answer: Answer = {}): Response {
   d.gw.stats.end(res.status >= 500 && res.status !== 499);
-  const size = Number(res.headers.get("content-length") ?? 0) || (final?.errorBody?.byteLength ?? 0) || (answer.bytes ?? 0);
+  const size = answer.bytes ?? (Number(res.headers.get("content-length")) || 0);
   finish(d, final, { status: res.status, bytes: size, firstByteAt: Date.now(), error, usage: answer.usage, responseId: answer.id });
   return res;
 }
-
-/** Largest answer taken whole instead of relayed. */
-const WHOLE_BODY_MAX = 1 << 20;
 
 interface Answer {
   usage?: Usage;

@@ -13,13 +13,17 @@ export interface Tried {
   readonly outcome: Outcome;
   /** Undefined when the client went away: nothing to judge, nothing to retry. */
   readonly classified: Classified | undefined;
-  /** An error body already read for classification; delivered as these exact bytes. */
-  readonly errorBody?: Uint8Array<ArrayBuffer>;
+  /** The whole body, when already read (error bodies, sized answers); delivered as these exact bytes. */
+  readonly body?: Uint8Array<ArrayBuffer>;
   /** The same body decoded (Content-Encoding undone), for the log's error preview. */
   readonly errorText?: string;
 }
 
-export type Choice = Omit<AttemptInfo, "n"> & { readonly pick?: PickReason };
+export type Choice = Omit<AttemptInfo, "n"> & {
+  readonly pick?: PickReason;
+  /** A half-open target's one trial request. */
+  readonly trial?: boolean;
+};
 export type Attempt = Choice & { readonly n: number };
 
 export interface AttemptLoop {

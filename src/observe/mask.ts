@@ -36,9 +36,11 @@ export interface Masker {
 export function createMasker(secrets: readonly string[] = []): Masker {
   // Longest first, so a secret that contains another is masked whole.
   const known = [...new Set(secrets)].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  // In any letter case: error texts get lower-cased on their way to the log, and a copy in
+  // another case still gives a key away (its case variants are few enough to try).
+  const knownRe = known.length ? new RegExp(known.map(escapeRe).join("|"), "gi") : undefined;
   const text = (s: string): string => {
-    let out = s;
-    for (const k of known) if (out.includes(k)) out = out.split(k).join(maskSecret(k));
+    const out = knownRe ? s.replace(knownRe, maskSecret) : s;
     return out.replace(TOKEN_SHAPES, (m, bearer: string | undefined, tok: string | undefined) =>
       bearer && tok ? `${bearer}${maskSecret(tok)}` : maskSecret(m),
     );
@@ -89,6 +91,10 @@ const DEFAULT = createMasker();
 function maskCredential(v: string): string {
   const m = /^(\w+)\s+(.+)$/.exec(v);
   return m && /^(bearer|basic|token)$/i.test(m[1]!) ? `${m[1]} ${maskSecret(m[2]!)}` : maskSecret(v);
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function decodeSafe(v: string): string {

@@ -17,6 +17,8 @@ export interface AttemptFacts {
   /** Sticky key of the request (session.ts stickyKey), when it has a session. */
   readonly stickyKey?: string;
   readonly now: number;
+  /** The attempt was a half-open target's one trial (route.ts Pick.trial). */
+  readonly trial?: boolean;
 }
 
 /** The cooldown an attempt set, for the request log. */
@@ -43,7 +45,11 @@ export function recordAttempt(state: StateStore, o: OutcomeLike, f: AttemptFacts
   if (f.stickyKey && (o.class === "auth" || o.class === "signature") && state.sticky(f.stickyKey, f.now) === f.target) {
     state.clearSticky(f.stickyKey);
   }
-  if (o.cooldownMs <= 0 || !o.kind) return undefined;
+  if (o.cooldownMs <= 0 || !o.kind) {
+    // A trial answered with the client's own error says nothing about the target: let the next try.
+    if (f.trial) state.endTrial(f.route, f.target);
+    return undefined;
+  }
   state.setCooldown(f.route, f.target, { until: f.now + o.cooldownMs, kind: o.kind, reason: o.reason, setAt: f.now });
   return { route: f.route, target: f.target, kind: o.kind, ms: o.cooldownMs, reason: o.reason };
 }

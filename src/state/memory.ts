@@ -43,6 +43,11 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): StateStore {
       const c = cooldowns.get(key);
       if (c) cooldowns.set(key, { ...c, trialUntil: until });
     },
+    endTrial(route, target) {
+      const key = pair(route, target);
+      const c = cooldowns.get(key);
+      if (c?.trialUntil !== undefined) cooldowns.set(key, { until: c.until, kind: c.kind, reason: c.reason, setAt: c.setAt });
+    },
 
     sticky(key, now) {
       const e = sticky.peek(key);

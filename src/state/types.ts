@@ -47,6 +47,8 @@ export interface StateStore extends StateView {
   clearCooldown(route: string, target: string): void;
   /** A half-open target was picked for its one trial request; others stay away until `until`. */
   beginTrial(route: string, target: string, until: number): void;
+  /** The trial ended without a verdict (client left, client error): the next request may try again. */
+  endTrial(route: string, target: string): void;
   /** Remember (or refresh: sliding TTL) the sticky target for a key. */
   setSticky(key: string, target: string, now: number): void;
   clearSticky(key: string): void;
