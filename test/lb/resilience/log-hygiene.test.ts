@@ -149,13 +149,22 @@ test("an upstream that echoes keys in its error bodies: the request log masks th
   const instanceKey = secret("InstKey-");
   const providerKey = secret("Relay-");
   const clientKey = secret("Client-");
+  // Tokens gw cannot know, which the masker promises to catch by their shape.
+  const googleKey = `AIza${secret("").slice(0, 35).padEnd(35, "Q")}`;
+  const jwt = `eyJ${secret("").slice(0, 20)}.eyJ${secret("").slice(0, 20)}.${secret("").slice(0, 24)}`;
+  const bearer = secret("Tok");
   // Answers 401 / 503 / 400 with error texts that quote the key it was sent and the provider key.
   // A copy of a key in other letter case still gives it away: trying the case variants of its
   // ~20 letters is about a million guesses.
   const echo = testUpstream((req, seen) => {
     const auth = req.headers.get("authorization") ?? "";
     const status = Number((JSON.parse(seen.body) as { model: string }).model.split("~")[1]);
-    const message = `${status === 503 ? "auth_unavailable: " : ""}credential rejected: got ${auth}, upstream key ${providerKey} (client ${clientKey})`;
+    // Short texts: gw keeps the head of an error for its log lines.
+    const message = {
+      401: `rejected Bearer ${bearer} and ${googleKey}`,
+      503: `auth_unavailable: ${jwt} for ${auth}`,
+      400: `credential rejected: got ${auth}, upstream key ${providerKey} (client ${clientKey})`,
+    }[status];
     return Response.json({ type: "error", error: { type: "authentication_error", message } }, { status });
   });
   const ok = startMock({ name: "ok", apiKeys: ["ok-instance-key-0123456789"] });
@@ -194,7 +203,7 @@ ${[401, 503, 400]
     const leaks: string[] = [];
     for (const f of filesUnder(join(dir, "logs"))) {
       const text = readFileSync(f, "utf8").toLowerCase();
-      for (const s of [instanceKey, providerKey, clientKey]) if (text.includes(s.toLowerCase())) leaks.push(`${mask(s)} in ${f.slice(dir.length + 1)}`);
+      for (const s of [instanceKey, providerKey, clientKey, googleKey, jwt, bearer]) if (text.includes(s.toLowerCase())) leaks.push(`${mask(s)} in ${f.slice(dir.length + 1)}`);
     }
     expect(leaks).toEqual([]);
   } finally {
