@@ -84,6 +84,18 @@ describe("cooldowns", () => {
     expect(s.cooldown("r", "t")).toEqual({ until: NOW + 60_000, kind: "transient", reason: "503", setAt: NOW + 5 });
   });
 
+  test("endTrial: a trial without a verdict frees the half-open target at once, the cooldown entry stays", () => {
+    const s = createMemoryStore();
+    s.setCooldown("r", "t", { until: NOW, kind: "transient", reason: "503", setAt: NOW - 1 });
+    s.beginTrial("r", "t", NOW + 120_000);
+    expect(isAvailable(s.cooldown("r", "t"), NOW + 10)).toBe(false);
+    s.endTrial("r", "t");
+    expect(isAvailable(s.cooldown("r", "t"), NOW + 10)).toBe(true);
+    expect(s.cooldown("r", "t")).toEqual({ until: NOW, kind: "transient", reason: "503", setAt: NOW - 1 });
+    s.endTrial("r", "healthy"); // nothing to end
+    expect(s.cooldown("r", "healthy")).toBeUndefined();
+  });
+
   test("beginTrial on a healthy target does nothing", () => {
     const s = createMemoryStore();
     s.beginTrial("r", "t", NOW);
