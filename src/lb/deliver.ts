@@ -35,7 +35,7 @@ export interface Delivery {
   readonly idleMs: number;
 }
 
-export async function deliver(final: Tried | undefined, d: Delivery): Promise<Response> {
+export function deliver(final: Tried | undefined, d: Delivery): Response {
   const o = final?.outcome;
   if (!o) return finishNow(d, final, errorResponse(d.dialect, 503, "no instance can serve this model", "no_instance", d.explain));
   if (o.kind === "failed") {
