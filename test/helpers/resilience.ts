@@ -190,6 +190,16 @@ export function errorExplained(e: unknown): Answered {
   return explained(err.status ?? 0, err.headers ?? new Headers(), err.message ?? String(e));
 }
 
+/** Send one request after another (paced) until `done` holds; fail after 10 s. */
+export async function pollRequests(done: () => boolean, send: () => Promise<unknown>, what: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!done()) {
+    if (Date.now() > end) throw new Error(`timed out (10 s) waiting for ${what}`);
+    await send();
+    await Bun.sleep(20);
+  }
+}
+
 /** Records of the request log under `dir/logs/requests/`, in file order. */
 export function readRequestLog(dir: string): RequestRecord[] {
   const logDir = join(dir, "logs", "requests");
@@ -199,12 +209,15 @@ export function readRequestLog(dir: string): RequestRecord[] {
   } catch {
     return [];
   }
-  return names.flatMap((n) =>
-    readFileSync(join(logDir, n), "utf8")
+  return names.flatMap((n) => {
+    const text = readFileSync(join(logDir, n), "utf8");
+    // Only whole lines: gw may be appending the next batch while we read.
+    return text
+      .slice(0, text.lastIndexOf("\n") + 1)
       .split("\n")
       .filter(Boolean)
-      .map((l) => JSON.parse(l) as RequestRecord),
-  );
+      .map((l) => JSON.parse(l) as RequestRecord);
+  });
 }
 
 /** Poll the request log until `count` records matching `pick` are there; returns them. */
