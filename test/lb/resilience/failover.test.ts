@@ -112,12 +112,12 @@ test("a non-streamed answer whose body breaks before gw sent a byte fails over",
   const own = startRig({
     mocks: ["b"],
     upstreams: { x: broken.url },
-    routing: `"r" = [{ instance = "x", provider = "anthropic", model = "claude-x", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
+    routing: DIALECTS.map((d) => `"r.${d}" = [{ instance = "x", provider = "anthropic", model = "claude-x", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`).join("\n"),
   });
   try {
     for (const d of DIALECTS.filter((x) => x !== "gemini")) {
       const h0 = broken.hits();
-      const r = await (d === "anthropic" ? claude(own.anthropic(), "r") : chat(own.openai(), "r"));
+      const r = await (d === "anthropic" ? claude(own.anthropic(), `r.${d}`) : chat(own.openai(), `r.${d}`));
       expect(broken.hits()).toBe(h0 + 1);
       expect(r).toMatchObject({ status: 200, target: "b/claude-b", attempts: 2 });
       expect(answeredBy(r.text)).toBe("b");
