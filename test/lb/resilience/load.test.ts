@@ -2,6 +2,7 @@
 // child process) over three `gw mock` children, while one instance is SIGKILLed and restarted on
 // its port twice. Acceptance: no request fails before its stream started (they fail over), every
 // stream cut by a kill ends with an error event the SDK raises, and every success is complete.
+// Beside them, 30 clients ask for whole (non-streamed) answers: none of those may fail.
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
@@ -13,6 +14,8 @@ import { type SpawnedMock, spawnMock } from "../../helpers/mock.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
 const WORKERS = 200;
+/** Beside the streams: clients asking for whole answers, which gw holds until complete. */
+const PLAIN_WORKERS = 30;
 const EVENTS = 20;
 const INTERVAL_MS = 60; // ~1.2 s per stream
 const NAMES = ["a", "b", "c"] as const;
@@ -114,8 +117,23 @@ ${NAMES.map((n) => `[instances.${n}]\nurl = "${mocks[n]!.url}"\napi_key = "key-$
   const worker = async () => {
     while (running) await oneStream();
   };
+  // Non-streamed answers never reach the client half-done: each must succeed, whatever dies.
+  const plain = { done: 0, failed: [] as string[] };
+  const plainWorker = async () => {
+    while (running) {
+      try {
+        const { data, response } = await client.messages.create({ model: "load", max_tokens: 256, messages: HI }).withResponse();
+        const where = (response.headers.get("x-gw-target") ?? "?").split("/")[0]!;
+        const text = data.content.map((b: Anthropic.ContentBlock) => (b.type === "text" ? b.text : "")).join("");
+        if (text === full[where]) plain.done++;
+        else plain.failed.push(`${where}: incomplete answer ${text.slice(-40)}`);
+      } catch (e) {
+        plain.failed.push(String(e).slice(0, 200));
+      }
+    }
+  };
   const began = Date.now();
-  const workers = Array.from({ length: WORKERS }, worker);
+  const workers = [...Array.from({ length: WORKERS }, worker), ...Array.from({ length: PLAIN_WORKERS }, plainWorker)];
   const timeline: string[] = [];
   const openAtKills: number[] = [];
   const note = (what: string) => timeline.push(`${((Date.now() - began) / 1000).toFixed(1)}s ${what}`);
@@ -155,10 +173,14 @@ ${NAMES.map((n) => `[instances.${n}]\nurl = "${mocks[n]!.url}"\napi_key = "key-$
     byInstance: t.byInstance,
     cutOn: t.cutOn,
     openAtKills,
+    plainOk: plain.done,
+    plainFailed: plain.failed.length,
   };
   console.log(`load figures: ${JSON.stringify(figures)}\n  ${timeline.join("\n  ")}`);
 
   expect(t.failedBeforeStream).toEqual([]);
+  expect(plain.failed).toEqual([]);
+  expect(plain.done).toBeGreaterThan(0);
   expect(t.cutOtherwise).toEqual([]);
   expect(t.truncatedSuccess).toEqual([]);
   expect(t.ok + t.cutWithErrorEvent).toBe(t.started);
@@ -172,8 +194,8 @@ ${NAMES.map((n) => `[instances.${n}]\nurl = "${mocks[n]!.url}"\napi_key = "key-$
   // The request log, flushed by the graceful stop, tells the same story, one line per request.
   await gw.stop();
   const log = readRequestLog(dir);
-  expect(log).toHaveLength(t.started);
+  expect(log).toHaveLength(t.started + plain.done);
   expect(log.filter((r) => r.response.broken === true)).toHaveLength(t.cutWithErrorEvent);
-  expect(log.filter((r) => r.routing.attempts.length > 1)).toHaveLength(t.failedOver);
+  expect(log.filter((r) => r.request.stream === true && r.routing.attempts.length > 1)).toHaveLength(t.failedOver);
   expect(log.filter((r) => r.response.status !== 200)).toEqual([]);
 }, 120_000);
