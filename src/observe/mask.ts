@@ -78,10 +78,11 @@ const CREDENTIAL_HEADERS = new Set([
 
 /**
  * Shapes of credentials worth masking even when unknown: `Bearer <tok>`, OpenAI/Anthropic `sk-…`,
- * Google API keys `AIza…`, Google OAuth access tokens `ya29.…`, refresh tokens `1//…`, JWTs.
+ * Google API keys `AIza…`, Google OAuth access tokens `ya29.…`, refresh tokens `1//…`, JWTs —
+ * in any letter case, since error texts reach the log lower-cased (lb/classify.ts errorText).
  */
 const TOKEN_SHAPES =
-  /(\bBearer\s+)([A-Za-z0-9._~+/=-]{8,})|\bsk-[A-Za-z0-9_-]{16,}|\bAIza[0-9A-Za-z_-]{30,}|\bya29\.[0-9A-Za-z_-]{16,}|\b1\/\/[0-9A-Za-z_-]{20,}|\beyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}/g;
+  /(\bBearer\s+)([A-Za-z0-9._~+/=-]{8,})|\bsk-[A-Za-z0-9_-]{16,}|\bAIza[0-9A-Za-z_-]{30,}|\bya29\.[0-9A-Za-z_-]{16,}|\b1\/\/[0-9A-Za-z_-]{20,}|\beyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}/gi;
 
 const KEY_PARAM = /([?&](?:key|api_key|apikey|access_token)=)([^&#\s]*)/gi;
 
