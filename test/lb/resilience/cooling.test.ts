@@ -96,6 +96,7 @@ describe("every target cooling", () => {
         `"single" = [{ instance = "a", provider = "anthropic", model = "claude-a" }]`,
         `"scope-1" = ${pair("claude-a")}`,
         `"scope-2" = ${pair("claude-a")}`,
+        `"kept" = ${pair("claude-a~503")}`,
       ].join("\n"),
     });
   });
@@ -124,6 +125,14 @@ describe("every target cooling", () => {
     expect((err as Error).message).toContain("auth_unavailable"); // the upstream's own answer
     const ok = await claude(rig.anthropic(), "single", { stream: true });
     expect(ok).toMatchObject({ status: 200, attempts: 1, target: "a/claude-a" });
+  }, 30_000);
+
+  test("a config reload keeps the cooldowns (and everything else the state store holds)", async () => {
+    expect(await claude(rig.anthropic(), "kept")).toMatchObject({ status: 200, attempts: 2, target: "b/claude-b" });
+    rig.gw.reload(rig.gw.config());
+    const a0 = rig.hits("a");
+    expect(await claude(rig.anthropic(), "kept")).toMatchObject({ status: 200, attempts: 1, target: "b/claude-b" });
+    expect(rig.hits("a")).toBe(a0);
   }, 30_000);
 
   test("cooldowns belong to (route, target): the same instance and model stays usable in another route", async () => {
