@@ -140,8 +140,11 @@ ${NAMES.map((n) => `[instances.${n}]\nurl = "${mocks[n]!.url}"\napi_key = "key-$
 
   try {
     for (let round = 1; round <= 2; round++) {
-      await waitFor(() => (t.activeOn.a ?? 0) >= 30, 30_000, `round ${round}: streams on a`);
-      const open = Object.values(t.activeOn).reduce((n, v) => n + v, 0);
+      const openNow = () => Object.values(t.activeOn).reduce((n, v) => n + v, 0);
+      // Kill under load: wait for the workers to ramp up, not only for a's share (on a slow
+      // start a reached 30 streams while only 96 of 200 workers had one open).
+      await waitFor(() => (t.activeOn.a ?? 0) >= 30 && openNow() >= WORKERS / 2, 30_000, `round ${round}: streams on a`);
+      const open = openNow();
       openAtKills.push(open);
       note(`kill a with ${t.activeOn.a} of ${open} open streams on it`);
       const dying = mocks.a!;
