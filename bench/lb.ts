@@ -27,7 +27,8 @@ async function main() {
   if (!Bun.which("wrk")) throw new Error("wrk is not installed: apt-get install -y wrk");
   const dir = mkdtempSync(join(tmpdir(), "gw-bench-"));
   const children: Bun.Subprocess[] = [];
-  const cleanup = () => children.forEach((c) => c.kill("SIGKILL"));
+  // SIGTERM, not SIGKILL: a killed nginx master leaves its worker running with nobody to stop it.
+  const cleanup = () => children.forEach((c) => c.kill("SIGTERM"));
   process.on("exit", cleanup);
   try {
     const upstream = spawnReading([process.execPath, SERVERS, "upstream"], /PORT (\d+)/, children);
