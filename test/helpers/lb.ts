@@ -4,9 +4,15 @@
 import { parseConfig, formatProblem } from "../../src/config/index.ts";
 import type { Config } from "../../src/config/types.ts";
 import { type Gateway, startGateway } from "../../src/lb/server.ts";
+import { join } from "node:path";
+import { tempDir } from "./tmp.ts";
 
-/** Parse TOML with the real loader; any error fails the test with the loader's own words. */
-export function configFrom(toml: string, file = "/tmp/gw-test/providers.toml"): Config {
+/**
+ * Parse TOML with the real loader; any error fails the test with the loader's own words. The
+ * default file lives in a fresh temp dir (removed after the run): a gateway writes its request
+ * log beside the config.
+ */
+export function configFrom(toml: string, file = join(tempDir("gw-lb-"), "providers.toml")): Config {
   const { config, problems } = parseConfig(toml, file, {});
   if (!config) throw new Error(`config has errors:\n${problems.map((p) => formatProblem(p)).join("\n")}`);
   return config;
