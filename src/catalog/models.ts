@@ -1,0 +1,104 @@
+// What gw knows about an upstream model without asking anyone: its context window and its price,
+// from @pydantic/genai-prices (a catalogue Pydantic keeps current for Anthropic, Google, OpenAI,
+// xAI, Moonshot, MiniMax and more, bundled offline). gw adds only the mapping from the names
+// CLIProxyAPI and relays use (`claude-opus-4-6-thinking`, `gemini-3-pro-high`, `anthropic/
+// claude-opus-4.6`, `gpt-5(high)`) to the catalogue's ids. A user's own values (route params,
+// [pricing]) always win over what is found here.
+
+import { calcPrice } from "@pydantic/genai-prices";
+// The package does not export its package.json; read it by path (bundled into the binary).
+import pkg from "../../node_modules/@pydantic/genai-prices/package.json" with { type: "json" };
+
+/** USD per million tokens; a tiered price is given by its base (below the first tier). */
+export interface CatalogPrice {
+  readonly input?: number;
+  readonly output?: number;
+  readonly cacheRead?: number;
+  readonly cacheWrite?: number;
+}
+
+export interface CatalogModel {
+  /** The catalogue's id the name resolved to, e.g. `claude-opus-4-6`. */
+  readonly id: string;
+  /** The catalogue's provider id (`anthropic`, `google`, `openai`, …). */
+  readonly provider: string;
+  readonly name?: string;
+  readonly contextWindow?: number;
+  readonly price: CatalogPrice;
+}
+
+/** Which catalogue answered, for `gw usage` and the status page. */
+export const CATALOG_SOURCE = `${pkg.name} ${pkg.version}`;
+
+/** The catalogue entry for an upstream model name, or undefined when no spelling of it is known. */
+export function lookupModel(name: string): CatalogModel | undefined {
+  const key = name.trim().toLowerCase();
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  let found: CatalogModel | undefined;
+  for (const candidate of spellings(key)) {
+    found = resolve(candidate);
+    if (found) break;
+  }
+  cache.set(key, found ?? null);
+  return found;
+}
+
+/**
+ * Spellings to try, most specific first: as given; without a provider prefix (`anthropic/…`)
+ * and CLIProxyAPI's thinking suffix `(8192)` / `(high)`; version dots as dashes (`4.6` → `4-6`);
+ * without the variant words OAuth providers append (`-thinking`, `-high`, `-low`); and the
+ * `-preview` name Google gives models before they are final.
+ */
+export function spellings(name: string): string[] {
+  const out: string[] = [];
+  const add = (s: string) => {
+    if (s && !out.includes(s)) out.push(s);
+  };
+  add(name);
+  let base = name.replace(/\([^)]*\)$/, "");
+  base = base.slice(base.lastIndexOf("/") + 1);
+  add(base);
+  const dashed = base.replace(/(\d)\.(\d)/g, "$1-$2");
+  add(dashed);
+  for (const s of [base, dashed]) {
+    const plain = s.replace(VARIANT, "");
+    add(plain);
+    if (!plain.endsWith("-preview")) add(`${plain}-preview`);
+  }
+  return out;
+}
+
+// --- internal ---
+
+const VARIANT = /(-(thinking|high|low|medium|minimal|xhigh|max|latest))+$/;
+const cache = new Map<string, CatalogModel | null>();
+const NO_USAGE = { input_tokens: 0, output_tokens: 0 };
+
+function resolve(id: string): CatalogModel | undefined {
+  let r: ReturnType<typeof calcPrice>;
+  try {
+    r = calcPrice(NO_USAGE, id);
+  } catch {
+    return undefined;
+  }
+  if (!r) return undefined;
+  const p = r.model_price;
+  return {
+    id: r.model.id,
+    provider: r.provider.id,
+    ...(r.model.name ? { name: r.model.name } : {}),
+    ...(r.model.context_window ? { contextWindow: r.model.context_window } : {}),
+    price: clean({ input: base(p.input_mtok), output: base(p.output_mtok), cacheRead: base(p.cache_read_mtok), cacheWrite: base(p.cache_write_mtok) }),
+  };
+}
+
+function base(v: unknown): number | undefined {
+  if (typeof v === "number") return v;
+  if (v && typeof v === "object" && typeof (v as { base?: unknown }).base === "number") return (v as { base: number }).base;
+  return undefined;
+}
+
+function clean<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

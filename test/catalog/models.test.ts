@@ -1,0 +1,39 @@
+import { describe, expect, test } from "bun:test";
+import { CATALOG_SOURCE, lookupModel, spellings } from "../../src/catalog/models.ts";
+
+describe("model catalogue", () => {
+  test("CLIProxyAPI and relay spellings resolve to the catalogue's ids", () => {
+    const ids = ["claude-opus-4-6-thinking", "anthropic/claude-opus-4.6", "gemini-3-flash", "gemini-3-pro-high", "gpt-5(high)", "claude-haiku-4-5-20251001"].map((n) => {
+      const m = lookupModel(n);
+      return m && `${m.provider}/${m.id}`;
+    });
+    expect(ids).toEqual(["anthropic/claude-opus-4-6", "anthropic/claude-opus-4-6", "google/gemini-3-flash-preview", "google/gemini-3-pro-preview", "openai/gpt-5", "anthropic/claude-haiku-4-5"]);
+  });
+
+  test("context windows and prices (USD per million tokens, cache reads and writes included)", () => {
+    const sonnet = lookupModel("claude-sonnet-4-5")!;
+    expect(sonnet.contextWindow).toBe(200_000);
+    expect(sonnet.price).toEqual({ input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 });
+    expect(lookupModel("gpt-5")!.contextWindow).toBe(400_000);
+  });
+
+  test("an unknown model is undefined, never a guess", () => {
+    expect(lookupModel("totally-unknown-model")).toBeUndefined();
+    expect(lookupModel("")).toBeUndefined();
+  });
+
+  test("spellings: prefix and thinking suffix dropped, version dots as dashes, variants and -preview", () => {
+    expect(spellings("anthropic/claude-opus-4.6(8192)")).toEqual([
+      "anthropic/claude-opus-4.6(8192)",
+      "claude-opus-4.6",
+      "claude-opus-4-6",
+      "claude-opus-4.6-preview",
+      "claude-opus-4-6-preview",
+    ]);
+    expect(spellings("gemini-3-pro-high")).toContain("gemini-3-pro-preview");
+  });
+
+  test("the source names the package and its version", () => {
+    expect(CATALOG_SOURCE).toMatch(/^@pydantic\/genai-prices \d+\.\d+\.\d+$/);
+  });
+});
