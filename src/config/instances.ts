@@ -27,6 +27,7 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
     const port = readPort(r, f, url);
     if (port === undefined) continue;
     const command = r.strList(f.get("command")) ?? [];
+    const written = f.get("command")?.value;
     if (f.get("command") && command.length === 0) r.error(f.get("command")!.path, "command is empty", 'give the program and its arguments, e.g. ["./cli-proxy-api", "-config", "{config}"]');
     if (url && f.get("command")) r.warn(f.get("command")!.path, "command is ignored for an instance given by url", "gw does not start instances that have a url");
     const authDir = r.str(f.get("auth_dir"));
@@ -38,6 +39,7 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
       managed: !url,
       apiKey: url ? (r.str(f.get("api_key"), { secret: true }) ?? "") : "",
       command,
+      commandAsWritten: command.length ? (Array.isArray(written) ? written : [written]).map(String) : [],
       authDir: resolve(dir, authDir ?? `auths/${name}`),
       providers: readProviders(r, f.get("providers")),
       tuning: readTuning(r, f),

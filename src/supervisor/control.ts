@@ -1,8 +1,10 @@
-// The local control socket: HTTP over a unix socket in .gw/ (mode 0600, so only this user can
-// stop or reconfigure gw). The server side runs inside `gw up`; the client side is every
-// control command (status, down, restart, reload, logs).
-import { chmod, rm } from "node:fs/promises";
+// The local control socket: HTTP over a unix socket in .gw/, so only this user can stop or
+// reconfigure gw. The server side runs inside `gw up`; the client side is every control command
+// (status, down, restart, reload, logs).
+import { rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
+import { ensurePrivateDir } from "../fs/private.ts";
 import type { GwPaths } from "./paths.ts";
 import type { StatusReport } from "./status.ts";
 
@@ -29,11 +31,28 @@ export function checkSocketPath(paths: GwPaths): void {
   }
 }
 
+/**
+ * Listen on a unix socket that nobody else can reach at any moment: it is created inside a
+ * directory only this user may enter (0700, checked first), and under umask 177, so the socket
+ * itself is born without group or other bits — there is no window between listen and a chmod.
+ * Bun.serve binds synchronously, so the process-wide umask is changed for no other code.
+ */
+export function listenPrivately<T>(socket: string, listen: (unix: string) => T): T {
+  ensurePrivateDir(dirname(socket));
+  const umask = process.umask(0o177); // sockets are created 0777 & ~umask: 0600
+  try {
+    return listen(socket);
+  } finally {
+    process.umask(umask);
+  }
+}
+
 export async function startControlServer(paths: GwPaths, h: ControlHandlers): Promise<{ stop(): void }> {
   checkSocketPath(paths);
+  ensurePrivateDir(paths.stateDir);
   await rm(paths.socket, { force: true });
-  const server = Bun.serve({
-    unix: paths.socket,
+  const server = listenPrivately(paths.socket, (unix) => Bun.serve({
+    unix,
     development: false,
     async fetch(req, srv) {
       srv.timeout(req, 0); // `logs -f` and a rolling restart keep a request open for long
@@ -58,8 +77,7 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
       return json({ error: `unknown control request ${route}` }, 404);
     },
     error: (err) => json({ error: err.message }, 500),
-  });
-  await chmod(paths.socket, 0o600);
+  }));
   return { stop: () => void server.stop(true) };
 }
 

@@ -1,8 +1,9 @@
 // `gw up -d`: run `gw up` again as a detached process (its own session, output to logs/gw.log),
 // show its progress from gw.log, and return once it serves — or once it has failed to.
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { CliError } from "../cli/errors.ts";
+import { openPrivateAppend } from "../fs/private.ts";
 import { lbProcessEnv } from "../lb/concurrency.ts";
 import { controlJson } from "./control.ts";
 import { refuseIfRunning } from "./guard.ts";
@@ -27,9 +28,8 @@ export interface DetachOutcome {
 /** `upArgs` are the arguments of `gw up` minus -d. `progress` gets each new line of gw.log. */
 export async function startDetached(paths: GwPaths, upArgs: string[], progress: (line: string) => void): Promise<DetachOutcome> {
   await refuseIfRunning(paths);
-  mkdirSync(paths.logsDir, { recursive: true });
+  const fd = openPrivateAppend(paths.gwLog);
   let offset = await stat(paths.gwLog).then((s) => s.size, () => 0);
-  const fd = openSync(paths.gwLog, "a");
   const proc = Bun.spawn(selfCommand("up", ...upArgs), {
     // Like a service: it must not hold on to whatever directory the user happened to be in.
     cwd: paths.dir,

@@ -50,7 +50,7 @@ export async function runLogin(config: Config, inst: InstanceConfig, argv: strin
   const before = await authFiles(inst.authDir);
   const modelsBefore = running ? await modelIds(inst) : null;
   const cwd = instanceCwd(config.dir, inst.name);
-  await mkdir(cwd, { recursive: true });
+  await mkdir(cwd, { recursive: true, mode: 0o700 });
   const proc = Bun.spawn(argv, { cwd, env, stdio: ["inherit", "inherit", "inherit"] });
   const code = await proc.exited;
   if (code !== 0) throw new CliError(`login for instance '${inst.name}' failed (exit code ${code})`, 1, `the lines above say why; try again with: gw login ${inst.name} …`);
