@@ -1,5 +1,6 @@
 // [instances.NAME]: one CLIProxyAPI process each (or, with `url`, one gw does not start).
 import { resolve } from "node:path";
+import { INSTANCE_NAME, nameProblem, saferName } from "./names.ts";
 import { type Field, isTable, type Raw, type Reader } from "./reader.ts";
 import { didYouMean } from "./suggest.ts";
 import { readTuning, resolveTuning, TUNING_KEYS, type TuningLayer } from "./tuning.ts";
@@ -18,6 +19,8 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
   const out: InstanceDraft[] = [];
   for (const [name, value] of Object.entries(raw)) {
     const path = ["instances", name];
+    const bad = nameProblem(INSTANCE_NAME, name);
+    if (bad) r.error(path, bad, `rename it, e.g. [instances.${saferName(INSTANCE_NAME, name)}], and the targets that name it`);
     if (!isTable(value)) {
       r.error(path, `expected a table [instances.${name}]`);
       continue;

@@ -16,6 +16,13 @@ export interface Field {
 const TRUE = new Set(["true", "1", "yes", "on"]);
 const FALSE = new Set(["false", "0", "no", "off"]);
 
+/**
+ * An empty object for values keyed by names from the config (scenarios, prices, the upgrade map,
+ * headers): no prototype, so `constructor`, `toString` or `__proto__` are ordinary keys and a
+ * lookup with a client's model name never finds an inherited function.
+ */
+export const keyedByName = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
+
 export const isTable = (v: unknown): v is Raw => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
 export class Reader {
