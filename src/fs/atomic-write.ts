@@ -30,13 +30,16 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o644):
   }
 }
 
-/** The same, synchronously (gw install). `write` fills the temp file it is given (created with "wx"). */
-export function replaceFileSync(path: string, write: (tmp: string) => void, mode: number): void {
+/**
+ * The same, synchronously (gw install). `write` creates the temp file it is given exclusively
+ * (writeNewFileSync, COPYFILE_EXCL, symlinkSync); `mode` is set on it unless it is a link.
+ */
+export function replaceFileSync(path: string, write: (tmp: string) => void, mode?: number): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
   try {
     write(tmp);
-    chmodSync(tmp, mode);
+    if (mode !== undefined) chmodSync(tmp, mode);
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
