@@ -24,8 +24,8 @@ interface Choice {
 
 /** null = the user declined to start without a gateway. */
 export async function planCp(args: CldArgs, env: Env, cache: string): Promise<Plan | null> {
-  const src = await loadCldSource(args.config, env);
-  if (src.warning) say(src.warning);
+  const src = await loadCldSource(args.config, env, { ask: true, cacheDir: cache });
+  say(src.line);
   // Probe while the user picks; a "down" is checked once more, because the numbered picker's
   // blocking terminal reads stall the event loop and can let the early probe time out.
   const up = gatewayAnswers(src.gateway.baseUrl);

@@ -5,6 +5,7 @@ import { withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
 import { ensureFetchLimit } from "../lb/concurrency.ts";
 import { createReloader } from "../lb/reload.ts";
 import { startGateway } from "../lb/server.ts";
+import { registerRunning } from "../supervisor/registry.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { loadValidConfig, requireConfigFile } from "./_config.ts";
 
@@ -28,11 +29,12 @@ export default defineGwCommand({
     };
     const gateway = startGateway(await prepare(await loadValidConfig(file)), { port });
     consola.info(`gw lb listening on ${gateway.url}`);
+    const registered = await registerRunning({ kind: "lb", config: gateway.config().file, url: gateway.url, demo: false });
     const reloader = createReloader({ file, log: consola, apply: async (c) => gateway.reload(await prepare(c)) });
     await new Promise<void>((done) => {
       const stop = () => {
         reloader.close();
-        void gateway.stop().then(done);
+        void registered.remove().then(() => gateway.stop()).then(done);
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);

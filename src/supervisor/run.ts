@@ -14,6 +14,7 @@ import { connectLiveState } from "./live.ts";
 import { createGwLogger } from "./logger.ts";
 import { childRegistry, removeRunFiles, stopLeftovers, writeGwPid } from "./orphans.ts";
 import { gwPaths, instanceLog } from "./paths.ts";
+import { registerRunning } from "./registry.ts";
 import { startRotation } from "./rotate.ts";
 import { selfDisplay } from "./self.ts";
 import type { Phase, StatusSources } from "./status.ts";
@@ -64,6 +65,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let phase: Phase = "starting";
   let gateway: Gateway | null = null;
   let reloader: Reloader | null = null;
+  let registered: { remove(): Promise<void> } | null = null;
   const startedAt = Date.now();
   const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid }] : [])));
   const set = new InstanceSet(config, { timing, env: childEnv, log, logFile: (name) => instanceLog(paths, name), childrenChanged: registry.update });
@@ -83,6 +85,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     (stopping ??= (async () => {
       phase = "stopping";
       reloader?.close();
+      await registered?.remove(); // first: cld must not pick a gw that is going away
       stopRotation();
       const grace = config.global.shutdownGraceMs;
       const streams = gateway?.stats().openStreams ?? 0;
@@ -115,6 +118,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
     await stop();
     throw new CliError(`the load balancer could not listen on ${config.global.bindHost}:${port} — change [global] main_port or stop what uses it`);
   }
+  registered = await registerRunning({ kind: "up", config: config.file, url: gateway.url, demo: opts.demo }, opts.env);
+  if (stopping) await registered.remove(); // a stop came while the entry was being written
   void connectLiveState(sources, log);
   const gw = selfDisplay();
   const ready = set.list().filter((s) => s.state === "ready").length;

@@ -19,7 +19,7 @@ describe("cld cp with FILTER (fast start, no questions)", () => {
 
   test("hands over to claude with the same PID, arguments untouched and in order", async () => {
     const r = await box.run(["cp", "opus", "-p", "hi there", "--resume", "-y", "--model", ""], { env: { CLD_TOML: toml } });
-    expect(r.stderr).toBe("");
+    expect(r.stderr).toBe(`cld: config gw.toml ($CLD_TOML) → http://127.0.0.1:${port}\n`); // always says which config
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("fake claude ran\n");
     expect(r.call!.pid).toBe(r.pid); // execve: claude took over our process
@@ -81,18 +81,23 @@ describe("where cp mode's config comes from", () => {
   const box = new CldSandbox();
   const other = closedPort();
 
-  test("CLD_TOML beats -c, which beats ./providers.toml, which beats $GW_CONFIG", async () => {
+  test("-c beats $CLD_TOML, which beats $GW_CONFIG, which beats ./providers.toml; each is named", async () => {
     const a = box.writeConfig("a.toml", cldConfig(port, `api_keys = ["from-a"]`));
     const b = box.writeConfig("b.toml", cldConfig(port, `api_keys = ["from-b"]`));
     const cwd = join(box.dir, "project");
     mkdirSync(cwd);
     writeFileSync(join(cwd, "providers.toml"), cldConfig(port, `api_keys = ["from-cwd"]`));
     const gwc = box.writeConfig("g.toml", cldConfig(port, `api_keys = ["from-gw-config"]`));
-    const key = async (args: string[], env: Record<string, string>, dir = cwd) => (await box.run(args, { env, cwd: dir })).call!.env.ANTHROPIC_API_KEY;
-    expect(await key(["cp", "-c", b, "g3f"], { CLD_TOML: a, GW_CONFIG: gwc })).toBe("from-a");
-    expect(await key(["cp", "-c", b, "g3f"], { GW_CONFIG: gwc })).toBe("from-b");
-    expect(await key(["cp", "g3f"], { GW_CONFIG: gwc })).toBe("from-cwd");
-    expect(await key(["cp", "g3f"], { GW_CONFIG: gwc }, box.dir)).toBe("from-gw-config");
+    const run = (args: string[], env: Record<string, string>) => box.run(args, { env, cwd });
+    const flag = await run(["cp", "-c", b, "g3f"], { CLD_TOML: a, GW_CONFIG: gwc });
+    expect(flag.call!.env.ANTHROPIC_API_KEY).toBe("from-b");
+    expect(flag.stderr).toBe(`cld: config ${b} (-c) → http://127.0.0.1:${port}\n`);
+    const cldToml = await run(["cp", "g3f"], { CLD_TOML: a, GW_CONFIG: gwc });
+    expect(cldToml.call!.env.ANTHROPIC_API_KEY).toBe("from-a");
+    expect(cldToml.stderr).toContain("($CLD_TOML)");
+    const gwConfig = await run(["cp", "g3f"], { GW_CONFIG: gwc });
+    expect(gwConfig.call!.env.ANTHROPIC_API_KEY).toBe("from-gw-config");
+    expect(gwConfig.stderr).toContain("($GW_CONFIG)");
   });
 
   test("no api_keys: the old placeholder key; a host other than 0.0.0.0 is used as is", async () => {
@@ -112,7 +117,7 @@ describe("where cp mode's config comes from", () => {
 
   test("a CLD_TOML that does not exist is named in the warning", async () => {
     const r = await box.run(["cp", "g3f"], { env: { CLD_TOML: join(box.dir, "nope.toml") } });
-    expect(r.stderr.split("\n")[0]).toBe(`cld: ${join(box.dir, "nope.toml")}: file not found; using the built-in routes and http://127.0.0.1:8145`);
+    expect(r.stderr.split("\n")[0]).toBe("cld: nope.toml: file not found; using the built-in routes and http://127.0.0.1:8145");
   });
 
   test("gateway down without a terminal: one line with how to start it, claude not started", async () => {
