@@ -76,10 +76,10 @@ words=(cld cp ""); CURRENT=3; source '${scripts.zsh}'`]);
   });
 });
 
-/** Start `argv` in a tmux pane and wait for its prompt. */
+/** Start `argv` in a tmux pane, in `dir` (where a PWNED file would land), and wait for its prompt. */
 async function interactive(argv: string[], extraEnv: Record<string, string> = {}): Promise<TmuxPane> {
   const pane = new TmuxPane(dir);
-  await pane.start(argv, { ...env, ...extraEnv });
+  await pane.start(["/bin/sh", "-c", 'cd "$0" && exec "$@"', dir, ...argv], { ...env, ...extraEnv });
   await pane.waitFor("READY>");
   return pane;
 }
