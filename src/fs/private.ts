@@ -30,7 +30,13 @@ export function ensurePrivateDir(dir: string): void {
   const st = lstatSync(dir);
   if (st.isSymbolicLink()) throw new UnsafePathError(dir, SYMLINK);
   if (!st.isDirectory()) throw new UnsafePathError(dir, "is not a directory");
-  if (st.mode & 0o077) chmodSync(dir, PRIVATE_DIR_MODE);
+  if (st.mode & 0o077) {
+    try {
+      chmodSync(dir, PRIVATE_DIR_MODE);
+    } catch {
+      throw new UnsafePathError(dir, `is open to other users and cannot be made private (owner uid ${st.uid})`);
+    }
+  }
 }
 
 /** Flags for appending to a log: created 0600, never through a link, never blocking on a planted FIFO. */
