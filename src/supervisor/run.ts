@@ -124,6 +124,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
   reloader = createReloader({
     file: config.file,
+    includes: config.includes,
     log,
     apply: async (next) => {
       const keyed = await withInstanceKeys(next);
