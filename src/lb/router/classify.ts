@@ -90,38 +90,38 @@ export function taskCategory(text: string): string {
   return QUICK.test(text.trim().toLowerCase()) ? "quick" : "unknown";
 }
 
-/** Tool names: `function.name`, `name` and `type` of every tool, trimmed and lower-cased. */
-function toolNames(body: Json | undefined): Set<string> {
-  const names = new Set<string>();
+/**
+ * Tool names — `function.name`, `name` and `type` of every tool, trimmed and lower-cased — one
+ * per line, so that each kind's pattern runs once over all of them (`m`: ^ and $ per name).
+ */
+function toolNames(body: Json | undefined): string {
+  const names: string[] = [];
   for (const t of list(body?.tools)) {
     if (!isObj(t)) continue;
     const fn = isObj(t.function) ? t.function.name : undefined;
-    for (const n of [fn, t.name, t.type]) if (typeof n === "string" && n.trim()) names.add(n.trim().toLowerCase());
+    for (const n of [fn, t.name, t.type]) if (typeof n === "string" && n.trim()) names.push(n.trim().toLowerCase().replace(LINE_BREAK, " "));
   }
-  return names;
+  return names.join("\n");
 }
+const LINE_BREAK = /[\n\r\u2028\u2029]/g;
 
 const TOOL_KINDS = {
-  coding: /^(edit|write|notebookedit|apply_patch)$|update|create|insert|replace|code/,
-  read: /^(read|glob|grep|find)$|^search|list|query|fetch/,
-  explore: /^(task|websearch|webfetch)$|browse|crawl|research/,
-  ops: /^(bash|shell|terminal|exec_command|write_stdin)$|git|deploy|pm2/,
+  coding: /^(edit|write|notebookedit|apply_patch)$|update|create|insert|replace|code/m,
+  read: /^(read|glob|grep|find)$|^search|list|query|fetch/m,
+  explore: /^(task|websearch|webfetch)$|browse|crawl|research/m,
+  ops: /^(bash|shell|terminal|exec_command|write_stdin)$|git|deploy|pm2/m,
 } as const;
 
 /** What the tools let the model do: coding, read (only without coding), explore, ops; several → multi; none → none. */
 export function toolProfile(body: Json | undefined): string {
   const names = toolNames(body);
-  if (names.size === 0) return "none";
-  const has = (re: RegExp) => {
-    for (const n of names) if (re.test(n)) return true;
-    return false;
-  };
-  const coding = has(TOOL_KINDS.coding);
+  if (!names) return "none";
+  const coding = TOOL_KINDS.coding.test(names);
   const kinds = [
     coding && "coding",
-    !coding && has(TOOL_KINDS.read) && "read",
-    has(TOOL_KINDS.explore) && "explore",
-    has(TOOL_KINDS.ops) && "ops",
+    !coding && TOOL_KINDS.read.test(names) && "read",
+    TOOL_KINDS.explore.test(names) && "explore",
+    TOOL_KINDS.ops.test(names) && "ops",
   ].filter(Boolean) as string[];
   return kinds.length > 1 ? "multi" : (kinds[0] ?? "none");
 }
@@ -141,6 +141,8 @@ export function hasCodeContext(body: Json | undefined): boolean {
   return false;
 }
 
+const PLAN_MODE = /plan[ _]mode|enterplanmode/i;
+const REVIEW = /review|audit/i;
 const LONG_SYSTEM = 5000;
 const SHORT_SYSTEM = 500;
 
@@ -151,10 +153,11 @@ export function systemTags(body: Json | undefined): string[] {
   if (Array.isArray(system)) for (const item of system) text += typeof item === "string" ? item : isObj(item) && typeof item.text === "string" ? item.text : "";
   for (const m of list(body?.messages)) if (isObj(m) && m.role === "system" && typeof m.content === "string") text += m.content;
   if (!text) return [];
-  const lower = text.toLowerCase();
+  // Case-insensitive searches instead of lower-casing the text first: the same answer (no other
+  // character lower-cases to these letters) for a quarter of the cost on a 26 KB system prompt.
   const tags: string[] = [];
-  if (lower.includes("plan mode") || lower.includes("plan_mode") || lower.includes("enterplanmode")) tags.push("plan_mode");
-  if (lower.includes("review") || lower.includes("audit")) tags.push("review");
+  if (PLAN_MODE.test(text)) tags.push("plan_mode");
+  if (REVIEW.test(text)) tags.push("review");
   if (text.length > LONG_SYSTEM) tags.push("long");
   if (text.length <= SHORT_SYSTEM) tags.push("short");
   return tags;
