@@ -121,7 +121,7 @@ function cpuPerCall(fn: () => void): number {
 const state = createMemoryStore();
 const sample = requestFacts(headers, autoIntake, withRouter, state, Date.now());
 if (!sample.router) throw new Error("the router did not run on the auto body");
-const cases: Record<string, () => void> = {
+const cases: Record<"plain" | "bystander" | "auto" | "record", () => void> = {
   plain: () => void requestFacts(headers, plainIntake, without, state, Date.now()),
   bystander: () => void requestFacts(headers, plainIntake, withRouter, state, Date.now()),
   auto: () => void requestFacts(headers, autoIntake, withRouter, state, Date.now()),
