@@ -32,6 +32,10 @@ export interface InstanceTuning {
   readonly routingStrategy?: string;
   readonly disableCooling?: boolean;
   readonly nonstreamKeepaliveInterval?: number;
+  /** CLIProxyAPI's own request log (`request-log`); unset = not written. */
+  readonly requestLog?: boolean;
+  /** Cap of CLIProxyAPI's log directory (`logs-max-total-size-mb`); unset = not written. */
+  readonly logsMaxTotalSizeMb?: number;
   readonly streaming: StreamingConfig;
   readonly quotaExceeded: QuotaExceededConfig;
 }
