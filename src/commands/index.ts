@@ -11,6 +11,7 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   gen: () => import("./gen.ts").then((m) => m.default),
   check: () => import("./check.ts").then((m) => m.default),
   login: () => import("./login.ts").then((m) => m.default),
+  migrate: () => import("./migrate.ts").then((m) => m.default),
   cld: () => import("./cld.ts").then((m) => m.default),
   install: () => import("./install.ts").then((m) => m.default),
   mock: () => import("./mock.ts").then((m) => m.default),

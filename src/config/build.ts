@@ -74,6 +74,7 @@ export function parseConfig(text: string, file: string, env: Env = {}, readInclu
         idleTimeoutMs: global.idleTimeoutMs,
         logRetentionDays: global.logRetentionDays,
         defaultInstance,
+        defaultInstanceSet: global.defaultInstance !== undefined,
         ...(router ? { router } : {}),
       },
     },

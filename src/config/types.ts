@@ -186,6 +186,8 @@ export interface LbConfig {
   readonly logRetentionDays: number;
   /** Instance that gets requests for models no route names. */
   readonly defaultInstance: string;
+  /** True when [global] default_instance names it (else it is the first instance). */
+  readonly defaultInstanceSet?: boolean;
   /** Undefined when the file has no `[global.lb_model_router]`. */
   readonly router?: RouterConfig;
 }
