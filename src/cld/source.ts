@@ -3,6 +3,7 @@
 // user one warning line, not their session.
 import { findConfigFile, loadConfig } from "../config/index.ts";
 import type { Config, Scenario } from "../config/types.ts";
+import { routedModels } from "../config/router.ts";
 import type { Gateway } from "./env.ts";
 import type { Env } from "./memory.ts";
 import { BUILTIN_ROUTES, DEFAULT_SCENARIOS } from "./scenarios.ts";
@@ -36,8 +37,7 @@ export function gatewayOf(config: Config | null): Gateway {
  * sends `auto` on unchanged, which no instance serves).
  */
 export function routerModel(config: Config | null): string | undefined {
-  const r = config?.global.lb.router;
-  return r?.enabled && !r.shadowOnly ? [...r.activationModels][0] : undefined;
+  return routedModels(config?.global.lb.router)[0];
 }
 
 export function sourceOf(file: string | null, config: Config | null, warning?: string): CldSource {

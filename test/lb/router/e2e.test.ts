@@ -107,6 +107,11 @@ describe("the later-format example, end to end", () => {
     expect(r).toMatchObject({ status: 200, route: "auto->M2.5 (category quick)->opus4.6 (messages 9>=8)", target: "strong/claude-opus-4-6" });
   }, 30_000);
 
+  test("/v1/models lists the router's models beside the routes", async () => {
+    const list = (await (await fetch(`${s.gw.url}/v1/models`)).json()) as { data: { id: string }[] };
+    expect(list.data.map((m) => m.id)).toEqual(["M2.5", "sonnet4.6", "opus4.6", "auto", "auto-canary"]);
+  });
+
   test("a model outside activation_models is left alone and carries no router record", async () => {
     const r = await claude(s.anthropic, "sonnet4.6");
     expect(r.route).toBe("sonnet4.6");
@@ -178,6 +183,8 @@ describe("shadow mode", () => {
     expect((s.mocks.cheap!.stats(1).last[0]!.body as { model: string }).model).toBe("auto");
     const [rec] = await logRecords(s.dir, 1, (x) => x.routing.router?.shadow === true);
     expect(rec!.routing.router).toMatchObject({ decision: "category_hit_coding", requested: "auto", suggested: "sonnet4.6", resolved: "auto", applied: false });
+    const list = (await (await fetch(`${s.gw.url}/v1/models`)).json()) as { data: { id: string }[] };
+    expect(list.data.map((m) => m.id)).not.toContain("auto"); // nothing would serve it
   }, 30_000);
 });
 
