@@ -1,9 +1,10 @@
-// `gw up` on a port the old setup's PM2 app still holds: the one-line error names the app and
-// the pm2 commands that stop it for good. The holder is a real process started the way PM2
-// starts its apps — with PM2's environment, which carries the app's `name` and `pm_id`.
+// `gw up` for someone coming from the old setup: a port the old PM2 app still holds is named with
+// the app and the pm2 commands that stop it for good (the holder is a real process started the
+// way PM2 starts its apps — with PM2's environment, which carries the app's `name` and `pm_id`);
+// once it starts, it says where unrouted models go and which OAuth providers have no login.
 import { afterAll, expect, test } from "bun:test";
 import { basename } from "node:path";
-import { gw, killAll, processesIn, type Sandbox, sandbox } from "../helpers/supervisor.ts";
+import { gw, killAll, processesIn, type Sandbox, sandbox, startGw } from "../helpers/supervisor.ts";
 
 const cleanups: Sandbox[] = [];
 afterAll(async () => {
@@ -30,5 +31,20 @@ test("a busy LB port held by a PM2 app names the app and how to stop it", async 
   } finally {
     holder.kill();
     await holder.exited;
+  }
+}, 60_000);
+
+test("gw up names the instance for unrouted models and each OAuth provider without a login", async () => {
+  const sb = await sandbox([{ name: "a" }, { name: "b" }], `default_instance = "b"`);
+  cleanups.push(sb);
+  const g = startGw(sb, ["up", "-c", sb.file]);
+  try {
+    await g.waitFor("serving on");
+    expect(g.output()).toContain('instances.a.providers[0]  warning: instance "a" has no antigravity login in');
+    expect(g.output()).toContain("(log in: gw login a antigravity)");
+    expect(g.output()).toContain('requests for models no route names go to instance "b" ([global] default_instance)');
+  } finally {
+    g.proc.kill("SIGTERM");
+    await g.proc.exited;
   }
 }, 60_000);
