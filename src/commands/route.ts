@@ -11,7 +11,6 @@ export default defineGwCommand({
     action: { type: "positional", required: true, description: "explain", valueHint: "explain" },
     body: { type: "positional", required: false, description: "request body file; - or none reads stdin", valueHint: "BODY.json" },
     path: { type: "string", description: "request path the body is posted to (default /v1/messages)", valueHint: "PATH" },
-    session: { type: "string", description: "x-claude-code-session-id to send with it", valueHint: "ID" },
   },
   async run({ args }) {
     if (args.action !== "explain") throw new CliError(`unknown action "${args.action}" for gw route`, 1, "use: gw route explain [BODY.json | -] [--json]");
@@ -19,7 +18,7 @@ export default defineGwCommand({
     const text = await readBody(args.body);
     const path = args.path ?? "/v1/messages";
     if (!path.startsWith("/")) throw new CliError(`--path ${path} is not a request path`, 1, "e.g. --path /v1/chat/completions");
-    const out = await explainBody(config, text, { path, headers: args.session ? { "x-claude-code-session-id": args.session } : {} });
+    const out = await explainBody(config, text, { path });
     if ("error" in out) throw new CliError(`the LB would refuse this body: ${out.error}`, 1, "give a JSON request body, e.g. one from a request your client sent");
     console.log(args.json ? JSON.stringify(out, null, 2) : formatExplanation(out));
   },

@@ -35,9 +35,9 @@ export interface Explanation {
 }
 
 /** The body's explanation; `error` when intake rejects it (the same 4xx the LB would answer). */
-export async function explainBody(config: Config, body: string, o: { path?: string; headers?: Record<string, string>; state?: StateStore } = {}): Promise<Explanation | { error: string }> {
+export async function explainBody(config: Config, body: string, o: { path?: string; state?: StateStore } = {}): Promise<Explanation | { error: string }> {
   const url = new URL(`http://gw.local${o.path ?? "/v1/messages"}`);
-  const headers = new Headers({ "content-type": "application/json", ...o.headers });
+  const headers = new Headers({ "content-type": "application/json" });
   const req = new Request(url, { method: "POST", body, headers });
   const intake = await readIntake(req, url, config.global.lb.maxBodyBytes);
   if (intake instanceof Response) return { error: `${intake.status}: ${await intake.text()}` };
