@@ -51,9 +51,10 @@ describe("the later-format example decides as documented", () => {
       ["coding", false],
       ["quick", false],
     ]);
-    expect(ev.rules).toHaveLength(1); // the first rule matched: the rest were not reached
-    expect(ev.rules[0]).toMatchObject({ rule: "high_complexity", matched: true, match: "any" });
-    expect(ev.rules[0]!.conditions).toEqual([
+    expect(ev.rules).toHaveLength(2); // the second rule matched: the rest were not reached
+    expect(ev.rules[0]).toMatchObject({ rule: "canary", matched: false, conditions: [{ field: "requested_model", op: "==", expected: "auto-canary", actual: "auto", matched: false }] });
+    expect(ev.rules[1]).toMatchObject({ rule: "high_complexity", matched: true, match: "any" });
+    expect(ev.rules[1]!.conditions).toEqual([
       { field: "messages_count", op: ">=", expected: 50, actual: 61, matched: true },
       { field: "prompt_chars", op: ">=", expected: "200000", actual: expect.any(Number), matched: false },
     ]);

@@ -45,6 +45,15 @@ op = ">="
 value = "200000"
 
 [[global.lb_model_router.rules]]
+name = "canary"
+priority = 450
+target_model = "sonnet4.6"
+[[global.lb_model_router.rules.when]]
+field = "requested_model"
+op = "=="
+value = "auto-canary"
+
+[[global.lb_model_router.rules]]
 name = "struggling"
 priority = 350
 target_model = "opus4.6"
@@ -91,4 +100,5 @@ export const DECISIONS: readonly (readonly [string, Record<string, unknown>, str
   ["a long conversation, no category", body("auto", "go on", { history: 60 }), "rule_hit_high_complexity", "opus4.6"],
   ["nothing matches: the default model", body("auto", "tell me a joke"), "default_model", "M2.5"],
   ["the canary activates too", body("auto-canary", "Implement the parser"), "category_hit_coding", "sonnet4.6"],
+  ["the canary's own rule, where no category matched", body("auto-canary", "tell me a joke"), "rule_hit_canary", "sonnet4.6"],
 ];
