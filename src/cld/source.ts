@@ -9,6 +9,7 @@ import { displayPath } from "../cli/display-path.ts";
 import { loadConfig } from "../config/index.ts";
 import { isLoopback } from "../config/global.ts";
 import type { Config, Scenario } from "../config/types.ts";
+import { routedModels } from "../config/router.ts";
 import { clientUrl, describeRunning, listRunning, type RunningGw } from "../supervisor/registry.ts";
 import { chooseConfig, type ConfigChoice, type ConfigFacts } from "./choose.ts";
 import { confirmation, fingerprint, rememberConfirmed } from "./confirmed.ts";
@@ -20,7 +21,10 @@ import { confirm, hasTerminal } from "./tty.ts";
 
 export interface CldSource {
   readonly file: string | null;
+  /** Route names, and the router's model (`auto`) when the config routes it. */
   readonly routes: readonly string[];
+  /** The model the gateway's `auto` router takes (enabled, not in shadow mode), for the Auto scenario. */
+  readonly auto?: string;
   readonly scenarios: Readonly<Record<string, Scenario>>;
   readonly gateway: Gateway;
   /** The one line cld prints: which config (or why none) and where Claude Code is sent. */
@@ -47,11 +51,22 @@ export function gatewayOf(config: Config | null): Gateway {
   return { baseUrl: `http://${reachable}:${config.global.mainPort}`, apiKey: config.global.apiKeys[0] || PLACEHOLDER_KEY };
 }
 
+/**
+ * The router's first activation model when the router rewrites (in shadow mode it decides but
+ * sends `auto` on unchanged, which no instance serves).
+ */
+export function routerModel(config: Config | null): string | undefined {
+  return routedModels(config?.global.lb.router)[0];
+}
+
 export function sourceOf(file: string | null, config: Config | null, line: string, running?: RunningGw): CldSource {
   const gateway = gatewayOf(config);
+  const auto = routerModel(config);
+  const routes = config && config.routes.size > 0 ? [...config.routes.keys()] : BUILTIN_ROUTES;
   return {
     file,
-    routes: config && config.routes.size > 0 ? [...config.routes.keys()] : BUILTIN_ROUTES,
+    routes: auto === undefined || routes.includes(auto) ? routes : [...routes, auto],
+    ...(auto === undefined ? {} : { auto }),
     scenarios: config?.cld.scenarios ?? DEFAULT_SCENARIOS,
     // A running gw may listen elsewhere than main_port says (gw up --port N): ask the gw.
     gateway: running ? { ...gateway, baseUrl: clientUrl(running) } : gateway,

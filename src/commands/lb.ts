@@ -30,7 +30,7 @@ export default defineGwCommand({
     const gateway = startGateway(await prepare(await loadValidConfig(file)), { port });
     consola.info(`gw lb listening on ${gateway.url}`);
     const registered = await registerRunning({ kind: "lb", config: gateway.config().file, url: gateway.url, demo: false });
-    const reloader = createReloader({ file, log: consola, apply: async (c) => gateway.reload(await prepare(c)) });
+    const reloader = createReloader({ file, includes: gateway.config().includes, log: consola, apply: async (c) => gateway.reload(await prepare(c)) });
     await new Promise<void>((done) => {
       const stop = () => {
         reloader.close();

@@ -17,7 +17,7 @@ export function tempPathFor(path: string): string {
  * CLIProxyAPI's file watcher) sees the old bytes or the new ones, never a half-written file.
  * rename replaces a link at `path` itself; it never writes through it.
  */
-export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
   try {
