@@ -70,7 +70,7 @@ describe("cld cp with FILTER (fast start, no questions)", () => {
 
   test("a filter that matches nothing names the routes and falls back to the menus (here: no terminal to show them)", async () => {
     const r = await box.run(["cp", "nothing-like-it"], { env: { CLD_TOML: toml } });
-    expect(r.stderr.split("\n")[0]).toBe('cld: no route matches "nothing-like-it" (routes: opus4.6, g3p, g3f, g3f.auto, kimi-k2); choose from the menus');
+    expect(r.stderr.split("\n").slice(0, 2)).toEqual([`cld: config gw.toml ($CLD_TOML) → http://127.0.0.1:${port}`, 'cld: no route matches "nothing-like-it" (routes: opus4.6, g3p, g3f, g3f.auto, kimi-k2); choose from the menus']);
     expect(r.stderr).toContain('no terminal to ask "Scenario"');
     expect(r.code).toBe(1);
     expect(r.call).toBeNull();
