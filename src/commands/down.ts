@@ -15,6 +15,7 @@ export default defineGwCommand({
     ...jsonArgs,
     "after-crash": { type: "string", description: "(gw's watchdog) only stop the instances the dead gw PID left", valueHint: "PID" },
   },
+  internalArgs: ["after-crash"],
   async run({ args }) {
     const paths = targetPaths(args.config);
     const say = (human: string, data: object) => console.log(args.json ? JSON.stringify(data) : human);

@@ -1,6 +1,7 @@
 // `gw logs`: the last N lines of one or more log files, then (with follow) what gets appended,
 // as NDJSON `{name, line}`. Follow polls the size, which also notices a rotation (the file shrank).
-import { open, stat } from "node:fs/promises";
+import { open, readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
 
 export interface LogSource {
   readonly name: string;
@@ -80,4 +81,12 @@ export async function readNew(file: string, offset: number): Promise<{ text: str
   // Hand out whole lines only; the rest comes with the next read.
   const whole = text.slice(0, text.lastIndexOf("\n") + 1);
   return { text: whole, end: from + Buffer.byteLength(whole) };
+}
+
+/** The logs a gw left on disk (it need not be running): gw.log first, then each instance's by name. */
+export async function logSourcesOnDisk(logsDir: string): Promise<LogSource[]> {
+  const names = await readdir(logsDir).catch(() => [] as string[]);
+  const logs = names.filter((n) => n.endsWith(".log")).map((n) => n.slice(0, -".log".length));
+  const ordered = [...logs.filter((n) => n === "gw"), ...logs.filter((n) => n !== "gw").sort()];
+  return ordered.map((name) => ({ name, file: join(logsDir, `${name}.log`) }));
 }
