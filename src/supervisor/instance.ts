@@ -7,6 +7,7 @@ import { portBusy, describeHolder } from "./ports.ts";
 import { waitReady } from "./ready.ts";
 import { type Child, type ExitInfo, spawnChild, SpawnError, stopChild } from "./spawn.ts";
 import type { Timing } from "./timing.ts";
+import { lastLogLine } from "./logtail.ts";
 import { instanceCwd } from "./paths.ts";
 
 export type InstanceState = "starting" | "ready" | "unready" | "backoff" | "crashloop" | "failed" | "stopping" | "stopped";
@@ -149,9 +150,19 @@ export class SupervisedInstance {
     this.deps.childrenChanged();
     if (this.stopping) return;
     this.probing?.abort();
+    void this.reportExit(child, info);
+  }
+
+  /** Say why it exited (its log's last words are usually the reason), then schedule the restart. */
+  private async reportExit(child: Child, info: ExitInfo): Promise<void> {
+    const lastWords = await lastLogLine(this.deps.logFile(this.name));
+    if (this.stopping || this.child) return;
+    const uptime = secs(info.at - child.startedAt);
     const delay = this.scheduleRetry(info.at - child.startedAt);
     const what = this.state === "crashloop" ? `crash loop (${this.backoff.exits.length} exits in a minute), next try in ${secs(delay)}` : `restarting in ${secs(delay)}`;
-    this.deps.log.warn(`${this.name}: exited (${describeExit(info)}) after ${secs(info.at - child.startedAt)} — ${what}; see logs/${this.name}.log`);
+    const said = lastWords ? `; logs/${this.name}.log ends: ${lastWords}` : `; see logs/${this.name}.log`;
+    this.problem = `instance '${this.name}' exited (${describeExit(info)}) after ${uptime} — ${what}${said}`;
+    this.deps.log.warn(this.problem);
   }
 
   private scheduleRetry(uptimeMs: number): number {

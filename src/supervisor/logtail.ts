@@ -2,6 +2,7 @@
 // as NDJSON `{name, line}`. Follow polls the size, which also notices a rotation (the file shrank).
 import { open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { maskText } from "../observe/mask.ts";
 
 export interface LogSource {
   readonly name: string;
@@ -90,3 +91,14 @@ export async function logSourcesOnDisk(logsDir: string): Promise<LogSource[]> {
   const ordered = [...logs.filter((n) => n === "gw"), ...logs.filter((n) => n !== "gw").sort()];
   return ordered.map((name) => ({ name, file: join(logsDir, `${name}.log`) }));
 }
+
+/** The last line the latest run wrote to its log (after gw's "--- gw: starting" marker), masked and short. */
+export async function lastLogLine(file: string): Promise<string> {
+  const { lines } = await tailLines(file, 20).catch(() => ({ lines: [] as string[] }));
+  const run = lines.slice(lines.findLastIndex((l) => l.startsWith("--- gw: ")) + 1);
+  const line = run.filter((l) => l.trim()).at(-1)?.trim() ?? "";
+  const masked = maskText(line);
+  return masked.length > LAST_LINE_MAX ? `${masked.slice(0, LAST_LINE_MAX)}…` : masked;
+}
+
+const LAST_LINE_MAX = 200;

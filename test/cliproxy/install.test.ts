@@ -1,51 +1,16 @@
 // `gw cliproxy install|version` against a local server laid out like CLIProxyAPI's GitHub
-// releases (/latest redirects to /tag/vX, archives and checksums.txt under /download/vX/), with a
-// fake release whose cli-proxy-api prints the real version line and then runs `gw mock`.
+// releases (test/helpers/release.ts): 9.9.9 is the latest and sound, 9.9.8's checksums.txt
+// does not match its archive.
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { assetName, parseChecksums, versionOfAsset } from "../../src/cliproxy/release.ts";
-import { MAIN } from "../helpers/supervisor.ts";
+import { asset, fakeBinary, fakeReleases, releaseArchive } from "../helpers/release.ts";
 import { runGw, tempDir } from "../helpers/tmp.ts";
 
-const fakeBinary = (version: string) =>
-  `#!/bin/sh\necho "CLIProxyAPI Version: ${version}, Commit: test, BuiltAt: 2026-01-01T00:00:00Z"\n[ "$1" = "-h" ] && exit 0\nexec "${process.execPath}" "${MAIN}" mock "$@"\n`;
-
-async function releaseArchive(version: string): Promise<Uint8Array> {
-  const archive = new Bun.Archive({ "cli-proxy-api": fakeBinary(version), LICENSE: "MIT\n", "config.example.yaml": "port: 8317\n" }, { compress: "gzip" });
-  return archive.bytes();
-}
-
-const sha256 = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
-const asset = (v: string) => (assetName(v) as { name: string }).name;
-
-// Releases on the fake server: 9.9.9 (latest, good) and 9.9.8, whose checksums.txt does not match.
-const files = new Map<string, Uint8Array>();
-const requests: string[] = [];
-async function publish(version: string, opts: { badSum?: boolean } = {}) {
-  const archive = await releaseArchive(version);
-  const sum = opts.badSum ? sha256(new TextEncoder().encode("something else")) : sha256(archive);
-  // sha256sum's format, sorted by name, as the release workflow writes it
-  const other = `CLIProxyAPI_${version}_windows_amd64.zip`;
-  files.set(`/releases/download/v${version}/${asset(version)}`, archive);
-  files.set(`/releases/download/v${version}/checksums.txt`, new TextEncoder().encode(`${sha256(new Uint8Array([1]))}  ${other}\n${sum}  ${asset(version)}\n`.split("\n").sort().join("\n").trim() + "\n"));
-  return archive;
-}
-await publish("9.9.9");
-await publish("9.9.8", { badSum: true });
-const server = Bun.serve({
-  port: 0,
-  hostname: "127.0.0.1",
-  fetch(req) {
-    const path = new URL(req.url).pathname;
-    requests.push(path);
-    if (path === "/releases/latest") return new Response(null, { status: 302, headers: { location: "https://example.invalid/router-for-me/CLIProxyAPI/releases/tag/v9.9.9" } });
-    const body = files.get(path);
-    return body ? new Response(body) : new Response("Not Found", { status: 404 });
-  },
-});
-afterAll(() => server.stop(true));
-const base = `http://127.0.0.1:${server.port}/releases`;
+const releases = await fakeReleases(["9.9.9", "9.9.8"], "9.9.9", ["9.9.8"]);
+afterAll(() => releases.stop());
+const { base, files, requests } = releases;
 
 /** A fresh user: its own data directory, no config, releases from the fake server. */
 function user() {
