@@ -36,6 +36,8 @@ export interface ServeOptions {
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+/** A stop signal this soon after the first is the same key press, delivered twice. */
+export const SIGNAL_ECHO_MS = 1_000;
 /** SIGHUP means reload (lb/reload.ts); before the reloader exists it must not kill gw (its default). */
 const ignoreHup = () => {};
 
@@ -79,9 +81,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   let stopping: Promise<void> | null = null;
+  let firstSignalAt = 0;
   const onSignal = () => {
-    if (!stopping) return void stop();
-    // A second Ctrl-C: the user does not want to wait for the grace period.
+    if (!stopping) {
+      firstSignalAt = Date.now();
+      return void stop();
+    }
+    // One key press can arrive twice (under `bun run`: bun forwards it, and the terminal sends it
+    // to the whole process group): only a later, deliberate second Ctrl-C cuts the streams.
+    if (Date.now() - firstSignalAt < SIGNAL_ECHO_MS) return;
     log.warn("stopping now: streams still in flight are cut");
     void gateway?.stop(0);
   };
@@ -92,7 +100,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
       stopRotation();
       const grace = config.global.shutdownGraceMs;
       const streams = gateway?.stats().openStreams ?? 0;
-      log.info(`stopping: ${streams ? `letting ${streams} stream(s) in flight finish (up to ${grace / 1000} s), then ` : ""}stopping instances`);
+      const cut = streams && opts.terminal ? " — Ctrl-C again to cut them" : "";
+      log.info(`stopping: ${streams ? `letting ${streams} stream(s) in flight finish (up to ${grace / 1000} s${cut}), then ` : ""}stopping instances`);
       await gateway?.stop(grace);
       await set.stopAll();
       await registry.flushed();

@@ -72,7 +72,12 @@ export interface RunningGw {
 
 /** Start a long-running gw (e.g. `up` in the foreground) in its own process group. */
 export function startGw(sb: Pick<Sandbox, "dir" | "env">, args: string[]): RunningGw {
-  const proc = Bun.spawn([process.execPath, MAIN, ...args], { cwd: sb.dir, env: sb.env, stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });
+  return startInGroup([process.execPath, MAIN, ...args], sb.dir, sb.env);
+}
+
+/** Any command line (e.g. `bun run gw up`) as the leader of its own process group, output captured. */
+export function startInGroup(argv: string[], cwd: string, env: Record<string, string | undefined>): RunningGw {
+  const proc = Bun.spawn(argv, { cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });
   let out = "";
   const pump = async (s: ReadableStream<Uint8Array>) => {
     const dec = new TextDecoder();
