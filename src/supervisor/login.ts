@@ -38,13 +38,24 @@ export function loginArgv(config: Config, inst: InstanceConfig, provider: string
   if (!(LOGIN_PROVIDERS as readonly string[]).includes(provider)) {
     throw new CliError(`"${provider}" has no login`, 1, `log in to one of: ${LOGIN_PROVIDERS.join(", ")} (API-key providers need no login)`);
   }
+  // A credential for a provider the instance does not define would sit in its auth dir unused.
+  const type = provider === "codex-device" ? "codex" : provider;
+  const types = inst.providers.map((p) => p.type as string);
+  if (!types.includes(type)) {
+    const logins = types.filter((t) => (LOGIN_PROVIDERS as readonly string[]).includes(t));
+    throw new CliError(
+      `instance '${inst.name}' has no ${type} provider, so a ${type} login would go unused`,
+      1,
+      logins.length ? `log in to what it has: ${logins.map((t) => `gw login ${inst.name} ${t}`).join(" · ")}` : `add { type = "${type}" } to [instances.${inst.name}] providers first`,
+    );
+  }
   const launch = launchFor(config, inst, env);
   if ("error" in launch) throw new CliError(launch.error);
   return [...launch.argv, `-${provider}-login`, ...(browser ? [] : ["-no-browser"])];
 }
 
 /** Runs the login in this terminal; returns what to tell the user afterwards. */
-export async function runLogin(config: Config, inst: InstanceConfig, argv: string[], env: Record<string, string | undefined>): Promise<string> {
+export async function runLogin(config: Config, inst: InstanceConfig, provider: string, argv: string[], env: Record<string, string | undefined>): Promise<string> {
   const status = await controlJson<StatusReport>(gwPaths(config.dir), "/status").catch(() => null);
   const running = status?.instances.find((i) => i.name === inst.name && i.state === "ready");
   const before = await authFiles(inst.authDir);
@@ -53,10 +64,10 @@ export async function runLogin(config: Config, inst: InstanceConfig, argv: strin
   await mkdir(cwd, { recursive: true });
   const proc = Bun.spawn(argv, { cwd, env, stdio: ["inherit", "inherit", "inherit"] });
   const code = await proc.exited;
-  if (code !== 0) throw new CliError(`login for instance '${inst.name}' failed (exit code ${code})`, 1, `the lines above say why; try again with: gw login ${inst.name} …`);
+  if (code !== 0) throw new CliError(`login for instance '${inst.name}' failed (exit code ${code})`, 1, `the lines above say why; try again with: gw login ${inst.name} ${provider}`);
   const after = await authFiles(inst.authDir);
   const fresh = [...after].filter(([n, m]) => before.get(n) !== m).map(([n]) => n);
-  if (fresh.length === 0) return `no new credential in ${inst.authDir} — the login saved nothing; nothing for instance '${inst.name}' to pick up`;
+  if (fresh.length === 0) throw new CliError(`no new credential in ${inst.authDir} — the login saved nothing; nothing for instance '${inst.name}' to pick up`, 1, `the login above did not finish (or saved elsewhere); try again with: gw login ${inst.name} ${provider}`);
   const saved = `saved ${fresh.join(", ")} in ${inst.authDir}`;
   if (!running) return `${saved}; gw is not running ${inst.name} now — it will use them at the next gw up`;
   const deadline = Date.now() + PICKUP_WAIT_MS;

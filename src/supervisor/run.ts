@@ -60,7 +60,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let config = await withInstanceKeys(opts.config);
   await writeInstanceFiles(config);
   const port = opts.port ?? config.global.mainPort;
-  await refuseBusyMainPort(port, config.global.bindHost, opts.demo ? "stop that process or run: gw up --port N" : "change [global] main_port or stop that process");
+  await refuseBusyMainPort(port, config.global.bindHost, opts.demo, opts.env);
   await writeGwPid(paths);
   const watchdog = startWatchdog(paths, config.file, opts.env);
 
