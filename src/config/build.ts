@@ -8,10 +8,10 @@ import { finishInstance, type InstanceDraft, readInstances } from "./instances.t
 import { indexPositions } from "./positions.ts";
 import { type Raw, Reader } from "./reader.ts";
 import { readRouting } from "./routing.ts";
+import { syntaxProblem } from "./syntax.ts";
+import { readTop } from "./top.ts";
 import { resolveTuning } from "./tuning.ts";
 import type { Config, LoadResult, Route } from "./types.ts";
-
-const TOP_KEYS = ["global", "instances", "routing", "cld", "pricing"];
 
 /** Pure: the same text, file name and environment always give the same result. */
 export function parseConfig(text: string, file: string, env: Env = {}): LoadResult {
@@ -21,20 +21,22 @@ export function parseConfig(text: string, file: string, env: Env = {}): LoadResu
     doc = parse(text) as Raw;
   } catch (err) {
     if (!(err instanceof TomlError)) throw err;
-    const message = err.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
-    return { config: null, problems: [{ severity: "error", file: abs, line: err.line, col: err.column, path: "", message: `TOML syntax: ${message}`, hint: "fix the syntax at this place" }] };
+    return { config: null, problems: [syntaxProblem(err, text, abs)] };
   }
   const r = new Reader(abs, indexPositions(text), env);
-  const top = r.fields([], doc, TOP_KEYS);
+  const { fields: top, misnamed } = readTop(r, doc);
   const table = (k: string): Raw | undefined => r.table(top.get(k));
 
   const global = readGlobal(r, table("global") ?? {});
-  const instances = readInstances(r, table("instances") ?? {}, dirname(abs));
+  const instanceTable = table("instances") ?? {};
+  const instances = readInstances(r, instanceTable, dirname(abs));
   if (instances.length === 0 && !top.get("instances")) r.error([], "no [instances.NAME] table", "define at least one instance, e.g. [instances.main] port = 8146");
-  const routes = readRouting(r, table("routing") ?? {}, instances);
+  // Instances written down but not usable (a bad port, a misnamed table) already have their error.
+  const declared = new Set([...Object.keys(instanceTable), ...(misnamed.get("instances") ?? [])]);
+  const routes = readRouting(r, table("routing") ?? {}, instances, declared);
   const cld = readCld(r, table("cld"), new Set(routes.keys()));
   const pricing = readPricing(r, table("pricing"));
-  const defaultInstance = checkCrossReferences(r, global, instances, routes);
+  const defaultInstance = checkCrossReferences(r, global, instances, routes, declared);
   const bindHost = safeBindHost(r, global);
 
   const problems = r.problems.sort((a, b) => a.line - b.line || a.col - b.col);
@@ -71,7 +73,7 @@ export function parseConfig(text: string, file: string, env: Env = {}): LoadResu
   return { config: deepFreeze(config), problems };
 }
 
-function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraft[], routes: Map<string, Route>): string {
+function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraft[], routes: Map<string, Route>, declared: ReadonlySet<string>): string {
   const ports = new Map<number, string>([[g.mainPort, "the load balancer (main_port)"]]);
   for (const inst of instances) {
     if (!inst.managed && !/\/\/(127\.|localhost)/.test(inst.baseUrl)) continue;
@@ -85,7 +87,7 @@ function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraf
     if (!routes.has(field.raw)) r.warn(field.path, `auto-upgrade source route "${field.raw}" does not exist`, "requests for it never reach the map");
   }
   const named = g.defaultInstance ? r.str(g.defaultInstance) : undefined;
-  if (named !== undefined && !instances.some((i) => i.name === named)) {
+  if (named !== undefined && !instances.some((i) => i.name === named) && !declared.has(named)) {
     r.error(g.defaultInstance!.path, `default_instance "${named}" is not defined`, `use one of: ${instances.map((i) => i.name).join(", ")}`);
   }
   return named ?? instances[0]?.name ?? "";
