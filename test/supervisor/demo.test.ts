@@ -1,6 +1,6 @@
 // The embedded demo from an empty directory, gw login with gw mock as the binary, the systemd unit.
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
@@ -73,6 +73,30 @@ describe("embedded demo", () => {
     expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
     expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
     expect(await processesIn(sb.dir)).toEqual([]);
+  }, 60_000);
+});
+
+describe("a real config on gw mock", () => {
+  test('cliproxy = "/path/to/gw" (the natural guess) runs gw mock for each instance', async () => {
+    const sb = await sandbox();
+    sandboxes.push(sb);
+    // gw as users have it: an executable named gw (here a wrapper around this checkout).
+    mkdirSync(join(sb.dir, "bin"));
+    const gwBin = join(sb.dir, "bin", "gw");
+    writeFileSync(gwBin, `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" "$@"\n`, { mode: 0o755 });
+    writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(/^cliproxy = .*$/m, `cliproxy = "${gwBin}"`));
+    const version = await gw(sb, ["cliproxy", "version", "-c", sb.file]);
+    expect(version.stdout).toBe("gw mock (the stand-in; this path is gw itself) — bin/gw (from [global] cliproxy)\n");
+    const up = await gw(sb, ["up", "-d", "-c", sb.file]);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain("2/2 instances ready");
+    const answer = await new OpenAI({ baseURL: `http://127.0.0.1:${sb.mainPort}/v1`, apiKey: "unused", maxRetries: 0 }).chat.completions.create({
+      model: "m",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(answer.choices[0]?.message.content).toContain("Mock answer");
+    expect(readFileSync(join(sb.dir, "logs/a.log"), "utf8")).toContain(`${gwBin} mock -config ${join(sb.dir, "instances/a.yaml")}`);
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
   }, 60_000);
 });
 
