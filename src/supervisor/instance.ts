@@ -45,6 +45,8 @@ export class SupervisedInstance {
   private backoff = FRESH_BACKOFF;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopping = false;
+  /** Bumped by every stop: an exit report still in progress from before it must not act. */
+  private epoch = 0;
   private probing: AbortController | undefined;
 
   constructor(
@@ -65,6 +67,7 @@ export class SupervisedInstance {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.epoch++;
     clearTimeout(this.timer);
     this.probing?.abort();
     const child = this.child;
@@ -150,13 +153,13 @@ export class SupervisedInstance {
     this.deps.childrenChanged();
     if (this.stopping) return;
     this.probing?.abort();
-    void this.reportExit(child, info);
+    void this.reportExit(child, info, this.epoch);
   }
 
   /** Say why it exited (its log's last words are usually the reason), then schedule the restart. */
-  private async reportExit(child: Child, info: ExitInfo): Promise<void> {
+  private async reportExit(child: Child, info: ExitInfo, epoch: number): Promise<void> {
     const lastWords = await lastLogLine(this.deps.logFile(this.name));
-    if (this.stopping || this.child) return;
+    if (this.stopping || this.child || epoch !== this.epoch) return; // stopped or restarted meanwhile
     const uptime = secs(info.at - child.startedAt);
     const delay = this.scheduleRetry(info.at - child.startedAt);
     const what = this.state === "crashloop" ? `crash loop (${this.backoff.exits.length} exits in a minute), next try in ${secs(delay)}` : `restarting in ${secs(delay)}`;
