@@ -39,8 +39,7 @@ export default defineGwCommand({
         const h = healthOf(out.instances ?? []);
         const ready = h.status === "ok" ? "" : ` with ${h.ready}/${h.total} instances ready (not ready: ${h.notReady.join(", ")})`;
         console.log(`gw is running in the background (pid ${out.pid}) on ${out.url}${ready} — ${selfDisplay()} status · logs -f · down`);
-      }
-      else console.error(`gw: gw up -d failed (exit code ${out.exitCode}) — the lines above say why; full log: ${gwPaths(config.dir).gwLog}`);
+      } else console.error(`gw: gw up -d failed (exit code ${out.exitCode}) — the lines above say why; full log: ${gwPaths(config.dir).gwLog}`);
       return out.ok ? 0 : 1;
     }
     await serve({
