@@ -1,8 +1,10 @@
 // Reads raw TOML values the lenient old way (booleans as yes/no/on/off/1/0, integers as digit
 // strings, dashed keys, ${VAR}) and records every problem with its place in the file.
+import { parse, TomlError } from "smol-toml";
 import { type Env, isPlaceholder, substitute } from "./env.ts";
 import { formatPath, type PathSeg, type PositionIndex } from "./positions.ts";
 import { didYouMean, nearMiss } from "./suggest.ts";
+import { syntaxProblem } from "./syntax.ts";
 import type { Problem, Severity } from "./types.ts";
 
 export type Raw = Record<string, unknown>;
@@ -19,15 +21,31 @@ const FALSE = new Set(["false", "0", "no", "off"]);
 
 export const isTable = (v: unknown): v is Raw => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
+/** TOML text → its document, or the one syntax problem, saying what to write (syntax.ts). */
+export function parseToml(text: string, file: string): { doc: Raw } | { problem: Problem } {
+  try {
+    return { doc: parse(text) as Raw };
+  } catch (err) {
+    if (!(err instanceof TomlError)) throw err;
+    return { problem: syntaxProblem(err, text, file) };
+  }
+}
+
 export class Reader {
-  readonly problems: Problem[] = [];
   /** Known keys the file has under a misspelled name ("global.main_port"): "missing" is not news then. */
   readonly misspelled = new Set<string>();
   constructor(
     readonly file: string,
     private readonly positions: PositionIndex,
     private readonly env: Env,
+    /** Shared with the readers of included files, so every problem lands in one list. */
+    readonly problems: Problem[] = [],
   ) {}
+
+  /** A reader for another file (an include), reporting into the same problem list. */
+  forFile(file: string, positions: PositionIndex): Reader {
+    return new Reader(file, positions, this.env, this.problems);
+  }
 
   report(severity: Severity, path: readonly PathSeg[], message: string, hint?: string): void {
     const { line, col } = this.positions.find(path);
@@ -56,8 +74,7 @@ export class Reader {
         if (typo) {
           this.error(fieldPath, `unknown key "${raw}" — did you mean "${typo}"?`, `rename it to ${typo}; as written, its value is ignored`);
           this.misspelled.add(formatPath([...path, typo]));
-        }
-        else {
+        } else {
           const guess = didYouMean(name, known);
           this.warn(fieldPath, `unknown key "${raw}"`, guess ? `did you mean "${guess}"?` : `known keys: ${known.join(", ")}`);
         }

@@ -27,10 +27,10 @@ const brief = (ps: Problem[]) => ps.map((p) => `${p.line}:${p.col} ${p.path} ${p
 
 describe("misspelled keys", () => {
   test("a near miss of a known key is an error (and only that: no 'main_port is not set'); a key gw does not know at all stays a warning", () => {
-    const ps = problems(BASE.replace("main_port = 8145", "main_prot = 8145\nrequest_log = true").replace('model = "x" }', 'model = "x", weigth = 80 }'));
+    const ps = problems(BASE.replace("main_port = 8145", "main_prot = 8145\nfuture_option = true").replace('model = "x" }', 'model = "x", weigth = 80 }'));
     expect(brief(ps)).toEqual([
       '2:1 global.main_prot error: unknown key "main_prot" — did you mean "main_port"? (rename it to main_port; as written, its value is ignored)',
-      expect.stringMatching(/^3:1 global\.request_log warning: unknown key "request_log" \(known keys: /),
+      expect.stringMatching(/^3:1 global\.future_option warning: unknown key "future_option" \(known keys: /),
       '8:65 routing.m[0].weigth error: unknown key "weigth" — did you mean "weight"? (rename it to weight; as written, its value is ignored)',
     ]);
   });
