@@ -5,7 +5,7 @@
 import { mkdir, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
-import type { Config, InstanceConfig } from "../config/types.ts";
+import { type Config, type InstanceConfig, OAUTH_PROVIDERS } from "../config/types.ts";
 import { controlJson } from "./control.ts";
 import { launchFor } from "./launch.ts";
 import { gwPaths, instanceCwd } from "./paths.ts";
@@ -43,10 +43,12 @@ export function loginArgv(config: Config, inst: InstanceConfig, provider: string
   if (!(LOGIN_PROVIDERS as readonly string[]).includes(provider)) {
     throw new CliError(`"${provider}" has no login`, 1, `log in to one of: ${LOGIN_PROVIDERS.join(", ")} (API-key providers need no login)`);
   }
-  // A credential for a provider the instance does not define would sit in its auth dir unused.
+  if (projectId !== undefined && provider !== "gemini") throw new CliError("--project-id is for the gemini login only", 1, `gw login ${inst.name} gemini --project-id ID`);
+  // A credential for an OAuth provider the instance does not define would sit in its auth dir
+  // unused. (The Gemini CLI login has no provider type in providers.toml: nothing to check.)
   const type = provider === "codex-device" ? "codex" : provider;
   const types = inst.providers.map((p) => p.type as string);
-  if (!types.includes(type)) {
+  if ((OAUTH_PROVIDERS as readonly string[]).includes(type) && !types.includes(type)) {
     const logins = types.filter((t) => (LOGIN_PROVIDERS as readonly string[]).includes(t));
     throw new CliError(
       `instance '${inst.name}' has no ${type} provider, so a ${type} login would go unused`,
@@ -56,7 +58,6 @@ export function loginArgv(config: Config, inst: InstanceConfig, provider: string
   }
   const launch = launchFor(config, inst, env);
   if ("error" in launch) throw new CliError(launch.error);
-  if (projectId !== undefined && provider !== "gemini") throw new CliError("--project-id is for the gemini login only", 1, `gw login ${inst.name} gemini --project-id ID`);
   const flag = provider === "gemini" ? ["-login", ...(projectId ? ["-project_id", projectId] : [])] : [`-${provider}-login`];
   return [...launch.argv, ...flag, ...(browser ? [] : ["-no-browser"])];
 }
