@@ -10,9 +10,8 @@ export default defineCommand({
   meta: { name: "_complete", description: "candidates for shell completion", hidden: true },
   async run({ rawArgs }) {
     const words = rawArgs.slice(rawArgs.indexOf("--") + 1);
-    const { commands } = await import("./index.ts");
-    const visible = Object.keys(commands).filter((c) => !c.startsWith("_"));
-    const out = await candidates(words, visible, {
+    const { visibleCommands } = await import("./index.ts");
+    const out = await candidates(words, visibleCommands(), {
       // routes as cld would use them, without asking anything (built-ins when it would ask)
       routes: async (config) => (await loadCldSource(config, process.env, { ask: false, cacheDir: cldCacheDir(process.env) })).routes,
       instances: async (config) => {
