@@ -4,8 +4,10 @@
 // Nothing here goes through a link: the log is opened with O_NOFOLLOW and truncated through
 // that descriptor, the copy is a new exclusive file renamed over X.log.1, and renames move
 // whatever sits at X.log.N (a link included) without touching what it points to.
+// X.log.1 never goes missing: the copy is made first, the old .1 is hard-linked to .2, and the
+// copy then replaces .1 in one rename.
 import { constants as C } from "node:fs";
-import { rename, rm } from "node:fs/promises";
+import { link, rename, rm, unlink } from "node:fs/promises";
 import { type FileHandle } from "node:fs/promises";
 import { tempPathFor } from "../fs/atomic-write.ts";
 import { openNoFollow, PRIVATE_FILE_MODE, UnsafePathError } from "../fs/private.ts";
@@ -21,10 +23,12 @@ export async function rotateIfLarge(file: string, maxBytes: number, keep: number
     const st = await log.stat();
     if (!st.isFile()) throw new UnsafePathError(file, "is not a regular file");
     if (st.size <= maxBytes) return false;
-    for (let i = keep - 1; i >= 1; i--) {
-      await rename(`${file}.${i}`, `${file}.${i + 1}`).catch(() => {});
+    if (keep >= 1) {
+      const copy = await copyOf(log, `${file}.1`);
+      for (let i = keep - 1; i >= 2; i--) await rename(`${file}.${i}`, `${file}.${i + 1}`).catch(() => {});
+      if (keep >= 2) await shiftFirst(`${file}.1`, `${file}.2`);
+      await rename(copy, `${file}.1`);
     }
-    if (keep >= 1) await copyTo(log, `${file}.1`);
     await log.truncate(0);
     return true;
   } finally {
@@ -32,9 +36,16 @@ export async function rotateIfLarge(file: string, maxBytes: number, keep: number
   }
 }
 
+/** .1 → .2 while .1 stays in place (a hard link; a rename where links are not possible). */
+async function shiftFirst(first: string, second: string): Promise<void> {
+  await unlink(second).catch(() => {});
+  await link(first, second).catch(() => rename(first, second).catch(() => {}));
+}
+
 const CHUNK = 1 << 20;
 
-async function copyTo(from: FileHandle, to: string): Promise<void> {
+/** A private copy of the log beside `to`, under a fresh exclusive name; returns that name. */
+async function copyOf(from: FileHandle, to: string): Promise<string> {
   const tmp = tempPathFor(to);
   const out = await openNoFollow(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL);
   try {
@@ -47,7 +58,7 @@ async function copyTo(from: FileHandle, to: string): Promise<void> {
     }
     await out.chmod(PRIVATE_FILE_MODE);
     await out.close();
-    await rename(tmp, to);
+    return tmp;
   } catch (err) {
     await out.close().catch(() => {});
     await rm(tmp, { force: true });
