@@ -30,26 +30,6 @@ export function foldPath(pathname: string): string {
   return pathname.startsWith("/v1/v1") ? pathname.replace(/^(\/v1)+(?=\/|$)/, "/v1") : pathname;
 }
 
-/**
- * Paths that must never reach an instance: its management API, whatever the spelling (percent
- * escapes, doubled slashes, case, dot segments the upstream router might resolve differently).
- */
-export function isForbiddenPath(pathname: string): boolean {
-  // Fast path for ordinary API paths: URL parsing already resolved plain dot segments, so
-  // without escapes, backslashes or doubled slashes a /v1… path cannot name another place.
-  if (/^\/v1(beta)?\//.test(pathname) && !pathname.includes("%") && !pathname.includes("//") && !pathname.includes("\\")) {
-    return false;
-  }
-  let p: string;
-  try {
-    p = decodeURIComponent(pathname);
-  } catch {
-    return true;
-  }
-  p = p.replace(/\\/g, "/").replace(/\/{2,}/g, "/").toLowerCase();
-  return p.startsWith("/v0/management") || /(^|\/)\.\.?(\/|$)/.test(p);
-}
-
 /** Query string to forward: the client's own key (`?key=`) is dropped, everything else kept. */
 function forwardedSearch(url: URL): string {
   if (!url.search) return "";

@@ -9,9 +9,10 @@ import { attemptLoop } from "./attempt.ts";
 import { deliver, type GatewayContext } from "./deliver.ts";
 import { dialectOf, errorResponse } from "./dialect.ts";
 import { runAttempts, type Tried } from "./failover.ts";
-import { foldPath, type Intake, isForbiddenPath, readIntake } from "./intake.ts";
+import { foldPath, type Intake, readIntake } from "./intake.ts";
 import { probeAnswer } from "./local.ts";
 import { modelsResponse } from "./models.ts";
+import { isForbiddenPath } from "./paths.ts";
 import { RecordBuilder } from "./record-builder.ts";
 import { type RequestFacts, requestFacts, routeHeader } from "./request-state.ts";
 import { upstreamModel } from "./rewrite.ts";
@@ -28,7 +29,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   const path = foldPath(url.pathname);
   const dialect = dialectOf(path, req.headers);
   if (isForbiddenPath(url.pathname)) {
-    return errorResponse(dialect, 403, `gw does not proxy ${url.pathname}`, "forbidden_path");
+    return errorResponse(dialect, 403, `gw forwards only the model APIs (/v1/…, /v1beta/…), not ${url.pathname.slice(0, 200)}`, "forbidden_path");
   }
   const auth = checkClientKey(rt.clientKeys, req.headers, url);
   if (auth !== "ok") {
