@@ -57,6 +57,8 @@ export type GwErrorCode =
   | "invalid_api_key"
   | "missing_api_key"
   | "forbidden_path"
+  | "forbidden_host"
+  | "forbidden_origin"
   | "upstream_unreachable"
   | "upstream_timeout"
   | "upstream_stream_broken"

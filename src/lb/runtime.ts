@@ -4,6 +4,7 @@
 
 import type { Config, InstanceConfig } from "../config/types.ts";
 import { createMasker, type Masker, secretsOf } from "../observe/mask.ts";
+import { type BrowserPolicy, browserPolicy } from "./browser.ts";
 import { buildModelLists, type ModelLists } from "./models.ts";
 
 export interface Runtime {
@@ -15,6 +16,8 @@ export interface Runtime {
   readonly models: ModelLists;
   /** Masks this config's secrets (and well-known token shapes) in everything logged. */
   readonly masker: Masker;
+  /** Which Host names, Origins and preflights gw accepts (browser.ts). */
+  readonly browser: BrowserPolicy;
 }
 
 export function buildRuntime(config: Config): Runtime {
@@ -27,5 +30,6 @@ export function buildRuntime(config: Config): Runtime {
     defaultInstance: (wanted ? instances.get(wanted) : undefined) ?? config.instances[0],
     models: buildModelLists(config),
     masker: createMasker(secretsOf(config)),
+    browser: browserPolicy(config),
   };
 }

@@ -7,6 +7,7 @@ import type { Config } from "../config/types.ts";
 import { createObservability, type Observability } from "../observe/http.ts";
 import { createRequestLog, type RequestLog, requestLogDir } from "../observe/requestlog.ts";
 import { type CoolingEntry, createMemoryStore, type StateStore } from "../state/index.ts";
+import { checkBrowser, withCors } from "./browser.ts";
 import { errorResponse } from "./dialect.ts";
 import { bypassProxyForInstances } from "./noproxy.ts";
 import { type GatewayContext, handle } from "./pipeline.ts";
@@ -73,7 +74,14 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     development: false,
     idleTimeout: RECEIVE_IDLE_SECONDS,
     maxRequestBodySize: BUN_BODY_CEILING,
-    fetch: (req, srv) => observe.serve(req, srv) ?? handle(req, srv, rt, gw),
+    fetch(req, srv) {
+      // Browsers first: a refusal or a preflight answer ends here, before local answers and auth.
+      const browser = checkBrowser(rt.browser, req, () => srv.requestIP(req)?.address);
+      if (browser instanceof Response) return browser;
+      const res = observe.serve(req, srv) ?? handle(req, srv, rt, gw);
+      if (browser === undefined) return res;
+      return res instanceof Response ? withCors(res, browser) : res.then((r) => withCors(r, browser));
+    },
     error(err) {
       return errorResponse("openai", 500, `gw internal error: ${err.message}`, "internal_error");
     },
