@@ -9,6 +9,7 @@ import { createRequestLog, type RequestLog, requestLogDir } from "../observe/req
 import { type CoolingEntry, createMemoryStore, type StateStore } from "../state/index.ts";
 import { checkBrowser, withCors } from "./browser.ts";
 import { errorResponse } from "./dialect.ts";
+import { type Listening, reloadRefusal, restartNotes } from "./exposure.ts";
 import { bypassProxyForInstances } from "./noproxy.ts";
 import { type GatewayContext, handle } from "./pipeline.ts";
 import { buildRuntime, type Runtime } from "./runtime.ts";
@@ -30,9 +31,15 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly url: string;
   readonly port: number;
+  /** The address and port really bound (a reload never changes them). */
+  readonly listening: Listening;
   config(): Config;
-  /** Atomic swap; requests in flight keep the snapshot they started with. */
-  reload(next: Config): void;
+  /**
+   * Atomic swap; requests in flight keep the snapshot they started with. Throws ReloadRefused
+   * (and changes nothing) for a config that would leave a public listener without client keys;
+   * returns what takes effect only after a restart (for the log).
+   */
+  reload(next: Config): string[];
   /** Stop accepting, let in-flight requests finish for up to `graceMs`, close the rest, flush the log. */
   stop(graceMs?: number): Promise<void>;
   stats(): GatewayStats;
@@ -87,13 +94,19 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     },
   });
   const port = server.port ?? 0;
+  const listening: Listening = { host: server.hostname ?? config.global.bindHost, port, portFixed: opts.port !== undefined };
   return {
     url: server.url.href.replace(/\/$/, ""),
     port,
+    listening,
     config: () => rt.config,
     reload(next) {
+      const refused = reloadRefusal(listening, next);
+      if (refused) throw refused;
+      const notes = restartNotes(listening, rt.config, next);
       bypassProxyForInstances(next);
       rt = buildRuntime(next);
+      return notes;
     },
     async stop(graceMs = config.global.shutdownGraceMs) {
       let timer: ReturnType<typeof setTimeout> | undefined;

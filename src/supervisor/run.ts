@@ -4,6 +4,7 @@ import { CliError } from "../cli/errors.ts";
 import type { Config } from "../config/types.ts";
 import { writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { ensureFetchLimit } from "../lb/concurrency.ts";
+import { describe as describeListening } from "../lb/exposure.ts";
 import { createReloader, type Reloader } from "../lb/reload.ts";
 import { type Gateway, startGateway } from "../lb/server.ts";
 import { checkSocketPath, startControlServer } from "./control.ts";
@@ -118,7 +119,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   void connectLiveState(sources, log);
   const gw = selfDisplay();
   const ready = set.list().filter((s) => s.state === "ready").length;
-  log.info(`serving on ${gateway.url} — ${ready}/${managed} instances ready; ${gw} status · ${gw} logs -f · ${gw} down`);
+  log.info(`serving on ${describeListening(gateway.listening)} — ${ready}/${managed} instances ready; ${gw} status · ${gw} logs -f · ${gw} down`);
   if (opts.banner) for (const line of opts.banner(gateway.url).split("\n")) log.info(line);
   phase = "serving"; // after the banner: `up -d` returns on this and prints gw.log up to here
 
@@ -127,11 +128,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
     log,
     apply: async (next) => {
       const keyed = await withInstanceKeys(next);
+      // The gateway first: it refuses a config that would open it (lb/exposure.ts), and then
+      // nothing else may change either.
+      for (const note of gateway?.reload(keyed) ?? []) log.warn(note);
       await writeInstanceFiles(keyed);
-      if (keyed.global.mainPort !== config.global.mainPort && opts.port === undefined) {
-        log.warn(`main_port changed to ${keyed.global.mainPort}; the LB stays on ${port} until gw restarts`);
-      }
-      gateway?.reload(keyed);
       config = keyed;
       await set.reconcile(keyed);
     },
