@@ -6,12 +6,27 @@ import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { parseConfig } from "../../src/config/index.ts";
 import { browserPolicy, checkBrowser } from "../../src/lb/browser.ts";
 import type { Gateway } from "../../src/lb/server.ts";
 import { configFrom, externalInstances, startTestGateway, testUpstream, type TestUpstream } from "../helpers/lb.ts";
 import { type MockServer, startMock } from "../helpers/mock.ts";
 
 const LOOPBACK_PEER = (): string | undefined => "127.0.0.1";
+
+describe("config: cors_origins and allowed_hosts", () => {
+  const problems = (lines: string) =>
+    parseConfig(`[global]\nmain_port = 8145\n${lines}\n[instances.a]\nport = 8146\n`, "/x/providers.toml").problems.filter((p) => p.severity === "error").map((p) => `${p.line} ${p.path}`);
+  test("origins are scheme://host[:port] as browsers send them; names are bare host names", () => {
+    expect(problems('cors_origins = ["https://app.example.com", "http://localhost:3000/"]\nallowed_hosts = ["gw.example.com", "[::1]"]')).toEqual([]);
+    expect(problems('cors_origins = ["*", "null", "https://a.example/path", "ftp://x", "app.example.com"]')).toEqual(["3 global.cors_origins[0]", "3 global.cors_origins[1]", "3 global.cors_origins[2]", "3 global.cors_origins[3]", "3 global.cors_origins[4]"]);
+    expect(problems('allowed_hosts = ["http://gw.example.com", "gw.example.com:8145", "", "a b"]')).toEqual(["3 global.allowed_hosts[0]", "3 global.allowed_hosts[1]", "3 global.allowed_hosts[2]", "3 global.allowed_hosts[3]"]);
+  });
+  test("a trailing slash is dropped: the policy holds the origin as browsers send it", () => {
+    const policy = browserPolicy(configFrom('[global]\nmain_port = 8145\ncors_origins = ["HTTP://LocalHost:3000/"]\n[instances.a]\nport = 8146\n'));
+    expect([...policy.origins]).toEqual(["http://localhost:3000"]);
+  });
+});
 
 describe("checkBrowser (pure)", () => {
   const policy = browserPolicy(configFrom(`
