@@ -5,6 +5,7 @@ import { ensureFetchLimit } from "../lb/concurrency.ts";
 import { describe } from "../lb/exposure.ts";
 import { createReloader } from "../lb/reload.ts";
 import { startGateway } from "../lb/server.ts";
+import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { loadValidConfig, requireConfigFile } from "./_config.ts";
 
@@ -24,12 +25,13 @@ export default defineGwCommand({
     const first = await withInstanceKeys(await loadValidConfig(file));
     await writeInstanceFiles(first);
     const gateway = startGateway(first, { port });
+    const log = maskedLog({ info: (m: string) => consola.info(m), warn: (m: string) => consola.warn(m), error: (m: string) => consola.error(m) }, () => maskerOf(gateway.config()));
     const reloader = createReloader({
       file,
-      log: consola,
+      log,
       apply: async (c) => {
         const keyed = await withInstanceKeys(c);
-        for (const note of gateway.reload(keyed)) consola.warn(note); // refuses an opening config first
+        for (const note of gateway.reload(keyed)) log.warn(note); // refuses an opening config first
         await writeInstanceFiles(keyed); // changed instances pick up their new YAML themselves
       },
     });

@@ -3,7 +3,7 @@
 // that is what makes a reload atomic for requests in flight.
 
 import type { Config, InstanceConfig } from "../config/types.ts";
-import { createMasker, type Masker, secretsOf } from "../observe/mask.ts";
+import { type Masker, maskerOf } from "../observe/mask.ts";
 import { type BrowserPolicy, browserPolicy } from "./browser.ts";
 import { buildModelLists, type ModelLists } from "./models.ts";
 
@@ -29,7 +29,7 @@ export function buildRuntime(config: Config): Runtime {
     clientKeys: new Set(config.global.apiKeys),
     defaultInstance: (wanted ? instances.get(wanted) : undefined) ?? config.instances[0],
     models: buildModelLists(config),
-    masker: createMasker(secretsOf(config)),
+    masker: maskerOf(config),
     browser: browserPolicy(config),
   };
 }

@@ -12,6 +12,7 @@ import { refuseBusyMainPort, refuseIfRunning } from "./guard.ts";
 import { controlHandlers } from "./handlers.ts";
 import { InstanceSet } from "./instances.ts";
 import { connectLiveState } from "./live.ts";
+import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { createGwLogger } from "./logger.ts";
 import { childRegistry, removeRunFiles, stopLeftovers, writeGwPid } from "./orphans.ts";
 import { gwPaths, instanceLog } from "./paths.ts";
@@ -52,10 +53,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const paths = gwPaths(opts.config.dir);
   checkSocketPath(paths);
   await refuseIfRunning(paths);
-  const log = createGwLogger({ file: paths.gwLog, terminal: opts.terminal });
+  let config: Config = opts.config;
+  // Every line of gw.log (and the terminal) passes the masker of the config running now.
+  const log = maskedLog(createGwLogger({ file: paths.gwLog, terminal: opts.terminal }), () => maskerOf(config));
   const leftovers = await stopLeftovers(paths, timing.killWaitMs);
   if (leftovers.length) log.warn(`stopped instances a previous gw left running: ${leftovers.join(", ")}`);
-  let config = await withInstanceKeys(opts.config);
+  config = await withInstanceKeys(opts.config);
   await writeInstanceFiles(config);
   const port = opts.port ?? config.global.mainPort;
   await refuseBusyMainPort(port, config.global.bindHost, opts.demo ? "stop that process or run: gw up --port N" : "change [global] main_port or stop that process");

@@ -1,6 +1,7 @@
-// Issue 12 item 1 through the real supervisor: `gw up -d` on every interface with client keys;
+// Issue 12 through the real supervisor. Item 1: `gw up -d` on every interface with client keys;
 // an edit that drops the keys is refused by `gw reload` (exit 1, the reason printed) and by the
 // file watch, loudly in gw.log, which names the address really bound; the keys stay required.
+// Item 6: what gw.log is told passes the masker (a key pasted where a setting belongs).
 import { afterAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { gwPaths } from "../../src/supervisor/paths.ts";
@@ -37,4 +38,23 @@ test("a reload that would open a public listener is refused on every path, loudl
   expect(await withoutKey()).toBe(401);
 
   expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+}, 60_000);
+
+test("gw.log masks what it is told: a key pasted into the wrong place of the file is not written out", async () => {
+  const logged = await sandbox([{ name: "a" }]);
+  try {
+    expect((await gw(logged, ["up", "-d", "-c", logged.file])).code).toBe(0);
+    const pasted = "sk-ant-api03-PastedIntoTheWrongPlace0123456789";
+    writeFileSync(logged.file, readFileSync(logged.file, "utf8").replace("main_port", `"${pasted}" = true\nmain_port`));
+    const reload = await gw(logged, ["reload", "-c", logged.file]);
+    expect(reload.code).toBe(0);
+    expect(reload.stderr).toContain("unknown key"); // gw reload shows the user their own file
+    const log = () => readFileSync(gwPaths(logged.dir).gwLog, "utf8");
+    await until(() => log().includes("unknown key"), 15_000, () => `the warning in gw.log:\n${log()}`);
+    expect(log()).not.toContain(pasted.slice(0, 16));
+    expect(log()).toContain("sk-ant…6789");
+    expect((await gw(logged, ["down", "-c", logged.file])).code).toBe(0);
+  } finally {
+    await killAll(logged);
+  }
 }, 60_000);
