@@ -67,7 +67,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   // Stream → observe: bytes go to the client; the record completes when they have.
   const route = fallback ?? facts.route;
   const explain = explainHeaders(record.id, facts, fallback, final, attempts, intake);
-  return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs });
+  return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text });
 }
 
 function signatureFallback(final: Tried | undefined, facts: RequestFacts, rt: Runtime): Route | undefined {
