@@ -8,6 +8,7 @@ import type { Observability } from "../observe/http.ts";
 import type { RequestLog } from "../observe/requestlog.ts";
 import { type Usage, usageFromJson, usageFromSse, type UsageWatcher } from "../observe/tokens.ts";
 import type { StateStore } from "../state/index.ts";
+import type { BodyBudget } from "./body-budget.ts";
 import { type Dialect, errorResponse } from "./dialect.ts";
 import type { Tried } from "./failover.ts";
 import { downstreamHeaders } from "./headers.ts";
@@ -19,6 +20,8 @@ import { isEventStream, relay } from "./stream.ts";
 /** What lives as long as the gateway (across reloads). */
 export interface GatewayContext {
   readonly stats: StatsCounter;
+  /** Memory of the request bodies being taken in (lb_max_body_memory_mb). */
+  readonly bodies: BodyBudget;
   readonly state: StateStore;
   readonly log: RequestLog;
   readonly observe: Observability;

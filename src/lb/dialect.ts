@@ -63,6 +63,7 @@ export type GwErrorCode =
   | "upstream_timeout"
   | "upstream_stream_broken"
   | "no_instance"
+  | "busy"
   | "internal_error";
 
 /** The error object in the client's dialect (what goes into a JSON body or an SSE `data:`). */

@@ -1,4 +1,4 @@
-// The request path, top to bottom:
+// The request path, top to bottom (browsers were judged before: browser.ts, in server.ts):
 //   local answers → auth → intake → upgrade → route → (rewrite → forward, failover ↺) → stream → observe
 // Each step lives in its own module; this file only orders them.
 
@@ -6,6 +6,7 @@ import type { Server } from "bun";
 import type { Route } from "../config/types.ts";
 import { checkClientKey, presentedKey } from "./auth.ts";
 import { attemptLoop } from "./attempt.ts";
+import type { BodyHold } from "./body-budget.ts";
 import { deliver, type GatewayContext } from "./deliver.ts";
 import { dialectOf, errorResponse } from "./dialect.ts";
 import { runAttempts, type Tried } from "./failover.ts";
@@ -38,8 +39,18 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   }
   if (req.method === "GET" && path === "/v1/models") return modelsResponse(rt.models, req.headers);
 
-  // Intake: the body, read and parsed once.
-  const intake = await readIntake(req, url, rt.config.global.lb.maxBodyBytes);
+  // The body's memory is held from its first byte until the answer is handed back (body-budget.ts).
+  const hold = gw.bodies.hold(rt.config.global.lb.maxBodyMemoryBytes);
+  try {
+    return await proxy(req, server, url, rt, gw, hold);
+  } finally {
+    hold.release();
+  }
+}
+
+async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtime, gw: GatewayContext, hold: BodyHold): Promise<Response> {
+  // Intake: the body, read, measured and parsed once.
+  const intake = await readIntake(req, url, rt.config.global.lb, hold);
   if (intake instanceof Response) return intake;
   // Quiet streams and slow first tokens are normal for LLMs: gw's own timeouts govern, not Bun's.
   server.timeout(req, 0);

@@ -7,6 +7,7 @@ import type { Config } from "../config/types.ts";
 import { createObservability, type Observability } from "../observe/http.ts";
 import { createRequestLog, type RequestLog, requestLogDir } from "../observe/requestlog.ts";
 import { type CoolingEntry, createMemoryStore, type StateStore } from "../state/index.ts";
+import { BodyBudget } from "./body-budget.ts";
 import { checkBrowser, withCors } from "./browser.ts";
 import { errorResponse } from "./dialect.ts";
 import { type Listening, reloadRefusal, restartNotes } from "./exposure.ts";
@@ -54,6 +55,8 @@ export interface RunningGateway extends Gateway {
   coolingList(now: number): CoolingEntry[];
   /** /metrics, the /_gw/ status page and its live-state hook. */
   readonly observe: Observability;
+  /** Memory held now by request bodies being taken in (bytes, estimated; body-budget.ts). */
+  bodyMemory(): number;
 }
 
 /**
@@ -71,6 +74,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   const observe = createObservability(() => rt.config);
   const gw: GatewayContext = {
     stats: new StatsCounter(),
+    bodies: new BodyBudget(),
     state: opts.state ?? createMemoryStore(),
     log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays }),
     observe,
@@ -121,5 +125,6 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     stats: () => gw.stats.snapshot(),
     coolingList: (now) => gw.state.coolingList(now),
     observe,
+    bodyMemory: () => gw.bodies.inUse(),
   };
 }
