@@ -28,6 +28,7 @@ export default defineGwCommand({
     const log = maskedLog({ info: (m: string) => consola.info(m), warn: (m: string) => consola.warn(m), error: (m: string) => consola.error(m) }, () => maskerOf(gateway.config()));
     const reloader = createReloader({
       file,
+      includes: gateway.config().includes,
       log,
       apply: async (c) => {
         const keyed = await withInstanceKeys(c);

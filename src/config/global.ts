@@ -26,6 +26,7 @@ export const GLOBAL_KEYS = [
   "lb_auto_upgrade_signature_enabled",
   "lb_auto_upgrade_input_tokens_threshold",
   "lb_auto_upgrade_map",
+  "lb_model_router",
   "lb_max_body_mb",
   "lb_max_body_memory_mb",
   "lb_max_json_depth",
@@ -66,6 +67,8 @@ export interface GlobalDraft {
   idleTimeoutMs: number;
   logRetentionDays: number;
   defaultInstance?: Field;
+  /** `[global.lb_model_router]`, read once the routes are known (config/router.ts). */
+  routerField?: Field;
 }
 
 export function readGlobal(r: Reader, raw: Raw): GlobalDraft {
@@ -114,6 +117,7 @@ export function readGlobal(r: Reader, raw: Raw): GlobalDraft {
     idleTimeoutMs: r.int(f.get("lb_idle_timeout_ms"), { min: 1 }) ?? 300_000,
     logRetentionDays: r.int(f.get("lb_log_retention_days"), { min: 1 }) ?? 90,
     defaultInstance: f.get("default_instance"),
+    routerField: f.get("lb_model_router"),
   };
 }
 

@@ -40,3 +40,6 @@ export class BodyBudget {
     };
   }
 }
+
+/** For intake outside the server (gw route explain, benchmarks): nothing to share, nothing held. */
+export const NO_BUDGET: BodyHold = { grow: () => true, release() {} };

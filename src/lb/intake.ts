@@ -2,7 +2,7 @@
 // size limit) and parsed once; the dialect comes from the path, the model from the body or, for
 // Gemini, from the path. Bad input is answered here, in the client's dialect.
 
-import { BYTES_PER_ELEMENT, type BodyHold } from "./body-budget.ts";
+import { BYTES_PER_ELEMENT, type BodyHold, NO_BUDGET } from "./body-budget.ts";
 import { type Dialect, dialectOf, errorResponse } from "./dialect.ts";
 import { jsonShape } from "./json-shape.ts";
 
@@ -106,7 +106,7 @@ export interface IntakeLimits {
  * claim JSON (multipart uploads such as image edits). The body's memory is held in `hold`, which
  * the caller releases.
  */
-export async function readIntake(req: Request, url: URL, limits: IntakeLimits, hold: BodyHold): Promise<Intake | Response> {
+export async function readIntake(req: Request, url: URL, limits: IntakeLimits, hold: BodyHold = NO_BUDGET): Promise<Intake | Response> {
   const path = foldPath(url.pathname);
   const dialect = dialectOf(path, req.headers);
   const bad = (message: string) => errorResponse(dialect, 400, message, "invalid_request");
