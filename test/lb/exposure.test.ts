@@ -11,7 +11,7 @@ import { createReloader, type ReloadLog } from "../../src/lb/reload.ts";
 import { type Gateway, startGateway } from "../../src/lb/server.ts";
 import { configFrom, externalInstances, waitFor } from "../helpers/lb.ts";
 import { type MockServer, startMock } from "../helpers/mock.ts";
-import { tempDir } from "../helpers/tmp.ts";
+import { runGw, tempDir } from "../helpers/tmp.ts";
 
 let mock: MockServer;
 beforeAll(() => {
@@ -46,6 +46,14 @@ describe("the rule", () => {
       expect({ keys, config }).toEqual({ keys, config: null });
       expect(problems.filter((p) => p.severity === "error").map((p) => [p.path.replace(/\[0\]$/, ""), p.line])).toEqual([["global.api_keys", 5]]);
     }
+  });
+
+  test("gw check says so, at the entry's line, and exits 1", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "providers.toml"), toml("127.0.0.1", 'api_keys = ["${GW_EMPTY_KEY}", "real-key-0123"]'));
+    const r = await runGw(["check", "-c", join(dir, "providers.toml")], { env: { GW_EMPTY_KEY: "" } });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain("providers.toml:5:13  global.api_keys[0]  error: an empty key is not a key");
   });
 
   test("host and port changes are said with the address really bound", () => {
