@@ -91,6 +91,18 @@ function looksLikeJsonObject(b: Uint8Array): boolean {
   return false;
 }
 
+/**
+ * Forms are what CLIProxyAPI's upload endpoints read (image edits, video creation, realtime
+ * calls); everywhere else its handlers read the raw body as JSON, leniently (gjson finds a model
+ * in `x{"model":…}`), so anything but a JSON object there would reach a model past the routes.
+ */
+const FORM_PATHS = /^\/(?:v1|openai\/v1)\/(?:images\/edits|videos|realtime|realtime\/calls|live)$/;
+const FORM_TYPES = /^\s*(?:multipart\/form-data|application\/x-www-form-urlencoded)\s*(?:;|$)/i;
+
+function isFormUpload(type: string | null, path: string): boolean {
+  return type !== null && FORM_TYPES.test(type) && FORM_PATHS.test(path);
+}
+
 /** What limits the intake reads (Config.global.lb). */
 export interface IntakeLimits {
   readonly maxBodyBytes: number;
@@ -100,11 +112,11 @@ export interface IntakeLimits {
 
 /**
  * A request gw can route, or the error response that answers it. JSON is recognized by its
- * content: a body that is a JSON object is parsed, limited, routed and rewritten whatever its
- * Content-Type says (curl -d sends form-urlencoded; a text/plain JSON body must not slip past the
- * routes). A body that is not JSON is forwarded as bytes, unrouted, only when its type does not
- * claim JSON (multipart uploads such as image edits). The body's memory is held in `hold`, which
- * the caller releases.
+ * content: a body that starts as a JSON object is parsed, limited, routed and rewritten whatever
+ * its Content-Type says (curl -d sends form-urlencoded; a text/plain JSON body must not slip past
+ * the routes), and refused when it does not parse. Any other body is refused (415) unless it is a
+ * form sent to an upload endpoint (FORM_PATHS), which passes as bytes, unrouted. The body's
+ * memory is held in `hold`, which the caller releases.
  */
 export async function readIntake(req: Request, url: URL, limits: IntakeLimits, hold: BodyHold = NO_BUDGET): Promise<Intake | Response> {
   const path = foldPath(url.pathname);
@@ -115,7 +127,6 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
   const type = req.headers.get("content-type");
   const typedJson = type === null || JSONISH.test(type);
   let raw: Intake["raw"];
-  let bytes: Uint8Array<ArrayBuffer> | undefined;
   if (req.body !== null && req.method !== "GET" && req.method !== "HEAD") {
     const body = await readBody(req, limits.maxBodyBytes, hold, typedJson);
     if (body === "too-large") {
@@ -123,8 +134,10 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
     }
     if (body === "no-memory") return busy(dialect);
     if (body === "broken") return bad("request body could not be read");
-    if (typeof body !== "string") bytes = body;
     if (body.length > 0) raw = typeof body === "string" ? body : looksLikeJsonObject(body) ? utf8.decode(body) : body;
+    if (raw instanceof Uint8Array && !isFormUpload(type, path)) {
+      return errorResponse(dialect, 415, `gw takes a JSON object as the body of ${path.slice(0, 100)} (forms only where an upload is expected), not ${type?.slice(0, 60)}`, "unsupported_media_type");
+    }
   }
 
   let json: Record<string, unknown> | undefined;
@@ -140,15 +153,14 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
     try {
       parsed = JSON.parse(raw);
     } catch (e) {
-      if (!bytes) return errorResponse(dialect, 400, `malformed JSON body: ${(e as Error).message}`, "invalid_json");
-      raw = bytes; // not JSON after all, and its type never said it was: forwarded as it came
+      // Also under another type: a lenient upstream parser (CLIProxyAPI reads fields with gjson)
+      // would still find the model in `{"model":"x",}` and serve it past the routes.
+      return errorResponse(dialect, 400, `malformed JSON body: ${(e as Error).message}`, "invalid_json");
     }
-    if (typeof raw === "string") {
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return bad("request body must be a JSON object");
-      json = parsed as Record<string, unknown>;
-      const problem = fieldProblem(json);
-      if (problem) return bad(problem);
-    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return bad("request body must be a JSON object");
+    json = parsed as Record<string, unknown>;
+    const problem = fieldProblem(json);
+    if (problem) return bad(problem);
   }
 
   const gm = GEMINI_MODEL_PATH.exec(path);

@@ -1,8 +1,9 @@
 // Issue 12 item 16: routes stay the allow-list of what reaches upstream models, whatever the
 // Content-Type says. A body that is a JSON object is routed, rewritten and limited like any JSON
 // request — with text/plain (what a browser form or a careless client sends), with curl -d's
-// form-urlencoded, or with no type — and reaches the upstream as application/json. Bodies that
-// are not JSON pass as bytes only when their type does not claim JSON (multipart uploads).
+// form-urlencoded, or with no type — and reaches the upstream as application/json; one that does
+// not parse is refused whatever its type. Other bodies pass, as bytes, only as forms sent to the
+// upload endpoints (image edits, videos, realtime calls); anywhere else they get 415.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Gateway } from "../../src/lb/server.ts";
 import { configFrom, startTestGateway, testUpstream, type TestUpstream } from "../helpers/lb.ts";
@@ -57,22 +58,44 @@ test("a JSON body is routed and its params applied whatever its Content-Type: te
   }
 });
 
-test("non-JSON bodies: bytes to the default instance when their type says so; a JSON type must parse", async () => {
-  const form = new FormData();
-  form.append("model", "opus");
-  form.append("image", new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])]), "a.png");
-  const multipart = (await (await fetch(`${gw.url}/v1/images/edits`, { method: "POST", body: form })).json()) as Echo;
-  expect(multipart.via).toBe("default");
-  expect(multipart.type).toStartWith("multipart/form-data; boundary=");
-  expect(multipart.body).toContain('name="model"');
+test("other bodies: forms pass as bytes to upload endpoints only; elsewhere 415, whatever the upstream might make of them", async () => {
+  const form = () => {
+    const f = new FormData();
+    f.append("model", "opus");
+    f.append("prompt", "make it blue");
+    f.append("image", new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])]), "a.png");
+    return f;
+  };
+  const upload = (await (await fetch(`${gw.url}/v1/images/edits`, { method: "POST", body: form() })).json()) as Echo;
+  expect(upload.via).toBe("default");
+  expect(upload.type).toStartWith("multipart/form-data; boundary=");
+  expect(upload.body).toContain('name="model"');
+  const urlencoded = (await (await fetch(`${gw.url}/openai/v1/videos`, { method: "POST", body: new URLSearchParams({ model: "sora-2", prompt: "a cat" }) })).json()) as Echo;
+  expect(urlencoded).toMatchObject({ via: "default", body: "model=sora-2&prompt=a+cat" });
 
-  const text = (await (await post("just words, {not json", "text/plain")).json()) as Echo;
-  expect(text).toMatchObject({ via: "default", type: "text/plain", body: "just words, {not json" });
-  const notQuiteJson = (await (await post("{not json", "text/plain")).json()) as Echo; // starts like JSON, is not
-  expect(notQuiteJson).toMatchObject({ via: "default", body: "{not json" });
-
-  for (const type of ["application/json", undefined]) {
-    const res = await post(new Blob(["{not json"]), type);
-    expect({ type, status: res.status }).toEqual({ type, status: 400 });
+  const before = routed.seen.length + fallback.seen.length;
+  // CLIProxyAPI reads these bodies leniently (gjson skips to the first "{"): each would put a
+  // model of the client's choosing upstream, past the routes and their params.
+  const smuggled = 'x{"model":"claude-opus-4-6","max_tokens":64000,"messages":[]}';
+  const refusals: [string, BodyInit, string | undefined][] = [
+    ["/v1/messages", smuggled, "text/plain"],
+    ["/v1/messages", smuggled, "application/x-www-form-urlencoded"],
+    ["/v1/chat/completions", "just words", "text/plain"],
+    ["/v1/messages", form(), undefined], // multipart, to a JSON endpoint
+    ["/v1/images/edits", smuggled, "text/plain"], // an upload endpoint, but not a form
+  ];
+  for (const [path, body, type] of refusals) {
+    const headers = type ? { "content-type": type } : undefined;
+    const res = await fetch(`${gw.url}${path}`, { method: "POST", body, headers });
+    expect({ path, type, status: res.status }).toEqual({ path, type, status: 415 });
   }
+  // Starts as a JSON object but does not parse: 400 under any type (the upstream would read a
+  // trailing-comma body all the same).
+  for (const type of ["application/json", undefined, "text/plain", "application/x-www-form-urlencoded"]) {
+    for (const body of ["{not json", '{"model":"claude-opus-4-6","messages":[],}']) {
+      const res = await post(new Blob([body]), type);
+      expect({ type, body, status: res.status }).toEqual({ type, body, status: 400 });
+    }
+  }
+  expect(routed.seen.length + fallback.seen.length).toBe(before);
 });
