@@ -13,7 +13,7 @@
 //   deep          one 28 MB body nested 14 million levels deep
 // Writes bench/notes/json-attack.md unless --no-write.
 
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BODIES } from "./lb-bodies.ts";
@@ -116,6 +116,8 @@ async function runOne(gwRoot: string, b: ReturnType<typeof bodies>): Promise<Run
   } finally {
     cleanup();
     process.off("exit", cleanup);
+    await Promise.all(children.map((c) => c.exited));
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
