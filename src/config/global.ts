@@ -74,7 +74,7 @@ export interface GlobalDraft {
 export function readGlobal(r: Reader, raw: Raw): GlobalDraft {
   const f = r.fields(["global"], raw, GLOBAL_KEYS);
   const mainPort = f.get("main_port");
-  if (!mainPort) r.warn(["global"], "main_port is not set; using 8145", "add main_port = 8145 under [global]");
+  if (!mainPort && !r.misspelled.has("global.main_port")) r.warn(["global"], "main_port is not set; using 8145", "add main_port = 8145 under [global]");
   const cooldownsMs = Object.fromEntries(
     Object.entries(COOLDOWN_KEYS).map(([name, [key, dflt]]) => [name, r.int(f.get(key), { min: 0 }) ?? dflt]),
   ) as unknown as CooldownsMs;
@@ -87,7 +87,9 @@ export function readGlobal(r: Reader, raw: Raw): GlobalDraft {
     if (to !== undefined) map[field.raw] = to;
   }
   return {
-    host: r.str(f.get("host")) ?? "0.0.0.0",
+    // No host written: loopback. (The old tool listened on 0.0.0.0 without any client keys;
+    // serving the network is now a choice the file states: host = "0.0.0.0" plus api_keys.)
+    host: r.str(f.get("host")) ?? "127.0.0.1",
     mainPort: r.int(mainPort, { min: 1, max: 65535 }) ?? 8145,
     apiKeys: readClientKeys(r, f.get("api_keys")),
     adminKey: r.str(f.get("admin_key"), { secret: true }) ?? "",
@@ -123,11 +125,15 @@ export function readGlobal(r: Reader, raw: Raw): GlobalDraft {
 
 const MB = 1024 * 1024;
 
-/** Client keys: an empty entry (literal, or a ${VAR} set to nothing) is not a key, and an error. */
+/**
+ * Client keys: an empty entry is not a key, and an error. (A `${VAR}` that is empty or unset is
+ * already one, said by the reader; one root cause, one error.)
+ */
 function readClientKeys(r: Reader, f: Field | undefined): string[] {
   const keys = r.strList(f, { secret: true }) ?? [];
+  const written = (i: number) => String(Array.isArray(f!.value) ? f!.value[i] : f!.value);
   keys.forEach((k, i) => {
-    if (k.trim() === "") r.error(Array.isArray(f!.value) ? [...f!.path, i] : f!.path, "an empty key is not a key", "remove the entry, or set the variable it names to a real key");
+    if (k.trim() === "" && !written(i).includes("${")) r.error(Array.isArray(f!.value) ? [...f!.path, i] : f!.path, "an empty key is not a key", "remove the entry, or write the key (better: ${NAME} with NAME in .env)");
   });
   return keys.filter((k) => k.trim() !== "");
 }

@@ -11,6 +11,7 @@ import { BodyBudget } from "./body-budget.ts";
 import { checkBrowser, withCors } from "./browser.ts";
 import { errorResponse } from "./dialect.ts";
 import { type Listening, reloadRefusal, restartNotes } from "./exposure.ts";
+import type { Health } from "./local.ts";
 import { bypassProxyForInstances } from "./noproxy.ts";
 import { type GatewayContext, handle } from "./pipeline.ts";
 import { buildRuntime, type Runtime } from "./runtime.ts";
@@ -27,6 +28,8 @@ export interface GatewayOptions {
   state?: StateStore;
   /** Request log to use (default: `logs/requests/` beside the config). */
   requestLog?: RequestLog;
+  /** What /healthz reports (the supervisor's instance states); plain "ok" without it. */
+  health?: () => Health;
 }
 
 export interface Gateway {
@@ -78,6 +81,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     state: opts.state ?? createMemoryStore(),
     log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays }),
     observe,
+    health: opts.health,
   };
   const server = Bun.serve({
     hostname: opts.hostname ?? config.global.bindHost,

@@ -53,7 +53,7 @@ describe("the rule", () => {
     writeFileSync(join(dir, "providers.toml"), toml("127.0.0.1", 'api_keys = ["${GW_EMPTY_KEY}", "real-key-0123"]'));
     const r = await runGw(["check", "-c", join(dir, "providers.toml")], { env: { GW_EMPTY_KEY: "" } });
     expect(r.code).toBe(1);
-    expect(r.stdout + r.stderr).toContain("providers.toml:5:13  global.api_keys[0]  error: an empty key is not a key");
+    expect(r.stdout + r.stderr).toContain("providers.toml:5:13  global.api_keys[0]  error: ${GW_EMPTY_KEY} is empty, so this API key would be sent empty");
   });
 
   test("host and port changes are said with the address really bound", () => {
