@@ -3,12 +3,12 @@
 import { isAbsolute, resolve } from "node:path";
 import type { Config, InstanceConfig } from "../config/types.ts";
 import { findCliproxy, GET_CLIPROXY_HINT, whyNoCliproxy } from "../cliproxy/locate.ts";
-import { createMasker, secretsOf } from "../observe/mask.ts";
+import { maskerOf } from "../observe/mask.ts";
 import { instanceYaml } from "./paths.ts";
 
 /**
  * `shown` is the command line for logs/NAME.log: `command` as written (a `${VAR}` stays its
- * name), then the config's known secrets and token shapes masked (a key written literally).
+ * name), then through the config's masker (maskerOf: known secrets, token shapes).
  */
 export type Launch = { readonly argv: string[]; readonly shown: string } | { readonly error: string };
 
@@ -23,7 +23,7 @@ export function launchFor(config: Config, inst: InstanceConfig, env: Env): Launc
     if (!program) {
       return { error: `command of instance '${inst.name}' not found: ${argv[0]} — fix [instances.${inst.name}] command or install it` };
     }
-    const shown = createMasker(secretsOf(config)).text([program, ...inst.commandAsWritten.slice(1).map(fill)].join(" "));
+    const shown = maskerOf(config).text([program, ...inst.commandAsWritten.slice(1).map(fill)].join(" "));
     return { argv: [program, ...argv.slice(1)], shown };
   }
   const bin = findCliproxy(config, env);
