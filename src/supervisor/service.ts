@@ -34,7 +34,10 @@ After=network-online.target
 Wants=network-online.target
 
 [Service]
-Type=simple
+# gw says when it serves (READY=1), and an upgrade's successor says it is the main process now
+# (MAINPID=, from a process of this unit's cgroup: hence NotifyAccess=all).
+Type=notify
+NotifyAccess=all
 WorkingDirectory=${dir}
 ExecStart=${exec}
 ExecReload=/bin/kill -HUP $MAINPID
