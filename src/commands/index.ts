@@ -19,6 +19,7 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   lb: () => import("./lb.ts").then((m) => m.default),
   version: () => import("./version.ts").then((m) => m.default),
   upgrade: () => import("./upgrade.ts").then((m) => m.default),
+  deploy: () => import("./deploy.ts").then((m) => m.default),
   _complete: () => import("./_complete.ts").then((m) => m.default),
 };
 

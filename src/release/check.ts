@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { inspectFile, shapeMismatch } from "./inspect.ts";
-import { binaryPath, readSums, REPO_DIR, sha256File } from "./release.ts";
+import { sha256File } from "../fs/sha256.ts";
+import { binaryPath, readSums, REPO_DIR } from "./release.ts";
 import { archiveName, RELEASE_TARGETS, type ReleaseTarget, hostTarget, releaseName, SHAPES } from "./targets.ts";
 
 export interface TargetCheck {

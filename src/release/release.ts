@@ -3,6 +3,7 @@
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join, relative } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
+import { sha256File } from "../fs/sha256.ts";
 import { gitCommit } from "../version.ts";
 import { type BuildStamp, type Built, compileGw } from "./build.ts";
 import { archiveName, type ReleaseTarget, releaseName } from "./targets.ts";
@@ -65,12 +66,6 @@ async function releaseOne(dir: string, target: ReleaseTarget, say: (line: string
 }
 
 export const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
-
-export async function sha256File(file: string): Promise<string> {
-  const hasher = new Bun.CryptoHasher("sha256");
-  for await (const chunk of Bun.file(file).stream()) hasher.update(chunk);
-  return hasher.digest("hex");
-}
 
 /** SHA256SUMS over every archive and binary of this version in `dir` (`sha256sum -c` reads it). */
 export async function writeSums(dir: string, version: string): Promise<void> {

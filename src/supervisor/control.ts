@@ -47,6 +47,10 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
   const server = Bun.serve({
     unix: paths.socket,
     development: false,
+    // A rolling restart and an upgrade keep a request open for long: per-request timeout(req, 0)
+    // does not keep Bun from closing a unix-socket connection after 10 s, idleTimeout 0 does
+    // (Bun's types allow it for TCP only; it works on unix sockets).
+    ...({ idleTimeout: 0 } as object),
     async fetch(req, srv) {
       srv.timeout(req, 0); // `logs -f` and a rolling restart keep a request open for long
       const url = new URL(req.url);

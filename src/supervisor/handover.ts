@@ -83,16 +83,23 @@ export interface SuccessorOutcome extends DetachOutcome {
 export async function runSuccessor(paths: GwPaths, argv: string[], env: Record<string, string | undefined>, self: Predecessor, progress: (line: string) => void, timeoutMs = DAEMON_START_TIMEOUT_MS): Promise<SuccessorOutcome> {
   const p: GwProcess = await spawnGw(paths, argv, { ...env, [TAKEOVER_ENV]: `${self.pid}:${self.startTime}` }, "pipe");
   const stdin = p.proc.stdin as import("bun").FileSink;
-  const out = await waitServing(paths, p, progress, timeoutMs);
+  /** A successor that has exited has closed its stdin: writing then fails, which is fine. */
+  const tell = async (verdict: string) => {
+    try {
+      stdin.write(`${verdict}\n`);
+      await stdin.end();
+    } catch {}
+  };
+  let said = "";
+  const out = await waitServing(paths, p, (line) => ((said = line), progress(line)), timeoutMs);
   if (out.ok) {
-    stdin.write("commit\n");
-    await stdin.end();
+    await tell("commit");
     return out;
   }
-  stdin.write("abort\n");
-  await stdin.end();
+  await tell("abort");
   const gone = await Promise.race([p.proc.exited.then(() => true), Bun.sleep(ABORT_WAIT_MS).then(() => false)]);
   if (!gone) signalGroup(p.proc.pid, "SIGKILL");
   const why = out.timedOut ? `did not serve within ${timeoutMs / 1000} s` : `exited with code ${out.exitCode}`;
-  return { ...out, problem: `the new gw (pid ${p.proc.pid}) ${why} — see ${paths.gwLog}; this gw keeps serving` };
+  const last = said ? ` (${said.trim()})` : "";
+  return { ...out, problem: `the new gw (pid ${p.proc.pid}) ${why}${last} — see ${paths.gwLog}; this gw keeps serving` };
 }

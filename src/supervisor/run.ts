@@ -134,6 +134,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   async function letGo(why: string): Promise<void> {
     phase = "stopping";
     log.warn(`not taking over: ${why}; this gw exits and leaves everything to gw ${predecessor?.pid}`);
+    stopRotation();
     set.releaseAll();
     await gateway?.handOff(config.global.shutdownGraceMs);
     control.stop();
@@ -215,7 +216,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
     gateway = startGateway(config, { port, reusePort: true });
   } catch (err) {
     log.error(`the load balancer could not listen on port ${port}: ${(err as Error).message}`);
-    if (predecessor) return letGo(`could not listen on port ${port}`);
+    if (predecessor) {
+      await letGo(`could not listen on port ${port}`);
+      throw new CliError(`the load balancer could not listen on ${config.global.bindHost}:${port}; the running gw keeps serving`);
+    }
     await stop();
     throw new CliError(`the load balancer could not listen on ${config.global.bindHost}:${port} — change [global] main_port or stop what uses it`);
   }

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { StatusReport } from "../../src/supervisor/status.ts";
+import { streamLoad } from "../helpers/stream-load.ts";
 import { alive, gw, killAll, MAIN, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
 
 const cleanups: Sandbox[] = [];
@@ -22,70 +23,6 @@ async function status(sb: Sandbox): Promise<StatusReport> {
 }
 
 const STREAM_WORKERS = 40;
-/** Clients that open a fresh connection for every request: they would see a refused or reset connect. */
-const CONNECT_WORKERS = 10;
-
-interface Figures {
-  ok: number;
-  streamsOk: number;
-  failed: string[];
-  cut: string[];
-  refused: string[];
-  open: number;
-}
-
-function connectionError(e: unknown): boolean {
-  const code = (e as { code?: string }).code ?? "";
-  return /ECONNREFUSED|ECONNRESET|ConnectionRefused|ConnectionClosed|EPIPE|socket/i.test(`${code} ${(e as Error).message}`);
-}
-
-/** Load against the LB until `stop()`: streamed and plain Anthropic requests, tallied. */
-function load(url: string) {
-  const f: Figures = { ok: 0, streamsOk: 0, failed: [], cut: [], refused: [], open: 0 };
-  let running = true;
-  const body = (stream: boolean) => JSON.stringify({ model: "m", max_tokens: 64, stream, messages: [{ role: "user", content: "hi" }] });
-  const record = (e: unknown, what: string) => (connectionError(e) ? f.refused : f.failed).push(`${what}: ${(e as Error).message}`);
-  const streamer = async () => {
-    while (running) {
-      let started = false;
-      try {
-        const res = await fetch(`${url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: body(true) });
-        if (res.status !== 200) {
-          f.failed.push(`stream: HTTP ${res.status} ${await res.text()}`);
-          continue;
-        }
-        started = true;
-        f.open++;
-        const text = await res.text().finally(() => f.open--);
-        if (text.includes("event: message_stop") && !text.includes("event: error")) f.streamsOk++;
-        else f.cut.push(`stream ended without message_stop: …${text.slice(-120)}`);
-      } catch (e) {
-        if (started) f.cut.push(`stream broke: ${(e as Error).message}`);
-        else record(e, "stream");
-      }
-    }
-  };
-  const connector = async () => {
-    while (running) {
-      try {
-        const res = await fetch(`${url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: body(false), keepalive: false });
-        const text = await res.text();
-        if (res.status === 200 && text.includes("Mock answer")) f.ok++;
-        else f.failed.push(`plain: HTTP ${res.status} ${text.slice(0, 120)}`);
-      } catch (e) {
-        record(e, "plain");
-      }
-    }
-  };
-  const workers = [...Array.from({ length: STREAM_WORKERS }, streamer), ...Array.from({ length: CONNECT_WORKERS }, connector)];
-  return {
-    figures: f,
-    async stop() {
-      running = false;
-      await Promise.all(workers);
-    },
-  };
-}
 
 describe("gw upgrade", () => {
   test("under a load of concurrent streams: 0 failed, 0 cut, 0 refused; instances adopted, not restarted", async () => {
@@ -97,7 +34,7 @@ describe("gw upgrade", () => {
     const instancePids = Object.fromEntries(before.instances.map((i) => [i.name, i.pid]));
     expect(Object.values(instancePids).every((p) => typeof p === "number")).toBe(true);
 
-    const l = load(`http://127.0.0.1:${sb.mainPort}`);
+    const l = streamLoad(`http://127.0.0.1:${sb.mainPort}`, STREAM_WORKERS, 10);
     await until(() => l.figures.open >= STREAM_WORKERS / 2, 30_000, () => `streams open: ${l.figures.open}`);
     const openAtUpgrade = l.figures.open;
     const up2 = await gw(sb, ["upgrade", "--json", "-c", sb.file]);
