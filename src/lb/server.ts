@@ -9,6 +9,7 @@ import { createObservability, type Observability } from "../observe/http.ts";
 import { createRequestLog, type RequestLog, requestLogDir } from "../observe/requestlog.ts";
 import { type CoolingEntry, createMemoryStore, type StateStore } from "../state/index.ts";
 import { errorResponse } from "./dialect.ts";
+import type { Health } from "./local.ts";
 import { bypassProxyForInstances } from "./noproxy.ts";
 import { type GatewayContext, handle } from "./pipeline.ts";
 import { buildRuntime, type Runtime } from "./runtime.ts";
@@ -30,6 +31,8 @@ export interface GatewayOptions {
    * still serves. The supervisor guards it (only a deliberate upgrade may share the port).
    */
   reusePort?: boolean;
+  /** What /healthz reports (the supervisor's instance states); plain "ok" without it. */
+  health?: () => Health;
 }
 
 export interface Gateway {
@@ -95,6 +98,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     state: opts.state ?? createMemoryStore(),
     log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays }),
     observe,
+    health: opts.health,
   };
   let handingOff = false;
   let lastRequestAt = 0;

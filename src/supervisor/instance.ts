@@ -7,6 +7,7 @@ import { portBusy, describeHolder } from "./ports.ts";
 import { waitReady } from "./ready.ts";
 import { type Child, type ExitInfo, spawnChild, SpawnError, stopChild } from "./spawn.ts";
 import type { Timing } from "./timing.ts";
+import { lastLogLine } from "./logtail.ts";
 import { instanceCwd } from "./paths.ts";
 
 export type InstanceState = "starting" | "ready" | "unready" | "backoff" | "crashloop" | "failed" | "stopping" | "stopped";
@@ -46,6 +47,8 @@ export class SupervisedInstance {
   private stopping = false;
   /** During an upgrade's hand-over: exits are recorded, not acted upon (the successor may own it). */
   private suspended = false;
+  /** Bumped by every stop: an exit report still in progress from before it must not act. */
+  private epoch = 0;
   private probing: AbortController | undefined;
 
   constructor(
@@ -66,6 +69,7 @@ export class SupervisedInstance {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.epoch++;
     clearTimeout(this.timer);
     this.probing?.abort();
     const child = this.child;
@@ -86,6 +90,7 @@ export class SupervisedInstance {
   /** Stop acting on exits and timers; the process runs on. resume() takes it back. */
   suspend(): void {
     this.suspended = true;
+    this.epoch++;
     clearTimeout(this.timer);
     this.probing?.abort();
   }
@@ -186,9 +191,19 @@ export class SupervisedInstance {
     this.deps.childrenChanged();
     if (this.stopping || this.suspended) return;
     this.probing?.abort();
+    void this.reportExit(child, info, this.epoch);
+  }
+
+  /** Say why it exited (its log's last words are usually the reason), then schedule the restart. */
+  private async reportExit(child: Child, info: ExitInfo, epoch: number): Promise<void> {
+    const lastWords = await lastLogLine(this.deps.logFile(this.name));
+    if (this.stopping || this.suspended || this.child || epoch !== this.epoch) return; // stopped, restarted or handed over meanwhile
+    const uptime = secs(info.at - child.startedAt);
     const delay = this.scheduleRetry(info.at - child.startedAt);
     const what = this.state === "crashloop" ? `crash loop (${this.backoff.exits.length} exits in a minute), next try in ${secs(delay)}` : `restarting in ${secs(delay)}`;
-    this.deps.log.warn(`${this.name}: exited (${describeExit(info)}) after ${secs(info.at - child.startedAt)} — ${what}; see logs/${this.name}.log`);
+    const said = lastWords ? `; logs/${this.name}.log ends: ${lastWords}` : `; see logs/${this.name}.log`;
+    this.problem = `instance '${this.name}' exited (${describeExit(info)}) after ${uptime} — ${what}${said}`;
+    this.deps.log.warn(this.problem);
   }
 
   private scheduleRetry(uptimeMs: number): number {
