@@ -15,6 +15,8 @@ export interface Artefact {
   /** The .tar.gz to upload, and its SHA-256. */
   readonly archive: string;
   readonly sha256: string;
+  /** SHA-256 of the gw binary inside: when the host has exactly it, the archive need not travel. */
+  readonly binarySha256: string;
   /** Where it came from, for the user: "dist/release", "built now", "this gw". */
   readonly source: string;
   /** Removes what was made only for this deploy. */
@@ -34,14 +36,16 @@ export async function artefactFor(target: ReleaseTarget, say: (line: string) => 
   const dir = await releaseDir();
   const archive = join(dir, archiveName(version, target));
   const none = async () => {};
-  if (await Bun.file(archive).exists()) return { target, version, archive, sha256: plan ? "" : await sha256File(archive), source: dir, cleanup: none };
+  const binaryOf = async (bin: string) => ((await Bun.file(bin).exists()) && !plan ? sha256File(bin) : "");
+  const unpacked = join(dir, releaseName(version, target), "gw");
+  if (await Bun.file(archive).exists()) return { target, version, archive, sha256: plan ? "" : await sha256File(archive), binarySha256: await binaryOf(unpacked), source: dir, cleanup: none };
   if (Bun.isStandaloneExecutable && buildInfo().target === target) {
     if (plan) return `would pack this gw (${process.execPath}) as ${archiveName(version, target)}`;
     const work = await mkdtemp(join(tmpdir(), "gw-deploy-"));
     const name = releaseName(version, target);
     await Bun.$`mkdir -p ${join(work, name)} && cp ${process.execPath} ${join(work, name, "gw")} && tar -C ${work} -czf ${join(work, archiveName(version, target))} ${name}`.quiet();
     const packed = join(work, archiveName(version, target));
-    return { target, version, archive: packed, sha256: await sha256File(packed), source: "this gw", cleanup: () => rm(work, { recursive: true, force: true }) };
+    return { target, version, archive: packed, sha256: await sha256File(packed), binarySha256: await sha256File(process.execPath), source: "this gw", cleanup: () => rm(work, { recursive: true, force: true }) };
   }
   if (Bun.isStandaloneExecutable) {
     throw new CliError(`no ${archiveName(version, target)} in ${dir}`, 1, `put the release archive for ${target} there (bun run release in a checkout builds every target), or run gw deploy from a checkout`);
@@ -50,5 +54,5 @@ export async function artefactFor(target: ReleaseTarget, say: (line: string) => 
   say(`building gw for ${target} (not in ${dir} yet)…`);
   const { buildRelease } = await import("../release/release.ts");
   await buildRelease({ targets: [target], dir, progress: say });
-  return { target, version, archive, sha256: await sha256File(archive), source: "built now", cleanup: none };
+  return { target, version, archive, sha256: await sha256File(archive), binarySha256: await binaryOf(unpacked), source: "built now", cleanup: none };
 }

@@ -91,13 +91,17 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<void
   }
   const unitFile = o.service ? unitPath({ root, home: f.get("home") ?? "" }) : null;
 
-  // 3. Upload and prove it on the host; nothing there has changed yet.
+  // 3. Upload and prove it on the host; nothing there has changed yet. A host that already runs
+  // this very binary (a config-only deploy) does not get the ~50 MB archive again.
   await step(`prepare ${p.next}`, sh.prepareScript(p));
-  const uploads = typeof art === "string" ? files : [art.archive, ...files];
+  const sameBinary = typeof art !== "string" && art.binarySha256 !== "" && art.binarySha256 === f.get("current_sha256");
+  if (sameBinary) say(`  ${host} already has this gw binary: only the config travels`);
+  const uploads = typeof art === "string" || sameBinary ? files : [art.archive, ...files];
   say(`${o.dryRun ? "would" : "→"} copy ${uploads.map((u) => basename(u)).join(", ")} to ${host}:${p.next}`);
   if (!o.dryRun) await remote.copy(uploads, p.next);
   const archiveBase = typeof art === "string" ? "gw-VERSION-TARGET.tar.gz" : basename(art.archive);
-  const stage = await step("check the upload there: checksum, the binary runs, gw check on the new config", sh.stageScript(p, archiveBase, typeof art === "string" ? "SHA256" : art.sha256, archiveBase.replace(/\.tar\.gz$/, "")));
+  const upload = sameBinary ? ("same binary" as const) : { archive: archiveBase, sha256: typeof art === "string" ? "SHA256" : art.sha256, release: archiveBase.replace(/\.tar\.gz$/, "") };
+  const stage = await step("check the upload there: checksum, the binary runs, gw check on the new config", sh.stageScript(p, upload));
   if (typeof art !== "string") await art.cleanup();
   if (stage.code !== 0) {
     const why = (stage.stderr.trim() || stage.stdout.trim()).split("\n").slice(-5).join("\n  ");

@@ -20,9 +20,12 @@ export function remoteDir(dir: string, home: string): string {
   return `${home.replace(/\/+$/, "")}/${dir.replace(/^~\/?/, "").replace(/\/+$/, "")}`.replace(/\/$/, "");
 }
 
+const SHA256 = `sha256() { if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1"; else shasum -a 256 "$1"; fi | cut -d' ' -f1; }`;
+
 /** Read-only: what the host is, and what DIR holds. Lines of key=value. */
 export function probeScript(dir: string): string {
-  return `D=${sq(dir)}
+  return `${SHA256}
+D=${sq(dir)}
 echo "os=$(uname -s)"
 echo "machine=$(uname -m)"
 # musl when ldd says so (Alpine), or when there is musl's loader and no glibc one (a glibc host may have musl installed too)
@@ -36,7 +39,7 @@ echo "home=$HOME"
 if [ -d /run/systemd/system ]; then echo systemd=1; else echo systemd=0; fi
 case "$D" in /*) ;; *) D="$HOME/\${D#\\~/}";; esac
 echo "dir=$D"
-if [ -x "$D/gw" ]; then echo "current=$("$D/gw" --version --json 2>/dev/null | head -n 1)"; fi
+if [ -x "$D/gw" ]; then echo "current=$("$D/gw" --version --json 2>/dev/null | head -n 1)"; echo "current_sha256=$(sha256 "$D/gw")"; fi
 if [ -x "$D/gw" ] && [ -f "$D/providers.toml" ] && "$D/gw" status --json -c "$D/providers.toml" >/dev/null 2>&1; then echo running=1; else echo running=0; fi
 `;
 }
@@ -50,23 +53,25 @@ mkdir -p ${sq(p.next)}
 `;
 }
 
-const SHA256 = `sha256() { if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1"; else shasum -a 256 "$1"; fi | cut -d' ' -f1; }`;
-
 /**
  * Unpack and prove the upload before anything is replaced: the archive's checksum, the binary
  * runs on this host and says what it is, and `gw check` passes on the new config here (with its
  * .env, and this host's environment).
  */
-export function stageScript(p: HostPaths, archive: string, sha256: string, release: string): string {
+export function stageScript(p: HostPaths, upload: { archive: string; sha256: string; release: string } | "same binary"): string {
+  const unpack =
+    upload === "same binary"
+      ? `cp -p ${sq(`${p.dir}/gw`)} gw` // a copy, not a link: mv refuses to move a file onto a link of itself
+      : `got=$(sha256 ${sq(upload.archive)})
+if [ "$got" != ${sq(upload.sha256)} ]; then echo "the uploaded ${upload.archive} is damaged (sha256 $got)" >&2; exit 2; fi
+tar -xzof ${sq(upload.archive)}
+mv ${sq(`${upload.release}/gw`)} gw
+rm -rf ${sq(upload.release)} ${sq(upload.archive)}`;
   return `set -eu
 umask 077
 ${SHA256}
 cd ${sq(p.next)}
-got=$(sha256 ${sq(archive)})
-if [ "$got" != ${sq(sha256)} ]; then echo "the uploaded ${archive} is damaged (sha256 $got)" >&2; exit 2; fi
-tar -xzof ${sq(archive)}
-mv ${sq(`${release}/gw`)} gw
-rm -rf ${sq(release)} ${sq(archive)}
+${unpack}
 chmod 755 gw
 if [ -f .env ]; then chmod 600 .env; fi
 if [ -f auths.tar.gz ]; then mkdir auths-in && tar -xzof auths.tar.gz -C auths-in && rm auths.tar.gz; fi

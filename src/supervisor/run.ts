@@ -266,10 +266,11 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (unready.length) for (const line of ["not ready (their routes fail over to the other instances meanwhile):", ...unready]) log.warn(line);
   if (opts.banner) for (const line of opts.banner(gateway.url).split("\n")) log.info(line);
   phase = "serving"; // after the banner: `up -d` returns on this and prints gw.log up to here
-  sdNotify(`READY=1\nMAINPID=${process.pid}\nSTATUS=serving on ${gateway.url}`, opts.env);
-
-  if (predecessor) {
+  const notifyReady = () => sdNotify(`READY=1\nMAINPID=${process.pid}\nSTATUS=serving on ${gateway?.url}`, opts.env);
+  if (!predecessor) notifyReady();
+  else {
     if ((await awaitVerdict(predecessor)) === "abort") return letGo("the old gw keeps serving");
+    notifyReady(); // only now: systemd must not follow a successor that may still let go
     log.info(`took over from gw ${predecessor.pid}`);
     watchdog = startWatchdog(paths, config.file, env);
     const gone = recorded.filter((r) => !set.get(r.name));

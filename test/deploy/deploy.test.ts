@@ -105,6 +105,7 @@ describe("gw deploy", () => {
     const r = await deploy(["--service"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("✓ gw started on gw-test-host");
+    expect(r.stdout).toMatch(/→ copy gw-[\d.]+-[\w-]+\.tar\.gz, providers\.toml, \.env, auths\.tar\.gz/);
     expect(statSync(remote("gw")).mode & 0o111).not.toBe(0);
     expect(await Bun.file(remote("providers.toml")).text()).toBe(await Bun.file(join(local, "providers.toml")).text());
     expect(statSync(remote(".env")).mode & 0o777).toBe(0o600);
@@ -136,6 +137,8 @@ describe("gw deploy", () => {
     await until(async () => !(await alive(before.pid)), 30_000, () => "old gw still running");
     await load.stop();
     expect(r.code).toBe(0);
+    expect(r.stdout).toContain("already has this gw binary: only the config travels");
+    expect(r.stdout).toContain("→ copy providers.toml, .env, auths.tar.gz");
     expect(r.stdout).toContain("→ upgrade the running gw");
     expect(r.stdout).toContain("✓ gw upgraded");
     const after = await remoteStatus();
