@@ -8,7 +8,10 @@ import type { Config } from "../config/types.ts";
 import { createObservability, type Observability } from "../observe/http.ts";
 import { createRequestLog, type RequestLog, requestLogDir } from "../observe/requestlog.ts";
 import { type CoolingEntry, createMemoryStore, type StateStore } from "../state/index.ts";
+import { BodyBudget } from "./body-budget.ts";
+import { checkBrowser, withCors } from "./browser.ts";
 import { errorResponse } from "./dialect.ts";
+import { type Listening, reloadRefusal, restartNotes } from "./exposure.ts";
 import type { Health } from "./local.ts";
 import { bypassProxyForInstances } from "./noproxy.ts";
 import { type GatewayContext, handle } from "./pipeline.ts";
@@ -38,9 +41,15 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly url: string;
   readonly port: number;
+  /** The address and port really bound (a reload never changes them). */
+  readonly listening: Listening;
   config(): Config;
-  /** Atomic swap; requests in flight keep the snapshot they started with. */
-  reload(next: Config): void;
+  /**
+   * Atomic swap; requests in flight keep the snapshot they started with. Throws ReloadRefused
+   * (and changes nothing) for a config that would leave a public listener without client keys;
+   * returns what takes effect only after a restart (for the log).
+   */
+  reload(next: Config): string[];
   /** Stop accepting, let in-flight requests finish for up to `graceMs`, close the rest, flush the log. */
   stop(graceMs?: number): Promise<void>;
   stats(): GatewayStats;
@@ -62,6 +71,8 @@ export interface RunningGateway extends Gateway {
    * not cut under a client that is about to use them.
    */
   handOff(graceMs?: number): Promise<void>;
+  /** Memory held now by request bodies being taken in (bytes, estimated; body-budget.ts). */
+  bodyMemory(): number;
 }
 
 /**
@@ -95,6 +106,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   const observe = createObservability(() => rt.config);
   const gw: GatewayContext = {
     stats: new StatsCounter(),
+    bodies: new BodyBudget(),
     state: opts.state ?? createMemoryStore(),
     log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays }),
     observe,
@@ -102,7 +114,14 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   };
   let handingOff = false;
   let lastRequestAt = 0;
-  const serveOne = (req: Request, srv: Server<unknown>) => observe.serve(req, srv) ?? handle(req, srv, rt, gw);
+  const serveOne = (req: Request, srv: Server<unknown>): Response | Promise<Response> => {
+    // Browsers first: a refusal or a preflight answer ends here, before local answers and auth.
+    const browser = checkBrowser(rt.browser, req, () => srv.requestIP(req)?.address);
+    if (browser instanceof Response) return browser;
+    const res = observe.serve(req, srv) ?? handle(req, srv, rt, gw);
+    if (browser === undefined) return res;
+    return res instanceof Response ? withCors(res, browser) : res.then((r) => withCors(r, browser));
+  };
   const server = Bun.serve({
     hostname: opts.hostname ?? config.global.bindHost,
     port: opts.port ?? config.global.mainPort,
@@ -120,13 +139,19 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     },
   });
   const port = server.port ?? 0;
+  const listening: Listening = { host: server.hostname ?? config.global.bindHost, port, portFixed: opts.port !== undefined };
   return {
     url: server.url.href.replace(/\/$/, ""),
     port,
+    listening,
     config: () => rt.config,
     reload(next) {
+      const refused = reloadRefusal(listening, next);
+      if (refused) throw refused;
+      const notes = restartNotes(listening, rt.config, next);
       bypassProxyForInstances(next);
       rt = buildRuntime(next);
+      return notes;
     },
     async handOff(graceMs = config.global.shutdownGraceMs) {
       handingOff = true;
@@ -149,5 +174,6 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     stats: () => gw.stats.snapshot(),
     coolingList: (now) => gw.state.coolingList(now),
     observe,
+    bodyMemory: () => gw.bodies.inUse(),
   };
 }

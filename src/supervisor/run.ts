@@ -5,6 +5,7 @@ import type { Config } from "../config/types.ts";
 import { writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { setupNotes } from "../migrate/checks.ts";
 import { ensureFetchLimit } from "../lb/concurrency.ts";
+import { describe as describeListening } from "../lb/exposure.ts";
 import { createReloader, type Reloader } from "../lb/reload.ts";
 import { type RunningGateway, startGateway } from "../lb/server.ts";
 import { checkSocketPath, startControlServer } from "./control.ts";
@@ -14,6 +15,7 @@ import { awaitVerdict, probeBinary, runSuccessor, TAKEOVER_ENV, takeoverFrom, ve
 import { healthOf, type InstanceView, notReadyLines, startVerdict } from "./health.ts";
 import { InstanceSet } from "./instances.ts";
 import { connectLiveState } from "./live.ts";
+import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { createGwLogger } from "./logger.ts";
 import { NOTIFY_ENV, sdNotify } from "./notify.ts";
 import { childRegistry, readChildren, recordOf, removeRunFiles, stopLeftovers, stopRecorded, writeGwPid } from "./orphans.ts";
@@ -75,12 +77,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
   checkSocketPath(paths);
   if (predecessor) await verifyPredecessor(paths, predecessor);
   else await refuseIfRunning(paths);
-  const log = createGwLogger({ file: paths.gwLog, terminal: opts.terminal });
+  let config: Config = opts.config;
+  // Every line of gw.log (and the terminal) passes the masker of the config running now.
+  const log = maskedLog(createGwLogger({ file: paths.gwLog, terminal: opts.terminal }), () => maskerOf(config));
   if (!predecessor) {
     const leftovers = await stopLeftovers(paths, timing.killWaitMs);
     if (leftovers.length) log.warn(`stopped instances a previous gw left running: ${leftovers.join(", ")}`);
   }
-  let config = await withInstanceKeys(opts.config);
+  config = await withInstanceKeys(opts.config);
   await writeInstanceFiles(config);
   const port = opts.port ?? config.global.mainPort;
   // Every gw listens with SO_REUSEPORT so that a successor can join it; only a deliberate
@@ -261,7 +265,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   void connectLiveState(sources, log);
   const gw = selfDisplay();
   const ready = set.list().filter((s) => s.state === "ready").length;
-  log.info(`serving on ${gateway.url} — ${ready}/${managed} instances ready; ${gw} status · ${gw} logs -f · ${gw} down`);
+  log.info(`serving on ${describeListening(gateway.listening)} — ${ready}/${managed} instances ready; ${gw} status · ${gw} logs -f · ${gw} down`);
   const unready = notReadyLines(views());
   if (unready.length) for (const line of ["not ready (their routes fail over to the other instances meanwhile):", ...unready]) log.warn(line);
   if (opts.banner) for (const line of opts.banner(gateway.url).split("\n")) log.info(line);
@@ -288,11 +292,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
     log,
     apply: async (next) => {
       const keyed = await withInstanceKeys(next);
+      // The gateway first: it refuses a config that would open it (lb/exposure.ts), and then
+      // nothing else may change either.
+      for (const note of gateway?.reload(keyed) ?? []) log.warn(note);
       await writeInstanceFiles(keyed);
-      if (keyed.global.mainPort !== config.global.mainPort && opts.port === undefined) {
-        log.warn(`main_port changed to ${keyed.global.mainPort}; the LB stays on ${port} until gw restarts`);
-      }
-      gateway?.reload(keyed);
       config = keyed;
       await set.reconcile(keyed);
     },
