@@ -5,6 +5,8 @@ import { withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
 import { ensureFetchLimit } from "../lb/concurrency.ts";
 import { createReloader } from "../lb/reload.ts";
 import { startGateway } from "../lb/server.ts";
+import { describeState } from "../config/state.ts";
+import { openState, stateReloadWarning } from "../state/index.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { loadValidConfig, requireConfigFile } from "./_config.ts";
 
@@ -26,13 +28,20 @@ export default defineGwCommand({
       await writeInstanceFiles(keyed); // changed instances pick up their new YAML themselves
       return keyed;
     };
-    const gateway = startGateway(await prepare(await loadValidConfig(file)), { port });
-    consola.info(`gw lb listening on ${gateway.url}`);
-    const reloader = createReloader({ file, log: consola, apply: async (c) => gateway.reload(await prepare(c)) });
+    const config = await prepare(await loadValidConfig(file));
+    const state = await openState(config, consola);
+    const gateway = startGateway(config, { port, state });
+    consola.info(`gw lb listening on ${gateway.url} (state: ${describeState(config.global.state)})`);
+    const apply = async (c: Config) => {
+      const moved = stateReloadWarning(config.global.state, c.global.state);
+      if (moved) consola.warn(moved);
+      gateway.reload(await prepare(c));
+    };
+    const reloader = createReloader({ file, log: consola, apply });
     await new Promise<void>((done) => {
       const stop = () => {
         reloader.close();
-        void gateway.stop().then(done);
+        void gateway.stop().then(() => state.close()).then(done);
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);

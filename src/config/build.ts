@@ -28,7 +28,7 @@ export function parseConfig(text: string, file: string, env: Env = {}): LoadResu
   const top = r.fields([], doc, TOP_KEYS);
   const table = (k: string): Raw | undefined => r.table(top.get(k));
 
-  const global = readGlobal(r, table("global") ?? {});
+  const global = readGlobal(r, table("global") ?? {}, dirname(abs));
   const instances = readInstances(r, table("instances") ?? {}, dirname(abs));
   if (instances.length === 0 && !top.get("instances")) r.error([], "no [instances.NAME] table", "define at least one instance, e.g. [instances.main] port = 8146");
   const routes = readRouting(r, table("routing") ?? {}, instances);
@@ -51,6 +51,7 @@ export function parseConfig(text: string, file: string, env: Env = {}): LoadResu
       adminKey: global.adminKey,
       cliproxy: global.cliproxy,
       shutdownGraceMs: global.shutdownGraceMs,
+      state: global.state,
       lb: {
         cooldownsMs: global.cooldownsMs,
         maxTargetRetries: global.maxTargetRetries,

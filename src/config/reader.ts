@@ -26,6 +26,12 @@ export class Reader {
     private readonly env: Env,
   ) {}
 
+  /** A variable of the environment the file is read with (.env beside it, then the process). */
+  envValue(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v === "" ? undefined : v;
+  }
+
   report(severity: Severity, path: readonly PathSeg[], message: string, hint?: string): void {
     const { line, col } = this.positions.find(path);
     this.problems.push({ severity, file: this.file, line, col, path: formatPath(path), message, hint });

@@ -123,6 +123,15 @@ export interface LbConfig {
   readonly defaultInstance: string;
 }
 
+/** Where the LB's state lives (`[global] state`, `$GW_STATE`). */
+export type StateConfig =
+  /** Nothing outlives the process. */
+  | { readonly kind: "memory" }
+  /** SQLite file (`.gw/state.db` beside the config). */
+  | { readonly kind: "local"; readonly file: string }
+  /** Shared by every gw with the same URL and prefix. `url` may hold a password: show describeState(). */
+  | { readonly kind: "redis"; readonly url: string; readonly prefix: string };
+
 export interface GlobalConfig extends InstanceTuning {
   /** `host` as written (default 0.0.0.0, like the old tool). */
   readonly host: string;
@@ -137,6 +146,7 @@ export interface GlobalConfig extends InstanceTuning {
   readonly cliproxy: string;
   /** Grace period for streams in flight when gw stops. */
   readonly shutdownGraceMs: number;
+  readonly state: StateConfig;
   readonly lb: LbConfig;
 }
 

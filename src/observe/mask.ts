@@ -2,6 +2,7 @@
 // secrets (from the config) are replaced wherever they appear; well-known token shapes are
 // masked even when gw does not know them (an upstream echoing a key back in an error message).
 
+import { redisPassword } from "../config/state.ts";
 import type { Config } from "../config/types.ts";
 
 const MIN_PARTIAL = 16; // shorter secrets would be half revealed by first 6 … last 4
@@ -19,6 +20,8 @@ export function secretsOf(config: Config): string[] {
     out.add(inst.apiKey);
     for (const p of inst.providers) for (const k of p.apiKeys) out.add(k);
   }
+  const state = config.global.state;
+  if (state.kind === "redis") out.add(redisPassword(state.url));
   out.delete("");
   return [...out];
 }

@@ -13,6 +13,17 @@ export { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 export interface LiveState {
   readonly instances: readonly LiveInstance[];
   readonly cooling: readonly LiveCooling[];
+  /** The state backend; absent where nothing reports one. */
+  readonly state?: LiveStateBackend;
+}
+
+/** A subset of state/types.ts StateHealth. */
+export interface LiveStateBackend {
+  readonly backend: string;
+  readonly up: boolean;
+  readonly where: string;
+  readonly problem?: string;
+  readonly downSince?: number;
 }
 
 /** A subset of supervisor/status.ts InstanceRow, so its rows can be passed as they are. */
@@ -66,6 +77,7 @@ export function createGwMetrics(now: () => number = Date.now) {
   const restarts = reg.add(new Counter("gw_instance_restarts_total", "Restarts of the instance since gw started.", ["instance"]));
   const uptime = reg.add(new Gauge("gw_instance_uptime_seconds", "Seconds since the instance's current process started.", ["instance"]));
   const start = reg.add(new Gauge("gw_start_time_seconds", "Unix time gw started.", []));
+  const stateUp = reg.add(new Gauge("gw_state_backend_up", "The state backend (local file, Redis) answers (1) or gw serves from memory alone meanwhile (0).", ["backend"]));
   start.set([], Math.floor(now() / 1000));
   let streams = 0;
 
@@ -109,7 +121,8 @@ export function createGwMetrics(now: () => number = Date.now) {
       openStreams.set([], streams);
       cooling.reset();
       for (const c of live.cooling) cooling.inc([c.route, c.target, c.kind]);
-      for (const m of [up, state, restarts, uptime]) m.reset();
+      for (const m of [up, state, restarts, uptime, stateUp]) m.reset();
+      if (live.state) stateUp.set([live.state.backend], live.state.up ? 1 : 0);
       for (const i of live.instances) {
         up.set([i.name], isUp(i) ? 1 : 0);
         state.set([i.name, i.state], 1);

@@ -6,6 +6,7 @@ import { writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { ensureFetchLimit } from "../lb/concurrency.ts";
 import { createReloader, type Reloader } from "../lb/reload.ts";
 import { type Gateway, startGateway } from "../lb/server.ts";
+import { openState, type StateBackend, stateReloadWarning } from "../state/index.ts";
 import { checkSocketPath, startControlServer } from "./control.ts";
 import { refuseBusyMainPort, refuseIfRunning } from "./guard.ts";
 import { controlHandlers } from "./handlers.ts";
@@ -63,6 +64,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
   let phase: Phase = "starting";
   let gateway: Gateway | null = null;
+  let state: StateBackend | null = null;
   let reloader: Reloader | null = null;
   const startedAt = Date.now();
   const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid }] : [])));
@@ -88,6 +90,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       const streams = gateway?.stats().openStreams ?? 0;
       log.info(`stopping: ${streams ? `letting ${streams} stream(s) in flight finish (up to ${grace / 1000} s), then ` : ""}stopping instances`);
       await gateway?.stop(grace);
+      await state?.close(); // after the last request: its changes are written too
       await set.stopAll();
       await registry.flushed();
       control.stop();
@@ -106,10 +109,17 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
   const managed = set.list().length;
   log.info(`gw ${process.pid}: starting ${managed} instance${managed === 1 ? "" : "s"} (config ${config.file})`);
+  // The state file loads (or Redis connects) while the instances start.
+  const opening = openState(config, log);
+  const stateConfig = config.global.state; // a reload cannot move it
   await set.startAll();
-  if (stopping) return done;
+  state = await opening;
+  if (stopping) {
+    await state.close();
+    return done;
+  }
   try {
-    gateway = startGateway(config, { port });
+    gateway = startGateway(config, { port, state });
   } catch (err) {
     log.error(`the load balancer could not listen on port ${port}: ${(err as Error).message}`);
     await stop();
@@ -131,6 +141,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
       if (keyed.global.mainPort !== config.global.mainPort && opts.port === undefined) {
         log.warn(`main_port changed to ${keyed.global.mainPort}; the LB stays on ${port} until gw restarts`);
       }
+      const moved = stateReloadWarning(stateConfig, keyed.global.state);
+      if (moved) log.warn(moved);
       gateway?.reload(keyed);
       config = keyed;
       await set.reconcile(keyed);
