@@ -31,7 +31,7 @@ export interface LinkTiming {
   readonly resyncTimeoutMs: number;
 }
 
-export const LINK_TIMING: LinkTiming = { connectTimeoutMs: 2000, backoffMinMs: 200, backoffMaxMs: 5000, heartbeatMs: 2000, heartbeatTimeoutMs: 1500, resyncTimeoutMs: 10_000 };
+export const LINK_TIMING: LinkTiming = { connectTimeoutMs: 2000, backoffMinMs: 200, backoffMaxMs: 5000, heartbeatMs: 5000, heartbeatTimeoutMs: 3000, resyncTimeoutMs: 10_000 };
 
 export interface RedisLink {
   /** The command client while the link is up. */

@@ -113,12 +113,18 @@ describe("three gw on one Redis", () => {
   }, 60_000);
 
   test("a session that started through A stays on its target through B and C", async () => {
+    // What the replicas hear, to know when the session's target has been shared (a real
+    // session's next turn comes seconds later; here it comes at once).
+    const heard: string[] = [];
+    const listener = await redis.client();
+    await listener.subscribe("gw-test:changes", (m) => heard.push(m));
     let sid = "";
     for (let i = 0; i < 400 && !sid; i++) {
       const s = crypto.randomUUID();
       if ((await ask(a, "rare", s)).target === "b/claude-b") sid = s;
     }
     expect(sid).not.toBe("");
+    await until(() => heard.some((m) => m.includes(`cc:${sid}::rare`)), 1000, () => "the session's target to be published");
     // b gets 5 % of fresh picks: 12 answers from b in a row are the shared sticky entry at work.
     for (let i = 0; i < 12; i++) expect(await ask([b, c, a][i % 3]!, "rare", sid)).toMatchObject({ status: 200, target: "b/claude-b" });
   }, 60_000);
