@@ -31,6 +31,8 @@ export interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> 
 export const FLUSH_EVERY_MS = 250;
 /** The WAL is synced to disk (off the event loop) this long after a write. */
 export const SYNC_EVERY_MS = 1000;
+/** Batches in a row that may find the file locked by another process before that counts as a problem. */
+const BUSY_TRIES = 8;
 /** After a failed write, the next try comes this much later. */
 const RETRY_MS = 5000;
 /** Expired rows are deleted this often while gw runs (and at every start). */
@@ -53,6 +55,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   let downSince: number | undefined;
   let lastPrune = now();
   let closed = false;
+  let busy = 0;
 
   const store = createMemoryStore({
     ...o,
@@ -86,8 +89,11 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       if (problem) o.log.info(`state file ${o.file} is written again`);
       [problem, downSince] = [undefined, undefined];
       syncTimer ??= setTimeout(sync, syncEveryMs);
+      busy = 0;
     } catch (err) {
       pending.restore(batch);
+      // Another process's short write (a second gw on the file): try again at the next tick.
+      if (isBusy(err) && ++busy < BUSY_TRIES) return void (closed || (flushTimer = setTimeout(flush, flushEveryMs)));
       if (!problem) o.log.warn(`state file ${o.file} cannot be written (${(err as Error).message}); state is kept in memory and written when it can be`);
       problem ??= `cannot be written: ${(err as Error).message}`;
       downSince ??= now();
@@ -114,6 +120,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       closed = true;
       clearTimeout(flushTimer);
       clearTimeout(syncTimer);
+      file?.patient(); // no request waits any more
       flush();
       clearTimeout(flushTimer); // a failed last write has nowhere left to go
       file?.close();

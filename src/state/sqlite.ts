@@ -7,6 +7,11 @@ import { dirname } from "node:path";
 import type { StateChange } from "./types.ts";
 import { isCooldownKind } from "./wire.ts";
 
+/** How long opening may wait for another process's lock (once, at start). */
+const OPEN_BUSY_MS = 2000;
+/** How long one batch write may wait for it. */
+const WRITE_BUSY_MS = 20;
+
 /** Bumped when the tables change; a file from a newer gw is moved aside, not misread. */
 const SCHEMA_VERSION = 1;
 
@@ -41,7 +46,7 @@ export class StateFile {
     try {
       // Sessions and accounts' cooldowns are nobody else's business (-wal/-shm inherit the mode).
       if (created) chmodSync(file, 0o600);
-      this.#db.run("PRAGMA busy_timeout = 2000");
+      this.#db.run(`PRAGMA busy_timeout = ${OPEN_BUSY_MS}`);
       const check = this.#db.query<{ quick_check: string }, []>("PRAGMA quick_check").get();
       if (check?.quick_check !== "ok") throw new Error(`integrity check failed: ${check?.quick_check ?? "no answer"}`);
       const version = this.#db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version ?? 0;
@@ -52,6 +57,9 @@ export class StateFile {
       this.#db.run("PRAGMA synchronous = NORMAL");
       this.#db.run(SCHEMA);
       this.#db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      // From here on writes run on the event loop: another process holding the lock (a second
+      // gw on this file during an upgrade) may delay one by this much, no more; local.ts retries.
+      this.#db.run(`PRAGMA busy_timeout = ${WRITE_BUSY_MS}`);
       this.#write = {
         setCooldown: this.#db.prepare(
           "INSERT INTO cooldown (route, target, until, kind, reason, set_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (route, target) DO UPDATE SET until = excluded.until, kind = excluded.kind, reason = excluded.reason, set_at = excluded.set_at",
@@ -109,6 +117,11 @@ export class StateFile {
     this.#db.run("DELETE FROM sticky WHERE key NOT IN (SELECT key FROM sticky ORDER BY at DESC LIMIT ?)", [v.stickyMax]);
     this.#db.run("DELETE FROM streak WHERE at <= ?", [now - v.streakTtlMs]);
     this.#db.run("DELETE FROM streak WHERE key NOT IN (SELECT key FROM streak ORDER BY at DESC LIMIT ?)", [v.streakMax]);
+  }
+
+  /** Let the next writes wait as long as opening may (the last write before gw exits). */
+  patient(): void {
+    this.#db.run(`PRAGMA busy_timeout = ${OPEN_BUSY_MS}`);
   }
 
   close(): void {

@@ -113,6 +113,28 @@ describe("the state file", () => {
   });
 });
 
+test("another process holding the file's lock: requests go on from memory, one warning, the batch lands once the lock is gone", async () => {
+  const file = stateFile();
+  const log = logger();
+  const store = openLocalState({ file, log, flushEveryMs: 20 });
+  // A second writer (e.g. the other gw during an upgrade) that keeps its write lock until told.
+  const script = `const { Database } = require("bun:sqlite"); const db = new Database(${JSON.stringify(file)}); db.run("BEGIN IMMEDIATE"); console.log("locked"); for await (const _ of console) { db.run("COMMIT"); break; } console.log("released");`;
+  const locker = Bun.spawn([process.execPath, "-e", script], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+  const out = locker.stdout.getReader();
+  expect(new TextDecoder().decode((await out.read()).value)).toContain("locked");
+  store.setSticky("cc:s1::opus", "b/claude", Date.now());
+  expect(store.sticky("cc:s1::opus", Date.now())).toBe("b/claude"); // served from memory meanwhile
+  await until(() => !store.health().up, 5000, () => "the lock to count as a problem");
+  expect(log.lines).toHaveLength(1);
+  expect(log.lines[0]).toMatch(/^warn state file .* cannot be written \(database is locked\)/);
+  locker.stdin.write("go\n");
+  await locker.stdin.flush();
+  await locker.exited;
+  await until(() => store.health().up && rows(file, "sticky").length === 1, 15_000, () => "the batch to land");
+  expect(log.lines[1]).toMatch(/^info state file .* is written again/);
+  await store.close();
+});
+
 describe("a broken state file never stops gw", () => {
   const cases: [string, (file: string) => void, RegExp][] = [
     ["garbage bytes", (f) => writeFileSync(f, "this is not a database, it is a shopping list\n".repeat(200)), /is not a usable state file/],
