@@ -8,7 +8,7 @@
 //   cd:ROUTE\0TARGET  cooldown JSON          until its end + HALF_OPEN_KEEP_MS
 //   tr:ROUTE\0TARGET  the trial's holder     the trial window (first-byte timeout)
 //   st:KEY            {target, at} JSON      the sticky TTL from its last use
-//   fs:KEY            hash {n, at}           the streak TTL from its last failure
+//   fs:KEY            hash {n, at}           the streak TTL from its last failure (set by one script)
 // Channel `PREFIX:changes`: {from, c: StateChange} per change.
 
 import type { RedisClient } from "bun";
@@ -32,6 +32,12 @@ export interface RedisStateOptions extends Omit<MemoryStoreOptions, "onChange"> 
 export const HALF_OPEN_KEEP_MS = 10 * 60_000;
 /** Longest wait for a trial claim; an unanswered one counts as granted (Redis trouble never fails a request). */
 export const CLAIM_TIMEOUT_MS = 500;
+/** One failure more (or, replayed, a count) and the TTL, in one atomic step: no key without a TTL. */
+const STREAK_SCRIPT = `local n
+if ARGV[1] == "incr" then n = redis.call("HINCRBY", KEYS[1], "n", 1) else n = tonumber(ARGV[2]); redis.call("HSET", KEYS[1], "n", n) end
+redis.call("HSET", KEYS[1], "at", ARGV[3])
+redis.call("PEXPIRE", KEYS[1], ARGV[4])
+return n`;
 /** How long a closing gw waits for its last writes to reach Redis. */
 const CLOSE_WAIT_MS = 1000;
 
@@ -84,12 +90,12 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
         await Promise.all([cmd.del(keys.st(c.key)), publish(c)]);
         return;
       case "setStreak": {
-        const key = keys.fs(c.key);
         // Live: one more failure, counted across replicas; replayed after an outage: our count.
-        const n = live ? Number(await cmd.send("HINCRBY", [key, "n", "1"])) : c.n;
+        const args = [STREAK_SCRIPT, "1", keys.fs(c.key), live ? "incr" : "set", String(c.n), String(c.at), String(streakTtlMs)];
+        const n = Number(await cmd.send("EVAL", args));
         const counted: StateChange = { ...c, n };
-        if (live && n !== c.n) store.apply(counted);
-        await Promise.all([cmd.send("HSET", [key, "n", String(n), "at", String(c.at)]), cmd.send("PEXPIRE", [key, String(streakTtlMs)]), publish(counted)]);
+        if (n !== c.n) store.apply(counted);
+        await publish(counted);
         return;
       }
       case "resetStreak":
