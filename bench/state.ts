@@ -13,7 +13,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RedisClient } from "bun";
+import { openLocalState } from "../src/state/local.ts";
+import { memoryBackend, type StateBackend } from "../src/state/index.ts";
+import { openRedisState } from "../src/state/redis.ts";
 import { BODIES } from "./lb-bodies.ts";
+import { statePathCost } from "./state-path.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const args = process.argv.slice(2);
@@ -48,6 +52,26 @@ async function main() {
     children.push(Bun.spawn(["redis-server", "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdout: "ignore", stderr: "inherit" }));
     const redis = new RedisClient(`redis://127.0.0.1:${redisPort}`);
     await until(() => redis.ping().then(() => true, () => false));
+    // In-process first: the state calls of one request, nothing else.
+    const quiet = { info() {}, warn: (m: string) => console.warn(m) };
+    const open: Record<Backend, () => Promise<StateBackend>> = {
+      memory: async () => memoryBackend(),
+      local: async () => openLocalState({ file: join(dir, `path-${crypto.randomUUID()}.db`), log: quiet }),
+      redis: () => openRedisState({ url: `redis://127.0.0.1:${redisPort}`, prefix: `bench-${crypto.randomUUID()}`, log: quiet }),
+    };
+    const path: Record<string, number[]> = {};
+    for (const b of BACKENDS) for (const sessions of SESSIONS) await statePathCost(await open[b](), sessions, 0.5); // JIT warm-up
+    for (const sessions of SESSIONS) {
+      for (let round = 0; round < rounds; round++) {
+        for (let k = 0; k < BACKENDS.length; k++) {
+          const b = BACKENDS[(round + k) % BACKENDS.length]!;
+          const us = await statePathCost(await open[b](), sessions, 1);
+          (path[`${sessions}/${b}`] ??= []).push(us);
+          console.log(`state path, sessions=${sessions} ${b.padEnd(6)} round ${round + 1}: ${us.toFixed(2)} µs/request`);
+        }
+      }
+    }
+
     const gw: Record<Backend, { url: string; pids: number[] }> = {} as never;
     for (const b of BACKENDS) {
       const state = b === "redis" ? `redis://127.0.0.1:${redisPort}` : b;
@@ -79,7 +103,7 @@ async function main() {
         }
       }
     }
-    const notes = renderNotes(runs, { duration, rounds, load: [load0, os.loadavg()[0]!] });
+    const notes = renderNotes(runs, path, { duration, rounds, load: [load0, os.loadavg()[0]!] });
     console.log(`\n${notes}`);
     if (!args.includes("--no-write")) {
       writeFileSync(join(import.meta.dir, "notes/state.md"), notes);
@@ -146,13 +170,23 @@ async function settledCommands(redis: RedisClient): Promise<number> {
   }
 }
 
-function renderNotes(runs: Record<string, Run[]>, meta: { duration: number; rounds: number; load: number[] }): string {
+function renderNotes(runs: Record<string, Run[]>, path: Record<string, number[]>, meta: { duration: number; rounds: number; load: number[] }): string {
   const med = (k: string, f: (r: Run) => number) => median(runs[k]!.map(f));
   const lines = [
     `# State backends (bun bench/state.ts --duration ${meta.duration} --rounds ${meta.rounds})`,
     "",
     `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), Bun ${Bun.version}, load average ${meta.load.map((x) => x.toFixed(1)).join(" → ")}.`,
-    "Medians of the rounds; CPU is the gw process's user+system time per request.",
+    "",
+    "State calls of one request, in-process (bench/state-path.ts), CPU µs per request, median of the rounds:",
+    "",
+    "| sessions | memory | local | redis | local − memory | redis − memory |",
+    "|---|---|---|---|---|---|",
+    ...SESSIONS.map((s) => {
+      const [m, l, r] = BACKENDS.map((b) => median(path[`${s}/${b}`]!));
+      return `| ${s} | ${m!.toFixed(2)} | ${l!.toFixed(2)} | ${r!.toFixed(2)} | ${signed(l! - m!, 2)} | ${signed(r! - m!, 2)} |`;
+    }),
+    "",
+    "Through `gw lb` with wrk (small body), medians of the rounds; CPU is the gw process's user+system time per request:",
     "",
     "| sessions | c | state | rps | p50 ms | p99 ms | CPU µs/req | vs memory | Redis cmd/req |",
     "|---|---|---|---|---|---|---|---|---|",
@@ -172,6 +206,7 @@ function renderNotes(runs: Record<string, Run[]>, meta: { duration: number; roun
     }
   }
   lines.push("", "Every round:", "", "```");
+  for (const [k, us] of Object.entries(path)) lines.push(`path ${k.padEnd(12)} ${us.map((x) => x.toFixed(2)).join(" / ")} µs`);
   for (const [k, rs] of Object.entries(runs)) lines.push(`${k.padEnd(16)} cpu ${rs.map((r) => r.cpuUs.toFixed(1)).join(" / ")} µs   p50 ${rs.map((r) => r.p50.toFixed(3)).join(" / ")} ms`);
   lines.push("```", "");
   return lines.join("\n");
