@@ -35,7 +35,11 @@ async function main(argv: string[]): Promise<number> {
     await showUsage(cmd, root);
     return 0;
   }
-  const { result } = await runCommand(cmd, { rawArgs: rest });
+  // Commands that parse their own argv get it untouched: citty's parser would still run over it
+  // and throws on a flag like `-project_id x` (an old CLIProxyAPI flag the mock must reject itself).
+  const result = RAW_ARGV_COMMANDS.has(first)
+    ? await cmd.run?.({ rawArgs: rest, args: { _: rest }, cmd } as unknown as Parameters<NonNullable<typeof cmd.run>>[0])
+    : (await runCommand(cmd, { rawArgs: rest })).result;
   return typeof result === "number" ? result : 0;
 }
 

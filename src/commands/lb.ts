@@ -37,7 +37,7 @@ export default defineGwCommand({
       if (moved) consola.warn(moved);
       gateway.reload(await prepare(c));
     };
-    const reloader = createReloader({ file, log: consola, apply });
+    const reloader = createReloader({ file, includes: gateway.config().includes, log: consola, apply });
     await new Promise<void>((done) => {
       const stop = () => {
         reloader.close();

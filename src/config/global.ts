@@ -27,6 +27,7 @@ export const GLOBAL_KEYS = [
   "lb_auto_upgrade_signature_enabled",
   "lb_auto_upgrade_input_tokens_threshold",
   "lb_auto_upgrade_map",
+  "lb_model_router",
   "lb_max_body_mb",
   "lb_first_byte_timeout_ms",
   "lb_idle_timeout_ms",
@@ -59,6 +60,8 @@ export interface GlobalDraft {
   idleTimeoutMs: number;
   logRetentionDays: number;
   defaultInstance?: Field;
+  /** `[global.lb_model_router]`, read once the routes are known (config/router.ts). */
+  routerField?: Field;
 }
 
 export function readGlobal(r: Reader, raw: Raw, dir: string): GlobalDraft {
@@ -103,6 +106,7 @@ export function readGlobal(r: Reader, raw: Raw, dir: string): GlobalDraft {
     idleTimeoutMs: r.int(f.get("lb_idle_timeout_ms"), { min: 1 }) ?? 300_000,
     logRetentionDays: r.int(f.get("lb_log_retention_days"), { min: 1 }) ?? 90,
     defaultInstance: f.get("default_instance"),
+    routerField: f.get("lb_model_router"),
   };
 }
 

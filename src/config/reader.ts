@@ -1,5 +1,6 @@
 // Reads raw TOML values the lenient old way (booleans as yes/no/on/off/1/0, integers as digit
 // strings, dashed keys, ${VAR}) and records every problem with its place in the file.
+import { parse, TomlError } from "smol-toml";
 import { type Env, substitute } from "./env.ts";
 import { formatPath, type PathSeg, type PositionIndex } from "./positions.ts";
 import { didYouMean } from "./suggest.ts";
@@ -18,18 +19,35 @@ const FALSE = new Set(["false", "0", "no", "off"]);
 
 export const isTable = (v: unknown): v is Raw => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
+/** TOML text → its document, or the one syntax problem (smol-toml's place and words). */
+export function parseToml(text: string, file: string): { doc: Raw } | { problem: Problem } {
+  try {
+    return { doc: parse(text) as Raw };
+  } catch (err) {
+    if (!(err instanceof TomlError)) throw err;
+    const message = err.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
+    return { problem: { severity: "error", file, line: err.line, col: err.column, path: "", message: `TOML syntax: ${message}`, hint: "fix the syntax at this place" } };
+  }
+}
+
 export class Reader {
-  readonly problems: Problem[] = [];
   constructor(
     readonly file: string,
     private readonly positions: PositionIndex,
     private readonly env: Env,
+    /** Shared with the readers of included files, so every problem lands in one list. */
+    readonly problems: Problem[] = [],
   ) {}
 
   /** A variable of the environment the file is read with (.env beside it, then the process). */
   envValue(name: string): string | undefined {
     const v = this.env[name];
     return v === undefined || v === "" ? undefined : v;
+  }
+
+  /** A reader for another file (an include), reporting into the same problem list. */
+  forFile(file: string, positions: PositionIndex): Reader {
+    return new Reader(file, positions, this.env, this.problems);
   }
 
   report(severity: Severity, path: readonly PathSeg[], message: string, hint?: string): void {

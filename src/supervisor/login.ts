@@ -11,8 +11,13 @@ import { launchFor } from "./launch.ts";
 import { gwPaths, instanceCwd } from "./paths.ts";
 import type { StatusReport } from "./status.ts";
 
-/** Login flags of CLIProxyAPI, by the PROVIDER word gw accepts. */
-export const LOGIN_PROVIDERS = ["antigravity", "claude", "codex", "codex-device", "kimi", "xai"] as const;
+/**
+ * Every OAuth login CLIProxyAPI has, by the PROVIDER word gw accepts: `-PROVIDER-login`, except
+ * plain Gemini (the Gemini CLI login), which is `-login` — builds from v7.2.20 (2026-06) on no
+ * longer have it, and say so themselves.
+ */
+export const LOGIN_PROVIDERS = ["antigravity", "claude", "codex", "codex-device", "kimi", "xai", "gemini"] as const;
+const GEMINI_GONE = "CLIProxyAPI v7.2.20 and later have no Gemini CLI login: use antigravity (Gemini models through Antigravity), or a gemini provider with api_keys";
 
 /** How long a running instance gets to show new models after the login. */
 const PICKUP_WAIT_MS = 5_000;
@@ -34,13 +39,15 @@ async function modelIds(inst: InstanceConfig): Promise<Set<string> | null> {
   }
 }
 
-export function loginArgv(config: Config, inst: InstanceConfig, provider: string, browser: boolean, env: Record<string, string | undefined>): string[] {
+export function loginArgv(config: Config, inst: InstanceConfig, provider: string, browser: boolean, env: Record<string, string | undefined>, projectId?: string): string[] {
   if (!(LOGIN_PROVIDERS as readonly string[]).includes(provider)) {
     throw new CliError(`"${provider}" has no login`, 1, `log in to one of: ${LOGIN_PROVIDERS.join(", ")} (API-key providers need no login)`);
   }
   const launch = launchFor(config, inst, env);
   if ("error" in launch) throw new CliError(launch.error);
-  return [...launch.argv, `-${provider}-login`, ...(browser ? [] : ["-no-browser"])];
+  if (projectId !== undefined && provider !== "gemini") throw new CliError("--project-id is for the gemini login only", 1, `gw login ${inst.name} gemini --project-id ID`);
+  const flag = provider === "gemini" ? ["-login", ...(projectId ? ["-project_id", projectId] : [])] : [`-${provider}-login`];
+  return [...launch.argv, ...flag, ...(browser ? [] : ["-no-browser"])];
 }
 
 /** Runs the login in this terminal; returns what to tell the user afterwards. */
@@ -53,7 +60,10 @@ export async function runLogin(config: Config, inst: InstanceConfig, argv: strin
   await mkdir(cwd, { recursive: true });
   const proc = Bun.spawn(argv, { cwd, env, stdio: ["inherit", "inherit", "inherit"] });
   const code = await proc.exited;
-  if (code !== 0) throw new CliError(`login for instance '${inst.name}' failed (exit code ${code})`, 1, `the lines above say why; try again with: gw login ${inst.name} …`);
+  if (code !== 0) {
+    const gemini = argv.includes("-login");
+    throw new CliError(`login for instance '${inst.name}' failed (exit code ${code})`, 1, gemini ? `the lines above say why; if the flag is unknown: ${GEMINI_GONE}` : `the lines above say why; try again with: gw login ${inst.name} …`);
+  }
   const after = await authFiles(inst.authDir);
   const fresh = [...after].filter(([n, m]) => before.get(n) !== m).map(([n]) => n);
   if (fresh.length === 0) return `no new credential in ${inst.authDir} — the login saved nothing; nothing for instance '${inst.name}' to pick up`;

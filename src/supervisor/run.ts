@@ -3,6 +3,7 @@
 import { CliError } from "../cli/errors.ts";
 import type { Config } from "../config/types.ts";
 import { writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
+import { setupNotes } from "../migrate/checks.ts";
 import { ensureFetchLimit } from "../lb/concurrency.ts";
 import { createReloader, type Reloader } from "../lb/reload.ts";
 import { type Gateway, startGateway } from "../lb/server.ts";
@@ -59,6 +60,11 @@ export async function serve(opts: ServeOptions): Promise<void> {
   await writeInstanceFiles(config);
   const port = opts.port ?? config.global.mainPort;
   await refuseBusyMainPort(port, config.global.bindHost, opts.demo ? "stop that process or run: gw up --port N" : "change [global] main_port or stop that process");
+  if (!opts.demo) {
+    const notes = await setupNotes(config);
+    for (const w of notes.warnings) log.warn(w);
+    log.info(notes.info);
+  }
   await writeGwPid(paths);
   const watchdog = startWatchdog(paths, config.file, opts.env);
 
@@ -134,6 +140,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
   reloader = createReloader({
     file: config.file,
+    includes: config.includes,
     log,
     apply: async (next) => {
       const keyed = await withInstanceKeys(next);
