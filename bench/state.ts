@@ -159,15 +159,16 @@ async function redisCommands(redis: RedisClient): Promise<number> {
 }
 let infoCalls = 0;
 
-/** The command count once it stopped moving (two reads 200 ms apart agree). */
+/** The command count once it stopped moving (a busy machine may hold gw's writes back a while). */
 async function settledCommands(redis: RedisClient): Promise<number> {
   let last = await redisCommands(redis);
-  for (;;) {
-    await Bun.sleep(200);
+  for (let still = 0; still < 4; ) {
+    await Bun.sleep(250);
     const now = await redisCommands(redis);
-    if (now === last) return now;
+    still = now === last ? still + 1 : 0;
     last = now;
   }
+  return last;
 }
 
 function renderNotes(runs: Record<string, Run[]>, path: Record<string, number[]>, meta: { duration: number; rounds: number; load: number[] }): string {

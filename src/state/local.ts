@@ -11,12 +11,7 @@ import { open } from "node:fs/promises";
 import { PendingChanges } from "./changes.ts";
 import { createMemoryStore, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
 import { isBusy, moveAside, StateFile, type Validity } from "./sqlite.ts";
-import type { StateBackend, StateHealth } from "./types.ts";
-
-export interface StateLog {
-  info(msg: string): void;
-  warn(msg: string): void;
-}
+import type { StateBackend, StateHealth, StateLog } from "./types.ts";
 
 export interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   /** The state file, `.gw/state.db` beside the config. */

@@ -4,10 +4,10 @@
 
 import { describeState } from "../config/state.ts";
 import type { Config, StateConfig } from "../config/types.ts";
-import { openLocalState, type StateLog } from "./local.ts";
+import { openLocalState } from "./local.ts";
 import { createMemoryStore } from "./memory.ts";
 import { openRedisState } from "./redis.ts";
-import type { StateBackend } from "./types.ts";
+import type { StateBackend, StateLog } from "./types.ts";
 
 export async function openState(config: Config, log: StateLog): Promise<StateBackend> {
   const s = config.global.state;

@@ -6,7 +6,7 @@
 
 import { RedisClient } from "bun";
 import { redisPassword } from "../config/state.ts";
-import type { StateLog } from "./local.ts";
+import type { StateLog } from "./types.ts";
 
 export interface LinkOptions {
   readonly url: string;

@@ -1,24 +1,18 @@
 // `state = "redis://…"`: several gw share cooldowns, sticky sessions, failure streaks and the
 // half-open trial. Each gw keeps reading its own in-memory copy (no round trip per request); its
-// changes go to Redis as keys (for a gw that starts or reconnects later) and on one channel (for
-// the gw running now), and it applies what the others publish. Only claiming a half-open target's
-// trial asks Redis and waits (SET NX, one round trip), so one trial runs across all replicas.
-//
-// Keys, all under `PREFIX:` and all with a TTL:
-//   cd:ROUTE\0TARGET  cooldown JSON          until its end + HALF_OPEN_KEEP_MS
-//   tr:ROUTE\0TARGET  the trial's holder     the trial window (first-byte timeout)
-//   st:KEY            {target, at} JSON      the sticky TTL from its last use
-//   fs:KEY            hash {n, at}           the streak TTL from its last failure (set by one script)
-// Channel `PREFIX:changes`: {from, c: StateChange} per change.
+// changes go to Redis as keys (for a gw that starts or reconnects later, see redis-keys.ts) and
+// on one channel (for the gw running now), and it applies what the others publish. Only claiming
+// a half-open target's trial asks Redis and waits (SET NX, one round trip), so one trial runs
+// across all replicas.
 
 import type { RedisClient } from "bun";
 import { redactUrl } from "../config/state.ts";
 import { entryOf, PendingChanges } from "./changes.ts";
-import type { StateLog } from "./local.ts";
 import { createMemoryStore, type MemoryStoreOptions, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
 import { connectRedis, type LinkTiming, withTimeout } from "./redis-link.ts";
+import { keySpace, readAll } from "./redis-keys.ts";
 import { isChange } from "./wire.ts";
-import type { StateBackend, StateChange, StateHealth } from "./types.ts";
+import type { StateBackend, StateChange, StateHealth, StateLog } from "./types.ts";
 
 export interface RedisStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly url: string;
@@ -173,76 +167,4 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
       link.close();
     },
   };
-}
-
-// --- internal ---
-
-type KeySpace = ReturnType<typeof keySpace>;
-
-function keySpace(prefix: string) {
-  const p = `${prefix}:`;
-  return {
-    prefix: p,
-    channel: `${p}changes`,
-    cd: (route: string, target: string) => `${p}cd:${route}\0${target}`,
-    tr: (route: string, target: string) => `${p}tr:${route}\0${target}`,
-    st: (key: string) => `${p}st:${key}`,
-    fs: (key: string) => `${p}fs:${key}`,
-    /** SCAN pattern for every key of this gateway (the prefix's glob characters escaped). */
-    all: `${p.replace(/[*?[\]\\]/g, "\\$&")}*`,
-  };
-}
-
-/** Every entry under the prefix, as changes (sticky and streak keys oldest first). */
-async function readAll(cmd: RedisClient, keys: KeySpace, now: number): Promise<StateChange[]> {
-  const names: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, batch] = (await cmd.send("SCAN", [cursor, "MATCH", keys.all, "COUNT", "1000"])) as [string, string[]];
-    cursor = next;
-    names.push(...batch);
-  } while (cursor !== "0");
-  const byKind = (kind: string) => names.filter((n) => n.startsWith(`${keys.prefix}${kind}:`)).map((n) => [n, n.slice(keys.prefix.length + kind.length + 1)] as const);
-
-  const out: StateChange[] = [];
-  const cds = byKind("cd");
-  const cdValues = await mget(cmd, cds.map(([n]) => n));
-  cds.forEach(([, rest], i) => {
-    const [route = "", target = ""] = rest.split("\0");
-    const c = parse(cdValues[i]);
-    const change = { op: "setCooldown", route, target, c };
-    if (isChange(change)) out.push(change);
-  });
-  const later: StateChange[] = [];
-  const sts = byKind("st");
-  const stValues = await mget(cmd, sts.map(([n]) => n));
-  sts.forEach(([, key], i) => {
-    const v = parse(stValues[i]) as { target?: unknown; at?: unknown } | undefined;
-    const change = { op: "setSticky", key, target: v?.target, at: v?.at };
-    if (isChange(change)) later.push(change);
-  });
-  const fss = byKind("fs");
-  const fsValues = (await Promise.all(fss.map(([n]) => cmd.send("HMGET", [n, "n", "at"])))) as [string | null, string | null][];
-  fss.forEach(([, key], i) => {
-    const [n, at] = fsValues[i] ?? [];
-    const change = { op: "setStreak", key, n: Number(n), at: Number(at ?? now) };
-    if (isChange(change)) later.push(change);
-  });
-  later.sort((a, b) => ("at" in a ? a.at : 0) - ("at" in b ? b.at : 0));
-  return [...out, ...later];
-}
-
-async function mget(cmd: RedisClient, names: readonly string[]): Promise<(string | null)[]> {
-  const out: (string | null)[] = [];
-  for (let i = 0; i < names.length; i += 500) out.push(...((await cmd.send("MGET", names.slice(i, i + 500))) as (string | null)[]));
-  return out;
-}
-
-function parse(v: string | null | undefined): unknown {
-  if (!v) return undefined;
-  try {
-    return JSON.parse(v);
-  } catch {
-    return undefined;
-  }
 }

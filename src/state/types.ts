@@ -94,6 +94,12 @@ export interface StateHealth {
   readonly downSince?: number;
 }
 
+/** Where a backend says what went wrong (once) and that it is back: gw's log. */
+export interface StateLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
 /** A store with the backend behind it: what the gateway holds and its creator closes. */
 export interface StateBackend extends StateStore {
   health(): StateHealth;
