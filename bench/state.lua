@@ -10,7 +10,9 @@ wrk.headers["content-type"] = "application/json"
 wrk.headers["anthropic-version"] = "2023-06-01"
 wrk.headers["x-api-key"] = "bench-client"
 local mode = os.getenv("SESSIONS")
-local prefix = string.format("bench-%d", math.random(1e9))
+-- A prefix per run (from bench/state.ts): Lua's random numbers repeat from run to run, and a
+-- session seen in an earlier run would be a refresh, not a new session.
+local prefix = os.getenv("SESSION_PREFIX")
 local n = 0
 if mode == "one" then wrk.headers["x-claude-code-session-id"] = prefix end
 

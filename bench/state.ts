@@ -140,7 +140,7 @@ providers = [{ type = "anthropic", api_keys = ["x"] }]
 
 async function wrk(url: string, bodyFile: string, sessions: string, c: number, seconds: number) {
   const proc = Bun.spawn(["wrk", "-t1", `-c${c}`, `-d${seconds}s`, "-s", join(import.meta.dir, "state.lua"), url], {
-    env: { ...process.env, BODY_FILE: bodyFile, SESSIONS: sessions },
+    env: { ...process.env, BODY_FILE: bodyFile, SESSIONS: sessions, SESSION_PREFIX: crypto.randomUUID() },
     stdout: "pipe",
     stderr: "inherit",
   });
