@@ -2,10 +2,10 @@
 //
 // Keys, all under `PREFIX:` and all with a TTL:
 //   cd:ROUTE\0TARGET  cooldown JSON          until its end + HALF_OPEN_KEEP_MS
-//   tr:ROUTE\0TARGET  the trial's holder     the trial window (first-byte timeout)
+//   tr:ROUTE\0TARGET\0END  the holder of the trial of the cooldown ending at END: the trial window
 //   st:KEY            {target, at} JSON      the sticky TTL from its last use
 //   fs:KEY            hash {n, at}           the streak TTL from its last failure (set by one script)
-// Channel `PREFIX:changes`: {from, c: StateChange} per change.
+// Channel `PREFIX:changes`: {from, cs: StateChange[]}, a batch of changes per message.
 
 import type { RedisClient } from "bun";
 import type { StateChange } from "./types.ts";
@@ -19,7 +19,7 @@ export function keySpace(prefix: string) {
     prefix: p,
     channel: `${p}changes`,
     cd: (route: string, target: string) => `${p}cd:${route}\0${target}`,
-    tr: (route: string, target: string) => `${p}tr:${route}\0${target}`,
+    tr: (route: string, target: string, end: number) => `${p}tr:${route}\0${target}\0${end}`,
     st: (key: string) => `${p}st:${key}`,
     fs: (key: string) => `${p}fs:${key}`,
     /** SCAN pattern for every key of this gateway (the prefix's glob characters escaped). */

@@ -32,6 +32,10 @@ if ARGV[1] == "incr" then n = redis.call("HINCRBY", KEYS[1], "n", 1) else n = to
 redis.call("HSET", KEYS[1], "at", ARGV[3])
 redis.call("PEXPIRE", KEYS[1], ARGV[4])
 return n`;
+/** Changes go out this long after the first of a batch (well inside the 1 s a replica may take to hear). */
+export const SEND_EVERY_MS = 25;
+/** Changes per message on the channel. */
+const PUBLISH_MAX = 500;
 /** How long a closing gw waits for its last writes to reach Redis. */
 const CLOSE_WAIT_MS = 1000;
 
@@ -49,63 +53,82 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
   const store = createMemoryStore({
     ...o,
     onChange(c) {
-      const cmd = link.cmd();
-      if (cmd) send(cmd, c, true);
-      else pending.add(c);
+      pending.add(c);
+      flushTimer ??= setTimeout(flush, SEND_EVERY_MS);
     },
   });
+  let flushTimer: Timer | undefined;
 
-  /** Write one change and publish it; one that fails waits for the next connection. */
-  function send(cmd: RedisClient, c: StateChange, live: boolean): void {
-    const done = write(cmd, c, live).catch(() => pending.restore([c]));
+  /** Send what waits, as one batch; while Redis is away it waits for the re-sync. */
+  function flush(): void {
+    flushTimer = undefined;
+    const cmd = link.cmd();
+    if (!cmd || pending.size === 0) return;
+    const batch = pending.take();
+    const done = writeBatch(cmd, batch, { live: true, publish: true }).catch(() => pending.restore(batch));
     inflight.add(done);
     void done.finally(() => inflight.delete(done));
   }
 
-  async function write(cmd: RedisClient, c: StateChange, live: boolean): Promise<void> {
+  /**
+   * Each change to its key, then the whole batch on the channel (in messages of at most
+   * PUBLISH_MAX changes, well inside Redis's output limit for subscribers). Commands issued in
+   * one turn go out pipelined: a batch costs about one round trip, not one per change.
+   */
+  async function writeBatch(cmd: RedisClient, batch: readonly StateChange[], o: { live: boolean; publish: boolean }): Promise<void> {
     const t = now();
-    const publish = (change: StateChange) => cmd.publish(keys.channel, JSON.stringify({ from: me, c: change }));
-    switch (c.op) {
-      case "setCooldown": {
-        const ttl = Math.max(1, c.c.until - t + HALF_OPEN_KEEP_MS);
-        await Promise.all([cmd.send("SET", [keys.cd(c.route, c.target), JSON.stringify(c.c), "PX", String(ttl)]), cmd.del(keys.tr(c.route, c.target)), publish(c)]);
-        return;
+    const writes: Promise<unknown>[] = [];
+    const streaks: Promise<StateChange>[] = [];
+    const sent: StateChange[] = [];
+    for (const c of batch) {
+      if (c.op === "setStreak") streaks.push(countStreak(cmd, c, o.live));
+      else {
+        const w = writeKey(cmd, c, t);
+        if (w) [writes.push(w), sent.push(c)];
       }
+    }
+    sent.push(...(await Promise.all(streaks)));
+    if (o.publish) {
+      for (let i = 0; i < sent.length; i += PUBLISH_MAX) writes.push(cmd.publish(keys.channel, JSON.stringify({ from: me, cs: sent.slice(i, i + PUBLISH_MAX) })));
+    }
+    await Promise.all(writes);
+  }
+
+  /** The key command of one change (undefined for a sticky key already past its TTL). */
+  function writeKey(cmd: RedisClient, c: Exclude<StateChange, { op: "setStreak" }>, t: number): Promise<unknown> | undefined {
+    switch (c.op) {
+      case "setCooldown":
+        return cmd.send("SET", [keys.cd(c.route, c.target), JSON.stringify(c.c), "PX", String(Math.max(1, c.c.until - t + HALF_OPEN_KEEP_MS))]);
       case "clearCooldown":
-        await Promise.all([cmd.del(keys.cd(c.route, c.target), keys.tr(c.route, c.target)), publish(c)]);
-        return;
+        return cmd.del(keys.cd(c.route, c.target));
       case "setSticky": {
         const ttl = stickyTtlMs - (t - c.at);
-        if (ttl <= 0) return;
-        await Promise.all([cmd.send("SET", [keys.st(c.key), JSON.stringify({ target: c.target, at: c.at }), "PX", String(ttl)]), publish(c)]);
-        return;
+        return ttl > 0 ? cmd.send("SET", [keys.st(c.key), JSON.stringify({ target: c.target, at: c.at }), "PX", String(ttl)]) : undefined;
       }
       case "clearSticky":
-        await Promise.all([cmd.del(keys.st(c.key)), publish(c)]);
-        return;
-      case "setStreak": {
-        // Live: one more failure, counted across replicas; replayed after an outage: our count.
-        const args = [STREAK_SCRIPT, "1", keys.fs(c.key), live ? "incr" : "set", String(c.n), String(c.at), String(streakTtlMs)];
-        const n = Number(await cmd.send("EVAL", args));
-        const counted: StateChange = { ...c, n };
-        if (n !== c.n) store.apply(counted);
-        await publish(counted);
-        return;
-      }
+        return cmd.del(keys.st(c.key));
       case "resetStreak":
-        await Promise.all([cmd.del(keys.fs(c.key)), publish(c)]);
-        return;
+        return cmd.del(keys.fs(c.key));
     }
   }
 
+  /** Live: one failure more, counted across replicas (the count comes back); replayed after an outage: our count. */
+  async function countStreak(cmd: RedisClient, c: Extract<StateChange, { op: "setStreak" }>, live: boolean): Promise<StateChange> {
+    const n = Number(await cmd.send("EVAL", [STREAK_SCRIPT, "1", keys.fs(c.key), live ? "incr" : "set", String(c.n), String(c.at), String(streakTtlMs)]));
+    const counted: StateChange = { ...c, n };
+    if (n !== c.n) store.apply(counted);
+    return counted;
+  }
+
   function hear(message: string): void {
-    let m: { from?: unknown; c?: unknown };
+    let m: { from?: unknown; cs?: unknown };
     try {
       m = JSON.parse(message) as typeof m;
     } catch {
       return;
     }
-    if (m.from !== me && isChange(m.c)) store.apply(m.c);
+    if (m.from === me || !Array.isArray(m.cs)) return;
+    for (const c of m.cs) if (isChange(c)) store.apply(c);
   }
 
   /** On every (re)connection: take in what Redis holds, then give it what changed here meanwhile. */
@@ -116,7 +139,9 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
       if (remote.length === 0) {
         // Redis holds nothing of ours: it restarted empty, or this is the first gw. What this gw
         // knows is the best there is.
-        for (const c of store.snapshot(now())) await write(cmd, c, false);
+        // (The others know it already: only what changed while Redis was away is published.)
+        await writeBatch(cmd, store.snapshot(now()), { live: false, publish: false });
+        await writeBatch(cmd, waiting, { live: false, publish: true });
         return;
       }
       const changedHere = new Set(waiting.map(entryOf));
@@ -131,10 +156,13 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
         const clear: StateChange = { op: "clearCooldown", route: c.route, target: c.target };
         if (!remoteCooldowns.has(entryOf(clear)) && !changedHere.has(entryOf(clear))) store.apply(clear);
       }
-      for (const c of waiting) await write(cmd, c, false);
+      await writeBatch(cmd, waiting, { live: false, publish: true });
     } catch (err) {
       pending.restore(waiting);
       throw err;
+    } finally {
+      // Changes made during the re-sync go out once the link counts as up.
+      flushTimer ??= setTimeout(flush, SEND_EVERY_MS);
     }
   }
 
@@ -144,25 +172,30 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
   return {
     ...store,
     claimTrial(route, target, until) {
+      // One trial key per cooldown (replicas agree on its end): a new cooldown needs no cleanup.
+      const period = store.cooldown(route, target)?.until;
       store.claimTrial(route, target, until);
       const cmd = link.cmd();
-      if (!cmd) return true;
+      if (!cmd || period === undefined) return true;
       const ttl = String(Math.max(1, until - now()));
-      const claim = cmd.send("SET", [keys.tr(route, target), me, "NX", "PX", ttl]) as Promise<string | null>;
+      const claim = cmd.send("SET", [keys.tr(route, target, period), me, "NX", "PX", ttl]) as Promise<string | null>;
       return withTimeout(claim, CLAIM_TIMEOUT_MS, "trial claim timed out").then(
         (r) => r === "OK",
         () => true,
       );
     },
     endTrial(route, target) {
+      const period = store.cooldown(route, target)?.until;
       store.endTrial(route, target);
-      link.cmd()?.del(keys.tr(route, target)).catch(() => {});
+      if (period !== undefined) link.cmd()?.del(keys.tr(route, target, period)).catch(() => {});
     },
     health(): StateHealth {
       const down = link.down();
       return { backend: "redis", up: !down, where, ...(down ? { problem: down.problem, downSince: down.since } : {}) };
     },
     async close() {
+      clearTimeout(flushTimer);
+      flush();
       await withTimeout(Promise.allSettled([...inflight]), CLOSE_WAIT_MS, "").catch(() => {});
       link.close();
     },

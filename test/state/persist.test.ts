@@ -86,7 +86,7 @@ describe("gw up with the default state file", () => {
   let g: RunningGw | undefined;
   const up = async () => {
     g = startGw(sb, ["up", "-c", sb.file]);
-    await g.waitFor("serving on", 30_000);
+    await g.waitFor("serving on", 90_000);
   };
   const down = async () => {
     expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
@@ -147,5 +147,5 @@ describe("gw up with the default state file", () => {
     expect(retried).toBeGreaterThanOrEqual(due - 150);
     await down();
     expect(readdirSync(join(sb.dir, ".gw")).filter((n) => n.includes("broken"))).toEqual([]);
-  }, 120_000);
+  }, 240_000);
 });

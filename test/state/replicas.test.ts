@@ -53,7 +53,7 @@ async function replica(name: string, redis: TestRedis): Promise<Replica> {
   const r: Replica = { name, dir, file, url: `http://127.0.0.1:${port}`, env };
   replicas.push(r);
   r.proc = startGw(r, ["up", "-c", file]);
-  await r.proc.waitFor("serving on", 30_000);
+  await r.proc.waitFor("serving on", 90_000);
   return r;
 }
 
@@ -110,7 +110,7 @@ describe("three gw on one Redis", () => {
     servers.push(redis);
     for (const n of ["a", "b", "c", "d"]) startMockOn(n);
     [a, b, c] = await Promise.all([replica("A", redis), replica("B", redis), replica("C", redis)]);
-  }, 60_000);
+  }, 120_000);
 
   test("a session that started through A stays on its target through B and C", async () => {
     // What the replicas hear, to know when the session's target has been shared (a real
@@ -243,7 +243,7 @@ describe("Redis absent when gw starts", () => {
     } finally {
       for (const r of [x, y]) await killAll(r, r.proc);
     }
-  }, 90_000);
+  }, 150_000);
 });
 
 afterAll(async () => {
