@@ -3,6 +3,7 @@
 import type { Config } from "../config/types.ts";
 import type { Gateway } from "../lb/server.ts";
 import type { Observability } from "../observe/http.ts";
+import { maskDeep, maskerOf } from "../observe/mask.ts";
 import type { CoolingEntry, StateHealth } from "../state/index.ts";
 import type { InstanceSet } from "./instances.ts";
 
@@ -98,7 +99,8 @@ export function buildStatus(src: StatusSources, now = Date.now()): StatusReport 
       problem: s?.problem ?? "",
     };
   });
-  return {
+  // What `gw status` and the status page show passes the config's masker, every field of it.
+  return maskDeep<StatusReport>({
     pid: process.pid,
     uptimeMs: now - src.startedAt,
     phase: src.phase,
@@ -108,5 +110,5 @@ export function buildStatus(src: StatusSources, now = Date.now()): StatusReport 
     coolingKnown: cooling !== null,
     state: (src.gateway as GatewayExtras | null)?.stateHealth?.() ?? null,
     instances,
-  };
+  }, maskerOf(src.config).text);
 }
