@@ -9,9 +9,9 @@
 
 import { open } from "node:fs/promises";
 import { PendingChanges } from "./changes.ts";
-import { createMemoryStore, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
+import { createMemoryStore, type LocalStore, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
 import { isBusy, moveAside, StateFile, type Validity } from "./sqlite.ts";
-import type { StateBackend, StateHealth, StateLog } from "./types.ts";
+import type { StateBackend, StateChange, StateHealth, StateLog } from "./types.ts";
 
 export interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   /** The state file, `.gw/state.db` beside the config. */
@@ -110,6 +110,16 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
     health(): StateHealth {
       return { backend: "local", up: problem === undefined, where: o.file, ...(problem ? { problem, downSince } : {}) };
     },
+    refresh() {
+      if (!file || closed) return;
+      flush(); // ours first: what this gw changed is newer than anything the other left
+      const t = now();
+      try {
+        for (const c of file.load(t, validity)) if (missingIn(store, c, t)) store.apply(c);
+      } catch (err) {
+        o.log.warn(`state file ${o.file} could not be read again (${(err as Error).message}); going on with what this gw has`);
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -125,6 +135,20 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
 }
 
 // --- internal ---
+
+/** Is the entry a loaded change is about absent from the store? */
+function missingIn(store: LocalStore, c: StateChange, now: number): boolean {
+  switch (c.op) {
+    case "setCooldown":
+      return store.cooldown(c.route, c.target) === undefined;
+    case "setSticky":
+      return store.sticky(c.key, now) === undefined;
+    case "setStreak":
+      return store.streak(c.key, now) === 0;
+    default:
+      return false;
+  }
+}
 
 /** The state file, or undefined when there is none to be had (gw then runs from memory). */
 function openFile(path: string, log: StateLog, now: number): StateFile | undefined {

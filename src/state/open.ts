@@ -21,6 +21,7 @@ export function memoryBackend(): StateBackend {
   return {
     ...createMemoryStore(),
     health: () => ({ backend: "memory", up: true, where: "memory" }),
+    refresh: () => {},
     close: async () => {},
   };
 }

@@ -189,6 +189,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
       store.endTrial(route, target);
       if (period !== undefined) link.cmd()?.del(keys.tr(route, target, period)).catch(() => {});
     },
+    refresh: () => {},
     health(): StateHealth {
       const down = link.down();
       return { backend: "redis", up: !down, where, ...(down ? { problem: down.problem, downSince: down.since } : {}) };

@@ -103,6 +103,12 @@ export interface StateLog {
 /** A store with the backend behind it: what the gateway holds and its creator closes. */
 export interface StateBackend extends StateStore {
   health(): StateHealth;
+  /**
+   * Take in what another gw wrote to the same place meanwhile — the gw this one took over from
+   * in an upgrade, once it has exited: entries this gw does not have yet are added. A shared
+   * backend hears such changes live, so it has nothing to do.
+   */
+  refresh(): void;
   /** Write out what is pending and let go of files and connections. Idempotent. */
   close(): Promise<void>;
 }

@@ -113,6 +113,27 @@ describe("the state file", () => {
   });
 });
 
+test("an upgrade: the new gw takes in what the old one wrote after it started, and keeps its own", async () => {
+  const file = stateFile();
+  const old = open(file).store;
+  old.setSticky("cc:before::opus", "a/claude", NOW);
+  await old.close();
+  const reopenedOld = open(file).store; // the old gw, still serving its streams
+  const successor = open(file).store; // started and loaded now
+  reopenedOld.setSticky("cc:during::opus", "b/claude", NOW + 10);
+  reopenedOld.setCooldown("opus", "a/claude", { until: NOW + 60_000, kind: "quota", reason: "403", setAt: NOW + 10 });
+  reopenedOld.setSticky("cc:both::opus", "a/claude", NOW + 10);
+  successor.setSticky("cc:both::opus", "b/claude", NOW + 20); // the successor's own, newer
+  expect(successor.sticky("cc:during::opus", NOW + 30)).toBeUndefined();
+  await reopenedOld.close(); // it has exited
+  successor.refresh();
+  expect(successor.sticky("cc:before::opus", NOW + 30)).toBe("a/claude");
+  expect(successor.sticky("cc:during::opus", NOW + 30)).toBe("b/claude");
+  expect(successor.cooldown("opus", "a/claude")).toMatchObject({ until: NOW + 60_000, kind: "quota" });
+  expect(successor.sticky("cc:both::opus", NOW + 30)).toBe("b/claude");
+  await successor.close();
+});
+
 test("another process holding the file's lock: requests go on from memory, one warning, the batch lands once the lock is gone", async () => {
   const file = stateFile();
   const log = logger();

@@ -1,8 +1,8 @@
 // State that outlives gw (`state = "local"`, the default): real `gw up` processes over `gw mock`
 // instances. A session stuck to a target the weights would rarely pick stays there across
-// `gw restart`, `gw down` + `gw up` and a SIGKILL of gw; a target cooling from a 429 is still
-// skipped after a restart, for the remaining time only; a failure streak that is about to upgrade
-// a session still upgrades it after a restart.
+// `gw restart`, `gw down` + `gw up`, a SIGKILL of gw and `gw upgrade`; a target cooling from a
+// 429 is still skipped after a restart, for the remaining time only; a failure streak that is
+// about to upgrade a session still upgrades it after a restart.
 import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, readdirSync } from "node:fs";
@@ -93,7 +93,7 @@ describe("gw up with the default state file", () => {
     await g!.proc.exited;
   };
 
-  test("sticky sessions, a running cooldown and failure streaks survive restart, down + up, and SIGKILL", async () => {
+  test("sticky sessions, a running cooldown and failure streaks survive restart, down + up, SIGKILL and upgrade", async () => {
     sb = await sandbox([{ name: "a" }, { name: "b" }], GLOBAL);
     sb.env.GW_STATE = undefined;
     appendFileSync(sb.file, ROUTES);
@@ -129,6 +129,13 @@ describe("gw up with the default state file", () => {
     process.kill(g!.proc.pid, "SIGKILL");
     await g!.proc.exited;
     await up();
+    await expectOnB(sb, sid);
+    await expectOnB(sb, killedSid);
+
+    // gw upgrade (to the same binary here): the new gw takes over the running one's state too.
+    const upgraded = await gw(sb, ["upgrade", "--json", "-c", sb.file]);
+    expect(JSON.parse(upgraded.stdout)).toMatchObject({ ok: true });
+    await g!.proc.exited; // the old gw handed over and exited
     await expectOnB(sb, sid);
     await expectOnB(sb, killedSid);
 
