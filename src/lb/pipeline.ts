@@ -24,7 +24,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   // Local answers and refusals: no upstream, no record.
   const url = new URL(req.url);
   const probe = probeAnswer(req.method, url.pathname);
-  if (probe) return probe;
+  if (probe) return answeredLocally(gw, url.pathname, probe);
   const path = foldPath(url.pathname);
   const dialect = dialectOf(path, req.headers);
   if (isForbiddenPath(url.pathname)) {
@@ -35,7 +35,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
     const msg = auth === "missing" ? "missing API key for gw" : "invalid API key for gw";
     return errorResponse(dialect, 401, msg, auth === "missing" ? "missing_api_key" : "invalid_api_key");
   }
-  if (req.method === "GET" && path === "/v1/models") return modelsResponse(rt.models, req.headers);
+  if (req.method === "GET" && path === "/v1/models") return answeredLocally(gw, "/v1/models", modelsResponse(rt.models, req.headers));
 
   // Intake: the body, read and parsed once.
   const intake = await readIntake(req, url, rt.config.global.lb.maxBodyBytes);
@@ -46,7 +46,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   gw.stats.begin();
 
   // Upgrade: session, signature and size facts decide the route that serves the request.
-  const facts = requestFacts(req.headers, intake, rt.config, gw.state, startedAt);
+  const facts = requestFacts(req.headers, intake, rt.config, rt.routeIds.byId, gw.state, startedAt);
   const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url));
 
   // Route → rewrite → forward, failing over until an outcome is delivered.
@@ -67,6 +67,12 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   const route = fallback ?? facts.route;
   const explain = explainHeaders(record.id, facts, fallback, final, attempts, intake);
   return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs });
+}
+
+/** Local answers are not proxied requests (no record, no stats), but they are counted. */
+function answeredLocally(gw: GatewayContext, path: string, res: Response): Response {
+  gw.observe.metrics.local.inc([path]);
+  return res;
 }
 
 function signatureFallback(final: Tried | undefined, facts: RequestFacts, rt: Runtime): Route | undefined {

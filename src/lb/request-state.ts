@@ -22,11 +22,14 @@ export interface RequestFacts {
   readonly streakKey: string | undefined;
 }
 
-/** Facts of a request, read once from its headers and parsed body. */
-export function requestFacts(headers: Headers, intake: Intake, config: Config, state: StateStore, now: number): RequestFacts {
+/**
+ * Facts of a request, read once from its headers and parsed body. `routeById` resolves the model
+ * the client named: a route name or its Claude alias (lb/model-ids.ts).
+ */
+export function requestFacts(headers: Headers, intake: Intake, config: Config, routeById: ReadonlyMap<string, Route>, state: StateStore, now: number): RequestFacts {
   const session = sessionKey(headers, intake.json);
   const sig = findSignature(intake.json);
-  const requested = intake.model === undefined ? undefined : config.routes.get(intake.model);
+  const requested = intake.model === undefined ? undefined : routeById.get(intake.model);
   if (!requested) return { session, sig, requested, route: undefined, upgrade: undefined, streakKey: undefined };
   const sk = streakKey(session, requested.name);
   const { messages, tools } = countMessagesAndTools(intake.json);

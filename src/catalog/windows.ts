@@ -1,0 +1,58 @@
+// The context window of a route: what a client may put in one request before the upstream
+// refuses it. cld hands it to Claude Code (so auto-compact fires in time) and /v1/models lists it.
+// Pure: the route's targets, their `context_window` overrides and the catalogue decide.
+
+import type { Route, Target } from "../config/types.ts";
+import { lookupModel } from "./models.ts";
+
+/**
+ * Claude Code's own window for a model it knows nothing better about. Used when no target of a
+ * route has a known window: compacting at 200k is safe for nearly every model served today,
+ * while the 1M Claude Code would assume lets a 200k upstream refuse the request first.
+ */
+export const DEFAULT_CONTEXT_WINDOW = 200_000;
+
+/**
+ * Anthropic serves its long windows only to requests carrying the `context-1m-…` beta; without
+ * it every Claude model stops at 200k, whatever the catalogue lists as its largest window.
+ */
+export const ANTHROPIC_STANDARD_WINDOW = 200_000;
+const LONG_CONTEXT_BETA = /^context-1m-/;
+
+export interface ContextWindow {
+  readonly tokens: number;
+  /** `config`: a target's context_window; `catalogue`: @pydantic/genai-prices; `default`: none known. */
+  readonly source: "config" | "catalogue" | "default";
+}
+
+/** The window of one target, when the config or the catalogue knows it. */
+export function targetWindow(t: Target): ContextWindow | undefined {
+  if (t.contextWindow !== undefined) return { tokens: t.contextWindow, source: "config" };
+  const m = lookupModel(t.model);
+  if (m?.contextWindow === undefined) return undefined;
+  const long = t.params.anthropicBeta.some((b) => LONG_CONTEXT_BETA.test(b));
+  const tokens = m.provider === "anthropic" && !long ? Math.min(m.contextWindow, ANTHROPIC_STANDARD_WINDOW) : m.contextWindow;
+  return { tokens, source: "catalogue" };
+}
+
+const UNKNOWN: ContextWindow = { tokens: DEFAULT_CONTEXT_WINDOW, source: "default" };
+
+/**
+ * The smallest window among the route's targets, since failover may land a request on any of
+ * them; a target whose window nobody knows counts as the default (too small only compacts early,
+ * too large gets requests refused).
+ */
+export function routeWindow(route: Pick<Route, "targets">): ContextWindow {
+  let best: ContextWindow | undefined;
+  for (const t of route.targets) {
+    const w = targetWindow(t) ?? UNKNOWN;
+    if (!best || w.tokens < best.tokens) best = w;
+  }
+  return best ?? UNKNOWN;
+}
+
+/** 200000 → "200k", 1000000 → "1M", 131072 → "131k". */
+export function formatTokens(n: number): string {
+  if (n >= 1_000_000 && n % 100_000 === 0) return `${n / 1_000_000}M`;
+  return n >= 1000 ? `${Math.round(n / 1000)}k` : String(n);
+}
