@@ -1,14 +1,17 @@
 // cp mode: choose the routes for main / fast / opus (FILTER, or scenario menu + auto-upgrade
-// switch), remember them, make sure the gateway answers, build claude's environment.
+// switch), remember them, make sure the gateway answers, prepare Claude Code's config dir, build
+// claude's environment and say in one line what was launched.
 import { join } from "node:path";
+import { cheapestRoute, DEFAULT_CONTEXT_WINDOW, formatTokens, routeWindow } from "../catalog/routes.ts";
 import { CliError } from "../cli/errors.ts";
 import type { CldArgs } from "./args.ts";
+import { prepareHome } from "./claude/home.ts";
 import { cpEnv } from "./env.ts";
 import { type Env, readLast, writeLast } from "./memory.ts";
 import { configDirFor, type Plan } from "./modes.ts";
 import { pick } from "./picker.ts";
 import { gatewayAnswers } from "./probe.ts";
-import { autoRouteFor, CUSTOM, describeRoles, matchRoute, ROLE_NAMES, rememberedRoles, type Roles, rolesForMatch } from "./scenarios.ts";
+import { autoRouteFor, CUSTOM, describeRoles, matchRoute, ROLE_NAMES, rememberedRoles, type Roles, rolesForMatch, usableScenarios } from "./scenarios.ts";
 import { type CldSource, loadCldSource } from "./source.ts";
 import { say } from "./say.ts";
 import { confirm } from "./tty.ts";
@@ -20,10 +23,12 @@ interface Choice {
   readonly roles: Roles;
   readonly scenario?: string;
   readonly autoUpgrade?: "On" | "Off";
+  /** FILTER launches: where fast and opus came from. */
+  readonly from?: { readonly fast: string; readonly opus: string };
 }
 
-/** null = the user declined to start without a gateway. */
-export async function planCp(args: CldArgs, env: Env, cache: string): Promise<Plan | null> {
+/** null = the user declined to start without a gateway. `again`: launch as last time when memory allows. */
+export async function planCp(args: CldArgs, env: Env, cache: string, again = false): Promise<Plan | null> {
   const src = await loadCldSource(args.config, env);
   if (src.warning) say(src.warning);
   // Probe while the user picks; a "down" is checked once more, because the numbered picker's
@@ -31,22 +36,31 @@ export async function planCp(args: CldArgs, env: Env, cache: string): Promise<Pl
   const up = gatewayAnswers(src.gateway.baseUrl);
   const dir = join(cache, "cp");
   const last: Last = readLast(dir, MEMORY);
-  const choice = args.filter ? byFilter(src, args.filter, last) : await byMenu(src, last, env.PATH);
+  const remembered = again && !args.filter ? rememberedRoles(last) : undefined;
+  const choice = remembered ? { roles: remembered, scenario: last.scenario } : args.filter ? byFilter(src, args.filter, last) : await byMenu(src, last, env.PATH);
   writeLast(dir, { ...choice.roles, scenario: choice.scenario, auto_upgrade: choice.autoUpgrade });
   const reachable = (await up) || (await gatewayAnswers(src.gateway.baseUrl));
-  if (!reachable && !(await startAnyway(src.gateway.baseUrl))) return null;
-  return { env: cpEnv(env, src.gateway, choice.roles, configDirFor(cache, "cp")), title: `cld cp ${choice.roles.main}` };
+  if (!reachable && !(await startAnyway(src, args.config))) return null;
+  const configDir = configDirFor(cache, "cp");
+  // The key older cld versions sent as ANTHROPIC_API_KEY may have been refused at Claude Code's prompt.
+  await prepareHome(configDir, env, { unrejectKeys: [src.gateway.apiKey] });
+  const window = mainWindow(src, choice.roles.main);
+  say(launchLine(choice, window, src.gateway.baseUrl));
+  const launch = { baseUrl: src.gateway.baseUrl, key: src.gateway.apiKey, roles: choice.roles, contextWindow: window, configDir };
+  return { env: cpEnv(env, launch), title: `cld cp ${choice.roles.main}` };
 }
 
 function byFilter(src: CldSource, filter: string, last: Last): Choice {
   const match = matchRoute(src.routes, filter);
   if (!match) throw new CliError(`no route matches "${filter}"`, 1, `routes: ${src.routes.join(", ")}`);
-  return { roles: rolesForMatch(match, last) };
+  const cheapest = src.config ? cheapestRoute(src.config.routes.values(), src.config.pricing) : undefined;
+  return rolesForMatch(match, last, { routes: src.routes, scenarios: usableScenarios(src.scenarios, src.routes), cheapest });
 }
 
 async function byMenu(src: CldSource, last: Last, path: string | undefined): Promise<Choice> {
+  const scenarios = usableScenarios(src.scenarios, src.routes);
   const choices = [
-    ...Object.entries(src.scenarios).map(([key, r]) => ({ key, detail: describeRoles(r) })),
+    ...Object.entries(scenarios).map(([key, r]) => ({ key, detail: describeRoles(r) })),
     { key: CUSTOM, detail: "pick main, fast and opus yourself" },
   ];
   const picked = await pick({ title: "Scenario", choices, last: last.scenario, path });
@@ -54,7 +68,7 @@ async function byMenu(src: CldSource, last: Last, path: string | undefined): Pro
   // Esc on the first menu = launch exactly as last time, no more questions.
   const again = picked.reused ? rememberedRoles(last) : undefined;
   if (again) return { roles: again, scenario: picked.key, autoUpgrade: last.auto_upgrade === "On" ? "On" : "Off" };
-  const roles = src.scenarios[picked.key] ?? (await customRoles(src.routes, last, path));
+  const roles = scenarios[picked.key] ?? (await customRoles(src.routes, last, path));
   return withAutoUpgrade(roles, picked.key, src.routes, last, path);
 }
 
@@ -85,10 +99,26 @@ async function withAutoUpgrade(roles: Roles, scenario: string, routes: readonly 
   return { roles: on ? { ...roles, main: auto } : roles, scenario, autoUpgrade: on ? "On" : "Off" };
 }
 
-/** The gateway did not answer: say how to start it, and let the user decide. */
-function startAnyway(baseUrl: string): boolean {
-  say(`the gateway at ${baseUrl} is not answering; start it with: gw up -d`);
+/** The window Claude Code is told: the main route's (catalog/routes.ts), else the safe default. */
+function mainWindow(src: CldSource, main: string): number {
+  const route = src.config?.routes.get(main);
+  return route ? routeWindow(route).tokens : DEFAULT_CONTEXT_WINDOW;
+}
+
+/** `opus4.6 (200k context) · fast g3f (scenario Performance) · opus opus4.6 (main) · http://…` */
+export function launchLine(c: Choice, window: number, baseUrl: string): string {
+  const from = (role: "fast" | "opus") => (c.from ? ` (${c.from[role]})` : "");
+  const scenario = c.scenario && c.scenario !== CUSTOM ? ` · scenario ${c.scenario}` : "";
+  return `${c.roles.main} (${formatTokens(window)} context) · fast ${c.roles.fast}${from("fast")} · opus ${c.roles.opus}${from("opus")}${scenario} · ${baseUrl}`;
+}
+
+/** The gateway did not answer: say how to start it (with the config cld read), and let the user decide. */
+function startAnyway(src: CldSource, given: string | undefined): boolean {
+  const file = given ?? src.file;
+  say(`the gateway at ${src.gateway.baseUrl} is not answering; start it with: gw up -d${file ? ` -c ${shellWord(file)}` : ""}`);
   const answer = confirm("Start Claude Code anyway?", false);
   if (answer === null) say("no terminal to ask, so not starting claude");
   return answer === true;
 }
+
+const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);

@@ -9,6 +9,8 @@ import { BUILTIN_ROUTES, DEFAULT_SCENARIOS } from "./scenarios.ts";
 
 export interface CldSource {
   readonly file: string | null;
+  /** The loaded config (route targets: windows and prices); null for the built-in routes. */
+  readonly config: Config | null;
   readonly routes: readonly string[];
   readonly scenarios: Readonly<Record<string, Scenario>>;
   readonly gateway: Gateway;
@@ -31,6 +33,7 @@ export function gatewayOf(config: Config | null): Gateway {
 export function sourceOf(file: string | null, config: Config | null, warning?: string): CldSource {
   return {
     file,
+    config,
     routes: config && config.routes.size > 0 ? [...config.routes.keys()] : BUILTIN_ROUTES,
     scenarios: config?.cld.scenarios ?? DEFAULT_SCENARIOS,
     gateway: gatewayOf(config),

@@ -4,7 +4,7 @@
 // (lb/model-ids.ts), labelled so the picker says what it is. Bodies are built once per config.
 
 import { lookupModel } from "../catalog/models.ts";
-import { formatTokens, routeWindow } from "../catalog/windows.ts";
+import { formatTokens, routeWindow } from "../catalog/routes.ts";
 import type { Config, Route } from "../config/types.ts";
 import type { RouteIds } from "./model-ids.ts";
 

@@ -1,8 +1,9 @@
-// The context window of a route: what a client may put in one request before the upstream
-// refuses it. cld hands it to Claude Code (so auto-compact fires in time) and /v1/models lists it.
-// Pure: the route's targets, their `context_window` overrides and the catalogue decide.
+// What gw knows about a route from its targets and the catalogue (pure):
+// - its context window, what a client may put in one request before the upstream refuses it: cld
+//   hands it to Claude Code (so auto-compact fires in time) and /v1/models lists it;
+// - its price, for cld's choice of a cheap route for background work.
 
-import type { Route, Target } from "../config/types.ts";
+import type { Price, Route, Target } from "../config/types.ts";
 import { lookupModel } from "./models.ts";
 
 /**
@@ -55,4 +56,29 @@ export function routeWindow(route: Pick<Route, "targets">): ContextWindow {
 export function formatTokens(n: number): string {
   if (n >= 1_000_000 && n % 100_000 === 0) return `${n / 1_000_000}M`;
   return n >= 1000 ? `${Math.round(n / 1000)}k` : String(n);
+}
+
+/**
+ * USD per million input plus output tokens of the route's dearest target (failover may use any):
+ * `[pricing]` for the route, else for the target's model, else the catalogue. Undefined when a
+ * target has no known price.
+ */
+export function routePrice(route: Route, pricing: Readonly<Record<string, Price>>): number | undefined {
+  let worst: number | undefined;
+  for (const t of route.targets) {
+    const p = pricing[route.name] ?? pricing[t.model] ?? lookupModel(t.model)?.price;
+    if (p?.input === undefined || p.output === undefined) return undefined;
+    worst = Math.max(worst ?? 0, p.input + p.output);
+  }
+  return worst;
+}
+
+/** The route with the lowest known price (file order breaks ties), if any has one. */
+export function cheapestRoute(routes: Iterable<Route>, pricing: Readonly<Record<string, Price>>): string | undefined {
+  let best: { name: string; price: number } | undefined;
+  for (const r of routes) {
+    const price = routePrice(r, pricing);
+    if (price !== undefined && (!best || price < best.price)) best = { name: r.name, price };
+  }
+  return best?.name;
 }
