@@ -216,6 +216,22 @@ describe("cld --resume ID (Claude Code's exit hint under cld)", () => {
     const other = await box.run(["--resume", "9f9f9f9f-0000-4000-8000-000000000000"], { env: { CLD_TOML: toml } });
     expect(other.stderr).toContain('no terminal to ask "Mode" on');
   });
+
+  test("Claude Code before 2.1.323 names itself in its hint: cld stays the parent and adds the cld command after it", async () => {
+    const old = new CldSandbox({ claudeVersion: "2.1.197" });
+    const id = "5e55a0e0-1111-4222-8333-944445555666";
+    const r = await old.run(["cp", "g3f"], { env: { CLD_TOML: toml, FAKE_CLAUDE_SESSION: id, FAKE_CLAUDE_EXIT: "3" } });
+    expect(r.code).toBe(3);
+    expect(r.call!.pid).not.toBe(r.pid); // spawned, not exec'd
+    expect(r.stderr.split("\n").at(-2)).toBe(`cld: resume it through the gateway with: cld --resume ${id}`);
+    // Print mode has no hint to follow: exec as usual. A current Claude Code prints cld's own hint: exec.
+    const print = await old.run(["cp", "g3f", "-p", "x"], { env: { CLD_TOML: toml, FAKE_CLAUDE_SESSION: id } });
+    expect(print.call!.pid).toBe(print.pid);
+    const current = new CldSandbox({ claudeVersion: "2.1.332" });
+    const now = await current.run(["cp", "g3f"], { env: { CLD_TOML: toml, FAKE_CLAUDE_SESSION: id } });
+    expect(now.call!.pid).toBe(now.pid);
+    expect(now.stderr).not.toContain("resume");
+  });
 });
 
 describe("the other modes and failures", () => {

@@ -47,7 +47,7 @@ export function gatewayEnv(l: ClaudeGatewayLaunch): Record<string, string> {
     ...tier("SONNET", main, "main"),
     ...tier("OPUS", opus, "opus"),
     ...tier("FABLE", opus, "opus"),
-    ...tier("HAIKU", fast, "fast: background work"),
+    ...tier("HAIKU", fast, "fast"),
     ANTHROPIC_SMALL_FAST_MODEL: fast, // the Haiku tier's older name, which wins over the new one when both are set
     CLAUDE_CODE_SUBAGENT_MODEL: fast,
     CLAUDE_CODE_MAX_CONTEXT_TOKENS: String(l.contextWindow),
@@ -59,8 +59,9 @@ export function gatewayEnv(l: ClaudeGatewayLaunch): Record<string, string> {
   };
 }
 
-/** One of Claude Code's model tiers, labelled in the /model picker with the route and its role. */
-function tier(name: "SONNET" | "OPUS" | "FABLE" | "HAIKU", route: string, role: string): Record<string, string> {
+/** One of Claude Code's model tiers, labelled in the /model picker: `g3f` — `gw fast route (Haiku tier)`. */
+function tier(name: "SONNET" | "OPUS" | "FABLE" | "HAIKU", route: string, role: "main" | "fast" | "opus"): Record<string, string> {
   const v = `ANTHROPIC_DEFAULT_${name}_MODEL`;
-  return { [v]: route, [`${v}_NAME`]: route, [`${v}_DESCRIPTION`]: `gw route (${role})` };
+  const tierName = name[0] + name.slice(1).toLowerCase();
+  return { [v]: route, [`${v}_NAME`]: route, [`${v}_DESCRIPTION`]: `gw ${role} route (${tierName} tier)` };
 }
