@@ -3,7 +3,7 @@
 //   hands it to Claude Code (so auto-compact fires in time) and /v1/models lists it;
 // - its price, for cld's choice of a cheap route for background work.
 
-import type { Price, Route, Target } from "../config/types.ts";
+import type { Config, Price, Route, Target } from "../config/types.ts";
 import { lookupModel } from "./models.ts";
 
 /**
@@ -81,4 +81,18 @@ export function cheapestRoute(routes: Iterable<Route>, pricing: Readonly<Record<
     if (price !== undefined && (!best || price < best.price)) best = { name: r.name, price };
   }
   return best?.name;
+}
+
+/**
+ * The window behind a model name a client may send: a route's, or — for a model the `auto` router
+ * serves — the smallest among the routes it may pick. Undefined for a name gw does not route.
+ */
+export function modelWindow(config: Pick<Config, "routes" | "global">, name: string): ContextWindow | undefined {
+  const route = config.routes.get(name);
+  if (route) return routeWindow(route);
+  const router = config.global.lb.router;
+  if (!router?.activationModels.has(name)) return undefined;
+  const picks = [...router.categories.map((c) => c.target), ...router.rules.map((r) => r.target), ...(router.defaultModel ? [router.defaultModel] : [])];
+  const targets = [...new Set(picks)].flatMap((t) => config.routes.get(t)?.targets ?? []);
+  return targets.length ? routeWindow({ targets }) : UNKNOWN;
 }

@@ -2,7 +2,7 @@
 // switch), remember them, make sure the gateway answers, prepare Claude Code's config dir, build
 // claude's environment and say in one line what was launched.
 import { join } from "node:path";
-import { cheapestRoute, DEFAULT_CONTEXT_WINDOW, formatTokens, routeWindow } from "../catalog/routes.ts";
+import { cheapestRoute, DEFAULT_CONTEXT_WINDOW, formatTokens, modelWindow } from "../catalog/routes.ts";
 import { CliError } from "../cli/errors.ts";
 import type { CldArgs } from "./args.ts";
 import { prepareHome } from "./claude/home.ts";
@@ -11,7 +11,7 @@ import { type Env, readLast, writeLast } from "./memory.ts";
 import { configDirFor, type Plan } from "./modes.ts";
 import { pick } from "./picker.ts";
 import { gatewayAnswers } from "./probe.ts";
-import { autoRouteFor, CUSTOM, describeRoles, matchRoute, ROLE_NAMES, rememberedRoles, type Roles, rolesForMatch, usableScenarios } from "./scenarios.ts";
+import { autoRouteFor, CUSTOM, describeRoles, matchRoute, ROLE_NAMES, rememberedRoles, type Roles, rolesForMatch, usableScenarios, withAuto } from "./scenarios.ts";
 import { type CldSource, loadCldSource } from "./source.ts";
 import { say } from "./say.ts";
 import { confirm } from "./tty.ts";
@@ -37,7 +37,7 @@ export async function planCp(args: CldArgs, env: Env, cache: string, again = fal
   const dir = join(cache, "cp");
   const last: Last = readLast(dir, MEMORY);
   const remembered = again && !args.filter ? rememberedRoles(last) : undefined;
-  const choice = remembered ? { roles: remembered, scenario: last.scenario } : args.filter ? byFilter(src, args.filter, last) : await byMenu(src, last, env.PATH);
+  const choice = remembered ? { roles: remembered, scenario: last.scenario } : ((args.filter ? byFilter(src, args.filter, last) : undefined) ?? (await byMenu(src, last, env.PATH)));
   writeLast(dir, { ...choice.roles, scenario: choice.scenario, auto_upgrade: choice.autoUpgrade });
   const reachable = (await up) || (await gatewayAnswers(src.gateway.baseUrl));
   if (!reachable && !(await startAnyway(src, args.config))) return null;
@@ -50,15 +50,24 @@ export async function planCp(args: CldArgs, env: Env, cache: string, again = fal
   return { env: cpEnv(env, launch), title: `cld cp ${choice.roles.main}` };
 }
 
-function byFilter(src: CldSource, filter: string, last: Last): Choice {
+/** The FILTER's route as main; undefined (the menus follow, as the old launcher did) when none matches. */
+function byFilter(src: CldSource, filter: string, last: Last): Choice | undefined {
   const match = matchRoute(src.routes, filter);
-  if (!match) throw new CliError(`no route matches "${filter}"`, 1, `routes: ${src.routes.join(", ")}`);
+  if (!match) {
+    say(`no route matches "${filter}" (routes: ${src.routes.join(", ")}); choose from the menus`);
+    return undefined;
+  }
   const cheapest = src.config ? cheapestRoute(src.config.routes.values(), src.config.pricing) : undefined;
-  return rolesForMatch(match, last, { routes: src.routes, scenarios: usableScenarios(src.scenarios, src.routes), cheapest });
+  return rolesForMatch(match, last, { routes: src.routes, scenarios: menuScenarios(src), cheapest });
+}
+
+/** The scenarios cld can launch (all their routes exist), plus Auto when the gateway routes `auto`. */
+function menuScenarios(src: CldSource) {
+  return withAuto(usableScenarios(src.scenarios, src.routes), src.auto);
 }
 
 async function byMenu(src: CldSource, last: Last, path: string | undefined): Promise<Choice> {
-  const scenarios = usableScenarios(src.scenarios, src.routes);
+  const scenarios = menuScenarios(src);
   const choices = [
     ...Object.entries(scenarios).map(([key, r]) => ({ key, detail: describeRoles(r) })),
     { key: CUSTOM, detail: "pick main, fast and opus yourself" },
@@ -99,10 +108,9 @@ async function withAutoUpgrade(roles: Roles, scenario: string, routes: readonly 
   return { roles: on ? { ...roles, main: auto } : roles, scenario, autoUpgrade: on ? "On" : "Off" };
 }
 
-/** The window Claude Code is told: the main route's (catalog/routes.ts), else the safe default. */
+/** The window Claude Code is told: the main route's (or the router's, catalog/routes.ts), else the safe default. */
 function mainWindow(src: CldSource, main: string): number {
-  const route = src.config?.routes.get(main);
-  return route ? routeWindow(route).tokens : DEFAULT_CONTEXT_WINDOW;
+  return (src.config && modelWindow(src.config, main)?.tokens) || DEFAULT_CONTEXT_WINDOW;
 }
 
 /** `opus4.6 (200k context) · fast g3f (scenario Performance) · opus opus4.6 (main) · http://…` */

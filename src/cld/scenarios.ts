@@ -1,6 +1,6 @@
 // Which routes play which role (pure). A role set is what cld turns into Claude Code's
 // model variables: main → ANTHROPIC_MODEL, fast → haiku + subagents, opus → opus.
-import { DEFAULT_SCENARIOS, scenariosMissingRoutes } from "../config/extras.ts";
+import { DEFAULT_SCENARIOS } from "../config/extras.ts";
 import type { Scenario } from "../config/types.ts";
 
 export type Roles = Scenario;
@@ -8,6 +8,8 @@ export const ROLE_NAMES = ["main", "fast", "opus"] as const;
 
 /** The menu entry that asks for each role instead of using a preset. */
 export const CUSTOM = "Custom";
+/** The preset that lets the gateway's `auto` router choose (shown only when the config routes it). */
+export const AUTO = "Auto";
 
 /** Used when no providers.toml is found or it has errors: the old launcher's list. */
 export const BUILTIN_ROUTES: readonly string[] = ["opus4.6", "g3p", "g3f", "g3p.auto", "g3f.auto"];
@@ -19,9 +21,17 @@ export function matchRoute(routes: readonly string[], filter: string): string | 
   return routes.find((r) => r === filter) ?? routes.find((r) => r.toLowerCase().includes(f));
 }
 
-/** Scenarios whose three routes all exist, in menu order: the others cannot be launched. */
+/** Scenarios naming routes that do not exist (the routes, per scenario): cld cannot launch them. */
+export function scenariosLeftOut(scenarios: Readonly<Record<string, Scenario>>, routes: readonly string[]): { name: string; missing: string[] }[] {
+  return Object.entries(scenarios).flatMap(([name, s]) => {
+    const missing = [...new Set([s.main, s.fast, s.opus])].filter((r) => !routes.includes(r));
+    return missing.length ? [{ name, missing }] : [];
+  });
+}
+
+/** Scenarios whose three routes all exist, in menu order. */
 export function usableScenarios(scenarios: Readonly<Record<string, Scenario>>, routes: readonly string[]): Record<string, Scenario> {
-  const skip = new Set(scenariosMissingRoutes(scenarios, new Set(routes)));
+  const skip = new Set(scenariosLeftOut(scenarios, routes).map((s) => s.name));
   return Object.fromEntries(Object.entries(scenarios).filter(([name]) => !skip.has(name)));
 }
 
@@ -63,6 +73,16 @@ export function autoRouteFor(main: string, routes: readonly string[]): string | 
   if (main.endsWith(".auto")) return undefined;
   const auto = `${main}.auto`;
   return routes.includes(auto) ? auto : undefined;
+}
+
+/**
+ * The scenarios plus Auto — main and fast = the router's model, opus = the first scenario's (an
+ * explicit "opus" stays a real route) — when the gateway routes `auto`; a user's own "Auto" wins.
+ */
+export function withAuto(scenarios: Readonly<Record<string, Roles>>, auto: string | undefined): Readonly<Record<string, Roles>> {
+  if (auto === undefined || AUTO in scenarios) return scenarios;
+  const opus = Object.values(scenarios)[0]?.opus ?? auto;
+  return { ...scenarios, [AUTO]: { main: auto, fast: auto, opus } };
 }
 
 export function describeRoles(r: Roles): string {

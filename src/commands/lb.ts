@@ -28,7 +28,7 @@ export default defineGwCommand({
     };
     const gateway = startGateway(await prepare(await loadValidConfig(file)), { port });
     consola.info(`gw lb listening on ${gateway.url}`);
-    const reloader = createReloader({ file, log: consola, apply: async (c) => gateway.reload(await prepare(c)) });
+    const reloader = createReloader({ file, includes: gateway.config().includes, log: consola, apply: async (c) => gateway.reload(await prepare(c)) });
     await new Promise<void>((done) => {
       const stop = () => {
         reloader.close();

@@ -9,17 +9,11 @@ export const DEFAULT_SCENARIOS: Readonly<Record<string, Scenario>> = {
   Economy: { main: "g3f", fast: "g3f", opus: "g3p" },
 };
 
-/** Scenarios naming a route [routing] does not define: cld leaves them out of its menu. */
-export function scenariosMissingRoutes(scenarios: Readonly<Record<string, Scenario>>, routes: ReadonlySet<string>): string[] {
-  return Object.entries(scenarios)
-    .filter(([, s]) => ![s.main, s.fast, s.opus].every((r) => routes.has(r)))
-    .map(([name]) => name);
-}
-
 export function readCld(r: Reader, raw: Raw | undefined, routes: ReadonlySet<string>): CldConfig {
-  const f = raw ? r.fields(["cld"], raw, ["scenarios"]) : undefined;
-  const table = r.table(f?.get("scenarios"));
-  if (!f || !table) return { scenarios: builtinScenarios(r, routes) };
+  if (!raw) return { scenarios: DEFAULT_SCENARIOS };
+  const f = r.fields(["cld"], raw, ["scenarios"]);
+  const table = r.table(f.get("scenarios"));
+  if (!table) return { scenarios: DEFAULT_SCENARIOS };
   const scenarios: Record<string, Scenario> = {};
   for (const [name, value] of Object.entries(table)) {
     const path = ["cld", f.get("scenarios")!.raw, name];
@@ -37,21 +31,6 @@ export function readCld(r: Reader, raw: Raw | undefined, routes: ReadonlySet<str
     scenarios[name] = { main: role("main"), fast: role("fast"), opus: role("opus") };
   }
   return { scenarios };
-}
-
-/**
- * The built-in scenarios name the old launcher's routes; with other route names some cannot be
- * launched. One warning names them (cld skips them in its menu); no routes at all = cld's own
- * built-in routes, which match.
- */
-function builtinScenarios(r: Reader, routes: ReadonlySet<string>): Readonly<Record<string, Scenario>> {
-  const missing = routes.size === 0 ? [] : scenariosMissingRoutes(DEFAULT_SCENARIOS, routes);
-  if (missing.length > 0) {
-    const absent = [...new Set(missing.flatMap((n) => Object.values(DEFAULT_SCENARIOS[n]!)))].filter((x) => !routes.has(x));
-    r.warn(["cld"], `cld's built-in scenario${missing.length > 1 ? "s" : ""} ${missing.join(", ")} name${missing.length > 1 ? "" : "s"} route${absent.length > 1 ? "s" : ""} ${absent.join(", ")}, which [routing] does not define; cld leaves ${missing.length > 1 ? "them" : "it"} out of its menu`,
-      `define your own: [cld.scenarios.NAME] main = "...", fast = "...", opus = "..." (routes: ${[...routes].join(", ")})`);
-  }
-  return DEFAULT_SCENARIOS;
 }
 
 export function readPricing(r: Reader, raw: Raw | undefined): Record<string, Price> {

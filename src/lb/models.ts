@@ -1,12 +1,13 @@
-// GET /v1/models answered from the route table: clients discover the names gw routes, not the
-// upstream names behind them, with each route's context window (catalog/windows.ts). The
-// Anthropic shape also lists every route under the id Claude Code's /model picker keeps
-// (lb/model-ids.ts), labelled so the picker says what it is. Bodies are built once per config.
+// GET /v1/models answered from the route table: clients discover the names gw routes (and the
+// `auto` router's models, when it rewrites), not the upstream names behind them, each with its
+// context window (catalog/routes.ts). The Anthropic shape also lists every name under the id
+// Claude Code's /model picker keeps (lb/model-ids.ts), labelled so the picker says what it is.
+// Bodies are built once per config.
 
 import { lookupModel } from "../catalog/models.ts";
-import { formatTokens, routeWindow } from "../catalog/routes.ts";
-import type { Config, Route } from "../config/types.ts";
-import type { RouteIds } from "./model-ids.ts";
+import { DEFAULT_CONTEXT_WINDOW, formatTokens, modelWindow } from "../catalog/routes.ts";
+import type { Config } from "../config/types.ts";
+import { modelIdsOf } from "./model-ids.ts";
 
 export interface ModelLists {
   readonly openai: string;
@@ -17,16 +18,17 @@ export interface ModelLists {
 const DESCRIPTION_MAX = 100;
 const EPOCH = "1970-01-01T00:00:00Z";
 
-export function buildModelLists(config: Config, ids: RouteIds): ModelLists {
-  const routes = [...config.routes.values()];
+export function buildModelLists(config: Config): ModelLists {
+  const ids = modelIdsOf(config);
+  const windowOf = (name: string) => modelWindow(config, name)?.tokens ?? DEFAULT_CONTEXT_WINDOW;
   const openai = {
     object: "list",
-    data: routes.map((r) => ({ id: r.name, object: "model", created: 0, owned_by: "gw", context_window: routeWindow(r).tokens })),
+    data: ids.names.map((id) => ({ id, object: "model", created: 0, owned_by: "gw", context_window: windowOf(id) })),
   };
-  const data = routes.flatMap((r) => {
-    const entry = anthropicEntry(r);
-    const alias = ids.claudeIds.get(r.name);
-    return alias && alias !== r.name ? [entry, { ...entry, id: alias }] : [entry];
+  const data = ids.names.flatMap((name) => {
+    const entry = anthropicEntry(config, name, windowOf(name));
+    const alias = ids.claudeIds.get(name);
+    return alias && alias !== name ? [entry, { ...entry, id: alias }] : [entry];
   });
   const anthropic = { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
   return { openai: JSON.stringify(openai), anthropic: JSON.stringify(anthropic) };
@@ -44,21 +46,13 @@ export function modelsResponse(lists: ModelLists, headers: Headers): Response {
  * `display_name` is what the picker shows (older Claude Code shows nothing else):
  * `opus4.6 → Claude Opus 4.6 · 200k`. `description` (newer Claude Code) names the targets.
  */
-function anthropicEntry(r: Route) {
-  const window = routeWindow(r).tokens;
-  const models = [...new Set(r.targets.map((t) => t.model))];
+function anthropicEntry(config: Config, name: string, window: number) {
+  const route = config.routes.get(name);
+  const models = [...new Set(route?.targets.map((t) => t.model) ?? [])];
   const first = models[0];
-  const upstream = first === undefined ? "" : ` → ${lookupModel(first)?.name ?? first}${models.length > 1 ? ` +${models.length - 1}` : ""}`;
-  const targets = r.targets.map((t) => `${t.instance}/${t.model}`).join(", ");
+  const upstream = !route ? " → gw router" : first === undefined ? "" : ` → ${lookupModel(first)?.name ?? first}${models.length > 1 ? ` +${models.length - 1}` : ""}`;
+  const what = route ? `gw route ${name}: ${route.targets.map((t) => `${t.instance}/${t.model}`).join(", ")}` : `gw router: picks a route per request`;
   const tail = ` · ${formatTokens(window)} context`;
-  const head = `gw route ${r.name}: ${targets}`;
-  const description = head.length + tail.length <= DESCRIPTION_MAX ? head + tail : `${head.slice(0, DESCRIPTION_MAX - tail.length - 1)}…${tail}`;
-  return {
-    type: "model",
-    id: r.name,
-    display_name: `${r.name}${upstream} · ${formatTokens(window)}`,
-    created_at: EPOCH,
-    max_input_tokens: window,
-    description,
-  };
+  const description = what.length + tail.length <= DESCRIPTION_MAX ? what + tail : `${what.slice(0, DESCRIPTION_MAX - tail.length - 1)}…${tail}`;
+  return { type: "model", id: name, display_name: `${name}${upstream} · ${formatTokens(window)}`, created_at: EPOCH, max_input_tokens: window, description };
 }

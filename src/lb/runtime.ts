@@ -4,7 +4,6 @@
 
 import type { Config, InstanceConfig } from "../config/types.ts";
 import { createMasker, type Masker, secretsOf } from "../observe/mask.ts";
-import { buildRouteIds, type RouteIds } from "./model-ids.ts";
 import { buildModelLists, type ModelLists } from "./models.ts";
 
 export interface Runtime {
@@ -13,8 +12,6 @@ export interface Runtime {
   readonly clientKeys: ReadonlySet<string>;
   /** Gets requests for models no route names (undefined only when there are no instances). */
   readonly defaultInstance: InstanceConfig | undefined;
-  /** Route names and their Claude aliases, for routing and /v1/models alike. */
-  readonly routeIds: RouteIds;
   readonly models: ModelLists;
   /** Masks this config's secrets (and well-known token shapes) in everything logged. */
   readonly masker: Masker;
@@ -23,14 +20,12 @@ export interface Runtime {
 export function buildRuntime(config: Config): Runtime {
   const instances = new Map(config.instances.map((i) => [i.name, i]));
   const wanted = config.global.lb.defaultInstance;
-  const routeIds = buildRouteIds(config.routes);
   return {
     config,
     instances,
     clientKeys: new Set(config.global.apiKeys),
     defaultInstance: (wanted ? instances.get(wanted) : undefined) ?? config.instances[0],
-    routeIds,
-    models: buildModelLists(config, routeIds),
+    models: buildModelLists(config),
     masker: createMasker(secretsOf(config)),
   };
 }
