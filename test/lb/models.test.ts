@@ -98,3 +98,30 @@ test("requests gw answers itself are counted in /metrics by path", async () => {
   await fetch(`${gw.url}/v1/models`);
   expect(await count()).toEqual({ root: before.root + 1, hello: before.hello + 2, health: before.health + 1, models: before.models + 1 });
 });
+
+describe("the auto router's model", () => {
+  let rgw: Gateway;
+  beforeAll(() => {
+    rgw = startTestGateway(configFrom(`
+[global]
+main_port = 8145
+[global.lb_model_router]
+enabled = true
+default_model = "g3f"
+${externalInstances({ a: up.url })}
+[routing]
+"g3f" = [{ instance = "a", provider = "anthropic", model = "gemini-3-flash" }]
+"gpt" = [{ instance = "a", provider = "anthropic", model = "gpt-5" }]
+`));
+  });
+  afterAll(() => rgw.stop(0));
+
+  test("is listed as claude-gw-auto with the smallest window of the routes it picks, and that id reaches the router", async () => {
+    const list = (await (await fetch(`${rgw.url}/v1/models`, { headers: { "anthropic-version": "2023-06-01" } })).json()) as { data: { id: string; max_input_tokens: number; display_name: string }[] };
+    expect(list.data.map((m) => m.id)).toEqual(["g3f", "claude-gw-g3f", "gpt", "claude-gw-gpt", "auto", "claude-gw-auto"]);
+    expect(list.data.find((m) => m.id === "claude-gw-auto")).toMatchObject({ max_input_tokens: 1_000_000, display_name: "auto → gw router · 1M" });
+    const res = await fetch(`${rgw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "claude-gw-auto", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }) });
+    expect(await res.json()).toEqual({ model: "gemini-3-flash" });
+    expect(res.headers.get("x-gw-route")).toStartWith("auto->g3f");
+  });
+});
