@@ -5,13 +5,10 @@
 
 import type { Config, Price, Route, Target } from "../config/types.ts";
 import { lookupModel } from "./models.ts";
+import { DEFAULT_CONTEXT_WINDOW } from "./tokens.ts";
 
-/**
- * Claude Code's own window for a model it knows nothing better about. Used when no target of a
- * route has a known window: compacting at 200k is safe for nearly every model served today,
- * while the 1M Claude Code would assume lets a 200k upstream refuse the request first.
- */
-export const DEFAULT_CONTEXT_WINDOW = 200_000;
+export { DEFAULT_CONTEXT_WINDOW, formatTokens } from "./tokens.ts";
+
 
 /**
  * Anthropic serves its long windows only to requests carrying the `context-1m-…` beta; without
@@ -52,11 +49,6 @@ export function routeWindow(route: Pick<Route, "targets">): ContextWindow {
   return best ?? UNKNOWN;
 }
 
-/** 200000 → "200k", 1000000 → "1M", 131072 → "131k". */
-export function formatTokens(n: number): string {
-  if (n >= 1_000_000 && n % 100_000 === 0) return `${n / 1_000_000}M`;
-  return n >= 1000 ? `${Math.round(n / 1000)}k` : String(n);
-}
 
 /**
  * USD per million input plus output tokens of the route's dearest target (failover may use any):

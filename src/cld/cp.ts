@@ -2,7 +2,7 @@
 // switch), remember them, make sure the gateway answers, prepare Claude Code's config dir, build
 // claude's environment and say in one line what was launched.
 import { join } from "node:path";
-import { cheapestRoute, DEFAULT_CONTEXT_WINDOW, formatTokens, modelWindow } from "../catalog/routes.ts";
+import { DEFAULT_CONTEXT_WINDOW, formatTokens } from "../catalog/tokens.ts";
 import { CliError } from "../cli/errors.ts";
 import type { CldArgs } from "./args.ts";
 import { prepareHome } from "./claude/home.ts";
@@ -10,7 +10,7 @@ import { cpEnv } from "./env.ts";
 import { type Env, readLast, writeLast } from "./memory.ts";
 import { configDirFor, type Plan } from "./modes.ts";
 import { pick } from "./picker.ts";
-import { gatewayAnswers } from "./probe.ts";
+import { askGateway, type GatewayAnswer, gatewayAnswers } from "./probe.ts";
 import { autoRouteFor, CUSTOM, describeRoles, matchRoute, ROLE_NAMES, rememberedRoles, type Roles, rolesForMatch, usableScenarios, withAuto } from "./scenarios.ts";
 import { type CldSource, loadCldSource } from "./source.ts";
 import { say } from "./say.ts";
@@ -33,32 +33,40 @@ export async function planCp(args: CldArgs, env: Env, cache: string, again = fal
   if (src.warning) say(src.warning);
   // Probe while the user picks; a "down" is checked once more, because the numbered picker's
   // blocking terminal reads stall the event loop and can let the early probe time out.
-  const up = gatewayAnswers(src.gateway.baseUrl);
+  const asked = askGateway(src.gateway.baseUrl, src.gateway.apiKey);
   const dir = join(cache, "cp");
   const last: Last = readLast(dir, MEMORY);
   const remembered = again && !args.filter ? rememberedRoles(last) : undefined;
-  const choice = remembered ? { roles: remembered, scenario: last.scenario } : ((args.filter ? byFilter(src, args.filter, last) : undefined) ?? (await byMenu(src, last, env.PATH)));
+  const choice = remembered ? { roles: remembered, scenario: last.scenario } : ((args.filter ? await byFilter(src, args.filter, last) : undefined) ?? (await byMenu(src, last, env.PATH)));
   writeLast(dir, { ...choice.roles, scenario: choice.scenario, auto_upgrade: choice.autoUpgrade });
-  const reachable = (await up) || (await gatewayAnswers(src.gateway.baseUrl));
+  const answer = await asked;
+  const reachable = answer.up || (await gatewayAnswers(src.gateway.baseUrl));
   if (!reachable && !(await startAnyway(src, args.config))) return null;
   const configDir = configDirFor(cache, "cp");
   // The key older cld versions sent as ANTHROPIC_API_KEY may have been refused at Claude Code's prompt.
   await prepareHome(configDir, env, { unrejectKeys: [src.gateway.apiKey] });
-  const window = mainWindow(src, choice.roles.main);
+  const window = await mainWindow(src, answer, choice.roles.main);
   say(launchLine(choice, window, src.gateway.baseUrl));
   const launch = { baseUrl: src.gateway.baseUrl, key: src.gateway.apiKey, roles: choice.roles, contextWindow: window, configDir };
   return { env: cpEnv(env, launch), title: `cld cp ${choice.roles.main}` };
 }
 
 /** The FILTER's route as main; undefined (the menus follow, as the old launcher did) when none matches. */
-function byFilter(src: CldSource, filter: string, last: Last): Choice | undefined {
+async function byFilter(src: CldSource, filter: string, last: Last): Promise<Choice | undefined> {
   const match = matchRoute(src.routes, filter);
   if (!match) {
     say(`no route matches "${filter}" (routes: ${src.routes.join(", ")}); choose from the menus`);
     return undefined;
   }
-  const cheapest = src.config ? cheapestRoute(src.config.routes.values(), src.config.pricing) : undefined;
-  return rolesForMatch(match, last, { routes: src.routes, scenarios: menuScenarios(src), cheapest });
+  const scenarios = menuScenarios(src);
+  // The catalogue's prices are needed only when no scenario can give the fast role.
+  const cheapest = src.config && Object.keys(scenarios).length === 0 ? await cheapestIn(src.config) : undefined;
+  return rolesForMatch(match, last, { routes: src.routes, scenarios, cheapest });
+}
+
+async function cheapestIn(config: NonNullable<CldSource["config"]>): Promise<string | undefined> {
+  const { cheapestRoute } = await import("../catalog/routes.ts");
+  return cheapestRoute(config.routes.values(), config.pricing);
 }
 
 /** The scenarios cld can launch (all their routes exist), plus Auto when the gateway routes `auto`. */
@@ -108,8 +116,15 @@ async function withAutoUpgrade(roles: Roles, scenario: string, routes: readonly 
   return { roles: on ? { ...roles, main: auto } : roles, scenario, autoUpgrade: on ? "On" : "Off" };
 }
 
-/** The window Claude Code is told: the main route's (or the router's, catalog/routes.ts), else the safe default. */
-function mainWindow(src: CldSource, main: string): number {
+/**
+ * The window Claude Code is told: the main route's as the running gw lists it, else computed from
+ * the config (catalog/routes.ts, loaded only then: the catalogue costs a few hundred ms), else the
+ * safe default.
+ */
+async function mainWindow(src: CldSource, gw: GatewayAnswer, main: string): Promise<number> {
+  const listed = gw.windows?.get(main);
+  if (listed !== undefined) return listed;
+  const { modelWindow } = await import("../catalog/routes.ts");
   return (src.config && modelWindow(src.config, main)?.tokens) || DEFAULT_CONTEXT_WINDOW;
 }
 

@@ -150,6 +150,18 @@ describe("what cld tells Claude Code about models", () => {
     expect(await window("g3f", { CLD_TOML: builtin })).toBe("200000");
   });
 
+  test("the running gateway's /v1/models window wins: it is what gw serves", async () => {
+    const listing = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => Response.json({ data: [{ id: "g3f", max_input_tokens: 777_000 }] }) });
+    try {
+      const toml = box.writeConfig("listed.toml", cldConfig(listing.port!));
+      const r = await box.run(["cp", "g3f", "-p", "x"], { env: { CLD_TOML: toml } });
+      expect(r.call!.env.CLAUDE_CODE_MAX_CONTEXT_TOKENS).toBe("777000");
+      expect(r.stderr).toContain("cld: g3f (777k context)");
+    } finally {
+      listing.stop(true);
+    }
+  });
+
   test("no scenario can launch and nothing remembered: fast is the cheapest route by catalogue price, said in the launch line", async () => {
     const toml = box.writeConfig("c.toml", `${cldConfig(port)}\n[cld.scenarios.Gone]\nmain = "opus9"\nfast = "g3f"\nopus = "opus9"\n`);
     const fresh = new CldSandbox();
