@@ -6,7 +6,7 @@
 // the key it passes, and touches nothing else. README "What cld writes" lists every key.
 
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../../fs/atomic-write.ts";
 import type { Env } from "../memory.ts";
 
@@ -54,13 +54,16 @@ export function readyConfig(current: Json, needs: HomeNeeds): Json | null {
 
 /**
  * Read `DIR/.claude.json`, merge, write it back atomically when something changed. A file that
- * does not parse is left alone (Claude Code keeps backups of its own and repairs it).
+ * does not parse is left alone (Claude Code keeps backups of its own and repairs it). The user's
+ * own file can run to megabytes: it is read only when it can add something, on a first launch or
+ * in a folder cld's config does not trust yet.
  */
-export async function prepareHome(dir: string, env: Env, needs: Omit<HomeNeeds, "user">): Promise<void> {
+export async function prepareHome(dir: string, env: Env, needs: Omit<HomeNeeds, "user">, cwd = process.cwd()): Promise<void> {
   const file = join(dir, ".claude.json");
-  const current = readJson(file);
+  const current = readJson(file) ?? {};
   if (current === "unreadable") return;
-  const next = readyConfig(current ?? {}, { ...needs, user: userConfig(env) });
+  const settled = current.hasCompletedOnboarding === true && trusts(current, cwd);
+  const next = readyConfig(current, { ...needs, user: settled ? undefined : userConfig(env) });
   if (next) await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, 0o600);
 }
 
@@ -72,6 +75,16 @@ export function userConfig(env: Env): Json | undefined {
 }
 
 // --- internal ---
+
+/** Claude Code trusts a folder when it or a folder above it was trusted. */
+function trusts(config: Json, cwd: string): boolean {
+  const projects = isObject(config.projects) ? config.projects : {};
+  for (let d = cwd; ; d = dirname(d)) {
+    const p = projects[d];
+    if (isObject(p) && p.hasTrustDialogAccepted === true) return true;
+    if (dirname(d) === d) return false;
+  }
+}
 
 function readJson(file: string): Json | undefined | "unreadable" {
   let text: string;
