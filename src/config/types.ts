@@ -86,6 +86,8 @@ export interface Target {
   readonly params: RouteParams;
   /** Overrides [global] lb_first_byte_timeout_ms for attempts on this target. */
   readonly firstByteTimeoutMs?: number;
+  /** `context_window`: the upstream model's window in tokens, overriding the catalogue. */
+  readonly contextWindow?: number;
 }
 
 export interface Route {

@@ -69,6 +69,7 @@ export function createGwMetrics(now: () => number = Date.now) {
   const broken = reg.add(new Counter("gw_streams_broken_total", "Streams that broke after bytes reached the client.", ["route"]));
   const ttfb = reg.add(new Histogram("gw_request_ttfb_seconds", "Time from request arrival to the first body byte sent to the client.", ["route"], TTFB_BUCKETS));
   const duration = reg.add(new Histogram("gw_request_duration_seconds", "Time from request arrival until the response ended.", ["route"], DURATION_BUCKETS));
+  const local = reg.add(new Counter("gw_local_answers_total", "Requests gw answered itself without an upstream: connectivity probes (HEAD / and /api/hello), /healthz and /v1/models.", ["path"]));
   const tokens = reg.add(new Counter("gw_tokens_total", "Tokens reported by upstream usage, by route and kind (input, output, cache_read, cache_write).", ["route", "kind"]));
   const openStreams = reg.add(new Gauge("gw_open_streams", "Event streams currently being relayed to clients.", []));
   const cooling = reg.add(new Gauge("gw_cooldowns_active", "Targets cooling down now (1), half-open included.", ["route", "target", "kind"]));
@@ -87,6 +88,7 @@ export function createGwMetrics(now: () => number = Date.now) {
     failovers,
     cooldowns,
     tokens,
+    local,
     ttfb,
     duration,
     /** Count one finished request: call once, with the record the request log gets. */
