@@ -21,6 +21,8 @@ import { confirm, hasTerminal } from "./tty.ts";
 
 export interface CldSource {
   readonly file: string | null;
+  /** The loaded config (route targets: windows and prices); null for the built-in routes. */
+  readonly config: Config | null;
   /** Route names, and the router's model (`auto`) when the config routes it. */
   readonly routes: readonly string[];
   /** The model the gateway's `auto` router takes (enabled, not in shadow mode), for the Auto scenario. */
@@ -65,6 +67,7 @@ export function sourceOf(file: string | null, config: Config | null, line: strin
   const routes = config && config.routes.size > 0 ? [...config.routes.keys()] : BUILTIN_ROUTES;
   return {
     file,
+    config,
     routes: auto === undefined || routes.includes(auto) ? routes : [...routes, auto],
     ...(auto === undefined ? {} : { auto }),
     scenarios: config?.cld.scenarios ?? DEFAULT_SCENARIOS,

@@ -75,10 +75,10 @@ describe("a providers.toml in the current directory", () => {
       await t.send("Enter");
     });
     expect(screen).toContain(`cld: config providers.toml (./providers.toml, confirmed) → http://127.0.0.1:${port}`);
-    expect(box.lastCall()!.env).toMatchObject({ ANTHROPIC_API_KEY: SECRET, ANTHROPIC_MODEL: "g3f" }); // loopback: the key may go
+    expect(box.lastCall()!.env).toMatchObject({ ANTHROPIC_AUTH_TOKEN: SECRET, ANTHROPIC_MODEL: "g3f" }); // loopback: the key may go
 
     const again = await box.run(["cp", "g3f", "-p", "hi"], { env, cwd: dir });
-    expect(again.stderr).toBe(`cld: config providers.toml (./providers.toml, confirmed before) → http://127.0.0.1:${port}\n`);
+    expect(again.stderr.split("\n")[0]).toBe(`cld: config providers.toml (./providers.toml, confirmed before) → http://127.0.0.1:${port}`); // then the launch line
     expect(again.call!.env.ANTHROPIC_MODEL).toBe("g3f");
 
     const completion = await box.run(["cld", "cp", ""], { env, cwd: dir, cmd: [process.execPath, MAIN, "_complete", "--"] });
@@ -125,8 +125,8 @@ describe("a running gw", () => {
     const hostile = checkout(box, cldConfig(port, 'api_keys = ["${SECRET}"]').replace('host = "0.0.0.0"', 'host = "203.0.113.9"'));
     const env = { ...registry, SECRET };
     const r = await box.run(["cp", "m", "-p", "hi"], { env, cwd: hostile });
-    expect(r.stderr).toBe(`cld: config ${one.file} (the gw running as pid ${entry!.pid}) → http://127.0.0.1:${lbPort}\n`);
-    expect(r.call!.env).toMatchObject({ ANTHROPIC_BASE_URL: `http://127.0.0.1:${lbPort}`, ANTHROPIC_MODEL: "m", ANTHROPIC_API_KEY: "dummy-key" });
+    expect(r.stderr.split("\n")[0]).toBe(`cld: config ${one.file} (the gw running as pid ${entry!.pid}) → http://127.0.0.1:${lbPort}`); // then the launch line
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_BASE_URL: `http://127.0.0.1:${lbPort}`, ANTHROPIC_MODEL: "m", ANTHROPIC_AUTH_TOKEN: "dummy-key" });
 
     // A second gw: from elsewhere cld cannot tell which is meant and says so; in its directory it can.
     const two = await sandbox([{ name: "b" }]);
@@ -173,15 +173,15 @@ describe("a key from the environment and a host that is not this machine", () =>
     expect(hits).toBe(0); // not even probed
 
     const named = await box.run(["cp", "-c", "providers.toml", "g3f", "-p", "hi"], { env: { SECRET }, cwd: dir });
-    expect(named.stderr).toBe(`cld: config providers.toml (-c) → http://[::ffff:127.0.0.1]:${dual.port}\n`);
-    expect(named.call!.env).toMatchObject({ ANTHROPIC_API_KEY: SECRET, ANTHROPIC_BASE_URL: `http://[::ffff:127.0.0.1]:${dual.port}` });
+    expect(named.stderr.split("\n")[0]).toBe(`cld: config providers.toml (-c) → http://[::ffff:127.0.0.1]:${dual.port}`); // then the launch line
+    expect(named.call!.env).toMatchObject({ ANTHROPIC_AUTH_TOKEN: SECRET, ANTHROPIC_BASE_URL: `http://[::ffff:127.0.0.1]:${dual.port}` });
   });
 
   test("a key the checkout brings itself (in the file or its .env) is not the user's: it may go", async () => {
     for (const dir of [await confirmed(remote('"sk-the-files-own-key"')), await confirmed(remote('"${FILE_KEY}"'), "FILE_KEY=sk-from-the-checkouts-env\n")]) {
       const r = await box.run(["cp", "g3f", "-p", "hi"], { env: { SECRET }, cwd: dir });
-      expect(r.stderr).toBe(`cld: config providers.toml (./providers.toml, confirmed before) → http://[::ffff:127.0.0.1]:${dual.port}\n`);
-      expect(r.call!.env.ANTHROPIC_API_KEY).toMatch(/^sk-(the-files-own-key|from-the-checkouts-env)$/);
+      expect(r.stderr.split("\n")[0]).toBe(`cld: config providers.toml (./providers.toml, confirmed before) → http://[::ffff:127.0.0.1]:${dual.port}`); // then the launch line
+      expect(r.call!.env.ANTHROPIC_AUTH_TOKEN).toMatch(/^sk-(the-files-own-key|from-the-checkouts-env)$/);
     }
   });
 });
