@@ -176,7 +176,7 @@ describe("what cld tells Claude Code about models", () => {
     const r = await fresh.run(["cp", "opus", "-p", "x"], { env: { CLD_TOML: toml } });
     // kimi-k2 0.57 + 2.3 USD per million tokens beats gemini-3-flash 0.5 + 3.
     expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "opus4.6", ANTHROPIC_DEFAULT_HAIKU_MODEL: "kimi-k2", CLAUDE_CODE_SUBAGENT_MODEL: "kimi-k2", ANTHROPIC_DEFAULT_OPUS_MODEL: "opus4.6" });
-    expect(r.stderr).toBe(`cld: config c.toml ($CLD_TOML) → http://127.0.0.1:${port}\ncld: opus4.6 (200k context) · fast kimi-k2 (cheapest route) · opus opus4.6 (main) · http://127.0.0.1:${port}\n`);
+    expect(r.stderr).toBe(`cld: config ${toml} ($CLD_TOML) → http://127.0.0.1:${port}\ncld: opus4.6 (200k context) · fast kimi-k2 (cheapest route) · opus opus4.6 (main) · http://127.0.0.1:${port}\n`);
   });
 });
 

@@ -3,7 +3,8 @@
 // one line (no stack trace) when it cannot go on.
 import { describe, expect, test } from "bun:test";
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { installPaths } from "../../src/install/paths.ts";
 import { runGw, tempDir } from "../helpers/tmp.ts";
 
 function home() {
@@ -19,24 +20,18 @@ function home() {
   });
   const env = { HOME: h, PATH: "/usr/bin:/bin", XDG_DATA_HOME: undefined, XDG_CONFIG_HOME: undefined, SHELL: "/bin/bash" };
   const install = () => runGw(["install", "--prefix", prefix], { env });
+  /** Where this install writes (with --prefix: completions and the record under the prefix's share/). */
+  const paths = installPaths(env, prefix);
   const untouched = () => victims.every((v) => readFileSync(v, "utf8") === `precious ${v.split("/").pop()}\n` && (lstatSync(v).mode & 0o777) === 0o600);
-  return { dir, h, prefix, victims, env, install, untouched };
+  return { dir, h, prefix, victims, env, install, untouched, paths };
 }
 
-const data = (h: string, ...p: string[]) => join(h, ".local/share", ...p);
 const noStack = (stderr: string) => !/^\s+at /m.test(stderr) && !stderr.includes("Error:");
 
 describe("links planted where gw install writes", () => {
   test("links at gw, the completions and the manifest are replaced; their targets stay untouched", async () => {
     const t = home();
-    const targets = [
-      join(t.prefix, "gw"),
-      data(t.h, "bash-completion/completions/gw"),
-      data(t.h, "zsh/site-functions/_gw"),
-      join(t.h, ".config/fish/completions/gw.fish"),
-      join(t.h, ".config/fish/completions/cld.fish"),
-      data(t.h, "gw/installed.json"),
-    ];
+    const targets = [t.paths.gw, t.paths.bash[0]!, t.paths.zsh, t.paths.fish[0]!, t.paths.fish[1]!, t.paths.manifest];
     targets.forEach((f, i) => {
       mkdirSync(join(f, ".."), { recursive: true });
       symlinkSync(t.victims[i]!, f);
@@ -57,7 +52,7 @@ describe("links planted where gw install writes", () => {
     // The old scheme wrote FILE.tmp-PID through whatever was there; pids are handed out in order,
     // so the attacker plants links for the next ones. Temp names are now random and exclusive.
     const t = home();
-    const files = [join(t.prefix, "gw"), join(t.prefix, "cld"), data(t.h, "bash-completion/completions/gw"), data(t.h, "gw/installed.json")];
+    const files = [t.paths.gw, t.paths.cld, t.paths.bash[0]!, t.paths.manifest];
     for (const f of files) mkdirSync(join(f, ".."), { recursive: true });
     const last = Number(readFileSync("/proc/sys/kernel/ns_last_pid", "utf8"));
     for (let pid = last + 1; pid <= last + 64; pid++) files.forEach((f, i) => symlinkSync(t.victims[i]!, `${f}.tmp-${pid}`));
@@ -79,23 +74,24 @@ describe("something in the way: one line, no stack trace", () => {
 
   test("a file where a completion directory belongs", async () => {
     const t = home();
-    mkdirSync(data(t.h), { recursive: true });
-    writeFileSync(data(t.h, "bash-completion"), "a file, not a directory");
+    const completionRoot = dirname(dirname(t.paths.bash[0]!)); // …/share/bash-completion
+    mkdirSync(dirname(completionRoot), { recursive: true });
+    writeFileSync(completionRoot, "a file, not a directory");
     const r = await t.install();
     expect(r.code).toBe(1);
-    expect(r.stderr.split("\n")[0]).toStartWith(`gw: cannot install ${data(t.h, "bash-completion/completions/gw")}: `);
+    expect(r.stderr.split("\n")[0]).toStartWith(`gw: cannot install ${t.paths.bash[0]}: `);
     expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(2);
     expect(noStack(r.stderr)).toBe(true);
-    expect(readFileSync(data(t.h, "bash-completion"), "utf8")).toBe("a file, not a directory");
+    expect(readFileSync(completionRoot, "utf8")).toBe("a file, not a directory");
   });
 
   test("--uninstall leaves a directory that took the place of an installed file", async () => {
     const t = home();
     expect((await t.install()).code).toBe(0);
-    const zsh = data(t.h, "zsh/site-functions/_gw");
+    const zsh = t.paths.zsh;
     Bun.spawnSync(["rm", zsh]);
     mkdirSync(zsh);
-    const r = await runGw(["install", "--uninstall"], { env: t.env });
+    const r = await runGw(["install", "--uninstall", "--prefix", t.prefix], { env: t.env });
     expect(r.code).toBe(0);
     expect(noStack(r.stderr)).toBe(true);
     expect(lstatSync(zsh).isDirectory()).toBe(true);
