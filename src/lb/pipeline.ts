@@ -48,7 +48,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   // Router and upgrade: session, signature and size facts decide the route that serves the
   // request (an `auto` request gets its route from the router first).
   const facts = requestFacts(req.headers, intake, rt.config, gw.state, startedAt);
-  const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url));
+  const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url), req.headers.get("user-agent"));
 
   // Route → rewrite → forward, failing over until an outcome is delivered.
   const deps = { req, intake, rt, state: gw.state, stats: gw.stats, facts, record };
