@@ -41,6 +41,8 @@ export interface LaunchWords {
   readonly help: boolean;
   /** The agent's arguments in order; `-y` / `--yolo` replaced by `yolo(first)`. */
   readonly rest: readonly string[];
+  /** `rest` with the FILTER word back in its place, for a launcher that finds it names no route. */
+  readonly restWithFilter: readonly string[];
 }
 
 export interface LaunchGrammar {
@@ -61,7 +63,7 @@ export function parseLaunchWords(argv: readonly string[], g: LaunchGrammar): Lau
   let filter: string | undefined;
   let config: string | undefined;
   let help = false;
-  const rest: (string | typeof YOLO)[] = [];
+  const rest: (string | typeof YOLO | typeof FILTER)[] = [];
   // Position in "first word, then filter": the words the launcher may claim before handing over.
   let expect: "first" | "filter" | "none" = "first";
   for (let i = 0; i < argv.length; i++) {
@@ -91,6 +93,7 @@ export function parseLaunchWords(argv: readonly string[], g: LaunchGrammar): Lau
     }
     if (expect === "filter" && !a.startsWith("-") && a !== "") {
       filter = a;
+      rest.push(FILTER);
       expect = "none";
       continue;
     }
@@ -98,10 +101,12 @@ export function parseLaunchWords(argv: readonly string[], g: LaunchGrammar): Lau
     rest.push(a);
   }
   const yolo = g.yolo(first);
-  return { first, filter, config, help, rest: rest.flatMap((a) => (a === YOLO ? yolo : [a])) };
+  const words = (f: readonly string[]) => rest.flatMap((a) => (a === YOLO ? yolo : a === FILTER ? f : [a]));
+  return { first, filter, config, help, rest: words([]), restWithFilter: words(filter === undefined ? [] : [filter]) };
 }
 
 const YOLO = Symbol("-y");
+const FILTER = Symbol("FILTER");
 
 export function parseCldArgs(argv: readonly string[]): CldArgs {
   const w = parseLaunchWords(argv, { isFirst: isMode, takesFilter: (m) => m === "cp", yolo: () => [YOLO_FLAG] });

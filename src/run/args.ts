@@ -9,6 +9,11 @@ export interface RunArgs {
   readonly config?: string;
   readonly help: boolean;
   readonly agentArgs: readonly string[];
+  /**
+   * The agent's arguments when FILTER names no route: then it was the agent's own word
+   * (`gw run codex exec "fix it"`), and goes to it in its place.
+   */
+  readonly agentArgsWithFilter: readonly string[];
 }
 
 export function parseRunArgs(argv: readonly string[]): RunArgs {
@@ -17,7 +22,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     takesFilter: () => true,
     yolo: (first) => (first ? (findAgent(first)?.yolo ?? []) : []),
   });
-  return { agent: w.first, filter: w.filter, config: w.config, help: w.help, agentArgs: w.rest };
+  return { agent: w.first, filter: w.filter, config: w.config, help: w.help, agentArgs: w.rest, agentArgsWithFilter: w.restWithFilter };
 }
 
 export function runUsage(): string {
@@ -29,7 +34,8 @@ usage: gw run AGENT [FILTER] [-y] [-c FILE.toml] [agent args…]
 
 ${agents}
 
-  FILTER    the first route containing FILTER (routes the agent speaks natively first); no questions asked
+  FILTER    the first route containing FILTER (routes the agent speaks natively first); no questions
+            asked. A word that names no route is the agent's: gw run codex exec "fix it" asks for the route
   -y, --yolo          the agent's own "ask nothing" flag
   -c, --config FILE   providers.toml to read (-c only when FILE ends in .toml)
   -h, --help          this help

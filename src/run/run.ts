@@ -36,7 +36,10 @@ export async function runAgent(argv: readonly string[], env: Env): Promise<numbe
   if (src.warning) say(src.warning);
   const up = gatewayAnswers(src.gateway.baseUrl);
   const routes = offeredRoutes(src.config, src.routes, agent.families);
-  const route = await chooseRoute(agent, routes, args.filter, home, env.PATH, say);
+  const filtered = args.filter === undefined ? undefined : matchOffered(routes, args.filter);
+  if (args.filter !== undefined && !filtered) say(`no route matches "${args.filter}", so it goes to ${agent.command}; choose the route`);
+  const route = filtered ?? (await routeFromMenu(agent, routes, home, env.PATH));
+  const agentArgs = filtered || args.filter === undefined ? args.agentArgs : args.agentArgsWithFilter;
   writeLast(home, { route: route.name });
   const reachable = (await up) || (await gatewayAnswers(src.gateway.baseUrl));
   if (!reachable && !startAnyway(src, agent, say)) return 1;
@@ -44,18 +47,13 @@ export async function runAgent(argv: readonly string[], env: Env): Promise<numbe
   const prepared = await agent.prepare({ gateway: src.gateway, route, routes, home, env, command });
   say(launchLine(route, src));
   setTitle(`gw run ${agent.name} ${route.name}`, env);
-  const childArgs = [...(prepared.args ?? []), ...args.agentArgs];
+  const childArgs = [...(prepared.args ?? []), ...agentArgs];
   return handOver(command, childArgs, childEnv(env, [...PROXY_VARS, ...agent.blank], prepared.env));
 }
 
-/** FILTER's route (native ones first), else the menu; Esc takes the remembered route. */
-async function chooseRoute(agent: Agent, routes: readonly OfferedRoute[], filter: string | undefined, home: string, path: string | undefined, say: (l: string) => void): Promise<OfferedRoute> {
+/** The route menu (native routes first); Esc takes the remembered route. */
+async function routeFromMenu(agent: Agent, routes: readonly OfferedRoute[], home: string, path: string | undefined): Promise<OfferedRoute> {
   if (routes.length === 0) throw new CliError("the config has no routes to offer", 1, "add a [routing] entry to providers.toml");
-  if (filter !== undefined) {
-    const match = matchOffered(routes, filter);
-    if (match) return match;
-    say(`no route matches "${filter}" (routes: ${routes.map((r) => r.name).join(", ")}); choose from the menu`);
-  }
   const { route: last } = readLast(home, ["route"]);
   const choices = routes.map((r) => ({ key: r.name, detail: routeDetail(r) }));
   const picked = await pick({ title: `${agent.name} route`, choices, last: routes.some((r) => r.name === last) ? last : undefined, path });

@@ -33,6 +33,8 @@ export interface SandboxOptions {
   readonly tools?: readonly string[];
   /** Leave claude out of PATH. */
   readonly noClaude?: boolean;
+  /** Other fake agents to put on PATH (gw run's codex, gemini), recording like the fake claude. */
+  readonly agents?: readonly string[];
 }
 
 export class CldSandbox {
@@ -46,6 +48,7 @@ export class CldSandbox {
     mkdirSync(this.home);
     mkdirSync(this.bin);
     if (!opts.noClaude) this.writeClaude();
+    for (const name of opts.agents ?? []) this.writeClaude(name);
     for (const tool of opts.tools ?? []) {
       const real = Bun.which(tool);
       if (!real) throw new Error(`${tool} is needed by this test (apt-get install -y ${tool})`);
@@ -53,17 +56,17 @@ export class CldSandbox {
     }
   }
 
-  /** The fake claude: NUL-separated argv and env, its PID, then an exit code chosen by the test. */
-  private writeClaude(): void {
+  /** The fake claude (or another agent): NUL-separated argv and env, its PID, then an exit code chosen by the test. */
+  private writeClaude(name = "claude"): void {
     const script = `#!/bin/sh
 printf '%s' "$$" > '${this.record}.pid'
 printf '%s\\0' "$@" > '${this.record}.argv'
 /usr/bin/env -0 > '${this.record}.env'
 if [ -n "$FAKE_CLAUDE_STDIN" ]; then /bin/cat > '${this.record}.stdin'; fi
-echo "fake claude ran"
+echo "fake ${name} ran"
 exit "\${FAKE_CLAUDE_EXIT:-0}"
 `;
-    writeFileSync(join(this.bin, "claude"), script, { mode: 0o755 });
+    writeFileSync(join(this.bin, name), script, { mode: 0o755 });
   }
 
   /** Environment a cld child gets: nothing from the test runner but what is named. */
