@@ -1,6 +1,7 @@
+import { findCliproxy, GET_CLIPROXY_HINT, whyNoCliproxy } from "../cliproxy/locate.ts";
 import { hasErrors, loadConfig } from "../config/index.ts";
 import { describeUnrouted, emptyAuthDirs, unrouted } from "../migrate/checks.ts";
-import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { printProblems, requireConfigFile } from "./_config.ts";
 
 export default defineGwCommand({
@@ -16,8 +17,11 @@ export default defineGwCommand({
     const { config, problems } = result;
     // About this machine, not the file: they never fail the check, --strict included.
     const logins = config ? await emptyAuthDirs(config) : [];
+    // The next thing gw up would stumble on: no CLIProxyAPI binary for the instances it starts.
+    const needsBinary = config?.instances.some((i) => i.managed && i.command.length === 0) ?? false;
+    const binary = needsBinary ? findCliproxy(config, process.env) : null;
     const failed = hasErrors(problems, args.strict);
-    if (args.json) console.log(JSON.stringify({ file, ok: !failed, problems, logins, unrouted: config ? unrouted(config) : null }, null, 2));
+    if (args.json) printJson({ file, ok: !failed, problems, logins, unrouted: config ? unrouted(config) : null, cliproxy: binary?.path ?? null });
     else {
       printProblems(result);
       printProblems({ config, problems: logins });
@@ -27,6 +31,7 @@ export default defineGwCommand({
       const routes = config ? `, ${config.instances.length} instances, ${config.routes.size} routes` : "";
       const missing = logins.length ? `; ${logins.length} OAuth provider${logins.length === 1 ? "" : "s"} without a login` : "";
       console.error(`${file}: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}${routes}${missing}`);
+      if (needsBinary && !binary) console.error(`note: no CLIProxyAPI binary found for this config (${whyNoCliproxy(config, process.env)}) — ${GET_CLIPROXY_HINT}`);
     }
     return failed ? 1 : 0;
   },

@@ -11,6 +11,7 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   gen: () => import("./gen.ts").then((m) => m.default),
   check: () => import("./check.ts").then((m) => m.default),
   login: () => import("./login.ts").then((m) => m.default),
+  cliproxy: () => import("./cliproxy.ts").then((m) => m.default),
   migrate: () => import("./migrate.ts").then((m) => m.default),
   cld: () => import("./cld.ts").then((m) => m.default),
   run: () => import("./run.ts").then((m) => m.default),
@@ -25,3 +26,6 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
 
 /** Commands that parse their own argv (they pass arguments through, or mimic another binary's flags). */
 export const RAW_ARGV_COMMANDS = new Set(["cld", "run", "mock"]);
+
+/** What users may type: hidden commands (gw's own, `_` first) are left out of lists and hints. */
+export const visibleCommands = () => Object.keys(commands).filter((c) => !c.startsWith("_"));

@@ -20,6 +20,6 @@ export default defineGwCommand({
     if (!inst.managed) throw new CliError(`instance '${inst.name}' is given by url; gw does not run it`, 1, "log in on the machine that runs it");
     const argv = loginArgv(config, inst, args.provider, args.browser, process.env, args.projectId);
     await writeInstanceFiles(config);
-    console.log(await runLogin(config, inst, argv, process.env));
+    console.log(await runLogin(config, inst, args.provider, argv, process.env));
   },
 });

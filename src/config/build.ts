@@ -9,10 +9,9 @@ import { indexPositions } from "./positions.ts";
 import { parseToml, type Raw, Reader } from "./reader.ts";
 import { type ReadInclude, readRouter } from "./router.ts";
 import { readRouting } from "./routing.ts";
+import { readTop } from "./top.ts";
 import { resolveTuning } from "./tuning.ts";
 import type { Config, LoadResult, Route } from "./types.ts";
-
-const TOP_KEYS = ["global", "instances", "routing", "cld", "pricing"];
 
 /** Reads a file the config includes (the router's config_file); null when it does not exist. */
 export const readIncludeFromDisk: ReadInclude = (abs) => {
@@ -34,17 +33,20 @@ export function parseConfig(text: string, file: string, env: Env = {}, readInclu
   if ("problem" in parsed) return { config: null, problems: [parsed.problem] };
   const doc = parsed.doc;
   const r = new Reader(abs, indexPositions(text), env);
-  const top = r.fields([], doc, TOP_KEYS);
+  const { fields: top, misnamed } = readTop(r, doc);
   const table = (k: string): Raw | undefined => r.table(top.get(k));
 
   const global = readGlobal(r, table("global") ?? {});
-  const instances = readInstances(r, table("instances") ?? {}, dirname(abs));
+  const instanceTable = table("instances") ?? {};
+  const instances = readInstances(r, instanceTable, dirname(abs));
   if (instances.length === 0 && !top.get("instances")) r.error([], "no [instances.NAME] table", "define at least one instance, e.g. [instances.main] port = 8146");
-  const routes = readRouting(r, table("routing") ?? {}, instances);
+  // Instances written down but not usable (a bad port, a misnamed table) already have their error.
+  const declared = new Set([...Object.keys(instanceTable), ...(misnamed.get("instances") ?? [])]);
+  const routes = readRouting(r, table("routing") ?? {}, instances, declared);
   const { router, includes } = readRouter(r, global.routerField, { routes: new Set(routes.keys()), dir: dirname(abs), readInclude });
   const cld = readCld(r, table("cld"), new Set(routes.keys()));
   const pricing = readPricing(r, table("pricing"));
-  const defaultInstance = checkCrossReferences(r, global, instances, routes);
+  const defaultInstance = checkCrossReferences(r, global, instances, routes, declared);
   const bindHost = safeBindHost(r, global);
 
   // This file's problems first, then each included file's, each in file order.
@@ -86,7 +88,7 @@ export function parseConfig(text: string, file: string, env: Env = {}, readInclu
   return { config: deepFreeze(config), problems };
 }
 
-function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraft[], routes: Map<string, Route>): string {
+function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraft[], routes: Map<string, Route>, declared: ReadonlySet<string>): string {
   const ports = new Map<number, string>([[g.mainPort, "the load balancer (main_port)"]]);
   for (const inst of instances) {
     if (!inst.managed && !/\/\/(127\.|localhost)/.test(inst.baseUrl)) continue;
@@ -100,7 +102,7 @@ function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraf
     if (!routes.has(field.raw)) r.warn(field.path, `auto-upgrade source route "${field.raw}" does not exist`, "requests for it never reach the map");
   }
   const named = g.defaultInstance ? r.str(g.defaultInstance) : undefined;
-  if (named !== undefined && !instances.some((i) => i.name === named)) {
+  if (named !== undefined && !instances.some((i) => i.name === named) && !declared.has(named)) {
     r.error(g.defaultInstance!.path, `default_instance "${named}" is not defined`, `use one of: ${instances.map((i) => i.name).join(", ")}`);
   }
   return named ?? instances[0]?.name ?? "";

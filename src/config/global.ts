@@ -64,7 +64,7 @@ export interface GlobalDraft {
 export function readGlobal(r: Reader, raw: Raw): GlobalDraft {
   const f = r.fields(["global"], raw, GLOBAL_KEYS);
   const mainPort = f.get("main_port");
-  if (!mainPort) r.warn(["global"], "main_port is not set; using 8145", "add main_port = 8145 under [global]");
+  if (!mainPort && !r.misspelled.has("global.main_port")) r.warn(["global"], "main_port is not set; using 8145", "add main_port = 8145 under [global]");
   const cooldownsMs = Object.fromEntries(
     Object.entries(COOLDOWN_KEYS).map(([name, [key, dflt]]) => [name, r.int(f.get(key), { min: 0 }) ?? dflt]),
   ) as unknown as CooldownsMs;
@@ -77,7 +77,9 @@ export function readGlobal(r: Reader, raw: Raw): GlobalDraft {
     if (to !== undefined) map[field.raw] = to;
   }
   return {
-    host: r.str(f.get("host")) ?? "0.0.0.0",
+    // No host written: loopback. (The old tool listened on 0.0.0.0 without any client keys;
+    // serving the network is now a choice the file states: host = "0.0.0.0" plus api_keys.)
+    host: r.str(f.get("host")) ?? "127.0.0.1",
     mainPort: r.int(mainPort, { min: 1, max: 65535 }) ?? 8145,
     apiKeys: r.strList(f.get("api_keys"), { secret: true }) ?? [],
     adminKey: r.str(f.get("admin_key"), { secret: true }) ?? "",

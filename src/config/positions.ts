@@ -171,6 +171,8 @@ export function indexPositions(text: string): PositionIndex {
       i += isArray ? 2 : 1;
       const segs = resolveHeader(readKey().flatMap((p) => p.segs));
       while (i < text.length && text[i] !== "\n") i++;
+      // [a.b.c] also places a and a.b, unless they have a place already (their own header)
+      for (let n = 1; n < segs.length; n++) idx.set(segs.slice(0, n), at);
       if (isArray) {
         const k = keyOf(segs);
         const n = arrayCounts.get(k) ?? 0;

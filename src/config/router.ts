@@ -3,7 +3,7 @@
 // the routes. What the old LB silently skipped — a target that is no route, an unknown op, a regex
 // that does not compile — it still skips at run time, but `gw check` now says so, with the place.
 import { resolve } from "node:path";
-import { indexPositions, type PathSeg } from "./positions.ts";
+import { formatPath, indexPositions, type PathSeg } from "./positions.ts";
 import { type Field, isTable, parseToml, type Raw, type Reader } from "./reader.ts";
 import {
   COMPARE_OPS,
@@ -180,7 +180,8 @@ function readTarget(r: Reader, f: Map<string, Field>, path: PathSeg[], what: str
   const tf = f.get("target_model");
   const target = r.str(tf)?.trim();
   if (!target) {
-    r.warn(path, `${what} has no target_model and is dropped`, 'add target_model = "<route name>"');
+    // A misspelled target_model has its own error; "has none" would only repeat it.
+    if (!r.misspelled.has(formatPath([...path, "target_model"]))) r.warn(path, `${what} has no target_model and is dropped`, 'add target_model = "<route name>"');
     return undefined;
   }
   if (!routes.has(target)) r.warn(tf!.path, `${what}: target_model "${target}" is not a route, so it is passed over`, routeHint(target, routes));

@@ -193,7 +193,7 @@ export interface LbConfig {
 }
 
 export interface GlobalConfig extends InstanceTuning {
-  /** `host` as written (default 0.0.0.0, like the old tool). */
+  /** `host` as written; 127.0.0.1 when the file has none. */
   readonly host: string;
   /** Address the LB really binds: `host`, or 127.0.0.1 when `host` is public and `api_keys` is empty. */
   readonly bindHost: string;

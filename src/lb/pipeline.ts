@@ -23,7 +23,7 @@ export type { GatewayContext } from "./deliver.ts";
 export async function handle(req: Request, server: Server<unknown>, rt: Runtime, gw: GatewayContext): Promise<Response> {
   // Local answers and refusals: no upstream, no record.
   const url = new URL(req.url);
-  const probe = probeAnswer(req.method, url.pathname);
+  const probe = probeAnswer(req.method, url.pathname, gw.health);
   if (probe) return probe;
   const path = foldPath(url.pathname);
   const dialect = dialectOf(path, req.headers);

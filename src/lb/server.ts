@@ -8,6 +8,7 @@ import { createObservability, type Observability } from "../observe/http.ts";
 import { createRequestLog, type RequestLog, requestLogDir } from "../observe/requestlog.ts";
 import { type CoolingEntry, createMemoryStore, type StateStore } from "../state/index.ts";
 import { errorResponse } from "./dialect.ts";
+import type { Health } from "./local.ts";
 import { bypassProxyForInstances } from "./noproxy.ts";
 import { type GatewayContext, handle } from "./pipeline.ts";
 import { buildRuntime, type Runtime } from "./runtime.ts";
@@ -24,6 +25,8 @@ export interface GatewayOptions {
   state?: StateStore;
   /** Request log to use (default: `logs/requests/` beside the config). */
   requestLog?: RequestLog;
+  /** What /healthz reports (the supervisor's instance states); plain "ok" without it. */
+  health?: () => Health;
 }
 
 export interface Gateway {
@@ -66,6 +69,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     state: opts.state ?? createMemoryStore(),
     log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays }),
     observe,
+    health: opts.health,
   };
   const server = Bun.serve({
     hostname: opts.hostname ?? config.global.bindHost,

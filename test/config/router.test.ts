@@ -103,18 +103,23 @@ value = "[a-"
     expect(config!.global.lb.router!.rules[0]!.when.map((c) => c.op)).toEqual([">=", "matches", "regex"]);
   });
 
-  test("an unknown key in a rule is warned with a suggestion; a rule without target_model is dropped", () => {
-    const extra = `[global.lb_model_router]
+  test("a misspelled key in a rule is an error naming the key meant (and only that); a rule without target_model is dropped", () => {
+    const typo = `[global.lb_model_router]
 [[global.lb_model_router.rules]]
 name = "r"
 target_modle = "opus4.6"
 `;
-    const { config, problems } = parse(extra);
-    expect(brief(problems)).toEqual([
-      `${lineOf(extra, "[[global.lb_model_router.rules]]")} global.lb_model_router.rules[0] warning: rule "r" has no target_model and is dropped`,
-      `${lineOf(extra, "target_modle")} global.lb_model_router.rules[0].target_modle warning: unknown key "target_modle"`,
+    const misspelled = parse(typo);
+    expect(brief(misspelled.problems)).toEqual([
+      `${lineOf(typo, "target_modle")} global.lb_model_router.rules[0].target_modle error: unknown key "target_modle" — did you mean "target_model"?`,
     ]);
-    expect(problems[1]!.hint).toBe('did you mean "target_model"?');
+    expect(misspelled.config).toBeNull();
+    const none = `[global.lb_model_router]
+[[global.lb_model_router.rules]]
+name = "r"
+`;
+    const { config, problems } = parse(none);
+    expect(brief(problems)).toEqual([`${lineOf(none, "[[global.lb_model_router.rules]]")} global.lb_model_router.rules[0] warning: rule "r" has no target_model and is dropped`]);
     expect(config!.global.lb.router!.rules).toEqual([]);
   });
 
