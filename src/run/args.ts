@@ -40,7 +40,7 @@ ${agents}
   -c, --config FILE   providers.toml to read (-c only when FILE ends in .toml)
   -h, --help          this help
 
-Without FILTER: a menu of routes (Esc reuses the last one). Every other argument goes to the
+Without FILTER: a menu of routes (Esc reuses the last one); without AGENT: a menu of agents. Every other argument goes to the
 agent unchanged, in order: gw run codex gpt5 exec "fix the tests". The agent's config lives in
 a directory gw manages (~/.cache/cld/AGENT); your own settings stay untouched.
 `;

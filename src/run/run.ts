@@ -12,9 +12,9 @@ import { gatewayAnswers } from "../cld/probe.ts";
 import { say as sayAs } from "../cld/say.ts";
 import { type CldSource, loadCldSource } from "../cld/source.ts";
 import { setTitle } from "../cld/title.ts";
-import { confirm } from "../cld/tty.ts";
+import { confirm, hasTerminal } from "../cld/tty.ts";
 import { displayPath } from "../cli/display-path.ts";
-import { agentNames, findAgent } from "./agents/index.ts";
+import { AGENTS, agentNames, findAgent } from "./agents/index.ts";
 import type { Agent } from "./agents/types.ts";
 import { parseRunArgs, runUsage } from "./args.ts";
 import { formatTokens, matchOffered, type OfferedRoute, offeredRoutes, routeDetail } from "./routes.ts";
@@ -25,7 +25,7 @@ export async function runAgent(argv: readonly string[], env: Env): Promise<numbe
     writeSync(1, runUsage());
     return 0;
   }
-  const agent = args.agent === undefined ? undefined : findAgent(args.agent);
+  const agent = args.agent === undefined ? await agentFromMenu(env) : findAgent(args.agent);
   if (!agent) throw new CliError(`name the agent to run: gw run ${agentNames().join("|")} …`, 1, "gw run --help");
   const say = (line: string) => sayAs(line, `gw run ${agent.name}`);
   const command = findCommand(agent.command, agent.command, agent.install, env); // before any question
@@ -49,6 +49,17 @@ export async function runAgent(argv: readonly string[], env: Env): Promise<numbe
   setTitle(`gw run ${agent.name} ${route.name}`, env);
   const childArgs = [...(prepared.args ?? []), ...agentArgs];
   return handOver(command, childArgs, childEnv(env, [...PROXY_VARS, ...agent.blank], prepared.env));
+}
+
+/** `gw run` alone: which agent (Esc: the last one); none without a terminal to ask on. */
+async function agentFromMenu(env: Env): Promise<Agent | undefined> {
+  if (!hasTerminal()) return undefined;
+  const cache = cldCacheDir(env);
+  const { agent: last } = readLast(cache, ["agent"]);
+  const picked = await pick({ title: "Agent", choices: AGENTS.map((a) => ({ key: a.name, detail: a.summary })), last, path: env.PATH });
+  const agent = picked ? findAgent(picked.key) : undefined;
+  if (agent) writeLast(cache, { agent: agent.name });
+  return agent;
 }
 
 /** The route menu (native routes first); Esc takes the remembered route. */

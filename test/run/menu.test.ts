@@ -69,3 +69,29 @@ describe("without fzf: the numbered picker", () => {
     expect(again.screen).toContain("route opus4.6 (claude-opus-4-6-thinking");
   });
 });
+
+describe("gw run alone", () => {
+  const box = new CldSandbox({ noClaude: true, agents: ["codex"], tools: ["tmux"] });
+  const toml = box.writeConfig("gw.toml", config(gateway.port!));
+
+  test("asks for the agent (then the route) and remembers it", async () => {
+    const r = await interactive(box, ["-c", toml], async (t) => {
+      const menu = await t.waitFor("Pick 1-2:");
+      expect(menu).toMatch(/ 1\) codex +OpenAI Codex CLI/);
+      await t.send("-l", "codex");
+      await t.send("Enter");
+      await t.waitFor("Pick 1-3:");
+      await t.send("-l", "1");
+      await t.send("Enter");
+    });
+    expect(r.screen).toContain("fake codex ran");
+    expect(r.call!.env.GW_API_KEY).toBe("dummy-key");
+    const again = await interactive(box, ["-c", toml], async (t) => {
+      await t.waitFor("Pick 1-2 [Enter: codex]:");
+      await t.send("Enter");
+      await t.waitFor("Pick 1-3 [Enter: gpt5]:");
+      await t.send("Enter");
+    });
+    expect(again.screen).toContain("route gpt5 (gpt-5");
+  });
+});
