@@ -3,8 +3,9 @@
 // "responses", key from GW_API_KEY; the route as the model. Codex keeps metadata per model slug
 // (instructions, tools, context window) and warns "Model metadata for `ROUTE` not found" for any
 // other name, so gw writes a model catalogue (model_catalog_json) with one entry per route: the
-// installed Codex's own entry for the route's upstream model when it has one, else its default
-// model's, renamed to the route and given the route's context window from gw's catalogue.
+// installed Codex's own entry for the route's upstream model when it has one, else its first
+// model's — among those that speak the plain Responses API a gateway can carry — renamed to the
+// route and given the route's context window from gw's catalogue.
 // The user's ~/.codex is only read, for the folders they trusted.
 import { join } from "node:path";
 import { isObject, type Json, readTable, tableAt, userHome, writeTable } from "../home.ts";
@@ -58,7 +59,8 @@ export function codexConfig(current: Json, user: Json, l: Pick<AgentLaunch, "gat
 
 /** One route as a Codex model (pure): the template's behaviour, the route's name and window. */
 export function catalogEntry(r: OfferedRoute, index: number, bundled: readonly Json[]): Json {
-  const template = bundled.find((m) => r.models.includes(String(m.slug))) ?? defaultModel(bundled);
+  const plain = bundled.filter(speaksPlainResponses);
+  const template = plain.find((m) => r.models.includes(String(m.slug))) ?? first(plain) ?? { ...first(bundled), ...PLAIN };
   return {
     ...template,
     slug: r.name,
@@ -76,10 +78,20 @@ export function catalogEntry(r: OfferedRoute, index: number, bundled: readonly J
   };
 }
 
-/** The model Codex itself would pick first: listed, lowest priority number. */
-function defaultModel(bundled: readonly Json[]): Json {
-  const listed = bundled.filter((m) => m.visibility === "list");
-  return [...(listed.length ? listed : bundled)].sort((a, b) => Number(a.priority) - Number(b.priority))[0] ?? {};
+/**
+ * Entries whose requests are the plain Responses API (`instructions`, `tools`), which CLIProxyAPI
+ * translates for every provider. Newer OpenAI models use a "lite" shape (tools as an
+ * `additional_tools` input item, code-mode tools) that only OpenAI's own backend reads; through
+ * a gateway such a model could not run a single tool.
+ */
+export const speaksPlainResponses = (m: Json): boolean => m.use_responses_lite !== true && (m.tool_mode === undefined || m.tool_mode === null);
+/** What turns a "lite" entry back into a plain one, when a Codex ships no plain entry at all. */
+const PLAIN = { use_responses_lite: false, tool_mode: null };
+
+/** The one Codex would pick first: listed, lowest priority number. */
+function first(models: readonly Json[]): Json | undefined {
+  const listed = models.filter((m) => m.visibility === "list");
+  return [...(listed.length ? listed : models)].sort((a, b) => Number(a.priority) - Number(b.priority))[0];
 }
 
 /**
