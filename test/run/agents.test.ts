@@ -26,7 +26,7 @@ port = 8146
 providers = [{ type = "antigravity" }, { type = "codex" }]
 [routing]
 "g3f" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]
-"mixed" = [{ instance = "a", provider = "antigravity", model = "gemini-3-pro" }, { instance = "a", provider = "codex", model = "gpt-5" }]
+"mixed" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }, { instance = "a", provider = "codex", model = "gpt-5" }]
 "gpt5" = [{ instance = "a", provider = "codex", model = "gpt-5" }]
 "relay" = [{ instance = "a", provider = "codex", model = "some-model" }]
 `);
@@ -35,7 +35,7 @@ providers = [{ type = "antigravity" }, { type = "codex" }]
     expect(names(["gemini"])).toEqual(["g3f", "mixed*", "gpt5*", "relay*"]);
     expect(names("any")).toEqual(["g3f", "mixed", "gpt5", "relay"]);
     const mixed = offeredRoutes(config, ["mixed"], ["gpt"])[0]!;
-    expect(mixed).toMatchObject({ families: ["gemini", "gpt"], models: ["gemini-3-pro", "gpt-5"], window: 400_000 }); // the smaller window
+    expect(mixed).toMatchObject({ families: ["gemini", "gpt"], models: ["gemini-3-flash", "gpt-5"], window: 400_000 }); // the smaller window
   });
 
   test("built-in routes (no config): names only, the default window, nothing native but for any", () => {
