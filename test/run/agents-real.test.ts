@@ -48,6 +48,8 @@ describe(`codex ${CODEX}: gw run codex gpt5 exec`, () => {
     expect(records.length).toBeGreaterThan(0);
     for (const x of records) {
       expect(x).toMatchObject({ agent: `codex_exec/${CODEX}`, request: { path: "/v1/responses", model: "gpt5" }, routing: { route: "gpt5" }, response: { status: 200 } });
+      // Plain Responses: the tools in `tools`, where CLIProxyAPI's translators find them.
+      expect(x.request.tools).toBeGreaterThan(0);
     }
 
     expect(readFileSync(own, "utf8")).toBe(ownText);
