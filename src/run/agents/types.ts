@@ -4,6 +4,8 @@
 // gateway check, the launch line and the hand-over.
 import type { Env } from "../../config/env.ts";
 import type { ModelFamily } from "../../lb/session.ts";
+import type { ChildEnv } from "../../cld/env.ts";
+import type { ChooseContext, Chosen } from "../choose.ts";
 import type { OfferedRoute } from "../routes.ts";
 
 export interface Gateway {
@@ -13,8 +15,10 @@ export interface Gateway {
 
 export interface AgentLaunch {
   readonly gateway: Gateway;
-  /** The route the user chose. */
+  /** The route the user chose (for an agent with several roles: its main one). */
   readonly route: OfferedRoute;
+  /** Routes by role, from an agent's own chooser. */
+  readonly roles?: Readonly<Record<string, string>>;
   /** Every route offered, the chosen one included (an agent may list them in its own model picker). */
   readonly routes: readonly OfferedRoute[];
   /** The agent's gw-managed directory (created): its config home, apart from the user's own. */
@@ -37,9 +41,14 @@ export interface Agent {
   readonly name: string;
   /** One line for help and completions. */
   readonly summary: string;
-  /** Its executable on PATH, and how to get it. */
+  /** Its executable on PATH, what messages call it (default: the command), and how to get it. */
   readonly command: string;
+  readonly label?: string;
   readonly install: string;
+  /** Its gw-managed directory under ~/.cache/cld (default: its name). */
+  readonly home?: string;
+  /** The terminal title before the route (default: `gw run NAME`). */
+  readonly title?: string;
   /**
    * Model families it speaks natively (their routes come first in the menu); the others reach it
    * through CLIProxyAPI's translation. "any": every route is as good, in file order.
@@ -49,6 +58,10 @@ export interface Agent {
   readonly yolo: readonly string[];
   /** Variables of the user's shell that would send the agent past the gateway: blanked. */
   readonly blank: readonly string[];
+  /** Its own way of choosing routes (default: one route, chooseRoute). */
+  readonly choose?: (c: ChooseContext) => Promise<Chosen>;
   /** Write the agent's config into its home and say how to start it. */
   prepare(l: AgentLaunch): Promise<Prepared>;
+  /** Its own hand-over (default: execve, keeping the PID and the terminal). */
+  readonly handOver?: (command: string, args: readonly string[], env: ChildEnv, home: string) => Promise<number>;
 }
