@@ -39,7 +39,7 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
     const up = rewriteFor(d.intake, d.req.headers, info.instance, info.target);
     const timeout = info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs;
     const outcome = await forward(info, method, up, d.req.signal, timeout);
-    const tried = await judge(outcome, d.facts.sig.signed, lb.cooldownsMs, timeout);
+    const tried = await judge(outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, timeoutMs: timeout, mask: d.rt.masker.text });
     const c = tried.classified;
     d.stats.attempt(info.instance.name, c === undefined ? false : c.status === 0 || c.status >= 500);
     const now = Date.now();
@@ -85,6 +85,15 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
   };
 }
 
+/** What judging an outcome needs besides the outcome. */
+interface Judging {
+  readonly signed: boolean;
+  readonly cooldowns: CooldownsMs;
+  readonly timeoutMs: number;
+  /** Masks secrets in the reasons it writes (they reach the state store, the log and the page). */
+  readonly mask: (s: string) => string;
+}
+
 /** Error bodies are short; one that is not is cut here (its head is enough to classify). */
 const ERROR_BODY_MAX_BYTES = 1 << 20;
 /** Largest sized answer taken whole instead of relayed (see judge). */
@@ -98,10 +107,11 @@ const WHOLE_BODY_MAX = 1 << 20;
  * before its end is still a failure gw can fail over from (no byte has reached the client).
  * Chunked answers (CLIProxyAPI's keep-alive newlines before a late body) stream as they come.
  */
-async function judge(o: Outcome, signed: boolean, cooldowns: CooldownsMs, timeoutMs: number): Promise<Tried> {
+async function judge(o: Outcome, j: Judging): Promise<Tried> {
+  const { signed, cooldowns, timeoutMs, mask } = j;
   if (o.kind === "failed") {
     if (o.reason === "aborted") return { outcome: o, classified: undefined };
-    return { outcome: o, classified: failureOutcome(o.reason === "timeout" ? "timeout" : "connection", o.message, cooldowns) };
+    return { outcome: o, classified: failureOutcome(o.reason === "timeout" ? "timeout" : "connection", o.message, cooldowns, mask) };
   }
   if (o.status < 400) {
     const length = Number(o.headers.get("content-length") ?? Number.NaN);
@@ -110,11 +120,11 @@ async function judge(o: Outcome, signed: boolean, cooldowns: CooldownsMs, timeou
     const { bytes, complete } = await readWhole(o.body, WHOLE_BODY_MAX, timeoutMs);
     if (complete) return { outcome: o, classified: ok, body: bytes };
     const broke: Outcome = { kind: "failed", attempt: o.attempt, reason: "connect", message: `${o.attempt.instance.name}: answer broke before its end` };
-    return { outcome: broke, classified: failureOutcome("connection", broke.message, cooldowns) };
+    return { outcome: broke, classified: failureOutcome("connection", broke.message, cooldowns, mask) };
   }
   const bytes = o.body ? (await readWhole(o.body, ERROR_BODY_MAX_BYTES, timeoutMs)).bytes : new Uint8Array(0);
   const bodyText = decodeErrorBody(bytes, o.headers.get("content-encoding"));
-  const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText, signed }, cooldowns);
+  const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText, signed, mask }, cooldowns);
   return { outcome: o, classified, body: bytes, errorText: bodyText };
 }
 

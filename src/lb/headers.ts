@@ -54,9 +54,22 @@ export function setInstanceKey(h: Headers, apiKey: string): void {
   if (apiKey) h.set("authorization", `Bearer ${apiKey}`);
 }
 
-/** Upstream response headers for the client, plus gw's explanation headers. */
+/**
+ * Upstream response headers for the client, plus gw's explanation headers. Besides hop-by-hop
+ * headers, two kinds never pass: CORS (`access-control-*`: CLIProxyAPI allows every origin;
+ * whether a browser may read gw's answer is gw's decision, lb/browser.ts) and `set-cookie` (gw's
+ * clients are API clients; a cookie from an upstream would be a credential for nobody's good).
+ */
 export function downstreamHeaders(upstream: Headers, explain: Record<string, string>): Headers {
-  const h = endToEnd(upstream);
+  const h = new Headers(upstream);
+  const listed = connectionListed(upstream);
+  // One pass over the names, then deletes (the costly part) only for what is there.
+  let last = "";
+  for (const name of upstream.keys()) {
+    if (name === last) continue; // set-cookie may repeat
+    last = name;
+    if (HOP_BY_HOP.has(name) || name.startsWith("access-control-") || name === "set-cookie" || listed.includes(name)) h.delete(name);
+  }
   for (const k in explain) h.set(k, explain[k]!);
   return h;
 }

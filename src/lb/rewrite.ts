@@ -92,6 +92,8 @@ export function rewriteFor(
   target: Target | undefined,
 ): UpstreamRequest {
   const headers = attemptHeaders(client, instance, target?.params);
+  // A JSON body sent under another type (curl -d, text/plain) is JSON to gw, so to the upstream too.
+  if (intake.json && !JSON_TYPE.test(headers.get("content-type") ?? "")) headers.set("content-type", "application/json");
   if (!target) return { pathAndQuery: intake.path + intake.search, headers, body: intake.raw };
   const model = upstreamModel(target);
   const path = intake.geminiPath ? `${intake.geminiPath.prefix}${model}:${intake.geminiPath.action}` : intake.path;
@@ -110,6 +112,8 @@ export function rewriteFor(
   }
   return { pathAndQuery: path + intake.search, headers, body };
 }
+
+const JSON_TYPE = /json/i;
 
 /** `"model"` as the first key of the top-level object (how SDKs and Claude Code write it). */
 const LEADING_MODEL = /^\s*\{\s*"model"\s*:\s*"([^"\\]*)"/;

@@ -7,7 +7,10 @@ import type { Config } from "../config/types.ts";
 import { createObservability, type Observability } from "../observe/http.ts";
 import { createRequestLog, type RequestLog, requestLogDir } from "../observe/requestlog.ts";
 import { type CoolingEntry, createMemoryStore, type StateStore } from "../state/index.ts";
+import { BodyBudget } from "./body-budget.ts";
+import { checkBrowser, withCors } from "./browser.ts";
 import { errorResponse } from "./dialect.ts";
+import { type Listening, reloadRefusal, restartNotes } from "./exposure.ts";
 import type { Health } from "./local.ts";
 import { bypassProxyForInstances } from "./noproxy.ts";
 import { type GatewayContext, handle } from "./pipeline.ts";
@@ -32,9 +35,15 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly url: string;
   readonly port: number;
+  /** The address and port really bound (a reload never changes them). */
+  readonly listening: Listening;
   config(): Config;
-  /** Atomic swap; requests in flight keep the snapshot they started with. */
-  reload(next: Config): void;
+  /**
+   * Atomic swap; requests in flight keep the snapshot they started with. Throws ReloadRefused
+   * (and changes nothing) for a config that would leave a public listener without client keys;
+   * returns what takes effect only after a restart (for the log).
+   */
+  reload(next: Config): string[];
   /** Stop accepting, let in-flight requests finish for up to `graceMs`, close the rest, flush the log. */
   stop(graceMs?: number): Promise<void>;
   stats(): GatewayStats;
@@ -49,6 +58,8 @@ export interface RunningGateway extends Gateway {
   coolingList(now: number): CoolingEntry[];
   /** /metrics, the /_gw/ status page and its live-state hook. */
   readonly observe: Observability;
+  /** Memory held now by request bodies being taken in (bytes, estimated; body-budget.ts). */
+  bodyMemory(): number;
 }
 
 /**
@@ -66,6 +77,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   const observe = createObservability(() => rt.config);
   const gw: GatewayContext = {
     stats: new StatsCounter(),
+    bodies: new BodyBudget(),
     state: opts.state ?? createMemoryStore(),
     log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays }),
     observe,
@@ -77,19 +89,32 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     development: false,
     idleTimeout: RECEIVE_IDLE_SECONDS,
     maxRequestBodySize: BUN_BODY_CEILING,
-    fetch: (req, srv) => observe.serve(req, srv) ?? handle(req, srv, rt, gw),
+    fetch(req, srv) {
+      // Browsers first: a refusal or a preflight answer ends here, before local answers and auth.
+      const browser = checkBrowser(rt.browser, req, () => srv.requestIP(req)?.address);
+      if (browser instanceof Response) return browser;
+      const res = observe.serve(req, srv) ?? handle(req, srv, rt, gw);
+      if (browser === undefined) return res;
+      return res instanceof Response ? withCors(res, browser) : res.then((r) => withCors(r, browser));
+    },
     error(err) {
       return errorResponse("openai", 500, `gw internal error: ${err.message}`, "internal_error");
     },
   });
   const port = server.port ?? 0;
+  const listening: Listening = { host: server.hostname ?? config.global.bindHost, port, portFixed: opts.port !== undefined };
   return {
     url: server.url.href.replace(/\/$/, ""),
     port,
+    listening,
     config: () => rt.config,
     reload(next) {
+      const refused = reloadRefusal(listening, next);
+      if (refused) throw refused;
+      const notes = restartNotes(listening, rt.config, next);
       bypassProxyForInstances(next);
       rt = buildRuntime(next);
+      return notes;
     },
     async stop(graceMs = config.global.shutdownGraceMs) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -104,5 +129,6 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     stats: () => gw.stats.snapshot(),
     coolingList: (now) => gw.state.coolingList(now),
     observe,
+    bodyMemory: () => gw.bodies.inUse(),
   };
 }

@@ -5,6 +5,7 @@ import type { Config } from "../config/types.ts";
 import { writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { setupNotes } from "../migrate/checks.ts";
 import { ensureFetchLimit } from "../lb/concurrency.ts";
+import { describe as describeListening } from "../lb/exposure.ts";
 import { createReloader, type Reloader } from "../lb/reload.ts";
 import { type Gateway, startGateway } from "../lb/server.ts";
 import { checkSocketPath, startControlServer } from "./control.ts";
@@ -13,6 +14,7 @@ import { controlHandlers } from "./handlers.ts";
 import { healthOf, type InstanceView, notReadyLines, startVerdict } from "./health.ts";
 import { InstanceSet } from "./instances.ts";
 import { connectLiveState } from "./live.ts";
+import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { createGwLogger } from "./logger.ts";
 import { childRegistry, removeRunFiles, stopLeftovers, writeGwPid } from "./orphans.ts";
 import { gwPaths, instanceLog } from "./paths.ts";
@@ -55,10 +57,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const paths = gwPaths(opts.config.dir);
   checkSocketPath(paths);
   await refuseIfRunning(paths);
-  const log = createGwLogger({ file: paths.gwLog, terminal: opts.terminal });
+  let config: Config = opts.config;
+  // Every line of gw.log (and the terminal) passes the masker of the config running now.
+  const log = maskedLog(createGwLogger({ file: paths.gwLog, terminal: opts.terminal }), () => maskerOf(config));
   const leftovers = await stopLeftovers(paths, timing.killWaitMs);
   if (leftovers.length) log.warn(`stopped instances a previous gw left running: ${leftovers.join(", ")}`);
-  let config = await withInstanceKeys(opts.config);
+  config = await withInstanceKeys(opts.config);
   await writeInstanceFiles(config);
   const port = opts.port ?? config.global.mainPort;
   await refuseBusyMainPort(port, config.global.bindHost, opts.demo, opts.env);
@@ -145,7 +149,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   void connectLiveState(sources, log);
   const gw = selfDisplay();
   const ready = set.list().filter((s) => s.state === "ready").length;
-  log.info(`serving on ${gateway.url} — ${ready}/${managed} instances ready; ${gw} status · ${gw} logs -f · ${gw} down`);
+  log.info(`serving on ${describeListening(gateway.listening)} — ${ready}/${managed} instances ready; ${gw} status · ${gw} logs -f · ${gw} down`);
   const unready = notReadyLines(views());
   if (unready.length) for (const line of ["not ready (their routes fail over to the other instances meanwhile):", ...unready]) log.warn(line);
   if (opts.banner) for (const line of opts.banner(gateway.url).split("\n")) log.info(line);
@@ -157,11 +161,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
     log,
     apply: async (next) => {
       const keyed = await withInstanceKeys(next);
+      // The gateway first: it refuses a config that would open it (lb/exposure.ts), and then
+      // nothing else may change either.
+      for (const note of gateway?.reload(keyed) ?? []) log.warn(note);
       await writeInstanceFiles(keyed);
-      if (keyed.global.mainPort !== config.global.mainPort && opts.port === undefined) {
-        log.warn(`main_port changed to ${keyed.global.mainPort}; the LB stays on ${port} until gw restarts`);
-      }
-      gateway?.reload(keyed);
       config = keyed;
       await set.reconcile(keyed);
     },

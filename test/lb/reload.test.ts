@@ -89,7 +89,7 @@ describe("createReloader", () => {
 
   test("follows file edits (rename-on-save) and keeps the old config on a broken edit", async () => {
     const { lines, log } = memoryLog();
-    const reloader = createReloader({ file, log, apply: (c) => gw.reload(c), sighup: false, debounceMs: 50 });
+    const reloader = createReloader({ file, log, apply: (c) => void gw.reload(c), sighup: false, debounceMs: 50 });
     try {
       save(toml("b"));
       await waitFor(() => routedTo() === "b", 10_000, "the edit to be applied");
