@@ -83,6 +83,9 @@ describe(`gemini ${GEMINI}: gw run gemini g3f -p`, () => {
 
     const records = requestLog(sb).filter((x) => x.agent?.startsWith("GeminiCLI"));
     expect(records.length).toBeGreaterThan(0);
+    // The launch's session id (x-session-id) groups its requests: sticky routing has a key.
+    expect(records[0]!.request.user).toMatch(/^[0-9a-f]{12}$/);
+    expect(new Set(records.map((x) => x.request.user)).size).toBe(1);
     for (const x of records) {
       expect(x.agent).toMatch(new RegExp(`^GeminiCLI[\\w-]*/${GEMINI.replaceAll(".", "\\.")}$`));
       expect(x).toMatchObject({ request: { path: "/v1beta/models/g3f:streamGenerateContent?alt=sse", model: "g3f" }, routing: { route: "g3f" }, response: { status: 200 } });

@@ -1,7 +1,7 @@
 // The agent modules' pure parts: which routes come first, and what each agent's config says.
 import { describe, expect, test } from "bun:test";
 import { catalogEntry, codexConfig } from "../../src/run/agents/codex.ts";
-import { geminiSettings } from "../../src/run/agents/gemini.ts";
+import { geminiSettings, sessionHeaders } from "../../src/run/agents/gemini.ts";
 import { AGENTS } from "../../src/run/agents/index.ts";
 import { type OfferedRoute, offeredRoutes } from "../../src/run/routes.ts";
 import { loadConfig } from "../../src/config/index.ts";
@@ -110,6 +110,11 @@ describe("gemini settings", () => {
     const s = geminiSettings({ model: { compressionThreshold: 0.1 } }, { route: route("g3p", 2_000_000) });
     expect(s.model).toEqual({ name: "g3p" });
   });
+});
+
+test("gemini's session header follows the user's own custom headers", () => {
+  expect(sessionHeaders(undefined, "u-1")).toBe("x-session-id: u-1");
+  expect(sessionHeaders(" x-team: a, x-b: c:d ", "u-1")).toBe("x-team: a, x-b: c:d, x-session-id: u-1");
 });
 
 test("every agent of the registry names its command, install line, yolo flag and a one-line summary", () => {

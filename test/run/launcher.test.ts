@@ -51,6 +51,7 @@ describe("gw run with FILTER (no questions)", () => {
       GOOGLE_API_KEY: "",
       GOOGLE_GENAI_USE_VERTEXAI: "",
     });
+    expect(r.call!.env.GEMINI_CLI_CUSTOM_HEADERS).toMatch(/^x-session-id: [0-9a-f-]{36}$/);
   });
 
   test("a route of another family by exact name: offered too (CLIProxyAPI translates)", async () => {

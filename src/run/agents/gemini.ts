@@ -6,6 +6,7 @@
 //   route may serve;
 // - when to compress: Gemini CLI assumes a 1M window for a model it does not know and compresses
 //   at half of it, so the threshold is scaled to half the route's window from gw's catalogue.
+// - a session id header (GEMINI_CLI_CUSTOM_HEADERS), so gw keeps the session on one target.
 // Folder trust stays Gemini CLI's own question: the folders the user trusted (or not) in their
 // own ~/.gemini are carried over, and gw trusts none by itself — a cloned repository's
 // .gemini/settings.json can start commands, which is what the question guards.
@@ -34,7 +35,13 @@ export const gemini: Agent = {
     const userTrust = readTable(join(userHome(l.env, "GEMINI_CLI_HOME", ""), ".gemini", "trustedFolders.json"));
     await writeTable(trust, { ...userTrust, ...readTable(trust) });
     return {
-      env: { GEMINI_CLI_HOME: l.home, GOOGLE_GEMINI_BASE_URL: l.gateway.baseUrl, GEMINI_API_KEY: l.gateway.apiKey, GEMINI_MODEL: l.route.name },
+      env: {
+        GEMINI_CLI_HOME: l.home,
+        GOOGLE_GEMINI_BASE_URL: l.gateway.baseUrl,
+        GEMINI_API_KEY: l.gateway.apiKey,
+        GEMINI_MODEL: l.route.name,
+        GEMINI_CLI_CUSTOM_HEADERS: sessionHeaders(l.env.GEMINI_CLI_CUSTOM_HEADERS, crypto.randomUUID()),
+      },
     };
   },
 };
@@ -54,4 +61,13 @@ export function geminiSettings(current: Json, l: Pick<AgentLaunch, "route">): Js
     customOverrides: ["base", "chat-compression-default"].map((alias) => ({ match: { model: alias }, modelConfig: { model: route } })),
   };
   return { ...current, security, model, modelConfigs };
+}
+
+/**
+ * Gemini CLI names no session in its requests, so gw could not keep one on one target (and its
+ * prompt cache). One launch is one session: its id goes out as `x-session-id` on every request,
+ * after the user's own custom headers.
+ */
+export function sessionHeaders(user: string | undefined, id: string): string {
+  return user?.trim() ? `${user.trim()}, x-session-id: ${id}` : `x-session-id: ${id}`;
 }
