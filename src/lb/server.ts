@@ -3,6 +3,7 @@
 // outlive a reload: the state store (cooldowns, sticky sessions, streaks), the request log and
 // the observability hooks. Nothing about requests lives here.
 
+import type { Server } from "bun";
 import type { Config } from "../config/types.ts";
 import { createObservability, type Observability } from "../observe/http.ts";
 import { createRequestLog, type RequestLog, requestLogDir } from "../observe/requestlog.ts";
@@ -28,6 +29,11 @@ export interface GatewayOptions {
   state?: StateStore;
   /** Request log to use (default: `logs/requests/` beside the config). */
   requestLog?: RequestLog;
+  /**
+   * Listen with SO_REUSEPORT, so an upgrade's successor can bind the port while this gateway
+   * still serves. The supervisor guards it (only a deliberate upgrade may share the port).
+   */
+  reusePort?: boolean;
   /** What /healthz reports (the supervisor's instance states); plain "ok" without it. */
   health?: () => Health;
 }
@@ -58,6 +64,13 @@ export interface RunningGateway extends Gateway {
   coolingList(now: number): CoolingEntry[];
   /** /metrics, the /_gw/ status page and its live-state hook. */
   readonly observe: Observability;
+  /**
+   * After an upgrade's successor took the port (and the new connections): every response now
+   * closes its connection, so clients reconnect to the successor; once nothing has been in
+   * flight for a moment (or `graceMs` has passed) stop like stop(). Keep-alive connections are
+   * not cut under a client that is about to use them.
+   */
+  handOff(graceMs?: number): Promise<void>;
   /** Memory held now by request bodies being taken in (bytes, estimated; body-budget.ts). */
   bodyMemory(): number;
 }
@@ -71,6 +84,22 @@ const BUN_BODY_CEILING = 2 ** 40;
 /** Idle limit while a request is being received; proxied requests switch it off (pipeline.ts). */
 const RECEIVE_IDLE_SECONDS = 10;
 
+/** A handing-off gateway closes once nothing has been in flight for this long. */
+const HANDOFF_QUIET_MS = 1000;
+const HANDOFF_POLL_MS = 50;
+
+/** `connection: close` on a response (rebuilt when its headers are immutable). */
+function closingConnection(res: Response): Response {
+  try {
+    res.headers.set("connection", "close");
+    return res;
+  } catch {
+    const headers = new Headers(res.headers);
+    headers.set("connection", "close");
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  }
+}
+
 export function startGateway(config: Config, opts: GatewayOptions = {}): RunningGateway {
   let rt: Runtime = buildRuntime(config);
   bypassProxyForInstances(config);
@@ -83,19 +112,27 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     observe,
     health: opts.health,
   };
+  let handingOff = false;
+  let lastRequestAt = 0;
+  const serveOne = (req: Request, srv: Server<unknown>): Response | Promise<Response> => {
+    // Browsers first: a refusal or a preflight answer ends here, before local answers and auth.
+    const browser = checkBrowser(rt.browser, req, () => srv.requestIP(req)?.address);
+    if (browser instanceof Response) return browser;
+    const res = observe.serve(req, srv) ?? handle(req, srv, rt, gw);
+    if (browser === undefined) return res;
+    return res instanceof Response ? withCors(res, browser) : res.then((r) => withCors(r, browser));
+  };
   const server = Bun.serve({
     hostname: opts.hostname ?? config.global.bindHost,
     port: opts.port ?? config.global.mainPort,
+    reusePort: opts.reusePort ?? false,
     development: false,
     idleTimeout: RECEIVE_IDLE_SECONDS,
     maxRequestBodySize: BUN_BODY_CEILING,
     fetch(req, srv) {
-      // Browsers first: a refusal or a preflight answer ends here, before local answers and auth.
-      const browser = checkBrowser(rt.browser, req, () => srv.requestIP(req)?.address);
-      if (browser instanceof Response) return browser;
-      const res = observe.serve(req, srv) ?? handle(req, srv, rt, gw);
-      if (browser === undefined) return res;
-      return res instanceof Response ? withCors(res, browser) : res.then((r) => withCors(r, browser));
+      if (!handingOff) return serveOne(req, srv);
+      lastRequestAt = Date.now();
+      return Promise.resolve(serveOne(req, srv)).then(closingConnection);
     },
     error(err) {
       return errorResponse("openai", 500, `gw internal error: ${err.message}`, "internal_error");
@@ -115,6 +152,14 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       bypassProxyForInstances(next);
       rt = buildRuntime(next);
       return notes;
+    },
+    async handOff(graceMs = config.global.shutdownGraceMs) {
+      handingOff = true;
+      lastRequestAt = Date.now();
+      const deadline = Date.now() + graceMs;
+      const busy = () => server.pendingRequests > 0 || gw.stats.snapshot().inFlight > 0 || Date.now() - lastRequestAt < HANDOFF_QUIET_MS;
+      while (busy() && Date.now() < deadline) await Bun.sleep(HANDOFF_POLL_MS);
+      await this.stop(Math.max(0, deadline - Date.now()));
     },
     async stop(graceMs = config.global.shutdownGraceMs) {
       let timer: ReturnType<typeof setTimeout> | undefined;
