@@ -10,7 +10,7 @@ import { BUILTIN_ROUTES, DEFAULT_SCENARIOS } from "./scenarios.ts";
 
 export interface CldSource {
   readonly file: string | null;
-  /** The loaded config (route targets: families, windows); null for the built-in routes. */
+  /** The loaded config (route targets: families, windows and prices); null for the built-in routes. */
   readonly config: Config | null;
   /** Route names, and the router's model (`auto`) when the config routes it. */
   readonly routes: readonly string[];
