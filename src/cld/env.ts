@@ -1,5 +1,5 @@
-// The child's environment for each mode (pure). cp's Claude Code variables are claude/env.ts's.
-import { type ClaudeGatewayLaunch, gatewayEnv } from "./claude/env.ts";
+// The child's environment for each mode (pure). cp's Claude Code variables are the claude
+// agent's (run/agents/claude/env.ts).
 import type { Env } from "./memory.ts";
 
 export type ChildEnv = Record<string, string>;
@@ -29,10 +29,6 @@ const withBlanks = (base: Env, set: Readonly<Record<string, string>>): ChildEnv 
 export interface Gateway {
   readonly baseUrl: string;
   readonly apiKey: string;
-}
-
-export function cpEnv(base: Env, launch: ClaudeGatewayLaunch): ChildEnv {
-  return withBlanks(base, gatewayEnv(launch));
 }
 
 /** Antigravity direct; models overridable with CLD_AG_CODE_MODEL / _DOC_ / _FAST_. */

@@ -3,9 +3,10 @@
 // targets all serve a family the agent speaks natively comes first; the rest follow, marked, in
 // file order. A route's family is its targets' (familyOfTarget: the upstream model, else the
 // provider type), so a Codex user sees the GPT routes first and a Gemini CLI user the Gemini ones.
-import type { Config, Route } from "../config/types.ts";
+import type { Config } from "../config/types.ts";
 import { familyOfTarget, type ModelFamily } from "../lb/session.ts";
-import { lookupModel } from "../catalog/models.ts";
+import { DEFAULT_CONTEXT_WINDOW, formatTokens } from "../catalog/tokens.ts";
+import { matchRoute } from "../cld/scenarios.ts";
 
 export interface OfferedRoute {
   readonly name: string;
@@ -13,26 +14,45 @@ export interface OfferedRoute {
   readonly families: readonly ModelFamily[];
   /** Every target serves a family the agent speaks natively. */
   readonly native: boolean;
-  /** Context window in tokens: the smallest of its targets' (failover may land on any). */
+  /** Context window in tokens (windowsOf). */
   readonly window: number;
   /** The upstream models of its targets, in order, without repeats. */
   readonly models: readonly string[];
 }
 
-/** The window assumed when no target's is known: safe for nearly every model served today. */
-export const DEFAULT_WINDOW = 200_000;
 
-/** The routes to offer, native ones first (each group in file order). */
-export function offeredRoutes(config: Config | null, names: readonly string[], wanted: readonly ModelFamily[] | "any"): OfferedRoute[] {
-  const all = names.map((name) => describe(name, config?.routes.get(name), wanted));
+/** The routes to offer, native ones first (each group in file order), with their windows (windowsOf). */
+export function offeredRoutes(config: Config | null, names: readonly string[], wanted: readonly ModelFamily[] | "any", windows: ReadonlyMap<string, number>): OfferedRoute[] {
+  const all = names.map((name) => describe(config, name, wanted, windows.get(name) ?? DEFAULT_CONTEXT_WINDOW));
   return [...all.filter((r) => r.native), ...all.filter((r) => !r.native)];
 }
 
-/** First route whose name is the filter, else contains it (ignoring case), in offered order. */
-export function matchOffered(routes: readonly OfferedRoute[], filter: string): OfferedRoute | undefined {
-  const f = filter.toLowerCase();
-  return routes.find((r) => r.name === filter) ?? routes.find((r) => r.name.toLowerCase().includes(f));
+/**
+ * The routes' context windows: as the running gw lists them (/v1/models, computed there from the
+ * config and the catalogue), else computed here — catalog/routes.ts, loaded only then, since the
+ * catalogue costs a few hundred ms — else the safe default.
+ */
+export async function windowsOf(names: readonly string[], config: Config | null, listed: ReadonlyMap<string, number> | undefined): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const missing = names.filter((n) => {
+    const w = listed?.get(n);
+    if (w !== undefined) out.set(n, w);
+    return w === undefined;
+  });
+  if (missing.length > 0) {
+    const { modelWindow } = config ? await import("../catalog/routes.ts") : { modelWindow: () => undefined };
+    for (const n of missing) out.set(n, (config && modelWindow(config, n)?.tokens) || DEFAULT_CONTEXT_WINDOW);
+  }
+  return out;
 }
+
+/** cld's FILTER rule (matchRoute) over the routes in offered order: native ones win a shared filter. */
+export function matchOffered(routes: readonly OfferedRoute[], filter: string): OfferedRoute | undefined {
+  const name = matchRoute(routes.map((r) => r.name), filter);
+  return routes.find((r) => r.name === name);
+}
+
+export { formatTokens };
 
 /** The menu line beside a route's name. */
 export function routeDetail(r: OfferedRoute): string {
@@ -40,26 +60,11 @@ export function routeDetail(r: OfferedRoute): string {
   return `${models} · ${formatTokens(r.window)}${r.native ? "" : " · translated by CLIProxyAPI"}`;
 }
 
-/** 200000 → "200k", 1048576 → "1M". */
-export function formatTokens(n: number): string {
-  if (n >= 1_000_000) return `${Math.round(n / 100_000) / 10}M`;
-  return n >= 1000 ? `${Math.round(n / 1000)}k` : String(n);
-}
-
 // --- internal ---
 
-function describe(name: string, route: Route | undefined, wanted: readonly ModelFamily[] | "any"): OfferedRoute {
-  const targets = route?.targets ?? [];
+function describe(config: Config | null, name: string, wanted: readonly ModelFamily[] | "any", window: number): OfferedRoute {
+  const targets = config?.routes.get(name)?.targets ?? [];
   const families = [...new Set(targets.map(familyOfTarget).filter((f): f is ModelFamily => f !== undefined))];
   const native = wanted === "any" || (targets.length > 0 && targets.every((t) => wanted.includes(familyOfTarget(t) as ModelFamily)));
-  return { name, families, native, window: windowOf(targets.map((t) => t.model)), models: [...new Set(targets.map((t) => t.model))] };
-}
-
-function windowOf(models: readonly string[]): number {
-  let smallest: number | undefined;
-  for (const m of models) {
-    const w = lookupModel(m)?.contextWindow ?? DEFAULT_WINDOW;
-    smallest = smallest === undefined ? w : Math.min(smallest, w);
-  }
-  return smallest ?? DEFAULT_WINDOW;
+  return { name, families, native, window, models: [...new Set(targets.map((t) => t.model))] };
 }

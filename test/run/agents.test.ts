@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { catalogEntry, codexConfig } from "../../src/run/agents/codex.ts";
 import { geminiSettings, sessionHeaders } from "../../src/run/agents/gemini.ts";
 import { AGENTS } from "../../src/run/agents/index.ts";
-import { type OfferedRoute, offeredRoutes } from "../../src/run/routes.ts";
+import { type OfferedRoute, offeredRoutes, windowsOf } from "../../src/run/routes.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { tempFiles } from "../helpers/tmp.ts";
 
@@ -30,16 +30,19 @@ providers = [{ type = "antigravity" }, { type = "codex" }]
 "gpt5" = [{ instance = "a", provider = "codex", model = "gpt-5" }]
 "relay" = [{ instance = "a", provider = "codex", model = "some-model" }]
 `);
-    const names = (wanted: Parameters<typeof offeredRoutes>[2]) => offeredRoutes(config, [...config.routes.keys()], wanted).map((r) => `${r.name}${r.native ? "" : "*"}`);
+    const all = [...config.routes.keys()];
+    const windows = await windowsOf(all, config, new Map([["relay", 123]]));
+    const names = (wanted: Parameters<typeof offeredRoutes>[2]) => offeredRoutes(config, all, wanted, windows).map((r) => `${r.name}${r.native ? "" : "*"}`);
     expect(names(["gpt"])).toEqual(["gpt5", "relay", "g3f*", "mixed*"]); // relay: the codex provider's family
     expect(names(["gemini"])).toEqual(["g3f", "mixed*", "gpt5*", "relay*"]);
     expect(names("any")).toEqual(["g3f", "mixed", "gpt5", "relay"]);
-    const mixed = offeredRoutes(config, ["mixed"], ["gpt"])[0]!;
+    const [relay, mixed] = offeredRoutes(config, ["mixed", "relay"], ["gpt"], windows); // relay is native
     expect(mixed).toMatchObject({ families: ["gemini", "gpt"], models: ["gemini-3-flash", "gpt-5"], window: 400_000 }); // the smaller window
+    expect(relay!.window).toBe(123); // as the running gw lists it
   });
 
-  test("built-in routes (no config): names only, the default window, nothing native but for any", () => {
-    expect(offeredRoutes(null, ["g3f"], ["gemini"])).toEqual([{ name: "g3f", families: [], native: false, window: 200_000, models: [] }]);
+  test("built-in routes (no config): names only, the default window, nothing native but for any", async () => {
+    expect(offeredRoutes(null, ["g3f"], ["gemini"], await windowsOf(["g3f"], null, undefined))).toEqual([{ name: "g3f", families: [], native: false, window: 200_000, models: [] }]);
   });
 });
 

@@ -1,6 +1,6 @@
 // gw run as a child process against fake agents: what the user types → what the agent receives.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { CldSandbox, closedPort, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
 
@@ -69,25 +69,45 @@ describe("gw run with FILTER (no questions)", () => {
   });
 });
 
+describe("gw run claude is cld cp", () => {
+  const box = new CldSandbox({ agents: [] });
+  const toml = box.writeConfig("gw.toml", config(gateway.port!));
+
+  test("the same environment, arguments, memory and launch line (but for who speaks)", async () => {
+    const viaCld = await box.run(["cp", "-c", toml, "opus", "-y", "-p", "hi"]);
+    const cldMemory = box.memory("cp");
+    for (const n of Object.keys(cldMemory)) rmSync(join(box.home, ".cache/cld/cp", `last_${n}`)); // both start from nothing remembered
+    const viaRun = await box.run(["claude", "-c", toml, "opus", "-y", "-p", "hi"], { cmd: RUN });
+    expect(viaRun.code).toBe(0);
+    expect(viaRun.call!.argv).toEqual(["--dangerously-skip-permissions", "-p", "hi"]);
+    expect(viaRun.call!.argv).toEqual(viaCld.call!.argv);
+    expect(viaRun.call!.env).toEqual(viaCld.call!.env);
+    expect(viaRun.call!.env).toMatchObject({ ANTHROPIC_MODEL: "opus4.6", ANTHROPIC_AUTH_TOKEN: "sk-run-key", CLAUDE_CONFIG_DIR: join(box.home, ".cache/cld/cp") });
+    expect(box.memory("cp")).toEqual(cldMemory);
+    expect(viaCld.stderr).toStartWith("cld: opus4.6 (");
+    expect(viaRun.stderr).toBe(viaCld.stderr.replace(/^cld: /, "gw run claude: "));
+  });
+});
+
 describe("gw run refusals, each one line", () => {
   const box = new CldSandbox({ noClaude: true, agents: ["codex"] });
 
   test("no agent named: the agents and the help", async () => {
     const r = await box.run([], { cmd: RUN });
-    expect(r.stderr).toBe("gw: name the agent to run: gw run codex|gemini …\n  gw run --help\n");
+    expect(r.stderr).toBe("gw: name the agent to run: gw run claude|codex|gemini …\n  gw run --help\n");
     expect(r.code).toBe(1);
   });
 
   test("an agent not installed: how to install it, exit 127, before any question", async () => {
     const r = await box.run(["gemini", "g3f"], { cmd: RUN });
-    expect(r.stderr).toBe("gw: gemini is not on PATH; install it: npm install -g @google/gemini-cli\n");
+    expect(r.stderr).toBe("gw: gemini (Gemini CLI) is not on PATH; install it: npm install -g @google/gemini-cli\n");
     expect(r.code).toBe(127);
   });
 
   test("the gateway down and no terminal to ask: the command that starts it, nothing launched", async () => {
     const toml = box.writeConfig("down.toml", config(closedPort()));
     const r = await box.run(["codex", "-c", toml, "gpt5"], { cmd: RUN });
-    expect(r.stderr).toContain(`is not answering; start it with: gw up -d -c down.toml`);
+    expect(r.stderr).toContain(`is not answering; start it with: gw up -d -c ${toml}`);
     expect(r.stderr).toContain("no terminal to ask, so not starting codex");
     expect(r.code).toBe(1);
     expect(r.call).toBeNull();

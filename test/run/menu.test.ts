@@ -76,18 +76,18 @@ describe("gw run alone", () => {
 
   test("asks for the agent (then the route) and remembers it", async () => {
     const r = await interactive(box, ["-c", toml], async (t) => {
-      const menu = await t.waitFor("Pick 1-2:");
-      expect(menu).toMatch(/ 1\) codex +OpenAI Codex CLI/);
+      const menu = await t.waitFor(/Agent:[\s\S]*Pick 1-3:/);
+      expect(menu).toMatch(/ 2\) codex +OpenAI Codex CLI/);
       await t.send("-l", "codex");
       await t.send("Enter");
-      await t.waitFor("Pick 1-3:");
+      await t.waitFor(/codex route:[\s\S]*Pick 1-3:/);
       await t.send("-l", "1");
       await t.send("Enter");
     });
     expect(r.screen).toContain("fake codex ran");
     expect(r.call!.env.GW_API_KEY).toBe("dummy-key");
     const again = await interactive(box, ["-c", toml], async (t) => {
-      await t.waitFor("Pick 1-2 [Enter: codex]:");
+      await t.waitFor("Pick 1-3 [Enter: codex]:");
       await t.send("Enter");
       await t.waitFor("Pick 1-3 [Enter: gpt5]:");
       await t.send("Enter");

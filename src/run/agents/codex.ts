@@ -21,6 +21,7 @@ export const codex: Agent = {
   name: "codex",
   summary: "OpenAI Codex CLI, through the gateway's Responses API",
   command: "codex",
+  label: "Codex CLI",
   install: "npm install -g @openai/codex",
   families: ["gpt"],
   yolo: ["--dangerously-bypass-approvals-and-sandbox"],

@@ -22,6 +22,7 @@ export const gemini: Agent = {
   name: "gemini",
   summary: "Google Gemini CLI, through the gateway's Gemini API",
   command: "gemini",
+  label: "Gemini CLI",
   install: "npm install -g @google/gemini-cli",
   families: ["gemini"],
   yolo: ["--yolo"],

@@ -41,9 +41,9 @@ export interface Agent {
   readonly name: string;
   /** One line for help and completions. */
   readonly summary: string;
-  /** Its executable on PATH, what messages call it (default: the command), and how to get it. */
+  /** Its executable on PATH, what messages call it (`Codex CLI`), and how to get it. */
   readonly command: string;
-  readonly label?: string;
+  readonly label: string;
   readonly install: string;
   /** Its gw-managed directory under ~/.cache/cld (default: its name). */
   readonly home?: string;
@@ -63,5 +63,5 @@ export interface Agent {
   /** Write the agent's config into its home and say how to start it. */
   prepare(l: AgentLaunch): Promise<Prepared>;
   /** Its own hand-over (default: execve, keeping the PID and the terminal). */
-  readonly handOver?: (command: string, args: readonly string[], env: ChildEnv, home: string) => Promise<number>;
+  readonly handOver?: (command: string, args: readonly string[], env: ChildEnv) => Promise<number>;
 }
