@@ -118,7 +118,7 @@ export const CLD_USAGE = `cld — start Claude Code through the gw gateway, Anti
 usage: cld [cp|ag|official] [FILTER] [-y] [-c FILE.toml] [claude args…]
        gw cld …  (the same)
 
-  cp        through the gateway (routes and address from providers.toml)
+  cp        through the gateway (routes and address from providers.toml); also gw run claude
   ag        straight to the Antigravity proxy ($ANTI_API_BASE, $ANTI_API_TOKEN)
   official  Anthropic's own service; nothing injected
   FILTER    cp only: first route containing FILTER becomes main; no questions asked

@@ -63,6 +63,8 @@ describe(`codex ${CODEX}: gw run codex gpt5 exec`, () => {
     expect(slugs.slice(0, 1)).toEqual(["gpt5"]); // the GPT route first; the others follow, translated
     expect(slugs.sort()).toEqual(["g3f", "gpt5", "m", "opus4.6"]);
     expect(catalog.models.find((m: { slug: string }) => m.slug === "gpt5")).toMatchObject({ display_name: "gpt5", context_window: 400_000, max_context_window: 400_000 });
+    // Each route's window as the gateway serves it (Claude without the 1M beta: 200k).
+    expect(catalog.models.find((m: { slug: string }) => m.slug === "opus4.6")).toMatchObject({ context_window: 200_000 });
     expect(readFileSync(join(managed, "last_route"), "utf8").trim()).toBe("gpt5");
   });
 });
