@@ -37,7 +37,7 @@ describe("gw usage --by agent", () => {
   ]);
 
   test("one row per program, its versions together; requests without one under -", async () => {
-    const r = await usageReport({ dir: `${dir}/logs/requests`, pricing: {}, sinceMs: Date.now() - 86_400_000, by: "agent" });
+    const r = await usageReport({ dirs: [`${dir}/logs/requests`], pricing: {}, sinceMs: Date.now() - 86_400_000, by: "agent" });
     const rows = Object.fromEntries(r.rows.map((x) => [x.key, [x.requests, x.input, x.output]]));
     expect(rows).toEqual({ codex_exec: [2, 150, 15], "GeminiCLI-tui": [1, 7, 1], "-": [1, 1, 1] });
   });
