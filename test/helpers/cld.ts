@@ -1,5 +1,6 @@
 // A sandbox for running cld as a child: temp HOME, a PATH with a fake `claude` that records
 // its argv, environment and PID, and optional real tools (fzf, tmux) linked beside it.
+import { afterAll, setDefaultTimeout } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "./tmp.ts";
@@ -162,6 +163,23 @@ providers = [{ type = "antigravity" }]
 "g3f.auto" = ${route("gemini-3-flash")}
 "kimi-k2" = ${route("kimi-k2")}
 `;
+}
+
+/** `gw run` as the tests start it. */
+export const RUN = [process.execPath, MAIN, "run"];
+
+/**
+ * A test file's fake gateway, stopped (with the file's sandboxes removed) after the file; and
+ * the longer default timeout real processes need on a shared 2-core machine.
+ */
+export function gatewayForFile() {
+  setDefaultTimeout(60_000);
+  const gateway = fakeGateway();
+  afterAll(() => {
+    gateway.stop(true);
+    removeSandboxes();
+  });
+  return gateway;
 }
 
 /** A loopback server standing in for the gateway (any answer means "up"). */

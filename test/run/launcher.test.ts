@@ -1,16 +1,10 @@
 // gw run as a child process against fake agents: what the user types → what the agent receives.
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { CldSandbox, closedPort, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
+import { CldSandbox, closedPort, gatewayForFile, RUN } from "../helpers/cld.ts";
 
-setDefaultTimeout(60_000); // real processes on a shared 2-core machine
-const gateway = fakeGateway();
-afterAll(() => {
-  gateway.stop(true);
-  removeSandboxes();
-});
-const RUN = [process.execPath, MAIN, "run"];
+const gateway = gatewayForFile();
 
 /** Routes of three families; "fast-gemini" comes first in the file. */
 function config(port: number, extra = ""): string {

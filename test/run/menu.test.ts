@@ -1,16 +1,10 @@
 // gw run's route menu on a real terminal: tmux drives real fzf (or the numbered picker) with
 // keystrokes; the choice is remembered per agent and Esc takes it again.
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { CldSandbox, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
+import { describe, expect, test } from "bun:test";
+import { CldSandbox, gatewayForFile, RUN } from "../helpers/cld.ts";
 import { inPane, type TmuxPane } from "../cld/tmux-pane.ts";
 
-setDefaultTimeout(60_000); // real processes on a shared 2-core machine
-const gateway = fakeGateway();
-afterAll(() => {
-  gateway.stop(true);
-  removeSandboxes();
-});
-const RUN = [process.execPath, MAIN, "run"];
+const gateway = gatewayForFile();
 
 function config(port: number): string {
   const route = (model: string) => `[{ instance = "a", provider = "antigravity", model = "${model}" }]`;
