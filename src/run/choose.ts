@@ -1,7 +1,6 @@
 // Which route(s) an agent gets: the cld way. A FILTER that names a route launches at once; else
 // a menu (Esc: the route remembered for this agent). An agent that takes several routes brings
 // its own chooser (Agent.choose); this one serves every agent that talks to one model.
-import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
 import type { Env } from "../config/env.ts";
 import { readLast, writeLast } from "../cld/memory.ts";
@@ -29,7 +28,7 @@ export interface Chosen {
   readonly route: OfferedRoute;
   /** Routes by role for an agent that takes several (Claude Code: main, fast, opus). */
   readonly roles?: Readonly<Record<string, string>>;
-  /** The launch line: what was chosen, which config, which gateway. */
+  /** The launch line: what was chosen and which gateway (the config line comes before it). */
   readonly line: string;
   /** False when the FILTER named no route: then it was the agent's own word. */
   readonly filterUsed: boolean;
@@ -43,14 +42,16 @@ export async function chooseRoute(c: ChooseContext): Promise<Chosen> {
   const remembered = c.again ? c.routes.find((r) => r.name === last) : undefined;
   const route = filtered ?? remembered ?? (await routeFromMenu(c, last));
   writeLast(c.home, { route: route.name });
-  return { route, line: launchLine(route, c.src), filterUsed: c.filter === undefined || filtered !== undefined };
+  return { route, line: launchLine(route, c.src.gateway.baseUrl), filterUsed: c.filter === undefined || filtered !== undefined };
 }
 
-/** `route gpt5 (gpt-5 · 400k context) · config providers.toml → http://127.0.0.1:8145` */
-export function launchLine(r: OfferedRoute, src: Pick<CldSource, "file" | "gateway">): string {
+/**
+ * `route gpt5 (gpt-5 · 400k context) → http://127.0.0.1:8145`. Which config is the line before
+ * (the config rule's own, CldSource.line), as for cld.
+ */
+export function launchLine(r: OfferedRoute, baseUrl: string): string {
   const models = r.models.length ? `${r.models.join(", ")} · ` : "";
-  const config = src.file ? `config ${displayPath(src.file)}` : "built-in routes";
-  return `route ${r.name} (${models}${formatTokens(r.window)} context) · ${config} → ${src.gateway.baseUrl}`;
+  return `route ${r.name} (${models}${formatTokens(r.window)} context) → ${baseUrl}`;
 }
 
 async function routeFromMenu(c: ChooseContext, last: string | undefined): Promise<OfferedRoute> {

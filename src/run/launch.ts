@@ -31,13 +31,17 @@ export interface LaunchRequest {
 
 /** The agent's exit code; 1 when the user declined to start without a gateway. */
 export async function launchAgent(agent: Agent, req: LaunchRequest, env: Env): Promise<number> {
-  const say = (line: string) => sayAs(line, req.speaker ?? `gw run ${agent.name}`);
+  const speaker = req.speaker ?? `gw run ${agent.name}`;
+  const say = (line: string) => sayAs(line, speaker);
   const command = findCommand(agent.command, `${agent.command} (${agent.label})`, agent.install, env); // before any question
-  const home = join(cldCacheDir(env), agent.home ?? agent.name);
+  const cache = cldCacheDir(env);
+  const home = join(cache, agent.home ?? agent.name);
   mkdirSync(home, { recursive: true, mode: 0o700 });
 
-  const src = await loadCldSource(req.config, env);
-  if (src.warning) say(src.warning);
+  // cld's rule for the config (-c, $CLD_TOML, $GW_CONFIG, the running gw, a confirmed
+  // ./providers.toml), said in one line before anything is sent anywhere.
+  const src = await loadCldSource(req.config, env, { ask: true, cacheDir: cache, client: { label: agent.label, command: speaker } });
+  say(src.line);
   // One question to the gateway before any menu: is it up, and which windows does it serve
   // (what every agent is told; the catalogue is loaded only for routes it does not list).
   const answer = await askGateway(src.gateway.baseUrl, src.gateway.apiKey);

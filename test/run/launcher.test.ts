@@ -1,7 +1,8 @@
 // gw run as a child process against fake agents: what the user types → what the agent receives.
 import { describe, expect, test } from "bun:test";
-import { readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fingerprint, rememberConfirmed } from "../../src/cld/confirmed.ts";
 import { CldSandbox, closedPort, gatewayForFile, RUN } from "../helpers/cld.ts";
 
 const gateway = gatewayForFile();
@@ -20,7 +21,8 @@ describe("gw run with FILTER (no questions)", () => {
 
   test("codex: the native route wins a shared filter; -y becomes its own flag in place; same PID; key only in the environment", async () => {
     const r = await box.run(["codex", "-c", toml, "fast", "exec", "-y", "fix it", "--json"], { cmd: RUN });
-    expect(r.stderr).toBe(`gw run codex: route fast-gpt (gpt-5-mini · 400k context) · config gw.toml → http://127.0.0.1:${gateway.port}\n`);
+    const url = `http://127.0.0.1:${gateway.port}`;
+    expect(r.stderr).toBe(`gw run codex: config gw.toml (-c) → ${url}\ngw run codex: route fast-gpt (gpt-5-mini · 400k context) → ${url}\n`);
     expect(r.code).toBe(0);
     expect(r.stdout).toEndWith("fake codex ran\n");
     expect(r.call!.pid).toBe(r.pid); // execve: codex took over our process
@@ -56,7 +58,7 @@ describe("gw run with FILTER (no questions)", () => {
 
   test("a word that names no route is the agent's, in its place; the route is then asked for (here: no terminal)", async () => {
     const r = await box.run(["codex", "-c", toml, "exec", "fix it"], { cmd: RUN });
-    expect(r.stderr.split("\n")[0]).toBe('gw run codex: no route matches "exec", so it goes to codex; choose the route');
+    expect(r.stderr.split("\n")[1]).toBe('gw run codex: no route matches "exec", so it goes to codex; choose the route');
     expect(r.stderr).toContain('no terminal to ask "codex route"');
     expect(r.code).toBe(1);
     expect(r.call).toBeNull();
@@ -78,8 +80,49 @@ describe("gw run claude is cld cp", () => {
     expect(viaRun.call!.env).toEqual(viaCld.call!.env);
     expect(viaRun.call!.env).toMatchObject({ ANTHROPIC_MODEL: "opus4.6", ANTHROPIC_AUTH_TOKEN: "sk-run-key", CLAUDE_CONFIG_DIR: join(box.home, ".cache/cld/cp") });
     expect(box.memory("cp")).toEqual(cldMemory);
-    expect(viaCld.stderr).toStartWith("cld: opus4.6 (");
-    expect(viaRun.stderr).toBe(viaCld.stderr.replace(/^cld: /, "gw run claude: "));
+    expect(viaCld.stderr).toStartWith(`cld: config gw.toml (-c) → http://127.0.0.1:${gateway.port}\ncld: opus4.6 (`);
+    expect(viaRun.stderr).toBe(viaCld.stderr.replace(/^cld: /gm, "gw run claude: "));
+  });
+});
+
+describe("gw run chooses its config by cld's rule (one code path: cld/source.ts)", () => {
+  const box = new CldSandbox({ noClaude: true, agents: ["codex"] });
+  const SECRET = "sk-user-own-secret-0123456789abcdef";
+  /** A checkout with its own providers.toml, as a cloned repository brings it. */
+  const checkout = (toml: string) => {
+    const dir = join(box.dir, `checkout-${Math.random().toString(36).slice(2, 8)}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, "providers.toml"), toml);
+    return dir;
+  };
+  const confirm = async (dir: string) => {
+    const file = join(dir, "providers.toml");
+    await rememberConfirmed(join(box.home, ".cache/cld"), file, await fingerprint(file));
+  };
+
+  test("a checkout's providers.toml is not used unasked; once confirmed (for cld or gw run: one list) it is, and said so", async () => {
+    const dir = checkout(config(gateway.port!));
+    const r = await box.run(["codex", "gpt5", "exec", "hi"], { cmd: RUN, cwd: dir });
+    expect(r.stderr).toBe("gw: providers.toml is not confirmed for gw run codex, and there is no terminal to ask\n  name it if you trust it: gw run codex -c providers.toml …  (or run gw run codex once in a terminal to confirm it)\n");
+    expect(r.code).toBe(1);
+    expect(r.call).toBeNull();
+
+    await confirm(dir);
+    const ok = await box.run(["codex", "gpt5", "exec", "hi"], { cmd: RUN, cwd: dir });
+    const url = `http://127.0.0.1:${gateway.port}`;
+    expect(ok.stderr).toBe(`gw run codex: config providers.toml (./providers.toml, confirmed before) → ${url}\ngw run codex: route gpt5 (gpt-5 · 400k context) → ${url}\n`);
+    expect(ok.call!.env).toMatchObject({ GW_API_KEY: "sk-run-key" });
+  });
+
+  test("a confirmed checkout file may not send a key from the user's environment to another host", async () => {
+    const dir = checkout(config(closedPort()).replace('host = "127.0.0.1"', 'host = "192.0.2.7"').replace('"sk-run-key"', '"${SECRET}"'));
+    await confirm(dir);
+    const r = await box.run(["codex", "gpt5"], { cmd: RUN, cwd: dir, env: { SECRET } });
+    expect(r.stderr).toStartWith("gw: providers.toml would send a key from your environment to http://192.0.2.7:");
+    expect(r.stderr).toEndWith("\n  name the file if you trust it: gw run codex -c providers.toml …\n");
+    expect(r.stderr).not.toContain(SECRET);
+    expect(r.code).toBe(1);
+    expect(r.call).toBeNull();
   });
 });
 
