@@ -43,7 +43,7 @@ describe("gw usage --by agent", () => {
   });
 
   test("the command takes it and prints the rows", async () => {
-    Bun.write(`${dir}/providers.toml`, `[global]\nmain_port = 18000\n[instances.a]\nport = 18001\nproviders = [{ type = "antigravity" }]\n`);
+    await Bun.write(`${dir}/providers.toml`, `[global]\nmain_port = 18000\n[instances.a]\nport = 18001\nproviders = [{ type = "antigravity" }]\n`);
     const r = await runGw(["usage", "--by", "agent", "--json", "-c", `${dir}/providers.toml`], { cwd: dir });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
