@@ -17,37 +17,63 @@ export interface CldArgs {
 
 export const YOLO_FLAG = "--dangerously-skip-permissions";
 
-const isMode = (s: string | undefined): s is Mode => (MODES as readonly string[]).includes(s ?? "");
+const isMode = (s: string): s is Mode => (MODES as readonly string[]).includes(s);
 
 /**
- * `-c` is also Claude Code's `--continue`, so cld takes `-c` only when a `.toml` file follows
- * it; `--config` (which claude does not have) always belongs to cld.
+ * `-c` is also Claude Code's `--continue` (and Codex's `-c key=value`), so a launcher takes `-c`
+ * only when a `.toml` file follows it; `--config` (which neither agent has) always belongs to it.
  */
 function configValue(args: readonly string[], i: number): { value: string; used: number } | null {
   const a = args[i]!;
   if (a.startsWith("--config=")) return { value: a.slice("--config=".length), used: 1 };
   const next = args[i + 1];
   if (a === "--config" && next !== undefined) return { value: next, used: 2 };
-  if (a === "-c" && next?.endsWith(".toml")) return { value: next, used: 2 };
+  if (a === "-c" && next?.endsWith(".toml") && !next.includes("=")) return { value: next, used: 2 };
   return null;
 }
 
-export function parseCldArgs(argv: readonly string[]): CldArgs {
-  let mode: Mode | undefined;
+/** What a launcher's argv says, before any agent is known: the words it claims, the rest in order. */
+export interface LaunchWords {
+  /** The first word (cld's mode, gw run's agent) when `isFirst` accepted it. */
+  readonly first?: string;
+  readonly filter?: string;
+  readonly config?: string;
+  readonly help: boolean;
+  /** The agent's arguments in order; `-y` / `--yolo` replaced by `yolo(first)`. */
+  readonly rest: readonly string[];
+  /** `rest` with the FILTER word back in its place, for a launcher that finds it names no route. */
+  readonly restWithFilter: readonly string[];
+}
+
+export interface LaunchGrammar {
+  /** Whether a word (the first non-flag one) is the launcher's own: a mode, an agent name. */
+  readonly isFirst: (word: string) => boolean;
+  /** Whether that first word takes a route FILTER right after it. */
+  readonly takesFilter: (first: string) => boolean;
+  /** The agent's flags for `-y` (known only once the whole line is read: `gw run -y codex`). */
+  readonly yolo: (first: string | undefined) => readonly string[];
+}
+
+/**
+ * The launchers' shared grammar: `[FIRST] [FILTER] [-y] [-c FILE.toml] [agent args…]`. They claim
+ * only these words; everything else reaches the agent untouched and in order.
+ */
+export function parseLaunchWords(argv: readonly string[], g: LaunchGrammar): LaunchWords {
+  let first: string | undefined;
   let filter: string | undefined;
   let config: string | undefined;
   let help = false;
-  const claudeArgs: string[] = [];
-  // Position in "mode, then filter": the words cld may claim before handing over to claude.
-  let expect: "mode" | "filter" | "none" = "mode";
+  const rest: (string | typeof YOLO | typeof FILTER)[] = [];
+  // Position in "first word, then filter": the words the launcher may claim before handing over.
+  let expect: "first" | "filter" | "none" = "first";
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--") {
-      claudeArgs.push(...argv.slice(i + 1));
+      rest.push(...argv.slice(i + 1));
       break;
     }
     if (a === "-y" || a === "--yolo") {
-      claudeArgs.push(YOLO_FLAG);
+      rest.push(YOLO);
       continue;
     }
     if (a === "-h" || a === "--help") {
@@ -60,20 +86,31 @@ export function parseCldArgs(argv: readonly string[]): CldArgs {
       i += cfg.used - 1;
       continue;
     }
-    if (expect === "mode" && isMode(a)) {
-      mode = a;
-      expect = a === "cp" ? "filter" : "none";
+    if (expect === "first" && g.isFirst(a)) {
+      first = a;
+      expect = g.takesFilter(a) ? "filter" : "none";
       continue;
     }
     if (expect === "filter" && !a.startsWith("-") && a !== "") {
       filter = a;
+      rest.push(FILTER);
       expect = "none";
       continue;
     }
     expect = "none";
-    claudeArgs.push(a);
+    rest.push(a);
   }
-  return { mode, filter, config, help, claudeArgs };
+  const yolo = g.yolo(first);
+  const words = (f: readonly string[]) => rest.flatMap((a) => (a === YOLO ? yolo : a === FILTER ? f : [a]));
+  return { first, filter, config, help, rest: words([]), restWithFilter: words(filter === undefined ? [] : [filter]) };
+}
+
+const YOLO = Symbol("-y");
+const FILTER = Symbol("FILTER");
+
+export function parseCldArgs(argv: readonly string[]): CldArgs {
+  const w = parseLaunchWords(argv, { isFirst: isMode, takesFilter: (m) => m === "cp", yolo: () => [YOLO_FLAG] });
+  return { mode: w.first as Mode | undefined, filter: w.filter, config: w.config, help: w.help, claudeArgs: w.rest };
 }
 
 export const CLD_USAGE = `cld — start Claude Code through the gw gateway, Antigravity, or Anthropic directly
@@ -81,7 +118,7 @@ export const CLD_USAGE = `cld — start Claude Code through the gw gateway, Anti
 usage: cld [cp|ag|official] [FILTER] [-y] [-c FILE.toml] [claude args…]
        gw cld …  (the same)
 
-  cp        through the gateway (routes and address from providers.toml)
+  cp        through the gateway (routes and address from providers.toml); also gw run claude
   ag        straight to the Antigravity proxy ($ANTI_API_BASE, $ANTI_API_TOKEN)
   official  Anthropic's own service; nothing injected
   FILTER    cp only: first route containing FILTER becomes main; no questions asked

@@ -1,11 +1,13 @@
-// The child's environment for each mode (pure). cp's Claude Code variables are claude/env.ts's.
-import { type ClaudeGatewayLaunch, gatewayEnv } from "./claude/env.ts";
+// The child's environment for each mode (pure). cp's Claude Code variables are the claude
+// agent's (run/agents/claude/env.ts).
 import type { Env } from "./memory.ts";
 
 export type ChildEnv = Record<string, string>;
 
-/** Proxies would send loopback traffic astray; a stale auth token would override the key. */
-const BLANKED = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "ANTHROPIC_AUTH_TOKEN"];
+/** Proxies would send loopback traffic astray: blanked for every agent a launcher starts. */
+export const PROXY_VARS = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] as const;
+/** A stale auth token would override the key. */
+const BLANKED = [...PROXY_VARS, "ANTHROPIC_AUTH_TOKEN"];
 
 export const AG_DEFAULTS = {
   base: "http://127.0.0.1:8045/v1",
@@ -14,20 +16,19 @@ export const AG_DEFAULTS = {
   fast: "gemini-3-flash",
 } as const;
 
-function withBlanks(base: Env, set: Readonly<Record<string, string>>): ChildEnv {
+/** The user's environment with `blank` emptied (empty = unset for the agents) and `set` on top. */
+export function childEnv(base: Env, blank: readonly string[], set: Readonly<Record<string, string>>): ChildEnv {
   const env: ChildEnv = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
-  for (const k of BLANKED) env[k] = "";
+  for (const k of blank) env[k] = "";
   return Object.assign(env, set);
 }
+
+const withBlanks = (base: Env, set: Readonly<Record<string, string>>): ChildEnv => childEnv(base, BLANKED, set);
 
 export interface Gateway {
   readonly baseUrl: string;
   readonly apiKey: string;
-}
-
-export function cpEnv(base: Env, launch: ClaudeGatewayLaunch): ChildEnv {
-  return withBlanks(base, gatewayEnv(launch));
 }
 
 /** Antigravity direct; models overridable with CLD_AG_CODE_MODEL / _DOC_ / _FAST_. */

@@ -1,4 +1,4 @@
-// Hand the terminal to Claude Code. execve keeps the PID and the TTY, so job control,
+// Hand the terminal to the agent (Claude Code, Codex, …). execve keeps the PID and the TTY, so job control,
 // signals and the exit code are claude's own; spawning is the fallback where execve is missing.
 import { CliError } from "../cli/errors.ts";
 import type { ChildEnv } from "./env.ts";
@@ -7,8 +7,13 @@ import type { Env } from "./memory.ts";
 export const CLAUDE_INSTALL = "npm install -g @anthropic-ai/claude-code";
 
 export function findClaude(env: Env): string {
-  const path = Bun.which("claude", { PATH: env.PATH ?? "" });
-  if (!path) throw new CliError(`claude (Claude Code) is not on PATH; install it: ${CLAUDE_INSTALL}`, 127);
+  return findCommand("claude", "claude (Claude Code)", CLAUDE_INSTALL, env);
+}
+
+/** An agent's executable on the user's PATH, or the one-line way to install it (exit 127, as a shell). */
+export function findCommand(command: string, label: string, install: string, env: Env): string {
+  const path = Bun.which(command, { PATH: env.PATH ?? "" });
+  if (!path) throw new CliError(`${label} is not on PATH; install it: ${install}`, 127);
   return path;
 }
 
@@ -26,7 +31,7 @@ export async function handOver(claude: string, args: readonly string[], env: Chi
   return spawnAndForward(claude, args, env);
 }
 
-/** Signals a terminal user or a supervisor may send us that claude must get too. */
+/** Signals a terminal user or a supervisor may send us that the agent must get too. */
 const FORWARDED = ["SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 
 export async function spawnAndForward(claude: string, args: readonly string[], env: ChildEnv): Promise<number> {

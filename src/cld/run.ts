@@ -1,11 +1,11 @@
-// `cld` / `gw cld`: parse, pick, build the environment, hand the terminal to claude.
+// `cld` / `gw cld`: parse, pick the mode, then launch. cp is gw run's claude agent (Claude Code
+// through the gateway); ag and official need no config and hand the terminal to claude directly.
 import { writeSync } from "node:fs";
+import { handOverToClaude } from "../run/agents/claude/hand-over.ts";
 import { CLD_USAGE, parseCldArgs } from "./args.ts";
-import { claudeVersion, latestSession, printsCldHint } from "./claude/resume.ts";
-import { findClaude, handOver, spawnAndForward } from "./launch.ts";
+import { findClaude } from "./launch.ts";
 import { cldCacheDir, type Env } from "./memory.ts";
 import { modeOfSession, pickMode, planAg, planOfficial, rememberMode } from "./modes.ts";
-import { say } from "./say.ts";
 import { setTitle } from "./title.ts";
 
 export async function runCld(argv: readonly string[], env: Env): Promise<number> {
@@ -20,22 +20,13 @@ export async function runCld(argv: readonly string[], env: Env): Promise<number>
   const resumed = args.mode ? undefined : modeOfSession(cache, args.claudeArgs);
   const mode = args.mode ?? resumed ?? (await pickMode(cache, env));
   rememberMode(cache, mode);
-  // Only cp reads providers.toml: ag and official do not load the config code at all.
-  const plan = mode === "cp" ? await (await import("./cp.ts")).planCp(args, env, cache, resumed !== undefined) : mode === "ag" ? await planAg(env, cache) : planOfficial(env);
-  if (!plan) return 1;
-  setTitle(plan.title, env);
-  const configDir = plan.env.CLAUDE_CONFIG_DIR;
-  if (configDir && interactive(args.claudeArgs) && !printsCldHint(claudeVersion(claude))) {
-    // This Claude Code's exit hint says `claude --resume ID`, which leaves the gateway: stay
-    // the parent and follow it with the way back in.
-    const started = Date.now();
-    const code = await spawnAndForward(claude, args.claudeArgs, plan.env);
-    const id = latestSession(configDir, started);
-    if (id) say(`resume it through ${mode === "cp" ? "the gateway" : "Antigravity"} with: cld --resume ${id}`);
-    return code;
+  if (mode === "cp") {
+    // Only cp reads providers.toml: ag and official do not load the config code at all.
+    const [{ launchAgent }, { claude: agent }] = await Promise.all([import("../run/launch.ts"), import("../run/agents/claude/index.ts")]);
+    const request = { filter: args.filter, config: args.config, agentArgs: args.claudeArgs, agentArgsWithFilter: args.claudeArgs };
+    return launchAgent(agent, { ...request, again: resumed !== undefined, speaker: "cld" }, env);
   }
-  return handOver(claude, args.claudeArgs, plan.env);
+  const plan = mode === "ag" ? await planAg(env, cache) : planOfficial(env);
+  setTitle(plan.title, env);
+  return handOverToClaude(claude, args.claudeArgs, plan.env, "Antigravity");
 }
-
-/** Print mode ends without a resume hint. */
-const interactive = (claudeArgs: readonly string[]) => !claudeArgs.some((a) => a === "-p" || a === "--print");

@@ -1,6 +1,6 @@
 import { writeSync } from "node:fs";
 
 /** One status line on stderr, written synchronously so it is out before execve replaces us. */
-export function say(line: string): void {
-  writeSync(2, `cld: ${line}\n`);
+export function say(line: string, who = "cld"): void {
+  writeSync(2, `${who}: ${line}\n`);
 }

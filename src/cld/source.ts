@@ -1,5 +1,5 @@
-// Where cp mode's routes, scenarios and gateway address come from: the config chooseConfig
-// picks (choose.ts), else the old launcher's built-ins. cld says which in one line. A broken
+// Where cp mode's (and every `gw run` agent's) routes, scenarios and gateway address come from:
+// the config chooseConfig picks (choose.ts), else the old launcher's built-ins. cld says which in one line. A broken
 // config costs one warning line, not the session; a config cld may not use without asking is
 // confirmed on the terminal (or refused in one line when there is none).
 import { existsSync } from "node:fs";
@@ -21,7 +21,7 @@ import { confirm, hasTerminal } from "./tty.ts";
 
 export interface CldSource {
   readonly file: string | null;
-  /** The loaded config (route targets: windows and prices); null for the built-in routes. */
+  /** The loaded config (route targets: families, windows and prices); null for the built-in routes. */
   readonly config: Config | null;
   /** Route names, and the router's model (`auto`) when the config routes it. */
   readonly routes: readonly string[];
@@ -38,7 +38,17 @@ export interface SourceOptions {
   readonly ask: boolean;
   /** cld's cache directory (the confirmed files are remembered there). */
   readonly cacheDir: string;
+  /** Who is launched, for the messages (default: Claude Code by `cld`; `gw run codex` names Codex CLI). */
+  readonly client?: Client;
 }
+
+/** The program the config sends somewhere, and the command the user typed to launch it. */
+export interface Client {
+  readonly label: string;
+  readonly command: string;
+}
+
+const CLD: Client = { label: "Claude Code", command: "cld" };
 
 /** The old launcher's key; the gateway accepts anything when [global] api_keys is empty. */
 export const PLACEHOLDER_KEY = "dummy-key";
@@ -80,17 +90,18 @@ export function sourceOf(file: string | null, config: Config | null, line: strin
 const builtin = (why: string) => sourceOf(null, null, `${why}: built-in routes → ${gatewayOf(null).baseUrl}`);
 
 export async function loadCldSource(explicit: string | undefined, env: Env, opts: SourceOptions): Promise<CldSource> {
+  const client = opts.client ?? CLD;
   const choice = chooseConfig(await factsOf(explicit, env, opts.cacheDir));
   switch (choice.kind) {
     case "builtin":
       return builtin("no config chosen (no -c, $CLD_TOML, $GW_CONFIG, running gw or ./providers.toml)");
     case "several":
       if (!opts.ask) return builtin("several gws are running");
-      throw new CliError(`${choice.running.length} gateways are running: ${choice.running.map(describeRunning).join("; ")}`, 1, "choose one: cld -c FILE …");
+      throw new CliError(`${choice.running.length} gateways are running: ${choice.running.map(describeRunning).join("; ")}`, 1, `choose one: ${client.command} -c FILE …`);
     case "ask":
-      return askFirst(choice, opts);
+      return askFirst(choice, opts, client);
     case "file":
-      return fromFile(choice);
+      return fromFile(choice, client);
   }
 }
 
@@ -110,7 +121,7 @@ async function factsOf(explicit: string | undefined, env: Env, cacheDir: string)
 
 type FileChoice = Extract<ConfigChoice, { kind: "file" }>;
 
-async function fromFile(choice: FileChoice): Promise<CldSource> {
+async function fromFile(choice: FileChoice, client: Client): Promise<CldSource> {
   const { file } = choice;
   try {
     const { config, problems } = await loadConfig(file);
@@ -120,7 +131,7 @@ async function fromFile(choice: FileChoice): Promise<CldSource> {
       return sourceOf(file, null, `${displayPath(file)}: ${errors[0]?.message}${more}; using the built-in routes and ${gatewayOf(null).baseUrl}`);
     }
     const src = sourceOf(file, config, "", choice.running);
-    if (!choice.named) await refuseEnvSecretAbroad(file, src.gateway);
+    if (!choice.named) await refuseEnvSecretAbroad(file, src.gateway, client);
     return { ...src, line: `config ${displayPath(file)} (${choice.origin}) → ${src.gateway.baseUrl}` };
   } catch (err) {
     if (err instanceof CliError) throw err;
@@ -130,19 +141,20 @@ async function fromFile(choice: FileChoice): Promise<CldSource> {
 }
 
 /** ./providers.toml the user has not confirmed (in this version): ask once, on the terminal. */
-async function askFirst(choice: Extract<ConfigChoice, { kind: "ask" }>, opts: SourceOptions): Promise<CldSource> {
+async function askFirst(choice: Extract<ConfigChoice, { kind: "ask" }>, opts: SourceOptions, client: Client): Promise<CldSource> {
   const shown = displayPath(choice.file);
-  if (!opts.ask) return builtin(`${shown} is not confirmed for cld`);
-  const unconfirmed = new CliError(`${shown} is not confirmed for cld, and there is no terminal to ask`, 1, `name it if you trust it: cld -c ${shown} …  (or run cld once in a terminal to confirm it)`);
+  const cmd = client.command;
+  if (!opts.ask) return builtin(`${shown} is not confirmed for ${cmd}`);
+  const unconfirmed = new CliError(`${shown} is not confirmed for ${cmd}, and there is no terminal to ask`, 1, `name it if you trust it: ${cmd} -c ${shown} …  (or run ${cmd} once in a terminal to confirm it)`);
   if (!hasTerminal()) throw unconfirmed;
   const { config } = await loadConfig(choice.file).catch(() => ({ config: null }));
   const where = config ? gatewayOf(config).baseUrl : "(it has errors; gw check lists them)";
-  say(`${shown} ${choice.changed ? "changed since you confirmed it" : "was not chosen for cld before"}; it sends Claude Code to ${where}`);
-  const yes = confirm(`Use ${shown} for cld (asked again when it changes)?`, false);
+  say(`${shown} ${choice.changed ? "changed since you confirmed it" : `was not chosen for ${cmd} before`}; it sends ${client.label} to ${where}`, cmd);
+  const yes = confirm(`Use ${shown} for ${cmd} (asked again when it changes)?`, false);
   if (yes === null) throw unconfirmed;
   if (!yes) return builtin(`not using ${shown}`);
   await rememberConfirmed(opts.cacheDir, choice.file, await fingerprint(choice.file));
-  return fromFile({ kind: "file", file: choice.file, origin: "./providers.toml, confirmed", named: false });
+  return fromFile({ kind: "file", file: choice.file, origin: "./providers.toml, confirmed", named: false }, client);
 }
 
 /**
@@ -150,7 +162,7 @@ async function askFirst(choice: Extract<ConfigChoice, { kind: "ask" }>, opts: So
  * host that is not this machine: a checkout's providers.toml could otherwise ship any variable
  * to any server. Naming the file (-c, $CLD_TOML, $GW_CONFIG) lifts this.
  */
-async function refuseEnvSecretAbroad(file: string, gw: Gateway): Promise<void> {
+async function refuseEnvSecretAbroad(file: string, gw: Gateway, client: Client): Promise<void> {
   const host = new URL(gw.baseUrl).hostname;
   if (isLoopback(host) || gw.apiKey === PLACEHOLDER_KEY) return;
   // The same file read without the process environment (.env beside it still applies): if the
@@ -158,5 +170,5 @@ async function refuseEnvSecretAbroad(file: string, gw: Gateway): Promise<void> {
   const bare = await loadConfig(file, { env: {} });
   if (bare.config && gatewayOf(bare.config).apiKey === gw.apiKey) return;
   const shown = displayPath(file);
-  throw new CliError(`${shown} would send a key from your environment to ${gw.baseUrl}, which is not on this machine`, 1, `name the file if you trust it: cld -c ${shown} …`);
+  throw new CliError(`${shown} would send a key from your environment to ${gw.baseUrl}, which is not on this machine`, 1, `name the file if you trust it: ${client.command} -c ${shown} …`);
 }

@@ -14,6 +14,7 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   cliproxy: () => import("./cliproxy.ts").then((m) => m.default),
   migrate: () => import("./migrate.ts").then((m) => m.default),
   cld: () => import("./cld.ts").then((m) => m.default),
+  run: () => import("./run.ts").then((m) => m.default),
   install: () => import("./install.ts").then((m) => m.default),
   mock: () => import("./mock.ts").then((m) => m.default),
   usage: () => import("./usage.ts").then((m) => m.default),
@@ -27,7 +28,7 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
 };
 
 /** Commands that parse their own argv (they pass arguments through, or mimic another binary's flags). */
-export const RAW_ARGV_COMMANDS = new Set(["cld", "mock"]);
+export const RAW_ARGV_COMMANDS = new Set(["cld", "run", "mock"]);
 
 /** What users may type: hidden commands (gw's own, `_` first) are left out of lists and hints. */
 export const visibleCommands = () => Object.keys(commands).filter((c) => !c.startsWith("_"));

@@ -2,6 +2,8 @@
 // zsh and fish scripts only ask `gw _complete -- WORDS…` and print the answer.
 import { basename } from "node:path";
 import { MODES, parseCldArgs, YOLO_FLAG } from "../cld/args.ts";
+import { agentNames, findAgent } from "../run/agents/index.ts";
+import { parseRunArgs } from "../run/args.ts";
 
 /** Commands whose first positional is an instance name. */
 export const INSTANCE_COMMANDS = new Set(["logs", "restart", "login"]);
@@ -16,7 +18,8 @@ export interface NameLists {
 }
 
 const GW_FLAGS = ["-c", "--config", "-h", "--help"];
-const CLD_FLAGS = ["-y", "--yolo", "-c", "--config", "-h", "--help"];
+/** cld's and gw run's own flags. */
+const LAUNCH_FLAGS = ["-y", "--yolo", "-c", "--config", "-h", "--help"];
 
 /** `words` = the command line up to and including the word being completed (may be ""). */
 export async function candidates(words: readonly string[], commands: readonly string[], lists: NameLists): Promise<readonly string[]> {
@@ -27,6 +30,7 @@ export async function candidates(words: readonly string[], commands: readonly st
   if (words.length <= 2) return commands;
   const sub = words[1]!;
   if (sub === "cld") return cldCandidates(words.slice(2), lists);
+  if (sub === "run") return runCandidates(words.slice(2), lists);
   const cur = words.at(-1)!;
   if (cur.startsWith("-")) return GW_FLAGS;
   if (INSTANCE_COMMANDS.has(sub)) return lists.instances(configOnLine(words));
@@ -37,12 +41,23 @@ export async function candidates(words: readonly string[], commands: readonly st
 /** cld's words after the command: flags, a mode, then (cp) a route; the rest is claude's. */
 async function cldCandidates(args: readonly string[], lists: NameLists): Promise<readonly string[]> {
   const cur = args.at(-1) ?? "";
-  if (cur.startsWith("-")) return CLD_FLAGS;
+  if (cur.startsWith("-")) return LAUNCH_FLAGS;
   const before = parseCldArgs(args.slice(0, -1));
   if (before.claudeArgs.some((a) => a !== YOLO_FLAG)) return [];
   if (!before.mode) return MODES;
   if (before.mode === "cp" && before.filter === undefined) return lists.routes(before.config);
   return [];
+}
+
+/** gw run's words: flags, an agent of the registry, then a route; the rest is the agent's. */
+async function runCandidates(args: readonly string[], lists: NameLists): Promise<readonly string[]> {
+  if ((args.at(-1) ?? "").startsWith("-")) return LAUNCH_FLAGS;
+  if (args.slice(0, -1).includes("--")) return [];
+  const before = parseRunArgs(args.slice(0, -1));
+  const yolo = new Set(before.agent ? findAgent(before.agent)?.yolo : []);
+  if (before.agentArgs.some((a) => !yolo.has(a))) return [];
+  if (!before.agent) return agentNames();
+  return before.filter === undefined ? lists.routes(before.config) : [];
 }
 
 function configOnLine(words: readonly string[]): string | undefined {

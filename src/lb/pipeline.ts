@@ -60,7 +60,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
   // Router and upgrade: session, signature and size facts decide the route that serves the
   // request (an `auto` request gets its route from the router first).
   const facts = requestFacts(req.headers, intake, rt.config, gw.state, startedAt);
-  const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url));
+  const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url), req.headers.get("user-agent"));
 
   // Route → rewrite → forward, failing over until an outcome is delivered.
   const deps = { req, intake, rt, state: gw.state, stats: gw.stats, facts, record };

@@ -10,6 +10,7 @@ import {
   ERROR_PREVIEW_CHARS,
   type RequestRecord,
   type RoutingRecord,
+  agentOf,
   summarizeRequest,
   usageRecord,
 } from "../observe/record.ts";
@@ -55,6 +56,8 @@ export class RecordBuilder {
     private readonly facts: RequestFacts,
     private readonly masker: Masker,
     private readonly clientKey: string | undefined,
+    /** The client's User-Agent as sent; cut down to `agent` only when the record completes. */
+    private readonly userAgent: string | null = null,
   ) {
     this.route = facts.route?.name;
   }
@@ -103,6 +106,8 @@ export class RecordBuilder {
     const usage = usageRecord(r.usage);
     if (usage) record.usage = usage;
     if (this.clientKey) record.client = maskSecret(this.clientKey);
+    const agent = agentOf(this.userAgent);
+    if (agent) record.agent = agent;
     sinks.log.write(record);
     sinks.observe.record(record);
     return record;

@@ -19,6 +19,8 @@ export interface RequestRecord {
   cooldowns: CooldownRecord[];
   /** The client key that was presented, masked (first 6 … last 4); absent when none. */
   client?: string;
+  /** The client program, `name/version` from its User-Agent (agentOf); absent when none is named. */
+  agent?: string;
 }
 
 export interface RequestSummary {
@@ -165,6 +167,19 @@ export function roleCounts(body: Record<string, unknown> | undefined): Record<st
   }
   return out;
 }
+
+/**
+ * The client program from a User-Agent: its first product token cut to `name/version`
+ * (`codex_exec/0.171.0 (Debian 12; x86_64) …` → `codex_exec/0.171.0`; `GeminiCLI/0.61.0/g3f (…)`
+ * → `GeminiCLI/0.61.0`). Platform details, paths and anything else a client put there stay out
+ * of the log; a token of other characters counts as none.
+ */
+export function agentOf(userAgent: string | null | undefined): string | undefined {
+  const m = AGENT_TOKEN.exec(userAgent ?? "");
+  return m ? (m[2] ? `${m[1]}/${m[2]}` : m[1]) : undefined;
+}
+
+const AGENT_TOKEN = /^\s*([A-Za-z][\w.-]{0,39})(?:\/(\d[\w.+-]{0,23}))?(?=[\s/;(]|$)/;
 
 /** Short, stable, non-reversible id of a session key for the `user` field. */
 export function hashUser(sessionKey: string | undefined): string | undefined {

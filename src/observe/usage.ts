@@ -9,8 +9,11 @@ import type { Price } from "../config/types.ts";
 import type { RequestRecord, UsageRecord } from "./record.ts";
 import { dayOf } from "./requestlog.ts";
 
-/** decision / category / rule: how the `auto` router spread its requests ("-" for the others). */
-export const GROUPS = ["day", "route", "target", "client", "decision", "category", "rule"] as const;
+/**
+ * agent: the client program's name (codex_exec, GeminiCLI-tui, claude-cli, …; its version left
+ * out). decision / category / rule: how the `auto` router spread its requests ("-" for the others).
+ */
+export const GROUPS = ["day", "route", "target", "client", "agent", "decision", "category", "rule"] as const;
 export type GroupBy = (typeof GROUPS)[number];
 
 export interface UsageSums {
@@ -116,6 +119,7 @@ function groupKey(r: LoggedRecord, by: GroupBy): string {
   if (by === "route") return r.routing.route ?? "-";
   if (by === "target") return finalTarget(r);
   if (by === "client") return r.client ?? "-";
+  if (by === "agent") return r.agent?.split("/")[0] ?? "-";
   return r.routing.router?.[by] ?? "-";
 }
 

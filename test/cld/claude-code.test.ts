@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { printsCldHint } from "../../src/cld/claude/resume.ts";
+import { printsCldHint } from "../../src/run/agents/claude/resume.ts";
 import type { RequestRecord } from "../../src/observe/record.ts";
 import { claudeCodeVersion, installClaudeCode, type MockGateway, startMockGateway } from "../helpers/claude-code.ts";
 import { CldSandbox, MAIN, removeSandboxes } from "../helpers/cld.ts";

@@ -1,7 +1,7 @@
 // cld on a real terminal: tmux drives real fzf (or the numbered picker) with keystrokes.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { CldSandbox, cldConfig, closedPort, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
-import { TmuxPane } from "./tmux-pane.ts";
+import { inPane, type TmuxPane } from "./tmux-pane.ts";
 
 setDefaultTimeout(60_000); // real processes on a shared 2-core machine
 const gateway = fakeGateway();
@@ -19,18 +19,8 @@ async function choose(t: TmuxPane, query: string) {
 }
 
 /** Run cld in a tmux pane, let `drive` answer the questions, return the screen at the end. */
-async function interactive(box: CldSandbox, args: string[], env: Record<string, string>, drive: (t: TmuxPane) => Promise<void>) {
-  box.clearCall();
-  const pane = new TmuxPane(box.dir);
-  try {
-    await pane.start([...CLD, ...args], box.env(env));
-    await drive(pane);
-    const screen = await pane.waitFor(/\[exit \d+\]/);
-    return { screen, window: await pane.windowName(), call: box.lastCall() };
-  } finally {
-    await pane.kill();
-  }
-}
+const interactive = (box: CldSandbox, args: string[], env: Record<string, string>, drive: (t: TmuxPane) => Promise<void>) =>
+  inPane(box, [...CLD, ...args], env, drive);
 
 describe("with fzf", () => {
   const box = new CldSandbox({ tools: ["fzf", "tmux"] });

@@ -1,5 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { agEnv, cpEnv, officialEnv } from "../../src/cld/env.ts";
+import { agEnv, officialEnv } from "../../src/cld/env.ts";
+import { claude } from "../../src/run/agents/claude/index.ts";
+import { gatewayEnv } from "../../src/run/agents/claude/env.ts";
+import { agentEnv } from "../../src/run/launch.ts";
 import { autoRouteFor, BUILTIN_ROUTES, DEFAULT_SCENARIOS, matchRoute, rememberedRoles, rolesForMatch, usableScenarios } from "../../src/cld/scenarios.ts";
 
 describe("scenarios", () => {
@@ -49,7 +52,8 @@ describe("child environment", () => {
 
   test("cp: gateway, key as Bearer, every model tier a route, the window, discovery, its own config dir", () => {
     const stray = { CLAUDE_CODE_AUTO_MODE_MODEL: "claude-sonnet-5", ANTHROPIC_CUSTOM_MODEL_OPTION: "claude-x", ANTHROPIC_SMALL_FAST_MODEL: "claude-haiku-4-5" };
-    const env = cpEnv({ ...user, ...stray }, { baseUrl: "http://127.0.0.1:9", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 131072, configDir: "/c/cp" });
+    const launch = { baseUrl: "http://127.0.0.1:9", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 131072, configDir: "/c/cp" };
+    const env = agentEnv(claude, { ...user, ...stray }, gatewayEnv(launch));
     expect(env).toMatchObject({
       ...blanks, KEEP: "1", PATH: "/bin",
       ANTHROPIC_BASE_URL: "http://127.0.0.1:9", ANTHROPIC_AUTH_TOKEN: "k", ANTHROPIC_API_KEY: "",

@@ -1,5 +1,20 @@
-// A private tmux server for the interactive cld tests: a real terminal for fzf and /dev/tty.
+// A private tmux server for the interactive launcher tests: a real terminal for fzf and /dev/tty.
 import { join } from "node:path";
+import type { CldSandbox } from "../helpers/cld.ts";
+
+/** Run `argv` in a tmux pane of the sandbox, let `drive` answer the questions, return the screen at the end. */
+export async function inPane(box: CldSandbox, argv: readonly string[], env: Record<string, string>, drive: (t: TmuxPane) => Promise<void>) {
+  box.clearCall();
+  const pane = new TmuxPane(box.dir);
+  try {
+    await pane.start(argv, box.env(env));
+    await drive(pane);
+    const screen = await pane.waitFor(/\[exit \d+\]/);
+    return { screen, window: await pane.windowName(), call: box.lastCall() };
+  } finally {
+    await pane.kill();
+  }
+}
 
 /** A private tmux server whose one pane runs a command on a real terminal (fzf, /dev/tty). */
 export class TmuxPane {

@@ -1,5 +1,6 @@
 // A sandbox for running cld as a child: temp HOME, a PATH with a fake `claude` that records
 // its argv, environment and PID, and optional real tools (fzf, tmux) linked beside it.
+import { afterAll, setDefaultTimeout } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "./tmp.ts";
@@ -35,6 +36,8 @@ export interface SandboxOptions {
   readonly noClaude?: boolean;
   /** Install the fake claude as npm lays out @anthropic-ai/claude-code of this version (bin/claude → …/bin/claude.exe). */
   readonly claudeVersion?: string;
+  /** Other fake agents to put on PATH (gw run's codex, gemini), recording like the fake claude. */
+  readonly agents?: readonly string[];
 }
 
 export class CldSandbox {
@@ -51,6 +54,7 @@ export class CldSandbox {
     mkdirSync(this.bin);
     mkdirSync(this.tmp, { mode: 0o700 });
     if (!opts.noClaude) this.writeClaude(opts.claudeVersion);
+    for (const name of opts.agents ?? []) this.writeClaude(undefined, name);
     for (const tool of opts.tools ?? []) {
       const real = Bun.which(tool);
       if (!real) throw new Error(`${tool} is needed by this test (apt-get install -y ${tool})`);
@@ -59,21 +63,21 @@ export class CldSandbox {
   }
 
   /**
-   * The fake claude: NUL-separated argv and env, its PID, a session file when FAKE_CLAUDE_SESSION
-   * names one, then an exit code chosen by the test.
+   * The fake claude (or another agent): NUL-separated argv and env, its PID, a session file when
+   * FAKE_CLAUDE_SESSION names one, then an exit code chosen by the test.
    */
-  private writeClaude(version?: string): void {
+  private writeClaude(version?: string, name = "claude"): void {
     const script = `#!/bin/sh
 printf '%s' "$$" > '${this.record}.pid'
 printf '%s\\0' "$@" > '${this.record}.argv'
 /usr/bin/env -0 > '${this.record}.env'
 if [ -n "$FAKE_CLAUDE_STDIN" ]; then /bin/cat > '${this.record}.stdin'; fi
 if [ -n "$FAKE_CLAUDE_SESSION" ]; then /bin/mkdir -p "$CLAUDE_CONFIG_DIR/projects/-w" && echo '{}' > "$CLAUDE_CONFIG_DIR/projects/-w/$FAKE_CLAUDE_SESSION.jsonl"; fi
-echo "fake claude ran"
+echo "fake ${name} ran"
 exit "\${FAKE_CLAUDE_EXIT:-0}"
 `;
     if (version === undefined) {
-      writeFileSync(join(this.bin, "claude"), script, { mode: 0o755 });
+      writeFileSync(join(this.bin, name), script, { mode: 0o755 });
       return;
     }
     const pkg = join(this.dir, "node_modules/@anthropic-ai/claude-code");
@@ -162,6 +166,23 @@ providers = [{ type = "antigravity" }]
 "g3f.auto" = ${route("gemini-3-flash")}
 "kimi-k2" = ${route("kimi-k2")}
 `;
+}
+
+/** `gw run` as the tests start it. */
+export const RUN = [process.execPath, MAIN, "run"];
+
+/**
+ * A test file's fake gateway, stopped (with the file's sandboxes removed) after the file; and
+ * the longer default timeout real processes need on a shared 2-core machine.
+ */
+export function gatewayForFile() {
+  setDefaultTimeout(60_000);
+  const gateway = fakeGateway();
+  afterAll(() => {
+    gateway.stop(true);
+    removeSandboxes();
+  });
+  return gateway;
 }
 
 /** A loopback server standing in for the gateway (any answer means "up"). */

@@ -16,6 +16,7 @@ export interface RecordFacts {
   ttfb?: number;
   usage?: RequestRecord["usage"];
   client?: string;
+  agent?: string;
   broken?: boolean;
   error?: string;
   cooldowns?: RequestRecord["cooldowns"];
@@ -45,6 +46,7 @@ export function record(f: RecordFacts = {}): RequestRecord {
   if (f.error) r.response.error = f.error;
   if (f.usage) r.usage = f.usage;
   if (f.client) r.client = f.client;
+  if (f.agent) r.agent = f.agent;
   return r;
 }
 

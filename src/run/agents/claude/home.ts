@@ -7,8 +7,9 @@
 
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { writeFileAtomic } from "../../fs/atomic-write.ts";
-import type { Env } from "../memory.ts";
+import { writeFileAtomic } from "../../../fs/atomic-write.ts";
+import { isObject } from "../../home.ts";
+import type { Env } from "../../../config/env.ts";
 
 type Json = Record<string, unknown>;
 
@@ -101,7 +102,6 @@ function readJson(file: string): Json | undefined | "unreadable" {
   }
 }
 
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Folders the user already trusted in their own config are trusted here too; nothing is untrusted. */
 function withTrust(ours: unknown, theirs: unknown): Json {

@@ -1,0 +1,74 @@
+// Google Gemini CLI (npm @google/gemini-cli). Pointed at gw by GOOGLE_GEMINI_BASE_URL and the
+// gateway key as GEMINI_API_KEY, with its settings in GEMINI_CLI_HOME (~/.cache/cld/gemini/.gemini):
+// - the auth type "gemini-api-key" (without one it stops at "Invalid auth method selected");
+// - the route as the model, for the conversation and for the helpers it runs beside it (loop and
+//   next-speaker checks, summaries, compression), which would otherwise ask for Gemini models no
+//   route may serve;
+// - when to compress: Gemini CLI assumes a 1M window for a model it does not know and compresses
+//   at half of it, so the threshold is scaled to half the route's window from gw's catalogue.
+// - a session id header (GEMINI_CLI_CUSTOM_HEADERS), so gw keeps the session on one target.
+// Folder trust stays Gemini CLI's own question: the folders the user trusted (or not) in their
+// own ~/.gemini are carried over, and gw trusts none by itself — a cloned repository's
+// .gemini/settings.json can start commands, which is what the question guards.
+import { join } from "node:path";
+import { type Json, readTable, tableAt, userHome, writeTable } from "../home.ts";
+import type { Agent, AgentLaunch } from "./types.ts";
+
+/** What Gemini CLI assumes for a model it does not know, and the share of it at which it compresses. */
+export const GEMINI_ASSUMED_WINDOW = 1_048_576;
+export const GEMINI_COMPRESSION_SHARE = 0.5;
+
+export const gemini: Agent = {
+  name: "gemini",
+  summary: "Google Gemini CLI, through the gateway's Gemini API",
+  command: "gemini",
+  label: "Gemini CLI",
+  install: "npm install -g @google/gemini-cli",
+  families: ["gemini"],
+  yolo: ["--yolo"],
+  // Each would choose another service (Vertex, a Google login) or another key or model.
+  blank: ["GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_GCA", "GOOGLE_API_KEY", "GOOGLE_VERTEX_BASE_URL", "GEMINI_CLI_TRUSTED_FOLDERS_PATH"],
+  async prepare(l) {
+    const dir = join(l.home, ".gemini");
+    const settings = join(dir, "settings.json");
+    await writeTable(settings, geminiSettings(readTable(settings), l));
+    const trust = join(dir, "trustedFolders.json");
+    const userTrust = readTable(join(userHome(l.env, "GEMINI_CLI_HOME", ""), ".gemini", "trustedFolders.json"));
+    await writeTable(trust, { ...userTrust, ...readTable(trust) });
+    return {
+      env: {
+        GEMINI_CLI_HOME: l.home,
+        GOOGLE_GEMINI_BASE_URL: l.gateway.baseUrl,
+        GEMINI_API_KEY: l.gateway.apiKey,
+        GEMINI_MODEL: l.route.name,
+        GEMINI_CLI_CUSTOM_HEADERS: sessionHeaders(l.env.GEMINI_CLI_CUSTOM_HEADERS, crypto.randomUUID()),
+      },
+    };
+  },
+};
+
+/** The managed settings.json (pure): Gemini CLI's own keys kept, gw's set. */
+export function geminiSettings(current: Json, l: Pick<AgentLaunch, "route">): Json {
+  const route = l.route.name;
+  const security = tableAt(current, "security");
+  security.auth = { ...tableAt(security, "auth"), selectedType: "gemini-api-key" };
+  const model: Json = { ...tableAt(current, "model"), name: route };
+  const share = (GEMINI_COMPRESSION_SHARE * l.route.window) / GEMINI_ASSUMED_WINDOW;
+  if (share < GEMINI_COMPRESSION_SHARE) model.compressionThreshold = Math.round(share * 1000) / 1000;
+  else delete model.compressionThreshold;
+  const modelConfigs: Json = {
+    ...tableAt(current, "modelConfigs"),
+    // Every helper alias extends `base`; compression of an unknown model uses `chat-compression-default`.
+    customOverrides: ["base", "chat-compression-default"].map((alias) => ({ match: { model: alias }, modelConfig: { model: route } })),
+  };
+  return { ...current, security, model, modelConfigs };
+}
+
+/**
+ * Gemini CLI names no session in its requests, so gw could not keep one on one target (and its
+ * prompt cache). One launch is one session: its id goes out as `x-session-id` on every request,
+ * after the user's own custom headers.
+ */
+export function sessionHeaders(user: string | undefined, id: string): string {
+  return user?.trim() ? `${user.trim()}, x-session-id: ${id}` : `x-session-id: ${id}`;
+}

@@ -1,0 +1,67 @@
+// What an agent module says about its coding agent: how gw points it at the gateway, which routes
+// suit it, where its gw-managed config lives and how it learns the model and its window. The
+// launcher (../run.ts) does the rest the same way for every agent: the route menu, memory, the
+// gateway check, the launch line and the hand-over.
+import type { Env } from "../../config/env.ts";
+import type { ModelFamily } from "../../lb/session.ts";
+import type { ChildEnv } from "../../cld/env.ts";
+import type { ChooseContext, Chosen } from "../choose.ts";
+import type { OfferedRoute } from "../routes.ts";
+
+export interface Gateway {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+}
+
+export interface AgentLaunch {
+  readonly gateway: Gateway;
+  /** The route the user chose (for an agent with several roles: its main one). */
+  readonly route: OfferedRoute;
+  /** Routes by role, from an agent's own chooser. */
+  readonly roles?: Readonly<Record<string, string>>;
+  /** Every route offered, the chosen one included (an agent may list them in its own model picker). */
+  readonly routes: readonly OfferedRoute[];
+  /** The agent's gw-managed directory (created): its config home, apart from the user's own. */
+  readonly home: string;
+  /** The user's environment: where their own settings are (HOME, the agent's own home variable). */
+  readonly env: Env;
+  /** The agent's executable, as found on PATH. */
+  readonly command: string;
+}
+
+export interface Prepared {
+  /** Variables set for the agent (on top of the user's, with proxies blanked). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Arguments placed before the user's own. */
+  readonly args?: readonly string[];
+}
+
+export interface Agent {
+  /** The word after `gw run`. */
+  readonly name: string;
+  /** One line for help and completions. */
+  readonly summary: string;
+  /** Its executable on PATH, what messages call it (`Codex CLI`), and how to get it. */
+  readonly command: string;
+  readonly label: string;
+  readonly install: string;
+  /** Its gw-managed directory under ~/.cache/cld (default: its name). */
+  readonly home?: string;
+  /** The terminal title before the route (default: `gw run NAME`). */
+  readonly title?: string;
+  /**
+   * Model families it speaks natively (their routes come first in the menu); the others reach it
+   * through CLIProxyAPI's translation. "any": every route is as good, in file order.
+   */
+  readonly families: readonly ModelFamily[] | "any";
+  /** What `-y` becomes: the agent's own "ask me nothing" flag. */
+  readonly yolo: readonly string[];
+  /** Variables of the user's shell that would send the agent past the gateway: blanked. */
+  readonly blank: readonly string[];
+  /** Its own way of choosing routes (default: one route, chooseRoute). */
+  readonly choose?: (c: ChooseContext) => Promise<Chosen>;
+  /** Write the agent's config into its home and say how to start it. */
+  prepare(l: AgentLaunch): Promise<Prepared>;
+  /** Its own hand-over (default: execve, keeping the PID and the terminal). */
+  readonly handOver?: (command: string, args: readonly string[], env: ChildEnv) => Promise<number>;
+}

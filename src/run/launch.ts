@@ -1,0 +1,77 @@
+// Launch one agent through the gateway: the config cld reads, the gateway check while the user
+// chooses, the agent's own config in its gw-managed home, one line saying what was chosen and
+// which config, the terminal title, the hand-over. The same steps for every agent; what differs
+// is in the agent's module.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Env } from "../config/env.ts";
+import { type ChildEnv, childEnv, PROXY_VARS } from "../cld/env.ts";
+import { findCommand, handOver } from "../cld/launch.ts";
+import { cldCacheDir } from "../cld/memory.ts";
+import { askGateway, gatewayAnswers } from "../cld/probe.ts";
+import { say as sayAs } from "../cld/say.ts";
+import { type CldSource, loadCldSource } from "../cld/source.ts";
+import { setTitle } from "../cld/title.ts";
+import { confirm } from "../cld/tty.ts";
+import type { Agent } from "./agents/types.ts";
+import { chooseRoute } from "./choose.ts";
+import { offeredRoutes, windowsOf } from "./routes.ts";
+
+export interface LaunchRequest {
+  readonly filter?: string;
+  readonly config?: string;
+  /** The agent's arguments, and the same with the FILTER word in its place (used when it names no route). */
+  readonly agentArgs: readonly string[];
+  readonly agentArgsWithFilter: readonly string[];
+  /** Launch as last time when memory allows (a resumed session). */
+  readonly again?: boolean;
+  /** Who speaks in status lines (`gw run codex`, `cld`). */
+  readonly speaker?: string;
+}
+
+/** The agent's exit code; 1 when the user declined to start without a gateway. */
+export async function launchAgent(agent: Agent, req: LaunchRequest, env: Env): Promise<number> {
+  const speaker = req.speaker ?? `gw run ${agent.name}`;
+  const say = (line: string) => sayAs(line, speaker);
+  const command = findCommand(agent.command, `${agent.command} (${agent.label})`, agent.install, env); // before any question
+  const cache = cldCacheDir(env);
+  const home = join(cache, agent.home ?? agent.name);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+
+  // cld's rule for the config (-c, $CLD_TOML, $GW_CONFIG, the running gw, a confirmed
+  // ./providers.toml), said in one line before anything is sent anywhere.
+  const src = await loadCldSource(req.config, env, { ask: true, cacheDir: cache, client: { label: agent.label, command: speaker } });
+  say(src.line);
+  // One question to the gateway before any menu: is it up, and which windows does it serve
+  // (what every agent is told; the catalogue is loaded only for routes it does not list).
+  const answer = await askGateway(src.gateway.baseUrl, src.gateway.apiKey);
+  const routes = offeredRoutes(src.config, src.routes, agent.families, await windowsOf(src.routes, src.config, answer.windows));
+  const ctx = { agent, src, routes, filter: req.filter, home, env, again: req.again ?? false, say };
+  const chosen = await (agent.choose ?? chooseRoute)(ctx);
+  // A "down" is asked once more: on a busy machine one probe may miss its 300 ms.
+  const up = answer.up || (await gatewayAnswers(src.gateway.baseUrl));
+  if (!up && !startAnyway(src, req.config, agent, say)) return 1;
+
+  const prepared = await agent.prepare({ gateway: src.gateway, route: chosen.route, roles: chosen.roles, routes, home, env, command });
+  say(chosen.line);
+  setTitle(`${agent.title ?? `gw run ${agent.name}`} ${chosen.route.name}`, env);
+  const args = [...(prepared.args ?? []), ...(chosen.filterUsed ? req.agentArgs : req.agentArgsWithFilter)];
+  const childEnvironment = agentEnv(agent, env, prepared.env);
+  return agent.handOver ? agent.handOver(command, args, childEnvironment) : handOver(command, args, childEnvironment);
+}
+
+/** The agent's environment: the user's, proxies and the agent's stray variables blanked, its own on top. */
+export function agentEnv(agent: Pick<Agent, "blank">, base: Env, set: Readonly<Record<string, string>>): ChildEnv {
+  return childEnv(base, [...PROXY_VARS, ...agent.blank], set);
+}
+
+/** The gateway did not answer: say how to start it (with the config read, as given), and let the user decide. */
+function startAnyway(src: CldSource, given: string | undefined, agent: Agent, say: (l: string) => void): boolean {
+  const file = given ?? src.file;
+  say(`the gateway at ${src.gateway.baseUrl} is not answering; start it with: gw up -d${file ? ` -c ${shellWord(file)}` : ""}`);
+  const answer = confirm(`Start ${agent.label} anyway?`, false);
+  if (answer === null) say(`no terminal to ask, so not starting ${agent.command}`);
+  return answer === true;
+}
+
+const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);

@@ -1,0 +1,34 @@
+// `gw run AGENT`: the cld experience for every coding agent — its words parsed, the agent found
+// (or asked for), then launched (launch.ts).
+import { writeSync } from "node:fs";
+import { CliError } from "../cli/errors.ts";
+import { cldCacheDir, type Env, readLast, writeLast } from "../cld/memory.ts";
+import { pick } from "../cld/picker.ts";
+import { hasTerminal } from "../cld/tty.ts";
+import { AGENTS, agentNames, findAgent } from "./agents/index.ts";
+import type { Agent } from "./agents/types.ts";
+import { parseRunArgs, runUsage } from "./args.ts";
+import { launchAgent } from "./launch.ts";
+
+export async function runAgent(argv: readonly string[], env: Env): Promise<number> {
+  const args = parseRunArgs(argv);
+  if (args.help) {
+    writeSync(1, runUsage());
+    return 0;
+  }
+  const agent = args.agent === undefined ? await agentFromMenu(env) : findAgent(args.agent);
+  if (!agent) throw new CliError(`name the agent to run: gw run ${agentNames().join("|")} …`, 1, "gw run --help");
+  return launchAgent(agent, args, env);
+}
+
+/** `gw run` alone: which agent (Esc: the last one); none without a terminal to ask on. */
+async function agentFromMenu(env: Env): Promise<Agent | undefined> {
+  if (!hasTerminal()) return undefined;
+  const cache = cldCacheDir(env);
+  const { agent: last } = readLast(cache, ["agent"]);
+  const picked = await pick({ title: "Agent", choices: AGENTS.map((a) => ({ key: a.name, detail: a.summary })), last, path: env.PATH });
+  const agent = picked ? findAgent(picked.key) : undefined;
+  if (agent) writeLast(cache, { agent: agent.name });
+  return agent;
+}
+

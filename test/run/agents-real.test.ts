@@ -1,0 +1,119 @@
+// The real Codex CLI and Gemini CLI from npm, in their non-interactive modes (codex exec,
+// gemini -p), started by `gw run` with a fresh HOME in a network namespace that has only
+// loopback: each answers through gw (gw mock instances behind it) on the route it was given,
+// the request log shows that route and the agent, and the user's own settings stay as they were.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { killAll, type Sandbox, sandbox } from "../helpers/supervisor.ts";
+import { offlineRun, requestLog, versionOf } from "./offline.ts";
+
+setDefaultTimeout(180_000); // real CLIs (a 300 MB Codex binary, Gemini CLI on node) on a shared 2-core machine
+const KEY = "sk-gw-agents-test-0123456789";
+const CODEX = versionOf("@openai/codex");
+const GEMINI = versionOf("@google/gemini-cli");
+
+let sb: Sandbox;
+let home: string;
+let work: string;
+
+beforeAll(async () => {
+  sb = await sandbox([{ name: "a" }], `api_keys = ["${KEY}"]`);
+  // [routing] is the file's last table: these join "m" there.
+  const route = (model: string) => `[{ instance = "a", provider = "antigravity", model = "${model}" }]`;
+  appendFileSync(sb.file, `"opus4.6" = ${route("claude-opus-4-6-thinking")}\n"gpt5" = ${route("gpt-5")}\n"g3f" = ${route("gemini-3-flash")}\n`);
+  home = join(sb.dir, "home");
+  work = join(sb.dir, "work");
+  mkdirSync(work, { recursive: true });
+});
+afterAll(() => killAll(sb));
+
+/** The config line (which file, chosen how), then the launch line (which route). */
+const lines = (agent: string, origin: RegExp, route: string, model: string, window: string) => {
+  const url = `http://127.0.0.1:${sb.mainPort}`;
+  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^gw run ${agent}: config ${esc(sb.file)} \\(${origin.source}\\) → ${esc(url)}\ngw run ${agent}: ${esc(`route ${route} (${model} · ${window} context) → ${url}`)}$`, "m");
+};
+
+describe(`codex ${CODEX}: gw run codex gpt5 exec`, () => {
+  test("answers through gw on route gpt5, with the route's metadata and window, the user's ~/.codex untouched", async () => {
+    const own = join(home, ".codex/config.toml");
+    mkdirSync(join(home, ".codex"), { recursive: true });
+    const ownText = `model = "o3"\n\n[projects."${work}"]\ntrust_level = "trusted"\n`;
+    writeFileSync(own, ownText);
+
+    const r = await offlineRun(sb, home, work, ["codex", "-c", sb.file, "gpt5", "exec", "--skip-git-repo-check", "Say hello"]);
+    expect(r.stderr).toMatch(lines("codex", /-c/, "gpt5", "gpt-5", "400k"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Mock answer from instance a, model gpt-5.");
+    expect(r.stderr).not.toContain("Model metadata for");
+
+    const records = requestLog(sb).filter((x) => x.agent?.startsWith("codex_exec/"));
+    expect(records.length).toBeGreaterThan(0);
+    for (const x of records) {
+      expect(x).toMatchObject({ agent: `codex_exec/${CODEX}`, request: { path: "/v1/responses", model: "gpt5" }, routing: { route: "gpt5" }, response: { status: 200 } });
+      // Plain Responses: the tools in `tools`, where CLIProxyAPI's translators find them.
+      expect(x.request.tools).toBeGreaterThan(0);
+    }
+
+    expect(readFileSync(own, "utf8")).toBe(ownText);
+    const managed = join(home, ".cache/cld/codex");
+    const config = Bun.TOML.parse(readFileSync(join(managed, "config.toml"), "utf8")) as Record<string, any>;
+    expect(config).toMatchObject({ model: "gpt5", model_provider: "gw", projects: { [work]: { trust_level: "trusted" } } });
+    expect(config.model_providers.gw).toEqual({ name: "gw", base_url: `http://127.0.0.1:${sb.mainPort}/v1`, env_key: "GW_API_KEY", wire_api: "responses" });
+    expect(JSON.stringify(config)).not.toContain(KEY); // the key travels in the environment only
+    const catalog = JSON.parse(readFileSync(config.model_catalog_json, "utf8"));
+    const slugs = catalog.models.map((m: { slug: string }) => m.slug);
+    expect(slugs.slice(0, 1)).toEqual(["gpt5"]); // the GPT route first; the others follow, translated
+    expect(slugs.sort()).toEqual(["g3f", "gpt5", "m", "opus4.6"]);
+    expect(catalog.models.find((m: { slug: string }) => m.slug === "gpt5")).toMatchObject({ display_name: "gpt5", context_window: 400_000, max_context_window: 400_000 });
+    // Each route's window as the gateway serves it (Claude without the 1M beta: 200k).
+    expect(catalog.models.find((m: { slug: string }) => m.slug === "opus4.6")).toMatchObject({ context_window: 200_000 });
+    expect(readFileSync(join(managed, "last_route"), "utf8").trim()).toBe("gpt5");
+  });
+});
+
+describe(`gemini ${GEMINI}: gw run gemini g3f -p`, () => {
+  test("answers through gw on route g3f in a folder the user trusted; their ~/.gemini untouched", async () => {
+    const own = join(home, ".gemini");
+    mkdirSync(own, { recursive: true });
+    const trust = `{"${work}": "TRUST_FOLDER"}\n`;
+    const settings = `{"ui": {"theme": "ANSI"}}\n`;
+    writeFileSync(join(own, "trustedFolders.json"), trust);
+    writeFileSync(join(own, "settings.json"), settings);
+
+    // No -c: the config, key and address are those of the gw that is running (cld's rule).
+    const r = await offlineRun(sb, home, work, ["gemini", "g3f", "-p", "Say hello"]);
+    expect(r.stderr).toMatch(lines("gemini", /the gw running as pid \d+/, "g3f", "gemini-3-flash", "1M"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Mock answer from instance a, model gemini-3-flash.");
+
+    const records = requestLog(sb).filter((x) => x.agent?.startsWith("GeminiCLI"));
+    expect(records.length).toBeGreaterThan(0);
+    // The launch's session id (x-session-id) groups its requests: sticky routing has a key.
+    expect(records[0]!.request.user).toMatch(/^[0-9a-f]{12}$/);
+    expect(new Set(records.map((x) => x.request.user)).size).toBe(1);
+    for (const x of records) {
+      expect(x.agent).toMatch(new RegExp(`^GeminiCLI[\\w-]*/${GEMINI.replaceAll(".", "\\.")}$`));
+      expect(x).toMatchObject({ request: { path: "/v1beta/models/g3f:streamGenerateContent?alt=sse", model: "g3f" }, routing: { route: "g3f" }, response: { status: 200 } });
+    }
+
+    expect(readFileSync(join(own, "trustedFolders.json"), "utf8")).toBe(trust);
+    expect(readFileSync(join(own, "settings.json"), "utf8")).toBe(settings);
+    const managed = JSON.parse(readFileSync(join(home, ".cache/cld/gemini/.gemini/settings.json"), "utf8"));
+    expect(managed).toMatchObject({ security: { auth: { selectedType: "gemini-api-key" } }, model: { name: "g3f" } });
+    expect(JSON.stringify(managed)).not.toContain(KEY);
+  });
+
+  test("in a folder nobody trusted, Gemini CLI's own trust question stands: gw trusts nothing by itself", async () => {
+    const elsewhere = join(sb.dir, "cloned-repo");
+    mkdirSync(elsewhere, { recursive: true });
+    const before = requestLog(sb).length;
+    const r = await offlineRun(sb, home, elsewhere, ["gemini", "-c", sb.file, "g3f", "-p", "Say hello"]);
+    expect(r.stderr).toContain("not running in a trusted directory");
+    expect(r.code).not.toBe(0);
+    expect(requestLog(sb).length).toBe(before);
+    expect(existsSync(join(home, ".cache/cld/gemini/.gemini/trustedFolders.json"))).toBe(true);
+    expect(readFileSync(join(home, ".cache/cld/gemini/.gemini/trustedFolders.json"), "utf8")).not.toContain(elsewhere);
+  });
+});

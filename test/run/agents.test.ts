@@ -1,0 +1,131 @@
+// The agent modules' pure parts: which routes come first, and what each agent's config says.
+import { describe, expect, test } from "bun:test";
+import { catalogEntry, codexConfig } from "../../src/run/agents/codex.ts";
+import { geminiSettings, sessionHeaders } from "../../src/run/agents/gemini.ts";
+import { AGENTS } from "../../src/run/agents/index.ts";
+import { type OfferedRoute, offeredRoutes, windowsOf } from "../../src/run/routes.ts";
+import { loadConfig } from "../../src/config/index.ts";
+import { tempFiles } from "../helpers/tmp.ts";
+
+async function loadFixture(toml: string) {
+  const { config, problems } = await loadConfig(`${tempFiles({ "providers.toml": toml })}/providers.toml`, { env: {} });
+  if (!config) throw new Error(problems.map((p) => p.message).join("; "));
+  return config;
+}
+
+const route = (name: string, window: number, models: string[] = [name]): OfferedRoute => ({ name, window, models, families: [], native: true });
+const gateway = { baseUrl: "http://127.0.0.1:8145", apiKey: "sk-secret-key" };
+
+describe("offeredRoutes", () => {
+  test("native routes first, each group in file order; mixed routes are not native", async () => {
+    const config = await loadFixture(`
+[global]
+main_port = 8145
+[instances.a]
+port = 8146
+providers = [{ type = "antigravity" }, { type = "codex" }]
+[routing]
+"g3f" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]
+"mixed" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }, { instance = "a", provider = "codex", model = "gpt-5" }]
+"gpt5" = [{ instance = "a", provider = "codex", model = "gpt-5" }]
+"relay" = [{ instance = "a", provider = "codex", model = "some-model" }]
+`);
+    const all = [...config.routes.keys()];
+    const windows = await windowsOf(all, config, new Map([["relay", 123]]));
+    const names = (wanted: Parameters<typeof offeredRoutes>[2]) => offeredRoutes(config, all, wanted, windows).map((r) => `${r.name}${r.native ? "" : "*"}`);
+    expect(names(["gpt"])).toEqual(["gpt5", "relay", "g3f*", "mixed*"]); // relay: the codex provider's family
+    expect(names(["gemini"])).toEqual(["g3f", "mixed*", "gpt5*", "relay*"]);
+    expect(names("any")).toEqual(["g3f", "mixed", "gpt5", "relay"]);
+    const [relay, mixed] = offeredRoutes(config, ["mixed", "relay"], ["gpt"], windows); // relay is native
+    expect(mixed).toMatchObject({ families: ["gemini", "gpt"], models: ["gemini-3-flash", "gpt-5"], window: 400_000 }); // the smaller window
+    expect(relay!.window).toBe(123); // as the running gw lists it
+  });
+
+  test("built-in routes (no config): names only, the default window, nothing native but for any", async () => {
+    expect(offeredRoutes(null, ["g3f"], ["gemini"], await windowsOf(["g3f"], null, undefined))).toEqual([{ name: "g3f", families: [], native: false, window: 200_000, models: [] }]);
+  });
+});
+
+describe("codex config", () => {
+  const l = { gateway, route: route("gpt5", 400_000) };
+
+  test("gw's provider and model over what Codex wrote; the user's trusted folders carried over, its own kept", () => {
+    const current = { model: "old", approval_policy: "on-request", projects: { "/mine": { trust_level: "untrusted" } }, model_providers: { other: { name: "x" } } };
+    const user = { model: "o3", projects: { "/mine": { trust_level: "trusted" }, "/theirs": { trust_level: "trusted" } }, model_providers: { evil: { base_url: "http://elsewhere" } } };
+    const c = codexConfig(current, user, l, "/home/u/.cache/cld/codex/gw-models.json");
+    expect(c).toEqual({
+      model: "gpt5",
+      approval_policy: "on-request",
+      model_provider: "gw",
+      model_providers: { other: { name: "x" }, gw: { name: "gw", base_url: "http://127.0.0.1:8145/v1", env_key: "GW_API_KEY", wire_api: "responses" } },
+      projects: { "/mine": { trust_level: "untrusted" }, "/theirs": { trust_level: "trusted" } },
+      model_catalog_json: "/home/u/.cache/cld/codex/gw-models.json",
+    });
+    expect(JSON.stringify(c)).not.toContain("sk-secret-key");
+  });
+
+  test("without a catalogue of the installed Codex: the window as model_context_window", () => {
+    const c = codexConfig({ model_catalog_json: "/stale.json" }, {}, l, undefined);
+    expect(c.model_context_window).toBe(400_000);
+    expect(c.model_catalog_json).toBeUndefined();
+  });
+});
+
+describe("codex catalogue entries", () => {
+  const lite = (slug: string, priority: number) => ({ slug, priority, visibility: "list", use_responses_lite: true, tool_mode: "code_mode_only", base_instructions: `lite ${slug}` });
+  const plain = (slug: string, priority: number, visibility = "list") => ({ slug, priority, visibility, use_responses_lite: false, base_instructions: `plain ${slug}` });
+  const bundled = [lite("gpt-7", 1), plain("gpt-5.5", 13), plain("gpt-5-hidden", 2, "hide"), lite("gpt-6", 3), plain("gpt-5", 20)];
+
+  test("the route's own upstream model when Codex has it in plain Responses; named and sized as the route", () => {
+    expect(catalogEntry(route("fast", 123_000, ["gpt-5"]), 0, bundled)).toMatchObject({
+      slug: "fast", display_name: "fast", description: "gw route → gpt-5", base_instructions: "plain gpt-5",
+      context_window: 123_000, max_context_window: 123_000, priority: 1, visibility: "list", upgrade: null, service_tiers: [],
+    });
+  });
+
+  test("else Codex's first listed plain model: a lite one (tools as additional_tools input) would lose its tools through a gateway", () => {
+    expect(catalogEntry(route("opus", 200_000, ["claude-opus-4-6"]), 2, bundled)).toMatchObject({ slug: "opus", base_instructions: "plain gpt-5.5", priority: 3 });
+    expect(catalogEntry(route("g7", 1, ["gpt-7"]), 0, bundled).base_instructions).toBe("plain gpt-5.5");
+  });
+
+  test("a Codex with only lite models: the first, turned plain", () => {
+    expect(catalogEntry(route("r", 1), 0, [lite("gpt-7", 2), lite("gpt-6", 1)])).toMatchObject({ base_instructions: "lite gpt-6", use_responses_lite: false, tool_mode: null });
+  });
+});
+
+describe("gemini settings", () => {
+  test("auth type, the route for the chat and its helpers, compression at half the route's window; Gemini CLI's own keys kept", () => {
+    const s = geminiSettings({ ui: { theme: "ANSI" }, security: { folderTrust: { enabled: true } }, model: { maxSessionTurns: 9 } }, { route: route("opus", 200_000) });
+    expect(s).toEqual({
+      ui: { theme: "ANSI" },
+      security: { folderTrust: { enabled: true }, auth: { selectedType: "gemini-api-key" } },
+      model: { maxSessionTurns: 9, name: "opus", compressionThreshold: 0.095 },
+      modelConfigs: {
+        customOverrides: [
+          { match: { model: "base" }, modelConfig: { model: "opus" } },
+          { match: { model: "chat-compression-default" }, modelConfig: { model: "opus" } },
+        ],
+      },
+    });
+  });
+
+  test("a window at least as large as Gemini CLI assumes: its own threshold (an old scaled one removed)", () => {
+    const s = geminiSettings({ model: { compressionThreshold: 0.1 } }, { route: route("g3p", 2_000_000) });
+    expect(s.model).toEqual({ name: "g3p" });
+  });
+});
+
+test("gemini's session header follows the user's own custom headers", () => {
+  expect(sessionHeaders(undefined, "u-1")).toBe("x-session-id: u-1");
+  expect(sessionHeaders(" x-team: a, x-b: c:d ", "u-1")).toBe("x-team: a, x-b: c:d, x-session-id: u-1");
+});
+
+test("every agent of the registry names its command, install line, yolo flag and a one-line summary", () => {
+  for (const a of AGENTS) {
+    expect(a.name).toMatch(/^[a-z][a-z0-9-]*$/);
+    expect(a.install).toStartWith("npm install -g ");
+    expect(a.yolo.length).toBeGreaterThan(0);
+    expect(a.summary).not.toContain("\n");
+  }
+  expect(new Set(AGENTS.map((a) => a.name)).size).toBe(AGENTS.length);
+});

@@ -1,0 +1,66 @@
+// A gateway and a real coding agent with no network but loopback: one shell script run under
+// `unshare -rn` (a new network namespace whose only interface is lo) starts `gw up -d` on a
+// sandbox config, runs `gw run …` there with a fresh HOME, then stops gw. Whatever the agent
+// tries beyond 127.0.0.1 fails, so an answer proves the whole way went through gw.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { RequestRecord } from "../../src/observe/record.ts";
+import { MAIN, type Sandbox } from "../helpers/supervisor.ts";
+
+export const REPO = join(import.meta.dir, "../..");
+/** The agents' CLIs from npm (devDependencies), and the node that runs their launchers. */
+export const AGENT_PATH = [join(REPO, "node_modules/.bin"), dirname(Bun.which("node") ?? "/usr/bin/node"), "/usr/local/bin", "/usr/bin", "/bin"].join(":");
+
+export const versionOf = (pkg: string): string => JSON.parse(readFileSync(join(REPO, "node_modules", pkg, "package.json"), "utf8")).version;
+
+const SCRIPT = `#!/bin/sh
+ip link set lo up || exit 90
+"$GW_BUN" "$GW_MAIN" up -d -c "$GW_CONF" > "$GW_LOGS/up.log" 2>&1 || { cat "$GW_LOGS/up.log" >&2; exit 91; }
+cd "$GW_WORK" || exit 92
+"$GW_BUN" "$GW_MAIN" run "$@" < /dev/null
+code=$?
+"$GW_BUN" "$GW_MAIN" down -c "$GW_CONF" > "$GW_LOGS/down.log" 2>&1
+exit $code
+`;
+
+export interface OfflineRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `gw run ARGS` from `work`, HOME = `home`, inside a loopback-only network namespace. */
+export async function offlineRun(sb: Sandbox, home: string, work: string, args: readonly string[]): Promise<OfflineRun> {
+  const script = join(sb.dir, "offline.sh");
+  writeFileSync(script, SCRIPT, { mode: 0o755 });
+  const logs = join(sb.dir, "offline-logs");
+  mkdirSync(logs, { recursive: true });
+  const env = {
+    HOME: home,
+    PATH: AGENT_PATH,
+    TERM: "dumb",
+    NO_COLOR: "1",
+    GW_BUN: process.execPath,
+    GW_MAIN: MAIN,
+    GW_CONF: sb.file,
+    GW_WORK: work,
+    GW_LOGS: logs,
+  };
+  const unshare = Bun.which("unshare");
+  if (!unshare) throw new Error("unshare is needed by this test (apt-get install -y util-linux)");
+  const proc = Bun.spawn([unshare, "-rn", "/bin/sh", script, ...args], { cwd: work, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
+/** Every record of the sandbox's request log. */
+export function requestLog(sb: Sandbox): RequestRecord[] {
+  const dir = join(sb.dir, "logs/requests");
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith(".jsonl"));
+  } catch {
+    return [];
+  }
+  return files.flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as RequestRecord));
+}
