@@ -2,7 +2,7 @@
 // signature lock), rewrite + forward, then classify the outcome, write it to the state store and
 // the request record. The loop itself (failover.ts) only sees choices and Tried values.
 
-import type { CooldownsMs, InstanceConfig, Route } from "../config/types.ts";
+import type { CooldownsMs, Route } from "../config/types.ts";
 import type { StateStore } from "../state/index.ts";
 import { recordAttempt } from "../state/index.ts";
 import { classifyOutcome, decodeErrorBody, failureOutcome, type Outcome as Classified, shouldRetry } from "./classify.ts";
@@ -11,6 +11,7 @@ import { forward, type Outcome } from "./forward.ts";
 import type { Intake } from "./intake.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { type RequestFacts, stickyKeyOn } from "./request-state.ts";
+import { providerOf } from "./quirks.ts";
 import { rewriteFor, upstreamModel } from "./rewrite.ts";
 import { explainPick, type PickContext, stickyAction } from "./route.ts";
 import type { Runtime } from "./runtime.ts";
@@ -53,7 +54,7 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
       {
         target: info.target ? info.target.id : `default:${info.instance.name}`,
         instance: info.instance.name,
-        provider: info.target?.provider || providerOf(info.instance),
+        provider: providerOf(info.target, info.instance),
         model: info.target ? upstreamModel(info.target) : (d.intake.model ?? "-"),
         ...(info.pick ? { pick: info.pick } : {}),
         status: c?.status ?? 0,
@@ -116,8 +117,4 @@ async function judge(o: Outcome, signed: boolean, cooldowns: CooldownsMs, timeou
   const bodyText = decodeErrorBody(bytes, o.headers.get("content-encoding"));
   const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText, signed }, cooldowns);
   return { outcome: o, classified, body: bytes, errorText: bodyText };
-}
-
-function providerOf(instance: InstanceConfig): string {
-  return instance.providers[0]?.type ?? "";
 }
