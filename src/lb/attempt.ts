@@ -16,6 +16,7 @@ import { rewriteFor, upstreamModel } from "./rewrite.ts";
 import { explainPick, type PickContext, stickyAction } from "./route.ts";
 import type { Runtime } from "./runtime.ts";
 import type { StatsCounter } from "./stats.ts";
+import { holdOpening } from "./first-event.ts";
 import { isEventStream, readWhole } from "./stream.ts";
 
 export interface AttemptDeps {
@@ -40,7 +41,7 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
     const up = rewriteFor(d.intake, d.req.headers, info.instance, info.target);
     const timeout = info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs;
     const outcome = await forward(info, method, up, d.req.signal, timeout);
-    const tried = await judge(outcome, d.facts.sig.signed, lb.cooldownsMs, timeout);
+    const tried = await judge(outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, timeoutMs: timeout, deadline: started + timeout, client: d.req.signal });
     const c = tried.classified;
     d.stats.attempt(info.instance.name, c === undefined ? false : c.status === 0 || c.status >= 500);
     const now = Date.now();
@@ -91,30 +92,76 @@ const ERROR_BODY_MAX_BYTES = 1 << 20;
 /** Largest sized answer taken whole instead of relayed (see judge). */
 const WHOLE_BODY_MAX = 1 << 20;
 
+interface JudgeFacts {
+  /** The request carries signed thinking (a 400 "signature" is then its own class). */
+  readonly signed: boolean;
+  readonly cooldowns: CooldownsMs;
+  /** Most time to read a short body whole. */
+  readonly timeoutMs: number;
+  /** The attempt's first-byte deadline (epoch ms): a stream's first content must come by then. */
+  readonly deadline: number;
+  readonly client: AbortSignal;
+}
+
 /**
  * What an outcome means. Error bodies (status ≥ 400) are read here — they are small, and the
  * class depends on their text — and kept as bytes to deliver unchanged if this attempt is final.
  * A sized answer that is not an event stream was complete when its headers left the upstream, so
  * it is read whole too: one native read instead of a per-chunk relay, and a body that breaks
- * before its end is still a failure gw can fail over from (no byte has reached the client).
- * Chunked answers (CLIProxyAPI's keep-alive newlines before a late body) stream as they come.
+ * before its end is still a failure gw can fail over from (no byte has reached the client). An
+ * event stream is read up to its first content event (first-event.ts): an error event before it
+ * is judged like an error status. Chunked answers (CLIProxyAPI's keep-alive newlines before a
+ * late body) stream as they come.
  */
-async function judge(o: Outcome, signed: boolean, cooldowns: CooldownsMs, timeoutMs: number): Promise<Tried> {
+async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
+  const { cooldowns } = f;
   if (o.kind === "failed") {
     if (o.reason === "aborted") return { outcome: o, classified: undefined };
     return { outcome: o, classified: failureOutcome(o.reason === "timeout" ? "timeout" : "connection", o.message, cooldowns) };
   }
   if (o.status < 400) {
-    const length = Number(o.headers.get("content-length") ?? Number.NaN);
     const ok = classifyOutcome({ status: o.status }, cooldowns);
-    if (!o.body || !(length <= WHOLE_BODY_MAX) || isEventStream(o.headers)) return { outcome: o, classified: ok };
-    const { bytes, complete } = await readWhole(o.body, WHOLE_BODY_MAX, timeoutMs);
+    if (!o.body) return { outcome: o, classified: ok };
+    if (isEventStream(o.headers)) return judgeStream(o, o.body, ok, f);
+    const length = Number(o.headers.get("content-length") ?? Number.NaN);
+    if (!(length <= WHOLE_BODY_MAX)) return { outcome: o, classified: ok };
+    const { bytes, complete } = await readWhole(o.body, WHOLE_BODY_MAX, f.timeoutMs);
     if (complete) return { outcome: o, classified: ok, body: bytes };
-    const broke: Outcome = { kind: "failed", attempt: o.attempt, reason: "connect", message: `${o.attempt.instance.name}: answer broke before its end` };
-    return { outcome: broke, classified: failureOutcome("connection", broke.message, cooldowns) };
+    return brokenAttempt(o, "answer broke before its end", cooldowns);
   }
-  const bytes = o.body ? (await readWhole(o.body, ERROR_BODY_MAX_BYTES, timeoutMs)).bytes : new Uint8Array(0);
+  const bytes = o.body ? (await readWhole(o.body, ERROR_BODY_MAX_BYTES, f.timeoutMs)).bytes : new Uint8Array(0);
   const bodyText = decodeErrorBody(bytes, o.headers.get("content-encoding"));
-  const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText, signed }, cooldowns);
+  const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText, signed: f.signed }, cooldowns);
   return { outcome: o, classified, body: bytes, errorText: bodyText };
+}
+
+/** A 2xx event stream: held until its first content event, or judged by the error event before it. */
+async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStream<Uint8Array>, ok: Classified, f: JudgeFacts): Promise<Tried> {
+  const opening = await holdOpening(body, f.deadline);
+  if (f.client.aborted) {
+    if (opening.kind === "deliver" || opening.kind === "error") opening.source.reader.cancel().catch(() => {});
+    return { outcome: { kind: "failed", attempt: o.attempt, reason: "aborted", message: "client went away" }, classified: undefined };
+  }
+  switch (opening.kind) {
+    case "deliver":
+      return { outcome: o, classified: ok, held: opening.source };
+    case "error": {
+      const errorText = `error event in a ${o.status} stream: ${opening.text}`;
+      const c = classifyOutcome({ status: opening.status, bodyText: opening.text, signed: f.signed }, f.cooldowns);
+      const classified = { ...c, reason: `error event in a ${o.status} stream: ${c.reason}` };
+      return { outcome: o, classified, held: opening.source, errorText };
+    }
+    case "timeout": {
+      const failed: Outcome = { kind: "failed", attempt: o.attempt, reason: "timeout", message: `${o.attempt.instance.name}: ${opening.message}` };
+      return { outcome: failed, classified: failureOutcome("timeout", failed.message, f.cooldowns) };
+    }
+    case "broke":
+      return brokenAttempt(o, opening.message, f.cooldowns);
+  }
+}
+
+/** A response whose body broke before anything was delivered: a connection failure, retryable. */
+function brokenAttempt(o: Outcome, what: string, cooldowns: CooldownsMs): Tried {
+  const broke: Outcome = { kind: "failed", attempt: o.attempt, reason: "connect", message: `${o.attempt.instance.name}: ${what}` };
+  return { outcome: broke, classified: failureOutcome("connection", broke.message, cooldowns) };
 }

@@ -48,7 +48,8 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     const answer = o.status < 400 && isPlainJson(o.headers) ? parseAnswer(final.body) : { bytes: final.body.byteLength };
     return finishNow(d, final, new Response(final.body, { status: o.status, headers }), final.errorText, answer);
   }
-  if (!o.body) return finishNow(d, final, new Response(null, { status: o.status, headers }));
+  const source = final.held ?? o.body;
+  if (!source) return finishNow(d, final, new Response(null, { status: o.status, headers }));
 
   const sse = isEventStream(o.headers);
   const watcher = sse ? usageFromSse() : jsonCollector(o.headers);
@@ -69,9 +70,9 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
       d.gw.observe.metrics.streamClosed();
       d.gw.stats.end(o.status >= 500 || broken);
     }
-    finish(d, final, { status: o.status, bytes, firstByteAt, broken, usage: watcher?.usage(), responseId: watcher?.responseId() });
+    finish(d, final, { status: o.status, bytes, firstByteAt, broken, error: final.errorText, usage: watcher?.usage(), responseId: watcher?.responseId() });
   };
-  const body = relay(o.body, { breakEvent: sse ? d.dialect : undefined, onEnd, idleMs: sse ? d.idleMs : 0, onChunk });
+  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, idleMs: sse ? d.idleMs : 0, onChunk });
   return new Response(body, { status: o.status, headers });
 }
 

@@ -31,11 +31,6 @@ export type Outcome =
     }
   | { readonly kind: "failed"; readonly attempt: AttemptInfo; readonly reason: FailReason; readonly message: string };
 
-/** Let go of an outcome that will not be delivered (the connection is released, not leaked). */
-export function discard(outcome: Outcome): void {
-  if (outcome.kind === "response") outcome.body?.cancel().catch(() => {});
-}
-
 export async function forward(
   attempt: AttemptInfo,
   method: string,
