@@ -3,7 +3,7 @@ import { CliError } from "../cli/errors.ts";
 import type { Config } from "../config/types.ts";
 import { withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
 import { ensureFetchLimit } from "../lb/concurrency.ts";
-import { createReloader } from "../lb/reload.ts";
+import { createReloader, restartOnlyChanges } from "../lb/reload.ts";
 import { startGateway } from "../lb/server.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { loadValidConfig, requireConfigFile } from "./_config.ts";
@@ -26,9 +26,15 @@ export default defineGwCommand({
       await writeInstanceFiles(keyed); // changed instances pick up their new YAML themselves
       return keyed;
     };
-    const gateway = startGateway(await prepare(await loadValidConfig(file)), { port });
+    const first = await prepare(await loadValidConfig(file));
+    const gateway = startGateway(first, { port });
     consola.info(`gw lb listening on ${gateway.url}`);
-    const reloader = createReloader({ file, log: consola, apply: async (c) => gateway.reload(await prepare(c)) });
+    const listening = { port: gateway.port, host: first.global.bindHost, portFromFlag: port !== undefined };
+    const apply = async (c: Config) => {
+      for (const line of restartOnlyChanges(listening, c)) consola.warn(line);
+      gateway.reload(await prepare(c));
+    };
+    const reloader = createReloader({ file, log: consola, apply });
     await new Promise<void>((done) => {
       const stop = () => {
         reloader.close();

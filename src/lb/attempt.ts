@@ -9,6 +9,7 @@ import { classifyOutcome, decodeErrorBody, failureOutcome, type Outcome as Class
 import type { Attempt, AttemptLoop, Tried } from "./failover.ts";
 import { forward, type Outcome } from "./forward.ts";
 import type { Intake } from "./intake.ts";
+import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { type RequestFacts, stickyKeyOn } from "./request-state.ts";
 import { providerOf } from "./quirks.ts";
@@ -25,6 +26,7 @@ export interface AttemptDeps {
   readonly rt: Runtime;
   readonly state: StateStore;
   readonly stats: StatsCounter;
+  readonly probes: Prober;
   readonly facts: RequestFacts;
   readonly record: RecordBuilder;
 }
@@ -46,6 +48,7 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
     d.stats.attempt(info.instance.name, c === undefined ? false : c.status === 0 || c.status >= 500);
     const now = Date.now();
     const cd = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now, trial: info.trial }) : undefined;
+    if (cd) d.probes.cooling(cd.route, cd.target, info.instance.name, now + cd.ms);
     // A trial whose client left gave no verdict: the next request may try the target again.
     if (!c && info.trial && route && info.target) d.state.endTrial(route.name, info.target.id);
     // A 2xx makes the target the session's sticky one: note it when it was not already (a

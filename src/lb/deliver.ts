@@ -11,6 +11,7 @@ import type { StateStore } from "../state/index.ts";
 import { type Dialect, errorResponse } from "./dialect.ts";
 import type { Tried } from "./failover.ts";
 import { downstreamHeaders } from "./headers.ts";
+import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { recordEnd, type RequestFacts } from "./request-state.ts";
 import type { StatsCounter } from "./stats.ts";
@@ -20,6 +21,8 @@ import { isEventStream, relay } from "./stream.ts";
 export interface GatewayContext {
   readonly stats: StatsCounter;
   readonly state: StateStore;
+  /** Probes instances before their cooled targets take a trial request. */
+  readonly probes: Prober;
   readonly log: RequestLog;
   readonly observe: Observability;
 }

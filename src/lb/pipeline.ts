@@ -50,7 +50,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url));
 
   // Route → rewrite → forward, failing over until an outcome is delivered.
-  const deps = { req, intake, rt, state: gw.state, stats: gw.stats, facts, record };
+  const deps = { req, intake, rt, state: gw.state, stats: gw.stats, probes: gw.probes, facts, record };
   const first = await runAttempts(attemptLoop(deps, facts.route));
   let final = first.final;
   let attempts = first.trace.length;

@@ -104,3 +104,27 @@ export function createReloader(opts: ReloaderOptions): Reloader {
     },
   };
 }
+
+/** Where the running LB listens: what a reload cannot move. */
+export interface Listening {
+  readonly port: number;
+  readonly host: string;
+  /** The port came from `--port`, so main_port in the file does not apply anyway. */
+  readonly portFromFlag: boolean;
+}
+
+/**
+ * What a reloaded config changes that only a restart applies, one line each for the log. Every
+ * other setting takes effect on reload: routes, instances, keys, timeouts, cooldowns, body limit,
+ * auto-upgrade, pricing, the request log's retention, the shutdown grace period.
+ */
+export function restartOnlyChanges(running: Listening, next: Config): string[] {
+  const out: string[] = [];
+  if (!running.portFromFlag && next.global.mainPort !== running.port) {
+    out.push(`main_port changed to ${next.global.mainPort}; the LB stays on ${running.port} until gw restarts`);
+  }
+  if (next.global.bindHost !== running.host) {
+    out.push(`the LB's address is now ${next.global.bindHost} ([global] host, api_keys); it stays on ${running.host} until gw restarts`);
+  }
+  return out;
+}

@@ -3,12 +3,14 @@
 // outlive a reload: the state store (cooldowns, sticky sessions, streaks), the request log and
 // the observability hooks. Nothing about requests lives here.
 
+import { consola } from "consola";
 import type { Config } from "../config/types.ts";
 import { createObservability, type Observability } from "../observe/http.ts";
 import { createRequestLog, type RequestLog, requestLogDir } from "../observe/requestlog.ts";
 import { type CoolingEntry, createMemoryStore, type StateStore } from "../state/index.ts";
 import { errorResponse } from "./dialect.ts";
 import { bypassProxyForInstances } from "./noproxy.ts";
+import { createProber, type ProbeLog, type ProbeTiming } from "./probe.ts";
 import { type GatewayContext, handle } from "./pipeline.ts";
 import { buildRuntime, type Runtime } from "./runtime.ts";
 import { type GatewayStats, StatsCounter } from "./stats.ts";
@@ -24,6 +26,10 @@ export interface GatewayOptions {
   state?: StateStore;
   /** Request log to use (default: `logs/requests/` beside the config). */
   requestLog?: RequestLog;
+  /** Where the gateway's own events go (probes); default: consola. */
+  log?: ProbeLog;
+  /** Probe timeout and backoff (tests shorten them). */
+  probeTiming?: ProbeTiming;
 }
 
 export interface Gateway {
@@ -61,9 +67,17 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   let rt: Runtime = buildRuntime(config);
   bypassProxyForInstances(config);
   const observe = createObservability(() => rt.config);
+  const state = opts.state ?? createMemoryStore();
   const gw: GatewayContext = {
     stats: new StatsCounter(),
-    state: opts.state ?? createMemoryStore(),
+    state,
+    probes: createProber({
+      state,
+      instances: () => rt.instances,
+      log: opts.log ?? consola,
+      onProbe: (instance, up) => observe.metrics.probed(instance, up),
+      timing: opts.probeTiming,
+    }),
     log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays }),
     observe,
   };
@@ -86,13 +100,15 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     reload(next) {
       bypassProxyForInstances(next);
       rt = buildRuntime(next);
+      gw.log.setRetentionDays(next.global.lb.logRetentionDays);
     },
-    async stop(graceMs = config.global.shutdownGraceMs) {
+    async stop(graceMs = rt.config.global.shutdownGraceMs) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
       await Promise.race([server.stop(false), grace]);
       clearTimeout(timer);
       await server.stop(true);
+      gw.probes.stop();
       // Streams cut just now end (and are recorded) on the next turns; then nothing may be lost.
       await Bun.sleep(0);
       await gw.log.close();

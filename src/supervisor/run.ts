@@ -4,7 +4,7 @@ import { CliError } from "../cli/errors.ts";
 import type { Config } from "../config/types.ts";
 import { writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { ensureFetchLimit } from "../lb/concurrency.ts";
-import { createReloader, type Reloader } from "../lb/reload.ts";
+import { createReloader, type Reloader, restartOnlyChanges } from "../lb/reload.ts";
 import { type Gateway, startGateway } from "../lb/server.ts";
 import { checkSocketPath, startControlServer } from "./control.ts";
 import { refuseBusyMainPort, refuseIfRunning } from "./guard.ts";
@@ -109,7 +109,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   await set.startAll();
   if (stopping) return done;
   try {
-    gateway = startGateway(config, { port });
+    gateway = startGateway(config, { port, log });
   } catch (err) {
     log.error(`the load balancer could not listen on port ${port}: ${(err as Error).message}`);
     await stop();
@@ -122,15 +122,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (opts.banner) for (const line of opts.banner(gateway.url).split("\n")) log.info(line);
   phase = "serving"; // after the banner: `up -d` returns on this and prints gw.log up to here
 
+  const listening = { port, host: config.global.bindHost, portFromFlag: opts.port !== undefined };
   reloader = createReloader({
     file: config.file,
     log,
     apply: async (next) => {
       const keyed = await withInstanceKeys(next);
       await writeInstanceFiles(keyed);
-      if (keyed.global.mainPort !== config.global.mainPort && opts.port === undefined) {
-        log.warn(`main_port changed to ${keyed.global.mainPort}; the LB stays on ${port} until gw restarts`);
-      }
+      for (const line of restartOnlyChanges(listening, keyed)) log.warn(line);
       gateway?.reload(keyed);
       config = keyed;
       await set.reconcile(keyed);
