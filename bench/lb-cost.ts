@@ -92,8 +92,8 @@ async function main() {
     const floor = async (req: Request) => (await req.text(), new Response(JSON_ANSWER));
     console.log(`per request, fetch stubbed (fastest of ${ROUNDS} rounds of ${BATCH}):`);
     for (const b of BODIES.filter((x) => !process.env.ONLY || x.name === process.env.ONLY)) {
-      const base = await time(floor, b.text);
-      const r = await time(relay, b.text);
+      const base = process.env.GW_ONLY ? 0 : await time(floor, b.text);
+      const r = process.env.GW_ONLY ? 0 : await time(relay, b.text);
       const g = await time(serve, b.text);
       console.log(`${b.name.padEnd(5)} (${b.text.length} bytes): bare relay ${r.toFixed(1)} µs, gw ${g.toFixed(1)} µs — beyond reading the request and answering (${base.toFixed(1)} µs): relay ${(r - base).toFixed(1)} µs, gw ${(g - base).toFixed(1)} µs`);
     }

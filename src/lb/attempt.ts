@@ -124,13 +124,17 @@ async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
   }
   if (o.status < 400) {
     const ok = classifyOutcome({ status: o.status }, cooldowns);
-    if (!o.body) return { outcome: o, classified: ok };
-    if (isEventStream(o.headers)) return judgeStream(o, o.body, ok, f);
     const length = Number(o.headers.get("content-length") ?? Number.NaN);
-    if (!(length <= WHOLE_BODY_MAX)) return { outcome: o, classified: ok };
-    const { bytes, complete } = await readWhole(o.body, WHOLE_BODY_MAX, f.timeoutMs);
-    if (complete) return { outcome: o, classified: ok, body: bytes };
-    return brokenAttempt(o, "answer broke before its end", cooldowns);
+    if (length <= WHOLE_BODY_MAX && !isEventStream(o.headers)) {
+      const { bytes, complete } = await o.whole(f.timeoutMs);
+      if (complete) return { outcome: o, classified: ok, body: bytes };
+      if (f.client.aborted) return clientLeft(o);
+      return brokenAttempt(o, "answer broke before its end", cooldowns);
+    }
+    const body = o.body;
+    if (!body) return { outcome: o, classified: ok };
+    if (isEventStream(o.headers)) return judgeStream(o, body, ok, f);
+    return { outcome: o, classified: ok };
   }
   const bytes = o.body ? (await readWhole(o.body, ERROR_BODY_MAX_BYTES, f.timeoutMs)).bytes : new Uint8Array(0);
   const bodyText = decodeErrorBody(bytes, o.headers.get("content-encoding"));
@@ -143,7 +147,7 @@ async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStre
   const opening = await holdOpening(body, f.deadline);
   if (f.client.aborted) {
     if (opening.kind === "deliver" || opening.kind === "error") opening.source.reader.cancel().catch(() => {});
-    return { outcome: { kind: "failed", attempt: o.attempt, reason: "aborted", message: "client went away" }, classified: undefined };
+    return clientLeft(o);
   }
   switch (opening.kind) {
     case "deliver":
@@ -161,6 +165,11 @@ async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStre
     case "broke":
       return brokenAttempt(o, opening.message, f.cooldowns);
   }
+}
+
+/** The client went away while the answer was read: no verdict on the target. */
+function clientLeft(o: Outcome): Tried {
+  return { outcome: { kind: "failed", attempt: o.attempt, reason: "aborted", message: "client went away" }, classified: undefined };
 }
 
 /** A response whose body broke before anything was delivered: a connection failure, retryable. */

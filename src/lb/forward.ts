@@ -27,7 +27,13 @@ export type Outcome =
       readonly attempt: AttemptInfo;
       readonly status: number;
       readonly headers: Headers;
+      /** The body as a stream (made when first asked for: a body read whole never needs one). */
       readonly body: ReadableStream<Uint8Array> | null;
+      /**
+       * The whole body, read natively (for answers known to be short): `complete` is false when it
+       * broke or took longer than `timeoutMs` (0 = no limit), which also closes the connection.
+       */
+      whole(timeoutMs: number): Promise<{ bytes: Uint8Array<ArrayBuffer>; complete: boolean }>;
     }
   | { readonly kind: "failed"; readonly attempt: AttemptInfo; readonly reason: FailReason; readonly message: string };
 
@@ -62,7 +68,25 @@ export async function forward(
       // Pass compressed bytes through untouched; decoding would leave a lying Content-Encoding.
       decompress: false,
     });
-    return { kind: "response", attempt, status: res.status, headers: res.headers, body: res.body };
+    return {
+      kind: "response",
+      attempt,
+      status: res.status,
+      headers: res.headers,
+      get body() {
+        return res.body;
+      },
+      async whole(timeoutMs) {
+        const t = timeoutMs > 0 ? setTimeout(() => abort.abort(), timeoutMs) : undefined;
+        try {
+          return { bytes: await res.bytes(), complete: true };
+        } catch {
+          return { bytes: new Uint8Array(0), complete: false };
+        } finally {
+          clearTimeout(t);
+        }
+      },
+    };
   } catch (e) {
     const reason: FailReason = clientSignal.aborted ? "aborted" : timedOut ? "timeout" : "connect";
     const why = reason === "timeout" ? `no response within ${firstByteTimeoutMs} ms` : (e as Error).message;

@@ -48,6 +48,12 @@ export function topLevelMembers(text: string): Member[] {
  */
 export function editTopLevel(text: string, members: readonly Member[], edits: ReadonlyMap<string, string | undefined>): string {
   if (edits.size === 0) return text;
+  if (edits.size === 1) {
+    // The usual edit, the model alone: one splice when its key is there once.
+    const [key, value] = edits.entries().next().value!;
+    const at = value === undefined ? undefined : onlyMember(members, key);
+    if (at) return text.slice(0, at.valueStart) + value + text.slice(at.valueEnd);
+  }
   const parts: string[] = [];
   const present = new Set<string>();
   // Kept members with their text (value replaced where edited), in order.
@@ -86,6 +92,17 @@ export function editTopLevel(text: string, members: readonly Member[], edits: Re
 }
 
 // --- internal ---
+
+/** The member named `key` when it occurs exactly once. */
+function onlyMember(members: readonly Member[], key: string): Member | undefined {
+  let found: Member | undefined;
+  for (const m of members) {
+    if (m.key !== key) continue;
+    if (found) return undefined;
+    found = m;
+  }
+  return found;
+}
 
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;

@@ -4,7 +4,7 @@
 // client sent it. The parsed body is never mutated.
 
 import type { InstanceConfig, RouteParams, Target } from "../config/types.ts";
-import { isReservedHeader, setInstanceKey, upstreamHeaders } from "./headers.ts";
+import { type HeaderMap, isReservedHeader, setInstanceKey, upstreamHeaders } from "./headers.ts";
 import type { Intake } from "./intake.ts";
 import { editTopLevel, type Member, topLevelMembers } from "./json-edit.ts";
 import { providerOf, quirkOf } from "./quirks.ts";
@@ -12,7 +12,7 @@ import { providerOf, quirkOf } from "./quirks.ts";
 export interface UpstreamRequest {
   /** Path and query, e.g. `/v1/messages?beta=true`. */
   readonly pathAndQuery: string;
-  readonly headers: Headers;
+  readonly headers: HeaderMap;
   readonly body: Uint8Array<ArrayBuffer> | string | undefined;
 }
 
@@ -71,16 +71,16 @@ function hasBodyParams(p: RouteParams): boolean {
 }
 
 /** Headers for one attempt: the client's (cleaned), the instance's key, then the route's header params. */
-export function attemptHeaders(client: Headers, instance: InstanceConfig, p: RouteParams | undefined): Headers {
+export function attemptHeaders(client: Headers, instance: InstanceConfig, p: RouteParams | undefined): HeaderMap {
   const h = upstreamHeaders(client);
   // Over loopback compression saves nothing, and plain bytes let the usage watcher read the
   // stream; the client's own Accept-Encoding is a preference, and an identity answer satisfies it.
-  h.set("accept-encoding", "identity");
+  h["accept-encoding"] = "identity";
   setInstanceKey(h, instance.apiKey);
   if (!p) return h;
-  if (p.anthropicBeta.length > 0) h.set("anthropic-beta", mergeBeta(h.get("anthropic-beta"), p.anthropicBeta));
+  if (p.anthropicBeta.length > 0) h["anthropic-beta"] = mergeBeta(h["anthropic-beta"] ?? null, p.anthropicBeta);
   for (const name in p.extraHeaders) {
-    if (!isReservedHeader(name)) h.set(name, p.extraHeaders[name]!);
+    if (!isReservedHeader(name)) h[name.toLowerCase()] = p.extraHeaders[name]!;
   }
   return h;
 }
