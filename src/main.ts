@@ -1,9 +1,11 @@
 #!/usr/bin/env bun
 import { basename } from "node:path";
-import { type CommandDef, defineCommand, runCommand, showUsage } from "citty";
+import { type CommandDef, defineCommand, runCommand } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { CliError } from "./cli/errors.ts";
-import { commands, RAW_ARGV_COMMANDS } from "./commands/index.ts";
+import { printUsage } from "./cli/usage.ts";
+import { commands, RAW_ARGV_COMMANDS, visibleCommands } from "./commands/index.ts";
+import { didYouMean } from "./config/suggest.ts";
 
 const root = defineCommand({
   meta: { name: "gw", version: pkg.version, description: pkg.description },
@@ -23,20 +25,36 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!first || first === "--help" || first === "-h") {
-    await showUsage(root);
+    await printUsage(root);
     return first ? 0 : 1;
   }
-  const load = commands[first];
-  if (!load) throw new CliError(`unknown command "${first}"`, 1, `commands: ${Object.keys(commands).join(", ")}`);
-  const cmd: CommandDef<any> = await load();
+  if (first === "help") {
+    // `gw help` and `gw help COMMAND`, as people type them
+    const topic = argv[1];
+    if (!topic) await printUsage(root);
+    else await printUsage(await loadCommand(topic), root);
+    return 0;
+  }
+  const cmd = await loadCommand(first);
   const rest = argv.slice(1);
   const beforeDashes = rest.indexOf("--") < 0 ? rest : rest.slice(0, rest.indexOf("--"));
   if (!RAW_ARGV_COMMANDS.has(first) && beforeDashes.some((a) => a === "--help" || a === "-h")) {
-    await showUsage(cmd, root);
+    await printUsage(cmd, root);
     return 0;
   }
-  const { result } = await runCommand(cmd, { rawArgs: rest });
+  // Commands that parse their own argv get it untouched: citty's parser would still run over it
+  // and throws on a flag like `-project_id x` (an old CLIProxyAPI flag the mock must reject itself).
+  const result = RAW_ARGV_COMMANDS.has(first)
+    ? await cmd.run?.({ rawArgs: rest, args: { _: rest }, cmd } as unknown as Parameters<NonNullable<typeof cmd.run>>[0])
+    : (await runCommand(cmd, { rawArgs: rest })).result;
   return typeof result === "number" ? result : 0;
+}
+
+async function loadCommand(name: string): Promise<CommandDef<any>> {
+  const load = commands[name];
+  if (load) return load();
+  const guess = didYouMean(name, visibleCommands());
+  throw new CliError(`unknown command "${name}"${guess ? ` — did you mean "${guess}"?` : ""}`, 1, `commands: ${visibleCommands().join(", ")} (gw help COMMAND for its flags)`);
 }
 
 try {

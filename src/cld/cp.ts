@@ -8,7 +8,7 @@ import { type Env, readLast, writeLast } from "./memory.ts";
 import { configDirFor, type Plan } from "./modes.ts";
 import { pick } from "./picker.ts";
 import { gatewayAnswers } from "./probe.ts";
-import { autoRouteFor, CUSTOM, describeRoles, matchRoute, ROLE_NAMES, rememberedRoles, type Roles, rolesForMatch } from "./scenarios.ts";
+import { autoRouteFor, CUSTOM, describeRoles, matchRoute, ROLE_NAMES, rememberedRoles, type Roles, rolesForMatch, withAuto } from "./scenarios.ts";
 import { type CldSource, loadCldSource } from "./source.ts";
 import { say } from "./say.ts";
 import { confirm } from "./tty.ts";
@@ -31,22 +31,25 @@ export async function planCp(args: CldArgs, env: Env, cache: string): Promise<Pl
   const up = gatewayAnswers(src.gateway.baseUrl);
   const dir = join(cache, "cp");
   const last: Last = readLast(dir, MEMORY);
-  const choice = args.filter ? byFilter(src, args.filter, last) : await byMenu(src, last, env.PATH);
+  const choice = (args.filter ? byFilter(src, args.filter, last) : undefined) ?? (await byMenu(src, last, env.PATH));
   writeLast(dir, { ...choice.roles, scenario: choice.scenario, auto_upgrade: choice.autoUpgrade });
   const reachable = (await up) || (await gatewayAnswers(src.gateway.baseUrl));
   if (!reachable && !(await startAnyway(src.gateway.baseUrl))) return null;
   return { env: cpEnv(env, src.gateway, choice.roles, configDirFor(cache, "cp")), title: `cld cp ${choice.roles.main}` };
 }
 
-function byFilter(src: CldSource, filter: string, last: Last): Choice {
+/** The FILTER's route as main; undefined (the menus follow, as the old launcher did) when none matches. */
+function byFilter(src: CldSource, filter: string, last: Last): Choice | undefined {
   const match = matchRoute(src.routes, filter);
-  if (!match) throw new CliError(`no route matches "${filter}"`, 1, `routes: ${src.routes.join(", ")}`);
-  return { roles: rolesForMatch(match, last) };
+  if (match) return { roles: rolesForMatch(match, last) };
+  say(`no route matches "${filter}" (routes: ${src.routes.join(", ")}); choose from the menus`);
+  return undefined;
 }
 
 async function byMenu(src: CldSource, last: Last, path: string | undefined): Promise<Choice> {
+  const scenarios = withAuto(src.scenarios, src.auto);
   const choices = [
-    ...Object.entries(src.scenarios).map(([key, r]) => ({ key, detail: describeRoles(r) })),
+    ...Object.entries(scenarios).map(([key, r]) => ({ key, detail: describeRoles(r) })),
     { key: CUSTOM, detail: "pick main, fast and opus yourself" },
   ];
   const picked = await pick({ title: "Scenario", choices, last: last.scenario, path });
@@ -54,7 +57,7 @@ async function byMenu(src: CldSource, last: Last, path: string | undefined): Pro
   // Esc on the first menu = launch exactly as last time, no more questions.
   const again = picked.reused ? rememberedRoles(last) : undefined;
   if (again) return { roles: again, scenario: picked.key, autoUpgrade: last.auto_upgrade === "On" ? "On" : "Off" };
-  const roles = src.scenarios[picked.key] ?? (await customRoles(src.routes, last, path));
+  const roles = scenarios[picked.key] ?? (await customRoles(src.routes, last, path));
   return withAutoUpgrade(roles, picked.key, src.routes, last, path);
 }
 

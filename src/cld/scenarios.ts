@@ -8,6 +8,8 @@ export const ROLE_NAMES = ["main", "fast", "opus"] as const;
 
 /** The menu entry that asks for each role instead of using a preset. */
 export const CUSTOM = "Custom";
+/** The preset that lets the gateway's `auto` router choose (shown only when the config routes it). */
+export const AUTO = "Auto";
 
 /** Used when no providers.toml is found or it has errors: the old launcher's list. */
 export const BUILTIN_ROUTES: readonly string[] = ["opus4.6", "g3p", "g3f", "g3p.auto", "g3f.auto"];
@@ -29,6 +31,16 @@ export function autoRouteFor(main: string, routes: readonly string[]): string | 
   if (main.endsWith(".auto")) return undefined;
   const auto = `${main}.auto`;
   return routes.includes(auto) ? auto : undefined;
+}
+
+/**
+ * The scenarios plus Auto — main and fast = the router's model, opus = the first scenario's (an
+ * explicit "opus" stays a real route) — when the gateway routes `auto`; a user's own "Auto" wins.
+ */
+export function withAuto(scenarios: Readonly<Record<string, Roles>>, auto: string | undefined): Readonly<Record<string, Roles>> {
+  if (auto === undefined || AUTO in scenarios) return scenarios;
+  const opus = Object.values(scenarios)[0]?.opus ?? auto;
+  return { ...scenarios, [AUTO]: { main: auto, fast: auto, opus } };
 }
 
 export function describeRoles(r: Roles): string {

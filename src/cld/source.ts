@@ -3,13 +3,17 @@
 // user one warning line, not their session.
 import { findConfigFile, loadConfig } from "../config/index.ts";
 import type { Config, Scenario } from "../config/types.ts";
+import { routedModels } from "../config/router.ts";
 import type { Gateway } from "./env.ts";
 import type { Env } from "./memory.ts";
 import { BUILTIN_ROUTES, DEFAULT_SCENARIOS } from "./scenarios.ts";
 
 export interface CldSource {
   readonly file: string | null;
+  /** Route names, and the router's model (`auto`) when the config routes it. */
   readonly routes: readonly string[];
+  /** The model the gateway's `auto` router takes (enabled, not in shadow mode), for the Auto scenario. */
+  readonly auto?: string;
   readonly scenarios: Readonly<Record<string, Scenario>>;
   readonly gateway: Gateway;
   readonly warning?: string;
@@ -28,10 +32,21 @@ export function gatewayOf(config: Config | null): Gateway {
   return { baseUrl: `http://${reachable}:${config.global.mainPort}`, apiKey: config.global.apiKeys[0] || PLACEHOLDER_KEY };
 }
 
+/**
+ * The router's first activation model when the router rewrites (in shadow mode it decides but
+ * sends `auto` on unchanged, which no instance serves).
+ */
+export function routerModel(config: Config | null): string | undefined {
+  return routedModels(config?.global.lb.router)[0];
+}
+
 export function sourceOf(file: string | null, config: Config | null, warning?: string): CldSource {
+  const auto = routerModel(config);
+  const routes = config && config.routes.size > 0 ? [...config.routes.keys()] : BUILTIN_ROUTES;
   return {
     file,
-    routes: config && config.routes.size > 0 ? [...config.routes.keys()] : BUILTIN_ROUTES,
+    routes: auto === undefined || routes.includes(auto) ? routes : [...routes, auto],
+    ...(auto === undefined ? {} : { auto }),
     scenarios: config?.cld.scenarios ?? DEFAULT_SCENARIOS,
     gateway: gatewayOf(config),
     warning,

@@ -9,9 +9,8 @@ export default defineCommand({
   meta: { name: "_complete", description: "candidates for shell completion", hidden: true },
   async run({ rawArgs }) {
     const words = rawArgs.slice(rawArgs.indexOf("--") + 1);
-    const { commands } = await import("./index.ts");
-    const visible = Object.keys(commands).filter((c) => !c.startsWith("_"));
-    const out = await candidates(words, visible, {
+    const { visibleCommands } = await import("./index.ts");
+    const out = await candidates(words, visibleCommands(), {
       // routes as cld sees them (CLD_TOML first, built-ins as fallback)
       routes: async (config) => (await loadCldSource(config, process.env)).routes,
       instances: async (config) => {

@@ -1,5 +1,6 @@
 import type { ArgsDef, CommandDef } from "citty";
 import { CliError } from "../cli/errors.ts";
+export { printJson } from "../cli/json.ts";
 
 /** Every subcommand takes -c/--config. */
 export const configArgs = {
@@ -65,7 +66,9 @@ export function rejectUnknownFlags(rawArgs: readonly string[], args: ArgsDef, co
  * defineCommand with the strict flag check built in, so no command can forget it.
  * Commands that parse their own argv (cld, mock) use citty's defineCommand directly.
  */
-export function defineGwCommand<const T extends ArgsDef>(def: CommandDef<T> & { meta: { name: string } }): CommandDef<T> {
+export function defineGwCommand<const T extends ArgsDef>(
+  def: CommandDef<T> & { meta: { name: string }; internalArgs?: readonly (keyof T & string)[] },
+): CommandDef<T> {
   const run = def.run;
   return {
     ...def,

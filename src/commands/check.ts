@@ -1,5 +1,7 @@
+import { findCliproxy, GET_CLIPROXY_HINT, whyNoCliproxy } from "../cliproxy/locate.ts";
 import { hasErrors, loadConfig } from "../config/index.ts";
-import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+import { describeUnrouted, emptyAuthDirs, unrouted } from "../migrate/checks.ts";
+import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { printProblems, requireConfigFile } from "./_config.ts";
 
 export default defineGwCommand({
@@ -12,14 +14,24 @@ export default defineGwCommand({
   async run({ args }) {
     const file = requireConfigFile(args.config);
     const result = await loadConfig(file);
-    const failed = hasErrors(result.problems, args.strict);
-    if (args.json) console.log(JSON.stringify({ file, ok: !failed, problems: result.problems }, null, 2));
+    const { config, problems } = result;
+    // About this machine, not the file: they never fail the check, --strict included.
+    const logins = config ? await emptyAuthDirs(config) : [];
+    // The next thing gw up would stumble on: no CLIProxyAPI binary for the instances it starts.
+    const needsBinary = config?.instances.some((i) => i.managed && i.command.length === 0) ?? false;
+    const binary = needsBinary ? findCliproxy(config, process.env) : null;
+    const failed = hasErrors(problems, args.strict);
+    if (args.json) printJson({ file, ok: !failed, problems, logins, unrouted: config ? unrouted(config) : null, cliproxy: binary?.path ?? null });
     else {
       printProblems(result);
-      const errors = result.problems.filter((p) => p.severity === "error").length;
-      const warnings = result.problems.length - errors;
-      const routes = result.config ? `, ${result.config.instances.length} instances, ${result.config.routes.size} routes` : "";
-      console.error(`${file}: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}${routes}`);
+      printProblems({ config, problems: logins });
+      if (config) console.error(describeUnrouted(unrouted(config)));
+      const errors = problems.filter((p) => p.severity === "error").length;
+      const warnings = problems.length - errors;
+      const routes = config ? `, ${config.instances.length} instances, ${config.routes.size} routes` : "";
+      const missing = logins.length ? `; ${logins.length} OAuth provider${logins.length === 1 ? "" : "s"} without a login` : "";
+      console.error(`${file}: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}${routes}${missing}`);
+      if (needsBinary && !binary) console.error(`note: no CLIProxyAPI binary found for this config (${whyNoCliproxy(config, process.env)}) — ${GET_CLIPROXY_HINT}`);
     }
     return failed ? 1 : 0;
   },

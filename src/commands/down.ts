@@ -3,7 +3,7 @@ import { stopLeftovers } from "../supervisor/orphans.ts";
 import { procInfo } from "../supervisor/proc.ts";
 import { targetPaths } from "../supervisor/target.ts";
 import { DEFAULT_TIMING } from "../supervisor/timing.ts";
-import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 
 /** gw itself waits up to the grace period plus the instances' kill wait; give it a margin. */
 const DOWN_WAIT_MS = 120_000;
@@ -15,9 +15,10 @@ export default defineGwCommand({
     ...jsonArgs,
     "after-crash": { type: "string", description: "(gw's watchdog) only stop the instances the dead gw PID left", valueHint: "PID" },
   },
+  internalArgs: ["after-crash"],
   async run({ args }) {
     const paths = targetPaths(args.config);
-    const say = (human: string, data: object) => console.log(args.json ? JSON.stringify(data) : human);
+    const say = (human: string, data: object) => (args.json ? printJson(data, true) : console.log(human));
     if (args["after-crash"]) {
       const left = await stopLeftovers(paths, DEFAULT_TIMING.killWaitMs, Number(args["after-crash"]));
       if (left.length) say(`gw (pid ${args["after-crash"]}) died; its watchdog stopped the instances it left running: ${left.join(", ")}`, { leftovers: left });

@@ -1,6 +1,6 @@
 import { displayPath } from "../cli/display-path.ts";
 import { instanceYamlPath, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
-import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { loadValidConfig } from "./_config.ts";
 
 export default defineGwCommand({
@@ -10,7 +10,7 @@ export default defineGwCommand({
     const config = await withInstanceKeys(await loadValidConfig(args.config, args.strict));
     const written = new Set(await writeInstanceFiles(config));
     const files = config.instances.filter((i) => i.managed).map((i) => ({ instance: i.name, file: instanceYamlPath(config, i) }));
-    if (args.json) return console.log(JSON.stringify(files.map((f) => ({ ...f, changed: written.has(f.file) }))));
+    if (args.json) return printJson(files.map((f) => ({ ...f, changed: written.has(f.file) })), true);
     for (const f of files) console.log(`${written.has(f.file) ? "wrote    " : "unchanged"} ${displayPath(f.file)}`);
     const external = config.instances.filter((i) => !i.managed).map((i) => i.name);
     if (external.length) console.log(`(no YAML for ${external.join(", ")}: given by url, not started by gw)`);

@@ -11,14 +11,20 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   gen: () => import("./gen.ts").then((m) => m.default),
   check: () => import("./check.ts").then((m) => m.default),
   login: () => import("./login.ts").then((m) => m.default),
+  cliproxy: () => import("./cliproxy.ts").then((m) => m.default),
+  migrate: () => import("./migrate.ts").then((m) => m.default),
   cld: () => import("./cld.ts").then((m) => m.default),
   install: () => import("./install.ts").then((m) => m.default),
   mock: () => import("./mock.ts").then((m) => m.default),
   usage: () => import("./usage.ts").then((m) => m.default),
   service: () => import("./service.ts").then((m) => m.default),
   lb: () => import("./lb.ts").then((m) => m.default),
+  route: () => import("./route.ts").then((m) => m.default),
   _complete: () => import("./_complete.ts").then((m) => m.default),
 };
 
 /** Commands that parse their own argv (they pass arguments through, or mimic another binary's flags). */
 export const RAW_ARGV_COMMANDS = new Set(["cld", "mock"]);
+
+/** What users may type: hidden commands (gw's own, `_` first) are left out of lists and hints. */
+export const visibleCommands = () => Object.keys(commands).filter((c) => !c.startsWith("_"));

@@ -34,7 +34,7 @@ export default defineGwCommand({
       for (const line of restartOnlyChanges(listening, c)) consola.warn(line);
       gateway.reload(await prepare(c));
     };
-    const reloader = createReloader({ file, log: consola, apply });
+    const reloader = createReloader({ file, includes: gateway.config().includes, log: consola, apply });
     await new Promise<void>((done) => {
       const stop = () => {
         reloader.close();

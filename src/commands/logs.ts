@@ -1,10 +1,12 @@
 import { CliError } from "../cli/errors.ts";
-import { controlRequest } from "../supervisor/control.ts";
+import { controlRequest, NotRunningError } from "../supervisor/control.ts";
+import { logSourcesOnDisk, logStream } from "../supervisor/logtail.ts";
+import type { GwPaths } from "../supervisor/paths.ts";
 import { targetPaths } from "../supervisor/target.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
 
 export default defineGwCommand({
-  meta: { name: "logs", description: "show the logs of gw and its instances (-f: follow)" },
+  meta: { name: "logs", description: "show the logs of gw and its instances (-f: follow); reads the files when gw is not running" },
   args: {
     ...configArgs,
     ...jsonArgs,
@@ -15,19 +17,35 @@ export default defineGwCommand({
   async run({ args }) {
     const n = args.lines === undefined ? 20 : Number(args.lines);
     if (!Number.isInteger(n) || n < 0) throw new CliError(`-n ${args.lines} is not a line count`, 1, "give a whole number, e.g. -n 100");
+    const paths = targetPaths(args.config);
     const query = new URLSearchParams({ n: String(n), ...(args.name ? { name: args.name } : {}), ...(args.follow ? { follow: "1" } : {}) });
-    const res = await controlRequest(targetPaths(args.config), `/logs?${query}`);
-    const prefix = !args.name;
+    let body: ReadableStream<Uint8Array>;
+    try {
+      body = (await controlRequest(paths, `/logs?${query}`)).body!;
+    } catch (err) {
+      if (!(err instanceof NotRunningError)) throw err;
+      // After gw down or a crash is exactly when the logs are wanted: read the files themselves.
+      body = await logsOnDisk(paths, args.name, n, !!args.follow);
+    }
     let rest = "";
     const decoder = new TextDecoder();
-    for await (const chunk of res.body!) {
+    for await (const chunk of body) {
       const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
       rest = lines.pop() ?? "";
       for (const l of lines) {
         if (!l) continue;
         const { name, line } = JSON.parse(l) as { name: string; line: string };
-        console.log(args.json ? l : prefix ? `${name} | ${line}` : line);
+        console.log(args.json ? l : args.name ? line : `${name} | ${line}`);
       }
     }
   },
 });
+
+async function logsOnDisk(paths: GwPaths, name: string | undefined, n: number, follow: boolean): Promise<ReadableStream<Uint8Array>> {
+  const all = await logSourcesOnDisk(paths.logsDir);
+  if (all.length === 0) throw new CliError(`gw is not running for ${paths.dir} and has left no logs in ${paths.logsDir}`, 1, "start it with: gw up -d");
+  const sources = name ? all.filter((s) => s.name === name) : all;
+  if (sources.length === 0) throw new CliError(`no log for '${name}' in ${paths.logsDir}`, 1, `valid names: ${all.map((s) => s.name).join(", ")}`);
+  console.error(`gw is not running for ${paths.dir}; showing its log files in ${paths.logsDir}`);
+  return logStream(sources, n, follow, new AbortController().signal);
+}

@@ -1,14 +1,24 @@
-import { controlJson } from "../supervisor/control.ts";
+import { controlJson, NotRunningError } from "../supervisor/control.ts";
 import { formatStatus } from "../supervisor/format.ts";
 import type { StatusReport } from "../supervisor/status.ts";
 import { targetPaths } from "../supervisor/target.ts";
-import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 
 export default defineGwCommand({
   meta: { name: "status", description: "instances, load balancer and cooling targets of the running gw" },
   args: { ...configArgs, ...jsonArgs },
   async run({ args }) {
-    const report = await controlJson<StatusReport>(targetPaths(args.config), "/status");
-    console.log(args.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+    const paths = targetPaths(args.config);
+    let report: StatusReport;
+    try {
+      report = await controlJson<StatusReport>(paths, "/status");
+    } catch (err) {
+      // A script asking for JSON gets JSON either way (and the same exit code as the text form).
+      if (!(err instanceof NotRunningError) || !args.json) throw err;
+      printJson({ running: false, dir: paths.dir, message: err.message });
+      return 1;
+    }
+    if (args.json) printJson({ running: true, ...report });
+    else console.log(formatStatus(report));
   },
 });

@@ -3,11 +3,12 @@ import { findConfigFile } from "../config/index.ts";
 import { startDetached } from "../supervisor/daemon.ts";
 import { DEMO_MAIN_PORT, demoBanner, demoDir, demoFile, writeDemoConfig } from "../supervisor/demo.ts";
 import { refuseIfRunning } from "../supervisor/guard.ts";
+import { healthOf } from "../supervisor/health.ts";
 import { gwPaths } from "../supervisor/paths.ts";
 import { serve } from "../supervisor/run.ts";
 import { DETACHED_ENV, selfDisplay } from "../supervisor/self.ts";
 import { loadValidConfig } from "./_config.ts";
-import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 
 export default defineGwCommand({
   meta: { name: "up", description: "check the config, write instance YAML, start instances, serve the load balancer (-d: detach)" },
@@ -33,9 +34,12 @@ export default defineGwCommand({
     const portArgs = port !== undefined && !demo ? ["--port", String(port)] : [];
     if (args.detach) {
       const out = await startDetached(gwPaths(config.dir), ["-c", file, ...portArgs], (line) => args.json || console.log(line));
-      if (args.json) console.log(JSON.stringify(out));
-      else if (out.ok) console.log(`gw is running in the background (pid ${out.pid}) on ${out.url} — ${selfDisplay()} status · logs -f · down`);
-      else console.error(`gw: gw up -d failed (exit code ${out.exitCode}) — the lines above say why; full log: ${gwPaths(config.dir).gwLog}`);
+      if (args.json) printJson(out, true);
+      else if (out.ok) {
+        const h = healthOf(out.instances ?? []);
+        const ready = h.status === "ok" ? "" : ` with ${h.ready}/${h.total} instances ready (not ready: ${h.notReady.join(", ")})`;
+        console.log(`gw is running in the background (pid ${out.pid}) on ${out.url}${ready} — ${selfDisplay()} status · logs -f · down`);
+      } else console.error(`gw: gw up -d failed (exit code ${out.exitCode}) — the lines above say why; full log: ${gwPaths(config.dir).gwLog}`);
       return out.ok ? 0 : 1;
     }
     await serve({

@@ -1,46 +1,61 @@
 // TOML text → validated, defaulted, frozen Config plus every problem found on the way.
+import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { parse, TomlError } from "smol-toml";
 import type { Env } from "./env.ts";
 import { readCld, readPricing } from "./extras.ts";
 import { type GlobalDraft, isLoopback, readGlobal } from "./global.ts";
 import { finishInstance, type InstanceDraft, readInstances } from "./instances.ts";
 import { indexPositions } from "./positions.ts";
-import { type Raw, Reader } from "./reader.ts";
+import { parseToml, type Raw, Reader } from "./reader.ts";
+import { type ReadInclude, readRouter } from "./router.ts";
 import { readRouting } from "./routing.ts";
+import { readTop } from "./top.ts";
 import { resolveTuning } from "./tuning.ts";
 import type { Config, LoadResult, Route } from "./types.ts";
 
-const TOP_KEYS = ["global", "instances", "routing", "cld", "pricing"];
-
-/** Pure: the same text, file name and environment always give the same result. */
-export function parseConfig(text: string, file: string, env: Env = {}): LoadResult {
-  const abs = resolve(file);
-  let doc: Raw;
+/** Reads a file the config includes (the router's config_file); null when it does not exist. */
+export const readIncludeFromDisk: ReadInclude = (abs) => {
   try {
-    doc = parse(text) as Raw;
-  } catch (err) {
-    if (!(err instanceof TomlError)) throw err;
-    const message = err.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
-    return { config: null, problems: [{ severity: "error", file: abs, line: err.line, col: err.column, path: "", message: `TOML syntax: ${message}`, hint: "fix the syntax at this place" }] };
+    return readFileSync(abs, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
   }
+};
+
+/**
+ * Pure but for `readInclude`: the same text, file name, environment and included files always
+ * give the same result.
+ */
+export function parseConfig(text: string, file: string, env: Env = {}, readInclude: ReadInclude = readIncludeFromDisk): LoadResult {
+  const abs = resolve(file);
+  const parsed = parseToml(text, abs);
+  if ("problem" in parsed) return { config: null, problems: [parsed.problem] };
+  const doc = parsed.doc;
   const r = new Reader(abs, indexPositions(text), env);
-  const top = r.fields([], doc, TOP_KEYS);
+  const { fields: top, misnamed } = readTop(r, doc);
   const table = (k: string): Raw | undefined => r.table(top.get(k));
 
   const global = readGlobal(r, table("global") ?? {});
-  const instances = readInstances(r, table("instances") ?? {}, dirname(abs));
+  const instanceTable = table("instances") ?? {};
+  const instances = readInstances(r, instanceTable, dirname(abs));
   if (instances.length === 0 && !top.get("instances")) r.error([], "no [instances.NAME] table", "define at least one instance, e.g. [instances.main] port = 8146");
-  const routes = readRouting(r, table("routing") ?? {}, instances);
+  // Instances written down but not usable (a bad port, a misnamed table) already have their error.
+  const declared = new Set([...Object.keys(instanceTable), ...(misnamed.get("instances") ?? [])]);
+  const routes = readRouting(r, table("routing") ?? {}, instances, declared);
+  const { router, includes } = readRouter(r, global.routerField, { routes: new Set(routes.keys()), dir: dirname(abs), readInclude });
   const cld = readCld(r, table("cld"), new Set(routes.keys()));
   const pricing = readPricing(r, table("pricing"));
-  const defaultInstance = checkCrossReferences(r, global, instances, routes);
+  const defaultInstance = checkCrossReferences(r, global, instances, routes, declared);
   const bindHost = safeBindHost(r, global);
 
-  const problems = r.problems.sort((a, b) => a.line - b.line || a.col - b.col);
+  // This file's problems first, then each included file's, each in file order.
+  const rank = (p: { file: string }) => (p.file === abs ? "" : p.file);
+  const problems = r.problems.sort((a, b) => rank(a).localeCompare(rank(b)) || a.line - b.line || a.col - b.col);
   if (problems.some((p) => p.severity === "error")) return { config: null, problems };
   const config: Config = {
     file: abs,
+    includes,
     dir: dirname(abs),
     global: {
       ...resolveTuning(global.tuning),
@@ -61,6 +76,8 @@ export function parseConfig(text: string, file: string, env: Env = {}): LoadResu
         idleTimeoutMs: global.idleTimeoutMs,
         logRetentionDays: global.logRetentionDays,
         defaultInstance,
+        defaultInstanceSet: global.defaultInstance !== undefined,
+        ...(router ? { router } : {}),
       },
     },
     instances: instances.map((d) => finishInstance(d, global.tuning)),
@@ -71,7 +88,7 @@ export function parseConfig(text: string, file: string, env: Env = {}): LoadResu
   return { config: deepFreeze(config), problems };
 }
 
-function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraft[], routes: Map<string, Route>): string {
+function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraft[], routes: Map<string, Route>, declared: ReadonlySet<string>): string {
   const ports = new Map<number, string>([[g.mainPort, "the load balancer (main_port)"]]);
   for (const inst of instances) {
     if (!inst.managed && !/\/\/(127\.|localhost)/.test(inst.baseUrl)) continue;
@@ -85,7 +102,7 @@ function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraf
     if (!routes.has(field.raw)) r.warn(field.path, `auto-upgrade source route "${field.raw}" does not exist`, "requests for it never reach the map");
   }
   const named = g.defaultInstance ? r.str(g.defaultInstance) : undefined;
-  if (named !== undefined && !instances.some((i) => i.name === named)) {
+  if (named !== undefined && !instances.some((i) => i.name === named) && !declared.has(named)) {
     r.error(g.defaultInstance!.path, `default_instance "${named}" is not defined`, `use one of: ${instances.map((i) => i.name).join(", ")}`);
   }
   return named ?? instances[0]?.name ?? "";

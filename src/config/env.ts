@@ -30,16 +30,26 @@ export async function envWithDotenv(dir: string, base: Env): Promise<Env> {
 
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-/** Replace `${VAR}`; unknown variables stay literal (old behaviour) and are reported. */
-export function substitute(value: string, env: Env): { value: string; missing: string[] } {
+/** Replace `${VAR}`; unknown variables stay literal (old behaviour) and are reported, as are empty ones. */
+export function substitute(value: string, env: Env): { value: string; missing: string[]; empty: string[] } {
   const missing: string[] = [];
+  const empty: string[] = [];
   const out = value.replace(VAR, (whole, name: string) => {
     const v = env[name];
     if (v === undefined) {
       missing.push(name);
       return whole;
     }
+    if (v.trim() === "") empty.push(name);
     return v;
   });
-  return { value: out, missing };
+  return { value: out, missing, empty };
+}
+
+/**
+ * A value nobody means for real: the fill-ins of .env.example (sk-relay-xxxxxxxxxxxxxxxx,
+ * choose-a-long-random-string) and the usual "your-…" / "<…>" / "changeme" shapes.
+ */
+export function isPlaceholder(v: string): boolean {
+  return /x{8,}/i.test(v) || /^(choose-a-|your[-_])/i.test(v) || /^<[^<>]*>$/.test(v) || /^(changeme|change-me|todo|xxx)$/i.test(v);
 }

@@ -26,6 +26,7 @@ export const GLOBAL_KEYS = [
   "lb_auto_upgrade_signature_enabled",
   "lb_auto_upgrade_input_tokens_threshold",
   "lb_auto_upgrade_map",
+  "lb_model_router",
   "lb_max_body_mb",
   "lb_first_byte_timeout_ms",
   "lb_idle_timeout_ms",
@@ -56,12 +57,14 @@ export interface GlobalDraft {
   idleTimeoutMs: number;
   logRetentionDays: number;
   defaultInstance?: Field;
+  /** `[global.lb_model_router]`, read once the routes are known (config/router.ts). */
+  routerField?: Field;
 }
 
 export function readGlobal(r: Reader, raw: Raw): GlobalDraft {
   const f = r.fields(["global"], raw, GLOBAL_KEYS);
   const mainPort = f.get("main_port");
-  if (!mainPort) r.warn(["global"], "main_port is not set; using 8145", "add main_port = 8145 under [global]");
+  if (!mainPort && !r.misspelled.has("global.main_port")) r.warn(["global"], "main_port is not set; using 8145", "add main_port = 8145 under [global]");
   const cooldownsMs = Object.fromEntries(
     Object.entries(COOLDOWN_KEYS).map(([name, [key, dflt]]) => [name, r.int(f.get(key), { min: 0 }) ?? dflt]),
   ) as unknown as CooldownsMs;
@@ -74,7 +77,9 @@ export function readGlobal(r: Reader, raw: Raw): GlobalDraft {
     if (to !== undefined) map[field.raw] = to;
   }
   return {
-    host: r.str(f.get("host")) ?? "0.0.0.0",
+    // No host written: loopback. (The old tool listened on 0.0.0.0 without any client keys;
+    // serving the network is now a choice the file states: host = "0.0.0.0" plus api_keys.)
+    host: r.str(f.get("host")) ?? "127.0.0.1",
     mainPort: r.int(mainPort, { min: 1, max: 65535 }) ?? 8145,
     apiKeys: r.strList(f.get("api_keys"), { secret: true }) ?? [],
     adminKey: r.str(f.get("admin_key"), { secret: true }) ?? "",
@@ -99,6 +104,7 @@ export function readGlobal(r: Reader, raw: Raw): GlobalDraft {
     idleTimeoutMs: r.int(f.get("lb_idle_timeout_ms"), { min: 1 }) ?? 300_000,
     logRetentionDays: r.int(f.get("lb_log_retention_days"), { min: 1 }) ?? 90,
     defaultInstance: f.get("default_instance"),
+    routerField: f.get("lb_model_router"),
   };
 }
 

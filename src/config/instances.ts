@@ -1,5 +1,6 @@
 // [instances.NAME]: one CLIProxyAPI process each (or, with `url`, one gw does not start).
 import { resolve } from "node:path";
+import { formatPath } from "./positions.ts";
 import { type Field, isTable, type Raw, type Reader } from "./reader.ts";
 import { didYouMean } from "./suggest.ts";
 import { readTuning, resolveTuning, TUNING_KEYS, type TuningLayer } from "./tuning.ts";
@@ -24,7 +25,7 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
     }
     const f = r.fields(path, value, INSTANCE_KEYS);
     const url = r.str(f.get("url"));
-    const port = readPort(r, f, url);
+    const port = readPort(r, f, url, path);
     if (port === undefined) continue;
     const command = r.strList(f.get("command")) ?? [];
     if (f.get("command") && command.length === 0) r.error(f.get("command")!.path, "command is empty", 'give the program and its arguments, e.g. ["./cli-proxy-api", "-config", "{config}"]');
@@ -47,7 +48,7 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
   return out;
 }
 
-function readPort(r: Reader, f: Map<string, Field>, url: string | undefined): number | undefined {
+function readPort(r: Reader, f: Map<string, Field>, url: string | undefined, path: readonly string[]): number | undefined {
   if (url !== undefined) {
     let parsed: URL;
     try {
@@ -60,6 +61,7 @@ function readPort(r: Reader, f: Map<string, Field>, url: string | undefined): nu
     return parsed.port ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80;
   }
   const field = f.get("port");
+  if (!field && r.misspelled.has(formatPath([...path, "port"]))) return undefined; // the typo has its error
   if (!field) {
     r.error(f.get("providers")?.path.slice(0, 2) ?? [], "port is required", "add port = 8146 (a free port), or url = \"http://host:port\" for an instance gw does not start");
     return undefined;
@@ -85,6 +87,9 @@ function readProviders(r: Reader, field: Field | undefined): ProviderConfig[] {
       return r.error(f.get("type")!.path, `unknown provider type "${type}"`, guess ? `did you mean "${guess}"?` : `use one of ${PROVIDER_TYPES.join(", ")}`);
     }
     const baseUrl = r.str(f.get("base_url")) ?? "";
+    if (baseUrl && !/^https?:\/\/[^/]/i.test(baseUrl)) {
+      r.error(f.get("base_url")!.path, `base_url "${baseUrl}" is not an http(s) URL`, `write it with its scheme: base_url = "https://${baseUrl.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "")}"`);
+    }
     const apiKeys = r.strList(f.get("api_keys"), { secret: true }) ?? [];
     const isKeyType = (KEY_PROVIDERS as readonly string[]).includes(type);
     if (isKeyType && apiKeys.length === 0) r.warn(path, `${type} provider has no api_keys`, "add api_keys = [\"${MY_KEY}\"] (with the key in .env)");

@@ -38,7 +38,9 @@ export function indexPositions(text: string): PositionIndex {
   let i = 0;
   let line = 1;
   let lineStart = 0;
-  const arrayCounts = new Map<string, number>(); // [[array]] headers seen so far
+  // [[array]] headers seen so far, keyed by their resolved path (with the indexes of enclosing
+  // arrays: `[[rules.when]]` after the second `[[rules]]` belongs to rules[1]).
+  const arrayCounts = new Map<string, number>();
   const pos = (): Pos => ({ line, col: i - lineStart + 1 });
   const nl = () => {
     line++;
@@ -148,6 +150,17 @@ export function indexPositions(text: string): PositionIndex {
     });
   }
 
+  /** A header's path with the current index after every enclosing array of tables. */
+  const resolveHeader = (segs: string[]): PathSeg[] => {
+    const out: PathSeg[] = [];
+    segs.forEach((seg, n) => {
+      out.push(seg);
+      const count = n < segs.length - 1 ? arrayCounts.get(keyOf(out)) : undefined;
+      if (count !== undefined) out.push(count - 1);
+    });
+    return out;
+  };
+
   let table: PathSeg[] = [];
   while (i < text.length) {
     skipSpace(true);
@@ -156,8 +169,10 @@ export function indexPositions(text: string): PositionIndex {
       const isArray = text[i + 1] === "[";
       const at = pos();
       i += isArray ? 2 : 1;
-      const segs = readKey().flatMap((p) => p.segs);
+      const segs = resolveHeader(readKey().flatMap((p) => p.segs));
       while (i < text.length && text[i] !== "\n") i++;
+      // [a.b.c] also places a and a.b, unless they have a place already (their own header)
+      for (let n = 1; n < segs.length; n++) idx.set(segs.slice(0, n), at);
       if (isArray) {
         const k = keyOf(segs);
         const n = arrayCounts.get(k) ?? 0;

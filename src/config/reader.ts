@@ -1,8 +1,10 @@
 // Reads raw TOML values the lenient old way (booleans as yes/no/on/off/1/0, integers as digit
 // strings, dashed keys, ${VAR}) and records every problem with its place in the file.
-import { type Env, substitute } from "./env.ts";
+import { parse, TomlError } from "smol-toml";
+import { type Env, isPlaceholder, substitute } from "./env.ts";
 import { formatPath, type PathSeg, type PositionIndex } from "./positions.ts";
-import { didYouMean } from "./suggest.ts";
+import { didYouMean, nearMiss } from "./suggest.ts";
+import { syntaxProblem } from "./syntax.ts";
 import type { Problem, Severity } from "./types.ts";
 
 export type Raw = Record<string, unknown>;
@@ -13,18 +15,37 @@ export interface Field {
   readonly path: readonly PathSeg[];
 }
 
+const VAR_NAME = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/;
 const TRUE = new Set(["true", "1", "yes", "on"]);
 const FALSE = new Set(["false", "0", "no", "off"]);
 
 export const isTable = (v: unknown): v is Raw => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
+/** TOML text → its document, or the one syntax problem, saying what to write (syntax.ts). */
+export function parseToml(text: string, file: string): { doc: Raw } | { problem: Problem } {
+  try {
+    return { doc: parse(text) as Raw };
+  } catch (err) {
+    if (!(err instanceof TomlError)) throw err;
+    return { problem: syntaxProblem(err, text, file) };
+  }
+}
+
 export class Reader {
-  readonly problems: Problem[] = [];
+  /** Known keys the file has under a misspelled name ("global.main_port"): "missing" is not news then. */
+  readonly misspelled = new Set<string>();
   constructor(
     readonly file: string,
     private readonly positions: PositionIndex,
     private readonly env: Env,
+    /** Shared with the readers of included files, so every problem lands in one list. */
+    readonly problems: Problem[] = [],
   ) {}
+
+  /** A reader for another file (an include), reporting into the same problem list. */
+  forFile(file: string, positions: PositionIndex): Reader {
+    return new Reader(file, positions, this.env, this.problems);
+  }
 
   report(severity: Severity, path: readonly PathSeg[], message: string, hint?: string): void {
     const { line, col } = this.positions.find(path);
@@ -47,8 +68,16 @@ export class Reader {
       const name = raw.replaceAll("-", "_");
       const fieldPath = [...path, raw];
       if (!known.includes(name)) {
-        const guess = didYouMean(name, known);
-        this.warn(fieldPath, `unknown key "${raw}"`, guess ? `did you mean "${guess}"?` : `known keys: ${known.join(", ")}`);
+        // A typo of a known key is an error (its value would be silently ignored); a key gw does
+        // not know at all stays a warning: later versions of the old format add keys.
+        const typo = nearMiss(name, known);
+        if (typo) {
+          this.error(fieldPath, `unknown key "${raw}" — did you mean "${typo}"?`, `rename it to ${typo}; as written, its value is ignored`);
+          this.misspelled.add(formatPath([...path, typo]));
+        } else {
+          const guess = didYouMean(name, known);
+          this.warn(fieldPath, `unknown key "${raw}"`, guess ? `did you mean "${guess}"?` : `known keys: ${known.join(", ")}`);
+        }
         continue;
       }
       if (out.has(name)) {
@@ -72,11 +101,20 @@ export class Reader {
 
   /** `${VAR}` substitution with the warning (or, for secrets, the error) the old tool lacked. */
   expand(path: readonly PathSeg[], value: string, secret: boolean): string {
-    const { value: out, missing } = substitute(value, this.env);
+    const { value: out, missing, empty } = substitute(value, this.env);
     for (const name of missing) {
       const hint = `set ${name} in the environment or in .env beside the config`;
       if (secret) this.error(path, `\${${name}} is not set, so this API key would be sent literally`, hint);
       else this.warn(path, `\${${name}} is not set; the text is kept as written`, hint);
+    }
+    for (const name of empty) {
+      const hint = `give ${name} a value in .env beside the config (or in the environment)`;
+      if (secret) this.error(path, `\${${name}} is empty, so this API key would be sent empty`, hint);
+      else this.warn(path, `\${${name}} is empty`, hint);
+    }
+    if (secret && missing.length === 0 && isPlaceholder(out)) {
+      const from = VAR_NAME.exec(value)?.[1];
+      this.error(path, from ? `\${${from}} still holds a placeholder (the example value from .env.example)` : "this API key is a placeholder", from ? `put the real key in .env: ${from}=…` : "put the real key here, or better in .env as ${NAME}");
     }
     return out;
   }

@@ -7,7 +7,8 @@ const TARGET_KEYS = ["instance", "provider", "model", "weight", "priority", "par
 const PARAM_KEYS = ["reasoning_effort", "thinking_budget_max", "max_tokens_max", "max_tokens_default", "anthropic_beta", "extra_headers", "thinking_level"];
 const FORBIDDEN_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection"]);
 
-export function readRouting(r: Reader, raw: Raw, instances: readonly InstanceDraft[]): Map<string, Route> {
+/** `declared`: instance names the file has, usable or not (an unusable one has its own error). */
+export function readRouting(r: Reader, raw: Raw, instances: readonly InstanceDraft[], declared: ReadonlySet<string> = new Set()): Map<string, Route> {
   const byName = new Map(instances.map((i) => [i.name, i]));
   const routes = new Map<string, Route>();
   for (const [name, value] of Object.entries(raw)) {
@@ -20,7 +21,7 @@ export function readRouting(r: Reader, raw: Raw, instances: readonly InstanceDra
     const targets: Target[] = [];
     const seen = new Map<string, number>();
     list.forEach((item, i) => {
-      const t = readTarget(r, name, Array.isArray(value) ? [...path, i] : path, item, byName);
+      const t = readTarget(r, name, Array.isArray(value) ? [...path, i] : path, item, byName, declared);
       if (!t) return;
       const base = `${t.instance}/${t.model}`;
       const n = (seen.get(base) ?? 0) + 1;
@@ -34,7 +35,7 @@ export function readRouting(r: Reader, raw: Raw, instances: readonly InstanceDra
   return routes;
 }
 
-function readTarget(r: Reader, route: string, path: (string | number)[], item: unknown, instances: Map<string, InstanceDraft>): Omit<Target, "id"> | undefined {
+function readTarget(r: Reader, route: string, path: (string | number)[], item: unknown, instances: Map<string, InstanceDraft>, declared: ReadonlySet<string>): Omit<Target, "id"> | undefined {
   if (!isTable(item)) {
     r.error(path, "expected a target table", '{ instance = "...", provider = "...", model = "...", weight = 1 }');
     return undefined;
@@ -46,6 +47,7 @@ function readTarget(r: Reader, route: string, path: (string | number)[], item: u
     return undefined;
   }
   const inst = instances.get(instName);
+  if (!inst && declared.has(instName)) return undefined; // its own error says what is wrong with it
   if (!inst) {
     r.error(f.get("instance")!.path, `route "${route}" names unknown instance "${instName}"`, `define [instances.${instName}] or use one of: ${[...instances.keys()].join(", ") || "(none defined)"}`);
     return undefined;

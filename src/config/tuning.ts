@@ -15,6 +15,8 @@ export const TUNING_KEYS = [
   "quota_switch_project",
   "quota_switch_preview_model",
   "quota_exceeded",
+  "request_log",
+  "logs_max_total_size_mb",
 ] as const;
 
 const STRATEGIES = ["round-robin", "fill-first", "weighted-round-robin"];
@@ -27,6 +29,8 @@ export interface TuningLayer {
   routingStrategy?: string;
   disableCooling?: boolean;
   nonstreamKeepaliveInterval?: number;
+  requestLog?: boolean;
+  logsMaxTotalSizeMb?: number;
   streamingFlat: StreamingConfig;
   streamingTable: StreamingConfig;
   quotaFlat: QuotaExceededConfig;
@@ -54,6 +58,8 @@ export function readTuning(r: Reader, f: Map<string, Field>): TuningLayer {
     routingStrategy: STRATEGIES.includes(strategy ?? "") ? strategy : undefined,
     disableCooling: r.bool(f.get("disable_cooling")),
     nonstreamKeepaliveInterval: r.int(f.get("nonstream_keepalive_interval"), { min: 0 }),
+    requestLog: r.bool(f.get("request_log")),
+    logsMaxTotalSizeMb: r.int(f.get("logs_max_total_size_mb"), { min: 0 }),
     streamingFlat: clean({
       keepaliveSeconds: r.int(f.get("streaming_keepalive_seconds"), { min: 0 }),
       bootstrapRetries: r.int(f.get("streaming_bootstrap_retries"), { min: 0 }),
@@ -88,6 +94,8 @@ export function resolveTuning(global: TuningLayer, inst?: TuningLayer): Instance
     routingStrategy: pick((l) => l.routingStrategy),
     disableCooling: pick((l) => l.disableCooling),
     nonstreamKeepaliveInterval: pick((l) => l.nonstreamKeepaliveInterval),
+    requestLog: pick((l) => l.requestLog),
+    logsMaxTotalSizeMb: pick((l) => l.logsMaxTotalSizeMb),
     streaming: layered((l) => l.streamingTable, (l) => l.streamingFlat),
     quotaExceeded: layered((l) => l.quotaTable, (l) => l.quotaFlat),
   };

@@ -32,6 +32,10 @@ export interface InstanceTuning {
   readonly routingStrategy?: string;
   readonly disableCooling?: boolean;
   readonly nonstreamKeepaliveInterval?: number;
+  /** CLIProxyAPI's own request log (`request-log`); unset = not written. */
+  readonly requestLog?: boolean;
+  /** Cap of CLIProxyAPI's log directory (`logs-max-total-size-mb`); unset = not written. */
+  readonly logsMaxTotalSizeMb?: number;
   readonly streaming: StreamingConfig;
   readonly quotaExceeded: QuotaExceededConfig;
 }
@@ -110,6 +114,67 @@ export interface AutoUpgradeConfig {
   readonly map: Readonly<Record<string, string>>;
 }
 
+/** Numeric comparisons of signals and conditions. */
+export type CompareOp = "<=" | ">=" | "==" | "!=" | "<" | ">";
+
+/** A category signal (`type:value`), compiled once at load. */
+export type SignalTest =
+  /** `keyword:<regex>`: case-insensitive on last_user_text; null = did not compile (never matches). */
+  | { readonly kind: "keyword"; readonly re: RegExp | null }
+  /** `task_category:x`, `tool_profile:x`: equality, case-insensitive (value lower-cased here). */
+  | { readonly kind: "equals"; readonly factor: "task_category" | "tool_profile"; readonly value: string }
+  | { readonly kind: "code"; readonly value: boolean }
+  /** `system_prompt_type:tag` / `system_tag:tag`: the tag is among the system prompt's tags. */
+  | { readonly kind: "tag"; readonly value: string }
+  | { readonly kind: "compare"; readonly factor: "messages_count" | "prompt_chars"; readonly op: CompareOp; readonly n: number }
+  | { readonly kind: "never" };
+
+export interface RouterSignal {
+  /** As written, e.g. `task_category:coding` (the log names the signal that matched). */
+  readonly text: string;
+  readonly test: SignalTest;
+}
+
+export interface RouterCategory {
+  readonly name: string;
+  readonly priority: number;
+  /** Route name; a category whose target is no route is passed over. */
+  readonly target: string;
+  readonly signals: readonly RouterSignal[];
+}
+
+export interface RouterCondition {
+  /** Factor name; undefined when the condition names none (it never matches). */
+  readonly field?: string;
+  readonly op: string;
+  readonly value: unknown;
+  /** For op `regex`: the compiled value (null when it is no string or does not compile). */
+  readonly re?: RegExp | null;
+}
+
+export interface RouterRule {
+  readonly name: string;
+  readonly priority: number;
+  readonly target: string;
+  readonly match: "all" | "any";
+  readonly when: readonly RouterCondition[];
+}
+
+/** `[global.lb_model_router]` (model-router.md), with `config_file` merged in. */
+export interface RouterConfig {
+  readonly enabled: boolean;
+  /** Decide and log, never rewrite. */
+  readonly shadowOnly: boolean;
+  /** Models the router replaces (default ["auto"]); others pass untouched. */
+  readonly activationModels: ReadonlySet<string>;
+  readonly defaultModel?: string;
+  readonly logFactors: boolean;
+  /** Highest priority first (file order among equals). */
+  readonly categories: readonly RouterCategory[];
+  /** Highest priority first (file order among equals); rules without a target are dropped. */
+  readonly rules: readonly RouterRule[];
+}
+
 export interface LbConfig {
   readonly cooldownsMs: CooldownsMs;
   readonly maxTargetRetries: number;
@@ -121,10 +186,14 @@ export interface LbConfig {
   readonly logRetentionDays: number;
   /** Instance that gets requests for models no route names. */
   readonly defaultInstance: string;
+  /** True when [global] default_instance names it (else it is the first instance). */
+  readonly defaultInstanceSet?: boolean;
+  /** Undefined when the file has no `[global.lb_model_router]`. */
+  readonly router?: RouterConfig;
 }
 
 export interface GlobalConfig extends InstanceTuning {
-  /** `host` as written (default 0.0.0.0, like the old tool). */
+  /** `host` as written; 127.0.0.1 when the file has none. */
   readonly host: string;
   /** Address the LB really binds: `host`, or 127.0.0.1 when `host` is public and `api_keys` is empty. */
   readonly bindHost: string;
@@ -162,6 +231,8 @@ export interface Price {
 export interface Config {
   /** Absolute path of the file this came from. */
   readonly file: string;
+  /** Other files it read (the router's `config_file`): a reload watches them too. */
+  readonly includes?: readonly string[];
   /** Directory beside the file: instances/, logs/, auths/ and .gw/ live here. */
   readonly dir: string;
   readonly global: GlobalConfig;

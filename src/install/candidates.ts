@@ -5,6 +5,8 @@ import { MODES, parseCldArgs, YOLO_FLAG } from "../cld/args.ts";
 
 /** Commands whose first positional is an instance name. */
 export const INSTANCE_COMMANDS = new Set(["logs", "restart", "login"]);
+/** Commands whose first positional is an action word. */
+const ACTIONS: Readonly<Record<string, readonly string[]>> = { cliproxy: ["install", "version"], service: ["install"] };
 /** Answer meaning "let the shell complete file names". */
 export const FILES = "__files__";
 
@@ -28,6 +30,7 @@ export async function candidates(words: readonly string[], commands: readonly st
   const cur = words.at(-1)!;
   if (cur.startsWith("-")) return GW_FLAGS;
   if (INSTANCE_COMMANDS.has(sub)) return lists.instances(configOnLine(words));
+  if (ACTIONS[sub] && words.length === 3) return ACTIONS[sub];
   return [];
 }
 

@@ -28,6 +28,8 @@ export function instanceYaml(config: Config, inst: InstanceConfig): string {
   if (inst.routingStrategy) y.routing = { strategy: inst.routingStrategy };
   if (inst.disableCooling !== undefined) y["disable-cooling"] = inst.disableCooling;
   if (inst.nonstreamKeepaliveInterval !== undefined) y["nonstream-keepalive-interval"] = inst.nonstreamKeepaliveInterval;
+  if (inst.requestLog !== undefined) y["request-log"] = inst.requestLog;
+  if (inst.logsMaxTotalSizeMb !== undefined) y["logs-max-total-size-mb"] = inst.logsMaxTotalSizeMb;
   const streaming = dashed({ "keepalive-seconds": inst.streaming.keepaliveSeconds, "bootstrap-retries": inst.streaming.bootstrapRetries });
   if (streaming) y.streaming = streaming;
   const quota = dashed({ "switch-project": inst.quotaExceeded.switchProject, "switch-preview-model": inst.quotaExceeded.switchPreviewModel });

@@ -11,6 +11,7 @@ import type { StateStore } from "../state/index.ts";
 import { type Dialect, errorResponse } from "./dialect.ts";
 import type { Tried } from "./failover.ts";
 import { downstreamHeaders } from "./headers.ts";
+import type { Health } from "./local.ts";
 import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { recordEnd, type RequestFacts } from "./request-state.ts";
@@ -25,6 +26,8 @@ export interface GatewayContext {
   readonly probes: Prober;
   readonly log: RequestLog;
   readonly observe: Observability;
+  /** The supervisor's view of its instances for /healthz (absent under `gw lb`). */
+  readonly health?: () => Health;
 }
 
 export interface Delivery {

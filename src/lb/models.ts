@@ -2,6 +2,7 @@
 // upstream names behind them. Bodies are built once per config, not per request.
 
 import type { Config } from "../config/types.ts";
+import { routedModels } from "../config/router.ts";
 
 export interface ModelLists {
   readonly openai: string;
@@ -9,7 +10,8 @@ export interface ModelLists {
 }
 
 export function buildModelLists(config: Config): ModelLists {
-  const names = [...config.routes.keys()];
+  // The `auto` router's models are served too, so clients that list models can find them.
+  const names = [...new Set([...config.routes.keys(), ...routedModels(config.global.lb.router)])];
   const openai = { object: "list", data: names.map((id) => ({ id, object: "model", created: 0, owned_by: "gw" })) };
   const anthropic = {
     data: names.map((id) => ({ type: "model", id, display_name: id, created_at: "1970-01-01T00:00:00Z" })),

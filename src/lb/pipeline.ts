@@ -1,5 +1,5 @@
 // The request path, top to bottom:
-//   local answers → auth → intake → upgrade → route → (rewrite → forward, failover ↺) → stream → observe
+//   local answers → auth → intake → auto router → upgrade → route → (rewrite → forward, failover ↺) → stream → observe
 // Each step lives in its own module; this file only orders them.
 
 import type { Server } from "bun";
@@ -23,7 +23,7 @@ export type { GatewayContext } from "./deliver.ts";
 export async function handle(req: Request, server: Server<unknown>, rt: Runtime, gw: GatewayContext): Promise<Response> {
   // Local answers and refusals: no upstream, no record.
   const url = new URL(req.url);
-  const probe = probeAnswer(req.method, url.pathname);
+  const probe = probeAnswer(req.method, url.pathname, gw.health);
   if (probe) return probe;
   const path = foldPath(url.pathname);
   const dialect = dialectOf(path, req.headers);
@@ -45,7 +45,8 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   const startedAt = Date.now();
   gw.stats.begin();
 
-  // Upgrade: session, signature and size facts decide the route that serves the request.
+  // Router and upgrade: session, signature and size facts decide the route that serves the
+  // request (an `auto` request gets its route from the router first).
   const facts = requestFacts(req.headers, intake, rt.config, gw.state, startedAt);
   const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url));
 

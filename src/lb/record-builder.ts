@@ -18,6 +18,7 @@ import type { Usage } from "../observe/tokens.ts";
 import type { CooldownSet } from "../state/index.ts";
 import type { Intake } from "./intake.ts";
 import type { RequestFacts } from "./request-state.ts";
+import { routerRecord } from "./router/record.ts";
 
 /** Where finished records go: the day files and the metrics / status feed. */
 export interface RecordSinks {
@@ -95,6 +96,7 @@ export class RecordBuilder {
     if (this.route) record.routing.route = this.route;
     if (facts.requested) record.routing.requested = facts.requested.name;
     if (this.signatureFallback) record.routing.signature_fallback = this.signatureFallback;
+    if (facts.router) record.routing.router = routerRecord(facts.router, masker);
     if (r.firstByteAt !== undefined) record.response.ttfb_ms = r.firstByteAt - this.startedAt;
     if (r.error) record.response.error = masker.text(r.error).slice(0, ERROR_PREVIEW_CHARS);
     if (r.broken) record.response.broken = true;

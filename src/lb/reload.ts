@@ -2,7 +2,7 @@
 // a valid one is handed to `apply`, a broken one is reported and the running config stays.
 
 import { watch, type FSWatcher } from "node:fs";
-import { basename, dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { formatProblem, loadConfig } from "../config/index.ts";
 import type { Config, Problem } from "../config/types.ts";
 
@@ -24,6 +24,8 @@ export interface ReloaderOptions {
   debounceMs?: number;
   /** Listen for SIGHUP (default true; tests that run several reloaders turn it off). */
   sighup?: boolean;
+  /** Files the running config included (Config.includes): edits to them reload too. */
+  includes?: readonly string[];
 }
 
 export interface ReloadResult {
@@ -55,6 +57,7 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       return { ok: false, problems };
     }
     for (const p of problems) log.warn(formatProblem(p));
+    follow(config.includes ?? []);
     try {
       await apply(config);
     } catch (e) {
@@ -77,20 +80,43 @@ export function createReloader(opts: ReloaderOptions): Reloader {
     return queued;
   }
 
-  // Watch the directory, not the file: editors save by writing a new file and renaming it over
-  // the old one, which ends a watch on the file itself. The .env beside it feeds ${VAR}s.
-  const names = new Set([basename(file), ".env"]);
+  // Watch directories, not files: editors save by writing a new file and renaming it over the
+  // old one, which ends a watch on the file itself. The .env beside the config feeds ${VAR}s;
+  // included files (the router's config_file) may live elsewhere, and change with the config.
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(dirname(file), (_event, name) => {
-      if (name && !names.has(String(name))) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => void reload(), debounceMs);
-    });
-  } catch (e) {
-    log.warn(`not watching ${dirname(file)} for changes: ${(e as Error).message} (gw reload and SIGHUP still work)`);
+  const watchers = new Map<string, { watcher: FSWatcher; names: Set<string> }>();
+  function follow(includes: readonly string[]): void {
+    const wanted = new Map<string, Set<string>>();
+    for (const path of [file, join(dirname(file), ".env"), ...includes]) {
+      const dir = dirname(path);
+      if (!wanted.has(dir)) wanted.set(dir, new Set());
+      wanted.get(dir)!.add(basename(path));
+    }
+    for (const [dir, w] of watchers) {
+      if (wanted.has(dir)) continue;
+      w.watcher.close();
+      watchers.delete(dir);
+    }
+    for (const [dir, names] of wanted) {
+      const w = watchers.get(dir);
+      if (w) {
+        w.names = names;
+        continue;
+      }
+      try {
+        const entry = { names, watcher: undefined as unknown as FSWatcher };
+        entry.watcher = watch(dir, (_event, name) => {
+          if (name && !entry.names.has(String(name))) return;
+          clearTimeout(timer);
+          timer = setTimeout(() => void reload(), debounceMs);
+        });
+        watchers.set(dir, entry);
+      } catch (e) {
+        log.warn(`not watching ${dir} for changes: ${(e as Error).message} (gw reload and SIGHUP still work)`);
+      }
+    }
   }
+  follow(opts.includes ?? []);
 
   const onHup = () => void reload();
   if (opts.sighup !== false) process.on("SIGHUP", onHup);
@@ -99,7 +125,8 @@ export function createReloader(opts: ReloaderOptions): Reloader {
     reload,
     close() {
       clearTimeout(timer);
-      watcher?.close();
+      for (const w of watchers.values()) w.watcher.close();
+      watchers.clear();
       process.off("SIGHUP", onHup);
     },
   };

@@ -6,6 +6,7 @@ import type { Config, Route } from "../config/types.ts";
 import type { StateStore } from "../state/index.ts";
 import { recordRequestEnd } from "../state/index.ts";
 import type { Intake } from "./intake.ts";
+import { activates, decideModel, describeRouter, type RouterOutcome, successStreakKey } from "./router/decide.ts";
 import { findSignature, responseSessionKey, type SignatureFacts, sessionKey, stickyKey, streakKey } from "./session.ts";
 import { countMessagesAndTools, decideUpgrade, describeUpgrade, estimateInputTokens, type UpgradeDecision } from "./upgrade.ts";
 
@@ -13,7 +14,12 @@ export interface RequestFacts {
   /** Session key (session.ts), when the request names one. */
   readonly session: string | undefined;
   readonly sig: SignatureFacts;
-  /** The route the client named; undefined for unknown models (they go to the default instance). */
+  /** The `auto` router's decision, for requests naming an activation model. */
+  readonly router?: RouterOutcome;
+  /**
+   * The route the client named — or, for an activation model, the route the router resolved it
+   * to; undefined for unknown models (they go to the default instance).
+   */
   readonly requested: Route | undefined;
   /** The route that serves the request after auto-upgrade. */
   readonly route: Route | undefined;
@@ -22,24 +28,40 @@ export interface RequestFacts {
   readonly streakKey: string | undefined;
 }
 
-/** Facts of a request, read once from its headers and parsed body. */
+/**
+ * Facts of a request, read once from its headers and parsed body: the router (for activation
+ * models only — every other request pays one set lookup), then auto-upgrade on the resolved route.
+ */
 export function requestFacts(headers: Headers, intake: Intake, config: Config, state: StateStore, now: number): RequestFacts {
   const session = sessionKey(headers, intake.json);
   const sig = findSignature(intake.json);
-  const requested = intake.model === undefined ? undefined : config.routes.get(intake.model);
-  if (!requested) return { session, sig, requested, route: undefined, upgrade: undefined, streakKey: undefined };
-  const sk = streakKey(session, requested.name);
+  const routerConfig = config.global.lb.router;
+  const router = activates(routerConfig, intake.model)
+    ? decideModel({ config, router: routerConfig, body: intake.json, model: intake.model!, session, sig, state, now })
+    : undefined;
+  if (router?.remember) state.setSticky(router.remember.key, router.remember.value, now);
+  const model = router ? router.resolved : intake.model;
+  const requested = model === undefined ? undefined : config.routes.get(model);
+  // Streaks count per (session, model the client sent), as the old LB kept them.
+  const source = router ? router.requested : requested?.name;
+  const sk = source === undefined ? undefined : streakKey(session, source);
+  if (!requested || sk === undefined) return { session, sig, router, requested, route: undefined, upgrade: undefined, streakKey: sk };
   const { messages, tools } = countMessagesAndTools(intake.json);
   const inputTokens = config.global.lb.autoUpgrade.inputTokensThreshold > 0 ? estimateInputTokens(intake.raw) : 0;
   const upgrade = decideUpgrade(config, requested.name, { messages, tools, streak: state.streak(sk, now), signed: sig.signed, inputTokens });
   const route = config.routes.get(upgrade.route) ?? requested;
-  return { session, sig, requested, route, upgrade, streakKey: sk };
+  return { session, sig, router, requested, route, upgrade, streakKey: sk };
 }
 
-/** `x-gw-route`: the route, how it was upgraded, and a signature fallback when one happened. */
+/**
+ * `x-gw-route`: the router's decision, the route, how it was upgraded, and a signature fallback
+ * when one happened — e.g. `auto->g3f.auto (category quick)->opus4.6 (messages 85>=80)`.
+ */
 export function routeHeader(facts: RequestFacts, fallback: Route | undefined): string {
-  if (!facts.requested || !facts.upgrade) return "-";
-  const base = describeUpgrade(facts.requested.name, facts.upgrade);
+  const routed = facts.router ? describeRouter(facts.router) : undefined;
+  if (!facts.requested || !facts.upgrade) return routed ?? "-";
+  const upgraded = describeUpgrade(facts.requested.name, facts.upgrade);
+  const base = routed === undefined ? upgraded : facts.upgrade.upgraded ? `${routed}${upgraded.slice(facts.requested.name.length)}` : routed;
   return fallback ? `${base} => ${fallback.name} (signature fallback)` : base;
 }
 
@@ -59,6 +81,9 @@ export function recordEnd(
   end: { ok: boolean; now: number; route?: Route; targetId?: string; responseId?: string },
 ): void {
   if (facts.streakKey) recordRequestEnd(state, facts.streakKey, end.ok, end.now);
+  // The router's success_streak factor: successes in a row are counted as the streak of the
+  // opposite outcome under a key of their own (reset by a failure, grown by a success).
+  if (facts.router && facts.streakKey) recordRequestEnd(state, successStreakKey(facts.streakKey), !end.ok, end.now);
   if (end.ok && end.responseId && end.route && end.targetId) {
     state.setSticky(stickyKey(responseSessionKey(end.responseId), end.route.name), end.targetId, end.now);
   }

@@ -9,6 +9,7 @@ import { createObservability, type Observability } from "../observe/http.ts";
 import { createRequestLog, type RequestLog, requestLogDir } from "../observe/requestlog.ts";
 import { type CoolingEntry, createMemoryStore, type StateStore } from "../state/index.ts";
 import { errorResponse } from "./dialect.ts";
+import type { Health } from "./local.ts";
 import { bypassProxyForInstances } from "./noproxy.ts";
 import { createProber, type ProbeLog, type ProbeTiming } from "./probe.ts";
 import { type GatewayContext, handle } from "./pipeline.ts";
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   log?: ProbeLog;
   /** Probe timeout and backoff (tests shorten them). */
   probeTiming?: ProbeTiming;
+  /** What /healthz reports (the supervisor's instance states); plain "ok" without it. */
+  health?: () => Health;
 }
 
 export interface Gateway {
@@ -80,6 +83,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     }),
     log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays }),
     observe,
+    health: opts.health,
   };
   const server = Bun.serve({
     hostname: opts.hostname ?? config.global.bindHost,

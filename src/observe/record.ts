@@ -62,6 +62,32 @@ export interface RoutingRecord {
   params: string[];
   /** Set when a 400 signature error was retried on another route. */
   signature_fallback?: string;
+  /** The `auto` router's decision, for requests naming an activation model. */
+  router?: RouterRecord;
+}
+
+/** What the `auto` router decided (model-router.md; the old LB's fields, snake_case). */
+export interface RouterRecord {
+  /** category_hit_<name>, rule_hit_<name>, default_model, default_model_not_found, no_rule, disabled; gw adds session_hold and signature_lock. */
+  decision: string;
+  /** The model the client sent. */
+  requested: string;
+  /** The route the rule book chose (absent when nothing matched). */
+  suggested?: string;
+  /** The model the request went on with (the requested one in shadow mode or when nothing matched). */
+  resolved: string;
+  applied: boolean;
+  shadow?: boolean;
+  /** The category or rule that chose: a category as `cat_<name>` with match "category" and its signal. */
+  hit?: { name: string; match: string; priority?: number; target: string; signal?: string };
+  /** Name of the category that matched, or of the rule that matched (for `gw usage --by category|rule`). */
+  category?: string;
+  rule?: string;
+  /** The session's remembered choice, when it decided (session_hold). */
+  held?: { route: string; decision: string };
+  /** With log_factors: every factor (last_user_text shortened and masked) and the evaluation trace. */
+  factors?: Record<string, unknown>;
+  trace?: { categories: unknown[]; rules: unknown[] };
 }
 
 export interface AttemptRecord {

@@ -12,6 +12,8 @@ import { addUsage, emptySums, finalTarget, type LoggedRecord, mergeSums, modelOf
 export const BUCKET_MS = 5_000;
 export const BUCKETS = 120; // 10 minutes of history
 export const RECENT_ERRORS = 50;
+/** Router decisions the status page lists. */
+export const RECENT_DECISIONS = 30;
 /** Latency samples kept per bucket for the percentiles (enough for p95 at chart resolution). */
 const SAMPLES_PER_BUCKET = 256;
 
@@ -31,6 +33,19 @@ export interface RecentError {
   error: string;
 }
 
+export interface RecentDecision {
+  ts: string;
+  requested: string;
+  decision: string;
+  /** The route the router chose (also in shadow mode); "-" when nothing matched. */
+  route: string;
+  /** The route that served it (after auto-upgrade); "-" for the default instance. */
+  served: string;
+  applied: boolean;
+  shadow: boolean;
+  status: number;
+}
+
 export type StatusFeed = ReturnType<typeof createStatusFeed>;
 
 /** `pricing` is read when a request is counted, so a reload prices the requests after it. */
@@ -44,6 +59,9 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
   let tokens = new Map<string, UsageSums>();
   let requests = 0;
   let failed = 0;
+  const decisions: RecentDecision[] = [];
+  /** Router decision → requests since start. */
+  const decisionCounts = new Map<string, number>();
 
   const bucketAt = (t: number): Bucket => {
     const start = t - (t % BUCKET_MS);
@@ -89,6 +107,13 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
         if (errors.length > RECENT_ERRORS) errors.shift();
       }
       addTokens(r);
+      const rr = r.routing.router;
+      if (rr) {
+        decisionCounts.set(rr.decision, (decisionCounts.get(rr.decision) ?? 0) + 1);
+        const route = rr.applied ? rr.resolved : (rr.held?.route ?? rr.suggested ?? "-");
+        decisions.push({ ts: r.ts, requested: rr.requested, decision: rr.decision, route, served: r.routing.route ?? NONE, applied: rr.applied, shadow: rr.shadow === true, status: r.response.status });
+        if (decisions.length > RECENT_DECISIONS) decisions.shift();
+      }
     },
     /** Add today's tokens from records written before this process started (the log's day file). */
     seedTokens: addTokens,
@@ -114,6 +139,8 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
         perTarget,
         perInstance,
         tokensToday: { day: dayOf(t), total, byRoute: Object.fromEntries(byRoute), priceSource: PRICE_SOURCE },
+        decisions: [...decisions].reverse(),
+        decisionCounts: Object.fromEntries(decisionCounts),
       };
     },
   };
@@ -179,7 +206,15 @@ export function buildStatus(src: StatusSources) {
     series: { stepMs: BUCKET_MS, points: snap.series },
     errors: snap.errors,
     tokensToday: snap.tokensToday,
+    router: routerStatus(src.config, snap.decisions, snap.decisionCounts),
   };
+}
+
+/** The `auto` router's settings and its recent decisions; null without [global.lb_model_router]. */
+function routerStatus(config: Config, recent: RecentDecision[], counts: Record<string, number>) {
+  const r = config.global.lb.router;
+  if (!r) return null;
+  return { enabled: r.enabled, shadow: r.shadowOnly, activation: [...r.activationModels], counts, recent };
 }
 
 export type StatusJson = ReturnType<typeof buildStatus>;

@@ -12,7 +12,8 @@ import type { Price } from "../config/types.ts";
 import type { RequestRecord, UsageRecord } from "./record.ts";
 import { dayOf } from "./requestlog.ts";
 
-export const GROUPS = ["day", "route", "target", "client"] as const;
+/** decision / category / rule: how the `auto` router spread its requests ("-" for the others). */
+export const GROUPS = ["day", "route", "target", "client", "decision", "category", "rule"] as const;
 export type GroupBy = (typeof GROUPS)[number];
 
 export interface UsageSums {
@@ -145,7 +146,8 @@ function groupKey(r: LoggedRecord, by: GroupBy): string {
   if (by === "day") return dayOf(r.ts);
   if (by === "route") return r.routing.route ?? "-";
   if (by === "target") return finalTarget(r);
-  return r.client ?? "-";
+  if (by === "client") return r.client ?? "-";
+  return r.routing.router?.[by] ?? "-";
 }
 
 /** Call `line` for every line of a file, streaming it in chunks. */

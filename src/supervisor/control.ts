@@ -15,6 +15,8 @@ export interface ControlHandlers {
   reload(): Promise<{ ok: boolean; problems: string[] }>;
   /** NDJSON lines `{name, line}`; null when the name is unknown. */
   logs(name: string | undefined, lines: number, follow: boolean, signal: AbortSignal): ReadableStream<Uint8Array> | null;
+  /** The instances gw runs, for the hint when a request names another. */
+  instanceNames(): string[];
 }
 
 const json = (body: unknown, status = 200) => Response.json(body, { status });
@@ -45,15 +47,16 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
         setTimeout(() => h.down(), 0);
         return json({ stopping: true, pid: process.pid });
       }
+      const valid = (extra: string[] = []) => `valid names: ${[...extra, ...h.instanceNames()].join(", ") || "(none)"}`;
       if (route === "POST /restart") {
         const results = await h.restart(name);
-        return results ? json({ results }) : json({ error: `no managed instance '${name}'` }, 404);
+        return results ? json({ results }) : json({ error: `no managed instance '${name}'`, hint: valid() }, 404);
       }
       if (route === "POST /reload") return json(await h.reload());
       if (route === "GET /logs") {
         const n = Number(url.searchParams.get("n") ?? 20);
         const body = h.logs(name, Number.isFinite(n) ? n : 20, url.searchParams.has("follow"), req.signal);
-        return body ? new Response(body, { headers: { "content-type": "application/x-ndjson" } }) : json({ error: `no log for '${name}'` }, 404);
+        return body ? new Response(body, { headers: { "content-type": "application/x-ndjson" } }) : json({ error: `no log for '${name}'`, hint: valid(["gw"]) }, 404);
       }
       return json({ error: `unknown control request ${route}` }, 404);
     },
@@ -79,8 +82,8 @@ export async function controlRequest(paths: GwPaths, path: string, init: Request
     throw new NotRunningError(paths);
   }
   if (res.status >= 400 && res.headers.get("content-type")?.includes("json")) {
-    const body = (await res.json()) as { error?: string };
-    throw new CliError(body.error ?? `control request failed (${res.status})`);
+    const body = (await res.json()) as { error?: string; hint?: string };
+    throw new CliError(body.error ?? `control request failed (${res.status})`, 1, body.hint);
   }
   return res;
 }

@@ -31,6 +31,7 @@ export function controlHandlers(d: HandlerDeps): ControlHandlers {
       const r = await reloader.reload();
       return { ok: r.ok, problems: r.problems.map((p) => formatProblem(p)) };
     },
+    instanceNames: () => d.set.list().map((s) => s.name),
     logs(name, n, follow, signal) {
       const { config } = d.sources();
       const all = [{ name: "gw", file: d.paths.gwLog }, ...config.instances.filter((i) => i.managed).map((i) => ({ name: i.name, file: instanceLog(d.paths, i.name) }))];

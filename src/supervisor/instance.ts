@@ -7,6 +7,7 @@ import { portBusy, describeHolder } from "./ports.ts";
 import { waitReady } from "./ready.ts";
 import { type Child, type ExitInfo, spawnChild, SpawnError, stopChild } from "./spawn.ts";
 import type { Timing } from "./timing.ts";
+import { lastLogLine } from "./logtail.ts";
 import { instanceCwd } from "./paths.ts";
 
 export type InstanceState = "starting" | "ready" | "unready" | "backoff" | "crashloop" | "failed" | "stopping" | "stopped";
@@ -44,6 +45,8 @@ export class SupervisedInstance {
   private backoff = FRESH_BACKOFF;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopping = false;
+  /** Bumped by every stop: an exit report still in progress from before it must not act. */
+  private epoch = 0;
   private probing: AbortController | undefined;
 
   constructor(
@@ -64,6 +67,7 @@ export class SupervisedInstance {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.epoch++;
     clearTimeout(this.timer);
     this.probing?.abort();
     const child = this.child;
@@ -149,9 +153,19 @@ export class SupervisedInstance {
     this.deps.childrenChanged();
     if (this.stopping) return;
     this.probing?.abort();
+    void this.reportExit(child, info, this.epoch);
+  }
+
+  /** Say why it exited (its log's last words are usually the reason), then schedule the restart. */
+  private async reportExit(child: Child, info: ExitInfo, epoch: number): Promise<void> {
+    const lastWords = await lastLogLine(this.deps.logFile(this.name));
+    if (this.stopping || this.child || epoch !== this.epoch) return; // stopped or restarted meanwhile
+    const uptime = secs(info.at - child.startedAt);
     const delay = this.scheduleRetry(info.at - child.startedAt);
     const what = this.state === "crashloop" ? `crash loop (${this.backoff.exits.length} exits in a minute), next try in ${secs(delay)}` : `restarting in ${secs(delay)}`;
-    this.deps.log.warn(`${this.name}: exited (${describeExit(info)}) after ${secs(info.at - child.startedAt)} — ${what}; see logs/${this.name}.log`);
+    const said = lastWords ? `; logs/${this.name}.log ends: ${lastWords}` : `; see logs/${this.name}.log`;
+    this.problem = `instance '${this.name}' exited (${describeExit(info)}) after ${uptime} — ${what}${said}`;
+    this.deps.log.warn(this.problem);
   }
 
   private scheduleRetry(uptimeMs: number): number {

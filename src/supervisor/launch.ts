@@ -2,7 +2,7 @@
 // CLIProxyAPI binary with `-config YAML`. A missing program is a one-line error with the fix.
 import { isAbsolute, resolve } from "node:path";
 import type { Config, InstanceConfig } from "../config/types.ts";
-import { resolveCliproxy } from "../instances/index.ts";
+import { findCliproxy, GET_CLIPROXY_HINT, whyNoCliproxy } from "../cliproxy/locate.ts";
 import { instanceYaml } from "./paths.ts";
 
 export type Launch = { readonly argv: string[] } | { readonly error: string };
@@ -19,16 +19,10 @@ export function launchFor(config: Config, inst: InstanceConfig, env: Env): Launc
     }
     return { argv: [program, ...argv.slice(1)] };
   }
-  const bin = resolveCliproxy(config, env);
-  if (!bin) {
-    return {
-      error:
-        `CLIProxyAPI binary for instance '${inst.name}' not found` +
-        (config.global.cliproxy ? `: ${config.global.cliproxy}` : "") +
-        ` — set [global] cliproxy = "/path/to/cli-proxy-api" or put cli-proxy-api on PATH`,
-    };
-  }
-  return { argv: [bin, "-config", yaml] };
+  const bin = findCliproxy(config, env);
+  if (!bin) return { error: `CLIProxyAPI binary for instance '${inst.name}' not found (${whyNoCliproxy(config, env)}) — ${GET_CLIPROXY_HINT}` };
+  // gw named as the binary: its stand-in takes the same flags as CLIProxyAPI.
+  return { argv: bin.isGw ? [bin.path, "mock", "-config", yaml] : [bin.path, "-config", yaml] };
 }
 
 /** A bare name is looked up on PATH; a relative path is relative to the config's directory. */

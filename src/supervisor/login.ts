@@ -5,14 +5,19 @@
 import { mkdir, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
-import type { Config, InstanceConfig } from "../config/types.ts";
+import { type Config, type InstanceConfig, OAUTH_PROVIDERS } from "../config/types.ts";
 import { controlJson } from "./control.ts";
 import { launchFor } from "./launch.ts";
 import { gwPaths, instanceCwd } from "./paths.ts";
 import type { StatusReport } from "./status.ts";
 
-/** Login flags of CLIProxyAPI, by the PROVIDER word gw accepts. */
-export const LOGIN_PROVIDERS = ["antigravity", "claude", "codex", "codex-device", "kimi", "xai"] as const;
+/**
+ * Every OAuth login CLIProxyAPI has, by the PROVIDER word gw accepts: `-PROVIDER-login`, except
+ * plain Gemini (the Gemini CLI login), which is `-login` — builds from v7.2.20 (2026-06) on no
+ * longer have it, and say so themselves.
+ */
+export const LOGIN_PROVIDERS = ["antigravity", "claude", "codex", "codex-device", "kimi", "xai", "gemini"] as const;
+const GEMINI_GONE = "CLIProxyAPI v7.2.20 and later have no Gemini CLI login: use antigravity (Gemini models through Antigravity), or a gemini provider with api_keys";
 
 /** How long a running instance gets to show new models after the login. */
 const PICKUP_WAIT_MS = 5_000;
@@ -34,17 +39,31 @@ async function modelIds(inst: InstanceConfig): Promise<Set<string> | null> {
   }
 }
 
-export function loginArgv(config: Config, inst: InstanceConfig, provider: string, browser: boolean, env: Record<string, string | undefined>): string[] {
+export function loginArgv(config: Config, inst: InstanceConfig, provider: string, browser: boolean, env: Record<string, string | undefined>, projectId?: string): string[] {
   if (!(LOGIN_PROVIDERS as readonly string[]).includes(provider)) {
     throw new CliError(`"${provider}" has no login`, 1, `log in to one of: ${LOGIN_PROVIDERS.join(", ")} (API-key providers need no login)`);
   }
+  if (projectId !== undefined && provider !== "gemini") throw new CliError("--project-id is for the gemini login only", 1, `gw login ${inst.name} gemini --project-id ID`);
+  // A credential for an OAuth provider the instance does not define would sit in its auth dir
+  // unused. (The Gemini CLI login has no provider type in providers.toml: nothing to check.)
+  const type = provider === "codex-device" ? "codex" : provider;
+  const types = inst.providers.map((p) => p.type as string);
+  if ((OAUTH_PROVIDERS as readonly string[]).includes(type) && !types.includes(type)) {
+    const logins = types.filter((t) => (LOGIN_PROVIDERS as readonly string[]).includes(t));
+    throw new CliError(
+      `instance '${inst.name}' has no ${type} provider, so a ${type} login would go unused`,
+      1,
+      logins.length ? `log in to what it has: ${logins.map((t) => `gw login ${inst.name} ${t}`).join(" · ")}` : `add { type = "${type}" } to [instances.${inst.name}] providers first`,
+    );
+  }
   const launch = launchFor(config, inst, env);
   if ("error" in launch) throw new CliError(launch.error);
-  return [...launch.argv, `-${provider}-login`, ...(browser ? [] : ["-no-browser"])];
+  const flag = provider === "gemini" ? ["-login", ...(projectId ? ["-project_id", projectId] : [])] : [`-${provider}-login`];
+  return [...launch.argv, ...flag, ...(browser ? [] : ["-no-browser"])];
 }
 
 /** Runs the login in this terminal; returns what to tell the user afterwards. */
-export async function runLogin(config: Config, inst: InstanceConfig, argv: string[], env: Record<string, string | undefined>): Promise<string> {
+export async function runLogin(config: Config, inst: InstanceConfig, provider: string, argv: string[], env: Record<string, string | undefined>): Promise<string> {
   const status = await controlJson<StatusReport>(gwPaths(config.dir), "/status").catch(() => null);
   const running = status?.instances.find((i) => i.name === inst.name && i.state === "ready");
   const before = await authFiles(inst.authDir);
@@ -53,10 +72,13 @@ export async function runLogin(config: Config, inst: InstanceConfig, argv: strin
   await mkdir(cwd, { recursive: true });
   const proc = Bun.spawn(argv, { cwd, env, stdio: ["inherit", "inherit", "inherit"] });
   const code = await proc.exited;
-  if (code !== 0) throw new CliError(`login for instance '${inst.name}' failed (exit code ${code})`, 1, `the lines above say why; try again with: gw login ${inst.name} …`);
+  if (code !== 0) {
+    const gemini = argv.includes("-login");
+    throw new CliError(`login for instance '${inst.name}' failed (exit code ${code})`, 1, gemini ? `the lines above say why; if the flag is unknown: ${GEMINI_GONE}` : `the lines above say why; try again with: gw login ${inst.name} ${provider}`);
+  }
   const after = await authFiles(inst.authDir);
   const fresh = [...after].filter(([n, m]) => before.get(n) !== m).map(([n]) => n);
-  if (fresh.length === 0) return `no new credential in ${inst.authDir} — the login saved nothing; nothing for instance '${inst.name}' to pick up`;
+  if (fresh.length === 0) throw new CliError(`no new credential in ${inst.authDir} — the login saved nothing; nothing for instance '${inst.name}' to pick up`, 1, `the login above did not finish (or saved elsewhere); try again with: gw login ${inst.name} ${provider}`);
   const saved = `saved ${fresh.join(", ")} in ${inst.authDir}`;
   if (!running) return `${saved}; gw is not running ${inst.name} now — it will use them at the next gw up`;
   const deadline = Date.now() + PICKUP_WAIT_MS;

@@ -1,6 +1,8 @@
 // `gw logs`: the last N lines of one or more log files, then (with follow) what gets appended,
 // as NDJSON `{name, line}`. Follow polls the size, which also notices a rotation (the file shrank).
-import { open, stat } from "node:fs/promises";
+import { open, readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { maskText } from "../observe/mask.ts";
 
 export interface LogSource {
   readonly name: string;
@@ -81,3 +83,22 @@ export async function readNew(file: string, offset: number): Promise<{ text: str
   const whole = text.slice(0, text.lastIndexOf("\n") + 1);
   return { text: whole, end: from + Buffer.byteLength(whole) };
 }
+
+/** The logs a gw left on disk (it need not be running): gw.log first, then each instance's by name. */
+export async function logSourcesOnDisk(logsDir: string): Promise<LogSource[]> {
+  const names = await readdir(logsDir).catch(() => [] as string[]);
+  const logs = names.filter((n) => n.endsWith(".log")).map((n) => n.slice(0, -".log".length));
+  const ordered = [...logs.filter((n) => n === "gw"), ...logs.filter((n) => n !== "gw").sort()];
+  return ordered.map((name) => ({ name, file: join(logsDir, `${name}.log`) }));
+}
+
+/** The last line the latest run wrote to its log (after gw's "--- gw: starting" marker), masked and short. */
+export async function lastLogLine(file: string): Promise<string> {
+  const { lines } = await tailLines(file, 20).catch(() => ({ lines: [] as string[] }));
+  const run = lines.slice(lines.findLastIndex((l) => l.startsWith("--- gw: ")) + 1);
+  const line = run.filter((l) => l.trim()).at(-1)?.trim() ?? "";
+  const masked = maskText(line);
+  return masked.length > LAST_LINE_MAX ? `${masked.slice(0, LAST_LINE_MAX)}…` : masked;
+}
+
+const LAST_LINE_MAX = 200;

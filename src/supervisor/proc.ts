@@ -67,3 +67,13 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
     return false;
   }
 }
+
+/**
+ * The PM2 app a process runs as: PM2 starts its apps with its own environment, which carries the
+ * app's `name` and `pm_id`. Undefined when the process is no PM2 app (or /proc does not tell).
+ */
+export async function pm2AppOf(pid: number): Promise<string | undefined> {
+  const raw = await readFile(`/proc/${pid}/environ`, "utf8").catch(() => "");
+  const env = new Map(raw.split("\0").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)] as const));
+  return env.has("pm_id") && env.get("name") ? env.get("name") : undefined;
+}

@@ -3,12 +3,14 @@
 import { CliError } from "../cli/errors.ts";
 import type { Config } from "../config/types.ts";
 import { writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
+import { setupNotes } from "../migrate/checks.ts";
 import { ensureFetchLimit } from "../lb/concurrency.ts";
 import { createReloader, type Reloader, restartOnlyChanges } from "../lb/reload.ts";
 import { type Gateway, startGateway } from "../lb/server.ts";
 import { checkSocketPath, startControlServer } from "./control.ts";
 import { refuseBusyMainPort, refuseIfRunning } from "./guard.ts";
 import { controlHandlers } from "./handlers.ts";
+import { healthOf, type InstanceView, notReadyLines, startVerdict } from "./health.ts";
 import { InstanceSet } from "./instances.ts";
 import { connectLiveState } from "./live.ts";
 import { createGwLogger } from "./logger.ts";
@@ -35,6 +37,8 @@ export interface ServeOptions {
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+/** A stop signal this soon after the first is the same key press, delivered twice. */
+export const SIGNAL_ECHO_MS = 1_000;
 /** SIGHUP means reload (lb/reload.ts); before the reloader exists it must not kill gw (its default). */
 const ignoreHup = () => {};
 
@@ -57,7 +61,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let config = await withInstanceKeys(opts.config);
   await writeInstanceFiles(config);
   const port = opts.port ?? config.global.mainPort;
-  await refuseBusyMainPort(port, config.global.bindHost, opts.demo ? "stop that process or run: gw up --port N" : "change [global] main_port or stop that process");
+  await refuseBusyMainPort(port, config.global.bindHost, opts.demo, opts.env);
+  if (!opts.demo) {
+    const notes = await setupNotes(config);
+    for (const w of notes.warnings) log.warn(w);
+    log.info(notes.info);
+  }
   await writeGwPid(paths);
   const watchdog = startWatchdog(paths, config.file, opts.env);
 
@@ -68,14 +77,25 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid }] : [])));
   const set = new InstanceSet(config, { timing, env: childEnv, log, logFile: (name) => instanceLog(paths, name), childrenChanged: registry.update });
   const sources = (): StatusSources => ({ config, set, gateway, phase, startedAt, demo: opts.demo });
+  const views = (): InstanceView[] =>
+    config.instances.map((i) => {
+      const s = set.get(i.name);
+      return { name: i.name, managed: i.managed, state: s?.state ?? "stopped", problem: s?.problem ?? "" };
+    });
   const stopRotation = startRotation(() => [paths.gwLog, ...set.list().map((s) => instanceLog(paths, s.name))], timing, log.warn);
 
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   let stopping: Promise<void> | null = null;
+  let firstSignalAt = 0;
   const onSignal = () => {
-    if (!stopping) return void stop();
-    // A second Ctrl-C: the user does not want to wait for the grace period.
+    if (!stopping) {
+      firstSignalAt = Date.now();
+      return void stop();
+    }
+    // One key press can arrive twice (under `bun run`: bun forwards it, and the terminal sends it
+    // to the whole process group): only a later, deliberate second Ctrl-C cuts the streams.
+    if (Date.now() - firstSignalAt < SIGNAL_ECHO_MS) return;
     log.warn("stopping now: streams still in flight are cut");
     void gateway?.stop(0);
   };
@@ -86,7 +106,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
       stopRotation();
       const grace = config.global.shutdownGraceMs;
       const streams = gateway?.stats().openStreams ?? 0;
-      log.info(`stopping: ${streams ? `letting ${streams} stream(s) in flight finish (up to ${grace / 1000} s), then ` : ""}stopping instances`);
+      const cut = streams && opts.terminal ? " — Ctrl-C again to cut them" : "";
+      log.info(`stopping: ${streams ? `letting ${streams} stream(s) in flight finish (up to ${grace / 1000} s${cut}), then ` : ""}stopping instances`);
       await gateway?.stop(grace);
       await set.stopAll();
       await registry.flushed();
@@ -107,9 +128,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const managed = set.list().length;
   log.info(`gw ${process.pid}: starting ${managed} instance${managed === 1 ? "" : "s"} (config ${config.file})`);
   await set.startAll();
+  const verdict = await settle(views, timing, () => stopping !== null);
   if (stopping) return done;
+  if (verdict === "give-up") {
+    for (const line of ["no instance can serve, so gw stops:", ...notReadyLines(views())]) log.error(line);
+    await stop();
+    throw new CliError("no instance can serve; gw stopped", 1, "the lines above say why for each instance; fix that and run gw up again");
+  }
   try {
-    gateway = startGateway(config, { port, log });
+    gateway = startGateway(config, { port, log, health: () => healthOf(views()) });
   } catch (err) {
     log.error(`the load balancer could not listen on port ${port}: ${(err as Error).message}`);
     await stop();
@@ -119,12 +146,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const gw = selfDisplay();
   const ready = set.list().filter((s) => s.state === "ready").length;
   log.info(`serving on ${gateway.url} — ${ready}/${managed} instances ready; ${gw} status · ${gw} logs -f · ${gw} down`);
+  const unready = notReadyLines(views());
+  if (unready.length) for (const line of ["not ready (their routes fail over to the other instances meanwhile):", ...unready]) log.warn(line);
   if (opts.banner) for (const line of opts.banner(gateway.url).split("\n")) log.info(line);
   phase = "serving"; // after the banner: `up -d` returns on this and prints gw.log up to here
 
   const listening = { port, host: config.global.bindHost, portFromFlag: opts.port !== undefined };
   reloader = createReloader({
     file: config.file,
+    includes: config.includes,
     log,
     apply: async (next) => {
       const keyed = await withInstanceKeys(next);
@@ -137,3 +167,19 @@ export async function serve(opts: ServeOptions): Promise<void> {
   });
   return done;
 }
+
+/**
+ * After the first start: when nothing is ready yet but an instance is still starting or about to
+ * restart, wait (up to readyTimeoutMs) for one to come up or for all to be beyond hope. The LB
+ * would serve nothing meanwhile, so this delays nothing a client could use.
+ */
+async function settle(views: () => InstanceView[], timing: Timing, stopped: () => boolean): Promise<"serve" | "give-up"> {
+  const deadline = Date.now() + timing.readyTimeoutMs;
+  for (;;) {
+    const v = startVerdict(views(), Date.now() >= deadline);
+    if (v.kind !== "wait" || stopped()) return v.kind === "give-up" ? "give-up" : "serve";
+    await Bun.sleep(SETTLE_POLL_MS);
+  }
+}
+
+const SETTLE_POLL_MS = 100;

@@ -175,3 +175,38 @@ describe("gateway down on a terminal", () => {
     expect(r.call).toBeNull();
   });
 });
+
+describe("the gateway's auto router", () => {
+  const box = new CldSandbox({ tools: ["fzf", "tmux"] });
+  const router = (shadow: boolean) => `[global.lb_model_router]\nenabled = true\nshadow_only = ${shadow}\ndefault_model = "g3f"`;
+  const on = { CLD_TOML: box.writeConfig("router.toml", cldConfig(gateway.port!, router(false))) };
+
+  test("an Auto scenario (main and fast = auto, opus stays a route) when the router is on", async () => {
+    const r = await interactive(box, ["cp"], on, async (t) => {
+      await t.waitFor("Scenario>");
+      expect(await t.waitFor(/Auto\s+main=auto  fast=auto  opus=opus4\.6/)).toContain("Custom");
+      await choose(t, "Auto ");
+    });
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "auto", ANTHROPIC_DEFAULT_HAIKU_MODEL: "auto", CLAUDE_CODE_SUBAGENT_MODEL: "auto", ANTHROPIC_DEFAULT_OPUS_MODEL: "opus4.6" });
+    expect(box.memory("cp")).toMatchObject({ scenario: "Auto", main: "auto" });
+  });
+
+  test("no Auto scenario in shadow mode (auto would reach no route) or without a router", async () => {
+    for (const config of [cldConfig(gateway.port!, router(true)), cldConfig(gateway.port!)]) {
+      const env = { CLD_TOML: box.writeConfig("other.toml", config) };
+      const r = await interactive(box, ["cp"], env, async (t) => {
+        expect(await t.waitFor("Scenario>")).not.toMatch(/Auto\s+main=auto/);
+        await t.send("C-c");
+      });
+      expect(r.call).toBeNull();
+    }
+  });
+
+  test("a FILTER that matches no route: one line, then the menus", async () => {
+    const r = await interactive(box, ["cp", "opus5"], on, async (t) => {
+      expect(await t.waitFor("Scenario>")).toContain('cld: no route matches "opus5"');
+      await choose(t, "Performance");
+    });
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "opus4.6" });
+  });
+});

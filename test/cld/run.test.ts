@@ -68,12 +68,18 @@ describe("cld cp with FILTER (fast start, no questions)", () => {
     expect(r.code).toBe(7);
   });
 
-  test("a filter that matches nothing names the routes", async () => {
+  test("a filter that matches nothing names the routes and falls back to the menus (here: no terminal to show them)", async () => {
     const r = await box.run(["cp", "nothing-like-it"], { env: { CLD_TOML: toml } });
+    expect(r.stderr.split("\n")[0]).toBe('cld: no route matches "nothing-like-it" (routes: opus4.6, g3p, g3f, g3f.auto, kimi-k2); choose from the menus');
+    expect(r.stderr).toContain('no terminal to ask "Scenario"');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('no route matches "nothing-like-it"');
-    expect(r.stderr).toContain("opus4.6, g3p, g3f, g3f.auto, kimi-k2");
     expect(r.call).toBeNull();
+  });
+
+  test("with the gateway's auto router on, FILTER auto makes it main", async () => {
+    const routed = box.writeConfig("router.toml", cldConfig(port, `[global.lb_model_router]\nenabled = true\ndefault_model = "g3f"`));
+    const r = await box.run(["cp", "auto"], { env: { CLD_TOML: routed } });
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "auto" });
   });
 });
 

@@ -46,11 +46,11 @@ describe("gw check finds each problem at its line", () => {
     expect(t[0]).toMatchObject({ path: "global.lb_auto_upgrade_tools_threshold", line: 3, severity: "error" });
   });
 
-  test("unknown key: a warning with a suggestion, at the key's own line and column", () => {
+  test("a misspelled key: an error naming the key it means, at the key's own line and column", () => {
     const extra = `[routing]\n"m" = [\n  { instance = "a", provider = "antigravity",\n    model = "x", wieght = 3 },\n]\n`;
     const p = one(extra);
-    expect(p).toMatchObject({ severity: "warning", path: "routing.m[0].wieght", line: lineOf(extra, "wieght"), col: 18 });
-    expect(p.hint).toBe('did you mean "weight"?');
+    expect(p).toMatchObject({ severity: "error", path: "routing.m[0].wieght", line: lineOf(extra, "wieght"), col: 18 });
+    expect(p.message).toBe('unknown key "wieght" — did you mean "weight"?');
   });
 
   test("target naming an unknown instance or an undefined provider type names the route", () => {

@@ -24,7 +24,7 @@ export interface Sandbox {
   file: string;
   mainPort: number;
   ports: Record<string, number>;
-  /** Environment for gw children: the demo's cache inside the sandbox, no stray config. */
+  /** Environment for gw children: the demo's cache and gw's data dir inside the sandbox, no stray config. */
   env: Record<string, string | undefined>;
 }
 
@@ -52,7 +52,7 @@ export async function sandbox(instances: InstanceSpec[] = [{ name: "a" }, { name
   toml += `\n[routing]\n"m" = [${instances.map((i) => `{ instance = "${i.name}", provider = "antigravity", model = "gemini-3-flash" }`).join(", ")}]\n`;
   const file = join(dir, "providers.toml");
   writeFileSync(file, toml);
-  const env = { ...process.env, XDG_CACHE_HOME: join(dir, "cache"), GW_CONFIG: undefined, GW_CLIPROXY: undefined, NO_COLOR: "1", GW_TEST_MARK: "inherited" };
+  const env = { ...process.env, XDG_CACHE_HOME: join(dir, "cache"), XDG_DATA_HOME: join(dir, "data"), GW_CLIPROXY_RELEASES: undefined, GW_CONFIG: undefined, GW_CLIPROXY: undefined, NO_COLOR: "1", GW_TEST_MARK: "inherited" };
   return { dir, file, mainPort, ports, env };
 }
 
@@ -72,7 +72,12 @@ export interface RunningGw {
 
 /** Start a long-running gw (e.g. `up` in the foreground) in its own process group. */
 export function startGw(sb: Pick<Sandbox, "dir" | "env">, args: string[]): RunningGw {
-  const proc = Bun.spawn([process.execPath, MAIN, ...args], { cwd: sb.dir, env: sb.env, stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });
+  return startInGroup([process.execPath, MAIN, ...args], sb.dir, sb.env);
+}
+
+/** Any command line (e.g. `bun run gw up`) as the leader of its own process group, output captured. */
+export function startInGroup(argv: string[], cwd: string, env: Record<string, string | undefined>): RunningGw {
+  const proc = Bun.spawn(argv, { cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });
   let out = "";
   const pump = async (s: ReadableStream<Uint8Array>) => {
     const dec = new TextDecoder();

@@ -2,16 +2,16 @@
 // gateway and two `gw mock` child processes. CI (.ci/run) installs chromium; without it this
 // test fails with the command that fixes it.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { type RunningGateway, startGateway } from "../../src/lb/server.ts";
+import { launchChromium } from "../helpers/browser.ts";
 import { configFrom, externalInstances } from "../helpers/lb.ts";
 import { type SpawnedMock, spawnMock } from "../helpers/mock.ts";
 import { removeTempDirs, tempDir } from "../helpers/tmp.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = join(import.meta.dir, "../..");
 const OUT = join(ROOT, "test-output");
 const SLOW = 60_000;
@@ -22,7 +22,6 @@ let base: string;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium (.ci/run does this)`);
   mocks = await Promise.all([spawnMock(["--api-key", "key-a", "--name", "a"]), spawnMock(["--api-key", "key-b", "--name", "b"])]);
   const config = configFrom(`
 [global]
@@ -51,10 +50,7 @@ ${externalInstances({ a: mocks[0]!.url, b: mocks[1]!.url })}
     instances: mocks.map((m, i) => ({ name: i ? "b" : "a", state: m.proc.exitCode === null ? "ready" : "failed", restarts: i, uptimeMs: 42_000 + i * 1000 })),
     cooling: [{ route: "opus", target: "b/claude-opus-4-6", until: coolingUntil, kind: "transient_heavy", reason: "429 model_cooldown" }],
   }));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 }, SLOW);
 
 afterAll(async () => {

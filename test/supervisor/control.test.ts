@@ -16,7 +16,8 @@ afterAll(async () => {
   if (sb) await killAll(sb);
 });
 
-const status = async () => JSON.parse((await gw(sb, ["status", "-c", sb.file, "--json"])).stdout) as StatusReport;
+// `--json` keys are snake_case; the control socket's StatusReport is camelCase.
+const status = async () => JSON.parse((await gw(sb, ["status", "-c", sb.file, "--json"])).stdout) as StatusReport & { running: boolean };
 const row = (s: StatusReport, name: string) => s.instances.find((i) => i.name === name)!;
 
 describe("gw up -d and the control commands", () => {
@@ -56,7 +57,7 @@ describe("gw up -d and the control commands", () => {
       return b.pid !== null && b.pid !== bPid;
     }, 2_000, () => "a new pid for b within 2 s");
     s = await status();
-    expect(row(s, "b")).toMatchObject({ restarts: 1, lastExit: { code: null, signal: "SIGKILL" } });
+    expect(row(s, "b")).toMatchObject({ restarts: 1, last_exit: { code: null, signal: "SIGKILL" } });
     await until(async () => row(await status(), "b").state === "ready", 15_000);
 
     const aPid = row(s, "a").pid;
@@ -72,7 +73,10 @@ describe("gw up -d and the control commands", () => {
     expect(all.stdout).toMatch(/^a: restarted, ready in [\d.]+ s\nb: restarted, ready in [\d.]+ s\n$/);
     const unknown = await gw(sb, ["restart", "nope", "-c", sb.file]);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain("gw: no managed instance 'nope'");
+    expect(unknown.stderr).toBe("gw: no managed instance 'nope'\n  valid names: a, b\n");
+    const noLog = await gw(sb, ["logs", "nope", "-c", sb.file]);
+    expect(noLog.code).toBe(1);
+    expect(noLog.stderr).toBe("gw: no log for 'nope'\n  valid names: gw, a, b\n");
 
     // Reload: a new instance appears; a broken file is refused and the old config stays.
     // A stream in flight during the reload runs to its end.
@@ -110,9 +114,9 @@ describe("gw up -d and the control commands", () => {
     const names = new Set(logsJson.stdout.trim().split("\n").map((l) => JSON.parse(l).name));
     expect([...names].sort()).toEqual(["a", "b", "gw"]);
 
-    const follow = startGw(sb, ["logs", "gw", "-f", "-n", "0", "-c", sb.file]);
+    const follow = startGw(sb, ["logs", "gw", "-f", "-n", "1", "-c", sb.file]);
     try {
-      await Bun.sleep(500); // let it reach the end of gw.log before the line we expect
+      await follow.waitFor(/\n/); // its first line printed: it has read gw.log to the end
       await gw(sb, ["restart", "b", "-c", sb.file]);
       await follow.waitFor("b: ready in", 15_000);
     } finally {
@@ -124,15 +128,32 @@ describe("gw up -d and the control commands", () => {
     expect(JSON.parse(down.stdout)).toEqual({ stopped: true, pid: out.pid });
     for (const pid of [out.pid, ...pids]) expect(await alive(pid)).toBe(false);
     expect(await processesIn(sb.dir)).toEqual([]);
+
+    // After gw down the logs are still there to read, straight from the files.
+    const after = await gw(sb, ["logs", "gw", "-n", "1", "-c", sb.file]);
+    expect(after.code).toBe(0);
+    expect(after.stderr).toBe(`gw is not running for ${sb.dir}; showing its log files in ${join(sb.dir, "logs")}\n`);
+    expect(after.stdout).toMatch(/ INFO  stopped\n$/);
+    const every = await gw(sb, ["logs", "-n", "1", "-c", sb.file]);
+    expect(every.stdout.split("\n").filter(Boolean).map((l) => l.split(" | ")[0])).toEqual(["gw", "a", "b", "c"]);
+    const gone = await gw(sb, ["logs", "x", "-c", sb.file]);
+    expect(gone.stderr).toBe(`gw: no log for 'x' in ${join(sb.dir, "logs")}\n  valid names: gw, a, b, c\n`);
   }, 60_000);
 
   test("without a running gw each control command says so in one line", async () => {
     const idle = await sandbox();
-    for (const cmd of [["status"], ["status", "--json"], ["restart", "a"], ["reload"], ["logs"]]) {
+    for (const cmd of [["status"], ["restart", "a"], ["reload"]]) {
       const r = await gw(idle, [...cmd, "-c", idle.file]);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(`gw: gw is not running for ${idle.dir}\n  start it with: gw up -d\n`);
     }
+    // Scripts asking for JSON get JSON; gw logs reads the files, and there are none yet.
+    const json = await gw(idle, ["status", "--json", "-c", idle.file]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({ running: false, dir: idle.dir, message: `gw is not running for ${idle.dir}` });
+    const logs = await gw(idle, ["logs", "-c", idle.file]);
+    expect(logs.code).toBe(1);
+    expect(logs.stderr).toBe(`gw: gw is not running for ${idle.dir} and has left no logs in ${join(idle.dir, "logs")}\n  start it with: gw up -d\n`);
     const down = await gw(idle, ["down", "-c", idle.file]);
     expect(down.code).toBe(0);
     expect(down.stdout).toBe(`gw is not running for ${idle.dir}\n`);

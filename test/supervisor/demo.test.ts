@@ -1,6 +1,6 @@
 // The embedded demo from an empty directory, gw login with gw mock as the binary, the systemd unit.
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
@@ -51,16 +51,68 @@ describe("embedded demo", () => {
     expect((await gw(sb, ["down"])).code).toBe(0);
     expect(await processesIn(dir)).toEqual([]);
   }, 60_000);
+
+  test("a demo started in another folder is named when a real config wants its port, with how to stop it", async () => {
+    const sb = await sandbox([{ name: "a" }]);
+    sandboxes.push(sb);
+    const elsewhere = { dir: tempDir("gw-demo-"), env: sb.env }; // same user cache: the same demo
+    sandboxes.push(elsewhere);
+    const demo = await gw(elsewhere, ["up", "-d", "--port", String(sb.mainPort)]);
+    expect(demo.code).toBe(0);
+    const demoToml = join(sb.env.XDG_CACHE_HOME!, "gw/demo/demo.toml");
+    const pid = Number(/running in the background \(pid (\d+)\)/.exec(demo.stdout)![1]);
+
+    const r = await gw(sb, ["up", "-c", sb.file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `gw: port ${sb.mainPort} of the load balancer is in use by the gw demo (pid ${pid}, config ${demoToml})\n` +
+        `  stop it with: gw down -c ${demoToml} — or run this one elsewhere: change [global] main_port (or gw up --port N)\n`,
+    );
+    // The command it names does stop the demo; then this config starts.
+    expect((await gw(sb, ["down", "-c", demoToml])).code).toBe(0);
+    expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    expect(await processesIn(sb.dir)).toEqual([]);
+  }, 60_000);
+});
+
+describe("a real config on gw mock", () => {
+  test('cliproxy = "/path/to/gw" (the natural guess) runs gw mock for each instance', async () => {
+    const sb = await sandbox();
+    sandboxes.push(sb);
+    // gw as users have it: an executable named gw (here a wrapper around this checkout).
+    mkdirSync(join(sb.dir, "bin"));
+    const gwBin = join(sb.dir, "bin", "gw");
+    writeFileSync(gwBin, `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" "$@"\n`, { mode: 0o755 });
+    writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(/^cliproxy = .*$/m, `cliproxy = "${gwBin}"`));
+    const version = await gw(sb, ["cliproxy", "version", "-c", sb.file]);
+    expect(version.stdout).toBe("gw mock (the stand-in; this path is gw itself) — bin/gw (from [global] cliproxy)\n");
+    const up = await gw(sb, ["up", "-d", "-c", sb.file]);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain("2/2 instances ready");
+    const answer = await new OpenAI({ baseURL: `http://127.0.0.1:${sb.mainPort}/v1`, apiKey: "unused", maxRetries: 0 }).chat.completions.create({
+      model: "m",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(answer.choices[0]?.message.content).toContain("Mock answer");
+    expect(readFileSync(join(sb.dir, "logs/a.log"), "utf8")).toContain(`${gwBin} mock -config ${join(sb.dir, "instances/a.yaml")}`);
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+  }, 60_000);
 });
 
 describe("gw login", () => {
   test("runs the instance's binary with its YAML and -PROVIDER-login, then says what happened", async () => {
     const sb = await sandbox([{ name: "a" }]);
     sandboxes.push(sb);
+    writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace('providers = [{ type = "antigravity" }]', 'providers = [{ type = "antigravity" }, { type = "codex" }]'));
+    // Nothing saved is a failure: exit 1, with the command to try again.
     const plain = await gw(sb, ["login", "a", "antigravity", "--no-browser", "-c", sb.file]);
-    expect(plain.code).toBe(0);
+    expect(plain.code).toBe(1);
     expect(plain.stdout).toContain(`gw mock: -antigravity-login would print the OAuth URL (no browser) and save the credential to the auth-dir of ${join(sb.dir, "instances/a.yaml")}`);
-    expect(plain.stdout).toContain(`no new credential in ${join(sb.dir, "auths/a")} — the login saved nothing`);
+    expect(plain.stderr).toBe(
+      `gw: no new credential in ${join(sb.dir, "auths/a")} — the login saved nothing; nothing for instance 'a' to pick up\n` +
+        "  the login above did not finish (or saved elsewhere); try again with: gw login a antigravity\n",
+    );
 
     // A binary whose login saves a credential file, as the real one does.
     const saver = join(sb.dir, "saver.sh");
@@ -77,6 +129,11 @@ describe("gw login", () => {
     expect(live.stdout).toContain(`saved codex-me.json in ${join(sb.dir, "auths/a")}; the running instance 'a' shows no new models yet — if the account does not appear, run: gw restart a`);
     expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
 
+    // A provider the instance does not have: refused before anything runs.
+    const notHere = await gw(withSaver, ["login", "a", "claude", "-c", sb.file]);
+    expect(notHere.code).toBe(1);
+    expect(notHere.stdout).toBe("");
+    expect(notHere.stderr).toBe("gw: instance 'a' has no claude provider, so a claude login would go unused\n  log in to what it has: gw login a antigravity · gw login a codex\n");
     const noLogin = await gw(sb, ["login", "a", "openai", "-c", sb.file]);
     expect(noLogin.code).toBe(1);
     expect(noLogin.stderr).toContain('gw: "openai" has no login');

@@ -97,7 +97,9 @@ describe("InstanceSet", () => {
     await set.reconcile(noBinary); // same port; the launch changed → restart, which now fails
     expect(set.get("x")!.state).toBe("failed");
     expect(set.get("x")!.problem).toContain("CLIProxyAPI binary for instance 'x' not found");
-    expect(set.get("x")!.problem).toContain('set [global] cliproxy = "/path/to/cli-proxy-api"');
+    expect(set.get("x")!.problem).toBe(
+      `CLIProxyAPI binary for instance 'x' not found ([global] cliproxy names ${join(sb.dir, "missing-cliproxy")}, which does not exist) — get it with: gw cliproxy install — or point $GW_CLIPROXY or [global] cliproxy = "/path/to/cli-proxy-api" at one`,
+    );
   }, 60_000);
 
   test("reconcile starts added, stops removed, leaves unchanged instances running", async () => {

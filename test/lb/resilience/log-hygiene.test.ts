@@ -23,7 +23,8 @@ const KEYS = {
   external: secret("ext-inst-"),
   anthropic: secret("sk-ant-api03-"),
   openai: secret("sk-proj-"),
-  gemini: `AIza${secret("").slice(0, 35).padEnd(35, "x")}`,
+  // 35 random characters (padding with "x" would read as a placeholder, which gw refuses)
+  gemini: `AIza${(secret("") + secret("")).slice(0, 35)}`,
   fromEnv: secret("sk-relay-"),
   externalProvider: secret("sk-ext-prov-"),
 };

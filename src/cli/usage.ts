@@ -1,0 +1,28 @@
+// Help text: citty renders it; gw drops what users should not see (hidden commands, internal
+// flags) and the colour codes when nobody reads them in a terminal.
+import { type ArgsDef, type CommandDef, renderUsage } from "citty";
+
+type Env = Record<string, string | undefined>;
+
+/** Colour only on a terminal, and never when NO_COLOR is set (any value, as no-color.org says). */
+export function useColor(stream: { isTTY?: boolean }, env: Env = process.env): boolean {
+  return stream.isTTY === true && !env.NO_COLOR && env.TERM !== "dumb";
+}
+
+/** A command may name flags it takes from gw itself (the watchdog's), kept out of its help. */
+export type GwCommandDef = CommandDef<any> & { readonly internalArgs?: readonly string[] };
+
+export async function usageText(cmd: GwCommandDef, parent?: CommandDef<any>, color = useColor(process.stdout)): Promise<string> {
+  const internal = new Set(cmd.internalArgs ?? []);
+  let shown: CommandDef<any> = cmd;
+  if (internal.size > 0) {
+    const args = (typeof cmd.args === "function" ? await cmd.args() : await cmd.args) ?? {};
+    shown = { ...cmd, args: Object.fromEntries(Object.entries(args as ArgsDef).filter(([name]) => !internal.has(name))) };
+  }
+  const text = await renderUsage(shown, parent);
+  return color ? text : Bun.stripANSI(text);
+}
+
+export async function printUsage(cmd: GwCommandDef, parent?: CommandDef<any>): Promise<void> {
+  console.log(`${await usageText(cmd, parent)}\n`);
+}

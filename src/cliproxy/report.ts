@@ -1,0 +1,45 @@
+// What `gw cliproxy install` and `gw cliproxy version` tell the user (text) and scripts (data).
+import { displayPath } from "../cli/display-path.ts";
+import type { Env } from "../config/env.ts";
+import { managedBinary } from "./home.ts";
+import { type InstallRequest, installCliproxy, installedVersions } from "./install.ts";
+import { type CliproxyScope, findCliproxy, GET_CLIPROXY_HINT, whyNoCliproxy } from "./locate.ts";
+import { binaryVersion } from "./version.ts";
+
+const SOURCE_WORDS = {
+  "$GW_CLIPROXY": "from $GW_CLIPROXY",
+  "[global] cliproxy": "from [global] cliproxy",
+  "beside the config": "beside the config",
+  "gw cliproxy install": "installed by gw cliproxy install",
+  PATH: "found on PATH",
+} as const;
+
+export async function installAndReport(req: InstallRequest, scope: CliproxyScope | null) {
+  const done = await installCliproxy(req);
+  const lines = [`installed CLIProxyAPI ${done.version} → ${displayPath(done.binary)}`];
+  const inUse = findCliproxy(scope, req.env);
+  if (inUse && inUse.path !== managedBinary(req.env)) {
+    lines.push(`note: ${scope ? "this config" : "gw"} still uses ${displayPath(inUse.path)} (${SOURCE_WORDS[inUse.source]}), which comes first; remove that to use the installed one`);
+  } else {
+    lines.push("gw runs it for every instance unless $GW_CLIPROXY or [global] cliproxy names another; a running gw switches at: gw restart");
+  }
+  return { text: lines.join("\n"), data: { ...done, inUse: inUse?.path ?? null } };
+}
+
+export async function describeCliproxy(scope: CliproxyScope | null, env: Env) {
+  const found = findCliproxy(scope, env);
+  const installed = await installedVersions(env);
+  const others = installed.versions.length ? `installed by gw: ${installed.versions.map((v) => (v === installed.current ? `${v} (current)` : v)).join(", ")}` : "";
+  if (!found) {
+    return {
+      text: [`no CLIProxyAPI binary found: ${whyNoCliproxy(scope, env)}`, GET_CLIPROXY_HINT, ...(others ? [others] : [])].join("\n"),
+      data: { found: false, path: null, source: null, version: null, installed: installed.versions, current: installed.current },
+    };
+  }
+  const version = found.isGw ? null : found.source === "gw cliproxy install" && installed.current ? installed.current : await binaryVersion(found.path);
+  const what = found.isGw ? "gw mock (the stand-in; this path is gw itself)" : `CLIProxyAPI ${version ?? "(version unknown)"}`;
+  return {
+    text: [`${what} — ${displayPath(found.path)} (${SOURCE_WORDS[found.source]})`, ...(others ? [others] : [])].join("\n"),
+    data: { found: true, path: found.path, source: found.source, mock: found.isGw, version, installed: installed.versions, current: installed.current },
+  };
+}

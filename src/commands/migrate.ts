@@ -1,0 +1,21 @@
+import { existsSync } from "node:fs";
+import { CliError } from "../cli/errors.ts";
+import { formatMigrate, migrate } from "../migrate/index.ts";
+import { loadValidConfig } from "./_config.ts";
+import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+
+export default defineGwCommand({
+  meta: { name: "migrate", description: "from the old setup: copy its OAuth logins into the instances' auth dirs (dry run; --apply) and name the PM2 apps holding gw's ports" },
+  args: {
+    ...configArgs,
+    ...jsonArgs,
+    apply: { type: "boolean", description: "copy the credentials (without it: only say what would be done)" },
+    ecosystem: { type: "string", description: "the old PM2 ecosystem.config.js (default: beside providers.toml)", valueHint: "FILE" },
+  },
+  async run({ args }) {
+    const config = await loadValidConfig(args.config);
+    if (args.ecosystem && !existsSync(args.ecosystem)) throw new CliError(`--ecosystem ${args.ecosystem}: no such file`, 1, "give the old PM2 ecosystem.config.js, or leave --ecosystem out");
+    const report = await migrate(config, { apply: args.apply === true, ecosystem: args.ecosystem });
+    console.log(args.json ? JSON.stringify(report, null, 2) : formatMigrate(report));
+  },
+});

@@ -1,0 +1,35 @@
+import { CliError } from "../cli/errors.ts";
+import { explainBody, formatExplanation } from "../lb/router/explain.ts";
+import { loadValidConfig } from "./_config.ts";
+import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+
+export default defineGwCommand({
+  meta: { name: "route", description: "route explain [BODY.json | -]: how the LB would route a request body (router decision, route, target)" },
+  args: {
+    ...configArgs,
+    ...jsonArgs,
+    action: { type: "positional", required: true, description: "explain", valueHint: "explain" },
+    body: { type: "positional", required: false, description: "request body file; - or none reads stdin", valueHint: "BODY.json" },
+    path: { type: "string", description: "request path the body is posted to (default /v1/messages)", valueHint: "PATH" },
+  },
+  async run({ args }) {
+    if (args.action !== "explain") throw new CliError(`unknown action "${args.action}" for gw route`, 1, "use: gw route explain [BODY.json | -] [--json]");
+    const config = await loadValidConfig(args.config);
+    const text = await readBody(args.body);
+    const path = args.path ?? "/v1/messages";
+    if (!path.startsWith("/")) throw new CliError(`--path ${path} is not a request path`, 1, "e.g. --path /v1/chat/completions");
+    const out = await explainBody(config, text, { path });
+    if ("error" in out) throw new CliError(`the LB would refuse this body: ${out.error}`, 1, "give a JSON request body, e.g. one from a request your client sent");
+    console.log(args.json ? JSON.stringify(out, null, 2) : formatExplanation(out));
+  },
+});
+
+async function readBody(name: string | undefined): Promise<string> {
+  if (name && name !== "-") {
+    const f = Bun.file(name);
+    if (!(await f.exists())) throw new CliError(`${name}: no such file`, 1, "give a request body file, or - to read it from stdin");
+    return f.text();
+  }
+  if (process.stdin.isTTY) throw new CliError("no request body", 1, "gw route explain BODY.json, or pipe one in: … | gw route explain -");
+  return Bun.stdin.text();
+}

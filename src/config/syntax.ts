@@ -1,0 +1,79 @@
+// A TOML syntax error as one problem that says what to do: the common slips of people who write
+// TOML rarely (an unquoted string, a key set twice, an unclosed header) get the fix spelled out.
+import type { TomlError } from "smol-toml";
+import { formatPath, indexPositions } from "./positions.ts";
+import type { Problem } from "./types.ts";
+
+export function syntaxProblem(err: TomlError, text: string, file: string): Problem {
+  const reason = err.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
+  const lines = text.split("\n");
+  const line = lines[err.line - 1] ?? "";
+  const at = { severity: "error" as const, file, line: err.line, col: err.column };
+  return { ...at, ...(explain(reason, line, err.column, lines.slice(0, err.line - 1), text) ?? { path: "", message: `TOML syntax: ${reason}`, hint: "fix the syntax at this place" }) };
+}
+
+type Explained = { path: string; message: string; hint: string };
+
+function explain(reason: string, line: string, col: number, before: string[], text: string): Explained | null {
+  if (/redefine/.test(reason)) return twice(line, col, before, text);
+  const header = /^\s*\[+([^\]]*)$/.exec(line);
+  if (header) return { path: "", message: "TOML syntax: a table header is not closed", hint: `close it: [${header[1]!.trim()}]` };
+  if (/control characters|unterminated|end of/i.test(reason) && /["']/.test(line)) {
+    return { path: "", message: "TOML syntax: a string is not closed", hint: "end it with the same quote it starts with, on the same line" };
+  }
+  const empty = /^\s*([^=\s][^=]*?)\s*=\s*(#.*)?$/.exec(line);
+  if (empty) return { path: lineKeyPath(line, before), message: `TOML syntax: ${empty[1]} has no value`, hint: "write a value after = (text in quotes), or remove the line" };
+  const word = bareWordAt(line, col);
+  if (word && !TOML_LITERAL.test(word.text)) {
+    const fixed = line.slice(0, word.start) + JSON.stringify(word.text) + line.slice(word.start + word.text.length);
+    return { path: lineKeyPath(line, before), message: `TOML syntax: ${word.text} is not a TOML value — text needs quotes`, hint: `write it as: ${fixed.trim()}` };
+  }
+  return null;
+}
+
+/** The dotted path of the `key = …` that starts this line, inside the table above it. */
+function lineKeyPath(line: string, before: string[]): string {
+  const key = /^\s*([^=\s][^=]*?)\s*=/.exec(line)?.[1];
+  return key ? formatPath([...tableAbove(before), ...splitKey(key)]) : "";
+}
+
+function tableAbove(before: string[]): string[] {
+  const t = [...before].reverse().map((l) => /^\s*\[\[?\s*([^\]]+?)\s*\]/.exec(l)?.[1]).find((x) => x !== undefined);
+  return t ? splitKey(t) : [];
+}
+
+/** true/false, numbers, dates and times: what TOML accepts without quotes. */
+const TOML_LITERAL = /^(true|false|[+-]?(inf|nan)|[+-]?[0-9][0-9_]*(\.[0-9_]+)?([eE][+-]?[0-9]+)?|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|\d{4}-\d{2}-\d{2}([Tt ][0-9:.]+)?(Z|[+-]\d{2}:\d{2})?|\d{2}:\d{2}(:\d{2}(\.\d+)?)?)$/;
+
+/** The run of characters that are neither space nor TOML punctuation around the column. */
+function bareWordAt(line: string, col: number): { text: string; start: number } | null {
+  const stop = /[\s,[\]{}="'#]/;
+  let i = Math.min(Math.max(col - 1, 0), line.length - 1);
+  if (i < line.indexOf("=") || stop.test(line[i] ?? " ")) return null;
+  let start = i;
+  while (start > 0 && !stop.test(line[start - 1]!)) start--;
+  while (i < line.length && !stop.test(line[i]!)) i++;
+  return i > start ? { text: line.slice(start, i), start } : null;
+}
+
+/** "trying to redefine …": name the key (or table) and the lines of both places. */
+function twice(line: string, col: number, before: string[], text: string): Explained {
+  const here = before.length + 1;
+  const header = /^\s*\[\[?\s*([^\]]+?)\s*\]/.exec(line);
+  const key = header ? "" : (/^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_.-]+)/.exec(line.slice(col - 1))?.[1] ?? "");
+  if (!header && line.slice(0, col - 1).trim() !== "") {
+    // Inside an inline table: `{ type = "x", type = "y" }`
+    return { path: lineKeyPath(line, before), message: `TOML syntax: "${splitKey(key).join(".")}" is set twice on line ${here}`, hint: "keep one of them" };
+  }
+  const path = header ? splitKey(header[1]!) : [...tableAbove(before), ...splitKey(key)];
+  const idx = indexPositions(text);
+  const first = idx.has(path) ? idx.find(path).line : null;
+  const table = path.slice(0, -splitKey(key).length || undefined);
+  const name = header ? `[${formatPath(path)}]` : `"${splitKey(key).join(".")}"${table.length ? ` in [${formatPath(table)}]` : ""}`;
+  const where = first && first !== here ? `lines ${first} and ${here}` : `line ${here} and above`;
+  return { path: formatPath(path), message: `TOML syntax: ${name} is set twice (${where})`, hint: header ? "merge the two tables into one" : "keep one of them" };
+}
+
+function splitKey(key: string): string[] {
+  return [...key.matchAll(/"([^"]*)"|'([^']*)'|([^.\s]+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+}

@@ -1,0 +1,145 @@
+// OAuth credentials of the old layout. The old instances all used the config's folder as their
+// auth dir; gw gives each instance its own `auths/NAME/`, so after switching every OAuth route
+// would fail. CLIProxyAPI's credential files are JSON objects with a `type` naming the provider
+// (antigravity-<email>.json, claude-<email>.json, codex-…json, kimi-<ms>.json, xai-…json, and the
+// removed Gemini CLI login's gemini-<email>-<project>.json); that `type` says which instances need
+// the file: those with a provider of the matching type.
+
+import { link, mkdir, readdir, readFile, stat } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import type { Config, InstanceConfig, ProviderType } from "../config/types.ts";
+import { writeFileAtomic } from "../fs/atomic-write.ts";
+
+/** Credential `type` → the gw provider type whose instances use it. */
+const PROVIDER_OF: Readonly<Record<string, ProviderType>> = {
+  antigravity: "antigravity",
+  claude: "claude",
+  codex: "codex",
+  kimi: "kimi",
+  xai: "xai",
+  gemini: "gemini", // the Gemini CLI login (`gw login NAME gemini`), read by CLIProxyAPI before v7.2.20
+  vertex: "gemini", // a Vertex service account imported with -vertex-import
+};
+/** Types CLIProxyAPI once had and removed (2026-04): recognised, with nowhere to go. */
+const RETIRED = new Set(["qwen", "iflow"]);
+const MAX_CREDENTIAL_BYTES = 1 << 20;
+
+export interface Credential {
+  /** Absolute path. */
+  readonly file: string;
+  readonly name: string;
+  /** The file's `type`, lower-cased. */
+  readonly type: string;
+  readonly bytes: Uint8Array;
+}
+
+/** The credential files directly in `dir` (not below it), by name. */
+export async function credentialsIn(dir: string): Promise<Credential[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const found: Credential[] = [];
+  for (const name of names.sort()) {
+    if (!name.toLowerCase().endsWith(".json")) continue;
+    const file = join(dir, name);
+    const info = await stat(file).catch(() => null);
+    if (!info?.isFile() || info.size > MAX_CREDENTIAL_BYTES) continue;
+    const bytes = new Uint8Array(await readFile(file));
+    const type = credentialType(bytes);
+    if (type) found.push({ file, name, type, bytes });
+  }
+  return found;
+}
+
+function credentialType(bytes: Uint8Array): string | undefined {
+  try {
+    const o = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+    const t = typeof o?.type === "string" ? o.type.trim().toLowerCase() : "";
+    return t in PROVIDER_OF || RETIRED.has(t) ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Instances gw starts that have a provider using credentials of `type`. */
+export function instancesFor(config: Config, type: string): InstanceConfig[] {
+  const provider = PROVIDER_OF[type];
+  return provider ? config.instances.filter((i) => i.managed && i.providers.some((p) => p.type === provider)) : [];
+}
+
+export type StepAction =
+  /** Copy into this instance's auth dir. */
+  | "copy"
+  /** Another instance gets the same file: a hard link to that copy, so a refreshed token written by either is on disk for both, as it was in the shared folder. */
+  | "link"
+  | "already there"
+  /** A different file of that name is there: left alone. */
+  | "conflict"
+  /** No instance has a provider of this type. */
+  | "no instance";
+
+export interface Step {
+  readonly credential: string;
+  readonly type: string;
+  readonly action: StepAction;
+  readonly instance?: string;
+  /** Destination path. */
+  readonly to?: string;
+  /** For "link": the copy it links to. */
+  readonly from?: string;
+}
+
+/** What migrating the old folder's credentials would do (reads, never writes). */
+export async function planCredentials(config: Config, old: readonly Credential[]): Promise<Step[]> {
+  const steps: Step[] = [];
+  for (const c of old) {
+    const targets = instancesFor(config, c.type);
+    if (targets.length === 0) {
+      steps.push({ credential: c.name, type: c.type, action: "no instance" });
+      continue;
+    }
+    let first: string | undefined;
+    for (const inst of targets) {
+      const to = join(inst.authDir, c.name);
+      const there = to === c.file ? c.bytes : await readFile(to).catch(() => null);
+      const action: StepAction = there === null ? (first ? "link" : "copy") : Buffer.compare(there, c.bytes) === 0 ? "already there" : "conflict";
+      steps.push({ credential: c.name, type: c.type, action, instance: inst.name, to, ...(action === "link" ? { from: first } : {}) });
+      if (action === "copy") first = to;
+    }
+  }
+  return steps;
+}
+
+/** Carry out the copies and links of a plan (0600 in a 0700 directory: these are login tokens). */
+export async function applyCredentials(steps: readonly Step[], old: readonly Credential[]): Promise<void> {
+  const bytes = new Map(old.map((c) => [c.name, c.bytes]));
+  for (const s of steps) {
+    if (s.action !== "copy" && s.action !== "link") continue;
+    await mkdir(dirname(s.to!), { recursive: true, mode: 0o700 });
+    if (s.action === "link") {
+      const linked = await link(s.from!, s.to!).then(
+        () => true,
+        () => false, // another filesystem: a copy still serves
+      );
+      if (linked) continue;
+    }
+    await writeFileAtomic(s.to!, bytes.get(s.credential)!, 0o600);
+  }
+}
+
+/** One line per step, paths relative to the config's folder. */
+export function describeStep(s: Step, dir: string): string {
+  const to = s.to ? relative(dir, s.to) : "";
+  switch (s.action) {
+    case "copy":
+      return `${s.credential} (${s.type}) → ${to}`;
+    case "link":
+      return `${s.credential} (${s.type}) → ${to} (hard link to ${relative(dir, s.from!)}: one file, as in the old shared folder)`;
+    case "already there":
+      return `${s.credential} (${s.type}) is already in ${to}`;
+    case "conflict":
+      return `${s.credential} (${s.type}): ${to} exists and differs — left alone (remove it and run again to replace it)`;
+    case "no instance":
+      return RETIRED.has(s.type)
+        ? `${s.credential} (${s.type}): CLIProxyAPI no longer supports ${s.type} logins — not copied`
+        : `${s.credential} (${s.type}): no instance gw starts has a provider of type ${PROVIDER_OF[s.type]} — not copied (add { type = "${PROVIDER_OF[s.type]}" } to an instance's providers)`;
+  }
+}

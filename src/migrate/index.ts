@@ -1,0 +1,51 @@
+// `gw migrate`: what a switch from the old generator + PM2 needs beyond providers.toml — the OAuth
+// logins the old instances shared in the config's folder, copied into the auth dirs of the
+// instances that use them, and the PM2 apps that still hold gw's ports. A dry run unless told to
+// apply; PM2 is never driven, only named with the exact commands.
+
+import { relative } from "node:path";
+import type { Config } from "../config/types.ts";
+import { applyCredentials, credentialsIn, describeStep, planCredentials, type Step } from "./credentials.ts";
+import { findEcosystem, planPm2, type Pm2Plan } from "./pm2.ts";
+
+export interface MigrateReport {
+  readonly applied: boolean;
+  /** Where the old credentials were looked for (the config's folder). */
+  readonly folder: string;
+  readonly credentials: readonly Step[];
+  /** Null when there is no ecosystem file. */
+  readonly pm2: Pm2Plan | null;
+}
+
+export async function migrate(config: Config, o: { apply: boolean; ecosystem?: string }): Promise<MigrateReport> {
+  const old = await credentialsIn(config.dir);
+  const steps = await planCredentials(config, old);
+  if (o.apply) await applyCredentials(steps, old);
+  const ecosystem = o.ecosystem ?? findEcosystem(config.dir);
+  return { applied: o.apply, folder: config.dir, credentials: steps, pm2: ecosystem ? await planPm2(config, ecosystem) : null };
+}
+
+export function formatMigrate(r: MigrateReport): string {
+  const out: string[] = [];
+  const todo = r.credentials.filter((s) => s.action === "copy" || s.action === "link").length;
+  out.push(`OAuth logins of the old layout in ${r.folder}:`);
+  if (r.credentials.length === 0) out.push("  none found (credential files are *.json with a \"type\" such as antigravity, claude or codex)");
+  const verb = (s: Step) => (s.action === "copy" || s.action === "link" ? (r.applied ? "done: " : "would: ") : "");
+  for (const s of r.credentials) out.push(`  ${verb(s)}${describeStep(s, r.folder)}`);
+  if (todo && !r.applied) out.push(`  dry run: nothing was copied; run gw migrate --apply to do it`);
+  if (todo && r.applied) out.push(`  ${todo} file${todo === 1 ? "" : "s"} written; running instances pick them up (CLIProxyAPI watches its auth dir)`);
+  const p = r.pm2;
+  if (!p) {
+    out.push("PM2: no ecosystem.config.js beside providers.toml (pass --ecosystem FILE if it lives elsewhere)");
+    return out.join("\n");
+  }
+  out.push(`PM2 apps in ${relative(r.folder, p.file) || p.file}: ${p.apps.map((a) => `${a.name}${a.ports.length ? ` (${a.ports.map((x) => x.port).join(", ")})` : ""}`).join(", ") || "none"}`);
+  for (const u of p.unread) out.push(`  could not read: ${u} (it is not run, only read)`);
+  if (p.holding.length === 0) out.push("  none holds a port gw uses");
+  else {
+    for (const h of p.holding) out.push(`  ${h.app} holds port ${h.port}, which gw needs for ${h.gw}`);
+    out.push("  stop them before gw up (and keep them from coming back at boot):");
+    for (const c of p.commands) out.push(`    ${c}`);
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,192 @@
+// Reads the data in a JavaScript config file (PM2's ecosystem.config.js) without running it: a
+// cloned folder's JS must never execute. The value after `module.exports =` (or `export default`)
+// is read as a literal — objects, arrays, strings, numbers, booleans, null — and every other
+// expression (a call, a variable, `__dirname + "/x"`, a template with `${…}`) becomes an
+// `Unread` holding its source text, so the caller can say what it could not tell.
+
+export class Unread {
+  constructor(readonly source: string) {}
+}
+
+export type JsValue = string | number | boolean | null | undefined | Unread | JsValue[] | { [key: string]: JsValue };
+
+/** The exported value, or undefined when the file exports nothing this reader can find. */
+export function readExports(text: string): JsValue | undefined {
+  const code = stripComments(text);
+  const m = /\bmodule\.exports\s*=(?!=)|\bexport\s+default\b/.exec(code);
+  return m ? new LiteralReader(code, m.index + m[0].length).value() : undefined;
+}
+
+/** Comments become spaces (same offsets); strings are left as they are. */
+function stripComments(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; ) {
+    const c = text[i]!;
+    if (c === '"' || c === "'" || c === "`") {
+      const end = stringEnd(text, i);
+      out += text.slice(i, end);
+      i = end;
+    } else if (text.startsWith("//", i)) {
+      const end = text.indexOf("\n", i);
+      const stop = end < 0 ? text.length : end;
+      out += " ".repeat(stop - i);
+      i = stop;
+    } else if (text.startsWith("/*", i)) {
+      const end = text.indexOf("*/", i + 2);
+      const stop = end < 0 ? text.length : end + 2;
+      out += text.slice(i, stop).replace(/[^\n]/g, " ");
+      i = stop;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/** Index just past the string literal starting at `i`. */
+function stringEnd(text: string, i: number): number {
+  const q = text[i]!;
+  for (let j = i + 1; j < text.length; j++) {
+    if (text[j] === "\\") j++;
+    else if (text[j] === q) return j + 1;
+  }
+  return text.length;
+}
+
+const IDENT = /^[A-Za-z_$][\w$]*/;
+const NUMBER = /^-?(0x[0-9a-f]+|\d+(\.\d+)?(e[+-]?\d+)?)/i;
+const KEYWORDS: Record<string, JsValue> = { true: true, false: false, null: null, undefined: undefined };
+const NOT_LITERAL = Symbol("not a literal");
+const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", b: "\b", f: "\f", v: "\v", "0": "\0" };
+
+class LiteralReader {
+  constructor(
+    private readonly s: string,
+    private i: number,
+  ) {}
+
+  private space(): void {
+    while (this.i < this.s.length && /\s/.test(this.s[this.i]!)) this.i++;
+  }
+
+  value(): JsValue {
+    this.space();
+    const start = this.i;
+    const v = this.literal();
+    this.space();
+    if (v !== NOT_LITERAL && this.atEnd()) return v;
+    this.i = start; // not a literal, or one followed by more (`"a" + b`, `{…}.x`): an expression
+    return this.unread();
+  }
+
+  private literal(): JsValue | typeof NOT_LITERAL {
+    const c = this.s[this.i];
+    if (c === "{") return this.object();
+    if (c === "[") return this.array();
+    if (c === '"' || c === "'") return this.string();
+    if (c === "`") return this.s.slice(this.i, stringEnd(this.s, this.i)).includes("${") ? NOT_LITERAL : this.string();
+    const rest = this.s.slice(this.i);
+    const num = NUMBER.exec(rest)?.[0];
+    if (num !== undefined) {
+      this.i += num.length;
+      return Number(num);
+    }
+    const word = IDENT.exec(rest)?.[0];
+    if (word === undefined || !(word in KEYWORDS)) return NOT_LITERAL;
+    this.i += word.length;
+    return KEYWORDS[word];
+  }
+
+  /** Is the value over: `,`, a closing bracket, `;` or the end? */
+  private atEnd(): boolean {
+    const c = this.s[this.i];
+    return c === undefined || c === "," || c === "}" || c === "]" || c === ";" || c === ")";
+  }
+
+  /** Skip an expression this reader does not evaluate, up to the next `,` or closer at its depth. */
+  private unread(): Unread {
+    const start = this.i;
+    let depth = 0;
+    while (this.i < this.s.length) {
+      const c = this.s[this.i]!;
+      if (c === '"' || c === "'" || c === "`") {
+        this.i = stringEnd(this.s, this.i);
+        continue;
+      }
+      if (c === "(" || c === "[" || c === "{") depth++;
+      else if (c === ")" || c === "]" || c === "}") {
+        if (depth === 0) break;
+        depth--;
+      } else if ((c === "," || c === ";") && depth === 0) break;
+      this.i++;
+    }
+    return new Unread(this.s.slice(start, this.i).trim());
+  }
+
+  private string(): string {
+    const end = stringEnd(this.s, this.i);
+    const body = this.s.slice(this.i + 1, end - 1);
+    this.i = end;
+    return body.replace(/\\(u\{[0-9a-f]+\}|u[0-9a-f]{4}|x[0-9a-f]{2}|\r?\n|.)/gi, (_, e: string) => {
+      if (/^u\{/i.test(e)) return String.fromCodePoint(parseInt(e.slice(2, -1), 16));
+      if (/^[ux]/i.test(e) && e.length > 1) return String.fromCharCode(parseInt(e.slice(1), 16));
+      if (e.startsWith("\n") || e.startsWith("\r")) return "";
+      return ESCAPES[e] ?? e;
+    });
+  }
+
+  private array(): JsValue[] {
+    const out: JsValue[] = [];
+    this.i++;
+    for (;;) {
+      this.space();
+      if (this.i >= this.s.length) return out;
+      if (this.s[this.i] === "]") {
+        this.i++;
+        return out;
+      }
+      if (this.s[this.i] === ",") {
+        this.i++;
+        continue;
+      }
+      const before = this.i;
+      out.push(this.value());
+      if (this.i === before) this.i++; // never stall on a character nothing reads
+    }
+  }
+
+  private object(): Record<string, JsValue> {
+    const out: Record<string, JsValue> = {};
+    this.i++;
+    for (;;) {
+      this.space();
+      if (this.i >= this.s.length) return out;
+      const c = this.s[this.i]!;
+      if (c === "}") {
+        this.i++;
+        return out;
+      }
+      if (c === ",") {
+        this.i++;
+        continue;
+      }
+      const before = this.i;
+      const key = c === '"' || c === "'" ? this.string() : (IDENT.exec(this.s.slice(this.i))?.[0] ?? NUMBER.exec(this.s.slice(this.i))?.[0]);
+      if (key === undefined) {
+        this.unread(); // a computed key, a spread, a method: not data
+        if (this.i === before) this.i++;
+        continue;
+      }
+      if (c !== '"' && c !== "'") this.i += key.length;
+      this.space();
+      if (this.s[this.i] !== ":") {
+        this.unread(); // shorthand `{ name }` or a method: its value is not written here
+        continue;
+      }
+      this.i++;
+      if (key !== "__proto__") out[key] = this.value();
+      else this.value();
+    }
+  }
+}

@@ -1,0 +1,123 @@
+// The old setup ran its instances and lb.js under PM2 from an ecosystem.config.js. While those
+// apps run they hold the ports gw wants; this module reads the file (as data: it is never run),
+// works out which port each app holds, and names the apps holding gw's ports with the exact pm2
+// commands that stop them for good.
+
+import { existsSync, readFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { Config } from "../config/types.ts";
+import { type JsValue, readExports, Unread } from "./js-literal.ts";
+import { pm2StopCommands } from "./pm2-stop.ts";
+
+export const ECOSYSTEM_FILES = ["ecosystem.config.js", "ecosystem.config.cjs"];
+
+export interface Pm2App {
+  readonly name: string;
+  /** Ports the app holds, each with how that was found out. */
+  readonly ports: readonly { readonly port: number; readonly why: string }[];
+}
+
+export interface Pm2Plan {
+  readonly file: string;
+  readonly apps: readonly Pm2App[];
+  /** Apps holding one of gw's ports, with what gw uses the port for. */
+  readonly holding: readonly { readonly app: string; readonly port: number; readonly gw: string }[];
+  /** The pm2 commands that stop and forget the holding apps (empty when none holds a port). */
+  readonly commands: readonly string[];
+  /** What could not be read (apps without a readable name, ports that are expressions). */
+  readonly unread: readonly string[];
+}
+
+/** The ecosystem file beside the config, if there is one. */
+export function findEcosystem(dir: string): string | undefined {
+  return ECOSYSTEM_FILES.map((n) => join(dir, n)).find((f) => existsSync(f));
+}
+
+/** gw's ports and what it uses each for. */
+export function gwPorts(config: Config): Map<number, string> {
+  const ports = new Map<number, string>([[config.global.mainPort, "the load balancer (main_port)"]]);
+  for (const i of config.instances) if (i.managed && !ports.has(i.port)) ports.set(i.port, `instance "${i.name}"`);
+  return ports;
+}
+
+export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
+  const exported = readExports(await Bun.file(file).text());
+  const list = isObject(exported) ? exported.apps : exported;
+  const unread: string[] = [];
+  if (!Array.isArray(list)) unread.push(list instanceof Unread ? `apps = ${list.source}` : "no apps list in module.exports");
+  const apps: Pm2App[] = [];
+  for (const raw of Array.isArray(list) ? list : []) {
+    if (!isObject(raw) || typeof raw.name !== "string") {
+      unread.push(`an app without a literal name (${isObject(raw) ? String(raw.script ?? "?") : "not an object"})`);
+      continue;
+    }
+    apps.push({ name: raw.name, ports: appPorts(raw, dirname(file), config, unread) });
+  }
+  const ours = gwPorts(config);
+  const holding = apps.flatMap((a) => a.ports.filter((p) => ours.has(p.port)).map((p) => ({ app: a.name, port: p.port, gw: ours.get(p.port)! })));
+  const commands = pm2StopCommands(holding.map((h) => h.app));
+  return { file, apps, holding, commands, unread };
+}
+
+type JsObject = { [key: string]: JsValue };
+const isObject = (v: JsValue | undefined): v is JsObject => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Unread);
+
+/**
+ * Where an app listens: `env.PORT` (and `env_*` variants); `--port N` in its args; the `port:` of
+ * the CLIProxyAPI YAML named by `-config FILE` (or, for `instances/NAME.yaml`, instance NAME's
+ * port); for the old `lb.js`, main_port (the generated script had it built in).
+ */
+function appPorts(app: JsObject, base: string, config: Config, unread: string[]): { port: number; why: string }[] {
+  const out: { port: number; why: string }[] = [];
+  const add = (port: number | undefined, why: string) => {
+    if (port !== undefined && Number.isInteger(port) && port > 0 && port < 65536 && !out.some((p) => p.port === port)) out.push({ port, why });
+  };
+  for (const [key, env] of Object.entries(app)) {
+    if (key !== "env" && !key.startsWith("env_")) continue;
+    if (isObject(env)) add(portOf(env.PORT ?? env.port), `${key}.PORT`);
+  }
+  const args = argsOf(app.args);
+  if (args === undefined) unread.push(`args of ${app.name} (${(app.args as Unread).source})`);
+  const flag = (names: string[]) => {
+    for (let i = 0; i < (args ?? []).length; i++) {
+      const a = args![i]!;
+      const m = /^--?([\w-]+)(?:=(.*))?$/.exec(a);
+      if (m && names.includes(m[1]!)) return m[2] ?? args![i + 1];
+    }
+    return undefined;
+  };
+  add(portOf(flag(["port", "p"])), "--port in args");
+  const yamlFile = flag(["config"]);
+  if (yamlFile) {
+    const cwd = typeof app.cwd === "string" ? resolve(base, app.cwd) : base;
+    const path = resolve(cwd, yamlFile);
+    add(yamlPort(path), `port: in ${yamlFile}`);
+    const inst = config.instances.find((i) => i.managed && basename(yamlFile) === `${i.name}.yaml`);
+    add(inst?.port, `${yamlFile} is instance "${inst?.name}"'s YAML`);
+  }
+  if (typeof app.script === "string" && basename(app.script) === "lb.js") add(config.global.mainPort, "the old lb.js (main_port)");
+  return out;
+}
+
+function argsOf(v: JsValue | undefined): string[] | undefined {
+  if (v === undefined) return [];
+  if (typeof v === "string") return v.match(/"[^"]*"|'[^']*'|\S+/g)?.map((a) => a.replace(/^(["'])(.*)\1$/, "$2")) ?? [];
+  if (Array.isArray(v)) return v.map((a) => (typeof a === "string" || typeof a === "number" ? String(a) : ""));
+  return undefined;
+}
+
+function portOf(v: JsValue | undefined): number | undefined {
+  if (typeof v === "number") return v;
+  if (typeof v === "string" && /^\d+$/.test(v.trim())) return Number(v.trim());
+  return undefined;
+}
+
+function yamlPort(path: string): number | undefined {
+  try {
+    const y = parseYaml(readFileSync(path, "utf8")) as { port?: unknown };
+    return typeof y?.port === "number" ? y.port : undefined;
+  } catch {
+    return undefined;
+  }
+}

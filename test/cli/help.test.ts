@@ -1,0 +1,72 @@
+// The CLI as a newcomer meets it: typos get a suggestion, `gw help` works, internal commands and
+// flags stay out of sight, and colour codes only reach a terminal that wants them.
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { runGw } from "../helpers/tmp.ts";
+
+const ESC = "\x1b[";
+const MAIN = join(import.meta.dir, "../../src/main.ts");
+/** No NO_COLOR, CI or TEST in the environment: what a user's shell has. */
+const plainEnv = { NO_COLOR: undefined, CI: undefined, TEST: undefined, TERM: "xterm-256color" };
+
+/** Run gw on a pseudo-terminal (util-linux `script`), as a user at a terminal would. */
+async function onTerminal(args: string[], env: Record<string, string | undefined>) {
+  const cmd = [process.execPath, MAIN, ...args].map((a) => `'${a}'`).join(" ");
+  const proc = Bun.spawn(["script", "-qec", cmd, "/dev/null"], { env: { ...process.env, ...plainEnv, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, , code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, code };
+}
+
+describe("commands", () => {
+  test("a misspelled command gets a suggestion and the list of commands, without the hidden ones", async () => {
+    const r = await runGw(["stauts"]);
+    expect(r.code).toBe(1);
+    const [first, second] = r.stderr.split("\n");
+    expect(first).toBe('gw: unknown command "stauts" — did you mean "status"?');
+    expect(second).toStartWith("  commands: up, down, status, restart, reload, logs, gen, check, login, cliproxy, migrate, cld, install, mock, usage, service, lb, route");
+    expect(r.stderr).not.toContain("_complete");
+    const far = await runGw(["xyzzy"]);
+    expect(far.stderr).toStartWith('gw: unknown command "xyzzy"\n');
+  });
+
+  test("gw help, gw help COMMAND and COMMAND --help", async () => {
+    const all = await runGw(["help"]);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain("COMMANDS");
+    expect(all.stdout).toMatch(/^\s+cliproxy\s+install CLIProxyAPI/m);
+    expect(all.stdout).not.toContain("_complete");
+    const down = await runGw(["help", "down"]);
+    expect(down.code).toBe(0);
+    expect(down.stdout).toContain("--json");
+    expect((await runGw(["down", "--help"])).stdout).toBe(down.stdout);
+    expect((await runGw(["help", "stauts"])).stderr).toContain('did you mean "status"?');
+  });
+
+  test("internal flags are not shown (gw's watchdog still passes --after-crash)", async () => {
+    const r = await runGw(["down", "--help"]);
+    expect(r.stdout).not.toContain("after-crash");
+    expect(r.stdout).toContain("--config");
+  });
+});
+
+describe("colour", () => {
+  test("piped help has no colour codes, even with nothing in the environment asking for that", async () => {
+    for (const args of [["--help"], ["help", "up"], ["logs", "--help"]]) {
+      const r = await runGw(args, { env: plainEnv });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("USAGE");
+      expect(r.stdout).not.toContain(ESC);
+    }
+  });
+
+  test("on a terminal help is coloured, unless NO_COLOR is set (to any value)", async () => {
+    const tty = await onTerminal(["help", "up"], {});
+    expect(tty.code).toBe(0);
+    expect(tty.stdout).toContain(`${ESC}1mUSAGE`);
+    for (const value of ["1", "yes"]) {
+      const plain = await onTerminal(["help", "up"], { NO_COLOR: value });
+      expect(plain.stdout).toContain("USAGE");
+      expect(plain.stdout).not.toContain(ESC);
+    }
+  });
+});

@@ -1,0 +1,144 @@
+// Errors that point at the fix: typos of known keys fail, one slip gives one error, the file's own
+// words are used (no host → loopback), TOML syntax errors say what to write, and values nobody
+// means for real (no scheme, empty ${VAR}, .env.example's placeholders) are caught.
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { isPlaceholder, parseDotenv } from "../../src/config/env.ts";
+import { parseConfig } from "../../src/config/index.ts";
+import type { Problem } from "../../src/config/types.ts";
+import { runGw, tempFiles } from "../helpers/tmp.ts";
+
+const ROOT = join(import.meta.dir, "../..");
+const EXAMPLE = readFileSync(join(ROOT, "providers.toml.example"), "utf8");
+const KEYS = { RELAY_KEY: "sk-relay-real", OPENAI_RELAY_KEY: "sk-or-real" };
+
+const BASE = `[global]
+main_port = 8145
+[instances.a]
+port = 8146
+providers = [{ type = "antigravity" }, { type = "anthropic", base_url = "https://relay.example.com", api_keys = ["\${K}"] }]
+[routing]
+"m" = [{ instance = "a", provider = "antigravity", model = "x" }]
+`;
+const problems = (text: string, env: Record<string, string> = { K: "sk-real" }): Problem[] => [...parseConfig(text, "/x/providers.toml", env).problems];
+const lineOf = (text: string, needle: string) => text.split("\n").findIndex((l) => l.startsWith(needle)) + 1;
+const brief = (ps: Problem[]) => ps.map((p) => `${p.line}:${p.col} ${p.path} ${p.severity}: ${p.message}${p.hint ? ` (${p.hint})` : ""}`);
+
+describe("misspelled keys", () => {
+  test("a near miss of a known key is an error (and only that: no 'main_port is not set'); a key gw does not know at all stays a warning", () => {
+    const ps = problems(BASE.replace("main_port = 8145", "main_prot = 8145\nfuture_option = true").replace('model = "x" }', 'model = "x", weigth = 80 }'));
+    expect(brief(ps)).toEqual([
+      '2:1 global.main_prot error: unknown key "main_prot" — did you mean "main_port"? (rename it to main_port; as written, its value is ignored)',
+      expect.stringMatching(/^3:1 global\.future_option warning: unknown key "future_option" \(known keys: /),
+      '8:65 routing.m[0].weigth error: unknown key "weigth" — did you mean "weight"? (rename it to weight; as written, its value is ignored)',
+    ]);
+  });
+
+  test("an instance's port under a misspelled name: the typo, not also 'port is required'", () => {
+    expect(brief(problems(BASE.replace("port = 8146", "prot = 8146")))).toEqual([
+      '4:1 instances.a.prot error: unknown key "prot" — did you mean "port"? (rename it to port; as written, its value is ignored)',
+    ]);
+  });
+
+  test("gw check exits 1 on a typo (it used to pass with a warning)", async () => {
+    const dir = tempFiles({ "providers.toml": BASE.replace('model = "x" }', 'model = "x", weigth = 80 }'), ".env": "K=sk-real\n" });
+    const r = await runGw(["check", "-c", join(dir, "providers.toml")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: unknown key "weigth" — did you mean "weight"?');
+  });
+});
+
+describe("one root cause, one error", () => {
+  test("a bad instance port: no false 'unknown instance' errors from the routes that use it", () => {
+    const ps = problems(EXAMPLE.replace("port = 8146", 'port = "abc"'), KEYS);
+    expect(brief(ps)).toEqual([`${lineOf(EXAMPLE, "port = 8146")}:1 instances.official.port error: expected an integer, got the string "abc"`]);
+  });
+
+  test("[routes] instead of [routing]: the name is the one error, and the routes are still read", () => {
+    const ps = problems(EXAMPLE.replace("[routing]", "[routes]"), KEYS);
+    expect(brief(ps)).toEqual([`${lineOf(EXAMPLE, "[routing]")}:1 routes error: [routes] is not a table gw knows — did you mean [routing]? (rename it to [routing]; gw reads nothing from it as written)`]);
+  });
+
+  test("[instance.x] beside [instances.y]: one error for the name, nothing about the routes to x", () => {
+    const ps = problems(EXAMPLE.replace("[instances.relay]", "[instance.relay]"), KEYS);
+    expect(brief(ps)).toEqual([expect.stringMatching(new RegExp(`^${lineOf(EXAMPLE, "[instances.relay]")}:1 instance error: \\[instance\\] is not a table gw knows — did you mean \\[instances\\]\\?`))]);
+  });
+
+  test("the example file itself has no problem at all", () => {
+    expect(problems(EXAMPLE, KEYS)).toEqual([]);
+  });
+});
+
+describe("host", () => {
+  test("no host written: loopback, and nothing to warn about", () => {
+    const { config, problems: ps } = parseConfig(BASE, "/x/providers.toml", { K: "sk-real" });
+    expect(ps).toEqual([]);
+    expect(config!.global.bindHost).toBe("127.0.0.1");
+    const withKeys = parseConfig(BASE.replace("main_port = 8145", 'main_port = 8145\napi_keys = ["client"]'), "/x/providers.toml", { K: "sk-real" });
+    expect(withKeys.config!.global.bindHost).toBe("127.0.0.1");
+  });
+
+  test("a public host the user wrote, without api_keys: the warning names that line", () => {
+    const ps = problems(BASE.replace("main_port = 8145", 'main_port = 8145\nhost = "0.0.0.0"'));
+    expect(brief(ps)).toEqual([expect.stringMatching(/^3:1 global\.host warning: host "0\.0\.0\.0" without api_keys would let anyone on the network use your accounts; binding 127\.0\.0\.1 instead/)]);
+  });
+});
+
+describe("TOML syntax errors say what to write", () => {
+  const syntax = (text: string) => {
+    const ps = problems(text);
+    expect(ps).toHaveLength(1);
+    return brief(ps)[0];
+  };
+
+  test("text without quotes", () => {
+    expect(syntax('[global]\nhost = 127.0.0.1\n')).toBe('2:13 global.host error: TOML syntax: 127.0.0.1 is not a TOML value — text needs quotes (write it as: host = "127.0.0.1")');
+    expect(syntax('[global]\ncliproxy = /opt/cli-proxy-api   # the binary\n')).toBe('2:12 global.cliproxy error: TOML syntax: /opt/cli-proxy-api is not a TOML value — text needs quotes (write it as: cliproxy = "/opt/cli-proxy-api"   # the binary)');
+    expect(syntax('[routing]\n"m" = [{ instance = a, model = "x" }]\n')).toBe('2:21 routing.m error: TOML syntax: a is not a TOML value — text needs quotes (write it as: "m" = [{ instance = "a", model = "x" }])');
+  });
+
+  test("a key set twice names the key, its table and both lines", () => {
+    expect(syntax("[global]\nmain_port = 8145\nhost = \"127.0.0.1\"\nmain_port = 1\n")).toBe('4:1 global.main_port error: TOML syntax: "main_port" in [global] is set twice (lines 2 and 4) (keep one of them)');
+    expect(syntax("[instances.a]\nport = 1\n[instances.b]\nport = 2\n[instances.a]\nport = 3\n")).toBe("5:2 instances.a error: TOML syntax: [instances.a] is set twice (lines 1 and 5) (merge the two tables into one)");
+    expect(syntax('[instances.a]\nproviders = [{ type = "codex", type = "claude" }]\n')).toBe('2:32 instances.a.providers error: TOML syntax: "type" is set twice on line 2 (keep one of them)');
+  });
+
+  test("an unclosed header, an unclosed string, a missing value", () => {
+    expect(syntax("[routing\n")).toBe("1:9  error: TOML syntax: a table header is not closed (close it: [routing])");
+    expect(syntax('[global]\nhost = "127.0.0.1\n')).toBe("2:18  error: TOML syntax: a string is not closed (end it with the same quote it starts with, on the same line)");
+    expect(syntax("[global]\nhost =\n")).toBe("2:7 global.host error: TOML syntax: host has no value (write a value after = (text in quotes), or remove the line)");
+  });
+});
+
+describe("values nobody means for real", () => {
+  test("base_url without a scheme", () => {
+    const ps = problems(BASE.replace('base_url = "https://relay.example.com"', 'base_url = "relay.example.com:8443/v1"'));
+    expect(brief(ps)).toEqual(['5:62 instances.a.providers[1].base_url error: base_url "relay.example.com:8443/v1" is not an http(s) URL (write it with its scheme: base_url = "https://relay.example.com:8443/v1")']);
+  });
+
+  test("an empty ${VAR}: an error for an API key, a warning elsewhere", () => {
+    const ps = problems(BASE.replace("[instances.a]", '[instances.a]\nproxy = "${PROXY}"'), { K: "", PROXY: " " });
+    expect(brief(ps)).toEqual([
+      "4:1 instances.a.proxy warning: ${PROXY} is empty (give PROXY a value in .env beside the config (or in the environment))",
+      "6:114 instances.a.providers[1].api_keys[0] error: ${K} is empty, so this API key would be sent empty (give K a value in .env beside the config (or in the environment))",
+    ]);
+  });
+
+  test(".env.example copied as it is: its placeholders are refused, with the fix", async () => {
+    const dir = tempFiles({ "providers.toml": EXAMPLE, ".env": readFileSync(join(ROOT, ".env.example"), "utf8") });
+    const r = await runGw(["check", "-c", join(dir, "providers.toml")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("instances.relay.providers[0].api_keys[0]  error: ${RELAY_KEY} still holds a placeholder (the example value from .env.example)  (put the real key in .env: RELAY_KEY=…)");
+    expect(r.stderr).toContain("instances.relay.providers[1].api_keys[0]  error: ${OPENAI_RELAY_KEY} still holds a placeholder");
+    expect(r.stderr).not.toContain("sk-relay-x"); // the value itself is not repeated
+  });
+
+  test("every value in .env.example (commented ones too) is recognised as a placeholder; real-looking keys are not", () => {
+    const text = readFileSync(join(ROOT, ".env.example"), "utf8").replace(/^# ?([A-Z_]+=)/gm, "$1");
+    const values = Object.values(parseDotenv(text));
+    expect(values.length).toBeGreaterThanOrEqual(3);
+    for (const v of values) expect(isPlaceholder(v)).toBe(true);
+    for (const v of ["sk-ant-api03-Zk3x9QmL", "AIzaSyD-8x7xZ", "sk-or-v1-0123456789abcdef", "x", "demo-key"]) expect(isPlaceholder(v)).toBe(false);
+  });
+});

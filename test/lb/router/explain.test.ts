@@ -1,0 +1,62 @@
+// gw route explain as a user runs it: a body from a file or stdin, every step in plain text.
+import { expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "../../helpers/tmp.ts";
+import { body, ROUTER_ROUTES, routerTable } from "./fixture.ts";
+
+const MAIN = join(import.meta.dir, "../../../src/main.ts");
+
+function setup(): string {
+  const dir = tempDir("gw-explain-");
+  const instances = `[instances.cheap]\nport = 18201\nproviders = [{ type = "anthropic", api_keys = ["k"] }]\n[instances.strong]\nport = 18202\nproviders = [{ type = "anthropic", api_keys = ["k"] }]\n`;
+  writeFileSync(join(dir, "providers.toml"), `[global]\nmain_port = 18200\nhost = "127.0.0.1"\n${routerTable()}\n${instances}\n[routing]\n${ROUTER_ROUTES}`);
+  return dir;
+}
+
+async function explain(dir: string, args: string[], stdin?: string) {
+  const proc = Bun.spawn([process.execPath, MAIN, "route", "explain", "-c", join(dir, "providers.toml"), ...args], {
+    stdin: stdin === undefined ? "ignore" : new Blob([stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, stderr, code };
+}
+
+test("a rule hit, from stdin: factors, categories, the rule's conditions, decision, route and target", async () => {
+  const r = await explain(setup(), ["-"], JSON.stringify(body("auto", "go on", { history: 60 })));
+  expect(r.code).toBe(0);
+  const out = r.stdout;
+  expect(out).toContain("router    on");
+  expect(out).toMatch(/^ {2}messages_count +61$/m);
+  expect(out).toContain("    500  architecture → opus4.6  no match");
+  expect(out).toContain("    400  high_complexity → opus4.6  MATCH (match any)");
+  expect(out).toContain("           ✓ messages_count >= 50  actual 61");
+  expect(out).toContain('           ✗ prompt_chars >= "200000"  actual');
+  expect(out).toContain("    350  struggling → opus4.6  not reached");
+  expect(out).toContain("default   M2.5: not needed");
+  expect(out).toContain("decision  rule_hit_high_complexity → opus4.6 (applied)");
+  expect(out).toContain("route     opus4.6   x-gw-route: auto->opus4.6 (rule high_complexity)");
+  expect(out).toContain("target    strong/claude-opus-4-6 (weighted, fresh state); targets: strong/claude-opus-4-6 w1");
+});
+
+test("a category hit leaves the rules unreached; a model outside activation_models is left alone", async () => {
+  const dir = setup();
+  const file = join(dir, "b.json");
+  writeFileSync(file, JSON.stringify(body("auto", "hi")));
+  const hit = await explain(dir, [file]);
+  expect(hit.stdout).toContain("    100  quick → M2.5  MATCH (task_category:quick)");
+  expect(hit.stdout).toContain("    400  high_complexity → opus4.6  not reached");
+  writeFileSync(file, JSON.stringify(body("sonnet4.6", "hi")));
+  const plain = await explain(dir, [file]);
+  expect(plain.stdout).toContain('router    leaves "sonnet4.6" alone (not an activation model)');
+  expect(plain.stdout).toContain("route     sonnet4.6   x-gw-route: sonnet4.6");
+});
+
+test("a body the LB would refuse is said so in one line", async () => {
+  const r = await explain(setup(), ["-"], "{not json");
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain("gw: the LB would refuse this body: 400");
+});

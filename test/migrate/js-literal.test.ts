@@ -1,0 +1,39 @@
+// ecosystem.config.js is read as data, never run: literals come out as values, anything else as
+// Unread with its source — whatever the file tries.
+import { expect, test } from "bun:test";
+import { readExports, Unread } from "../../src/migrate/js-literal.ts";
+
+test("literals: objects, arrays, strings in three quotes, numbers, booleans, null; comments and trailing commas", () => {
+  const v = readExports(`/* header */
+module.exports = {
+  apps: [
+    { name: 'a', "quoted-key": "x\\ty", tpl: \`plain\`, n: -3.5, hex: 0x1F, ok: true, no: false, z: null, u: undefined, }, // trailing
+    [1, 2, ],
+  ],
+};`);
+  expect(v).toEqual({ apps: [{ name: "a", "quoted-key": "x\ty", tpl: "plain", n: -3.5, hex: 31, ok: true, no: false, z: null, u: undefined }, [1, 2]] });
+});
+
+test("expressions stay unread: calls, variables, templates with \${}, concatenation, spreads and shorthand are skipped", () => {
+  const v = readExports(`const dir = __dirname;
+module.exports = { a: path.join(dir, "x"), b: \`\${dir}/y\`, c: "p" + dir, d: require('child_process').execSync('touch PWNED'), ...other, dir, e: { f: 1 }.f, g: 2 };`) as Record<string, unknown>;
+  expect(v.a).toEqual(new Unread('path.join(dir, "x")'));
+  expect(v.b).toEqual(new Unread("`${dir}/y`"));
+  expect(v.c).toEqual(new Unread('"p" + dir'));
+  expect(v.d).toBeInstanceOf(Unread);
+  expect(v.e).toEqual(new Unread("{ f: 1 }.f"));
+  expect(v.g).toBe(2);
+  expect(Object.keys(v)).toEqual(["a", "b", "c", "d", "e", "g"]);
+});
+
+test("export default works; no export, or __proto__, gives nothing dangerous", () => {
+  expect(readExports(`export default { apps: [] }`)).toEqual({ apps: [] });
+  expect(readExports(`const x = 1;`)).toBeUndefined();
+  const v = readExports(`module.exports = { "__proto__": { polluted: true }, __proto__: 1 }`) as Record<string, unknown>;
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  expect(Object.keys(v)).toEqual([]);
+});
+
+test("a cut-off file ends what it has", () => {
+  expect(readExports(`module.exports = { apps: [ { name: "a", args: "-config x.yaml"`)).toEqual({ apps: [{ name: "a", args: "-config x.yaml" }] });
+});
