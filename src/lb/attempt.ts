@@ -7,7 +7,8 @@ import type { StateStore } from "../state/index.ts";
 import { recordAttempt } from "../state/index.ts";
 import { classifyOutcome, decodeErrorBody, failureOutcome, type Outcome as Classified, shouldRetry } from "./classify.ts";
 import type { Attempt, AttemptLoop, Tried } from "./failover.ts";
-import { forward, type Outcome } from "./forward.ts";
+import { type ClientLink, schedule } from "./due.ts";
+import { type AttemptControl, forward, type Outcome } from "./forward.ts";
 import type { Intake } from "./intake.ts";
 import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
@@ -27,6 +28,8 @@ export interface AttemptDeps {
   readonly state: StateStore;
   readonly stats: StatsCounter;
   readonly probes: Prober;
+  /** The request's client: whether it left, and its attempts follow it. */
+  readonly client: ClientLink;
   readonly facts: RequestFacts;
   readonly record: RecordBuilder;
 }
@@ -42,8 +45,19 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
     const started = Date.now();
     const up = rewriteFor(d.intake, d.req.headers, info.instance, info.target);
     const timeout = info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs;
-    const outcome = await forward(info, method, up, d.req.signal, timeout);
-    const tried = await judge(outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, timeoutMs: timeout, deadline: started + timeout, client: d.req.signal });
+    // One controller stops the attempt, its body read included: at the first-byte deadline (which
+    // a stream's opening and a sized answer's body must also meet) or when the client leaves.
+    const abort = new AbortController();
+    d.client.follow(abort);
+    let timedOut = false;
+    const cancelDeadline = schedule({ at: started + timeout, run: () => ((timedOut = true), abort.abort()) });
+    const ctl = { abort, timeoutMs: timeout, timedOut: () => timedOut, clientGone: () => d.client.gone };
+    let tried: Tried;
+    try {
+      tried = await judge(await forward(info, method, up, ctl), { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl });
+    } finally {
+      cancelDeadline();
+    }
     const c = tried.classified;
     d.stats.attempt(info.instance.name, c === undefined ? false : c.status === 0 || c.status >= 500);
     const now = Date.now();
@@ -99,11 +113,8 @@ interface JudgeFacts {
   /** The request carries signed thinking (a 400 "signature" is then its own class). */
   readonly signed: boolean;
   readonly cooldowns: CooldownsMs;
-  /** Most time to read a short body whole. */
-  readonly timeoutMs: number;
-  /** The attempt's first-byte deadline (epoch ms): a stream's first content must come by then. */
-  readonly deadline: number;
-  readonly client: AbortSignal;
+  /** The attempt's control: whether its deadline passed or its client left while it was read. */
+  readonly ctl: AttemptControl;
 }
 
 /**
@@ -113,8 +124,8 @@ interface JudgeFacts {
  * it is read whole too: one native read instead of a per-chunk relay, and a body that breaks
  * before its end is still a failure gw can fail over from (no byte has reached the client). An
  * event stream is read up to its first content event (first-event.ts): an error event before it
- * is judged like an error status. Chunked answers (CLIProxyAPI's keep-alive newlines before a
- * late body) stream as they come.
+ * is judged like an error status. All of it within the attempt's first-byte deadline. Chunked
+ * answers (CLIProxyAPI's keep-alive newlines before a late body) stream as they come.
  */
 async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
   const { cooldowns } = f;
@@ -126,17 +137,16 @@ async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
     const ok = classifyOutcome({ status: o.status }, cooldowns);
     const length = Number(o.headers.get("content-length") ?? Number.NaN);
     if (length <= WHOLE_BODY_MAX && !isEventStream(o.headers)) {
-      const { bytes, complete } = await o.whole(f.timeoutMs);
+      const { bytes, complete } = await o.whole();
       if (complete) return { outcome: o, classified: ok, body: bytes };
-      if (f.client.aborted) return clientLeft(o);
-      return brokenAttempt(o, "answer broke before its end", cooldowns);
+      return stopped(o, f) ?? brokenAttempt(o, "answer broke before its end", cooldowns);
     }
     const body = o.body;
     if (!body) return { outcome: o, classified: ok };
     if (isEventStream(o.headers)) return judgeStream(o, body, ok, f);
     return { outcome: o, classified: ok };
   }
-  const bytes = o.body ? (await readWhole(o.body, ERROR_BODY_MAX_BYTES, f.timeoutMs)).bytes : new Uint8Array(0);
+  const bytes = o.body ? (await readWhole(o.body, ERROR_BODY_MAX_BYTES)).bytes : new Uint8Array(0);
   const bodyText = decodeErrorBody(bytes, o.headers.get("content-encoding"));
   const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText, signed: f.signed }, cooldowns);
   return { outcome: o, classified, body: bytes, errorText: bodyText };
@@ -144,27 +154,26 @@ async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
 
 /** A 2xx event stream: held until its first content event, or judged by the error event before it. */
 async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStream<Uint8Array>, ok: Classified, f: JudgeFacts): Promise<Tried> {
-  const opening = await holdOpening(body, f.deadline);
-  if (f.client.aborted) {
-    if (opening.kind === "deliver" || opening.kind === "error") opening.source.reader.cancel().catch(() => {});
-    return clientLeft(o);
-  }
+  const opening = await holdOpening(body);
   switch (opening.kind) {
     case "deliver":
       return { outcome: o, classified: ok, held: opening.source };
     case "error": {
-      const errorText = `error event in a ${o.status} stream: ${opening.text}`;
       const c = classifyOutcome({ status: opening.status, bodyText: opening.text, signed: f.signed }, f.cooldowns);
       const classified = { ...c, reason: `error event in a ${o.status} stream: ${c.reason}` };
-      return { outcome: o, classified, held: opening.source, errorText };
-    }
-    case "timeout": {
-      const failed: Outcome = { kind: "failed", attempt: o.attempt, reason: "timeout", message: `${o.attempt.instance.name}: ${opening.message}` };
-      return { outcome: failed, classified: failureOutcome("timeout", failed.message, f.cooldowns) };
+      return { outcome: o, classified, held: opening.source, errorText: `error event in a ${o.status} stream: ${opening.text}` };
     }
     case "broke":
-      return brokenAttempt(o, opening.message, f.cooldowns);
+      return stopped(o, f, " (no content event yet)") ?? brokenAttempt(o, opening.message, f.cooldowns);
   }
+}
+
+/** The attempt was stopped while its answer was read: the client left (no verdict), or its deadline passed. */
+function stopped(o: Outcome, f: JudgeFacts, what = ""): Tried | undefined {
+  if (f.ctl.clientGone()) return clientLeft(o);
+  if (!f.ctl.timedOut()) return undefined;
+  const failed: Outcome = { kind: "failed", attempt: o.attempt, reason: "timeout", message: `${o.attempt.instance.name}: no answer within ${f.ctl.timeoutMs} ms${what}` };
+  return { outcome: failed, classified: failureOutcome("timeout", failed.message, f.cooldowns) };
 }
 
 /** The client went away while the answer was read: no verdict on the target. */

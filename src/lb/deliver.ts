@@ -39,6 +39,8 @@ export interface Delivery {
   readonly route: Route | undefined;
   readonly explain: Record<string, string>;
   readonly idleMs: number;
+  /** Cancels the request's slow-path hook (due.ts) once its response has ended. */
+  readonly slowDone: () => void;
 }
 
 export function deliver(final: Tried | undefined, d: Delivery): Response {
@@ -124,6 +126,7 @@ function parseAnswer(bytes: Uint8Array): Answer {
 }
 
 function finish(d: Delivery, final: Tried | undefined, e: End): void {
+  d.slowDone();
   const now = Date.now();
   if (final?.classified) {
     const target = final.outcome.attempt.target;

@@ -15,49 +15,37 @@ export type Opening =
   | { readonly kind: "deliver"; readonly source: StreamSource }
   /** An error event came before any content: what status it stands for, and its text. */
   | { readonly kind: "error"; readonly source: StreamSource; readonly status: number; readonly text: string }
-  /** The stream broke, or no content came before the deadline, with nothing sent. */
-  | { readonly kind: "broke" | "timeout"; readonly message: string };
+  /** The stream broke (or was stopped: the caller's deadline, its client leaving) with nothing sent. */
+  | { readonly kind: "broke"; readonly message: string };
 
 /**
- * Read `body` until its first content event, an error event, its end or `maxBytes`; give up at
- * `deadline` (epoch ms: the attempt's first-byte deadline — handshake events are no first byte).
- * The reader stays open in the source for delivery (or for the caller to cancel).
+ * Read `body` until its first content event, an error event, its end or `maxBytes`. The caller
+ * bounds the time (its attempt's first-byte deadline aborts the body: handshake events are no
+ * first byte). The reader stays open in the source for delivery (or for the caller to cancel).
  */
-export async function holdOpening(body: ReadableStream<Uint8Array>, deadline: number, maxBytes = HOLD_MAX_BYTES): Promise<Opening> {
+export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = HOLD_MAX_BYTES): Promise<Opening> {
   const reader = body.getReader();
   const head: Uint8Array[] = [];
   const events = new EventSplitter();
   let held = 0;
-  let timedOut = false;
-  const wait = deadline - Date.now();
-  const timer = setTimeout(() => {
-    timedOut = true;
-    reader.cancel("no content before the first-byte deadline").catch(() => {});
-  }, Math.max(0, wait));
-  try {
-    for (;;) {
-      let r: ReadResult;
-      try {
-        r = await reader.read();
-      } catch (e) {
-        if (timedOut) return { kind: "timeout", message: "no content event before the first-byte deadline" };
-        return { kind: "broke", message: `stream broke before its first content: ${(e as Error).message}` };
-      }
-      if (timedOut) return { kind: "timeout", message: "no content event before the first-byte deadline" };
-      if (r.done) return { kind: "deliver", source: { head, reader, done: true } };
-      head.push(r.value);
-      for (const ev of events.push(r.value)) {
-        held += ev.size;
-        if (held > maxBytes) return { kind: "deliver", source: { head, reader } };
-        const verdict = judgeEvent(ev);
-        if (verdict === "opening") continue;
-        if (verdict === "content") return { kind: "deliver", source: { head, reader } };
-        return { kind: "error", source: { head, reader }, status: verdict.status, text: ev.data };
-      }
-      if (held + events.pending > maxBytes) return { kind: "deliver", source: { head, reader } };
+  for (;;) {
+    let r: ReadResult;
+    try {
+      r = await reader.read();
+    } catch (e) {
+      return { kind: "broke", message: `stream broke before its first content: ${(e as Error).message}` };
     }
-  } finally {
-    clearTimeout(timer);
+    if (r.done) return { kind: "deliver", source: { head, reader, done: true } };
+    head.push(r.value);
+    for (const ev of events.push(r.value)) {
+      held += ev.size;
+      if (held > maxBytes) return { kind: "deliver", source: { head, reader } };
+      const verdict = judgeEvent(ev);
+      if (verdict === "opening") continue;
+      if (verdict === "content") return { kind: "deliver", source: { head, reader } };
+      return { kind: "error", source: { head, reader }, status: verdict.status, text: ev.data };
+    }
+    if (held + events.pending > maxBytes) return { kind: "deliver", source: { head, reader } };
   }
 }
 

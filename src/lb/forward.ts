@@ -31,39 +31,30 @@ export type Outcome =
       readonly body: ReadableStream<Uint8Array> | null;
       /**
        * The whole body, read natively (for answers known to be short): `complete` is false when it
-       * broke or took longer than `timeoutMs` (0 = no limit), which also closes the connection.
+       * broke, or the attempt was stopped (its deadline, the client leaving) while it was read.
        */
-      whole(timeoutMs: number): Promise<{ bytes: Uint8Array<ArrayBuffer>; complete: boolean }>;
+      whole(): Promise<{ bytes: Uint8Array<ArrayBuffer>; complete: boolean }>;
     }
   | { readonly kind: "failed"; readonly attempt: AttemptInfo; readonly reason: FailReason; readonly message: string };
 
-export async function forward(
-  attempt: AttemptInfo,
-  method: string,
-  up: UpstreamRequest,
-  clientSignal: AbortSignal,
-  firstByteTimeoutMs: number,
-): Promise<Outcome> {
-  // One controller for both ways an attempt ends early: the client leaving (before or after
-  // headers — it also cancels the body) and the first-byte deadline. Linking by hand costs
-  // ~1 µs where AbortSignal.any costs ~10 µs on every request.
-  const abort = new AbortController();
-  let timedOut = false;
-  if (clientSignal.aborted) abort.abort();
-  else clientSignal.addEventListener("abort", () => abort.abort(), { once: true });
-  const timer =
-    firstByteTimeoutMs > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          abort.abort();
-        }, firstByteTimeoutMs)
-      : undefined;
+/** How an attempt is stopped early, and why it was (the caller owns the deadline: lb/due.ts). */
+export interface AttemptControl {
+  /** Aborts the upstream request, its body included. */
+  readonly abort: AbortController;
+  readonly timeoutMs: number;
+  /** The first-byte deadline passed. */
+  timedOut(): boolean;
+  /** The client went away. */
+  clientGone(): boolean;
+}
+
+export async function forward(attempt: AttemptInfo, method: string, up: UpstreamRequest, ctl: AttemptControl): Promise<Outcome> {
   try {
     const res = await fetch(attempt.instance.baseUrl + up.pathAndQuery, {
       method,
       headers: up.headers,
       body: up.body,
-      signal: abort.signal,
+      signal: ctl.abort.signal,
       redirect: "manual",
       // Pass compressed bytes through untouched; decoding would leave a lying Content-Encoding.
       decompress: false,
@@ -76,22 +67,17 @@ export async function forward(
       get body() {
         return res.body;
       },
-      async whole(timeoutMs) {
-        const t = timeoutMs > 0 ? setTimeout(() => abort.abort(), timeoutMs) : undefined;
+      async whole() {
         try {
           return { bytes: await res.bytes(), complete: true };
         } catch {
           return { bytes: new Uint8Array(0), complete: false };
-        } finally {
-          clearTimeout(t);
         }
       },
     };
   } catch (e) {
-    const reason: FailReason = clientSignal.aborted ? "aborted" : timedOut ? "timeout" : "connect";
-    const why = reason === "timeout" ? `no response within ${firstByteTimeoutMs} ms` : (e as Error).message;
+    const reason: FailReason = ctl.clientGone() ? "aborted" : ctl.timedOut() ? "timeout" : "connect";
+    const why = reason === "timeout" ? `no response within ${ctl.timeoutMs} ms` : (e as Error).message;
     return { kind: "failed", attempt, reason, message: `${attempt.instance.name}: ${why}` };
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -8,6 +8,7 @@ import { checkClientKey, presentedKey } from "./auth.ts";
 import { attemptLoop } from "./attempt.ts";
 import { deliver, type GatewayContext } from "./deliver.ts";
 import { dialectOf, errorResponse } from "./dialect.ts";
+import { ClientLink, SLOW_AFTER_MS, schedule } from "./due.ts";
 import { runAttempts, type Tried } from "./failover.ts";
 import { foldPath, type Intake, isForbiddenPath, readIntake } from "./intake.ts";
 import { probeAnswer } from "./local.ts";
@@ -40,10 +41,13 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   // Intake: the body, read and parsed once.
   const intake = await readIntake(req, url, rt.config.global.lb.maxBodyBytes);
   if (intake instanceof Response) return intake;
-  // Quiet streams and slow first tokens are normal for LLMs: gw's own timeouts govern, not Bun's.
-  server.timeout(req, 0);
   const startedAt = Date.now();
   gw.stats.begin();
+  // A request still waiting after a moment is slow: quiet streams and slow first tokens are
+  // normal for LLMs, so gw's own timeouts govern, not Bun's, and the client's leaving is listened
+  // for. Fast requests never pay for either (due.ts).
+  const client = new ClientLink(req);
+  const slowDone = schedule({ at: startedAt + SLOW_AFTER_MS, run: () => (server.timeout(req, 0), client.listen()) });
 
   // Router and upgrade: session, signature and size facts decide the route that serves the
   // request (an `auto` request gets its route from the router first).
@@ -51,7 +55,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url));
 
   // Route → rewrite → forward, failing over until an outcome is delivered.
-  const deps = { req, intake, rt, state: gw.state, stats: gw.stats, probes: gw.probes, facts, record };
+  const deps = { req, intake, rt, state: gw.state, stats: gw.stats, probes: gw.probes, client, facts, record };
   const first = await runAttempts(attemptLoop(deps, facts.route));
   let final = first.final;
   let attempts = first.trace.length;
@@ -67,7 +71,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   // Stream → observe: bytes go to the client; the record completes when they have.
   const route = fallback ?? facts.route;
   const explain = explainHeaders(record.id, facts, fallback, final, attempts, intake);
-  return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs });
+  return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, slowDone });
 }
 
 function signatureFallback(final: Tried | undefined, facts: RequestFacts, rt: Runtime): Route | undefined {

@@ -118,13 +118,12 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
 }
 
 /**
- * Read a whole body that is known to be short (an error, a sized JSON answer): at most `maxBytes`
- * (the rest is cancelled) and within `timeoutMs` (0 = no limit). A body that breaks yields what
- * arrived; `complete` says whether the end was reached.
+ * Read a whole body that is known to be short (an error body): at most `maxBytes` (the rest is
+ * cancelled). A body that breaks yields what arrived (the attempt's deadline aborts a slow one);
+ * `complete` says whether the end was reached.
  */
-export async function readWhole(body: ReadableStream<Uint8Array>, maxBytes: number, timeoutMs: number): Promise<{ bytes: Uint8Array<ArrayBuffer>; complete: boolean }> {
+export async function readWhole(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<{ bytes: Uint8Array<ArrayBuffer>; complete: boolean }> {
   const reader = body.getReader();
-  const timer = timeoutMs > 0 ? setTimeout(() => reader.cancel("timeout").catch(() => {}), timeoutMs) : undefined;
   const chunks: Uint8Array[] = [];
   let size = 0;
   let complete = false;
@@ -144,8 +143,6 @@ export async function readWhole(body: ReadableStream<Uint8Array>, maxBytes: numb
     }
   } catch {
     // broken: what arrived is all there is
-  } finally {
-    clearTimeout(timer);
   }
   const bytes = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)) as Uint8Array<ArrayBuffer>;
   return { bytes, complete };
