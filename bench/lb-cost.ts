@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig } from "../src/config/index.ts";
+import { BodyBudget } from "../src/lb/body-budget.ts";
 import { type GatewayContext, handle } from "../src/lb/pipeline.ts";
 import { createProber } from "../src/lb/probe.ts";
 import { buildRuntime } from "../src/lb/runtime.ts";
@@ -58,6 +59,7 @@ function gateway(dir: string) {
   const observe = createObservability(() => rt.config);
   const gw: GatewayContext = {
     stats: new StatsCounter(),
+    bodies: new BodyBudget(),
     state,
     probes: createProber({ state, instances: () => rt.instances, log: { info() {}, warn() {} } }),
     log: createRequestLog({ dir: join(dir, "logs"), retentionDays: 0 }),

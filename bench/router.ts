@@ -96,7 +96,7 @@ function config(withRouter: boolean): Config {
 
 async function intakeOf(text: string): Promise<Intake> {
   const url = new URL("http://gw.local/v1/messages?beta=true");
-  const i = await readIntake(new Request(url, { method: "POST", body: text, headers: { "content-type": "application/json" } }), url, 64 << 20);
+  const i = await readIntake(new Request(url, { method: "POST", body: text, headers: { "content-type": "application/json" } }), url, { maxBodyBytes: 64 << 20, maxJsonDepth: 128, maxJsonElements: 500_000 });
   if (i instanceof Response) throw new Error(await i.text());
   return i;
 }

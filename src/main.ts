@@ -21,8 +21,8 @@ async function main(argv: string[]): Promise<number> {
   if (invokedAsCld()) argv = ["cld", ...argv];
   const first = argv[0];
   if (first === "--version" || first === "-v") {
-    console.log(pkg.version);
-    return 0;
+    const { printVersion } = await import("./commands/version.ts");
+    return printVersion(argv.includes("--json"));
   }
   if (!first || first === "--help" || first === "-h") {
     await printUsage(root);

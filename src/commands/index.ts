@@ -20,6 +20,9 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   service: () => import("./service.ts").then((m) => m.default),
   lb: () => import("./lb.ts").then((m) => m.default),
   route: () => import("./route.ts").then((m) => m.default),
+  deploy: () => import("./deploy.ts").then((m) => m.default),
+  upgrade: () => import("./upgrade.ts").then((m) => m.default),
+  version: () => import("./version.ts").then((m) => m.default),
   _complete: () => import("./_complete.ts").then((m) => m.default),
 };
 

@@ -1,10 +1,11 @@
 import { consola } from "consola";
 import { CliError } from "../cli/errors.ts";
-import type { Config } from "../config/types.ts";
 import { withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
 import { ensureFetchLimit } from "../lb/concurrency.ts";
-import { createReloader, restartOnlyChanges } from "../lb/reload.ts";
+import { describe } from "../lb/exposure.ts";
+import { createReloader } from "../lb/reload.ts";
 import { startGateway } from "../lb/server.ts";
+import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { loadValidConfig, requireConfigFile } from "./_config.ts";
 
@@ -21,20 +22,23 @@ export default defineGwCommand({
     if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {
       throw new CliError(`--port ${args.port} is not a port number`, 1, "use 0-65535, e.g. --port 8145");
     }
-    const prepare = async (c: Config) => {
-      const keyed = await withInstanceKeys(c);
-      await writeInstanceFiles(keyed); // changed instances pick up their new YAML themselves
-      return keyed;
-    };
-    const first = await prepare(await loadValidConfig(file));
-    const gateway = startGateway(first, { port });
-    consola.info(`gw lb listening on ${gateway.url}`);
-    const listening = { port: gateway.port, host: first.global.bindHost, portFromFlag: port !== undefined };
-    const apply = async (c: Config) => {
-      for (const line of restartOnlyChanges(listening, c)) consola.warn(line);
-      gateway.reload(await prepare(c));
-    };
-    const reloader = createReloader({ file, includes: gateway.config().includes, log: consola, apply });
+    const first = await withInstanceKeys(await loadValidConfig(file));
+    await writeInstanceFiles(first);
+    // Masked with the running config's secrets (the gateway's probes log through it too).
+    const log = maskedLog({ info: (m: string) => consola.info(m), warn: (m: string) => consola.warn(m), error: (m: string) => consola.error(m) }, () => maskerOf(gateway.config()));
+    const gateway = startGateway(first, { port, log });
+    const reloader = createReloader({
+      file,
+      includes: gateway.config().includes,
+      log,
+      apply: async (c) => {
+        const keyed = await withInstanceKeys(c);
+        for (const note of gateway.reload(keyed)) log.warn(note); // refuses an opening config first
+        await writeInstanceFiles(keyed); // changed instances pick up their new YAML themselves
+      },
+    });
+    // Said once the file is watched: an edit after this line is seen.
+    consola.info(`gw lb listening on ${describe(gateway.listening)}`);
     await new Promise<void>((done) => {
       const stop = () => {
         reloader.close();

@@ -64,6 +64,8 @@ export function parseConfig(text: string, file: string, env: Env = {}, readInclu
       mainPort: global.mainPort,
       apiKeys: global.apiKeys,
       adminKey: global.adminKey,
+      corsOrigins: global.corsOrigins,
+      allowedHosts: global.allowedHosts,
       cliproxy: global.cliproxy,
       shutdownGraceMs: global.shutdownGraceMs,
       lb: {
@@ -72,6 +74,9 @@ export function parseConfig(text: string, file: string, env: Env = {}, readInclu
         retryAuthOn5xx: global.retryAuthOn5xx,
         autoUpgrade: global.autoUpgrade,
         maxBodyBytes: global.maxBodyBytes,
+        maxBodyMemoryBytes: global.maxBodyMemoryBytes,
+        maxJsonDepth: global.maxJsonDepth,
+        maxJsonElements: global.maxJsonElements,
         firstByteTimeoutMs: global.firstByteTimeoutMs,
         idleTimeoutMs: global.idleTimeoutMs,
         logRetentionDays: global.logRetentionDays,

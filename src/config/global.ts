@@ -28,6 +28,9 @@ export const GLOBAL_KEYS = [
   "lb_auto_upgrade_map",
   "lb_model_router",
   "lb_max_body_mb",
+  "lb_max_body_memory_mb",
+  "lb_max_json_depth",
+  "lb_max_json_elements",
   "lb_first_byte_timeout_ms",
   "lb_idle_timeout_ms",
   "lb_log_retention_days",
@@ -35,6 +38,8 @@ export const GLOBAL_KEYS = [
   "cliproxy",
   "api_keys",
   "admin_key",
+  "cors_origins",
+  "allowed_hosts",
   "shutdown_grace_ms",
 ];
 
@@ -43,6 +48,8 @@ export interface GlobalDraft {
   mainPort: number;
   apiKeys: string[];
   adminKey: string;
+  corsOrigins: string[];
+  allowedHosts: string[];
   cliproxy: string;
   shutdownGraceMs: number;
   tuning: TuningLayer;
@@ -53,6 +60,9 @@ export interface GlobalDraft {
   /** Field of lb_auto_upgrade_map entries, for checking them against the routes later. */
   upgradeMapFields: Field[];
   maxBodyBytes: number;
+  maxBodyMemoryBytes: number;
+  maxJsonDepth: number;
+  maxJsonElements: number;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
   logRetentionDays: number;
@@ -81,8 +91,10 @@ export function readGlobal(r: Reader, raw: Raw): GlobalDraft {
     // serving the network is now a choice the file states: host = "0.0.0.0" plus api_keys.)
     host: r.str(f.get("host")) ?? "127.0.0.1",
     mainPort: r.int(mainPort, { min: 1, max: 65535 }) ?? 8145,
-    apiKeys: r.strList(f.get("api_keys"), { secret: true }) ?? [],
+    apiKeys: readClientKeys(r, f.get("api_keys")),
     adminKey: r.str(f.get("admin_key"), { secret: true }) ?? "",
+    corsOrigins: readOrigins(r, f.get("cors_origins")),
+    allowedHosts: readHostNames(r, f.get("allowed_hosts")),
     cliproxy: r.str(f.get("cliproxy")) ?? "",
     shutdownGraceMs: r.int(f.get("shutdown_grace_ms"), { min: 0 }) ?? 30_000,
     tuning: readTuning(r, f),
@@ -99,13 +111,58 @@ export function readGlobal(r: Reader, raw: Raw): GlobalDraft {
       map,
     },
     upgradeMapFields,
-    maxBodyBytes: (r.int(f.get("lb_max_body_mb"), { min: 1, max: 1024 }) ?? 32) * 1024 * 1024,
+    maxBodyBytes: (r.int(f.get("lb_max_body_mb"), { min: 1, max: 1024 }) ?? 32) * MB,
+    maxBodyMemoryBytes: (r.int(f.get("lb_max_body_memory_mb"), { min: 16, max: 65536 }) ?? 512) * MB,
+    maxJsonDepth: r.int(f.get("lb_max_json_depth"), { min: 8, max: 4096 }) ?? 128,
+    maxJsonElements: r.int(f.get("lb_max_json_elements"), { min: 1000 }) ?? 500_000,
     firstByteTimeoutMs: r.int(f.get("lb_first_byte_timeout_ms"), { min: 1 }) ?? 120_000,
     idleTimeoutMs: r.int(f.get("lb_idle_timeout_ms"), { min: 1 }) ?? 300_000,
     logRetentionDays: r.int(f.get("lb_log_retention_days"), { min: 1 }) ?? 90,
     defaultInstance: f.get("default_instance"),
     routerField: f.get("lb_model_router"),
   };
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * Client keys: an empty entry is not a key, and an error. (A `${VAR}` that is empty or unset is
+ * already one, said by the reader; one root cause, one error.)
+ */
+function readClientKeys(r: Reader, f: Field | undefined): string[] {
+  const keys = r.strList(f, { secret: true }) ?? [];
+  const written = (i: number) => String(Array.isArray(f!.value) ? f!.value[i] : f!.value);
+  keys.forEach((k, i) => {
+    if (k.trim() === "" && !written(i).includes("${")) r.error(Array.isArray(f!.value) ? [...f!.path, i] : f!.path, "an empty key is not a key", "remove the entry, or write the key (better: ${NAME} with NAME in .env)");
+  });
+  return keys.filter((k) => k.trim() !== "");
+}
+
+/** Browser origins allowed to call gw: `scheme://host[:port]`, as browsers send them. */
+function readOrigins(r: Reader, f: Field | undefined): string[] {
+  const out: string[] = [];
+  (r.strList(f) ?? []).forEach((o, i) => {
+    const path = Array.isArray(f!.value) ? [...f!.path, i] : f!.path;
+    let url: URL | undefined;
+    try {
+      url = new URL(o);
+    } catch {}
+    if (!url || !/^https?:$/.test(url.protocol) || url.origin === "null" || (url.pathname !== "/" || url.search || url.hash) || url.username || url.password) {
+      r.error(path, `"${o}" is not a browser origin`, 'write scheme://host[:port] only, e.g. "https://app.example.com" or "http://localhost:3000"');
+    } else out.push(url.origin);
+  });
+  return out;
+}
+
+/** Extra names clients may use in Host (a reverse proxy's name, an /etc/hosts alias). */
+function readHostNames(r: Reader, f: Field | undefined): string[] {
+  const out: string[] = [];
+  (r.strList(f) ?? []).forEach((h, i) => {
+    const name = h.trim().toLowerCase();
+    if (/^(?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?\.?)+$|^\[[0-9a-f:.]+\]$/.test(name) && !name.startsWith(".")) out.push(name.replace(/\.$/, ""));
+    else r.error(Array.isArray(f!.value) ? [...f!.path, i] : f!.path, `"${h}" is not a host name`, 'write the name alone, without scheme or port, e.g. "gw.example.com"');
+  });
+  return out;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;

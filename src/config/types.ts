@@ -181,6 +181,12 @@ export interface LbConfig {
   readonly retryAuthOn5xx: boolean;
   readonly autoUpgrade: AutoUpgradeConfig;
   readonly maxBodyBytes: number;
+  /** Request bodies in flight together (raw and parsed, estimated): beyond it requests get 503. */
+  readonly maxBodyMemoryBytes: number;
+  /** Deepest nesting of arrays and objects a JSON body may have. */
+  readonly maxJsonDepth: number;
+  /** Most values (array elements, object members) a JSON body may hold. */
+  readonly maxJsonElements: number;
   readonly firstByteTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly logRetentionDays: number;
@@ -202,6 +208,10 @@ export interface GlobalConfig extends InstanceTuning {
   readonly apiKeys: readonly string[];
   /** Key that opens /metrics and /_gw/ to non-loopback clients ("" = loopback only). */
   readonly adminKey: string;
+  /** Browser origins (`scheme://host[:port]`) allowed to call gw; none by default. */
+  readonly corsOrigins: readonly string[];
+  /** Host names clients may use besides the loopback names and `host` (lower case, no port). */
+  readonly allowedHosts: readonly string[];
   /** `[global] cliproxy` as written (resolved to a path by `resolveCliproxy`), or "" when unset. */
   readonly cliproxy: string;
   /** Grace period for streams in flight when gw stops. */

@@ -54,7 +54,7 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
     const ctl = { abort, timeoutMs: timeout, timedOut: () => timedOut, clientGone: () => d.client.gone };
     let tried: Tried;
     try {
-      tried = await judge(await forward(info, method, up, ctl), { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl });
+      tried = await judge(await forward(info, method, up, ctl), { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text });
     } finally {
       cancelDeadline();
     }
@@ -115,6 +115,8 @@ interface JudgeFacts {
   readonly cooldowns: CooldownsMs;
   /** The attempt's control: whether its deadline passed or its client left while it was read. */
   readonly ctl: AttemptControl;
+  /** Masks secrets in reasons (an upstream may echo a key in its error text). */
+  readonly mask: (s: string) => string;
 }
 
 /**
@@ -128,10 +130,10 @@ interface JudgeFacts {
  * answers (CLIProxyAPI's keep-alive newlines before a late body) stream as they come.
  */
 async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
-  const { cooldowns } = f;
+  const { cooldowns, mask } = f;
   if (o.kind === "failed") {
     if (o.reason === "aborted") return { outcome: o, classified: undefined };
-    return { outcome: o, classified: failureOutcome(o.reason === "timeout" ? "timeout" : "connection", o.message, cooldowns) };
+    return { outcome: o, classified: failureOutcome(o.reason === "timeout" ? "timeout" : "connection", o.message, cooldowns, mask) };
   }
   if (o.status < 400) {
     const ok = classifyOutcome({ status: o.status }, cooldowns);
@@ -139,7 +141,7 @@ async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
     if (length <= WHOLE_BODY_MAX && !isEventStream(o.headers)) {
       const { bytes, complete } = await o.whole();
       if (complete) return { outcome: o, classified: ok, body: bytes };
-      return stopped(o, f) ?? brokenAttempt(o, "answer broke before its end", cooldowns);
+      return stopped(o, f) ?? brokenAttempt(o, "answer broke before its end", f);
     }
     const body = o.body;
     if (!body) return { outcome: o, classified: ok };
@@ -148,7 +150,7 @@ async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
   }
   const bytes = o.body ? (await readWhole(o.body, ERROR_BODY_MAX_BYTES)).bytes : new Uint8Array(0);
   const bodyText = decodeErrorBody(bytes, o.headers.get("content-encoding"));
-  const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText, signed: f.signed }, cooldowns);
+  const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText, signed: f.signed, mask }, cooldowns);
   return { outcome: o, classified, body: bytes, errorText: bodyText };
 }
 
@@ -159,12 +161,12 @@ async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStre
     case "deliver":
       return { outcome: o, classified: ok, held: opening.source };
     case "error": {
-      const c = classifyOutcome({ status: opening.status, bodyText: opening.text, signed: f.signed }, f.cooldowns);
+      const c = classifyOutcome({ status: opening.status, bodyText: opening.text, signed: f.signed, mask: f.mask }, f.cooldowns);
       const classified = { ...c, reason: `error event in a ${o.status} stream: ${c.reason}` };
       return { outcome: o, classified, held: opening.source, errorText: `error event in a ${o.status} stream: ${opening.text}` };
     }
     case "broke":
-      return stopped(o, f, " (no content event yet)") ?? brokenAttempt(o, opening.message, f.cooldowns);
+      return stopped(o, f, " (no content event yet)") ?? brokenAttempt(o, opening.message, f);
   }
 }
 
@@ -173,7 +175,7 @@ function stopped(o: Outcome, f: JudgeFacts, what = ""): Tried | undefined {
   if (f.ctl.clientGone()) return clientLeft(o);
   if (!f.ctl.timedOut()) return undefined;
   const failed: Outcome = { kind: "failed", attempt: o.attempt, reason: "timeout", message: `${o.attempt.instance.name}: no answer within ${f.ctl.timeoutMs} ms${what}` };
-  return { outcome: failed, classified: failureOutcome("timeout", failed.message, f.cooldowns) };
+  return { outcome: failed, classified: failureOutcome("timeout", failed.message, f.cooldowns, f.mask) };
 }
 
 /** The client went away while the answer was read: no verdict on the target. */
@@ -182,7 +184,7 @@ function clientLeft(o: Outcome): Tried {
 }
 
 /** A response whose body broke before anything was delivered: a connection failure, retryable. */
-function brokenAttempt(o: Outcome, what: string, cooldowns: CooldownsMs): Tried {
+function brokenAttempt(o: Outcome, what: string, f: JudgeFacts): Tried {
   const broke: Outcome = { kind: "failed", attempt: o.attempt, reason: "connect", message: `${o.attempt.instance.name}: ${what}` };
-  return { outcome: broke, classified: failureOutcome("connection", broke.message, cooldowns) };
+  return { outcome: broke, classified: failureOutcome("connection", broke.message, f.cooldowns, f.mask) };
 }

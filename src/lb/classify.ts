@@ -29,6 +29,8 @@ export interface OutcomeFacts {
   readonly signed?: boolean;
   /** Clock for an HTTP-date Retry-After; defaults to Date.now(). */
   readonly now?: number;
+  /** Masks secrets in the reason (Runtime.masker.text); applied before it is cut to length. */
+  readonly mask?: (s: string) => string;
 }
 
 /** Classify an attempt that got a status line. `cooldowns` = Config.global.lb.cooldownsMs. */
@@ -40,7 +42,7 @@ export function classifyOutcome(f: OutcomeFacts, cooldowns: CooldownsMs): Outcom
   const make = (cls: OutcomeClass, kind: CooldownKind | undefined) => {
     const full = kind ? cooldowns[COOLDOWN_KEY[kind]] : 0;
     const cooldownMs = kind ? capRetryAfter(full, f.headers, f.bodyText, f.now ?? Date.now()) : 0;
-    return { class: cls, status, cooldownMs, kind, reason: reasonLine(status, text) };
+    return { class: cls, status, cooldownMs, kind, reason: reasonLine(status, text, f.mask) };
   };
 
   if (status === 401 || status === 403 || says("auth_unavailable", "auth_not_found")) {
@@ -58,8 +60,8 @@ export function classifyOutcome(f: OutcomeFacts, cooldowns: CooldownsMs): Outcom
 }
 
 /** An attempt that never got a status line: refused/reset socket, or no first byte in time. */
-export function failureOutcome(kind: "connection" | "timeout", detail: string, cooldowns: CooldownsMs): Outcome {
-  return { class: "transient", status: 0, cooldownMs: cooldowns.transient, kind, reason: `${kind}: ${detail}`.slice(0, 200) };
+export function failureOutcome(kind: "connection" | "timeout", detail: string, cooldowns: CooldownsMs, mask: (s: string) => string = same): Outcome {
+  return { class: "transient", status: 0, cooldownMs: cooldowns.transient, kind, reason: mask(`${kind}: ${detail}`).slice(0, REASON_MAX) };
 }
 
 /**
@@ -175,6 +177,11 @@ function resetSecondsMs(body: string | undefined): number | undefined {
   return m ? Math.round(Number(m[1]) * 1000) : undefined;
 }
 
-function reasonLine(status: number, text: string): string {
-  return text ? `${status} ${text.replace(/\s+/g, " ").slice(0, 160)}` : String(status);
+/** Longest reason kept (status page, log, state store). */
+const REASON_MAX = 200;
+const same = (s: string) => s;
+
+/** `429 all credentials are cooling down…`: masked first, then cut, so no part of a key survives the cut. */
+function reasonLine(status: number, text: string, mask: (s: string) => string = same): string {
+  return text ? `${status} ${mask(text.replace(/\s+/g, " ")).slice(0, 160)}` : String(status);
 }

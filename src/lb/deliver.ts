@@ -8,9 +8,10 @@ import type { Observability } from "../observe/http.ts";
 import type { RequestLog } from "../observe/requestlog.ts";
 import { type Usage, usageFromJson, usageFromSse, type UsageWatcher } from "../observe/tokens.ts";
 import type { StateStore } from "../state/index.ts";
+import type { BodyBudget } from "./body-budget.ts";
 import { type Dialect, errorResponse } from "./dialect.ts";
 import type { Tried } from "./failover.ts";
-import { downstreamHeaders } from "./headers.ts";
+import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import type { Health } from "./local.ts";
 import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
@@ -21,6 +22,8 @@ import { isEventStream, relay } from "./stream.ts";
 /** What lives as long as the gateway (across reloads). */
 export interface GatewayContext {
   readonly stats: StatsCounter;
+  /** Memory of the request bodies being taken in (lb_max_body_memory_mb). */
+  readonly bodies: BodyBudget;
   readonly state: StateStore;
   /** Probes instances before their cooled targets take a trial request. */
   readonly probes: Prober;
@@ -39,6 +42,8 @@ export interface Delivery {
   readonly route: Route | undefined;
   readonly explain: Record<string, string>;
   readonly idleMs: number;
+  /** The runtime's masker (Runtime.masker.text): upstream errors reach the client through it. */
+  readonly mask: (s: string) => string;
   /** Cancels the request's slow-path hook (due.ts) once its response has ended. */
   readonly slowDone: () => void;
 }
@@ -49,11 +54,12 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   if (o.kind === "failed") {
     if (o.reason === "aborted") return finishNow(d, final, new Response(null, { status: 499, headers: d.explain }));
     const [status, code, what] = o.reason === "timeout" ? [504, "upstream_timeout", "upstream timeout"] as const : [502, "upstream_unreachable", "upstream unreachable"] as const;
-    return finishNow(d, final, errorResponse(d.dialect, status, `${what}: ${o.message}`, code, d.explain), o.message);
+    return finishNow(d, final, errorResponse(d.dialect, status, d.mask(`${what}: ${o.message}`), code, d.explain), o.message);
   }
   const headers = downstreamHeaders(o.headers, d.explain);
   if (final.body) {
-    const answer = o.status < 400 && isPlainJson(o.headers) ? parseAnswer(final.body) : { bytes: final.body.byteLength };
+    if (o.status >= 400) return finishNow(d, final, new Response(scrubError(final, headers, d.mask), { status: o.status, headers }), final.errorText);
+    const answer = isPlainJson(o.headers) ? parseAnswer(final.body) : { bytes: final.body.byteLength };
     return finishNow(d, final, new Response(final.body, { status: o.status, headers }), final.errorText, answer);
   }
   const source = final.held ?? o.body;
@@ -85,6 +91,26 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
 }
 
 // --- internal ---
+
+/**
+ * An upstream error as the client gets it. Upstreams quote keys in errors (a relay naming the
+ * provider key it rejected, an instance echoing its own): secrets the masker knows, and token
+ * shapes, are masked in the header values and the body. When nothing needed masking the exact
+ * bytes go out, compressed as they came; a masked body goes out decoded, without
+ * Content-Encoding (the decoded text is what was masked).
+ */
+function scrubError(t: Tried, headers: HeaderMap, mask: (s: string) => string): Uint8Array<ArrayBuffer> | string {
+  for (const name in headers) {
+    const value = headers[name]!;
+    const m = mask(value);
+    if (m !== value) headers[name] = m.replaceAll("…", "..."); // header values are ASCII
+  }
+  const text = t.errorText ?? "";
+  const masked = mask(text);
+  if (masked === text) return t.body!;
+  delete headers["content-encoding"];
+  return masked;
+}
 
 interface End {
   status: number;

@@ -22,6 +22,7 @@ const ANTHROPIC_TYPES: Record<number, string> = {
   403: "permission_error",
   404: "not_found_error",
   413: "request_too_large",
+  415: "invalid_request_error",
   429: "rate_limit_error",
   529: "overloaded_error",
 };
@@ -32,6 +33,7 @@ const OPENAI_TYPES: Record<number, string> = {
   403: "permission_error",
   404: "not_found_error",
   413: "invalid_request_error",
+  415: "invalid_request_error",
   429: "rate_limit_error",
 };
 
@@ -42,6 +44,7 @@ const GEMINI_STATUS: Record<number, string> = {
   404: "NOT_FOUND",
   408: "DEADLINE_EXCEEDED",
   413: "INVALID_ARGUMENT",
+  415: "INVALID_ARGUMENT",
   429: "RESOURCE_EXHAUSTED",
   501: "UNIMPLEMENTED",
   502: "UNAVAILABLE",
@@ -54,13 +57,17 @@ export type GwErrorCode =
   | "invalid_json"
   | "invalid_request"
   | "body_too_large"
+  | "unsupported_media_type"
   | "invalid_api_key"
   | "missing_api_key"
   | "forbidden_path"
+  | "forbidden_host"
+  | "forbidden_origin"
   | "upstream_unreachable"
   | "upstream_timeout"
   | "upstream_stream_broken"
   | "no_instance"
+  | "busy"
   | "internal_error";
 
 /** The error object in the client's dialect (what goes into a JSON body or an SSE `data:`). */

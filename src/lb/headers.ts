@@ -30,48 +30,38 @@ export type HeaderMap = Record<string, string>;
 
 /**
  * `src` as a plain map without its hop-by-hop headers (those listed in `Connection` included),
- * nor any name in `drop`. One native copy into an object and a pass over its few names cost a
- * third of `new Headers(src)` plus a `has` for each hop-by-hop name. Undefined when a name has
- * several values that must stay apart (`set-cookie`): the caller then keeps a Headers object.
+ * nor any name `drop` says. One native copy into an object and a pass over its few names cost a
+ * third of `new Headers(src)` plus a `has` for each hop-by-hop name. A name with several values
+ * (only `set-cookie` keeps them apart) is dropped unless `drop` lets it through as one value.
  */
-function plainEndToEnd(src: Headers, drop?: ReadonlySet<string>): HeaderMap | undefined {
+function plainEndToEnd(src: Headers, drop: (name: string) => boolean): HeaderMap {
   const h = src.toJSON() as Record<string, string | string[]>;
   const connection = h.connection;
   const listed = typeof connection === "string" ? connection.toLowerCase().split(",").map((s) => s.trim()) : undefined;
   for (const name in h) {
-    if (HOP_BY_HOP.has(name) || drop?.has(name) || listed?.includes(name)) delete h[name];
-    else if (typeof h[name] !== "string") return undefined;
+    if (HOP_BY_HOP.has(name) || drop(name) || listed?.includes(name) || typeof h[name] !== "string") delete h[name];
   }
   return h as HeaderMap;
 }
 
 /** The client's headers as the upstream should see them: hop-by-hop and client credentials removed. */
 export function upstreamHeaders(clientHeaders: Headers): HeaderMap {
-  // A request has no reason to repeat set-cookie; if one does, those values are dropped.
-  return plainEndToEnd(clientHeaders, CLIENT_AUTH) ?? plainEndToEnd(withoutSetCookie(clientHeaders), CLIENT_AUTH)!;
+  return plainEndToEnd(clientHeaders, (name) => CLIENT_AUTH.has(name));
 }
 
 /** Present the instance's key the way every CLIProxyAPI endpoint accepts it. */
-export function setInstanceKey(h: HeaderMap | Headers, apiKey: string): void {
-  if (!apiKey) return;
-  if (h instanceof Headers) h.set("authorization", `Bearer ${apiKey}`);
-  else h.authorization = `Bearer ${apiKey}`;
+export function setInstanceKey(h: HeaderMap, apiKey: string): void {
+  if (apiKey) h.authorization = `Bearer ${apiKey}`;
 }
 
-/** Upstream response headers for the client, plus gw's explanation headers. */
-export function downstreamHeaders(upstream: Headers, explain: Record<string, string>): HeaderMap | Headers {
-  const h = plainEndToEnd(upstream);
-  if (h) return Object.assign(h, explain);
-  // Several set-cookie values: they must stay separate headers, which only Headers can say.
-  const out = new Headers(upstream);
-  for (const name of HOP_BY_HOP) out.delete(name);
-  for (const name of (upstream.get("connection") ?? "").split(",")) if (name.trim()) out.delete(name.trim());
-  for (const k in explain) out.set(k, explain[k]!);
-  return out;
+/**
+ * Upstream response headers for the client, plus gw's explanation headers. Besides hop-by-hop
+ * headers, two kinds never pass: CORS (`access-control-*`: CLIProxyAPI allows every origin;
+ * whether a browser may read gw's answer is gw's decision, lb/browser.ts) and `set-cookie` (gw's
+ * clients are API clients; a cookie from an upstream would be a credential for nobody's good).
+ */
+export function downstreamHeaders(upstream: Headers, explain: Record<string, string>): HeaderMap {
+  return Object.assign(plainEndToEnd(upstream, notForClients), explain);
 }
 
-function withoutSetCookie(h: Headers): Headers {
-  const out = new Headers(h);
-  out.delete("set-cookie");
-  return out;
-}
+const notForClients = (name: string) => name === "set-cookie" || name.startsWith("access-control-");

@@ -2,7 +2,9 @@
 // size limit) and parsed once; the dialect comes from the path, the model from the body or, for
 // Gemini, from the path. Bad input is answered here, in the client's dialect.
 
+import { BYTES_PER_ELEMENT, type BodyHold, NO_BUDGET } from "./body-budget.ts";
 import { type Dialect, dialectOf, errorResponse } from "./dialect.ts";
+import { jsonShape, type Member } from "./json-shape.ts";
 
 export interface Intake {
   readonly method: string;
@@ -15,6 +17,8 @@ export interface Intake {
   readonly model: string | undefined;
   /** Gemini requests carry the model in the path: the parts around it, for the rewrite. */
   readonly geminiPath?: { readonly prefix: string; readonly action: string };
+  /** Top-level members of the JSON body in its text (json-shape.ts), for in-place rewrites. */
+  readonly members?: readonly Member[];
   /** Parsed JSON object body; undefined for bodiless or non-JSON requests. */
   readonly json: Record<string, unknown> | undefined;
   /** The body as received: text for JSON, bytes otherwise (forwarded as-is when nothing changes). */
@@ -30,26 +34,6 @@ export function foldPath(pathname: string): string {
   return pathname.startsWith("/v1/v1") ? pathname.replace(/^(\/v1)+(?=\/|$)/, "/v1") : pathname;
 }
 
-/**
- * Paths that must never reach an instance: its management API, whatever the spelling (percent
- * escapes, doubled slashes, case, dot segments the upstream router might resolve differently).
- */
-export function isForbiddenPath(pathname: string): boolean {
-  // Fast path for ordinary API paths: URL parsing already resolved plain dot segments, so
-  // without escapes, backslashes or doubled slashes a /v1… path cannot name another place.
-  if (/^\/v1(beta)?\//.test(pathname) && !pathname.includes("%") && !pathname.includes("//") && !pathname.includes("\\")) {
-    return false;
-  }
-  let p: string;
-  try {
-    p = decodeURIComponent(pathname);
-  } catch {
-    return true;
-  }
-  p = p.replace(/\\/g, "/").replace(/\/{2,}/g, "/").toLowerCase();
-  return p.startsWith("/v0/management") || /(^|\/)\.\.?(\/|$)/.test(p);
-}
-
 /** Query string to forward: the client's own key (`?key=`) is dropped, everything else kept. */
 function forwardedSearch(url: URL): string {
   if (!url.search) return "";
@@ -60,17 +44,20 @@ function forwardedSearch(url: URL): string {
   return s ? `?${s}` : "";
 }
 
-type BodyRead = string | Uint8Array<ArrayBuffer> | "too-large" | "broken";
+type BodyRead = Uint8Array<ArrayBuffer> | string | "too-large" | "no-memory" | "broken";
 const utf8 = new TextDecoder();
 
 /**
- * Read the body with a byte limit, as text (JSON) or bytes; "too-large" when it exceeds the
- * limit, "broken" if the client failed mid-body.
+ * Read the body with a byte limit, holding its bytes in the body budget as they come:
+ * "too-large" beyond the limit, "no-memory" when the budget cannot take it, "broken" if the
+ * client failed mid-body. JSON-typed bodies are read as text in one native step.
  */
-async function readBody(req: Request, limit: number, asText: boolean): Promise<BodyRead> {
+async function readBody(req: Request, limit: number, hold: BodyHold, asText: boolean): Promise<BodyRead> {
   const declared = req.headers.get("content-length");
   if (declared !== null) {
-    if (Number(declared) > limit) return "too-large";
+    const n = Number(declared);
+    if (n > limit) return "too-large";
+    if (!hold.grow(n)) return "no-memory";
     try {
       return asText ? await req.text() : await req.bytes();
     } catch {
@@ -84,6 +71,7 @@ async function readBody(req: Request, limit: number, asText: boolean): Promise<B
     for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array<ArrayBuffer>>) {
       size += chunk.byteLength;
       if (size > limit) return "too-large";
+      if (!hold.grow(chunk.byteLength)) return "no-memory";
       chunks.push(chunk);
     }
   } catch {
@@ -95,36 +83,85 @@ async function readBody(req: Request, limit: number, asText: boolean): Promise<B
 
 const JSONISH = /json/i;
 
-/** A request gw can route, or the error response that answers it. */
-export async function readIntake(req: Request, url: URL, maxBodyBytes: number): Promise<Intake | Response> {
+/** Whether the body starts (after whitespace) with `{`: a JSON object, whatever its Content-Type says. */
+function looksLikeJsonObject(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === 0x7b) return true;
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
+  }
+  return false;
+}
+
+/**
+ * Forms are what CLIProxyAPI's upload endpoints read (image edits, video creation, realtime
+ * calls); everywhere else its handlers read the raw body as JSON, leniently (gjson finds a model
+ * in `x{"model":…}`), so anything but a JSON object there would reach a model past the routes.
+ */
+const FORM_PATHS = /^\/(?:v1|openai\/v1)\/(?:images\/edits|videos|realtime|realtime\/calls|live)$/;
+const FORM_TYPES = /^\s*(?:multipart\/form-data|application\/x-www-form-urlencoded)\s*(?:;|$)/i;
+
+function isFormUpload(type: string | null, path: string): boolean {
+  return type !== null && FORM_TYPES.test(type) && FORM_PATHS.test(path);
+}
+
+/** What limits the intake reads (Config.global.lb). */
+export interface IntakeLimits {
+  readonly maxBodyBytes: number;
+  readonly maxJsonDepth: number;
+  readonly maxJsonElements: number;
+}
+
+/**
+ * A request gw can route, or the error response that answers it. JSON is recognized by its
+ * content: a body that starts as a JSON object is parsed, limited, routed and rewritten whatever
+ * its Content-Type says (curl -d sends form-urlencoded; a text/plain JSON body must not slip past
+ * the routes), and refused when it does not parse. Any other body is refused (415) unless it is a
+ * form sent to an upload endpoint (FORM_PATHS), which passes as bytes, unrouted. The body's
+ * memory is held in `hold`, which the caller releases.
+ */
+export async function readIntake(req: Request, url: URL, limits: IntakeLimits, hold: BodyHold = NO_BUDGET): Promise<Intake | Response> {
   const path = foldPath(url.pathname);
   const dialect = dialectOf(path, req.headers);
   const bad = (message: string) => errorResponse(dialect, 400, message, "invalid_request");
 
   // JSON bodies travel as text (parsed once, maybe spliced, sent as-is); others as bytes.
   const type = req.headers.get("content-type");
-  const isJson = type === null || JSONISH.test(type);
+  const typedJson = type === null || JSONISH.test(type);
   let raw: Intake["raw"];
   if (req.body !== null && req.method !== "GET" && req.method !== "HEAD") {
-    const body = await readBody(req, maxBodyBytes, isJson);
+    const body = await readBody(req, limits.maxBodyBytes, hold, typedJson);
     if (body === "too-large") {
-      return errorResponse(dialect, 413, `request body exceeds gw's limit of ${maxBodyBytes} bytes`, "body_too_large");
+      return errorResponse(dialect, 413, `request body exceeds gw's limit of ${limits.maxBodyBytes} bytes (lb_max_body_mb)`, "body_too_large");
     }
+    if (body === "no-memory") return busy(dialect);
     if (body === "broken") return bad("request body could not be read");
-    if (body.length > 0) raw = body;
+    if (body.length > 0) raw = typeof body === "string" ? body : looksLikeJsonObject(body) ? utf8.decode(body) : body;
+    if (raw instanceof Uint8Array && !isFormUpload(type, path)) {
+      return errorResponse(dialect, 415, `gw takes a JSON object as the body of ${path.slice(0, 100)} (forms only where an upload is expected), not ${type?.slice(0, 60)}`, "unsupported_media_type");
+    }
   }
 
   let json: Record<string, unknown> | undefined;
+  let members: Member[] | undefined;
   if (typeof raw === "string") {
+    members = [];
+    const shape = jsonShape(raw, limits.maxJsonDepth, limits.maxJsonElements, members);
+    if ("tooDeep" in shape) return bad(`JSON body nests deeper than ${shape.tooDeep} levels (lb_max_json_depth)`);
+    if ("tooMany" in shape) {
+      return errorResponse(dialect, 413, `JSON body holds more than ${shape.tooMany} values (lb_max_json_elements)`, "body_too_large");
+    }
+    // The text and what JSON.parse builds from it, held before it is built.
+    if (!hold.grow(raw.length * 2 + shape.elements * BYTES_PER_ELEMENT)) return busy(dialect);
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
     } catch (e) {
+      // Also under another type: a lenient upstream parser (CLIProxyAPI reads fields with gjson)
+      // would still find the model in `{"model":"x",}` and serve it past the routes.
       return errorResponse(dialect, 400, `malformed JSON body: ${(e as Error).message}`, "invalid_json");
     }
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-      return bad("request body must be a JSON object");
-    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return bad("request body must be a JSON object");
     json = parsed as Record<string, unknown>;
     const problem = fieldProblem(json);
     if (problem) return bad(problem);
@@ -142,7 +179,12 @@ export async function readIntake(req: Request, url: URL, maxBodyBytes: number): 
     geminiPath = { prefix: gm[1]!, action: gm[3]! };
   }
   const countTokens = path.endsWith("/count_tokens") || gm?.[3] === "countTokens";
-  return { method: req.method, path, search: forwardedSearch(url), dialect, model, geminiPath, json, raw, countTokens };
+  return { method: req.method, path, search: forwardedSearch(url), dialect, model, geminiPath, json, members, raw, countTokens };
+}
+
+/** 503 in the client's dialect: other requests hold the body budget now; a retry soon will fit. */
+function busy(dialect: Dialect): Response {
+  return errorResponse(dialect, 503, "gw is taking in other large requests right now (lb_max_body_memory_mb); retry in a moment", "busy", { "retry-after": "1" });
 }
 
 /**

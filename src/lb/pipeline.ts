@@ -1,4 +1,4 @@
-// The request path, top to bottom:
+// The request path, top to bottom (browsers were judged before: browser.ts, in server.ts):
 //   local answers → auth → intake → auto router → upgrade → route → (rewrite → forward, failover ↺) → stream → observe
 // Each step lives in its own module; this file only orders them.
 
@@ -6,13 +6,15 @@ import type { Server } from "bun";
 import type { Route } from "../config/types.ts";
 import { checkClientKey, presentedKey } from "./auth.ts";
 import { attemptLoop } from "./attempt.ts";
+import type { BodyHold } from "./body-budget.ts";
 import { deliver, type GatewayContext } from "./deliver.ts";
 import { dialectOf, errorResponse } from "./dialect.ts";
 import { ClientLink, SLOW_AFTER_MS, schedule } from "./due.ts";
 import { runAttempts, type Tried } from "./failover.ts";
-import { foldPath, type Intake, isForbiddenPath, readIntake } from "./intake.ts";
+import { foldPath, type Intake, readIntake } from "./intake.ts";
 import { probeAnswer } from "./local.ts";
 import { modelsResponse } from "./models.ts";
+import { isForbiddenPath } from "./paths.ts";
 import { RecordBuilder } from "./record-builder.ts";
 import { type RequestFacts, requestFacts, routeHeader } from "./request-state.ts";
 import { upstreamModel } from "./rewrite.ts";
@@ -29,7 +31,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   const path = foldPath(url.pathname);
   const dialect = dialectOf(path, req.headers);
   if (isForbiddenPath(url.pathname)) {
-    return errorResponse(dialect, 403, `gw does not proxy ${url.pathname}`, "forbidden_path");
+    return errorResponse(dialect, 403, `gw forwards only the model APIs (/v1/…, /v1beta/…), not ${url.pathname.slice(0, 200)}`, "forbidden_path");
   }
   const auth = checkClientKey(rt.clientKeys, req.headers, url);
   if (auth !== "ok") {
@@ -38,8 +40,18 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   }
   if (req.method === "GET" && path === "/v1/models") return modelsResponse(rt.models, req.headers);
 
-  // Intake: the body, read and parsed once.
-  const intake = await readIntake(req, url, rt.config.global.lb.maxBodyBytes);
+  // The body's memory is held from its first byte until the answer is handed back (body-budget.ts).
+  const hold = gw.bodies.hold(rt.config.global.lb.maxBodyMemoryBytes);
+  try {
+    return await proxy(req, server, url, rt, gw, hold);
+  } finally {
+    hold.release();
+  }
+}
+
+async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtime, gw: GatewayContext, hold: BodyHold): Promise<Response> {
+  // Intake: the body, read, measured and parsed once.
+  const intake = await readIntake(req, url, rt.config.global.lb, hold);
   if (intake instanceof Response) return intake;
   const startedAt = Date.now();
   gw.stats.begin();
@@ -71,7 +83,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   // Stream → observe: bytes go to the client; the record completes when they have.
   const route = fallback ?? facts.route;
   const explain = explainHeaders(record.id, facts, fallback, final, attempts, intake);
-  return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, slowDone });
+  return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, slowDone });
 }
 
 function signatureFallback(final: Tried | undefined, facts: RequestFacts, rt: Runtime): Route | undefined {

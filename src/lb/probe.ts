@@ -9,7 +9,7 @@
 
 import type { InstanceConfig } from "../config/types.ts";
 import type { StateStore } from "../state/index.ts";
-import { setInstanceKey } from "./headers.ts";
+import { type HeaderMap, setInstanceKey } from "./headers.ts";
 
 export interface ProbeTiming {
   /** A probe without an answer by then counts as down. */
@@ -146,7 +146,7 @@ export function createProber(deps: ProberDeps): Prober {
 /** Ask an instance whether it serves: a 2xx within the timeout is up; anything else is down. */
 export async function probe(instance: InstanceConfig, timeoutMs: number, signal?: AbortSignal): Promise<{ up: boolean; what: string }> {
   const path = instance.managed ? "/healthz" : "/v1/models";
-  const headers = new Headers();
+  const headers: HeaderMap = {};
   if (!instance.managed) setInstanceKey(headers, instance.apiKey);
   const started = Date.now();
   const timeout = AbortSignal.timeout(timeoutMs);

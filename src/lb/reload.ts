@@ -1,10 +1,12 @@
 // Hot reload: a changed config file, SIGHUP, or `gw reload` (control socket) builds a new Config;
-// a valid one is handed to `apply`, a broken one is reported and the running config stays.
+// a valid one is handed to `apply`, a broken one is reported and the running config stays. So
+// does one that `apply` refuses (Gateway.reload: a public listener may not lose its client keys).
 
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { formatProblem, loadConfig } from "../config/index.ts";
 import type { Config, Problem } from "../config/types.ts";
+import { ReloadRefused } from "./exposure.ts";
 
 export interface ReloadLog {
   info(message: string): void;
@@ -56,14 +58,18 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       for (const p of problems) log.error(`  ${formatProblem(p)}`);
       return { ok: false, problems };
     }
-    for (const p of problems) log.warn(formatProblem(p));
     follow(config.includes ?? []);
     try {
       await apply(config);
     } catch (e) {
-      log.error(`config reload failed while applying it: ${(e as Error).message}`);
-      return { ok: false, problems };
+      // Said in the log and handed back, so `gw reload` prints why and exits 1.
+      const err = e as Error;
+      const hint = err instanceof ReloadRefused ? err.hint : undefined;
+      const why: Problem = { severity: "error", file, line: 0, col: 0, path: err instanceof ReloadRefused ? "global.api_keys" : "", message: err instanceof ReloadRefused ? err.message : `config reload failed while applying it: ${err.message}`, hint };
+      log.error(formatProblem(why));
+      return { ok: false, problems: [why, ...problems] };
     }
+    for (const p of problems) log.warn(formatProblem(p));
     log.info(`config reloaded from ${file}`);
     return { ok: true, problems };
   }
@@ -130,28 +136,4 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       process.off("SIGHUP", onHup);
     },
   };
-}
-
-/** Where the running LB listens: what a reload cannot move. */
-export interface Listening {
-  readonly port: number;
-  readonly host: string;
-  /** The port came from `--port`, so main_port in the file does not apply anyway. */
-  readonly portFromFlag: boolean;
-}
-
-/**
- * What a reloaded config changes that only a restart applies, one line each for the log. Every
- * other setting takes effect on reload: routes, instances, keys, timeouts, cooldowns, body limit,
- * auto-upgrade, pricing, the request log's retention, the shutdown grace period.
- */
-export function restartOnlyChanges(running: Listening, next: Config): string[] {
-  const out: string[] = [];
-  if (!running.portFromFlag && next.global.mainPort !== running.port) {
-    out.push(`main_port changed to ${next.global.mainPort}; the LB stays on ${running.port} until gw restarts`);
-  }
-  if (next.global.bindHost !== running.host) {
-    out.push(`the LB's address is now ${next.global.bindHost} ([global] host, api_keys); it stays on ${running.host} until gw restarts`);
-  }
-  return out;
 }

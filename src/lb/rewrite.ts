@@ -96,6 +96,8 @@ export function rewriteFor(
   target: Target | undefined,
 ): UpstreamRequest {
   const headers = attemptHeaders(client, instance, target?.params);
+  // A JSON body sent under another type (curl -d, text/plain) is JSON to gw, so to the upstream too.
+  if (intake.json && !JSON_TYPE.test(headers["content-type"] ?? "")) headers["content-type"] = "application/json";
   if (!target) return { pathAndQuery: intake.path + intake.search, headers, body: intake.raw };
   const model = upstreamModel(target);
   const path = intake.geminiPath ? `${intake.geminiPath.prefix}${model}:${intake.geminiPath.action}` : intake.path;
@@ -106,6 +108,8 @@ export function rewriteFor(
   }
   return { pathAndQuery: path + intake.search, headers, body };
 }
+
+const JSON_TYPE = /json/i;
 
 /** Top-level fields the route params may change. */
 const PARAM_FIELDS = ["reasoning_effort", "max_tokens", "thinking"] as const;
@@ -129,10 +133,7 @@ export function bodyEdits(intake: Intake, model: string, params: RouteParams, pr
   return edits;
 }
 
-/** The body's top-level members, found once per request however many attempts it takes. */
-const membersCache = new WeakMap<Intake, Member[]>();
-function membersOf(intake: Intake, text: string): Member[] {
-  let m = membersCache.get(intake);
-  if (!m) membersCache.set(intake, (m = topLevelMembers(text)));
-  return m;
+/** The body's top-level members: found by intake's measuring pass, else (a hand-made intake) here. */
+function membersOf(intake: Intake, text: string): readonly Member[] {
+  return intake.members ?? topLevelMembers(text);
 }

@@ -3,7 +3,8 @@
 // that is what makes a reload atomic for requests in flight.
 
 import type { Config, InstanceConfig } from "../config/types.ts";
-import { createMasker, type Masker, secretsOf } from "../observe/mask.ts";
+import { type Masker, maskerOf } from "../observe/mask.ts";
+import { type BrowserPolicy, browserPolicy } from "./browser.ts";
 import { buildModelLists, type ModelLists } from "./models.ts";
 
 export interface Runtime {
@@ -15,6 +16,8 @@ export interface Runtime {
   readonly models: ModelLists;
   /** Masks this config's secrets (and well-known token shapes) in everything logged. */
   readonly masker: Masker;
+  /** Which Host names, Origins and preflights gw accepts (browser.ts). */
+  readonly browser: BrowserPolicy;
 }
 
 export function buildRuntime(config: Config): Runtime {
@@ -26,6 +29,7 @@ export function buildRuntime(config: Config): Runtime {
     clientKeys: new Set(config.global.apiKeys),
     defaultInstance: (wanted ? instances.get(wanted) : undefined) ?? config.instances[0],
     models: buildModelLists(config),
-    masker: createMasker(secretsOf(config)),
+    masker: maskerOf(config),
+    browser: browserPolicy(config),
   };
 }

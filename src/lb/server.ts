@@ -3,12 +3,16 @@
 // outlive a reload: the state store (cooldowns, sticky sessions, streaks), the request log and
 // the observability hooks. Nothing about requests lives here.
 
+import type { Server } from "bun";
 import { consola } from "consola";
 import type { Config } from "../config/types.ts";
 import { createObservability, type Observability } from "../observe/http.ts";
 import { createRequestLog, type RequestLog, requestLogDir } from "../observe/requestlog.ts";
 import { type CoolingEntry, createMemoryStore, type StateStore } from "../state/index.ts";
+import { BodyBudget } from "./body-budget.ts";
+import { checkBrowser, withCors } from "./browser.ts";
 import { errorResponse } from "./dialect.ts";
+import { type Listening, reloadRefusal, restartNotes } from "./exposure.ts";
 import type { Health } from "./local.ts";
 import { bypassProxyForInstances } from "./noproxy.ts";
 import { createProber, type ProbeLog, type ProbeTiming } from "./probe.ts";
@@ -31,6 +35,11 @@ export interface GatewayOptions {
   log?: ProbeLog;
   /** Probe timeout and backoff (tests shorten them). */
   probeTiming?: ProbeTiming;
+  /**
+   * Listen with SO_REUSEPORT, so an upgrade's successor can bind the port while this gateway
+   * still serves. The supervisor guards it (only a deliberate upgrade may share the port).
+   */
+  reusePort?: boolean;
   /** What /healthz reports (the supervisor's instance states); plain "ok" without it. */
   health?: () => Health;
 }
@@ -38,9 +47,15 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly url: string;
   readonly port: number;
+  /** The address and port really bound (a reload never changes them). */
+  readonly listening: Listening;
   config(): Config;
-  /** Atomic swap; requests in flight keep the snapshot they started with. */
-  reload(next: Config): void;
+  /**
+   * Atomic swap; requests in flight keep the snapshot they started with. Throws ReloadRefused
+   * (and changes nothing) for a config that would leave a public listener without client keys;
+   * returns what takes effect only after a restart (for the log).
+   */
+  reload(next: Config): string[];
   /** Stop accepting, let in-flight requests finish for up to `graceMs`, close the rest, flush the log. */
   stop(graceMs?: number): Promise<void>;
   stats(): GatewayStats;
@@ -55,6 +70,15 @@ export interface RunningGateway extends Gateway {
   coolingList(now: number): CoolingEntry[];
   /** /metrics, the /_gw/ status page and its live-state hook. */
   readonly observe: Observability;
+  /**
+   * After an upgrade's successor took the port (and the new connections): every response now
+   * closes its connection, so clients reconnect to the successor; once nothing has been in
+   * flight for a moment (or `graceMs` has passed) stop like stop(). Keep-alive connections are
+   * not cut under a client that is about to use them.
+   */
+  handOff(graceMs?: number): Promise<void>;
+  /** Memory held now by request bodies being taken in (bytes, estimated; body-budget.ts). */
+  bodyMemory(): number;
 }
 
 /**
@@ -66,6 +90,22 @@ const BUN_BODY_CEILING = 2 ** 40;
 /** Idle limit while a request is being received; proxied requests switch it off (pipeline.ts). */
 const RECEIVE_IDLE_SECONDS = 10;
 
+/** A handing-off gateway closes once nothing has been in flight for this long. */
+const HANDOFF_QUIET_MS = 1000;
+const HANDOFF_POLL_MS = 50;
+
+/** `connection: close` on a response (rebuilt when its headers are immutable). */
+function closingConnection(res: Response): Response {
+  try {
+    res.headers.set("connection", "close");
+    return res;
+  } catch {
+    const headers = new Headers(res.headers);
+    headers.set("connection", "close");
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  }
+}
+
 export function startGateway(config: Config, opts: GatewayOptions = {}): RunningGateway {
   let rt: Runtime = buildRuntime(config);
   bypassProxyForInstances(config);
@@ -73,6 +113,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   const state = opts.state ?? createMemoryStore();
   const gw: GatewayContext = {
     stats: new StatsCounter(),
+    bodies: new BodyBudget(),
     state,
     probes: createProber({
       state,
@@ -85,26 +126,55 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     observe,
     health: opts.health,
   };
+  let handingOff = false;
+  let lastRequestAt = 0;
+  const serveOne = (req: Request, srv: Server<unknown>): Response | Promise<Response> => {
+    // Browsers first: a refusal or a preflight answer ends here, before local answers and auth.
+    const browser = checkBrowser(rt.browser, req, () => srv.requestIP(req)?.address);
+    if (browser instanceof Response) return browser;
+    const res = observe.serve(req, srv) ?? handle(req, srv, rt, gw);
+    if (browser === undefined) return res;
+    return res instanceof Response ? withCors(res, browser) : res.then((r) => withCors(r, browser));
+  };
   const server = Bun.serve({
     hostname: opts.hostname ?? config.global.bindHost,
     port: opts.port ?? config.global.mainPort,
+    reusePort: opts.reusePort ?? false,
     development: false,
     idleTimeout: RECEIVE_IDLE_SECONDS,
     maxRequestBodySize: BUN_BODY_CEILING,
-    fetch: (req, srv) => observe.serve(req, srv) ?? handle(req, srv, rt, gw),
+    fetch(req, srv) {
+      if (!handingOff) return serveOne(req, srv);
+      lastRequestAt = Date.now();
+      return Promise.resolve(serveOne(req, srv)).then(closingConnection);
+    },
     error(err) {
       return errorResponse("openai", 500, `gw internal error: ${err.message}`, "internal_error");
     },
   });
   const port = server.port ?? 0;
+  const listening: Listening = { host: server.hostname ?? config.global.bindHost, port, portFixed: opts.port !== undefined };
   return {
     url: server.url.href.replace(/\/$/, ""),
     port,
+    listening,
     config: () => rt.config,
     reload(next) {
+      const refused = reloadRefusal(listening, next);
+      if (refused) throw refused;
+      const notes = restartNotes(listening, rt.config, next);
       bypassProxyForInstances(next);
       rt = buildRuntime(next);
       gw.log.setRetentionDays(next.global.lb.logRetentionDays);
+      return notes;
+    },
+    async handOff(graceMs = config.global.shutdownGraceMs) {
+      handingOff = true;
+      lastRequestAt = Date.now();
+      const deadline = Date.now() + graceMs;
+      const busy = () => server.pendingRequests > 0 || gw.stats.snapshot().inFlight > 0 || Date.now() - lastRequestAt < HANDOFF_QUIET_MS;
+      while (busy() && Date.now() < deadline) await Bun.sleep(HANDOFF_POLL_MS);
+      await this.stop(Math.max(0, deadline - Date.now()));
     },
     async stop(graceMs = rt.config.global.shutdownGraceMs) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -120,5 +190,6 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     stats: () => gw.stats.snapshot(),
     coolingList: (now) => gw.state.coolingList(now),
     observe,
+    bodyMemory: () => gw.bodies.inUse(),
   };
 }

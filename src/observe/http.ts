@@ -28,6 +28,7 @@
 
 import { timingSafeEqual } from "node:crypto";
 import type { Config } from "../config/types.ts";
+import { maskDeep, maskerOf } from "./mask.ts";
 import { createGwMetrics, type GwMetrics, type LiveState, NO_LIVE_STATE, PROMETHEUS_CONTENT_TYPE } from "./metrics.ts";
 import { STATUS_PAGE } from "./page.ts";
 import type { RequestRecord } from "./record.ts";
@@ -96,10 +97,12 @@ export function handleObserve(req: Request, ctx: ObserveContext): Response | und
   if (req.method !== "GET" && req.method !== "HEAD") {
     return Response.json({ error: { type: "method_not_allowed", message: `${req.method} ${path}: use GET` } }, { status: 405, headers: { allow: "GET, HEAD" } });
   }
-  if (path === "/metrics") return new Response(ctx.metrics.render(ctx.live()), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE, ...NO_STORE } });
+  // Everything shown goes through the config's masker: labels, reasons, URLs, error texts.
+  const mask = maskerOf(ctx.config).text;
+  if (path === "/metrics") return new Response(ctx.metrics.render(ctx.live(), mask), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE, ...NO_STORE } });
   if (path === "/_gw/api/status") {
     const body = buildStatus({ config: ctx.config, live: ctx.live(), metrics: ctx.metrics, feed: ctx.feed, startedAt: ctx.startedAt });
-    return Response.json(body, { headers: NO_STORE });
+    return Response.json(maskDeep(body, mask), { headers: NO_STORE });
   }
   if (path === "/_gw" || path === "/_gw/") return new Response(STATUS_PAGE, { headers: { "content-type": "text/html; charset=utf-8", ...NO_STORE, ...PAGE_CSP } });
   return Response.json({ error: { type: "not_found", message: `${path}: the status page is /_gw/, its data /_gw/api/status` } }, { status: 404 });

@@ -12,13 +12,22 @@ export function maskSecret(s: string): string {
   return s.length < MIN_PARTIAL ? "***" : `${s.slice(0, 6)}…${s.slice(-4)}`;
 }
 
-/** Every secret the config holds: client, admin, instance and provider keys. */
+/**
+ * Every secret the config holds: client, admin, instance and provider keys, and the credentials
+ * written into URLs (`https://user:password@relay`, a proxy's `http://user:pass@host:3128`).
+ */
 export function secretsOf(config: Config): string[] {
   const out = new Set<string>([...config.global.apiKeys, config.global.adminKey]);
+  const urls = [config.global.proxy];
   for (const inst of config.instances) {
     out.add(inst.apiKey);
-    for (const p of inst.providers) for (const k of p.apiKeys) out.add(k);
+    urls.push(inst.baseUrl, inst.proxy);
+    for (const p of inst.providers) {
+      for (const k of p.apiKeys) out.add(k);
+      urls.push(p.baseUrl);
+    }
   }
+  for (const u of urls) for (const part of userinfoOf(u)) out.add(part);
   out.delete("");
   return [...out];
 }
@@ -41,9 +50,9 @@ export function createMasker(secrets: readonly string[] = []): Masker {
   const knownRe = known.length ? new RegExp(known.map(escapeRe).join("|"), "gi") : undefined;
   const text = (s: string): string => {
     const out = knownRe ? s.replace(knownRe, maskSecret) : s;
-    return out.replace(TOKEN_SHAPES, (m, bearer: string | undefined, tok: string | undefined) =>
-      bearer && tok ? `${bearer}${maskSecret(tok)}` : maskSecret(m),
-    );
+    return out
+      .replace(TOKEN_SHAPES, (m, bearer: string | undefined, tok: string | undefined) => (bearer && tok ? `${bearer}${maskSecret(tok)}` : maskSecret(m)))
+      .replace(URL_USERINFO, (_m, scheme: string, info: string) => `${scheme}${maskSecret(info)}@`);
   };
   return {
     text,
@@ -60,8 +69,48 @@ export function createMasker(secrets: readonly string[] = []): Masker {
   };
 }
 
+interface LogLike {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** `log` with every line masked by the masker current at the time (it follows reloads). */
+export function maskedLog<L extends LogLike>(log: L, masker: () => Masker): L {
+  return {
+    ...log,
+    info: (m: string) => log.info(masker().text(m)),
+    warn: (m: string) => log.warn(masker().text(m)),
+    error: (m: string) => log.error(masker().text(m)),
+  };
+}
+
+const byConfig = new WeakMap<Config, Masker>();
+
+/** The masker of one config's secrets, built once per config (a reload brings a new one). */
+export function maskerOf(config: Config): Masker {
+  let m = byConfig.get(config);
+  if (!m) byConfig.set(config, (m = createMasker(secretsOf(config))));
+  return m;
+}
+
 /** Masker knowing only token shapes, for code that has no config at hand. */
 export const maskText = (s: string): string => DEFAULT.text(s);
+
+/**
+ * A copy of plain data (what a status answer or report is made of) with every string passed
+ * through `text`: whatever a field holds, and whatever fields are added later, is masked.
+ */
+export function maskDeep<T>(v: T, text: (s: string) => string): T {
+  if (typeof v === "string") return text(v) as T;
+  if (Array.isArray(v)) return v.map((x) => maskDeep(x, text)) as T;
+  if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = maskDeep(x, text);
+    return out as T;
+  }
+  return v;
+}
 
 // --- internal ---
 
@@ -84,7 +133,10 @@ const CREDENTIAL_HEADERS = new Set([
 const TOKEN_SHAPES =
   /(\bBearer\s+)([A-Za-z0-9._~+/=-]{8,})|\bsk-[A-Za-z0-9_-]{16,}|\bAIza[0-9A-Za-z_-]{30,}|\bya29\.[0-9A-Za-z_-]{16,}|\b1\/\/[0-9A-Za-z_-]{20,}|\beyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}/gi;
 
-const KEY_PARAM = /([?&](?:key|api_key|apikey|access_token)=)([^&#\s]*)/gi;
+const KEY_PARAM = /([?&](?:key|api_key|apikey|access_token|auth_token)=)([^&#\s]*)/gi;
+
+/** Credentials inside a URL: `scheme://user:password@host` (or a token as the user). */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>]+)@/gi;
 
 const DEFAULT = createMasker();
 
@@ -92,6 +144,20 @@ const DEFAULT = createMasker();
 function maskCredential(v: string): string {
   const m = /^(\w+)\s+(.+)$/.exec(v);
   return m && /^(bearer|basic|token)$/i.test(m[1]!) ? `${m[1]} ${maskSecret(m[2]!)}` : maskSecret(v);
+}
+
+/**
+ * The secret of a URL's userinfo, as written and percent-decoded: the password, or a user name
+ * that stands alone (a token as user, `https://TOKEN@host`). A user name beside a password is a
+ * name ("user", "admin"), not a secret, and masking it everywhere would garble ordinary text.
+ */
+function userinfoOf(url: string): string[] {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@]+)@/i.exec(url);
+  if (!m) return [];
+  const info = m[1]!;
+  const colon = info.indexOf(":");
+  const secret = colon === -1 ? (info.length >= 8 ? info : "") : info.slice(colon + 1);
+  return [secret, decodeSafe(secret)].filter((x) => x.length >= 4);
 }
 
 function escapeRe(s: string): string {

@@ -109,8 +109,8 @@ export function createGwMetrics(now: () => number = Date.now) {
     probed(instance: string, up: boolean): void {
       probes.inc([instance, up ? "up" : "down"]);
     },
-    /** The exposition text; live gauges are rebuilt from `live` on every scrape. */
-    render(live: LiveState = NO_LIVE_STATE): string {
+    /** The exposition text; live gauges are rebuilt from `live` on every scrape; label values pass `mask`. */
+    render(live: LiveState = NO_LIVE_STATE, mask?: (s: string) => string): string {
       openStreams.set([], streams);
       cooling.reset();
       for (const c of live.cooling) cooling.inc([c.route, c.target, c.kind]);
@@ -121,7 +121,7 @@ export function createGwMetrics(now: () => number = Date.now) {
         restarts.set([i.name], i.restarts);
         if (i.uptimeMs !== null) uptime.set([i.name], Math.floor(i.uptimeMs / 1000));
       }
-      return reg.render();
+      return reg.render(mask);
     },
   };
 }

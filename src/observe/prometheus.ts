@@ -24,12 +24,15 @@ abstract class Metric<S> {
   }
   abstract readonly type: string;
   abstract samples(out: string[]): void;
-  render(out: string[]): void {
+  /** Applied to label values while rendering (secrets masked in whatever a label carries). */
+  private mask: (s: string) => string = (s) => s;
+  render(out: string[], mask?: (s: string) => string): void {
+    if (mask) this.mask = mask;
     out.push(`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`);
     this.samples(out);
   }
   protected labelText(values: Values, extra?: string): string {
-    const parts = this.labels.map((l, i) => `${l}="${escapeLabel(values[i] ?? "")}"`);
+    const parts = this.labels.map((l, i) => `${l}="${escapeLabel(this.mask(values[i] ?? ""))}"`);
     if (extra) parts.push(extra);
     return parts.length ? `{${parts.join(",")}}` : "";
   }
@@ -107,9 +110,9 @@ export class Registry {
     this.metrics.push(m);
     return m;
   }
-  render(): string {
+  render(mask?: (s: string) => string): string {
     const out: string[] = [];
-    for (const m of this.metrics) m.render(out);
+    for (const m of this.metrics) m.render(out, mask);
     return `${out.join("\n")}\n`;
   }
 }

@@ -15,6 +15,8 @@ export interface ControlHandlers {
   reload(): Promise<{ ok: boolean; problems: string[] }>;
   /** NDJSON lines `{name, line}`; null when the name is unknown. */
   logs(name: string | undefined, lines: number, follow: boolean, signal: AbortSignal): ReadableStream<Uint8Array> | null;
+  /** Hand over to the gw binary at `binary` (default: this gw's own program again). */
+  upgrade(binary: string | undefined): Promise<{ ok: boolean; problem?: string }>;
   /** The instances gw runs, for the hint when a request names another. */
   instanceNames(): string[];
 }
@@ -31,12 +33,26 @@ export function checkSocketPath(paths: GwPaths): void {
   }
 }
 
-export async function startControlServer(paths: GwPaths, h: ControlHandlers): Promise<{ stop(): void }> {
+export interface ControlServer {
+  /** Stop and remove the socket file. */
+  stop(): void;
+  /**
+   * Let this process exit without closing the server: after an upgrade the socket path is the
+   * successor's, and stopping would unlink it (Bun removes the path, not its own socket).
+   */
+  release(): void;
+}
+
+export async function startControlServer(paths: GwPaths, h: ControlHandlers): Promise<ControlServer> {
   checkSocketPath(paths);
   await rm(paths.socket, { force: true });
   const server = Bun.serve({
     unix: paths.socket,
     development: false,
+    // A rolling restart and an upgrade keep a request open for long: per-request timeout(req, 0)
+    // does not keep Bun from closing a unix-socket connection after 10 s, idleTimeout 0 does
+    // (Bun's types allow it for TCP only; it works on unix sockets).
+    ...({ idleTimeout: 0 } as object),
     async fetch(req, srv) {
       srv.timeout(req, 0); // `logs -f` and a rolling restart keep a request open for long
       const url = new URL(req.url);
@@ -53,6 +69,10 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
         return results ? json({ results }) : json({ error: `no managed instance '${name}'`, hint: valid() }, 404);
       }
       if (route === "POST /reload") return json(await h.reload());
+      if (route === "POST /upgrade") {
+        const out = await h.upgrade(url.searchParams.get("binary") || undefined);
+        return json(out);
+      }
       if (route === "GET /logs") {
         const n = Number(url.searchParams.get("n") ?? 20);
         const body = h.logs(name, Number.isFinite(n) ? n : 20, url.searchParams.has("follow"), req.signal);
@@ -63,7 +83,7 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
     error: (err) => json({ error: err.message }, 500),
   });
   await chmod(paths.socket, 0o600);
-  return { stop: () => void server.stop(true) };
+  return { stop: () => void server.stop(true), release: () => server.unref() };
 }
 
 /** The one-line answer of every control command when no gw runs for this config. */
@@ -77,7 +97,9 @@ export class NotRunningError extends CliError {
 export async function controlRequest(paths: GwPaths, path: string, init: RequestInit = {}): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(`http://gw${path}`, { ...init, unix: paths.socket } as RequestInit);
+    // A fresh connection each time: a pooled one may lead to a gw that has since handed its
+    // socket path over to a successor (an upgrade), and control requests are rare.
+    res = await fetch(`http://gw${path}`, { ...init, unix: paths.socket, keepalive: false } as RequestInit);
   } catch {
     throw new NotRunningError(paths);
   }

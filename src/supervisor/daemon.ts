@@ -1,7 +1,9 @@
 // `gw up -d`: run `gw up` again as a detached process (its own session, output to logs/gw.log),
-// show its progress from gw.log, and return once it serves — or once it has failed to.
+// show its progress from gw.log, and return once it serves — or once it has failed to. The
+// upgrade hand-over (handover.ts) starts its successor the same way.
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { stat } from "node:fs/promises";
+import type { Subprocess } from "bun";
 import { CliError } from "../cli/errors.ts";
 import { lbProcessEnv } from "../lb/concurrency.ts";
 import { controlJson } from "./control.ts";
@@ -22,26 +24,46 @@ export interface DetachOutcome {
   readonly file?: string;
   readonly instances?: StatusReport["instances"];
   readonly exitCode?: number | null;
+  /** Still running, but not serving within the time allowed. */
+  readonly timedOut?: boolean;
 }
 
-/** `upArgs` are the arguments of `gw up` minus -d. `progress` gets each new line of gw.log. */
-export async function startDetached(paths: GwPaths, upArgs: string[], progress: (line: string) => void): Promise<DetachOutcome> {
-  await refuseIfRunning(paths);
+export interface GwProcess {
+  readonly proc: Subprocess<"ignore" | "pipe", number, number>;
+  /** gw.log's size when it started: its progress is what comes after. */
+  readonly logOffset: number;
+}
+
+/**
+ * Start `argv` (a gw `up`) in its own session, in the config's directory, output appended to
+ * gw.log, with Bun's fetch cap raised from the start (lb/concurrency.ts) so it need not re-exec.
+ * `stdin: "pipe"` gives the parent a line to talk to it (the hand-over's verdict).
+ */
+export async function spawnGw(paths: GwPaths, argv: string[], env: Record<string, string | undefined>, stdin: "ignore" | "pipe" = "ignore"): Promise<GwProcess> {
   mkdirSync(paths.logsDir, { recursive: true });
-  let offset = await stat(paths.gwLog).then((s) => s.size, () => 0);
+  const logOffset = await stat(paths.gwLog).then((s) => s.size, () => 0);
   const fd = openSync(paths.gwLog, "a");
-  const proc = Bun.spawn(selfCommand("up", ...upArgs), {
+  const proc = Bun.spawn(argv, {
     // Like a service: it must not hold on to whatever directory the user happened to be in.
     cwd: paths.dir,
-    // With Bun's fetch cap raised from the start (lb/concurrency.ts), so it need not re-exec.
-    env: lbProcessEnv({ ...process.env, [DETACHED_ENV]: "1" }),
-    stdin: "ignore",
+    env: lbProcessEnv({ ...env, [DETACHED_ENV]: "1" }),
+    stdin,
     stdout: fd,
     stderr: fd,
     detached: true,
   });
   closeSync(fd);
   proc.unref();
+  return { proc, logOffset };
+}
+
+/**
+ * Wait until the gw in `p` answers the control socket as serving; gw.log's new lines go to
+ * `progress` meanwhile. Gives up when it exits or after `timeoutMs`.
+ */
+export async function waitServing(paths: GwPaths, p: GwProcess, progress: (line: string) => void, timeoutMs = DAEMON_START_TIMEOUT_MS): Promise<DetachOutcome> {
+  const { proc } = p;
+  let offset = p.logOffset;
   let exited = false;
   void proc.exited.then(() => (exited = true));
   const show = async () => {
@@ -49,7 +71,7 @@ export async function startDetached(paths: GwPaths, upArgs: string[], progress: 
     offset = end;
     for (const line of text.split("\n")) if (line) progress(stripLogPrefix(line));
   };
-  const deadline = Date.now() + DAEMON_START_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     await Bun.sleep(POLL_MS);
     await show();
@@ -60,5 +82,16 @@ export async function startDetached(paths: GwPaths, upArgs: string[], progress: 
       return { ok: true, pid: proc.pid, url: status.lb?.url, file: status.file, instances: status.instances };
     }
   }
-  throw new CliError(`gw (pid ${proc.pid}) did not start serving within ${DAEMON_START_TIMEOUT_MS / 1000} s`, 1, `see ${paths.gwLog}; stop it with: gw down`);
+  return { ok: false, pid: proc.pid, timedOut: true };
+}
+
+/** `upArgs` are the arguments of `gw up` minus -d. `progress` gets each new line of gw.log. */
+export async function startDetached(paths: GwPaths, upArgs: string[], progress: (line: string) => void): Promise<DetachOutcome> {
+  await refuseIfRunning(paths);
+  const p = await spawnGw(paths, selfCommand("up", ...upArgs), process.env);
+  const out = await waitServing(paths, p, progress);
+  if (out.timedOut) {
+    throw new CliError(`gw (pid ${out.pid}) did not start serving within ${DAEMON_START_TIMEOUT_MS / 1000} s`, 1, `see ${paths.gwLog}; stop it with: gw down`);
+  }
+  return out;
 }

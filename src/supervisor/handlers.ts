@@ -14,12 +14,14 @@ export interface HandlerDeps {
   readonly stop: () => Promise<void>;
   /** Null until the LB serves: reloading a half-started gw would race its start. */
   readonly reloader: () => Reloader | null;
+  readonly upgrade: ControlHandlers["upgrade"];
 }
 
 export function controlHandlers(d: HandlerDeps): ControlHandlers {
   const stopping = () => d.sources().phase === "stopping";
   return {
     status: () => buildStatus(d.sources()),
+    upgrade: (binary) => d.upgrade(binary),
     down: () => void d.stop(),
     async restart(name) {
       if (stopping()) throw new Error("gw is stopping; nothing to restart");

@@ -45,6 +45,8 @@ export class SupervisedInstance {
   private backoff = FRESH_BACKOFF;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopping = false;
+  /** During an upgrade's hand-over: exits are recorded, not acted upon (the successor may own it). */
+  private suspended = false;
   /** Bumped by every stop: an exit report still in progress from before it must not act. */
   private epoch = 0;
   private probing: AbortController | undefined;
@@ -76,6 +78,36 @@ export class SupervisedInstance {
       await stopChild(child, this.deps.timing.killWaitMs);
     }
     this.state = "stopped";
+  }
+
+  /** Take over a running process (an upgrade's predecessor started it): watch it, do not restart it. */
+  adopt(child: Child): Promise<StartOutcome> {
+    this.stopping = false;
+    this.deps.log.info(`${this.name}: adopted pid ${child.pid} on port ${this.inst.port} (kept running through the upgrade)`);
+    return this.watch(child, Date.now());
+  }
+
+  /** Stop acting on exits and timers; the process runs on. resume() takes it back. */
+  suspend(): void {
+    this.suspended = true;
+    this.epoch++;
+    clearTimeout(this.timer);
+    this.probing?.abort();
+  }
+
+  /** Supervise again after suspend(); an instance that exited meanwhile is started. */
+  resume(): void {
+    if (!this.suspended) return;
+    this.suspended = false;
+    if (this.child || this.stopping) return;
+    this.restarts++;
+    this.launch().catch((e: Error) => this.fail("failed", `instance '${this.name}' could not be restarted: ${e.message}`));
+  }
+
+  /** Hand the process on for good (after an upgrade): no supervision, and this gw may exit. */
+  release(): void {
+    this.suspend();
+    this.child?.release();
   }
 
   /** Manual restart: a clean slate for the backoff, counted like any restart. */
@@ -112,10 +144,16 @@ export class SupervisedInstance {
       if (!(err instanceof SpawnError)) throw err;
       return this.fail("failed", `instance '${inst.name}' could not start ${launch.argv[0]}: ${err.message} — check [instances.${inst.name}] command / [global] cliproxy`);
     }
+    deps.log.info(`${inst.name}: started pid ${child.pid} on port ${inst.port}`);
+    return this.watch(child, t0);
+  }
+
+  /** From a fresh or adopted process: follow its exit, wait until it answers. */
+  private async watch(child: Child, t0: number): Promise<StartOutcome> {
+    const { inst, deps } = this;
     this.child = child;
     this.state = "starting";
     deps.childrenChanged();
-    deps.log.info(`${inst.name}: started pid ${child.pid} on port ${inst.port}`);
     void child.exited.then((info) => this.onChildExit(child, info));
     this.probing = new AbortController();
     const t = deps.timing;
@@ -151,7 +189,7 @@ export class SupervisedInstance {
     this.child = null;
     this.lastExit = info;
     this.deps.childrenChanged();
-    if (this.stopping) return;
+    if (this.stopping || this.suspended) return;
     this.probing?.abort();
     void this.reportExit(child, info, this.epoch);
   }
@@ -159,7 +197,7 @@ export class SupervisedInstance {
   /** Say why it exited (its log's last words are usually the reason), then schedule the restart. */
   private async reportExit(child: Child, info: ExitInfo, epoch: number): Promise<void> {
     const lastWords = await lastLogLine(this.deps.logFile(this.name));
-    if (this.stopping || this.child || epoch !== this.epoch) return; // stopped or restarted meanwhile
+    if (this.stopping || this.suspended || this.child || epoch !== this.epoch) return; // stopped, restarted or handed over meanwhile
     const uptime = secs(info.at - child.startedAt);
     const delay = this.scheduleRetry(info.at - child.startedAt);
     const what = this.state === "crashloop" ? `crash loop (${this.backoff.exits.length} exits in a minute), next try in ${secs(delay)}` : `restarting in ${secs(delay)}`;
@@ -174,7 +212,7 @@ export class SupervisedInstance {
     this.state = d.state.crashLoop ? "crashloop" : "backoff";
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      if (this.stopping) return;
+      if (this.stopping || this.suspended) return;
       this.restarts++;
       this.launch().catch((e: Error) => this.fail("failed", `instance '${this.name}' could not be restarted: ${e.message}`));
     }, d.delayMs);

@@ -3,7 +3,9 @@
 // changed; a mere YAML change needs nothing — CLIProxyAPI re-reads its own file).
 import type { Config, InstanceConfig } from "../config/types.ts";
 import { type InstanceDeps, type StartOutcome, SupervisedInstance } from "./instance.ts";
+import { adoptChild } from "./adopt.ts";
 import { launchFor } from "./launch.ts";
+import type { ProcRecord } from "./orphans.ts";
 
 export interface RestartResult {
   readonly name: string;
@@ -32,10 +34,50 @@ export class InstanceSet {
     return this.byName.get(name);
   }
 
-  /** Start every instance in parallel; one failing does not hold up the others. */
+  /** Start every instance not yet running (adopted ones are) in parallel; one failing does not hold up the others. */
   async startAll(): Promise<Map<string, StartOutcome>> {
-    const entries = await Promise.all(this.list().map(async (s) => [s.name, await s.start()] as const));
+    const entries = await Promise.all(this.list().filter((s) => !s.child).map(async (s) => [s.name, await s.start()] as const));
     return new Map(entries);
+  }
+
+  /**
+   * Take over the instances a predecessor recorded (an upgrade): those still running and still
+   * in the config are watched, not restarted. Returns their names; the rest start with startAll.
+   */
+  async adopt(records: readonly ProcRecord[]): Promise<{ adopted: string[]; changed: string[] }> {
+    const adopted: string[] = [];
+    const changed: string[] = [];
+    await Promise.all(
+      records.map(async (rec) => {
+        const s = this.byName.get(rec.name);
+        const child = s && !s.child ? await adoptChild(rec) : null;
+        if (!s || !child) return;
+        void s.adopt(child);
+        adopted.push(s.name);
+        if (rec.launch !== undefined && rec.launch !== this.launchKeyOf(s.inst)) changed.push(s.name);
+      }),
+    );
+    return { adopted: adopted.sort(), changed: changed.sort() };
+  }
+
+  /** What a running process of this instance must have been started with to still match the config. */
+  launchKeyOf(inst: InstanceConfig): string {
+    return this.launchKey(this.config, inst);
+  }
+
+  /** During a hand-over: the processes run on, unsupervised, until resumeAll or releaseAll. */
+  suspendAll(): void {
+    for (const s of this.list()) s.suspend();
+  }
+
+  resumeAll(): void {
+    for (const s of this.list()) s.resume();
+  }
+
+  /** The successor owns them now: stop supervising for good and let this gw exit. */
+  releaseAll(): void {
+    this.closed = true;
+    for (const s of this.list()) s.release();
   }
 
   async stopAll(): Promise<void> {

@@ -11,6 +11,8 @@ export interface ProcRecord {
   readonly name: string;
   readonly pid: number;
   readonly startTime: number;
+  /** Instances: what it was started with (port and command line), so a successor can tell whether the config still wants it. */
+  readonly launch?: string;
 }
 
 async function readJson<T>(file: string): Promise<T | null> {
@@ -27,9 +29,9 @@ async function stillRunning(rec: ProcRecord): Promise<boolean> {
   return info !== null && info.startTime === rec.startTime;
 }
 
-export async function recordOf(name: string, pid: number): Promise<ProcRecord | null> {
+export async function recordOf(name: string, pid: number, launch?: string): Promise<ProcRecord | null> {
   const info = await procInfo(pid);
-  return info ? { name, pid, startTime: info.startTime } : null;
+  return info ? { name, pid, startTime: info.startTime, ...(launch === undefined ? {} : { launch }) } : null;
 }
 
 export async function writeGwPid(paths: GwPaths): Promise<void> {
@@ -54,17 +56,30 @@ export async function writeChildren(paths: GwPaths, children: readonly ProcRecor
   await writeFileAtomic(paths.childrenFile, `${JSON.stringify(file)}\n`, 0o600);
 }
 
-/** Keeps instances.json in step with the live children; writes are serialized, newest last. */
-export function childRegistry(paths: GwPaths, children: () => readonly { name: string; pid: number }[]) {
+/** The instances a gw recorded in instances.json (an upgrade's successor adopts them). */
+export async function readChildren(paths: GwPaths): Promise<{ gw: ProcRecord | null; children: readonly ProcRecord[] }> {
+  const file = await readJson<ChildrenFile>(paths.childrenFile);
+  return { gw: file?.gw ?? null, children: file?.children ?? [] };
+}
+
+/**
+ * Keeps instances.json in step with the live children; writes are serialized, newest last.
+ * `freeze` stops the updates (a gw handing over: the file is its successor's now).
+ */
+export function childRegistry(paths: GwPaths, children: () => readonly { name: string; pid: number; launch?: string }[]) {
   let chain = Promise.resolve();
+  let frozen = false;
   return {
     update(): void {
+      if (frozen) return;
       chain = chain.then(async () => {
-        const recs = await Promise.all(children().map((c) => recordOf(c.name, c.pid)));
+        if (frozen) return;
+        const recs = await Promise.all(children().map((c) => recordOf(c.name, c.pid, c.launch)));
         await writeChildren(paths, recs.filter((r): r is ProcRecord => r !== null));
       });
     },
     flushed: () => chain,
+    freeze: (on = true) => void (frozen = on),
   };
 }
 
@@ -77,7 +92,16 @@ export async function stopLeftovers(paths: GwPaths, killWaitMs: number, ofGwPid?
   const file = await readJson<ChildrenFile>(paths.childrenFile);
   if (!file || (file.gw && (await stillRunning(file.gw)))) return [];
   if (ofGwPid !== undefined && file.gw?.pid !== ofGwPid) return [];
-  const recs = file.children ?? [];
+  const stopped = await stopRecorded(file.children ?? [], killWaitMs);
+  await rm(paths.childrenFile, { force: true });
+  return stopped;
+}
+
+/**
+ * Stop recorded instance groups still running (SIGTERM, SIGKILL after killWaitMs); returns their
+ * names. A group whose leader was replaced by an unrelated process is left alone.
+ */
+export async function stopRecorded(recs: readonly ProcRecord[], killWaitMs: number): Promise<string[]> {
   const stopped: string[] = [];
   await Promise.all(
     recs.map(async (rec) => {
@@ -91,7 +115,6 @@ export async function stopLeftovers(paths: GwPaths, killWaitMs: number, ofGwPid?
       stopped.push(rec.name);
     }),
   );
-  await rm(paths.childrenFile, { force: true });
   return stopped.sort();
 }
 

@@ -35,25 +35,36 @@ export async function groupMembers(pgid: number): Promise<number[]> {
   return infos.filter((i): i is ProcInfo => i !== null && i.pgid === pgid).map((i) => i.pid);
 }
 
-/** Pid of the process listening on a TCP port, when /proc lets us see it (null otherwise). */
-export async function pidListeningOn(port: number): Promise<number | null> {
-  const inodes = new Set<string>();
+/** The TCP sockets listening on `port` (any address), from /proc/net/tcp{,6}: inode → local address (hex). */
+export async function listeningInodes(port: number): Promise<Map<string, string>> {
+  const inodes = new Map<string, string>();
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     const text = await readFile(table, "utf8").catch(() => "");
     for (const line of text.split("\n").slice(1)) {
       const f = line.trim().split(/\s+/);
       // f[1] = local "ADDR:PORT" in hex, f[3] = state (0A = LISTEN), f[9] = socket inode
-      if (f.length > 9 && f[3] === "0A" && parseInt(f[1]!.split(":")[1]!, 16) === port) inodes.add(f[9]!);
+      if (f.length > 9 && f[3] === "0A" && parseInt(f[1]!.split(":")[1]!, 16) === port) inodes.set(f[9]!, f[1]!.split(":")[0]!);
     }
   }
+  return inodes;
+}
+
+/** A process's file descriptors that are the given sockets: inode → fd. */
+export async function socketFds(pid: number | "self", inodes: ReadonlyMap<string, string>): Promise<Map<string, number>> {
+  const fds = new Map<string, number>();
+  for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [] as string[])) {
+    const m = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/${pid}/fd/${fd}`).catch(() => ""));
+    if (m && inodes.has(m[1]!)) fds.set(m[1]!, Number(fd));
+  }
+  return fds;
+}
+
+/** Pid of the process listening on a TCP port, when /proc lets us see it (null otherwise). */
+export async function pidListeningOn(port: number): Promise<number | null> {
+  const inodes = await listeningInodes(port);
   if (inodes.size === 0) return null;
   for (const pid of await allPids()) {
-    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
-    for (const fd of fds) {
-      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "");
-      const m = /^socket:\[(\d+)\]$/.exec(target);
-      if (m && inodes.has(m[1]!)) return pid;
-    }
+    if ((await socketFds(pid, inodes)).size > 0) return pid;
   }
   return null;
 }

@@ -5,19 +5,24 @@ import type { Config } from "../config/types.ts";
 import { writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { setupNotes } from "../migrate/checks.ts";
 import { ensureFetchLimit } from "../lb/concurrency.ts";
-import { createReloader, type Reloader, restartOnlyChanges } from "../lb/reload.ts";
-import { type Gateway, startGateway } from "../lb/server.ts";
+import { describe as describeListening } from "../lb/exposure.ts";
+import { createReloader, type Reloader } from "../lb/reload.ts";
+import { type RunningGateway, startGateway } from "../lb/server.ts";
 import { checkSocketPath, startControlServer } from "./control.ts";
 import { refuseBusyMainPort, refuseIfRunning } from "./guard.ts";
 import { controlHandlers } from "./handlers.ts";
+import { awaitVerdict, probeBinary, runSuccessor, TAKEOVER_ENV, takeoverFrom, verifyPredecessor } from "./handover.ts";
 import { healthOf, type InstanceView, notReadyLines, startVerdict } from "./health.ts";
 import { InstanceSet } from "./instances.ts";
 import { connectLiveState } from "./live.ts";
+import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { createGwLogger } from "./logger.ts";
-import { childRegistry, removeRunFiles, stopLeftovers, writeGwPid } from "./orphans.ts";
+import { NOTIFY_ENV, sdNotify } from "./notify.ts";
+import { childRegistry, readChildren, recordOf, removeRunFiles, stopLeftovers, stopRecorded, writeGwPid } from "./orphans.ts";
 import { gwPaths, instanceLog } from "./paths.ts";
+import { foreignListeners, steerNewConnectionsHere } from "./reuseport.ts";
 import { startRotation } from "./rotate.ts";
-import { selfDisplay } from "./self.ts";
+import { selfCommand, selfDisplay } from "./self.ts";
 import type { Phase, StatusSources } from "./status.ts";
 import { DEFAULT_TIMING, type Timing } from "./timing.ts";
 import { startWatchdog } from "./watchdog.ts";
@@ -42,39 +47,64 @@ export const SIGNAL_ECHO_MS = 1_000;
 /** SIGHUP means reload (lb/reload.ts); before the reloader exists it must not kill gw (its default). */
 const ignoreHup = () => {};
 
-/** Runs until SIGINT/SIGTERM or `gw down`; resolves once every instance has stopped. */
+export interface UpgradeResult {
+  readonly ok: boolean;
+  /** The new gw's pid and what it says it is. */
+  readonly pid?: number;
+  readonly version?: string;
+  readonly commit?: string;
+  readonly problem?: string;
+}
+
+/**
+ * Runs until SIGINT/SIGTERM or `gw down` (resolves once every instance has stopped), or until
+ * an upgrade has handed everything to a successor (resolves once the streams in flight ended;
+ * the instances run on under the successor). Started with GW_TAKEOVER it is that successor.
+ */
 export async function serve(opts: ServeOptions): Promise<void> {
   // The real `gw up` (serving with its own environment) needs Bun's fetch cap raised before
   // anything starts: re-exec with it (no-op when set, e.g. under `gw up -d`). Callers passing
   // another environment (tests running serve in-process) are left alone.
   if (opts.env === process.env) ensureFetchLimit();
+  const predecessor = takeoverFrom(opts.env);
+  // gw's own environment without the hand-over marker (a successor of ours gets its own).
+  const env = { ...opts.env, [TAKEOVER_ENV]: undefined };
   // Instances get the environment as it was: the LB adds its instances to this process's
-  // NO_PROXY (lb/noproxy.ts), which is not theirs to inherit.
-  const childEnv = { ...opts.env };
+  // NO_PROXY (lb/noproxy.ts), which is not theirs to inherit; systemd's notify socket is gw's.
+  const childEnv = { ...env, [NOTIFY_ENV]: undefined };
   const timing = opts.timing ?? DEFAULT_TIMING;
   const paths = gwPaths(opts.config.dir);
   checkSocketPath(paths);
-  await refuseIfRunning(paths);
-  const log = createGwLogger({ file: paths.gwLog, terminal: opts.terminal });
-  const leftovers = await stopLeftovers(paths, timing.killWaitMs);
-  if (leftovers.length) log.warn(`stopped instances a previous gw left running: ${leftovers.join(", ")}`);
-  let config = await withInstanceKeys(opts.config);
+  if (predecessor) await verifyPredecessor(paths, predecessor);
+  else await refuseIfRunning(paths);
+  let config: Config = opts.config;
+  // Every line of gw.log (and the terminal) passes the masker of the config running now.
+  const log = maskedLog(createGwLogger({ file: paths.gwLog, terminal: opts.terminal }), () => maskerOf(config));
+  if (!predecessor) {
+    const leftovers = await stopLeftovers(paths, timing.killWaitMs);
+    if (leftovers.length) log.warn(`stopped instances a previous gw left running: ${leftovers.join(", ")}`);
+  }
+  config = await withInstanceKeys(opts.config);
   await writeInstanceFiles(config);
   const port = opts.port ?? config.global.mainPort;
-  await refuseBusyMainPort(port, config.global.bindHost, opts.demo, opts.env);
-  if (!opts.demo) {
+  // Every gw listens with SO_REUSEPORT so that a successor can join it; only a deliberate
+  // upgrade may: here the port must be free, and after binding no one else may be on it.
+  if (!predecessor) await refuseBusyMainPort(port, config.global.bindHost, opts.demo, opts.env);
+  const recorded = predecessor ? (await readChildren(paths)).children : [];
+  if (!opts.demo && !predecessor) {
     const notes = await setupNotes(config);
     for (const w of notes.warnings) log.warn(w);
     log.info(notes.info);
   }
   await writeGwPid(paths);
-  const watchdog = startWatchdog(paths, config.file, opts.env);
+  // A successor starts its watchdog once the hand-over is committed (until then the instances are not its own).
+  let watchdog = predecessor ? null : startWatchdog(paths, config.file, env);
 
   let phase: Phase = "starting";
-  let gateway: Gateway | null = null;
+  let gateway: RunningGateway | null = null;
   let reloader: Reloader | null = null;
   const startedAt = Date.now();
-  const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid }] : [])));
+  const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid, launch: set.launchKeyOf(s.inst) }] : [])));
   const set = new InstanceSet(config, { timing, env: childEnv, log, logFile: (name) => instanceLog(paths, name), childrenChanged: registry.update });
   const sources = (): StatusSources => ({ config, set, gateway, phase, startedAt, demo: opts.demo });
   const views = (): InstanceView[] =>
@@ -102,6 +132,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const stop = () =>
     (stopping ??= (async () => {
       phase = "stopping";
+      sdNotify("STOPPING=1", opts.env);
       reloader?.close();
       stopRotation();
       const grace = config.global.shutdownGraceMs;
@@ -113,22 +144,100 @@ export async function serve(opts: ServeOptions): Promise<void> {
       await registry.flushed();
       control.stop();
       await removeRunFiles(paths);
-      await watchdog.stop();
+      await watchdog?.stop();
       log.info("stopped");
-      await log.close();
-      for (const sig of SIGNALS) process.off(sig, onSignal); // kept until here: a second Ctrl-C must not orphan instances
-      process.off("SIGHUP", ignoreHup);
-      resolveDone();
+      await finish();
+    })());
+  const finish = async () => {
+    await log.close();
+    for (const sig of SIGNALS) process.off(sig, onSignal); // kept until here: a second Ctrl-C must not orphan instances
+    process.off("SIGHUP", ignoreHup);
+    resolveDone();
+  };
+
+  /** A successor whose hand-over did not happen: leave instances and run files to the predecessor. */
+  async function letGo(why: string): Promise<void> {
+    phase = "stopping";
+    log.warn(`not taking over: ${why}; this gw exits and leaves everything to gw ${predecessor?.pid}`);
+    stopRotation();
+    set.releaseAll();
+    await gateway?.handOff(config.global.shutdownGraceMs);
+    control.stop();
+    await finish();
+    return done;
+  }
+
+  // --- the predecessor's side of an upgrade (handover.ts) ---
+  let upgrading = false;
+  const upgrade = async (binary: string | undefined): Promise<UpgradeResult> => {
+    if (phase !== "serving" || upgrading || stopping) return { ok: false, problem: `gw is ${upgrading ? "already upgrading" : phase}; try again once it serves` };
+    upgrading = true;
+    try {
+      const program = binary ? [binary] : selfCommand();
+      const probe = await probeBinary(program);
+      if ("error" in probe) return { ok: false, problem: probe.error };
+      const self = await recordOf("gw", process.pid);
+      if (!self) return { ok: false, problem: "gw cannot read its own process record" };
+      const argv = [...program, "up", "-c", config.file, ...(opts.port !== undefined && !opts.demo ? ["--port", String(opts.port)] : [])];
+      log.info(`upgrading to ${probe.version} (${probe.commit.slice(0, 12)}): starting ${argv[0]}`);
+      set.suspendAll();
+      await registry.flushed();
+      registry.freeze();
+      const out = await runSuccessor(paths, argv, env, self, () => {});
+      if (!out.ok) {
+        // Take back what the successor may have taken: pid file, control socket, instances.json.
+        await writeGwPid(paths);
+        // A new socket at the path; the old one still carries this very request (stopping it
+        // would cut the answer and unlink the new path), so it is only let go.
+        const old = control;
+        control = await startControlServer(paths, handlers);
+        old.release();
+        registry.freeze(false);
+        registry.update();
+        set.resumeAll();
+        log.warn(`upgrade failed: ${out.problem}`);
+        return { ok: false, problem: out.problem };
+      }
+      void retire(out.pid);
+      return { ok: true, pid: out.pid, version: probe.version, commit: probe.commit };
+    } finally {
+      upgrading = false;
+    }
+  };
+  /** After the hand-over: finish the streams in flight, leave instances and run files to the successor. */
+  const retire = (successor: number) =>
+    (stopping ??= (async () => {
+      phase = "stopping";
+      reloader?.close();
+      stopRotation();
+      await watchdog?.stop();
+      set.releaseAll();
+      const streams = gateway?.stats().openStreams ?? 0;
+      log.info(`handed over to gw ${successor}${streams ? `; letting ${streams} stream(s) in flight finish` : ""}, then exiting — the instances keep running`);
+      if (opts.terminal) log.info(`gw continues in the background as pid ${successor}: ${selfDisplay()} status · logs -f · down`);
+      await gateway?.handOff(config.global.shutdownGraceMs);
+      control.release();
+      log.info("handed over; exiting");
+      await finish();
     })());
 
-  const control = await startControlServer(paths, controlHandlers({ paths, sources, set, stop, reloader: () => reloader }));
+  const handlers = controlHandlers({ paths, sources, set, stop, reloader: () => reloader, upgrade });
+  let control = await startControlServer(paths, handlers);
   for (const sig of SIGNALS) process.on(sig, onSignal);
   process.on("SIGHUP", ignoreHup);
 
   const managed = set.list().length;
-  log.info(`gw ${process.pid}: starting ${managed} instance${managed === 1 ? "" : "s"} (config ${config.file})`);
-  await set.startAll();
-  const verdict = await settle(views, timing, () => stopping !== null);
+  let changed: string[] = [];
+  if (predecessor) {
+    const taken = await set.adopt(recorded);
+    changed = taken.changed;
+    log.info(`gw ${process.pid}: taking over from gw ${predecessor.pid} — adopted ${taken.adopted.length ? taken.adopted.join(", ") : "no instances"} (config ${config.file})`);
+  } else {
+    log.info(`gw ${process.pid}: starting ${managed} instance${managed === 1 ? "" : "s"} (config ${config.file})`);
+    await set.startAll();
+  }
+  // A successor serves what its predecessor served: it never gives up (and stops instances) here.
+  const verdict = predecessor ? "serve" : await settle(views, timing, () => stopping !== null);
   if (stopping) return done;
   if (verdict === "give-up") {
     for (const line of ["no instance can serve, so gw stops:", ...notReadyLines(views())]) log.error(line);
@@ -136,31 +245,57 @@ export async function serve(opts: ServeOptions): Promise<void> {
     throw new CliError("no instance can serve; gw stopped", 1, "the lines above say why for each instance; fix that and run gw up again");
   }
   try {
-    gateway = startGateway(config, { port, log, health: () => healthOf(views()) });
+    gateway = startGateway(config, { port, reusePort: true, log, health: () => healthOf(views()) });
   } catch (err) {
     log.error(`the load balancer could not listen on port ${port}: ${(err as Error).message}`);
+    if (predecessor) {
+      await letGo(`could not listen on port ${port}`);
+      throw new CliError(`the load balancer could not listen on ${config.global.bindHost}:${port}; the running gw keeps serving`);
+    }
     await stop();
     throw new CliError(`the load balancer could not listen on ${config.global.bindHost}:${port} — change [global] main_port or stop what uses it`);
+  }
+  if (predecessor) {
+    if (!(await steerNewConnectionsHere(port))) log.warn("could not steer new connections to this gw (needs Linux): connections queued on the old gw as it closes may be reset");
+  } else if ((await foreignListeners(port)) > 0) {
+    log.error(`another process listens on port ${port} too (it set SO_REUSEPORT): refusing to share it`);
+    await stop();
+    throw new CliError(`port ${port} of the load balancer is shared with another process — stop it, or change [global] main_port`);
   }
   void connectLiveState(sources, log);
   const gw = selfDisplay();
   const ready = set.list().filter((s) => s.state === "ready").length;
-  log.info(`serving on ${gateway.url} — ${ready}/${managed} instances ready; ${gw} status · ${gw} logs -f · ${gw} down`);
+  log.info(`serving on ${describeListening(gateway.listening)} — ${ready}/${managed} instances ready; ${gw} status · ${gw} logs -f · ${gw} down`);
   const unready = notReadyLines(views());
   if (unready.length) for (const line of ["not ready (their routes fail over to the other instances meanwhile):", ...unready]) log.warn(line);
   if (opts.banner) for (const line of opts.banner(gateway.url).split("\n")) log.info(line);
   phase = "serving"; // after the banner: `up -d` returns on this and prints gw.log up to here
+  const notifyReady = () => sdNotify(`READY=1\nMAINPID=${process.pid}\nSTATUS=serving on ${gateway?.url}`, opts.env);
+  if (!predecessor) notifyReady();
+  else {
+    if ((await awaitVerdict(predecessor)) === "abort") return letGo("the old gw keeps serving");
+    notifyReady(); // only now: systemd must not follow a successor that may still let go
+    log.info(`took over from gw ${predecessor.pid}`);
+    watchdog = startWatchdog(paths, config.file, env);
+    const gone = recorded.filter((r) => !set.get(r.name));
+    if (gone.length) log.info(`stopped instances no longer in the config: ${(await stopRecorded(gone, timing.killWaitMs)).join(", ")}`);
+    for (const name of changed) {
+      log.info(`${name}: port or command changed, restarting`);
+      await set.get(name)?.restart();
+    }
+    void set.startAll();
+  }
 
-  const listening = { port, host: config.global.bindHost, portFromFlag: opts.port !== undefined };
   reloader = createReloader({
     file: config.file,
     includes: config.includes,
     log,
     apply: async (next) => {
       const keyed = await withInstanceKeys(next);
+      // The gateway first: it refuses a config that would open it (lb/exposure.ts), and then
+      // nothing else may change either.
+      for (const note of gateway?.reload(keyed) ?? []) log.warn(note);
       await writeInstanceFiles(keyed);
-      for (const line of restartOnlyChanges(listening, keyed)) log.warn(line);
-      gateway?.reload(keyed);
       config = keyed;
       await set.reconcile(keyed);
     },

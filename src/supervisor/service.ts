@@ -21,6 +21,9 @@ export interface UnitHost {
   readonly user: string;
 }
 
+/** Where the unit goes: the system unit dir for root, the user's otherwise. */
+export const unitPath = (host: Pick<UnitHost, "root" | "home">) => (host.root ? "/etc/systemd/system/gw.service" : join(host.home, ".config/systemd/user/gw.service"));
+
 export const thisHost = (): UnitHost => ({ root: process.getuid?.() === 0, home: homedir(), user: userInfo().username });
 
 export function systemdUnit(configFile: string, dir: string, shutdownGraceMs: number, host: UnitHost = thisHost()): UnitPlan {
@@ -34,7 +37,10 @@ After=network-online.target
 Wants=network-online.target
 
 [Service]
-Type=simple
+# gw says when it serves (READY=1), and an upgrade's successor says it is the main process now
+# (MAINPID=, from a process of this unit's cgroup: hence NotifyAccess=all).
+Type=notify
+NotifyAccess=all
 WorkingDirectory=${dir}
 ExecStart=${exec}
 ExecReload=/bin/kill -HUP $MAINPID
@@ -47,7 +53,7 @@ RestartSec=2
 [Install]
 WantedBy=${root ? "multi-user.target" : "default.target"}
 `;
-  const path = root ? "/etc/systemd/system/gw.service" : join(host.home, ".config/systemd/user/gw.service");
+  const path = unitPath(host);
   const ctl = root ? "systemctl" : "systemctl --user";
   const enable = `${ctl} daemon-reload && ${ctl} enable --now gw${root ? "" : "   (and once: loginctl enable-linger " + host.user + ")"}`;
   return { path, text, enable };

@@ -23,6 +23,8 @@ export interface Child {
   readonly pid: number;
   readonly startedAt: number;
   readonly exited: Promise<ExitInfo>;
+  /** Stop holding on to it: this gw may exit while it runs on (an upgrade hands it over). */
+  readonly release: () => void;
 }
 
 /** Spawn failed before a process existed (binary missing, not executable, bad cwd). */
@@ -49,7 +51,7 @@ export function spawnChild(spec: SpawnSpec): Child {
       signalGroup(proc.pid, "SIGKILL");
       return { code: proc.signalCode ? null : proc.exitCode, signal: proc.signalCode == null ? null : String(proc.signalCode), at: Date.now() };
     });
-    return { pid: proc.pid, startedAt: Date.now(), exited };
+    return { pid: proc.pid, startedAt: Date.now(), exited, release: () => proc.unref() };
   } catch (err) {
     throw new SpawnError(err instanceof Error ? err.message : String(err));
   } finally {

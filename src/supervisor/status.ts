@@ -3,6 +3,7 @@
 import type { Config } from "../config/types.ts";
 import type { Gateway } from "../lb/server.ts";
 import type { Observability } from "../observe/http.ts";
+import { maskDeep, maskerOf } from "../observe/mask.ts";
 import type { CoolingEntry } from "../state/index.ts";
 import type { InstanceSet } from "./instances.ts";
 
@@ -95,7 +96,8 @@ export function buildStatus(src: StatusSources, now = Date.now()): StatusReport 
       problem: s?.problem ?? "",
     };
   });
-  return {
+  // What `gw status` and the status page show passes the config's masker, every field of it.
+  return maskDeep<StatusReport>({
     pid: process.pid,
     uptimeMs: now - src.startedAt,
     phase: src.phase,
@@ -104,5 +106,5 @@ export function buildStatus(src: StatusSources, now = Date.now()): StatusReport 
     lb: src.gateway && stats ? { url: src.gateway.url, inFlight: stats.inFlight, openStreams: stats.openStreams, requests: stats.requests, errors: stats.errors } : null,
     coolingKnown: cooling !== null,
     instances,
-  };
+  }, maskerOf(src.config).text);
 }

@@ -140,13 +140,13 @@ async function rawExchange(chunks: readonly string[], gapMs: number): Promise<st
 
 function rawCases(): { kind: string; chunks: string[]; gapMs: number }[] {
   const body = JSON.stringify(valid());
-  const req = `POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
+  const req = `POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
   const trickle = req.match(/[\s\S]{1,6}/g)!;
   return [
     ...Array.from({ length: 20 }, () => ({ kind: "slowloris", chunks: trickle, gapMs: 5 })),
     ...["/../../etc/passwd", "/v1/../v0/management/x", "/%2e%2e/%2e%2e/v0/management", "/v1/messages/../../v0/management/config"].map((p) => ({
       kind: "raw-odd-path",
-      chunks: [`GET ${p} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`],
+      chunks: [`GET ${p} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n`],
       gapMs: 0,
     })),
     { kind: "huge-header", chunks: [`POST /v1/messages HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(70_000)}\r\nconnection: close\r\n\r\n`], gapMs: 0 },

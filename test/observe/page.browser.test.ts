@@ -50,7 +50,8 @@ ${externalInstances({ a: mocks[0]!.url, b: mocks[1]!.url })}
     instances: mocks.map((m, i) => ({ name: i ? "b" : "a", state: m.proc.exitCode === null ? "ready" : "failed", restarts: i, uptimeMs: 42_000 + i * 1000 })),
     cooling: [{ route: "opus", target: "b/claude-opus-4-6", until: coolingUntil, kind: "transient_heavy", reason: "429 model_cooldown" }],
   }));
-  browser = await launchChromium();
+  // rebind.test resolves to this machine: what a DNS-rebinding attacker arranges for its own name.
+  browser = await launchChromium(["--host-resolver-rules=MAP rebind.test 127.0.0.1"]);
 }, SLOW);
 
 afterAll(async () => {
@@ -114,4 +115,55 @@ test(
     await page.close();
   },
   SLOW * 2,
+);
+
+test(
+  "a page on another origin can neither read gw's data nor use its accounts; a rebinding name gets nothing",
+  async () => {
+    // The attacker's page: any origin other than gw's own (here: another port of this machine).
+    const evil = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("<!doctype html><title>elsewhere</title>", { headers: { "content-type": "text/html" } }) });
+    const page = await browser!.newPage();
+    try {
+      await page.goto(evil.url.href);
+      const requestsBefore = gateway.stats().requests;
+      const tries = await page.evaluate(async (gw) => {
+        const read = async (url: string, init?: RequestInit) => {
+          try {
+            const r = await fetch(url, init);
+            return `read ${r.status}: ${(await r.text()).slice(0, 80)}`;
+          } catch (e) {
+            return `blocked (${(e as Error).name})`;
+          }
+        };
+        const body = JSON.stringify({ model: "opus", max_tokens: 8, messages: [{ role: "user", content: "spend their quota" }] });
+        return {
+          status: await read(`${gw}/_gw/api/status`),
+          metrics: await read(`${gw}/metrics`),
+          messages: await read(`${gw}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body }),
+          simplePost: await read(`${gw}/v1/messages`, { method: "POST", headers: { "content-type": "text/plain" }, body }),
+          noCors: await read(`${gw}/v1/messages`, { method: "POST", mode: "no-cors", body }),
+        };
+      }, base);
+      expect(tries).toEqual({ status: "blocked (TypeError)", metrics: "blocked (TypeError)", messages: "blocked (TypeError)", simplePost: "blocked (TypeError)", noCors: "read 0: " });
+      // Refused before the pipeline: nothing was proxied, nothing counted as a request.
+      expect(gateway.stats().requests).toBe(requestsBefore);
+
+      // DNS rebinding: the attacker's own name now points here, so its page is same-origin with
+      // what it fetches — only the Host check stands between it and the data.
+      const rebound = `http://rebind.test:${gateway.port}`;
+      const nav = await page.goto(`${rebound}/_gw/`);
+      expect(nav?.status()).toBe(403);
+      const data = await page.evaluate(async (u) => {
+        const r = await fetch(u);
+        return { status: r.status, text: await r.text() };
+      }, `${rebound}/_gw/api/status`);
+      expect(data.status).toBe(403);
+      expect(data.text).not.toContain("claude-opus");
+      expect(gateway.stats().requests).toBe(requestsBefore);
+    } finally {
+      await page.close();
+      evil.stop(true);
+    }
+  },
+  SLOW,
 );

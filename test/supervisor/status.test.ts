@@ -39,8 +39,9 @@ test("status rows carry counters and cooling targets per instance; external inst
   const gateway: GatewayExtras = {
     url: "http://127.0.0.1:8145",
     port: 8145,
+    listening: { host: "127.0.0.1", port: 8145 },
     config: () => config!,
-    reload() {},
+    reload: () => [],
     stop: async () => {},
     stats: () => ({ inFlight: 1, openStreams: 1, requests: 7, errors: 2, byInstance: { a: { requests: 5, errors: 2 }, ext: { requests: 2, errors: 0 } } }),
     coolingList: () => cooling,

@@ -39,7 +39,7 @@ export async function explainBody(config: Config, body: string, o: { path?: stri
   const url = new URL(`http://gw.local${o.path ?? "/v1/messages"}`);
   const headers = new Headers({ "content-type": "application/json" });
   const req = new Request(url, { method: "POST", body, headers });
-  const intake = await readIntake(req, url, config.global.lb.maxBodyBytes);
+  const intake = await readIntake(req, url, config.global.lb);
   if (intake instanceof Response) return { error: `${intake.status}: ${await intake.text()}` };
   const now = Date.now();
   const facts = requestFacts(headers, intake, config, o.state ?? createMemoryStore(), now);

@@ -1,0 +1,27 @@
+import { resolve } from "node:path";
+import { CliError } from "../cli/errors.ts";
+import { controlJson } from "../supervisor/control.ts";
+import type { UpgradeResult } from "../supervisor/run.ts";
+import { targetPaths } from "../supervisor/target.ts";
+import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+
+export default defineGwCommand({
+  meta: { name: "upgrade", description: "hand the running gw over to a new binary: no stream cut, no connection refused, instances kept" },
+  args: {
+    ...configArgs,
+    ...jsonArgs,
+    binary: { type: "positional", required: false, description: "the new gw binary (default: the running gw's own path, e.g. after replacing that file)", valueHint: "PATH" },
+  },
+  async run({ args }) {
+    const paths = targetPaths(args.config);
+    const binary = args.binary ? resolve(args.binary) : undefined;
+    if (binary && !(await Bun.file(binary).exists())) throw new CliError(`no such file: ${binary}`, 1, "give the path of the new gw binary");
+    const query = binary ? `?binary=${encodeURIComponent(binary)}` : "";
+    if (!args.json) console.error(`upgrading the gw running for ${paths.dir}…`);
+    const out = await controlJson<UpgradeResult>(paths, `/upgrade${query}`, { method: "POST" });
+    if (args.json) console.log(JSON.stringify(out));
+    else if (out.ok) console.log(`gw ${out.version} (${out.commit?.slice(0, 12)}) serves now as pid ${out.pid}; the old gw finishes its streams in flight and exits`);
+    else console.error(`gw: upgrade failed: ${out.problem}`);
+    return out.ok ? 0 : 1;
+  },
+});

@@ -1,0 +1,58 @@
+// The release archive `gw deploy` uploads for a target: from dist/release (built there when
+// missing and gw runs from a checkout), or — for a compiled gw deploying to a host of its own
+// kind — made from this very binary.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CliError } from "../cli/errors.ts";
+import { sha256File } from "../fs/sha256.ts";
+import { buildInfo } from "../version.ts";
+import { archiveName, type ReleaseTarget, releaseName } from "../release/targets.ts";
+
+export interface Artefact {
+  readonly target: ReleaseTarget;
+  readonly version: string;
+  /** The .tar.gz to upload, and its SHA-256. */
+  readonly archive: string;
+  readonly sha256: string;
+  /** SHA-256 of the gw binary inside: when the host has exactly it, the archive need not travel. */
+  readonly binarySha256: string;
+  /** Where it came from, for the user: "dist/release", "built now", "this gw". */
+  readonly source: string;
+  /** Removes what was made only for this deploy. */
+  cleanup(): Promise<void>;
+}
+
+/** $GW_RELEASE_DIR, else dist/release of the checkout gw runs from (of the current directory for a compiled gw). */
+export async function releaseDir(env: Record<string, string | undefined> = process.env): Promise<string> {
+  if (env.GW_RELEASE_DIR) return env.GW_RELEASE_DIR;
+  if (Bun.isStandaloneExecutable) return join(process.cwd(), "dist/release");
+  return (await import("../release/release.ts")).RELEASE_DIR;
+}
+
+/** Find or make the archive for `target`; `plan` only says what would happen (nothing is built). */
+export async function artefactFor(target: ReleaseTarget, say: (line: string) => void, plan = false): Promise<Artefact | string> {
+  const { version } = buildInfo();
+  const dir = await releaseDir();
+  const archive = join(dir, archiveName(version, target));
+  const none = async () => {};
+  const binaryOf = async (bin: string) => ((await Bun.file(bin).exists()) && !plan ? sha256File(bin) : "");
+  const unpacked = join(dir, releaseName(version, target), "gw");
+  if (await Bun.file(archive).exists()) return { target, version, archive, sha256: plan ? "" : await sha256File(archive), binarySha256: await binaryOf(unpacked), source: dir, cleanup: none };
+  if (Bun.isStandaloneExecutable && buildInfo().target === target) {
+    if (plan) return `would pack this gw (${process.execPath}) as ${archiveName(version, target)}`;
+    const work = await mkdtemp(join(tmpdir(), "gw-deploy-"));
+    const name = releaseName(version, target);
+    await Bun.$`mkdir -p ${join(work, name)} && cp ${process.execPath} ${join(work, name, "gw")} && tar -C ${work} -czf ${join(work, archiveName(version, target))} ${name}`.quiet();
+    const packed = join(work, archiveName(version, target));
+    return { target, version, archive: packed, sha256: await sha256File(packed), binarySha256: await sha256File(process.execPath), source: "this gw", cleanup: () => rm(work, { recursive: true, force: true }) };
+  }
+  if (Bun.isStandaloneExecutable) {
+    throw new CliError(`no ${archiveName(version, target)} in ${dir}`, 1, `put the release archive for ${target} there (bun run release in a checkout builds every target), or run gw deploy from a checkout`);
+  }
+  if (plan) return `would build ${target} into ${dir} (bun run release --target ${target})`;
+  say(`building gw for ${target} (not in ${dir} yet)…`);
+  const { buildRelease } = await import("../release/release.ts");
+  await buildRelease({ targets: [target], dir, progress: say });
+  return { target, version, archive, sha256: await sha256File(archive), binarySha256: await binaryOf(unpacked), source: "built now", cleanup: none };
+}

@@ -1,0 +1,209 @@
+// `gw deploy [user@]host`: ship this config and the right gw binary to a host and start (or
+// upgrade, dropping nothing) gw there. Every step either completes or is undone: the upload is
+// proven on the host (checksum, the binary runs, gw check passes) before anything is replaced,
+// and a gw that does not come up healthy is rolled back to the previous binary and config.
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join, relative } from "node:path";
+import { CliError } from "../cli/errors.ts";
+import type { Config } from "../config/types.ts";
+import { freePort } from "../supervisor/ports.ts";
+import { unitPath } from "../supervisor/service.ts";
+import { targetFor } from "../release/targets.ts";
+import { artefactFor } from "./artefact.ts";
+import { lastLine, Remote, type RunResult } from "./remote.ts";
+import * as sh from "./scripts.ts";
+
+export interface DeployOptions {
+  readonly destination: string;
+  /** Directory on the host; relative means under the remote user's home. */
+  readonly dir: string;
+  readonly service: boolean;
+  readonly dryRun: boolean;
+  /** The local config, valid (the command loaded it). */
+  readonly config: Config;
+  readonly say: (line: string) => void;
+  readonly env?: Record<string, string | undefined>;
+}
+
+/** How long the new gw gets to answer /healthz through the tunnel. */
+const HEALTH_TIMEOUT_MS = 60_000;
+
+/** A step that failed, in one line; rollback() then says what was undone. */
+class StepError extends Error {}
+
+export async function deploy(o: DeployOptions): Promise<void> {
+  const remote = await Remote.open({ destination: o.destination, env: o.env });
+  const work = await mkdtemp(join(tmpdir(), "gw-deploy-"));
+  try {
+    await run(o, remote, work);
+  } finally {
+    await remote.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function run(o: DeployOptions, remote: Remote, work: string): Promise<void> {
+  const host = o.destination;
+  const say = o.say;
+  /** A step's script: printed in a dry run, run otherwise. */
+  const step = async (title: string, script: string): Promise<RunResult> => {
+    say(`${o.dryRun ? "would" : "→"} ${title}`);
+    if (o.dryRun) {
+      for (const line of script.trimEnd().split("\n")) say(`    ${line}`);
+      return { code: 0, stdout: "", stderr: "" };
+    }
+    return remote.sh(script);
+  };
+
+  // 1. What the host is (read-only, also in a dry run).
+  say(`→ looking at ${host} (ssh)`);
+  const probe = await remote.sh(sh.probeScript(o.dir));
+  if (probe.code !== 0 || !probe.stdout.includes("os=")) {
+    throw new CliError(`cannot reach ${host} over ssh: ${lastLine(probe.stderr) || `exit ${probe.code}`}`, 1, `"ssh ${host}" must log in without a password prompt (a key or the agent); accept its host key once with: ssh ${host}`);
+  }
+  const f = sh.parseProbe(probe.stdout);
+  const choice = targetFor({ os: f.get("os") ?? "", machine: f.get("machine") ?? "", musl: f.get("musl") === "1", avx2: f.get("avx2") !== "0" });
+  if ("error" in choice) throw new CliError(`${host}: ${choice.error}`);
+  const root = f.get("uid") === "0";
+  const systemd = f.get("systemd") === "1";
+  const running = f.get("running") === "1";
+  const p = sh.hostPaths(f.get("dir") ?? sh.remoteDir(o.dir, f.get("home") ?? "~"));
+  const current = f.get("current");
+  const was = current ? describeVersion(current) : "no gw";
+  say(`  ${host}: ${f.get("os")} ${f.get("machine")}${f.get("musl") === "1" ? " (musl)" : ""} → ${choice.target}; ${p.dir}: ${was}${current ? (running ? ", running" : ", stopped") : ""}; systemd ${systemd ? "running" : "not running"}`);
+  if (choice.target === "linux-x64-musl") say("  (musl hosts need the C++ runtime: apk add libstdc++ libgcc)");
+
+  // 2. The binary for it, and what goes with it.
+  const art = await artefactFor(choice.target, say, o.dryRun);
+  if (typeof art === "string") say(`  ${art}`);
+  else say(`  gw ${art.version} for ${art.target}: ${basename(art.archive)} (${art.source})`);
+  const files = [o.config.file];
+  const envFile = join(o.config.dir, ".env");
+  if (existsSync(envFile)) files.push(envFile);
+  const auths = authDirs(o.config);
+  for (const a of auths.outside) say(`  not copied: auth_dir ${a} is outside ${o.config.dir} (the host must have it at that path)`);
+  if (auths.inside.length) {
+    const tarball = join(work, "auths.tar.gz");
+    if (!o.dryRun) await Bun.$`tar -C ${o.config.dir} -czf ${tarball} ${auths.inside}`.quiet();
+    files.push(tarball);
+  }
+  const unitFile = o.service ? unitPath({ root, home: f.get("home") ?? "" }) : null;
+
+  // 3. Upload and prove it on the host; nothing there has changed yet. A host that already runs
+  // this very binary (a config-only deploy) does not get the ~50 MB archive again.
+  await step(`prepare ${p.next}`, sh.prepareScript(p));
+  const sameBinary = typeof art !== "string" && art.binarySha256 !== "" && art.binarySha256 === f.get("current_sha256");
+  if (sameBinary) say(`  ${host} already has this gw binary: only the config travels`);
+  const uploads = typeof art === "string" || sameBinary ? files : [art.archive, ...files];
+  say(`${o.dryRun ? "would" : "→"} copy ${uploads.map((u) => basename(u)).join(", ")} to ${host}:${p.next}`);
+  if (!o.dryRun) await remote.copy(uploads, p.next);
+  const archiveBase = typeof art === "string" ? "gw-VERSION-TARGET.tar.gz" : basename(art.archive);
+  const upload = sameBinary ? ("same binary" as const) : { archive: archiveBase, sha256: typeof art === "string" ? "SHA256" : art.sha256, release: archiveBase.replace(/\.tar\.gz$/, "") };
+  const stage = await step("check the upload there: checksum, the binary runs, gw check on the new config", sh.stageScript(p, upload));
+  if (typeof art !== "string") await art.cleanup();
+  if (stage.code !== 0) {
+    const why = (stage.stderr.trim() || stage.stdout.trim()).split("\n").slice(-5).join("\n  ");
+    throw new CliError(`the new gw does not pass on ${host}; nothing there was changed:\n  ${why}`, 1, "fix the config (gw check lists every problem) and deploy again");
+  }
+
+  // 4. Replace, start or upgrade, check health — or undo.
+  const installed = await step(`install into ${p.dir} (keeping the previous files in ${p.previous})`, sh.installScript(p, unitFile));
+  if (installed.code !== 0) throw new CliError(`installing on ${host} failed: ${lastLine(installed.stderr)}`, 1, "the previous files are in .gw/deploy/previous");
+  let started: "upgraded" | "started" | null = null;
+  try {
+    if (unitFile) {
+      const unit = await step(`write the systemd ${root ? "system" : "user"} unit ${unitFile}`, sh.gwScript(p, ["service", "install", "--write"]));
+      if (unit.code !== 0) throw new StepError(`writing the systemd unit failed: ${lastLine(unit.stderr)}`);
+      if (systemd) {
+        const en = await step("enable it", sh.systemctlScript(root, ["daemon-reload"]) + sh.systemctlScript(root, ["enable", "gw"]).replace("set -eu\n", ""));
+        if (en.code !== 0) throw new StepError(`systemctl enable failed: ${lastLine(en.stderr)}`);
+      } else say(`  systemd is not running on ${host}: the unit is there for when it boots with systemd; gw starts without it now`);
+    }
+    if (running) {
+      const up = await step(`upgrade the running gw to the new binary (its streams finish, its instances are kept)`, sh.gwScript(p, ["upgrade", `${p.dir}/gw`, "--json"]));
+      const out = o.dryRun ? { ok: true } : parseJson<{ ok: boolean; problem?: string; pid?: number }>(up.stdout);
+      if (!out?.ok) throw new StepError(`the upgrade did not happen: ${out?.problem ?? lastLine(up.stderr)}`);
+      started = "upgraded";
+    } else {
+      const viaSystemd = unitFile && systemd;
+      const up = await step(viaSystemd ? "start gw (systemctl start gw)" : "start gw (gw up -d)", viaSystemd ? sh.systemctlScript(root, ["start", "gw"]) : sh.gwScript(p, ["up", "-d"]));
+      if (up.code !== 0) throw new StepError(`gw did not start: ${lastLine(up.stderr) || lastLine(up.stdout)}`);
+      started = "started";
+    }
+    await waitHealthy(o, remote);
+  } catch (err) {
+    if (!(err instanceof StepError) || o.dryRun) throw err;
+    say(`✗ ${err.message} — rolling back`);
+    await rollback(o, remote, p, unitFile, started, running, systemd, root);
+    throw new CliError(`deploy to ${host} failed: ${err.message}; rolled back to the previous binary and config`, 1, `see the host's log: ssh ${host} ${p.dir}/gw logs -c ${p.dir}/providers.toml`);
+  }
+  if (!o.dryRun) {
+    const status = parseJson<{ pid: number; lb: { url: string } | null; instances: { name: string; state: string }[] }>((await remote.sh(sh.gwScript(p, ["status", "--json"]))).stdout);
+    const inst = status?.instances.map((i) => `${i.name} ${i.state}`).join(", ") ?? "";
+    say(`✓ gw ${started} on ${host} (pid ${status?.pid}, ${status?.lb?.url ?? "?"}): ${inst}`);
+  }
+}
+
+/** Poll /healthz on the host's LB through an ssh tunnel: the real HTTP path, no tool needed there. */
+async function waitHealthy(o: DeployOptions, remote: Remote): Promise<void> {
+  const g = o.config.global;
+  const target = g.bindHost === "0.0.0.0" || g.bindHost === "::" ? "127.0.0.1" : g.bindHost;
+  o.say(`${o.dryRun ? "would" : "→"} wait for /healthz on ${target}:${g.mainPort} there (ssh tunnel)`);
+  if (o.dryRun) return;
+  const local = await freePort();
+  await remote.forward(local, target, g.mainPort);
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${local}/healthz`, { signal: AbortSignal.timeout(5000), keepalive: false });
+      if (res.ok && (await res.text()).includes('"ok"')) return;
+      last = `HTTP ${res.status}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await Bun.sleep(250);
+  }
+  throw new StepError(`/healthz did not answer within ${HEALTH_TIMEOUT_MS / 1000} s (${last})`);
+}
+
+async function rollback(o: DeployOptions, remote: Remote, p: sh.HostPaths, unitFile: string | null, started: "upgraded" | "started" | null, wasRunning: boolean, systemd: boolean, root: boolean): Promise<void> {
+  const note = (r: RunResult, what: string) => r.code !== 0 && o.say(`  (${what} failed: ${lastLine(r.stderr)})`);
+  note(await remote.sh(sh.restoreScript(p, unitFile)), "restoring the previous files");
+  if (unitFile && systemd) note(await remote.sh(sh.systemctlScript(root, ["daemon-reload"])), "systemctl daemon-reload");
+  if (started === "upgraded" && wasRunning) {
+    o.say("  handing back to the previous binary (gw upgrade)");
+    note(await remote.sh(sh.gwScript(p, ["upgrade", `${p.dir}/gw`, "--json"])), "the upgrade back");
+  } else if (started === "started") {
+    o.say("  stopping the gw this deploy started");
+    note(await remote.sh(sh.gwScript(p, ["down"])), "gw down");
+  }
+}
+
+/** Auth dirs of managed instances: inside the config's directory they are copied (relative paths). */
+function authDirs(config: Config): { inside: string[]; outside: string[] } {
+  const inside: string[] = [];
+  const outside: string[] = [];
+  for (const inst of config.instances) {
+    if (!inst.managed || !existsSync(inst.authDir)) continue;
+    const rel = relative(config.dir, inst.authDir);
+    if (rel.startsWith("..") || rel.startsWith("/")) outside.push(inst.authDir);
+    else if (!inside.includes(rel)) inside.push(rel);
+  }
+  return { inside, outside };
+}
+
+function describeVersion(json: string): string {
+  const v = parseJson<{ version?: string; commit?: string }>(json);
+  return v?.version ? `gw ${v.version} (${(v.commit ?? "").slice(0, 12)})` : "a gw that does not say its version";
+}
+
+function parseJson<T>(text: string): T | null {
+  try {
+    return JSON.parse(text.trim().split("\n").pop() ?? "") as T;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,83 @@
+// The host on the other end of `gw deploy`, reached with the system's ssh and scp: the user's
+// keys, agent and ~/.ssh/config apply, and BatchMode means nothing ever asks for a password
+// (nor stores one). One master connection carries every step (ControlMaster), so a deploy pays
+// for one handshake. $GW_SSH_CONFIG names another ssh config file (like ssh -F).
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CliError } from "../cli/errors.ts";
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RemoteOptions {
+  /** [user@]host, or an alias from ~/.ssh/config (which may set Port, User, IdentityFile…). */
+  readonly destination: string;
+  readonly env?: Record<string, string | undefined>;
+}
+
+/** Single quotes for a POSIX shell. */
+export const sq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+export class Remote {
+  private constructor(
+    readonly destination: string,
+    private readonly controlDir: string,
+    private readonly configFile: string | undefined,
+  ) {}
+
+  static async open(opts: RemoteOptions): Promise<Remote> {
+    if (!Bun.which("ssh") || !Bun.which("scp")) throw new CliError("gw deploy needs ssh and scp on this machine", 1, "install OpenSSH's client");
+    if (!/^([\w.-]+@)?[\w.-]+$/.test(opts.destination) || opts.destination.startsWith("-")) {
+      throw new CliError(`"${opts.destination}" is not a host to deploy to`, 1, "give [user@]host, or an alias from ~/.ssh/config (a port goes there: Port N)");
+    }
+    // Short: the control socket's path must fit a unix socket address.
+    const controlDir = await mkdtemp(join(tmpdir(), "gwd-"));
+    return new Remote(opts.destination, controlDir, (opts.env ?? process.env).GW_SSH_CONFIG || undefined);
+  }
+
+  /** Options every ssh and scp call gets. */
+  private options(): string[] {
+    return [
+      ...(this.configFile ? ["-F", this.configFile] : []),
+      "-o", "BatchMode=yes",
+      "-o", "ControlMaster=auto",
+      "-o", `ControlPath=${join(this.controlDir, "%C")}`,
+      "-o", "ControlPersist=120",
+      "-o", "ConnectTimeout=15",
+    ];
+  }
+
+  /** Run a POSIX sh script there (fed on stdin: the remote login shell may be any shell). */
+  async sh(script: string): Promise<RunResult> {
+    return exec(["ssh", ...this.options(), this.destination, "sh", "-s"], script);
+  }
+
+  /** Copy local files into a remote directory (scp -p keeps times and modes). */
+  async copy(files: readonly string[], remoteDir: string): Promise<void> {
+    const r = await exec(["scp", "-q", "-p", ...this.options(), ...files, `${this.destination}:${remoteDir}/`]);
+    if (r.code !== 0) throw new CliError(`copying to ${this.destination} failed: ${lastLine(r.stderr)}`, 1, "check the host's free space and that scp works: scp FILE HOST:");
+  }
+
+  /** Forward a free local port to host:port as seen from the remote; returns the local port. */
+  async forward(localPort: number, host: string, port: number): Promise<void> {
+    const r = await exec(["ssh", ...this.options(), "-O", "forward", "-L", `127.0.0.1:${localPort}:${host}:${port}`, this.destination]);
+    if (r.code !== 0) throw new CliError(`ssh could not forward a port to ${this.destination}: ${lastLine(r.stderr)}`, 1, "the host's sshd must allow TCP forwarding (AllowTcpForwarding)");
+  }
+
+  async close(): Promise<void> {
+    await exec(["ssh", ...this.options(), "-O", "exit", this.destination]).catch(() => undefined);
+    await rm(this.controlDir, { recursive: true, force: true });
+  }
+}
+
+export const lastLine = (s: string) => s.trim().split("\n").filter(Boolean).pop() ?? "";
+
+async function exec(argv: string[], stdin?: string): Promise<RunResult> {
+  const proc = Bun.spawn(argv, { stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}

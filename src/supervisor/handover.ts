@@ -1,0 +1,105 @@
+// Upgrading a running gw without dropping anything. The running gw (the predecessor) starts the
+// new binary as its successor with GW_TAKEOVER naming itself; the successor adopts the running
+// instances (not restarted: logins, sticky sessions and OAuth state stay), binds the LB port
+// beside it (SO_REUSEPORT) and steers new connections to itself, takes the control socket and
+// the pid file, and says it serves. Then — and only then — the predecessor commits over the
+// successor's stdin and hands off: it finishes its streams in flight (shutdown_grace_ms) and
+// exits, leaving the instances running. Anything short of that and the predecessor aborts,
+// takes its files back and serves on as if nothing happened.
+import { CliError } from "../cli/errors.ts";
+import { type DetachOutcome, type GwProcess, spawnGw, waitServing } from "./daemon.ts";
+import { runningGw } from "./orphans.ts";
+import type { GwPaths } from "./paths.ts";
+import { procInfo, signalGroup } from "./proc.ts";
+import { DAEMON_START_TIMEOUT_MS } from "./timing.ts";
+
+export const TAKEOVER_ENV = "GW_TAKEOVER";
+
+/** How long an aborted successor gets to let go before it is killed. */
+const ABORT_WAIT_MS = 10_000;
+/** `PATH --version --json` must answer within this to count as a gw. */
+const VERSION_PROBE_MS = 20_000;
+
+export interface Predecessor {
+  readonly pid: number;
+  readonly startTime: number;
+}
+
+/** The gw this process was started to take over, from its environment (null: a normal start). */
+export function takeoverFrom(env: Record<string, string | undefined>): Predecessor | null {
+  const m = /^(\d+):(\d+)$/.exec(env[TAKEOVER_ENV] ?? "");
+  return m ? { pid: Number(m[1]), startTime: Number(m[2]) } : null;
+}
+
+/** The predecessor must be the very gw recorded for this directory, and alive. */
+export async function verifyPredecessor(paths: GwPaths, p: Predecessor): Promise<void> {
+  const running = await runningGw(paths);
+  if (running?.pid !== p.pid || running.startTime !== p.startTime) {
+    throw new CliError(`nothing to take over: gw pid ${p.pid} is not the gw running for ${paths.dir}`, 1, "run gw upgrade against the running gw");
+  }
+}
+
+/**
+ * The successor's wait for the predecessor's verdict on stdin: "commit" (it hands off) or
+ * "abort" (it keeps serving). A predecessor that is gone without a word left everything to us.
+ */
+export async function awaitVerdict(p: Predecessor, stdin: ReadableStream<Uint8Array> = Bun.stdin.stream()): Promise<"commit" | "abort"> {
+  let text = "";
+  const dec = new TextDecoder();
+  for await (const chunk of stdin) {
+    text += dec.decode(chunk, { stream: true });
+    if (/^commit$/m.test(text)) return "commit";
+    if (/^abort$/m.test(text)) return "abort";
+  }
+  const alive = await procInfo(p.pid);
+  return alive && alive.startTime === p.startTime ? "abort" : "commit";
+}
+
+/** What a gw binary says it is (`--version --json`), or why it is not one. */
+export async function probeBinary(argv: readonly string[]): Promise<{ version: string; commit: string } | { error: string }> {
+  try {
+    const proc = Bun.spawn([...argv, "--version", "--json"], { stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: VERSION_PROBE_MS });
+    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    if (code !== 0) return { error: `${argv[0]} --version failed (exit ${code}): ${(err || out).trim().split("\n")[0]}` };
+    let info: { version?: string; commit?: string } = {};
+    try {
+      info = JSON.parse(out) as typeof info;
+    } catch {}
+    return info.version ? { version: info.version, commit: info.commit ?? "unknown" } : { error: `${argv[0]} does not say a gw version (not a gw binary?)` };
+  } catch (e) {
+    return { error: `${argv[0]} cannot run here: ${(e as Error).message.split("\n")[0]}` };
+  }
+}
+
+export interface SuccessorOutcome extends DetachOutcome {
+  /** One line: why the hand-over did not happen. */
+  readonly problem?: string;
+}
+
+/**
+ * Predecessor side: start the successor, wait until it serves, then commit — or abort and make
+ * sure it is gone. `self` is this gw's pid file record.
+ */
+export async function runSuccessor(paths: GwPaths, argv: string[], env: Record<string, string | undefined>, self: Predecessor, progress: (line: string) => void, timeoutMs = DAEMON_START_TIMEOUT_MS): Promise<SuccessorOutcome> {
+  const p: GwProcess = await spawnGw(paths, argv, { ...env, [TAKEOVER_ENV]: `${self.pid}:${self.startTime}` }, "pipe");
+  const stdin = p.proc.stdin as import("bun").FileSink;
+  /** A successor that has exited has closed its stdin: writing then fails, which is fine. */
+  const tell = async (verdict: string) => {
+    try {
+      stdin.write(`${verdict}\n`);
+      await stdin.end();
+    } catch {}
+  };
+  let said = "";
+  const out = await waitServing(paths, p, (line) => ((said = line), progress(line)), timeoutMs);
+  if (out.ok) {
+    await tell("commit");
+    return out;
+  }
+  await tell("abort");
+  const gone = await Promise.race([p.proc.exited.then(() => true), Bun.sleep(ABORT_WAIT_MS).then(() => false)]);
+  if (!gone) signalGroup(p.proc.pid, "SIGKILL");
+  const why = out.timedOut ? `did not serve within ${timeoutMs / 1000} s` : `exited with code ${out.exitCode}`;
+  const last = said ? ` (${said.trim()})` : "";
+  return { ...out, problem: `the new gw (pid ${p.proc.pid}) ${why}${last} — see ${paths.gwLog}; this gw keeps serving` };
+}

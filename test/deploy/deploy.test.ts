@@ -1,0 +1,188 @@
+// `gw deploy` end to end against a real sshd on loopback (test/helpers/sshd.ts): a temp dir is
+// the remote home, the binary is a real release build for this machine. Dry run; first deploy
+// with the systemd unit; a second deploy that upgrades under streams without dropping one; a
+// config the host rejects (nothing changes); a gw that cannot come up (rolled back).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildRelease } from "../../src/release/release.ts";
+import { hostTarget } from "../../src/release/targets.ts";
+import { freePort } from "../../src/supervisor/ports.ts";
+import { type Sshd, startSshd } from "../helpers/sshd.ts";
+import { streamLoad } from "../helpers/stream-load.ts";
+import { alive, killAll, MAIN, until } from "../helpers/supervisor.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const CLIENT_KEY = "sk-deploy-test-client";
+let sshd: Sshd;
+let releaseDir: string;
+let local: string;
+let mainPort: number;
+let instPort: number;
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  releaseDir = tempDir("gw-release-");
+  await buildRelease({ targets: [hostTarget()!], dir: releaseDir });
+  local = tempDir("gw-deploy-local-");
+  mainPort = await freePort();
+  instPort = await freePort();
+  writeConfig();
+  writeFileSync(join(local, ".env"), `CLIENT_KEY=${CLIENT_KEY}\n`);
+  mkdirSync(join(local, "auths/a"), { recursive: true });
+  writeFileSync(join(local, "auths/a/antigravity-me.json"), '{"token":"local"}\n');
+}, 180_000);
+
+afterAll(async () => {
+  if (!sshd) return;
+  await sshd.ssh(`cd ${remote()} 2>/dev/null && ./gw down -c ${remote("providers.toml")}`).catch(() => {});
+  await sshd.stop();
+  await killAll({ dir: sshd.dir });
+});
+
+const remote = (...p: string[]) => join(sshd.home, "gw", ...p);
+
+/** The local config: one mock instance run by the deployed binary itself; routes `m` (+ extra). */
+function writeConfig(extraGlobal = "", extraRoutes = "") {
+  writeFileSync(
+    join(local, "providers.toml"),
+    `[global]
+host = "127.0.0.1"
+main_port = ${mainPort}
+shutdown_grace_ms = 10000
+api_keys = ["\${CLIENT_KEY}"]
+${extraGlobal}
+
+[instances.a]
+port = ${instPort}
+command = ["./gw", "mock", "-config", "{config}", "--events", "20", "--interval", "100"]
+providers = [{ type = "antigravity" }]
+
+[routing]
+"m" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]
+${extraRoutes}
+`,
+  );
+}
+
+async function deploy(args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawn([process.execPath, MAIN, "deploy", sshd.alias, "-c", join(local, "providers.toml"), ...args], {
+    cwd: local,
+    env: { ...process.env, GW_SSH_CONFIG: sshd.sshConfig, GW_RELEASE_DIR: releaseDir, NO_COLOR: "1", ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, stderr, code, all: stdout + stderr };
+}
+
+async function remoteStatus(): Promise<{ pid: number; instances: { name: string; pid: number; state: string }[] }> {
+  const r = await sshd.ssh(`${remote("gw")} status --json -c ${remote("providers.toml")}`);
+  return JSON.parse(r.stdout);
+}
+
+const ask = (model = "m") =>
+  fetch(`http://127.0.0.1:${mainPort}/v1/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": CLIENT_KEY },
+    body: JSON.stringify({ model, max_tokens: 16, messages: [{ role: "user", content: "hi" }] }),
+  });
+
+describe("gw deploy", () => {
+  test("--dry-run looks at the host and prints every step, changing nothing", async () => {
+    const r = await deploy(["--dry-run", "--service"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`→ ${hostTarget()}`);
+    for (const step of ["would prepare", "would copy gw-", "would check the upload there", "would install into", "would write the systemd", "would start gw (gw up -d)", "would wait for /healthz"]) {
+      expect(r.stdout).toContain(step);
+    }
+    expect(r.stdout).toContain("./gw check -c");
+    expect(await Bun.file(remote("gw")).exists()).toBe(false);
+  }, 60_000);
+
+  test("first deploy: binary, config, .env (0600) and auth dirs copied; gw started and healthy; the systemd unit written", async () => {
+    const r = await deploy(["--service"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("✓ gw started on gw-test-host");
+    expect(r.stdout).toMatch(/→ copy gw-[\d.]+-[\w-]+\.tar\.gz, providers\.toml, \.env, auths\.tar\.gz/);
+    expect(statSync(remote("gw")).mode & 0o111).not.toBe(0);
+    expect(await Bun.file(remote("providers.toml")).text()).toBe(await Bun.file(join(local, "providers.toml")).text());
+    expect(statSync(remote(".env")).mode & 0o777).toBe(0o600);
+    expect(await Bun.file(remote("auths/a/antigravity-me.json")).text()).toBe('{"token":"local"}\n');
+    const v = JSON.parse((await sshd.ssh(`${remote("gw")} --version --json`)).stdout);
+    expect(v).toMatchObject({ target: hostTarget() });
+    const res = await ask();
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("Mock answer");
+
+    const unitFile = sshd.systemUnits ? join(sshd.systemUnits, "gw.service") : join(sshd.home, ".config/systemd/user/gw.service");
+    const unit = await Bun.file(unitFile).text();
+    expect(unit).toContain(`ExecStart=${remote("gw")} up -c ${remote("providers.toml")}`);
+    expect(unit).toContain("Type=notify");
+    expect(r.stdout).toContain("systemd is not running on gw-test-host");
+    if (Bun.which("systemd-analyze")) {
+      const verify = Bun.spawnSync(["systemd-analyze", "verify", unitFile], { stderr: "pipe" });
+      expect(verify.stderr.toString()).toBe("");
+      expect(verify.exitCode).toBe(0);
+    }
+  }, 120_000);
+
+  test("second deploy upgrades the running gw: streams through it finish, the instance is kept, the new config serves", async () => {
+    const before = await remoteStatus();
+    const load = streamLoad(`http://127.0.0.1:${mainPort}`, 10, 2, { "x-api-key": CLIENT_KEY });
+    await until(() => load.figures.open >= 5, 30_000, () => `streams open: ${load.figures.open}`);
+    writeConfig("", `"m2" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]`);
+    const r = await deploy([]);
+    await until(async () => !(await alive(before.pid)), 30_000, () => "old gw still running");
+    await load.stop();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("already has this gw binary: only the config travels");
+    expect(r.stdout).toContain("→ copy providers.toml, .env, auths.tar.gz");
+    expect(r.stdout).toContain("→ upgrade the running gw");
+    expect(r.stdout).toContain("✓ gw upgraded");
+    const after = await remoteStatus();
+    expect(after.pid).not.toBe(before.pid);
+    expect(after.instances[0]?.pid).toBe(before.instances[0]!.pid);
+    expect((await ask("m2")).status).toBe(200);
+    const f = load.figures;
+    console.log(`deploy upgrade under load: ${f.streamsOk} streams complete, ${f.ok} plain; failed ${f.failed.length}, cut ${f.cut.length}, refused ${f.refused.length}`);
+    expect([f.failed, f.cut, f.refused]).toEqual([[], [], []]);
+    expect(f.streamsOk).toBeGreaterThan(0);
+  }, 120_000);
+
+  test("a config the host rejects (gw check there): nothing on the host changes", async () => {
+    const before = await Bun.file(remote("providers.toml")).text();
+    const pid = (await remoteStatus()).pid;
+    writeConfig(`admin_key = "\${ONLY_HERE}"`);
+    const r = await deploy([], { ONLY_HERE: "set-on-this-machine-only" });
+    expect(r.code).toBe(1);
+    expect(r.all).toContain("the new gw does not pass on gw-test-host; nothing there was changed");
+    expect(r.all).toContain("ONLY_HERE");
+    expect(await Bun.file(remote("providers.toml")).text()).toBe(before);
+    expect((await remoteStatus()).pid).toBe(pid);
+  }, 120_000);
+
+  test("a gw that cannot come up is rolled back to the previous binary and config; the old gw serves on", async () => {
+    const before = await Bun.file(remote("providers.toml")).text();
+    const pid = (await remoteStatus()).pid;
+    // Valid everywhere, but its port is taken on the host: the new gw cannot serve.
+    const squatter = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("squatter") });
+    try {
+      const old = mainPort;
+      mainPort = squatter.port!;
+      writeConfig();
+      mainPort = old;
+      const r = await deploy([]);
+      expect(r.code).toBe(1);
+      expect(r.all).toContain("rolled back to the previous binary and config");
+      expect(r.all).toContain(`could not listen on 127.0.0.1:${squatter.port}`);
+      expect(await Bun.file(remote("providers.toml")).text()).toBe(before);
+      expect((await remoteStatus()).pid).toBe(pid);
+      expect((await ask()).status).toBe(200);
+    } finally {
+      squatter.stop(true);
+      writeConfig();
+    }
+  }, 180_000);
+});

@@ -1,0 +1,101 @@
+// Issue 12 item 16: routes stay the allow-list of what reaches upstream models, whatever the
+// Content-Type says. A body that is a JSON object is routed, rewritten and limited like any JSON
+// request — with text/plain (what a browser form or a careless client sends), with curl -d's
+// form-urlencoded, or with no type — and reaches the upstream as application/json; one that does
+// not parse is refused whatever its type. Other bodies pass, as bytes, only as forms sent to the
+// upload endpoints (image edits, videos, realtime calls); anywhere else they get 415.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { Gateway } from "../../src/lb/server.ts";
+import { configFrom, startTestGateway, testUpstream, type TestUpstream } from "../helpers/lb.ts";
+
+let routed: TestUpstream, fallback: TestUpstream, gw: Gateway;
+beforeAll(() => {
+  routed = testUpstream((_req, seen) => Response.json({ via: "routed", type: seen.headers.get("content-type"), body: seen.body }));
+  fallback = testUpstream((_req, seen) => Response.json({ via: "default", type: seen.headers.get("content-type"), body: seen.body }));
+  gw = startTestGateway(configFrom(`
+[global]
+main_port = 8145
+default_instance = "fallback"
+[instances.routed]
+url = "${routed.url}"
+api_key = "k-routed"
+providers = [{ type = "anthropic", api_keys = ["p1"] }]
+[instances.fallback]
+url = "${fallback.url}"
+api_key = "k-fallback"
+providers = [{ type = "anthropic", api_keys = ["p2"] }]
+[routing]
+"opus" = [{ instance = "routed", provider = "anthropic", model = "claude-opus-up", params = { max_tokens_max = 100 } }]
+`));
+});
+afterAll(async () => {
+  await gw.stop(0);
+  await routed.stop();
+  await fallback.stop();
+});
+
+const JSON_BODY = JSON.stringify({ model: "opus", max_tokens: 32000, messages: [{ role: "user", content: "hi" }] });
+const post = (body: BodyInit, type?: string) => {
+  const headers = new Headers();
+  if (type) headers.set("content-type", type);
+  return fetch(`${gw.url}/v1/messages`, { method: "POST", headers, body });
+};
+type Echo = { via: string; type: string | null; body: string };
+
+test("a JSON body is routed and its params applied whatever its Content-Type: text/plain, form-urlencoded, none", async () => {
+  for (const type of ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", undefined, "application/json"]) {
+    const res = await post(new Blob([JSON_BODY]), type); // a Blob carries no type of its own
+    const echo = (await res.json()) as Echo;
+    const sent = JSON.parse(echo.body) as { model: string; max_tokens: number };
+    expect({ type, via: echo.via, model: sent.model, maxTokens: sent.max_tokens, upstreamType: echo.type }).toEqual({
+      type,
+      via: "routed",
+      model: "claude-opus-up",
+      maxTokens: 100,
+      upstreamType: "application/json",
+    });
+    expect(res.headers.get("x-gw-route")).toBe("opus");
+  }
+});
+
+test("other bodies: forms pass as bytes to upload endpoints only; elsewhere 415, whatever the upstream might make of them", async () => {
+  const form = () => {
+    const f = new FormData();
+    f.append("model", "opus");
+    f.append("prompt", "make it blue");
+    f.append("image", new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])]), "a.png");
+    return f;
+  };
+  const upload = (await (await fetch(`${gw.url}/v1/images/edits`, { method: "POST", body: form() })).json()) as Echo;
+  expect(upload.via).toBe("default");
+  expect(upload.type).toStartWith("multipart/form-data; boundary=");
+  expect(upload.body).toContain('name="model"');
+  const urlencoded = (await (await fetch(`${gw.url}/openai/v1/videos`, { method: "POST", body: new URLSearchParams({ model: "sora-2", prompt: "a cat" }) })).json()) as Echo;
+  expect(urlencoded).toMatchObject({ via: "default", body: "model=sora-2&prompt=a+cat" });
+
+  const before = routed.seen.length + fallback.seen.length;
+  // CLIProxyAPI reads these bodies leniently (gjson skips to the first "{"): each would put a
+  // model of the client's choosing upstream, past the routes and their params.
+  const smuggled = 'x{"model":"claude-opus-4-6","max_tokens":64000,"messages":[]}';
+  const refusals: [string, BodyInit, string | undefined][] = [
+    ["/v1/messages", smuggled, "text/plain"],
+    ["/v1/messages", smuggled, "application/x-www-form-urlencoded"],
+    ["/v1/chat/completions", "just words", "text/plain"],
+    ["/v1/messages", form(), undefined], // multipart, to a JSON endpoint
+    ["/v1/images/edits", smuggled, "text/plain"], // an upload endpoint, but not a form
+  ];
+  for (const [path, body, type] of refusals) {
+    const headers = type ? { "content-type": type } : undefined;
+    const res = await fetch(`${gw.url}${path}`, { method: "POST", body, headers });
+    expect({ path, type, status: res.status }).toEqual({ path, type, status: 415 });
+  }
+  // Starts as a JSON object but does not parse: 400 under any type (the upstream would read a
+  // trailing-comma body all the same).
+  for (const type of ["application/json", undefined, "text/plain", "application/x-www-form-urlencoded"]) {
+    for (const body of ["{not json", '{"model":"claude-opus-4-6","messages":[],}']) {
+      const res = await post(new Blob([body]), type);
+      expect({ type, body, status: res.status }).toEqual({ type, body, status: 400 });
+    }
+  }
+  expect(routed.seen.length + fallback.seen.length).toBe(before);
+});

@@ -1,0 +1,88 @@
+// Issue 12 item 9: an upstream error reaches the client without the secrets it quotes — in its
+// body (plain or compressed) and its headers — and without cookies; an error that quotes
+// nothing passes as the exact bytes, compressed as it came.
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { Gateway } from "../../src/lb/server.ts";
+import { maskSecret } from "../../src/observe/mask.ts";
+import { configFrom, startTestGateway, testUpstream, type TestUpstream } from "../helpers/lb.ts";
+
+const PROVIDER_KEY = "sk-ant-api03-PROVIDERkey0123456789abcdefghij";
+const INSTANCE_KEY = "gw-instance-key-7f3a9c2e5b1d4f60";
+const CLIENT_KEY = "client-key-abcdef0123456789";
+const OAUTH = "ya29.a0AfH6SMBcdefghijklmnopqrstuv";
+
+const quoting = JSON.stringify({ type: "error", error: { type: "authentication_error", message: `invalid x-api-key ${PROVIDER_KEY} (instance ${INSTANCE_KEY}, client ${CLIENT_KEY}, token ${OAUTH})` } });
+const plain = JSON.stringify({ type: "error", error: { type: "rate_limit_error", message: "slow down" } });
+
+let up: TestUpstream, gw: Gateway;
+beforeAll(() => {
+  up = testUpstream((req) => {
+    const kind = req.headers.get("x-test-kind");
+    const headers: Record<string, string> = { "content-type": "application/json", "set-cookie": `sid=${INSTANCE_KEY}`, "x-debug": `used ${PROVIDER_KEY}`, "www-authenticate": `Bearer error="invalid_token", key="${INSTANCE_KEY}"`, "x-plain": "nothing here" };
+    if (kind === "gzip") return new Response(Bun.gzipSync(quoting), { status: 401, headers: { ...headers, "content-encoding": "gzip" } });
+    if (kind === "plain-gzip") return new Response(Bun.gzipSync(plain), { status: 400, headers: { "content-type": "application/json", "content-encoding": "gzip" } });
+    if (kind === "plain") return new Response(plain, { status: 400, headers: { "content-type": "application/json" } });
+    return new Response(quoting, { status: 401, headers });
+  });
+  gw = startTestGateway(configFrom(`
+[global]
+main_port = 8145
+api_keys = ["${CLIENT_KEY}"]
+[instances.a]
+url = "${up.url}"
+api_key = "${INSTANCE_KEY}"
+providers = [{ type = "anthropic", api_keys = ["${PROVIDER_KEY}"] }]
+[routing]
+"m" = [{ instance = "a", provider = "anthropic", model = "up" }]
+`));
+});
+afterAll(async () => {
+  await gw.stop(0);
+  await up.stop();
+});
+
+const ask = (kind: string) =>
+  fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "x-api-key": CLIENT_KEY, "x-test-kind": kind, "anthropic-version": "2023-06-01" }, body: '{"model":"m","max_tokens":5,"messages":[]}', decompress: false } as RequestInit);
+
+const SECRETS = [PROVIDER_KEY, INSTANCE_KEY, CLIENT_KEY, OAUTH];
+const clean = (text: string) => SECRETS.filter((s) => text.includes(s));
+
+test("body and headers of an error that quotes secrets are masked; no cookie passes", async () => {
+  const res = await ask("json");
+  expect(res.status).toBe(401);
+  const text = await res.text();
+  expect(clean(text)).toEqual([]);
+  const body = JSON.parse(text) as { error: { type: string; message: string } };
+  expect(body.error.type).toBe("authentication_error"); // still the upstream's error, in its shape
+  expect(body.error.message).toContain(maskSecret(PROVIDER_KEY));
+  const headers = [...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n");
+  expect(clean(headers)).toEqual([]);
+  expect(res.headers.get("set-cookie")).toBeNull();
+  expect(res.headers.get("www-authenticate")).toContain('error="invalid_token"');
+  expect(res.headers.get("x-plain")).toBe("nothing here");
+});
+
+test("a compressed error that quotes secrets goes out decoded and masked, without Content-Encoding", async () => {
+  const res = await ask("gzip");
+  expect(res.status).toBe(401);
+  expect(res.headers.get("content-encoding")).toBeNull();
+  const text = await res.text();
+  expect(clean(text)).toEqual([]);
+  expect(JSON.parse(text).error.message).toContain("invalid x-api-key");
+});
+
+test("errors that quote nothing pass as the exact bytes, compressed or not", async () => {
+  const gz = await ask("plain-gzip");
+  expect(gz.headers.get("content-encoding")).toBe("gzip");
+  expect(new Uint8Array(await gz.arrayBuffer())).toEqual(Bun.gzipSync(plain));
+  const raw = await ask("plain");
+  expect(await raw.text()).toBe(plain);
+});
+
+test("an SDK sees the same error class, with the masked message", async () => {
+  const client = new Anthropic({ baseURL: gw.url, apiKey: CLIENT_KEY, maxRetries: 0, defaultHeaders: { "x-test-kind": "json" } });
+  const err = await client.messages.create({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
+  expect(clean(String((err as Error).message))).toEqual([]);
+});

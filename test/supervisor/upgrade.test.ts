@@ -1,0 +1,112 @@
+// `gw upgrade`: a running gw hands over to a new process under a load of concurrent streams —
+// 0 failed requests, 0 cut streams, 0 refused connections — and the instances are adopted, not
+// restarted. A hand-over that cannot happen leaves the old gw serving as before.
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { StatusReport } from "../../src/supervisor/status.ts";
+import { streamLoad } from "../helpers/stream-load.ts";
+import { alive, gw, killAll, MAIN, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
+
+const cleanups: Sandbox[] = [];
+afterAll(async () => {
+  for (const sb of cleanups) await killAll(sb);
+});
+
+/** Instances that stream 20 events 100 ms apart: each stream is open ~2 s, long enough to span the hand-over. */
+const slowMock = (name: string) => ({ name, command: [process.execPath, MAIN, "mock", "-config", "{config}", "--events", "20", "--interval", "100"] });
+
+async function status(sb: Sandbox): Promise<StatusReport> {
+  const r = await gw(sb, ["status", "--json", "-c", sb.file]);
+  if (r.code !== 0) throw new Error(`gw status failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as StatusReport;
+}
+
+const STREAM_WORKERS = 40;
+
+describe("gw upgrade", () => {
+  test("under a load of concurrent streams: 0 failed, 0 cut, 0 refused; instances adopted, not restarted", async () => {
+    const sb = await sandbox([slowMock("a"), slowMock("b")]);
+    cleanups.push(sb);
+    const up = await gw(sb, ["up", "-d", "-c", sb.file]);
+    expect(up.code).toBe(0);
+    const before = await status(sb);
+    const instancePids = Object.fromEntries(before.instances.map((i) => [i.name, i.pid]));
+    expect(Object.values(instancePids).every((p) => typeof p === "number")).toBe(true);
+
+    const l = streamLoad(`http://127.0.0.1:${sb.mainPort}`, STREAM_WORKERS, 10);
+    await until(() => l.figures.open >= STREAM_WORKERS / 2, 30_000, () => `streams open: ${l.figures.open}`);
+    const openAtUpgrade = l.figures.open;
+    const up2 = await gw(sb, ["upgrade", "--json", "-c", sb.file]);
+    const out = JSON.parse(up2.stdout) as { ok: boolean; pid: number; version: string; problem?: string };
+    expect(out).toMatchObject({ ok: true });
+    expect(out.pid).not.toBe(before.pid);
+
+    // The old gw finishes its streams, then exits; the new one serves with the same instances.
+    await until(async () => !(await alive(before.pid)), 40_000, () => `old gw ${before.pid} still running`);
+    const after = await status(sb);
+    expect(after.pid).toBe(out.pid);
+    expect(after.phase).toBe("serving");
+    expect(Object.fromEntries(after.instances.map((i) => [i.name, i.pid]))).toEqual(instancePids);
+    expect(after.instances.map((i) => i.state)).toEqual(["ready", "ready"]);
+    expect(after.instances.map((i) => i.restarts)).toEqual([0, 0]);
+    for (const pid of Object.values(instancePids)) expect(await alive(pid!)).toBe(true);
+    // Traffic goes on through the new gw for a moment before the load stops.
+    const servedBefore = after.lb?.requests ?? 0;
+    await until(async () => ((await status(sb)).lb?.requests ?? 0) > servedBefore + 20, 30_000, () => "no requests through the new gw");
+    await l.stop();
+
+    const f = l.figures;
+    console.log(`upgrade under load: ${openAtUpgrade} streams open at the hand-over; ${f.streamsOk} streams complete, ${f.ok} plain answers; failed ${f.failed.length}, cut ${f.cut.length}, refused ${f.refused.length}`);
+    expect(openAtUpgrade).toBeGreaterThanOrEqual(STREAM_WORKERS / 2);
+    expect(f.failed).toEqual([]);
+    expect(f.cut).toEqual([]);
+    expect(f.refused).toEqual([]);
+    expect(f.streamsOk).toBeGreaterThan(STREAM_WORKERS);
+
+    // The new gw owns everything now: down stops it and the adopted instances.
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    await until(async () => !(await alive(instancePids.a!)) && !(await alive(instancePids.b!)), 20_000, () => "adopted instances still running after down");
+  }, 180_000);
+
+  test("a new binary that cannot serve: the old gw keeps serving, its instances untouched", async () => {
+    const sb = await sandbox([{ name: "a" }]);
+    cleanups.push(sb);
+    // Answers --version like a gw, then fails to start.
+    const broken = join(sb.dir, "broken-gw");
+    writeFileSync(broken, `#!/bin/sh\nif [ "$1" = --version ]; then echo '{"version":"9.9.9","commit":"abc"}'; exit 0; fi\necho "broken gw: cannot start" >&2\nexit 3\n`);
+    chmodSync(broken, 0o755);
+    expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+    const before = await status(sb);
+
+    const r = await gw(sb, ["upgrade", broken, "-c", sb.file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("upgrade failed: the new gw");
+    expect(r.stderr).toContain("exited with code 3");
+    const notGw = await gw(sb, ["upgrade", "/bin/true", "-c", sb.file]);
+    expect(notGw.code).toBe(1);
+    expect(notGw.stderr).toContain("does not say a gw version");
+
+    const after = await status(sb);
+    expect(after.pid).toBe(before.pid);
+    expect(after.phase).toBe("serving");
+    expect(after.instances[0]?.pid).toBe(before.instances[0]?.pid);
+    const res = await fetch(`http://127.0.0.1:${sb.mainPort}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "m", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }) });
+    expect(res.status).toBe(200);
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    expect(await alive(before.instances[0]!.pid!)).toBe(false);
+  }, 90_000);
+
+  test("the port is shared only by a deliberate upgrade: a listener with SO_REUSEPORT on it makes gw up refuse", async () => {
+    const sb = await sandbox([{ name: "a" }]);
+    cleanups.push(sb);
+    const squatter = Bun.serve({ hostname: "127.0.0.1", port: sb.mainPort, reusePort: true, fetch: () => new Response("squatter") });
+    try {
+      const r = await gw(sb, ["up", "-d", "-c", sb.file]);
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr).toContain(`port ${sb.mainPort} of the load balancer is in use`);
+    } finally {
+      squatter.stop(true);
+    }
+  }, 60_000);
+});
