@@ -31,8 +31,10 @@ export type HeaderMap = Record<string, string>;
 /**
  * `src` as a plain map without its hop-by-hop headers (those listed in `Connection` included),
  * nor any name `drop` says. One native copy into an object and a pass over its few names cost a
- * third of `new Headers(src)` plus a `has` for each hop-by-hop name. A name with several values
- * (only `set-cookie` keeps them apart) is dropped unless `drop` lets it through as one value.
+ * third of `new Headers(src)` plus a `has` for each hop-by-hop name — what a Response takes. (fetch
+ * is the other way round: it takes a Headers object ~1.5 µs faster than a plain one, which eats
+ * the saving; so the upstream request keeps a Headers copy.) A name with several values (only
+ * `set-cookie` keeps them apart) is dropped.
  */
 function plainEndToEnd(src: Headers, drop: (name: string) => boolean): HeaderMap {
   const h = src.toJSON() as Record<string, string | string[]>;
@@ -45,13 +47,22 @@ function plainEndToEnd(src: Headers, drop: (name: string) => boolean): HeaderMap
 }
 
 /** The client's headers as the upstream should see them: hop-by-hop and client credentials removed. */
-export function upstreamHeaders(clientHeaders: Headers): HeaderMap {
-  return plainEndToEnd(clientHeaders, (name) => CLIENT_AUTH.has(name));
+export function upstreamHeaders(clientHeaders: Headers): Headers {
+  // A native copy plus deletes; `has` first, because deleting an absent name costs several times
+  // more than asking.
+  const h = new Headers(clientHeaders);
+  for (const name of HOP_BY_HOP) if (h.has(name)) h.delete(name);
+  for (const name of CLIENT_AUTH) if (h.has(name)) h.delete(name);
+  const connection = clientHeaders.get("connection");
+  if (connection) for (const name of connection.split(",")) h.delete(name.trim());
+  return h;
 }
 
 /** Present the instance's key the way every CLIProxyAPI endpoint accepts it. */
-export function setInstanceKey(h: HeaderMap, apiKey: string): void {
-  if (apiKey) h.authorization = `Bearer ${apiKey}`;
+export function setInstanceKey(h: Headers | HeaderMap, apiKey: string): void {
+  if (!apiKey) return;
+  if (h instanceof Headers) h.set("authorization", `Bearer ${apiKey}`);
+  else h.authorization = `Bearer ${apiKey}`;
 }
 
 /**

@@ -4,7 +4,7 @@
 // client sent it. The parsed body is never mutated.
 
 import type { InstanceConfig, RouteParams, Target } from "../config/types.ts";
-import { type HeaderMap, isReservedHeader, setInstanceKey, upstreamHeaders } from "./headers.ts";
+import { isReservedHeader, setInstanceKey, upstreamHeaders } from "./headers.ts";
 import type { Intake } from "./intake.ts";
 import { editTopLevel, type Member, topLevelMembers } from "./json-edit.ts";
 import { providerOf, quirkOf } from "./quirks.ts";
@@ -12,7 +12,7 @@ import { providerOf, quirkOf } from "./quirks.ts";
 export interface UpstreamRequest {
   /** Path and query, e.g. `/v1/messages?beta=true`. */
   readonly pathAndQuery: string;
-  readonly headers: HeaderMap;
+  readonly headers: Headers;
   readonly body: Uint8Array<ArrayBuffer> | string | undefined;
 }
 
@@ -71,16 +71,16 @@ function hasBodyParams(p: RouteParams): boolean {
 }
 
 /** Headers for one attempt: the client's (cleaned), the instance's key, then the route's header params. */
-export function attemptHeaders(client: Headers, instance: InstanceConfig, p: RouteParams | undefined): HeaderMap {
+export function attemptHeaders(client: Headers, instance: InstanceConfig, p: RouteParams | undefined): Headers {
   const h = upstreamHeaders(client);
   // Over loopback compression saves nothing, and plain bytes let the usage watcher read the
   // stream; the client's own Accept-Encoding is a preference, and an identity answer satisfies it.
-  h["accept-encoding"] = "identity";
+  h.set("accept-encoding", "identity");
   setInstanceKey(h, instance.apiKey);
   if (!p) return h;
-  if (p.anthropicBeta.length > 0) h["anthropic-beta"] = mergeBeta(h["anthropic-beta"] ?? null, p.anthropicBeta);
+  if (p.anthropicBeta.length > 0) h.set("anthropic-beta", mergeBeta(h.get("anthropic-beta"), p.anthropicBeta));
   for (const name in p.extraHeaders) {
-    if (!isReservedHeader(name)) h[name.toLowerCase()] = p.extraHeaders[name]!;
+    if (!isReservedHeader(name)) h.set(name, p.extraHeaders[name]!);
   }
   return h;
 }
@@ -97,7 +97,7 @@ export function rewriteFor(
 ): UpstreamRequest {
   const headers = attemptHeaders(client, instance, target?.params);
   // A JSON body sent under another type (curl -d, text/plain) is JSON to gw, so to the upstream too.
-  if (intake.json && !JSON_TYPE.test(headers["content-type"] ?? "")) headers["content-type"] = "application/json";
+  if (intake.json && !JSON_TYPE.test(headers.get("content-type") ?? "")) headers.set("content-type", "application/json");
   if (!target) return { pathAndQuery: intake.path + intake.search, headers, body: intake.raw };
   const model = upstreamModel(target);
   const path = intake.geminiPath ? `${intake.geminiPath.prefix}${model}:${intake.geminiPath.action}` : intake.path;
