@@ -62,7 +62,7 @@ try {
     let rows = 0;
     for (let run = 0; run < RUNS; run++) {
       const t = performance.now();
-      const r = await usageReport({ dir, pricing, sinceMs: now - days * 86_400_000, by });
+      const r = await usageReport({ dirs: [dir], pricing, sinceMs: now - days * 86_400_000, by });
       walls.push((performance.now() - t) / 1000);
       if (r.records !== total) throw new Error(`read ${r.records} records, expected ${total}`);
       rows = r.rows.length;

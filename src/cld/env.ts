@@ -1,6 +1,6 @@
-// The child's environment for each mode (pure): what the old launcher exported, nothing more.
+// The child's environment for each mode (pure). cp's Claude Code variables are claude/env.ts's.
+import { type ClaudeGatewayLaunch, gatewayEnv } from "./claude/env.ts";
 import type { Env } from "./memory.ts";
-import type { Roles } from "./scenarios.ts";
 
 export type ChildEnv = Record<string, string>;
 
@@ -26,16 +26,8 @@ export interface Gateway {
   readonly apiKey: string;
 }
 
-export function cpEnv(base: Env, gw: Gateway, roles: Roles, configDir: string): ChildEnv {
-  return withBlanks(base, {
-    ANTHROPIC_BASE_URL: gw.baseUrl,
-    ANTHROPIC_API_KEY: gw.apiKey,
-    ANTHROPIC_MODEL: roles.main,
-    ANTHROPIC_DEFAULT_HAIKU_MODEL: roles.fast,
-    CLAUDE_CODE_SUBAGENT_MODEL: roles.fast,
-    ANTHROPIC_DEFAULT_OPUS_MODEL: roles.opus,
-    CLAUDE_CONFIG_DIR: configDir,
-  });
+export function cpEnv(base: Env, launch: ClaudeGatewayLaunch): ChildEnv {
+  return withBlanks(base, gatewayEnv(launch));
 }
 
 /** Antigravity direct; models overridable with CLD_AG_CODE_MODEL / _DOC_ / _FAST_. */

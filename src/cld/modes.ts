@@ -3,6 +3,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import type { Mode } from "./args.ts";
+import { prepareHome } from "./claude/home.ts";
+import { dirHoldingSession, resumedSession } from "./claude/resume.ts";
 import { AG_DEFAULTS, agEnv, type ChildEnv, officialEnv } from "./env.ts";
 import { type Env, readLast, writeLast } from "./memory.ts";
 import { pick } from "./picker.ts";
@@ -38,13 +40,25 @@ export function configDirFor(cache: string, mode: Mode): string {
   return dir;
 }
 
-export function planAg(env: Env, cache: string): Plan {
+/** `cld --resume ID`: the mode whose config dir holds that session (cp, ag), so nothing is asked. */
+export function modeOfSession(cache: string, claudeArgs: readonly string[]): Mode | undefined {
+  const id = resumedSession(claudeArgs);
+  if (!id) return undefined;
+  const modes = ["cp", "ag"] as const;
+  const dir = dirHoldingSession(modes.map((m) => join(cache, m)), id);
+  return modes.find((m) => dir === join(cache, m));
+}
+
+/** Antigravity takes its token as ANTHROPIC_API_KEY, so the config dir approves it in advance. */
+export async function planAg(env: Env, cache: string): Promise<Plan> {
   const token = env.ANTI_API_TOKEN;
   if (!token) {
     throw new CliError("ag mode needs ANTI_API_TOKEN (the Antigravity proxy's key)", 1,
       `export ANTI_API_TOKEN=…  (and ANTI_API_BASE if not ${AG_DEFAULTS.base})`);
   }
-  return { env: agEnv(env, token, configDirFor(cache, "ag")), title: "cld ag" };
+  const dir = configDirFor(cache, "ag");
+  await prepareHome(dir, env, { approveKey: token });
+  return { env: agEnv(env, token, dir), title: "cld ag" };
 }
 
 export function planOfficial(env: Env): Plan {

@@ -21,9 +21,51 @@ export function matchRoute(routes: readonly string[], filter: string): string | 
   return routes.find((r) => r === filter) ?? routes.find((r) => r.toLowerCase().includes(f));
 }
 
-/** FILTER fast start: the match is main; the other roles are remembered, or the match too. */
-export function rolesForMatch(match: string, last: Partial<Roles>): Roles {
-  return { main: match, fast: last.fast || match, opus: last.opus || match };
+/** Scenarios naming routes that do not exist (the routes, per scenario): cld cannot launch them. */
+export function scenariosLeftOut(scenarios: Readonly<Record<string, Scenario>>, routes: readonly string[]): { name: string; missing: string[] }[] {
+  return Object.entries(scenarios).flatMap(([name, s]) => {
+    const missing = [...new Set([s.main, s.fast, s.opus])].filter((r) => !routes.includes(r));
+    return missing.length ? [{ name, missing }] : [];
+  });
+}
+
+/** Scenarios whose three routes all exist, in menu order. */
+export function usableScenarios(scenarios: Readonly<Record<string, Scenario>>, routes: readonly string[]): Record<string, Scenario> {
+  const skip = new Set(scenariosLeftOut(scenarios, routes).map((s) => s.name));
+  return Object.fromEntries(Object.entries(scenarios).filter(([name]) => !skip.has(name)));
+}
+
+/** Roles for a FILTER launch, and where fast and opus came from (said in the launch line). */
+export interface MatchedRoles {
+  readonly roles: Roles;
+  readonly from: { readonly fast: string; readonly opus: string };
+}
+
+export interface RoleDefaults {
+  readonly routes: readonly string[];
+  /** Usable scenarios, in menu order. */
+  readonly scenarios: Readonly<Record<string, Scenario>>;
+  /** The cheapest route by price, when any price is known. */
+  readonly cheapest?: string;
+}
+
+/**
+ * FILTER fast start: the match is main. fast and opus are the remembered ones (while their routes
+ * exist); else those of the scenario whose main is the match, else of the first scenario; with no
+ * scenario, fast is the cheapest route and opus the match. Background work never lands on an
+ * expensive main route just because the user named only that.
+ */
+export function rolesForMatch(match: string, last: Partial<Roles>, d: RoleDefaults): MatchedRoles {
+  const entries = Object.entries(d.scenarios);
+  const [name, s] = entries.find(([, x]) => x.main === match) ?? entries[0] ?? [];
+  const role = (k: "fast" | "opus", fallback: () => [string, string]): [string, string] => {
+    const kept = last[k];
+    if (kept && d.routes.includes(kept)) return [kept, "remembered"];
+    return s ? [s[k], `scenario ${name}`] : fallback();
+  };
+  const [fast, fastFrom] = role("fast", () => (d.cheapest ? [d.cheapest, "cheapest route"] : [match, "main"]));
+  const [opus, opusFrom] = role("opus", () => [match, "main"]);
+  return { roles: { main: match, fast, opus }, from: { fast: fastFrom, opus: opusFrom } };
 }
 
 /** The upgrade-capable twin of a main route (`g3f` → `g3f.auto`) when the route list has one. */

@@ -10,6 +10,8 @@ import { BUILTIN_ROUTES, DEFAULT_SCENARIOS } from "./scenarios.ts";
 
 export interface CldSource {
   readonly file: string | null;
+  /** The loaded config (route targets: windows and prices); null for the built-in routes. */
+  readonly config: Config | null;
   /** Route names, and the router's model (`auto`) when the config routes it. */
   readonly routes: readonly string[];
   /** The model the gateway's `auto` router takes (enabled, not in shadow mode), for the Auto scenario. */
@@ -45,6 +47,7 @@ export function sourceOf(file: string | null, config: Config | null, warning?: s
   const routes = config && config.routes.size > 0 ? [...config.routes.keys()] : BUILTIN_ROUTES;
   return {
     file,
+    config,
     routes: auto === undefined || routes.includes(auto) ? routes : [...routes, auto],
     ...(auto === undefined ? {} : { auto }),
     scenarios: config?.cld.scenarios ?? DEFAULT_SCENARIOS,

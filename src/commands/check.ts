@@ -1,5 +1,7 @@
 import { findCliproxy, GET_CLIPROXY_HINT, whyNoCliproxy } from "../cliproxy/locate.ts";
 import { hasErrors, loadConfig } from "../config/index.ts";
+import { routedModels } from "../config/router.ts";
+import { scenariosLeftOut } from "../cld/scenarios.ts";
 import { describeUnrouted, emptyAuthDirs, unrouted } from "../migrate/checks.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { printProblems, requireConfigFile } from "./_config.ts";
@@ -20,8 +22,10 @@ export default defineGwCommand({
     // The next thing gw up would stumble on: no CLIProxyAPI binary for the instances it starts.
     const needsBinary = config?.instances.some((i) => i.managed && i.command.length === 0) ?? false;
     const binary = needsBinary ? findCliproxy(config, process.env) : null;
+    // Scenarios cld cannot launch (its built-in ones name the old launcher's routes): left out of its menu.
+    const leftOut = config && config.routes.size > 0 ? scenariosLeftOut(config.cld.scenarios, [...config.routes.keys(), ...routedModels(config.global.lb.router)]) : [];
     const failed = hasErrors(problems, args.strict);
-    if (args.json) printJson({ file, ok: !failed, problems, logins, unrouted: config ? unrouted(config) : null, cliproxy: binary?.path ?? null });
+    if (args.json) printJson({ file, ok: !failed, problems, logins, unrouted: config ? unrouted(config) : null, cliproxy: binary?.path ?? null, cld_scenarios_left_out: leftOut });
     else {
       printProblems(result);
       printProblems({ config, problems: logins });
@@ -31,6 +35,7 @@ export default defineGwCommand({
       const routes = config ? `, ${config.instances.length} instances, ${config.routes.size} routes` : "";
       const missing = logins.length ? `; ${logins.length} OAuth provider${logins.length === 1 ? "" : "s"} without a login` : "";
       console.error(`${file}: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}${routes}${missing}`);
+      for (const s of leftOut) console.error(`note: cld leaves scenario ${s.name} out of its menu: no route ${s.missing.join(", ")} (define [cld.scenarios.NAME] with your routes)`);
       if (needsBinary && !binary) console.error(`note: no CLIProxyAPI binary found for this config (${whyNoCliproxy(config, process.env)}) — ${GET_CLIPROXY_HINT}`);
     }
     return failed ? 1 : 0;

@@ -4,13 +4,14 @@ import { defineGwCommand } from "./_shared.ts";
 export default defineGwCommand({
   meta: { name: "install", description: "put gw and a cld link on PATH, with shell completions" },
   args: {
-    prefix: { type: "string", description: "directory for gw and cld (default: ~/.local/bin)", valueHint: "DIR" },
+    prefix: { type: "string", description: "directory for gw and cld (default: ~/.local/bin); completions and the install record go to share/ beside it", valueHint: "DIR" },
     uninstall: { type: "boolean", description: "remove exactly what gw install put in place" },
   },
   async run({ args }) {
     if (args.uninstall) {
-      const removed = uninstall(process.env);
-      console.log(removed.length ? removed.map((f) => `removed ${f}`).join("\n") : "nothing to remove (no gw install record found)");
+      const { removed, manifest } = uninstall(process.env, args.prefix);
+      const none = `nothing to remove (no gw install record at ${manifest}${args.prefix ? "" : "; installed with --prefix DIR? pass it again"})`;
+      console.log(removed.length ? removed.map((f) => `removed ${f}`).join("\n") : none);
       return 0;
     }
     const report = install(currentSelf(), process.env, args.prefix);

@@ -6,6 +6,8 @@ import { describe } from "../lb/exposure.ts";
 import { createReloader } from "../lb/reload.ts";
 import { startGateway } from "../lb/server.ts";
 import { maskedLog, maskerOf } from "../observe/mask.ts";
+import { describeState } from "../config/state.ts";
+import { openState } from "../state/index.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { loadValidConfig, requireConfigFile } from "./_config.ts";
 
@@ -24,9 +26,10 @@ export default defineGwCommand({
     }
     const first = await withInstanceKeys(await loadValidConfig(file));
     await writeInstanceFiles(first);
+    const state = await openState(first, consola);
     // Masked with the running config's secrets (the gateway's probes log through it too).
     const log = maskedLog({ info: (m: string) => consola.info(m), warn: (m: string) => consola.warn(m), error: (m: string) => consola.error(m) }, () => maskerOf(gateway.config()));
-    const gateway = startGateway(first, { port, log });
+    const gateway = startGateway(first, { port, state, log });
     const reloader = createReloader({
       file,
       includes: gateway.config().includes,
@@ -38,11 +41,11 @@ export default defineGwCommand({
       },
     });
     // Said once the file is watched: an edit after this line is seen.
-    consola.info(`gw lb listening on ${describe(gateway.listening)}`);
+    consola.info(`gw lb listening on ${describe(gateway.listening)} (state: ${describeState(first.global.state)})`);
     await new Promise<void>((done) => {
       const stop = () => {
         reloader.close();
-        void gateway.stop().then(done);
+        void gateway.stop().then(() => state.close()).then(done);
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);

@@ -1,4 +1,6 @@
 import { CliError } from "../cli/errors.ts";
+import { findConfigFile } from "../config/index.ts";
+import { resolveLogDirs } from "../observe/log-dirs.ts";
 import { requestLogDir } from "../observe/requestlog.ts";
 import { GROUPS, type GroupBy, parseSince, usageReport } from "../observe/usage.ts";
 import { usageCsv, usageJson, usageTable } from "../observe/usage-format.ts";
@@ -14,6 +16,7 @@ export default defineGwCommand({
     since: { type: "string", description: "window: 7d (today and 6 days before), 12h, 2w or a date 2026-11-01", default: "7d", valueHint: "WHEN" },
     by: { type: "string", description: `group rows by ${GROUPS.join(" | ")}`, default: "day", valueHint: "GROUP" },
     csv: { type: "boolean", description: "CSV output" },
+    dirs: { type: "positional", required: false, description: "request-log directories or quoted globs, e.g. 'hosts/*/logs' (default: the config's logs/requests)", valueHint: "DIR…" },
   },
   async run({ args }) {
     const by = args.by as GroupBy;
@@ -21,14 +24,19 @@ export default defineGwCommand({
     const sinceMs = parseSince(args.since, Date.now());
     if (sinceMs === null) throw new CliError(`--since ${args.since}: not a window`, 1, "use e.g. 7d, 12h, 2w or 2026-11-01");
     if (args.json && args.csv) throw new CliError("--json and --csv exclude each other", 1, "pick one");
-    const file = requireConfigFile(args.config);
+    const named = args._.map(String);
+    const logs = await resolveLogDirs(named, process.cwd());
+    if (logs.missing.length) throw new CliError(`no log directory at ${logs.missing.join(", ")}`, 1, "name directories that hold YYYY-MM-DD.jsonl request logs (or a gw directory), or a quoted glob");
+    // Given directories (another host's logs) need no config here; without one, no [pricing].
+    const file = named.length ? findConfigFile(args.config) : requireConfigFile(args.config);
     // Only the log directory and [pricing] matter here: warnings are `gw check`'s business.
-    const { config, problems } = await loadConfig(file);
-    if (!config) {
+    const { config, problems } = file ? await loadConfig(file) : { config: undefined, problems: [] };
+    if (config === null) {
       printProblems({ config, problems: problems.filter((p) => p.severity === "error") });
       throw new CliError(`${file} has errors; usage needs its [pricing] and log directory`, 1, "gw check lists every problem");
     }
-    const report = await usageReport({ dir: requestLogDir(config), pricing: config.pricing, sinceMs, by });
+    const dirs = named.length ? logs.dirs : [requestLogDir(config!)];
+    const report = await usageReport({ dirs, pricing: config?.pricing ?? {}, sinceMs, by });
     console.log(args.json ? usageJson(report) : args.csv ? usageCsv(report) : usageTable(report));
   },
 });

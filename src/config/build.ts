@@ -36,7 +36,7 @@ export function parseConfig(text: string, file: string, env: Env = {}, readInclu
   const { fields: top, misnamed } = readTop(r, doc);
   const table = (k: string): Raw | undefined => r.table(top.get(k));
 
-  const global = readGlobal(r, table("global") ?? {});
+  const global = readGlobal(r, table("global") ?? {}, dirname(abs));
   const instanceTable = table("instances") ?? {};
   const instances = readInstances(r, instanceTable, dirname(abs));
   if (instances.length === 0 && !top.get("instances")) r.error([], "no [instances.NAME] table", "define at least one instance, e.g. [instances.main] port = 8146");
@@ -68,6 +68,7 @@ export function parseConfig(text: string, file: string, env: Env = {}, readInclu
       allowedHosts: global.allowedHosts,
       cliproxy: global.cliproxy,
       shutdownGraceMs: global.shutdownGraceMs,
+      state: global.state,
       lb: {
         cooldownsMs: global.cooldownsMs,
         maxTargetRetries: global.maxTargetRetries,

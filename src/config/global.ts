@@ -1,7 +1,8 @@
 // [global]: the LB's own settings (old lb_* keys and gw's additions) and the instance defaults.
 import type { Field, Raw, Reader } from "./reader.ts";
 import { readTuning, TUNING_KEYS, type TuningLayer } from "./tuning.ts";
-import type { AutoUpgradeConfig, CooldownsMs } from "./types.ts";
+import { readState, STATE_KEYS } from "./state.ts";
+import type { AutoUpgradeConfig, CooldownsMs, StateConfig } from "./types.ts";
 
 const COOLDOWN_KEYS = {
   auth: ["lb_auth_cooldown_ms", 300_000],
@@ -41,6 +42,7 @@ export const GLOBAL_KEYS = [
   "cors_origins",
   "allowed_hosts",
   "shutdown_grace_ms",
+  ...STATE_KEYS,
 ];
 
 export interface GlobalDraft {
@@ -52,6 +54,7 @@ export interface GlobalDraft {
   allowedHosts: string[];
   cliproxy: string;
   shutdownGraceMs: number;
+  state: StateConfig;
   tuning: TuningLayer;
   cooldownsMs: CooldownsMs;
   maxTargetRetries: number;
@@ -71,7 +74,7 @@ export interface GlobalDraft {
   routerField?: Field;
 }
 
-export function readGlobal(r: Reader, raw: Raw): GlobalDraft {
+export function readGlobal(r: Reader, raw: Raw, dir: string): GlobalDraft {
   const f = r.fields(["global"], raw, GLOBAL_KEYS);
   const mainPort = f.get("main_port");
   if (!mainPort && !r.misspelled.has("global.main_port")) r.warn(["global"], "main_port is not set; using 8145", "add main_port = 8145 under [global]");
@@ -97,6 +100,7 @@ export function readGlobal(r: Reader, raw: Raw): GlobalDraft {
     allowedHosts: readHostNames(r, f.get("allowed_hosts")),
     cliproxy: r.str(f.get("cliproxy")) ?? "",
     shutdownGraceMs: r.int(f.get("shutdown_grace_ms"), { min: 0 }) ?? 30_000,
+    state: readState(r, f, dir),
     tuning: readTuning(r, f),
     cooldownsMs,
     maxTargetRetries: r.int(f.get("lb_max_target_retries"), { min: 0, max: 20 }) ?? 1,

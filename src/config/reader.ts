@@ -42,6 +42,12 @@ export class Reader {
     readonly problems: Problem[] = [],
   ) {}
 
+  /** A variable of the environment the file is read with (.env beside it, then the process). */
+  envValue(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v === "" ? undefined : v;
+  }
+
   /** A reader for another file (an include), reporting into the same problem list. */
   forFile(file: string, positions: PositionIndex): Reader {
     return new Reader(file, positions, this.env, this.problems);

@@ -3,7 +3,9 @@ import type { InstanceDraft } from "./instances.ts";
 import { type Field, isTable, type Raw, type Reader } from "./reader.ts";
 import type { ProviderType, Route, RouteParams, Target } from "./types.ts";
 
-const TARGET_KEYS = ["instance", "provider", "model", "weight", "priority", "params", "first_byte_timeout_ms"];
+const TARGET_KEYS = ["instance", "provider", "model", "weight", "priority", "params", "first_byte_timeout_ms", "context_window"];
+/** Below this a "window" is a typo (a missing `000`), not a model. */
+const MIN_CONTEXT_WINDOW = 1024;
 const PARAM_KEYS = ["reasoning_effort", "thinking_budget_max", "max_tokens_max", "max_tokens_default", "anthropic_beta", "extra_headers", "thinking_level"];
 const FORBIDDEN_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection"]);
 
@@ -64,6 +66,7 @@ function readTarget(r: Reader, route: string, path: (string | number)[], item: u
     model = route;
   }
   const fbt = f.get("first_byte_timeout_ms");
+  const window = f.get("context_window");
   return {
     route,
     instance: instName,
@@ -73,6 +76,7 @@ function readTarget(r: Reader, route: string, path: (string | number)[], item: u
     priority: r.int(f.get("priority")) ?? 0,
     params: readParams(r, f.get("params")),
     ...(fbt ? { firstByteTimeoutMs: r.int(fbt, { min: 1 }) } : {}),
+    ...(window ? { contextWindow: r.int(window, { min: MIN_CONTEXT_WINDOW }) } : {}),
   };
 }
 

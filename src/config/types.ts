@@ -86,6 +86,8 @@ export interface Target {
   readonly params: RouteParams;
   /** Overrides [global] lb_first_byte_timeout_ms for attempts on this target. */
   readonly firstByteTimeoutMs?: number;
+  /** `context_window`: the upstream model's window in tokens, overriding the catalogue. */
+  readonly contextWindow?: number;
 }
 
 export interface Route {
@@ -198,6 +200,15 @@ export interface LbConfig {
   readonly router?: RouterConfig;
 }
 
+/** Where the LB's state lives (`[global] state`, `$GW_STATE`). */
+export type StateConfig =
+  /** Nothing outlives the process. */
+  | { readonly kind: "memory" }
+  /** SQLite file (`.gw/state.db` beside the config). */
+  | { readonly kind: "local"; readonly file: string }
+  /** Shared by every gw with the same URL and prefix. `url` may hold a password: show describeState(). */
+  | { readonly kind: "redis"; readonly url: string; readonly prefix: string };
+
 export interface GlobalConfig extends InstanceTuning {
   /** `host` as written; 127.0.0.1 when the file has none. */
   readonly host: string;
@@ -216,6 +227,7 @@ export interface GlobalConfig extends InstanceTuning {
   readonly cliproxy: string;
   /** Grace period for streams in flight when gw stops. */
   readonly shutdownGraceMs: number;
+  readonly state: StateConfig;
   readonly lb: LbConfig;
 }
 

@@ -49,12 +49,12 @@ export function install(self: Self, env: Env, prefix?: string): InstallReport {
   dirs.push(...makeDirs(dirname(paths.manifest)));
   writeManifest(paths.manifest, mergeManifest(readManifest(paths.manifest), { files, dirs }));
   const dev = self.kind === "source" ? [`${paths.gw} runs this source checkout with bun (bun run build, then install dist/gw for a standalone copy)`] : [];
-  return { paths, written: files, hints: [...dev, ...shellHints(paths, env)] };
+  return { paths, written: files, hints: [...dev, ...shellHints(paths, env, prefix !== undefined)] };
 }
 
-/** Remove what the manifest lists; directories only if nothing else has moved in. */
-export function uninstall(env: Env): string[] {
-  const paths = installPaths(env);
+/** Remove what the manifest lists (the prefix's, when given); directories only if nothing else has moved in. */
+export function uninstall(env: Env, prefix?: string): { removed: string[]; manifest: string } {
+  const paths = installPaths(env, prefix && resolve(prefix));
   const m: Manifest = readManifest(paths.manifest);
   const removed: string[] = [];
   for (const f of [...m.files, paths.manifest]) {
@@ -70,7 +70,7 @@ export function uninstall(env: Env): string[] {
       // not empty (someone else's files) or already gone: leave it
     }
   }
-  return removed;
+  return { removed, manifest: paths.manifest };
 }
 
 const existsOrLink = (p: string) => {
@@ -111,8 +111,15 @@ exec ${q(self.bun)} ${q(self.main)} "$@"
 `;
 }
 
-function shellHints(p: InstallPaths, env: Env): string[] {
+/** XDG_DATA_DIRS when unset (the XDG base directory spec). */
+const SYSTEM_DATA_DIRS = "/usr/local/share:/usr/share";
+
+function shellHints(p: InstallPaths, env: Env, prefixed: boolean): string[] {
   const hints: string[] = [];
+  const dataDirs = (env.XDG_DATA_DIRS || SYSTEM_DATA_DIRS).split(":");
+  if (prefixed && !dataDirs.some((d) => d && samePath(d, p.dataDir))) {
+    hints.push(`completions are in ${p.dataDir}, which bash-completion and fish do not search: export XDG_DATA_DIRS="${p.dataDir}:\${XDG_DATA_DIRS:-${SYSTEM_DATA_DIRS}}"`);
+  }
   const onPath = (env.PATH ?? "").split(":").some((d) => d && samePath(d, p.binDir));
   if (!onPath) {
     hints.push(`add ${p.binDir} to PATH: export PATH="${p.binDir}:$PATH"  (bash/zsh rc file; fish: fish_add_path ${p.binDir})`);

@@ -1,6 +1,6 @@
 // Where `gw install` puts things: the user's own directories, no root needed.
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Env } from "../config/env.ts";
 
 export type { Env };
@@ -18,15 +18,24 @@ export interface InstallPaths {
   readonly fish: readonly string[];
   /** The record of what was installed, so --uninstall removes exactly that. */
   readonly manifest: string;
+  /** Where completions and the record live: the prefix's share/, else ~/.local/share. */
+  readonly dataDir: string;
 }
 
+/**
+ * Without a prefix: the user's own XDG directories. With `--prefix DIR` nothing goes outside the
+ * prefix: gw and cld in DIR, completions and the install record in `share/` beside it — DIR/../share
+ * when DIR is a `bin` directory (/usr/local/bin → /usr/local/share, where shells already look),
+ * else DIR/share.
+ */
 export function installPaths(env: Env, prefix?: string): InstallPaths {
   const home = env.HOME || homedir();
-  const data = env.XDG_DATA_HOME || join(home, ".local", "share");
-  const config = env.XDG_CONFIG_HOME || join(home, ".config");
+  const share = prefix === undefined ? undefined : basename(prefix) === "bin" ? join(dirname(prefix), "share") : join(prefix, "share");
+  const data = share ?? (env.XDG_DATA_HOME || join(home, ".local", "share"));
   const binDir = prefix ?? join(home, ".local", "bin");
   const bashDir = join(data, "bash-completion", "completions");
-  const fishDir = join(config, "fish", "completions");
+  // fish: per-user completions in its config dir; a prefix's in its vendor directory.
+  const fishDir = share ? join(share, "fish", "vendor_completions.d") : join(env.XDG_CONFIG_HOME || join(home, ".config"), "fish", "completions");
   const zshDir = join(data, "zsh", "site-functions");
   return {
     binDir,
@@ -37,5 +46,6 @@ export function installPaths(env: Env, prefix?: string): InstallPaths {
     zsh: join(zshDir, "_gw"),
     fish: [join(fishDir, "gw.fish"), join(fishDir, "cld.fish")],
     manifest: join(data, "gw", "installed.json"),
+    dataDir: data,
   };
 }

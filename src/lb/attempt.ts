@@ -6,7 +6,7 @@ import type { CooldownsMs, Route } from "../config/types.ts";
 import type { StateStore } from "../state/index.ts";
 import { recordAttempt } from "../state/index.ts";
 import { classifyOutcome, decodeErrorBody, failureOutcome, type Outcome as Classified, shouldRetry } from "./classify.ts";
-import type { Attempt, AttemptLoop, Tried } from "./failover.ts";
+import type { Attempt, AttemptLoop, Choice, Tried } from "./failover.ts";
 import { type ClientLink, schedule } from "./due.ts";
 import { type AttemptControl, forward, type Outcome } from "./forward.ts";
 import type { Intake } from "./intake.ts";
@@ -89,19 +89,22 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
     const instance = d.rt.defaultInstance;
     return { attempt, retry, choose: (tried) => (tried.size === 0 && instance ? { instance, target: undefined } : undefined) };
   }
-  return {
-    attempt,
-    retry,
-    choose(tried) {
-      const ctx: PickContext = { tried, now: Date.now(), state: d.state, sessionKey: sticky, signed: d.facts.sig.signed };
-      const pick = explainPick(route, ctx);
-      const instance = pick && d.rt.instances.get(pick.target.instance);
-      if (!pick || !instance) return undefined;
-      if (pick.trial) d.state.beginTrial(route.name, pick.target.id, ctx.now + (pick.target.firstByteTimeoutMs ?? lb.firstByteTimeoutMs));
-      if (tried.size === 0) d.record.sticky = stickyAction(ctx, pick);
-      return { instance, target: pick.target, pick: pick.reason, trial: pick.trial };
-    },
+  const choose = (tried: ReadonlySet<string>): Choice | undefined | Promise<Choice | undefined> => {
+    const ctx: PickContext = { tried, now: Date.now(), state: d.state, sessionKey: sticky, signed: d.facts.sig.signed };
+    const pick = explainPick(route, ctx);
+    const instance = pick && d.rt.instances.get(pick.target.instance);
+    if (!pick || !instance) return undefined;
+    const choice: Choice = { instance, target: pick.target, pick: pick.reason, trial: pick.trial };
+    if (tried.size === 0) d.record.sticky = stickyAction(ctx, pick);
+    if (!pick.trial) return choice;
+    // A half-open target's one trial: ours unless another replica holds it, then pick again
+    // (the claim marked the target busy here, so the next pick goes elsewhere).
+    const claimed = d.state.claimTrial(route.name, pick.target.id, ctx.now + (pick.target.firstByteTimeoutMs ?? lb.firstByteTimeoutMs));
+    if (claimed === true) return choice;
+    if (claimed === false) return choose(tried);
+    return claimed.then((ok) => (ok ? choice : choose(tried)));
   };
+  return { attempt, retry, choose };
 }
 
 /** Error bodies are short; one that is not is cut here (its head is enough to classify). */

@@ -35,8 +35,11 @@ export type Choice = Omit<AttemptInfo, "n"> & {
 export type Attempt = Choice & { readonly n: number };
 
 export interface AttemptLoop {
-  /** The next attempt's target and instance, or undefined when nothing untried is left. */
-  choose(tried: ReadonlySet<string>): Choice | undefined;
+  /**
+   * The next attempt's target and instance, or undefined when nothing untried is left. A promise
+   * only while a half-open target's trial is claimed across replicas (state claimTrial).
+   */
+  choose(tried: ReadonlySet<string>): Choice | undefined | Promise<Choice | undefined>;
   attempt(info: Attempt): Promise<Tried>;
   /** The retry decision for an attempt; `attempts` = attempts made so far, this one included. */
   retry(t: Tried, attempts: number): boolean;
@@ -57,14 +60,14 @@ export function choiceKey(c: Choice): string {
 export async function runAttempts(loop: AttemptLoop, attemptsBefore = 0): Promise<LoopResult> {
   const tried = new Set<string>();
   const trace: Tried[] = [];
-  let choice = loop.choose(tried);
+  let choice = await loop.choose(tried);
   while (choice) {
     tried.add(choiceKey(choice));
     const t = await loop.attempt({ ...choice, n: attemptsBefore + trace.length + 1 });
     trace.push(t);
     if (!loop.retry(t, trace.length)) break;
     // Only let the outcome go once another target will really be tried; otherwise it is delivered.
-    choice = loop.choose(tried);
+    choice = await loop.choose(tried);
     if (choice) discard(t);
   }
   return { final: trace[trace.length - 1], trace };

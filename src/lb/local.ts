@@ -1,5 +1,6 @@
 // Requests gw answers itself, before auth and intake: connectivity probes (Claude Code sends
-// `HEAD /` and `HEAD /api/hello` first) and health checks. They cost no upstream round trip.
+// `HEAD /` and `HEAD /api/hello` first) and health checks. They cost no upstream round trip; the
+// pipeline counts each by its path (gw_local_answers_total), so probes show up in /metrics.
 
 /** What /healthz reports; the supervisor computes it from its instances' states (no probing). */
 export interface Health {

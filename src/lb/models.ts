@@ -1,24 +1,36 @@
-// GET /v1/models answered from the route table: clients discover the names gw routes, not the
-// upstream names behind them. Bodies are built once per config, not per request.
+// GET /v1/models answered from the route table: clients discover the names gw routes (and the
+// `auto` router's models, when it rewrites), not the upstream names behind them, each with its
+// context window (catalog/routes.ts). The Anthropic shape also lists every name under the id
+// Claude Code's /model picker keeps (lb/model-ids.ts), labelled so the picker says what it is.
+// Bodies are built once per config.
 
+import { lookupModel } from "../catalog/models.ts";
+import { DEFAULT_CONTEXT_WINDOW, formatTokens, modelWindow } from "../catalog/routes.ts";
 import type { Config } from "../config/types.ts";
-import { routedModels } from "../config/router.ts";
+import { modelIdsOf } from "./model-ids.ts";
 
 export interface ModelLists {
   readonly openai: string;
   readonly anthropic: string;
 }
 
+/** Claude Code 2.1.3xx shows at most this much of a gateway model's description. */
+const DESCRIPTION_MAX = 100;
+const EPOCH = "1970-01-01T00:00:00Z";
+
 export function buildModelLists(config: Config): ModelLists {
-  // The `auto` router's models are served too, so clients that list models can find them.
-  const names = [...new Set([...config.routes.keys(), ...routedModels(config.global.lb.router)])];
-  const openai = { object: "list", data: names.map((id) => ({ id, object: "model", created: 0, owned_by: "gw" })) };
-  const anthropic = {
-    data: names.map((id) => ({ type: "model", id, display_name: id, created_at: "1970-01-01T00:00:00Z" })),
-    has_more: false,
-    first_id: names[0] ?? null,
-    last_id: names[names.length - 1] ?? null,
+  const ids = modelIdsOf(config);
+  const windowOf = (name: string) => modelWindow(config, name)?.tokens ?? DEFAULT_CONTEXT_WINDOW;
+  const openai = {
+    object: "list",
+    data: ids.names.map((id) => ({ id, object: "model", created: 0, owned_by: "gw", context_window: windowOf(id) })),
   };
+  const data = ids.names.flatMap((name) => {
+    const entry = anthropicEntry(config, name, windowOf(name));
+    const alias = ids.claudeIds.get(name);
+    return alias && alias !== name ? [entry, { ...entry, id: alias }] : [entry];
+  });
+  const anthropic = { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
   return { openai: JSON.stringify(openai), anthropic: JSON.stringify(anthropic) };
 }
 
@@ -26,4 +38,21 @@ export function buildModelLists(config: Config): ModelLists {
 export function modelsResponse(lists: ModelLists, headers: Headers): Response {
   const anthropic = headers.has("anthropic-version") || (headers.get("user-agent") ?? "").startsWith("claude-cli");
   return new Response(anthropic ? lists.anthropic : lists.openai, { headers: { "content-type": "application/json" } });
+}
+
+// --- internal ---
+
+/**
+ * `display_name` is what the picker shows (older Claude Code shows nothing else):
+ * `opus4.6 → Claude Opus 4.6 · 200k`. `description` (newer Claude Code) names the targets.
+ */
+function anthropicEntry(config: Config, name: string, window: number) {
+  const route = config.routes.get(name);
+  const models = [...new Set(route?.targets.map((t) => t.model) ?? [])];
+  const first = models[0];
+  const upstream = !route ? " → gw router" : first === undefined ? "" : ` → ${lookupModel(first)?.name ?? first}${models.length > 1 ? ` +${models.length - 1}` : ""}`;
+  const what = route ? `gw route ${name}: ${route.targets.map((t) => `${t.instance}/${t.model}`).join(", ")}` : `gw router: picks a route per request`;
+  const tail = ` · ${formatTokens(window)} context`;
+  const description = what.length + tail.length <= DESCRIPTION_MAX ? what + tail : `${what.slice(0, DESCRIPTION_MAX - tail.length - 1)}…${tail}`;
+  return { type: "model", id: name, display_name: `${name}${upstream} · ${formatTokens(window)}`, created_at: EPOCH, max_input_tokens: window, description };
 }

@@ -27,7 +27,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   // Local answers and refusals: no upstream, no record.
   const url = new URL(req.url);
   const probe = probeAnswer(req.method, url.pathname, gw.health);
-  if (probe) return probe;
+  if (probe) return answeredLocally(gw, url.pathname, probe);
   const path = foldPath(url.pathname);
   const dialect = dialectOf(path, req.headers);
   if (isForbiddenPath(url.pathname)) {
@@ -38,7 +38,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
     const msg = auth === "missing" ? "missing API key for gw" : "invalid API key for gw";
     return errorResponse(dialect, 401, msg, auth === "missing" ? "missing_api_key" : "invalid_api_key");
   }
-  if (req.method === "GET" && path === "/v1/models") return modelsResponse(rt.models, req.headers);
+  if (req.method === "GET" && path === "/v1/models") return answeredLocally(gw, "/v1/models", modelsResponse(rt.models, req.headers));
 
   // The body's memory is held from its first byte until the answer is handed back (body-budget.ts).
   const hold = gw.bodies.hold(rt.config.global.lb.maxBodyMemoryBytes);
@@ -84,6 +84,12 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
   const route = fallback ?? facts.route;
   const explain = explainHeaders(record.id, facts, fallback, final, attempts, intake);
   return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, slowDone });
+}
+
+/** Local answers are not proxied requests (no record, no stats), but they are counted. */
+function answeredLocally(gw: GatewayContext, path: string, res: Response): Response {
+  gw.observe.metrics.local.inc([path]);
+  return res;
 }
 
 function signatureFallback(final: Tried | undefined, facts: RequestFacts, rt: Runtime): Route | undefined {

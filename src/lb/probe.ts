@@ -72,28 +72,33 @@ export function createProber(deps: ProberDeps): Prober {
     if (!instance) return void watches.delete(w.instance); // removed by a reload
     const now = Date.now();
     const due: Pair[] = [];
-    let next = Infinity;
-    for (const [key, p] of w.targets) {
+    for (const [k, p] of w.targets) {
       const c = deps.state.cooldown(p.route, p.target);
-      if (!c) w.targets.delete(key); // cleared by a success meanwhile
+      if (!c) w.targets.delete(k); // cleared by a success meanwhile
       else if (c.until <= now) due.push(p);
-      else next = Math.min(next, c.until);
     }
-    if (due.length === 0) {
-      if (w.targets.size === 0) watches.delete(w.instance);
-      else schedule(w, next);
-      return;
-    }
-    for (const p of due) claimTrial(deps.state, p, now + t.timeoutMs);
+    if (due.length === 0) return reschedule(w);
     const ctrl = new AbortController();
-    w.inFlight = ctrl;
+    w.inFlight = ctrl; // from here on, one run at a time
+    // Ours to probe only where this gw won the trial of the cooldown that ended; another replica
+    // that won it probes or tries the target itself.
+    const won = await Promise.all(due.map((p) => p.claim));
+    const mine = due.filter((p, i) => {
+      if (!won[i]) w.targets.delete(key(p));
+      return won[i];
+    });
+    if (mine.length === 0) {
+      w.inFlight = undefined;
+      return reschedule(w);
+    }
+    for (const p of mine) void deps.state.claimTrial(p.route, p.target, Date.now() + t.timeoutMs); // held while it runs (here)
     const verdict = await probe(instance, t.timeoutMs, ctrl.signal);
     w.inFlight = undefined;
     if (stopped) return;
     deps.onProbe?.(w.instance, verdict.up);
     const after = Date.now();
     // Only targets still cooling and over are touched: a success meanwhile has cleared one.
-    const still = due.filter((p) => {
+    const still = mine.filter((p) => {
       const c = deps.state.cooldown(p.route, p.target);
       return c !== undefined && c.until <= after;
     });
@@ -111,11 +116,16 @@ export function createProber(deps: ProberDeps): Prober {
       const until = after + wait;
       for (const p of still) {
         deps.state.setCooldown(p.route, p.target, { until, kind: "connection", reason: `probe: ${verdict.what}`, setAt: after });
-        claimTrial(deps.state, p, until + t.timeoutMs);
+        p.claim = deps.state.claimTrial(p.route, p.target, until + t.timeoutMs);
       }
       deps.log.warn(`probe: instance ${w.instance} is down (${verdict.what}); its ${still.length} cooling target(s) stay out, next probe in ${fmtMs(wait)}`);
     }
-    next = Infinity;
+    reschedule(w);
+  };
+
+  /** The next probe of `w` when its soonest cooldown ends; the watch goes when nothing cools. */
+  const reschedule = (w: Watch) => {
+    let next = Infinity;
     for (const p of w.targets.values()) next = Math.min(next, deps.state.cooldown(p.route, p.target)?.until ?? Infinity);
     if (next < Infinity) schedule(w, next);
     else watches.delete(w.instance);
@@ -125,10 +135,10 @@ export function createProber(deps: ProberDeps): Prober {
     cooling(route, target, instance, until) {
       if (stopped) return;
       const w = watchOf(instance);
-      const p = { route, target };
+      // The trial of this cooldown is claimed for the probe now (marked at once here, and across
+      // replicas for a shared store), so no user request can take it before the probe has answered.
+      const p: Pair = { route, target, claim: deps.state.claimTrial(route, target, until + t.timeoutMs) };
       w.targets.set(key(p), p);
-      // Held until the probe has answered; the probe re-claims it when it starts.
-      claimTrial(deps.state, p, until + t.timeoutMs);
       schedule(w, until);
     },
     down: () => [...watches.values()].filter((w) => w.failures > 0).map((w) => w.instance),
@@ -169,6 +179,8 @@ export async function probe(instance: InstanceConfig, timeoutMs: number, signal?
 interface Pair {
   readonly route: string;
   readonly target: string;
+  /** Whether this gw holds the trial of the target's current cooldown (the probe's to use). */
+  claim: boolean | Promise<boolean>;
 }
 
 interface Watch {
@@ -183,12 +195,7 @@ interface Watch {
   at: number;
 }
 
-const key = (p: Pair) => `${p.route}\0${p.target}`;
-
-/** The one place a probe claims a target's half-open trial (the store keeps user requests away until `until`). */
-function claimTrial(state: StateStore, p: Pair, until: number): void {
-  state.beginTrial(p.route, p.target, until);
-}
+const key = (p: Pick<Pair, "route" | "target">) => `${p.route}\0${p.target}`;
 
 function fmtMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 ? 1 : 0)} s` : `${ms} ms`;

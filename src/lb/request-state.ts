@@ -6,6 +6,7 @@ import type { Config, Route } from "../config/types.ts";
 import type { StateStore } from "../state/index.ts";
 import { recordRequestEnd } from "../state/index.ts";
 import type { Intake } from "./intake.ts";
+import { modelIdsOf, modelMeant } from "./model-ids.ts";
 import { activates, decideModel, describeRouter, type RouterOutcome, successStreakKey } from "./router/decide.ts";
 import { findSignature, responseSessionKey, type SignatureFacts, sessionKey, stickyKey, streakKey } from "./session.ts";
 import { countMessagesAndTools, decideUpgrade, describeUpgrade, estimateInputTokens, type UpgradeDecision } from "./upgrade.ts";
@@ -29,18 +30,20 @@ export interface RequestFacts {
 }
 
 /**
- * Facts of a request, read once from its headers and parsed body: the router (for activation
- * models only — every other request pays one set lookup), then auto-upgrade on the resolved route.
+ * Facts of a request, read once from its headers and parsed body: the model meant (a route, a
+ * router model, or one of their Claude aliases), the router (for activation models only — every
+ * other request pays one set lookup), then auto-upgrade on the resolved route.
  */
 export function requestFacts(headers: Headers, intake: Intake, config: Config, state: StateStore, now: number): RequestFacts {
   const session = sessionKey(headers, intake.json);
   const sig = findSignature(intake.json);
+  const meant = modelMeant(modelIdsOf(config), intake.model); // `claude-gw-g3f` means g3f (lb/model-ids.ts)
   const routerConfig = config.global.lb.router;
-  const router = activates(routerConfig, intake.model)
-    ? decideModel({ config, router: routerConfig, body: intake.json, model: intake.model!, session, sig, state, now })
+  const router = activates(routerConfig, meant)
+    ? decideModel({ config, router: routerConfig, body: intake.json, model: meant!, session, sig, state, now })
     : undefined;
   if (router?.remember) state.setSticky(router.remember.key, router.remember.value, now);
-  const model = router ? router.resolved : intake.model;
+  const model = router ? router.resolved : meant;
   const requested = model === undefined ? undefined : config.routes.get(model);
   // Streaks count per (session, model the client sent), as the old LB kept them.
   const source = router ? router.requested : requested?.name;

@@ -39,7 +39,8 @@ export interface Pick {
   readonly reason: PickReason;
   /**
    * The target was half-open (cooldown over, not yet confirmed healthy): this attempt is its one
-   * trial. The caller must call `state.beginTrial(route, id, now + trialWindow)` before awaiting.
+   * trial. The caller must claim it with `state.claimTrial(route, id, now + trialWindow)` before
+   * sending it (another replica may hold it: then the caller picks again).
    */
   readonly trial: boolean;
   /** The chosen target is still cooling (signature lock or soonest-cooldown). */

@@ -1,14 +1,15 @@
 // The gateway: Bun.serve wired to the request pipeline, plus the handle the supervisor holds —
-// swap the config atomically, read counters and cooldowns, stop gracefully. It owns what must
-// outlive a reload: the state store (cooldowns, sticky sessions, streaks), the request log and
-// the observability hooks. Nothing about requests lives here.
+// swap the config atomically, read counters and cooldowns, stop gracefully. It holds what must
+// outlive a reload: the state store (cooldowns, sticky sessions, streaks — opened and closed by
+// whoever starts the gateway), the request log and the observability hooks. Nothing about
+// requests lives here.
 
 import type { Server } from "bun";
 import { consola } from "consola";
 import type { Config } from "../config/types.ts";
 import { createObservability, type Observability } from "../observe/http.ts";
 import { createRequestLog, type RequestLog, requestLogDir } from "../observe/requestlog.ts";
-import { type CoolingEntry, createMemoryStore, type StateStore } from "../state/index.ts";
+import { type CoolingEntry, memoryBackend, type StateBackend, type StateHealth, stateReloadWarning } from "../state/index.ts";
 import { BodyBudget } from "./body-budget.ts";
 import { checkBrowser, withCors } from "./browser.ts";
 import { errorResponse } from "./dialect.ts";
@@ -27,8 +28,8 @@ export interface GatewayOptions {
   hostname?: string;
   /** Override `[global] main_port` (tests use 0 for any free port). */
   port?: number;
-  /** State store to use (default: a new in-memory one). */
-  state?: StateStore;
+  /** State store to use (default: a new in-memory one). The caller closes it after stop(). */
+  state?: StateBackend;
   /** Request log to use (default: `logs/requests/` beside the config). */
   requestLog?: RequestLog;
   /** Where the gateway's own events go (probes); default: consola. */
@@ -68,6 +69,8 @@ export interface Gateway {
 export interface RunningGateway extends Gateway {
   /** Targets cooling down (or half-open) now, soonest end first. */
   coolingList(now: number): CoolingEntry[];
+  /** Where the state lives and whether that place answers. */
+  stateHealth(): StateHealth;
   /** /metrics, the /_gw/ status page and its live-state hook. */
   readonly observe: Observability;
   /**
@@ -110,7 +113,8 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   let rt: Runtime = buildRuntime(config);
   bypassProxyForInstances(config);
   const observe = createObservability(() => rt.config);
-  const state = opts.state ?? createMemoryStore();
+  const state = opts.state ?? memoryBackend();
+  observe.setStateHealth(() => state.health());
   const gw: GatewayContext = {
     stats: new StatsCounter(),
     bodies: new BodyBudget(),
@@ -163,6 +167,8 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       const refused = reloadRefusal(listening, next);
       if (refused) throw refused;
       const notes = restartNotes(listening, rt.config, next);
+      const moved = stateReloadWarning(config.global.state, next.global.state); // opened once, at start
+      if (moved) notes.push(moved);
       bypassProxyForInstances(next);
       rt = buildRuntime(next);
       gw.log.setRetentionDays(next.global.lb.logRetentionDays);
@@ -189,6 +195,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     },
     stats: () => gw.stats.snapshot(),
     coolingList: (now) => gw.state.coolingList(now),
+    stateHealth: () => state.health(),
     observe,
     bodyMemory: () => gw.bodies.inUse(),
   };

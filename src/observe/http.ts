@@ -29,7 +29,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Config } from "../config/types.ts";
 import { maskDeep, maskerOf } from "./mask.ts";
-import { createGwMetrics, type GwMetrics, type LiveState, NO_LIVE_STATE, PROMETHEUS_CONTENT_TYPE } from "./metrics.ts";
+import { createGwMetrics, type GwMetrics, type LiveState, type LiveStateBackend, NO_LIVE_STATE, PROMETHEUS_CONTENT_TYPE } from "./metrics.ts";
 import { STATUS_PAGE } from "./page.ts";
 import type { RequestRecord } from "./record.ts";
 import { dayOf } from "./requestlog.ts";
@@ -54,7 +54,9 @@ export function createObservability(config: () => Config, now: () => number = Da
   const feed = createStatusFeed(() => config().pricing, now);
   const startedAt = now();
   let live: () => LiveState = () => NO_LIVE_STATE;
-  const context = (clientIp: string | undefined): ObserveContext => ({ clientIp, config: config(), metrics, feed, live, startedAt });
+  let state: (() => LiveStateBackend) | undefined;
+  const withState = (): LiveState => (state ? { ...live(), state: state() } : live());
+  const context = (clientIp: string | undefined): ObserveContext => ({ clientIp, config: config(), metrics, feed, live: withState, startedAt });
   return {
     metrics,
     feed,
@@ -66,6 +68,10 @@ export function createObservability(config: () => Config, now: () => number = Da
     },
     setLive(fn: () => LiveState): void {
       live = fn;
+    },
+    /** Where the gateway's state lives and whether it answers (the gateway sets it). */
+    setStateHealth(fn: () => LiveStateBackend): void {
+      state = fn;
     },
     /** Today's tokens written before this process started, so the page's "today" is the whole day. */
     async seedToday(dir: string): Promise<void> {

@@ -14,7 +14,8 @@ export function maskSecret(s: string): string {
 
 /**
  * Every secret the config holds: client, admin, instance and provider keys, and the credentials
- * written into URLs (`https://user:password@relay`, a proxy's `http://user:pass@host:3128`).
+ * written into URLs (`https://user:password@relay`, a proxy's `http://user:pass@host:3128`, a
+ * shared state's `rediss://default:pass@cache`).
  */
 export function secretsOf(config: Config): string[] {
   const out = new Set<string>([...config.global.apiKeys, config.global.adminKey]);
@@ -27,6 +28,7 @@ export function secretsOf(config: Config): string[] {
       urls.push(p.baseUrl);
     }
   }
+  if (config.global.state.kind === "redis") urls.push(config.global.state.url);
   for (const u of urls) for (const part of userinfoOf(u)) out.add(part);
   out.delete("");
   return [...out];

@@ -13,6 +13,17 @@ export { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 export interface LiveState {
   readonly instances: readonly LiveInstance[];
   readonly cooling: readonly LiveCooling[];
+  /** The state backend; absent where nothing reports one. */
+  readonly state?: LiveStateBackend;
+}
+
+/** A subset of state/types.ts StateHealth. */
+export interface LiveStateBackend {
+  readonly backend: string;
+  readonly up: boolean;
+  readonly where: string;
+  readonly problem?: string;
+  readonly downSince?: number;
 }
 
 /** A subset of supervisor/status.ts InstanceRow, so its rows can be passed as they are. */
@@ -58,6 +69,7 @@ export function createGwMetrics(now: () => number = Date.now) {
   const broken = reg.add(new Counter("gw_streams_broken_total", "Streams that broke after bytes reached the client.", ["route"]));
   const ttfb = reg.add(new Histogram("gw_request_ttfb_seconds", "Time from request arrival to the first body byte sent to the client.", ["route"], TTFB_BUCKETS));
   const duration = reg.add(new Histogram("gw_request_duration_seconds", "Time from request arrival until the response ended.", ["route"], DURATION_BUCKETS));
+  const local = reg.add(new Counter("gw_local_answers_total", "Requests gw answered itself without an upstream: connectivity probes (HEAD / and /api/hello), /healthz and /v1/models.", ["path"]));
   const tokens = reg.add(new Counter("gw_tokens_total", "Tokens reported by upstream usage, by route and kind (input, output, cache_read, cache_write).", ["route", "kind"]));
   const openStreams = reg.add(new Gauge("gw_open_streams", "Event streams currently being relayed to clients.", []));
   const cooling = reg.add(new Gauge("gw_cooldowns_active", "Targets cooling down now (1), half-open included.", ["route", "target", "kind"]));
@@ -67,6 +79,7 @@ export function createGwMetrics(now: () => number = Date.now) {
   const uptime = reg.add(new Gauge("gw_instance_uptime_seconds", "Seconds since the instance's current process started.", ["instance"]));
   const probes = reg.add(new Counter("gw_probes_total", "Health probes of instances whose targets' cooldowns ended, by result (up, down).", ["instance", "result"]));
   const start = reg.add(new Gauge("gw_start_time_seconds", "Unix time gw started.", []));
+  const stateUp = reg.add(new Gauge("gw_state_backend_up", "The state backend (local file, Redis) answers (1) or gw serves from memory alone meanwhile (0).", ["backend"]));
   start.set([], Math.floor(now() / 1000));
   let streams = 0;
 
@@ -76,6 +89,7 @@ export function createGwMetrics(now: () => number = Date.now) {
     failovers,
     cooldowns,
     tokens,
+    local,
     ttfb,
     duration,
     /** Count one finished request: call once, with the record the request log gets. */
@@ -114,7 +128,8 @@ export function createGwMetrics(now: () => number = Date.now) {
       openStreams.set([], streams);
       cooling.reset();
       for (const c of live.cooling) cooling.inc([c.route, c.target, c.kind]);
-      for (const m of [up, state, restarts, uptime]) m.reset();
+      for (const m of [up, state, restarts, uptime, stateUp]) m.reset();
+      if (live.state) stateUp.set([live.state.backend], live.state.up ? 1 : 0);
       for (const i of live.instances) {
         up.set([i.name], isUp(i) ? 1 : 0);
         state.set([i.name, i.state], 1);

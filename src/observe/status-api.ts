@@ -171,6 +171,7 @@ export function buildStatus(src: StatusSources) {
     startedAt: src.startedAt,
     file: src.config.file,
     totals: { requests: snap.requests, failed: snap.failed, openStreams: src.metrics.openStreams(), cooling: src.live.cooling.length },
+    state: src.live.state ?? null,
     instances: src.config.instances.map((inst) => {
       const l = live.get(inst.name);
       const c = snap.perInstance.get(inst.name);

@@ -220,7 +220,8 @@ export function parseRecord(text: string): LoggedRecord | null {
 }
 
 export interface UsageOptions {
-  dir: string;
+  /** Request-log directories (several hosts' logs total as one). */
+  dirs: readonly string[];
   pricing: Pricing;
   sinceMs: number;
   by: GroupBy;
@@ -228,7 +229,7 @@ export interface UsageOptions {
 
 export async function usageReport(o: UsageOptions): Promise<UsageReport> {
   const since = new Date(o.sinceMs).toISOString();
-  const files = await dayFiles(o.dir, since.slice(0, 10));
+  const files = (await Promise.all(o.dirs.map((d) => dayFiles(d, since.slice(0, 10))))).flat();
   const groups = new Map<string, UsageSums>();
   const unpricedModels = new Set<string>();
   const [records, badLines] = await readRecords(files, since, (r) => {

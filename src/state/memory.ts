@@ -1,7 +1,10 @@
-// In-memory StateStore. Timer-free: every entry carries timestamps and is judged lazily when read,
-// so nothing needs sweeping and a test can drive time by passing `now`.
+// In-memory StateStore: what the LB reads on every request, whatever the backend. Timer-free:
+// every entry carries timestamps and is judged lazily when read, so nothing needs sweeping and a
+// test can drive time by passing `now`. A backend hangs on `onChange` (only real changes reach
+// it: a success on a healthy target or a refresh of a fresh sticky key writes nothing) and feeds
+// back what it loads or hears from other replicas through `apply`.
 
-import type { Cooldown, CoolingEntry, StateStore } from "./types.ts";
+import type { Cooldown, CoolingEntry, StateChange, StateStore } from "./types.ts";
 
 export interface MemoryStoreOptions {
   /** Sticky keys kept at most; the least recently used is evicted first. Default 10,000. */
@@ -12,36 +15,91 @@ export interface MemoryStoreOptions {
   readonly streakTtlMs?: number;
   /** Streak keys kept at most (LRU), so anonymous churn cannot grow memory. Default 10,000. */
   readonly streakMax?: number;
+  /**
+   * Refreshing a sticky key to the same target reaches `onChange` at most this often (default
+   * 1 min): a backend needs the sliding TTL roughly, not one write per request.
+   */
+  readonly stickySaveEveryMs?: number;
+  /** Every change made through the StateStore methods (not through `apply`). */
+  readonly onChange?: (c: StateChange) => void;
+}
+
+/** The in-memory store plus what backends need of it. */
+export interface LocalStore extends StateStore {
+  /** Take a change made elsewhere (loaded from disk, heard from another replica) without echoing it to `onChange`. */
+  apply(c: StateChange): void;
+  /** Every entry still valid at `now`, as changes (sticky keys least recently used first). */
+  snapshot(now: number): StateChange[];
 }
 
 export const STICKY_MAX = 10_000;
 export const STICKY_TTL_MS = 7 * 24 * 3600_000;
 export const STREAK_TTL_MS = 2 * 3600_000;
+export const STICKY_SAVE_EVERY_MS = 60_000;
+/**
+ * Session keys come from clients (headers, body fields). Longer ones are kept as their sha256, so
+ * a huge key costs neither memory here nor room in a state file or a shared Redis.
+ */
+export const MAX_KEY_CHARS = 256;
 
-interface Stamped<T> {
+interface Entry<T> {
   value: T;
+  /** Last write (sticky: last use; streak: last failure). */
   at: number;
+  /** Last time the entry reached onChange. */
+  saved: number;
 }
 
-export function createMemoryStore(opts: MemoryStoreOptions = {}): StateStore {
-  const { stickyMax = STICKY_MAX, stickyTtlMs = STICKY_TTL_MS, streakTtlMs = STREAK_TTL_MS, streakMax = STICKY_MAX } =
-    opts;
+export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
+  const {
+    stickyMax = STICKY_MAX,
+    stickyTtlMs = STICKY_TTL_MS,
+    streakTtlMs = STREAK_TTL_MS,
+    streakMax = STICKY_MAX,
+    stickySaveEveryMs = STICKY_SAVE_EVERY_MS,
+    onChange,
+  } = opts;
   // Key = route + "\0" + target id: neither may contain NUL, so pairs never collide.
   const cooldowns = new Map<string, Cooldown>();
   const sticky = new Lru<string>(stickyMax);
   const streaks = new Lru<number>(streakMax);
   const pair = (route: string, target: string) => `${route}\0${target}`;
+  const emit = onChange ?? (() => {});
+  const fresh = <T>(e: Entry<T> | undefined, ttl: number, now: number) => (e && now - e.at < ttl ? e : undefined);
+
+  const apply = (c: StateChange): void => {
+    switch (c.op) {
+      case "setCooldown":
+        return void cooldowns.set(pair(c.route, c.target), { until: c.c.until, kind: c.c.kind, reason: c.c.reason, setAt: c.c.setAt });
+      case "clearCooldown":
+        return void cooldowns.delete(pair(c.route, c.target));
+      case "setSticky":
+        return sticky.set(c.key, { value: c.target, at: c.at, saved: c.at });
+      case "clearSticky":
+        return void sticky.delete(c.key);
+      case "setStreak":
+        return streaks.set(c.key, { value: c.n, at: c.at, saved: c.at });
+      case "resetStreak":
+        return void streaks.delete(c.key);
+    }
+  };
 
   return {
+    apply,
     cooldown: (route, target) => cooldowns.get(pair(route, target)),
     setCooldown(route, target, c) {
-      cooldowns.set(pair(route, target), { until: c.until, kind: c.kind, reason: c.reason, setAt: c.setAt });
+      const change: StateChange = { op: "setCooldown", route, target, c: { until: c.until, kind: c.kind, reason: c.reason, setAt: c.setAt } };
+      apply(change);
+      emit(change);
     },
-    clearCooldown: (route, target) => void cooldowns.delete(pair(route, target)),
-    beginTrial(route, target, until) {
+    clearCooldown(route, target) {
+      if (cooldowns.delete(pair(route, target))) emit({ op: "clearCooldown", route, target });
+    },
+    claimTrial(route, target, until) {
       const key = pair(route, target);
       const c = cooldowns.get(key);
       if (c) cooldowns.set(key, { ...c, trialUntil: until });
+      return true;
     },
     endTrial(route, target) {
       const key = pair(route, target);
@@ -50,23 +108,34 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): StateStore {
     },
 
     sticky(key, now) {
-      const e = sticky.peek(key);
-      return e && now - e.at < stickyTtlMs ? e.value : undefined;
+      return fresh(sticky.peek(keyOf(key)), stickyTtlMs, now)?.value;
     },
-    setSticky: (key, target, now) => sticky.set(key, target, now),
-    clearSticky: (key) => sticky.delete(key),
+    setSticky(rawKey, target, now) {
+      const key = keyOf(rawKey);
+      const prev = fresh(sticky.peek(key), stickyTtlMs, now);
+      const save = !prev || prev.value !== target || now - prev.saved >= stickySaveEveryMs;
+      sticky.set(key, { value: target, at: now, saved: save ? now : prev.saved });
+      if (save) emit({ op: "setSticky", key, target, at: now });
+    },
+    clearSticky(rawKey) {
+      const key = keyOf(rawKey);
+      if (sticky.delete(key)) emit({ op: "clearSticky", key });
+    },
 
     streak(key, now) {
-      const e = streaks.peek(key);
-      return e && now - e.at < streakTtlMs ? e.value : 0;
+      return fresh(streaks.peek(keyOf(key)), streakTtlMs, now)?.value ?? 0;
     },
-    addFailure(key, now) {
-      const e = streaks.peek(key);
-      const n = (e && now - e.at < streakTtlMs ? e.value : 0) + 1;
-      streaks.set(key, n, now);
+    addFailure(rawKey, now) {
+      const key = keyOf(rawKey);
+      const n = (fresh(streaks.peek(key), streakTtlMs, now)?.value ?? 0) + 1;
+      streaks.set(key, { value: n, at: now, saved: now });
+      emit({ op: "setStreak", key, n, at: now });
       return n;
     },
-    resetStreak: (key) => streaks.delete(key),
+    resetStreak(rawKey) {
+      const key = keyOf(rawKey);
+      if (streaks.delete(key)) emit({ op: "resetStreak", key });
+    },
 
     coolingList(now) {
       const out: CoolingEntry[] = [];
@@ -77,21 +146,37 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): StateStore {
       }
       return out.sort((a, b) => a.until - b.until);
     },
+
+    snapshot(now) {
+      const out: StateChange[] = [];
+      for (const [key, c] of cooldowns) {
+        const [route = "", target = ""] = key.split("\0");
+        if (c.until > now) out.push({ op: "setCooldown", route, target, c: { until: c.until, kind: c.kind, reason: c.reason, setAt: c.setAt } });
+      }
+      for (const [key, e] of sticky.entries()) if (now - e.at < stickyTtlMs) out.push({ op: "setSticky", key, target: e.value, at: e.at });
+      for (const [key, e] of streaks.entries()) if (now - e.at < streakTtlMs) out.push({ op: "setStreak", key, n: e.value, at: e.at });
+      return out;
+    },
   };
+}
+
+/** The key a client-supplied session key is kept under (see MAX_KEY_CHARS). */
+export function keyOf(key: string): string {
+  return key.length <= MAX_KEY_CHARS ? key : `h:${new Bun.CryptoHasher("sha256").update(key).digest("hex")}`;
 }
 
 /** Map-backed LRU: Map keeps insertion order, so re-inserting on write makes the first key the oldest. */
 class Lru<T> {
-  readonly #map = new Map<string, Stamped<T>>();
+  readonly #map = new Map<string, Entry<T>>();
   constructor(readonly max: number) {}
 
-  peek(key: string): Stamped<T> | undefined {
+  peek(key: string): Entry<T> | undefined {
     return this.#map.get(key);
   }
 
-  set(key: string, value: T, at: number): void {
+  set(key: string, entry: Entry<T>): void {
     this.#map.delete(key);
-    this.#map.set(key, { value, at });
+    this.#map.set(key, entry);
     while (this.#map.size > this.max) {
       const oldest = this.#map.keys().next().value;
       if (oldest === undefined) break;
@@ -99,11 +184,12 @@ class Lru<T> {
     }
   }
 
-  delete(key: string): void {
-    this.#map.delete(key);
+  delete(key: string): boolean {
+    return this.#map.delete(key);
   }
 
-  get size(): number {
-    return this.#map.size;
+  /** Least recently written first. */
+  entries(): IterableIterator<[string, Entry<T>]> {
+    return this.#map.entries();
   }
 }

@@ -1,5 +1,6 @@
 // The LB's mutable memory — cooldowns, sticky sessions, failure streaks — behind one small
-// interface, so the in-memory store can later be swapped for a shared one without touching policy.
+// interface. The LB reads and writes it synchronously, in memory; backends (state/sqlite.ts,
+// state/redis.ts) receive its changes off the request path and feed it what they load.
 
 /** Why a target is cooling; mirrors the outcome classes of lb/classify.ts plus the sub-kinds of auth. */
 export type CooldownKind =
@@ -45,8 +46,14 @@ export interface StateStore extends StateView {
   setCooldown(route: string, target: string, c: Omit<Cooldown, "trialUntil">): void;
   /** A success (2xx) on the target: it is healthy again. */
   clearCooldown(route: string, target: string): void;
-  /** A half-open target was picked for its one trial request; others stay away until `until`. */
-  beginTrial(route: string, target: string, until: number): void;
+  /**
+   * A half-open target was picked for its one trial request: claim the trial, so others stay away
+   * until `until`. True = this caller holds it and sends the trial. Marks it locally at once (before
+   * any await, so concurrent requests in this process see it); a shared backend also claims it
+   * across replicas and answers false when another replica holds it — the one place the request
+   * path may wait for a backend (one round trip, and only for a half-open target).
+   */
+  claimTrial(route: string, target: string, until: number): boolean | Promise<boolean>;
   /** The trial ended without a verdict (client left, client error): the next request may try again. */
   endTrial(route: string, target: string): void;
   /** Remember (or refresh: sliding TTL) the sticky target for a key. */
@@ -59,6 +66,51 @@ export interface StateStore extends StateView {
   resetStreak(key: string): void;
   /** Cooldowns still running or half-open at `now`, soonest end first (status page, metrics). */
   coolingList(now: number): CoolingEntry[];
+}
+
+/**
+ * One change to the store, as a backend persists or shares it. Trials are not changes: they live
+ * as long as one request, and a shared backend claims them itself (claimTrial).
+ */
+export type StateChange =
+  | { readonly op: "setCooldown"; readonly route: string; readonly target: string; readonly c: Omit<Cooldown, "trialUntil"> }
+  | { readonly op: "clearCooldown"; readonly route: string; readonly target: string }
+  | { readonly op: "setSticky"; readonly key: string; readonly target: string; readonly at: number }
+  | { readonly op: "clearSticky"; readonly key: string }
+  /** The streak of `key` is now `n` (after a failure at `at`). */
+  | { readonly op: "setStreak"; readonly key: string; readonly n: number; readonly at: number }
+  | { readonly op: "resetStreak"; readonly key: string };
+
+/** Where state lives and whether that place answers, for `gw status`, /metrics and the status page. */
+export interface StateHealth {
+  readonly backend: "memory" | "local" | "redis";
+  /** False while the backend cannot be written (Redis unreachable, state file unwritable). */
+  readonly up: boolean;
+  /** Where, without secrets: the file, or the Redis URL without its password. */
+  readonly where: string;
+  /** One line on what is wrong while not up. */
+  readonly problem?: string;
+  /** Epoch ms since when it is down. */
+  readonly downSince?: number;
+}
+
+/** Where a backend says what went wrong (once) and that it is back: gw's log. */
+export interface StateLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+/** A store with the backend behind it: what the gateway holds and its creator closes. */
+export interface StateBackend extends StateStore {
+  health(): StateHealth;
+  /**
+   * Take in what another gw wrote to the same place meanwhile — the gw this one took over from
+   * in an upgrade, once it has exited: entries this gw does not have yet are added. A shared
+   * backend hears such changes live, so it has nothing to do.
+   */
+  refresh(): void;
+  /** Write out what is pending and let go of files and connections. Idempotent. */
+  close(): Promise<void>;
 }
 
 /** Is (route, target) usable at `now`? Healthy, or half-open with no trial in flight. */

@@ -41,6 +41,7 @@ providers = [{ type = "anthropic", base_url = "https://relay.invalid", api_keys 
 ]
 "g3f" = [{ instance = "alpha", provider = "antigravity", model = "gemini-3-flash" }]
 "g3f.auto" = [{ instance = "alpha", provider = "antigravity", model = "gemini-3-flash" }]
+"g3p" = [{ instance = "alpha", provider = "antigravity", model = "gemini-3-pro-high" }]
 `;
 }
 

@@ -1,4 +1,5 @@
 // Human output of the control commands: the PM2-like status table and small helpers.
+import type { StateHealth } from "../state/index.ts";
 import type { StatusReport } from "./status.ts";
 
 export function duration(ms: number | null): string {
@@ -22,6 +23,7 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
     `gw ${r.phase}  pid ${r.pid}  up ${duration(r.uptimeMs)}${r.demo ? "  (demo)" : ""}`,
     `lb      ${lb}`,
     `config  ${r.file}`,
+    ...(r.state ? [`state   ${stateLine(r.state, now)}`] : []),
   ];
   const rows = r.instances.map((i) => [
     i.name,
@@ -38,4 +40,12 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
   const body = table(["instance", "pid", "port", "state", "uptime", "restarts", "last exit", "requests", "errors", "cooling"], rows);
   const notes = r.instances.flatMap((i) => [...(i.problem ? [i.problem] : []), ...i.cooling.map((c) => `${i.name}: cooling ${c}`)]);
   return [...head, "", body, ...(notes.length ? ["", ...notes] : [])].join("\n");
+}
+
+/** `local /srv/gw/.gw/state.db` or `redis redis://host:6379  DOWN 42s: connection refused — serving from local state`. */
+export function stateLine(s: StateHealth, now = Date.now()): string {
+  const base = s.backend === "memory" ? "memory (nothing kept across restarts)" : `${s.backend} ${s.where}`;
+  if (s.up) return base;
+  const since = s.downSince === undefined ? "" : ` ${duration(now - s.downSince)}`;
+  return `${base}  DOWN${since}: ${s.problem ?? "unreachable"} — serving from local state`;
 }

@@ -55,6 +55,17 @@ export async function awaitVerdict(p: Predecessor, stdin: ReadableStream<Uint8Ar
   return alive && alive.startTime === p.startTime ? "abort" : "commit";
 }
 
+/** True once the predecessor has exited (it lets its streams finish first), false if it is still there after `timeoutMs`. */
+export async function predecessorGone(p: Predecessor, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await procInfo(p.pid);
+    if (!info || info.startTime !== p.startTime) return true;
+    if (Date.now() > deadline) return false;
+    await Bun.sleep(250);
+  }
+}
+
 /** What a gw binary says it is (`--version --json`), or why it is not one. */
 export async function probeBinary(argv: readonly string[]): Promise<{ version: string; commit: string } | { error: string }> {
   try {

@@ -8,10 +8,11 @@ import { ensureFetchLimit } from "../lb/concurrency.ts";
 import { describe as describeListening } from "../lb/exposure.ts";
 import { createReloader, type Reloader } from "../lb/reload.ts";
 import { type RunningGateway, startGateway } from "../lb/server.ts";
+import { openState, type StateBackend } from "../state/index.ts";
 import { checkSocketPath, startControlServer } from "./control.ts";
 import { refuseBusyMainPort, refuseIfRunning } from "./guard.ts";
 import { controlHandlers } from "./handlers.ts";
-import { awaitVerdict, probeBinary, runSuccessor, TAKEOVER_ENV, takeoverFrom, verifyPredecessor } from "./handover.ts";
+import { awaitVerdict, predecessorGone, probeBinary, runSuccessor, TAKEOVER_ENV, takeoverFrom, verifyPredecessor } from "./handover.ts";
 import { healthOf, type InstanceView, notReadyLines, startVerdict } from "./health.ts";
 import { InstanceSet } from "./instances.ts";
 import { connectLiveState } from "./live.ts";
@@ -42,6 +43,8 @@ export interface ServeOptions {
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+/** Beyond its grace period, how long an old gw may take to exit after an upgrade. */
+const PREDECESSOR_EXIT_MS = 30_000;
 /** A stop signal this soon after the first is the same key press, delivered twice. */
 export const SIGNAL_ECHO_MS = 1_000;
 /** SIGHUP means reload (lb/reload.ts); before the reloader exists it must not kill gw (its default). */
@@ -102,6 +105,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 
   let phase: Phase = "starting";
   let gateway: RunningGateway | null = null;
+  let state: StateBackend | null = null;
   let reloader: Reloader | null = null;
   const startedAt = Date.now();
   const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid, launch: set.launchKeyOf(s.inst) }] : [])));
@@ -140,6 +144,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       const cut = streams && opts.terminal ? " — Ctrl-C again to cut them" : "";
       log.info(`stopping: ${streams ? `letting ${streams} stream(s) in flight finish (up to ${grace / 1000} s${cut}), then ` : ""}stopping instances`);
       await gateway?.stop(grace);
+      await state?.close(); // after the last request: its changes are written too
       await set.stopAll();
       await registry.flushed();
       control.stop();
@@ -162,6 +167,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     stopRotation();
     set.releaseAll();
     await gateway?.handOff(config.global.shutdownGraceMs);
+    await state?.close();
     control.stop();
     await finish();
     return done;
@@ -216,6 +222,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       log.info(`handed over to gw ${successor}${streams ? `; letting ${streams} stream(s) in flight finish` : ""}, then exiting — the instances keep running`);
       if (opts.terminal) log.info(`gw continues in the background as pid ${successor}: ${selfDisplay()} status · logs -f · down`);
       await gateway?.handOff(config.global.shutdownGraceMs);
+      await state?.close(); // its last changes reach the file before the successor reads it again
       control.release();
       log.info("handed over; exiting");
       await finish();
@@ -227,6 +234,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   process.on("SIGHUP", ignoreHup);
 
   const managed = set.list().length;
+  // The state file loads (or Redis connects) while the instances start.
+  const opening = openState(config, log);
   let changed: string[] = [];
   if (predecessor) {
     const taken = await set.adopt(recorded);
@@ -238,14 +247,18 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   // A successor serves what its predecessor served: it never gives up (and stops instances) here.
   const verdict = predecessor ? "serve" : await settle(views, timing, () => stopping !== null);
-  if (stopping) return done;
+  state = await opening;
+  if (stopping) {
+    await state.close();
+    return done;
+  }
   if (verdict === "give-up") {
     for (const line of ["no instance can serve, so gw stops:", ...notReadyLines(views())]) log.error(line);
     await stop();
     throw new CliError("no instance can serve; gw stopped", 1, "the lines above say why for each instance; fix that and run gw up again");
   }
   try {
-    gateway = startGateway(config, { port, reusePort: true, log, health: () => healthOf(views()) });
+    gateway = startGateway(config, { port, state, reusePort: true, log, health: () => healthOf(views()) });
   } catch (err) {
     log.error(`the load balancer could not listen on port ${port}: ${(err as Error).message}`);
     if (predecessor) {
@@ -276,6 +289,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if ((await awaitVerdict(predecessor)) === "abort") return letGo("the old gw keeps serving");
     notifyReady(); // only now: systemd must not follow a successor that may still let go
     log.info(`took over from gw ${predecessor.pid}`);
+    // What the old gw changed while finishing its streams: in the state file once it has exited.
+    void predecessorGone(predecessor, config.global.shutdownGraceMs + PREDECESSOR_EXIT_MS).then((gone) => gone && !stopping && state?.refresh());
     watchdog = startWatchdog(paths, config.file, env);
     const gone = recorded.filter((r) => !set.get(r.name));
     if (gone.length) log.info(`stopped instances no longer in the config: ${(await stopRecorded(gone, timing.killWaitMs)).join(", ")}`);

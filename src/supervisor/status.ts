@@ -4,7 +4,7 @@ import type { Config } from "../config/types.ts";
 import type { Gateway } from "../lb/server.ts";
 import type { Observability } from "../observe/http.ts";
 import { maskDeep, maskerOf } from "../observe/mask.ts";
-import type { CoolingEntry } from "../state/index.ts";
+import type { CoolingEntry, StateHealth } from "../state/index.ts";
 import type { InstanceSet } from "./instances.ts";
 
 export type Phase = "starting" | "serving" | "stopping";
@@ -35,6 +35,8 @@ export interface StatusReport {
   readonly lb: { url: string; inFlight: number; openStreams: number; requests: number; errors: number } | null;
   /** False while the gateway does not expose its cooldowns (the column stays empty). */
   readonly coolingKnown: boolean;
+  /** Where cooldowns and sticky sessions live, and whether that place answers; null before the LB serves. */
+  readonly state: StateHealth | null;
   readonly instances: readonly InstanceRow[];
 }
 
@@ -53,6 +55,7 @@ export interface StatusSources {
  */
 export type GatewayExtras = Gateway & {
   coolingList?: (now: number) => CoolingEntry[];
+  stateHealth?: () => StateHealth;
   observe?: Observability;
 };
 
@@ -105,6 +108,7 @@ export function buildStatus(src: StatusSources, now = Date.now()): StatusReport 
     demo: src.demo,
     lb: src.gateway && stats ? { url: src.gateway.url, inFlight: stats.inFlight, openStreams: stats.openStreams, requests: stats.requests, errors: stats.errors } : null,
     coolingKnown: cooling !== null,
+    state: (src.gateway as GatewayExtras | null)?.stateHealth?.() ?? null,
     instances,
   }, maskerOf(src.config).text);
 }

@@ -109,15 +109,16 @@ describe("with fzf", () => {
 
 describe("mode menu and scenarios from [cld.scenarios]", () => {
   const box = new CldSandbox({ tools: ["fzf", "tmux"] });
-  const scenarios = `\n[cld.scenarios.Kimi]\nmain = "kimi-k2"\nfast = "g3f"\nopus = "g3p"\n`;
+  const scenarios = `\n[cld.scenarios.Kimi]\nmain = "kimi-k2"\nfast = "g3f"\nopus = "g3p"\n[cld.scenarios.Stale]\nmain = "opus4.5"\nfast = "g3f"\nopus = "opus4.5"\n`;
   const env = { CLD_TOML: box.writeConfig("gw.toml", cldConfig(gateway.port!) + scenarios) };
 
-  test("no mode: fzf offers the three modes, then the configured scenarios replace the built-in ones", async () => {
+  test("no mode: fzf offers the three modes, then the configured scenarios replace the built-in ones; one naming a missing route is left out", async () => {
     const r = await interactive(box, [], env, async (t) => {
       expect(await t.waitFor("> cp")).toContain("official");
       await t.send("Enter");
       const menu = await t.waitFor(/> Kimi\s+main=kimi-k2/);
       expect(menu).not.toContain("Balanced");
+      expect(await t.waitFor("Custom")).not.toContain("Stale");
       await t.send("Enter");
     });
     expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "kimi-k2", ANTHROPIC_DEFAULT_HAIKU_MODEL: "g3f", ANTHROPIC_DEFAULT_OPUS_MODEL: "g3p" });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { agEnv, cpEnv, officialEnv } from "../../src/cld/env.ts";
-import { autoRouteFor, BUILTIN_ROUTES, matchRoute, rememberedRoles, rolesForMatch } from "../../src/cld/scenarios.ts";
+import { autoRouteFor, BUILTIN_ROUTES, DEFAULT_SCENARIOS, matchRoute, rememberedRoles, rolesForMatch, usableScenarios } from "../../src/cld/scenarios.ts";
 
 describe("scenarios", () => {
   const routes = ["opus4.6", "g3p", "g3f", "g3f.auto", "Kimi-K2"];
@@ -13,9 +13,21 @@ describe("scenarios", () => {
     expect(matchRoute(routes, "nope")).toBeUndefined();
   });
 
-  test("fast start: the match is main, the other roles remembered or the match", () => {
-    expect(rolesForMatch("g3f", { fast: "g3p", opus: "opus4.6" })).toEqual({ main: "g3f", fast: "g3p", opus: "opus4.6" });
-    expect(rolesForMatch("g3f", {})).toEqual({ main: "g3f", fast: "g3f", opus: "g3f" });
+  test("fast start: the match is main; fast and opus remembered, else from a scenario, else the cheapest route", () => {
+    const d = { routes, scenarios: usableScenarios(DEFAULT_SCENARIOS, routes), cheapest: "g3f" };
+    expect(rolesForMatch("g3f", { fast: "g3p", opus: "opus4.6" }, d)).toEqual({ roles: { main: "g3f", fast: "g3p", opus: "opus4.6" }, from: { fast: "remembered", opus: "remembered" } });
+    // Nothing remembered: the scenario whose main is the match (Performance for opus4.6)…
+    expect(rolesForMatch("opus4.6", {}, d)).toEqual({ roles: { main: "opus4.6", fast: "g3f", opus: "opus4.6" }, from: { fast: "scenario Performance", opus: "scenario Performance" } });
+    // …else the first scenario; a remembered route that is gone counts as nothing remembered.
+    expect(rolesForMatch("Kimi-K2", { fast: "gone", opus: "g3p" }, d)).toEqual({ roles: { main: "Kimi-K2", fast: "g3f", opus: "g3p" }, from: { fast: "scenario Performance", opus: "remembered" } });
+    // No usable scenario: fast is the cheapest route, opus the match.
+    expect(rolesForMatch("opus4.6", {}, { routes, scenarios: {}, cheapest: "g3f" })).toEqual({ roles: { main: "opus4.6", fast: "g3f", opus: "opus4.6" }, from: { fast: "cheapest route", opus: "main" } });
+    expect(rolesForMatch("g3p", {}, { routes, scenarios: {} })).toMatchObject({ roles: { main: "g3p", fast: "g3p", opus: "g3p" } });
+  });
+
+  test("only scenarios whose three routes exist are offered", () => {
+    expect(Object.keys(usableScenarios(DEFAULT_SCENARIOS, ["opus4.6", "g3f"]))).toEqual(["Performance", "Balanced"]);
+    expect(usableScenarios(DEFAULT_SCENARIOS, ["x"])).toEqual({});
   });
 
   test("the auto-upgrade twin exists only when the route list has it", () => {
@@ -35,12 +47,19 @@ describe("child environment", () => {
   const user = { PATH: "/bin", HTTP_PROXY: "http://p:1", https_proxy: "http://p:2", ALL_PROXY: "socks5://p", ANTHROPIC_AUTH_TOKEN: "stale", ANTHROPIC_API_KEY: "mine", KEEP: "1" };
   const blanks = { HTTP_PROXY: "", HTTPS_PROXY: "", ALL_PROXY: "", https_proxy: "", ANTHROPIC_AUTH_TOKEN: "" };
 
-  test("cp: gateway, key, the three roles, subagents = fast, its own config dir", () => {
-    const env = cpEnv(user, { baseUrl: "http://127.0.0.1:9", apiKey: "k" }, { main: "m", fast: "f", opus: "o" }, "/c/cp");
+  test("cp: gateway, key as Bearer, every model tier a route, the window, discovery, its own config dir", () => {
+    const stray = { CLAUDE_CODE_AUTO_MODE_MODEL: "claude-sonnet-5", ANTHROPIC_CUSTOM_MODEL_OPTION: "claude-x", ANTHROPIC_SMALL_FAST_MODEL: "claude-haiku-4-5" };
+    const env = cpEnv({ ...user, ...stray }, { baseUrl: "http://127.0.0.1:9", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 131072, configDir: "/c/cp" });
     expect(env).toMatchObject({
       ...blanks, KEEP: "1", PATH: "/bin",
-      ANTHROPIC_BASE_URL: "http://127.0.0.1:9", ANTHROPIC_API_KEY: "k", ANTHROPIC_MODEL: "m",
-      ANTHROPIC_DEFAULT_HAIKU_MODEL: "f", CLAUDE_CODE_SUBAGENT_MODEL: "f", ANTHROPIC_DEFAULT_OPUS_MODEL: "o", CLAUDE_CONFIG_DIR: "/c/cp",
+      ANTHROPIC_BASE_URL: "http://127.0.0.1:9", ANTHROPIC_AUTH_TOKEN: "k", ANTHROPIC_API_KEY: "",
+      ANTHROPIC_MODEL: "m", ANTHROPIC_DEFAULT_MODEL: "m", ANTHROPIC_DEFAULT_SONNET_MODEL: "m",
+      ANTHROPIC_DEFAULT_OPUS_MODEL: "o", ANTHROPIC_DEFAULT_FABLE_MODEL: "o",
+      ANTHROPIC_DEFAULT_HAIKU_MODEL: "f", ANTHROPIC_SMALL_FAST_MODEL: "f", CLAUDE_CODE_SUBAGENT_MODEL: "f",
+      ANTHROPIC_DEFAULT_OPUS_MODEL_NAME: "o", ANTHROPIC_DEFAULT_HAIKU_MODEL_DESCRIPTION: "gw fast route (Haiku tier)", ANTHROPIC_DEFAULT_FABLE_MODEL_DESCRIPTION: "gw opus route (Fable tier)",
+      CLAUDE_CODE_AUTO_MODE_MODEL: "", ANTHROPIC_CUSTOM_MODEL_OPTION: "",
+      CLAUDE_CODE_MAX_CONTEXT_TOKENS: "131072", CLAUDE_CODE_DISABLE_1M_CONTEXT: "1",
+      CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY: "1", CLAUDE_CODE_RESUME_HINT_COMMAND: "cld", CLAUDE_CONFIG_DIR: "/c/cp",
     });
   });
 

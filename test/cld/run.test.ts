@@ -1,6 +1,6 @@
 // cld as a child process against a fake claude: what the user types → what claude receives.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { YOLO_FLAG } from "../../src/cld/args.ts";
 import { CldSandbox, cldConfig, closedPort, fakeGateway, removeSandboxes } from "../helpers/cld.ts";
@@ -17,20 +17,23 @@ describe("cld cp with FILTER (fast start, no questions)", () => {
   const box = new CldSandbox();
   const toml = box.writeConfig("gw.toml", cldConfig(port, `api_keys = ["sk-first", "sk-second"]`));
 
-  test("hands over to claude with the same PID, arguments untouched and in order", async () => {
+  test("hands over to claude with the same PID, arguments untouched and in order; one launch line", async () => {
     const r = await box.run(["cp", "opus", "-p", "hi there", "--resume", "-y", "--model", ""], { env: { CLD_TOML: toml } });
-    expect(r.stderr).toBe("");
+    // Nothing remembered: fast and opus from the scenario whose main is opus4.6 (the built-in Performance).
+    expect(r.stderr).toBe(`cld: opus4.6 (200k context) · fast g3f (scenario Performance) · opus opus4.6 (scenario Performance) · http://127.0.0.1:${port}\n`);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("fake claude ran\n");
     expect(r.call!.pid).toBe(r.pid); // execve: claude took over our process
     expect(r.call!.argv).toEqual(["-p", "hi there", "--resume", YOLO_FLAG, "--model", ""]);
     expect(r.call!.env).toMatchObject({
       ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
-      ANTHROPIC_API_KEY: "sk-first",
+      ANTHROPIC_AUTH_TOKEN: "sk-first",
+      ANTHROPIC_API_KEY: "",
       ANTHROPIC_MODEL: "opus4.6",
-      ANTHROPIC_DEFAULT_HAIKU_MODEL: "opus4.6",
-      CLAUDE_CODE_SUBAGENT_MODEL: "opus4.6",
+      ANTHROPIC_DEFAULT_HAIKU_MODEL: "g3f",
+      CLAUDE_CODE_SUBAGENT_MODEL: "g3f",
       ANTHROPIC_DEFAULT_OPUS_MODEL: "opus4.6",
+      CLAUDE_CODE_MAX_CONTEXT_TOKENS: "200000",
       CLAUDE_CONFIG_DIR: join(box.home, ".cache/cld/cp"),
     });
   });
@@ -58,9 +61,9 @@ describe("cld cp with FILTER (fast start, no questions)", () => {
     expect(box.memory("cp", xdg).main).toBe("g3f");
   });
 
-  test("proxies and ANTHROPIC_AUTH_TOKEN are blanked for claude", async () => {
-    const r = await box.run(["cp", "g3f"], { env: { CLD_TOML: toml, HTTPS_PROXY: "http://127.0.0.1:1", ANTHROPIC_AUTH_TOKEN: "old" } });
-    expect(r.call!.env).toMatchObject({ HTTPS_PROXY: "", HTTP_PROXY: "", ALL_PROXY: "", ANTHROPIC_AUTH_TOKEN: "" });
+  test("proxies are blanked; a stale ANTHROPIC_AUTH_TOKEN or ANTHROPIC_API_KEY gives way to the gateway key", async () => {
+    const r = await box.run(["cp", "g3f"], { env: { CLD_TOML: toml, HTTPS_PROXY: "http://127.0.0.1:1", ANTHROPIC_AUTH_TOKEN: "old", ANTHROPIC_API_KEY: "mine" } });
+    expect(r.call!.env).toMatchObject({ HTTPS_PROXY: "", HTTP_PROXY: "", ALL_PROXY: "", ANTHROPIC_AUTH_TOKEN: "sk-first", ANTHROPIC_API_KEY: "" });
   });
 
   test("the exit code is claude's", async () => {
@@ -94,7 +97,7 @@ describe("where cp mode's config comes from", () => {
     mkdirSync(cwd);
     writeFileSync(join(cwd, "providers.toml"), cldConfig(port, `api_keys = ["from-cwd"]`));
     const gwc = box.writeConfig("g.toml", cldConfig(port, `api_keys = ["from-gw-config"]`));
-    const key = async (args: string[], env: Record<string, string>, dir = cwd) => (await box.run(args, { env, cwd: dir })).call!.env.ANTHROPIC_API_KEY;
+    const key = async (args: string[], env: Record<string, string>, dir = cwd) => (await box.run(args, { env, cwd: dir })).call!.env.ANTHROPIC_AUTH_TOKEN;
     expect(await key(["cp", "-c", b, "g3f"], { CLD_TOML: a, GW_CONFIG: gwc })).toBe("from-a");
     expect(await key(["cp", "-c", b, "g3f"], { GW_CONFIG: gwc })).toBe("from-b");
     expect(await key(["cp", "g3f"], { GW_CONFIG: gwc })).toBe("from-cwd");
@@ -104,7 +107,7 @@ describe("where cp mode's config comes from", () => {
   test("no api_keys: the old placeholder key; a host other than 0.0.0.0 is used as is", async () => {
     const toml = box.writeConfig("plain.toml", cldConfig(port).replace(`host = "0.0.0.0"`, `host = "127.0.0.1"`));
     const r = await box.run(["cp", "g3f"], { env: { CLD_TOML: toml } });
-    expect(r.call!.env).toMatchObject({ ANTHROPIC_API_KEY: "dummy-key", ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}` });
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_AUTH_TOKEN: "dummy-key", ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}` });
   });
 
   test("a broken config costs one warning line; the built-in routes still work", async () => {
@@ -121,12 +124,131 @@ describe("where cp mode's config comes from", () => {
     expect(r.stderr.split("\n")[0]).toBe(`cld: ${join(box.dir, "nope.toml")}: file not found; using the built-in routes and http://127.0.0.1:8145`);
   });
 
-  test("gateway down without a terminal: one line with how to start it, claude not started", async () => {
+  test("gateway down without a terminal: one line with how to start it (with the config cld read), claude not started", async () => {
     const toml = box.writeConfig("down.toml", cldConfig(other));
     const r = await box.run(["cp", "g3f", "-p", "hi"], { env: { CLD_TOML: toml } });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`cld: the gateway at http://127.0.0.1:${other} is not answering; start it with: gw up -d`);
+    expect(r.stderr).toContain(`cld: the gateway at http://127.0.0.1:${other} is not answering; start it with: gw up -d -c ${toml}\n`);
     expect(r.call).toBeNull();
+    // -c FILE as the user gave it, relative or with spaces, comes back ready to paste.
+    box.writeConfig("my gw.toml", cldConfig(other));
+    const given = await box.run(["cp", "-c", "my gw.toml", "g3f", "-p", "hi"]);
+    expect(given.stderr).toContain(`start it with: gw up -d -c 'my gw.toml'\n`);
+  });
+});
+
+describe("what cld tells Claude Code about models", () => {
+  const box = new CldSandbox();
+
+  test("the main route's window from the catalogue or context_window; 200k for the built-in routes", async () => {
+    const toml = box.writeConfig("w.toml", cldConfig(port).replace('model = "kimi-k2"', 'model = "kimi-k2", context_window = 131072'));
+    const window = async (filter: string, env: Record<string, string>) => (await box.run(["cp", filter, "-p", "x"], { env })).call!.env.CLAUDE_CODE_MAX_CONTEXT_TOKENS;
+    expect(await window("g3f", { CLD_TOML: toml })).toBe("1000000"); // gemini-3-flash
+    expect(await window("opus", { CLD_TOML: toml })).toBe("200000"); // Claude without the context-1m beta
+    expect(await window("kimi", { CLD_TOML: toml })).toBe("131072");
+    const builtin = box.writeConfig("none.toml", `[global]\nmain_port = ${port}\n[instances.a]\nport = ${port + 1}\nproviders = [{ type = "antigravity" }]\n`);
+    expect(await window("g3f", { CLD_TOML: builtin })).toBe("200000");
+  });
+
+  test("the running gateway's /v1/models window wins: it is what gw serves", async () => {
+    const listing = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => Response.json({ data: [{ id: "g3f", max_input_tokens: 777_000 }] }) });
+    try {
+      const toml = box.writeConfig("listed.toml", cldConfig(listing.port!));
+      const r = await box.run(["cp", "g3f", "-p", "x"], { env: { CLD_TOML: toml } });
+      expect(r.call!.env.CLAUDE_CODE_MAX_CONTEXT_TOKENS).toBe("777000");
+      expect(r.stderr).toContain("cld: g3f (777k context)");
+    } finally {
+      listing.stop(true);
+    }
+  });
+
+  test("no scenario can launch and nothing remembered: fast is the cheapest route by catalogue price, said in the launch line", async () => {
+    const toml = box.writeConfig("c.toml", `${cldConfig(port)}\n[cld.scenarios.Gone]\nmain = "opus9"\nfast = "g3f"\nopus = "opus9"\n`);
+    const fresh = new CldSandbox();
+    const r = await fresh.run(["cp", "opus", "-p", "x"], { env: { CLD_TOML: toml } });
+    // kimi-k2 0.57 + 2.3 USD per million tokens beats gemini-3-flash 0.5 + 3.
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "opus4.6", ANTHROPIC_DEFAULT_HAIKU_MODEL: "kimi-k2", CLAUDE_CODE_SUBAGENT_MODEL: "kimi-k2", ANTHROPIC_DEFAULT_OPUS_MODEL: "opus4.6" });
+    expect(r.stderr).toBe(`cld: opus4.6 (200k context) · fast kimi-k2 (cheapest route) · opus opus4.6 (main) · http://127.0.0.1:${port}\n`);
+  });
+});
+
+describe("Claude Code's config dir, ready before the first launch", () => {
+  const box = new CldSandbox();
+  const toml = box.writeConfig("gw.toml", cldConfig(port, `api_keys = ["sk-gateway-key-0123456789"]`));
+  const cpDir = join(box.home, ".cache/cld/cp");
+  const read = (dir: string) => JSON.parse(readFileSync(join(dir, ".claude.json"), "utf8"));
+
+  test("onboarding done, the user's theme and trusted folders carried over, credentials and env not", async () => {
+    writeFileSync(join(box.home, ".claude.json"), JSON.stringify({
+      theme: "light-daltonized", editorMode: "vim", primaryApiKey: "sk-ant-users-own", oauthAccount: { emailAddress: "u@x" }, env: { ANTHROPIC_BASE_URL: "https://elsewhere" },
+      projects: { "/work/trusted": { hasTrustDialogAccepted: true, allowedTools: ["Bash"] }, "/work/not": { hasTrustDialogAccepted: false } },
+    }));
+    await box.run(["cp", "g3f", "-p", "x"], { env: { CLD_TOML: toml } });
+    const c = read(cpDir);
+    expect(c).toMatchObject({ hasCompletedOnboarding: true, theme: "light-daltonized", editorMode: "vim", projects: { "/work/trusted": { hasTrustDialogAccepted: true } } });
+    for (const k of ["primaryApiKey", "oauthAccount", "env"]) expect(c[k]).toBeUndefined();
+    expect(c.projects["/work/not"]).toBeUndefined();
+    expect(c.projects["/work/trusted"].allowedTools).toBeUndefined();
+  });
+
+  test("merged into what Claude Code wrote there, the user's later choices kept; a key refused earlier is forgiven; nothing rewritten when ready", async () => {
+    const file = join(cpDir, ".claude.json");
+    writeFileSync(file, JSON.stringify({ theme: "dark", numStartups: 7, hasCompletedOnboarding: true, customApiKeyResponses: { approved: [], rejected: ["teway-key-0123456789", "other"] } })); // Claude Code keeps a key's last 20 characters
+    await box.run(["cp", "g3f", "-p", "x"], { env: { CLD_TOML: toml } });
+    expect(read(cpDir)).toMatchObject({ theme: "dark", numStartups: 7, editorMode: "vim", customApiKeyResponses: { approved: [], rejected: ["other"] } });
+    const before = statSync(file).mtimeMs;
+    const text = readFileSync(file, "utf8");
+    await box.run(["cp", "g3f", "-p", "x"], { env: { CLD_TOML: toml } });
+    expect(readFileSync(file, "utf8")).toBe(text);
+    expect(statSync(file).mtimeMs).toBe(before);
+  });
+
+  test("a config dir file that does not parse is left for Claude Code to repair", async () => {
+    const file = join(cpDir, ".claude.json");
+    writeFileSync(file, "{ half");
+    const r = await box.run(["cp", "g3f", "-p", "x"], { env: { CLD_TOML: toml } });
+    expect(r.code).toBe(0);
+    expect(readFileSync(file, "utf8")).toBe("{ half");
+  });
+
+  test("ag: the Antigravity token is approved in advance, onboarding done", async () => {
+    await box.run(["ag", "-p", "x"], { env: { ANTI_API_TOKEN: "ag-token-abcdefghijklmnopqrstuvwxyz" } });
+    expect(read(join(box.home, ".cache/cld/ag"))).toMatchObject({ hasCompletedOnboarding: true, customApiKeyResponses: { approved: ["ghijklmnopqrstuvwxyz"], rejected: [] } });
+  });
+});
+
+describe("cld --resume ID (Claude Code's exit hint under cld)", () => {
+  const box = new CldSandbox();
+  const toml = box.writeConfig("gw.toml", cldConfig(port));
+
+  test("resumes in the mode whose config dir holds the session, as last launched, asking nothing", async () => {
+    const id = "0b0e7a52-5c1f-4a57-9e0e-1d2f3a4b5c6d";
+    mkdirSync(join(box.home, ".cache/cld/cp/projects/-work-app"), { recursive: true });
+    writeFileSync(join(box.home, ".cache/cld/cp/projects/-work-app", `${id}.jsonl`), "{}\n");
+    box.remember("cp", { main: "g3p", fast: "g3f", opus: "opus4.6", scenario: "Economy" });
+    const r = await box.run(["--resume", id], { env: { CLD_TOML: toml } });
+    expect(r.code).toBe(0);
+    expect(r.call!.argv).toEqual(["--resume", id]);
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "g3p", ANTHROPIC_DEFAULT_HAIKU_MODEL: "g3f", CLAUDE_CODE_RESUME_HINT_COMMAND: "cld" });
+    // A session cld does not hold: the usual mode question (here: no terminal to ask it on).
+    const other = await box.run(["--resume", "9f9f9f9f-0000-4000-8000-000000000000"], { env: { CLD_TOML: toml } });
+    expect(other.stderr).toContain('no terminal to ask "Mode" on');
+  });
+
+  test("Claude Code before 2.1.323 names itself in its hint: cld stays the parent and adds the cld command after it", async () => {
+    const old = new CldSandbox({ claudeVersion: "2.1.197" });
+    const id = "5e55a0e0-1111-4222-8333-944445555666";
+    const r = await old.run(["cp", "g3f"], { env: { CLD_TOML: toml, FAKE_CLAUDE_SESSION: id, FAKE_CLAUDE_EXIT: "3" } });
+    expect(r.code).toBe(3);
+    expect(r.call!.pid).not.toBe(r.pid); // spawned, not exec'd
+    expect(r.stderr.split("\n").at(-2)).toBe(`cld: resume it through the gateway with: cld --resume ${id}`);
+    // Print mode has no hint to follow: exec as usual. A current Claude Code prints cld's own hint: exec.
+    const print = await old.run(["cp", "g3f", "-p", "x"], { env: { CLD_TOML: toml, FAKE_CLAUDE_SESSION: id } });
+    expect(print.call!.pid).toBe(print.pid);
+    const current = new CldSandbox({ claudeVersion: "2.1.332" });
+    const now = await current.run(["cp", "g3f"], { env: { CLD_TOML: toml, FAKE_CLAUDE_SESSION: id } });
+    expect(now.call!.pid).toBe(now.pid);
+    expect(now.stderr).not.toContain("resume");
   });
 });
 

@@ -6,7 +6,7 @@ export class TmuxPane {
   private readonly socket: string;
   private readonly tmux: string;
 
-  constructor(dir: string) {
+  constructor(private readonly dir: string) {
     const tmux = Bun.which("tmux");
     if (!tmux) throw new Error("tmux is needed by this test (apt-get install -y tmux)");
     this.tmux = tmux;
@@ -20,10 +20,10 @@ export class TmuxPane {
     return out;
   }
 
-  /** Start `argv` in a fresh session; the pane stays open after it exits, showing `[exit N]`. */
-  async start(argv: readonly string[], env: Record<string, string>): Promise<void> {
+  /** Start `argv` in a fresh session (in `cwd`, default this pane's dir); the pane stays open after it exits, showing `[exit N]`. */
+  async start(argv: readonly string[], env: Record<string, string>, cwd = this.dir): Promise<void> {
     const quoted = argv.map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
-    await this.tm(["-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "160", "-y", "40", `${quoted}; echo "[exit $?]"; read x`], {
+    await this.tm(["-f", "/dev/null", "new-session", "-d", "-s", "t", "-c", cwd, "-x", "160", "-y", "40", `${quoted}; echo "[exit $?]"; read x`], {
       ...env,
       SHELL: "/bin/sh",
     });
@@ -41,13 +41,14 @@ export class TmuxPane {
     return this.tm(["display-message", "-p", "-t", "t", "#W"]).then((s) => s.trim());
   }
 
-  /** Poll the screen until it shows `text` (no fixed sleeps). */
-  async waitFor(text: string | RegExp, timeoutMs = 20_000): Promise<string> {
+  /** Poll the screen until it shows `text` (or `text(screen)` holds); no fixed sleeps. */
+  async waitFor(text: string | RegExp | ((screen: string) => boolean), timeoutMs = 20_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
+    const shows = typeof text === "string" ? (s: string) => s.includes(text) : text instanceof RegExp ? (s: string) => text.test(s) : text;
     let screen = "";
     while (Date.now() < deadline) {
       screen = await this.capture();
-      if (typeof text === "string" ? screen.includes(text) : text.test(screen)) return screen;
+      if (shows(screen)) return screen;
       await Bun.sleep(50);
     }
     throw new Error(`screen never showed ${text}; last screen:\n${screen}`);

@@ -26,6 +26,20 @@ describe("gw check", () => {
     expect(out.problems).toHaveLength(4);
   });
 
+  test("scenarios cld cannot launch (their routes are missing) are noted, never failing the check", async () => {
+    const routes = `[routing]\n"opus4.6" = [{ instance = "a", provider = "antigravity", model = "x" }]\n"g3f" = [{ instance = "a", provider = "antigravity", model = "y" }]\n`;
+    const own = `[cld.scenarios.Mine]\nmain = "g3f"\nfast = "g3f"\nopus = "opus9"\n`;
+    const base = `[global]\nmain_port = 8145\n[instances.a]\nport = 8146\nproviders = [{ type = "antigravity" }]\n${routes}`;
+    const dir = tempFiles({ "builtin.toml": base, "own.toml": base + own });
+    const builtin = await runGw(["check", "--strict", "-c", join(dir, "builtin.toml")]);
+    expect(builtin.code).toBe(0);
+    expect(builtin.stderr).toContain("note: cld leaves scenario Economy out of its menu: no route g3p (define [cld.scenarios.NAME] with your routes)");
+    expect(builtin.stderr).not.toContain("scenario Performance");
+    const json = JSON.parse((await runGw(["check", "--json", "-c", join(dir, "own.toml")])).stdout);
+    expect(json.cld_scenarios_left_out).toEqual([{ name: "Mine", missing: ["opus9"] }]);
+    expect(json.problems).toEqual([expect.objectContaining({ severity: "warning", path: "cld.scenarios.Mine.opus" })]);
+  });
+
   test("a broken file: FILE:LINE:COL and exit 1", async () => {
     const dir = tempFiles({ "providers.toml": "[global]\nmain_port = 8145\n[routing\n" });
     const r = await runGw(["check", "-c", join(dir, "providers.toml")]);

@@ -100,7 +100,11 @@ url = "http://10.0.0.5:8317/"
 api_key = "remote-secret"
 providers = [{ type = "codex" }]
 [routing]
-"m" = [{ instance = "local", provider = "claude", model = "x", priority = 2, first_byte_timeout_ms = 900 }, { instance = "remote", provider = "codex", model = "y" }]
+"m" = [{ instance = "local", provider = "claude", model = "x", priority = 2, first_byte_timeout_ms = 900 }, { instance = "remote", provider = "codex", model = "y", context_window = 131072 }]
+[cld.scenarios.Only]
+main = "m"
+fast = "m"
+opus = "m"
 [pricing]
 "m" = { input = 3, output = 15 }
 `,
@@ -116,6 +120,8 @@ providers = [{ type = "codex" }]
     expect(c.instances[0]!.authDir).toBe("/cfg/shared-auths");
     expect(c.instances[1]).toMatchObject({ managed: false, baseUrl: "http://10.0.0.5:8317", port: 8317, apiKey: "remote-secret" });
     expect(c.routes.get("m")!.targets[0]).toMatchObject({ priority: 2, firstByteTimeoutMs: 900 });
+    expect(c.routes.get("m")!.targets[1]).toMatchObject({ contextWindow: 131072 });
+    expect(c.cld.scenarios).toEqual({ Only: { main: "m", fast: "m", opus: "m" } });
     expect(c.pricing.m).toEqual({ input: 3, output: 15, cacheRead: undefined, cacheWrite: undefined });
   });
 });

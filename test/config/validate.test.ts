@@ -105,6 +105,14 @@ describe("gw check finds each problem at its line", () => {
     expect(p).toMatchObject({ severity: "warning", path: "cld.scenarios.Fast.opus" });
   });
 
+  test("context_window: an integer of at least 1024 tokens", () => {
+    const target = (w: string) => `[routing]\n"m" = [{ instance = "a", provider = "anthropic", model = "x", context_window = ${w} }]\n`;
+    expect(check(target("200_000"))).toEqual([]);
+    expect(check(target('"131072"'))).toEqual([]);
+    expect(one(target("200"))).toMatchObject({ severity: "error", path: "routing.m[0].context_window", message: "200 is out of range", hint: "use a value at least 1024" });
+    expect(one(target('"200k"'))).toMatchObject({ severity: "error", path: "routing.m[0].context_window" });
+  });
+
   test("default_instance, extra_headers host, unknown provider type", () => {
     const ps = check(`[instances.b]\nport = 8150\nproviders = [{ type = "anthropik" }]\n[routing]\n"m" = [{ instance = "a", provider = "anthropic", model = "x", params = { extra_headers = { Host = "evil" } } }]\n`);
     expect(ps.map((p) => [p.path, p.severity, p.hint])).toEqual([

@@ -33,6 +33,8 @@ export interface SandboxOptions {
   readonly tools?: readonly string[];
   /** Leave claude out of PATH. */
   readonly noClaude?: boolean;
+  /** Install the fake claude as npm lays out @anthropic-ai/claude-code of this version (bin/claude → …/bin/claude.exe). */
+  readonly claudeVersion?: string;
 }
 
 export class CldSandbox {
@@ -45,7 +47,7 @@ export class CldSandbox {
     sandboxes.push(this.dir);
     mkdirSync(this.home);
     mkdirSync(this.bin);
-    if (!opts.noClaude) this.writeClaude();
+    if (!opts.noClaude) this.writeClaude(opts.claudeVersion);
     for (const tool of opts.tools ?? []) {
       const real = Bun.which(tool);
       if (!real) throw new Error(`${tool} is needed by this test (apt-get install -y ${tool})`);
@@ -53,17 +55,29 @@ export class CldSandbox {
     }
   }
 
-  /** The fake claude: NUL-separated argv and env, its PID, then an exit code chosen by the test. */
-  private writeClaude(): void {
+  /**
+   * The fake claude: NUL-separated argv and env, its PID, a session file when FAKE_CLAUDE_SESSION
+   * names one, then an exit code chosen by the test.
+   */
+  private writeClaude(version?: string): void {
     const script = `#!/bin/sh
 printf '%s' "$$" > '${this.record}.pid'
 printf '%s\\0' "$@" > '${this.record}.argv'
 /usr/bin/env -0 > '${this.record}.env'
 if [ -n "$FAKE_CLAUDE_STDIN" ]; then /bin/cat > '${this.record}.stdin'; fi
+if [ -n "$FAKE_CLAUDE_SESSION" ]; then /bin/mkdir -p "$CLAUDE_CONFIG_DIR/projects/-w" && echo '{}' > "$CLAUDE_CONFIG_DIR/projects/-w/$FAKE_CLAUDE_SESSION.jsonl"; fi
 echo "fake claude ran"
 exit "\${FAKE_CLAUDE_EXIT:-0}"
 `;
-    writeFileSync(join(this.bin, "claude"), script, { mode: 0o755 });
+    if (version === undefined) {
+      writeFileSync(join(this.bin, "claude"), script, { mode: 0o755 });
+      return;
+    }
+    const pkg = join(this.dir, "node_modules/@anthropic-ai/claude-code");
+    mkdirSync(join(pkg, "bin"), { recursive: true });
+    writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "@anthropic-ai/claude-code", version }));
+    writeFileSync(join(pkg, "bin/claude.exe"), script, { mode: 0o755 });
+    symlinkSync(join(pkg, "bin/claude.exe"), join(this.bin, "claude"));
   }
 
   /** Environment a cld child gets: nothing from the test runner but what is named. */

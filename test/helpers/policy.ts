@@ -73,6 +73,7 @@ export function config(routes: readonly Route[], lb: LbConfig = LB_DEFAULTS): Co
       allowedHosts: [],
       cliproxy: "",
       shutdownGraceMs: 10_000,
+      state: { kind: "memory" },
       proxy: "",
       requestRetry: 3,
       maxRetryInterval: 30,

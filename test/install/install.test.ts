@@ -28,7 +28,8 @@ describe("gw install from the source tree", () => {
   const prefix = join(box.dir, "tools");
   const gw = [process.execPath, MAIN];
   const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!));
-  const data = () => join(box.home, ".local/share");
+  // Everything under the prefix: completions and the install record in its share/ (not a bin dir).
+  const data = () => join(prefix, "share");
 
   beforeAll(() => {
     // Things that were there before and must survive --uninstall.
@@ -37,7 +38,10 @@ describe("gw install from the source tree", () => {
     mkdirSync(join(box.home, ".config"));
   });
 
-  test("installs gw, the cld link and completions for bash, zsh and fish, and says how to fix PATH", async () => {
+  test("installs gw, the cld link and completions for bash, zsh and fish under the prefix, and says how to fix PATH", async () => {
+    // Bun itself caches transpiled source under ~/.bun when it runs gw from the tree: not gw's.
+    const homeTree = () => tree(box.home).filter((f) => !f.startsWith(".bun"));
+    const homeBefore = homeTree();
     const r = await run([...gw, "install", "--prefix", prefix], box);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -47,8 +51,11 @@ describe("gw install from the source tree", () => {
     for (const f of ["bash-completion/completions/gw", "bash-completion/completions/cld", "zsh/site-functions/_gw"]) {
       expect(readFileSync(join(data(), f), "utf8")).toContain(`'${prefix}/gw' _complete --`);
     }
-    for (const f of ["gw.fish", "cld.fish"]) expect(existsSync(join(box.home, ".config/fish/completions", f))).toBe(true);
+    for (const f of ["gw.fish", "cld.fish"]) expect(existsSync(join(data(), "fish/vendor_completions.d", f))).toBe(true);
+    expect(existsSync(join(data(), "gw/installed.json"))).toBe(true);
+    expect(homeTree()).toEqual(homeBefore); // nothing outside the prefix
     expect(r.stdout).toContain(`add ${prefix} to PATH: export PATH="${prefix}:$PATH"`);
+    expect(r.stdout).toContain(`completions are in ${data()}, which bash-completion and fish do not search: export XDG_DATA_DIRS="${data()}:\${XDG_DATA_DIRS:-/usr/local/share:/usr/share}"`);
   });
 
   test("TMP/cld cp FILTER -p hi launches claude through the link", async () => {
@@ -61,9 +68,10 @@ describe("gw install from the source tree", () => {
   test("installing again changes nothing and reports no PATH hint once the directory is on PATH", async () => {
     const before = tree(box.home).concat(tree(prefix));
     const manifest = readFileSync(join(data(), "gw/installed.json"), "utf8");
-    const r = await run([...gw, "install", "--prefix", prefix], box, { PATH: `${box.bin}:${prefix}` });
+    const r = await run([...gw, "install", "--prefix", prefix], box, { PATH: `${box.bin}:${prefix}`, XDG_DATA_DIRS: data() });
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain("PATH");
+    expect(r.stdout).not.toContain("XDG_DATA_DIRS");
     expect(tree(box.home).concat(tree(prefix))).toEqual(before);
     expect(readFileSync(join(data(), "gw/installed.json"), "utf8")).toBe(manifest);
   });
@@ -86,25 +94,38 @@ c cld cp ""; c gw cld ""; c cld -c ""`;
   });
 
   test("fish completion offers route names for cld cp", async () => {
-    const r = await run([Bun.which("fish") ?? "fish", "-c", `complete -C 'cld cp '; complete -C 'gw cld o'`], box, { CLD_TOML: toml, PATH: `${box.bin}:${prefix}` });
+    const r = await run([Bun.which("fish") ?? "fish", "-c", `complete -C 'cld cp '; complete -C 'gw cld o'`], box, { CLD_TOML: toml, PATH: `${box.bin}:${prefix}`, XDG_DATA_DIRS: data() });
     expect(r.stdout.split("\n").filter(Boolean).sort()).toEqual(["g3f", "g3f.auto", "g3p", "kimi-k2", "official", "opus4.6"]);
   });
 
   test("--uninstall removes exactly what was installed", async () => {
     const installed = JSON.parse(readFileSync(join(data(), "gw/installed.json"), "utf8")) as { files: string[]; dirs: string[] };
     expect(installed.dirs).not.toContain(prefix); // it existed before
-    const r = await run([...gw, "install", "--uninstall"], box);
+    const elsewhere = await run([...gw, "install", "--uninstall"], box); // the record is under the prefix
+    expect(elsewhere.stdout).toBe(`nothing to remove (no gw install record at ${join(box.home, ".local/share/gw/installed.json")}; installed with --prefix DIR? pass it again)\n`);
+    const r = await run([...gw, "install", "--uninstall", "--prefix", prefix], box);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`removed ${prefix}/cld`);
-    expect(tree(prefix)).toEqual(["other-tool"]);
+    expect(tree(prefix)).toEqual(["other-tool"]); // share/ and everything in it was gw's
     for (const f of [...installed.files, join(data(), "gw/installed.json"), join(data(), "gw")]) expect(existsSync(f)).toBe(false);
-    // Directories gw made go too, unless something else moved in since (fish keeps its history in ~/.local/share/fish).
-    for (const d of installed.dirs) if (existsSync(d)) expect(tree(d).length).toBeGreaterThan(0);
-    expect(existsSync(join(data(), "bash-completion"))).toBe(false);
     expect(existsSync(join(box.home, ".config"))).toBe(true);
-    expect(existsSync(join(box.home, ".config/fish"))).toBe(false);
-    const again = await run([...gw, "install", "--uninstall"], box);
+    const again = await run([...gw, "install", "--uninstall", "--prefix", prefix], box);
     expect(again.stdout).toContain("nothing to remove");
+  });
+
+  test("without a prefix: ~/.local/bin and the user's XDG directories; a bin prefix shares its parent's share/", async () => {
+    const own = new CldSandbox();
+    const r = await run([...gw, "install"], own);
+    expect(r.code).toBe(0);
+    const local = join(own.home, ".local");
+    for (const f of ["bin/gw", "bin/cld", "share/bash-completion/completions/gw", "share/zsh/site-functions/_gw", "share/gw/installed.json"]) expect(existsSync(join(local, f))).toBe(true);
+    expect(existsSync(join(own.home, ".config/fish/completions/gw.fish"))).toBe(true);
+    expect(r.stdout).not.toContain("XDG_DATA_DIRS");
+    const usr = join(own.dir, "usr");
+    const b = await run([...gw, "install", "--prefix", join(usr, "bin")], own, { XDG_DATA_DIRS: join(usr, "share") });
+    expect(b.code).toBe(0);
+    expect(tree(usr).filter((f) => !f.endsWith("/") && f.split("/").length > 1)).toEqual(expect.arrayContaining(["bin/gw", "share/gw/installed.json", "share/fish/vendor_completions.d/gw.fish", "share/bash-completion/completions/cld"]));
+    expect(b.stdout).not.toContain("XDG_DATA_DIRS");
   });
 
   test("a cld that gw did not install is never replaced", async () => {
@@ -141,7 +162,7 @@ describe("gw install from a compiled binary", () => {
     const again = await run([join(prefix, "gw"), "install", "--prefix", prefix], box); // the installed copy reinstalling itself
     expect(again.code).toBe(0);
     expect(statSync(join(prefix, "gw")).size).toBe(statSync(built).size);
-    const un = await run([join(prefix, "gw"), "install", "--uninstall"], box);
+    const un = await run([join(prefix, "gw"), "install", "--uninstall", "--prefix", prefix], box);
     expect(un.code).toBe(0);
     expect(existsSync(prefix)).toBe(false); // gw install made it, so it goes
   });

@@ -98,7 +98,7 @@ describe("with cooldowns", () => {
     // Only "a" can be chosen when b is tried: it is half-open, so the pick is its trial.
     const pick = explainPick(solo, { tried: new Set(["b"]), now: later, state })!;
     expect(pick).toMatchObject({ target: { id: "a" }, trial: true, cooling: false });
-    state.beginTrial("s", "a", later + 30_000);
+    state.claimTrial("s", "a", later + 30_000);
     // While the trial is in flight, concurrent requests go elsewhere.
     const random = seededRandom(11);
     for (let i = 0; i < 200; i++) expect(pickTarget(solo, { tried: NONE, now: later + 1, random, state })!.id).toBe("b");

@@ -97,10 +97,10 @@ describe("Anthropic SDK", () => {
     expect(up.headers["x-route-tag"]).toBe("tuned");
   });
 
-  test("models.list shows the routes", async () => {
+  test("models.list shows the routes, each also under the claude-gw- id Claude Code's picker keeps", async () => {
     const ids: string[] = [];
     for await (const m of client().models.list()) ids.push(m.id);
-    expect(ids).toEqual(["plain", "tuned", "defaulted", "leveled"]);
+    expect(ids).toEqual(["plain", "claude-gw-plain", "tuned", "claude-gw-tuned", "defaulted", "claude-gw-defaulted", "leveled", "claude-gw-leveled"]);
   });
 
   test("a wrong key is an AuthenticationError", async () => {

@@ -126,6 +126,14 @@ test("cooldowns and instances that ended disappear on the next scrape", () => {
   expect(second).toContain("# TYPE gw_cooldowns_active gauge");
 });
 
+test("gw_state_backend_up: 1 while the state backend answers, 0 while gw serves from memory alone", () => {
+  const m = createGwMetrics();
+  const where = { instances: [], cooling: [] };
+  expect(m.render({ ...where, state: { backend: "redis", up: false, where: "redis://r:6379" } })).toContain('gw_state_backend_up{backend="redis"} 0');
+  expect(m.render({ ...where, state: { backend: "local", up: true, where: "/x/.gw/state.db" } })).toContain('gw_state_backend_up{backend="local"} 1');
+  expect(m.render(where)).not.toContain("gw_state_backend_up{");
+});
+
 test("label values and help text are escaped per the text format", () => {
   const reg = new Registry();
   const c = reg.add(new Counter("x_total", "a \\ help\nline", ["l"]));

@@ -33,7 +33,7 @@ const PRICING = { sonnet: { input: 3, output: 15 }, opus: { input: 15, output: 7
 test("rows by decision, category and rule, with cost; other requests under -", async () => {
   const dir = join(logs(), "logs", "requests");
   const report = async (by: "decision" | "category" | "rule") =>
-    Object.fromEntries((await usageReport({ dir, pricing: PRICING, sinceMs: parseSince("1d", NOW)!, by })).rows.map((r) => [r.key, [r.requests, r.input, Number(r.costUsd.toFixed(6))]]));
+    Object.fromEntries((await usageReport({ dirs: [dir], pricing: PRICING, sinceMs: parseSince("1d", NOW)!, by })).rows.map((r) => [r.key, [r.requests, r.input, Number(r.costUsd.toFixed(6))]]));
   expect(await report("decision")).toEqual({
     category_hit_coding: [2, 4000, (4000 * 3 + 20 * 15) / 1e6],
     rule_hit_big: [1, 500, (500 * 15 + 10 * 75) / 1e6],

@@ -51,7 +51,7 @@ describe("usage report on generated log files", () => {
   };
 
   test("--since 7d --by route: exact sums and costs; unknown prices are counted, not guessed", async () => {
-    const r = await usageReport({ dir, pricing, sinceMs: parseSince("7d", NOW)!, by: "route" });
+    const r = await usageReport({ dirs: [dir], pricing, sinceMs: parseSince("7d", NOW)!, by: "route" });
     expect(r.records).toBe(expectOpus(7).reqs + 14);
     expect(r.badLines).toBe(2);
     const opus = r.rows.find((x) => x.key === "opus")!;
@@ -68,17 +68,17 @@ describe("usage report on generated log files", () => {
   });
 
   test("--by day covers whole UTC days, oldest first", async () => {
-    const r = await usageReport({ dir, pricing, sinceMs: parseSince("3d", NOW)!, by: "day" });
+    const r = await usageReport({ dirs: [dir], pricing, sinceMs: parseSince("3d", NOW)!, by: "day" });
     expect(r.rows.map((x) => x.key)).toEqual(["2026-11-24", "2026-11-25", "2026-11-26"]);
     expect(r.rows.map((x) => x.requests)).toEqual([3 + 2, 2 + 2, 1 + 2]);
     expect(r.rows[2]!.input).toBe(1000 + 1000);
   });
 
   test("--by target uses the attempt that answered; --by client the masked key", async () => {
-    const t = await usageReport({ dir, pricing, sinceMs: parseSince("30d", NOW)!, by: "target" });
+    const t = await usageReport({ dirs: [dir], pricing, sinceMs: parseSince("30d", NOW)!, by: "target" });
     expect(t.records).toBe(written);
     expect(Object.fromEntries(t.rows.map((x) => [x.key, x.requests]))).toEqual({ "a/claude-opus-4-6": expectOpus(30).reqs, "a/gemini-flash": 30, "b/gemini-flash": 30 });
-    const c = await usageReport({ dir, pricing, sinceMs: parseSince("30d", NOW)!, by: "client" });
+    const c = await usageReport({ dirs: [dir], pricing, sinceMs: parseSince("30d", NOW)!, by: "client" });
     expect(Object.fromEntries(c.rows.map((x) => [x.key, x.requests]))).toEqual({ "sk-aaa…1111": expectOpus(30).reqs, "sk-bbb…2222": 30, "-": 30 });
   });
 
@@ -91,7 +91,7 @@ describe("usage report on generated log files", () => {
   });
 
   test("table, CSV and JSON agree on the totals", async () => {
-    const r = await usageReport({ dir, pricing, sinceMs: parseSince("7d", NOW)!, by: "route" });
+    const r = await usageReport({ dirs: [dir], pricing, sinceMs: parseSince("7d", NOW)!, by: "route" });
     const table = usageTable(r);
     expect(table).toContain("models without a price: gemini-flash");
     expect(table).toContain(`prices: [pricing] in providers.toml, else ${CATALOG_SOURCE}`);
@@ -106,7 +106,7 @@ describe("usage report on generated log files", () => {
   });
 
   test("no log directory: an empty report, not an error", async () => {
-    const r = await usageReport({ dir: join(dir, "missing"), pricing, sinceMs: 0, by: "day" });
+    const r = await usageReport({ dirs: [join(dir, "missing")], pricing, sinceMs: 0, by: "day" });
     expect(r).toMatchObject({ records: 0, files: 0, rows: [] });
     expect(usageTable(r)).toContain("no requests since");
   });
@@ -124,7 +124,7 @@ describe("prices from the model catalogue, [pricing] overriding them", () => {
   const catalogue = lookupModel("claude-opus-4-6")!.price;
 
   test("no [pricing]: every kind of token priced as the catalogue says; unknown models named", async () => {
-    const r = await usageReport({ dir, pricing: {}, sinceMs: parseSince("1d", NOW)!, by: "route" });
+    const r = await usageReport({ dirs: [dir], pricing: {}, sinceMs: parseSince("1d", NOW)!, by: "route" });
     const opus = r.rows.find((x) => x.key === "opus4.6")!;
     const expected = (1e6 * catalogue.input! + 1e5 * catalogue.output! + 2e6 * catalogue.cacheRead! + 4e5 * catalogue.cacheWrite!) / 1e6;
     expect(opus.unpriced).toBe(0);
@@ -135,7 +135,7 @@ describe("prices from the model catalogue, [pricing] overriding them", () => {
 
   test("[pricing] overrides field by field: a route's entry over the model's over the catalogue", async () => {
     const pricing = { "claude-sonnet-4-5": { input: 1 }, cheap: { output: 2 } };
-    const r = await usageReport({ dir, pricing, sinceMs: parseSince("1d", NOW)!, by: "route" });
+    const r = await usageReport({ dirs: [dir], pricing, sinceMs: parseSince("1d", NOW)!, by: "route" });
     expect(r.rows.find((x) => x.key === "cheap")!.costUsd).toBeCloseTo(1 + 2, 9);
     expect(priceFor(pricing, "cheap", "claude-sonnet-4-5")).toMatchObject({ input: 1, output: 2, cacheRead: lookupModel("claude-sonnet-4-5")!.price.cacheRead });
     expect(priceFor({}, "x", "no-such-model")).toBeUndefined();
@@ -182,5 +182,36 @@ describe("gw usage (the command)", () => {
     const bad = await runGw(["usage", "--by", "model"], { cwd: home });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("gw: --by model: unknown grouping");
+  });
+});
+
+describe("gw usage over several hosts' logs", () => {
+  // Two hosts' gw directories side by side (copied or mounted), each with its logs/requests/.
+  const team = tempDir("gw-usage-team-");
+  const now = new Date().toISOString();
+  const hostLogs = (host: string) => join(team, host, "logs", "requests");
+  writeRecords(hostLogs("host-1"), [record({ ts: now, route: "opus", attempts: ["a/claude-opus:200:ok"], usage: { input: 1_000_000, output: 100_000 } })]);
+  writeRecords(hostLogs("host-2"), [
+    record({ ts: now, route: "opus", attempts: ["b/claude-opus:200:ok"], usage: { input: 2_000_000, output: 0 } }),
+    record({ ts: now, route: "flash", attempts: ["b/gemini-flash:200:ok"], usage: { input: 10, output: 1 } }),
+  ]);
+  const totals = (stdout: string) => JSON.parse(stdout) as { records: number; files: number; rows: { key: string; requests: number; input_tokens: number }[] };
+
+  test("directories, gw directories and a quoted glob all total as one; no config needed", async () => {
+    const byDirs = await runGw(["usage", "--json", "--by", "route", hostLogs("host-1"), join(team, "host-2")], { cwd: team });
+    expect(byDirs.stderr).toBe("");
+    expect(byDirs.code).toBe(0);
+    expect(totals(byDirs.stdout)).toMatchObject({ records: 3, files: 2, rows: [{ key: "opus", requests: 2, input_tokens: 3_000_000 }, { key: "flash", requests: 1 }] });
+    const byGlob = await runGw(["usage", "--json", "--by", "route", "host-*"], { cwd: team });
+    expect(totals(byGlob.stdout)).toEqual(totals(byDirs.stdout));
+    // The same directory twice (as itself and through a glob) counts once.
+    const twice = await runGw(["usage", "--json", join(team, "host-1"), `${team}/host-1/logs/*`], { cwd: team });
+    expect(totals(twice.stdout).records).toBe(1);
+  });
+
+  test("a directory or glob that names nothing is one line saying so", async () => {
+    const r = await runGw(["usage", join(team, "host-3"), "nothing-*"], { cwd: team });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`gw: no log directory at ${join(team, "host-3")}, nothing-*`);
   });
 });

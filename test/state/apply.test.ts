@@ -62,7 +62,7 @@ describe("recordAttempt", () => {
     const later = NOW + CD.transientHeavy;
     const trial = explainPick(r, { tried: new Set(), now: later, state: s, random: () => 0 })!;
     expect(trial).toMatchObject({ target: { id: "a" }, trial: true });
-    s.beginTrial("r", "a", later + 120_000);
+    s.claimTrial("r", "a", later + 120_000);
     recordAttempt(s, outcome(200), { ...facts, now: later + 5 });
     expect(explainPick(r, { tried: new Set(), now: later + 6, state: s, random: () => 0 })).toMatchObject({
       target: { id: "a" },
@@ -74,7 +74,7 @@ describe("recordAttempt", () => {
 test("a trial answered with the client's own 400 ends the trial: the target is free for the next request", () => {
   const s = createMemoryStore();
   s.setCooldown("r", "a", { until: NOW, kind: "transient", reason: "503", setAt: NOW - 1 });
-  s.beginTrial("r", "a", NOW + 120_000);
+  s.claimTrial("r", "a", NOW + 120_000);
   expect(recordAttempt(s, outcome(400, '{"error":{"message":"bad request"}}'), { ...facts, now: NOW + 5, trial: true })).toBeUndefined();
   const r = route("r", [{ id: "a", weight: 1 }]);
   expect(explainPick(r, { tried: new Set(), now: NOW + 6, state: s })).toMatchObject({ target: { id: "a" }, trial: true, cooling: false });

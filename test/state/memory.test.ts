@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createMemoryStore, isAvailable, STICKY_TTL_MS, STREAK_TTL_MS } from "../../src/state/index.ts";
+import { createMemoryStore, isAvailable, type StateChange, STICKY_TTL_MS, STREAK_TTL_MS } from "../../src/state/index.ts";
 
 const NOW = 1_700_000_000_000;
 
@@ -69,7 +69,7 @@ describe("cooldowns", () => {
     s.setCooldown("r", "t", { until: NOW + 100, kind: "transient_heavy", reason: "429", setAt: NOW });
     expect(isAvailable(s.cooldown("r", "t"), NOW + 99)).toBe(false);
     expect(isAvailable(s.cooldown("r", "t"), NOW + 100)).toBe(true);
-    s.beginTrial("r", "t", NOW + 500);
+    s.claimTrial("r", "t", NOW + 500);
     expect(isAvailable(s.cooldown("r", "t"), NOW + 499)).toBe(false);
     expect(isAvailable(s.cooldown("r", "t"), NOW + 500)).toBe(true);
     s.clearCooldown("r", "t");
@@ -79,7 +79,7 @@ describe("cooldowns", () => {
   test("a new cooldown replaces the old one and drops its trial", () => {
     const s = createMemoryStore();
     s.setCooldown("r", "t", { until: NOW, kind: "transient", reason: "", setAt: NOW - 1 });
-    s.beginTrial("r", "t", NOW + 1000);
+    s.claimTrial("r", "t", NOW + 1000);
     s.setCooldown("r", "t", { until: NOW + 60_000, kind: "transient", reason: "503", setAt: NOW + 5 });
     expect(s.cooldown("r", "t")).toEqual({ until: NOW + 60_000, kind: "transient", reason: "503", setAt: NOW + 5 });
   });
@@ -87,7 +87,7 @@ describe("cooldowns", () => {
   test("endTrial: a trial without a verdict frees the half-open target at once, the cooldown entry stays", () => {
     const s = createMemoryStore();
     s.setCooldown("r", "t", { until: NOW, kind: "transient", reason: "503", setAt: NOW - 1 });
-    s.beginTrial("r", "t", NOW + 120_000);
+    s.claimTrial("r", "t", NOW + 120_000);
     expect(isAvailable(s.cooldown("r", "t"), NOW + 10)).toBe(false);
     s.endTrial("r", "t");
     expect(isAvailable(s.cooldown("r", "t"), NOW + 10)).toBe(true);
@@ -96,9 +96,9 @@ describe("cooldowns", () => {
     expect(s.cooldown("r", "healthy")).toBeUndefined();
   });
 
-  test("beginTrial on a healthy target does nothing", () => {
+  test("claimTrial on a healthy target does nothing", () => {
     const s = createMemoryStore();
-    s.beginTrial("r", "t", NOW);
+    s.claimTrial("r", "t", NOW);
     expect(s.cooldown("r", "t")).toBeUndefined();
   });
 
@@ -110,5 +110,72 @@ describe("cooldowns", () => {
       { route: "g3f", target: "official/gemini-3-flash", until: NOW - 5, kind: "transient", reason: "503", setAt: NOW - 100, halfOpen: true },
       { route: "opus4.6", target: "relay/anthropic/claude", until: NOW + 300, kind: "auth", reason: "401", setAt: NOW, halfOpen: false },
     ]);
+  });
+});
+
+describe("changes for a backend (onChange)", () => {
+  const recording = (opts: Parameters<typeof createMemoryStore>[0] = {}) => {
+    const changes: StateChange[] = [];
+    return { s: createMemoryStore({ ...opts, onChange: (c) => changes.push(c) }), changes };
+  };
+
+  test("only real changes are reported: a success on a healthy target or an unknown streak writes nothing", () => {
+    const { s, changes } = recording();
+    s.clearCooldown("r", "t");
+    s.resetStreak("anon::r");
+    s.clearSticky("cc:1::r");
+    s.claimTrial("r", "t", NOW);
+    s.endTrial("r", "t");
+    expect(changes).toEqual([]);
+    s.setCooldown("r", "t", { until: NOW + 10, kind: "transient", reason: "503", setAt: NOW });
+    s.clearCooldown("r", "t");
+    s.addFailure("anon::r", NOW);
+    s.addFailure("anon::r", NOW + 1);
+    s.resetStreak("anon::r");
+    expect(changes.map((c) => c.op)).toEqual(["setCooldown", "clearCooldown", "setStreak", "setStreak", "resetStreak"]);
+    expect(changes[3]).toEqual({ op: "setStreak", key: "anon::r", n: 2, at: NOW + 1 });
+  });
+
+  test("a sticky refresh to the same target is reported at most once a minute; a new target at once", () => {
+    const { s, changes } = recording({ stickySaveEveryMs: 60_000 });
+    s.setSticky("k", "a", NOW);
+    for (let i = 1; i <= 59; i++) s.setSticky("k", "a", NOW + i * 1000);
+    expect(changes).toHaveLength(1);
+    s.setSticky("k", "a", NOW + 60_000);
+    expect(changes).toHaveLength(2);
+    s.setSticky("k", "b", NOW + 60_001);
+    expect(changes.at(-1)).toEqual({ op: "setSticky", key: "k", target: "b", at: NOW + 60_001 });
+    s.clearSticky("k");
+    expect(changes.at(-1)).toEqual({ op: "clearSticky", key: "k" });
+  });
+
+  test("apply takes a change silently; snapshot gives back what is still valid, oldest sticky first", () => {
+    const { s, changes } = recording();
+    s.apply({ op: "setSticky", key: "old", target: "a", at: NOW - STICKY_TTL_MS });
+    s.apply({ op: "setSticky", key: "k1", target: "a", at: NOW - 2 });
+    s.apply({ op: "setSticky", key: "k2", target: "b", at: NOW - 1 });
+    s.apply({ op: "setCooldown", route: "r", target: "t", c: { until: NOW + 5, kind: "quota", reason: "403", setAt: NOW - 5 } });
+    s.apply({ op: "setCooldown", route: "r", target: "over", c: { until: NOW, kind: "transient", reason: "503", setAt: NOW - 5 } });
+    s.apply({ op: "setStreak", key: "anon::r", n: 3, at: NOW - 10 });
+    expect(changes).toEqual([]);
+    expect(s.sticky("k2", NOW)).toBe("b");
+    expect(s.streak("anon::r", NOW)).toBe(3);
+    expect(s.snapshot(NOW)).toEqual([
+      { op: "setCooldown", route: "r", target: "t", c: { until: NOW + 5, kind: "quota", reason: "403", setAt: NOW - 5 } },
+      { op: "setSticky", key: "k1", target: "a", at: NOW - 2 },
+      { op: "setSticky", key: "k2", target: "b", at: NOW - 1 },
+      { op: "setStreak", key: "anon::r", n: 3, at: NOW - 10 },
+    ]);
+  });
+
+  test("a client's huge session key is kept (and reported) as its sha256", () => {
+    const { s, changes } = recording();
+    const huge = `pck:${"x".repeat(100_000)}::r`;
+    s.setSticky(huge, "a", NOW);
+    expect(s.sticky(huge, NOW)).toBe("a");
+    expect(s.addFailure(huge, NOW)).toBe(1);
+    const keys = changes.map((c) => ("key" in c ? c.key : ""));
+    expect(keys.every((k) => /^h:[0-9a-f]{64}$/.test(k))).toBe(true);
+    expect(new Set(keys).size).toBe(1);
   });
 });

@@ -4,7 +4,7 @@ import { expect, test } from "bun:test";
 import { type Config, parseConfig } from "../../src/config/index.ts";
 import type { Gateway } from "../../src/lb/server.ts";
 import type { CoolingEntry } from "../../src/state/index.ts";
-import { formatStatus } from "../../src/supervisor/format.ts";
+import { formatStatus, stateLine } from "../../src/supervisor/format.ts";
 import { InstanceSet } from "../../src/supervisor/instances.ts";
 import { buildStatus, type GatewayExtras } from "../../src/supervisor/status.ts";
 import { DEFAULT_TIMING } from "../../src/supervisor/timing.ts";
@@ -45,6 +45,7 @@ test("status rows carry counters and cooling targets per instance; external inst
     stop: async () => {},
     stats: () => ({ inFlight: 1, openStreams: 1, requests: 7, errors: 2, byInstance: { a: { requests: 5, errors: 2 }, ext: { requests: 2, errors: 0 } } }),
     coolingList: () => cooling,
+    stateHealth: () => ({ backend: "local", up: true, where: "/srv/gw/.gw/state.db" }),
   } satisfies Gateway & GatewayExtras;
   const set = idleSet(config!);
   const report = buildStatus({ config: config!, set, gateway, phase: "serving", startedAt: now - 3_600_000, demo: false }, now);
@@ -60,6 +61,13 @@ test("status rows carry counters and cooling targets per instance; external inst
   expect(text).toMatch(/^a\s+-\s+8146\s+stopped\s+-\s+0\s+-\s+5\s+2\s+1$/m);
   expect(text).toMatch(/^ext\s+-\s+9000\s+external\s+-\s+0\s+-\s+2\s+0\s+0$/m);
   expect(text).toContain("a: cooling g3f → gemini-3-flash (quota, 42 s left)");
+  expect(text).toContain("state   local /srv/gw/.gw/state.db");
+});
+
+test("a state backend that does not answer is one line saying so, for how long, and that gw goes on", () => {
+  const down = { backend: "redis" as const, up: false, where: "redis://10.0.0.5:6379", problem: "Connection closed", downSince: 1_000 };
+  expect(stateLine(down, 43_000)).toBe("redis redis://10.0.0.5:6379  DOWN 42s: Connection closed — serving from local state");
+  expect(stateLine({ backend: "memory", up: true, where: "memory" })).toBe("memory (nothing kept across restarts)");
 });
 
 test("without cooldowns from the gateway the column says it does not know", () => {

@@ -1,0 +1,90 @@
+// What gw knows about a route from its targets and the catalogue (pure):
+// - its context window, what a client may put in one request before the upstream refuses it: cld
+//   hands it to Claude Code (so auto-compact fires in time) and /v1/models lists it;
+// - its price, for cld's choice of a cheap route for background work.
+
+import type { Config, Price, Route, Target } from "../config/types.ts";
+import { lookupModel } from "./models.ts";
+import { DEFAULT_CONTEXT_WINDOW } from "./tokens.ts";
+
+export { DEFAULT_CONTEXT_WINDOW, formatTokens } from "./tokens.ts";
+
+
+/**
+ * Anthropic serves its long windows only to requests carrying the `context-1m-…` beta; without
+ * it every Claude model stops at 200k, whatever the catalogue lists as its largest window.
+ */
+export const ANTHROPIC_STANDARD_WINDOW = 200_000;
+const LONG_CONTEXT_BETA = /^context-1m-/;
+
+export interface ContextWindow {
+  readonly tokens: number;
+  /** `config`: a target's context_window; `catalogue`: @pydantic/genai-prices; `default`: none known. */
+  readonly source: "config" | "catalogue" | "default";
+}
+
+/** The window of one target, when the config or the catalogue knows it. */
+export function targetWindow(t: Target): ContextWindow | undefined {
+  if (t.contextWindow !== undefined) return { tokens: t.contextWindow, source: "config" };
+  const m = lookupModel(t.model);
+  if (m?.contextWindow === undefined) return undefined;
+  const long = t.params.anthropicBeta.some((b) => LONG_CONTEXT_BETA.test(b));
+  const tokens = m.provider === "anthropic" && !long ? Math.min(m.contextWindow, ANTHROPIC_STANDARD_WINDOW) : m.contextWindow;
+  return { tokens, source: "catalogue" };
+}
+
+const UNKNOWN: ContextWindow = { tokens: DEFAULT_CONTEXT_WINDOW, source: "default" };
+
+/**
+ * The smallest window among the route's targets, since failover may land a request on any of
+ * them; a target whose window nobody knows counts as the default (too small only compacts early,
+ * too large gets requests refused).
+ */
+export function routeWindow(route: Pick<Route, "targets">): ContextWindow {
+  let best: ContextWindow | undefined;
+  for (const t of route.targets) {
+    const w = targetWindow(t) ?? UNKNOWN;
+    if (!best || w.tokens < best.tokens) best = w;
+  }
+  return best ?? UNKNOWN;
+}
+
+
+/**
+ * USD per million input plus output tokens of the route's dearest target (failover may use any):
+ * `[pricing]` for the route, else for the target's model, else the catalogue. Undefined when a
+ * target has no known price.
+ */
+export function routePrice(route: Route, pricing: Readonly<Record<string, Price>>): number | undefined {
+  let worst: number | undefined;
+  for (const t of route.targets) {
+    const p = pricing[route.name] ?? pricing[t.model] ?? lookupModel(t.model)?.price;
+    if (p?.input === undefined || p.output === undefined) return undefined;
+    worst = Math.max(worst ?? 0, p.input + p.output);
+  }
+  return worst;
+}
+
+/** The route with the lowest known price (file order breaks ties), if any has one. */
+export function cheapestRoute(routes: Iterable<Route>, pricing: Readonly<Record<string, Price>>): string | undefined {
+  let best: { name: string; price: number } | undefined;
+  for (const r of routes) {
+    const price = routePrice(r, pricing);
+    if (price !== undefined && (!best || price < best.price)) best = { name: r.name, price };
+  }
+  return best?.name;
+}
+
+/**
+ * The window behind a model name a client may send: a route's, or — for a model the `auto` router
+ * serves — the smallest among the routes it may pick. Undefined for a name gw does not route.
+ */
+export function modelWindow(config: Pick<Config, "routes" | "global">, name: string): ContextWindow | undefined {
+  const route = config.routes.get(name);
+  if (route) return routeWindow(route);
+  const router = config.global.lb.router;
+  if (!router?.activationModels.has(name)) return undefined;
+  const picks = [...router.categories.map((c) => c.target), ...router.rules.map((r) => r.target), ...(router.defaultModel ? [router.defaultModel] : [])];
+  const targets = [...new Set(picks)].flatMap((t) => config.routes.get(t)?.targets ?? []);
+  return targets.length ? routeWindow({ targets }) : UNKNOWN;
+}

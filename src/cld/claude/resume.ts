@@ -1,0 +1,96 @@
+// `cld --resume ID`: what Claude Code's exit hint says under cld (CLAUDE_CODE_RESUME_HINT_COMMAND).
+// The session lives in the config dir of the mode it ran in (…/cld/cp/projects/<folder>/ID.jsonl),
+// so that dir tells which mode to resume it in, without asking.
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+
+/** The session id after `--resume` / `-r` in claude's arguments, when one is given. */
+export function resumedSession(claudeArgs: readonly string[]): string | undefined {
+  for (let i = 0; i < claudeArgs.length; i++) {
+    const a = claudeArgs[i]!;
+    if (a.startsWith("--resume=")) return sessionId(a.slice("--resume=".length));
+    if (a === "--resume" || a === "-r") return sessionId(claudeArgs[i + 1]);
+  }
+  return undefined;
+}
+
+/** The first of `dirs` (Claude Code config dirs) whose projects hold the session. */
+export function dirHoldingSession(dirs: readonly string[], id: string): string | undefined {
+  return dirs.find((dir) => safeList(join(dir, "projects")).some((folder) => existsSync(join(dir, "projects", folder, `${id}.jsonl`))));
+}
+
+/** Session ids are UUIDs; anything else (a search term, a path) is not looked up on disk. */
+const sessionId = (s: string | undefined) => (s && /^[0-9a-f-]{8,64}$/i.test(s) ? s : undefined);
+
+/**
+ * Claude Code reads CLAUDE_CODE_RESUME_HINT_COMMAND from 2.1.323 on; older versions print
+ * `claude --resume ID`, which would leave the gateway. For them cld stays the parent and prints
+ * its own hint once claude exits (launch.ts).
+ */
+export const HINT_COMMAND_SINCE = "2.1.323";
+
+/** The installed Claude Code's version from its install layout (npm package or native installer), else undefined. */
+export function claudeVersion(claudePath: string): string | undefined {
+  let real: string;
+  try {
+    real = realpathSync(claudePath);
+  } catch {
+    return undefined;
+  }
+  if (basename(dirname(real)) === "versions" && VERSION.test(basename(real))) return basename(real);
+  for (const dir of [dirname(real), dirname(dirname(real))]) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: unknown; version?: unknown };
+      if (typeof pkg.name === "string" && pkg.name.startsWith("@anthropic-ai/claude-code") && typeof pkg.version === "string") return pkg.version;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
+/** Whether Claude Code itself names cld in its exit hint; unknown versions are taken to be current. */
+export function printsCldHint(version: string | undefined): boolean {
+  return version === undefined || !VERSION.test(version) || compareVersions(version, HINT_COMMAND_SINCE) >= 0;
+}
+
+/** The session written to last since `sinceMs` in a Claude Code config dir: the one that just ran. */
+export function latestSession(configDir: string, sinceMs: number): string | undefined {
+  let best: { id: string; at: number } | undefined;
+  const projects = join(configDir, "projects");
+  for (const folder of safeList(projects)) {
+    for (const f of safeList(join(projects, folder))) {
+      if (!f.endsWith(".jsonl")) continue;
+      const at = mtimeOf(join(projects, folder, f));
+      if (at >= sinceMs && (!best || at > best.at)) best = { id: f.slice(0, -".jsonl".length), at };
+    }
+  }
+  return best?.id;
+}
+
+// --- internal ---
+
+const VERSION = /^\d+\.\d+\.\d+$/;
+
+function compareVersions(a: string, b: string): number {
+  const x = a.split(".").map(Number);
+  const y = b.split(".").map(Number);
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return 0;
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function mtimeOf(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+}

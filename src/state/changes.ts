@@ -1,0 +1,49 @@
+// Changes waiting for a backend: the last change per entry wins, so a burst of writes to one key
+// costs one write, and what waits is bounded by the number of entries, not of requests.
+
+import type { StateChange } from "./types.ts";
+
+export class PendingChanges {
+  readonly #byEntry = new Map<string, StateChange>();
+
+  add(c: StateChange): void {
+    const key = entryOf(c);
+    // Re-inserting keeps the order of the last writes, so a replay applies them in that order.
+    this.#byEntry.delete(key);
+    this.#byEntry.set(key, c);
+  }
+
+  /** Everything waiting, oldest first; the queue is empty afterwards. */
+  take(): StateChange[] {
+    const out = [...this.#byEntry.values()];
+    this.#byEntry.clear();
+    return out;
+  }
+
+  /** Put back what could not be written, unless a newer change to the same entry came meanwhile. */
+  restore(changes: readonly StateChange[]): void {
+    const newer = new Map(this.#byEntry);
+    this.#byEntry.clear();
+    for (const c of changes) this.#byEntry.set(entryOf(c), c);
+    for (const c of newer.values()) this.add(c);
+  }
+
+  get size(): number {
+    return this.#byEntry.size;
+  }
+}
+
+/** Which entry a change is about: one cooldown, one sticky key or one streak. */
+export function entryOf(c: StateChange): string {
+  switch (c.op) {
+    case "setCooldown":
+    case "clearCooldown":
+      return `c\0${c.route}\0${c.target}`;
+    case "setSticky":
+    case "clearSticky":
+      return `s\0${c.key}`;
+    case "setStreak":
+    case "resetStreak":
+      return `f\0${c.key}`;
+  }
+}

@@ -1,0 +1,176 @@
+// `state = "local"` (the default): the in-memory store the LB reads, with every change written
+// behind it to the state file (state/sqlite.ts) in batches, off the request path.
+//
+// What may be lost: a graceful stop (close) writes everything. A hard kill of gw (SIGKILL, OOM,
+// crash) loses at most the changes of the last FLUSH_EVERY_MS; a power loss at most those not yet
+// synced to disk, which happens SYNC_EVERY_MS after a write. A file that cannot be opened or read
+// is moved aside with one warning and gw starts clean; one that cannot be written any more leaves
+// gw serving from memory (health says so) and retrying.
+
+import { open } from "node:fs/promises";
+import { PendingChanges } from "./changes.ts";
+import { createMemoryStore, type LocalStore, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
+import { isBusy, moveAside, StateFile, type Validity } from "./sqlite.ts";
+import type { StateBackend, StateChange, StateHealth, StateLog } from "./types.ts";
+
+export interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
+  /** The state file, `.gw/state.db` beside the config. */
+  readonly file: string;
+  readonly log: StateLog;
+  readonly flushEveryMs?: number;
+  readonly syncEveryMs?: number;
+  readonly now?: () => number;
+}
+
+/** Changes reach the file this long after the first of a batch. */
+export const FLUSH_EVERY_MS = 250;
+/** The WAL is synced to disk (off the event loop) this long after a write. */
+export const SYNC_EVERY_MS = 1000;
+/** Batches in a row that may find the file locked by another process before that counts as a problem. */
+const BUSY_TRIES = 8;
+/** After a failed write, the next try comes this much later. */
+const RETRY_MS = 5000;
+/** Expired rows are deleted this often while gw runs (and at every start). */
+const PRUNE_EVERY_MS = 3600_000;
+
+export function openLocalState(o: LocalStateOptions): StateBackend {
+  const now = o.now ?? Date.now;
+  const flushEveryMs = o.flushEveryMs ?? FLUSH_EVERY_MS;
+  const syncEveryMs = o.syncEveryMs ?? SYNC_EVERY_MS;
+  const validity: Validity = {
+    stickyTtlMs: o.stickyTtlMs ?? STICKY_TTL_MS,
+    streakTtlMs: o.streakTtlMs ?? STREAK_TTL_MS,
+    stickyMax: o.stickyMax ?? STICKY_MAX,
+    streakMax: o.streakMax ?? STICKY_MAX,
+  };
+  const pending = new PendingChanges();
+  let flushTimer: Timer | undefined;
+  let syncTimer: Timer | undefined;
+  let problem: string | undefined;
+  let downSince: number | undefined;
+  let lastPrune = now();
+  let closed = false;
+  let busy = 0;
+
+  const store = createMemoryStore({
+    ...o,
+    onChange(c) {
+      if (!file) return;
+      pending.add(c);
+      flushTimer ??= setTimeout(flush, flushEveryMs);
+    },
+  });
+  let file = openFile(o.file, o.log, now());
+  if (file) {
+    try {
+      for (const c of file.load(now(), validity)) store.apply(c);
+    } catch (err) {
+      file.close();
+      file = reopenClean(o.file, o.log, `could not be read (${(err as Error).message})`, now());
+    }
+  }
+  if (!file) [problem, downSince] = ["the state file cannot be opened; state is kept in memory only", now()];
+
+  function flush(): void {
+    flushTimer = undefined;
+    if (!file || pending.size === 0) return;
+    const batch = pending.take();
+    try {
+      file.write(batch);
+      if (now() - lastPrune >= PRUNE_EVERY_MS) {
+        lastPrune = now();
+        file.prune(lastPrune, validity);
+      }
+      if (problem) o.log.info(`state file ${o.file} is written again`);
+      [problem, downSince] = [undefined, undefined];
+      syncTimer ??= setTimeout(sync, syncEveryMs);
+      busy = 0;
+    } catch (err) {
+      pending.restore(batch);
+      // Another process's short write (a second gw on the file): try again at the next tick.
+      if (isBusy(err) && ++busy < BUSY_TRIES) return void (closed || (flushTimer = setTimeout(flush, flushEveryMs)));
+      if (!problem) o.log.warn(`state file ${o.file} cannot be written (${(err as Error).message}); state is kept in memory and written when it can be`);
+      problem ??= `cannot be written: ${(err as Error).message}`;
+      downSince ??= now();
+      if (!closed) flushTimer = setTimeout(flush, RETRY_MS);
+    }
+  }
+
+  /** fsync of the WAL on a worker thread: commits survive a power loss without stalling requests. */
+  async function sync(): Promise<void> {
+    syncTimer = undefined;
+    if (!file) return;
+    const handle = await open(file.walFile, "r").catch(() => undefined);
+    await handle?.datasync().catch(() => {});
+    await handle?.close();
+  }
+
+  return {
+    ...store,
+    health(): StateHealth {
+      return { backend: "local", up: problem === undefined, where: o.file, ...(problem ? { problem, downSince } : {}) };
+    },
+    refresh() {
+      if (!file || closed) return;
+      flush(); // ours first: what this gw changed is newer than anything the other left
+      const t = now();
+      try {
+        for (const c of file.load(t, validity)) if (missingIn(store, c, t)) store.apply(c);
+      } catch (err) {
+        o.log.warn(`state file ${o.file} could not be read again (${(err as Error).message}); going on with what this gw has`);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearTimeout(flushTimer);
+      clearTimeout(syncTimer);
+      file?.patient(); // no request waits any more
+      flush();
+      clearTimeout(flushTimer); // a failed last write has nowhere left to go
+      file?.close();
+      file = undefined;
+    },
+  };
+}
+
+// --- internal ---
+
+/** Is the entry a loaded change is about absent from the store? */
+function missingIn(store: LocalStore, c: StateChange, now: number): boolean {
+  switch (c.op) {
+    case "setCooldown":
+      return store.cooldown(c.route, c.target) === undefined;
+    case "setSticky":
+      return store.sticky(c.key, now) === undefined;
+    case "setStreak":
+      return store.streak(c.key, now) === 0;
+    default:
+      return false;
+  }
+}
+
+/** The state file, or undefined when there is none to be had (gw then runs from memory). */
+function openFile(path: string, log: StateLog, now: number): StateFile | undefined {
+  try {
+    return new StateFile(path);
+  } catch (err) {
+    if (isBusy(err)) {
+      log.warn(`state file ${path} is locked by another process; this gw keeps its state in memory only`);
+      return undefined;
+    }
+    return reopenClean(path, log, `is not a usable state file (${(err as Error).message})`, now);
+  }
+}
+
+/** Move the unusable file aside (kept for a look), say so once, and start a fresh one. */
+function reopenClean(path: string, log: StateLog, why: string, now: number): StateFile | undefined {
+  try {
+    const aside = moveAside(path, now);
+    log.warn(`state file ${path} ${why}: moved it to ${aside} and started with empty state`);
+    return new StateFile(path);
+  } catch (err) {
+    log.warn(`state file ${path} ${why}, and a fresh one cannot be made (${(err as Error).message}); state is kept in memory only`);
+    return undefined;
+  }
+}

@@ -1,0 +1,84 @@
+// Where `state = "redis://…"` keeps things, and reading all of it back (on every (re)connection).
+//
+// Keys, all under `PREFIX:` and all with a TTL:
+//   cd:ROUTE\0TARGET  cooldown JSON          until its end + HALF_OPEN_KEEP_MS
+//   tr:ROUTE\0TARGET\0END  the holder of the trial of the cooldown ending at END: the trial window
+//   st:KEY            {target, at} JSON      the sticky TTL from its last use
+//   fs:KEY            hash {n, at}           the streak TTL from its last failure (set by one script)
+// Channel `PREFIX:changes`: {from, cs: StateChange[]}, a batch of changes per message.
+
+import type { RedisClient } from "bun";
+import type { StateChange } from "./types.ts";
+import { isChange } from "./wire.ts";
+
+export type KeySpace = ReturnType<typeof keySpace>;
+
+export function keySpace(prefix: string) {
+  const p = `${prefix}:`;
+  return {
+    prefix: p,
+    channel: `${p}changes`,
+    cd: (route: string, target: string) => `${p}cd:${route}\0${target}`,
+    tr: (route: string, target: string, end: number) => `${p}tr:${route}\0${target}\0${end}`,
+    st: (key: string) => `${p}st:${key}`,
+    fs: (key: string) => `${p}fs:${key}`,
+    /** SCAN pattern for every key of this gateway (the prefix's glob characters escaped). */
+    all: `${p.replace(/[*?[\]\\]/g, "\\$&")}*`,
+  };
+}
+
+/** Every entry under the prefix, as changes (sticky and streak keys oldest first). */
+export async function readAll(cmd: RedisClient, keys: KeySpace, now: number): Promise<StateChange[]> {
+  const names: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, batch] = (await cmd.send("SCAN", [cursor, "MATCH", keys.all, "COUNT", "1000"])) as [string, string[]];
+    cursor = next;
+    names.push(...batch);
+  } while (cursor !== "0");
+  const byKind = (kind: string) => names.filter((n) => n.startsWith(`${keys.prefix}${kind}:`)).map((n) => [n, n.slice(keys.prefix.length + kind.length + 1)] as const);
+
+  const out: StateChange[] = [];
+  const cds = byKind("cd");
+  const cdValues = await mget(cmd, cds.map(([n]) => n));
+  cds.forEach(([, rest], i) => {
+    const [route = "", target = ""] = rest.split("\0");
+    const c = parse(cdValues[i]);
+    const change = { op: "setCooldown", route, target, c };
+    if (isChange(change)) out.push(change);
+  });
+  const later: StateChange[] = [];
+  const sts = byKind("st");
+  const stValues = await mget(cmd, sts.map(([n]) => n));
+  sts.forEach(([, key], i) => {
+    const v = parse(stValues[i]) as { target?: unknown; at?: unknown } | undefined;
+    const change = { op: "setSticky", key, target: v?.target, at: v?.at };
+    if (isChange(change)) later.push(change);
+  });
+  const fss = byKind("fs");
+  const fsValues = (await Promise.all(fss.map(([n]) => cmd.send("HMGET", [n, "n", "at"])))) as [string | null, string | null][];
+  fss.forEach(([, key], i) => {
+    const [n, at] = fsValues[i] ?? [];
+    const change = { op: "setStreak", key, n: Number(n), at: Number(at ?? now) };
+    if (isChange(change)) later.push(change);
+  });
+  later.sort((a, b) => ("at" in a ? a.at : 0) - ("at" in b ? b.at : 0));
+  return [...out, ...later];
+}
+
+// --- internal ---
+
+async function mget(cmd: RedisClient, names: readonly string[]): Promise<(string | null)[]> {
+  const out: (string | null)[] = [];
+  for (let i = 0; i < names.length; i += 500) out.push(...((await cmd.send("MGET", names.slice(i, i + 500))) as (string | null)[]));
+  return out;
+}
+
+function parse(v: string | null | undefined): unknown {
+  if (!v) return undefined;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,147 @@
+// The connection to Redis behind `state = "redis://…"`: one client for commands, one for the
+// change channel (a subscribed connection can do nothing else), both kept alive here. Loss is
+// noticed by a closed socket or an unanswered heartbeat; gw then goes on from local state, says so
+// once, and reconnects with backoff. On every (re)connection `onUp` runs (the re-sync) before the
+// link counts as up, and messages heard meanwhile wait for it.
+
+import { RedisClient } from "bun";
+import { redisPassword } from "../config/state.ts";
+import type { StateLog } from "./types.ts";
+
+export interface LinkOptions {
+  readonly url: string;
+  /** The URL as it may be shown (no password). */
+  readonly where: string;
+  readonly channel: string;
+  readonly log: StateLog;
+  /** A message on the channel (never one heard before onUp finished). */
+  onMessage(message: string): void;
+  /** Runs on every (re)connection before the link counts as up; a throw counts as a failed connection. */
+  onUp(cmd: RedisClient): Promise<void>;
+  readonly timing?: Partial<LinkTiming>;
+}
+
+export interface LinkTiming {
+  readonly connectTimeoutMs: number;
+  readonly backoffMinMs: number;
+  readonly backoffMaxMs: number;
+  /** A PING this often; one unanswered within `heartbeatTimeoutMs` drops the link. */
+  readonly heartbeatMs: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly resyncTimeoutMs: number;
+}
+
+export const LINK_TIMING: LinkTiming = { connectTimeoutMs: 2000, backoffMinMs: 200, backoffMaxMs: 5000, heartbeatMs: 5000, heartbeatTimeoutMs: 3000, resyncTimeoutMs: 10_000 };
+
+export interface RedisLink {
+  /** The command client while the link is up. */
+  cmd(): RedisClient | undefined;
+  /** Settles after the first connection attempt, whatever its outcome. */
+  readonly first: Promise<void>;
+  /** Why the link is down, since when; undefined while up. */
+  down(): { problem: string; since: number } | undefined;
+  close(): void;
+}
+
+export function connectRedis(o: LinkOptions): RedisLink {
+  const t = { ...LINK_TIMING, ...o.timing };
+  let up: { cmd: RedisClient; sub: RedisClient; heartbeat: Timer } | undefined;
+  let down: { problem: string; since: number } | undefined = { problem: "connecting", since: Date.now() };
+  let warned = false;
+  let everUp = false;
+  let delay = t.backoffMinMs;
+  let retry: Timer | undefined;
+  let closed = false;
+  let attemptNo = 0;
+  const password = redisPassword(o.url);
+
+  const client = () => new RedisClient(o.url, { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: t.connectTimeoutMs });
+
+  async function attempt(): Promise<void> {
+    const no = ++attemptNo;
+    const cmd = client();
+    const sub = client();
+    // Messages that arrive while re-syncing are applied after it, in order.
+    let held: string[] | undefined = [];
+    const lost = (why: string) => {
+      if (no !== attemptNo || closed) return;
+      fail(cmd, sub, password ? why.replaceAll(password, "***") : why);
+    };
+    cmd.onclose = (err) => lost(err?.message || "connection closed");
+    sub.onclose = (err) => lost(err?.message || "connection closed");
+    try {
+      await withTimeout(Promise.all([cmd.connect(), sub.connect()]), t.connectTimeoutMs, "connect timed out");
+      await sub.subscribe(o.channel, (message) => (held ? held.push(message) : o.onMessage(message)));
+      await withTimeout(o.onUp(cmd), t.resyncTimeoutMs, "re-sync timed out");
+    } catch (err) {
+      lost(describe(err));
+      return;
+    }
+    if (no !== attemptNo || closed) return void quietClose(cmd, sub);
+    const messages = held;
+    held = undefined;
+    for (const m of messages) o.onMessage(m);
+    const heartbeat = setInterval(() => {
+      withTimeout(cmd.ping(), t.heartbeatTimeoutMs, "no answer to PING").catch((err) => lost(describe(err)));
+    }, t.heartbeatMs);
+    up = { cmd, sub, heartbeat };
+    if (down && (warned || everUp)) o.log.info(`state: Redis at ${o.where} reachable again; shared state re-synced`);
+    [down, warned, everUp, delay] = [undefined, false, true, t.backoffMinMs];
+  }
+
+  function fail(cmd: RedisClient, sub: RedisClient, why: string): void {
+    if (up) clearInterval(up.heartbeat);
+    up = undefined;
+    attemptNo++; // late callbacks of this attempt are ignored from now on
+    quietClose(cmd, sub);
+    down ??= { problem: why, since: Date.now() };
+    if (down.problem === "connecting") down = { problem: why, since: down.since };
+    if (!warned) {
+      warned = true;
+      const was = everUp ? "lost Redis" : "Redis";
+      o.log.warn(`state: ${was} at ${o.where} ${everUp ? `(${why})` : `unreachable (${why})`}; serving from local state, reconnecting in the background`);
+    }
+    clearTimeout(retry);
+    retry = setTimeout(() => void attempt(), delay);
+    delay = Math.min(t.backoffMaxMs, delay * 2);
+  }
+
+  const first = attempt();
+  return {
+    cmd: () => up?.cmd,
+    first,
+    down: () => down,
+    close() {
+      closed = true;
+      clearTimeout(retry);
+      if (up) {
+        clearInterval(up.heartbeat);
+        quietClose(up.cmd, up.sub);
+      }
+      up = undefined;
+      attemptNo++;
+    },
+  };
+}
+
+// --- internal ---
+
+function quietClose(...clients: RedisClient[]): void {
+  for (const c of clients) {
+    c.onclose = null;
+    try {
+      c.close();
+    } catch {}
+  }
+}
+
+function describe(err: unknown): string {
+  const e = err as { message?: string; code?: string };
+  return (e?.message || e?.code || String(err)).split("\n")[0]!.slice(0, 200);
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: Timer | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what)), ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,164 @@
+// The state file (`.gw/state.db`): SQLite in WAL mode, written in batches by state/local.ts.
+// Only SQL lives here — open (and check), load what is still valid, write a batch, prune, close.
+
+import { Database, type Statement } from "bun:sqlite";
+import { chmodSync, existsSync, mkdirSync, renameSync } from "node:fs";
+import { dirname } from "node:path";
+import type { StateChange } from "./types.ts";
+import { isCooldownKind } from "./wire.ts";
+
+/** How long opening may wait for another process's lock (once, at start). */
+const OPEN_BUSY_MS = 2000;
+/** How long one batch write may wait for it. */
+const WRITE_BUSY_MS = 20;
+
+/** Bumped when the tables change; a file from a newer gw is moved aside, not misread. */
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS cooldown (
+  route TEXT NOT NULL, target TEXT NOT NULL, until INTEGER NOT NULL,
+  kind TEXT NOT NULL, reason TEXT NOT NULL, set_at INTEGER NOT NULL,
+  PRIMARY KEY (route, target)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sticky (key TEXT PRIMARY KEY, target TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS streak (key TEXT PRIMARY KEY, n INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sticky_at ON sticky (at);
+`;
+
+/** How long entries stay valid, and how many sticky/streak keys are worth keeping. */
+export interface Validity {
+  readonly stickyTtlMs: number;
+  readonly streakTtlMs: number;
+  readonly stickyMax: number;
+  readonly streakMax: number;
+}
+
+export class StateFile {
+  readonly #db: Database;
+  readonly #write: Record<StateChange["op"], Statement>;
+  readonly #batch: (changes: readonly StateChange[]) => void;
+
+  /** Open (creating it if missing) and check the file; throws when it is not a usable state file. */
+  constructor(readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const created = !existsSync(file);
+    this.#db = new Database(file, { create: true, strict: true });
+    try {
+      // Sessions and accounts' cooldowns are nobody else's business (-wal/-shm inherit the mode).
+      if (created) chmodSync(file, 0o600);
+      this.#db.run(`PRAGMA busy_timeout = ${OPEN_BUSY_MS}`);
+      const check = this.#db.query<{ quick_check: string }, []>("PRAGMA quick_check").get();
+      if (check?.quick_check !== "ok") throw new Error(`integrity check failed: ${check?.quick_check ?? "no answer"}`);
+      const version = this.#db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version ?? 0;
+      if (version > SCHEMA_VERSION) throw new Error(`written by a newer gw (schema ${version}, this gw knows ${SCHEMA_VERSION})`);
+      // WAL: readers never block the writer. NORMAL: a commit is safe from a crash of gw as soon as
+      // it returns (no fsync on the request thread); local.ts syncs the WAL to disk off-thread.
+      this.#db.run("PRAGMA journal_mode = WAL");
+      this.#db.run("PRAGMA synchronous = NORMAL");
+      this.#db.run(SCHEMA);
+      this.#db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      // From here on writes run on the event loop: another process holding the lock (a second
+      // gw on this file during an upgrade) may delay one by this much, no more; local.ts retries.
+      this.#db.run(`PRAGMA busy_timeout = ${WRITE_BUSY_MS}`);
+      this.#write = {
+        setCooldown: this.#db.prepare(
+          "INSERT INTO cooldown (route, target, until, kind, reason, set_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (route, target) DO UPDATE SET until = excluded.until, kind = excluded.kind, reason = excluded.reason, set_at = excluded.set_at",
+        ),
+        clearCooldown: this.#db.prepare("DELETE FROM cooldown WHERE route = ? AND target = ?"),
+        setSticky: this.#db.prepare("INSERT INTO sticky (key, target, at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET target = excluded.target, at = excluded.at"),
+        clearSticky: this.#db.prepare("DELETE FROM sticky WHERE key = ?"),
+        setStreak: this.#db.prepare("INSERT INTO streak (key, n, at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET n = excluded.n, at = excluded.at"),
+        resetStreak: this.#db.prepare("DELETE FROM streak WHERE key = ?"),
+      };
+      this.#batch = this.#db.transaction((changes: readonly StateChange[]) => {
+        for (const c of changes) this.#run(c);
+      });
+    } catch (err) {
+      this.#db.close();
+      throw err;
+    }
+  }
+
+  /** The WAL file, which local.ts syncs to disk now and then. */
+  get walFile(): string {
+    return `${this.file}-wal`;
+  }
+
+  /** Entries still valid at `now`, as changes to apply (sticky and streak keys oldest first). */
+  load(now: number, v: Validity): StateChange[] {
+    this.prune(now, v);
+    const out: StateChange[] = [];
+    const cooldowns = this.#db.query<{ route: string; target: string; until: number; kind: string; reason: string; set_at: number }, [number]>(
+      "SELECT route, target, until, kind, reason, set_at FROM cooldown WHERE until > ?",
+    );
+    for (const r of cooldowns.all(now)) {
+      if (isCooldownKind(r.kind)) out.push({ op: "setCooldown", route: r.route, target: r.target, c: { until: r.until, kind: r.kind, reason: r.reason, setAt: r.set_at } });
+    }
+    const sticky = this.#db.query<{ key: string; target: string; at: number }, [number, number]>(
+      "SELECT key, target, at FROM (SELECT key, target, at FROM sticky WHERE at > ? ORDER BY at DESC LIMIT ?) ORDER BY at",
+    );
+    for (const r of sticky.all(now - v.stickyTtlMs, v.stickyMax)) out.push({ op: "setSticky", key: r.key, target: r.target, at: r.at });
+    const streaks = this.#db.query<{ key: string; n: number; at: number }, [number, number]>(
+      "SELECT key, n, at FROM (SELECT key, n, at FROM streak WHERE at > ? ORDER BY at DESC LIMIT ?) ORDER BY at",
+    );
+    for (const r of streaks.all(now - v.streakTtlMs, v.streakMax)) out.push({ op: "setStreak", key: r.key, n: r.n, at: r.at });
+    return out;
+  }
+
+  /** One transaction: all of the batch or none of it. */
+  write(changes: readonly StateChange[]): void {
+    if (changes.length) this.#batch(changes);
+  }
+
+  /** Drop what is over (and sticky/streak keys beyond what memory keeps), so the file stays small. */
+  prune(now: number, v: Validity): void {
+    this.#db.run("DELETE FROM cooldown WHERE until <= ?", [now]);
+    this.#db.run("DELETE FROM sticky WHERE at <= ?", [now - v.stickyTtlMs]);
+    this.#db.run("DELETE FROM sticky WHERE key NOT IN (SELECT key FROM sticky ORDER BY at DESC LIMIT ?)", [v.stickyMax]);
+    this.#db.run("DELETE FROM streak WHERE at <= ?", [now - v.streakTtlMs]);
+    this.#db.run("DELETE FROM streak WHERE key NOT IN (SELECT key FROM streak ORDER BY at DESC LIMIT ?)", [v.streakMax]);
+  }
+
+  /** Let the next writes wait as long as opening may (the last write before gw exits). */
+  patient(): void {
+    this.#db.run(`PRAGMA busy_timeout = ${OPEN_BUSY_MS}`);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  #run(c: StateChange): void {
+    switch (c.op) {
+      case "setCooldown":
+        return void this.#write.setCooldown.run(c.route, c.target, c.c.until, c.c.kind, c.c.reason, c.c.setAt);
+      case "clearCooldown":
+        return void this.#write.clearCooldown.run(c.route, c.target);
+      case "setSticky":
+        return void this.#write.setSticky.run(c.key, c.target, c.at);
+      case "clearSticky":
+        return void this.#write.clearSticky.run(c.key);
+      case "setStreak":
+        return void this.#write.setStreak.run(c.key, c.n, c.at);
+      case "resetStreak":
+        return void this.#write.resetStreak.run(c.key);
+    }
+  }
+}
+
+/** SQLite's "someone else holds the lock": the file is fine, just busy — never move it aside for that. */
+export function isBusy(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? "";
+  return code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED");
+}
+
+/** Move a state file (and its -wal/-shm) aside as `NAME.broken-STAMP`; returns the new name. */
+export function moveAside(file: string, now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[:.]/g, "-");
+  const aside = `${file}.broken-${stamp}`;
+  renameSync(file, aside);
+  for (const ext of ["-wal", "-shm"]) {
+    if (existsSync(file + ext)) renameSync(file + ext, aside + ext);
+  }
+  return aside;
+}

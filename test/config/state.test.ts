@@ -1,0 +1,91 @@
+// `[global] state` / `state_prefix` and `$GW_STATE`: the default, each backend, and every wrong
+// value named at its place (or as $GW_STATE) with the fix; a Redis password never shown.
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { parseConfig } from "../../src/config/index.ts";
+import { describeState } from "../../src/config/state.ts";
+import { secretsOf } from "../../src/observe/mask.ts";
+import { runGw, tempFiles } from "../helpers/tmp.ts";
+
+const BASE = (global: string) => `[global]
+main_port = 8145
+host = "127.0.0.1"
+${global}
+[instances.a]
+port = 8146
+providers = [{ type = "antigravity" }]
+`;
+
+const load = (global: string, env: Record<string, string> = {}) => parseConfig(BASE(global), "/srv/gw/providers.toml", env);
+const stateOf = (global: string, env?: Record<string, string>) => {
+  const { config, problems } = load(global, env);
+  expect(problems).toEqual([]);
+  return config!.global.state;
+};
+
+describe("[global] state", () => {
+  test("default: the SQLite file .gw/state.db beside the config", () => {
+    expect(stateOf("")).toEqual({ kind: "local", file: "/srv/gw/.gw/state.db" });
+    expect(stateOf('state = "local"')).toEqual({ kind: "local", file: "/srv/gw/.gw/state.db" });
+  });
+
+  test('"memory", and a redis:// or rediss:// URL with the prefix (default "gw")', () => {
+    expect(stateOf('state = "memory"')).toEqual({ kind: "memory" });
+    expect(stateOf('state = "redis://10.0.0.5:6379/2"')).toEqual({ kind: "redis", url: "redis://10.0.0.5:6379/2", prefix: "gw" });
+    expect(stateOf('state = "rediss://cache.internal"\nstate_prefix = "team-a"')).toEqual({ kind: "redis", url: "rediss://cache.internal", prefix: "team-a" });
+  });
+
+  test("$GW_STATE overrides the file, ${VAR} works in it", () => {
+    expect(stateOf('state = "memory"', { GW_STATE: "redis://r:6379" })).toMatchObject({ kind: "redis", url: "redis://r:6379" });
+    expect(stateOf('state = "${STATE_URL}"', { STATE_URL: "redis://r:6380" })).toMatchObject({ kind: "redis", url: "redis://r:6380" });
+  });
+
+  test("a wrong value is an error at its line and column, with the values that work", () => {
+    for (const [value, message] of [
+      ["sqlite", '"sqlite" is not a state backend'],
+      ["redis://", '"redis://" names no host'],
+      ["redis://host:6379/cache", "the path must be a database number"],
+      ["http://host:6379", "is not a state backend"],
+    ] as const) {
+      const { config, problems } = load(`state = "${value}"`);
+      expect(config).toBeNull();
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatchObject({ severity: "error", path: "global.state", line: 4, col: 1 });
+      expect(problems[0]!.message).toContain(message);
+      expect(problems[0]!.hint).toContain('"local"');
+    }
+  });
+
+  test("a wrong $GW_STATE names $GW_STATE", () => {
+    const { problems } = load("", { GW_STATE: "redis-cluster" });
+    expect(problems[0]!.message).toBe('$GW_STATE "redis-cluster" is not a state backend');
+  });
+
+  test("a Redis password is never shown, and the masker knows it", () => {
+    const url = "redis://default:s3cret-pass-word-1234@r:6379/0";
+    const { problems } = load(`state = "${url.replace("/0", "/x")}"`);
+    expect(JSON.stringify(problems)).not.toContain("s3cret");
+    const { config } = load(`state = "${url}"`);
+    expect(describeState(config!.global.state)).toBe("redis redis://r:6379/0 (prefix gw)");
+    expect(secretsOf(config!)).toContain("s3cret-pass-word-1234");
+  });
+
+  test("an unset ${VAR} in the URL is an error (it may carry a password)", () => {
+    const { problems } = load('state = "redis://:${REDIS_PASSWORD}@r:6379"');
+    expect(problems[0]).toMatchObject({ severity: "error", path: "global.state" });
+  });
+
+  test("state_prefix: a bad one is an error; one without Redis a warning", () => {
+    const bad = load('state = "redis://r"\nstate_prefix = "a b*"').problems;
+    expect(bad).toMatchObject([{ severity: "error", path: "global.state_prefix", line: 5 }]);
+    const unused = load('state_prefix = "x"').problems;
+    expect(unused).toMatchObject([{ severity: "warning", path: "global.state_prefix" }]);
+  });
+});
+
+test("gw check prints a bad state as FILE:LINE:COL and exits 1", async () => {
+  const dir = tempFiles({ "providers.toml": BASE('state = "mysql://db"') });
+  const r = await runGw(["check", "-c", join(dir, "providers.toml")], { cwd: dir, env: { GW_STATE: "" } });
+  expect(r.code).toBe(1);
+  expect(r.stdout + r.stderr).toMatch(/providers\.toml:4:1 {2}global\.state {2}error: state "mysql:\/\/db" is not a state backend {2}\(use "local"/);
+});

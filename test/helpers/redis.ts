@@ -1,0 +1,80 @@
+// A real redis-server for shared-state tests: on a free loopback port, in its own temp dir, with
+// nothing saved to disk (a restart comes back empty, like a Redis that lost its data).
+import { RedisClient, type Subprocess } from "bun";
+import { freePort } from "../../src/supervisor/ports.ts";
+import { until } from "./supervisor.ts";
+import { tempDir } from "./tmp.ts";
+
+export interface TestRedis {
+  readonly port: number;
+  readonly url: string;
+  /** Running now? */
+  readonly running: boolean;
+  /** Start it (again) on the same port, empty; resolves once it answers PING. */
+  start(): Promise<void>;
+  /** SIGKILL: connections drop at once, nothing is saved. */
+  kill(): Promise<void>;
+  /** A plain client for looking at the keys (closed by stop()). */
+  client(): Promise<RedisClient>;
+  stop(): Promise<void>;
+}
+
+/** A redis-server that is not started yet (for "absent at start"); call start(). */
+export async function redisOnFreePort(): Promise<TestRedis> {
+  const port = await freePort();
+  const dir = tempDir("gw-redis-");
+  const url = `redis://127.0.0.1:${port}`;
+  let proc: Subprocess | undefined;
+  const clients: RedisClient[] = [];
+  const r: TestRedis = {
+    port,
+    url,
+    get running() {
+      return proc !== undefined && proc.exitCode === null && proc.signalCode === null;
+    },
+    async start() {
+      if (r.running) return;
+      proc = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning"], {
+        stdin: "ignore",
+        stdout: "ignore",
+        stderr: "ignore",
+      });
+      await until(() => ping(url), 10_000, () => `redis-server on port ${port} to answer`);
+    },
+    async kill() {
+      if (!proc) return;
+      proc.kill("SIGKILL");
+      await proc.exited;
+    },
+    async client() {
+      const c = new RedisClient(url, { autoReconnect: false });
+      await c.connect();
+      clients.push(c);
+      return c;
+    },
+    async stop() {
+      for (const c of clients.splice(0)) c.close();
+      await r.kill();
+    },
+  };
+  return r;
+}
+
+export async function startRedis(): Promise<TestRedis> {
+  const r = await redisOnFreePort();
+  await r.start();
+  return r;
+}
+
+async function ping(url: string): Promise<boolean> {
+  const c = new RedisClient(url, { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: 500 });
+  c.onclose = null;
+  try {
+    await c.connect();
+    return (await c.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    c.close();
+  }
+}

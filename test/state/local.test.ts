@@ -1,0 +1,204 @@
+// `state = "local"`: the SQLite file behind the in-memory store — changes reach it in batches,
+// a new store loads only what is still valid, and a broken file never stops gw.
+import { Database } from "bun:sqlite";
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { openLocalState } from "../../src/state/local.ts";
+import type { StateBackend } from "../../src/state/index.ts";
+import { until } from "../helpers/supervisor.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const NOW = 1_700_000_000_000;
+
+function logger() {
+  const lines: string[] = [];
+  return { lines, info: (m: string) => lines.push(`info ${m}`), warn: (m: string) => lines.push(`warn ${m}`) };
+}
+
+function open(file: string, now = NOW, log = logger(), flushEveryMs?: number) {
+  return { store: openLocalState({ file, log, now: () => now, flushEveryMs }), log };
+}
+
+/** Rows of a table as another reader of the file sees them. */
+function rows(file: string, table: string): unknown[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.query(`SELECT * FROM ${table} ORDER BY 1`).all();
+  } finally {
+    db.close();
+  }
+}
+
+const stateFile = () => join(tempDir("gw-state-"), ".gw", "state.db");
+
+function fill(s: StateBackend): void {
+  s.setCooldown("opus", "a/claude", { until: NOW + 60_000, kind: "transient_heavy", reason: "429 rate limited", setAt: NOW });
+  s.setCooldown("opus", "b/claude", { until: NOW + 1_000, kind: "transient", reason: "503", setAt: NOW });
+  s.setSticky("cc:s1::opus", "b/claude", NOW);
+  s.addFailure("cc:s1::opus", NOW);
+  s.addFailure("cc:s1::opus", NOW);
+}
+
+describe("the state file", () => {
+  test("changes reach the file within the flush interval, without a close", async () => {
+    const file = stateFile();
+    const { store } = open(file, NOW, logger(), 50);
+    fill(store);
+    await until(() => rows(file, "sticky").length === 1 && rows(file, "streak").length === 1, 5000, () => "rows in the file");
+    expect(rows(file, "cooldown")).toHaveLength(2);
+    expect(rows(file, "streak")).toEqual([{ key: "cc:s1::opus", n: 2, at: NOW }]);
+    await store.close();
+  });
+
+  test("a graceful close writes everything; the next gw loads what is still valid, and only that", async () => {
+    const file = stateFile();
+    const first = open(file).store;
+    fill(first);
+    first.setSticky("cc:gone::opus", "a/claude", NOW - 7 * 24 * 3600_000 + 5_000);
+    await first.close();
+
+    // 10 s later: b's cooldown (1 s) is over, a's (60 s) runs on with its end time unchanged.
+    const later = NOW + 10_000;
+    const { store: second, log } = open(file, later);
+    expect(second.cooldown("opus", "a/claude")).toEqual({ until: NOW + 60_000, kind: "transient_heavy", reason: "429 rate limited", setAt: NOW });
+    expect(second.cooldown("opus", "b/claude")).toBeUndefined();
+    expect(second.sticky("cc:s1::opus", later)).toBe("b/claude");
+    expect(second.sticky("cc:gone::opus", later)).toBeUndefined(); // past its 7-day TTL
+    expect(second.streak("cc:s1::opus", later)).toBe(2);
+    expect(second.health()).toEqual({ backend: "local", up: true, where: file });
+    expect(log.lines).toEqual([]);
+    await second.close();
+    // What was over is gone from the file too.
+    expect(rows(file, "cooldown")).toHaveLength(1);
+    expect(rows(file, "sticky")).toHaveLength(1);
+  });
+
+  test("clears reach the file: a success, a forgotten sticky key, a reset streak", async () => {
+    const file = stateFile();
+    const first = open(file).store;
+    fill(first);
+    await first.close();
+    const second = open(file).store;
+    second.clearCooldown("opus", "a/claude");
+    second.clearSticky("cc:s1::opus");
+    second.resetStreak("cc:s1::opus");
+    await second.close();
+    const third = open(file).store;
+    expect(third.cooldown("opus", "a/claude")).toBeUndefined();
+    expect(third.sticky("cc:s1::opus", NOW)).toBeUndefined();
+    expect(third.streak("cc:s1::opus", NOW)).toBe(0);
+    await third.close();
+  });
+
+  test("sticky keys beyond what memory keeps are not loaded, the most recent win", async () => {
+    const file = stateFile();
+    const first = openLocalState({ file, log: logger(), now: () => NOW });
+    for (let i = 0; i < 50; i++) first.setSticky(`k${i}`, "t", NOW + i);
+    await first.close();
+    const second = openLocalState({ file, log: logger(), now: () => NOW + 100, stickyMax: 10 });
+    expect(second.sticky("k39", NOW + 100)).toBeUndefined();
+    expect(second.sticky("k40", NOW + 100)).toBe("t");
+    expect(second.sticky("k49", NOW + 100)).toBe("t");
+    await second.close();
+    expect(rows(file, "sticky")).toHaveLength(10);
+  });
+
+  test("the file and its directory are private", async () => {
+    const file = stateFile();
+    const { store } = open(file);
+    await store.close();
+    expect((await Bun.file(file).stat()).mode & 0o777).toBe(0o600);
+    expect((await Bun.file(join(file, "..")).stat()).mode & 0o777).toBe(0o700);
+  });
+});
+
+test("an upgrade: the new gw takes in what the old one wrote after it started, and keeps its own", async () => {
+  const file = stateFile();
+  const old = open(file).store;
+  old.setSticky("cc:before::opus", "a/claude", NOW);
+  await old.close();
+  const reopenedOld = open(file).store; // the old gw, still serving its streams
+  const successor = open(file).store; // started and loaded now
+  reopenedOld.setSticky("cc:during::opus", "b/claude", NOW + 10);
+  reopenedOld.setCooldown("opus", "a/claude", { until: NOW + 60_000, kind: "quota", reason: "403", setAt: NOW + 10 });
+  reopenedOld.setSticky("cc:both::opus", "a/claude", NOW + 10);
+  successor.setSticky("cc:both::opus", "b/claude", NOW + 20); // the successor's own, newer
+  expect(successor.sticky("cc:during::opus", NOW + 30)).toBeUndefined();
+  await reopenedOld.close(); // it has exited
+  successor.refresh();
+  expect(successor.sticky("cc:before::opus", NOW + 30)).toBe("a/claude");
+  expect(successor.sticky("cc:during::opus", NOW + 30)).toBe("b/claude");
+  expect(successor.cooldown("opus", "a/claude")).toMatchObject({ until: NOW + 60_000, kind: "quota" });
+  expect(successor.sticky("cc:both::opus", NOW + 30)).toBe("b/claude");
+  await successor.close();
+});
+
+test("another process holding the file's lock: requests go on from memory, one warning, the batch lands once the lock is gone", async () => {
+  const file = stateFile();
+  const log = logger();
+  const store = openLocalState({ file, log, flushEveryMs: 20 });
+  // A second writer (e.g. the other gw during an upgrade) that keeps its write lock until told.
+  const script = `const { Database } = require("bun:sqlite"); const db = new Database(${JSON.stringify(file)}); db.run("BEGIN IMMEDIATE"); console.log("locked"); for await (const _ of console) { db.run("COMMIT"); break; } console.log("released");`;
+  const locker = Bun.spawn([process.execPath, "-e", script], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+  const out = locker.stdout.getReader();
+  expect(new TextDecoder().decode((await out.read()).value)).toContain("locked");
+  store.setSticky("cc:s1::opus", "b/claude", Date.now());
+  expect(store.sticky("cc:s1::opus", Date.now())).toBe("b/claude"); // served from memory meanwhile
+  await until(() => !store.health().up, 5000, () => "the lock to count as a problem");
+  expect(log.lines).toHaveLength(1);
+  expect(log.lines[0]).toMatch(/^warn state file .* cannot be written \(database is locked\)/);
+  locker.stdin.write("go\n");
+  await locker.stdin.flush();
+  await locker.exited;
+  await until(() => store.health().up && rows(file, "sticky").length === 1, 15_000, () => "the batch to land");
+  expect(log.lines[1]).toMatch(/^info state file .* is written again/);
+  await store.close();
+});
+
+describe("a broken state file never stops gw", () => {
+  const cases: [string, (file: string) => void, RegExp][] = [
+    ["garbage bytes", (f) => writeFileSync(f, "this is not a database, it is a shopping list\n".repeat(200)), /is not a usable state file/],
+    ["a file from a newer gw", (f) => {
+      const db = new Database(f, { create: true });
+      db.run("PRAGMA user_version = 99");
+      db.close();
+    }, /written by a newer gw/],
+    ["a directory where the file should be", (f) => mkdirSync(f), /is not a usable state file/],
+  ];
+  for (const [name, spoil, why] of cases) {
+    test(`${name}: moved aside with one warning, gw starts clean and keeps writing`, async () => {
+      const file = stateFile();
+      mkdirSync(join(file, ".."), { recursive: true });
+      spoil(file);
+      const { store, log } = open(file);
+      expect(log.lines).toHaveLength(1);
+      expect(log.lines[0]).toMatch(why);
+      expect(log.lines[0]).toContain("moved it to");
+      const aside = readdirSync(join(file, "..")).filter((n) => n.startsWith("state.db.broken-"));
+      expect(aside).toHaveLength(1);
+      expect(store.health().up).toBe(true);
+      expect(store.coolingList(NOW)).toEqual([]);
+      fill(store);
+      await store.close();
+      const again = open(file);
+      expect(again.store.sticky("cc:s1::opus", NOW)).toBe("b/claude");
+      expect(again.log.lines).toEqual([]);
+      await again.store.close();
+    });
+  }
+
+  test("nowhere to write at all: state is kept in memory, health says so, requests go on", async () => {
+    const dir = tempDir("gw-state-");
+    writeFileSync(join(dir, ".gw"), "a file where the directory should be");
+    const file = join(dir, ".gw", "state.db");
+    const { store, log } = open(file);
+    expect(log.lines).toHaveLength(1);
+    expect(log.lines[0]).toMatch(/state is kept in memory only/);
+    expect(store.health()).toMatchObject({ backend: "local", up: false });
+    fill(store);
+    expect(store.sticky("cc:s1::opus", NOW)).toBe("b/claude");
+    await store.close();
+    expect(existsSync(file)).toBe(false);
+  });
+});

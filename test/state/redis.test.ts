@@ -1,0 +1,172 @@
+// `state = "redis://…"` in-process: several stores on one real redis-server behave as one —
+// changes reach the others within a second, the half-open trial is claimed once, every key has a
+// TTL and a prefix — and a Redis that is absent, lost or restarted empty never breaks a store.
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { openRedisState } from "../../src/state/redis.ts";
+import type { StateBackend } from "../../src/state/index.ts";
+import { redisOnFreePort, startRedis, type TestRedis } from "../helpers/redis.ts";
+import { until } from "../helpers/supervisor.ts";
+
+const FAST = { backoffMinMs: 50, backoffMaxMs: 200, heartbeatMs: 300, heartbeatTimeoutMs: 300, connectTimeoutMs: 500 };
+const open: StateBackend[] = [];
+const servers: TestRedis[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+afterAll(async () => {
+  for (const r of servers) await r.stop();
+});
+
+function logger() {
+  const lines: string[] = [];
+  return { lines, info: (m: string) => lines.push(`info ${m}`), warn: (m: string) => lines.push(`warn ${m}`) };
+}
+
+async function replica(redis: TestRedis, prefix = "gw", log = logger()) {
+  const store = await openRedisState({ url: redis.url, prefix, log, timing: FAST });
+  open.push(store);
+  return { store, log };
+}
+
+async function redis(): Promise<TestRedis> {
+  const r = await startRedis();
+  servers.push(r);
+  return r;
+}
+
+const cooldown = (until: number) => ({ until, kind: "transient_heavy" as const, reason: "429", setAt: until - 60_000 });
+
+describe("two gw on one Redis", () => {
+  test("a cooldown set on A is honoured by B within a second, with the same end; a success on B clears it for A", async () => {
+    const r = await redis();
+    const { store: a } = await replica(r);
+    const { store: b } = await replica(r);
+    const end = Date.now() + 60_000;
+    const t0 = performance.now();
+    a.setCooldown("opus", "x/claude", cooldown(end));
+    await until(() => b.cooldown("opus", "x/claude") !== undefined, 1000, () => "B to hear of the cooldown");
+    const ms = performance.now() - t0;
+    expect(b.cooldown("opus", "x/claude")).toEqual(cooldown(end));
+    console.log(`cooldown propagation A → B (in-process): ${ms.toFixed(1)} ms`);
+    b.clearCooldown("opus", "x/claude");
+    await until(() => a.cooldown("opus", "x/claude") === undefined, 1000, () => "A to hear of the success");
+  });
+
+  test("sticky keys, signature locks and failure streaks are shared; streaks count failures on every replica", async () => {
+    const r = await redis();
+    const { store: a } = await replica(r);
+    const { store: b } = await replica(r);
+    const now = Date.now();
+    a.setSticky("cc:s1::opus", "y/claude", now);
+    await until(() => b.sticky("cc:s1::opus", now) === "y/claude", 1000);
+    expect(a.addFailure("cc:s1::opus", now)).toBe(1);
+    await until(() => b.streak("cc:s1::opus", now) === 1, 1000);
+    b.addFailure("cc:s1::opus", now + 1);
+    await until(() => a.streak("cc:s1::opus", now) === 2 && b.streak("cc:s1::opus", now) === 2, 1000, () => `streaks ${a.streak("cc:s1::opus", now)} ${b.streak("cc:s1::opus", now)}`);
+    a.resetStreak("cc:s1::opus");
+    a.clearSticky("cc:s1::opus");
+    await until(() => b.streak("cc:s1::opus", now) === 0 && b.sticky("cc:s1::opus", now) === undefined, 1000);
+  });
+
+  test("a half-open target gets one trial across replicas; the next cooldown period gets its own", async () => {
+    const r = await redis();
+    const replicas = await Promise.all([replica(r), replica(r), replica(r)]);
+    const [a, b, c] = replicas.map((x) => x.store) as [StateBackend, StateBackend, StateBackend];
+    const now = Date.now();
+    a.setCooldown("opus", "x/claude", cooldown(now - 1)); // over: half-open
+    await until(() => [b, c].every((s) => s.cooldown("opus", "x/claude") !== undefined), 1000);
+    const claims = await Promise.all([a, b, c, a, b, c].map((s) => s.claimTrial("opus", "x/claude", now + 5_000)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    // The trial failed: a new cooldown, over again at once, and a new trial for whoever comes first.
+    const holder = [a, b, c, a, b, c][claims.indexOf(true)]!;
+    holder.setCooldown("opus", "x/claude", cooldown(Date.now() - 1));
+    await until(() => [a, b, c].every((s) => s.cooldown("opus", "x/claude")?.trialUntil === undefined), 1000);
+    expect((await Promise.all([c.claimTrial("opus", "x/claude", Date.now() + 5_000), b.claimTrial("opus", "x/claude", Date.now() + 5_000)]))).toEqual([true, false]);
+  });
+
+  test("every key has a TTL and the prefix; another prefix is another gateway", async () => {
+    const r = await redis();
+    const { store: a } = await replica(r, "team-a");
+    const { store: other } = await replica(r, "team-b");
+    const now = Date.now();
+    a.setCooldown("opus", "x/claude", cooldown(now + 60_000));
+    a.setCooldown("opus", "y/claude", cooldown(now - 1));
+    await a.claimTrial("opus", "y/claude", now + 5_000);
+    a.setSticky("cc:s1::opus", "x/claude", now);
+    a.addFailure("anon::opus", now);
+    const look = await r.client();
+    await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 5, 1000);
+    const keys = ((await look.send("KEYS", ["*"])) as string[]).sort();
+    expect(keys.map((k) => k.split(":").slice(0, 2).join(":"))).toEqual(["team-a:cd", "team-a:cd", "team-a:fs", "team-a:st", "team-a:tr"]);
+    for (const k of keys) expect(Number(await look.send("PTTL", [k]))).toBeGreaterThan(0);
+    expect(other.cooldown("opus", "x/claude")).toBeUndefined();
+    expect(other.sticky("cc:s1::opus", now)).toBeUndefined();
+  });
+
+  test("a gw that starts later loads what the others hold", async () => {
+    const r = await redis();
+    const { store: a } = await replica(r);
+    const now = Date.now();
+    a.setCooldown("opus", "x/claude", cooldown(now + 60_000));
+    a.setSticky("cc:s1::opus", "x/claude", now);
+    a.addFailure("cc:s1::opus", now);
+    const look = await r.client();
+    await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 3, 1000);
+    const { store: late } = await replica(r);
+    expect(late.cooldown("opus", "x/claude")).toEqual(cooldown(now + 60_000));
+    expect(late.sticky("cc:s1::opus", now)).toBe("x/claude");
+    expect(late.streak("cc:s1::opus", now)).toBe(1);
+  });
+});
+
+describe("Redis trouble never breaks a store", () => {
+  test("absent at start: serves from local state, one warning, health down; connects later and shares what changed meanwhile", async () => {
+    const r = await redisOnFreePort();
+    servers.push(r);
+    const t0 = performance.now();
+    const { store: a, log } = await replica(r);
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(a.health()).toMatchObject({ backend: "redis", up: false, where: r.url });
+    const now = Date.now();
+    a.setSticky("cc:s1::opus", "x/claude", now);
+    expect(a.sticky("cc:s1::opus", now)).toBe("x/claude");
+    expect(await a.claimTrial("opus", "x/claude", now + 1000)).toBe(true); // no Redis: the trial is ours
+    expect(log.lines).toHaveLength(1);
+    expect(log.lines[0]).toMatch(/^warn state: Redis at redis:\/\/127\.0\.0\.1:\d+ unreachable .*serving from local state/);
+
+    await r.start(); // reconnect attempts failed every 50-200 ms meanwhile: still the one warning
+    await until(() => a.health().up, 5000, () => "A to connect");
+    expect(log.lines).toHaveLength(2);
+    expect(log.lines[1]).toMatch(/^info .*reachable again/);
+    const { store: b } = await replica(r);
+    expect(b.sticky("cc:s1::opus", now)).toBe("x/claude");
+  });
+
+  test("lost while running, restarted empty: no crash, local state kept and given back to Redis, changes flow again", async () => {
+    const r = await redis();
+    const { store: a, log } = await replica(r);
+    const { store: b } = await replica(r);
+    const now = Date.now();
+    a.setSticky("cc:s1::opus", "x/claude", now);
+    a.setCooldown("opus", "x/claude", cooldown(now + 60_000));
+    await until(() => b.sticky("cc:s1::opus", now) === "x/claude" && b.cooldown("opus", "x/claude") !== undefined, 1000);
+
+    await r.kill();
+    await until(() => !a.health().up && !b.health().up, 3000, () => "both to notice");
+    // Meanwhile: reads and writes go on locally.
+    a.setSticky("cc:s2::opus", "y/claude", now);
+    expect(a.sticky("cc:s1::opus", now)).toBe("x/claude");
+    expect(await b.claimTrial("opus", "z/claude", now + 1000)).toBe(true);
+
+    await r.start();
+    await until(() => a.health().up && b.health().up, 5000, () => "both to reconnect");
+    expect(log.lines.filter((l) => l.startsWith("warn"))).toHaveLength(1);
+    // Nothing was lost locally, and Redis got it back (the second session reached B through it).
+    expect(b.cooldown("opus", "x/claude")).toEqual(cooldown(now + 60_000));
+    await until(() => b.sticky("cc:s2::opus", now) === "y/claude", 2000, () => "B to get the session set while Redis was away");
+    const { store: late } = await replica(r);
+    expect(late.sticky("cc:s1::opus", now)).toBe("x/claude");
+    b.clearCooldown("opus", "x/claude");
+    await until(() => a.cooldown("opus", "x/claude") === undefined, 1000);
+  });
+});
