@@ -29,8 +29,8 @@ interface Choice {
 
 /** null = the user declined to start without a gateway. `again`: launch as last time when memory allows. */
 export async function planCp(args: CldArgs, env: Env, cache: string, again = false): Promise<Plan | null> {
-  const src = await loadCldSource(args.config, env);
-  if (src.warning) say(src.warning);
+  const src = await loadCldSource(args.config, env, { ask: true, cacheDir: cache });
+  say(src.line); // which config, before anything is sent anywhere
   // Probe while the user picks; a "down" is checked once more, because the numbered picker's
   // blocking terminal reads stall the event loop and can let the early probe time out.
   const asked = askGateway(src.gateway.baseUrl, src.gateway.apiKey);

@@ -1,12 +1,23 @@
-// Where cp mode's routes, scenarios and gateway address come from: providers.toml when one is
-// found and loads, else the old launcher's built-ins. Never throws: a broken config costs the
-// user one warning line, not their session.
-import { findConfigFile, loadConfig } from "../config/index.ts";
+// Where cp mode's routes, scenarios and gateway address come from: the config chooseConfig
+// picks (choose.ts), else the old launcher's built-ins. cld says which in one line. A broken
+// config costs one warning line, not the session; a config cld may not use without asking is
+// confirmed on the terminal (or refused in one line when there is none).
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { CliError } from "../cli/errors.ts";
+import { displayPath } from "../cli/display-path.ts";
+import { loadConfig } from "../config/index.ts";
+import { isLoopback } from "../config/global.ts";
 import type { Config, Scenario } from "../config/types.ts";
 import { routedModels } from "../config/router.ts";
+import { clientUrl, describeRunning, listRunning, type RunningGw } from "../supervisor/registry.ts";
+import { chooseConfig, type ConfigChoice, type ConfigFacts } from "./choose.ts";
+import { confirmation, fingerprint, rememberConfirmed } from "./confirmed.ts";
 import type { Gateway } from "./env.ts";
 import type { Env } from "./memory.ts";
+import { say } from "./say.ts";
 import { BUILTIN_ROUTES, DEFAULT_SCENARIOS } from "./scenarios.ts";
+import { confirm, hasTerminal } from "./tty.ts";
 
 export interface CldSource {
   readonly file: string | null;
@@ -18,7 +29,15 @@ export interface CldSource {
   readonly auto?: string;
   readonly scenarios: Readonly<Record<string, Scenario>>;
   readonly gateway: Gateway;
-  readonly warning?: string;
+  /** The one line cld prints: which config (or why none) and where Claude Code is sent. */
+  readonly line: string;
+}
+
+export interface SourceOptions {
+  /** False for shell completion: never a question, never an error — the built-ins instead. */
+  readonly ask: boolean;
+  /** cld's cache directory (the confirmed files are remembered there). */
+  readonly cacheDir: string;
 }
 
 /** The old launcher's key; the gateway accepts anything when [global] api_keys is empty. */
@@ -26,7 +45,7 @@ export const PLACEHOLDER_KEY = "dummy-key";
 const DEFAULT_PORT = 8145;
 const WILDCARDS = new Set(["", "0.0.0.0", "::", "[::]"]);
 
-/** Where a client on this machine reaches the LB (pure). */
+/** Where a client on this machine reaches the LB of a config (pure). */
 export function gatewayOf(config: Config | null): Gateway {
   if (!config) return { baseUrl: `http://127.0.0.1:${DEFAULT_PORT}`, apiKey: PLACEHOLDER_KEY };
   const host = config.global.bindHost;
@@ -42,7 +61,8 @@ export function routerModel(config: Config | null): string | undefined {
   return routedModels(config?.global.lb.router)[0];
 }
 
-export function sourceOf(file: string | null, config: Config | null, warning?: string): CldSource {
+export function sourceOf(file: string | null, config: Config | null, line: string, running?: RunningGw): CldSource {
+  const gateway = gatewayOf(config);
   const auto = routerModel(config);
   const routes = config && config.routes.size > 0 ? [...config.routes.keys()] : BUILTIN_ROUTES;
   return {
@@ -51,24 +71,92 @@ export function sourceOf(file: string | null, config: Config | null, warning?: s
     routes: auto === undefined || routes.includes(auto) ? routes : [...routes, auto],
     ...(auto === undefined ? {} : { auto }),
     scenarios: config?.cld.scenarios ?? DEFAULT_SCENARIOS,
-    gateway: gatewayOf(config),
-    warning,
+    // A running gw may listen elsewhere than main_port says (gw up --port N): ask the gw.
+    gateway: running ? { ...gateway, baseUrl: clientUrl(running) } : gateway,
+    line,
   };
 }
 
-/** CLD_TOML (the old launcher's variable) first, then gw's usual -c, ./providers.toml, $GW_CONFIG. */
-export async function loadCldSource(explicit: string | undefined, env: Env): Promise<CldSource> {
-  let file: string | null = null;
-  try {
-    file = env.CLD_TOML || findConfigFile(explicit, env);
-    if (!file) return sourceOf(null, null);
-    const { config, problems } = await loadConfig(file, { env });
-    if (config) return sourceOf(file, config);
-    const errors = problems.filter((p) => p.severity === "error");
-    const more = errors.length > 1 ? ` (+${errors.length - 1} more: gw check)` : "";
-    return sourceOf(file, null, `${file}: ${errors[0]?.message}${more}; using the built-in routes and ${gatewayOf(null).baseUrl}`);
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    return sourceOf(file, null, `cannot read ${file ?? "providers.toml"} (${why}); using the built-in routes`);
+const builtin = (why: string) => sourceOf(null, null, `${why}: built-in routes → ${gatewayOf(null).baseUrl}`);
+
+export async function loadCldSource(explicit: string | undefined, env: Env, opts: SourceOptions): Promise<CldSource> {
+  const choice = chooseConfig(await factsOf(explicit, env, opts.cacheDir));
+  switch (choice.kind) {
+    case "builtin":
+      return builtin("no config chosen (no -c, $CLD_TOML, $GW_CONFIG, running gw or ./providers.toml)");
+    case "several":
+      if (!opts.ask) return builtin("several gws are running");
+      throw new CliError(`${choice.running.length} gateways are running: ${choice.running.map(describeRunning).join("; ")}`, 1, "choose one: cld -c FILE …");
+    case "ask":
+      return askFirst(choice, opts);
+    case "file":
+      return fromFile(choice);
   }
+}
+
+// --- internal ---
+
+async function factsOf(explicit: string | undefined, env: Env, cacheDir: string): Promise<ConfigFacts> {
+  const abs = (p: string | undefined) => (p ? resolve(p) : undefined);
+  const named = { flag: abs(explicit), cldToml: abs(env.CLD_TOML), gwConfig: abs(env.GW_CONFIG) };
+  if (named.flag || named.cldToml || named.gwConfig) return { ...named, running: [] };
+  const here = resolve("providers.toml");
+  const exists = existsSync(here);
+  return {
+    running: await listRunning(env),
+    ...(exists ? { here, hereConfirmed: await confirmation(cacheDir, here, await fingerprint(here)) } : {}),
+  };
+}
+
+type FileChoice = Extract<ConfigChoice, { kind: "file" }>;
+
+async function fromFile(choice: FileChoice): Promise<CldSource> {
+  const { file } = choice;
+  try {
+    const { config, problems } = await loadConfig(file);
+    if (!config) {
+      const errors = problems.filter((p) => p.severity === "error");
+      const more = errors.length > 1 ? ` (+${errors.length - 1} more: gw check)` : "";
+      return sourceOf(file, null, `${displayPath(file)}: ${errors[0]?.message}${more}; using the built-in routes and ${gatewayOf(null).baseUrl}`);
+    }
+    const src = sourceOf(file, config, "", choice.running);
+    if (!choice.named) await refuseEnvSecretAbroad(file, src.gateway);
+    return { ...src, line: `config ${displayPath(file)} (${choice.origin}) → ${src.gateway.baseUrl}` };
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    const why = err instanceof Error ? err.message : String(err);
+    return sourceOf(file, null, `cannot read ${file} (${why}); using the built-in routes`);
+  }
+}
+
+/** ./providers.toml the user has not confirmed (in this version): ask once, on the terminal. */
+async function askFirst(choice: Extract<ConfigChoice, { kind: "ask" }>, opts: SourceOptions): Promise<CldSource> {
+  const shown = displayPath(choice.file);
+  if (!opts.ask) return builtin(`${shown} is not confirmed for cld`);
+  const unconfirmed = new CliError(`${shown} is not confirmed for cld, and there is no terminal to ask`, 1, `name it if you trust it: cld -c ${shown} …  (or run cld once in a terminal to confirm it)`);
+  if (!hasTerminal()) throw unconfirmed;
+  const { config } = await loadConfig(choice.file).catch(() => ({ config: null }));
+  const where = config ? gatewayOf(config).baseUrl : "(it has errors; gw check lists them)";
+  say(`${shown} ${choice.changed ? "changed since you confirmed it" : "was not chosen for cld before"}; it sends Claude Code to ${where}`);
+  const yes = confirm(`Use ${shown} for cld (asked again when it changes)?`, false);
+  if (yes === null) throw unconfirmed;
+  if (!yes) return builtin(`not using ${shown}`);
+  await rememberConfirmed(opts.cacheDir, choice.file, await fingerprint(choice.file));
+  return fromFile({ kind: "file", file: choice.file, origin: "./providers.toml, confirmed", named: false });
+}
+
+/**
+ * A config nobody named may not send a secret from the user's environment (a `${VAR}` key) to a
+ * host that is not this machine: a checkout's providers.toml could otherwise ship any variable
+ * to any server. Naming the file (-c, $CLD_TOML, $GW_CONFIG) lifts this.
+ */
+async function refuseEnvSecretAbroad(file: string, gw: Gateway): Promise<void> {
+  const host = new URL(gw.baseUrl).hostname;
+  if (isLoopback(host) || gw.apiKey === PLACEHOLDER_KEY) return;
+  // The same file read without the process environment (.env beside it still applies): if the
+  // key is not the same, it came from the environment.
+  const bare = await loadConfig(file, { env: {} });
+  if (bare.config && gatewayOf(bare.config).apiKey === gw.apiKey) return;
+  const shown = displayPath(file);
+  throw new CliError(`${shown} would send a key from your environment to ${gw.baseUrl}, which is not on this machine`, 1, `name the file if you trust it: cld -c ${shown} …`);
 }

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { findConfigFile, loadConfig } from "../config/index.ts";
+import { cldCacheDir } from "../cld/memory.ts";
 import { loadCldSource } from "../cld/source.ts";
 import { candidates } from "../install/candidates.ts";
 
@@ -11,8 +12,8 @@ export default defineCommand({
     const words = rawArgs.slice(rawArgs.indexOf("--") + 1);
     const { visibleCommands } = await import("./index.ts");
     const out = await candidates(words, visibleCommands(), {
-      // routes as cld sees them (CLD_TOML first, built-ins as fallback)
-      routes: async (config) => (await loadCldSource(config, process.env)).routes,
+      // routes as cld would use them, without asking anything (built-ins when it would ask)
+      routes: async (config) => (await loadCldSource(config, process.env, { ask: false, cacheDir: cldCacheDir(process.env) })).routes,
       instances: async (config) => {
         const file = findConfigFile(config, process.env);
         return file ? ((await loadConfig(file)).config?.instances.map((i) => i.name) ?? []) : [];

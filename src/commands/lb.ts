@@ -8,6 +8,7 @@ import { startGateway } from "../lb/server.ts";
 import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { describeState } from "../config/state.ts";
 import { openState } from "../state/index.ts";
+import { registerRunning } from "../supervisor/registry.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { loadValidConfig, requireConfigFile } from "./_config.ts";
 
@@ -40,12 +41,13 @@ export default defineGwCommand({
         await writeInstanceFiles(keyed); // changed instances pick up their new YAML themselves
       },
     });
-    // Said once the file is watched: an edit after this line is seen.
+    const registered = await registerRunning({ kind: "lb", config: gateway.config().file, url: gateway.url, demo: false });
+    // Said once the file is watched and the gw is registered: an edit after this line is seen.
     consola.info(`gw lb listening on ${describe(gateway.listening)} (state: ${describeState(first.global.state)})`);
     await new Promise<void>((done) => {
       const stop = () => {
         reloader.close();
-        void gateway.stop().then(() => state.close()).then(done);
+        void registered.remove().then(() => gateway.stop()).then(() => state.close()).then(done);
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);

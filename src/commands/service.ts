@@ -1,6 +1,5 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
+import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { systemdUnit } from "../supervisor/service.ts";
 import { loadValidConfig } from "./_config.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
@@ -21,8 +20,7 @@ export default defineGwCommand({
       console.error(`# gw service install --write puts this in ${unit.path}; then: ${unit.enable}`);
       return;
     }
-    await mkdir(dirname(unit.path), { recursive: true });
-    await writeFile(unit.path, unit.text);
+    await writeFileAtomic(unit.path, unit.text); // a whole unit or the old one; a link there is replaced, not followed
     console.log(`wrote ${unit.path}\nnext: ${unit.enable}`);
   },
 });

@@ -1,22 +1,25 @@
 // [cld] scenarios and [pricing]: tables only the launcher and `gw usage` read.
-import { isTable, type Raw, type Reader } from "./reader.ts";
+import { controlCharProblem } from "./names.ts";
+import { isTable, keyedByName, type Raw, type Reader } from "./reader.ts";
 import type { CldConfig, Price, Scenario } from "./types.ts";
 
 /** The old launcher's three scenarios (main / fast / opus). */
-export const DEFAULT_SCENARIOS: Readonly<Record<string, Scenario>> = {
+export const DEFAULT_SCENARIOS: Readonly<Record<string, Scenario>> = Object.assign(keyedByName<Scenario>(), {
   Performance: { main: "opus4.6", fast: "g3f", opus: "opus4.6" },
   Balanced: { main: "g3f", fast: "g3f", opus: "opus4.6" },
   Economy: { main: "g3f", fast: "g3f", opus: "g3p" },
-};
+});
 
 export function readCld(r: Reader, raw: Raw | undefined, routes: ReadonlySet<string>): CldConfig {
   if (!raw) return { scenarios: DEFAULT_SCENARIOS };
   const f = r.fields(["cld"], raw, ["scenarios"]);
   const table = r.table(f.get("scenarios"));
   if (!table) return { scenarios: DEFAULT_SCENARIOS };
-  const scenarios: Record<string, Scenario> = {};
+  const scenarios = keyedByName<Scenario>();
   for (const [name, value] of Object.entries(table)) {
     const path = ["cld", f.get("scenarios")!.raw, name];
+    const bad = controlCharProblem("scenario name", name);
+    if (bad) r.error(path, bad, "name it with printable characters only");
     if (!isTable(value)) {
       r.error(path, `scenario "${name}" must be a table`, `[cld.scenarios.${name}] main = "...", fast = "...", opus = "..."`);
       continue;
@@ -34,7 +37,7 @@ export function readCld(r: Reader, raw: Raw | undefined, routes: ReadonlySet<str
 }
 
 export function readPricing(r: Reader, raw: Raw | undefined): Record<string, Price> {
-  const out: Record<string, Price> = {};
+  const out = keyedByName<Price>();
   for (const [model, value] of Object.entries(raw ?? {})) {
     const path = ["pricing", model];
     if (!isTable(value)) {

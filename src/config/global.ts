@@ -1,5 +1,5 @@
 // [global]: the LB's own settings (old lb_* keys and gw's additions) and the instance defaults.
-import type { Field, Raw, Reader } from "./reader.ts";
+import { type Field, keyedByName, type Raw, type Reader } from "./reader.ts";
 import { readTuning, TUNING_KEYS, type TuningLayer } from "./tuning.ts";
 import { readState, STATE_KEYS } from "./state.ts";
 import type { AutoUpgradeConfig, CooldownsMs, StateConfig } from "./types.ts";
@@ -84,7 +84,7 @@ export function readGlobal(r: Reader, raw: Raw, dir: string): GlobalDraft {
   const threshold = (key: string, dflt: number) => r.int(f.get(key), { min: 1 }) ?? dflt;
   const mapTable = r.table(f.get("lb_auto_upgrade_map")) ?? {};
   const upgradeMapFields: Field[] = Object.entries(mapTable).map(([from, to]) => ({ raw: from, value: to, path: [...f.get("lb_auto_upgrade_map")!.path, from] }));
-  const map: Record<string, string> = {};
+  const map = keyedByName<string>(); // looked up with the model a client sends
   for (const field of upgradeMapFields) {
     const to = r.str(field);
     if (to !== undefined) map[field.raw] = to;

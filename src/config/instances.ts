@@ -1,5 +1,6 @@
 // [instances.NAME]: one CLIProxyAPI process each (or, with `url`, one gw does not start).
 import { resolve } from "node:path";
+import { INSTANCE_NAME, nameProblem, saferName } from "./names.ts";
 import { formatPath } from "./positions.ts";
 import { type Field, isTable, type Raw, type Reader } from "./reader.ts";
 import { didYouMean } from "./suggest.ts";
@@ -19,6 +20,8 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
   const out: InstanceDraft[] = [];
   for (const [name, value] of Object.entries(raw)) {
     const path = ["instances", name];
+    const bad = nameProblem(INSTANCE_NAME, name);
+    if (bad) r.error(path, bad, `rename it, e.g. [instances.${saferName(INSTANCE_NAME, name)}], and the targets that name it`);
     if (!isTable(value)) {
       r.error(path, `expected a table [instances.${name}]`);
       continue;
@@ -28,6 +31,7 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
     const port = readPort(r, f, url, path);
     if (port === undefined) continue;
     const command = r.strList(f.get("command")) ?? [];
+    const written = f.get("command")?.value;
     if (f.get("command") && command.length === 0) r.error(f.get("command")!.path, "command is empty", 'give the program and its arguments, e.g. ["./cli-proxy-api", "-config", "{config}"]');
     if (url && f.get("command")) r.warn(f.get("command")!.path, "command is ignored for an instance given by url", "gw does not start instances that have a url");
     const authDir = r.str(f.get("auth_dir"));
@@ -39,6 +43,7 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
       managed: !url,
       apiKey: url ? (r.str(f.get("api_key"), { secret: true }) ?? "") : "",
       command,
+      commandAsWritten: command.length ? (Array.isArray(written) ? written : [written]).map(String) : [],
       authDir: resolve(dir, authDir ?? `auths/${name}`),
       providers: readProviders(r, f.get("providers")),
       tuning: readTuning(r, f),

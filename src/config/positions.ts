@@ -69,8 +69,13 @@ export function indexPositions(text: string): PositionIndex {
       const c = text[i]!;
       if (c === "\n") nl();
       if (c === "\\" && q === '"') {
-        out += text[i + 1] ?? "";
-        i += 2;
+        if (text[i + 1] === "\n") {
+          i++; // a line-ending backslash in a multi-line string: the newline is counted below
+          continue;
+        }
+        const e = unescape(text, i);
+        out += e.char;
+        i += e.length;
         continue;
       }
       out += c;
@@ -188,6 +193,19 @@ export function indexPositions(text: string): PositionIndex {
     if (i === before) i++;
   }
   return idx;
+}
+
+const ESCAPES: Readonly<Record<string, string>> = { b: "\b", t: "\t", n: "\n", f: "\f", r: "\r", e: "\x1b", '"': '"', "\\": "\\" };
+
+/** The TOML escape at text[i] (a backslash): its character and how many source characters it took. */
+function unescape(text: string, i: number): { char: string; length: number } {
+  const c = text[i + 1] ?? "";
+  const hex = c === "u" ? 4 : c === "U" ? 8 : 0;
+  if (hex) {
+    const code = Number.parseInt(text.slice(i + 2, i + 2 + hex), 16);
+    return { char: Number.isNaN(code) ? "" : String.fromCodePoint(code), length: 2 + hex };
+  }
+  return { char: ESCAPES[c] ?? c, length: 2 };
 }
 
 /** `routing."opus4.6"[1].weight` — bare keys plain, others quoted, indexes in brackets. */

@@ -19,6 +19,13 @@ const VAR_NAME = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/;
 const TRUE = new Set(["true", "1", "yes", "on"]);
 const FALSE = new Set(["false", "0", "no", "off"]);
 
+/**
+ * An empty object for values keyed by names from the config (scenarios, prices, the upgrade map,
+ * headers): no prototype, so `constructor`, `toString` or `__proto__` are ordinary keys and a
+ * lookup with a client's model name never finds an inherited function.
+ */
+export const keyedByName = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
+
 export const isTable = (v: unknown): v is Raw => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
 /** TOML text → its document, or the one syntax problem, saying what to write (syntax.ts). */

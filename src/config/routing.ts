@@ -1,6 +1,7 @@
 // [routing]: client model name → weighted targets on instances, with per-target params.
 import type { InstanceDraft } from "./instances.ts";
-import { type Field, isTable, type Raw, type Reader } from "./reader.ts";
+import { nameProblem, ROUTE_NAME, saferName } from "./names.ts";
+import { type Field, isTable, keyedByName, type Raw, type Reader } from "./reader.ts";
 import type { ProviderType, Route, RouteParams, Target } from "./types.ts";
 
 const TARGET_KEYS = ["instance", "provider", "model", "weight", "priority", "params", "first_byte_timeout_ms", "context_window"];
@@ -15,6 +16,8 @@ export function readRouting(r: Reader, raw: Raw, instances: readonly InstanceDra
   const routes = new Map<string, Route>();
   for (const [name, value] of Object.entries(raw)) {
     const path = ["routing", name];
+    const bad = nameProblem(ROUTE_NAME, name);
+    if (bad) r.error(path, bad, `rename it, e.g. "${saferName(ROUTE_NAME, name)}" = [...]`);
     const list = Array.isArray(value) ? value : isTable(value) ? [value] : undefined;
     if (!list) {
       r.error(path, `route "${name}" must be a list of targets`, `"${name}" = [{ instance = "...", provider = "...", model = "..." }]`);
@@ -88,7 +91,7 @@ function readParams(r: Reader, field: Field | undefined): RouteParams {
   const f = r.fields(field.path, table, PARAM_KEYS);
   const positive = (k: string) => r.int(f.get(k), { min: 1 });
   const beta = r.strList(f.get("anthropic_beta")) ?? [];
-  const headers: Record<string, string> = {};
+  const headers = keyedByName<string>();
   const headerField = f.get("extra_headers");
   for (const [name, value] of Object.entries(r.table(headerField) ?? {})) {
     const hf = { raw: name, value, path: [...headerField!.path, name] };

@@ -55,6 +55,11 @@ export interface InstanceConfig extends InstanceTuning {
   readonly apiKey: string;
   /** Launch command override with `{config}` and `{port}` still in it; empty = the CLIProxyAPI binary. */
   readonly command: readonly string[];
+  /**
+   * The same before `${VAR}` substitution: what logs/NAME.log shows when the instance starts, so
+   * a secret passed as `${VAR}` appears as its name, never as its value.
+   */
+  readonly commandAsWritten: readonly string[];
   /** Absolute path of the instance's auth directory. */
   readonly authDir: string;
   readonly providers: readonly ProviderConfig[];

@@ -1,19 +1,57 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from "./private.ts";
+
+/**
+ * A fresh name beside `path` for a temp file. Unpredictable, and always created with O_EXCL
+ * ("wx"): a link planted under the name would be refused, never written through.
+ */
+export function tempPathFor(path: string): string {
+  return `${path}.tmp-${randomBytes(9).toString("base64url")}`;
+}
 
 /**
  * Write via a temp file in the same directory and rename it into place, so a reader (or
  * CLIProxyAPI's file watcher) sees the old bytes or the new ones, never a half-written file.
+ * rename replaces a link at `path` itself; it never writes through it.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const tmp = tempPathFor(path);
   try {
-    await writeFile(tmp, data, { mode });
-    await chmod(tmp, mode);
+    await writeFile(tmp, data, { mode, flag: "wx" });
+    await chmod(tmp, mode); // the umask may have taken bits away
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
 }
+
+/**
+ * The same, synchronously (gw install). `write` creates the temp file it is given exclusively
+ * (writeNewFileSync, COPYFILE_EXCL, symlinkSync); `mode` is set on it unless it is a link.
+ */
+export function replaceFileSync(path: string, write: (tmp: string) => void, mode?: number): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = tempPathFor(path);
+  try {
+    write(tmp);
+    if (mode !== undefined) chmodSync(tmp, mode);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** A file only this user may read (keys, instance YAML, pid files), in a directory made private (0700). */
+export async function writePrivateFile(path: string, data: string): Promise<void> {
+  ensurePrivateDir(dirname(path));
+  await writeFileAtomic(path, data, PRIVATE_FILE_MODE);
+}
+
+/** writeFileSync that creates `tmp` exclusively: for replaceFileSync's `write`. */
+export const writeNewFileSync = (tmp: string, data: string | Uint8Array) => writeFileSync(tmp, data, { flag: "wx", mode: 0o600 });

@@ -1,8 +1,12 @@
 // gw install: the running binary onto PATH, a `cld` link beside it, completions for bash,
 // zsh and fish, and a manifest of exactly what was written so --uninstall can take it back.
-import { chmodSync, copyFileSync, lstatSync, readlinkSync, realpathSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+// Every file is written to a fresh, unpredictable temp name created exclusively (a planted link
+// there is refused, never written through) and renamed into place (a link at the destination is
+// replaced, not followed); anything in the way ends in one line saying what and where.
+import { constants as C, copyFileSync, lstatSync, readlinkSync, realpathSync, rmdirSync, symlinkSync, unlinkSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { CliError } from "../cli/errors.ts";
+import { replaceFileSync, writeNewFileSync } from "../fs/atomic-write.ts";
 import { bashCompletion, fishCompletion, zshCompletion } from "./completions.ts";
 import { makeDirs, type Manifest, mergeManifest, readManifest, writeManifest } from "./manifest.ts";
 import { type Env, type InstallPaths, installPaths } from "./paths.ts";
@@ -25,29 +29,27 @@ export function install(self: Self, env: Env, prefix?: string): InstallReport {
   const paths = installPaths(env, prefix && resolve(prefix));
   const dirs: string[] = [];
   const files: string[] = [];
-  const put = (file: string, write: (tmp: string) => void) => {
-    dirs.push(...makeDirs(dirname(file)));
-    const tmp = `${file}.tmp-${process.pid}`;
-    write(tmp);
-    renameSync(tmp, file); // rename, not overwrite: a running gw binary stays intact
-    files.push(file);
-  };
+  const put = (file: string, write: (tmp: string) => void, mode?: number) =>
+    inTheWay(file, () => {
+      dirs.push(...makeDirs(dirname(file)));
+      replaceFileSync(file, write, mode); // rename, not overwrite: a running gw binary stays intact
+      files.push(file);
+    });
   checkCldFree(paths.cld, readManifest(paths.manifest));
   if (!samePath(selfFile(self), paths.gw)) {
-    put(paths.gw, (tmp) => {
-      if (self.kind === "binary") copyFileSync(self.path, tmp);
-      else writeFileSync(tmp, devWrapper(self));
-      chmodSync(tmp, 0o755);
-    });
+    if (self.kind === "binary") put(paths.gw, (tmp) => copyFileSync(self.path, tmp, C.COPYFILE_EXCL), 0o755);
+    else put(paths.gw, (tmp) => writeNewFileSync(tmp, devWrapper(self)), 0o755);
   } else files.push(paths.gw);
   put(paths.cld, (tmp) => symlinkSync("gw", tmp)); // relative: the pair can move together
-  const text = (s: string) => (tmp: string) => writeFileSync(tmp, s);
-  for (const f of paths.bash) put(f, text(bashCompletion(paths.gw)));
-  put(paths.zsh, text(zshCompletion(paths.gw)));
-  put(paths.fish[0]!, text(fishCompletion(paths.gw, "gw")));
-  put(paths.fish[1]!, text(fishCompletion(paths.gw, "cld")));
-  dirs.push(...makeDirs(dirname(paths.manifest)));
-  writeManifest(paths.manifest, mergeManifest(readManifest(paths.manifest), { files, dirs }));
+  const text = (s: string) => (tmp: string) => writeNewFileSync(tmp, s);
+  for (const f of paths.bash) put(f, text(bashCompletion(paths.gw)), 0o644);
+  put(paths.zsh, text(zshCompletion(paths.gw)), 0o644);
+  put(paths.fish[0]!, text(fishCompletion(paths.gw, "gw")), 0o644);
+  put(paths.fish[1]!, text(fishCompletion(paths.gw, "cld")), 0o644);
+  inTheWay(paths.manifest, () => {
+    dirs.push(...makeDirs(dirname(paths.manifest)));
+    writeManifest(paths.manifest, mergeManifest(readManifest(paths.manifest), { files, dirs }));
+  });
   const dev = self.kind === "source" ? [`${paths.gw} runs this source checkout with bun (bun run build, then install dist/gw for a standalone copy)`] : [];
   return { paths, written: files, hints: [...dev, ...shellHints(paths, env, prefix !== undefined)] };
 }
@@ -58,8 +60,8 @@ export function uninstall(env: Env, prefix?: string): { removed: string[]; manif
   const m: Manifest = readManifest(paths.manifest);
   const removed: string[] = [];
   for (const f of [...m.files, paths.manifest]) {
-    if (!existsOrLink(f)) continue;
-    unlinkSync(f);
+    if (!existsOrLink(f) || lstatSync(f).isDirectory()) continue; // a directory there now is not ours
+    inTheWay(f, () => unlinkSync(f));
     removed.push(f);
   }
   for (const d of [...m.dirs].reverse()) {
@@ -72,6 +74,29 @@ export function uninstall(env: Env, prefix?: string): { removed: string[]; manif
   }
   return { removed, manifest: paths.manifest };
 }
+
+/** Run `step` for `file`; a file system error becomes one line naming the file and the fix. */
+function inTheWay<T>(file: string, step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (err instanceof CliError || typeof e?.code !== "string") throw err;
+    const where = e.path && e.path !== file && !e.path.includes(".tmp-") ? ` (${e.path})` : "";
+    throw new CliError(`cannot install ${file}: ${WHY[e.code] ?? e.message}${where}`, 1, "move what is in the way (or pass --prefix DIR) and run gw install again");
+  }
+}
+
+const WHY: Readonly<Record<string, string>> = {
+  EISDIR: "a directory is in the way",
+  ENOTDIR: "a file is in the way where a directory belongs",
+  EEXIST: "something is already there",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "the file system is read-only",
+  ENOSPC: "no space left on the device",
+  ELOOP: "a loop of symbolic links is in the way",
+};
 
 const existsOrLink = (p: string) => {
   try {

@@ -1,7 +1,8 @@
 // What gw install created: files and the directories it had to make. --uninstall reads it
 // back and removes exactly those (directories only when they are empty again).
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { replaceFileSync, writeNewFileSync } from "../fs/atomic-write.ts";
 
 export interface Manifest {
   readonly files: readonly string[];
@@ -26,10 +27,7 @@ export function mergeManifest(a: Manifest, b: Manifest): Manifest {
 }
 
 export function writeManifest(path: string, m: Manifest): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(m, null, 2)}\n`);
-  renameSync(tmp, path);
+  replaceFileSync(path, (tmp) => writeNewFileSync(tmp, `${JSON.stringify(m, null, 2)}\n`), 0o644);
 }
 
 /** mkdir -p that reports which directories it created (outermost first). */

@@ -2,7 +2,7 @@
 // (mode 0600) so it survives restarts: CLIProxyAPI with empty api-keys would accept anyone.
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
-import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { writePrivateFile } from "../fs/atomic-write.ts";
 
 export const keysFile = (config: Config) => join(config.dir, ".gw", "keys.json");
 
@@ -11,15 +11,23 @@ function newKey(): string {
   return `gw-${Buffer.from(bytes).toString("base64url")}`;
 }
 
-async function readKeys(file: string): Promise<Record<string, string>> {
+/**
+ * Instance name → key. A Map, and only own string values are taken from the file: an instance
+ * named `constructor` or `__proto__` must get a key of its own, not something inherited.
+ */
+async function readKeys(file: string): Promise<Map<string, string>> {
   const f = Bun.file(file);
-  if (!(await f.exists())) return {};
+  const keys = new Map<string, string>();
+  if (!(await f.exists())) return keys;
   try {
     const parsed: unknown = JSON.parse(await f.text());
-    return parsed && typeof parsed === "object" ? (parsed as Record<string, string>) : {};
+    if (parsed && typeof parsed === "object") {
+      for (const [name, key] of Object.entries(parsed)) if (typeof key === "string" && key) keys.set(name, key);
+    }
   } catch {
-    return {}; // a corrupt file only costs new keys; the YAML is rewritten with them
+    // a corrupt file only costs new keys; the YAML is rewritten with them
   }
+  return keys;
 }
 
 /** The config with every managed instance's `apiKey` filled in; new keys are persisted first. */
@@ -28,11 +36,11 @@ export async function withInstanceKeys(config: Config): Promise<Config> {
   const keys = await readKeys(file);
   let changed = false;
   for (const inst of config.instances) {
-    if (!inst.managed || keys[inst.name]) continue;
-    keys[inst.name] = newKey();
+    if (!inst.managed || keys.has(inst.name)) continue;
+    keys.set(inst.name, newKey());
     changed = true;
   }
-  if (changed) await writeFileAtomic(file, `${JSON.stringify(keys, null, 2)}\n`, 0o600);
-  const instances = config.instances.map((i) => (i.managed ? Object.freeze({ ...i, apiKey: keys[i.name]! }) : i));
+  if (changed) await writePrivateFile(file, `${JSON.stringify(Object.fromEntries(keys), null, 2)}\n`);
+  const instances = config.instances.map((i) => (i.managed ? Object.freeze({ ...i, apiKey: keys.get(i.name)! }) : i));
   return Object.freeze({ ...config, instances: Object.freeze(instances) });
 }

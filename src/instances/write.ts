@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config, InstanceConfig } from "../config/types.ts";
-import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { writePrivateFile } from "../fs/atomic-write.ts";
 import { instanceYaml } from "./yaml.ts";
 
 export const instanceYamlPath = (config: Config, inst: InstanceConfig) => join(config.dir, "instances", `${inst.name}.yaml`);
@@ -19,7 +19,7 @@ export async function writeInstanceFiles(config: Config): Promise<string[]> {
     await mkdir(inst.authDir, { recursive: true, mode: 0o700 });
     const old = Bun.file(path);
     if ((await old.exists()) && (await old.text()) === text) continue;
-    await writeFileAtomic(path, text, 0o600);
+    await writePrivateFile(path, text);
     written.push(path);
   }
   return written;

@@ -15,7 +15,8 @@ export interface GatewayStats {
 }
 
 export class StatsCounter {
-  private s: GatewayStats = { inFlight: 0, openStreams: 0, requests: 0, errors: 0, byInstance: {} };
+  // byInstance has no prototype: an instance named __proto__ or constructor is an ordinary key.
+  private s: GatewayStats = { inFlight: 0, openStreams: 0, requests: 0, errors: 0, byInstance: Object.create(null) };
 
   begin(): void {
     this.s.requests++;
@@ -43,7 +44,7 @@ export class StatsCounter {
   }
 
   snapshot(): GatewayStats {
-    const byInstance: GatewayStats["byInstance"] = {};
+    const byInstance: GatewayStats["byInstance"] = Object.create(null);
     for (const [k, v] of Object.entries(this.s.byInstance)) byInstance[k] = { ...v };
     return { ...this.s, byInstance };
   }

@@ -53,7 +53,7 @@ function credentialType(bytes: Uint8Array): string | undefined {
   try {
     const o = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
     const t = typeof o?.type === "string" ? o.type.trim().toLowerCase() : "";
-    return t in PROVIDER_OF || RETIRED.has(t) ? t : undefined;
+    return Object.hasOwn(PROVIDER_OF, t) || RETIRED.has(t) ? t : undefined; // not `in`: "constructor" is no type
   } catch {
     return undefined;
   }
@@ -61,7 +61,7 @@ function credentialType(bytes: Uint8Array): string | undefined {
 
 /** Instances gw starts that have a provider using credentials of `type`. */
 export function instancesFor(config: Config, type: string): InstanceConfig[] {
-  const provider = PROVIDER_OF[type];
+  const provider = Object.hasOwn(PROVIDER_OF, type) ? PROVIDER_OF[type] : undefined;
   return provider ? config.instances.filter((i) => i.managed && i.providers.some((p) => p.type === provider)) : [];
 }
 

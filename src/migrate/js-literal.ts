@@ -93,7 +93,7 @@ class LiteralReader {
       return Number(num);
     }
     const word = IDENT.exec(rest)?.[0];
-    if (word === undefined || !(word in KEYWORDS)) return NOT_LITERAL;
+    if (word === undefined || !Object.hasOwn(KEYWORDS, word)) return NOT_LITERAL; // not `in`: `constructor` is no keyword
     this.i += word.length;
     return KEYWORDS[word];
   }

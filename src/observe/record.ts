@@ -155,7 +155,7 @@ export function usageRecord(u: Usage | undefined): UsageRecord | undefined {
 
 /** Role counts of a parsed body (Anthropic/OpenAI `messages`, Responses `input`, Gemini `contents`). */
 export function roleCounts(body: Record<string, unknown> | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out: Record<string, number> = Object.create(null); // roles are the client's words: "__proto__" is just a key
   const list = body?.messages ?? body?.input ?? body?.contents;
   if (!Array.isArray(list)) return out;
   for (const m of list) {

@@ -2,9 +2,10 @@
 // record's `ts`). Writing never touches the request path: write() serialises the record into a
 // queue; a timer appends the batch, in order, and close() drains everything before shutdown.
 
-import { appendFile, mkdir, readdir, unlink } from "node:fs/promises";
+import { readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
+import { appendPrivate, ensurePrivateDir } from "../fs/private.ts";
 import type { RequestRecord } from "./record.ts";
 
 export type { AttemptRecord, CooldownRecord, RequestRecord, RequestSummary, UsageRecord } from "./record.ts";
@@ -62,7 +63,7 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
   let chain: Promise<void> = Promise.resolve(); // appends run one after another, in order
   let dirReady: Promise<unknown> | undefined;
 
-  const ensureDir = () => (dirReady ??= mkdir(dir, { recursive: true }).catch((e) => ((dirReady = undefined), onError(e))));
+  const ensureDir = () => (dirReady ??= Promise.resolve(dir).then(ensurePrivateDir).catch((e) => ((dirReady = undefined), onError(e))));
 
   const writeBatch = async (lines: string[], days: string[]) => {
     await ensureDir();
@@ -75,7 +76,7 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
     }
     for (const [day, list] of byDay) {
       try {
-        await appendFile(join(dir, `${day}.jsonl`), list.join(""));
+        await appendPrivate(join(dir, `${day}.jsonl`), list.join("")); // 0600, never through a planted link
       } catch (e) {
         onError(e);
       }

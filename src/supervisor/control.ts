@@ -1,8 +1,10 @@
-// The local control socket: HTTP over a unix socket in .gw/ (mode 0600, so only this user can
-// stop or reconfigure gw). The server side runs inside `gw up`; the client side is every
-// control command (status, down, restart, reload, logs).
-import { chmod, rm } from "node:fs/promises";
+// The local control socket: HTTP over a unix socket in .gw/, so only this user can stop or
+// reconfigure gw. The server side runs inside `gw up`; the client side is every control command
+// (status, down, restart, reload, logs).
+import { rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
+import { ensurePrivateDir } from "../fs/private.ts";
 import type { GwPaths } from "./paths.ts";
 import type { StatusReport } from "./status.ts";
 
@@ -33,6 +35,22 @@ export function checkSocketPath(paths: GwPaths): void {
   }
 }
 
+/**
+ * Listen on a unix socket that nobody else can reach at any moment: it is created inside a
+ * directory only this user may enter (0700, checked first), and under umask 177, so the socket
+ * itself is born without group or other bits — there is no window between listen and a chmod.
+ * Bun.serve binds synchronously, so the process-wide umask is changed for no other code.
+ */
+export function listenPrivately<T>(socket: string, listen: (unix: string) => T): T {
+  ensurePrivateDir(dirname(socket));
+  const umask = process.umask(0o177); // sockets are created 0777 & ~umask: 0600
+  try {
+    return listen(socket);
+  } finally {
+    process.umask(umask);
+  }
+}
+
 export interface ControlServer {
   /** Stop and remove the socket file. */
   stop(): void;
@@ -45,9 +63,10 @@ export interface ControlServer {
 
 export async function startControlServer(paths: GwPaths, h: ControlHandlers): Promise<ControlServer> {
   checkSocketPath(paths);
+  ensurePrivateDir(paths.stateDir);
   await rm(paths.socket, { force: true });
-  const server = Bun.serve({
-    unix: paths.socket,
+  const server = listenPrivately(paths.socket, (unix) => Bun.serve({
+    unix,
     development: false,
     // A rolling restart and an upgrade keep a request open for long: per-request timeout(req, 0)
     // does not keep Bun from closing a unix-socket connection after 10 s, idleTimeout 0 does
@@ -81,8 +100,7 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
       return json({ error: `unknown control request ${route}` }, 404);
     },
     error: (err) => json({ error: err.message }, 500),
-  });
-  await chmod(paths.socket, 0o600);
+  }));
   return { stop: () => void server.stop(true), release: () => server.unref() };
 }
 

@@ -1,10 +1,11 @@
 // `gw up -d`: run `gw up` again as a detached process (its own session, output to logs/gw.log),
 // show its progress from gw.log, and return once it serves — or once it has failed to. The
 // upgrade hand-over (handover.ts) starts its successor the same way.
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { Subprocess } from "bun";
 import { CliError } from "../cli/errors.ts";
+import { openPrivateAppend } from "../fs/private.ts";
 import { lbProcessEnv } from "../lb/concurrency.ts";
 import { controlJson } from "./control.ts";
 import { refuseIfRunning } from "./guard.ts";
@@ -40,9 +41,8 @@ export interface GwProcess {
  * `stdin: "pipe"` gives the parent a line to talk to it (the hand-over's verdict).
  */
 export async function spawnGw(paths: GwPaths, argv: string[], env: Record<string, string | undefined>, stdin: "ignore" | "pipe" = "ignore"): Promise<GwProcess> {
-  mkdirSync(paths.logsDir, { recursive: true });
+  const fd = openPrivateAppend(paths.gwLog); // 0600 in a 0700 logs/, never through a planted link
   const logOffset = await stat(paths.gwLog).then((s) => s.size, () => 0);
-  const fd = openSync(paths.gwLog, "a");
   const proc = Bun.spawn(argv, {
     // Like a service: it must not hold on to whatever directory the user happened to be in.
     cwd: paths.dir,

@@ -1,6 +1,7 @@
 // One supervised instance: start, wait until it answers, restart with backoff when it exits,
 // stop in order. All decisions about delays come from backoff.ts.
 import type { Config, InstanceConfig } from "../config/types.ts";
+import { UnsafePathError } from "../fs/private.ts";
 import { FRESH_BACKOFF, onExit } from "./backoff.ts";
 import { launchFor } from "./launch.ts";
 import { portBusy, describeHolder } from "./ports.ts";
@@ -139,8 +140,9 @@ export class SupervisedInstance {
     if (this.stopping) return { ok: false, ms: 0 };
     let child: Child;
     try {
-      child = spawnChild({ name: inst.name, argv: launch.argv, cwd: instanceCwd(this.config.dir, inst.name), env: deps.env, logFile: deps.logFile(inst.name) });
+      child = spawnChild({ name: inst.name, argv: launch.argv, shown: launch.shown, cwd: instanceCwd(this.config.dir, inst.name), env: deps.env, logFile: deps.logFile(inst.name) });
     } catch (err) {
+      if (err instanceof UnsafePathError) return this.fail("failed", `instance '${inst.name}' not started: ${err.message}`);
       if (!(err instanceof SpawnError)) throw err;
       return this.fail("failed", `instance '${inst.name}' could not start ${launch.argv[0]}: ${err.message} — check [instances.${inst.name}] command / [global] cliproxy`);
     }

@@ -3,26 +3,34 @@
 import { isAbsolute, resolve } from "node:path";
 import type { Config, InstanceConfig } from "../config/types.ts";
 import { findCliproxy, GET_CLIPROXY_HINT, whyNoCliproxy } from "../cliproxy/locate.ts";
+import { maskerOf } from "../observe/mask.ts";
 import { instanceYaml } from "./paths.ts";
 
-export type Launch = { readonly argv: string[] } | { readonly error: string };
+/**
+ * `shown` is the command line for logs/NAME.log: `command` as written (a `${VAR}` stays its
+ * name), then through the config's masker (maskerOf: known secrets, token shapes).
+ */
+export type Launch = { readonly argv: string[]; readonly shown: string } | { readonly error: string };
 
 type Env = Record<string, string | undefined>;
 
 export function launchFor(config: Config, inst: InstanceConfig, env: Env): Launch {
   const yaml = instanceYaml(config.dir, inst.name);
   if (inst.command.length > 0) {
-    const argv = inst.command.map((a) => a.replaceAll("{config}", yaml).replaceAll("{port}", String(inst.port)));
+    const fill = (a: string) => a.replaceAll("{config}", yaml).replaceAll("{port}", String(inst.port));
+    const argv = inst.command.map(fill);
     const program = findProgram(argv[0]!, config.dir, env);
     if (!program) {
       return { error: `command of instance '${inst.name}' not found: ${argv[0]} — fix [instances.${inst.name}] command or install it` };
     }
-    return { argv: [program, ...argv.slice(1)] };
+    const shown = maskerOf(config).text([program, ...inst.commandAsWritten.slice(1).map(fill)].join(" "));
+    return { argv: [program, ...argv.slice(1)], shown };
   }
   const bin = findCliproxy(config, env);
   if (!bin) return { error: `CLIProxyAPI binary for instance '${inst.name}' not found (${whyNoCliproxy(config, env)}) — ${GET_CLIPROXY_HINT}` };
   // gw named as the binary: its stand-in takes the same flags as CLIProxyAPI.
-  return { argv: bin.isGw ? [bin.path, "mock", "-config", yaml] : [bin.path, "-config", yaml] };
+  const argv = bin.isGw ? [bin.path, "mock", "-config", yaml] : [bin.path, "-config", yaml];
+  return { argv, shown: argv.join(" ") };
 }
 
 /** A bare name is looked up on PATH; a relative path is relative to the config's directory. */

@@ -1,9 +1,9 @@
 // gw's own log: consola with a plain reporter — timestamped lines appended to logs/gw.log, and
 // the bare message on the terminal when there is one (a detached gw has only the file).
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { closeSync, writeSync } from "node:fs";
 import { createConsola, type ConsolaInstance, type LogObject } from "consola";
 import { formatWithOptions } from "node:util";
+import { openPrivateAppend } from "../fs/private.ts";
 
 export interface GwLogger {
   readonly consola: ConsolaInstance;
@@ -16,10 +16,9 @@ export interface GwLogger {
 const text = (o: LogObject) => formatWithOptions({ colors: false }, ...o.args);
 
 export function createGwLogger(opts: { file: string; terminal: boolean }): GwLogger {
-  mkdirSync(dirname(opts.file), { recursive: true });
   // Written synchronously: these lines are rare (supervisor events, never per request), must not
   // be lost in a buffer when gw is killed, and `up -d` reads them back to show progress.
-  const fd = openSync(opts.file, "a");
+  const fd = openPrivateAppend(opts.file);
   let open = true;
   const consola = createConsola({
     level: 3,

@@ -69,7 +69,7 @@ export async function runLogin(config: Config, inst: InstanceConfig, provider: s
   const before = await authFiles(inst.authDir);
   const modelsBefore = running ? await modelIds(inst) : null;
   const cwd = instanceCwd(config.dir, inst.name);
-  await mkdir(cwd, { recursive: true });
+  await mkdir(cwd, { recursive: true, mode: 0o700 });
   const proc = Bun.spawn(argv, { cwd, env, stdio: ["inherit", "inherit", "inherit"] });
   const code = await proc.exited;
   if (code !== 0) {

@@ -1,7 +1,9 @@
 // `gw logs`: the last N lines of one or more log files, then (with follow) what gets appended,
 // as NDJSON `{name, line}`. Follow polls the size, which also notices a rotation (the file shrank).
-import { open, readdir, stat } from "node:fs/promises";
+import { constants as C } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { openNoFollow } from "../fs/private.ts";
 import { maskText } from "../observe/mask.ts";
 
 export interface LogSource {
@@ -15,7 +17,7 @@ const TAIL_WINDOW_BYTES = 256 * 1024;
 
 async function readRange(file: string, from: number, to: number): Promise<string> {
   if (to <= from) return "";
-  const fh = await open(file, "r");
+  const fh = await openNoFollow(file, C.O_RDONLY | C.O_NONBLOCK); // a planted link is not shown
   try {
     const buf = Buffer.alloc(to - from);
     const { bytesRead } = await fh.read(buf, 0, buf.length, from);

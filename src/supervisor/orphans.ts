@@ -3,7 +3,7 @@
 // pid + start time from /proc, which — unlike the command line — survives exec and rules out a
 // reused pid.
 import { readFile, rm } from "node:fs/promises";
-import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { writePrivateFile } from "../fs/atomic-write.ts";
 import type { GwPaths } from "./paths.ts";
 import { groupMembers, procInfo, signalGroup } from "./proc.ts";
 
@@ -36,7 +36,7 @@ export async function recordOf(name: string, pid: number, launch?: string): Prom
 
 export async function writeGwPid(paths: GwPaths): Promise<void> {
   const rec = await recordOf("gw", process.pid);
-  await writeFileAtomic(paths.pidFile, `${JSON.stringify(rec)}\n`, 0o600);
+  await writePrivateFile(paths.pidFile, `${JSON.stringify(rec)}\n`);
 }
 
 /** The gw recorded in the pid file, when it is still alive. */
@@ -53,7 +53,7 @@ interface ChildrenFile {
 
 export async function writeChildren(paths: GwPaths, children: readonly ProcRecord[]): Promise<void> {
   const file: ChildrenFile = { gw: await recordOf("gw", process.pid), children };
-  await writeFileAtomic(paths.childrenFile, `${JSON.stringify(file)}\n`, 0o600);
+  await writePrivateFile(paths.childrenFile, `${JSON.stringify(file)}\n`);
 }
 
 /** The instances a gw recorded in instances.json (an upgrade's successor adopts them). */

@@ -21,6 +21,7 @@ import { createGwLogger } from "./logger.ts";
 import { NOTIFY_ENV, sdNotify } from "./notify.ts";
 import { childRegistry, readChildren, recordOf, removeRunFiles, stopLeftovers, stopRecorded, writeGwPid } from "./orphans.ts";
 import { gwPaths, instanceLog } from "./paths.ts";
+import { registerRunning } from "./registry.ts";
 import { foreignListeners, steerNewConnectionsHere } from "./reuseport.ts";
 import { startRotation } from "./rotate.ts";
 import { selfCommand, selfDisplay } from "./self.ts";
@@ -107,6 +108,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let gateway: RunningGateway | null = null;
   let state: StateBackend | null = null;
   let reloader: Reloader | null = null;
+  let registered: { remove(): Promise<void> } | null = null;
   const startedAt = Date.now();
   const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid, launch: set.launchKeyOf(s.inst) }] : [])));
   const set = new InstanceSet(config, { timing, env: childEnv, log, logFile: (name) => instanceLog(paths, name), childrenChanged: registry.update });
@@ -138,6 +140,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       phase = "stopping";
       sdNotify("STOPPING=1", opts.env);
       reloader?.close();
+      await registered?.remove(); // first: cld must not pick a gw that is going away
       stopRotation();
       const grace = config.global.shutdownGraceMs;
       const streams = gateway?.stats().openStreams ?? 0;
@@ -164,6 +167,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   async function letGo(why: string): Promise<void> {
     phase = "stopping";
     log.warn(`not taking over: ${why}; this gw exits and leaves everything to gw ${predecessor?.pid}`);
+    await registered?.remove();
     stopRotation();
     set.releaseAll();
     await gateway?.handOff(config.global.shutdownGraceMs);
@@ -215,6 +219,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     (stopping ??= (async () => {
       phase = "stopping";
       reloader?.close();
+      await registered?.remove(); // the successor has its own entry
       stopRotation();
       await watchdog?.stop();
       set.releaseAll();
@@ -275,6 +280,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
     await stop();
     throw new CliError(`port ${port} of the load balancer is shared with another process — stop it, or change [global] main_port`);
   }
+  registered = await registerRunning({ kind: "up", config: config.file, url: gateway.url, demo: opts.demo }, opts.env);
+  if (stopping) await registered.remove(); // a stop came while the entry was being written
   void connectLiveState(sources, log);
   const gw = selfDisplay();
   const ready = set.list().filter((s) => s.state === "ready").length;

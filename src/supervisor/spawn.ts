@@ -1,12 +1,14 @@
 // One instance process: its own process group (so a stop reaches every grandchild), stdout and
 // stderr appended to its log file, and an exit promise that also sweeps the group.
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { closeSync, mkdirSync, writeSync } from "node:fs";
+import { openPrivateAppend, PRIVATE_DIR_MODE } from "../fs/private.ts";
 import { signalGroup } from "./proc.ts";
 
 export interface SpawnSpec {
   readonly name: string;
   readonly argv: readonly string[];
+  /** The command line for the start line in the log, secrets already masked (launch.ts). */
+  readonly shown: string;
   readonly cwd: string;
   readonly env: Record<string, string | undefined>;
   readonly logFile: string;
@@ -31,11 +33,10 @@ export interface Child {
 export class SpawnError extends Error {}
 
 export function spawnChild(spec: SpawnSpec): Child {
-  mkdirSync(spec.cwd, { recursive: true });
-  mkdirSync(dirname(spec.logFile), { recursive: true });
-  const fd = openSync(spec.logFile, "a");
+  mkdirSync(spec.cwd, { recursive: true, mode: PRIVATE_DIR_MODE });
+  const fd = openPrivateAppend(spec.logFile); // a planted link is refused (UnsafePathError), never appended through
   try {
-    writeSync(fd, `--- gw: starting ${spec.name} at ${new Date().toISOString()}: ${spec.argv.join(" ")}\n`);
+    writeSync(fd, `--- gw: starting ${spec.name} at ${new Date().toISOString()}: ${spec.shown}\n`);
     const proc = Bun.spawn([...spec.argv], {
       cwd: spec.cwd,
       env: spec.env,

@@ -3,7 +3,8 @@
 // to disappear and then runs `gw down --after-crash PID`: it stops exactly the instances that gw
 // recorded, and nothing if another gw has taken over meanwhile. A gw that stops normally ends the
 // loop itself. Should the loop die too, the next gw up or gw down still cleans up (orphans.ts).
-import { closeSync, openSync } from "node:fs";
+import { closeSync } from "node:fs";
+import { openPrivateAppend } from "../fs/private.ts";
 import type { GwPaths } from "./paths.ts";
 import { selfCommand } from "./self.ts";
 
@@ -13,7 +14,7 @@ const WATCH_INTERVAL_S = 1;
 const LOOP = `gw=$1; shift; while kill -0 "$gw" 2>/dev/null; do sleep ${WATCH_INTERVAL_S}; done; exec "$@"`;
 
 export function startWatchdog(paths: GwPaths, configFile: string, env: Record<string, string | undefined>): { stop(): Promise<void> } {
-  const fd = openSync(paths.gwLog, "a");
+  const fd = openPrivateAppend(paths.gwLog);
   const argv = ["/bin/sh", "-c", LOOP, "gw-watchdog", String(process.pid), ...selfCommand("down", "-c", configFile, "--after-crash", String(process.pid))];
   const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: fd, stderr: fd, detached: true });
   closeSync(fd);

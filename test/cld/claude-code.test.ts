@@ -43,7 +43,7 @@ describe("print mode", () => {
     const out = JSON.parse(r.stdout) as { result: string; modelUsage: Record<string, { contextWindow: number }> };
     expect(out.result).toContain("Mock answer from instance a, model claude-opus-4-6-thinking");
     expect(out.modelUsage["opus4.6"]!.contextWindow).toBe(200_000); // Claude without context-1m, not the 1M Claude Code assumes
-    expect(r.stderr).toStartWith(`cld: opus4.6 (200k context) · fast g3f (scenario Performance) · opus opus4.6 (scenario Performance) · ${g.url}\n`);
+    expect(r.stderr).toStartWith(`cld: config ${g.file} (-c) → ${g.url}\ncld: opus4.6 (200k context) · fast g3f (scenario Performance) · opus opus4.6 (scenario Performance) · ${g.url}\n`);
     expect(r.stderr).not.toContain("doesn't recognize");
     expectAllRouted(await g.waitForRequests({ since: before }));
   });

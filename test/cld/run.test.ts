@@ -19,8 +19,11 @@ describe("cld cp with FILTER (fast start, no questions)", () => {
 
   test("hands over to claude with the same PID, arguments untouched and in order; one launch line", async () => {
     const r = await box.run(["cp", "opus", "-p", "hi there", "--resume", "-y", "--model", ""], { env: { CLD_TOML: toml } });
-    // Nothing remembered: fast and opus from the scenario whose main is opus4.6 (the built-in Performance).
-    expect(r.stderr).toBe(`cld: opus4.6 (200k context) · fast g3f (scenario Performance) · opus opus4.6 (scenario Performance) · http://127.0.0.1:${port}\n`);
+    // Which config (always said), then what was launched. Nothing remembered: fast and opus from
+    // the scenario whose main is opus4.6 (the built-in Performance).
+    expect(r.stderr).toBe(
+      `cld: config gw.toml ($CLD_TOML) → http://127.0.0.1:${port}\ncld: opus4.6 (200k context) · fast g3f (scenario Performance) · opus opus4.6 (scenario Performance) · http://127.0.0.1:${port}\n`,
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("fake claude ran\n");
     expect(r.call!.pid).toBe(r.pid); // execve: claude took over our process
@@ -73,7 +76,7 @@ describe("cld cp with FILTER (fast start, no questions)", () => {
 
   test("a filter that matches nothing names the routes and falls back to the menus (here: no terminal to show them)", async () => {
     const r = await box.run(["cp", "nothing-like-it"], { env: { CLD_TOML: toml } });
-    expect(r.stderr.split("\n")[0]).toBe('cld: no route matches "nothing-like-it" (routes: opus4.6, g3p, g3f, g3f.auto, kimi-k2); choose from the menus');
+    expect(r.stderr.split("\n").slice(0, 2)).toEqual([`cld: config gw.toml ($CLD_TOML) → http://127.0.0.1:${port}`, 'cld: no route matches "nothing-like-it" (routes: opus4.6, g3p, g3f, g3f.auto, kimi-k2); choose from the menus']);
     expect(r.stderr).toContain('no terminal to ask "Scenario"');
     expect(r.code).toBe(1);
     expect(r.call).toBeNull();
@@ -90,18 +93,23 @@ describe("where cp mode's config comes from", () => {
   const box = new CldSandbox();
   const other = closedPort();
 
-  test("CLD_TOML beats -c, which beats ./providers.toml, which beats $GW_CONFIG", async () => {
+  test("-c beats $CLD_TOML, which beats $GW_CONFIG, which beats ./providers.toml; each is named", async () => {
     const a = box.writeConfig("a.toml", cldConfig(port, `api_keys = ["from-a"]`));
     const b = box.writeConfig("b.toml", cldConfig(port, `api_keys = ["from-b"]`));
     const cwd = join(box.dir, "project");
     mkdirSync(cwd);
     writeFileSync(join(cwd, "providers.toml"), cldConfig(port, `api_keys = ["from-cwd"]`));
     const gwc = box.writeConfig("g.toml", cldConfig(port, `api_keys = ["from-gw-config"]`));
-    const key = async (args: string[], env: Record<string, string>, dir = cwd) => (await box.run(args, { env, cwd: dir })).call!.env.ANTHROPIC_AUTH_TOKEN;
-    expect(await key(["cp", "-c", b, "g3f"], { CLD_TOML: a, GW_CONFIG: gwc })).toBe("from-a");
-    expect(await key(["cp", "-c", b, "g3f"], { GW_CONFIG: gwc })).toBe("from-b");
-    expect(await key(["cp", "g3f"], { GW_CONFIG: gwc })).toBe("from-cwd");
-    expect(await key(["cp", "g3f"], { GW_CONFIG: gwc }, box.dir)).toBe("from-gw-config");
+    const run = (args: string[], env: Record<string, string>) => box.run(args, { env, cwd });
+    const flag = await run(["cp", "-c", b, "g3f"], { CLD_TOML: a, GW_CONFIG: gwc });
+    expect(flag.call!.env.ANTHROPIC_AUTH_TOKEN).toBe("from-b");
+    expect(flag.stderr.split("\n")[0]).toBe(`cld: config ${b} (-c) → http://127.0.0.1:${port}`);
+    const cldToml = await run(["cp", "g3f"], { CLD_TOML: a, GW_CONFIG: gwc });
+    expect(cldToml.call!.env.ANTHROPIC_AUTH_TOKEN).toBe("from-a");
+    expect(cldToml.stderr).toContain("($CLD_TOML)");
+    const gwConfig = await run(["cp", "g3f"], { GW_CONFIG: gwc });
+    expect(gwConfig.call!.env.ANTHROPIC_AUTH_TOKEN).toBe("from-gw-config");
+    expect(gwConfig.stderr).toContain("($GW_CONFIG)");
   });
 
   test("no api_keys: the old placeholder key; a host other than 0.0.0.0 is used as is", async () => {
@@ -121,7 +129,7 @@ describe("where cp mode's config comes from", () => {
 
   test("a CLD_TOML that does not exist is named in the warning", async () => {
     const r = await box.run(["cp", "g3f"], { env: { CLD_TOML: join(box.dir, "nope.toml") } });
-    expect(r.stderr.split("\n")[0]).toBe(`cld: ${join(box.dir, "nope.toml")}: file not found; using the built-in routes and http://127.0.0.1:8145`);
+    expect(r.stderr.split("\n")[0]).toBe("cld: nope.toml: file not found; using the built-in routes and http://127.0.0.1:8145");
   });
 
   test("gateway down without a terminal: one line with how to start it (with the config cld read), claude not started", async () => {
@@ -168,7 +176,7 @@ describe("what cld tells Claude Code about models", () => {
     const r = await fresh.run(["cp", "opus", "-p", "x"], { env: { CLD_TOML: toml } });
     // kimi-k2 0.57 + 2.3 USD per million tokens beats gemini-3-flash 0.5 + 3.
     expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "opus4.6", ANTHROPIC_DEFAULT_HAIKU_MODEL: "kimi-k2", CLAUDE_CODE_SUBAGENT_MODEL: "kimi-k2", ANTHROPIC_DEFAULT_OPUS_MODEL: "opus4.6" });
-    expect(r.stderr).toBe(`cld: opus4.6 (200k context) · fast kimi-k2 (cheapest route) · opus opus4.6 (main) · http://127.0.0.1:${port}\n`);
+    expect(r.stderr).toBe(`cld: config ${toml} ($CLD_TOML) → http://127.0.0.1:${port}\ncld: opus4.6 (200k context) · fast kimi-k2 (cheapest route) · opus opus4.6 (main) · http://127.0.0.1:${port}\n`);
   });
 });
 

@@ -12,7 +12,7 @@ const configWith = (global: string) => {
 
 describe("where cp mode sends claude", () => {
   test("no config: the old launcher's address, key and routes", () => {
-    expect(sourceOf(null, null)).toMatchObject({ routes: BUILTIN_ROUTES, scenarios: DEFAULT_SCENARIOS, gateway: { baseUrl: "http://127.0.0.1:8145", apiKey: "dummy-key" } });
+    expect(sourceOf(null, null, "")).toMatchObject({ routes: BUILTIN_ROUTES, scenarios: DEFAULT_SCENARIOS, gateway: { baseUrl: "http://127.0.0.1:8145", apiKey: "dummy-key" } });
   });
 
   test("a wildcard host means loopback; the first client key is used", () => {
@@ -26,6 +26,6 @@ describe("where cp mode sends claude", () => {
   });
 
   test("routes in file order from the config", () => {
-    expect(sourceOf("/x", configWith("")).routes).toEqual(["opus4.6", "g3p", "g3f", "g3f.auto", "kimi-k2"]);
+    expect(sourceOf("/x", configWith(""), "").routes).toEqual(["opus4.6", "g3p", "g3f", "g3f.auto", "kimi-k2"]);
   });
 });

@@ -262,7 +262,7 @@ export interface GatewayProcess {
  */
 export async function spawnGateway(file: string): Promise<GatewayProcess> {
   // bun test sets NODE_ENV=test, which turns consola down to warnings: the child is no test.
-  const env = { ...process.env, NO_COLOR: "1", GW_CONFIG: undefined, NODE_ENV: undefined, CONSOLA_LEVEL: "3" };
+  const env = { ...process.env, NO_COLOR: "1", GW_CONFIG: undefined, NODE_ENV: undefined, CONSOLA_LEVEL: "3", XDG_CACHE_HOME: join(dirname(file), "cache") };
   const g = startGw({ dir: dirname(file), env }, ["lb", "-c", file]);
   const stop = async () => {
     if (g.proc.exitCode !== null || g.proc.signalCode) return;

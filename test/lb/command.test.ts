@@ -1,8 +1,10 @@
 // `gw lb`: the LB alone as a real process, against an instance already running; it follows
-// edits of its config file and stops cleanly on SIGTERM.
+// edits of its config file, is listed among the running gws while it serves, and stops cleanly
+// on SIGTERM.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { listRunning } from "../../src/supervisor/registry.ts";
 import { externalInstances } from "../helpers/lb.ts";
 import { type MockServer, startMock } from "../helpers/mock.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -28,7 +30,7 @@ test("gw lb serves, reloads on edit, stops on SIGTERM", async () => {
   writeFileSync(file, toml("first"));
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "lb", "-c", file, "--port", "0"], {
     cwd: dir,
-    env: { ...process.env, NODE_ENV: "production", NO_COLOR: "1" },
+    env: { ...process.env, NODE_ENV: "production", NO_COLOR: "1", XDG_CACHE_HOME: join(dir, "cache") },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -47,6 +49,8 @@ test("gw lb serves, reloads on edit, stops on SIGTERM", async () => {
       return res.headers.get("x-gw-target");
     };
     expect(await ask()).toBe("a/first");
+    const registry = { XDG_CACHE_HOME: join(dir, "cache") };
+    expect((await listRunning(registry)).map((e) => [e.pid, e.kind, e.config, e.url])).toEqual([[proc.pid, "lb", file, url]]);
     writeFileSync(file, toml("second"));
     let target: string | null = null;
     for (let i = 0; i < 300 && target !== "a/second"; i++) {
@@ -56,6 +60,7 @@ test("gw lb serves, reloads on edit, stops on SIGTERM", async () => {
     expect(target).toBe("a/second");
     proc.kill("SIGTERM");
     expect(await proc.exited).toBe(0);
+    expect(await listRunning(registry)).toEqual([]);
   } finally {
     proc.kill("SIGKILL");
   }

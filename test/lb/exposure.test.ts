@@ -124,7 +124,7 @@ test("`gw lb` on every interface refuses a keyless edit and keeps requiring keys
   writeFileSync(file, toml("0.0.0.0", KEYED));
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "lb", "-c", file, "--port", "0"], {
     cwd: dir,
-    env: { ...process.env, NODE_ENV: "production", NO_COLOR: "1" },
+    env: { ...process.env, NODE_ENV: "production", NO_COLOR: "1", XDG_CACHE_HOME: join(dir, "cache") }, // its running-gw entry stays here
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -306,7 +306,7 @@ describe("gw up: 300 streams open at once all get their first byte (Bun's fetch 
       join(dir, "providers.toml"),
       `[global]\nhost = "127.0.0.1"\nmain_port = ${port}\nshutdown_grace_ms = 1000\n${externalInstances({ a: upstream.url.origin })}\n[routing]\n"r" = [{ instance = "a", provider = "anthropic", model = "m" }]\n`,
     );
-    const env: Record<string, string | undefined> = { ...process.env, HTTP_PROXY: "http://127.0.0.1:9", HTTPS_PROXY: "http://127.0.0.1:9", NO_PROXY: "", no_proxy: "", NO_COLOR: "1" };
+    const env: Record<string, string | undefined> = { ...process.env, HTTP_PROXY: "http://127.0.0.1:9", HTTPS_PROXY: "http://127.0.0.1:9", NO_PROXY: "", no_proxy: "", NO_COLOR: "1", XDG_CACHE_HOME: join(dir, "cache") }; // its registry entry stays in the test's dir
     delete env.BUN_CONFIG_MAX_HTTP_REQUESTS; // gw up must raise it itself
     proc = Bun.spawn([process.execPath, MAIN, "up", "-c", join(dir, "providers.toml")], { cwd: dir, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     void (async () => {

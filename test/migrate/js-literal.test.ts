@@ -26,6 +26,14 @@ module.exports = { a: path.join(dir, "x"), b: \`\${dir}/y\`, c: "p" + dir, d: re
   expect(Object.keys(v)).toEqual(["a", "b", "c", "d", "e", "g"]);
 });
 
+test("identifiers that are prototype keys are no keywords: they stay unread", () => {
+  const v = readExports(`module.exports = { a: constructor, b: toString, c: hasOwnProperty, d: true };`) as Record<string, unknown>;
+  expect(v.a).toEqual(new Unread("constructor"));
+  expect(v.b).toEqual(new Unread("toString"));
+  expect(v.c).toEqual(new Unread("hasOwnProperty"));
+  expect(v.d).toBe(true);
+});
+
 test("export default works; no export, or __proto__, gives nothing dangerous", () => {
   expect(readExports(`export default { apps: [] }`)).toEqual({ apps: [] });
   expect(readExports(`const x = 1;`)).toBeUndefined();

@@ -1,0 +1,100 @@
+// gw's own directories (.gw/, logs/, instances/) and the files in them are private from their
+// first byte, whatever the umask, and gw never writes through a link someone planted there: a
+// cloned repo may carry `logs/gw.log -> ~/.bashrc`, and appending, rotating or truncating must
+// not reach the target. Final components are opened with O_NOFOLLOW (no check-then-open race);
+// directories are checked with lstat right after mkdir.
+import { chmodSync, closeSync, constants as C, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, type Stats } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+import { dirname } from "node:path";
+import { CliError } from "../cli/errors.ts";
+
+export const PRIVATE_DIR_MODE = 0o700;
+export const PRIVATE_FILE_MODE = 0o600;
+
+/** A path gw refuses to use: a planted link, or something other than what belongs there. */
+export class UnsafePathError extends CliError {
+  constructor(
+    readonly path: string,
+    what: string,
+  ) {
+    super(`${path} ${what}; gw does not write through it — remove it and try again`);
+    this.name = "UnsafePathError";
+  }
+}
+
+const SYMLINK = "is a symbolic link";
+
+/** mkdir -p with mode 0700; an existing directory is made private; a link or a file is refused. */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  const st = lstatSync(dir);
+  if (st.isSymbolicLink()) throw new UnsafePathError(dir, SYMLINK);
+  if (!st.isDirectory()) throw new UnsafePathError(dir, "is not a directory");
+  if (st.mode & 0o077) {
+    try {
+      chmodSync(dir, PRIVATE_DIR_MODE);
+    } catch {
+      throw new UnsafePathError(dir, `is open to other users and cannot be made private (owner uid ${st.uid})`);
+    }
+  }
+}
+
+/** Flags for appending to a log: created 0600, never through a link, never blocking on a planted FIFO. */
+const APPEND = C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOFOLLOW | C.O_NONBLOCK;
+
+/**
+ * A file descriptor appending to `file` (created 0600 in a private parent directory). Sync: the
+ * supervisor opens logs right before it spawns, and its log lines must not wait for the loop.
+ */
+export function openPrivateAppend(file: string): number {
+  ensurePrivateDir(dirname(file));
+  let fd: number;
+  try {
+    fd = openSync(file, APPEND, PRIVATE_FILE_MODE);
+  } catch (err) {
+    throw refusal(file, err);
+  }
+  try {
+    makePrivate(fd, file, fstatSync(fd));
+    return fd;
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+/** Append `data` to `file` the same way (the request log's day files). */
+export async function appendPrivate(file: string, data: string): Promise<void> {
+  ensurePrivateDir(dirname(file)); // O_NOFOLLOW guards the last component only
+  const fh = await openNoFollow(file, APPEND);
+  try {
+    makePrivate(fh.fd, file, await fh.stat());
+    await fh.write(data);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Open an existing or new file without following a link in its last component (rotation, tails). */
+export async function openNoFollow(file: string, flags: number): Promise<FileHandle> {
+  try {
+    return await open(file, flags | C.O_NOFOLLOW, PRIVATE_FILE_MODE);
+  } catch (err) {
+    throw refusal(file, err);
+  }
+}
+
+// --- internal ---
+
+function makePrivate(fd: number, file: string, st: Stats): void {
+  if (!st.isFile()) throw new UnsafePathError(file, "is not a regular file");
+  if (st.mode & 0o077) fchmodSync(fd, PRIVATE_FILE_MODE);
+}
+
+/** ELOOP from O_NOFOLLOW means "the last component is a link": say that, not "too many links". */
+function refusal(file: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === "ELOOP") return new UnsafePathError(file, SYMLINK);
+  if (code === "ENXIO") return new UnsafePathError(file, "is not a regular file"); // a FIFO nobody reads
+  return err;
+}

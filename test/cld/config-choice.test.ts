@@ -1,0 +1,187 @@
+// cld in a checkout it does not trust (issue 12 item 3): a providers.toml there is used only
+// once confirmed on the terminal (again after any change to it or its .env); a running gw's
+// config wins over it; and a key from the user's environment never goes to a host that is not
+// this machine unless the user named the file. cld always says which config it uses.
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { rememberConfirmed, fingerprint } from "../../src/cld/confirmed.ts";
+import { freePort } from "../../src/supervisor/ports.ts";
+import { listRunning } from "../../src/supervisor/registry.ts";
+import { CldSandbox, cldConfig, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
+import { gw, killAll, type Sandbox, sandbox } from "../helpers/supervisor.ts";
+import { TmuxPane } from "./tmux-pane.ts";
+
+setDefaultTimeout(90_000); // real gws, real terminals, a shared 2-core machine
+const gateway = fakeGateway();
+const port = gateway.port!;
+const gws: Sandbox[] = [];
+afterAll(async () => {
+  gateway.stop(true);
+  for (const sb of gws) await killAll(sb);
+  removeSandboxes();
+});
+
+const SECRET = "sk-user-own-secret-0123456789abcdef";
+
+/** A checkout with its own providers.toml (and optionally a .env), as a cloned repo brings it. */
+function checkout(box: CldSandbox, toml: string, dotenv?: string): string {
+  const dir = join(box.dir, `checkout-${Math.random().toString(36).slice(2, 8)}`);
+  mkdirSync(dir);
+  writeFileSync(join(dir, "providers.toml"), toml);
+  if (dotenv !== undefined) writeFileSync(join(dir, ".env"), dotenv);
+  return dir;
+}
+
+const NOT_CONFIRMED = "gw: providers.toml is not confirmed for cld, and there is no terminal to ask\n  name it if you trust it: cld -c providers.toml …  (or run cld once in a terminal to confirm it)\n";
+
+/** cld in a tmux pane (a real terminal) inside `cwd`; `drive` answers; returns the final screen. */
+async function onTerminal(box: CldSandbox, cwd: string, args: string[], env: Record<string, string>, drive: (t: TmuxPane) => Promise<void>) {
+  box.clearCall();
+  const pane = new TmuxPane(box.dir);
+  try {
+    await pane.start(["/bin/sh", "-c", 'cd "$0" && exec "$@"', cwd, process.execPath, MAIN, "cld", ...args], box.env(env));
+    await drive(pane);
+    return await pane.waitFor(/\[exit \d+\]/);
+  } finally {
+    await pane.kill();
+  }
+}
+
+describe("a providers.toml in the current directory", () => {
+  const box = new CldSandbox({ tools: ["tmux"] });
+  const env = { SECRET };
+  const dir = checkout(box, cldConfig(port, 'api_keys = ["${SECRET}"]').replace('host = "0.0.0.0"', 'host = "127.0.0.1"'));
+
+  test("is not used unasked: without a terminal, one line and claude is not started", async () => {
+    const r = await box.run(["cp", "g3f", "-p", "hi"], { env, cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(NOT_CONFIRMED);
+    expect(r.call).toBeNull();
+  });
+
+  test("shell completion offers the built-in routes instead of asking (never a question on TAB)", async () => {
+    const r = await box.run(["cld", "cp", ""], { env, cwd: dir, cmd: [process.execPath, MAIN, "_complete", "--"] });
+    expect(r.stdout).toBe("opus4.6\ng3p\ng3f\ng3p.auto\ng3f.auto\n");
+    expect(r.stderr).toBe("");
+  });
+
+  test("is confirmed once on the terminal; then used without asking until it or its .env changes", async () => {
+    const screen = await onTerminal(box, dir, ["cp", "g3f", "-p", "hi"], env, async (t) => {
+      const q = await t.waitFor("[y/N]");
+      expect(q).toContain(`cld: providers.toml was not chosen for cld before; it sends Claude Code to http://127.0.0.1:${port}`);
+      expect(q).toContain("Use providers.toml for cld (asked again when it changes)? [y/N]");
+      await t.send("-l", "y");
+      await t.send("Enter");
+    });
+    expect(screen).toContain(`cld: config providers.toml (./providers.toml, confirmed) → http://127.0.0.1:${port}`);
+    expect(box.lastCall()!.env).toMatchObject({ ANTHROPIC_AUTH_TOKEN: SECRET, ANTHROPIC_MODEL: "g3f" }); // loopback: the key may go
+
+    const again = await box.run(["cp", "g3f", "-p", "hi"], { env, cwd: dir });
+    expect(again.stderr.split("\n")[0]).toBe(`cld: config providers.toml (./providers.toml, confirmed before) → http://127.0.0.1:${port}`); // then the launch line
+    expect(again.call!.env.ANTHROPIC_MODEL).toBe("g3f");
+
+    const completion = await box.run(["cld", "cp", ""], { env, cwd: dir, cmd: [process.execPath, MAIN, "_complete", "--"] });
+    expect(completion.stdout).toContain("kimi-k2"); // now its own routes
+
+    appendFileSync(join(dir, "providers.toml"), "# one more line\n");
+    expect((await box.run(["cp", "g3f"], { env, cwd: dir })).stderr).toBe(NOT_CONFIRMED);
+
+    await onTerminal(box, dir, ["cp", "g3f", "-p", "hi"], env, async (t) => {
+      expect(await t.waitFor("[y/N]")).toContain("providers.toml changed since you confirmed it");
+      await t.send("-l", "y");
+      await t.send("Enter");
+    });
+    expect((await box.run(["cp", "g3f"], { env, cwd: dir })).call).not.toBeNull();
+    writeFileSync(join(dir, ".env"), "OTHER=1\n"); // a .env can fill in ${VAR}s, the host included
+    expect((await box.run(["cp", "g3f"], { env, cwd: dir })).stderr).toBe(NOT_CONFIRMED);
+  });
+
+  test("answering No uses the built-in routes instead", async () => {
+    const screen = await onTerminal(box, dir, ["cp", "g3f", "-p", "hi"], env, async (t) => {
+      await t.waitFor("[y/N]");
+      await t.send("-l", "n");
+      await t.send("Enter");
+      // The built-in gateway (8145) may be down here: then decline starting anyway too.
+      const s = await t.waitFor(/Start Claude Code anyway\?|\[exit \d+\]/);
+      if (s.includes("anyway?")) await t.send("Enter");
+    });
+    expect(screen).toContain("cld: not using providers.toml: built-in routes → http://127.0.0.1:8145");
+  });
+});
+
+describe("a running gw", () => {
+  const box = new CldSandbox();
+
+  test("its config is used wherever cld runs — over a checkout's file — at the address it really serves", async () => {
+    const one = await sandbox([{ name: "a" }]);
+    gws.push(one);
+    const lbPort = await freePort(); // not main_port: cld must take the address from the gw itself
+    expect((await gw(one, ["up", "-d", "-c", one.file, "--port", String(lbPort)])).code).toBe(0);
+    const registry = { XDG_CACHE_HOME: one.env.XDG_CACHE_HOME! };
+    const [entry] = await listRunning(registry);
+    expect(entry).toMatchObject({ kind: "up", config: one.file, url: `http://127.0.0.1:${lbPort}` });
+
+    const hostile = checkout(box, cldConfig(port, 'api_keys = ["${SECRET}"]').replace('host = "0.0.0.0"', 'host = "203.0.113.9"'));
+    const env = { ...registry, SECRET };
+    const r = await box.run(["cp", "m", "-p", "hi"], { env, cwd: hostile });
+    expect(r.stderr.split("\n")[0]).toBe(`cld: config ${one.file} (the gw running as pid ${entry!.pid}) → http://127.0.0.1:${lbPort}`); // then the launch line
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_BASE_URL: `http://127.0.0.1:${lbPort}`, ANTHROPIC_MODEL: "m", ANTHROPIC_AUTH_TOKEN: "dummy-key" });
+
+    // A second gw: from elsewhere cld cannot tell which is meant and says so; in its directory it can.
+    const two = await sandbox([{ name: "b" }]);
+    gws.push(two);
+    expect((await gw({ ...two, env: { ...two.env, ...registry } }, ["up", "-d", "-c", two.file])).code).toBe(0);
+    const pids = (await listRunning(registry)).map((e) => e.pid);
+    const several = await box.run(["cp", "m"], { env, cwd: hostile });
+    expect(several.code).toBe(1);
+    expect(several.stderr).toBe(
+      `gw: 2 gateways are running: ${one.file} (http://127.0.0.1:${lbPort}, pid ${pids[0]}); ${two.file} (http://127.0.0.1:${two.mainPort}, pid ${pids[1]})\n  choose one: cld -c FILE …\n`,
+    );
+    const inTwo = await box.run(["cp", "m", "-p", "hi"], { env, cwd: two.dir });
+    expect(inTwo.call!.env.ANTHROPIC_BASE_URL).toBe(`http://127.0.0.1:${two.mainPort}`);
+
+    // Once they stop, their entries are gone and the checkout's file is not used unasked.
+    expect((await gw(one, ["down", "-c", one.file])).code).toBe(0);
+    expect((await gw({ ...two, env: { ...two.env, ...registry } }, ["down", "-c", two.file])).code).toBe(0);
+    expect(await listRunning(registry)).toEqual([]);
+    expect((await box.run(["cp", "m"], { env, cwd: hostile })).stderr).toBe(NOT_CONFIRMED);
+  });
+});
+
+describe("a key from the environment and a host that is not this machine", () => {
+  const box = new CldSandbox();
+  // A gateway on a v4-mapped IPv6 address: really this machine, but not one of the loopback
+  // names gw knows — so it stands in for a remote host while the launch can still be observed.
+  let hits = 0;
+  const dual = Bun.serve({ hostname: "::", port: 0, fetch: () => (hits++, new Response("ok")) });
+  afterAll(() => dual.stop(true));
+  const remote = (keys: string) => cldConfig(dual.port!, `api_keys = [${keys}]`).replace('host = "0.0.0.0"', 'host = "::ffff:127.0.0.1"');
+  const confirmed = async (toml: string, dotenv?: string) => {
+    const dir = checkout(box, toml, dotenv);
+    const file = join(dir, "providers.toml");
+    await rememberConfirmed(join(box.home, ".cache", "cld"), file, await fingerprint(file));
+    return dir;
+  };
+
+  test("a confirmed checkout file may not send ${VAR} there; naming the file may", async () => {
+    const dir = await confirmed(remote('"${SECRET}"'));
+    const r = await box.run(["cp", "g3f", "-p", "hi"], { env: { SECRET }, cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`gw: providers.toml would send a key from your environment to http://[::ffff:127.0.0.1]:${dual.port}, which is not on this machine\n  name the file if you trust it: cld -c providers.toml …\n`);
+    expect(r.call).toBeNull();
+    expect(hits).toBe(0); // not even probed
+
+    const named = await box.run(["cp", "-c", "providers.toml", "g3f", "-p", "hi"], { env: { SECRET }, cwd: dir });
+    expect(named.stderr.split("\n")[0]).toBe(`cld: config providers.toml (-c) → http://[::ffff:127.0.0.1]:${dual.port}`); // then the launch line
+    expect(named.call!.env).toMatchObject({ ANTHROPIC_AUTH_TOKEN: SECRET, ANTHROPIC_BASE_URL: `http://[::ffff:127.0.0.1]:${dual.port}` });
+  });
+
+  test("a key the checkout brings itself (in the file or its .env) is not the user's: it may go", async () => {
+    for (const dir of [await confirmed(remote('"sk-the-files-own-key"')), await confirmed(remote('"${FILE_KEY}"'), "FILE_KEY=sk-from-the-checkouts-env\n")]) {
+      const r = await box.run(["cp", "g3f", "-p", "hi"], { env: { SECRET }, cwd: dir });
+      expect(r.stderr.split("\n")[0]).toBe(`cld: config providers.toml (./providers.toml, confirmed before) → http://[::ffff:127.0.0.1]:${dual.port}`); // then the launch line
+      expect(r.call!.env.ANTHROPIC_AUTH_TOKEN).toMatch(/^sk-(the-files-own-key|from-the-checkouts-env)$/);
+    }
+  });
+});

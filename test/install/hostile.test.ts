@@ -1,0 +1,100 @@
+// gw install where someone prepared the ground (issue 12 item 13): links planted where it writes,
+// and files or directories in its way. It must never write through a link, and must end with
+// one line (no stack trace) when it cannot go on.
+import { describe, expect, test } from "bun:test";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { installPaths } from "../../src/install/paths.ts";
+import { runGw, tempDir } from "../helpers/tmp.ts";
+
+function home() {
+  const dir = tempDir("gw-install-");
+  const h = join(dir, "home");
+  const prefix = join(dir, "bin");
+  mkdirSync(h);
+  const victims = ["victim-1", "victim-2", "victim-3", "victim-4", "victim-5", "victim-6"].map((n) => {
+    const f = join(dir, n);
+    writeFileSync(f, `precious ${n}\n`);
+    chmodSync(f, 0o600);
+    return f;
+  });
+  const env = { HOME: h, PATH: "/usr/bin:/bin", XDG_DATA_HOME: undefined, XDG_CONFIG_HOME: undefined, SHELL: "/bin/bash" };
+  const install = () => runGw(["install", "--prefix", prefix], { env });
+  /** Where this install writes (with --prefix: completions and the record under the prefix's share/). */
+  const paths = installPaths(env, prefix);
+  const untouched = () => victims.every((v) => readFileSync(v, "utf8") === `precious ${v.split("/").pop()}\n` && (lstatSync(v).mode & 0o777) === 0o600);
+  return { dir, h, prefix, victims, env, install, untouched, paths };
+}
+
+const noStack = (stderr: string) => !/^\s+at /m.test(stderr) && !stderr.includes("Error:");
+
+describe("links planted where gw install writes", () => {
+  test("links at gw, the completions and the manifest are replaced; their targets stay untouched", async () => {
+    const t = home();
+    const targets = [t.paths.gw, t.paths.bash[0]!, t.paths.zsh, t.paths.fish[0]!, t.paths.fish[1]!, t.paths.manifest];
+    targets.forEach((f, i) => {
+      mkdirSync(join(f, ".."), { recursive: true });
+      symlinkSync(t.victims[i]!, f);
+    });
+    const r = await t.install();
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(t.untouched()).toBe(true);
+    for (const f of targets) expect(lstatSync(f).isFile()).toBe(true);
+    expect(readFileSync(join(t.prefix, "gw"), "utf8")).toStartWith("#!/bin/sh\n# gw from a source checkout");
+    expect(readlinkSync(join(t.prefix, "cld"))).toBe("gw");
+    // no temp file is left behind anywhere
+    const all = readdirSync(t.dir, { recursive: true }) as string[];
+    expect(all.filter((n) => n.includes(".tmp-"))).toEqual([]);
+  });
+
+  test("links planted at every temp name the next few processes could have used catch nothing", async () => {
+    // The old scheme wrote FILE.tmp-PID through whatever was there; pids are handed out in order,
+    // so the attacker plants links for the next ones. Temp names are now random and exclusive.
+    const t = home();
+    const files = [t.paths.gw, t.paths.cld, t.paths.bash[0]!, t.paths.manifest];
+    for (const f of files) mkdirSync(join(f, ".."), { recursive: true });
+    const last = Number(readFileSync("/proc/sys/kernel/ns_last_pid", "utf8"));
+    for (let pid = last + 1; pid <= last + 64; pid++) files.forEach((f, i) => symlinkSync(t.victims[i]!, `${f}.tmp-${pid}`));
+    const r = await t.install();
+    expect(r.code).toBe(0);
+    expect(t.untouched()).toBe(true);
+    expect(lstatSync(join(t.prefix, "gw")).isFile()).toBe(true);
+  });
+});
+
+describe("something in the way: one line, no stack trace", () => {
+  test("a directory where gw goes", async () => {
+    const t = home();
+    mkdirSync(join(t.prefix, "gw"), { recursive: true });
+    const r = await t.install();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`gw: cannot install ${join(t.prefix, "gw")}: a directory is in the way\n  move what is in the way (or pass --prefix DIR) and run gw install again\n`);
+  });
+
+  test("a file where a completion directory belongs", async () => {
+    const t = home();
+    const completionRoot = dirname(dirname(t.paths.bash[0]!)); // …/share/bash-completion
+    mkdirSync(dirname(completionRoot), { recursive: true });
+    writeFileSync(completionRoot, "a file, not a directory");
+    const r = await t.install();
+    expect(r.code).toBe(1);
+    expect(r.stderr.split("\n")[0]).toStartWith(`gw: cannot install ${t.paths.bash[0]}: `);
+    expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(2);
+    expect(noStack(r.stderr)).toBe(true);
+    expect(readFileSync(completionRoot, "utf8")).toBe("a file, not a directory");
+  });
+
+  test("--uninstall leaves a directory that took the place of an installed file", async () => {
+    const t = home();
+    expect((await t.install()).code).toBe(0);
+    const zsh = t.paths.zsh;
+    Bun.spawnSync(["rm", zsh]);
+    mkdirSync(zsh);
+    const r = await runGw(["install", "--uninstall", "--prefix", t.prefix], { env: t.env });
+    expect(r.code).toBe(0);
+    expect(noStack(r.stderr)).toBe(true);
+    expect(lstatSync(zsh).isDirectory()).toBe(true);
+    expect(r.stdout).toContain(`removed ${join(t.prefix, "gw")}`);
+  });
+});

@@ -1,0 +1,132 @@
+// A real `gw up` and the files it leaves: private under umask 000 (item 11), no writing through
+// links planted in logs/ (item 12), and no secret in an instance's start line (item 10).
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gwPaths } from "../../src/supervisor/paths.ts";
+import { gw, killAll, MAIN, processesIn, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
+
+const boxes: Sandbox[] = [];
+afterAll(async () => {
+  for (const sb of boxes) await killAll(sb);
+});
+
+async function box(...args: Parameters<typeof sandbox>): Promise<Sandbox> {
+  const sb = await sandbox(...args);
+  boxes.push(sb);
+  return sb;
+}
+
+/** `gw ARGS` started from a shell with the given umask (it is inherited by the detached gw). */
+async function gwUnderUmask(sb: Sandbox, umask: string, args: string[]) {
+  const proc = Bun.spawn(["/bin/sh", "-c", `umask ${umask}; exec "$@"`, "sh", process.execPath, MAIN, ...args], { cwd: sb.dir, env: sb.env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { stdout, stderr, code };
+}
+
+const mode = (p: string) => lstatSync(p).mode & 0o777;
+
+function victimIn(sb: Sandbox): { file: string; untouched: () => boolean } {
+  const file = join(sb.dir, "victim.txt");
+  writeFileSync(file, "precious\n");
+  chmodSync(file, 0o644);
+  return { file, untouched: () => readFileSync(file, "utf8") === "precious\n" && mode(file) === 0o644 };
+}
+
+describe("gw's files are private whatever the umask", () => {
+  test("under umask 000: .gw, logs, instances, auths 0700; every file and the socket 0600", async () => {
+    const sb = await box([{ name: "a" }]);
+    const up = await gwUnderUmask(sb, "000", ["up", "-d", "-c", sb.file]);
+    expect(up.code).toBe(0);
+    const res = await fetch(`http://127.0.0.1:${sb.mainPort}/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(200);
+    const requests = join(sb.dir, "logs", "requests");
+    await until(() => existsSync(requests) && readdirSync(requests).some((n) => n.endsWith(".jsonl")), 10_000, () => "a request log day file");
+    const day = join(requests, readdirSync(requests).find((n) => n.endsWith(".jsonl"))!);
+    const paths = gwPaths(sb.dir);
+    const expected: Record<string, number> = {
+      [paths.stateDir]: 0o700,
+      [paths.logsDir]: 0o700,
+      [requests]: 0o700,
+      [join(sb.dir, "instances")]: 0o700,
+      [join(sb.dir, "instances", "a")]: 0o700, // the instance's working directory
+      [join(sb.dir, "auths")]: 0o700,
+      [join(sb.dir, "auths", "a")]: 0o700,
+      [paths.gwLog]: 0o600,
+      [join(paths.logsDir, "a.log")]: 0o600,
+      [day]: 0o600,
+      [join(paths.stateDir, "keys.json")]: 0o600,
+      [paths.pidFile]: 0o600,
+      [paths.childrenFile]: 0o600,
+      [paths.socket]: 0o600,
+      [join(sb.dir, "instances", "a.yaml")]: 0o600,
+    };
+    const actual = Object.fromEntries(Object.keys(expected).map((p) => [p, mode(p)]));
+    expect(actual).toEqual(expected);
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+  }, 60_000);
+});
+
+describe("links planted in logs/ are refused, never written through", () => {
+  test("logs/gw.log → a file elsewhere: gw up and gw up -d stop with one line naming it", async () => {
+    const sb = await box([{ name: "a" }]);
+    const victim = victimIn(sb);
+    mkdirSync(join(sb.dir, "logs"));
+    symlinkSync(victim.file, join(sb.dir, "logs", "gw.log"));
+    for (const args of [["up", "-c", sb.file], ["up", "-d", "-c", sb.file]]) {
+      const r = await gw(sb, args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`gw: ${join(sb.dir, "logs", "gw.log")} is a symbolic link; gw does not write through it — remove it and try again\n`);
+      expect(victim.untouched()).toBe(true);
+    }
+    expect(await processesIn(sb.dir)).toEqual([]);
+  }, 60_000);
+
+  test("logs/a.log → a file elsewhere: instance a is not started and gw says why; the others serve", async () => {
+    const sb = await box([{ name: "a" }, { name: "b" }]);
+    const victim = victimIn(sb);
+    mkdirSync(join(sb.dir, "logs"));
+    symlinkSync(victim.file, join(sb.dir, "logs", "a.log"));
+    const up = await gw(sb, ["up", "-d", "-c", sb.file]);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain(`instance 'a' not started: ${join(sb.dir, "logs", "a.log")} is a symbolic link; gw does not write through it — remove it and try again`);
+    const status = JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout) as { instances: { name: string; state: string }[] };
+    expect(status.instances.map((i) => [i.name, i.state])).toEqual([["a", "failed"], ["b", "ready"]]);
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    expect(victim.untouched()).toBe(true);
+    expect(lstatSync(join(sb.dir, "logs", "a.log")).isSymbolicLink()).toBe(true);
+  }, 60_000);
+});
+
+describe("an instance's start line in logs/NAME.log", () => {
+  test("a secret passed as ${VAR} shows as its name; a key written literally is masked", async () => {
+    const sb = await box([{ name: "a" }]);
+    // A launcher that takes extra arguments (as a wrapper script might) and runs the mock.
+    const wrapper = join(sb.dir, "with-token.sh");
+    writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" mock -config "$2"\n`);
+    chmodSync(wrapper, 0o755);
+    const envSecret = "tok-FROM-ENV-0123456789abcdef";
+    const literal = "sk-ant-api03-LITERALLY-IN-THE-FILE-0123456789";
+    const toml = readFileSync(sb.file, "utf8")
+      .replace('providers = [{ type = "antigravity" }]', `providers = [{ type = "antigravity" }, { type = "anthropic", api_keys = ["${literal}"] }]\ncommand = ["${wrapper}", "-config", "{config}", "--token", "\${GW_TEST_TOKEN}", "--key", "${literal}"]`);
+    writeFileSync(sb.file, toml);
+    const env = { ...sb.env, GW_TEST_TOKEN: envSecret };
+    const up = await gw({ dir: sb.dir, env }, ["up", "-d", "-c", sb.file]);
+    expect(up.code).toBe(0);
+    const log = readFileSync(join(sb.dir, "logs", "a.log"), "utf8");
+    const start = log.split("\n").find((l) => l.startsWith("--- gw: starting a"))!;
+    expect(start).toContain(`${wrapper} -config ${join(sb.dir, "instances", "a.yaml")} --token \${GW_TEST_TOKEN} --key sk-ant…6789`);
+    expect((await gw({ dir: sb.dir, env }, ["down", "-c", sb.file])).code).toBe(0);
+    for (const f of readdirSync(join(sb.dir, "logs"), { recursive: true }) as string[]) {
+      const p = join(sb.dir, "logs", f);
+      if (!lstatSync(p).isFile()) continue;
+      const text = readFileSync(p, "utf8");
+      expect(text).not.toContain(envSecret);
+      expect(text).not.toContain(literal);
+    }
+  }, 60_000);
+});

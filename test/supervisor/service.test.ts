@@ -1,0 +1,70 @@
+// The systemd unit for paths with spaces, $ and % (issue 12 item 15), checked by systemd itself:
+// `systemd-analyze verify` rejects unknown escapes (\$), unresolvable specifiers (%z), and a
+// program path it cannot find — so a wrongly escaped ExecStart program or WorkingDirectory fails.
+import { describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { execWord, systemdUnit } from "../../src/supervisor/service.ts";
+import { runGw, tempDir } from "../helpers/tmp.ts";
+
+const ANALYZE = Bun.which("systemd-analyze");
+if (!ANALYZE) throw new Error("systemd-analyze is needed by this test (apt-get install -y systemd)");
+
+/** A directory whose name carries every character systemd treats specially in a unit. */
+function awkwardDir(): string {
+  const dir = join(tempDir("gw-unit-"), `my gw $HOME $$x %z 50%`);
+  mkdirSync(dir);
+  return dir;
+}
+
+/** What systemd needs for a literal path: % doubled everywhere, $ doubled in arguments. */
+const pct = (s: string) => s.split("%").join("%%");
+const arg = (s: string) => pct(s).split("$").join("$$");
+
+async function verify(unitText: string): Promise<{ code: number; stderr: string }> {
+  const file = join(tempDir("gw-unit-file-"), "gw.service");
+  writeFileSync(file, unitText);
+  const p = Bun.spawn([ANALYZE!, "verify", file], { stdout: "pipe", stderr: "pipe", env: { PATH: "/usr/bin:/bin", SYSTEMD_LOG_COLOR: "0" } });
+  const [stderr, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+  return { code, stderr };
+}
+
+describe("systemd's escaping", () => {
+  test("program words keep $; arguments double it; % is %%; quotes and backslashes are C-escaped in quotes", () => {
+    expect(execWord("/usr/bin/gw", true)).toBe("/usr/bin/gw");
+    expect(execWord("/a b/$x/50%/gw", true)).toBe('"/a b/$x/50%%/gw"');
+    expect(execWord("/a b/$x/50%/p.toml", false)).toBe('"/a b/$$x/50%%/p.toml"');
+    expect(execWord('say "hi"\\now', false)).toBe('"say \\"hi\\"\\\\now"');
+    expect(execWord("", false)).toBe('""');
+    expect(execWord(";", false)).toBe('";"');
+  });
+
+  test("a path no unit can carry is refused in one line", () => {
+    expect(() => systemdUnit("/a\nb/providers.toml", "/a\nb", 1000, { root: false, home: "/h", user: "u", self: ["/usr/bin/gw"] })).toThrow("a systemd unit cannot carry this path");
+  });
+});
+
+describe("systemd-analyze verify accepts the unit", () => {
+  test("gw itself living in a directory with spaces, $ and %", async () => {
+    const dir = awkwardDir();
+    const gw = join(dir, "gw");
+    writeFileSync(gw, "#!/bin/sh\nexit 0\n");
+    chmodSync(gw, 0o755);
+    const unit = systemdUnit(join(dir, "providers.toml"), dir, 30_000, { root: false, home: "/home/u", user: "u", self: [gw] });
+    expect(unit.text).toContain(`ExecStart="${pct(dir)}/gw" up -c "${arg(dir)}/providers.toml"\n`);
+    expect(unit.text).toContain(`WorkingDirectory=${pct(dir)}\n`);
+    expect(await verify(unit.text)).toEqual({ code: 0, stderr: "" });
+    // The check has teeth: the old escaping (\$, a bare %) is rejected by the same verify.
+    const old = unit.text.replace(/^ExecStart=.*$/m, `ExecStart="${gw.replace(/\$/g, "\\$")}" up`).replace(/^WorkingDirectory=.*$/m, `WorkingDirectory=${dir}`);
+    expect((await verify(old)).code).not.toBe(0);
+  });
+
+  test("gw service install for a config in such a directory", async () => {
+    const dir = awkwardDir();
+    writeFileSync(join(dir, "providers.toml"), `[global]\nhost = "127.0.0.1"\nmain_port = 18145\n[instances.a]\nport = 18146\nproviders = [{ type = "antigravity" }]\n`);
+    const r = await runGw(["service", "install", "-c", join(dir, "providers.toml")]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(` up -c "${arg(dir)}/providers.toml"\n`);
+    expect(await verify(r.stdout)).toEqual({ code: 0, stderr: "" });
+  });
+});
