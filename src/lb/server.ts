@@ -174,7 +174,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       gw.log.setRetentionDays(next.global.lb.logRetentionDays);
       return notes;
     },
-    async handOff(graceMs = config.global.shutdownGraceMs) {
+    async handOff(graceMs = rt.config.global.shutdownGraceMs) {
       handingOff = true;
       lastRequestAt = Date.now();
       const deadline = Date.now() + graceMs;
