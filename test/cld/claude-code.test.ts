@@ -37,7 +37,7 @@ function expectAllRouted(records: readonly RequestRecord[]) {
 
 describe("print mode", () => {
   test("cld cp opus -p: answered through gw, with the main route's window and no unknown-model warning", async () => {
-    const before = g.requests().length;
+    const before = g.mark();
     const r = await box.run(["cp", "-c", g.file, "opus", "-p", "say hi", "--output-format", "json"], { env: { PATH } });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { result: string; modelUsage: Record<string, { contextWindow: number }> };
@@ -49,7 +49,7 @@ describe("print mode", () => {
   });
 
   test("every model tier Claude Code knows is a route: opus and fable → opus, sonnet → main, haiku → fast", async () => {
-    const before = g.requests().length;
+    const before = g.mark();
     const tiers = ["opus", "sonnet", "haiku", "fable"];
     // In parallel: each answer names the model id Claude Code sent for its tier.
     const sent = await Promise.all(tiers.map(async (tier) => {
@@ -113,7 +113,7 @@ describe("interactive, on a terminal", () => {
   let sessionId = "";
 
   test("first launch to long session: no prompt, no dead end, the picker offers routes only, every request routed", async () => {
-    const before = g.requests().length;
+    const before = g.mark();
     const probesBefore = (await g.metric("gw_local_answers_total", 'path="/"')) + (await g.metric("gw_local_answers_total", 'path="/api/hello"'));
     const modelsBefore = await g.metric("gw_local_answers_total", 'path="/v1/models"');
     // The user's own Claude Code trusts this folder; an older cld left its key refused at the prompt.
@@ -168,7 +168,7 @@ describe("interactive, on a terminal", () => {
   test("cld --resume ID, as the exit hint says: the same conversation through the gateway, nothing asked", async () => {
     expect(sessionId).not.toBe(""); // from the long session above
     expect(existsSync(join(cpDir, "projects"))).toBe(true);
-    const before = g.requests().length;
+    const before = g.mark();
     const t = new TmuxPane(box.dir);
     try {
       await t.start([process.execPath, MAIN, "cld", "-c", g.file, "--resume", sessionId], box.env({ PATH }));

@@ -41,10 +41,14 @@ export interface MockGateway {
   readonly gw: RunningGw;
   readonly file: string;
   readonly url: string;
-  /** Records of the request log so far (whole lines only). */
-  requests(): RequestRecord[];
-  /** Wait until the records after the first `since` hold at least `count` matching `pick`; returns those after `since`. */
-  waitForRequests(o: { since: number; count?: number; pick?: (r: RequestRecord) => boolean; timeoutMs?: number }): Promise<RequestRecord[]>;
+  /**
+   * A mark for waitForRequests: now, as the request log writes times. A record is written when its
+   * answer ends, so a request of an earlier test can land in the log after this mark; its arrival
+   * time (`ts`) cannot.
+   */
+  mark(): string;
+  /** Wait until the requests that arrived from `since` on hold at least `count` matching `pick`; returns all of them. */
+  waitForRequests(o: { since: string; count?: number; pick?: (r: RequestRecord) => boolean; timeoutMs?: number }): Promise<RequestRecord[]>;
   /** A sample of /metrics (0 when absent). */
   metric(name: string, labels: string): Promise<number>;
   stop(): Promise<void>;
@@ -76,10 +80,11 @@ export async function startMockGateway(key: string): Promise<MockGateway> {
     gw,
     file,
     url,
-    requests: () => readRequestLog(sb.dir),
+    mark: () => new Date().toISOString(),
     async waitForRequests({ since, count = 1, pick = () => true, timeoutMs = 30_000 }) {
       let after: RequestRecord[] = [];
-      const enough = () => (after = readRequestLog(sb.dir).slice(since)).filter(pick).length >= count;
+      // ISO-8601 UTC times of one length compare as strings.
+      const enough = () => (after = readRequestLog(sb.dir).filter((r) => r.ts >= since)).filter(pick).length >= count;
       await until(enough, timeoutMs, () => `${count} matching request-log records after ${since} (records after it: ${after.length})`);
       return after;
     },

@@ -42,11 +42,14 @@ export class CldSandbox {
   readonly home = join(this.dir, "home");
   readonly bin = join(this.dir, "bin");
   readonly record = join(this.dir, "record");
+  /** TMPDIR and XDG_RUNTIME_DIR of the children: Claude Code and fish put their own folders there, not in /tmp. */
+  readonly tmp = join(this.dir, "tmp");
 
   constructor(opts: SandboxOptions = {}) {
     sandboxes.push(this.dir);
     mkdirSync(this.home);
     mkdirSync(this.bin);
+    mkdirSync(this.tmp, { mode: 0o700 });
     if (!opts.noClaude) this.writeClaude(opts.claudeVersion);
     for (const tool of opts.tools ?? []) {
       const real = Bun.which(tool);
@@ -82,7 +85,7 @@ exit "\${FAKE_CLAUDE_EXIT:-0}"
 
   /** Environment a cld child gets: nothing from the test runner but what is named. */
   env(extra: Record<string, string> = {}): Record<string, string> {
-    return { HOME: this.home, PATH: this.bin, ...extra };
+    return { HOME: this.home, PATH: this.bin, TMPDIR: this.tmp, XDG_RUNTIME_DIR: this.tmp, ...extra };
   }
 
   lastCall(): ClaudeCall | null {

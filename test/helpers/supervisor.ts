@@ -10,6 +10,8 @@ import { readdir } from "node:fs/promises";
 import { tempDir } from "./tmp.ts";
 
 export const MAIN = join(import.meta.dir, "../../src/main.ts");
+/** How gw names this test process when it holds a port: the last part of its argv[0] (`bun`; a `bun test --parallel` worker runs as `bun.exe`). */
+export const OWN_NAME = (await cmdline(process.pid))[0]?.split("/").pop();
 
 export interface InstanceSpec {
   name: string;

@@ -32,7 +32,8 @@ mkdirSync(join(dir, "zfunc"));
 writeFileSync(scripts.bash, bashCompletion(join(bin, "gw")));
 writeFileSync(scripts.zsh, zshCompletion(join(bin, "gw")));
 writeFileSync(scripts.fish, fishCompletion(join(bin, "gw"), "cld"));
-const env = { HOME: dir, PATH: `${bin}:/usr/bin:/bin`, TERM: "xterm", LANG: "C.UTF-8" };
+mkdirSync(join(dir, "run"), { mode: 0o700 });
+const env = { HOME: dir, PATH: `${bin}:/usr/bin:/bin`, TERM: "xterm", LANG: "C.UTF-8", XDG_RUNTIME_DIR: join(dir, "run") }; // fish's runtime folder, not /tmp/fish.USER
 
 const pwned = () => readdirSync(dir).filter((n) => n.startsWith("PWNED"));
 afterAll(() => expect(pwned()).toEqual([]));

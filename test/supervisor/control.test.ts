@@ -8,7 +8,7 @@ import OpenAI from "openai";
 import { controlJson } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
-import { alive, gw, killAll, processesIn, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { alive, OWN_NAME, gw, killAll, processesIn, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
 import { freePort } from "../../src/supervisor/ports.ts";
 
 let sb: Sandbox;
@@ -163,7 +163,7 @@ describe("gw up -d and the control commands", () => {
     try {
       const failed = await gw(idle, ["up", "-d", "-c", idle.file]);
       expect(failed.code).toBe(1);
-      expect(failed.stdout).toContain(`gw: port ${idle.mainPort} of the load balancer is in use by pid ${process.pid} (bun)`);
+      expect(failed.stdout).toContain(`gw: port ${idle.mainPort} of the load balancer is in use by pid ${process.pid} (${OWN_NAME})`);
       expect(failed.stderr).toContain("gw: gw up -d failed (exit code 1) — the lines above say why");
     } finally {
       busy.stop(true);

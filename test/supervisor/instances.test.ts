@@ -7,7 +7,7 @@ import type { Config } from "../../src/config/types.ts";
 import { withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.ts";
 import { InstanceSet } from "../../src/supervisor/instances.ts";
 import { DEFAULT_TIMING, type Timing } from "../../src/supervisor/timing.ts";
-import { alive, crashingScript, killAll, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
+import { alive, OWN_NAME, crashingScript, killAll, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
 
 const FAST: Timing = { ...DEFAULT_TIMING, readyTimeoutMs: 15_000, backoffMinMs: 50, killWaitMs: 3_000, crashLoopRetryMs: 60_000 };
 
@@ -83,7 +83,7 @@ describe("InstanceSet", () => {
       expect(nobin.state).toBe("failed");
       expect(nobin.problem).toBe("command of instance 'nobin' not found: /nonexistent/cli-proxy-api — fix [instances.nobin] command or install it");
       const b = set.get("busy")!;
-      expect(b.problem).toBe(`port ${busy.port} of instance 'busy' is in use by pid ${process.pid} (bun) — change [instances.busy] port or stop that process`);
+      expect(b.problem).toBe(`port ${busy.port} of instance 'busy' is in use by pid ${process.pid} (${OWN_NAME}) — change [instances.busy] port or stop that process`);
       expect(b.child).toBeNull();
     } finally {
       busy.stop(true);

@@ -5,7 +5,7 @@ import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { cmdline } from "../../src/supervisor/proc.ts";
-import { alive, gw, killAll, processesIn, type RunningGw, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { alive, OWN_NAME, gw, killAll, processesIn, type RunningGw, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
 
 const cleanups: Array<[Sandbox, RunningGw?]> = [];
 afterAll(async () => {
@@ -114,7 +114,7 @@ describe("gw up", () => {
     try {
       const r = await gw(sb, ["up", "-c", sb.file]);
       expect(r.code).toBe(1);
-      expect(r.stderr.trim()).toBe(`gw: port ${sb.mainPort} of the load balancer is in use by pid ${process.pid} (bun) — change [global] main_port or stop that process`);
+      expect(r.stderr.trim()).toBe(`gw: port ${sb.mainPort} of the load balancer is in use by pid ${process.pid} (${OWN_NAME}) — change [global] main_port or stop that process`);
       expect(await processesIn(sb.dir)).toEqual([]);
     } finally {
       busy.stop(true);
