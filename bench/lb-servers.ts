@@ -1,6 +1,8 @@
 // Servers for bench/lb.ts, each started in its own process so they do not share gw's core:
 //   bun bench/lb-servers.ts upstream     the raw upstream; prints "PORT n"
-//   bun bench/lb-servers.ts floor URL    the smallest Bun proxy to URL (the "bun-floor" column)
+//   bun bench/lb-servers.ts relay URL    the bare Bun relay to URL (the "relay" column); prints "PORT n"
+
+import { UPSTREAM_MODEL } from "./lb-harness.ts";
 
 // --- the upstream: answers as fast as Bun can; "hold" streams stay open until the client leaves ---
 
@@ -20,7 +22,8 @@ function runUpstream() {
     async fetch(req) {
       const text = await req.text();
       if (text.includes('"hold"')) {
-        return new Response(new ReadableStream({ start: (c) => c.enqueue(enc.encode("event: ping\ndata: {}\n\n")) }), { headers: { "content-type": "text/event-stream" } });
+        // The first content event, then nothing until the client leaves.
+        return new Response(new ReadableStream({ start: (c) => c.enqueue(enc.encode(events.slice(0, events.indexOf("\n\n") + 2))) }), { headers: { "content-type": "text/event-stream" } });
       }
       if (text.includes('"stream":true')) return new Response(sse, { headers: { "content-type": "text/event-stream" } });
       return new Response(json, { headers: { "content-type": "application/json" } });
@@ -29,16 +32,17 @@ function runUpstream() {
   console.log(`PORT ${server.port}`);
 }
 
-// --- the floor: what any Bun.serve + fetch proxy pays before doing anything useful ---
+// --- the bare Bun relay of issue 16: parse, set the model, serialise, fetch, stream back — nothing else ---
 
-function runFloor(upstream: string) {
+function runRelay(upstream: string) {
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     idleTimeout: 0,
     async fetch(req) {
-      const url = new URL(req.url);
-      const up = await fetch(upstream + url.pathname, { method: req.method, headers: req.headers, body: await req.text(), signal: req.signal, decompress: false });
+      const body = (await req.json()) as Record<string, unknown>;
+      body.model = UPSTREAM_MODEL;
+      const up = await fetch(upstream + new URL(req.url).pathname, { method: req.method, headers: req.headers, body: JSON.stringify(body), decompress: false });
       return new Response(up.body, { status: up.status, headers: up.headers });
     },
   });
@@ -47,5 +51,5 @@ function runFloor(upstream: string) {
 
 const [mode, arg] = process.argv.slice(2);
 if (mode === "upstream") runUpstream();
-else if (mode === "floor" && arg) runFloor(arg);
-else throw new Error("usage: bun bench/lb-servers.ts upstream | floor URL");
+else if (mode === "relay" && arg) runRelay(arg);
+else throw new Error("usage: bun bench/lb-servers.ts upstream | relay URL");

@@ -28,8 +28,9 @@ export default defineGwCommand({
     const first = await withInstanceKeys(await loadValidConfig(file));
     await writeInstanceFiles(first);
     const state = await openState(first, consola);
-    const gateway = startGateway(first, { port, state });
+    // Masked with the running config's secrets (the gateway's probes log through it too).
     const log = maskedLog({ info: (m: string) => consola.info(m), warn: (m: string) => consola.warn(m), error: (m: string) => consola.error(m) }, () => maskerOf(gateway.config()));
+    const gateway = startGateway(first, { port, state, log });
     const reloader = createReloader({
       file,
       includes: gateway.config().includes,

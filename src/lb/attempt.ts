@@ -2,19 +2,23 @@
 // signature lock), rewrite + forward, then classify the outcome, write it to the state store and
 // the request record. The loop itself (failover.ts) only sees choices and Tried values.
 
-import type { CooldownsMs, InstanceConfig, Route } from "../config/types.ts";
+import type { CooldownsMs, Route } from "../config/types.ts";
 import type { StateStore } from "../state/index.ts";
 import { recordAttempt } from "../state/index.ts";
 import { classifyOutcome, decodeErrorBody, failureOutcome, type Outcome as Classified, shouldRetry } from "./classify.ts";
 import type { Attempt, AttemptLoop, Choice, Tried } from "./failover.ts";
-import { forward, type Outcome } from "./forward.ts";
+import { type ClientLink, schedule } from "./due.ts";
+import { type AttemptControl, forward, type Outcome } from "./forward.ts";
 import type { Intake } from "./intake.ts";
+import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { type RequestFacts, stickyKeyOn } from "./request-state.ts";
+import { providerOf } from "./quirks.ts";
 import { rewriteFor, upstreamModel } from "./rewrite.ts";
 import { explainPick, type PickContext, stickyAction } from "./route.ts";
 import type { Runtime } from "./runtime.ts";
 import type { StatsCounter } from "./stats.ts";
+import { holdOpening } from "./first-event.ts";
 import { isEventStream, readWhole } from "./stream.ts";
 
 export interface AttemptDeps {
@@ -23,6 +27,9 @@ export interface AttemptDeps {
   readonly rt: Runtime;
   readonly state: StateStore;
   readonly stats: StatsCounter;
+  readonly probes: Prober;
+  /** The request's client: whether it left, and its attempts follow it. */
+  readonly client: ClientLink;
   readonly facts: RequestFacts;
   readonly record: RecordBuilder;
 }
@@ -38,12 +45,24 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
     const started = Date.now();
     const up = rewriteFor(d.intake, d.req.headers, info.instance, info.target);
     const timeout = info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs;
-    const outcome = await forward(info, method, up, d.req.signal, timeout);
-    const tried = await judge(outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, timeoutMs: timeout, mask: d.rt.masker.text });
+    // One controller stops the attempt, its body read included: at the first-byte deadline (which
+    // a stream's opening and a sized answer's body must also meet) or when the client leaves.
+    const abort = new AbortController();
+    d.client.follow(abort);
+    let timedOut = false;
+    const cancelDeadline = schedule({ at: started + timeout, run: () => ((timedOut = true), abort.abort()) });
+    const ctl = { abort, timeoutMs: timeout, timedOut: () => timedOut, clientGone: () => d.client.gone };
+    let tried: Tried;
+    try {
+      tried = await judge(await forward(info, method, up, ctl), { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text });
+    } finally {
+      cancelDeadline();
+    }
     const c = tried.classified;
     d.stats.attempt(info.instance.name, c === undefined ? false : c.status === 0 || c.status >= 500);
     const now = Date.now();
     const cd = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now, trial: info.trial }) : undefined;
+    if (cd) d.probes.cooling(cd.route, cd.target, info.instance.name, now + cd.ms);
     // A trial whose client left gave no verdict: the next request may try the target again.
     if (!c && info.trial && route && info.target) d.state.endTrial(route.name, info.target.id);
     // A 2xx makes the target the session's sticky one: note it when it was not already (a
@@ -53,7 +72,7 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
       {
         target: info.target ? info.target.id : `default:${info.instance.name}`,
         instance: info.instance.name,
-        provider: info.target?.provider || providerOf(info.instance),
+        provider: providerOf(info.target, info.instance),
         model: info.target ? upstreamModel(info.target) : (d.intake.model ?? "-"),
         ...(info.pick ? { pick: info.pick } : {}),
         status: c?.status ?? 0,
@@ -88,49 +107,87 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
   return { attempt, retry, choose };
 }
 
-/** What judging an outcome needs besides the outcome. */
-interface Judging {
-  readonly signed: boolean;
-  readonly cooldowns: CooldownsMs;
-  readonly timeoutMs: number;
-  /** Masks secrets in the reasons it writes (they reach the state store, the log and the page). */
-  readonly mask: (s: string) => string;
-}
-
 /** Error bodies are short; one that is not is cut here (its head is enough to classify). */
 const ERROR_BODY_MAX_BYTES = 1 << 20;
 /** Largest sized answer taken whole instead of relayed (see judge). */
 const WHOLE_BODY_MAX = 1 << 20;
+
+interface JudgeFacts {
+  /** The request carries signed thinking (a 400 "signature" is then its own class). */
+  readonly signed: boolean;
+  readonly cooldowns: CooldownsMs;
+  /** The attempt's control: whether its deadline passed or its client left while it was read. */
+  readonly ctl: AttemptControl;
+  /** Masks secrets in reasons (an upstream may echo a key in its error text). */
+  readonly mask: (s: string) => string;
+}
 
 /**
  * What an outcome means. Error bodies (status ≥ 400) are read here — they are small, and the
  * class depends on their text — and kept as bytes to deliver unchanged if this attempt is final.
  * A sized answer that is not an event stream was complete when its headers left the upstream, so
  * it is read whole too: one native read instead of a per-chunk relay, and a body that breaks
- * before its end is still a failure gw can fail over from (no byte has reached the client).
- * Chunked answers (CLIProxyAPI's keep-alive newlines before a late body) stream as they come.
+ * before its end is still a failure gw can fail over from (no byte has reached the client). An
+ * event stream is read up to its first content event (first-event.ts): an error event before it
+ * is judged like an error status. All of it within the attempt's first-byte deadline. Chunked
+ * answers (CLIProxyAPI's keep-alive newlines before a late body) stream as they come.
  */
-async function judge(o: Outcome, j: Judging): Promise<Tried> {
-  const { signed, cooldowns, timeoutMs, mask } = j;
+async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
+  const { cooldowns, mask } = f;
   if (o.kind === "failed") {
     if (o.reason === "aborted") return { outcome: o, classified: undefined };
     return { outcome: o, classified: failureOutcome(o.reason === "timeout" ? "timeout" : "connection", o.message, cooldowns, mask) };
   }
   if (o.status < 400) {
-    const length = Number(o.headers.get("content-length") ?? Number.NaN);
     const ok = classifyOutcome({ status: o.status }, cooldowns);
-    if (!o.body || !(length <= WHOLE_BODY_MAX) || isEventStream(o.headers)) return { outcome: o, classified: ok };
-    const { bytes, complete } = await readWhole(o.body, WHOLE_BODY_MAX, timeoutMs);
-    if (complete) return { outcome: o, classified: ok, body: bytes };
-    const broke: Outcome = { kind: "failed", attempt: o.attempt, reason: "connect", message: `${o.attempt.instance.name}: answer broke before its end` };
-    return { outcome: broke, classified: failureOutcome("connection", broke.message, cooldowns, mask) };
+    const length = Number(o.headers.get("content-length") ?? Number.NaN);
+    if (length <= WHOLE_BODY_MAX && !isEventStream(o.headers)) {
+      const { bytes, complete } = await o.whole();
+      if (complete) return { outcome: o, classified: ok, body: bytes };
+      return stopped(o, f) ?? brokenAttempt(o, "answer broke before its end", f);
+    }
+    const body = o.body;
+    if (!body) return { outcome: o, classified: ok };
+    if (isEventStream(o.headers)) return judgeStream(o, body, ok, f);
+    return { outcome: o, classified: ok };
   }
-  const bytes = o.body ? (await readWhole(o.body, ERROR_BODY_MAX_BYTES, timeoutMs)).bytes : new Uint8Array(0);
+  const bytes = o.body ? (await readWhole(o.body, ERROR_BODY_MAX_BYTES)).bytes : new Uint8Array(0);
   const bodyText = decodeErrorBody(bytes, o.headers.get("content-encoding"));
-  const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText, signed, mask }, cooldowns);
+  const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText, signed: f.signed, mask }, cooldowns);
   return { outcome: o, classified, body: bytes, errorText: bodyText };
 }
 
-function providerOf(instance: InstanceConfig): string {
-  return instance.providers[0]?.type ?? "";
+/** A 2xx event stream: held until its first content event, or judged by the error event before it. */
+async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStream<Uint8Array>, ok: Classified, f: JudgeFacts): Promise<Tried> {
+  const opening = await holdOpening(body);
+  switch (opening.kind) {
+    case "deliver":
+      return { outcome: o, classified: ok, held: opening.source };
+    case "error": {
+      const c = classifyOutcome({ status: opening.status, bodyText: opening.text, signed: f.signed, mask: f.mask }, f.cooldowns);
+      const classified = { ...c, reason: `error event in a ${o.status} stream: ${c.reason}` };
+      return { outcome: o, classified, held: opening.source, errorText: `error event in a ${o.status} stream: ${opening.text}` };
+    }
+    case "broke":
+      return stopped(o, f, " (no content event yet)") ?? brokenAttempt(o, opening.message, f);
+  }
+}
+
+/** The attempt was stopped while its answer was read: the client left (no verdict), or its deadline passed. */
+function stopped(o: Outcome, f: JudgeFacts, what = ""): Tried | undefined {
+  if (f.ctl.clientGone()) return clientLeft(o);
+  if (!f.ctl.timedOut()) return undefined;
+  const failed: Outcome = { kind: "failed", attempt: o.attempt, reason: "timeout", message: `${o.attempt.instance.name}: no answer within ${f.ctl.timeoutMs} ms${what}` };
+  return { outcome: failed, classified: failureOutcome("timeout", failed.message, f.cooldowns, f.mask) };
+}
+
+/** The client went away while the answer was read: no verdict on the target. */
+function clientLeft(o: Outcome): Tried {
+  return { outcome: { kind: "failed", attempt: o.attempt, reason: "aborted", message: "client went away" }, classified: undefined };
+}
+
+/** A response whose body broke before anything was delivered: a connection failure, retryable. */
+function brokenAttempt(o: Outcome, what: string, f: JudgeFacts): Tried {
+  const broke: Outcome = { kind: "failed", attempt: o.attempt, reason: "connect", message: `${o.attempt.instance.name}: ${what}` };
+  return { outcome: broke, classified: failureOutcome("connection", broke.message, f.cooldowns, f.mask) };
 }

@@ -11,8 +11,9 @@ import type { StateStore } from "../state/index.ts";
 import type { BodyBudget } from "./body-budget.ts";
 import { type Dialect, errorResponse } from "./dialect.ts";
 import type { Tried } from "./failover.ts";
-import { downstreamHeaders } from "./headers.ts";
+import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import type { Health } from "./local.ts";
+import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { recordEnd, type RequestFacts } from "./request-state.ts";
 import type { StatsCounter } from "./stats.ts";
@@ -24,6 +25,8 @@ export interface GatewayContext {
   /** Memory of the request bodies being taken in (lb_max_body_memory_mb). */
   readonly bodies: BodyBudget;
   readonly state: StateStore;
+  /** Probes instances before their cooled targets take a trial request. */
+  readonly probes: Prober;
   readonly log: RequestLog;
   readonly observe: Observability;
   /** The supervisor's view of its instances for /healthz (absent under `gw lb`). */
@@ -41,6 +44,8 @@ export interface Delivery {
   readonly idleMs: number;
   /** The runtime's masker (Runtime.masker.text): upstream errors reach the client through it. */
   readonly mask: (s: string) => string;
+  /** Cancels the request's slow-path hook (due.ts) once its response has ended. */
+  readonly slowDone: () => void;
 }
 
 export function deliver(final: Tried | undefined, d: Delivery): Response {
@@ -57,7 +62,8 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     const answer = isPlainJson(o.headers) ? parseAnswer(final.body) : { bytes: final.body.byteLength };
     return finishNow(d, final, new Response(final.body, { status: o.status, headers }), final.errorText, answer);
   }
-  if (!o.body) return finishNow(d, final, new Response(null, { status: o.status, headers }));
+  const source = final.held ?? o.body;
+  if (!source) return finishNow(d, final, new Response(null, { status: o.status, headers }));
 
   const sse = isEventStream(o.headers);
   const watcher = sse ? usageFromSse() : jsonCollector(o.headers);
@@ -78,9 +84,9 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
       d.gw.observe.metrics.streamClosed();
       d.gw.stats.end(o.status >= 500 || broken);
     }
-    finish(d, final, { status: o.status, bytes, firstByteAt, broken, usage: watcher?.usage(), responseId: watcher?.responseId() });
+    finish(d, final, { status: o.status, bytes, firstByteAt, broken, error: final.errorText, usage: watcher?.usage(), responseId: watcher?.responseId() });
   };
-  const body = relay(o.body, { breakEvent: sse ? d.dialect : undefined, onEnd, idleMs: sse ? d.idleMs : 0, onChunk });
+  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, idleMs: sse ? d.idleMs : 0, onChunk });
   return new Response(body, { status: o.status, headers });
 }
 
@@ -93,17 +99,16 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
  * bytes go out, compressed as they came; a masked body goes out decoded, without
  * Content-Encoding (the decoded text is what was masked).
  */
-function scrubError(t: Tried, headers: Headers, mask: (s: string) => string): Uint8Array<ArrayBuffer> | string {
-  const changed: [string, string][] = [];
-  for (const [name, value] of headers) {
+function scrubError(t: Tried, headers: HeaderMap, mask: (s: string) => string): Uint8Array<ArrayBuffer> | string {
+  for (const name in headers) {
+    const value = headers[name]!;
     const m = mask(value);
-    if (m !== value) changed.push([name, m.replaceAll("…", "...")]); // header values are ASCII
+    if (m !== value) headers[name] = m.replaceAll("…", "..."); // header values are ASCII
   }
-  for (const [name, value] of changed) headers.set(name, value);
   const text = t.errorText ?? "";
   const masked = mask(text);
   if (masked === text) return t.body!;
-  headers.delete("content-encoding");
+  delete headers["content-encoding"];
   return masked;
 }
 
@@ -147,6 +152,7 @@ function parseAnswer(bytes: Uint8Array): Answer {
 }
 
 function finish(d: Delivery, final: Tried | undefined, e: End): void {
+  d.slowDone();
   const now = Date.now();
   if (final?.classified) {
     const target = final.outcome.attempt.target;

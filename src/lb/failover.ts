@@ -5,8 +5,8 @@
 
 import type { Outcome as Classified } from "./classify.ts";
 import type { AttemptInfo, Outcome } from "./forward.ts";
-import { discard } from "./forward.ts";
 import type { PickReason } from "./route.ts";
+import type { StreamSource } from "./stream.ts";
 
 /** One attempt as the loop sees it: what forward saw, and what it means. */
 export interface Tried {
@@ -17,6 +17,14 @@ export interface Tried {
   readonly body?: Uint8Array<ArrayBuffer>;
   /** The same body decoded (Content-Encoding undone), for the log's error preview. */
   readonly errorText?: string;
+  /** An event stream whose opening was read ahead (first-event.ts); delivered from here. */
+  readonly held?: StreamSource;
+}
+
+/** Let go of an attempt that will not be delivered (the connection is released, not leaked). */
+export function discard(t: Tried): void {
+  if (t.held) t.held.reader.cancel().catch(() => {});
+  else if (t.outcome.kind === "response") t.outcome.body?.cancel().catch(() => {});
 }
 
 export type Choice = Omit<AttemptInfo, "n"> & {
@@ -60,7 +68,7 @@ export async function runAttempts(loop: AttemptLoop, attemptsBefore = 0): Promis
     if (!loop.retry(t, trace.length)) break;
     // Only let the outcome go once another target will really be tried; otherwise it is delivered.
     choice = await loop.choose(tried);
-    if (choice) discard(t.outcome);
+    if (choice) discard(t);
   }
   return { final: trace[trace.length - 1], trace };
 }

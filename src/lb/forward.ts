@@ -27,52 +27,57 @@ export type Outcome =
       readonly attempt: AttemptInfo;
       readonly status: number;
       readonly headers: Headers;
+      /** The body as a stream (made when first asked for: a body read whole never needs one). */
       readonly body: ReadableStream<Uint8Array> | null;
+      /**
+       * The whole body, read natively (for answers known to be short): `complete` is false when it
+       * broke, or the attempt was stopped (its deadline, the client leaving) while it was read.
+       */
+      whole(): Promise<{ bytes: Uint8Array<ArrayBuffer>; complete: boolean }>;
     }
   | { readonly kind: "failed"; readonly attempt: AttemptInfo; readonly reason: FailReason; readonly message: string };
 
-/** Let go of an outcome that will not be delivered (the connection is released, not leaked). */
-export function discard(outcome: Outcome): void {
-  if (outcome.kind === "response") outcome.body?.cancel().catch(() => {});
+/** How an attempt is stopped early, and why it was (the caller owns the deadline: lb/due.ts). */
+export interface AttemptControl {
+  /** Aborts the upstream request, its body included. */
+  readonly abort: AbortController;
+  readonly timeoutMs: number;
+  /** The first-byte deadline passed. */
+  timedOut(): boolean;
+  /** The client went away. */
+  clientGone(): boolean;
 }
 
-export async function forward(
-  attempt: AttemptInfo,
-  method: string,
-  up: UpstreamRequest,
-  clientSignal: AbortSignal,
-  firstByteTimeoutMs: number,
-): Promise<Outcome> {
-  // One controller for both ways an attempt ends early: the client leaving (before or after
-  // headers — it also cancels the body) and the first-byte deadline. Linking by hand costs
-  // ~1 µs where AbortSignal.any costs ~10 µs on every request.
-  const abort = new AbortController();
-  let timedOut = false;
-  if (clientSignal.aborted) abort.abort();
-  else clientSignal.addEventListener("abort", () => abort.abort(), { once: true });
-  const timer =
-    firstByteTimeoutMs > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          abort.abort();
-        }, firstByteTimeoutMs)
-      : undefined;
+export async function forward(attempt: AttemptInfo, method: string, up: UpstreamRequest, ctl: AttemptControl): Promise<Outcome> {
   try {
     const res = await fetch(attempt.instance.baseUrl + up.pathAndQuery, {
       method,
       headers: up.headers,
       body: up.body,
-      signal: abort.signal,
+      signal: ctl.abort.signal,
       redirect: "manual",
       // Pass compressed bytes through untouched; decoding would leave a lying Content-Encoding.
       decompress: false,
     });
-    return { kind: "response", attempt, status: res.status, headers: res.headers, body: res.body };
+    return {
+      kind: "response",
+      attempt,
+      status: res.status,
+      headers: res.headers,
+      get body() {
+        return res.body;
+      },
+      async whole() {
+        try {
+          return { bytes: await res.bytes(), complete: true };
+        } catch {
+          return { bytes: new Uint8Array(0), complete: false };
+        }
+      },
+    };
   } catch (e) {
-    const reason: FailReason = clientSignal.aborted ? "aborted" : timedOut ? "timeout" : "connect";
-    const why = reason === "timeout" ? `no response within ${firstByteTimeoutMs} ms` : (e as Error).message;
+    const reason: FailReason = ctl.clientGone() ? "aborted" : ctl.timedOut() ? "timeout" : "connect";
+    const why = reason === "timeout" ? `no response within ${ctl.timeoutMs} ms` : (e as Error).message;
     return { kind: "failed", attempt, reason, message: `${attempt.instance.name}: ${why}` };
-  } finally {
-    clearTimeout(timer);
   }
 }

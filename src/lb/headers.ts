@@ -18,40 +18,51 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** Client credentials: gw checks them itself and presents the instance's own key instead. */
-const CLIENT_AUTH = ["authorization", "x-api-key", "x-goog-api-key"];
+const CLIENT_AUTH: ReadonlySet<string> = new Set(["authorization", "x-api-key", "x-goog-api-key"]);
 
 /** Headers gw may never set through a route's `extra_headers`. */
 export function isReservedHeader(name: string): boolean {
   return HOP_BY_HOP.has(name.toLowerCase());
 }
 
-/** Names listed in `Connection` are hop-by-hop for this message too (RFC 9110 §7.6.1). */
-function connectionListed(h: Headers): string[] {
-  const c = h.get("connection");
-  if (!c) return [];
-  return c.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
-}
+/** Header names (lower case) → values: what fetch and Response take as they are. */
+export type HeaderMap = Record<string, string>;
 
-/** A copy of `src` without hop-by-hop headers, ready to be amended. */
-export function endToEnd(src: Headers): Headers {
-  // A native copy plus deletes is the cheapest way (~1 µs); `has` first, because deleting an
-  // absent name costs several times more than asking.
-  const out = new Headers(src);
-  for (const name of HOP_BY_HOP) if (out.has(name)) out.delete(name);
-  for (const name of connectionListed(src)) out.delete(name);
-  return out;
+/**
+ * `src` as a plain map without its hop-by-hop headers (those listed in `Connection` included),
+ * nor any name `drop` says. One native copy into an object and a pass over its few names cost a
+ * third of `new Headers(src)` plus a `has` for each hop-by-hop name — what a Response takes. (fetch
+ * is the other way round: it takes a Headers object ~1.5 µs faster than a plain one, which eats
+ * the saving; so the upstream request keeps a Headers copy.) A name with several values (only
+ * `set-cookie` keeps them apart) is dropped.
+ */
+function plainEndToEnd(src: Headers, drop: (name: string) => boolean): HeaderMap {
+  const h = src.toJSON() as Record<string, string | string[]>;
+  const connection = h.connection;
+  const listed = typeof connection === "string" ? connection.toLowerCase().split(",").map((s) => s.trim()) : undefined;
+  for (const name in h) {
+    if (HOP_BY_HOP.has(name) || drop(name) || listed?.includes(name) || typeof h[name] !== "string") delete h[name];
+  }
+  return h as HeaderMap;
 }
 
 /** The client's headers as the upstream should see them: hop-by-hop and client credentials removed. */
 export function upstreamHeaders(clientHeaders: Headers): Headers {
-  const h = endToEnd(clientHeaders);
+  // A native copy plus deletes; `has` first, because deleting an absent name costs several times
+  // more than asking.
+  const h = new Headers(clientHeaders);
+  for (const name of HOP_BY_HOP) if (h.has(name)) h.delete(name);
   for (const name of CLIENT_AUTH) if (h.has(name)) h.delete(name);
+  const connection = clientHeaders.get("connection");
+  if (connection) for (const name of connection.split(",")) h.delete(name.trim());
   return h;
 }
 
 /** Present the instance's key the way every CLIProxyAPI endpoint accepts it. */
-export function setInstanceKey(h: Headers, apiKey: string): void {
-  if (apiKey) h.set("authorization", `Bearer ${apiKey}`);
+export function setInstanceKey(h: Headers | HeaderMap, apiKey: string): void {
+  if (!apiKey) return;
+  if (h instanceof Headers) h.set("authorization", `Bearer ${apiKey}`);
+  else h.authorization = `Bearer ${apiKey}`;
 }
 
 /**
@@ -60,16 +71,8 @@ export function setInstanceKey(h: Headers, apiKey: string): void {
  * whether a browser may read gw's answer is gw's decision, lb/browser.ts) and `set-cookie` (gw's
  * clients are API clients; a cookie from an upstream would be a credential for nobody's good).
  */
-export function downstreamHeaders(upstream: Headers, explain: Record<string, string>): Headers {
-  const h = new Headers(upstream);
-  const listed = connectionListed(upstream);
-  // One pass over the names, then deletes (the costly part) only for what is there.
-  let last = "";
-  for (const name of upstream.keys()) {
-    if (name === last) continue; // set-cookie may repeat
-    last = name;
-    if (HOP_BY_HOP.has(name) || name.startsWith("access-control-") || name === "set-cookie" || listed.includes(name)) h.delete(name);
-  }
-  for (const k in explain) h.set(k, explain[k]!);
-  return h;
+export function downstreamHeaders(upstream: Headers, explain: Record<string, string>): HeaderMap {
+  return Object.assign(plainEndToEnd(upstream, notForClients), explain);
 }
+
+const notForClients = (name: string) => name === "set-cookie" || name.startsWith("access-control-");

@@ -4,7 +4,7 @@
 
 import { BYTES_PER_ELEMENT, type BodyHold, NO_BUDGET } from "./body-budget.ts";
 import { type Dialect, dialectOf, errorResponse } from "./dialect.ts";
-import { jsonShape } from "./json-shape.ts";
+import { jsonShape, type Member } from "./json-shape.ts";
 
 export interface Intake {
   readonly method: string;
@@ -17,6 +17,8 @@ export interface Intake {
   readonly model: string | undefined;
   /** Gemini requests carry the model in the path: the parts around it, for the rewrite. */
   readonly geminiPath?: { readonly prefix: string; readonly action: string };
+  /** Top-level members of the JSON body in its text (json-shape.ts), for in-place rewrites. */
+  readonly members?: readonly Member[];
   /** Parsed JSON object body; undefined for bodiless or non-JSON requests. */
   readonly json: Record<string, unknown> | undefined;
   /** The body as received: text for JSON, bytes otherwise (forwarded as-is when nothing changes). */
@@ -141,8 +143,10 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
   }
 
   let json: Record<string, unknown> | undefined;
+  let members: Member[] | undefined;
   if (typeof raw === "string") {
-    const shape = jsonShape(raw, limits.maxJsonDepth, limits.maxJsonElements);
+    members = [];
+    const shape = jsonShape(raw, limits.maxJsonDepth, limits.maxJsonElements, members);
     if ("tooDeep" in shape) return bad(`JSON body nests deeper than ${shape.tooDeep} levels (lb_max_json_depth)`);
     if ("tooMany" in shape) {
       return errorResponse(dialect, 413, `JSON body holds more than ${shape.tooMany} values (lb_max_json_elements)`, "body_too_large");
@@ -175,7 +179,7 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
     geminiPath = { prefix: gm[1]!, action: gm[3]! };
   }
   const countTokens = path.endsWith("/count_tokens") || gm?.[3] === "countTokens";
-  return { method: req.method, path, search: forwardedSearch(url), dialect, model, geminiPath, json, raw, countTokens };
+  return { method: req.method, path, search: forwardedSearch(url), dialect, model, geminiPath, json, members, raw, countTokens };
 }
 
 /** 503 in the client's dialect: other requests hold the body budget now; a retry soon will fit. */

@@ -1,9 +1,13 @@
-// Rewrite for one attempt (pure): the client's request as one target should receive it. The
-// parsed body is never mutated — each attempt gets its own shallow copy — and serialized once.
+// Rewrite for one attempt (pure): the client's request as one target should receive it. Only
+// what changes is written — the model, the route's body params, the provider's quirks — as
+// top-level edits on the text that came in (json-edit.ts); every other byte goes upstream as the
+// client sent it. The parsed body is never mutated.
 
 import type { InstanceConfig, RouteParams, Target } from "../config/types.ts";
 import { isReservedHeader, setInstanceKey, upstreamHeaders } from "./headers.ts";
 import type { Intake } from "./intake.ts";
+import { editTopLevel, type Member, topLevelMembers } from "./json-edit.ts";
+import { providerOf, quirkOf } from "./quirks.ts";
 
 export interface UpstreamRequest {
   /** Path and query, e.g. `/v1/messages?beta=true`. */
@@ -97,39 +101,39 @@ export function rewriteFor(
   if (!target) return { pathAndQuery: intake.path + intake.search, headers, body: intake.raw };
   const model = upstreamModel(target);
   const path = intake.geminiPath ? `${intake.geminiPath.prefix}${model}:${intake.geminiPath.action}` : intake.path;
-  const json = intake.json;
   let body = intake.raw;
-  if (json && typeof body === "string") {
-    const modelInBody = !intake.geminiPath || "model" in json;
-    const params = !intake.countTokens && hasBodyParams(target.params);
-    if (params) {
-      const copy: Body = modelInBody ? { ...json, model } : { ...json };
-      applyBodyParams(copy, target.params);
-      body = JSON.stringify(copy);
-    } else if (modelInBody && json.model !== model) {
-      body = withModel(body, json, model);
-    }
+  if (intake.json && typeof body === "string") {
+    const edits = bodyEdits(intake, model, target.params, providerOf(target, instance));
+    if (edits.size > 0) body = editTopLevel(body, membersOf(intake, body), edits);
   }
   return { pathAndQuery: path + intake.search, headers, body };
 }
 
 const JSON_TYPE = /json/i;
 
-/** `"model"` as the first key of the top-level object (how SDKs and Claude Code write it). */
-const LEADING_MODEL = /^\s*\{\s*"model"\s*:\s*"([^"\\]*)"/;
+/** Top-level fields the route params may change. */
+const PARAM_FIELDS = ["reasoning_effort", "max_tokens", "thinking"] as const;
 
 /**
- * The body with only its model replaced. When the model is the first key — the usual case — the
- * new name is spliced into the text, sparing a re-serialization of a body that may be 100 KB;
- * otherwise the parsed body is serialized once.
+ * What one target changes in the body, as top-level edits (field → new JSON text, or undefined to
+ * remove it): its model (unless a Gemini body has none: the path carries it), the route's body
+ * params (not for token counting), and the provider's quirks.
  */
-export function withModel(text: string, json: Body, model: string): string {
-  const m = LEADING_MODEL.exec(text);
-  // Equal to the parsed value: also rules out a later duplicate key that JSON.parse preferred.
-  const value = m?.[1];
-  if (m && value !== undefined && value === json.model) {
-    const valueStart = m[0].length - value.length - 2;
-    return text.slice(0, valueStart) + JSON.stringify(model) + text.slice(m[0].length);
+export function bodyEdits(intake: Intake, model: string, params: RouteParams, provider: Parameters<typeof quirkOf>[0]): Map<string, string | undefined> {
+  const json = intake.json ?? {};
+  const edits = new Map<string, string | undefined>();
+  const modelInBody = !intake.geminiPath || "model" in json;
+  if (modelInBody && json.model !== model) edits.set("model", JSON.stringify(model));
+  if (!intake.countTokens && hasBodyParams(params)) {
+    const copy: Body = { ...json };
+    applyBodyParams(copy, params);
+    for (const f of PARAM_FIELDS) if (copy[f] !== json[f]) edits.set(f, JSON.stringify(copy[f]));
   }
-  return JSON.stringify({ ...json, model });
+  for (const f of quirkOf(provider)?.dropFields ?? []) if (f in json) edits.set(f, undefined);
+  return edits;
+}
+
+/** The body's top-level members: found by intake's measuring pass, else (a hand-made intake) here. */
+function membersOf(intake: Intake, text: string): readonly Member[] {
+  return intake.members ?? topLevelMembers(text);
 }

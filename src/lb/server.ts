@@ -5,6 +5,7 @@
 // requests lives here.
 
 import type { Server } from "bun";
+import { consola } from "consola";
 import type { Config } from "../config/types.ts";
 import { createObservability, type Observability } from "../observe/http.ts";
 import { createRequestLog, type RequestLog, requestLogDir } from "../observe/requestlog.ts";
@@ -15,6 +16,7 @@ import { errorResponse } from "./dialect.ts";
 import { type Listening, reloadRefusal, restartNotes } from "./exposure.ts";
 import type { Health } from "./local.ts";
 import { bypassProxyForInstances } from "./noproxy.ts";
+import { createProber, type ProbeLog, type ProbeTiming } from "./probe.ts";
 import { type GatewayContext, handle } from "./pipeline.ts";
 import { buildRuntime, type Runtime } from "./runtime.ts";
 import { type GatewayStats, StatsCounter } from "./stats.ts";
@@ -30,6 +32,10 @@ export interface GatewayOptions {
   state?: StateBackend;
   /** Request log to use (default: `logs/requests/` beside the config). */
   requestLog?: RequestLog;
+  /** Where the gateway's own events go (probes); default: consola. */
+  log?: ProbeLog;
+  /** Probe timeout and backoff (tests shorten them). */
+  probeTiming?: ProbeTiming;
   /**
    * Listen with SO_REUSEPORT, so an upgrade's successor can bind the port while this gateway
    * still serves. The supervisor guards it (only a deliberate upgrade may share the port).
@@ -113,6 +119,13 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     stats: new StatsCounter(),
     bodies: new BodyBudget(),
     state,
+    probes: createProber({
+      state,
+      instances: () => rt.instances,
+      log: opts.log ?? consola,
+      onProbe: (instance, up) => observe.metrics.probed(instance, up),
+      timing: opts.probeTiming,
+    }),
     log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays }),
     observe,
     health: opts.health,
@@ -158,9 +171,10 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       if (moved) notes.push(moved);
       bypassProxyForInstances(next);
       rt = buildRuntime(next);
+      gw.log.setRetentionDays(next.global.lb.logRetentionDays);
       return notes;
     },
-    async handOff(graceMs = config.global.shutdownGraceMs) {
+    async handOff(graceMs = rt.config.global.shutdownGraceMs) {
       handingOff = true;
       lastRequestAt = Date.now();
       const deadline = Date.now() + graceMs;
@@ -168,12 +182,13 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       while (busy() && Date.now() < deadline) await Bun.sleep(HANDOFF_POLL_MS);
       await this.stop(Math.max(0, deadline - Date.now()));
     },
-    async stop(graceMs = config.global.shutdownGraceMs) {
+    async stop(graceMs = rt.config.global.shutdownGraceMs) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
       await Promise.race([server.stop(false), grace]);
       clearTimeout(timer);
       await server.stop(true);
+      gw.probes.stop();
       // Streams cut just now end (and are recorded) on the next turns; then nothing may be lost.
       await Bun.sleep(0);
       await gw.log.close();

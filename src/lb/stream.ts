@@ -10,21 +10,14 @@ export function isEventStream(headers: Headers): boolean {
   return headers.get("content-type")?.includes("text/event-stream") ?? false;
 }
 
-/**
- * Pass `body` through chunk by chunk. `onEnd` runs exactly once: at the end, on a break, or when
- * the client goes away (cancel reaches the upstream reader, which closes the upstream request).
- * An upstream silent for `idleMs` while the client waits for data counts as broken (0 = never);
- * CLIProxyAPI's `: keep-alive` comments are data, so a living stream is never cut. `onChunk`
- * sees each chunk as it is handed to the client (usage watcher, byte count).
- */
-export function guardEventStream(
-  body: ReadableStream<Uint8Array>,
-  dialect: Dialect,
-  onEnd: (broken: boolean) => void,
-  idleMs = 0,
-  onChunk?: (chunk: Uint8Array) => void,
-): ReadableStream<Uint8Array> {
-  return relay(body, { breakEvent: dialect, onEnd, idleMs, onChunk });
+export type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
+
+/** A body partly read already: the chunks read so far, then the rest from its reader. */
+export interface StreamSource {
+  readonly head: readonly Uint8Array[];
+  readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  /** The reader has already reported the end. */
+  readonly done?: boolean;
 }
 
 export interface RelayHooks {
@@ -35,10 +28,20 @@ export interface RelayHooks {
   readonly onChunk?: (chunk: Uint8Array) => void;
 }
 
-/** The pass-through behind guardEventStream, also used for plain bodies (no error event possible there). */
-export function relay(body: ReadableStream<Uint8Array>, hooks: RelayHooks): ReadableStream<Uint8Array> {
+/**
+ * Pass `body` through chunk by chunk. `onEnd` runs exactly once: at the end, on a break, or when
+ * the client goes away (cancel reaches the upstream reader, which closes the upstream request).
+ * An upstream silent for `idleMs` while the client waits for data counts as broken (0 = never);
+ * CLIProxyAPI's `: keep-alive` comments are data, so a living stream is never cut. `onChunk`
+ * sees each chunk as it is handed to the client (usage watcher, byte count). Event streams get
+ * `breakEvent`, so a break ends them with an error event in the client's dialect; a plain body
+ * (no error event possible) is aborted instead. A partly read body (first-event.ts) starts with
+ * the chunks already read.
+ */
+export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: RelayHooks): ReadableStream<Uint8Array> {
   const { breakEvent: dialect, onEnd, idleMs = 0, onChunk } = hooks;
-  const reader = body.getReader();
+  const source: StreamSource = body instanceof ReadableStream ? { head: [], reader: body.getReader() } : body;
+  const reader = source.reader;
   let ended = false;
   const end = (broken: boolean) => {
     if (ended) return;
@@ -74,6 +77,16 @@ export function relay(body: ReadableStream<Uint8Array>, hooks: RelayHooks): Read
   };
   return new ReadableStream<Uint8Array>(
     {
+      start(ctrl) {
+        for (const chunk of source.head) {
+          onChunk?.(chunk);
+          ctrl.enqueue(chunk);
+        }
+        if (source.done) {
+          ctrl.close();
+          end(false);
+        }
+      },
       async pull(ctrl) {
         let chunk: Awaited<ReturnType<typeof reader.read>>;
         waiting = true;
@@ -105,13 +118,12 @@ export function relay(body: ReadableStream<Uint8Array>, hooks: RelayHooks): Read
 }
 
 /**
- * Read a whole body that is known to be short (an error, a sized JSON answer): at most `maxBytes`
- * (the rest is cancelled) and within `timeoutMs` (0 = no limit). A body that breaks yields what
- * arrived; `complete` says whether the end was reached.
+ * Read a whole body that is known to be short (an error body): at most `maxBytes` (the rest is
+ * cancelled). A body that breaks yields what arrived (the attempt's deadline aborts a slow one);
+ * `complete` says whether the end was reached.
  */
-export async function readWhole(body: ReadableStream<Uint8Array>, maxBytes: number, timeoutMs: number): Promise<{ bytes: Uint8Array<ArrayBuffer>; complete: boolean }> {
+export async function readWhole(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<{ bytes: Uint8Array<ArrayBuffer>; complete: boolean }> {
   const reader = body.getReader();
-  const timer = timeoutMs > 0 ? setTimeout(() => reader.cancel("timeout").catch(() => {}), timeoutMs) : undefined;
   const chunks: Uint8Array[] = [];
   let size = 0;
   let complete = false;
@@ -131,8 +143,6 @@ export async function readWhole(body: ReadableStream<Uint8Array>, maxBytes: numb
     }
   } catch {
     // broken: what arrived is all there is
-  } finally {
-    clearTimeout(timer);
   }
   const bytes = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)) as Uint8Array<ArrayBuffer>;
   return { bytes, complete };

@@ -103,7 +103,9 @@ Faults: "~"-separated tokens, on the model name (gemini-3-flash~429~gzip), in th
 x-mock-fault (429~gzip), or as -fault. Precedence: model suffix > header > -fault.
   429[=S]  model_cooldown, reset_seconds S (60)     503  auth_unavailable   401  auth failure
   403      insufficient_quota   sig  400 thinking-signature error   529  overloaded   NNN  generic
-  after=N        send the status as an error event inside a 200 stream, after N events
+  after=N        send the status as an error event inside a 200 stream: after the stream's
+                 opening (message_start…, response.created…) and N content events; after=0 is
+                 CLIProxyAPI's "200, handshake, then the error" before any content
   passthrough    like the YAML's passthrough-headers: true, the only way a 429 gets Retry-After
   gzip           gzip the error body            hang           never answer
   slow-first=MS  delay the status line          interval=MS    delay between events

@@ -19,7 +19,10 @@
  *   401            upstream authentication failure      403  insufficient_quota
  *   sig            400 invalid thinking signature        400  plain invalid_request_error
  *   529            overloaded                            other 4xx/5xx: a generic error of that status
- *   after=N        turn the status above into an error event inside a 200 stream after N events
+ *   after=N        turn the status above into an error event inside a 200 stream, sent after the
+ *                  stream's opening (the handshake events before any content) and N content
+ *                  events. CLIProxyAPI commits its 200 with the first upstream chunk, so an error
+ *                  before content follows the handshake: after=0 is exactly that case
  *   gzip           gzip the error body (Content-Encoding: gzip)
  *   slow-first=MS  hold the status line and first event back MS ms
  *   interval=MS    MS ms between stream events (token interval)
@@ -41,7 +44,7 @@ export interface Fault {
   retryAfterS: number;
   /** CLIProxyAPI's passthrough-headers: error headers (Retry-After) reach the client. */
   passthrough: boolean;
-  /** With a status: emit it as an in-stream error event after this many events; -1 = as the status. */
+  /** With a status: emit it as an in-stream error event after the opening and this many content events; -1 = as the status. */
   after: number;
   gzip: boolean;
   slowFirstMs: number;

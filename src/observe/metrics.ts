@@ -77,6 +77,7 @@ export function createGwMetrics(now: () => number = Date.now) {
   const state = reg.add(new Gauge("gw_instance_state", "The supervisor's state of the instance (1 for the current state).", ["instance", "state"]));
   const restarts = reg.add(new Counter("gw_instance_restarts_total", "Restarts of the instance since gw started.", ["instance"]));
   const uptime = reg.add(new Gauge("gw_instance_uptime_seconds", "Seconds since the instance's current process started.", ["instance"]));
+  const probes = reg.add(new Counter("gw_probes_total", "Health probes of instances whose targets' cooldowns ended, by result (up, down).", ["instance", "result"]));
   const start = reg.add(new Gauge("gw_start_time_seconds", "Unix time gw started.", []));
   const stateUp = reg.add(new Gauge("gw_state_backend_up", "The state backend (local file, Redis) answers (1) or gw serves from memory alone meanwhile (0).", ["backend"]));
   start.set([], Math.floor(now() / 1000));
@@ -118,6 +119,10 @@ export function createGwMetrics(now: () => number = Date.now) {
       if (streams > 0) streams--;
     },
     openStreams: () => streams,
+    /** One probe of an instance (lb/probe.ts) and its verdict. */
+    probed(instance: string, up: boolean): void {
+      probes.inc([instance, up ? "up" : "down"]);
+    },
     /** The exposition text; live gauges are rebuilt from `live` on every scrape; label values pass `mask`. */
     render(live: LiveState = NO_LIVE_STATE, mask?: (s: string) => string): string {
       openStreams.set([], streams);

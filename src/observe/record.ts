@@ -184,8 +184,18 @@ const AGENT_TOKEN = /^\s*([A-Za-z][\w.-]{0,39})(?:\/(\d[\w.+-]{0,23}))?(?=[\s/;(
 /** Short, stable, non-reversible id of a session key for the `user` field. */
 export function hashUser(sessionKey: string | undefined): string | undefined {
   if (!sessionKey) return undefined;
-  return new Bun.CryptoHasher("sha256").update(sessionKey).digest("hex").slice(0, 12);
+  // A session sends many requests: remember the last few hashes rather than hash each time.
+  let h = userHashes.get(sessionKey);
+  if (h === undefined) {
+    h = new Bun.CryptoHasher("sha256").update(sessionKey).digest("hex").slice(0, 12);
+    if (userHashes.size >= USER_HASHES_MAX) userHashes.clear();
+    userHashes.set(sessionKey, h);
+  }
+  return h;
 }
+
+const USER_HASHES_MAX = 1024;
+const userHashes = new Map<string, string>();
 
 export interface SummaryFacts {
   method: string;

@@ -34,6 +34,8 @@ export interface RequestLog {
   close(): Promise<void>;
   /** Delete day files older than the retention; returns the names deleted. */
   sweep(): Promise<string[]>;
+  /** A reloaded `lb_log_retention_days`: kept from now on, and a shorter one swept at once. */
+  setRetentionDays(days: number): void;
   /** Records dropped because the queue overflowed (disk stuck or full). */
   readonly dropped: number;
 }
@@ -49,7 +51,8 @@ export function dayOf(ts: string | number): string {
 }
 
 export function createRequestLog(opts: RequestLogOptions): RequestLog {
-  const { dir, retentionDays, flushMs = 250, maxQueued = 100_000, now = Date.now } = opts;
+  const { dir, flushMs = 250, maxQueued = 100_000, now = Date.now } = opts;
+  let retentionDays = opts.retentionDays;
   const onError = opts.onError ?? reportOnce();
   // Records wait as their JSON lines: a queue of strings costs the garbage collector nothing to
   // walk, where thousands of live record objects would be marked again on every collection.
@@ -139,6 +142,11 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
       await flush();
     },
     sweep,
+    setRetentionDays(days) {
+      if (days === retentionDays) return;
+      retentionDays = days;
+      void sweep();
+    },
     get dropped() {
       return dropped;
     },

@@ -7,7 +7,7 @@ import type { GwMetrics, LiveState } from "./metrics.ts";
 import { isUp, NONE } from "./metrics.ts";
 import type { RequestRecord } from "./record.ts";
 import { dayOf } from "./requestlog.ts";
-import { addUsage, emptySums, finalTarget, type LoggedRecord, mergeSums, type Pricing, priceFor, type UsageSums } from "./usage.ts";
+import { addUsage, emptySums, finalTarget, type LoggedRecord, mergeSums, modelOf, PRICE_SOURCE, type Pricing, priceFor, type UsageSums } from "./usage.ts";
 
 export const BUCKET_MS = 5_000;
 export const BUCKETS = 120; // 10 minutes of history
@@ -82,11 +82,9 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
     if (day > today) ((today = day), (tokens = new Map()));
     if (day !== today) return;
     const route = r.routing.route ?? NONE;
-    const a = r.routing.attempts;
-    const model = a.length ? a[a.length - 1]!.model : r.request?.model;
     let s = tokens.get(route);
     if (!s) tokens.set(route, (s = emptySums()));
-    addUsage(s, r.usage, priceFor(pricing(), r.routing.route, model));
+    addUsage(s, r.usage, priceFor(pricing(), r.routing.route, modelOf(r)));
   };
 
   return {
@@ -140,7 +138,7 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
         errors: [...errors].reverse(),
         perTarget,
         perInstance,
-        tokensToday: { day: dayOf(t), total, byRoute: Object.fromEntries(byRoute) },
+        tokensToday: { day: dayOf(t), total, byRoute: Object.fromEntries(byRoute), priceSource: PRICE_SOURCE },
         decisions: [...decisions].reverse(),
         decisionCounts: Object.fromEntries(decisionCounts),
       };

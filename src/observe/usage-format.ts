@@ -1,7 +1,7 @@
 // How `gw usage` prints a UsageReport: an aligned table for people, CSV and JSON for tools.
 // Costs with unknown prices are never guessed: the table marks them, JSON and CSV count them.
 
-import { type UsageReport, type UsageSums, tokensOf } from "./usage.ts";
+import { PRICE_SOURCE, type UsageReport, type UsageSums, tokensOf } from "./usage.ts";
 
 const HEAD = ["requests", "input", "output", "cache read", "cache write", "cost"];
 
@@ -12,10 +12,10 @@ export function usageTable(r: UsageReport): string {
   const line = (row: string[]) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
   const out = rows.map(line);
   out.splice(rows.length - 1, 0, widths.map((w) => "─".repeat(w)).join("  "));
+  out.push("", `prices: ${PRICE_SOURCE}`);
   if (r.total.unpriced > 0) {
     out.push(
-      "",
-      `* cost leaves out ${r.total.unpriced} request${r.total.unpriced === 1 ? "" : "s"} with unknown prices (${r.unpricedModels.join(", ")}):`,
+      `* cost leaves out ${r.total.unpriced} request${r.total.unpriced === 1 ? "" : "s"} with tokens no price covers; models without a price: ${r.unpricedModels.join(", ")}`,
       "  add them to [pricing] in providers.toml (USD per million tokens)",
     );
   }
@@ -48,6 +48,7 @@ export function usageJson(r: UsageReport): string {
       files: r.files,
       records: r.records,
       bad_lines: r.badLines,
+      price_source: PRICE_SOURCE,
       unpriced_models: r.unpricedModels,
       rows: r.rows.map((x) => ({ key: x.key, ...sums(x) })),
       total: sums(r.total),

@@ -1,10 +1,13 @@
 // `gw usage`: tokens and estimated cost from the request log's day files. The files are streamed
 // chunk by chunk (a year of logs never sits in memory) and each line is parsed once.
-// Prices come from `[pricing]` (USD per million tokens): the route's entry first, then the
-// upstream model's; a token kind with no price makes the request "unpriced", never a guess.
+// Prices (USD per million tokens) come from the model catalogue (src/catalog/models.ts), found by
+// each request's upstream model, and `[pricing]` overrides them field by field — its upstream
+// model's entry, then its route's. A token kind with no price makes the request "unpriced",
+// never a guess.
 
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { CATALOG_SOURCE, lookupModel } from "../catalog/models.ts";
 import type { Price } from "../config/types.ts";
 import type { RequestRecord, UsageRecord } from "./record.ts";
 import { dayOf } from "./requestlog.ts";
@@ -42,7 +45,7 @@ export interface UsageReport {
   records: number;
   /** Lines that were not a JSON record (a torn last line, hand edits). */
   badLines: number;
-  /** Route/model names that lacked a price for tokens that were used. */
+  /** Upstream models (or routes, for requests without one) that lacked a price for tokens that were used. */
   unpricedModels: string[];
 }
 
@@ -71,9 +74,37 @@ export function parseSince(text: string, now: number): number | null {
   return null;
 }
 
-/** The price of a request: `[pricing]` entry of its route, else of the upstream model. */
+/**
+ * The price of a request's tokens: the catalogue's for its upstream model, overridden field by
+ * field by `[pricing]` — the upstream model's entry, then the route's (the most specific wins).
+ * Undefined when nothing prices any kind of token. Memoised per pricing table (reloads get a new one).
+ */
 export function priceFor(pricing: Pricing, route: string | undefined, model: string | undefined): Price | undefined {
-  return (route !== undefined ? pricing[route] : undefined) ?? (model !== undefined ? pricing[model] : undefined);
+  let memo = priceMemo.get(pricing);
+  if (!memo) priceMemo.set(pricing, (memo = new Map()));
+  const key = `${route ?? ""}\0${model ?? ""}`;
+  if (memo.has(key)) return memo.get(key);
+  const layers = [model !== undefined ? lookupModel(model)?.price : undefined, model !== undefined ? pricing[model] : undefined, route !== undefined ? pricing[route] : undefined];
+  let price: Price | undefined;
+  for (const layer of layers) {
+    if (!layer) continue;
+    price = { ...price };
+    for (const k of PRICE_FIELDS) if (layer[k] !== undefined) (price as Record<string, number>)[k] = layer[k];
+  }
+  memo.set(key, price);
+  return price;
+}
+
+/** Where costs come from, said by `gw usage` and the status page. */
+export const PRICE_SOURCE = `[pricing] in providers.toml, else ${CATALOG_SOURCE}`;
+
+const PRICE_FIELDS = ["input", "output", "cacheRead", "cacheWrite"] as const;
+const priceMemo = new WeakMap<Pricing, Map<string, Price | undefined>>();
+
+/** The model a record was answered by: the last attempt's upstream model, else the one asked for. */
+export function modelOf(r: LoggedRecord): string | undefined {
+  const a = r.routing.attempts;
+  return a.length ? a[a.length - 1]!.model : r.request?.model;
 }
 
 /** Add one request's tokens (and their cost) to `s`; returns false when some tokens had no price. */
@@ -209,9 +240,8 @@ export async function usageReport(o: UsageOptions): Promise<UsageReport> {
     const key = groupKey(r, o.by);
     let s = groups.get(key);
     if (!s) groups.set(key, (s = emptySums()));
-    const a = r.routing.attempts;
-    const model = a.length ? a[a.length - 1]!.model : r.request?.model;
-    if (!addUsage(s, r.usage, priceFor(o.pricing, r.routing.route, model))) unpricedModels.add(r.routing.route ?? model ?? "-");
+    const model = modelOf(r);
+    if (!addUsage(s, r.usage, priceFor(o.pricing, r.routing.route, model))) unpricedModels.add(model ?? r.routing.route ?? "-");
   });
   const total = emptySums();
   const rows = [...groups].map(([key, s]) => (mergeSums(total, s), { key, ...s }));

@@ -263,7 +263,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     throw new CliError("no instance can serve; gw stopped", 1, "the lines above say why for each instance; fix that and run gw up again");
   }
   try {
-    gateway = startGateway(config, { port, state, reusePort: true, health: () => healthOf(views()) });
+    gateway = startGateway(config, { port, state, reusePort: true, log, health: () => healthOf(views()) });
   } catch (err) {
     log.error(`the load balancer could not listen on port ${port}: ${(err as Error).message}`);
     if (predecessor) {

@@ -3,7 +3,7 @@
 
 import { parseConfig, formatProblem } from "../../src/config/index.ts";
 import type { Config } from "../../src/config/types.ts";
-import { type Gateway, startGateway } from "../../src/lb/server.ts";
+import { type GatewayOptions, type RunningGateway, startGateway } from "../../src/lb/server.ts";
 import { join } from "node:path";
 import { tempDir } from "./tmp.ts";
 
@@ -25,8 +25,8 @@ export function externalInstances(upstreams: Record<string, string>, provider = 
     .join("\n");
 }
 
-export function startTestGateway(config: Config): Gateway {
-  return startGateway(config, { hostname: "127.0.0.1", port: 0 });
+export function startTestGateway(config: Config, opts: Omit<GatewayOptions, "hostname" | "port"> = {}): RunningGateway {
+  return startGateway(config, { ...opts, hostname: "127.0.0.1", port: 0 });
 }
 
 export interface Seen {

@@ -9,7 +9,7 @@ import { type AddressInfo, createServer } from "node:net";
 import { dirname, join } from "node:path";
 import type { Subprocess } from "bun";
 import type { RequestRecord } from "../../src/observe/record.ts";
-import type { Gateway } from "../../src/lb/server.ts";
+import type { Gateway, GatewayOptions } from "../../src/lb/server.ts";
 import { configFrom, deadUrl, externalInstances, startTestGateway, waitFor } from "./lb.ts";
 import { type MockOptions, type MockServer, startMock } from "./mock.ts";
 import { startGw } from "./supervisor.ts";
@@ -30,6 +30,8 @@ export interface RigOptions {
   routing: string;
   /** Options for every mock (e.g. events). */
   mockOptions?: Omit<MockOptions, "name" | "apiKeys" | "port">;
+  /** Options for the gateway (its log, probe timing). */
+  gateway?: Omit<GatewayOptions, "hostname" | "port">;
 }
 
 export interface Rig {
@@ -39,7 +41,7 @@ export interface Rig {
   readonly mocks: Record<string, MockServer>;
   anthropic(): Anthropic;
   openai(): OpenAI;
-  /** Requests mock NAME has received so far. */
+  /** Model requests mock NAME has received so far (gw's probes, GET /v1/models, not counted). */
   hits(name: string): number;
   /** Stop mock NAME (its port then refuses connections). */
   kill(name: string): Promise<void>;
@@ -61,7 +63,7 @@ export function startRig(o: RigOptions): Rig {
   for (const name of o.dead ?? []) urls[name] = deadUrl();
   Object.assign(urls, o.upstreams);
   const toml = `[global]\nmain_port = 8145\n${o.global ?? ""}\n${externalInstances(urls)}\n[routing]\n${o.routing}\n`;
-  const gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
+  const gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")), o.gateway);
   const alive = new Set(o.mocks);
   return {
     gw,
@@ -69,7 +71,10 @@ export function startRig(o: RigOptions): Rig {
     mocks,
     anthropic: () => new Anthropic({ baseURL: gw.url, apiKey: "client", maxRetries: 0 }),
     openai: () => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "client", maxRetries: 0 }),
-    hits: (name) => mocks[name]!.stats().total,
+    hits: (name) => {
+      const s = mocks[name]!.stats();
+      return s.total - (s.byPath["/v1/models"] ?? 0);
+    },
     async kill(name) {
       alive.delete(name);
       await mocks[name]!.stop();

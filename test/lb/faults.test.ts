@@ -21,7 +21,7 @@ ${externalInstances({ a: a.url, b: b.url })}
   { instance = "a", provider = "anthropic", model = "claude-a", weight = 3 },
   { instance = "b", provider = "anthropic", model = "claude-b", weight = 1 },
 ]
-"cut" = [{ instance = "a", provider = "anthropic", model = "claude-a~cut=3" }]
+"cut" = [{ instance = "a", provider = "anthropic", model = "claude-a~cut=5" }]
 "quiet" = [{ instance = "a", provider = "anthropic", model = "claude-a~gap=15000~events=2" }]
 "hang" = [{ instance = "b", provider = "anthropic", model = "claude-b~hang" }]
 "slowly" = [{ instance = "b", provider = "anthropic", model = "claude-b~interval=50~events=400" }]

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Gateway } from "../../src/lb/server.ts";
 import { configFrom, externalInstances, startTestGateway, testUpstream, type TestUpstream } from "../helpers/lb.ts";
 
-let a: TestUpstream, b: TestUpstream, gw: Gateway;
+let a: TestUpstream, b: TestUpstream, mm: TestUpstream, gw: Gateway;
 
 beforeAll(() => {
   a = testUpstream((_req, seen) =>
@@ -12,12 +12,17 @@ beforeAll(() => {
     }),
   );
   b = testUpstream((_req, seen) => Response.json({ from: "b", model: seen.body ? JSON.parse(seen.body).model : null }));
+  mm = testUpstream();
   gw = startTestGateway(configFrom(`
 [global]
 main_port = 8145
 api_keys = ["client-key"]
 default_instance = "b"
 ${externalInstances({ a: a.url, b: b.url })}
+[instances.mm]
+url = "${mm.url}"
+api_key = "key-mm"
+providers = [{ type = "minimax", api_keys = ["sk-mm"] }]
 [routing]
 "weighted" = [
   { instance = "a", provider = "anthropic", model = "wa", weight = 80 },
@@ -27,12 +32,14 @@ ${externalInstances({ a: a.url, b: b.url })}
   { instance = "a", provider = "anthropic", model = "low", weight = 100, priority = 0 },
   { instance = "b", provider = "anthropic", model = "high", weight = 1, priority = 1 },
 ]
+"mini" = [{ instance = "mm", provider = "minimax", model = "MiniMax-M2", params = { max_tokens_max = 1000 } }]
 `));
 });
 afterAll(async () => {
   await gw.stop(0);
   await a.stop();
   await b.stop();
+  await mm.stop();
 });
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -112,6 +119,19 @@ describe("routing", () => {
     expect(b.seen[before]!.path).toBe("/v1/messages?beta=true");
   });
 
+  test("only the model (and the route's params) change; every other byte arrives as the client sent it", async () => {
+    const before = b.seen.length;
+    const body = '{"model":"tiered",  "n":1.0, "big":12345678901234567890, "s":"\\u00e9\\/"}';
+    await post("/v1/messages", body);
+    expect(b.seen[before]!.body).toBe('{"model":"high",  "n":1.0, "big":12345678901234567890, "s":"\\u00e9\\/"}');
+  });
+
+  test("a minimax target gets no metadata (MiniMax rejects it), the rest untouched", async () => {
+    const res = await post("/v1/messages", '{"model":"mini","metadata":{"user_id":"u1"}, "max_tokens":32000,"messages":[]}');
+    expect(res.status).toBe(200);
+    expect(mm.seen.at(-1)!.body).toBe('{"model":"MiniMax-M2","max_tokens":1000,"messages":[]}');
+  });
+
   test("Gemini routes by the model in the path", async () => {
     const before = b.seen.length;
     const res = await post("/v1beta/models/tiered:generateContent", { contents: [] });
@@ -150,7 +170,7 @@ describe("local answers", () => {
   });
   test("/v1/models lists routes, OpenAI or Anthropic shape", async () => {
     const oai = await (await fetch(`${gw.url}/v1/models`, { headers: { authorization: "Bearer client-key" } })).json();
-    expect(oai.data.map((m: { id: string }) => m.id)).toEqual(["weighted", "tiered"]);
+    expect(oai.data.map((m: { id: string }) => m.id)).toEqual(["weighted", "tiered", "mini"]);
     expect(oai.object).toBe("list");
     const anth = await (await fetch(`${gw.url}/v1/models`, { headers: { "x-api-key": "client-key", "anthropic-version": "2023-06-01" } })).json();
     expect(anth.data[0]).toMatchObject({ type: "model", id: "weighted" });

@@ -2,9 +2,10 @@
 // that follows the file (also through rename-on-save), SIGHUP and explicit calls, keeping the
 // running config when an edit is broken.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createReloader, type ReloadLog } from "../../src/lb/reload.ts";
+import { dayOf } from "../../src/observe/requestlog.ts";
 import type { Gateway } from "../../src/lb/server.ts";
 import { configFrom, externalInstances, startTestGateway, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -67,6 +68,39 @@ describe("Gateway.reload", () => {
     } finally {
       await gw.stop(0);
     }
+  });
+});
+
+describe("settings once read only at start follow a reload", () => {
+  test("request-log retention: a shorter one sweeps the old day files at once", async () => {
+    const dir = tempDir();
+    const logs = join(dir, "logs", "requests");
+    mkdirSync(logs, { recursive: true });
+    const tenDaysAgo = join(logs, `${dayOf(Date.now() - 10 * 86_400_000)}.jsonl`);
+    writeFileSync(tenDaysAgo, "");
+    const gw = startTestGateway(configFrom(toml("a"), join(dir, "providers.toml")));
+    try {
+      gw.reload(configFrom(toml("a", "lb_log_retention_days = 30"), join(dir, "providers.toml")));
+      await Bun.sleep(50); // the start-up sweep and this one would have run by now
+      expect(existsSync(tenDaysAgo)).toBe(true);
+      gw.reload(configFrom(toml("a", "lb_log_retention_days = 5"), join(dir, "providers.toml")));
+      await waitFor(() => !existsSync(tenDaysAgo), 5000, "the 10-day-old file to be swept");
+    } finally {
+      await gw.stop(0);
+    }
+  });
+
+  test("shutdown_grace_ms: a stop waits as long as the reloaded value says", async () => {
+    const gw = startTestGateway(configFrom(toml("a")));
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "m", stream: true }) });
+    const reader = res.body!.getReader();
+    await reader.read();
+    gw.reload(configFrom(toml("a", "shutdown_grace_ms = 100")));
+    const t0 = Date.now();
+    await gw.stop(); // the stream is still open; the default grace would be 30 s
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    release();
+    await reader.cancel().catch(() => {});
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { InstanceConfig, RouteParams, Target } from "../../src/config/types.ts";
 import type { Intake } from "../../src/lb/intake.ts";
-import { applyBodyParams, attemptHeaders, mergeBeta, rewriteFor, upstreamModel, withModel } from "../../src/lb/rewrite.ts";
+import { applyBodyParams, attemptHeaders, mergeBeta, rewriteFor, upstreamModel } from "../../src/lb/rewrite.ts";
 
 const params = (p: Partial<RouteParams>): RouteParams => ({ anthropicBeta: [], extraHeaders: {}, ...p });
 const target = (p: Partial<RouteParams> = {}, model = "up-model"): Target => ({
@@ -78,14 +78,31 @@ describe("rewriteFor", () => {
     expect(JSON.parse(up.body as string)).toEqual({ model: "up-model", max_tokens: 50000 });
     expect(up.headers.get("anthropic-beta")).toBe("b1");
   });
-  test("a leading model is spliced into the text; other keys keep their exact bytes", () => {
-    const text = '{ "model" : "r",  "a":[1, 2],"model2":"r"}';
-    expect(withModel(text, JSON.parse(text), "up/1")).toBe('{ "model" : "up/1",  "a":[1, 2],"model2":"r"}');
+  test("only what changes is written; every other byte goes as the client sent it", () => {
+    const raw = '{ "model" : "r",  "a":[1, 2.0, 1e2, 12345678901234567890],"model2":"r", "max_tokens" :50000 }';
+    const i = { ...intake({}), raw, json: JSON.parse(raw), model: "r" };
+    const up = rewriteFor(i, new Headers(), instance, target({ maxTokensMax: 8000 }));
+    expect(up.body).toBe('{ "model" : "up-model",  "a":[1, 2.0, 1e2, 12345678901234567890],"model2":"r", "max_tokens" :8000 }');
   });
-  test("a model elsewhere, or a duplicate key, falls back to one serialization", () => {
-    expect(JSON.parse(withModel('{"a":1,"model":"r"}', { a: 1, model: "r" }, "x"))).toEqual({ a: 1, model: "x" });
-    const dup = '{"model":"r","model":"other"}';
-    expect(JSON.parse(withModel(dup, JSON.parse(dup), "x"))).toEqual({ model: "x" });
+  test("a model that is not the first key, or a duplicated one, is still rewritten for every parser", () => {
+    const raw = '{"a":1,"model":"r","model":"r"}';
+    const up = rewriteFor({ ...intake({}), raw, json: JSON.parse(raw), model: "r" }, new Headers(), instance, target());
+    expect(up.body).toBe('{"a":1,"model":"up-model","model":"up-model"}');
+  });
+  test("params add what is missing at the front", () => {
+    const up = rewriteFor(intake({ model: "r", messages: [] }), new Headers(), instance, target({ maxTokensDefault: 4096, reasoningEffort: "high" }));
+    expect(up.body).toBe('{"reasoning_effort":"high","max_tokens":4096,"model":"up-model","messages":[]}');
+  });
+  test("minimax targets get no metadata (MiniMax rejects it); other providers keep it", () => {
+    const body = { model: "r", metadata: { user_id: "u" }, messages: [] };
+    const mm: Target = { ...target(), provider: "minimax" };
+    expect(JSON.parse(rewriteFor(intake(body), new Headers(), instance, mm).body as string)).toEqual({ model: "up-model", messages: [] });
+    expect(JSON.parse(rewriteFor(intake(body), new Headers(), instance, target()).body as string)).toEqual({ ...body, model: "up-model" });
+  });
+  test("a target without a provider takes its instance's", () => {
+    const mmInstance = { ...instance, providers: [{ type: "minimax", index: 0, baseUrl: "", apiKeys: [] }] } as InstanceConfig;
+    const up = rewriteFor(intake({ model: "up-model", metadata: {} }), new Headers(), mmInstance, { ...target(), provider: "" });
+    expect(up.body).toBe('{"model":"up-model"}');
   });
   test("unchanged body is forwarded as the original bytes", () => {
     const i = intake({ model: "up-model", x: 1 });

@@ -265,6 +265,7 @@ test("a user's HTTP(S)_PROXY pointing nowhere does not stop gw reaching its inst
 
 describe("gw up: 300 streams open at once all get their first byte (Bun's fetch cap is 256)", () => {
   const STREAMS = 300;
+  const FIRST_DELTA = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"}}\n\n';
   const held: ReadableStreamDefaultController<Uint8Array>[] = [];
   let upstream: ReturnType<typeof Bun.serve>;
   let dir: string;
@@ -272,7 +273,7 @@ describe("gw up: 300 streams open at once all get their first byte (Bun's fetch 
   let output = "";
 
   beforeAll(() => {
-    // Each stream sends its first event at once and then stays open until the test ends.
+    // Each stream sends its first content event at once and then stays open until the test ends.
     upstream = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
@@ -282,7 +283,7 @@ describe("gw up: 300 streams open at once all get their first byte (Bun's fetch 
           new ReadableStream<Uint8Array>({
             start(c) {
               held.push(c);
-              c.enqueue(new TextEncoder().encode('event: ping\ndata: {"type":"ping"}\n\n'));
+              c.enqueue(new TextEncoder().encode(FIRST_DELTA));
             },
           }),
           { headers: SSE },
@@ -331,7 +332,7 @@ describe("gw up: 300 streams open at once all get their first byte (Bun's fetch 
             open: (s) => void s.write(request),
             data(_s, d) {
               seen += d.toString();
-              if (!counted && seen.includes("event: ping")) {
+              if (!counted && seen.includes("event: content_block_delta")) {
                 counted = true;
                 firstBytes++;
               }

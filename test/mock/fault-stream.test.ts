@@ -126,21 +126,22 @@ describe("cut streams", () => {
   });
 });
 
-describe("error event inside a 200 stream (status + after=N)", () => {
-  test("Anthropic: N events then `event: error` with overloaded_error; the SDK throws it", async () => {
-    const res = await post("/v1/messages", { model: "m~529~after=3", stream: true });
+describe("error event inside a 200 stream (status + after=N: the opening, N content events, the error)", () => {
+  test("Anthropic, after=0: the handshake then `event: error` with overloaded_error, no content; the SDK throws it", async () => {
+    const res = await post("/v1/messages", { model: "m~529~after=0", stream: true });
     expect(res.status).toBe(200);
     const frames = (await res.text()).split("\n\n").filter(Boolean);
     expect(frames).toHaveLength(4);
+    expect(frames.slice(0, 3).map((f) => f.split("\n")[0])).toEqual(["event: message_start", "event: content_block_start", "event: ping"]);
     expect(frames[3]).toBe('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}');
-    const stream = anthropic.messages.stream({ model: "m~529~after=3", max_tokens: 9, messages: msgs });
+    const stream = anthropic.messages.stream({ model: "m~529~after=0", max_tokens: 9, messages: msgs });
     const err = await stream.finalMessage().catch((e) => e);
     expect(err).toBeInstanceOf(Anthropic.APIError);
     expect(String(err.message)).toContain("Overloaded");
   });
 
   test("OpenAI chat: `data: {\"error\":…}`; the SDK throws it", async () => {
-    const res = await post("/v1/chat/completions", { model: "m~429~after=2", stream: true });
+    const res = await post("/v1/chat/completions", { model: "m~429~after=1", stream: true });
     const frames = (await res.text()).split("\n\n").filter(Boolean);
     expect(frames).toHaveLength(3);
     expect(JSON.parse(frames[2]!.slice(6)).error.code).toBe("model_cooldown");
@@ -152,7 +153,7 @@ describe("error event inside a 200 stream (status + after=N)", () => {
   });
 
   test("Responses: `event: error` with type, code, message, sequence_number", async () => {
-    const res = await post("/v1/responses", { model: "m~529~after=5", stream: true, input: "hi" });
+    const res = await post("/v1/responses", { model: "m~529~after=1", stream: true, input: "hi" });
     const frames = (await res.text()).split("\n\n").filter((f) => f.trim());
     expect(frames[5]).toBe('\nevent: error\ndata: {"type":"error","code":"internal_server_error","message":"Overloaded","sequence_number":5}');
   });

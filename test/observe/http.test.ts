@@ -1,3 +1,4 @@
+import { CATALOG_SOURCE } from "../../src/catalog/models.ts";
 import { afterAll, describe, expect, test } from "bun:test";
 import { createObservability, handleObserve, isLoopback } from "../../src/observe/http.ts";
 import { type LiveState, NO_LIVE_STATE } from "../../src/observe/metrics.ts";
@@ -139,6 +140,7 @@ describe("data endpoint and metrics after traffic", () => {
       expect(d.errors).toEqual([{ ts, route: "flash", target: "b/gemini-flash", status: 429, attempts: 1, error: "rate limited" }]);
       expect(d.tokensToday.byRoute.opus).toMatchObject({ requests: 2, input: 1_000_010, output: 10_000, cacheRead: 5, unpriced: 1 });
       expect(d.tokensToday.total.costUsd).toBeCloseTo((1_000_010 * 15 + 10_000 * 75) / 1e6, 9);
+      expect(d.tokensToday.priceSource).toBe(`[pricing] in providers.toml, else ${CATALOG_SOURCE}`);
     } finally {
       obs.metrics.streamClosed();
     }

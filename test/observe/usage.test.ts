@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseRecord, parseSince, usageReport } from "../../src/observe/usage.ts";
+import { CATALOG_SOURCE, lookupModel } from "../../src/catalog/models.ts";
+import { parseRecord, parseSince, priceFor, usageReport } from "../../src/observe/usage.ts";
 import { usageCsv, usageJson, usageTable } from "../../src/observe/usage-format.ts";
 import { record, writeRecords } from "../helpers/observe.ts";
 import { runGw, tempDir } from "../helpers/tmp.ts";
@@ -61,7 +62,7 @@ describe("usage report on generated log files", () => {
     // days 0 and 5 had the cache_read 7 request → 2 unpriced requests
     expect(flash).toMatchObject({ requests: 14, input: 7000, output: 700, cacheRead: 14, unpriced: 2 });
     expect(flash.costUsd).toBeCloseTo((12 * (500 * 0.3 + 50 * 2.5) + 2 * (500 * 0.3 + 50 * 2.5)) / 1e6, 12);
-    expect(r.unpricedModels).toEqual(["flash"]);
+    expect(r.unpricedModels).toEqual(["gemini-flash"]); // the upstream model (the catalogue knows no "gemini-flash")
     expect(r.total.requests).toBe(e.reqs + 14);
     expect(r.rows[0]!.key).toBe("opus"); // most expensive first
   });
@@ -92,7 +93,8 @@ describe("usage report on generated log files", () => {
   test("table, CSV and JSON agree on the totals", async () => {
     const r = await usageReport({ dirs: [dir], pricing, sinceMs: parseSince("7d", NOW)!, by: "route" });
     const table = usageTable(r);
-    expect(table).toContain("unknown prices (flash)");
+    expect(table).toContain("models without a price: gemini-flash");
+    expect(table).toContain(`prices: [pricing] in providers.toml, else ${CATALOG_SOURCE}`);
     expect(table).toMatch(/^flash .*\$0\.00\d\d\*$/m); // $0.0039: small costs keep their digits
     const csv = usageCsv(r).split("\n");
     expect(csv[0]).toBe("route,requests,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,unpriced_requests");
@@ -100,12 +102,43 @@ describe("usage report on generated log files", () => {
     const json = JSON.parse(usageJson(r));
     expect(json.total.total_tokens).toBe(r.total.input + r.total.output + r.total.cacheRead + r.total.cacheWrite);
     expect(json.rows.find((x: { key: string }) => x.key === "flash").unpriced_requests).toBe(2);
+    expect(json.price_source).toContain(CATALOG_SOURCE);
   });
 
   test("no log directory: an empty report, not an error", async () => {
     const r = await usageReport({ dirs: [join(dir, "missing")], pricing, sinceMs: 0, by: "day" });
     expect(r).toMatchObject({ records: 0, files: 0, rows: [] });
     expect(usageTable(r)).toContain("no requests since");
+  });
+});
+
+describe("prices from the model catalogue, [pricing] overriding them", () => {
+  const dir = tempDir("gw-usage-catalogue-");
+  const ts = new Date(NOW - 3_600_000).toISOString();
+  writeRecords(dir, [
+    // Matched on the upstream model, thinking variant and CLIProxyAPI suffix included.
+    record({ ts, route: "opus4.6", attempts: ["a/claude-opus-4-6-thinking:200:ok"], usage: { input: 1_000_000, output: 100_000, cache_read: 2_000_000, cache_write: 400_000 } }),
+    record({ ts, route: "cheap", attempts: ["b/claude-sonnet-4-5:200:ok"], usage: { input: 1_000_000, output: 1_000_000 } }),
+    record({ ts, route: "local", attempts: ["c/my-own-model:200:ok"], usage: { input: 10 } }),
+  ]);
+  const catalogue = lookupModel("claude-opus-4-6")!.price;
+
+  test("no [pricing]: every kind of token priced as the catalogue says; unknown models named", async () => {
+    const r = await usageReport({ dirs: [dir], pricing: {}, sinceMs: parseSince("1d", NOW)!, by: "route" });
+    const opus = r.rows.find((x) => x.key === "opus4.6")!;
+    const expected = (1e6 * catalogue.input! + 1e5 * catalogue.output! + 2e6 * catalogue.cacheRead! + 4e5 * catalogue.cacheWrite!) / 1e6;
+    expect(opus.unpriced).toBe(0);
+    expect(opus.costUsd).toBeCloseTo(expected, 9);
+    expect(r.rows.find((x) => x.key === "local")!.unpriced).toBe(1);
+    expect(r.unpricedModels).toEqual(["my-own-model"]);
+  });
+
+  test("[pricing] overrides field by field: a route's entry over the model's over the catalogue", async () => {
+    const pricing = { "claude-sonnet-4-5": { input: 1 }, cheap: { output: 2 } };
+    const r = await usageReport({ dirs: [dir], pricing, sinceMs: parseSince("1d", NOW)!, by: "route" });
+    expect(r.rows.find((x) => x.key === "cheap")!.costUsd).toBeCloseTo(1 + 2, 9);
+    expect(priceFor(pricing, "cheap", "claude-sonnet-4-5")).toMatchObject({ input: 1, output: 2, cacheRead: lookupModel("claude-sonnet-4-5")!.price.cacheRead });
+    expect(priceFor({}, "x", "no-such-model")).toBeUndefined();
   });
 });
 

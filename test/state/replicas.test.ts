@@ -154,10 +154,15 @@ describe("three gw on one Redis", () => {
     for (const r of [b, c]) await until(async () => (await coolingOf(r, "c/claude-c"))?.until === end, 1000);
     // c comes back slow, so the trial is still in flight while the whole burst arrives.
     startMockOn("c", "slow-first=2500");
-    await until(() => Date.now() > end + 20, COOLDOWN_MS + 1000);
+    // When the cooldown ends, A (which cooled c) probes c's instance first, token-free; only once
+    // it has answered may a user's request be the trial.
+    const upProbes = async () => Number(/gw_probes_total\{instance="c",result="up"\} (\d+)/.exec(await (await fetch(`${a.url}/metrics`)).text())?.[1] ?? 0);
+    const before = await upProbes();
+    await until(async () => (await upProbes()) > before, COOLDOWN_MS + 5000, () => "A's probe of c");
     const burst = await Promise.all(Array.from({ length: 60 }, (_, i) => ask([a, b, c][i % 3]!, "flaky")));
     expect(burst.filter((x) => x.status !== 200)).toEqual([]);
-    expect(mocks.c!.stats().total).toBe(1);
+    // One probe (from the replica that won the trial of the cooldown) and one trial request in all.
+    expect(mocks.c!.stats().byPath).toEqual({ "/v1/models": 1, "/v1/messages": 1 });
     expect(burst.filter((x) => x.target === "c/claude-c")).toHaveLength(1);
     // The trial succeeded: c is healthy on every replica again.
     for (const r of [a, b, c]) await until(async () => (await coolingOf(r, "c/claude-c")) === null, 1000);

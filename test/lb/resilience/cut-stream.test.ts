@@ -13,7 +13,7 @@ beforeAll(() => {
     `[{ instance = "a", provider = "anthropic", model = "${a}", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`;
   rig = startRig({
     mocks: ["a", "b"],
-    routing: [`"cut" = ${pair("claude-a~cut=3")}`, `"errors-inside" = ${pair("claude-a~529~after=2")}`].join("\n"),
+    routing: [`"cut" = ${pair("claude-a~cut=6")}`, `"errors-inside" = ${pair("claude-a~529~after=2")}`].join("\n"),
   });
 });
 afterAll(() => rig.stop());

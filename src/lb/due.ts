@@ -1,0 +1,77 @@
+// One timer for every request in flight, instead of timers, abort signals and listeners per
+// request. Two things happen at a moment in a request's life: its attempt's first-byte deadline,
+// and — once it has taken SLOW_AFTER_MS — the work only a slow request needs: listening for the
+// client to leave (so the upstream stops working for nobody) and switching off Bun's idle timeout
+// (an LLM may think for minutes). A request answered sooner, as most are on loopback, never pays
+// for either: per request this costs a Set add and delete, where `req.signal` alone (Bun makes it
+// on first use), its listener and a timer each cost microseconds.
+
+/** Granularity of everything scheduled here: a deadline fires up to this late. */
+export const TICK_MS = 50;
+/** A request still waiting after this long gets the slow path (client-abort listener, no idle timeout). */
+export const SLOW_AFTER_MS = 50;
+
+export interface Due {
+  /** Epoch ms. */
+  readonly at: number;
+  run(): void;
+}
+
+/** Run `d.run()` at `d.at` (at most TICK_MS late); the returned function cancels it. */
+export function schedule(d: Due): () => void {
+  pending.add(d);
+  if (!timer) {
+    timer = setInterval(tick, TICK_MS);
+    timer.unref?.();
+  }
+  return () => void pending.delete(d);
+}
+
+/**
+ * The client of one request, as its attempts see it: they follow it (an attempt's controller is
+ * aborted when the client leaves), and ask whether it is gone (error paths only: asking makes
+ * Bun create the request's signal, which the fast path avoids).
+ */
+export class ClientLink {
+  private current: AbortController | undefined;
+  private listening = false;
+
+  constructor(private readonly req: Request) {}
+
+  /** The request turned slow: from now on the client's leaving aborts the attempt in flight. */
+  listen(): void {
+    if (this.listening) return;
+    this.listening = true;
+    const signal = this.req.signal;
+    if (signal.aborted) this.current?.abort();
+    else signal.addEventListener("abort", () => this.current?.abort(), { once: true });
+  }
+
+  /** The attempt now in flight (its controller is aborted if the client leaves). */
+  follow(ctrl: AbortController): void {
+    this.current = ctrl;
+    if (this.listening && this.req.signal.aborted) ctrl.abort();
+  }
+
+  get gone(): boolean {
+    return this.req.signal.aborted;
+  }
+}
+
+// --- internal ---
+
+const pending = new Set<Due>();
+let timer: ReturnType<typeof setInterval> | undefined;
+
+function tick(): void {
+  const now = Date.now();
+  for (const d of pending) {
+    if (now < d.at) continue;
+    pending.delete(d);
+    d.run();
+  }
+  if (pending.size === 0) {
+    clearInterval(timer);
+    timer = undefined;
+  }
+}

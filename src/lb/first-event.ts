@@ -1,0 +1,201 @@
+// The opening of an event stream, held back until its first content event. CLIProxyAPI answers 200
+// with the first upstream chunk and reports a later failure as an error event inside the stream
+// — when the upstream sends its handshake (message_start, response.created …) and then refuses
+// (overloaded, quota), the client would get a 200 that carries nothing but an error. Until content
+// has been sent the request can still go elsewhere, so the handshake waits here: an error event
+// makes the attempt a failure like an error status (classify.ts), content lets the held bytes go.
+
+import type { ReadResult, StreamSource } from "./stream.ts";
+
+/** Most handshake held back (characters, about bytes); a stream that opens with more is passed on as it is. */
+export const HOLD_MAX_BYTES = 64 * 1024;
+
+export type Opening =
+  /** The first content event arrived (or the stream ended, or the byte bound was reached): deliver. */
+  | { readonly kind: "deliver"; readonly source: StreamSource }
+  /** An error event came before any content: what status it stands for, and its text. */
+  | { readonly kind: "error"; readonly source: StreamSource; readonly status: number; readonly text: string }
+  /** The stream broke (or was stopped: the caller's deadline, its client leaving) with nothing sent. */
+  | { readonly kind: "broke"; readonly message: string };
+
+/**
+ * Read `body` until its first content event, an error event, its end or `maxBytes`. The caller
+ * bounds the time (its attempt's first-byte deadline aborts the body: handshake events are no
+ * first byte). The reader stays open in the source for delivery (or for the caller to cancel).
+ */
+export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = HOLD_MAX_BYTES): Promise<Opening> {
+  const reader = body.getReader();
+  const head: Uint8Array[] = [];
+  const events = new EventSplitter();
+  let held = 0;
+  for (;;) {
+    let r: ReadResult;
+    try {
+      r = await reader.read();
+    } catch (e) {
+      return { kind: "broke", message: `stream broke before its first content: ${(e as Error).message}` };
+    }
+    if (r.done) return { kind: "deliver", source: { head, reader, done: true } };
+    head.push(r.value);
+    for (const ev of events.push(r.value)) {
+      held += ev.size;
+      if (held > maxBytes) return { kind: "deliver", source: { head, reader } };
+      const verdict = judgeEvent(ev);
+      if (verdict === "opening") continue;
+      if (verdict === "content") return { kind: "deliver", source: { head, reader } };
+      return { kind: "error", source: { head, reader }, status: verdict.status, text: ev.data };
+    }
+    if (held + events.pending > maxBytes) return { kind: "deliver", source: { head, reader } };
+  }
+}
+
+export interface SseEvent {
+  /** The `event:` field ("" when absent). */
+  readonly name: string;
+  /** The `data:` lines joined by "\n" ("" when absent: a comment or keep-alive). */
+  readonly data: string;
+  /** Characters the event took in the stream, its blank line included. */
+  readonly size: number;
+}
+
+/** Splits SSE bytes into events as they arrive (UTF-8 across chunk borders, CRLF or LF). */
+export class EventSplitter {
+  private readonly decoder = new TextDecoder();
+  private tail = "";
+
+  push(chunk: Uint8Array): SseEvent[] {
+    const text = (this.tail + this.decoder.decode(chunk, { stream: true })).replace(/\r\n?/g, "\n");
+    const out: SseEvent[] = [];
+    let start = 0;
+    for (let end = text.indexOf("\n\n", start); end !== -1; end = text.indexOf("\n\n", start)) {
+      out.push(parseEvent(text.slice(start, end)));
+      start = end + 2;
+    }
+    this.tail = text.slice(start);
+    return out;
+  }
+
+  /** Characters of an event not complete yet. */
+  get pending(): number {
+    return this.tail.length;
+  }
+}
+
+/**
+ * What one event of a stream's opening means, in any dialect CLIProxyAPI streams: `error` (an
+ * `error` event, a payload with a top-level `error`, Responses' `response.failed`), `opening`
+ * (keep-alives and handshakes that carry no output: Anthropic message_start / content_block_start /
+ * ping, Responses created / in_progress / *.added, an OpenAI chunk with only the role), else content.
+ */
+export function judgeEvent(ev: SseEvent): "opening" | "content" | { readonly status: number } {
+  if (ev.name === "error" || ev.name === "response.failed") return { status: errorStatus(parseObject(ev.data)) };
+  if (OPENING_NAMES.has(ev.name)) return "opening";
+  if (ev.name) return "content"; // a named event (Anthropic, Responses) needs no parsing
+  if (!ev.data) return "opening"; // comment, keep-alive
+  if (ev.data === "[DONE]") return "content";
+  const o = parseObject(ev.data);
+  if (!o) return "content";
+  const type = typeof o.type === "string" ? o.type : "";
+  if (type === "error" || type === "response.failed" || (o.error !== undefined && o.error !== null && !o.candidates && !o.choices)) {
+    return { status: errorStatus(o) };
+  }
+  if (OPENING_NAMES.has(type)) return "opening";
+  if (o.object === "chat.completion.chunk" && isRoleOnly(o)) return "opening";
+  return "content";
+}
+
+/**
+ * The HTTP status an in-stream error stands for: a numeric code (Google's shape), else its type or
+ * code by the names each API gives its statuses; an unnamed error counts as a server error.
+ */
+export function errorStatus(o: Record<string, unknown> | undefined): number {
+  const inner = (o?.error ?? (o?.response as Record<string, unknown> | undefined)?.error ?? o) as Record<string, unknown> | undefined;
+  for (const v of [inner?.code, inner?.status]) {
+    if (typeof v === "number" && v >= 400 && v < 600) return v;
+  }
+  for (const v of [inner?.type, inner?.code, inner?.status, o?.code]) {
+    const s = typeof v === "string" ? ERROR_STATUS[v.toLowerCase()] : undefined;
+    if (s) return s;
+  }
+  return 500;
+}
+
+// --- internal ---
+
+const OPENING_NAMES = new Set([
+  "message_start",
+  "content_block_start",
+  "ping",
+  "response.created",
+  "response.queued",
+  "response.in_progress",
+  "response.output_item.added",
+  "response.content_part.added",
+]);
+
+/** Error names of the Anthropic, OpenAI, Responses and Google APIs (and CLIProxyAPI's codes). */
+const ERROR_STATUS: Readonly<Record<string, number>> = {
+  invalid_request_error: 400,
+  invalid_argument: 400,
+  authentication_error: 401,
+  invalid_api_key: 401,
+  unauthenticated: 401,
+  billing_error: 402,
+  permission_error: 403,
+  permission_denied: 403,
+  insufficient_quota: 403,
+  not_found_error: 404,
+  model_not_found: 404,
+  not_found: 404,
+  request_timeout: 408,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  rate_limit_exceeded: 429,
+  model_cooldown: 429,
+  resource_exhausted: 429,
+  api_error: 500,
+  server_error: 500,
+  internal_server_error: 500,
+  internal: 500,
+  unavailable: 503,
+  server_is_overloaded: 503,
+  timeout_error: 504,
+  deadline_exceeded: 504,
+  overloaded_error: 529,
+};
+
+function parseEvent(block: string): SseEvent {
+  let name = "";
+  let data: string | undefined;
+  for (const line of block.split("\n")) {
+    if (line.startsWith("data:")) {
+      const v = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
+      data = data === undefined ? v : `${data}\n${v}`;
+    } else if (line.startsWith("event:")) {
+      name = line.slice(line.charCodeAt(6) === 32 ? 7 : 6);
+    }
+  }
+  return { name, data: data ?? "", size: block.length + 2 };
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  if (!text.startsWith("{")) return undefined;
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An OpenAI chunk that only opens the assistant message: no text, tool call or finish yet. */
+function isRoleOnly(o: Record<string, unknown>): boolean {
+  const choices = o.choices;
+  if (!Array.isArray(choices) || choices.length === 0 || o.usage) return false;
+  return choices.every((c) => {
+    const ch = c as Record<string, unknown>;
+    if (ch.finish_reason !== null && ch.finish_reason !== undefined) return false;
+    const delta = (ch.delta ?? {}) as Record<string, unknown>;
+    return Object.entries(delta).every(([k, v]) => k === "role" || ((k === "content" || k === "refusal") && (v === "" || v === null)));
+  });
+}

@@ -1,0 +1,84 @@
+import { describe, expect, test } from "bun:test";
+import { errorStatus, EventSplitter, holdOpening, judgeEvent } from "../../src/lb/first-event.ts";
+
+const ev = (name: string, data: unknown) => ({ name, data: typeof data === "string" ? data : JSON.stringify(data), size: 0 });
+const enc = new TextEncoder();
+
+describe("judgeEvent", () => {
+  test("handshakes and keep-alives are opening, in every dialect", () => {
+    expect(judgeEvent(ev("message_start", { type: "message_start" }))).toBe("opening");
+    expect(judgeEvent(ev("content_block_start", { type: "content_block_start" }))).toBe("opening");
+    expect(judgeEvent(ev("ping", { type: "ping" }))).toBe("opening");
+    expect(judgeEvent(ev("", ""))).toBe("opening"); // `: keep-alive`
+    expect(judgeEvent(ev("response.created", {}))).toBe("opening");
+    expect(judgeEvent(ev("", { type: "response.in_progress" }))).toBe("opening");
+    const role = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] };
+    expect(judgeEvent(ev("", role))).toBe("opening");
+  });
+  test("the first output is content", () => {
+    expect(judgeEvent(ev("content_block_delta", { type: "content_block_delta" }))).toBe("content");
+    expect(judgeEvent(ev("response.output_text.delta", {}))).toBe("content");
+    const text = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: "Hi" }, finish_reason: null }] };
+    expect(judgeEvent(ev("", text))).toBe("content");
+    const tool = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", tool_calls: [{}] }, finish_reason: null }] };
+    expect(judgeEvent(ev("", tool))).toBe("content");
+    expect(judgeEvent(ev("", { candidates: [{ content: { parts: [{ text: "x" }] } }] }))).toBe("content");
+    expect(judgeEvent(ev("", "[DONE]"))).toBe("content");
+    expect(judgeEvent(ev("", "not json"))).toBe("content");
+  });
+  test("errors in each API's shape, with the status they stand for", () => {
+    expect(judgeEvent(ev("error", { type: "error", error: { type: "overloaded_error", message: "Overloaded" } }))).toEqual({ status: 529 });
+    expect(judgeEvent(ev("", { error: { code: "model_cooldown", message: "cooling", reset_seconds: 60 } }))).toEqual({ status: 429 });
+    expect(judgeEvent(ev("", { error: { message: "auth_unavailable: x", type: "server_error" } }))).toEqual({ status: 500 });
+    expect(judgeEvent(ev("", { error: { code: 429, message: "quota", status: "RESOURCE_EXHAUSTED" } }))).toEqual({ status: 429 });
+    expect(judgeEvent(ev("error", { type: "error", code: "server_is_overloaded", message: "busy", sequence_number: 2 }))).toEqual({ status: 503 });
+    expect(judgeEvent(ev("response.failed", { type: "response.failed", response: { error: { code: "rate_limit_exceeded" } } }))).toEqual({ status: 429 });
+    expect(judgeEvent(ev("error", "{broken"))).toEqual({ status: 500 });
+  });
+  test("a Responses event that merely carries `error: null` is no error", () => {
+    expect(judgeEvent(ev("", { type: "response.created", response: { error: null } }))).toBe("opening");
+    expect(errorStatus({ error: { type: "invalid_request_error" } })).toBe(400);
+  });
+});
+
+describe("EventSplitter", () => {
+  test("events split on blank lines (LF or CRLF), across chunks, UTF-8 kept whole", () => {
+    const s = new EventSplitter();
+    const bytes = enc.encode('event: a\r\ndata: {"t":"é"}\r\n\r\n: keep-alive\n\ndata: x\ndata: y\n\n');
+    const first = s.push(bytes.slice(0, 22)); // splits the é
+    const rest = s.push(bytes.slice(22));
+    expect([...first, ...rest].map((e) => [e.name, e.data])).toEqual([
+      ["a", '{"t":"é"}'],
+      ["", ""],
+      ["", "x\ny"],
+    ]);
+  });
+});
+
+describe("holdOpening", () => {
+  const stream = (...chunks: string[]) =>
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const x of chunks) c.enqueue(enc.encode(x));
+        c.close();
+      },
+    });
+  test("holds the handshake and hands over the reader at the first content", async () => {
+    const o = await holdOpening(stream("event: message_start\ndata: {}\n\n", "event: content_block_delta\ndata: {}\n\n", "event: message_stop\ndata: {}\n\n"));
+    expect(o.kind).toBe("deliver");
+    if (o.kind !== "deliver") return;
+    expect(o.source.head).toHaveLength(2);
+    expect(new TextDecoder().decode((await o.source.reader.read()).value)).toContain("message_stop");
+  });
+  test("a stream that ends during its opening is delivered as it is", async () => {
+    const o = await holdOpening(stream("event: message_start\ndata: {}\n\n"));
+    expect(o.kind === "deliver" && o.source.done).toBe(true);
+  });
+  test("a stream that breaks (or is aborted) during its opening: nothing to deliver", async () => {
+    let ctrl!: ReadableStreamDefaultController<Uint8Array>;
+    const silent = new ReadableStream<Uint8Array>({ start: (c) => ((ctrl = c), c.enqueue(enc.encode("event: message_start\ndata: {}\n\n"))) });
+    const held = holdOpening(silent);
+    ctrl.error(new Error("aborted"));
+    expect(await held).toMatchObject({ kind: "broke" });
+  });
+});

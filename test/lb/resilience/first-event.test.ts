@@ -1,0 +1,153 @@
+// An error that arrives as the first event of a 200 stream (CLIProxyAPI commits its 200 with the
+// upstream's handshake, then reports the failure inside the stream): until content has been sent,
+// gw holds the handshake back, judges the error like an error status, cools the target and fails
+// over — the client never sees the failed attempt. Bounded: no content by the first-byte deadline
+// is a timeout; more than 64 KiB of opening is passed on as it is.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import {
+  answeredBy,
+  chat,
+  claude,
+  gemini,
+  geminiClient,
+  HI,
+  logRecords,
+  type Rig,
+  startRig,
+  waitFor,
+} from "../../helpers/resilience.ts";
+import { testUpstream, type TestUpstream } from "../../helpers/lb.ts";
+
+let rig: Rig;
+let opener: TestUpstream;
+
+/** A failing first target in the top tier, a healthy one below it. */
+const pair = (first: string, extra = "") =>
+  `[{ instance = "a", provider = "anthropic", model = "${first}", priority = 1${extra} }, { instance = "b", provider = "anthropic", model = "claude-b" }]`;
+
+beforeAll(() => {
+  // 70 KB of keep-alive comments, then an error event: more opening than gw holds back.
+  opener = testUpstream(() => {
+    const body = `${": keep-alive\n\n".repeat(5000)}event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n`;
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+  rig = startRig({
+    mocks: ["a", "b"],
+    upstreams: { big: opener.url },
+    global: "lb_transient_cooldown_ms = 600000\nlb_transient_heavy_cooldown_ms = 600000",
+    routing: [
+      `"overloaded.anthropic" = ${pair("claude-a~529~after=0")}`,
+      `"overloaded.openai" = ${pair("claude-a~529~after=0")}`,
+      `"cooling.openai" = ${pair("claude-a~429~after=0")}`,
+      `"overloaded.responses" = ${pair("claude-a~529~after=0")}`,
+      `"unavailable.gemini" = ${pair("claude-a~503~after=0")}`,
+      `"cut.anthropic" = ${pair("claude-a~cut=2")}`,
+      `"stalled.anthropic" = ${pair("claude-a~interval=400", ", first_byte_timeout_ms = 250")}`,
+      `"refused.anthropic" = ${pair("claude-a~400~after=0")}`,
+      `"later.anthropic" = ${pair("claude-a~529~after=2")}`,
+      `"big.anthropic" = [{ instance = "big", provider = "anthropic", model = "x", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
+    ].join("\n"),
+  });
+});
+afterAll(async () => {
+  await rig.stop();
+  await opener.stop();
+});
+
+/** A streamed Anthropic request on the wire, read by the test itself. */
+const rawStream = (model: string) =>
+  fetch(`${rig.gw.url}/v1/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model, max_tokens: 10, stream: true, messages: HI }),
+  });
+
+/** The request-log record of the last request to `route`. */
+const lastRecord = async (route: string) => (await logRecords(rig.dir, 1, (r) => r.routing.requested === route)).at(-1)!;
+
+describe("an error event before any content fails over, unseen by the client", () => {
+  test("Anthropic SDK, streamed: message_start… then overloaded_error on a; b answers", async () => {
+    const [a0, b0] = [rig.hits("a"), rig.hits("b")];
+    const r = await claude(rig.anthropic(), "overloaded.anthropic", { stream: true });
+    expect(r.status).toBe(200);
+    expect(answeredBy(r.text)).toBe("b");
+    expect(r.attempts).toBe(2);
+    expect(r.target).toBe("b/claude-b");
+    expect([rig.hits("a") - a0, rig.hits("b") - b0]).toEqual([1, 1]);
+    const rec = await lastRecord("overloaded.anthropic");
+    expect(rec.routing.attempts.map((x) => [x.status, x.class])).toEqual([[529, "transient"], [200, "ok"]]);
+    expect(rec.routing.attempts[0]!.error).toContain("error event");
+    expect(rec.cooldowns.map((c) => c.target)).toEqual(["a/claude-a~529~after=0"]);
+    // The failed attempt's stream was let go, not leaked.
+    await waitFor(() => rig.mocks.a!.stats().inFlight === 0, 5000, "a's stream to be released");
+  });
+
+  test("the cooled target is skipped next time: one attempt, straight to b", async () => {
+    const a0 = rig.hits("a");
+    const r = await claude(rig.anthropic(), "overloaded.anthropic", { stream: true });
+    expect([answeredBy(r.text), r.attempts, rig.hits("a") - a0]).toEqual(["b", 1, 0]);
+  });
+
+  test("OpenAI SDK, chat: the role chunk then `data: {\"error\"}` (overloaded, then model_cooldown); b answers", async () => {
+    for (const route of ["overloaded.openai", "cooling.openai"]) {
+      const r = await chat(rig.openai(), route, { stream: true });
+      expect([r.status, answeredBy(r.text), r.attempts]).toEqual([200, "b", 2]);
+      const rec = await lastRecord(route);
+      expect(rec.routing.attempts[0]!.status).toBe(route.startsWith("cooling") ? 429 : 500);
+    }
+  });
+
+  test("OpenAI SDK, responses: response.created… then `event: error`; b answers", async () => {
+    const { data, response } = await rig.openai().responses.create({ model: "overloaded.responses", stream: true, input: "hi" }).withResponse();
+    let text = "";
+    for await (const ev of data) if (ev.type === "response.output_text.delta") text += ev.delta;
+    expect(answeredBy(text)).toBe("b");
+    expect(response.headers.get("x-gw-attempts")).toBe("2");
+  });
+
+  test("Gemini SDK: the error JSON in the stream; b answers", async () => {
+    const r = await gemini(geminiClient(rig.gw.url), "unavailable.gemini", { stream: true });
+    expect([answeredBy(r.text), r.attempts]).toEqual(["b", 2]);
+  });
+
+  test("a stream cut during its handshake is a failure like a refused connection: b answers", async () => {
+    const r = await claude(rig.anthropic(), "cut.anthropic", { stream: true });
+    expect([answeredBy(r.text), r.attempts]).toEqual(["b", 2]);
+    expect((await lastRecord("cut.anthropic")).routing.attempts[0]!.class).toBe("transient");
+  });
+});
+
+describe("bounds and what is not failed over", () => {
+  test("no content by the first-byte deadline (handshake, then silence) is a timeout: b answers", async () => {
+    const r = await claude(rig.anthropic(), "stalled.anthropic", { stream: true });
+    expect([answeredBy(r.text), r.attempts]).toEqual(["b", 2]);
+    expect((await lastRecord("stalled.anthropic")).routing.attempts[0]!.error).toContain("no answer within 250 ms (no content event yet)");
+  });
+
+  test("an error event the client caused (400) is not retried: the client gets the stream as it came", async () => {
+    const b0 = rig.hits("b");
+    const res = await rawStream("refused.anthropic");
+    const text = await res.text();
+    expect([res.status, res.headers.get("x-gw-attempts"), rig.hits("b") - b0]).toEqual([200, "1", 0]);
+    expect(text).toStartWith("event: message_start");
+    expect(text).toContain("event: error");
+    expect((await lastRecord("refused.anthropic")).response.error).toContain("error event");
+  });
+
+  test("an error after content has reached the client stays in the stream (no retry)", async () => {
+    const b0 = rig.hits("b");
+    const res = await rawStream("later.anthropic");
+    const text = await res.text();
+    expect([res.headers.get("x-gw-attempts"), rig.hits("b") - b0]).toEqual(["1", 0]);
+    expect(text).toContain("content_block_delta");
+    expect(text).toContain("event: error");
+  });
+
+  test("more than 64 KiB of opening is passed on as it is", async () => {
+    const res = await rawStream("big.anthropic");
+    const text = await res.text();
+    expect(res.headers.get("x-gw-attempts")).toBe("1");
+    expect(text.length).toBeGreaterThan(70_000);
+    expect(text).toEndWith('"Overloaded"}}\n\n');
+  });
+});

@@ -1,0 +1,135 @@
+// Active probes: when a target's cooldown ends, gw asks its instance (an authenticated GET /v1/models
+// for an external instance, GET /healthz for a managed one — no tokens) before a user's request may
+// be its trial. An instance that is down stays out without costing a user request, is probed again
+// with backoff, one probe in flight at a time; every probe shows in the log and in /metrics.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { configFrom, externalInstances, startTestGateway, testUpstream, type TestUpstream } from "../../helpers/lb.ts";
+import { parseExposition } from "../../helpers/observe.ts";
+import { claude, pollRequests, type Rig, startRig, waitFor } from "../../helpers/resilience.ts";
+import type { RunningGateway } from "../../../src/lb/server.ts";
+import { tempDir } from "../../helpers/tmp.ts";
+import { join } from "node:path";
+
+// A generous timeout: the trial stays claimed until a probe answers, even on a slow machine.
+const TIMING = { timeoutMs: 2000, backoffMs: 100, maxBackoffMs: 800 };
+
+/** An Anthropic-shaped upstream that can be made sick: then every request (probes too) gets 503. */
+function flaky(name: string) {
+  const u = {
+    healthy: false,
+    posts: 0,
+    probes: [] as { at: number; path: string; auth: string | null }[],
+    inFlightProbes: 0,
+    maxInFlightProbes: 0,
+    probeDelayMs: 0,
+    server: undefined as unknown as TestUpstream,
+  };
+  u.server = testUpstream(async (req, seen) => {
+    if (req.method === "GET") {
+      u.probes.push({ at: Date.now(), path: seen.path, auth: req.headers.get("authorization") });
+      u.inFlightProbes++;
+      u.maxInFlightProbes = Math.max(u.maxInFlightProbes, u.inFlightProbes);
+      if (u.probeDelayMs) await Bun.sleep(u.probeDelayMs);
+      u.inFlightProbes--;
+      return u.healthy ? Response.json({ object: "list", data: [] }) : Response.json({ error: { message: "down" } }, { status: 503 });
+    }
+    u.posts++;
+    if (!u.healthy) return Response.json({ type: "error", error: { type: "api_error", message: "sick" } }, { status: 503 });
+    return Response.json({ id: "m", type: "message", role: "assistant", model: "x", content: [{ type: "text", text: `from ${name}` }], stop_reason: "end_turn", usage: { input_tokens: 1, output_tokens: 1 } });
+  });
+  return u;
+}
+
+const lines: string[] = [];
+const log = { info: (m: string) => lines.push(`INFO ${m}`), warn: (m: string) => lines.push(`WARN ${m}`) };
+
+describe("an external instance that is down", () => {
+  let rig: Rig;
+  let s: ReturnType<typeof flaky>;
+  beforeAll(() => {
+    s = flaky("s");
+    rig = startRig({
+      mocks: ["b"],
+      upstreams: { s: s.server.url },
+      global: "lb_transient_heavy_cooldown_ms = 300",
+      routing: `"r" = [{ instance = "s", provider = "anthropic", model = "claude-s", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
+      gateway: { log, probeTiming: TIMING },
+    });
+  });
+  afterAll(async () => {
+    await rig.stop();
+    await s.server.stop();
+  });
+
+  test("stays out without costing a user request; probes back off; when it answers, a trial brings it back", async () => {
+    const first = await claude(rig.anthropic(), "r");
+    expect([first.target, first.attempts, s.posts]).toEqual(["b/claude-b", 2, 1]);
+    // Well past the cooldown (300 ms): every request still goes to b, and s gets only probes.
+    const end = Date.now() + 1500;
+    while (Date.now() < end) {
+      expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "b/claude-b", attempts: 1 });
+      await Bun.sleep(20);
+    }
+    expect(s.posts).toBe(1);
+    expect(s.probes.length).toBeGreaterThanOrEqual(3);
+    // The probe is token-free and authenticated with the instance's key.
+    expect(s.probes.every((p) => p.path === "/v1/models" && p.auth === "Bearer key-s")).toBe(true);
+    // Backoff: the gaps between probes grow (100, 200, 400 ms … at least; timers never fire early).
+    const gaps = s.probes.slice(1).map((p, i) => p.at - s.probes[i]!.at);
+    gaps.slice(0, 3).forEach((g, i) => expect(g).toBeGreaterThanOrEqual(TIMING.backoffMs * 2 ** i - 5));
+    expect(lines.some((l) => l.startsWith("WARN probe: instance s is down (GET /v1/models 503"))).toBe(true);
+
+    s.healthy = true;
+    await waitFor(() => lines.some((l) => l.includes("probe: instance s answered")), 5000, "a probe to find s up");
+    await pollRequests(() => s.posts === 2, () => claude(rig.anthropic(), "r"), "the trial request to reach s");
+    expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "s/claude-s", attempts: 1 });
+
+    const metrics = parseExposition(await (await fetch(`${rig.gw.url}/metrics`)).text()).samples;
+    expect(metrics.get('gw_probes_total{instance="s",result="down"}')).toBeGreaterThanOrEqual(3);
+    expect(metrics.get('gw_probes_total{instance="s",result="up"}')).toBeGreaterThanOrEqual(1);
+  }, 30_000);
+});
+
+describe("bounds", () => {
+  test("one probe in flight per instance, however many of its targets cool", async () => {
+    const s = flaky("s");
+    s.probeDelayMs = 300; // each probe takes a while
+    const routes = ["r1", "r2", "r3", "r4"].map((r) => `"${r}" = [{ instance = "s", provider = "anthropic", model = "claude-s", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`);
+    const rig = startRig({ mocks: ["b"], upstreams: { s: s.server.url }, global: "lb_transient_heavy_cooldown_ms = 200", routing: routes.join("\n"), gateway: { log, probeTiming: TIMING } });
+    try {
+      await Promise.all(["r1", "r2", "r3", "r4"].map((r) => claude(rig.anthropic(), r)));
+      expect(s.posts).toBe(4);
+      await waitFor(() => s.probes.length >= 3, 10_000, "three probes");
+      expect(s.maxInFlightProbes).toBe(1);
+      expect(s.posts).toBe(4);
+    } finally {
+      await rig.stop();
+      await s.server.stop();
+    }
+  }, 30_000);
+
+  test("a managed instance is probed at /healthz, without a key", async () => {
+    const s = flaky("m");
+    const b = testUpstream();
+    const port = Number(new URL(s.server.url).port);
+    const dir = tempDir("gw-probe-");
+    const gw: RunningGateway = startTestGateway(
+      configFrom(
+        `[global]\nlb_transient_heavy_cooldown_ms = 100\n[instances.m]\nport = ${port}\nproviders = [{ type = "anthropic", api_keys = ["sk"] }]\n${externalInstances({ b: b.url })}\n` +
+          `[routing]\n"r" = [{ instance = "m", provider = "anthropic", model = "x", priority = 1 }, { instance = "b", provider = "anthropic", model = "y" }]\n`,
+        join(dir, "providers.toml"),
+      ),
+      { log, probeTiming: TIMING },
+    );
+    try {
+      const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "r", max_tokens: 5, messages: [] }) });
+      expect(res.headers.get("x-gw-attempts")).toBe("2");
+      await waitFor(() => s.probes.length >= 1, 5000, "a probe of m");
+      expect(s.probes[0]).toMatchObject({ path: "/healthz", auth: null });
+    } finally {
+      await gw.stop(0);
+      await s.server.stop();
+      await b.stop();
+    }
+  });
+});
