@@ -64,7 +64,7 @@ async function main() {
     for (const t of targets) if (t !== "direct") pids[t] = await pidsListening(Number(new URL(urls[t]!).port));
     const files: Record<string, string> = {};
     for (const b of BODIES) writeFileSync((files[b.name] = join(dir, `${b.name}.json`)), b.text);
-    for (const t of targets) for (const b of BODIES) await wrk(`${urls[t]}/v1/messages`, files[b.name]!, 4, 1); // warm pools and JIT
+    for (const t of targets) for (const b of BODIES) await wrk(`${urls[t]}/v1/messages`, files[b.name]!, 16, 4); // warm pools and the JIT (gw: ~20,000 requests, see README)
 
     const load = [os.loadavg()[0]!];
     const runs: Record<string, WrkResult[]> = {};
