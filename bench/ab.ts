@@ -1,9 +1,13 @@
 #!/usr/bin/env bun
-// A/B of two versions of gw, to judge one change: `bun bench/ab.ts [--rounds 3] [--duration 4] [--cost] A B`
+// A/B of two versions of gw, to judge one change: `bun bench/ab.ts [--rounds 3] [--duration 4] [--cost [--real]] A B`
 // where A and B are git refs (commit, branch, tag) or "." for the working tree.
 //
 // --cost: gw's own work per request with fetch stubbed (bench/lb-cost.ts of each tree), the two
 // trees taking turns; repeatable within a few per cent, so it judges changes of a microsecond.
+//
+// --cost --real: the same with `lb-cost.ts --real` (CPU per request over the real fetch, against
+// the bare relay in the same process): slower (~12 s a process) and noisier — one code lands in a
+// fast or a slow mode from one process to the next (bench/README.md) — so give it ≥ 5 rounds.
 //
 // Otherwise, end to end: both run side by
 // side against one upstream; each round measures both in alternating order (A B, then B A, …),
@@ -23,6 +27,7 @@ import { Children, interleavedTtfb, median, option, pidsListening, startGw, star
 const ROOT = join(import.meta.dir, "..");
 const args = process.argv.slice(2);
 const rounds = Number(option(args, "--rounds", "3"));
+const REAL = args.includes("--real");
 const duration = Number(option(args, "--duration", "4"));
 const VALUED = new Set(["--rounds", "--duration"]);
 const refs = args.filter((a, i) => !a.startsWith("--") && !VALUED.has(args[i - 1] ?? ""));
@@ -49,16 +54,21 @@ async function costAb(roots: Record<"A" | "B", string>) {
   const got: Record<"A" | "B", Record<string, number[]>> = { A: {}, B: {} };
   for (let r = 0; r < rounds; r++) {
     for (const v of r % 2 === 0 ? (["A", "B"] as const) : (["B", "A"] as const)) {
-      const p = Bun.spawnSync([process.execPath, join(roots[v], "bench/lb-cost.ts")], { stdout: "pipe", stderr: "inherit" });
-      for (const m of p.stdout.toString().matchAll(/^(\w+) \(\d+ bytes\): .*gw ([\d.]+) µs/gm)) (got[v][m[1]!] ??= []).push(Number(m[2]));
+      const p = Bun.spawnSync([process.execPath, join(roots[v], "bench/lb-cost.ts"), ...(REAL ? ["--real"] : [])], { stdout: "pipe", stderr: "inherit" });
+      // --real: gw/relay of each process, so the machine's load on that process cancels out.
+      const figure = REAL ? /^(\w+) \(\d+ bytes\): .*gw\/relay ([\d.]+)/gm : /^(\w+) \(\d+ bytes\): .*gw ([\d.]+) µs/gm;
+      for (const m of p.stdout.toString().matchAll(figure)) (got[v][m[1]!] ??= []).push(Number(m[2]));
     }
-    console.log(`round ${r + 1}: ${Object.keys(got.A).map((b) => `${b} A ${got.A[b]!.at(-1)} B ${got.B[b]?.at(-1)} µs`).join(" | ")}`);
+    const unit = REAL ? "× relay" : "µs";
+    console.log(`round ${r + 1}: ${Object.keys(got.A).map((b) => `${b} A ${got.A[b]!.at(-1)} B ${got.B[b]?.at(-1)} ${unit}`).join(" | ")}`);
   }
-  console.log("\n| gw's own work per request (fetch stubbed) | A | B | B/A |\n|---|---|---|---|");
+  const what = REAL ? "gw's CPU per request ÷ the relay's in the same process (real fetch)" : "gw's own work per request (fetch stubbed)";
+  console.log(`\n| ${what} | A | B | B/A |\n|---|---|---|---|`);
   for (const b of Object.keys(got.A)) {
     const a = median(got.A[b]!);
     const x = median(got.B[b]!);
-    console.log(`| ${b} body (median of ${rounds}) | ${a.toFixed(1)} µs | ${x.toFixed(1)} µs | ${(x / a).toFixed(2)} |`);
+    const show = (n: number) => (REAL ? `${n.toFixed(2)}×` : `${n.toFixed(1)} µs`);
+    console.log(`| ${b} body (median of ${rounds}) | ${show(a)} | ${show(x)} | ${(x / a).toFixed(2)} |`);
   }
 }
 
