@@ -150,7 +150,7 @@ ${NAMES.map((n) => `[instances.${n}]\nurl = "${mocks[n]!.url}"\napi_key = "key-$
       const dying = mocks.a!;
       dying.proc.kill("SIGKILL");
       await dying.proc.exited;
-      // While a is down, let a few hundred requests run (some of them hit the dead port first).
+      // While a is down, let a few hundred requests run (any that hits the dead port fails over).
       const until = t.started + 300;
       await waitFor(() => t.started >= until, 30_000, `round ${round}: requests while a is down`);
       mocks.a = await respawn("a", ports.a);
@@ -189,7 +189,10 @@ ${NAMES.map((n) => `[instances.${n}]\nurl = "${mocks[n]!.url}"\napi_key = "key-$
   expect(t.ok + t.cutWithErrorEvent).toBe(t.started);
   expect(t.cutWithErrorEvent).toBeGreaterThan(0); // the kills did cut streams in flight
   expect(Object.keys(t.cutOn)).toEqual(["a"]); // streams on the instances that stayed up all completed
-  expect(t.failedOver).toBeGreaterThan(0); // requests that met the dead port moved on
+  // Requests that met the dead port moved on (failedOver) — but whether any meets it is timing:
+  // the first cut stream cools a, and once that cooldown ends the probe keeps a out without a
+  // user request. Failover on a refused connection is pinned in failover.test.ts; here it is a
+  // figure, and the assertions above say no request failed either way.
   expect(t.byInstance.a).toBeGreaterThan(0);
   // The kills happened under load: most of the 200 workers had a stream open at that moment.
   for (const open of openAtKills) expect(open).toBeGreaterThanOrEqual(WORKERS / 2);
