@@ -88,12 +88,13 @@ export async function startGw(root: string, dir: string, upPort: number, childre
   return Number(new URL(url).port);
 }
 
-export function gwConfig(upPort: number): string {
+/** The benches' gw config: one route to the upstream; `state` overrides the default backend. */
+export function gwConfig(upPort: number, state?: string): string {
   return `[global]
 host = "127.0.0.1"
 main_port = 8145
 api_keys = ["bench-client"]
-[instances.up]
+${state ? `state = "${state}"\n` : ""}[instances.up]
 url = "http://127.0.0.1:${upPort}"
 api_key = "bench-instance"
 providers = [{ type = "anthropic", api_keys = ["x"] }]

@@ -17,6 +17,7 @@ import { openLocalState } from "../src/state/local.ts";
 import { memoryBackend, type StateBackend } from "../src/state/index.ts";
 import { openRedisState } from "../src/state/redis.ts";
 import { BODIES } from "./lb-bodies.ts";
+import { gwConfig } from "./lb-harness.ts";
 import { statePathCost } from "./state-path.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -118,18 +119,7 @@ async function main() {
 
 async function startGw(dir: string, upPort: number, state: string, children: Bun.Subprocess[]): Promise<number> {
   const file = join(dir, "providers.toml");
-  await Bun.write(file, `[global]
-host = "127.0.0.1"
-main_port = 8145
-api_keys = ["bench-client"]
-state = "${state}"
-[instances.up]
-url = "http://127.0.0.1:${upPort}"
-api_key = "bench-instance"
-providers = [{ type = "anthropic", api_keys = ["x"] }]
-[routing]
-"claude-bench" = [{ instance = "up", provider = "anthropic", model = "claude-opus-4-6-thinking" }]
-`);
+  await Bun.write(file, gwConfig(upPort, state));
   const url = await spawnReading([process.execPath, join(ROOT, "src/main.ts"), "lb", "-c", file, "--port", "0"], /(http:\/\/\S+:\d+)/, children, {
     NODE_ENV: "production",
     BUN_CONFIG_MAX_HTTP_REQUESTS: "16384",
