@@ -31,7 +31,7 @@
  *   ns-keepalive=MS  non-streamed: while slow-first holds the answer back, send 200 and a "\n"
  *                  every MS ms (CLIProxyAPI's nonstream-keepalive-interval); the body, error or
  *                  not, follows the newlines under that 200
- *   cut=N          reset the connection ~25 ms after N stream events (no terminating chunk)
+ *   cut=N          reset the connection ~250 ms after N stream events (no terminating chunk)
  *   hang           never answer (until the client goes away)
  *   events=N       number of content deltas (output length)
  */

@@ -14,7 +14,10 @@ export const SSE_HEADERS = Object.freeze({
 });
 
 const KEEPALIVE = ": keep-alive\n\n";
-const CUT_SETTLE_MS = 25;
+// How long a cut waits for the events before it to be read. Nothing tells the mock that its peer
+// has read them, and a reset discards what the peer has not read yet: 25 ms was overtaken beside
+// two CPU hogs (gw then saw a cut before any content and, rightly, failed over).
+const CUT_SETTLE_MS = 250;
 
 export interface StreamPlan {
   frames: readonly string[];
