@@ -3,7 +3,7 @@
 //
 // Claude Code runs through its package's own launcher with this machine's node; set
 // GW_TEST_CLAUDE=/path/to/claude to test another installed version (the report names both).
-import { chmodSync, existsSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RequestRecord } from "../../src/observe/record.ts";
 import { readRequestLog } from "./resilience.ts";
@@ -18,14 +18,12 @@ export function installClaudeCode(dir: string): string {
   if (other) {
     symlinkSync(other, claude); // a link, as npm makes one: cld reads the version from the install
     return other;
-  } else {
-    const node = Bun.which("node");
-    const wrapper = join(PACKAGE, "cli-wrapper.cjs");
-    if (!node || !existsSync(wrapper)) throw new Error("node and the @anthropic-ai/claude-code devDependency are needed (bun install)");
-    writeFileSync(claude, `#!/bin/sh\nexec '${node}' '${wrapper}' "$@"\n`);
   }
-  chmodSync(claude, 0o755);
-  return other ?? `node ${join(PACKAGE, "cli-wrapper.cjs")}`;
+  const node = Bun.which("node");
+  const wrapper = join(PACKAGE, "cli-wrapper.cjs");
+  if (!node || !existsSync(wrapper)) throw new Error("node and the @anthropic-ai/claude-code devDependency are needed (bun install)");
+  writeFileSync(claude, `#!/bin/sh\nexec '${node}' '${wrapper}' "$@"\n`, { mode: 0o755 });
+  return `node ${wrapper}`;
 }
 
 /** The version `claude --version` reports, e.g. "2.1.332". */
