@@ -26,6 +26,8 @@ export interface RedisStateOptions extends Omit<MemoryStoreOptions, "onChange"> 
 export const HALF_OPEN_KEEP_MS = 10 * 60_000;
 /** Longest wait for a trial claim; an unanswered one counts as granted (Redis trouble never fails a request). */
 export const CLAIM_TIMEOUT_MS = 500;
+/** A replica that lost a trial claim asks again this much later (the holder's early end is not published). */
+export const LOST_CLAIM_RECHECK_MS = 1000;
 /** One failure more (or, replayed, a count) and the TTL, in one atomic step: no key without a TTL. */
 const STREAK_SCRIPT = `local n
 if ARGV[1] == "incr" then n = redis.call("HINCRBY", KEYS[1], "n", 1) else n = tonumber(ARGV[2]); redis.call("HSET", KEYS[1], "n", n) end
@@ -180,7 +182,13 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
       const ttl = String(Math.max(1, until - now()));
       const claim = cmd.send("SET", [keys.tr(route, target, period), me, "NX", "PX", ttl]) as Promise<string | null>;
       return withTimeout(claim, CLAIM_TIMEOUT_MS, "trial claim timed out").then(
-        (r) => r === "OK",
+        (r) => {
+          if (r === "OK") return true;
+          // Another replica holds it, and may end it early without a word (its probe answered,
+          // its client left): stay away only briefly, then ask again, not for our whole window.
+          if (store.cooldown(route, target)?.until === period) store.claimTrial(route, target, Math.min(until, now() + LOST_CLAIM_RECHECK_MS));
+          return false;
+        },
         () => true,
       );
     },

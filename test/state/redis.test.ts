@@ -2,7 +2,8 @@
 // changes reach the others within a second, the half-open trial is claimed once, every key has a
 // TTL and a prefix — and a Redis that is absent, lost or restarted empty never breaks a store.
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { openRedisState } from "../../src/state/redis.ts";
+import { LOST_CLAIM_RECHECK_MS, openRedisState } from "../../src/state/redis.ts";
+import { isAvailable } from "../../src/state/types.ts";
 import type { StateBackend } from "../../src/state/index.ts";
 import { redisOnFreePort, startRedis, type TestRedis } from "../helpers/redis.ts";
 import { until } from "../helpers/supervisor.ts";
@@ -82,6 +83,24 @@ describe("two gw on one Redis", () => {
     holder.setCooldown("opus", "x/claude", cooldown(Date.now() - 1));
     await until(() => [a, b, c].every((s) => s.cooldown("opus", "x/claude")?.trialUntil === undefined), 1000);
     expect((await Promise.all([c.claimTrial("opus", "x/claude", Date.now() + 5_000), b.claimTrial("opus", "x/claude", Date.now() + 5_000)]))).toEqual([true, false]);
+  });
+
+  test("a replica that lost the trial claim asks again within a second once the holder ends the trial early", async () => {
+    // The holder's early end (its probe answered, its client left) is a DEL nobody hears of: the
+    // loser must not stay away for its whole trial window (a minute for a first-byte timeout).
+    const r = await redis();
+    const { store: a } = await replica(r);
+    const { store: b } = await replica(r);
+    a.setCooldown("opus", "x/claude", cooldown(Date.now() - 1));
+    await until(() => b.cooldown("opus", "x/claude") !== undefined, 1000);
+    expect(await a.claimTrial("opus", "x/claude", Date.now() + 60_000)).toBe(true);
+    const lost = Date.now();
+    expect(await b.claimTrial("opus", "x/claude", lost + 60_000)).toBe(false);
+    expect(isAvailable(b.cooldown("opus", "x/claude"), Date.now())).toBe(false);
+    a.endTrial("opus", "x/claude");
+    await until(() => isAvailable(b.cooldown("opus", "x/claude"), Date.now()), 2000, () => "B to ask again");
+    expect(Date.now() - lost).toBeLessThanOrEqual(LOST_CLAIM_RECHECK_MS + 250);
+    expect(await b.claimTrial("opus", "x/claude", Date.now() + 60_000)).toBe(true);
   });
 
   test("every key has a TTL and the prefix; another prefix is another gateway", async () => {
