@@ -2,12 +2,12 @@
 // signature lock), rewrite + forward, then classify the outcome, write it to the state store and
 // the request record. The loop itself (failover.ts) only sees choices and Tried values.
 
-import type { CooldownsMs, Route } from "../config/types.ts";
+import type { CooldownsMs, LbConfig, Route } from "../config/types.ts";
 import type { StateStore } from "../state/index.ts";
 import { recordAttempt } from "../state/index.ts";
 import { classifyOutcome, decodeErrorBody, failureOutcome, type Outcome as Classified, shouldRetry } from "./classify.ts";
 import type { Attempt, AttemptLoop, Choice, Tried } from "./failover.ts";
-import { type ClientLink, schedule } from "./due.ts";
+import { AttemptDeadline, type ClientLink, schedule, unschedule } from "./due.ts";
 import { type AttemptControl, forward, type Outcome } from "./forward.ts";
 import type { Intake } from "./intake.ts";
 import type { Prober } from "./probe.ts";
@@ -36,27 +36,39 @@ export interface AttemptDeps {
 
 /** The loop for `route`, or for the default instance (once, as sent) when there is no route. */
 export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLoop {
-  const lb = d.rt.config.global.lb;
-  const method = d.req.method;
-  const sticky = route && stickyKeyOn(d.facts, route);
-  const retry = (t: Tried, attempts: number) => t.classified !== undefined && shouldRetry(t.classified, attempts, lb, method, 0);
+  return new RouteAttempts(d, route);
+}
 
-  const attempt = async (info: Attempt): Promise<Tried> => {
+/** A class, not closures: it lives as long as its request (what the collector marks, bench/README.md). */
+class RouteAttempts implements AttemptLoop {
+  private readonly lb: LbConfig;
+  private readonly sticky: string | undefined;
+
+  constructor(
+    private readonly d: AttemptDeps,
+    private readonly route: Route | undefined,
+  ) {
+    this.lb = d.rt.config.global.lb;
+    this.sticky = route && stickyKeyOn(d.facts, route);
+  }
+
+  retry(t: Tried, attempts: number): boolean {
+    return t.classified !== undefined && shouldRetry(t.classified, attempts, this.lb, this.d.req.method, 0);
+  }
+
+  async attempt(info: Attempt): Promise<Tried> {
+    const { d, route, lb, sticky } = this;
     const started = Date.now();
     const up = rewriteFor(d.intake, d.req.headers, info.instance, info.target);
-    const timeout = info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs;
     // One controller stops the attempt, its body read included: at the first-byte deadline (which
     // a stream's opening and a sized answer's body must also meet) or when the client leaves.
-    const abort = new AbortController();
-    d.client.follow(abort);
-    let timedOut = false;
-    const cancelDeadline = schedule({ at: started + timeout, run: () => ((timedOut = true), abort.abort()) });
-    const ctl = { abort, timeoutMs: timeout, timedOut: () => timedOut, clientGone: () => d.client.gone };
+    const ctl = new AttemptDeadline(started, info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs, d.client);
+    schedule(ctl);
     let tried: Tried;
     try {
-      tried = await judge(await forward(info, method, up, ctl), { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text });
+      tried = await judge(await forward(info, d.req.method, up, ctl), { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text });
     } finally {
-      cancelDeadline();
+      unschedule(ctl);
     }
     const c = tried.classified;
     d.stats.attempt(info.instance.name, c === undefined ? false : c.status === 0 || c.status >= 500);
@@ -83,14 +95,15 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
       cd,
     );
     return tried;
-  };
-
-  if (!route) {
-    const instance = d.rt.defaultInstance;
-    return { attempt, retry, choose: (tried) => (tried.size === 0 && instance ? { instance, target: undefined } : undefined) };
   }
-  const choose = (tried: ReadonlySet<string>): Choice | undefined | Promise<Choice | undefined> => {
-    const ctx: PickContext = { tried, now: Date.now(), state: d.state, sessionKey: sticky, signed: d.facts.sig.signed };
+
+  choose(tried: ReadonlySet<string>): Choice | undefined | Promise<Choice | undefined> {
+    const { d, route, lb } = this;
+    if (!route) {
+      const instance = d.rt.defaultInstance;
+      return tried.size === 0 && instance ? { instance, target: undefined } : undefined;
+    }
+    const ctx: PickContext = { tried, now: Date.now(), state: d.state, sessionKey: this.sticky, signed: d.facts.sig.signed };
     const pick = explainPick(route, ctx);
     const instance = pick && d.rt.instances.get(pick.target.instance);
     if (!pick || !instance) return undefined;
@@ -101,10 +114,9 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
     // (the claim marked the target busy here, so the next pick goes elsewhere).
     const claimed = d.state.claimTrial(route.name, pick.target.id, ctx.now + (pick.target.firstByteTimeoutMs ?? lb.firstByteTimeoutMs));
     if (claimed === true) return choice;
-    if (claimed === false) return choose(tried);
-    return claimed.then((ok) => (ok ? choice : choose(tried)));
-  };
-  return { attempt, retry, choose };
+    if (claimed === false) return this.choose(tried);
+    return claimed.then((ok) => (ok ? choice : this.choose(tried)));
+  }
 }
 
 /** Error bodies are short; one that is not is cut here (its head is enough to classify). */

@@ -25,19 +25,32 @@ export class BodyBudget {
 
   /** A hold for one request, against `limit` (read from the config in force for that request). */
   hold(limit: number): BodyHold {
-    let mine = 0;
-    return {
-      grow: (bytes) => {
-        if (this.used + bytes > limit && this.used > mine) return false;
-        this.used += bytes;
-        mine += bytes;
-        return true;
-      },
-      release: () => {
-        this.used -= mine;
-        mine = 0;
-      },
-    };
+    return new Hold(this, limit);
+  }
+
+  /** Move `bytes` into (or, negative, out of) use; Hold's only way in. */
+  take(bytes: number): void {
+    this.used += bytes;
+  }
+}
+
+/** One request's share (a class, not closures: it lives as long as the request). */
+class Hold implements BodyHold {
+  private mine = 0;
+  constructor(
+    private readonly budget: BodyBudget,
+    private readonly limit: number,
+  ) {}
+  grow(bytes: number): boolean {
+    const used = this.budget.inUse();
+    if (used + bytes > this.limit && used > this.mine) return false;
+    this.budget.take(bytes);
+    this.mine += bytes;
+    return true;
+  }
+  release(): void {
+    this.budget.take(-this.mine);
+    this.mine = 0;
   }
 }
 

@@ -10,6 +10,7 @@ import { type Usage, usageFromJson, usageFromSse, type UsageWatcher } from "../o
 import type { StateStore } from "../state/index.ts";
 import type { BodyBudget } from "./body-budget.ts";
 import { type Dialect, errorResponse } from "./dialect.ts";
+import { type ClientLink, unschedule } from "./due.ts";
 import type { Tried } from "./failover.ts";
 import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import type { Health } from "./local.ts";
@@ -44,8 +45,8 @@ export interface Delivery {
   readonly idleMs: number;
   /** The runtime's masker (Runtime.masker.text): upstream errors reach the client through it. */
   readonly mask: (s: string) => string;
-  /** Cancels the request's slow-path hook (due.ts) once its response has ended. */
-  readonly slowDone: () => void;
+  /** The request's client, whose slow-path moment (due.ts) is cancelled once the response has ended. */
+  readonly client: ClientLink;
 }
 
 export function deliver(final: Tried | undefined, d: Delivery): Response {
@@ -152,7 +153,7 @@ function parseAnswer(bytes: Uint8Array): Answer {
 }
 
 function finish(d: Delivery, final: Tried | undefined, e: End): void {
-  d.slowDone();
+  unschedule(d.client);
   const now = Date.now();
   if (final?.classified) {
     const target = final.outcome.attempt.target;

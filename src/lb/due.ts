@@ -4,7 +4,9 @@
 // client to leave (so the upstream stops working for nobody) and switching off Bun's idle timeout
 // (an LLM may think for minutes). A request answered sooner, as most are on loopback, never pays
 // for either: per request this costs a Set add and delete, where `req.signal` alone (Bun makes it
-// on first use), its listener and a timer each cost microseconds.
+// on first use), its listener and a timer each cost microseconds. The moments are objects with a
+// run() method, not closures: they live as long as their request, and what a request keeps while
+// it waits for the upstream is what the collector marks (bench/README.md).
 
 /** Granularity of everything scheduled here: a deadline fires up to this late. */
 export const TICK_MS = 50;
@@ -17,28 +19,51 @@ export interface Due {
   run(): void;
 }
 
-/** Run `d.run()` at `d.at` (at most TICK_MS late); the returned function cancels it. */
-export function schedule(d: Due): () => void {
+/** Run `d.run()` at `d.at` (at most TICK_MS late), unless unscheduled before. */
+export function schedule(d: Due): void {
   pending.add(d);
   if (!timer) {
     timer = setInterval(tick, TICK_MS);
     timer.unref?.();
   }
-  return () => void pending.delete(d);
+}
+
+export function unschedule(d: Due): void {
+  pending.delete(d);
+}
+
+/** What a slow request switches off: Bun's idle timeout for it (Server.timeout). */
+export interface IdleTimeouts {
+  timeout(req: Request, seconds: number): void;
 }
 
 /**
  * The client of one request, as its attempts see it: they follow it (an attempt's controller is
  * aborted when the client leaves), and ask whether it is gone (error paths only: asking makes
- * Bun create the request's signal, which the fast path avoids).
+ * Bun create the request's signal, which the fast path avoids). Scheduled, it is also the
+ * request's slow-path moment (SLOW_AFTER_MS after `startedAt`); unschedule it when the response
+ * has ended.
  */
-export class ClientLink {
+export class ClientLink implements Due {
   private current: AbortController | undefined;
   private listening = false;
+  readonly at: number;
 
-  constructor(private readonly req: Request) {}
+  constructor(
+    private readonly req: Request,
+    private readonly server: IdleTimeouts,
+    startedAt: number,
+  ) {
+    this.at = startedAt + SLOW_AFTER_MS;
+  }
 
-  /** The request turned slow: from now on the client's leaving aborts the attempt in flight. */
+  /** The request turned slow: no idle timeout, and the client's leaving is listened for. */
+  run(): void {
+    this.server.timeout(this.req, 0);
+    this.listen();
+  }
+
+  /** From now on the client's leaving aborts the attempt in flight. */
   listen(): void {
     if (this.listening) return;
     this.listening = true;
@@ -55,6 +80,38 @@ export class ClientLink {
 
   get gone(): boolean {
     return this.req.signal.aborted;
+  }
+}
+
+/**
+ * One attempt's control (forward.ts AttemptControl): aborted at its first-byte deadline — it is
+ * its own scheduled moment — or when its client leaves.
+ */
+export class AttemptDeadline implements Due {
+  readonly abort = new AbortController();
+  readonly at: number;
+  private expired = false;
+
+  constructor(
+    started: number,
+    readonly timeoutMs: number,
+    private readonly client: ClientLink,
+  ) {
+    this.at = started + timeoutMs;
+    client.follow(this.abort);
+  }
+
+  run(): void {
+    this.expired = true;
+    this.abort.abort();
+  }
+
+  timedOut(): boolean {
+    return this.expired;
+  }
+
+  clientGone(): boolean {
+    return this.client.gone;
   }
 }
 

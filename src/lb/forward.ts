@@ -59,25 +59,39 @@ export async function forward(attempt: AttemptInfo, method: string, up: Upstream
       // Pass compressed bytes through untouched; decoding would leave a lying Content-Encoding.
       decompress: false,
     });
-    return {
-      kind: "response",
-      attempt,
-      status: res.status,
-      headers: res.headers,
-      get body() {
-        return res.body;
-      },
-      async whole() {
-        try {
-          return { bytes: await res.bytes(), complete: true };
-        } catch {
-          return { bytes: new Uint8Array(0), complete: false };
-        }
-      },
-    };
+    return new UpstreamResponse(attempt, res);
   } catch (e) {
     const reason: FailReason = ctl.clientGone() ? "aborted" : ctl.timedOut() ? "timeout" : "connect";
     const why = reason === "timeout" ? `no response within ${ctl.timeoutMs} ms` : (e as Error).message;
     return { kind: "failed", attempt, reason, message: `${attempt.instance.name}: ${why}` };
+  }
+}
+
+// --- internal ---
+
+/** A response outcome (a class, not closures over `res`: it lives as long as its attempt). */
+class UpstreamResponse {
+  readonly kind = "response";
+  readonly status: number;
+  readonly headers: Headers;
+
+  constructor(
+    readonly attempt: AttemptInfo,
+    private readonly res: Response,
+  ) {
+    this.status = res.status;
+    this.headers = res.headers;
+  }
+
+  get body(): ReadableStream<Uint8Array> | null {
+    return this.res.body;
+  }
+
+  async whole(): Promise<{ bytes: Uint8Array<ArrayBuffer>; complete: boolean }> {
+    try {
+      return { bytes: await this.res.bytes(), complete: true };
+    } catch {
+      return { bytes: new Uint8Array(0), complete: false };
+    }
   }
 }

@@ -9,7 +9,7 @@ import { attemptLoop } from "./attempt.ts";
 import type { BodyHold } from "./body-budget.ts";
 import { deliver, type GatewayContext } from "./deliver.ts";
 import { dialectOf, errorResponse } from "./dialect.ts";
-import { ClientLink, SLOW_AFTER_MS, schedule } from "./due.ts";
+import { ClientLink, schedule } from "./due.ts";
 import { runAttempts, type Tried } from "./failover.ts";
 import { foldPath, type Intake, readIntake } from "./intake.ts";
 import { probeAnswer } from "./local.ts";
@@ -58,8 +58,8 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
   // A request still waiting after a moment is slow: quiet streams and slow first tokens are
   // normal for LLMs, so gw's own timeouts govern, not Bun's, and the client's leaving is listened
   // for. Fast requests never pay for either (due.ts).
-  const client = new ClientLink(req);
-  const slowDone = schedule({ at: startedAt + SLOW_AFTER_MS, run: () => (server.timeout(req, 0), client.listen()) });
+  const client = new ClientLink(req, server, startedAt);
+  schedule(client);
 
   // Router and upgrade: session, signature and size facts decide the route that serves the
   // request (an `auto` request gets its route from the router first).
@@ -83,7 +83,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
   // Stream → observe: bytes go to the client; the record completes when they have.
   const route = fallback ?? facts.route;
   const explain = explainHeaders(record.id, facts, fallback, final, attempts, intake);
-  return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, slowDone });
+  return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, client });
 }
 
 /** Local answers are not proxied requests (no record, no stats), but they are counted. */
