@@ -57,14 +57,9 @@ export class ClientLink implements Due {
     this.at = startedAt + SLOW_AFTER_MS;
   }
 
-  /** The request turned slow: no idle timeout, and the client's leaving is listened for. */
+  /** The request turned slow: no idle timeout, and from now on the client's leaving aborts the attempt in flight. */
   run(): void {
     this.server.timeout(this.req, 0);
-    this.listen();
-  }
-
-  /** From now on the client's leaving aborts the attempt in flight. */
-  listen(): void {
     if (this.listening) return;
     this.listening = true;
     const signal = this.req.signal;
