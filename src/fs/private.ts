@@ -64,12 +64,12 @@ export function openPrivateAppend(file: string): number {
 }
 
 /** Append `data` to `file` the same way (the request log's day files). */
-export async function appendPrivate(file: string, data: string): Promise<void> {
+export async function appendPrivate(file: string, data: string | Uint8Array): Promise<void> {
   ensurePrivateDir(dirname(file)); // O_NOFOLLOW guards the last component only
   const fh = await openNoFollow(file, APPEND);
   try {
     makePrivate(fh.fd, file, await fh.stat());
-    await fh.write(data);
+    await fh.appendFile(data);
   } finally {
     await fh.close();
   }

@@ -80,6 +80,23 @@ describe("request log", () => {
     expect(lines(join(dir, "2026-11-26.jsonl")).map((r) => r.id)).toEqual(ids);
   });
 
+  test("lines keep their order and bytes across slabs: multi-byte text, a record bigger than a slab", async () => {
+    const dir = freshDir();
+    const log = createRequestLog({ dir, retentionDays: 90, flushMs: 60_000 });
+    const ids: string[] = [];
+    const text = "naïve 日本語 🚀 ".repeat(40); // 1, 2, 3 and 4 UTF-8 bytes per character
+    for (let i = 0; i < 4000; i++) {
+      const r = record(`r${i}`);
+      r.response.error = i === 1234 ? "x".repeat(1_500_000) : text;
+      ids.push(r.id);
+      log.write(r);
+    }
+    await log.close();
+    const got = lines(join(dir, "2026-11-26.jsonl"));
+    expect(got.map((r) => r.id)).toEqual(ids);
+    expect(got.every((r, i) => r.response.error === (i === 1234 ? "x".repeat(1_500_000) : text))).toBe(true);
+  });
+
   test("a process that exits without close() still writes its records", async () => {
     const dir = freshDir();
     const script = `
