@@ -65,10 +65,12 @@ async function readBody(req: Request, limit: number, hold: BodyHold, asText: boo
     }
   }
   // Chunked: count as it arrives so a client cannot make gw buffer more than the limit.
+  const stream = req.body;
+  if (stream === null) return asText ? "" : new Uint8Array(0);
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
   try {
-    for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array<ArrayBuffer>>) {
+    for await (const chunk of stream as unknown as AsyncIterable<Uint8Array<ArrayBuffer>>) {
       size += chunk.byteLength;
       if (size > limit) return "too-large";
       if (!hold.grow(chunk.byteLength)) return "no-memory";
@@ -129,7 +131,9 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
   const type = req.headers.get("content-type");
   const typedJson = type === null || JSONISH.test(type);
   let raw: Intake["raw"];
-  if (req.body !== null && req.method !== "GET" && req.method !== "HEAD") {
+  // `req.body` is touched only for a chunked body: it makes Bun build a stream object that text()
+  // does not need (and a body already in memory is then read through it: bench/README.md).
+  if (req.method !== "GET" && req.method !== "HEAD") {
     const body = await readBody(req, limits.maxBodyBytes, hold, typedJson);
     if (body === "too-large") {
       return errorResponse(dialect, 413, `request body exceeds gw's limit of ${limits.maxBodyBytes} bytes (lb_max_body_mb)`, "body_too_large");
