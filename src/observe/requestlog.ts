@@ -58,7 +58,6 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
   // string dies young, and nothing the collector marks piles up between flushes (the queue as
   // strings cost ~12 µs per request under load, bench/README.md).
   let open: Slab | undefined;
-  let sealed: Slab[] = [];
   const spare: Buffer[] = [];
   let queued = 0;
   let dropped = 0;
@@ -68,38 +67,32 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
 
   const ensureDir = () => (dirReady ??= Promise.resolve(dir).then(ensurePrivateDir).catch((e) => ((dirReady = undefined), onError(e))));
 
-  /** The slab a line of at most `room` bytes for `day` goes into. */
+  /** The slab a line of at most `room` bytes for `day` goes into; a full one is written at once. */
   const slabFor = (day: string, room: number): Slab => {
     if (open && open.day === day && open.used + room <= open.bytes.length) return open;
-    if (open) sealed.push(open);
+    if (open) void flush(); // back among the spares soon: a steady load reuses the same few slabs
     const bytes = (room <= SLAB_BYTES && spare.pop()) || Buffer.allocUnsafe(Math.max(SLAB_BYTES, room));
     open = { day, bytes, used: 0, lines: 0 };
     return open;
   };
 
-  const writeSlabs = async (slabs: Slab[]) => {
+  const writeSlab = async (slab: Slab) => {
     await ensureDir();
-    for (const s of slabs) {
-      try {
-        await appendPrivate(join(dir, `${s.day}.jsonl`), s.bytes.subarray(0, s.used)); // 0600, never through a planted link
-      } catch (e) {
-        onError(e);
-      }
-      queued -= s.lines;
-      if (s.bytes.length === SLAB_BYTES && spare.length < SPARE_SLABS) spare.push(s.bytes);
+    try {
+      await appendPrivate(join(dir, `${slab.day}.jsonl`), slab.bytes.subarray(0, slab.used)); // 0600, never through a planted link
+    } catch (e) {
+      onError(e);
     }
+    queued -= slab.lines;
+    if (slab.bytes.length === SLAB_BYTES && spare.length < SPARE_SLABS) spare.push(slab.bytes);
   };
 
   const flush = (): Promise<void> => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (open) sealed.push(open);
+    const slab = open;
     open = undefined;
-    if (sealed.length > 0) {
-      const batch = sealed;
-      sealed = [];
-      chain = chain.then(() => writeSlabs(batch));
-    }
+    if (slab) chain = chain.then(() => writeSlab(slab));
     return chain;
   };
 
@@ -133,13 +126,16 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
       }
       let line: string;
       try {
-        line = `${JSON.stringify(record)}\n`;
+        line = JSON.stringify(record);
       } catch (e) {
         onError(e); // a record that cannot be serialised is reported, never thrown into the request
         return;
       }
-      const slab = slabFor(dayOf(record.ts), line.length * 3); // UTF-8: at most 3 bytes per UTF-16 unit
+      // UTF-8 takes at most 3 bytes per UTF-16 unit; the newline goes in as a byte (a `line + "\n"`
+      // string would be a rope, flattened again by the encoder).
+      const slab = slabFor(dayOf(record.ts), line.length * 3 + 1);
       slab.used += slab.bytes.write(line, slab.used);
+      slab.bytes[slab.used++] = 0x0a;
       slab.lines++;
       queued++;
       if (!timer) {
@@ -171,7 +167,7 @@ const DAY_MS = 86_400_000;
 /** One slab holds ~1,500 typical lines; a line longer than a slab gets one of its own. */
 const SLAB_BYTES = 1 << 20;
 /** Slabs kept for reuse once written, so a steady load allocates none. */
-const SPARE_SLABS = 2;
+const SPARE_SLABS = 4;
 
 /** Lines of one day, encoded, waiting to be appended. */
 interface Slab {
