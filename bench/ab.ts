@@ -22,7 +22,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BODIES } from "./lb-bodies.ts";
-import { Children, interleavedTtfb, median, option, pidsListening, startGw, startUpstream, wrk } from "./lb-harness.ts";
+import { Children, interleavedTtfb, median, option, pidsListening, startGw, startUpstream, TTFB_SAMPLES, wrk } from "./lb-harness.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const args = process.argv.slice(2);
@@ -101,7 +101,7 @@ async function main() {
       const order = r % 2 === 0 ? (["A", "B"] as const) : (["B", "A"] as const);
       for (const v of order) got[v]["small c=64 µs/req"].push((await wrk(url(v), files.small!, 64, duration, pids[v])).cpuUsPerReq!);
       for (const v of order) got[v]["large c=16 µs/req"].push((await wrk(url(v), files.large!, 16, duration, pids[v])).cpuUsPerReq!);
-      const ttfb = await interleavedTtfb({ A: url("A"), B: url("B") }, BODIES.find((b) => b.name === "large")!.text, 200);
+      const ttfb = await interleavedTtfb({ A: url("A"), B: url("B") }, BODIES.find((b) => b.name === "large")!.text, TTFB_SAMPLES);
       got.A["large TTFB ms"].push(ttfb.A!);
       got.B["large TTFB ms"].push(ttfb.B!);
       console.log(`round ${r + 1}: ${CASES.map((c) => `${c} A ${fmt(got.A[c].at(-1)!)} B ${fmt(got.B[c].at(-1)!)}`).join(" | ")}`);

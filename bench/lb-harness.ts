@@ -145,6 +145,13 @@ export async function wrk(url: string, bodyFile: string, c: number, seconds: num
 }
 
 /**
+ * Requests per target and round for the time to first byte: at c=1 a request's wake-ups make
+ * single figures swing by ±0.3 ms, and medians of 200 still moved by 0.2 ms between rounds;
+ * 600 hold within ~0.05 ms (2026-11-30, quiet machine).
+ */
+export const TTFB_SAMPLES = 600;
+
+/**
  * Time to first byte of a streamed request, for several targets at once: each round sends one
  * request to every target in turn (order rotating), so a neighbour's burst of load hits them
  * all alike. Returns the median per target, in ms.

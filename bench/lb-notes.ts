@@ -3,7 +3,7 @@
 
 import { execSync } from "node:child_process";
 import os from "node:os";
-import type { WrkResult } from "./lb-harness.ts";
+import { TTFB_SAMPLES, type WrkResult } from "./lb-harness.ts";
 
 export type Target = "direct" | "gw" | "nginx" | "relay";
 
@@ -88,7 +88,7 @@ export function renderNotes(r: RunFigures): string {
     }
   }
   out.push("");
-  out.push(`Streamed 90 KB request, time to first byte (median of 200 interleaved requests per round): ${Object.entries(r.ttfb).map(([t, v]) => `${t} ${f2(v!)} ms`).join(", ")}.`, "");
+  out.push(`Streamed 90 KB request, time to first byte (median of ${TTFB_SAMPLES} interleaved requests per round): ${Object.entries(r.ttfb).map(([t, v]) => `${t} ${f2(v!)} ms`).join(", ")}.`, "");
   out.push(`RSS of gw: ${r.rss.before} MB after the load runs, ${r.rss.during} MB with ${r.rss.opened} open streams (VmRSS).`, "");
   return `${out.join("\n")}\n`;
 }

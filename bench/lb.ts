@@ -24,6 +24,7 @@ import {
   startNginx,
   startRelay,
   startUpstream,
+  TTFB_SAMPLES,
   type WrkResult,
   wrk,
 } from "./lb-harness.ts";
@@ -80,9 +81,9 @@ async function main() {
           console.log(`round ${r + 1}  ${cell.body.padEnd(5)} c=${String(cell.c).padEnd(3)} ${t.padEnd(6)} ${res.rps.toFixed(0).padStart(6)} rps  p50 ${res.p50.toFixed(2)} ms  p99 ${res.p99.toFixed(2)} ms  errors ${res.errors}${cpu}`);
         }
       }
-      const ttfb = await interleavedTtfb(Object.fromEntries(order.map((t) => [t, `${urls[t]}/v1/messages`])), large.text, 200);
+      const ttfb = await interleavedTtfb(Object.fromEntries(order.map((t) => [t, `${urls[t]}/v1/messages`])), large.text, TTFB_SAMPLES);
       for (const [t, v] of Object.entries(ttfb)) (ttfbRuns[t] ??= []).push(v);
-      console.log(`round ${r + 1}  streamed 90 KB, time to first byte (median of 200): ${Object.entries(ttfb).map(([t, v]) => `${t} ${v.toFixed(3)} ms`).join(", ")}`);
+      console.log(`round ${r + 1}  streamed 90 KB, time to first byte (median of ${TTFB_SAMPLES}): ${Object.entries(ttfb).map(([t, v]) => `${t} ${v.toFixed(3)} ms`).join(", ")}`);
     }
     load.push(os.loadavg()[0]!);
     const results = Object.fromEntries(Object.entries(runs).map(([k, xs]) => [k, medianResult(xs)]));
