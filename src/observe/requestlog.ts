@@ -164,6 +164,7 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
 // --- internal ---
 
 const DAY_MS = 86_400_000;
+const DAY_FILE = /^\d{4}-\d{2}-\d{2}\.jsonl$/;
 /** One slab holds ~1,500 typical lines; a line longer than a slab gets one of its own. */
 const SLAB_BYTES = 1 << 20;
 /** Slabs kept for reuse once written, so a steady load allocates none. */
@@ -176,7 +177,6 @@ interface Slab {
   used: number;
   lines: number;
 }
-const DAY_FILE = /^\d{4}-\d{2}-\d{2}\.jsonl$/;
 
 function reportOnce(): (e: unknown) => void {
   const seen = new Set<string>();
