@@ -154,9 +154,10 @@ export const TTFB_SAMPLES = 600;
 /**
  * Time to first byte of a streamed request, for several targets at once: each round sends one
  * request to every target in turn (order rotating), so a neighbour's burst of load hits them
- * all alike. Returns the median per target, in ms.
+ * all alike. `pauseMs` idles before each request (bench/ttfb-idle.ts). Returns the median per
+ * target, in ms.
  */
-export async function interleavedTtfb(urls: Record<string, string>, body: string, n: number): Promise<Record<string, number>> {
+export async function interleavedTtfb(urls: Record<string, string>, body: string, n: number, pauseMs = 0): Promise<Record<string, number>> {
   const names = Object.keys(urls);
   const times: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
   const headers = { "content-type": "application/json", "anthropic-version": "2023-06-01", "x-api-key": "bench-client" };
@@ -164,6 +165,7 @@ export async function interleavedTtfb(urls: Record<string, string>, body: string
   for (let i = 0; i < n + warm; i++) {
     for (let k = 0; k < names.length; k++) {
       const name = names[(i + k) % names.length]!;
+      if (pauseMs > 0) await Bun.sleep(pauseMs);
       const t0 = performance.now();
       const res = await fetch(urls[name]!, { method: "POST", headers, body });
       const reader = res.body!.getReader();
