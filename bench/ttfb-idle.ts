@@ -12,7 +12,10 @@ import { join } from "node:path";
 import { BODIES } from "./lb-bodies.ts";
 import { Children, interleavedTtfb, median, nginxBinary, startGw, startNginx, startRelay, startUpstream, wrk } from "./lb-harness.ts";
 
-/** Pause before each request (ms) → requests per target: ~2 minutes in all, with the warm-up. */
+/**
+ * Pause before each request (ms) → requests per target: ~3 minutes in all (every request of a
+ * round follows the pause, interleavedTtfb's 20 warm-up requests included).
+ */
 const PAUSES: readonly (readonly [number, number])[] = [
   [0, 600],
   [5, 300],
@@ -41,15 +44,12 @@ try {
   const lines = [`| pause before each request | direct | ${proxies.map((p) => `${p} adds`).join(" | ")} |`, `|---|---|${proxies.map(() => "---").join("|")}|`];
   // Rounds go through every pause in turn, so a burst of load from a neighbour spoils one round
   // of each pause rather than every round of one; each figure is the median of the rounds.
-  const added = new Map<number, Record<string, number>[]>();
+  const medians = new Map(PAUSES.map(([pause]) => [pause, [] as Record<string, number>[]]));
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [pause, n] of PAUSES) {
-      const m = await interleavedTtfb(urls, body, Math.ceil(n / ROUNDS), pause);
-      added.set(pause, [...(added.get(pause) ?? []), m]);
-    }
+    for (const [pause, n] of PAUSES) medians.get(pause)!.push(await interleavedTtfb(urls, body, Math.ceil(n / ROUNDS), pause));
   }
   for (const [pause] of PAUSES) {
-    const rounds = added.get(pause)!;
+    const rounds = medians.get(pause)!;
     const m = Object.fromEntries(Object.keys(urls).map((k) => [k, median(rounds.map((x) => x[k]!))]));
     lines.push(`| ${pause} ms | ${m.direct!.toFixed(2)} ms | ${proxies.map((p) => `+${(m[p]! - m.direct!).toFixed(2)} ms`).join(" | ")} |`);
   }

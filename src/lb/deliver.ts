@@ -143,7 +143,8 @@ function isPlainJson(headers: Headers): boolean {
 }
 
 // A TextDecoder, not Buffer.from(bytes.buffer…).toString(): asking a fetched body's bytes for their
-// `.buffer` makes JSC copy them into a new ArrayBuffer, ~3 µs per answer (bench/README.md).
+// `.buffer` makes JSC copy them into a new ArrayBuffer (~3 µs for a 400-byte answer, against
+// ~0.4 µs to decode and parse it this way).
 const utf8 = new TextDecoder();
 
 /** Usage and Responses id of a JSON answer. */
