@@ -1,14 +1,36 @@
 // Shared by commands that need a config: find it, load it, print its problems.
 import { consola } from "consola";
+import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
 import { findConfigFile, formatProblem, hasErrors, loadConfig } from "../config/index.ts";
 import type { LoadResult } from "../config/types.ts";
+import { describeRunning, listRunning } from "../supervisor/registry.ts";
+
+const noConfig = () => new CliError("no providers.toml here and $GW_CONFIG is not set", 1, "pass -c FILE, or: cp providers.toml.example providers.toml");
 
 /** Find the config file or fail with the one line that says how to get one. */
 export function requireConfigFile(explicit?: string): string {
   const file = findConfigFile(explicit);
-  if (!file) throw new CliError("no providers.toml here and $GW_CONFIG is not set", 1, "pass -c FILE, or: cp providers.toml.example providers.toml");
+  if (!file) throw noConfig();
   return file;
+}
+
+/**
+ * For commands that only read a config (usage, route explain): with none found here, the config
+ * of the one gw running (the demo's too, where a first hour starts), named on stderr so the
+ * answer is never taken for this directory's. Commands that write or start things never guess.
+ */
+export async function readableConfigFile(explicit?: string): Promise<string> {
+  const file = findConfigFile(explicit);
+  if (file) return file;
+  const running = await listRunning();
+  if (running.length > 1) {
+    throw new CliError(`no providers.toml here, and ${running.length} gws are running: ${running.map(describeRunning).join("; ")}`, 1, "choose one with -c FILE");
+  }
+  const one = running[0];
+  if (!one) throw noConfig();
+  console.error(`gw: no providers.toml here; reading the running ${one.demo ? "demo's" : "gw's"} ${displayPath(one.config)}`);
+  return one.config;
 }
 
 /** Problems (already in file order), one line each, on stderr. */

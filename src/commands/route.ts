@@ -1,6 +1,6 @@
 import { CliError } from "../cli/errors.ts";
 import { explainBody, formatExplanation } from "../lb/router/explain.ts";
-import { loadValidConfig } from "./_config.ts";
+import { loadValidConfig, readableConfigFile } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
 
 export default defineGwCommand({
@@ -14,7 +14,7 @@ export default defineGwCommand({
   },
   async run({ args }) {
     if (args.action !== "explain") throw new CliError(`unknown action "${args.action}" for gw route`, 1, "use: gw route explain [BODY.json | -] [--json]");
-    const config = await loadValidConfig(args.config);
+    const config = await loadValidConfig(await readableConfigFile(args.config));
     const text = await readBody(args.body);
     const path = args.path ?? "/v1/messages";
     if (!path.startsWith("/")) throw new CliError(`--path ${path} is not a request path`, 1, "e.g. --path /v1/chat/completions");

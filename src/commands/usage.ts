@@ -5,7 +5,7 @@ import { requestLogDir } from "../observe/requestlog.ts";
 import { GROUPS, type GroupBy, parseSince, usageReport } from "../observe/usage.ts";
 import { usageCsv, usageJson, usageTable } from "../observe/usage-format.ts";
 import { loadConfig } from "../config/index.ts";
-import { printProblems, requireConfigFile } from "./_config.ts";
+import { printProblems, readableConfigFile } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
 
 export default defineGwCommand({
@@ -28,7 +28,7 @@ export default defineGwCommand({
     const logs = await resolveLogDirs(named, process.cwd());
     if (logs.missing.length) throw new CliError(`no log directory at ${logs.missing.join(", ")}`, 1, "name directories that hold YYYY-MM-DD.jsonl request logs (or a gw directory), or a quoted glob");
     // Given directories (another host's logs) need no config here; without one, no [pricing].
-    const file = named.length ? findConfigFile(args.config) : requireConfigFile(args.config);
+    const file = named.length ? findConfigFile(args.config) : await readableConfigFile(args.config);
     // Only the log directory and [pricing] matter here: warnings are `gw check`'s business.
     const { config, problems } = file ? await loadConfig(file) : { config: undefined, problems: [] };
     if (config === null) {

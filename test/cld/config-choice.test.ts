@@ -138,6 +138,12 @@ describe("a running gw", () => {
     expect(several.stderr).toBe(
       `gw: 2 gateways are running: ${one.file} (http://127.0.0.1:${lbPort}, pid ${pids[0]}); ${two.file} (http://127.0.0.1:${two.mainPort}, pid ${pids[1]})\n  choose one: cld -c FILE …\n`,
     );
+    // gw's commands that only read a config ask the same way where none is found.
+    const nowhere = { dir: box.dir, env: { ...process.env, ...registry, GW_CONFIG: undefined } };
+    expect(await gw(nowhere, ["usage"])).toMatchObject({
+      code: 1,
+      stderr: `gw: no providers.toml here, and 2 gws are running: ${one.file} (http://127.0.0.1:${lbPort}, pid ${pids[0]}); ${two.file} (http://127.0.0.1:${two.mainPort}, pid ${pids[1]})\n  choose one with -c FILE\n`,
+    });
     const inTwo = await box.run(["cp", "m", "-p", "hi"], { env, cwd: two.dir });
     expect(inTwo.call!.env.ANTHROPIC_BASE_URL).toBe(`http://127.0.0.1:${two.mainPort}`);
 

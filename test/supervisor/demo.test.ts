@@ -7,7 +7,7 @@ import OpenAI from "openai";
 import { freePort } from "../../src/supervisor/ports.ts";
 import { systemdUnit } from "../../src/supervisor/service.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
-import { gw, killAll, MAIN, processesIn, type Sandbox, sandbox } from "../helpers/supervisor.ts";
+import { gw, killAll, MAIN, processesIn, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const sandboxes: Pick<Sandbox, "dir">[] = [];
@@ -48,7 +48,24 @@ describe("embedded demo", () => {
     expect(status.instances.map((i) => [i.name, i.state])).toEqual([["alpha", "ready"], ["beta", "ready"]]);
     expect(readdirSync(dir)).toEqual(["cache"]); // nothing lands in the working directory
 
+    // What a first hour tries next reads the running demo's config, and says so.
+    const demoToml = join(dir, "cache/gw/demo/demo.toml");
+    const body = join(tempDir("gw-demo-body-"), "body.json");
+    writeFileSync(body, JSON.stringify({ model: "opus4.6", max_tokens: 64, messages: [{ role: "user", content: "hi" }] }));
+    const explain = await gw(sb, ["route", "explain", body, "--json"]);
+    expect(explain.stderr).toBe(`gw: no providers.toml here; reading the running demo's cache/gw/demo/demo.toml\n`);
+    expect(JSON.parse(explain.stdout)).toMatchObject({ file: demoToml, route: "opus4.6", target: { reason: "weighted" } }); // either instance
+    let usage = { stdout: "", stderr: "", code: -1 };
+    // The request log lands on a timer: ask until both requests are in it.
+    await until(async () => {
+      usage = await gw(sb, ["usage", "--json"]);
+      return usage.code === 0 && JSON.parse(usage.stdout).total.requests === 2;
+    }, 20_000, () => JSON.stringify(usage));
+    expect(usage.stderr).toBe(explain.stderr);
+
     expect((await gw(sb, ["down"])).code).toBe(0);
+    const after = await gw(sb, ["usage"]);
+    expect([after.code, after.stderr]).toEqual([1, "gw: no providers.toml here and $GW_CONFIG is not set\n  pass -c FILE, or: cp providers.toml.example providers.toml\n"]);
     expect(await processesIn(dir)).toEqual([]);
   }, 60_000);
 
