@@ -7,6 +7,7 @@ import type { GwMetrics, LiveState } from "./metrics.ts";
 import { isUp, NONE } from "./metrics.ts";
 import type { RequestRecord } from "./record.ts";
 import { dayOf } from "./requestlog.ts";
+import { costText } from "./usage-format.ts";
 import { addUsage, emptySums, finalTarget, type LoggedRecord, mergeSums, modelOf, PRICE_SOURCE, type Pricing, priceFor, type UsageSums } from "./usage.ts";
 
 export const BUCKET_MS = 5_000;
@@ -138,13 +139,16 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
         errors: [...errors].reverse(),
         perTarget,
         perInstance,
-        tokensToday: { day: dayOf(t), total, byRoute: Object.fromEntries(byRoute), priceSource: PRICE_SOURCE },
+        tokensToday: { day: dayOf(t), total: priced(total), byRoute: Object.fromEntries([...byRoute].map(([r, s]) => [r, priced(s)])), priceSource: PRICE_SOURCE },
         decisions: [...decisions].reverse(),
         decisionCounts: Object.fromEntries(decisionCounts),
       };
     },
   };
 }
+
+/** Sums with their cost as `gw usage` writes it, so the page shows the same text. */
+const priced = (s: UsageSums) => ({ ...s, cost: costText(s) });
 
 /** A request the page lists as an error: any 4xx/5xx the client saw (not its own hang-up), or a broken stream. */
 export function isError(r: RequestRecord): boolean {

@@ -61,14 +61,15 @@ export function usageJson(r: UsageReport): string {
 /** `$12.34`, `$12.34*` when some of it is unknown, `unknown` when none of it is known. */
 export function costText(s: UsageSums): string {
   if (s.unpriced > 0 && s.costUsd === 0) return "unknown";
-  return `$${money(s.costUsd)}${s.unpriced > 0 ? "*" : ""}`;
+  return `${money(s.costUsd)}${s.unpriced > 0 ? "*" : ""}`;
 }
 
-/** Dollars with the precision that still says something: $1234, $12.34, $0.042, $0.0031. */
+/** Dollars with the precision that still says something: $1234, $12.34, $0.042, $0.0031, <$0.0001 (not $0.0000 for a few tokens). */
 export function money(usd: number): string {
-  if (usd >= 100) return usd.toFixed(0);
-  if (usd >= 1 || usd === 0) return usd.toFixed(2);
-  return usd.toFixed(usd >= 0.01 ? 3 : 4);
+  if (usd >= 100) return `$${usd.toFixed(0)}`;
+  if (usd >= 1 || usd === 0) return `$${usd.toFixed(2)}`;
+  if (usd < 0.00005) return "<$0.0001";
+  return `$${usd.toFixed(usd >= 0.01 ? 3 : 4)}`;
 }
 
 /** 1234567 → "1.23M"; small numbers stay exact. */

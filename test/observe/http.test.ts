@@ -140,6 +140,7 @@ describe("data endpoint and metrics after traffic", () => {
       expect(d.errors).toEqual([{ ts, route: "flash", target: "b/gemini-flash", status: 429, attempts: 1, error: "rate limited" }]);
       expect(d.tokensToday.byRoute.opus).toMatchObject({ requests: 2, input: 1_000_010, output: 10_000, cacheRead: 5, unpriced: 1 });
       expect(d.tokensToday.total.costUsd).toBeCloseTo((1_000_010 * 15 + 10_000 * 75) / 1e6, 9);
+      expect(d.tokensToday.total.cost).toBe("$15.75*"); // as gw usage writes it
       expect(d.tokensToday.priceSource).toBe(`[pricing] in providers.toml, else ${CATALOG_SOURCE}`);
     } finally {
       obs.metrics.streamClosed();

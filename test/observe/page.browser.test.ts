@@ -107,6 +107,9 @@ test(
     expect(await page.textContent("#errors td.msg")).toBe("Bad Request"); // the sentence, not the JSON around it
     expect(await page.locator("#chart-rate rect").count()).toBeGreaterThan(0);
     expect(await page.textContent("#tokens")).toContain("opus");
+    // Cost as `gw usage` writes it: the API carries the text, one formatter serves both.
+    const api = (await (await fetch(`${base}/_gw/api/status`)).json()) as { tokensToday: { total: { cost: string } } };
+    expect(await page.textContent("#stat-cost")).toBe(`cost ${api.tokensToday.total.cost}`);
     expect(failures).toEqual([]);
     await page.screenshot({ path: join(OUT, "status-page.png"), fullPage: true });
 

@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CATALOG_SOURCE, lookupModel } from "../../src/catalog/models.ts";
-import { parseRecord, parseSince, priceFor, usageReport } from "../../src/observe/usage.ts";
-import { usageCsv, usageJson, usageTable } from "../../src/observe/usage-format.ts";
+import { emptySums, parseRecord, parseSince, priceFor, usageReport } from "../../src/observe/usage.ts";
+import { costText, usageCsv, usageJson, usageTable } from "../../src/observe/usage-format.ts";
 import { record, writeRecords } from "../helpers/observe.ts";
 import { runGw, tempDir } from "../helpers/tmp.ts";
 
@@ -103,6 +103,12 @@ describe("usage report on generated log files", () => {
     expect(json.total.total_tokens).toBe(r.total.input + r.total.output + r.total.cacheRead + r.total.cacheWrite);
     expect(json.rows.find((x: { key: string }) => x.key === "flash").unpriced_requests).toBe(2);
     expect(json.price_source).toContain(CATALOG_SOURCE);
+  });
+
+  test("cost text: digits that still say something, never $0.0000 for a priced request", () => {
+    const sums = (costUsd: number, unpriced = 0) => ({ ...emptySums(), requests: 1, costUsd, unpriced });
+    expect([1234.5, 12.344, 0.0421, 0.00314, 0.00006, 0.0000012, 0].map((c) => costText(sums(c)))).toEqual(["$1235", "$12.34", "$0.042", "$0.0031", "$0.0001", "<$0.0001", "$0.00"]);
+    expect([costText(sums(0.5, 1)), costText(sums(0, 1))]).toEqual(["$0.500*", "unknown"]);
   });
 
   test("no log directory: an empty report, not an error", async () => {
