@@ -16,7 +16,7 @@ import { dayOf } from "./requestlog.ts";
  * agent: the client program's name (codex_exec, GeminiCLI-tui, claude-cli, …; its version left
  * out). decision / category / rule: how the `auto` router spread its requests ("-" for the others).
  */
-export const GROUPS = ["day", "route", "target", "client", "agent", "decision", "category", "rule"] as const;
+export const GROUPS = ["day", "route", "target", "model", "client", "agent", "decision", "category", "rule"] as const;
 export type GroupBy = (typeof GROUPS)[number];
 
 export interface UsageSums {
@@ -149,6 +149,7 @@ function groupKey(r: LoggedRecord, by: GroupBy): string {
   if (by === "day") return dayOf(r.ts);
   if (by === "route") return r.routing.route ?? "-";
   if (by === "target") return finalTarget(r);
+  if (by === "model") return modelOf(r) ?? "-";
   if (by === "client") return r.client ?? "-";
   if (by === "agent") return r.agent?.split("/")[0] ?? "-";
   return r.routing.router?.[by] ?? "-";

@@ -52,5 +52,5 @@ test("gw usage --by decision prints the table", async () => {
   expect(r.stdout).toMatch(/^decision\b/m);
   expect(r.stdout).toMatch(/^category_hit_coding\s+2\b/m);
   const bad = await runGw(["usage", "-c", join(dir, "providers.toml"), "--by", "decisions"]);
-  expect(bad.stderr).toContain("use one of: day, route, target, client, agent, decision, category, rule");
+  expect(bad.stderr).toContain("use one of: day, route, target, model, client, agent, decision, category, rule");
 });

@@ -74,10 +74,14 @@ describe("usage report on generated log files", () => {
     expect(r.rows[2]!.input).toBe(1000 + 1000);
   });
 
-  test("--by target uses the attempt that answered; --by client the masked key", async () => {
+  test("--by target and --by model use the attempt that answered; --by client the masked key", async () => {
     const t = await usageReport({ dirs: [dir], pricing, sinceMs: parseSince("30d", NOW)!, by: "target" });
     expect(t.records).toBe(written);
     expect(Object.fromEntries(t.rows.map((x) => [x.key, x.requests]))).toEqual({ "a/claude-opus-4-6": expectOpus(30).reqs, "a/gemini-flash": 30, "b/gemini-flash": 30 });
+    // --by model: the upstream model that answered, whichever instance served it
+    const m = await usageReport({ dirs: [dir], pricing, sinceMs: parseSince("30d", NOW)!, by: "model" });
+    expect(Object.fromEntries(m.rows.map((x) => [x.key, x.requests]))).toEqual({ "claude-opus-4-6": expectOpus(30).reqs, "gemini-flash": 60 });
+    expect(m.rows[0]!.costUsd).toBeCloseTo(expectOpus(30).cost, 9);
     const c = await usageReport({ dirs: [dir], pricing, sinceMs: parseSince("30d", NOW)!, by: "client" });
     expect(Object.fromEntries(c.rows.map((x) => [x.key, x.requests]))).toEqual({ "sk-aaa…1111": expectOpus(30).reqs, "sk-bbb…2222": 30, "-": 30 });
   });
@@ -185,9 +189,9 @@ describe("gw usage (the command)", () => {
     const csv = await runGw(["usage", "--csv", "--since", "1d"], { cwd: home });
     expect(csv.code).toBe(0);
     expect(csv.stdout.split("\n")[1]).toBe(`${now.slice(0, 10)},2,2000000,200000,0,0,45.000000,0`);
-    const bad = await runGw(["usage", "--by", "model"], { cwd: home });
+    const bad = await runGw(["usage", "--by", "week"], { cwd: home });
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain("gw: --by model: unknown grouping");
+    expect(bad.stderr).toContain("gw: --by week: unknown grouping");
   });
 });
 
