@@ -13,6 +13,7 @@ import type { RequestRecord, UsageRecord } from "./record.ts";
 import { dayOf } from "./requestlog.ts";
 
 /**
+ * model: the upstream model that answered (modelOf), whichever instance served it.
  * agent: the client program's name (codex_exec, GeminiCLI-tui, claude-cli, …; its version left
  * out). decision / category / rule: how the `auto` router spread its requests ("-" for the others).
  */
