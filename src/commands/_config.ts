@@ -25,7 +25,7 @@ export async function readableConfigFile(explicit?: string): Promise<string> {
   if (file) return file;
   const running = await listRunning();
   if (running.length > 1) {
-    throw new CliError(`no providers.toml here, and ${running.length} gws are running: ${running.map(describeRunning).join("; ")}`, 1, "choose one with -c FILE");
+    throw new CliError(`no providers.toml here, and ${running.length} gateways are running: ${running.map(describeRunning).join("; ")}`, 1, "choose one with -c FILE");
   }
   const one = running[0];
   if (!one) throw noConfig();

@@ -142,7 +142,7 @@ describe("a running gw", () => {
     const nowhere = { dir: box.dir, env: { ...process.env, ...registry, GW_CONFIG: undefined } };
     expect(await gw(nowhere, ["usage"])).toMatchObject({
       code: 1,
-      stderr: `gw: no providers.toml here, and 2 gws are running: ${one.file} (http://127.0.0.1:${lbPort}, pid ${pids[0]}); ${two.file} (http://127.0.0.1:${two.mainPort}, pid ${pids[1]})\n  choose one with -c FILE\n`,
+      stderr: `gw: no providers.toml here, and 2 gateways are running: ${one.file} (http://127.0.0.1:${lbPort}, pid ${pids[0]}); ${two.file} (http://127.0.0.1:${two.mainPort}, pid ${pids[1]})\n  choose one with -c FILE\n`,
     });
     const inTwo = await box.run(["cp", "m", "-p", "hi"], { env, cwd: two.dir });
     expect(inTwo.call!.env.ANTHROPIC_BASE_URL).toBe(`http://127.0.0.1:${two.mainPort}`);
