@@ -10,7 +10,7 @@ import { loadConfig } from "../config/index.ts";
 import { isLoopback } from "../config/global.ts";
 import type { Config, Scenario } from "../config/types.ts";
 import { routedModels } from "../config/router.ts";
-import { clientUrl, describeRunning, listRunning, type RunningGw } from "../supervisor/registry.ts";
+import { clientUrl, describeSeveral, listRunning, type RunningGw } from "../supervisor/registry.ts";
 import { chooseConfig, type ConfigChoice, type ConfigFacts } from "./choose.ts";
 import { confirmation, fingerprint, rememberConfirmed } from "./confirmed.ts";
 import type { Gateway } from "./env.ts";
@@ -97,7 +97,7 @@ export async function loadCldSource(explicit: string | undefined, env: Env, opts
       return builtin("no config chosen (no -c, $CLD_TOML, $GW_CONFIG, running gw or ./providers.toml)");
     case "several":
       if (!opts.ask) return builtin("several gws are running");
-      throw new CliError(`${choice.running.length} gateways are running: ${choice.running.map(describeRunning).join("; ")}`, 1, `choose one: ${client.command} -c FILE …`);
+      throw new CliError(describeSeveral(choice.running), 1, `choose one: ${client.command} -c FILE …`);
     case "ask":
       return askFirst(choice, opts, client);
     case "file":

@@ -4,7 +4,7 @@ import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
 import { findConfigFile, formatProblem, hasErrors, loadConfig } from "../config/index.ts";
 import type { LoadResult } from "../config/types.ts";
-import { describeRunning, listRunning } from "../supervisor/registry.ts";
+import { describeSeveral, listRunning } from "../supervisor/registry.ts";
 
 const noConfig = () => new CliError("no providers.toml here and $GW_CONFIG is not set", 1, "pass -c FILE, or: cp providers.toml.example providers.toml");
 
@@ -25,7 +25,7 @@ export async function readableConfigFile(explicit?: string): Promise<string> {
   if (file) return file;
   const running = await listRunning();
   if (running.length > 1) {
-    throw new CliError(`no providers.toml here, and ${running.length} gateways are running: ${running.map(describeRunning).join("; ")}`, 1, "choose one with -c FILE");
+    throw new CliError(`no providers.toml here, and ${describeSeveral(running)}`, 1, "choose one with -c FILE");
   }
   const one = running[0];
   if (!one) throw noConfig();

@@ -70,6 +70,9 @@ export function clientUrl(entry: Pick<RunningGw, "url">): string {
 /** "/path/providers.toml (http://127.0.0.1:8145, pid 123)" — how messages name a running gw. */
 export const describeRunning = (e: RunningGw) => `${e.config} (${clientUrl(e)}, pid ${e.pid})`;
 
+/** "2 gateways are running: A; B" — how a command that cannot tell which gw is meant says so. */
+export const describeSeveral = (running: readonly RunningGw[]) => `${running.length} gateways are running: ${running.map(describeRunning).join("; ")}`;
+
 // --- internal ---
 
 function parse(text: string): RunningGw | null {
