@@ -1,7 +1,7 @@
 // `gw up -d` and every control command through the socket, human and --json; then the same
 // commands without a running gw.
 import { afterAll, describe, expect, test } from "bun:test";
-import { appendFileSync, statSync, writeFileSync, readFileSync } from "node:fs";
+import { appendFileSync, chmodSync, statSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
@@ -138,6 +138,36 @@ describe("gw up -d and the control commands", () => {
     expect(every.stdout.split("\n").filter(Boolean).map((l) => l.split(" | ")[0])).toEqual(["gw", "a", "b", "c"]);
     const gone = await gw(sb, ["logs", "x", "-c", sb.file]);
     expect(gone.stderr).toBe(`gw: no log for 'x' in ${join(sb.dir, "logs")}\n  valid names: gw, a, b, c\n`);
+  }, 60_000);
+
+  test("gw logs masks the keys an instance printed, while gw runs and after it stopped", async () => {
+    // The instance writes its own log: whatever CLIProxyAPI prints (an upstream error quoting a
+    // key) lands there unmasked, so gw logs must mask on the way out.
+    const clientKey = "client-key-0123456789abcdef";
+    const shaped = "sk-ant-api03-Zq8sEcReTtOkEn-0123456789";
+    const k = await sandbox([{ name: "k", command: ["./chatty.sh", "-config", "{config}"] }], `api_keys = ["${clientKey}"]`);
+    const script = join(k.dir, "chatty.sh");
+    writeFileSync(script, `#!/bin/sh\necho "upstream refused ${clientKey} and ${shaped}" >&2\nexec "${process.execPath}" "${join(import.meta.dir, "../../src/main.ts")}" mock "$@"\n`);
+    chmodSync(script, 0o755);
+    try {
+      expect((await gw(k, ["up", "-d", "-c", k.file])).code).toBe(0);
+      const shown = async () => {
+        const r = await gw(k, ["logs", "k", "-c", k.file]);
+        expect(r.stdout).toContain("upstream refused");
+        return r.stdout;
+      };
+      for (const text of [await shown(), (await gw(k, ["logs", "--json", "-c", k.file])).stdout]) {
+        expect(text).not.toContain(clientKey);
+        expect(text).not.toContain(shaped);
+        expect(text).toContain("client…cdef");
+      }
+      expect((await gw(k, ["down", "-c", k.file])).code).toBe(0);
+      const after = await shown();
+      expect(after).not.toContain(clientKey);
+      expect(after).not.toContain(shaped);
+    } finally {
+      await killAll(k);
+    }
   }, 60_000);
 
   test("without a running gw each control command says so in one line", async () => {
