@@ -77,13 +77,15 @@ describe("InstanceSet", () => {
   test("a missing binary and a busy port are one clear line each; the other instance still starts", async () => {
     const busy = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("taken") });
     try {
-      const sb = await sandbox([{ name: "nobin", command: ["/nonexistent/cli-proxy-api", "-config", "{config}"] }, { name: "busy", port: busy.port }, { name: "ok" }]);
+      const sb = await sandbox([{ name: "nobin", command: ["/nonexistent/cli-proxy-api", "-config", "{config}"] }, { name: "busy", port: busy.port }, { name: "ok" }, { name: "str", command: ["sleep 1000"] }]);
       const { set } = await setUp(sb);
       const out = await set.startAll();
       expect(out.get("ok")!.ok).toBe(true);
       const nobin = set.get("nobin")!;
       expect(nobin.state).toBe("failed");
       expect(nobin.problem).toBe("command of instance 'nobin' not found: /nonexistent/cli-proxy-api — fix [instances.nobin] command or install it");
+      // One string: the program "sleep 1000" does not exist, though sleep does; the line says to split it.
+      expect(set.get("str")!.problem).toBe(`command of instance 'str' not found: sleep 1000 — gw runs no shell: write [instances.str] command = ["sleep", "1000"]`);
       const b = set.get("busy")!;
       expect(b.problem).toBe(`port ${busy.port} of instance 'busy' is in use by pid ${process.pid} (${OWN_NAME}) — change [instances.busy] port or stop that process`);
       expect(b.child).toBeNull();
