@@ -1,9 +1,9 @@
 // What the control socket's requests do inside a running gw (control.ts carries them).
 import { formatProblem } from "../config/index.ts";
 import type { Reloader } from "../lb/reload.ts";
+import { maskerOf } from "../observe/mask.ts";
 import type { ControlHandlers } from "./control.ts";
 import type { InstanceSet } from "./instances.ts";
-import { maskerOf } from "../observe/mask.ts";
 import { logStream } from "./logtail.ts";
 import { type GwPaths, instanceLog } from "./paths.ts";
 import { buildStatus, type StatusSources } from "./status.ts";
@@ -39,7 +39,6 @@ export function controlHandlers(d: HandlerDeps): ControlHandlers {
       const { config } = d.sources();
       const all = [{ name: "gw", file: d.paths.gwLog }, ...config.instances.filter((i) => i.managed).map((i) => ({ name: i.name, file: instanceLog(d.paths, i.name) }))];
       const sources = name ? all.filter((s) => s.name === name) : all;
-      // The masker of the config running at each line: a reload's new keys are masked too.
       return sources.length ? logStream(sources, n, follow, signal, (line) => maskerOf(d.sources().config).text(line)) : null;
     },
   };

@@ -40,10 +40,10 @@ export async function tailLines(file: string, n: number): Promise<{ lines: strin
 }
 
 /**
- * `mask` covers every line shown: an instance's log is whatever CLIProxyAPI printed (an upstream
- * error quoting a key, a debug dump of headers), written by it, not through gw's masker.
+ * The lines pass `mask` (the config's masker): an instance's log is what CLIProxyAPI printed, and
+ * it may print a key gw gave it — the YAML's, a provider's, the one in a request it logs.
  */
-export function logStream(sources: readonly LogSource[], n: number, follow: boolean, signal: AbortSignal, mask: (line: string) => string = maskText): ReadableStream<Uint8Array> {
+export function logStream(sources: readonly LogSource[], n: number, follow: boolean, signal: AbortSignal, mask: (s: string) => string): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   let cancelled = false;
   return new ReadableStream({

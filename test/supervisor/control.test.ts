@@ -1,10 +1,11 @@
 // `gw up -d` and every control command through the socket, human and --json; then the same
 // commands without a running gw.
 import { afterAll, describe, expect, test } from "bun:test";
-import { appendFileSync, chmodSync, statSync, writeFileSync, readFileSync } from "node:fs";
+import { appendFileSync, statSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
+import { maskSecret } from "../../src/observe/mask.ts";
 import { controlJson } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
@@ -140,33 +141,40 @@ describe("gw up -d and the control commands", () => {
     expect(gone.stderr).toBe(`gw: no log for 'x' in ${join(sb.dir, "logs")}\n  valid names: gw, a, b, c\n`);
   }, 60_000);
 
-  test("gw logs masks the keys an instance printed, while gw runs and after it stopped", async () => {
-    // The instance writes its own log: whatever CLIProxyAPI prints (an upstream error quoting a
-    // key) lands there unmasked, so gw logs must mask on the way out.
-    const clientKey = "client-key-0123456789abcdef";
-    const shaped = "sk-ant-api03-Zq8sEcReTtOkEn-0123456789";
-    const k = await sandbox([{ name: "k", command: ["./chatty.sh", "-config", "{config}"] }], `api_keys = ["${clientKey}"]`);
-    const script = join(k.dir, "chatty.sh");
-    writeFileSync(script, `#!/bin/sh\necho "upstream refused ${clientKey} and ${shaped}" >&2\nexec "${process.execPath}" "${join(import.meta.dir, "../../src/main.ts")}" mock "$@"\n`);
-    chmodSync(script, 0o755);
+  test("gw logs masks the keys an instance prints, running or not", async () => {
+    // An instance that prints its YAML (its gw key, a provider key) before serving, as a debug
+    // log that quotes a request's Authorization would.
+    const leaky = await sandbox([{ name: "a" }]);
+    const relayKey = "relay-secret-0123456789abcdef";
+    const toml = readFileSync(leaky.file, "utf8").replace(
+      'providers = [{ type = "antigravity" }]',
+      `providers = [{ type = "anthropic", base_url = "https://relay.invalid", api_keys = ["\${RELAY}"] }]\ncommand = ["sh", "-c", "cat \\"$1\\"; exec \\"$0\\" -config \\"$1\\"", "${join(leaky.dir, "cliproxy.sh")}", "{config}"]`,
+    );
+    writeFileSync(leaky.file, toml.replace('provider = "antigravity", model = "gemini-3-flash"', 'provider = "anthropic", model = "claude-sonnet-4-5"'));
+    writeFileSync(join(leaky.dir, ".env"), `RELAY=${relayKey}\n`);
     try {
-      expect((await gw(k, ["up", "-d", "-c", k.file])).code).toBe(0);
+      const up = await gw(leaky, ["up", "-d", "-c", leaky.file]);
+      expect(up.code, up.stdout + up.stderr).toBe(0);
+      const instanceKey = JSON.parse(readFileSync(join(leaky.dir, ".gw", "keys.json"), "utf8")).a as string;
+      const raw = readFileSync(join(leaky.dir, "logs", "a.log"), "utf8");
+      expect(raw).toContain(relayKey); // the instance did print them
+      expect(raw).toContain(instanceKey);
       const shown = async () => {
-        const r = await gw(k, ["logs", "k", "-c", k.file]);
-        expect(r.stdout).toContain("upstream refused");
+        const r = await gw(leaky, ["logs", "a", "-n", "50", "-c", leaky.file]);
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain("api-keys:");
         return r.stdout;
       };
-      for (const text of [await shown(), (await gw(k, ["logs", "--json", "-c", k.file])).stdout]) {
-        expect(text).not.toContain(clientKey);
-        expect(text).not.toContain(shaped);
-        expect(text).toContain("client…cdef");
-      }
-      expect((await gw(k, ["down", "-c", k.file])).code).toBe(0);
-      const after = await shown();
-      expect(after).not.toContain(clientKey);
-      expect(after).not.toContain(shaped);
+      const running = await shown();
+      expect(running).not.toContain(relayKey);
+      expect(running).not.toContain(instanceKey);
+      expect(running).toContain(`api-key: ${maskSecret(relayKey)}`);
+      expect((await gw(leaky, ["down", "-c", leaky.file])).code).toBe(0);
+      const onDisk = await shown();
+      expect(onDisk).not.toContain(relayKey);
+      expect(onDisk).not.toContain(instanceKey);
     } finally {
-      await killAll(k);
+      await killAll(leaky);
     }
   }, 60_000);
 
