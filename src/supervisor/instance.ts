@@ -137,7 +137,7 @@ export class SupervisedInstance {
       // Nothing ran, so nothing crashed: the user is told to free the port, and once they have,
       // the instance must start within portRetryMs — not after a crash loop's five minutes.
       this.retryIn(deps.timing.portRetryMs);
-      return this.fail(this.backoff.crashLoop ? "crashloop" : "backoff", `port ${inst.port} of instance '${inst.name}' is in use${holder} — change [instances.${inst.name}] port or stop that process`);
+      return this.fail(this.backoff.crashLoop ? "crashloop" : "backoff", `port ${inst.port} of instance '${inst.name}' is in use${holder} — change [instances.${inst.name}] port or stop that process (gw looks again every ${deps.timing.portRetryMs / 1000} s)`);
     }
     if (this.stopping) return { ok: false, ms: 0 };
     let child: Child;

@@ -87,7 +87,7 @@ describe("InstanceSet", () => {
       // One string: the program "sleep 1000" does not exist, though sleep does; the line says to split it.
       expect(set.get("str")!.problem).toBe(`command of instance 'str' not found: sleep 1000 — gw runs no shell: write [instances.str] command = ["sleep", "1000"]`);
       const b = set.get("busy")!;
-      expect(b.problem).toBe(`port ${busy.port} of instance 'busy' is in use by pid ${process.pid} (${OWN_NAME}) — change [instances.busy] port or stop that process`);
+      expect(b.problem).toBe(`port ${busy.port} of instance 'busy' is in use by pid ${process.pid} (${OWN_NAME}) — change [instances.busy] port or stop that process (gw looks again every ${DEFAULT_TIMING.portRetryMs / 1000} s)`);
       expect(b.child).toBeNull();
     } finally {
       busy.stop(true);
