@@ -40,10 +40,15 @@ export function agRoles(base: Env): { code: string; doc: string; fast: string } 
   };
 }
 
+/** Where the Antigravity proxy listens ($ANTI_API_BASE, else its default). */
+export function agBase(base: Env): string {
+  return base.ANTI_API_BASE || AG_DEFAULTS.base;
+}
+
 export function agEnv(base: Env, token: string, configDir: string): ChildEnv {
   const m = agRoles(base);
   return withBlanks(base, {
-    ANTHROPIC_BASE_URL: base.ANTI_API_BASE || AG_DEFAULTS.base,
+    ANTHROPIC_BASE_URL: agBase(base),
     ANTHROPIC_API_KEY: token,
     ANTHROPIC_MODEL: m.code,
     ANTHROPIC_DEFAULT_SONNET_MODEL: m.code,

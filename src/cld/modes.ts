@@ -5,9 +5,11 @@ import { CliError } from "../cli/errors.ts";
 import type { Mode } from "./args.ts";
 import { prepareHome } from "../run/agents/claude/home.ts";
 import { dirHoldingSession, resumedSession } from "../run/agents/claude/resume.ts";
-import { AG_DEFAULTS, agEnv, type ChildEnv, officialEnv } from "./env.ts";
+import { isLoopback } from "../config/global.ts";
+import { AG_DEFAULTS, agBase, agEnv, type ChildEnv, officialEnv } from "./env.ts";
 import { type Env, readLast, writeLast } from "./memory.ts";
 import { pick } from "./picker.ts";
+import { gatewayAnswers } from "./probe.ts";
 
 /** What to launch: the child's environment and the terminal title. */
 export interface Plan {
@@ -55,6 +57,13 @@ export async function planAg(env: Env, cache: string): Promise<Plan> {
   if (!token) {
     throw new CliError("ag mode needs ANTI_API_TOKEN (the Antigravity proxy's key)", 1,
       `export ANTI_API_TOKEN=…  (and ANTI_API_BASE if not ${AG_DEFAULTS.base})`);
+  }
+  // Claude Code retries a proxy that is not there for minutes without a word: ask first. Only a
+  // local one, over plain HTTP (what the probe speaks); a remote proxy's errors are its own.
+  const base = agBase(env);
+  const url = URL.parse(base);
+  if (url?.protocol === "http:" && isLoopback(url.hostname) && !(await gatewayAnswers(base))) {
+    throw new CliError(`the Antigravity proxy at ${base} is not answering`, 1, "start it, or point ANTI_API_BASE at where it listens");
   }
   const dir = configDirFor(cache, "ag");
   await prepareHome(dir, env, { approveKey: token });

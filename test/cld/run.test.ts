@@ -220,7 +220,7 @@ describe("Claude Code's config dir, ready before the first launch", () => {
   });
 
   test("ag: the Antigravity token is approved in advance, onboarding done", async () => {
-    await box.run(["ag", "-p", "x"], { env: { ANTI_API_TOKEN: "ag-token-abcdefghijklmnopqrstuvwxyz" } });
+    await box.run(["ag", "-p", "x"], { env: { ANTI_API_TOKEN: "ag-token-abcdefghijklmnopqrstuvwxyz", ANTI_API_BASE: `http://127.0.0.1:${port}/v1` } });
     expect(read(join(box.home, ".cache/cld/ag"))).toMatchObject({ hasCompletedOnboarding: true, customApiKeyResponses: { approved: ["ghijklmnopqrstuvwxyz"], rejected: [] } });
   });
 });
@@ -264,13 +264,23 @@ describe("the other modes and failures", () => {
   const box = new CldSandbox();
 
   test("ag: Antigravity base, token and model variables, with overrides", async () => {
-    const r = await box.run(["ag", "-p", "hi"], { env: { ANTI_API_TOKEN: "tok", CLD_AG_FAST_MODEL: "flash-x" } });
+    const base = `http://127.0.0.1:${port}/v1`; // a stand-in for the proxy (policy.test.ts: its default address)
+    const r = await box.run(["ag", "-p", "hi"], { env: { ANTI_API_TOKEN: "tok", ANTI_API_BASE: base, CLD_AG_FAST_MODEL: "flash-x" } });
     expect(r.call!.argv).toEqual(["-p", "hi"]);
     expect(r.call!.env).toMatchObject({
-      ANTHROPIC_BASE_URL: "http://127.0.0.1:8045/v1", ANTHROPIC_API_KEY: "tok", ANTHROPIC_MODEL: "claude-opus-4-6-thinking",
+      ANTHROPIC_BASE_URL: base, ANTHROPIC_API_KEY: "tok", ANTHROPIC_MODEL: "claude-opus-4-6-thinking",
       ANTHROPIC_DEFAULT_OPUS_MODEL: "gemini-3-pro-high", ANTHROPIC_DEFAULT_HAIKU_MODEL: "flash-x", CLAUDE_CODE_SUBAGENT_MODEL: "flash-x",
       CLAUDE_CONFIG_DIR: join(box.home, ".cache/cld/ag"),
     });
+  });
+
+  test("ag with no proxy listening says so at once, instead of Claude Code retrying in silence", async () => {
+    const base = `http://127.0.0.1:${closedPort()}/v1`;
+    const r = await box.run(["ag", "-p", "hi"], { env: { ANTI_API_TOKEN: "tok", ANTI_API_BASE: base } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`: the Antigravity proxy at ${base} is not answering`);
+    expect(r.stderr).toContain("start it, or point ANTI_API_BASE at where it listens");
+    expect(r.call).toBeNull();
   });
 
   test("ag without ANTI_API_TOKEN says what to set", async () => {
