@@ -26,6 +26,8 @@ export interface RelayHooks {
   readonly onEnd: (broken: boolean) => void;
   readonly idleMs?: number;
   readonly onChunk?: (chunk: Uint8Array) => void;
+  /** Text to send after the upstream's last byte, when the stream ended cleanly (e.g. an error event the client's SDK can read). */
+  readonly trailer?: () => string | undefined;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface RelayHooks {
  * the chunks already read.
  */
 export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: RelayHooks): ReadableStream<Uint8Array> {
-  const { breakEvent: dialect, onEnd, idleMs = 0, onChunk } = hooks;
+  const { breakEvent: dialect, onEnd, idleMs = 0, onChunk, trailer } = hooks;
   const source: StreamSource = body instanceof ReadableStream ? { head: [], reader: body.getReader() } : body;
   const reader = source.reader;
   let ended = false;
@@ -75,6 +77,12 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
     } catch {}
     end(true);
   };
+  const closeClean = (ctrl: ReadableStreamDefaultController<Uint8Array>) => {
+    const extra = trailer?.();
+    if (extra) ctrl.enqueue(encoder.encode(extra));
+    ctrl.close();
+    end(false);
+  };
   return new ReadableStream<Uint8Array>(
     {
       start(ctrl) {
@@ -82,10 +90,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
           onChunk?.(chunk);
           ctrl.enqueue(chunk);
         }
-        if (source.done) {
-          ctrl.close();
-          end(false);
-        }
+        if (source.done) closeClean(ctrl);
       },
       async pull(ctrl) {
         let chunk: Awaited<ReturnType<typeof reader.read>>;
@@ -99,10 +104,8 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
           waiting = false;
         }
         if (stalled) return fail(ctrl, `upstream stream broke: no data for ${idleMs} ms`);
-        if (chunk.done) {
-          ctrl.close();
-          end(false);
-        } else {
+        if (chunk.done) closeClean(ctrl);
+        else {
           lastData = Date.now();
           onChunk?.(chunk.value);
           ctrl.enqueue(chunk.value);

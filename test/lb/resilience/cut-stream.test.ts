@@ -2,10 +2,10 @@
 // half an answer) and never looks like a success: it ends with an error event in the client's
 // dialect, which each official SDK raises.
 import Anthropic from "@anthropic-ai/sdk";
-import { GoogleGenAI } from "@google/genai";
+import { ApiError, GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { HI, logRecords, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
+import { geminiClient, HI, logRecords, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
 
 let rig: Rig;
 beforeAll(() => {
@@ -64,6 +64,29 @@ describe.each(["cut", "errors-inside"])("%s", (route) => {
     expectNoRetry(response, b0);
   }, 30_000);
 
+  test("Gemini SDK: generateContentStream raises with the error's status", async () => {
+    const b0 = rig.hits("b");
+    let text = "";
+    const err = await rejection(
+      (async () => {
+        for await (const chunk of await geminiClient(rig.gw.url).models.generateContentStream({ model: route, contents: "hi" })) text += chunk.text ?? "";
+      })(),
+    );
+    expect(err).toBeInstanceOf(ApiError);
+    // gw's own break is a 502; CLIProxyAPI's error event names no status, only a server error.
+    expect((err as ApiError).status).toBe(route === "cut" ? 502 : 500);
+    if (route === "errors-inside") expect((err as ApiError).message).toContain("Overloaded");
+    expect(text.length).toBeGreaterThan(0); // it broke after content, not before
+    expect(rig.hits("b")).toBe(b0);
+  }, 30_000);
+
+  test("the request log marks the stream broken, with the upstream's error when it sent one", async () => {
+    await rejection(rig.anthropic().messages.stream({ model: route, max_tokens: 100, messages: HI }).finalMessage());
+    const recs = await logRecords(rig.dir, 1, (r) => r.request.model === route && r.request.dialect === "anthropic" && r.request.stream === true);
+    expect(recs.every((r) => r.response.status === 200 && r.response.broken === true)).toBe(true);
+    if (route === "errors-inside") expect(recs[0]!.response.error).toContain("Overloaded");
+  }, 30_000);
+
   test("on the wire: the last Anthropic event is `event: error` with an error object", async () => {
     const res = await fetch(`${rig.gw.url}/v1/messages`, {
       method: "POST",
@@ -82,7 +105,7 @@ describe.each(["cut", "errors-inside"])("%s", (route) => {
 });
 
 // A break gw itself detects (the upstream socket reset); an upstream's own error event, as in
-// "errors-inside", is content that gw passes through as it came.
+// "errors-inside", passes through as it came (a Gemini stream then also gets it in Google's shape).
 describe("cut (gw's own error event)", () => {
   test("Gemini SDK: generateContentStream raises; on the wire the last event is `data: {\"error\": …}`", async () => {
     const b0 = rig.hits("b");
@@ -105,12 +128,6 @@ describe("cut (gw's own error event)", () => {
     expect(typeof data.error.code).toBe("number");
     expect(typeof data.error.status).toBe("string");
     expectNoRetry(res, b0);
-  }, 30_000);
-
-  test("the request log marks the stream broken", async () => {
-    await rejection(rig.anthropic().messages.stream({ model: "cut", max_tokens: 100, messages: HI }).finalMessage());
-    const recs = await logRecords(rig.dir, 1, (r) => r.request.model === "cut" && r.request.dialect === "anthropic" && r.request.stream === true);
-    expect(recs.every((r) => r.response.status === 200 && r.response.broken === true)).toBe(true);
   }, 30_000);
 
 });
