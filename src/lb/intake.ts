@@ -8,7 +8,7 @@ import { jsonShape, type Member } from "./json-shape.ts";
 
 export interface Intake {
   readonly method: string;
-  /** Path as forwarded: normalized by URL parsing, doubled `/v1/v1` folded. */
+  /** Path as forwarded: normalized by URL parsing, doubled `/v1/v1` folded, Gemini model calls under `/v1beta`. */
   readonly path: string;
   /** Query string as forwarded ("" or "?…"), without a client `key=`. */
   readonly search: string;
@@ -28,6 +28,8 @@ export interface Intake {
 }
 
 const GEMINI_MODEL_PATH = /^(\/v1[a-z0-9]*\/models\/)([^/:]+):([A-Za-z]+)$/;
+/** Where CLIProxyAPI serves the Gemini API, whichever version the client named. */
+const GEMINI_PREFIX = "/v1beta/models/";
 
 /** Fold any run of `/v1/v1…` at the start into one `/v1` (clients that put /v1 in their base URL). */
 export function foldPath(pathname: string): string {
@@ -174,16 +176,20 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
   const gm = GEMINI_MODEL_PATH.exec(path);
   let model = typeof json?.model === "string" ? json.model : undefined;
   let geminiPath: Intake["geminiPath"];
+  let forwardPath = path;
   if (gm) {
     try {
       model = decodeURIComponent(gm[2]!);
     } catch {
       return bad("model name in the path is not valid percent-encoding");
     }
-    geminiPath = { prefix: gm[1]!, action: gm[3]! };
+    // Google's SDKs default to /v1 (or are set to /v1alpha); CLIProxyAPI serves Gemini calls
+    // under /v1beta only, with the same bodies, so every version goes there.
+    geminiPath = { prefix: GEMINI_PREFIX, action: gm[3]! };
+    forwardPath = `${GEMINI_PREFIX}${gm[2]}:${gm[3]}`;
   }
   const countTokens = path.endsWith("/count_tokens") || gm?.[3] === "countTokens";
-  return { method: req.method, path, search: forwardedSearch(url), dialect, model, geminiPath, json, members, raw, countTokens };
+  return { method: req.method, path: forwardPath, search: forwardedSearch(url), dialect, model, geminiPath, json, members, raw, countTokens };
 }
 
 /** 503 in the client's dialect: other requests hold the body budget now; a retry soon will fit. */

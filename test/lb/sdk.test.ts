@@ -154,4 +154,23 @@ describe("Gemini SDK", () => {
     expect(text.length).toBeGreaterThan(0);
     expect(lastUpstream().path).toBe("/v1beta/models/claude-up:streamGenerateContent");
   });
+
+  // The SDK's default API version is v1 (v1alpha for some features); CLIProxyAPI serves v1beta only.
+  test.each([["the default", undefined], ["v1", "v1"], ["v1alpha", "v1alpha"]])("apiVersion %s reaches the instance's /v1beta, errors in Google's shape", async (_, apiVersion) => {
+    const other = new GoogleGenAI({ apiKey: CLIENT_KEY, httpOptions: { baseUrl: gw.url, ...(apiVersion ? { apiVersion } : {}) } });
+    const r = await other.models.generateContent({ model: "plain", contents: "hi" });
+    expect(r.text?.length).toBeGreaterThan(0);
+    expect(lastUpstream().path).toBe("/v1beta/models/claude-up:generateContent");
+    let text = "";
+    for await (const chunk of await other.models.generateContentStream({ model: "tuned", contents: "hi" })) text += chunk.text ?? "";
+    expect(text.length).toBeGreaterThan(0);
+    expect(lastUpstream().path).toBe("/v1beta/models/claude-tuned:streamGenerateContent");
+    const counted = await other.models.countTokens({ model: "plain", contents: "hi" });
+    expect(counted.totalTokens).toBeGreaterThan(0);
+    expect(lastUpstream().path).toBe("/v1beta/models/claude-up:countTokens");
+    // gw's own refusal of a countTokens call is in Google's shape too.
+    const res = await fetch(`${gw.url}/${apiVersion ?? "v1"}/models/plain:countTokens`, { method: "POST", headers: { "x-goog-api-key": CLIENT_KEY }, body: "{" });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { status: string } }).error.status).toBe("INVALID_ARGUMENT");
+  });
 });
