@@ -96,6 +96,7 @@ export function rewriteFor(
   target: Target | undefined,
 ): UpstreamRequest {
   const headers = attemptHeaders(client, instance, target?.params);
+  if (intake.decoded) headers.delete("content-encoding"); // the body goes as gw decoded it
   // A JSON body sent under another type (curl -d, text/plain) is JSON to gw, so to the upstream too.
   if (intake.json && !JSON_TYPE.test(headers.get("content-type") ?? "")) headers.set("content-type", "application/json");
   if (!target) return { pathAndQuery: intake.path + intake.search, headers, body: intake.raw };
