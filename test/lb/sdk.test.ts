@@ -131,6 +131,17 @@ describe("OpenAI SDK", () => {
     expect(lastUpstream().path).toBe("/v1/responses");
   });
 
+  // CLIProxyAPI reads a Responses request's effort from `reasoning.effort` (and there the
+  // client's own value would beat a top-level reasoning_effort): the route's effort goes there.
+  test("responses API: reasoning_effort lands in reasoning.effort, the client's other reasoning fields kept", async () => {
+    await client().responses.create({ model: "tuned", input: "hi", reasoning: { effort: "low", summary: "auto" } });
+    const body = lastUpstream().body as Record<string, unknown>;
+    expect(body.reasoning).toEqual({ effort: "high", summary: "auto" });
+    expect(body.reasoning_effort).toBeUndefined();
+    await client().responses.create({ model: "tuned", input: "hi" });
+    expect((lastUpstream().body as Record<string, unknown>).reasoning).toEqual({ effort: "high" });
+  });
+
   test("models.list in OpenAI shape", async () => {
     const page = await client().models.list();
     expect(page.data.map((m) => m.id)).toContain("plain");
