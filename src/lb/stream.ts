@@ -3,6 +3,7 @@
 // with an error event in the client's dialect instead of a clean-looking truncated close.
 
 import { type Dialect, sseErrorEvent } from "./dialect.ts";
+import { networkError } from "./forward.ts";
 
 const encoder = new TextEncoder();
 
@@ -98,7 +99,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
         try {
           chunk = await reader.read();
         } catch (e) {
-          if (!ended) fail(ctrl, `upstream stream broke: ${(e as Error).message}`);
+          if (!ended) fail(ctrl, `upstream stream broke: ${networkError(e)}`);
           return; // else: cancelled by the client meanwhile
         } finally {
           waiting = false;

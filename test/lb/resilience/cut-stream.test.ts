@@ -100,6 +100,7 @@ describe.each(["cut", "errors-inside"])("%s", (route) => {
     const data = JSON.parse(last.slice(last.indexOf("data: ") + 6)) as { type: string; error: { type: string; message: string } };
     expect(data.type).toBe("error");
     expect(typeof data.error.message).toBe("string");
+    expect(data.error.message).not.toContain("verbose: true"); // Bun's advice to fetch's caller is not the client's
     expect(text).not.toContain("message_stop");
   }, 30_000);
 });
