@@ -80,7 +80,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     d.gw.stats.streamOpened();
     d.gw.observe.metrics.streamOpened();
   } else d.gw.stats.end(o.status >= 500); // plain bodies leave the in-flight count at their headers
-  const onEnd = (gwBroke: boolean) => {
+  const onEnd = (gwBroke: boolean, clientLeft: boolean) => {
     // An upstream error event after content ended the answer as surely as a break: the record,
     // the streak and the metrics say so (the event itself reached the client as it came).
     const upstreamError = watcher?.streamError?.();
@@ -90,7 +90,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
       d.gw.observe.metrics.streamClosed();
       d.gw.stats.end(o.status >= 500 || broken);
     }
-    finish(d, final, { status: o.status, bytes, firstByteAt, broken, error: final.errorText ?? upstreamError, usage: watcher?.usage(), responseId: watcher?.responseId() });
+    finish(d, final, { status: o.status, bytes, firstByteAt, broken, clientLeft, error: final.errorText ?? upstreamError, usage: watcher?.usage(), responseId: watcher?.responseId() });
   };
   const trailer = sse && d.dialect === "gemini" ? () => geminiReadableError(watcher?.streamError?.(), d.mask) : undefined;
   const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, idleMs: sse ? d.idleMs : 0, onChunk, trailer });
@@ -143,6 +143,7 @@ interface End {
   bytes: number;
   firstByteAt?: number;
   broken?: boolean;
+  clientLeft?: boolean;
   error?: string;
   usage?: Usage;
   responseId?: string;
@@ -189,7 +190,7 @@ function finish(d: Delivery, final: Tried | undefined, e: End): void {
     const target = final.outcome.attempt.target;
     recordEnd(d.gw.state, d.facts, { ok: e.status < 400 && !e.broken, now, route: d.route, targetId: target?.id, responseId: e.responseId });
   }
-  d.record.finish({ status: e.status, bytes: e.bytes, firstByteAt: e.firstByteAt, endAt: now, error: e.error, broken: e.broken, usage: e.usage }, d.gw);
+  d.record.finish({ status: e.status, bytes: e.bytes, firstByteAt: e.firstByteAt, endAt: now, error: e.error, broken: e.broken, clientLeft: e.clientLeft, usage: e.usage }, d.gw);
 }
 
 /** Most a JSON body is held for its usage; bigger ones pass without it. */

@@ -24,7 +24,8 @@ export interface StreamSource {
 export interface RelayHooks {
   /** Ends a broken stream with an SSE error event in this dialect; without it a break just closes. */
   readonly breakEvent?: Dialect;
-  readonly onEnd: (broken: boolean) => void;
+  /** `broken`: it ended with gw's error event; `clientLeft`: the client stopped reading before the end. */
+  readonly onEnd: (broken: boolean, clientLeft: boolean) => void;
   readonly idleMs?: number;
   readonly onChunk?: (chunk: Uint8Array) => void;
   /** Text to send after the upstream's last byte, when the stream ended cleanly (e.g. an error event the client's SDK can read). */
@@ -46,11 +47,11 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
   const source: StreamSource = body instanceof ReadableStream ? { head: [], reader: body.getReader() } : body;
   const reader = source.reader;
   let ended = false;
-  const end = (broken: boolean) => {
+  const end = (broken: boolean, clientLeft = false) => {
     if (ended) return;
     ended = true;
     clearTimeout(idleTimer);
-    onEnd(broken);
+    onEnd(broken, clientLeft);
   };
   // One timer per quiet period, not per chunk: it re-arms itself for the time that is left.
   let lastData = Date.now();
@@ -113,7 +114,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
         }
       },
       cancel(reason) {
-        end(false);
+        end(false, true);
         return reader.cancel(reason).catch(() => {});
       },
     },

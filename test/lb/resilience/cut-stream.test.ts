@@ -5,7 +5,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { ApiError, GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { geminiClient, HI, logRecords, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
+import { geminiClient, HI, logRecords, type Rig, rejection, startRig, waitFor } from "../../helpers/resilience.ts";
 
 let rig: Rig;
 beforeAll(() => {
@@ -13,7 +13,7 @@ beforeAll(() => {
     `[{ instance = "a", provider = "anthropic", model = "${a}", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`;
   rig = startRig({
     mocks: ["a", "b"],
-    routing: [`"cut" = ${pair("claude-a~cut=6")}`, `"errors-inside" = ${pair("claude-a~529~after=2")}`].join("\n"),
+    routing: [`"cut" = ${pair("claude-a~cut=6")}`, `"errors-inside" = ${pair("claude-a~529~after=2")}`, `"long" = ${pair("claude-a~interval=50~events=400")}`].join("\n"),
   });
 });
 afterAll(() => rig.stop());
@@ -132,3 +132,22 @@ describe("cut (gw's own error event)", () => {
   }, 30_000);
 
 });
+
+// The other way a stream ends early: its client stops reading. Nothing broke, but the record must
+// not read like a whole answer.
+test("a client that leaves mid-stream: the upstream request is cancelled, the record says client_left", async () => {
+  const ctrl = new AbortController();
+  const stream = rig.anthropic().messages.stream({ model: "long", max_tokens: 100, messages: HI }, { signal: ctrl.signal });
+  const firstText = new Promise<void>((r) => stream.on("text", () => r()));
+  void stream.done().catch(() => {});
+  await firstText;
+  ctrl.abort();
+  await waitFor(() => rig.mocks.a!.stats().inFlight === 0, 10_000, "the upstream stream to be cancelled");
+  const [rec] = await logRecords(rig.dir, 1, (r) => r.request.model === "long");
+  expect(rec!.response).toMatchObject({ status: 200, client_left: true });
+  expect(rec!.response.broken).toBeUndefined();
+  // A stream read to its end carries no such mark.
+  await rig.openai().chat.completions.create({ model: "long", messages: HI, stream: false });
+  const whole = await logRecords(rig.dir, 1, (r) => r.request.model === "long" && r.request.dialect === "openai");
+  expect(whole[0]!.response.client_left).toBeUndefined();
+}, 30_000);
