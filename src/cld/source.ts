@@ -158,17 +158,19 @@ async function askFirst(choice: Extract<ConfigChoice, { kind: "ask" }>, opts: So
 }
 
 /**
- * A config nobody named may not send a secret from the user's environment (a `${VAR}` key) to a
- * host that is not this machine: a checkout's providers.toml could otherwise ship any variable
- * to any server. Naming the file (-c, $CLD_TOML, $GW_CONFIG) lifts this.
+ * A config nobody named may not send a secret from the user's environment (a `${VAR}`) to a host
+ * that is not this machine: a checkout's providers.toml could otherwise ship any variable to any
+ * server — as the key, or inside the address itself (`host = "${GITHUB_TOKEN}.example.com"`, which
+ * the very first lookup gives away). Naming the file (-c, $CLD_TOML, $GW_CONFIG) lifts this.
  */
 async function refuseEnvSecretAbroad(file: string, gw: Gateway, client: Client): Promise<void> {
-  const host = new URL(gw.baseUrl).hostname;
-  if (isLoopback(host) || gw.apiKey === PLACEHOLDER_KEY) return;
-  // The same file read without the process environment (.env beside it still applies): if the
-  // key is not the same, it came from the environment.
+  if (isLoopback(new URL(gw.baseUrl).hostname)) return;
+  // The same file read without the process environment (.env beside it still applies): what is
+  // not the same came from the environment.
   const bare = await loadConfig(file, { env: {} });
-  if (bare.config && gatewayOf(bare.config).apiKey === gw.apiKey) return;
+  const own = bare.config ? gatewayOf(bare.config) : undefined;
+  if (own?.baseUrl === gw.baseUrl && (gw.apiKey === PLACEHOLDER_KEY || own.apiKey === gw.apiKey)) return;
   const shown = displayPath(file);
-  throw new CliError(`${shown} would send a key from your environment to ${gw.baseUrl}, which is not on this machine`, 1, `name the file if you trust it: ${client.command} -c ${shown} …`);
+  const what = own && own.baseUrl !== gw.baseUrl ? `its address ${own.baseUrl} from your environment, which is not on this machine` : `a key from your environment to ${gw.baseUrl}, which is not on this machine`;
+  throw new CliError(`${shown} would send ${what}`, 1, `name the file if you trust it: ${client.command} -c ${shown} …`);
 }

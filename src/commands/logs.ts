@@ -1,4 +1,8 @@
 import { CliError } from "../cli/errors.ts";
+import { findConfigFile, loadConfig } from "../config/index.ts";
+import { withSavedInstanceKeys } from "../instances/index.ts";
+import { maskerOf, maskText } from "../observe/mask.ts";
+import { demoFile } from "../supervisor/demo.ts";
 import { controlRequest, NotRunningError } from "../supervisor/control.ts";
 import { logSourcesOnDisk, logStream } from "../supervisor/logtail.ts";
 import type { GwPaths } from "../supervisor/paths.ts";
@@ -25,7 +29,7 @@ export default defineGwCommand({
     } catch (err) {
       if (!(err instanceof NotRunningError)) throw err;
       // After gw down or a crash is exactly when the logs are wanted: read the files themselves.
-      body = await logsOnDisk(paths, args.name, n, !!args.follow);
+      body = await logsOnDisk(paths, args.name, n, !!args.follow, await diskMasker(args.config));
     }
     let rest = "";
     const decoder = new TextDecoder();
@@ -41,11 +45,17 @@ export default defineGwCommand({
   },
 });
 
-async function logsOnDisk(paths: GwPaths, name: string | undefined, n: number, follow: boolean): Promise<ReadableStream<Uint8Array>> {
+async function logsOnDisk(paths: GwPaths, name: string | undefined, n: number, follow: boolean, mask: (s: string) => string): Promise<ReadableStream<Uint8Array>> {
   const all = await logSourcesOnDisk(paths.logsDir);
   if (all.length === 0) throw new CliError(`gw is not running for ${paths.dir} and has left no logs in ${paths.logsDir}`, 1, "start it with: gw up -d");
   const sources = name ? all.filter((s) => s.name === name) : all;
   if (sources.length === 0) throw new CliError(`no log for '${name}' in ${paths.logsDir}`, 1, `valid names: ${all.map((s) => s.name).join(", ")}`);
   console.error(`gw is not running for ${paths.dir}; showing its log files in ${paths.logsDir}`);
-  return logStream(sources, n, follow, new AbortController().signal);
+  return logStream(sources, n, follow, new AbortController().signal, mask);
+}
+
+/** The masker of the config these logs belong to, with its saved instance keys; token shapes only when it does not load. */
+async function diskMasker(explicit: string | undefined): Promise<(s: string) => string> {
+  const { config } = await loadConfig(findConfigFile(explicit) ?? demoFile(process.env));
+  return config ? maskerOf(await withSavedInstanceKeys(config)).text : maskText;
 }

@@ -26,9 +26,14 @@ export default defineGwCommand({
 
 async function readBody(name: string | undefined): Promise<string> {
   if (name && name !== "-") {
-    const f = Bun.file(name);
-    if (!(await f.exists())) throw new CliError(`${name}: no such file`, 1, "give a request body file, or - to read it from stdin");
-    return f.text();
+    // Read, not asked whether it exists: Bun.file().exists() is false for /dev/null and other devices.
+    try {
+      return await Bun.file(name).text();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const what = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (e as Error).message;
+      throw new CliError(`${name}: ${what}`, 1, "give a request body file, or - to read it from stdin");
+    }
   }
   if (process.stdin.isTTY) throw new CliError("no request body", 1, "gw route explain BODY.json, or pipe one in: … | gw route explain -");
   return Bun.stdin.text();

@@ -51,7 +51,7 @@ export function install(self: Self, env: Env, prefix?: string): InstallReport {
     writeManifest(paths.manifest, mergeManifest(readManifest(paths.manifest), { files, dirs }));
   });
   const dev = self.kind === "source" ? [`${paths.gw} runs this source checkout with bun (bun run build, then install dist/gw for a standalone copy)`] : [];
-  return { paths, written: files, hints: [...dev, ...shellHints(paths, env, prefix !== undefined)] };
+  return { paths, written: files, hints: [...dev, ...shellHints(paths, env)] };
 }
 
 /** Remove what the manifest lists (the prefix's, when given); directories only if nothing else has moved in. */
@@ -139,10 +139,10 @@ exec ${q(self.bun)} ${q(self.main)} "$@"
 /** XDG_DATA_DIRS when unset (the XDG base directory spec). */
 const SYSTEM_DATA_DIRS = "/usr/local/share:/usr/share";
 
-function shellHints(p: InstallPaths, env: Env, prefixed: boolean): string[] {
+function shellHints(p: InstallPaths, env: Env): string[] {
   const hints: string[] = [];
   const dataDirs = (env.XDG_DATA_DIRS || SYSTEM_DATA_DIRS).split(":");
-  if (prefixed && !dataDirs.some((d) => d && samePath(d, p.dataDir))) {
+  if (p.prefixed && !dataDirs.some((d) => d && samePath(d, p.dataDir))) {
     hints.push(`completions are in ${p.dataDir}, which bash-completion and fish do not search: export XDG_DATA_DIRS="${p.dataDir}:\${XDG_DATA_DIRS:-${SYSTEM_DATA_DIRS}}"`);
   }
   const onPath = (env.PATH ?? "").split(":").some((d) => d && samePath(d, p.binDir));

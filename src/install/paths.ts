@@ -1,6 +1,6 @@
 // Where `gw install` puts things: the user's own directories, no root needed.
 import { homedir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, normalize } from "node:path";
 import type { Env } from "../config/env.ts";
 
 export type { Env };
@@ -20,6 +20,8 @@ export interface InstallPaths {
   readonly manifest: string;
   /** Where completions and the record live: the prefix's share/, else ~/.local/share. */
   readonly dataDir: string;
+  /** Completions are under a prefix's share/, which shells search only when XDG_DATA_DIRS lists it. */
+  readonly prefixed: boolean;
 }
 
 /**
@@ -30,6 +32,8 @@ export interface InstallPaths {
  */
 export function installPaths(env: Env, prefix?: string): InstallPaths {
   const home = env.HOME || homedir();
+  // `--prefix ~/.local/bin` names the default place: the user's own directories, where shells look.
+  if (prefix !== undefined && normalize(prefix).replace(/\/+$/, "") === join(home, ".local", "bin")) prefix = undefined;
   const share = prefix === undefined ? undefined : basename(prefix) === "bin" ? join(dirname(prefix), "share") : join(prefix, "share");
   const data = share ?? (env.XDG_DATA_HOME || join(home, ".local", "share"));
   const binDir = prefix ?? join(home, ".local", "bin");
@@ -47,5 +51,6 @@ export function installPaths(env: Env, prefix?: string): InstallPaths {
     fish: [join(fishDir, "gw.fish"), join(fishDir, "cld.fish")],
     manifest: join(data, "gw", "installed.json"),
     dataDir: data,
+    prefixed: share !== undefined,
   };
 }

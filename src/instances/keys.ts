@@ -41,6 +41,15 @@ export async function withInstanceKeys(config: Config): Promise<Config> {
     changed = true;
   }
   if (changed) await writePrivateFile(file, `${JSON.stringify(Object.fromEntries(keys), null, 2)}\n`);
-  const instances = config.instances.map((i) => (i.managed ? Object.freeze({ ...i, apiKey: keys.get(i.name)! }) : i));
+  return keyed(config, keys);
+}
+
+/** The same with the keys already saved only, writing nothing (what read-only commands mask). */
+export async function withSavedInstanceKeys(config: Config): Promise<Config> {
+  return keyed(config, await readKeys(keysFile(config)));
+}
+
+function keyed(config: Config, keys: ReadonlyMap<string, string>): Config {
+  const instances = config.instances.map((i) => (i.managed ? Object.freeze({ ...i, apiKey: keys.get(i.name) ?? "" }) : i));
   return Object.freeze({ ...config, instances: Object.freeze(instances) });
 }

@@ -19,7 +19,7 @@ import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { recordEnd, type RequestFacts } from "./request-state.ts";
 import type { StatsCounter } from "./stats.ts";
-import { isEventStream, relay } from "./stream.ts";
+import { isEventStream, relay, type StreamSource } from "./stream.ts";
 
 /** What lives as long as the gateway (across reloads). */
 export interface GatewayContext {
@@ -58,13 +58,15 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     const [status, code, what] = o.reason === "timeout" ? [504, "upstream_timeout", "upstream timeout"] as const : [502, "upstream_unreachable", "upstream unreachable"] as const;
     return finishNow(d, final, errorResponse(d.dialect, status, d.mask(`${what}: ${o.message}`), code, d.explain), o.message);
   }
-  const headers = downstreamHeaders(o.headers, d.explain);
+  const headers = downstreamHeaders(o.headers, d.explain, d.mask);
   if (final.body) {
     if (o.status >= 400) return finishNow(d, final, new Response(scrubError(final, headers, d.mask), { status: o.status, headers }), final.errorText);
     const answer = isPlainJson(o.headers) ? parseAnswer(final.body) : { bytes: final.body.byteLength };
     return finishNow(d, final, new Response(final.body, { status: o.status, headers }), final.errorText, answer);
   }
-  const source = final.held ?? o.body;
+  // A stream whose opening ended in an error event (first-event.ts) is an error like a status:
+  // what it quotes is masked as an error body is.
+  const source = final.held && final.errorText !== undefined ? scrubOpening(final.held, d.mask) : (final.held ?? o.body);
   if (!source) return finishNow(d, final, new Response(null, { status: o.status, headers }));
 
   const sse = isEventStream(o.headers);
@@ -119,23 +121,34 @@ function geminiReadableError(data: string | undefined, mask: (s: string) => stri
 }
 
 /**
- * An upstream error as the client gets it. Upstreams quote keys in errors (a relay naming the
+ * An upstream error body as the client gets it. Upstreams quote keys in errors (a relay naming the
  * provider key it rejected, an instance echoing its own): secrets the masker knows, and token
- * shapes, are masked in the header values and the body. When nothing needed masking the exact
- * bytes go out, compressed as they came; a masked body goes out decoded, without
+ * shapes, are masked (the header values were, by downstreamHeaders). When nothing needed masking
+ * the exact bytes go out, compressed as they came; a masked body goes out decoded, without
  * Content-Encoding (the decoded text is what was masked).
  */
 function scrubError(t: Tried, headers: HeaderMap, mask: (s: string) => string): Uint8Array<ArrayBuffer> | string {
-  for (const name in headers) {
-    const value = headers[name]!;
-    const m = mask(value);
-    if (m !== value) headers[name] = m.replaceAll("…", "..."); // header values are ASCII
-  }
   const text = t.errorText ?? "";
   const masked = mask(text);
   if (masked === text) return t.body!;
   delete headers["content-encoding"];
   return masked;
+}
+
+/**
+ * The held opening of a stream that ended in an error event, masked. Only its whole lines are
+ * decoded (the error event is complete; a character cut at the end of the last chunk stays bytes);
+ * when nothing needed masking the chunks go out as they came.
+ */
+function scrubOpening(held: StreamSource, mask: (s: string) => string): StreamSource {
+  const bytes = Buffer.concat(held.head);
+  const lines = bytes.lastIndexOf(0x0a) + 1;
+  const text = utf8.decode(bytes.subarray(0, lines));
+  const masked = mask(text);
+  if (masked === text) return held;
+  const head = [new TextEncoder().encode(masked)];
+  if (lines < bytes.length) head.push(bytes.subarray(lines));
+  return { ...held, head };
 }
 
 interface End {

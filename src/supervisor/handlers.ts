@@ -1,6 +1,7 @@
 // What the control socket's requests do inside a running gw (control.ts carries them).
 import { formatProblem } from "../config/index.ts";
 import type { Reloader } from "../lb/reload.ts";
+import { maskerOf } from "../observe/mask.ts";
 import type { ControlHandlers } from "./control.ts";
 import type { InstanceSet } from "./instances.ts";
 import { logStream } from "./logtail.ts";
@@ -38,7 +39,7 @@ export function controlHandlers(d: HandlerDeps): ControlHandlers {
       const { config } = d.sources();
       const all = [{ name: "gw", file: d.paths.gwLog }, ...config.instances.filter((i) => i.managed).map((i) => ({ name: i.name, file: instanceLog(d.paths, i.name) }))];
       const sources = name ? all.filter((s) => s.name === name) : all;
-      return sources.length ? logStream(sources, n, follow, signal) : null;
+      return sources.length ? logStream(sources, n, follow, signal, (line) => maskerOf(d.sources().config).text(line)) : null;
     },
   };
 }

@@ -39,7 +39,11 @@ export async function tailLines(file: string, n: number): Promise<{ lines: strin
   return { lines: lines.slice(-n), end };
 }
 
-export function logStream(sources: readonly LogSource[], n: number, follow: boolean, signal: AbortSignal): ReadableStream<Uint8Array> {
+/**
+ * The lines pass `mask` (the config's masker): an instance's log is what CLIProxyAPI printed, and
+ * it may print a key gw gave it — the YAML's, a provider's, the one in a request it logs.
+ */
+export function logStream(sources: readonly LogSource[], n: number, follow: boolean, signal: AbortSignal, mask: (s: string) => string): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   let cancelled = false;
   return new ReadableStream({
@@ -48,7 +52,7 @@ export function logStream(sources: readonly LogSource[], n: number, follow: bool
     },
     async start(ctl) {
       const emit = (name: string, line: string) => {
-        if (!cancelled) ctl.enqueue(enc.encode(`${JSON.stringify({ name, line })}\n`));
+        if (!cancelled) ctl.enqueue(enc.encode(`${JSON.stringify({ name, line: mask(line) })}\n`));
       };
       const offsets = new Map<string, number>();
       for (const s of sources) {

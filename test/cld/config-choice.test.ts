@@ -183,6 +183,16 @@ describe("a key from the environment and a host that is not this machine", () =>
     expect(named.call!.env).toMatchObject({ ANTHROPIC_AUTH_TOKEN: SECRET, ANTHROPIC_BASE_URL: `http://[::ffff:127.0.0.1]:${dual.port}` });
   });
 
+  test("nor put ${VAR} into the address, even beside a key of its own", async () => {
+    const dir = await confirmed(remote('"sk-the-files-own-key"').replace('host = "::ffff:127.0.0.1"', 'host = "${SECRET_HOST}"'));
+    const before = hits;
+    const r = await box.run(["cp", "g3f", "-p", "hi"], { env: { SECRET_HOST: "::ffff:127.0.0.1" }, cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`gw: providers.toml would send its address http://\${SECRET_HOST}:${dual.port} from your environment, which is not on this machine\n  name the file if you trust it: cld -c providers.toml …\n`);
+    expect(r.call).toBeNull();
+    expect(hits).toBe(before); // not even looked up or probed
+  });
+
   test("a key the checkout brings itself (in the file or its .env) is not the user's: it may go", async () => {
     for (const dir of [await confirmed(remote('"sk-the-files-own-key"')), await confirmed(remote('"${FILE_KEY}"'), "FILE_KEY=sk-from-the-checkouts-env\n")]) {
       const r = await box.run(["cp", "g3f", "-p", "hi"], { env: { SECRET }, cwd: dir });

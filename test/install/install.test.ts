@@ -121,6 +121,12 @@ c cld cp ""; c gw cld ""; c cld -c ""`;
     for (const f of ["bin/gw", "bin/cld", "share/bash-completion/completions/gw", "share/zsh/site-functions/_gw", "share/gw/installed.json"]) expect(existsSync(join(local, f))).toBe(true);
     expect(existsSync(join(own.home, ".config/fish/completions/gw.fish"))).toBe(true);
     expect(r.stdout).not.toContain("XDG_DATA_DIRS");
+    // Naming the default place as a prefix is the default install: no hint that shells miss it.
+    const named = await run([...gw, "install", "--prefix", join(local, "bin")], own);
+    expect(named.code).toBe(0);
+    expect(named.stdout).not.toContain("XDG_DATA_DIRS");
+    expect(existsSync(join(own.home, ".config/fish/completions/gw.fish"))).toBe(true);
+    expect(existsSync(join(local, "bin/share"))).toBe(false);
     const usr = join(own.dir, "usr");
     const b = await run([...gw, "install", "--prefix", join(usr, "bin")], own, { XDG_DATA_DIRS: join(usr, "share") });
     expect(b.code).toBe(0);

@@ -15,6 +15,8 @@ const OAUTH = "ya29.a0AfH6SMBcdefghijklmnopqrstuv";
 const quoting = JSON.stringify({ type: "error", error: { type: "authentication_error", message: `invalid x-api-key ${PROVIDER_KEY} (instance ${INSTANCE_KEY}, client ${CLIENT_KEY}, token ${OAUTH})` } });
 const plain = JSON.stringify({ type: "error", error: { type: "rate_limit_error", message: "slow down" } });
 
+const OPENING = `event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"usage":{"input_tokens":1,"output_tokens":0}}}\n\n`;
+
 let up: TestUpstream, gw: Gateway;
 beforeAll(() => {
   up = testUpstream((req) => {
@@ -23,6 +25,11 @@ beforeAll(() => {
     if (kind === "gzip") return new Response(Bun.gzipSync(quoting), { status: 401, headers: { ...headers, "content-encoding": "gzip" } });
     if (kind === "plain-gzip") return new Response(Bun.gzipSync(plain), { status: 400, headers: { "content-type": "application/json", "content-encoding": "gzip" } });
     if (kind === "plain") return new Response(plain, { status: 400, headers: { "content-type": "application/json" } });
+    // Answers that are not error statuses but echo the key they were sent.
+    const echo = { "x-echo-auth": req.headers.get("authorization") ?? "", "x-debug": `used ${PROVIDER_KEY}`, "x-plain": "nothing here" };
+    if (kind === "ok-echo") return Response.json({ id: "msg_1", type: "message", role: "assistant", content: [{ type: "text", text: "hi" }], usage: { input_tokens: 1, output_tokens: 1 } }, { headers: echo });
+    if (kind === "sse-error") return new Response(`${OPENING}event: error\ndata: ${quoting}\n\n`, { headers: { ...echo, "content-type": "text/event-stream" } });
+    if (kind === "sse-plain-error") return new Response(`${OPENING}event: error\ndata: ${plain}\n\n`, { headers: { "content-type": "text/event-stream" } });
     return new Response(quoting, { status: 401, headers });
   });
   gw = startTestGateway(configFrom(`
@@ -42,8 +49,9 @@ afterAll(async () => {
   await up.stop();
 });
 
-const ask = (kind: string) =>
-  fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "x-api-key": CLIENT_KEY, "x-test-kind": kind, "anthropic-version": "2023-06-01" }, body: '{"model":"m","max_tokens":5,"messages":[]}', decompress: false } as RequestInit);
+const ask = (kind: string, stream = false) =>
+  fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "x-api-key": CLIENT_KEY, "x-test-kind": kind, "anthropic-version": "2023-06-01" }, body: `{"model":"m","max_tokens":5,"stream":${stream},"messages":[]}`, decompress: false } as RequestInit);
+const headerText = (res: Response) => [...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n");
 
 const SECRETS = [PROVIDER_KEY, INSTANCE_KEY, CLIENT_KEY, OAUTH];
 const clean = (text: string) => SECRETS.filter((s) => text.includes(s));
@@ -56,8 +64,7 @@ test("body and headers of an error that quotes secrets are masked; no cookie pas
   const body = JSON.parse(text) as { error: { type: string; message: string } };
   expect(body.error.type).toBe("authentication_error"); // still the upstream's error, in its shape
   expect(body.error.message).toContain(maskSecret(PROVIDER_KEY));
-  const headers = [...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n");
-  expect(clean(headers)).toEqual([]);
+  expect(clean(headerText(res))).toEqual([]);
   expect(res.headers.get("set-cookie")).toBeNull();
   expect(res.headers.get("www-authenticate")).toContain('error="invalid_token"');
   expect(res.headers.get("x-plain")).toBe("nothing here");
@@ -85,4 +92,31 @@ test("an SDK sees the same error class, with the masked message", async () => {
   const err = await client.messages.create({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
   expect(clean(String((err as Error).message))).toEqual([]);
+});
+
+test("a successful answer that echoes the key it was sent in a header has it masked; other headers pass", async () => {
+  const res = await ask("ok-echo");
+  expect(res.status).toBe(200);
+  expect(clean(headerText(res))).toEqual([]);
+  expect(res.headers.get("x-echo-auth")).toBe(`Bearer ${maskSecret(INSTANCE_KEY).replace("…", "...")}`);
+  expect(res.headers.get("x-plain")).toBe("nothing here");
+  expect((await res.json()).content[0].text).toBe("hi");
+});
+
+test("an error event that opens a stream is an error: the client gets it masked, headers too", async () => {
+  const res = await ask("sse-error", true);
+  expect(res.status).toBe(200); // the upstream's 200 stream, delivered as the last attempt
+  const text = await res.text();
+  expect(text).toStartWith(OPENING);
+  expect(text).toContain("event: error");
+  expect(clean(text)).toEqual([]);
+  expect(clean(headerText(res))).toEqual([]);
+  const event = JSON.parse(text.split("data: ").at(-1)!) as { error: { type: string; message: string } };
+  expect(event.error.type).toBe("authentication_error");
+  expect(event.error.message).toContain(maskSecret(PROVIDER_KEY));
+});
+
+test("an opening error event that quotes nothing passes as the exact bytes", async () => {
+  const res = await ask("sse-plain-error", true);
+  expect(await res.text()).toBe(`${OPENING}event: error\ndata: ${plain}\n\n`);
 });

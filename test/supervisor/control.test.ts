@@ -5,6 +5,7 @@ import { appendFileSync, statSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
+import { maskSecret } from "../../src/observe/mask.ts";
 import { controlJson } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
@@ -138,6 +139,43 @@ describe("gw up -d and the control commands", () => {
     expect(every.stdout.split("\n").filter(Boolean).map((l) => l.split(" | ")[0])).toEqual(["gw", "a", "b", "c"]);
     const gone = await gw(sb, ["logs", "x", "-c", sb.file]);
     expect(gone.stderr).toBe(`gw: no log for 'x' in ${join(sb.dir, "logs")}\n  valid names: gw, a, b, c\n`);
+  }, 60_000);
+
+  test("gw logs masks the keys an instance prints, running or not", async () => {
+    // An instance that prints its YAML (its gw key, a provider key) before serving, as a debug
+    // log that quotes a request's Authorization would.
+    const leaky = await sandbox([{ name: "a" }]);
+    const relayKey = "relay-secret-0123456789abcdef";
+    const toml = readFileSync(leaky.file, "utf8").replace(
+      'providers = [{ type = "antigravity" }]',
+      `providers = [{ type = "anthropic", base_url = "https://relay.invalid", api_keys = ["\${RELAY}"] }]\ncommand = ["sh", "-c", "cat \\"$1\\"; exec \\"$0\\" -config \\"$1\\"", "${join(leaky.dir, "cliproxy.sh")}", "{config}"]`,
+    );
+    writeFileSync(leaky.file, toml.replace('provider = "antigravity", model = "gemini-3-flash"', 'provider = "anthropic", model = "claude-sonnet-4-5"'));
+    writeFileSync(join(leaky.dir, ".env"), `RELAY=${relayKey}\n`);
+    try {
+      const up = await gw(leaky, ["up", "-d", "-c", leaky.file]);
+      expect(up.code, up.stdout + up.stderr).toBe(0);
+      const instanceKey = JSON.parse(readFileSync(join(leaky.dir, ".gw", "keys.json"), "utf8")).a as string;
+      const raw = readFileSync(join(leaky.dir, "logs", "a.log"), "utf8");
+      expect(raw).toContain(relayKey); // the instance did print them
+      expect(raw).toContain(instanceKey);
+      const shown = async () => {
+        const r = await gw(leaky, ["logs", "a", "-n", "50", "-c", leaky.file]);
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain("api-keys:");
+        return r.stdout;
+      };
+      const running = await shown();
+      expect(running).not.toContain(relayKey);
+      expect(running).not.toContain(instanceKey);
+      expect(running).toContain(`api-key: ${maskSecret(relayKey)}`);
+      expect((await gw(leaky, ["down", "-c", leaky.file])).code).toBe(0);
+      const onDisk = await shown();
+      expect(onDisk).not.toContain(relayKey);
+      expect(onDisk).not.toContain(instanceKey);
+    } finally {
+      await killAll(leaky);
+    }
   }, 60_000);
 
   test("without a running gw each control command says so in one line", async () => {

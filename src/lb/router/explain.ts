@@ -102,7 +102,7 @@ export function formatExplanation(e: Explanation): string {
   const out: string[] = [`config    ${e.file}`, `model     ${e.model ?? "(none in the body)"}`];
   const mark: Record<Outcome, string> = { matched: "MATCH", "no match": "no match", "passed over: target is no route": "passed over (target is no route)", "not reached": "not reached" };
   if (e.router === "none") out.push("router    none: providers.toml has no [global.lb_model_router]");
-  else if (e.router === "not activated") out.push(`router    leaves "${e.model}" alone (not an activation model)`);
+  else if (e.router === "not activated") out.push(e.model === null ? "router    not asked: the body names no model" : `router    leaves "${e.model}" alone (not an activation model)`);
   else if (e.router === "disabled") out.push("router    disabled (enabled = false): the model is kept");
   else {
     out.push(`router    ${e.shadow ? "shadow mode: decides and logs, changes nothing" : "on"}`, "factors");

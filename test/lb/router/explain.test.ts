@@ -60,3 +60,18 @@ test("a body the LB would refuse is said so in one line", async () => {
   expect(r.code).toBe(1);
   expect(r.stderr).toContain("gw: the LB would refuse this body: 400");
 });
+
+test("a body file is read whatever kind of file it is; a missing one or a folder is named", async () => {
+  const dir = setup();
+  // /dev/null is an empty body (Bun.file().exists() says false for devices): as the LB would, the
+  // default instance gets it unrouted.
+  const empty = await explain(dir, ["/dev/null"]);
+  expect(empty.code).toBe(0);
+  expect(empty.stdout).toContain("model     (none in the body)");
+  expect(empty.stdout).toContain("router    not asked: the body names no model");
+  expect(empty.stdout).toContain("target    cheap (default instance)");
+  const missing = await explain(dir, [join(dir, "nosuch.json")]);
+  expect(missing.stderr).toContain("nosuch.json: no such file");
+  const folder = await explain(dir, [dir]);
+  expect(folder.stderr).toContain(`${dir}: is a directory`);
+});
