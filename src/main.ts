@@ -29,8 +29,10 @@ async function main(argv: string[]): Promise<number> {
     return first ? 0 : 1;
   }
   if (first === "help") {
-    // `gw help` and `gw help COMMAND`, as people type them
+    // `gw help` and `gw help COMMAND`, as people type them; a command that parses its own argv
+    // (cld, run, mock) prints its own help, which citty knows nothing about
     const topic = argv[1];
+    if (topic && RAW_ARGV_COMMANDS.has(topic)) return main([topic, "--help"]);
     if (!topic) await printUsage(root);
     else await printUsage(await loadCommand(topic), root);
     return 0;
@@ -62,7 +64,7 @@ try {
   if (code !== 0) process.exitCode = code;
 } catch (err) {
   if (err instanceof CliError || (err instanceof Error && err.name === "CLIError")) {
-    console.error(`gw: ${err.message}`);
+    console.error(`${invokedAsCld() ? "cld" : "gw"}: ${err.message}`);
     if (err instanceof CliError && err.hint) console.error(`  ${err.hint}`);
     process.exitCode = err instanceof CliError ? err.exitCode : 1;
   } else {

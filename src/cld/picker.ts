@@ -51,12 +51,15 @@ const widthOf = (cs: readonly Choice[]) => Math.max(...cs.map((c) => c.key.lengt
 /**
  * Options fzf 0.38 (Debian 12) understands; the index column keeps keys with spaces exact.
  * `--expect esc` tells Esc (reuse the last value) apart from Ctrl-C (quit), which both exit 130 otherwise.
+ * With no query fzf keeps the menu's order; with one it ranks the matches (`--tiebreak begin,index`),
+ * so a typed name comes first: `--no-sort` would leave an earlier line that matches it only loosely
+ * through its detail (typing "gemini" in the agent menu, then Enter, started Claude Code).
  */
 async function pickWithFzf(fzf: string, o: PickOptions): Promise<string | undefined | "unavailable"> {
   const w = widthOf(o.choices);
   const header = o.last ? `Esc: ${o.last} (last)` : "Esc: cancel";
   const proc = Bun.spawn(
-    [fzf, "--prompt", `${o.title}> `, "--header", header, "--height", "40%", "--reverse", "--no-sort", "--no-multi",
+    [fzf, "--prompt", `${o.title}> `, "--header", header, "--height", "40%", "--reverse", "--tiebreak", "begin,index", "--no-multi",
       "--delimiter", "\t", "--with-nth", "2..", "--expect", "esc"],
     { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
   );

@@ -89,7 +89,13 @@ export function describeRoles(r: Roles): string {
   return `main=${r.main}  fast=${r.fast}  opus=${r.opus}`;
 }
 
-/** Complete roles from memory, or undefined when any is missing. */
-export function rememberedRoles(last: Partial<Roles>): Roles | undefined {
-  return last.main && last.fast && last.opus ? { main: last.main, fast: last.fast, opus: last.opus } : undefined;
+/**
+ * Complete roles from memory, or undefined when any is missing or is no route of this config:
+ * the memory may come from another config (the demo's, a colleague's), and a launch on a route the
+ * gateway lacks answers every prompt with an error.
+ */
+export function rememberedRoles(last: Partial<Roles>, routes: readonly string[]): Roles | undefined {
+  const { main, fast, opus } = last;
+  if (!main || !fast || !opus) return undefined;
+  return [main, fast, opus].every((r) => routes.includes(r)) ? { main, fast, opus } : undefined;
 }

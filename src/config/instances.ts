@@ -33,6 +33,7 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
     const command = r.strList(f.get("command")) ?? [];
     const written = f.get("command")?.value;
     if (f.get("command") && command.length === 0) r.error(f.get("command")!.path, "command is empty", 'give the program and its arguments, e.g. ["./cli-proxy-api", "-config", "{config}"]');
+    if (typeof written === "string" && /\s/.test(written.trim())) r.warn(f.get("command")!.path, `command is one string, and gw runs no shell: it would start a program named "${written}"`, `write the program and each argument as a list: ${commandListHint(written)}`);
     if (url && f.get("command")) r.warn(f.get("command")!.path, "command is ignored for an instance given by url", "gw does not start instances that have a url");
     const authDir = r.str(f.get("auth_dir"));
     out.push({
@@ -108,4 +109,10 @@ function readProviders(r: Reader, field: Field | undefined): ProviderConfig[] {
 export function finishInstance(d: InstanceDraft, global: TuningLayer): InstanceConfig {
   const { tuning, portField: _p, ...rest } = d;
   return { ...rest, ...resolveTuning(global, tuning) };
+}
+
+/** `command = ["sleep", "1000"]` for "sleep 1000"; quotes in the string are the user's to split. */
+export function commandListHint(written: string): string {
+  if (/["'\\]/.test(written)) return 'command = ["program", "arg", …]';
+  return `command = [${written.trim().split(/\s+/).map((w) => JSON.stringify(w)).join(", ")}]`;
 }

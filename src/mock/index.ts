@@ -6,6 +6,8 @@
  *     await fetch(`${mock.url}/v1/messages`, ...);  mock.stats();  await mock.stop();
  */
 
+import { watch } from "node:fs";
+import { basename, dirname } from "node:path";
 import { Catalog } from "./catalog.ts";
 import { type InstanceFile, type MockModel, readInstanceFile } from "./config.ts";
 import { type Fault, NO_FAULT, parseFault } from "./faults.ts";
@@ -54,14 +56,19 @@ export interface MockServer {
 export function startMock(opts: MockOptions = {}): MockServer {
   const file = opts.config ? readInstanceFile(opts.config) : undefined;
   const name = opts.name ?? file?.name ?? "mock";
-  const models = [
-    ...(file?.models ?? []),
-    ...(opts.models ?? []).map((m) => (typeof m === "string" ? { id: m, provider: "mock" } : m)),
-  ];
+  const models = [...(file?.models ?? []), ...extraModels(opts)];
   const defaults = defaultFault(file, opts);
   const stats = new StatsRecorder(name);
   const instance = { name, catalog: new Catalog(models, "mock"), defaults, stats };
   const apiKeys = new Set([...(file?.apiKeys ?? []), ...(opts.apiKeys ?? [])]);
+  // CLIProxyAPI watches its config and hot-reloads it; gw relies on that when a reload adds a
+  // route (a model) or changes keep-alives without restarting the instance.
+  const watcher = opts.config ? watchInstanceFile(opts.config, (next) => {
+    instance.catalog = new Catalog([...next.models, ...extraModels(opts)], "mock");
+    instance.defaults = defaultFault(next, opts);
+    apiKeys.clear();
+    for (const k of [...next.apiKeys, ...(opts.apiKeys ?? [])]) apiKeys.add(k);
+  }) : undefined;
   const host = opts.host ?? (file?.host === "" ? "0.0.0.0" : file?.host) ?? "127.0.0.1";
   const server = Bun.serve({
     hostname: host,
@@ -80,9 +87,45 @@ export function startMock(opts: MockOptions = {}): MockServer {
     name,
     stats: (lastN) => stats.snapshot(lastN),
     reset: () => stats.reset(),
-    stop: () => server.stop(true),
+    stop: () => {
+      watcher?.close();
+      return server.stop(true);
+    },
   };
 }
+
+const extraModels = (opts: MockOptions): MockModel[] => (opts.models ?? []).map((m) => (typeof m === "string" ? { id: m, provider: "mock" } : m));
+
+/**
+ * Calls `apply` with the file's new contents whenever it changes (gw replaces it by a rename, so
+ * the directory is watched). A file that does not read or parse keeps the running settings, as
+ * CLIProxyAPI does; the reason goes to stderr (the instance's log).
+ */
+function watchInstanceFile(file: string, apply: (next: InstanceFile) => void): { close(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const reread = () => {
+    try {
+      apply(readInstanceFile(file));
+    } catch (err) {
+      console.error(`gw mock: config not reloaded, keeping the running one: ${(err as Error).message}`);
+    }
+  };
+  const w = watch(dirname(file), (_event, changed) => {
+    if (changed !== basename(file)) return;
+    clearTimeout(timer);
+    timer = setTimeout(reread, RELOAD_SETTLE_MS);
+  });
+  w.unref();
+  return {
+    close() {
+      clearTimeout(timer);
+      w.close();
+    },
+  };
+}
+
+/** Changes closer together than this are read once. */
+const RELOAD_SETTLE_MS = 50;
 
 /** The instance-wide fault: built-in defaults < the YAML's settings < command-line knobs. */
 function defaultFault(file: InstanceFile | undefined, opts: MockOptions): Readonly<Fault> {

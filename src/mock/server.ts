@@ -52,8 +52,8 @@ export interface RouterOptions {
 
 export function makeFetch(opts: RouterOptions) {
   const { instance: inst, apiKeys } = opts;
-  const safeMode = TEMPLATE_KEYS.some((k) => apiKeys.has(k));
-  const handle = routeRequest(inst, apiKeys, safeMode);
+  // Asked per request: a hot-reloaded config may put the template keys in or take them out.
+  const handle = routeRequest(inst, apiKeys, () => TEMPLATE_KEYS.some((k) => apiKeys.has(k)));
   return async function mockFetch(req: Request, server: Server<undefined>): Promise<Response> {
     const res = req.method === "OPTIONS" ? new Response(null, { status: 204 }) : await handle(req, server);
     for (const [k, v] of CORS) res.headers.set(k, v);
@@ -61,7 +61,7 @@ export function makeFetch(opts: RouterOptions) {
   };
 }
 
-function routeRequest(inst: Instance, apiKeys: ReadonlySet<string>, safeMode: boolean) {
+function routeRequest(inst: Instance, apiKeys: ReadonlySet<string>, safeMode: () => boolean) {
   return async (req: Request, server: Server<undefined>): Promise<Response> => {
     const url = new URL(req.url);
     const path = url.pathname;
@@ -74,7 +74,7 @@ function routeRequest(inst: Instance, apiKeys: ReadonlySet<string>, safeMode: bo
 
     const rec = inst.stats.record(req, url);
     const answered = (res: Response) => ((rec.status = res.status), res);
-    if (safeMode) {
+    if (safeMode()) {
       return answered(new Response(SAFE_MODE, { status: 403, headers: { ...JSON_HEADERS, "x-cpa-safe-mode": "example-api-key" } }));
     }
     const denied = checkClientKey(req, url, apiKeys);

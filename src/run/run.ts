@@ -2,6 +2,7 @@
 // (or asked for), then launched (launch.ts).
 import { writeSync } from "node:fs";
 import { CliError } from "../cli/errors.ts";
+import { didYouMean } from "../config/suggest.ts";
 import { cldCacheDir, type Env, readLast, writeLast } from "../cld/memory.ts";
 import { pick } from "../cld/picker.ts";
 import { hasTerminal } from "../cld/tty.ts";
@@ -15,6 +16,13 @@ export async function runAgent(argv: readonly string[], env: Env): Promise<numbe
   if (args.help) {
     writeSync(1, runUsage());
     return 0;
+  }
+  // A first word that names no agent is a misspelt one (`gw run codx`), not a prompt for the one
+  // the menu would give: said before any menu.
+  const word = argv[0];
+  if (args.agent === undefined && word !== undefined && !word.startsWith("-")) {
+    const guess = didYouMean(word, agentNames());
+    throw new CliError(`"${word}" is no agent gw runs${guess ? ` — did you mean "${guess}"?` : ""}`, 1, `gw run ${agentNames().join("|")} … (gw run --help)`);
   }
   const agent = args.agent === undefined ? await agentFromMenu(env) : findAgent(args.agent);
   if (!agent) throw new CliError(`name the agent to run: gw run ${agentNames().join("|")} …`, 1, "gw run --help");

@@ -45,11 +45,12 @@ providers = [{ type = "anthropic", base_url = "https://relay.invalid", api_keys 
 `;
 }
 
-/** Write the demo config (instances on free ports) and return its path. */
+/** Write the demo config (instances on free ports; `--port 0`: the LB too) and return its path. */
 export async function writeDemoConfig(env: Env, mainPort = DEMO_MAIN_PORT): Promise<string> {
   const file = demoFile(env);
   const ports: [number, number] = [await freePort(), await freePort()];
-  await writeFileAtomic(file, demoToml(mainPort, ports));
+  // main_port is written into demo.toml, where 0 is no port: the file must name the one it serves on.
+  await writeFileAtomic(file, demoToml(mainPort || (await freePort()), ports));
   return file;
 }
 

@@ -134,8 +134,10 @@ export class SupervisedInstance {
     if (await portBusy(inst.port)) {
       if (this.stopping) return { ok: false, ms: 0 };
       const holder = await describeHolder(inst.port);
-      this.scheduleRetry(0);
-      return this.fail(this.state, `port ${inst.port} of instance '${inst.name}' is in use${holder} — change [instances.${inst.name}] port or stop that process`);
+      // Nothing ran, so nothing crashed: the user is told to free the port, and once they have,
+      // the instance must start within portRetryMs — not after a crash loop's five minutes.
+      this.retryIn(deps.timing.portRetryMs);
+      return this.fail(this.backoff.crashLoop ? "crashloop" : "backoff", `port ${inst.port} of instance '${inst.name}' is in use${holder} — change [instances.${inst.name}] port or stop that process (gw looks again every ${deps.timing.portRetryMs / 1000} s)`);
     }
     if (this.stopping) return { ok: false, ms: 0 };
     let child: Child;
@@ -212,12 +214,17 @@ export class SupervisedInstance {
     const d = onExit(this.backoff, uptimeMs, Date.now(), this.deps.timing);
     this.backoff = d.state;
     this.state = d.state.crashLoop ? "crashloop" : "backoff";
+    this.retryIn(d.delayMs, true);
+    return d.delayMs;
+  }
+
+  /** Launch again after `delayMs`; `restart` counts it as a restart (it follows an exit). */
+  private retryIn(delayMs: number, restart = false): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       if (this.stopping || this.suspended) return;
-      this.restarts++;
+      if (restart) this.restarts++;
       this.launch().catch((e: Error) => this.fail("failed", `instance '${this.name}' could not be restarted: ${e.message}`));
-    }, d.delayMs);
-    return d.delayMs;
+    }, delayMs);
   }
 }

@@ -1,6 +1,7 @@
 // The command line of one managed instance: its `command` (placeholders filled) or the
 // CLIProxyAPI binary with `-config YAML`. A missing program is a one-line error with the fix.
 import { isAbsolute, resolve } from "node:path";
+import { commandListHint } from "../config/instances.ts";
 import type { Config, InstanceConfig } from "../config/types.ts";
 import { findCliproxy, GET_CLIPROXY_HINT, whyNoCliproxy } from "../cliproxy/locate.ts";
 import { maskerOf } from "../observe/mask.ts";
@@ -21,7 +22,9 @@ export function launchFor(config: Config, inst: InstanceConfig, env: Env): Launc
     const argv = inst.command.map(fill);
     const program = findProgram(argv[0]!, config.dir, env);
     if (!program) {
-      return { error: `command of instance '${inst.name}' not found: ${argv[0]} — fix [instances.${inst.name}] command or install it` };
+      const oneString = inst.command.length === 1 && /\s/.test(inst.command[0]!.trim());
+      const fix = oneString ? `gw runs no shell: write [instances.${inst.name}] ${commandListHint(inst.command[0]!)}` : `fix [instances.${inst.name}] command or install it`;
+      return { error: `command of instance '${inst.name}' not found: ${argv[0]} — ${fix}` };
     }
     const shown = maskerOf(config).text([program, ...inst.commandAsWritten.slice(1).map(fill)].join(" "));
     return { argv: [program, ...argv.slice(1)], shown };

@@ -17,6 +17,11 @@ export interface Timing {
   readonly crashLoopWindowMs: number;
   /** ...retried only this often until it stays up for stableUptimeMs. */
   readonly crashLoopRetryMs: number;
+  /**
+   * A port someone else holds is looked at again this often. Waiting for it is no exit: it grows
+   * no backoff and makes no crash loop, so the instance starts soon after the port is freed.
+   */
+  readonly portRetryMs: number;
   /** On stop: after the LB's grace for streams in flight, SIGTERM each instance group; SIGKILL after this. */
   readonly killWaitMs: number;
   /** How often log sizes are checked for rotation. */
@@ -35,6 +40,7 @@ export const DEFAULT_TIMING: Timing = Object.freeze({
   crashLoopExits: 5,
   crashLoopWindowMs: 60_000,
   crashLoopRetryMs: 5 * 60_000,
+  portRetryMs: 2_000,
   killWaitMs: 10_000,
   rotateCheckMs: 30_000,
   logMaxBytes: 10 * 1024 * 1024,

@@ -114,6 +114,24 @@ describe("mode menu and scenarios from [cld.scenarios]", () => {
     expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "kimi-k2", ANTHROPIC_DEFAULT_HAIKU_MODEL: "g3f", ANTHROPIC_DEFAULT_OPUS_MODEL: "g3p" });
     expect(box.memory("cp").scenario).toBe("Kimi");
   });
+
+  test("a launch remembered from another config (routes this one lacks) is not offered on Esc, nor a role route it lacks", async () => {
+    box.remember("cp", { main: "opus4.5", fast: "g3f", opus: "opus4.5", scenario: "Stale" });
+    const r = await interactive(box, ["cp"], env, async (t) => {
+      const menu = await t.waitFor("Scenario>");
+      expect(menu).toContain("Esc: cancel");
+      expect(menu).not.toContain("(last)");
+      await choose(t, "Custom");
+      expect(await t.waitFor("main route>")).toContain("Esc: cancel"); // opus4.5 is no route here
+      await choose(t, "kimi");
+      expect(await t.waitFor("fast route>")).toContain("Esc: g3f (last)");
+      await t.send("Escape");
+      await t.waitFor("opus route>");
+      await t.send("Escape"); // nothing to keep: cancelled, nothing launched on a route the gateway lacks
+    });
+    expect(r.call).toBeNull();
+    expect(r.screen).toContain("no opus route chosen");
+  });
 });
 
 describe("without fzf: the numbered picker", () => {

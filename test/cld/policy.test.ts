@@ -40,9 +40,11 @@ describe("scenarios", () => {
     expect(autoRouteFor("g3p", BUILTIN_ROUTES)).toBe("g3p.auto");
   });
 
-  test("remembered roles only when all three are known", () => {
-    expect(rememberedRoles({ main: "a", fast: "b" })).toBeUndefined();
-    expect(rememberedRoles({ main: "a", fast: "b", opus: "c" })).toEqual({ main: "a", fast: "b", opus: "c" });
+  test("remembered roles only when all three are known and are routes of this config", () => {
+    const routes = ["a", "b", "c"];
+    expect(rememberedRoles({ main: "a", fast: "b" }, routes)).toBeUndefined();
+    expect(rememberedRoles({ main: "a", fast: "b", opus: "c" }, routes)).toEqual({ main: "a", fast: "b", opus: "c" });
+    expect(rememberedRoles({ main: "a", fast: "gone", opus: "c" }, routes)).toBeUndefined(); // memory of another config
   });
 });
 

@@ -42,6 +42,20 @@ describe("commands", () => {
     expect((await runGw(["help", "stauts"])).stderr).toContain('did you mean "status"?');
   });
 
+  test("gw help cld|run|mock: the help those commands print themselves (citty knows none of their words)", async () => {
+    for (const [topic, first] of [["cld", "cld — start Claude Code"], ["run", "gw run — start a coding agent"], ["mock", "gw mock — a faithful stand-in"]] as const) {
+      const r = await runGw(["help", topic]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toStartWith(first);
+      expect(r.stdout).toBe((await runGw([topic, "--help"])).stdout);
+    }
+  });
+
+  test("run as cld, its refusals say cld:", async () => {
+    const r = await runGw(["cp", "opus"], { argv0: "cld", env: { PATH: "/nonexistent", CLD_TOML: undefined, GW_CONFIG: undefined } });
+    expect([r.code, r.stderr]).toEqual([127, "cld: claude (Claude Code) is not on PATH; install it: npm install -g @anthropic-ai/claude-code\n"]);
+  });
+
   test("internal flags are not shown (gw's watchdog still passes --after-crash)", async () => {
     const r = await runGw(["down", "--help"]);
     expect(r.stdout).not.toContain("after-crash");

@@ -100,6 +100,22 @@ describe("gw check finds each problem at its line", () => {
     expect(one(`[instances.b]\nport = 8150\nquota_switch_project = true\nproviders = [{ type = "codex" }]\n`)).toMatchObject({ severity: "warning", path: "instances.b.quota_switch_project" });
   });
 
+  test("a command written as one string with spaces: gw runs no shell, so the list to write instead", () => {
+    const cmd = (c: string) => check(`[instances.b]\nport = 8150\ncommand = ${c}\nproviders = [{ type = "codex" }]\n`);
+    expect(cmd(`"./cli-proxy-api -config {config}"`)).toMatchObject([
+      {
+        severity: "warning",
+        path: "instances.b.command",
+        line: lineOf(`[instances.b]\nport = 8150\ncommand = "./cli`, "command ="),
+        message: 'command is one string, and gw runs no shell: it would start a program named "./cli-proxy-api -config {config}"',
+        hint: 'write the program and each argument as a list: command = ["./cli-proxy-api", "-config", "{config}"]',
+      },
+    ]);
+    expect(cmd(`"sh -c 'exit 2'"`)[0]!.hint).toBe('write the program and each argument as a list: command = ["program", "arg", …]');
+    expect(cmd(`"./cli-proxy-api"`)).toEqual([]);
+    expect(cmd(`["/opt/my tools/cpa", "-config", "{config}"]`)).toEqual([]);
+  });
+
   test("cld scenario naming a route that does not exist", () => {
     const p = one(`[routing]\n"g3f" = [{ instance = "a", provider = "antigravity", model = "x" }]\n[cld.scenarios.Fast]\nmain = "g3f"\nfast = "g3f"\nopus = "opus9"\n`);
     expect(p).toMatchObject({ severity: "warning", path: "cld.scenarios.Fast.opus" });

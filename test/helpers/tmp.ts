@@ -24,9 +24,10 @@ export function tempFiles(files: Record<string, string>): string {
 }
 
 /** Run the gw CLI from source as a child process. */
-export async function runGw(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}) {
+export async function runGw(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; argv0?: string } = {}) {
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), ...args], {
     cwd: opts.cwd,
+    argv0: opts.argv0, // "cld": the program name the cld link gives gw
     env: { ...process.env, NO_COLOR: "1", ...opts.env },
     stdout: "pipe",
     stderr: "pipe",

@@ -8,6 +8,8 @@ import OpenAI from "openai";
 import { instanceFromYaml } from "../../src/mock/config.ts";
 import { startMock } from "../helpers/mock.ts";
 import { tempFiles } from "../helpers/tmp.ts";
+import { until } from "../helpers/supervisor.ts";
+import { writeFileAtomic } from "../../src/fs/atomic-write.ts";
 
 const YAML = `host: 127.0.0.1
 port: 0
@@ -98,6 +100,33 @@ describe("instance YAML", () => {
       expect((await res.json()).model).toBe("whatever-1");
     } finally {
       await any.stop();
+    }
+  });
+
+  test("a rewritten YAML is taken up while running (models, api-keys), as CLIProxyAPI's watcher does; a broken one is not", async () => {
+    const d = tempFiles({ "hot.yaml": `port: 0\napi-keys: ["old-key"]\nclaude-api-key:\n  - api-key: sk-1\n    models: [{ name: a, alias: claude-a }]\n` });
+    const file = join(d, "hot.yaml");
+    const hot = startMock({ config: file });
+    try {
+      const ask = (key: string, model: string) =>
+        fetch(`${hot.url}/v1/messages`, { method: "POST", headers: { "x-api-key": key }, body: JSON.stringify({ model, max_tokens: 5, messages: [{ role: "user", content: "hi" }] }) }).then((r) => r.status);
+      expect(await ask("old-key", "claude-b")).toBe(400);
+      // gw writes instance YAML atomically: a new file renamed over the old one.
+      await writeFileAtomic(file, `port: 0\napi-keys: ["new-key"]\nclaude-api-key:\n  - api-key: sk-1\n    models: [{ name: a, alias: claude-a }, { name: b, alias: claude-b }]\n`);
+      await until(async () => (await ask("new-key", "claude-b")) === 200, 10_000, () => "claude-b with new-key");
+      expect(await ask("old-key", "claude-a")).toBe(401);
+      const said: string[] = [];
+      const stderr = console.error;
+      console.error = (m: unknown) => void said.push(String(m));
+      try {
+        await writeFileAtomic(file, "api-keys: [unclosed\n");
+        await until(() => said.some((l) => l.startsWith("gw mock: config not reloaded, keeping the running one:")), 10_000, () => said.join("\n"));
+      } finally {
+        console.error = stderr;
+      }
+      expect(await ask("new-key", "claude-b")).toBe(200);
+    } finally {
+      await hot.stop();
     }
   });
 

@@ -135,6 +135,13 @@ describe("gw run refusals, each one line", () => {
     expect(r.code).toBe(1);
   });
 
+  test("a misspelt agent is named, with the one meant; nothing asked or launched", async () => {
+    const r = await box.run(["codx", "fix the tests"], { cmd: RUN });
+    expect(r.stderr).toBe('gw: "codx" is no agent gw runs — did you mean "codex"?\n  gw run claude|codex|gemini … (gw run --help)\n');
+    expect(r.code).toBe(1);
+    expect(r.call).toBeNull();
+  });
+
   test("an agent not installed: how to install it, exit 127, before any question", async () => {
     const r = await box.run(["gemini", "g3f"], { cmd: RUN });
     expect(r.stderr).toBe("gw: gemini (Gemini CLI) is not on PATH; install it: npm install -g @google/gemini-cli\n");

@@ -41,6 +41,23 @@ describe("with fzf", () => {
     });
     expect(r.call!.env.GEMINI_MODEL).toBe("gpt5");
   });
+
+  test("a name typed into the agent menu is the one Enter takes, though an earlier line matches it loosely", async () => {
+    const r = await interactive(box, ["-c", toml], async (t) => {
+      await t.waitFor("Agent>");
+      await t.send("-l", "gemini");
+      // Claude Code's line matches "gemini" too, scattered through its description ("…gateway … main …").
+      const narrowed = await t.waitFor(/ 2\/3 /);
+      expect(narrowed.split("\n").find((l) => l.startsWith("> "))).toMatch(/^> gemini /);
+      await t.send("Enter");
+      await t.waitFor("gemini route>");
+      await t.send("-l", "g3f");
+      await t.waitFor(/ 1\/3 /);
+      await t.send("Enter");
+    });
+    expect(r.screen).toContain("fake gemini ran");
+    expect(r.call!.env.GEMINI_MODEL).toBe("g3f");
+  });
 });
 
 describe("without fzf: the numbered picker", () => {

@@ -69,6 +69,20 @@ describe("embedded demo", () => {
     expect(await processesIn(dir)).toEqual([]);
   }, 60_000);
 
+  test("--port 0: the demo serves on a free port and says which", async () => {
+    const dir = tempDir("gw-demo-port0-");
+    const sb = { dir, env: { ...process.env, XDG_CACHE_HOME: join(dir, "cache"), GW_CONFIG: undefined, GW_CLIPROXY: undefined } };
+    sandboxes.push(sb);
+    const r = await gw(sb, ["up", "-d", "--port", "0"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const url = /running in the background \(pid \d+\) on (http:\/\/127\.0\.0\.1:(\d+))/.exec(r.stdout);
+    expect(Number(url?.[2])).toBeGreaterThan(0);
+    expect(r.stdout).toContain(`  curl -s ${url![1]}/v1/messages`);
+    expect((await fetch(`${url![1]}/healthz`)).status).toBe(200);
+    expect((await gw(sb, ["down"])).code).toBe(0);
+  }, 60_000);
+
   test("a demo started in another folder is named when a real config wants its port, with how to stop it", async () => {
     const sb = await sandbox([{ name: "a" }]);
     sandboxes.push(sb);

@@ -1,11 +1,13 @@
 // InstanceSet with real child processes (gw mock behind a wrapper script) and short timings.
 import { afterAll, describe, expect, test } from "bun:test";
+import type { Subprocess } from "bun";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/index.ts";
 import type { Config } from "../../src/config/types.ts";
 import { withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.ts";
 import { InstanceSet } from "../../src/supervisor/instances.ts";
+import { freePort } from "../../src/supervisor/ports.ts";
 import { DEFAULT_TIMING, type Timing } from "../../src/supervisor/timing.ts";
 import { alive, OWN_NAME, crashingScript, killAll, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
 
@@ -75,18 +77,54 @@ describe("InstanceSet", () => {
   test("a missing binary and a busy port are one clear line each; the other instance still starts", async () => {
     const busy = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("taken") });
     try {
-      const sb = await sandbox([{ name: "nobin", command: ["/nonexistent/cli-proxy-api", "-config", "{config}"] }, { name: "busy", port: busy.port }, { name: "ok" }]);
+      const sb = await sandbox([{ name: "nobin", command: ["/nonexistent/cli-proxy-api", "-config", "{config}"] }, { name: "busy", port: busy.port }, { name: "ok" }, { name: "str", command: ["sleep 1000"] }]);
       const { set } = await setUp(sb);
       const out = await set.startAll();
       expect(out.get("ok")!.ok).toBe(true);
       const nobin = set.get("nobin")!;
       expect(nobin.state).toBe("failed");
       expect(nobin.problem).toBe("command of instance 'nobin' not found: /nonexistent/cli-proxy-api — fix [instances.nobin] command or install it");
+      // One string: the program "sleep 1000" does not exist, though sleep does; the line says to split it.
+      expect(set.get("str")!.problem).toBe(`command of instance 'str' not found: sleep 1000 — gw runs no shell: write [instances.str] command = ["sleep", "1000"]`);
       const b = set.get("busy")!;
-      expect(b.problem).toBe(`port ${busy.port} of instance 'busy' is in use by pid ${process.pid} (${OWN_NAME}) — change [instances.busy] port or stop that process`);
+      expect(b.problem).toBe(`port ${busy.port} of instance 'busy' is in use by pid ${process.pid} (${OWN_NAME}) — change [instances.busy] port or stop that process (gw looks again every ${DEFAULT_TIMING.portRetryMs / 1000} s)`);
       expect(b.child).toBeNull();
     } finally {
       busy.stop(true);
+    }
+  }, 60_000);
+
+  test("a port held for a while is waited for, not counted as crashes: the instance starts soon after it is freed", async () => {
+    // Two holders in turn (SO_REUSEPORT, so the port is never free between them): the line
+    // naming the second proves gw looked again; with crashLoopExits 2 the old rule had by then
+    // put the instance into a crash loop, to be retried only after crashLoopRetryMs (60 s here).
+    const hold = async (port: number) => {
+      const p = Bun.spawn([process.execPath, "-e", `Bun.serve({ hostname: "127.0.0.1", port: ${port}, reusePort: true, fetch: () => new Response("taken") }); console.log("holding")`], { stdout: "pipe", stderr: "inherit" });
+      holders.push(p);
+      const { value } = await p.stdout.getReader().read(); // "holding": it listens
+      expect(new TextDecoder().decode(value)).toContain("holding");
+      return p;
+    };
+    const holders: Subprocess[] = [];
+    const port = await freePort();
+    try {
+      const first = await hold(port);
+      const sb = await sandbox([{ name: "p", port }]);
+      const timing: Timing = { ...FAST, crashLoopExits: 2, portRetryMs: 100 };
+      const { set, lines } = await setUp(sb, timing);
+      expect((await set.startAll()).get("p")!.ok).toBe(false);
+      const p = set.get("p")!;
+      expect(p.problem).toContain(`by pid ${first.pid}`);
+      const second = await hold(port);
+      first.kill("SIGKILL");
+      await until(() => p.problem.includes(`by pid ${second.pid}`), 10_000, () => `problem: ${p.problem}`);
+      expect(p.state).toBe("backoff");
+      expect(p.restarts).toBe(0); // nothing was started, so nothing was restarted
+      second.kill("SIGKILL");
+      await until(() => p.state === "ready", 10_000, () => `state ${p.state}: ${lines.join("\n")}`);
+      expect(lines.filter((l) => l.includes("crash loop"))).toEqual([]);
+    } finally {
+      for (const h of holders) h.kill("SIGKILL");
     }
   }, 60_000);
 

@@ -25,7 +25,7 @@ interface Choice {
 export async function chooseRoles(c: ChooseContext): Promise<Chosen> {
   const { src, home } = c;
   const last: Last = readLast(home, MEMORY);
-  const remembered = c.again && !c.filter ? rememberedRoles(last) : undefined;
+  const remembered = c.again && !c.filter ? rememberedRoles(last, src.routes) : undefined;
   const choice = remembered ? { roles: remembered, scenario: last.scenario } : ((c.filter ? byFilter(c, c.filter, last) : undefined) ?? (await byMenu(src, last, c.env.PATH)));
   writeLast(home, { ...choice.roles, scenario: choice.scenario, auto_upgrade: choice.autoUpgrade });
   const route = offered(c.routes, choice.roles.main);
@@ -56,11 +56,11 @@ async function byMenu(src: CldSource, last: Last, path: string | undefined): Pro
     ...Object.entries(scenarios).map(([key, r]) => ({ key, detail: describeRoles(r) })),
     { key: CUSTOM, detail: "pick main, fast and opus yourself" },
   ];
-  const picked = await pick({ title: "Scenario", choices, last: last.scenario, path });
+  // Esc on the first menu = launch exactly as last time, no more questions — while its routes exist.
+  const again = rememberedRoles(last, src.routes);
+  const picked = await pick({ title: "Scenario", choices, last: again && last.scenario, path });
   if (!picked) throw new CliError("no scenario chosen", 130);
-  // Esc on the first menu = launch exactly as last time, no more questions.
-  const again = picked.reused ? rememberedRoles(last) : undefined;
-  if (again) return { roles: again, scenario: picked.key, autoUpgrade: last.auto_upgrade === "On" ? "On" : "Off" };
+  if (picked.reused && again) return { roles: again, scenario: picked.key, autoUpgrade: last.auto_upgrade === "On" ? "On" : "Off" };
   const roles = scenarios[picked.key] ?? (await customRoles(src.routes, last, path));
   return withAutoUpgrade(roles, picked.key, src.routes, last, path);
 }
@@ -68,7 +68,8 @@ async function byMenu(src: CldSource, last: Last, path: string | undefined): Pro
 async function customRoles(routes: readonly string[], last: Last, path: string | undefined): Promise<Roles> {
   const roles: Record<string, string> = {};
   for (const role of ROLE_NAMES) {
-    const picked = await pick({ title: `${role} route`, choices: routes.map((key) => ({ key })), last: last[role], path });
+    const kept = last[role];
+    const picked = await pick({ title: `${role} route`, choices: routes.map((key) => ({ key })), last: kept && routes.includes(kept) ? kept : undefined, path });
     if (!picked) throw new CliError(`no ${role} route chosen`, 130);
     roles[role] = picked.key;
   }
