@@ -2,9 +2,9 @@
 // two failures that have no status (connection error, first-byte timeout). Pure, except for the
 // small synchronous decompression of an already-read error body.
 
-import * as zlib from "node:zlib";
 import type { CooldownsMs, LbConfig } from "../config/types.ts";
 import type { CooldownKind } from "../state/types.ts";
+import { codingsOf, decodeSync } from "./encoding.ts";
 
 export type OutcomeClass = "ok" | "auth" | "signature" | "transient" | "client" | "other";
 
@@ -82,9 +82,8 @@ export function shouldRetry(o: Outcome, attempts: number, lb: LbConfig, method: 
 /** Decode an error body by its Content-Encoding (gzip, br, deflate, zstd; a list is undone right to left). */
 export function decodeErrorBody(bytes: Uint8Array, contentEncoding?: string | null): string {
   let buf: Uint8Array = bytes;
-  const codings = (contentEncoding ?? "").toLowerCase().split(",").map((s) => s.trim()).filter(Boolean);
   try {
-    for (const c of codings.reverse()) buf = decodeOne(buf, c);
+    buf = decodeSync(bytes, codingsOf(contentEncoding), MAX_DECODED);
   } catch {
     buf = bytes; // undecodable: show what we have rather than fail the classification
   }
@@ -130,28 +129,6 @@ const COOLDOWN_KEY: Record<CooldownKind, keyof CooldownsMs> = {
   connection: "transient",
   timeout: "transient",
 };
-
-function decodeOne(buf: Uint8Array, coding: string): Uint8Array {
-  const opts = { maxOutputLength: MAX_DECODED };
-  switch (coding) {
-    case "gzip":
-    case "x-gzip":
-      return zlib.gunzipSync(buf, opts);
-    case "br":
-      return zlib.brotliDecompressSync(buf, opts);
-    case "deflate":
-      // Servers disagree on zlib-wrapped vs raw deflate; accept both.
-      try {
-        return zlib.inflateSync(buf, opts);
-      } catch {
-        return zlib.inflateRawSync(buf, opts);
-      }
-    case "zstd":
-      return zlib.zstdDecompressSync(buf, opts);
-    default:
-      return buf; // identity or unknown
-  }
-}
 
 function collect(v: unknown, out: string[], depth: number): void {
   if (depth > 6 || out.length > 64) return;

@@ -9,9 +9,10 @@ import type { RequestLog } from "../observe/requestlog.ts";
 import { type Usage, usageFromJson, usageFromSse, type UsageWatcher } from "../observe/tokens.ts";
 import type { StateStore } from "../state/index.ts";
 import type { BodyBudget } from "./body-budget.ts";
-import { type Dialect, errorResponse } from "./dialect.ts";
+import { type Dialect, errorResponse, sseErrorEvent } from "./dialect.ts";
 import { type ClientLink, unschedule } from "./due.ts";
 import type { Tried } from "./failover.ts";
+import { errorStatus } from "./first-event.ts";
 import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import type { Health } from "./local.ts";
 import type { Prober } from "./probe.ts";
@@ -81,19 +82,43 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     d.gw.stats.streamOpened();
     d.gw.observe.metrics.streamOpened();
   } else d.gw.stats.end(o.status >= 500); // plain bodies leave the in-flight count at their headers
-  const onEnd = (broken: boolean) => {
+  const onEnd = (gwBroke: boolean, clientLeft: boolean) => {
+    // An upstream error event after content ended the answer as surely as a break: the record,
+    // the streak and the metrics say so (the event itself reached the client as it came).
+    const upstreamError = watcher?.streamError?.();
+    const broken = gwBroke || upstreamError !== undefined;
     if (sse) {
       d.gw.stats.streamClosed();
       d.gw.observe.metrics.streamClosed();
       d.gw.stats.end(o.status >= 500 || broken);
     }
-    finish(d, final, { status: o.status, bytes, firstByteAt, broken, error: final.errorText, usage: watcher?.usage(), responseId: watcher?.responseId() });
+    finish(d, final, { status: o.status, bytes, firstByteAt, broken, clientLeft, error: final.errorText ?? upstreamError, usage: watcher?.usage(), responseId: watcher?.responseId() });
   };
-  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, idleMs: sse ? d.idleMs : 0, onChunk });
+  const trailer = sse && d.dialect === "gemini" ? () => geminiReadableError(watcher?.streamError?.(), d.mask) : undefined;
+  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, idleMs: sse ? d.idleMs : 0, onChunk, trailer });
   return new Response(body, { status: o.status, headers });
 }
 
 // --- internal ---
+
+/**
+ * Google's SDKs raise an in-stream error only when it carries a numeric `error.code`; CLIProxyAPI
+ * ends a failing Gemini stream with an OpenAI-shaped error (`"code":"internal_server_error"`),
+ * which they skip, so the cut-short answer would pass as complete. Such a stream gets the same
+ * error once more, in Google's shape, as its last event.
+ */
+function geminiReadableError(data: string | undefined, mask: (s: string) => string): string | undefined {
+  if (data === undefined) return undefined;
+  let o: Record<string, unknown> | undefined;
+  try {
+    const v = JSON.parse(data) as unknown;
+    if (v && typeof v === "object" && !Array.isArray(v)) o = v as Record<string, unknown>;
+  } catch {}
+  const inner = (o?.error ?? o) as Record<string, unknown> | undefined;
+  if (typeof inner?.code === "number") return undefined; // Google's own shape: the SDK reads it
+  const message = typeof inner?.message === "string" ? inner.message : data.slice(0, 500);
+  return sseErrorEvent("gemini", errorStatus(o), mask(`upstream error inside the stream: ${message}`), "upstream_stream_broken");
+}
 
 /**
  * An upstream error body as the client gets it. Upstreams quote keys in errors (a relay naming the
@@ -131,6 +156,7 @@ interface End {
   bytes: number;
   firstByteAt?: number;
   broken?: boolean;
+  clientLeft?: boolean;
   error?: string;
   usage?: Usage;
   responseId?: string;
@@ -177,7 +203,7 @@ function finish(d: Delivery, final: Tried | undefined, e: End): void {
     const target = final.outcome.attempt.target;
     recordEnd(d.gw.state, d.facts, { ok: e.status < 400 && !e.broken, now, route: d.route, targetId: target?.id, responseId: e.responseId });
   }
-  d.record.finish({ status: e.status, bytes: e.bytes, firstByteAt: e.firstByteAt, endAt: now, error: e.error, broken: e.broken, usage: e.usage }, d.gw);
+  d.record.finish({ status: e.status, bytes: e.bytes, firstByteAt: e.firstByteAt, endAt: now, error: e.error, broken: e.broken, clientLeft: e.clientLeft, usage: e.usage }, d.gw);
 }
 
 /** Most a JSON body is held for its usage; bigger ones pass without it. */

@@ -3,15 +3,16 @@
 
 export type Dialect = "anthropic" | "openai" | "gemini";
 
+/** A Gemini model call under any API version (`/v1/models/gemini-3-flash:countTokens`). */
+const GEMINI_CALL = /^\/v1[a-z0-9]*\/models\/[^/]+:[A-Za-z]+$|:generateContent|:streamGenerateContent/;
+
 /**
  * Dialect of a request, from its (already folded) path. Paths no dialect owns answer in
  * Anthropic's shape when the client sent `anthropic-version`, else OpenAI's (the common default).
  */
 export function dialectOf(path: string, headers: Headers): Dialect {
   if (path.startsWith("/v1/messages")) return "anthropic";
-  if (path.startsWith("/v1beta/") || path.includes(":generateContent") || path.includes(":streamGenerateContent")) {
-    return "gemini";
-  }
+  if (path.startsWith("/v1beta/") || GEMINI_CALL.test(path)) return "gemini";
   if (path.startsWith("/v1/")) return headers.has("anthropic-version") ? "anthropic" : "openai";
   return headers.has("anthropic-version") ? "anthropic" : headers.has("x-goog-api-key") ? "gemini" : "openai";
 }

@@ -6,6 +6,7 @@
 // makes the attempt a failure like an error status (classify.ts), content lets the held bytes go.
 
 import type { ReadResult, StreamSource } from "./stream.ts";
+import { networkError } from "./forward.ts";
 
 /** Most handshake held back (characters, about bytes); a stream that opens with more is passed on as it is. */
 export const HOLD_MAX_BYTES = 64 * 1024;
@@ -33,7 +34,7 @@ export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = H
     try {
       r = await reader.read();
     } catch (e) {
-      return { kind: "broke", message: `stream broke before its first content: ${(e as Error).message}` };
+      return { kind: "broke", message: `stream broke before its first content: ${networkError(e)}` };
     }
     if (r.done) return { kind: "deliver", source: { head, reader, done: true } };
     head.push(r.value);

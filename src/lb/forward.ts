@@ -62,12 +62,24 @@ export async function forward(attempt: AttemptInfo, method: string, up: Upstream
     return new UpstreamResponse(attempt, res);
   } catch (e) {
     const reason: FailReason = ctl.clientGone() ? "aborted" : ctl.timedOut() ? "timeout" : "connect";
-    const why = reason === "timeout" ? `no response within ${ctl.timeoutMs} ms` : (e as Error).message;
+    const why = reason === "timeout" ? `no response within ${ctl.timeoutMs} ms` : networkError(e);
     return { kind: "failed", attempt, reason, message: `${attempt.instance.name}: ${why}` };
   }
 }
 
+/**
+ * A network error's message as gw's users should read it: Bun appends advice for whoever wrote
+ * the fetch call ("For more information, pass `verbose: true` …"), which only misleads a client
+ * or an operator reading gw's error.
+ */
+export function networkError(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.replace(BUN_VERBOSE_HINT, "");
+}
+
 // --- internal ---
+
+const BUN_VERBOSE_HINT = /\s*For more information, pass `verbose: true` in the second argument to fetch\(\)\.?/;
 
 /** A response outcome (a class, not closures over `res`: it lives as long as its attempt). */
 class UpstreamResponse {

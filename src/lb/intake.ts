@@ -4,11 +4,12 @@
 
 import { BYTES_PER_ELEMENT, type BodyHold, NO_BUDGET } from "./body-budget.ts";
 import { type Dialect, dialectOf, errorResponse } from "./dialect.ts";
+import { codingsOf, decode, isKnownCoding, isTooLarge } from "./encoding.ts";
 import { jsonShape, type Member } from "./json-shape.ts";
 
 export interface Intake {
   readonly method: string;
-  /** Path as forwarded: normalized by URL parsing, doubled `/v1/v1` folded. */
+  /** Path as forwarded: normalized by URL parsing, doubled `/v1/v1` folded, Gemini model calls under `/v1beta`. */
   readonly path: string;
   /** Query string as forwarded ("" or "?…"), without a client `key=`. */
   readonly search: string;
@@ -25,9 +26,13 @@ export interface Intake {
   readonly raw: string | Uint8Array<ArrayBuffer> | undefined;
   /** Token counting: only the model and the headers are rewritten. */
   readonly countTokens: boolean;
+  /** The client compressed the body (Content-Encoding); `raw` is decoded and goes upstream so. */
+  readonly decoded?: boolean;
 }
 
 const GEMINI_MODEL_PATH = /^(\/v1[a-z0-9]*\/models\/)([^/:]+):([A-Za-z]+)$/;
+/** Where CLIProxyAPI serves the Gemini API, whichever version the client named. */
+const GEMINI_PREFIX = "/v1beta/models/";
 
 /** Fold any run of `/v1/v1…` at the start into one `/v1` (clients that put /v1 in their base URL). */
 export function foldPath(pathname: string): string {
@@ -44,7 +49,7 @@ function forwardedSearch(url: URL): string {
   return s ? `?${s}` : "";
 }
 
-type BodyRead = Uint8Array<ArrayBuffer> | string | "too-large" | "no-memory" | "broken";
+type BodyRead = Uint8Array<ArrayBuffer> | string | "too-large" | "no-memory" | "broken" | "undecodable";
 const utf8 = new TextDecoder();
 
 /**
@@ -130,16 +135,26 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
   // JSON bodies travel as text (parsed once, maybe spliced, sent as-is); others as bytes.
   const type = req.headers.get("content-type");
   const typedJson = type === null || JSONISH.test(type);
+  const codings = codingsOf(req.headers.get("content-encoding"));
   let raw: Intake["raw"];
   // `req.body` is touched only for a chunked body: it makes Bun build a stream object that text()
   // does not need (and a body already in memory is then read through it: bench/README.md).
   if (req.method !== "GET" && req.method !== "HEAD") {
-    const body = await readBody(req, limits.maxBodyBytes, hold, typedJson);
+    const unknown = codings.find((c) => !isKnownCoding(c));
+    if (unknown !== undefined) {
+      return errorResponse(dialect, 415, `gw takes request bodies plain or compressed with gzip, deflate, br or zstd, not ${unknown.slice(0, 40)} (Content-Encoding)`, "unsupported_media_type");
+    }
+    let body = await readBody(req, limits.maxBodyBytes, hold, typedJson && codings.length === 0);
+    if (body instanceof Uint8Array && codings.length > 0 && body.length > 0) {
+      body = await decodeBody(body, codings, limits.maxBodyBytes, hold);
+      if (body instanceof Uint8Array && typedJson) body = utf8.decode(body);
+    }
     if (body === "too-large") {
       return errorResponse(dialect, 413, `request body exceeds gw's limit of ${limits.maxBodyBytes} bytes (lb_max_body_mb)`, "body_too_large");
     }
     if (body === "no-memory") return busy(dialect);
     if (body === "broken") return bad("request body could not be read");
+    if (body === "undecodable") return bad(`request body is not valid ${codings.join(", ")} data, as its Content-Encoding says`);
     if (body.length > 0) raw = typeof body === "string" ? body : looksLikeJsonObject(body) ? utf8.decode(body) : body;
     if (raw instanceof Uint8Array && !isFormUpload(type, path)) {
       return errorResponse(dialect, 415, `gw takes a JSON object as the body of ${path.slice(0, 100)} (forms only where an upload is expected), not ${type?.slice(0, 60)}`, "unsupported_media_type");
@@ -174,16 +189,36 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
   const gm = GEMINI_MODEL_PATH.exec(path);
   let model = typeof json?.model === "string" ? json.model : undefined;
   let geminiPath: Intake["geminiPath"];
+  let forwardPath = path;
   if (gm) {
     try {
       model = decodeURIComponent(gm[2]!);
     } catch {
       return bad("model name in the path is not valid percent-encoding");
     }
-    geminiPath = { prefix: gm[1]!, action: gm[3]! };
+    // Google's SDKs default to /v1 (or are set to /v1alpha); CLIProxyAPI serves Gemini calls
+    // under /v1beta only, with the same bodies, so every version goes there.
+    geminiPath = { prefix: GEMINI_PREFIX, action: gm[3]! };
+    forwardPath = `${GEMINI_PREFIX}${gm[2]}:${gm[3]}`;
   }
   const countTokens = path.endsWith("/count_tokens") || gm?.[3] === "countTokens";
-  return { method: req.method, path, search: forwardedSearch(url), dialect, model, geminiPath, json, members, raw, countTokens };
+  const decoded = codings.length > 0 && raw !== undefined;
+  return { method: req.method, path: forwardPath, search: forwardedSearch(url), dialect, model, geminiPath, json, members, raw, countTokens, decoded };
+}
+
+/**
+ * A compressed body, decoded (off the event loop) within the same byte limit as a plain one;
+ * the decoded bytes are held in the body budget too.
+ */
+async function decodeBody(bytes: Uint8Array, codings: readonly string[], limit: number, hold: BodyHold): Promise<Uint8Array<ArrayBuffer> | BodyRead> {
+  let out: Uint8Array;
+  try {
+    out = await decode(bytes, codings, limit);
+  } catch (e) {
+    return isTooLarge(e) ? "too-large" : "undecodable";
+  }
+  if (!hold.grow(out.byteLength)) return "no-memory";
+  return out as Uint8Array<ArrayBuffer>;
 }
 
 /** 503 in the client's dialect: other requests hold the body budget now; a retry soon will fit. */

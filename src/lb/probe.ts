@@ -10,6 +10,7 @@
 import type { InstanceConfig } from "../config/types.ts";
 import type { StateStore } from "../state/index.ts";
 import { type HeaderMap, setInstanceKey } from "./headers.ts";
+import { networkError } from "./forward.ts";
 
 export interface ProbeTiming {
   /** A probe without an answer by then counts as down. */
@@ -169,7 +170,7 @@ export async function probe(instance: InstanceConfig, timeoutMs: number, signal?
     res.body?.cancel().catch(() => {});
     return { up: res.status >= 200 && res.status < 300, what: `GET ${path} ${res.status} in ${Date.now() - started} ms` };
   } catch (e) {
-    const why = timeout.aborted ? `no answer within ${timeoutMs} ms` : (e as Error).message;
+    const why = timeout.aborted ? `no answer within ${timeoutMs} ms` : networkError(e);
     return { up: false, what: `GET ${path}: ${why}` };
   }
 }

@@ -36,6 +36,8 @@ export interface ResponseFacts {
   /** Error body text (decoded) or gw's own error message. */
   readonly error?: string;
   readonly broken?: boolean;
+  /** The client stopped reading before the answer's end (the upstream request was cancelled). */
+  readonly clientLeft?: boolean;
   readonly usage?: Usage;
 }
 
@@ -103,6 +105,7 @@ export class RecordBuilder {
     if (r.firstByteAt !== undefined) record.response.ttfb_ms = r.firstByteAt - this.startedAt;
     if (r.error) record.response.error = masker.text(r.error).slice(0, ERROR_PREVIEW_CHARS);
     if (r.broken) record.response.broken = true;
+    if (r.clientLeft) record.response.client_left = true;
     const usage = usageRecord(r.usage);
     if (usage) record.usage = usage;
     if (this.clientKey) record.client = maskSecret(this.clientKey);

@@ -28,9 +28,19 @@ export function upstreamModel(target: Target): string {
 
 type Body = Record<string, unknown>;
 
-/** Apply a route's body params to a copy of `body` (already carrying the new model). */
-export function applyBodyParams(body: Body, p: RouteParams): void {
-  if (p.reasoningEffort !== undefined) body.reasoning_effort = p.reasoningEffort;
+/**
+ * Apply a route's body params to a copy of `body` (already carrying the new model). The effort
+ * goes where the request's API carries it: the Responses API's `reasoning.effort` (CLIProxyAPI
+ * reads that, and would let a client's own value there win over a top-level one), else
+ * `reasoning_effort`.
+ */
+export function applyBodyParams(body: Body, p: RouteParams, api: "responses" | "other" = "other"): void {
+  if (p.reasoningEffort !== undefined) {
+    if (api === "responses") {
+      const current = body.reasoning;
+      body.reasoning = { ...(current && typeof current === "object" && !Array.isArray(current) ? current : {}), effort: p.reasoningEffort };
+    } else body.reasoning_effort = p.reasoningEffort;
+  }
   if (p.maxTokensDefault !== undefined && (body.max_tokens === undefined || body.max_tokens === null)) {
     body.max_tokens = p.maxTokensDefault;
   }
@@ -96,6 +106,7 @@ export function rewriteFor(
   target: Target | undefined,
 ): UpstreamRequest {
   const headers = attemptHeaders(client, instance, target?.params);
+  if (intake.decoded) headers.delete("content-encoding"); // the body goes as gw decoded it
   // A JSON body sent under another type (curl -d, text/plain) is JSON to gw, so to the upstream too.
   if (intake.json && !JSON_TYPE.test(headers.get("content-type") ?? "")) headers.set("content-type", "application/json");
   if (!target) return { pathAndQuery: intake.path + intake.search, headers, body: intake.raw };
@@ -112,7 +123,9 @@ export function rewriteFor(
 const JSON_TYPE = /json/i;
 
 /** Top-level fields the route params may change. */
-const PARAM_FIELDS = ["reasoning_effort", "max_tokens", "thinking"] as const;
+const PARAM_FIELDS = ["reasoning_effort", "reasoning", "max_tokens", "thinking"] as const;
+/** OpenAI Responses API paths (CLIProxyAPI's /v1, /openai/v1 and Codex-direct spellings). */
+const RESPONSES_PATH = /\/responses$/;
 
 /**
  * What one target changes in the body, as top-level edits (field → new JSON text, or undefined to
@@ -126,7 +139,7 @@ export function bodyEdits(intake: Intake, model: string, params: RouteParams, pr
   if (modelInBody && json.model !== model) edits.set("model", JSON.stringify(model));
   if (!intake.countTokens && hasBodyParams(params)) {
     const copy: Body = { ...json };
-    applyBodyParams(copy, params);
+    applyBodyParams(copy, params, RESPONSES_PATH.test(intake.path) ? "responses" : "other");
     for (const f of PARAM_FIELDS) if (copy[f] !== json[f]) edits.set(f, JSON.stringify(copy[f]));
   }
   for (const f of quirkOf(provider)?.dropFields ?? []) if (f in json) edits.set(f, undefined);

@@ -3,6 +3,7 @@
 // with an error event in the client's dialect instead of a clean-looking truncated close.
 
 import { type Dialect, sseErrorEvent } from "./dialect.ts";
+import { networkError } from "./forward.ts";
 
 const encoder = new TextEncoder();
 
@@ -23,9 +24,12 @@ export interface StreamSource {
 export interface RelayHooks {
   /** Ends a broken stream with an SSE error event in this dialect; without it a break just closes. */
   readonly breakEvent?: Dialect;
-  readonly onEnd: (broken: boolean) => void;
+  /** `broken`: it ended with gw's error event; `clientLeft`: the client stopped reading before the end. */
+  readonly onEnd: (broken: boolean, clientLeft: boolean) => void;
   readonly idleMs?: number;
   readonly onChunk?: (chunk: Uint8Array) => void;
+  /** Text to send after the upstream's last byte, when the stream ended cleanly (e.g. an error event the client's SDK can read). */
+  readonly trailer?: () => string | undefined;
 }
 
 /**
@@ -39,15 +43,15 @@ export interface RelayHooks {
  * the chunks already read.
  */
 export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: RelayHooks): ReadableStream<Uint8Array> {
-  const { breakEvent: dialect, onEnd, idleMs = 0, onChunk } = hooks;
+  const { breakEvent: dialect, onEnd, idleMs = 0, onChunk, trailer } = hooks;
   const source: StreamSource = body instanceof ReadableStream ? { head: [], reader: body.getReader() } : body;
   const reader = source.reader;
   let ended = false;
-  const end = (broken: boolean) => {
+  const end = (broken: boolean, clientLeft = false) => {
     if (ended) return;
     ended = true;
     clearTimeout(idleTimer);
-    onEnd(broken);
+    onEnd(broken, clientLeft);
   };
   // One timer per quiet period, not per chunk: it re-arms itself for the time that is left.
   let lastData = Date.now();
@@ -75,6 +79,12 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
     } catch {}
     end(true);
   };
+  const closeClean = (ctrl: ReadableStreamDefaultController<Uint8Array>) => {
+    const extra = trailer?.();
+    if (extra) ctrl.enqueue(encoder.encode(extra));
+    ctrl.close();
+    end(false);
+  };
   return new ReadableStream<Uint8Array>(
     {
       start(ctrl) {
@@ -82,10 +92,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
           onChunk?.(chunk);
           ctrl.enqueue(chunk);
         }
-        if (source.done) {
-          ctrl.close();
-          end(false);
-        }
+        if (source.done) closeClean(ctrl);
       },
       async pull(ctrl) {
         let chunk: Awaited<ReturnType<typeof reader.read>>;
@@ -93,23 +100,21 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
         try {
           chunk = await reader.read();
         } catch (e) {
-          if (!ended) fail(ctrl, `upstream stream broke: ${(e as Error).message}`);
+          if (!ended) fail(ctrl, `upstream stream broke: ${networkError(e)}`);
           return; // else: cancelled by the client meanwhile
         } finally {
           waiting = false;
         }
         if (stalled) return fail(ctrl, `upstream stream broke: no data for ${idleMs} ms`);
-        if (chunk.done) {
-          ctrl.close();
-          end(false);
-        } else {
+        if (chunk.done) closeClean(ctrl);
+        else {
           lastData = Date.now();
           onChunk?.(chunk.value);
           ctrl.enqueue(chunk.value);
         }
       },
       cancel(reason) {
-        end(false);
+        end(false, true);
         return reader.cancel(reason).catch(() => {});
       },
     },

@@ -124,6 +124,8 @@ export interface ResponseRecord {
   error?: string;
   /** The stream broke after bytes were sent (ended with an error event). */
   broken?: boolean;
+  /** The client went away before the answer's end; gw cancelled the upstream request. */
+  client_left?: boolean;
 }
 
 export interface UsageRecord {

@@ -232,10 +232,12 @@ function pct(sorted: readonly number[], q: number): number | null {
 }
 
 function errorText(r: RequestRecord): string {
-  if (r.response.broken) return "stream broke after bytes were sent";
   const last = r.routing.attempts[r.routing.attempts.length - 1];
   const text = r.response.error ?? last?.error ?? "";
   // Error bodies are JSON in the client's dialect; the page wants the sentence inside.
-  const message = /"message"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(text)?.[1];
-  return (message ? message.replace(/\\(.)/g, "$1") : text).slice(0, 300);
+  const match = /"message"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(text)?.[1];
+  const message = (match ? match.replace(/\\(.)/g, "$1") : text).slice(0, 300);
+  // A stream that broke may carry the upstream's error event: say which.
+  if (r.response.broken) return message ? `stream broke after bytes were sent: ${message}` : "stream broke after bytes were sent";
+  return message;
 }

@@ -19,6 +19,11 @@ export interface UsageWatcher {
   usage(): Usage | undefined;
   /** OpenAI Responses: the id of the response (for `previous_response_id` stickiness). */
   responseId(): string | undefined;
+  /**
+   * The data of the first error event that passed (an `error` or `response.failed` event, or a
+   * payload that is an error): the upstream failed inside a stream that had already begun.
+   */
+  streamError?(): string | undefined;
 }
 
 /** An incremental SSE watcher. Cost per chunk: one streaming UTF-8 decode and a substring search. */
@@ -27,8 +32,20 @@ export function usageFromSse(): UsageWatcher {
   let tail = "";
   let usage: Usage | undefined;
   let respId: string | undefined;
+  let errorData: string | undefined;
+  // The event being read is named as an error: its data is the error.
+  let errorEvent = false;
   const line = (l: string) => {
-    if (!l.startsWith("data:") || !USAGE_HINT.test(l)) return;
+    if (l.startsWith("event:")) {
+      errorEvent = ERROR_EVENT.test(l);
+      return;
+    }
+    if (!l.startsWith("data:")) {
+      if (l === "") errorEvent = false;
+      return;
+    }
+    if (errorData === undefined && (errorEvent || ERROR_DATA.test(l))) errorData = l.slice(l.charCodeAt(5) === 32 ? 6 : 5);
+    if (!USAGE_HINT.test(l)) return;
     let o: unknown;
     try {
       o = JSON.parse(l.slice(5));
@@ -52,6 +69,7 @@ export function usageFromSse(): UsageWatcher {
     },
     usage: () => usage,
     responseId: () => respId,
+    streamError: () => errorData,
   };
 }
 
@@ -71,6 +89,9 @@ export function usageFromJson(body: string | unknown): Usage | undefined {
 // --- internal ---
 
 const USAGE_HINT = /"usage|"usageMetadata"/;
+const ERROR_EVENT = /^event: ?(?:error|response\.failed)$/;
+/** A data line whose payload is an error (OpenAI and Google put it first; Anthropic names its type). */
+const ERROR_DATA = /^data: ?\{\s*"(?:error"|type"\s*:\s*"(?:error|response\.failed)")/;
 const MAX_LINE = 1 << 20;
 
 type Json = Record<string, unknown>;

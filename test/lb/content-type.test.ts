@@ -4,6 +4,7 @@
 // form-urlencoded, or with no type — and reaches the upstream as application/json; one that does
 // not parse is refused whatever its type. Other bodies pass, as bytes, only as forms sent to the
 // upload endpoints (image edits, videos, realtime calls); anywhere else they get 415.
+import * as zlib from "node:zlib";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Gateway } from "../../src/lb/server.ts";
 import { configFrom, startTestGateway, testUpstream, type TestUpstream } from "../helpers/lb.ts";
@@ -97,5 +98,45 @@ test("other bodies: forms pass as bytes to upload endpoints only; elsewhere 415,
       expect({ type, body, status: res.status }).toEqual({ type, body, status: 400 });
     }
   }
+  expect(routed.seen.length + fallback.seen.length).toBe(before);
+});
+
+// Codex CLI zstd-compresses its Responses bodies; other clients gzip theirs. CLIProxyAPI decodes
+// zstd (sdk/api/handlers/request_body.go); gw decodes every usual coding, so the body is routed
+// and rewritten like a plain one and goes upstream plain.
+test("a compressed JSON body (gzip, x-gzip, deflate, br, zstd, stacked) is decoded, routed, rewritten and sent plain", async () => {
+  const raw = new TextEncoder().encode(JSON_BODY);
+  const cases: [string, Uint8Array<ArrayBuffer>][] = [
+    ["gzip", Bun.gzipSync(raw)],
+    ["x-gzip", Bun.gzipSync(raw)],
+    ["deflate", zlib.deflateSync(raw)],
+    ["deflate", zlib.deflateRawSync(raw)],
+    ["br", zlib.brotliCompressSync(raw)],
+    ["zstd", zlib.zstdCompressSync(raw)],
+    ["gzip, zstd", zlib.zstdCompressSync(Bun.gzipSync(raw))],
+    ["identity", raw],
+  ];
+  for (const [coding, bytes] of cases) {
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "content-encoding": coding }, body: bytes });
+    const echo = (await res.json()) as Echo;
+    const sent = JSON.parse(echo.body) as { model: string; max_tokens: number };
+    expect({ coding, status: res.status, via: echo.via, model: sent.model, maxTokens: sent.max_tokens }).toEqual({ coding, status: 200, via: "routed", model: "claude-opus-up", maxTokens: 100 });
+    expect(routed.seen.at(-1)!.headers.get("content-encoding") ?? "identity").toBe("identity");
+  }
+});
+
+test("a compressed body gw cannot take: an unknown coding 415, bad data 400, a bomb past lb_max_body_mb 413 — each naming the cause", async () => {
+  const before = routed.seen.length + fallback.seen.length;
+  const send = (coding: string, body: Uint8Array<ArrayBuffer>) =>
+    fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "content-encoding": coding, "anthropic-version": "2023-06-01" }, body });
+  const unknown = await send("compress", new TextEncoder().encode(JSON_BODY));
+  expect(unknown.status).toBe(415);
+  expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain("not compress (Content-Encoding)");
+  const bad = await send("gzip", new TextEncoder().encode(JSON_BODY));
+  expect(bad.status).toBe(400);
+  expect(((await bad.json()) as { error: { message: string } }).error.message).toContain("not valid gzip data");
+  const bomb = await send("gzip", Bun.gzipSync(new Uint8Array(33 * 1024 * 1024).fill(0x20))); // 33 MiB of spaces in 33 KB
+  expect(bomb.status).toBe(413);
+  expect(((await bomb.json()) as { error: { message: string } }).error.message).toContain("lb_max_body_mb");
   expect(routed.seen.length + fallback.seen.length).toBe(before);
 });

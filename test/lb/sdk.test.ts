@@ -131,6 +131,17 @@ describe("OpenAI SDK", () => {
     expect(lastUpstream().path).toBe("/v1/responses");
   });
 
+  // CLIProxyAPI reads a Responses request's effort from `reasoning.effort` (and there the
+  // client's own value would beat a top-level reasoning_effort): the route's effort goes there.
+  test("responses API: reasoning_effort lands in reasoning.effort, the client's other reasoning fields kept", async () => {
+    await client().responses.create({ model: "tuned", input: "hi", reasoning: { effort: "low", summary: "auto" } });
+    const body = lastUpstream().body as Record<string, unknown>;
+    expect(body.reasoning).toEqual({ effort: "high", summary: "auto" });
+    expect(body.reasoning_effort).toBeUndefined();
+    await client().responses.create({ model: "tuned", input: "hi" });
+    expect((lastUpstream().body as Record<string, unknown>).reasoning).toEqual({ effort: "high" });
+  });
+
   test("models.list in OpenAI shape", async () => {
     const page = await client().models.list();
     expect(page.data.map((m) => m.id)).toContain("plain");
@@ -153,5 +164,24 @@ describe("Gemini SDK", () => {
     for await (const chunk of await client().models.generateContentStream({ model: "plain", contents: "hi" })) text += chunk.text ?? "";
     expect(text.length).toBeGreaterThan(0);
     expect(lastUpstream().path).toBe("/v1beta/models/claude-up:streamGenerateContent");
+  });
+
+  // The SDK's default API version is v1 (v1alpha for some features); CLIProxyAPI serves v1beta only.
+  test.each([["the default", undefined], ["v1", "v1"], ["v1alpha", "v1alpha"]])("apiVersion %s reaches the instance's /v1beta, errors in Google's shape", async (_, apiVersion) => {
+    const other = new GoogleGenAI({ apiKey: CLIENT_KEY, httpOptions: { baseUrl: gw.url, ...(apiVersion ? { apiVersion } : {}) } });
+    const r = await other.models.generateContent({ model: "plain", contents: "hi" });
+    expect(r.text?.length).toBeGreaterThan(0);
+    expect(lastUpstream().path).toBe("/v1beta/models/claude-up:generateContent");
+    let text = "";
+    for await (const chunk of await other.models.generateContentStream({ model: "tuned", contents: "hi" })) text += chunk.text ?? "";
+    expect(text.length).toBeGreaterThan(0);
+    expect(lastUpstream().path).toBe("/v1beta/models/claude-tuned:streamGenerateContent");
+    const counted = await other.models.countTokens({ model: "plain", contents: "hi" });
+    expect(counted.totalTokens).toBeGreaterThan(0);
+    expect(lastUpstream().path).toBe("/v1beta/models/claude-up:countTokens");
+    // gw's own refusal of a countTokens call is in Google's shape too.
+    const res = await fetch(`${gw.url}/${apiVersion ?? "v1"}/models/plain:countTokens`, { method: "POST", headers: { "x-goog-api-key": CLIENT_KEY }, body: "{" });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { status: string } }).error.status).toBe("INVALID_ARGUMENT");
   });
 });

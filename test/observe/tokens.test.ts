@@ -29,6 +29,22 @@ const ANTHROPIC = [
   "",
 ].join("\r\n");
 
+describe("usageFromSse: an upstream error inside the stream", () => {
+  const delta = 'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"the error event: {\\"error\\"}"}}\n\n';
+  test.each([
+    ["an Anthropic error event", 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n', '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'],
+    ["CLIProxyAPI's Gemini error event", 'event: error\ndata: {"error":{"message":"Overloaded","type":"server_error"}}\n\n', '{"error":{"message":"Overloaded","type":"server_error"}}'],
+    ["an OpenAI error payload", 'data: {"error":{"message":"boom","type":"server_error"}}\n\n', '{"error":{"message":"boom","type":"server_error"}}'],
+    ["a Responses failure", 'event: response.failed\ndata: {"type":"response.failed","response":{"error":{"code":"server_error"}}}\n\n', '{"type":"response.failed","response":{"error":{"code":"server_error"}}}'],
+  ])("%s is noted, in 5-byte chunks", (_, tail, data) => {
+    expect(watch(ANTHROPIC + delta + tail, 5).streamError?.()).toBe(data);
+  });
+
+  test("content that talks about errors is no error", () => {
+    expect(watch(ANTHROPIC + delta, 7).streamError?.()).toBeUndefined();
+  });
+});
+
 describe("usageFromSse", () => {
   test.each([1, 3, 17, 4096])("Anthropic stream in %d-byte chunks", (size) => {
     expect(watch(ANTHROPIC, size).usage()).toEqual({ input: 120, output: 57, cacheRead: 400, cacheWrite: 30 });

@@ -2,10 +2,10 @@
 // half an answer) and never looks like a success: it ends with an error event in the client's
 // dialect, which each official SDK raises.
 import Anthropic from "@anthropic-ai/sdk";
-import { GoogleGenAI } from "@google/genai";
+import { ApiError, GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { HI, logRecords, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
+import { geminiClient, HI, logRecords, type Rig, rejection, startRig, waitFor } from "../../helpers/resilience.ts";
 
 let rig: Rig;
 beforeAll(() => {
@@ -13,7 +13,7 @@ beforeAll(() => {
     `[{ instance = "a", provider = "anthropic", model = "${a}", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`;
   rig = startRig({
     mocks: ["a", "b"],
-    routing: [`"cut" = ${pair("claude-a~cut=6")}`, `"errors-inside" = ${pair("claude-a~529~after=2")}`].join("\n"),
+    routing: [`"cut" = ${pair("claude-a~cut=6")}`, `"errors-inside" = ${pair("claude-a~529~after=2")}`, `"long" = ${pair("claude-a~interval=50~events=400")}`].join("\n"),
   });
 });
 afterAll(() => rig.stop());
@@ -64,6 +64,29 @@ describe.each(["cut", "errors-inside"])("%s", (route) => {
     expectNoRetry(response, b0);
   }, 30_000);
 
+  test("Gemini SDK: generateContentStream raises with the error's status", async () => {
+    const b0 = rig.hits("b");
+    let text = "";
+    const err = await rejection(
+      (async () => {
+        for await (const chunk of await geminiClient(rig.gw.url).models.generateContentStream({ model: route, contents: "hi" })) text += chunk.text ?? "";
+      })(),
+    );
+    expect(err).toBeInstanceOf(ApiError);
+    // gw's own break is a 502; CLIProxyAPI's error event names no status, only a server error.
+    expect((err as ApiError).status).toBe(route === "cut" ? 502 : 500);
+    if (route === "errors-inside") expect((err as ApiError).message).toContain("Overloaded");
+    expect(text.length).toBeGreaterThan(0); // it broke after content, not before
+    expect(rig.hits("b")).toBe(b0);
+  }, 30_000);
+
+  test("the request log marks the stream broken, with the upstream's error when it sent one", async () => {
+    await rejection(rig.anthropic().messages.stream({ model: route, max_tokens: 100, messages: HI }).finalMessage());
+    const recs = await logRecords(rig.dir, 1, (r) => r.request.model === route && r.request.dialect === "anthropic" && r.request.stream === true);
+    expect(recs.every((r) => r.response.status === 200 && r.response.broken === true)).toBe(true);
+    if (route === "errors-inside") expect(recs[0]!.response.error).toContain("Overloaded");
+  }, 30_000);
+
   test("on the wire: the last Anthropic event is `event: error` with an error object", async () => {
     const res = await fetch(`${rig.gw.url}/v1/messages`, {
       method: "POST",
@@ -77,12 +100,13 @@ describe.each(["cut", "errors-inside"])("%s", (route) => {
     const data = JSON.parse(last.slice(last.indexOf("data: ") + 6)) as { type: string; error: { type: string; message: string } };
     expect(data.type).toBe("error");
     expect(typeof data.error.message).toBe("string");
+    expect(data.error.message).not.toContain("verbose: true"); // Bun's advice to fetch's caller is not the client's
     expect(text).not.toContain("message_stop");
   }, 30_000);
 });
 
 // A break gw itself detects (the upstream socket reset); an upstream's own error event, as in
-// "errors-inside", is content that gw passes through as it came.
+// "errors-inside", passes through as it came (a Gemini stream then also gets it in Google's shape).
 describe("cut (gw's own error event)", () => {
   test("Gemini SDK: generateContentStream raises; on the wire the last event is `data: {\"error\": …}`", async () => {
     const b0 = rig.hits("b");
@@ -107,10 +131,23 @@ describe("cut (gw's own error event)", () => {
     expectNoRetry(res, b0);
   }, 30_000);
 
-  test("the request log marks the stream broken", async () => {
-    await rejection(rig.anthropic().messages.stream({ model: "cut", max_tokens: 100, messages: HI }).finalMessage());
-    const recs = await logRecords(rig.dir, 1, (r) => r.request.model === "cut" && r.request.dialect === "anthropic" && r.request.stream === true);
-    expect(recs.every((r) => r.response.status === 200 && r.response.broken === true)).toBe(true);
-  }, 30_000);
-
 });
+
+// The other way a stream ends early: its client stops reading. Nothing broke, but the record must
+// not read like a whole answer.
+test("a client that leaves mid-stream: the upstream request is cancelled, the record says client_left", async () => {
+  const ctrl = new AbortController();
+  const stream = rig.anthropic().messages.stream({ model: "long", max_tokens: 100, messages: HI }, { signal: ctrl.signal });
+  const firstText = new Promise<void>((r) => stream.on("text", () => r()));
+  void stream.done().catch(() => {});
+  await firstText;
+  ctrl.abort();
+  await waitFor(() => rig.mocks.a!.stats().inFlight === 0, 10_000, "the upstream stream to be cancelled");
+  const [rec] = await logRecords(rig.dir, 1, (r) => r.request.model === "long");
+  expect(rec!.response).toMatchObject({ status: 200, client_left: true });
+  expect(rec!.response.broken).toBeUndefined();
+  // A stream read to its end carries no such mark.
+  await rig.openai().chat.completions.create({ model: "long", messages: HI, stream: false });
+  const whole = await logRecords(rig.dir, 1, (r) => r.request.model === "long" && r.request.dialect === "openai");
+  expect(whole[0]!.response.client_left).toBeUndefined();
+}, 30_000);
