@@ -73,10 +73,15 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   const watcher = sse ? usageFromSse() : jsonCollector(o.headers);
   let bytes = 0;
   let firstByteAt: number | undefined;
-  const onChunk = (chunk: Uint8Array) => {
+  const onChunk = (chunk: Uint8Array): Uint8Array => {
     if (bytes === 0) firstByteAt = Date.now();
     bytes += chunk.byteLength;
-    watcher?.push(chunk);
+    if (!watcher) return chunk;
+    const errorsBefore = watcher.errorEvents?.() ?? 0;
+    watcher.push(chunk);
+    // An error event after content is an upstream error like a status: what it quotes is masked
+    // (in the chunk that completes it, as CLIProxyAPI writes an event in one piece).
+    return (watcher.errorEvents?.() ?? 0) > errorsBefore ? maskWholeLines(chunk, d.mask) : chunk;
   };
   if (sse) {
     d.gw.stats.streamOpened();
@@ -84,7 +89,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   } else d.gw.stats.end(o.status >= 500); // plain bodies leave the in-flight count at their headers
   const onEnd = (gwBroke: boolean, clientLeft: boolean) => {
     // An upstream error event after content ended the answer as surely as a break: the record,
-    // the streak and the metrics say so (the event itself reached the client as it came).
+    // the streak and the metrics say so (the event itself reached the client, masked).
     const upstreamError = watcher?.streamError?.();
     const broken = gwBroke || upstreamError !== undefined;
     if (sse) {
@@ -135,20 +140,23 @@ function scrubError(t: Tried, headers: HeaderMap, mask: (s: string) => string): 
   return masked;
 }
 
-/**
- * The held opening of a stream that ended in an error event, masked. Only its whole lines are
- * decoded (the error event is complete; a character cut at the end of the last chunk stays bytes);
- * when nothing needed masking the chunks go out as they came.
- */
+/** The held opening of a stream that ended in an error event, masked. */
 function scrubOpening(held: StreamSource, mask: (s: string) => string): StreamSource {
   const bytes = Buffer.concat(held.head);
+  const masked = maskWholeLines(bytes, mask);
+  return masked === bytes ? held : { ...held, head: [masked] };
+}
+
+/**
+ * Stream bytes with the secrets in their whole lines masked (a character cut at the end stays
+ * bytes for the next chunk to complete); the same bytes when nothing needed masking.
+ */
+function maskWholeLines(bytes: Uint8Array, mask: (s: string) => string): Uint8Array {
   const lines = bytes.lastIndexOf(0x0a) + 1;
   const text = utf8.decode(bytes.subarray(0, lines));
   const masked = mask(text);
-  if (masked === text) return held;
-  const head = [new TextEncoder().encode(masked)];
-  if (lines < bytes.length) head.push(bytes.subarray(lines));
-  return { ...held, head };
+  if (masked === text) return bytes;
+  return lines < bytes.length ? Buffer.concat([encoder.encode(masked), bytes.subarray(lines)]) : encoder.encode(masked);
 }
 
 interface End {
@@ -185,6 +193,7 @@ function isPlainJson(headers: Headers): boolean {
 // `.buffer` makes JSC copy them into a new ArrayBuffer (~3 µs for a 400-byte answer, against
 // ~0.4 µs to decode and parse it this way).
 const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
 
 /** Usage and Responses id of a JSON answer. */
 function parseAnswer(bytes: Uint8Array): Answer {

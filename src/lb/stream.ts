@@ -27,7 +27,8 @@ export interface RelayHooks {
   /** `broken`: it ended with gw's error event; `clientLeft`: the client stopped reading before the end. */
   readonly onEnd: (broken: boolean, clientLeft: boolean) => void;
   readonly idleMs?: number;
-  readonly onChunk?: (chunk: Uint8Array) => void;
+  /** Sees each chunk before the client does, and says what the client gets (the chunk, or it masked). */
+  readonly onChunk?: (chunk: Uint8Array) => Uint8Array;
   /** Text to send after the upstream's last byte, when the stream ended cleanly (e.g. an error event the client's SDK can read). */
   readonly trailer?: () => string | undefined;
 }
@@ -37,7 +38,7 @@ export interface RelayHooks {
  * the client goes away (cancel reaches the upstream reader, which closes the upstream request).
  * An upstream silent for `idleMs` while the client waits for data counts as broken (0 = never);
  * CLIProxyAPI's `: keep-alive` comments are data, so a living stream is never cut. `onChunk`
- * sees each chunk as it is handed to the client (usage watcher, byte count). Event streams get
+ * sees each chunk before the client does (usage watcher, byte count) and may hand it on masked. Event streams get
  * `breakEvent`, so a break ends them with an error event in the client's dialect; a plain body
  * (no error event possible) is aborted instead. A partly read body (first-event.ts) starts with
  * the chunks already read.
@@ -88,10 +89,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
   return new ReadableStream<Uint8Array>(
     {
       start(ctrl) {
-        for (const chunk of source.head) {
-          onChunk?.(chunk);
-          ctrl.enqueue(chunk);
-        }
+        for (const chunk of source.head) ctrl.enqueue(onChunk ? onChunk(chunk) : chunk);
         if (source.done) closeClean(ctrl);
       },
       async pull(ctrl) {
@@ -109,8 +107,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
         if (chunk.done) closeClean(ctrl);
         else {
           lastData = Date.now();
-          onChunk?.(chunk.value);
-          ctrl.enqueue(chunk.value);
+          ctrl.enqueue(onChunk ? onChunk(chunk.value) : chunk.value);
         }
       },
       cancel(reason) {

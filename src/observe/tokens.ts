@@ -24,6 +24,8 @@ export interface UsageWatcher {
    * payload that is an error): the upstream failed inside a stream that had already begun.
    */
   streamError?(): string | undefined;
+  /** Error events (as streamError counts them) seen so far. */
+  errorEvents?(): number;
 }
 
 /** An incremental SSE watcher. Cost per chunk: one streaming UTF-8 decode and a substring search. */
@@ -33,6 +35,7 @@ export function usageFromSse(): UsageWatcher {
   let usage: Usage | undefined;
   let respId: string | undefined;
   let errorData: string | undefined;
+  let errors = 0;
   // The event being read is named as an error: its data is the error.
   let errorEvent = false;
   const line = (l: string) => {
@@ -44,7 +47,10 @@ export function usageFromSse(): UsageWatcher {
       if (l === "") errorEvent = false;
       return;
     }
-    if (errorData === undefined && (errorEvent || ERROR_DATA.test(l))) errorData = l.slice(l.charCodeAt(5) === 32 ? 6 : 5);
+    if (errorEvent || ERROR_DATA.test(l)) {
+      errors++;
+      errorData ??= l.slice(l.charCodeAt(5) === 32 ? 6 : 5);
+    }
     if (!USAGE_HINT.test(l)) return;
     let o: unknown;
     try {
@@ -70,6 +76,7 @@ export function usageFromSse(): UsageWatcher {
     usage: () => usage,
     responseId: () => respId,
     streamError: () => errorData,
+    errorEvents: () => errors,
   };
 }
 

@@ -17,6 +17,10 @@ const plain = JSON.stringify({ type: "error", error: { type: "rate_limit_error",
 
 const OPENING = `event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"usage":{"input_tokens":1,"output_tokens":0}}}\n\n`;
 
+const DELTA = `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}\n\n`;
+// Content that shows a key-shaped example (a model writing code): content is never masked.
+const EXAMPLE_DELTA = `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"export ANTHROPIC_API_KEY=sk-ant-api03-EXAMPLEexample0123456789abcdefgh"}}\n\n`;
+
 let up: TestUpstream, gw: Gateway;
 beforeAll(() => {
   up = testUpstream((req) => {
@@ -29,6 +33,8 @@ beforeAll(() => {
     const echo = { "x-echo-auth": req.headers.get("authorization") ?? "", "x-debug": `used ${PROVIDER_KEY}`, "x-plain": "nothing here" };
     if (kind === "ok-echo") return Response.json({ id: "msg_1", type: "message", role: "assistant", content: [{ type: "text", text: "hi" }], usage: { input_tokens: 1, output_tokens: 1 } }, { headers: echo });
     if (kind === "sse-error") return new Response(`${OPENING}event: error\ndata: ${quoting}\n\n`, { headers: { ...echo, "content-type": "text/event-stream" } });
+    if (kind === "sse-late-error") return new Response(`${OPENING}${DELTA}event: error\ndata: ${quoting}\n\n`, { headers: { "content-type": "text/event-stream" } });
+    if (kind === "sse-example-key") return new Response(`${OPENING}${EXAMPLE_DELTA}`, { headers: { "content-type": "text/event-stream" } });
     if (kind === "sse-plain-error") return new Response(`${OPENING}event: error\ndata: ${plain}\n\n`, { headers: { "content-type": "text/event-stream" } });
     return new Response(quoting, { status: 401, headers });
   });
@@ -119,4 +125,16 @@ test("an error event that opens a stream is an error: the client gets it masked,
 test("an opening error event that quotes nothing passes as the exact bytes", async () => {
   const res = await ask("sse-plain-error", true);
   expect(await res.text()).toBe(`${OPENING}event: error\ndata: ${plain}\n\n`);
+});
+
+test("an error event after content reaches the client masked; content that only looks like a key passes as it came", async () => {
+  const res = await ask("sse-late-error", true);
+  const text = await res.text();
+  expect(text).toStartWith(`${OPENING}${DELTA}`);
+  expect(clean(text)).toEqual([]);
+  const event = JSON.parse(text.split("data: ").at(-1)!) as { error: { type: string; message: string } };
+  expect(event.error.type).toBe("authentication_error");
+  expect(event.error.message).toContain(maskSecret(INSTANCE_KEY));
+  const example = await ask("sse-example-key", true);
+  expect(await example.text()).toBe(`${OPENING}${EXAMPLE_DELTA}`);
 });
