@@ -7,12 +7,16 @@
 import { lookupModel } from "../catalog/models.ts";
 import { DEFAULT_CONTEXT_WINDOW, formatTokens, modelWindow } from "../catalog/routes.ts";
 import type { Config } from "../config/types.ts";
+import type { Dialect } from "./dialect.ts";
 import { modelIdsOf } from "./model-ids.ts";
 
 export interface ModelLists {
   readonly openai: string;
   readonly anthropic: string;
+  readonly gemini: string;
 }
+
+const GEMINI_LIST = /^\/v1(?:beta|alpha)?\/models$/;
 
 /** Claude Code 2.1.3xx shows at most this much of a gateway model's description. */
 const DESCRIPTION_MAX = 100;
@@ -31,13 +35,33 @@ export function buildModelLists(config: Config): ModelLists {
     return alias && alias !== name ? [entry, { ...entry, id: alias }] : [entry];
   });
   const anthropic = { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
-  return { openai: JSON.stringify(openai), anthropic: JSON.stringify(anthropic) };
+  // Google's shape: the names its SDKs put in `models/NAME:generateContent`, which gw routes.
+  const gemini = {
+    models: ids.names.map((name) => ({
+      name: `models/${name}`,
+      displayName: name,
+      description: config.routes.has(name) ? `gw route ${name}` : "gw router: picks a route per request",
+      inputTokenLimit: windowOf(name),
+      supportedGenerationMethods: ["generateContent", "streamGenerateContent", "countTokens"],
+    })),
+  };
+  return { openai: JSON.stringify(openai), anthropic: JSON.stringify(anthropic), gemini: JSON.stringify(gemini) };
 }
 
-/** Anthropic's shape for Anthropic clients (same rule as CLIProxyAPI), else OpenAI's. */
-export function modelsResponse(lists: ModelLists, headers: Headers): Response {
+/** The model list paths: OpenAI's and Anthropic's /v1/models, Google's under each API version. */
+export function isModelList(path: string, dialect: Dialect): boolean {
+  return path === "/v1/models" || (dialect === "gemini" && GEMINI_LIST.test(path));
+}
+
+/**
+ * Google's shape for Gemini clients (its SDKs default to /v1/models, with their own key header),
+ * Anthropic's for Anthropic clients (same rule as CLIProxyAPI), else OpenAI's.
+ */
+export function modelsResponse(lists: ModelLists, headers: Headers, dialect: Dialect): Response {
+  const google = dialect === "gemini" || headers.has("x-goog-api-key");
   const anthropic = headers.has("anthropic-version") || (headers.get("user-agent") ?? "").startsWith("claude-cli");
-  return new Response(anthropic ? lists.anthropic : lists.openai, { headers: { "content-type": "application/json" } });
+  const body = google ? lists.gemini : anthropic ? lists.anthropic : lists.openai;
+  return new Response(body, { headers: { "content-type": "application/json" } });
 }
 
 // --- internal ---

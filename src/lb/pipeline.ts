@@ -13,7 +13,7 @@ import { ClientLink, schedule } from "./due.ts";
 import { runAttempts, type Tried } from "./failover.ts";
 import { foldPath, type Intake, readIntake } from "./intake.ts";
 import { probeAnswer } from "./local.ts";
-import { modelsResponse } from "./models.ts";
+import { isModelList, modelsResponse } from "./models.ts";
 import { isForbiddenPath } from "./paths.ts";
 import { RecordBuilder } from "./record-builder.ts";
 import { type RequestFacts, requestFacts, routeHeader } from "./request-state.ts";
@@ -38,7 +38,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
     const msg = auth === "missing" ? "missing API key for gw" : "invalid API key for gw";
     return errorResponse(dialect, 401, msg, auth === "missing" ? "missing_api_key" : "invalid_api_key");
   }
-  if (req.method === "GET" && path === "/v1/models") return answeredLocally(gw, "/v1/models", modelsResponse(rt.models, req.headers));
+  if (req.method === "GET" && isModelList(path, dialect)) return answeredLocally(gw, path, modelsResponse(rt.models, req.headers, dialect));
 
   // The body's memory is held from its first byte until the answer is handed back (body-budget.ts).
   const hold = gw.bodies.hold(rt.config.global.lb.maxBodyMemoryBytes);

@@ -166,6 +166,17 @@ describe("Gemini SDK", () => {
     expect(lastUpstream().path).toBe("/v1beta/models/claude-up:streamGenerateContent");
   });
 
+  test("models.list shows the routes in Google's shape, under every API version", async () => {
+    for (const apiVersion of ["v1beta", "v1", "v1alpha"]) {
+      const ai = new GoogleGenAI({ apiKey: CLIENT_KEY, httpOptions: { baseUrl: gw.url, apiVersion } });
+      const models: { name?: string; inputTokenLimit?: number }[] = [];
+      const pager = await ai.models.list();
+      for await (const m of pager) models.push(m);
+      expect(models.map((m) => m.name)).toEqual(["models/plain", "models/tuned", "models/defaulted", "models/leveled"]);
+      expect(models.every((m) => (m.inputTokenLimit ?? 0) > 0)).toBe(true);
+    }
+  });
+
   // The SDK's default API version is v1 (v1alpha for some features); CLIProxyAPI serves v1beta only.
   test.each([["the default", undefined], ["v1", "v1"], ["v1alpha", "v1alpha"]])("apiVersion %s reaches the instance's /v1beta, errors in Google's shape", async (_, apiVersion) => {
     const other = new GoogleGenAI({ apiKey: CLIENT_KEY, httpOptions: { baseUrl: gw.url, ...(apiVersion ? { apiVersion } : {}) } });
