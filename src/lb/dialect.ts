@@ -25,6 +25,7 @@ const ANTHROPIC_TYPES: Record<number, string> = {
   413: "request_too_large",
   415: "invalid_request_error",
   429: "rate_limit_error",
+  504: "timeout_error",
   529: "overloaded_error",
 };
 

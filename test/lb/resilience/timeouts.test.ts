@@ -50,6 +50,7 @@ describe("first-byte timeout (lb_first_byte_timeout_ms)", () => {
     expect(errorExplained(err)).toMatchObject({ status: 504, attempts: 2 });
     // Anthropic's error shape, so the SDK could read it: {"type":"error","error":{…}}.
     expect((err as { error?: { type?: string } }).error?.type).toBe("error");
+    expect((err as { error?: { error?: { type?: string } } }).error?.error?.type).toBe("timeout_error"); // Anthropic's name for a 504
   }, 30_000);
 });
 
