@@ -19,7 +19,7 @@ import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { recordEnd, type RequestFacts } from "./request-state.ts";
 import type { StatsCounter } from "./stats.ts";
-import { isEventStream, relay, type StreamSource } from "./stream.ts";
+import { isEventStream, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
 
 /** What lives as long as the gateway (across reloads). */
 export interface GatewayContext {
@@ -31,6 +31,8 @@ export interface GatewayContext {
   readonly probes: Prober;
   readonly log: RequestLog;
   readonly observe: Observability;
+  /** Answers being relayed now (a stopping gateway ends those its grace period did not see finish). */
+  readonly relays?: OpenRelays;
   /** The supervisor's view of its instances for /healthz (absent under `gw lb`). */
   readonly health?: () => Health;
 }
@@ -87,20 +89,21 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     d.gw.stats.streamOpened();
     d.gw.observe.metrics.streamOpened();
   } else d.gw.stats.end(o.status >= 500); // plain bodies leave the in-flight count at their headers
-  const onEnd = (gwBroke: boolean, clientLeft: boolean) => {
+  const onEnd = (end: RelayEnd) => {
     // An upstream error event after content ended the answer as surely as a break: the record,
     // the streak and the metrics say so (the event itself reached the client, masked).
     const upstreamError = watcher?.streamError?.();
-    const broken = gwBroke || upstreamError !== undefined;
+    const broken = end.broken || upstreamError !== undefined;
     if (sse) {
       d.gw.stats.streamClosed();
       d.gw.observe.metrics.streamClosed();
       d.gw.stats.end(o.status >= 500 || broken);
     }
-    finish(d, final, { status: o.status, bytes, firstByteAt, broken, clientLeft, error: final.errorText ?? upstreamError, usage: watcher?.usage(), responseId: watcher?.responseId() });
+    const error = final.errorText ?? upstreamError ?? end.why;
+    finish(d, final, { status: o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId() });
   };
   const trailer = sse && d.dialect === "gemini" ? () => geminiReadableError(watcher?.streamError?.(), d.mask) : undefined;
-  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, idleMs: sse ? d.idleMs : 0, onChunk, trailer });
+  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer });
   return new Response(body, { status: o.status, headers });
 }
 
@@ -164,6 +167,8 @@ interface End {
   bytes: number;
   firstByteAt?: number;
   broken?: boolean;
+  /** gw ended the answer itself (stopping): not a failure of the target's. */
+  byGw?: boolean;
   clientLeft?: boolean;
   error?: string;
   usage?: Usage;
@@ -210,7 +215,7 @@ function finish(d: Delivery, final: Tried | undefined, e: End): void {
   const now = Date.now();
   if (final?.classified) {
     const target = final.outcome.attempt.target;
-    recordEnd(d.gw.state, d.facts, { ok: e.status < 400 && !e.broken, now, route: d.route, targetId: target?.id, responseId: e.responseId });
+    recordEnd(d.gw.state, d.facts, { ok: e.status < 400 && (!e.broken || e.byGw === true), now, route: d.route, targetId: target?.id, responseId: e.responseId });
   }
   d.record.finish({ status: e.status, bytes: e.bytes, firstByteAt: e.firstByteAt, endAt: now, error: e.error, broken: e.broken, clientLeft: e.clientLeft, usage: e.usage }, d.gw);
 }

@@ -68,6 +68,7 @@ export type GwErrorCode =
   | "upstream_unreachable"
   | "upstream_timeout"
   | "upstream_stream_broken"
+  | "gw_stopping"
   | "no_instance"
   | "busy"
   | "internal_error";

@@ -20,6 +20,7 @@ import { createProber, type ProbeLog, type ProbeTiming } from "./probe.ts";
 import { type GatewayContext, handle } from "./pipeline.ts";
 import { buildRuntime, type Runtime } from "./runtime.ts";
 import { type GatewayStats, StatsCounter } from "./stats.ts";
+import { OpenRelays } from "./stream.ts";
 
 export type { GatewayStats } from "./stats.ts";
 
@@ -93,6 +94,9 @@ const BUN_BODY_CEILING = 2 ** 40;
 /** Idle limit while a request is being received; proxied requests switch it off (pipeline.ts). */
 const RECEIVE_IDLE_SECONDS = 10;
 
+/** How long answers cut at the end of the grace period get for their error event to leave. */
+const CUT_FLUSH_MS = 500;
+
 /** A handing-off gateway closes once nothing has been in flight for this long. */
 const HANDOFF_QUIET_MS = 1000;
 const HANDOFF_POLL_MS = 50;
@@ -115,6 +119,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   const observe = createObservability(() => rt.config);
   const state = opts.state ?? memoryBackend();
   observe.setStateHealth(() => state.health());
+  const relays = new OpenRelays();
   const gw: GatewayContext = {
     stats: new StatsCounter(),
     bodies: new BodyBudget(),
@@ -126,6 +131,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       onProbe: (instance, up) => observe.metrics.probed(instance, up),
       timing: opts.probeTiming,
     }),
+    relays,
     log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays }),
     observe,
     health: opts.health,
@@ -183,10 +189,12 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       await this.stop(Math.max(0, deadline - Date.now()));
     },
     async stop(graceMs = rt.config.global.shutdownGraceMs) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
-      await Promise.race([server.stop(false), grace]);
-      clearTimeout(timer);
+      const drained = server.stop(false);
+      // Answers still running when the grace period ends are told why they end (an error event
+      // in their dialect, a moment to reach the client), not dropped with their connections.
+      if (!(await within(drained, graceMs)) && relays.cutAll("gw stopped: the shutdown grace period ended before this answer did") > 0) {
+        await within(drained, CUT_FLUSH_MS);
+      }
       await server.stop(true);
       gw.probes.stop();
       // Streams cut just now end (and are recorded) on the next turns; then nothing may be lost.
@@ -199,4 +207,15 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     observe,
     bodyMemory: () => gw.bodies.inUse(),
   };
+}
+
+/** Whether `p` settles within `ms`. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((r) => (timer = setTimeout(r, ms, false)));
+  try {
+    return await Promise.race([p.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -2,7 +2,7 @@
 // buffered. Event streams get a thin guard so a stream that breaks after bytes were sent ends
 // with an error event in the client's dialect instead of a clean-looking truncated close.
 
-import { type Dialect, sseErrorEvent } from "./dialect.ts";
+import { type Dialect, type GwErrorCode, sseErrorEvent } from "./dialect.ts";
 import { networkError } from "./forward.ts";
 
 const encoder = new TextEncoder();
@@ -21,11 +21,41 @@ export interface StreamSource {
   readonly done?: boolean;
 }
 
+/** How a relayed body ended. */
+export interface RelayEnd {
+  /** It ended with gw's error event (or, for a plain body, an abort) saying `why`. */
+  readonly broken: boolean;
+  /** The client stopped reading before the end. */
+  readonly clientLeft: boolean;
+  readonly why?: string;
+  /** gw itself ended it (it was stopping): no fault of the upstream's. */
+  readonly byGw?: boolean;
+}
+
+/**
+ * The bodies being relayed now, so a gateway whose grace period is over can end each with its
+ * own error event (the client learns why) instead of dropping their connections.
+ */
+export class OpenRelays {
+  private readonly cuts = new Set<(why: string) => void>();
+  add(cut: (why: string) => void): () => void {
+    this.cuts.add(cut);
+    return () => void this.cuts.delete(cut);
+  }
+  /** End every open body with gw's error event saying `why`; how many there were. */
+  cutAll(why: string): number {
+    const n = this.cuts.size;
+    for (const cut of [...this.cuts]) cut(why);
+    return n;
+  }
+}
+
 export interface RelayHooks {
   /** Ends a broken stream with an SSE error event in this dialect; without it a break just closes. */
   readonly breakEvent?: Dialect;
-  /** `broken`: it ended with gw's error event; `clientLeft`: the client stopped reading before the end. */
-  readonly onEnd: (broken: boolean, clientLeft: boolean) => void;
+  readonly onEnd: (end: RelayEnd) => void;
+  /** Where the body is listed while it runs (a stopping gateway ends it through there). */
+  readonly open?: OpenRelays;
   readonly idleMs?: number;
   /** Sees each chunk before the client does, and says what the client gets (the chunk, or it masked). */
   readonly onChunk?: (chunk: Uint8Array) => Uint8Array;
@@ -48,43 +78,48 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
   const source: StreamSource = body instanceof ReadableStream ? { head: [], reader: body.getReader() } : body;
   const reader = source.reader;
   let ended = false;
-  const end = (broken: boolean, clientLeft = false) => {
+  const end = (e: RelayEnd) => {
     if (ended) return;
     ended = true;
     clearTimeout(idleTimer);
-    onEnd(broken, clientLeft);
+    unlist?.();
+    onEnd(e);
   };
+  // Why gw is ending the body itself (the upstream went silent, or gw is stopping): the upstream
+  // read is cancelled, and the pull it wakes ends the body with this.
+  let cut: Cut | undefined;
+  const cutWith = (c: Cut) => {
+    if (ended || cut) return;
+    cut = c;
+    reader.cancel(c.why).catch(() => {});
+  };
+  const unlist = hooks.open?.add((why) => cutWith({ status: 503, why, code: "gw_stopping", byGw: true }));
   // One timer per quiet period, not per chunk: it re-arms itself for the time that is left.
   let lastData = Date.now();
   let waiting = false;
-  let stalled = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   const checkIdle = () => {
     const quiet = Date.now() - lastData;
-    if (waiting && quiet >= idleMs) {
-      stalled = true;
-      reader.cancel("idle").catch(() => {});
-    } else {
-      idleTimer = setTimeout(checkIdle, waiting ? idleMs - quiet : idleMs);
-    }
+    if (waiting && quiet >= idleMs) cutWith(broke(`no data for ${idleMs} ms`));
+    else idleTimer = setTimeout(checkIdle, waiting ? idleMs - quiet : idleMs);
   };
   if (idleMs > 0) idleTimer = setTimeout(checkIdle, idleMs);
 
-  const fail = (ctrl: ReadableStreamDefaultController<Uint8Array>, msg: string) => {
+  const fail = (ctrl: ReadableStreamDefaultController<Uint8Array>, c: Cut) => {
     try {
-      if (!dialect) ctrl.error(new Error(msg)); // a plain body has no error event: abort, never a clean end
+      if (!dialect) ctrl.error(new Error(c.why)); // a plain body has no error event: abort, never a clean end
       else {
-        ctrl.enqueue(encoder.encode(sseErrorEvent(dialect, 502, msg, "upstream_stream_broken")));
+        ctrl.enqueue(encoder.encode(sseErrorEvent(dialect, c.status, c.why, c.code)));
         ctrl.close();
       }
     } catch {}
-    end(true);
+    end({ broken: true, clientLeft: false, why: c.why, byGw: c.byGw });
   };
   const closeClean = (ctrl: ReadableStreamDefaultController<Uint8Array>) => {
     const extra = trailer?.();
     if (extra) ctrl.enqueue(encoder.encode(extra));
     ctrl.close();
-    end(false);
+    end({ broken: false, clientLeft: false });
   };
   return new ReadableStream<Uint8Array>(
     {
@@ -98,12 +133,12 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
         try {
           chunk = await reader.read();
         } catch (e) {
-          if (!ended) fail(ctrl, `upstream stream broke: ${networkError(e)}`);
+          if (!ended) fail(ctrl, cut ?? broke(networkError(e)));
           return; // else: cancelled by the client meanwhile
         } finally {
           waiting = false;
         }
-        if (stalled) return fail(ctrl, `upstream stream broke: no data for ${idleMs} ms`);
+        if (cut) return fail(ctrl, cut);
         if (chunk.done) closeClean(ctrl);
         else {
           lastData = Date.now();
@@ -111,13 +146,24 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
         }
       },
       cancel(reason) {
-        end(false, true);
+        // A body gw was cutting when its connection closed ended by gw's doing, not the client's.
+        end(cut ? { broken: true, clientLeft: false, why: cut.why, byGw: cut.byGw } : { broken: false, clientLeft: true });
         return reader.cancel(reason).catch(() => {});
       },
     },
     { highWaterMark: 0 },
   );
 }
+
+/** gw's own end of a relayed body: the error event's status, text and code. */
+interface Cut {
+  readonly status: number;
+  readonly why: string;
+  readonly code: GwErrorCode;
+  readonly byGw?: boolean;
+}
+
+const broke = (what: string): Cut => ({ status: 502, why: `upstream stream broke: ${what}`, code: "upstream_stream_broken" });
 
 /**
  * Read a whole body that is known to be short (an error body): at most `maxBytes` (the rest is

@@ -1,5 +1,7 @@
 // The Gateway handle the supervisor holds: compressed bodies untouched, counters, graceful stop.
 import { expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { configFrom, externalInstances, startTestGateway, testUpstream, waitFor } from "../helpers/lb.ts";
 
 const toml = (url: string) => `
@@ -58,20 +60,31 @@ test("stats count requests per instance; stop() lets a stream finish within the 
   }
 });
 
-test("stop() cuts what is still running when the grace period ends, upstream included", async () => {
+test("stop() ends what is still running when the grace period ends with gw's error event, upstream included, and logs it as gw's cut", async () => {
   let cancelled = false;
   const up = testUpstream(() => {
     const body = new ReadableStream({ start: (c) => c.enqueue(new TextEncoder().encode("data: x\n\n")), cancel: () => void (cancelled = true) });
     return new Response(body, { headers: { "content-type": "text/event-stream" } });
   });
   const gw = startTestGateway(configFrom(toml(up.url)));
+  const day = join(gw.config().dir, "logs", "requests", `${new Date().toISOString().slice(0, 10)}.jsonl`);
   try {
     const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: '{"model":"m","stream":true}' });
-    const text = res.text().catch(() => "cut");
+    const text = res.text().catch((e: Error) => `cut without an event: ${e.message}`);
+    await waitFor(() => gw.stats().openStreams === 1, 5000, "the stream to open");
     await gw.stop(100);
-    await text;
+    // The client reads why its answer ended, in its dialect (not a bare reset it might take for its own network's fault).
+    const got = await text;
+    expect(got).toContain("data: x");
+    expect(got).toContain("event: error");
+    expect(got).toContain("gw stopped");
     await waitFor(() => cancelled, 5000, "the upstream stream to be cancelled");
     expect(gw.stats().openStreams).toBe(0);
+    // The log says gw cut it: the client did not leave.
+    const rec = JSON.parse(readFileSync(day, "utf8").trim().split("\n").at(-1)!) as { response: Record<string, unknown> };
+    expect(rec.response).toMatchObject({ status: 200, broken: true });
+    expect(rec.response.client_left).toBeUndefined();
+    expect(String(rec.response.error)).toContain("gw stopped");
   } finally {
     await up.stop();
   }
