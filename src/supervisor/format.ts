@@ -1,5 +1,6 @@
 // Human output of the control commands: the PM2-like status table and small helpers.
 import type { StateHealth } from "../state/index.ts";
+import { exitStatus } from "./spawn.ts";
 import type { StatusReport } from "./status.ts";
 
 export function duration(ms: number | null): string {
@@ -32,7 +33,7 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
     i.state,
     duration(i.uptimeMs),
     String(i.restarts),
-    i.lastExit ? `${i.lastExit.signal ?? `code ${i.lastExit.code}`} ${duration(now - i.lastExit.at)} ago` : "-",
+    i.lastExit ? `${exitStatus(i.lastExit)} ${duration(now - i.lastExit.at)} ago` : "-",
     String(i.requests),
     String(i.errors),
     r.coolingKnown ? String(i.cooling.length) : "?",

@@ -6,7 +6,7 @@ import { FRESH_BACKOFF, onExit } from "./backoff.ts";
 import { launchFor } from "./launch.ts";
 import { portBusy, describeHolder } from "./ports.ts";
 import { waitReady } from "./ready.ts";
-import { type Child, type ExitInfo, spawnChild, SpawnError, stopChild } from "./spawn.ts";
+import { type Child, type ExitInfo, exitStatus, spawnChild, SpawnError, stopChild } from "./spawn.ts";
 import type { Timing } from "./timing.ts";
 import { lastLogLine } from "./logtail.ts";
 import { instanceCwd } from "./paths.ts";
@@ -34,7 +34,6 @@ export interface StartOutcome {
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const describeExit = (e: ExitInfo) => (e.signal ? `signal ${e.signal}` : `code ${e.code}`);
 
 export class SupervisedInstance {
   state: InstanceState = "stopped";
@@ -206,7 +205,7 @@ export class SupervisedInstance {
     const delay = this.scheduleRetry(info.at - child.startedAt);
     const what = this.state === "crashloop" ? `crash loop (${this.backoff.exits.length} exits in a minute), next try in ${secs(delay)}` : `restarting in ${secs(delay)}`;
     const said = lastWords ? `; logs/${this.name}.log ends: ${lastWords}` : `; see logs/${this.name}.log`;
-    this.problem = `instance '${this.name}' exited (${describeExit(info)}) after ${uptime} — ${what}${said}`;
+    this.problem = `instance '${this.name}' exited (${exitStatus(info)}) after ${uptime} — ${what}${said}`;
     this.deps.log.warn(this.problem);
   }
 

@@ -21,6 +21,15 @@ export interface ExitInfo {
   readonly at: number;
 }
 
+/**
+ * How a process ended, in a few words. An instance adopted at an upgrade is not this process's
+ * child: its exit status cannot be read (adopt.ts), and "code null" would say nothing.
+ */
+export function exitStatus(e: Pick<ExitInfo, "code" | "signal">): string {
+  if (e.signal) return e.signal;
+  return e.code === null ? "status unknown, adopted" : `code ${e.code}`;
+}
+
 export interface Child {
   readonly pid: number;
   readonly startedAt: number;

@@ -64,6 +64,18 @@ test("status rows carry counters and cooling targets per instance; external inst
   expect(text).toContain("state   local /srv/gw/.gw/state.db");
 });
 
+test("last exit: a signal, a code, or — for an instance adopted at an upgrade, whose status no one can read — says so instead of 'code null'", () => {
+  const { config } = parseConfig(TOML, "/srv/gw/providers.toml");
+  const report = buildStatus({ config: config!, set: idleSet(config!), gateway: null, phase: "serving", startedAt: 0, demo: false }, 10_000);
+  const withExit = (lastExit: { code: number | null; signal: string | null }) =>
+    formatStatus({ ...report, instances: report.instances.map((i) => (i.name === "a" ? { ...i, lastExit: { ...lastExit, at: 7_000 } } : i)) }, 10_000);
+  expect(withExit({ code: null, signal: "SIGKILL" })).toMatch(/^a\s.*\sSIGKILL 3s ago\s/m);
+  expect(withExit({ code: 3, signal: null })).toMatch(/^a\s.*\scode 3 3s ago\s/m);
+  const adopted = withExit({ code: null, signal: null });
+  expect(adopted).not.toContain("null");
+  expect(adopted).toMatch(/^a\s.*\sstatus unknown, adopted 3s ago\s/m);
+});
+
 test("a state backend that does not answer is one line saying so, for how long, and that gw goes on", () => {
   const down = { backend: "redis" as const, up: false, where: "redis://10.0.0.5:6379", problem: "Connection closed", downSince: 1_000 };
   expect(stateLine(down, 43_000)).toBe("redis redis://10.0.0.5:6379  DOWN 42s: Connection closed — serving from local state");
