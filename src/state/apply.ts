@@ -1,7 +1,7 @@
 // How one attempt's outcome and one request's end change the state: the single place that
 // writes cooldowns, sticky entries and streaks, so the attempt loop stays a loop.
 
-import type { CooldownKind, StateStore } from "./types.ts";
+import type { Cooldown, CooldownKind, StateStore } from "./types.ts";
 
 /** What the store needs of a classified outcome (lb/classify.ts Outcome satisfies it). */
 export interface OutcomeLike {
@@ -50,8 +50,24 @@ export function recordAttempt(state: StateStore, o: OutcomeLike, f: AttemptFacts
     if (f.trial) state.endTrial(f.route, f.target);
     return undefined;
   }
-  state.setCooldown(f.route, f.target, { until: f.now + o.cooldownMs, kind: o.kind, reason: o.reason, setAt: f.now });
-  return { route: f.route, target: f.target, kind: o.kind, ms: o.cooldownMs, reason: o.reason };
+  const ms = f.trial && o.kind === "timeout" ? timedOutTrialMs(o.cooldownMs, state.cooldown(f.route, f.target)) : o.cooldownMs;
+  state.setCooldown(f.route, f.target, { until: f.now + ms, kind: o.kind, reason: o.reason, setAt: f.now });
+  return { route: f.route, target: f.target, kind: o.kind, ms, reason: o.reason };
+}
+
+/** A target that keeps timing out stays out at most this many times its cooldown. */
+export const TIMEOUT_BACKOFF_MAX = 16;
+
+/**
+ * The cooldown after a trial that timed out again: twice the one it ended (at least `baseMs`, at
+ * most TIMEOUT_BACKOFF_MAX × `baseMs`). A timeout is the one failure that costs the trial's user
+ * the whole first-byte timeout and that no probe foresees (an instance whose model hangs still
+ * answers /healthz), so a target that hangs every time must cost users ever more rarely, not
+ * once per cooldown for as long as it hangs.
+ */
+function timedOutTrialMs(baseMs: number, ended: Cooldown | undefined): number {
+  const previous = ended ? ended.until - ended.setAt : 0;
+  return Math.min(Math.max(baseMs, 2 * previous), TIMEOUT_BACKOFF_MAX * baseMs);
 }
 
 /**

@@ -71,6 +71,26 @@ describe("recordAttempt", () => {
   });
 });
 
+test("a target whose trials keep timing out stays out twice as long each time, up to 16 cooldowns; other failures keep their cooldown", () => {
+  const s = createMemoryStore();
+  const timeout = failureOutcome("timeout", "a: no answer within 120000 ms", CD);
+  let now = NOW;
+  expect(recordAttempt(s, timeout, { ...facts, now })!.ms).toBe(CD.transient); // the first timeout: no trial, the plain cooldown
+  const lengths: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    now = s.cooldown("r", "a")!.until + 1; // half-open: the next request is the trial, and it hangs again
+    lengths.push(recordAttempt(s, timeout, { ...facts, now, trial: true })!.ms);
+  }
+  expect(lengths).toEqual([2, 4, 8, 16, 16, 16].map((k) => k * CD.transient));
+  expect(s.cooldown("r", "a")).toMatchObject({ until: now + 16 * CD.transient, kind: "timeout" });
+  // A failed trial of another kind (an error that costs the user nothing like a timeout) keeps its own cooldown.
+  now = s.cooldown("r", "a")!.until + 1;
+  expect(recordAttempt(s, outcome(503), { ...facts, now, trial: true })!.ms).toBe(CD.transientHeavy);
+  // A success clears it: the next timeout starts from the plain cooldown again.
+  recordAttempt(s, outcome(200), { ...facts, now: now + 1 });
+  expect(recordAttempt(s, timeout, { ...facts, now: now + 2 })!.ms).toBe(CD.transient);
+});
+
 test("a trial answered with the client's own 400 ends the trial: the target is free for the next request", () => {
   const s = createMemoryStore();
   s.setCooldown("r", "a", { until: NOW, kind: "transient", reason: "503", setAt: NOW - 1 });
