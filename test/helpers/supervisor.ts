@@ -43,11 +43,21 @@ export async function sandbox(instances: InstanceSpec[] = [{ name: "a" }, { name
   const wrapper = join(dir, "cliproxy.sh");
   writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" mock "$@"\n`);
   chmodSync(wrapper, 0o755);
-  const mainPort = await freePort();
+  // Each port is free when asked for, but closed again at once: the next ask may get the same one.
+  const taken = new Set(instances.flatMap((i) => (i.port === undefined ? [] : [i.port])));
+  const distinctPort = async (): Promise<number> => {
+    for (;;) {
+      const p = await freePort();
+      if (taken.has(p)) continue;
+      taken.add(p);
+      return p;
+    }
+  };
+  const mainPort = await distinctPort();
   const ports: Record<string, number> = {};
   let toml = `[global]\nhost = "127.0.0.1"\nmain_port = ${mainPort}\ncliproxy = "${wrapper}"\nshutdown_grace_ms = 15000\n${globalExtra}\n`;
   for (const i of instances) {
-    ports[i.name] = i.port ?? (await freePort());
+    ports[i.name] = i.port ?? (await distinctPort());
     toml += `\n[instances.${i.name}]\nport = ${ports[i.name]}\nproviders = [{ type = "antigravity" }]\n`;
     if (i.command) toml += `command = ${JSON.stringify(i.command)}\n`;
   }
