@@ -50,7 +50,7 @@ export function recordAttempt(state: StateStore, o: OutcomeLike, f: AttemptFacts
     if (f.trial) state.endTrial(f.route, f.target);
     return undefined;
   }
-  const ms = f.trial && o.kind === "timeout" ? timedOutTrialMs(o.cooldownMs, state.cooldown(f.route, f.target)) : o.cooldownMs;
+  const ms = f.trial && o.kind === "timeout" ? timedOutTrialMs(o.cooldownMs, state.cooldown(f.route, f.target, f.now)) : o.cooldownMs;
   state.setCooldown(f.route, f.target, { until: f.now + ms, kind: o.kind, reason: o.reason, setAt: f.now });
   return { route: f.route, target: f.target, kind: o.kind, ms, reason: o.reason };
 }

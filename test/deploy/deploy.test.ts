@@ -7,7 +7,7 @@ import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildRelease } from "../../src/release/release.ts";
 import { hostTarget } from "../../src/release/targets.ts";
-import { freePort } from "../../src/supervisor/ports.ts";
+import { freePorts } from "../helpers/ports.ts";
 import { type Sshd, startSshd } from "../helpers/sshd.ts";
 import { streamLoad } from "../helpers/stream-load.ts";
 import { alive, killAll, MAIN, until } from "../helpers/supervisor.ts";
@@ -25,8 +25,7 @@ beforeAll(async () => {
   releaseDir = tempDir("gw-release-");
   await buildRelease({ targets: [hostTarget()!], dir: releaseDir });
   local = tempDir("gw-deploy-local-");
-  mainPort = await freePort();
-  instPort = await freePort();
+  [mainPort, instPort] = (await freePorts(2)) as [number, number];
   writeConfig();
   writeFileSync(join(local, ".env"), `CLIENT_KEY=${CLIENT_KEY}\n`);
   mkdirSync(join(local, "auths/a"), { recursive: true });

@@ -14,7 +14,7 @@ describe("recordAttempt", () => {
     const s = createMemoryStore();
     s.setCooldown("r", "a", { until: NOW - 1, kind: "transient", reason: "", setAt: NOW - 100 });
     expect(recordAttempt(s, outcome(200), facts)).toBeUndefined();
-    expect(s.cooldown("r", "a")).toBeUndefined();
+    expect(s.cooldown("r", "a", NOW)).toBeUndefined();
     expect(s.sticky("cc:1::r", NOW)).toBe("a");
   });
 
@@ -22,7 +22,7 @@ describe("recordAttempt", () => {
     const s = createMemoryStore();
     s.setSticky("cc:1::r", "a", NOW);
     expect(recordAttempt(s, outcome(429), facts)).toEqual({ route: "r", target: "a", kind: "transient_heavy", ms: CD.transientHeavy, reason: "429" });
-    expect(s.cooldown("r", "a")).toMatchObject({ until: NOW + CD.transientHeavy, kind: "transient_heavy" });
+    expect(s.cooldown("r", "a", NOW)).toMatchObject({ until: NOW + CD.transientHeavy, kind: "transient_heavy" });
     expect(s.sticky("cc:1::r", NOW)).toBe("a");
   });
 
@@ -51,7 +51,7 @@ describe("recordAttempt", () => {
   test("connection errors cool with the transient cooldown", () => {
     const s = createMemoryStore();
     recordAttempt(s, failureOutcome("connection", "ECONNREFUSED", CD), facts);
-    expect(s.cooldown("r", "a")).toMatchObject({ kind: "connection", until: NOW + CD.transient });
+    expect(s.cooldown("r", "a", NOW)).toMatchObject({ kind: "connection", until: NOW + CD.transient });
   });
 
   test("recovery: cooled, half-open trial, success → healthy and weighted again", () => {
@@ -78,13 +78,13 @@ test("a target whose trials keep timing out stays out twice as long each time, u
   expect(recordAttempt(s, timeout, { ...facts, now })!.ms).toBe(CD.transient); // the first timeout: no trial, the plain cooldown
   const lengths: number[] = [];
   for (let i = 0; i < 6; i++) {
-    now = s.cooldown("r", "a")!.until + 1; // half-open: the next request is the trial, and it hangs again
+    now = s.cooldown("r", "a", now)!.until + 1; // half-open: the next request is the trial, and it hangs again
     lengths.push(recordAttempt(s, timeout, { ...facts, now, trial: true })!.ms);
   }
   expect(lengths).toEqual([2, 4, 8, 16, 16, 16].map((k) => k * CD.transient));
-  expect(s.cooldown("r", "a")).toMatchObject({ until: now + 16 * CD.transient, kind: "timeout" });
+  expect(s.cooldown("r", "a", now)).toMatchObject({ until: now + 16 * CD.transient, kind: "timeout" });
   // A failed trial of another kind (an error that costs the user nothing like a timeout) keeps its own cooldown.
-  now = s.cooldown("r", "a")!.until + 1;
+  now = s.cooldown("r", "a", now)!.until + 1;
   expect(recordAttempt(s, outcome(503), { ...facts, now, trial: true })!.ms).toBe(CD.transientHeavy);
   // A success clears it: the next timeout starts from the plain cooldown again.
   recordAttempt(s, outcome(200), { ...facts, now: now + 1 });
