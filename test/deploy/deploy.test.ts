@@ -9,8 +9,8 @@ import { sha256File } from "../../src/fs/sha256.ts";
 import { join } from "node:path";
 import { buildRelease } from "../../src/release/release.ts";
 import { archiveName, hostTarget } from "../../src/release/targets.ts";
-import { freePort } from "../../src/supervisor/ports.ts";
 import { buildInfo } from "../../src/version.ts";
+import { freePorts } from "../helpers/ports.ts";
 import { type Sshd, startSshd } from "../helpers/sshd.ts";
 import { streamLoad } from "../helpers/stream-load.ts";
 import { alive, killAll, MAIN, until } from "../helpers/supervisor.ts";
@@ -28,8 +28,7 @@ beforeAll(async () => {
   releaseDir = tempDir("gw-release-");
   await buildRelease({ targets: [hostTarget()!], dir: releaseDir });
   local = tempDir("gw-deploy-local-");
-  mainPort = await freePort();
-  instPort = await freePort();
+  [mainPort, instPort] = (await freePorts(2)) as [number, number];
   writeConfig();
   writeFileSync(join(local, ".env"), `CLIENT_KEY=${CLIENT_KEY}\n`);
   mkdirSync(join(local, "auths/a"), { recursive: true });
@@ -200,7 +199,7 @@ describe("gw deploy", () => {
     writeConfig("", `"m2" = [{ instance = "b", provider = "antigravity", model = "gemini-3-pro" }]
 
 [instances.b]
-port = ${await freePort()}
+port = ${(await freePorts(1))[0]}
 command = ["/bin/sh", "-c", "echo broken-on-purpose >&2; exit 3"]
 providers = [{ type = "antigravity" }]`);
     try {

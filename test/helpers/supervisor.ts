@@ -4,9 +4,9 @@
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { freePort } from "../../src/supervisor/ports.ts";
 import { cmdline, procInfo } from "../../src/supervisor/proc.ts";
 import { readdir } from "node:fs/promises";
+import { freePorts } from "./ports.ts";
 import { tempDir } from "./tmp.ts";
 
 export const MAIN = join(import.meta.dir, "../../src/main.ts");
@@ -43,11 +43,12 @@ export async function sandbox(instances: InstanceSpec[] = [{ name: "a" }, { name
   const wrapper = join(dir, "cliproxy.sh");
   writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" mock "$@"\n`);
   chmodSync(wrapper, 0o755);
-  const mainPort = await freePort();
+  const free = await freePorts(1 + instances.length);
+  const mainPort = free[0]!;
   const ports: Record<string, number> = {};
   let toml = `[global]\nhost = "127.0.0.1"\nmain_port = ${mainPort}\ncliproxy = "${wrapper}"\nshutdown_grace_ms = 15000\n${globalExtra}\n`;
   for (const i of instances) {
-    ports[i.name] = i.port ?? (await freePort());
+    ports[i.name] = i.port ?? free[1 + instances.indexOf(i)]!;
     toml += `\n[instances.${i.name}]\nport = ${ports[i.name]}\nproviders = [{ type = "antigravity" }]\n`;
     if (i.command) toml += `command = ${JSON.stringify(i.command)}\n`;
   }

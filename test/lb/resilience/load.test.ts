@@ -8,7 +8,7 @@ import { afterAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { answerPieces } from "../../../src/mock/answer.ts";
-import { freePort } from "../../../src/supervisor/ports.ts";
+import { freePorts } from "../../helpers/ports.ts";
 import { type GatewayProcess, HI, readRequestLog, spawnGateway, waitFor } from "../../helpers/resilience.ts";
 import { type SpawnedMock, spawnMock } from "../../helpers/mock.ts";
 import { tempDir } from "../../helpers/tmp.ts";
@@ -63,14 +63,15 @@ interface Tally {
 
 test("200 concurrent streams, one instance killed and restarted twice: 0 failures before streaming, every cut stream errors", async () => {
   const dir = tempDir("gw-load-");
-  const ports = Object.fromEntries(await Promise.all(NAMES.map(async (n) => [n, await freePort()] as const))) as Record<Name, number>;
+  const free = await freePorts(NAMES.length + 1);
+  const ports = Object.fromEntries(NAMES.map((n, i) => [n, free[i]!] as const)) as Record<Name, number>;
   for (const n of NAMES) mocks[n] = await spawnMock(mockArgs(n, ports[n]));
   const file = join(dir, "providers.toml");
   writeFileSync(
     file,
     `[global]
 host = "127.0.0.1"
-main_port = ${await freePort()}
+main_port = ${free[NAMES.length]}
 shutdown_grace_ms = 1000
 lb_transient_cooldown_ms = 500
 ${NAMES.map((n) => `[instances.${n}]\nurl = "${mocks[n]!.url}"\napi_key = "key-${n}"\nproviders = [{ type = "anthropic", api_keys = ["sk-${n}"] }]`).join("\n")}
