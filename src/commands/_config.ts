@@ -1,9 +1,12 @@
 // Shared by commands that need a config: find it, load it, print its problems.
+import { dirname } from "node:path";
 import { consola } from "consola";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
 import { findConfigFile, formatProblem, hasErrors, loadConfig } from "../config/index.ts";
 import type { LoadResult } from "../config/types.ts";
+import { demoFile } from "../supervisor/demo.ts";
+import { type GwPaths, gwPaths } from "../supervisor/paths.ts";
 import { describeSeveral, listRunning } from "../supervisor/registry.ts";
 
 const noConfig = () => new CliError("no providers.toml here and $GW_CONFIG is not set", 1, "pass -c FILE, or: cp providers.toml.example providers.toml");
@@ -21,14 +24,28 @@ export function requireConfigFile(explicit?: string): string {
  * answer is never taken for this directory's. Commands that write or start things never guess.
  */
 export async function readableConfigFile(explicit?: string): Promise<string> {
-  const file = findConfigFile(explicit);
-  if (file) return file;
+  const file = findConfigFile(explicit) ?? (await runningConfig());
+  if (!file) throw noConfig();
+  return file;
+}
+
+/**
+ * For status and logs: as readableConfigFile (a gw running for another folder is the one meant,
+ * not "gw is not running"), and with none running the demo's, whose log files outlive it.
+ */
+export async function readableTarget(explicit?: string): Promise<{ file: string; paths: GwPaths }> {
+  const file = findConfigFile(explicit) ?? (await runningConfig()) ?? demoFile(process.env);
+  return { file, paths: gwPaths(dirname(file)) };
+}
+
+/** The config of the one gw running, said on stderr; null when none runs; several are an error. */
+async function runningConfig(): Promise<string | null> {
   const running = await listRunning();
   if (running.length > 1) {
     throw new CliError(`no providers.toml here, and ${describeSeveral(running)}`, 1, "choose one with -c FILE");
   }
   const one = running[0];
-  if (!one) throw noConfig();
+  if (!one) return null;
   console.error(`gw: no providers.toml here; reading the running ${one.demo ? "demo's" : "gw's"} ${displayPath(one.config)}`);
   return one.config;
 }

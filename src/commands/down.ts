@@ -37,7 +37,9 @@ export default defineGwCommand({
       // A gw killed with SIGKILL can leave its instances behind: stopping them is what down is for.
       const leftovers = await stopLeftovers(paths, DEFAULT_TIMING.killWaitMs);
       const extra = leftovers.length ? `; stopped instances a dead gw left running: ${leftovers.join(", ")}` : "";
-      say(`${err.message}${extra}`, { stopped: false, running: false, leftovers });
+      // Another folder's gw is named with how to reach it: "not running" alone reads as "it is down".
+      const elsewhere = err.others.length ? `\n  ${err.hint}` : "";
+      say(`${err.message}${extra}${elsewhere}`, { stopped: false, running: false, leftovers });
       return 0;
     }
   },

@@ -1,12 +1,11 @@
 import { CliError } from "../cli/errors.ts";
-import { findConfigFile, loadConfig } from "../config/index.ts";
+import { loadConfig } from "../config/index.ts";
 import { withSavedInstanceKeys } from "../instances/index.ts";
 import { maskerOf, maskText } from "../observe/mask.ts";
-import { demoFile } from "../supervisor/demo.ts";
 import { controlRequest, NotRunningError } from "../supervisor/control.ts";
 import { logSourcesOnDisk, logStream } from "../supervisor/logtail.ts";
 import type { GwPaths } from "../supervisor/paths.ts";
-import { targetPaths } from "../supervisor/target.ts";
+import { readableTarget } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
 
 export default defineGwCommand({
@@ -21,7 +20,7 @@ export default defineGwCommand({
   async run({ args }) {
     const n = args.lines === undefined ? 20 : Number(args.lines);
     if (!Number.isInteger(n) || n < 0) throw new CliError(`-n ${args.lines} is not a line count`, 1, "give a whole number, e.g. -n 100");
-    const paths = targetPaths(args.config);
+    const { file, paths } = await readableTarget(args.config);
     const query = new URLSearchParams({ n: String(n), ...(args.name ? { name: args.name } : {}), ...(args.follow ? { follow: "1" } : {}) });
     let body: ReadableStream<Uint8Array>;
     try {
@@ -29,7 +28,7 @@ export default defineGwCommand({
     } catch (err) {
       if (!(err instanceof NotRunningError)) throw err;
       // After gw down or a crash is exactly when the logs are wanted: read the files themselves.
-      body = await logsOnDisk(paths, args.name, n, !!args.follow, await diskMasker(args.config));
+      body = await logsOnDisk(paths, args.name, n, !!args.follow, await diskMasker(file));
     }
     let rest = "";
     const decoder = new TextDecoder();
@@ -55,7 +54,7 @@ async function logsOnDisk(paths: GwPaths, name: string | undefined, n: number, f
 }
 
 /** The masker of the config these logs belong to, with its saved instance keys; token shapes only when it does not load. */
-async function diskMasker(explicit: string | undefined): Promise<(s: string) => string> {
-  const { config } = await loadConfig(findConfigFile(explicit) ?? demoFile(process.env));
+async function diskMasker(file: string): Promise<(s: string) => string> {
+  const { config } = await loadConfig(file);
   return config ? maskerOf(await withSavedInstanceKeys(config)).text : maskText;
 }

@@ -1,14 +1,14 @@
 import { controlJson, NotRunningError } from "../supervisor/control.ts";
 import { formatStatus } from "../supervisor/format.ts";
 import type { StatusReport } from "../supervisor/status.ts";
-import { targetPaths } from "../supervisor/target.ts";
+import { readableTarget } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 
 export default defineGwCommand({
   meta: { name: "status", description: "instances, load balancer and cooling targets of the running gw" },
   args: { ...configArgs, ...jsonArgs },
   async run({ args }) {
-    const paths = targetPaths(args.config);
+    const { paths } = await readableTarget(args.config);
     let report: StatusReport;
     try {
       report = await controlJson<StatusReport>(paths, "/status");

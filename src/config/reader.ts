@@ -16,8 +16,10 @@ export interface Field {
 }
 
 const VAR_NAME = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/;
-const TRUE = new Set(["true", "1", "yes", "on"]);
-const FALSE = new Set(["false", "0", "no", "off"]);
+// The old generator's spellings, all of them: it also took y / n, and "" as false (what a
+// `"${VAR}"` set to nothing gives), so files relying on them keep their meaning.
+const TRUE = new Set(["true", "1", "yes", "y", "on"]);
+const FALSE = new Set(["false", "0", "no", "n", "off", ""]);
 
 /**
  * An empty object for values keyed by names from the config (scenarios, prices, the upgrade map,
@@ -168,7 +170,8 @@ export class Reader {
     if (!f) return undefined;
     const v = f.value;
     if (typeof v === "boolean") return v;
-    const s = typeof v === "string" ? this.expand(f.path, v, false).trim().toLowerCase() : typeof v === "number" ? String(v) : undefined;
+    if (typeof v === "number") return v !== 0; // as the old generator: any number but 0 is true
+    const s = typeof v === "string" ? this.expand(f.path, v, false).trim().toLowerCase() : undefined;
     if (s !== undefined && TRUE.has(s)) return true;
     if (s !== undefined && FALSE.has(s)) return false;
     this.error(f.path, `expected a boolean, got ${describe(v)}`, "use true/false (or yes/no, on/off, 1/0)");

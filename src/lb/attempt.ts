@@ -3,6 +3,7 @@
 // the request record. The loop itself (failover.ts) only sees choices and Tried values.
 
 import type { CooldownsMs, LbConfig, Route } from "../config/types.ts";
+import { failedAttempt } from "../observe/record.ts";
 import type { StateStore } from "../state/index.ts";
 import { recordAttempt } from "../state/index.ts";
 import { classifyOutcome, decodeErrorBody, failureOutcome, type Outcome as Classified, shouldRetry } from "./classify.ts";
@@ -71,7 +72,8 @@ class RouteAttempts implements AttemptLoop {
       unschedule(ctl);
     }
     const c = tried.classified;
-    d.stats.attempt(info.instance.name, c === undefined ? false : c.status === 0 || c.status >= 500);
+    const outcome = c?.class ?? "aborted";
+    d.stats.attempt(info.instance.name, failedAttempt(outcome));
     const now = Date.now();
     const cd = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now, trial: info.trial }) : undefined;
     if (cd) d.probes.cooling(cd.route, cd.target, info.instance.name, now + cd.ms);
@@ -88,7 +90,7 @@ class RouteAttempts implements AttemptLoop {
         model: info.target ? upstreamModel(info.target) : (d.intake.model ?? "-"),
         ...(info.pick ? { pick: info.pick } : {}),
         status: c?.status ?? 0,
-        class: c?.class ?? "aborted",
+        class: outcome,
         ms: now - started,
         ...(c && c.class !== "ok" ? { error: c.reason } : {}),
       },

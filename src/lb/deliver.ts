@@ -5,6 +5,7 @@
 
 import type { Route } from "../config/types.ts";
 import type { Observability } from "../observe/http.ts";
+import { failedAnswer } from "../observe/record.ts";
 import type { RequestLog } from "../observe/requestlog.ts";
 import { type Usage, usageFromJson, usageFromSse, type UsageWatcher } from "../observe/tokens.ts";
 import type { StateStore } from "../state/index.ts";
@@ -86,7 +87,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   if (sse) {
     d.gw.stats.streamOpened();
     d.gw.observe.metrics.streamOpened();
-  } else d.gw.stats.end(o.status >= 500); // plain bodies leave the in-flight count at their headers
+  } else d.gw.stats.end(failedAnswer(o.status, false)); // plain bodies leave the in-flight count at their headers
   const onEnd = (gwBroke: boolean, clientLeft: boolean) => {
     // An upstream error event after content ended the answer as surely as a break: the record,
     // the streak and the metrics say so (the event itself reached the client, masked).
@@ -95,7 +96,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     if (sse) {
       d.gw.stats.streamClosed();
       d.gw.observe.metrics.streamClosed();
-      d.gw.stats.end(o.status >= 500 || broken);
+      d.gw.stats.end(failedAnswer(o.status, broken));
     }
     finish(d, final, { status: o.status, bytes, firstByteAt, broken, clientLeft, error: final.errorText ?? upstreamError, usage: watcher?.usage(), responseId: watcher?.responseId() });
   };
@@ -172,7 +173,7 @@ interface End {
 
 /** A response whose body gw already holds (or has none): the request ends now. */
 function finishNow(d: Delivery, final: Tried | undefined, res: Response, error?: string, answer: Answer = {}): Response {
-  d.gw.stats.end(res.status >= 500 && res.status !== 499);
+  d.gw.stats.end(failedAnswer(res.status, false));
   const size = answer.bytes ?? (Number(res.headers.get("content-length")) || 0);
   finish(d, final, { status: res.status, bytes: size, firstByteAt: Date.now(), error, usage: answer.usage, responseId: answer.id });
   return res;

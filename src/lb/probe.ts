@@ -74,7 +74,7 @@ export function createProber(deps: ProberDeps): Prober {
     const now = Date.now();
     const due: Pair[] = [];
     for (const [k, p] of w.targets) {
-      const c = deps.state.cooldown(p.route, p.target);
+      const c = deps.state.cooldown(p.route, p.target, now);
       if (!c) w.targets.delete(k); // cleared by a success meanwhile
       else if (c.until <= now) due.push(p);
     }
@@ -100,7 +100,7 @@ export function createProber(deps: ProberDeps): Prober {
     const after = Date.now();
     // Only targets still cooling and over are touched: a success meanwhile has cleared one.
     const still = mine.filter((p) => {
-      const c = deps.state.cooldown(p.route, p.target);
+      const c = deps.state.cooldown(p.route, p.target, after);
       return c !== undefined && c.until <= after;
     });
     if (verdict.up) {
@@ -127,7 +127,8 @@ export function createProber(deps: ProberDeps): Prober {
   /** The next probe of `w` when its soonest cooldown ends; the watch goes when nothing cools. */
   const reschedule = (w: Watch) => {
     let next = Infinity;
-    for (const p of w.targets.values()) next = Math.min(next, deps.state.cooldown(p.route, p.target)?.until ?? Infinity);
+    const now = Date.now();
+    for (const p of w.targets.values()) next = Math.min(next, deps.state.cooldown(p.route, p.target, now)?.until ?? Infinity);
     if (next < Infinity) schedule(w, next);
     else watches.delete(w.instance);
   };

@@ -65,7 +65,7 @@ export function explainPick(route: Route, ctx: PickContext): Pick | undefined {
   for (const policy of POLICIES) {
     const target = policy.pick(pool, route, ctx);
     if (!target) continue;
-    const c = ctx.state?.cooldown(route.name, target.id);
+    const c = ctx.state?.cooldown(route.name, target.id, ctx.now);
     const available = isAvailable(c, ctx.now);
     return { target, reason: policy.name, trial: available && isHalfOpen(c, ctx.now), cooling: !available };
   }
@@ -130,7 +130,7 @@ const soonestCooldown = {
     let best: Target | undefined;
     let bestAt = Infinity;
     for (const t of pool) {
-      const at = availableAt(ctx.state?.cooldown(route.name, t.id));
+      const at = availableAt(ctx.state?.cooldown(route.name, t.id, ctx.now));
       if (at < bestAt || (at === bestAt && best && t.weight > best.weight)) [best, bestAt] = [t, at];
     }
     return best;
@@ -147,7 +147,7 @@ function stickyId(ctx: PickContext): string | undefined {
 }
 
 function available(route: Route, t: Target, ctx: PickContext): boolean {
-  return isAvailable(ctx.state?.cooldown(route.name, t.id), ctx.now);
+  return isAvailable(ctx.state?.cooldown(route.name, t.id, ctx.now), ctx.now);
 }
 
 /** Targets of the highest priority present in `ts` (file order kept). */

@@ -36,7 +36,7 @@ export class StatsCounter {
     this.s.openStreams--;
   }
 
-  /** One upstream attempt; `error` = no response, or a 5xx. */
+  /** One upstream attempt; `error` = it failed on the upstream's side (observe/record.ts failedAttempt). */
   attempt(instance: string, error: boolean): void {
     const b = (this.s.byInstance[instance] ??= { requests: 0, errors: 0 });
     b.requests++;

@@ -23,6 +23,19 @@ export interface RequestRecord {
   agent?: string;
 }
 
+/**
+ * Did the client get an error: a 4xx or 5xx (not its own hang-up, 499), no answer at all, or a
+ * stream that broke. One rule for every count gw shows (`gw status`, the status page), so they agree.
+ */
+export function failedAnswer(status: number, broken: boolean): boolean {
+  return broken || status === 0 || (status >= 400 && status !== 499);
+}
+
+/** Did an attempt fail on the upstream's side: neither a success, nor the client's own error, nor the client leaving. */
+export function failedAttempt(outcome: string): boolean {
+  return outcome !== "ok" && outcome !== "client" && outcome !== "aborted";
+}
+
 export interface RequestSummary {
   method: string;
   /** Path and query as received, with `key=` values masked. */

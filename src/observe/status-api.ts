@@ -5,7 +5,7 @@
 import type { Config } from "../config/types.ts";
 import type { GwMetrics, LiveState } from "./metrics.ts";
 import { isUp, NONE } from "./metrics.ts";
-import type { RequestRecord } from "./record.ts";
+import { failedAnswer, failedAttempt, type RequestRecord } from "./record.ts";
 import { dayOf } from "./requestlog.ts";
 import { costText } from "./usage-format.ts";
 import { addUsage, emptySums, finalTarget, type LoggedRecord, mergeSums, modelOf, PRICE_SOURCE, type Pricing, priceFor, type UsageSums } from "./usage.ts";
@@ -99,7 +99,7 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
       if (bad) b.errors++;
       if (r.response.ttfb_ms !== undefined && b.ttfbMs.length < SAMPLES_PER_BUCKET) b.ttfbMs.push(r.response.ttfb_ms);
       for (const a of r.routing.attempts) {
-        const attemptBad = a.class !== "ok" && a.class !== "client";
+        const attemptBad = failedAttempt(a.class);
         count(perTarget, `${r.routing.route ?? NONE}\0${a.target}`, attemptBad);
         count(perInstance, a.instance, attemptBad);
       }
@@ -150,9 +150,9 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
 /** Sums with their cost as `gw usage` writes it, so the page shows the same text. */
 const priced = (s: UsageSums) => ({ ...s, cost: costText(s) });
 
-/** A request the page lists as an error: any 4xx/5xx the client saw (not its own hang-up), or a broken stream. */
+/** A request the page lists as an error (failedAnswer). */
 export function isError(r: RequestRecord): boolean {
-  return r.response.broken === true || (r.response.status >= 400 && r.response.status !== 499) || r.response.status === 0;
+  return failedAnswer(r.response.status, r.response.broken === true);
 }
 
 export interface StatusSources {

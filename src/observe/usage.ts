@@ -9,6 +9,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { CATALOG_SOURCE, lookupModel } from "../catalog/models.ts";
 import type { Price } from "../config/types.ts";
+import { fromOldLbRecord } from "./old-record.ts";
 import type { RequestRecord, UsageRecord } from "./record.ts";
 import { dayOf } from "./requestlog.ts";
 
@@ -206,6 +207,7 @@ export async function readRecords(files: readonly string[], sinceIso: string, ea
  * request log's layout: `{"ts":"…",…,"request":{…},"routing":{…},…}`. A `,"routing":{` can
  * only be that top-level key there (the summary's nested values are strings and numbers, whose
  * quotes JSON escapes), so the rest of the line is one object; anything else is parsed whole.
+ * A line of the old lb.js (same folder, same file names) is read as a record too.
  */
 export function parseRecord(text: string): LoggedRecord | null {
   let r: LoggedRecord;
@@ -222,7 +224,7 @@ export function parseRecord(text: string): LoggedRecord | null {
       return null;
     }
   }
-  return typeof r?.ts === "string" && r.routing && r.response ? r : null;
+  return typeof r?.ts === "string" && r.routing && r.response ? r : fromOldLbRecord(r);
 }
 
 export interface UsageOptions {

@@ -140,7 +140,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
 function missingIn(store: LocalStore, c: StateChange, now: number): boolean {
   switch (c.op) {
     case "setCooldown":
-      return store.cooldown(c.route, c.target) === undefined;
+      return store.cooldown(c.route, c.target, now) === undefined;
     case "setSticky":
       return store.sticky(c.key, now) === undefined;
     case "setStreak":

@@ -41,6 +41,15 @@ export const STICKY_SAVE_EVERY_MS = 60_000;
  * a huge key costs neither memory here nor room in a state file or a shared Redis.
  */
 export const MAX_KEY_CHARS = 256;
+/**
+ * Cooldowns are kept as wall-clock times, because they outlive the process (state file) and
+ * cross hosts (Redis). The wall clock may step back (NTP, a resumed VM, someone setting the
+ * date): read as stored, a 120 s cooldown would then last another hour. So a cooldown that
+ * started more than this far in the future of `now` is moved to start at `now`: it never lasts
+ * longer than its own length from now. The slack leaves alone the small skew between replicas'
+ * clocks, so replicas sharing a Redis keep agreeing on a cooldown's end (and its one trial).
+ */
+export const CLOCK_SLACK_MS = 1000;
 
 interface Entry<T> {
   value: T;
@@ -66,6 +75,15 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
   const pair = (route: string, target: string) => `${route}\0${target}`;
   const emit = onChange ?? (() => {});
   const fresh = <T>(e: Entry<T> | undefined, ttl: number, now: number) => (e && now - e.at < ttl ? e : undefined);
+  /** The cooldown under `key` as it stands at `now` (see CLOCK_SLACK_MS); kept moved, so it counts down from there. */
+  const current = (key: string, now: number): Cooldown | undefined => {
+    const c = cooldowns.get(key);
+    if (!c || c.setAt - now <= CLOCK_SLACK_MS) return c;
+    const back = c.setAt - now;
+    const moved: Cooldown = { until: c.until - back, kind: c.kind, reason: c.reason, setAt: now, ...(c.trialUntil === undefined ? {} : { trialUntil: c.trialUntil - back }) };
+    cooldowns.set(key, moved);
+    return moved;
+  };
 
   const apply = (c: StateChange): void => {
     switch (c.op) {
@@ -86,7 +104,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
 
   return {
     apply,
-    cooldown: (route, target) => cooldowns.get(pair(route, target)),
+    cooldown: (route, target, now) => current(pair(route, target), now),
     setCooldown(route, target, c) {
       const change: StateChange = { op: "setCooldown", route, target, c: { until: c.until, kind: c.kind, reason: c.reason, setAt: c.setAt } };
       apply(change);
@@ -139,7 +157,8 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
 
     coolingList(now) {
       const out: CoolingEntry[] = [];
-      for (const [key, c] of cooldowns) {
+      for (const key of [...cooldowns.keys()]) {
+        const c = current(key, now)!;
         const [route = "", target = ""] = key.split("\0");
         // Half-open entries stay listed: they are not confirmed healthy yet.
         out.push({ ...c, route, target, halfOpen: now >= c.until });
@@ -149,7 +168,8 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
 
     snapshot(now) {
       const out: StateChange[] = [];
-      for (const [key, c] of cooldowns) {
+      for (const key of [...cooldowns.keys()]) {
+        const c = current(key, now)!;
         const [route = "", target = ""] = key.split("\0");
         if (c.until > now) out.push({ op: "setCooldown", route, target, c: { until: c.until, kind: c.kind, reason: c.reason, setAt: c.setAt } });
       }

@@ -175,7 +175,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
     ...store,
     claimTrial(route, target, until) {
       // One trial key per cooldown (replicas agree on its end): a new cooldown needs no cleanup.
-      const period = store.cooldown(route, target)?.until;
+      const period = store.cooldown(route, target, now())?.until;
       store.claimTrial(route, target, until);
       const cmd = link.cmd();
       if (!cmd || period === undefined) return true;
@@ -186,14 +186,14 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
           if (r === "OK") return true;
           // Another replica holds it, and may end it early without a word (its probe answered,
           // its client left): stay away only briefly, then ask again, not for our whole window.
-          if (store.cooldown(route, target)?.until === period) store.claimTrial(route, target, Math.min(until, now() + LOST_CLAIM_RECHECK_MS));
+          if (store.cooldown(route, target, now())?.until === period) store.claimTrial(route, target, Math.min(until, now() + LOST_CLAIM_RECHECK_MS));
           return false;
         },
         () => true,
       );
     },
     endTrial(route, target) {
-      const period = store.cooldown(route, target)?.until;
+      const period = store.cooldown(route, target, now())?.until;
       store.endTrial(route, target);
       if (period !== undefined) link.cmd()?.del(keys.tr(route, target, period)).catch(() => {});
     },

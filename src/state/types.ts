@@ -35,9 +35,10 @@ export interface CoolingEntry extends Cooldown {
 export interface StateView {
   /**
    * The cooldown entry of (route, target), including one that has ended but was not yet cleared
-   * by a success — that one means "half-open". Undefined = healthy.
+   * by a success — that one means "half-open". Undefined = healthy. One that started after `now`
+   * (the wall clock went back since) is first moved to start at `now`: see CLOCK_SLACK_MS.
    */
-  cooldown(route: string, target: string): Cooldown | undefined;
+  cooldown(route: string, target: string, now: number): Cooldown | undefined;
   /** Target id remembered for a sticky key, if fresh; does not extend the TTL (reads are pure). */
   sticky(key: string, now: number): string | undefined;
 }

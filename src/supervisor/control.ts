@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { ensurePrivateDir } from "../fs/private.ts";
 import type { GwPaths } from "./paths.ts";
+import { describeSeveral, listRunning, type RunningGw } from "./registry.ts";
 import type { StatusReport } from "./status.ts";
 
 export interface ControlHandlers {
@@ -104,10 +105,20 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
   return { stop: () => void server.stop(true), release: () => server.unref() };
 }
 
-/** The one-line answer of every control command when no gw runs for this config. */
+/**
+ * The one-line answer of every control command when no gw runs for this config. When gws run for
+ * other configs (typed from a folder without providers.toml, say), it names them: "not running"
+ * alone would read as "your gw is down" while it serves on.
+ */
 export class NotRunningError extends CliError {
-  constructor(paths: GwPaths) {
-    super(`gw is not running for ${paths.dir}`, 1, "start it with: gw up -d");
+  constructor(
+    paths: GwPaths,
+    readonly others: readonly RunningGw[] = [],
+  ) {
+    const [one] = others;
+    const elsewhere = others.length === 0 ? "" : others.length === 1 ? `; the gw running (pid ${one!.pid}) serves ${one!.config}` : `; ${describeSeveral(others)}`;
+    const hint = others.length === 0 ? "start it with: gw up -d" : others.length === 1 ? `name it with: -c ${one!.config}` : "name one with: -c FILE";
+    super(`gw is not running for ${paths.dir}${elsewhere}`, 1, hint);
   }
 }
 
@@ -119,7 +130,8 @@ export async function controlRequest(paths: GwPaths, path: string, init: Request
     // socket path over to a successor (an upgrade), and control requests are rare.
     res = await fetch(`http://gw${path}`, { ...init, unix: paths.socket, keepalive: false } as RequestInit);
   } catch {
-    throw new NotRunningError(paths);
+    const others = (await listRunning()).filter((g) => dirname(g.config) !== paths.dir);
+    throw new NotRunningError(paths, others);
   }
   if (res.status >= 400 && res.headers.get("content-type")?.includes("json")) {
     const body = (await res.json()) as { error?: string; hint?: string };

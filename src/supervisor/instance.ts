@@ -6,7 +6,7 @@ import { FRESH_BACKOFF, onExit } from "./backoff.ts";
 import { launchFor } from "./launch.ts";
 import { portBusy, describeHolder } from "./ports.ts";
 import { waitReady } from "./ready.ts";
-import { type Child, type ExitInfo, spawnChild, SpawnError, stopChild } from "./spawn.ts";
+import { type Child, elapsedMs, type ExitInfo, spawnChild, SpawnError, stopChild } from "./spawn.ts";
 import type { Timing } from "./timing.ts";
 import { lastLogLine } from "./logtail.ts";
 import { instanceCwd } from "./paths.ts";
@@ -202,8 +202,9 @@ export class SupervisedInstance {
   private async reportExit(child: Child, info: ExitInfo, epoch: number): Promise<void> {
     const lastWords = await lastLogLine(this.deps.logFile(this.name));
     if (this.stopping || this.suspended || this.child || epoch !== this.epoch) return; // stopped, restarted or handed over meanwhile
-    const uptime = secs(info.at - child.startedAt);
-    const delay = this.scheduleRetry(info.at - child.startedAt);
+    const ranMs = elapsedMs(child.startedAt, info.at);
+    const uptime = secs(ranMs);
+    const delay = this.scheduleRetry(ranMs);
     const what = this.state === "crashloop" ? `crash loop (${this.backoff.exits.length} exits in a minute), next try in ${secs(delay)}` : `restarting in ${secs(delay)}`;
     const said = lastWords ? `; logs/${this.name}.log ends: ${lastWords}` : `; see logs/${this.name}.log`;
     this.problem = `instance '${this.name}' exited (${describeExit(info)}) after ${uptime} — ${what}${said}`;

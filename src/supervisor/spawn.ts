@@ -74,3 +74,11 @@ export async function stopChild(child: Child, killWaitMs: number): Promise<ExitI
   clearTimeout(timer);
   return child.exited;
 }
+
+/**
+ * Time from a wall-clock start to `now`, never below zero: the wall clock may step back (NTP, a
+ * resumed VM, someone setting the date), and a negative uptime helps nobody.
+ */
+export function elapsedMs(from: number, now: number): number {
+  return Math.max(0, now - from);
+}

@@ -6,6 +6,7 @@ import type { Observability } from "../observe/http.ts";
 import { maskDeep, maskerOf } from "../observe/mask.ts";
 import type { CoolingEntry, StateHealth } from "../state/index.ts";
 import type { InstanceSet } from "./instances.ts";
+import { elapsedMs } from "./spawn.ts";
 
 export type Phase = "starting" | "serving" | "stopping";
 
@@ -90,7 +91,7 @@ export function buildStatus(src: StatusSources, now = Date.now()): StatusReport 
       pid: s?.child?.pid ?? null,
       port: inst.port,
       state: inst.managed ? (s?.state ?? "stopped") : "external",
-      uptimeMs: s?.child ? now - s.child.startedAt : null,
+      uptimeMs: s?.child ? elapsedMs(s.child.startedAt, now) : null,
       restarts: s?.restarts ?? 0,
       lastExit: s?.lastExit ?? null,
       requests: counts?.requests ?? 0,
@@ -102,7 +103,7 @@ export function buildStatus(src: StatusSources, now = Date.now()): StatusReport 
   // What `gw status` and the status page show passes the config's masker, every field of it.
   return maskDeep<StatusReport>({
     pid: process.pid,
-    uptimeMs: now - src.startedAt,
+    uptimeMs: elapsedMs(src.startedAt, now),
     phase: src.phase,
     file: src.config.file,
     demo: src.demo,

@@ -47,6 +47,18 @@ describe("an old file with every old key loads unchanged", () => {
     expect(g.lb.idleTimeoutMs).toBe(300_000);
   });
 
+  const INSTANCE = `[instances.a]\nport = 8146\nproviders = [{ type = "antigravity" }]\n`;
+  test("booleans in every spelling the old generator took: y / n, an empty string (false), any number", () => {
+    const file = `[global]\nmain_port = 8145\ndisable_cooling = "\${COOLING}"\nlb_retry_auth_on_5xx = "y"\nlb_auto_upgrade_enabled = 2\nlb_auto_upgrade_signature_enabled = "N"\n${INSTANCE}`;
+    const { config, problems } = parseConfig(file, "/srv/gw/providers.toml", { COOLING: "" });
+    expect(problems.filter((p) => p.severity === "error")).toEqual([]);
+    const g = config!.global;
+    expect([g.disableCooling, g.lb.retryAuthOn5xx, g.lb.autoUpgrade.enabled, g.lb.autoUpgrade.signatureEnabled]).toEqual([false, true, true, false]);
+    // Anything else is still an error, with the spellings to use.
+    const bad = parseConfig(`[global]\nmain_port = 8145\ndisable_cooling = "maybe"\n${INSTANCE}`, "/srv/gw/providers.toml", {}).problems;
+    expect(bad.map((p) => [p.path, p.message])).toEqual([["global.disable_cooling", 'expected a boolean, got the string "maybe"']]);
+  });
+
   test("instances: overrides, precedence instance table > flat > global", () => {
     const [official, relay] = config!.instances;
     expect(official!.requestRetry).toBe(5);

@@ -76,3 +76,29 @@ test("stop() cuts what is still running when the grace period ends, upstream inc
     await up.stop();
   }
 });
+
+test("gw status counts the errors the status page counts: a 429 the client got is one, a client's own 400 is no instance's", async () => {
+  const up = testUpstream((req) => {
+    const rateLimited = req.url.includes("messages") && req.headers.get("x-case") === "429";
+    return rateLimited
+      ? Response.json({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }, { status: 429 })
+      : Response.json({ type: "error", error: { type: "invalid_request_error", message: "bad field" } }, { status: 400 });
+  });
+  const gw = startTestGateway(configFrom(toml(up.url)));
+  try {
+    for (const c of ["429", "400"]) {
+      const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "x-case": c }, body: '{"model":"m"}' });
+      expect(res.status).toBe(Number(c));
+      await res.arrayBuffer();
+    }
+    const page = (await (await fetch(`${gw.url}/_gw/api/status`)).json()) as { totals: { requests: number; failed: number }; instances: { name: string; attempts: number; failed: number }[] };
+    const stats = gw.stats();
+    expect(page.totals).toMatchObject({ requests: 2, failed: 2 });
+    expect({ requests: stats.requests, errors: stats.errors }).toEqual({ requests: 2, errors: 2 });
+    expect(page.instances.map((i) => [i.name, i.attempts, i.failed])).toEqual([["a", 2, 1]]);
+    expect(stats.byInstance.a).toEqual({ requests: 2, errors: 1 });
+  } finally {
+    await gw.stop(0);
+    await up.stop();
+  }
+});

@@ -164,6 +164,35 @@ test("parseRecord skips the request summary of the log's layout and reads any ot
   for (const bad of ["", "{}", "[1]", '{"ts":"x"', '{"ts":1,"routing":{},"response":{}}']) expect(parseRecord(bad)).toBeNull();
 });
 
+test("the old lb.js's day files (same folder, same names) count: its requests, tokens in any dialect, routes, router hits", async () => {
+  const dir = tempDir("gw-usage-old-");
+  const day = iso(1).slice(0, 10);
+  // Lines as the old generated lb.js wrote them (old-lb.md, "Logs"): the upstream's own `usage`.
+  const old = (at: string, routing: object, status: number, usage: object | null) =>
+    JSON.stringify({ timestamp: at, duration_ms: 900, request: { method: "POST", url: "/v1/messages", headers: { authorization: "Bearer...abcd" }, model: "x" }, routing, response: { status_code: status, body_length: 500, route_action: "success" }, usage });
+  const lines = [
+    old(iso(1, 9), { requested_model: "opus", resolved_model: "opus", target_instance: "a", rewritten_model: "claude-opus-4-6", provider: "anthropic" }, 200, { input_tokens: 1000, output_tokens: 200, cache_read_input_tokens: 500, cache_creation_input_tokens: 10 }),
+    old(iso(1, 9), { requested_model: "g3f.auto", resolved_model: "opus", target_instance: "a", rewritten_model: "claude-opus-4-6", provider: "anthropic", auto_upgrade: { sourceModel: "g3f.auto", targetModel: "opus", reasons: ["messages_threshold"] } }, 200, { input_tokens: 100, output_tokens: 20 }),
+    old(iso(1, 10), { requested_model: "cx", resolved_model: "cx", target_instance: "b", rewritten_model: "gpt-5.1-codex", provider: "codex" }, 200, { prompt_tokens: 3000, completion_tokens: 400, prompt_tokens_details: { cached_tokens: 1000 } }),
+    old(iso(1, 10), { requested_model: "auto", resolved_model: "opus", target_instance: "a", rewritten_model: "claude-opus-4-6", model_router: { enabled: true, activated: true, decision: "category_hit_coding", requested_model: "auto", suggested_model: "opus", resolved_model: "opus", applied: true, hit_rule: { name: "cat_coding", match: "category", target_model: "opus" } } }, 200, { input_tokens: 10, output_tokens: 1 }),
+    old(iso(1, 11), { requested_model: "mystery", resolved_model: "mystery", target_url: "http://127.0.0.1:8146", decision: "default_target" }, 404, null),
+  ];
+  writeFileSync(join(dir, `${day}.jsonl`), `${lines.join("\n")}\n`);
+  writeRecords(dir, [record({ ts: iso(1, 12), route: "opus", attempts: ["a/claude-opus-4-6:200:ok"], usage: { input: 1, output: 1 } })]); // gw's own, appended the same day
+
+  const since = parseSince("7d", NOW)!;
+  const byRoute = await usageReport({ dirs: [dir], pricing, sinceMs: since, by: "route" });
+  expect([byRoute.records, byRoute.badLines]).toEqual([6, 0]);
+  expect(byRoute.total).toMatchObject({ requests: 6, input: 1000 + 100 + 2000 + 10 + 1, output: 200 + 20 + 400 + 1 + 1, cacheRead: 500 + 1000, cacheWrite: 10 });
+  expect(Object.fromEntries(byRoute.rows.map((r) => [r.key, r.requests]))).toEqual({ opus: 4, cx: 1, "-": 1 });
+  const byModel = await usageReport({ dirs: [dir], pricing, sinceMs: since, by: "target" });
+  expect(byModel.rows.find((r) => r.key === "b/gpt-5.1-codex")).toMatchObject({ requests: 1, input: 2000, cacheRead: 1000 });
+  expect(byModel.rows.find((r) => r.key === "b/gpt-5.1-codex")!.costUsd).toBeGreaterThan(0); // priced from the catalogue
+  const byCategory = await usageReport({ dirs: [dir], pricing, sinceMs: since, by: "category" });
+  expect(byCategory.rows.find((r) => r.key === "coding")).toMatchObject({ requests: 1, input: 10 });
+  expect(usageTable(byRoute)).not.toContain("unreadable");
+});
+
 describe("gw usage (the command)", () => {
   const home = tempDir("gw-usage-cmd-");
   writeFileSync(

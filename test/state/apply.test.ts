@@ -14,7 +14,7 @@ describe("recordAttempt", () => {
     const s = createMemoryStore();
     s.setCooldown("r", "a", { until: NOW - 1, kind: "transient", reason: "", setAt: NOW - 100 });
     expect(recordAttempt(s, outcome(200), facts)).toBeUndefined();
-    expect(s.cooldown("r", "a")).toBeUndefined();
+    expect(s.cooldown("r", "a", NOW)).toBeUndefined();
     expect(s.sticky("cc:1::r", NOW)).toBe("a");
   });
 
@@ -22,7 +22,7 @@ describe("recordAttempt", () => {
     const s = createMemoryStore();
     s.setSticky("cc:1::r", "a", NOW);
     expect(recordAttempt(s, outcome(429), facts)).toEqual({ route: "r", target: "a", kind: "transient_heavy", ms: CD.transientHeavy, reason: "429" });
-    expect(s.cooldown("r", "a")).toMatchObject({ until: NOW + CD.transientHeavy, kind: "transient_heavy" });
+    expect(s.cooldown("r", "a", NOW)).toMatchObject({ until: NOW + CD.transientHeavy, kind: "transient_heavy" });
     expect(s.sticky("cc:1::r", NOW)).toBe("a");
   });
 
@@ -51,7 +51,7 @@ describe("recordAttempt", () => {
   test("connection errors cool with the transient cooldown", () => {
     const s = createMemoryStore();
     recordAttempt(s, failureOutcome("connection", "ECONNREFUSED", CD), facts);
-    expect(s.cooldown("r", "a")).toMatchObject({ kind: "connection", until: NOW + CD.transient });
+    expect(s.cooldown("r", "a", NOW)).toMatchObject({ kind: "connection", until: NOW + CD.transient });
   });
 
   test("recovery: cooled, half-open trial, success → healthy and weighted again", () => {

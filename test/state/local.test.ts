@@ -61,8 +61,8 @@ describe("the state file", () => {
     // 10 s later: b's cooldown (1 s) is over, a's (60 s) runs on with its end time unchanged.
     const later = NOW + 10_000;
     const { store: second, log } = open(file, later);
-    expect(second.cooldown("opus", "a/claude")).toEqual({ until: NOW + 60_000, kind: "transient_heavy", reason: "429 rate limited", setAt: NOW });
-    expect(second.cooldown("opus", "b/claude")).toBeUndefined();
+    expect(second.cooldown("opus", "a/claude", later)).toEqual({ until: NOW + 60_000, kind: "transient_heavy", reason: "429 rate limited", setAt: NOW });
+    expect(second.cooldown("opus", "b/claude", later)).toBeUndefined();
     expect(second.sticky("cc:s1::opus", later)).toBe("b/claude");
     expect(second.sticky("cc:gone::opus", later)).toBeUndefined(); // past its 7-day TTL
     expect(second.streak("cc:s1::opus", later)).toBe(2);
@@ -72,6 +72,19 @@ describe("the state file", () => {
     // What was over is gone from the file too.
     expect(rows(file, "cooldown")).toHaveLength(1);
     expect(rows(file, "sticky")).toHaveLength(1);
+  });
+
+  test("restarted after the clock went back an hour: a cooldown lasts its own length from now, not an hour more", async () => {
+    const file = stateFile();
+    const first = open(file).store;
+    first.setCooldown("opus", "a/claude", { until: NOW + 120_000, kind: "transient_heavy", reason: "429", setAt: NOW });
+    await first.close();
+    const back = NOW + 5_000 - 3600_000;
+    const { store: second } = open(file, back);
+    const [c] = second.coolingList(back);
+    expect(c?.until! - back).toBe(120_000);
+    expect(second.cooldown("opus", "a/claude", back + 120_000)?.until).toBe(back + 120_000); // half-open then
+    await second.close();
   });
 
   test("clears reach the file: a success, a forgotten sticky key, a reset streak", async () => {
@@ -85,7 +98,7 @@ describe("the state file", () => {
     second.resetStreak("cc:s1::opus");
     await second.close();
     const third = open(file).store;
-    expect(third.cooldown("opus", "a/claude")).toBeUndefined();
+    expect(third.cooldown("opus", "a/claude", NOW)).toBeUndefined();
     expect(third.sticky("cc:s1::opus", NOW)).toBeUndefined();
     expect(third.streak("cc:s1::opus", NOW)).toBe(0);
     await third.close();
@@ -129,7 +142,7 @@ test("an upgrade: the new gw takes in what the old one wrote after it started, a
   successor.refresh();
   expect(successor.sticky("cc:before::opus", NOW + 30)).toBe("a/claude");
   expect(successor.sticky("cc:during::opus", NOW + 30)).toBe("b/claude");
-  expect(successor.cooldown("opus", "a/claude")).toMatchObject({ until: NOW + 60_000, kind: "quota" });
+  expect(successor.cooldown("opus", "a/claude", NOW)).toMatchObject({ until: NOW + 60_000, kind: "quota" });
   expect(successor.sticky("cc:both::opus", NOW + 30)).toBe("b/claude");
   await successor.close();
 });

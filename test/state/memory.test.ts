@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createMemoryStore, isAvailable, type StateChange, STICKY_TTL_MS, STREAK_TTL_MS } from "../../src/state/index.ts";
+import { availableAt, CLOCK_SLACK_MS, createMemoryStore, isAvailable, type StateChange, STICKY_TTL_MS, STREAK_TTL_MS } from "../../src/state/index.ts";
 
 const NOW = 1_700_000_000_000;
 
@@ -67,13 +67,13 @@ describe("cooldowns", () => {
   test("set, read, half-open after the end, cleared by success", () => {
     const s = createMemoryStore();
     s.setCooldown("r", "t", { until: NOW + 100, kind: "transient_heavy", reason: "429", setAt: NOW });
-    expect(isAvailable(s.cooldown("r", "t"), NOW + 99)).toBe(false);
-    expect(isAvailable(s.cooldown("r", "t"), NOW + 100)).toBe(true);
+    expect(isAvailable(s.cooldown("r", "t", NOW + 99), NOW + 99)).toBe(false);
+    expect(isAvailable(s.cooldown("r", "t", NOW + 100), NOW + 100)).toBe(true);
     s.claimTrial("r", "t", NOW + 500);
-    expect(isAvailable(s.cooldown("r", "t"), NOW + 499)).toBe(false);
-    expect(isAvailable(s.cooldown("r", "t"), NOW + 500)).toBe(true);
+    expect(isAvailable(s.cooldown("r", "t", NOW + 499), NOW + 499)).toBe(false);
+    expect(isAvailable(s.cooldown("r", "t", NOW + 500), NOW + 500)).toBe(true);
     s.clearCooldown("r", "t");
-    expect(s.cooldown("r", "t")).toBeUndefined();
+    expect(s.cooldown("r", "t", NOW)).toBeUndefined();
   });
 
   test("a new cooldown replaces the old one and drops its trial", () => {
@@ -81,25 +81,51 @@ describe("cooldowns", () => {
     s.setCooldown("r", "t", { until: NOW, kind: "transient", reason: "", setAt: NOW - 1 });
     s.claimTrial("r", "t", NOW + 1000);
     s.setCooldown("r", "t", { until: NOW + 60_000, kind: "transient", reason: "503", setAt: NOW + 5 });
-    expect(s.cooldown("r", "t")).toEqual({ until: NOW + 60_000, kind: "transient", reason: "503", setAt: NOW + 5 });
+    expect(s.cooldown("r", "t", NOW)).toEqual({ until: NOW + 60_000, kind: "transient", reason: "503", setAt: NOW + 5 });
   });
 
   test("endTrial: a trial without a verdict frees the half-open target at once, the cooldown entry stays", () => {
     const s = createMemoryStore();
     s.setCooldown("r", "t", { until: NOW, kind: "transient", reason: "503", setAt: NOW - 1 });
     s.claimTrial("r", "t", NOW + 120_000);
-    expect(isAvailable(s.cooldown("r", "t"), NOW + 10)).toBe(false);
+    expect(isAvailable(s.cooldown("r", "t", NOW + 10), NOW + 10)).toBe(false);
     s.endTrial("r", "t");
-    expect(isAvailable(s.cooldown("r", "t"), NOW + 10)).toBe(true);
-    expect(s.cooldown("r", "t")).toEqual({ until: NOW, kind: "transient", reason: "503", setAt: NOW - 1 });
+    expect(isAvailable(s.cooldown("r", "t", NOW + 10), NOW + 10)).toBe(true);
+    expect(s.cooldown("r", "t", NOW)).toEqual({ until: NOW, kind: "transient", reason: "503", setAt: NOW - 1 });
     s.endTrial("r", "healthy"); // nothing to end
-    expect(s.cooldown("r", "healthy")).toBeUndefined();
+    expect(s.cooldown("r", "healthy", NOW)).toBeUndefined();
+  });
+
+  test("the wall clock stepping back never makes a cooldown last longer than its own length from now", () => {
+    const s = createMemoryStore();
+    s.setCooldown("r", "t", { until: NOW + 120_000, kind: "transient_heavy", reason: "429", setAt: NOW });
+    // 10 s later the clock is set back an hour: read as stored, the 120 s would last 3710 s more.
+    const back = NOW + 10_000 - 3600_000;
+    expect(s.cooldown("r", "t", back)).toMatchObject({ until: back + 120_000, setAt: back });
+    expect(s.coolingList(back + 60_000)).toMatchObject([{ route: "r", target: "t", until: back + 120_000, halfOpen: false }]);
+    // …and from there it counts down as usual: half-open after its length, not after an hour.
+    expect(isAvailable(s.cooldown("r", "t", back + 119_999), back + 119_999)).toBe(false);
+    expect(isAvailable(s.cooldown("r", "t", back + 120_000), back + 120_000)).toBe(true);
+  });
+
+  test("a trial in flight when the clock steps back keeps its own length too", () => {
+    const s = createMemoryStore();
+    s.setCooldown("r", "t", { until: NOW, kind: "transient", reason: "503", setAt: NOW - 60_000 });
+    s.claimTrial("r", "t", NOW + 30_000);
+    const back = NOW - 3600_000;
+    expect(availableAt(s.cooldown("r", "t", back)) - back).toBeLessThanOrEqual(90_000);
+  });
+
+  test("a clock a little behind the one that set the cooldown (another replica's) keeps its end", () => {
+    const s = createMemoryStore();
+    s.setCooldown("r", "t", { until: NOW + 60_000, kind: "quota", reason: "429", setAt: NOW });
+    expect(s.cooldown("r", "t", NOW - CLOCK_SLACK_MS)).toMatchObject({ until: NOW + 60_000, setAt: NOW });
   });
 
   test("claimTrial on a healthy target does nothing", () => {
     const s = createMemoryStore();
     s.claimTrial("r", "t", NOW);
-    expect(s.cooldown("r", "t")).toBeUndefined();
+    expect(s.cooldown("r", "t", NOW)).toBeUndefined();
   });
 
   test("coolingList: soonest end first, half-open flagged, route/target kept apart", () => {

@@ -45,12 +45,12 @@ describe("two gw on one Redis", () => {
     const end = Date.now() + 60_000;
     const t0 = performance.now();
     a.setCooldown("opus", "x/claude", cooldown(end));
-    await until(() => b.cooldown("opus", "x/claude") !== undefined, 1000, () => "B to hear of the cooldown");
+    await until(() => b.cooldown("opus", "x/claude", Date.now()) !== undefined, 1000, () => "B to hear of the cooldown");
     const ms = performance.now() - t0;
-    expect(b.cooldown("opus", "x/claude")).toEqual(cooldown(end));
+    expect(b.cooldown("opus", "x/claude", Date.now())).toEqual(cooldown(end));
     console.log(`cooldown propagation A → B (in-process): ${ms.toFixed(1)} ms`);
     b.clearCooldown("opus", "x/claude");
-    await until(() => a.cooldown("opus", "x/claude") === undefined, 1000, () => "A to hear of the success");
+    await until(() => a.cooldown("opus", "x/claude", Date.now()) === undefined, 1000, () => "A to hear of the success");
   });
 
   test("sticky keys, signature locks and failure streaks are shared; streaks count failures on every replica", async () => {
@@ -75,13 +75,13 @@ describe("two gw on one Redis", () => {
     const [a, b, c] = replicas.map((x) => x.store) as [StateBackend, StateBackend, StateBackend];
     const now = Date.now();
     a.setCooldown("opus", "x/claude", cooldown(now - 1)); // over: half-open
-    await until(() => [b, c].every((s) => s.cooldown("opus", "x/claude") !== undefined), 1000);
+    await until(() => [b, c].every((s) => s.cooldown("opus", "x/claude", Date.now()) !== undefined), 1000);
     const claims = await Promise.all([a, b, c, a, b, c].map((s) => s.claimTrial("opus", "x/claude", now + 5_000)));
     expect(claims.filter(Boolean)).toHaveLength(1);
     // The trial failed: a new cooldown, over again at once, and a new trial for whoever comes first.
     const holder = [a, b, c, a, b, c][claims.indexOf(true)]!;
     holder.setCooldown("opus", "x/claude", cooldown(Date.now() - 1));
-    await until(() => [a, b, c].every((s) => s.cooldown("opus", "x/claude")?.trialUntil === undefined), 1000);
+    await until(() => [a, b, c].every((s) => s.cooldown("opus", "x/claude", Date.now())?.trialUntil === undefined), 1000);
     expect((await Promise.all([c.claimTrial("opus", "x/claude", Date.now() + 5_000), b.claimTrial("opus", "x/claude", Date.now() + 5_000)]))).toEqual([true, false]);
   });
 
@@ -92,13 +92,13 @@ describe("two gw on one Redis", () => {
     const { store: a } = await replica(r);
     const { store: b } = await replica(r);
     a.setCooldown("opus", "x/claude", cooldown(Date.now() - 1));
-    await until(() => b.cooldown("opus", "x/claude") !== undefined, 1000);
+    await until(() => b.cooldown("opus", "x/claude", Date.now()) !== undefined, 1000);
     expect(await a.claimTrial("opus", "x/claude", Date.now() + 60_000)).toBe(true);
     const lost = Date.now();
     expect(await b.claimTrial("opus", "x/claude", lost + 60_000)).toBe(false);
-    expect(isAvailable(b.cooldown("opus", "x/claude"), Date.now())).toBe(false);
+    expect(isAvailable(b.cooldown("opus", "x/claude", Date.now()), Date.now())).toBe(false);
     a.endTrial("opus", "x/claude");
-    await until(() => isAvailable(b.cooldown("opus", "x/claude"), Date.now()), 2000, () => "B to ask again");
+    await until(() => isAvailable(b.cooldown("opus", "x/claude", Date.now()), Date.now()), 2000, () => "B to ask again");
     expect(Date.now() - lost).toBeLessThanOrEqual(LOST_CLAIM_RECHECK_MS + 250);
     expect(await b.claimTrial("opus", "x/claude", Date.now() + 60_000)).toBe(true);
   });
@@ -118,7 +118,7 @@ describe("two gw on one Redis", () => {
     const keys = ((await look.send("KEYS", ["*"])) as string[]).sort();
     expect(keys.map((k) => k.split(":").slice(0, 2).join(":"))).toEqual(["team-a:cd", "team-a:cd", "team-a:fs", "team-a:st", "team-a:tr"]);
     for (const k of keys) expect(Number(await look.send("PTTL", [k]))).toBeGreaterThan(0);
-    expect(other.cooldown("opus", "x/claude")).toBeUndefined();
+    expect(other.cooldown("opus", "x/claude", Date.now())).toBeUndefined();
     expect(other.sticky("cc:s1::opus", now)).toBeUndefined();
   });
 
@@ -132,7 +132,7 @@ describe("two gw on one Redis", () => {
     const look = await r.client();
     await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 3, 1000);
     const { store: late } = await replica(r);
-    expect(late.cooldown("opus", "x/claude")).toEqual(cooldown(now + 60_000));
+    expect(late.cooldown("opus", "x/claude", Date.now())).toEqual(cooldown(now + 60_000));
     expect(late.sticky("cc:s1::opus", now)).toBe("x/claude");
     expect(late.streak("cc:s1::opus", now)).toBe(1);
   });
@@ -168,7 +168,7 @@ describe("Redis trouble never breaks a store", () => {
     const now = Date.now();
     a.setSticky("cc:s1::opus", "x/claude", now);
     a.setCooldown("opus", "x/claude", cooldown(now + 60_000));
-    await until(() => b.sticky("cc:s1::opus", now) === "x/claude" && b.cooldown("opus", "x/claude") !== undefined, 1000);
+    await until(() => b.sticky("cc:s1::opus", now) === "x/claude" && b.cooldown("opus", "x/claude", Date.now()) !== undefined, 1000);
 
     await r.kill();
     await until(() => !a.health().up && !b.health().up, 3000, () => "both to notice");
@@ -181,11 +181,11 @@ describe("Redis trouble never breaks a store", () => {
     await until(() => a.health().up && b.health().up, 5000, () => "both to reconnect");
     expect(log.lines.filter((l) => l.startsWith("warn"))).toHaveLength(1);
     // Nothing was lost locally, and Redis got it back (the second session reached B through it).
-    expect(b.cooldown("opus", "x/claude")).toEqual(cooldown(now + 60_000));
+    expect(b.cooldown("opus", "x/claude", Date.now())).toEqual(cooldown(now + 60_000));
     await until(() => b.sticky("cc:s2::opus", now) === "y/claude", 2000, () => "B to get the session set while Redis was away");
     const { store: late } = await replica(r);
     expect(late.sticky("cc:s1::opus", now)).toBe("x/claude");
     b.clearCooldown("opus", "x/claude");
-    await until(() => a.cooldown("opus", "x/claude") === undefined, 1000);
+    await until(() => a.cooldown("opus", "x/claude", Date.now()) === undefined, 1000);
   });
 });

@@ -11,6 +11,7 @@ import { gwPaths } from "../../src/supervisor/paths.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { alive, OWN_NAME, gw, killAll, processesIn, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
 import { freePort } from "../../src/supervisor/ports.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 let sb: Sandbox;
 afterAll(async () => {
@@ -205,6 +206,37 @@ describe("gw up -d and the control commands", () => {
       expect(failed.stderr).toContain("gw: gw up -d failed (exit code 1) — the lines above say why");
     } finally {
       busy.stop(true);
+    }
+  }, 60_000);
+
+  test("from a folder without providers.toml: status and logs show the gw running elsewhere; down and restart name it instead of 'not running'", async () => {
+    const other = await sandbox();
+    try {
+      expect((await gw(other, ["up", "-d"])).code).toBe(0);
+      // Same user (same cache, so the same registry of running gws), another folder.
+      const elsewhere = { dir: tempDir("gw-elsewhere-"), env: other.env };
+      const note = `gw: no providers.toml here; reading the running gw's ${other.file}\n`;
+
+      const table = await gw(elsewhere, ["status"]);
+      expect([table.code, table.stderr]).toEqual([0, note]);
+      expect(table.stdout).toContain(`config  ${other.file}`);
+      const logs = await gw(elsewhere, ["logs", "gw", "-n", "50"]);
+      expect(logs.code).toBe(0);
+      expect(logs.stdout).toContain("serving on http://127.0.0.1:");
+
+      const pid = (JSON.parse((await gw(other, ["status", "--json"])).stdout) as StatusReport).pid;
+      const named = `the gw running (pid ${pid}) serves ${other.file}`;
+      const down = await gw(elsewhere, ["down"]);
+      expect(down.code).toBe(0);
+      expect(down.stdout).toContain(named);
+      expect(down.stdout).toContain(`name it with: -c ${other.file}`);
+      const restart = await gw(elsewhere, ["restart"]);
+      expect(restart.code).toBe(1);
+      expect(restart.stderr).toContain(named);
+      expect(await alive(pid)).toBe(true); // nothing guessed its way into stopping it
+      expect((await gw(elsewhere, ["down", "-c", other.file])).code).toBe(0);
+    } finally {
+      await killAll(other);
     }
   }, 60_000);
 });

@@ -64,6 +64,14 @@ test("status rows carry counters and cooling targets per instance; external inst
   expect(text).toContain("state   local /srv/gw/.gw/state.db");
 });
 
+test("the wall clock set back below gw's start: uptime says 0, never a negative time", () => {
+  const { config } = parseConfig(TOML, "/srv/gw/providers.toml");
+  const startedAt = 1_000_000_000;
+  const report = buildStatus({ config: config!, set: idleSet(config!), gateway: null, phase: "serving", startedAt, demo: false }, startedAt - 3600_000);
+  expect(report.uptimeMs).toBe(0);
+  expect(formatStatus(report, startedAt - 3600_000)).toContain("up 0s");
+});
+
 test("a state backend that does not answer is one line saying so, for how long, and that gw goes on", () => {
   const down = { backend: "redis" as const, up: false, where: "redis://10.0.0.5:6379", problem: "Connection closed", downSince: 1_000 };
   expect(stateLine(down, 43_000)).toBe("redis redis://10.0.0.5:6379  DOWN 42s: Connection closed — serving from local state");
