@@ -123,6 +123,10 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<void
       if (systemd) {
         const en = await step("enable it", sh.systemctlScript(root, ["daemon-reload"]) + sh.systemctlScript(root, ["enable", "gw"]).replace("set -eu\n", ""));
         if (en.code !== 0) throw new StepError(`systemctl enable failed: ${lastLine(en.stderr)}`);
+        if (!root && f.get("linger") !== "1") {
+          const user = f.get("user") ?? "the ssh user";
+          say(`  ${host}: a user unit stops when ${user}'s last session ends; to keep gw running after logout, once: ssh ${host} sudo loginctl enable-linger ${user}`);
+        }
       } else say(`  systemd is not running on ${host}: the unit is there for when it boots with systemd; gw starts without it now`);
     }
     if (running) {
