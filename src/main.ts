@@ -3,7 +3,7 @@ import { basename } from "node:path";
 import { type CommandDef, defineCommand, runCommand } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { CliError } from "./cli/errors.ts";
-import { printUsage } from "./cli/usage.ts";
+import { printUsage, usageText } from "./cli/usage.ts";
 import { commands, RAW_ARGV_COMMANDS, visibleCommands } from "./commands/index.ts";
 import { didYouMean } from "./config/suggest.ts";
 
@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
   if (first === "help") {
     // `gw help` and `gw help COMMAND`, as people type them; a command that parses its own argv
     // (cld, run, mock) prints its own help, which citty knows nothing about
-    const topic = argv[1];
+    const topic = argv[1] === "--help" || argv[1] === "-h" ? undefined : argv[1];
     if (topic && RAW_ARGV_COMMANDS.has(topic)) return main([topic, "--help"]);
     if (!topic) await printUsage(root);
     else await printUsage(await loadCommand(topic), root);
@@ -59,13 +59,21 @@ async function loadCommand(name: string): Promise<CommandDef<any>> {
   throw new CliError(`unknown command "${name}"${guess ? ` — did you mean "${guess}"?` : ""}`, 1, `commands: ${visibleCommands().join(", ")} (gw help COMMAND for its flags)`);
 }
 
+/** citty's own refusals (a missing argument, a bad value) get the command's usage line as their fix. */
+async function usageHint(name: string | undefined): Promise<string | undefined> {
+  if (!name || !commands[name]) return undefined;
+  const usage = (await usageText(await commands[name](), root, false)).split("\n").find((l) => l.startsWith("USAGE "));
+  return usage ? `usage: ${usage.slice("USAGE ".length)}  (gw ${name} --help says what each is)` : undefined;
+}
+
 try {
   const code = await main(process.argv.slice(2));
   if (code !== 0) process.exitCode = code;
 } catch (err) {
   if (err instanceof CliError || (err instanceof Error && err.name === "CLIError")) {
     console.error(`${invokedAsCld() ? "cld" : "gw"}: ${err.message}`);
-    if (err instanceof CliError && err.hint) console.error(`  ${err.hint}`);
+    const hint = err instanceof CliError ? err.hint : await usageHint(process.argv[2]);
+    if (hint) console.error(`  ${hint}`);
     process.exitCode = err instanceof CliError ? err.exitCode : 1;
   } else {
     console.error(err);

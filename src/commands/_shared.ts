@@ -17,14 +17,24 @@ export const jsonArgs = {
 } as const satisfies ArgsDef;
 
 const toKebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const aliasesOf = (def: ArgsDef[string]): string[] => ("alias" in def && def.alias ? (Array.isArray(def.alias) ? def.alias : [def.alias]) : []);
+
+/**
+ * The flags a user may type for a command, one group per flag (`["-c", "--config"]`), without the
+ * ones gw passes itself (internalArgs): for the unknown-flag hint and for shell completion.
+ */
+export function userFlags(args: ArgsDef, internal: readonly string[] = []): string[][] {
+  return Object.entries(args)
+    .filter(([name, def]) => def.type !== "positional" && !internal.includes(name))
+    .map(([name, def]) => [...aliasesOf(def).map((a) => `-${a}`), `--${toKebab(name)}`]);
+}
 
 /** Flag spellings a command accepts: its names, aliases, their kebab forms, and help. */
 function knownFlags(args: ArgsDef): Set<string> {
   const names = new Set(["help", "h", "version", "v"]);
   for (const [name, def] of Object.entries(args)) {
     if (def.type === "positional") continue;
-    const aliases = "alias" in def && def.alias ? (Array.isArray(def.alias) ? def.alias : [def.alias]) : [];
-    for (const n of [name, ...aliases]) {
+    for (const n of [name, ...aliasesOf(def)]) {
       names.add(n);
       names.add(toKebab(n));
       if (def.type === "boolean") names.add(`no-${toKebab(n)}`);
@@ -37,7 +47,7 @@ function knownFlags(args: ArgsDef): Set<string> {
  * citty accepts unknown flags silently (`--prot 3` becomes args.prot); a typo must not pass,
  * so every command checks its raw arguments against its declared ones.
  */
-export function rejectUnknownFlags(rawArgs: readonly string[], args: ArgsDef, command: string): void {
+export function rejectUnknownFlags(rawArgs: readonly string[], args: ArgsDef, command: string, internal: readonly string[] = []): void {
   const known = knownFlags(args);
   for (const raw of rawArgs) {
     if (raw === "--") break;
@@ -47,12 +57,7 @@ export function rejectUnknownFlags(rawArgs: readonly string[], args: ArgsDef, co
     const parts = !raw.startsWith("--") && name.length > 1 && !known.has(name) ? [...name] : [name];
     for (const p of parts) {
       if (known.has(p)) continue;
-      const valid = Object.entries(args)
-        .filter(([, d]) => d.type !== "positional")
-        .map(([n, d]) => {
-          const a = "alias" in d && d.alias ? (Array.isArray(d.alias) ? d.alias : [d.alias]) : [];
-          return [...a.map((x) => `-${x}`), `--${toKebab(n)}`].join(", ");
-        });
+      const valid = userFlags(args, internal).map((group) => group.join(", "));
       throw new CliError(
         `unknown flag ${raw} for "gw ${command}"`,
         1,
@@ -73,13 +78,13 @@ export function defineGwCommand<const T extends ArgsDef>(
   return {
     ...def,
     async run(ctx) {
-      rejectUnknownFlags(ctx.rawArgs, (await resolveArgs(def.args)) as ArgsDef, def.meta.name);
+      rejectUnknownFlags(ctx.rawArgs, (await resolveArgs(def.args)) as ArgsDef, def.meta.name, def.internalArgs);
       return run?.(ctx);
     },
   };
 }
 
-async function resolveArgs(a: CommandDef["args"]): Promise<ArgsDef> {
+export async function resolveArgs(a: CommandDef["args"]): Promise<ArgsDef> {
   if (!a) return {};
   return typeof a === "function" ? await a() : await a;
 }

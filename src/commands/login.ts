@@ -11,14 +11,14 @@ export default defineGwCommand({
     name: { type: "positional", required: true, description: "instance", valueHint: "NAME" },
     provider: { type: "positional", required: true, description: LOGIN_PROVIDERS.join(" | "), valueHint: "PROVIDER" },
     browser: { type: "boolean", default: true, description: "open a browser (--no-browser: print the URL instead)" },
-    projectId: { type: "string", description: "gemini only: the Google Cloud project (CLIProxyAPI's -project_id)", valueHint: "ID" },
+    "project-id": { type: "string", description: "gemini only: the Google Cloud project (CLIProxyAPI's -project_id)", valueHint: "ID" },
   },
   async run({ args }) {
     const config = await withInstanceKeys(await loadValidConfig(args.config));
     const inst = config.instances.find((i) => i.name === args.name);
     if (!inst) throw new CliError(`no instance '${args.name}' in ${config.file}`, 1, `instances: ${config.instances.map((i) => i.name).join(", ")}`);
     if (!inst.managed) throw new CliError(`instance '${inst.name}' is given by url; gw does not run it`, 1, "log in on the machine that runs it");
-    const argv = loginArgv(config, inst, args.provider, args.browser, process.env, args.projectId);
+    const argv = loginArgv(config, inst, args.provider, args.browser, process.env, args["project-id"]);
     await writeInstanceFiles(config);
     console.log(await runLogin(config, inst, args.provider, argv, process.env));
   },

@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { controlJson } from "../supervisor/control.ts";
@@ -15,7 +16,10 @@ export default defineGwCommand({
   async run({ args }) {
     const paths = targetPaths(args.config);
     const binary = args.binary ? resolve(args.binary) : undefined;
-    if (binary && !(await Bun.file(binary).exists())) throw new CliError(`no such file: ${binary}`, 1, "give the path of the new gw binary");
+    if (binary && !(await Bun.file(binary).exists())) {
+      const dir = await stat(binary).then((s) => s.isDirectory(), () => false);
+      throw new CliError(dir ? `${binary} is a directory` : `no such file: ${binary}`, 1, dir ? `give the gw binary in it: gw upgrade ${binary.replace(/\/$/, "")}/gw` : "give the path of the new gw binary");
+    }
     const query = binary ? `?binary=${encodeURIComponent(binary)}` : "";
     if (!args.json) console.error(`upgrading the gw running for ${paths.dir}…`);
     const out = await controlJson<UpgradeResult>(paths, `/upgrade${query}`, { method: "POST" });

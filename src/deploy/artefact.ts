@@ -12,12 +12,12 @@ import { archiveName, type ReleaseTarget, releaseName } from "../release/targets
 export interface Artefact {
   readonly target: ReleaseTarget;
   readonly version: string;
-  /** The .tar.gz to upload, and its SHA-256. */
+  /** The .tar.gz to upload, and its SHA-256 ("" in a plan, when it is not made yet). */
   readonly archive: string;
   readonly sha256: string;
-  /** SHA-256 of the gw binary inside: when the host has exactly it, the archive need not travel. */
+  /** SHA-256 of the gw binary inside ("" when unknown): when the host has exactly it, the archive need not travel. */
   readonly binarySha256: string;
-  /** Where it came from, for the user: "dist/release", "built now", "this gw". */
+  /** Where it came from, for the user: "dist/release", "built now", "this gw" (a plan: what would be done). */
   readonly source: string;
   /** Removes what was made only for this deploy. */
   cleanup(): Promise<void>;
@@ -30,27 +30,32 @@ export async function releaseDir(env: Record<string, string | undefined> = proce
   return (await import("../release/release.ts")).RELEASE_DIR;
 }
 
-/** Find or make the archive for `target`; `plan` only says what would happen (nothing is built). */
-export async function artefactFor(target: ReleaseTarget, say: (line: string) => void, plan = false): Promise<Artefact | string> {
+/**
+ * Find or make the archive for `target`. With `plan` nothing is built or packed, but what is known
+ * is still said (the checksums of an archive already there, the binary's), so a dry run predicts
+ * exactly what travels; `source` then says what would be done.
+ */
+export async function artefactFor(target: ReleaseTarget, say: (line: string) => void, plan = false): Promise<Artefact> {
   const { version } = buildInfo();
   const dir = await releaseDir();
   const archive = join(dir, archiveName(version, target));
   const none = async () => {};
-  const binaryOf = async (bin: string) => ((await Bun.file(bin).exists()) && !plan ? sha256File(bin) : "");
+  const binaryOf = async (bin: string) => ((await Bun.file(bin).exists()) ? sha256File(bin) : "");
   const unpacked = join(dir, releaseName(version, target), "gw");
-  if (await Bun.file(archive).exists()) return { target, version, archive, sha256: plan ? "" : await sha256File(archive), binarySha256: await binaryOf(unpacked), source: dir, cleanup: none };
+  if (await Bun.file(archive).exists()) return { target, version, archive, sha256: await sha256File(archive), binarySha256: await binaryOf(unpacked), source: dir, cleanup: none };
   if (Bun.isStandaloneExecutable && buildInfo().target === target) {
-    if (plan) return `would pack this gw (${process.execPath}) as ${archiveName(version, target)}`;
+    const self = await sha256File(process.execPath);
+    if (plan) return { target, version, archive: archiveName(version, target), sha256: "", binarySha256: self, source: `would pack this gw, ${process.execPath}`, cleanup: none };
     const work = await mkdtemp(join(tmpdir(), "gw-deploy-"));
     const name = releaseName(version, target);
     await Bun.$`mkdir -p ${join(work, name)} && cp ${process.execPath} ${join(work, name, "gw")} && tar -C ${work} -czf ${join(work, archiveName(version, target))} ${name}`.quiet();
     const packed = join(work, archiveName(version, target));
-    return { target, version, archive: packed, sha256: await sha256File(packed), binarySha256: await sha256File(process.execPath), source: "this gw", cleanup: () => rm(work, { recursive: true, force: true }) };
+    return { target, version, archive: packed, sha256: await sha256File(packed), binarySha256: self, source: "this gw", cleanup: () => rm(work, { recursive: true, force: true }) };
   }
   if (Bun.isStandaloneExecutable) {
     throw new CliError(`no ${archiveName(version, target)} in ${dir}`, 1, `put the release archive for ${target} there (bun run release in a checkout builds every target), or run gw deploy from a checkout`);
   }
-  if (plan) return `would build ${target} into ${dir} (bun run release --target ${target})`;
+  if (plan) return { target, version, archive, sha256: "", binarySha256: "", source: `would build it into ${dir}: bun run release --target ${target}`, cleanup: none };
   say(`building gw for ${target} (not in ${dir} yet)…`);
   const { buildRelease } = await import("../release/release.ts");
   await buildRelease({ targets: [target], dir, progress: say });

@@ -74,11 +74,14 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<void
   const was = current ? describeVersion(current) : "no gw";
   say(`  ${host}: ${f.get("os")} ${f.get("machine")}${f.get("musl") === "1" ? " (musl)" : ""} → ${choice.target}; ${p.dir}: ${was}${current ? (running ? ", running" : ", stopped") : ""}; systemd ${systemd ? "running" : "not running"}`);
   if (choice.target === "linux-x64-musl") say("  (musl hosts need the C++ runtime: apk add libstdc++ libgcc)");
+  if (f.get("writable") === "0") {
+    const user = f.get("user") ?? "the ssh user";
+    throw new CliError(`${host}: ${user} cannot write ${p.dir} (${f.get("blocked")}: not a directory ${user} may write); nothing was changed`, 1, `deploy into a directory ${user} owns (--dir DIR, default ~/gw), or create it for them once: ssh ${host} sudo install -d -o ${user} ${p.dir}`);
+  }
 
   // 2. The binary for it, and what goes with it.
   const art = await artefactFor(choice.target, say, o.dryRun);
-  if (typeof art === "string") say(`  ${art}`);
-  else say(`  gw ${art.version} for ${art.target}: ${basename(art.archive)} (${art.source})`);
+  say(`  gw ${art.version} for ${art.target}: ${basename(art.archive)} (${art.source})`);
   const files = [o.config.file];
   const envFile = join(o.config.dir, ".env");
   if (existsSync(envFile)) files.push(envFile);
@@ -93,16 +96,17 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<void
 
   // 3. Upload and prove it on the host; nothing there has changed yet. A host that already runs
   // this very binary (a config-only deploy) does not get the ~50 MB archive again.
-  await step(`prepare ${p.next}`, sh.prepareScript(p));
-  const sameBinary = typeof art !== "string" && art.binarySha256 !== "" && art.binarySha256 === f.get("current_sha256");
+  const prepared = await step(`prepare ${p.next}`, sh.prepareScript(p));
+  if (prepared.code !== 0) throw new CliError(`${host}: cannot prepare ${p.next}: ${lastLine(prepared.stderr)}; nothing was changed`, 1, `deploy into a directory the ssh user owns (--dir DIR, default ~/gw)`);
+  const sameBinary = art.binarySha256 !== "" && art.binarySha256 === f.get("current_sha256");
   if (sameBinary) say(`  ${host} already has this gw binary: only the config travels`);
-  const uploads = typeof art === "string" || sameBinary ? files : [art.archive, ...files];
+  const uploads = sameBinary ? files : [art.archive, ...files];
   say(`${o.dryRun ? "would" : "→"} copy ${uploads.map((u) => basename(u)).join(", ")} to ${host}:${p.next}`);
   if (!o.dryRun) await remote.copy(uploads, p.next);
-  const archiveBase = typeof art === "string" ? "gw-VERSION-TARGET.tar.gz" : basename(art.archive);
-  const upload = sameBinary ? ("same binary" as const) : { archive: archiveBase, sha256: typeof art === "string" ? "SHA256" : art.sha256, release: archiveBase.replace(/\.tar\.gz$/, "") };
+  const archiveBase = basename(art.archive);
+  const upload = sameBinary ? ("same binary" as const) : { archive: archiveBase, sha256: art.sha256 || "SHA256-OF-THE-ARCHIVE", release: archiveBase.replace(/\.tar\.gz$/, "") };
   const stage = await step("check the upload there: checksum, the binary runs, gw check on the new config", sh.stageScript(p, upload));
-  if (typeof art !== "string") await art.cleanup();
+  await art.cleanup();
   if (stage.code !== 0) {
     const why = (stage.stderr.trim() || stage.stdout.trim()).split("\n").slice(-5).join("\n  ");
     throw new CliError(`the new gw does not pass on ${host}; nothing there was changed:\n  ${why}`, 1, "fix the config (gw check lists every problem) and deploy again");
@@ -119,6 +123,10 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<void
       if (systemd) {
         const en = await step("enable it", sh.systemctlScript(root, ["daemon-reload"]) + sh.systemctlScript(root, ["enable", "gw"]).replace("set -eu\n", ""));
         if (en.code !== 0) throw new StepError(`systemctl enable failed: ${lastLine(en.stderr)}`);
+        if (!root && f.get("linger") !== "1") {
+          const user = f.get("user") ?? "the ssh user";
+          say(`  ${host}: a user unit stops when ${user}'s last session ends; to keep gw running after logout, once: ssh ${host} sudo loginctl enable-linger ${user}`);
+        }
       } else say(`  systemd is not running on ${host}: the unit is there for when it boots with systemd; gw starts without it now`);
     }
     if (running) {
@@ -132,7 +140,7 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<void
       if (up.code !== 0) throw new StepError(`gw did not start: ${lastLine(up.stderr) || lastLine(up.stdout)}`);
       started = "started";
     }
-    await waitHealthy(o, remote);
+    await waitHealthy(o, remote, p);
   } catch (err) {
     if (!(err instanceof StepError) || o.dryRun) throw err;
     say(`✗ ${err.message} — rolling back`);
@@ -140,14 +148,41 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<void
     throw new CliError(`deploy to ${host} failed: ${err.message}; rolled back to the previous binary and config`, 1, `see the host's log: ssh ${host} ${p.dir}/gw logs -c ${p.dir}/providers.toml`);
   }
   if (!o.dryRun) {
-    const status = parseJson<{ pid: number; lb: { url: string } | null; instances: { name: string; state: string }[] }>((await remote.sh(sh.gwScript(p, ["status", "--json"]))).stdout);
-    const inst = status?.instances.map((i) => `${i.name} ${i.state}`).join(", ") ?? "";
-    say(`✓ gw ${started} on ${host} (pid ${status?.pid}, ${status?.lb?.url ?? "?"}): ${inst}`);
+    const status = await remoteStatus(remote, p);
+    const where = status ? ` (pid ${status.pid}, ${status.lb?.url ?? "no load balancer"}): ${status.instances.map((i) => `${i.name} ${i.state}`).join(", ")}` : "";
+    say(`✓ gw ${started} on ${host}${where}`);
   }
 }
 
-/** Poll /healthz on the host's LB through an ssh tunnel: the real HTTP path, no tool needed there. */
-async function waitHealthy(o: DeployOptions, remote: Remote): Promise<void> {
+interface RemoteStatus {
+  readonly pid: number;
+  readonly lb: { readonly url: string } | null;
+  readonly instances: readonly { readonly name: string; readonly state: string; readonly problem?: string }[];
+}
+
+/** `gw status --json` of the gw in DIR (null when none answers). */
+async function remoteStatus(remote: Remote, p: sh.HostPaths): Promise<RemoteStatus | null> {
+  return parseJson<RemoteStatus>((await remote.sh(sh.gwScript(p, ["status", "--json"]))).stdout);
+}
+
+/** Instance states that need a fix (config, login, binary), not more waiting. */
+const HOPELESS = new Set(["crashloop", "failed"]);
+
+/** The host's own words about instances that are not ready: their problem lines. */
+function notReadyWhy(status: RemoteStatus | null, names: readonly string[]): { hopeless: boolean; text: string } {
+  const views = status?.instances.filter((i) => names.includes(i.name)) ?? [];
+  return {
+    hopeless: views.some((i) => HOPELESS.has(i.state)),
+    text: views.map((i) => i.problem || `instance '${i.name}' is ${i.state}`).join("; ") || `not ready: ${names.join(", ")}`,
+  };
+}
+
+/**
+ * Poll /healthz on the host's LB through an ssh tunnel: the real HTTP path, no tool needed there.
+ * Healthy means every instance ready. An instance in a crash loop (or that cannot start at all)
+ * ends the wait at once, with the host's own words about it, instead of after the whole timeout.
+ */
+async function waitHealthy(o: DeployOptions, remote: Remote, p: sh.HostPaths): Promise<void> {
   const g = o.config.global;
   const target = g.bindHost === "0.0.0.0" || g.bindHost === "::" ? "127.0.0.1" : g.bindHost;
   o.say(`${o.dryRun ? "would" : "→"} wait for /healthz on ${target}:${g.mainPort} there (ssh tunnel)`);
@@ -155,18 +190,30 @@ async function waitHealthy(o: DeployOptions, remote: Remote): Promise<void> {
   const local = await freePort();
   await remote.forward(local, target, g.mainPort);
   const deadline = Date.now() + HEALTH_TIMEOUT_MS;
-  let last = "";
+  let last = "no answer";
+  let notReady: string[] = [];
+  let asked = 0;
   while (Date.now() < deadline) {
     try {
       const res = await fetch(`http://127.0.0.1:${local}/healthz`, { signal: AbortSignal.timeout(5000), keepalive: false });
-      if (res.ok && (await res.text()).includes('"ok"')) return;
-      last = `HTTP ${res.status}`;
+      const text = await res.text();
+      const h = parseJson<{ status?: string; not_ready?: string[] }>(text);
+      if (res.ok && h?.status === "ok") return;
+      notReady = h?.not_ready ?? [];
+      last = h?.status ? `${h.status}` : `HTTP ${res.status}`;
     } catch (e) {
       last = (e as Error).message;
+      notReady = [];
+    }
+    if (notReady.length && Date.now() - asked > 2000) {
+      asked = Date.now();
+      const why = notReadyWhy(await remoteStatus(remote, p), notReady);
+      if (why.hopeless) throw new StepError(`gw on ${o.destination} is ${last}: ${why.text}`);
     }
     await Bun.sleep(250);
   }
-  throw new StepError(`/healthz did not answer within ${HEALTH_TIMEOUT_MS / 1000} s (${last})`);
+  const why = notReady.length ? `: ${notReadyWhy(await remoteStatus(remote, p), notReady).text}` : "";
+  throw new StepError(`gw on ${o.destination} was not healthy within ${HEALTH_TIMEOUT_MS / 1000} s (${last})${why}`);
 }
 
 async function rollback(o: DeployOptions, remote: Remote, p: sh.HostPaths, unitFile: string | null, started: "upgraded" | "started" | null, wasRunning: boolean, systemd: boolean, root: boolean): Promise<void> {
@@ -200,10 +247,12 @@ function describeVersion(json: string): string {
   return v?.version ? `gw ${v.version} (${(v.commit ?? "").slice(0, 12)})` : "a gw that does not say its version";
 }
 
+/** JSON printed by a gw over ssh: the whole output (status --json is pretty-printed), else its last line. */
 function parseJson<T>(text: string): T | null {
-  try {
-    return JSON.parse(text.trim().split("\n").pop() ?? "") as T;
-  } catch {
-    return null;
+  for (const candidate of [text.trim(), text.trim().split("\n").pop() ?? ""]) {
+    try {
+      return JSON.parse(candidate) as T;
+    } catch {}
   }
+  return null;
 }

@@ -39,6 +39,12 @@ echo "home=$HOME"
 if [ -d /run/systemd/system ]; then echo systemd=1; else echo systemd=0; fi
 case "$D" in /*) ;; *) D="$HOME/\${D#\\~/}";; esac
 echo "dir=$D"
+echo "user=$(id -un)"
+# A user's systemd (and a user unit's gw) stops with their last session unless lingering is on
+if [ -e "/var/lib/systemd/linger/$(id -un)" ]; then echo linger=1; else echo linger=0; fi
+# DIR, or the nearest of its parents that exists, must be a directory this user may write
+W="$D"; while [ ! -e "$W" ] && [ ! -L "$W" ]; do W=$(dirname "$W"); done
+if [ -d "$W" ] && [ -w "$W" ]; then echo writable=1; else echo writable=0; echo "blocked=$W"; fi
 if [ -x "$D/gw" ]; then echo "current=$("$D/gw" --version --json 2>/dev/null | head -n 1)"; echo "current_sha256=$(sha256 "$D/gw")"; fi
 if [ -x "$D/gw" ] && [ -f "$D/providers.toml" ] && "$D/gw" status --json -c "$D/providers.toml" >/dev/null 2>&1; then echo running=1; else echo running=0; fi
 `;

@@ -15,9 +15,9 @@ export const FILES = "__files__";
 export interface NameLists {
   routes(config: string | undefined): Promise<readonly string[]>;
   instances(config: string | undefined): Promise<readonly string[]>;
+  /** The flags gw COMMAND takes (its own, not gw's internal ones). */
+  flags(command: string): Promise<readonly string[]>;
 }
-
-const GW_FLAGS = ["-c", "--config", "-h", "--help"];
 /** cld's and gw run's own flags. */
 const LAUNCH_FLAGS = ["-y", "--yolo", "-c", "--config", "-h", "--help"];
 
@@ -32,7 +32,7 @@ export async function candidates(words: readonly string[], commands: readonly st
   if (sub === "cld") return cldCandidates(words.slice(2), lists);
   if (sub === "run") return runCandidates(words.slice(2), lists);
   const cur = words.at(-1)!;
-  if (cur.startsWith("-")) return GW_FLAGS;
+  if (cur.startsWith("-")) return lists.flags(sub);
   if (INSTANCE_COMMANDS.has(sub)) return lists.instances(configOnLine(words));
   if (ACTIONS[sub] && words.length === 3) return ACTIONS[sub];
   return [];

@@ -1,7 +1,7 @@
 // Read an executable's headers: ELF or Mach-O, which CPU, and (ELF) which dynamic loader.
 // Enough to tell every release target apart except x64 from x64-baseline (same headers; the
 // release check runs both and reads the target each reports).
-import type { BinaryShape } from "./targets.ts";
+import { type BinaryShape, hostTarget, RELEASE_TARGETS, SHAPES } from "./targets.ts";
 
 const ELF_MACHINES: Record<number, BinaryShape["arch"]> = { 0x3e: "x86-64", 0xb7: "arm64" };
 const MACHO_CPUS: Record<number, BinaryShape["arch"]> = { 0x01000007: "x86-64", 0x0100000c: "arm64" };
@@ -53,4 +53,19 @@ export function shapeMismatch(got: Inspected, want: BinaryShape): string {
   if (got.arch !== want.arch) diffs.push(`architecture ${got.arch}, want ${want.arch}`);
   if (want.interpreter && got.interpreter !== want.interpreter) diffs.push(`loader ${got.interpreter ?? "none"}, want ${want.interpreter}`);
   return diffs.join("; ");
+}
+
+/**
+ * Why an executable cannot run on this machine, from its headers: what it was built for and
+ * what this host needs ("" when its headers fit this host, or cannot tell).
+ */
+export async function foreignBinary(file: string): Promise<string> {
+  const got = await inspectFile(file).catch(() => null);
+  if (!got) return "";
+  if ("error" in got) return `${got.error}: not a gw binary`;
+  const host = hostTarget();
+  if (host && shapeMismatch(got, SHAPES[host]) === "") return "";
+  const builtFor = RELEASE_TARGETS.filter((t) => shapeMismatch(got, SHAPES[t]) === "");
+  const what = builtFor.length ? `gw for ${builtFor.join(" or ")}` : `${got.format} for ${got.arch}${"interpreter" in got && got.interpreter ? `, loader ${got.interpreter}` : ""}`;
+  return `it is ${what}${host ? `; this host needs ${host}` : ""}`;
 }

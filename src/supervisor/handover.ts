@@ -78,7 +78,9 @@ export async function probeBinary(argv: readonly string[]): Promise<{ version: s
     } catch {}
     return info.version ? { version: info.version, commit: info.commit ?? "unknown" } : { error: `${argv[0]} does not say a gw version (not a gw binary?)` };
   } catch (e) {
-    return { error: `${argv[0]} cannot run here: ${(e as Error).message.split("\n")[0]}` };
+    const { foreignBinary } = await import("../release/inspect.ts");
+    const why = await foreignBinary(argv[0]!);
+    return { error: `${argv[0]} cannot run here: ${why || (e as Error).message.split("\n")[0]}` };
   }
 }
 

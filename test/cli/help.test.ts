@@ -56,10 +56,33 @@ describe("commands", () => {
     expect([r.code, r.stderr]).toEqual([127, "cld: claude (Claude Code) is not on PATH; install it: npm install -g @anthropic-ai/claude-code\n"]);
   });
 
-  test("internal flags are not shown (gw's watchdog still passes --after-crash)", async () => {
+  test("internal flags are not shown (gw's watchdog still passes --after-crash), not even in a typo's list of valid flags", async () => {
     const r = await runGw(["down", "--help"]);
     expect(r.stdout).not.toContain("after-crash");
     expect(r.stdout).toContain("--config");
+    const typo = await runGw(["down", "--jsno"]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toBe('gw: unknown flag --jsno for "gw down"\n  valid flags: -c, --config; --json; -h, --help\n');
+  });
+
+  test("flags are shown as they are typed (--project-id, not the code's projectId)", async () => {
+    const r = await runGw(["login", "--help"]);
+    expect(r.stdout).toContain("--project-id=<ID>");
+    expect(r.stdout).not.toMatch(/--[a-z]+[A-Z]/);
+  });
+
+  test("a missing argument names the command's usage as the fix", async () => {
+    for (const [args, usage] of [[["service"], "gw service [OPTIONS] <ACTION>"], [["deploy"], "gw deploy [OPTIONS] <HOST>"], [["login", "a"], "gw login [OPTIONS] <NAME> <PROVIDER>"]] as const) {
+      const r = await runGw([...args]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.split("\n")[1]).toBe(`  usage: ${usage}  (gw ${args[0]} --help says what each is)`);
+    }
+  });
+
+  test("gw help --help is gw help", async () => {
+    const r = await runGw(["help", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe((await runGw(["help"])).stdout);
   });
 });
 

@@ -1,12 +1,15 @@
 // `gw deploy` end to end against a real sshd on loopback (test/helpers/sshd.ts): a temp dir is
 // the remote home, the binary is a real release build for this machine. Dry run; first deploy
 // with the systemd unit; a second deploy that upgrades under streams without dropping one; a
-// config the host rejects (nothing changes); a gw that cannot come up (rolled back).
+// config the host rejects (nothing changes); a directory the ssh user cannot write (refused before
+// anything travels); a gw that cannot come up, or whose new instance crash-loops (rolled back).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { sha256File } from "../../src/fs/sha256.ts";
 import { join } from "node:path";
 import { buildRelease } from "../../src/release/release.ts";
-import { hostTarget } from "../../src/release/targets.ts";
+import { archiveName, hostTarget } from "../../src/release/targets.ts";
+import { buildInfo } from "../../src/version.ts";
 import { freePorts } from "../helpers/ports.ts";
 import { type Sshd, startSshd } from "../helpers/sshd.ts";
 import { streamLoad } from "../helpers/stream-load.ts";
@@ -97,13 +100,16 @@ describe("gw deploy", () => {
       expect(r.stdout).toContain(step);
     }
     expect(r.stdout).toContain("./gw check -c");
+    // the checksum the host will verify, as the real run has it (not an empty placeholder)
+    const archive = join(releaseDir, archiveName(buildInfo().version, hostTarget()!));
+    expect(r.stdout).toContain(`if [ "$got" != '${await sha256File(archive)}' ]`);
     expect(await Bun.file(remote("gw")).exists()).toBe(false);
   }, 60_000);
 
   test("first deploy: binary, config, .env (0600) and auth dirs copied; gw started and healthy; the systemd unit written", async () => {
     const r = await deploy(["--service"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("✓ gw started on gw-test-host");
+    expect(r.stdout).toMatch(new RegExp(`✓ gw started on gw-test-host \\(pid \\d+, http://127\\.0\\.0\\.1:${mainPort}\\): a ready`));
     expect(r.stdout).toMatch(/→ copy gw-[\d.]+-[\w-]+\.tar\.gz, providers\.toml, \.env, auths\.tar\.gz/);
     expect(statSync(remote("gw")).mode & 0o111).not.toBe(0);
     expect(await Bun.file(remote("providers.toml")).text()).toBe(await Bun.file(join(local, "providers.toml")).text());
@@ -132,6 +138,10 @@ describe("gw deploy", () => {
     const load = streamLoad(`http://127.0.0.1:${mainPort}`, 10, 2, { "x-api-key": CLIENT_KEY });
     await until(() => load.figures.open >= 5, 30_000, () => `streams open: ${load.figures.open}`);
     writeConfig("", `"m2" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]`);
+    // the dry run says what the real run then does: only the config travels
+    const plan = await deploy(["--dry-run"]);
+    expect(plan.stdout).toContain("already has this gw binary: only the config travels");
+    expect(plan.stdout).toContain("would copy providers.toml, .env, auths.tar.gz to");
     const r = await deploy([]);
     await until(async () => !(await alive(before.pid)), 30_000, () => "old gw still running");
     await load.stop();
@@ -160,6 +170,53 @@ describe("gw deploy", () => {
     expect(r.all).toContain("ONLY_HERE");
     expect(await Bun.file(remote("providers.toml")).text()).toBe(before);
     expect((await remoteStatus()).pid).toBe(pid);
+  }, 120_000);
+
+  test("a directory the ssh user cannot write: refused with the fix, before anything travels (dry run too)", async () => {
+    writeConfig();
+    const pid = (await remoteStatus()).pid;
+    // Root may write anywhere, so: a DIR below a regular file (the probe sees it), and one in /proc (mkdir fails there).
+    const file = join(sshd.home, "a-file");
+    writeFileSync(file, "x");
+    for (const args of [["--dir", `${file}/gw`], ["--dir", `${file}/gw`, "--dry-run"]]) {
+      const r = await deploy(args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`cannot write ${file}/gw (${file}: not a directory`);
+      expect(r.stderr).toContain("nothing was changed");
+      expect(r.stderr).toContain("--dir DIR");
+      expect(r.stdout).not.toContain("copy");
+    }
+    const proc = await deploy(["--dir", "/proc/gw-deploy-test"]);
+    expect(proc.code).toBe(1);
+    expect(proc.stderr).toContain("cannot prepare /proc/gw-deploy-test/.gw/deploy/next: mkdir");
+    expect(proc.stderr).not.toContain("scp");
+    expect((await remoteStatus()).pid).toBe(pid);
+  }, 60_000);
+
+  test("a new instance that crash-loops: rolled back as soon as it is known, saying why; the old gw serves on", async () => {
+    const before = await Bun.file(remote("providers.toml")).text();
+    const instances = (await remoteStatus()).instances;
+    writeConfig("", `"m2" = [{ instance = "b", provider = "antigravity", model = "gemini-3-pro" }]
+
+[instances.b]
+port = ${(await freePorts(1))[0]}
+command = ["/bin/sh", "-c", "echo broken-on-purpose >&2; exit 3"]
+providers = [{ type = "antigravity" }]`);
+    try {
+      const r = await deploy([]);
+      expect(r.code).toBe(1);
+      expect(r.all).toContain("gw on gw-test-host is degraded: instance 'b' exited (code 3)");
+      expect(r.all).toContain("crash loop");
+      expect(r.all).toContain("logs/b.log ends: broken-on-purpose");
+      expect(r.all).toContain("rolled back to the previous binary and config");
+      expect(r.all).not.toContain("not healthy within"); // the crash loop ended the wait, not the 60 s timeout
+      expect(await Bun.file(remote("providers.toml")).text()).toBe(before);
+      // handed back to a gw of the previous config, which kept instance a running throughout
+      expect((await remoteStatus()).instances.map((i) => [i.name, i.pid, i.state])).toEqual(instances.map((i) => [i.name, i.pid, "ready"]));
+      expect((await ask()).status).toBe(200);
+    } finally {
+      writeConfig();
+    }
   }, 120_000);
 
   test("a gw that cannot come up is rolled back to the previous binary and config; the old gw serves on", async () => {

@@ -1,11 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { candidates, FILES, type NameLists } from "../../src/install/candidates.ts";
+import { runGw, tempDir } from "../helpers/tmp.ts";
 
 const commands = ["up", "logs", "restart", "login", "cld", "install"];
 const seen: (string | undefined)[] = [];
 const lists: NameLists = {
   routes: async (c) => (seen.push(c), ["opus4.6", "g3f"]),
   instances: async (c) => (seen.push(c), ["official", "relay"]),
+  flags: async (command) => (command === "up" ? ["-c", "--config", "-d", "--detach", "-h", "--help"] : ["-h", "--help"]),
 };
 const complete = (...words: string[]) => candidates(words, commands, lists);
 
@@ -16,7 +18,22 @@ describe("completion candidates", () => {
     expect(await complete("gw", "restart", "-c", "x.toml", "")).toEqual(["official", "relay"]);
     expect(seen.at(-1)).toBe("x.toml");
     expect(await complete("gw", "up", "")).toEqual([]);
-    expect(await complete("gw", "up", "--")).toContain("--config");
+    expect(await complete("gw", "up", "--")).toContain("--detach");
+    expect(await complete("gw", "install", "-")).toEqual(["-h", "--help"]);
+  });
+
+  test("gw COMMAND -<TAB>: the flags that command takes (the installed binary answers), never gw's internal ones", async () => {
+    const flags = async (...words: string[]) => (await runGw(["_complete", "--", "gw", ...words], { cwd: tempDir(), env: { GW_CONFIG: "" } })).stdout.trim().split("\n");
+    expect(await flags("deploy", "--")).toEqual(expect.arrayContaining(["--dir", "--service", "--dry-run", "-c", "--config", "--help"]));
+    expect(await flags("service", "install", "--")).toContain("--write");
+    expect(await flags("up", "-")).toEqual(expect.arrayContaining(["-d", "--detach", "--port", "--json"]));
+    expect(await flags("upgrade", "--")).toContain("--json");
+    expect(await flags("login", "--")).toContain("--project-id");
+    // flags a command does not take are not offered: gw version -c / gw install --config are errors
+    expect(await flags("version", "--")).toEqual(["--json", "-h", "--help"]);
+    expect(await flags("install", "--")).not.toContain("--config");
+    // gw down's --after-crash is the watchdog's, not the user's
+    expect(await flags("down", "--")).not.toContain("--after-crash");
   });
 
   test("a config file after -c / --config is the shell's to complete", async () => {

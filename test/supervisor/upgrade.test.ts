@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { hostTarget } from "../../src/release/targets.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { streamLoad } from "../helpers/stream-load.ts";
 import { alive, gw, killAll, MAIN, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
@@ -86,6 +87,22 @@ describe("gw upgrade", () => {
     const notGw = await gw(sb, ["upgrade", "/bin/true", "-c", sb.file]);
     expect(notGw.code).toBe(1);
     expect(notGw.stderr).toContain("does not say a gw version");
+    // gw for another platform (a Mach-O arm64 header) and a file that is no executable: said so, with what this host needs
+    const mac = join(sb.dir, "gw-darwin-arm64");
+    const header = new Uint8Array(4096);
+    new DataView(header.buffer).setUint32(0, 0xfeedfacf, true);
+    new DataView(header.buffer).setUint32(4, 0x0100000c, true);
+    writeFileSync(mac, header);
+    chmodSync(mac, 0o755);
+    const foreign = await gw(sb, ["upgrade", mac, "-c", sb.file]);
+    expect(foreign.code).toBe(1);
+    expect(foreign.stderr).toContain(`upgrade failed: ${mac} cannot run here: it is gw for darwin-arm64; this host needs ${hostTarget()}`);
+    const text = join(sb.dir, "not-a-binary");
+    writeFileSync(text, "echo hi\n".repeat(20));
+    chmodSync(text, 0o755);
+    expect((await gw(sb, ["upgrade", text, "-c", sb.file])).stderr).toContain(`${text} cannot run here: neither ELF nor 64-bit Mach-O: not a gw binary`);
+    const folder = await gw(sb, ["upgrade", sb.dir, "-c", sb.file]);
+    expect([folder.code, folder.stderr]).toEqual([1, `gw: ${sb.dir} is a directory\n  give the gw binary in it: gw upgrade ${sb.dir}/gw\n`]);
 
     const after = await status(sb);
     expect(after.pid).toBe(before.pid);
