@@ -103,8 +103,10 @@ function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraf
     else ports.set(inst.port, `instance "${inst.name}"`);
   }
   for (const field of g.upgradeMapFields) {
-    const to = typeof field.value === "string" ? field.value : "";
-    if (!routes.has(to)) r.error(field.path, `auto-upgrade target route "${to}" does not exist`, `define "${to}" under [routing] or map to one of: ${[...routes.keys()].join(", ")}`);
+    const to = g.autoUpgrade.map[field.raw];
+    if (to === undefined) continue; // not text: its error is said
+    // The old LB skipped an entry whose target is no route; so does gw (lb/upgrade.ts), but says so.
+    if (!routes.has(to)) r.warn(field.path, `auto-upgrade target route "${to}" does not exist, so "${field.raw}" is never upgraded`, `define "${to}" under [routing] or map to one of: ${[...routes.keys()].join(", ")}`);
     if (!routes.has(field.raw)) r.warn(field.path, `auto-upgrade source route "${field.raw}" does not exist`, "requests for it never reach the map");
   }
   const named = g.defaultInstance ? r.str(g.defaultInstance) : undefined;

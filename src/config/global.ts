@@ -1,5 +1,5 @@
 // [global]: the LB's own settings (old lb_* keys and gw's additions) and the instance defaults.
-import { type Field, keyedByName, type Raw, type Reader } from "./reader.ts";
+import { describe, type Field, isTable, keyedByName, type Raw, type Reader } from "./reader.ts";
 import { readTuning, TUNING_KEYS, type TuningLayer } from "./tuning.ts";
 import { readState, STATE_KEYS } from "./state.ts";
 import type { AutoUpgradeConfig, CooldownsMs, StateConfig } from "./types.ts";
@@ -79,10 +79,10 @@ export function readGlobal(r: Reader, raw: Raw, dir: string): GlobalDraft {
   const mainPort = f.get("main_port");
   if (!mainPort && !r.misspelled.has("global.main_port")) r.warn(["global"], "main_port is not set; using 8145", "add main_port = 8145 under [global]");
   const cooldownsMs = Object.fromEntries(
-    Object.entries(COOLDOWN_KEYS).map(([name, [key, dflt]]) => [name, r.int(f.get(key), { min: 0 }) ?? dflt]),
+    Object.entries(COOLDOWN_KEYS).map(([name, [key, dflt]]) => [name, r.oldInt(f.get(key), { min: 0 }) ?? dflt]),
   ) as unknown as CooldownsMs;
-  const threshold = (key: string, dflt: number) => r.int(f.get(key), { min: 1 }) ?? dflt;
-  const mapTable = r.table(f.get("lb_auto_upgrade_map")) ?? {};
+  const threshold = (key: string, dflt: number) => r.oldInt(f.get(key), { min: 1 }) ?? dflt;
+  const mapTable = readUpgradeMap(r, f.get("lb_auto_upgrade_map"));
   const upgradeMapFields: Field[] = Object.entries(mapTable).map(([from, to]) => ({ raw: from, value: to, path: [...f.get("lb_auto_upgrade_map")!.path, from] }));
   const map = keyedByName<string>(); // looked up with the model a client sends
   for (const field of upgradeMapFields) {
@@ -103,7 +103,7 @@ export function readGlobal(r: Reader, raw: Raw, dir: string): GlobalDraft {
     state: readState(r, f, dir),
     tuning: readTuning(r, f),
     cooldownsMs,
-    maxTargetRetries: r.int(f.get("lb_max_target_retries"), { min: 0, max: 20 }) ?? 1,
+    maxTargetRetries: r.oldInt(f.get("lb_max_target_retries"), { min: 0, max: 20 }) ?? 1,
     retryAuthOn5xx: r.bool(f.get("lb_retry_auth_on_5xx")) ?? true,
     autoUpgrade: {
       enabled: r.bool(f.get("lb_auto_upgrade_enabled")) ?? false,
@@ -128,6 +128,14 @@ export function readGlobal(r: Reader, raw: Raw, dir: string): GlobalDraft {
 }
 
 const MB = 1024 * 1024;
+
+/** The old generator took anything but a table as no map at all; gw does too, and says so. */
+function readUpgradeMap(r: Reader, f: Field | undefined): Raw {
+  if (!f) return {};
+  if (isTable(f.value)) return f.value;
+  r.warn(f.path, `lb_auto_upgrade_map = ${describe(f.value)} is not a table, so nothing is upgraded (as the old generator did)`, 'write it as a table: [global.lb_auto_upgrade_map] with lines like "g3f.auto" = "opus4.6"');
+  return {};
+}
 
 /**
  * Client keys: an empty entry is not a key, and an error. (A `${VAR}` that is empty or unset is

@@ -146,6 +146,50 @@ export class Reader {
     return this.inRange(f, v, range);
   }
 
+  /**
+   * An integer key of the old format, read as the old generator read it, so that a file it took
+   * keeps loading with the same meaning: a fraction is cut off, true/false count 1/0, and a value
+   * outside [min, max] is moved to the bound (`outside: "clamp"`, the generator's max(0, …)) or
+   * skipped (`"skip"`, what the old LB did with a params value that is not a positive number).
+   * Each such value is warned with what gw uses and what to write. Text that is no number stays an
+   * error where the old generator failed on it too (int("abc")).
+   */
+  oldInt(f: Field | undefined, { min, max, outside = "clamp" }: { min: number; max?: number; outside?: "clamp" | "skip" }): number | undefined {
+    if (!f) return undefined;
+    let v = f.value;
+    const why: string[] = [];
+    if (typeof v === "string") {
+      const s = this.expand(f.path, v, false).trim();
+      // The old LB's Number(x) for params; the generator's int(x) (whole numbers only) elsewhere.
+      if (outside === "skip" ? s !== "" && Number.isFinite(Number(s)) : /^[+-]?\d+$/.test(s)) v = Number(s);
+    }
+    if (typeof v === "bigint") v = Number(v);
+    if (typeof v === "boolean") {
+      why.push("is not a number");
+      v = Number(v);
+    }
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      if (outside === "skip" && (typeof v === "number" || typeof v === "string")) {
+        this.warn(f.path, `${f.raw} = ${asWritten(f.value)} is not a number, so it is ignored (as the old LB did)`, `remove ${f.raw}, or give it a whole number of at least ${min}`);
+      } else this.error(f.path, `expected an integer, got ${describe(f.value)}`);
+      return undefined;
+    }
+    let n = v;
+    if (!Number.isInteger(n)) {
+      why.push("is not a whole number");
+      n = Math.trunc(n);
+    }
+    if (n < min && outside === "skip") {
+      this.warn(f.path, `${f.raw} = ${asWritten(f.value)} is not a positive number, so it is ignored (as the old LB did)`, `remove ${f.raw}, or give it a whole number of at least ${min}`);
+      return undefined;
+    }
+    if (n < min) why.push(`is below ${min}`);
+    if (max !== undefined && n > max) why.push(`is above gw's limit ${max}`);
+    const used = Math.min(Math.max(n, min), max ?? Infinity);
+    if (why.length) this.warn(f.path, `${f.raw} = ${asWritten(f.value)} ${why.join(" and ")}; using ${used}${why.some((w) => !w.startsWith("is above")) ? (outside === "skip" ? ", as the old LB did" : ", as the old generator did") : ""}`, `write ${f.raw} = ${used}`);
+    return used;
+  }
+
   num(f: Field | undefined, range: { min?: number; max?: number } = {}): number | undefined {
     if (!f) return undefined;
     let v = f.value;
@@ -199,6 +243,11 @@ export class Reader {
     this.error(f.path, `expected a table, got ${describe(f.value)}`);
     return undefined;
   }
+}
+
+/** A scalar as it would be written in the file (for "key = value" in messages). */
+function asWritten(v: unknown): string {
+  return typeof v === "string" ? JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) : String(v);
 }
 
 export function describe(v: unknown): string {

@@ -89,14 +89,15 @@ function readParams(r: Reader, field: Field | undefined): RouteParams {
   const table = r.table(field);
   if (!field || !table) return NO_PARAMS;
   const f = r.fields(field.path, table, PARAM_KEYS);
-  const positive = (k: string) => r.int(f.get(k), { min: 1 });
+  const positive = (k: string) => r.oldInt(f.get(k), { min: 1, outside: "skip" });
   const beta = r.strList(f.get("anthropic_beta")) ?? [];
   const headers = keyedByName<string>();
   const headerField = f.get("extra_headers");
   for (const [name, value] of Object.entries(r.table(headerField) ?? {})) {
     const hf = { raw: name, value, path: [...headerField!.path, name] };
     if (FORBIDDEN_HEADERS.has(name.toLowerCase())) {
-      r.error(hf.path, `extra_headers may not set "${name}"`, "gw computes it for every request; remove it");
+      // The old LB skipped host and content-length here too; a file that has them still loads.
+      r.warn(hf.path, `extra_headers may not set "${name}", so it is ignored`, "gw computes it for every request; remove it");
       continue;
     }
     const v = r.str(hf);

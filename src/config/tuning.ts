@@ -38,7 +38,12 @@ export interface TuningLayer {
 }
 
 export function readTuning(r: Reader, f: Map<string, Field>): TuningLayer {
-  const strategy = r.str(f.get("routing_strategy"));
+  let strategy = r.str(f.get("routing_strategy"));
+  if (strategy === "") {
+    // The old generator wrote no strategy for an empty one (what an empty ${VAR} gives).
+    r.warn(f.get("routing_strategy")!.path, "routing_strategy is empty, so CLIProxyAPI's default is used (as the old generator did)", `remove it, or use one of ${STRATEGIES.join(", ")}`);
+    strategy = undefined;
+  }
   if (strategy !== undefined && !STRATEGIES.includes(strategy))
     r.error(f.get("routing_strategy")!.path, `unknown routing strategy "${strategy}"`, `use one of ${STRATEGIES.join(", ")}`);
   for (const k of ["quota_switch_project", "quota_switch_preview_model", "quota_exceeded"] as const) {
@@ -53,20 +58,20 @@ export function readTuning(r: Reader, f: Map<string, Field>): TuningLayer {
   const qt = sub("quota_exceeded", ["switch_project", "switch_preview_model"]);
   return {
     proxy: r.str(f.get("proxy")),
-    requestRetry: r.int(f.get("request_retry"), { min: 0 }),
-    maxRetryInterval: r.int(f.get("max_retry_interval"), { min: 0 }),
+    requestRetry: r.oldInt(f.get("request_retry"), { min: 0 }),
+    maxRetryInterval: r.oldInt(f.get("max_retry_interval"), { min: 0 }),
     routingStrategy: STRATEGIES.includes(strategy ?? "") ? strategy : undefined,
     disableCooling: r.bool(f.get("disable_cooling")),
-    nonstreamKeepaliveInterval: r.int(f.get("nonstream_keepalive_interval"), { min: 0 }),
+    nonstreamKeepaliveInterval: r.oldInt(f.get("nonstream_keepalive_interval"), { min: 0 }),
     requestLog: r.bool(f.get("request_log")),
     logsMaxTotalSizeMb: r.int(f.get("logs_max_total_size_mb"), { min: 0 }),
     streamingFlat: clean({
-      keepaliveSeconds: r.int(f.get("streaming_keepalive_seconds"), { min: 0 }),
-      bootstrapRetries: r.int(f.get("streaming_bootstrap_retries"), { min: 0 }),
+      keepaliveSeconds: r.oldInt(f.get("streaming_keepalive_seconds"), { min: 0 }),
+      bootstrapRetries: r.oldInt(f.get("streaming_bootstrap_retries"), { min: 0 }),
     }),
     streamingTable: clean({
-      keepaliveSeconds: r.int(st.get("keepalive_seconds"), { min: 0 }),
-      bootstrapRetries: r.int(st.get("bootstrap_retries"), { min: 0 }),
+      keepaliveSeconds: r.oldInt(st.get("keepalive_seconds"), { min: 0 }),
+      bootstrapRetries: r.oldInt(st.get("bootstrap_retries"), { min: 0 }),
     }),
     quotaFlat: clean({
       switchProject: r.bool(f.get("quota_switch_project")),
