@@ -31,6 +31,8 @@ export class PositionIndex {
 }
 
 const BARE = /[A-Za-z0-9_-]/;
+/** smol-toml refuses documents nested deeper than 1000 (tables in tables, lists in lists). */
+const MAX_DEPTH = 1000;
 
 /** Index every key of `text`; on text smol-toml rejected it does its best and never throws. */
 export function indexPositions(text: string): PositionIndex {
@@ -103,6 +105,9 @@ export function indexPositions(text: string): PositionIndex {
   const skipValue = (base: PathSeg[]): void => {
     skipSpace(true);
     const c = text[i];
+    // Deeper than smol-toml parses (it refuses the file), keys are not placed: the nesting is
+    // skipped flat, so a crafted file cannot exhaust the stack while its syntax error is placed.
+    if ((c === "{" || c === "[") && base.length > MAX_DEPTH) return skipNested();
     if (c === "{") return inlineTable(base);
     if (c === "[") return array(base);
     if (c === '"' || c === "'") {
@@ -110,6 +115,23 @@ export function indexPositions(text: string): PositionIndex {
       return;
     }
     while (i < text.length && !/[,\]}\n#]/.test(text[i]!)) i++;
+  };
+
+  /** Past the bracketed value at i and everything nested in it, without recursion. */
+  const skipNested = (): void => {
+    let open = 0;
+    while (i < text.length) {
+      const c = text[i]!;
+      if (c === '"' || c === "'") {
+        readString();
+        continue;
+      }
+      if (c === "\n") nl();
+      else if (c === "{" || c === "[") open++;
+      else if (c === "}" || c === "]") open--;
+      i++;
+      if (open <= 0) return;
+    }
   };
 
   const keyValue = (base: PathSeg[]): void => {

@@ -36,7 +36,8 @@ export function parseToml(text: string, file: string): { doc: Raw } | { problem:
     return { doc: parse(text) as Raw };
   } catch (err) {
     if (!(err instanceof TomlError)) throw err;
-    return { problem: syntaxProblem(err, text, file) };
+    const p = syntaxProblem(err, text, file);
+    return { problem: { ...p, message: oneLine(p.message), ...(p.hint === undefined ? {} : { hint: oneLine(p.hint) }) } };
   }
 }
 
@@ -64,7 +65,7 @@ export class Reader {
 
   report(severity: Severity, path: readonly PathSeg[], message: string, hint?: string): void {
     const { line, col } = this.positions.find(path);
-    this.problems.push({ severity, file: this.file, line, col, path: formatPath(path), message, hint });
+    this.problems.push({ severity, file: this.file, line, col, path: oneLine(formatPath(path)), message: oneLine(message), hint: hint === undefined ? undefined : oneLine(hint) });
   }
   error(path: readonly PathSeg[], message: string, hint?: string): void {
     this.report("error", path, message, hint);
@@ -243,6 +244,18 @@ export class Reader {
     this.error(f.path, `expected a table, got ${describe(f.value)}`);
     return undefined;
   }
+}
+
+// Line breaks, other control characters and the bidi overrides that reorder what a terminal shows.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A problem is one line of text even when it quotes a value the file wrote with a newline or an
+ * escape sequence: such characters are shown escaped, so a crafted value can neither add lines
+ * to `gw check` (a fake "0 errors") nor rewrite what the terminal shows.
+ */
+export function oneLine(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => (c === "\n" ? "\\n" : c === "\t" ? "\\t" : c === "\r" ? "\\r" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 
 /** A scalar as it would be written in the file (for "key = value" in messages). */
