@@ -1,5 +1,5 @@
 // The config reader under random damage: providers.toml.example, the old-key fixture and the
-// reference's examples, each mutated (a line deleted or doubled, a value of another type, a table
+// reference's examples (providers-toml.md's [routing], model-router.md's router), each mutated (a line deleted or doubled, a value of another type, a table
 // twice, control and unicode characters, huge numbers, deep nesting). Every result must be a
 // config or problems that each name a line and column — never a throw, never a hang. A fixed seed
 // makes a failure reproducible: the test names the seed and the case.
@@ -9,38 +9,20 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/index.ts";
 import { instanceYaml } from "../../src/instances/yaml.ts";
+import { seededRandom } from "../helpers/policy.ts";
+import { ROUTER_ROUTES, routerTable } from "../lb/router/fixture.ts";
 import { EVERY_OLD_KEY } from "./fixtures.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const CASES = Number(process.env.GW_FUZZ_CASES ?? 400);
 const SEED = 20261201;
 
-/** The examples of shared/reference (providers-toml.md's [routing], model-router.md's router) in one file. */
-const REFERENCE = `[global]
+/** providers-toml.md's [routing] example, on the two instances it names, with an upgrade map. */
+const ROUTING = `[global]
 main_port = 8145
 lb_auto_upgrade_enabled = "yes"
 [global.lb_auto_upgrade_map]
 "g3f.auto" = "opus4.6"
-[global.lb_model_router]
-enabled = true
-shadow_only = false
-activation_models = ["auto", "auto-canary"]
-default_model = "g3f"
-log_factors = true
-[[global.lb_model_router.categories]]
-name = "coding"
-priority = 300
-target_model = "opus4.6"
-signals = ["task_category:coding", "has_code_context:true", "tool_profile:coding", "messages_count:>=10", "keyword:refactor|rewrite"]
-[[global.lb_model_router.rules]]
-name = "high_complexity"
-priority = 400
-target_model = "opus4.6"
-match = "any"
-[[global.lb_model_router.rules.when]]
-field = "messages_count"
-op = ">="
-value = 50
 [instances.official]
 port = 8146
 providers = [{ type = "antigravity" }]
@@ -56,20 +38,10 @@ providers = [{ type = "anthropic", base_url = "https://relay.example.com", api_k
 "g3f"      = [ { instance = "official", provider = "antigravity", model = "gemini-3-flash" } ]
 "g3f.auto" = [ { instance = "official", provider = "antigravity", model = "gemini-3-flash" } ]
 `;
-const SEEDS = { "providers.toml.example": readFileSync(join(ROOT, "providers.toml.example"), "utf8"), fixture: EVERY_OLD_KEY, reference: REFERENCE };
+/** model-router.md's example as the router tests have it. */
+const ROUTER = `[global]\nmain_port = 8145\n${routerTable()}\n[instances.cheap]\nport = 8146\nproviders = [{ type = "anthropic", api_keys = ["\${RELAY_KEY}"] }]\n[instances.strong]\nport = 8147\nproviders = [{ type = "anthropic", api_keys = ["\${RELAY_KEY}"] }]\n[routing]\n${ROUTER_ROUTES}`;
+const SEEDS = { "providers.toml.example": readFileSync(join(ROOT, "providers.toml.example"), "utf8"), fixture: EVERY_OLD_KEY, routing: ROUTING, router: ROUTER };
 const ENV = { RELAY_KEY: "sk-relay-0123456789", OPENAI_RELAY_KEY: "sk-or-0123456789", GW_CLIENT_KEY: "sk-client-0123456789" };
-
-/** mulberry32: small, seedable, good enough to pick mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VALUES = [
   '""', '"x"', '"  7 "', '"-1"', '"yes"', '"${NOPE}"', '"${RELAY_KEY}"', "0", "-1", "1.5", "-0.0", "1e308", "-1e308", "inf", "-inf", "nan",
@@ -194,7 +166,7 @@ describe("config reader fuzz", () => {
   for (const [name, seedText] of Object.entries(SEEDS)) {
     test(`${name}: ${CASES} mutated files each give a config or placed problems`, () => {
       expect(checkOne(seedText)).toBeUndefined();
-      const r = rng(SEED ^ name.length);
+      const r = seededRandom(SEED ^ name.length);
       const failures: string[] = [];
       for (let i = 0; i < CASES; i++) {
         const { text, applied } = mutate(seedText, r);
