@@ -2,7 +2,7 @@ import { CliError } from "../cli/errors.ts";
 import { loadConfig } from "../config/index.ts";
 import { withSavedInstanceKeys } from "../instances/index.ts";
 import { maskerOf, maskText } from "../observe/mask.ts";
-import { controlRequest, NotRunningError } from "../supervisor/control.ts";
+import { controlRequest, ndjsonLines, NotRunningError } from "../supervisor/control.ts";
 import { logSourcesOnDisk, logStream } from "../supervisor/logtail.ts";
 import type { GwPaths } from "../supervisor/paths.ts";
 import { readableTarget } from "./_config.ts";
@@ -30,16 +30,8 @@ export default defineGwCommand({
       // After gw down or a crash is exactly when the logs are wanted: read the files themselves.
       body = await logsOnDisk(paths, args.name, n, !!args.follow, await diskMasker(file));
     }
-    let rest = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of body) {
-      const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
-      rest = lines.pop() ?? "";
-      for (const l of lines) {
-        if (!l) continue;
-        const { name, line } = JSON.parse(l) as { name: string; line: string };
-        console.log(args.json ? l : args.name ? line : `${name} | ${line}`);
-      }
+    for await (const entry of ndjsonLines<{ name: string; line: string }>(body)) {
+      console.log(args.json ? JSON.stringify(entry) : args.name ? entry.line : `${entry.name} | ${entry.line}`);
     }
   },
 });

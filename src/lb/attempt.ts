@@ -18,6 +18,7 @@ import { providerOf } from "./quirks.ts";
 import { rewriteFor, upstreamModel } from "./rewrite.ts";
 import { explainPick, type PickContext, stickyAction } from "./route.ts";
 import type { Runtime } from "./runtime.ts";
+import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
 import { holdOpening } from "./first-event.ts";
 import { isEventStream, readWhole } from "./stream.ts";
@@ -28,6 +29,8 @@ export interface AttemptDeps {
   readonly rt: Runtime;
   readonly state: StateStore;
   readonly stats: StatsCounter;
+  /** What runs on each instance, and which are draining for a restart (their targets are passed over). */
+  readonly load?: InstanceLoad;
   readonly probes: Prober;
   /** The request's client: whether it left, and its attempts follow it. */
   readonly client: ClientLink;
@@ -65,11 +68,14 @@ class RouteAttempts implements AttemptLoop {
     // a stream's opening and a sized answer's body must also meet) or when the client leaves.
     const ctl = new AttemptDeadline(started, info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs, d.client);
     schedule(ctl);
+    // Counted on its instance until the answer is judged (a drain waits for it); a relayed body is counted again by deliver.
+    d.load?.enter(info.instance.name);
     let tried: Tried;
     try {
       tried = await judge(await forward(info, d.req.method, up, ctl), { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text });
     } finally {
       unschedule(ctl);
+      d.load?.leave(info.instance.name);
     }
     const c = tried.classified;
     const outcome = c?.class ?? "aborted";
@@ -105,7 +111,7 @@ class RouteAttempts implements AttemptLoop {
       const instance = d.rt.defaultInstance;
       return tried.size === 0 && instance ? { instance, target: undefined } : undefined;
     }
-    const ctx: PickContext = { tried, now: Date.now(), state: d.state, sessionKey: this.sticky, signed: d.facts.sig.signed };
+    const ctx: PickContext = { tried, now: Date.now(), state: d.state, sessionKey: this.sticky, signed: d.facts.sig.signed, draining: d.load?.draining };
     const pick = explainPick(route, ctx);
     const instance = pick && d.rt.instances.get(pick.target.instance);
     if (!pick || !instance) return undefined;

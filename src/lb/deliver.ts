@@ -19,12 +19,15 @@ import type { Health } from "./local.ts";
 import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { recordEnd, type RequestFacts } from "./request-state.ts";
+import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
 import { isEventStream, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
 
 /** What lives as long as the gateway (across reloads). */
 export interface GatewayContext {
   readonly stats: StatsCounter;
+  /** What runs on each instance (a restart's drain waits for it), and which instances are draining. */
+  readonly load?: InstanceLoad;
   /** Memory of the request bodies being taken in (lb_max_body_memory_mb). */
   readonly bodies: BodyBudget;
   readonly state: StateStore;
@@ -86,6 +89,8 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     // (in the chunk that completes it, as CLIProxyAPI writes an event in one piece).
     return (watcher.errorEvents?.() ?? 0) > errorsBefore ? maskWholeLines(chunk, d.mask) : chunk;
   };
+  const instance = o.attempt.instance.name;
+  d.gw.load?.enter(instance);
   if (sse) {
     d.gw.stats.streamOpened();
     d.gw.observe.metrics.streamOpened();
@@ -95,6 +100,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     // the streak and the metrics say so (the event itself reached the client, masked).
     const upstreamError = watcher?.streamError?.();
     const broken = end.broken || upstreamError !== undefined;
+    d.gw.load?.leave(instance);
     if (sse) {
       d.gw.stats.streamClosed();
       d.gw.observe.metrics.streamClosed();

@@ -67,7 +67,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
   const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url), req.headers.get("user-agent"));
 
   // Route → rewrite → forward, failing over until an outcome is delivered.
-  const deps = { req, intake, rt, state: gw.state, stats: gw.stats, probes: gw.probes, client, facts, record };
+  const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record };
   const first = await runAttempts(attemptLoop(deps, facts.route));
   let final = first.final;
   let attempts = first.trace.length;

@@ -17,6 +17,8 @@ export type PickReason =
   | "weighted"
   /** Only weight-0 targets are available (weight 0 = never picked unless nothing else). */
   | "zero-weight"
+  /** Every other target is cooling or tried: one on an instance draining for a restart (it still serves). */
+  | "draining"
   /** Everything untried is cooling: the one whose cooldown ends soonest, never a hard 503. */
   | "soonest-cooldown";
 
@@ -32,6 +34,8 @@ export interface PickContext {
   readonly sessionKey?: string;
   /** The request carries signed thinking blocks (lb/session.ts `findSignature`). */
   readonly signed?: boolean;
+  /** Instances draining before a restart (lb/drain.ts): their targets are picked only when nothing else is available. */
+  readonly draining?: ReadonlySet<string>;
 }
 
 export interface Pick {
@@ -124,6 +128,18 @@ const zeroWeight = {
   },
 } satisfies Policy;
 
+/**
+ * A route whose only available targets are on a draining instance is served there, at once: the
+ * instance still runs, and the drain waits for this request too (up to the grace period). Holding
+ * the request for the restart instead would add the whole drain and a start to its first token.
+ */
+const draining = {
+  name: "draining",
+  pick(pool, route, ctx) {
+    return heaviest(pool.filter((t) => isAvailable(ctx.state?.cooldown(route.name, t.id, ctx.now), ctx.now)));
+  },
+} satisfies Policy;
+
 const soonestCooldown = {
   name: "soonest-cooldown",
   pick(pool, route, ctx) {
@@ -138,7 +154,7 @@ const soonestCooldown = {
 } satisfies Policy;
 
 /** Order matters: locks before preferences before the fallbacks that never fail. */
-const POLICIES: readonly Policy[] = [signatureLock, signatureWeight, sticky, weighted, zeroWeight, soonestCooldown];
+const POLICIES: readonly Policy[] = [signatureLock, signatureWeight, sticky, weighted, zeroWeight, draining, soonestCooldown];
 
 // --- internal ---
 
@@ -146,7 +162,9 @@ function stickyId(ctx: PickContext): string | undefined {
   return ctx.sessionKey === undefined ? undefined : ctx.state?.sticky(ctx.sessionKey, ctx.now);
 }
 
+/** Not cooling, and not on an instance draining for a restart. */
 function available(route: Route, t: Target, ctx: PickContext): boolean {
+  if (ctx.draining?.has(t.instance)) return false;
   return isAvailable(ctx.state?.cooldown(route.name, t.id, ctx.now), ctx.now);
 }
 

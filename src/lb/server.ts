@@ -21,6 +21,7 @@ import { type GatewayContext, handle } from "./pipeline.ts";
 import { buildRuntime, type Runtime } from "./runtime.ts";
 import { type GatewayStats, StatsCounter } from "./stats.ts";
 import { OpenRelays } from "./stream.ts";
+import { type DrainReport, InstanceLoad } from "./drain.ts";
 
 export type { GatewayStats } from "./stats.ts";
 
@@ -83,6 +84,13 @@ export interface RunningGateway extends Gateway {
   handOff(graceMs?: number): Promise<void>;
   /** Memory held now by request bodies being taken in (bytes, estimated; body-budget.ts). */
   bodyMemory(): number;
+  /**
+   * Before a deliberate restart of `instance`: its targets take no new requests (other targets
+   * of their routes serve them), and this resolves once nothing runs on it any more, or `graceMs`
+   * has passed, or the gateway stops. The instance stays out until `undrain`.
+   */
+  drain(instance: string, graceMs?: number, onWait?: (streams: number) => void): Promise<DrainReport>;
+  undrain(instance: string): void;
 }
 
 /**
@@ -120,8 +128,10 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   const state = opts.state ?? memoryBackend();
   observe.setStateHealth(() => state.health());
   const relays = new OpenRelays();
+  const load = new InstanceLoad();
   const gw: GatewayContext = {
     stats: new StatsCounter(),
+    load,
     bodies: new BodyBudget(),
     state,
     probes: createProber({
@@ -137,6 +147,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     health: opts.health,
   };
   let handingOff = false;
+  let stopped = false;
   let lastRequestAt = 0;
   const serveOne = (req: Request, srv: Server<unknown>): Response | Promise<Response> => {
     // Browsers first: a refusal or a preflight answer ends here, before local answers and auth.
@@ -189,6 +200,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       await this.stop(Math.max(0, deadline - Date.now()));
     },
     async stop(graceMs = rt.config.global.shutdownGraceMs) {
+      stopped = true;
       const drained = server.stop(false);
       // Answers still running when the grace period ends are told why they end (an error event
       // in their dialect, a moment to reach the client), not dropped with their connections.
@@ -206,6 +218,8 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     stateHealth: () => state.health(),
     observe,
     bodyMemory: () => gw.bodies.inUse(),
+    drain: (instance, graceMs = rt.config.global.shutdownGraceMs, onWait) => load.drain(instance, graceMs, onWait, () => stopped),
+    undrain: (instance) => load.undrain(instance),
   };
 }
 

@@ -13,8 +13,8 @@ export interface ControlHandlers {
   status(): StatusReport;
   /** Begin the shutdown; the answer goes out before gw stops. */
   down(): void;
-  /** Null when the instance is unknown. */
-  restart(name: string | undefined): Promise<unknown[] | null>;
+  /** Null when the instance is unknown; `progress` hears each step (an NDJSON line to the client). */
+  restart(name: string | undefined, progress: (p: unknown) => void): Promise<unknown[] | null>;
   reload(): Promise<{ ok: boolean; problems: string[] }>;
   /** NDJSON lines `{name, line}`; null when the name is unknown. */
   logs(name: string | undefined, lines: number, follow: boolean, signal: AbortSignal): ReadableStream<Uint8Array> | null;
@@ -85,8 +85,8 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
       }
       const valid = (extra: string[] = []) => `valid names: ${[...extra, ...h.instanceNames()].join(", ") || "(none)"}`;
       if (route === "POST /restart") {
-        const results = await h.restart(name);
-        return results ? json({ results }) : json({ error: `no managed instance '${name}'`, hint: valid() }, 404);
+        if (name && !h.instanceNames().includes(name)) return json({ error: `no managed instance '${name}'`, hint: valid() }, 404);
+        return ndjson(async (line) => line({ results: await h.restart(name, line) }));
       }
       if (route === "POST /reload") return json(await h.reload());
       if (route === "POST /upgrade") {
@@ -103,6 +103,38 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
     error: (err) => json({ error: err.message }, 500),
   }));
   return { stop: () => void server.stop(true), release: () => server.unref() };
+}
+
+/**
+ * An answer that reports progress as it happens: one JSON object per line, from `run`. A failure
+ * ends it with `{"error": …}` (the client raises it as the command's one-line error).
+ */
+function ndjson(run: (line: (o: unknown) => void) => Promise<void>): Response {
+  const enc = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async start(ctrl) {
+      const line = (o: unknown) => ctrl.enqueue(enc.encode(`${JSON.stringify(o)}\n`));
+      try {
+        await run(line);
+      } catch (err) {
+        line({ error: (err as Error).message });
+      }
+      ctrl.close();
+    },
+  });
+  return new Response(body, { headers: { "content-type": "application/x-ndjson" } });
+}
+
+/** The JSON objects of an NDJSON answer, as they arrive. */
+export async function* ndjsonLines<T>(body: ReadableStream<Uint8Array>): AsyncGenerator<T> {
+  let rest = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of body) {
+    const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
+    rest = lines.pop() ?? "";
+    for (const l of lines) if (l) yield JSON.parse(l) as T;
+  }
+  if (rest.trim()) yield JSON.parse(rest) as T;
 }
 
 /**

@@ -1,6 +1,7 @@
 // Human output of the control commands: the PM2-like status table and small helpers.
 import type { StateHealth } from "../state/index.ts";
 import { exitStatus } from "./spawn.ts";
+import type { RestartProgress } from "./instances.ts";
 import type { StatusReport } from "./status.ts";
 
 export function duration(ms: number | null): string {
@@ -49,4 +50,15 @@ export function stateLine(s: StateHealth, now = Date.now()): string {
   if (s.up) return base;
   const since = s.downSince === undefined ? "" : ` ${duration(now - s.downSince)}`;
   return `${base}  DOWN${since}: ${s.problem ?? "unreachable"} — serving from local state`;
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** One line of `gw restart`'s progress: an instance waits for its requests, or was restarted. */
+export function restartLine(p: RestartProgress): string {
+  if (p.event === "draining") return `${p.name}: waiting for ${p.streams} request(s) in flight to finish (up to ${secs(p.graceMs)}); new requests go to other targets`;
+  const r = p.result;
+  const d = r.drain;
+  const drained = !d || d.streams === 0 ? "" : d.left > 0 ? ` after ${secs(d.ms)} — ${d.left} request(s) still running were cut (shutdown_grace_ms)` : ` after ${d.streams} request(s) in flight finished (${secs(d.ms)})`;
+  return r.ok ? `${r.name}: restarted${drained}, ready in ${secs(r.ms)}` : `${r.name}: ${r.problem || "not ready yet"}`;
 }

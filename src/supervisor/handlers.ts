@@ -3,7 +3,7 @@ import { formatProblem } from "../config/index.ts";
 import type { Reloader } from "../lb/reload.ts";
 import { maskerOf } from "../observe/mask.ts";
 import type { ControlHandlers } from "./control.ts";
-import type { InstanceSet } from "./instances.ts";
+import type { Drainer, InstanceSet } from "./instances.ts";
 import { logStream } from "./logtail.ts";
 import { type GwPaths, instanceLog } from "./paths.ts";
 import { buildStatus, type StatusSources } from "./status.ts";
@@ -12,6 +12,8 @@ export interface HandlerDeps {
   readonly paths: GwPaths;
   readonly sources: () => StatusSources;
   readonly set: InstanceSet;
+  /** The LB, once it serves: a restart drains the instance's requests through it first. */
+  readonly drainer: () => Drainer | null;
   readonly stop: () => Promise<void>;
   /** Null until the LB serves: reloading a half-started gw would race its start. */
   readonly reloader: () => Reloader | null;
@@ -24,9 +26,9 @@ export function controlHandlers(d: HandlerDeps): ControlHandlers {
     status: () => buildStatus(d.sources()),
     upgrade: (binary) => d.upgrade(binary),
     down: () => void d.stop(),
-    async restart(name) {
+    async restart(name, progress) {
       if (stopping()) throw new Error("gw is stopping; nothing to restart");
-      return name && !d.set.get(name) ? null : d.set.restart(name);
+      return name && !d.set.get(name) ? null : d.set.restart(name, d.drainer() ?? undefined, progress);
     },
     async reload() {
       const reloader = d.reloader();

@@ -6,12 +6,30 @@ import { type InstanceDeps, type StartOutcome, SupervisedInstance } from "./inst
 import { adoptChild } from "./adopt.ts";
 import { launchFor } from "./launch.ts";
 import type { ProcRecord } from "./orphans.ts";
+import type { DrainReport } from "../lb/drain.ts";
 
 export interface RestartResult {
   readonly name: string;
   readonly ok: boolean;
   readonly ms: number;
   readonly problem: string;
+  /** The drain before the restart (absent while the LB does not serve yet). */
+  readonly drain?: DrainReport;
+}
+
+/** What `gw restart` hears while it runs: an instance began waiting for its requests, or has been restarted. */
+export type RestartProgress =
+  | { readonly event: "draining"; readonly name: string; readonly streams: number; readonly graceMs: number }
+  | { readonly event: "restarted"; readonly result: RestartResult };
+
+/**
+ * A deliberate restart drains the instance first (the LB's side, lb/drain.ts): new requests go
+ * to other targets while those in flight finish, then the process is restarted and takes
+ * requests again. Crash restarts (instance.ts) have nothing left to drain.
+ */
+export interface Drainer {
+  drain(name: string, graceMs: number, onWait: (streams: number) => void): Promise<DrainReport>;
+  undrain(name: string): void;
 }
 
 export class InstanceSet {
@@ -85,15 +103,35 @@ export class InstanceSet {
     await Promise.all(this.list().map((s) => s.stop()));
   }
 
-  /** One instance, or all of them one after another, so the others carry the traffic meanwhile. */
-  async restart(name?: string): Promise<RestartResult[]> {
+  /**
+   * One instance, or all of them one after another, so the others carry the traffic meanwhile.
+   * With a drainer each is drained first: the requests running on it finish (up to its grace
+   * period) instead of being cut by the restart.
+   */
+  async restart(name?: string, drainer?: Drainer, progress?: (p: RestartProgress) => void): Promise<RestartResult[]> {
     if (this.closed) return [];
     const targets = name ? [this.byName.get(name)].filter((s) => s !== undefined) : this.list();
     const results: RestartResult[] = [];
     for (const s of targets) {
       if (this.closed) break;
-      const out = await s.restart();
-      results.push({ name: s.name, ok: out.ok, ms: out.ms, problem: s.problem });
+      let drain: DrainReport | undefined;
+      try {
+        if (drainer && s.child) {
+          const graceMs = this.config.global.shutdownGraceMs;
+          drain = await drainer.drain(s.name, graceMs, (streams) => {
+            this.deps.log.info(`${s.name}: restart: waiting for ${streams} request(s) in flight to finish (up to ${graceMs / 1000} s); new requests go to other targets`);
+            progress?.({ event: "draining", name: s.name, streams, graceMs });
+          });
+          if (drain.left > 0) this.deps.log.warn(`${s.name}: restart: ${drain.left} request(s) still running after ${graceMs / 1000} s (shutdown_grace_ms): the restart cuts them`);
+        }
+        if (this.closed) break;
+        const out = await s.restart();
+        const result: RestartResult = { name: s.name, ok: out.ok, ms: out.ms, problem: s.problem, ...(drain ? { drain } : {}) };
+        results.push(result);
+        progress?.({ event: "restarted", result });
+      } finally {
+        drainer?.undrain(s.name);
+      }
     }
     return results;
   }

@@ -233,7 +233,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       await finish();
     })());
 
-  const handlers = controlHandlers({ paths, sources, set, stop, reloader: () => reloader, upgrade });
+  const handlers = controlHandlers({ paths, sources, set, drainer: () => gateway, stop, reloader: () => reloader, upgrade });
   let control = await startControlServer(paths, handlers);
   for (const sig of SIGNALS) process.on(sig, onSignal);
   process.on("SIGHUP", ignoreHup);

@@ -187,3 +187,31 @@ describe("sticky and signature lock", () => {
     });
   });
 });
+
+describe("an instance draining for a restart", () => {
+  const r = route("r", [{ id: "a/m", instance: "a", weight: 90 }, { id: "b/m", instance: "b", weight: 10 }]);
+  const draining = new Set(["a"]);
+  const key = "sess-1::r";
+
+  test("its targets are passed over, even a sticky one; after the drain they are picked again", () => {
+    const state = createMemoryStore();
+    state.setSticky(key, "a/m", NOW);
+    const random = seededRandom(3);
+    for (let i = 0; i < 200; i++) expect(explainPick(r, { tried: NONE, now: NOW, random, state, draining })).toMatchObject({ target: { id: "b/m" }, reason: "weighted" });
+    expect(explainPick(r, { tried: NONE, now: NOW, random, state, sessionKey: key, draining })).toMatchObject({ target: { id: "b/m" }, reason: "weighted" });
+    expect(explainPick(r, { tried: NONE, now: NOW, random, state, sessionKey: key, draining: new Set() })).toMatchObject({ target: { id: "a/m" }, reason: "sticky" });
+  });
+
+  test("when nothing else is available it still serves (it runs until its requests end), before any cooling target", () => {
+    const state = createMemoryStore();
+    state.setCooldown("r", "b/m", { until: NOW + 5000, kind: "transient", reason: "", setAt: NOW });
+    expect(explainPick(r, { tried: NONE, now: NOW, state, draining })).toMatchObject({ target: { id: "a/m" }, reason: "draining", cooling: false });
+    expect(explainPick(route("solo", [{ id: "a/m", instance: "a" }]), { tried: NONE, now: NOW, draining })).toMatchObject({ target: { id: "a/m" }, reason: "draining" });
+  });
+
+  test("signed thinking stays on its sticky target while it drains (only it can verify the signature)", () => {
+    const state = createMemoryStore();
+    state.setSticky(key, "a/m", NOW);
+    expect(explainPick(r, { tried: NONE, now: NOW, state, sessionKey: key, signed: true, draining })).toMatchObject({ target: { id: "a/m" }, reason: "signature-lock" });
+  });
+});

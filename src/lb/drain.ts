@@ -1,0 +1,57 @@
+// Draining an instance before a deliberate restart (`gw restart`): its targets take no new
+// requests — route.ts passes over them as over cooling ones — while what already runs on it
+// finishes. The request path pays a set lookup per candidate target and two counter updates per
+// upstream exchange; the waiting happens here, off the request path.
+
+/** How a drain ended, for `gw restart`'s output. */
+export interface DrainReport {
+  /** Requests in flight on the instance when the drain began. */
+  readonly streams: number;
+  /** How long the drain took. */
+  readonly ms: number;
+  /** Requests still running when the grace period ended (the restart cuts them). */
+  readonly left: number;
+}
+
+const DRAIN_POLL_MS = 50;
+
+export class InstanceLoad {
+  /** Instances being drained: their targets are picked only when nothing else can serve. */
+  readonly draining = new Set<string>();
+  private readonly active = new Map<string, number>();
+
+  /** An upstream exchange with `instance` began: an attempt, or later the body relayed from it. */
+  enter(instance: string): void {
+    this.active.set(instance, (this.active.get(instance) ?? 0) + 1);
+  }
+
+  leave(instance: string): void {
+    const n = (this.active.get(instance) ?? 1) - 1;
+    if (n > 0) this.active.set(instance, n);
+    else this.active.delete(instance);
+  }
+
+  /** Exchanges with `instance` running now. */
+  on(instance: string): number {
+    return this.active.get(instance) ?? 0;
+  }
+
+  /**
+   * Take `instance` out of the rotation and wait until nothing runs on it, or `graceMs` has
+   * passed, or `abandon()` says to stop waiting. It stays out until `undrain`: the restart that
+   * follows must not receive new requests either. `onWait` hears once that there is something
+   * to wait for.
+   */
+  async drain(instance: string, graceMs: number, onWait?: (streams: number) => void, abandon?: () => boolean): Promise<DrainReport> {
+    this.draining.add(instance);
+    const t0 = Date.now();
+    const streams = this.on(instance);
+    if (streams > 0) onWait?.(streams);
+    while (this.on(instance) > 0 && Date.now() - t0 < graceMs && !abandon?.()) await Bun.sleep(Math.min(DRAIN_POLL_MS, graceMs));
+    return { streams, ms: Date.now() - t0, left: this.on(instance) };
+  }
+
+  undrain(instance: string): void {
+    this.draining.delete(instance);
+  }
+}

@@ -1,0 +1,98 @@
+// `gw restart NAME` drains the instance first: streams running on it finish whole, requests that
+// arrive meanwhile go to the other targets of their routes, and a stream that never ends holds
+// the restart up only until shutdown_grace_ms. Real gw, real instances (gw mock), real streams.
+import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { controlJson } from "../../src/supervisor/control.ts";
+import { gwPaths } from "../../src/supervisor/paths.ts";
+import type { StatusReport } from "../../src/supervisor/status.ts";
+import { alive, gw, killAll, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+
+const GRACE_MS = 8_000;
+let sb: Sandbox;
+afterAll(async () => {
+  if (sb) await killAll(sb);
+});
+
+const pidOf = async (name: string) => (await controlJson<StatusReport>(gwPaths(sb.dir), "/status")).instances.find((i) => i.name === name)!.pid;
+
+/** A chat request through gw; `fault` rides in x-mock-fault. */
+function chat(model: string, stream: boolean, fault = "") {
+  return fetch(`http://127.0.0.1:${sb.mainPort}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer unused", ...(fault ? { "x-mock-fault": fault } : {}) },
+    body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "hi" }] }),
+  });
+}
+
+/** A stream read to its end in the background; `chunks` counts what arrived so far. */
+function follow(res: Response) {
+  const s = { text: "", chunks: 0, done: undefined as unknown as Promise<string> };
+  s.done = (async () => {
+    const dec = new TextDecoder();
+    for await (const c of res.body!) {
+      s.text += dec.decode(c, { stream: true });
+      s.chunks++;
+    }
+    return s.text;
+  })();
+  return s;
+}
+
+describe("gw restart NAME drains the instance first", () => {
+  test("streams on it finish whole, new requests go to the other target, a stream that never ends waits only the grace period", async () => {
+    sb = await sandbox();
+    // Route "ma" lives on instance a alone: its streams are the ones a restart of a must not cut.
+    const toml = readFileSync(sb.file, "utf8").replace("shutdown_grace_ms = 15000", `shutdown_grace_ms = ${GRACE_MS}`);
+    writeFileSync(sb.file, `${toml}"ma" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]\n`);
+    expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+
+    // Two streams of ~4 s on a, both under way before the restart is asked for.
+    const streams = await Promise.all([1, 2].map(() => chat("ma", true, "interval=100~events=40")));
+    for (const r of streams) expect(r.headers.get("x-gw-target")).toStartWith("a/");
+    const running = streams.map(follow);
+    await until(() => running.every((s) => s.chunks > 0), 10_000, () => "both streams under way");
+    const oldPid = await pidOf("a");
+
+    const restart = startGw(sb, ["restart", "a", "-c", sb.file]);
+    await restart.waitFor("a: waiting for 2 request(s) in flight to finish", 10_000);
+    // During the drain: route "m" (targets on a and b) is served by b every time; a route whose
+    // only target is on a is still served, by a, which runs until its streams have ended.
+    for (let i = 0; i < 6; i++) {
+      const r = await chat("m", false);
+      expect(r.status).toBe(200);
+      expect(r.headers.get("x-gw-target")).toStartWith("b/");
+      await r.arrayBuffer();
+    }
+    const solo = await chat("ma", false);
+    expect(solo.status).toBe(200);
+    expect(solo.headers.get("x-gw-target")).toStartWith("a/");
+    await solo.arrayBuffer();
+
+    for (const text of await Promise.all(running.map((s) => s.done))) {
+      expect(text).not.toContain("stream broke");
+      expect(text).not.toContain("gw_stopping");
+      expect(text.match(/"content":/g)?.length ?? 0).toBeGreaterThanOrEqual(40);
+      expect(text.trimEnd()).toEndWith("data: [DONE]");
+    }
+    expect(await restart.proc.exited).toBe(0);
+    expect(restart.output()).toMatch(/^a: waiting for 2 request\(s\) in flight to finish \(up to 8\.0 s\); new requests go to other targets\na: restarted after 2 request\(s\) in flight finished \([\d.]+ s\), ready in [\d.]+ s\n$/);
+    expect(await pidOf("a")).not.toBe(oldPid);
+    expect(await alive(oldPid!)).toBe(false);
+
+    // A stream that never ends: the restart waits the grace period, not longer, and says so.
+    const endless = follow(await chat("ma", true, "interval=200~events=100000"));
+    await until(() => endless.chunks > 0, 10_000, () => "the endless stream under way");
+    const t0 = Date.now();
+    const json = await gw(sb, ["restart", "a", "--json", "-c", sb.file]);
+    const took = Date.now() - t0;
+    expect(json.code).toBe(0);
+    const [result] = JSON.parse(json.stdout).results;
+    expect(result).toMatchObject({ name: "a", ok: true, drain: { streams: 1, left: 1 } });
+    expect(result.drain.ms).toBeGreaterThanOrEqual(GRACE_MS);
+    expect(result.drain.ms).toBeLessThan(GRACE_MS + 2_000);
+    expect(took).toBeLessThan(GRACE_MS + 15_000); // the drain, then a start of gw mock
+    // The cut stream ended (with an error event) rather than hanging on.
+    expect(await endless.done).toContain("upstream stream broke");
+  }, 90_000);
+});
