@@ -1,6 +1,7 @@
 // The agent modules' pure parts: which routes come first, and what each agent's config says.
 import { describe, expect, test } from "bun:test";
-import { catalogEntry, codexConfig } from "../../src/run/agents/codex.ts";
+import { join } from "node:path";
+import { catalogEntry, codexConfig, offersNoDaemon } from "../../src/run/agents/codex.ts";
 import { geminiSettings, sessionHeaders } from "../../src/run/agents/gemini.ts";
 import { AGENTS } from "../../src/run/agents/index.ts";
 import { type OfferedRoute, offeredRoutes, windowsOf } from "../../src/run/routes.ts";
@@ -68,6 +69,16 @@ describe("codex config", () => {
     const c = codexConfig({ model_catalog_json: "/stale.json" }, {}, l, undefined);
     expect(c.model_context_window).toBe(400_000);
     expect(c.model_catalog_json).toBeUndefined();
+  });
+});
+
+describe("codex's shared background server", () => {
+  test("the installed Codex (npm @openai/codex) offers --no-daemon, and gw sees it in its help; an older Codex does not", () => {
+    const help = Bun.spawnSync([join(import.meta.dir, "../../node_modules/.bin/codex"), "--help"], { env: { PATH: process.env.PATH ?? "", HOME: tempFiles({}) } });
+    expect(help.exitCode).toBe(0);
+    expect(offersNoDaemon(help.stdout.toString())).toBe(true);
+    expect(offersNoDaemon("Options:\n  -c, --config <key=value>\n  -h, --help\n")).toBe(false);
+    expect(offersNoDaemon("  --no-daemonic  not it\n")).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 // gw run as a child process against fake agents: what the user types → what the agent receives.
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fingerprint, rememberConfirmed } from "../../src/cld/confirmed.ts";
 import { CldSandbox, closedPort, gatewayForFile, RUN } from "../helpers/cld.ts";
@@ -33,6 +33,22 @@ describe("gw run with FILTER (no questions)", () => {
     expect(written).toContain('model = "fast-gpt"');
     expect(written).not.toContain("sk-run-key");
     expect(readFileSync(join(home, "last_route"), "utf8")).toBe("fast-gpt\n");
+  });
+
+  test("codex with a shared background server: started without it, so this launch's gateway key reaches it", async () => {
+    // As Codex 0.171 is: `codex --help` lists --no-daemon. Its daemon keeps the environment of the
+    // launch that started it, so a later launch on another gateway sent the old key (401).
+    const daemonBox = new CldSandbox({ noClaude: true, agents: ["codex"] });
+    renameSync(join(daemonBox.bin, "codex"), join(daemonBox.bin, "codex-recorded"));
+    writeFileSync(join(daemonBox.bin, "codex"), `#!/bin/sh\nif [ "$1" = --help ]; then printf 'Options:\\n      --no-daemon\\n          Run without the shared background server\\n'; exit 0; fi\nexec "\${0%/*}/codex-recorded" "$@"\n`, { mode: 0o755 });
+    const daemonToml = daemonBox.writeConfig("gw.toml", config(gateway.port!));
+    const r = await daemonBox.run(["codex", "-c", daemonToml, "gpt5", "exec", "fix it"], { cmd: RUN });
+    expect(r.code).toBe(0);
+    expect(r.call!.argv).toEqual(["--no-daemon", "exec", "fix it"]);
+    expect(r.call!.env).toMatchObject({ GW_API_KEY: "sk-run-key" });
+    // The answer is remembered with the Codex it came from: the next launch asks nothing.
+    const again = await daemonBox.run(["codex", "-c", daemonToml, "gpt5"], { cmd: RUN });
+    expect(again.call!.argv).toEqual(["--no-daemon"]);
   });
 
   test("gemini: the same filter gives the Gemini route; its -y is --yolo", async () => {

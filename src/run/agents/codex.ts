@@ -6,6 +6,10 @@
 // installed Codex's own entry for the route's upstream model when it has one, else its first
 // model's — among those that speak the plain Responses API a gateway can carry — renamed to the
 // route and given the route's context window from gw's catalogue.
+// Codex ≥ 0.17x runs its TUI's sessions in a shared background server (an app-server daemon per
+// CODEX_HOME) that outlives the launch and keeps the environment of the launch that started it:
+// the next `gw run codex` on another gateway sent that old key there (401). gw starts such a
+// Codex with --no-daemon, so each launch talks with its own gateway and key.
 // The user's ~/.codex is only read, for the folders they trusted.
 import { join } from "node:path";
 import { isObject, type Json, readTable, tableAt, userHome, writeTable } from "../home.ts";
@@ -28,12 +32,12 @@ export const codex: Agent = {
   // Codex's built-in provider would read these; nothing else of the user's shell points it anywhere.
   blank: ["OPENAI_BASE_URL", "CODEX_HOME"],
   async prepare(l) {
-    const bundled = await bundledModels(l);
+    const { models: bundled, noDaemon } = await codexFacts(l);
     const catalog = bundled ? join(l.home, CATALOG) : undefined;
     if (catalog && bundled) await writeTable(catalog, { models: l.routes.map((r, i) => catalogEntry(r, i, bundled)) });
     const file = join(l.home, "config.toml");
     await writeTable(file, codexConfig(readTable(file), readTable(join(userHome(l.env, "CODEX_HOME", ".codex"), "config.toml")), l, catalog));
-    return { env: { CODEX_HOME: l.home, [KEY_VAR]: l.gateway.apiKey } };
+    return { env: { CODEX_HOME: l.home, [KEY_VAR]: l.gateway.apiKey }, args: noDaemon ? [NO_DAEMON] : [] };
   },
 };
 
@@ -95,16 +99,42 @@ function first(models: readonly Json[]): Json | undefined {
   return [...(listed.length ? listed : models)].sort((a, b) => Number(a.priority) - Number(b.priority))[0];
 }
 
-/**
- * The installed Codex's own model catalogue (`codex debug models --bundled`), cached in the
- * home per Codex executable and version; undefined when this Codex cannot print one.
- */
-async function bundledModels(l: AgentLaunch): Promise<Json[] | undefined> {
+/** Codex's flag for running without its shared background server (codex --help lists it when it has one). */
+export const NO_DAEMON = "--no-daemon";
+/** Whether a Codex whose `--help` says this has the flag (pure). */
+export const offersNoDaemon = (help: string): boolean => new RegExp(`^\\s*${NO_DAEMON}\\b`, "m").test(help);
+
+interface CodexFacts {
+  /** Its own model catalogue (`codex debug models --bundled`); undefined when it cannot print one. */
+  readonly models?: Json[];
+  /** It has a shared background server, and the flag to do without it. */
+  readonly noDaemon: boolean;
+}
+
+/** What gw asks the installed Codex, cached in the home per Codex executable and version. */
+async function codexFacts(l: AgentLaunch): Promise<CodexFacts> {
   const cacheFile = join(l.home, "gw-bundled-models.json");
   const id = await commandId(l.command);
   const cached = readTable(cacheFile);
-  if (cached.id === id && Array.isArray(cached.models)) return cached.models.filter(isObject);
-  const proc = Bun.spawn([l.command, "debug", "models", "--bundled"], {
+  if (cached.id === id && typeof cached.noDaemon === "boolean") {
+    return { models: Array.isArray(cached.models) ? cached.models.filter(isObject) : undefined, noDaemon: cached.noDaemon };
+  }
+  const [catalog, help] = await Promise.all([askCodex(l, ["debug", "models", "--bundled"]), askCodex(l, ["--help"])]);
+  let models: unknown;
+  try {
+    models = catalog === undefined ? undefined : (JSON.parse(catalog) as Json).models;
+  } catch {
+    models = undefined;
+  }
+  const list = Array.isArray(models) && models.length > 0 ? models.filter(isObject) : undefined;
+  const facts = { models: list, noDaemon: help !== undefined && offersNoDaemon(help) };
+  await writeTable(cacheFile, { id, noDaemon: facts.noDaemon, ...(list ? { models: list } : {}) });
+  return facts;
+}
+
+/** What `codex ARGS` prints, in gw's home for it; undefined when it fails. */
+async function askCodex(l: AgentLaunch, args: readonly string[]): Promise<string | undefined> {
+  const proc = Bun.spawn([l.command, ...args], {
     env: { ...l.env, CODEX_HOME: l.home } as Record<string, string>,
     stdin: "ignore",
     stdout: "pipe",
@@ -112,16 +142,7 @@ async function bundledModels(l: AgentLaunch): Promise<Json[] | undefined> {
     timeout: 20_000,
   });
   const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
-  let models: unknown;
-  try {
-    models = code === 0 ? (JSON.parse(out) as Json).models : undefined;
-  } catch {
-    models = undefined;
-  }
-  if (!Array.isArray(models) || models.length === 0) return undefined;
-  const list = models.filter(isObject);
-  await writeTable(cacheFile, { id, models: list });
-  return list;
+  return code === 0 ? out : undefined;
 }
 
 /** Which Codex this is: the resolved executable and its size and time (a reinstall changes them). */
