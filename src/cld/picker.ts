@@ -16,6 +16,8 @@ export interface PickOptions {
   readonly last?: string;
   /** PATH to find fzf on (defaults to the process's). */
   readonly path?: string;
+  /** With no terminal to ask on: how to name the answer on the command line (default: cld's). */
+  readonly hint?: string;
 }
 
 export interface Picked {
@@ -28,7 +30,7 @@ export interface Picked {
 export async function pick(o: PickOptions): Promise<Picked | null> {
   const term = openTerminal();
   if (!term) {
-    throw new CliError(`no terminal to ask "${o.title}" on`, 1, "name what you want: cld cp FILTER … (or cld ag / cld official)");
+    throw new CliError(`no terminal to ask "${o.title}" on`, 1, o.hint ?? "name what you want: cld cp FILTER … (or cld ag / cld official)");
   }
   try {
     const fzf = Bun.which("fzf", o.path === undefined ? undefined : { PATH: o.path });

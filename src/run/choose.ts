@@ -58,7 +58,8 @@ async function routeFromMenu(c: ChooseContext, last: string | undefined): Promis
   if (c.routes.length === 0) throw new CliError("the config has no routes to offer", 1, "add a [routing] entry to providers.toml");
   const choices = c.routes.map((r) => ({ key: r.name, detail: routeDetail(r) }));
   const known = c.routes.some((r) => r.name === last) ? last : undefined;
-  const picked = await pick({ title: `${c.agent.name} route`, choices, last: known, path: c.env.PATH });
+  const hint = `name the route: gw run ${c.agent.name} FILTER … (routes: ${c.routes.map((r) => r.name).join(", ")})`;
+  const picked = await pick({ title: `${c.agent.name} route`, choices, last: known, path: c.env.PATH, hint });
   const route = picked && c.routes.find((r) => r.name === picked.key);
   if (!route) throw new CliError("no route chosen", 130);
   return route;

@@ -75,7 +75,8 @@ describe("gw run with FILTER (no questions)", () => {
   test("a word that names no route is the agent's, in its place; the route is then asked for (here: no terminal)", async () => {
     const r = await box.run(["codex", "-c", toml, "exec", "fix it"], { cmd: RUN });
     expect(r.stderr.split("\n")[1]).toBe('gw run codex: no route matches "exec", so it goes to codex; choose the route');
-    expect(r.stderr).toContain('no terminal to ask "codex route"');
+    // What to type instead, in gw run's words (it said "cld cp FILTER", which starts Claude Code).
+    expect(r.stderr).toEndWith('gw: no terminal to ask "codex route" on\n  name the route: gw run codex FILTER … (routes: fast-gpt, gpt5, fast-gemini, opus4.6)\n');
     expect(r.code).toBe(1);
     expect(r.call).toBeNull();
   });
