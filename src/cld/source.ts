@@ -15,6 +15,7 @@ import { chooseConfig, type ConfigChoice, type ConfigFacts } from "./choose.ts";
 import { confirmation, fingerprint, rememberConfirmed } from "./confirmed.ts";
 import type { Gateway } from "./env.ts";
 import type { Env } from "./memory.ts";
+import { pick } from "./picker.ts";
 import { say } from "./say.ts";
 import { BUILTIN_ROUTES, DEFAULT_SCENARIOS } from "./scenarios.ts";
 import { confirm, hasTerminal } from "./tty.ts";
@@ -97,7 +98,7 @@ export async function loadCldSource(explicit: string | undefined, env: Env, opts
       return builtin("no config chosen (no -c, $CLD_TOML, $GW_CONFIG, running gw or ./providers.toml)");
     case "several":
       if (!opts.ask) return builtin("several gws are running");
-      throw new CliError(describeSeveral(choice.running), 1, `choose one: ${client.command} -c FILE …`);
+      return fromFile(await chooseRunning(choice.running, env, client), client);
     case "ask":
       return askFirst(choice, opts, client);
     case "file":
@@ -120,6 +121,20 @@ async function factsOf(explicit: string | undefined, env: Env, cacheDir: string)
 }
 
 type FileChoice = Extract<ConfigChoice, { kind: "file" }>;
+
+/**
+ * Several gws run and none serves ./providers.toml: on a terminal, a menu of them (each the user
+ * started, so choosing one is naming it); without one, the list and how to name one.
+ */
+async function chooseRunning(running: readonly RunningGw[], env: Env, client: Client): Promise<FileChoice> {
+  const several = new CliError(describeSeveral(running), 1, `choose one: ${client.command} -c FILE …`);
+  if (!hasTerminal()) throw several;
+  const choices = running.map((r) => ({ key: `${displayPath(r.config)} (pid ${r.pid})`, detail: `→ ${clientUrl(r)}` }));
+  const picked = await pick({ title: "Gateway", choices, path: env.PATH, hint: several.hint });
+  const gw = picked && running[choices.findIndex((c) => c.key === picked.key)];
+  if (!gw) throw new CliError("no gateway chosen", 130);
+  return { kind: "file", file: gw.config, origin: `the gw running as pid ${gw.pid}, chosen`, named: true, running: gw };
+}
 
 async function fromFile(choice: FileChoice, client: Client): Promise<CldSource> {
   const { file } = choice;

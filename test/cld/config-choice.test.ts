@@ -111,7 +111,7 @@ describe("a providers.toml in the current directory", () => {
 });
 
 describe("a running gw", () => {
-  const box = new CldSandbox();
+  const box = new CldSandbox({ tools: ["tmux"] });
 
   test("its config is used wherever cld runs — over a checkout's file — at the address it really serves", async () => {
     const one = await sandbox([{ name: "a" }]);
@@ -144,6 +144,15 @@ describe("a running gw", () => {
       code: 1,
       stderr: `gw: no providers.toml here, and 2 gateways are running: ${one.file} (http://127.0.0.1:${lbPort}, pid ${pids[0]}); ${two.file} (http://127.0.0.1:${two.mainPort}, pid ${pids[1]})\n  choose one with -c FILE\n`,
     });
+    // On a terminal they are offered (it said "choose one: cld -c FILE …" there too, a dead end).
+    const screen = await onTerminal(box, hostile, ["cp", "m", "-p", "hi"], env, async (t) => {
+      await t.waitFor("Pick 1-2");
+      await t.send("-l", "2");
+      await t.send("Enter");
+    });
+    expect(screen).toContain(`Gateway:\n   1) ${one.file} (pid ${pids[0]})`);
+    expect(screen).toContain(`cld: config ${two.file} (the gw running as pid ${pids[1]}, chosen) → http://127.0.0.1:${two.mainPort}`);
+    expect(box.lastCall()!.env).toMatchObject({ ANTHROPIC_BASE_URL: `http://127.0.0.1:${two.mainPort}`, ANTHROPIC_MODEL: "m" });
     const inTwo = await box.run(["cp", "m", "-p", "hi"], { env, cwd: two.dir });
     expect(inTwo.call!.env.ANTHROPIC_BASE_URL).toBe(`http://127.0.0.1:${two.mainPort}`);
 
