@@ -102,6 +102,15 @@ describe("the later-format example, end to end", () => {
     expect(rec!.routing.router).toMatchObject({ category: "quick", hit: { name: "cat_quick", match: "category", target: "M2.5" } });
   }, 30_000);
 
+  test("the logged streaks are the ones the decision saw, not the ones its own outcome left", async () => {
+    const h = { "x-claude-code-session-id": "9a3f1c2e-0000-4000-8000-0000000000a1" };
+    for (const text of ["Implement streak one", "Implement streak two"]) expect((await send(s, body("auto", text), h)).status).toBe(200);
+    const recs = await logRecords(s.dir, 2, (x) => String(x.routing.router?.factors?.last_user_text).startsWith("Implement streak"));
+    const seen = (text: string) => recs.find((x) => x.routing.router!.factors!.last_user_text === text)!.routing.router!.factors;
+    expect(seen("Implement streak one")).toMatchObject({ success_streak: 0, failure_streak: 0 });
+    expect(seen("Implement streak two")).toMatchObject({ success_streak: 1, failure_streak: 0 });
+  }, 30_000);
+
   test("auto-upgrade runs after the router, on the resolved route", async () => {
     const r = await send(s, body("auto", "hi", { history: 8 }));
     expect(r).toMatchObject({ status: 200, route: "auto->M2.5 (category quick)->opus4.6 (messages 9>=8)", target: "strong/claude-opus-4-6" });
