@@ -13,7 +13,7 @@ import { loadConfig } from "../../../src/config/index.ts";
 import type { Gateway } from "../../../src/lb/server.ts";
 import { externalInstances, startTestGateway } from "../../helpers/lb.ts";
 import { type MockServer, startMock } from "../../helpers/mock.ts";
-import { answeredBy, claude, logRecords } from "../../helpers/resilience.ts";
+import { answeredBy, claude, geminiClient, logRecords } from "../../helpers/resilience.ts";
 import { runGw, tempDir } from "../../helpers/tmp.ts";
 import { body, DECISIONS, ROUTER_ROUTES, routerTable } from "./fixture.ts";
 
@@ -93,6 +93,28 @@ describe("the later-format example, end to end", () => {
     const client = new OpenAI({ baseURL: `${s.gw.url}/v1`, apiKey: "client", maxRetries: 0 });
     const { response } = await client.chat.completions.create({ model: "auto", messages: [{ role: "user", content: "fix the failing test" }] }).withResponse();
     expect(response.headers.get("x-gw-route")).toBe("auto->sonnet4.6 (category coding)");
+  }, 30_000);
+
+  test("Responses (Codex) and Gemini bodies are routed by what they ask, as gw route explain says", async () => {
+    const explainOf = async (b: Record<string, unknown>, path: string) => {
+      const bodyFile = join(s.dir, "dialect-body.json");
+      writeFileSync(bodyFile, JSON.stringify(b));
+      const out = await runGw(["route", "explain", "-c", s.file, bodyFile, "--path", path, "--json"]);
+      expect(out.code).toBe(0);
+      return JSON.parse(out.stdout).header as string;
+    };
+    const openai = new OpenAI({ baseURL: `${s.gw.url}/v1`, apiKey: "client", maxRetries: 0 });
+    const responses = { model: "auto", instructions: "Be terse.", input: [{ role: "user" as const, content: [{ type: "input_text" as const, text: "fix the failing test" }] }] };
+    const r = await openai.responses.create(responses).withResponse();
+    expect(r.response.headers.get("x-gw-route")).toBe("auto->sonnet4.6 (category coding)");
+    expect(await explainOf(responses, "/v1/responses")).toBe("auto->sonnet4.6 (category coding)");
+    const plan = await openai.responses.create({ model: "auto", instructions: "You are in plan mode.", input: "go on" }).withResponse();
+    expect(plan.response.headers.get("x-gw-route")).toBe("auto->opus4.6 (category architecture)");
+
+    const g = await geminiClient(s.gw.url).models.generateContent({ model: "auto", contents: "Implement a trie" });
+    expect(g.sdkHttpResponse?.headers?.["x-gw-route"]).toBe("auto->sonnet4.6 (category coding)");
+    const geminiBody = { contents: [{ role: "user", parts: [{ text: "Implement a trie" }] }] };
+    expect(await explainOf(geminiBody, "/v1beta/models/auto:generateContent")).toBe("auto->sonnet4.6 (category coding)");
   }, 30_000);
 
   test("the log records the hit with its signal, and the matched category", async () => {
