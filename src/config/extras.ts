@@ -10,9 +10,13 @@ export const DEFAULT_SCENARIOS: Readonly<Record<string, Scenario>> = Object.assi
   Economy: { main: "g3f", fast: "g3f", opus: "g3p" },
 });
 
+export const CLD_KEYS = ["scenarios"];
+export const SCENARIO_KEYS = ["main", "fast", "opus"];
+export const PRICE_KEYS = ["input", "output", "cache_read", "cache_write"];
+
 export function readCld(r: Reader, raw: Raw | undefined, routes: ReadonlySet<string>): CldConfig {
   if (!raw) return { scenarios: DEFAULT_SCENARIOS };
-  const f = r.fields(["cld"], raw, ["scenarios"]);
+  const f = r.fields(["cld"], raw, CLD_KEYS);
   const table = r.table(f.get("scenarios"));
   if (!table) return { scenarios: DEFAULT_SCENARIOS };
   const scenarios = keyedByName<Scenario>();
@@ -24,7 +28,7 @@ export function readCld(r: Reader, raw: Raw | undefined, routes: ReadonlySet<str
       r.error(path, `scenario "${name}" must be a table`, `[cld.scenarios.${name}] main = "...", fast = "...", opus = "..."`);
       continue;
     }
-    const sf = r.fields(path, value, ["main", "fast", "opus"]);
+    const sf = r.fields(path, value, SCENARIO_KEYS);
     const role = (k: "main" | "fast" | "opus") => {
       const v = r.str(sf.get(k));
       if (v === undefined) r.error(path, `scenario "${name}" has no ${k} route`, `add ${k} = "<route name>"`);
@@ -44,7 +48,7 @@ export function readPricing(r: Reader, raw: Raw | undefined): Record<string, Pri
       r.error(path, `price of "${model}" must be a table`, `"${model}" = { input = 3, output = 15 } (USD per million tokens)`);
       continue;
     }
-    const f = r.fields(path, value, ["input", "output", "cache_read", "cache_write"]);
+    const f = r.fields(path, value, PRICE_KEYS);
     const usd = (k: string) => r.num(f.get(k), { min: 0 });
     out[model] = { input: usd("input"), output: usd("output"), cacheRead: usd("cache_read"), cacheWrite: usd("cache_write") };
   }

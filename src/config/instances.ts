@@ -7,8 +7,8 @@ import { didYouMean } from "./suggest.ts";
 import { readTuning, resolveTuning, TUNING_KEYS, type TuningLayer } from "./tuning.ts";
 import { type InstanceConfig, KEY_PROVIDERS, OAUTH_PROVIDERS, type ProviderConfig, type ProviderType } from "./types.ts";
 
-const INSTANCE_KEYS = ["port", "url", "api_key", "command", "auth_dir", "providers", ...TUNING_KEYS];
-const PROVIDER_KEYS = ["type", "base_url", "api_keys", "rotation_strategy"];
+export const INSTANCE_KEYS = ["port", "url", "api_key", "command", "auth_dir", "providers", ...TUNING_KEYS];
+export const PROVIDER_KEYS = ["type", "base_url", "api_keys", "rotation_strategy"];
 const PROVIDER_TYPES: readonly string[] = [...OAUTH_PROVIDERS, ...KEY_PROVIDERS];
 
 export interface InstanceDraft extends Omit<InstanceConfig, keyof ReturnType<typeof resolveTuning>> {

@@ -18,10 +18,10 @@ import {
 import { didYouMean } from "./suggest.ts";
 import type { CompareOp, RouterCategory, RouterCondition, RouterConfig, RouterRule, RouterSignal, SignalTest } from "./types.ts";
 
-const ROUTER_KEYS = ["enabled", "shadow_only", "activation_models", "default_model", "log_factors", "config_file", "categories", "rules"];
-const CATEGORY_KEYS = ["name", "priority", "target_model", "signals"];
-const RULE_KEYS = ["name", "priority", "target_model", "match", "when"];
-const CONDITION_KEYS = ["field", "op", "value"];
+export const ROUTER_KEYS = ["enabled", "shadow_only", "activation_models", "default_model", "log_factors", "config_file", "categories", "rules"];
+export const CATEGORY_KEYS = ["name", "priority", "target_model", "signals"];
+export const RULE_KEYS = ["name", "priority", "target_model", "match", "when"];
+export const CONDITION_KEYS = ["field", "op", "value"];
 
 /** Text of an included file, or null when it does not exist. */
 export type ReadInclude = (absolutePath: string) => string | null;

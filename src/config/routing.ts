@@ -4,10 +4,10 @@ import { nameProblem, ROUTE_NAME, saferName } from "./names.ts";
 import { type Field, isTable, keyedByName, type Raw, type Reader } from "./reader.ts";
 import type { ProviderType, Route, RouteParams, Target } from "./types.ts";
 
-const TARGET_KEYS = ["instance", "provider", "model", "weight", "priority", "params", "first_byte_timeout_ms", "context_window"];
+export const TARGET_KEYS = ["instance", "provider", "model", "weight", "priority", "params", "first_byte_timeout_ms", "context_window"];
 /** Below this a "window" is a typo (a missing `000`), not a model. */
 const MIN_CONTEXT_WINDOW = 1024;
-const PARAM_KEYS = ["reasoning_effort", "thinking_budget_max", "max_tokens_max", "max_tokens_default", "anthropic_beta", "extra_headers", "thinking_level"];
+export const PARAM_KEYS = ["reasoning_effort", "thinking_budget_max", "max_tokens_max", "max_tokens_default", "anthropic_beta", "extra_headers", "thinking_level"];
 const FORBIDDEN_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection"]);
 
 /** `declared`: instance names the file has, usable or not (an unusable one has its own error). */

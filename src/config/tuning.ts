@@ -19,6 +19,10 @@ export const TUNING_KEYS = [
   "logs_max_total_size_mb",
 ] as const;
 
+/** The keys of `[global.streaming]` and `[global.quota_exceeded]` (and of the instances' own). */
+export const STREAMING_KEYS = ["keepalive_seconds", "bootstrap_retries"];
+export const QUOTA_KEYS = ["switch_project", "switch_preview_model"];
+
 const STRATEGIES = ["round-robin", "fill-first", "weighted-round-robin"];
 
 /** What one level (global or an instance) sets; undefined = not set there. */
@@ -54,8 +58,8 @@ export function readTuning(r: Reader, f: Map<string, Field>): TuningLayer {
     const t = r.table(f.get(name));
     return t && isTable(t) ? r.fields(f.get(name)!.path, t, known) : new Map<string, Field>();
   };
-  const st = sub("streaming", ["keepalive_seconds", "bootstrap_retries"]);
-  const qt = sub("quota_exceeded", ["switch_project", "switch_preview_model"]);
+  const st = sub("streaming", STREAMING_KEYS);
+  const qt = sub("quota_exceeded", QUOTA_KEYS);
   return {
     proxy: r.str(f.get("proxy")),
     requestRetry: r.oldInt(f.get("request_retry"), { min: 0 }),

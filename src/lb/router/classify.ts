@@ -1,6 +1,8 @@
 // What the router reads from a request body (model-router.md "Factors"): the texts it looks at and
 // the coarse classes it derives from them. Pure functions over the parsed body; the rules for what
 // counts as text, and every keyword list, are the old LB's, so the same body gets the same class.
+// The old LB read Anthropic and OpenAI chat bodies only; gw reads a Responses body (Codex) and a
+// Gemini body (Gemini CLI) as the same conversation, so `auto` routes them by what they ask too.
 
 type Json = Record<string, unknown>;
 
@@ -39,27 +41,55 @@ function contentChars(content: unknown): number {
   return n;
 }
 
-/** System prompt (string, or strings / `text` of its items) plus every message's text. */
-export function promptChars(body: Json | undefined): number {
-  let n = 0;
+/**
+ * The conversation as Anthropic / chat turns ({role, content}): `messages` as they are; a
+ * Responses `input` (a string is one user turn; a tool call's output is a user turn without text,
+ * as a tool_result is in Anthropic's shape); Gemini `contents` (`model` is the assistant, `parts`
+ * the content blocks).
+ */
+function turns(body: Json | undefined): readonly unknown[] {
+  if (Array.isArray(body?.messages)) return body.messages;
+  const input = body?.input;
+  if (typeof input === "string") return [{ role: "user", content: input }];
+  if (Array.isArray(input)) return input.map(responsesTurn);
+  return list(body?.contents).map((c) => (isObj(c) ? { role: c.role === "model" ? "assistant" : (c.role ?? "user"), content: c.parts } : c));
+}
+
+function responsesTurn(item: unknown): unknown {
+  if (!isObj(item) || typeof item.role === "string") return item;
+  return { role: typeof item.type === "string" && item.type.endsWith("_output") ? "user" : "assistant", content: [] };
+}
+
+/** OpenAI's `developer` role is its newer name for `system`. */
+const isSystemRole = (role: unknown) => role === "system" || role === "developer";
+
+/** The system prompt outside the turns: Anthropic `system`, Responses `instructions`, Gemini `systemInstruction`. */
+function systemText(body: Json | undefined): string {
   const system = body?.system;
-  if (typeof system === "string") n += system.length;
-  else for (const item of list(system)) n += typeof item === "string" ? item.length : isObj(item) && typeof item.text === "string" ? item.text.length : 0;
-  for (const m of list(body?.messages)) if (isObj(m)) n += contentChars(m.content);
+  if (typeof system === "string") return system;
+  if (Array.isArray(system)) return contentText(system);
+  if (typeof body?.instructions === "string") return body.instructions;
+  const gemini = body?.systemInstruction ?? body?.system_instruction;
+  return typeof gemini === "string" ? gemini : isObj(gemini) ? contentText(gemini.parts) : "";
+}
+
+/** System prompt plus the text of every turn. */
+export function promptChars(body: Json | undefined): number {
+  let n = systemText(body).length;
+  for (const m of turns(body)) if (isObj(m)) n += contentChars(m.content);
   return n;
 }
 
-/** A non-blank system string, a non-empty system list, or a system-role message. */
+/** A non-blank system prompt, a non-empty system list, or a system-role message. */
 export function hasSystemPrompt(body: Json | undefined): boolean {
-  const system = body?.system;
-  if (typeof system === "string" && system.trim()) return true;
-  if (Array.isArray(system) && system.length > 0) return true;
-  return list(body?.messages).some((m) => isObj(m) && m.role === "system");
+  if (Array.isArray(body?.system) && body.system.length > 0) return true;
+  if (systemText(body).trim()) return true;
+  return turns(body).some((m) => isObj(m) && isSystemRole(m.role));
 }
 
 /** Text of the last user message, at most 2,000 characters ("" when it has none, e.g. only tool results). */
 export function lastUserText(body: Json | undefined): string {
-  const messages = list(body?.messages);
+  const messages = turns(body);
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i];
     if (!isObj(m) || m.role !== "user") continue;
@@ -91,15 +121,20 @@ export function taskCategory(text: string): string {
 }
 
 /**
- * Tool names — `function.name`, `name` and `type` of every tool, trimmed and lower-cased — one
+ * Tool names — `function.name`, `name`, `type` and Gemini's declarations of every tool, trimmed and lower-cased — one
  * per line, so that each kind's pattern runs once over all of them (`m`: ^ and $ per name).
  */
 function toolNames(body: Json | undefined): string {
   const names: string[] = [];
+  const add = (n: unknown) => {
+    if (typeof n === "string" && n.trim()) names.push(n.trim().toLowerCase().replace(LINE_BREAK, " "));
+  };
   for (const t of list(body?.tools)) {
     if (!isObj(t)) continue;
-    const fn = isObj(t.function) ? t.function.name : undefined;
-    for (const n of [fn, t.name, t.type]) if (typeof n === "string" && n.trim()) names.push(n.trim().toLowerCase().replace(LINE_BREAK, " "));
+    add(isObj(t.function) ? t.function.name : undefined);
+    add(t.name);
+    add(t.type);
+    for (const d of list(t.functionDeclarations ?? t.function_declarations)) if (isObj(d)) add(d.name); // Gemini
   }
   return names.join("\n");
 }
@@ -131,7 +166,7 @@ const CODE_WINDOW = 5;
 
 /** A code marker (fence, import, require(, class X, function f, def f) in the text of the last 5 messages. */
 export function hasCodeContext(body: Json | undefined): boolean {
-  const messages = list(body?.messages);
+  const messages = turns(body);
   for (let i = Math.max(0, messages.length - CODE_WINDOW); i < messages.length; i++) {
     const m = messages[i];
     if (!isObj(m)) continue;
@@ -146,12 +181,10 @@ const REVIEW = /review|audit/i;
 const LONG_SYSTEM = 5000;
 const SHORT_SYSTEM = 500;
 
-/** Tags of the system prompt (and of system-role messages with string content): plan_mode, review, long, short. */
+/** Tags of the system prompt and of system-role messages: plan_mode, review, long, short. */
 export function systemTags(body: Json | undefined): string[] {
-  const system = body?.system;
-  let text = typeof system === "string" ? system : "";
-  if (Array.isArray(system)) for (const item of system) text += typeof item === "string" ? item : isObj(item) && typeof item.text === "string" ? item.text : "";
-  for (const m of list(body?.messages)) if (isObj(m) && m.role === "system" && typeof m.content === "string") text += m.content;
+  let text = systemText(body);
+  for (const m of turns(body)) if (isObj(m) && isSystemRole(m.role)) text += contentText(m.content);
   if (!text) return [];
   // Case-insensitive searches instead of lower-casing the text first: the same answer (no other
   // character lower-cases to these letters) for a quarter of the cost on a 26 KB system prompt.

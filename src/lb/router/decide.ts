@@ -73,7 +73,8 @@ export function decideModel(i: RouterInput): RouterOutcome {
   const routes = i.config.routes;
   const isRoute = (name: string) => routes.has(name);
   const sk = streakKey(session, model);
-  const factors = new Factors(i.body, model, i.sig.signed, () => ({ failure: state.streak(sk, now), success: state.streak(successStreakKey(sk), now) }));
+  const streaks = { failure: state.streak(sk, now), success: state.streak(successStreakKey(sk), now) };
+  const factors = new Factors(i.body, model, i.sig.signed, streaks);
   const evaluation = evaluate(router, factors, isRoute);
 
   let route = evaluation.suggested;

@@ -32,8 +32,11 @@ export class Factors {
     readonly requested: string,
     /** The body carries signed thinking (lb/session.ts findSignature, already computed). */
     private readonly signed: boolean,
-    /** Read on first use: the state store is only asked when a rule names a streak. */
-    private readonly streaks: () => Streaks,
+    /**
+     * The streaks as they stood when the request came in (read then: the log asks for the factors
+     * after the request's own outcome has moved them).
+     */
+    private readonly streaks: Streaks,
   ) {}
 
   /** Whether `name` is a factor at all (a condition on anything else finds its field missing). */
@@ -70,9 +73,9 @@ export class Factors {
       case "has_system_prompt":
         return hasSystemPrompt(b);
       case "failure_streak":
-        return this.streaks().failure;
+        return this.streaks.failure;
       case "success_streak":
-        return this.streaks().success;
+        return this.streaks.success;
       case "last_user_text":
         return lastUserText(b);
       case "task_category":

@@ -13,7 +13,7 @@ import { loadConfig } from "../../../src/config/index.ts";
 import type { Gateway } from "../../../src/lb/server.ts";
 import { externalInstances, startTestGateway } from "../../helpers/lb.ts";
 import { type MockServer, startMock } from "../../helpers/mock.ts";
-import { answeredBy, claude, logRecords } from "../../helpers/resilience.ts";
+import { answeredBy, claude, geminiClient, logRecords } from "../../helpers/resilience.ts";
 import { runGw, tempDir } from "../../helpers/tmp.ts";
 import { body, DECISIONS, ROUTER_ROUTES, routerTable } from "./fixture.ts";
 
@@ -95,11 +95,42 @@ describe("the later-format example, end to end", () => {
     expect(response.headers.get("x-gw-route")).toBe("auto->sonnet4.6 (category coding)");
   }, 30_000);
 
+  test("Responses (Codex) and Gemini bodies are routed by what they ask, as gw route explain says", async () => {
+    const explainOf = async (b: Record<string, unknown>, path: string) => {
+      const bodyFile = join(s.dir, "dialect-body.json");
+      writeFileSync(bodyFile, JSON.stringify(b));
+      const out = await runGw(["route", "explain", "-c", s.file, bodyFile, "--path", path, "--json"]);
+      expect(out.code).toBe(0);
+      return JSON.parse(out.stdout).header as string;
+    };
+    const openai = new OpenAI({ baseURL: `${s.gw.url}/v1`, apiKey: "client", maxRetries: 0 });
+    const responses = { model: "auto", instructions: "Be terse.", input: [{ role: "user" as const, content: [{ type: "input_text" as const, text: "fix the failing test" }] }] };
+    const r = await openai.responses.create(responses).withResponse();
+    expect(r.response.headers.get("x-gw-route")).toBe("auto->sonnet4.6 (category coding)");
+    expect(await explainOf(responses, "/v1/responses")).toBe("auto->sonnet4.6 (category coding)");
+    const plan = await openai.responses.create({ model: "auto", instructions: "You are in plan mode.", input: "go on" }).withResponse();
+    expect(plan.response.headers.get("x-gw-route")).toBe("auto->opus4.6 (category architecture)");
+
+    const g = await geminiClient(s.gw.url).models.generateContent({ model: "auto", contents: "Implement a trie" });
+    expect(g.sdkHttpResponse?.headers?.["x-gw-route"]).toBe("auto->sonnet4.6 (category coding)");
+    const geminiBody = { contents: [{ role: "user", parts: [{ text: "Implement a trie" }] }] };
+    expect(await explainOf(geminiBody, "/v1beta/models/auto:generateContent")).toBe("auto->sonnet4.6 (category coding)");
+  }, 30_000);
+
   test("the log records the hit with its signal, and the matched category", async () => {
     const r = await send(s, body("auto", "continue please"));
     expect(r.status).toBe(200);
     const [rec] = await logRecords(s.dir, 1, (x) => x.routing.router?.hit?.signal === "keyword:^(yes|no|continue)\\b");
     expect(rec!.routing.router).toMatchObject({ category: "quick", hit: { name: "cat_quick", match: "category", target: "M2.5" } });
+  }, 30_000);
+
+  test("the logged streaks are the ones the decision saw, not the ones its own outcome left", async () => {
+    const h = { "x-claude-code-session-id": "9a3f1c2e-0000-4000-8000-0000000000a1" };
+    for (const text of ["Implement streak one", "Implement streak two"]) expect((await send(s, body("auto", text), h)).status).toBe(200);
+    const recs = await logRecords(s.dir, 2, (x) => String(x.routing.router?.factors?.last_user_text).startsWith("Implement streak"));
+    const seen = (text: string) => recs.find((x) => x.routing.router!.factors!.last_user_text === text)!.routing.router!.factors;
+    expect(seen("Implement streak one")).toMatchObject({ success_streak: 0, failure_streak: 0 });
+    expect(seen("Implement streak two")).toMatchObject({ success_streak: 1, failure_streak: 0 });
   }, 30_000);
 
   test("auto-upgrade runs after the router, on the resolved route", async () => {

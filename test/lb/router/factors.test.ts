@@ -32,6 +32,73 @@ describe("task_category", () => {
   for (const [text, category] of CASES) test(`${JSON.stringify(text)} → ${category}`, () => expect(taskCategory(text)).toBe(category));
 });
 
+describe("the same conversation in every dialect gets the same factors", () => {
+  // A plan-mode system prompt, an earlier turn with code, a tool call and its output, then the ask.
+  const SYSTEM = "You are in plan mode.";
+  const ASK = "Now implement the parser";
+  const CODE = "```\nlet x = 1\n```";
+  const DIALECTS: Record<string, Record<string, unknown>> = {
+    anthropic: {
+      system: SYSTEM,
+      messages: [
+        { role: "user", content: CODE },
+        { role: "assistant", content: [{ type: "tool_use", id: "t", name: "Edit", input: {} }] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "t", content: "done" }, { type: "text", text: ASK }] },
+      ],
+      tools: [{ name: "Edit" }],
+    },
+    "openai chat": {
+      messages: [
+        { role: "system", content: [{ type: "text", text: SYSTEM }] },
+        { role: "user", content: CODE },
+        { role: "assistant", content: null, tool_calls: [{ id: "t", type: "function", function: { name: "edit", arguments: "{}" } }] },
+        { role: "tool", tool_call_id: "t", content: "done" },
+        { role: "user", content: ASK },
+      ],
+      tools: [{ type: "function", function: { name: "edit" } }],
+    },
+    responses: {
+      instructions: SYSTEM,
+      input: [
+        { role: "user", content: [{ type: "input_text", text: CODE }] },
+        { type: "function_call", call_id: "t", name: "edit", arguments: "{}" },
+        { type: "function_call_output", call_id: "t", output: "done" },
+        { type: "message", role: "user", content: [{ type: "input_text", text: ASK }] },
+      ],
+      tools: [{ type: "function", name: "edit" }],
+    },
+    gemini: {
+      systemInstruction: { parts: [{ text: SYSTEM }] },
+      contents: [
+        { role: "user", parts: [{ text: CODE }] },
+        { role: "model", parts: [{ functionCall: { name: "edit", args: {} } }] },
+        { role: "user", parts: [{ functionResponse: { name: "edit", response: {} } }] },
+        { role: "user", parts: [{ text: ASK }] },
+      ],
+      tools: [{ functionDeclarations: [{ name: "edit" }] }],
+    },
+  };
+  for (const [dialect, b] of Object.entries(DIALECTS)) {
+    test(dialect, () => {
+      expect(lastUserText(b)).toBe(ASK);
+      expect(taskCategory(lastUserText(b))).toBe("coding");
+      expect(promptChars(b)).toBe(SYSTEM.length + CODE.length + ASK.length + (dialect === "openai chat" ? "done".length : 0)); // a chat tool message's content is text
+      expect(systemTags(b)).toEqual(["plan_mode", "short"]);
+      expect(hasSystemPrompt(b)).toBe(true);
+      expect(hasCodeContext(b)).toBe(true);
+      expect(toolProfile(b)).toBe("coding");
+    });
+  }
+  test("a Responses input that is one string is the user's turn", () => {
+    expect(lastUserText({ input: "fix the flaky test" })).toBe("fix the flaky test");
+  });
+  test("OpenAI's developer role is a system prompt", () => {
+    const b = { messages: [{ role: "developer", content: "Review every change." }, { role: "user", content: "go" }] };
+    expect(hasSystemPrompt(b)).toBe(true);
+    expect(systemTags(b)).toEqual(["review", "short"]);
+  });
+});
+
 describe("tool_profile", () => {
   test("Claude Code's tool set edits, explores and runs commands: multi", () => expect(toolProfile(tools(...CLAUDE_CODE_TOOLS))).toBe("multi"));
   test("read counts only without coding", () => {
@@ -79,7 +146,7 @@ describe("texts", () => {
 });
 
 describe("conditions", () => {
-  const f = new Factors({ messages: [{ role: "user", content: "Implement it" }], tools: [{ name: "Edit" }] }, "auto", false, () => ({ failure: 0, success: 3 }));
+  const f = new Factors({ messages: [{ role: "user", content: "Implement it" }], tools: [{ name: "Edit" }] }, "auto", false, { failure: 0, success: 3 });
   const check = (field: string | undefined, op: string, value: unknown) => {
     const c: RouterCondition = { field, op, value, ...(op === "regex" && typeof value === "string" ? { re: new RegExp(value) } : {}) };
     return checkCondition(c, f);
@@ -114,11 +181,19 @@ describe("conditions", () => {
   });
   test("factors are computed on first use only", () => {
     let asked = 0;
-    const lazy = new Factors({}, "auto", false, () => (asked++, { failure: 1, success: 0 }));
-    lazy.get("messages_count");
-    expect(asked).toBe(0);
+    const body = {
+      get messages() {
+        asked++;
+        return [];
+      },
+    };
+    const lazy = new Factors(body, "auto", false, { failure: 1, success: 0 });
     expect(lazy.get("failure_streak")).toBe(1);
-    lazy.get("success_streak");
-    expect(asked).toBe(2);
+    expect(asked).toBe(0);
+    expect(lazy.get("messages_count")).toBe(0);
+    const reads = asked;
+    expect(reads).toBeGreaterThan(0);
+    expect(lazy.get("conversation_depth")).toBe(0); // an alias: the same value, not read again
+    expect(asked).toBe(reads);
   });
 });
