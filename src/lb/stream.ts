@@ -68,10 +68,10 @@ export interface RelayHooks {
  * the client goes away (cancel reaches the upstream reader, which closes the upstream request).
  * An upstream silent for `idleMs` while the client waits for data counts as broken (0 = never);
  * CLIProxyAPI's `: keep-alive` comments are data, so a living stream is never cut. `onChunk`
- * sees each chunk before the client does (usage watcher, byte count) and may hand it on masked. Event streams get
- * `breakEvent`, so a break ends them with an error event in the client's dialect; a plain body
- * (no error event possible) is aborted instead. A partly read body (first-event.ts) starts with
- * the chunks already read.
+ * sees each chunk before the client does (usage watcher, byte count) and may hand it on masked.
+ * Event streams get `breakEvent`, so a break ends them with an error event in the client's
+ * dialect; a plain body (no error event possible) is aborted instead. A partly read body
+ * (first-event.ts) starts with the chunks already read.
  */
 export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: RelayHooks): ReadableStream<Uint8Array> {
   const { breakEvent: dialect, onEnd, idleMs = 0, onChunk, trailer } = hooks;
