@@ -15,7 +15,7 @@ export function usageTable(r: UsageReport): string {
   out.push("", `prices: ${PRICE_SOURCE}`);
   if (r.total.unpriced > 0) {
     out.push(
-      `* cost leaves out ${r.total.unpriced} request${r.total.unpriced === 1 ? "" : "s"} with tokens no price covers; models without a price: ${r.unpricedModels.join(", ")}`,
+      `* cost leaves out ${r.total.unpriced} request${r.total.unpriced === 1 ? "" : "s"} with tokens no price covers; their models: ${r.unpricedModels.join(", ")}`,
       "  add them to [pricing] in providers.toml (USD per million tokens)",
     );
   }

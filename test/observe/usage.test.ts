@@ -97,7 +97,7 @@ describe("usage report on generated log files", () => {
   test("table, CSV and JSON agree on the totals", async () => {
     const r = await usageReport({ dirs: [dir], pricing, sinceMs: parseSince("7d", NOW)!, by: "route" });
     const table = usageTable(r);
-    expect(table).toContain("models without a price: gemini-flash");
+    expect(table).toContain("with tokens no price covers; their models: gemini-flash");
     expect(table).toContain(`prices: [pricing] in providers.toml, else ${CATALOG_SOURCE}`);
     expect(table).toMatch(/^flash .*\$0\.00\d\d\*$/m); // $0.0039: small costs keep their digits
     const csv = usageCsv(r).split("\n");
