@@ -13,7 +13,7 @@ import type { BodyBudget } from "./body-budget.ts";
 import { type Dialect, errorResponse, sseErrorEvent } from "./dialect.ts";
 import { type ClientLink, unschedule } from "./due.ts";
 import type { Tried } from "./failover.ts";
-import { errorStatus } from "./first-event.ts";
+import { errorStatus, parseObject } from "./first-event.ts";
 import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import type { Health } from "./local.ts";
 import type { Prober } from "./probe.ts";
@@ -124,11 +124,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
  */
 function geminiReadableError(data: string | undefined, mask: (s: string) => string): string | undefined {
   if (data === undefined) return undefined;
-  let o: Record<string, unknown> | undefined;
-  try {
-    const v = JSON.parse(data) as unknown;
-    if (v && typeof v === "object" && !Array.isArray(v)) o = v as Record<string, unknown>;
-  } catch {}
+  const o = parseObject(data.trimStart());
   const inner = (o?.error ?? o) as Record<string, unknown> | undefined;
   if (typeof inner?.code === "number") return undefined; // Google's own shape: the SDK reads it
   const message = typeof inner?.message === "string" ? inner.message : data.slice(0, 500);

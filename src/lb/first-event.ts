@@ -121,6 +121,17 @@ export function errorStatus(o: Record<string, unknown> | undefined): number {
   return 500;
 }
 
+/** The JSON object an event's data holds, or undefined (not JSON, or not an object). */
+export function parseObject(text: string): Record<string, unknown> | undefined {
+  if (!text.startsWith("{")) return undefined;
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 // --- internal ---
 
 const OPENING_NAMES = new Set([
@@ -179,15 +190,6 @@ function parseEvent(block: string): SseEvent {
   return { name, data: data ?? "", size: block.length + 2 };
 }
 
-function parseObject(text: string): Record<string, unknown> | undefined {
-  if (!text.startsWith("{")) return undefined;
-  try {
-    const v = JSON.parse(text) as unknown;
-    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** An OpenAI chunk that only opens the assistant message: no text, tool call or finish yet. */
 function isRoleOnly(o: Record<string, unknown>): boolean {
