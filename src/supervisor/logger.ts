@@ -20,13 +20,14 @@ export function createGwLogger(opts: { file: string; terminal: boolean }): GwLog
   // be lost in a buffer when gw is killed, and `up -d` reads them back to show progress.
   const fd = openPrivateAppend(opts.file);
   let open = true;
+  const file = fileLines(fd);
   const consola = createConsola({
     level: 3,
     throttle: 0, // every restart line counts; consola would fold repeats into "[repeated N times]"
     reporters: [
       {
         log(o) {
-          if (open) writeSync(fd, `${o.date.toISOString()} ${o.type.toUpperCase().padEnd(5)} ${text(o)}\n`);
+          if (open) file.write(o.date, o.type.toUpperCase(), text(o));
           if (!opts.terminal) return;
           (o.level <= 1 ? process.stderr : process.stdout).write(`${text(o)}\n`);
         },
@@ -47,3 +48,29 @@ export function createGwLogger(opts: { file: string; terminal: boolean }): GwLog
 
 /** Strip the timestamp and level a gw.log line starts with (for `up -d` progress). */
 export const stripLogPrefix = (line: string) => line.replace(/^\S+Z [A-Z ]{5} /, "");
+
+/**
+ * gw.log's lines, written so that a line the file cannot take (disk full, I/O error) is counted
+ * instead of thrown: log calls sit in the middle of the supervisor's steps — between spawning an
+ * instance and watching it — and a throw there left a restarted instance running unwatched. The
+ * first line the file takes again says how many were lost, and why.
+ */
+function fileLines(fd: number) {
+  let lost = 0;
+  let why = "";
+  const line = (at: Date, level: string, msg: string) => `${at.toISOString()} ${level.padEnd(5)} ${msg}\n`;
+  return {
+    write(at: Date, level: string, msg: string): void {
+      try {
+        if (lost) {
+          writeSync(fd, line(at, "WARN", `${lost} line(s) could not be written to this log (${why})`));
+          lost = 0;
+        }
+        writeSync(fd, line(at, level, msg));
+      } catch (e) {
+        lost++;
+        why = (e as NodeJS.ErrnoException).code ?? String(e);
+      }
+    },
+  };
+}
