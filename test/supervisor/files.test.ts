@@ -1,7 +1,7 @@
 // A real `gw up` and the files it leaves: private under umask 000 (item 11), no writing through
 // links planted in logs/ (item 12), and no secret in an instance's start line (item 10).
 import { afterAll, describe, expect, test } from "bun:test";
-import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import { gw, killAll, MAIN, processesIn, type Sandbox, sandbox, startInGroup, until } from "../helpers/supervisor.ts";
@@ -131,8 +131,20 @@ describe("an instance's start line in logs/NAME.log", () => {
   }, 60_000);
 });
 
-describe("the disk under logs/ fills while gw runs", () => {
-  test("gw.log takes no more lines: a killed instance is still restarted and watched, gw down stops everything, and the log later says how many lines it lost", async () => {
+describe("logs/ during a long run: removed by a clean-up, or on a full disk", () => {
+  test("logs/ removed while gw runs (a clean-up): the next line makes gw.log again, private, instead of writing into the removed file", async () => {
+    const sb = await box([{ name: "a" }]);
+    expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+    const { logsDir, gwLog } = gwPaths(sb.dir);
+    rmSync(logsDir, { recursive: true });
+    expect((await gw(sb, ["reload", "-c", sb.file])).code).toBe(0);
+    expect(readFileSync(gwLog, "utf8")).toContain("config reloaded");
+    expect([mode(logsDir), mode(gwLog)]).toEqual([0o700, 0o600]);
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    expect(readFileSync(gwLog, "utf8")).toContain("stopped");
+  }, 60_000);
+
+  test("a full disk: gw.log takes no more lines, yet a killed instance is still restarted and watched, gw down stops everything, and the log later says how many lines it lost", async () => {
     const sb = await box();
     // In a shell that ignores SIGXFSZ, so a file over the size limit set below fails with EFBIG (as a full disk fails with ENOSPC).
     const run = startInGroup(["/bin/sh", "-c", 'trap "" XFSZ; exec "$@"', "sh", process.execPath, MAIN, "up", "-c", sb.file], sb.dir, sb.env);
