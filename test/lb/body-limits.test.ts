@@ -118,6 +118,26 @@ ${externalInstances({ a: up.url })}
     expect((await send("/v1/messages", eight)).status).toBe(200);
   });
 
+  test("compressed bombs decoding side by side are held in the budget as they decode: gw's memory stays put", async () => {
+    // 40 bodies of 32 KB that each decode to 33 MB (past lb_max_body_mb = 32): each decode alone
+    // stops at the limit, but 40 of them at once held ~1.3 GB before the budget saw any of it.
+    const bomb = Bun.gzipSync(new Uint8Array(33 * 1024 * 1024).fill(0x20));
+    Bun.gc(true);
+    const before = process.memoryUsage.rss();
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
+    const answers = await Promise.all(Array.from({ length: 40 }, () => send("/v1beta/models/m:generateContent", bomb, { "content-encoding": "gzip" })));
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage.rss());
+    expect(peak - before).toBeLessThan(256 * 1024 * 1024);
+    for (const res of answers) {
+      expect([413, 503]).toContain(res.status);
+      expect((await res.json()).error).toMatchObject({ code: res.status, message: expect.stringMatching(/lb_max_body_m(b|emory_mb)/) });
+    }
+    expect(answers.some((r) => r.status === 503)).toBe(true);
+    await waitFor(() => inUse() === 0, 10_000, "the budget to be free");
+  });
+
   test("normal bodies pass: Claude Code's, and a 20 MB one of images (alone, beyond the 16 MB budget)", async () => {
     expect((await send("/v1/messages?beta=true", BODIES.find((b) => b.name === "large")!.text)).status).toBe(200);
     const image = { type: "image", source: { type: "base64", media_type: "image/png", data: Buffer.alloc(1536 * 1024, 7).toString("base64") } };
