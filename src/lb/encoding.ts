@@ -30,9 +30,10 @@ export function decodeSync(bytes: Uint8Array, codings: readonly string[], maxByt
 
 /**
  * Undo `codings` off the event loop (zlib's thread pool), chunk by chunk: for request bodies of
- * any size. `room(n)` is asked before each decoded chunk is kept; when it says no, decoding stops
- * and this throws NoRoom. So what a decode holds is counted while it grows, not after: many small
- * bombs decoding at once cannot together hold more than `room` allows. Throws as decodeSync.
+ * any size. `room(n)` is asked for the decoder's own window before it starts and for each decoded
+ * chunk before it is kept; when it says no, decoding stops and this throws NoRoom. So what a
+ * decode holds is counted while it grows, not after: many small bombs decoding at once cannot
+ * together hold more than `room` allows. Throws as decodeSync.
  */
 export async function decode(bytes: Uint8Array, codings: readonly string[], maxBytes: number, room: (bytes: number) => boolean = () => true): Promise<Uint8Array> {
   let buf = bytes;
@@ -77,10 +78,14 @@ const SYNC: Readonly<Record<string, SyncDecoder>> = {
 /** Bigger than zlib's 16 KiB default: fewer hand-offs between the pool and the loop per body. */
 const CHUNK = 64 * 1024;
 
-/** One coding undone by a zlib stream, its output counted chunk by chunk (see decode). */
-function streamed(make: (opts: { chunkSize: number }) => Transform): StreamDecoder {
+/**
+ * One coding undone by a zlib stream, its output counted chunk by chunk (see decode), and first
+ * the memory the decoder itself takes for `buf` (`window`), where that is more than a few KiB.
+ */
+function streamed(make: (opts: { chunkSize: number }) => Transform, window?: (buf: Uint8Array) => number): StreamDecoder {
   return (buf, maxBytes, room) =>
     new Promise((resolve, reject) => {
+      if (window && !room(window(buf))) return reject(new NoRoom("no room for the decoder"));
       const z = make({ chunkSize: CHUNK });
       const chunks: Buffer[] = [];
       let size = 0;
@@ -106,7 +111,7 @@ const gunzipStream = streamed(zlib.createGunzip);
 const STREAMS: Readonly<Record<string, StreamDecoder>> = {
   gzip: gunzipStream,
   "x-gzip": gunzipStream,
-  br: streamed(zlib.createBrotliDecompress),
+  br: streamed(zlib.createBrotliDecompress, brotliWindow),
   deflate: async (buf, maxBytes, room) => {
     try {
       return await inflateStream(buf, maxBytes, room);
@@ -117,6 +122,24 @@ const STREAMS: Readonly<Record<string, StreamDecoder>> = {
   },
   zstd: streamed(zlib.createZstdDecompress),
 };
+
+/**
+ * The ring buffer a brotli decoder allocates for this stream: the window its first bits declare
+ * (RFC 7932 §9.1), up to 16 MiB — a 1 KB body can make each decoder take that much, so it is held
+ * like decoded bytes. Large windows (an extension zlib does not enable) are counted as 16 MiB; the
+ * decoder refuses them.
+ */
+function brotliWindow(buf: Uint8Array): number {
+  const bits = (buf[0] ?? 0) | ((buf[1] ?? 0) << 8);
+  let wbits: number;
+  if ((bits & 1) === 0) wbits = 16;
+  else if ((bits >> 1) & 7) wbits = 17 + ((bits >> 1) & 7);
+  else {
+    const n = (bits >> 4) & 7;
+    wbits = n === 1 ? 24 : n ? 8 + n : 17;
+  }
+  return 1 << wbits;
+}
 
 function pick<T>(table: Readonly<Record<string, T>>, coding: string): T {
   if (!Object.hasOwn(table, coding)) throw new Error(`unknown content coding ${coding}`);
