@@ -51,10 +51,16 @@ export const thisHost = (env: Env = process.env): UnitHost => ({
   root: process.getuid?.() === 0,
   uid: process.getuid?.() ?? 0,
   home: homedir(),
-  user: userInfo().username,
+  user: loginName(env),
   self: selfCommand(),
   env: serviceEnv(env),
 });
+
+/** The user's login name: Bun's userInfo() says "unknown" when $USER is unset (cron, env -i, some containers). */
+function loginName(env: Env): string {
+  const named = env.USER || env.LOGNAME || userInfo().username;
+  return named !== "unknown" ? named : Bun.spawnSync(["id", "-un"], { stdout: "pipe", stderr: "ignore" }).stdout.toString().trim() || named;
+}
 
 /** The LaunchAgent's label (and its file's name): `local.` is the prefix for a user's own agents. */
 export const LAUNCHD_LABEL = "local.gw";

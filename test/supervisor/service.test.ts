@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execWord, systemdUnit } from "../../src/supervisor/service.ts";
+import { execWord, systemdUnit, thisHost } from "../../src/supervisor/service.ts";
 import { runGw, tempDir } from "../helpers/tmp.ts";
 
 const ANALYZE = Bun.which("systemd-analyze");
@@ -122,4 +122,17 @@ describe("the service finds instance commands as the user's shell does", () => {
     expect(again.stderr).toContain(`gw: warning: under the service: command of instance 'a' not found: my-cliproxy`);
     expect(again.stderr).toContain(`(here it is ${join(bin, "my-cliproxy")})`);
   });
+});
+
+test("the lingering hint names the user even when $USER is unset (cron, env -i), where Bun's userInfo() says 'unknown'", () => {
+  const me = Bun.spawnSync(["id", "-un"]).stdout.toString().trim();
+  const saved = { USER: process.env.USER, LOGNAME: process.env.LOGNAME };
+  delete process.env.USER;
+  delete process.env.LOGNAME;
+  try {
+    expect(thisHost({ PATH: "/usr/bin:/bin" }).user).toBe(me);
+  } finally {
+    Object.assign(process.env, JSON.parse(JSON.stringify(saved)));
+  }
+  expect(thisHost({ PATH: "/usr/bin:/bin", USER: "someone" }).user).toBe("someone");
 });
