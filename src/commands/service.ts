@@ -25,7 +25,10 @@ export default defineGwCommand({
       return;
     }
     for (const dir of unit.dirs) ensurePrivateDir(dir);
+    const before = await Bun.file(unit.path).text().catch(() => null);
+    if (before === unit.text) return void console.log(`${unit.path} is up to date`);
     await writeFileAtomic(unit.path, unit.text); // a whole unit or the old one; a link there is replaced, not followed
-    console.log(`wrote ${unit.path}\nnext: ${unit.enable}`);
+    // A service already running keeps the old file's settings until it is restarted.
+    console.log(before === null ? `wrote ${unit.path}\nnext: ${unit.enable}` : `updated ${unit.path}\nnext (if it runs): ${unit.update}`);
   },
 });

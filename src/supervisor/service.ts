@@ -14,6 +14,8 @@ export interface UnitPlan {
   readonly text: string;
   /** The commands that enable it, to print after writing. */
   readonly enable: string;
+  /** The commands that make a running service take a rewritten file (enabling does not). */
+  readonly update: string;
   /** Directories the service manager needs before it starts gw (launchd opens the log there itself). */
   readonly dirs: readonly string[];
 }
@@ -136,7 +138,7 @@ WantedBy=${root ? "multi-user.target" : "default.target"}
 `;
   const ctl = root ? "systemctl" : "systemctl --user";
   const enable = `${ctl} daemon-reload && ${ctl} enable --now gw${root ? "" : "   (and once: loginctl enable-linger " + host.user + ")"}`;
-  return { path: unitPath(host), text, enable, dirs: [] };
+  return { path: unitPath(host), text, enable, update: `${ctl} daemon-reload && ${ctl} restart gw`, dirs: [] };
 }
 
 /** Text for an XML element: `<`, `&` and `>` (so no `]]>` either) as entities. */
@@ -190,7 +192,8 @@ ${env}\t</dict>
 `;
   const path = unitPath(host);
   const enable = `launchctl bootstrap gui/${host.uid} ${shellWord(path)}   (stop: launchctl bootout gui/${host.uid}/${LAUNCHD_LABEL}; reload the config: gw reload)`;
-  return { path, text, enable, dirs: [logsDir] };
+  const update = `launchctl bootout gui/${host.uid}/${LAUNCHD_LABEL}; launchctl bootstrap gui/${host.uid} ${shellWord(path)}`;
+  return { path, text, enable, update, dirs: [logsDir] };
 }
 
 /** A path to paste into a shell. */

@@ -136,3 +136,30 @@ test("the lingering hint names the user even when $USER is unset (cron, env -i),
   }
   expect(thisHost({ PATH: "/usr/bin:/bin", USER: "someone" }).user).toBe("someone");
 });
+
+test("--write again after a change says how a running service takes it (enable --now would not restart it); unchanged, it says so", async () => {
+  const dir = tempDir("gw-unit-write-");
+  const file = join(dir, "providers.toml");
+  writeFileSync(file, `[global]\nhost = "127.0.0.1"\nmain_port = 18145\n[instances.a]\nport = 18146\nproviders = [{ type = "antigravity" }]\n`);
+  // Root writes /etc/systemd/system: there a temp dir mounted over it in a private mount namespace; anyone else, a temp HOME.
+  const root = process.getuid?.() === 0;
+  const units = tempDir("gw-unit-dir-");
+  const write = async (path: string) => {
+    const argv = [process.execPath, join(import.meta.dir, "../../src/main.ts"), "service", "install", "--write", "-c", file];
+    const cmd = root ? ["unshare", "--mount", "--propagation", "private", "sh", "-c", `mount --bind "$0" /etc/systemd/system && exec "$@"`, units, ...argv] : argv;
+    const p = Bun.spawn(cmd, { env: { ...process.env, HOME: units, PATH: path }, stdout: "pipe", stderr: "pipe" });
+    const [stdout, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+    return { stdout, code };
+  };
+  const unitFile = join(units, root ? "gw.service" : ".config/systemd/user/gw.service");
+  const shown = root ? "/etc/systemd/system/gw.service" : unitFile;
+  const first = await write("/usr/bin:/bin");
+  expect(first).toEqual({ code: 0, stdout: expect.stringContaining("enable --now gw") });
+  expect(await Bun.file(unitFile).text()).toContain("Environment=PATH=/usr/bin:/bin\n");
+  expect((await write("/usr/bin:/bin")).stdout).toBe(`${shown} is up to date\n`);
+  const changed = await write("/opt/cliproxy/bin:/usr/bin:/bin");
+  expect(changed.stdout).toContain(`updated ${shown}`);
+  expect(changed.stdout).toContain("daemon-reload && systemctl");
+  expect(changed.stdout).toContain("restart gw");
+  expect(await Bun.file(unitFile).text()).toContain("Environment=PATH=/opt/cliproxy/bin:/usr/bin:/bin\n");
+});
