@@ -8,7 +8,7 @@ import type { Config } from "../config/types.ts";
 import { launchFor } from "./launch.ts";
 import type { UnitHost } from "./service.ts";
 
-/** One line per thing that works here and would not under the service. */
+/** One line per thing that would fail under the service (most of them work in this shell). */
 export async function serviceWarnings(config: Config, shell: Env, host: UnitHost): Promise<string[]> {
   // What systemd (user units) and launchd give every service, plus what the unit carries.
   const service: Env = { HOME: host.home, USER: host.user, LOGNAME: host.user, ...host.env };
@@ -23,7 +23,7 @@ export async function serviceWarnings(config: Config, shell: Env, host: UnitHost
     if (!inst.managed) continue;
     const now = launchFor(config, inst, shell);
     const then = launchFor(there.config, inst, service);
-    if ("error" in then && !("error" in now)) out.push(`under the service: ${then.error} (here it is ${now.argv[0]})`);
+    if ("error" in then) out.push(`under the service: ${then.error}${"argv" in now ? ` (here it is ${now.argv[0]})` : shell.SUDO_USER ? ` (sudo replaced your PATH: sudo env PATH="$PATH" gw service install …)` : ""}`);
     else if ("argv" in then && "argv" in now && then.argv[0] !== now.argv[0]) out.push(`instance '${inst.name}' would run ${then.argv[0]} under the service, ${now.argv[0]} here`);
   }
   return out;

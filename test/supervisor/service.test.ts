@@ -163,3 +163,13 @@ test("--write again after a change says how a running service takes it (enable -
   expect(changed.stdout).toContain("restart gw");
   expect(await Bun.file(unitFile).text()).toContain("Environment=PATH=/opt/cliproxy/bin:/usr/bin:/bin\n");
 });
+
+test("under sudo (which replaces PATH) an instance command the service will not find is said, with the way to keep PATH", async () => {
+  const dir = tempDir("gw-unit-sudo-");
+  const file = join(dir, "providers.toml");
+  writeFileSync(file, `[global]\nhost = "127.0.0.1"\nmain_port = 18145\n[instances.a]\nport = 18146\ncommand = ["my-cliproxy-nowhere", "-config", "{config}"]\nproviders = [{ type = "antigravity" }]\n`);
+  const r = await runGw(["service", "install", "-c", file], { env: { PATH: "/usr/bin:/bin", SUDO_USER: "u" } });
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain("gw: warning: under the service: command of instance 'a' not found: my-cliproxy-nowhere");
+  expect(r.stderr).toContain(`sudo replaced your PATH: sudo env PATH="$PATH" gw service install`);
+});
