@@ -195,7 +195,7 @@ export function formatExplanation(e: Explanation): string {
     out.push(`target    ${t.id} (${REASONS[t.reason as PickReason] ?? t.reason})`, "targets");
     const width = Math.max(...t.pool.map((p) => p.id.length));
     for (const p of t.pool) {
-      const notes = poolNotes(p);
+      const notes = poolNotes(p, p.id === t.id);
       const w = `w${p.weight}${p.priority ? ` p${p.priority}` : ""}`;
       out.push(`  ${p.id.padEnd(width)}  ${w.padEnd(7)} ${p.id === t.id ? "← chosen" : "        "}${notes.length ? `  ${notes.join("; ")}` : ""}`.trimEnd());
     }
@@ -218,11 +218,13 @@ function stateText(s: StateSource): string {
   return `running gw pid ${s.pid}, state as of ${s.at} (${s.store.backend === "memory" ? "memory" : `${s.store.backend} ${s.store.where}`})`;
 }
 
-function poolNotes(p: PoolEntry): string[] {
+/** What the state says of a target; one passed over says so (the chosen one's reason says why it was taken anyway). */
+function poolNotes(p: PoolEntry, chosen: boolean): string[] {
   const notes: string[] = [];
-  if (p.cooling) notes.push(`cooling, ${duration(p.cooling.leftMs)} left (${p.cooling.kind}: ${p.cooling.reason}): skipped`);
-  if (p.halfOpen) notes.push(p.halfOpen.trialLeftMs === undefined ? "half-open: this request would be its trial" : `half-open, a trial in flight for ${duration(p.halfOpen.trialLeftMs)}: skipped`);
-  if (p.draining) notes.push("instance draining for a restart: skipped");
+  const skipped = chosen ? "" : ": skipped";
+  if (p.cooling) notes.push(`cooling, ${duration(p.cooling.leftMs)} left (${p.cooling.kind}: ${p.cooling.reason})${skipped}`);
+  if (p.halfOpen) notes.push(p.halfOpen.trialLeftMs === undefined ? "half-open: this request would be its trial" : `half-open, a trial in flight for ${duration(p.halfOpen.trialLeftMs)}${skipped}`);
+  if (p.draining) notes.push(`instance draining for a restart${skipped}`);
   if (p.sticky) notes.push("the session's sticky target");
   return notes;
 }

@@ -101,6 +101,10 @@ test("a half-open target, a trial in flight and a draining instance are shown, a
   store.claimTrial("sonnet4.6", strong, now + 30_000);
   const drained = await explain(gw, body("sonnet4.6", "hi"));
   expect(drained.target).toMatchObject({ id: "cheap/claude-sonnet-4-6", reason: "draining" });
-  expect(formatExplanation(drained)).toMatch(/^ {2}strong\/claude-sonnet-4-6 +w1 +half-open, a trial in flight for (29|30)s: skipped$/m);
+  const lines = formatExplanation(drained);
+  expect(lines).toMatch(/^ {2}strong\/claude-sonnet-4-6 +w1 +half-open, a trial in flight for (29|30)s: skipped$/m);
+  // The chosen one is not said to be skipped: the target line's reason says why it was taken.
+  expect(lines).toMatch(/^ {2}cheap\/claude-sonnet-4-6 +w1 +← chosen {2}instance draining for a restart$/m);
+  expect(lines).toContain("target    cheap/claude-sonnet-4-6 (every other target is cooling: one on an instance draining for a restart)");
   gw.undrain("cheap");
 });
