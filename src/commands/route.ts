@@ -5,7 +5,7 @@ import { loadValidConfig, readableConfigFile } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 
 export default defineGwCommand({
-  meta: { name: "route", description: "route explain [BODY.json | -]: how the running gw would route a request body now (router decision, route, target), from its live state" },
+  meta: { name: "route", description: "route explain [BODY.json | -]: how gw routes a request body now (router decision, route, target), from the running gw's state" },
   args: {
     ...configArgs,
     ...jsonArgs,

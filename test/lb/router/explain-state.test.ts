@@ -108,3 +108,28 @@ test("a half-open target, a trial in flight and a draining instance are shown, a
   expect(lines).toContain("target    cheap/claude-sonnet-4-6 (every other target is cooling: one on an instance draining for a restart)");
   gw.undrain("cheap");
 });
+
+test("signed thinking goes back to the session's sticky target even while it cools, as the LB sends it", async () => {
+  const { gw, store } = setup();
+  const served = await send(gw, body("sonnet4.6", "hi"), "S");
+  const now = Date.now();
+  store.setCooldown("sonnet4.6", served, { until: now + 90_000, kind: "transient_heavy", reason: "429 rate limited", setAt: now });
+  const signed = {
+    model: "sonnet4.6",
+    max_tokens: 1024,
+    messages: [
+      { role: "user", content: "hi" },
+      { role: "assistant", content: [{ type: "thinking", thinking: "…", signature: "claude#abc" }, { type: "text", text: "hello" }] },
+      { role: "user", content: "go on" },
+    ],
+  };
+  const locked = await explain(gw, signed, "S");
+  expect(locked.target).toMatchObject({ id: served, reason: "signature-lock" });
+  const text = formatExplanation(locked);
+  expect(text).toContain(`target    ${served} (signature lock: only the session's target can verify its signed thinking, cooling or not)`);
+  expect(text).toMatch(new RegExp(`^  ${served.replace(/[/.]/g, "\\$&")} +w1 +← chosen  cooling, 1m(29|30)s left \\(transient_heavy: 429 rate limited\\); the session's sticky target$`, "m"));
+  // Without the session's sticky target (another session) the cooling target is passed over.
+  const other = await explain(gw, signed, "U");
+  expect(other.target).toMatchObject({ reason: "signature-weight" });
+  expect((other.target as { id: string }).id).not.toBe(served);
+});
