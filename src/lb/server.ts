@@ -22,6 +22,7 @@ import { buildRuntime, type Runtime } from "./runtime.ts";
 import { type GatewayStats, StatsCounter } from "./stats.ts";
 import { OpenRelays } from "./stream.ts";
 import { type DrainReport, InstanceLoad } from "./drain.ts";
+import { type Explanation, explainBody } from "./router/explain.ts";
 
 export type { GatewayStats } from "./stats.ts";
 
@@ -91,6 +92,11 @@ export interface RunningGateway extends Gateway {
    */
   drain(instance: string, graceMs?: number, onWait?: (streams: number) => void): Promise<DrainReport>;
   undrain(instance: string): void;
+  /**
+   * `gw route explain` on this gateway: the body decided with the config it serves now and its
+   * live state (cooldowns, sticky sessions, streaks, draining instances), read and never written.
+   */
+  explain(body: string, o: { path?: string; session?: string }): Promise<Explanation | { error: string }>;
 }
 
 /**
@@ -220,6 +226,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     bodyMemory: () => gw.bodies.inUse(),
     drain: (instance, graceMs = rt.config.global.shutdownGraceMs, onWait) => load.drain(instance, graceMs, onWait, () => stopped),
     undrain: (instance) => load.undrain(instance),
+    explain: (body, o) => explainBody(rt.config, body, { ...o, state, draining: load.draining, source: { pid: process.pid, store: state.health() } }),
   };
 }
 
