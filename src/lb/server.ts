@@ -22,6 +22,7 @@ import { buildRuntime, type Runtime } from "./runtime.ts";
 import { type GatewayStats, StatsCounter } from "./stats.ts";
 import { OpenRelays } from "./stream.ts";
 import { type DrainReport, InstanceLoad } from "./drain.ts";
+import type { Availability } from "./hold.ts";
 
 export type { GatewayStats } from "./stats.ts";
 
@@ -91,6 +92,11 @@ export interface RunningGateway extends Gateway {
    */
   drain(instance: string, graceMs?: number, onWait?: (streams: number) => void): Promise<DrainReport>;
   undrain(instance: string): void;
+  /**
+   * The supervisor's word on an instance (lb/hold.ts): while it is away — restarting, respawning,
+   * starting — a request that only it can serve waits for it to be ready (or lost) again.
+   */
+  availability(instance: string, a: Availability): void;
 }
 
 /**
@@ -128,7 +134,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   const state = opts.state ?? memoryBackend();
   observe.setStateHealth(() => state.health());
   const relays = new OpenRelays();
-  const load = new InstanceLoad();
+  const load = new InstanceLoad((name) => rt.instances.get(name));
   const gw: GatewayContext = {
     stats: new StatsCounter(),
     load,
@@ -220,6 +226,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     bodyMemory: () => gw.bodies.inUse(),
     drain: (instance, graceMs = rt.config.global.shutdownGraceMs, onWait) => load.drain(instance, graceMs, onWait, () => stopped),
     undrain: (instance) => load.undrain(instance),
+    availability: (instance, a) => load.hold.set(instance, a),
   };
 }
 
