@@ -41,7 +41,7 @@ async function recordOf(res: Response): Promise<RequestRecord> {
 }
 
 describe("requests wait for an instance on its way back", () => {
-  test("during gw restart of the only instance, across a reload that moves its port, not through a crash loop", async () => {
+  test("during gw restart of the only instance, across a reload that moves its port, for a crash respawn, not through a crash loop", async () => {
     sb = await sandbox([{ name: "a" }, { name: "b" }], `lb_first_byte_timeout_ms = ${FIRST_BYTE_MS}\nshutdown_grace_ms = 20000`);
     // Instance a starts slowly: every restart leaves it down for SLOW_START_S.
     const slow = join(sb.dir, "slow-mock.sh");
@@ -84,7 +84,17 @@ describe("requests wait for an instance on its way back", () => {
     expect((await instance("a"))!.port).toBe(newPort!);
     expect((await recordOf(across)).routing.attempts[0]!.held_ms).toBeGreaterThan(0);
 
-    // 3. An instance that crash-loops: each request waits at most for one start — the next exit
+    // 3. a crashes: a request sent before its respawn answers waits for the respawn.
+    const crashed = (await instance("a"))!.pid!;
+    process.kill(crashed, "SIGKILL");
+    await until(async () => (await instance("a"))?.state !== "ready", 15_000, () => "gw seeing a gone");
+    const respawned = await chat("ma", true, "events=20");
+    expect(respawned.status).toBe(200);
+    expectWhole(await respawned.text(), 20);
+    expect((await instance("a"))!.pid).not.toBe(crashed);
+    expect((await recordOf(respawned)).routing.attempts[0]!.held_ms).toBeGreaterThan(0);
+
+    // 4. An instance that crash-loops: each request waits at most for one start — the next exit
     // sends it on to the usual error — and once the supervisor calls it a crash loop, not at all.
     const crash = crashingScript(sb.dir);
     writeFileSync(
