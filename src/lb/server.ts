@@ -23,6 +23,7 @@ import { type GatewayStats, StatsCounter } from "./stats.ts";
 import { OpenRelays } from "./stream.ts";
 import { type DrainReport, InstanceLoad } from "./drain.ts";
 import type { Availability } from "./hold.ts";
+import { type Explanation, explainBody } from "./router/explain.ts";
 
 export type { GatewayStats } from "./stats.ts";
 
@@ -97,6 +98,11 @@ export interface RunningGateway extends Gateway {
    * starting — a request that only it can serve waits for it to be ready (or lost) again.
    */
   availability(instance: string, a: Availability): void;
+  /**
+   * `gw route explain` on this gateway: the body decided with the config it serves now and its
+   * live state (cooldowns, sticky sessions, streaks, draining instances), read and never written.
+   */
+  explain(body: string, o: { path?: string; session?: string }): Promise<Explanation | { error: string }>;
 }
 
 /**
@@ -227,6 +233,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     drain: (instance, graceMs = rt.config.global.shutdownGraceMs, onWait) => load.drain(instance, graceMs, onWait, () => stopped),
     undrain: (instance) => load.undrain(instance),
     availability: (instance, a) => load.hold.set(instance, a),
+    explain: (body, o) => explainBody(rt.config, body, { ...o, state, draining: load.resting, source: { pid: process.pid, store: state.health() } }),
   };
 }
 
