@@ -127,7 +127,7 @@ test("signed thinking goes back to the session's sticky target even while it coo
   expect(locked.target).toMatchObject({ id: served, reason: "signature-lock" });
   const text = formatExplanation(locked);
   expect(text).toContain(`target    ${served} (signature lock: only the session's target can verify its signed thinking, cooling or not)`);
-  expect(text).toMatch(new RegExp(`^  ${served.replace(/[/.]/g, "\\$&")} +w1 +← chosen  cooling, 1m[0-2]\\ds left \\(transient_heavy: 429 rate limited\\); the session's sticky target$`, "m"));
+  expect(text).toMatch(new RegExp(`^  ${served.replace(/[/.]/g, "\\$&")} +w1 +← chosen  cooling, 1m(?:[0-2]\\d|30)s left \\(transient_heavy: 429 rate limited\\); the session's sticky target$`, "m"));
   // Without the session's sticky target (another session) the cooling target is passed over.
   const other = await explain(gw, signed, "U");
   expect(other.target).toMatchObject({ reason: "signature-weight" });
