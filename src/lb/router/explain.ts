@@ -67,7 +67,7 @@ export interface ExplainOptions {
   /** A running gw's store, read and never written (default: fresh state). */
   readonly state?: StateStore;
   /** Instances that running gw drains for a restart. */
-  readonly draining?: ReadonlySet<string>;
+  readonly draining?: { has(instance: string): boolean };
   /** Who the state belongs to, for `state` (without `at`: that is the moment decided here). */
   readonly source?: { readonly pid: number; readonly store: StateHealth };
   readonly note?: string;
@@ -130,7 +130,7 @@ function routerPart(config: Config, o: RouterOutcome | undefined): Omit<Explanat
 }
 
 /** The first attempt's pick, with the same context attempt.ts gives route.ts. */
-function targetPart(config: Config, facts: RequestFacts, model: string | undefined, o: { state: StateStore; now: number; draining?: ReadonlySet<string> }): Explanation["target"] {
+function targetPart(config: Config, facts: RequestFacts, model: string | undefined, o: { state: StateStore; now: number; draining?: { has(instance: string): boolean } }): Explanation["target"] {
   const route = facts.route;
   if (!route) {
     const name = config.global.lb.defaultInstance;
