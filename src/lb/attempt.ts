@@ -68,8 +68,9 @@ class RouteAttempts implements AttemptLoop {
     const ctl = new AttemptDeadline(started, info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs, d.client);
     schedule(ctl);
     // Hold: an instance on its way back (restart, reload, respawn, start) is waited for within
-    // that same deadline, and the request goes to it as it is configured now (hold.ts).
-    const held = d.load ? await d.load.hold.wait(info.instance, ctl.abort.signal) : { instance: info.instance, ms: 0 };
+    // that same deadline, and the request goes to it as it is configured now (hold.ts). Checked
+    // before awaiting: the common case, nothing away, pays no promise.
+    const held = d.load?.hold.has(info.instance.name) ? await d.load.hold.wait(info.instance, ctl.abort.signal) : { instance: info.instance, ms: 0 };
     const to: Attempt = held.instance === info.instance ? info : { ...info, instance: held.instance };
     const up = rewriteFor(d.intake, d.req.headers, to.instance, to.target);
     // Counted on its instance until the answer is judged (a drain waits for it); a relayed body is counted again by deliver.
