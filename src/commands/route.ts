@@ -1,26 +1,30 @@
 import { CliError } from "../cli/errors.ts";
-import { explainBody, formatExplanation } from "../lb/router/explain.ts";
+import { formatExplanation } from "../lb/router/explain.ts";
+import { explainForConfig } from "../supervisor/explain.ts";
 import { loadValidConfig, readableConfigFile } from "./_config.ts";
-import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 
 export default defineGwCommand({
-  meta: { name: "route", description: "route explain [BODY.json | -]: how the LB would route a request body (router decision, route, target)" },
+  meta: { name: "route", description: "route explain [BODY.json | -]: how gw routes a request body now (router decision, route, target), from the running gw's state" },
   args: {
     ...configArgs,
     ...jsonArgs,
     action: { type: "positional", required: true, description: "explain", valueHint: "explain" },
     body: { type: "positional", required: false, description: "request body file; - or none reads stdin", valueHint: "BODY.json" },
     path: { type: "string", description: "request path the body is posted to (default /v1/messages)", valueHint: "PATH" },
+    session: { type: "string", description: "Claude Code session id (x-claude-code-session-id) the request carries", valueHint: "ID" },
   },
   async run({ args }) {
     if (args.action !== "explain") throw new CliError(`unknown action "${args.action}" for gw route`, 1, "use: gw route explain [BODY.json | -] [--json]");
-    const config = await loadValidConfig(await readableConfigFile(args.config));
+    const file = await readableConfigFile(args.config);
     const text = await readBody(args.body);
     const path = args.path ?? "/v1/messages";
     if (!path.startsWith("/")) throw new CliError(`--path ${path} is not a request path`, 1, "e.g. --path /v1/chat/completions");
-    const out = await explainBody(config, text, { path });
+    if (args.session === "") throw new CliError("--session is empty", 1, "give the session id, e.g. Claude Code's (its /status shows it)");
+    const out = await explainForConfig(file, { body: text, path, session: args.session }, () => loadValidConfig(file));
     if ("error" in out) throw new CliError(`the LB would refuse this body: ${out.error}`, 1, "give a JSON request body, e.g. one from a request your client sent");
-    console.log(args.json ? JSON.stringify(out, null, 2) : formatExplanation(out));
+    if (args.json) printJson(out);
+    else console.log(formatExplanation(out));
   },
 });
 

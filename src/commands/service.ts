@@ -1,11 +1,13 @@
 import { CliError } from "../cli/errors.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { systemdUnit } from "../supervisor/service.ts";
+import { ensurePrivateDir } from "../fs/private.ts";
+import { serviceUnit, thisHost } from "../supervisor/service.ts";
+import { serviceWarnings } from "../supervisor/service-check.ts";
 import { loadValidConfig } from "./_config.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 
 export default defineGwCommand({
-  meta: { name: "service", description: "service install: print (or --write) a systemd unit that runs gw up for this config" },
+  meta: { name: "service", description: "service install: print (or --write) the systemd unit (launchd agent on macOS) that runs gw up for this config" },
   args: {
     ...configArgs,
     action: { type: "positional", required: true, description: "install", valueHint: "install" },
@@ -14,13 +16,19 @@ export default defineGwCommand({
   async run({ args }) {
     if (args.action !== "install") throw new CliError(`unknown action "${args.action}" for gw service`, 1, "use: gw service install [--write]");
     const config = await loadValidConfig(args.config);
-    const unit = systemdUnit(config.file, config.dir, config.global.shutdownGraceMs);
+    const host = thisHost();
+    const unit = serviceUnit(config.file, config.dir, config.global.shutdownGraceMs, host);
+    for (const line of await serviceWarnings(config, process.env, host)) console.error(`gw: warning: ${line}`);
     if (!args.write) {
       process.stdout.write(unit.text);
       console.error(`# gw service install --write puts this in ${unit.path}; then: ${unit.enable}`);
       return;
     }
+    for (const dir of unit.dirs) ensurePrivateDir(dir);
+    const before = await Bun.file(unit.path).text().catch(() => null);
+    if (before === unit.text) return void console.log(`${unit.path} is up to date`);
     await writeFileAtomic(unit.path, unit.text); // a whole unit or the old one; a link there is replaced, not followed
-    console.log(`wrote ${unit.path}\nnext: ${unit.enable}`);
+    // A service already running keeps the old file's settings until it is restarted.
+    console.log(before === null ? `wrote ${unit.path}\nnext: ${unit.enable}` : `updated ${unit.path}\nnext (if it runs): ${unit.update}`);
   },
 });

@@ -92,7 +92,8 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<void
     if (!o.dryRun) await Bun.$`tar -C ${o.config.dir} -czf ${tarball} ${auths.inside}`.quiet();
     files.push(tarball);
   }
-  const unitFile = o.service ? unitPath({ root, home: f.get("home") ?? "" }) : null;
+  const platform = f.get("os") === "Darwin" ? "darwin" : "linux";
+  const unitFile = o.service ? unitPath({ root, home: f.get("home") ?? "", platform }) : null;
 
   // 3. Upload and prove it on the host; nothing there has changed yet. A host that already runs
   // this very binary (a config-only deploy) does not get the ~50 MB archive again.
@@ -118,9 +119,11 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<void
   let started: "upgraded" | "started" | null = null;
   try {
     if (unitFile) {
-      const unit = await step(`write the systemd ${root ? "system" : "user"} unit ${unitFile}`, sh.gwScript(p, ["service", "install", "--write"]));
-      if (unit.code !== 0) throw new StepError(`writing the systemd unit failed: ${lastLine(unit.stderr)}`);
-      if (systemd) {
+      const kind = platform === "darwin" ? "launchd agent" : `systemd ${root ? "system" : "user"} unit`;
+      const unit = await step(`write the ${kind} ${unitFile}`, sh.gwScript(p, ["service", "install", "--write"]));
+      if (unit.code !== 0) throw new StepError(`writing the ${kind} failed: ${lastLine(unit.stderr)}`);
+      if (platform === "darwin") say(`  ${host}: the agent starts gw at ${f.get("user") ?? "the user"}'s next login; gw starts without it now`);
+      else if (systemd) {
         const en = await step("enable it", sh.systemctlScript(root, ["daemon-reload"]) + sh.systemctlScript(root, ["enable", "gw"]).replace("set -eu\n", ""));
         if (en.code !== 0) throw new StepError(`systemctl enable failed: ${lastLine(en.stderr)}`);
         if (!root && f.get("linger") !== "1") {

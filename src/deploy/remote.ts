@@ -1,10 +1,15 @@
-// The host on the other end of `gw deploy`, reached with the system's ssh and scp: the user's
+// The host on the other end of `gw deploy`, reached with the system's ssh: the user's
 // keys, agent and ~/.ssh/config apply, and BatchMode means nothing ever asks for a password
 // (nor stores one). One master connection carries every step (ControlMaster), so a deploy pays
 // for one handshake. $GW_SSH_CONFIG names another ssh config file (like ssh -F).
+// Files travel through ssh itself (`cat >` there), not scp: OpenSSH ≥ 9's scp speaks SFTP and
+// fails on hosts without an sftp-server subsystem ("Connection closed"), and its legacy protocol
+// (scp -O) needs scp installed on the host and is slated to go. A shell and cat are all deploy
+// assumes there anyway; the archive's checksum is proven on the host before it is used.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import type { BunFile } from "bun";
 import { CliError } from "../cli/errors.ts";
 
 export interface RunResult {
@@ -30,7 +35,7 @@ export class Remote {
   ) {}
 
   static async open(opts: RemoteOptions): Promise<Remote> {
-    if (!Bun.which("ssh") || !Bun.which("scp")) throw new CliError("gw deploy needs ssh and scp on this machine", 1, "install OpenSSH's client");
+    if (!Bun.which("ssh")) throw new CliError("gw deploy needs ssh on this machine", 1, "install OpenSSH's client");
     if (!/^([\w.-]+@)?[\w.-]+$/.test(opts.destination) || opts.destination.startsWith("-")) {
       throw new CliError(`"${opts.destination}" is not a host to deploy to`, 1, "give [user@]host, or an alias from ~/.ssh/config (a port goes there: Port N)");
     }
@@ -39,7 +44,7 @@ export class Remote {
     return new Remote(opts.destination, controlDir, (opts.env ?? process.env).GW_SSH_CONFIG || undefined);
   }
 
-  /** Options every ssh and scp call gets. */
+  /** Options every ssh call gets. */
   private options(): string[] {
     return [
       ...(this.configFile ? ["-F", this.configFile] : []),
@@ -56,10 +61,17 @@ export class Remote {
     return exec(["ssh", ...this.options(), this.destination, "sh", "-s"], script);
   }
 
-  /** Copy local files into a remote directory (scp -p keeps times and modes). */
+  /**
+   * Copy local files into a remote directory, each streamed into `cat` there (private: umask 077;
+   * the steps after set the modes gw needs). The command goes to the remote login shell, which
+   * may be any shell: only single-quoted words, which sh, bash, zsh and fish read alike.
+   */
   async copy(files: readonly string[], remoteDir: string): Promise<void> {
-    const r = await exec(["scp", "-q", "-p", ...this.options(), ...files, `${this.destination}:${remoteDir}/`]);
-    if (r.code !== 0) throw new CliError(`copying to ${this.destination} failed: ${lastLine(r.stderr)}`, 1, "check the host's free space and that scp works: scp FILE HOST:");
+    for (const file of files) {
+      const dest = `${remoteDir}/${basename(file)}`;
+      const r = await exec(["ssh", ...this.options(), this.destination, "sh", "-c", sq('umask 077 && cat > "$1"'), "sh", sq(dest)], Bun.file(file));
+      if (r.code !== 0) throw new CliError(`copying ${basename(file)} to ${this.destination}:${dest} failed: ${lastLine(r.stderr) || `exit ${r.code}`}`, 1, `check the host's free space there (ssh ${this.destination} df -h ${remoteDir})`);
+    }
   }
 
   /** Forward a free local port to host:port as seen from the remote; returns the local port. */
@@ -76,8 +88,9 @@ export class Remote {
 
 export const lastLine = (s: string) => s.trim().split("\n").filter(Boolean).pop() ?? "";
 
-async function exec(argv: string[], stdin?: string): Promise<RunResult> {
-  const proc = Bun.spawn(argv, { stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe" });
+async function exec(argv: string[], stdin?: string | BunFile): Promise<RunResult> {
+  const input = stdin === undefined ? "ignore" : typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin;
+  const proc = Bun.spawn(argv, { stdin: input, stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
 }

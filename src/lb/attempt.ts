@@ -29,7 +29,7 @@ export interface AttemptDeps {
   readonly rt: Runtime;
   readonly state: StateStore;
   readonly stats: StatsCounter;
-  /** What runs on each instance, and which are draining for a restart (their targets are passed over). */
+  /** What runs on each instance, which are draining for a restart (their targets are passed over) and which are away (waited for). */
   readonly load?: InstanceLoad;
   readonly probes: Prober;
   /** The request's client: whether it left, and its attempts follow it. */
@@ -63,19 +63,25 @@ class RouteAttempts implements AttemptLoop {
   async attempt(info: Attempt): Promise<Tried> {
     const { d, route, lb, sticky } = this;
     const started = Date.now();
-    const up = rewriteFor(d.intake, d.req.headers, info.instance, info.target);
     // One controller stops the attempt, its body read included: at the first-byte deadline (which
     // a stream's opening and a sized answer's body must also meet) or when the client leaves.
     const ctl = new AttemptDeadline(started, info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs, d.client);
     schedule(ctl);
+    // Hold: an instance on its way back (restart, reload, respawn, start) is waited for within
+    // that same deadline, and the request goes to it as it is configured now (hold.ts). Checked
+    // before awaiting: the common case, nothing away, pays no promise.
+    const held = d.load?.hold.has(info.instance.name) ? await d.load.hold.wait(info.instance, ctl.abort.signal) : { instance: info.instance, ms: 0 };
+    const to: Attempt = held.instance === info.instance ? info : { ...info, instance: held.instance };
+    const up = rewriteFor(d.intake, d.req.headers, to.instance, to.target);
     // Counted on its instance until the answer is judged (a drain waits for it); a relayed body is counted again by deliver.
-    d.load?.enter(info.instance.name);
+    d.load?.enter(to.instance.name);
     let tried: Tried;
     try {
-      tried = await judge(await forward(info, d.req.method, up, ctl), { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text });
+      const outcome = ctl.abort.signal.aborted ? notBack(to, ctl) : await forward(to, d.req.method, up, ctl);
+      tried = await judge(outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text });
     } finally {
       unschedule(ctl);
-      d.load?.leave(info.instance.name);
+      d.load?.leave(to.instance.name);
     }
     const c = tried.classified;
     const outcome = c?.class ?? "aborted";
@@ -98,6 +104,7 @@ class RouteAttempts implements AttemptLoop {
         status: c?.status ?? 0,
         class: outcome,
         ms: now - started,
+        ...(held.ms > 0 ? { held_ms: held.ms } : {}),
         ...(c && c.class !== "ok" ? { error: c.reason } : {}),
       },
       cd,
@@ -111,7 +118,7 @@ class RouteAttempts implements AttemptLoop {
       const instance = d.rt.defaultInstance;
       return tried.size === 0 && instance ? { instance, target: undefined } : undefined;
     }
-    const ctx: PickContext = { tried, now: Date.now(), state: d.state, sessionKey: this.sticky, signed: d.facts.sig.signed, draining: d.load?.draining };
+    const ctx: PickContext = { tried, now: Date.now(), state: d.state, sessionKey: this.sticky, signed: d.facts.sig.signed, draining: d.load?.resting };
     const pick = explainPick(route, ctx);
     const instance = pick && d.rt.instances.get(pick.target.instance);
     if (!pick || !instance) return undefined;
@@ -191,6 +198,12 @@ async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStre
     case "broke":
       return stopped(o, f, " (no content event yet)") ?? brokenAttempt(o, opening.message, f);
   }
+}
+
+/** The attempt's deadline passed, or its client left, while it waited for its instance to be back. */
+function notBack(a: Attempt, ctl: AttemptControl): Outcome {
+  if (ctl.clientGone()) return { kind: "failed", attempt: a, reason: "aborted", message: "client went away" };
+  return { kind: "failed", attempt: a, reason: "timeout", message: `${a.instance.name}: not back from its restart within ${ctl.timeoutMs} ms` };
 }
 
 /** The attempt was stopped while its answer was read: the client left (no verdict), or its deadline passed. */

@@ -1,7 +1,12 @@
-// Draining an instance before a deliberate restart (`gw restart`): its targets take no new
-// requests — route.ts passes over them as over cooling ones — while what already runs on it
-// finishes. The request path pays a set lookup per candidate target and two counter updates per
-// upstream exchange; the waiting happens here, off the request path.
+// Draining an instance before a deliberate restart (`gw restart`, a reload that relaunches it):
+// its targets take no new requests — route.ts passes over them as over cooling ones — while what
+// already runs on it finishes. Once drained it is away (hold.ts) until the supervisor says it is
+// back: a request that nothing else can serve waits for it rather than meeting a closed port.
+// The request path pays a set lookup per candidate target and two counter updates per upstream
+// exchange; the waiting happens here, off the request path.
+
+import type { InstanceConfig } from "../config/types.ts";
+import { InstanceHold } from "./hold.ts";
 
 /** How a drain ended, for `gw restart`'s output. */
 export interface DrainReport {
@@ -18,7 +23,15 @@ const DRAIN_POLL_MS = 50;
 export class InstanceLoad {
   /** Instances being drained: their targets are picked only when nothing else can serve. */
   readonly draining = new Set<string>();
+  /** Instances on their way back (restarting, respawning, starting): requests wait for them. */
+  readonly hold: InstanceHold;
+  /** Draining or away: what route.ts passes over while another target can serve. */
+  readonly resting = { has: (instance: string) => this.draining.has(instance) || this.hold.has(instance) };
   private readonly active = new Map<string, number>();
+
+  constructor(current: (name: string) => InstanceConfig | undefined = () => undefined) {
+    this.hold = new InstanceHold(current);
+  }
 
   /** An upstream exchange with `instance` began: an attempt, or later the body relayed from it. */
   enter(instance: string): void {
@@ -38,9 +51,10 @@ export class InstanceLoad {
 
   /**
    * Take `instance` out of the rotation and wait until nothing runs on it, or `graceMs` has
-   * passed, or `abandon()` says to stop waiting. It stays out until `undrain`: the restart that
-   * follows must not receive new requests either. `onWait` hears once that there is something
-   * to wait for.
+   * passed, or `abandon()` says to stop waiting. It stays out until `undrain`, and is away from
+   * the moment the wait ends — in the same turn, so no request can slip onto it before the
+   * restart that follows — until the supervisor says it is back. `onWait` hears once that there
+   * is something to wait for.
    */
   async drain(instance: string, graceMs: number, onWait?: (streams: number) => void, abandon?: () => boolean): Promise<DrainReport> {
     this.draining.add(instance);
@@ -48,6 +62,7 @@ export class InstanceLoad {
     const streams = this.on(instance);
     if (streams > 0) onWait?.(streams);
     while (this.on(instance) > 0 && Date.now() - t0 < graceMs && !abandon?.()) await Bun.sleep(Math.min(DRAIN_POLL_MS, graceMs));
+    this.hold.set(instance, "away");
     return { streams, ms: Date.now() - t0, left: this.on(instance) };
   }
 

@@ -2,7 +2,7 @@
 // request bodies (to route and rewrite them). One table of codings for both, each decode bounded
 // by the most bytes it may produce, so a small bomb cannot become a large buffer.
 
-import { promisify } from "node:util";
+import type { Transform } from "node:stream";
 import * as zlib from "node:zlib";
 
 /** The codings of a Content-Encoding header in the order to undo them (the last applied first); identity dropped. */
@@ -28,23 +28,35 @@ export function decodeSync(bytes: Uint8Array, codings: readonly string[], maxByt
   return buf;
 }
 
-/** Undo `codings` off the event loop (zlib's thread pool): for request bodies of any size. Throws as decodeSync. */
-export async function decode(bytes: Uint8Array, codings: readonly string[], maxBytes: number): Promise<Uint8Array> {
+/**
+ * Undo `codings` off the event loop (zlib's thread pool), chunk by chunk: for request bodies of
+ * any size. `room(n)` is asked for the decoder's own window before it starts and for each decoded
+ * chunk before it is kept; when it says no, decoding stops and this throws NoRoom. So what a
+ * decode holds is counted while it grows, not after: many small bombs decoding at once cannot
+ * together hold more than `room` allows. Throws as decodeSync.
+ */
+export async function decode(bytes: Uint8Array, codings: readonly string[], maxBytes: number, room: (bytes: number) => boolean = () => true): Promise<Uint8Array> {
   let buf = bytes;
-  for (const c of codings) buf = await pick(ASYNC, c)(buf, { maxOutputLength: maxBytes });
+  for (const c of codings) buf = await pick(STREAMS, c)(buf, maxBytes, room);
   return buf;
 }
 
+/** A decode stopped because `room` refused its next chunk. */
+export class NoRoom extends Error {}
+
 /** Whether a decode failed by exceeding its `maxBytes` (rather than by bad data). */
 export function isTooLarge(e: unknown): boolean {
-  return (e as { code?: string } | null)?.code === "ERR_BUFFER_TOO_LARGE";
+  return (e as { code?: string } | null)?.code === TOO_LARGE;
 }
 
 // --- internal ---
 
+/** zlib's code for output beyond maxOutputLength; the stream decoders say the same. */
+const TOO_LARGE = "ERR_BUFFER_TOO_LARGE";
+
 type Opts = { maxOutputLength: number };
 type SyncDecoder = (buf: Uint8Array, opts: Opts) => Uint8Array;
-type AsyncDecoder = (buf: Uint8Array, opts: Opts) => Promise<Uint8Array>;
+type StreamDecoder = (buf: Uint8Array, maxBytes: number, room: (bytes: number) => boolean) => Promise<Uint8Array>;
 
 // Servers disagree on zlib-wrapped vs raw deflate; accept both.
 const inflateSync: SyncDecoder = (buf, opts) => {
@@ -55,17 +67,6 @@ const inflateSync: SyncDecoder = (buf, opts) => {
     return zlib.inflateRawSync(buf, opts);
   }
 };
-const inflate = promisify(zlib.inflate) as AsyncDecoder;
-const inflateRaw = promisify(zlib.inflateRaw) as AsyncDecoder;
-const inflateAsync: AsyncDecoder = async (buf, opts) => {
-  try {
-    return await inflate(buf, opts);
-  } catch (e) {
-    if (isTooLarge(e)) throw e;
-    return inflateRaw(buf, opts);
-  }
-};
-
 const SYNC: Readonly<Record<string, SyncDecoder>> = {
   gzip: zlib.gunzipSync,
   "x-gzip": zlib.gunzipSync,
@@ -74,14 +75,71 @@ const SYNC: Readonly<Record<string, SyncDecoder>> = {
   zstd: zlib.zstdDecompressSync,
 };
 
-const gunzip = promisify(zlib.gunzip) as AsyncDecoder;
-const ASYNC: Readonly<Record<string, AsyncDecoder>> = {
-  gzip: gunzip,
-  "x-gzip": gunzip,
-  br: promisify(zlib.brotliDecompress) as AsyncDecoder,
-  deflate: inflateAsync,
-  zstd: promisify(zlib.zstdDecompress) as AsyncDecoder,
+/** Bigger than zlib's 16 KiB default: fewer hand-offs between the pool and the loop per body. */
+const CHUNK = 64 * 1024;
+
+/**
+ * One coding undone by a zlib stream, its output counted chunk by chunk (see decode), and first
+ * the memory the decoder itself takes for `buf` (`window`), where that is more than a few KiB.
+ */
+function streamed(make: (opts: { chunkSize: number }) => Transform, window?: (buf: Uint8Array) => number): StreamDecoder {
+  return (buf, maxBytes, room) =>
+    new Promise((resolve, reject) => {
+      if (window && !room(window(buf))) return reject(new NoRoom("no room for the decoder"));
+      const z = make({ chunkSize: CHUNK });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const stop = (e: Error) => {
+        z.destroy();
+        reject(e);
+      };
+      z.on("data", (chunk: Buffer) => {
+        size += chunk.byteLength;
+        if (size > maxBytes) return stop(Object.assign(new RangeError(`decoded body exceeds ${maxBytes} bytes`), { code: TOO_LARGE }));
+        if (!room(chunk.byteLength)) return stop(new NoRoom("no room for the decoded body"));
+        chunks.push(chunk);
+      });
+      z.on("error", reject);
+      z.on("end", () => resolve(Buffer.concat(chunks, size)));
+      z.end(buf);
+    });
+}
+
+const inflateStream = streamed(zlib.createInflate);
+const inflateRawStream = streamed(zlib.createInflateRaw);
+const gunzipStream = streamed(zlib.createGunzip);
+const STREAMS: Readonly<Record<string, StreamDecoder>> = {
+  gzip: gunzipStream,
+  "x-gzip": gunzipStream,
+  br: streamed(zlib.createBrotliDecompress, brotliWindow),
+  deflate: async (buf, maxBytes, room) => {
+    try {
+      return await inflateStream(buf, maxBytes, room);
+    } catch (e) {
+      if (isTooLarge(e) || e instanceof NoRoom) throw e;
+      return inflateRawStream(buf, maxBytes, room);
+    }
+  },
+  zstd: streamed(zlib.createZstdDecompress),
 };
+
+/**
+ * The ring buffer a brotli decoder allocates for this stream: the window its first bits declare
+ * (RFC 7932 §9.1), up to 16 MiB — a 1 KB body can make each decoder take that much, so it is held
+ * like decoded bytes. Large windows (an extension zlib does not enable) are counted as 16 MiB; the
+ * decoder refuses them.
+ */
+function brotliWindow(buf: Uint8Array): number {
+  const bits = (buf[0] ?? 0) | ((buf[1] ?? 0) << 8);
+  let wbits: number;
+  if ((bits & 1) === 0) wbits = 16;
+  else if ((bits >> 1) & 7) wbits = 17 + ((bits >> 1) & 7);
+  else {
+    const n = (bits >> 4) & 7;
+    wbits = n === 1 ? 24 : n ? 8 + n : 17;
+  }
+  return 1 << wbits;
+}
 
 function pick<T>(table: Readonly<Record<string, T>>, coding: string): T {
   if (!Object.hasOwn(table, coding)) throw new Error(`unknown content coding ${coding}`);

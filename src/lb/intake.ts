@@ -4,7 +4,7 @@
 
 import { BYTES_PER_ELEMENT, type BodyHold, NO_BUDGET } from "./body-budget.ts";
 import { type Dialect, dialectOf, errorResponse } from "./dialect.ts";
-import { codingsOf, decode, isKnownCoding, isTooLarge } from "./encoding.ts";
+import { codingsOf, decode, isKnownCoding, isTooLarge, NoRoom } from "./encoding.ts";
 import { jsonShape, type Member } from "./json-shape.ts";
 
 export interface Intake {
@@ -207,18 +207,16 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
 }
 
 /**
- * A compressed body, decoded (off the event loop) within the same byte limit as a plain one;
- * the decoded bytes are held in the body budget too.
+ * A compressed body, decoded (off the event loop) within the same byte limit as a plain one; the
+ * decoded bytes are held in the body budget as they come, so bombs decoding side by side are
+ * refused once the budget is spent, not after each has filled its limit.
  */
 async function decodeBody(bytes: Uint8Array, codings: readonly string[], limit: number, hold: BodyHold): Promise<Uint8Array<ArrayBuffer> | BodyRead> {
-  let out: Uint8Array;
   try {
-    out = await decode(bytes, codings, limit);
+    return (await decode(bytes, codings, limit, (n) => hold.grow(n))) as Uint8Array<ArrayBuffer>;
   } catch (e) {
-    return isTooLarge(e) ? "too-large" : "undecodable";
+    return e instanceof NoRoom ? "no-memory" : isTooLarge(e) ? "too-large" : "undecodable";
   }
-  if (!hold.grow(out.byteLength)) return "no-memory";
-  return out as Uint8Array<ArrayBuffer>;
 }
 
 /** 503 in the client's dialect: other requests hold the body budget now; a retry soon will fit. */

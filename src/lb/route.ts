@@ -17,7 +17,7 @@ export type PickReason =
   | "weighted"
   /** Only weight-0 targets are available (weight 0 = never picked unless nothing else). */
   | "zero-weight"
-  /** Every other target is cooling or tried: one on an instance draining for a restart (it still serves). */
+  /** Every other target is cooling or tried: one on an instance draining for a restart (it still serves) or on its way back (the attempt waits for it). */
   | "draining"
   /** Everything untried is cooling: the one whose cooldown ends soonest, never a hard 503. */
   | "soonest-cooldown";
@@ -34,8 +34,8 @@ export interface PickContext {
   readonly sessionKey?: string;
   /** The request carries signed thinking blocks (lb/session.ts `findSignature`). */
   readonly signed?: boolean;
-  /** Instances draining before a restart (lb/drain.ts): their targets are picked only when nothing else is available. */
-  readonly draining?: ReadonlySet<string>;
+  /** Instances draining before a restart or away (lb/drain.ts): their targets are picked only when nothing else is available. */
+  readonly draining?: { has(instance: string): boolean };
 }
 
 export interface Pick {
@@ -132,6 +132,8 @@ const zeroWeight = {
  * A route whose only available targets are on a draining instance is served there, at once: the
  * instance still runs, and the drain waits for this request too (up to the grace period). Holding
  * the request for the restart instead would add the whole drain and a start to its first token.
+ * On an instance already away (drained and restarting, respawning, starting) the attempt waits
+ * for it to be back (lb/hold.ts).
  */
 const draining = {
   name: "draining",

@@ -22,6 +22,8 @@ import { buildRuntime, type Runtime } from "./runtime.ts";
 import { type GatewayStats, StatsCounter } from "./stats.ts";
 import { OpenRelays } from "./stream.ts";
 import { type DrainReport, InstanceLoad } from "./drain.ts";
+import type { Availability } from "./hold.ts";
+import { type Explanation, explainBody } from "./router/explain.ts";
 
 export type { GatewayStats } from "./stats.ts";
 
@@ -91,6 +93,16 @@ export interface RunningGateway extends Gateway {
    */
   drain(instance: string, graceMs?: number, onWait?: (streams: number) => void): Promise<DrainReport>;
   undrain(instance: string): void;
+  /**
+   * The supervisor's word on an instance (lb/hold.ts): while it is away — restarting, respawning,
+   * starting — a request that only it can serve waits for it to be ready (or lost) again.
+   */
+  availability(instance: string, a: Availability): void;
+  /**
+   * `gw route explain` on this gateway: the body decided with the config it serves now and its
+   * live state (cooldowns, sticky sessions, streaks, draining instances), read and never written.
+   */
+  explain(body: string, o: { path?: string; session?: string }): Promise<Explanation | { error: string }>;
 }
 
 /**
@@ -128,7 +140,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   const state = opts.state ?? memoryBackend();
   observe.setStateHealth(() => state.health());
   const relays = new OpenRelays();
-  const load = new InstanceLoad();
+  const load = new InstanceLoad((name) => rt.instances.get(name));
   const gw: GatewayContext = {
     stats: new StatsCounter(),
     load,
@@ -220,6 +232,8 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     bodyMemory: () => gw.bodies.inUse(),
     drain: (instance, graceMs = rt.config.global.shutdownGraceMs, onWait) => load.drain(instance, graceMs, onWait, () => stopped),
     undrain: (instance) => load.undrain(instance),
+    availability: (instance, a) => load.hold.set(instance, a),
+    explain: (body, o) => explainBody(rt.config, body, { ...o, state, draining: load.resting, source: { pid: process.pid, store: state.health() } }),
   };
 }
 

@@ -13,9 +13,10 @@ export function maskSecret(s: string): string {
 }
 
 /**
- * Every secret the config holds: client, admin, instance and provider keys, and the credentials
+ * Every secret the config holds: client, admin, instance and provider keys, the credentials
  * written into URLs (`https://user:password@relay`, a proxy's `http://user:pass@host:3128`, a
- * shared state's `rediss://default:pass@cache`).
+ * shared state's `rediss://default:pass@cache`, a relay's `?key=…`), and what a route's
+ * extra_headers send as a credential (`X-Relay-Token`, `Authorization`).
  */
 export function secretsOf(config: Config): string[] {
   const out = new Set<string>([...config.global.apiKeys, config.global.adminKey]);
@@ -29,9 +30,21 @@ export function secretsOf(config: Config): string[] {
     }
   }
   if (config.global.state.kind === "redis") urls.push(config.global.state.url);
-  for (const u of urls) for (const part of userinfoOf(u)) out.add(part);
+  for (const u of urls) for (const part of urlSecrets(u)) out.add(part);
+  for (const route of config.routes.values()) {
+    for (const t of route.targets) {
+      for (const [name, value] of Object.entries(t.params.extraHeaders)) {
+        if (CREDENTIAL_NAME.test(name)) for (const part of credentialParts(value)) out.add(part);
+      }
+    }
+  }
   out.delete("");
   return [...out];
+}
+
+/** The credentials a URL carries: its userinfo's secret and its credential query values. */
+export function urlSecrets(url: string | undefined): string[] {
+  return url ? [...userinfoOf(url), ...queryKeysOf(url)] : [];
 }
 
 export interface Masker {
@@ -160,6 +173,22 @@ function userinfoOf(url: string): string[] {
   const colon = info.indexOf(":");
   const secret = colon === -1 ? (info.length >= 8 ? info : "") : info.slice(colon + 1);
   return [secret, decodeSafe(secret)].filter((x) => x.length >= 4);
+}
+
+/** Header names whose values are credentials, beyond CREDENTIAL_HEADERS: `X-Relay-Token`, `X-Goog-User-Key`… */
+const CREDENTIAL_NAME = /auth|key|token|secret|passw|cookie|session|signature|credential/i;
+
+/** A credential header's value, and its token alone when it has a scheme (`Bearer abc`). */
+function credentialParts(value: string): string[] {
+  const m = /^(?:bearer|basic|token)\s+(\S+)$/i.exec(value.trim());
+  return m ? [value, m[1]!] : [value];
+}
+
+/** Values of credential query parameters (KEY_PARAM's names) in a URL, as written and decoded. */
+function queryKeysOf(url: string): string[] {
+  const out: string[] = [];
+  for (const m of url.matchAll(KEY_PARAM)) out.push(m[2]!, decodeSafe(m[2]!));
+  return out.filter((x) => x.length >= 4);
 }
 
 function escapeRe(s: string): string {

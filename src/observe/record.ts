@@ -118,8 +118,10 @@ export interface AttemptRecord {
   status: number;
   /** Outcome class (classify.ts): ok, auth, signature, transient, client, other. */
   class: string;
-  /** Attempt duration until its status line (or failure), ms. */
+  /** Attempt duration until its status line (or failure), ms; a wait for the instance (held_ms) included. */
   ms: number;
+  /** How long the attempt waited for its instance to be back from a restart, a relaunch or a respawn, ms; absent when it did not wait. */
+  held_ms?: number;
   /** Short masked error text for failed attempts. */
   error?: string;
 }

@@ -20,8 +20,17 @@ export interface ControlHandlers {
   logs(name: string | undefined, lines: number, follow: boolean, signal: AbortSignal): ReadableStream<Uint8Array> | null;
   /** Hand over to the gw binary at `binary` (default: this gw's own program again). */
   upgrade(binary: string | undefined): Promise<{ ok: boolean; problem?: string }>;
+  /** `gw route explain` on the running gateway's live state; null while the LB does not serve yet. */
+  explain(input: ExplainRequest): Promise<unknown> | null;
   /** The instances gw runs, for the hint when a request names another. */
   instanceNames(): string[];
+}
+
+/** What `gw route explain` sends: the body as text (the LB's own intake reads it), where it is posted, the session. */
+export interface ExplainRequest {
+  readonly body: string;
+  readonly path?: string;
+  readonly session?: string;
 }
 
 const json = (body: unknown, status = 200) => Response.json(body, { status });
@@ -89,6 +98,12 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
         return ndjson(async (line) => line({ results: await h.restart(name, line) }));
       }
       if (route === "POST /reload") return json(await h.reload());
+      if (route === "POST /explain") {
+        const input = explainRequest(await req.json().catch(() => null));
+        if (!input) return json({ error: "explain wants {body, path?, session?}" }, 400);
+        const out = h.explain(input);
+        return out ? json(await out) : json({ error: "gw is starting: its load balancer does not serve yet", hint: "run gw route explain again once gw status says serving" }, 409);
+      }
       if (route === "POST /upgrade") {
         const out = await h.upgrade(url.searchParams.get("binary") || undefined);
         return json(out);
@@ -103,6 +118,13 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
     error: (err) => json({ error: err.message }, 500),
   }));
   return { stop: () => void server.stop(true), release: () => server.unref() };
+}
+
+function explainRequest(v: unknown): ExplainRequest | undefined {
+  const o = v as Record<string, unknown> | null;
+  if (!o || typeof o.body !== "string") return undefined;
+  const opt = (x: unknown) => (typeof x === "string" ? x : undefined);
+  return { body: o.body, path: opt(o.path), session: opt(o.session) };
 }
 
 /**

@@ -6,7 +6,7 @@ import type { ControlHandlers } from "./control.ts";
 import type { Drainer, InstanceSet } from "./instances.ts";
 import { logStream } from "./logtail.ts";
 import { type GwPaths, instanceLog } from "./paths.ts";
-import { buildStatus, type StatusSources } from "./status.ts";
+import { buildStatus, type GatewayExtras, type StatusSources } from "./status.ts";
 
 export interface HandlerDeps {
   readonly paths: GwPaths;
@@ -37,6 +37,10 @@ export function controlHandlers(d: HandlerDeps): ControlHandlers {
       return { ok: r.ok, problems: r.problems.map((p) => formatProblem(p)) };
     },
     instanceNames: () => d.set.list().map((s) => s.name),
+    explain(input) {
+      const gateway = d.sources().gateway as GatewayExtras | null;
+      return gateway?.explain ? gateway.explain(input.body, { path: input.path, session: input.session }) : null;
+    },
     logs(name, n, follow, signal) {
       const { config } = d.sources();
       const all = [{ name: "gw", file: d.paths.gwLog }, ...config.instances.filter((i) => i.managed).map((i) => ({ name: i.name, file: instanceLog(d.paths, i.name) }))];

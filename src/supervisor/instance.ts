@@ -1,6 +1,7 @@
 // One supervised instance: start, wait until it answers, restart with backoff when it exits,
 // stop in order. All decisions about delays come from backoff.ts.
 import type { Config, InstanceConfig } from "../config/types.ts";
+import type { Availability } from "../lb/hold.ts";
 import { UnsafePathError } from "../fs/private.ts";
 import { FRESH_BACKOFF, onExit } from "./backoff.ts";
 import { launchFor } from "./launch.ts";
@@ -26,6 +27,11 @@ export interface InstanceDeps {
   readonly logFile: (name: string) => string;
   /** A child appeared or went away (the registry of pids for orphan cleanup follows). */
   readonly childrenChanged: () => void;
+  /**
+   * The instance went away and will be back (a restart, a respawn, a start), is back (ready), or
+   * is not coming back soon: the LB holds its requests meanwhile (lb/hold.ts).
+   */
+  readonly availability?: (name: string, a: Availability) => void;
 }
 
 export interface StartOutcome {
@@ -42,6 +48,8 @@ export class SupervisedInstance {
   lastExit: ExitInfo | null = null;
   /** The last problem, as the one line the user sees ("" when none). */
   problem = "";
+  /** What the LB was last told (deps.availability); an LB that starts later is told this first. */
+  availability: Availability = "lost";
   private backoff = FRESH_BACKOFF;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopping = false;
@@ -67,7 +75,13 @@ export class SupervisedInstance {
     return this.launch();
   }
 
+  /** Stop for good (removed from the config, gw stopping): requests waiting for it go on. */
   async stop(): Promise<void> {
+    await this.halt();
+    this.announce("lost");
+  }
+
+  private async halt(): Promise<void> {
     this.stopping = true;
     this.epoch++;
     clearTimeout(this.timer);
@@ -112,16 +126,25 @@ export class SupervisedInstance {
 
   /** Manual restart: a clean slate for the backoff, counted like any restart. */
   async restart(): Promise<StartOutcome> {
-    await this.stop();
+    this.announce("away");
+    await this.halt();
     this.backoff = FRESH_BACKOFF;
     this.restarts++;
     return this.start();
+  }
+
+  /** Tell the LB, once per change. */
+  private announce(a: Availability): void {
+    if (a === this.availability) return;
+    this.availability = a;
+    this.deps.availability?.(this.name, a);
   }
 
   private fail(state: InstanceState, problem: string): StartOutcome {
     if (problem !== this.problem) this.deps.log.error(problem);
     this.problem = problem;
     this.state = state;
+    this.announce("lost");
     return { ok: false, ms: 0 };
   }
 
@@ -156,6 +179,7 @@ export class SupervisedInstance {
     const { inst, deps } = this;
     this.child = child;
     this.state = "starting";
+    this.announce("away");
     deps.childrenChanged();
     void child.exited.then((info) => this.onChildExit(child, info));
     this.probing = new AbortController();
@@ -165,6 +189,7 @@ export class SupervisedInstance {
     if (outcome === "ready") {
       this.state = "ready";
       this.problem = "";
+      this.announce("ready");
       deps.log.info(`${inst.name}: ready in ${secs(ms)}`);
       return { ok: true, ms };
     }
@@ -183,6 +208,7 @@ export class SupervisedInstance {
     if (outcome === "ready" && this.child === child) {
       this.state = "ready";
       this.problem = "";
+      this.announce("ready");
       this.deps.log.info(`${this.name}: ready after ${secs(Date.now() - t0)}`);
     }
   }
@@ -194,6 +220,11 @@ export class SupervisedInstance {
     this.deps.childrenChanged();
     if (this.stopping || this.suspended) return;
     this.probing?.abort();
+    // Requests waiting for this start go on (to the usual error or another target): a request
+    // waits for one start, never through a crash loop. New ones wait for the respawn, unless
+    // the backoff calls it a crash loop (scheduleRetry).
+    this.announce("lost");
+    this.announce("away");
     void this.reportExit(child, info, this.epoch);
   }
 
@@ -214,6 +245,7 @@ export class SupervisedInstance {
     const d = onExit(this.backoff, uptimeMs, Date.now(), this.deps.timing);
     this.backoff = d.state;
     this.state = d.state.crashLoop ? "crashloop" : "backoff";
+    if (d.state.crashLoop) this.announce("lost");
     this.retryIn(d.delayMs, true);
     return d.delayMs;
   }

@@ -114,29 +114,44 @@ export class InstanceSet {
     const results: RestartResult[] = [];
     for (const s of targets) {
       if (this.closed) break;
-      let drain: DrainReport | undefined;
-      try {
-        if (drainer && s.child) {
-          const graceMs = this.config.global.shutdownGraceMs;
-          drain = await drainer.drain(s.name, graceMs, (streams) => {
-            this.deps.log.info(`${s.name}: restart: waiting for ${streams} request(s) in flight to finish (up to ${graceMs / 1000} s); new requests go to other targets`);
-            progress?.({ event: "draining", name: s.name, streams, graceMs });
-          });
-          if (drain.left > 0) this.deps.log.warn(`${s.name}: restart: ${drain.left} request(s) still running after ${graceMs / 1000} s (shutdown_grace_ms): the restart cuts them`);
-        }
-        if (this.closed) break;
-        const out = await s.restart();
-        const result: RestartResult = { name: s.name, ok: out.ok, ms: out.ms, problem: s.problem, ...(drain ? { drain } : {}) };
-        results.push(result);
-        progress?.({ event: "restarted", result });
-      } finally {
-        drainer?.undrain(s.name);
-      }
+      const result = await this.restartOne(s, drainer, progress);
+      if (!result) break;
+      results.push(result);
+      progress?.({ event: "restarted", result });
     }
     return results;
   }
 
-  async reconcile(next: Config): Promise<void> {
+  /** Drain (when the LB serves), then restart; undefined when gw began stopping meanwhile. */
+  private async restartOne(s: SupervisedInstance, drainer?: Drainer, progress?: (p: RestartProgress) => void): Promise<RestartResult | undefined> {
+    let drain: DrainReport | undefined;
+    try {
+      if (drainer && s.child) {
+        const graceMs = this.config.global.shutdownGraceMs;
+        drain = await drainer.drain(s.name, graceMs, (streams) => {
+          this.deps.log.info(`${s.name}: restart: waiting for ${streams} request(s) in flight to finish (up to ${graceMs / 1000} s); new requests go to other targets or wait for it`);
+          progress?.({ event: "draining", name: s.name, streams, graceMs });
+        });
+        if (drain.left > 0) this.deps.log.warn(`${s.name}: restart: ${drain.left} request(s) still running after ${graceMs / 1000} s (shutdown_grace_ms): the restart cuts them`);
+      }
+      if (this.closed) return undefined;
+      const out = await s.restart();
+      return { name: s.name, ok: out.ok, ms: out.ms, problem: s.problem, ...(drain ? { drain } : {}) };
+    } finally {
+      drainer?.undrain(s.name);
+    }
+  }
+
+  /** Instances that `next` moves to another port: until relaunched, nothing answers on their new one. */
+  moving(next: Config): string[] {
+    return next.instances.filter((i) => i.managed && this.byName.has(i.name) && this.byName.get(i.name)!.inst.port !== i.port).map((i) => i.name);
+  }
+
+  /**
+   * Take up a reloaded config. An instance whose port or command changed is relaunched like
+   * `gw restart` does it: drained first (with a drainer), so its streams in flight finish.
+   */
+  async reconcile(next: Config, drainer?: Drainer): Promise<void> {
     if (this.closed) return;
     const prev = this.config;
     this.config = next;
@@ -160,7 +175,7 @@ export class InstanceSet {
       s.inst = inst;
       if (relaunch) {
         this.deps.log.info(`${name}: port or command changed, restarting`);
-        work.push(s.restart());
+        work.push(this.restartOne(s, drainer));
       }
     }
     await Promise.all(work);

@@ -111,7 +111,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let registered: { remove(): Promise<void> } | null = null;
   const startedAt = Date.now();
   const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid, launch: set.launchKeyOf(s.inst) }] : [])), log);
-  const set = new InstanceSet(config, { timing, env: childEnv, log, logFile: (name) => instanceLog(paths, name), childrenChanged: registry.update });
+  const set = new InstanceSet(config, {
+    timing,
+    env: childEnv,
+    log,
+    logFile: (name) => instanceLog(paths, name),
+    childrenChanged: registry.update,
+    availability: (name, a) => gateway?.availability(name, a),
+  });
   const sources = (): StatusSources => ({ config, set, gateway, phase, startedAt, demo: opts.demo });
   const views = (): InstanceView[] =>
     config.instances.map((i) => {
@@ -264,6 +271,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   try {
     gateway = startGateway(config, { port, state, reusePort: true, log, health: () => healthOf(views()) });
+    // Instances still on their way (a respawn after a crash at start): their requests wait for them.
+    for (const s of set.list()) gateway.availability(s.name, s.availability);
   } catch (err) {
     log.error(`the load balancer could not listen on port ${port}: ${(err as Error).message}`);
     if (predecessor) {
@@ -317,9 +326,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
       // The gateway first: it refuses a config that would open it (lb/exposure.ts), and then
       // nothing else may change either.
       for (const note of gateway?.reload(keyed) ?? []) log.warn(note);
+      // In the same turn as the swap: nothing answers on a moved instance's new port until it is
+      // relaunched, so its requests wait for it from now on (its streams on the old port run on).
+      for (const name of set.moving(keyed)) gateway?.availability(name, "away");
       await writeInstanceFiles(keyed);
       config = keyed;
-      await set.reconcile(keyed);
+      await set.reconcile(keyed, gateway ?? undefined);
     },
   });
   return done;

@@ -1,63 +1,120 @@
-// `gw service install`: a systemd unit that runs `gw up` for this config on this machine.
+// `gw service install`: what runs `gw up` for this config at boot or login — a systemd unit on
+// Linux, a launchd LaunchAgent on macOS. Pure: the text and where it goes; the command writes it.
 import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
-import { selfCommand } from "./self.ts";
+import type { Env } from "../config/env.ts";
+import { gwPaths } from "./paths.ts";
+import { DETACHED_ENV, selfCommand } from "./self.ts";
 import { DEFAULT_TIMING } from "./timing.ts";
 
 export interface UnitPlan {
-  /** Where --write puts it: the system unit dir for root, the user's otherwise. */
+  /** Where --write puts it: the system unit dir for root, the user's otherwise; ~/Library/LaunchAgents on macOS. */
   readonly path: string;
   readonly text: string;
   /** The commands that enable it, to print after writing. */
   readonly enable: string;
+  /** The commands that make a running service take a rewritten file (enabling does not). */
+  readonly update: string;
+  /** Directories the service manager needs before it starts gw (launchd opens the log there itself). */
+  readonly dirs: readonly string[];
 }
 
-// systemd's own escaping (systemd.unit(5), systemd.service(5)), not a shell's:
+export interface UnitHost {
+  readonly platform: NodeJS.Platform;
+  /** Root gets a system unit, anyone else a user unit. */
+  readonly root: boolean;
+  readonly uid: number;
+  readonly home: string;
+  readonly user: string;
+  /** How to run this gw: the binary, or bun and main.ts (selfCommand()). */
+  readonly self: readonly string[];
+  /** The environment the service's gw gets from the installing user (serviceEnv). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * What a service manager would not give gw but the user's shell does, and which decides the
+ * programs the instances run: PATH (a `command` or CLIProxyAPI found through ~/.local/bin,
+ * ~/go/bin, /opt/homebrew/bin…), and the settings that point at CLIProxyAPI. The names are
+ * carried, not the programs they resolve to now: a newer CLIProxyAPI installed on that PATH later
+ * is the one the service starts next, as in the shell. PATH keeps only absolute directories (an
+ * empty or relative entry would mean the service's working directory).
+ */
+export function serviceEnv(env: Env): Record<string, string> {
+  const dirs = [...new Set((env.PATH ?? "").split(":").filter((d) => d.startsWith("/") && !CONTROL.test(d)))];
+  const out: Record<string, string> = { PATH: dirs.length ? dirs.join(":") : "/usr/local/bin:/usr/bin:/bin" };
+  for (const k of ["GW_CLIPROXY", "XDG_DATA_HOME"]) if (env[k]) out[k] = env[k];
+  return out;
+}
+
+export const thisHost = (env: Env = process.env): UnitHost => ({
+  platform: process.platform,
+  root: process.getuid?.() === 0,
+  uid: process.getuid?.() ?? 0,
+  home: homedir(),
+  user: loginName(env),
+  self: selfCommand(),
+  env: serviceEnv(env),
+});
+
+/** The user's login name: Bun's userInfo() says "unknown" when $USER is unset (cron, env -i, some containers). */
+function loginName(env: Env): string {
+  const named = env.USER || env.LOGNAME || userInfo().username;
+  return named !== "unknown" ? named : Bun.spawnSync(["id", "-un"], { stdout: "pipe", stderr: "ignore" }).stdout.toString().trim() || named;
+}
+
+/** The LaunchAgent's label (and its file's name): `local.` is the prefix for a user's own agents. */
+export const LAUNCHD_LABEL = "local.gw";
+
+/** Where the unit goes: the system unit dir for root, the user's otherwise; the user's LaunchAgents on macOS. */
+export function unitPath(host: Pick<UnitHost, "root" | "home" | "platform">): string {
+  if (host.platform === "darwin") return join(host.home, "Library/LaunchAgents", `${LAUNCHD_LABEL}.plist`);
+  return host.root ? "/etc/systemd/system/gw.service" : join(host.home, ".config/systemd/user/gw.service");
+}
+
+/** The service for this platform: launchd on macOS, systemd elsewhere. */
+export function serviceUnit(configFile: string, dir: string, shutdownGraceMs: number, host: UnitHost = thisHost()): UnitPlan {
+  return (host.platform === "darwin" ? launchdAgent : systemdUnit)(configFile, dir, shutdownGraceMs, host);
+}
+
+/** Seconds the manager waits after SIGTERM: gw lets streams finish, then stops its instances. */
+const stopSeconds = (shutdownGraceMs: number) => Math.ceil((shutdownGraceMs + DEFAULT_TIMING.killWaitMs) / 1000) + 15;
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A value a unit or plist can carry, or a one-line refusal naming it. */
+function unitSafe(value: string, kind: string): string {
+  if (CONTROL.test(value) || (kind === "systemd unit" && value.endsWith("\\"))) {
+    throw new CliError(`a ${kind} cannot carry this path (a control character${kind === "systemd unit" ? " or a trailing backslash" : ""}): ${JSON.stringify(value)}`, 1, "move providers.toml to a plainer directory");
+  }
+  return value;
+}
+
+// systemd's own escaping (systemd.unit(5), systemd.service(5), systemd.exec(5)), not a shell's:
 // - every value goes through specifier expansion: a literal % is %%;
 // - Exec lines are split into words with "…" quoting and C escapes (\\, \"); the program word is
 //   taken literally, but arguments undergo $VAR / ${VAR} expansion: a literal $ there is $$.
 //   (\$ is no escape at all: systemd ignores it with a warning.)
+// - Environment= takes such words too (VAR=value, quoted whole), with no $ expansion at all.
 // - a line break, or a backslash ending a line, cannot be carried by any of these values.
 
 const specifiers = (s: string) => s.replaceAll("%", "%%");
 
-/** One word of ExecStart=: the program (`$` literal) or an argument (`$` doubled). */
+/** One word of ExecStart=: the program (`$` literal) or an argument (`$` doubled). Environment= words are like programs. */
 export function execWord(word: string, program: boolean): string {
   let w = specifiers(word).replace(/[\\"]/g, "\\$&");
   if (!program) w = w.replaceAll("$", "$$$$");
   return word === "" || /[\s"'\\;]/.test(word) ? `"${w}"` : w;
 }
 
-/** A path a unit file can carry, or a one-line refusal naming it. */
-function unitSafe(path: string): string {
-  if (/[\u0000-\u001f\u007f]/.test(path) || path.endsWith("\\")) {
-    throw new CliError(`a systemd unit cannot carry this path (a control character or a trailing backslash): ${JSON.stringify(path)}`, 1, "move providers.toml to a plainer directory");
-  }
-  return path;
-}
-
-export interface UnitHost {
-  /** Root gets a system unit, anyone else a user unit. */
-  readonly root: boolean;
-  readonly home: string;
-  readonly user: string;
-  /** How to run this gw: the binary, or bun and main.ts (selfCommand()). */
-  readonly self: readonly string[];
-}
-
-/** Where the unit goes: the system unit dir for root, the user's otherwise. */
-export const unitPath = (host: Pick<UnitHost, "root" | "home">) => (host.root ? "/etc/systemd/system/gw.service" : join(host.home, ".config/systemd/user/gw.service"));
-
-export const thisHost = (): UnitHost => ({ root: process.getuid?.() === 0, home: homedir(), user: userInfo().username, self: selfCommand() });
-
 export function systemdUnit(configFile: string, dir: string, shutdownGraceMs: number, host: UnitHost = thisHost()): UnitPlan {
   const { root } = host;
-  // systemd must not SIGKILL the group before gw has let streams finish and stopped its instances.
-  const stopSecs = Math.ceil((shutdownGraceMs + DEFAULT_TIMING.killWaitMs) / 1000) + 15;
-  const exec = [...host.self, "up", "-c", configFile].map((w, i) => execWord(unitSafe(w), i === 0)).join(" ");
+  const safe = (v: string) => unitSafe(v, "systemd unit");
+  const exec = [...host.self, "up", "-c", configFile].map((w, i) => execWord(safe(w), i === 0)).join(" ");
+  const env = Object.entries(host.env).map(([k, v]) => `Environment=${execWord(`${k}=${safe(v)}`, true)}\n`).join("");
   const text = `[Unit]
-Description=gw gateway for ${specifiers(unitSafe(configFile))}
+Description=gw gateway for ${specifiers(safe(configFile))}
 After=network-online.target
 Wants=network-online.target
 
@@ -66,20 +123,78 @@ Wants=network-online.target
 # (MAINPID=, from a process of this unit's cgroup: hence NotifyAccess=all).
 Type=notify
 NotifyAccess=all
-WorkingDirectory=${specifiers(unitSafe(dir))}
-ExecStart=${exec}
+WorkingDirectory=${specifiers(safe(dir))}
+# The installing user's PATH: instance commands are found as in their shell (gw service install again after changing it).
+${env}ExecStart=${exec}
 ExecReload=/bin/kill -HUP $MAINPID
 # Only gw gets SIGTERM: it stops the LB gracefully, then its instances' process groups.
 KillMode=mixed
-TimeoutStopSec=${stopSecs}
+TimeoutStopSec=${stopSeconds(shutdownGraceMs)}
 Restart=on-failure
 RestartSec=2
 
 [Install]
 WantedBy=${root ? "multi-user.target" : "default.target"}
 `;
-  const path = unitPath(host);
   const ctl = root ? "systemctl" : "systemctl --user";
   const enable = `${ctl} daemon-reload && ${ctl} enable --now gw${root ? "" : "   (and once: loginctl enable-linger " + host.user + ")"}`;
-  return { path, text, enable };
+  return { path: unitPath(host), text, enable, update: `${ctl} daemon-reload && ${ctl} restart gw`, dirs: [] };
 }
+
+/** Text for an XML element: `<`, `&` and `>` (so no `]]>` either) as entities. */
+const xml = (s: string) => unitSafe(s, "launchd plist").replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+const str = (s: string) => `<string>${xml(s)}</string>`;
+
+/**
+ * A LaunchAgent (launchd.plist(5)): gw starts at login and again after a crash (not after a clean
+ * `gw down`), in the config's directory, with the user's PATH. Its output goes to logs/gw.log,
+ * where gw itself writes (so gw logs, not only the system log, shows a crash), and gw is told it
+ * has no terminal. launchd has no reload verb: `gw reload` (or kill -HUP) does it. ProcessType
+ * Interactive: launchd otherwise throttles an agent's CPU and I/O, and gw is on every request's path.
+ */
+export function launchdAgent(configFile: string, dir: string, shutdownGraceMs: number, host: UnitHost = thisHost()): UnitPlan {
+  const { gwLog, logsDir } = gwPaths(dir);
+  const args = [...host.self, "up", "-c", configFile].map((a) => `\t\t${str(a)}\n`).join("");
+  const env = Object.entries({ ...host.env, [DETACHED_ENV]: "1" }).map(([k, v]) => `\t\t<key>${xml(k)}</key>\n\t\t${str(v)}\n`).join("");
+  const text = `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+\t<key>Label</key>
+\t${str(LAUNCHD_LABEL)}
+\t<key>ProgramArguments</key>
+\t<array>
+${args}\t</array>
+\t<key>WorkingDirectory</key>
+\t${str(dir)}
+\t<key>EnvironmentVariables</key>
+\t<dict>
+${env}\t</dict>
+\t<key>RunAtLoad</key>
+\t<true/>
+\t<key>KeepAlive</key>
+\t<dict>
+\t\t<key>SuccessfulExit</key>
+\t\t<false/>
+\t</dict>
+\t<key>ThrottleInterval</key>
+\t<integer>5</integer>
+\t<key>ExitTimeOut</key>
+\t<integer>${stopSeconds(shutdownGraceMs)}</integer>
+\t<key>ProcessType</key>
+\t<string>Interactive</string>
+\t<key>StandardOutPath</key>
+\t${str(gwLog)}
+\t<key>StandardErrorPath</key>
+\t${str(gwLog)}
+</dict>
+</plist>
+`;
+  const path = unitPath(host);
+  const enable = `launchctl bootstrap gui/${host.uid} ${shellWord(path)}   (stop: launchctl bootout gui/${host.uid}/${LAUNCHD_LABEL}; reload the config: gw reload)`;
+  const update = `launchctl bootout gui/${host.uid}/${LAUNCHD_LABEL}; launchctl bootstrap gui/${host.uid} ${shellWord(path)}`;
+  return { path, text, enable, update, dirs: [logsDir] };
+}
+
+/** A path to paste into a shell. */
+const shellWord = (s: string) => (/^[\w./~-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);

@@ -1,7 +1,7 @@
 // What `gw status` reports, built from the live supervisor and gateway. Plain data: it crosses
 // the control socket as JSON and format.ts turns it into the table.
 import type { Config } from "../config/types.ts";
-import type { Gateway } from "../lb/server.ts";
+import type { Gateway, RunningGateway } from "../lb/server.ts";
 import type { Observability } from "../observe/http.ts";
 import { maskDeep, maskerOf } from "../observe/mask.ts";
 import type { CoolingEntry, StateHealth } from "../state/index.ts";
@@ -58,6 +58,7 @@ export type GatewayExtras = Gateway & {
   coolingList?: (now: number) => CoolingEntry[];
   stateHealth?: () => StateHealth;
   observe?: Observability;
+  explain?: RunningGateway["explain"];
 };
 
 /** The gateway's cooldowns, or null while it does not expose them. */

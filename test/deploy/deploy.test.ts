@@ -45,18 +45,18 @@ afterAll(async () => {
 const remote = (...p: string[]) => join(sshd.home, "gw", ...p);
 
 /** The local config: one mock instance run by the deployed binary itself; routes `m` (+ extra). */
-function writeConfig(extraGlobal = "", extraRoutes = "") {
+function writeConfig(extraGlobal = "", extraRoutes = "", into = { dir: local, main: mainPort, inst: instPort }) {
   writeFileSync(
-    join(local, "providers.toml"),
+    join(into.dir, "providers.toml"),
     `[global]
 host = "127.0.0.1"
-main_port = ${mainPort}
+main_port = ${into.main}
 shutdown_grace_ms = 10000
 api_keys = ["\${CLIENT_KEY}"]
 ${extraGlobal}
 
 [instances.a]
-port = ${instPort}
+port = ${into.inst}
 command = ["./gw", "mock", "-config", "{config}", "--events", "20", "--interval", "100"]
 providers = [{ type = "antigravity" }]
 
@@ -67,10 +67,10 @@ ${extraRoutes}
   );
 }
 
-async function deploy(args: string[], env: Record<string, string> = {}) {
-  const proc = Bun.spawn([process.execPath, MAIN, "deploy", sshd.alias, "-c", join(local, "providers.toml"), ...args], {
-    cwd: local,
-    env: { ...process.env, GW_SSH_CONFIG: sshd.sshConfig, GW_RELEASE_DIR: releaseDir, NO_COLOR: "1", ...env },
+async function deploy(args: string[], env: Record<string, string> = {}, to = { sshd, local }) {
+  const proc = Bun.spawn([process.execPath, MAIN, "deploy", to.sshd.alias, "-c", join(to.local, "providers.toml"), ...args], {
+    cwd: to.local,
+    env: { ...process.env, GW_SSH_CONFIG: to.sshd.sshConfig, GW_RELEASE_DIR: releaseDir, NO_COLOR: "1", ...env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -84,8 +84,8 @@ async function remoteStatus(): Promise<{ pid: number; instances: { name: string;
   return JSON.parse(r.stdout);
 }
 
-const ask = (model = "m") =>
-  fetch(`http://127.0.0.1:${mainPort}/v1/messages`, {
+const ask = (model = "m", port = mainPort) =>
+  fetch(`http://127.0.0.1:${port}/v1/messages`, {
     method: "POST",
     headers: { "content-type": "application/json", "x-api-key": CLIENT_KEY },
     body: JSON.stringify({ model, max_tokens: 16, messages: [{ role: "user", content: "hi" }] }),
@@ -243,4 +243,33 @@ providers = [{ type = "antigravity" }]`);
       writeConfig();
     }
   }, 180_000);
+});
+
+describe("gw deploy to a host without an sftp subsystem", () => {
+  test("files travel through ssh itself: the deploy completes where scp (SFTP since OpenSSH 9) fails", async () => {
+    const bare = await startSshd({ sftp: false });
+    const dir = tempDir("gw-deploy-nosftp-");
+    const [main, inst] = (await freePorts(2)) as [number, number];
+    writeConfig("", "", { dir, main, inst });
+    writeFileSync(join(dir, ".env"), `CLIENT_KEY=${CLIENT_KEY}\n`);
+    const there = (...p: string[]) => join(bare.home, "gw", ...p);
+    try {
+      // what the old copy step ran: refused by this host
+      const scp = Bun.spawnSync(["scp", "-q", "-F", bare.sshConfig, join(dir, ".env"), `${bare.alias}:`], { stderr: "pipe" });
+      expect(scp.exitCode).not.toBe(0);
+      const r = await deploy([], {}, { sshd: bare, local: dir });
+      expect(r.all).not.toContain("failed");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/→ copy gw-[\d.]+-[\w-]+\.tar\.gz, providers\.toml, \.env to gw-test-host/);
+      expect(r.stdout).toContain("✓ gw started on gw-test-host");
+      expect(await Bun.file(there("providers.toml")).text()).toBe(await Bun.file(join(dir, "providers.toml")).text());
+      expect(statSync(there(".env")).mode & 0o777).toBe(0o600);
+      expect(statSync(there("gw")).mode & 0o777).toBe(0o755);
+      expect((await ask("m", main)).status).toBe(200);
+    } finally {
+      await bare.ssh(`cd ${there()} 2>/dev/null && ./gw down -c ${there("providers.toml")}`).catch(() => {});
+      await bare.stop();
+      await killAll({ dir: bare.dir });
+    }
+  }, 120_000);
 });

@@ -29,7 +29,8 @@ const run = async (argv: string[]) => {
   return { code, stdout, stderr };
 };
 
-export async function startSshd(): Promise<Sshd> {
+/** `sftp: false`: no sftp subsystem, as on hosts that only run commands (scp of OpenSSH ≥ 9 speaks SFTP and fails there). */
+export async function startSshd(opts: { sftp?: boolean } = {}): Promise<Sshd> {
   const dir = tempDir("gw-sshd-");
   const home = join(dir, "home");
   const units = join(dir, "system-units");
@@ -59,7 +60,7 @@ export async function startSshd(): Promise<Sshd> {
       "KbdInteractiveAuthentication no",
       "PermitRootLogin prohibit-password",
       "AllowTcpForwarding yes",
-      "Subsystem sftp internal-sftp",
+      ...(opts.sftp === false ? [] : ["Subsystem sftp internal-sftp"]),
       `SetEnv HOME=${home}`,
       "",
     ].join("\n"),

@@ -139,3 +139,26 @@ function tryKill(pid: number): void {
     process.kill(pid, "SIGKILL");
   } catch {}
 }
+
+/** A chat request through the sandbox's gw; `fault` rides in x-mock-fault (gw mock's knobs). */
+export function chatThrough(sb: Pick<Sandbox, "mainPort">, model: string, stream: boolean, fault = ""): Promise<Response> {
+  return fetch(`http://127.0.0.1:${sb.mainPort}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer unused", ...(fault ? { "x-mock-fault": fault } : {}) },
+    body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "hi" }] }),
+  });
+}
+
+/** A stream read to its end in the background; `chunks` counts what arrived so far. */
+export function followStream(res: Response) {
+  const s = { text: "", chunks: 0, done: undefined as unknown as Promise<string> };
+  s.done = (async () => {
+    const dec = new TextDecoder();
+    for await (const c of res.body!) {
+      s.text += dec.decode(c, { stream: true });
+      s.chunks++;
+    }
+    return s.text;
+  })();
+  return s;
+}

@@ -4,6 +4,7 @@
 // lb_max_body_memory_mb (503 + Retry-After beyond it, one request alone always fits); normal
 // bodies — Claude Code's, and big image-laden ones — pass. RSS figures: bench/json-attack.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import * as zlib from "node:zlib";
 import { BodyBudget } from "../../src/lb/body-budget.ts";
 import { jsonShape } from "../../src/lb/json-shape.ts";
 import { type RunningGateway, startGateway } from "../../src/lb/server.ts";
@@ -116,6 +117,30 @@ ${externalInstances({ a: up.url })}
     expect((await first).status).toBe(200);
     await waitFor(() => inUse() === 0, 10_000, "the budget to be free");
     expect((await send("/v1/messages", eight)).status).toBe(200);
+  });
+
+  test("compressed bombs decoding side by side are held in the budget as they decode: gw's memory stays put", async () => {
+    // 60 bodies of a few KB that decode past lb_max_body_mb = 32. Each decode alone stops at the
+    // limit, but 30 gzip ones at once held ~1 GB before the budget saw any of it, and each brotli
+    // decoder takes the 16 MiB window its first bits ask for before it writes a byte.
+    const gzip = Bun.gzipSync(new Uint8Array(33 * 1024 * 1024).fill(0x20));
+    const br = zlib.brotliCompressSync(new Uint8Array(33 * 1024 * 1024).fill(0x20), { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1, [zlib.constants.BROTLI_PARAM_LGWIN]: 24 } });
+    Bun.gc(true);
+    const before = process.memoryUsage.rss();
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => send("/v1beta/models/m:generateContent", i % 2 ? gzip : br, { "content-encoding": i % 2 ? "gzip" : "br" })),
+    );
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage.rss());
+    expect(peak - before).toBeLessThan(256 * 1024 * 1024);
+    for (const res of answers) {
+      expect([413, 503]).toContain(res.status);
+      expect((await res.json()).error).toMatchObject({ code: res.status, message: expect.stringMatching(/lb_max_body_m(b|emory_mb)/) });
+    }
+    expect(answers.some((r) => r.status === 503)).toBe(true);
+    await waitFor(() => inUse() === 0, 10_000, "the budget to be free");
   });
 
   test("normal bodies pass: Claude Code's, and a 20 MB one of images (alone, beyond the 16 MB budget)", async () => {

@@ -11,8 +11,12 @@ const PROVIDER_KEY = "sk-ant-api03-PROVIDERkey0123456789abcdefghij";
 const INSTANCE_KEY = "gw-instance-key-7f3a9c2e5b1d4f60";
 const CLIENT_KEY = "client-key-abcdef0123456789";
 const OAUTH = "ya29.a0AfH6SMBcdefghijklmnopqrstuv";
+// Credentials of shapes gw cannot recognize, known only from the config: a route's extra header
+// and a relay key in a provider's base_url.
+const HEADER_TOKEN = "relaytok-plain-5150-abcdefgh";
+const QUERY_KEY = "qkey-0123456789-relay";
 
-const quoting = JSON.stringify({ type: "error", error: { type: "authentication_error", message: `invalid x-api-key ${PROVIDER_KEY} (instance ${INSTANCE_KEY}, client ${CLIENT_KEY}, token ${OAUTH})` } });
+const quoting = JSON.stringify({ type: "error", error: { type: "authentication_error", message: `invalid x-api-key ${PROVIDER_KEY} (instance ${INSTANCE_KEY}, client ${CLIENT_KEY}, token ${OAUTH}, relay token ${HEADER_TOKEN}, url https://relay.example/v1?key=${QUERY_KEY})` } });
 const plain = JSON.stringify({ type: "error", error: { type: "rate_limit_error", message: "slow down" } });
 
 const OPENING = `event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"usage":{"input_tokens":1,"output_tokens":0}}}\n\n`;
@@ -45,9 +49,9 @@ api_keys = ["${CLIENT_KEY}"]
 [instances.a]
 url = "${up.url}"
 api_key = "${INSTANCE_KEY}"
-providers = [{ type = "anthropic", api_keys = ["${PROVIDER_KEY}"] }]
+providers = [{ type = "anthropic", base_url = "https://relay.example/v1?key=${QUERY_KEY}", api_keys = ["${PROVIDER_KEY}"] }]
 [routing]
-"m" = [{ instance = "a", provider = "anthropic", model = "up" }]
+"m" = [{ instance = "a", provider = "anthropic", model = "up", params = { extra_headers = { "X-Relay-Token" = "${HEADER_TOKEN}" } } }]
 `));
 });
 afterAll(async () => {
@@ -59,7 +63,7 @@ const ask = (kind: string, stream = false) =>
   fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "x-api-key": CLIENT_KEY, "x-test-kind": kind, "anthropic-version": "2023-06-01" }, body: `{"model":"m","max_tokens":5,"stream":${stream},"messages":[]}`, decompress: false } as RequestInit);
 const headerText = (res: Response) => [...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n");
 
-const SECRETS = [PROVIDER_KEY, INSTANCE_KEY, CLIENT_KEY, OAUTH];
+const SECRETS = [PROVIDER_KEY, INSTANCE_KEY, CLIENT_KEY, OAUTH, HEADER_TOKEN, QUERY_KEY];
 const clean = (text: string) => SECRETS.filter((s) => text.includes(s));
 
 test("body and headers of an error that quotes secrets are masked; no cookie passes", async () => {

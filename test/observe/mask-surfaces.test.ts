@@ -64,6 +64,21 @@ providers = [{ type = "anthropic", base_url = "https://tokenonly0123456789@relay
     expect(secrets).not.toContain("user");
     expect(secrets).not.toContain("proxyuser");
   });
+  test("secretsOf knows relay keys in URL query strings and credentials a route's extra_headers send", () => {
+    const cfg = configFrom(`
+[global]
+main_port = 8145
+[instances.ext]
+url = "http://127.0.0.1:9001"
+providers = [{ type = "gemini", base_url = "https://relay.example/v1beta?alt=sse&key=relay-query-key-42" }]
+[routing]
+"m" = [{ instance = "ext", provider = "gemini", model = "up", params = { extra_headers = { "X-Relay-Token" = "relaytok-5150-abcd", "Authorization" = "Bearer bearer-tok-777", "X-Title" = "my-team-app" } } }]
+`);
+    const secrets = secretsOf(cfg);
+    expect(secrets).toEqual(expect.arrayContaining(["relay-query-key-42", "relaytok-5150-abcd", "bearer-tok-777"]));
+    expect(secrets).not.toContain("sse");
+    expect(secrets).not.toContain("my-team-app"); // a header that names no credential is not a secret
+  });
 });
 
 describe("maskDeep and maskedLog", () => {

@@ -187,10 +187,10 @@ describe("gw service install", () => {
   });
 
   test("root gets a system unit, others a user unit", () => {
-    const sys = systemdUnit("/srv/gw/providers.toml", "/srv/gw", 30_000, { root: true, home: "/root", user: "root", self: ["/usr/local/bin/gw"] });
+    const sys = systemdUnit("/srv/gw/providers.toml", "/srv/gw", 30_000, { platform: "linux", root: true, uid: 1000, home: "/root", user: "root", self: ["/usr/local/bin/gw"], env: { PATH: "/usr/bin:/bin" } });
     expect(sys.path).toBe("/etc/systemd/system/gw.service");
     expect(sys.text).toContain("WantedBy=multi-user.target");
-    const user = systemdUnit("/home/u/gw/providers.toml", "/home/u/gw", 30_000, { root: false, home: "/home/u", user: "u", self: ["/home/u/.local/bin/gw"] });
+    const user = systemdUnit("/home/u/gw/providers.toml", "/home/u/gw", 30_000, { platform: "linux", root: false, uid: 1000, home: "/home/u", user: "u", self: ["/home/u/.local/bin/gw"], env: { PATH: "/usr/bin:/bin" } });
     expect(user.path).toBe("/home/u/.config/systemd/user/gw.service");
     expect(user.text).toContain("WantedBy=default.target");
     expect(user.enable).toContain("systemctl --user daemon-reload && systemctl --user enable --now gw");

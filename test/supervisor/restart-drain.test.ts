@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { controlJson } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
-import { alive, gw, killAll, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { alive, chatThrough, followStream, gw, killAll, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
 
 const GRACE_MS = 8_000;
 let sb: Sandbox;
@@ -16,28 +16,7 @@ afterAll(async () => {
 
 const pidOf = async (name: string) => (await controlJson<StatusReport>(gwPaths(sb.dir), "/status")).instances.find((i) => i.name === name)!.pid;
 
-/** A chat request through gw; `fault` rides in x-mock-fault. */
-function chat(model: string, stream: boolean, fault = "") {
-  return fetch(`http://127.0.0.1:${sb.mainPort}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: "Bearer unused", ...(fault ? { "x-mock-fault": fault } : {}) },
-    body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "hi" }] }),
-  });
-}
-
-/** A stream read to its end in the background; `chunks` counts what arrived so far. */
-function follow(res: Response) {
-  const s = { text: "", chunks: 0, done: undefined as unknown as Promise<string> };
-  s.done = (async () => {
-    const dec = new TextDecoder();
-    for await (const c of res.body!) {
-      s.text += dec.decode(c, { stream: true });
-      s.chunks++;
-    }
-    return s.text;
-  })();
-  return s;
-}
+const chat = (model: string, stream: boolean, fault = "") => chatThrough(sb, model, stream, fault);
 
 describe("gw restart NAME drains the instance first", () => {
   test("streams on it finish whole, new requests go to the other target, a stream that never ends waits only the grace period", async () => {
@@ -50,7 +29,7 @@ describe("gw restart NAME drains the instance first", () => {
     // Two streams of ~4 s on a, both under way before the restart is asked for.
     const streams = await Promise.all([1, 2].map(() => chat("ma", true, "interval=100~events=40")));
     for (const r of streams) expect(r.headers.get("x-gw-target")).toStartWith("a/");
-    const running = streams.map(follow);
+    const running = streams.map(followStream);
     await until(() => running.every((s) => s.chunks > 0), 10_000, () => "both streams under way");
     const oldPid = await pidOf("a");
 
@@ -81,7 +60,7 @@ describe("gw restart NAME drains the instance first", () => {
     expect(await alive(oldPid!)).toBe(false);
 
     // A stream that never ends: the restart waits the grace period, not longer, and says so.
-    const endless = follow(await chat("ma", true, "interval=200~events=100000"));
+    const endless = followStream(await chat("ma", true, "interval=200~events=100000"));
     await until(() => endless.chunks > 0, 10_000, () => "the endless stream under way");
     const t0 = Date.now();
     const json = await gw(sb, ["restart", "a", "--json", "-c", sb.file]);

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { execWord, systemdUnit } from "../../src/supervisor/service.ts";
+import { execWord, systemdUnit, thisHost } from "../../src/supervisor/service.ts";
 import { runGw, tempDir } from "../helpers/tmp.ts";
 
 const ANALYZE = Bun.which("systemd-analyze");
@@ -40,7 +40,7 @@ describe("systemd's escaping", () => {
   });
 
   test("a path no unit can carry is refused in one line", () => {
-    expect(() => systemdUnit("/a\nb/providers.toml", "/a\nb", 1000, { root: false, home: "/h", user: "u", self: ["/usr/bin/gw"] })).toThrow("a systemd unit cannot carry this path");
+    expect(() => systemdUnit("/a\nb/providers.toml", "/a\nb", 1000, { platform: "linux", root: false, uid: 1000, home: "/h", user: "u", self: ["/usr/bin/gw"], env: { PATH: "/usr/bin:/bin" } })).toThrow("a systemd unit cannot carry this path");
   });
 });
 
@@ -50,7 +50,7 @@ describe("systemd-analyze verify accepts the unit", () => {
     const gw = join(dir, "gw");
     writeFileSync(gw, "#!/bin/sh\nexit 0\n");
     chmodSync(gw, 0o755);
-    const unit = systemdUnit(join(dir, "providers.toml"), dir, 30_000, { root: false, home: "/home/u", user: "u", self: [gw] });
+    const unit = systemdUnit(join(dir, "providers.toml"), dir, 30_000, { platform: "linux", root: false, uid: 1000, home: "/home/u", user: "u", self: [gw], env: { PATH: "/usr/bin:/bin" } });
     expect(unit.text).toContain(`ExecStart="${pct(dir)}/gw" up -c "${arg(dir)}/providers.toml"\n`);
     expect(unit.text).toContain(`WorkingDirectory=${pct(dir)}\n`);
     expect(await verify(unit.text)).toEqual({ code: 0, stderr: "" });
@@ -67,4 +67,109 @@ describe("systemd-analyze verify accepts the unit", () => {
     expect(r.stdout).toContain(` up -c "${arg(dir)}/providers.toml"\n`);
     expect(await verify(r.stdout)).toEqual({ code: 0, stderr: "" });
   });
+});
+
+/** The unit's Environment= lines as systemd reads them: one word each, "…" unquoted with its C escapes, %% as %. */
+function unitEnv(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split("\n").filter((l) => l.startsWith("Environment="))) {
+    let word = line.slice("Environment=".length);
+    if (word.startsWith('"')) word = word.slice(1, -1).replace(/\\(.)/g, "$1");
+    word = word.replaceAll("%%", "%");
+    env[word.slice(0, word.indexOf("="))] = word.slice(word.indexOf("=") + 1);
+  }
+  return env;
+}
+
+describe("the service finds instance commands as the user's shell does", () => {
+  /** A config whose instance runs `my-cliproxy`, found only through the PATH the test gives. */
+  function setup(): { dir: string; bin: string; file: string } {
+    const dir = awkwardDir();
+    const bin = join(dir, `bin dir $PATH "q" %h`);
+    mkdirSync(bin);
+    writeFileSync(join(bin, "my-cliproxy"), "#!/bin/sh\nexit 0\n");
+    chmodSync(join(bin, "my-cliproxy"), 0o755);
+    const file = join(dir, "providers.toml");
+    writeFileSync(file, `[global]\nhost = "127.0.0.1"\nmain_port = 18145\napi_keys = ["\${SVC_TEST_KEY}"]\n[instances.a]\nport = 18146\ncommand = ["my-cliproxy", "-config", "{config}"]\nproviders = [{ type = "antigravity" }]\n`);
+    writeFileSync(join(dir, ".env"), "SVC_TEST_KEY=sk-from-dotenv\n");
+    return { dir, bin, file };
+  }
+
+  test("the unit carries the user's PATH, escaped for systemd: the command is found under it", async () => {
+    const { bin, file } = setup();
+    const r = await runGw(["service", "install", "-c", file], { env: { PATH: `${bin}:relative/bin::${bin}:/usr/bin:/bin` } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain("warning");
+    // systemd's own default PATH (what a unit without Environment=PATH= gets) does not have it
+    expect(Bun.which("my-cliproxy", { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin" })).toBeNull();
+    const path = unitEnv(r.stdout).PATH!;
+    expect(path).toBe(`${bin}:/usr/bin:/bin`); // absolute entries only, each once
+    expect(Bun.which("my-cliproxy", { PATH: path })).toBe(join(bin, "my-cliproxy"));
+    expect(await verify(r.stdout)).toEqual({ code: 0, stderr: "" });
+  });
+
+  test("what works in the shell and would not under the service is said: a ${VAR} only the shell has, a command found through a relative PATH entry", async () => {
+    const { dir, bin, file } = setup();
+    writeFileSync(join(dir, ".env"), "");
+    const r = await runGw(["service", "install", "-c", file], { cwd: join(bin, ".."), env: { PATH: `${bin.split("/").pop()}:/usr/bin:/bin`, SVC_TEST_KEY: "sk-only-in-the-shell" } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("SVC_TEST_KEY");
+    expect(r.stderr).toContain(`under the service only: it does not read your shell's environment; put the variable in ${dir}/.env`);
+    expect(r.stderr).not.toContain("sk-only-in-the-shell");
+    writeFileSync(join(dir, ".env"), "SVC_TEST_KEY=sk-from-dotenv\n");
+    const again = await runGw(["service", "install", "-c", file], { cwd: join(bin, ".."), env: { PATH: `${bin.split("/").pop()}:/usr/bin:/bin` } });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(`gw: warning: under the service: command of instance 'a' not found: my-cliproxy`);
+    expect(again.stderr).toContain(`(here it is ${join(bin, "my-cliproxy")})`);
+  });
+});
+
+test("the lingering hint names the user even when $USER is unset (cron, env -i), where Bun's userInfo() says 'unknown'", () => {
+  const me = Bun.spawnSync(["id", "-un"]).stdout.toString().trim();
+  const saved = { USER: process.env.USER, LOGNAME: process.env.LOGNAME };
+  delete process.env.USER;
+  delete process.env.LOGNAME;
+  try {
+    expect(thisHost({ PATH: "/usr/bin:/bin" }).user).toBe(me);
+  } finally {
+    Object.assign(process.env, JSON.parse(JSON.stringify(saved)));
+  }
+  expect(thisHost({ PATH: "/usr/bin:/bin", USER: "someone" }).user).toBe("someone");
+});
+
+test("--write again after a change says how a running service takes it (enable --now would not restart it); unchanged, it says so", async () => {
+  const dir = tempDir("gw-unit-write-");
+  const file = join(dir, "providers.toml");
+  writeFileSync(file, `[global]\nhost = "127.0.0.1"\nmain_port = 18145\n[instances.a]\nport = 18146\nproviders = [{ type = "antigravity" }]\n`);
+  // Root writes /etc/systemd/system: there a temp dir mounted over it in a private mount namespace; anyone else, a temp HOME.
+  const root = process.getuid?.() === 0;
+  const units = tempDir("gw-unit-dir-");
+  const write = async (path: string) => {
+    const argv = [process.execPath, join(import.meta.dir, "../../src/main.ts"), "service", "install", "--write", "-c", file];
+    const cmd = root ? ["unshare", "--mount", "--propagation", "private", "sh", "-c", `mount --bind "$0" /etc/systemd/system && exec "$@"`, units, ...argv] : argv;
+    const p = Bun.spawn(cmd, { env: { ...process.env, HOME: units, PATH: path }, stdout: "pipe", stderr: "pipe" });
+    const [stdout, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+    return { stdout, code };
+  };
+  const unitFile = join(units, root ? "gw.service" : ".config/systemd/user/gw.service");
+  const shown = root ? "/etc/systemd/system/gw.service" : unitFile;
+  const first = await write("/usr/bin:/bin");
+  expect(first).toEqual({ code: 0, stdout: expect.stringContaining("enable --now gw") });
+  expect(await Bun.file(unitFile).text()).toContain("Environment=PATH=/usr/bin:/bin\n");
+  expect((await write("/usr/bin:/bin")).stdout).toBe(`${shown} is up to date\n`);
+  const changed = await write("/opt/cliproxy/bin:/usr/bin:/bin");
+  expect(changed.stdout).toContain(`updated ${shown}`);
+  expect(changed.stdout).toContain("daemon-reload && systemctl");
+  expect(changed.stdout).toContain("restart gw");
+  expect(await Bun.file(unitFile).text()).toContain("Environment=PATH=/opt/cliproxy/bin:/usr/bin:/bin\n");
+});
+
+test("under sudo (which replaces PATH) an instance command the service will not find is said, with the way to keep PATH", async () => {
+  const dir = tempDir("gw-unit-sudo-");
+  const file = join(dir, "providers.toml");
+  writeFileSync(file, `[global]\nhost = "127.0.0.1"\nmain_port = 18145\n[instances.a]\nport = 18146\ncommand = ["my-cliproxy-nowhere", "-config", "{config}"]\nproviders = [{ type = "antigravity" }]\n`);
+  const r = await runGw(["service", "install", "-c", file], { env: { PATH: "/usr/bin:/bin", SUDO_USER: "u" } });
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain("gw: warning: under the service: command of instance 'a' not found: my-cliproxy-nowhere");
+  expect(r.stderr).toContain(`sudo replaced your PATH: sudo env PATH="$PATH" gw service install`);
 });

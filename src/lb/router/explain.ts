@@ -1,13 +1,16 @@
 // `gw route explain`: a request body run through the pipeline's own intake and routing facts
-// (requestFacts → the router, then auto-upgrade) with a fresh state store, and the target
-// route.ts would pick — every step laid out, so rules are tuned without sending traffic.
+// (requestFacts → the router, then auto-upgrade) and the target route.ts would pick — every step
+// laid out, so rules are tuned without sending traffic. Inside a running gw (its control socket)
+// it reads that gw's live state — cooldowns, sticky sessions, streaks, the router's session
+// memory, draining instances — through a read-only view; elsewhere it starts from fresh state.
 
 import type { Config, Route } from "../../config/types.ts";
-import { createMemoryStore, type StateStore } from "../../state/index.ts";
+import { duration } from "../../supervisor/format.ts";
+import { availableAt, createMemoryStore, isHalfOpen, readOnly, type StateHealth, type StateStore } from "../../state/index.ts";
 import { readIntake } from "../intake.ts";
-import { requestFacts, routeHeader } from "../request-state.ts";
+import { type RequestFacts, requestFacts, routeHeader, stickyKeyOn } from "../request-state.ts";
 import { upstreamModel } from "../rewrite.ts";
-import { explainPick } from "../route.ts";
+import { explainPick, type PickContext, type PickReason } from "../route.ts";
 import type { RouterOutcome } from "./decide.ts";
 import type { ConditionTrace } from "./evaluate.ts";
 
@@ -30,30 +33,70 @@ export interface Explanation {
   /** The route that serves the request (after auto-upgrade); null = the default instance. */
   readonly route: string | null;
   readonly header: string;
-  /** What route.ts picks now (fresh state: no cooldowns, no sticky sessions). */
-  readonly target: { id: string; instance: string; model: string; reason: string; pool: { id: string; weight: number; priority: number }[] } | { instance: string; model: string; reason: "default instance" } | null;
+  /** What route.ts picks now, from the state named in `state`. */
+  readonly target: { id: string; instance: string; model: string; reason: string; pool: PoolEntry[] } | { instance: string; model: string; reason: "default instance" } | null;
+  /** The session the LB tells the request by (sticky target, streaks, router memory); null = none. */
+  readonly session: string | null;
+  /** Whose state the answer was decided on. */
+  readonly state: StateSource;
+}
+
+/** A running gw's live state (as of `at`), or a fresh one (`running: false`: no gw serves this config). */
+export type StateSource = { readonly running: true; readonly pid: number; readonly at: string; readonly store: StateHealth } | { readonly running: false; readonly note?: string };
+
+/** One target of the route and what the state says of it at that moment. */
+export interface PoolEntry {
+  readonly id: string;
+  readonly weight: number;
+  readonly priority: number;
+  /** Still cooling: passed over unless nothing else can serve (or signed thinking is locked to it). */
+  readonly cooling?: { readonly leftMs: number; readonly kind: string; readonly reason: string };
+  /** Cooldown over, not yet confirmed: the next request to it is its one trial (`trialLeftMs` while another holds that trial). */
+  readonly halfOpen?: { readonly trialLeftMs?: number };
+  /** Its instance is draining for a restart: passed over unless nothing else can serve. */
+  readonly draining?: true;
+  /** The session's sticky target on this route. */
+  readonly sticky?: true;
+}
+
+export interface ExplainOptions {
+  /** Request path the body is posted to (default /v1/messages). */
+  readonly path?: string;
+  /** Claude Code's session id, sent as the LB reads it (x-claude-code-session-id). */
+  readonly session?: string;
+  /** A running gw's store, read and never written (default: fresh state). */
+  readonly state?: StateStore;
+  /** Instances that running gw drains for a restart. */
+  readonly draining?: { has(instance: string): boolean };
+  /** Who the state belongs to, for `state` (without `at`: that is the moment decided here). */
+  readonly source?: { readonly pid: number; readonly store: StateHealth };
+  readonly note?: string;
 }
 
 /** The body's explanation; `error` when intake rejects it (the same 4xx the LB would answer). */
-export async function explainBody(config: Config, body: string, o: { path?: string; state?: StateStore } = {}): Promise<Explanation | { error: string }> {
+export async function explainBody(config: Config, body: string, o: ExplainOptions = {}): Promise<Explanation | { error: string }> {
   const url = new URL(`http://gw.local${o.path ?? "/v1/messages"}`);
   const headers = new Headers({ "content-type": "application/json" });
+  if (o.session) headers.set("x-claude-code-session-id", o.session);
   const req = new Request(url, { method: "POST", body, headers });
   const intake = await readIntake(req, url, config.global.lb);
   if (intake instanceof Response) return { error: `${intake.status}: ${await intake.text()}` };
   const now = Date.now();
-  const facts = requestFacts(headers, intake, config, o.state ?? createMemoryStore(), now);
+  const state = o.state ? readOnly(o.state) : createMemoryStore();
+  const facts = requestFacts(headers, intake, config, state, now);
   return {
     file: config.file,
     model: intake.model ?? null,
     ...routerPart(config, facts.router),
     route: facts.route?.name ?? null,
     header: routeHeader(facts, undefined),
-    target: targetPart(config, facts.route, intake.model, now),
+    target: targetPart(config, facts, intake.model, { state, now, draining: o.draining }),
+    session: facts.session ?? null,
+    state: o.source ? { running: true, pid: o.source.pid, at: new Date(now).toISOString(), store: o.source.store } : { running: false, ...(o.note ? { note: o.note } : {}) },
   };
 }
 
-function routerPart(config: Config, o: RouterOutcome | undefined): Omit<Explanation, "file" | "model" | "route" | "header" | "target"> {
+function routerPart(config: Config, o: RouterOutcome | undefined): Omit<Explanation, "file" | "model" | "route" | "header" | "target" | "session" | "state"> {
   const router = config.global.lb.router;
   if (!router) return { router: "none" };
   if (!o) return { router: "not activated" };
@@ -86,20 +129,44 @@ function routerPart(config: Config, o: RouterOutcome | undefined): Omit<Explanat
   };
 }
 
-function targetPart(config: Config, route: Route | undefined, model: string | undefined, now: number): Explanation["target"] {
+/** The first attempt's pick, with the same context attempt.ts gives route.ts. */
+function targetPart(config: Config, facts: RequestFacts, model: string | undefined, o: { state: StateStore; now: number; draining?: { has(instance: string): boolean } }): Explanation["target"] {
+  const route = facts.route;
   if (!route) {
     const name = config.global.lb.defaultInstance;
     return name ? { instance: name, model: model ?? "-", reason: "default instance" } : null;
   }
-  const pick = explainPick(route, { tried: new Set(), now });
+  const ctx: PickContext = { tried: new Set(), now: o.now, state: o.state, sessionKey: stickyKeyOn(facts, route), signed: facts.sig.signed, draining: o.draining };
+  const pick = explainPick(route, ctx);
   if (!pick) return null;
   const t = pick.target;
-  return { id: t.id, instance: t.instance, model: upstreamModel(t), reason: pick.reason, pool: route.targets.map((x) => ({ id: x.id, weight: x.weight, priority: x.priority })) };
+  return { id: t.id, instance: t.instance, model: upstreamModel(t), reason: pick.reason, pool: poolOf(route, ctx) };
+}
+
+/** Each target with what the state says of it (read through the same StateView route.ts reads). */
+function poolOf(route: Route, ctx: PickContext): PoolEntry[] {
+  const { now, state } = ctx;
+  const stickyId = ctx.sessionKey === undefined ? undefined : state?.sticky(ctx.sessionKey, now);
+  return route.targets.map((t) => {
+    const c = state?.cooldown(route.name, t.id, now);
+    const open = isHalfOpen(c, now);
+    const trialLeft = availableAt(c) - now;
+    return {
+      id: t.id,
+      weight: t.weight,
+      priority: t.priority,
+      ...(c && !open ? { cooling: { leftMs: c.until - now, kind: c.kind, reason: c.reason } } : {}),
+      ...(open ? { halfOpen: trialLeft > 0 ? { trialLeftMs: trialLeft } : {} } : {}),
+      ...(ctx.draining?.has(t.instance) ? { draining: true as const } : {}),
+      ...(stickyId === t.id ? { sticky: true as const } : {}),
+    };
+  });
 }
 
 /** The explanation as lines for a terminal. */
 export function formatExplanation(e: Explanation): string {
-  const out: string[] = [`config    ${e.file}`, `model     ${e.model ?? "(none in the body)"}`];
+  const out: string[] = [`config    ${e.file}`, `state     ${stateText(e.state)}`, `model     ${e.model ?? "(none in the body)"}`];
+  out.push(`session   ${e.session ?? "none (nothing is sticky; streaks count as anon): give one with --session ID"}`);
   const mark: Record<Outcome, string> = { matched: "MATCH", "no match": "no match", "passed over: target is no route": "passed over (target is no route)", "not reached": "not reached" };
   if (e.router === "none") out.push("router    none: providers.toml has no [global.lb_model_router]");
   else if (e.router === "not activated") out.push(e.model === null ? "router    not asked: the body names no model" : `router    leaves "${e.model}" alone (not an activation model)`);
@@ -124,8 +191,42 @@ export function formatExplanation(e: Explanation): string {
   const t = e.target;
   if (!t) out.push("target    none: no instance can serve it");
   else if (!("id" in t)) out.push(`target    ${t.instance} (default instance), model ${t.model} sent as is`);
-  else out.push(`target    ${t.id} (${t.reason}, fresh state); targets: ${t.pool.map((p) => `${p.id} w${p.weight}${p.priority ? ` p${p.priority}` : ""}`).join(", ")}`);
+  else {
+    out.push(`target    ${t.id} (${REASONS[t.reason as PickReason] ?? t.reason})`, "targets");
+    const width = Math.max(...t.pool.map((p) => p.id.length));
+    for (const p of t.pool) {
+      const notes = poolNotes(p, p.id === t.id);
+      const w = `w${p.weight}${p.priority ? ` p${p.priority}` : ""}`;
+      out.push(`  ${p.id.padEnd(width)}  ${w.padEnd(7)} ${p.id === t.id ? "← chosen" : "        "}${notes.length ? `  ${notes.join("; ")}` : ""}`.trimEnd());
+    }
+  }
   return out.join("\n");
+}
+
+const REASONS: Record<PickReason, string> = {
+  "signature-lock": "signature lock: only the session's target can verify its signed thinking, cooling or not",
+  "signature-weight": "signed thinking, no usable sticky target: the heaviest available one",
+  sticky: "sticky: the session's target",
+  weighted: "weighted pick among the available targets of the highest priority",
+  "zero-weight": "only weight-0 targets are available",
+  draining: "every other target is cooling: one on an instance draining for a restart",
+  "soonest-cooldown": "every target is cooling: the one whose cooldown ends soonest",
+};
+
+function stateText(s: StateSource): string {
+  if (!s.running) return `${s.note ?? "no gw running"}: fresh state (no cooldowns, sticky sessions or streaks)`;
+  return `running gw pid ${s.pid}, state as of ${s.at} (${s.store.backend === "memory" ? "memory" : `${s.store.backend} ${s.store.where}`})`;
+}
+
+/** What the state says of a target; one passed over says so (the chosen one's reason says why it was taken anyway). */
+function poolNotes(p: PoolEntry, chosen: boolean): string[] {
+  const notes: string[] = [];
+  const skipped = chosen ? "" : ": skipped";
+  if (p.cooling) notes.push(`cooling, ${duration(p.cooling.leftMs)} left (${p.cooling.kind}: ${p.cooling.reason})${skipped}`);
+  if (p.halfOpen) notes.push(p.halfOpen.trialLeftMs === undefined ? "half-open: this request would be its trial" : `half-open, a trial in flight for ${duration(p.halfOpen.trialLeftMs)}${skipped}`);
+  if (p.draining) notes.push(`instance draining for a restart${skipped}`);
+  if (p.sticky) notes.push("the session's sticky target");
+  return notes;
 }
 
 function show(v: unknown): string {

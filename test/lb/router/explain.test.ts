@@ -39,7 +39,9 @@ test("a rule hit, from stdin: factors, categories, the rule's conditions, decisi
   expect(out).toContain("default   M2.5: not needed");
   expect(out).toContain("decision  rule_hit_high_complexity → opus4.6 (applied)");
   expect(out).toContain("route     opus4.6   x-gw-route: auto->opus4.6 (rule high_complexity)");
-  expect(out).toContain("target    strong/claude-opus-4-6 (weighted, fresh state); targets: strong/claude-opus-4-6 w1");
+  expect(out).toContain("state     no gw running for this config: fresh state (no cooldowns, sticky sessions or streaks)");
+  expect(out).toContain("target    strong/claude-opus-4-6 (weighted pick among the available targets of the highest priority)");
+  expect(out).toMatch(/^targets\n {2}strong\/claude-opus-4-6 {2}w1 +← chosen$/m);
 });
 
 test("a category hit leaves the rules unreached; a model outside activation_models is left alone", async () => {

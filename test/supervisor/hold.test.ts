@@ -1,0 +1,129 @@
+// A request whose only target is on an instance on its way back — `gw restart NAME`, a reload
+// that moves its port, a respawn after a crash — waits for it (lb/hold.ts) and gets a whole
+// answer; a crash-looping instance is not waited for beyond one start. Real gw, real instances
+// (gw mock behind a wrapper that takes a while to start, so the moments are wide), real streams.
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { RequestRecord } from "../../src/observe/record.ts";
+import { controlJson } from "../../src/supervisor/control.ts";
+import { gwPaths } from "../../src/supervisor/paths.ts";
+import type { StatusReport } from "../../src/supervisor/status.ts";
+import { freePorts } from "../helpers/ports.ts";
+import { logRecords } from "../helpers/resilience.ts";
+import { chatThrough, crashingScript, followStream, gw, killAll, MAIN, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+
+/** How long instance a takes to start: the window in which a request for it must wait. */
+const SLOW_START_S = 1.5;
+const FIRST_BYTE_MS = 60_000;
+let sb: Sandbox;
+afterAll(async () => {
+  if (sb) await killAll(sb);
+});
+
+const status = () => controlJson<StatusReport>(gwPaths(sb.dir), "/status");
+const instance = async (name: string) => (await status()).instances.find((i) => i.name === name);
+
+const chat = (model: string, stream: boolean, fault = "") => chatThrough(sb, model, stream, fault);
+
+function expectWhole(text: string, events: number) {
+  expect(text).not.toContain("stream broke");
+  expect(text).not.toContain('"error"');
+  expect(text.match(/"content":/g)?.length ?? 0).toBeGreaterThanOrEqual(events);
+  expect(text.trimEnd()).toEndWith("data: [DONE]");
+}
+
+/** The request-log record of a response (by its x-gw-request-id). */
+async function recordOf(res: Response): Promise<RequestRecord> {
+  const id = res.headers.get("x-gw-request-id");
+  const [r] = await logRecords(sb.dir, 1, (x) => x.id === id);
+  return r!;
+}
+
+describe("requests wait for an instance on its way back", () => {
+  test("during gw restart of the only instance, across a reload that moves its port, for a crash respawn, not through a crash loop", async () => {
+    sb = await sandbox([{ name: "a" }, { name: "b" }], `lb_first_byte_timeout_ms = ${FIRST_BYTE_MS}\nshutdown_grace_ms = 20000`);
+    // Instance a starts slowly: every restart leaves it down for SLOW_START_S.
+    const slow = join(sb.dir, "slow-mock.sh");
+    writeFileSync(slow, `#!/bin/sh\nsleep ${SLOW_START_S}\nexec "${process.execPath}" "${MAIN}" mock "$@"\n`);
+    chmodSync(slow, 0o755);
+    const toml = readFileSync(sb.file, "utf8")
+      .replace("shutdown_grace_ms = 15000\n", "")
+      .replace(/(\[instances\.a\]\nport = \d+\n)/, `$1command = ["${slow}", "-config", "{config}"]\n`);
+    // Route "ma" lives on instance a alone.
+    writeFileSync(sb.file, `${toml}"ma" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]\n`);
+    expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+
+    // 1. gw restart a: a request sent while a is down waits for it and gets a whole answer.
+    const oldPid = (await instance("a"))!.pid;
+    const restart = startGw(sb, ["restart", "a", "-c", sb.file]);
+    await until(async () => (await instance("a"))?.state === "starting", 15_000, () => "a restarting");
+    const during = await chat("ma", true, "events=20");
+    expect(during.status).toBe(200);
+    expect(during.headers.get("x-gw-target")).toStartWith("a/");
+    expectWhole(await during.text(), 20);
+    expect(await restart.proc.exited).toBe(0);
+    expect((await instance("a"))!.pid).not.toBe(oldPid);
+    const held = (await recordOf(during)).routing.attempts;
+    expect(held).toHaveLength(1);
+    expect(held[0]!.held_ms).toBeGreaterThan(0);
+
+    // 2. A reload that moves a to another port: the stream running on it finishes whole, and a
+    // request sent during the reload waits for a on its new port.
+    const running = followStream(await chat("ma", true, "interval=100~events=40"));
+    await until(() => running.chunks > 0, 10_000, () => "the stream under way");
+    const [newPort] = await freePorts(1);
+    writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(`port = ${sb.ports.a}\n`, `port = ${newPort}\n`));
+    const reload = startGw(sb, ["reload", "-c", sb.file]);
+    await until(() => readFileSync(gwPaths(sb.dir).gwLog, "utf8").includes("a: port or command changed, restarting"), 15_000, () => "the reload relaunching a");
+    const across = await chat("ma", false);
+    expect(across.status).toBe(200);
+    expect(((await across.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toContain("instance a");
+    expectWhole(await running.done, 40);
+    expect(await reload.proc.exited).toBe(0);
+    expect((await instance("a"))!.port).toBe(newPort!);
+    expect((await recordOf(across)).routing.attempts[0]!.held_ms).toBeGreaterThan(0);
+
+    // 3. a crashes: a request sent before its respawn answers waits for the respawn.
+    const crashed = (await instance("a"))!.pid!;
+    process.kill(crashed, "SIGKILL");
+    await until(async () => (await instance("a"))?.state !== "ready", 15_000, () => "gw seeing a gone");
+    const respawned = await chat("ma", true, "events=20");
+    expect(respawned.status).toBe(200);
+    expectWhole(await respawned.text(), 20);
+    expect((await instance("a"))!.pid).not.toBe(crashed);
+    expect((await recordOf(respawned)).routing.attempts[0]!.held_ms).toBeGreaterThan(0);
+
+    // 4. An instance that crash-loops: each request waits at most for one start — the next exit
+    // sends it on to the usual error — and once the supervisor calls it a crash loop, not at all.
+    const crash = crashingScript(sb.dir);
+    writeFileSync(
+      sb.file,
+      `${readFileSync(sb.file, "utf8").replace("[routing]", `[instances.c]\nport = ${(await freePorts(1))[0]}\ncommand = ["${crash}"]\nproviders = [{ type = "antigravity" }]\n\n[routing]`)}"mc" = [{ instance = "c", provider = "antigravity", model = "gemini-3-flash" }]\n`,
+    );
+    const added = await gw(sb, ["reload", "-c", sb.file]);
+    expect(added.stderr + added.stdout).toBe("config reloaded\n");
+    expect(added.code).toBe(0);
+    const answers: Response[] = [];
+    await until(
+      async () => {
+        const t0 = Date.now();
+        const r = await chat("mc", false);
+        // Far below the first-byte timeout: the supervisor's word, not the deadline, ended the wait.
+        expect(Date.now() - t0).toBeLessThan(FIRST_BYTE_MS / 2);
+        expect(r.status).toBe(502);
+        expect(((await r.json()) as { error: { code: string } }).error.code).toBe("upstream_unreachable");
+        answers.push(r);
+        return (await instance("c"))?.state === "crashloop";
+      },
+      60_000,
+      () => "c called a crash loop",
+    );
+    const waited = await Promise.all(answers.map(recordOf));
+    expect(waited.some((r) => (r.routing.attempts[0]!.held_ms ?? 0) > 0)).toBe(true);
+    const inLoop = await chat("mc", false);
+    expect(inLoop.status).toBe(502);
+    await inLoop.arrayBuffer();
+    expect((await recordOf(inLoop)).routing.attempts[0]!.held_ms).toBeUndefined();
+  }, 120_000);
+});
