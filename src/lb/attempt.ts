@@ -67,21 +67,22 @@ class RouteAttempts implements AttemptLoop {
     // a stream's opening and a sized answer's body must also meet) or when the client leaves.
     const ctl = new AttemptDeadline(started, info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs, d.client);
     schedule(ctl);
-    // Hold: an instance on its way back (restart, reload, respawn, start) is waited for within
-    // that same deadline, and the request goes to it as it is configured now (hold.ts). Checked
-    // before awaiting: the common case, nothing away, pays no promise.
-    const held = d.load?.hold.has(info.instance.name) ? await d.load.hold.wait(info.instance, ctl.abort.signal) : { instance: info.instance, ms: 0 };
-    const to: Attempt = held.instance === info.instance ? info : { ...info, instance: held.instance };
-    const up = rewriteFor(d.intake, d.req.headers, to.instance, to.target);
-    // Counted on its instance until the answer is judged (a drain waits for it); a relayed body is counted again by deliver.
-    d.load?.enter(to.instance.name);
+    let sent: Sent | undefined;
     let tried: Tried;
     try {
-      const outcome = ctl.abort.signal.aborted ? notBack(to, ctl) : await forward(to, d.req.method, up, ctl);
-      tried = await judge(outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text });
+      sent = await this.send(info, ctl);
+      // A refused connection to an instance this gw runs may be a death its supervisor has not
+      // heard of yet (a moment ago; an adopted instance is looked at every few hundred ms): it
+      // looks now, and a dead instance is away — the request waits for its respawn and is sent
+      // once more. An instance still alive, or down for good, gets the refusal judged as before.
+      if (isRefused(sent.outcome) && (await d.load?.hold.gone(sent.to.instance))) {
+        const again = await this.send(sent.to, ctl);
+        sent = { ...again, heldMs: sent.heldMs + again.heldMs };
+      }
+      tried = await judge(sent.outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text });
     } finally {
       unschedule(ctl);
-      d.load?.leave(to.instance.name);
+      if (sent?.outcome.kind === "response") d.load?.leave(sent.to.instance.name);
     }
     const c = tried.classified;
     const outcome = c?.class ?? "aborted";
@@ -104,12 +105,31 @@ class RouteAttempts implements AttemptLoop {
         status: c?.status ?? 0,
         class: outcome,
         ms: now - started,
-        ...(held.ms > 0 ? { held_ms: held.ms } : {}),
+        ...(sent.heldMs > 0 ? { held_ms: sent.heldMs } : {}),
         ...(c && c.class !== "ok" ? { error: c.reason } : {}),
       },
       cd,
     );
     return tried;
+  }
+
+  /**
+   * Wait for the instance while it is on its way back (restart, reload, respawn, start: hold.ts)
+   * within the attempt's own deadline, then send to it as it is configured now. Checked before
+   * awaiting: the common case, nothing away, pays no promise. An answer is counted on its
+   * instance until it is judged (a drain waits for it; a relayed body is counted again by
+   * deliver); a failure ran nothing there.
+   */
+  private async send(info: Attempt, ctl: AttemptDeadline): Promise<Sent> {
+    const { d } = this;
+    const held = d.load?.hold.has(info.instance.name) ? await d.load.hold.wait(info.instance, ctl.abort.signal) : { instance: info.instance, ms: 0 };
+    const to: Attempt = held.instance === info.instance ? info : { ...info, instance: held.instance };
+    if (ctl.abort.signal.aborted) return { to, outcome: notBack(to, ctl), heldMs: held.ms };
+    const up = rewriteFor(d.intake, d.req.headers, to.instance, to.target);
+    d.load?.enter(to.instance.name);
+    const outcome = await forward(to, d.req.method, up, ctl);
+    if (outcome.kind === "failed") d.load?.leave(to.instance.name);
+    return { to, outcome, heldMs: held.ms };
   }
 
   choose(tried: ReadonlySet<string>): Choice | undefined | Promise<Choice | undefined> {
@@ -133,6 +153,15 @@ class RouteAttempts implements AttemptLoop {
     return claimed.then((ok) => (ok ? choice : this.choose(tried)));
   }
 }
+
+/** One send of an attempt: where it went (the instance as configured then), what came back, how long it waited for the instance. */
+interface Sent {
+  readonly to: Attempt;
+  readonly outcome: Outcome;
+  readonly heldMs: number;
+}
+
+const isRefused = (o: Outcome) => o.kind === "failed" && o.reason === "refused";
 
 /** Error bodies are short; one that is not is cut here (its head is enough to classify). */
 const ERROR_BODY_MAX_BYTES = 1 << 20;

@@ -31,8 +31,8 @@ export class InstanceLoad {
   readonly resting = { has: (instance: string) => this.draining.has(instance) || this.hold.has(instance) };
   private readonly active = new Map<string, number>();
 
-  constructor(current: (name: string) => InstanceConfig | undefined = () => undefined) {
-    this.hold = new InstanceHold(current);
+  constructor(current: (name: string) => InstanceConfig | undefined = () => undefined, look?: (name: string) => Promise<void>) {
+    this.hold = new InstanceHold(current, look);
   }
 
   /** An upstream exchange with `instance` began: an attempt, or later the body relayed from it. */

@@ -4,6 +4,9 @@
 // failed, it crash-loops, it was removed); a request whose target is on an away instance waits for
 // that word — within its attempt's own first-byte deadline, and only for one start — instead of
 // meeting a port nobody listens on. When nothing restarts this costs one Map lookup per attempt.
+// The supervisor's word may come late — a process that died a moment ago, before its exit was
+// delivered (an instance adopted at an upgrade is looked at only every few hundred ms) — so a
+// refused connection to an instance this gw runs asks it to look now (`gone`).
 
 import type { InstanceConfig } from "../config/types.ts";
 
@@ -14,8 +17,15 @@ export class InstanceHold {
   /** Away instances, each with the wake-ups of the requests waiting for it. */
   private readonly away = new Map<string, Set<() => void>>();
 
-  /** `current(name)`: the instance as configured now (a reload may have moved it while a request waited). */
-  constructor(private readonly current: (name: string) => InstanceConfig | undefined) {}
+  /**
+   * `current(name)`: the instance as configured now (a reload may have moved it while a request
+   * waited). `look(name)`: the supervisor looks at the instance's process now and says what it
+   * saw (set) before it resolves; absent when no supervisor runs the instances.
+   */
+  constructor(
+    private readonly current: (name: string) => InstanceConfig | undefined,
+    private readonly look?: (name: string) => Promise<void>,
+  ) {}
 
   has(instance: string): boolean {
     return this.away.has(instance);
@@ -29,6 +39,18 @@ export class InstanceHold {
     const waiting = this.away.get(instance);
     this.away.delete(instance);
     if (waiting) for (const wake of waiting) wake();
+  }
+
+  /**
+   * A connection to `instance` was refused. When this gw runs it, the supervisor looks whether
+   * its process is still there; true when it is away after that (dead, respawning): the request
+   * may wait for it. False for an instance that is alive (the refusal stands), down for good
+   * (a crash loop is lost, not away) or not this gw's (`url`).
+   */
+  async gone(instance: InstanceConfig): Promise<boolean> {
+    if (!instance.managed || !this.look) return false;
+    await this.look(instance.name);
+    return this.away.has(instance.name);
   }
 
   /**

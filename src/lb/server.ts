@@ -47,6 +47,11 @@ export interface GatewayOptions {
   reusePort?: boolean;
   /** What /healthz reports (the supervisor's instance states); plain "ok" without it. */
   health?: () => Health;
+  /**
+   * The supervisor looks at an instance's process now (a connection to it was refused) and
+   * tells `availability` what it saw before this resolves (lb/hold.ts).
+   */
+  look?: (instance: string) => Promise<void>;
 }
 
 export interface Gateway {
@@ -140,7 +145,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   const state = opts.state ?? memoryBackend();
   observe.setStateHealth(() => state.health());
   const relays = new OpenRelays();
-  const load = new InstanceLoad((name) => rt.instances.get(name));
+  const load = new InstanceLoad((name) => rt.instances.get(name), opts.look);
   const gw: GatewayContext = {
     stats: new StatsCounter(),
     load,

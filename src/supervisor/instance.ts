@@ -10,6 +10,7 @@ import { waitReady } from "./ready.ts";
 import { type Child, elapsedMs, type ExitInfo, exitStatus, spawnChild, SpawnError, stopChild } from "./spawn.ts";
 import type { Timing } from "./timing.ts";
 import { lastLogLine } from "./logtail.ts";
+import { processRuns } from "./proc.ts";
 import { instanceCwd } from "./paths.ts";
 
 export type InstanceState = "starting" | "ready" | "unready" | "backoff" | "crashloop" | "failed" | "stopping" | "stopped";
@@ -38,6 +39,9 @@ export interface StartOutcome {
   readonly ok: boolean;
   readonly ms: number;
 }
+
+/** How long a look waits for the exit of a process found gone to be delivered (it is due at once). */
+const EXIT_NOTICE_MS = 1_000;
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -131,6 +135,19 @@ export class SupervisedInstance {
     this.backoff = FRESH_BACKOFF;
     this.restarts++;
     return this.start();
+  }
+
+  /**
+   * The LB met a refused connection to this instance: when its process is gone, take the exit
+   * now — it is then away (respawning) or lost (crash loop) — rather than when the exit event or
+   * an adopted process's next poll comes. Costs one /proc read while the process runs.
+   */
+  async look(): Promise<void> {
+    const child = this.child;
+    if (!child || this.suspended || (await processRuns(child.pid))) return;
+    child.lookNow?.();
+    // onChildExit runs first: it was attached to `exited` when the process was taken on.
+    await Promise.race([child.exited, Bun.sleep(EXIT_NOTICE_MS)]);
   }
 
   /** Tell the LB, once per change. */

@@ -68,7 +68,7 @@ export class InstanceSet {
     await Promise.all(
       records.map(async (rec) => {
         const s = this.byName.get(rec.name);
-        const child = s && !s.child ? await adoptChild(rec) : null;
+        const child = s && !s.child ? await adoptChild(rec, this.deps.timing.adoptedPollMs) : null;
         if (!s || !child) return;
         void s.adopt(child);
         adopted.push(s.name);

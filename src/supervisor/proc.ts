@@ -19,6 +19,20 @@ export async function procInfo(pid: number): Promise<ProcInfo | null> {
   return { pid, pgid: Number(fields[2]), startTime: Number(fields[19]) };
 }
 
+/**
+ * Whether process `pid` still runs (a zombie does not). Without /proc (macOS), kill(pid, 0):
+ * a zombie counts as running there, and the exit of a child is delivered soon anyway.
+ */
+export async function processRuns(pid: number): Promise<boolean> {
+  if (process.platform === "linux") return (await procInfo(pid)) !== null;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === "EPERM";
+  }
+}
+
 export async function cmdline(pid: number): Promise<string[]> {
   const raw = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
   return raw.split("\0").filter(Boolean);

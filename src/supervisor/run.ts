@@ -270,7 +270,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     throw new CliError("no instance can serve; gw stopped", 1, "the lines above say why for each instance; fix that and run gw up again");
   }
   try {
-    gateway = startGateway(config, { port, state, reusePort: true, log, health: () => healthOf(views()) });
+    gateway = startGateway(config, { port, state, reusePort: true, log, health: () => healthOf(views()), look: async (name) => set.get(name)?.look() });
     // Instances still on their way (a respawn after a crash at start): their requests wait for them.
     for (const s of set.list()) gateway.availability(s.name, s.availability);
   } catch (err) {

@@ -36,6 +36,8 @@ export interface Child {
   readonly exited: Promise<ExitInfo>;
   /** Stop holding on to it: this gw may exit while it runs on (an upgrade hands it over). */
   readonly release: () => void;
+  /** Look now whether it exited, rather than at the next poll (an adopted process: adopt.ts). */
+  readonly lookNow?: () => void;
 }
 
 /** Spawn failed before a process existed (binary missing, not executable, bad cwd). */

@@ -22,6 +22,11 @@ export interface Timing {
    * no backoff and makes no crash loop, so the instance starts soon after the port is freed.
    */
   readonly portRetryMs: number;
+  /**
+   * An instance adopted at an upgrade is not this process's child: its end is seen by looking at
+   * /proc this often (and at once when the LB meets a refused connection to it).
+   */
+  readonly adoptedPollMs: number;
   /** On stop: after the LB's grace for streams in flight, SIGTERM each instance group; SIGKILL after this. */
   readonly killWaitMs: number;
   /** How often log sizes are checked for rotation. */
@@ -41,6 +46,7 @@ export const DEFAULT_TIMING: Timing = Object.freeze({
   crashLoopWindowMs: 60_000,
   crashLoopRetryMs: 5 * 60_000,
   portRetryMs: 2_000,
+  adoptedPollMs: 250,
   killWaitMs: 10_000,
   rotateCheckMs: 30_000,
   logMaxBytes: 10 * 1024 * 1024,

@@ -4,6 +4,9 @@
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { loadConfig } from "../../src/config/index.ts";
+import type { Config } from "../../src/config/types.ts";
+import { withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.ts";
 import { cmdline, procInfo } from "../../src/supervisor/proc.ts";
 import { readdir } from "node:fs/promises";
 import { freePorts } from "./ports.ts";
@@ -57,6 +60,20 @@ export async function sandbox(instances: InstanceSpec[] = [{ name: "a" }, { name
   writeFileSync(file, toml);
   const env = { ...process.env, XDG_CACHE_HOME: join(dir, "cache"), XDG_DATA_HOME: join(dir, "data"), GW_CLIPROXY_RELEASES: undefined, GW_CONFIG: undefined, GW_CLIPROXY: undefined, NO_COLOR: "1", GW_TEST_MARK: "inherited" };
   return { dir, file, mainPort, ports, env };
+}
+
+/**
+ * The sandbox's config as `gw up` takes it (instance keys filled in, instance files written), and
+ * what an InstanceSet needs besides its timing, with its log lines collected in `lines`.
+ */
+export async function supervised(sb: Sandbox) {
+  const loaded = await loadConfig(sb.file, { env: sb.env });
+  if (!loaded.config) throw new Error(JSON.stringify(loaded.problems));
+  const config: Config = await withInstanceKeys(loaded.config);
+  await writeInstanceFiles(config);
+  const lines: string[] = [];
+  const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+  return { config, lines, deps: { env: sb.env, log, logFile: (n: string) => join(sb.dir, "logs", `${n}.log`), childrenChanged: () => {} } };
 }
 
 /** Run a gw command to completion. */

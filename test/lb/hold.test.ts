@@ -54,4 +54,24 @@ describe("InstanceHold", () => {
     await w;
     expect(hold.has("a")).toBe(true); // still away for everyone else
   });
+
+  test("gone: a refused instance this gw runs is looked at by the supervisor; away after that means wait; url instances are not asked", async () => {
+    const looked: string[] = [];
+    let dead = false;
+    const hold: InstanceHold = new InstanceHold(
+      () => undefined,
+      async (name) => {
+        looked.push(name);
+        if (dead) hold.set(name, "away");
+      },
+    );
+    const managed = { ...inst(1), managed: true } as InstanceConfig;
+    expect(await hold.gone(managed)).toBe(false); // alive: the refusal stands
+    dead = true;
+    expect(await hold.gone(managed)).toBe(true);
+    expect(looked).toEqual(["a", "a"]);
+    expect(await hold.gone({ ...inst(1), managed: false } as InstanceConfig)).toBe(false);
+    expect(looked).toHaveLength(2);
+    expect(await new InstanceHold(() => undefined).gone(managed)).toBe(false); // no supervisor
+  });
 });

@@ -5,19 +5,25 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type RunningGateway, startGateway } from "../../src/lb/server.ts";
 import type { RequestRecord } from "../../src/observe/record.ts";
 import { controlJson } from "../../src/supervisor/control.ts";
+import { InstanceSet } from "../../src/supervisor/instances.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
+import { procInfo } from "../../src/supervisor/proc.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
+import { DEFAULT_TIMING } from "../../src/supervisor/timing.ts";
 import { freePorts } from "../helpers/ports.ts";
 import { logRecords } from "../helpers/resilience.ts";
-import { chatThrough, crashingScript, followStream, gw, killAll, MAIN, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { chatThrough, crashingScript, followStream, gw, killAll, MAIN, type Sandbox, sandbox, startGw, supervised, until } from "../helpers/supervisor.ts";
 
 /** How long instance a takes to start: the window in which a request for it must wait. */
 const SLOW_START_S = 1.5;
 const FIRST_BYTE_MS = 60_000;
 let sb: Sandbox;
+const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
+  for (const c of cleanups) await c();
   if (sb) await killAll(sb);
 });
 
@@ -126,4 +132,58 @@ describe("requests wait for an instance on its way back", () => {
     await inLoop.arrayBuffer();
     expect((await recordOf(inLoop)).routing.attempts[0]!.held_ms).toBeUndefined();
   }, 120_000);
+});
+
+describe("a refused connection to an instance this gw runs asks the supervisor first", () => {
+  test("an adopted instance killed before its poll saw it: the request waits for the respawn, gets a whole answer, the target is not cooled", async () => {
+    const box = await sandbox([{ name: "a" }]);
+    cleanups.push(() => killAll(box));
+    const { config, lines, deps } = await supervised(box);
+    const { log } = deps;
+    // The predecessor of an upgrade: starts a, then hands it on (releaseAll) as an upgrade does.
+    const before = new InstanceSet(config, { ...deps, timing: { ...DEFAULT_TIMING, readyTimeoutMs: 15_000 } });
+    expect((await before.startAll()).get("a")?.ok).toBe(true);
+    const pid = before.get("a")!.child!.pid;
+    const startTime = (await procInfo(pid))!.startTime;
+    before.releaseAll();
+    // The successor adopts it. Its poll is far longer than the test, so only the LB's look can
+    // see a's death: the request is sure to meet the dead port before the supervisor knows.
+    let gateway: RunningGateway | undefined;
+    const set = new InstanceSet(config, {
+      ...deps,
+      timing: { ...DEFAULT_TIMING, readyTimeoutMs: 15_000, backoffMinMs: 200, adoptedPollMs: 600_000 },
+      availability: (name, a) => gateway?.availability(name, a),
+    });
+    cleanups.push(() => set.stopAll());
+    expect((await set.adopt([{ name: "a", pid, startTime, launch: set.launchKeyOf(config.instances[0]!) }])).adopted).toEqual(["a"]);
+    gateway = startGateway(config, { hostname: "127.0.0.1", port: 0, log, look: async (name) => set.get(name)?.look() });
+    cleanups.push(() => gateway!.stop(0));
+    const a = set.get("a")!;
+    await until(() => a.state === "ready", 15_000, () => `a adopted and ready: ${lines.join("\n")}`);
+    gateway.availability("a", a.availability);
+
+    process.kill(pid, "SIGKILL");
+    await until(async () => (await procInfo(pid)) === null, 5_000, () => "a's process gone");
+    expect(a.state).toBe("ready"); // the supervisor has not noticed
+    const res = await chatThrough({ mainPort: gateway.port }, "m", true, "events=10");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-gw-target")).toStartWith("a/");
+    expectWhole(await res.text(), 10);
+    expect(a.child!.pid).not.toBe(pid); // answered by the respawned a
+    expect(lines.some((l) => l.startsWith("instance 'a' exited"))).toBe(true);
+    expect(gateway.coolingList(Date.now())).toEqual([]);
+    const id = res.headers.get("x-gw-request-id");
+    const [rec] = await logRecords(box.dir, 1, (x) => x.id === id);
+    expect(rec!.routing.attempts).toHaveLength(1);
+    expect(rec!.routing.attempts[0]!.class).toBe("ok");
+    expect(rec!.routing.attempts[0]!.held_ms).toBeGreaterThan(0);
+
+    // An instance down for good (stopped: nothing respawns it) is not waited for: the refusal is judged at once.
+    await set.stopAll();
+    const t0 = Date.now();
+    const refused = await chatThrough({ mainPort: gateway.port }, "m", false);
+    expect(refused.status).toBe(502);
+    await refused.arrayBuffer();
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  }, 60_000);
 });

@@ -9,7 +9,7 @@ import { withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.
 import { InstanceSet } from "../../src/supervisor/instances.ts";
 import { freePort } from "../../src/supervisor/ports.ts";
 import { DEFAULT_TIMING, type Timing } from "../../src/supervisor/timing.ts";
-import { alive, OWN_NAME, crashingScript, killAll, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
+import { alive, OWN_NAME, crashingScript, killAll, type Sandbox, sandbox, supervised, until } from "../helpers/supervisor.ts";
 
 const FAST: Timing = { ...DEFAULT_TIMING, readyTimeoutMs: 15_000, backoffMinMs: 50, killWaitMs: 3_000, crashLoopRetryMs: 60_000 };
 
@@ -22,13 +22,8 @@ afterAll(async () => {
 
 async function setUp(sb: Sandbox, timing: Timing = FAST): Promise<{ set: InstanceSet; lines: string[]; config: Config }> {
   sandboxes.push(sb);
-  const loaded = await loadConfig(sb.file, { env: sb.env });
-  if (!loaded.config) throw new Error(JSON.stringify(loaded.problems));
-  const config = await withInstanceKeys(loaded.config);
-  await writeInstanceFiles(config);
-  const lines: string[] = [];
-  const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
-  const set = new InstanceSet(config, { timing, env: sb.env, log, logFile: (n) => join(sb.dir, "logs", `${n}.log`), childrenChanged: () => {} });
+  const { config, lines, deps } = await supervised(sb);
+  const set = new InstanceSet(config, { ...deps, timing });
   sets.push(set);
   return { set, lines, config };
 }
