@@ -5,6 +5,7 @@ import { rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { ensurePrivateDir } from "../fs/private.ts";
+import type { RestartProgress } from "./instances.ts";
 import type { GwPaths } from "./paths.ts";
 import { describeSeveral, listRunning, type RunningGw } from "./registry.ts";
 import type { StatusReport } from "./status.ts";
@@ -15,7 +16,8 @@ export interface ControlHandlers {
   down(): void;
   /** Null when the instance is unknown; `progress` hears each step (an NDJSON line to the client). */
   restart(name: string | undefined, progress: (p: unknown) => void): Promise<unknown[] | null>;
-  reload(): Promise<{ ok: boolean; problems: string[] }>;
+  /** `progress` hears the instances the reload relaunches (NDJSON lines, as for restart). */
+  reload(progress: (p: RestartProgress) => void): Promise<ReloadAnswer>;
   /** NDJSON lines `{name, line}`; null when the name is unknown. */
   logs(name: string | undefined, lines: number, follow: boolean, signal: AbortSignal): ReadableStream<Uint8Array> | null;
   /** Hand over to the gw binary at `binary` (default: this gw's own program again). */
@@ -24,6 +26,12 @@ export interface ControlHandlers {
   explain(input: ExplainRequest): Promise<unknown> | null;
   /** The instances gw runs, for the hint when a request names another. */
   instanceNames(): string[];
+}
+
+/** The last line of `POST /reload`. */
+export interface ReloadAnswer {
+  readonly ok: boolean;
+  readonly problems: string[];
 }
 
 /** What `gw route explain` sends: the body as text (the LB's own intake reads it), where it is posted, the session. */
@@ -97,7 +105,7 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
         if (name && !h.instanceNames().includes(name)) return json({ error: `no managed instance '${name}'`, hint: valid() }, 404);
         return ndjson(async (line) => line({ results: await h.restart(name, line) }));
       }
-      if (route === "POST /reload") return json(await h.reload());
+      if (route === "POST /reload") return ndjson(async (line) => line(await h.reload(line)));
       if (route === "POST /explain") {
         const input = explainRequest(await req.json().catch(() => null));
         if (!input) return json({ error: "explain wants {body, path?, session?}" }, 400);

@@ -3,7 +3,7 @@ import { formatProblem } from "../config/index.ts";
 import type { Reloader } from "../lb/reload.ts";
 import { maskerOf } from "../observe/mask.ts";
 import type { ControlHandlers } from "./control.ts";
-import type { Drainer, InstanceSet } from "./instances.ts";
+import type { Drainer, InstanceSet, RestartProgress } from "./instances.ts";
 import { logStream } from "./logtail.ts";
 import { type GwPaths, instanceLog } from "./paths.ts";
 import { buildStatus, type GatewayExtras, type StatusSources } from "./status.ts";
@@ -17,6 +17,8 @@ export interface HandlerDeps {
   readonly stop: () => Promise<void>;
   /** Null until the LB serves: reloading a half-started gw would race its start. */
   readonly reloader: () => Reloader | null;
+  /** Who hears the progress of the reload running now (the instances it relaunches). */
+  readonly reloadWatchers: Set<(p: RestartProgress) => void>;
   readonly upgrade: ControlHandlers["upgrade"];
 }
 
@@ -30,11 +32,17 @@ export function controlHandlers(d: HandlerDeps): ControlHandlers {
       if (stopping()) throw new Error("gw is stopping; nothing to restart");
       return name && !d.set.get(name) ? null : d.set.restart(name, d.drainer() ?? undefined, progress);
     },
-    async reload() {
+    async reload(progress) {
       const reloader = d.reloader();
       if (!reloader || stopping()) return { ok: false, problems: [`gw is ${d.sources().phase}; reload once it serves`] };
-      const r = await reloader.reload();
-      return { ok: r.ok, problems: r.problems.map((p) => formatProblem(p)) };
+      // A reload joined while another runs hears that one's relaunches too: it waits for them.
+      d.reloadWatchers.add(progress);
+      try {
+        const r = await reloader.reload();
+        return { ok: r.ok, problems: r.problems.map((p) => formatProblem(p)) };
+      } finally {
+        d.reloadWatchers.delete(progress);
+      }
     },
     instanceNames: () => d.set.list().map((s) => s.name),
     explain(input) {

@@ -149,9 +149,10 @@ export class InstanceSet {
 
   /**
    * Take up a reloaded config. An instance whose port or command changed is relaunched like
-   * `gw restart` does it: drained first (with a drainer), so its streams in flight finish.
+   * `gw restart` does it: drained first (with a drainer), so its streams in flight finish;
+   * `progress` hears it as `gw restart`'s does.
    */
-  async reconcile(next: Config, drainer?: Drainer): Promise<void> {
+  async reconcile(next: Config, drainer?: Drainer, progress?: (p: RestartProgress) => void): Promise<void> {
     if (this.closed) return;
     const prev = this.config;
     this.config = next;
@@ -175,7 +176,7 @@ export class InstanceSet {
       s.inst = inst;
       if (relaunch) {
         this.deps.log.info(`${name}: port or command changed, restarting`);
-        work.push(this.restartOne(s, drainer));
+        work.push(this.restartOne(s, drainer, progress).then((result) => result && progress?.({ event: "restarted", result })));
       }
     }
     await Promise.all(work);

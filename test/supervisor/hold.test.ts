@@ -82,13 +82,25 @@ describe("requests wait for an instance on its way back", () => {
     writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(`port = ${sb.ports.a}\n`, `port = ${newPort}\n`));
     const reload = startGw(sb, ["reload", "-c", sb.file]);
     await until(() => readFileSync(gwPaths(sb.dir).gwLog, "utf8").includes("a: port or command changed, restarting"), 15_000, () => "the reload relaunching a");
+    // gw reload says what it waits for while it waits (it printed nothing until the drain ended).
+    await reload.waitFor(/^a: waiting for 1 request\(s\) in flight to finish \(up to 20\.0 s\)/m);
+    expect(running.text).not.toContain("[DONE]");
     const across = await chat("ma", false);
     expect(across.status).toBe(200);
     expect(((await across.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toContain("instance a");
     expectWhole(await running.done, 40);
     expect(await reload.proc.exited).toBe(0);
+    expect(reload.output()).toMatch(/\na: restarted after 1 request\(s\) in flight finished \(\d+\.\d s\), ready in \d+\.\d s\nconfig reloaded\n$/);
     expect((await instance("a"))!.port).toBe(newPort!);
     expect((await recordOf(across)).routing.attempts[0]!.held_ms).toBeGreaterThan(0);
+
+    // --json: the answer as before, with the instances the reload restarted.
+    const [portAgain] = await freePorts(1);
+    writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(`port = ${newPort}\n`, `port = ${portAgain}\n`));
+    const json = await gw(sb, ["reload", "--json", "-c", sb.file]);
+    expect(json.code).toBe(0);
+    const answer = JSON.parse(json.stdout) as { ok: boolean; problems: string[]; restarted: { name: string; ok: boolean }[] };
+    expect(answer).toMatchObject({ ok: true, problems: [], restarted: [{ name: "a", ok: true }] });
 
     // 3. a crashes: a request sent before its respawn answers waits for the respawn.
     const crashed = (await instance("a"))!.pid!;
