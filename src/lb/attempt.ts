@@ -71,11 +71,12 @@ class RouteAttempts implements AttemptLoop {
     let tried: Tried;
     try {
       sent = await this.send(info, ctl);
-      // A refused connection to an instance this gw runs may be a death its supervisor has not
-      // heard of yet (a moment ago; an adopted instance is looked at every few hundred ms): it
-      // looks now, and a dead instance is away — the request waits for its respawn and is sent
-      // once more. An instance still alive, or down for good, gets the refusal judged as before.
-      if (isRefused(sent.outcome) && (await d.load?.hold.gone(sent.to.instance))) {
+      // A connection to an instance this gw runs that failed before any answer (refused; reset,
+      // when gw's pooled connection to it was open) may be a death its supervisor has not heard
+      // of yet (a moment ago; an adopted instance is looked at every few hundred ms): it looks
+      // now, and a dead instance is away — the request waits for its respawn and is sent once
+      // more. An instance still running, or down for good, gets the failure judged as before.
+      if (unanswered(sent.outcome) && (await d.load?.hold.gone(sent.to.instance))) {
         const again = await this.send(sent.to, ctl);
         sent = { ...again, heldMs: sent.heldMs + again.heldMs };
       }
@@ -161,7 +162,8 @@ interface Sent {
   readonly heldMs: number;
 }
 
-const isRefused = (o: Outcome) => o.kind === "failed" && o.reason === "refused";
+/** The connection failed before any answer (not the deadline, not the client leaving). */
+const unanswered = (o: Outcome) => o.kind === "failed" && o.reason === "connect";
 
 /** Error bodies are short; one that is not is cut here (its head is enough to classify). */
 const ERROR_BODY_MAX_BYTES = 1 << 20;

@@ -6,10 +6,8 @@ import type { InstanceConfig, Target } from "../config/types.ts";
 import type { UpstreamRequest } from "./rewrite.ts";
 
 export type FailReason =
-  /** No connection, reset before headers. */
+  /** No connection, refused, reset before headers. */
   | "connect"
-  /** Nobody listens on the instance's port: the request reached nothing. */
-  | "refused"
   /** No response headers within the first-byte timeout. */
   | "timeout"
   /** The client went away; nothing more to do for it. */
@@ -72,16 +70,10 @@ export async function forward(attempt: AttemptInfo, method: string, up: Upstream
         e = again;
       }
     }
-    const reason = failReason(e, ctl);
+    const reason: FailReason = ctl.clientGone() ? "aborted" : ctl.timedOut() ? "timeout" : "connect";
     const why = reason === "timeout" ? `no response within ${ctl.timeoutMs} ms` : networkError(e);
     return { kind: "failed", attempt, reason, message: `${attempt.instance.name}: ${why}` };
   }
-}
-
-function failReason(e: unknown, ctl: AttemptControl): FailReason {
-  if (ctl.clientGone()) return "aborted";
-  if (ctl.timedOut()) return "timeout";
-  return (e as { code?: unknown } | null)?.code === "ECONNREFUSED" ? "refused" : "connect";
 }
 
 /**

@@ -6,7 +6,7 @@
 // meeting a port nobody listens on. When nothing restarts this costs one Map lookup per attempt.
 // The supervisor's word may come late — a process that died a moment ago, before its exit was
 // delivered (an instance adopted at an upgrade is looked at only every few hundred ms) — so a
-// refused connection to an instance this gw runs asks it to look now (`gone`).
+// connection to an instance this gw runs that fails before any answer asks it to look now (`gone`).
 
 import type { InstanceConfig } from "../config/types.ts";
 
@@ -42,10 +42,10 @@ export class InstanceHold {
   }
 
   /**
-   * A connection to `instance` was refused. When this gw runs it, the supervisor looks whether
-   * its process is still there; true when it is away after that (dead, respawning): the request
-   * may wait for it. False for an instance that is alive (the refusal stands), down for good
-   * (a crash loop is lost, not away) or not this gw's (`url`).
+   * A connection to `instance` failed before any answer (refused, reset). When this gw runs it,
+   * the supervisor looks whether its process is still there; true when it is away after that
+   * (dead, respawning): the request may wait for it. False for an instance that is alive (the
+   * failure stands), down for good (a crash loop is lost, not away) or not this gw's (`url`).
    */
   async gone(instance: InstanceConfig): Promise<boolean> {
     if (!instance.managed || !this.look) return false;

@@ -48,7 +48,7 @@ export interface GatewayOptions {
   /** What /healthz reports (the supervisor's instance states); plain "ok" without it. */
   health?: () => Health;
   /**
-   * The supervisor looks at an instance's process now (a connection to it was refused) and
+   * The supervisor looks at an instance's process now (a connection to it failed) and
    * tells `availability` what it saw before this resolves (lb/hold.ts).
    */
   look?: (instance: string) => Promise<void>;

@@ -3,8 +3,9 @@ import { formatProblem } from "../config/index.ts";
 import type { Reloader } from "../lb/reload.ts";
 import { maskerOf } from "../observe/mask.ts";
 import type { ControlHandlers } from "./control.ts";
-import type { Drainer, InstanceSet, RestartProgress } from "./instances.ts";
+import type { Drainer, InstanceSet } from "./instances.ts";
 import { logStream } from "./logtail.ts";
+import type { ReloadProgress } from "./reload-progress.ts";
 import { type GwPaths, instanceLog } from "./paths.ts";
 import { buildStatus, type GatewayExtras, type StatusSources } from "./status.ts";
 
@@ -17,8 +18,8 @@ export interface HandlerDeps {
   readonly stop: () => Promise<void>;
   /** Null until the LB serves: reloading a half-started gw would race its start. */
   readonly reloader: () => Reloader | null;
-  /** Who hears the progress of the reload running now (the instances it relaunches). */
-  readonly reloadWatchers: Set<(p: RestartProgress) => void>;
+  /** What the reload running now says about the instances it relaunches. */
+  readonly reloadProgress: ReloadProgress;
   readonly upgrade: ControlHandlers["upgrade"];
 }
 
@@ -35,13 +36,13 @@ export function controlHandlers(d: HandlerDeps): ControlHandlers {
     async reload(progress) {
       const reloader = d.reloader();
       if (!reloader || stopping()) return { ok: false, problems: [`gw is ${d.sources().phase}; reload once it serves`] };
-      // A reload joined while another runs hears that one's relaunches too: it waits for them.
-      d.reloadWatchers.add(progress);
+      // A reload joined while another runs (the file watcher's) hears that one's relaunches too: it waits for them.
+      const unwatch = d.reloadProgress.watch(progress);
       try {
         const r = await reloader.reload();
         return { ok: r.ok, problems: r.problems.map((p) => formatProblem(p)) };
       } finally {
-        d.reloadWatchers.delete(progress);
+        unwatch();
       }
     },
     instanceNames: () => d.set.list().map((s) => s.name),

@@ -138,9 +138,9 @@ export class SupervisedInstance {
   }
 
   /**
-   * The LB met a refused connection to this instance: when its process is gone, take the exit
-   * now — it is then away (respawning) or lost (crash loop) — rather than when the exit event or
-   * an adopted process's next poll comes. Costs one /proc read while the process runs.
+   * A connection of the LB to this instance failed before any answer: when its process is gone,
+   * take the exit now — it is then away (respawning) or lost (crash loop) — rather than when the
+   * exit event or an adopted process's next poll comes. Costs one /proc read while it runs.
    */
   async look(): Promise<void> {
     const child = this.child;

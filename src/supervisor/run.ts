@@ -14,7 +14,8 @@ import { refuseBusyMainPort, refuseIfRunning } from "./guard.ts";
 import { controlHandlers } from "./handlers.ts";
 import { awaitVerdict, predecessorGone, probeBinary, runSuccessor, TAKEOVER_ENV, takeoverFrom, verifyPredecessor } from "./handover.ts";
 import { healthOf, type InstanceView, notReadyLines, startVerdict } from "./health.ts";
-import { InstanceSet, type RestartProgress } from "./instances.ts";
+import { InstanceSet } from "./instances.ts";
+import { ReloadProgress } from "./reload-progress.ts";
 import { connectLiveState } from "./live.ts";
 import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { createGwLogger } from "./logger.ts";
@@ -240,8 +241,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
       await finish();
     })());
 
-  const reloadWatchers = new Set<(p: RestartProgress) => void>();
-  const handlers = controlHandlers({ paths, sources, set, drainer: () => gateway, stop, reloader: () => reloader, reloadWatchers, upgrade });
+  const reloadProgress = new ReloadProgress();
+  const handlers = controlHandlers({ paths, sources, set, drainer: () => gateway, stop, reloader: () => reloader, reloadProgress, upgrade });
   let control = await startControlServer(paths, handlers);
   for (const sig of SIGNALS) process.on(sig, onSignal);
   process.on("SIGHUP", ignoreHup);
@@ -332,9 +333,11 @@ export async function serve(opts: ServeOptions): Promise<void> {
       for (const name of set.moving(keyed)) gateway?.availability(name, "away");
       await writeInstanceFiles(keyed);
       config = keyed;
-      await set.reconcile(keyed, gateway ?? undefined, (p) => {
-        for (const watch of reloadWatchers) watch(p);
-      });
+      try {
+        await set.reconcile(keyed, gateway ?? undefined, (p) => reloadProgress.tell(p));
+      } finally {
+        reloadProgress.end();
+      }
     },
   });
   return done;

@@ -76,7 +76,7 @@ describe("requests wait for an instance on its way back", () => {
 
     // 2. A reload that moves a to another port: the stream running on it finishes whole, and a
     // request sent during the reload waits for a on its new port.
-    const running = followStream(await chat("ma", true, "interval=100~events=40"));
+    const running = followStream(await chat("ma", true, "interval=100~events=100"));
     await until(() => running.chunks > 0, 10_000, () => "the stream under way");
     const [newPort] = await freePorts(1);
     writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(`port = ${sb.ports.a}\n`, `port = ${newPort}\n`));
@@ -88,7 +88,7 @@ describe("requests wait for an instance on its way back", () => {
     const across = await chat("ma", false);
     expect(across.status).toBe(200);
     expect(((await across.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toContain("instance a");
-    expectWhole(await running.done, 40);
+    expectWhole(await running.done, 100);
     expect(await reload.proc.exited).toBe(0);
     expect(reload.output()).toMatch(/\na: restarted after 1 request\(s\) in flight finished \(\d+\.\d s\), ready in \d+\.\d s\nconfig reloaded\n$/);
     expect((await instance("a"))!.port).toBe(newPort!);
@@ -146,8 +146,8 @@ describe("requests wait for an instance on its way back", () => {
   }, 120_000);
 });
 
-describe("a refused connection to an instance this gw runs asks the supervisor first", () => {
-  test("an adopted instance killed before its poll saw it: the request waits for the respawn, gets a whole answer, the target is not cooled", async () => {
+describe("a connection to an instance this gw runs that fails before any answer asks the supervisor first", () => {
+  test("an instance killed before the supervisor saw it (adopted: its poll is far off; a child: its exit event races): the request waits for the respawn, gets a whole answer, the target is not cooled", async () => {
     const box = await sandbox([{ name: "a" }]);
     cleanups.push(() => killAll(box));
     const { config, lines, deps } = await supervised(box);
@@ -174,6 +174,9 @@ describe("a refused connection to an instance this gw runs asks the supervisor f
     await until(() => a.state === "ready", 15_000, () => `a adopted and ready: ${lines.join("\n")}`);
     gateway.availability("a", a.availability);
 
+    // One answer first: gw's pooled connection to a is open, so a's death shows as a reset on it
+    // (or a refusal, when the pool opens a new one) — both before any answer.
+    await (await chatThrough({ mainPort: gateway.port }, "m", false)).arrayBuffer();
     process.kill(pid, "SIGKILL");
     await until(async () => (await procInfo(pid)) === null, 5_000, () => "a's process gone");
     expect(a.state).toBe("ready"); // the supervisor has not noticed
@@ -189,6 +192,17 @@ describe("a refused connection to an instance this gw runs asks the supervisor f
     expect(rec!.routing.attempts).toHaveLength(1);
     expect(rec!.routing.attempts[0]!.class).toBe("ok");
     expect(rec!.routing.attempts[0]!.held_ms).toBeGreaterThan(0);
+
+    // Now a is this set's own child: killed and asked for at once, it answers whole whether the
+    // exit event or the LB's look comes first.
+    await until(() => a.state === "ready", 15_000, () => `a respawned and ready: ${lines.join("\n")}`);
+    const child = a.child!.pid;
+    process.kill(child, "SIGKILL");
+    const again = await chatThrough({ mainPort: gateway.port }, "m", true, "events=10");
+    expect(again.status).toBe(200);
+    expectWhole(await again.text(), 10);
+    expect(a.child!.pid).not.toBe(child);
+    expect(gateway.coolingList(Date.now())).toEqual([]);
 
     // An instance down for good (stopped: nothing respawns it) is not waited for: the refusal is judged at once.
     await set.stopAll();
