@@ -75,6 +75,8 @@ export interface RunningGateway extends Gateway {
   coolingList(now: number): CoolingEntry[];
   /** Where the state lives and whether that place answers. */
   stateHealth(): StateHealth;
+  /** Instances whose last probe failed (lb/probe.ts): for one gw does not run, its only health. */
+  instancesDown(): string[];
   /** /metrics, the /_gw/ status page and its live-state hook. */
   readonly observe: Observability;
   /**
@@ -228,6 +230,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     stats: () => gw.stats.snapshot(),
     coolingList: (now) => gw.state.coolingList(now),
     stateHealth: () => state.health(),
+    instancesDown: () => gw.probes.down(),
     observe,
     bodyMemory: () => gw.bodies.inUse(),
     drain: (instance, graceMs = rt.config.global.shutdownGraceMs, onWait) => load.drain(instance, graceMs, onWait, () => stopped),

@@ -29,7 +29,7 @@ export interface LiveStateBackend {
 /** A subset of supervisor/status.ts InstanceRow, so its rows can be passed as they are. */
 export interface LiveInstance {
   readonly name: string;
-  /** starting | ready | unready | backoff | crashloop | failed | stopping | stopped | external */
+  /** starting | ready | unready | backoff | crashloop | failed | stopping | stopped | external | down (external, its last probe failed) */
   readonly state: string;
   /** Answering requests; derived from `state` when absent (ready or external = up). */
   readonly up?: boolean;

@@ -7,6 +7,10 @@ import { configFrom, externalInstances, startTestGateway, testUpstream, type Tes
 import { parseExposition } from "../../helpers/observe.ts";
 import { claude, pollRequests, type Rig, startRig, waitFor } from "../../helpers/resilience.ts";
 import type { RunningGateway } from "../../../src/lb/server.ts";
+import { InstanceSet } from "../../../src/supervisor/instances.ts";
+import { connectLiveState } from "../../../src/supervisor/live.ts";
+import { buildStatus } from "../../../src/supervisor/status.ts";
+import { DEFAULT_TIMING } from "../../../src/supervisor/timing.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { join } from "node:path";
 
@@ -79,8 +83,26 @@ describe("an external instance that is down", () => {
     gaps.slice(0, 3).forEach((g, i) => expect(g).toBeGreaterThanOrEqual(TIMING.backoffMs * 2 ** i - 5));
     expect(lines.some((l) => l.startsWith("WARN probe: instance s is down (GET /v1/models 503"))).toBe(true);
 
+    // What gw up shows of it meanwhile (the supervisor's rows feed gw status, /metrics and the
+    // page): down, not "external" and up. An operator's alert on gw_instance_up == 0 fires.
+    const gw = rig.gw as RunningGateway;
+    const noop = () => {};
+    const set = new InstanceSet(gw.config(), { timing: DEFAULT_TIMING, env: {}, log: { info: noop, warn: noop, error: noop }, logFile: () => "/dev/null", childrenChanged: noop });
+    const sources = () => ({ config: gw.config(), set, gateway: gw, phase: "serving" as const, startedAt: Date.now(), demo: false });
+    await connectLiveState(sources, { info: noop, warn: noop, error: noop });
+    const instanceRows = () => buildStatus(sources()).instances.map((i) => [i.name, i.state]);
+    const upNow = async () => {
+      const m = parseExposition(await (await fetch(`${gw.url}/metrics`)).text()).samples;
+      const page = (await (await fetch(`${gw.url}/_gw/api/status`)).json()) as { instances: { name: string; state: string; up: boolean }[] };
+      return { s: m.get('gw_instance_up{instance="s"}'), b: m.get('gw_instance_up{instance="b"}'), page: page.instances.map((i) => [i.name, i.state, i.up]) };
+    };
+    expect(instanceRows()).toEqual([["b", "external"], ["s", "down"]]);
+    expect(await upNow()).toEqual({ s: 0, b: 1, page: [["b", "external", true], ["s", "down", false]] });
+
     s.healthy = true;
     await waitFor(() => lines.some((l) => l.includes("probe: instance s answered")), 5000, "a probe to find s up");
+    expect(instanceRows()).toEqual([["b", "external"], ["s", "external"]]);
+    expect(await upNow()).toEqual({ s: 1, b: 1, page: [["b", "external", true], ["s", "external", true]] });
     await pollRequests(() => s.posts === 2, () => claude(rig.anthropic(), "r"), "the trial request to reach s");
     expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "s/claude-s", attempts: 1 });
 
