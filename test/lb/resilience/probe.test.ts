@@ -130,6 +130,31 @@ describe("bounds", () => {
     }
   }, 30_000);
 
+  test("targets of a down instance whose cooldowns end one after another wait for its next probe: one probe per backoff, not one per target", async () => {
+    const s = flaky("s");
+    const lines: string[] = [];
+    const names = ["r1", "r2", "r3", "r4", "r5"];
+    const routes = names.map((r) => `"${r}" = [{ instance = "s", provider = "anthropic", model = "claude-s", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`);
+    const timing = { timeoutMs: 2000, backoffMs: 1500, maxBackoffMs: 3000 };
+    const rig = startRig({ mocks: ["b"], upstreams: { s: s.server.url }, global: "lb_transient_heavy_cooldown_ms = 1000", routing: routes.join("\n"), gateway: { log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) }, probeTiming: timing } });
+    try {
+      // Cooldowns that end 60 ms or more apart, as a day's traffic spreads them (all set before the first ends).
+      for (const r of names) {
+        await claude(rig.anthropic(), r);
+        await Bun.sleep(60);
+      }
+      expect(s.posts).toBe(5);
+      await waitFor(() => s.probes.length >= 2, 10_000, "the second probe of s");
+      // Timers never fire early: the next probe waits the whole backoff, for every target.
+      expect(s.probes[1]!.at - s.probes[0]!.at).toBeGreaterThanOrEqual(timing.backoffMs - 5);
+      expect(lines.filter((l) => l.startsWith("probe: instance s is down"))[0]).toMatch(/its 5 cooling target\(s\) stay out, next probe in 1\.5 s$/);
+      expect(s.posts).toBe(5);
+    } finally {
+      await rig.stop();
+      await s.server.stop();
+    }
+  }, 30_000);
+
   test("a managed instance is probed at /healthz, without a key", async () => {
     const s = flaky("m");
     const b = testUpstream();
