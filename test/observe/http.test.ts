@@ -154,7 +154,7 @@ describe("data endpoint and metrics after traffic", () => {
     expect(samples.get('gw_requests_total{route="opus",target="a/claude-opus",dialect="anthropic",status_class="2xx"}')).toBe(2);
     expect(samples.get('gw_requests_total{route="flash",target="b/gemini-flash",dialect="anthropic",status_class="4xx"}')).toBe(1);
     expect(samples.get('gw_failovers_total{route="opus"}')).toBe(1);
-    expect(samples.get('gw_instance_restarts_total{instance="b"}')).toBe(7);
+    expect(samples.get('gw_instance_restarts_total{instance_name="b"}')).toBe(7);
     expect(samples.get('gw_cooldowns_active{route="opus",target="b/claude-opus",kind="transient_heavy"}')).toBe(1);
   });
 

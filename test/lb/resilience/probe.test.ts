@@ -94,7 +94,7 @@ describe("an external instance that is down", () => {
     const upNow = async () => {
       const m = parseExposition(await (await fetch(`${gw.url}/metrics`)).text()).samples;
       const page = (await (await fetch(`${gw.url}/_gw/api/status`)).json()) as { instances: { name: string; state: string; up: boolean }[] };
-      return { s: m.get('gw_instance_up{instance="s"}'), b: m.get('gw_instance_up{instance="b"}'), page: page.instances.map((i) => [i.name, i.state, i.up]) };
+      return { s: m.get('gw_instance_up{instance_name="s"}'), b: m.get('gw_instance_up{instance_name="b"}'), page: page.instances.map((i) => [i.name, i.state, i.up]) };
     };
     expect(instanceRows()).toEqual([["b", "external"], ["s", "down"]]);
     expect(await upNow()).toEqual({ s: 0, b: 1, page: [["b", "external", true], ["s", "down", false]] });
@@ -107,8 +107,8 @@ describe("an external instance that is down", () => {
     expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "s/claude-s", attempts: 1 });
 
     const metrics = parseExposition(await (await fetch(`${rig.gw.url}/metrics`)).text()).samples;
-    expect(metrics.get('gw_probes_total{instance="s",result="down"}')).toBeGreaterThanOrEqual(3);
-    expect(metrics.get('gw_probes_total{instance="s",result="up"}')).toBeGreaterThanOrEqual(1);
+    expect(metrics.get('gw_probes_total{instance_name="s",result="down"}')).toBeGreaterThanOrEqual(3);
+    expect(metrics.get('gw_probes_total{instance_name="s",result="up"}')).toBeGreaterThanOrEqual(1);
   }, 30_000);
 });
 
