@@ -70,6 +70,7 @@ export function createGwMetrics(now: () => number = Date.now) {
   const ttfb = reg.add(new Histogram("gw_request_ttfb_seconds", "Time from request arrival to the first body byte sent to the client.", ["route"], TTFB_BUCKETS));
   const duration = reg.add(new Histogram("gw_request_duration_seconds", "Time from request arrival until the response ended.", ["route"], DURATION_BUCKETS));
   const local = reg.add(new Counter("gw_local_answers_total", "Requests gw answered itself without an upstream: connectivity probes (HEAD / and /api/hello), /healthz and /v1/models.", ["path"]));
+  const refused = reg.add(new Counter("gw_refused_total", "Requests gw refused before any upstream, by status: 401 client key, 403 path, host or web page, 400/413/415 body, 503 body memory full.", ["status"]));
   const tokens = reg.add(new Counter("gw_tokens_total", "Tokens reported by upstream usage, by route and kind (input, output, cache_read, cache_write).", ["route", "kind"]));
   const openStreams = reg.add(new Gauge("gw_open_streams", "Event streams currently being relayed to clients.", []));
   const cooling = reg.add(new Gauge("gw_cooldowns_active", "Targets cooling down now (1), half-open included.", ["route", "target", "kind"]));
@@ -119,6 +120,10 @@ export function createGwMetrics(now: () => number = Date.now) {
       if (streams > 0) streams--;
     },
     openStreams: () => streams,
+    /** A request refused before the request path proper (it has no record): its status. */
+    refused(status: number): void {
+      refused.inc([String(status)]);
+    },
     /** One probe of an instance (lb/probe.ts) and its verdict. */
     probed(instance: string, up: boolean): void {
       probes.inc([instance, up ? "up" : "down"]);

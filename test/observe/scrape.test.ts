@@ -28,7 +28,7 @@ beforeAll(async () => {
   const crafted = JSON.stringify(`odd"model\\x\n${KEY}`);
   gw = startTestGateway(
     configFrom(
-      `[global]\nmain_port = 8145\nadmin_key = "${KEY}"\n${externalInstances({ a: mocks[0]!.url, b: mocks[1]!.url })}\n[routing]\n` +
+      `[global]\nmain_port = 8145\napi_keys = ["client"]\nadmin_key = "${KEY}"\nlb_max_json_depth = 8\n${externalInstances({ a: mocks[0]!.url, b: mocks[1]!.url })}\n[routing]\n` +
         `"opus" = [{ instance = "a", provider = "anthropic", model = "claude-opus-4-6~429", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-opus-4-6" }]\n` +
         `"odd" = [{ instance = "b", provider = "anthropic", model = ${crafted} }]\n`,
       join(dir, "providers.toml"),
@@ -91,3 +91,29 @@ test("a real Prometheus scrapes every series under gw's own label names, and the
     await prom.exited;
   }
 }, 60_000);
+
+test("requests gw refuses before any upstream (no record, no request counted) show in /metrics by status", async () => {
+  const post = (path: string, headers: Record<string, string>, body = '{"model":"opus","max_tokens":8,"messages":[]}') =>
+    fetch(`${gw.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body }).then((r) => r.status);
+  const refusedNow = async () => {
+    const samples = parseExposition(await (await fetch(`${gw.url}/metrics`)).text()).samples;
+    return Object.fromEntries([...samples].filter(([k]) => k.startsWith("gw_refused_total{")).map(([k, v]) => [/status="(\d+)"/.exec(k)![1], v]));
+  };
+  const requestsBefore = gw.stats().requests;
+  const before = await refusedNow();
+  const statuses = [
+    await post("/v1/messages", { "x-api-key": "wrong" }), // Claude Code with a stale key
+    await post("/v1/messages", {}),
+    await post("/v0/management/config", { "x-api-key": "client" }),
+    await post("/v1/messages", { "x-api-key": "client" }, `{"model":"opus","messages":${"[".repeat(20)}${"]".repeat(20)}}`),
+    await post("/v1/messages", { "x-api-key": "client", origin: "https://evil.example" }),
+  ];
+  expect(statuses).toEqual([401, 401, 403, 400, 403]);
+  const after = await refusedNow();
+  const added = (s: string) => (after[s] ?? 0) - (before[s] ?? 0);
+  expect({ 401: added("401"), 403: added("403"), 400: added("400") }).toEqual({ 401: 2, 403: 2, 400: 1 });
+  expect(gw.stats().requests).toBe(requestsBefore);
+  // An OPTIONS gw answers itself (204) is no refusal.
+  expect((await fetch(`${gw.url}/v1/messages`, { method: "OPTIONS" })).status).toBe(204);
+  expect(await refusedNow()).toEqual(after);
+});
