@@ -75,7 +75,7 @@ export function createGwMetrics(now: () => number = Date.now) {
   const openStreams = reg.add(new Gauge("gw_open_streams", "Event streams currently being relayed to clients.", []));
   const cooling = reg.add(new Gauge("gw_cooldowns_active", "Targets cooling down now (1), half-open included.", ["route", "target", "kind"]));
   const up = reg.add(new Gauge("gw_instance_up", "Instance is ready to serve (1) or not (0).", ["instance_name"]));
-  const state = reg.add(new Gauge("gw_instance_state", "The supervisor's state of the instance (1 for the current state).", ["instance_name", "state"]));
+  const state = reg.add(new Gauge("gw_instance_state", "The instance's state (1 for the current one): the supervisor's, or for an instance given by url external, or down while its probes fail.", ["instance_name", "state"]));
   const restarts = reg.add(new Counter("gw_instance_restarts_total", "Restarts of the instance since gw started.", ["instance_name"]));
   const uptime = reg.add(new Gauge("gw_instance_uptime_seconds", "Seconds since the instance's current process started.", ["instance_name"]));
   const probes = reg.add(new Counter("gw_probes_total", "Health probes of instances whose targets' cooldowns ended, by result (up, down).", ["instance_name", "result"]));
