@@ -55,7 +55,7 @@ describe("InstanceHold", () => {
     expect(hold.has("a")).toBe(true); // still away for everyone else
   });
 
-  test("gone: a refused instance this gw runs is looked at by the supervisor; away after that means wait; url instances are not asked", async () => {
+  test("gone: an instance this gw runs whose connection failed is looked at by the supervisor; away after that means wait; url instances are not asked", async () => {
     const looked: string[] = [];
     let dead = false;
     const hold: InstanceHold = new InstanceHold(
