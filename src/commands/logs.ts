@@ -1,7 +1,8 @@
 import { CliError } from "../cli/errors.ts";
 import { loadConfig } from "../config/index.ts";
 import { withSavedInstanceKeys } from "../instances/index.ts";
-import { maskerOf, maskText } from "../observe/mask.ts";
+import { writtenSecrets } from "../instances/written-secrets.ts";
+import { createMasker, maskerOf } from "../observe/mask.ts";
 import { controlRequest, ndjsonLines, NotRunningError } from "../supervisor/control.ts";
 import { logSourcesOnDisk, logStream } from "../supervisor/logtail.ts";
 import type { GwPaths } from "../supervisor/paths.ts";
@@ -28,7 +29,7 @@ export default defineGwCommand({
     } catch (err) {
       if (!(err instanceof NotRunningError)) throw err;
       // After gw down or a crash is exactly when the logs are wanted: read the files themselves.
-      body = await logsOnDisk(paths, args.name, n, !!args.follow, await diskMasker(file));
+      body = await logsOnDisk(paths, args.name, n, !!args.follow, await diskMasker(file, paths));
     }
     for await (const entry of ndjsonLines<{ name: string; line: string }>(body)) {
       console.log(args.json ? JSON.stringify(entry) : args.name ? entry.line : `${entry.name} | ${entry.line}`);
@@ -45,8 +46,8 @@ async function logsOnDisk(paths: GwPaths, name: string | undefined, n: number, f
   return logStream(sources, n, follow, new AbortController().signal, mask);
 }
 
-/** The masker of the config these logs belong to, with its saved instance keys; token shapes only when it does not load. */
-async function diskMasker(file: string): Promise<(s: string) => string> {
+/** The masker of the config these logs belong to, with its saved instance keys; what gw wrote for it when it does not load. */
+async function diskMasker(file: string, paths: GwPaths): Promise<(s: string) => string> {
   const { config } = await loadConfig(file);
-  return config ? maskerOf(await withSavedInstanceKeys(config)).text : maskText;
+  return config ? maskerOf(await withSavedInstanceKeys(config)).text : createMasker(await writtenSecrets(paths.dir)).text;
 }

@@ -87,6 +87,12 @@ function hostName(host: string): string {
   return (end > 0 ? host.slice(0, end) : host).toLowerCase();
 }
 
+/** The Host header names this machine's loopback (`localhost:8145`, `127.0.0.1`, `[::1]:8145`). */
+export function isLoopbackHost(host: string): boolean {
+  const name = hostName(host);
+  return isLoopbackName(name) || name === "[::1]";
+}
+
 /** 127.0.0.0/8, `localhost` and `*.localhost` (browsers resolve those to loopback themselves). */
 function isLoopbackName(name: string): boolean {
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name) || name === "localhost" || name.endsWith(".localhost") || name === "[::ffff:127.0.0.1]";

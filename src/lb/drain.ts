@@ -1,7 +1,9 @@
 // Draining an instance before a deliberate restart (`gw restart`, a reload that relaunches it):
 // its targets take no new requests — route.ts passes over them as over cooling ones — while what
-// already runs on it finishes. Once drained it is away (hold.ts) until the supervisor says it is
-// back: a request that nothing else can serve waits for it rather than meeting a closed port.
+// already runs on it finishes. It is away (hold.ts) from the drain's start until the supervisor
+// says it is back: a request that nothing else can serve (a route's only target, a signature
+// lock) waits for the restarted instance rather than starting on this one, where it would keep
+// the drain going and be cut when the grace period ends.
 // The request path pays a set lookup per candidate target and two counter updates per upstream
 // exchange; the waiting happens here, off the request path.
 
@@ -52,17 +54,17 @@ export class InstanceLoad {
   /**
    * Take `instance` out of the rotation and wait until nothing runs on it, or `graceMs` has
    * passed, or `abandon()` says to stop waiting. It stays out until `undrain`, and is away from
-   * the moment the wait ends — in the same turn, so no request can slip onto it before the
-   * restart that follows — until the supervisor says it is back. `onWait` hears once that there
-   * is something to wait for.
+   * the start — so what begins during the drain waits for the restart that follows instead of
+   * holding the drain up — until the supervisor says it is back (or lost: gw stops, the start
+   * fails). `onWait` hears once that there is something to wait for.
    */
   async drain(instance: string, graceMs: number, onWait?: (streams: number) => void, abandon?: () => boolean): Promise<DrainReport> {
     this.draining.add(instance);
+    this.hold.set(instance, "away");
     const t0 = Date.now();
     const streams = this.on(instance);
     if (streams > 0) onWait?.(streams);
     while (this.on(instance) > 0 && Date.now() - t0 < graceMs && !abandon?.()) await Bun.sleep(Math.min(DRAIN_POLL_MS, graceMs));
-    this.hold.set(instance, "away");
     return { streams, ms: Date.now() - t0, left: this.on(instance) };
   }
 

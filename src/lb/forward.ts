@@ -49,18 +49,27 @@ export interface AttemptControl {
 }
 
 export async function forward(attempt: AttemptInfo, method: string, up: UpstreamRequest, ctl: AttemptControl): Promise<Outcome> {
+  const url = attempt.instance.baseUrl + up.pathAndQuery;
+  const init: BunFetchRequestInit = {
+    method,
+    headers: up.headers,
+    body: up.body,
+    signal: ctl.abort.signal,
+    redirect: "manual",
+    // Pass compressed bytes through untouched; decoding would leave a lying Content-Encoding.
+    decompress: false,
+  };
+  const sent = Date.now();
   try {
-    const res = await fetch(attempt.instance.baseUrl + up.pathAndQuery, {
-      method,
-      headers: up.headers,
-      body: up.body,
-      signal: ctl.abort.signal,
-      redirect: "manual",
-      // Pass compressed bytes through untouched; decoding would leave a lying Content-Encoding.
-      decompress: false,
-    });
-    return new UpstreamResponse(attempt, res);
+    return new UpstreamResponse(attempt, await fetch(url, init));
   } catch (e) {
+    if (!ctl.abort.signal.aborted && staleConnection(e, Date.now() - sent)) {
+      try {
+        return new UpstreamResponse(attempt, await fetch(url, { ...init, keepalive: false }));
+      } catch (again) {
+        e = again;
+      }
+    }
     const reason: FailReason = ctl.clientGone() ? "aborted" : ctl.timedOut() ? "timeout" : "connect";
     const why = reason === "timeout" ? `no response within ${ctl.timeoutMs} ms` : networkError(e);
     return { kind: "failed", attempt, reason, message: `${attempt.instance.name}: ${why}` };
@@ -78,6 +87,19 @@ export function networkError(e: unknown): string {
 }
 
 // --- internal ---
+
+/**
+ * A reset that came back at once, before any answer: the instance (or a proxy before it) closed
+ * its idle keep-alive connection just as gw sent on it — the request never reached a handler, so
+ * it is sent again, once, on a new connection, instead of failing the user's request and cooling
+ * a healthy target. A reset after longer than a round trip may follow a request the instance was
+ * working on: that one fails over as before (a refused connection, the instance gone, is not a reset).
+ */
+function staleConnection(e: unknown, afterMs: number): boolean {
+  return (e as { code?: unknown } | null)?.code === "ECONNRESET" && afterMs < STALE_RESET_MS;
+}
+
+const STALE_RESET_MS = 1_000;
 
 const BUN_VERBOSE_HINT = /\s*For more information, pass `verbose: true` in the second argument to fetch\(\)\.?/;
 

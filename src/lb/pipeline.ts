@@ -31,12 +31,12 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   const path = foldPath(url.pathname);
   const dialect = dialectOf(path, req.headers);
   if (isForbiddenPath(url.pathname)) {
-    return errorResponse(dialect, 403, `gw forwards only the model APIs (/v1/…, /v1beta/…), not ${url.pathname.slice(0, 200)}`, "forbidden_path");
+    return refused(gw, errorResponse(dialect, 403, `gw forwards only the model APIs (/v1/…, /v1beta/…), not ${url.pathname.slice(0, 200)}`, "forbidden_path"));
   }
   const auth = checkClientKey(rt.clientKeys, req.headers, url);
   if (auth !== "ok") {
     const msg = auth === "missing" ? "missing API key for gw" : "invalid API key for gw";
-    return errorResponse(dialect, 401, msg, auth === "missing" ? "missing_api_key" : "invalid_api_key");
+    return refused(gw, errorResponse(dialect, 401, msg, auth === "missing" ? "missing_api_key" : "invalid_api_key"));
   }
   if (req.method === "GET" && isModelList(path, dialect)) return answeredLocally(gw, path, modelsResponse(rt.models, req.headers, dialect));
 
@@ -52,7 +52,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
 async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtime, gw: GatewayContext, hold: BodyHold): Promise<Response> {
   // Intake: the body, read, measured and parsed once.
   const intake = await readIntake(req, url, rt.config.global.lb, hold);
-  if (intake instanceof Response) return intake;
+  if (intake instanceof Response) return refused(gw, intake);
   const startedAt = Date.now();
   gw.stats.begin();
   // A request still waiting after a moment is slow: quiet streams and slow first tokens are
@@ -89,6 +89,12 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
 /** Local answers are not proxied requests (no record, no stats), but they are counted. */
 function answeredLocally(gw: GatewayContext, path: string, res: Response): Response {
   gw.observe.metrics.local.inc([path]);
+  return res;
+}
+
+/** Refusals have no record either; counted, so a client sending a wrong key shows somewhere. */
+export function refused(gw: Pick<GatewayContext, "observe">, res: Response): Response {
+  gw.observe.metrics.refused(res.status);
   return res;
 }
 

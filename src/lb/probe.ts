@@ -115,11 +115,17 @@ export function createProber(deps: ProberDeps): Prober {
       w.failures++;
       const wait = Math.min(t.backoffMs * 2 ** (w.failures - 1), t.maxBackoffMs);
       const until = after + wait;
-      for (const p of still) {
+      // The instance is down for all its targets: those whose cooldowns end before the next probe
+      // wait for it too, or each would bring its own probe (and log line) and use up the backoff.
+      const out = [...w.targets.values()].filter((p) => {
+        const c = deps.state.cooldown(p.route, p.target, after);
+        return c !== undefined && c.until < until;
+      });
+      for (const p of out) {
         deps.state.setCooldown(p.route, p.target, { until, kind: "connection", reason: `probe: ${verdict.what}`, setAt: after });
         p.claim = deps.state.claimTrial(p.route, p.target, until + t.timeoutMs);
       }
-      deps.log.warn(`probe: instance ${w.instance} is down (${verdict.what}); its ${still.length} cooling target(s) stay out, next probe in ${fmtMs(wait)}`);
+      deps.log.warn(`probe: instance ${w.instance} is down (${verdict.what}); its ${out.length} cooling target(s) stay out, next probe in ${fmtMs(wait)}`);
     }
     reschedule(w);
   };

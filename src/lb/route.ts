@@ -17,7 +17,7 @@ export type PickReason =
   | "weighted"
   /** Only weight-0 targets are available (weight 0 = never picked unless nothing else). */
   | "zero-weight"
-  /** Every other target is cooling or tried: one on an instance draining for a restart (it still serves) or on its way back (the attempt waits for it). */
+  /** Every other target is cooling or tried: one on an instance draining for a restart or on its way back (the attempt waits for it to be back). */
   | "draining"
   /** Everything untried is cooling: the one whose cooldown ends soonest, never a hard 503. */
   | "soonest-cooldown";
@@ -129,11 +129,10 @@ const zeroWeight = {
 } satisfies Policy;
 
 /**
- * A route whose only available targets are on a draining instance is served there, at once: the
- * instance still runs, and the drain waits for this request too (up to the grace period). Holding
- * the request for the restart instead would add the whole drain and a start to its first token.
- * On an instance already away (drained and restarting, respawning, starting) the attempt waits
- * for it to be back (lb/hold.ts).
+ * A route whose only available targets are on a draining or away instance still picks one: the
+ * attempt waits for the instance to be back (lb/hold.ts) — after the restart the drain leads to,
+ * a respawn, a start. Started on the draining instance instead, the request would hold the drain
+ * up and be cut when its grace period ends (Claude Code sends one request after another).
  */
 const draining = {
   name: "draining",

@@ -17,7 +17,7 @@ import { type Listening, reloadRefusal, restartNotes } from "./exposure.ts";
 import type { Health } from "./local.ts";
 import { bypassProxyForInstances } from "./noproxy.ts";
 import { createProber, type ProbeLog, type ProbeTiming } from "./probe.ts";
-import { type GatewayContext, handle } from "./pipeline.ts";
+import { type GatewayContext, handle, refused } from "./pipeline.ts";
 import { buildRuntime, type Runtime } from "./runtime.ts";
 import { type GatewayStats, StatsCounter } from "./stats.ts";
 import { OpenRelays } from "./stream.ts";
@@ -75,6 +75,8 @@ export interface RunningGateway extends Gateway {
   coolingList(now: number): CoolingEntry[];
   /** Where the state lives and whether that place answers. */
   stateHealth(): StateHealth;
+  /** Instances whose last probe failed (lb/probe.ts): for one gw does not run, its only health. */
+  instancesDown(): string[];
   /** /metrics, the /_gw/ status page and its live-state hook. */
   readonly observe: Observability;
   /**
@@ -164,7 +166,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   const serveOne = (req: Request, srv: Server<unknown>): Response | Promise<Response> => {
     // Browsers first: a refusal or a preflight answer ends here, before local answers and auth.
     const browser = checkBrowser(rt.browser, req, () => srv.requestIP(req)?.address);
-    if (browser instanceof Response) return browser;
+    if (browser instanceof Response) return browser.ok ? browser : refused(gw, browser); // a preflight's answer is no refusal
     const res = observe.serve(req, srv) ?? handle(req, srv, rt, gw);
     if (browser === undefined) return res;
     return res instanceof Response ? withCors(res, browser) : res.then((r) => withCors(r, browser));
@@ -228,6 +230,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     stats: () => gw.stats.snapshot(),
     coolingList: (now) => gw.state.coolingList(now),
     stateHealth: () => state.health(),
+    instancesDown: () => gw.probes.down(),
     observe,
     bodyMemory: () => gw.bodies.inUse(),
     drain: (instance, graceMs = rt.config.global.shutdownGraceMs, onWait) => load.drain(instance, graceMs, onWait, () => stopped),

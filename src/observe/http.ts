@@ -1,6 +1,7 @@
 // gw's own HTTP surface on the LB port: Prometheus `/metrics`, the status page `/_gw/` and its
-// data `/_gw/api/status`. Open to loopback clients, or to anyone presenting `[global] admin_key`
-// (Authorization: Bearer, x-api-key, or ?key=); everyone else gets 403.
+// data `/_gw/api/status`. Open to loopback clients (not those a local reverse proxy forwards), or to
+// anyone presenting `[global] admin_key` (Authorization: Bearer, x-api-key, or ?key=); everyone
+// else gets 403.
 //
 // Wiring (the LB side is the lead's to add; the supervisor side is done):
 //
@@ -28,6 +29,7 @@
 
 import { timingSafeEqual } from "node:crypto";
 import type { Config } from "../config/types.ts";
+import { isLoopbackHost } from "../lb/browser.ts";
 import { maskDeep, maskerOf } from "./mask.ts";
 import { createGwMetrics, type GwMetrics, type LiveState, type LiveStateBackend, NO_LIVE_STATE, PROMETHEUS_CONTENT_TYPE } from "./metrics.ts";
 import { STATUS_PAGE } from "./page.ts";
@@ -96,7 +98,7 @@ export function handleObserve(req: Request, ctx: ObserveContext): Response | und
   if (!isObservePath(path)) return undefined;
   if (!allowed(req, ctx)) {
     return Response.json(
-      { error: { type: "forbidden", message: `${path} is open to loopback clients, or with [global] admin_key (Authorization: Bearer, x-api-key or ?key=)` } },
+      { error: { type: "forbidden", message: `${path} is open to clients on this machine (not through a proxy), or with [global] admin_key (Authorization: Bearer, x-api-key or ?key=)` } },
       { status: 403 },
     );
   }
@@ -138,13 +140,24 @@ function pathOf(url: string): string {
 }
 
 function allowed(req: Request, ctx: ObserveContext): boolean {
-  if (isLoopback(ctx.clientIp)) return true;
+  if (isLoopback(ctx.clientIp) && !forwarded(req.headers)) return true;
   const admin = ctx.config.global.adminKey;
   if (!admin) return false;
   const auth = req.headers.get("authorization");
   const bearer = auth?.toLowerCase().startsWith("bearer ") ? auth.slice(7).trim() : undefined;
   const candidates = [bearer, req.headers.get("x-api-key") ?? undefined, new URL(req.url).searchParams.get("key") ?? undefined];
   return candidates.some((c) => c !== undefined && sameSecret(c, admin));
+}
+
+/**
+ * A loopback peer that passes on someone else's request: a reverse proxy on this machine says so
+ * in its forwarding headers, or by the public name it was reached under (listed in
+ * allowed_hosts). Its clients are remote ones and need admin_key like any other.
+ */
+function forwarded(h: Headers): boolean {
+  if (h.has("x-forwarded-for") || h.has("forwarded") || h.has("x-real-ip")) return true;
+  const host = h.get("host");
+  return host !== null && !isLoopbackHost(host);
 }
 
 function sameSecret(a: string, b: string): boolean {

@@ -30,7 +30,7 @@ export function secretsOf(config: Config): string[] {
     }
   }
   if (config.global.state.kind === "redis") urls.push(config.global.state.url);
-  for (const u of urls) for (const part of [...userinfoOf(u), ...queryKeysOf(u)]) out.add(part);
+  for (const u of urls) for (const part of urlSecrets(u)) out.add(part);
   for (const route of config.routes.values()) {
     for (const t of route.targets) {
       for (const [name, value] of Object.entries(t.params.extraHeaders)) {
@@ -40,6 +40,11 @@ export function secretsOf(config: Config): string[] {
   }
   out.delete("");
   return [...out];
+}
+
+/** The credentials a URL carries: its userinfo's secret and its credential query values. */
+export function urlSecrets(url: string | undefined): string[] {
+  return url ? [...userinfoOf(url), ...queryKeysOf(url)] : [];
 }
 
 export interface Masker {

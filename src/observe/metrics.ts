@@ -29,7 +29,7 @@ export interface LiveStateBackend {
 /** A subset of supervisor/status.ts InstanceRow, so its rows can be passed as they are. */
 export interface LiveInstance {
   readonly name: string;
-  /** starting | ready | unready | backoff | crashloop | failed | stopping | stopped | external */
+  /** starting | ready | unready | backoff | crashloop | failed | stopping | stopped | external | down (external, its last probe failed) */
   readonly state: string;
   /** Answering requests; derived from `state` when absent (ready or external = up). */
   readonly up?: boolean;
@@ -70,14 +70,15 @@ export function createGwMetrics(now: () => number = Date.now) {
   const ttfb = reg.add(new Histogram("gw_request_ttfb_seconds", "Time from request arrival to the first body byte sent to the client.", ["route"], TTFB_BUCKETS));
   const duration = reg.add(new Histogram("gw_request_duration_seconds", "Time from request arrival until the response ended.", ["route"], DURATION_BUCKETS));
   const local = reg.add(new Counter("gw_local_answers_total", "Requests gw answered itself without an upstream: connectivity probes (HEAD / and /api/hello), /healthz and /v1/models.", ["path"]));
+  const refused = reg.add(new Counter("gw_refused_total", "Requests gw refused before any upstream, by status: 401 client key, 403 path, host or web page, 400/413/415 body, 503 body memory full.", ["status"]));
   const tokens = reg.add(new Counter("gw_tokens_total", "Tokens reported by upstream usage, by route and kind (input, output, cache_read, cache_write).", ["route", "kind"]));
   const openStreams = reg.add(new Gauge("gw_open_streams", "Event streams currently being relayed to clients.", []));
   const cooling = reg.add(new Gauge("gw_cooldowns_active", "Targets cooling down now (1), half-open included.", ["route", "target", "kind"]));
-  const up = reg.add(new Gauge("gw_instance_up", "Instance is ready to serve (1) or not (0).", ["instance"]));
-  const state = reg.add(new Gauge("gw_instance_state", "The supervisor's state of the instance (1 for the current state).", ["instance", "state"]));
-  const restarts = reg.add(new Counter("gw_instance_restarts_total", "Restarts of the instance since gw started.", ["instance"]));
-  const uptime = reg.add(new Gauge("gw_instance_uptime_seconds", "Seconds since the instance's current process started.", ["instance"]));
-  const probes = reg.add(new Counter("gw_probes_total", "Health probes of instances whose targets' cooldowns ended, by result (up, down).", ["instance", "result"]));
+  const up = reg.add(new Gauge("gw_instance_up", "Instance is ready to serve (1) or not (0).", ["instance_name"]));
+  const state = reg.add(new Gauge("gw_instance_state", "The instance's state (1 for the current one): the supervisor's, or for an instance given by url external, or down while its probes fail.", ["instance_name", "state"]));
+  const restarts = reg.add(new Counter("gw_instance_restarts_total", "Restarts of the instance since gw started.", ["instance_name"]));
+  const uptime = reg.add(new Gauge("gw_instance_uptime_seconds", "Seconds since the instance's current process started.", ["instance_name"]));
+  const probes = reg.add(new Counter("gw_probes_total", "Health probes of instances whose targets' cooldowns ended, by result (up, down).", ["instance_name", "result"]));
   const start = reg.add(new Gauge("gw_start_time_seconds", "Unix time gw started.", []));
   const stateUp = reg.add(new Gauge("gw_state_backend_up", "The state backend (local file, Redis) answers (1) or gw serves from memory alone meanwhile (0).", ["backend"]));
   start.set([], Math.floor(now() / 1000));
@@ -119,6 +120,10 @@ export function createGwMetrics(now: () => number = Date.now) {
       if (streams > 0) streams--;
     },
     openStreams: () => streams,
+    /** A request refused before the request path proper (it has no record): its status. */
+    refused(status: number): void {
+      refused.inc([String(status)]);
+    },
     /** One probe of an instance (lb/probe.ts) and its verdict. */
     probed(instance: string, up: boolean): void {
       probes.inc([instance, up ? "up" : "down"]);

@@ -1,6 +1,6 @@
 // gw's own log: consola with a plain reporter — timestamped lines appended to logs/gw.log, and
 // the bare message on the terminal when there is one (a detached gw has only the file).
-import { closeSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, writeSync } from "node:fs";
 import { createConsola, type ConsolaInstance, type LogObject } from "consola";
 import { formatWithOptions } from "node:util";
 import { openPrivateAppend } from "../fs/private.ts";
@@ -18,15 +18,14 @@ const text = (o: LogObject) => formatWithOptions({ colors: false }, ...o.args);
 export function createGwLogger(opts: { file: string; terminal: boolean }): GwLogger {
   // Written synchronously: these lines are rare (supervisor events, never per request), must not
   // be lost in a buffer when gw is killed, and `up -d` reads them back to show progress.
-  const fd = openPrivateAppend(opts.file);
-  let open = true;
+  const file = fileLines(opts.file);
   const consola = createConsola({
     level: 3,
     throttle: 0, // every restart line counts; consola would fold repeats into "[repeated N times]"
     reporters: [
       {
         log(o) {
-          if (open) writeSync(fd, `${o.date.toISOString()} ${o.type.toUpperCase().padEnd(5)} ${text(o)}\n`);
+          file.write(o.date, o.type.toUpperCase(), text(o));
           if (!opts.terminal) return;
           (o.level <= 1 ? process.stderr : process.stdout).write(`${text(o)}\n`);
         },
@@ -39,11 +38,48 @@ export function createGwLogger(opts: { file: string; terminal: boolean }): GwLog
     warn: (m) => consola.warn(m),
     error: (m) => consola.error(m),
     async close() {
-      if (open) closeSync(fd);
-      open = false;
+      file.close();
     },
   };
 }
 
 /** Strip the timestamp and level a gw.log line starts with (for `up -d` progress). */
 export const stripLogPrefix = (line: string) => line.replace(/^\S+Z [A-Z ]{5} /, "");
+
+/**
+ * gw.log's lines, written so that a line the file cannot take (disk full, I/O error) is counted
+ * instead of thrown: log calls sit in the middle of the supervisor's steps — between spawning an
+ * instance and watching it — and a throw there left a restarted instance running unwatched. The
+ * first line the file takes again says how many were lost, and why. A gw.log someone deleted
+ * (`rm -rf logs/` while gw runs) is made again at the next line rather than written unseen.
+ */
+function fileLines(file: string) {
+  let fd: number | undefined = openPrivateAppend(file);
+  let lost = 0;
+  let why = "";
+  const line = (at: Date, level: string, msg: string) => `${at.toISOString()} ${level.padEnd(5)} ${msg}\n`;
+  return {
+    write(at: Date, level: string, msg: string): void {
+      if (fd === undefined) return;
+      try {
+        if (fstatSync(fd).nlink === 0) {
+          const old = fd;
+          fd = openPrivateAppend(file);
+          closeSync(old);
+        }
+        if (lost) {
+          writeSync(fd, line(at, "WARN", `${lost} line(s) could not be written to this log (${why})`));
+          lost = 0;
+        }
+        writeSync(fd, line(at, level, msg));
+      } catch (e) {
+        lost++;
+        why = (e as NodeJS.ErrnoException).code ?? String(e);
+      }
+    },
+    close(): void {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
+}

@@ -66,17 +66,28 @@ export async function readChildren(paths: GwPaths): Promise<{ gw: ProcRecord | n
  * Keeps instances.json in step with the live children; writes are serialized, newest last.
  * `freeze` stops the updates (a gw handing over: the file is its successor's now).
  */
-export function childRegistry(paths: GwPaths, children: () => readonly { name: string; pid: number; launch?: string }[]) {
+export function childRegistry(paths: GwPaths, children: () => readonly { name: string; pid: number; launch?: string }[], log: { info(m: string): void; warn(m: string): void }) {
   let chain = Promise.resolve();
   let frozen = false;
+  let failing = "";
   return {
     update(): void {
       if (frozen) return;
-      chain = chain.then(async () => {
-        if (frozen) return;
-        const recs = await Promise.all(children().map((c) => recordOf(c.name, c.pid, c.launch)));
-        await writeChildren(paths, recs.filter((r): r is ProcRecord => r !== null));
-      });
+      // A write that fails (disk full) is said once and the next change writes the whole list
+      // again: a rejected chain would skip every later write, and make stopping gw throw.
+      chain = chain
+        .then(async () => {
+          if (frozen) return;
+          const recs = await Promise.all(children().map((c) => recordOf(c.name, c.pid, c.launch)));
+          await writeChildren(paths, recs.filter((r): r is ProcRecord => r !== null));
+          if (failing) log.info(`${paths.childrenFile} is written again`);
+          failing = "";
+        })
+        .catch((e: NodeJS.ErrnoException) => {
+          const why = e.code ?? e.message;
+          if (why !== failing) log.warn(`cannot record the instances' pids in ${paths.childrenFile} (${e.message}); after a crash of gw they may be left running`);
+          failing = why;
+        });
     },
     flushed: () => chain,
     freeze: (on = true) => void (frozen = on),

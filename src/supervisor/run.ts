@@ -110,7 +110,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let reloader: Reloader | null = null;
   let registered: { remove(): Promise<void> } | null = null;
   const startedAt = Date.now();
-  const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid, launch: set.launchKeyOf(s.inst) }] : [])));
+  const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid, launch: set.launchKeyOf(s.inst) }] : [])), log);
   const set = new InstanceSet(config, {
     timing,
     env: childEnv,

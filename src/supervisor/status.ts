@@ -57,6 +57,7 @@ export interface StatusSources {
 export type GatewayExtras = Gateway & {
   coolingList?: (now: number) => CoolingEntry[];
   stateHealth?: () => StateHealth;
+  instancesDown?: () => string[];
   observe?: Observability;
   explain?: RunningGateway["explain"];
 };
@@ -83,6 +84,8 @@ export function buildStatus(src: StatusSources, now = Date.now()): StatusReport 
     list.push(`${c.route} → ${t.model} (${c.kind}, ${left})`);
     coolingByInstance.set(t.instance, list);
   }
+  // gw does not run an external instance: its probes are all that says whether it answers.
+  const down = new Set((src.gateway as GatewayExtras | null)?.instancesDown?.() ?? []);
   const instances = src.config.instances.map((inst): InstanceRow => {
     const s = src.set.get(inst.name);
     const counts = stats?.byInstance[inst.name];
@@ -91,7 +94,7 @@ export function buildStatus(src: StatusSources, now = Date.now()): StatusReport 
       managed: inst.managed,
       pid: s?.child?.pid ?? null,
       port: inst.port,
-      state: inst.managed ? (s?.state ?? "stopped") : "external",
+      state: inst.managed ? (s?.state ?? "stopped") : down.has(inst.name) ? "down" : "external",
       uptimeMs: s?.child ? elapsedMs(s.child.startedAt, now) : null,
       restarts: s?.restarts ?? 0,
       lastExit: s?.lastExit ?? null,

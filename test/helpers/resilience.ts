@@ -5,7 +5,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { type AddressInfo, createServer } from "node:net";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import type { Subprocess } from "bun";
 import type { RequestRecord } from "../../src/observe/record.ts";
@@ -299,4 +299,41 @@ export async function brokenBodyUpstream(): Promise<{ url: string; hits: () => n
   await new Promise<void>((ok) => srv.listen(0, "127.0.0.1", () => ok()));
   const { port } = srv.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, hits: () => hits, stop: () => new Promise<void>((ok) => srv.close(() => ok())) };
+}
+
+/**
+ * A raw TCP upstream that answers a connection's first request with an Anthropic message, and
+ * closes the connection without an answer on its second — an instance retiring an idle
+ * keep-alive connection just as gw sends on it. `holdMs` waits that long before the close (an
+ * instance that was working on the request when its connection went). `requests` counts every
+ * request, `connections` every connection.
+ */
+export async function idleClosingUpstream(holdMs = 0): Promise<{ url: string; requests: () => number; connections: () => number; stop: () => Promise<void> }> {
+  let requests = 0;
+  const open = new Set<Socket>();
+  const srv = createServer((sock) => {
+    open.add(sock);
+    sock.on("close", () => open.delete(sock));
+    let n = 0;
+    sock.on("error", () => {});
+    sock.on("data", () => {
+      requests++;
+      if (++n >= 2) {
+        setTimeout(() => sock.destroy(), holdMs);
+        return;
+      }
+      const body = JSON.stringify({ id: "msg_1", type: "message", role: "assistant", model: "claude-x", content: [{ type: "text", text: "hi from instance x, model claude-x" }], stop_reason: "end_turn", usage: { input_tokens: 1, output_tokens: 2 } });
+      sock.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    });
+  });
+  await new Promise<void>((ok) => srv.listen(0, "127.0.0.1", () => ok()));
+  const { port } = srv.address() as AddressInfo;
+  let connections = 0;
+  srv.on("connection", () => connections++);
+  const stop = () =>
+    new Promise<void>((ok) => {
+      srv.close(() => ok());
+      for (const sock of open) sock.destroy(); // gw keeps the last one pooled
+    });
+  return { url: `http://127.0.0.1:${port}`, requests: () => requests, connections: () => connections, stop };
 }

@@ -202,7 +202,7 @@ describe("an instance draining for a restart", () => {
     expect(explainPick(r, { tried: NONE, now: NOW, random, state, sessionKey: key, draining: new Set() })).toMatchObject({ target: { id: "a/m" }, reason: "sticky" });
   });
 
-  test("when nothing else is available it still serves (it runs until its requests end), before any cooling target", () => {
+  test("when nothing else is available its target is still picked (the attempt waits for the restart), before any cooling target", () => {
     const state = createMemoryStore();
     state.setCooldown("r", "b/m", { until: NOW + 5000, kind: "transient", reason: "", setAt: NOW });
     expect(explainPick(r, { tried: NONE, now: NOW, state, draining })).toMatchObject({ target: { id: "a/m" }, reason: "draining", cooling: false });

@@ -77,6 +77,26 @@ describe("access rule", () => {
     expect((await fetch(url("/_gw/?key=adm-secret-12"))).status).toBe(403);
   });
 
+  test("behind a reverse proxy on this machine (a loopback peer forwarding others' requests), the admin key is needed", async () => {
+    pretendIp = undefined;
+    const port = new URL(server.url).port;
+    const proxied: Record<string, string>[] = [
+      { "x-forwarded-for": "203.0.113.7" }, // nginx's proxy_set_header X-Forwarded-For, Caddy's default
+      { forwarded: "for=203.0.113.7;proto=https" },
+      { "x-real-ip": "203.0.113.7" },
+      { host: "gw.example.com" }, // the public name, in allowed_hosts
+    ];
+    for (const headers of proxied) {
+      const r = await fetch(url("/metrics"), { headers });
+      expect([r.status, JSON.stringify(headers)]).toEqual([403, JSON.stringify(headers)]);
+      expect(await r.text()).toContain("admin_key");
+      expect((await fetch(url("/_gw/api/status"), { headers: { ...headers, "x-api-key": "adm-secret-123" } })).status).toBe(200);
+    }
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `gw.localhost:${port}`]) {
+      expect([host, (await fetch(url("/metrics"), { headers: { host } })).status]).toEqual([host, 200]);
+    }
+  });
+
   test("with no admin_key set, remote clients are always refused", async () => {
     pretendIp = "203.0.113.7";
     current = noAdmin;
@@ -154,7 +174,7 @@ describe("data endpoint and metrics after traffic", () => {
     expect(samples.get('gw_requests_total{route="opus",target="a/claude-opus",dialect="anthropic",status_class="2xx"}')).toBe(2);
     expect(samples.get('gw_requests_total{route="flash",target="b/gemini-flash",dialect="anthropic",status_class="4xx"}')).toBe(1);
     expect(samples.get('gw_failovers_total{route="opus"}')).toBe(1);
-    expect(samples.get('gw_instance_restarts_total{instance="b"}')).toBe(7);
+    expect(samples.get('gw_instance_restarts_total{instance_name="b"}')).toBe(7);
     expect(samples.get('gw_cooldowns_active{route="opus",target="b/claude-opus",kind="transient_heavy"}')).toBe(1);
   });
 

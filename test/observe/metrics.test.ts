@@ -83,12 +83,12 @@ describe("gw metrics after a scripted set of requests", () => {
   });
 
   test("live state: instances up, restarts, uptime, active cooldowns, open streams", () => {
-    expect(v('gw_instance_up{instance="a"}')).toBe(1);
-    expect(v('gw_instance_up{instance="b"}')).toBe(0);
-    expect(v('gw_instance_state{instance="b",state="backoff"}')).toBe(1);
-    expect(v('gw_instance_restarts_total{instance="b"}')).toBe(5);
-    expect(v('gw_instance_uptime_seconds{instance="a"}')).toBe(65);
-    expect(v('gw_instance_uptime_seconds{instance="b"}')).toBeUndefined();
+    expect(v('gw_instance_up{instance_name="a"}')).toBe(1);
+    expect(v('gw_instance_up{instance_name="b"}')).toBe(0);
+    expect(v('gw_instance_state{instance_name="b",state="backoff"}')).toBe(1);
+    expect(v('gw_instance_restarts_total{instance_name="b"}')).toBe(5);
+    expect(v('gw_instance_uptime_seconds{instance_name="a"}')).toBe(65);
+    expect(v('gw_instance_uptime_seconds{instance_name="b"}')).toBeUndefined();
     expect(v('gw_cooldowns_active{route="opus",target="a/claude-opus",kind="transient_heavy"}')).toBe(1);
     expect(v("gw_open_streams")).toBe(0);
     expect(v("gw_start_time_seconds")).toBe(1_700_000_000);
@@ -122,7 +122,7 @@ test("cooldowns and instances that ended disappear on the next scrape", () => {
   expect(first).toContain('gw_cooldowns_active{route="r",target="t",kind="auth"} 1');
   const second = m.render({ instances: [], cooling: [] });
   expect(second).not.toContain("gw_cooldowns_active{");
-  expect(second).not.toContain('instance="a"');
+  expect(second).not.toContain('instance_name="a"');
   expect(second).toContain("# TYPE gw_cooldowns_active gauge");
 });
 

@@ -156,7 +156,7 @@ describe("three gw on one Redis", () => {
     startMockOn("c", "slow-first=2500");
     // When the cooldown ends, A (which cooled c) probes c's instance first, token-free; only once
     // it has answered may a user's request be the trial.
-    const upProbes = async () => Number(/gw_probes_total\{instance="c",result="up"\} (\d+)/.exec(await (await fetch(`${a.url}/metrics`)).text())?.[1] ?? 0);
+    const upProbes = async () => Number(/gw_probes_total\{instance_name="c",result="up"\} (\d+)/.exec(await (await fetch(`${a.url}/metrics`)).text())?.[1] ?? 0);
     const before = await upProbes();
     await until(async () => (await upProbes()) > before, COOLDOWN_MS + 5000, () => "A's probe of c");
     const burst = await Promise.all(Array.from({ length: 60 }, (_, i) => ask([a, b, c][i % 3]!, "flaky")));

@@ -174,6 +174,12 @@ describe("gw up -d and the control commands", () => {
       const onDisk = await shown();
       expect(onDisk).not.toContain(relayKey);
       expect(onDisk).not.toContain(instanceKey);
+      // An edit in progress breaks providers.toml: what gw wrote for it still masks the logs.
+      writeFileSync(leaky.file, `${readFileSync(leaky.file, "utf8")}\noops = [\n`);
+      const broken = await shown();
+      expect(broken).not.toContain(relayKey);
+      expect(broken).not.toContain(instanceKey);
+      expect(broken).toContain(`api-key: ${maskSecret(relayKey)}`);
     } finally {
       await killAll(leaky);
     }

@@ -1,10 +1,10 @@
 // A real `gw up` and the files it leaves: private under umask 000 (item 11), no writing through
 // links planted in logs/ (item 12), and no secret in an instance's start line (item 10).
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gwPaths } from "../../src/supervisor/paths.ts";
-import { gw, killAll, MAIN, processesIn, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
+import { gw, killAll, MAIN, processesIn, type Sandbox, sandbox, startInGroup, until } from "../helpers/supervisor.ts";
 
 const boxes: Sandbox[] = [];
 afterAll(async () => {
@@ -129,4 +129,49 @@ describe("an instance's start line in logs/NAME.log", () => {
       expect(text).not.toContain(literal);
     }
   }, 60_000);
+});
+
+describe("logs/ during a long run: removed by a clean-up, or on a full disk", () => {
+  test("logs/ removed while gw runs (a clean-up): the next line makes gw.log again, private, instead of writing into the removed file", async () => {
+    const sb = await box([{ name: "a" }]);
+    expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+    const { logsDir, gwLog } = gwPaths(sb.dir);
+    rmSync(logsDir, { recursive: true });
+    expect((await gw(sb, ["reload", "-c", sb.file])).code).toBe(0);
+    expect(readFileSync(gwLog, "utf8")).toContain("config reloaded");
+    expect([mode(logsDir), mode(gwLog)]).toEqual([0o700, 0o600]);
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    expect(readFileSync(gwLog, "utf8")).toContain("stopped");
+  }, 60_000);
+
+  test("a full disk: gw.log takes no more lines, yet a killed instance is still restarted and watched, gw down stops everything, and the log later says how many lines it lost", async () => {
+    const sb = await box();
+    // In a shell that ignores SIGXFSZ, so a file over the size limit set below fails with EFBIG (as a full disk fails with ENOSPC).
+    const run = startInGroup(["/bin/sh", "-c", 'trap "" XFSZ; exec "$@"', "sh", process.execPath, MAIN, "up", "-c", sb.file], sb.dir, sb.env);
+    await run.waitFor("serving on", 30_000);
+    const pid = run.proc.pid;
+    const log = gwPaths(sb.dir).gwLog;
+    // A week of history in gw.log, and then not one byte more may be written to it (a soft limit: a normal user may raise it again).
+    appendFileSync(log, "x".repeat(256 * 1024));
+    const limit = await Bun.spawn(["prlimit", `--pid=${pid}`, `--fsize=${statSync(log).size}:`]).exited;
+    expect(limit).toBe(0);
+    const status = async () => JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout) as { instances: { name: string; pid: number | null; state: string }[] };
+    const b = async () => (await status()).instances.find((i) => i.name === "b")!;
+    const before = (await b()).pid!;
+    process.kill(before, "SIGKILL");
+    await until(async () => {
+      const now = await b();
+      return now.state === "ready" && now.pid !== null && now.pid !== before;
+    }, 20_000, () => `b to be restarted; gw printed:\n${run.output()}`);
+    const after = (await b()).pid!;
+    const recorded = () => (JSON.parse(readFileSync(gwPaths(sb.dir).childrenFile, "utf8")) as { children: { pid: number }[] }).children.map((c) => c.pid);
+    await until(() => recorded().includes(after), 10_000, () => `instances.json to record b's new pid ${after}`);
+    // Room on the disk again: the next line says what was lost.
+    expect(await Bun.spawn(["prlimit", `--pid=${pid}`, "--fsize=unlimited:"]).exited).toBe(0);
+    expect((await gw(sb, ["reload", "-c", sb.file])).code).toBe(0);
+    expect(readFileSync(log, "utf8")).toMatch(/WARN +\d+ line\(s\) could not be written to this log \(EFBIG\)/);
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    expect(await run.proc.exited).toBe(0);
+    expect(await processesIn(sb.dir)).toEqual([]);
+  }, 90_000);
 });

@@ -1,11 +1,12 @@
 // `gw restart NAME` drains the instance first: streams running on it finish whole, requests that
-// arrive meanwhile go to the other targets of their routes, and a stream that never ends holds
-// the restart up only until shutdown_grace_ms. Real gw, real instances (gw mock), real streams.
+// arrive meanwhile go to the other targets of their routes (or, with none, wait for the restart),
+// and a stream that never ends holds the restart up only until shutdown_grace_ms. Real gw, real instances (gw mock), real streams.
 import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { controlJson } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
+import { logRecords } from "../helpers/resilience.ts";
 import { alive, chatThrough, followStream, gw, killAll, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
 
 const GRACE_MS = 8_000;
@@ -19,7 +20,7 @@ const pidOf = async (name: string) => (await controlJson<StatusReport>(gwPaths(s
 const chat = (model: string, stream: boolean, fault = "") => chatThrough(sb, model, stream, fault);
 
 describe("gw restart NAME drains the instance first", () => {
-  test("streams on it finish whole, new requests go to the other target, a stream that never ends waits only the grace period", async () => {
+  test("streams on it finish whole, new requests go to the other target or wait for the restart, a stream that never ends waits only the grace period", async () => {
     sb = await sandbox();
     // Route "ma" lives on instance a alone: its streams are the ones a restart of a must not cut.
     const toml = readFileSync(sb.file, "utf8").replace("shutdown_grace_ms = 15000", `shutdown_grace_ms = ${GRACE_MS}`);
@@ -35,18 +36,15 @@ describe("gw restart NAME drains the instance first", () => {
 
     const restart = startGw(sb, ["restart", "a", "-c", sb.file]);
     await restart.waitFor("a: waiting for 2 request(s) in flight to finish", 10_000);
-    // During the drain: route "m" (targets on a and b) is served by b every time; a route whose
-    // only target is on a is still served, by a, which runs until its streams have ended.
+    // During the drain: route "m" (targets on a and b) is served by b every time; a request for
+    // a route whose only target is on a waits for the restarted a (it would hold the drain up).
     for (let i = 0; i < 6; i++) {
       const r = await chat("m", false);
       expect(r.status).toBe(200);
       expect(r.headers.get("x-gw-target")).toStartWith("b/");
       await r.arrayBuffer();
     }
-    const solo = await chat("ma", false);
-    expect(solo.status).toBe(200);
-    expect(solo.headers.get("x-gw-target")).toStartWith("a/");
-    await solo.arrayBuffer();
+    const solo = chat("ma", false);
 
     for (const text of await Promise.all(running.map((s) => s.done))) {
       expect(text).not.toContain("stream broke");
@@ -55,9 +53,15 @@ describe("gw restart NAME drains the instance first", () => {
       expect(text.trimEnd()).toEndWith("data: [DONE]");
     }
     expect(await restart.proc.exited).toBe(0);
-    expect(restart.output()).toMatch(/^a: waiting for 2 request\(s\) in flight to finish \(up to 8\.0 s\); new requests go to other targets\na: restarted after 2 request\(s\) in flight finished \([\d.]+ s\), ready in [\d.]+ s\n$/);
+    expect(restart.output()).toMatch(/^a: waiting for 2 request\(s\) in flight to finish \(up to 8\.0 s\); new requests go to other targets or wait for it\na: restarted after 2 request\(s\) in flight finished \([\d.]+ s\), ready in [\d.]+ s\n$/);
     expect(await pidOf("a")).not.toBe(oldPid);
     expect(await alive(oldPid!)).toBe(false);
+    const waited = await solo;
+    expect(waited.status).toBe(200);
+    expect(waited.headers.get("x-gw-target")).toStartWith("a/");
+    await waited.arrayBuffer();
+    const [record] = await logRecords(sb.dir, 1, (x) => x.id === waited.headers.get("x-gw-request-id"));
+    expect(record!.routing.attempts[0]!.held_ms).toBeGreaterThan(0);
 
     // A stream that never ends: the restart waits the grace period, not longer, and says so.
     const endless = followStream(await chat("ma", true, "interval=200~events=100000"));

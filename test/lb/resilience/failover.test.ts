@@ -2,7 +2,7 @@
 // first-byte timeout on one target gives the client a 200 from another, streamed or not, and the
 // failing target is skipped while it cools.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { answeredBy, brokenBodyUpstream, chat, claude, gemini, geminiClient, type Rig, startRig, waitFor } from "../../helpers/resilience.ts";
+import { answeredBy, brokenBodyUpstream, chat, claude, gemini, geminiClient, idleClosingUpstream, type Rig, startRig, waitFor } from "../../helpers/resilience.ts";
 
 // Each case gets its own route (cooldowns are per route and target): the failing target sits in
 // a higher priority tier, so it is always tried first while it is healthy.
@@ -160,3 +160,49 @@ test("each attempt is rewritten from the client's request: the failed target's p
     await own.stop();
   }
 }, 30_000);
+
+describe("an instance that closes its idle keep-alive connection just as gw reuses it", () => {
+  const rigWith = (url: string) =>
+    startRig({
+      mocks: ["b"],
+      upstreams: { x: url },
+      global: "lb_transient_cooldown_ms = 600000",
+      routing: `"r" = [{ instance = "x", provider = "anthropic", model = "claude-x", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
+    });
+
+  test("the request is sent again on a new connection to the same target: no error, no failover, no cooldown", async () => {
+    const x = await idleClosingUpstream();
+    const own = rigWith(x.url);
+    try {
+      const first = await claude(own.anthropic(), "r");
+      expect(first).toMatchObject({ status: 200, target: "x/claude-x", attempts: 1 });
+      // Sent on the pooled connection, which x closes unanswered; then again on a new one.
+      const second = await claude(own.anthropic(), "r");
+      expect(second).toMatchObject({ status: 200, target: "x/claude-x", attempts: 1 });
+      expect(answeredBy(second.text)).toBe("x");
+      expect(x.requests()).toBe(3);
+      expect(x.connections()).toBe(2);
+      // x was not cooled: the next request goes there again.
+      const third = await claude(own.anthropic(), "r");
+      expect(third).toMatchObject({ status: 200, target: "x/claude-x", attempts: 1 });
+      expect(own.hits("b")).toBe(0);
+    } finally {
+      await own.stop();
+      await x.stop();
+    }
+  }, 30_000);
+
+  test("a connection closed after the instance held the request (it may have worked on it) is not sent there again: it fails over", async () => {
+    const x = await idleClosingUpstream(1_500);
+    const own = rigWith(x.url);
+    try {
+      await claude(own.anthropic(), "r");
+      const r = await claude(own.anthropic(), "r");
+      expect(r).toMatchObject({ status: 200, target: "b/claude-b", attempts: 2 });
+      expect(x.requests()).toBe(2);
+    } finally {
+      await own.stop();
+      await x.stop();
+    }
+  }, 30_000);
+});

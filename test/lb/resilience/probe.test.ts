@@ -7,6 +7,10 @@ import { configFrom, externalInstances, startTestGateway, testUpstream, type Tes
 import { parseExposition } from "../../helpers/observe.ts";
 import { claude, pollRequests, type Rig, startRig, waitFor } from "../../helpers/resilience.ts";
 import type { RunningGateway } from "../../../src/lb/server.ts";
+import { InstanceSet } from "../../../src/supervisor/instances.ts";
+import { connectLiveState } from "../../../src/supervisor/live.ts";
+import { buildStatus } from "../../../src/supervisor/status.ts";
+import { DEFAULT_TIMING } from "../../../src/supervisor/timing.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { join } from "node:path";
 
@@ -79,14 +83,32 @@ describe("an external instance that is down", () => {
     gaps.slice(0, 3).forEach((g, i) => expect(g).toBeGreaterThanOrEqual(TIMING.backoffMs * 2 ** i - 5));
     expect(lines.some((l) => l.startsWith("WARN probe: instance s is down (GET /v1/models 503"))).toBe(true);
 
+    // What gw up shows of it meanwhile (the supervisor's rows feed gw status, /metrics and the
+    // page): down, not "external" and up. An operator's alert on gw_instance_up == 0 fires.
+    const gw = rig.gw as RunningGateway;
+    const noop = () => {};
+    const set = new InstanceSet(gw.config(), { timing: DEFAULT_TIMING, env: {}, log: { info: noop, warn: noop, error: noop }, logFile: () => "/dev/null", childrenChanged: noop });
+    const sources = () => ({ config: gw.config(), set, gateway: gw, phase: "serving" as const, startedAt: Date.now(), demo: false });
+    await connectLiveState(sources, { info: noop, warn: noop, error: noop });
+    const instanceRows = () => buildStatus(sources()).instances.map((i) => [i.name, i.state]);
+    const upNow = async () => {
+      const m = parseExposition(await (await fetch(`${gw.url}/metrics`)).text()).samples;
+      const page = (await (await fetch(`${gw.url}/_gw/api/status`)).json()) as { instances: { name: string; state: string; up: boolean }[] };
+      return { s: m.get('gw_instance_up{instance_name="s"}'), b: m.get('gw_instance_up{instance_name="b"}'), page: page.instances.map((i) => [i.name, i.state, i.up]) };
+    };
+    expect(instanceRows()).toEqual([["b", "external"], ["s", "down"]]);
+    expect(await upNow()).toEqual({ s: 0, b: 1, page: [["b", "external", true], ["s", "down", false]] });
+
     s.healthy = true;
     await waitFor(() => lines.some((l) => l.includes("probe: instance s answered")), 5000, "a probe to find s up");
+    expect(instanceRows()).toEqual([["b", "external"], ["s", "external"]]);
+    expect(await upNow()).toEqual({ s: 1, b: 1, page: [["b", "external", true], ["s", "external", true]] });
     await pollRequests(() => s.posts === 2, () => claude(rig.anthropic(), "r"), "the trial request to reach s");
     expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "s/claude-s", attempts: 1 });
 
     const metrics = parseExposition(await (await fetch(`${rig.gw.url}/metrics`)).text()).samples;
-    expect(metrics.get('gw_probes_total{instance="s",result="down"}')).toBeGreaterThanOrEqual(3);
-    expect(metrics.get('gw_probes_total{instance="s",result="up"}')).toBeGreaterThanOrEqual(1);
+    expect(metrics.get('gw_probes_total{instance_name="s",result="down"}')).toBeGreaterThanOrEqual(3);
+    expect(metrics.get('gw_probes_total{instance_name="s",result="up"}')).toBeGreaterThanOrEqual(1);
   }, 30_000);
 });
 
@@ -102,6 +124,31 @@ describe("bounds", () => {
       await waitFor(() => s.probes.length >= 3, 10_000, "three probes");
       expect(s.maxInFlightProbes).toBe(1);
       expect(s.posts).toBe(4);
+    } finally {
+      await rig.stop();
+      await s.server.stop();
+    }
+  }, 30_000);
+
+  test("targets of a down instance whose cooldowns end one after another wait for its next probe: one probe per backoff, not one per target", async () => {
+    const s = flaky("s");
+    const lines: string[] = [];
+    const names = ["r1", "r2", "r3", "r4", "r5"];
+    const routes = names.map((r) => `"${r}" = [{ instance = "s", provider = "anthropic", model = "claude-s", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`);
+    const timing = { timeoutMs: 2000, backoffMs: 1500, maxBackoffMs: 3000 };
+    const rig = startRig({ mocks: ["b"], upstreams: { s: s.server.url }, global: "lb_transient_heavy_cooldown_ms = 1000", routing: routes.join("\n"), gateway: { log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) }, probeTiming: timing } });
+    try {
+      // Cooldowns that end 60 ms or more apart, as a day's traffic spreads them (all set before the first ends).
+      for (const r of names) {
+        await claude(rig.anthropic(), r);
+        await Bun.sleep(60);
+      }
+      expect(s.posts).toBe(5);
+      await waitFor(() => s.probes.length >= 2, 10_000, "the second probe of s");
+      // Timers never fire early: the next probe waits the whole backoff, for every target.
+      expect(s.probes[1]!.at - s.probes[0]!.at).toBeGreaterThanOrEqual(timing.backoffMs - 5);
+      expect(lines.filter((l) => l.startsWith("probe: instance s is down"))[0]).toMatch(/its 5 cooling target\(s\) stay out, next probe in 1\.5 s$/);
+      expect(s.posts).toBe(5);
     } finally {
       await rig.stop();
       await s.server.stop();
