@@ -76,7 +76,12 @@ export function stickyKeyOn(facts: RequestFacts, route: Route): string | undefin
 /**
  * Once the response has ended: the streak of (session, requested model) resets on success and
  * grows otherwise; an OpenAI Responses id delivered by `targetId` becomes sticky to it, so the
- * follow-up naming it as `previous_response_id` lands where the response lives.
+ * follow-up naming it as `previous_response_id` lands where the response lives — when that id is
+ * how the follow-up will be found: the request named no other session (sessionKey reads
+ * `previous_response_id` last). Codex sends `prompt_cache_key` with every turn; one sticky entry
+ * per response it gets would be read never, yet push real sessions out of the bounded map (and
+ * fill the state file between its prunes) — on a shared gw, Claude Code sessions idle for an hour
+ * or two lost their target to a colleague's Codex tool calls.
  */
 export function recordEnd(
   state: StateStore,
@@ -87,7 +92,8 @@ export function recordEnd(
   // The router's success_streak factor: successes in a row are counted as the streak of the
   // opposite outcome under a key of their own (reset by a failure, grown by a success).
   if (facts.router && facts.streakKey) recordRequestEnd(state, successStreakKey(facts.streakKey), !end.ok, end.now);
-  if (end.ok && end.responseId && end.route && end.targetId) {
+  const foundByResponse = facts.session === undefined || facts.session.startsWith(responseSessionKey(""));
+  if (end.ok && end.responseId && end.route && end.targetId && foundByResponse) {
     state.setSticky(stickyKey(responseSessionKey(end.responseId), end.route.name), end.targetId, end.now);
   }
 }

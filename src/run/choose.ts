@@ -54,11 +54,22 @@ export function launchLine(r: OfferedRoute, baseUrl: string): string {
   return `route ${r.name} (${models}${formatTokens(r.window)} context) → ${baseUrl}`;
 }
 
+/**
+ * The routes a one-line refusal names: the first ROUTES_NAMED (the agent's own family comes
+ * first), then how many more. A config a script wrote has hundreds: named in full, the one line
+ * ran for several screens.
+ */
+const ROUTES_NAMED = 12;
+function routeList(routes: readonly OfferedRoute[]): string {
+  const names = routes.slice(0, ROUTES_NAMED).map((r) => r.name).join(", ");
+  return routes.length > ROUTES_NAMED ? `${names} and ${routes.length - ROUTES_NAMED} more` : names;
+}
+
 async function routeFromMenu(c: ChooseContext, last: string | undefined): Promise<OfferedRoute> {
   if (c.routes.length === 0) throw new CliError("the config has no routes to offer", 1, "add a [routing] entry to providers.toml");
   const choices = c.routes.map((r) => ({ key: r.name, detail: routeDetail(r) }));
   const known = c.routes.some((r) => r.name === last) ? last : undefined;
-  const hint = `name the route: gw run ${c.agent.name} FILTER … (routes: ${c.routes.map((r) => r.name).join(", ")})`;
+  const hint = `name the route: gw run ${c.agent.name} FILTER … (routes: ${routeList(c.routes)})`;
   const picked = await pick({ title: `${c.agent.name} route`, choices, last: known, path: c.env.PATH, hint });
   const route = picked && c.routes.find((r) => r.name === picked.key);
   if (!route) throw new CliError("no route chosen", 130);

@@ -1,11 +1,11 @@
 // Instances a previous gw started, taken over by its successor without a restart: they are not
 // this process's children, so their end is noticed by polling /proc for the very same process
 // (pid + start time, as orphans.ts records them). Exit codes of processes that are not ours are
-// unknowable; the log file tells what happened. The poll (Timing.adoptedPollMs) is the longest it
-// can be gone unnoticed — unless the LB meets a refused connection first, which looks at once.
+// unknowable; the log file tells what happened. The poll is the longest one can be gone unnoticed
+// — unless the LB's connection to it fails first, which looks at once (lookNow).
 import { readFile } from "node:fs/promises";
 import type { ProcRecord } from "./orphans.ts";
-import { procInfo, signalGroup } from "./proc.ts";
+import { pidExists, procInfo, signalGroup } from "./proc.ts";
 import type { Child, ExitInfo } from "./spawn.ts";
 
 /** Linux's USER_HZ: /proc start times are in these ticks. */
@@ -19,28 +19,64 @@ const bootTime = () =>
   ));
 
 /** The running process of `rec` as a Child, or null when it is gone (or another process has its pid). */
+/** `pollMs`: how often it is checked (Timing.adoptedPollMs); the shared timer follows the most frequent. */
 export async function adoptChild(rec: ProcRecord, pollMs: number): Promise<Child | null> {
   const info = await procInfo(rec.pid);
   if (!info || info.startTime !== rec.startTime) return null;
   const startedAt = (await bootTime()) + (rec.startTime * 1000) / CLOCK_TICKS_PER_SECOND;
-  let released = false;
-  let wake = () => {};
-  const exited = (async (): Promise<ExitInfo> => {
-    for (;;) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      if (released) return new Promise<never>(() => {}); // handed on: its end is no longer ours to see
-      const now = await procInfo(rec.pid);
-      if (!now || now.startTime !== rec.startTime) break;
+  const exited = new Promise<ExitInfo>((resolve) => {
+    watched.set(rec.pid, {
+      rec,
+      pollMs,
+      gone: () => {
+        // As for a child of ours: whatever the leader left in its group goes with it.
+        signalGroup(rec.pid, "SIGKILL");
+        resolve({ code: null, signal: null, at: Date.now() });
+      },
+    });
+  });
+  watch();
+  // Released (handed on): its end is no longer ours to see, and `exited` never settles.
+  const lookNow = () =>
+    void sameProcess(rec).then((same) => {
+      const w = watched.get(rec.pid);
+      if (same || !w) return;
+      watched.delete(rec.pid);
+      w.gone();
+    });
+  return { pid: rec.pid, startedAt, exited, release: () => void watched.delete(rec.pid), lookNow };
+}
+
+// --- internal ---
+
+/**
+ * Every adopted instance, checked by one timer: forty instances with a timer each woke gw 160
+ * times a second at idle, four times the CPU of the same gw with its own children.
+ */
+const watched = new Map<number, { rec: ProcRecord; pollMs: number; gone: () => void }>();
+let ticking = false;
+
+function watch(): void {
+  if (ticking) return;
+  ticking = true;
+  void (async () => {
+    for (let tick = 1; watched.size; tick++) {
+      await Bun.sleep(Math.min(...[...watched.values()].map((w) => w.pollMs)));
+      // A signal 0 is all a tick needs (a reaped process is gone at once); /proc, which also
+      // tells a zombie nobody reaps and a reused pid, is read every IDENTITY_EVERY ticks.
+      const full = tick % IDENTITY_EVERY === 0;
+      for (const [pid, w] of watched) {
+        if (full ? await sameProcess(w.rec) : pidExists(pid)) continue;
+        watched.delete(pid);
+        w.gone();
+      }
     }
-    // As for a child of ours: whatever the leader left in its group goes with it.
-    signalGroup(rec.pid, "SIGKILL");
-    return { code: null, signal: null, at: Date.now() };
+    ticking = false;
   })();
-  return { pid: rec.pid, startedAt, exited, release: () => void (released = true), lookNow: () => wake() };
+}
+
+const IDENTITY_EVERY = 4;
+
+async function sameProcess(rec: ProcRecord): Promise<boolean> {
+  return (await procInfo(rec.pid))?.startTime === rec.startTime;
 }

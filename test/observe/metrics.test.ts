@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createGwMetrics, statusClass } from "../../src/observe/metrics.ts";
+import { createGwMetrics, DURATION_BUCKETS, statusClass } from "../../src/observe/metrics.ts";
 import { Counter, Histogram, Registry } from "../../src/observe/prometheus.ts";
 import { parseExposition, record } from "../helpers/observe.ts";
 
@@ -154,6 +154,22 @@ test("label values and help text are escaped per the text format", () => {
       "",
     ].join("\n"),
   );
+});
+
+test("a scrape masks each distinct label value once, however many series and buckets carry it", () => {
+  // A script's config: 300 routes of 4 targets each, every one used.
+  const m = createGwMetrics(() => 1_700_000_000_000);
+  for (let r = 0; r < 300; r++) {
+    for (let t = 0; t < 4; t++) m.observe(record({ route: `route-${r}`, attempts: [`i${t}/model-${r % 5}:200:ok`], ttfb: 100, ms: 900, usage: { input: 5, output: 5 } }));
+  }
+  const seen: string[] = [];
+  const text = m.render(undefined, (v) => (seen.push(v), v.replace("route-7", "MASKED")));
+  expect(seen.length).toBe(new Set(seen).size);
+  // The masked value is what every series of that route shows, buckets included.
+  const series = [...parseExposition(text).samples.keys()];
+  expect(series.filter((k) => k.includes('route="route-7"'))).toEqual([]);
+  expect(series.filter((k) => k.startsWith('gw_request_duration_seconds_bucket{route="MASKED",le='))).toHaveLength(DURATION_BUCKETS.length + 1);
+  expect(series).toContain('gw_request_duration_seconds_count{route="MASKED"}');
 });
 
 test("status classes", () => {

@@ -176,3 +176,38 @@ test(
   },
   SLOW,
 );
+
+test(
+  "with a script's hundreds of routes the page lists those with traffic or trouble and the costliest token rows; the rest on demand",
+  async () => {
+    const many = Array.from({ length: 60 }, (_, i) => `"r${i}" = [{ instance = "${i % 2 ? "a" : "b"}", provider = "anthropic", model = "claude-sonnet-4-6" }]`);
+    const config = configFrom(`[global]\nhost = "127.0.0.1"\nmain_port = 8145\n${externalInstances({ a: mocks[0]!.url, b: mocks[1]!.url })}\n[routing]\n${many.join("\n")}\n`, join(tempDir("gw-page-many-"), "providers.toml"));
+    const big = startGateway(config, { hostname: "127.0.0.1", port: 0 });
+    // r50 has no traffic but a cooling target: trouble is shown whatever the traffic.
+    big.observe.setLive(() => ({ instances: [], cooling: [{ route: "r50", target: "b/claude-sonnet-4-6", until: Date.now() + 600_000, kind: "transient", reason: "503" }] }));
+    const page = await browser!.newPage({ viewport: { width: 1366, height: 900 } });
+    try {
+      const client = new Anthropic({ baseURL: big.url, apiKey: "unused", maxRetries: 0 });
+      // r0…r11: twelve routes with tokens, r11 the costliest (longest prompt).
+      for (let i = 0; i < 12; i++) await client.messages.create({ model: `r${i}`, max_tokens: 16, messages: [{ role: "user", content: "word ".repeat(1 + i * 40) }] });
+      await page.goto(`${big.url}/_gw/`);
+      await page.locator('[data-route="r0"]').waitFor({ timeout: 20_000 });
+      const shown = await page.locator("#routes .route").evaluateAll((els) => els.map((e) => e.getAttribute("data-route")));
+      expect(shown).toEqual([...Array.from({ length: 12 }, (_, i) => `r${i}`), "r50"]); // in config order
+      expect(await page.textContent("#routes-sub")).toBe("60 routes · 13 with traffic or trouble shown");
+      expect(await page.textContent("#routes-all")).toBe("show all 60");
+      // Ten token rows, costliest first, then one row for the rest, then the total.
+      const rows = await page.locator("#tokens tr td:first-child").allTextContents();
+      expect(rows.slice(0, 12)).toEqual(["r11", "r10", "r9", "r8", "r7", "r6", "r5", "r4", "r3", "r2", "2 other routes", "total"]);
+      await page.click("#routes-all");
+      expect(await page.locator("#routes .route").count()).toBe(60);
+      expect(await page.textContent("#routes-all")).toBe("show fewer");
+      await page.click("#routes-all");
+      expect(await page.locator("#routes .route").count()).toBe(13);
+    } finally {
+      await page.close();
+      await big.stop(0);
+    }
+  },
+  SLOW,
+);

@@ -80,6 +80,16 @@ describe("gw run with FILTER (no questions)", () => {
     expect(r.code).toBe(1);
     expect(r.call).toBeNull();
   });
+
+  test("with a script's hundreds of routes the refusal names the first twelve and how many more, on one line", async () => {
+    const many = Array.from({ length: 300 }, (_, i) => `"gpt-${i}" = [{ instance = "a", provider = "antigravity", model = "gpt-5" }]`).join("\n");
+    const big = box.writeConfig("many.toml", `${config(gateway.port!)}${many}\n`);
+    const r = await box.run(["codex", "-c", big], { cmd: RUN });
+    // 304 routes: the GPT family first (codex), then the rest.
+    const names = ["fast-gpt", "gpt5", ...Array.from({ length: 10 }, (_, i) => `gpt-${i}`)].join(", ");
+    expect(r.stderr).toEndWith(`  name the route: gw run codex FILTER … (routes: ${names} and 292 more)\n`);
+    expect(r.code).toBe(1);
+  });
 });
 
 describe("gw run claude is cld cp", () => {

@@ -1,0 +1,27 @@
+// What a request leaves in the LB's memory when it ends (lb/request-state.ts recordEnd): the
+// sticky entry of an OpenAI Responses id, kept only where a follow-up will look for it.
+import { expect, test } from "bun:test";
+import { type RequestFacts, recordEnd } from "../../src/lb/request-state.ts";
+import { responseSessionKey, sessionKey, stickyKey } from "../../src/lb/session.ts";
+import { createMemoryStore } from "../../src/state/index.ts";
+import { configFrom, externalInstances } from "../helpers/lb.ts";
+
+const config = configFrom(`[global]\nmain_port = 8145\n${externalInstances({ a: "http://127.0.0.1:9" })}\n[routing]\n"gpt" = [{ instance = "a", provider = "anthropic", model = "gpt-5" }]\n`);
+const route = config.routes.get("gpt")!;
+const facts = (body: Record<string, unknown>) => ({ session: sessionKey(new Headers(), body), streakKey: undefined }) as unknown as RequestFacts;
+const stickyEntries = (store: ReturnType<typeof createMemoryStore>, now: number) => store.snapshot(now).filter((c) => c.op === "setSticky");
+
+test("a Codex conversation (prompt_cache_key on every turn) leaves no sticky entry per response; a previous_response_id chain does", () => {
+  const store = createMemoryStore();
+  const now = Date.now();
+  // 200 turns of one conversation: the follow-ups are found by their prompt_cache_key, never by an id.
+  for (let i = 0; i < 200; i++) recordEnd(store, facts({ prompt_cache_key: "conv-1", input: "x" }), { ok: true, now, route, targetId: "a/gpt-5", responseId: `resp_${i}` });
+  expect(stickyEntries(store, now)).toHaveLength(0);
+
+  // No session named: the response id is the only way back, so it is remembered…
+  recordEnd(store, facts({ input: "hi" }), { ok: true, now, route, targetId: "a/gpt-5", responseId: "resp_first" });
+  // …and so is each id of a chain that continues through previous_response_id alone.
+  recordEnd(store, facts({ input: "more", previous_response_id: "resp_first" }), { ok: true, now, route, targetId: "a/gpt-5", responseId: "resp_second" });
+  for (const id of ["resp_first", "resp_second"]) expect(store.sticky(stickyKey(responseSessionKey(id), "gpt"), now)).toBe("a/gpt-5");
+  expect(stickyEntries(store, now)).toHaveLength(2);
+});
