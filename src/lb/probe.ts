@@ -7,7 +7,7 @@
 // instance, whatever the number of its cooling targets. Nothing here decides routing: it writes
 // cooldowns and trials through the state store, which route.ts reads as before.
 
-import type { InstanceConfig } from "../config/types.ts";
+import type { InstanceConfig, Route } from "../config/types.ts";
 import type { StateStore } from "../state/index.ts";
 import { type HeaderMap, setInstanceKey } from "./headers.ts";
 import { networkError } from "./forward.ts";
@@ -44,6 +44,18 @@ export interface Prober {
   /** Instances whose last probe failed. */
   down(): string[];
   stop(): void;
+}
+
+/**
+ * Cooldowns the state already holds when the gateway starts — restored from its file after a
+ * restart or an upgrade, or shared by another replica — are watched like fresh ones: their
+ * trials go to a probe first, not to a user's request on an instance that may still be down.
+ */
+export function watchRestored(prober: Prober, state: Pick<StateStore, "coolingList">, routes: ReadonlyMap<string, Route>, now: number): void {
+  for (const c of state.coolingList(now)) {
+    const target = routes.get(c.route)?.targets.find((t) => t.id === c.target);
+    if (target) prober.cooling(c.route, c.target, target.instance, c.until);
+  }
 }
 
 export function createProber(deps: ProberDeps): Prober {

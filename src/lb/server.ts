@@ -16,7 +16,7 @@ import { errorResponse } from "./dialect.ts";
 import { type Listening, reloadRefusal, restartNotes } from "./exposure.ts";
 import type { Health } from "./local.ts";
 import { bypassProxyForInstances } from "./noproxy.ts";
-import { createProber, type ProbeLog, type ProbeTiming } from "./probe.ts";
+import { createProber, type ProbeLog, type ProbeTiming, watchRestored } from "./probe.ts";
 import { type GatewayContext, handle, refused } from "./pipeline.ts";
 import { buildRuntime, type Runtime } from "./runtime.ts";
 import { type GatewayStats, StatsCounter } from "./stats.ts";
@@ -165,6 +165,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     observe,
     health: opts.health,
   };
+  watchRestored(gw.probes, state, config.routes, Date.now());
   let handingOff = false;
   let stopped = false;
   let lastRequestAt = 0;

@@ -11,6 +11,7 @@ import { InstanceSet } from "../../../src/supervisor/instances.ts";
 import { connectLiveState } from "../../../src/supervisor/live.ts";
 import { buildStatus } from "../../../src/supervisor/status.ts";
 import { DEFAULT_TIMING } from "../../../src/supervisor/timing.ts";
+import { memoryBackend } from "../../../src/state/index.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 import { join } from "node:path";
 
@@ -154,6 +155,37 @@ describe("bounds", () => {
       await s.server.stop();
     }
   }, 30_000);
+
+  test("a cooldown the state brought back (a restart, an upgrade) is probed before a user's request is its trial", async () => {
+    const s = flaky("s");
+    const b = testUpstream();
+    const dir = tempDir("gw-probe-");
+    // The state as gw finds it in its file after a restart: s cooled, the cooldown over a moment later.
+    const state = memoryBackend();
+    const now = Date.now();
+    state.setCooldown("r", "s/claude-s", { until: now + 200, kind: "transient_heavy", reason: "503 sick", setAt: now - 60_000 });
+    const gw: RunningGateway = startTestGateway(
+      configFrom(
+        `${externalInstances({ s: s.server.url, b: b.url })}\n[routing]\n"r" = [{ instance = "s", provider = "anthropic", model = "claude-s", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]\n`,
+        join(dir, "providers.toml"),
+      ),
+      // A long backoff: the request below must meet s cooling after its failed probe, not half-open again.
+      { log, probeTiming: { timeoutMs: 2000, backoffMs: 10_000, maxBackoffMs: 10_000 }, state },
+    );
+    try {
+      // No request is sent: the probe comes by itself, finds s down, and s stays out.
+      await waitFor(() => s.probes.length >= 1, 5000, "a probe of s without any request");
+      await waitFor(() => (state.cooldown("r", "s/claude-s", Date.now())?.until ?? 0) > Date.now(), 5000, "s cooling again after its failed probe");
+      const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "r", max_tokens: 5, messages: [] }) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-gw-target")).toBe("b/claude-b");
+      expect(s.posts).toBe(0);
+    } finally {
+      await gw.stop(0);
+      await s.server.stop();
+      await b.stop();
+    }
+  });
 
   test("a managed instance is probed at /healthz, without a key", async () => {
     const s = flaky("m");
