@@ -117,12 +117,11 @@ export class InstanceSet {
       const result = await this.restartOne(s, drainer, progress);
       if (!result) break;
       results.push(result);
-      progress?.({ event: "restarted", result });
     }
     return results;
   }
 
-  /** Drain (when the LB serves), then restart; undefined when gw began stopping meanwhile. */
+  /** Drain (when the LB serves), then restart, telling `progress` both; undefined when gw began stopping meanwhile. */
   private async restartOne(s: SupervisedInstance, drainer?: Drainer, progress?: (p: RestartProgress) => void): Promise<RestartResult | undefined> {
     let drain: DrainReport | undefined;
     try {
@@ -136,7 +135,9 @@ export class InstanceSet {
       }
       if (this.closed) return undefined;
       const out = await s.restart();
-      return { name: s.name, ok: out.ok, ms: out.ms, problem: s.problem, ...(drain ? { drain } : {}) };
+      const result: RestartResult = { name: s.name, ok: out.ok, ms: out.ms, problem: s.problem, ...(drain ? { drain } : {}) };
+      progress?.({ event: "restarted", result });
+      return result;
     } finally {
       drainer?.undrain(s.name);
     }
@@ -176,7 +177,7 @@ export class InstanceSet {
       s.inst = inst;
       if (relaunch) {
         this.deps.log.info(`${name}: port or command changed, restarting`);
-        work.push(this.restartOne(s, drainer, progress).then((result) => result && progress?.({ event: "restarted", result })));
+        work.push(this.restartOne(s, drainer, progress));
       }
     }
     await Promise.all(work);
