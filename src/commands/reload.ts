@@ -1,11 +1,8 @@
 import { CliError } from "../cli/errors.ts";
 import { controlRequest, ndjsonLines, type ReloadAnswer } from "../supervisor/control.ts";
-import { restartLine } from "../supervisor/format.ts";
-import type { RestartProgress, RestartResult } from "../supervisor/instances.ts";
 import { targetPaths } from "../supervisor/target.ts";
+import { followRestarts, type RestartLine } from "./_restarts.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
-
-type Line = RestartProgress | ReloadAnswer | { error: string };
 
 export default defineGwCommand({
   meta: { name: "reload", description: "re-read the config: rewrite instance YAML, swap the LB config, start/stop/restart changed instances" },
@@ -13,19 +10,10 @@ export default defineGwCommand({
   async run({ args }) {
     const res = await controlRequest(targetPaths(args.config), "/reload", { method: "POST" });
     // An instance the reload relaunches is drained first (up to shutdown_grace_ms): its progress
-    // comes as gw restart's does, one line per step, before the answer.
-    let r: ReloadAnswer | undefined;
-    const restarted: RestartResult[] = [];
-    // A gw from before progress lines answers with the JSON alone.
-    const lines = res.headers.get("content-type")?.includes("ndjson") ? ndjsonLines<Line>(res.body!) : [(await res.json()) as Line];
-    for await (const line of lines) {
-      if ("error" in line) throw new CliError(line.error);
-      if ("ok" in line) r = line;
-      else {
-        if (line.event === "restarted") restarted.push(line.result);
-        if (!args.json) console.log(restartLine(line));
-      }
-    }
+    // comes as gw restart's does, one line per step, before the answer. A gw from before progress
+    // lines answers with the JSON alone.
+    const lines = res.headers.get("content-type")?.includes("ndjson") ? ndjsonLines<RestartLine<ReloadAnswer>>(res.body!) : [(await res.json()) as RestartLine<ReloadAnswer>];
+    const { answer: r, restarted } = await followRestarts<ReloadAnswer>(lines, !!args.json);
     if (!r) throw new CliError("gw ended the reload without an answer", 1, "see gw logs");
     if (args.json) printJson({ ...r, restarted }, true);
     else {
