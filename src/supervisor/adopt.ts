@@ -37,13 +37,7 @@ export async function adoptChild(rec: ProcRecord, pollMs: number): Promise<Child
   });
   watch();
   // Released (handed on): its end is no longer ours to see, and `exited` never settles.
-  const lookNow = () =>
-    void sameProcess(rec).then((same) => {
-      const w = watched.get(rec.pid);
-      if (same || !w) return;
-      watched.delete(rec.pid);
-      w.gone();
-    });
+  const lookNow = () => void sameProcess(rec).then((same) => same || ended(rec.pid));
   return { pid: rec.pid, startedAt, exited, release: () => void watched.delete(rec.pid), lookNow };
 }
 
@@ -65,17 +59,21 @@ function watch(): void {
       // A signal 0 is all a tick needs (a reaped process is gone at once); /proc, which also
       // tells a zombie nobody reaps and a reused pid, is read every IDENTITY_EVERY ticks.
       const full = tick % IDENTITY_EVERY === 0;
-      for (const [pid, w] of watched) {
-        if (full ? await sameProcess(w.rec) : pidExists(pid)) continue;
-        watched.delete(pid);
-        w.gone();
-      }
+      for (const [pid, w] of watched) if (!(full ? await sameProcess(w.rec) : pidExists(pid))) ended(pid);
     }
     ticking = false;
   })();
 }
 
 const IDENTITY_EVERY = 4;
+
+/** The watched process `pid` is gone: its end is told once (a look and a tick may both see it). */
+function ended(pid: number): void {
+  const w = watched.get(pid);
+  if (!w) return;
+  watched.delete(pid);
+  w.gone();
+}
 
 async function sameProcess(rec: ProcRecord): Promise<boolean> {
   return (await procInfo(rec.pid))?.startTime === rec.startTime;
