@@ -110,12 +110,12 @@ export function createProber(deps: ProberDeps): Prober {
     if (stopped) return;
     deps.onProbe?.(w.instance, verdict.up);
     const after = Date.now();
-    // Only targets still cooling and over are touched: a success meanwhile has cleared one.
-    const still = mine.filter((p) => {
-      const c = deps.state.cooldown(p.route, p.target, after);
-      return c !== undefined && c.until <= after;
-    });
     if (verdict.up) {
+      // Only targets still cooling and over are touched: a success meanwhile has cleared one.
+      const still = mine.filter((p) => {
+        const c = deps.state.cooldown(p.route, p.target, after);
+        return c !== undefined && c.until <= after;
+      });
       const wasDown = w.failures > 0;
       w.failures = 0;
       for (const p of still) {
