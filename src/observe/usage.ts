@@ -123,7 +123,7 @@ function without(p: TokenPrices, keys: readonly string[]): TokenPrices {
 /** The model a record was answered by: the last attempt's upstream model, else the one asked for. */
 export function modelOf(r: LoggedRecord): string | undefined {
   const a = r.routing.attempts;
-  return a.length ? a[a.length - 1]!.model : r.request?.model;
+  return a.length ? a[a.length - 1]?.model : r.request?.model;
 }
 
 /** Add one request's tokens (and their cost) to `s`; returns false when some tokens had no price. */
@@ -167,7 +167,7 @@ export function mergeSums(into: UsageSums, s: UsageSums): void {
 /** Final target of a record (the attempt that produced the response), or "-". */
 export function finalTarget(r: Pick<RequestRecord, "routing">): string {
   const a = r.routing.attempts;
-  return a.length ? a[a.length - 1]!.target : "-";
+  return (a.length ? a[a.length - 1]?.target : undefined) ?? "-";
 }
 
 function groupKey(r: LoggedRecord, by: GroupBy): string {
@@ -247,7 +247,24 @@ export function parseRecord(text: string): LoggedRecord | null {
       return null;
     }
   }
-  return typeof r?.ts === "string" && r.routing && r.response ? r : fromOldLbRecord(r);
+  if (typeof r?.ts !== "string" || !r.routing || !r.response) return fromOldLbRecord(r);
+  // A line that is JSON but not a record gw wrote (a hand edit, another tool's) is a bad line, and
+  // token counts that are not numbers are none: one such line must not stop the report.
+  if (!Array.isArray(r.routing.attempts)) return null;
+  if (r.usage !== undefined) r.usage = countsOf(r.usage);
+  return r;
+}
+
+const USAGE_FIELDS = ["input", "output", "cache_read", "cache_write", "cache_write_1h"] as const;
+
+function countsOf(u: unknown): UsageRecord | undefined {
+  if (typeof u !== "object" || u === null) return undefined;
+  const out: UsageRecord = {};
+  for (const k of USAGE_FIELDS) {
+    const n = (u as Record<string, unknown>)[k];
+    if (typeof n === "number" && n >= 0 && Number.isFinite(n)) out[k] = n;
+  }
+  return out;
 }
 
 export interface UsageOptions {

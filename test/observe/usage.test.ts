@@ -203,6 +203,26 @@ describe("long prompts and hour-long cache writes cost what the catalogue says",
   });
 });
 
+test("lines that are JSON but not gw's records are skipped as unreadable; token counts that are not numbers count as none", async () => {
+  const dir = tempDir("gw-usage-odd-");
+  const ts = new Date(NOW - 3_600_000).toISOString();
+  const good = record({ ts, route: "opus", attempts: ["a/claude-opus-4-6:200:ok"], usage: { input: 1_000, output: 10 } });
+  const lines = [
+    JSON.stringify(good),
+    JSON.stringify({ ts, id: "x", routing: { route: "opus" }, response: { status: 200 }, usage: { input: 5 } }), // no attempts
+    JSON.stringify({ ts, id: "y", routing: { route: "opus", attempts: [null] }, response: { status: 200 } }),
+    JSON.stringify({ ...good, usage: { input: "100", output: null, cache_read: -3, cache_write: 2 } }),
+    JSON.stringify({ ts, routing: null, response: {} }),
+    "[1,2]",
+    "null",
+  ];
+  writeFileSync(join(dir, `${ts.slice(0, 10)}.jsonl`), `${lines.join("\n")}\n`);
+  const r = await usageReport({ dirs: [dir], pricing: {}, sinceMs: parseSince("1d", NOW)!, by: "model" });
+  expect(r.badLines).toBe(4);
+  expect(r.total).toMatchObject({ requests: 3, input: 1_000, output: 10, cacheRead: 0, cacheWrite: 2 });
+  expect(r.rows.map((x) => x.key).sort()).toEqual(["-", "claude-opus-4-6"]);
+});
+
 test("parseRecord skips the request summary of the log's layout and reads any other layout whole", () => {
   const r = record({ ts: "2026-11-26T01:02:03.004Z", route: "opus", attempts: ["a/m:200:ok"], usage: { input: 3 }, client: "sk-x…1234" });
   r.request.headers = { "x-trick": ',"routing":{"route":"fake"}', routing: "{" };
