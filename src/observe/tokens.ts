@@ -124,9 +124,10 @@ function fromUsage(u: Json): Usage {
   if (chat || (details && typeof details === "object")) {
     // OpenAI chat and Responses: the prompt count includes the cached tokens, and CLIProxyAPI's
     // translation of a Claude answer adds the cache writes too (as `cached_creation_tokens`;
-    // OpenAI-compatible relays say `cache_write_tokens`): both leave input for their own price.
+    // OpenAI-compatible relays say `cache_write_tokens` or `cache_creation_tokens`, which CLIProxyAPI
+    // also reads as part of the prompt): both leave input for their own price.
     const cached = num(details?.cached_tokens) ?? 0;
-    const written = num(details?.cached_creation_tokens) ?? num(details?.cache_write_tokens) ?? 0;
+    const written = num(details?.cached_creation_tokens) ?? num(details?.cache_creation_tokens) ?? num(details?.cache_write_tokens) ?? 0;
     const input = num(chat ? u.prompt_tokens : u.input_tokens);
     const output = num(chat ? u.completion_tokens : u.output_tokens);
     const reasoning = num(((chat ? u.completion_tokens_details : u.output_tokens_details) as Json | undefined)?.reasoning_tokens) ?? 0;

@@ -122,13 +122,14 @@ describe("usage as CLIProxyAPI translates it", () => {
     expect(usageFromJson({ object: "chat.completion", usage: chunk.usage })).toEqual(expected);
   });
 
-  test("an OpenAI-compatible relay's cache_write_tokens (chat and Responses) count as cache writes", () => {
+  test("an OpenAI-compatible relay's cache_write_tokens / cache_creation_tokens (chat and Responses) count as cache writes", () => {
     expect(usageFromJson({ usage: { prompt_tokens: 1_000, completion_tokens: 5, prompt_tokens_details: { cached_tokens: 600, cache_write_tokens: 300 } } })).toEqual({
       input: 100,
       output: 5,
       cacheRead: 600,
       cacheWrite: 300,
     });
+    expect(usageFromJson({ usage: { prompt_tokens: 1_000, completion_tokens: 5, prompt_tokens_details: { cache_creation_tokens: 300 } } })).toEqual({ input: 700, output: 5, cacheWrite: 300 });
     expect(usageFromJson({ object: "response", usage: { input_tokens: 1_000, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 300 }, output_tokens: 5 } })).toEqual({
       input: 700,
       output: 5,
