@@ -30,6 +30,16 @@ const KEYS = {
 };
 const mask = (s: string) => `${s.slice(0, 6)}…${s.slice(-4)}`;
 
+/** A gateway's config head: one client key, and an external instance with its own key and a provider key. */
+const keyedInstance = (name: string, url: string, k: { instanceKey: string; providerKey: string; clientKey: string }) => `[global]
+main_port = 8145
+api_keys = ["${k.clientKey}"]
+[instances.${name}]
+url = "${url}"
+api_key = "${k.instanceKey}"
+providers = [{ type = "anthropic", api_keys = ["${k.providerKey}"] }]
+`;
+
 let sb: Sandbox | undefined;
 let running: RunningGw | undefined;
 let external: MockServer | undefined;
@@ -172,13 +182,7 @@ test("an upstream that echoes keys in its error bodies: the request log masks th
   const dir = tempDir("gw-hygiene-");
   const gw = startTestGateway(
     configFrom(
-      `[global]
-main_port = 8145
-api_keys = ["${clientKey}"]
-[instances.echo]
-url = "${echo.url}"
-api_key = "${instanceKey}"
-providers = [{ type = "anthropic", api_keys = ["${providerKey}"] }]
+      `${keyedInstance("echo", echo.url, { instanceKey, providerKey, clientKey })}
 [instances.ok]
 url = "${ok.url}"
 api_key = "ok-instance-key-0123456789"
@@ -222,13 +226,7 @@ test("a client naming a configured key as its model, role or program: the reques
   const dir = tempDir("gw-hygiene-");
   const gw = startTestGateway(
     configFrom(
-      `[global]
-main_port = 8145
-api_keys = ["${clientKey}"]
-[instances.up]
-url = "${up.url}"
-api_key = "${instanceKey}"
-providers = [{ type = "anthropic", api_keys = ["${providerKey}"] }]
+      `${keyedInstance("up", up.url, { instanceKey, providerKey, clientKey })}
 [routing]
 "main" = [{ instance = "up", provider = "anthropic", model = "claude-up" }]
 `,
