@@ -16,8 +16,12 @@ export interface LinkOptions {
   readonly log: StateLog;
   /** A message on the channel (never one heard before onUp finished). */
   onMessage(message: string): void;
-  /** Runs on every (re)connection before the link counts as up; a throw counts as a failed connection. */
-  onUp(cmd: RedisClient): Promise<void>;
+  /**
+   * Runs on every (re)connection before the link counts as up; a throw counts as a failed
+   * connection. `restartedSince`: this is another Redis process than the one lost at that time (it
+   * restarted, empty or from an older save), so what it lacks may have been lost, not cleared.
+   */
+  onUp(cmd: RedisClient, restartedSince: number | undefined): Promise<void>;
   readonly timing?: Partial<LinkTiming>;
 }
 
@@ -53,6 +57,8 @@ export function connectRedis(o: LinkOptions): RedisLink {
   let retry: Timer | undefined;
   let closed = false;
   let attemptNo = 0;
+  /** The run_id of the Redis process of the last connection (it changes when Redis restarts). */
+  let runId: string | undefined;
   const password = redisPassword(o.url);
 
   const client = () => new RedisClient(o.url, { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: t.connectTimeoutMs });
@@ -72,7 +78,9 @@ export function connectRedis(o: LinkOptions): RedisLink {
     try {
       await withTimeout(Promise.all([cmd.connect(), sub.connect()]), t.connectTimeoutMs, "connect timed out");
       await sub.subscribe(o.channel, (message) => (held ? held.push(message) : o.onMessage(message)));
-      await withTimeout(o.onUp(cmd), t.resyncTimeoutMs, "re-sync timed out");
+      const run = /run_id:(\w+)/.exec(String(await cmd.send("INFO", ["server"]).catch(() => "")))?.[1];
+      await withTimeout(o.onUp(cmd, runId !== undefined && run !== runId ? down?.since : undefined), t.resyncTimeoutMs, "re-sync timed out");
+      runId = run;
     } catch (err) {
       lost(describe(err));
       return;

@@ -1,5 +1,6 @@
 // A real redis-server for shared-state tests: on a free loopback port, in its own temp dir, with
-// nothing saved to disk (a restart comes back empty, like a Redis that lost its data).
+// nothing saved to disk unless asked (a restart comes back empty, like a Redis that lost its data;
+// after save(), with what it held then, like a Redis restarted from an older RDB snapshot).
 import { RedisClient, type Subprocess } from "bun";
 import { freePort } from "../../src/supervisor/ports.ts";
 import { until } from "./supervisor.ts";
@@ -14,6 +15,8 @@ export interface TestRedis {
   start(): Promise<void>;
   /** SIGKILL: connections drop at once, nothing is saved. */
   kill(): Promise<void>;
+  /** SAVE: the next start() comes back with what Redis holds now. */
+  save(): Promise<void>;
   /** A plain client for looking at the keys (closed by stop()). */
   client(): Promise<RedisClient>;
   stop(): Promise<void>;
@@ -45,6 +48,10 @@ export async function redisOnFreePort(): Promise<TestRedis> {
       if (!proc) return;
       proc.kill("SIGKILL");
       await proc.exited;
+    },
+    async save() {
+      const c = await r.client();
+      await c.send("SAVE", []);
     },
     async client() {
       const c = new RedisClient(url, { autoReconnect: false });

@@ -188,4 +188,34 @@ describe("Redis trouble never breaks a store", () => {
     b.clearCooldown("opus", "x/claude");
     await until(() => a.cooldown("opus", "x/claude", Date.now()) === undefined, 1000);
   });
+
+  test("restarted from an older save: what changed since the save is kept (a running cooldown is not taken for cleared) and what was cleared since stays cleared", async () => {
+    const r = await redis();
+    const { store: a } = await replica(r);
+    const { store: b } = await replica(r);
+    const look = await r.client();
+    const now = Date.now();
+    const cd = (setAt: number, ms: number) => ({ until: setAt + ms, kind: "quota" as const, reason: "429", setAt });
+    // In the save: a long cooldown and a session, both changed afterwards.
+    a.setCooldown("opus", "old/claude", cd(now - 1000, 3600_000));
+    a.setSticky("cc:s1::opus", "x/claude", now - 1000);
+    await until(async () => ((await look.send("KEYS", ["gw:*"])) as string[]).length === 2, 1000, () => "the keys to reach Redis");
+    await r.save();
+    // After the save: the old cooldown ends with a success, a new 429 cools x, the session moves.
+    b.clearCooldown("opus", "old/claude");
+    a.setCooldown("opus", "x/claude", cd(now, 600_000));
+    a.setSticky("cc:s1::opus", "y/claude", now);
+    await until(() => b.cooldown("opus", "x/claude", Date.now()) !== undefined && b.sticky("cc:s1::opus", now) === "y/claude" && a.cooldown("opus", "old/claude", Date.now()) === undefined, 1000);
+
+    await r.kill();
+    await until(() => !a.health().up && !b.health().up, 3000, () => "both to notice");
+    await r.start(); // from the save
+    await until(() => a.health().up && b.health().up, 5000, () => "both to reconnect");
+    const { store: late } = await replica(r);
+    for (const [name, s] of Object.entries({ a, b, late })) {
+      expect([name, s.cooldown("opus", "x/claude", Date.now())]).toEqual([name, cd(now, 600_000)]);
+      expect([name, s.cooldown("opus", "old/claude", Date.now())]).toEqual([name, undefined]);
+      expect([name, s.sticky("cc:s1::opus", Date.now())]).toEqual([name, "y/claude"]);
+    }
+  });
 });
