@@ -6,6 +6,7 @@
 
 import { RedisClient } from "bun";
 import { redisPassword } from "../config/state.ts";
+import { askRefusal } from "./redis-refusal.ts";
 import type { StateLog } from "./types.ts";
 
 export interface LinkOptions {
@@ -52,6 +53,8 @@ export function connectRedis(o: LinkOptions): RedisLink {
   let up: { cmd: RedisClient; sub: RedisClient; heartbeat: Timer } | undefined;
   let down: { problem: string; since: number } | undefined = { problem: "connecting", since: Date.now() };
   let warned = false;
+  /** The refusal last said (a changed one is said again). */
+  let saidRefusal: string | undefined;
   let everUp = false;
   let delay = t.backoffMinMs;
   let retry: Timer | undefined;
@@ -73,10 +76,20 @@ export function connectRedis(o: LinkOptions): RedisLink {
       if (no !== attemptNo || closed) return;
       fail(cmd, sub, password ? why.replaceAll(password, "***") : why);
     };
-    cmd.onclose = (err) => lost(err?.message || "connection closed");
-    sub.onclose = (err) => lost(err?.message || "connection closed");
+    // While connecting, a close is the connect's own failure, said by the catch below.
+    let connecting = true;
+    cmd.onclose = (err) => connecting || lost(err?.message || "connection closed");
+    sub.onclose = (err) => connecting || lost(err?.message || "connection closed");
     try {
-      await withTimeout(Promise.all([cmd.connect(), sub.connect()]), t.connectTimeoutMs, "connect timed out");
+      try {
+        await withTimeout(Promise.all([cmd.connect(), sub.connect()]), t.connectTimeoutMs, "connect timed out");
+      } catch (err) {
+        // Closed as it opened: Redis refused the handshake (Bun's client does not say why).
+        const refusal = (err as { code?: string })?.code === "ERR_REDIS_CONNECTION_CLOSED" ? await askRefusal(o.url) : undefined;
+        throw refusal ? new Error(refusal) : err;
+      } finally {
+        connecting = false;
+      }
       await sub.subscribe(o.channel, (message) => (held ? held.push(message) : o.onMessage(message)));
       const run = /run_id:(\w+)/.exec(String(await cmd.send("INFO", ["server"]).catch(() => "")))?.[1];
       await withTimeout(o.onUp(cmd, runId !== undefined && run !== runId ? down?.since : undefined), t.resyncTimeoutMs, "re-sync timed out");
@@ -94,7 +107,7 @@ export function connectRedis(o: LinkOptions): RedisLink {
     }, t.heartbeatMs);
     up = { cmd, sub, heartbeat };
     if (down && (warned || everUp)) o.log.info(`state: Redis at ${o.where} reachable again; shared state re-synced`);
-    [down, warned, everUp, delay] = [undefined, false, true, t.backoffMinMs];
+    [down, warned, saidRefusal, everUp, delay] = [undefined, false, undefined, true, t.backoffMinMs];
   }
 
   function fail(cmd: RedisClient, sub: RedisClient, why: string): void {
@@ -102,12 +115,15 @@ export function connectRedis(o: LinkOptions): RedisLink {
     up = undefined;
     attemptNo++; // late callbacks of this attempt are ignored from now on
     quietClose(cmd, sub);
+    // A refusal (wrong password…) is the cause to show and say, even after a first warning.
+    const refused = why.startsWith("refused ");
     down ??= { problem: why, since: Date.now() };
-    if (down.problem === "connecting") down = { problem: why, since: down.since };
-    if (!warned) {
+    if (down.problem === "connecting" || refused) down = { problem: why, since: down.since };
+    if (!warned || (refused && why !== saidRefusal)) {
       warned = true;
-      const was = everUp ? "lost Redis" : "Redis";
-      o.log.warn(`state: ${was} at ${o.where} ${everUp ? `(${why})` : `unreachable (${why})`}; serving from local state, reconnecting in the background`);
+      if (refused) saidRefusal = why;
+      const what = refused ? `Redis at ${o.where} ${why}` : everUp ? `lost Redis at ${o.where} (${why})` : `Redis at ${o.where} unreachable (${why})`;
+      o.log.warn(`state: ${what}; serving from local state, reconnecting in the background`);
     }
     clearTimeout(retry);
     retry = setTimeout(() => void attempt(), delay);

@@ -23,7 +23,8 @@ export interface TestRedis {
 }
 
 /** A redis-server that is not started yet (for "absent at start"); call start(). */
-export async function redisOnFreePort(): Promise<TestRedis> {
+/** `args`: more redis-server options (`--requirepass`, …); client() then needs `clientUrl`. */
+export async function redisOnFreePort(o: { args?: readonly string[]; clientUrl?: (port: number) => string } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = tempDir("gw-redis-");
   const url = `redis://127.0.0.1:${port}`;
@@ -37,12 +38,12 @@ export async function redisOnFreePort(): Promise<TestRedis> {
     },
     async start() {
       if (r.running) return;
-      proc = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning"], {
+      proc = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning", ...(o.args ?? [])], {
         stdin: "ignore",
         stdout: "ignore",
         stderr: "ignore",
       });
-      await until(() => ping(url), 10_000, () => `redis-server on port ${port} to answer`);
+      await until(() => ping(o.clientUrl?.(port) ?? url), 10_000, () => `redis-server on port ${port} to answer`);
     },
     async kill() {
       if (!proc) return;
@@ -54,7 +55,7 @@ export async function redisOnFreePort(): Promise<TestRedis> {
       await c.send("SAVE", []);
     },
     async client() {
-      const c = new RedisClient(url, { autoReconnect: false });
+      const c = new RedisClient(o.clientUrl?.(port) ?? url, { autoReconnect: false });
       await c.connect();
       clients.push(c);
       return c;
@@ -67,8 +68,8 @@ export async function redisOnFreePort(): Promise<TestRedis> {
   return r;
 }
 
-export async function startRedis(): Promise<TestRedis> {
-  const r = await redisOnFreePort();
+export async function startRedis(o: Parameters<typeof redisOnFreePort>[0] = {}): Promise<TestRedis> {
+  const r = await redisOnFreePort(o);
   await r.start();
   return r;
 }

@@ -189,6 +189,43 @@ describe("Redis trouble never breaks a store", () => {
     await until(() => a.cooldown("opus", "x/claude", Date.now()) === undefined, 1000);
   });
 
+  test("a wrong or missing password: one warning with Redis's refusal and the fix, never the password; serving from local state; user, password and db number work", async () => {
+    const r = await startRedis({ args: ["--requirepass", "s3cret-pw"], clientUrl: (port) => `redis://:s3cret-pw@127.0.0.1:${port}` });
+    servers.push(r);
+    const admin = await r.client();
+    await admin.send("ACL", ["SETUSER", "alice", "on", ">al1ce-pw", "~*", "&*", "+@all"]);
+    const connections = async () => Number(/total_connections_received:(\d+)/.exec(String(await admin.send("INFO", ["stats"])))?.[1]);
+    const at = (auth: string, db = "") => `redis://${auth}127.0.0.1:${r.port}${db}`;
+    const cases = [
+      { url: at(":wrong-pw@"), said: /refused the credentials \(WRONGPASS [^)]*\): put the right password \(and user, if Redis has users\) in the URL of \[global\] state$/ },
+      { url: at("alice:wrong-pw@", "/3"), said: /refused the credentials \(WRONGPASS / },
+      { url: at(""), said: /refused the credentials \(NOAUTH: Redis wants a password\)/ },
+    ];
+    for (const { url, said } of cases) {
+      const log = logger();
+      const s = await openRedisState({ url, prefix: "gw", log, timing: FAST });
+      open.push(s);
+      const health = s.health();
+      expect(health).toMatchObject({ up: false, where: at("", url.endsWith("/3") ? "/3" : "") });
+      expect(health.problem).toMatch(said);
+      s.setSticky("cc:s1::opus", "x/claude", Date.now()); // serves from memory
+      expect(s.sticky("cc:s1::opus", Date.now())).toBe("x/claude");
+      const seen = await connections();
+      await until(async () => (await connections()) >= seen + 6, 5000, () => "more reconnect attempts"); // still the one warning
+      expect(log.lines).toHaveLength(1);
+      expect(log.lines[0]).toStartWith(`warn state: Redis at ${health.where} refused the credentials (`);
+      expect(log.lines[0]).toMatch(said.source.endsWith("$") ? new RegExp(said.source.slice(0, -1)) : said);
+      expect(log.lines[0]).not.toContain("wrong-pw");
+      await s.close();
+    }
+    const good = await openRedisState({ url: at("alice:al1ce-pw@", "/3"), prefix: "gw", log: logger(), timing: FAST });
+    open.push(good);
+    expect(good.health().up).toBe(true);
+    good.setSticky("cc:s2::opus", "y/claude", Date.now());
+    await admin.send("SELECT", ["3"]);
+    await until(async () => (await admin.send("EXISTS", ["gw:st:cc:s2::opus"])) === 1, 1000, () => "the key in db 3");
+  });
+
   test("restarted from an older save: what changed since the save is kept (a running cooldown is not taken for cleared) and what was cleared since stays cleared", async () => {
     const r = await redis();
     const { store: a } = await replica(r);
