@@ -148,6 +148,8 @@ export interface UsageRecord {
   output?: number;
   cache_read?: number;
   cache_write?: number;
+  /** Of cache_write, the tokens cached for an hour (Anthropic's 1h TTL); absent when none. */
+  cache_write_1h?: number;
 }
 
 export interface CooldownRecord {
@@ -169,6 +171,7 @@ export function usageRecord(u: Usage | undefined): UsageRecord | undefined {
   if (u.output !== undefined) r.output = u.output;
   if (u.cacheRead !== undefined) r.cache_read = u.cacheRead;
   if (u.cacheWrite !== undefined) r.cache_write = u.cacheWrite;
+  if (u.cacheWrite1h) r.cache_write_1h = u.cacheWrite1h;
   return Object.keys(r).length ? r : undefined;
 }
 
