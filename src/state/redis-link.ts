@@ -6,7 +6,7 @@
 
 import { RedisClient } from "bun";
 import { redisPassword } from "../config/state.ts";
-import { askRefusal } from "./redis-refusal.ts";
+import { askRefusal, refusalOf } from "./redis-refusal.ts";
 import type { StateLog } from "./types.ts";
 
 export interface LinkOptions {
@@ -95,7 +95,8 @@ export function connectRedis(o: LinkOptions): RedisLink {
       await withTimeout(o.onUp(cmd, runId !== undefined && run !== runId ? down?.since : undefined), t.resyncTimeoutMs, "re-sync timed out");
       runId = run;
     } catch (err) {
-      lost(describe(err));
+      const why = describe(err);
+      lost(refusalOf(why) ?? why);
       return;
     }
     if (no !== attemptNo || closed) return void quietClose(cmd, sub);
@@ -103,7 +104,9 @@ export function connectRedis(o: LinkOptions): RedisLink {
     held = undefined;
     for (const m of messages) o.onMessage(m);
     const heartbeat = setInterval(() => {
-      withTimeout(cmd.ping(), t.heartbeatTimeoutMs, "no answer to PING").catch((err) => lost(describe(err)));
+      // Any answer proves the link alive, a refused PING too (an ACL without +@connection):
+      // dropping the link for it would re-sync and log twice every few seconds.
+      withTimeout(cmd.ping(), t.heartbeatTimeoutMs, "no answer to PING").catch((err) => refusalOf(describe(err)) || lost(describe(err)));
     }, t.heartbeatMs);
     up = { cmd, sub, heartbeat };
     if (down && (warned || everUp)) o.log.info(`state: Redis at ${o.where} reachable again; shared state re-synced`);

@@ -20,14 +20,18 @@ export async function askRefusal(url: string): Promise<string | undefined> {
   const password = redisPassword(url);
   const answer = await firstLine(u, password ? ["HELLO", "3", "AUTH", user, password] : ["HELLO", "3"]);
   if (!answer?.startsWith("-")) return undefined;
+  return refusalOf(answer.slice(1)) ?? `refused the connection (${answer.slice(1).trim().slice(0, 100)})`;
+}
+
+/** `refused …` with the fix, when a Redis error is one of access (a password, an ACL); else undefined. */
+export function refusalOf(error: string): string | undefined {
   // NOAUTH's text explains HELLO's syntax at length; its first word says it all.
-  const said = /^NOAUTH/.test(answer.slice(1)) ? "NOAUTH: Redis wants a password" : answer.slice(1).trim().slice(0, 100);
+  const said = /^NOAUTH/.test(error) ? "NOAUTH: Redis wants a password" : error.trim().slice(0, 100);
   const key = process.env.GW_STATE ? "$GW_STATE" : "[global] state";
-  if (/^(WRONGPASS|NOAUTH)|password/i.test(said)) {
-    return `refused the credentials (${said}): put the right password (and user, if Redis has users) in the URL of ${key}`;
-  }
-  if (/unknown command/i.test(said)) return `refused gw's handshake (${said}): gw needs Redis 6 or later, or Valkey`;
-  return `refused the connection (${said})`;
+  if (/^(WRONGPASS|NOAUTH)/.test(said)) return `refused the credentials (${said}): put the right password (and user, if Redis has users) in the URL of ${key}`;
+  if (/^NOPERM/.test(said)) return `refused a command (${said}): let the user in the URL of ${key} run +@read +@write +@pubsub +@scripting +@connection on its keys and channel (or +@all)`;
+  if (/^ERR unknown command .HELLO/i.test(said)) return `refused gw's handshake (${said}): gw needs Redis 6 or later, or Valkey`;
+  return undefined;
 }
 
 // --- internal ---

@@ -226,6 +226,31 @@ describe("Redis trouble never breaks a store", () => {
     await until(async () => (await admin.send("EXISTS", ["gw:st:cc:s2::opus"])) === 1, 1000, () => "the key in db 3");
   });
 
+  test("an ACL user: a command it may not run is said with the categories gw needs; a PING it may not run still proves the link alive", async () => {
+    const r = await redis();
+    const admin = await r.client();
+    await admin.send("ACL", ["SETUSER", "noscan", "on", ">pw-1", "~*", "&*", "+@all", "-scan"]);
+    await admin.send("ACL", ["SETUSER", "noping", "on", ">pw-2", "~*", "&*", "+@read", "+@write", "+@pubsub", "+@scripting"]);
+    const at = (auth: string) => `redis://${auth}@127.0.0.1:${r.port}`;
+    const log = logger();
+    const noscan = await openRedisState({ url: at("noscan:pw-1"), prefix: "gw", log, timing: FAST });
+    open.push(noscan);
+    expect(noscan.health().problem).toBe(
+      "refused a command (NOPERM this user has no permissions to run the 'scan' command): let the user in the URL of [global] state run +@read +@write +@pubsub +@scripting +@connection on its keys and channel (or +@all)",
+    );
+    expect(log.lines).toEqual([`warn state: Redis at ${r.url} ${noscan.health().problem}; serving from local state, reconnecting in the background`]);
+
+    const quiet = logger();
+    const noping = await openRedisState({ url: at("noping:pw-2"), prefix: "gw", log: quiet, timing: FAST });
+    open.push(noping);
+    expect(noping.health().up).toBe(true);
+    const pings = async () => Number(/cmdstat_ping:calls=(\d+),.*rejected_calls=(\d+)/.exec(String(await admin.send("INFO", ["commandstats"])))?.[2] ?? 0);
+    const before = await pings();
+    await until(async () => (await pings()) >= before + 3, 5000, () => "three refused heartbeats");
+    expect(noping.health().up).toBe(true);
+    expect(quiet.lines).toEqual([]);
+  });
+
   test("restarted from an older save: what changed since the save is kept (a running cooldown is not taken for cleared) and what was cleared since stays cleared", async () => {
     const r = await redis();
     const { store: a } = await replica(r);
