@@ -188,6 +188,20 @@ export function roleCounts(body: Record<string, unknown> | undefined): Record<st
   return out;
 }
 
+/** Role names are the client's words too: any but the usual ones pass the masker. */
+function maskRoles(roles: Record<string, number>, masker: Masker): Record<string, number> {
+  const keys = Object.keys(roles);
+  if (keys.every((r) => USUAL_ROLES.has(r))) return roles;
+  const out: Record<string, number> = Object.create(null);
+  for (const role of keys) {
+    const shown = USUAL_ROLES.has(role) ? role : masker.text(role);
+    out[shown] = (out[shown] ?? 0) + roles[role]!;
+  }
+  return out;
+}
+
+const USUAL_ROLES = new Set(["user", "assistant", "system", "developer", "tool", "model", "function", "other"]);
+
 /**
  * The client program from a User-Agent: its first product token cut to `name/version`
  * (`codex_exec/0.171.0 (Debian 12; x86_64) …` → `codex_exec/0.171.0`; `GeminiCLI/0.61.0/g3f (…)`
@@ -244,12 +258,13 @@ export function summarizeRequest(f: SummaryFacts): RequestSummary {
     path: f.masker.url(f.url),
     dialect: f.dialect,
     messages,
-    roles: roleCounts(j),
+    roles: maskRoles(roleCounts(j), f.masker),
     tools,
     signed: f.signed,
     bytes: f.bytes,
   };
-  if (f.model !== undefined) s.model = f.model;
+  // The model as the client named it: a client (or a page) may name anything, a key included.
+  if (f.model !== undefined) s.model = f.masker.text(f.model);
   if (typeof j?.max_tokens === "number") s.max_tokens = j.max_tokens;
   const stream = f.stream ?? j?.stream;
   if (typeof stream === "boolean") s.stream = stream;
