@@ -105,7 +105,8 @@ x-mock-fault (429~gzip), or as -fault. Precedence: model suffix > header > -faul
   403      insufficient_quota   sig  400 thinking-signature error   529  overloaded   NNN  generic
   after=N        send the status as an error event inside a 200 stream: after the stream's
                  opening (message_start…, response.created…) and N content events; after=0 is
-                 CLIProxyAPI's "200, handshake, then the error" before any content
+                 CLIProxyAPI's "200, handshake, then the error" before any content (a Codex
+                 client — its User-Agent or Originator — gets Responses' response.failed)
   passthrough    like the YAML's passthrough-headers: true, the only way a 429 gets Retry-After
   gzip           gzip the error body            hang           never answer
   slow-first=MS  delay the status line          interval=MS    delay between events
@@ -117,6 +118,6 @@ Answers name the instance and model; /v1/messages with thinking enabled adds a s
 block (claude#… / gpt#…, Gemini raw), as CLIProxyAPI relays them.
 
 Endpoints: GET|HEAD /healthz; POST /v1/messages, /v1/messages/count_tokens, /v1/chat/completions,
-/v1/responses, /v1beta/models/M:generateContent|streamGenerateContent|countTokens; GET /v1/models,
+/v1/responses, /v1/responses/compact, /v1beta/models/M:generateContent|streamGenerateContent|countTokens; GET /v1/models,
 /v1beta/models; GET /_mock/stats[?last=N], POST /_mock/reset (loopback only).
 `;

@@ -97,9 +97,22 @@ describe("POST /v1/responses", () => {
     expect(completed!.usage!.output_tokens).toBe(12);
   });
 
-  test("raw stream: every frame is event: + data: with matching type", async () => {
+  test("POST /v1/responses/compact answers JSON and refuses stream: true before looking at the model (Compact)", async () => {
+    const post = (body: object) =>
+      fetch(`${mock.url}/v1/responses/compact`, { method: "POST", headers: { authorization: "Bearer k-beta" }, body: JSON.stringify(body) });
+    const ok = await post({ model: "gpt-5", input: "hi", stream: false });
+    expect(ok.headers.get("content-type")).toBe("application/json");
+    expect((await ok.json()).status).toBe("completed");
+    const streamed = await post({ model: "nope", input: "hi", stream: true });
+    expect(streamed.status).toBe(400);
+    expect(await streamed.json()).toEqual({ error: { message: "Streaming not supported for compact responses", type: "invalid_request_error" } });
+  });
+
+  test("raw stream: every frame is event: + data: with matching type; a finished stream ends with one more newline", async () => {
     const { text } = await rawStream("/v1/responses", { model: "gpt-5", input: "hi" });
-    const frames = text.split("\n\n").filter(Boolean);
+    // CLIProxyAPI's forwardResponsesStream: WriteDone writes "\n" after the last frame.
+    expect(text).toEndWith("}\n\n\n");
+    const frames = text.split("\n\n").filter((f) => f.trim());
     for (const f of frames) {
       const m = /^event: (\S+)\ndata: (.*)$/.exec(f);
       expect(m).not.toBeNull();

@@ -71,7 +71,7 @@ export const anthropic: Dialect = {
     return {
       frames,
       firstContent: 3,
-      errorFrame: error && (() => `event: error\ndata: ${claudeErrorBody(error)}\n\n`),
+      errorFrame: error && `event: error\ndata: ${claudeErrorBody(error)}\n\n`,
     };
   },
 };

@@ -29,7 +29,7 @@ export const gemini: Dialect = {
   stream(a, error?: ErrorText) {
     const n = a.pieces.length;
     const frames = a.pieces.map((text, i) => sseData(chunk(a, text, i === n - 1)));
-    return { frames, firstContent: 0, errorFrame: error && (() => `event: error\ndata: ${baseErrorBody(error)}\n\n`) };
+    return { frames, firstContent: 0, errorFrame: error && `event: error\ndata: ${baseErrorBody(error)}\n\n` };
   },
 };
 

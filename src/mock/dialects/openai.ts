@@ -33,6 +33,6 @@ export const openaiChat: Dialect = {
       sseData({ ...head, choices: [], usage: usage(a) }),
       "data: [DONE]\n\n",
     ];
-    return { frames, firstContent: 1, errorFrame: error && (() => `data: ${baseErrorBody(error)}\n\n`) };
+    return { frames, firstContent: 1, errorFrame: error && `data: ${baseErrorBody(error)}\n\n` };
   },
 };

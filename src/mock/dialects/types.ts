@@ -4,8 +4,8 @@ import type { StreamPlan } from "../stream.ts";
 
 /** One API family as CLIProxyAPI serves it: its answer bodies, stream frames and error shape. */
 export interface Dialect {
-  /** Body of a status error (CLIProxyAPI's handler for this family shapes it). */
-  errorBody(e: ErrorText): string;
+  /** Body of a status error (CLIProxyAPI's handler for this family shapes it; `stream`: the request asked for a stream). */
+  errorBody(e: ErrorText, stream: boolean): string;
   /** The complete non-streamed answer. */
   json(a: Answer): string;
   /** The streamed answer; `error` is what an in-stream error event must carry. */
