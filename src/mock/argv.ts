@@ -113,6 +113,8 @@ x-mock-fault (429~gzip), or as -fault. Precedence: model suffix > header > -faul
   gap=MS         pause after the first content event (with keepalive=MS: ": keep-alive" lines)
   ns-keepalive=MS  non-streamed + slow-first: 200 and a newline every MS ms, then the body (even an error)
   cut=N          reset the connection after N events             events=N  answer length
+  empty          a stream whose upstream sent nothing: 200 and no events ([DONE] alone on chat;
+                 502 on /v1/responses), as CLIProxyAPI answers it
 
 Answers name the instance and model; /v1/messages with thinking enabled adds a signed thinking
 block (claude#… / gpt#…, Gemini raw), as CLIProxyAPI relays them.

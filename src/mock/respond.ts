@@ -94,6 +94,11 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
     const retryAfterS = fault.passthrough ? error.retryAfterS : undefined;
     return errorResponse(error.status, dialect.errorBody(error, mr.stream), { gzip: fault.gzip, retryAfterS });
   }
+  if (mr.stream && fault.empty) {
+    const empty = dialect.emptyStream;
+    if (typeof empty !== "string") return errorResponse(empty.status, dialect.errorBody(empty, true));
+    return new Response(empty, { headers: SSE_HEADERS });
+  }
   const answer = makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking);
   if (!mr.stream) return new Response((mr.json ?? dialect.json)(answer), { headers: JSON_HEADERS });
 

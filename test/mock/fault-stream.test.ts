@@ -198,6 +198,30 @@ describe("error event inside a 200 stream (status + after=N: the opening, N cont
   });
 });
 
+describe("empty: the upstream's stream ended before any data", () => {
+  // Each handler's "closed without data" branch: code_handlers.go, openai_handlers.go and
+  // gemini_handlers.go still commit their 200; the Responses handler answers 502 instead.
+  test.each([
+    ["/v1/messages", { model: "m~empty", stream: true }, ""],
+    ["/v1/chat/completions", { model: "m~empty", stream: true }, "data: [DONE]\n\n"],
+    ["/v1beta/models/m~empty:streamGenerateContent?alt=sse", {}, ""],
+  ])("%s: 200, event-stream, %j", async (path, body, expected) => {
+    const res = await post(path, body);
+    expect([res.status, res.headers.get("content-type"), await res.text()]).toEqual([200, "text/event-stream", expected]);
+  });
+
+  test("/v1/responses: 502 upstream stream closed before first payload", async () => {
+    const res = await post("/v1/responses", { model: "m~empty", stream: true, input: "hi" });
+    expect(res.status).toBe(502);
+    expect(await res.json()).toEqual({ error: { message: "upstream stream closed before first payload", type: "server_error", code: "internal_server_error" } });
+  });
+
+  test("a non-streamed request is answered as usual", async () => {
+    const r = await openai.chat.completions.create({ model: "m~empty", messages: msgs });
+    expect(r.choices[0]!.message.content).toStartWith(EXPECTED);
+  });
+});
+
 describe("non-streamed keep-alive (CLIProxyAPI's nonstream-keepalive-interval)", () => {
   test("200 goes out early, newlines while waiting, then the JSON answer", async () => {
     const res = await post("/v1/messages", { model: "m~slow-first=250~ns-keepalive=100" });

@@ -46,6 +46,7 @@ function thinkingFrames(t: NonNullable<Answer["thinking"]>): string[] {
 
 export const anthropic: Dialect = {
   errorBody: claudeErrorBody,
+  emptyStream: "",
   json(a) {
     const text = { type: "text", text: a.text };
     const content = a.thinking ? [{ type: "thinking", thinking: a.thinking.text, signature: a.thinking.signature }, text] : [text];

@@ -25,6 +25,7 @@ function chunk(a: Answer, text: string, last: boolean) {
 
 export const gemini: Dialect = {
   errorBody: baseErrorBody,
+  emptyStream: "",
   json: (a) => JSON.stringify(chunk(a, a.text, true)),
   stream(a, error?: ErrorText) {
     const n = a.pieces.length;

@@ -13,6 +13,7 @@ const usage = (a: Answer) => ({
 
 export const openaiChat: Dialect = {
   errorBody: baseErrorBody,
+  emptyStream: "data: [DONE]\n\n",
   json: (a) =>
     JSON.stringify({
       id: mockId("chatcmpl-", a),

@@ -43,6 +43,7 @@ function item(a: Answer, status: string, content: unknown[]) {
 function responsesFor(codex: boolean): Dialect {
   return {
     errorBody: (e, stream) => baseErrorBody(stream ? responsesStreamText(e) : e),
+    emptyStream: { status: 502, text: "upstream stream closed before first payload" },
     json: (a) => JSON.stringify(response(a, true)),
     stream(a, error?: ErrorText) {
       const itemId = mockId("msg_", a);

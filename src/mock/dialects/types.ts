@@ -8,6 +8,11 @@ export interface Dialect {
   errorBody(e: ErrorText, stream: boolean): string;
   /** The complete non-streamed answer. */
   json(a: Answer): string;
+  /**
+   * A stream whose upstream ended before any data: the body of the 200 CLIProxyAPI still sends,
+   * or the error status it answers instead (its handlers' "closed without data" branches).
+   */
+  emptyStream: string | ErrorText;
   /** The streamed answer; `error` is what an in-stream error event must carry. */
   stream(a: Answer, error?: ErrorText): StreamPlan;
 }
