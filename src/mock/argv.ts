@@ -120,6 +120,7 @@ Answers name the instance and model; /v1/messages with thinking enabled adds a s
 block (claude#… / gpt#…, Gemini raw), as CLIProxyAPI relays them.
 
 Endpoints: GET|HEAD /healthz; POST /v1/messages, /v1/messages/count_tokens, /v1/chat/completions,
-/v1/responses, /v1/responses/compact, /v1beta/models/M:generateContent|streamGenerateContent|countTokens; GET /v1/models,
+/v1/responses, /v1/responses/compact (also under /backend-api/codex),
+/v1beta/models/M:generateContent|streamGenerateContent|countTokens; GET /v1/models,
 /v1beta/models; GET /_mock/stats[?last=N], POST /_mock/reset (loopback only).
 `;

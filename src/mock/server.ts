@@ -28,6 +28,10 @@ const POST_ROUTES: Record<string, PostRoute> = {
   // Codex's remote compaction; the handler refuses a stream before looking at the model (Compact).
   "/v1/responses/compact": { dialect: responses, streams: "refuse" },
 };
+// The same handlers under the Codex CLI's own base path (chatgpt_base_url), behind the same key check.
+const CODEX_DIRECT = "/backend-api/codex";
+POST_ROUTES[`${CODEX_DIRECT}/responses`] = POST_ROUTES["/v1/responses"]!;
+POST_ROUTES[`${CODEX_DIRECT}/responses/compact`] = POST_ROUTES["/v1/responses/compact"]!;
 const COMPACT_STREAM = { error: { message: "Streaming not supported for compact responses", type: "invalid_request_error" } };
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
@@ -82,7 +86,7 @@ function routeRequest(inst: Instance, apiKeys: ReadonlySet<string>, safeMode: ()
     }
     if (path.startsWith("/_mock/")) return mockControl(req, url, server, inst);
     if (path === "/" && req.method === "GET") return new Response(ROOT, { headers: JSON_HEADERS });
-    if (!path.startsWith("/v1/") && !path.startsWith("/v1beta/")) return NOT_FOUND();
+    if (!path.startsWith("/v1/") && !path.startsWith("/v1beta/") && !path.startsWith(`${CODEX_DIRECT}/`)) return NOT_FOUND();
 
     const rec = inst.stats.record(req, url);
     const answered = (res: Response) => ((rec.status = res.status), res);
