@@ -64,7 +64,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
   // Router and upgrade: session, signature and size facts decide the route that serves the
   // request (an `auto` request gets its route from the router first).
   const facts = requestFacts(req.headers, intake, rt.config, gw.state, startedAt);
-  const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url), req.headers.get("user-agent"));
+  const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url), req.headers, server.requestIP(req)?.address);
 
   // Route → rewrite → forward, failing over until an outcome is delivered.
   const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record };
