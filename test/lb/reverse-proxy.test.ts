@@ -19,6 +19,8 @@ const insecure = { tls: { rejectUnauthorized: false } };
 let release: () => void = () => {};
 
 let up: TestUpstream, gw: RunningGateway;
+/** gw's own log lines (probes, refusals). */
+const gwLog: string[] = [];
 
 beforeAll(() => {
   up = testUpstream((_req, seen) => {
@@ -49,7 +51,7 @@ ${externalInstances({ a: up.url })}
 [routing]
 "opus" = [{ instance = "a", provider = "anthropic", model = "claude-opus-4-6" }]
 `);
-  gw = startTestGateway(config);
+  gw = startTestGateway(config, { log: { info: () => {}, warn: (l) => gwLog.push(l) } });
 });
 
 afterAll(async () => {
@@ -143,6 +145,15 @@ describe("behind nginx configured as README says", () => {
     let byId = new Map<string, RequestRecord>();
     await waitFor(() => (byId = new Map(readRequestLog(gw.config().dir).map((r) => [r.id, r]))).has(viaNginx) && byId.has(direct), 10_000, "both records in the request log");
     expect([byId.get(viaNginx)!.client_ip, byId.get(direct)!.client_ip]).toEqual(["127.0.0.5", "127.0.0.1"]);
+  });
+
+  test("a machine sending a stale key is named in gw's log (by the address nginx forwarded for), once, not per request", async () => {
+    const stale = "team-alice-OLD-0123456789abcdef";
+    for (let i = 0; i < 3; i++) {
+      const curl = Bun.spawn(["curl", "-sk", "--interface", "127.0.0.6", "-o", "/dev/null", "-w", "%{http_code}", "-H", "host: gw.test", "-H", `x-api-key: ${stale}`, `${nginx.url}/v1/messages`, "-d", "{}"], { stdout: "pipe", stderr: "pipe" });
+      expect(await new Response(curl.stdout).text()).toBe("401");
+    }
+    expect(gwLog.filter((l) => l.includes("127.0.0.6"))).toEqual(["refused a request from 127.0.0.6 with a wrong client key (team-a…cdef)"]);
   });
 
   test("the status page and /metrics need admin_key, though nginx reaches gw over loopback", async () => {
