@@ -6,6 +6,7 @@
 import { CliError } from "../cli/errors.ts";
 import type { Env } from "../config/env.ts";
 import { CLAUDE_ALIAS_PREFIX } from "../lb/model-ids.ts";
+import { maskSecret } from "../observe/mask.ts";
 import type { Gateway } from "./env.ts";
 
 export const URL_VAR = "GW_URL";
@@ -13,6 +14,8 @@ export const KEY_VAR = "GW_API_KEY";
 
 /** TLS handshake and a few round trips to a server across a VPN; a refused port fails at once. */
 export const REMOTE_TIMEOUT_MS = 5_000;
+/** Shell completion waits no longer than this for the route names (then: the built-ins). */
+export const COMPLETION_TIMEOUT_MS = 1_000;
 
 /** What the remote gw lists: its route names (aliases left out), their windows, its router's name. */
 export interface RemoteListing {
@@ -34,7 +37,8 @@ export function parseGatewayUrl(raw: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new CliError(`$${URL_VAR} is not an address: "${raw.replace(/\/\/[^/@]*@/, "//***@")}"; set it as https://HOST[:PORT][/PREFIX]`);
+    // Shown masked: a key pasted into the wrong variable must not be printed whole.
+    throw new CliError(`$${URL_VAR} is not an address ("${maskSecret(raw)}"): set it as https://HOST[:PORT][/PREFIX]`);
   }
   // Shown in every status line: a key inside the address would be printed; it belongs in $GW_API_KEY.
   if (url.username || url.password) throw new CliError(`$${URL_VAR} holds a user or key (…//***@${url.host}): put the key in $${KEY_VAR} and only https://HOST[/PREFIX] in $${URL_VAR}`);

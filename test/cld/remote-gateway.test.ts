@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { claudeCodeVersion, installClaudeCode, type MockGateway, startMockGateway } from "../helpers/claude-code.ts";
-import { CldSandbox, closedPort, RUN, removeSandboxes } from "../helpers/cld.ts";
+import { CldSandbox, closedPort, MAIN, RUN, removeSandboxes } from "../helpers/cld.ts";
 import { startNginx, type TestNginx } from "../helpers/nginx.ts";
 
 setDefaultTimeout(240_000); // Claude Code starts in seconds; a shared 2-core machine may be busy
@@ -111,5 +111,18 @@ describe("cld and gw run against a fake agent", () => {
     const r = await box.run(["cp", "opus", "-p", "hi"], { env: remote({ GW_URL: `https://bob:${KEY}@127.0.0.1:${nginx.port}/gw` }) });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(`gw: $GW_URL holds a user or key (…//***@127.0.0.1:${nginx.port}): put the key in $GW_API_KEY and only https://HOST[/PREFIX] in $GW_URL\n`);
+  });
+
+  test("shell completion offers that gw's routes; one that does not answer gives the built-ins, silently", async () => {
+    const complete = [process.execPath, MAIN, "_complete", "--"];
+    const r = await box.run(["cld", "cp", ""], { env: remote(), cmd: complete });
+    expect([r.stdout, r.stderr]).toEqual(["opus4.6\ng3f\ng3p\n", ""]);
+    const down = await box.run(["cld", "cp", ""], { env: remote({ GW_URL: `https://127.0.0.1:${closedPort()}` }), cmd: complete });
+    expect([down.stdout, down.stderr]).toEqual(["opus4.6\ng3p\ng3f\ng3p.auto\ng3f.auto\n", ""]);
+  });
+
+  test("a key pasted into $GW_URL by mistake is not printed whole", async () => {
+    const r = await box.run(["cp", "opus", "-p", "hi"], { env: remote({ GW_URL: KEY }) });
+    expect([r.code, r.stderr]).toEqual([1, `gw: $GW_URL is not an address ("sk-gw-…cdef"): set it as https://HOST[:PORT][/PREFIX]\n`]);
   });
 });
