@@ -7,17 +7,21 @@
 const UPSTREAM = ["claude-opus-4-6", "claude-sonnet-4-5", "claude-haiku-4-5", "gpt-5", "gpt-5-mini", "gpt-5-codex", "gemini-3-pro-preview", "gemini-3-flash", "gemini-2.5-pro", "grok-4", "kimi-k2", "glm-4.6", "qwen3-coder", "deepseek-v3.2", "mistral-large", "llama-4-maverick", "o4-mini", "o3", "minimax-m2", "my-finetune-7b"];
 const PREFIX = ["", "anthropic/", "openrouter/", "vendor/"];
 
-/** `instances` relays, `routes` routes ("bench" to the upstream among them). */
-export function bigConfig(upstreamPort: number, opts: { instances?: number; routes?: number; weight?: number } = {}): string {
+/**
+ * `instances` instances, `routes` routes ("bench" to the upstream among them). `up`: the started
+ * instances get these free ports and `cliproxy` (a `gw mock` wrapper), so `gw up` can run them.
+ */
+export function bigConfig(upstreamPort: number, opts: { instances?: number; routes?: number; weight?: number; up?: { cliproxy: string; mainPort: number; ports: readonly number[] } } = {}): string {
   const nInst = opts.instances ?? 40;
   const nRoutes = opts.routes ?? 500;
   const lines: string[] = [
     "[global]",
     'host = "127.0.0.1"',
-    "main_port = 8145",
+    `main_port = ${opts.up?.mainPort ?? 8145}`,
     'api_keys = ["${GW_BENCH_CLIENT_KEY}"]',
     "lb_max_target_retries = 2",
     "lb_auto_upgrade_enabled = true",
+    ...(opts.up ? [`cliproxy = "${opts.up.cliproxy}"`, "shutdown_grace_ms = 2000"] : []),
     "",
     "[global.lb_auto_upgrade_map]",
   ];
@@ -27,10 +31,10 @@ export function bigConfig(upstreamPort: number, opts: { instances?: number; rout
     lines.push("[[global.lb_model_router.rules]]", `name = "rule${i}"`, `priority = ${100 + i}`, `target_model = "r${2 * i}"`, `when = [{ field = "messages_count", op = ">=", value = ${10 * (i + 1)} }]`, "");
   }
   for (let i = 0; i < nInst; i++) {
-    // i0 answers (the raw upstream); the rest are never asked: started ones (a port gw lb does
-    // not bind) and remote relays.
+    // i0 answers (the raw upstream); the rest are never asked: started ones (a port `gw lb` does
+    // not bind; `gw up` starts gw mock there) and remote relays.
     if (i === 0) lines.push("[instances.i0]", `url = "http://127.0.0.1:${upstreamPort}"`, 'api_key = "bench-instance"');
-    else if (i % 2) lines.push(`[instances.i${i}]`, `port = ${40000 + i}`);
+    else if (i % 2) lines.push(`[instances.i${i}]`, `port = ${opts.up?.ports[i] ?? 40000 + i}`);
     else lines.push(`[instances.i${i}]`, `url = "https://relay${i}.example.com"`, `api_key = "\${GW_BENCH_KEY_${i % 4}}"`);
     if (i % 3 === 0) lines.push("request_retry = 1");
     lines.push("providers = [", `  { type = "anthropic", base_url = "https://relay${i}.example.com", api_keys = ["\${GW_BENCH_KEY_${i % 4}}"] },`, `  { type = "openai", base_url = "https://relay${i}.example.com/v1", api_keys = ["\${GW_BENCH_KEY_${(i + 1) % 4}}"] },`, "]", "");

@@ -1,6 +1,6 @@
 // How long a reload of a big providers.toml (40 instances, 500 routes: bench/reload-config.ts)
 // holds up requests in flight, and what loading that file costs by itself.
-//   bun bench/reload.ts [--reloads 12] [--routes 500] [--instances 40] [--gw DIR]... [--cpu-prof DIR] [--no-write]
+//   bun bench/reload.ts [--reloads 12] [--routes 500] [--instances 40] [--up] [--gw DIR]... [--cpu-prof DIR] [--no-write]
 // For each gw checkout (--gw, repeatable; default this one):
 //   load    loadConfig on the file in a fresh process, 8 times in a row: the first call is what a
 //           gw that has not reloaded yet pays, the later ones a warmed-up reload
@@ -9,13 +9,14 @@
 //           rename as editors do; the file watcher reloads). A request's stall is its latency
 //           minus the median latency of the requests no reload overlapped; each reload's stall
 //           is the largest of the requests it overlapped. First reload and the later ones apart.
+//           --up: `gw up` instead, its started instances (half of them) run as `gw mock`.
 // Writes bench/notes/reload.md unless --no-write.
 
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BIG_CONFIG_ENV, bigConfig } from "./reload-config.ts";
-import { Children, median, startUpstream } from "./lb-harness.ts";
+import { Children, freePort, median, startUpstream } from "./lb-harness.ts";
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -26,6 +27,7 @@ const RELOADS = arg("reloads", 12);
 const ROUTES = arg("routes", 500);
 const INSTANCES = arg("instances", 40);
 const LOADS = 8;
+const UP = args.includes("--up");
 /** --cpu-prof DIR: gw lb writes a CPU profile of its whole run there (at its exit). */
 const profDir = args.includes("--cpu-prof") ? resolve(args[args.indexOf("--cpu-prof") + 1]!) : undefined;
 const roots = args.flatMap((a, i) => (a === "--gw" ? [resolve(args[i + 1]!)] : []));
@@ -101,8 +103,18 @@ async function runOne(root: string): Promise<Run> {
   try {
     const upPort = await startUpstream(children);
     const file = join(dir, "providers.toml");
+    // Both versions made up front: the client shares this process, and must not wait on it.
+    let up: { cliproxy: string; mainPort: number; ports: number[] } | undefined;
+    if (UP) {
+      const cliproxy = join(dir, "cliproxy.sh");
+      writeFileSync(cliproxy, `#!/bin/sh\nexec "${process.execPath}" "${join(root, "src/main.ts")}" mock "$@"\n`, { mode: 0o755 });
+      const ports: number[] = [];
+      for (let i = 0; i < INSTANCES; i++) ports.push(i % 2 ? await freePort() : 0);
+      up = { cliproxy, mainPort: await freePort(), ports };
+    }
+    const versions = [1, 2].map((weight) => bigConfig(upPort, { instances: INSTANCES, routes: ROUTES, weight, up }));
     const write = (weight: number) => {
-      writeFileSync(`${file}.new`, bigConfig(upPort, { instances: INSTANCES, routes: ROUTES, weight }));
+      writeFileSync(`${file}.new`, versions[weight - 1]!);
       renameSync(`${file}.new`, file);
     };
     write(1);
@@ -110,15 +122,18 @@ async function runOne(root: string): Promise<Run> {
     console.log(`${root}: loadConfig ${loads.map((t) => t.toFixed(0)).join(", ")} ms`);
 
     const prof = profDir ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [];
-    const proc = Bun.spawn([process.execPath, ...prof, join(root, "src/main.ts"), "lb", "-c", file, "--port", "0"], {
+    const command = UP ? ["up", "-c", file] : ["lb", "-c", file, "--port", "0"];
+    const proc = Bun.spawn([process.execPath, ...prof, join(root, "src/main.ts"), ...command], {
       cwd: dir,
       stdout: "pipe",
       stderr: "pipe",
-      env: { ...process.env, ...BIG_CONFIG_ENV, NODE_ENV: "production", BUN_CONFIG_MAX_HTTP_REQUESTS: "16384" }, // the fetch limit gw sets (lb/concurrency.ts): no re-exec
+      // The fetch limit gw sets (lb/concurrency.ts), so it does not re-execute itself; its registry
+      // of running gateways in the temporary folder, not the user's.
+      env: { ...process.env, ...BIG_CONFIG_ENV, NODE_ENV: "production", BUN_CONFIG_MAX_HTTP_REQUESTS: "16384", XDG_CACHE_HOME: join(dir, "cache") },
     });
     children.add(proc);
     const out = follow(proc);
-    const url = /(http:\/\/[\d.]+:\d+)/.exec(await out.waitFor(/listening on http/, 1))![1]!;
+    const url = /(http:\/\/[\d.]+:\d+)/.exec(await out.waitFor(UP ? /serving on http/ : /listening on http/, 1, 120_000))![1]!;
 
     // The client: one request after another, each one's start and end.
     const spans: [number, number][] = [];

@@ -87,7 +87,7 @@ export class Reader {
   fields(path: readonly PathSeg[], table: Raw, known: readonly string[]): Map<string, Field> {
     const out = new Map<string, Field>();
     for (const [raw, value] of Object.entries(table)) {
-      const name = raw.replaceAll("-", "_");
+      const name = raw.includes("-") ? raw.replaceAll("-", "_") : raw;
       const fieldPath = [...path, raw];
       if (!known.includes(name)) {
         // A typo of a known key is an error (its value would be silently ignored); a key gw does
