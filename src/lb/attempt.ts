@@ -22,6 +22,7 @@ import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
 import { holdOpening } from "./first-event.ts";
 import { isEventStream, readWhole } from "./stream.ts";
+import { codingsOf, decodingStream } from "./encoding.ts";
 
 export interface AttemptDeps {
   readonly req: Request;
@@ -206,7 +207,10 @@ async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
     }
     const body = o.body;
     if (!body) return { outcome: o, classified: ok };
-    if (isEventStream(o.headers)) return judgeStream(o, body, ok, f);
+    if (isEventStream(o.headers)) {
+      const plain = decodedStream(o, body);
+      return plain ? judgeStream(plain.outcome, plain.body, ok, f) : { outcome: o, classified: ok };
+    }
     return { outcome: o, classified: ok };
   }
   const bytes = o.body ? (await readWhole(o.body, ERROR_BODY_MAX_BYTES)).bytes : new Uint8Array(0);
@@ -230,6 +234,26 @@ async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStre
       return stopped(o, f, " (no content event yet)") ?? brokenAttempt(o, opening.message, f);
   }
 }
+
+/**
+ * An event stream as gw must read it (its opening, usage, error events): a relay behind a
+ * compressing proxy (Caddy's `encode`, nginx `gzip_types text/event-stream`) sends it gzipped, and
+ * its events would never be found — the opening held until the first-byte deadline, a healthy
+ * target failed over and cooled. It is decoded as it arrives and goes to the client plain.
+ * Undefined for a coding gw cannot undo: that stream is passed on as it came, unheld.
+ */
+function decodedStream(o: Answered, body: ReadableStream<Uint8Array>): { outcome: Answered; body: ReadableStream<Uint8Array> } | undefined {
+  const codings = codingsOf(o.headers.get("content-encoding"));
+  if (codings.length === 0) return { outcome: o, body };
+  const decoded = decodingStream(body, codings);
+  if (!decoded) return undefined;
+  const headers = new Headers(o.headers);
+  headers.delete("content-encoding");
+  headers.delete("content-length");
+  return { outcome: { kind: "response", attempt: o.attempt, status: o.status, headers, body: decoded, whole: () => o.whole() }, body: decoded };
+}
+
+type Answered = Outcome & { kind: "response" };
 
 /** The attempt's deadline passed, or its client left, while it waited for its instance to be back. */
 function notBack(a: Attempt, ctl: AttemptControl): Outcome {

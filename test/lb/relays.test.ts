@@ -1,0 +1,122 @@
+// OpenAI-compatible relays behind gw as `url` instances (OpenRouter-like, one-api/new-api, vLLM,
+// Ollama): small Bun upstreams that behave as those do, the official OpenAI SDK as the client.
+// Each case: what gw must make of the relay's quirk — fail over before content, never cut or
+// hold a good stream, never count an unusable answer as a success.
+import OpenAI from "openai";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { constants, createGzip } from "node:zlib";
+import type { RunningGateway } from "../../src/lb/server.ts";
+import { configFrom, startTestGateway, type TestUpstream, testUpstream } from "../helpers/lb.ts";
+import { logRecords } from "../helpers/resilience.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const enc = new TextEncoder();
+const chunk = (content: string) => JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "vendor/m", choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+const completion = (content: string) => ({ id: "c1", object: "chat.completion", created: 1, model: "vendor/m", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }] });
+
+/** An event stream written part by part; `gap` waits for the test between the parts it separates. */
+function sse(parts: (string | Uint8Array)[], headers: Record<string, string> = {}, gap?: Promise<unknown>): Response {
+  const body = new ReadableStream<Uint8Array>({
+    async start(c) {
+      for (const [i, p] of parts.entries()) {
+        c.enqueue(typeof p === "string" ? enc.encode(p) : p);
+        if (i === 0 && gap) await gap;
+      }
+      c.close();
+    },
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream", ...headers } });
+}
+
+// The relay under test answers as `quirk` says; the fallback relay answers every request well.
+let quirk: (req: Request) => Response | Promise<Response>;
+let relay: TestUpstream, fallback: TestUpstream, gw: RunningGateway, dir: string, toml: string;
+
+beforeAll(() => {
+  relay = testUpstream((req) => quirk(req));
+  fallback = testUpstream((req, seen) =>
+    (JSON.parse(seen.body) as { stream?: boolean }).stream ? sse([`data: ${chunk("from fallback")}\n\n`, "data: [DONE]\n\n"]) : Response.json(completion("from fallback")),
+  );
+  dir = tempDir("gw-relays-");
+  toml = `
+[global]
+main_port = 8145
+lb_first_byte_timeout_ms = 20000
+[instances.relay]
+url = "${relay.url}"
+api_key = "sk-relay-0123456789abcdef0123"
+providers = [{ type = "openai", base_url = "https://relay.example/v1", api_keys = ["sk-or-v1-0123456789abcdef0123456789"] }]
+[instances.fallback]
+url = "${fallback.url}"
+api_key = "sk-fallback-0123456789abcdef"
+providers = [{ type = "openai", base_url = "https://fallback.example/v1", api_keys = ["sk-fb-0123456789abcdef0123456789"] }]
+[routing]
+"solo" = [{ instance = "relay", provider = "openai", model = "vendor/m" }]
+"pair" = [{ instance = "relay", provider = "openai", model = "vendor/m", priority = 1 }, { instance = "fallback", provider = "openai", model = "vendor/m" }]
+`;
+});
+// A fresh gateway (fresh cooldowns) for each case; the request log is the same directory.
+beforeEach(() => {
+  gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
+});
+afterEach(() => gw.stop(0));
+afterAll(async () => {
+  await relay.stop();
+  await fallback.stop();
+});
+
+const client = () => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "unused", maxRetries: 0, timeout: 30_000 });
+const ask = (model: string) => ({ model, messages: [{ role: "user" as const, content: "hi" }] });
+async function streamText(model: string): Promise<string> {
+  let text = "";
+  for await (const c of await client().chat.completions.create({ ...ask(model), stream: true })) text += c.choices[0]?.delta?.content ?? "";
+  return text;
+}
+/** The request-log record of the request whose answer carried `id`. */
+async function recordOf(id: string | null) {
+  const [r] = await logRecords(dir, 1, (r) => r.id === id);
+  return r!;
+}
+
+describe("event streams", () => {
+  test("a gzipped stream (a relay behind a compressing proxy) streams at once, decoded, not held until the first-byte timeout", async () => {
+    let release!: () => void;
+    const later = new Promise<void>((r) => (release = r));
+    const parts = await gzipParts([`: OPENROUTER PROCESSING\n\ndata: ${chunk("Hel")}\n\n`, `data: ${chunk("lo")}\n\ndata: [DONE]\n\n`]);
+    quirk = () => sse(parts, { "content-encoding": "gzip" }, later);
+    const res = await client().chat.completions.create({ ...ask("pair"), stream: true }).withResponse();
+    const it = res.data[Symbol.asyncIterator]();
+    // The first content reaches the client while the relay still holds the rest back.
+    expect((await it.next()).value?.choices[0]?.delta?.content).toBe("Hel");
+    release();
+    expect((await it.next()).value?.choices[0]?.delta?.content).toBe("lo");
+    expect((await it.next()).done).toBe(true);
+    expect(res.response.headers.get("content-encoding")).toBeNull();
+    const r = await recordOf(res.response.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((a) => [a.target, a.class])).toEqual([["relay/vendor/m", "ok"]]);
+    expect(r.response.broken).toBeUndefined();
+  });
+});
+
+/** One gzip stream in parts, each flushed as a compressing proxy flushes an event stream. */
+async function gzipParts(texts: string[]): Promise<Uint8Array[]> {
+  const z = createGzip();
+  const out: Uint8Array[] = [];
+  for (const [i, t] of texts.entries()) {
+    const got: Buffer[] = [];
+    const take = (b: Buffer) => got.push(b);
+    z.on("data", take);
+    if (i < texts.length - 1) {
+      z.write(t);
+      await new Promise<void>((r) => z.flush(constants.Z_SYNC_FLUSH, () => r()));
+    } else {
+      const ended = new Promise<void>((r) => z.once("end", () => r()));
+      z.end(t);
+      await ended;
+    }
+    z.off("data", take);
+    out.push(Buffer.concat(got));
+  }
+  return out;
+}
