@@ -45,7 +45,9 @@ export function classifyOutcome(f: OutcomeFacts, cooldowns: CooldownsMs): Outcom
     return { class: cls, status, cooldownMs, kind, reason: reasonLine(status, text, f.mask) };
   };
 
-  if (status === 401 || status === 403 || says("auth_unavailable", "auth_not_found")) {
+  // 402 (OpenRouter's "Insufficient credits", a relay's billing error) is the account's, as a 401
+  // or 403 is: another target may serve the same request (the old LB called it a client error).
+  if (status === 401 || status === 402 || status === 403 || says("auth_unavailable", "auth_not_found")) {
     if (says("validation_required")) return make("auth", "validation");
     if (says("insufficient_quota", "quota exceeded", "quota_exceeded")) return make("auth", "quota");
     return make("auth", "auth");

@@ -33,7 +33,7 @@ describe("old-lb.md class table", () => {
     expect(classify(304)).toMatchObject({ class: "ok", cooldownMs: 0 });
   });
 
-  test.each([401, 403])("auth: %d → lb_auth_cooldown_ms", (s) => {
+  test.each([401, 402, 403])("auth: %d → lb_auth_cooldown_ms", (s) => {
     expect(classify(s, '{"error":{"message":"Invalid API key"}}')).toMatchObject({ class: "auth", kind: "auth", cooldownMs: CD.auth });
   });
 

@@ -120,3 +120,17 @@ async function gzipParts(texts: string[]): Promise<Uint8Array[]> {
   }
   return out;
 }
+
+describe("error answers", () => {
+  test("402 out of credits (OpenRouter's shape) fails over to the next target, which is cooled for it", async () => {
+    quirk = () => Response.json({ error: { message: "Insufficient credits. Add more using https://openrouter.ai/credits", code: 402 } }, { status: 402 });
+    const res = await client().chat.completions.create(ask("pair")).withResponse();
+    expect(res.data.choices[0]?.message.content).toBe("from fallback");
+    const r = await recordOf(res.response.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((a) => [a.target, a.status, a.class])).toEqual([
+      ["relay/vendor/m", 402, "auth"],
+      ["fallback/vendor/m", 200, "ok"],
+    ]);
+    expect(r.cooldowns.map((c) => [c.target, c.kind])).toEqual([["relay/vendor/m", "auth"]]);
+  });
+});
