@@ -20,7 +20,7 @@ import { explainPick, type PickContext, stickyAction } from "./route.ts";
 import type { Runtime } from "./runtime.ts";
 import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
-import { holdOpening } from "./first-event.ts";
+import { errorStatus, holdOpening, parseObject } from "./first-event.ts";
 import { isEventStream, readWhole } from "./stream.ts";
 import { codingsOf, decodingStream } from "./encoding.ts";
 
@@ -81,7 +81,7 @@ class RouteAttempts implements AttemptLoop {
         const again = await this.send(sent.to, ctl);
         sent = { ...again, heldMs: sent.heldMs + again.heldMs };
       }
-      tried = await judge(sent.outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text });
+      tried = await judge(sent.outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text, post: d.req.method === "POST" });
     } finally {
       unschedule(ctl);
       if (sent?.outcome.kind === "response") d.load?.leave(sent.to.instance.name);
@@ -179,6 +179,8 @@ interface JudgeFacts {
   readonly ctl: AttemptControl;
   /** Masks secrets in reasons (an upstream may echo a key in its error text). */
   readonly mask: (s: string) => string;
+  /** A POST (a model call: its 200 always has a body). */
+  readonly post: boolean;
 }
 
 /**
@@ -202,8 +204,9 @@ async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
     const length = Number(o.headers.get("content-length") ?? Number.NaN);
     if (length <= WHOLE_BODY_MAX && !isEventStream(o.headers)) {
       const { bytes, complete } = await o.whole();
-      if (complete) return { outcome: o, classified: ok, body: bytes };
-      return stopped(o, f) ?? brokenAttempt(o, "answer broke before its end", f);
+      if (!complete) return stopped(o, f) ?? brokenAttempt(o, "answer broke before its end", f);
+      if (bytes.byteLength === 0 && o.status === 200 && f.post) return brokenAttempt(o, "answered 200 with an empty body", f);
+      return errorAnswer(o, bytes, f) ?? { outcome: o, classified: ok, body: bytes };
     }
     const body = o.body;
     if (!body) return { outcome: o, classified: ok };
@@ -224,6 +227,8 @@ async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStre
   const opening = await holdOpening(body);
   switch (opening.kind) {
     case "deliver":
+      // Ended with no content event (nothing, or only a handshake): an empty answer is no answer.
+      if (opening.source.done) return brokenAttempt(o, "stream ended before any content", f);
       return { outcome: o, classified: ok, held: opening.source };
     case "error": {
       const c = classifyOutcome({ status: opening.status, bodyText: opening.text, signed: f.signed, mask: f.mask }, f.cooldowns);
@@ -255,6 +260,24 @@ function decodedStream(o: Answered, body: ReadableStream<Uint8Array>): { outcome
 
 type Answered = Outcome & { kind: "response" };
 
+/**
+ * A 2xx JSON answer that is nothing but an error object (`{"error":{…}}`: OpenRouter when the
+ * provider behind it fails, relays that keep 200 for everything) is judged as the status its
+ * error stands for, as an error event opening a stream is: the request may fail over, and the
+ * client, when it is final, gets that status rather than a 200 its SDK reads as an empty answer.
+ */
+function errorAnswer(o: Answered, bytes: Uint8Array<ArrayBuffer>, f: JudgeFacts): Tried | undefined {
+  if (!ERROR_OBJECT.test(utf8.decode(bytes.subarray(0, 32)))) return undefined;
+  const text = utf8.decode(bytes);
+  const error = parseObject(text);
+  if (!error || error.choices || error.candidates || error.content) return undefined;
+  const c = classifyOutcome({ status: errorStatus(error), bodyText: text, signed: f.signed, mask: f.mask }, f.cooldowns);
+  return { outcome: o, classified: { ...c, reason: `error object in a ${o.status} answer: ${c.reason}` }, body: bytes, errorText: text };
+}
+
+const ERROR_OBJECT = /^\s*\{\s*"error"\s*:\s*\{/;
+const utf8 = new TextDecoder();
+
 /** The attempt's deadline passed, or its client left, while it waited for its instance to be back. */
 function notBack(a: Attempt, ctl: AttemptControl): Outcome {
   if (ctl.clientGone()) return { kind: "failed", attempt: a, reason: "aborted", message: "client went away" };
@@ -276,6 +299,6 @@ function clientLeft(o: Outcome): Tried {
 
 /** A response whose body broke before anything was delivered: a connection failure, retryable. */
 function brokenAttempt(o: Outcome, what: string, f: JudgeFacts): Tried {
-  const broke: Outcome = { kind: "failed", attempt: o.attempt, reason: "connect", message: `${o.attempt.instance.name}: ${what}` };
+  const broke: Outcome = { kind: "failed", attempt: o.attempt, reason: "broken", message: `${o.attempt.instance.name}: ${what}` };
   return { outcome: broke, classified: failureOutcome("connection", broke.message, f.cooldowns, f.mask) };
 }

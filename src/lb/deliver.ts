@@ -61,12 +61,14 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   if (!o) return finishNow(d, final, errorResponse(d.dialect, 503, "no instance can serve this model", "no_instance", d.explain));
   if (o.kind === "failed") {
     if (o.reason === "aborted") return finishNow(d, final, new Response(null, { status: 499, headers: d.explain }));
-    const [status, code, what] = o.reason === "timeout" ? [504, "upstream_timeout", "upstream timeout"] as const : [502, "upstream_unreachable", "upstream unreachable"] as const;
+    const [status, code, what] = FAILED[o.reason];
     return finishNow(d, final, errorResponse(d.dialect, status, d.mask(`${what}: ${o.message}`), code, d.explain), o.message);
   }
   const headers = downstreamHeaders(o.headers, d.explain, d.mask);
   if (final.body) {
-    if (o.status >= 400) return finishNow(d, final, new Response(scrubError(final, headers, d.mask), { status: o.status, headers }), final.errorText);
+    // A 2xx that carried only an error object (attempt.ts errorAnswer) goes out with its error's status.
+    const failed = o.status >= 400 ? o.status : final.errorText !== undefined ? final.classified?.status : undefined;
+    if (failed) return finishNow(d, final, new Response(scrubError(final, headers, d.mask), { status: failed, headers }), final.errorText);
     const answer = isPlainJson(o.headers) ? parseAnswer(final.body) : { bytes: final.body.byteLength };
     return finishNow(d, final, new Response(final.body, { status: o.status, headers }), final.errorText, answer);
   }
@@ -115,6 +117,13 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
 }
 
 // --- internal ---
+
+/** The error a client gets for an attempt that failed without a usable answer. */
+const FAILED = {
+  timeout: [504, "upstream_timeout", "upstream timeout"],
+  connect: [502, "upstream_unreachable", "upstream unreachable"],
+  broken: [502, "upstream_stream_broken", "upstream answer broken"],
+} as const;
 
 /**
  * Google's SDKs raise an in-stream error only when it carries a numeric `error.code`; CLIProxyAPI

@@ -134,3 +134,32 @@ describe("error answers", () => {
     expect(r.cooldowns.map((c) => [c.target, c.kind])).toEqual([["relay/vendor/m", "auth"]]);
   });
 });
+
+describe("answers that carry nothing", () => {
+  const roleOnly = `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "vendor/m", choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] })}\n\n`;
+  const cases: [string, () => Response, boolean, string][] = [
+    ["a 200 JSON answer that is only an error object", () => Response.json({ error: { message: "Provider returned error", code: 502, metadata: { provider_name: "X" } } }), false, "Provider returned error"],
+    ["a 200 with an empty body", () => new Response("", { headers: { "content-type": "application/json" } }), false, "relay: answered 200 with an empty body"],
+    ["a stream that ends without an event", () => sse([]), true, "relay: stream ended before any content"],
+    ["a stream that ends after its opening (role chunk, keep-alive) only", () => sse([": OPENROUTER PROCESSING\n\n", roleOnly]), true, "relay: stream ended before any content"],
+  ];
+  for (const [what, answer, stream, message] of cases) {
+    test(`${what}: fails over, and is no success on a single target`, async () => {
+      quirk = answer;
+      const res = stream ? await client().chat.completions.create({ ...ask("pair"), stream: true }).withResponse() : await client().chat.completions.create(ask("pair")).withResponse();
+      let text = "";
+      if (stream) for await (const c of res.data as AsyncIterable<OpenAI.ChatCompletionChunk>) text += c.choices[0]?.delta?.content ?? "";
+      else text = (res.data as OpenAI.ChatCompletion).choices[0]?.message.content ?? "";
+      expect(text).toBe("from fallback");
+      const r = await recordOf(res.response.headers.get("x-gw-request-id"));
+      expect(r.routing.attempts.map((a) => [a.target, a.class])).toEqual([["relay/vendor/m", "transient"], ["fallback/vendor/m", "ok"]]);
+
+      // Alone, the client gets an error its SDK raises, not an empty answer.
+      const alone = stream ? streamText("solo") : client().chat.completions.create(ask("solo"));
+      const err = await Promise.resolve(alone).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+      expect((err as Error).message).toContain(message);
+    });
+  }
+});
