@@ -21,7 +21,7 @@ import type { RecordBuilder } from "./record-builder.ts";
 import { recordEnd, type RequestFacts } from "./request-state.ts";
 import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
-import { isEventStream, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
+import { doneWatcher, isEventStream, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
 
 /** What lives as long as the gateway (across reloads). */
 export interface GatewayContext {
@@ -112,7 +112,8 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     finish(d, final, { status: o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId() });
   };
   const trailer = sse && d.dialect === "gemini" ? () => geminiReadableError(watcher?.streamError?.(), d.mask) : undefined;
-  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer });
+  const last = sse ? doneWatcher() : undefined;
+  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer, last });
   return new Response(body, { status: o.status, headers });
 }
 

@@ -61,6 +61,12 @@ export interface RelayHooks {
   readonly onChunk?: (chunk: Uint8Array) => Uint8Array;
   /** Text to send after the upstream's last byte, when the stream ended cleanly (e.g. an error event the client's SDK can read). */
   readonly trailer?: () => string | undefined;
+  /**
+   * Whether a chunk (just handed on) ended the answer, whatever the upstream does next: the client's
+   * body then ends cleanly at once, and the upstream's is read to its end in the background (so
+   * its connection is kept) for LET_GO_MS at most.
+   */
+  readonly last?: (chunk: Uint8Array) => boolean;
 }
 
 /**
@@ -74,7 +80,7 @@ export interface RelayHooks {
  * (first-event.ts) starts with the chunks already read.
  */
 export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: RelayHooks): ReadableStream<Uint8Array> {
-  const { breakEvent: dialect, onEnd, idleMs = 0, onChunk, trailer } = hooks;
+  const { breakEvent: dialect, onEnd, idleMs = 0, onChunk, trailer, last } = hooks;
   const source: StreamSource = body instanceof ReadableStream ? { head: [], reader: body.getReader() } : body;
   const reader = source.reader;
   let ended = false;
@@ -124,8 +130,16 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
   return new ReadableStream<Uint8Array>(
     {
       start(ctrl) {
-        for (const chunk of source.head) ctrl.enqueue(onChunk ? onChunk(chunk) : chunk);
+        let complete = false;
+        for (const chunk of source.head) {
+          ctrl.enqueue(onChunk ? onChunk(chunk) : chunk);
+          complete = last?.(chunk) ?? false;
+        }
         if (source.done) closeClean(ctrl);
+        else if (complete) {
+          closeClean(ctrl);
+          letGo(reader);
+        }
       },
       async pull(ctrl) {
         let chunk: Awaited<ReturnType<typeof reader.read>>;
@@ -143,6 +157,10 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
         else {
           lastData = Date.now();
           ctrl.enqueue(onChunk ? onChunk(chunk.value) : chunk.value);
+          if (last?.(chunk.value)) {
+            closeClean(ctrl);
+            letGo(reader);
+          }
         }
       },
       cancel(reason) {
@@ -154,6 +172,42 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
     { highWaterMark: 0 },
   );
 }
+
+/**
+ * An upstream body whose answer is complete: read on to its end, so the connection goes back to
+ * the pool, but cancelled after LET_GO_MS — a relay that holds its stream open after the end
+ * would otherwise hold it for ever.
+ */
+function letGo(reader: ReadableStreamDefaultReader<Uint8Array>): void {
+  const timer = setTimeout(() => reader.cancel().catch(() => {}), LET_GO_MS);
+  void (async () => {
+    try {
+      while (!(await reader.read()).done);
+    } catch {}
+    clearTimeout(timer);
+  })();
+}
+
+const LET_GO_MS = 2_000;
+
+/**
+ * A watcher for OpenAI's end of stream, `data: [DONE]` and its blank line, as the last bytes of a
+ * chunk (the tail of the previous chunk is kept for an event cut across two): after it nothing
+ * belongs to the answer, and a client reading to the end (not every SDK stops at [DONE]) must not
+ * wait on a relay that keeps the connection open.
+ */
+export function doneWatcher(): (chunk: Uint8Array) => boolean {
+  let tail = "";
+  return (chunk) => {
+    const end = chunk.subarray(Math.max(0, chunk.byteLength - DONE_TAIL));
+    tail = (tail + latin1.decode(end)).slice(-DONE_TAIL);
+    return chunk[chunk.byteLength - 1] === 0x0a && DONE_END.test(tail);
+  };
+}
+
+const DONE_TAIL = 24;
+const DONE_END = /(?:^|\n)data: ?\[DONE\]\r?\n\r?\n$/;
+const latin1 = new TextDecoder("latin1");
 
 /** gw's own end of a relayed body: the error event's status, text and code. */
 interface Cut {

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { join } from "node:path";
 import { constants, createGzip } from "node:zlib";
 import type { RunningGateway } from "../../src/lb/server.ts";
-import { configFrom, startTestGateway, type TestUpstream, testUpstream } from "../helpers/lb.ts";
+import { configFrom, startTestGateway, type TestUpstream, testUpstream, waitFor } from "../helpers/lb.ts";
 import { logRecords } from "../helpers/resilience.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -80,6 +80,35 @@ async function recordOf(id: string | null) {
 }
 
 describe("event streams", () => {
+  // Not every client stops reading at [DONE] (the OpenAI SDK does; curl, fetch-based SDKs read to
+  // the end): the answer must end there, not when lb_idle_timeout_ms cuts the relay's held stream.
+  test.each([
+    ["in one piece", [`data: ${chunk("Hello")}\n\ndata: [DONE]\n\n`]],
+    ["cut inside [DONE]", [`data: ${chunk("Hello")}\n\n`, "data: [DO", "NE]\r\n\r\n"]],
+  ])("a relay that keeps the connection open after data: [DONE] (%s): the answer ends at [DONE], whole, and the upstream is let go", async (_, parts) => {
+    quirk = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          async start(c) {
+            for (const p of parts) {
+              c.enqueue(enc.encode(p));
+              await Bun.sleep(20);
+            }
+            // …and never closes.
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      );
+    const aborted = relay.aborted.length;
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ ...ask("solo"), stream: true }) });
+    const text = await res.text();
+    expect(text).toBe(parts.join(""));
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.response.broken).toBeUndefined();
+    expect(r.response.error).toBeUndefined();
+    await waitFor(() => relay.aborted.length > aborted, 10_000, "the held upstream request to be let go");
+  });
+
   test("a gzipped stream (a relay behind a compressing proxy) streams at once, decoded, not held until the first-byte timeout", async () => {
     let release!: () => void;
     const later = new Promise<void>((r) => (release = r));
