@@ -192,16 +192,22 @@ const LET_GO_MS = 2_000;
 
 /**
  * A watcher for OpenAI's end of stream, `data: [DONE]` and its blank line, as the last bytes of a
- * chunk (the tail of the previous chunk is kept for an event cut across two): after it nothing
- * belongs to the answer, and a client reading to the end (not every SDK stops at [DONE]) must not
- * wait on a relay that keeps the connection open.
+ * chunk (with the previous chunk's end, for an event cut across two): after it nothing belongs to
+ * the answer, and a client reading to the end (not every SDK stops at [DONE]) must not wait on a
+ * relay that keeps the connection open. A chunk is looked into only when it ends in `]` and a
+ * blank line, so content chunks cost a few byte reads.
  */
 export function doneWatcher(): (chunk: Uint8Array) => boolean {
-  let tail = "";
+  let previous: Uint8Array | undefined;
   return (chunk) => {
-    const end = chunk.subarray(Math.max(0, chunk.byteLength - DONE_TAIL));
-    tail = (tail + latin1.decode(end)).slice(-DONE_TAIL);
-    return chunk[chunk.byteLength - 1] === 0x0a && DONE_END.test(tail);
+    const before = previous;
+    previous = chunk;
+    let i = chunk.byteLength - 1;
+    let newlines = 0;
+    for (; i >= 0 && (chunk[i] === 0x0a || chunk[i] === 0x0d); i--) newlines += chunk[i] === 0x0a ? 1 : 0;
+    if (newlines < 2 || (i >= 0 && chunk[i] !== 0x5d)) return false; // not "]" + blank line
+    const tail = (before && chunk.byteLength < DONE_TAIL ? latin1.decode(before.subarray(-DONE_TAIL)) : "") + latin1.decode(chunk.subarray(-DONE_TAIL));
+    return DONE_END.test(tail);
   };
 }
 
