@@ -21,6 +21,7 @@ import type { RecordBuilder } from "./record-builder.ts";
 import { recordEnd, type RequestFacts } from "./request-state.ts";
 import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
+import { WholeEvents } from "./whole-events.ts";
 import { doneWatcher, isEventStream, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
 
 /** What lives as long as the gateway (across reloads). */
@@ -81,10 +82,12 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   const watcher = sse ? usageFromSse() : jsonCollector(o.headers);
   let bytes = 0;
   let firstByteAt: number | undefined;
-  const onChunk = (chunk: Uint8Array): Uint8Array => {
+  const events = sse ? new WholeEvents() : undefined;
+  const onChunk = (raw: Uint8Array): Uint8Array => {
     if (bytes === 0) firstByteAt = Date.now();
-    bytes += chunk.byteLength;
-    if (!watcher) return chunk;
+    bytes += raw.byteLength;
+    const chunk = events ? events.push(raw) : raw;
+    if (!watcher || chunk.byteLength === 0) return chunk;
     const errorsBefore = watcher.errorEvents?.() ?? 0;
     watcher.push(chunk);
     // An error event after content is an upstream error like a status: what it quotes is masked
@@ -111,9 +114,15 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     const error = final.errorText ?? upstreamError ?? end.why;
     finish(d, final, { status: o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId() });
   };
-  const trailer = sse && d.dialect === "gemini" ? () => geminiReadableError(watcher?.streamError?.(), d.mask) : undefined;
+  // After the upstream's last byte: an event it never completed, as it came (masked: it may be an
+  // error's start), and for Gemini its error once more in Google's shape.
+  const trailer = () => {
+    const rest = events?.rest();
+    const text = (rest ? d.mask(utf8.decode(rest)) : "") + (d.dialect === "gemini" ? (geminiReadableError(watcher?.streamError?.(), d.mask) ?? "") : "");
+    return text || undefined;
+  };
   const last = sse ? doneWatcher() : undefined;
-  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer, last });
+  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : undefined, last });
   return new Response(body, { status: o.status, headers });
 }
 

@@ -57,7 +57,7 @@ export interface RelayHooks {
   /** Where the body is listed while it runs (a stopping gateway ends it through there). */
   readonly open?: OpenRelays;
   readonly idleMs?: number;
-  /** Sees each chunk before the client does, and says what the client gets (the chunk, or it masked). */
+  /** Sees each chunk before the client does, and says what the client gets (the chunk, it masked, or — held back — nothing yet). */
   readonly onChunk?: (chunk: Uint8Array) => Uint8Array;
   /** Text to send after the upstream's last byte, when the stream ended cleanly (e.g. an error event the client's SDK can read). */
   readonly trailer?: () => string | undefined;
@@ -132,7 +132,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
       start(ctrl) {
         let complete = false;
         for (const chunk of source.head) {
-          ctrl.enqueue(onChunk ? onChunk(chunk) : chunk);
+          send(ctrl, onChunk ? onChunk(chunk) : chunk);
           complete = last?.(chunk) ?? false;
         }
         if (source.done) closeClean(ctrl);
@@ -142,25 +142,27 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
         }
       },
       async pull(ctrl) {
-        let chunk: Awaited<ReturnType<typeof reader.read>>;
-        waiting = true;
-        try {
-          chunk = await reader.read();
-        } catch (e) {
-          if (!ended) fail(ctrl, cut ?? broke(networkError(e)));
-          return; // else: cancelled by the client meanwhile
-        } finally {
-          waiting = false;
-        }
-        if (cut) return fail(ctrl, cut);
-        if (chunk.done) closeClean(ctrl);
-        else {
+        // Until something reaches the client: a chunk onChunk holds back whole must not end the pull.
+        for (;;) {
+          let chunk: Awaited<ReturnType<typeof reader.read>>;
+          waiting = true;
+          try {
+            chunk = await reader.read();
+          } catch (e) {
+            if (!ended) fail(ctrl, cut ?? broke(networkError(e)));
+            return; // else: cancelled by the client meanwhile
+          } finally {
+            waiting = false;
+          }
+          if (cut) return fail(ctrl, cut);
+          if (chunk.done) return closeClean(ctrl);
           lastData = Date.now();
-          ctrl.enqueue(onChunk ? onChunk(chunk.value) : chunk.value);
+          const sent = send(ctrl, onChunk ? onChunk(chunk.value) : chunk.value);
           if (last?.(chunk.value)) {
             closeClean(ctrl);
-            letGo(reader);
+            return letGo(reader);
           }
+          if (sent || ended) return;
         }
       },
       cancel(reason) {
@@ -214,6 +216,13 @@ export function doneWatcher(): (chunk: Uint8Array) => boolean {
 const DONE_TAIL = 24;
 const DONE_END = /(?:^|\n)data: ?\[DONE\]\r?\n\r?\n$/;
 const latin1 = new TextDecoder("latin1");
+
+/** Enqueue a chunk that has bytes (onChunk may hold a chunk's bytes back; the pending read then pulls again). */
+function send(ctrl: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array): boolean {
+  if (chunk.byteLength === 0) return false;
+  ctrl.enqueue(chunk);
+  return true;
+}
 
 /** gw's own end of a relayed body: the error event's status, text and code. */
 interface Cut {

@@ -86,19 +86,7 @@ describe("event streams", () => {
     ["in one piece", [`data: ${chunk("Hello")}\n\ndata: [DONE]\n\n`]],
     ["cut inside [DONE]", [`data: ${chunk("Hello")}\n\n`, "data: [DO", "NE]\r\n\r\n"]],
   ])("a relay that keeps the connection open after data: [DONE] (%s): the answer ends at [DONE], whole, and the upstream is let go", async (_, parts) => {
-    quirk = () =>
-      new Response(
-        new ReadableStream<Uint8Array>({
-          async start(c) {
-            for (const p of parts) {
-              c.enqueue(enc.encode(p));
-              await Bun.sleep(20);
-            }
-            // …and never closes.
-          },
-        }),
-        { headers: { "content-type": "text/event-stream" } },
-      );
+    quirk = () => slowly(parts, { open: true });
     const aborted = relay.aborted.length;
     const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ ...ask("solo"), stream: true }) });
     const text = await res.text();
@@ -127,6 +115,20 @@ describe("event streams", () => {
     expect(r.response.broken).toBeUndefined();
   });
 });
+
+/** An event stream whose parts arrive apart (20 ms between them: separate reads for gw); `open` never ends it. */
+function slowly(parts: string[], o: { open?: boolean } = {}): Response {
+  const body = new ReadableStream<Uint8Array>({
+    async start(c) {
+      for (const p of parts) {
+        c.enqueue(enc.encode(p));
+        await Bun.sleep(20);
+      }
+      if (!o.open) c.close();
+    },
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream" } });
+}
 
 /** One gzip stream in parts, each flushed as a compressing proxy flushes an event stream. */
 async function gzipParts(texts: string[]): Promise<Uint8Array[]> {
@@ -191,4 +193,24 @@ describe("answers that carry nothing", () => {
       expect((err as Error).message).toContain(message);
     });
   }
+});
+
+describe("the relay's key", () => {
+  test("an error event after content, cut by the relay in the middle of the key it quotes, reaches the client masked", async () => {
+    quirk = (req) => {
+      const echoed = `Incorrect API key provided: ${req.headers.get("authorization")}`;
+      const cut = echoed.length - 12;
+      const event = `data: ${JSON.stringify({ error: { message: echoed, type: "invalid_request_error" } })}\n\n`;
+      const at = event.indexOf(echoed) + cut;
+      return slowly([`data: ${chunk("Hel")}\n\n`, event.slice(0, at), event.slice(at)]);
+    };
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ ...ask("solo"), stream: true }) });
+    const text = await res.text();
+    expect(text).toContain("Incorrect API key provided: Bearer sk-rel");
+    expect(text).not.toContain("0123456789abcdef0123");
+    // The SDK reads the masked error as the stream's error.
+    const err = await streamText("solo").then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).toContain("Incorrect API key provided");
+    expect(err?.message).not.toContain("0123456789abcdef0123");
+  });
 });
