@@ -166,6 +166,19 @@ describe("error answers", () => {
   });
 });
 
+describe("rate limits", () => {
+  test("a 429 with OpenRouter's x-ratelimit-reset (no Retry-After) fails over and cools the relay until that reset, not for lb_transient_heavy_cooldown_ms", async () => {
+    quirk = () => Response.json({ error: { message: "Rate limit exceeded: free-models-per-min", code: 429 } }, { status: 429, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(Date.now() + 30_000) } });
+    const res = await client().chat.completions.create(ask("pair")).withResponse();
+    expect(res.data.choices[0]?.message.content).toBe("from fallback");
+    const r = await recordOf(res.response.headers.get("x-gw-request-id"));
+    expect(r.cooldowns).toHaveLength(1);
+    expect(r.cooldowns[0]!.kind).toBe("transient_heavy");
+    expect(r.cooldowns[0]!.ms).toBeGreaterThan(20_000);
+    expect(r.cooldowns[0]!.ms).toBeLessThanOrEqual(30_000);
+  });
+});
+
 describe("answers that carry nothing", () => {
   const roleOnly = `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "vendor/m", choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] })}\n\n`;
   const cases: [string, () => Response, boolean, string][] = [
