@@ -191,7 +191,11 @@ function parseEvent(block: string): SseEvent {
 }
 
 
-/** An OpenAI chunk that only opens the assistant message: no text, tool call or finish yet. */
+/**
+ * An OpenAI chunk that only opens the assistant message: no text, tool call or finish yet. Relays
+ * add empty fields of their own to it (OpenRouter `reasoning: null, reasoning_details: []`,
+ * DeepSeek `reasoning_content: ""`): any field but the role counts as empty when null, "" or [].
+ */
 function isRoleOnly(o: Record<string, unknown>): boolean {
   const choices = o.choices;
   if (!Array.isArray(choices) || choices.length === 0 || o.usage) return false;
@@ -199,6 +203,6 @@ function isRoleOnly(o: Record<string, unknown>): boolean {
     const ch = c as Record<string, unknown>;
     if (ch.finish_reason !== null && ch.finish_reason !== undefined) return false;
     const delta = (ch.delta ?? {}) as Record<string, unknown>;
-    return Object.entries(delta).every(([k, v]) => k === "role" || ((k === "content" || k === "refusal") && (v === "" || v === null)));
+    return Object.entries(delta).every(([k, v]) => k === "role" || v === "" || v === null || (Array.isArray(v) && v.length === 0));
   });
 }

@@ -14,6 +14,13 @@ describe("judgeEvent", () => {
     expect(judgeEvent(ev("", { type: "response.in_progress" }))).toBe("opening");
     const role = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] };
     expect(judgeEvent(ev("", role))).toBe("opening");
+    // Relays' role chunks carry empty fields of their own (OpenRouter, DeepSeek).
+    const openrouter = { object: "chat.completion.chunk", provider: "X", choices: [{ index: 0, delta: { role: "assistant", content: "", reasoning: null, reasoning_details: [] }, finish_reason: null, native_finish_reason: null, logprobs: null }] };
+    expect(judgeEvent(ev("", openrouter))).toBe("opening");
+    const deepseek = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: null, reasoning_content: "" }, finish_reason: null }] };
+    expect(judgeEvent(ev("", deepseek))).toBe("opening");
+    const thinking = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { reasoning_content: "Let me" }, finish_reason: null }] };
+    expect(judgeEvent(ev("", thinking))).toBe("content");
   });
   test("the first output is content", () => {
     expect(judgeEvent(ev("content_block_delta", { type: "content_block_delta" }))).toBe("content");

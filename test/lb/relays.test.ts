@@ -97,6 +97,17 @@ describe("event streams", () => {
     await waitFor(() => relay.aborted.length > aborted, 10_000, "the held upstream request to be let go");
   });
 
+  test("OpenRouter's opening (processing comments, its role chunk with empty fields) then an error event: fails over, unseen by the client", async () => {
+    const role = { id: "c1", provider: "X", object: "chat.completion.chunk", created: 1, model: "vendor/m", choices: [{ index: 0, delta: { role: "assistant", content: "", reasoning: null, reasoning_details: [] }, finish_reason: null, native_finish_reason: null, logprobs: null }] };
+    quirk = () => slowly([": OPENROUTER PROCESSING\n\n", `data: ${JSON.stringify(role)}\n\n`, `data: ${JSON.stringify({ error: { message: "Provider returned error", code: 502 } })}\n\n`]);
+    const res = await client().chat.completions.create({ ...ask("pair"), stream: true }).withResponse();
+    let text = "";
+    for await (const c of res.data) text += c.choices[0]?.delta?.content ?? "";
+    expect(text).toBe("from fallback");
+    const r = await recordOf(res.response.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((a) => [a.target, a.status, a.class])).toEqual([["relay/vendor/m", 502, "transient"], ["fallback/vendor/m", 200, "ok"]]);
+  });
+
   test("a gzipped stream (a relay behind a compressing proxy) streams at once, decoded, not held until the first-byte timeout", async () => {
     let release!: () => void;
     const later = new Promise<void>((r) => (release = r));
