@@ -9,12 +9,28 @@ import { calcPrice } from "@pydantic/genai-prices";
 // The package does not export its package.json; read it by path (bundled into the binary).
 import pkg from "../../node_modules/@pydantic/genai-prices/package.json" with { type: "json" };
 
-/** USD per million tokens; a tiered price is given by its base (below the first tier). */
-export interface CatalogPrice {
+/** USD per million tokens, below any long-context tier. */
+export interface TokenPrices {
   readonly input?: number;
   readonly output?: number;
   readonly cacheRead?: number;
   readonly cacheWrite?: number;
+  /** Cache writes kept for an hour (Anthropic's 1h TTL); cacheWrite's price when absent. */
+  readonly cacheWrite1h?: number;
+}
+
+export interface CatalogPrice extends TokenPrices {
+  /**
+   * Long-context prices, lowest threshold first: a request whose prompt (cached tokens included)
+   * is over `above` tokens pays `price` for every token of the kinds it names (Gemini 2.5/3 Pro
+   * and Claude Sonnet 4/4.5 over 200k).
+   */
+  readonly tiers?: readonly PriceTier[];
+}
+
+export interface PriceTier {
+  readonly above: number;
+  readonly price: TokenPrices;
 }
 
 export interface CatalogModel {
@@ -89,16 +105,34 @@ function resolve(id: string): CatalogModel | undefined {
     provider: r.provider.id,
     ...(r.model.name ? { name: r.model.name } : {}),
     ...(r.model.context_window ? { contextWindow: r.model.context_window } : {}),
-    price: clean({ input: base(p.input_mtok), output: base(p.output_mtok), cacheRead: base(p.cache_read_mtok), cacheWrite: base(p.cache_write_mtok) }),
+    price: catalogPrice(p),
   };
 }
 
-function base(v: unknown): number | undefined {
-  if (typeof v === "number") return v;
-  if (v && typeof v === "object" && typeof (v as { base?: unknown }).base === "number") return (v as { base: number }).base;
-  return undefined;
+/** The catalogue's keys for the kinds of token gw counts. */
+const PRICE_KEYS = { input: "input_mtok", output: "output_mtok", cacheRead: "cache_read_mtok", cacheWrite: "cache_write_mtok", cacheWrite1h: "cache_write_1h_mtok" } as const;
+
+type Tiered = { base: number; tiers: readonly { start: number; price: number }[] };
+
+function catalogPrice(p: Record<string, unknown>): CatalogPrice {
+  const flat: Record<string, number> = {};
+  const tiers = new Map<number, Record<string, number>>();
+  for (const [kind, key] of Object.entries(PRICE_KEYS)) {
+    const v = p[key];
+    if (typeof v === "number") flat[kind] = v;
+    else if (isTiered(v)) {
+      flat[kind] = v.base;
+      for (const t of v.tiers) {
+        if (!tiers.has(t.start)) tiers.set(t.start, {});
+        tiers.get(t.start)![kind] = t.price;
+      }
+    }
+  }
+  if (!tiers.size) return flat;
+  return { ...flat, tiers: [...tiers].sort(([a], [b]) => a - b).map(([above, price]) => ({ above, price })) };
 }
 
-function clean<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+function isTiered(v: unknown): v is Tiered {
+  const t = v as Tiered | undefined;
+  return typeof t?.base === "number" && Array.isArray(t.tiers) && t.tiers.every((x) => typeof x?.start === "number" && typeof x.price === "number");
 }

@@ -41,7 +41,8 @@ export function redisUrlProblem(value: string): string | undefined {
   try {
     u = new URL(value);
   } catch {
-    return `${shown} is not a valid URL`;
+    // The usual cause: a generated password with / ? # or @ in it, which ends the URL's userinfo early.
+    return value.includes("@") ? `${shown} is not a valid URL: percent-encode / ? # @ in its password (%2F %3F %23 %40)` : `${shown} is not a valid URL`;
   }
   if (!u.hostname) return `${shown} names no host`;
   if (u.pathname !== "" && u.pathname !== "/" && !/^\/\d{1,2}$/.test(u.pathname)) return `${shown}: the path must be a database number, e.g. /0`;
@@ -57,7 +58,8 @@ export function redactUrl(url: string): string {
     u.password = "";
     return u.href;
   } catch {
-    return url.replace(/\/\/[^@/]*@/, "//***@");
+    // Up to the last @: a password that broke the URL may hold / or @ itself.
+    return url.replace(/\/\/.*@/, "//***@");
   }
 }
 

@@ -4,6 +4,7 @@
 
 import type { Transform } from "node:stream";
 import * as zlib from "node:zlib";
+import { wholeZstdFrames } from "./zstd-frames.ts";
 
 /** The codings of a Content-Encoding header in the order to undo them (the last applied first); identity dropped. */
 export function codingsOf(header: string | null | undefined): string[] {
@@ -126,6 +127,7 @@ function streamed(make: (opts: { chunkSize: number }) => Transform, window?: (bu
 const inflateStream = streamed(zlib.createInflate);
 const inflateRawStream = streamed(zlib.createInflateRaw);
 const gunzipStream = streamed(zlib.createGunzip);
+const zstdStream = streamed(zlib.createZstdDecompress);
 const STREAMS: Readonly<Record<string, StreamDecoder>> = {
   gzip: gunzipStream,
   "x-gzip": gunzipStream,
@@ -138,7 +140,8 @@ const STREAMS: Readonly<Record<string, StreamDecoder>> = {
       return inflateRawStream(buf, maxBytes, room);
     }
   },
-  zstd: streamed(zlib.createZstdDecompress),
+  // The decoder takes a frame cut short for a whole one: the frames are checked first (zstd-frames.ts).
+  zstd: (buf, maxBytes, room) => (wholeZstdFrames(buf) ? zstdStream(buf, maxBytes, room) : Promise.reject(new Error("zstd data ends inside a frame"))),
 };
 
 /**

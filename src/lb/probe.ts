@@ -53,9 +53,17 @@ export interface Prober {
  */
 export function watchRestored(prober: Prober, state: Pick<StateStore, "coolingList">, routes: ReadonlyMap<string, Route>, now: number): void {
   for (const c of state.coolingList(now)) {
-    const target = routes.get(c.route)?.targets.find((t) => t.id === c.target);
+    const target = targetOf(routes, c);
     if (target) prober.cooling(c.route, c.target, target.instance, c.until);
   }
+}
+
+/**
+ * The configured target a state entry is about; undefined when this config has no such route or
+ * target (an entry shared through Redis by a gw whose config differs, or left from before an edit).
+ */
+export function targetOf(routes: ReadonlyMap<string, Route>, c: { readonly route: string; readonly target: string }): Route["targets"][number] | undefined {
+  return routes.get(c.route)?.targets.find((t) => t.id === c.target);
 }
 
 export function createProber(deps: ProberDeps): Prober {

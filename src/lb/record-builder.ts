@@ -110,7 +110,10 @@ export class RecordBuilder {
     if (usage) record.usage = usage;
     if (this.clientKey) record.client = maskSecret(this.clientKey);
     const agent = agentOf(this.userAgent);
-    if (agent) record.agent = agent;
+    if (agent) record.agent = masker.text(agent);
+    // An unrouted request's attempts send the client's model as named: shown as request.model is.
+    const model = record.request.model;
+    if (model !== intake.model) for (const a of this.attempts) if (a.model === intake.model) a.model = model!;
     sinks.log.write(record);
     sinks.observe.record(record);
     return record;

@@ -16,7 +16,7 @@ import { errorResponse } from "./dialect.ts";
 import { type Listening, reloadRefusal, restartNotes } from "./exposure.ts";
 import type { Health } from "./local.ts";
 import { bypassProxyForInstances } from "./noproxy.ts";
-import { createProber, type ProbeLog, type ProbeTiming, watchRestored } from "./probe.ts";
+import { createProber, type ProbeLog, type ProbeTiming, targetOf, watchRestored } from "./probe.ts";
 import { type GatewayContext, handle, refused } from "./pipeline.ts";
 import { buildRuntime, type Runtime } from "./runtime.ts";
 import { type GatewayStats, StatsCounter } from "./stats.ts";
@@ -234,7 +234,9 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       await gw.log.close();
     },
     stats: () => gw.stats.snapshot(),
-    coolingList: (now) => gw.state.coolingList(now),
+    // Only this config's targets: a gw sharing Redis with another config (a route renamed there)
+    // would otherwise count and export cooldowns of routes it does not have.
+    coolingList: (now) => gw.state.coolingList(now).filter((c) => targetOf(rt.config.routes, c)),
     stateHealth: () => state.health(),
     instancesDown: () => gw.probes.down(),
     observe,

@@ -148,6 +148,8 @@ export interface UsageRecord {
   output?: number;
   cache_read?: number;
   cache_write?: number;
+  /** Of cache_write, the tokens cached for an hour (Anthropic's 1h TTL); absent when none. */
+  cache_write_1h?: number;
 }
 
 export interface CooldownRecord {
@@ -169,6 +171,7 @@ export function usageRecord(u: Usage | undefined): UsageRecord | undefined {
   if (u.output !== undefined) r.output = u.output;
   if (u.cacheRead !== undefined) r.cache_read = u.cacheRead;
   if (u.cacheWrite !== undefined) r.cache_write = u.cacheWrite;
+  if (u.cacheWrite1h) r.cache_write_1h = u.cacheWrite1h;
   return Object.keys(r).length ? r : undefined;
 }
 
@@ -184,6 +187,20 @@ export function roleCounts(body: Record<string, unknown> | undefined): Record<st
   }
   return out;
 }
+
+/** Role names are the client's words too: any but the usual ones pass the masker. */
+function maskRoles(roles: Record<string, number>, masker: Masker): Record<string, number> {
+  const keys = Object.keys(roles);
+  if (keys.every((r) => USUAL_ROLES.has(r))) return roles;
+  const out: Record<string, number> = Object.create(null);
+  for (const role of keys) {
+    const shown = USUAL_ROLES.has(role) ? role : masker.text(role);
+    out[shown] = (out[shown] ?? 0) + roles[role]!;
+  }
+  return out;
+}
+
+const USUAL_ROLES = new Set(["user", "assistant", "system", "developer", "tool", "model", "function", "other"]);
 
 /**
  * The client program from a User-Agent: its first product token cut to `name/version`
@@ -241,12 +258,13 @@ export function summarizeRequest(f: SummaryFacts): RequestSummary {
     path: f.masker.url(f.url),
     dialect: f.dialect,
     messages,
-    roles: roleCounts(j),
+    roles: maskRoles(roleCounts(j), f.masker),
     tools,
     signed: f.signed,
     bytes: f.bytes,
   };
-  if (f.model !== undefined) s.model = f.model;
+  // The model as the client named it: a client (or a page) may name anything, a key included.
+  if (f.model !== undefined) s.model = f.masker.text(f.model);
   if (typeof j?.max_tokens === "number") s.max_tokens = j.max_tokens;
   const stream = f.stream ?? j?.stream;
   if (typeof stream === "boolean") s.stream = stream;

@@ -8,8 +8,10 @@ export interface Usage {
   output?: number;
   /** Input tokens read from the provider's prompt cache. */
   cacheRead?: number;
-  /** Input tokens written to the prompt cache (Anthropic only). */
+  /** Input tokens written to the prompt cache (Anthropic's, however the client's dialect reports them). */
   cacheWrite?: number;
+  /** Of cacheWrite, those written for an hour (Anthropic's 1h TTL, priced higher than the 5-minute one). */
+  cacheWrite1h?: number;
 }
 
 export interface UsageWatcher {
@@ -117,24 +119,45 @@ function extract(o: unknown): { usage?: Usage; id?: string } {
 }
 
 function fromUsage(u: Json): Usage {
-  if ("prompt_tokens" in u || "completion_tokens" in u) {
-    // OpenAI chat: prompt_tokens includes the cached ones.
-    const cached = num((u.prompt_tokens_details as Json | undefined)?.cached_tokens) ?? 0;
-    return clean({ input: sub(num(u.prompt_tokens), cached), output: num(u.completion_tokens), cacheRead: cached || undefined });
-  }
-  const details = u.input_tokens_details as Json | undefined;
-  if (details) {
-    // OpenAI Responses: input_tokens includes the cached ones.
-    const cached = num(details.cached_tokens) ?? 0;
-    return clean({ input: sub(num(u.input_tokens), cached), output: num(u.output_tokens), cacheRead: cached || undefined });
+  const chat = "prompt_tokens" in u || "completion_tokens" in u;
+  const details = (chat ? u.prompt_tokens_details : u.input_tokens_details) as Json | undefined;
+  if (chat || (details && typeof details === "object")) {
+    // OpenAI chat and Responses: the prompt count includes the cached tokens, and CLIProxyAPI's
+    // translation of a Claude answer adds the cache writes too (as `cached_creation_tokens`;
+    // OpenAI-compatible relays say `cache_write_tokens` or `cache_creation_tokens`, which CLIProxyAPI
+    // also reads as part of the prompt): both leave input for their own price.
+    const cached = num(details?.cached_tokens) ?? 0;
+    const written = num(details?.cached_creation_tokens) ?? num(details?.cache_creation_tokens) ?? num(details?.cache_write_tokens) ?? 0;
+    const input = num(chat ? u.prompt_tokens : u.input_tokens);
+    const output = num(chat ? u.completion_tokens : u.output_tokens);
+    const reasoning = num(((chat ? u.completion_tokens_details : u.output_tokens_details) as Json | undefined)?.reasoning_tokens) ?? 0;
+    return clean({
+      input: sub(input, cached + written),
+      output: output === undefined ? undefined : output + (reasoningOutside(u, input, output, reasoning) ? reasoning : 0),
+      cacheRead: cached || undefined,
+      cacheWrite: written || undefined,
+    });
   }
   // Anthropic: input_tokens already excludes the cache.
+  const creation = u.cache_creation as Json | undefined;
   return clean({
     input: num(u.input_tokens),
     output: num(u.output_tokens),
     cacheRead: num(u.cache_read_input_tokens),
     cacheWrite: num(u.cache_creation_input_tokens),
+    cacheWrite1h: num(creation?.ephemeral_1h_input_tokens) || undefined,
   });
+}
+
+/**
+ * OpenAI counts reasoning inside the completion (total = prompt + completion); CLIProxyAPI's
+ * translation of a Gemini answer gives only the visible candidates as the completion and the
+ * thoughts beside it, its total (Gemini's totalTokenCount) counting both — the thoughts are output
+ * all the same, billed as such.
+ */
+function reasoningOutside(u: Json, input: number | undefined, output: number, reasoning: number): boolean {
+  const total = num(u.total_tokens);
+  return reasoning > 0 && total !== undefined && total >= (input ?? 0) + output + reasoning;
 }
 
 function fromGemini(m: Json): Usage {
@@ -159,6 +182,6 @@ function sub(a: number | undefined, b: number): number | undefined {
 /** Drop undefined fields so a later partial report does not erase an earlier value. */
 function clean(u: Usage): Usage {
   const out: Usage = {};
-  for (const k of ["input", "output", "cacheRead", "cacheWrite"] as const) if (u[k] !== undefined) out[k] = u[k];
+  for (const k of ["input", "output", "cacheRead", "cacheWrite", "cacheWrite1h"] as const) if (u[k] !== undefined) out[k] = u[k];
   return out;
 }

@@ -7,7 +7,7 @@
 
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { CATALOG_SOURCE, lookupModel } from "../catalog/models.ts";
+import { CATALOG_SOURCE, type CatalogPrice, lookupModel, type TokenPrices } from "../catalog/models.ts";
 import type { Price } from "../config/types.ts";
 import { fromOldLbRecord } from "./old-record.ts";
 import type { RequestRecord, UsageRecord } from "./record.ts";
@@ -78,39 +78,56 @@ export function parseSince(text: string, now: number): number | null {
 
 /**
  * The price of a request's tokens: the catalogue's for its upstream model, overridden field by
- * field by `[pricing]` — the upstream model's entry, then the route's (the most specific wins).
+ * field by `[pricing]` — the upstream model's entry, then the route's (the most specific wins). A
+ * field `[pricing]` sets is flat: the catalogue's long-context tiers for it no longer apply, and
+ * its `cache_write` prices the hour-long cache writes too.
  * Undefined when nothing prices any kind of token. Memoised per pricing table (reloads get a new one).
  */
-export function priceFor(pricing: Pricing, route: string | undefined, model: string | undefined): Price | undefined {
+export function priceFor(pricing: Pricing, route: string | undefined, model: string | undefined): CatalogPrice | undefined {
   let memo = priceMemo.get(pricing);
   if (!memo) priceMemo.set(pricing, (memo = new Map()));
   const key = `${route ?? ""}\0${model ?? ""}`;
   if (memo.has(key)) return memo.get(key);
-  const layers = [model !== undefined ? lookupModel(model)?.price : undefined, model !== undefined ? pricing[model] : undefined, route !== undefined ? pricing[route] : undefined];
-  let price: Price | undefined;
-  for (const layer of layers) {
+  let price: CatalogPrice | undefined = model !== undefined ? lookupModel(model)?.price : undefined;
+  for (const layer of [model !== undefined ? pricing[model] : undefined, route !== undefined ? pricing[route] : undefined]) {
     if (!layer) continue;
-    price = { ...price };
-    for (const k of PRICE_FIELDS) if (layer[k] !== undefined) (price as Record<string, number>)[k] = layer[k];
+    const set: (keyof TokenPrices)[] = PRICE_FIELDS.filter((k) => layer[k] !== undefined);
+    if (set.includes("cacheWrite")) set.push("cacheWrite1h");
+    const tiers = price?.tiers?.map((t) => ({ above: t.above, price: without(t.price, set) })).filter((t) => Object.keys(t.price).length);
+    price = { ...without(price ?? {}, set), tiers };
+    for (const k of PRICE_FIELDS) if (layer[k] !== undefined) (price as Record<string, number>)[k] = layer[k]!;
+    if (!tiers?.length) delete (price as { tiers?: unknown }).tiers;
   }
   memo.set(key, price);
   return price;
 }
 
+/** The prices a request with `prompt` input tokens (cached ones included) pays: over a tier's threshold, its prices. */
+export function atPromptSize(price: CatalogPrice | undefined, prompt: number): TokenPrices | undefined {
+  if (!price?.tiers) return price;
+  let p: TokenPrices = price;
+  for (const t of price.tiers) if (prompt > t.above) p = { ...p, ...t.price };
+  return p;
+}
+
 /** Where costs come from, said by `gw usage` and the status page. */
 export const PRICE_SOURCE = `[pricing] in providers.toml, else ${CATALOG_SOURCE}`;
 
-const PRICE_FIELDS = ["input", "output", "cacheRead", "cacheWrite"] as const;
-const priceMemo = new WeakMap<Pricing, Map<string, Price | undefined>>();
+const PRICE_FIELDS = ["input", "output", "cacheRead", "cacheWrite"] as const satisfies readonly (keyof Price)[];
+const priceMemo = new WeakMap<Pricing, Map<string, CatalogPrice | undefined>>();
+
+function without(p: TokenPrices, keys: readonly string[]): TokenPrices {
+  return Object.fromEntries(Object.entries(p).filter(([k]) => !keys.includes(k)));
+}
 
 /** The model a record was answered by: the last attempt's upstream model, else the one asked for. */
 export function modelOf(r: LoggedRecord): string | undefined {
   const a = r.routing.attempts;
-  return a.length ? a[a.length - 1]!.model : r.request?.model;
+  return a.length ? a[a.length - 1]?.model : r.request?.model;
 }
 
 /** Add one request's tokens (and their cost) to `s`; returns false when some tokens had no price. */
-export function addUsage(s: UsageSums, u: UsageRecord | undefined, price: Price | undefined): boolean {
+export function addUsage(s: UsageSums, u: UsageRecord | undefined, price: CatalogPrice | undefined): boolean {
   s.requests++;
   if (!u) return true;
   let priced = true;
@@ -119,14 +136,20 @@ export function addUsage(s: UsageSums, u: UsageRecord | undefined, price: Price 
     if (perMillion === undefined) priced = false;
     else s.costUsd += (n * perMillion) / 1e6;
   };
-  s.input += u.input ?? 0;
+  const input = u.input ?? 0;
+  const cacheRead = u.cache_read ?? 0;
+  const cacheWrite = u.cache_write ?? 0;
+  s.input += input;
   s.output += u.output ?? 0;
-  s.cacheRead += u.cache_read ?? 0;
-  s.cacheWrite += u.cache_write ?? 0;
-  add(u.input, price?.input);
-  add(u.output, price?.output);
-  add(u.cache_read, price?.cacheRead);
-  add(u.cache_write, price?.cacheWrite);
+  s.cacheRead += cacheRead;
+  s.cacheWrite += cacheWrite;
+  const p = atPromptSize(price, input + cacheRead + cacheWrite);
+  const hour = Math.min(u.cache_write_1h ?? 0, cacheWrite);
+  add(u.input, p?.input);
+  add(u.output, p?.output);
+  add(u.cache_read, p?.cacheRead);
+  add(cacheWrite - hour, p?.cacheWrite);
+  add(hour, p?.cacheWrite1h ?? p?.cacheWrite);
   if (!priced) s.unpriced++;
   return priced;
 }
@@ -144,7 +167,7 @@ export function mergeSums(into: UsageSums, s: UsageSums): void {
 /** Final target of a record (the attempt that produced the response), or "-". */
 export function finalTarget(r: Pick<RequestRecord, "routing">): string {
   const a = r.routing.attempts;
-  return a.length ? a[a.length - 1]!.target : "-";
+  return (a.length ? a[a.length - 1]?.target : undefined) ?? "-";
 }
 
 function groupKey(r: LoggedRecord, by: GroupBy): string {
@@ -224,7 +247,24 @@ export function parseRecord(text: string): LoggedRecord | null {
       return null;
     }
   }
-  return typeof r?.ts === "string" && r.routing && r.response ? r : fromOldLbRecord(r);
+  if (typeof r?.ts !== "string" || !r.routing || !r.response) return fromOldLbRecord(r);
+  // A line that is JSON but not a record gw wrote (a hand edit, another tool's) is a bad line, and
+  // token counts that are not numbers are none: one such line must not stop the report.
+  if (!Array.isArray(r.routing.attempts)) return null;
+  if (r.usage !== undefined) r.usage = countsOf(r.usage);
+  return r;
+}
+
+const USAGE_FIELDS = ["input", "output", "cache_read", "cache_write", "cache_write_1h"] as const;
+
+function countsOf(u: unknown): UsageRecord | undefined {
+  if (typeof u !== "object" || u === null) return undefined;
+  const out: UsageRecord = {};
+  for (const k of USAGE_FIELDS) {
+    const n = (u as Record<string, unknown>)[k];
+    if (typeof n === "number" && n >= 0 && Number.isFinite(n)) out[k] = n;
+  }
+  return out;
 }
 
 export interface UsageOptions {

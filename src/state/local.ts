@@ -30,7 +30,7 @@ export const SYNC_EVERY_MS = 1000;
 const BUSY_TRIES = 8;
 /** After a failed write, the next try comes this much later. */
 const RETRY_MS = 5000;
-/** Expired rows are deleted this often while gw runs (and at every start). */
+/** Expired rows are deleted this often while gw runs (and at every start), a bounded step per flush. */
 const PRUNE_EVERY_MS = 3600_000;
 
 export function openLocalState(o: LocalStateOptions): StateBackend {
@@ -48,7 +48,8 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   let syncTimer: Timer | undefined;
   let problem: string | undefined;
   let downSince: number | undefined;
-  let lastPrune = now();
+  /** When the next prune starts; it stays due (a step per flush) until a step finds nothing more. */
+  let pruneAt = now();
   let closed = false;
   let busy = 0;
 
@@ -70,16 +71,19 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
     }
   }
   if (!file) [problem, downSince] = ["the state file cannot be opened; state is kept in memory only", now()];
+  else flushTimer = setTimeout(flush, flushEveryMs); // the start's prune
+
+  const pruneDue = () => now() >= pruneAt;
 
   function flush(): void {
     flushTimer = undefined;
-    if (!file || pending.size === 0) return;
+    if (!file || (pending.size === 0 && !pruneDue())) return;
     const batch = pending.take();
     try {
       file.write(batch);
-      if (now() - lastPrune >= PRUNE_EVERY_MS) {
-        lastPrune = now();
-        file.prune(lastPrune, validity);
+      if (pruneDue()) {
+        if (file.pruneStep(now(), validity)) { if (!closed) flushTimer ??= setTimeout(flush, flushEveryMs); }
+        else pruneAt = now() + PRUNE_EVERY_MS;
       }
       if (problem) o.log.info(`state file ${o.file} is written again`);
       [problem, downSince] = [undefined, undefined];

@@ -16,6 +16,12 @@ export interface MemoryStoreOptions {
   /** Streak keys kept at most (LRU), so anonymous churn cannot grow memory. Default 10,000. */
   readonly streakMax?: number;
   /**
+   * Cooldowns kept at most, the oldest set dropped first. Default 10,000: far above routes ×
+   * targets of any config, and what keeps a flood of entries for unknown routes (a foreign writer
+   * on a shared Redis prefix) from growing memory and every status page and scrape.
+   */
+  readonly cooldownMax?: number;
+  /**
    * Refreshing a sticky key to the same target reaches `onChange` at most this often (default
    * 1 min): a backend needs the sliding TTL roughly, not one write per request.
    */
@@ -65,6 +71,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
     stickyTtlMs = STICKY_TTL_MS,
     streakTtlMs = STREAK_TTL_MS,
     streakMax = STICKY_MAX,
+    cooldownMax = STICKY_MAX,
     stickySaveEveryMs = STICKY_SAVE_EVERY_MS,
     onChange,
   } = opts;
@@ -87,8 +94,16 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
 
   const apply = (c: StateChange): void => {
     switch (c.op) {
-      case "setCooldown":
-        return void cooldowns.set(pair(c.route, c.target), { until: c.c.until, kind: c.c.kind, reason: c.c.reason, setAt: c.c.setAt });
+      case "setCooldown": {
+        const key = pair(c.route, c.target);
+        cooldowns.delete(key); // re-inserted last: the oldest set stays first, to go first
+        cooldowns.set(key, { until: c.c.until, kind: c.c.kind, reason: c.c.reason, setAt: c.c.setAt });
+        for (const oldest of cooldowns.keys()) {
+          if (cooldowns.size <= cooldownMax) break;
+          cooldowns.delete(oldest);
+        }
+        return;
+      }
       case "clearCooldown":
         return void cooldowns.delete(pair(c.route, c.target));
       case "setSticky":

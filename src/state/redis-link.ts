@@ -6,6 +6,7 @@
 
 import { RedisClient } from "bun";
 import { redisPassword } from "../config/state.ts";
+import { askRefusal, refusalOf } from "./redis-refusal.ts";
 import type { StateLog } from "./types.ts";
 
 export interface LinkOptions {
@@ -16,8 +17,12 @@ export interface LinkOptions {
   readonly log: StateLog;
   /** A message on the channel (never one heard before onUp finished). */
   onMessage(message: string): void;
-  /** Runs on every (re)connection before the link counts as up; a throw counts as a failed connection. */
-  onUp(cmd: RedisClient): Promise<void>;
+  /**
+   * Runs on every (re)connection before the link counts as up; a throw counts as a failed
+   * connection. `restartedSince`: this is another Redis process than the one lost at that time (it
+   * restarted, empty or from an older save), so what it lacks may have been lost, not cleared.
+   */
+  onUp(cmd: RedisClient, restartedSince: number | undefined): Promise<void>;
   readonly timing?: Partial<LinkTiming>;
 }
 
@@ -48,11 +53,15 @@ export function connectRedis(o: LinkOptions): RedisLink {
   let up: { cmd: RedisClient; sub: RedisClient; heartbeat: Timer } | undefined;
   let down: { problem: string; since: number } | undefined = { problem: "connecting", since: Date.now() };
   let warned = false;
+  /** The refusal last said (a changed one is said again). */
+  let saidRefusal: string | undefined;
   let everUp = false;
   let delay = t.backoffMinMs;
   let retry: Timer | undefined;
   let closed = false;
   let attemptNo = 0;
+  /** The run_id of the Redis process of the last connection (it changes when Redis restarts). */
+  let runId: string | undefined;
   const password = redisPassword(o.url);
 
   const client = () => new RedisClient(o.url, { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: t.connectTimeoutMs });
@@ -67,14 +76,27 @@ export function connectRedis(o: LinkOptions): RedisLink {
       if (no !== attemptNo || closed) return;
       fail(cmd, sub, password ? why.replaceAll(password, "***") : why);
     };
-    cmd.onclose = (err) => lost(err?.message || "connection closed");
-    sub.onclose = (err) => lost(err?.message || "connection closed");
+    // While connecting, a close is the connect's own failure, said by the catch below.
+    let connecting = true;
+    cmd.onclose = (err) => connecting || lost(err?.message || "connection closed");
+    sub.onclose = (err) => connecting || lost(err?.message || "connection closed");
     try {
-      await withTimeout(Promise.all([cmd.connect(), sub.connect()]), t.connectTimeoutMs, "connect timed out");
+      try {
+        await withTimeout(Promise.all([cmd.connect(), sub.connect()]), t.connectTimeoutMs, "connect timed out");
+      } catch (err) {
+        // Closed as it opened: Redis refused the handshake (Bun's client does not say why).
+        const refusal = (err as { code?: string })?.code === "ERR_REDIS_CONNECTION_CLOSED" ? await askRefusal(o.url) : undefined;
+        throw refusal ? new Error(refusal) : err;
+      } finally {
+        connecting = false;
+      }
       await sub.subscribe(o.channel, (message) => (held ? held.push(message) : o.onMessage(message)));
-      await withTimeout(o.onUp(cmd), t.resyncTimeoutMs, "re-sync timed out");
+      const run = /run_id:(\w+)/.exec(String(await cmd.send("INFO", ["server"]).catch(() => "")))?.[1];
+      await withTimeout(o.onUp(cmd, runId !== undefined && run !== runId ? down?.since : undefined), t.resyncTimeoutMs, "re-sync timed out");
+      runId = run;
     } catch (err) {
-      lost(describe(err));
+      const why = describe(err);
+      lost(refusalOf(why) ?? why);
       return;
     }
     if (no !== attemptNo || closed) return void quietClose(cmd, sub);
@@ -82,11 +104,13 @@ export function connectRedis(o: LinkOptions): RedisLink {
     held = undefined;
     for (const m of messages) o.onMessage(m);
     const heartbeat = setInterval(() => {
-      withTimeout(cmd.ping(), t.heartbeatTimeoutMs, "no answer to PING").catch((err) => lost(describe(err)));
+      // Any answer proves the link alive, a refused PING too (an ACL without +@connection):
+      // dropping the link for it would re-sync and log twice every few seconds.
+      withTimeout(cmd.ping(), t.heartbeatTimeoutMs, "no answer to PING").catch((err) => refusalOf(describe(err)) || lost(describe(err)));
     }, t.heartbeatMs);
     up = { cmd, sub, heartbeat };
     if (down && (warned || everUp)) o.log.info(`state: Redis at ${o.where} reachable again; shared state re-synced`);
-    [down, warned, everUp, delay] = [undefined, false, true, t.backoffMinMs];
+    [down, warned, saidRefusal, everUp, delay] = [undefined, false, undefined, true, t.backoffMinMs];
   }
 
   function fail(cmd: RedisClient, sub: RedisClient, why: string): void {
@@ -94,12 +118,15 @@ export function connectRedis(o: LinkOptions): RedisLink {
     up = undefined;
     attemptNo++; // late callbacks of this attempt are ignored from now on
     quietClose(cmd, sub);
+    // A refusal (wrong password…) is the cause to show and say, even after a first warning.
+    const refused = why.startsWith("refused ");
     down ??= { problem: why, since: Date.now() };
-    if (down.problem === "connecting") down = { problem: why, since: down.since };
-    if (!warned) {
+    if (down.problem === "connecting" || refused) down = { problem: why, since: down.since };
+    if (!warned || (refused && why !== saidRefusal)) {
       warned = true;
-      const was = everUp ? "lost Redis" : "Redis";
-      o.log.warn(`state: ${was} at ${o.where} ${everUp ? `(${why})` : `unreachable (${why})`}; serving from local state, reconnecting in the background`);
+      if (refused) saidRefusal = why;
+      const what = refused ? `Redis at ${o.where} ${why}` : everUp ? `lost Redis at ${o.where} (${why})` : `Redis at ${o.where} unreachable (${why})`;
+      o.log.warn(`state: ${what}; serving from local state, reconnecting in the background`);
     }
     clearTimeout(retry);
     retry = setTimeout(() => void attempt(), delay);

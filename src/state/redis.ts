@@ -11,6 +11,7 @@ import { entryOf, PendingChanges } from "./changes.ts";
 import { createMemoryStore, type MemoryStoreOptions, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
 import { connectRedis, type LinkTiming, withTimeout } from "./redis-link.ts";
 import { keySpace, readAll } from "./redis-keys.ts";
+import { rejoin } from "./rejoin.ts";
 import { isChange } from "./wire.ts";
 import type { StateBackend, StateChange, StateHealth, StateLog } from "./types.ts";
 
@@ -134,19 +135,22 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
   }
 
   /** On every (re)connection: take in what Redis holds, then give it what changed here meanwhile. */
-  async function resync(cmd: RedisClient): Promise<void> {
+  async function resync(cmd: RedisClient, restartedSince: number | undefined): Promise<void> {
     const remote = await readAll(cmd, keys, now());
     const waiting = pending.take();
     try {
-      if (remote.length === 0) {
-        // Redis holds nothing of ours: it restarted empty, or this is the first gw. What this gw
-        // knows is the best there is.
+      const changedHere = new Set(waiting.map(entryOf));
+      if (remote.length === 0 || restartedSince !== undefined) {
+        // Redis restarted (empty, or from an older save), or this is the first gw: what it lacks
+        // was lost, not cleared, and what this gw knows is the best there is, newer entries of a
+        // gw that re-joined first aside.
         // (The others know it already: only what changed while Redis was away is published.)
-        await writeBatch(cmd, store.snapshot(now()), { live: false, publish: false });
+        const merged = rejoin(store.snapshot(now()), remote.filter((c) => !changedHere.has(entryOf(c))), restartedSince ?? now());
+        for (const c of merged.apply) store.apply(c);
+        await writeBatch(cmd, [...merged.write, ...merged.drop], { live: false, publish: false });
         await writeBatch(cmd, waiting, { live: false, publish: true });
         return;
       }
-      const changedHere = new Set(waiting.map(entryOf));
       const remoteCooldowns = new Set<string>();
       for (const c of remote) {
         const entry = entryOf(c);

@@ -6,17 +6,20 @@ import type { GwPaths } from "./paths.ts";
 import { describeHolder, portBusy } from "./ports.ts";
 import { pidListeningOn } from "./proc.ts";
 import { listRunning } from "./registry.ts";
+import { ANOTHER_GW_EXIT, serviceStart, startedAsService } from "./service.ts";
 import type { StatusReport } from "./status.ts";
 
-export async function refuseIfRunning(paths: GwPaths): Promise<void> {
+type Env = Record<string, string | undefined>;
+
+export async function refuseIfRunning(paths: GwPaths, env: Env = process.env): Promise<void> {
   const other = await runningGw(paths);
   if (!other) return;
   const status = await controlJson<StatusReport>(paths, "/status").catch(() => null);
   const where = status?.lb ? ` serving ${status.lb.url}` : "";
-  throw new CliError(`gw is already running for ${paths.dir} (pid ${other.pid}${where})`, 1, "see it with: gw status · stop it with: gw down");
+  throw anotherGw(`gw is already running for ${paths.dir} (pid ${other.pid}${where})`, "see it with: gw status · stop it with: gw down", `gw down -c ${status?.file ?? paths.dir}`, env);
 }
 
-export async function refuseBusyMainPort(port: number, host: string, demo: boolean, env: Record<string, string | undefined> = process.env): Promise<void> {
+export async function refuseBusyMainPort(port: number, host: string, demo: boolean, env: Env = process.env): Promise<void> {
   if (!(await portBusy(port, host))) return;
   const pid = await pidListeningOn(port);
   // A demo started in another folder is otherwise invisible from here: the registry names its config.
@@ -24,8 +27,20 @@ export async function refuseBusyMainPort(port: number, host: string, demo: boole
   if (gw) {
     const who = gw.demo ? "the gw demo" : "another gw";
     const elsewhere = demo ? "gw up --port N" : "change [global] main_port (or gw up --port N)";
-    throw new CliError(`port ${port} of the load balancer is in use by ${who} (pid ${gw.pid}, config ${gw.config})`, 1, `stop it with: gw down -c ${gw.config} — or run this one elsewhere: ${elsewhere}`);
+    throw anotherGw(`port ${port} of the load balancer is in use by ${who} (pid ${gw.pid}, config ${gw.config})`, `stop it with: gw down -c ${gw.config} — or run this one elsewhere: ${elsewhere}`, `gw down -c ${gw.config}`, env);
   }
   const fix = demo ? "stop that process or run: gw up --port N" : "change [global] main_port or stop that process";
   throw new CliError(`port ${port} of the load balancer is in use${await describeHolder(port)} — ${fix}`);
+}
+
+/**
+ * The refusal when another gw is in the way. Started as gw's service, the line (in the journal, or
+ * gw.log for launchd) says the service stays down and how to hand it over. launchd's KeepAlive
+ * knows no exit status to spare (it would start gw again every ThrottleInterval for ever), so
+ * there the refusal ends gw with status 0, which SuccessfulExit=false leaves alone.
+ */
+function anotherGw(message: string, hint: string, stop: string, env: Env): CliError {
+  const service = startedAsService(env);
+  if (!service) return new CliError(message, ANOTHER_GW_EXIT, hint);
+  return new CliError(`${message}; the service stays stopped (no retries)`, service === "launchd" ? 0 : ANOTHER_GW_EXIT, `to run gw as the service instead: ${stop}, then ${serviceStart(service)}`);
 }

@@ -81,7 +81,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const paths = gwPaths(opts.config.dir);
   checkSocketPath(paths);
   if (predecessor) await verifyPredecessor(paths, predecessor);
-  else await refuseIfRunning(paths);
+  else await refuseIfRunning(paths, opts.env);
   let config: Config = opts.config;
   // Every line of gw.log (and the terminal) passes the masker of the config running now.
   const log = maskedLog(createGwLogger({ file: paths.gwLog, terminal: opts.terminal }), () => maskerOf(config));

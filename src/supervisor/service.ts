@@ -4,6 +4,7 @@ import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import type { Env } from "../config/env.ts";
+import { NOTIFY_ENV } from "./notify.ts";
 import { gwPaths } from "./paths.ts";
 import { DETACHED_ENV, selfCommand } from "./self.ts";
 import { DEFAULT_TIMING } from "./timing.ts";
@@ -64,8 +65,31 @@ function loginName(env: Env): string {
   return named !== "unknown" ? named : Bun.spawnSync(["id", "-un"], { stdout: "pipe", stderr: "ignore" }).stdout.toString().trim() || named;
 }
 
+/**
+ * gw up's exit status when another gw already runs this config (or holds its port): starting
+ * again cannot help until someone stops that one, so the systemd unit names it in
+ * RestartPreventExitStatus= instead of retrying every RestartSec until its start limit.
+ */
+export const ANOTHER_GW_EXIT = 3;
+
 /** The LaunchAgent's label (and its file's name): `local.` is the prefix for a user's own agents. */
 export const LAUNCHD_LABEL = "local.gw";
+
+/**
+ * The service manager that started this gw as its service: systemd gives a Type=notify unit's
+ * process NOTIFY_SOCKET; launchd names the job in XPC_SERVICE_NAME. Undefined from a terminal.
+ */
+export function startedAsService(env: Env): "systemd" | "launchd" | undefined {
+  if (env[NOTIFY_ENV]) return "systemd";
+  return env.XPC_SERVICE_NAME === LAUNCHD_LABEL ? "launchd" : undefined;
+}
+
+/** The command that starts the installed service again (root has the system unit, as install writes it). */
+export function serviceStart(service: "systemd" | "launchd", host: Pick<UnitHost, "root" | "uid"> = { root: process.getuid?.() === 0, uid: process.getuid?.() ?? 0 }): string {
+  return service === "launchd" ? `launchctl kickstart gui/${host.uid}/${LAUNCHD_LABEL}` : `${systemctl(host.root)} restart gw`;
+}
+
+const systemctl = (root: boolean) => (root ? "systemctl" : "systemctl --user");
 
 /** Where the unit goes: the system unit dir for root, the user's otherwise; the user's LaunchAgents on macOS. */
 export function unitPath(host: Pick<UnitHost, "root" | "home" | "platform">): string {
@@ -132,11 +156,13 @@ KillMode=mixed
 TimeoutStopSec=${stopSeconds(shutdownGraceMs)}
 Restart=on-failure
 RestartSec=2
+# ${ANOTHER_GW_EXIT}: another gw runs this config (started by hand): retrying would only repeat that.
+RestartPreventExitStatus=${ANOTHER_GW_EXIT}
 
 [Install]
 WantedBy=${root ? "multi-user.target" : "default.target"}
 `;
-  const ctl = root ? "systemctl" : "systemctl --user";
+  const ctl = systemctl(root);
   const enable = `${ctl} daemon-reload && ${ctl} enable --now gw${root ? "" : "   (and once: loginctl enable-linger " + host.user + ")"}`;
   return { path: unitPath(host), text, enable, update: `${ctl} daemon-reload && ${ctl} restart gw`, dirs: [] };
 }

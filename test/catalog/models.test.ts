@@ -13,7 +13,17 @@ describe("model catalogue", () => {
   test("context windows and prices (USD per million tokens, cache reads and writes included)", () => {
     const sonnet = lookupModel("claude-sonnet-4-5")!;
     expect(sonnet.contextWindow).toBe(200_000);
-    expect(sonnet.price).toEqual({ input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 });
+    expect(sonnet.price).toEqual({
+      input: 3,
+      output: 15,
+      cacheRead: 0.3,
+      cacheWrite: 3.75,
+      cacheWrite1h: 6,
+      // Over 200k prompt tokens every kind costs more (the catalogue's tiers, not only the base).
+      tiers: [{ above: 200_000, price: { input: 6, output: 22.5, cacheRead: 0.6, cacheWrite: 7.5, cacheWrite1h: 12 } }],
+    });
+    expect(lookupModel("gemini-3-pro-high")!.price.tiers).toEqual([{ above: 200_000, price: { input: 4, output: 18, cacheRead: 0.4 } }]);
+    expect(lookupModel("gpt-5")!.price.tiers).toBeUndefined();
     expect(lookupModel("gpt-5")!.contextWindow).toBe(400_000);
   });
 

@@ -188,3 +188,17 @@ describe("gw check on the example files says what README says", () => {
     expect(README).toContain("warns that instance `official` has no `antigravity` and no `codex` login yet (`gw login\nofficial antigravity`, `gw login official codex`)");
   });
 });
+
+describe("the checkout", () => {
+  // A helper's merge once committed README.md with its conflict unresolved; nothing else noticed.
+  test("no file git tracks holds a merge's conflict markers", () => {
+    const files = Bun.spawnSync(["git", "ls-files", "-z"], { cwd: ROOT }).stdout.toString().split("\0").filter(Boolean);
+    expect(files.length).toBeGreaterThan(100);
+    const marked = files.filter((f) => {
+      const path = join(ROOT, f);
+      if (!statSync(path, { throwIfNoEntry: false })?.isFile()) return false;
+      return /^(?:<{7} |>{7} |={7}$)/m.test(readFileSync(path, "latin1"));
+    });
+    expect(marked).toEqual([]);
+  });
+});

@@ -70,6 +70,15 @@ describe("[global] state", () => {
     expect(secretsOf(config!)).toContain("s3cret-pass-word-1234");
   });
 
+  test("a password that breaks the URL (a generated one with / or #) is not shown either, and the message says to percent-encode it", () => {
+    for (const pw of ["s3c/ret+pw=", "s3c#ret", "s3c?ret", "a/b@c"]) {
+      const { problems } = load(`state = "rediss://default:${pw}@cache.internal:6380/0"`);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]!.message).toBe('state "rediss://***@cache.internal:6380/0" is not a valid URL: percent-encode / ? # @ in its password (%2F %3F %23 %40)');
+    }
+    expect(stateOf('state = "rediss://default:s3c%2Fret%2Bpw%3D@cache.internal:6380/0"')).toMatchObject({ kind: "redis" });
+  });
+
   test("an unset ${VAR} in the URL is an error (it may carry a password)", () => {
     const { problems } = load('state = "redis://:${REDIS_PASSWORD}@r:6379"');
     expect(problems[0]).toMatchObject({ severity: "error", path: "global.state" });

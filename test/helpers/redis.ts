@@ -1,5 +1,6 @@
 // A real redis-server for shared-state tests: on a free loopback port, in its own temp dir, with
-// nothing saved to disk (a restart comes back empty, like a Redis that lost its data).
+// nothing saved to disk unless asked (a restart comes back empty, like a Redis that lost its data;
+// after save(), with what it held then, like a Redis restarted from an older RDB snapshot).
 import { RedisClient, type Subprocess } from "bun";
 import { freePort } from "../../src/supervisor/ports.ts";
 import { until } from "./supervisor.ts";
@@ -14,13 +15,16 @@ export interface TestRedis {
   start(): Promise<void>;
   /** SIGKILL: connections drop at once, nothing is saved. */
   kill(): Promise<void>;
+  /** SAVE: the next start() comes back with what Redis holds now. */
+  save(): Promise<void>;
   /** A plain client for looking at the keys (closed by stop()). */
   client(): Promise<RedisClient>;
   stop(): Promise<void>;
 }
 
 /** A redis-server that is not started yet (for "absent at start"); call start(). */
-export async function redisOnFreePort(): Promise<TestRedis> {
+/** `args`: more redis-server options (`--requirepass`, …); client() then needs `clientUrl`. */
+export async function redisOnFreePort(o: { args?: readonly string[]; clientUrl?: (port: number) => string } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = tempDir("gw-redis-");
   const url = `redis://127.0.0.1:${port}`;
@@ -34,20 +38,24 @@ export async function redisOnFreePort(): Promise<TestRedis> {
     },
     async start() {
       if (r.running) return;
-      proc = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning"], {
+      proc = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning", ...(o.args ?? [])], {
         stdin: "ignore",
         stdout: "ignore",
         stderr: "ignore",
       });
-      await until(() => ping(url), 10_000, () => `redis-server on port ${port} to answer`);
+      await until(() => ping(o.clientUrl?.(port) ?? url), 10_000, () => `redis-server on port ${port} to answer`);
     },
     async kill() {
       if (!proc) return;
       proc.kill("SIGKILL");
       await proc.exited;
     },
+    async save() {
+      const c = await r.client();
+      await c.send("SAVE", []);
+    },
     async client() {
-      const c = new RedisClient(url, { autoReconnect: false });
+      const c = new RedisClient(o.clientUrl?.(port) ?? url, { autoReconnect: false });
       await c.connect();
       clients.push(c);
       return c;
@@ -60,8 +68,8 @@ export async function redisOnFreePort(): Promise<TestRedis> {
   return r;
 }
 
-export async function startRedis(): Promise<TestRedis> {
-  const r = await redisOnFreePort();
+export async function startRedis(o: Parameters<typeof redisOnFreePort>[0] = {}): Promise<TestRedis> {
+  const r = await redisOnFreePort(o);
   await r.start();
   return r;
 }

@@ -11,6 +11,7 @@ import { configFrom, externalInstances, type TestUpstream, testUpstream, waitFor
 import { parseExposition } from "../helpers/observe.ts";
 import { removeTempDirs, tempDir } from "../helpers/tmp.ts";
 import { startGateway } from "../../src/lb/server.ts";
+import { memoryBackend } from "../../src/state/open.ts";
 import { freePort } from "../../src/supervisor/ports.ts";
 import { gw as gwCommand, killAll, MAIN, sandbox, startGw } from "../helpers/supervisor.ts";
 
@@ -129,6 +130,24 @@ describe("metrics and request log after scripted requests", () => {
     expect(text).not.toContain(CLIENT_KEY);
     expect(recs[0]!.client).toBe(`${CLIENT_KEY.slice(0, 6)}…${CLIENT_KEY.slice(-4)}`);
   }, 30_000);
+});
+
+describe("cooldowns of routes this config lacks", () => {
+  test("shared by a gw whose config differs (a route renamed there): left out of the list the status page, /metrics and gw status show", async () => {
+    const state = memoryBackend();
+    const config = configFrom(`${externalInstances({ a: "http://127.0.0.1:9" })}\n[routing]\n"r" = [{ instance = "a", provider = "anthropic", model = "claude-a" }]\n`);
+    const gw = startGateway(config, { hostname: "127.0.0.1", port: 0, state });
+    try {
+      const now = Date.now();
+      const cd = { until: now + 60_000, kind: "quota" as const, reason: "429", setAt: now };
+      state.setCooldown("r", "a/claude-a", cd);
+      state.setCooldown("renamed", "a/claude-a", cd);
+      state.setCooldown("r", "gone/claude-a", cd);
+      expect(gw.coolingList(now).map((c) => [c.route, c.target])).toEqual([["r", "a/claude-a"]]);
+    } finally {
+      await gw.stop(0);
+    }
+  });
 });
 
 describe("sessions, signatures, upgrade, compression", () => {

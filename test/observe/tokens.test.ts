@@ -106,3 +106,69 @@ describe("usageFromJson", () => {
     expect(usageFromJson({ error: { message: "x" } })).toBeUndefined();
   });
 });
+
+// The usage CLIProxyAPI writes when it translates an answer into the client's dialect
+// (internal/translator/*/openai/*_response.go): every token counted once, each as the kind it is billed as.
+describe("usage as CLIProxyAPI translates it", () => {
+  test("a Claude answer in chat completions: cache writes ride in prompt_tokens as cached_creation_tokens", () => {
+    const chunk = {
+      id: "chatcmpl-1",
+      object: "chat.completion.chunk",
+      choices: [{ index: 0, delta: {}, finish_reason: "stop" }],
+      usage: { prompt_tokens: 42_050, completion_tokens: 310, total_tokens: 42_360, prompt_tokens_details: { cached_tokens: 40_000, cached_creation_tokens: 2_000 } },
+    };
+    const expected = { input: 50, output: 310, cacheRead: 40_000, cacheWrite: 2_000 };
+    expect(watch(`data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`, 13).usage()).toEqual(expected);
+    expect(usageFromJson({ object: "chat.completion", usage: chunk.usage })).toEqual(expected);
+  });
+
+  test("an OpenAI-compatible relay's cache_write_tokens / cache_creation_tokens (chat and Responses) count as cache writes", () => {
+    expect(usageFromJson({ usage: { prompt_tokens: 1_000, completion_tokens: 5, prompt_tokens_details: { cached_tokens: 600, cache_write_tokens: 300 } } })).toEqual({
+      input: 100,
+      output: 5,
+      cacheRead: 600,
+      cacheWrite: 300,
+    });
+    expect(usageFromJson({ usage: { prompt_tokens: 1_000, completion_tokens: 5, prompt_tokens_details: { cache_creation_tokens: 300 } } })).toEqual({ input: 700, output: 5, cacheWrite: 300 });
+    expect(usageFromJson({ object: "response", usage: { input_tokens: 1_000, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 300 }, output_tokens: 5 } })).toEqual({
+      input: 700,
+      output: 5,
+      cacheWrite: 300,
+    });
+  });
+
+  test("a Gemini answer in chat completions and Responses: the thoughts beside the completion are output too", () => {
+    // Gemini's totalTokenCount (prompt + candidates + thoughts) says the thoughts are not inside completion_tokens.
+    const chat = { prompt_tokens: 1_000, completion_tokens: 120, total_tokens: 1_620, completion_tokens_details: { reasoning_tokens: 500 }, prompt_tokens_details: { cached_tokens: 200 } };
+    expect(watch(`data: ${JSON.stringify({ choices: [], usage: chat })}\n\n`, 9).usage()).toEqual({ input: 800, output: 620, cacheRead: 200 });
+    const completed = {
+      type: "response.completed",
+      response: { id: "resp_g", usage: { input_tokens: 1_000, input_tokens_details: { cached_tokens: 200 }, output_tokens: 120, output_tokens_details: { reasoning_tokens: 500 }, total_tokens: 1_620 } },
+    };
+    expect(watch(`event: response.completed\ndata: ${JSON.stringify(completed)}\n\n`, 9).usage()).toEqual({ input: 800, output: 620, cacheRead: 200 });
+  });
+
+  test("OpenAI's own reasoning is inside the completion: not counted twice", () => {
+    const u = { prompt_tokens: 1_000, completion_tokens: 620, total_tokens: 1_620, completion_tokens_details: { reasoning_tokens: 500 } };
+    expect(usageFromJson({ usage: u })).toEqual({ input: 1_000, output: 620 });
+    expect(usageFromJson({ object: "response", usage: { input_tokens: 1_000, input_tokens_details: { cached_tokens: 0 }, output_tokens: 620, output_tokens_details: { reasoning_tokens: 500 }, total_tokens: 1_620 } })).toEqual({
+      input: 1_000,
+      output: 620,
+    });
+  });
+
+  test("Anthropic's cache_creation object: the hour-long writes are told apart (priced 2× input, not 1.25×)", () => {
+    const start = {
+      type: "message_start",
+      message: { id: "msg_1", usage: { input_tokens: 10, cache_creation_input_tokens: 3_000, cache_read_input_tokens: 50_000, cache_creation: { ephemeral_5m_input_tokens: 1_000, ephemeral_1h_input_tokens: 2_000 }, output_tokens: 1 } },
+    };
+    const delta = { type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: 77 } };
+    const s = `event: message_start\ndata: ${JSON.stringify(start)}\n\nevent: message_delta\ndata: ${JSON.stringify(delta)}\n\n`;
+    expect(watch(s, 6).usage()).toEqual({ input: 10, output: 77, cacheRead: 50_000, cacheWrite: 3_000, cacheWrite1h: 2_000 });
+    expect(usageFromJson({ usage: { input_tokens: 4, output_tokens: 2, cache_creation_input_tokens: 9, cache_creation: { ephemeral_5m_input_tokens: 9, ephemeral_1h_input_tokens: 0 } } })).toEqual({
+      input: 4,
+      output: 2,
+      cacheWrite: 9,
+    });
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { calcPrice } from "@pydantic/genai-prices";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CATALOG_SOURCE, lookupModel } from "../../src/catalog/models.ts";
@@ -150,6 +151,76 @@ describe("prices from the model catalogue, [pricing] overriding them", () => {
     expect(priceFor(pricing, "cheap", "claude-sonnet-4-5")).toMatchObject({ input: 1, output: 2, cacheRead: lookupModel("claude-sonnet-4-5")!.price.cacheRead });
     expect(priceFor({}, "x", "no-such-model")).toBeUndefined();
   });
+});
+
+describe("long prompts and hour-long cache writes cost what the catalogue says", () => {
+  const dir = tempDir("gw-usage-tiers-");
+  const ts = new Date(NOW - 3_600_000).toISOString();
+  // Gemini 3 Pro (as Antigravity names it) over 200k prompt tokens, cached ones included, and just at 200k.
+  const long = { input: 150_000, cache_read: 60_000, output: 4_000 };
+  const at = { input: 140_000, cache_read: 60_000, output: 4_000 };
+  // A Claude Code turn writing its prompt to the 1h cache (Anthropic's cache_creation object).
+  const hour = { input: 50, cache_read: 30_000, cache_write: 12_000, cache_write_1h: 10_000, output: 900 };
+  writeRecords(dir, [
+    record({ ts, route: "g3p", attempts: ["a/gemini-3-pro-high:200:ok"], usage: long }),
+    record({ ts, route: "g3p-at", attempts: ["a/gemini-3-pro-high:200:ok"], usage: at }),
+    record({ ts, route: "sonnet", attempts: ["b/claude-sonnet-4-5:200:ok"], usage: hour }),
+    record({ ts, route: "opus", attempts: ["b/claude-opus-4-6-thinking:200:ok"], usage: hour }),
+  ]);
+  // genai-prices prices a usage itself: input_tokens there counts the cached tokens too.
+  const oracle = (model: string, u: typeof long & { cache_write?: number; cache_write_1h?: number }) =>
+    calcPrice(
+      {
+        input_tokens: u.input + u.cache_read + (u.cache_write ?? 0),
+        cache_read_tokens: u.cache_read,
+        cache_write_tokens: u.cache_write,
+        cache_write_1h_tokens: u.cache_write_1h,
+        output_tokens: u.output,
+      },
+      model,
+    )!.total_price;
+
+  test("the cost is what genai-prices itself computes for the same tokens", async () => {
+    const r = await usageReport({ dirs: [dir], pricing: {}, sinceMs: parseSince("1d", NOW)!, by: "route" });
+    const cost = (route: string) => r.rows.find((x) => x.key === route)!.costUsd;
+    // Over the threshold: $4 / $0.40 / $18 per million, not the base $2 / $0.20 / $12.
+    expect(cost("g3p")).toBeCloseTo((150_000 * 4 + 60_000 * 0.4 + 4_000 * 18) / 1e6, 9);
+    expect(cost("g3p")).toBeCloseTo(oracle("gemini-3-pro-preview", long), 9);
+    expect(cost("g3p-at")).toBeCloseTo((140_000 * 2 + 60_000 * 0.2 + 4_000 * 12) / 1e6, 9);
+    expect(cost("g3p-at")).toBeCloseTo(oracle("gemini-3-pro-preview", at), 9);
+    // 1h writes at 2× input ($6 for Sonnet 4.5, $10 for Opus 4.6), the 5-minute ones at 1.25×.
+    expect(cost("sonnet")).toBeCloseTo((50 * 3 + 30_000 * 0.3 + 2_000 * 3.75 + 10_000 * 6 + 900 * 15) / 1e6, 9);
+    expect(cost("sonnet")).toBeCloseTo(oracle("claude-sonnet-4-5", hour), 9);
+    expect(cost("opus")).toBeCloseTo(oracle("claude-opus-4-6", hour), 9);
+  });
+
+  test("a [pricing] field is the user's flat price: no tier, and cache_write covers the 1h writes", async () => {
+    const pricing = { g3p: { input: 1 }, sonnet: { cacheWrite: 1 } };
+    const r = await usageReport({ dirs: [dir], pricing, sinceMs: parseSince("1d", NOW)!, by: "route" });
+    const cost = (route: string) => r.rows.find((x) => x.key === route)!.costUsd;
+    expect(cost("g3p")).toBeCloseTo((150_000 * 1 + 60_000 * 0.4 + 4_000 * 18) / 1e6, 9);
+    expect(cost("sonnet")).toBeCloseTo((50 * 3 + 30_000 * 0.3 + 12_000 * 1 + 900 * 15) / 1e6, 9);
+  });
+});
+
+test("lines that are JSON but not gw's records are skipped as unreadable; token counts that are not numbers count as none", async () => {
+  const dir = tempDir("gw-usage-odd-");
+  const ts = new Date(NOW - 3_600_000).toISOString();
+  const good = record({ ts, route: "opus", attempts: ["a/claude-opus-4-6:200:ok"], usage: { input: 1_000, output: 10 } });
+  const lines = [
+    JSON.stringify(good),
+    JSON.stringify({ ts, id: "x", routing: { route: "opus" }, response: { status: 200 }, usage: { input: 5 } }), // no attempts
+    JSON.stringify({ ts, id: "y", routing: { route: "opus", attempts: [null] }, response: { status: 200 } }),
+    JSON.stringify({ ...good, usage: { input: "100", output: null, cache_read: -3, cache_write: 2 } }),
+    JSON.stringify({ ts, routing: null, response: {} }),
+    "[1,2]",
+    "null",
+  ];
+  writeFileSync(join(dir, `${ts.slice(0, 10)}.jsonl`), `${lines.join("\n")}\n`);
+  const r = await usageReport({ dirs: [dir], pricing: {}, sinceMs: parseSince("1d", NOW)!, by: "model" });
+  expect(r.badLines).toBe(4);
+  expect(r.total).toMatchObject({ requests: 3, input: 1_000, output: 10, cacheRead: 0, cacheWrite: 2 });
+  expect(r.rows.map((x) => x.key).sort()).toEqual(["-", "claude-opus-4-6"]);
 });
 
 test("parseRecord skips the request summary of the log's layout and reads any other layout whole", () => {

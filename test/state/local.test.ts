@@ -5,6 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openLocalState } from "../../src/state/local.ts";
+import { PRUNE_BATCH, StateFile } from "../../src/state/sqlite.ts";
 import type { StateBackend } from "../../src/state/index.ts";
 import { until } from "../helpers/supervisor.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -115,6 +116,45 @@ describe("the state file", () => {
     expect(second.sticky("k49", NOW + 100)).toBe("t");
     await second.close();
     expect(rows(file, "sticky")).toHaveLength(10);
+  });
+
+  test("a file far past its caps is pruned in bounded steps, oldest first, down to exactly the caps", () => {
+    // A client sending a new session id per request: thousands of rows past the cap between prunes.
+    const file = stateFile();
+    const f = new StateFile(file);
+    const v = { stickyTtlMs: 3600_000, streakTtlMs: 600_000, stickyMax: 100, streakMax: 20 };
+    const expired = Array.from({ length: 150 }, (_, i) => ({ op: "setSticky" as const, key: `old${i}`, target: "t", at: NOW - 3600_000 - i }));
+    // 1,000 live rows, 951 of them sharing one timestamp across the cap's edge (ties are kept by key).
+    const live = Array.from({ length: 1000 }, (_, i) => ({ op: "setSticky" as const, key: `k${String(i).padStart(4, "0")}`, target: "t", at: NOW - 1000 + Math.max(i, 950) }));
+    const streaks = Array.from({ length: 300 }, (_, i) => ({ op: "setStreak" as const, key: `s${i}`, n: 1, at: NOW - 300 + i }));
+    f.write([...expired, ...live, ...streaks]);
+    const count = () => rows(file, "sticky").length + rows(file, "streak").length;
+    const budget = 64;
+    let steps = 0;
+    for (let more = true; more; steps++) {
+      const before = count();
+      more = f.pruneStep(NOW, v, budget);
+      expect(before - count()).toBeLessThanOrEqual(budget);
+      expect(steps).toBeLessThan(100);
+    }
+    f.close();
+    expect(steps).toBeGreaterThanOrEqual(Math.ceil((150 + 900 + 280) / budget));
+    // Exactly the newest 100 sticky keys (the tie broken as the loader breaks it) and 20 streaks.
+    const kept = (rows(file, "sticky") as { key: string }[]).map((r) => r.key).sort();
+    expect(kept).toEqual(live.map((r) => r.key).slice(-100));
+    expect((rows(file, "streak") as { key: string }[]).map((r) => r.key).sort()).toEqual(streaks.slice(-20).map((r) => r.key).sort());
+  });
+
+  test("a running gw prunes an oversized file a step per flush until it reaches the caps, with no change to write", async () => {
+    const file = stateFile();
+    const over = 3 * PRUNE_BATCH;
+    const f = new StateFile(file);
+    f.write(Array.from({ length: 10 + over }, (_, i) => ({ op: "setSticky" as const, key: `k${i}`, target: "t", at: NOW - 100_000 + i })));
+    f.close();
+    const store = openLocalState({ file, log: logger(), now: () => NOW, flushEveryMs: 10, stickyMax: 10 });
+    await until(() => rows(file, "sticky").length === 10, 10_000, () => `${rows(file, "sticky").length} sticky rows`);
+    expect(store.sticky(`k${9 + over}`, NOW)).toBe("t");
+    await store.close();
   });
 
   test("the file and its directory are private", async () => {

@@ -122,6 +122,20 @@ describe("cooldowns", () => {
     expect(s.cooldown("r", "t", NOW - CLOCK_SLACK_MS)).toMatchObject({ until: NOW + 60_000, setAt: NOW });
   });
 
+  test("bounded: a flood of cooldowns (unknown routes written to a shared Redis) keeps the 10,000 set last", () => {
+    const s = createMemoryStore();
+    const cd = { until: NOW + 60_000, kind: "quota" as const, reason: "429", setAt: NOW };
+    s.setCooldown("r", "first", cd);
+    s.setCooldown("r", "renewed", cd);
+    for (let i = 0; i < 25_000; i++) s.apply({ op: "setCooldown", route: `ghost${i}`, target: "x/y", c: cd });
+    s.setCooldown("r", "renewed", cd); // set again: the newest now
+    expect(s.coolingList(NOW)).toHaveLength(10_000);
+    expect(s.cooldown("r", "first", NOW)).toBeUndefined();
+    expect(s.cooldown("ghost15000", "x/y", NOW)).toBeUndefined();
+    expect(s.cooldown("ghost15001", "x/y", NOW)).toEqual(cd);
+    expect(s.cooldown("r", "renewed", NOW)).toEqual(cd);
+  });
+
   test("claimTrial on a healthy target does nothing", () => {
     const s = createMemoryStore();
     s.claimTrial("r", "t", NOW);

@@ -188,4 +188,96 @@ describe("Redis trouble never breaks a store", () => {
     b.clearCooldown("opus", "x/claude");
     await until(() => a.cooldown("opus", "x/claude", Date.now()) === undefined, 1000);
   });
+
+  test("a wrong or missing password: one warning with Redis's refusal and the fix, never the password; serving from local state; user, password and db number work", async () => {
+    const r = await startRedis({ args: ["--requirepass", "s3cret-pw"], clientUrl: (port) => `redis://:s3cret-pw@127.0.0.1:${port}` });
+    servers.push(r);
+    const admin = await r.client();
+    await admin.send("ACL", ["SETUSER", "alice", "on", ">al1ce-pw", "~*", "&*", "+@all"]);
+    const connections = async () => Number(/total_connections_received:(\d+)/.exec(String(await admin.send("INFO", ["stats"])))?.[1]);
+    const at = (auth: string, db = "") => `redis://${auth}127.0.0.1:${r.port}${db}`;
+    const cases = [
+      { url: at(":wrong-pw@"), said: /refused the credentials \(WRONGPASS [^)]*\): put the right password \(and user, if Redis has users\) in the URL of \[global\] state$/ },
+      { url: at("alice:wrong-pw@", "/3"), said: /refused the credentials \(WRONGPASS / },
+      { url: at(""), said: /refused the credentials \(NOAUTH: Redis wants a password\)/ },
+    ];
+    for (const { url, said } of cases) {
+      const log = logger();
+      const s = await openRedisState({ url, prefix: "gw", log, timing: FAST });
+      open.push(s);
+      const health = s.health();
+      expect(health).toMatchObject({ up: false, where: at("", url.endsWith("/3") ? "/3" : "") });
+      expect(health.problem).toMatch(said);
+      s.setSticky("cc:s1::opus", "x/claude", Date.now()); // serves from memory
+      expect(s.sticky("cc:s1::opus", Date.now())).toBe("x/claude");
+      const seen = await connections();
+      await until(async () => (await connections()) >= seen + 6, 5000, () => "more reconnect attempts"); // still the one warning
+      expect(log.lines).toHaveLength(1);
+      expect(log.lines[0]).toStartWith(`warn state: Redis at ${health.where} refused the credentials (`);
+      expect(log.lines[0]).toMatch(said.source.endsWith("$") ? new RegExp(said.source.slice(0, -1)) : said);
+      expect(log.lines[0]).not.toContain("wrong-pw");
+      await s.close();
+    }
+    const good = await openRedisState({ url: at("alice:al1ce-pw@", "/3"), prefix: "gw", log: logger(), timing: FAST });
+    open.push(good);
+    expect(good.health().up).toBe(true);
+    good.setSticky("cc:s2::opus", "y/claude", Date.now());
+    await admin.send("SELECT", ["3"]);
+    await until(async () => (await admin.send("EXISTS", ["gw:st:cc:s2::opus"])) === 1, 1000, () => "the key in db 3");
+  });
+
+  test("an ACL user: a command it may not run is said with the categories gw needs; a PING it may not run still proves the link alive", async () => {
+    const r = await redis();
+    const admin = await r.client();
+    await admin.send("ACL", ["SETUSER", "noscan", "on", ">pw-1", "~*", "&*", "+@all", "-scan"]);
+    await admin.send("ACL", ["SETUSER", "noping", "on", ">pw-2", "~*", "&*", "+@read", "+@write", "+@pubsub", "+@scripting"]);
+    const at = (auth: string) => `redis://${auth}@127.0.0.1:${r.port}`;
+    const log = logger();
+    const noscan = await openRedisState({ url: at("noscan:pw-1"), prefix: "gw", log, timing: FAST });
+    open.push(noscan);
+    expect(noscan.health().problem).toBe(
+      "refused a command (NOPERM this user has no permissions to run the 'scan' command): let the user in the URL of [global] state run +@read +@write +@pubsub +@scripting +@connection on its keys and channel (or +@all)",
+    );
+    expect(log.lines).toEqual([`warn state: Redis at ${r.url} ${noscan.health().problem}; serving from local state, reconnecting in the background`]);
+
+    const quiet = logger();
+    const noping = await openRedisState({ url: at("noping:pw-2"), prefix: "gw", log: quiet, timing: FAST });
+    open.push(noping);
+    expect(noping.health().up).toBe(true);
+    const pings = async () => Number(/cmdstat_ping:calls=(\d+),.*rejected_calls=(\d+)/.exec(String(await admin.send("INFO", ["commandstats"])))?.[2] ?? 0);
+    const before = await pings();
+    await until(async () => (await pings()) >= before + 3, 5000, () => "three refused heartbeats");
+    expect(noping.health().up).toBe(true);
+    expect(quiet.lines).toEqual([]);
+  });
+
+  test("restarted from an older save: what changed since the save is kept (a running cooldown is not taken for cleared) and what was cleared since stays cleared", async () => {
+    const r = await redis();
+    const { store: a } = await replica(r);
+    const { store: b } = await replica(r);
+    const look = await r.client();
+    const now = Date.now();
+    const cd = (setAt: number, ms: number) => ({ until: setAt + ms, kind: "quota" as const, reason: "429", setAt });
+    // In the save: a long cooldown and a session, both changed afterwards.
+    a.setCooldown("opus", "old/claude", cd(now - 1000, 3600_000));
+    a.setSticky("cc:s1::opus", "x/claude", now - 1000);
+    await until(async () => ((await look.send("KEYS", ["gw:*"])) as string[]).length === 2, 1000, () => "the keys to reach Redis");
+    await r.save();
+    // After the save: the old cooldown ends with a success, a new 429 cools x, the session moves.
+    b.clearCooldown("opus", "old/claude");
+    a.setCooldown("opus", "x/claude", cd(now, 600_000));
+    a.setSticky("cc:s1::opus", "y/claude", now);
+    await until(() => b.cooldown("opus", "x/claude", Date.now()) !== undefined && b.sticky("cc:s1::opus", now) === "y/claude" && a.cooldown("opus", "old/claude", Date.now()) === undefined, 1000);
+
+    await r.kill();
+    await until(() => !a.health().up && !b.health().up, 3000, () => "both to notice");
+    await r.start(); // from the save
+    await until(() => a.health().up && b.health().up, 5000, () => "both to reconnect");
+    const { store: late } = await replica(r);
+    for (const [name, s] of Object.entries({ a, b, late })) {
+      expect([name, s.cooldown("opus", "x/claude", Date.now())]).toEqual([name, cd(now, 600_000)]);
+      expect([name, s.cooldown("opus", "old/claude", Date.now())]).toEqual([name, undefined]);
+      expect([name, s.sticky("cc:s1::opus", Date.now())]).toEqual([name, "y/claude"]);
+    }
+  });
 });

@@ -8,6 +8,7 @@ import OpenAI from "openai";
 import { maskSecret } from "../../src/observe/mask.ts";
 import { controlJson } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
+import { ANOTHER_GW_EXIT, systemdUnit, thisHost } from "../../src/supervisor/service.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { alive, OWN_NAME, gw, killAll, processesIn, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
 import { freePort } from "../../src/supervisor/ports.ts";
@@ -33,8 +34,20 @@ describe("gw up -d and the control commands", () => {
     expect(statSync(join(sb.dir, ".gw", "gw.sock")).mode & 0o777).toBe(0o600);
 
     const human = await gw(sb, ["up", "-d", "-c", sb.file]);
-    expect(human.code).toBe(1);
+    expect(human.code).toBe(ANOTHER_GW_EXIT);
     expect(human.stderr).toContain(`gw: gw is already running for ${sb.dir} (pid ${out.pid} serving http://127.0.0.1:${sb.mainPort})`);
+    // Started by the service beside this hand-started gw: the status its unit does not retry, and what to do.
+    const ctl = process.getuid?.() === 0 ? "systemctl" : "systemctl --user";
+    const bySystemd = await gw({ ...sb, env: { ...sb.env, NOTIFY_SOCKET: join(sb.dir, "no-notify.sock") } }, ["up", "-c", sb.file]);
+    expect(bySystemd.code).toBe(ANOTHER_GW_EXIT);
+    expect(bySystemd.stderr).toContain(`gw: gw is already running for ${sb.dir} (pid ${out.pid} serving http://127.0.0.1:${sb.mainPort}); the service stays stopped (no retries)`);
+    expect(bySystemd.stderr).toContain(`to run gw as the service instead: gw down -c ${sb.file}, then ${ctl} restart gw`);
+    expect(systemdUnit(sb.file, sb.dir, 1000, thisHost()).text).toContain(`RestartPreventExitStatus=${ANOTHER_GW_EXIT}\n`);
+    // launchd's KeepAlive retries any failure for ever: its agent's gw ends as a success instead.
+    const byLaunchd = await gw({ ...sb, env: { ...sb.env, XPC_SERVICE_NAME: "local.gw" } }, ["up", "-c", sb.file]);
+    expect(byLaunchd.code).toBe(0);
+    expect(byLaunchd.stderr).toContain(`then launchctl kickstart gui/${process.getuid?.()}/local.gw`);
+    expect(await alive(out.pid)).toBe(true);
 
     const openai = new OpenAI({ baseURL: `http://127.0.0.1:${sb.mainPort}/v1`, apiKey: "unused", maxRetries: 0 });
     await openai.chat.completions.create({ model: "m", messages: [{ role: "user", content: "hi" }] });

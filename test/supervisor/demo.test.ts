@@ -5,7 +5,7 @@ import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { freePort } from "../../src/supervisor/ports.ts";
-import { systemdUnit } from "../../src/supervisor/service.ts";
+import { ANOTHER_GW_EXIT, systemdUnit } from "../../src/supervisor/service.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { gw, killAll, MAIN, processesIn, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -94,7 +94,7 @@ describe("embedded demo", () => {
     const pid = Number(/running in the background \(pid (\d+)\)/.exec(demo.stdout)![1]);
 
     const r = await gw(sb, ["up", "-c", sb.file]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(ANOTHER_GW_EXIT); // another gw in the way: a service does not retry it
     expect(r.stderr).toBe(
       `gw: port ${sb.mainPort} of the load balancer is in use by the gw demo (pid ${pid}, config ${demoToml})\n` +
         `  stop it with: gw down -c ${demoToml} — or run this one elsewhere: change [global] main_port (or gw up --port N)\n`,

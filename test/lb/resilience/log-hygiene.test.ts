@@ -30,6 +30,16 @@ const KEYS = {
 };
 const mask = (s: string) => `${s.slice(0, 6)}…${s.slice(-4)}`;
 
+/** A gateway's config head: one client key, and an external instance with its own key and a provider key. */
+const keyedInstance = (name: string, url: string, k: { instanceKey: string; providerKey: string; clientKey: string }) => `[global]
+main_port = 8145
+api_keys = ["${k.clientKey}"]
+[instances.${name}]
+url = "${url}"
+api_key = "${k.instanceKey}"
+providers = [{ type = "anthropic", api_keys = ["${k.providerKey}"] }]
+`;
+
 let sb: Sandbox | undefined;
 let running: RunningGw | undefined;
 let external: MockServer | undefined;
@@ -172,13 +182,7 @@ test("an upstream that echoes keys in its error bodies: the request log masks th
   const dir = tempDir("gw-hygiene-");
   const gw = startTestGateway(
     configFrom(
-      `[global]
-main_port = 8145
-api_keys = ["${clientKey}"]
-[instances.echo]
-url = "${echo.url}"
-api_key = "${instanceKey}"
-providers = [{ type = "anthropic", api_keys = ["${providerKey}"] }]
+      `${keyedInstance("echo", echo.url, { instanceKey, providerKey, clientKey })}
 [instances.ok]
 url = "${ok.url}"
 api_key = "ok-instance-key-0123456789"
@@ -211,5 +215,46 @@ ${[401, 503, 400]
     await gw.stop(0);
     await echo.stop();
     await ok.stop();
+  }
+}, 60_000);
+
+test("a client naming a configured key as its model, role or program: the request log masks it", async () => {
+  const instanceKey = secret("InstKey-");
+  const providerKey = secret("Relay-");
+  const clientKey = secret("Client-");
+  const up = startMock({ name: "up", apiKeys: [instanceKey] });
+  const dir = tempDir("gw-hygiene-");
+  const gw = startTestGateway(
+    configFrom(
+      `${keyedInstance("up", up.url, { instanceKey, providerKey, clientKey })}
+[routing]
+"main" = [{ instance = "up", provider = "anthropic", model = "claude-up" }]
+`,
+      join(dir, "providers.toml"),
+    ),
+  );
+  try {
+    // Unrouted models go to the default instance as named: the model itself is the client's text.
+    const send = (path: string, body: unknown, agent = "claude-cli/2.1.0") =>
+      fetch(`${gw.url}${path}`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": clientKey, "user-agent": agent }, body: JSON.stringify(body) });
+    const hi = [{ role: "user", content: "hi" }];
+    await send("/v1/messages", { model: providerKey, max_tokens: 16, messages: hi });
+    await send("/v1/chat/completions", { model: instanceKey, messages: hi });
+    await send("/v1/messages", { model: "main", max_tokens: 16, messages: [{ role: clientKey, content: "hi" }] });
+    await send("/v1/messages", { model: "main", max_tokens: 16, messages: hi }, clientKey);
+    await send(`/v1beta/models/${providerKey}:generateContent`, { contents: [{ role: "user", parts: [{ text: "hi" }] }] });
+    const recs = await logRecords(dir, 5);
+    // The records are there, the model named (masked) as the client sent it.
+    expect(recs.map((r) => r.request.model)).toContain(mask(providerKey));
+    expect(recs.flatMap((r) => r.routing.attempts.map((a) => a.model))).toContain(mask(instanceKey));
+    const leaks: string[] = [];
+    const shown = await Promise.all(["/_gw/api/status", "/metrics"].map(async (p) => [p, await (await fetch(`${gw.url}${p}`)).text()] as const));
+    for (const [where, text] of [...filesUnder(join(dir, "logs")).map((f) => [f.slice(dir.length + 1), readFileSync(f, "utf8")] as const), ...shown]) {
+      for (const s of [instanceKey, providerKey, clientKey]) if (text.includes(s)) leaks.push(`${mask(s)} in ${where}`);
+    }
+    expect(leaks).toEqual([]);
+  } finally {
+    await gw.stop(0);
+    await up.stop();
   }
 }, 60_000);

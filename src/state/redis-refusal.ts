@@ -1,0 +1,70 @@
+// Why a Redis closed gw's connection as it opened. Bun's client says only "Connection closed" when
+// Redis refuses its handshake — a wrong password, a password missing, a user that is disabled, too
+// many clients, a Redis too old for RESP3 — so gw asks once more on a plain socket, the same
+// handshake, and reads Redis's own answer: the user gets the cause and the fix, not "unreachable".
+
+import { redisPassword } from "../config/state.ts";
+
+/** How long the second look may take; past it the plain "Connection closed" stands. */
+const ASK_TIMEOUT_MS = 2000;
+
+/** `refused …`: Redis's refusal and what to do about it; undefined when the handshake passes (or cannot be had). */
+export async function askRefusal(url: string): Promise<string | undefined> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const user = decodeURIComponent(u.username) || "default";
+  const password = redisPassword(url);
+  const answer = await firstLine(u, password ? ["HELLO", "3", "AUTH", user, password] : ["HELLO", "3"]);
+  if (!answer?.startsWith("-")) return undefined;
+  return refusalOf(answer.slice(1)) ?? `refused the connection (${answer.slice(1).trim().slice(0, 100)})`;
+}
+
+/** `refused …` with the fix, when a Redis error is one of access (a password, an ACL); else undefined. */
+export function refusalOf(error: string): string | undefined {
+  // NOAUTH's text explains HELLO's syntax at length; its first word says it all.
+  const said = /^NOAUTH/.test(error) ? "NOAUTH: Redis wants a password" : error.trim().slice(0, 100);
+  const key = process.env.GW_STATE ? "$GW_STATE" : "[global] state";
+  if (/^(WRONGPASS|NOAUTH)/.test(said)) return `refused the credentials (${said}): put the right password (and user, if Redis has users) in the URL of ${key}`;
+  if (/^NOPERM/.test(said)) return `refused a command (${said}): let the user in the URL of ${key} run +@read +@write +@pubsub +@scripting +@connection on its keys and channel (or +@all)`;
+  if (/^ERR unknown command .HELLO/i.test(said)) return `refused gw's handshake (${said}): gw needs Redis 6 or later, or Valkey`;
+  return undefined;
+}
+
+// --- internal ---
+
+/** Send one command on a fresh connection and return the first line of the answer. */
+function firstLine(u: URL, args: readonly string[]): Promise<string | undefined> {
+  const request = `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`;
+  const port = Number(u.port) || 6379;
+  const tls = u.protocol === "rediss:";
+  return new Promise((resolve) => {
+    let got = "";
+    const timer = setTimeout(() => resolve(undefined), ASK_TIMEOUT_MS);
+    const done = (line: string | undefined) => {
+      clearTimeout(timer);
+      resolve(line);
+    };
+    Bun.connect({
+      hostname: u.hostname.replace(/^\[|\]$/g, ""),
+      port,
+      tls,
+      socket: {
+        open: (s) => void s.write(request),
+        data(s, chunk) {
+          got += chunk.toString();
+          const end = got.indexOf("\r\n");
+          if (end < 0) return;
+          done(got.slice(0, end));
+          s.end();
+        },
+        close: () => done(got || undefined),
+        error: () => done(undefined),
+        connectError: () => done(undefined),
+      },
+    }).catch(() => done(undefined));
+  });
+}
