@@ -227,9 +227,11 @@ async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStre
   const opening = await holdOpening(body);
   switch (opening.kind) {
     case "deliver":
-      // Ended with no content event (nothing, or only a handshake): an empty answer is no answer.
-      if (opening.source.done) return brokenAttempt(o, "stream ended before any content", f);
       return { outcome: o, classified: ok, held: opening.source };
+    case "empty":
+      // Ended with no content event (nothing, a handshake, [DONE] alone): an empty answer is no answer.
+      opening.source.reader.cancel().catch(() => {});
+      return brokenAttempt(o, "stream ended before any content", f);
     case "error": {
       const c = classifyOutcome({ status: opening.status, bodyText: opening.text, signed: f.signed, mask: f.mask }, f.cooldowns);
       const classified = { ...c, reason: `error event in a ${o.status} stream: ${c.reason}` };

@@ -30,7 +30,7 @@ describe("judgeEvent", () => {
     const tool = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", tool_calls: [{}] }, finish_reason: null }] };
     expect(judgeEvent(ev("", tool))).toBe("content");
     expect(judgeEvent(ev("", { candidates: [{ content: { parts: [{ text: "x" }] } }] }))).toBe("content");
-    expect(judgeEvent(ev("", "[DONE]"))).toBe("content");
+    expect(judgeEvent(ev("", "[DONE]"))).toBe("end");
     expect(judgeEvent(ev("", "not json"))).toBe("content");
   });
   test("errors in each API's shape, with the status they stand for", () => {
@@ -82,9 +82,13 @@ describe("holdOpening", () => {
     expect(o.source.head).toHaveLength(2);
     expect(new TextDecoder().decode((await o.source.reader.read()).value)).toContain("message_stop");
   });
-  test("a stream that ends during its opening is delivered as it is", async () => {
+  test("a stream that ends during its opening, or says it did ([DONE] before any content), is empty", async () => {
     const o = await holdOpening(stream("event: message_start\ndata: {}\n\n"));
-    expect(o.kind === "deliver" && o.source.done).toBe(true);
+    expect(o.kind === "empty" && o.source.done).toBe(true);
+    const done = await holdOpening(stream('data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant"},"finish_reason":null}]}\n\ndata: [DONE]\n\n'));
+    expect(done.kind).toBe("empty");
+    const answered = await holdOpening(stream('data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]}\n\ndata: [DONE]\n\n'));
+    expect(answered.kind).toBe("deliver");
   });
   test("a stream that breaks (or is aborted) during its opening: nothing to deliver", async () => {
     let ctrl!: ReadableStreamDefaultController<Uint8Array>;

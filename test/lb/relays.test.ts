@@ -197,6 +197,7 @@ describe("answers that carry nothing", () => {
     ["a 200 with an empty body", () => new Response("", { headers: { "content-type": "application/json" } }), false, "relay: answered 200 with an empty body"],
     ["a stream that ends without an event", () => sse([]), true, "relay: stream ended before any content"],
     ["a stream that ends after its opening (role chunk, keep-alive) only", () => sse([": OPENROUTER PROCESSING\n\n", roleOnly]), true, "relay: stream ended before any content"],
+    ["a stream of data: [DONE] alone (CLIProxyAPI's answer when its upstream sent nothing), held open", () => slowly([roleOnly, "data: [DONE]\n\n"], { open: true }), true, "relay: stream ended before any content"],
   ];
   for (const [what, answer, stream, message] of cases) {
     test(`${what}: fails over, and is no success on a single target`, async () => {
