@@ -34,6 +34,11 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
     const written = f.get("command")?.value;
     if (f.get("command") && command.length === 0) r.error(f.get("command")!.path, "command is empty", 'give the program and its arguments, e.g. ["./cli-proxy-api", "-config", "{config}"]');
     if (typeof written === "string" && /\s/.test(written.trim())) r.warn(f.get("command")!.path, `command is one string, and gw runs no shell: it would start a program named "${written}"`, `write the program and each argument as a list: ${commandListHint(written)}`);
+    const apiPath = url ? API_PATH_END.exec(new URL(url).pathname)?.[0] : undefined;
+    if (apiPath) {
+      const base = url!.replace(/\/+$/, "").slice(0, -apiPath.replace(/\/+$/, "").length);
+      r.warn(f.get("url")!.path, `url ends in ${apiPath.replace(/\/+$/, "")}: gw adds each request's own path (/v1/chat/completions, /v1/messages, …) to url, so requests would go to ${new URL(url!).pathname.replace(/\/+$/, "")}/v1/…`, `leave the API version out: url = "${base}"`);
+    }
     if (url && f.get("command")) r.warn(f.get("command")!.path, "command is ignored for an instance given by url", "gw does not start instances that have a url");
     const authDir = r.str(f.get("auth_dir"));
     out.push({
@@ -53,6 +58,9 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
   }
   return out;
 }
+
+/** The API version a relay's documented base URL ends in (OpenAI SDK style: https://host/api/v1). */
+const API_PATH_END = /\/v1(?:beta|alpha)?\/*$/i;
 
 function readPort(r: Reader, f: Map<string, Field>, url: string | undefined, path: readonly string[]): number | undefined {
   if (url !== undefined) {

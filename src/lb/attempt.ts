@@ -20,8 +20,9 @@ import { explainPick, type PickContext, stickyAction } from "./route.ts";
 import type { Runtime } from "./runtime.ts";
 import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
-import { holdOpening } from "./first-event.ts";
+import { errorStatus, holdOpening, parseObject } from "./first-event.ts";
 import { isEventStream, readWhole } from "./stream.ts";
+import { codingsOf, decodingStream } from "./encoding.ts";
 
 export interface AttemptDeps {
   readonly req: Request;
@@ -80,7 +81,7 @@ class RouteAttempts implements AttemptLoop {
         const again = await this.send(sent.to, ctl);
         sent = { ...again, heldMs: sent.heldMs + again.heldMs };
       }
-      tried = await judge(sent.outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text });
+      tried = await judge(sent.outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text, post: d.req.method === "POST" });
     } finally {
       unschedule(ctl);
       if (sent?.outcome.kind === "response") d.load?.leave(sent.to.instance.name);
@@ -178,6 +179,8 @@ interface JudgeFacts {
   readonly ctl: AttemptControl;
   /** Masks secrets in reasons (an upstream may echo a key in its error text). */
   readonly mask: (s: string) => string;
+  /** A POST (a model call: its 200 always has a body). */
+  readonly post: boolean;
 }
 
 /**
@@ -201,12 +204,16 @@ async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
     const length = Number(o.headers.get("content-length") ?? Number.NaN);
     if (length <= WHOLE_BODY_MAX && !isEventStream(o.headers)) {
       const { bytes, complete } = await o.whole();
-      if (complete) return { outcome: o, classified: ok, body: bytes };
-      return stopped(o, f) ?? brokenAttempt(o, "answer broke before its end", f);
+      if (!complete) return stopped(o, f) ?? brokenAttempt(o, "answer broke before its end", f);
+      if (bytes.byteLength === 0 && o.status === 200 && f.post) return brokenAttempt(o, "answered 200 with an empty body", f);
+      return errorAnswer(o, bytes, f) ?? { outcome: o, classified: ok, body: bytes };
     }
     const body = o.body;
     if (!body) return { outcome: o, classified: ok };
-    if (isEventStream(o.headers)) return judgeStream(o, body, ok, f);
+    if (isEventStream(o.headers)) {
+      const plain = decodedStream(o, body);
+      return plain ? judgeStream(plain.outcome, plain.body, ok, f) : { outcome: o, classified: ok };
+    }
     return { outcome: o, classified: ok };
   }
   const bytes = o.body ? (await readWhole(o.body, ERROR_BODY_MAX_BYTES)).bytes : new Uint8Array(0);
@@ -221,6 +228,10 @@ async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStre
   switch (opening.kind) {
     case "deliver":
       return { outcome: o, classified: ok, held: opening.source };
+    case "empty":
+      // Ended with no content event (nothing, a handshake, [DONE] alone): an empty answer is no answer.
+      opening.source.reader.cancel().catch(() => {});
+      return brokenAttempt(o, "stream ended before any content", f);
     case "error": {
       const c = classifyOutcome({ status: opening.status, bodyText: opening.text, signed: f.signed, mask: f.mask }, f.cooldowns);
       const classified = { ...c, reason: `error event in a ${o.status} stream: ${c.reason}` };
@@ -230,6 +241,44 @@ async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStre
       return stopped(o, f, " (no content event yet)") ?? brokenAttempt(o, opening.message, f);
   }
 }
+
+/**
+ * An event stream as gw must read it (its opening, usage, error events): a relay behind a
+ * compressing proxy (Caddy's `encode`, nginx `gzip_types text/event-stream`) sends it gzipped, and
+ * its events would never be found — the opening held until the first-byte deadline, a healthy
+ * target failed over and cooled. It is decoded as it arrives and goes to the client plain.
+ * Undefined for a coding gw cannot undo: that stream is passed on as it came, unheld.
+ */
+function decodedStream(o: Answered, body: ReadableStream<Uint8Array>): { outcome: Answered; body: ReadableStream<Uint8Array> } | undefined {
+  const codings = codingsOf(o.headers.get("content-encoding"));
+  if (codings.length === 0) return { outcome: o, body };
+  const decoded = decodingStream(body, codings);
+  if (!decoded) return undefined;
+  const headers = new Headers(o.headers);
+  headers.delete("content-encoding");
+  headers.delete("content-length");
+  return { outcome: { kind: "response", attempt: o.attempt, status: o.status, headers, body: decoded, whole: () => o.whole() }, body: decoded };
+}
+
+type Answered = Outcome & { kind: "response" };
+
+/**
+ * A 2xx JSON answer that is nothing but an error object (`{"error":{…}}`: OpenRouter when the
+ * provider behind it fails, relays that keep 200 for everything) is judged as the status its
+ * error stands for, as an error event opening a stream is: the request may fail over, and the
+ * client, when it is final, gets that status rather than a 200 its SDK reads as an empty answer.
+ */
+function errorAnswer(o: Answered, bytes: Uint8Array<ArrayBuffer>, f: JudgeFacts): Tried | undefined {
+  if (!ERROR_OBJECT.test(utf8.decode(bytes.subarray(0, 32)))) return undefined;
+  const text = utf8.decode(bytes);
+  const error = parseObject(text);
+  if (!error || error.choices || error.candidates || error.content) return undefined;
+  const c = classifyOutcome({ status: errorStatus(error), bodyText: text, signed: f.signed, mask: f.mask }, f.cooldowns);
+  return { outcome: o, classified: { ...c, reason: `error object in a ${o.status} answer: ${c.reason}` }, body: bytes, errorText: text };
+}
+
+const ERROR_OBJECT = /^\s*\{\s*"error"\s*:\s*\{/;
+const utf8 = new TextDecoder();
 
 /** The attempt's deadline passed, or its client left, while it waited for its instance to be back. */
 function notBack(a: Attempt, ctl: AttemptControl): Outcome {
@@ -252,6 +301,6 @@ function clientLeft(o: Outcome): Tried {
 
 /** A response whose body broke before anything was delivered: a connection failure, retryable. */
 function brokenAttempt(o: Outcome, what: string, f: JudgeFacts): Tried {
-  const broke: Outcome = { kind: "failed", attempt: o.attempt, reason: "connect", message: `${o.attempt.instance.name}: ${what}` };
+  const broke: Outcome = { kind: "failed", attempt: o.attempt, reason: "broken", message: `${o.attempt.instance.name}: ${what}` };
   return { outcome: broke, classified: failureOutcome("connection", broke.message, f.cooldowns, f.mask) };
 }

@@ -41,11 +41,13 @@ export function classifyOutcome(f: OutcomeFacts, cooldowns: CooldownsMs): Outcom
   const says = (...words: string[]) => words.some((w) => text.includes(w));
   const make = (cls: OutcomeClass, kind: CooldownKind | undefined) => {
     const full = kind ? cooldowns[COOLDOWN_KEY[kind]] : 0;
-    const cooldownMs = kind ? capRetryAfter(full, f.headers, f.bodyText, f.now ?? Date.now()) : 0;
+    const cooldownMs = kind ? capRetryAfter(full, f.headers, f.bodyText, f.now ?? Date.now(), status === 429) : 0;
     return { class: cls, status, cooldownMs, kind, reason: reasonLine(status, text, f.mask) };
   };
 
-  if (status === 401 || status === 403 || says("auth_unavailable", "auth_not_found")) {
+  // 402 (OpenRouter's "Insufficient credits", a relay's billing error) is the account's, as a 401
+  // or 403 is: another target may serve the same request (the old LB called it a client error).
+  if (status === 401 || status === 402 || status === 403 || says("auth_unavailable", "auth_not_found")) {
     if (says("validation_required")) return make("auth", "validation");
     if (says("insufficient_quota", "quota exceeded", "quota_exceeded")) return make("auth", "quota");
     return make("auth", "auth");
@@ -107,9 +109,18 @@ export function errorText(body: string): string {
   return (parts.length ? parts.join(" ") : body.slice(0, 4096)).toLowerCase();
 }
 
-/** Retry-After (seconds or HTTP date) or CLIProxyAPI's `reset_seconds`, never above `capMs`. */
-export function capRetryAfter(capMs: number, headers: Headers | undefined, body: string | undefined, now: number): number {
-  const ms = retryAfterMs(headers?.get("retry-after") ?? null, now) ?? resetSecondsMs(body);
+/**
+ * How long the upstream asks to be left alone, never above `capMs`: `retry-after-ms`, Retry-After
+ * (seconds or HTTP date), for a 429 (`rateLimited`) the rate-limit headers relays send instead
+ * (OpenRouter's `x-ratelimit-reset`, OpenAI's `x-ratelimit-reset-requests` / `-tokens`), else
+ * CLIProxyAPI's `reset_seconds`. Without any, `capMs`.
+ */
+export function capRetryAfter(capMs: number, headers: Headers | undefined, body: string | undefined, now: number, rateLimited = false): number {
+  const ms =
+    msValue(headers?.get("retry-after-ms")) ??
+    retryAfterMs(headers?.get("retry-after") ?? null, now) ??
+    (rateLimited && headers ? rateLimitResetMs(headers, now) : undefined) ??
+    resetSecondsMs(body);
   return ms === undefined ? capMs : Math.min(ms, capMs);
 }
 
@@ -148,6 +159,36 @@ function retryAfterMs(v: string | null, now: number): number | undefined {
   const at = Date.parse(s);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
+
+function msValue(v: string | null | undefined): number | undefined {
+  return v && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Math.round(Number(v)) : undefined;
+}
+
+/**
+ * When a relay's rate limit resets. `x-ratelimit-reset` is a time (OpenRouter: epoch ms; others
+ * epoch seconds) or, when small, seconds from now; OpenAI's per-limit resets are durations
+ * (`6m0s`, `1.5s`, `20ms`), and which limit was hit is not said, so the later one counts.
+ */
+function rateLimitResetMs(h: Headers, now: number): number | undefined {
+  const reset = h.get("x-ratelimit-reset")?.trim();
+  if (reset && /^\d+(\.\d+)?$/.test(reset)) {
+    const n = Number(reset);
+    return Math.max(0, n > 1e12 ? n - now : n > 1e9 ? n * 1000 - now : n * 1000);
+  }
+  const spans = [h.get("x-ratelimit-reset-requests"), h.get("x-ratelimit-reset-tokens")].map(durationMs).filter((x) => x !== undefined);
+  return spans.length ? Math.max(...spans) : undefined;
+}
+
+/** A Go-style duration (`1h2m3.5s`, `6m0s`, `20ms`) in ms. */
+function durationMs(v: string | null): number | undefined {
+  const s = v?.trim();
+  if (!s || !/^(\d+(\.\d+)?(h|ms|m|s))+$/.test(s)) return undefined;
+  let ms = 0;
+  for (const [, n, , unit] of s.matchAll(/(\d+(\.\d+)?)(h|ms|m|s)/g)) ms += Number(n) * DURATION_UNIT_MS[unit!]!;
+  return Math.round(ms);
+}
+
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
 
 function resetSecondsMs(body: string | undefined): number | undefined {
   const m = body?.match(/"reset_seconds"\s*:\s*(\d+(?:\.\d+)?)/);

@@ -22,7 +22,8 @@ import type { RefusalLog } from "./refusal-log.ts";
 import { recordEnd, type RequestFacts } from "./request-state.ts";
 import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
-import { isEventStream, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
+import { WholeEvents } from "./whole-events.ts";
+import { doneWatcher, isEventStream, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
 
 /** What lives as long as the gateway (across reloads). */
 export interface GatewayContext {
@@ -64,12 +65,14 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   if (!o) return finishNow(d, final, errorResponse(d.dialect, 503, "no instance can serve this model", "no_instance", d.explain));
   if (o.kind === "failed") {
     if (o.reason === "aborted") return finishNow(d, final, new Response(null, { status: 499, headers: d.explain }));
-    const [status, code, what] = o.reason === "timeout" ? [504, "upstream_timeout", "upstream timeout"] as const : [502, "upstream_unreachable", "upstream unreachable"] as const;
+    const [status, code, what] = FAILED[o.reason];
     return finishNow(d, final, errorResponse(d.dialect, status, d.mask(`${what}: ${o.message}`), code, d.explain), o.message);
   }
   const headers = downstreamHeaders(o.headers, d.explain, d.mask);
   if (final.body) {
-    if (o.status >= 400) return finishNow(d, final, new Response(scrubError(final, headers, d.mask), { status: o.status, headers }), final.errorText);
+    // A 2xx that carried only an error object (attempt.ts errorAnswer) goes out with its error's status.
+    const failed = o.status >= 400 ? o.status : final.errorText !== undefined ? final.classified?.status : undefined;
+    if (failed) return finishNow(d, final, new Response(scrubError(final, headers, d.mask), { status: failed, headers }), final.errorText);
     const answer = isPlainJson(o.headers) ? parseAnswer(final.body) : { bytes: final.body.byteLength };
     return finishNow(d, final, new Response(final.body, { status: o.status, headers }), final.errorText, answer);
   }
@@ -85,10 +88,12 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   const watcher = sse ? usageFromSse() : jsonCollector(o.headers);
   let bytes = 0;
   let firstByteAt: number | undefined;
-  const onChunk = (chunk: Uint8Array): Uint8Array => {
+  const events = sse ? new WholeEvents() : undefined;
+  const onChunk = (raw: Uint8Array): Uint8Array => {
     if (bytes === 0) firstByteAt = Date.now();
-    bytes += chunk.byteLength;
-    if (!watcher) return chunk;
+    bytes += raw.byteLength;
+    const chunk = events ? events.push(raw) : raw;
+    if (!watcher || chunk.byteLength === 0) return chunk;
     const errorsBefore = watcher.errorEvents?.() ?? 0;
     watcher.push(chunk);
     // An error event after content is an upstream error like a status: what it quotes is masked
@@ -115,12 +120,26 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     const error = final.errorText ?? upstreamError ?? end.why;
     finish(d, final, { status: o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId() });
   };
-  const trailer = sse && d.dialect === "gemini" ? () => geminiReadableError(watcher?.streamError?.(), d.mask) : undefined;
-  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer });
+  // After the upstream's last byte: an event it never completed, as it came (masked: it may be an
+  // error's start), and for Gemini its error once more in Google's shape.
+  const trailer = () => {
+    const rest = events?.rest();
+    const text = (rest ? d.mask(utf8.decode(rest)) : "") + (d.dialect === "gemini" ? (geminiReadableError(watcher?.streamError?.(), d.mask) ?? "") : "");
+    return text || undefined;
+  };
+  const last = sse ? doneWatcher() : undefined;
+  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : undefined, last });
   return new Response(body, { status: o.status, headers });
 }
 
 // --- internal ---
+
+/** The error a client gets for an attempt that failed without a usable answer. */
+const FAILED = {
+  timeout: [504, "upstream_timeout", "upstream timeout"],
+  connect: [502, "upstream_unreachable", "upstream unreachable"],
+  broken: [502, "upstream_stream_broken", "upstream answer broken"],
+} as const;
 
 /**
  * Google's SDKs raise an in-stream error only when it carries a numeric `error.code`; CLIProxyAPI

@@ -42,6 +42,15 @@ export async function decode(bytes: Uint8Array, codings: readonly string[], maxB
   return buf;
 }
 
+/**
+ * `body` with `codings` (from codingsOf) undone as it arrives: each chunk's decoded bytes come out
+ * at once, so an event stream stays a stream. Undefined when a coding is one gw cannot undo.
+ */
+export function decodingStream(body: ReadableStream<Uint8Array>, codings: readonly string[]): ReadableStream<Uint8Array> | undefined {
+  if (!codings.every((c) => Object.hasOwn(WEB_FORMATS, c))) return undefined;
+  return codings.reduce((s, c) => s.pipeThrough(new DecompressionStream(WEB_FORMATS[c]!) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>), body);
+}
+
 /** A decode stopped because `room` refused its next chunk. */
 export class NoRoom extends Error {}
 
@@ -74,6 +83,15 @@ const SYNC: Readonly<Record<string, SyncDecoder>> = {
   br: zlib.brotliDecompressSync,
   deflate: inflateSync,
   zstd: zlib.zstdDecompressSync,
+};
+
+/** Content codings as DecompressionStream names them (Bun's takes brotli and zstd too). */
+const WEB_FORMATS: Readonly<Record<string, CompressionFormat>> = {
+  gzip: "gzip",
+  "x-gzip": "gzip",
+  deflate: "deflate",
+  br: "brotli" as CompressionFormat,
+  zstd: "zstd" as CompressionFormat,
 };
 
 /** Bigger than zlib's 16 KiB default: fewer hand-offs between the pool and the loop per body. */

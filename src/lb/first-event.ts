@@ -12,8 +12,10 @@ import { networkError } from "./forward.ts";
 export const HOLD_MAX_BYTES = 64 * 1024;
 
 export type Opening =
-  /** The first content event arrived (or the stream ended, or the byte bound was reached): deliver. */
+  /** The first content event arrived (or the byte bound was reached): deliver. */
   | { readonly kind: "deliver"; readonly source: StreamSource }
+  /** The stream ended — or said it had (`data: [DONE]`) — before any content: no answer. */
+  | { readonly kind: "empty"; readonly source: StreamSource }
   /** An error event came before any content: what status it stands for, and its text. */
   | { readonly kind: "error"; readonly source: StreamSource; readonly status: number; readonly text: string }
   /** The stream broke (or was stopped: the caller's deadline, its client leaving) with nothing sent. */
@@ -36,7 +38,7 @@ export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = H
     } catch (e) {
       return { kind: "broke", message: `stream broke before its first content: ${networkError(e)}` };
     }
-    if (r.done) return { kind: "deliver", source: { head, reader, done: true } };
+    if (r.done) return { kind: "empty", source: { head, reader, done: true } };
     head.push(r.value);
     for (const ev of events.push(r.value)) {
       held += ev.size;
@@ -44,6 +46,7 @@ export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = H
       const verdict = judgeEvent(ev);
       if (verdict === "opening") continue;
       if (verdict === "content") return { kind: "deliver", source: { head, reader } };
+      if (verdict === "end") return { kind: "empty", source: { head, reader } };
       return { kind: "error", source: { head, reader }, status: verdict.status, text: ev.data };
     }
     if (held + events.pending > maxBytes) return { kind: "deliver", source: { head, reader } };
@@ -84,16 +87,17 @@ export class EventSplitter {
 
 /**
  * What one event of a stream's opening means, in any dialect CLIProxyAPI streams: `error` (an
- * `error` event, a payload with a top-level `error`, Responses' `response.failed`), `opening`
+ * `error` event, a payload with a top-level `error`, Responses' `response.failed`), `end` (OpenAI's
+ * `data: [DONE]`; CLIProxyAPI sends it alone when its upstream sent nothing), `opening`
  * (keep-alives and handshakes that carry no output: Anthropic message_start / content_block_start /
  * ping, Responses created / in_progress / *.added, an OpenAI chunk with only the role), else content.
  */
-export function judgeEvent(ev: SseEvent): "opening" | "content" | { readonly status: number } {
+export function judgeEvent(ev: SseEvent): "opening" | "content" | "end" | { readonly status: number } {
   if (ev.name === "error" || ev.name === "response.failed") return { status: errorStatus(parseObject(ev.data)) };
   if (OPENING_NAMES.has(ev.name)) return "opening";
   if (ev.name) return "content"; // a named event (Anthropic, Responses) needs no parsing
   if (!ev.data) return "opening"; // comment, keep-alive
-  if (ev.data === "[DONE]") return "content";
+  if (ev.data === "[DONE]") return "end"; // OpenAI's end of stream: content, if any, came before it
   const o = parseObject(ev.data);
   if (!o) return "content";
   const type = typeof o.type === "string" ? o.type : "";
@@ -194,7 +198,11 @@ function parseEvent(block: string): SseEvent {
 }
 
 
-/** An OpenAI chunk that only opens the assistant message: no text, tool call or finish yet. */
+/**
+ * An OpenAI chunk that only opens the assistant message: no text, tool call or finish yet. Relays
+ * add empty fields of their own to it (OpenRouter `reasoning: null, reasoning_details: []`,
+ * DeepSeek `reasoning_content: ""`): any field but the role counts as empty when null, "" or [].
+ */
 function isRoleOnly(o: Record<string, unknown>): boolean {
   const choices = o.choices;
   if (!Array.isArray(choices) || choices.length === 0 || o.usage) return false;
@@ -202,6 +210,6 @@ function isRoleOnly(o: Record<string, unknown>): boolean {
     const ch = c as Record<string, unknown>;
     if (ch.finish_reason !== null && ch.finish_reason !== undefined) return false;
     const delta = (ch.delta ?? {}) as Record<string, unknown>;
-    return Object.entries(delta).every(([k, v]) => k === "role" || ((k === "content" || k === "refusal") && (v === "" || v === null)));
+    return Object.entries(delta).every(([k, v]) => k === "role" || v === "" || v === null || (Array.isArray(v) && v.length === 0));
   });
 }

@@ -10,6 +10,8 @@ export type FailReason =
   | "connect"
   /** No response headers within the first-byte timeout. */
   | "timeout"
+  /** An answer came but broke, or carried nothing, before any of it reached the client. */
+  | "broken"
   /** The client went away; nothing more to do for it. */
   | "aborted";
 

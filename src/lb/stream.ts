@@ -57,10 +57,16 @@ export interface RelayHooks {
   /** Where the body is listed while it runs (a stopping gateway ends it through there). */
   readonly open?: OpenRelays;
   readonly idleMs?: number;
-  /** Sees each chunk before the client does, and says what the client gets (the chunk, or it masked). */
+  /** Sees each chunk before the client does, and says what the client gets (the chunk, it masked, or — held back — nothing yet). */
   readonly onChunk?: (chunk: Uint8Array) => Uint8Array;
   /** Text to send after the upstream's last byte, when the stream ended cleanly (e.g. an error event the client's SDK can read). */
   readonly trailer?: () => string | undefined;
+  /**
+   * Whether a chunk (just handed on) ended the answer, whatever the upstream does next: the client's
+   * body then ends cleanly at once, and the upstream's is read to its end in the background (so
+   * its connection is kept) for LET_GO_MS at most.
+   */
+  readonly last?: (chunk: Uint8Array) => boolean;
 }
 
 /**
@@ -74,7 +80,7 @@ export interface RelayHooks {
  * (first-event.ts) starts with the chunks already read.
  */
 export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: RelayHooks): ReadableStream<Uint8Array> {
-  const { breakEvent: dialect, onEnd, idleMs = 0, onChunk, trailer } = hooks;
+  const { breakEvent: dialect, onEnd, idleMs = 0, onChunk, trailer, last } = hooks;
   const source: StreamSource = body instanceof ReadableStream ? { head: [], reader: body.getReader() } : body;
   const reader = source.reader;
   let ended = false;
@@ -124,25 +130,39 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
   return new ReadableStream<Uint8Array>(
     {
       start(ctrl) {
-        for (const chunk of source.head) ctrl.enqueue(onChunk ? onChunk(chunk) : chunk);
+        let complete = false;
+        for (const chunk of source.head) {
+          send(ctrl, onChunk ? onChunk(chunk) : chunk);
+          complete = last?.(chunk) ?? false;
+        }
         if (source.done) closeClean(ctrl);
+        else if (complete) {
+          closeClean(ctrl);
+          letGo(reader);
+        }
       },
       async pull(ctrl) {
-        let chunk: Awaited<ReturnType<typeof reader.read>>;
-        waiting = true;
-        try {
-          chunk = await reader.read();
-        } catch (e) {
-          if (!ended) fail(ctrl, cut ?? broke(networkError(e)));
-          return; // else: cancelled by the client meanwhile
-        } finally {
-          waiting = false;
-        }
-        if (cut) return fail(ctrl, cut);
-        if (chunk.done) closeClean(ctrl);
-        else {
+        // Until something reaches the client: a chunk onChunk holds back whole must not end the pull.
+        for (;;) {
+          let chunk: Awaited<ReturnType<typeof reader.read>>;
+          waiting = true;
+          try {
+            chunk = await reader.read();
+          } catch (e) {
+            if (!ended) fail(ctrl, cut ?? broke(networkError(e)));
+            return; // else: cancelled by the client meanwhile
+          } finally {
+            waiting = false;
+          }
+          if (cut) return fail(ctrl, cut);
+          if (chunk.done) return closeClean(ctrl);
           lastData = Date.now();
-          ctrl.enqueue(onChunk ? onChunk(chunk.value) : chunk.value);
+          const sent = send(ctrl, onChunk ? onChunk(chunk.value) : chunk.value);
+          if (last?.(chunk.value)) {
+            closeClean(ctrl);
+            return letGo(reader);
+          }
+          if (sent || ended) return;
         }
       },
       cancel(reason) {
@@ -153,6 +173,55 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
     },
     { highWaterMark: 0 },
   );
+}
+
+/**
+ * An upstream body whose answer is complete: read on to its end, so the connection goes back to
+ * the pool, but cancelled after LET_GO_MS — a relay that holds its stream open after the end
+ * would otherwise hold it for ever.
+ */
+function letGo(reader: ReadableStreamDefaultReader<Uint8Array>): void {
+  const timer = setTimeout(() => reader.cancel().catch(() => {}), LET_GO_MS);
+  void (async () => {
+    try {
+      while (!(await reader.read()).done);
+    } catch {}
+    clearTimeout(timer);
+  })();
+}
+
+const LET_GO_MS = 2_000;
+
+/**
+ * A watcher for OpenAI's end of stream, `data: [DONE]` and its blank line, as the last bytes of a
+ * chunk (with the previous chunk's end, for an event cut across two): after it nothing belongs to
+ * the answer, and a client reading to the end (not every SDK stops at [DONE]) must not wait on a
+ * relay that keeps the connection open. A chunk is looked into only when it ends in `]` and a
+ * blank line, so content chunks cost a few byte reads.
+ */
+export function doneWatcher(): (chunk: Uint8Array) => boolean {
+  let previous: Uint8Array | undefined;
+  return (chunk) => {
+    const before = previous;
+    previous = chunk;
+    let i = chunk.byteLength - 1;
+    let newlines = 0;
+    for (; i >= 0 && (chunk[i] === 0x0a || chunk[i] === 0x0d); i--) newlines += chunk[i] === 0x0a ? 1 : 0;
+    if (newlines < 2 || (i >= 0 && chunk[i] !== 0x5d)) return false; // not "]" + blank line
+    const tail = (before && chunk.byteLength < DONE_TAIL ? latin1.decode(before.subarray(-DONE_TAIL)) : "") + latin1.decode(chunk.subarray(-DONE_TAIL));
+    return DONE_END.test(tail);
+  };
+}
+
+const DONE_TAIL = 24;
+const DONE_END = /(?:^|\n)data: ?\[DONE\]\r?\n\r?\n$/;
+const latin1 = new TextDecoder("latin1");
+
+/** Enqueue a chunk that has bytes (onChunk may hold a chunk's bytes back; the pending read then pulls again). */
+function send(ctrl: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array): boolean {
+  if (chunk.byteLength === 0) return false;
+  ctrl.enqueue(chunk);
+  return true;
 }
 
 /** gw's own end of a relayed body: the error event's status, text and code. */

@@ -117,6 +117,12 @@ describe("values nobody means for real", () => {
     expect(brief(ps)).toEqual(['5:62 instances.a.providers[1].base_url error: base_url "relay.example.com:8443/v1" is not an http(s) URL (write it with its scheme: base_url = "https://relay.example.com:8443/v1")']);
   });
 
+  test("an instance url that ends in the API version (a relay's documented base URL): requests would go to /v1/v1/…", () => {
+    const ps = problems(BASE.replace("port = 8146", 'url = "https://openrouter.ai/api/v1/"\napi_key = "sk-or"'));
+    expect(brief(ps)).toEqual(['4:1 instances.a.url warning: url ends in /v1: gw adds each request\'s own path (/v1/chat/completions, /v1/messages, …) to url, so requests would go to /api/v1/v1/… (leave the API version out: url = "https://openrouter.ai/api")']);
+    expect(brief(problems(BASE.replace("port = 8146", 'url = "https://openrouter.ai/api"\napi_key = "sk-or"')))).toEqual([]);
+  });
+
   test("an empty ${VAR}: an error for an API key, a warning elsewhere", () => {
     const ps = problems(BASE.replace("[instances.a]", '[instances.a]\nproxy = "${PROXY}"'), { K: "", PROXY: " " });
     expect(brief(ps)).toEqual([

@@ -33,7 +33,7 @@ describe("old-lb.md class table", () => {
     expect(classify(304)).toMatchObject({ class: "ok", cooldownMs: 0 });
   });
 
-  test.each([401, 403])("auth: %d → lb_auth_cooldown_ms", (s) => {
+  test.each([401, 402, 403])("auth: %d → lb_auth_cooldown_ms", (s) => {
     expect(classify(s, '{"error":{"message":"Invalid API key"}}')).toMatchObject({ class: "auth", kind: "auth", cooldownMs: CD.auth });
   });
 
@@ -125,6 +125,22 @@ describe("Retry-After", () => {
     expect(classify(429, "", { headers: { "retry-after": "soon" } }).cooldownMs).toBe(CD.transientHeavy);
     expect(classify(429, '{"error":{"code":"model_cooldown","reset_seconds":60}}').cooldownMs).toBe(60_000);
     expect(capRetryAfter(10_000, new Headers({ "retry-after": "5" }), '{"reset_seconds":60}', NOW)).toBe(5000);
+  });
+
+  test("relays' own headers: retry-after-ms; for a 429 OpenRouter's x-ratelimit-reset and OpenAI's per-limit resets (the later one)", () => {
+    expect(classify(429, "", { headers: { "retry-after-ms": "1500" } }).cooldownMs).toBe(1500);
+    expect(classify(429, "", { headers: { "x-ratelimit-reset": String(NOW + 20_000) } }).cooldownMs).toBe(20_000); // epoch ms
+    expect(classify(429, "", { headers: { "x-ratelimit-reset": String(Math.round((NOW + 30_000) / 1000)) } }).cooldownMs).toBe(Math.round((NOW + 30_000) / 1000) * 1000 - NOW); // epoch s
+    expect(classify(429, "", { headers: { "x-ratelimit-reset": "12" } }).cooldownMs).toBe(12_000); // seconds from now
+    expect(classify(429, "", { headers: { "x-ratelimit-reset-requests": "1.5s", "x-ratelimit-reset-tokens": "1m0s" } }).cooldownMs).toBe(60_000);
+    expect(classify(429, "", { headers: { "x-ratelimit-reset-requests": "20ms" } }).cooldownMs).toBe(20);
+    expect(classify(429, "", { headers: { "x-ratelimit-reset-tokens": "6m0s" } }).cooldownMs).toBe(CD.transientHeavy); // capped
+    expect(classify(429, "", { headers: { "retry-after": "3", "x-ratelimit-reset-requests": "1s" } }).cooldownMs).toBe(3000); // Retry-After first
+  });
+
+  test("rate-limit headers on anything but a 429 say nothing about the failure (OpenAI sends them on every answer)", () => {
+    expect(classify(500, "", { headers: { "x-ratelimit-reset-requests": "20ms" } }).cooldownMs).toBe(CD.transient);
+    expect(classify(503, "", { headers: { "x-ratelimit-reset": "1" } }).cooldownMs).toBe(CD.transientHeavy);
   });
 
   test("a client error gets no cooldown even with Retry-After", () => {

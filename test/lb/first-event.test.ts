@@ -14,6 +14,13 @@ describe("judgeEvent", () => {
     expect(judgeEvent(ev("", { type: "response.in_progress" }))).toBe("opening");
     const role = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] };
     expect(judgeEvent(ev("", role))).toBe("opening");
+    // Relays' role chunks carry empty fields of their own (OpenRouter, DeepSeek).
+    const openrouter = { object: "chat.completion.chunk", provider: "X", choices: [{ index: 0, delta: { role: "assistant", content: "", reasoning: null, reasoning_details: [] }, finish_reason: null, native_finish_reason: null, logprobs: null }] };
+    expect(judgeEvent(ev("", openrouter))).toBe("opening");
+    const deepseek = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: null, reasoning_content: "" }, finish_reason: null }] };
+    expect(judgeEvent(ev("", deepseek))).toBe("opening");
+    const thinking = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { reasoning_content: "Let me" }, finish_reason: null }] };
+    expect(judgeEvent(ev("", thinking))).toBe("content");
   });
   test("the first output is content", () => {
     expect(judgeEvent(ev("content_block_delta", { type: "content_block_delta" }))).toBe("content");
@@ -23,7 +30,7 @@ describe("judgeEvent", () => {
     const tool = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", tool_calls: [{}] }, finish_reason: null }] };
     expect(judgeEvent(ev("", tool))).toBe("content");
     expect(judgeEvent(ev("", { candidates: [{ content: { parts: [{ text: "x" }] } }] }))).toBe("content");
-    expect(judgeEvent(ev("", "[DONE]"))).toBe("content");
+    expect(judgeEvent(ev("", "[DONE]"))).toBe("end");
     expect(judgeEvent(ev("", "not json"))).toBe("content");
   });
   test("errors in each API's shape, with the status they stand for", () => {
@@ -75,9 +82,13 @@ describe("holdOpening", () => {
     expect(o.source.head).toHaveLength(2);
     expect(new TextDecoder().decode((await o.source.reader.read()).value)).toContain("message_stop");
   });
-  test("a stream that ends during its opening is delivered as it is", async () => {
+  test("a stream that ends during its opening, or says it did ([DONE] before any content), is empty", async () => {
     const o = await holdOpening(stream("event: message_start\ndata: {}\n\n"));
-    expect(o.kind === "deliver" && o.source.done).toBe(true);
+    expect(o.kind === "empty" && o.source.done).toBe(true);
+    const done = await holdOpening(stream('data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant"},"finish_reason":null}]}\n\ndata: [DONE]\n\n'));
+    expect(done.kind).toBe("empty");
+    const answered = await holdOpening(stream('data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]}\n\ndata: [DONE]\n\n'));
+    expect(answered.kind).toBe("deliver");
   });
   test("a stream that breaks (or is aborted) during its opening: nothing to deliver", async () => {
     let ctrl!: ReadableStreamDefaultController<Uint8Array>;

@@ -3,6 +3,7 @@
 // event. The same behaviours through SDKs and gw mock: faults.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Gateway } from "../../src/lb/server.ts";
+import { doneWatcher } from "../../src/lb/stream.ts";
 import { configFrom, externalInstances, startTestGateway, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";
 
 const enc = new TextEncoder();
@@ -116,5 +117,23 @@ describe("streaming", () => {
     ctrl.abort();
     await waitFor(() => cancelled.includes("endless"), 5000, "upstream stream to be cancelled");
     await waitFor(() => gw.stats().openStreams === 0 && gw.stats().inFlight === 0, 5000, "gw to forget the stream");
+  });
+});
+
+describe("doneWatcher", () => {
+  const watch = (...chunks: string[]) => {
+    const w = doneWatcher();
+    return chunks.map((c) => w(enc.encode(c)));
+  };
+  test("OpenAI's data: [DONE] and its blank line ends the answer, however the chunks cut it", () => {
+    expect(watch('data: {"choices":[]}\n\ndata: [DONE]\n\n')).toEqual([true]);
+    expect(watch("data:[DONE]\r\n\r\n")).toEqual([true]);
+    expect(watch('data: {"a":1}\n\n', "data: [DO", "NE]\n\n")).toEqual([false, false, true]);
+    expect(watch('data: {"a":1}\n\ndata: [DONE]', "\n\n")).toEqual([false, true]);
+  });
+  test("content, a [DONE] without its blank line, or one inside an event's text is no end", () => {
+    expect(watch('data: {"choices":[{"delta":{"content":"x"}}]}\n\n')).toEqual([false]);
+    expect(watch("data: [DONE]\n")).toEqual([false]);
+    expect(watch("data: [1,2]\n\n", 'data: {"t":"data: [DONE]"}\n\n')).toEqual([false, false]);
   });
 });

@@ -47,6 +47,9 @@ beforeAll(() => {
       `"stalled.anthropic" = ${pair("claude-a~interval=400", ", first_byte_timeout_ms = 250")}`,
       `"refused.anthropic" = ${pair("claude-a~400~after=0")}`,
       `"later.anthropic" = ${pair("claude-a~529~after=2")}`,
+      `"empty.anthropic" = ${pair("claude-a~empty")}`,
+      `"empty.openai" = ${pair("claude-a~empty")}`,
+      `"empty.gemini" = ${pair("claude-a~empty")}`,
       `"big.anthropic" = [{ instance = "big", provider = "anthropic", model = "x", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
     ].join("\n"),
   });
@@ -127,6 +130,19 @@ describe("an error event before any content fails over, unseen by the client", (
   test("Gemini SDK: the error JSON in the stream; b answers", async () => {
     const r = await gemini(geminiClient(rig.gw.url), "unavailable.gemini", { stream: true });
     expect([answeredBy(r.text), r.attempts]).toEqual(["b", 2]);
+  });
+
+  test("an empty stream (CLIProxyAPI's 200 when its upstream sent nothing: no events, or data: [DONE] alone on chat) is no answer: b answers", async () => {
+    const results = [
+      await claude(rig.anthropic(), "empty.anthropic", { stream: true }),
+      await chat(rig.openai(), "empty.openai", { stream: true }),
+      await gemini(geminiClient(rig.gw.url), "empty.gemini", { stream: true }),
+    ];
+    expect(results.map((r) => [answeredBy(r.text), r.attempts])).toEqual([["b", 2], ["b", 2], ["b", 2]]);
+    for (const route of ["empty.anthropic", "empty.openai", "empty.gemini"]) {
+      expect((await lastRecord(route)).routing.attempts[0]!.error).toContain("stream ended before any content");
+    }
+    await waitFor(() => rig.mocks.a!.stats().inFlight === 0, 5000, "a's empty streams to be released");
   });
 
   test("a stream cut during its handshake is a failure like a refused connection: b answers", async () => {

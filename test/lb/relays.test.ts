@@ -1,0 +1,241 @@
+// OpenAI-compatible relays behind gw as `url` instances (OpenRouter-like, one-api/new-api, vLLM,
+// Ollama): small Bun upstreams that behave as those do, the official OpenAI SDK as the client.
+// Each case: what gw must make of the relay's quirk — fail over before content, never cut or
+// hold a good stream, never count an unusable answer as a success.
+import OpenAI from "openai";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { constants, createGzip } from "node:zlib";
+import type { RunningGateway } from "../../src/lb/server.ts";
+import { configFrom, startTestGateway, type TestUpstream, testUpstream, waitFor } from "../helpers/lb.ts";
+import { logRecords } from "../helpers/resilience.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const enc = new TextEncoder();
+const chunk = (content: string) => JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "vendor/m", choices: [{ index: 0, delta: { content }, finish_reason: null }] });
+const completion = (content: string) => ({ id: "c1", object: "chat.completion", created: 1, model: "vendor/m", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }] });
+
+/** An event stream written part by part; `gap` waits for the test between the parts it separates. */
+function sse(parts: (string | Uint8Array)[], headers: Record<string, string> = {}, gap?: Promise<unknown>): Response {
+  const body = new ReadableStream<Uint8Array>({
+    async start(c) {
+      for (const [i, p] of parts.entries()) {
+        c.enqueue(typeof p === "string" ? enc.encode(p) : p);
+        if (i === 0 && gap) await gap;
+      }
+      c.close();
+    },
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream", ...headers } });
+}
+
+// The relay under test answers as `quirk` says; the fallback relay answers every request well.
+let quirk: (req: Request) => Response | Promise<Response>;
+let relay: TestUpstream, fallback: TestUpstream, gw: RunningGateway, dir: string, toml: string;
+
+beforeAll(() => {
+  relay = testUpstream((req) => quirk(req));
+  fallback = testUpstream((req, seen) =>
+    (JSON.parse(seen.body) as { stream?: boolean }).stream ? sse([`data: ${chunk("from fallback")}\n\n`, "data: [DONE]\n\n"]) : Response.json(completion("from fallback")),
+  );
+  dir = tempDir("gw-relays-");
+  toml = `
+[global]
+main_port = 8145
+lb_first_byte_timeout_ms = 20000
+[instances.relay]
+url = "${relay.url}"
+api_key = "sk-relay-0123456789abcdef0123"
+providers = [{ type = "openai", base_url = "https://relay.example/v1", api_keys = ["sk-or-v1-0123456789abcdef0123456789"] }]
+[instances.fallback]
+url = "${fallback.url}"
+api_key = "sk-fallback-0123456789abcdef"
+providers = [{ type = "openai", base_url = "https://fallback.example/v1", api_keys = ["sk-fb-0123456789abcdef0123456789"] }]
+[routing]
+"solo" = [{ instance = "relay", provider = "openai", model = "vendor/m" }]
+"pair" = [{ instance = "relay", provider = "openai", model = "vendor/m", priority = 1 }, { instance = "fallback", provider = "openai", model = "vendor/m" }]
+`;
+});
+// A fresh gateway (fresh cooldowns) for each case; the request log is the same directory.
+beforeEach(() => {
+  gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
+});
+afterEach(() => gw.stop(0));
+afterAll(async () => {
+  await relay.stop();
+  await fallback.stop();
+});
+
+const client = () => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "unused", maxRetries: 0, timeout: 30_000 });
+const ask = (model: string) => ({ model, messages: [{ role: "user" as const, content: "hi" }] });
+async function streamText(model: string): Promise<string> {
+  let text = "";
+  for await (const c of await client().chat.completions.create({ ...ask(model), stream: true })) text += c.choices[0]?.delta?.content ?? "";
+  return text;
+}
+/** The request-log record of the request whose answer carried `id`. */
+async function recordOf(id: string | null) {
+  const [r] = await logRecords(dir, 1, (r) => r.id === id);
+  return r!;
+}
+
+describe("event streams", () => {
+  // Not every client stops reading at [DONE] (the OpenAI SDK does; curl, fetch-based SDKs read to
+  // the end): the answer must end there, not when lb_idle_timeout_ms cuts the relay's held stream.
+  test.each([
+    ["in one piece", [`data: ${chunk("Hello")}\n\ndata: [DONE]\n\n`]],
+    ["cut inside [DONE]", [`data: ${chunk("Hello")}\n\n`, "data: [DO", "NE]\r\n\r\n"]],
+  ])("a relay that keeps the connection open after data: [DONE] (%s): the answer ends at [DONE], whole, and the upstream is let go", async (_, parts) => {
+    quirk = () => slowly(parts, { open: true });
+    const aborted = relay.aborted.length;
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ ...ask("solo"), stream: true }) });
+    const text = await res.text();
+    expect(text).toBe(parts.join(""));
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.response.broken).toBeUndefined();
+    expect(r.response.error).toBeUndefined();
+    await waitFor(() => relay.aborted.length > aborted, 10_000, "the held upstream request to be let go");
+  });
+
+  test("OpenRouter's opening (processing comments, its role chunk with empty fields) then an error event: fails over, unseen by the client", async () => {
+    const role = { id: "c1", provider: "X", object: "chat.completion.chunk", created: 1, model: "vendor/m", choices: [{ index: 0, delta: { role: "assistant", content: "", reasoning: null, reasoning_details: [] }, finish_reason: null, native_finish_reason: null, logprobs: null }] };
+    quirk = () => slowly([": OPENROUTER PROCESSING\n\n", `data: ${JSON.stringify(role)}\n\n`, `data: ${JSON.stringify({ error: { message: "Provider returned error", code: 502 } })}\n\n`]);
+    const res = await client().chat.completions.create({ ...ask("pair"), stream: true }).withResponse();
+    let text = "";
+    for await (const c of res.data) text += c.choices[0]?.delta?.content ?? "";
+    expect(text).toBe("from fallback");
+    const r = await recordOf(res.response.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((a) => [a.target, a.status, a.class])).toEqual([["relay/vendor/m", 502, "transient"], ["fallback/vendor/m", 200, "ok"]]);
+  });
+
+  test("a gzipped stream (a relay behind a compressing proxy) streams at once, decoded, not held until the first-byte timeout", async () => {
+    let release!: () => void;
+    const later = new Promise<void>((r) => (release = r));
+    const parts = await gzipParts([`: OPENROUTER PROCESSING\n\ndata: ${chunk("Hel")}\n\n`, `data: ${chunk("lo")}\n\ndata: [DONE]\n\n`]);
+    quirk = () => sse(parts, { "content-encoding": "gzip" }, later);
+    const res = await client().chat.completions.create({ ...ask("pair"), stream: true }).withResponse();
+    const it = res.data[Symbol.asyncIterator]();
+    // The first content reaches the client while the relay still holds the rest back.
+    expect((await it.next()).value?.choices[0]?.delta?.content).toBe("Hel");
+    release();
+    expect((await it.next()).value?.choices[0]?.delta?.content).toBe("lo");
+    expect((await it.next()).done).toBe(true);
+    expect(res.response.headers.get("content-encoding")).toBeNull();
+    const r = await recordOf(res.response.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((a) => [a.target, a.class])).toEqual([["relay/vendor/m", "ok"]]);
+    expect(r.response.broken).toBeUndefined();
+  });
+});
+
+/** An event stream whose parts arrive apart (20 ms between them: separate reads for gw); `open` never ends it. */
+function slowly(parts: string[], o: { open?: boolean } = {}): Response {
+  const body = new ReadableStream<Uint8Array>({
+    async start(c) {
+      for (const p of parts) {
+        c.enqueue(enc.encode(p));
+        await Bun.sleep(20);
+      }
+      if (!o.open) c.close();
+    },
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream" } });
+}
+
+/** One gzip stream in parts, each flushed as a compressing proxy flushes an event stream. */
+async function gzipParts(texts: string[]): Promise<Uint8Array[]> {
+  const z = createGzip();
+  const out: Uint8Array[] = [];
+  for (const [i, t] of texts.entries()) {
+    const got: Buffer[] = [];
+    const take = (b: Buffer) => got.push(b);
+    z.on("data", take);
+    if (i < texts.length - 1) {
+      z.write(t);
+      await new Promise<void>((r) => z.flush(constants.Z_SYNC_FLUSH, () => r()));
+    } else {
+      const ended = new Promise<void>((r) => z.once("end", () => r()));
+      z.end(t);
+      await ended;
+    }
+    z.off("data", take);
+    out.push(Buffer.concat(got));
+  }
+  return out;
+}
+
+describe("error answers", () => {
+  test("402 out of credits (OpenRouter's shape) fails over to the next target, which is cooled for it", async () => {
+    quirk = () => Response.json({ error: { message: "Insufficient credits. Add more using https://openrouter.ai/credits", code: 402 } }, { status: 402 });
+    const res = await client().chat.completions.create(ask("pair")).withResponse();
+    expect(res.data.choices[0]?.message.content).toBe("from fallback");
+    const r = await recordOf(res.response.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((a) => [a.target, a.status, a.class])).toEqual([
+      ["relay/vendor/m", 402, "auth"],
+      ["fallback/vendor/m", 200, "ok"],
+    ]);
+    expect(r.cooldowns.map((c) => [c.target, c.kind])).toEqual([["relay/vendor/m", "auth"]]);
+  });
+});
+
+describe("rate limits", () => {
+  test("a 429 with OpenRouter's x-ratelimit-reset (no Retry-After) fails over and cools the relay until that reset, not for lb_transient_heavy_cooldown_ms", async () => {
+    quirk = () => Response.json({ error: { message: "Rate limit exceeded: free-models-per-min", code: 429 } }, { status: 429, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(Date.now() + 30_000) } });
+    const res = await client().chat.completions.create(ask("pair")).withResponse();
+    expect(res.data.choices[0]?.message.content).toBe("from fallback");
+    const r = await recordOf(res.response.headers.get("x-gw-request-id"));
+    expect(r.cooldowns).toHaveLength(1);
+    expect(r.cooldowns[0]!.kind).toBe("transient_heavy");
+    expect(r.cooldowns[0]!.ms).toBeGreaterThan(20_000);
+    expect(r.cooldowns[0]!.ms).toBeLessThanOrEqual(30_000);
+  });
+});
+
+describe("answers that carry nothing", () => {
+  const roleOnly = `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "vendor/m", choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] })}\n\n`;
+  const cases: [string, () => Response, boolean, string][] = [
+    ["a 200 JSON answer that is only an error object", () => Response.json({ error: { message: "Provider returned error", code: 502, metadata: { provider_name: "X" } } }), false, "Provider returned error"],
+    ["a 200 with an empty body", () => new Response("", { headers: { "content-type": "application/json" } }), false, "relay: answered 200 with an empty body"],
+    ["a stream that ends without an event", () => sse([]), true, "relay: stream ended before any content"],
+    ["a stream that ends after its opening (role chunk, keep-alive) only", () => sse([": OPENROUTER PROCESSING\n\n", roleOnly]), true, "relay: stream ended before any content"],
+    ["a stream of data: [DONE] alone (CLIProxyAPI's answer when its upstream sent nothing), held open", () => slowly([roleOnly, "data: [DONE]\n\n"], { open: true }), true, "relay: stream ended before any content"],
+  ];
+  for (const [what, answer, stream, message] of cases) {
+    test(`${what}: fails over, and is no success on a single target`, async () => {
+      quirk = answer;
+      const res = stream ? await client().chat.completions.create({ ...ask("pair"), stream: true }).withResponse() : await client().chat.completions.create(ask("pair")).withResponse();
+      let text = "";
+      if (stream) for await (const c of res.data as AsyncIterable<OpenAI.ChatCompletionChunk>) text += c.choices[0]?.delta?.content ?? "";
+      else text = (res.data as OpenAI.ChatCompletion).choices[0]?.message.content ?? "";
+      expect(text).toBe("from fallback");
+      const r = await recordOf(res.response.headers.get("x-gw-request-id"));
+      expect(r.routing.attempts.map((a) => [a.target, a.class])).toEqual([["relay/vendor/m", "transient"], ["fallback/vendor/m", "ok"]]);
+
+      // Alone, the client gets an error its SDK raises, not an empty answer.
+      const alone = stream ? streamText("solo") : client().chat.completions.create(ask("solo"));
+      const err = await Promise.resolve(alone).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+      expect((err as Error).message).toContain(message);
+    });
+  }
+});
+
+describe("the relay's key", () => {
+  test("an error event after content, cut by the relay in the middle of the key it quotes, reaches the client masked", async () => {
+    quirk = (req) => {
+      const echoed = `Incorrect API key provided: ${req.headers.get("authorization")}`;
+      const cut = echoed.length - 12;
+      const event = `data: ${JSON.stringify({ error: { message: echoed, type: "invalid_request_error" } })}\n\n`;
+      const at = event.indexOf(echoed) + cut;
+      return slowly([`data: ${chunk("Hel")}\n\n`, event.slice(0, at), event.slice(at)]);
+    };
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ ...ask("solo"), stream: true }) });
+    const text = await res.text();
+    expect(text).toContain("Incorrect API key provided: Bearer sk-rel");
+    expect(text).not.toContain("0123456789abcdef0123");
+    // The SDK reads the masked error as the stream's error.
+    const err = await streamText("solo").then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).toContain("Incorrect API key provided");
+    expect(err?.message).not.toContain("0123456789abcdef0123");
+  });
+});
