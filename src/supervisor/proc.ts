@@ -10,6 +10,9 @@ export interface ProcInfo {
   readonly startTime: number;
 }
 
+/** include/linux/sched.h: the task is exiting (set by do_exit before it releases memory and files). */
+const PF_EXITING = 0x4;
+
 export async function procInfo(pid: number): Promise<ProcInfo | null> {
   // Read synchronously: /proc answers from memory, and the thread-pool round trip of an async
   // read cost 2.5× the CPU — which counts, since each adopted instance is checked 4 times a second.
@@ -23,6 +26,11 @@ export async function procInfo(pid: number): Promise<ProcInfo | null> {
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
   const state = fields[0];
   if (state === "Z" || state === "X") return null; // exited, only waiting to be reaped
+  // Dying: the kernel marks a task PF_EXITING as it starts to exit, before it closes its files.
+  // A killed instance's port refuses connections from then on, while its state still reads
+  // running until it is a zombie — on a busy machine for long enough that an LB asking "is it
+  // gone?" after a refused connection was told no.
+  if (Number(fields[6]) & PF_EXITING) return null;
   return { pid, pgid: Number(fields[2]), startTime: Number(fields[19]) };
 }
 
