@@ -3,7 +3,7 @@ import { basename } from "node:path";
 import { type CommandDef, defineCommand, runCommand } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { CliError } from "./cli/errors.ts";
-import { printUsage, usageText } from "./cli/usage.ts";
+import { printUsage, usageHint } from "./cli/usage.ts";
 import { commands, RAW_ARGV_COMMANDS, visibleCommands } from "./commands/index.ts";
 import { didYouMean } from "./config/suggest.ts";
 
@@ -59,12 +59,6 @@ async function loadCommand(name: string): Promise<CommandDef<any>> {
   throw new CliError(`unknown command "${name}"${guess ? ` — did you mean "${guess}"?` : ""}`, 1, `commands: ${visibleCommands().join(", ")} (gw help COMMAND for its flags)`);
 }
 
-/** citty's own refusals (a missing argument, a bad value) get the command's usage line as their fix. */
-async function usageHint(name: string | undefined): Promise<string | undefined> {
-  if (!name || !commands[name]) return undefined;
-  const usage = (await usageText(await commands[name](), root, false)).split("\n").find((l) => l.startsWith("USAGE "));
-  return usage ? `usage: ${usage.slice("USAGE ".length)}  (gw ${name} --help says what each is)` : undefined;
-}
 
 try {
   const code = await main(process.argv.slice(2));
@@ -72,7 +66,9 @@ try {
 } catch (err) {
   if (err instanceof CliError || (err instanceof Error && err.name === "CLIError")) {
     console.error(`${invokedAsCld() ? "cld" : "gw"}: ${err.message}`);
-    const hint = err instanceof CliError ? err.hint : await usageHint(process.argv[2]);
+    // citty's own refusals (a missing argument, a bad value) get the command's usage line as their fix
+    const name = process.argv[2];
+    const hint = err instanceof CliError ? err.hint : name && commands[name] ? await usageHint(await commands[name]()) : undefined;
     if (hint) console.error(`  ${hint}`);
     process.exitCode = err instanceof CliError ? err.exitCode : 1;
   } else {

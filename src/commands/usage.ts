@@ -10,6 +10,7 @@ import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
 
 export default defineGwCommand({
   meta: { name: "usage", description: "tokens and estimated cost from the request logs" },
+  variadic: true,
   args: {
     ...configArgs,
     ...jsonArgs,

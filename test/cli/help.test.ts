@@ -2,7 +2,7 @@
 // flags stay out of sight, and colour codes only reach a terminal that wants them.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { runGw } from "../helpers/tmp.ts";
+import { runGw, tempFiles } from "../helpers/tmp.ts";
 
 const ESC = "\x1b[";
 const MAIN = join(import.meta.dir, "../../src/main.ts");
@@ -77,6 +77,23 @@ describe("commands", () => {
       expect(r.code).toBe(1);
       expect(r.stderr.split("\n")[1]).toBe(`  usage: ${usage}  (gw ${args[0]} --help says what each is)`);
     }
+  });
+
+  test("words beyond a command's arguments are refused with its usage (gw restart a b restarted a alone, saying nothing of b)", async () => {
+    for (const [args, message, usage] of [
+      [["restart", "a", "b"], 'unexpected argument "b" for "gw restart"', "gw restart [OPTIONS] [NAME]"],
+      [["status", "a"], 'unexpected argument "a" for "gw status"', "gw status [OPTIONS]"],
+      [["route", "explain", "x.json", "y.json"], 'unexpected argument "y.json" for "gw route"', "gw route [OPTIONS] <ACTION> [BODY]"],
+      [["down", "now", "please"], 'unexpected arguments "now" "please" for "gw down"', "gw down [OPTIONS]"],
+    ] as const) {
+      const r = await runGw([...args, "-c", "/nonexistent/providers.toml"]);
+      expect([r.code, r.stdout, r.stderr]).toEqual([1, "", `gw: ${message}\n  usage: ${usage}  (gw ${args[0]} --help says what each is)\n`]);
+    }
+    // gw usage takes any number of log directories
+    const logs = [tempFiles({ "2026-11-01.jsonl": "" }), tempFiles({ "2026-11-02.jsonl": "" })];
+    const many = await runGw(["usage", ...logs, "--since", "2026-10-01", "--json"]);
+    expect(many.code, many.stderr).toBe(0);
+    expect(JSON.parse(many.stdout).files).toBe(2);
   });
 
   test("gw help --help is gw help", async () => {
