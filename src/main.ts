@@ -60,6 +60,13 @@ async function loadCommand(name: string): Promise<CommandDef<any>> {
 }
 
 
+// The reader of a pipe went away (`gw logs -f | head -1`): done, as a program ended by SIGPIPE
+// would be, but without failing a `set -o pipefail` script that stopped reading on purpose.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE") throw err;
+  process.exit(0);
+});
+
 try {
   const code = await main(process.argv.slice(2));
   if (code !== 0) process.exitCode = code;

@@ -57,7 +57,9 @@ type LogEntry = { name: string; line: string };
 const RESUME_LINES = 50;
 
 function show(entry: LogEntry, json: boolean | undefined, name: string | undefined, shown: Map<string, string>): void {
-  console.log(json ? JSON.stringify(entry) : name ? entry.line : `${entry.name} | ${entry.line}`);
+  // process.stdout, not console.log: Bun's console.log drops a write to a closed pipe without a
+  // word, so `gw logs -f | grep -m1 ready` never ended; main.ts ends gw at the EPIPE this raises
+  process.stdout.write(`${json ? JSON.stringify(entry) : name ? entry.line : `${entry.name} | ${entry.line}`}\n`);
   shown.set(entry.name, entry.line);
 }
 

@@ -4,7 +4,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { ControlCut, ndjsonLines } from "../../src/supervisor/control.ts";
 import { linesAfter } from "../../src/supervisor/logtail.ts";
-import { alive, gw, killAll, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { alive, gw, killAll, MAIN, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
 
 const cleanups: Sandbox[] = [];
 afterAll(async () => {
@@ -68,6 +68,22 @@ test("gw logs -f: gw down ends it with exit 0 and gw's last lines; gw upgrade do
   const lines = out.split("\n").filter((l) => l.startsWith("gw | "));
   expect(lines.length).toBe(new Set(lines).size);
 }, 120_000);
+
+test("gw logs -f | head -1 ends once gw logs writes again (Bun's console.log dropped the EPIPE, so it followed for ever)", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  cleanups.push(sb);
+  expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+  const cmd = [process.execPath, MAIN, "logs", "gw", "-f", "-n", "1", "-c", sb.file].map((a) => `'${a}'`).join(" ");
+  const pipeline = Bun.spawn(["bash", "-c", `${cmd} | head -1; echo "gw logs exit $\{PIPESTATUS[0]}" >&2`], { cwd: sb.dir, env: sb.env, stdout: "pipe", stderr: "pipe" });
+  const out = Promise.all([new Response(pipeline.stdout).text(), new Response(pipeline.stderr).text()]);
+  let ended = false;
+  void pipeline.exited.then(() => (ended = true));
+  // head has its one line at once; gw logs learns that nobody reads only when it writes again
+  await until(async () => ended || ((await gw(sb, ["restart", "a", "-c", sb.file])).code === 0 && ended), 30_000, () => "gw logs -f still running after head exited");
+  const [stdout, stderr] = await out;
+  expect(stdout).toMatch(/^\S+Z INFO {2}[^\n]+\n$/);
+  expect(stderr).toBe("gw logs exit 0\n");
+}, 60_000);
 
 test("gw logs -n without a number says so (it showed nothing and exited 0)", async () => {
   const sb = await sandbox([{ name: "a" }]);
