@@ -89,7 +89,13 @@ export async function waitServing(paths: GwPaths, p: GwProcess, progress: (line:
 export async function startDetached(paths: GwPaths, upArgs: string[], progress: (line: string) => void): Promise<DetachOutcome> {
   await refuseIfRunning(paths);
   const p = await spawnGw(paths, selfCommand("up", ...upArgs), process.env);
-  const out = await waitServing(paths, p, progress);
+  // Ctrl-C while waiting ends the wait, not the gw: it went on starting unseen while the user took it for aborted.
+  const stopWaiting = () => {
+    console.error(`gw: stopped waiting; gw (pid ${p.proc.pid}) goes on starting in the background\n  see it with: gw status · stop it with: gw down`);
+    process.exit(130);
+  };
+  process.once("SIGINT", stopWaiting);
+  const out = await waitServing(paths, p, progress).finally(() => process.off("SIGINT", stopWaiting));
   if (out.timedOut) {
     throw new CliError(`gw (pid ${out.pid}) did not start serving within ${DAEMON_START_TIMEOUT_MS / 1000} s`, 1, `see ${paths.gwLog}; stop it with: gw down`);
   }
