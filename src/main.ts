@@ -1,9 +1,10 @@
 #!/usr/bin/env bun
 import { basename } from "node:path";
+import { formatWithOptions } from "node:util";
 import { type CommandDef, defineCommand, runCommand } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { CliError } from "./cli/errors.ts";
-import { printUsage, usageHint } from "./cli/usage.ts";
+import { printUsage, usageHint, useColor } from "./cli/usage.ts";
 import { commands, RAW_ARGV_COMMANDS, visibleCommands } from "./commands/index.ts";
 import { didYouMean } from "./config/suggest.ts";
 
@@ -59,6 +60,10 @@ async function loadCommand(name: string): Promise<CommandDef<any>> {
   throw new CliError(`unknown command "${name}"${guess ? ` — did you mean "${guess}"?` : ""}`, 1, `commands: ${visibleCommands().join(", ")} (gw help COMMAND for its flags)`);
 }
 
+
+// Bun colours console.error red on a terminal and leaves that to NO_COLOR alone: a TERM=dumb
+// terminal (Emacs' shell, some CI consoles) showed every error and notice wrapped in escape codes.
+if (!useColor(process.stderr)) console.error = (...args: unknown[]) => void process.stderr.write(`${formatWithOptions({ colors: false }, ...args)}\n`);
 
 // The reader of a pipe went away (`gw logs -f | head -1`): done, as a program ended by SIGPIPE
 // would be, but without failing a `set -o pipefail` script that stopped reading on purpose.

@@ -113,6 +113,17 @@ describe("colour", () => {
     }
   });
 
+  test("on a TERM=dumb terminal neither help nor an error line has colour codes (Bun's console.error made errors red there)", async () => {
+    const tty = await onTerminal(["stauts"], {});
+    expect(tty.code).toBe(1);
+    expect(tty.stdout).toContain(`${ESC}31mgw: unknown command`); // a colour terminal: red, as Bun prints it
+    for (const args of [["stauts"], ["help", "up"]]) {
+      const dumb = await onTerminal(args, { TERM: "dumb" });
+      expect(dumb.stdout).toMatch(/gw: unknown command|USAGE/);
+      expect(dumb.stdout).not.toContain(ESC);
+    }
+  });
+
   test("on a terminal help is coloured, unless NO_COLOR is set (to any value)", async () => {
     const tty = await onTerminal(["help", "up"], {});
     expect(tty.code).toBe(0);
