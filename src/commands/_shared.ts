@@ -79,6 +79,20 @@ export function extraPositionals(given: readonly unknown[], args: ArgsDef): stri
 }
 
 /**
+ * A flag that takes a value but got none: citty reads `-c` at the end of a line, `-c ""` and
+ * `--config=` alike as "", which commands took for "not given" — `gw down -c "$FILE"` with FILE
+ * unset stopped the gw of ./providers.toml. The spelling the user typed, or null.
+ */
+export function emptyValueFlag(rawArgs: readonly string[], args: ArgsDef, given: Record<string, unknown>): string | null {
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type !== "string" || given[name] !== "") continue;
+    const spellings = new Set([name, toKebab(name), ...aliasesOf(def)]);
+    return rawArgs.find((raw) => spellings.has(raw.replace(/^--?/, "").split("=")[0]!)) ?? `--${toKebab(name)}`;
+  }
+  return null;
+}
+
+/**
  * defineCommand with the strict flag and argument checks built in, so no command can forget them.
  * Commands that parse their own argv (cld, mock) use citty's defineCommand directly.
  */
@@ -91,6 +105,8 @@ export function defineGwCommand<const T extends ArgsDef>(
     async run(ctx) {
       const args = (await resolveArgs(def.args)) as ArgsDef;
       rejectUnknownFlags(ctx.rawArgs, args, def.meta.name, def.internalArgs);
+      const empty = emptyValueFlag(ctx.rawArgs, args, ctx.args);
+      if (empty) throw new CliError(`${empty.split("=")[0]} needs a value`, 1, await usageHint(def));
       const extra = def.variadic ? [] : extraPositionals(ctx.args._, args);
       if (extra.length) {
         const words = extra.map((w) => `"${w}"`).join(" ");

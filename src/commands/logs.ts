@@ -20,8 +20,7 @@ export default defineGwCommand({
   },
   async run({ args }) {
     const n = args.lines === undefined ? 20 : Number(args.lines);
-    // `-n` with nothing after it arrives as "", which Number() would take for 0
-    if (!Number.isInteger(n) || n < 0 || args.lines === "") throw new CliError(args.lines === "" ? "-n needs a line count" : `-n ${args.lines} is not a line count`, 1, "give a whole number, e.g. -n 100");
+    if (!Number.isInteger(n) || n < 0) throw new CliError(`-n ${args.lines} is not a line count`, 1, "give a whole number, e.g. -n 100");
     const { file, paths } = await readableTarget(args.config);
     const follow = !!args.follow;
     const shown = new Map<string, string>(); // the last line shown of each log

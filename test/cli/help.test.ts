@@ -96,6 +96,18 @@ describe("commands", () => {
     expect(JSON.parse(many.stdout).files).toBe(2);
   });
 
+  test("a flag left without its value is refused: gw down -c \"$UNSET\" stopped the gw of ./providers.toml, gw logs -n showed nothing", async () => {
+    for (const [args, flag, usage] of [
+      [["down", "-c"], "-c", "gw down [OPTIONS]"],
+      [["down", "-c", ""], "-c", "gw down [OPTIONS]"],
+      [["status", "--config="], "--config", "gw status [OPTIONS]"],
+      [["logs", "-n"], "-n", "gw logs [OPTIONS] [NAME]"],
+    ] as const) {
+      const r = await runGw([...args]);
+      expect([r.code, r.stdout, r.stderr]).toEqual([1, "", `gw: ${flag} needs a value\n  usage: ${usage}  (gw ${args[0]} --help says what each is)\n`]);
+    }
+  });
+
   test("gw help --help is gw help", async () => {
     const r = await runGw(["help", "--help"]);
     expect(r.code).toBe(0);
