@@ -3,8 +3,12 @@
 // fetch: Bun's fetch follows the user's HTTP_PROXY even for 127.0.0.1, and node:http costs tens
 // of ms to load.
 
-/** Upper bound for the whole probe; a local LB answers in well under a millisecond. */
-export const PROBE_TIMEOUT_MS = 300;
+/**
+ * Upper bound for the whole probe. A local LB answers in well under a millisecond, and a port
+ * nothing listens on is refused at once; a team's gw on a server takes a few round trips (700 ms
+ * across a VPN to another continent), which a tighter bound would call down.
+ */
+export const PROBE_TIMEOUT_MS = 2_000;
 /** A model list larger than this is not gw's: stop reading. */
 const MAX_ANSWER_BYTES = 1 << 20;
 

@@ -5,7 +5,6 @@ import type { Env } from "./env.ts";
 import { readCld, readPricing } from "./extras.ts";
 import { type GlobalDraft, isLoopback, readGlobal } from "./global.ts";
 import { finishInstance, type InstanceDraft, readInstances } from "./instances.ts";
-import { indexPositions } from "./positions.ts";
 import { parseToml, type Raw, Reader } from "./reader.ts";
 import { type ReadInclude, readRouter } from "./router.ts";
 import { readRouting } from "./routing.ts";
@@ -32,7 +31,7 @@ export function parseConfig(text: string, file: string, env: Env = {}, readInclu
   const parsed = parseToml(text, abs);
   if ("problem" in parsed) return { config: null, problems: [parsed.problem] };
   const doc = parsed.doc;
-  const r = new Reader(abs, indexPositions(text), env);
+  const r = new Reader(abs, text, env);
   const { fields: top, misnamed } = readTop(r, doc);
   const table = (k: string): Raw | undefined => r.table(top.get(k));
 

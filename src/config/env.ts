@@ -32,6 +32,7 @@ const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** Replace `${VAR}`; unknown variables stay literal (old behaviour) and are reported, as are empty ones. */
 export function substitute(value: string, env: Env): { value: string; missing: string[]; empty: string[] } {
+  if (!value.includes("${")) return { value, missing: [], empty: [] }; // most values: a big file has thousands
   const missing: string[] = [];
   const empty: string[] = [];
   const out = value.replace(VAR, (whole, name: string) => {

@@ -1,4 +1,5 @@
 // [global]: the LB's own settings (old lb_* keys and gw's additions) and the instance defaults.
+import { maskSecret } from "../observe/mask.ts";
 import { describe, type Field, isTable, keyedByName, type Raw, type Reader } from "./reader.ts";
 import { readTuning, TUNING_KEYS, type TuningLayer } from "./tuning.ts";
 import { readState, STATE_KEYS } from "./state.ts";
@@ -144,8 +145,21 @@ function readUpgradeMap(r: Reader, f: Field | undefined): Raw {
 function readClientKeys(r: Reader, f: Field | undefined): string[] {
   const keys = r.strList(f, { secret: true }) ?? [];
   const written = (i: number) => String(Array.isArray(f!.value) ? f!.value[i] : f!.value);
+  const at = (i: number) => (Array.isArray(f!.value) ? [...f!.path, i] : f!.path);
+  // The request log and `gw usage --by client` tell a team's clients apart by the masked key
+  // (first 6 … last 4; a short key is ***): keys shown alike pool their owners' traffic.
+  const shownBy = new Map<string, { key: string; index: number }>();
   keys.forEach((k, i) => {
-    if (k.trim() === "" && !written(i).includes("${")) r.error(Array.isArray(f!.value) ? [...f!.path, i] : f!.path, "an empty key is not a key", "remove the entry, or write the key (better: ${NAME} with NAME in .env)");
+    if (k.trim() === "") {
+      if (!written(i).includes("${")) r.error(at(i), "an empty key is not a key", "remove the entry, or write the key (better: ${NAME} with NAME in .env)");
+      return;
+    }
+    const shown = maskSecret(k);
+    const first = shownBy.get(shown);
+    if (!first) shownBy.set(shown, { key: k, index: i });
+    else if (first.key !== k) {
+      r.warn(at(i), `this client key shows as "${shown}" in the request log and gw usage --by client, as api_keys[${first.index}] does: whose requests are whose is lost`, "give each client a random key of its own, 16 characters or more (openssl rand -hex 24)");
+    }
   });
   return keys.filter((k) => k.trim() !== "");
 }

@@ -2,7 +2,7 @@
 // strings, dashed keys, ${VAR}) and records every problem with its place in the file.
 import { parse, TomlError } from "smol-toml";
 import { type Env, isPlaceholder, substitute } from "./env.ts";
-import { formatPath, type PathSeg, type PositionIndex } from "./positions.ts";
+import { formatPath, indexPositions, type PathSeg, type PositionIndex } from "./positions.ts";
 import { didYouMean, nearMiss } from "./suggest.ts";
 import { syntaxProblem } from "./syntax.ts";
 import type { Problem, Severity } from "./types.ts";
@@ -44,9 +44,15 @@ export function parseToml(text: string, file: string): { doc: Raw } | { problem:
 export class Reader {
   /** Known keys the file has under a misspelled name ("global.main_port"): "missing" is not news then. */
   readonly misspelled = new Set<string>();
+  /**
+   * Where each key of the file is, indexed on the first problem: a file without problems (every
+   * reload of a good one) never pays the scan, which is half of loading a big file.
+   */
+  private positions: PositionIndex | undefined;
   constructor(
     readonly file: string,
-    private readonly positions: PositionIndex,
+    /** The file's TOML text, for the positions of problems. */
+    private readonly text: string,
     private readonly env: Env,
     /** Shared with the readers of included files, so every problem lands in one list. */
     readonly problems: Problem[] = [],
@@ -59,12 +65,12 @@ export class Reader {
   }
 
   /** A reader for another file (an include), reporting into the same problem list. */
-  forFile(file: string, positions: PositionIndex): Reader {
-    return new Reader(file, positions, this.env, this.problems);
+  forFile(file: string, text: string): Reader {
+    return new Reader(file, text, this.env, this.problems);
   }
 
   report(severity: Severity, path: readonly PathSeg[], message: string, hint?: string): void {
-    const { line, col } = this.positions.find(path);
+    const { line, col } = (this.positions ??= indexPositions(this.text)).find(path);
     this.problems.push({ severity, file: this.file, line, col, path: oneLine(formatPath(path)), message: oneLine(message), hint: hint === undefined ? undefined : oneLine(hint) });
   }
   error(path: readonly PathSeg[], message: string, hint?: string): void {
@@ -81,7 +87,7 @@ export class Reader {
   fields(path: readonly PathSeg[], table: Raw, known: readonly string[]): Map<string, Field> {
     const out = new Map<string, Field>();
     for (const [raw, value] of Object.entries(table)) {
-      const name = raw.replaceAll("-", "_");
+      const name = raw.includes("-") ? raw.replaceAll("-", "_") : raw;
       const fieldPath = [...path, raw];
       if (!known.includes(name)) {
         // A typo of a known key is an error (its value would be silently ignored); a key gw does

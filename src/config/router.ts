@@ -3,7 +3,7 @@
 // the routes. What the old LB silently skipped — a target that is no route, an unknown op, a regex
 // that does not compile — it still skips at run time, but `gw check` now says so, with the place.
 import { resolve } from "node:path";
-import { formatPath, indexPositions, type PathSeg } from "./positions.ts";
+import { formatPath, type PathSeg } from "./positions.ts";
 import { type Field, isTable, parseToml, type Raw, type Reader } from "./reader.ts";
 import {
   COMPARE_OPS,
@@ -103,7 +103,7 @@ function readIncludeFile({ f, r }: Placed, ctx: Context): { r: Reader; table: Ra
     return undefined;
   }
   const doc = parsed.doc;
-  const ir = r.forFile(abs, indexPositions(text));
+  const ir = r.forFile(abs, text);
   if (isTable(doc.lb_model_router)) return { r: ir, table: doc.lb_model_router, path: ["lb_model_router"] };
   const g = doc.global;
   if (isTable(g) && isTable(g.lb_model_router)) return { r: ir, table: g.lb_model_router, path: ["global", "lb_model_router"] };

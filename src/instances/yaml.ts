@@ -8,11 +8,30 @@ type ModelAlias = { name: string; alias: string };
 
 /** Every distinct upstream model a route sends to this instance and provider type, in route order. */
 export function modelsFor(config: Config, instance: string, type: ProviderType): ModelAlias[] {
-  const names = new Set<string>();
-  for (const route of config.routes.values())
-    for (const t of route.targets) if (t.instance === instance && t.provider === type) names.add(t.model);
-  return [...names].map((m) => ({ name: m, alias: m }));
+  return [...(modelsByTarget(config).get(`${instance}\0${type}`) ?? [])].map((m) => ({ name: m, alias: m }));
 }
+
+/**
+ * The upstream models of every instance and provider type, in one pass over the routes: asked
+ * for each provider of each instance, a scan per question cost 40 passes over 1,000 targets at
+ * every reload of a big file. A Config is frozen, so its index is kept with it.
+ */
+function modelsByTarget(config: Config): Map<string, Set<string>> {
+  let index = modelIndexes.get(config);
+  if (index) return index;
+  index = new Map();
+  for (const route of config.routes.values()) {
+    for (const t of route.targets) {
+      const key = `${t.instance}\0${t.provider}`;
+      let names = index.get(key);
+      if (!names) index.set(key, (names = new Set()));
+      names.add(t.model);
+    }
+  }
+  modelIndexes.set(config, index);
+  return index;
+}
+const modelIndexes = new WeakMap<Config, Map<string, Set<string>>>();
 
 /** Key order is fixed so the same config always gives the same bytes. */
 export function instanceYaml(config: Config, inst: InstanceConfig): string {
@@ -55,8 +74,32 @@ export function instanceYaml(config: Config, inst: InstanceConfig): string {
   if (claude.length) y["claude-api-key"] = claude;
   if (vertex.length) y["vertex-api-key"] = vertex;
   if (openai.length) y["openai-compatibility"] = openai;
-  return `# Written by gw from ${config.file} — edit that file, not this one.\n${stringify(y, { lineWidth: 0, aliasDuplicateObjects: false })}`;
+  return `# Written by gw from ${config.file} — edit that file, not this one.\n${toYaml(y)}`;
 }
+
+/**
+ * The yaml library takes ~2 ms per instance of a big file, and a reload renders every instance
+ * again to see which changed (most did not): the text last rendered for the same content is
+ * reused. One entry per content, dropped when the next reload renders none like it.
+ */
+function toYaml(y: Yaml): string {
+  const json = JSON.stringify(y, exactly);
+  const known = rendered.get(json);
+  if (known !== undefined) {
+    rendered.delete(json); // re-inserted last: the oldest entries are the ones no reload asks for
+    rendered.set(json, known);
+    return known;
+  }
+  const text = stringify(y, { lineWidth: 0, aliasDuplicateObjects: false });
+  rendered.set(json, text);
+  while (rendered.size > RENDERED_MAX) rendered.delete(rendered.keys().next().value!);
+  return text;
+}
+const rendered = new Map<string, string>();
+/** Keys the memo by what YAML tells apart and JSON alone would not: NaN from null, -0 from 0, a hole from null. */
+const exactly = (_key: string, v: unknown) => (typeof v === "number" ? `n${Object.is(v, -0) ? "-0" : v}` : typeof v === "string" ? `s${v}` : v === undefined ? "u" : v);
+/** More instances than any setup has, so a reload finds each unchanged one. */
+const RENDERED_MAX = 256;
 
 function dashed(o: Record<string, unknown>): Yaml | undefined {
   const entries = Object.entries(o).filter(([, v]) => v !== undefined);

@@ -76,6 +76,9 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   if (!source) return finishNow(d, final, new Response(null, { status: o.status, headers }));
 
   const sse = isEventStream(o.headers);
+  // A reverse proxy in front (nginx buffers answers by default) would hold a stream's events
+  // back until its buffers fill or the model is done; this header tells nginx not to.
+  if (sse) headers["x-accel-buffering"] = "no";
   const watcher = sse ? usageFromSse() : jsonCollector(o.headers);
   let bytes = 0;
   let firstByteAt: number | undefined;

@@ -106,15 +106,18 @@ export function judgeEvent(ev: SseEvent): "opening" | "content" | { readonly sta
 }
 
 /**
- * The HTTP status an in-stream error stands for: a numeric code (Google's shape), else its type or
- * code by the names each API gives its statuses; an unnamed error counts as a server error.
+ * The HTTP status an in-stream error stands for: a numeric code (Google's shape), else its code or
+ * type by the names each API gives its statuses; an unnamed error counts as a server error. The
+ * code is asked first: where both are named, the type is the coarser one — CLIProxyAPI's
+ * response.failed for Codex clients types every 4xx invalid_request_error (a revoked credential:
+ * code invalid_api_key), as its common body does a 404 (code model_not_found).
  */
 export function errorStatus(o: Record<string, unknown> | undefined): number {
   const inner = (o?.error ?? (o?.response as Record<string, unknown> | undefined)?.error ?? o) as Record<string, unknown> | undefined;
   for (const v of [inner?.code, inner?.status]) {
     if (typeof v === "number" && v >= 400 && v < 600) return v;
   }
-  for (const v of [inner?.type, inner?.code, inner?.status, o?.code]) {
+  for (const v of [inner?.code, inner?.type, inner?.status, o?.code]) {
     const s = typeof v === "string" ? ERROR_STATUS[v.toLowerCase()] : undefined;
     if (s) return s;
   }

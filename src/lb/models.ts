@@ -24,7 +24,9 @@ const EPOCH = "1970-01-01T00:00:00Z";
 
 export function buildModelLists(config: Config): ModelLists {
   const ids = modelIdsOf(config);
-  const windowOf = (name: string) => modelWindow(config, name)?.tokens ?? DEFAULT_CONTEXT_WINDOW;
+  // Each list asks for every name's window: worked out once per name (a reload of 500 routes).
+  const windows = new Map(ids.names.map((name) => [name, modelWindow(config, name)?.tokens ?? DEFAULT_CONTEXT_WINDOW]));
+  const windowOf = (name: string) => windows.get(name)!;
   const openai = {
     object: "list",
     data: ids.names.map((id) => ({ id, object: "model", created: 0, owned_by: "gw", context_window: windowOf(id) })),

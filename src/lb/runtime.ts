@@ -23,12 +23,17 @@ export interface Runtime {
 export function buildRuntime(config: Config): Runtime {
   const instances = new Map(config.instances.map((i) => [i.name, i]));
   const wanted = config.global.lb.defaultInstance;
+  let models: ModelLists | undefined;
   return {
     config,
     instances,
     clientKeys: new Set(config.global.apiKeys),
     defaultInstance: (wanted ? instances.get(wanted) : undefined) ?? config.instances[0],
-    models: buildModelLists(config),
+    // On the first /v1/models after a (re)load, not in the reload: 500 routes' three bodies are
+    // ~20 ms that every request would wait for, and most reloads see no model list asked.
+    get models() {
+      return (models ??= buildModelLists(config));
+    },
     masker: maskerOf(config),
     browser: browserPolicy(config),
   };

@@ -105,18 +105,22 @@ x-mock-fault (429~gzip), or as -fault. Precedence: model suffix > header > -faul
   403      insufficient_quota   sig  400 thinking-signature error   529  overloaded   NNN  generic
   after=N        send the status as an error event inside a 200 stream: after the stream's
                  opening (message_start…, response.created…) and N content events; after=0 is
-                 CLIProxyAPI's "200, handshake, then the error" before any content
+                 CLIProxyAPI's "200, handshake, then the error" before any content (a Codex
+                 client — its User-Agent or Originator — gets Responses' response.failed)
   passthrough    like the YAML's passthrough-headers: true, the only way a 429 gets Retry-After
   gzip           gzip the error body            hang           never answer
   slow-first=MS  delay the status line          interval=MS    delay between events
   gap=MS         pause after the first content event (with keepalive=MS: ": keep-alive" lines)
   ns-keepalive=MS  non-streamed + slow-first: 200 and a newline every MS ms, then the body (even an error)
   cut=N          reset the connection after N events             events=N  answer length
+  empty          a stream whose upstream sent nothing: 200 and no events ([DONE] alone on chat;
+                 502 on /v1/responses), as CLIProxyAPI answers it
 
 Answers name the instance and model; /v1/messages with thinking enabled adds a signed thinking
 block (claude#… / gpt#…, Gemini raw), as CLIProxyAPI relays them.
 
 Endpoints: GET|HEAD /healthz; POST /v1/messages, /v1/messages/count_tokens, /v1/chat/completions,
-/v1/responses, /v1beta/models/M:generateContent|streamGenerateContent|countTokens; GET /v1/models,
+/v1/responses, /v1/responses/compact (also under /backend-api/codex),
+/v1beta/models/M:generateContent|streamGenerateContent|countTokens; GET /v1/models,
 /v1beta/models; GET /_mock/stats[?last=N], POST /_mock/reset (loopback only).
 `;

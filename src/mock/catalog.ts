@@ -28,6 +28,8 @@ export class Catalog {
 
   /** Provider for a model, or null when the instance lists models and this is not one of them. */
   provider(model: string): string | null {
+    // No name (or a body that is not JSON) never resolves, whatever is registered (GetProviderName).
+    if (!model) return null;
     if (this.byId.size === 0) return this.fallbackProvider;
     let base = stripThinking(model);
     if (base.startsWith(CLOAK_PREFIX)) base = reverse(base.slice(CLOAK_PREFIX.length));

@@ -53,8 +53,12 @@ export function faultErrorText(f: Readonly<Fault>, model: string, provider: stri
       };
       return { status, text: JSON.stringify({ error }), retryAfterS: f.retryAfterS };
     }
-    case "auth_unavailable":
-      return { status, text: `auth_unavailable: no auth available (providers=${provider}, model=${model})` };
+    case "auth_unavailable": {
+      // enrichAuthSelectionError (handlers_errors.go) names providers and model, and for Claude
+      // points at the management API — a path gw never forwards.
+      const hint = provider === "claude" ? "; check Claude auth/key session and cooldown state via /v0/management/auth-files" : "";
+      return { status, text: `auth_unavailable: no auth available (providers=${provider}, model=${model})${hint}` };
+    }
     case "auth":
       return { status, text: "unauthorized: upstream rejected the credential (token expired or revoked)" };
     case "quota":
@@ -131,7 +135,7 @@ export function claudeErrorBody(e: ErrorText): string {
   return JSON.stringify({ type: "error", error: { type, message } });
 }
 
-/** Code field of a Responses stream error chunk. */
+/** Code field of a Responses stream error chunk (its openAIResponsesStreamErrorCode). */
 function responsesCode(status: number): string {
   const known: Record<number, string> = {
     401: "invalid_api_key",
@@ -140,19 +144,85 @@ function responsesCode(status: number): string {
     404: "model_not_found",
     408: "request_timeout",
   };
-  return known[status] ?? (status >= 500 ? "internal_server_error" : "invalid_request_error");
+  return known[status] ?? (status >= 500 ? "internal_server_error" : status >= 400 ? "invalid_request_error" : "unknown_error");
 }
 
-/** The Responses handler's in-stream `error` chunk. */
-export function responsesStreamError(e: ErrorText, sequence: number): string {
-  let code = responsesCode(e.status);
-  let message = e.text.trim();
-  const inner = parseJsonObject(message)?.error;
-  if (inner && typeof inner === "object") {
-    if (typeof inner.message === "string" && inner.message.trim()) message = inner.message.trim();
-    if (typeof inner.code === "string" && inner.code.trim()) code = inner.code.trim();
+/** gjson's Result.String(): strings as they are, anything else as its JSON text. */
+const gjsonString = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));
+
+function parseJson(text: string): { value: unknown } | null {
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return null;
   }
-  return JSON.stringify({ type: "error", code, message, sequence_number: sequence });
+}
+
+/**
+ * What the Responses handler makes of an error text on a streamed request, before it is written
+ * as the status body or an in-stream event (openai_responses_handlers.go: responsesStreamErrorText,
+ * applied by sanitizeResponses{Initial,Stream}ErrorMessage): JSON keeps only the error's type,
+ * code, message and param — so a cooldown's reset_seconds, reset_time, model and provider are
+ * gone — and plain text stays as it is. Non-streamed requests get the text unchanged.
+ */
+export function responsesStreamText(e: ErrorText): ErrorText {
+  const text = e.text.trim() || (STATUS_TEXT[e.status] ?? "");
+  const parsed = parseJson(text);
+  if (!parsed) return { ...e, text };
+  const root = parsed.value as Record<string, unknown> | null;
+  const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  const pick = (from: Record<string, unknown>, fields: string[]) => {
+    const out: Record<string, string> = {};
+    for (const f of fields) if (from[f] !== undefined && from[f] !== null) out[f] = gjsonString(from[f]);
+    return out;
+  };
+  if (obj(root)) {
+    const inner = obj(root.error) ? root.error : obj(root.response) && obj(root.response.error) ? root.response.error : undefined;
+    const error = inner && pick(inner, ["type", "code", "message", "param"]);
+    if (error && Object.keys(error).length) return { ...e, text: JSON.stringify({ error }) };
+    const top = pick(root, ["code", "message", "param"]);
+    if (Object.keys(top).length) return { ...e, text: JSON.stringify({ type: "error", ...top }) };
+  }
+  return { ...e, text: STATUS_TEXT[e.status] ?? "" };
+}
+
+/** code and message of a Responses error chunk (BuildOpenAIResponsesStreamErrorChunk). */
+function responsesCodeAndMessage(e: ErrorText): { code: string; message: string } {
+  let code = responsesCode(e.status);
+  let message = e.text.trim() || (STATUS_TEXT[e.status] ?? "");
+  const payload = parseJsonObject(e.text);
+  const take = (o: Record<string, any>) => {
+    if (typeof o.message === "string" && o.message.trim()) message = o.message.trim();
+    if (o.code !== undefined && o.code !== null) code = (typeof o.code === "string" ? o.code : String(o.code)).trim() || code;
+  };
+  if (payload?.type === "error") take(payload);
+  if (payload?.error && typeof payload.error === "object") take(payload.error);
+  return { code, message };
+}
+
+/**
+ * The Responses handler's in-stream `error` chunk. Its sequence_number is always 0: CLIProxyAPI
+ * builds it with 0 whatever the stream had reached (forwardResponsesStream's writeTerminalError).
+ */
+export function responsesStreamError(e: ErrorText): string {
+  const s = responsesStreamText(e);
+  return JSON.stringify({ type: "error", ...responsesCodeAndMessage(s), sequence_number: 0 });
+}
+
+/**
+ * The in-stream error chunk an official Codex client gets instead (BuildOpenAIResponsesStreamFailedChunk):
+ * `response.failed` whose response.error is the error object of the text, else {type, code,
+ * message}; Go marshals that map with its keys sorted.
+ */
+export function responsesFailedChunk(e: ErrorText): string {
+  const s = responsesStreamText(e);
+  const { code, message } = responsesCodeAndMessage(s);
+  const payload = parseJsonObject(s.text);
+  const fromText = payload?.error && typeof payload.error === "object" ? payload.error : payload?.response?.error;
+  const detail: Record<string, unknown> =
+    fromText && typeof fromText === "object" ? fromText : { type: e.status >= 500 ? "server_error" : "invalid_request_error", code, message };
+  const sorted = Object.fromEntries(Object.keys(detail).sort().map((k) => [k, detail[k]]));
+  return JSON.stringify({ type: "response.failed", sequence_number: 0, response: { status: "failed", error: sorted } });
 }
 
 /** Status response for an error, optionally gzip-compressed (a fault some upstreams produce). */

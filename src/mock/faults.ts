@@ -32,6 +32,9 @@
  *                  every MS ms (CLIProxyAPI's nonstream-keepalive-interval); the body, error or
  *                  not, follows the newlines under that 200
  *   cut=N          reset the connection ~250 ms after N stream events (no terminating chunk)
+ *   empty          streams only: the upstream's stream ends before any data. CLIProxyAPI then
+ *                  answers 200 with no events (Anthropic, Gemini), 200 with only `data: [DONE]`
+ *                  (chat), or 502 "upstream stream closed before first payload" (Responses)
  *   hang           never answer (until the client goes away)
  *   events=N       number of content deltas (output length)
  */
@@ -54,6 +57,8 @@ export interface Fault {
   nonstreamKeepaliveMs: number;
   /** Destroy the connection after this many events; -1 = never. */
   cut: number;
+  /** A streamed answer's upstream ends before any data. */
+  empty: boolean;
   hang: boolean;
   events: number;
 }
@@ -71,6 +76,7 @@ export const NO_FAULT: Readonly<Fault> = Object.freeze({
   keepaliveMs: 0,
   nonstreamKeepaliveMs: 0,
   cut: -1,
+  empty: false,
   hang: false,
   events: 12,
 });
@@ -112,14 +118,14 @@ export function parseFault(spec: string): Partial<Fault> {
     } else if (key === "sig" && !value) {
       out.status = 400;
       out.kind = "signature";
-    } else if ((key === "gzip" || key === "hang" || key === "passthrough") && !value) {
+    } else if ((key === "gzip" || key === "hang" || key === "passthrough" || key === "empty") && !value) {
       out[key] = true;
     } else if (key in NUMERIC && value) {
       (out as Record<string, number>)[NUMERIC[key]!] = count(token, value);
     } else {
       throw new FaultSpecError(
         `unknown fault token "${token}" (tokens: 429[=S], 503, 401, 403, sig, 529, NNN, after=N, gzip, passthrough, ` +
-          "slow-first=MS, interval=MS, gap=MS, keepalive=MS, ns-keepalive=MS, cut=N, hang, events=N)",
+          "slow-first=MS, interval=MS, gap=MS, keepalive=MS, ns-keepalive=MS, cut=N, empty, hang, events=N)",
       );
     }
   }

@@ -69,10 +69,10 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
     fault = resolveFault(inst.defaults, req.headers.get("x-mock-fault"), spec);
   } catch (err) {
     if (!(err instanceof FaultSpecError)) throw err;
-    return errorResponse(400, dialect.errorBody({ status: 400, text: `gw mock: ${err.message}` }));
+    return errorResponse(400, dialect.errorBody({ status: 400, text: `gw mock: ${err.message}` }, mr.stream));
   }
   const provider = inst.catalog.provider(model);
-  if (provider === null) return errorResponse(400, dialect.errorBody(unknownModelText(model)));
+  if (provider === null) return errorResponse(400, dialect.errorBody(unknownModelText(model), mr.stream));
 
   if (fault.hang) {
     // Never answer: the request stays open until the client (or stop()) closes it.
@@ -85,14 +85,19 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
   if (!mr.stream && ka > 0 && fault.slowFirstMs >= ka) {
     // Go sends the status line with the first keep-alive newline, one interval in.
     await sleep(ka, req.signal);
-    const body = error ? dialect.errorBody(error) : (mr.json ?? dialect.json)(makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking));
+    const body = error ? dialect.errorBody(error, false) : (mr.json ?? dialect.json)(makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking));
     return new Response(newlinesThenBody(fault.slowFirstMs - ka, ka, body, handOff()), { headers: JSON_HEADERS });
   }
   if (fault.slowFirstMs > 0) await sleep(fault.slowFirstMs, req.signal);
   if (error && !inStreamError) {
     // CLIProxyAPI's cooldown error has a Retry-After header, but only passthrough-headers lets it out.
     const retryAfterS = fault.passthrough ? error.retryAfterS : undefined;
-    return errorResponse(error.status, dialect.errorBody(error), { gzip: fault.gzip, retryAfterS });
+    return errorResponse(error.status, dialect.errorBody(error, mr.stream), { gzip: fault.gzip, retryAfterS });
+  }
+  if (mr.stream && fault.empty) {
+    const empty = dialect.emptyStream;
+    if (typeof empty !== "string") return errorResponse(empty.status, dialect.errorBody(empty, true));
+    return new Response(empty, { headers: SSE_HEADERS });
   }
   const answer = makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking);
   if (!mr.stream) return new Response((mr.json ?? dialect.json)(answer), { headers: JSON_HEADERS });

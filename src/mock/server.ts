@@ -7,16 +7,32 @@ import type { Catalog } from "./catalog.ts";
 import { anthropic, countTokens } from "./dialects/anthropic.ts";
 import { gemini, geminiCountTokens } from "./dialects/gemini.ts";
 import { openaiChat } from "./dialects/openai.ts";
-import { responses } from "./dialects/responses.ts";
+import { isCodexClient, responses, responsesForCodex } from "./dialects/responses.ts";
 import type { Dialect } from "./dialects/types.ts";
 import { type Instance, type ModelRequest, respond } from "./respond.ts";
 
-const POST_ROUTES: Record<string, { dialect: Dialect; json?: ModelRequest["json"] }> = {
-  "/v1/messages": { dialect: anthropic },
-  "/v1/messages/count_tokens": { dialect: anthropic, json: countTokens },
-  "/v1/chat/completions": { dialect: openaiChat },
-  "/v1/responses": { dialect: responses },
+interface PostRoute {
+  dialect: Dialect;
+  /** The dialect an official Codex client is served in, when it differs. */
+  codex?: Dialect;
+  json?: ModelRequest["json"];
+  /** Whether `"stream": true` streams; "refuse" answers 400 instead (compact). */
+  streams: boolean | "refuse";
+}
+
+const POST_ROUTES: Record<string, PostRoute> = {
+  "/v1/messages": { dialect: anthropic, streams: true },
+  "/v1/messages/count_tokens": { dialect: anthropic, json: countTokens, streams: false },
+  "/v1/chat/completions": { dialect: openaiChat, streams: true },
+  "/v1/responses": { dialect: responses, codex: responsesForCodex, streams: true },
+  // Codex's remote compaction; the handler refuses a stream before looking at the model (Compact).
+  "/v1/responses/compact": { dialect: responses, streams: "refuse" },
 };
+// The same handlers under the Codex CLI's own base path (chatgpt_base_url), behind the same key check.
+const CODEX_DIRECT = "/backend-api/codex";
+POST_ROUTES[`${CODEX_DIRECT}/responses`] = POST_ROUTES["/v1/responses"]!;
+POST_ROUTES[`${CODEX_DIRECT}/responses/compact`] = POST_ROUTES["/v1/responses/compact"]!;
+const COMPACT_STREAM = { error: { message: "Streaming not supported for compact responses", type: "invalid_request_error" } };
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
 const NOT_FOUND = () => new Response("404 page not found", { status: 404, headers: { "content-type": "text/plain" } });
@@ -70,7 +86,7 @@ function routeRequest(inst: Instance, apiKeys: ReadonlySet<string>, safeMode: ()
     }
     if (path.startsWith("/_mock/")) return mockControl(req, url, server, inst);
     if (path === "/" && req.method === "GET") return new Response(ROOT, { headers: JSON_HEADERS });
-    if (!path.startsWith("/v1/") && !path.startsWith("/v1beta/")) return NOT_FOUND();
+    if (!path.startsWith("/v1/") && !path.startsWith("/v1beta/") && !path.startsWith(`${CODEX_DIRECT}/`)) return NOT_FOUND();
 
     const rec = inst.stats.record(req, url);
     const answered = (res: Response) => ((rec.status = res.status), res);
@@ -90,9 +106,11 @@ function routeRequest(inst: Instance, apiKeys: ReadonlySet<string>, safeMode: ()
     if (route) {
       const model = typeof body?.model === "string" ? body.model : "";
       rec.model = model;
-      // count_tokens never streams, whatever the body says.
+      const stream = body?.stream === true;
+      if (stream && route.streams === "refuse") return answered(ginJson(COMPACT_STREAM, 400));
       const thinking = body?.thinking?.type === "enabled" || body?.thinking?.type === "adaptive";
-      const mr = { ...route, model, stream: !route.json && body?.stream === true, bodyBytes: text.length, thinking };
+      const dialect = (route.codex && isCodexClient(req.headers) && route.codex) || route.dialect;
+      const mr = { dialect, json: route.json, model, stream: stream && route.streams === true, bodyBytes: text.length, thinking };
       return respond(inst, req, mr, rec);
     }
     const g = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/.exec(path);

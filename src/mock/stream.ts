@@ -23,8 +23,8 @@ export interface StreamPlan {
   frames: readonly string[];
   /** Index of the first content frame (the frames before it are the opening): `gap` pauses after it, `after=N` counts from it. */
   firstContent: number;
-  /** The in-stream error frame for `after=N`, given the sequence number it replaces. */
-  errorFrame?: (index: number) => string;
+  /** The in-stream error frame for `after=N`. */
+  errorFrame?: string;
 }
 
 type Writer = ReadableStreamDirectController;
@@ -57,7 +57,7 @@ export function playStream(plan: StreamPlan, f: Readonly<Fault>, done: () => voi
         await clock.sleep(CUT_SETTLE_MS);
         throw new MockCut();
       }
-      if (i === plan.firstContent + f.after && f.status > 0 && plan.errorFrame) return void c.write(plan.errorFrame(i));
+      if (i === plan.firstContent + f.after && f.status > 0 && plan.errorFrame) return void c.write(plan.errorFrame);
       await send(c, plan.frames[i]!);
       if (i === plan.firstContent && f.gapMs > 0) await pause(f.gapMs);
     }

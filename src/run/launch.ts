@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Env } from "../config/env.ts";
+import { isLoopback } from "../config/global.ts";
 import { type ChildEnv, childEnv, PROXY_VARS } from "../cld/env.ts";
 import { findCommand, handOver } from "../cld/launch.ts";
 import { cldCacheDir } from "../cld/memory.ts";
@@ -48,7 +49,7 @@ export async function launchAgent(agent: Agent, req: LaunchRequest, env: Env): P
   const routes = offeredRoutes(src.config, src.routes, agent.families, await windowsOf(src.routes, src.config, answer.windows));
   const ctx = { agent, src, routes, filter: req.filter, home, env, again: req.again ?? false, say };
   const chosen = await (agent.choose ?? chooseRoute)(ctx);
-  // A "down" is asked once more: on a busy machine one probe may miss its 300 ms.
+  // A "down" is asked once more: on a busy machine one probe may miss its deadline.
   const up = answer.up || (await gatewayAnswers(src.gateway.baseUrl));
   if (!up && !startAnyway(src, req.config, agent, say)) return 1;
 
@@ -68,7 +69,12 @@ export function agentEnv(agent: Pick<Agent, "blank">, base: Env, set: Readonly<R
 /** The gateway did not answer: say how to start it (with the config read, as given), and let the user decide. */
 function startAnyway(src: CldSource, given: string | undefined, agent: Agent, say: (l: string) => void): boolean {
   const file = given ?? src.file;
-  say(`the gateway at ${src.gateway.baseUrl} is not answering; start it with: gw up -d${file ? ` -c ${shellWord(file)}` : ""}`);
+  const url = src.gateway.baseUrl;
+  // A gw on another machine (a team's server) is not started from here.
+  const what = isLoopback(new URL(url).hostname)
+    ? `start it with: gw up -d${file ? ` -c ${shellWord(file)}` : ""}`
+    : `it is not on this machine: check that gw runs there and that this machine reaches it (curl ${url}/healthz)`;
+  say(`the gateway at ${url} is not answering; ${what}`);
   const answer = confirm(`Start ${agent.label} anyway?`, false);
   if (answer === null) say(`no terminal to ask, so not starting ${agent.command}`);
   return answer === true;

@@ -145,6 +145,32 @@ describe("where cp mode's config comes from", () => {
   });
 });
 
+describe("a gateway on another machine (a team's gw on a server)", () => {
+  const box = new CldSandbox();
+
+  test("one that takes a moment to answer (across a VPN, another continent) is up: claude starts", async () => {
+    // 700 ms for every answer, as a remote gw's first round trips take: more than a local one ever needs.
+    const slow = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async () => (await Bun.sleep(700), new Response("ok")) });
+    try {
+      const toml = box.writeConfig("slow.toml", cldConfig(slow.port!, `api_keys = ["team-key"]`));
+      const r = await box.run(["cp", "g3f", "-p", "hi"], { env: { CLD_TOML: toml } });
+      expect([r.code, r.stderr]).toEqual([0, expect.not.stringContaining("not answering")]);
+      expect(r.call!.env).toMatchObject({ ANTHROPIC_BASE_URL: `http://127.0.0.1:${slow.port}`, ANTHROPIC_AUTH_TOKEN: "team-key" });
+    } finally {
+      slow.stop(true);
+    }
+  });
+
+  test("one that does not answer: the line says to look at that host, not to start gw here", async () => {
+    const toml = box.writeConfig("remote.toml", cldConfig(8145, `api_keys = ["team-key"]`).replace(`host = "0.0.0.0"`, `host = "gw.invalid"`));
+    const r = await box.run(["cp", "g3f", "-p", "hi"], { env: { CLD_TOML: toml } });
+    expect(r.code).toBe(1);
+    expect(r.call).toBeNull();
+    expect(r.stderr).toContain("cld: the gateway at http://gw.invalid:8145 is not answering; it is not on this machine: check that gw runs there and that this machine reaches it (curl http://gw.invalid:8145/healthz)\n");
+    expect(r.stderr).not.toContain("gw up");
+  });
+});
+
 describe("what cld tells Claude Code about models", () => {
   const box = new CldSandbox();
 

@@ -94,6 +94,23 @@ describe("gw check finds each problem at its line", () => {
     expect(config!.global.bindHost).toBe("127.0.0.1");
   });
 
+  test("client keys the request log and gw usage --by client would show alike are a warning at the second one", () => {
+    const withKeys = (keys: string, env: Record<string, string> = {}) =>
+      parseConfig(BASE.replace('host = "127.0.0.1"', `host = "0.0.0.0"\napi_keys = ${keys}`), "/x/p.toml", env).problems;
+    // Short keys all show as ***; long ones alike in their first 6 and last 4 characters too.
+    for (const keys of [`["alice-2026", "bob-2026"]`, `["gw-team-key-alice-2026", "gw-team-key-bob-2026"]`, `["\${A}", "\${B}"]`]) {
+      const ps = withKeys(keys, { A: "gw-team-alice-000000000-2026", B: "gw-team-bob-1111111111-2026" });
+      expect(ps.map((p) => [p.severity, p.path, p.line])).toEqual([["warning", "global.api_keys[1]", 4]]);
+      expect(ps[0]!.message).toMatch(/^this client key shows as "[^"]+" in the request log and gw usage --by client, as api_keys\[0\] does: whose requests are whose is lost$/);
+      expect(ps[0]!.message).not.toContain("alice");
+      expect(ps[0]!.hint).toContain("openssl rand -hex 24");
+    }
+    // One short key, distinct long keys, or one key written twice: nothing to tell apart.
+    for (const keys of [`["k"]`, `["team-alice-3f9a8c7d2e1b", "team-bob-9e8d7c6b5a4f"]`, `["team-alice-3f9a8c7d2e1b", "team-alice-3f9a8c7d2e1b"]`]) {
+      expect(withKeys(keys)).toEqual([]);
+    }
+  });
+
   test("settings CLIProxyAPI no longer reads", () => {
     expect(one(`[instances.b]\nport = 8150\nquota_switch_project = true\nproviders = [{ type = "codex" }]\n`)).toMatchObject({ severity: "warning", path: "instances.b.quota_switch_project" });
   });

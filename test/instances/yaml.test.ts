@@ -58,6 +58,18 @@ describe("instance YAML: the old generator's mapping", () => {
     expect(instanceYaml(load(), load().instances[1]!)).toBe(a);
     expect(a).not.toMatch(/[&*]a\d/);
   });
+
+  test("a reload renders what changed, and the same text for what did not (the text is reused)", () => {
+    const reload = (edit: (s: string) => string) => parseConfig(edit(EVERY_OLD_KEY), "/srv/gw/providers.toml", { RELAY_KEY: "sk-relay" }).config!;
+    const before = instanceYaml(config, relay!);
+    const moved = reload((s) => s.replace("anthropic/claude-opus-4.6", "anthropic/claude-opus-4.7"));
+    expect(parse(instanceYaml(moved, moved.instances[1]!))["claude-api-key"][0].models).toEqual([{ name: "anthropic/claude-opus-4.7", alias: "anthropic/claude-opus-4.7" }]);
+    expect(instanceYaml(moved, moved.instances[0]!)).toBe(instanceYaml(config, official!));
+    expect(instanceYaml(load(), load().instances[1]!)).toBe(before); // and back
+    // What YAML tells apart and JSON would not: -0 from 0.
+    expect(instanceYaml(config, { ...official!, requestRetry: 0 })).toContain("request-retry: 0\n");
+    expect(instanceYaml(config, { ...official!, requestRetry: -0 })).toContain("request-retry: -0\n");
+  });
 });
 
 describe("writing instance files", () => {

@@ -38,6 +38,11 @@ describe("judgeEvent", () => {
   test("a Responses event that merely carries `error: null` is no error", () => {
     expect(judgeEvent(ev("", { type: "response.created", response: { error: null } }))).toBe("opening");
     expect(errorStatus({ error: { type: "invalid_request_error" } })).toBe(400);
+    // The code says more than a type derived from the status: Codex's response.failed, a 404.
+    const failed = { type: "response.failed", sequence_number: 0, response: { status: "failed", error: { code: "invalid_api_key", message: "x", type: "invalid_request_error" } } };
+    expect(errorStatus(failed)).toBe(401);
+    expect(errorStatus({ error: { message: "x", type: "invalid_request_error", code: "model_not_found" } })).toBe(404);
+    expect(errorStatus({ error: { message: "x", type: "invalid_request_error", code: "context_length_exceeded" } })).toBe(400);
   });
 });
 

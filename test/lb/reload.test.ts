@@ -69,6 +69,21 @@ describe("Gateway.reload", () => {
       await gw.stop(0);
     }
   });
+
+  test("/v1/models lists the routes of the config running when it is asked (built on first ask, not in the reload)", async () => {
+    const gw = startTestGateway(configFrom(toml("a")));
+    const ids = async () => ((await (await fetch(`${gw.url}/v1/models`)).json()) as { data: { id: string }[] }).data.map((m) => m.id);
+    try {
+      gw.reload(configFrom(toml("a").replace('"m" =', '"never-listed" =')));
+      gw.reload(configFrom(toml("a").replace('"m" =', '"first" =')));
+      expect(await ids()).toEqual(["first"]);
+      gw.reload(configFrom(toml("b").replace('"m" =', '"second" =')));
+      expect(await ids()).toEqual(["second"]);
+      expect(await ids()).toEqual(["second"]);
+    } finally {
+      await gw.stop(0);
+    }
+  });
 });
 
 describe("settings once read only at start follow a reload", () => {

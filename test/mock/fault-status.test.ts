@@ -47,6 +47,20 @@ describe("status faults, Anthropic shape on /v1/messages", () => {
     expect(err.error).toEqual({ type: "error", error: { type, message } });
   });
 
+  test("503 for a model of a Claude provider adds CLIProxyAPI's hint at its management API", async () => {
+    // handlers_errors.go: enrichAuthSelectionError appends it when the providers include claude.
+    const own = startMock({ models: [{ id: "claude-opus-4-6", provider: "claude" }] });
+    try {
+      const client = new Anthropic({ apiKey: "x", baseURL: own.url, maxRetries: 0 });
+      const err = await client.messages.create({ model: "claude-opus-4-6~503", max_tokens: 9, messages: msgs }).catch((e) => e);
+      expect(err.error.error.message).toBe(
+        "auth_unavailable: no auth available (providers=claude, model=claude-opus-4-6); check Claude auth/key session and cooldown state via /v0/management/auth-files",
+      );
+    } finally {
+      await own.stop();
+    }
+  });
+
   test("like CLIProxyAPI, a 429 has no Retry-After unless passthrough-headers is on", async () => {
     const plain = await claude(`${M}~429=7`);
     expect(plain.headers.get("retry-after")).toBeNull();
@@ -81,6 +95,23 @@ describe("status faults, CLIProxyAPI's common shape on OpenAI and Gemini routes"
     const err = await openai.responses.create({ model: `${M}~503`, input: "hi" }).catch((e) => e);
     expect(err.status).toBe(503);
     expect(err.error.code).toBe("internal_server_error");
+  });
+
+  test("/v1/responses with stream: true reduces the error first: a cooldown loses reset_seconds", async () => {
+    // openai_responses_handlers.go: handleStreamingResponse writes sanitizeResponsesInitialErrorMessage's
+    // text, which keeps only error.{type,code,message,param} (responsesStreamErrorText).
+    const stream = (model: string) =>
+      fetch(`${mock.url}/v1/responses`, { method: "POST", headers: { authorization: "Bearer k" }, body: JSON.stringify({ model, input: "hi", stream: true }) });
+    const cooling = await stream(`${M}~429`);
+    expect(cooling.status).toBe(429);
+    expect(await cooling.text()).toBe(`{"error":{"code":"model_cooldown","message":"All credentials for model ${M} are cooling down via provider antigravity"}}`);
+    const unknown = await stream("nope");
+    expect(await unknown.json()).toEqual({ error: { type: "invalid_request_error", code: "model_not_found", message: "unknown provider for model nope", param: "model" } });
+    const noAuth = await stream(`${M}~503`);
+    expect((await noAuth.json()).error.message).toBe(`auth_unavailable: no auth available (providers=antigravity, model=${M})`);
+    // Not streamed: the cooldown's whole JSON, as on the other routes.
+    const whole = await openai.responses.create({ model: `${M}~429`, input: "hi" }).catch((e) => e);
+    expect(whole.error).toEqual(COOLDOWN.error);
   });
 
   test("Gemini generateContent gets the same body, not Google's", async () => {

@@ -152,10 +152,37 @@ describe("error event inside a 200 stream (status + after=N: the opening, N cont
     expect(String(err.message)).toContain("auth_unavailable");
   });
 
-  test("Responses: `event: error` with type, code, message, sequence_number", async () => {
+  test("Responses: `event: error` with type, code, message and sequence_number 0, no closing newline", async () => {
+    // forwardResponsesStream's writeTerminalError builds the chunk with sequence number 0.
     const res = await post("/v1/responses", { model: "m~529~after=1", stream: true, input: "hi" });
-    const frames = (await res.text()).split("\n\n").filter((f) => f.trim());
-    expect(frames[5]).toBe('\nevent: error\ndata: {"type":"error","code":"internal_server_error","message":"Overloaded","sequence_number":5}');
+    const text = await res.text();
+    const frames = text.split("\n\n").filter((f) => f.trim());
+    expect(frames[5]).toBe('\nevent: error\ndata: {"type":"error","code":"internal_server_error","message":"Overloaded","sequence_number":0}');
+    expect(text).toEndWith("}\n\n");
+    expect(text).not.toEndWith("\n\n\n");
+  });
+
+  test("Responses to a Codex client: `event: response.failed` (isCodexResponsesClientRequest)", async () => {
+    // BuildOpenAIResponsesStreamFailedChunk: the error object of the (reduced) text, keys sorted.
+    const codex = async (model: string, headers: Record<string, string>) => {
+      const res = await fetch(`${mock.url}/v1/responses`, { method: "POST", headers, body: JSON.stringify({ model, stream: true, input: "hi" }) });
+      return (await res.text()).split("\n\n").filter((f) => f.trim());
+    };
+    const cooling = await codex("m~429~after=0", { "user-agent": "codex_cli_rs/0.80.0 (Linux; x86_64)" });
+    expect(cooling).toHaveLength(5);
+    expect(cooling[4]).toBe(
+      '\nevent: response.failed\ndata: {"type":"response.failed","sequence_number":0,"response":{"status":"failed","error":' +
+        '{"code":"model_cooldown","message":"All credentials for model m are cooling down via provider mock"}}}',
+    );
+    // A plain-text error gets {type, code, message} from its status: a 401 reads invalid_request_error + invalid_api_key.
+    const revoked = await codex("m~401~after=0", { originator: "codex_cli_rs" });
+    expect(JSON.parse(revoked[4]!.split("data: ")[1]!).response.error).toEqual({
+      code: "invalid_api_key",
+      message: "unauthorized: upstream rejected the credential (token expired or revoked)",
+      type: "invalid_request_error",
+    });
+    // Anyone else keeps the legacy `error` event.
+    expect((await codex("m~401~after=0", { "user-agent": "openai-node" }))[4]).toStartWith("\nevent: error\n");
   });
 
   test("Gemini: `event: error` with CLIProxyAPI's common body", async () => {
@@ -168,6 +195,30 @@ describe("error event inside a 200 stream (status + after=N: the opening, N cont
   test("a non-streamed request gets the status instead", async () => {
     const err = await openai.chat.completions.create({ model: "m~529~after=2", messages: msgs }).catch((e) => e);
     expect(err.status).toBe(529);
+  });
+});
+
+describe("empty: the upstream's stream ended before any data", () => {
+  // Each handler's "closed without data" branch: code_handlers.go, openai_handlers.go and
+  // gemini_handlers.go still commit their 200; the Responses handler answers 502 instead.
+  test.each([
+    ["/v1/messages", { model: "m~empty", stream: true }, ""],
+    ["/v1/chat/completions", { model: "m~empty", stream: true }, "data: [DONE]\n\n"],
+    ["/v1beta/models/m~empty:streamGenerateContent?alt=sse", {}, ""],
+  ])("%s: 200, event-stream, %j", async (path, body, expected) => {
+    const res = await post(path, body);
+    expect([res.status, res.headers.get("content-type"), await res.text()]).toEqual([200, "text/event-stream", expected]);
+  });
+
+  test("/v1/responses: 502 upstream stream closed before first payload", async () => {
+    const res = await post("/v1/responses", { model: "m~empty", stream: true, input: "hi" });
+    expect(res.status).toBe(502);
+    expect(await res.json()).toEqual({ error: { message: "upstream stream closed before first payload", type: "server_error", code: "internal_server_error" } });
+  });
+
+  test("a non-streamed request is answered as usual", async () => {
+    const r = await openai.chat.completions.create({ model: "m~empty", messages: msgs });
+    expect(r.choices[0]!.message.content).toStartWith(EXPECTED);
   });
 });
 

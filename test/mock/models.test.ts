@@ -98,6 +98,12 @@ describe("instance YAML", () => {
     try {
       const res = await fetch(`${any.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ model: "whatever-1", messages: [] }) });
       expect((await res.json()).model).toBe("whatever-1");
+      // …but no model, or a body that is not JSON, never resolves (handlers_routing.go: GetProviderName("") is empty).
+      for (const body of [JSON.stringify({ messages: [] }), "not json"]) {
+        const none = await fetch(`${any.url}/v1/chat/completions`, { method: "POST", body });
+        expect(none.status).toBe(400);
+        expect((await none.json()).error).toEqual({ message: "unknown provider for model ", type: "invalid_request_error", code: "model_not_found", param: "model" });
+      }
     } finally {
       await any.stop();
     }

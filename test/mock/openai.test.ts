@@ -97,9 +97,32 @@ describe("POST /v1/responses", () => {
     expect(completed!.usage!.output_tokens).toBe(12);
   });
 
-  test("raw stream: every frame is event: + data: with matching type", async () => {
+  test("POST /v1/responses/compact answers JSON and refuses stream: true before looking at the model (Compact)", async () => {
+    const post = (body: object) =>
+      fetch(`${mock.url}/v1/responses/compact`, { method: "POST", headers: { authorization: "Bearer k-beta" }, body: JSON.stringify(body) });
+    const ok = await post({ model: "gpt-5", input: "hi", stream: false });
+    expect(ok.headers.get("content-type")).toBe("application/json");
+    expect((await ok.json()).status).toBe("completed");
+    const streamed = await post({ model: "nope", input: "hi", stream: true });
+    expect(streamed.status).toBe(400);
+    expect(await streamed.json()).toEqual({ error: { message: "Streaming not supported for compact responses", type: "invalid_request_error" } });
+  });
+
+  test("the Codex CLI's direct base path /backend-api/codex serves the same, behind the same key", async () => {
+    // server_routes.go: the codexDirect group (chatgpt_base_url compatible).
+    const codex = new OpenAI({ apiKey: "k-beta", baseURL: `${mock.url}/backend-api/codex`, maxRetries: 0 });
+    expect((await codex.responses.create({ model: "gpt-5", input: "hi" })).output_text).toStartWith("Mock answer from instance beta, model gpt-5.");
+    const compact = await fetch(`${mock.url}/backend-api/codex/responses/compact`, { method: "POST", headers: { authorization: "Bearer k-beta" }, body: '{"model":"gpt-5","input":"hi"}' });
+    expect(compact.status).toBe(200);
+    const denied = await fetch(`${mock.url}/backend-api/codex/responses`, { method: "POST", body: '{"model":"gpt-5","input":"hi"}' });
+    expect([denied.status, await denied.text()]).toEqual([401, '{"error":"Missing API key"}']);
+  });
+
+  test("raw stream: every frame is event: + data: with matching type; a finished stream ends with one more newline", async () => {
     const { text } = await rawStream("/v1/responses", { model: "gpt-5", input: "hi" });
-    const frames = text.split("\n\n").filter(Boolean);
+    // CLIProxyAPI's forwardResponsesStream: WriteDone writes "\n" after the last frame.
+    expect(text).toEndWith("}\n\n\n");
+    const frames = text.split("\n\n").filter((f) => f.trim());
     for (const f of frames) {
       const m = /^event: (\S+)\ndata: (.*)$/.exec(f);
       expect(m).not.toBeNull();

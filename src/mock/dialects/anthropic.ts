@@ -46,6 +46,7 @@ function thinkingFrames(t: NonNullable<Answer["thinking"]>): string[] {
 
 export const anthropic: Dialect = {
   errorBody: claudeErrorBody,
+  emptyStream: "",
   json(a) {
     const text = { type: "text", text: a.text };
     const content = a.thinking ? [{ type: "thinking", thinking: a.thinking.text, signature: a.thinking.signature }, text] : [text];
@@ -71,7 +72,7 @@ export const anthropic: Dialect = {
     return {
       frames,
       firstContent: 3,
-      errorFrame: error && (() => `event: error\ndata: ${claudeErrorBody(error)}\n\n`),
+      errorFrame: error && `event: error\ndata: ${claudeErrorBody(error)}\n\n`,
     };
   },
 };

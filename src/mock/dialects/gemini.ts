@@ -25,11 +25,12 @@ function chunk(a: Answer, text: string, last: boolean) {
 
 export const gemini: Dialect = {
   errorBody: baseErrorBody,
+  emptyStream: "",
   json: (a) => JSON.stringify(chunk(a, a.text, true)),
   stream(a, error?: ErrorText) {
     const n = a.pieces.length;
     const frames = a.pieces.map((text, i) => sseData(chunk(a, text, i === n - 1)));
-    return { frames, firstContent: 0, errorFrame: error && (() => `event: error\ndata: ${baseErrorBody(error)}\n\n`) };
+    return { frames, firstContent: 0, errorFrame: error && `event: error\ndata: ${baseErrorBody(error)}\n\n` };
   },
 };
 

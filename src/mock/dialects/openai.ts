@@ -13,6 +13,7 @@ const usage = (a: Answer) => ({
 
 export const openaiChat: Dialect = {
   errorBody: baseErrorBody,
+  emptyStream: "data: [DONE]\n\n",
   json: (a) =>
     JSON.stringify({
       id: mockId("chatcmpl-", a),
@@ -33,6 +34,6 @@ export const openaiChat: Dialect = {
       sseData({ ...head, choices: [], usage: usage(a) }),
       "data: [DONE]\n\n",
     ];
-    return { frames, firstContent: 1, errorFrame: error && (() => `data: ${baseErrorBody(error)}\n\n`) };
+    return { frames, firstContent: 1, errorFrame: error && `data: ${baseErrorBody(error)}\n\n` };
   },
 };

@@ -41,6 +41,8 @@ beforeAll(() => {
       `"cooling.openai" = ${pair("claude-a~429~after=0")}`,
       `"overloaded.responses" = ${pair("claude-a~529~after=0")}`,
       `"unavailable.gemini" = ${pair("claude-a~503~after=0")}`,
+      `"revoked.codex" = ${pair("claude-a~401~after=0")}`,
+      `"cooling.codex" = ${pair("claude-a~429~after=0")}`,
       `"cut.anthropic" = ${pair("claude-a~cut=2")}`,
       `"stalled.anthropic" = ${pair("claude-a~interval=400", ", first_byte_timeout_ms = 250")}`,
       `"refused.anthropic" = ${pair("claude-a~400~after=0")}`,
@@ -103,6 +105,23 @@ describe("an error event before any content fails over, unseen by the client", (
     for await (const ev of data) if (ev.type === "response.output_text.delta") text += ev.delta;
     expect(answeredBy(text)).toBe("b");
     expect(response.headers.get("x-gw-attempts")).toBe("2");
+  });
+
+  test("Codex: response.created… then `event: response.failed` (CLIProxyAPI's event for Codex clients) is judged by its code; b answers", async () => {
+    // A revoked credential reads {type: invalid_request_error, code: invalid_api_key} there: an
+    // auth failure (401) to fail over and cool, not the client's mistake (400) to hand back.
+    for (const [route, status] of [["revoked.codex", 401], ["cooling.codex", 429]] as const) {
+      const res = await fetch(`${rig.gw.url}/v1/responses`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "user-agent": "codex_cli_rs/0.80.0 (Debian 13; x86_64)" },
+        body: JSON.stringify({ model: route, stream: true, input: "hi" }),
+      });
+      const text = await res.text();
+      expect([res.status, res.headers.get("x-gw-attempts")]).toEqual([200, "2"]);
+      expect(text).not.toContain("response.failed");
+      expect(text).toContain("event: response.completed");
+      expect((await lastRecord(route)).routing.attempts[0]!.status).toBe(status);
+    }
   });
 
   test("Gemini SDK: the error JSON in the stream; b answers", async () => {
