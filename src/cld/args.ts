@@ -129,7 +129,8 @@ usage: cld [cp|ag|official] [FILTER] [-y] [-c FILE.toml] [claude args…]
 Every other argument goes to claude unchanged, in order: cld cp opus -p "hi" --resume
 No mode: a menu. In any menu, Esc reuses the last choice.
 cld --resume ID (Claude Code's exit hint): the session's own mode, launched as last time.
-Config (cld names the one it uses): -c FILE, else $CLD_TOML, else $GW_CONFIG, else the config of the
-running gw, else ./providers.toml once you confirmed it (asked again when it changes); none = the
-built-in routes and http://127.0.0.1:8145.
+Config (cld names the one it uses): -c FILE, else the gw at $GW_URL (key: $GW_API_KEY; no file
+needed), else $CLD_TOML, else $GW_CONFIG, else the config of the running gw, else ./providers.toml
+once you confirmed it (asked again when it changes); none = the built-in routes and
+http://127.0.0.1:8145.
 `;

@@ -1,6 +1,7 @@
 // Which providers.toml cp mode uses (pure). A config decides where Claude Code sends every
 // prompt and which key goes with it, so cld never takes one the user did not choose:
-//   1. one named: -c FILE, then $CLD_TOML, then $GW_CONFIG;
+//   1. one named: -c FILE, then a team's gw by address ($GW_URL: no file at all), then $CLD_TOML,
+//      then $GW_CONFIG;
 //   2. else the config of the gw that is running (the one serving ./providers.toml when several run);
 //   3. else ./providers.toml, but only once the user confirmed this very content;
 //   4. else the built-in routes and http://127.0.0.1:8145.
@@ -11,6 +12,8 @@ export interface ConfigFacts {
   readonly flag?: string;
   readonly cldToml?: string;
   readonly gwConfig?: string;
+  /** $GW_URL, when set: a gw elsewhere, reached by address and key alone (remote.ts). */
+  readonly gatewayUrl?: string;
   readonly running: readonly RunningGw[];
   /** ./providers.toml (absolute) when it exists. */
   readonly here?: string;
@@ -21,12 +24,14 @@ export type ConfigChoice =
   /** `named`: the user pointed at it (a flag, a variable, a gw they started). */
   | { readonly kind: "file"; readonly file: string; readonly origin: string; readonly named: boolean; readonly running?: RunningGw }
   | { readonly kind: "ask"; readonly file: string; readonly changed: boolean }
+  | { readonly kind: "remote" }
   | { readonly kind: "several"; readonly running: readonly RunningGw[] }
   | { readonly kind: "builtin" };
 
 export function chooseConfig(f: ConfigFacts): ConfigChoice {
   const named = (file: string, origin: string, running?: RunningGw): ConfigChoice => ({ kind: "file", file, origin, named: true, ...(running ? { running } : {}) });
   if (f.flag) return named(f.flag, "-c");
+  if (f.gatewayUrl) return { kind: "remote" };
   if (f.cldToml) return named(f.cldToml, "$CLD_TOML");
   if (f.gwConfig) return named(f.gwConfig, "$GW_CONFIG");
   const configs = new Set(f.running.map((r) => r.config));

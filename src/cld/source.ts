@@ -16,6 +16,7 @@ import { confirmation, fingerprint, rememberConfirmed } from "./confirmed.ts";
 import type { Gateway } from "./env.ts";
 import type { Env } from "./memory.ts";
 import { pick } from "./picker.ts";
+import { askRemote, COMPLETION_TIMEOUT_MS, REMOTE_TIMEOUT_MS, remoteGatewayOf, URL_VAR } from "./remote.ts";
 import { say } from "./say.ts";
 import { BUILTIN_ROUTES, DEFAULT_SCENARIOS } from "./scenarios.ts";
 import { confirm, hasTerminal } from "./tty.ts";
@@ -30,6 +31,8 @@ export interface CldSource {
   readonly auto?: string;
   readonly scenarios: Readonly<Record<string, Scenario>>;
   readonly gateway: Gateway;
+  /** The windows the gateway listed when cld asked it already (a gw named by $GW_URL). */
+  readonly windows?: ReadonlyMap<string, number>;
   /** The one line cld prints: which config (or why none) and where Claude Code is sent. */
   readonly line: string;
 }
@@ -103,6 +106,8 @@ export async function loadCldSource(explicit: string | undefined, env: Env, opts
       return askFirst(choice, opts, client);
     case "file":
       return fromFile(choice, client);
+    case "remote":
+      return fromRemote(env, opts);
   }
 }
 
@@ -110,14 +115,31 @@ export async function loadCldSource(explicit: string | undefined, env: Env, opts
 
 async function factsOf(explicit: string | undefined, env: Env, cacheDir: string): Promise<ConfigFacts> {
   const abs = (p: string | undefined) => (p ? resolve(p) : undefined);
-  const named = { flag: abs(explicit), cldToml: abs(env.CLD_TOML), gwConfig: abs(env.GW_CONFIG) };
-  if (named.flag || named.cldToml || named.gwConfig) return { ...named, running: [] };
+  const named = { flag: abs(explicit), cldToml: abs(env.CLD_TOML), gwConfig: abs(env.GW_CONFIG), gatewayUrl: env[URL_VAR]?.trim() || undefined };
+  if (named.flag || named.cldToml || named.gwConfig || named.gatewayUrl) return { ...named, running: [] };
   const here = resolve("providers.toml");
   const exists = existsSync(here);
   return {
     running: await listRunning(env),
     ...(exists ? { here, hereConfirmed: await confirmation(cacheDir, here, await fingerprint(here)) } : {}),
   };
+}
+
+/**
+ * A team's gw named by $GW_URL: its routes are what it lists, the scenarios the built-in ones.
+ * Asked before any menu, so a wrong key or address stops here in one line. Shell completion
+ * (no questions) falls back to the built-ins when it does not answer.
+ */
+async function fromRemote(env: Env, opts: SourceOptions): Promise<CldSource> {
+  try {
+    const gateway = remoteGatewayOf(env, PLACEHOLDER_KEY)!;
+    const listing = await askRemote(gateway, env, opts.ask ? REMOTE_TIMEOUT_MS : COMPLETION_TIMEOUT_MS);
+    const line = `gw at ${gateway.baseUrl} ($${URL_VAR}, no providers.toml): ${listing.routes.length} routes`;
+    return { file: null, config: null, routes: listing.routes, ...(listing.auto === undefined ? {} : { auto: listing.auto }), scenarios: DEFAULT_SCENARIOS, gateway, windows: listing.windows, line };
+  } catch (err) {
+    if (opts.ask) throw err;
+    return builtin(`the gw at $${URL_VAR} did not answer`);
+  }
 }
 
 type FileChoice = Extract<ConfigChoice, { kind: "file" }>;

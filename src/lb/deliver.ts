@@ -18,6 +18,7 @@ import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import type { Health } from "./local.ts";
 import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
+import type { RefusalLog } from "./refusal-log.ts";
 import { recordEnd, type RequestFacts } from "./request-state.ts";
 import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
@@ -39,6 +40,8 @@ export interface GatewayContext {
   readonly relays?: OpenRelays;
   /** The supervisor's view of its instances for /healthz (absent under `gw lb`). */
   readonly health?: () => Health;
+  /** Client-key refusals in gw's log, by address (rate-limited). */
+  readonly refusals?: RefusalLog;
 }
 
 export interface Delivery {

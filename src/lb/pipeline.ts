@@ -6,6 +6,7 @@ import type { Server } from "bun";
 import type { Route } from "../config/types.ts";
 import { checkClientKey, presentedKey } from "./auth.ts";
 import { attemptLoop } from "./attempt.ts";
+import { clientAddress } from "./client-address.ts";
 import type { BodyHold } from "./body-budget.ts";
 import { deliver, type GatewayContext } from "./deliver.ts";
 import { dialectOf, errorResponse } from "./dialect.ts";
@@ -36,6 +37,7 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   const auth = checkClientKey(rt.clientKeys, req.headers, url);
   if (auth !== "ok") {
     const msg = auth === "missing" ? "missing API key for gw" : "invalid API key for gw";
+    gw.refusals?.keyRefused(clientAddress(server.requestIP(req)?.address, req.headers), presentedKey(req.headers, url));
     return refused(gw, errorResponse(dialect, 401, msg, auth === "missing" ? "missing_api_key" : "invalid_api_key"));
   }
   if (req.method === "GET" && isModelList(path, dialect)) return answeredLocally(gw, path, modelsResponse(rt.models, req.headers, dialect));
@@ -64,7 +66,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
   // Router and upgrade: session, signature and size facts decide the route that serves the
   // request (an `auto` request gets its route from the router first).
   const facts = requestFacts(req.headers, intake, rt.config, gw.state, startedAt);
-  const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url), req.headers.get("user-agent"));
+  const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url), req.headers, server.requestIP(req)?.address);
 
   // Route → rewrite → forward, failing over until an outcome is delivered.
   const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record };

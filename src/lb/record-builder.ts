@@ -17,6 +17,7 @@ import {
 import type { RequestLog } from "../observe/requestlog.ts";
 import type { Usage } from "../observe/tokens.ts";
 import type { CooldownSet } from "../state/index.ts";
+import { clientAddress } from "./client-address.ts";
 import type { Intake } from "./intake.ts";
 import type { RequestFacts } from "./request-state.ts";
 import { routerRecord } from "./router/record.ts";
@@ -58,8 +59,10 @@ export class RecordBuilder {
     private readonly facts: RequestFacts,
     private readonly masker: Masker,
     private readonly clientKey: string | undefined,
-    /** The client's User-Agent as sent; cut down to `agent` only when the record completes. */
-    private readonly userAgent: string | null = null,
+    /** The request's headers: User-Agent and forwarding headers are read only when the record completes. */
+    private readonly headers: Headers = new Headers(),
+    /** The socket's peer address (server.requestIP, asked while the connection is surely open). */
+    private readonly peer?: string,
   ) {
     this.route = facts.route?.name;
   }
@@ -109,8 +112,10 @@ export class RecordBuilder {
     const usage = usageRecord(r.usage);
     if (usage) record.usage = usage;
     if (this.clientKey) record.client = maskSecret(this.clientKey);
-    const agent = agentOf(this.userAgent);
+    const agent = agentOf(this.headers.get("user-agent"));
     if (agent) record.agent = masker.text(agent);
+    const ip = clientAddress(this.peer, this.headers);
+    if (ip) record.client_ip = ip;
     // An unrouted request's attempts send the client's model as named: shown as request.model is.
     const model = record.request.model;
     if (model !== intake.model) for (const a of this.attempts) if (a.model === intake.model) a.model = model!;

@@ -23,6 +23,7 @@ import { type GatewayStats, StatsCounter } from "./stats.ts";
 import { OpenRelays } from "./stream.ts";
 import { type DrainReport, InstanceLoad } from "./drain.ts";
 import type { Availability } from "./hold.ts";
+import { RefusalLog } from "./refusal-log.ts";
 import { type Explanation, explainBody } from "./router/explain.ts";
 
 export type { GatewayStats } from "./stats.ts";
@@ -164,6 +165,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays }),
     observe,
     health: opts.health,
+    refusals: new RefusalLog(opts.log ?? consola),
   };
   watchRestored(gw.probes, state, config.routes, Date.now());
   let handingOff = false;

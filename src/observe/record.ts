@@ -21,6 +21,11 @@ export interface RequestRecord {
   client?: string;
   /** The client program, `name/version` from its User-Agent (agentOf); absent when none is named. */
   agent?: string;
+  /**
+   * The client machine's address: the socket's peer, or — when that peer is a reverse proxy on
+   * this machine (loopback) — the address its forwarding header names (lb/client-address.ts).
+   */
+  client_ip?: string;
 }
 
 /**

@@ -43,7 +43,8 @@ ${agents}
 Without FILTER: a menu of routes (Esc reuses the last one); without AGENT: a menu of agents. Every other argument goes to the
 agent unchanged, in order: gw run codex gpt5 exec "fix the tests". The agent's config lives in
 a directory gw manages (~/.cache/cld/AGENT); your own settings stay untouched.
-Config (named on stderr), as cld chooses it: -c FILE, else $CLD_TOML, else $GW_CONFIG, else the
-config of the running gw, else ./providers.toml once you confirmed it; none = the built-in routes.
+Config (named on stderr), as cld chooses it: -c FILE, else the gw at $GW_URL (key: $GW_API_KEY),
+else $CLD_TOML, else $GW_CONFIG, else the config of the running gw, else ./providers.toml once you
+confirmed it; none = the built-in routes.
 `;
 }

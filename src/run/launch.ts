@@ -45,7 +45,8 @@ export async function launchAgent(agent: Agent, req: LaunchRequest, env: Env): P
   say(src.line);
   // One question to the gateway before any menu: is it up, and which windows does it serve
   // (what every agent is told; the catalogue is loaded only for routes it does not list).
-  const answer = await askGateway(src.gateway.baseUrl, src.gateway.apiKey);
+  // A gw named by its address was asked already (loadCldSource): it answered, or cld stopped there.
+  const answer = src.windows ? { up: true, windows: src.windows } : await askGateway(src.gateway.baseUrl, src.gateway.apiKey);
   const routes = offeredRoutes(src.config, src.routes, agent.families, await windowsOf(src.routes, src.config, answer.windows));
   const ctx = { agent, src, routes, filter: req.filter, home, env, again: req.again ?? false, say };
   const chosen = await (agent.choose ?? chooseRoute)(ctx);
@@ -57,13 +58,23 @@ export async function launchAgent(agent: Agent, req: LaunchRequest, env: Env): P
   say(chosen.line);
   setTitle(`${agent.title ?? `gw run ${agent.name}`} ${chosen.route.name}`, env);
   const args = [...(prepared.args ?? []), ...(chosen.filterUsed ? req.agentArgs : req.agentArgsWithFilter)];
-  const childEnvironment = agentEnv(agent, env, prepared.env);
+  const childEnvironment = agentEnv(agent, env, prepared.env, src.gateway.baseUrl);
   return agent.handOver ? agent.handOver(command, args, childEnvironment) : handOver(command, args, childEnvironment);
 }
 
-/** The agent's environment: the user's, proxies and the agent's stray variables blanked, its own on top. */
-export function agentEnv(agent: Pick<Agent, "blank">, base: Env, set: Readonly<Record<string, string>>): ChildEnv {
-  return childEnv(base, [...PROXY_VARS, ...agent.blank], set);
+/**
+ * The agent's environment: the user's, the agent's stray variables blanked, its own on top.
+ * Proxies are blanked for a gateway on this machine (they would send loopback traffic astray) and
+ * kept for one elsewhere, which the user's network may reach only through them — as cld's own
+ * check of it did. The CA file Bun's check trusted by $SSL_CERT_FILE is handed on as
+ * $NODE_EXTRA_CA_CERTS, the only one Node agents read (Gemini CLI, Claude Code's older npm builds;
+ * the native Claude Code is a Bun program and reads both): what passed the check connects.
+ */
+export function agentEnv(agent: Pick<Agent, "blank">, base: Env, set: Readonly<Record<string, string>>, gatewayUrl?: string): ChildEnv {
+  const url = gatewayUrl === undefined ? undefined : new URL(gatewayUrl);
+  const local = url === undefined || isLoopback(url.hostname);
+  const certs: Record<string, string> = url?.protocol === "https:" && base.SSL_CERT_FILE && !base.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: base.SSL_CERT_FILE } : {};
+  return childEnv(base, [...(local ? PROXY_VARS : []), ...agent.blank], { ...certs, ...set });
 }
 
 /** The gateway did not answer: say how to start it (with the config read, as given), and let the user decide. */

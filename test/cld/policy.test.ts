@@ -69,6 +69,16 @@ describe("child environment", () => {
     });
   });
 
+  test("a gateway elsewhere: the user's proxies stay (the way out of their network), a CA trusted by $SSL_CERT_FILE reaches Node as $NODE_EXTRA_CA_CERTS", () => {
+    const launch = { baseUrl: "https://gw.example.com/gw", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 1, configDir: "/c/cp" };
+    const env = agentEnv(claude, { ...user, SSL_CERT_FILE: "/etc/team-ca.pem" }, gatewayEnv(launch), launch.baseUrl);
+    expect(env).toMatchObject({ HTTP_PROXY: "http://p:1", https_proxy: "http://p:2", ALL_PROXY: "socks5://p", ANTHROPIC_AUTH_TOKEN: "k", NODE_EXTRA_CA_CERTS: "/etc/team-ca.pem" });
+    // The user's own NODE_EXTRA_CA_CERTS wins; a plain-http gateway on this machine gets neither.
+    expect(agentEnv(claude, { ...user, SSL_CERT_FILE: "/a.pem", NODE_EXTRA_CA_CERTS: "/b.pem" }, {}, launch.baseUrl).NODE_EXTRA_CA_CERTS).toBe("/b.pem");
+    const local = agentEnv(claude, { ...user, SSL_CERT_FILE: "/a.pem" }, {}, "http://127.0.0.1:8145");
+    expect([local, "NODE_EXTRA_CA_CERTS" in local]).toMatchObject([blanks, false]);
+  });
+
   test("ag: defaults, and the CLD_AG_* / ANTI_API_BASE overrides", () => {
     expect(agEnv(user, "tok", "/c/ag")).toMatchObject({
       ...blanks, ANTHROPIC_BASE_URL: "http://127.0.0.1:8045/v1", ANTHROPIC_API_KEY: "tok",

@@ -1,6 +1,6 @@
 // A real nginx in front of a gateway, as a team server runs it: one `server` block given by the
 // test (the README's snippet, or a bare proxy_pass), on a free loopback port, with its files in a
-// temp dir. TLS with a self-signed certificate made by openssl for `gw.test`.
+// temp dir. TLS with a self-signed certificate made by openssl for `gw.test` and 127.0.0.1.
 import type { Subprocess } from "bun";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +12,8 @@ export interface TestNginx {
   /** `https://127.0.0.1:PORT` (or http:// without TLS). */
   readonly url: string;
   readonly port: number;
+  /** The self-signed certificate (PEM) with TLS: what a client trusts by NODE_EXTRA_CA_CERTS. */
+  readonly cert: string;
   /** Lines nginx wrote to its error log (why a request failed there). */
   errors(): Promise<string>;
   stop(): Promise<void>;
@@ -63,6 +65,7 @@ http {
   return {
     url,
     port,
+    cert,
     errors,
     async stop() {
       proc.kill("SIGTERM"); // the master takes its worker down
@@ -72,7 +75,7 @@ http {
 }
 
 async function selfSigned(cert: string, key: string): Promise<void> {
-  const args = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=gw.test", "-addext", "subjectAltName=DNS:gw.test", "-keyout", key, "-out", cert];
+  const args = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=gw.test", "-addext", "subjectAltName=DNS:gw.test,IP:127.0.0.1", "-keyout", key, "-out", cert];
   const p = Bun.spawn(["openssl", ...args], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   if ((await p.exited) !== 0) throw new Error(`openssl: ${await new Response(p.stderr).text()}`);
 }

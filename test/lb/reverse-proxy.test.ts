@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningGateway } from "../../src/lb/server.ts";
+import type { RequestRecord } from "../../src/observe/record.ts";
 import { configFrom, externalInstances, startTestGateway, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";
 import { startNginx, type TestNginx } from "../helpers/nginx.ts";
+import { readRequestLog } from "../helpers/resilience.ts";
 
 const enc = new TextEncoder();
 const CLIENT_KEY = "team-alice-0123456789abcdef";
@@ -17,6 +19,8 @@ const insecure = { tls: { rejectUnauthorized: false } };
 let release: () => void = () => {};
 
 let up: TestUpstream, gw: RunningGateway;
+/** gw's own log lines (probes, refusals). */
+const gwLog: string[] = [];
 
 beforeAll(() => {
   up = testUpstream((_req, seen) => {
@@ -47,7 +51,7 @@ ${externalInstances({ a: up.url })}
 [routing]
 "opus" = [{ instance = "a", provider = "anthropic", model = "claude-opus-4-6" }]
 `);
-  gw = startTestGateway(config);
+  gw = startTestGateway(config, { log: { info: () => {}, warn: (l) => gwLog.push(l) } });
 });
 
 afterAll(async () => {
@@ -128,6 +132,28 @@ describe("behind nginx configured as README says", () => {
     });
     expect([res.status, res.status === 200 ? "" : await res.text()]).toEqual([200, ""]);
     expect(res.headers.get("x-gw-route")).toBe("opus");
+  });
+
+  test("the request log names the client machine nginx forwarded for, not nginx's loopback address nor what the client wrote itself", async () => {
+    // curl from 127.0.0.5 (still this machine, but not the address nginx uses to reach gw), claiming another address.
+    const curl = Bun.spawn(["curl", "-sk", "--interface", "127.0.0.5", "-o", "/dev/null", "-D", "-", "-H", "host: gw.test", "-H", `authorization: Bearer ${CLIENT_KEY}`, "-H", "x-forwarded-for: 203.0.113.9", "-H", "content-type: application/json",
+      "-d", JSON.stringify({ model: "opus", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }), `${nginx.url}/v1/messages`], { stdout: "pipe", stderr: "pipe" });
+    const head = await new Response(curl.stdout).text();
+    expect([await curl.exited, head.split("\r\n")[0]]).toEqual([0, "HTTP/1.1 200 OK"]);
+    const viaNginx = /x-gw-request-id: (\S+)/i.exec(head)![1]!;
+    const direct = (await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "x-api-key": CLIENT_KEY, "content-type": "application/json" }, body: JSON.stringify({ model: "opus", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }) })).headers.get("x-gw-request-id")!;
+    let byId = new Map<string, RequestRecord>();
+    await waitFor(() => (byId = new Map(readRequestLog(gw.config().dir).map((r) => [r.id, r]))).has(viaNginx) && byId.has(direct), 10_000, "both records in the request log");
+    expect([byId.get(viaNginx)!.client_ip, byId.get(direct)!.client_ip]).toEqual(["127.0.0.5", "127.0.0.1"]);
+  });
+
+  test("a machine sending a stale key is named in gw's log (by the address nginx forwarded for), once, not per request", async () => {
+    const stale = "team-alice-OLD-0123456789abcdef";
+    for (let i = 0; i < 3; i++) {
+      const curl = Bun.spawn(["curl", "-sk", "--interface", "127.0.0.6", "-o", "/dev/null", "-w", "%{http_code}", "-H", "host: gw.test", "-H", `x-api-key: ${stale}`, `${nginx.url}/v1/messages`, "-d", "{}"], { stdout: "pipe", stderr: "pipe" });
+      expect(await new Response(curl.stdout).text()).toBe("401");
+    }
+    expect(gwLog.filter((l) => l.includes("127.0.0.6"))).toEqual(["refused a request from 127.0.0.6 with a wrong client key (team-a…cdef)"]);
   });
 
   test("the status page and /metrics need admin_key, though nginx reaches gw over loopback", async () => {

@@ -9,6 +9,7 @@ import type { Browser, Page } from "playwright-core";
 import { type RunningGateway, startGateway } from "../../src/lb/server.ts";
 import { launchChromium } from "../helpers/browser.ts";
 import { configFrom, externalInstances } from "../helpers/lb.ts";
+import { startNginx } from "../helpers/nginx.ts";
 import { type SpawnedMock, spawnMock } from "../helpers/mock.ts";
 import { removeTempDirs, tempDir } from "../helpers/tmp.ts";
 
@@ -124,6 +125,28 @@ test(
     await page.close();
   },
   SLOW * 2,
+);
+
+test(
+  "behind a reverse proxy under a path prefix (location /gw/), and at /_gw without its slash, the page finds its data",
+  async () => {
+    const nginx = await startNginx(`server { listen 127.0.0.1:{{PORT}}; location /gw/ { proxy_pass http://127.0.0.1:${gateway.port}/; } }`, { tls: false });
+    const page = await browser!.newPage();
+    try {
+      for (const url of [`${nginx.url}/gw/_gw/`, `${nginx.url}/gw/_gw`, `${base}/_gw`]) {
+        const asked: string[] = [];
+        page.on("request", (r) => asked.push(new URL(r.url()).pathname));
+        await page.goto(url);
+        await page.locator('[data-instance="a"]').waitFor({ timeout: 20_000 });
+        expect([url, asked.filter((p) => p.endsWith("/api/status"))[0]]).toEqual([url, `${new URL(url).pathname.replace(/\/?$/, "/")}api/status`]);
+        page.removeAllListeners("request");
+      }
+    } finally {
+      await page.close();
+      await nginx.stop();
+    }
+  },
+  SLOW,
 );
 
 test(
