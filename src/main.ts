@@ -1,9 +1,10 @@
 #!/usr/bin/env bun
 import { basename } from "node:path";
+import { formatWithOptions } from "node:util";
 import { type CommandDef, defineCommand, runCommand } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { CliError } from "./cli/errors.ts";
-import { printUsage, usageText } from "./cli/usage.ts";
+import { printUsage, usageHint, useColor } from "./cli/usage.ts";
 import { commands, RAW_ARGV_COMMANDS, visibleCommands } from "./commands/index.ts";
 import { didYouMean } from "./config/suggest.ts";
 
@@ -59,12 +60,17 @@ async function loadCommand(name: string): Promise<CommandDef<any>> {
   throw new CliError(`unknown command "${name}"${guess ? ` — did you mean "${guess}"?` : ""}`, 1, `commands: ${visibleCommands().join(", ")} (gw help COMMAND for its flags)`);
 }
 
-/** citty's own refusals (a missing argument, a bad value) get the command's usage line as their fix. */
-async function usageHint(name: string | undefined): Promise<string | undefined> {
-  if (!name || !commands[name]) return undefined;
-  const usage = (await usageText(await commands[name](), root, false)).split("\n").find((l) => l.startsWith("USAGE "));
-  return usage ? `usage: ${usage.slice("USAGE ".length)}  (gw ${name} --help says what each is)` : undefined;
-}
+
+// Bun colours console.error red on a terminal and leaves that to NO_COLOR alone: a TERM=dumb
+// terminal (Emacs' shell, some CI consoles) showed every error and notice wrapped in escape codes.
+if (!useColor(process.stderr)) console.error = (...args: unknown[]) => void process.stderr.write(`${formatWithOptions({ colors: false }, ...args)}\n`);
+
+// The reader of a pipe went away (`gw logs -f | head -1`): done, as a program ended by SIGPIPE
+// would be, but without failing a `set -o pipefail` script that stopped reading on purpose.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE") throw err;
+  process.exit(0);
+});
 
 try {
   const code = await main(process.argv.slice(2));
@@ -72,7 +78,9 @@ try {
 } catch (err) {
   if (err instanceof CliError || (err instanceof Error && err.name === "CLIError")) {
     console.error(`${invokedAsCld() ? "cld" : "gw"}: ${err.message}`);
-    const hint = err instanceof CliError ? err.hint : await usageHint(process.argv[2]);
+    // citty's own refusals (a missing argument, a bad value) get the command's usage line as their fix
+    const name = process.argv[2];
+    const hint = err instanceof CliError ? err.hint : name && commands[name] ? await usageHint(await commands[name]()) : undefined;
     if (hint) console.error(`  ${hint}`);
     process.exitCode = err instanceof CliError ? err.exitCode : 1;
   } else {

@@ -26,3 +26,10 @@ export async function usageText(cmd: GwCommandDef, parent?: CommandDef<any>, col
 export async function printUsage(cmd: GwCommandDef, parent?: CommandDef<any>): Promise<void> {
   console.log(`${await usageText(cmd, parent)}\n`);
 }
+
+/** `usage: gw login [OPTIONS] <NAME> <PROVIDER>  (gw login --help says what each is)`: the fix for a wrong argument. */
+export async function usageHint(cmd: GwCommandDef): Promise<string | undefined> {
+  const name = (await (typeof cmd.meta === "function" ? cmd.meta() : cmd.meta))?.name;
+  const usage = (await usageText(cmd, { meta: { name: "gw" } }, false)).split("\n").find((l) => l.startsWith("USAGE "));
+  return usage ? `usage: ${usage.slice("USAGE ".length).trimEnd()}  (gw ${name} --help says what each is)` : undefined;
+}

@@ -1,24 +1,31 @@
 // Following a control answer that reports restarts as they happen (`gw restart`, and `gw reload`
 // when it relaunches an instance): one NDJSON line per step, then the command's own answer.
 import { CliError } from "../cli/errors.ts";
+import { waitingOnly } from "../cli/interrupt.ts";
 import { restartLine } from "../supervisor/format.ts";
 import type { RestartProgress, RestartResult } from "../supervisor/instances.ts";
 
 /** A line of such an answer: a step, the answer `A`, or the error that ends it. */
 export type RestartLine<A> = RestartProgress | A | { error: string };
 
-/** Each step printed as it comes (not for --json), an `{error}` line raised; the answer and what was restarted. */
-export async function followRestarts<A extends object>(lines: AsyncIterable<RestartLine<A>> | Iterable<RestartLine<A>>, quiet: boolean): Promise<{ answer: A | undefined; restarted: RestartResult[] }> {
+/**
+ * The answer to `request`: each step printed as it comes (not for --json), an `{error}` line
+ * raised; the answer and what was restarted. `what` (restart, reload) is what gw goes on with when the user presses Ctrl-C.
+ */
+export async function followRestarts<A extends object>(request: () => Promise<AsyncIterable<RestartLine<A>> | Iterable<RestartLine<A>>>, quiet: boolean, what: string): Promise<{ answer: A | undefined; restarted: RestartResult[] }> {
   let answer: A | undefined;
   const restarted: RestartResult[] = [];
-  for await (const line of lines) {
-    if ("error" in line) throw new CliError(line.error);
-    if (!("event" in line)) {
-      answer = line as A;
-      continue;
+  const follow = async () => {
+    for await (const line of await request()) {
+      if ("error" in line) throw new CliError(line.error);
+      if (!("event" in line)) {
+        answer = line as A;
+        continue;
+      }
+      if (line.event === "restarted") restarted.push(line.result);
+      if (!quiet) console.log(restartLine(line));
     }
-    if (line.event === "restarted") restarted.push(line.result);
-    if (!quiet) console.log(restartLine(line));
-  }
+  };
+  await waitingOnly(follow, () => `gw: stopped following; the running gw goes on with the ${what}\n  see how it ends with: gw status · gw logs`);
   return { answer, restarted };
 }

@@ -1,5 +1,6 @@
 import type { ArgsDef, CommandDef } from "citty";
 import { CliError } from "../cli/errors.ts";
+import { usageHint } from "../cli/usage.ts";
 export { printJson } from "../cli/json.ts";
 
 /** Every subcommand takes -c/--config. */
@@ -68,17 +69,49 @@ export function rejectUnknownFlags(rawArgs: readonly string[], args: ArgsDef, co
 }
 
 /**
- * defineCommand with the strict flag check built in, so no command can forget it.
+ * citty drops words beyond the positionals a command declares: `gw restart a b` restarted a alone
+ * and said nothing of b, `gw status a` showed everything. A command that takes any number of them
+ * (usage's DIR…) says so with `variadic: true` in its definition.
+ */
+export function extraPositionals(given: readonly unknown[], args: ArgsDef): string[] {
+  const declared = Object.values(args).filter((def) => def.type === "positional").length;
+  return given.slice(declared).map(String);
+}
+
+/**
+ * A flag that takes a value but got none: citty reads `-c` at the end of a line, `-c ""` and
+ * `--config=` alike as "", which commands took for "not given" — `gw down -c "$FILE"` with FILE
+ * unset stopped the gw of ./providers.toml. The spelling the user typed, or null.
+ */
+export function emptyValueFlag(rawArgs: readonly string[], args: ArgsDef, given: Record<string, unknown>): string | null {
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type !== "string" || given[name] !== "") continue;
+    const spellings = new Set([name, toKebab(name), ...aliasesOf(def)]);
+    return rawArgs.find((raw) => spellings.has(raw.replace(/^--?/, "").split("=")[0]!)) ?? `--${toKebab(name)}`;
+  }
+  return null;
+}
+
+/**
+ * defineCommand with the strict flag and argument checks built in, so no command can forget them.
  * Commands that parse their own argv (cld, mock) use citty's defineCommand directly.
  */
 export function defineGwCommand<const T extends ArgsDef>(
-  def: CommandDef<T> & { meta: { name: string }; internalArgs?: readonly (keyof T & string)[] },
+  def: CommandDef<T> & { meta: { name: string }; internalArgs?: readonly (keyof T & string)[]; variadic?: boolean },
 ): CommandDef<T> {
   const run = def.run;
   return {
     ...def,
     async run(ctx) {
-      rejectUnknownFlags(ctx.rawArgs, (await resolveArgs(def.args)) as ArgsDef, def.meta.name, def.internalArgs);
+      const args = (await resolveArgs(def.args)) as ArgsDef;
+      rejectUnknownFlags(ctx.rawArgs, args, def.meta.name, def.internalArgs);
+      const empty = emptyValueFlag(ctx.rawArgs, args, ctx.args);
+      if (empty) throw new CliError(`${empty.split("=")[0]} needs a value`, 1, await usageHint(def));
+      const extra = def.variadic ? [] : extraPositionals(ctx.args._, args);
+      if (extra.length) {
+        const words = extra.map((w) => `"${w}"`).join(" ");
+        throw new CliError(`unexpected argument${extra.length > 1 ? "s" : ""} ${words} for "gw ${def.meta.name}"`, 1, await usageHint(def));
+      }
       return run?.(ctx);
     },
   };

@@ -3,8 +3,8 @@ import { loadConfig } from "../config/index.ts";
 import { withSavedInstanceKeys } from "../instances/index.ts";
 import { writtenSecrets } from "../instances/written-secrets.ts";
 import { createMasker, maskerOf } from "../observe/mask.ts";
-import { controlRequest, ndjsonLines, NotRunningError } from "../supervisor/control.ts";
-import { logSourcesOnDisk, logStream } from "../supervisor/logtail.ts";
+import { ControlCut, controlRequest, ndjsonLines, NotRunningError } from "../supervisor/control.ts";
+import { linesAfter, logSourcesOnDisk, logStream } from "../supervisor/logtail.ts";
 import type { GwPaths } from "../supervisor/paths.ts";
 import { readableTarget } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
@@ -22,27 +22,63 @@ export default defineGwCommand({
     const n = args.lines === undefined ? 20 : Number(args.lines);
     if (!Number.isInteger(n) || n < 0) throw new CliError(`-n ${args.lines} is not a line count`, 1, "give a whole number, e.g. -n 100");
     const { file, paths } = await readableTarget(args.config);
-    const query = new URLSearchParams({ n: String(n), ...(args.name ? { name: args.name } : {}), ...(args.follow ? { follow: "1" } : {}) });
-    let body: ReadableStream<Uint8Array>;
-    try {
-      body = (await controlRequest(paths, `/logs?${query}`)).body!;
-    } catch (err) {
-      if (!(err instanceof NotRunningError)) throw err;
-      // After gw down or a crash is exactly when the logs are wanted: read the files themselves.
-      body = await logsOnDisk(paths, args.name, n, !!args.follow, await diskMasker(file, paths));
-    }
-    for await (const entry of ndjsonLines<{ name: string; line: string }>(body)) {
-      console.log(args.json ? JSON.stringify(entry) : args.name ? entry.line : `${entry.name} | ${entry.line}`);
+    const follow = !!args.follow;
+    const shown = new Map<string, string>(); // the last line shown of each log
+    // After gw down or a crash is exactly when the logs are wanted: read the files themselves.
+    let body = (await liveLogs(paths, args.name, n, follow)) ?? (await logsOnDisk(paths, args.name, n, follow, await diskMasker(file, paths), true));
+    for (;;) {
+      try {
+        for await (const entry of ndjsonLines<LogEntry>(body)) show(entry, args.json, args.name, shown);
+        if (!follow) return;
+      } catch (err) {
+        if (!(err instanceof ControlCut) || !follow) throw err;
+      }
+      // The gw followed went away (cut at gw down, ended at a hand-over): what it wrote since (its
+      // last lines: stopping, stopped, or the hand-over), then the successor's lines after an
+      // upgrade, else the end of the logs.
+      const again = await liveLogs(paths, args.name, RESUME_LINES, false);
+      const recent = again ?? (await logsOnDisk(paths, args.name, RESUME_LINES, false, await diskMasker(file, paths), false));
+      const entries: LogEntry[] = [];
+      for await (const entry of ndjsonLines<LogEntry>(recent)) entries.push(entry);
+      for (const entry of linesAfter(entries, shown)) show(entry, args.json, args.name, shown);
+      const next = again && (await liveLogs(paths, args.name, 0, true));
+      if (!next) {
+        console.error(`gw stopped for ${paths.dir}: no more lines to follow`);
+        return;
+      }
+      body = next;
     }
   },
 });
 
-async function logsOnDisk(paths: GwPaths, name: string | undefined, n: number, follow: boolean, mask: (s: string) => string): Promise<ReadableStream<Uint8Array>> {
+type LogEntry = { name: string; line: string };
+/** Lines of each log read again when `logs -f` resumes after gw went away: enough for a stop or a hand-over. */
+const RESUME_LINES = 50;
+
+function show(entry: LogEntry, json: boolean | undefined, name: string | undefined, shown: Map<string, string>): void {
+  // process.stdout, not console.log: Bun's console.log drops a write to a closed pipe without a
+  // word, so `gw logs -f | grep -m1 ready` never ended; main.ts ends gw at the EPIPE this raises
+  process.stdout.write(`${json ? JSON.stringify(entry) : name ? entry.line : `${entry.name} | ${entry.line}`}\n`);
+  shown.set(entry.name, entry.line);
+}
+
+/** The running gw's logs, or null when none runs for this config. */
+async function liveLogs(paths: GwPaths, name: string | undefined, n: number, follow: boolean): Promise<ReadableStream<Uint8Array> | null> {
+  const query = new URLSearchParams({ n: String(n), ...(name ? { name } : {}), ...(follow ? { follow: "1" } : {}) });
+  try {
+    return (await controlRequest(paths, `/logs?${query}`)).body!;
+  } catch (err) {
+    if (err instanceof NotRunningError) return null;
+    throw err;
+  }
+}
+
+async function logsOnDisk(paths: GwPaths, name: string | undefined, n: number, follow: boolean, mask: (s: string) => string, notice: boolean): Promise<ReadableStream<Uint8Array>> {
   const all = await logSourcesOnDisk(paths.logsDir);
   if (all.length === 0) throw new CliError(`gw is not running for ${paths.dir} and has left no logs in ${paths.logsDir}`, 1, "start it with: gw up -d");
   const sources = name ? all.filter((s) => s.name === name) : all;
   if (sources.length === 0) throw new CliError(`no log for '${name}' in ${paths.logsDir}`, 1, `valid names: ${all.map((s) => s.name).join(", ")}`);
-  console.error(`gw is not running for ${paths.dir}; showing its log files in ${paths.logsDir}`);
+  if (notice) console.error(`gw is not running for ${paths.dir}; showing its log files in ${paths.logsDir}`);
   return logStream(sources, n, follow, new AbortController().signal, mask);
 }
 

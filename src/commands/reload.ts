@@ -8,12 +8,15 @@ export default defineGwCommand({
   meta: { name: "reload", description: "re-read the config: rewrite instance YAML, swap the LB config, start/stop/restart changed instances" },
   args: { ...configArgs, ...jsonArgs },
   async run({ args }) {
-    const res = await controlRequest(targetPaths(args.config), "/reload", { method: "POST" });
+    const paths = targetPaths(args.config);
     // An instance the reload relaunches is drained first (up to shutdown_grace_ms): its progress
     // comes as gw restart's does, one line per step, before the answer. A gw from before progress
     // lines answers with the JSON alone.
-    const lines = res.headers.get("content-type")?.includes("ndjson") ? ndjsonLines<RestartLine<ReloadAnswer>>(res.body!) : [(await res.json()) as RestartLine<ReloadAnswer>];
-    const { answer: r, restarted } = await followRestarts<ReloadAnswer>(lines, !!args.json);
+    const request = async () => {
+      const res = await controlRequest(paths, "/reload", { method: "POST" });
+      return res.headers.get("content-type")?.includes("ndjson") ? ndjsonLines<RestartLine<ReloadAnswer>>(res.body!) : [(await res.json()) as RestartLine<ReloadAnswer>];
+    };
+    const { answer: r, restarted } = await followRestarts<ReloadAnswer>(request, !!args.json, "reload");
     if (!r) throw new CliError("gw ended the reload without an answer", 1, "see gw logs");
     if (args.json) printJson({ ...r, restarted }, true);
     else {

@@ -14,9 +14,10 @@ export default defineGwCommand({
   },
   async run({ args }) {
     const query = args.name ? `?name=${encodeURIComponent(args.name)}` : "";
-    const res = await controlRequest(targetPaths(args.config), `/restart${query}`, { method: "POST" });
+    const paths = targetPaths(args.config);
     type Answer = { results: RestartResult[] };
-    const { answer, restarted } = await followRestarts<Answer>(ndjsonLines<RestartLine<Answer>>(res.body!), !!args.json);
+    const request = async () => ndjsonLines<RestartLine<Answer>>((await controlRequest(paths, `/restart${query}`, { method: "POST" })).body!);
+    const { answer, restarted } = await followRestarts<Answer>(request, !!args.json, "restart");
     const results = answer?.results ?? [];
     if (args.json) printJson({ results }, true);
     // A gw from before progress lines answers with the results alone.

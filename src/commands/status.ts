@@ -1,3 +1,4 @@
+import { terminalWidth } from "../cli/table.ts";
 import { controlJson, NotRunningError } from "../supervisor/control.ts";
 import { formatStatus } from "../supervisor/format.ts";
 import type { StatusReport } from "../supervisor/status.ts";
@@ -19,6 +20,6 @@ export default defineGwCommand({
       return 1;
     }
     if (args.json) printJson({ running: true, ...report });
-    else console.log(formatStatus(report));
+    else console.log(formatStatus(report, Date.now(), terminalWidth()));
   },
 });

@@ -24,6 +24,8 @@ export default defineGwCommand({
     delete env[DETACHED_ENV]; // instances inherit gw's environment, not this marker
     const port = args.port === undefined ? undefined : Number(args.port);
     if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new CliError(`--port ${args.port} is not a port number`, 1, "give a number from 1 to 65535");
+    // In the foreground gw prints its log for as long as it runs: no JSON document would ever end
+    if (args.json && !args.detach) throw new CliError("--json goes with -d", 1, "gw up -d --json prints one JSON document once gw serves");
     let file = findConfigFile(args.config, env);
     const demo = !file || file === demoFile(env);
     if (!file) {

@@ -3,6 +3,7 @@ import { findConfigFile } from "../config/index.ts";
 import { resolveLogDirs } from "../observe/log-dirs.ts";
 import { requestLogDir } from "../observe/requestlog.ts";
 import { GROUPS, type GroupBy, parseSince, usageReport } from "../observe/usage.ts";
+import { terminalWidth } from "../cli/table.ts";
 import { usageCsv, usageJson, usageTable } from "../observe/usage-format.ts";
 import { loadConfig } from "../config/index.ts";
 import { printProblems, readableConfigFile } from "./_config.ts";
@@ -10,6 +11,7 @@ import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
 
 export default defineGwCommand({
   meta: { name: "usage", description: "tokens and estimated cost from the request logs" },
+  variadic: true,
   args: {
     ...configArgs,
     ...jsonArgs,
@@ -37,6 +39,6 @@ export default defineGwCommand({
     }
     const dirs = named.length ? logs.dirs : [requestLogDir(config!)];
     const report = await usageReport({ dirs, pricing: config?.pricing ?? {}, sinceMs, by });
-    console.log(args.json ? usageJson(report) : args.csv ? usageCsv(report) : usageTable(report));
+    console.log(args.json ? usageJson(report) : args.csv ? usageCsv(report) : usageTable(report, terminalWidth()));
   },
 });

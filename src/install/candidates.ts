@@ -4,11 +4,14 @@ import { basename } from "node:path";
 import { MODES, parseCldArgs, YOLO_FLAG } from "../cld/args.ts";
 import { agentNames, findAgent } from "../run/agents/index.ts";
 import { parseRunArgs } from "../run/args.ts";
+import { LOGIN_PROVIDERS } from "../supervisor/login.ts";
 
 /** Commands whose first positional is an instance name. */
 export const INSTANCE_COMMANDS = new Set(["logs", "restart", "login"]);
 /** Commands whose first positional is an action word. */
-const ACTIONS: Readonly<Record<string, readonly string[]>> = { cliproxy: ["install", "version"], service: ["install"] };
+const ACTIONS: Readonly<Record<string, readonly string[]>> = { cliproxy: ["install", "version"], service: ["install"], route: ["explain"] };
+/** The flags of those commands that take a value: the word after one is no positional. */
+const VALUE_FLAGS = new Set(["-c", "--config", "-n", "--lines", "--project-id"]);
 /** Answer meaning "let the shell complete file names". */
 export const FILES = "__files__";
 
@@ -33,9 +36,22 @@ export async function candidates(words: readonly string[], commands: readonly st
   if (sub === "run") return runCandidates(words.slice(2), lists);
   const cur = words.at(-1)!;
   if (cur.startsWith("-")) return lists.flags(sub);
-  if (INSTANCE_COMMANDS.has(sub)) return lists.instances(configOnLine(words));
-  if (ACTIONS[sub] && words.length === 3) return ACTIONS[sub];
+  const nth = positionalsBefore(words).length; // which of the command's arguments is being typed
+  if (sub === "help") return nth === 0 ? commands : [];
+  if (INSTANCE_COMMANDS.has(sub) && nth === 0) return [...(sub === "logs" ? ["gw"] : []), ...(await lists.instances(configOnLine(words)))];
+  if (sub === "login" && nth === 1) return LOGIN_PROVIDERS;
+  if (ACTIONS[sub] && nth === 0) return ACTIONS[sub];
   return [];
+}
+
+/** The arguments typed after the command and before the word being completed (flags and their values left out). */
+function positionalsBefore(words: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 2; i < words.length - 1; i++) {
+    if (VALUE_FLAGS.has(words[i]!)) i++;
+    else if (!words[i]!.startsWith("-")) out.push(words[i]!);
+  }
+  return out;
 }
 
 /** cld's words after the command: flags, a mode, then (cp) a route; the rest is claude's. */

@@ -1,17 +1,20 @@
 // How `gw usage` prints a UsageReport: an aligned table for people, CSV and JSON for tools.
 // Costs with unknown prices are never guessed: the table marks them, JSON and CSV count them.
 
+import { stackedRows, widestLine } from "../cli/table.ts";
 import { PRICE_SOURCE, type UsageReport, type UsageSums, tokensOf } from "./usage.ts";
 
 const HEAD = ["requests", "input", "output", "cache read", "cache write", "cost"];
 
-export function usageTable(r: UsageReport): string {
+/** `width`: the terminal's columns; a table wider than that is printed a block per row. */
+export function usageTable(r: UsageReport, width = Infinity): string {
   if (r.records === 0) return `no requests since ${r.since.replace("T", " ").slice(0, 16)} UTC (${r.files} log file${r.files === 1 ? "" : "s"})`;
   const rows = [[r.by, ...HEAD], ...r.rows.map((row) => [row.key, ...cells(row)]), ["total", ...cells(r.total)]];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const line = (row: string[]) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
-  const out = rows.map(line);
+  let out = rows.map(line);
   out.splice(rows.length - 1, 0, widths.map((w) => "─".repeat(w)).join("  "));
+  if (widestLine(out.join("\n")) > width) out = [stackedRows(rows[0]!, rows.slice(1), width)];
   out.push("", `prices: ${PRICE_SOURCE}`);
   if (r.total.unpriced > 0) {
     out.push(

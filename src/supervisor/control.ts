@@ -83,6 +83,9 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
   checkSocketPath(paths);
   ensurePrivateDir(paths.stateDir);
   await rm(paths.socket, { force: true });
+  // Ends the `logs -f` streams when this server is let go (a hand-over): a stream that polls its
+  // files kept the old gw alive for as long as someone followed; the follower goes on with the successor.
+  const released = new AbortController();
   const server = listenPrivately(paths.socket, (unix) => Bun.serve({
     unix,
     development: false,
@@ -118,14 +121,20 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
       }
       if (route === "GET /logs") {
         const n = Number(url.searchParams.get("n") ?? 20);
-        const body = h.logs(name, Number.isFinite(n) ? n : 20, url.searchParams.has("follow"), req.signal);
+        const body = h.logs(name, Number.isFinite(n) ? n : 20, url.searchParams.has("follow"), AbortSignal.any([req.signal, released.signal]));
         return body ? new Response(body, { headers: { "content-type": "application/x-ndjson" } }) : json({ error: `no log for '${name}'`, hint: valid(["gw"]) }, 404);
       }
       return json({ error: `unknown control request ${route}` }, 404);
     },
     error: (err) => json({ error: err.message }, 500),
   }));
-  return { stop: () => void server.stop(true), release: () => server.unref() };
+  return {
+    stop: () => void server.stop(true),
+    release: () => {
+      released.abort();
+      server.unref();
+    },
+  };
 }
 
 function explainRequest(v: unknown): ExplainRequest | undefined {
@@ -155,14 +164,35 @@ function ndjson(run: (line: (o: unknown) => void) => Promise<void>): Response {
   return new Response(body, { headers: { "content-type": "application/x-ndjson" } });
 }
 
-/** The JSON objects of an NDJSON answer, as they arrive. */
+/**
+ * The running gw closed a streamed answer before its end: it stopped (gw down, Ctrl-C, a crash)
+ * or handed over to a successor (gw upgrade) while `gw logs -f`, a restart or a reload was
+ * following it. Bun's reset error with its fetch details is no message for a user.
+ */
+export class ControlCut extends CliError {
+  constructor() {
+    super("gw stopped or was upgraded before its answer was complete", 1, "gw status says whether it runs; gw logs shows its last lines");
+    this.name = "ControlCut";
+  }
+}
+
+/** The JSON objects of an NDJSON answer, as they arrive; ControlCut when gw goes away midway. */
 export async function* ndjsonLines<T>(body: ReadableStream<Uint8Array>): AsyncGenerator<T> {
   let rest = "";
   const decoder = new TextDecoder();
-  for await (const chunk of body) {
-    const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
-    rest = lines.pop() ?? "";
-    for (const l of lines) if (l) yield JSON.parse(l) as T;
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const chunk = await reader.read().catch(() => {
+        throw new ControlCut();
+      });
+      if (chunk.done) break;
+      const lines = (rest + decoder.decode(chunk.value, { stream: true })).split("\n");
+      rest = lines.pop() ?? "";
+      for (const l of lines) if (l) yield JSON.parse(l) as T;
+    }
+  } finally {
+    reader.cancel().catch(() => {}); // a reader that stops early (a break) lets go of the stream
   }
   if (rest.trim()) yield JSON.parse(rest) as T;
 }

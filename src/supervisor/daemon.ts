@@ -5,6 +5,7 @@ import { closeSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import type { Subprocess } from "bun";
 import { CliError } from "../cli/errors.ts";
+import { waitingOnly } from "../cli/interrupt.ts";
 import { openPrivateAppend } from "../fs/private.ts";
 import { lbProcessEnv } from "../lb/concurrency.ts";
 import { controlJson } from "./control.ts";
@@ -89,7 +90,10 @@ export async function waitServing(paths: GwPaths, p: GwProcess, progress: (line:
 export async function startDetached(paths: GwPaths, upArgs: string[], progress: (line: string) => void): Promise<DetachOutcome> {
   await refuseIfRunning(paths);
   const p = await spawnGw(paths, selfCommand("up", ...upArgs), process.env);
-  const out = await waitServing(paths, p, progress);
+  const out = await waitingOnly(
+    () => waitServing(paths, p, progress),
+    () => `gw: stopped waiting; gw (pid ${p.proc.pid}) goes on starting in the background\n  see it with: gw status · stop it with: gw down`,
+  );
   if (out.timedOut) {
     throw new CliError(`gw (pid ${out.pid}) did not start serving within ${DAEMON_START_TIMEOUT_MS / 1000} s`, 1, `see ${paths.gwLog}; stop it with: gw down`);
   }

@@ -1,4 +1,5 @@
 // Human output of the control commands: the PM2-like status table and small helpers.
+import { stackedRows, widestLine } from "../cli/table.ts";
 import type { StateHealth } from "../state/index.ts";
 import { exitStatus } from "./spawn.ts";
 import type { RestartProgress } from "./instances.ts";
@@ -19,7 +20,8 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-export function formatStatus(r: StatusReport, now = Date.now()): string {
+/** `width`: the terminal's columns; a table wider than that is printed a block per instance. */
+export function formatStatus(r: StatusReport, now = Date.now(), width = Infinity): string {
   const lb = r.lb ? `${r.lb.url}  requests ${r.lb.requests}, errors ${r.lb.errors}, in flight ${r.lb.inFlight}` : `not serving yet`;
   const head = [
     `gw ${r.phase}  pid ${r.pid}  up ${duration(r.uptimeMs)}${r.demo ? "  (demo)" : ""}`,
@@ -39,7 +41,9 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
     String(i.errors),
     r.coolingKnown ? String(i.cooling.length) : "?",
   ]);
-  const body = table(["instance", "pid", "port", "state", "uptime", "restarts", "last exit", "requests", "errors", "cooling"], rows);
+  const header = ["instance", "pid", "port", "state", "uptime", "restarts", "last exit", "requests", "errors", "cooling"];
+  const wide = table(header, rows);
+  const body = widestLine(wide) <= width ? wide : stackedRows(header, rows, width);
   const notes = r.instances.flatMap((i) => [...(i.problem ? [i.problem] : []), ...i.cooling.map((c) => `${i.name}: cooling ${c}`)]);
   return [...head, "", body, ...(notes.length ? ["", ...notes] : [])].join("\n");
 }

@@ -80,6 +80,18 @@ export function logStream(sources: readonly LogSource[], n: number, follow: bool
   });
 }
 
+/**
+ * Of log lines read again, those after the last one already shown of each log (every line of a
+ * log none of whose lines was shown, or whose last shown line has since left the window).
+ */
+export function linesAfter<E extends { name: string; line: string }>(entries: readonly E[], shown: ReadonlyMap<string, string>): E[] {
+  const from = new Map<string, number>();
+  entries.forEach((e, i) => {
+    if (shown.get(e.name) === e.line) from.set(e.name, i);
+  });
+  return entries.filter((e, i) => i > (from.get(e.name) ?? -1));
+}
+
 /** What was appended to `file` since `offset` (from 0 again if the file was rotated). */
 export async function readNew(file: string, offset: number): Promise<{ text: string; end: number }> {
   const size = await sizeOf(file);

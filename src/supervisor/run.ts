@@ -158,10 +158,11 @@ export async function serve(opts: ServeOptions): Promise<void> {
       await state?.close(); // after the last request: its changes are written too
       await set.stopAll();
       await registry.flushed();
+      // Said before the control socket closes, so a `gw logs -f` cut by it finds the line in gw.log.
+      log.info("stopped");
       control.stop();
       await removeRunFiles(paths);
       await watchdog?.stop();
-      log.info("stopped");
       await finish();
     })());
   const finish = async () => {

@@ -2,7 +2,7 @@
 // flags stay out of sight, and colour codes only reach a terminal that wants them.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { runGw } from "../helpers/tmp.ts";
+import { runGw, tempFiles } from "../helpers/tmp.ts";
 
 const ESC = "\x1b[";
 const MAIN = join(import.meta.dir, "../../src/main.ts");
@@ -79,6 +79,35 @@ describe("commands", () => {
     }
   });
 
+  test("words beyond a command's arguments are refused with its usage (gw restart a b restarted a alone, saying nothing of b)", async () => {
+    for (const [args, message, usage] of [
+      [["restart", "a", "b"], 'unexpected argument "b" for "gw restart"', "gw restart [OPTIONS] [NAME]"],
+      [["status", "a"], 'unexpected argument "a" for "gw status"', "gw status [OPTIONS]"],
+      [["route", "explain", "x.json", "y.json"], 'unexpected argument "y.json" for "gw route"', "gw route [OPTIONS] <ACTION> [BODY]"],
+      [["down", "now", "please"], 'unexpected arguments "now" "please" for "gw down"', "gw down [OPTIONS]"],
+    ] as const) {
+      const r = await runGw([...args, "-c", "/nonexistent/providers.toml"]);
+      expect([r.code, r.stdout, r.stderr]).toEqual([1, "", `gw: ${message}\n  usage: ${usage}  (gw ${args[0]} --help says what each is)\n`]);
+    }
+    // gw usage takes any number of log directories
+    const logs = [tempFiles({ "2026-11-01.jsonl": "" }), tempFiles({ "2026-11-02.jsonl": "" })];
+    const many = await runGw(["usage", ...logs, "--since", "2026-10-01", "--json"]);
+    expect(many.code, many.stderr).toBe(0);
+    expect(JSON.parse(many.stdout).files).toBe(2);
+  });
+
+  test("a flag left without its value is refused: gw down -c \"$UNSET\" stopped the gw of ./providers.toml, gw logs -n showed nothing", async () => {
+    for (const [args, flag, usage] of [
+      [["down", "-c"], "-c", "gw down [OPTIONS]"],
+      [["down", "-c", ""], "-c", "gw down [OPTIONS]"],
+      [["status", "--config="], "--config", "gw status [OPTIONS]"],
+      [["logs", "-n"], "-n", "gw logs [OPTIONS] [NAME]"],
+    ] as const) {
+      const r = await runGw([...args]);
+      expect([r.code, r.stdout, r.stderr]).toEqual([1, "", `gw: ${flag} needs a value\n  usage: ${usage}  (gw ${args[0]} --help says what each is)\n`]);
+    }
+  });
+
   test("gw help --help is gw help", async () => {
     const r = await runGw(["help", "--help"]);
     expect(r.code).toBe(0);
@@ -93,6 +122,17 @@ describe("colour", () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("USAGE");
       expect(r.stdout).not.toContain(ESC);
+    }
+  });
+
+  test("on a TERM=dumb terminal neither help nor an error line has colour codes (Bun's console.error made errors red there)", async () => {
+    const tty = await onTerminal(["stauts"], {});
+    expect(tty.code).toBe(1);
+    expect(tty.stdout).toContain(`${ESC}31mgw: unknown command`); // a colour terminal: red, as Bun prints it
+    for (const args of [["stauts"], ["help", "up"]]) {
+      const dumb = await onTerminal(args, { TERM: "dumb" });
+      expect(dumb.stdout).toMatch(/gw: unknown command|USAGE/);
+      expect(dumb.stdout).not.toContain(ESC);
     }
   });
 

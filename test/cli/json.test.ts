@@ -27,3 +27,13 @@ test("gw up -d --json and gw status --json of a running gw: snake_case keys only
     await killAll(sb);
   }
 }, 60_000);
+
+test("gw up --json without -d is refused (it ran in the foreground printing its log lines, no JSON)", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  try {
+    const r = await gw(sb, ["up", "--json", "-c", sb.file]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([1, "", "gw: --json goes with -d\n  gw up -d --json prints one JSON document once gw serves\n"]);
+  } finally {
+    await killAll(sb);
+  }
+});

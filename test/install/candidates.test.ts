@@ -14,12 +14,26 @@ const complete = (...words: string[]) => candidates(words, commands, lists);
 describe("completion candidates", () => {
   test("gw: commands, then instance names for logs / restart / login, flags after a dash", async () => {
     expect(await complete("gw", "")).toEqual(commands);
-    expect(await complete("gw", "logs", "")).toEqual(["official", "relay"]);
+    expect(await complete("gw", "login", "")).toEqual(["official", "relay"]);
     expect(await complete("gw", "restart", "-c", "x.toml", "")).toEqual(["official", "relay"]);
     expect(seen.at(-1)).toBe("x.toml");
     expect(await complete("gw", "up", "")).toEqual([]);
     expect(await complete("gw", "up", "--")).toContain("--detach");
     expect(await complete("gw", "install", "-")).toEqual(["-h", "--help"]);
+  });
+
+  test("gw logs offers gw too, gw login NAME the providers, gw route explain, gw help the commands; nothing once the arguments are typed", async () => {
+    expect(await complete("gw", "logs", "")).toEqual(["gw", "official", "relay"]);
+    expect(await complete("gw", "logs", "-n", "5", "")).toEqual(["gw", "official", "relay"]);
+    expect(await complete("gw", "logs", "official", "")).toEqual([]);
+    expect(await complete("gw", "restart", "official", "")).toEqual([]);
+    expect(await complete("gw", "login", "official", "")).toContain("antigravity");
+    expect(await complete("gw", "login", "-c", "x.toml", "official", "")).toContain("codex");
+    expect(await complete("gw", "login", "official", "codex", "")).toEqual([]);
+    expect(await complete("gw", "route", "")).toEqual(["explain"]);
+    expect(await complete("gw", "route", "explain", "")).toEqual([]);
+    expect(await complete("gw", "help", "")).toEqual(commands);
+    expect(await complete("gw", "help", "up", "")).toEqual([]);
   });
 
   test("gw COMMAND -<TAB>: the flags that command takes (the installed binary answers), never gw's internal ones", async () => {

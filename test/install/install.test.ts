@@ -76,12 +76,12 @@ describe("gw install from the source tree", () => {
     expect(readFileSync(join(data(), "gw/installed.json"), "utf8")).toBe(manifest);
   });
 
-  test("bash completion offers route names for cld cp and instance names for gw logs", async () => {
+  test("bash completion offers route names for cld cp and gw and instance names for gw logs", async () => {
     const script = `source '${data()}/bash-completion/completions/cld'
 c() { COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _gw_complete; echo "\${COMPREPLY[*]}"; }
 c cld cp ""; c cld "" ; c gw logs -c '${toml}' ""; c gw rel`;
     const r = await run(["/bin/bash", "-c", script], box, { CLD_TOML: toml });
-    expect(r.stdout).toBe("opus4.6 g3p g3f g3f.auto kimi-k2\ncp ag official\na\nreload\n");
+    expect(r.stdout).toBe("opus4.6 g3p g3f g3f.auto kimi-k2\ncp ag official\ngw a\nreload\n");
   });
 
   test("zsh completion hands the words to gw and offers its answer", async () => {

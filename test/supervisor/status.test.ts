@@ -64,6 +64,26 @@ test("status rows carry counters and cooling targets per instance; external inst
   expect(text).toContain("state   local /srv/gw/.gw/state.db");
 });
 
+test("on a terminal narrower than the table each instance is a block of lines that fit (the rows wrapped into a jumble)", () => {
+  const { config } = parseConfig(TOML, "/srv/gw/providers.toml");
+  const report = buildStatus({ config: config!, set: idleSet(config!), gateway: null, phase: "serving", startedAt: 0, demo: false }, 5_000);
+  const narrow = formatStatus(report, 5_000, 40);
+  const blocks = narrow.slice(narrow.indexOf("\n\n") + 2).split("\n");
+  expect(blocks).toEqual([
+    "a",
+    "  pid -  port 8146  state stopped",
+    "  uptime -  restarts 0  last exit -",
+    "  requests 0  errors 0  cooling ?",
+    "ext",
+    "  pid -  port 9000  state external",
+    "  uptime -  restarts 0  last exit -",
+    "  requests 0  errors 0  cooling ?",
+  ]);
+  // wide enough: the table, as before
+  expect(formatStatus(report, 5_000, 120)).toBe(formatStatus(report, 5_000));
+  expect(formatStatus(report, 5_000)).toMatch(/^instance\s+pid\s+port/m);
+});
+
 test("last exit: a signal, a code, or — for an instance adopted at an upgrade, whose status no one can read — says so instead of 'code null'", () => {
   const { config } = parseConfig(TOML, "/srv/gw/providers.toml");
   const report = buildStatus({ config: config!, set: idleSet(config!), gateway: null, phase: "serving", startedAt: 0, demo: false }, 10_000);

@@ -1,0 +1,86 @@
+// `gw logs -f` while the gw it follows goes away: gw down ends it cleanly with gw's last lines
+// (it used to die on Bun's ECONNRESET error, exit 1, without them), and gw upgrade does not end
+// it at all — it goes on with the successor's lines.
+import { afterAll, expect, test } from "bun:test";
+import { ControlCut, ndjsonLines } from "../../src/supervisor/control.ts";
+import { linesAfter } from "../../src/supervisor/logtail.ts";
+import { alive, gw, killAll, MAIN, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+
+const cleanups: Sandbox[] = [];
+afterAll(async () => {
+  for (const sb of cleanups) await killAll(sb);
+});
+
+test("linesAfter: the lines after the last one shown of each log; all of a log never shown or gone out of the window", () => {
+  const e = (name: string, line: string) => ({ name, line });
+  const read = [e("gw", "1"), e("gw", "2"), e("gw", "3"), e("a", "x"), e("a", "y"), e("b", "p")];
+  expect(linesAfter(read, new Map([["gw", "2"], ["a", "y"]]))).toEqual([e("gw", "3"), e("b", "p")]);
+  expect(linesAfter(read, new Map([["gw", "0"]]))).toEqual(read);
+  // a line repeated: the last time it was read counts
+  expect(linesAfter([e("a", "x"), e("a", "new"), e("a", "x"), e("a", "z")], new Map([["a", "x"]]))).toEqual([e("a", "z")]);
+});
+
+test("an answer gw cuts midway (gw restart, gw reload while gw stops) is a ControlCut, a one-line CliError", async () => {
+  let pulls = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(ctl) {
+      if (pulls++ === 0) ctl.enqueue(new TextEncoder().encode('{"event":"draining"}\n{"par'));
+      else ctl.error(Object.assign(new TypeError("ECONNRESET: The socket connection was closed unexpectedly"), { code: "ECONNRESET" }));
+    },
+  });
+  const got: unknown[] = [];
+  const err = await (async () => {
+    for await (const l of ndjsonLines(body)) got.push(l);
+  })().catch((e) => e);
+  expect(got).toEqual([{ event: "draining" }]);
+  expect(err).toBeInstanceOf(ControlCut);
+  expect(err.message).toBe("gw stopped or was upgraded before its answer was complete");
+});
+
+test("gw logs -f: gw down ends it with exit 0 and gw's last lines; gw upgrade does not end it", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  cleanups.push(sb);
+  const up = await gw(sb, ["up", "-d", "-c", sb.file]);
+  expect(up.code, up.stdout + up.stderr).toBe(0);
+
+  const old = JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout).pid as number;
+  const follow = startGw(sb, ["logs", "-f", "-n", "1", "-c", sb.file]);
+  await follow.waitFor("gw | "); // it has read the logs to their end
+  const upgrade = await gw(sb, ["upgrade", "--json", "-c", sb.file]);
+  const successor = JSON.parse(upgrade.stdout) as { ok: boolean; pid: number };
+  expect(successor.ok, upgrade.stderr).toBe(true);
+  await follow.waitFor("handed over; exiting", 30_000); // the old gw's last line
+  // The old gw has exited: what the successor logs from now on still reaches the follower.
+  await until(async () => !(await alive(old)), 30_000, () => `old gw ${old} still running`);
+  expect((await gw(sb, ["restart", "a", "-c", sb.file])).code).toBe(0);
+  await follow.waitFor(/gw \| \S+ INFO {2}a: ready in/, 20_000);
+  expect(follow.output()).not.toContain("ECONNRESET");
+
+  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+  const code = await follow.proc.exited;
+  const out = follow.output();
+  expect(code, out).toBe(0);
+  expect(out).not.toContain("ECONNRESET");
+  expect(out).toMatch(/gw \| \S+ INFO {2}stopping: stopping instances\n/);
+  expect(out).toMatch(/gw \| \S+ INFO {2}stopped\n/);
+  expect(out).toContain(`gw stopped for ${sb.dir}: no more lines to follow\n`);
+  // nothing shown twice across the hand-over and the stop
+  const lines = out.split("\n").filter((l) => l.startsWith("gw | "));
+  expect(lines.length).toBe(new Set(lines).size);
+}, 120_000);
+
+test("gw logs -f | head -1 ends once gw logs writes again (Bun's console.log dropped the EPIPE, so it followed for ever)", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  cleanups.push(sb);
+  expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+  const cmd = [process.execPath, MAIN, "logs", "gw", "-f", "-n", "1", "-c", sb.file].map((a) => `'${a}'`).join(" ");
+  const pipeline = Bun.spawn(["bash", "-c", `${cmd} | head -1; echo "gw logs exit $\{PIPESTATUS[0]}" >&2`], { cwd: sb.dir, env: sb.env, stdout: "pipe", stderr: "pipe" });
+  const out = Promise.all([new Response(pipeline.stdout).text(), new Response(pipeline.stderr).text()]);
+  let ended = false;
+  void pipeline.exited.then(() => (ended = true));
+  // head has its one line at once; gw logs learns that nobody reads only when it writes again
+  await until(async () => ended || ((await gw(sb, ["restart", "a", "-c", sb.file])).code === 0 && ended), 30_000, () => "gw logs -f still running after head exited");
+  const [stdout, stderr] = await out;
+  expect(stdout).toMatch(/^\S+Z INFO {2}[^\n]+\n$/);
+  expect(stderr).toBe("gw logs exit 0\n");
+}, 60_000);
