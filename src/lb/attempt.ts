@@ -269,7 +269,7 @@ type Answered = Outcome & { kind: "response" };
  * client, when it is final, gets that status rather than a 200 its SDK reads as an empty answer.
  */
 function errorAnswer(o: Answered, bytes: Uint8Array<ArrayBuffer>, f: JudgeFacts): Tried | undefined {
-  if (!ERROR_OBJECT.test(utf8.decode(bytes.subarray(0, 32)))) return undefined;
+  if (!startsAsErrorObject(bytes)) return undefined;
   const text = utf8.decode(bytes);
   const error = parseObject(text);
   if (!error || error.choices || error.candidates || error.content) return undefined;
@@ -277,7 +277,23 @@ function errorAnswer(o: Answered, bytes: Uint8Array<ArrayBuffer>, f: JudgeFacts)
   return { outcome: o, classified: { ...c, reason: `error object in a ${o.status} answer: ${c.reason}` }, body: bytes, errorText: text };
 }
 
-const ERROR_OBJECT = /^\s*\{\s*"error"\s*:\s*\{/;
+/** Whether the bytes open as `{"error":{` (spaces allowed): asked of every sized answer, so on bytes, not decoded text. */
+function startsAsErrorObject(b: Uint8Array): boolean {
+  let i = skipJsonSpace(b, 0);
+  if (b[i] !== 0x7b /* { */) return false;
+  i = skipJsonSpace(b, i + 1);
+  for (let k = 0; k < ERROR_KEY.length; k++) if (b[i + k] !== ERROR_KEY[k]) return false;
+  i = skipJsonSpace(b, i + ERROR_KEY.length);
+  return b[i] === 0x3a /* : */ && b[skipJsonSpace(b, i + 1)] === 0x7b;
+}
+
+const ERROR_KEY = new TextEncoder().encode('"error"');
+
+function skipJsonSpace(b: Uint8Array, i: number): number {
+  while (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09) i++;
+  return i;
+}
+
 const utf8 = new TextDecoder();
 
 /** The attempt's deadline passed, or its client left, while it waited for its instance to be back. */
