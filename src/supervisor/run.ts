@@ -330,9 +330,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
       // The gateway first: it refuses a config that would open it (lb/exposure.ts), and then
       // nothing else may change either.
       const notes = gateway?.reload(keyed) ?? [];
-      // In the same turn as the swap: nothing answers on a moved instance's new port until it is
-      // relaunched, so its requests wait for it from now on (its streams on the old port run on).
-      for (const name of set.moving(keyed)) gateway?.availability(name, "away");
+      // In the same turn as the swap: nothing answers on an added or moved instance's port until
+      // it is (re)launched, so its requests wait for it from now on (streams on an old port run on).
+      for (const name of set.arriving(keyed)) gateway?.availability(name, "away");
       await writeInstanceFiles(keyed);
       config = keyed;
       try {
