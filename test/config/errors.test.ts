@@ -123,6 +123,10 @@ describe("values nobody means for real", () => {
     expect(brief(problems(BASE.replace("port = 8146", 'url = "https://openrouter.ai/api"\napi_key = "sk-or"')))).toEqual([]);
   });
 
+  test("a target's empty model (it used to pass, and every request named no model upstream)", () => {
+    expect(brief(problems(BASE.replace('model = "x" }', 'model = "" }')))).toEqual(['7:52 routing.m[0].model error: model is empty, so every request to this target would name no model upstream (write the upstream model name: model = "<upstream model name>")']);
+  });
+
   test("an empty ${VAR}: an error for an API key, a warning elsewhere", () => {
     const ps = problems(BASE.replace("[instances.a]", '[instances.a]\nproxy = "${PROXY}"'), { K: "", PROXY: " " });
     expect(brief(ps)).toEqual([
