@@ -5,7 +5,6 @@
 
 import type { Outcome as Classified } from "./classify.ts";
 import type { AttemptInfo, Outcome } from "./forward.ts";
-import type { PickReason } from "./route.ts";
 import type { StreamSource } from "./stream.ts";
 
 /** One attempt as the loop sees it: what forward saw, and what it means. */
@@ -28,7 +27,6 @@ export function discard(t: Tried): void {
 }
 
 export type Choice = Omit<AttemptInfo, "n"> & {
-  readonly pick?: PickReason;
   /** A half-open target's one trial request. */
   readonly trial?: boolean;
 };
