@@ -24,7 +24,7 @@ import { errorStatus, holdOpening, parseObject } from "./first-event.ts";
 import { isEventStream, readWhole } from "./stream.ts";
 import { codingsOf, decodingStream } from "./encoding.ts";
 
-export interface AttemptDeps {
+interface AttemptDeps {
   readonly req: Request;
   readonly intake: Intake;
   readonly rt: Runtime;

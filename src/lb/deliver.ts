@@ -45,7 +45,7 @@ export interface GatewayContext {
   readonly refusals?: RefusalLog;
 }
 
-export interface Delivery {
+interface Delivery {
   readonly gw: GatewayContext;
   readonly dialect: Dialect;
   readonly facts: RequestFacts;

@@ -9,11 +9,11 @@
 // it waits for the upstream is what the collector marks (bench/README.md).
 
 /** Granularity of everything scheduled here: a deadline fires up to this late. */
-export const TICK_MS = 50;
+const TICK_MS = 50;
 /** A request still waiting after this long gets the slow path (client-abort listener, no idle timeout). */
-export const SLOW_AFTER_MS = 50;
+const SLOW_AFTER_MS = 50;
 
-export interface Due {
+interface Due {
   /** Epoch ms. */
   readonly at: number;
   run(): void;
@@ -33,7 +33,7 @@ export function unschedule(d: Due): void {
 }
 
 /** What a slow request switches off: Bun's idle timeout for it (Server.timeout). */
-export interface IdleTimeouts {
+interface IdleTimeouts {
   timeout(req: Request, seconds: number): void;
 }
 

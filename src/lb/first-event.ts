@@ -9,9 +9,9 @@ import type { ReadResult, StreamSource } from "./stream.ts";
 import { networkError } from "./forward.ts";
 
 /** Most handshake held back (characters, about bytes); a stream that opens with more is passed on as it is. */
-export const HOLD_MAX_BYTES = 64 * 1024;
+const HOLD_MAX_BYTES = 64 * 1024;
 
-export type Opening =
+type Opening =
   /** The first content event arrived (or the byte bound was reached): deliver. */
   | { readonly kind: "deliver"; readonly source: StreamSource }
   /** The stream ended — or said it had (`data: [DONE]`) — before any content: no answer. */
@@ -53,7 +53,7 @@ export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = H
   }
 }
 
-export interface SseEvent {
+interface SseEvent {
   /** The `event:` field ("" when absent). */
   readonly name: string;
   /** The `data:` lines joined by "\n" ("" when absent: a comment or keep-alive). */

@@ -50,7 +50,7 @@ export class OpenRelays {
   }
 }
 
-export interface RelayHooks {
+interface RelayHooks {
   /** Ends a broken stream with an SSE error event in this dialect; without it a break just closes. */
   readonly breakEvent?: Dialect;
   readonly onEnd: (end: RelayEnd) => void;

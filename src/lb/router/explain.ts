@@ -59,7 +59,7 @@ export interface PoolEntry {
   readonly sticky?: true;
 }
 
-export interface ExplainOptions {
+interface ExplainOptions {
   /** Request path the body is posted to (default /v1/messages). */
   readonly path?: string;
   /** Claude Code's session id, sent as the LB reads it (x-claude-code-session-id). */
