@@ -15,7 +15,7 @@ import { artefactFor } from "./artefact.ts";
 import { lastLine, Remote, type RunResult } from "./remote.ts";
 import * as sh from "./scripts.ts";
 
-export interface DeployOptions {
+interface DeployOptions {
   readonly destination: string;
   /** Directory on the host; relative means under the remote user's home. */
   readonly dir: string;
