@@ -94,7 +94,7 @@ Flags (one or two dashes, "-flag value" or "-flag=value")
   -name NAME         shown in answers (default: the YAML's base name, else "mock")
   -models A,B        accept only these models (added to the YAML's; none = accept any)
   -fault SPEC        default fault for every request    -events N      content deltas per answer (12)
-  -interval MS       ms between stream events (0)       -keepalive MS  ": keep-alive" lines during pauses
+  -interval MS       ms between stream events (0)       -keepalive MS  ": keep-alive" every MS ms in streams
   -claude-login -codex-login -codex-device-login -antigravity-login -kimi-login -xai-login
   -vertex-import FILE -no-browser -oauth-callback-port N -local-model
                      as the real binary; logins only print what it would do and exit 0
@@ -110,7 +110,7 @@ x-mock-fault (429~gzip), or as -fault. Precedence: model suffix > header > -faul
   passthrough    like the YAML's passthrough-headers: true, the only way a 429 gets Retry-After
   gzip           gzip the error body            hang           never answer
   slow-first=MS  delay the status line          interval=MS    delay between events
-  gap=MS         pause after the first content event (with keepalive=MS: ": keep-alive" lines)
+  gap=MS         pause after the first content event     keepalive=MS  ": keep-alive" every MS ms
   ns-keepalive=MS  non-streamed + slow-first: 200 and a newline every MS ms, then the body (even an error)
   cut=N          reset the connection after N events             events=N  answer length
   empty          a stream whose upstream sent nothing: 200 and no events ([DONE] alone on chat;

@@ -27,7 +27,7 @@
  *   slow-first=MS  hold the status line and first event back MS ms
  *   interval=MS    MS ms between stream events (token interval)
  *   gap=MS         a pause of MS ms after the first content event; silent unless keepalive is set
- *   keepalive=MS   send `: keep-alive` comment lines every MS ms during pauses
+ *   keepalive=MS   send `: keep-alive` comment lines every MS ms from the first event on (a ticker)
  *   ns-keepalive=MS  non-streamed: while slow-first holds the answer back, send 200 and a "\n"
  *                  every MS ms (CLIProxyAPI's nonstream-keepalive-interval); the body, error or
  *                  not, follows the newlines under that 200

@@ -37,8 +37,9 @@ export interface MockOptions {
   /** Milliseconds between stream events (default 0). */
   intervalMs?: number;
   /**
-   * `: keep-alive` interval during pauses (default: the YAML's streaming.keepalive-seconds, else
-   * off). The YAML's nonstream-keepalive-interval sets the ns-keepalive fault knob likewise.
+   * `: keep-alive` interval in streams, a ticker from the first event on (default: the YAML's
+   * streaming.keepalive-seconds, else off). The YAML's nonstream-keepalive-interval sets the
+   * ns-keepalive fault knob likewise.
    */
   keepaliveMs?: number;
 }

@@ -1,6 +1,8 @@
 // Plays a dialect's SSE frames with the timing faults of a request: interval between events,
-// a pause after the first content event (with optional `: keep-alive` comments), a cut connection,
-// or an error event inside the 200 stream. Without timing faults the frames go out as one chunk.
+// a pause after the first content event, a cut connection, or an error event inside the 200
+// stream; `: keep-alive` comments on a fixed ticker from the first event on, as CLIProxyAPI's
+// ForwardStream sends them (a ticker, not reset by data, so they also fall between events).
+// Without timing faults the frames go out as one chunk.
 // Also the body of a non-streamed answer under CLIProxyAPI's nonstream keep-alive.
 
 import type { Fault } from "./faults.ts";
@@ -40,16 +42,8 @@ export function playStream(plan: StreamPlan, f: Readonly<Fault>, done: () => voi
     return timedBody(async (c) => void c.write(text), done);
   }
   return timedBody(async (c, clock) => {
-    /** Wait ms, sending keep-alive comments every `keepaliveMs` if asked to. */
-    const pause = async (ms: number) => {
-      const step = f.keepaliveMs > 0 ? f.keepaliveMs : ms;
-      for (let left = ms; left > 0 && !clock.cancelled; left -= step) {
-        await clock.sleep(Math.min(step, left));
-        if (!clock.cancelled && f.keepaliveMs > 0 && left > step) await send(c, KEEPALIVE);
-      }
-    };
     for (let i = 0; i < plan.frames.length && !clock.cancelled; i++) {
-      if (i > 0 && f.intervalMs > 0) await pause(f.intervalMs);
+      if (i > 0 && f.intervalMs > 0) await clock.sleep(f.intervalMs);
       if (clock.cancelled) return;
       if (i === f.cut) {
         // A rejected pull makes Bun reset the connection without the terminating chunk. The
@@ -59,7 +53,9 @@ export function playStream(plan: StreamPlan, f: Readonly<Fault>, done: () => voi
       }
       if (i === plan.firstContent + f.after && f.status > 0 && plan.errorFrame) return void c.write(plan.errorFrame);
       await send(c, plan.frames[i]!);
-      if (i === plan.firstContent && f.gapMs > 0) await pause(f.gapMs);
+      // CLIProxyAPI peeks at the first chunk before its headers, then starts the ticker.
+      if (i === 0 && f.keepaliveMs > 0) clock.every(f.keepaliveMs, () => void send(c, KEEPALIVE));
+      if (i === plan.firstContent && f.gapMs > 0) await clock.sleep(f.gapMs);
     }
   }, done);
 }
@@ -87,6 +83,7 @@ async function send(c: Writer, text: string): Promise<void> {
 class Clock {
   cancelled = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private ticker: ReturnType<typeof setInterval> | undefined;
   private wake: (() => void) | undefined;
 
   sleep(ms: number): Promise<void> {
@@ -96,8 +93,18 @@ class Clock {
     });
   }
 
+  /** Runs `tick` every `ms` until the body ends. Writes are whole frames, so a tick never splits one. */
+  every(ms: number, tick: () => void): void {
+    this.ticker = setInterval(tick, ms);
+  }
+
+  stop(): void {
+    clearInterval(this.ticker);
+  }
+
   cancel(): void {
     this.cancelled = true;
+    this.stop();
     clearTimeout(this.timer);
     this.wake?.();
   }
@@ -117,6 +124,7 @@ function timedBody(play: (c: Writer, clock: Clock) => Promise<void>, done: () =>
         await play(c, clock);
         if (!clock.cancelled) c.close();
       } finally {
+        clock.stop();
         end();
       }
     },

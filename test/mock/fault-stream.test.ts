@@ -102,6 +102,19 @@ describe("slow tokens and gaps", () => {
     expect(r.text).toContain('"text_delta","text":"Mock"}}\n\n: keep-alive\n\n: keep-alive\n\n');
   });
 
+  test("keep-alives tick from the first event on, between events too, as CLIProxyAPI's ForwardStream ticker", async () => {
+    const res = await post("/v1/messages", { model: "m~slow-first=150~interval=20~keepalive=50~events=12", stream: true });
+    const r = await readUntil(res);
+    expect(r.ended).toBe(true);
+    expect(r.text).toStartWith("event: message_start\n");
+    const kinds = r.text.split("\n\n").filter(Boolean).map((b) => (b === ": keep-alive" ? "ka" : b.slice(0, b.indexOf("\n"))));
+    expect([kinds[0], kinds.at(-1)]).toEqual(["event: message_start", "event: message_stop"]);
+    // Events come faster than the ticker, yet it ticks: no pause is needed for a keep-alive.
+    const runs = kinds.filter((k, i) => k === "ka" && kinds[i + 1] !== "ka").length;
+    expect(runs).toBeGreaterThanOrEqual(3);
+    expect(kinds.filter((k) => k !== "ka").every((k) => k.startsWith("event: "))).toBe(true);
+  });
+
   test("SDKs skip keep-alive comments", async () => {
     const stream = await openai.chat.completions.create({ model: "m~gap=120~keepalive=20", messages: msgs, stream: true });
     let text = "";
