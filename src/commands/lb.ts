@@ -37,8 +37,9 @@ export default defineGwCommand({
       log,
       apply: async (c) => {
         const keyed = await withInstanceKeys(c);
-        for (const note of gateway.reload(keyed)) log.warn(note); // refuses an opening config first
+        const notes = gateway.reload(keyed); // refuses an opening config first
         await writeInstanceFiles(keyed); // changed instances pick up their new YAML themselves
+        return notes;
       },
     });
     const registered = await registerRunning({ kind: "lb", config: gateway.config().file, url: gateway.url, demo: false });

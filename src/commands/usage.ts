@@ -3,6 +3,7 @@ import { findConfigFile } from "../config/index.ts";
 import { resolveLogDirs } from "../observe/log-dirs.ts";
 import { requestLogDir } from "../observe/requestlog.ts";
 import { GROUPS, type GroupBy, parseSince, usageReport } from "../observe/usage.ts";
+import { progressLine } from "../cli/progress.ts";
 import { terminalWidth } from "../cli/table.ts";
 import { usageCsv, usageJson, usageTable } from "../observe/usage-format.ts";
 import { loadConfig } from "../config/index.ts";
@@ -38,7 +39,9 @@ export default defineGwCommand({
       throw new CliError(`${file} has errors; usage needs its [pricing] and log directory`, 1, "gw check lists every problem");
     }
     const dirs = named.length ? logs.dirs : [requestLogDir(config!)];
-    const report = await usageReport({ dirs, pricing: config?.pricing ?? {}, sinceMs, by });
+    const line = progressLine();
+    const progress = (read: number, total: number) => line.show(`reading request logs: ${Math.round(read / 1e6)} of ${Math.round(total / 1e6)} MB`);
+    const report = await usageReport({ dirs, pricing: config?.pricing ?? {}, sinceMs, by, progress }).finally(() => line.end());
     console.log(args.json ? usageJson(report) : args.csv ? usageCsv(report) : usageTable(report, terminalWidth()));
   },
 });

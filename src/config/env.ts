@@ -2,30 +2,39 @@
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** KEY=VALUE lines, `#` comments, optional `export`, optional single or double quotes. */
-export function parseDotenv(text: string): Record<string, string> {
+/**
+ * KEY=VALUE lines, `#` comments, optional `export`, optional single or double quotes. The numbers
+ * of lines it cannot read (no NAME=, a quote never closed) go to `unread`, for a warning: such a
+ * line used to vanish, and the user was told only that the variable it meant to set is not set.
+ */
+export function parseDotenv(text: string, unread: number[] = []): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (!line || line.startsWith("#")) continue;
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) continue;
+    if (!m) {
+      unread.push(i + 1);
+      continue;
+    }
     let value = m[2]!;
     const q = value[0];
-    if ((q === '"' || q === "'") && value.length >= 2 && value.endsWith(q)) {
-      value = value.slice(1, -1);
-      if (q === '"') value = value.replace(/\\n/g, "\n").replace(/\\(["\\])/g, "$1");
+    if (q === '"' || q === "'") {
+      // Closed at the end of the line (the old rule), else closed before a comment.
+      const inner = value.length >= 2 && value.endsWith(q) ? value.slice(1, -1) : (q === '"' ? /^"((?:[^"\\]|\\.)*)"\s+#/ : /^'([^']*)'\s+#/).exec(value)?.[1];
+      if (inner === undefined) {
+        unread.push(i + 1);
+        value = value.replace(/\s+#.*$/, "");
+      } else value = q === '"' ? inner.replace(/\\n/g, "\n").replace(/\\(["\\])/g, "$1") : inner;
     } else value = value.replace(/\s+#.*$/, "");
     out[m[1]!] = value;
   }
   return out;
 }
 
-/** Read `.env` in `dir`; its values override the process environment (old behaviour). */
-export async function envWithDotenv(dir: string, base: Env): Promise<Env> {
-  const file = Bun.file(`${dir}/.env`);
-  if (!(await file.exists())) return base;
-  return { ...base, ...parseDotenv(await file.text()) };
+/** The environment with `.env`'s text (if any) over it: its values override the process's (old behaviour). */
+export function withDotenv(base: Env, dotenv: string | undefined, unread?: number[]): Env {
+  return dotenv === undefined ? base : { ...base, ...parseDotenv(dotenv, unread) };
 }
 
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;

@@ -1,9 +1,9 @@
 // The config loader's public face: find the file, load it (with .env), format problems.
 import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { parseConfig } from "./build.ts";
-import { type Env, envWithDotenv } from "./env.ts";
+import { type Env, withDotenv } from "./env.ts";
 import type { LoadResult, Problem } from "./types.ts";
 
 export { parseConfig } from "./build.ts";
@@ -17,17 +17,43 @@ export function findConfigFile(explicit?: string, env: Env = process.env): strin
   return env.GW_CONFIG ? resolve(env.GW_CONFIG) : null;
 }
 
-/** Read the file and the .env beside it; never throws for a missing or broken file. */
+/** Read the file and the .env beside it; never throws for a missing, unreadable or broken file. */
 export async function loadConfig(file: string, opts: { env?: Env } = {}): Promise<LoadResult> {
   const abs = resolve(file);
-  const f = Bun.file(abs);
-  if (!(await f.exists())) {
-    const problem: Problem = { severity: "error", file: abs, line: 0, col: 0, path: "", message: "file not found", hint: "pass -c FILE, or cp providers.toml.example providers.toml" };
-    return { config: null, problems: [problem] };
+  const text = await readText(abs, { missing: "pass -c FILE, or cp providers.toml.example providers.toml", directory: "pass -c with the providers.toml inside it" });
+  if (typeof text !== "string") return { config: null, problems: [text ?? notReadable(abs, "file not found", "")] };
+  const base = opts.env ?? process.env;
+  const dotenv = await readText(join(dirname(abs), ".env"), { directory: "gw reads NAME=VALUE lines from a file named .env beside the config: rename the directory" });
+  if (dotenv === undefined || typeof dotenv === "string") {
+    const unread: number[] = [];
+    const result = parseConfig(text, abs, withDotenv(base, dotenv, unread));
+    if (unread.length === 0) return result;
+    const envFile = join(dirname(abs), ".env");
+    const warnings = unread.map((line): Problem => ({ severity: "warning", file: envFile, line, col: 1, path: "", message: "gw cannot read this line, so it sets nothing", hint: 'write NAME=value (quotes optional, closed on the same line: NAME="a b")' }));
+    return { config: result.config, problems: [...warnings, ...result.problems] };
   }
-  const env = await envWithDotenv(dirname(abs), opts.env ?? process.env);
-  return parseConfig(await f.text(), abs, env);
+  // The .env's own problem first: the ${VAR}s it would have set are reported unset after it.
+  const parsed = parseConfig(text, abs, base);
+  return { config: parsed.config, problems: [dotenv, ...parsed.problems] };
 }
+
+/**
+ * A file's text, or the one problem saying why it cannot be read and what to do (a directory, no
+ * permission). A missing file is a problem with the `missing` hint, or undefined without one (.env).
+ */
+async function readText(abs: string, hints: { missing?: string; directory: string }): Promise<string | Problem | undefined> {
+  try {
+    return await Bun.file(abs).text();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return hints.missing === undefined ? undefined : notReadable(abs, "file not found", hints.missing);
+    if (code === "EISDIR") return notReadable(abs, "is a directory, not a file", hints.directory);
+    if (code === "EACCES" || code === "EPERM") return notReadable(abs, "cannot be read: permission denied", `let this user read it (chmod u+r ${abs}), or run gw as the user who owns it`);
+    return notReadable(abs, `cannot be read (${code ?? (err as Error).message})`, "check the file and the folder it is in");
+  }
+}
+
+const notReadable = (file: string, message: string, hint: string): Problem => ({ severity: "error", file, line: 0, col: 0, path: "", message, hint });
 
 /** `providers.toml:12:5  routing.g3f[0].weight  error: message  (hint)`, the file relative to cwd. */
 export function formatProblem(p: Problem, cwd = process.cwd()): string {

@@ -64,7 +64,11 @@ function readTarget(r: Reader, route: string, path: (string | number)[], item: u
     r.error(f.get("provider")!.path, `route "${route}": instance "${instName}" defines no provider of type "${provider}"`, types.length ? `its providers are: ${types.join(", ")}` : `add { type = "${provider}" } to [instances.${instName}] providers`);
   }
   let model = r.str(f.get("model"));
-  if (model === undefined) {
+  if (model !== undefined && model.trim() === "") {
+    // "" (or a ${VAR} set to nothing) would be sent upstream as the model: every request a 400.
+    r.error(f.get("model")!.path, "model is empty, so every request to this target would name no model upstream", "write the upstream model name: model = \"<upstream model name>\"");
+    model = route;
+  } else if (model === undefined) {
     r.warn(path, `a target of route "${route}" names no model; "${route}" is sent upstream`, "add model = \"<upstream model name>\"");
     model = route;
   }

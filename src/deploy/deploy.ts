@@ -27,24 +27,38 @@ interface DeployOptions {
   readonly env?: Record<string, string | undefined>;
 }
 
+/** What a deploy did, for `gw deploy --json`. */
+export interface DeployResult {
+  readonly host: string;
+  readonly target: string;
+  readonly version: string;
+  /** What happened to gw there (a dry run: what would). */
+  readonly action: "upgraded" | "started";
+  readonly dryRun: boolean;
+  /** The gw now serving there (null in a dry run, or when it did not answer `gw status`). */
+  readonly pid: number | null;
+  readonly url: string | null;
+  readonly instances: readonly { readonly name: string; readonly state: string }[];
+}
+
 /** How long the new gw gets to answer /healthz through the tunnel. */
 const HEALTH_TIMEOUT_MS = 60_000;
 
 /** A step that failed, in one line; rollback() then says what was undone. */
 class StepError extends Error {}
 
-export async function deploy(o: DeployOptions): Promise<void> {
+export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const remote = await Remote.open({ destination: o.destination, env: o.env });
   const work = await mkdtemp(join(tmpdir(), "gw-deploy-"));
   try {
-    await run(o, remote, work);
+    return await run(o, remote, work);
   } finally {
     await remote.close();
     await rm(work, { recursive: true, force: true });
   }
 }
 
-async function run(o: DeployOptions, remote: Remote, work: string): Promise<void> {
+async function run(o: DeployOptions, remote: Remote, work: string): Promise<DeployResult> {
   const host = o.destination;
   const say = o.say;
   /** A step's script: printed in a dry run, run otherwise. */
@@ -150,11 +164,21 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<void
     await rollback(o, remote, p, unitFile, started, running, systemd, root);
     throw new CliError(`deploy to ${host} failed: ${err.message}; rolled back to the previous binary and config`, 1, `see the host's log: ssh ${host} ${p.dir}/gw logs -c ${p.dir}/providers.toml`);
   }
+  const status = o.dryRun ? null : await remoteStatus(remote, p);
   if (!o.dryRun) {
-    const status = await remoteStatus(remote, p);
     const where = status ? ` (pid ${status.pid}, ${status.lb?.url ?? "no load balancer"}): ${status.instances.map((i) => `${i.name} ${i.state}`).join(", ")}` : "";
     say(`✓ gw ${started} on ${host}${where}`);
   }
+  return {
+    host,
+    target: choice.target,
+    version: art.version,
+    action: started ?? "started",
+    dryRun: o.dryRun,
+    pid: status?.pid ?? null,
+    url: status?.lb?.url ?? null,
+    instances: status?.instances.map((i) => ({ name: i.name, state: i.state })) ?? [],
+  };
 }
 
 interface RemoteStatus {

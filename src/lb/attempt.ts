@@ -63,10 +63,10 @@ class RouteAttempts implements AttemptLoop {
 
   async attempt(info: Attempt): Promise<Tried> {
     const { d, route, lb, sticky } = this;
-    const started = Date.now();
+    const started = performance.now(); // for its duration: a wall-clock step must not lengthen or shorten it
     // One controller stops the attempt, its body read included: at the first-byte deadline (which
     // a stream's opening and a sized answer's body must also meet) or when the client leaves.
-    const ctl = new AttemptDeadline(started, info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs, d.client);
+    const ctl = new AttemptDeadline(info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs, d.client);
     schedule(ctl);
     let sent: Sent | undefined;
     let tried: Tried;
@@ -106,7 +106,7 @@ class RouteAttempts implements AttemptLoop {
         ...(info.pick ? { pick: info.pick } : {}),
         status: c?.status ?? 0,
         class: outcome,
-        ms: now - started,
+        ms: Math.round(performance.now() - started),
         ...(sent.heldMs > 0 ? { held_ms: sent.heldMs } : {}),
         ...(c && c.class !== "ok" ? { error: c.reason } : {}),
       },

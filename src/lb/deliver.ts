@@ -90,7 +90,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   let firstByteAt: number | undefined;
   const events = sse ? new WholeEvents() : undefined;
   const onChunk = (raw: Uint8Array): Uint8Array => {
-    if (bytes === 0) firstByteAt = Date.now();
+    if (bytes === 0) firstByteAt = performance.now();
     bytes += raw.byteLength;
     const chunk = events ? events.push(raw) : raw;
     if (!watcher || chunk.byteLength === 0) return chunk;
@@ -206,7 +206,7 @@ interface End {
 function finishNow(d: Delivery, final: Tried | undefined, res: Response, error?: string, answer: Answer = {}): Response {
   d.gw.stats.end(failedAnswer(res.status, false));
   const size = answer.bytes ?? (Number(res.headers.get("content-length")) || 0);
-  finish(d, final, { status: res.status, bytes: size, firstByteAt: Date.now(), error, usage: answer.usage, responseId: answer.id });
+  finish(d, final, { status: res.status, bytes: size, firstByteAt: performance.now(), error, usage: answer.usage, responseId: answer.id });
   return res;
 }
 
@@ -244,7 +244,7 @@ function finish(d: Delivery, final: Tried | undefined, e: End): void {
     const target = final.outcome.attempt.target;
     recordEnd(d.gw.state, d.facts, { ok: e.status < 400 && (!e.broken || e.byGw === true), now, route: d.route, targetId: target?.id, responseId: e.responseId });
   }
-  d.record.finish({ status: e.status, bytes: e.bytes, firstByteAt: e.firstByteAt, endAt: now, error: e.error, broken: e.broken, clientLeft: e.clientLeft, usage: e.usage }, d.gw);
+  d.record.finish({ status: e.status, bytes: e.bytes, firstByteAt: e.firstByteAt, endAt: performance.now(), error: e.error, broken: e.broken, clientLeft: e.clientLeft, usage: e.usage }, d.gw);
 }
 
 /** Most a JSON body is held for its usage; bigger ones pass without it. */

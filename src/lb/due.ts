@@ -7,6 +7,10 @@
 // on first use), its listener and a timer each cost microseconds. The moments are objects with a
 // run() method, not closures: they live as long as their request, and what a request keeps while
 // it waits for the upstream is what the collector marks (bench/README.md).
+//
+// The moments are on the monotonic clock (performance.now), not the wall clock: NTP stepping the
+// clock a day forward (a resumed VM or laptop) must not time out every attempt waiting for its
+// first byte and cool its target, nor a step back keep a hung upstream's client waiting for hours.
 
 /** Granularity of everything scheduled here: a deadline fires up to this late. */
 const TICK_MS = 50;
@@ -14,7 +18,7 @@ const TICK_MS = 50;
 const SLOW_AFTER_MS = 50;
 
 interface Due {
-  /** Epoch ms. */
+  /** performance.now() ms. */
   readonly at: number;
   run(): void;
 }
@@ -52,9 +56,8 @@ export class ClientLink implements Due {
   constructor(
     private readonly req: Request,
     private readonly server: IdleTimeouts,
-    startedAt: number,
   ) {
-    this.at = startedAt + SLOW_AFTER_MS;
+    this.at = performance.now() + SLOW_AFTER_MS;
   }
 
   /** The request turned slow: no idle timeout, and from now on the client's leaving aborts the attempt in flight. */
@@ -88,11 +91,10 @@ export class AttemptDeadline implements Due {
   private expired = false;
 
   constructor(
-    started: number,
     readonly timeoutMs: number,
     private readonly client: ClientLink,
   ) {
-    this.at = started + timeoutMs;
+    this.at = performance.now() + timeoutMs;
     client.follow(this.abort);
   }
 
@@ -116,7 +118,7 @@ const pending = new Set<Due>();
 let timer: ReturnType<typeof setInterval> | undefined;
 
 function tick(): void {
-  const now = Date.now();
+  const now = performance.now();
   for (const d of pending) {
     if (now < d.at) continue;
     pending.delete(d);

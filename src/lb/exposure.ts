@@ -6,7 +6,7 @@
 // config stays. Pure; Gateway.reload is the one caller.
 
 import { isLoopback } from "../config/global.ts";
-import type { Config } from "../config/types.ts";
+import type { Config, Problem } from "../config/types.ts";
 
 /** Where the LB really listens: the bound address and port. */
 export interface Listening {
@@ -34,14 +34,19 @@ export function reloadRefusal(at: Listening, next: Config): ReloadRefused | unde
   );
 }
 
-/** What a valid reload does not change until gw restarts (said in the log, with the true address). */
-export function restartNotes(at: Listening, prev: Config, next: Config): string[] {
-  const notes: string[] = [];
-  if (next.global.bindHost !== prev.global.bindHost && next.global.bindHost !== at.host) {
-    notes.push(`host changed to ${next.global.bindHost}; the load balancer stays on ${describe(at)} until gw restarts`);
+/**
+ * What a valid reload does not change until gw restarts, said on every reload whose file still
+ * differs from the listener (gw.log, and `gw reload`'s output as warnings): `started` is the
+ * config the listener was opened with, `at` the address really bound.
+ */
+export function restartNotes(at: Listening, started: Config, next: Config): Problem[] {
+  const notes: Problem[] = [];
+  const note = (path: string, message: string) => notes.push({ severity: "warning", file: next.file, line: 0, col: 0, path, message });
+  if (next.global.bindHost !== started.global.bindHost) {
+    note("global.host", `host changed to ${next.global.bindHost}; the load balancer stays on ${describe(at)} until gw restarts`);
   }
-  if (!at.portFixed && next.global.mainPort !== prev.global.mainPort && next.global.mainPort !== at.port) {
-    notes.push(`main_port changed to ${next.global.mainPort}; the load balancer stays on ${describe(at)} until gw restarts`);
+  if (!at.portFixed && next.global.mainPort !== at.port) {
+    note("global.main_port", `main_port changed to ${next.global.mainPort}; the load balancer stays on ${describe(at)} until gw restarts`);
   }
   return notes;
 }

@@ -61,11 +61,11 @@ export async function forward(attempt: AttemptInfo, method: string, up: Upstream
     // Pass compressed bytes through untouched; decoding would leave a lying Content-Encoding.
     decompress: false,
   };
-  const sent = Date.now();
+  const sent = performance.now();
   try {
     return new UpstreamResponse(attempt, await fetch(url, init));
   } catch (e) {
-    if (!ctl.abort.signal.aborted && staleConnection(e, Date.now() - sent)) {
+    if (!ctl.abort.signal.aborted && staleConnection(e, performance.now() - sent)) {
       try {
         return new UpstreamResponse(attempt, await fetch(url, { ...init, keepalive: false }));
       } catch (again) {

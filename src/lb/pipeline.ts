@@ -60,7 +60,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
   // A request still waiting after a moment is slow: quiet streams and slow first tokens are
   // normal for LLMs, so gw's own timeouts govern, not Bun's, and the client's leaving is listened
   // for. Fast requests never pay for either (due.ts).
-  const client = new ClientLink(req, server, startedAt);
+  const client = new ClientLink(req, server);
   schedule(client);
 
   // Router and upgrade: session, signature and size facts decide the route that serves the

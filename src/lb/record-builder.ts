@@ -31,8 +31,9 @@ interface RecordSinks {
 interface ResponseFacts {
   readonly status: number;
   readonly bytes: number;
-  /** Epoch ms the first body byte went to the client. */
+  /** performance.now() when the first body byte went to the client. */
   readonly firstByteAt?: number;
+  /** performance.now() at the answer's end. */
   readonly endAt: number;
   /** Error body text (decoded) or gw's own error message. */
   readonly error?: string;
@@ -52,6 +53,12 @@ export class RecordBuilder {
   sticky: RoutingRecord["sticky"] = "none";
   signatureFallback: string | undefined;
   route: string | undefined;
+  /**
+   * `startedAt` on the monotonic clock: durations are measured on it, since a wall-clock step
+   * (NTP, a resumed VM) would log a day-long or a negative one. The few ms since `startedAt` (the
+   * router's work) still count.
+   */
+  private readonly t0: number;
 
   constructor(
     readonly startedAt: number,
@@ -65,6 +72,7 @@ export class RecordBuilder {
     private readonly peer?: string,
   ) {
     this.route = facts.route?.name;
+    this.t0 = performance.now() - Math.max(0, Date.now() - startedAt);
   }
 
   attempt(a: AttemptRecord, cd: CooldownSet | undefined): void {
@@ -98,14 +106,14 @@ export class RecordBuilder {
         attempts: this.attempts,
         params: this.route ? paramsOf(facts, this.attempts) : [],
       },
-      response: { status: r.status, bytes: r.bytes, ms: r.endAt - this.startedAt },
+      response: { status: r.status, bytes: r.bytes, ms: Math.round(r.endAt - this.t0) },
       cooldowns: this.cooldowns,
     };
     if (this.route) record.routing.route = this.route;
     if (facts.requested) record.routing.requested = facts.requested.name;
     if (this.signatureFallback) record.routing.signature_fallback = this.signatureFallback;
     if (facts.router) record.routing.router = routerRecord(facts.router, masker);
-    if (r.firstByteAt !== undefined) record.response.ttfb_ms = r.firstByteAt - this.startedAt;
+    if (r.firstByteAt !== undefined) record.response.ttfb_ms = Math.round(r.firstByteAt - this.t0);
     if (r.error) record.response.error = masker.text(r.error).slice(0, ERROR_PREVIEW_CHARS);
     if (r.broken) record.response.broken = true;
     if (r.clientLeft) record.response.client_left = true;

@@ -19,8 +19,9 @@ interface ReloaderOptions {
   /**
    * Receives the new config exactly as loaded: managed instances' keys are not filled in yet
    * (call `withInstanceKeys` first). A throw counts as a failed reload; the caller's old state stays.
+   * Returns what waits for a restart (Gateway.reload's notes): logged and handed to `gw reload`.
    */
-  apply: (config: Config) => Promise<void> | void;
+  apply: (config: Config) => Promise<readonly Problem[] | void> | readonly Problem[] | void;
   log: ReloadLog;
   /** Quiet period after the last file event before reloading (editors write in bursts). */
   debounceMs?: number;
@@ -52,7 +53,9 @@ export function createReloader(opts: ReloaderOptions): Reloader {
   let queued: Promise<ReloadResult> | undefined;
 
   async function runOnce(): Promise<ReloadResult> {
-    const { config, problems } = await loadConfig(file);
+    const loaded = await loadConfig(file);
+    const config = loaded.config;
+    let problems = loaded.problems;
     if (!config) {
       log.error(`config reload failed; keeping the running config (${problems.filter((p) => p.severity === "error").length} error(s)):`);
       for (const p of problems) log.error(`  ${formatProblem(p)}`);
@@ -60,7 +63,8 @@ export function createReloader(opts: ReloaderOptions): Reloader {
     }
     follow(config.includes ?? []);
     try {
-      await apply(config);
+      const notes = await apply(config);
+      if (notes) problems = [...problems, ...notes];
     } catch (e) {
       // Said in the log and handed back, so `gw reload` prints why and exits 1.
       const err = e as Error;

@@ -6,7 +6,7 @@
 
 import type { Server } from "bun";
 import { consola } from "consola";
-import type { Config } from "../config/types.ts";
+import type { Config, Problem } from "../config/types.ts";
 import { createObservability, type Observability } from "../observe/http.ts";
 import { createRequestLog, type RequestLog, requestLogDir } from "../observe/requestlog.ts";
 import { type CoolingEntry, memoryBackend, type StateBackend, type StateHealth, stateReloadWarning } from "../state/index.ts";
@@ -64,9 +64,10 @@ export interface Gateway {
   /**
    * Atomic swap; requests in flight keep the snapshot they started with. Throws ReloadRefused
    * (and changes nothing) for a config that would leave a public listener without client keys;
-   * returns what takes effect only after a restart (for the log).
+   * returns what takes effect only after a restart, as warnings at their keys (for the log and
+   * `gw reload`).
    */
-  reload(next: Config): string[];
+  reload(next: Config): Problem[];
   /** Stop accepting, let in-flight requests finish for up to `graceMs`, close the rest, flush the log. */
   stop(graceMs?: number): Promise<void>;
   stats(): GatewayStats;
@@ -205,9 +206,11 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     reload(next) {
       const refused = reloadRefusal(listening, next);
       if (refused) throw refused;
-      const notes = restartNotes(listening, rt.config, next);
-      const moved = stateReloadWarning(config.global.state, next.global.state); // opened once, at start
-      if (moved) notes.push(moved);
+      // Against what was opened at start (the listener, the state), not the last reload: said
+      // again on every reload while the file differs from what runs.
+      const notes = restartNotes(listening, config, next);
+      const moved = stateReloadWarning(config.global.state, next.global.state);
+      if (moved) notes.push({ severity: "warning", file: next.file, line: 0, col: 0, path: "global.state", message: moved });
       bypassProxyForInstances(next);
       rt = buildRuntime(next);
       gw.log.setRetentionDays(next.global.lb.logRetentionDays);

@@ -101,11 +101,12 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
   };
   const unlist = hooks.open?.add((why) => cutWith({ status: 503, why, code: "gw_stopping", byGw: true }));
   // One timer per quiet period, not per chunk: it re-arms itself for the time that is left.
-  let lastData = Date.now();
+  // Monotonic: a wall-clock step forward would cut a stream in a pause, one back hold a dead one for hours.
+  let lastData = performance.now();
   let waiting = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   const checkIdle = () => {
-    const quiet = Date.now() - lastData;
+    const quiet = performance.now() - lastData;
     if (waiting && quiet >= idleMs) cutWith(broke(`no data for ${idleMs} ms`));
     else idleTimer = setTimeout(checkIdle, waiting ? idleMs - quiet : idleMs);
   };
@@ -157,7 +158,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
           }
           if (cut) return fail(ctrl, cut);
           if (chunk.done) return closeClean(ctrl);
-          lastData = Date.now();
+          lastData = performance.now();
           const out = onChunk ? onChunk(chunk.value) : chunk.value;
           const sent = send(ctrl, out);
           if (last?.(out)) {

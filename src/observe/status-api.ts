@@ -86,8 +86,13 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
   const addTokens = (r: LoggedRecord) => {
     if (!r.usage) return;
     const day = dayOf(r.ts);
-    if (day > today) ((today = day), (tokens = new Map()));
-    if (day !== today) return;
+    if (day !== today) {
+      // A new day starts the count over — and so does the clock stepping back into the day it is
+      // (NTP correcting a clock that ran ahead), else "today" would show nothing until the clock
+      // caught up with the latest day seen. A request begun before midnight counts for no day here.
+      if (day !== dayOf(now())) return;
+      [today, tokens] = [day, new Map()];
+    }
     const route = r.routing.route ?? NONE;
     let s = tokens.get(route);
     if (!s) tokens.set(route, (s = emptySums()));

@@ -180,11 +180,12 @@ function groupKey(r: LoggedRecord, by: GroupBy): string {
   return r.routing.router?.[by] ?? "-";
 }
 
-/** Call `line` for every line of a file, streaming it in chunks. */
-async function forEachLine(file: string, line: (text: string) => void): Promise<void> {
+/** Call `line` for every line of a file, streaming it in chunks (`read` gets each chunk's size). */
+async function forEachLine(file: string, line: (text: string) => void, read?: (bytes: number) => void): Promise<void> {
   const decoder = new TextDecoder();
   let tail = "";
   for await (const chunk of Bun.file(file).stream()) {
+    read?.(chunk.byteLength);
     const text = tail + decoder.decode(chunk, { stream: true });
     let start = 0;
     for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
@@ -208,10 +209,16 @@ export async function dayFiles(dir: string, firstDay: string): Promise<string[]>
   return names.filter((n) => /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(n) && n.slice(0, 10) >= firstDay).sort().map((n) => join(dir, n));
 }
 
-/** Stream the records of `files` at or after `sinceIso` into `each`; returns [records, badLines]. */
-export async function readRecords(files: readonly string[], sinceIso: string, each: (r: LoggedRecord) => void): Promise<[number, number]> {
+/**
+ * Stream the records of `files` at or after `sinceIso` into `each`; returns [records, badLines].
+ * `progress` hears the bytes read so far of all the files' bytes.
+ */
+export async function readRecords(files: readonly string[], sinceIso: string, each: (r: LoggedRecord) => void, progress?: Progress): Promise<[number, number]> {
   let records = 0;
   let bad = 0;
+  const total = progress ? files.reduce((sum, f) => sum + Bun.file(f).size, 0) : 0;
+  let done = 0;
+  const read = progress && ((bytes: number) => progress((done += bytes), total));
   for (const file of files) {
     await forEachLine(file, (text) => {
       const r = parseRecord(text);
@@ -219,10 +226,12 @@ export async function readRecords(files: readonly string[], sinceIso: string, ea
       if (r.ts < sinceIso) return;
       records++;
       each(r);
-    });
+    }, read);
   }
   return [records, bad];
 }
+
+export type Progress = (readBytes: number, totalBytes: number) => void;
 
 /**
  * One log line → the parts of a record usage needs, or null when it is not a record. The
@@ -273,6 +282,7 @@ interface UsageOptions {
   pricing: Pricing;
   sinceMs: number;
   by: GroupBy;
+  progress?: Progress;
 }
 
 export async function usageReport(o: UsageOptions): Promise<UsageReport> {
@@ -286,7 +296,7 @@ export async function usageReport(o: UsageOptions): Promise<UsageReport> {
     if (!s) groups.set(key, (s = emptySums()));
     const model = modelOf(r);
     if (!addUsage(s, r.usage, priceFor(o.pricing, r.routing.route, model))) unpricedModels.add(model ?? r.routing.route ?? "-");
-  });
+  }, o.progress);
   const total = emptySums();
   const rows = [...groups].map(([key, s]) => (mergeSums(total, s), { key, ...s }));
   if (o.by === "day") rows.sort((a, b) => (a.key < b.key ? -1 : 1));

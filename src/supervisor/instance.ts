@@ -73,6 +73,11 @@ export class SupervisedInstance {
     return this.inst.name;
   }
 
+  /** On its way (a reload added it; its start may wait for a port): requests for it wait, until it is ready or lost. */
+  expect(): void {
+    this.announce("away");
+  }
+
   /** First start (or a manual one): resolves once it is ready or has clearly failed. */
   start(): Promise<StartOutcome> {
     this.stopping = false;

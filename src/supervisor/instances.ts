@@ -19,7 +19,8 @@ export interface RestartResult {
 
 /** What `gw restart` hears while it runs: an instance began waiting for its requests, or has been restarted. */
 export type RestartProgress =
-  | { readonly event: "draining"; readonly name: string; readonly streams: number; readonly graceMs: number }
+  /** `removed`: a reload took the instance out of the config; it stops once drained, and nothing waits for it. */
+  | { readonly event: "draining"; readonly name: string; readonly streams: number; readonly graceMs: number; readonly removed?: boolean }
   | { readonly event: "restarted"; readonly result: RestartResult };
 
 /**
@@ -123,16 +124,8 @@ export class InstanceSet {
 
   /** Drain (when the LB serves), then restart, telling `progress` both; undefined when gw began stopping meanwhile. */
   private async restartOne(s: SupervisedInstance, drainer?: Drainer, progress?: (p: RestartProgress) => void): Promise<RestartResult | undefined> {
-    let drain: DrainReport | undefined;
     try {
-      if (drainer && s.child) {
-        const graceMs = this.config.global.shutdownGraceMs;
-        drain = await drainer.drain(s.name, graceMs, (streams) => {
-          this.deps.log.info(`${s.name}: restart: waiting for ${streams} request(s) in flight to finish (up to ${graceMs / 1000} s); new requests go to other targets or wait for it`);
-          progress?.({ event: "draining", name: s.name, streams, graceMs });
-        });
-        if (drain.left > 0) this.deps.log.warn(`${s.name}: restart: ${drain.left} request(s) still running after ${graceMs / 1000} s (shutdown_grace_ms): the restart cuts them`);
-      }
+      const drain = await this.drainFirst(s, "restart", drainer, progress);
       if (this.closed) return undefined;
       const out = await s.restart();
       const result: RestartResult = { name: s.name, ok: out.ok, ms: out.ms, problem: s.problem, ...(drain ? { drain } : {}) };
@@ -143,15 +136,44 @@ export class InstanceSet {
     }
   }
 
-  /** Instances that `next` moves to another port: until relaunched, nothing answers on their new one. */
-  moving(next: Config): string[] {
-    return next.instances.filter((i) => i.managed && this.byName.has(i.name) && this.byName.get(i.name)!.inst.port !== i.port).map((i) => i.name);
+  /** An instance a reload removed: drained like a restart (its streams in flight finish), then stopped for good. */
+  private async retire(s: SupervisedInstance, drainer?: Drainer, progress?: (p: RestartProgress) => void): Promise<void> {
+    try {
+      await this.drainFirst(s, "stop", drainer, progress);
+      await s.stop();
+    } finally {
+      drainer?.undrain(s.name);
+    }
+  }
+
+  /** With a drainer and a running process: take its targets out and wait for its requests (up to the grace period). */
+  private async drainFirst(s: SupervisedInstance, then: "restart" | "stop", drainer?: Drainer, progress?: (p: RestartProgress) => void): Promise<DrainReport | undefined> {
+    if (!drainer || !s.child) return undefined;
+    const graceMs = this.config.global.shutdownGraceMs;
+    const removed = then === "stop";
+    const drain = await drainer.drain(s.name, graceMs, (streams) => {
+      const after = removed ? "then it stops (removed from the config)" : "new requests go to other targets or wait for it";
+      this.deps.log.info(`${s.name}: ${then}: waiting for ${streams} request(s) in flight to finish (up to ${graceMs / 1000} s); ${after}`);
+      progress?.({ event: "draining", name: s.name, streams, graceMs, ...(removed ? { removed } : {}) });
+    });
+    if (drain.left > 0) this.deps.log.warn(`${s.name}: ${then}: ${drain.left} request(s) still running after ${graceMs / 1000} s (shutdown_grace_ms): the ${then} cuts them`);
+    return drain;
+  }
+
+  /**
+   * Instances that `next` adds, or moves to another port: until (re)launched nothing of theirs
+   * answers there — or a process the reload is letting go still does — so their requests wait.
+   */
+  arriving(next: Config): string[] {
+    return next.instances.filter((i) => i.managed && this.byName.get(i.name)?.inst.port !== i.port).map((i) => i.name);
   }
 
   /**
    * Take up a reloaded config. An instance whose port or command changed is relaunched like
-   * `gw restart` does it: drained first (with a drainer), so its streams in flight finish;
-   * `progress` hears it as `gw restart`'s does.
+   * `gw restart` does it, and one removed is stopped the same way: drained first (with a
+   * drainer), so its streams in flight finish; `progress` hears it as `gw restart`'s does. An
+   * instance started on a port this reload lets go (a renamed instance keeps its port) starts
+   * once that port's old process has stopped.
    */
   async reconcile(next: Config, drainer?: Drainer, progress?: (p: RestartProgress) => void): Promise<void> {
     if (this.closed) return;
@@ -159,26 +181,39 @@ export class InstanceSet {
     this.config = next;
     const wanted = new Map(next.instances.filter((i) => i.managed).map((i) => [i.name, i]));
     const work: Promise<unknown>[] = [];
+    /** Ports whose process this reload stops or moves, and when that is done. */
+    const freed = new Map<number, Promise<unknown>>();
     for (const [name, s] of this.byName) {
       if (wanted.has(name)) continue;
       this.byName.delete(name);
       this.deps.log.info(`${name}: removed from the config, stopping`);
-      work.push(s.stop());
+      const stopped = this.retire(s, drainer, progress);
+      freed.set(s.inst.port, stopped);
+      work.push(stopped);
     }
+    const added: InstanceConfig[] = [];
     for (const [name, inst] of wanted) {
       const s = this.byName.get(name);
       if (!s) {
-        this.deps.log.info(`${name}: added to the config, starting`);
-        work.push(this.add(inst).start());
+        added.push(inst);
         continue;
       }
       const relaunch = this.launchKey(prev, s.inst) !== this.launchKey(next, inst);
+      const oldPort = s.inst.port;
       s.config = next;
       s.inst = inst;
       if (relaunch) {
         this.deps.log.info(`${name}: port or command changed, restarting`);
-        work.push(this.restartOne(s, drainer, progress));
+        const restarted = this.restartOne(s, drainer, progress);
+        if (oldPort !== inst.port) freed.set(oldPort, restarted);
+        work.push(restarted);
       }
+    }
+    for (const inst of added) {
+      this.deps.log.info(`${inst.name}: added to the config, starting`);
+      const s = this.add(inst);
+      s.expect();
+      work.push((freed.get(inst.port) ?? Promise.resolve()).then(() => (this.closed ? undefined : s.start())));
     }
     await Promise.all(work);
   }

@@ -273,7 +273,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
     throw new CliError("no instance can serve; gw stopped", 1, "the lines above say why for each instance; fix that and run gw up again");
   }
   try {
-    gateway = startGateway(config, { port, state, reusePort: true, log, health: () => healthOf(views()), look: async (name) => set.get(name)?.look() });
+    // `port` only from --port: a main_port edit must be told it waits for a restart (exposure.ts).
+    gateway = startGateway(config, { port: opts.port, state, reusePort: true, log, health: () => healthOf(views()), look: async (name) => set.get(name)?.look() });
     // Instances still on their way (a respawn after a crash at start): their requests wait for them.
     for (const s of set.list()) gateway.availability(s.name, s.availability);
   } catch (err) {
@@ -328,10 +329,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
       const keyed = await withInstanceKeys(next);
       // The gateway first: it refuses a config that would open it (lb/exposure.ts), and then
       // nothing else may change either.
-      for (const note of gateway?.reload(keyed) ?? []) log.warn(note);
-      // In the same turn as the swap: nothing answers on a moved instance's new port until it is
-      // relaunched, so its requests wait for it from now on (its streams on the old port run on).
-      for (const name of set.moving(keyed)) gateway?.availability(name, "away");
+      const notes = gateway?.reload(keyed) ?? [];
+      // In the same turn as the swap: nothing answers on an added or moved instance's port until
+      // it is (re)launched, so its requests wait for it from now on (streams on an old port run on).
+      for (const name of set.arriving(keyed)) gateway?.availability(name, "away");
       await writeInstanceFiles(keyed);
       config = keyed;
       try {
@@ -339,6 +340,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       } finally {
         reloadProgress.end();
       }
+      return notes;
     },
   });
   return done;

@@ -2,10 +2,10 @@
 // words are used (no host → loopback), TOML syntax errors say what to write, and values nobody
 // means for real (no scheme, empty ${VAR}, .env.example's placeholders) are caught.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isPlaceholder, parseDotenv } from "../../src/config/env.ts";
-import { parseConfig } from "../../src/config/index.ts";
+import { loadConfig, parseConfig } from "../../src/config/index.ts";
 import type { Problem } from "../../src/config/types.ts";
 import { runGw, tempFiles } from "../helpers/tmp.ts";
 
@@ -123,6 +123,10 @@ describe("values nobody means for real", () => {
     expect(brief(problems(BASE.replace("port = 8146", 'url = "https://openrouter.ai/api"\napi_key = "sk-or"')))).toEqual([]);
   });
 
+  test("a target's empty model (it used to pass, and every request named no model upstream)", () => {
+    expect(brief(problems(BASE.replace('model = "x" }', 'model = "" }')))).toEqual(['7:52 routing.m[0].model error: model is empty, so every request to this target would name no model upstream (write the upstream model name: model = "<upstream model name>")']);
+  });
+
   test("an empty ${VAR}: an error for an API key, a warning elsewhere", () => {
     const ps = problems(BASE.replace("[instances.a]", '[instances.a]\nproxy = "${PROXY}"'), { K: "", PROXY: " " });
     expect(brief(ps)).toEqual([
@@ -146,5 +150,45 @@ describe("values nobody means for real", () => {
     expect(values.length).toBeGreaterThanOrEqual(3);
     for (const v of values) expect(isPlaceholder(v)).toBe(true);
     for (const v of ["sk-ant-api03-Zk3x9QmL", "AIzaSyD-8x7xZ", "sk-or-v1-0123456789abcdef", "x", "demo-key"]) expect(isPlaceholder(v)).toBe(false);
+  });
+});
+
+describe("files gw cannot read, and .env lines it cannot read", () => {
+  const check = (dir: string, runAs: string[] = []) =>
+    runAs.length ? Bun.spawn([...runAs, process.execPath, join(ROOT, "src/main.ts"), "check", "-c", join(dir, "providers.toml")], { env: { ...process.env, NO_COLOR: "1" }, stderr: "pipe", stdout: "pipe" }) : undefined;
+
+  test("providers.toml that is a directory, or that this user may not read: one line saying so and what to do, exit 1, no stack trace", async () => {
+    const dir = tempFiles({});
+    mkdirSync(join(dir, "providers.toml"));
+    const r = await runGw(["check", "-c", join(dir, "providers.toml")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("providers.toml  -  error: is a directory, not a file  (pass -c with the providers.toml inside it)");
+    expect(r.stderr).not.toContain("file not found");
+
+    const locked = tempFiles({ "providers.toml": BASE, ".env": "K=sk-real\n" });
+    chmodSync(locked, 0o755);
+    chmodSync(join(locked, "providers.toml"), 0o000);
+    // root reads any file: the check runs as nobody there.
+    const proc = check(locked, process.getuid?.() === 0 ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] : ["env"])!;
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`providers.toml  -  error: cannot be read: permission denied  (let this user read it (chmod u+r ${join(locked, "providers.toml")}), or run gw as the user who owns it)`);
+    expect(stderr).not.toMatch(/EACCES|\n\s+at /);
+  });
+
+  test("a .env that is a directory is named before the variables it would have set", async () => {
+    const dir = tempFiles({ "providers.toml": BASE });
+    mkdirSync(join(dir, ".env"));
+    const { problems: ps } = await loadConfig(join(dir, "providers.toml"), { env: {} });
+    expect(ps.map((p) => `${p.file.slice(dir.length + 1)} ${p.severity}: ${p.message}`)).toEqual([".env error: is a directory, not a file", expect.stringContaining("${K} is not set")]);
+  });
+
+  test(".env lines gw cannot read are warned at their line (they used to vanish); a quoted value before a comment loses its quotes", async () => {
+    const dir = tempFiles({ "providers.toml": BASE.replace("${K}", "${GW_DOTENV_KEY}"), ".env": '# keys\nGW_DOTENV_KEY: sk-real\nexport X="sk-x" # mine\nY="never closed\n' });
+    const r = await runGw(["check", "-c", join(dir, "providers.toml")]); // not from dir: bun itself would load that .env
+    expect(r.stderr).toContain("/.env:2:1  -  warning: gw cannot read this line, so it sets nothing  (write NAME=value");
+    expect(r.stderr).toContain("/.env:4:1  -  warning: gw cannot read this line");
+    expect(r.stderr).toContain("${GW_DOTENV_KEY} is not set");
+    expect(parseDotenv('X="sk-x" # mine\nZ=\'a b\' # c\n')).toEqual({ X: "sk-x", Z: "a b" });
   });
 });

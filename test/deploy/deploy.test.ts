@@ -142,15 +142,20 @@ describe("gw deploy", () => {
     const plan = await deploy(["--dry-run"]);
     expect(plan.stdout).toContain("already has this gw binary: only the config travels");
     expect(plan.stdout).toContain("would copy providers.toml, .env, auths.tar.gz to");
-    const r = await deploy([]);
+    // --json: the steps on stderr, one result document on stdout
+    const r = await deploy(["--json"]);
     await until(async () => !(await alive(before.pid)), 30_000, () => "old gw still running");
     await load.stop();
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("already has this gw binary: only the config travels");
-    expect(r.stdout).toContain("→ copy providers.toml, .env, auths.tar.gz");
-    expect(r.stdout).toContain("→ upgrade the running gw");
-    expect(r.stdout).toContain("✓ gw upgraded");
+    expect(r.stderr).toContain("already has this gw binary: only the config travels");
+    expect(r.stderr).toContain("→ copy providers.toml, .env, auths.tar.gz");
+    expect(r.stderr).toContain("→ upgrade the running gw");
+    expect(r.stderr).toContain("✓ gw upgraded");
     const after = await remoteStatus();
+    expect(JSON.parse(r.stdout)).toEqual({
+      ok: true, host: sshd.alias, target: hostTarget()!, version: buildInfo().version, action: "upgraded", dry_run: false,
+      pid: after.pid, url: `http://127.0.0.1:${mainPort}`, instances: [{ name: "a", state: "ready" }],
+    });
     expect(after.pid).not.toBe(before.pid);
     expect(after.instances[0]?.pid).toBe(before.instances[0]!.pid);
     expect((await ask("m2")).status).toBe(200);
@@ -164,10 +169,12 @@ describe("gw deploy", () => {
     const before = await Bun.file(remote("providers.toml")).text();
     const pid = (await remoteStatus()).pid;
     writeConfig(`admin_key = "\${ONLY_HERE}"`);
-    const r = await deploy([], { ONLY_HERE: "set-on-this-machine-only" });
+    const r = await deploy(["--json"], { ONLY_HERE: "set-on-this-machine-only" });
     expect(r.code).toBe(1);
-    expect(r.all).toContain("the new gw does not pass on gw-test-host; nothing there was changed");
-    expect(r.all).toContain("ONLY_HERE");
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ ok: false, host: sshd.alias, hint: "fix the config (gw check lists every problem) and deploy again" });
+    expect(out.problem).toContain("the new gw does not pass on gw-test-host; nothing there was changed");
+    expect(out.problem).toContain("ONLY_HERE");
     expect(await Bun.file(remote("providers.toml")).text()).toBe(before);
     expect((await remoteStatus()).pid).toBe(pid);
   }, 120_000);

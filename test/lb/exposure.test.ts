@@ -56,14 +56,20 @@ describe("the rule", () => {
     expect(r.stdout + r.stderr).toContain("providers.toml:5:13  global.api_keys[0]  error: ${GW_EMPTY_KEY} is empty, so this API key would be sent empty");
   });
 
-  test("host and port changes are said with the address really bound", () => {
-    const prev = configFrom(toml("127.0.0.1", ""));
+  test("host and port changes are said with the address really bound, at their keys, on every reload until a restart", () => {
+    const started = configFrom(toml("127.0.0.1", ""));
     const next = configFrom(toml("0.0.0.0", KEYED).replace("main_port = 8145", "main_port = 9000"));
-    expect(restartNotes({ host: "127.0.0.1", port: 8145 }, prev, next)).toEqual([
-      "host changed to 0.0.0.0; the load balancer stays on http://127.0.0.1:8145 until gw restarts",
-      "main_port changed to 9000; the load balancer stays on http://127.0.0.1:8145 until gw restarts",
-    ]);
-    expect(restartNotes({ host: "127.0.0.1", port: 0, portFixed: true }, prev, configFrom(toml("127.0.0.1", "").replace("8145", "9000")))).toEqual([]);
+    const said = (notes: ReturnType<typeof restartNotes>) => notes.map((n) => `${n.path}  ${n.severity}: ${n.message}`);
+    const expected = [
+      "global.host  warning: host changed to 0.0.0.0; the load balancer stays on http://127.0.0.1:8145 until gw restarts",
+      "global.main_port  warning: main_port changed to 9000; the load balancer stays on http://127.0.0.1:8145 until gw restarts",
+    ];
+    expect(said(restartNotes({ host: "127.0.0.1", port: 8145 }, started, next))).toEqual(expected);
+    // A later reload of the same file still differs from the listener: said again, not once only.
+    expect(said(restartNotes({ host: "127.0.0.1", port: 8145 }, started, next))).toEqual(expected);
+    // Back to what runs: nothing to say.
+    expect(restartNotes({ host: "127.0.0.1", port: 8145 }, started, started)).toEqual([]);
+    expect(restartNotes({ host: "127.0.0.1", port: 0, portFixed: true }, started, configFrom(toml("127.0.0.1", "").replace("8145", "9000")))).toEqual([]);
   });
 });
 

@@ -126,7 +126,8 @@ test("a reload cannot move the state: the rest applies, and a note says it takes
     expect(gw.reload(configFrom(toml("b"), file))).toEqual([]);
     const notes = gw.reload(configFrom(toml("b", 'state = "redis://user:p4ssw0rd-secret@10.0.0.5:6379"'), file));
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatch(/^\[global\] state changed to redis redis:\/\/10\.0\.0\.5:6379 \(prefix gw\); this gw keeps local \/.*\/\.gw\/state\.db until it restarts$/);
+    expect(notes[0]!.path).toBe("global.state");
+    expect(notes[0]!.message).toMatch(/^\[global\] state changed to redis redis:\/\/10\.0\.0\.5:6379 \(prefix gw\); this gw keeps local \/.*\/\.gw\/state\.db until it restarts$/);
   } finally {
     void gw.stop(0);
   }

@@ -131,6 +131,21 @@ test("seedToday adds today's tokens logged before this process started, once", a
   expect(d.totals.requests).toBe(0); // seeding is tokens only: the request counters start at gw's start
 });
 
+test("tokens today follow the wall clock stepping back a day (NTP correcting a clock that ran ahead)", () => {
+  let clock = Date.parse("2026-12-02T08:00:00Z"); // gw started while the clock was a day ahead
+  const o = createObservability(() => config, () => clock);
+  const at = (iso: string) => ((clock = Date.parse(iso)), iso);
+  o.record(record({ ts: at("2026-12-02T08:00:01Z"), route: "opus", attempts: ["a/claude-opus:200:ok"], usage: { input: 7 } }));
+  at("2026-12-01T08:00:05Z"); // stepped back to the real date
+  o.record(record({ ts: at("2026-12-01T08:00:06Z"), route: "opus", attempts: ["a/claude-opus:200:ok"], usage: { input: 100, output: 10 } }));
+  const d = buildStatus({ config, live: NO_LIVE_STATE, metrics: o.metrics, feed: o.feed, startedAt: o.startedAt, now: clock });
+  // Not an empty "today" until the clock reaches the 2nd again: the day the log file has it in.
+  expect(d.tokensToday).toMatchObject({ day: "2026-12-01", total: { requests: 1, input: 100, output: 10 } });
+  // A request begun before midnight and ended after it is counted for no day, as before.
+  o.record(record({ ts: "2026-11-30T23:59:59Z", route: "opus", attempts: ["a/claude-opus:200:ok"], usage: { input: 5000 } }));
+  expect(buildStatus({ config, live: NO_LIVE_STATE, metrics: o.metrics, feed: o.feed, startedAt: o.startedAt, now: clock }).tokensToday.total).toMatchObject({ requests: 1, input: 100 });
+});
+
 describe("data endpoint and metrics after traffic", () => {
   test("status JSON: instances, routes with weights and cooling, totals, series, errors, tokens today", async () => {
     pretendIp = undefined;

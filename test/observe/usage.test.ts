@@ -68,6 +68,16 @@ describe("usage report on generated log files", () => {
     expect(r.rows[0]!.key).toBe("opus"); // most expensive first
   });
 
+  test("progress hears every byte of the files it reads, of their total", async () => {
+    const heard: [number, number][] = [];
+    await usageReport({ dirs: [dir], pricing, sinceMs: parseSince("3d", NOW)!, by: "day", progress: (read, total) => heard.push([read, total]) });
+    const days = ["2026-11-24", "2026-11-25", "2026-11-26"].map((d) => Bun.file(join(dir, `${d}.jsonl`)).size);
+    const total = days.reduce((a, b) => a + b, 0);
+    expect(heard.length).toBeGreaterThanOrEqual(3);
+    expect(heard.every(([, t]) => t === total)).toBe(true);
+    expect(heard.at(-1)![0]).toBe(total);
+  });
+
   test("--by day covers whole UTC days, oldest first", async () => {
     const r = await usageReport({ dirs: [dir], pricing, sinceMs: parseSince("3d", NOW)!, by: "day" });
     expect(r.rows.map((x) => x.key)).toEqual(["2026-11-24", "2026-11-25", "2026-11-26"]);

@@ -40,6 +40,36 @@ test("a reload that would open a public listener is refused on every path, loudl
   expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
 }, 60_000);
 
+test("host, main_port and state edits: gw reload (and --json) says each waits for a restart, every time, and the rest applies", async () => {
+  const moved = await sandbox([{ name: "a" }]);
+  try {
+    expect((await gw(moved, ["up", "-d", "-c", moved.file])).code).toBe(0);
+    const url = `http://127.0.0.1:${moved.mainPort}`;
+    const other = moved.mainPort === 65535 ? 65534 : moved.mainPort + 1;
+    const edited = readFileSync(moved.file, "utf8")
+      .replace(/main_port = \d+/, `main_port = ${other}\nstate = "memory"\napi_keys = ["client-key-after-reload"]`)
+      .replace('host = "127.0.0.1"', 'host = "127.0.0.2"');
+    writeFileSync(moved.file, edited);
+    const reload = await gw(moved, ["reload", "-c", moved.file]);
+    expect(reload.code).toBe(0);
+    expect(reload.stderr).toContain(`global.main_port  warning: main_port changed to ${other}; the load balancer stays on ${url} until gw restarts`);
+    expect(reload.stderr).toContain(`global.host  warning: host changed to 127.0.0.2; the load balancer stays on ${url} until gw restarts`);
+    expect(reload.stderr).toMatch(/global\.state  warning: \[global\] state changed to memory; this gw keeps local \S+state\.db until it restarts/);
+    expect(reload.stdout).toContain("config reloaded");
+    // Asked again with nothing changed in between: still true, still said.
+    const json = JSON.parse((await gw(moved, ["reload", "-c", moved.file, "--json"])).stdout) as { ok: boolean; problems: string[] };
+    expect(json.ok).toBe(true);
+    expect(json.problems.filter((p) => /global\.(host|main_port|state) .*until (gw )?(it )?restarts/.test(p))).toHaveLength(3);
+    // The rest of the edit took effect on the listener that stayed: its client keys are asked for.
+    expect((await fetch(`${url}/v1/messages`, { method: "POST", body: '{"model":"m","max_tokens":5,"messages":[]}' })).status).toBe(401);
+    const log = readFileSync(gwPaths(moved.dir).gwLog, "utf8");
+    expect(log).toContain(`global.main_port  warning: main_port changed to ${other}; the load balancer stays on ${url} until gw restarts`);
+    expect((await gw(moved, ["down", "-c", moved.file])).code).toBe(0);
+  } finally {
+    await killAll(moved);
+  }
+}, 60_000);
+
 test("gw.log masks what it is told: a key pasted into the wrong place of the file is not written out", async () => {
   const logged = await sandbox([{ name: "a" }]);
   try {

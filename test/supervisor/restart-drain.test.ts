@@ -79,3 +79,41 @@ describe("gw restart NAME drains the instance first", () => {
     expect(await endless.done).toContain("upstream stream broke");
   }, 90_000);
 });
+
+describe("a reload that removes or renames an instance drains it too", () => {
+  let renamed: Sandbox;
+  afterAll(async () => {
+    if (renamed) await killAll(renamed);
+  });
+
+  test("its stream finishes whole; the instance renamed on the same port starts once the old one stopped, and requests for it wait for it", async () => {
+    renamed = await sandbox();
+    const toml = readFileSync(renamed.file, "utf8").replace("shutdown_grace_ms = 15000", `shutdown_grace_ms = ${GRACE_MS}`);
+    writeFileSync(renamed.file, `${toml}"mb" = [{ instance = "b", provider = "antigravity", model = "gemini-3-flash" }]\n`);
+    expect((await gw(renamed, ["up", "-d", "-c", renamed.file])).code).toBe(0);
+    const running = followStream(await chatThrough(renamed, "mb", true, "interval=100~events=30"));
+    await until(() => running.chunks > 0, 10_000, () => "the stream under way");
+
+    // b becomes b2, on the same port: b's process must be gone before b2 can listen there.
+    writeFileSync(renamed.file, readFileSync(renamed.file, "utf8").replace("[instances.b]", "[instances.b2]").replaceAll('instance = "b"', 'instance = "b2"'));
+    const reload = startGw(renamed, ["reload", "-c", renamed.file]);
+    await reload.waitFor("b: removed from the config: waiting for 1 request(s) in flight to finish", 10_000);
+    const waiting = chatThrough(renamed, "mb", false); // b2 is not up yet: it waits rather than failing
+
+    const text = await running.done;
+    expect(text).not.toContain("stream broke");
+    expect(text.match(/"content":/g)?.length ?? 0).toBeGreaterThanOrEqual(30);
+    expect(text.trimEnd()).toEndWith("data: [DONE]");
+    expect(await reload.proc.exited).toBe(0);
+    expect(reload.output()).toMatch(/^b: removed from the config: waiting for 1 request\(s\) in flight to finish \(up to 8\.0 s\); then it stops\n/);
+    const answer = await waiting;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("x-gw-target")).toStartWith("b2/");
+    await answer.arrayBuffer();
+    const status = await controlJson<StatusReport>(gwPaths(renamed.dir), "/status");
+    expect(status.instances.map((i) => [i.name, i.state])).toEqual([["a", "ready"], ["b2", "ready"]]);
+    const log = readFileSync(gwPaths(renamed.dir).gwLog, "utf8");
+    expect(log).not.toContain("is in use");
+    expect((await gw(renamed, ["down", "-c", renamed.file])).code).toBe(0);
+  }, 90_000);
+});

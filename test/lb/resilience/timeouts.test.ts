@@ -4,7 +4,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { answeredBy, claude, errorExplained, HI, type Rig, rejection, startRig, waitFor } from "../../helpers/resilience.ts";
+import { answeredBy, claude, errorExplained, HI, logRecords, type Rig, rejection, startRig, waitFor } from "../../helpers/resilience.ts";
 
 // The global first-byte limit is short; every target expected to answer gets a generous own limit,
 // so a slow machine cannot fail the healthy path.
@@ -18,6 +18,7 @@ beforeAll(() => {
       `"hangs" = [{ instance = "a", provider = "anthropic", model = "claude-a~hang", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b", ${PATIENT} }]`,
       `"slow" = [{ instance = "a", provider = "anthropic", model = "claude-a~slow-first=5000", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b", ${PATIENT} }]`,
       `"patient" = [{ instance = "a", provider = "anthropic", model = "claude-a~slow-first=1500", priority = 1, ${PATIENT} }, { instance = "b", provider = "anthropic", model = "claude-b", ${PATIENT} }]`,
+      `"patient-step" = [{ instance = "a", provider = "anthropic", model = "claude-a~slow-first=1500", ${PATIENT} }]`,
       `"stuck" = [{ instance = "a", provider = "anthropic", model = "claude-a~hang" }, { instance = "b", provider = "anthropic", model = "claude-b~hang" }]`,
       `"stalls" = [{ instance = "a", provider = "anthropic", model = "claude-a~gap=5000~events=4", ${PATIENT} }]`,
     ].join("\n"),
@@ -76,5 +77,63 @@ describe("idle timeout (lb_idle_timeout_ms)", () => {
     const stream = await rig.openai().chat.completions.create({ model: "stalls", stream: true, messages: HI });
     const err = await rejection((async () => { for await (const _ of stream); })());
     expect(err).toBeInstanceOf(OpenAI.APIError);
+  }, 30_000);
+});
+
+// NTP stepping the clock after a laptop's sleep or a VM's pause: gw's timeouts are durations and
+// must neither fire at once when the wall clock jumps ahead nor wait hours more when it goes back.
+describe("the wall clock steps while a request waits", () => {
+  const HOUR = 3600_000;
+  /** Move Date.now (the wall clock: what libc's clock_gettime(CLOCK_REALTIME) gives) by `ms` until restored. */
+  const stepClock = (ms: number) => {
+    const real = Date.now;
+    Date.now = () => real() + ms;
+    return () => void (Date.now = real);
+  };
+  const inFlightAt = (name: string) => waitFor(() => rig.mocks[name]!.stats().inFlight === 1, 10_000, `the request to reach ${name}`);
+
+  test("a day forward while the first byte is awaited: the slow target still answers (no timeout, no failover)", async () => {
+    const answer = claude(rig.anthropic(), "patient-step", { stream: true });
+    await inFlightAt("a");
+    const restore = stepClock(24 * HOUR);
+    try {
+      expect(await answer).toMatchObject({ status: 200, target: "a/claude-a~slow-first=1500", attempts: 1 });
+      // Its durations in the request log are what it took (~1.5 s), not a day.
+      const [rec] = await logRecords(rig.dir, 1, (r) => r.routing.route === "patient-step");
+      for (const ms of [rec!.response.ms, rec!.response.ttfb_ms!, rec!.routing.attempts[0]!.ms]) expect(ms).toBeWithin(1000, 60_000);
+    } finally {
+      restore();
+    }
+  }, 30_000);
+
+  test("two hours back while every target hangs: 504 after their first-byte timeouts, not hours later", async () => {
+    const answer = rejection(claude(rig.anthropic(), "stuck"));
+    await inFlightAt("a");
+    const restore = stepClock(-2 * HOUR);
+    try {
+      expect(errorExplained(await answer)).toMatchObject({ status: 504, attempts: 2 });
+    } finally {
+      restore();
+    }
+  }, 30_000);
+
+  test("two hours back during a stream's silence: the idle timeout still ends it", async () => {
+    const res = await fetch(`${rig.gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "stalls", stream: true, messages: HI }),
+    });
+    const reader = res.body!.getReader();
+    let text = "";
+    while (!text.includes('"content"')) text += new TextDecoder().decode((await reader.read()).value);
+    const restore = stepClock(-2 * HOUR);
+    try {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
+    } finally {
+      restore();
+    }
+    // Without the idle timeout the stream would have gone on after the mock's 5 s gap, to [DONE].
+    expect(text).toContain("no data for 1500 ms");
+    expect(text).not.toContain("[DONE]");
   }, 30_000);
 });
