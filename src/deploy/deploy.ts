@@ -28,7 +28,7 @@ interface DeployOptions {
 }
 
 /** What a deploy did, for `gw deploy --json`. */
-export interface DeployResult {
+interface DeployResult {
   readonly host: string;
   readonly target: string;
   readonly version: string;

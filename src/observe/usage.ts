@@ -231,7 +231,7 @@ export async function readRecords(files: readonly string[], sinceIso: string, ea
   return [records, bad];
 }
 
-export type Progress = (readBytes: number, totalBytes: number) => void;
+type Progress = (readBytes: number, totalBytes: number) => void;
 
 /**
  * One log line → the parts of a record usage needs, or null when it is not a record. The
