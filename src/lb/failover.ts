@@ -21,7 +21,7 @@ export interface Tried {
 }
 
 /** Let go of an attempt that will not be delivered (the connection is released, not leaked). */
-function discard(t: Tried): void {
+export function discard(t: Tried): void {
   if (t.held) t.held.reader.cancel().catch(() => {});
   else if (t.outcome.kind === "response") t.outcome.body?.cancel().catch(() => {});
 }
