@@ -17,12 +17,12 @@ export interface ReloadLog {
 }
 
 /** What `apply` hands back: what waits for a restart (Gateway.reload's notes), and the work it left running. */
-export interface Applied<W> {
+interface Applied<W> {
   readonly notes?: readonly Problem[];
   readonly work?: W;
 }
 
-export interface ReloaderOptions<W> {
+interface ReloaderOptions<W> {
   file: string;
   /**
    * Receives the new config exactly as loaded: managed instances' keys are not filled in yet

@@ -8,7 +8,7 @@ import type { RestartProgress } from "./instances.ts";
 type Hear = (p: RestartProgress) => void;
 
 /** One queued piece of work: what it said so far, who listens, and when it has ended. */
-export class Job {
+class Job {
   readonly said: RestartProgress[] = [];
   readonly hearers = new Set<Hear>();
   done: Promise<void> = Promise.resolve();
