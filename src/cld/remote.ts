@@ -5,6 +5,7 @@
 // Claude Code (and the key) elsewhere — and the key never reaches a command line or a message.
 import { CliError } from "../cli/errors.ts";
 import type { Env } from "../config/env.ts";
+import { nameProblem, ROUTE_NAME } from "../config/names.ts";
 import { CLAUDE_ALIAS_PREFIX } from "../lb/model-ids.ts";
 import { maskSecret } from "../observe/mask.ts";
 import type { Gateway } from "./env.ts";
@@ -83,7 +84,10 @@ function listingIn(body: string): RemoteListing | undefined {
     return undefined;
   }
   if (!Array.isArray(list.data)) return undefined;
-  const entries = list.data.filter((m): m is { id: string; max_input_tokens?: unknown; description?: unknown } => typeof m?.id === "string");
+  // Only names a gw config may give a route: an id reaches the terminal (menu, launch line,
+  // title), the agent's environment and config files, so one with an escape sequence, a line
+  // break or a leading "-" from a hostile or broken server is left out.
+  const entries = list.data.filter((m): m is { id: string; max_input_tokens?: unknown; description?: unknown } => typeof m?.id === "string" && nameProblem(ROUTE_NAME, m.id) === undefined);
   const ids = new Set(entries.map((m) => m.id));
   // Each route is listed a second time under the id Claude Code's picker keeps (lb/model-ids.ts).
   const named = entries.filter((m) => !(m.id.startsWith(CLAUDE_ALIAS_PREFIX) && ids.has(m.id.slice(CLAUDE_ALIAS_PREFIX.length))));
