@@ -8,12 +8,13 @@ import { tempDir } from "../helpers/tmp.ts";
 
 test("auth dirs named like tar options are packed as directories, never run", async () => {
   const dir = tempDir("gw-pack-");
-  const crafted = ["--checkpoint=1", "--checkpoint-action=exec=touch PWNED"];
+  // tar runs an exec action through sh, with the archive's path as $TAR_ARCHIVE: the mark lands beside it.
+  const crafted = ["--checkpoint=1", "--checkpoint-action=exec=touch $TAR_ARCHIVE.PWNED"];
   for (const d of [...crafted, "auths/a"]) mkdirSync(join(dir, d), { recursive: true });
   writeFileSync(join(dir, "auths/a/antigravity-me.json"), "{}\n");
   const tarball = join(dir, "auths.tar.gz");
   await packAuthDirs(dir, tarball, [...crafted, "auths/a"]);
-  expect(existsSync(join(dir, "PWNED"))).toBe(false);
+  expect(existsSync(`${tarball}.PWNED`)).toBe(false);
   const listed = Bun.spawnSync(["tar", "-tzf", tarball]).stdout.toString().split("\n").filter(Boolean);
-  expect(listed).toEqual(expect.arrayContaining(["./--checkpoint=1/", "./--checkpoint-action=exec=touch PWNED/", "./auths/a/antigravity-me.json"]));
+  expect(listed).toEqual(expect.arrayContaining(["./--checkpoint=1/", "./--checkpoint-action=exec=touch $TAR_ARCHIVE.PWNED/", "./auths/a/antigravity-me.json"]));
 });
