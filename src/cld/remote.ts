@@ -5,6 +5,7 @@
 // Claude Code (and the key) elsewhere — and the key never reaches a command line or a message.
 import { CliError } from "../cli/errors.ts";
 import type { Env } from "../config/env.ts";
+import { isLoopback } from "../config/global.ts";
 import { nameProblem, ROUTE_NAME } from "../config/names.ts";
 import { CLAUDE_ALIAS_PREFIX } from "../lb/model-ids.ts";
 import { maskSecret } from "../observe/mask.ts";
@@ -46,6 +47,17 @@ function parseGatewayUrl(raw: string): string {
   if (url.protocol !== "https:" && url.protocol !== "http:") throw new CliError(`$${URL_VAR} must start with https:// or http:// (it is ${url.protocol}//…)`);
   if (url.search || url.hash) throw new CliError(`$${URL_VAR} takes no ?query or #fragment: set it as ${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`);
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
+}
+
+/**
+ * The line cld says for a gw at $GW_URL (pure). Plain http to another machine is said, not
+ * refused (a gw on a private network may well be), since the key and every prompt then cross the
+ * network readable by anyone on the way.
+ */
+export function remoteLine(baseUrl: string, routes: number): string {
+  const url = new URL(baseUrl);
+  const clear = url.protocol === "http:" && !isLoopback(url.hostname) ? "; plain http: your key and prompts cross the network unencrypted (use https:// if that gw has it)" : "";
+  return `gw at ${baseUrl} ($${URL_VAR}, no providers.toml): ${routes} routes${clear}`;
 }
 
 /**

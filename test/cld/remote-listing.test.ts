@@ -2,7 +2,7 @@
 // broken server may list any id; only names a gw config may give a route get through, since each
 // reaches the terminal (menu, launch line, OSC title), the agent's environment and config files.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { askRemote } from "../../src/cld/remote.ts";
+import { askRemote, remoteLine } from "../../src/cld/remote.ts";
 
 const CRAFTED = [
   "ok\x1b]0;PWNED\x07\x1b]52;c;ZWNobyBwd25lZA==\x07", // title and clipboard written by the menu / launch line
@@ -28,4 +28,12 @@ test("ids that are no route name (escape sequences, line breaks, a leading -, sh
   const listing = await askRemote({ baseUrl: `http://127.0.0.1:${server.port}`, apiKey: "k" }, {});
   expect(listing.routes).toEqual(["opus4.6", "qwen:7b@x/y+z"]);
   expect([...listing.windows.keys()]).toEqual(["opus4.6", "claude-gw-opus4.6", "qwen:7b@x/y+z"]);
+});
+
+test("the line cld says: plain http to another machine is said, https and this machine are not", () => {
+  expect(remoteLine("http://10.0.0.5:8145", 3)).toBe("gw at http://10.0.0.5:8145 ($GW_URL, no providers.toml): 3 routes; plain http: your key and prompts cross the network unencrypted (use https:// if that gw has it)");
+  expect(remoteLine("http://gw.team.lan/gw", 3)).toContain("plain http");
+  for (const quiet of ["https://gw.example.com/gw", "http://127.0.0.1:8145", "http://localhost:8145", "http://[::1]:8145"]) {
+    expect(remoteLine(quiet, 3)).toBe(`gw at ${quiet} ($GW_URL, no providers.toml): 3 routes`);
+  }
 });
