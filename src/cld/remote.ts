@@ -5,6 +5,8 @@
 // Claude Code (and the key) elsewhere — and the key never reaches a command line or a message.
 import { CliError } from "../cli/errors.ts";
 import type { Env } from "../config/env.ts";
+import { isLoopback } from "../config/global.ts";
+import { nameProblem, ROUTE_NAME } from "../config/names.ts";
 import { CLAUDE_ALIAS_PREFIX } from "../lb/model-ids.ts";
 import { maskSecret } from "../observe/mask.ts";
 import type { Gateway } from "./env.ts";
@@ -48,6 +50,17 @@ function parseGatewayUrl(raw: string): string {
 }
 
 /**
+ * The line cld says for a gw at $GW_URL (pure). Plain http to another machine is said, not
+ * refused (a gw on a private network may well be), since the key and every prompt then cross the
+ * network readable by anyone on the way.
+ */
+export function remoteLine(baseUrl: string, routes: number): string {
+  const url = new URL(baseUrl);
+  const clear = url.protocol === "http:" && !isLoopback(url.hostname) ? "; plain http: your key and prompts cross the network unencrypted (use https:// if that gw has it)" : "";
+  return `gw at ${baseUrl} ($${URL_VAR}, no providers.toml): ${routes} routes${clear}`;
+}
+
+/**
  * GET /v1/models at the remote gw, as Claude Code asks it. Over fetch, unlike the loopback probe:
  * TLS, the CA certificates the user trusts ($NODE_EXTRA_CA_CERTS and $SSL_CERT_FILE, both read by
  * Bun and so by the native Claude Code; Node agents get the second as the first: launch.ts), and
@@ -83,7 +96,10 @@ function listingIn(body: string): RemoteListing | undefined {
     return undefined;
   }
   if (!Array.isArray(list.data)) return undefined;
-  const entries = list.data.filter((m): m is { id: string; max_input_tokens?: unknown; description?: unknown } => typeof m?.id === "string");
+  // Only names a gw config may give a route: an id reaches the terminal (menu, launch line,
+  // title), the agent's environment and config files, so one with an escape sequence, a line
+  // break or a leading "-" from a hostile or broken server is left out.
+  const entries = list.data.filter((m): m is { id: string; max_input_tokens?: unknown; description?: unknown } => typeof m?.id === "string" && nameProblem(ROUTE_NAME, m.id) === undefined);
   const ids = new Set(entries.map((m) => m.id));
   // Each route is listed a second time under the id Claude Code's picker keeps (lb/model-ids.ts).
   const named = entries.filter((m) => !(m.id.startsWith(CLAUDE_ALIAS_PREFIX) && ids.has(m.id.slice(CLAUDE_ALIAS_PREFIX.length))));

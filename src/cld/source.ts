@@ -16,7 +16,7 @@ import { confirmation, fingerprint, rememberConfirmed } from "./confirmed.ts";
 import type { Gateway } from "./env.ts";
 import type { Env } from "./memory.ts";
 import { pick } from "./picker.ts";
-import { askRemote, COMPLETION_TIMEOUT_MS, REMOTE_TIMEOUT_MS, remoteGatewayOf, URL_VAR } from "./remote.ts";
+import { askRemote, COMPLETION_TIMEOUT_MS, REMOTE_TIMEOUT_MS, remoteGatewayOf, remoteLine, URL_VAR } from "./remote.ts";
 import { say } from "./say.ts";
 import { BUILTIN_ROUTES, DEFAULT_SCENARIOS } from "./scenarios.ts";
 import { confirm, hasTerminal } from "./tty.ts";
@@ -134,7 +134,7 @@ async function fromRemote(env: Env, opts: SourceOptions): Promise<CldSource> {
   try {
     const gateway = remoteGatewayOf(env, PLACEHOLDER_KEY)!;
     const listing = await askRemote(gateway, env, opts.ask ? REMOTE_TIMEOUT_MS : COMPLETION_TIMEOUT_MS);
-    const line = `gw at ${gateway.baseUrl} ($${URL_VAR}, no providers.toml): ${listing.routes.length} routes`;
+    const line = remoteLine(gateway.baseUrl, listing.routes.length);
     return { file: null, config: null, routes: listing.routes, ...(listing.auto === undefined ? {} : { auto: listing.auto }), scenarios: DEFAULT_SCENARIOS, gateway, windows: listing.windows, line };
   } catch (err) {
     if (opts.ask) throw err;

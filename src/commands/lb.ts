@@ -39,7 +39,7 @@ export default defineGwCommand({
         const keyed = await withInstanceKeys(c);
         const notes = gateway.reload(keyed); // refuses an opening config first
         await writeInstanceFiles(keyed); // changed instances pick up their new YAML themselves
-        return notes;
+        return { notes };
       },
     });
     const registered = await registerRunning({ kind: "lb", config: gateway.config().file, url: gateway.url, demo: false });

@@ -1,5 +1,6 @@
 // Reads raw TOML values the lenient old way (booleans as yes/no/on/off/1/0, integers as digit
 // strings, dashed keys, ${VAR}) and records every problem with its place in the file.
+import { oneLine } from "../cli/one-line.ts";
 import { parse, TomlError } from "smol-toml";
 import { type Env, isPlaceholder, substitute } from "./env.ts";
 import { formatPath, indexPositions, type PathSeg, type PositionIndex } from "./positions.ts";
@@ -250,18 +251,6 @@ export class Reader {
     this.error(f.path, `expected a table, got ${describe(f.value)}`);
     return undefined;
   }
-}
-
-// Line breaks, other control characters and the bidi overrides that reorder what a terminal shows.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-/**
- * A problem is one line of text even when it quotes a value the file wrote with a newline or an
- * escape sequence: such characters are shown escaped, so a crafted value can neither add lines
- * to `gw check` (a fake "0 errors") nor rewrite what the terminal shows.
- */
-function oneLine(s: string): string {
-  return s.replace(UNPRINTABLE, (c) => (c === "\n" ? "\\n" : c === "\t" ? "\\t" : c === "\r" ? "\\r" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 
 /** A scalar as it would be written in the file (for "key = value" in messages). */

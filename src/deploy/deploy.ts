@@ -103,7 +103,7 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<Depl
   for (const a of auths.outside) say(`  not copied: auth_dir ${a} is outside ${o.config.dir} (the host must have it at that path)`);
   if (auths.inside.length) {
     const tarball = join(work, "auths.tar.gz");
-    if (!o.dryRun) await Bun.$`tar -C ${o.config.dir} -czf ${tarball} ${auths.inside}`.quiet();
+    if (!o.dryRun) await packAuthDirs(o.config.dir, tarball, auths.inside);
     files.push(tarball);
   }
   const platform = f.get("os") === "Darwin" ? "darwin" : "linux";
@@ -267,6 +267,15 @@ function authDirs(config: Config): { inside: string[]; outside: string[] } {
     else if (!inside.includes(rel)) inside.push(rel);
   }
   return { inside, outside };
+}
+
+/**
+ * The auth dirs (relative to `dir`) into one archive. Each as `./NAME`: a directory a cloned repo
+ * brings may be called `--checkpoint-action=exec=…`, which tar would otherwise take as an option
+ * and run here. The host's install step finds the files below `.` either way.
+ */
+export async function packAuthDirs(dir: string, tarball: string, inside: readonly string[]): Promise<void> {
+  await Bun.$`tar -C ${dir} -czf ${tarball} ${inside.map((rel) => `./${rel}`)}`.quiet();
 }
 
 function describeVersion(json: string): string {

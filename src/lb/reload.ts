@@ -1,6 +1,8 @@
 // Hot reload: a changed config file, SIGHUP, or `gw reload` (control socket) builds a new Config;
 // a valid one is handed to `apply`, a broken one is reported and the running config stays. So
 // does one that `apply` refuses (Gateway.reload: a public listener may not lose its client keys).
+// `apply` swaps the config and returns: what takes longer (gw up drains and restarts instances)
+// it leaves running as `work`, so an edit saved meanwhile takes effect at once, not after a drain.
 
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -14,14 +16,20 @@ export interface ReloadLog {
   error(message: string): void;
 }
 
-interface ReloaderOptions {
+/** What `apply` hands back: what waits for a restart (Gateway.reload's notes), and the work it left running. */
+interface Applied<W> {
+  readonly notes?: readonly Problem[];
+  readonly work?: W;
+}
+
+interface ReloaderOptions<W> {
   file: string;
   /**
    * Receives the new config exactly as loaded: managed instances' keys are not filled in yet
    * (call `withInstanceKeys` first). A throw counts as a failed reload; the caller's old state stays.
-   * Returns what waits for a restart (Gateway.reload's notes): logged and handed to `gw reload`.
+   * Its notes are logged and handed to `gw reload`, its work too (to follow it).
    */
-  apply: (config: Config) => Promise<readonly Problem[] | void> | readonly Problem[] | void;
+  apply: (config: Config) => Promise<Applied<W> | void> | Applied<W> | void;
   log: ReloadLog;
   /** Quiet period after the last file event before reloading (editors write in bursts). */
   debounceMs?: number;
@@ -31,28 +39,31 @@ interface ReloaderOptions {
   includes?: readonly string[];
 }
 
-export interface ReloadResult {
+export interface ReloadResult<W = unknown> {
   ok: boolean;
   problems: readonly Problem[];
+  /** What `apply` left running (absent when it failed or left nothing). */
+  work?: W;
 }
 
-export interface Reloader {
+export interface Reloader<W = unknown> {
   /** Reload now (what `gw reload` calls); concurrent calls share one run per pending change. */
-  reload(): Promise<ReloadResult>;
+  reload(): Promise<ReloadResult<W>>;
   close(): void;
 }
 
 const DEFAULT_DEBOUNCE_MS = 150;
 
-export function createReloader(opts: ReloaderOptions): Reloader {
+export function createReloader<W = never>(opts: ReloaderOptions<W>): Reloader<W> {
   const { file, apply, log } = opts;
   const debounceMs = opts.debounceMs ?? DEFAULT_DEBOUNCE_MS;
   // Reloads run one at a time; a request arriving meanwhile waits for the next run, so the
-  // newest file content always wins and `apply` never runs concurrently with itself.
-  let running: Promise<ReloadResult> | undefined;
-  let queued: Promise<ReloadResult> | undefined;
+  // newest file content always wins and `apply` never runs concurrently with itself. A run lasts
+  // as long as reading the file and the swap: the work `apply` leaves running is not waited for.
+  let running: Promise<ReloadResult<W>> | undefined;
+  let queued: Promise<ReloadResult<W>> | undefined;
 
-  async function runOnce(): Promise<ReloadResult> {
+  async function runOnce(): Promise<ReloadResult<W>> {
     const loaded = await loadConfig(file);
     const config = loaded.config;
     let problems = loaded.problems;
@@ -62,9 +73,11 @@ export function createReloader(opts: ReloaderOptions): Reloader {
       return { ok: false, problems };
     }
     follow(config.includes ?? []);
+    let work: W | undefined;
     try {
-      const notes = await apply(config);
-      if (notes) problems = [...problems, ...notes];
+      const applied = await apply(config);
+      if (applied?.notes) problems = [...problems, ...applied.notes];
+      work = applied?.work;
     } catch (e) {
       // Said in the log and handed back, so `gw reload` prints why and exits 1.
       const err = e as Error;
@@ -75,10 +88,10 @@ export function createReloader(opts: ReloaderOptions): Reloader {
     }
     for (const p of problems) log.warn(formatProblem(p));
     log.info(`config reloaded from ${file}`);
-    return { ok: true, problems };
+    return { ok: true, problems, ...(work === undefined ? {} : { work }) };
   }
 
-  function reload(): Promise<ReloadResult> {
+  function reload(): Promise<ReloadResult<W>> {
     if (!running) {
       running = runOnce().finally(() => (running = undefined));
       return running;

@@ -1,6 +1,7 @@
 // How `gw usage` prints a UsageReport: an aligned table for people, CSV and JSON for tools.
 // Costs with unknown prices are never guessed: the table marks them, JSON and CSV count them.
 
+import { oneLine } from "../cli/one-line.ts";
 import { stackedRows, widestLine } from "../cli/table.ts";
 import { PRICE_SOURCE, type UsageReport, type UsageSums, tokensOf } from "./usage.ts";
 
@@ -9,7 +10,8 @@ const HEAD = ["requests", "input", "output", "cache read", "cache write", "cost"
 /** `width`: the terminal's columns; a table wider than that is printed a block per row. */
 export function usageTable(r: UsageReport, width = Infinity): string {
   if (r.records === 0) return `no requests since ${r.since.replace("T", " ").slice(0, 16)} UTC (${r.files} log file${r.files === 1 ? "" : "s"})`;
-  const rows = [[r.by, ...HEAD], ...r.rows.map((row) => [row.key, ...cells(row)]), ["total", ...cells(r.total)]];
+  // Keys are the clients' words (a model name, a key sent on a gw without api_keys): shown escaped.
+  const rows = [[r.by, ...HEAD], ...r.rows.map((row) => [oneLine(row.key), ...cells(row)]), ["total", ...cells(r.total)]];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const line = (row: string[]) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
   let out = rows.map(line);
@@ -18,7 +20,7 @@ export function usageTable(r: UsageReport, width = Infinity): string {
   out.push("", `prices: ${PRICE_SOURCE}`);
   if (r.total.unpriced > 0) {
     out.push(
-      `* cost leaves out ${r.total.unpriced} request${r.total.unpriced === 1 ? "" : "s"} with tokens no price covers; their models: ${r.unpricedModels.join(", ")}`,
+      `* cost leaves out ${r.total.unpriced} request${r.total.unpriced === 1 ? "" : "s"} with tokens no price covers; their models: ${oneLine(r.unpricedModels.join(", "))}`,
       "  add them to [pricing] in providers.toml (USD per million tokens)",
     );
   }

@@ -4,8 +4,8 @@ import type { Reloader } from "../lb/reload.ts";
 import { maskerOf } from "../observe/mask.ts";
 import type { ControlHandlers } from "./control.ts";
 import type { Drainer, InstanceSet } from "./instances.ts";
+import type { InstanceWork } from "./lanes.ts";
 import { logStream } from "./logtail.ts";
-import type { ReloadProgress } from "./reload-progress.ts";
 import { type GwPaths, instanceLog } from "./paths.ts";
 import { buildStatus, type GatewayExtras, type StatusSources } from "./status.ts";
 
@@ -17,9 +17,7 @@ interface HandlerDeps {
   readonly drainer: () => Drainer | null;
   readonly stop: () => Promise<void>;
   /** Null until the LB serves: reloading a half-started gw would race its start. */
-  readonly reloader: () => Reloader | null;
-  /** What the reload running now says about the instances it relaunches. */
-  readonly reloadProgress: ReloadProgress;
+  readonly reloader: () => Reloader<InstanceWork> | null;
   readonly upgrade: ControlHandlers["upgrade"];
 }
 
@@ -36,14 +34,11 @@ export function controlHandlers(d: HandlerDeps): ControlHandlers {
     async reload(progress) {
       const reloader = d.reloader();
       if (!reloader || stopping()) return { ok: false, problems: [`gw is ${d.sources().phase}; reload once it serves`] };
-      // A reload joined while another runs (the file watcher's) hears that one's relaunches too: it waits for them.
-      const unwatch = d.reloadProgress.watch(progress);
-      try {
-        const r = await reloader.reload();
-        return { ok: r.ok, problems: r.problems.map((p) => formatProblem(p)) };
-      } finally {
-        unwatch();
-      }
+      const r = await reloader.reload();
+      // Its instance work, with what earlier reloads still do (the file watcher's reload of the
+      // same edit, often): what was said so far first, then each step as it comes.
+      await r.work?.follow(progress);
+      return { ok: r.ok, problems: r.problems.map((p) => formatProblem(p)) };
     },
     instanceNames: () => d.set.list().map((s) => s.name),
     explain(input) {

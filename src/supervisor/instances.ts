@@ -7,6 +7,7 @@ import { adoptChild } from "./adopt.ts";
 import { launchFor } from "./launch.ts";
 import type { ProcRecord } from "./orphans.ts";
 import type { DrainReport } from "../lb/drain.ts";
+import { InstanceWork, instanceLane, Lanes, portLane } from "./lanes.ts";
 
 export interface RestartResult {
   readonly name: string;
@@ -37,6 +38,10 @@ export class InstanceSet {
   private readonly byName = new Map<string, SupervisedInstance>();
   /** After stopAll nothing starts again (a reload or restart racing the shutdown). */
   private closed = false;
+  /** Drains, stops and starts, one after another per instance and per port (lanes.ts). */
+  private readonly lanes = new Lanes((err) => this.deps.log.error(`instance work after a reload or restart failed: ${err.message}`));
+  /** Instances a reload removed that have not stopped yet (draining first). */
+  private readonly leaving = new Set<SupervisedInstance>();
 
   constructor(
     private config: Config,
@@ -73,15 +78,15 @@ export class InstanceSet {
         if (!s || !child) return;
         void s.adopt(child);
         adopted.push(s.name);
-        if (rec.launch !== undefined && rec.launch !== this.launchKeyOf(s.inst)) changed.push(s.name);
+        if (rec.launch !== undefined && rec.launch !== this.launchKeyOf(s)) changed.push(s.name);
       }),
     );
     return { adopted: adopted.sort(), changed: changed.sort() };
   }
 
-  /** What a running process of this instance must have been started with to still match the config. */
-  launchKeyOf(inst: InstanceConfig): string {
-    return this.launchKey(this.config, inst);
+  /** What the running process of this instance was started with (the config it follows). */
+  launchKeyOf(s: SupervisedInstance): string {
+    return this.launchKey(s.config, s.inst);
   }
 
   /** During a hand-over: the processes run on, unsupervised, until resumeAll or releaseAll. */
@@ -101,7 +106,7 @@ export class InstanceSet {
 
   async stopAll(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.list().map((s) => s.stop()));
+    await Promise.all([...this.list(), ...this.leaving].map((s) => s.stop()));
   }
 
   /**
@@ -115,18 +120,28 @@ export class InstanceSet {
     const results: RestartResult[] = [];
     for (const s of targets) {
       if (this.closed) break;
-      const result = await this.restartOne(s, drainer, progress);
-      if (!result) break;
-      results.push(result);
+      // In its lanes: after what a reload queued for it (its relaunch, say), never beside it.
+      let result: RestartResult | undefined;
+      const job = this.lanes.queue([instanceLane(s.name), portLane(s.inst.port)], async (tell) => (result = await this.restartOne(s, drainer, tell)));
+      if (progress) job.hearers.add(progress);
+      await job.done;
+      if (result) results.push(result);
     }
     return results;
   }
 
-  /** Drain (when the LB serves), then restart, telling `progress` both; undefined when gw began stopping meanwhile. */
-  private async restartOne(s: SupervisedInstance, drainer?: Drainer, progress?: (p: RestartProgress) => void): Promise<RestartResult | undefined> {
+  /**
+   * Drain (when the LB serves), then restart, telling `progress` both. `target`: the launch (port,
+   * command) a reload asked for; when a later reload has asked for another (its own relaunch is
+   * queued behind) or removed the instance, this one gives way. Undefined when it did, or gw
+   * began stopping.
+   */
+  private async restartOne(s: SupervisedInstance, drainer?: Drainer, progress?: (p: RestartProgress) => void, target?: string): Promise<RestartResult | undefined> {
+    if (!this.wants(s, target)) return undefined;
     try {
       const drain = await this.drainFirst(s, "restart", drainer, progress);
-      if (this.closed) return undefined;
+      if (!this.wants(s, target)) return undefined;
+      this.catchUp(s, target !== undefined);
       const out = await s.restart();
       const result: RestartResult = { name: s.name, ok: out.ok, ms: out.ms, problem: s.problem, ...(drain ? { drain } : {}) };
       progress?.({ event: "restarted", result });
@@ -143,7 +158,33 @@ export class InstanceSet {
       await s.stop();
     } finally {
       drainer?.undrain(s.name);
+      this.leaving.delete(s);
+      // Its stop told the LB the name is lost; a later reload may have added it again meanwhile.
+      const back = this.byName.get(s.name);
+      if (back) this.deps.availability?.(s.name, back.availability);
     }
+  }
+
+  /** The instance as the config asks for it now (undefined: removed). */
+  private wanted(name: string): InstanceConfig | undefined {
+    return this.byName.has(name) ? this.config.instances.find((i) => i.name === name) : undefined;
+  }
+
+  /** Still this set's instance, gw not stopping, and (with `target`) the config still asks for that launch. */
+  private wants(s: SupervisedInstance, target?: string): boolean {
+    const inst = this.wanted(s.name);
+    return !this.closed && this.byName.get(s.name) === s && inst !== undefined && (target === undefined || this.launchKey(this.config, inst) === target);
+  }
+
+  /**
+   * Take up the config's settings for the instance. A new port or command only with `launch`
+   * (from the work that relaunches it in its port's lane); until then it keeps the ones it runs with.
+   */
+  private catchUp(s: SupervisedInstance, launch: boolean): void {
+    const inst = this.wanted(s.name);
+    if (!inst || (!launch && this.launchKey(this.config, inst) !== this.launchKeyOf(s))) return;
+    s.config = this.config;
+    s.inst = inst;
   }
 
   /** With a drainer and a running process: take its targets out and wait for its requests (up to the grace period). */
@@ -165,31 +206,35 @@ export class InstanceSet {
    * answers there — or a process the reload is letting go still does — so their requests wait.
    */
   arriving(next: Config): string[] {
-    return next.instances.filter((i) => i.managed && this.byName.get(i.name)?.inst.port !== i.port).map((i) => i.name);
+    const port = new Map(this.config.instances.map((i) => [i.name, i.port]));
+    return next.instances.filter((i) => i.managed && (!this.byName.has(i.name) || port.get(i.name) !== i.port)).map((i) => i.name);
   }
 
   /**
-   * Take up a reloaded config. An instance whose port or command changed is relaunched like
+   * Take up a reloaded config at once, and queue what the instances must do for it — work that
+   * may take a while (a drain lasts up to shutdown_grace_ms), so it runs in the background and the
+   * next reload need not wait for it. An instance whose port or command changed is relaunched like
    * `gw restart` does it, and one removed is stopped the same way: drained first (with a
-   * drainer), so its streams in flight finish; `progress` hears it as `gw restart`'s does. An
-   * instance started on a port this reload lets go (a renamed instance keeps its port) starts
-   * once that port's old process has stopped.
+   * drainer), so its streams in flight finish. Work on one instance, or on one port, runs one
+   * piece after another (lanes.ts): an instance started on a port this reload lets go (a renamed
+   * instance keeps its port) starts once that port's old process has stopped, and two reloads'
+   * work on the same instance never overlaps.
+   * Returns that work: what `gw reload` waits for before it answers, and hears as `gw restart`'s progress.
    */
-  async reconcile(next: Config, drainer?: Drainer, progress?: (p: RestartProgress) => void): Promise<void> {
-    if (this.closed) return;
+  reconcile(next: Config, drainer?: Drainer): InstanceWork {
+    if (this.closed) return new InstanceWork();
     const prev = this.config;
     this.config = next;
     const wanted = new Map(next.instances.filter((i) => i.managed).map((i) => [i.name, i]));
-    const work: Promise<unknown>[] = [];
-    /** Ports whose process this reload stops or moves, and when that is done. */
-    const freed = new Map<number, Promise<unknown>>();
+    const before = new Map(prev.instances.map((i) => [i.name, i]));
+    const lanes = (name: string, ...ports: number[]) => [instanceLane(name), ...ports.map(portLane)];
+    const queued = [];
     for (const [name, s] of this.byName) {
       if (wanted.has(name)) continue;
       this.byName.delete(name);
+      this.leaving.add(s);
       this.deps.log.info(`${name}: removed from the config, stopping`);
-      const stopped = this.retire(s, drainer, progress);
-      freed.set(s.inst.port, stopped);
-      work.push(stopped);
+      queued.push(this.lanes.queue(lanes(name, s.inst.port, before.get(name)!.port), (tell) => this.retire(s, drainer, tell)));
     }
     const added: InstanceConfig[] = [];
     for (const [name, inst] of wanted) {
@@ -198,24 +243,27 @@ export class InstanceSet {
         added.push(inst);
         continue;
       }
-      const relaunch = this.launchKey(prev, s.inst) !== this.launchKey(next, inst);
-      const oldPort = s.inst.port;
-      s.config = next;
-      s.inst = inst;
-      if (relaunch) {
-        this.deps.log.info(`${name}: port or command changed, restarting`);
-        const restarted = this.restartOne(s, drainer, progress);
-        if (oldPort !== inst.port) freed.set(oldPort, restarted);
-        work.push(restarted);
-      }
+      const was = before.get(name)!;
+      const target = this.launchKey(next, inst);
+      this.catchUp(s, false);
+      if (this.launchKey(prev, was) === target) continue;
+      this.deps.log.info(`${name}: port or command changed, restarting`);
+      // Its process may still run on a port an earlier reload's relaunch (given way to this one) was to leave.
+      queued.push(this.lanes.queue(lanes(name, s.inst.port, was.port, inst.port), (tell) => this.restartOne(s, drainer, tell, target)));
     }
+    // Last: on a port let go above, they queue behind the work that frees it.
     for (const inst of added) {
       this.deps.log.info(`${inst.name}: added to the config, starting`);
       const s = this.add(inst);
       s.expect();
-      work.push((freed.get(inst.port) ?? Promise.resolve()).then(() => (this.closed ? undefined : s.start())));
+      const target = this.launchKey(next, inst);
+      queued.push(
+        this.lanes.queue(lanes(inst.name, inst.port), async () => {
+          if (this.wants(s, target)) await s.start();
+        }),
+      );
     }
-    await Promise.all(work);
+    return new InstanceWork(queued);
   }
 
   private add(inst: InstanceConfig): SupervisedInstance {

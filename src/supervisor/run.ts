@@ -15,7 +15,7 @@ import { controlHandlers } from "./handlers.ts";
 import { awaitVerdict, predecessorGone, probeBinary, runSuccessor, TAKEOVER_ENV, takeoverFrom, verifyPredecessor } from "./handover.ts";
 import { healthOf, type InstanceView, notReadyLines, startVerdict } from "./health.ts";
 import { InstanceSet } from "./instances.ts";
-import { ReloadProgress } from "./reload-progress.ts";
+import { InstanceWork } from "./lanes.ts";
 import { connectLiveState } from "./live.ts";
 import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { createGwLogger } from "./logger.ts";
@@ -108,10 +108,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let phase: Phase = "starting";
   let gateway: RunningGateway | null = null;
   let state: StateBackend | null = null;
-  let reloader: Reloader | null = null;
+  let reloader: Reloader<InstanceWork> | null = null;
   let registered: { remove(): Promise<void> } | null = null;
   const startedAt = Date.now();
-  const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid, launch: set.launchKeyOf(s.inst) }] : [])), log);
+  const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid, launch: set.launchKeyOf(s) }] : [])), log);
   const set = new InstanceSet(config, {
     timing,
     env: childEnv,
@@ -242,8 +242,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       await finish();
     })());
 
-  const reloadProgress = new ReloadProgress();
-  const handlers = controlHandlers({ paths, sources, set, drainer: () => gateway, stop, reloader: () => reloader, reloadProgress, upgrade });
+  const handlers = controlHandlers({ paths, sources, set, drainer: () => gateway, stop, reloader: () => reloader, upgrade });
   let control = await startControlServer(paths, handlers);
   for (const sig of SIGNALS) process.on(sig, onSignal);
   process.on("SIGHUP", ignoreHup);
@@ -321,6 +320,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
     void set.startAll();
   }
 
+  /** The last config applied, as loaded, and the instance work it left. */
+  let applied = { loaded: opts.config, work: new InstanceWork() };
   reloader = createReloader({
     file: config.file,
     includes: config.includes,
@@ -335,12 +336,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
       for (const name of set.arriving(keyed)) gateway?.availability(name, "away");
       await writeInstanceFiles(keyed);
       config = keyed;
-      try {
-        await set.reconcile(keyed, gateway ?? undefined, (p) => reloadProgress.tell(p));
-      } finally {
-        reloadProgress.end();
-      }
-      return notes;
+      // The instances follow in the background (a drain lasts up to shutdown_grace_ms): the next
+      // edit is swapped in at once rather than after it. `gw reload` follows this work — and, for
+      // the same edit applied again (the file watcher's reload came first), that one's still under way.
+      let work = set.reconcile(keyed, gateway ?? undefined);
+      if (Bun.deepEquals(next, applied.loaded)) work = work.after(applied.work);
+      applied = { loaded: next, work };
+      return { notes, work };
     },
   });
   return done;

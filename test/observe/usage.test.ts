@@ -335,3 +335,21 @@ describe("gw usage over several hosts' logs", () => {
     expect(r.stderr).toContain(`gw: no log directory at ${join(team, "host-3")}, nothing-*`);
   });
 });
+
+test("--by client and --by route on a terminal: a client's escape sequences and line breaks are shown escaped, never sent", async () => {
+  // A gw without api_keys records whatever key a client (or a web page's top-level navigation with
+  // ?key=) presented, masked to its first 6 and last 4 characters: room for "ESC[8m" (hide what follows).
+  const dir = tempDir("gw-usage-crafted-");
+  const ts = new Date(NOW - 3_600_000).toISOString();
+  writeRecords(dir, [
+    record({ ts, route: "m\u001b]0;PWNED\u0007", client: "\u001b[8m…\u001b[2J", usage: { input: 10, output: 1 } }),
+    record({ ts, route: "fake\ntotal  0", client: "sk-ok…1234", usage: { input: 10, output: 1 } }),
+  ]);
+  for (const by of ["client", "route", "model"] as const) {
+    const table = usageTable(await usageReport({ dirs: [dir], pricing: {}, sinceMs: parseSince("1d", NOW)!, by }));
+    expect(table).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(table.split("\n").filter((l) => l.startsWith("total"))).toHaveLength(1);
+  }
+  const byClient = usageTable(await usageReport({ dirs: [dir], pricing: {}, sinceMs: parseSince("1d", NOW)!, by: "client" }));
+  expect(byClient).toContain("\\u001b[8m…\\u001b[2J");
+});

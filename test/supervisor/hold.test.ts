@@ -167,7 +167,7 @@ describe("a connection to an instance this gw runs that fails before any answer 
       availability: (name, a) => gateway?.availability(name, a),
     });
     cleanups.push(() => set.stopAll());
-    expect((await set.adopt([{ name: "a", pid, startTime, launch: set.launchKeyOf(config.instances[0]!) }])).adopted).toEqual(["a"]);
+    expect((await set.adopt([{ name: "a", pid, startTime, launch: set.launchKeyOf(set.get("a")!) }])).adopted).toEqual(["a"]);
     gateway = startGateway(config, { hostname: "127.0.0.1", port: 0, log, look: async (name) => set.get(name)?.look() });
     cleanups.push(() => gateway!.stop(0));
     const a = set.get("a")!;

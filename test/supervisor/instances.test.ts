@@ -127,7 +127,7 @@ describe("InstanceSet", () => {
     const sb = await sandbox([{ name: "x" }]);
     const { set, config } = await setUp(sb);
     const noBinary = { ...config, global: { ...config.global, cliproxy: join(sb.dir, "missing-cliproxy") } };
-    await set.reconcile(noBinary); // same port; the launch changed → restart, which now fails
+    await set.reconcile(noBinary).follow(() => {}); // same port; the launch changed → restart, which now fails
     expect(set.get("x")!.state).toBe("failed");
     expect(set.get("x")!.problem).toContain("CLIProxyAPI binary for instance 'x' not found");
     expect(set.get("x")!.problem).toBe(
@@ -147,7 +147,7 @@ describe("InstanceSet", () => {
     const c = { ...cLoaded.instances[0]!, authDir: join(sb.dir, "auths", "c") };
     const next: Config = { ...config, instances: [config.instances[0]!, c] };
     await writeInstanceFiles(await withInstanceKeys(next));
-    await set.reconcile(await withInstanceKeys(next));
+    await set.reconcile(await withInstanceKeys(next)).follow(() => {});
     expect(set.list().map((s) => s.name)).toEqual(["a", "c"]);
     expect(set.get("a")!.child!.pid).toBe(aPid);
     expect(await alive(bPid)).toBe(false);

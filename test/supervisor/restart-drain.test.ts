@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { controlJson } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
+import { freePorts } from "../helpers/ports.ts";
 import { logRecords } from "../helpers/resilience.ts";
 import { alive, chatThrough, followStream, gw, killAll, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
 
@@ -115,5 +116,61 @@ describe("a reload that removes or renames an instance drains it too", () => {
     const log = readFileSync(gwPaths(renamed.dir).gwLog, "utf8");
     expect(log).not.toContain("is in use");
     expect((await gw(renamed, ["down", "-c", renamed.file])).code).toBe(0);
+  }, 90_000);
+});
+
+describe("an edit saved while a reload drains an instance takes effect at once", () => {
+  let edited: Sandbox;
+  afterAll(async () => {
+    if (edited) await killAll(edited);
+  });
+
+  test("a route added during the drain of a moved instance answers before the drain ends; the stream finishes and the instance lands on its new port", async () => {
+    edited = await sandbox([{ name: "a" }, { name: "b" }], "");
+    const toml = readFileSync(edited.file, "utf8").replace("shutdown_grace_ms = 15000", "shutdown_grace_ms = 30000");
+    writeFileSync(edited.file, `${toml}"ma" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]\n`);
+    expect((await gw(edited, ["up", "-d", "-c", edited.file])).code).toBe(0);
+    // ~10 s of stream on a: the drain of a lasts until it ends.
+    const running = followStream(await chatThrough(edited, "ma", true, "interval=100~events=100"));
+    await until(() => running.chunks > 0, 10_000, () => "the stream under way");
+    const oldPid = (await controlJson<StatusReport>(gwPaths(edited.dir), "/status")).instances.find((i) => i.name === "a")!.pid;
+
+    // 1. a moves to another port: the reload drains it (the stream runs on).
+    const [newPort] = await freePorts(1);
+    writeFileSync(edited.file, readFileSync(edited.file, "utf8").replace(`port = ${edited.ports.a}\n`, `port = ${newPort}\n`));
+    const reload = startGw(edited, ["reload", "-c", edited.file]);
+    await reload.waitFor("a: waiting for 1 request(s) in flight to finish", 10_000);
+
+    // 2. Saved during that drain: a new route. It is served while the stream (and so the drain)
+    // still runs: the swap did not wait for the first reload's instance work. (A request for it
+    // sent before the swap would go to the default instance, a, and wait there: ask once it is listed.)
+    writeFileSync(edited.file, `${readFileSync(edited.file, "utf8")}"r5" = [{ instance = "b", provider = "antigravity", model = "gemini-3-flash" }]\n`);
+    const listed = async () => ((await (await fetch(`http://127.0.0.1:${edited.mainPort}/v1/models`)).json()) as { data: { id: string }[] }).data.some((m) => m.id === "r5");
+    await until(listed, 10_000, () => `r5 in /v1/models:\n${readFileSync(gwPaths(edited.dir).gwLog, "utf8")}`);
+    const answer = await chatThrough(edited, "r5", false);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("x-gw-target")).toStartWith("b/");
+    await answer.arrayBuffer();
+    // gw reload of that edit answers without waiting for a's drain: the instance work of its reload is none.
+    const second = await gw(edited, ["reload", "-c", edited.file]);
+    expect([second.code, second.stderr + second.stdout]).toEqual([0, "config reloaded\n"]);
+    expect(running.text).not.toContain("[DONE]");
+    expect(reload.proc.exitCode).toBeNull(); // the first gw reload still follows the drain of a
+
+    // The first reload's work runs to its end: the stream whole, a relaunched on its new port.
+    const text = await running.done;
+    expect(text).not.toContain("stream broke");
+    expect(text.match(/"content":/g)?.length ?? 0).toBeGreaterThanOrEqual(100);
+    expect(text.trimEnd()).toEndWith("data: [DONE]");
+    expect(await reload.proc.exited).toBe(0);
+    expect(reload.output()).toMatch(/\na: restarted after 1 request\(s\) in flight finished \([\d.]+ s\), ready in [\d.]+ s\nconfig reloaded\n$/);
+    const status = await controlJson<StatusReport>(gwPaths(edited.dir), "/status");
+    const a = status.instances.find((i) => i.name === "a")!;
+    expect([a.port, a.state]).toEqual([newPort!, "ready"]);
+    expect(a.pid).not.toBe(oldPid);
+    const onA = await chatThrough(edited, "ma", false);
+    expect(onA.status).toBe(200);
+    await onA.arrayBuffer();
+    expect((await gw(edited, ["down", "-c", edited.file])).code).toBe(0);
   }, 90_000);
 });

@@ -1,0 +1,13 @@
+// Text from elsewhere (a config's value, a client's model name or key) shown on a terminal.
+
+// Line breaks, other control characters and the bidi overrides that reorder what a terminal shows.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `s` as one line of plain text: such characters are shown escaped (`\n`, `\u001b`), so a
+ * crafted value can neither add lines (a fake "0 errors") nor rewrite what the terminal shows
+ * (a cleared screen, hidden rows, a new window title).
+ */
+export function oneLine(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => (c === "\n" ? "\\n" : c === "\t" ? "\\t" : c === "\r" ? "\\r" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+}

@@ -1,0 +1,73 @@
+// Instance work that must not overlap — a drain, stop or start — queued per instance and per port:
+// a piece of work waits for what was queued before it on the same instance and on the same port
+// (a rename frees a port another instance takes), while other instances' work, and the next
+// reload's config swap, go on meanwhile. Each piece says what it does (RestartProgress) to
+// whoever follows it: `gw reload`, `gw restart`.
+import type { RestartProgress } from "./instances.ts";
+
+type Hear = (p: RestartProgress) => void;
+
+/** One queued piece of work: what it said so far, who listens, and when it has ended. */
+class Job {
+  readonly said: RestartProgress[] = [];
+  readonly hearers = new Set<Hear>();
+  done: Promise<void> = Promise.resolve();
+  ended = false;
+
+  readonly tell: Hear = (p) => {
+    this.said.push(p);
+    for (const hear of this.hearers) hear(p);
+  };
+}
+
+/** What a reload left running on the instances, for `gw reload` to follow until it ends. */
+export class InstanceWork {
+  constructor(private readonly jobs: readonly Job[] = []) {}
+
+  /** This work and what of `earlier` has not ended yet. */
+  after(earlier: InstanceWork): InstanceWork {
+    return new InstanceWork([...new Set([...earlier.jobs.filter((j) => !j.ended), ...this.jobs])]);
+  }
+
+  /** Hear what the work said so far and says from now on; resolves once all of it has ended. */
+  async follow(hear: Hear): Promise<void> {
+    for (const job of this.jobs) {
+      for (const p of job.said) hear(p);
+      job.hearers.add(hear);
+    }
+    try {
+      await Promise.all(this.jobs.map((j) => j.done));
+    } finally {
+      for (const job of this.jobs) job.hearers.delete(hear);
+    }
+  }
+}
+
+export class Lanes {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  /** `failed`: a piece of work threw (it ran in the background: nobody else would hear of it). */
+  constructor(private readonly failed: (err: Error) => void) {}
+
+  /** Run `task` once the work queued before on every one of `lanes` has ended. */
+  queue(lanes: readonly string[], task: (tell: Hear) => Promise<unknown>): Job {
+    const job = new Job();
+    const before = lanes.flatMap((l) => this.tails.get(l) ?? []);
+    const done: Promise<void> = Promise.all(before)
+      .then(() => task(job.tell))
+      .then(
+        () => {},
+        (err: Error) => this.failed(err),
+      )
+      .finally(() => {
+        job.ended = true;
+        for (const l of lanes) if (this.tails.get(l) === done) this.tails.delete(l);
+      });
+    job.done = done;
+    for (const l of lanes) this.tails.set(l, done);
+    return job;
+  }
+}
+
+export const instanceLane = (name: string) => `instance ${name}`;
+export const portLane = (port: number) => `port ${port}`;

@@ -1,0 +1,73 @@
+// The queues that keep instance work apart (lanes.ts): one piece after another on the same
+// instance or port, side by side otherwise; `gw reload` hears what its work says, from the start.
+import { expect, test } from "bun:test";
+import type { RestartProgress } from "../../src/supervisor/instances.ts";
+import { InstanceWork, instanceLane, Lanes, portLane } from "../../src/supervisor/lanes.ts";
+
+/** A task that runs until `finish()`; `started` says whether it began. */
+function gate() {
+  let finish!: () => void;
+  const ended = new Promise<void>((r) => (finish = r));
+  const g = { started: false, finish, task: async () => void ((g.started = true), await ended) };
+  return g;
+}
+
+const draining = (name: string): RestartProgress => ({ event: "draining", name, streams: 1, graceMs: 1000 });
+
+test("work on one instance or one port waits for the work before it; other work runs meanwhile", async () => {
+  const failures: string[] = [];
+  const lanes = new Lanes((e) => failures.push(e.message));
+  const drainA = gate();
+  const moveA = lanes.queue([instanceLane("a"), portLane(1), portLane(2)], drainA.task);
+  const startB = gate(); // takes the port a leaves: after a's work
+  lanes.queue([instanceLane("b"), portLane(1)], startB.task);
+  const restartC = gate(); // nothing in common with a: at once
+  const c = lanes.queue([instanceLane("c"), portLane(3)], restartC.task);
+  const again = gate(); // a second reload's work on a: after the first
+  lanes.queue([instanceLane("a"), portLane(2)], again.task);
+  await Bun.sleep(0);
+  expect([drainA.started, startB.started, restartC.started, again.started]).toEqual([true, false, true, false]);
+  restartC.finish();
+  await c.done;
+  expect(c.ended).toBe(true);
+  drainA.finish();
+  await moveA.done;
+  await Bun.sleep(0);
+  expect([startB.started, again.started]).toEqual([true, true]);
+
+  // A piece that throws is reported and does not hold its lane up.
+  lanes.queue([instanceLane("d")], async () => {
+    throw new Error("boom");
+  });
+  let ranAfter = false;
+  await lanes.queue([instanceLane("d")], async () => void (ranAfter = true)).done;
+  expect(failures).toEqual(["boom"]);
+  expect(ranAfter).toBe(true);
+});
+
+test("following work: what it said so far, then each step as it comes; an earlier reload's work only while it runs", async () => {
+  const lanes = new Lanes(() => {});
+  const drain = gate();
+  const job = lanes.queue([instanceLane("a")], async (tell) => {
+    tell(draining("a"));
+    await drain.task();
+    tell(draining("again"));
+  });
+  await Bun.sleep(0);
+  const heard: string[] = [];
+  const following = new InstanceWork([job]).follow((p) => heard.push(p.event === "draining" ? p.name : p.result.name));
+  expect(heard).toEqual(["a"]);
+  drain.finish();
+  await following;
+  expect(heard).toEqual(["a", "again"]);
+
+  const done = new InstanceWork([job]);
+  const running = gate();
+  const next = lanes.queue([instanceLane("b")], running.task);
+  const later = new InstanceWork([next]).after(done);
+  const seen: string[] = [];
+  const all = later.follow((p) => seen.push(p.event));
+  running.finish();
+  await all;
+  expect(seen).toEqual([]); // the ended job's steps are not told again
+});
