@@ -120,7 +120,7 @@ describe("every target of a route out", () => {
   });
   const says = (message: string) => {
     expect(message).toContain('route "spent": every target is out');
-    expect(message).toMatch(/limited\/l rate limited or overloaded, cooling until \d\d:\d\d:\d\d UTC \(in (29|30) s\)/);
+    expect(message).toMatch(/limited\/l rate limited or overloaded, cooling until \d\d:\d\d:\d\d UTC \(in \d+ s\)/);
     expect(message).toMatch(/quota\/q out of quota, cooling until \d\d:\d\d:\d\d UTC \(in \d+ s\)/);
     expect(message).not.toContain("example.com"); // the upstreams' words may name accounts
   };
