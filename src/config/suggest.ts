@@ -25,10 +25,25 @@ function closest(word: string, known: Iterable<string>): { name: string; d: numb
   return best;
 }
 
+/** How far a name may be from a typo of it to still be offered. */
+const nearEnough = (word: string, d: number) => d <= Math.max(2, Math.floor(word.length / 3));
+
 /** The closest known name, if it is close enough to be what the user meant. */
 export function didYouMean(word: string, known: Iterable<string>): string | undefined {
-  const best = closest(word, known);
-  return best && best.d <= Math.max(2, Math.floor(word.length / 3)) ? best.name : undefined;
+  return closeNames(word, known, 1)[0];
+}
+
+/** Up to `n` known names close enough to `word`, closest first (ties in the order given). */
+export function closeNames(word: string, known: Iterable<string>, n = 3): string[] {
+  const near: { name: string; d: number }[] = [];
+  for (const k of known) {
+    const d = distance(fold(word), fold(k));
+    if (nearEnough(word, d)) near.push({ name: k, d });
+  }
+  return near
+    .sort((a, b) => a.d - b.d)
+    .slice(0, n)
+    .map((x) => x.name);
 }
 
 /**

@@ -12,10 +12,11 @@ import type { StateStore } from "../state/index.ts";
 import type { BodyBudget } from "./body-budget.ts";
 import { type Dialect, errorResponse, sseErrorEvent } from "./dialect.ts";
 import { type ClientLink, unschedule } from "./due.ts";
-import type { Tried } from "./failover.ts";
+import { discard, type Tried } from "./failover.ts";
 import { endsAnswer, errorStatus, parseObject } from "./first-event.ts";
 import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import type { Health } from "./local.ts";
+import { NO_INSTANCE, type OwnError } from "./own-error.ts";
 import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import type { RefusalLog } from "./refusal-log.ts";
@@ -58,11 +59,18 @@ interface Delivery {
   readonly mask: (s: string) => string;
   /** The request's client, whose slow-path moment (due.ts) is cancelled once the response has ended. */
   readonly client: ClientLink;
+  /** gw's own error to answer instead of the final attempt's (own-error.ts). */
+  readonly own?: OwnError;
 }
 
 export function deliver(final: Tried | undefined, d: Delivery): Response {
   const o = final?.outcome;
-  if (!o) return finishNow(d, final, errorResponse(d.dialect, 503, "no instance can serve this model", "no_instance", d.explain));
+  if (d.own || !o) {
+    // gw's own words replace the attempt's answer (own-error.ts): let its connection go.
+    if (final) discard(final);
+    const own = d.own ?? NO_INSTANCE;
+    return finishNow(d, final, errorResponse(d.dialect, own.status, own.message, own.code, { ...d.explain, ...own.headers }), own.message);
+  }
   if (o.kind === "failed") {
     if (o.reason === "aborted") return finishNow(d, final, new Response(null, { status: 499, headers: d.explain }));
     const [status, code, what] = FAILED[o.reason];

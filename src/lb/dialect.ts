@@ -22,6 +22,7 @@ const ANTHROPIC_TYPES: Record<number, string> = {
   401: "authentication_error",
   403: "permission_error",
   404: "not_found_error",
+  405: "invalid_request_error",
   413: "request_too_large",
   415: "invalid_request_error",
   429: "rate_limit_error",
@@ -34,6 +35,7 @@ const OPENAI_TYPES: Record<number, string> = {
   401: "authentication_error",
   403: "permission_error",
   404: "not_found_error",
+  405: "invalid_request_error",
   413: "invalid_request_error",
   415: "invalid_request_error",
   429: "rate_limit_error",
@@ -44,6 +46,7 @@ const GEMINI_STATUS: Record<number, string> = {
   401: "UNAUTHENTICATED",
   403: "PERMISSION_DENIED",
   404: "NOT_FOUND",
+  405: "INVALID_ARGUMENT",
   408: "DEADLINE_EXCEEDED",
   413: "INVALID_ARGUMENT",
   415: "INVALID_ARGUMENT",
@@ -63,6 +66,9 @@ export type GwErrorCode =
   | "invalid_api_key"
   | "missing_api_key"
   | "forbidden_path"
+  | "not_found"
+  | "method_not_allowed"
+  | "model_not_found"
   | "forbidden_host"
   | "forbidden_origin"
   | "upstream_unreachable"

@@ -5,7 +5,6 @@
 
 import type { Outcome as Classified } from "./classify.ts";
 import type { AttemptInfo, Outcome } from "./forward.ts";
-import type { PickReason } from "./route.ts";
 import type { StreamSource } from "./stream.ts";
 
 /** One attempt as the loop sees it: what forward saw, and what it means. */
@@ -22,13 +21,12 @@ export interface Tried {
 }
 
 /** Let go of an attempt that will not be delivered (the connection is released, not leaked). */
-function discard(t: Tried): void {
+export function discard(t: Tried): void {
   if (t.held) t.held.reader.cancel().catch(() => {});
   else if (t.outcome.kind === "response") t.outcome.body?.cancel().catch(() => {});
 }
 
 export type Choice = Omit<AttemptInfo, "n"> & {
-  readonly pick?: PickReason;
   /** A half-open target's one trial request. */
   readonly trial?: boolean;
 };

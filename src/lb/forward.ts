@@ -3,6 +3,7 @@
 // bytes reach the client as they arrive, compressed exactly as the upstream sent them.
 
 import type { InstanceConfig, Target } from "../config/types.ts";
+import type { PickReason } from "./route.ts";
 import type { UpstreamRequest } from "./rewrite.ts";
 
 export type FailReason =
@@ -19,6 +20,8 @@ export interface AttemptInfo {
   readonly instance: InstanceConfig;
   /** Undefined when an unknown model passes through to the default instance. */
   readonly target: Target | undefined;
+  /** Why the target was picked (route.ts); undefined for the default instance. */
+  readonly pick?: PickReason;
   /** 1-based. */
   readonly n: number;
 }

@@ -31,6 +31,8 @@ export interface Intake {
 }
 
 const GEMINI_MODEL_PATH = /^(\/v1[a-z0-9]*\/models\/)([^/:]+):([A-Za-z]+)$/;
+/** Model calls whose body must name the model (Gemini's name it in the path). */
+const MODEL_CALLS = /^\/v1\/(?:messages(?:\/count_tokens)?|chat\/completions|completions|responses(?:\/compact)?)$/;
 /** Where CLIProxyAPI serves the Gemini API, whichever version the client named. */
 const GEMINI_PREFIX = "/v1beta/models/";
 
@@ -200,6 +202,10 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
     // under /v1beta only, with the same bodies, so every version goes there.
     geminiPath = { prefix: GEMINI_PREFIX, action: gm[3]! };
     forwardPath = `${GEMINI_PREFIX}${gm[2]}:${gm[3]}`;
+  }
+  // Without a model the request would reach the default instance as "unknown provider for model ".
+  if (!model && req.method === "POST" && MODEL_CALLS.test(path)) {
+    return bad(`${model === "" ? "`model` is empty" : "`model` is missing"}: name a route in the body's \`model\` field (GET /v1/models lists them)`);
   }
   const countTokens = path.endsWith("/count_tokens") || gm?.[3] === "countTokens";
   const decoded = codings.length > 0 && raw !== undefined;

@@ -1,5 +1,5 @@
 // The request path, top to bottom (browsers were judged before: browser.ts, in server.ts):
-//   local answers → auth → intake → auto router → upgrade → route → (rewrite → forward, failover ↺) → stream → observe
+//   local answers → auth → intake → auto router → upgrade → route → (rewrite → forward, failover ↺) → own words → stream → observe
 // Each step lives in its own module; this file only orders them.
 
 import type { Server } from "bun";
@@ -15,6 +15,7 @@ import { runAttempts, type Tried } from "./failover.ts";
 import { foldPath, type Intake, readIntake } from "./intake.ts";
 import { probeAnswer } from "./local.ts";
 import { isModelList, modelsResponse } from "./models.ts";
+import { ownError } from "./own-error.ts";
 import { isForbiddenPath } from "./paths.ts";
 import { RecordBuilder } from "./record-builder.ts";
 import { type RequestFacts, requestFacts, routeHeader } from "./request-state.ts";
@@ -82,10 +83,14 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
     attempts += second.trace.length;
   }
 
-  // Stream → observe: bytes go to the client; the record completes when they have.
+  // Own words: where the upstream's answer says less than gw knows (every target of the route
+  // out, a model no route names, a path nobody serves), gw's error replaces it.
   const route = fallback ?? facts.route;
+  const own = ownError(final, { method: req.method, path: intake.path, model: intake.model, route, config: rt.config, state: gw.state, resting: gw.load?.resting, now: Date.now() });
+
+  // Stream → observe: bytes go to the client; the record completes when they have.
   const explain = explainHeaders(record.id, facts, fallback, final, attempts, intake);
-  return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, client });
+  return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, client, own });
 }
 
 /** Local answers are not proxied requests (no record, no stats), but they are counted. */

@@ -1,19 +1,23 @@
 // gw's own answers to bad input, in each client's dialect, and failover on dead instances.
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Gateway } from "../../src/lb/server.ts";
 import { configFrom, deadUrl, externalInstances, startTestGateway, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";
 
-let up: TestUpstream, hang: TestUpstream, gw: Gateway;
+let up: TestUpstream, hang: TestUpstream, limited: TestUpstream, outOfQuota: TestUpstream, gw: Gateway;
 
 beforeAll(() => {
   up = testUpstream();
+  limited = testUpstream(() => Response.json({ error: { message: "rate limited for user@example.com" } }, { status: 429, headers: { "retry-after": "30" } }));
+  outOfQuota = testUpstream(() => Response.json({ error: { message: "insufficient_quota: account user@example.com" } }, { status: 403 }));
   hang = testUpstream(() => new Promise<Response>(() => {})); // never answers
   gw = startTestGateway(configFrom(`
 [global]
 main_port = 8145
 lb_max_body_mb = 1
 lb_max_target_retries = 2
-${externalInstances({ live: up.url, dead: deadUrl(), dead2: deadUrl(), hang: hang.url })}
+${externalInstances({ live: up.url, dead: deadUrl(), dead2: deadUrl(), hang: hang.url, limited: limited.url, quota: outOfQuota.url })}
 [routing]
 "m" = [{ instance = "live", provider = "anthropic", model = "m-up" }]
 "flaky" = [
@@ -27,12 +31,15 @@ ${externalInstances({ live: up.url, dead: deadUrl(), dead2: deadUrl(), hang: han
   { instance = "live", provider = "anthropic", model = "fast" },
 ]
 "stuck" = [{ instance = "hang", provider = "anthropic", model = "h", first_byte_timeout_ms = 300 }]
+"spent" = [{ instance = "limited", provider = "anthropic", model = "l" }, { instance = "quota", provider = "anthropic", model = "q" }]
 `));
 });
 afterAll(async () => {
   await gw.stop(0);
   await up.stop();
   await hang.stop();
+  await limited.stop();
+  await outOfQuota.stop();
 });
 
 const PATHS = { anthropic: "/v1/messages", openai: "/v1/chat/completions", gemini: "/v1beta/models/m:generateContent" } as const;
@@ -101,5 +108,43 @@ describe("failover", () => {
     expect(res.status).toBe(502);
     expect((await res.json()).error.code).toBe("upstream_unreachable");
     expect(gw.stats().byInstance.dead!.errors).toBeGreaterThan(0);
+  });
+});
+
+describe("every target of a route out", () => {
+  // The first request fails on both targets and cools them; the next ones find the route out.
+  beforeAll(async () => {
+    const first = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "spent" }) });
+    expect(first.status).toBeOneOf([403, 429]); // the last upstream's own answer: both failed in this request
+    await first.body?.cancel();
+  });
+  const says = (message: string) => {
+    expect(message).toContain('route "spent": every target is out');
+    expect(message).toMatch(/limited\/l rate limited or overloaded, cooling until \d\d:\d\d:\d\d UTC \(in \d+ s\)/);
+    expect(message).toMatch(/quota\/q out of quota, cooling until \d\d:\d\d:\d\d UTC \(in \d+ s\)/);
+    expect(message).not.toContain("example.com"); // the upstreams' words may name accounts
+  };
+  test("Anthropic SDK: 503 (its retries honour Retry-After) naming the route, each target's reason and end", async () => {
+    const client = new Anthropic({ baseURL: gw.url, apiKey: "k", maxRetries: 0 });
+    const err = (await client.messages.create({ model: "spent", max_tokens: 5, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    expect(err).toBeInstanceOf(Anthropic.InternalServerError);
+    expect(err.status).toBe(503);
+    says((err.error as { error: { message: string } }).error.message); // its err.message is "503 " + the body
+    // The soonest return: the 429's Retry-After of 30 s, less what a loaded machine took since.
+    const after = Number(err.headers?.get("retry-after"));
+    expect(after).toBeGreaterThan(0);
+    expect(after).toBeLessThanOrEqual(30);
+  });
+  test("OpenAI SDK and Gemini's shape: the same words", async () => {
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "k", maxRetries: 0 });
+    const err = (await client.chat.completions.create({ model: "spent", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(err.status).toBe(503);
+    says(err.message);
+    const res = await fetch(`${gw.url}/v1beta/models/spent:generateContent`, { method: "POST", body: "{}" });
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    const body = await res.json();
+    expectDialect("gemini", body, 503);
+    says(body.error.message);
   });
 });

@@ -13,7 +13,8 @@ let mock: MockServer, gw: Gateway;
 const CLIENT_KEY = "client-secret";
 
 beforeAll(() => {
-  mock = startMock({ name: "a", apiKeys: ["key-a"] });
+  // The upstream names the routes send, so that any other model is unknown there, as in CLIProxyAPI.
+  mock = startMock({ name: "a", apiKeys: ["key-a"], models: ["claude-up", "claude-tuned", "claude-d", "gemini-3-pro"] });
   gw = startTestGateway(configFrom(`
 [global]
 main_port = 8145
@@ -194,5 +195,64 @@ describe("Gemini SDK", () => {
     const res = await fetch(`${gw.url}/${apiVersion ?? "v1"}/models/plain:countTokens`, { method: "POST", headers: { "x-goog-api-key": CLIENT_KEY }, body: "{" });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { status: string } }).error.status).toBe("INVALID_ARGUMENT");
+  });
+});
+
+// A model no route names goes to the default instance, which refuses it: gw adds the routes it
+// could have meant. A missing or empty model is the client's error, answered without an instance.
+// A path or method no instance serves (Gin's plain "404 page not found") gets a 404 or 405 in the
+// client's dialect.
+describe("bad models and paths, through each SDK", () => {
+  const anthropic = () => new Anthropic({ baseURL: gw.url, apiKey: CLIENT_KEY, maxRetries: 0 });
+  const openai = () => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
+  const bodyMessage = (e: unknown) => ((e as InstanceType<typeof Anthropic.APIError>).error as { error: { message: string } }).error.message;
+
+  test("an unknown model: 404 naming the closest routes and where the list is", async () => {
+    const a = await anthropic().messages.create({ model: "plian", max_tokens: 5, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+    expect(a).toBeInstanceOf(Anthropic.NotFoundError);
+    expect(bodyMessage(a)).toMatch(/^model "plian" is no route of gw, and instance "a" .* does not serve it either; did you mean "plain"\? GET \/v1\/models or gw status lists the routes$/);
+    const o = await openai().chat.completions.create({ model: "tunde", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+    expect(o).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((o as Error).message).toContain('did you mean "tuned"?');
+    const g = await new GoogleGenAI({ apiKey: CLIENT_KEY, httpOptions: { baseUrl: gw.url } }).models.generateContent({ model: "leveld", contents: "x" }).catch((e: unknown) => e);
+    expect((g as { status: number }).status).toBe(404);
+    const gm = JSON.parse((g as Error).message.replace(/^[^{]*/, "")) as { error: { code: number; status: string; message: string } };
+    expect(gm.error).toMatchObject({ code: 404, status: "NOT_FOUND", message: expect.stringContaining('did you mean "leveled"?') });
+  });
+
+  test("a missing or empty model: 400 naming the field, no instance asked", async () => {
+    const before = mock.stats().total;
+    const a = await anthropic().messages.create({ model: "", max_tokens: 5, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+    expect(a).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(bodyMessage(a)).toStartWith("`model` is empty");
+    const o = await openai().chat.completions.create({ messages: [{ role: "user", content: "x" }] } as never).catch((e: unknown) => e);
+    expect(o).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((o as Error).message).toContain("`model` is missing");
+    const r = await openai().responses.create({ input: "x" } as never).catch((e: unknown) => e);
+    expect(r).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(mock.stats().total).toBe(before);
+  });
+
+  test("a wrong method on a path gw serves: 405 with Allow", async () => {
+    const headers = { authorization: `Bearer ${CLIENT_KEY}`, "anthropic-version": "2023-06-01" };
+    const get = await fetch(`${gw.url}/v1/messages`, { headers });
+    expect(get.status).toBe(405);
+    expect(get.headers.get("allow")).toBe("POST");
+    expect(await get.json()).toEqual({ type: "error", error: { type: "invalid_request_error", message: "GET /v1/messages: gw serves /v1/messages with POST only" } });
+    const del = await openai().delete("/chat/completions").catch((e: unknown) => e);
+    expect((del as { status: number }).status).toBe(405);
+    expect((del as Error).message).toContain("DELETE /v1/chat/completions: gw serves /v1/chat/completions with POST only");
+  });
+
+  test("an unknown path or model id: 404 in the client's dialect naming what gw serves", async () => {
+    const nope = await openai().post("/nope", { body: {} }).catch((e: unknown) => e);
+    expect(nope).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((nope as Error).message).toContain("gw serves no POST /v1/nope; it serves POST /v1/messages");
+    const retrieved = await openai().models.retrieve("plian").catch((e: unknown) => e);
+    expect(retrieved).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((retrieved as Error).message).toContain('model "plian" is no route of gw; did you mean "plain"?');
+    const gemini = await fetch(`${gw.url}/v1beta/nope`, { headers: { "x-goog-api-key": CLIENT_KEY } });
+    expect(gemini.status).toBe(404);
+    expect(((await gemini.json()) as { error: { status: string } }).error.status).toBe("NOT_FOUND");
   });
 });

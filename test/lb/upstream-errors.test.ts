@@ -46,6 +46,10 @@ beforeAll(() => {
 [global]
 main_port = 8145
 api_keys = ["${CLIENT_KEY}"]
+# Every answer here is the upstream's: a target cooled by the last test would make the route out
+# (own-error.ts) and the next answer gw's own.
+lb_auth_cooldown_ms = 0
+lb_transient_heavy_cooldown_ms = 0
 [instances.a]
 url = "${up.url}"
 api_key = "${INSTANCE_KEY}"

@@ -65,13 +65,12 @@ test("a body the LB would refuse is said so in one line", async () => {
 
 test("a body file is read whatever kind of file it is; a missing one or a folder is named", async () => {
   const dir = setup();
-  // /dev/null is an empty body (Bun.file().exists() says false for devices): as the LB would, the
-  // default instance gets it unrouted.
+  // /dev/null is an empty body (Bun.file().exists() says false for devices): as the LB would, it
+  // is refused for naming no model.
   const empty = await explain(dir, ["/dev/null"]);
-  expect(empty.code).toBe(0);
-  expect(empty.stdout).toContain("model     (none in the body)");
-  expect(empty.stdout).toContain("router    not asked: the body names no model");
-  expect(empty.stdout).toContain("target    cheap (default instance)");
+  expect(empty.code).toBe(1);
+  expect(empty.stderr).toContain("gw: the LB would refuse this body: 400");
+  expect(empty.stderr).toContain("`model` is missing");
   const missing = await explain(dir, [join(dir, "nosuch.json")]);
   expect(missing.stderr).toContain("nosuch.json: no such file");
   const folder = await explain(dir, [dir]);

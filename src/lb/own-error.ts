@@ -1,0 +1,165 @@
+// gw's own words for failures where the upstream's answer says less than gw knows: a route whose
+// every target is out (the instance only says "429" for the one gw tried anyway), a model no
+// route names that the default instance refuses ("unknown provider for model claude-sonet"), and
+// a path or method no instance serves (Gin's plain-text "404 page not found"). Pure: it reads the
+// attempt that would be delivered and the state; the caller sends the error in the client's
+// dialect. Everything else is delivered as the upstream sent it.
+
+import { closeNames } from "../config/suggest.ts";
+import type { Config, Route, Target } from "../config/types.ts";
+import type { Cooldown, CooldownKind, StateView } from "../state/types.ts";
+import { availableAt } from "../state/types.ts";
+import type { GwErrorCode } from "./dialect.ts";
+import type { Tried } from "./failover.ts";
+import { modelIdsOf } from "./model-ids.ts";
+
+export interface OwnError {
+  readonly status: number;
+  readonly message: string;
+  readonly code: GwErrorCode;
+  readonly headers?: Record<string, string>;
+}
+
+export interface OwnFacts {
+  readonly method: string;
+  /** The path as forwarded (intake.ts). */
+  readonly path: string;
+  readonly model: string | undefined;
+  /** The route that served the request; undefined when it went to the default instance. */
+  readonly route: Route | undefined;
+  /** Its routes and router: the names a client may send, for "did you mean". */
+  readonly config: Config;
+  readonly state: StateView;
+  /** Instances draining for a restart or on their way back (drain.ts). */
+  readonly resting?: { has(instance: string): boolean };
+  readonly now: number;
+}
+
+/** Nothing to send to at all (no route, no default instance). */
+export const NO_INSTANCE: OwnError = { status: 503, message: "gw has no instance to send this request to", code: "no_instance" };
+
+/** gw's own error for the attempt about to be delivered, or undefined to deliver it as it is. */
+export function ownError(final: Tried | undefined, f: OwnFacts): OwnError | undefined {
+  if (!final) return f.route ? routeOut(f.route, f) : NO_INSTANCE;
+  const o = final.outcome;
+  const c = final.classified;
+  if (o.kind !== "response" || o.status < 400) return undefined; // gw's own 502/504 already say what happened
+  // soonest-cooldown: when the attempt was picked, every untried target was cooling (the tried
+  // ones had failed this request), and its answer failed too — for the target's sake, not the request's.
+  if (f.route && o.attempt.pick === "soonest-cooldown" && c && TARGET_FAULT.has(c.class)) return routeOut(f.route, f, c.reason);
+  if (isRouterNotFound(o.status, o.headers)) return notServed(f);
+  // A name gw knows that reached the instance as sent (the router in shadow mode) keeps the instance's words.
+  if (!f.route && UNKNOWN_MODEL.test(final.errorText ?? "") && !f.config.global.lb.router?.activationModels.has(f.model ?? "")) return unknownModel(f, o.attempt.instance.name);
+  return undefined;
+}
+
+/** The paths gw documents, and their methods (what a 405's Allow names). CLIProxyAPI serves more (videos, realtime, …): those pass through. */
+const ENDPOINTS: readonly (readonly [RegExp, string, readonly string[]])[] = [
+  [/^\/v1\/messages$/, "/v1/messages", ["POST"]],
+  [/^\/v1\/messages\/count_tokens$/, "/v1/messages/count_tokens", ["POST"]],
+  [/^\/v1\/chat\/completions$/, "/v1/chat/completions", ["POST"]],
+  [/^\/v1\/completions$/, "/v1/completions", ["POST"]],
+  // GET is the Responses websocket (Codex)
+  [/^\/v1\/responses$/, "/v1/responses", ["GET", "POST"]],
+  [/^\/v1\/responses\/compact$/, "/v1/responses/compact", ["POST"]],
+  [/^\/v1\/models$/, "/v1/models", ["GET"]],
+  [/^\/v1beta\/models$/, "/v1beta/models", ["GET"]],
+  [/^\/v1beta\/models\/[^/]+:(?:generateContent|streamGenerateContent|countTokens)$/, "/v1beta/models/MODEL:generateContent", ["POST"]],
+];
+
+const SERVED = "POST /v1/messages, /v1/chat/completions, /v1/responses, /v1beta/models/MODEL:generateContent; GET /v1/models";
+
+// --- internal ---
+
+const TARGET_FAULT = new Set(["auth", "transient", "other"]);
+
+/** CLIProxyAPI's "unknown provider for model X" (code model_not_found), in any of its builds. */
+const UNKNOWN_MODEL = /unknown provider for model|model_not_found/;
+
+/**
+ * The instance's router found nothing at the path (or not for this method): Gin answers 404 (or
+ * 405) with a plain-text body or none. A JSON 404 is a handler's own answer and passes through.
+ */
+function isRouterNotFound(status: number, headers: Headers): boolean {
+  return (status === 404 || status === 405) && !(headers.get("content-type") ?? "").includes("json");
+}
+
+function notServed(f: OwnFacts): OwnError {
+  const path = f.path.slice(0, 200);
+  const known = ENDPOINTS.find(([re]) => re.test(f.path));
+  if (known && !known[2].includes(f.method)) {
+    const allow = known[2].join(", ");
+    return { status: 405, message: `${f.method} ${path}: gw serves ${known[1]} with ${allow} only`, code: "method_not_allowed", headers: { allow } };
+  }
+  const model = /^\/v1(?:beta)?\/models\/([^/:]+)$/.exec(f.path)?.[1];
+  if (model !== undefined) return { status: 404, message: noRoute(decodeURIComponentSafe(model), modelIdsOf(f.config).names), code: "model_not_found" };
+  return { status: 404, message: `gw serves no ${f.method} ${path}; it serves ${SERVED} (and the rest of CLIProxyAPI's API)`, code: "not_found" };
+}
+
+function unknownModel(f: OwnFacts, instance: string): OwnError {
+  return { status: 404, message: noRoute(f.model ?? "", modelIdsOf(f.config).names, `, and instance "${instance}" (which gets the models no route names) does not serve it either`), code: "model_not_found" };
+}
+
+/** `model "x" is no route of gw[…]; did you mean "y"? GET /v1/models or gw status lists the routes` */
+function noRoute(model: string, names: readonly string[], more = ""): string {
+  const near = closeNames(model, names);
+  const guess = near.length > 0 ? `; did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : ";";
+  return `model "${model.slice(0, 100)}" is no route of gw${more}${guess} GET /v1/models or gw status lists the routes`;
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** Why each target of `route` is out, and when the first one is back (Retry-After). */
+function routeOut(route: Route, f: OwnFacts, lastAnswer?: string): OwnError {
+  let soonest = Infinity;
+  const parts = route.targets.map((t) => {
+    const c = f.state.cooldown(route.name, t.id, f.now);
+    // Back when its cooldown ends (a trial in flight: when that trial's window ends).
+    if (c) soonest = Math.min(soonest, f.now < c.until ? c.until : availableAt(c));
+    return `${t.id} ${whyOut(t, c, f)}`;
+  });
+  const inS = Number.isFinite(soonest) ? Math.max(1, Math.ceil((soonest - f.now) / 1000)) : 1;
+  return {
+    status: 503,
+    message: `route "${route.name}": every target is out — ${parts.join("; ")}; the first is back in ${inS} s (gw status shows the targets)${lastAnswer ? `; the last try answered ${withoutEmails(lastAnswer)}` : ""}`,
+    code: "no_instance",
+    headers: { "retry-after": String(Math.min(inS, RETRY_AFTER_MAX_S)) },
+  };
+}
+
+/**
+ * Most a Retry-After says. The Anthropic SDK sleeps for whatever it is told (a quota's 12 h
+ * included: a client that looks hung); OpenAI's ignores more than 60 s. A request sooner than the
+ * cooldown's end is not wasted: gw tries the soonest target anyway, and a quota may come back early.
+ */
+const RETRY_AFTER_MAX_S = 60;
+
+function whyOut(t: Target, c: Cooldown | undefined, f: OwnFacts): string {
+  if (c && f.now < c.until) return `${KIND[c.kind]}, cooling until ${clock(c.until)} UTC (in ${Math.ceil((c.until - f.now) / 1000)} s)`;
+  if (c) return `on trial after ${KIND[c.kind]} (a request is testing it now)`;
+  if (f.resting?.has(t.instance)) return `on instance "${t.instance}", which is restarting`;
+  return "failed just now";
+}
+
+/** The reason class of a cooldown, in words (never the upstream's text: it may quote an account). */
+const KIND: Record<CooldownKind, string> = {
+  auth: "auth refused",
+  validation: "account needs validation (auth)",
+  quota: "out of quota",
+  signature: "thinking-signature errors",
+  transient: "upstream errors",
+  transient_heavy: "rate limited or overloaded",
+  connection: "down (unreachable)",
+  timeout: "not answering in time",
+};
+
+/** An upstream's words may name the account (its e-mail): masked like a secret. */
+const withoutEmails = (s: string) => s.replace(/[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, "***@***");
+
+const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
