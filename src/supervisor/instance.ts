@@ -207,7 +207,7 @@ export class SupervisedInstance {
     this.probing = new AbortController();
     const t = deps.timing;
     const outcome = await waitReady(inst.baseUrl, inst.apiKey, { timeoutMs: t.readyTimeoutMs, pollMs: t.readyPollMs, exited: child.exited, cancel: this.probing.signal });
-    const ms = monoNow() - t0;
+    const ms = Math.round(monoNow() - t0);
     if (outcome === "ready") {
       this.state = "ready";
       this.problem = "";
