@@ -106,7 +106,7 @@ export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow
       pid: s?.child?.pid ?? null,
       port: inst.port,
       state: inst.managed ? (s?.state ?? "stopped") : down.has(inst.name) ? "down" : "external",
-      uptimeMs: s?.child ? mono - s.child.startedAt : null,
+      uptimeMs: s?.child ? Math.round(mono - s.child.startedAt) : null,
       restarts: s?.restarts ?? 0,
       lastExit: s?.lastExit ? exitRow(s.lastExit, now, mono) : null,
       requests: counts?.requests ?? 0,
@@ -118,7 +118,7 @@ export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow
   // What `gw status` and the status page show passes the config's masker, every field of it.
   return maskDeep<StatusReport>({
     pid: process.pid,
-    uptimeMs: mono - src.startedAt,
+    uptimeMs: Math.round(mono - src.startedAt),
     phase: src.phase,
     file: src.config.file,
     demo: src.demo,
@@ -130,6 +130,6 @@ export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow
 }
 
 function exitRow(e: ExitInfo, now: number, mono: number): NonNullable<InstanceRow["lastExit"]> {
-  const agoMs = mono - e.at;
+  const agoMs = Math.round(mono - e.at); // whole ms, as the wall clock's: the JSON stays integers
   return { code: e.code, signal: e.signal, at: now - agoMs, agoMs };
 }

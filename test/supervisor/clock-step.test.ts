@@ -106,6 +106,7 @@ test("gw status after a step either way: uptimes and 'last exit … ago' are wha
       expect(text).toMatch(/^a\s.*\sSIGKILL (\d+m)?\d+s ago\s/m);
       // The exit's wall-clock time is on the clock the reader has now: as long ago as agoMs says.
       const exit = report.instances.find((i) => i.name === "a")!.lastExit!;
+      expect(Number.isInteger(exit.at) && Number.isInteger(exit.agoMs)).toBe(true);
       expect(Date.now() - exit.at).toBeWithin(exit.agoMs!, exit.agoMs! + 5_000);
     } finally {
       restore();
