@@ -33,7 +33,7 @@ export interface PriceTier {
   readonly price: TokenPrices;
 }
 
-export interface CatalogModel {
+interface CatalogModel {
   /** The catalogue's id the name resolved to, e.g. `claude-opus-4-6`. */
   readonly id: string;
   /** The catalogue's provider id (`anthropic`, `google`, `openai`, …). */

@@ -14,17 +14,17 @@ export { DEFAULT_CONTEXT_WINDOW, formatTokens } from "./tokens.ts";
  * Anthropic serves its long windows only to requests carrying the `context-1m-…` beta; without
  * it every Claude model stops at 200k, whatever the catalogue lists as its largest window.
  */
-export const ANTHROPIC_STANDARD_WINDOW = 200_000;
+const ANTHROPIC_STANDARD_WINDOW = 200_000;
 const LONG_CONTEXT_BETA = /^context-1m-/;
 
-export interface ContextWindow {
+interface ContextWindow {
   readonly tokens: number;
   /** `config`: a target's context_window; `catalogue`: @pydantic/genai-prices; `default`: none known. */
   readonly source: "config" | "catalogue" | "default";
 }
 
 /** The window of one target, when the config or the catalogue knows it. */
-export function targetWindow(t: Target): ContextWindow | undefined {
+function targetWindow(t: Target): ContextWindow | undefined {
   if (t.contextWindow !== undefined) return { tokens: t.contextWindow, source: "config" };
   const m = lookupModel(t.model);
   if (m?.contextWindow === undefined) return undefined;
@@ -40,7 +40,7 @@ const UNKNOWN: ContextWindow = { tokens: DEFAULT_CONTEXT_WINDOW, source: "defaul
  * them; a target whose window nobody knows counts as the default (too small only compacts early,
  * too large gets requests refused).
  */
-export function routeWindow(route: Pick<Route, "targets">): ContextWindow {
+function routeWindow(route: Pick<Route, "targets">): ContextWindow {
   let best: ContextWindow | undefined;
   for (const t of route.targets) {
     const w = targetWindow(t) ?? UNKNOWN;
@@ -55,7 +55,7 @@ export function routeWindow(route: Pick<Route, "targets">): ContextWindow {
  * `[pricing]` for the route, else for the target's model, else the catalogue. Undefined when a
  * target has no known price.
  */
-export function routePrice(route: Route, pricing: Readonly<Record<string, Price>>): number | undefined {
+function routePrice(route: Route, pricing: Readonly<Record<string, Price>>): number | undefined {
   let worst: number | undefined;
   for (const t of route.targets) {
     const p = pricing[route.name] ?? pricing[t.model] ?? lookupModel(t.model)?.price;

@@ -4,7 +4,7 @@
 export const MODES = ["cp", "ag", "official"] as const;
 export type Mode = (typeof MODES)[number];
 
-export interface CldArgs {
+interface CldArgs {
   readonly mode?: Mode;
   /** cp only: route filter for the fast start (first non-dash word right after the mode). */
   readonly filter?: string;
@@ -33,7 +33,7 @@ function configValue(args: readonly string[], i: number): { value: string; used:
 }
 
 /** What a launcher's argv says, before any agent is known: the words it claims, the rest in order. */
-export interface LaunchWords {
+interface LaunchWords {
   /** The first word (cld's mode, gw run's agent) when `isFirst` accepted it. */
   readonly first?: string;
   readonly filter?: string;
@@ -45,7 +45,7 @@ export interface LaunchWords {
   readonly restWithFilter: readonly string[];
 }
 
-export interface LaunchGrammar {
+interface LaunchGrammar {
   /** Whether a word (the first non-flag one) is the launcher's own: a mode, an agent name. */
   readonly isFirst: (word: string) => boolean;
   /** Whether that first word takes a route FILTER right after it. */

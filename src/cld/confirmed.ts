@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { writePrivateFile } from "../fs/atomic-write.ts";
 
-export type Confirmation = "confirmed" | "changed" | "new";
+type Confirmation = "confirmed" | "changed" | "new";
 
 /** sha256 of the file and the .env beside it. */
 export async function fingerprint(file: string): Promise<string> {

@@ -32,7 +32,7 @@ export interface Gateway {
 }
 
 /** Antigravity direct; models overridable with CLD_AG_CODE_MODEL / _DOC_ / _FAST_. */
-export function agRoles(base: Env): { code: string; doc: string; fast: string } {
+function agRoles(base: Env): { code: string; doc: string; fast: string } {
   return {
     code: base.CLD_AG_CODE_MODEL || AG_DEFAULTS.code,
     doc: base.CLD_AG_DOC_MODEL || AG_DEFAULTS.doc,

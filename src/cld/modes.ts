@@ -12,7 +12,7 @@ import { pick } from "./picker.ts";
 import { gatewayAnswers } from "./probe.ts";
 
 /** What to launch: the child's environment and the terminal title. */
-export interface Plan {
+interface Plan {
   readonly env: ChildEnv;
   readonly title: string;
 }
@@ -36,7 +36,7 @@ export function rememberMode(cache: string, mode: Mode): void {
 }
 
 /** Claude Code's config dir per mode, so gateway logins never mix with the official one. */
-export function configDirFor(cache: string, mode: Mode): string {
+function configDirFor(cache: string, mode: Mode): string {
   const dir = join(cache, mode);
   mkdirSync(dir, { recursive: true });
   return dir;

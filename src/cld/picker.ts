@@ -3,13 +3,13 @@
 import { CliError } from "../cli/errors.ts";
 import { openTerminal, type Terminal } from "./tty.ts";
 
-export interface Choice {
+interface Choice {
   readonly key: string;
   /** Shown beside the key (e.g. a scenario's roles). */
   readonly detail?: string;
 }
 
-export interface PickOptions {
+interface PickOptions {
   readonly title: string;
   readonly choices: readonly Choice[];
   /** Returned on Esc / empty answer. */
@@ -20,7 +20,7 @@ export interface PickOptions {
   readonly hint?: string;
 }
 
-export interface Picked {
+interface Picked {
   readonly key: string;
   /** True when the user pressed Esc (or gave no answer) and the last value was taken. */
   readonly reused: boolean;

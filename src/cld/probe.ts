@@ -8,11 +8,11 @@
  * nothing listens on is refused at once; a team's gw on a server takes a few round trips (700 ms
  * across a VPN to another continent), which a tighter bound would call down.
  */
-export const PROBE_TIMEOUT_MS = 2_000;
+const PROBE_TIMEOUT_MS = 2_000;
 /** A model list larger than this is not gw's: stop reading. */
 const MAX_ANSWER_BYTES = 1 << 20;
 
-export interface GatewayAnswer {
+interface GatewayAnswer {
   readonly up: boolean;
   /** Model id → context window, from gw's /v1/models (catalog/routes.ts on the gateway's side). */
   readonly windows?: ReadonlyMap<string, number>;

@@ -10,7 +10,7 @@ import { maskSecret } from "../observe/mask.ts";
 import type { Gateway } from "./env.ts";
 
 export const URL_VAR = "GW_URL";
-export const KEY_VAR = "GW_API_KEY";
+const KEY_VAR = "GW_API_KEY";
 
 /** TLS handshake and a few round trips to a server across a VPN; a refused port fails at once. */
 export const REMOTE_TIMEOUT_MS = 5_000;
@@ -18,7 +18,7 @@ export const REMOTE_TIMEOUT_MS = 5_000;
 export const COMPLETION_TIMEOUT_MS = 1_000;
 
 /** What the remote gw lists: its route names (aliases left out), their windows, its router's name. */
-export interface RemoteListing {
+interface RemoteListing {
   readonly routes: readonly string[];
   readonly windows: ReadonlyMap<string, number>;
   readonly auto?: string;
@@ -32,7 +32,7 @@ export function remoteGatewayOf(env: Env, placeholderKey: string): Gateway | und
 }
 
 /** Pure: `https://host[:port][/prefix]` → the same without a trailing slash; anything else refused in one line. */
-export function parseGatewayUrl(raw: string): string {
+function parseGatewayUrl(raw: string): string {
   let url: URL;
   try {
     url = new URL(raw);
@@ -75,7 +75,7 @@ export async function askRemote(gw: Gateway, env: Env, timeoutMs = REMOTE_TIMEOU
 }
 
 /** Pure: gw's Anthropic-shaped model list → its routes; undefined when the body is not one. */
-export function listingIn(body: string): RemoteListing | undefined {
+function listingIn(body: string): RemoteListing | undefined {
   let list: { data?: unknown };
   try {
     list = JSON.parse(body) as { data?: unknown };

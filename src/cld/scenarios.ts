@@ -9,7 +9,7 @@ export const ROLE_NAMES = ["main", "fast", "opus"] as const;
 /** The menu entry that asks for each role instead of using a preset. */
 export const CUSTOM = "Custom";
 /** The preset that lets the gateway's `auto` router choose (shown only when the config routes it). */
-export const AUTO = "Auto";
+const AUTO = "Auto";
 
 /** Used when no providers.toml is found or it has errors: the old launcher's list. */
 export const BUILTIN_ROUTES: readonly string[] = ["opus4.6", "g3p", "g3f", "g3p.auto", "g3f.auto"];
@@ -36,12 +36,12 @@ export function usableScenarios(scenarios: Readonly<Record<string, Scenario>>, r
 }
 
 /** Roles for a FILTER launch, and where fast and opus came from (said in the launch line). */
-export interface MatchedRoles {
+interface MatchedRoles {
   readonly roles: Roles;
   readonly from: { readonly fast: string; readonly opus: string };
 }
 
-export interface RoleDefaults {
+interface RoleDefaults {
   readonly routes: readonly string[];
   /** Usable scenarios, in menu order. */
   readonly scenarios: Readonly<Record<string, Scenario>>;

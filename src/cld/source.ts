@@ -37,7 +37,7 @@ export interface CldSource {
   readonly line: string;
 }
 
-export interface SourceOptions {
+interface SourceOptions {
   /** False for shell completion: never a question, never an error — the built-ins instead. */
   readonly ask: boolean;
   /** cld's cache directory (the confirmed files are remembered there). */
@@ -47,7 +47,7 @@ export interface SourceOptions {
 }
 
 /** The program the config sends somewhere, and the command the user typed to launch it. */
-export interface Client {
+interface Client {
   readonly label: string;
   readonly command: string;
 }
@@ -55,7 +55,7 @@ export interface Client {
 const CLD: Client = { label: "Claude Code", command: "cld" };
 
 /** The old launcher's key; the gateway accepts anything when [global] api_keys is empty. */
-export const PLACEHOLDER_KEY = "dummy-key";
+const PLACEHOLDER_KEY = "dummy-key";
 const DEFAULT_PORT = 8145;
 const WILDCARDS = new Set(["", "0.0.0.0", "::", "[::]"]);
 
@@ -71,7 +71,7 @@ export function gatewayOf(config: Config | null): Gateway {
  * The router's first activation model when the router rewrites (in shadow mode it decides but
  * sends `auto` on unchanged, which no instance serves).
  */
-export function routerModel(config: Config | null): string | undefined {
+function routerModel(config: Config | null): string | undefined {
   return routedModels(config?.global.lb.router)[0];
 }
 

@@ -12,8 +12,3 @@ export class CliError extends Error {
     this.name = "CliError";
   }
 }
-
-/** For commands a later issue builds: exit 2, as the foundation issue asks. */
-export function notBuiltYet(command: string): never {
-  throw new CliError(`"gw ${command}" is not built yet`, 2);
-}

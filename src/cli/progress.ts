@@ -4,14 +4,14 @@
 
 type Env = Record<string, string | undefined>;
 
-export interface ProgressLine {
+interface ProgressLine {
   /** Show `text` as the current state (at most every `everyMs`). */
   show(text: string): void;
   /** Clear the line, if anything was shown. */
   end(): void;
 }
 
-export interface ProgressOptions {
+interface ProgressOptions {
   readonly env?: Env;
   readonly afterMs?: number;
   readonly everyMs?: number;

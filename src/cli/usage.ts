@@ -10,9 +10,9 @@ export function useColor(stream: { isTTY?: boolean }, env: Env = process.env): b
 }
 
 /** A command may name flags it takes from gw itself (the watchdog's), kept out of its help. */
-export type GwCommandDef = CommandDef<any> & { readonly internalArgs?: readonly string[] };
+type GwCommandDef = CommandDef<any> & { readonly internalArgs?: readonly string[] };
 
-export async function usageText(cmd: GwCommandDef, parent?: CommandDef<any>, color = useColor(process.stdout)): Promise<string> {
+async function usageText(cmd: GwCommandDef, parent?: CommandDef<any>, color = useColor(process.stdout)): Promise<string> {
   const internal = new Set(cmd.internalArgs ?? []);
   let shown: CommandDef<any> = cmd;
   if (internal.size > 0) {

@@ -20,7 +20,7 @@ export interface InstallRequest {
   readonly progress: (line: string) => void;
 }
 
-export interface Installed {
+interface Installed {
   readonly version: string;
   readonly binary: string;
   readonly sha256: string;
@@ -29,7 +29,7 @@ export interface Installed {
 }
 
 /** Where releases are fetched from; $GW_CLIPROXY_RELEASES points gw at a mirror (or a test server). */
-export const releasesBase = (env: Env) => (env.GW_CLIPROXY_RELEASES || RELEASES_URL).replace(/\/+$/, "");
+const releasesBase = (env: Env) => (env.GW_CLIPROXY_RELEASES || RELEASES_URL).replace(/\/+$/, "");
 
 export async function installCliproxy(req: InstallRequest): Promise<Installed> {
   const fetched = req.from ? await fromGiven(req.from, req.progress) : await fromRelease(req.version, releasesBase(req.env), req.progress);

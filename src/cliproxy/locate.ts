@@ -9,9 +9,9 @@ import { managedBinary } from "./home.ts";
 
 const DEFAULT_NAMES = ["cli-proxy-api", "cliproxy"];
 
-export type CliproxySource = "$GW_CLIPROXY" | "[global] cliproxy" | "beside the config" | "gw cliproxy install" | "PATH";
+type CliproxySource = "$GW_CLIPROXY" | "[global] cliproxy" | "beside the config" | "gw cliproxy install" | "PATH";
 
-export interface FoundCliproxy {
+interface FoundCliproxy {
   readonly path: string;
   readonly source: CliproxySource;
   /** The binary is gw itself (`cliproxy = "/path/to/gw"`): instances run `gw mock`. */
@@ -44,16 +44,11 @@ export function findCliproxy(scope: CliproxyScope | null, env: Env = process.env
   return null;
 }
 
-/** Path of the CLIProxyAPI binary for this config, or null when none is found. */
-export function resolveCliproxy(config: CliproxyScope, env: Env = process.env): string | null {
-  return findCliproxy(config, env)?.path ?? null;
-}
-
 /**
  * `cliproxy = "/path/to/gw"` is the natural guess for running a real config on the stand-in:
  * gw is recognised by name (gw, or a link to it) or as the very binary running now.
  */
-export function isGwBinary(path: string): boolean {
+function isGwBinary(path: string): boolean {
   let real = path;
   try {
     real = realpathSync(path);

@@ -48,7 +48,7 @@ function knownFlags(args: ArgsDef): Set<string> {
  * citty accepts unknown flags silently (`--prot 3` becomes args.prot); a typo must not pass,
  * so every command checks its raw arguments against its declared ones.
  */
-export function rejectUnknownFlags(rawArgs: readonly string[], args: ArgsDef, command: string, internal: readonly string[] = []): void {
+function rejectUnknownFlags(rawArgs: readonly string[], args: ArgsDef, command: string, internal: readonly string[] = []): void {
   const known = knownFlags(args);
   for (const raw of rawArgs) {
     if (raw === "--") break;
@@ -73,7 +73,7 @@ export function rejectUnknownFlags(rawArgs: readonly string[], args: ArgsDef, co
  * and said nothing of b, `gw status a` showed everything. A command that takes any number of them
  * (usage's DIR…) says so with `variadic: true` in its definition.
  */
-export function extraPositionals(given: readonly unknown[], args: ArgsDef): string[] {
+function extraPositionals(given: readonly unknown[], args: ArgsDef): string[] {
   const declared = Object.values(args).filter((def) => def.type === "positional").length;
   return given.slice(declared).map(String);
 }
@@ -83,7 +83,7 @@ export function extraPositionals(given: readonly unknown[], args: ArgsDef): stri
  * `--config=` alike as "", which commands took for "not given" — `gw down -c "$FILE"` with FILE
  * unset stopped the gw of ./providers.toml. The spelling the user typed, or null.
  */
-export function emptyValueFlag(rawArgs: readonly string[], args: ArgsDef, given: Record<string, unknown>): string | null {
+function emptyValueFlag(rawArgs: readonly string[], args: ArgsDef, given: Record<string, unknown>): string | null {
   for (const [name, def] of Object.entries(args)) {
     if (def.type !== "string" || given[name] !== "") continue;
     const spellings = new Set([name, toKebab(name), ...aliasesOf(def)]);

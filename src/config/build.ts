@@ -13,7 +13,7 @@ import { resolveTuning } from "./tuning.ts";
 import type { Config, LoadResult, Route } from "./types.ts";
 
 /** Reads a file the config includes (the router's config_file); null when it does not exist. */
-export const readIncludeFromDisk: ReadInclude = (abs) => {
+const readIncludeFromDisk: ReadInclude = (abs) => {
   try {
     return readFileSync(abs, "utf8");
   } catch (e) {

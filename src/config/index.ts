@@ -7,7 +7,6 @@ import { type Env, withDotenv } from "./env.ts";
 import type { LoadResult, Problem } from "./types.ts";
 
 export { parseConfig } from "./build.ts";
-export { DEFAULT_SCENARIOS } from "./extras.ts";
 export type * from "./types.ts";
 
 /** `-c FILE`, else ./providers.toml, else $GW_CONFIG; null when none exists. */

@@ -4,7 +4,7 @@
 // only use characters that every file system, shell (bash, zsh, fish) and header carries as
 // plain data, and must start with a letter, digit or "_" (no "-flag", no ".hidden", no "~user").
 
-export interface NameRule {
+interface NameRule {
   readonly what: string;
   readonly pattern: RegExp;
   /** Runs of characters the rule does not allow. */

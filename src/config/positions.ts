@@ -4,7 +4,7 @@
 // key and array element starts. Values are skipped, never interpreted: smol-toml did that.
 
 export type PathSeg = string | number;
-export interface Pos {
+interface Pos {
   readonly line: number;
   readonly col: number;
 }

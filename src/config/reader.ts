@@ -260,7 +260,7 @@ const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-
  * escape sequence: such characters are shown escaped, so a crafted value can neither add lines
  * to `gw check` (a fake "0 errors") nor rewrite what the terminal shows.
  */
-export function oneLine(s: string): string {
+function oneLine(s: string): string {
   return s.replace(UNPRINTABLE, (c) => (c === "\n" ? "\\n" : c === "\t" ? "\\t" : c === "\r" ? "\\r" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 

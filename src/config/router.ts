@@ -26,7 +26,7 @@ export const CONDITION_KEYS = ["field", "op", "value"];
 /** Text of an included file, or null when it does not exist. */
 export type ReadInclude = (absolutePath: string) => string | null;
 
-export interface RouterRead {
+interface RouterRead {
   readonly router?: RouterConfig;
   /** Absolute paths of the files read besides the main one. */
   readonly includes: readonly string[];
@@ -201,7 +201,7 @@ function readPriority(r: Reader, f: Map<string, Field>): number {
 const NUMERIC_SIGNAL = /^(<=|>=|<|>|==|!=)(\d+(?:\.\d+)?)$/;
 
 /** `type:value` → a test compiled once. Anything the old LB could never match is warned about. */
-export function compileSignal(r: Reader, path: PathSeg[], text: string): RouterSignal {
+function compileSignal(r: Reader, path: PathSeg[], text: string): RouterSignal {
   const never = (why: string, hint?: string): RouterSignal => {
     r.warn(path, `signal "${text}" never matches: ${why}`, hint);
     return { text, test: { kind: "never" } };

@@ -6,12 +6,12 @@ import type { Field, Reader } from "./reader.ts";
 import type { StateConfig } from "./types.ts";
 
 export const STATE_KEYS = ["state", "state_prefix"];
-export const DEFAULT_STATE_PREFIX = "gw";
+const DEFAULT_STATE_PREFIX = "gw";
 const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
 const HINT = 'use "local" (a file beside the config, the default), "memory" (nothing kept across restarts) or "redis://HOST:PORT" / "rediss://…" (shared by several gw)';
 
 /** The state file of `state = "local"`, inside the config's .gw/. */
-export const stateFile = (dir: string) => join(dir, ".gw", "state.db");
+const stateFile = (dir: string) => join(dir, ".gw", "state.db");
 
 export function readState(r: Reader, f: Map<string, Field>, dir: string): StateConfig {
   const field = f.get("state");
@@ -34,7 +34,7 @@ export function readState(r: Reader, f: Map<string, Field>, dir: string): StateC
 }
 
 /** Why a state value is no Redis URL gw can use, or undefined when it is one. */
-export function redisUrlProblem(value: string): string | undefined {
+function redisUrlProblem(value: string): string | undefined {
   const shown = JSON.stringify(redactUrl(value).slice(0, 80));
   if (!/^rediss?:\/\//i.test(value)) return `${shown} is not a state backend`;
   let u: URL;

@@ -7,7 +7,7 @@ import { nearMiss } from "./suggest.ts";
 
 export const TOP_KEYS = ["global", "instances", "routing", "cld", "pricing"];
 
-export interface Top {
+interface Top {
   readonly fields: Map<string, Field>;
   /** Entries of misnamed tables that could not be read in place: the table meant → their names. */
   readonly misnamed: ReadonlyMap<string, readonly string[]>;

@@ -9,7 +9,7 @@ import { sha256File } from "../fs/sha256.ts";
 import { buildInfo } from "../version.ts";
 import { archiveName, type ReleaseTarget, releaseName } from "../release/targets.ts";
 
-export interface Artefact {
+interface Artefact {
   readonly target: ReleaseTarget;
   readonly version: string;
   /** The .tar.gz to upload, and its SHA-256 ("" in a plan, when it is not made yet). */
@@ -24,7 +24,7 @@ export interface Artefact {
 }
 
 /** $GW_RELEASE_DIR, else dist/release of the checkout gw runs from (of the current directory for a compiled gw). */
-export async function releaseDir(env: Record<string, string | undefined> = process.env): Promise<string> {
+async function releaseDir(env: Record<string, string | undefined> = process.env): Promise<string> {
   if (env.GW_RELEASE_DIR) return env.GW_RELEASE_DIR;
   if (Bun.isStandaloneExecutable) return join(process.cwd(), "dist/release");
   return (await import("../release/release.ts")).RELEASE_DIR;

@@ -15,7 +15,7 @@ import { artefactFor } from "./artefact.ts";
 import { lastLine, Remote, type RunResult } from "./remote.ts";
 import * as sh from "./scripts.ts";
 
-export interface DeployOptions {
+interface DeployOptions {
   readonly destination: string;
   /** Directory on the host; relative means under the remote user's home. */
   readonly dir: string;
@@ -28,7 +28,7 @@ export interface DeployOptions {
 }
 
 /** What a deploy did, for `gw deploy --json`. */
-export interface DeployResult {
+interface DeployResult {
   readonly host: string;
   readonly target: string;
   readonly version: string;

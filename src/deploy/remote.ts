@@ -18,7 +18,7 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-export interface RemoteOptions {
+interface RemoteOptions {
   /** [user@]host, or an alias from ~/.ssh/config (which may set Port, User, IdentityFile…). */
   readonly destination: string;
   readonly env?: Record<string, string | undefined>;

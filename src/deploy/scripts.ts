@@ -4,7 +4,7 @@
 // upload lands in DIR/.gw/deploy/next, what it replaced is kept in DIR/.gw/deploy/previous.
 import { sq } from "./remote.ts";
 
-export const FILES = ["gw", "providers.toml", ".env"] as const;
+const FILES = ["gw", "providers.toml", ".env"] as const;
 
 export interface HostPaths {
   readonly dir: string;

@@ -7,7 +7,7 @@ import { parseRunArgs } from "../run/args.ts";
 import { LOGIN_PROVIDERS } from "../supervisor/login.ts";
 
 /** Commands whose first positional is an instance name. */
-export const INSTANCE_COMMANDS = new Set(["logs", "restart", "login"]);
+const INSTANCE_COMMANDS = new Set(["logs", "restart", "login"]);
 /** Commands whose first positional is an action word. */
 const ACTIONS: Readonly<Record<string, readonly string[]>> = { cliproxy: ["install", "version"], service: ["install"], route: ["explain"] };
 /** The flags of those commands that take a value: the word after one is no positional. */

@@ -12,13 +12,13 @@ import { makeDirs, type Manifest, mergeManifest, readManifest, writeManifest } f
 import { type Env, type InstallPaths, installPaths } from "./paths.ts";
 
 /** What is running: a compiled gw, or the source tree under bun (a development install). */
-export type Self = { readonly kind: "binary"; readonly path: string } | { readonly kind: "source"; readonly bun: string; readonly main: string };
+type Self = { readonly kind: "binary"; readonly path: string } | { readonly kind: "source"; readonly bun: string; readonly main: string };
 
 export function currentSelf(): Self {
   return Bun.isStandaloneExecutable ? { kind: "binary", path: process.execPath } : { kind: "source", bun: process.execPath, main: Bun.main };
 }
 
-export interface InstallReport {
+interface InstallReport {
   readonly paths: InstallPaths;
   readonly written: readonly string[];
   /** Lines telling the user what to add to their shell setup, if anything. */

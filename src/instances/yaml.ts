@@ -7,7 +7,7 @@ type Yaml = Record<string, unknown>;
 type ModelAlias = { name: string; alias: string };
 
 /** Every distinct upstream model a route sends to this instance and provider type, in route order. */
-export function modelsFor(config: Config, instance: string, type: ProviderType): ModelAlias[] {
+function modelsFor(config: Config, instance: string, type: ProviderType): ModelAlias[] {
   return [...(modelsByTarget(config).get(`${instance}\0${type}`) ?? [])].map((m) => ({ name: m, alias: m }));
 }
 

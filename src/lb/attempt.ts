@@ -13,10 +13,10 @@ import { type AttemptControl, forward, type Outcome } from "./forward.ts";
 import type { Intake } from "./intake.ts";
 import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
-import { type RequestFacts, stickyKeyOn } from "./request-state.ts";
+import { pickContext, type RequestFacts, stickyKeyOn } from "./request-state.ts";
 import { providerOf } from "./quirks.ts";
 import { rewriteFor, upstreamModel } from "./rewrite.ts";
-import { explainPick, type PickContext, stickyAction } from "./route.ts";
+import { explainPick, stickyAction } from "./route.ts";
 import type { Runtime } from "./runtime.ts";
 import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
@@ -24,7 +24,7 @@ import { errorStatus, holdOpening, parseObject } from "./first-event.ts";
 import { isEventStream, readWhole } from "./stream.ts";
 import { codingsOf, decodingStream } from "./encoding.ts";
 
-export interface AttemptDeps {
+interface AttemptDeps {
   readonly req: Request;
   readonly intake: Intake;
   readonly rt: Runtime;
@@ -140,7 +140,7 @@ class RouteAttempts implements AttemptLoop {
       const instance = d.rt.defaultInstance;
       return tried.size === 0 && instance ? { instance, target: undefined } : undefined;
     }
-    const ctx: PickContext = { tried, now: Date.now(), state: d.state, sessionKey: this.sticky, signed: d.facts.sig.signed, draining: d.load?.resting };
+    const ctx = pickContext(d.facts, route, { tried, now: Date.now(), state: d.state, draining: d.load?.resting });
     const pick = explainPick(route, ctx);
     const instance = pick && d.rt.instances.get(pick.target.instance);
     if (!pick || !instance) return undefined;

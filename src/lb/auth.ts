@@ -11,7 +11,7 @@ export function presentedKey(headers: Headers, url: URL): string | undefined {
   return headers.get("x-api-key") ?? headers.get("x-goog-api-key") ?? url.searchParams.get("key") ?? undefined;
 }
 
-export type KeyCheck = "ok" | "missing" | "invalid";
+type KeyCheck = "ok" | "missing" | "invalid";
 
 /** Whether the request may pass; an empty key set means no client auth is required. */
 export function checkClientKey(keys: ReadonlySet<string>, headers: Headers, url: URL): KeyCheck {

@@ -20,7 +20,7 @@ export interface Outcome {
   readonly reason: string;
 }
 
-export interface OutcomeFacts {
+interface OutcomeFacts {
   readonly status: number;
   readonly headers?: Headers;
   /** Decoded error body (see decodeErrorBody); ignored for 2xx. */

@@ -3,9 +3,9 @@
 // 257 would wait minutes for another session's stream to end. The process that serves the LB
 // must therefore start with a higher limit; this module says how, and re-executes if needed.
 
-export const FETCH_LIMIT_VAR = "BUN_CONFIG_MAX_HTTP_REQUESTS";
+const FETCH_LIMIT_VAR = "BUN_CONFIG_MAX_HTTP_REQUESTS";
 /** Comfortably above any number of open streams gw expects; each costs a socket, not a thread. */
-export const FETCH_LIMIT = 16_384;
+const FETCH_LIMIT = 16_384;
 
 /** Environment for a process that will serve the LB (for the supervisor's spawn). */
 export function lbProcessEnv(env: Record<string, string | undefined> = process.env): Record<string, string | undefined> {

@@ -13,7 +13,7 @@ import type { BodyBudget } from "./body-budget.ts";
 import { type Dialect, errorResponse, sseErrorEvent } from "./dialect.ts";
 import { type ClientLink, unschedule } from "./due.ts";
 import type { Tried } from "./failover.ts";
-import { errorStatus, parseObject } from "./first-event.ts";
+import { endsAnswer, errorStatus, parseObject } from "./first-event.ts";
 import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import type { Health } from "./local.ts";
 import type { Prober } from "./probe.ts";
@@ -23,7 +23,7 @@ import { recordEnd, type RequestFacts } from "./request-state.ts";
 import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
 import { WholeEvents } from "./whole-events.ts";
-import { doneWatcher, isEventStream, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
+import { isEventStream, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
 
 /** What lives as long as the gateway (across reloads). */
 export interface GatewayContext {
@@ -45,7 +45,7 @@ export interface GatewayContext {
   readonly refusals?: RefusalLog;
 }
 
-export interface Delivery {
+interface Delivery {
   readonly gw: GatewayContext;
   readonly dialect: Dialect;
   readonly facts: RequestFacts;
@@ -127,8 +127,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     const text = (rest ? d.mask(utf8.decode(rest)) : "") + (d.dialect === "gemini" ? (geminiReadableError(watcher?.streamError?.(), d.mask) ?? "") : "");
     return text || undefined;
   };
-  const last = sse ? doneWatcher() : undefined;
-  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : undefined, last });
+  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : undefined, last: sse ? endsAnswer : undefined });
   return new Response(body, { status: o.status, headers });
 }
 

@@ -74,7 +74,7 @@ export type GwErrorCode =
   | "internal_error";
 
 /** The error object in the client's dialect (what goes into a JSON body or an SSE `data:`). */
-export function errorPayload(dialect: Dialect, status: number, message: string, code: GwErrorCode): object {
+function errorPayload(dialect: Dialect, status: number, message: string, code: GwErrorCode): object {
   switch (dialect) {
     case "anthropic":
       return { type: "error", error: { type: ANTHROPIC_TYPES[status] ?? "api_error", message } };

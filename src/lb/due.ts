@@ -13,11 +13,11 @@
 // first byte and cool its target, nor a step back keep a hung upstream's client waiting for hours.
 
 /** Granularity of everything scheduled here: a deadline fires up to this late. */
-export const TICK_MS = 50;
+const TICK_MS = 50;
 /** A request still waiting after this long gets the slow path (client-abort listener, no idle timeout). */
-export const SLOW_AFTER_MS = 50;
+const SLOW_AFTER_MS = 50;
 
-export interface Due {
+interface Due {
   /** performance.now() ms. */
   readonly at: number;
   run(): void;
@@ -37,7 +37,7 @@ export function unschedule(d: Due): void {
 }
 
 /** What a slow request switches off: Bun's idle timeout for it (Server.timeout). */
-export interface IdleTimeouts {
+interface IdleTimeouts {
   timeout(req: Request, seconds: number): void;
 }
 

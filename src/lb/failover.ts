@@ -22,7 +22,7 @@ export interface Tried {
 }
 
 /** Let go of an attempt that will not be delivered (the connection is released, not leaked). */
-export function discard(t: Tried): void {
+function discard(t: Tried): void {
   if (t.held) t.held.reader.cancel().catch(() => {});
   else if (t.outcome.kind === "response") t.outcome.body?.cancel().catch(() => {});
 }
@@ -45,7 +45,7 @@ export interface AttemptLoop {
   retry(t: Tried, attempts: number): boolean;
 }
 
-export interface LoopResult {
+interface LoopResult {
   /** What to deliver: the last attempt (a response, or the failure that ended the loop). */
   readonly final: Tried | undefined;
   /** Every attempt in order (the last one is `final`). */
@@ -53,7 +53,7 @@ export interface LoopResult {
 }
 
 /** Identity of a choice within one request, for the `tried` set. */
-export function choiceKey(c: Choice): string {
+function choiceKey(c: Choice): string {
   return c.target ? c.target.id : `default:${c.instance.name}`;
 }
 

@@ -9,9 +9,9 @@ import type { ReadResult, StreamSource } from "./stream.ts";
 import { networkError } from "./forward.ts";
 
 /** Most handshake held back (characters, about bytes); a stream that opens with more is passed on as it is. */
-export const HOLD_MAX_BYTES = 64 * 1024;
+const HOLD_MAX_BYTES = 64 * 1024;
 
-export type Opening =
+type Opening =
   /** The first content event arrived (or the byte bound was reached): deliver. */
   | { readonly kind: "deliver"; readonly source: StreamSource }
   /** The stream ended — or said it had (`data: [DONE]`) — before any content: no answer. */
@@ -53,7 +53,7 @@ export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = H
   }
 }
 
-export interface SseEvent {
+interface SseEvent {
   /** The `event:` field ("" when absent). */
   readonly name: string;
   /** The `data:` lines joined by "\n" ("" when absent: a comment or keep-alive). */
@@ -108,6 +108,25 @@ export function judgeEvent(ev: SseEvent): "opening" | "content" | "end" | { read
   if (o.object === "chat.completion.chunk" && isRoleOnly(o)) return "opening";
   return "content";
 }
+
+/**
+ * Whether whole events (WholeEvents' output, so an event cut across reads arrives in one piece)
+ * end with one judgeEvent calls the end — OpenAI's `data: [DONE]`: nothing after it belongs to the
+ * answer, and a client reading to the end (not every SDK stops at [DONE]) must not wait on a relay
+ * that keeps the connection open. Only bytes ending in `]` and a blank line are decoded, so content
+ * costs a few byte reads.
+ */
+export function endsAnswer(events: Uint8Array): boolean {
+  let i = events.byteLength - 1;
+  let newlines = 0;
+  for (; i >= 0 && (events[i] === 0x0a || events[i] === 0x0d); i--) newlines += events[i] === 0x0a ? 1 : 0;
+  if (newlines < 2 || events[i] !== 0x5d) return false; // not "]" + blank line
+  let start = i; // back to the blank line before the last event ("\n\n" or "\n\r\n"), or the start
+  while (start > 0 && !(events[start - 1] === 0x0a && (events[start - 2] === 0x0a || (events[start - 2] === 0x0d && events[start - 3] === 0x0a)))) start--;
+  return judgeEvent(parseEvent(latin1.decode(events.subarray(start, i + 1)).replace(/\r\n?/g, "\n"))) === "end";
+}
+
+const latin1 = new TextDecoder("latin1");
 
 /**
  * The HTTP status an in-stream error stands for: a numeric code (Google's shape), else its code or

@@ -113,7 +113,7 @@ function isFormUpload(type: string | null, path: string): boolean {
 }
 
 /** What limits the intake reads (Config.global.lb). */
-export interface IntakeLimits {
+interface IntakeLimits {
   readonly maxBodyBytes: number;
   readonly maxJsonDepth: number;
   readonly maxJsonElements: number;

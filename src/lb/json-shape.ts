@@ -5,7 +5,7 @@
 // of strings with a native search (most bytes of real bodies are text), and stops at the first
 // limit crossed. Claude Code's 90 KB request holds ~700 values and nests ~10 deep.
 
-export type JsonShape =
+type JsonShape =
   /** Roughly the values the text holds: arrays, objects and the separators between members. */
   | { readonly elements: number }
   | { readonly tooDeep: number }

@@ -10,7 +10,7 @@ import type { Config } from "../config/types.ts";
 export const CLAUDE_ALIAS_PREFIX = "claude-gw-";
 const CLAUDE_LIKE = /^(claude|anthropic)/i;
 
-export interface ModelIds {
+interface ModelIds {
   /** Model names in listing order: routes, then the router's models. */
   readonly names: readonly string[];
   /** Alias → the name it stands for. */
@@ -20,7 +20,7 @@ export interface ModelIds {
 }
 
 /** Pure; built once per config (lb/runtime.ts). A name that is itself `claude-gw-X` wins over X's alias. */
-export function buildModelIds(names: readonly string[]): ModelIds {
+function buildModelIds(names: readonly string[]): ModelIds {
   const taken = new Set(names);
   const aliases = new Map<string, string>();
   const claudeIds = new Map<string, string>();

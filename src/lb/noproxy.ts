@@ -9,7 +9,7 @@ import type { Config } from "../config/types.ts";
 const LOOPBACK = ["127.0.0.1", "localhost", "::1"];
 
 /** NO_PROXY value with loopback and `hosts` added to what `current` lists (nothing dropped). */
-export function withNoProxy(current: string | undefined, hosts: readonly string[]): string {
+function withNoProxy(current: string | undefined, hosts: readonly string[]): string {
   const list: string[] = [];
   const have = new Set<string>();
   for (const raw of [...(current ?? "").split(","), ...LOOPBACK, ...hosts]) {
@@ -23,7 +23,7 @@ export function withNoProxy(current: string | undefined, hosts: readonly string[
 }
 
 /** Hosts of the config's instances, as fetch sees them (IPv6 without brackets). */
-export function instanceHosts(config: Config): string[] {
+function instanceHosts(config: Config): string[] {
   const out: string[] = [];
   for (const i of config.instances) {
     try {

@@ -21,14 +21,14 @@ export interface ProbeTiming {
   readonly maxBackoffMs: number;
 }
 
-export const PROBE_TIMING: ProbeTiming = { timeoutMs: 2_000, backoffMs: 1_000, maxBackoffMs: 60_000 };
+const PROBE_TIMING: ProbeTiming = { timeoutMs: 2_000, backoffMs: 1_000, maxBackoffMs: 60_000 };
 
 export interface ProbeLog {
   info(message: string): void;
   warn(message: string): void;
 }
 
-export interface ProberDeps {
+interface ProberDeps {
   readonly state: StateStore;
   /** The instances of the running config (a reload may add or remove some). */
   readonly instances: () => ReadonlyMap<string, InstanceConfig>;
@@ -182,7 +182,7 @@ export function createProber(deps: ProberDeps): Prober {
 }
 
 /** Ask an instance whether it serves: a 2xx within the timeout is up; anything else is down. */
-export async function probe(instance: InstanceConfig, timeoutMs: number, signal?: AbortSignal): Promise<{ up: boolean; what: string }> {
+async function probe(instance: InstanceConfig, timeoutMs: number, signal?: AbortSignal): Promise<{ up: boolean; what: string }> {
   const path = instance.managed ? "/healthz" : "/v1/models";
   const headers: HeaderMap = {};
   if (!instance.managed) setInstanceKey(headers, instance.apiKey);

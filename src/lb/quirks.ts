@@ -4,12 +4,12 @@
 
 import type { InstanceConfig, ProviderType, Target } from "../config/types.ts";
 
-export interface RequestQuirk {
+interface RequestQuirk {
   /** Top-level body fields removed before the request is sent. */
   readonly dropFields?: readonly string[];
 }
 
-export const QUIRKS: Readonly<Partial<Record<ProviderType, RequestQuirk>>> = {
+const QUIRKS: Readonly<Partial<Record<ProviderType, RequestQuirk>>> = {
   // MiniMax's Anthropic-compatible API rejects `metadata` (Claude Code sends its user_id there);
   // the later old LB removed it for minimax targets.
   minimax: { dropFields: ["metadata"] },

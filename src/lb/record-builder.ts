@@ -23,12 +23,12 @@ import type { RequestFacts } from "./request-state.ts";
 import { routerRecord } from "./router/record.ts";
 
 /** Where finished records go: the day files and the metrics / status feed. */
-export interface RecordSinks {
+interface RecordSinks {
   readonly log: RequestLog;
   readonly observe: Observability;
 }
 
-export interface ResponseFacts {
+interface ResponseFacts {
   readonly status: number;
   readonly bytes: number;
   /** performance.now() when the first body byte went to the client. */

@@ -14,7 +14,7 @@ export interface ReloadLog {
   error(message: string): void;
 }
 
-export interface ReloaderOptions {
+interface ReloaderOptions {
   file: string;
   /**
    * Receives the new config exactly as loaded: managed instances' keys are not filled in yet

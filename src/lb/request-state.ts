@@ -6,6 +6,7 @@ import type { Config, Route } from "../config/types.ts";
 import type { StateStore } from "../state/index.ts";
 import { recordRequestEnd } from "../state/index.ts";
 import type { Intake } from "./intake.ts";
+import type { PickContext } from "./route.ts";
 import { modelIdsOf, modelMeant } from "./model-ids.ts";
 import { activates, decideModel, describeRouter, type RouterOutcome, successStreakKey } from "./router/decide.ts";
 import { findSignature, responseSessionKey, type SignatureFacts, sessionKey, stickyKey, streakKey } from "./session.ts";
@@ -71,6 +72,11 @@ export function routeHeader(facts: RequestFacts, fallback: Route | undefined): s
 /** Sticky key of the request on a route, when it has a session. */
 export function stickyKeyOn(facts: RequestFacts, route: Route): string | undefined {
   return facts.session === undefined ? undefined : stickyKey(facts.session, route.name);
+}
+
+/** What route.ts picks this request's target on `route` by: one builder, so `gw explain` shows the pick an attempt makes. */
+export function pickContext(facts: RequestFacts, route: Route, at: Omit<PickContext, "sessionKey" | "signed">): PickContext {
+  return { ...at, sessionKey: stickyKeyOn(facts, route), signed: facts.sig.signed };
 }
 
 /**

@@ -132,7 +132,7 @@ const RESPONSES_PATH = /\/responses$/;
  * remove it): its model (unless a Gemini body has none: the path carries it), the route's body
  * params (not for token counting), and the provider's quirks.
  */
-export function bodyEdits(intake: Intake, model: string, params: RouteParams, provider: Parameters<typeof quirkOf>[0]): Map<string, string | undefined> {
+function bodyEdits(intake: Intake, model: string, params: RouteParams, provider: Parameters<typeof quirkOf>[0]): Map<string, string | undefined> {
   const json = intake.json ?? {};
   const edits = new Map<string, string | undefined>();
   const modelInBody = !intake.geminiPath || "model" in json;

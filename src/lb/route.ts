@@ -38,7 +38,7 @@ export interface PickContext {
   readonly draining?: { has(instance: string): boolean };
 }
 
-export interface Pick {
+interface Pick {
   readonly target: Target;
   readonly reason: PickReason;
   /**

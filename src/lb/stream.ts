@@ -50,7 +50,7 @@ export class OpenRelays {
   }
 }
 
-export interface RelayHooks {
+interface RelayHooks {
   /** Ends a broken stream with an SSE error event in this dialect; without it a break just closes. */
   readonly breakEvent?: Dialect;
   readonly onEnd: (end: RelayEnd) => void;
@@ -62,11 +62,11 @@ export interface RelayHooks {
   /** Text to send after the upstream's last byte, when the stream ended cleanly (e.g. an error event the client's SDK can read). */
   readonly trailer?: () => string | undefined;
   /**
-   * Whether a chunk (just handed on) ended the answer, whatever the upstream does next: the client's
-   * body then ends cleanly at once, and the upstream's is read to its end in the background (so
-   * its connection is kept) for LET_GO_MS at most.
+   * Whether what a chunk handed on (onChunk's output) ended the answer, whatever the upstream does
+   * next: the client's body then ends cleanly at once, and the upstream's is read to its end in the
+   * background (so its connection is kept) for LET_GO_MS at most.
    */
-  readonly last?: (chunk: Uint8Array) => boolean;
+  readonly last?: (sent: Uint8Array) => boolean;
 }
 
 /**
@@ -133,8 +133,9 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
       start(ctrl) {
         let complete = false;
         for (const chunk of source.head) {
-          send(ctrl, onChunk ? onChunk(chunk) : chunk);
-          complete = last?.(chunk) ?? false;
+          const out = onChunk ? onChunk(chunk) : chunk;
+          send(ctrl, out);
+          complete = last?.(out) ?? false;
         }
         if (source.done) closeClean(ctrl);
         else if (complete) {
@@ -158,8 +159,9 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
           if (cut) return fail(ctrl, cut);
           if (chunk.done) return closeClean(ctrl);
           lastData = performance.now();
-          const sent = send(ctrl, onChunk ? onChunk(chunk.value) : chunk.value);
-          if (last?.(chunk.value)) {
+          const out = onChunk ? onChunk(chunk.value) : chunk.value;
+          const sent = send(ctrl, out);
+          if (last?.(out)) {
             closeClean(ctrl);
             return letGo(reader);
           }
@@ -192,31 +194,6 @@ function letGo(reader: ReadableStreamDefaultReader<Uint8Array>): void {
 }
 
 const LET_GO_MS = 2_000;
-
-/**
- * A watcher for OpenAI's end of stream, `data: [DONE]` and its blank line, as the last bytes of a
- * chunk (with the previous chunk's end, for an event cut across two): after it nothing belongs to
- * the answer, and a client reading to the end (not every SDK stops at [DONE]) must not wait on a
- * relay that keeps the connection open. A chunk is looked into only when it ends in `]` and a
- * blank line, so content chunks cost a few byte reads.
- */
-export function doneWatcher(): (chunk: Uint8Array) => boolean {
-  let previous: Uint8Array | undefined;
-  return (chunk) => {
-    const before = previous;
-    previous = chunk;
-    let i = chunk.byteLength - 1;
-    let newlines = 0;
-    for (; i >= 0 && (chunk[i] === 0x0a || chunk[i] === 0x0d); i--) newlines += chunk[i] === 0x0a ? 1 : 0;
-    if (newlines < 2 || (i >= 0 && chunk[i] !== 0x5d)) return false; // not "]" + blank line
-    const tail = (before && chunk.byteLength < DONE_TAIL ? latin1.decode(before.subarray(-DONE_TAIL)) : "") + latin1.decode(chunk.subarray(-DONE_TAIL));
-    return DONE_END.test(tail);
-  };
-}
-
-const DONE_TAIL = 24;
-const DONE_END = /(?:^|\n)data: ?\[DONE\]\r?\n\r?\n$/;
-const latin1 = new TextDecoder("latin1");
 
 /** Enqueue a chunk that has bytes (onChunk may hold a chunk's bytes back; the pending read then pulls again). */
 function send(ctrl: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array): boolean {

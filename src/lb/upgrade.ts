@@ -4,7 +4,7 @@
 
 import type { Config } from "../config/types.ts";
 
-export interface UpgradeFacts {
+interface UpgradeFacts {
   /** Messages in the conversation (`messages`, or Responses `input` items). */
   readonly messages: number;
   readonly tools: number;

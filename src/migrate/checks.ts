@@ -8,7 +8,7 @@ import { formatPath, indexPositions } from "../config/positions.ts";
 import { type Config, OAUTH_PROVIDERS, type Problem } from "../config/types.ts";
 import { credentialsIn, instancesFor } from "./credentials.ts";
 
-export interface Unrouted {
+interface Unrouted {
   readonly instance: string;
   /** How it was chosen. */
   readonly by: "default_instance" | "first instance";

@@ -24,7 +24,7 @@ const PROVIDER_OF: Readonly<Record<string, ProviderType>> = {
 const RETIRED = new Set(["qwen", "iflow"]);
 const MAX_CREDENTIAL_BYTES = 1 << 20;
 
-export interface Credential {
+interface Credential {
   /** Absolute path. */
   readonly file: string;
   readonly name: string;

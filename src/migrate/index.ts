@@ -8,7 +8,7 @@ import type { Config } from "../config/types.ts";
 import { applyCredentials, credentialsIn, describeStep, planCredentials, type Step } from "./credentials.ts";
 import { findEcosystem, planPm2, type Pm2Plan } from "./pm2.ts";
 
-export interface MigrateReport {
+interface MigrateReport {
   readonly applied: boolean;
   /** Where the old credentials were looked for (the config's folder). */
   readonly folder: string;

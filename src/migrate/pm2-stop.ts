@@ -9,6 +9,6 @@ export function pm2StopCommands(names: readonly string[]): string[] {
 }
 
 /** A word as one shell word. */
-export function shellQuote(s: string): string {
+function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -10,7 +10,7 @@ import type { Config } from "../config/types.ts";
 import { type JsValue, readExports, Unread } from "./js-literal.ts";
 import { pm2StopCommands } from "./pm2-stop.ts";
 
-export const ECOSYSTEM_FILES = ["ecosystem.config.js", "ecosystem.config.cjs"];
+const ECOSYSTEM_FILES = ["ecosystem.config.js", "ecosystem.config.cjs"];
 
 export interface Pm2App {
   readonly name: string;
@@ -35,7 +35,7 @@ export function findEcosystem(dir: string): string | undefined {
 }
 
 /** gw's ports and what it uses each for. */
-export function gwPorts(config: Config): Map<number, string> {
+function gwPorts(config: Config): Map<number, string> {
   const ports = new Map<number, string>([[config.global.mainPort, "the load balancer (main_port)"]]);
   for (const i of config.instances) if (i.managed && !ports.has(i.port)) ports.set(i.port, `instance "${i.name}"`);
   return ports;

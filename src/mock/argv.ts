@@ -4,7 +4,7 @@
 
 import type { MockOptions } from "./index.ts";
 
-export const LOGIN_FLAGS = [
+const LOGIN_FLAGS = [
   "claude-login",
   "codex-login",
   "codex-device-login",

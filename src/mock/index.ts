@@ -14,7 +14,7 @@ import { type Fault, NO_FAULT, parseFault } from "./faults.ts";
 import { makeFetch } from "./server.ts";
 import { type MockStats, StatsRecorder } from "./stats.ts";
 
-export { type Fault, FaultSpecError, parseFault, splitModel } from "./faults.ts";
+export { FaultSpecError } from "./faults.ts";
 export type { MockStats, RecordedRequest } from "./stats.ts";
 
 export interface MockOptions {

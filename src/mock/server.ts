@@ -61,7 +61,7 @@ const CORS: readonly [string, string][] = [
   ],
 ];
 
-export interface RouterOptions {
+interface RouterOptions {
   instance: Instance;
   apiKeys: ReadonlySet<string>;
 }

@@ -23,7 +23,7 @@ export interface MockStats {
   last: RecordedRequest[];
 }
 
-export const KEEP_LAST = 50;
+const KEEP_LAST = 50;
 
 /** Kept per request until a snapshot asks: converting headers and dates costs the hot path. */
 interface Pending {

@@ -38,7 +38,7 @@ import { dayOf } from "./requestlog.ts";
 import { buildStatus, createStatusFeed, type StatusFeed } from "./status-api.ts";
 import { dayFiles, readRecords } from "./usage.ts";
 
-export interface ObserveContext {
+interface ObserveContext {
   /** `server.requestIP(req)?.address`; undefined counts as not loopback. */
   clientIp: string | undefined;
   config: Config;

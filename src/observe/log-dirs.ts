@@ -5,7 +5,7 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 
-export interface LogDirs {
+interface LogDirs {
   /** Directories holding day files (or that will), each once. */
   readonly dirs: string[];
   /** Arguments that named nothing: no such directory, or a glob that matched none. */

@@ -52,7 +52,7 @@ export interface LiveCooling {
 export const NO_LIVE_STATE: LiveState = { instances: [], cooling: [] };
 
 // LLM requests run from milliseconds (errors, cache hits) to many minutes (long thinking streams).
-export const TTFB_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
+const TTFB_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
 export const DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200];
 
 /** The label gw uses where a request had no route or target. */

@@ -221,7 +221,7 @@ export function agentOf(userAgent: string | null | undefined): string | undefine
 const AGENT_TOKEN = /^\s*([A-Za-z][\w.-]{0,39})(?:\/(\d[\w.+-]{0,23}))?(?=[\s/;(]|$)/;
 
 /** Short, stable, non-reversible id of a session key for the `user` field. */
-export function hashUser(sessionKey: string | undefined): string | undefined {
+function hashUser(sessionKey: string | undefined): string | undefined {
   if (!sessionKey) return undefined;
   // A session sends many requests: remember the last few hashes rather than hash each time.
   let h = userHashes.get(sessionKey);
@@ -236,7 +236,7 @@ export function hashUser(sessionKey: string | undefined): string | undefined {
 const USER_HASHES_MAX = 1024;
 const userHashes = new Map<string, string>();
 
-export interface SummaryFacts {
+interface SummaryFacts {
   method: string;
   /** Path and query as received (masked here). */
   url: string;

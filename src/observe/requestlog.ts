@@ -8,9 +8,9 @@ import type { Config } from "../config/types.ts";
 import { appendPrivate, ensurePrivateDir } from "../fs/private.ts";
 import type { RequestRecord } from "./record.ts";
 
-export type { AttemptRecord, CooldownRecord, RequestRecord, RequestSummary, UsageRecord } from "./record.ts";
+export type { RequestRecord } from "./record.ts";
 
-export interface RequestLogOptions {
+interface RequestLogOptions {
   /** Directory of the day files (`requestLogDir(config)`); created when missing. */
   readonly dir: string;
   /** Day files older than this are deleted at start and once a day; 0 keeps them forever. */

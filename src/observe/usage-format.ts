@@ -68,7 +68,7 @@ export function costText(s: UsageSums): string {
 }
 
 /** Dollars with the precision that still says something: $1234, $12.34, $0.042, $0.0031, <$0.0001 (not $0.0000 for a few tokens). */
-export function money(usd: number): string {
+function money(usd: number): string {
   if (usd >= 100) return `$${usd.toFixed(0)}`;
   if (usd >= 1 || usd === 0) return `$${usd.toFixed(2)}`;
   if (usd < 0.00005) return "<$0.0001";
@@ -76,7 +76,7 @@ export function money(usd: number): string {
 }
 
 /** 1234567 → "1.23M"; small numbers stay exact. */
-export function compact(n: number): string {
+function compact(n: number): string {
   if (n < 10_000) return String(n);
   if (n < 1e6) return `${(n / 1e3).toFixed(1)}k`;
   if (n < 1e9) return `${(n / 1e6).toFixed(2)}M`;

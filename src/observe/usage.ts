@@ -103,7 +103,7 @@ export function priceFor(pricing: Pricing, route: string | undefined, model: str
 }
 
 /** The prices a request with `prompt` input tokens (cached ones included) pays: over a tier's threshold, its prices. */
-export function atPromptSize(price: CatalogPrice | undefined, prompt: number): TokenPrices | undefined {
+function atPromptSize(price: CatalogPrice | undefined, prompt: number): TokenPrices | undefined {
   if (!price?.tiers) return price;
   let p: TokenPrices = price;
   for (const t of price.tiers) if (prompt > t.above) p = { ...p, ...t.price };
@@ -181,7 +181,7 @@ function groupKey(r: LoggedRecord, by: GroupBy): string {
 }
 
 /** Call `line` for every line of a file, streaming it in chunks (`read` gets each chunk's size). */
-export async function forEachLine(file: string, line: (text: string) => void, read?: (bytes: number) => void): Promise<void> {
+async function forEachLine(file: string, line: (text: string) => void, read?: (bytes: number) => void): Promise<void> {
   const decoder = new TextDecoder();
   let tail = "";
   for await (const chunk of Bun.file(file).stream()) {
@@ -231,7 +231,7 @@ export async function readRecords(files: readonly string[], sinceIso: string, ea
   return [records, bad];
 }
 
-export type Progress = (readBytes: number, totalBytes: number) => void;
+type Progress = (readBytes: number, totalBytes: number) => void;
 
 /**
  * One log line → the parts of a record usage needs, or null when it is not a record. The
@@ -276,7 +276,7 @@ function countsOf(u: unknown): UsageRecord | undefined {
   return out;
 }
 
-export interface UsageOptions {
+interface UsageOptions {
   /** Request-log directories (several hosts' logs total as one). */
   dirs: readonly string[];
   pricing: Pricing;

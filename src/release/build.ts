@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { BuildInfo } from "../version.ts";
 import { bunTarget, type ReleaseTarget } from "./targets.ts";
 
-export const ENTRY = join(import.meta.dir, "../main.ts");
+const ENTRY = join(import.meta.dir, "../main.ts");
 
 export type BuildStamp = Omit<BuildInfo, "bun">;
 

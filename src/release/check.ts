@@ -11,7 +11,7 @@ import { sha256File } from "../fs/sha256.ts";
 import { binaryPath, readSums, REPO_DIR } from "./release.ts";
 import { archiveName, RELEASE_TARGETS, type ReleaseTarget, hostTarget, releaseName, SHAPES } from "./targets.ts";
 
-export interface TargetCheck {
+interface TargetCheck {
   readonly target: ReleaseTarget;
   readonly bytes: number;
   /** How it was run here ("native", "qemu-user", "musl loader"), or null: headers only. */

@@ -6,7 +6,7 @@ import { type BinaryShape, hostTarget, RELEASE_TARGETS, SHAPES } from "./targets
 const ELF_MACHINES: Record<number, BinaryShape["arch"]> = { 0x3e: "x86-64", 0xb7: "arm64" };
 const MACHO_CPUS: Record<number, BinaryShape["arch"]> = { 0x01000007: "x86-64", 0x0100000c: "arm64" };
 
-export type Inspected = BinaryShape | { readonly error: string };
+type Inspected = BinaryShape | { readonly error: string };
 
 export function inspectBinary(bytes: Uint8Array): Inspected {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -10,7 +10,7 @@ import { archiveName, type ReleaseTarget, releaseName } from "./targets.ts";
 
 export const REPO_DIR = join(import.meta.dir, "../..");
 export const RELEASE_DIR = join(REPO_DIR, "dist/release");
-export const SUMS_FILE = "SHA256SUMS";
+const SUMS_FILE = "SHA256SUMS";
 
 /** Two at a time: the machines gw is built on have two cores, and each build is mostly one. */
 const PARALLEL_BUILDS = 2;
@@ -22,13 +22,13 @@ export function stampFor(target: string, env: Record<string, string | undefined>
   return { version: pkg.version, commit: gitCommit(REPO_DIR), date, target };
 }
 
-export interface ReleasedTarget extends Built {
+interface ReleasedTarget extends Built {
   readonly target: ReleaseTarget;
   readonly archive: string;
   readonly archiveBytes: number;
 }
 
-export interface ReleaseOptions {
+interface ReleaseOptions {
   readonly targets: readonly ReleaseTarget[];
   readonly dir?: string;
   /** Remove what dist/release held before (a full release); false adds to it (deploy's one target). */
@@ -68,7 +68,7 @@ async function releaseOne(dir: string, target: ReleaseTarget, say: (line: string
 export const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 /** SHA256SUMS over every archive and binary of this version in `dir` (`sha256sum -c` reads it). */
-export async function writeSums(dir: string, version: string): Promise<void> {
+async function writeSums(dir: string, version: string): Promise<void> {
   const prefix = `gw-${version}-`;
   const files: string[] = [];
   for (const name of (await readdir(dir)).sort()) {

@@ -31,7 +31,7 @@ export const releaseName = (version: string, t: ReleaseTarget) => `gw-${version}
 export const archiveName = (version: string, t: ReleaseTarget) => `${releaseName(version, t)}.tar.gz`;
 
 /** What a host reports about itself (`uname -sm`, its C library, its CPU's AVX2). */
-export interface HostFacts {
+interface HostFacts {
   /** `uname -s`: Linux, Darwin, … */
   readonly os: string;
   /** `uname -m`: x86_64, aarch64, arm64, … */
@@ -41,7 +41,7 @@ export interface HostFacts {
   readonly avx2: boolean;
 }
 
-export type TargetChoice = { readonly target: ReleaseTarget } | { readonly error: string };
+type TargetChoice = { readonly target: ReleaseTarget } | { readonly error: string };
 
 /** The release that runs on a host, or why none does. */
 export function targetFor(h: HostFacts): TargetChoice {

@@ -3,7 +3,7 @@
 import { parseLaunchWords } from "../cld/args.ts";
 import { AGENTS, findAgent } from "./agents/index.ts";
 
-export interface RunArgs {
+interface RunArgs {
   readonly agent?: string;
   readonly filter?: string;
   readonly config?: string;

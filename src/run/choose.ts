@@ -49,7 +49,7 @@ export async function chooseRoute(c: ChooseContext): Promise<Chosen> {
  * `route gpt5 (gpt-5 · 400k context) → http://127.0.0.1:8145`. Which config is the line before
  * (the config rule's own, CldSource.line), as for cld.
  */
-export function launchLine(r: OfferedRoute, baseUrl: string): string {
+function launchLine(r: OfferedRoute, baseUrl: string): string {
   const models = r.models.length ? `${r.models.join(", ")} · ` : "";
   return `route ${r.name} (${models}${formatTokens(r.window)} context) → ${baseUrl}`;
 }

@@ -18,7 +18,7 @@ import type { Agent } from "./agents/types.ts";
 import { chooseRoute } from "./choose.ts";
 import { offeredRoutes, windowsOf } from "./routes.ts";
 
-export interface LaunchRequest {
+interface LaunchRequest {
   readonly filter?: string;
   readonly config?: string;
   /** The agent's arguments, and the same with the FILTER word in its place (used when it names no route). */

@@ -4,14 +4,14 @@
 import type { Cooldown, CooldownKind, StateStore } from "./types.ts";
 
 /** What the store needs of a classified outcome (lb/classify.ts Outcome satisfies it). */
-export interface OutcomeLike {
+interface OutcomeLike {
   readonly class: string;
   readonly cooldownMs: number;
   readonly kind?: CooldownKind;
   readonly reason: string;
 }
 
-export interface AttemptFacts {
+interface AttemptFacts {
   readonly route: string;
   readonly target: string;
   /** Sticky key of the request (session.ts stickyKey), when it has a session. */
@@ -56,7 +56,7 @@ export function recordAttempt(state: StateStore, o: OutcomeLike, f: AttemptFacts
 }
 
 /** A target that keeps timing out stays out at most this many times its cooldown. */
-export const TIMEOUT_BACKOFF_MAX = 16;
+const TIMEOUT_BACKOFF_MAX = 16;
 
 /**
  * The cooldown after a trial that timed out again: twice the one it ended (at least `baseMs`, at

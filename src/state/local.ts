@@ -13,7 +13,7 @@ import { createMemoryStore, type LocalStore, type MemoryStoreOptions, STICKY_MAX
 import { isBusy, moveAside, StateFile, type Validity } from "./sqlite.ts";
 import type { StateBackend, StateChange, StateHealth, StateLog } from "./types.ts";
 
-export interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
+interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   /** The state file, `.gw/state.db` beside the config. */
   readonly file: string;
   readonly log: StateLog;
@@ -23,9 +23,9 @@ export interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> 
 }
 
 /** Changes reach the file this long after the first of a batch. */
-export const FLUSH_EVERY_MS = 250;
+const FLUSH_EVERY_MS = 250;
 /** The WAL is synced to disk (off the event loop) this long after a write. */
-export const SYNC_EVERY_MS = 1000;
+const SYNC_EVERY_MS = 1000;
 /** Batches in a row that may find the file locked by another process before that counts as a problem. */
 const BUSY_TRIES = 8;
 /** After a failed write, the next try comes this much later. */

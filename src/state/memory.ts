@@ -41,12 +41,12 @@ export interface LocalStore extends StateStore {
 export const STICKY_MAX = 10_000;
 export const STICKY_TTL_MS = 7 * 24 * 3600_000;
 export const STREAK_TTL_MS = 2 * 3600_000;
-export const STICKY_SAVE_EVERY_MS = 60_000;
+const STICKY_SAVE_EVERY_MS = 60_000;
 /**
  * Session keys come from clients (headers, body fields). Longer ones are kept as their sha256, so
  * a huge key costs neither memory here nor room in a state file or a shared Redis.
  */
-export const MAX_KEY_CHARS = 256;
+const MAX_KEY_CHARS = 256;
 /**
  * Cooldowns are kept as wall-clock times, because they outlive the process (state file) and
  * cross hosts (Redis). The wall clock may step back (NTP, a resumed VM, someone setting the
@@ -196,7 +196,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
 }
 
 /** The key a client-supplied session key is kept under (see MAX_KEY_CHARS). */
-export function keyOf(key: string): string {
+function keyOf(key: string): string {
   return key.length <= MAX_KEY_CHARS ? key : `h:${new Bun.CryptoHasher("sha256").update(key).digest("hex")}`;
 }
 

@@ -11,7 +11,7 @@ import type { RedisClient } from "bun";
 import type { StateChange } from "./types.ts";
 import { isChange } from "./wire.ts";
 
-export type KeySpace = ReturnType<typeof keySpace>;
+type KeySpace = ReturnType<typeof keySpace>;
 
 export function keySpace(prefix: string) {
   const p = `${prefix}:`;

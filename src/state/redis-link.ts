@@ -9,7 +9,7 @@ import { redisPassword } from "../config/state.ts";
 import { askRefusal, refusalOf } from "./redis-refusal.ts";
 import type { StateLog } from "./types.ts";
 
-export interface LinkOptions {
+interface LinkOptions {
   readonly url: string;
   /** The URL as it may be shown (no password). */
   readonly where: string;
@@ -36,9 +36,9 @@ export interface LinkTiming {
   readonly resyncTimeoutMs: number;
 }
 
-export const LINK_TIMING: LinkTiming = { connectTimeoutMs: 2000, backoffMinMs: 200, backoffMaxMs: 5000, heartbeatMs: 5000, heartbeatTimeoutMs: 3000, resyncTimeoutMs: 10_000 };
+const LINK_TIMING: LinkTiming = { connectTimeoutMs: 2000, backoffMinMs: 200, backoffMaxMs: 5000, heartbeatMs: 5000, heartbeatTimeoutMs: 3000, resyncTimeoutMs: 10_000 };
 
-export interface RedisLink {
+interface RedisLink {
   /** The command client while the link is up. */
   cmd(): RedisClient | undefined;
   /** Settles after the first connection attempt, whatever its outcome. */

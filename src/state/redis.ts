@@ -15,7 +15,7 @@ import { rejoin } from "./rejoin.ts";
 import { isChange } from "./wire.ts";
 import type { StateBackend, StateChange, StateHealth, StateLog } from "./types.ts";
 
-export interface RedisStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
+interface RedisStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly url: string;
   readonly prefix: string;
   readonly log: StateLog;
@@ -24,9 +24,9 @@ export interface RedisStateOptions extends Omit<MemoryStoreOptions, "onChange"> 
 }
 
 /** A cooldown stays in Redis this long after its end, so a half-open target is still known to a gw that starts meanwhile. */
-export const HALF_OPEN_KEEP_MS = 10 * 60_000;
+const HALF_OPEN_KEEP_MS = 10 * 60_000;
 /** Longest wait for a trial claim; an unanswered one counts as granted (Redis trouble never fails a request). */
-export const CLAIM_TIMEOUT_MS = 500;
+const CLAIM_TIMEOUT_MS = 500;
 /** A replica that lost a trial claim asks again this much later (the holder's early end is not published). */
 export const LOST_CLAIM_RECHECK_MS = 1000;
 /** One failure more (or, replayed, a count) and the TTL, in one atomic step: no key without a TTL. */
@@ -36,7 +36,7 @@ redis.call("HSET", KEYS[1], "at", ARGV[3])
 redis.call("PEXPIRE", KEYS[1], ARGV[4])
 return n`;
 /** Changes go out this long after the first of a batch (well inside the 1 s a replica may take to hear). */
-export const SEND_EVERY_MS = 25;
+const SEND_EVERY_MS = 25;
 /** Changes per message on the channel. */
 const PUBLISH_MAX = 500;
 /** How long a closing gw waits for its last writes to reach Redis. */

@@ -6,7 +6,7 @@
 import { entryOf } from "./changes.ts";
 import type { StateChange } from "./types.ts";
 
-export interface Rejoin {
+interface Rejoin {
   /** Entries another gw wrote after the restart, newer than ours: take them. */
   readonly apply: StateChange[];
   /** What this gw holds that Redis lacks or has older: give it back. */

@@ -12,7 +12,7 @@ export interface BackoffState {
 
 export const FRESH_BACKOFF: BackoffState = Object.freeze({ streak: 0, exits: [], crashLoop: false });
 
-export interface RestartDecision {
+interface RestartDecision {
   readonly state: BackoffState;
   readonly delayMs: number;
 }

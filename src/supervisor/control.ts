@@ -69,7 +69,7 @@ export function listenPrivately<T>(socket: string, listen: (unix: string) => T):
   }
 }
 
-export interface ControlServer {
+interface ControlServer {
   /** Stop and remove the socket file. */
   stop(): void;
   /**

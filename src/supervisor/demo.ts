@@ -15,7 +15,7 @@ type Env = Record<string, string | undefined>;
 export const demoDir = (env: Env) => join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "gw", "demo");
 export const demoFile = (env: Env) => join(demoDir(env), "demo.toml");
 
-export function demoToml(mainPort: number, ports: readonly [number, number]): string {
+function demoToml(mainPort: number, ports: readonly [number, number]): string {
   const command = `[${selfCommand("mock", "-config", "{config}").map((a) => JSON.stringify(a)).join(", ")}]`;
   return `# gw demo — written by "gw up" because no providers.toml was found.
 # Two mock instances stand in for CLIProxyAPI: no accounts, no traffic leaves this machine.

@@ -9,7 +9,7 @@ import type { ReloadProgress } from "./reload-progress.ts";
 import { type GwPaths, instanceLog } from "./paths.ts";
 import { buildStatus, type GatewayExtras, type StatusSources } from "./status.ts";
 
-export interface HandlerDeps {
+interface HandlerDeps {
   readonly paths: GwPaths;
   readonly sources: () => StatusSources;
   readonly set: InstanceSet;

@@ -20,7 +20,7 @@ const ABORT_WAIT_MS = 10_000;
 /** `PATH --version --json` must answer within this to count as a gw. */
 const VERSION_PROBE_MS = 20_000;
 
-export interface Predecessor {
+interface Predecessor {
   readonly pid: number;
   readonly startTime: number;
 }
@@ -84,7 +84,7 @@ export async function probeBinary(argv: readonly string[]): Promise<{ version: s
   }
 }
 
-export interface SuccessorOutcome extends DetachOutcome {
+interface SuccessorOutcome extends DetachOutcome {
   /** One line: why the hand-over did not happen. */
   readonly problem?: string;
 }

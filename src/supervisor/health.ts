@@ -20,7 +20,7 @@ export function healthOf(instances: readonly InstanceView[]): Health {
   return { status, ready, total: instances.length, notReady };
 }
 
-export type StartVerdict =
+type StartVerdict =
   /** Every instance ready, or some ready and the rest reported. */
   | { readonly kind: "serve" }
   /** Nothing ready yet, but something may still come up: look again shortly. */

@@ -11,7 +11,7 @@ import { instanceYaml } from "./paths.ts";
  * `shown` is the command line for logs/NAME.log: `command` as written (a `${VAR}` stays its
  * name), then through the config's masker (maskerOf: known secrets, token shapes).
  */
-export type Launch = { readonly argv: string[]; readonly shown: string } | { readonly error: string };
+type Launch = { readonly argv: string[]; readonly shown: string } | { readonly error: string };
 
 type Env = Record<string, string | undefined>;
 

@@ -5,7 +5,7 @@ import { createConsola, type ConsolaInstance, type LogObject } from "consola";
 import { formatWithOptions } from "node:util";
 import { openPrivateAppend } from "../fs/private.ts";
 
-export interface GwLogger {
+interface GwLogger {
   readonly consola: ConsolaInstance;
   info(msg: string): void;
   warn(msg: string): void;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { openNoFollow } from "../fs/private.ts";
 import { maskText } from "../observe/mask.ts";
 
-export interface LogSource {
+interface LogSource {
   readonly name: string;
   readonly file: string;
 }

@@ -51,7 +51,7 @@ interface ChildrenFile {
   readonly children: readonly ProcRecord[];
 }
 
-export async function writeChildren(paths: GwPaths, children: readonly ProcRecord[]): Promise<void> {
+async function writeChildren(paths: GwPaths, children: readonly ProcRecord[]): Promise<void> {
   const file: ChildrenFile = { gw: await recordOf("gw", process.pid), children };
   await writePrivateFile(paths.childrenFile, `${JSON.stringify(file)}\n`);
 }

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { readdir, readFile, readlink } from "node:fs/promises";
 
-export interface ProcInfo {
+interface ProcInfo {
   readonly pid: number;
   readonly pgid: number;
   /** Clock ticks since boot at which the process started: with the pid, a unique identity. */

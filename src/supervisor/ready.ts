@@ -20,7 +20,7 @@ export async function probe(baseUrl: string, apiKey: string): Promise<boolean> {
   }
 }
 
-export type ReadyOutcome = "ready" | "timeout" | "exited" | "cancelled";
+type ReadyOutcome = "ready" | "timeout" | "exited" | "cancelled";
 
 /** Poll until the instance answers, it exits, the deadline passes or `cancel` fires. */
 export async function waitReady(

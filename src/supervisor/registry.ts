@@ -27,7 +27,7 @@ export interface RunningGw {
   readonly startedAt: string;
 }
 
-export type Registration = Pick<RunningGw, "kind" | "config" | "url" | "demo">;
+type Registration = Pick<RunningGw, "kind" | "config" | "url" | "demo">;
 
 /** ${XDG_CACHE_HOME:-~/.cache}/gw/running */
 export function registryDir(env: Env = process.env): string {
@@ -68,7 +68,7 @@ export function clientUrl(entry: Pick<RunningGw, "url">): string {
 }
 
 /** "/path/providers.toml (http://127.0.0.1:8145, pid 123)" — how messages name a running gw. */
-export const describeRunning = (e: RunningGw) => `${e.config} (${clientUrl(e)}, pid ${e.pid})`;
+const describeRunning = (e: RunningGw) => `${e.config} (${clientUrl(e)}, pid ${e.pid})`;
 
 /** "2 gateways are running: A; B" — how a command that cannot tell which gw is meant says so. */
 export const describeSeveral = (running: readonly RunningGw[]) => `${running.length} gateways are running: ${running.map(describeRunning).join("; ")}`;

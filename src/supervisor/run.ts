@@ -31,7 +31,7 @@ import type { Phase, StatusSources } from "./status.ts";
 import { DEFAULT_TIMING, type Timing } from "./timing.ts";
 import { startWatchdog } from "./watchdog.ts";
 
-export interface ServeOptions {
+interface ServeOptions {
   /** Valid config, as loaded (instance keys not filled in yet). */
   readonly config: Config;
   readonly demo: boolean;

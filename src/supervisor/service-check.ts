@@ -8,15 +8,18 @@ import type { Config } from "../config/types.ts";
 import { launchFor } from "./launch.ts";
 import type { UnitHost } from "./service.ts";
 
-/** One line per thing that would fail under the service (most of them work in this shell). */
+/**
+ * One line per thing that would fail under the service. `config` is the one the command loaded in
+ * this `shell` (without errors: loadValidConfig refused those), so every error the service's
+ * environment gives is the service's only; the file is read again just for that environment.
+ */
 export async function serviceWarnings(config: Config, shell: Env, host: UnitHost): Promise<string[]> {
   // What systemd (user units) and launchd give every service, plus what the unit carries.
   const service: Env = { HOME: host.home, USER: host.user, LOGNAME: host.user, ...host.env };
   const out: string[] = [];
-  const here = new Set((await loadConfig(config.file, { env: shell })).problems.map((p) => formatProblem(p)));
   const there = await loadConfig(config.file, { env: service });
   for (const p of there.problems) {
-    if (p.severity === "error" && !here.has(formatProblem(p))) out.push(`${formatProblem(p)}  — under the service only: it does not read your shell's environment; put the variable in ${config.dir}/.env`);
+    if (p.severity === "error") out.push(`${formatProblem(p)}  — under the service only: it does not read your shell's environment; put the variable in ${config.dir}/.env`);
   }
   if (!there.config) return out;
   for (const inst of config.instances) {

@@ -9,7 +9,7 @@ import { gwPaths } from "./paths.ts";
 import { DETACHED_ENV, selfCommand } from "./self.ts";
 import { DEFAULT_TIMING } from "./timing.ts";
 
-export interface UnitPlan {
+interface UnitPlan {
   /** Where --write puts it: the system unit dir for root, the user's otherwise; ~/Library/LaunchAgents on macOS. */
   readonly path: string;
   readonly text: string;
@@ -42,7 +42,7 @@ export interface UnitHost {
  * is the one the service starts next, as in the shell. PATH keeps only absolute directories (an
  * empty or relative entry would mean the service's working directory).
  */
-export function serviceEnv(env: Env): Record<string, string> {
+function serviceEnv(env: Env): Record<string, string> {
   const dirs = [...new Set((env.PATH ?? "").split(":").filter((d) => d.startsWith("/") && !CONTROL.test(d)))];
   const out: Record<string, string> = { PATH: dirs.length ? dirs.join(":") : "/usr/local/bin:/usr/bin:/bin" };
   for (const k of ["GW_CLIPROXY", "XDG_DATA_HOME"]) if (env[k]) out[k] = env[k];
@@ -73,7 +73,7 @@ function loginName(env: Env): string {
 export const ANOTHER_GW_EXIT = 3;
 
 /** The LaunchAgent's label (and its file's name): `local.` is the prefix for a user's own agents. */
-export const LAUNCHD_LABEL = "local.gw";
+const LAUNCHD_LABEL = "local.gw";
 
 /**
  * The service manager that started this gw as its service: systemd gives a Type=notify unit's

@@ -4,7 +4,7 @@ import { closeSync, mkdirSync, writeSync } from "node:fs";
 import { openPrivateAppend, PRIVATE_DIR_MODE } from "../fs/private.ts";
 import { signalGroup } from "./proc.ts";
 
-export interface SpawnSpec {
+interface SpawnSpec {
   readonly name: string;
   readonly argv: readonly string[];
   /** The command line for the start line in the log, secrets already masked (launch.ts). */

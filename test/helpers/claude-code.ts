@@ -53,7 +53,7 @@ export interface MockGateway {
 }
 
 /** Routes the Claude Code tests use: a Claude main route, a cheap fast one, a 1M Gemini one. */
-export const ROUTES = `
+const ROUTES = `
 "opus4.6" = [{ instance = "a", provider = "antigravity", model = "claude-opus-4-6-thinking" }]
 "g3f" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]
 "g3p" = [{ instance = "b", provider = "antigravity", model = "gemini-3-pro-high", context_window = 1048576 }]

@@ -14,13 +14,13 @@ export function removeSandboxes(): void {
 
 export const MAIN = join(import.meta.dir, "../../src/main.ts");
 
-export interface ClaudeCall {
+interface ClaudeCall {
   readonly argv: string[];
   readonly env: Record<string, string>;
   readonly pid: number;
 }
 
-export interface RunResult {
+interface RunResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
@@ -29,7 +29,7 @@ export interface RunResult {
   readonly call: ClaudeCall | null;
 }
 
-export interface SandboxOptions {
+interface SandboxOptions {
   /** Real tools to put on the sandbox PATH beside the fake claude. */
   readonly tools?: readonly string[];
   /** Leave claude out of PATH. */

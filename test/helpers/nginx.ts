@@ -19,7 +19,7 @@ export interface TestNginx {
   stop(): Promise<void>;
 }
 
-export function nginxBinary(): string | undefined {
+function nginxBinary(): string | undefined {
   return Bun.which("nginx") ?? Bun.which("/usr/sbin/nginx") ?? undefined;
 }
 

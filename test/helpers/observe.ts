@@ -5,7 +5,7 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { AttemptRecord, RequestRecord } from "../../src/observe/record.ts";
 
-export interface RecordFacts {
+interface RecordFacts {
   ts?: string;
   route?: string;
   dialect?: string;

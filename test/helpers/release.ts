@@ -13,11 +13,11 @@ export async function releaseArchive(version: string): Promise<Uint8Array> {
   return archive.bytes();
 }
 
-export const sha256 = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
+const sha256 = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
 /** This machine's archive name for a version. */
 export const asset = (v: string) => (assetName(v) as { name: string }).name;
 
-export interface FakeReleases {
+interface FakeReleases {
   /** …/releases, for $GW_CLIPROXY_RELEASES. */
   readonly base: string;
   /** Path → bytes served. */

@@ -17,7 +17,7 @@ import { tempDir } from "./tmp.ts";
 
 export { waitFor } from "./lb.ts";
 
-export interface RigOptions {
+interface RigOptions {
   /** In-process `gw mock` instances by name; each accepts the key `key-NAME`. */
   mocks: string[];
   /** Instance names whose url is a loopback port where nothing listens (connection refused). */
@@ -91,7 +91,7 @@ export function startRig(o: RigOptions): Rig {
 }
 
 /** What gw said about one answered request, plus the answer's text. */
-export interface Answered {
+interface Answered {
   status: number;
   route: string;
   target: string;
@@ -101,7 +101,7 @@ export interface Answered {
 
 export const HI = [{ role: "user" as const, content: "hi" }];
 
-export function explained(status: number, h: Headers, text: string): Answered {
+function explained(status: number, h: Headers, text: string): Answered {
   return {
     status,
     route: h.get("x-gw-route") ?? "",
@@ -170,7 +170,7 @@ export async function gemini(client: GoogleGenAI, model: string, o: { stream?: b
 
 export const geminiClient = (url: string) => new GoogleGenAI({ apiKey: "client", httpOptions: { baseUrl: url, apiVersion: "v1beta" } });
 
-export function textOf(m: Anthropic.Message): string {
+function textOf(m: Anthropic.Message): string {
   return m.content.map((b) => (b.type === "text" ? b.text : "")).join("");
 }
 

@@ -8,7 +8,7 @@ import { freePort } from "../../src/supervisor/ports.ts";
 import { until } from "./supervisor.ts";
 import { tempDir } from "./tmp.ts";
 
-export const SSHD = "/usr/sbin/sshd";
+const SSHD = "/usr/sbin/sshd";
 
 export interface Sshd {
   readonly dir: string;

@@ -3,7 +3,7 @@
 // keep-alive connections; plain ones open a fresh connection each time (those would see a
 // refused or reset connect). Bounded: it runs until stop().
 
-export interface Figures {
+interface Figures {
   /** Plain answers that came back whole. */
   ok: number;
   streamsOk: number;

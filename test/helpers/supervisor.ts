@@ -16,7 +16,7 @@ export const MAIN = join(import.meta.dir, "../../src/main.ts");
 /** How gw names this test process when it holds a port: the last part of its argv[0] (`bun`; a `bun test --parallel` worker runs as `bun.exe`). */
 export const OWN_NAME = (await cmdline(process.pid))[0]?.split("/").pop();
 
-export interface InstanceSpec {
+interface InstanceSpec {
   name: string;
   /** Default: a free port. */
   port?: number;

@@ -3,7 +3,9 @@
 // event. The same behaviours through SDKs and gw mock: faults.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Gateway } from "../../src/lb/server.ts";
-import { doneWatcher } from "../../src/lb/stream.ts";
+import { endsAnswer } from "../../src/lb/first-event.ts";
+import { relay, type RelayEnd } from "../../src/lb/stream.ts";
+import { WholeEvents } from "../../src/lb/whole-events.ts";
 import { configFrom, externalInstances, startTestGateway, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";
 
 const enc = new TextEncoder();
@@ -120,20 +122,45 @@ describe("streaming", () => {
   });
 });
 
-describe("doneWatcher", () => {
-  const watch = (...chunks: string[]) => {
-    const w = doneWatcher();
-    return chunks.map((c) => w(enc.encode(c)));
+// deliver.ts's event-stream end: WholeEvents hands on whole events, endsAnswer reads them.
+describe("the end of an OpenAI stream (data: [DONE])", () => {
+  /** Relays `parts` (one read each) as deliver.ts does, from an upstream that never closes. */
+  const relayed = async (parts: string[]) => {
+    const events = new WholeEvents();
+    let end: RelayEnd | undefined;
+    const upstream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const p of parts) c.enqueue(enc.encode(p)); // …and never closes
+      },
+    });
+    // A missed end is cut by the idle timeout: the answer then ends broken, with an error event.
+    const body = relay(upstream, { breakEvent: "openai", idleMs: 1000, onChunk: (c) => events.push(c), last: endsAnswer, onEnd: (e) => (end = e) });
+    const text = await new Response(body).text();
+    return { text, broken: end?.broken };
   };
-  test("OpenAI's data: [DONE] and its blank line ends the answer, however the chunks cut it", () => {
-    expect(watch('data: {"choices":[]}\n\ndata: [DONE]\n\n')).toEqual([true]);
-    expect(watch("data:[DONE]\r\n\r\n")).toEqual([true]);
-    expect(watch('data: {"a":1}\n\n', "data: [DO", "NE]\n\n")).toEqual([false, false, true]);
-    expect(watch('data: {"a":1}\n\ndata: [DONE]', "\n\n")).toEqual([false, true]);
+  const content = 'data: {"choices":[{"delta":{"content":"x"}}]}\n\n';
+
+  test("ends the answer, whole, wherever the reads cut the end event (LF and CRLF), or byte by byte", async () => {
+    for (const done of ["data: [DONE]\n\n", "data:[DONE]\r\n\r\n"]) {
+      for (let cut = 0; cut <= done.length; cut++) {
+        const parts = [content, done.slice(0, cut), done.slice(cut)].filter(Boolean);
+        expect(await relayed(parts)).toEqual({ text: content + done, broken: false });
+      }
+      expect(await relayed([content, ...done])).toEqual({ text: content + done, broken: false });
+      expect(await relayed([content + done])).toEqual({ text: content + done, broken: false });
+    }
   });
-  test("content, a [DONE] without its blank line, or one inside an event's text is no end", () => {
-    expect(watch('data: {"choices":[{"delta":{"content":"x"}}]}\n\n')).toEqual([false]);
-    expect(watch("data: [DONE]\n")).toEqual([false]);
-    expect(watch("data: [1,2]\n\n", 'data: {"t":"data: [DONE]"}\n\n')).toEqual([false, false]);
+
+  test("content, a [DONE] without its blank line, one inside an event's text or a named event is no end", () => {
+    const ends = (...parts: string[]) => {
+      const w = new WholeEvents();
+      return parts.map((p) => endsAnswer(w.push(enc.encode(p))));
+    };
+    expect(ends(content)).toEqual([false]);
+    expect(ends("data: [DONE]\n")).toEqual([false]);
+    expect(ends("data: [1,2]\n\n", 'data: {"t":"data: [DONE]"}\n\n')).toEqual([false, false]);
+    expect(ends('data: {"t":"\n\ndata: [DONE]\n\n"}\n\n')).toEqual([false]);
+    expect(ends("event: x\ndata: [DONE]\n\n")).toEqual([false]);
+    expect(ends("data: [DO", "NE]\n", "\n")).toEqual([false, false, true]);
   });
 });

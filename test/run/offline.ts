@@ -7,9 +7,9 @@ import { dirname, join } from "node:path";
 import type { RequestRecord } from "../../src/observe/record.ts";
 import { MAIN, type Sandbox } from "../helpers/supervisor.ts";
 
-export const REPO = join(import.meta.dir, "../..");
+const REPO = join(import.meta.dir, "../..");
 /** The agents' CLIs from npm (devDependencies), and the node that runs their launchers. */
-export const AGENT_PATH = [join(REPO, "node_modules/.bin"), dirname(Bun.which("node") ?? "/usr/bin/node"), "/usr/local/bin", "/usr/bin", "/bin"].join(":");
+const AGENT_PATH = [join(REPO, "node_modules/.bin"), dirname(Bun.which("node") ?? "/usr/bin/node"), "/usr/local/bin", "/usr/bin", "/bin"].join(":");
 
 export const versionOf = (pkg: string): string => JSON.parse(readFileSync(join(REPO, "node_modules", pkg, "package.json"), "utf8")).version;
 
@@ -23,7 +23,7 @@ code=$?
 exit $code
 `;
 
-export interface OfflineRun {
+interface OfflineRun {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;

@@ -7,7 +7,7 @@
 type Json = Record<string, unknown>;
 
 /** Longest last_user_text kept. */
-export const LAST_USER_TEXT_MAX = 2000;
+const LAST_USER_TEXT_MAX = 2000;
 
 const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null;
 const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : []);

@@ -21,7 +21,7 @@ import { Factors } from "./factors.ts";
 
 type Json = Record<string, unknown>;
 
-export interface RouterInput {
+interface RouterInput {
   readonly config: Config;
   readonly router: RouterConfig;
   readonly body: Json | undefined;
@@ -159,7 +159,7 @@ function readHeld(raw: string | undefined, isRoute: (name: string) => boolean): 
 }
 
 /** Why the router chose: `category coding`, `rule high_complexity`, `default`, `session hold: …`, `signature lock`. */
-export function routerReason(o: RouterOutcome): string {
+function routerReason(o: RouterOutcome): string {
   if (o.decision === "signature_lock") return "signature lock";
   if (o.held) return `session hold: ${decisionReason(o.held.decision)}`;
   return decisionReason(o.decision);

@@ -8,7 +8,7 @@ import type { Config, Route } from "../../config/types.ts";
 import { duration } from "../../supervisor/format.ts";
 import { availableAt, createMemoryStore, isHalfOpen, readOnly, type StateHealth, type StateStore } from "../../state/index.ts";
 import { readIntake } from "../intake.ts";
-import { type RequestFacts, requestFacts, routeHeader, stickyKeyOn } from "../request-state.ts";
+import { pickContext, type RequestFacts, requestFacts, routeHeader } from "../request-state.ts";
 import { upstreamModel } from "../rewrite.ts";
 import { explainPick, type PickContext, type PickReason } from "../route.ts";
 import type { RouterOutcome } from "./decide.ts";
@@ -59,7 +59,7 @@ export interface PoolEntry {
   readonly sticky?: true;
 }
 
-export interface ExplainOptions {
+interface ExplainOptions {
   /** Request path the body is posted to (default /v1/messages). */
   readonly path?: string;
   /** Claude Code's session id, sent as the LB reads it (x-claude-code-session-id). */
@@ -129,14 +129,14 @@ function routerPart(config: Config, o: RouterOutcome | undefined): Omit<Explanat
   };
 }
 
-/** The first attempt's pick, with the same context attempt.ts gives route.ts. */
+/** The first attempt's pick, on the context an attempt builds (pickContext). */
 function targetPart(config: Config, facts: RequestFacts, model: string | undefined, o: { state: StateStore; now: number; draining?: { has(instance: string): boolean } }): Explanation["target"] {
   const route = facts.route;
   if (!route) {
     const name = config.global.lb.defaultInstance;
     return name ? { instance: name, model: model ?? "-", reason: "default instance" } : null;
   }
-  const ctx: PickContext = { tried: new Set(), now: o.now, state: o.state, sessionKey: stickyKeyOn(facts, route), signed: facts.sig.signed, draining: o.draining };
+  const ctx = pickContext(facts, route, { tried: new Set(), ...o });
   const pick = explainPick(route, ctx);
   if (!pick) return null;
   const t = pick.target;

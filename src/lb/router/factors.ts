@@ -8,7 +8,7 @@ import { hasCodeContext, hasSystemPrompt, lastUserText, promptChars, systemTags,
 
 type Json = Record<string, unknown>;
 
-export interface Streaks {
+interface Streaks {
   readonly failure: number;
   readonly success: number;
 }

@@ -6,7 +6,7 @@ import type { RouterRecord } from "../../observe/record.ts";
 import type { RouterOutcome } from "./decide.ts";
 
 /** last_user_text is the user's own words: the log keeps only its start, masked. */
-export const LOGGED_TEXT_CHARS = 200;
+const LOGGED_TEXT_CHARS = 200;
 
 export function routerRecord(o: RouterOutcome, masker: Masker): RouterRecord {
   const r: RouterRecord = { decision: o.decision, requested: o.requested, resolved: o.resolved, applied: o.applied };

@@ -17,7 +17,7 @@ import type { OfferedRoute } from "../routes.ts";
 import type { Agent, AgentLaunch } from "./types.ts";
 
 /** The variable Codex reads the gateway key from (the provider's env_key). */
-export const KEY_VAR = "GW_API_KEY";
+const KEY_VAR = "GW_API_KEY";
 const PROVIDER = "gw";
 const CATALOG = "gw-models.json";
 
@@ -89,7 +89,7 @@ export function catalogEntry(r: OfferedRoute, index: number, bundled: readonly J
  * `additional_tools` input item, code-mode tools) that only OpenAI's own backend reads; through
  * a gateway such a model could not run a single tool.
  */
-export const speaksPlainResponses = (m: Json): boolean => m.use_responses_lite !== true && (m.tool_mode === undefined || m.tool_mode === null);
+const speaksPlainResponses = (m: Json): boolean => m.use_responses_lite !== true && (m.tool_mode === undefined || m.tool_mode === null);
 /** What turns a "lite" entry back into a plain one, when a Codex ships no plain entry at all. */
 const PLAIN = { use_responses_lite: false, tool_mode: null };
 
@@ -100,7 +100,7 @@ function first(models: readonly Json[]): Json | undefined {
 }
 
 /** Codex's flag for running without its shared background server (codex --help lists it when it has one). */
-export const NO_DAEMON = "--no-daemon";
+const NO_DAEMON = "--no-daemon";
 /** Whether a Codex whose `--help` says this has the flag (pure). */
 export const offersNoDaemon = (help: string): boolean => new RegExp(`^\\s*${NO_DAEMON}\\b`, "m").test(help);
 

@@ -15,8 +15,8 @@ import { type Json, readTable, tableAt, userHome, writeTable } from "../home.ts"
 import type { Agent, AgentLaunch } from "./types.ts";
 
 /** What Gemini CLI assumes for a model it does not know, and the share of it at which it compresses. */
-export const GEMINI_ASSUMED_WINDOW = 1_048_576;
-export const GEMINI_COMPRESSION_SHARE = 0.5;
+const GEMINI_ASSUMED_WINDOW = 1_048_576;
+const GEMINI_COMPRESSION_SHARE = 0.5;
 
 export const gemini: Agent = {
   name: "gemini",

@@ -99,7 +99,7 @@ function offered(routes: readonly OfferedRoute[], name: string): OfferedRoute {
 }
 
 /** `opus4.6 (200k context) · fast g3f (scenario Performance) · opus opus4.6 (main) · http://…` */
-export function launchLine(c: Choice, window: number, baseUrl: string): string {
+function launchLine(c: Choice, window: number, baseUrl: string): string {
   const from = (role: "fast" | "opus") => (c.from ? ` (${c.from[role]})` : "");
   const scenario = c.scenario && c.scenario !== CUSTOM ? ` · scenario ${c.scenario}` : "";
   return `${c.roles.main} (${formatTokens(window)} context) · fast ${c.roles.fast}${from("fast")} · opus ${c.roles.opus}${from("opus")}${scenario} · ${baseUrl}`;

@@ -16,7 +16,7 @@ export interface ClaudeRoles {
   readonly opus: string;
 }
 
-export interface ClaudeGatewayLaunch {
+interface ClaudeGatewayLaunch {
   readonly baseUrl: string;
   readonly key: string;
   readonly roles: ClaudeRoles;
@@ -26,13 +26,13 @@ export interface ClaudeGatewayLaunch {
 }
 
 /** The command Claude Code's exit hint names instead of `claude` ("Resume this session with: cld --resume ID"). */
-export const RESUME_COMMAND = "cld";
+const RESUME_COMMAND = "cld";
 
 /**
  * Model variables cld does not set but a user's shell may: each would send some of Claude Code's
  * requests to a model no route names. Blanked (empty = unset for Claude Code).
  */
-export const STRAY_MODEL_VARS = ["ANTHROPIC_CUSTOM_MODEL_OPTION", "CLAUDE_CODE_AUTO_MODE_MODEL", "CLAUDE_CODE_BG_CLASSIFIER_MODEL", "CLAUDE_CODE_WORKFLOW_SUBAGENT_MODEL"] as const;
+const STRAY_MODEL_VARS = ["ANTHROPIC_CUSTOM_MODEL_OPTION", "CLAUDE_CODE_AUTO_MODE_MODEL", "CLAUDE_CODE_BG_CLASSIFIER_MODEL", "CLAUDE_CODE_WORKFLOW_SUBAGENT_MODEL"] as const;
 
 /** The environment that makes Claude Code a client of the gateway. */
 export function gatewayEnv(l: ClaudeGatewayLaunch): Record<string, string> {

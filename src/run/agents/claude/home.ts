@@ -18,7 +18,7 @@ type Json = Record<string, unknown>;
  * Code looks and behaves, never credentials (`primaryApiKey`, `oauthAccount`, `apiKeyHelper`) and
  * never `env`, which could point Claude Code past the gateway.
  */
-export const COPIED_PREFERENCES = [
+const COPIED_PREFERENCES = [
   "theme",
   "editorMode",
   "verbose",
@@ -31,7 +31,7 @@ export const COPIED_PREFERENCES = [
   "bypassPermissionsModeAccepted",
 ] as const;
 
-export interface HomeNeeds {
+interface HomeNeeds {
   /** The user's own `.claude.json` (parsed), or undefined when they have none. */
   readonly user: Json | undefined;
   /** An ANTHROPIC_API_KEY cld hands over (ag): approved, so Claude Code does not ask about it. */
@@ -41,10 +41,10 @@ export interface HomeNeeds {
 }
 
 /** Claude Code remembers a key by its last 20 characters. */
-export const keyMark = (key: string) => key.trim().slice(-20);
+const keyMark = (key: string) => key.trim().slice(-20);
 
 /** The config with what cld needs merged in, or null when it already has all of it (pure). */
-export function readyConfig(current: Json, needs: HomeNeeds): Json | null {
+function readyConfig(current: Json, needs: HomeNeeds): Json | null {
   const next: Json = { ...current };
   next.hasCompletedOnboarding = true;
   for (const k of COPIED_PREFERENCES) if (!(k in next) && needs.user && k in needs.user) next[k] = needs.user[k];
@@ -69,7 +69,7 @@ export async function prepareHome(dir: string, env: Env, needs: Omit<HomeNeeds, 
 }
 
 /** The user's own Claude Code state: `$CLAUDE_CONFIG_DIR/.claude.json` of their shell, else ~/.claude.json. */
-export function userConfig(env: Env): Json | undefined {
+function userConfig(env: Env): Json | undefined {
   const file = env.CLAUDE_CONFIG_DIR ? join(env.CLAUDE_CONFIG_DIR, ".claude.json") : join(env.HOME ?? "", ".claude.json");
   const j = readJson(file);
   return j === "unreadable" ? undefined : j;

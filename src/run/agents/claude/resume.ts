@@ -27,7 +27,7 @@ const sessionId = (s: string | undefined) => (s && /^[0-9a-f-]{8,64}$/i.test(s) 
  * `claude --resume ID`, which would leave the gateway. For them cld stays the parent and prints
  * its own hint once claude exits (launch.ts).
  */
-export const HINT_COMMAND_SINCE = "2.1.323";
+const HINT_COMMAND_SINCE = "2.1.323";
 
 /** The installed Claude Code's version from its install layout (npm package or native installer), else undefined. */
 export function claudeVersion(claudePath: string): string | undefined {
