@@ -27,8 +27,8 @@ export default defineGwCommand({
     try {
       const { pid } = await controlJson<{ pid: number }>(paths, "/down", { method: "POST" });
       if (!args.json) console.log(`stopping gw (pid ${pid}): streams in flight may finish first…`);
-      const deadline = Date.now() + DOWN_WAIT_MS;
-      while ((await procInfo(pid)) && Date.now() < deadline) await Bun.sleep(100);
+      const deadline = performance.now() + DOWN_WAIT_MS;
+      while ((await procInfo(pid)) && performance.now() < deadline) await Bun.sleep(100);
       const stopped = (await procInfo(pid)) === null;
       say(stopped ? `gw stopped (pid ${pid})` : `gw (pid ${pid}) is still stopping; see gw logs`, { stopped, pid });
       return stopped ? 0 : 1;

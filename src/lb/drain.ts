@@ -61,11 +61,11 @@ export class InstanceLoad {
   async drain(instance: string, graceMs: number, onWait?: (streams: number) => void, abandon?: () => boolean): Promise<DrainReport> {
     this.draining.add(instance);
     this.hold.set(instance, "away");
-    const t0 = Date.now();
+    const t0 = performance.now();
     const streams = this.on(instance);
     if (streams > 0) onWait?.(streams);
-    while (this.on(instance) > 0 && Date.now() - t0 < graceMs && !abandon?.()) await Bun.sleep(Math.min(DRAIN_POLL_MS, graceMs));
-    return { streams, ms: Date.now() - t0, left: this.on(instance) };
+    while (this.on(instance) > 0 && performance.now() - t0 < graceMs && !abandon?.()) await Bun.sleep(Math.min(DRAIN_POLL_MS, graceMs));
+    return { streams, ms: Math.round(performance.now() - t0), left: this.on(instance) };
   }
 
   undrain(instance: string): void {

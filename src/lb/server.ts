@@ -189,7 +189,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     maxRequestBodySize: BUN_BODY_CEILING,
     fetch(req, srv) {
       if (!handingOff) return serveOne(req, srv);
-      lastRequestAt = Date.now();
+      lastRequestAt = performance.now();
       return Promise.resolve(serveOne(req, srv)).then(closingConnection);
     },
     error(err) {
@@ -218,11 +218,11 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     },
     async handOff(graceMs = rt.config.global.shutdownGraceMs) {
       handingOff = true;
-      lastRequestAt = Date.now();
-      const deadline = Date.now() + graceMs;
-      const busy = () => server.pendingRequests > 0 || gw.stats.snapshot().inFlight > 0 || Date.now() - lastRequestAt < HANDOFF_QUIET_MS;
-      while (busy() && Date.now() < deadline) await Bun.sleep(HANDOFF_POLL_MS);
-      await this.stop(Math.max(0, deadline - Date.now()));
+      lastRequestAt = performance.now();
+      const deadline = performance.now() + graceMs;
+      const busy = () => server.pendingRequests > 0 || gw.stats.snapshot().inFlight > 0 || performance.now() - lastRequestAt < HANDOFF_QUIET_MS;
+      while (busy() && performance.now() < deadline) await Bun.sleep(HANDOFF_POLL_MS);
+      await this.stop(Math.max(0, deadline - performance.now()));
     },
     async stop(graceMs = rt.config.global.shutdownGraceMs) {
       stopped = true;

@@ -6,24 +6,26 @@
 import { readFile } from "node:fs/promises";
 import type { ProcRecord } from "./orphans.ts";
 import { pidExists, procInfo, signalGroup } from "./proc.ts";
-import type { Child, ExitInfo } from "./spawn.ts";
+import { type Child, type ExitInfo, monoNow } from "./spawn.ts";
 
 /** Linux's USER_HZ: /proc start times are in these ticks. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
-let bootMs: Promise<number> | undefined;
-const bootTime = () =>
-  (bootMs ??= readFile("/proc/stat", "utf8").then(
-    (t) => Number(/^btime (\d+)$/m.exec(t)?.[1] ?? 0) * 1000,
-    () => 0,
-  ));
+/**
+ * Seconds since boot on the kernel's boot clock (/proc/uptime), the clock /proc start times count
+ * on: how long a process has run is read without the wall clock, which NTP may have stepped since.
+ */
+const sinceBootMs = () => readFile("/proc/uptime", "utf8").then((t) => Number.parseFloat(t) * 1000, () => NaN);
 
 /** The running process of `rec` as a Child, or null when it is gone (or another process has its pid). */
 /** `pollMs`: how often it is checked (Timing.adoptedPollMs); the shared timer follows the most frequent. */
 export async function adoptChild(rec: ProcRecord, pollMs: number): Promise<Child | null> {
   const info = await procInfo(rec.pid);
   if (!info || info.startTime !== rec.startTime) return null;
-  const startedAt = (await bootTime()) + (rec.startTime * 1000) / CLOCK_TICKS_PER_SECOND;
+  // Its start on this process's monotonic clock: the predecessor's stamps are on a clock whose
+  // origin was that process's start, so it is placed by how long it has run (the boot clock).
+  const ranMs = (await sinceBootMs()) - (rec.startTime * 1000) / CLOCK_TICKS_PER_SECOND;
+  const startedAt = monoNow() - (Number.isFinite(ranMs) ? Math.max(0, ranMs) : 0);
   const exited = new Promise<ExitInfo>((resolve) => {
     watched.set(rec.pid, {
       rec,
@@ -31,7 +33,7 @@ export async function adoptChild(rec: ProcRecord, pollMs: number): Promise<Child
       gone: () => {
         // As for a child of ours: whatever the leader left in its group goes with it.
         signalGroup(rec.pid, "SIGKILL");
-        resolve({ code: null, signal: null, at: Date.now() });
+        resolve({ code: null, signal: null, at: monoNow() });
       },
     });
   });

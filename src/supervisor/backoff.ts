@@ -5,7 +5,7 @@ import type { Timing } from "./timing.ts";
 export interface BackoffState {
   /** Quick exits in a row (uptime below stableUptimeMs); sets the exponent of the delay. */
   readonly streak: number;
-  /** Epoch ms of the exits inside the crash-loop window, oldest first. */
+  /** When the exits inside the crash-loop window were, oldest first: monotonic ms (spawn.ts monoNow), not wall time. */
   readonly exits: readonly number[];
   readonly crashLoop: boolean;
 }
@@ -22,7 +22,7 @@ type BackoffTiming = Pick<
   "backoffMinMs" | "backoffMaxMs" | "stableUptimeMs" | "crashLoopExits" | "crashLoopWindowMs" | "crashLoopRetryMs"
 >;
 
-/** An instance exited at `now` after running `uptimeMs`: how long until the next start, and in which state. */
+/** An instance exited at `now` (monotonic ms) after running `uptimeMs`: how long until the next start, and in which state. */
 export function onExit(prev: BackoffState, uptimeMs: number, now: number, t: BackoffTiming): RestartDecision {
   const stable = uptimeMs >= t.stableUptimeMs;
   const exits = [...prev.exits.filter((at) => now - at < t.crashLoopWindowMs), now];

@@ -72,8 +72,8 @@ export async function waitServing(paths: GwPaths, p: GwProcess, progress: (line:
     offset = end;
     for (const line of text.split("\n")) if (line) progress(stripLogPrefix(line));
   };
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
     await Bun.sleep(POLL_MS);
     await show();
     if (exited) return { ok: false, pid: proc.pid, exitCode: proc.exitCode };

@@ -36,7 +36,8 @@ export function formatStatus(r: StatusReport, now = Date.now(), width = Infinity
     i.state,
     duration(i.uptimeMs),
     String(i.restarts),
-    i.lastExit ? `${exitStatus(i.lastExit)} ${duration(now - i.lastExit.at)} ago` : "-",
+    // A gw from before agoMs (a new binary asking the gw it has not upgraded yet) sent `at` alone.
+    i.lastExit ? `${exitStatus(i.lastExit)} ${duration(i.lastExit.agoMs ?? now - i.lastExit.at)} ago` : "-",
     String(i.requests),
     String(i.errors),
     r.coolingKnown ? String(i.cooling.length) : "?",

@@ -57,11 +57,11 @@ export async function awaitVerdict(p: Predecessor, stdin: ReadableStream<Uint8Ar
 
 /** True once the predecessor has exited (it lets its streams finish first), false if it is still there after `timeoutMs`. */
 export async function predecessorGone(p: Predecessor, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     const info = await procInfo(p.pid);
     if (!info || info.startTime !== p.startTime) return true;
-    if (Date.now() > deadline) return false;
+    if (performance.now() > deadline) return false;
     await Bun.sleep(250);
   }
 }

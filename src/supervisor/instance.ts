@@ -7,7 +7,7 @@ import { FRESH_BACKOFF, onExit } from "./backoff.ts";
 import { launchFor } from "./launch.ts";
 import { portBusy, describeHolder } from "./ports.ts";
 import { waitReady } from "./ready.ts";
-import { type Child, elapsedMs, type ExitInfo, exitStatus, spawnChild, SpawnError, stopChild } from "./spawn.ts";
+import { type Child, type ExitInfo, exitStatus, monoNow, spawnChild, SpawnError, stopChild } from "./spawn.ts";
 import type { Timing } from "./timing.ts";
 import { lastLogLine } from "./logtail.ts";
 import { processRuns } from "./proc.ts";
@@ -107,7 +107,7 @@ export class SupervisedInstance {
   adopt(child: Child): Promise<StartOutcome> {
     this.stopping = false;
     this.deps.log.info(`${this.name}: adopted pid ${child.pid} on port ${this.inst.port} (kept running through the upgrade)`);
-    return this.watch(child, Date.now());
+    return this.watch(child, monoNow());
   }
 
   /** Stop acting on exits and timers; the process runs on. resume() takes it back. */
@@ -172,7 +172,7 @@ export class SupervisedInstance {
 
   private async launch(): Promise<StartOutcome> {
     const { inst, deps } = this;
-    const t0 = Date.now();
+    const t0 = monoNow();
     const launch = launchFor(this.config, inst, deps.env);
     if ("error" in launch) return this.fail("failed", launch.error);
     if (await portBusy(inst.port)) {
@@ -207,7 +207,7 @@ export class SupervisedInstance {
     this.probing = new AbortController();
     const t = deps.timing;
     const outcome = await waitReady(inst.baseUrl, inst.apiKey, { timeoutMs: t.readyTimeoutMs, pollMs: t.readyPollMs, exited: child.exited, cancel: this.probing.signal });
-    const ms = Date.now() - t0;
+    const ms = Math.round(monoNow() - t0);
     if (outcome === "ready") {
       this.state = "ready";
       this.problem = "";
@@ -231,7 +231,7 @@ export class SupervisedInstance {
       this.state = "ready";
       this.problem = "";
       this.announce("ready");
-      this.deps.log.info(`${this.name}: ready after ${secs(Date.now() - t0)}`);
+      this.deps.log.info(`${this.name}: ready after ${secs(monoNow() - t0)}`);
     }
   }
 
@@ -254,7 +254,7 @@ export class SupervisedInstance {
   private async reportExit(child: Child, info: ExitInfo, epoch: number): Promise<void> {
     const lastWords = await lastLogLine(this.deps.logFile(this.name));
     if (this.stopping || this.suspended || this.child || epoch !== this.epoch) return; // stopped, restarted or handed over meanwhile
-    const ranMs = elapsedMs(child.startedAt, info.at);
+    const ranMs = info.at - child.startedAt;
     const uptime = secs(ranMs);
     const delay = this.scheduleRetry(ranMs);
     const what = this.state === "crashloop" ? `crash loop (${this.backoff.exits.length} exits in a minute), next try in ${secs(delay)}` : `restarting in ${secs(delay)}`;
@@ -264,7 +264,7 @@ export class SupervisedInstance {
   }
 
   private scheduleRetry(uptimeMs: number): number {
-    const d = onExit(this.backoff, uptimeMs, Date.now(), this.deps.timing);
+    const d = onExit(this.backoff, uptimeMs, monoNow(), this.deps.timing);
     this.backoff = d.state;
     this.state = d.state.crashLoop ? "crashloop" : "backoff";
     if (d.state.crashLoop) this.announce("lost");

@@ -81,8 +81,8 @@ export async function runLogin(config: Config, inst: InstanceConfig, provider: s
   if (fresh.length === 0) throw new CliError(`no new credential in ${inst.authDir} — the login saved nothing; nothing for instance '${inst.name}' to pick up`, 1, `the login above did not finish (or saved elsewhere); try again with: gw login ${inst.name} ${provider}`);
   const saved = `saved ${fresh.join(", ")} in ${inst.authDir}`;
   if (!running) return `${saved}; gw is not running ${inst.name} now — it will use them at the next gw up`;
-  const deadline = Date.now() + PICKUP_WAIT_MS;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + PICKUP_WAIT_MS;
+  while (performance.now() < deadline) {
     const now = await modelIds(inst);
     const added = now && modelsBefore ? [...now].filter((m) => !modelsBefore.has(m)) : [];
     if (added.length) return `${saved}; the running instance '${inst.name}' picked them up (new models: ${added.join(", ")})`;

@@ -120,8 +120,8 @@ export async function stopRecorded(recs: readonly ProcRecord[], killWaitMs: numb
       if (leader && leader.startTime !== rec.startTime) return;
       if ((await groupMembers(rec.pid)).length === 0) return;
       signalGroup(rec.pid, "SIGTERM");
-      const deadline = Date.now() + killWaitMs;
-      while ((await groupMembers(rec.pid)).length > 0 && Date.now() < deadline) await Bun.sleep(100);
+      const deadline = performance.now() + killWaitMs;
+      while ((await groupMembers(rec.pid)).length > 0 && performance.now() < deadline) await Bun.sleep(100);
       signalGroup(rec.pid, "SIGKILL");
       stopped.push(rec.name);
     }),

@@ -30,12 +30,12 @@ export async function waitReady(
 ): Promise<ReadyOutcome> {
   let gone = false;
   void opts.exited.then(() => (gone = true));
-  const deadline = Date.now() + opts.timeoutMs;
+  const deadline = performance.now() + opts.timeoutMs;
   while (true) {
     if (opts.cancel?.aborted) return "cancelled";
     if (gone) return "exited";
     if (await probe(baseUrl, apiKey)) return gone ? "exited" : "ready";
-    if (Date.now() >= deadline) return "timeout";
+    if (performance.now() >= deadline) return "timeout";
     await Bun.sleep(opts.pollMs);
   }
 }

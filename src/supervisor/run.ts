@@ -26,6 +26,7 @@ import { registerRunning } from "./registry.ts";
 import { foreignListeners, steerNewConnectionsHere } from "./reuseport.ts";
 import { startRotation } from "./rotate.ts";
 import { selfCommand, selfDisplay } from "./self.ts";
+import { monoNow } from "./spawn.ts";
 import type { Phase, StatusSources } from "./status.ts";
 import { DEFAULT_TIMING, type Timing } from "./timing.ts";
 import { startWatchdog } from "./watchdog.ts";
@@ -110,7 +111,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let state: StateBackend | null = null;
   let reloader: Reloader<InstanceWork> | null = null;
   let registered: { remove(): Promise<void> } | null = null;
-  const startedAt = Date.now();
+  const startedAt = monoNow(); // gw's uptime, as an instance's (spawn.ts)
   const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid, launch: set.launchKeyOf(s) }] : [])), log);
   const set = new InstanceSet(config, {
     timing,
@@ -134,12 +135,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let firstSignalAt = 0;
   const onSignal = () => {
     if (!stopping) {
-      firstSignalAt = Date.now();
+      firstSignalAt = monoNow();
       return void stop();
     }
     // One key press can arrive twice (under `bun run`: bun forwards it, and the terminal sends it
     // to the whole process group): only a later, deliberate second Ctrl-C cuts the streams.
-    if (Date.now() - firstSignalAt < SIGNAL_ECHO_MS) return;
+    if (monoNow() - firstSignalAt < SIGNAL_ECHO_MS) return;
     log.warn("stopping now: streams still in flight are cut");
     void gateway?.stop(0);
   };
@@ -354,9 +355,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
  * would serve nothing meanwhile, so this delays nothing a client could use.
  */
 async function settle(views: () => InstanceView[], timing: Timing, stopped: () => boolean): Promise<"serve" | "give-up"> {
-  const deadline = Date.now() + timing.readyTimeoutMs;
+  const deadline = monoNow() + timing.readyTimeoutMs;
   for (;;) {
-    const v = startVerdict(views(), Date.now() >= deadline);
+    const v = startVerdict(views(), monoNow() >= deadline);
     if (v.kind !== "wait" || stopped()) return v.kind === "give-up" ? "give-up" : "serve";
     await Bun.sleep(SETTLE_POLL_MS);
   }

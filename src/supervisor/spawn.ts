@@ -18,6 +18,7 @@ export interface ExitInfo {
   /** Exit code, or null when a signal ended it. */
   readonly code: number | null;
   readonly signal: string | null;
+  /** When, on this process's monotonic clock (monoNow): what `gw status` shows is derived from it (status.ts). */
   readonly at: number;
 }
 
@@ -32,6 +33,7 @@ export function exitStatus(e: Pick<ExitInfo, "code" | "signal">): string {
 
 export interface Child {
   readonly pid: number;
+  /** On this process's monotonic clock (monoNow), so its uptime survives a wall-clock step. */
   readonly startedAt: number;
   readonly exited: Promise<ExitInfo>;
   /** Stop holding on to it: this gw may exit while it runs on (an upgrade hands it over). */
@@ -61,9 +63,9 @@ export function spawnChild(spec: SpawnSpec): Child {
     const exited = proc.exited.then((): ExitInfo => {
       // The leader is gone; anything it left behind in its group goes with it.
       signalGroup(proc.pid, "SIGKILL");
-      return { code: proc.signalCode ? null : proc.exitCode, signal: proc.signalCode == null ? null : String(proc.signalCode), at: Date.now() };
+      return { code: proc.signalCode ? null : proc.exitCode, signal: proc.signalCode == null ? null : String(proc.signalCode), at: monoNow() };
     });
-    return { pid: proc.pid, startedAt: Date.now(), exited, release: () => proc.unref() };
+    return { pid: proc.pid, startedAt: monoNow(), exited, release: () => proc.unref() };
   } catch (err) {
     throw new SpawnError(err instanceof Error ? err.message : String(err));
   } finally {
@@ -87,9 +89,10 @@ export async function stopChild(child: Child, killWaitMs: number): Promise<ExitI
 }
 
 /**
- * Time from a wall-clock start to `now`, never below zero: the wall clock may step back (NTP, a
- * resumed VM, someone setting the date), and a negative uptime helps nobody.
+ * The supervisor's clock for durations (uptimes, exits, the backoff's window): monotonic, so NTP
+ * stepping the wall clock (a laptop's sleep, a resumed VM, someone setting the date) neither
+ * zeroes an uptime nor keeps old exits inside the crash-loop window for the length of the step.
+ * Its origin is this process's start: a stamp on it means nothing to another process (status.ts
+ * hands out durations; adopt.ts places an adopted process on it from the kernel's boot clock).
  */
-export function elapsedMs(from: number, now: number): number {
-  return Math.max(0, now - from);
-}
+export const monoNow = (): number => performance.now();

@@ -6,7 +6,7 @@ import type { Observability } from "../observe/http.ts";
 import { maskDeep, maskerOf } from "../observe/mask.ts";
 import type { CoolingEntry, StateHealth } from "../state/index.ts";
 import type { InstanceSet } from "./instances.ts";
-import { elapsedMs } from "./spawn.ts";
+import { type ExitInfo, monoNow } from "./spawn.ts";
 
 export type Phase = "starting" | "serving" | "stopping";
 
@@ -19,7 +19,12 @@ export interface InstanceRow {
   readonly state: string;
   readonly uptimeMs: number | null;
   readonly restarts: number;
-  readonly lastExit: { readonly code: number | null; readonly signal: string | null; readonly at: number } | null;
+  /**
+   * `agoMs`: how long ago, measured by the supervising gw on its monotonic clock — what `gw status`
+   * shows, right across a wall-clock step; `at`: the wall-clock time that makes (epoch ms, for
+   * scripts). Optional for the reader: a gw from before it sends `at` alone (format.ts).
+   */
+  readonly lastExit: { readonly code: number | null; readonly signal: string | null; readonly at: number; readonly agoMs?: number } | null;
   readonly requests: number;
   readonly errors: number;
   /** Targets on this instance that are cooling down: "route → model (kind, 42 s left)". */
@@ -46,6 +51,7 @@ export interface StatusSources {
   readonly set: InstanceSet;
   readonly gateway: Gateway | null;
   readonly phase: Phase;
+  /** gw's start on the monotonic clock (spawn.ts monoNow). */
   readonly startedAt: number;
   readonly demo: boolean;
 }
@@ -68,7 +74,12 @@ export function coolingOf(gateway: Gateway | null, now: number): CoolingEntry[] 
   return typeof g?.coolingList === "function" ? g.coolingList(now) : null;
 }
 
-export function buildStatus(src: StatusSources, now = Date.now()): StatusReport {
+/**
+ * `now`: the wall clock (cooldowns are wall-clock times, shared and persisted); `mono`: the
+ * monotonic one, for every duration. The report carries durations, not this process's stamps:
+ * the reader (`gw status`, the status page) is another process with a clock of its own.
+ */
+export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow()): StatusReport {
   const stats = src.gateway?.stats();
   const cooling = coolingOf(src.gateway, now);
   const instanceOfTarget = new Map<string, { instance: string; model: string }>();
@@ -95,9 +106,9 @@ export function buildStatus(src: StatusSources, now = Date.now()): StatusReport 
       pid: s?.child?.pid ?? null,
       port: inst.port,
       state: inst.managed ? (s?.state ?? "stopped") : down.has(inst.name) ? "down" : "external",
-      uptimeMs: s?.child ? elapsedMs(s.child.startedAt, now) : null,
+      uptimeMs: s?.child ? Math.round(mono - s.child.startedAt) : null,
       restarts: s?.restarts ?? 0,
-      lastExit: s?.lastExit ?? null,
+      lastExit: s?.lastExit ? exitRow(s.lastExit, now, mono) : null,
       requests: counts?.requests ?? 0,
       errors: counts?.errors ?? 0,
       cooling: coolingByInstance.get(inst.name) ?? [],
@@ -107,7 +118,7 @@ export function buildStatus(src: StatusSources, now = Date.now()): StatusReport 
   // What `gw status` and the status page show passes the config's masker, every field of it.
   return maskDeep<StatusReport>({
     pid: process.pid,
-    uptimeMs: elapsedMs(src.startedAt, now),
+    uptimeMs: Math.round(mono - src.startedAt),
     phase: src.phase,
     file: src.config.file,
     demo: src.demo,
@@ -116,4 +127,9 @@ export function buildStatus(src: StatusSources, now = Date.now()): StatusReport 
     state: (src.gateway as GatewayExtras | null)?.stateHealth?.() ?? null,
     instances,
   }, maskerOf(src.config).text);
+}
+
+function exitRow(e: ExitInfo, now: number, mono: number): NonNullable<InstanceRow["lastExit"]> {
+  const agoMs = Math.round(mono - e.at); // whole ms, as the wall clock's: the JSON stays integers
+  return { code: e.code, signal: e.signal, at: now - agoMs, agoMs };
 }

@@ -116,9 +116,9 @@ export function startInGroup(argv: string[], cwd: string, env: Record<string, st
 
 /** Poll `check` until it holds; fail with `describe()` after timeoutMs. */
 export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000, describe: () => string = () => "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${describe()}`);
+    if (performance.now() > deadline) throw new Error(`timed out: ${describe()}`);
     await Bun.sleep(50);
   }
 }

@@ -5,6 +5,7 @@ import { afterAll, expect, test } from "bun:test";
 import { adoptChild } from "../../src/supervisor/adopt.ts";
 import { DEFAULT_TIMING } from "../../src/supervisor/timing.ts";
 import { procInfo } from "../../src/supervisor/proc.ts";
+import { HOUR, stepClock } from "../helpers/clock.ts";
 import { until } from "../helpers/supervisor.ts";
 
 const started: Bun.Subprocess[] = [];
@@ -43,4 +44,25 @@ test("several adopted processes: each end is seen on its own; a released one is 
   // The same pid with another start time is another process: not adopted.
   const d = await sleeper("d");
   expect(await adoptChild({ ...d.rec, startTime: d.rec.startTime - 1 }, DEFAULT_TIMING.adoptedPollMs)).toBeNull();
+});
+
+test("an adopted process's uptime is how long it has run, on this process's monotonic clock, whatever the wall clock says", async () => {
+  // The predecessor's stamps mean nothing here (another process, another clock origin): the start
+  // is placed from /proc (boot clock), so a wall clock stepped back 2 h changes nothing.
+  const e = await sleeper("e");
+  const spawned = performance.now();
+  await Bun.sleep(1_000); // it has run a second before it is adopted
+  const restore = stepClock(-2 * HOUR);
+  try {
+    const ce = await adoptChild(e.rec, DEFAULT_TIMING.adoptedPollMs);
+    const ran = performance.now() - ce!.startedAt;
+    // /proc start times are in 10 ms ticks; the spawn took a little before `spawned`.
+    expect(ran).toBeGreaterThanOrEqual(1_000 - 20);
+    expect(ran).toBeLessThanOrEqual(performance.now() - spawned + 5_000);
+    e.proc.kill("SIGKILL");
+    const exit = await ce!.exited;
+    expect(exit.at - ce!.startedAt).toBeGreaterThanOrEqual(ran);
+  } finally {
+    restore();
+  }
 });

@@ -48,7 +48,7 @@ test("status rows carry counters and cooling targets per instance; external inst
     stateHealth: () => ({ backend: "local", up: true, where: "/srv/gw/.gw/state.db" }),
   } satisfies Gateway & GatewayExtras;
   const set = idleSet(config!);
-  const report = buildStatus({ config: config!, set, gateway, phase: "serving", startedAt: now - 3_600_000, demo: false }, now);
+  const report = buildStatus({ config: config!, set, gateway, phase: "serving", startedAt: now - 3_600_000, demo: false }, now, now);
   expect(report.coolingKnown).toBe(true);
   expect(report.lb).toEqual({ url: "http://127.0.0.1:8145", inFlight: 1, openStreams: 1, requests: 7, errors: 2 });
   expect(report.instances.map((i) => [i.name, i.state, i.requests, i.errors, i.cooling])).toEqual([
@@ -66,7 +66,7 @@ test("status rows carry counters and cooling targets per instance; external inst
 
 test("on a terminal narrower than the table each instance is a block of lines that fit (the rows wrapped into a jumble)", () => {
   const { config } = parseConfig(TOML, "/srv/gw/providers.toml");
-  const report = buildStatus({ config: config!, set: idleSet(config!), gateway: null, phase: "serving", startedAt: 0, demo: false }, 5_000);
+  const report = buildStatus({ config: config!, set: idleSet(config!), gateway: null, phase: "serving", startedAt: 0, demo: false }, 5_000, 5_000);
   const narrow = formatStatus(report, 5_000, 40);
   const blocks = narrow.slice(narrow.indexOf("\n\n") + 2).split("\n");
   expect(blocks).toEqual([
@@ -86,22 +86,38 @@ test("on a terminal narrower than the table each instance is a block of lines th
 
 test("last exit: a signal, a code, or — for an instance adopted at an upgrade, whose status no one can read — says so instead of 'code null'", () => {
   const { config } = parseConfig(TOML, "/srv/gw/providers.toml");
-  const report = buildStatus({ config: config!, set: idleSet(config!), gateway: null, phase: "serving", startedAt: 0, demo: false }, 10_000);
-  const withExit = (lastExit: { code: number | null; signal: string | null }) =>
-    formatStatus({ ...report, instances: report.instances.map((i) => (i.name === "a" ? { ...i, lastExit: { ...lastExit, at: 7_000 } } : i)) }, 10_000);
-  expect(withExit({ code: null, signal: "SIGKILL" })).toMatch(/^a\s.*\sSIGKILL 3s ago\s/m);
-  expect(withExit({ code: 3, signal: null })).toMatch(/^a\s.*\scode 3 3s ago\s/m);
-  const adopted = withExit({ code: null, signal: null });
+  const set = idleSet(config!);
+  const report = (lastExit: { code: number | null; signal: string | null }) => {
+    set.get("a")!.lastExit = { ...lastExit, at: 7_000 }; // on the monotonic clock, 3 s before `mono`
+    return formatStatus(buildStatus({ config: config!, set, gateway: null, phase: "serving", startedAt: 0, demo: false }, 1_000_000, 10_000));
+  };
+  expect(report({ code: null, signal: "SIGKILL" })).toMatch(/^a\s.*\sSIGKILL 3s ago\s/m);
+  expect(report({ code: 3, signal: null })).toMatch(/^a\s.*\scode 3 3s ago\s/m);
+  const adopted = report({ code: null, signal: null });
   expect(adopted).not.toContain("null");
   expect(adopted).toMatch(/^a\s.*\sstatus unknown, adopted 3s ago\s/m);
 });
 
-test("the wall clock set back below gw's start: uptime says 0, never a negative time", () => {
+test("a gw from before agoMs sends the exit's wall-clock time alone: gw status still says how long ago", () => {
   const { config } = parseConfig(TOML, "/srv/gw/providers.toml");
-  const startedAt = 1_000_000_000;
-  const report = buildStatus({ config: config!, set: idleSet(config!), gateway: null, phase: "serving", startedAt, demo: false }, startedAt - 3600_000);
-  expect(report.uptimeMs).toBe(0);
-  expect(formatStatus(report, startedAt - 3600_000)).toContain("up 0s");
+  const report = buildStatus({ config: config!, set: idleSet(config!), gateway: null, phase: "serving", startedAt: 0, demo: false }, 10_000, 10_000);
+  const old = { ...report, instances: report.instances.map((i) => (i.name === "a" ? { ...i, lastExit: { code: 3, signal: null, at: 7_000 } } : i)) };
+  expect(formatStatus(old, 10_000)).toMatch(/^a\s.*\scode 3 3s ago\s/m);
+});
+
+test("uptime and the last exit are durations on the monotonic clock: the wall clock set back or ahead changes neither", () => {
+  const { config } = parseConfig(TOML, "/srv/gw/providers.toml");
+  const set = idleSet(config!);
+  set.get("a")!.lastExit = { code: 3, signal: null, at: 40_000 };
+  const mono = 100_000;
+  for (const wall of [1_000_000_000 - 2 * 3600_000, 1_000_000_000 + 2 * 3600_000]) {
+    const report = buildStatus({ config: config!, set, gateway: null, phase: "serving", startedAt: 10_000, demo: false }, wall, mono);
+    expect(report.uptimeMs).toBe(90_000);
+    expect(report.instances[0]!.lastExit).toEqual({ code: 3, signal: null, at: wall - 60_000, agoMs: 60_000 });
+    const text = formatStatus(report, wall);
+    expect(text).toContain("up 1m30s");
+    expect(text).toMatch(/^a\s.*\scode 3 1m00s ago\s/m);
+  }
 });
 
 test("a state backend that does not answer is one line saying so, for how long, and that gw goes on", () => {
@@ -113,7 +129,7 @@ test("a state backend that does not answer is one line saying so, for how long, 
 test("without cooldowns from the gateway the column says it does not know", () => {
   const { config } = parseConfig(TOML, "/srv/gw/providers.toml");
   const set = idleSet(config!);
-  const report = buildStatus({ config: config!, set, gateway: null, phase: "starting", startedAt: 0, demo: true }, 5_000);
+  const report = buildStatus({ config: config!, set, gateway: null, phase: "starting", startedAt: 0, demo: true }, 5_000, 5_000);
   expect(report.coolingKnown).toBe(false);
   expect(report.lb).toBeNull();
   const text = formatStatus(report, 5_000);

@@ -4,6 +4,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { HOUR, stepClock } from "../../helpers/clock.ts";
 import { answeredBy, claude, errorExplained, HI, logRecords, type Rig, rejection, startRig, waitFor } from "../../helpers/resilience.ts";
 
 // The global first-byte limit is short; every target expected to answer gets a generous own limit,
@@ -83,13 +84,6 @@ describe("idle timeout (lb_idle_timeout_ms)", () => {
 // NTP stepping the clock after a laptop's sleep or a VM's pause: gw's timeouts are durations and
 // must neither fire at once when the wall clock jumps ahead nor wait hours more when it goes back.
 describe("the wall clock steps while a request waits", () => {
-  const HOUR = 3600_000;
-  /** Move Date.now (the wall clock: what libc's clock_gettime(CLOCK_REALTIME) gives) by `ms` until restored. */
-  const stepClock = (ms: number) => {
-    const real = Date.now;
-    Date.now = () => real() + ms;
-    return () => void (Date.now = real);
-  };
   const inFlightAt = (name: string) => waitFor(() => rig.mocks[name]!.stats().inFlight === 1, 10_000, `the request to reach ${name}`);
 
   test("a day forward while the first byte is awaited: the slow target still answers (no timeout, no failover)", async () => {
