@@ -32,6 +32,7 @@ ${externalInstances({ live: up.url, dead: deadUrl(), dead2: deadUrl(), hang: han
 ]
 "stuck" = [{ instance = "hang", provider = "anthropic", model = "h", first_byte_timeout_ms = 300 }]
 "spent" = [{ instance = "limited", provider = "anthropic", model = "l" }, { instance = "quota", provider = "anthropic", model = "q" }]
+"gone" = [{ instance = "quota", provider = "anthropic", model = "q2" }]
 `));
 });
 afterAll(async () => {
@@ -146,5 +147,30 @@ describe("every target of a route out", () => {
     const body = await res.json();
     expectDialect("gemini", body, 503);
     says(body.error.message);
+  });
+});
+
+describe("a route out for longer than a client's retries can wait", () => {
+  // Out of quota: 12 h (lb_quota_cooldown_ms). Retrying in 60 s cannot help; a client that does
+  // (Claude Code: 10 tries, Retry-After honoured up to 60 s each) shows a spinner for 10 minutes.
+  beforeAll(async () => {
+    const first = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "gone" }) });
+    expect(first.status).toBe(403);
+    await first.body?.cancel();
+  });
+  test("x-should-retry: false, so the SDKs give the error at once instead of sleeping Retry-After", async () => {
+    const before = outOfQuota.seen.length;
+    const client = new Anthropic({ baseURL: gw.url, apiKey: "k" }); // maxRetries: the default (2)
+    const err = (await client.messages.create({ model: "gone", max_tokens: 5, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    expect(err.status).toBe(503);
+    expect(err.headers?.get("x-should-retry")).toBe("false");
+    expect((err.error as { error: { message: string } }).error.message).toMatch(/the first is back in 4\d{4} s/);
+    expect(outOfQuota.seen.length - before).toBe(1); // one request, no retries
+  });
+  test("a route back within a minute keeps the SDKs' retries", async () => {
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "spent" }) });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("x-should-retry")).toBeNull();
+    await res.body?.cancel();
   });
 });
