@@ -5,19 +5,21 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Gateway } from "../../src/lb/server.ts";
 import { configFrom, deadUrl, externalInstances, startTestGateway, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";
 
-let up: TestUpstream, hang: TestUpstream, limited: TestUpstream, outOfQuota: TestUpstream, gw: Gateway;
+let up: TestUpstream, hang: TestUpstream, limited: TestUpstream, outOfQuota: TestUpstream, relay: TestUpstream, gw: Gateway;
 
 beforeAll(() => {
   up = testUpstream();
   limited = testUpstream(() => Response.json({ error: { message: "rate limited for user@example.com" } }, { status: 429, headers: { "retry-after": "30" } }));
   outOfQuota = testUpstream(() => Response.json({ error: { message: "insufficient_quota: account user@example.com" } }, { status: 403 }));
   hang = testUpstream(() => new Promise<Response>(() => {})); // never answers
+  // A relay whose path is wrong: its web server's own 404 page, passed on by the instance.
+  relay = testUpstream(() => new Response("<html><h1>404 Not Found</h1><hr>nginx</html>", { status: 404, headers: { "content-type": "text/html" } }));
   gw = startTestGateway(configFrom(`
 [global]
 main_port = 8145
 lb_max_body_mb = 1
 lb_max_target_retries = 2
-${externalInstances({ live: up.url, dead: deadUrl(), dead2: deadUrl(), hang: hang.url, limited: limited.url, quota: outOfQuota.url })}
+${externalInstances({ live: up.url, dead: deadUrl(), dead2: deadUrl(), hang: hang.url, limited: limited.url, quota: outOfQuota.url, relay: relay.url })}
 [routing]
 "m" = [{ instance = "live", provider = "anthropic", model = "m-up" }]
 "flaky" = [
@@ -33,6 +35,7 @@ ${externalInstances({ live: up.url, dead: deadUrl(), dead2: deadUrl(), hang: han
 "stuck" = [{ instance = "hang", provider = "anthropic", model = "h", first_byte_timeout_ms = 300 }]
 "spent" = [{ instance = "limited", provider = "anthropic", model = "l" }, { instance = "quota", provider = "anthropic", model = "q" }]
 "gone" = [{ instance = "quota", provider = "anthropic", model = "q2" }]
+"relayed" = [{ instance = "relay", provider = "anthropic", model = "r" }]
 `));
 });
 afterAll(async () => {
@@ -41,6 +44,7 @@ afterAll(async () => {
   await hang.stop();
   await limited.stop();
   await outOfQuota.stop();
+  await relay.stop();
 });
 
 const PATHS = { anthropic: "/v1/messages", openai: "/v1/chat/completions", gemini: "/v1beta/models/m:generateContent" } as const;
@@ -173,4 +177,12 @@ describe("a route out for longer than a client's retries can wait", () => {
     expect(res.headers.get("x-should-retry")).toBeNull();
     await res.body?.cancel();
   });
+});
+
+test("a 404 that is not the instance router's own words passes as the upstream sent it, not as 'gw serves no POST /v1/chat/completions'", async () => {
+  const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ model: "relayed", messages: [] }) });
+  expect(res.status).toBe(404);
+  const text = await res.text();
+  expect(text).toContain("nginx");
+  expect(text).not.toContain("gw serves no");
 });
