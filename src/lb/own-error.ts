@@ -47,7 +47,7 @@ export function ownError(final: Tried | undefined, f: OwnFacts): OwnError | unde
   // soonest-cooldown: when the attempt was picked, every untried target was cooling (the tried
   // ones had failed this request), and its answer failed too — for the target's sake, not the request's.
   if (f.route && o.attempt.pick === "soonest-cooldown" && c && TARGET_FAULT.has(c.class)) return routeOut(f.route, f, c.reason);
-  if (isRouterNotFound(o.status, o.headers)) return notServed(f);
+  if (isRouterNotFound(o.status, o.headers, final.errorText)) return notServed(f);
   // A name gw knows that reached the instance as sent (the router in shadow mode) keeps the instance's words.
   if (!f.route && UNKNOWN_MODEL.test(final.errorText ?? "") && !f.config.global.lb.router?.activationModels.has(f.model ?? "")) return unknownModel(f, o.attempt.instance.name);
   return undefined;
@@ -78,11 +78,17 @@ const UNKNOWN_MODEL = /unknown provider for model|model_not_found/;
 
 /**
  * The instance's router found nothing at the path (or not for this method): Gin answers 404 (or
- * 405) with a plain-text body or none. A JSON 404 is a handler's own answer and passes through.
+ * 405) with its own plain words or none. Any other answer is a handler's or an upstream's (a JSON
+ * 404, a relay's HTML "404 Not Found" passed through) and passes: it says what was not found.
  */
-function isRouterNotFound(status: number, headers: Headers): boolean {
-  return (status === 404 || status === 405) && !(headers.get("content-type") ?? "").includes("json");
+function isRouterNotFound(status: number, headers: Headers, text = ""): boolean {
+  if (status !== 404 && status !== 405) return false;
+  if ((headers.get("content-type") ?? "").includes("json")) return false;
+  const said = text.trim();
+  return said === "" || said === GIN_WORDS[status];
 }
+
+const GIN_WORDS: Record<number, string> = { 404: "404 page not found", 405: "405 method not allowed" };
 
 function notServed(f: OwnFacts): OwnError {
   const path = f.path.slice(0, 200);
@@ -129,7 +135,7 @@ function routeOut(route: Route, f: OwnFacts, lastAnswer?: string): OwnError {
     status: 503,
     message: `route "${route.name}": every target is out — ${parts.join("; ")}; the first is back in ${inS} s (gw status shows the targets)${lastAnswer ? `; the last try answered ${withoutEmails(lastAnswer)}` : ""}`,
     code: "no_instance",
-    headers: { "retry-after": String(Math.min(inS, RETRY_AFTER_MAX_S)) },
+    headers: inS > RETRY_AFTER_MAX_S ? { "retry-after": String(RETRY_AFTER_MAX_S), "x-should-retry": "false" } : { "retry-after": String(inS) },
   };
 }
 
@@ -137,6 +143,8 @@ function routeOut(route: Route, f: OwnFacts, lastAnswer?: string): OwnError {
  * Most a Retry-After says. The Anthropic SDK sleeps for whatever it is told (a quota's 12 h
  * included: a client that looks hung); OpenAI's ignores more than 60 s. A request sooner than the
  * cooldown's end is not wasted: gw tries the soonest target anyway, and a quota may come back early.
+ * When no target is back within it, `x-should-retry: false` (read by both SDKs and Claude Code):
+ * retrying cannot help, and Claude Code would sleep 60 s ten times before showing the error.
  */
 const RETRY_AFTER_MAX_S = 60;
 

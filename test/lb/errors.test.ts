@@ -5,19 +5,21 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Gateway } from "../../src/lb/server.ts";
 import { configFrom, deadUrl, externalInstances, startTestGateway, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";
 
-let up: TestUpstream, hang: TestUpstream, limited: TestUpstream, outOfQuota: TestUpstream, gw: Gateway;
+let up: TestUpstream, hang: TestUpstream, limited: TestUpstream, outOfQuota: TestUpstream, relay: TestUpstream, gw: Gateway;
 
 beforeAll(() => {
   up = testUpstream();
   limited = testUpstream(() => Response.json({ error: { message: "rate limited for user@example.com" } }, { status: 429, headers: { "retry-after": "30" } }));
   outOfQuota = testUpstream(() => Response.json({ error: { message: "insufficient_quota: account user@example.com" } }, { status: 403 }));
   hang = testUpstream(() => new Promise<Response>(() => {})); // never answers
+  // A relay whose path is wrong: its web server's own 404 page, passed on by the instance.
+  relay = testUpstream(() => new Response("<html><h1>404 Not Found</h1><hr>nginx</html>", { status: 404, headers: { "content-type": "text/html" } }));
   gw = startTestGateway(configFrom(`
 [global]
 main_port = 8145
 lb_max_body_mb = 1
 lb_max_target_retries = 2
-${externalInstances({ live: up.url, dead: deadUrl(), dead2: deadUrl(), hang: hang.url, limited: limited.url, quota: outOfQuota.url })}
+${externalInstances({ live: up.url, dead: deadUrl(), dead2: deadUrl(), hang: hang.url, limited: limited.url, quota: outOfQuota.url, relay: relay.url })}
 [routing]
 "m" = [{ instance = "live", provider = "anthropic", model = "m-up" }]
 "flaky" = [
@@ -32,6 +34,8 @@ ${externalInstances({ live: up.url, dead: deadUrl(), dead2: deadUrl(), hang: han
 ]
 "stuck" = [{ instance = "hang", provider = "anthropic", model = "h", first_byte_timeout_ms = 300 }]
 "spent" = [{ instance = "limited", provider = "anthropic", model = "l" }, { instance = "quota", provider = "anthropic", model = "q" }]
+"gone" = [{ instance = "quota", provider = "anthropic", model = "q2" }]
+"relayed" = [{ instance = "relay", provider = "anthropic", model = "r" }]
 `));
 });
 afterAll(async () => {
@@ -40,6 +44,7 @@ afterAll(async () => {
   await hang.stop();
   await limited.stop();
   await outOfQuota.stop();
+  await relay.stop();
 });
 
 const PATHS = { anthropic: "/v1/messages", openai: "/v1/chat/completions", gemini: "/v1beta/models/m:generateContent" } as const;
@@ -147,4 +152,37 @@ describe("every target of a route out", () => {
     expectDialect("gemini", body, 503);
     says(body.error.message);
   });
+});
+
+describe("a route out for longer than a client's retries can wait", () => {
+  // Out of quota: 12 h (lb_quota_cooldown_ms). Retrying in 60 s cannot help; a client that does
+  // (Claude Code: 10 tries, Retry-After honoured up to 60 s each) shows a spinner for 10 minutes.
+  beforeAll(async () => {
+    const first = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "gone" }) });
+    expect(first.status).toBe(403);
+    await first.body?.cancel();
+  });
+  test("x-should-retry: false, so the SDKs give the error at once instead of sleeping Retry-After", async () => {
+    const before = outOfQuota.seen.length;
+    const client = new Anthropic({ baseURL: gw.url, apiKey: "k" }); // maxRetries: the default (2)
+    const err = (await client.messages.create({ model: "gone", max_tokens: 5, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    expect(err.status).toBe(503);
+    expect(err.headers?.get("x-should-retry")).toBe("false");
+    expect((err.error as { error: { message: string } }).error.message).toMatch(/the first is back in 4\d{4} s/);
+    expect(outOfQuota.seen.length - before).toBe(1); // one request, no retries
+  });
+  test("a route back within a minute keeps the SDKs' retries", async () => {
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "spent" }) });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("x-should-retry")).toBeNull();
+    await res.body?.cancel();
+  });
+});
+
+test("a 404 that is not the instance router's own words passes as the upstream sent it, not as 'gw serves no POST /v1/chat/completions'", async () => {
+  const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ model: "relayed", messages: [] }) });
+  expect(res.status).toBe(404);
+  const text = await res.text();
+  expect(text).toContain("nginx");
+  expect(text).not.toContain("gw serves no");
 });

@@ -108,7 +108,10 @@ describe("gw up with the default state file", () => {
     const first = await cooldownOfA(sb);
     expect(first).toMatchObject({ halfOpen: false });
     const failing = crypto.randomUUID();
-    for (let i = 0; i < 2; i++) expect(await ask(sb, "cheap.auto", failing)).toMatchObject({ status: 500, route: "cheap.auto" });
+    // The upstream's 500, then — its only target now cooling, tried anyway — gw's own "every target
+    // is out" 503 (own-error.ts); both count in the session's failure streak.
+    expect(await ask(sb, "cheap.auto", failing)).toMatchObject({ status: 500, route: "cheap.auto" });
+    expect(await ask(sb, "cheap.auto", failing)).toMatchObject({ status: 503, route: "cheap.auto", attempts: 1 });
 
     // gw restart: the instances restart one by one, gw keeps its state.
     expect((await gw(sb, ["restart", "-c", sb.file])).code).toBe(0);

@@ -1,0 +1,77 @@
+// Two reloads while the first one's drain runs: the same instance moved twice (a → p1 → p2), and
+// an instance removed then added back under its name. Real gw, real instances (gw mock), real streams.
+import { afterAll, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { controlJson } from "../../src/supervisor/control.ts";
+import { gwPaths } from "../../src/supervisor/paths.ts";
+import type { StatusReport } from "../../src/supervisor/status.ts";
+import { freePorts } from "../helpers/ports.ts";
+import { chatThrough, followStream, gw, killAll, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+
+let sb: Sandbox;
+afterAll(async () => {
+  if (sb) await killAll(sb);
+});
+
+const listening = async (port: number) => {
+  try {
+    await fetch(`http://127.0.0.1:${port}/v1/models`);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test("an instance moved twice during a drain lands on the second port; nothing is left on the first", async () => {
+  sb = await sandbox([{ name: "a" }, { name: "b" }], "");
+  const toml = readFileSync(sb.file, "utf8").replace("shutdown_grace_ms = 15000", "shutdown_grace_ms = 30000");
+  writeFileSync(sb.file, `${toml}"ma" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]\n`);
+  expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+  const running = followStream(await chatThrough(sb, "ma", true, "interval=100~events=60"));
+  await until(() => running.chunks > 0, 10_000, () => "the stream under way");
+  const [p1, p2] = await freePorts(2);
+  writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(`port = ${sb.ports.a}\n`, `port = ${p1}\n`));
+  const first = startGw(sb, ["reload", "-c", sb.file]);
+  await first.waitFor("a: waiting for 1 request(s) in flight to finish", 10_000);
+  writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(`port = ${p1}\n`, `port = ${p2}\n`));
+  const second = startGw(sb, ["reload", "-c", sb.file]);
+  const text = await running.done;
+  expect(text).not.toContain("stream broke");
+  expect(text.trimEnd()).toEndWith("data: [DONE]");
+  const codes = [await first.proc.exited, await second.proc.exited];
+  expect(codes).toEqual([0, 0]);
+  expect(second.output()).toMatch(/^a: restarted, ready in [\d.]+ s\nconfig reloaded\n$/);
+  const status = await controlJson<StatusReport>(gwPaths(sb.dir), "/status");
+  const a = status.instances.find((i) => i.name === "a")!;
+  expect([a.port, a.state]).toEqual([p2!, "ready"]);
+  expect(await listening(p1!)).toBe(false);
+  expect(await listening(sb.ports.a!)).toBe(false);
+  const onA = await chatThrough(sb, "ma", false);
+  expect(onA.status).toBe(200);
+  await onA.arrayBuffer();
+
+  // Removed, then added back under its name (on another port) before its drain has ended.
+  const again = followStream(await chatThrough(sb, "ma", true, "interval=100~events=60"));
+  await until(() => again.chunks > 0, 10_000, () => "the stream under way");
+  const withA = readFileSync(sb.file, "utf8");
+  const [p3] = await freePorts(1);
+  const withoutA = withA.replace(/\[instances\.a\][\s\S]*?(?=\[instances\.b\])/, "").replace(/^"ma" = .*\n/m, "").replace('{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }, ', "");
+  writeFileSync(sb.file, withoutA);
+  const remove = startGw(sb, ["reload", "-c", sb.file]);
+  await remove.waitFor("a: removed from the config", 10_000);
+  writeFileSync(sb.file, withA.replace(`port = ${p2}\n`, `port = ${p3}\n`));
+  const readd = startGw(sb, ["reload", "-c", sb.file]);
+  const text2 = await again.done;
+  expect(text2.trimEnd()).toEndWith("data: [DONE]");
+  const codes2 = [await remove.proc.exited, await readd.proc.exited];
+  expect(codes2).toEqual([0, 0]);
+  expect(remove.output()).toMatch(/^a: removed from the config: waiting for 1 request\(s\) in flight to finish/);
+  const s2 = await controlJson<StatusReport>(gwPaths(sb.dir), "/status");
+  const a2 = s2.instances.find((i) => i.name === "a")!;
+  expect([a2.port, a2.state]).toEqual([p3!, "ready"]);
+  expect(await listening(p2!)).toBe(false);
+  const onA2 = await chatThrough(sb, "ma", false);
+  expect(onA2.status).toBe(200);
+  await onA2.arrayBuffer();
+  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+}, 120_000);
