@@ -23,6 +23,7 @@ import type { RefusalLog } from "./refusal-log.ts";
 import { recordEnd, type RequestFacts } from "./request-state.ts";
 import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
+import { WholeErrors } from "./whole-errors.ts";
 import { WholeEvents } from "./whole-events.ts";
 import { isEventStream, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
 
@@ -97,10 +98,16 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   let bytes = 0;
   let firstByteAt: number | undefined;
   const events = sse ? new WholeEvents() : undefined;
+  // A plain JSON body without a length may still be an error quoting a key (whole-errors.ts).
+  const errors = !sse && isPlainJson(o.headers) ? new WholeErrors(d.mask) : undefined;
   const onChunk = (raw: Uint8Array): Uint8Array => {
     if (bytes === 0) firstByteAt = performance.now();
     bytes += raw.byteLength;
-    const chunk = events ? events.push(raw) : raw;
+    if (!events) {
+      watcher?.push(raw); // the upstream's bytes, not the masked ones
+      return errors ? errors.push(raw) : raw;
+    }
+    const chunk = events.push(raw);
     if (!watcher || chunk.byteLength === 0) return chunk;
     const errorsBefore = watcher.errorEvents?.() ?? 0;
     watcher.push(chunk);
@@ -135,7 +142,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     const text = (rest ? d.mask(utf8.decode(rest)) : "") + (d.dialect === "gemini" ? (geminiReadableError(watcher?.streamError?.(), d.mask) ?? "") : "");
     return text || undefined;
   };
-  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : undefined, last: sse ? endsAnswer : undefined });
+  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : () => errors?.rest(), last: sse ? endsAnswer : undefined });
   return new Response(body, { status: o.status, headers });
 }
 

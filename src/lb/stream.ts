@@ -59,8 +59,8 @@ interface RelayHooks {
   readonly idleMs?: number;
   /** Sees each chunk before the client does, and says what the client gets (the chunk, it masked, or — held back — nothing yet). */
   readonly onChunk?: (chunk: Uint8Array) => Uint8Array;
-  /** Text to send after the upstream's last byte, when the stream ended cleanly (e.g. an error event the client's SDK can read). */
-  readonly trailer?: () => string | undefined;
+  /** What to send after the upstream's last byte, when the body ended cleanly (e.g. an error event the client's SDK can read, or what onChunk held back). */
+  readonly trailer?: () => string | Uint8Array | undefined;
   /**
    * Whether what a chunk handed on (onChunk's output) ended the answer, whatever the upstream does
    * next: the client's body then ends cleanly at once, and the upstream's is read to its end in the
@@ -124,7 +124,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
   };
   const closeClean = (ctrl: ReadableStreamDefaultController<Uint8Array>) => {
     const extra = trailer?.();
-    if (extra) ctrl.enqueue(encoder.encode(extra));
+    if (extra) send(ctrl, typeof extra === "string" ? encoder.encode(extra) : extra);
     ctrl.close();
     end({ broken: false, clientLeft: false });
   };

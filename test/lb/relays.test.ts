@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { constants, createGzip } from "node:zlib";
 import type { RunningGateway } from "../../src/lb/server.ts";
 import { configFrom, startTestGateway, type TestUpstream, testUpstream, waitFor } from "../helpers/lb.ts";
+import { type MockServer, startMock } from "../helpers/mock.ts";
 import { logRecords } from "../helpers/resilience.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -31,9 +32,10 @@ function sse(parts: (string | Uint8Array)[], headers: Record<string, string> = {
 
 // The relay under test answers as `quirk` says; the fallback relay answers every request well.
 let quirk: (req: Request) => Response | Promise<Response>;
-let relay: TestUpstream, fallback: TestUpstream, gw: RunningGateway, dir: string, toml: string;
+let relay: TestUpstream, fallback: TestUpstream, mock: MockServer, gw: RunningGateway, dir: string, toml: string;
 
 beforeAll(() => {
+  mock = startMock({ name: "cpa" });
   relay = testUpstream((req) => quirk(req));
   fallback = testUpstream((req, seen) =>
     (JSON.parse(seen.body) as { stream?: boolean }).stream ? sse([`data: ${chunk("from fallback")}\n\n`, "data: [DONE]\n\n"]) : Response.json(completion("from fallback")),
@@ -51,7 +53,13 @@ providers = [{ type = "openai", base_url = "https://relay.example/v1", api_keys 
 url = "${fallback.url}"
 api_key = "sk-fallback-0123456789abcdef"
 providers = [{ type = "openai", base_url = "https://fallback.example/v1", api_keys = ["sk-fb-0123456789abcdef0123456789"] }]
+[instances.cpa]
+url = "${mock.url}"
+api_key = "sk-cpa-0123456789abcdef0123"
+providers = [{ type = "openai", base_url = "https://cpa.example/v1", api_keys = ["sk-cpa-up-0123456789abcdef0123"] }]
 [routing]
+"slow" = [{ instance = "cpa", provider = "openai", model = "m~slow-first=400~ns-keepalive=100" }]
+"slow-error" = [{ instance = "cpa", provider = "openai", model = "m~503~slow-first=400~ns-keepalive=100" }]
 "solo" = [{ instance = "relay", provider = "openai", model = "vendor/m" }]
 "pair" = [{ instance = "relay", provider = "openai", model = "vendor/m", priority = 1 }, { instance = "fallback", provider = "openai", model = "vendor/m" }]
 `;
@@ -64,6 +72,7 @@ afterEach(() => gw.stop(0));
 afterAll(async () => {
   await relay.stop();
   await fallback.stop();
+  await mock.stop();
 });
 
 const client = () => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "unused", maxRetries: 0, timeout: 30_000 });
@@ -127,8 +136,8 @@ describe("event streams", () => {
   });
 });
 
-/** An event stream whose parts arrive apart (20 ms between them: separate reads for gw); `open` never ends it. */
-function slowly(parts: string[], o: { open?: boolean } = {}): Response {
+/** A body without a length (an event stream unless `type` says) whose parts arrive apart (20 ms between them: separate reads for gw); `open` never ends it. */
+function slowly(parts: string[], o: { open?: boolean; type?: string } = {}): Response {
   const body = new ReadableStream<Uint8Array>({
     async start(c) {
       for (const p of parts) {
@@ -138,7 +147,7 @@ function slowly(parts: string[], o: { open?: boolean } = {}): Response {
       if (!o.open) c.close();
     },
   });
-  return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  return new Response(body, { headers: { "content-type": o.type ?? "text/event-stream" } });
 }
 
 /** One gzip stream in parts, each flushed as a compressing proxy flushes an event stream. */
@@ -237,5 +246,70 @@ describe("the relay's key", () => {
     const err = await streamText("solo").then(() => undefined, (e: unknown) => e as Error);
     expect(err?.message).toContain("Incorrect API key provided");
     expect(err?.message).not.toContain("0123456789abcdef0123");
+  });
+});
+
+// A body without a length that is not an event stream: a relay's chunked answer (a compressing
+// proxy in front, any chunked server), CLIProxyAPI's non-streamed keep-alive, Gemini's JSON array.
+describe("the relay's key in a body without a length", () => {
+  const KEY = "sk-relay-0123456789abcdef0123";
+  const MASKED = "sk-rel…0123";
+  const json = (parts: string[]) => slowly(parts, { type: "application/json" });
+
+  test("a chunked 200 error object cut at every position of the key it quotes reaches the client masked", async () => {
+    const body = JSON.stringify({ error: { message: `Incorrect API key provided: Bearer ${KEY}`, type: "invalid_request_error" } });
+    const start = body.indexOf(KEY);
+    for (let at = start; at <= start + KEY.length; at++) {
+      quirk = () => json([body.slice(0, at), body.slice(at)]);
+      const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+      expect(res.headers.get("content-length")).toBeNull();
+      const text = await res.text();
+      expect({ at, leaked: text.includes(KEY) }).toEqual({ at, leaked: false });
+      expect(text).toBe(body.replace(KEY, MASKED));
+    }
+    // The official SDK, which reads the 200 as an answer: it holds no key either.
+    quirk = () => json([body.slice(0, start + 10), body.slice(start + 10)]);
+    const raw = await client().chat.completions.create(ask("solo")).asResponse();
+    expect(await raw.text()).not.toContain(KEY);
+  });
+
+  test("a Gemini JSON-array stream: content passes as it came, an error element after it quoting a key is masked", async () => {
+    const content = `[{"candidates":[{"content":{"parts":[{"text":"Hel"}],"role":"model"},"index":0}]}`;
+    const error = `{"error":{"code":401,"message":"API key not valid: ${KEY}","status":"UNAUTHENTICATED"}}`;
+    const at = error.indexOf(KEY) + 7;
+    quirk = () => json([`${content}\r\n`, `,\r\n${error.slice(0, at)}`, `${error.slice(at)}\r\n]`]);
+    const res = await fetch(`${gw.url}/v1beta/models/solo:streamGenerateContent`, { method: "POST", body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }) });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    // The content element reaches the client while the error element is still arriving.
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe(`${content}\r\n`);
+    let text = "";
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
+    expect(text).not.toContain(KEY);
+    expect(text).toBe(`,\r\n${error.replace(KEY, MASKED)}\r\n]`);
+  });
+
+  test("CLIProxyAPI's non-streamed keep-alive: the newlines reach the client as they come, before the answer or the error", async () => {
+    for (const model of ["slow", "slow-error"]) {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask(model)) });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+      expect(first).toMatch(/^\n+$/); // the mock holds its body 400 ms; its first newline comes at 100
+      let text = first;
+      for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
+      expect(text).toMatch(model === "slow" ? /^\n+\{"id":/ : /^\n+\{"error":\{"message":"auth_unavailable: /);
+      JSON.parse(text);
+    }
+  });
+
+  test("an ordinary chunked JSON answer arrives byte for byte, a key-shaped example in its content included", async () => {
+    const body = `\n${JSON.stringify(completion("export OPENAI_API_KEY=sk-example-0123456789abcdefghij; \"quoted\" \\ {braces} [and] \\u00e9 é"))}`;
+    const cuts = [1, 7, body.indexOf("sk-example") + 5, body.indexOf("é") + 1, body.length - 1];
+    quirk = () => json(cuts.map((c, i) => body.slice(i ? cuts[i - 1] : 0, c)).concat(body.slice(cuts.at(-1))));
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+    expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(body))).toBe(true);
+    const answer = await client().chat.completions.create(ask("solo"));
+    expect(answer.choices[0]?.message.content).toStartWith("export OPENAI_API_KEY=sk-example-0123456789abcdefghij");
   });
 });

@@ -1,0 +1,187 @@
+// A JSON body that comes without a length (chunked: a relay behind a compressing proxy, CLIProxyAPI's
+// non-streamed keep-alive, Gemini's JSON-array stream) handed on as it arrives — except an error
+// object in it, which waits until it is whole and goes out masked. A sized error body is masked
+// whole (deliver.ts scrubError) and an SSE error event too (WholeEvents); here a relay's
+// `{"error":{"message":"Incorrect API key provided: sk-…"}}` would otherwise pass, its key with it,
+// in whatever pieces it came.
+//
+// What is an error object: the body itself, or an element of a top-level array (Gemini's
+// `[{…},\r\n{"error":{…}}]`), whose first key is "error" — the shape gw's sized path judges too
+// (attempt.ts errorAnswer). Content is never masked (a model may write a key-shaped example): only
+// error objects are. An ordinary answer object is recognised by its first bytes and passes from
+// then on unscanned, as the same chunks; the spaces before a body (keep-alive newlines) pass at once.
+
+/** An error object larger than this goes out masked in pieces of this size (no upstream sends one). */
+const MAX_HELD = 1 << 20;
+
+const enum Mode {
+  /** Before the body's first value: spaces pass. */
+  Start,
+  /** Inside the top-level value, watching for error objects. */
+  Scan,
+  /** The body is an ordinary object (or no JSON): the rest passes as it comes. */
+  Pass,
+}
+
+/** Where a held value is in telling whether it opens `{"error":`. */
+const enum Opening {
+  /** Spaces after `{`, then the key's first quote. */
+  BeforeKey = 0,
+  /** 1…5: `error`'s letters matched so far; 6: its closing quote is next. */
+  AfterKey = 7,
+  /** The key was "error": hold to the value's end, mask it. */
+  Error = 8,
+}
+
+const KEY = new TextEncoder().encode('"error"');
+const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
+
+export class WholeErrors {
+  private mode = Mode.Start;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  /** The depth an error object may open at: 0 (the body), 1 (a top-level array's element). */
+  private valueDepth = 0;
+  /** The value being held (from its `{`), undefined when nothing is. */
+  private held: Uint8Array[] | undefined;
+  private heldSize = 0;
+  private opening: number = Opening.BeforeKey;
+
+  constructor(private readonly mask: (s: string) => string) {}
+
+  /** What of `chunk` the client gets now (empty while an error object is incomplete). */
+  push(chunk: Uint8Array): Uint8Array {
+    if (this.mode === Mode.Pass) return chunk;
+    const out: Uint8Array[] = [];
+    let from = 0; // chunk[from…i) is not yet handed on or held
+    let backslash = -1; // the next `\` at or after i, when known (-1: look again; length: none)
+    for (let i = 0; i < chunk.byteLength; i++) {
+      const b = chunk[i]!;
+      if (this.mode === Mode.Start) {
+        if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) continue;
+        if (b === 0x7b /* { */) {
+          this.mode = Mode.Scan;
+        } else if (b === 0x5b /* [ */) {
+          this.mode = Mode.Scan;
+          this.valueDepth = 1;
+          this.depth = 1;
+          continue;
+        } else {
+          this.mode = Mode.Pass;
+          return this.joined(out, chunk.subarray(from));
+        }
+      }
+      if (this.held && this.opening !== Opening.Error) {
+        const decided = this.judgeOpening(b);
+        if (decided === false) {
+          // An ordinary value: what was held goes out as it came.
+          out.push(...this.held, chunk.subarray(from, i));
+          from = i;
+          this.held = undefined;
+          if (this.valueDepth === 0) {
+            this.mode = Mode.Pass;
+            return this.joined(out, chunk.subarray(from));
+          }
+        }
+      }
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (b === 0x5c /* \ */) this.escaped = true;
+        else if (b === 0x22 /* " */) this.inString = false;
+        else if (!this.held || this.opening === Opening.Error) {
+          // Inside a string (most of an answer is its text): on to its next `"` or `\` natively.
+          if (backslash < i) backslash = indexOr(chunk, 0x5c, i);
+          i = Math.min(indexOr(chunk, 0x22, i), backslash) - 1;
+        }
+        continue;
+      }
+      if (b === 0x22) this.inString = true;
+      else if (b === 0x7b || b === 0x5b) {
+        if (b === 0x7b && this.depth === this.valueDepth && !this.held) {
+          // A value that may be an error object: held from its `{` until it is known.
+          out.push(chunk.subarray(from, i));
+          from = i;
+          this.held = [];
+          this.heldSize = 0;
+          this.opening = Opening.BeforeKey;
+        }
+        this.depth++;
+      } else if (b === 0x7d || b === 0x5d) {
+        this.depth--;
+        if (this.held && this.depth === this.valueDepth) {
+          // The held value is whole: out, masked if it was an error object.
+          this.held.push(chunk.subarray(from, i + 1));
+          this.heldSize += i + 1 - from;
+          from = i + 1;
+          out.push(this.release());
+          if (this.valueDepth === 0) {
+            this.mode = Mode.Pass;
+            return this.joined(out, chunk.subarray(from));
+          }
+        }
+      }
+    }
+    const rest = chunk.subarray(from);
+    if (!this.held) return this.joined(out, rest);
+    this.held.push(rest);
+    this.heldSize += rest.byteLength;
+    if (this.heldSize > MAX_HELD) {
+      out.push(this.release());
+      this.held = [];
+      this.heldSize = 0;
+    }
+    return this.joined(out, new Uint8Array(0));
+  }
+
+  /** What is held at the end (an error object, or a value, the body never completed): masked. */
+  rest(): Uint8Array | undefined {
+    if (!this.held) return undefined;
+    const r = this.release(true);
+    return r.byteLength ? r : undefined;
+  }
+
+  /**
+   * One more byte of a held value's opening: false once it is not `{ "error" :`, true once it is,
+   * undefined while it may still be.
+   */
+  private judgeOpening(b: number): boolean | undefined {
+    const k = this.opening;
+    const space = b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+    if (k === Opening.BeforeKey && space) return undefined;
+    if (k === Opening.AfterKey) {
+      if (space) return undefined;
+      if (b !== 0x3a /* : */) return false;
+      this.opening = Opening.Error;
+      return true;
+    }
+    if (b !== KEY[k]) return false;
+    this.opening = k + 1;
+    return undefined;
+  }
+
+  /** The held value as the client gets it: masked when it is an error object (or may be one, at the end). */
+  private release(atEnd = false): Uint8Array {
+    const bytes = this.held!.length === 1 ? this.held![0]! : Buffer.concat(this.held!, this.heldSize);
+    const error = this.opening === Opening.Error || atEnd;
+    this.held = undefined;
+    if (!error) return bytes;
+    const text = utf8.decode(bytes);
+    const masked = this.mask(text);
+    return masked === text ? bytes : encoder.encode(masked);
+  }
+
+  private joined(out: Uint8Array[], last: Uint8Array): Uint8Array {
+    if (out.length === 0) return last;
+    out.push(last);
+    const parts = out.filter((p) => p.byteLength > 0);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+}
+
+/** Where `byte` next is in `bytes` from `from`, or bytes' length. */
+function indexOr(bytes: Uint8Array, byte: number, from: number): number {
+  const at = bytes.indexOf(byte, from);
+  return at === -1 ? bytes.byteLength : at;
+}
