@@ -189,6 +189,16 @@ describe("gw check on the example files says what README says", () => {
   });
 });
 
+describe("README's links within itself", () => {
+  // GitHub's anchor for a heading: lower case, punctuation dropped, spaces as dashes.
+  const anchors = new Set([...README.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[^\w\- ]/g, "").replace(/ /g, "-")));
+  const links = [...README.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!);
+  test("each [text](#anchor) lands on a heading", () => {
+    expect(links.length).toBeGreaterThan(5);
+    expect(links.filter((l) => !anchors.has(l))).toEqual([]);
+  });
+});
+
 describe("the checkout", () => {
   // A helper's merge once committed README.md with its conflict unresolved; nothing else noticed.
   test("no file git tracks holds a merge's conflict markers", () => {
