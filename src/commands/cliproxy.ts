@@ -1,3 +1,5 @@
+import { dirname } from "node:path";
+import { parse as parseToml } from "smol-toml";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
 import { findConfigFile, loadConfig } from "../config/index.ts";
@@ -35,11 +37,26 @@ export default defineGwCommand({
   },
 });
 
-/** The config whose [global] cliproxy and directory count, when there is one. */
+/**
+ * The config whose [global] cliproxy and directory count, when there is one. A config with errors
+ * elsewhere (a newcomer's placeholder keys) still names its binary: the value is read as written.
+ */
 async function scopeOf(explicit: string | undefined, needed: boolean): Promise<CliproxyScope | null> {
   const file = findConfigFile(explicit);
   if (!file) return null;
   const { config } = await loadConfig(file);
-  if (!config && needed) throw new CliError(`${displayPath(file)} has errors, so its [global] cliproxy is unknown`, 1, "gw check lists them");
-  return config;
+  if (config || !needed) return config;
+  const written = await cliproxyAsWritten(file);
+  if (written === null) throw new CliError(`${displayPath(file)} has errors, so its [global] cliproxy is unknown`, 1, "gw check lists them");
+  return { dir: dirname(file), global: { cliproxy: written } };
+}
+
+/** `[global] cliproxy` as the file writes it ("" when unset), or null when that cannot be told (no TOML, a ${VAR}). */
+async function cliproxyAsWritten(file: string): Promise<string | null> {
+  try {
+    const value = (parseToml(await Bun.file(file).text()).global as Record<string, unknown> | undefined)?.cliproxy ?? "";
+    return typeof value === "string" && !value.includes("${") ? value : null;
+  } catch {
+    return null;
+  }
 }

@@ -75,6 +75,11 @@ describe("gw cliproxy install", () => {
     expect(JSON.parse(viaEnv.stdout)).toMatchObject({ found: true, path: own, source: "$GW_CLIPROXY", version: "1.2.3", current: "9.9.9" });
     writeFileSync(join(u.dir, "providers.toml"), `[global]\ncliproxy = "./own-cliproxy"\n[instances.a]\nport = 8146\nproviders = [{ type = "antigravity" }]\n`);
     expect((await u.run(["cliproxy", "version"])).stdout).toStartWith(`CLIProxyAPI 1.2.3 — own-cliproxy (from [global] cliproxy)`);
+    // A newcomer's config with errors elsewhere (a key still unset) still names its binary.
+    writeFileSync(join(u.dir, "providers.toml"), `[global]\ncliproxy = "./own-cliproxy"\napi_keys = ["\${NOT_SET_HERE}"]\n[instances.a]\nport = 8146\nproviders = [{ type = "antigravity" }]\n`);
+    expect((await u.run(["check"])).code).toBe(1);
+    const withErrors = await u.run(["cliproxy", "version"]);
+    expect([withErrors.code, withErrors.stdout.split(" — ")[1]]).toEqual([0, "own-cliproxy (from [global] cliproxy)\ninstalled by gw: 9.9.9 (current)\n"]);
   }, 30_000);
 
   test("a checksum that does not match is refused and nothing is installed", async () => {
