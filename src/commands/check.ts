@@ -33,8 +33,10 @@ export default defineGwCommand({
       const errors = problems.filter((p) => p.severity === "error").length;
       const warnings = problems.length - errors;
       const routes = config ? `, ${config.instances.length} instances, ${config.routes.size} routes` : "";
-      const missing = logins.length ? `; ${logins.length} OAuth provider${logins.length === 1 ? "" : "s"} without a login` : "";
-      console.error(`${file}: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}${routes}${missing}`);
+      // The login warnings above are about this machine: counted apart, so "0 warnings" does not follow two "warning:" lines.
+      const missing = logins.length ? `; on this machine: ${logins.length} OAuth provider${logins.length === 1 ? "" : "s"} without a login (warned above; never a failure)` : "";
+      const inFile = logins.length ? " in the file" : "";
+      console.error(`${file}: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}${inFile}${routes}${missing}`);
       for (const s of leftOut) console.error(`note: cld leaves scenario ${s.name} out of its menu: no route ${s.missing.join(", ")} (define [cld.scenarios.NAME] with your routes)`);
       if (needsBinary && !binary) console.error(`note: no CLIProxyAPI binary found for this config (${whyNoCliproxy(config, process.env)}) — ${GET_CLIPROXY_HINT}`);
     }

@@ -3,6 +3,7 @@ import { stackedRows, widestLine } from "../cli/table.ts";
 import type { StateHealth } from "../state/index.ts";
 import { exitStatus } from "./spawn.ts";
 import type { RestartProgress } from "./instances.ts";
+import { statusPageUrl } from "./registry.ts";
 import type { StatusReport } from "./status.ts";
 
 export function duration(ms: number | null): string {
@@ -26,6 +27,7 @@ export function formatStatus(r: StatusReport, now = Date.now(), width = Infinity
   const head = [
     `gw ${r.phase}  pid ${r.pid}  up ${duration(r.uptimeMs)}${r.demo ? "  (demo)" : ""}`,
     `lb      ${lb}`,
+    ...(r.lb ? [`page    ${statusPageUrl(r.lb.url)}`] : []),
     `config  ${r.file}`,
     ...(r.state ? [`state   ${stateLine(r.state, now)}`] : []),
   ];

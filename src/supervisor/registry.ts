@@ -67,6 +67,9 @@ export function clientUrl(entry: Pick<RunningGw, "url">): string {
   return u.href.replace(/\/$/, "");
 }
 
+/** The status page of a gw serving at `url`, as a browser on this machine opens it. */
+export const statusPageUrl = (url: string) => `${clientUrl({ url })}/_gw/`;
+
 /** "/path/providers.toml (http://127.0.0.1:8145, pid 123)" — how messages name a running gw. */
 const describeRunning = (e: RunningGw) => `${e.config} (${clientUrl(e)}, pid ${e.pid})`;
 

@@ -23,7 +23,7 @@ import { createGwLogger } from "./logger.ts";
 import { NOTIFY_ENV, sdNotify } from "./notify.ts";
 import { childRegistry, readChildren, recordOf, removeRunFiles, stopLeftovers, stopRecorded, writeGwPid } from "./orphans.ts";
 import { gwPaths, instanceLog } from "./paths.ts";
-import { registerRunning } from "./registry.ts";
+import { registerRunning, statusPageUrl } from "./registry.ts";
 import { foreignListeners, steerNewConnectionsHere } from "./reuseport.ts";
 import { startRotation } from "./rotate.ts";
 import { selfCommand, selfDisplay } from "./self.ts";
@@ -301,7 +301,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   void connectLiveState(sources, log);
   const gw = selfDisplay();
   const ready = set.list().filter((s) => s.state === "ready").length;
-  log.info(`serving on ${describeListening(gateway.listening)} — ${ready}/${managed} instances ready; ${gw} status · ${gw} logs -f · ${gw} down`);
+  log.info(`serving on ${describeListening(gateway.listening)} — ${ready}/${managed} instances ready; status page ${statusPageUrl(gateway.url)}; ${gw} status · ${gw} logs -f · ${gw} down`);
   const unready = notReadyLines(views());
   if (unready.length) for (const line of ["not ready (their routes fail over to the other instances meanwhile):", ...unready]) log.warn(line);
   if (opts.banner) for (const line of opts.banner(gateway.url).split("\n")) log.info(line);

@@ -14,7 +14,7 @@ describe("gw check", () => {
     const r = await runGw(["check"], { cwd: dir });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("providers.toml:3:1  global.host  warning:");
-    expect(r.stderr).toContain("0 errors, 4 warnings, 2 instances, 6 routes");
+    expect(r.stderr).toContain("0 errors, 4 warnings in the file, 2 instances, 6 routes; on this machine: 3 OAuth providers without a login");
   });
 
   test("--strict turns warnings into a failure; --json is machine-readable", async () => {

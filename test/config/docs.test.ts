@@ -186,6 +186,20 @@ describe("gw check on the example files says what README says", () => {
     expect([out.ok, out.problems]).toEqual([true, []]);
     expect(out.logins.map((l) => l.hint)).toEqual(["log in: gw login official antigravity", "log in: gw login official codex"]);
     expect(README).toContain("warns that instance `official` has no `antigravity` and no `codex` login yet (`gw login\nofficial antigravity`, `gw login official codex`)");
+    // As text: the two login warnings, and a summary that does not say "0 warnings" without more.
+    const text = await runGw(["check", "-c", join(dir, "providers.toml")], { env: { GW_CLIPROXY: undefined } });
+    expect(text.stderr.match(/ warning: instance "official" has no \w+ login/g)?.length).toBe(2);
+    expect(text.stderr).toContain(": 0 errors, 0 warnings in the file, 2 instances, 6 routes; on this machine: 2 OAuth providers without a login (warned above; never a failure)\n");
+  });
+});
+
+describe("README's links within itself", () => {
+  // GitHub's anchor for a heading: lower case, punctuation dropped, spaces as dashes.
+  const anchors = new Set([...README.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[^\w\- ]/g, "").replace(/ /g, "-")));
+  const links = [...README.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!);
+  test("each [text](#anchor) lands on a heading", () => {
+    expect(links.length).toBeGreaterThan(5);
+    expect(links.filter((l) => !anchors.has(l))).toEqual([]);
   });
 });
 

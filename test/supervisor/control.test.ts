@@ -55,6 +55,7 @@ describe("gw up -d and the control commands", () => {
     const table = await gw(sb, ["status", "-c", sb.file]);
     expect(table.code).toBe(0);
     expect(table.stdout).toContain(`lb      http://127.0.0.1:${sb.mainPort}`);
+    expect(table.stdout).toContain(`page    http://127.0.0.1:${sb.mainPort}/_gw/`);
     expect(table.stdout).toContain(`config  ${sb.file}`);
     expect(table.stdout).toMatch(/^instance\s+pid\s+port\s+state\s+uptime\s+restarts\s+last exit\s+requests\s+errors\s+cooling$/m);
     expect(table.stdout).toMatch(new RegExp(`^a\\s+\\d+\\s+${sb.ports.a}\\s+ready\\s`, "m"));

@@ -28,6 +28,8 @@ describe("gw up", () => {
     expect(g.output()).toMatch(/^a: started pid \d+ on port \d+$/m);
     expect(g.output()).toMatch(/^b: ready in \d+\.\d s$/m);
     expect(g.output()).toContain(`serving on http://127.0.0.1:${sb.mainPort} — 2/2 instances ready`);
+    // A newcomer's first question after "serving": where the status page is.
+    expect(g.output()).toContain(`status page http://127.0.0.1:${sb.mainPort}/_gw/`);
     const pids = pidsOf(g.output());
 
     const client = new Anthropic({ baseURL: `http://127.0.0.1:${sb.mainPort}`, apiKey: "unused", maxRetries: 0 });
