@@ -1,4 +1,5 @@
 // [global]: the LB's own settings (old lb_* keys and gw's additions) and the instance defaults.
+import { isIP } from "node:net";
 import { maskSecret } from "../observe/mask.ts";
 import { describe, type Field, isTable, keyedByName, type Raw, type Reader } from "./reader.ts";
 import { readTuning, TUNING_KEYS, type TuningLayer } from "./tuning.ts";
@@ -185,7 +186,9 @@ function readHostNames(r: Reader, f: Field | undefined): string[] {
   const out: string[] = [];
   (r.strList(f) ?? []).forEach((h, i) => {
     const name = h.trim().toLowerCase();
-    if (/^(?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?\.?)+$|^\[[0-9a-f:.]+\]$/.test(name) && !name.startsWith(".")) out.push(name.replace(/\.$/, ""));
+    // An IPv6 address as people write it; Host carries it in brackets (`[fd00::2]:8145`).
+    if (isIP(name) === 6) out.push(`[${name}]`);
+    else if (/^(?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?\.?)+$|^\[[0-9a-f:.]+\]$/.test(name) && !name.startsWith(".")) out.push(name.replace(/\.$/, ""));
     else r.error(Array.isArray(f!.value) ? [...f!.path, i] : f!.path, `"${h}" is not a host name`, 'write the name alone, without scheme or port, e.g. "gw.example.com"');
   });
   return out;

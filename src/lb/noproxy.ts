@@ -1,9 +1,14 @@
 // Bun's fetch honours HTTP_PROXY / HTTPS_PROXY for every host, loopback included, and only
 // NO_PROXY turns that off (a per-request `proxy: ""` does not). A user with a proxy exported
-// would otherwise get a gateway that cannot reach its own instances. Bun reads NO_PROXY from
-// process.env at each fetch, so adding the instances' hosts there at LB start is enough; the
-// supervisor hands instances the environment as it was (CLIProxyAPI uses its YAML proxy-url).
+// would otherwise get a gateway that cannot reach its own instances (a company proxy asked for
+// 127.0.0.1 reaches its own machine, not ours). Bun reads NO_PROXY from process.env at each
+// fetch, so adding loopback there before gw's first fetch of an instance is enough: the
+// supervisor does before its readiness probes, the LB at start and on reload. Only loopback: an
+// instance given by `url` on another machine (a relay) is reached the way the user's proxy
+// settings say, as curl and CLIProxyAPI would — behind a company proxy it is the only way out.
+// The supervisor hands instances the environment as it was (CLIProxyAPI uses its YAML proxy-url).
 
+import { isLoopback } from "../config/global.ts";
 import type { Config } from "../config/types.ts";
 
 const LOOPBACK = ["127.0.0.1", "localhost", "::1"];
@@ -22,12 +27,13 @@ function withNoProxy(current: string | undefined, hosts: readonly string[]): str
   return list.join(",");
 }
 
-/** Hosts of the config's instances, as fetch sees them (IPv6 without brackets). */
-function instanceHosts(config: Config): string[] {
+/** Loopback hosts of the config's instances (`127.0.0.2`), as fetch sees them (IPv6 without brackets). */
+function loopbackInstanceHosts(config: Config): string[] {
   const out: string[] = [];
   for (const i of config.instances) {
     try {
-      out.push(new URL(i.baseUrl).hostname.replace(/^\[(.*)\]$/, "$1"));
+      const host = new URL(i.baseUrl).hostname.replace(/^\[(.*)\]$/, "$1");
+      if (isLoopback(host)) out.push(host);
     } catch {
       // the loader validated the URL; nothing to add for one it did not
     }
@@ -35,9 +41,9 @@ function instanceHosts(config: Config): string[] {
   return out;
 }
 
-/** Make this process's fetch bypass any proxy for loopback and the instances of `config`. */
+/** Make this process's fetch bypass any proxy for loopback and the loopback instances of `config`. */
 export function bypassProxyForInstances(config: Config, env: Record<string, string | undefined> = process.env): void {
-  const hosts = instanceHosts(config);
+  const hosts = loopbackInstanceHosts(config);
   const value = withNoProxy([env.NO_PROXY, env.no_proxy].filter(Boolean).join(","), hosts);
   env.NO_PROXY = value;
   env.no_proxy = value;

@@ -3,7 +3,7 @@ import { CliError } from "../cli/errors.ts";
 import { controlJson } from "./control.ts";
 import { runningGw } from "./orphans.ts";
 import type { GwPaths } from "./paths.ts";
-import { describeHolder, portBusy } from "./ports.ts";
+import { deniedPort, describeHolder, portTaken } from "./ports.ts";
 import { pidListeningOn } from "./proc.ts";
 import { listRunning } from "./registry.ts";
 import { ANOTHER_GW_EXIT, serviceStart, startedAsService } from "./service.ts";
@@ -20,7 +20,9 @@ export async function refuseIfRunning(paths: GwPaths, env: Env = process.env): P
 }
 
 export async function refuseBusyMainPort(port: number, host: string, demo: boolean, env: Env = process.env): Promise<void> {
-  if (!(await portBusy(port, host))) return;
+  const taken = await portTaken(port, host);
+  if (taken === undefined) return;
+  if (taken === "denied") throw new CliError(`port ${port} of the load balancer ${deniedPort()} — ${demo ? "run: gw up --port N" : "set [global] main_port to 1024 or above (e.g. 8145)"}`);
   const pid = await pidListeningOn(port);
   // A demo started in another folder is otherwise invisible from here: the registry names its config.
   const gw = pid === null ? undefined : (await listRunning(env)).find((e) => e.pid === pid);

@@ -5,7 +5,7 @@ import type { Availability } from "../lb/hold.ts";
 import { UnsafePathError } from "../fs/private.ts";
 import { FRESH_BACKOFF, onExit } from "./backoff.ts";
 import { launchFor } from "./launch.ts";
-import { portBusy, describeHolder } from "./ports.ts";
+import { deniedPort, describeHolder, portTaken } from "./ports.ts";
 import { waitReady } from "./ready.ts";
 import { type Child, type ExitInfo, exitStatus, monoNow, spawnChild, SpawnError, stopChild } from "./spawn.ts";
 import type { Timing } from "./timing.ts";
@@ -175,7 +175,9 @@ export class SupervisedInstance {
     const t0 = monoNow();
     const launch = launchFor(this.config, inst, deps.env);
     if ("error" in launch) return this.fail("failed", launch.error);
-    if (await portBusy(inst.port)) {
+    const taken = await portTaken(inst.port);
+    if (taken === "denied") return this.fail("failed", `port ${inst.port} of instance '${inst.name}' ${deniedPort()} — set [instances.${inst.name}] port to 1024 or above`);
+    if (taken === "busy") {
       if (this.stopping) return { ok: false, ms: 0 };
       const holder = await describeHolder(inst.port);
       // Nothing ran, so nothing crashed: the user is told to free the port, and once they have,

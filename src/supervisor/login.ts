@@ -6,6 +6,7 @@ import { mkdir, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { type Config, type InstanceConfig, OAUTH_PROVIDERS } from "../config/types.ts";
+import { bypassProxyForInstances } from "../lb/noproxy.ts";
 import { controlJson } from "./control.ts";
 import { launchFor } from "./launch.ts";
 import { gwPaths, instanceCwd } from "./paths.ts";
@@ -64,13 +65,17 @@ export function loginArgv(config: Config, inst: InstanceConfig, provider: string
 
 /** Runs the login in this terminal; returns what to tell the user afterwards. */
 export async function runLogin(config: Config, inst: InstanceConfig, provider: string, argv: string[], env: Record<string, string | undefined>): Promise<string> {
+  // The login itself gets the user's environment as it is (its OAuth goes out through their
+  // proxy); asking the running instance for its models must not go to that proxy.
+  const loginEnv = { ...env };
+  bypassProxyForInstances(config);
   const status = await controlJson<StatusReport>(gwPaths(config.dir), "/status").catch(() => null);
   const running = status?.instances.find((i) => i.name === inst.name && i.state === "ready");
   const before = await authFiles(inst.authDir);
   const modelsBefore = running ? await modelIds(inst) : null;
   const cwd = instanceCwd(config.dir, inst.name);
   await mkdir(cwd, { recursive: true, mode: 0o700 });
-  const proc = Bun.spawn(argv, { cwd, env, stdio: ["inherit", "inherit", "inherit"] });
+  const proc = Bun.spawn(argv, { cwd, env: loginEnv, stdio: ["inherit", "inherit", "inherit"] });
   const code = await proc.exited;
   if (code !== 0) {
     const gemini = argv.includes("-login");

@@ -1,16 +1,33 @@
 // Is a port free before we hand it to an instance (or the LB)? A busy port gets a message that
 // names the process holding it.
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { pm2StopCommands } from "../migrate/pm2-stop.ts";
 import { cmdline, pidListeningOn, pm2AppOf } from "./proc.ts";
 
-/** True when nothing can bind host:port right now (someone listens there). */
-export function portBusy(port: number, host = "127.0.0.1"): Promise<boolean> {
+/**
+ * Why gw cannot bind host:port right now: "busy" (someone listens there) or "denied" (this user
+ * may not: a port below 1024 without root); undefined when it can.
+ */
+export function portTaken(port: number, host = "127.0.0.1"): Promise<"busy" | "denied" | undefined> {
   return new Promise((resolve) => {
     const srv = createServer();
-    srv.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "EADDRINUSE" || err.code === "EACCES"));
-    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(false)));
+    srv.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "EACCES" ? "denied" : err.code === "EADDRINUSE" ? "busy" : undefined));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(undefined)));
   });
+}
+
+/** The words for a "denied" port, whose holder is nobody. */
+export const deniedPort = () => `may not be opened by this user: only root may listen below ${unprivilegedStart()}`;
+
+/** The first port anyone may listen on: 1024 unless the Linux sysctl says otherwise. */
+function unprivilegedStart(): number {
+  try {
+    const n = Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8").trim());
+    return Number.isInteger(n) && n > 0 ? n : 1024;
+  } catch {
+    return 1024;
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { setupNotes } from "../migrate/checks.ts";
 import { ensureFetchLimit } from "../lb/concurrency.ts";
 import { describe as describeListening } from "../lb/exposure.ts";
+import { bypassProxyForInstances } from "../lb/noproxy.ts";
 import { createReloader, type Reloader } from "../lb/reload.ts";
 import { type RunningGateway, startGateway } from "../lb/server.ts";
 import { openState, type StateBackend } from "../state/index.ts";
@@ -78,6 +79,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // Instances get the environment as it was: the LB adds its instances to this process's
   // NO_PROXY (lb/noproxy.ts), which is not theirs to inherit; systemd's notify socket is gw's.
   const childEnv = { ...env, [NOTIFY_ENV]: undefined };
+  // gw's own probes of its instances (readiness, before the LB starts) must not go to a proxy.
+  bypassProxyForInstances(opts.config);
   const timing = opts.timing ?? DEFAULT_TIMING;
   const paths = gwPaths(opts.config.dir);
   checkSocketPath(paths);

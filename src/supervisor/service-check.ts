@@ -6,7 +6,7 @@ import { formatProblem, loadConfig } from "../config/index.ts";
 import type { Env } from "../config/env.ts";
 import type { Config } from "../config/types.ts";
 import { launchFor } from "./launch.ts";
-import type { UnitHost } from "./service.ts";
+import { proxiesWithPassword, type UnitHost } from "./service.ts";
 
 /**
  * One line per thing that would fail under the service. `config` is the one the command loaded in
@@ -17,6 +17,9 @@ export async function serviceWarnings(config: Config, shell: Env, host: UnitHost
   // What systemd (user units) and launchd give every service, plus what the unit carries.
   const service: Env = { HOME: host.home, USER: host.user, LOGNAME: host.user, ...host.env };
   const out: string[] = [];
+  for (const k of proxiesWithPassword(shell)) {
+    out.push(`under the service: $${k} is left out of the unit, since it holds a password the unit would show; the service goes out without that proxy unless you give it one (systemctl edit, or launchctl setenv)`);
+  }
   const there = await loadConfig(config.file, { env: service });
   for (const p of there.problems) {
     if (p.severity === "error") out.push(`${formatProblem(p)}  — under the service only: it does not read your shell's environment; put the variable in ${config.dir}/.env`);

@@ -45,9 +45,25 @@ export interface UnitHost {
 function serviceEnv(env: Env): Record<string, string> {
   const dirs = [...new Set((env.PATH ?? "").split(":").filter((d) => d.startsWith("/") && !CONTROL.test(d)))];
   const out: Record<string, string> = { PATH: dirs.length ? dirs.join(":") : "/usr/local/bin:/usr/bin:/bin" };
-  for (const k of ["GW_CLIPROXY", "XDG_DATA_HOME"]) if (env[k]) out[k] = env[k];
+  for (const k of ["GW_CLIPROXY", "XDG_DATA_HOME", ...NETWORK_VARS]) {
+    const v = env[k];
+    if (v && !CONTROL.test(v) && !withPassword(k, v)) out[k] = v;
+  }
   return out;
 }
+
+/**
+ * How the user's shell reaches the network: its proxies (a relay behind a company proxy, the
+ * instances' providers) and the CAs it trusts (a relay with the company's certificate). Without
+ * them a service's gw fails where the same gw in the shell works.
+ */
+const NETWORK_VARS = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR"] as const;
+
+/** A proxy with its password in the URL: the unit (printed, and readable where it is written) must not carry it. */
+const withPassword = (name: string, value: string) => /_proxy$/i.test(name) && !/^no_proxy$/i.test(name) && value.includes("@");
+
+/** The proxy settings of `env` the unit leaves out because they hold a password. */
+export const proxiesWithPassword = (env: Env): string[] => NETWORK_VARS.filter((k) => env[k] && withPassword(k, env[k]!));
 
 export const thisHost = (env: Env = process.env): UnitHost => ({
   platform: process.platform,

@@ -22,6 +22,11 @@ describe("config: cors_origins and allowed_hosts", () => {
     expect(problems('cors_origins = ["*", "null", "https://a.example/path", "ftp://x", "app.example.com"]')).toEqual(["3 global.cors_origins[0]", "3 global.cors_origins[1]", "3 global.cors_origins[2]", "3 global.cors_origins[3]", "3 global.cors_origins[4]"]);
     expect(problems('allowed_hosts = ["http://gw.example.com", "gw.example.com:8145", "", "a b"]')).toEqual(["3 global.allowed_hosts[0]", "3 global.allowed_hosts[1]", "3 global.allowed_hosts[2]", "3 global.allowed_hosts[3]"]);
   });
+  test("an IPv6 address is taken as written, with or without brackets: Host carries it as [fd00::2]:8145", () => {
+    const policy = browserPolicy(configFrom('[global]\nmain_port = 8145\nallowed_hosts = ["fd00::2", "[FD00::3]"]\n[instances.a]\nport = 8146\n'));
+    expect([...policy.hosts]).toEqual(expect.arrayContaining(["[fd00::2]", "[fd00::3]"]));
+    expect(checkBrowser(policy, new Request("http://x/v1/messages", { method: "POST", headers: { host: "[fd00::2]:8145" } }), LOOPBACK_PEER)).toBeUndefined();
+  });
   test("a trailing slash is dropped: the policy holds the origin as browsers send it", () => {
     const policy = browserPolicy(configFrom('[global]\nmain_port = 8145\ncors_origins = ["HTTP://LocalHost:3000/"]\n[instances.a]\nport = 8146\n'));
     expect([...policy.origins]).toEqual(["http://localhost:3000"]);

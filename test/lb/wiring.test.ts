@@ -282,6 +282,48 @@ test("a user's HTTP(S)_PROXY pointing nowhere does not stop gw reaching its inst
   }
 });
 
+test("a relay on another machine is reached through the user's HTTP_PROXY; loopback is not", async () => {
+  const saved = { HTTP_PROXY: process.env.HTTP_PROXY, HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY, no_proxy: process.env.no_proxy };
+  // A company proxy: the only way out. It plays the relay itself (relay.invalid resolves nowhere,
+  // so a direct connection cannot reach it) and notes every absolute URL asked of it.
+  const asked: string[] = [];
+  const proxy = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req) {
+      asked.push(req.url);
+      return Response.json(anthropicJson("from the relay", "m"));
+    },
+  });
+  const local = claudeUpstream("local");
+  let gw: RunningGateway | undefined;
+  try {
+    delete process.env.NO_PROXY;
+    delete process.env.no_proxy;
+    process.env.HTTP_PROXY = process.env.HTTPS_PROXY = `http://127.0.0.1:${proxy.port}`;
+    const relay = "http://relay.invalid:8317";
+    const dir = tempDir("gw-wiring-");
+    const routes = `[routing]\n"far" = [{ instance = "relay", provider = "anthropic", model = "m" }]\n"near" = [{ instance = "local", provider = "anthropic", model = "m" }]\n`;
+    gw = startGateway(configFrom(`${externalInstances({ relay, local: local.url })}\n${routes}`, join(dir, "providers.toml")), { hostname: "127.0.0.1", port: 0 });
+    const ask = (model: string) => fetch(`${gw!.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model, max_tokens: 8, messages: [{ role: "user", content: "hi" }] }) });
+    const far = await ask("far");
+    expect(far.status).toBe(200);
+    expect(await far.json()).toMatchObject({ content: [{ text: "from the relay" }] });
+    expect(asked).toContain(`${relay}/v1/messages`);
+    const near = await ask("near");
+    expect(near.status).toBe(200);
+    expect(await near.json()).toMatchObject({ content: [{ text: "from local" }] });
+    expect(asked.filter((u) => !u.startsWith(relay))).toEqual([]);
+    expect((process.env.NO_PROXY as string | undefined)?.split(",")).not.toContain("relay.invalid");
+  } finally {
+    await gw?.stop(0);
+    await local.stop();
+    await proxy.stop(true);
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+
 describe("gw up: 300 streams open at once all get their first byte (Bun's fetch cap is 256)", () => {
   const STREAMS = 300;
   const FIRST_DELTA = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"}}\n\n';
@@ -376,7 +418,9 @@ test("gw up: instances get the user's proxy settings unchanged, while gw itself 
   const env = { ...sb.env, HTTP_PROXY: "http://127.0.0.1:9", HTTPS_PROXY: "http://127.0.0.1:9", NO_PROXY: "corp.example", no_proxy: undefined };
   const g = startGw({ dir: sb.dir, env }, ["up", "-c", sb.file]);
   try {
+    // Its readiness probe too goes past the dead proxy: ready at once, not after the 30 s wait.
     await g.waitFor("serving on", 60_000);
+    expect(g.output()).toMatch(/serving on \S+ — 1\/1 instances ready/);
     const res = await fetch(`http://127.0.0.1:${sb.mainPort}/v1/chat/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -124,6 +124,21 @@ describe("the service finds instance commands as the user's shell does", () => {
   });
 });
 
+test("the unit carries the shell's proxies and trusted CAs (a relay behind a company proxy works under the service as in the shell), never a proxy's password", async () => {
+  const dir = awkwardDir();
+  const file = join(dir, "providers.toml");
+  writeFileSync(file, `[global]\nhost = "127.0.0.1"\nmain_port = 18145\n[instances.a]\nport = 18146\nproviders = [{ type = "antigravity" }]\n`);
+  const network = { HTTPS_PROXY: "http://proxy.corp.example:3128", HTTP_PROXY: undefined, ALL_PROXY: undefined, all_proxy: undefined, https_proxy: undefined, NO_PROXY: "corp.example,10.0.0.0/8", no_proxy: undefined, NODE_EXTRA_CA_CERTS: "/etc/corp/ca.pem", SSL_CERT_FILE: undefined, SSL_CERT_DIR: undefined };
+  const r = await runGw(["service", "install", "-c", file], { env: { PATH: "/usr/bin:/bin", ...network, http_proxy: "http://me:s3cret-pw@proxy.corp.example:3128" } });
+  expect(r.code).toBe(0);
+  const env = unitEnv(r.stdout);
+  expect(env).toMatchObject({ HTTPS_PROXY: "http://proxy.corp.example:3128", NO_PROXY: "corp.example,10.0.0.0/8", NODE_EXTRA_CA_CERTS: "/etc/corp/ca.pem" });
+  expect(env.http_proxy).toBeUndefined();
+  expect(r.stdout + r.stderr).not.toContain("s3cret-pw");
+  expect(r.stderr).toContain("gw: warning: under the service: $http_proxy is left out of the unit, since it holds a password");
+  expect(await verify(r.stdout)).toEqual({ code: 0, stderr: "" });
+});
+
 test("the lingering hint names the user even when $USER is unset (cron, env -i), where Bun's userInfo() says 'unknown'", () => {
   const me = Bun.spawnSync(["id", "-un"]).stdout.toString().trim();
   const saved = { USER: process.env.USER, LOGNAME: process.env.LOGNAME };

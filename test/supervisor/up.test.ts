@@ -1,11 +1,11 @@
 // `gw up` in the foreground as a real child process: progress, graceful stop with a stream in
 // flight, no orphans after SIGTERM or after SIGKILL of gw, and the one-line start errors.
 import { afterAll, describe, expect, test } from "bun:test";
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync, chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { cmdline } from "../../src/supervisor/proc.ts";
-import { alive, OWN_NAME, gw, killAll, processesIn, type RunningGw, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { alive, MAIN, OWN_NAME, gw, killAll, processesIn, type RunningGw, type Sandbox, sandbox, startGw, startInGroup, until } from "../helpers/supervisor.ts";
 
 const cleanups: Array<[Sandbox, RunningGw?]> = [];
 afterAll(async () => {
@@ -121,6 +121,34 @@ describe("gw up", () => {
     } finally {
       busy.stop(true);
     }
+  }, 60_000);
+
+  // A port below the first unprivileged one (1024; a container may lower it to 0: nothing is
+  // privileged there, so nothing to show) was called "in use" by nobody, and an instance's was
+  // looked at again every few seconds for ever. Root may listen anywhere: gw runs as nobody.
+  const privileged = (() => {
+    try {
+      return Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8")) - 1;
+    } catch {
+      return 1023;
+    }
+  })();
+  test.skipIf(privileged < 2)("a port only root may open is said so, for the LB and for an instance: no 'in use' without a holder", async () => {
+    const sb = await sandbox([{ name: "a" }, { name: "low", port: privileged }]);
+    const asUser = process.getuid?.() === 0 ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] : [];
+    chmodSync(sb.dir, 0o777);
+    const file = readFileSync(sb.file, "utf8");
+    writeFileSync(sb.file, file.replace(`main_port = ${sb.mainPort}`, `main_port = ${privileged - 1}`));
+    const lb = startInGroup([...asUser, process.execPath, MAIN, "up", "-c", sb.file], sb.dir, sb.env);
+    cleanups.push([sb, lb]);
+    expect(await lb.proc.exited).toBe(1);
+    expect(lb.output().trim()).toEndWith(`gw: port ${privileged - 1} of the load balancer may not be opened by this user: only root may listen below ${privileged + 1} — set [global] main_port to 1024 or above (e.g. 8145)`);
+    writeFileSync(sb.file, file);
+    const g = startInGroup([...asUser, process.execPath, MAIN, "up", "-c", sb.file], sb.dir, sb.env);
+    cleanups.push([sb, g]);
+    await g.waitFor("serving on", 30_000);
+    expect(g.output()).toContain(`port ${privileged} of instance 'low' may not be opened by this user: only root may listen below ${privileged + 1} — set [instances.low] port to 1024 or above`);
+    expect(g.output()).toContain(`serving on http://127.0.0.1:${sb.mainPort} — 1/2 instances ready`);
   }, 60_000);
 
   test("an instance whose binary is missing gets one line; the other instance and the LB still run", async () => {
