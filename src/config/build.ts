@@ -117,6 +117,10 @@ function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraf
 
 /** A public bind without client keys would hand every account on this machine to the network. */
 function safeBindHost(r: Reader, g: GlobalDraft): string {
+  // "localhost" resolves to ::1 first on many systems, and a listener there refuses 127.0.0.1 —
+  // the address cld, the README's nginx snippet and most tools use. Clients that ask for
+  // "localhost" fall back to 127.0.0.1 when ::1 refuses (Bun, Node, curl), so bind that.
+  if (g.host === "localhost") return "127.0.0.1";
   if (g.apiKeys.length > 0 || isLoopback(g.host)) return g.host;
   r.warn(["global", "host"], `host "${g.host}" without api_keys would let anyone on the network use your accounts; binding 127.0.0.1 instead`, 'add api_keys = ["${GW_CLIENT_KEY}"] under [global] to serve the network, or set host = "127.0.0.1"');
   return "127.0.0.1";

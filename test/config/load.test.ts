@@ -91,6 +91,12 @@ describe("an old file with every old key loads unchanged", () => {
   });
 });
 
+test('host = "localhost" binds 127.0.0.1: where localhost is ::1 first, a listener there refused 127.0.0.1 (cld, nginx)', () => {
+  const { config, problems } = parseConfig(`[global]\nhost = "localhost"\nmain_port = 9000\n[instances.a]\nport = 9001\nproviders = [{ type = "claude" }]\n`, "/cfg/providers.toml");
+  expect(problems).toEqual([]);
+  expect([config!.global.host, config!.global.bindHost]).toEqual(["localhost", "127.0.0.1"]);
+});
+
 describe("gw's new keys", () => {
   test("url instances, command, auth_dir, priority, api_keys keep a public host", () => {
     const { config, problems } = parseConfig(
