@@ -135,7 +135,7 @@ function routeOut(route: Route, f: OwnFacts, lastAnswer?: string): OwnError {
     status: 503,
     message: `route "${route.name}": every target is out — ${parts.join("; ")}; the first is back in ${inS} s (gw status shows the targets)${lastAnswer ? `; the last try answered ${withoutEmails(lastAnswer)}` : ""}`,
     code: "no_instance",
-    headers: inS > RETRY_AFTER_MAX_S ? { "retry-after": String(RETRY_AFTER_MAX_S), "x-should-retry": "false" } : { "retry-after": String(inS) },
+    headers: inS > RETRY_AFTER_MAX_S ? { "x-should-retry": "false" } : { "retry-after": String(inS) },
   };
 }
 
@@ -143,8 +143,11 @@ function routeOut(route: Route, f: OwnFacts, lastAnswer?: string): OwnError {
  * Most a Retry-After says. The Anthropic SDK sleeps for whatever it is told (a quota's 12 h
  * included: a client that looks hung); OpenAI's ignores more than 60 s. A request sooner than the
  * cooldown's end is not wasted: gw tries the soonest target anyway, and a quota may come back early.
- * When no target is back within it, `x-should-retry: false` (read by both SDKs and Claude Code):
- * retrying cannot help, and Claude Code would sleep 60 s ten times before showing the error.
+ * When no target is back within it, `x-should-retry: false` (read by both SDKs and Claude Code)
+ * and no Retry-After: retrying cannot help, Claude Code would sleep 60 s ten times before showing
+ * the error, and Codex, which reads no x-should-retry, sleeps any Retry-After before each of its
+ * 30 tries (5 × 6): 60 s made `codex exec` silent for 30 minutes; without it, its own backoff
+ * shows gw's words after some 25 s.
  */
 const RETRY_AFTER_MAX_S = 60;
 

@@ -168,6 +168,8 @@ describe("a route out for longer than a client's retries can wait", () => {
     const err = (await client.messages.create({ model: "gone", max_tokens: 5, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
     expect(err.status).toBe(503);
     expect(err.headers?.get("x-should-retry")).toBe("false");
+    // No Retry-After: Codex reads no x-should-retry and slept a Retry-After of 60 s before each of its 30 tries.
+    expect(err.headers?.get("retry-after")).toBeNull();
     expect((err.error as { error: { message: string } }).error.message).toMatch(/the first is back in 4\d{4} s/);
     expect(outOfQuota.seen.length - before).toBe(1); // one request, no retries
   });
