@@ -33,6 +33,8 @@ export interface OwnFacts {
   /** Instances draining for a restart or on their way back (drain.ts). */
   readonly resting?: { has(instance: string): boolean };
   readonly now: number;
+  /** The runtime's masker: the upstream's words quoted in gw's error go through it. */
+  readonly mask: (s: string) => string;
 }
 
 /** Nothing to send to at all (no route, no default instance). */
@@ -46,7 +48,7 @@ export function ownError(final: Tried | undefined, f: OwnFacts): OwnError | unde
   if (o.kind !== "response" || o.status < 400) return undefined; // gw's own 502/504 already say what happened
   // soonest-cooldown: when the attempt was picked, every untried target was cooling (the tried
   // ones had failed this request), and its answer failed too — for the target's sake, not the request's.
-  if (f.route && o.attempt.pick === "soonest-cooldown" && c && TARGET_FAULT.has(c.class)) return routeOut(f.route, f, c.reason);
+  if (f.route && o.attempt.pick === "soonest-cooldown" && c && TARGET_FAULT.has(c.class)) return routeOut(f.route, f, lastWords(o.status, final.errorText, c.reason, f.mask));
   if (isRouterNotFound(o.status, o.headers, final.errorText)) return notServed(f);
   // A name gw knows that reached the instance as sent (the router in shadow mode) keeps the instance's words.
   if (!f.route && UNKNOWN_MODEL.test(final.errorText ?? "") && !f.config.global.lb.router?.activationModels.has(f.model ?? "")) return unknownModel(f, o.attempt.instance.name);
@@ -119,6 +121,33 @@ function decodeURIComponentSafe(s: string): string {
   } catch {
     return s;
   }
+}
+
+/** `429 <the upstream's words>` for gw's error, or the classifier's reason when it said nothing. */
+function lastWords(status: number, text: string | undefined, reason: string, mask: (s: string) => string): string {
+  const said = upstreamWords(text);
+  // Masked first, then cut: no part of a key survives the cut.
+  return said ? `${status} ${mask(said).slice(0, 160)}` : reason;
+}
+
+/**
+ * What an upstream's error says, as it says it: the `message` of its error object (Anthropic's,
+ * OpenAI's, Google's; a Gemini array's first element; the JSON of an error event), else its text,
+ * on one line. The classifier's reason is lower-cased and runs message, code and type together:
+ * fine for matching, hard to read in a client's error.
+ */
+function upstreamWords(text: string | undefined): string {
+  if (!text) return "";
+  let said = text;
+  try {
+    // The JSON in it: the whole body, or an event's data after gw's "error event in a 200 stream: ".
+    const body = JSON.parse(text.slice(text.search(/[[{]/), Math.max(text.lastIndexOf("}"), text.lastIndexOf("]")) + 1)) as unknown;
+    const first = Array.isArray(body) ? body[0] : body;
+    const err = (first as { error?: unknown } | null)?.error ?? first;
+    const message = (err as { message?: unknown } | null)?.message;
+    if (typeof message === "string" && message.trim()) said = message;
+  } catch {}
+  return said.replace(/\s+/g, " ").trim();
 }
 
 /** Why each target of `route` is out, and when the first one is back (Retry-After). */

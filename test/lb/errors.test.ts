@@ -12,8 +12,8 @@ let up: TestUpstream, hang: TestUpstream, limited: TestUpstream, outOfQuota: Tes
 
 beforeAll(() => {
   up = testUpstream();
-  limited = testUpstream(() => Response.json({ error: { message: "rate limited for user@example.com" } }, { status: 429, headers: { "retry-after": "30" } }));
-  outOfQuota = testUpstream(() => Response.json({ error: { message: "insufficient_quota: account user@example.com" } }, { status: 403 }));
+  limited = testUpstream(() => Response.json({ error: { type: "rate_limit_error", message: "Rate limited for user@example.com" } }, { status: 429, headers: { "retry-after": "30" } }));
+  outOfQuota = testUpstream(() => Response.json({ error: { type: "insufficient_quota", message: "Insufficient quota: account user@example.com" } }, { status: 403 }));
   hang = testUpstream(() => new Promise<Response>(() => {})); // never answers
   // A relay whose path is wrong: its web server's own 404 page, passed on by the instance.
   relay = testUpstream(() => new Response("<html><h1>404 Not Found</h1><hr>nginx</html>", { status: 404, headers: { "content-type": "text/html" } }));
@@ -131,6 +131,9 @@ describe("every target of a route out", () => {
     expect(message).toMatch(/limited\/l rate limited or overloaded, cooling until \d\d:\d\d:\d\d UTC \(in \d+ s\)/);
     expect(message).toMatch(/quota\/q out of quota, cooling until \d\d:\d\d:\d\d UTC \(in \d+ s\)/);
     expect(message).not.toContain("example.com"); // the upstreams' words may name accounts
+    // The last answer in the upstream's own words (its message as written), not the classifier's
+    // lower-cased run of message, code and type.
+    expect(message).toMatch(/; the last try answered (429 Rate limited for|403 Insufficient quota: account) \*\*\*@\*\*\*$/);
   };
   test("Anthropic SDK: 503 (its retries honour Retry-After) naming the route, each target's reason and end", async () => {
     const client = new Anthropic({ baseURL: gw.url, apiKey: "k", maxRetries: 0 });
