@@ -17,6 +17,7 @@ export const TUNING_KEYS = [
   "quota_exceeded",
   "request_log",
   "logs_max_total_size_mb",
+  "passthrough_headers",
 ] as const;
 
 /** The keys of `[global.streaming]` and `[global.quota_exceeded]` (and of the instances' own). */
@@ -35,6 +36,7 @@ export interface TuningLayer {
   nonstreamKeepaliveInterval?: number;
   requestLog?: boolean;
   logsMaxTotalSizeMb?: number;
+  passthroughHeaders?: boolean;
   streamingFlat: StreamingConfig;
   streamingTable: StreamingConfig;
   quotaFlat: QuotaExceededConfig;
@@ -69,6 +71,7 @@ export function readTuning(r: Reader, f: Map<string, Field>): TuningLayer {
     nonstreamKeepaliveInterval: r.oldInt(f.get("nonstream_keepalive_interval"), { min: 0 }),
     requestLog: r.bool(f.get("request_log")),
     logsMaxTotalSizeMb: r.int(f.get("logs_max_total_size_mb"), { min: 0 }),
+    passthroughHeaders: r.bool(f.get("passthrough_headers")),
     streamingFlat: clean({
       keepaliveSeconds: r.oldInt(f.get("streaming_keepalive_seconds"), { min: 0 }),
       bootstrapRetries: r.oldInt(f.get("streaming_bootstrap_retries"), { min: 0 }),
@@ -105,6 +108,7 @@ export function resolveTuning(global: TuningLayer, inst?: TuningLayer): Instance
     nonstreamKeepaliveInterval: pick((l) => l.nonstreamKeepaliveInterval),
     requestLog: pick((l) => l.requestLog),
     logsMaxTotalSizeMb: pick((l) => l.logsMaxTotalSizeMb),
+    passthroughHeaders: pick((l) => l.passthroughHeaders) ?? true,
     streaming: layered((l) => l.streamingTable, (l) => l.streamingFlat),
     quotaExceeded: layered((l) => l.quotaTable, (l) => l.quotaFlat),
   };

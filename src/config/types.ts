@@ -36,6 +36,14 @@ export interface InstanceTuning {
   readonly requestLog?: boolean;
   /** Cap of CLIProxyAPI's log directory (`logs-max-total-size-mb`); unset = not written. */
   readonly logsMaxTotalSizeMb?: number;
+  /**
+   * CLIProxyAPI's `passthrough-headers`, written always (true unless set). Only with it does its
+   * 429 "all credentials cooling down" say when it ends on /v1/messages (a Retry-After header: its
+   * Claude handler drops the body's reset_seconds), and gw cools the target that long instead of
+   * lb_transient_heavy_cooldown_ms. It passes the upstream's headers on too (lb/headers.ts drops
+   * the ones that name an account).
+   */
+  readonly passthroughHeaders: boolean;
   readonly streaming: StreamingConfig;
   readonly quotaExceeded: QuotaExceededConfig;
 }

@@ -44,6 +44,7 @@ export function instanceYaml(config: Config, inst: InstanceConfig): string {
   if (inst.proxy) y["proxy-url"] = inst.proxy;
   y["request-retry"] = inst.requestRetry;
   y["max-retry-interval"] = inst.maxRetryInterval;
+  y["passthrough-headers"] = inst.passthroughHeaders;
   if (inst.routingStrategy) y.routing = { strategy: inst.routingStrategy };
   if (inst.disableCooling !== undefined) y["disable-cooling"] = inst.disableCooling;
   if (inst.nonstreamKeepaliveInterval !== undefined) y["nonstream-keepalive-interval"] = inst.nonstreamKeepaliveInterval;

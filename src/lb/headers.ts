@@ -67,9 +67,11 @@ export function setInstanceKey(h: Headers | HeaderMap, apiKey: string): void {
 
 /**
  * Upstream response headers for the client, plus gw's explanation headers. Besides hop-by-hop
- * headers, two kinds never pass: CORS (`access-control-*`: CLIProxyAPI allows every origin;
- * whether a browser may read gw's answer is gw's decision, lb/browser.ts) and `set-cookie` (gw's
- * clients are API clients; a cookie from an upstream would be a credential for nobody's good).
+ * headers, three kinds never pass: CORS (`access-control-*`: CLIProxyAPI allows every origin;
+ * whether a browser may read gw's answer is gw's decision, lb/browser.ts), `set-cookie` (gw's
+ * clients are API clients; a cookie from an upstream would be a credential for nobody's good), and
+ * the headers that name the upstream account (ACCOUNT_HEADERS): a team's clients share gw's
+ * accounts without knowing them.
  * The values pass `mask`, on every answer and not only on errors: an upstream may echo the key it
  * was sent in any header (a relay's debug header, a provider's headers CLIProxyAPI passes through).
  */
@@ -93,4 +95,11 @@ function maskValues(h: HeaderMap, mask: (s: string) => string): HeaderMap {
   return h;
 }
 
-const notForClients = (name: string) => name === "set-cookie" || name.startsWith("access-control-");
+/**
+ * What CLIProxyAPI's passthrough-headers (which gw turns on: instances/yaml.ts) passes on from an
+ * upstream that says whose account answered: Anthropic's organization, OpenAI's organization and
+ * project, the ChatGPT account of a Codex login. Rate limits and request ids pass.
+ */
+const ACCOUNT_HEADERS: ReadonlySet<string> = new Set(["anthropic-organization-id", "openai-organization", "openai-project", "chatgpt-account-id"]);
+
+const notForClients = (name: string) => name === "set-cookie" || name.startsWith("access-control-") || ACCOUNT_HEADERS.has(name);

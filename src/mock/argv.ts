@@ -107,7 +107,7 @@ x-mock-fault (429~gzip), or as -fault. Precedence: model suffix > header > -faul
                  opening (message_start…, response.created…) and N content events; after=0 is
                  CLIProxyAPI's "200, handshake, then the error" before any content (a Codex
                  client — its User-Agent or Originator — gets Responses' response.failed)
-  passthrough    like the YAML's passthrough-headers: true, the only way a 429 gets Retry-After
+  passthrough    like the YAML's passthrough-headers: true (gw writes it), the only way a 429 gets Retry-After
   gzip           gzip the error body            hang           never answer
   slow-first=MS  delay the status line          interval=MS    delay between events
   gap=MS         pause after the first content event     keepalive=MS  ": keep-alive" every MS ms

@@ -9,7 +9,8 @@
  *
  * or sit in the request header `x-mock-fault: 429~gzip` (no leading `~` needed), or be the
  * instance-wide default from `gw mock --fault SPEC`. Precedence: model suffix > header > default,
- * token by token. Everything from the first `~` is stripped from the model before the lookup.
+ * token by token. Everything from the first `~` is stripped from the model before the lookup (a
+ * YAML that registers the whole name, as gw writes a route's upstream model, matches it too).
  *
  * Tokens
  *   429[=S]        model_cooldown with reset_seconds S (default 60) in the body

@@ -71,7 +71,9 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
     if (!(err instanceof FaultSpecError)) throw err;
     return errorResponse(400, dialect.errorBody({ status: 400, text: `gw mock: ${err.message}` }, mr.stream));
   }
-  const provider = inst.catalog.provider(model);
+  // gw writes a route's upstream model into the YAML as it is, fault included (`claude-x~429`):
+  // the instance registered that name.
+  const provider = inst.catalog.provider(model) ?? inst.catalog.provider(mr.model);
   if (provider === null) return errorResponse(400, dialect.errorBody(unknownModelText(model), mr.stream));
 
   if (fault.hang) {

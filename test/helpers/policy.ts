@@ -77,6 +77,7 @@ export function config(routes: readonly Route[], lb: LbConfig = LB_DEFAULTS): Co
       proxy: "",
       requestRetry: 3,
       maxRetryInterval: 30,
+      passthroughHeaders: true,
       streaming: {},
       quotaExceeded: {},
       lb,

@@ -23,6 +23,7 @@ describe("instance YAML: the old generator's mapping", () => {
       "proxy-url": "http://proxy.local:3128",
       "request-retry": 5,
       "max-retry-interval": 30,
+      "passthrough-headers": true,
       routing: { strategy: "fill-first" },
       "disable-cooling": false,
       "nonstream-keepalive-interval": 10,
@@ -51,6 +52,17 @@ describe("instance YAML: the old generator's mapping", () => {
     ]);
     expect(y["vertex-api-key"]).toEqual([{ "api-key": "g-key", "base-url": "https://gem.example.com", models: [{ name: "gemini-3-pro", alias: "gemini-3-pro" }] }]);
     expect(y["max-retry-interval"]).toBe(60);
+  });
+
+  test("passthrough-headers: true (what tells gw when a rate limit ends), unless the file sets passthrough_headers", () => {
+    const passthrough = (global: string, a: string) => {
+      const c = parseConfig(`[global]\nmain_port = 9100\n${global}\n[instances.a]\nport = 9101\nproviders = [{ type = "codex" }]\n${a}\n[instances.b]\nport = 9102\nproviders = [{ type = "codex" }]\n`, "/srv/gw/p.toml").config!;
+      return c.instances.map((i) => parse(instanceYaml(c, i))["passthrough-headers"]);
+    };
+    expect(passthrough("", "")).toEqual([true, true]);
+    expect(passthrough("passthrough_headers = false", "")).toEqual([false, false]);
+    expect(passthrough("passthrough_headers = false", 'passthrough_headers = "yes"')).toEqual([true, false]);
+    expect(passthrough("", "passthrough_headers = false")).toEqual([false, true]);
   });
 
   test("deterministic, no anchors even where objects repeat", () => {

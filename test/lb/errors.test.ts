@@ -2,8 +2,11 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.ts";
 import type { Gateway } from "../../src/lb/server.ts";
 import { configFrom, deadUrl, externalInstances, startTestGateway, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";
+import { type MockServer, startMock } from "../helpers/mock.ts";
+import { freePorts } from "../helpers/ports.ts";
 
 let up: TestUpstream, hang: TestUpstream, limited: TestUpstream, outOfQuota: TestUpstream, relay: TestUpstream, gw: Gateway;
 
@@ -181,6 +184,50 @@ describe("a route out for longer than a client's retries can wait", () => {
     expect(res.status).toBe(503);
     expect(res.headers.get("x-should-retry")).toBeNull();
     await res.body?.cancel();
+  });
+});
+
+describe("a route whose one target CLIProxyAPI cools for 20 s", () => {
+  // Its Claude handler keeps only the message of its model_cooldown 429 ("All credentials for model
+  // … are cooling down"): reset_seconds is dropped, and Retry-After is sent only with
+  // passthrough-headers. gw must still learn the 20 s — not cool for lb_transient_heavy_cooldown_ms
+  // (120 s) and tell Claude Code "back in 120 s" with no retry. The instance reads the YAML gw
+  // writes for it, as CLIProxyAPI would.
+  let cpa: MockServer, short: Gateway;
+  beforeAll(async () => {
+    const [port] = await freePorts(1);
+    const config = await withInstanceKeys(
+      configFrom(`
+[global]
+main_port = 8145
+[instances.cpa]
+port = ${port}
+providers = [{ type = "anthropic", api_keys = ["sk-cpa"] }]
+[routing]
+"short" = [{ instance = "cpa", provider = "anthropic", model = "claude-x~429=20" }]
+`),
+    );
+    const [yaml] = await writeInstanceFiles(config);
+    cpa = startMock({ config: yaml! });
+    short = startTestGateway(config);
+  });
+  afterAll(async () => {
+    await short.stop(0);
+    await cpa.stop();
+  });
+
+  test("the target cools ~20 s, and gw's answer while it does says Retry-After ~20 (so the SDKs and Claude Code retry)", async () => {
+    const client = new Anthropic({ baseURL: short.url, apiKey: "k", maxRetries: 0 });
+    const ask = async () => (await client.messages.create({ model: "short", max_tokens: 5, messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+    const first = await ask();
+    expect(first.status).toBe(429); // the instance's own answer, passed on
+    expect(Number(first.headers?.get("retry-after"))).toBe(20);
+    const out = await ask();
+    expect(out.status).toBe(503);
+    const after = Number(out.headers?.get("retry-after"));
+    expect(after).toBeGreaterThan(10); // less what a loaded machine took since the first answer
+    expect(after).toBeLessThanOrEqual(20);
+    expect((out.error as { error: { message: string } }).error.message).toMatch(/the first is back in (1\d|20) s/);
   });
 });
 

@@ -35,6 +35,10 @@ beforeAll(() => {
     if (kind === "plain") return new Response(plain, { status: 400, headers: { "content-type": "application/json" } });
     // Answers that are not error statuses but echo the key they were sent.
     const echo = { "x-echo-auth": req.headers.get("authorization") ?? "", "x-debug": `used ${PROVIDER_KEY}`, "x-plain": "nothing here" };
+    // What CLIProxyAPI passes on from Anthropic with passthrough-headers (gw writes it: src/instances/yaml.ts).
+    const passed = { "anthropic-organization-id": "4f0c9a8e-org", "openai-organization": "org-team", "openai-project": "proj_1", "chatgpt-account-id": "acct-1", "request-id": "req_011", "anthropic-ratelimit-requests-remaining": "49", "anthropic-ratelimit-requests-reset": "2026-12-01T09:00:20Z" };
+    if (kind === "passthrough") return Response.json({ id: "msg_1", type: "message", role: "assistant", content: [{ type: "text", text: "hi" }], usage: { input_tokens: 1, output_tokens: 1 } }, { headers: passed });
+    if (kind === "passthrough-sse") return new Response(`${OPENING}${DELTA}`, { headers: { ...passed, "content-type": "text/event-stream" } });
     if (kind === "ok-echo") return Response.json({ id: "msg_1", type: "message", role: "assistant", content: [{ type: "text", text: "hi" }], usage: { input_tokens: 1, output_tokens: 1 } }, { headers: echo });
     if (kind === "sse-error") return new Response(`${OPENING}event: error\ndata: ${quoting}\n\n`, { headers: { ...echo, "content-type": "text/event-stream" } });
     if (kind === "sse-late-error") return new Response(`${OPENING}${DELTA}event: error\ndata: ${quoting}\n\n`, { headers: { "content-type": "text/event-stream" } });
@@ -115,6 +119,17 @@ test("a successful answer that echoes the key it was sent in a header has it mas
   expect(res.headers.get("x-echo-auth")).toBe(`Bearer ${maskSecret(INSTANCE_KEY).replace("…", "...")}`);
   expect(res.headers.get("x-plain")).toBe("nothing here");
   expect((await res.json()).content[0].text).toBe("hi");
+});
+
+test("headers CLIProxyAPI passes on that name the upstream account never reach gw's clients; its rate limits and request id do", async () => {
+  for (const [kind, stream] of [["passthrough", false], ["passthrough-sse", true]] as const) {
+    const res = await ask(kind, stream);
+    expect(res.status).toBe(200);
+    for (const name of ["anthropic-organization-id", "openai-organization", "openai-project", "chatgpt-account-id"]) expect(res.headers.get(name)).toBeNull();
+    expect(res.headers.get("anthropic-ratelimit-requests-remaining")).toBe("49");
+    expect(res.headers.get("request-id")).toBe("req_011");
+    expect(await res.text()).toMatch(stream ? /Hello/ : /"hi"/);
+  }
 });
 
 test("an error event that opens a stream is an error: the client gets it masked, headers too", async () => {

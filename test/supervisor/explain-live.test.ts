@@ -12,7 +12,7 @@ import type { StatusReport } from "../../src/supervisor/status.ts";
 import { gw, killAll, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
 
 const SESSION = "3f1c2a7e-0000-4000-8000-000000000001";
-/** The mock's 429 ("all credentials cooling down") is a heavy transient failure for gw. */
+/** The mock's 429 ("all credentials cooling down") is a heavy transient failure for gw; its 900 s reset (Retry-After) is beyond the cap. */
 const COOLDOWN_MS = 600_000;
 let sb: Sandbox;
 afterAll(async () => {
@@ -44,7 +44,7 @@ describe("gw route explain reads the running gw's state", () => {
     // Route m: a first (priority 1), which answers every request with a 429; b behind it.
     const toml = readFileSync(sb.file, "utf8").replace(
       /^"m" = .*$/m,
-      `"m" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash~429", priority = 1 }, { instance = "b", provider = "antigravity", model = "gemini-3-flash" }]`,
+      `"m" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash~429=900", priority = 1 }, { instance = "b", provider = "antigravity", model = "gemini-3-flash" }]`,
     );
     writeFileSync(sb.file, toml);
     const bodyFile = join(sb.dir, "body.json");
@@ -55,7 +55,7 @@ describe("gw route explain reads the running gw's state", () => {
     const before = await explain();
     expect(before.code).toBe(0);
     expect(before.stdout).toContain("state     no gw running for this config: fresh state (no cooldowns, sticky sessions or streaks)");
-    expect(before.stdout).toContain("target    a/gemini-3-flash~429 (weighted pick");
+    expect(before.stdout).toContain("target    a/gemini-3-flash~429=900 (weighted pick");
 
     expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
     const pid = (await controlJson<StatusReport>(gwPaths(sb.dir), "/status")).pid;
@@ -77,7 +77,7 @@ describe("gw route explain reads the running gw's state", () => {
     expect(out).toMatch(new RegExp(`^state {5}running gw pid ${pid}, state as of \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(local .*state\\.db\\)$`, "m"));
     expect(out).toContain(`session   cc:${SESSION}`);
     expect(out).toContain("target    b/gemini-3-flash (sticky: the session's target)");
-    expect(out).toMatch(/^ {2}a\/gemini-3-flash~429 +w1 p1 +cooling, 9m[0-5]\ds left \(transient_heavy: 429 .+\): skipped$/m);
+    expect(out).toMatch(/^ {2}a\/gemini-3-flash~429=900 +w1 p1 +cooling, 9m[0-5]\ds left \(transient_heavy: 429 .+\): skipped$/m);
     expect(out).toMatch(/^ {2}b\/gemini-3-flash +w1 +← chosen {2}the session's sticky target$/m);
 
     // --json: the same, in snake_case as every gw --json.
@@ -86,7 +86,7 @@ describe("gw route explain reads the running gw's state", () => {
     expect(json.session).toBe(`cc:${SESSION}`);
     expect(json.target).toMatchObject({ id: "b/gemini-3-flash", reason: "sticky" });
     const [a, b] = json.target.pool;
-    expect(a.id).toBe("a/gemini-3-flash~429");
+    expect(a.id).toBe("a/gemini-3-flash~429=900");
     expect(a.cooling.kind).toBe("transient_heavy");
     expect(a.cooling.left_ms).toBeGreaterThan(COOLDOWN_MS - 120_000);
     expect(a.cooling.left_ms).toBeLessThanOrEqual(COOLDOWN_MS);
@@ -110,6 +110,6 @@ describe("gw route explain reads the running gw's state", () => {
 
     const after = await explain("--session", SESSION);
     expect(after.stdout).toContain("state     no gw running for this config: fresh state");
-    expect(after.stdout).toContain("target    a/gemini-3-flash~429 (weighted pick");
+    expect(after.stdout).toContain("target    a/gemini-3-flash~429=900 (weighted pick");
   }, 90_000);
 });
