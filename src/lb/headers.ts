@@ -98,8 +98,12 @@ function maskValues(h: HeaderMap, mask: (s: string) => string): HeaderMap {
 /**
  * What CLIProxyAPI's passthrough-headers (which gw turns on: instances/yaml.ts) passes on from an
  * upstream that says whose account answered: Anthropic's organization, OpenAI's organization and
- * project, the ChatGPT account of a Codex login. Rate limits and request ids pass.
+ * project, the ChatGPT account of a Codex login — and a subscription's usage state
+ * (`anthropic-ratelimit-unified-*`), which Claude Code turns into "approaching your limit"
+ * warnings: that of one account of gw's pool, not what the user can still do through gw. Request
+ * ids and the API's per-key rate limits pass.
  */
 const ACCOUNT_HEADERS: ReadonlySet<string> = new Set(["anthropic-organization-id", "openai-organization", "openai-project", "chatgpt-account-id"]);
+const ACCOUNT_PREFIX = "anthropic-ratelimit-unified-";
 
-const notForClients = (name: string) => name === "set-cookie" || name.startsWith("access-control-") || ACCOUNT_HEADERS.has(name);
+const notForClients = (name: string) => name === "set-cookie" || name.startsWith("access-control-") || ACCOUNT_HEADERS.has(name) || name.startsWith(ACCOUNT_PREFIX);

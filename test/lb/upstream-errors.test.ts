@@ -36,7 +36,7 @@ beforeAll(() => {
     // Answers that are not error statuses but echo the key they were sent.
     const echo = { "x-echo-auth": req.headers.get("authorization") ?? "", "x-debug": `used ${PROVIDER_KEY}`, "x-plain": "nothing here" };
     // What CLIProxyAPI passes on from Anthropic with passthrough-headers (gw writes it: src/instances/yaml.ts).
-    const passed = { "anthropic-organization-id": "4f0c9a8e-org", "openai-organization": "org-team", "openai-project": "proj_1", "chatgpt-account-id": "acct-1", "request-id": "req_011", "anthropic-ratelimit-requests-remaining": "49", "anthropic-ratelimit-requests-reset": "2026-12-01T09:00:20Z" };
+    const passed = { "anthropic-organization-id": "4f0c9a8e-org", "openai-organization": "org-team", "openai-project": "proj_1", "chatgpt-account-id": "acct-1", "request-id": "req_011", "anthropic-ratelimit-requests-remaining": "49", "anthropic-ratelimit-requests-reset": "2026-12-01T09:00:20Z", "anthropic-ratelimit-unified-status": "allowed_warning", "anthropic-ratelimit-unified-5h-utilization": "0.93" };
     if (kind === "passthrough") return Response.json({ id: "msg_1", type: "message", role: "assistant", content: [{ type: "text", text: "hi" }], usage: { input_tokens: 1, output_tokens: 1 } }, { headers: passed });
     if (kind === "passthrough-sse") return new Response(`${OPENING}${DELTA}`, { headers: { ...passed, "content-type": "text/event-stream" } });
     if (kind === "ok-echo") return Response.json({ id: "msg_1", type: "message", role: "assistant", content: [{ type: "text", text: "hi" }], usage: { input_tokens: 1, output_tokens: 1 } }, { headers: echo });
@@ -121,11 +121,11 @@ test("a successful answer that echoes the key it was sent in a header has it mas
   expect((await res.json()).content[0].text).toBe("hi");
 });
 
-test("headers CLIProxyAPI passes on that name the upstream account never reach gw's clients; its rate limits and request id do", async () => {
+test("headers CLIProxyAPI passes on that name the upstream account (or one subscription's usage) never reach gw's clients; the API's rate limits and request id do", async () => {
   for (const [kind, stream] of [["passthrough", false], ["passthrough-sse", true]] as const) {
     const res = await ask(kind, stream);
     expect(res.status).toBe(200);
-    for (const name of ["anthropic-organization-id", "openai-organization", "openai-project", "chatgpt-account-id"]) expect(res.headers.get(name)).toBeNull();
+    for (const name of ["anthropic-organization-id", "openai-organization", "openai-project", "chatgpt-account-id", "anthropic-ratelimit-unified-status", "anthropic-ratelimit-unified-5h-utilization"]) expect(res.headers.get(name)).toBeNull();
     expect(res.headers.get("anthropic-ratelimit-requests-remaining")).toBe("49");
     expect(res.headers.get("request-id")).toBe("req_011");
     expect(await res.text()).toMatch(stream ? /Hello/ : /"hi"/);
