@@ -13,7 +13,7 @@ import type { BodyBudget } from "./body-budget.ts";
 import { type Dialect, errorResponse, sseErrorEvent } from "./dialect.ts";
 import { type ClientLink, unschedule } from "./due.ts";
 import { discard, type Tried } from "./failover.ts";
-import { endsAnswer, errorStatus, parseObject } from "./first-event.ts";
+import { endsAnswer, errorStatus, innerError, parseObject } from "./first-event.ts";
 import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import type { Health } from "./local.ts";
 import { NO_INSTANCE, type OwnError } from "./own-error.ts";
@@ -164,7 +164,7 @@ const FAILED = {
 function geminiReadableError(data: string | undefined, mask: (s: string) => string): string | undefined {
   if (data === undefined) return undefined;
   const o = parseObject(data.trimStart());
-  const inner = (o?.error ?? o) as Record<string, unknown> | undefined;
+  const inner = innerError(o);
   if (typeof inner?.code === "number") return undefined; // Google's own shape: the SDK reads it
   const message = typeof inner?.message === "string" ? inner.message : data.slice(0, 500);
   return sseErrorEvent("gemini", errorStatus(o), mask(`upstream error inside the stream: ${message}`), "upstream_stream_broken");

@@ -136,7 +136,7 @@ const latin1 = new TextDecoder("latin1");
  * code invalid_api_key), as its common body does a 404 (code model_not_found).
  */
 export function errorStatus(o: Record<string, unknown> | undefined): number {
-  const inner = (o?.error ?? (o?.response as Record<string, unknown> | undefined)?.error ?? o) as Record<string, unknown> | undefined;
+  const inner = innerError(o);
   for (const v of [inner?.code, inner?.status]) {
     if (typeof v === "number" && v >= 400 && v < 600) return v;
   }
@@ -145,6 +145,11 @@ export function errorStatus(o: Record<string, unknown> | undefined): number {
     if (s) return s;
   }
   return 500;
+}
+
+/** The error inside a body or event: its `error` (Anthropic, OpenAI, Google), a Responses event's `response.error`, else the object itself. */
+export function innerError(o: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  return (o?.error ?? (o?.response as Record<string, unknown> | undefined)?.error ?? o) as Record<string, unknown> | undefined;
 }
 
 /** The JSON object an event's data holds, or undefined (not JSON, or not an object). */

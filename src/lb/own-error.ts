@@ -11,6 +11,7 @@ import type { Cooldown, CooldownKind, StateView } from "../state/types.ts";
 import { availableAt } from "../state/types.ts";
 import type { GwErrorCode } from "./dialect.ts";
 import type { Tried } from "./failover.ts";
+import { innerError } from "./first-event.ts";
 import { modelIdsOf } from "./model-ids.ts";
 
 export interface OwnError {
@@ -142,9 +143,8 @@ function upstreamWords(text: string | undefined): string {
   try {
     // The JSON in it: the whole body, or an event's data after gw's "error event in a 200 stream: ".
     const body = JSON.parse(text.slice(text.search(/[[{]/), Math.max(text.lastIndexOf("}"), text.lastIndexOf("]")) + 1)) as unknown;
-    const first = Array.isArray(body) ? body[0] : body;
-    const err = (first as { error?: unknown } | null)?.error ?? first;
-    const message = (err as { message?: unknown } | null)?.message;
+    const first = (Array.isArray(body) ? body[0] : body) as Record<string, unknown> | null;
+    const message = first && typeof first === "object" ? innerError(first)?.message : undefined;
     if (typeof message === "string" && message.trim()) said = message;
   } catch {}
   return said.replace(/\s+/g, " ").trim();
