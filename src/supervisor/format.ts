@@ -55,7 +55,9 @@ export function formatStatus(r: StatusReport, now = Date.now(), width = Infinity
 export function stateLine(s: StateHealth, now = Date.now()): string {
   const base = s.backend === "memory" ? "memory (nothing kept across restarts)" : `${s.backend} ${s.where}`;
   if (s.up) return base;
-  const since = s.downSince === undefined ? "" : ` ${duration(now - s.downSince)}`;
+  // downForMs: the reporting gw's monotonic measure; a gw from before it sent downSince alone.
+  const forMs = s.downForMs ?? (s.downSince === undefined ? undefined : Math.max(0, now - s.downSince));
+  const since = forMs === undefined ? "" : ` ${duration(forMs)}`;
   return `${base}  DOWN${since}: ${s.problem ?? "unreachable"} — serving from local state`;
 }
 
