@@ -66,6 +66,11 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /** One line of `gw restart`'s progress: an instance waits for its requests, or was restarted. */
 export function restartLine(p: RestartProgress): string {
   if (p.event === "draining") return `${p.name}: ${p.removed ? "removed from the config: " : ""}waiting for ${p.streams} request(s) in flight to finish (up to ${secs(p.graceMs)}); ${p.removed ? "then it stops" : "new requests go to other targets or wait for it"}`;
+  if (p.event === "superseded") {
+    const d = p.drain;
+    const drained = !d?.streams ? "" : d.left > 0 ? `waited ${secs(d.ms)}, ${d.left} request(s) still running; ` : `drained after ${d.streams} request(s) in flight finished (${secs(d.ms)}); `;
+    return `${p.name}: ${drained}a later reload changed it meanwhile — its ${p.then} follows`;
+  }
   const r = p.result;
   const d = r.drain;
   const drained = !d || d.streams === 0 ? "" : d.left > 0 ? ` after ${secs(d.ms)} — ${d.left} request(s) still running were cut (shutdown_grace_ms)` : ` after ${d.streams} request(s) in flight finished (${secs(d.ms)})`;

@@ -55,7 +55,7 @@ test("following work: what it said so far, then each step as it comes; an earlie
   });
   await Bun.sleep(0);
   const heard: string[] = [];
-  const following = new InstanceWork([job]).follow((p) => heard.push(p.event === "draining" ? p.name : p.result.name));
+  const following = new InstanceWork([job]).follow((p) => heard.push(p.event === "restarted" ? p.result.name : p.name));
   expect(heard).toEqual(["a"]);
   drain.finish();
   await following;
