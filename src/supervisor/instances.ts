@@ -141,13 +141,36 @@ export class InstanceSet {
    * began stopping.
    */
   private async restartOne(s: SupervisedInstance, drainer?: Drainer, progress?: (p: RestartProgress) => void, target?: string): Promise<RestartResult | undefined> {
+    return this.restartEnd(s, await this.restartStart(s, drainer, progress, target), drainer, progress, target);
+  }
+
+  /**
+   * A restart's first half: drain, then stop the process (it stays drained). Undefined when it
+   * gave way (nothing stopped), else what the drain found.
+   */
+  private async restartStart(s: SupervisedInstance, drainer?: Drainer, progress?: (p: RestartProgress) => void, target?: string): Promise<{ drain?: DrainReport } | undefined> {
     if (!this.wants(s, target)) return this.gaveWay(s, undefined, progress);
+    let stopped = false;
     try {
       const drain = await this.drainFirst(s, "restart", drainer, progress);
       if (!this.wants(s, target)) return this.gaveWay(s, drain, progress);
+      await s.stopToRestart();
+      stopped = true;
+      return drain ? { drain } : {};
+    } finally {
+      if (!stopped) drainer?.undrain(s.name);
+    }
+  }
+
+  /** The second half, after `first` stopped the process: start it as the config asks now. */
+  private async restartEnd(s: SupervisedInstance, first: { drain?: DrainReport } | undefined, drainer?: Drainer, progress?: (p: RestartProgress) => void, target?: string): Promise<RestartResult | undefined> {
+    if (!first) return undefined;
+    try {
+      // Stopped, and a later reload changed it meanwhile: that reload's work starts it.
+      if (!this.wants(s, target)) return this.gaveWay(s, undefined, progress);
       this.catchUp(s, target !== undefined);
-      const out = await s.restart();
-      const result: RestartResult = { name: s.name, ok: out.ok, ms: out.ms, problem: s.problem, ...(drain ? { drain } : {}) };
+      const out = await s.startAgain();
+      const result: RestartResult = { name: s.name, ok: out.ok, ms: out.ms, problem: s.problem, ...first };
       progress?.({ event: "restarted", result });
       return result;
     } finally {
@@ -254,6 +277,7 @@ export class InstanceSet {
       queued.push(this.reloadJob(name, lanes(name, s.inst.port, before.get(name)!.port), (tell) => this.retire(s, drainer, tell)));
     }
     const added: InstanceConfig[] = [];
+    const moves: (() => void)[] = [];
     for (const [name, inst] of wanted) {
       const s = this.byName.get(name);
       if (!s) {
@@ -265,9 +289,15 @@ export class InstanceSet {
       this.catchUp(s, false);
       if (this.launchKey(prev, was) === target) continue;
       this.deps.log.info(`${name}: port or command changed, restarting`);
-      // Its process may still run on a port an earlier reload's relaunch (given way to this one) was to leave.
-      queued.push(this.reloadJob(name, lanes(name, s.inst.port, was.port, inst.port), (tell) => this.restartOne(s, drainer, tell, target)));
+      // Stopped where it runs — its process may still be on a port an earlier reload's relaunch
+      // (given way to this one) was to leave — and started on its port once all stops are queued.
+      let first: { drain?: DrainReport } | undefined;
+      const job = this.reloadJob(name, lanes(name, s.inst.port, was.port), async (tell) => (first = await this.restartStart(s, drainer, tell, target)));
+      moves.push(() => this.lanes.queue(lanes(name, inst.port), (tell) => this.restartEnd(s, first, drainer, tell, target), job));
+      queued.push(job);
     }
+    // Its new port may be one another instance leaves (two swap ports): started after that stop.
+    for (const start of moves) start();
     // Last: on a port let go above, they queue behind the work that frees it.
     for (const inst of added) {
       this.deps.log.info(`${inst.name}: added to the config, starting`);

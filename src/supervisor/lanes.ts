@@ -59,10 +59,14 @@ export class Lanes {
   /** `failed`: a piece of work threw (it ran in the background: nobody else would hear of it). */
   constructor(private readonly failed: (err: Error) => void) {}
 
-  /** Run `task` once the work queued before on every one of `lanes` has ended. */
-  queue(lanes: readonly string[], task: (tell: Hear) => Promise<unknown>): Job {
-    const job = new Job();
-    const before = lanes.flatMap((l) => this.tails.get(l) ?? []);
+  /**
+   * Run `task` once the work queued before on every one of `lanes` has ended. With `job`: as that
+   * job's next step, after its steps so far (which hold only their own lanes) — a move's start on
+   * its new port is queued apart from its stop on the old one, so two instances swapping ports
+   * stop both, then start both.
+   */
+  queue(lanes: readonly string[], task: (tell: Hear) => Promise<unknown>, job = new Job()): Job {
+    const before = [job.done, ...lanes.flatMap((l) => this.tails.get(l) ?? [])];
     const done: Promise<void> = Promise.all(before)
       .then(() => task(job.tell))
       .then(
@@ -70,7 +74,7 @@ export class Lanes {
         (err: Error) => this.failed(err),
       )
       .finally(() => {
-        job.ended = true;
+        if (job.done === done) job.ended = true;
         for (const l of lanes) if (this.tails.get(l) === done) this.tails.delete(l);
       });
     job.done = done;
