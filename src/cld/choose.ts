@@ -29,7 +29,9 @@ export type ConfigChoice =
   | { readonly kind: "builtin" };
 
 export function chooseConfig(f: ConfigFacts): ConfigChoice {
-  const named = (file: string, origin: string, running?: RunningGw): ConfigChoice => ({ kind: "file", file, origin, named: true, ...(running ? { running } : {}) });
+  // A file named while a gw serves it is that gw's: it may listen elsewhere than its main_port
+  // (gw up --port N, the demo's --port 0), and only the running gw knows where.
+  const named = (file: string, origin: string, running = f.running.find((r) => r.config === file)): ConfigChoice => ({ kind: "file", file, origin, named: true, ...(running ? { running } : {}) });
   if (f.flag) return named(f.flag, "-c");
   if (f.gatewayUrl) return { kind: "remote" };
   if (f.cldToml) return named(f.cldToml, "$CLD_TOML");

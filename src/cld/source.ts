@@ -116,7 +116,7 @@ export async function loadCldSource(explicit: string | undefined, env: Env, opts
 async function factsOf(explicit: string | undefined, env: Env, cacheDir: string): Promise<ConfigFacts> {
   const abs = (p: string | undefined) => (p ? resolve(p) : undefined);
   const named = { flag: abs(explicit), cldToml: abs(env.CLD_TOML), gwConfig: abs(env.GW_CONFIG), gatewayUrl: env[URL_VAR]?.trim() || undefined };
-  if (named.flag || named.cldToml || named.gwConfig || named.gatewayUrl) return { ...named, running: [] };
+  if (named.flag || named.cldToml || named.gwConfig || named.gatewayUrl) return { ...named, running: named.gatewayUrl && !named.flag ? [] : await listRunning(env) };
   const here = resolve("providers.toml");
   const exists = existsSync(here);
   return {

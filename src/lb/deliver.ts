@@ -3,7 +3,7 @@
 // and notes the first byte, and when the response has ended the record is completed and the
 // request's end is written to the state store — after the client has its last byte.
 
-import type { Route } from "../config/types.ts";
+import type { CooldownsMs, Route } from "../config/types.ts";
 import type { Observability } from "../observe/http.ts";
 import { failedAnswer } from "../observe/record.ts";
 import type { RequestLog } from "../observe/requestlog.ts";
@@ -15,6 +15,7 @@ import { type ClientLink, unschedule } from "./due.ts";
 import { discard, type Tried } from "./failover.ts";
 import { endsAnswer, errorStatus, innerError, parseObject } from "./first-event.ts";
 import { downstreamHeaders, type HeaderMap } from "./headers.ts";
+import { judgeLateError } from "./late-error.ts";
 import type { Health } from "./local.ts";
 import { NO_INSTANCE, type OwnError } from "./own-error.ts";
 import type { Prober } from "./probe.ts";
@@ -62,6 +63,8 @@ interface Delivery {
   readonly client: ClientLink;
   /** gw's own error to answer instead of the final attempt's (own-error.ts). */
   readonly own?: OwnError;
+  /** The cooldowns of the running config, for an error found after the headers went out (late-error.ts). */
+  readonly cooldowns: CooldownsMs;
 }
 
 export function deliver(final: Tried | undefined, d: Delivery): Response {
@@ -125,15 +128,20 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     // An upstream error event after content ended the answer as surely as a break: the record,
     // the streak and the metrics say so (the event itself reached the client, masked).
     const upstreamError = watcher?.streamError?.();
-    const broken = end.broken || upstreamError !== undefined;
+    // A body without a length that was an error object (whole-errors.ts): the error gw would have
+    // answered with, had it come with a length; after content, a break as an error event is.
+    const found = errors?.error();
+    const late = found && !found.afterContent ? judgeLateError(found.text, o.attempt, { ...d.gw, ...d }) : undefined;
+    if (found?.afterContent) d.gw.stats.failedLate(instance, true, false);
+    const broken = end.broken || upstreamError !== undefined || found?.afterContent === true;
     d.gw.load?.leave(instance);
     if (sse) {
       d.gw.stats.streamClosed();
       d.gw.observe.metrics.streamClosed();
       d.gw.stats.end(failedAnswer(o.status, broken));
     }
-    const error = final.errorText ?? upstreamError ?? end.why;
-    finish(d, final, { status: o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId() });
+    const error = final.errorText ?? upstreamError ?? found?.text ?? end.why;
+    finish(d, final, { status: late?.status ?? o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId() });
   };
   // After the upstream's last byte: an event it never completed, as it came (masked: it may be an
   // error's start), and for Gemini its error once more in Google's shape.

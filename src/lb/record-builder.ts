@@ -78,6 +78,21 @@ export class RecordBuilder {
   attempt(a: AttemptRecord, cd: CooldownSet | undefined): void {
     if (a.error !== undefined) a.error = this.masker.text(a.error).slice(0, ERROR_PREVIEW_CHARS);
     this.attempts.push(a);
+    this.cooled(cd);
+  }
+
+  /** The final attempt, recorded as a success, turned out to be the error `c` (late-error.ts). */
+  judgedLate(c: { status: number; class: string; reason: string }, cd: CooldownSet | undefined): void {
+    const last = this.attempts[this.attempts.length - 1];
+    if (last) {
+      last.status = c.status;
+      last.class = c.class;
+      last.error = this.masker.text(c.reason).slice(0, ERROR_PREVIEW_CHARS);
+    }
+    this.cooled(cd);
+  }
+
+  private cooled(cd: CooldownSet | undefined): void {
     if (cd) this.cooldowns.push({ route: cd.route, target: cd.target, kind: cd.kind, ms: cd.ms, reason: this.masker.text(cd.reason) });
   }
 

@@ -104,12 +104,13 @@ const signatureWeight = {
   },
 } satisfies Policy;
 
+/** The session's target while it serves: not cooling, not draining, not on standby (weight 0 — a reload may put it there; a session leaves it as it leaves a removed target). */
 const sticky = {
   name: "sticky",
   pick(pool, route, ctx) {
     const id = stickyId(ctx);
     const t = id === undefined ? undefined : pool.find((x) => x.id === id);
-    return t && available(route, t, ctx) ? t : undefined;
+    return t && t.weight > 0 && available(route, t, ctx) ? t : undefined;
   },
 } satisfies Policy;
 

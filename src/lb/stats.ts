@@ -28,6 +28,16 @@ export class StatsCounter {
     if (error) this.s.errors++;
   }
 
+  /**
+   * A request already ended as a success whose body then turned out to be an error (late-error.ts):
+   * counted again as the error it was (`request`) and against its instance (`attempt`).
+   */
+  failedLate(instance: string, request: boolean, attempt: boolean): void {
+    if (request) this.s.errors++;
+    const b = this.s.byInstance[instance];
+    if (attempt && b) b.errors++;
+  }
+
   streamOpened(): void {
     this.s.openStreams++;
   }

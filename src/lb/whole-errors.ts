@@ -48,6 +48,9 @@ export class WholeErrors {
   private held: Uint8Array[] | undefined;
   private heldSize = 0;
   private opening: number = Opening.BeforeKey;
+  /** Objects met at valueDepth so far (the held one included). */
+  private values = 0;
+  private found: FoundError | undefined;
 
   constructor(private readonly mask: (s: string) => string) {}
 
@@ -106,6 +109,7 @@ export class WholeErrors {
           this.held = [];
           this.heldSize = 0;
           this.opening = Opening.BeforeKey;
+          this.values++;
         }
         this.depth++;
       } else if (b === 0x7d || b === 0x5d) {
@@ -142,6 +146,11 @@ export class WholeErrors {
     return r.byteLength ? r : undefined;
   }
 
+  /** The first error object the body carried (its text as the upstream wrote it), once it went out. */
+  error(): FoundError | undefined {
+    return this.found;
+  }
+
   /**
    * One more byte of a held value's opening: false once it is not `{ "error" :`, true once it is,
    * undefined while it may still be.
@@ -168,6 +177,7 @@ export class WholeErrors {
     this.held = undefined;
     if (!error) return bytes;
     const text = utf8.decode(bytes);
+    if (this.opening === Opening.Error) this.found ??= { text, afterContent: this.values > 1 };
     const masked = this.mask(text);
     return masked === text ? bytes : encoder.encode(masked);
   }
@@ -178,6 +188,13 @@ export class WholeErrors {
     const parts = out.filter((p) => p.byteLength > 0);
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
+}
+
+/** An error object in a body whose 200 had gone out: the whole body, or an element of a top-level array. */
+export interface FoundError {
+  readonly text: string;
+  /** Other values came before it (a Gemini array's content, then the error): the answer broke. */
+  readonly afterContent: boolean;
 }
 
 /** Where `byte` next is in `bytes` from `from`, or bytes' length. */

@@ -24,6 +24,7 @@ export interface LiveStateBackend {
   readonly where: string;
   readonly problem?: string;
   readonly downSince?: number;
+  readonly downForMs?: number;
 }
 
 /** A subset of supervisor/status.ts InstanceRow, so its rows can be passed as they are. */

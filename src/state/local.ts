@@ -11,7 +11,7 @@ import { open } from "node:fs/promises";
 import { PendingChanges } from "./changes.ts";
 import { createMemoryStore, type LocalStore, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
 import { isBusy, moveAside, StateFile, type Validity } from "./sqlite.ts";
-import type { StateBackend, StateChange, StateHealth, StateLog } from "./types.ts";
+import { type DownMark, downHealth, downMark, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
 
 interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   /** The state file, `.gw/state.db` beside the config. */
@@ -47,7 +47,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   let flushTimer: Timer | undefined;
   let syncTimer: Timer | undefined;
   let problem: string | undefined;
-  let downSince: number | undefined;
+  let down: DownMark | undefined;
   /** When the next prune starts; it stays due (a step per flush) until a step finds nothing more. */
   let pruneAt = now();
   let closed = false;
@@ -70,7 +70,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       file = reopenClean(o.file, o.log, `could not be read (${(err as Error).message})`, now());
     }
   }
-  if (!file) [problem, downSince] = ["the state file cannot be opened; state is kept in memory only", now()];
+  if (!file) [problem, down] = ["the state file cannot be opened; state is kept in memory only", downMark(now())];
   else flushTimer = setTimeout(flush, flushEveryMs); // the start's prune
 
   const pruneDue = () => now() >= pruneAt;
@@ -86,7 +86,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
         else pruneAt = now() + PRUNE_EVERY_MS;
       }
       if (problem) o.log.info(`state file ${o.file} is written again`);
-      [problem, downSince] = [undefined, undefined];
+      [problem, down] = [undefined, undefined];
       syncTimer ??= setTimeout(sync, syncEveryMs);
       busy = 0;
     } catch (err) {
@@ -95,7 +95,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       if (isBusy(err) && ++busy < BUSY_TRIES) return void (closed || (flushTimer = setTimeout(flush, flushEveryMs)));
       if (!problem) o.log.warn(`state file ${o.file} cannot be written (${(err as Error).message}); state is kept in memory and written when it can be`);
       problem ??= `cannot be written: ${(err as Error).message}`;
-      downSince ??= now();
+      down ??= downMark(now());
       if (!closed) flushTimer = setTimeout(flush, RETRY_MS);
     }
   }
@@ -112,7 +112,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   return {
     ...store,
     health(): StateHealth {
-      return { backend: "local", up: problem === undefined, where: o.file, ...(problem ? { problem, downSince } : {}) };
+      return { backend: "local", up: problem === undefined, where: o.file, ...(problem && down ? downHealth(problem, down) : {}) };
     },
     refresh() {
       if (!file || closed) return;

@@ -7,7 +7,7 @@
 import { RedisClient } from "bun";
 import { redisPassword } from "../config/state.ts";
 import { askRefusal, refusalOf } from "./redis-refusal.ts";
-import type { StateLog } from "./types.ts";
+import { type DownMark, downMark, type StateLog } from "./types.ts";
 
 interface LinkOptions {
   readonly url: string;
@@ -44,14 +44,14 @@ interface RedisLink {
   /** Settles after the first connection attempt, whatever its outcome. */
   readonly first: Promise<void>;
   /** Why the link is down, since when; undefined while up. */
-  down(): { problem: string; since: number } | undefined;
+  down(): (DownMark & { problem: string }) | undefined;
   close(): void;
 }
 
 export function connectRedis(o: LinkOptions): RedisLink {
   const t = { ...LINK_TIMING, ...o.timing };
   let up: { cmd: RedisClient; sub: RedisClient; heartbeat: Timer } | undefined;
-  let down: { problem: string; since: number } | undefined = { problem: "connecting", since: Date.now() };
+  let down: (DownMark & { problem: string }) | undefined = { problem: "connecting", ...downMark(Date.now()) };
   let warned = false;
   /** The refusal last said (a changed one is said again). */
   let saidRefusal: string | undefined;
@@ -120,8 +120,8 @@ export function connectRedis(o: LinkOptions): RedisLink {
     quietClose(cmd, sub);
     // A refusal (wrong password…) is the cause to show and say, even after a first warning.
     const refused = why.startsWith("refused ");
-    down ??= { problem: why, since: Date.now() };
-    if (down.problem === "connecting" || refused) down = { problem: why, since: down.since };
+    down ??= { problem: why, ...downMark(Date.now()) };
+    if (down.problem === "connecting" || refused) down = { ...down, problem: why };
     if (!warned || (refused && why !== saidRefusal)) {
       warned = true;
       if (refused) saidRefusal = why;

@@ -13,7 +13,7 @@ import { connectRedis, type LinkTiming, withTimeout } from "./redis-link.ts";
 import { keySpace, readAll } from "./redis-keys.ts";
 import { rejoin } from "./rejoin.ts";
 import { isChange } from "./wire.ts";
-import type { StateBackend, StateChange, StateHealth, StateLog } from "./types.ts";
+import { downHealth, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
 
 interface RedisStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly url: string;
@@ -204,7 +204,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
     refresh: () => {},
     health(): StateHealth {
       const down = link.down();
-      return { backend: "redis", up: !down, where, ...(down ? { problem: down.problem, downSince: down.since } : {}) };
+      return { backend: "redis", up: !down, where, ...(down ? downHealth(down.problem, down) : {}) };
     },
     async close() {
       clearTimeout(flushTimer);

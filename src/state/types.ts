@@ -93,6 +93,24 @@ export interface StateHealth {
   readonly problem?: string;
   /** Epoch ms since when it is down. */
   readonly downSince?: number;
+  /**
+   * How long this gw has known it down (ms, on its monotonic clock): the age to show, which
+   * `now − downSince` is not once the wall clock has stepped (NTP after a sleep, a resumed VM).
+   */
+  readonly downForMs?: number;
+}
+
+/** A backend's moment of going down: on the wall clock (shared, persisted) and on the monotonic one (for its age). */
+export interface DownMark {
+  readonly since: number;
+  readonly at: number;
+}
+
+export const downMark = (since: number): DownMark => ({ since, at: performance.now() });
+
+/** The StateHealth fields of a backend down since `mark` for `problem`. */
+export function downHealth(problem: string, mark: DownMark): Pick<StateHealth, "problem" | "downSince" | "downForMs"> {
+  return { problem, downSince: mark.since, downForMs: Math.round(performance.now() - mark.at) };
 }
 
 /** Where a backend says what went wrong (once) and that it is back: gw's log. */

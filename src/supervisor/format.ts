@@ -55,7 +55,9 @@ export function formatStatus(r: StatusReport, now = Date.now(), width = Infinity
 export function stateLine(s: StateHealth, now = Date.now()): string {
   const base = s.backend === "memory" ? "memory (nothing kept across restarts)" : `${s.backend} ${s.where}`;
   if (s.up) return base;
-  const since = s.downSince === undefined ? "" : ` ${duration(now - s.downSince)}`;
+  // downForMs: the reporting gw's monotonic measure; a gw from before it sent downSince alone.
+  const forMs = s.downForMs ?? (s.downSince === undefined ? undefined : Math.max(0, now - s.downSince));
+  const since = forMs === undefined ? "" : ` ${duration(forMs)}`;
   return `${base}  DOWN${since}: ${s.problem ?? "unreachable"} — serving from local state`;
 }
 
@@ -64,6 +66,11 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /** One line of `gw restart`'s progress: an instance waits for its requests, or was restarted. */
 export function restartLine(p: RestartProgress): string {
   if (p.event === "draining") return `${p.name}: ${p.removed ? "removed from the config: " : ""}waiting for ${p.streams} request(s) in flight to finish (up to ${secs(p.graceMs)}); ${p.removed ? "then it stops" : "new requests go to other targets or wait for it"}`;
+  if (p.event === "superseded") {
+    const d = p.drain;
+    const drained = !d?.streams ? "" : d.left > 0 ? `waited ${secs(d.ms)}, ${d.left} request(s) still running; ` : `drained after ${d.streams} request(s) in flight finished (${secs(d.ms)}); `;
+    return `${p.name}: ${drained}a later reload changed it meanwhile — its ${p.then} follows`;
+  }
   const r = p.result;
   const d = r.drain;
   const drained = !d || d.streams === 0 ? "" : d.left > 0 ? ` after ${secs(d.ms)} — ${d.left} request(s) still running were cut (shutdown_grace_ms)` : ` after ${d.streams} request(s) in flight finished (${secs(d.ms)})`;

@@ -135,8 +135,18 @@ export class SupervisedInstance {
 
   /** Manual restart: a clean slate for the backoff, counted like any restart. */
   async restart(): Promise<StartOutcome> {
+    await this.stopToRestart();
+    return this.startAgain();
+  }
+
+  /** The first half of a restart (a move's, on the old port): the process stops, requests for it wait. */
+  async stopToRestart(): Promise<void> {
     this.announce("away");
     await this.halt();
+  }
+
+  /** The second half (on the new port, once free). */
+  startAgain(): Promise<StartOutcome> {
     this.backoff = FRESH_BACKOFF;
     this.restarts++;
     return this.start();

@@ -7,7 +7,7 @@ import { adoptChild } from "./adopt.ts";
 import { launchFor } from "./launch.ts";
 import type { ProcRecord } from "./orphans.ts";
 import type { DrainReport } from "../lb/drain.ts";
-import { InstanceWork, instanceLane, Lanes, portLane } from "./lanes.ts";
+import { InstanceWork, instanceLane, type Job, Lanes, portLane } from "./lanes.ts";
 
 export interface RestartResult {
   readonly name: string;
@@ -22,7 +22,9 @@ export interface RestartResult {
 export type RestartProgress =
   /** `removed`: a reload took the instance out of the config; it stops once drained, and nothing waits for it. */
   | { readonly event: "draining"; readonly name: string; readonly streams: number; readonly graceMs: number; readonly removed?: boolean }
-  | { readonly event: "restarted"; readonly result: RestartResult };
+  | { readonly event: "restarted"; readonly result: RestartResult }
+  /** A later reload changed the instance again before this restart: that reload's restart (heard next) replaces it. */
+  | { readonly event: "superseded"; readonly name: string; readonly drain?: DrainReport; readonly then: "restart" | "stop" };
 
 /**
  * A deliberate restart drains the instance first (the LB's side, lb/drain.ts): new requests go
@@ -42,6 +44,8 @@ export class InstanceSet {
   private readonly lanes = new Lanes((err) => this.deps.log.error(`instance work after a reload or restart failed: ${err.message}`));
   /** Instances a reload removed that have not stopped yet (draining first). */
   private readonly leaving = new Set<SupervisedInstance>();
+  /** Each instance's latest relaunch or stop queued by a reload, while it has not ended: a later reload's gives way to it. */
+  private readonly reloadJobs = new Map<string, Job>();
 
   constructor(
     private config: Config,
@@ -137,18 +141,54 @@ export class InstanceSet {
    * began stopping.
    */
   private async restartOne(s: SupervisedInstance, drainer?: Drainer, progress?: (p: RestartProgress) => void, target?: string): Promise<RestartResult | undefined> {
-    if (!this.wants(s, target)) return undefined;
+    return this.restartEnd(s, await this.restartStart(s, drainer, progress, target), drainer, progress, target);
+  }
+
+  /**
+   * A restart's first half: drain, then stop the process (it stays drained). Undefined when it
+   * gave way (nothing stopped), else what the drain found.
+   */
+  private async restartStart(s: SupervisedInstance, drainer?: Drainer, progress?: (p: RestartProgress) => void, target?: string): Promise<{ drain?: DrainReport } | undefined> {
+    if (!this.wants(s, target)) return this.gaveWay(s, undefined, progress);
+    let stopped = false;
     try {
       const drain = await this.drainFirst(s, "restart", drainer, progress);
-      if (!this.wants(s, target)) return undefined;
+      if (!this.wants(s, target)) return this.gaveWay(s, drain, progress);
+      await s.stopToRestart();
+      stopped = true;
+      return drain ? { drain } : {};
+    } finally {
+      if (!stopped) drainer?.undrain(s.name);
+    }
+  }
+
+  /** The second half, after `first` stopped the process: start it as the config asks now. */
+  private async restartEnd(s: SupervisedInstance, first: { drain?: DrainReport } | undefined, drainer?: Drainer, progress?: (p: RestartProgress) => void, target?: string): Promise<RestartResult | undefined> {
+    if (!first) return undefined;
+    try {
+      // Stopped, and a later reload changed it meanwhile: that reload's work starts it.
+      if (!this.wants(s, target)) return this.gaveWay(s, undefined, progress);
       this.catchUp(s, target !== undefined);
-      const out = await s.restart();
-      const result: RestartResult = { name: s.name, ok: out.ok, ms: out.ms, problem: s.problem, ...(drain ? { drain } : {}) };
+      const out = await s.startAgain();
+      const result: RestartResult = { name: s.name, ok: out.ok, ms: out.ms, problem: s.problem, ...first };
       progress?.({ event: "restarted", result });
       return result;
     } finally {
       drainer?.undrain(s.name);
     }
+  }
+
+  /**
+   * A reload's relaunch found the config changed again by a later reload (whose own relaunch or
+   * stop is queued behind, in the lanes of the ports it needs): it says so — after a drain it
+   * started, the line that ends it — and leaves the restart to that one, which its followers hear next.
+   */
+  private gaveWay(s: SupervisedInstance, drain: DrainReport | undefined, progress?: (p: RestartProgress) => void): undefined {
+    if (this.closed) return undefined;
+    const then = this.byName.get(s.name) === s ? "restart" : "stop";
+    if (drain?.streams) this.deps.log.info(`${s.name}: drained; a later reload changed it meanwhile: its ${then} follows`);
+    progress?.({ event: "superseded", name: s.name, then, ...(drain ? { drain } : {}) });
+    return undefined;
   }
 
   /** An instance a reload removed: drained like a restart (its streams in flight finish), then stopped for good. */
@@ -234,9 +274,10 @@ export class InstanceSet {
       this.byName.delete(name);
       this.leaving.add(s);
       this.deps.log.info(`${name}: removed from the config, stopping`);
-      queued.push(this.lanes.queue(lanes(name, s.inst.port, before.get(name)!.port), (tell) => this.retire(s, drainer, tell)));
+      queued.push(this.reloadJob(name, lanes(name, s.inst.port, before.get(name)!.port), (tell) => this.retire(s, drainer, tell)));
     }
     const added: InstanceConfig[] = [];
+    const moves: (() => void)[] = [];
     for (const [name, inst] of wanted) {
       const s = this.byName.get(name);
       if (!s) {
@@ -248,9 +289,15 @@ export class InstanceSet {
       this.catchUp(s, false);
       if (this.launchKey(prev, was) === target) continue;
       this.deps.log.info(`${name}: port or command changed, restarting`);
-      // Its process may still run on a port an earlier reload's relaunch (given way to this one) was to leave.
-      queued.push(this.lanes.queue(lanes(name, s.inst.port, was.port, inst.port), (tell) => this.restartOne(s, drainer, tell, target)));
+      // Stopped where it runs — its process may still be on a port an earlier reload's relaunch
+      // (given way to this one) was to leave — and started on its port once all stops are queued.
+      let first: { drain?: DrainReport } | undefined;
+      const job = this.reloadJob(name, lanes(name, s.inst.port, was.port), async (tell) => (first = await this.restartStart(s, drainer, tell, target)));
+      moves.push(() => this.lanes.queue(lanes(name, inst.port), (tell) => this.restartEnd(s, first, drainer, tell, target), job));
+      queued.push(job);
     }
+    // Its new port may be one another instance leaves (two swap ports): started after that stop.
+    for (const start of moves) start();
     // Last: on a port let go above, they queue behind the work that frees it.
     for (const inst of added) {
       this.deps.log.info(`${inst.name}: added to the config, starting`);
@@ -264,6 +311,15 @@ export class InstanceSet {
       );
     }
     return new InstanceWork(queued);
+  }
+
+  /** Queue a reload's relaunch or stop of `name`; the one an earlier reload queued for it hands its followers on to it. */
+  private reloadJob(name: string, lanes: readonly string[], task: (tell: (p: RestartProgress) => void) => Promise<unknown>): Job {
+    const job = this.lanes.queue(lanes, task);
+    this.reloadJobs.get(name)?.handOn(job);
+    this.reloadJobs.set(name, job);
+    void job.done.then(() => this.reloadJobs.get(name) === job && this.reloadJobs.delete(name));
+    return job;
   }
 
   private add(inst: InstanceConfig): SupervisedInstance {

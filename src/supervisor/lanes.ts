@@ -8,16 +8,34 @@ import type { RestartProgress } from "./instances.ts";
 type Hear = (p: RestartProgress) => void;
 
 /** One queued piece of work: what it said so far, who listens, and when it has ended. */
-class Job {
+export class Job {
   readonly said: RestartProgress[] = [];
   readonly hearers = new Set<Hear>();
   done: Promise<void> = Promise.resolve();
   ended = false;
+  /** Later work on the same instance, which this one's followers hear next if this one gives way to it ("superseded"). */
+  private next: Job | undefined;
 
   readonly tell: Hear = (p) => {
     this.said.push(p);
     for (const hear of this.hearers) hear(p);
   };
+
+  handOn(later: Job): void {
+    if (!this.ended) this.next = later;
+  }
+
+  /** Hear what this work said and says; once it has ended, what the work it gave way to says, until that ends. */
+  async follow(hear: Hear): Promise<void> {
+    for (const p of this.said) hear(p);
+    this.hearers.add(hear);
+    try {
+      await this.done;
+    } finally {
+      this.hearers.delete(hear);
+    }
+    if (this.next && this.said.some((p) => p.event === "superseded")) await this.next.follow(hear);
+  }
 }
 
 /** What a reload left running on the instances, for `gw reload` to follow until it ends. */
@@ -31,15 +49,7 @@ export class InstanceWork {
 
   /** Hear what the work said so far and says from now on; resolves once all of it has ended. */
   async follow(hear: Hear): Promise<void> {
-    for (const job of this.jobs) {
-      for (const p of job.said) hear(p);
-      job.hearers.add(hear);
-    }
-    try {
-      await Promise.all(this.jobs.map((j) => j.done));
-    } finally {
-      for (const job of this.jobs) job.hearers.delete(hear);
-    }
+    await Promise.all(this.jobs.map((j) => j.follow(hear)));
   }
 }
 
@@ -49,10 +59,14 @@ export class Lanes {
   /** `failed`: a piece of work threw (it ran in the background: nobody else would hear of it). */
   constructor(private readonly failed: (err: Error) => void) {}
 
-  /** Run `task` once the work queued before on every one of `lanes` has ended. */
-  queue(lanes: readonly string[], task: (tell: Hear) => Promise<unknown>): Job {
-    const job = new Job();
-    const before = lanes.flatMap((l) => this.tails.get(l) ?? []);
+  /**
+   * Run `task` once the work queued before on every one of `lanes` has ended. With `job`: as that
+   * job's next step, after its steps so far (which hold only their own lanes) — a move's start on
+   * its new port is queued apart from its stop on the old one, so two instances swapping ports
+   * stop both, then start both.
+   */
+  queue(lanes: readonly string[], task: (tell: Hear) => Promise<unknown>, job = new Job()): Job {
+    const before = [job.done, ...lanes.flatMap((l) => this.tails.get(l) ?? [])];
     const done: Promise<void> = Promise.all(before)
       .then(() => task(job.tell))
       .then(
@@ -60,7 +74,7 @@ export class Lanes {
         (err: Error) => this.failed(err),
       )
       .finally(() => {
-        job.ended = true;
+        if (job.done === done) job.ended = true;
         for (const l of lanes) if (this.tails.get(l) === done) this.tails.delete(l);
       });
     job.done = done;

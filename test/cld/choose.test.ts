@@ -16,6 +16,13 @@ describe("the config cld uses", () => {
     expect(chooseConfig({ ...all, flag: undefined, cldToml: undefined })).toEqual({ kind: "file", file: "/g.toml", origin: "$GW_CONFIG", named: true });
   });
 
+  test("a named file that a gw serves is reached where that gw listens (gw up --port N), not at its main_port", () => {
+    const moved = { ...b, url: "http://127.0.0.1:39449" };
+    expect(chooseConfig({ flag: b.config, running: [a, moved] })).toEqual({ kind: "file", file: b.config, origin: "-c", named: true, running: moved });
+    expect(chooseConfig({ cldToml: b.config, running: [moved] })).toMatchObject({ origin: "$CLD_TOML", running: moved });
+    expect(chooseConfig({ gwConfig: b.config, running: [moved] })).toMatchObject({ origin: "$GW_CONFIG", running: moved });
+  });
+
   test("else the running gw's config, even with a providers.toml here", () => {
     expect(chooseConfig({ running: [a], here, hereConfirmed: "confirmed" })).toEqual({ kind: "file", file: a.config, origin: "the gw running as pid 10", named: true, running: a });
     expect(chooseConfig({ running: [a, { ...a, pid: 12, kind: "lb" }] })).toMatchObject({ kind: "file", file: a.config, running: a }); // one config, served twice

@@ -127,6 +127,11 @@ describe("a running gw", () => {
     const r = await box.run(["cp", "m", "-p", "hi"], { env, cwd: hostile });
     expect(r.stderr.split("\n")[0]).toBe(`cld: config ${one.file} (the gw running as pid ${entry!.pid}) → http://127.0.0.1:${lbPort}`); // then the launch line
     expect(r.call!.env).toMatchObject({ ANTHROPIC_BASE_URL: `http://127.0.0.1:${lbPort}`, ANTHROPIC_MODEL: "m", ANTHROPIC_AUTH_TOKEN: "dummy-key" });
+    // Named with -c (as the demo's banner says to), the file is still that gw's: reached where it
+    // serves, not at its main_port, where cld said "not answering; start it with gw up -d".
+    const named = await box.run(["cp", "-c", one.file, "m", "-p", "hi"], { env, cwd: hostile });
+    expect(named.stderr.split("\n")[0]).toBe(`cld: config ${one.file} (-c) → http://127.0.0.1:${lbPort}`);
+    expect(named.call!.env.ANTHROPIC_BASE_URL).toBe(`http://127.0.0.1:${lbPort}`);
 
     // A second gw: from elsewhere cld cannot tell which is meant and says so; in its directory it can.
     const two = await sandbox([{ name: "b" }]);

@@ -164,6 +164,42 @@ describe("README's command table and --help agree", () => {
   });
 });
 
+describe("every gw command line the docs show is one gw takes", () => {
+  // What a user copies: `gw …` spans in the text, and `gw …` / `dist/gw …` lines of code blocks
+  // (comments cut), in README and the example files' comments.
+  const docs = [README, EXAMPLE, DOTENV_EXAMPLE].join("\n");
+  /** Text that starts with "gw" and is no command line: a label cld shows, a comment's heading. */
+  const PROSE = ["gw fast route (Haiku tier)", "gw additions (defaults shown):"];
+  const blockLines = [...docs.matchAll(/```\w*\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split("\n"));
+  const commentLines = docs.split("\n").filter((l) => l.startsWith("#")).map((l) => l.replace(/^#+\s*/, ""));
+  const lines = [...[...docs.matchAll(/`(gw [^`\n]+)`/g)].map((m) => m[1]!), ...blockLines, ...commentLines]
+    .map((l) => l.replace(/\s#.*$/, "").trim())
+    .filter((l) => /^(?:dist\/)?gw [a-z]/.test(l) && !PROSE.includes(l));
+
+  test("the scan finds them (gw up -d, gw cliproxy install --from, gw usage --by …)", () => {
+    expect(lines.length).toBeGreaterThan(40);
+    expect(lines).toContain("gw up -d");
+  });
+
+  test("each names a command, and only flags that command has", async () => {
+    const known = new Set([...visibleCommands(), "help"]);
+    const wrong: string[] = [];
+    for (const line of new Set(lines)) {
+      const [, name, rest] = /^(?:dist\/)?gw ([a-z][\w-]*)(.*)$/.exec(line)!;
+      if (!known.has(name!)) {
+        wrong.push(`no command "${name}": ${line}`);
+        continue;
+      }
+      if (name === "help" || RAW_ARGV_COMMANDS.has(name!)) continue; // cld, run, mock: their argv is the agent's
+      const def = (await commands[name!]!()) as { args?: Record<string, any>; internalArgs?: string[] };
+      const args = typeof def.args === "function" ? await (def.args as () => Promise<Record<string, any>>)() : (def.args ?? {});
+      const flags = new Set(["--help", "-h", ...userFlags(args, def.internalArgs).flat().flatMap((f) => (f.startsWith("--") ? [f, `--no-${f.slice(2)}`] : [f]))]);
+      for (const [, flag] of rest!.matchAll(/(?:^|[\s[|])(--?[a-z][\w-]*)/g)) if (!flags.has(flag!)) wrong.push(`gw ${name} has no ${flag}: ${line}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
 describe("gw check on the example files says what README says", () => {
   test("copied unedited: two errors, the relay keys still holding .env.example's placeholders", async () => {
     expect(README).toContain("Copied unedited, the two files make `gw check` report two errors: `RELAY_KEY` and\n`OPENAI_RELAY_KEY` still hold `.env.example`'s placeholders.");

@@ -287,6 +287,10 @@ describe("the relay's key in a body without a length", () => {
     for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
     expect(text).not.toContain(KEY);
     expect(text).toBe(`,\r\n${error.replace(KEY, MASKED)}\r\n]`);
+    // The answer broke after content, as one an error event ends does: the log says so.
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.response.broken).toBe(true);
+    expect(r.response.error).toContain("API key not valid: sk-rel…0123");
   });
 
   test("CLIProxyAPI's non-streamed keep-alive: the newlines reach the client as they come, before the answer or the error", async () => {
@@ -301,6 +305,37 @@ describe("the relay's key in a body without a length", () => {
       expect(text).toMatch(model === "slow" ? /^\n+\{"id":/ : /^\n+\{"error":\{"message":"auth_unavailable: /);
       JSON.parse(text);
     }
+  });
+
+  test("a chunked 200 that turns out to be an error object after its keep-alive newlines: the client's 200 stays, the log, metrics and cooldown say what it was, as for the same error sized", async () => {
+    const error = JSON.stringify({ error: { message: "Rate limit reached for requests", type: "rate_limit_error", code: 429 } });
+    const judged = async () => {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+      const text = await res.text();
+      const r = await recordOf(res.headers.get("x-gw-request-id"));
+      return { res, text, r, cooling: gw.coolingList(Date.now()).map((c) => [c.route, c.target, c.kind]) };
+    };
+    // The same error with a length is judged before its headers go out: the client gets its 429.
+    quirk = () => new Response(error, { headers: { "content-type": "application/json" } });
+    const sized = await judged();
+    expect(sized.res.status).toBe(429);
+    // A fresh gateway for the chunked case: no cooldown left from the sized one.
+    await gw.stop(0);
+    gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
+    // Without one, its 200 went out with the newlines before it: that stays (it cannot change).
+    quirk = () => json(["\n", "\n", error]);
+    const late = await judged();
+    expect(late.res.status).toBe(200);
+    expect(late.text).toBe(`\n\n${error}`);
+    // …but the record, the metrics and the target's cooldown are those of the error.
+    expect(late.r.response.status).toBe(sized.r.response.status);
+    expect(late.r.response.error).toContain("Rate limit reached for requests");
+    expect(late.r.routing.attempts.map((a) => [a.status, a.class])).toEqual(sized.r.routing.attempts.map((a) => [a.status, a.class]));
+    expect(late.r.cooldowns.map((c) => c.kind)).toEqual(sized.r.cooldowns.map((c) => c.kind));
+    expect(late.cooling).toEqual(sized.cooling);
+    expect(late.cooling.length).toBe(1);
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(metrics).toContain('gw_requests_total{route="solo",target="relay/vendor/m",dialect="openai",status_class="4xx"} 1');
   });
 
   test("an ordinary chunked JSON answer arrives byte for byte, a key-shaped example in its content included", async () => {

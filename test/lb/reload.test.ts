@@ -70,6 +70,30 @@ describe("Gateway.reload", () => {
     }
   });
 
+  test("a session leaves its target at its next request once a reload puts that target on standby (weight 0)", async () => {
+    const weights = (wa: number, wb: number) => `
+[global]
+main_port = 8145
+${externalInstances({ a: a.url, b: b.url })}
+[routing]
+"s" = [{ instance = "a", provider = "anthropic", model = "plain", weight = ${wa} }, { instance = "b", provider = "anthropic", model = "plain", weight = ${wb} }]
+`;
+    const gw = startTestGateway(configFrom(weights(1, 0)));
+    const inSession = async () => {
+      const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "x-session-id": "conv-1" }, body: JSON.stringify({ model: "s" }) });
+      return ((await res.json()) as { from: string }).from;
+    };
+    try {
+      expect(await inSession()).toBe("a");
+      gw.reload(configFrom(weights(1, 1)));
+      expect([await inSession(), await inSession()]).toEqual(["a", "a"]); // sticky while a serves
+      gw.reload(configFrom(weights(0, 1)));
+      expect(await inSession()).toBe("b");
+    } finally {
+      await gw.stop(0);
+    }
+  });
+
   test("/v1/models lists the routes of the config running when it is asked (built on first ask, not in the reload)", async () => {
     const gw = startTestGateway(configFrom(toml("a")));
     const ids = async () => ((await (await fetch(`${gw.url}/v1/models`)).json()) as { data: { id: string }[] }).data.map((m) => m.id);

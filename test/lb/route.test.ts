@@ -139,6 +139,19 @@ describe("sticky and signature lock", () => {
     });
   });
 
+  test("a sticky target on standby (weight 0, as a reload may set it) is left at the next request; signed thinking stays on it", () => {
+    // Before: the session stayed on it for as long as it kept asking (its sticky entry slides).
+    const standby = route("r", [{ id: "heavy", weight: 90 }, { id: "light", weight: 0 }]);
+    const state = createMemoryStore();
+    state.setSticky(key, "light", NOW);
+    expect(explainPick(standby, { tried: NONE, now: NOW, state, sessionKey: key })).toMatchObject({ target: { id: "heavy" }, reason: "weighted" });
+    expect(stickyAction({ tried: NONE, now: NOW, state, sessionKey: key }, explainPick(standby, { tried: NONE, now: NOW, state, sessionKey: key }))).toBe("left");
+    // Only it can verify the conversation's signatures: it stays, as through a cooldown or a drain.
+    expect(explainPick(standby, { tried: NONE, now: NOW, state, sessionKey: key, signed: true })).toMatchObject({ target: { id: "light" }, reason: "signature-lock" });
+    // Nothing else left: the standby target serves, the session's as any.
+    expect(explainPick(standby, { tried: new Set(["heavy"]), now: NOW, state, sessionKey: key })).toMatchObject({ target: { id: "light" } });
+  });
+
   test("a sticky target already tried is not picked again", () => {
     const state = createMemoryStore();
     state.setSticky(key, "light", NOW);

@@ -91,7 +91,7 @@ test(
     await page.waitForFunction(() => /^\d/.test(document.getElementById("stat-requests")?.textContent ?? ""), null, { timeout: 20_000 });
     expect(await page.textContent("#state")).toBe("state: memory");
     // A shared state that does not answer shows in the header, for how long, and that gw goes on.
-    gateway.observe.setStateHealth(() => ({ backend: "redis", up: false, where: "redis://10.0.0.5:6379", problem: "Connection closed", downSince: Date.now() - 65_000 }));
+    gateway.observe.setStateHealth(() => ({ backend: "redis", up: false, where: "redis://10.0.0.5:6379", problem: "Connection closed", downSince: Date.now() - 65_000, downForMs: 65_000 }));
     await page.waitForFunction(() => document.getElementById("state")?.textContent?.includes("down"), null, { timeout: 20_000 });
     expect(await page.textContent("#state")).toMatch(/^state: redis down 1m \d+s · serving from local state$/);
     expect(await page.getAttribute("#state", "title")).toBe("redis://10.0.0.5:6379 — Connection closed");

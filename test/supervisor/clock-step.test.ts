@@ -5,12 +5,18 @@
 // gives Bun — performance.now, the monotonic clock, does not move, as with the real thing.
 import { afterAll, expect, test } from "bun:test";
 import type { Config } from "../../src/config/types.ts";
-import { formatStatus } from "../../src/supervisor/format.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { openLocalState } from "../../src/state/local.ts";
+import { openRedisState } from "../../src/state/redis.ts";
+import { formatStatus, stateLine } from "../../src/supervisor/format.ts";
 import { InstanceSet } from "../../src/supervisor/instances.ts";
 import { buildStatus, type StatusSources } from "../../src/supervisor/status.ts";
 import { DEFAULT_TIMING, type Timing } from "../../src/supervisor/timing.ts";
 import { HOUR, stepClock } from "../helpers/clock.ts";
+import { freePorts } from "../helpers/ports.ts";
 import { crashingScript, killAll, type Sandbox, sandbox, supervised, until } from "../helpers/supervisor.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 const BASE: Timing = { ...DEFAULT_TIMING, readyTimeoutMs: 20_000, backoffMinMs: 50, backoffMaxMs: 50, killWaitMs: 3_000, crashLoopRetryMs: 60_000 };
 
@@ -113,3 +119,34 @@ test("gw status after a step either way: uptimes and 'last exit … ago' are wha
     }
   }
 }, 60_000);
+
+test("the state line's 'DOWN …' after a step either way: how long this gw has known the store down, not a day, 0 s or negative", async () => {
+  // Before: the age was the reader's wall clock minus the store's wall-clock downSince — a day
+  // forward showed "DOWN 1d0h", an hour back "DOWN -3599s".
+  const dir = tempDir("gw-clock-state-");
+  writeFileSync(join(dir, ".gw"), "a file where the directory should be");
+  const quiet = { info() {}, warn() {} };
+  const local = openLocalState({ file: join(dir, ".gw", "state.db"), log: quiet });
+  const [port] = await freePorts(1);
+  const redis = await openRedisState({ url: `redis://127.0.0.1:${port}`, prefix: "gw", log: quiet, timing: { backoffMinMs: 50, backoffMaxMs: 200, connectTimeoutMs: 500 } });
+  try {
+    await Bun.sleep(1_100); // both have been down more than a second
+    for (const step of [24 * HOUR, -HOUR]) {
+      const restore = stepClock(step);
+      try {
+        for (const store of [local, redis]) {
+          const health = store.health();
+          expect(health.up).toBe(false);
+          expect(stateLine(health)).toMatch(/ {2}DOWN ([1-9]|\d\d)s: /);
+          // downSince stays the wall-clock moment it was (shared and persisted as that).
+          expect(health.downSince).toBeLessThan(Date.now() - step);
+        }
+      } finally {
+        restore();
+      }
+    }
+  } finally {
+    await local.close();
+    await redis.close();
+  }
+}, 30_000);

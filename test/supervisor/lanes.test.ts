@@ -3,6 +3,7 @@
 import { expect, test } from "bun:test";
 import type { RestartProgress } from "../../src/supervisor/instances.ts";
 import { InstanceWork, instanceLane, Lanes, portLane } from "../../src/supervisor/lanes.ts";
+import { until } from "../helpers/supervisor.ts";
 
 /** A task that runs until `finish()`; `started` says whether it began. */
 function gate() {
@@ -55,7 +56,7 @@ test("following work: what it said so far, then each step as it comes; an earlie
   });
   await Bun.sleep(0);
   const heard: string[] = [];
-  const following = new InstanceWork([job]).follow((p) => heard.push(p.event === "draining" ? p.name : p.result.name));
+  const following = new InstanceWork([job]).follow((p) => heard.push(p.event === "restarted" ? p.result.name : p.name));
   expect(heard).toEqual(["a"]);
   drain.finish();
   await following;
@@ -70,4 +71,29 @@ test("following work: what it said so far, then each step as it comes; an earlie
   running.finish();
   await all;
   expect(seen).toEqual([]); // the ended job's steps are not told again
+});
+
+test("a move in two steps (stop on the old port, start on the new one): two instances swapping ports stop side by side, each starts once the other has stopped", async () => {
+  const lanes = new Lanes(() => {});
+  const [stopA, stopB, startA, startB] = [gate(), gate(), gate(), gate()];
+  const a = lanes.queue([instanceLane("a"), portLane(1)], async (tell) => (tell(draining("a")), await stopA.task()));
+  const b = lanes.queue([instanceLane("b"), portLane(2)], stopB.task);
+  lanes.queue([instanceLane("a"), portLane(2)], async (tell) => (await startA.task(), tell(draining("a started"))), a);
+  lanes.queue([instanceLane("b"), portLane(1)], startB.task, b);
+  const heard: string[] = [];
+  const following = new InstanceWork([a]).follow((p) => heard.push(p.event === "restarted" ? p.result.name : p.name));
+  await Bun.sleep(0);
+  expect([stopA.started, stopB.started, startA.started, startB.started]).toEqual([true, true, false, false]);
+  stopA.finish();
+  // a has stopped, b still holds port 2: a's start waits for b's stop (b's for its own), a's job goes on.
+  await Bun.sleep(10);
+  expect([a.ended, startA.started, startB.started]).toEqual([false, false, false]);
+  stopB.finish();
+  await until(() => startA.started && startB.started, 5_000, () => "both starts");
+  startA.finish();
+  await following;
+  expect(a.ended).toBe(true);
+  expect(heard).toEqual(["a", "a started"]);
+  startB.finish();
+  await b.done;
 });

@@ -41,6 +41,10 @@ test("an instance moved twice during a drain lands on the second port; nothing i
   const codes = [await first.proc.exited, await second.proc.exited];
   expect(codes).toEqual([0, 0]);
   expect(second.output()).toMatch(/^a: restarted, ready in [\d.]+ s\nconfig reloaded\n$/);
+  // The first reload's drain ends in a line too, and its follower sees a come back (the second's restart).
+  expect(first.output()).toMatch(
+    /^a: waiting for 1 request\(s\) in flight to finish .*\na: drained after 1 request\(s\) in flight finished \([\d.]+ s\); a later reload changed it meanwhile — its restart follows\na: restarted, ready in [\d.]+ s\nconfig reloaded\n$/,
+  );
   const status = await controlJson<StatusReport>(gwPaths(sb.dir), "/status");
   const a = status.instances.find((i) => i.name === "a")!;
   expect([a.port, a.state]).toEqual([p2!, "ready"]);

@@ -174,3 +174,49 @@ describe("an edit saved while a reload drains an instance takes effect at once",
     expect((await gw(edited, ["down", "-c", edited.file])).code).toBe(0);
   }, 90_000);
 });
+
+describe("a reload that swaps two instances' ports", () => {
+  let swapped: Sandbox;
+  afterAll(async () => {
+    if (swapped) await killAll(swapped);
+  });
+
+  test("stops both, then starts both: no port-busy retry, and requests for either wait and are answered by it throughout", async () => {
+    // Before: a was started on b's port while b still ran there — 'port … is in use by pid …
+    // (gw)', a retry 2 s later — and meanwhile a's requests went to a's new port, where b's
+    // process answered them 401 (b's key), then 502 once b had moved.
+    swapped = await sandbox([{ name: "a" }, { name: "b" }], "");
+    const [pa, pb] = [swapped.ports.a!, swapped.ports.b!];
+    writeFileSync(swapped.file, `${readFileSync(swapped.file, "utf8")}"ma" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]\n"mb" = [{ instance = "b", provider = "antigravity", model = "gemini-3-flash" }]\n`);
+    expect((await gw(swapped, ["up", "-d", "-c", swapped.file])).code).toBe(0);
+    const answers: [string, number, string][] = [];
+    let sending = true;
+    const ask = async (model: string) => {
+      const res = await chatThrough(swapped, model, false);
+      answers.push([model, res.status, res.headers.get("x-gw-target") ?? ""]);
+      await res.arrayBuffer();
+    };
+    const load = (async () => {
+      while (sending) {
+        await Promise.all([ask("ma"), ask("mb")]);
+        await Bun.sleep(20);
+      }
+    })();
+    await until(() => answers.length >= 4, 10_000, () => "requests under way");
+    writeFileSync(swapped.file, readFileSync(swapped.file, "utf8").replace(`port = ${pa}\n`, "port = PA\n").replace(`port = ${pb}\n`, `port = ${pa}\n`).replace("port = PA\n", `port = ${pb}\n`));
+    const reload = await gw(swapped, ["reload", "-c", swapped.file]);
+    const during = answers.length;
+    await until(() => answers.length >= during + 4, 10_000, () => "requests after the reload");
+    sending = false;
+    await load;
+    expect(reload.code).toBe(0);
+    expect(reload.stdout).toMatch(/^(a: restarted, ready in [\d.]+ s\nb: restarted, ready in [\d.]+ s|b: restarted, ready in [\d.]+ s\na: restarted, ready in [\d.]+ s)\nconfig reloaded\n$/);
+    expect(answers.filter(([, status]) => status !== 200)).toEqual([]);
+    // Each route's answers came from its own instance (not from the other's process on its new port).
+    for (const [model, , target] of answers) expect(target).toStartWith(model === "ma" ? "a/" : "b/");
+    const status = await controlJson<StatusReport>(gwPaths(swapped.dir), "/status");
+    expect(status.instances.map((i) => [i.name, i.port, i.state])).toEqual([["a", pb, "ready"], ["b", pa, "ready"]]);
+    expect(readFileSync(gwPaths(swapped.dir).gwLog, "utf8")).not.toContain("is in use");
+    expect((await gw(swapped, ["down", "-c", swapped.file])).code).toBe(0);
+  }, 90_000);
+});

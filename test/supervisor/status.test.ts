@@ -123,6 +123,10 @@ test("uptime and the last exit are durations on the monotonic clock: the wall cl
 test("a state backend that does not answer is one line saying so, for how long, and that gw goes on", () => {
   const down = { backend: "redis" as const, up: false, where: "redis://10.0.0.5:6379", problem: "Connection closed", downSince: 1_000 };
   expect(stateLine(down, 43_000)).toBe("redis redis://10.0.0.5:6379  DOWN 42s: Connection closed — serving from local state");
+  // The reporting gw's own measure when it sent one (its monotonic clock), whatever the reader's clock says.
+  expect(stateLine({ ...down, downForMs: 5_000 }, 86_400_000)).toContain("  DOWN 5s: ");
+  // From a gw that sent downSince alone, a reader's clock behind it shows 0 s, not a negative age.
+  expect(stateLine(down, 0)).toContain("  DOWN 0s: ");
   expect(stateLine({ backend: "memory", up: true, where: "memory" })).toBe("memory (nothing kept across restarts)");
 });
 

@@ -1,0 +1,43 @@
+// An error object in a 200 whose headers had already gone out: a JSON body without a length
+// (CLIProxyAPI's non-streamed keep-alive newlines, then `{"error":…}`; a chunked relay) is handed
+// on as it arrives, so its 200 cannot change by the time the body turns out to be an error
+// (whole-errors.ts masks it). What gw does know it says: the error is judged as the same object at
+// the head of a sized body is (attempt.ts errorAnswer) — its status and class in the request log,
+// the metrics and `gw status`, and its target cooled as for that error.
+
+import type { CooldownsMs, Route } from "../config/types.ts";
+import { failedAnswer, failedAttempt } from "../observe/record.ts";
+import { recordAttempt, type StateStore } from "../state/index.ts";
+import { classifyOutcome, type Outcome as Classified } from "./classify.ts";
+import type { Attempt } from "./failover.ts";
+import { errorStatus, parseObject } from "./first-event.ts";
+import type { Prober } from "./probe.ts";
+import type { RecordBuilder } from "./record-builder.ts";
+import { type RequestFacts, stickyKeyOn } from "./request-state.ts";
+import type { StatsCounter } from "./stats.ts";
+
+interface LateFacts {
+  readonly state: StateStore;
+  readonly probes: Prober;
+  readonly stats: StatsCounter;
+  readonly record: RecordBuilder;
+  readonly facts: RequestFacts;
+  readonly route: Route | undefined;
+  readonly cooldowns: CooldownsMs;
+  readonly mask: (s: string) => string;
+}
+
+/** Judge the error object `text` the final attempt's 200 turned out to be; returns its classification. */
+export function judgeLateError(text: string, attempt: Attempt, f: LateFacts): Classified {
+  const judged = classifyOutcome({ status: errorStatus(parseObject(text.trimStart())), bodyText: text, signed: f.facts.sig.signed, mask: f.mask }, f.cooldowns);
+  const c = { ...judged, reason: `error object in a 200 answer whose headers had gone out: ${judged.reason}` };
+  const now = Date.now();
+  const { route } = f;
+  const target = attempt.target;
+  const cd = route && target ? recordAttempt(f.state, c, { route: route.name, target: target.id, stickyKey: stickyKeyOn(f.facts, route), now }) : undefined;
+  if (cd) f.probes.cooling(cd.route, cd.target, attempt.instance.name, now + cd.ms);
+  // Counted as a success when its headers went out: an error after all.
+  f.stats.failedLate(attempt.instance.name, failedAnswer(c.status, false), failedAttempt(c.class));
+  f.record.judgedLate(c, cd);
+  return c;
+}
