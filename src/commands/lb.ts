@@ -1,7 +1,7 @@
 import { consola } from "consola";
 import { CliError } from "../cli/errors.ts";
 import { withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
-import { ensureFetchLimit } from "../lb/concurrency.ts";
+import { ensureLbSettings } from "../lb/concurrency.ts";
 import { describe } from "../lb/exposure.ts";
 import { createReloader } from "../lb/reload.ts";
 import { startGateway } from "../lb/server.ts";
@@ -19,7 +19,7 @@ export default defineGwCommand({
     port: { type: "string", description: "listen on this port instead of [global] main_port", valueHint: "PORT" },
   },
   async run({ args }) {
-    ensureFetchLimit();
+    ensureLbSettings();
     const file = requireConfigFile(args.config);
     const port = args.port === undefined ? undefined : Number(args.port);
     if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {

@@ -38,7 +38,7 @@ export interface GwProcess {
 
 /**
  * Start `argv` (a gw `up`) in its own session, in the config's directory, output appended to
- * gw.log, with Bun's fetch cap raised from the start (lb/concurrency.ts) so it need not re-exec.
+ * gw.log, with the LB's Bun settings from the start (lb/concurrency.ts) so it need not re-exec.
  * `stdin: "pipe"` gives the parent a line to talk to it (the hand-over's verdict).
  */
 export async function spawnGw(paths: GwPaths, argv: string[], env: Record<string, string | undefined>, stdin: "ignore" | "pipe" = "ignore"): Promise<GwProcess> {

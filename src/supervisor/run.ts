@@ -4,7 +4,7 @@ import { CliError } from "../cli/errors.ts";
 import type { Config } from "../config/types.ts";
 import { writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { setupNotes } from "../migrate/checks.ts";
-import { ensureFetchLimit } from "../lb/concurrency.ts";
+import { ensureLbSettings } from "../lb/concurrency.ts";
 import { describe as describeListening } from "../lb/exposure.ts";
 import { bypassProxyForInstances } from "../lb/noproxy.ts";
 import { createReloader, type Reloader } from "../lb/reload.ts";
@@ -69,10 +69,10 @@ export interface UpgradeResult {
  * the instances run on under the successor). Started with GW_TAKEOVER it is that successor.
  */
 export async function serve(opts: ServeOptions): Promise<void> {
-  // The real `gw up` (serving with its own environment) needs Bun's fetch cap raised before
-  // anything starts: re-exec with it (no-op when set, e.g. under `gw up -d`). Callers passing
-  // another environment (tests running serve in-process) are left alone.
-  if (opts.env === process.env) ensureFetchLimit();
+  // The real `gw up` (serving with its own environment) needs the LB's Bun settings (fetch cap,
+  // allocator) before anything starts: re-exec with them (no-op when set, e.g. under `gw up -d`).
+  // Callers passing another environment (tests running serve in-process) are left alone.
+  if (opts.env === process.env) ensureLbSettings();
   const predecessor = takeoverFrom(opts.env);
   // gw's own environment without the hand-over marker (a successor of ours gets its own).
   const env = { ...opts.env, [TAKEOVER_ENV]: undefined };
