@@ -369,6 +369,7 @@ describe("gw up: 300 streams open at once all get their first byte (Bun's fetch 
     );
     const env: Record<string, string | undefined> = { ...process.env, HTTP_PROXY: "http://127.0.0.1:9", HTTPS_PROXY: "http://127.0.0.1:9", NO_PROXY: "", no_proxy: "", NO_COLOR: "1", XDG_CACHE_HOME: join(dir, "cache") }; // its registry entry stays in the test's dir
     delete env.BUN_CONFIG_MAX_HTTP_REQUESTS; // gw up must raise it itself
+    delete env.MIMALLOC_PURGE_HOLES;
     proc = Bun.spawn([process.execPath, MAIN, "up", "-c", join(dir, "providers.toml")], { cwd: dir, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     void (async () => {
       for await (const c of proc!.stdout as ReadableStream<Uint8Array>) output += new TextDecoder().decode(c);
@@ -377,6 +378,11 @@ describe("gw up: 300 streams open at once all get their first byte (Bun's fetch 
       for await (const c of proc!.stderr as ReadableStream<Uint8Array>) output += new TextDecoder().decode(c);
     })();
     await waitFor(() => output.includes("serving on"), 30_000, `gw up serving:\n${output}`);
+    // Re-executed in place (same pid) with the LB's Bun settings: the fetch cap and the allocator's
+    // hole purging off (lb/concurrency.ts).
+    const environ = readFileSync(`/proc/${proc.pid}/environ`, "utf8").split("\0");
+    expect(environ).toContain("BUN_CONFIG_MAX_HTTP_REQUESTS=16384");
+    expect(environ).toContain("MIMALLOC_PURGE_HOLES=0");
 
     // Raw sockets: this test process's own fetch has the 256 cap too.
     const body = JSON.stringify({ model: "r", max_tokens: 8, stream: true, messages: [{ role: "user", content: "hi" }] });
