@@ -318,9 +318,10 @@ export class InstanceSet {
   /** Queue a reload's relaunch or stop of `name`; the one an earlier reload queued for it hands its followers on to it. */
   private reloadJob(name: string, lanes: readonly string[], task: (tell: (p: RestartProgress) => void) => Promise<unknown>): Job {
     const job = this.lanes.queue(lanes, task);
+    // Kept until the job's last step has ended (a move's start follows its stop), not its first.
+    for (const [n, j] of this.reloadJobs) if (j.ended) this.reloadJobs.delete(n);
     this.reloadJobs.get(name)?.handOn(job);
     this.reloadJobs.set(name, job);
-    void job.done.then(() => this.reloadJobs.get(name) === job && this.reloadJobs.delete(name));
     return job;
   }
 
