@@ -6,7 +6,7 @@ import { controlJson } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { freePorts } from "../helpers/ports.ts";
-import { chatThrough, followStream, gw, killAll, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { chatThrough, followStream, gw, killAll, type Sandbox, sandbox, startGw, swapPorts, until } from "../helpers/supervisor.ts";
 
 let sb: Sandbox;
 afterAll(async () => {
@@ -97,7 +97,7 @@ test("an instance moved again while its move waits between its stop and its star
   expect((await gw(swapped, ["up", "-d", "-c", swapped.file])).code).toBe(0);
   const running = followStream(await chatThrough(swapped, "mb", true, "interval=100~events=40"));
   await until(() => running.chunks > 0, 10_000, () => "the stream under way");
-  writeFileSync(swapped.file, readFileSync(swapped.file, "utf8").replace(`port = ${pa}\n`, "port = PA\n").replace(`port = ${pb}\n`, `port = ${pa}\n`).replace("port = PA\n", `port = ${pb}\n`));
+  swapPorts(swapped, pa, pb);
   const first = startGw(swapped, ["reload", "-c", swapped.file]);
   await first.waitFor("b: waiting for 1 request(s) in flight to finish", 10_000);
   const a = async () => (await controlJson<StatusReport>(gwPaths(swapped.dir), "/status")).instances.find((i) => i.name === "a")!;

@@ -8,7 +8,7 @@ import { gwPaths } from "../../src/supervisor/paths.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { freePorts } from "../helpers/ports.ts";
 import { logRecords } from "../helpers/resilience.ts";
-import { alive, chatThrough, followStream, gw, killAll, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { alive, chatThrough, followStream, gw, killAll, type Sandbox, sandbox, startGw, swapPorts, until } from "../helpers/supervisor.ts";
 
 const GRACE_MS = 8_000;
 let sb: Sandbox;
@@ -203,7 +203,7 @@ describe("a reload that swaps two instances' ports", () => {
       }
     })();
     await until(() => answers.length >= 4, 10_000, () => "requests under way");
-    writeFileSync(swapped.file, readFileSync(swapped.file, "utf8").replace(`port = ${pa}\n`, "port = PA\n").replace(`port = ${pb}\n`, `port = ${pa}\n`).replace("port = PA\n", `port = ${pb}\n`));
+    swapPorts(swapped, pa, pb);
     const reload = await gw(swapped, ["reload", "-c", swapped.file]);
     const during = answers.length;
     await until(() => answers.length >= during + 4, 10_000, () => "requests after the reload");
@@ -242,7 +242,7 @@ describe("a reload that swaps two instances' ports while gw restart drains one",
     const restart = startGw(both, ["restart", "b", "-c", both.file]);
     await restart.waitFor("b: waiting for 1 request(s) in flight to finish", 10_000);
 
-    writeFileSync(both.file, readFileSync(both.file, "utf8").replace(`port = ${pa}\n`, "port = PA\n").replace(`port = ${pb}\n`, `port = ${pa}\n`).replace("port = PA\n", `port = ${pb}\n`));
+    swapPorts(both, pa, pb);
     const reload = startGw(both, ["reload", "-c", both.file]);
     const started = performance.now();
     expect(await restart.proc.exited).toBe(0);
