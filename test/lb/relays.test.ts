@@ -356,6 +356,12 @@ describe("the relay's key in a body without a length", () => {
       }
     }
     expect(gw.coolingList(Date.now())).toEqual([]);
+    // An error object after keep-alive newlines, with a length (a buffering proxy between): judged
+    // as it is without one. Before, the newlines hid it and its 200 went out as a success.
+    quirk = () => new Response(`\n\n${JSON.stringify({ error: { message: "Rate limit reached", code: 429 } })}`, { headers: { "content-type": "application/json" } });
+    const sized = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+    expect(sized.status).toBe(429);
+    await sized.arrayBuffer();
   });
 
   test("an ordinary chunked JSON answer arrives byte for byte, a key-shaped example in its content included", async () => {
