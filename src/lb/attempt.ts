@@ -20,7 +20,7 @@ import { explainPick, stickyAction } from "./route.ts";
 import type { Runtime } from "./runtime.ts";
 import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
-import { errorStatus, holdOpening, parseObject } from "./first-event.ts";
+import { errorAnswerObject, errorStatus, holdOpening } from "./first-event.ts";
 import { isEventStream, readWhole } from "./stream.ts";
 import { codingsOf, decodingStream } from "./encoding.ts";
 
@@ -271,8 +271,8 @@ type Answered = Outcome & { kind: "response" };
 function errorAnswer(o: Answered, bytes: Uint8Array<ArrayBuffer>, f: JudgeFacts): Tried | undefined {
   if (!startsAsErrorObject(bytes)) return undefined;
   const text = utf8.decode(bytes);
-  const error = parseObject(text);
-  if (!error || error.choices || error.candidates || error.content) return undefined;
+  const error = errorAnswerObject(text);
+  if (!error) return undefined;
   const c = classifyOutcome({ status: errorStatus(error), bodyText: text, signed: f.signed, mask: f.mask }, f.cooldowns);
   return { outcome: o, classified: { ...c, reason: `error object in a ${o.status} answer: ${c.reason}` }, body: bytes, errorText: text };
 }

@@ -152,6 +152,18 @@ export function innerError(o: Record<string, unknown> | undefined): Record<strin
   return (o?.error ?? (o?.response as Record<string, unknown> | undefined)?.error ?? o) as Record<string, unknown> | undefined;
 }
 
+/**
+ * The error a whole JSON answer is: an object whose `error` is an object, with no content beside it
+ * (`{"error":null,"choices":…}` is an answer). One test for a sized answer (attempt.ts) and one
+ * without a length found out after its 200 went out (whole-errors.ts), so both judge alike.
+ */
+export function errorAnswerObject(text: string): Record<string, unknown> | undefined {
+  const o = parseObject(text.trimStart());
+  const e = o?.error;
+  if (!e || typeof e !== "object" || Array.isArray(e)) return undefined;
+  return o.choices || o.candidates || o.content ? undefined : o;
+}
+
 /** The JSON object an event's data holds, or undefined (not JSON, or not an object). */
 export function parseObject(text: string): Record<string, unknown> | undefined {
   if (!text.startsWith("{")) return undefined;

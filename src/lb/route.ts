@@ -82,9 +82,10 @@ export function explainPick(route: Route, ctx: PickContext): Pick | undefined {
  * none. (`set` — remembered after a 2xx — is the caller's to note.)
  */
 export function stickyAction(ctx: PickContext, pick: Pick | undefined): "hit" | "lock" | "left" | "none" {
-  if (pick?.reason === "sticky") return "hit";
   if (pick?.reason === "signature-lock") return "lock";
-  return stickyId(ctx) === undefined ? "none" : "left";
+  const id = stickyId(ctx);
+  if (id === undefined) return "none";
+  return pick?.target.id === id ? "hit" : "left";
 }
 
 const signatureLock = {
@@ -122,10 +123,13 @@ const weighted = {
   },
 } satisfies Policy;
 
+/** Standby targets, when nothing else serves: the session's own one if it is among them (its prompt cache is there), else the first. */
 const zeroWeight = {
   name: "zero-weight",
   pick(pool, route, ctx) {
-    return highestTier(pool.filter((t) => available(route, t, ctx)))[0];
+    const tier = highestTier(pool.filter((t) => available(route, t, ctx)));
+    const id = stickyId(ctx);
+    return tier.find((t) => t.id === id) ?? tier[0];
   },
 } satisfies Policy;
 

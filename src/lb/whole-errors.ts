@@ -11,6 +11,8 @@
 // error objects are. An ordinary answer object is recognised by its first bytes and passes from
 // then on unscanned, as the same chunks; the spaces before a body (keep-alive newlines) pass at once.
 
+import { errorAnswerObject } from "./first-event.ts";
+
 /** An error object larger than this goes out masked in pieces of this size (no upstream sends one). */
 const MAX_HELD = 1 << 20;
 
@@ -146,7 +148,7 @@ export class WholeErrors {
     return r.byteLength ? r : undefined;
   }
 
-  /** The first error object the body carried (its text as the upstream wrote it), once it went out. */
+  /** The first error object the body carried (its text as the upstream wrote it), once it went out; `{"error":null,…}` is none (first-event.ts errorAnswerObject). */
   error(): FoundError | undefined {
     return this.found;
   }
@@ -177,7 +179,7 @@ export class WholeErrors {
     this.held = undefined;
     if (!error) return bytes;
     const text = utf8.decode(bytes);
-    if (this.opening === Opening.Error) this.found ??= { text, afterContent: this.values > 1 };
+    if (this.opening === Opening.Error && errorAnswerObject(text)) this.found ??= { text, afterContent: this.values > 1 };
     const masked = this.mask(text);
     return masked === text ? bytes : encoder.encode(masked);
   }

@@ -126,7 +126,9 @@ export class InstanceSet {
       if (this.closed) break;
       // In its lanes: after what a reload queued for it (its relaunch, say), never beside it.
       let result: RestartResult | undefined;
-      const job = this.lanes.queue([instanceLane(s.name), portLane(s.inst.port)], async (tell) => (result = await this.restartOne(s, drainer, tell)));
+      // Of the launch it runs: a reload that moves it meanwhile (its relaunch queued behind this)
+      // takes over, rather than this starting the old port's launch from the new port's files.
+      const job = this.lanes.queue([instanceLane(s.name), portLane(s.inst.port)], async (tell) => (result = await this.restartOne(s, drainer, tell, this.launchKeyOf(s))));
       if (progress) job.hearers.add(progress);
       await job.done;
       if (result) results.push(result);
@@ -136,11 +138,11 @@ export class InstanceSet {
 
   /**
    * Drain (when the LB serves), then restart, telling `progress` both. `target`: the launch (port,
-   * command) a reload asked for; when a later reload has asked for another (its own relaunch is
-   * queued behind) or removed the instance, this one gives way. Undefined when it did, or gw
-   * began stopping.
+   * command) a reload asked for, or gw restart found running; when a later reload has asked for
+   * another (its own relaunch is queued behind) or removed the instance, this one gives way.
+   * Undefined when it did, or gw began stopping.
    */
-  private async restartOne(s: SupervisedInstance, drainer?: Drainer, progress?: (p: RestartProgress) => void, target?: string): Promise<RestartResult | undefined> {
+  private async restartOne(s: SupervisedInstance, drainer: Drainer | undefined, progress: ((p: RestartProgress) => void) | undefined, target: string): Promise<RestartResult | undefined> {
     return this.restartEnd(s, await this.restartStart(s, drainer, progress, target), drainer, progress, target);
   }
 
@@ -148,7 +150,7 @@ export class InstanceSet {
    * A restart's first half: drain, then stop the process (it stays drained). Undefined when it
    * gave way (nothing stopped), else what the drain found.
    */
-  private async restartStart(s: SupervisedInstance, drainer?: Drainer, progress?: (p: RestartProgress) => void, target?: string): Promise<{ drain?: DrainReport } | undefined> {
+  private async restartStart(s: SupervisedInstance, drainer: Drainer | undefined, progress: ((p: RestartProgress) => void) | undefined, target: string): Promise<{ drain?: DrainReport } | undefined> {
     if (!this.wants(s, target)) return this.gaveWay(s, undefined, progress);
     let stopped = false;
     try {
@@ -163,12 +165,12 @@ export class InstanceSet {
   }
 
   /** The second half, after `first` stopped the process: start it as the config asks now. */
-  private async restartEnd(s: SupervisedInstance, first: { drain?: DrainReport } | undefined, drainer?: Drainer, progress?: (p: RestartProgress) => void, target?: string): Promise<RestartResult | undefined> {
+  private async restartEnd(s: SupervisedInstance, first: { drain?: DrainReport } | undefined, drainer: Drainer | undefined, progress: ((p: RestartProgress) => void) | undefined, target: string): Promise<RestartResult | undefined> {
     if (!first) return undefined;
     try {
       // Stopped, and a later reload changed it meanwhile: that reload's work starts it.
       if (!this.wants(s, target)) return this.gaveWay(s, undefined, progress);
-      this.catchUp(s, target !== undefined);
+      this.catchUp(s, true);
       const out = await s.startAgain();
       const result: RestartResult = { name: s.name, ok: out.ok, ms: out.ms, problem: s.problem, ...first };
       progress?.({ event: "restarted", result });
@@ -210,10 +212,10 @@ export class InstanceSet {
     return this.byName.has(name) ? this.config.instances.find((i) => i.name === name) : undefined;
   }
 
-  /** Still this set's instance, gw not stopping, and (with `target`) the config still asks for that launch. */
-  private wants(s: SupervisedInstance, target?: string): boolean {
+  /** Still this set's instance, gw not stopping, and the config still asks for the launch `target`. */
+  private wants(s: SupervisedInstance, target: string): boolean {
     const inst = this.wanted(s.name);
-    return !this.closed && this.byName.get(s.name) === s && inst !== undefined && (target === undefined || this.launchKey(this.config, inst) === target);
+    return !this.closed && this.byName.get(s.name) === s && inst !== undefined && this.launchKey(this.config, inst) === target;
   }
 
   /**
@@ -316,9 +318,10 @@ export class InstanceSet {
   /** Queue a reload's relaunch or stop of `name`; the one an earlier reload queued for it hands its followers on to it. */
   private reloadJob(name: string, lanes: readonly string[], task: (tell: (p: RestartProgress) => void) => Promise<unknown>): Job {
     const job = this.lanes.queue(lanes, task);
+    // Kept until the job's last step has ended (a move's start follows its stop), not its first.
+    for (const [n, j] of this.reloadJobs) if (j.ended) this.reloadJobs.delete(n);
     this.reloadJobs.get(name)?.handOn(job);
     this.reloadJobs.set(name, job);
-    void job.done.then(() => this.reloadJobs.get(name) === job && this.reloadJobs.delete(name));
     return job;
   }
 

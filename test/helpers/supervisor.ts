@@ -1,7 +1,7 @@
 // Sandboxes for supervisor tests: a temp dir with a providers.toml whose "CLIProxyAPI binary" is
 // a wrapper that execs `gw mock`, gw runs as real child processes, and a cleanup that kills every
 // process whose command line mentions the sandbox — even when a test failed halfway.
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { loadConfig } from "../../src/config/index.ts";
@@ -74,6 +74,11 @@ export async function supervised(sb: Sandbox) {
   const lines: string[] = [];
   const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
   return { config, lines, deps: { env: sb.env, log, logFile: (n: string) => join(sb.dir, "logs", `${n}.log`), childrenChanged: () => {} } };
+}
+
+/** Swap the ports of two instances in the sandbox's providers.toml (as a user editing it would). */
+export function swapPorts(sb: Pick<Sandbox, "file">, pa: number, pb: number): void {
+  writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(`port = ${pa}\n`, "port = PA\n").replace(`port = ${pb}\n`, `port = ${pa}\n`).replace("port = PA\n", `port = ${pb}\n`));
 }
 
 /** Run a gw command to completion. */

@@ -338,6 +338,32 @@ describe("the relay's key in a body without a length", () => {
     expect(metrics).toContain('gw_requests_total{route="solo",target="relay/vendor/m",dialect="openai",status_class="4xx"} 1');
   });
 
+  test("a chunked 200 answer whose first key is an \"error\" that is no error object (null, a string, beside choices) is a success, as it is sized", async () => {
+    const answers = [
+      { error: null, ...completion("fine") },
+      { error: "", ...completion("fine") },
+      { error: { message: "a warning, not a failure" }, ...completion("fine") },
+    ];
+    for (const answer of answers) {
+      for (const sized of [true, false]) {
+        const body = JSON.stringify(answer);
+        quirk = () => (sized ? new Response(body, { headers: { "content-type": "application/json" } }) : json(["\n", body]));
+        const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+        expect(res.status).toBe(200);
+        expect(JSON.parse(await res.text())).toEqual(answer);
+        const r = await recordOf(res.headers.get("x-gw-request-id"));
+        expect([body.slice(0, 20), sized, r.response.status, r.routing.attempts.map((a) => a.class), r.cooldowns]).toEqual([body.slice(0, 20), sized, 200, ["ok"], []]);
+      }
+    }
+    expect(gw.coolingList(Date.now())).toEqual([]);
+    // An error object after keep-alive newlines, with a length (a buffering proxy between): judged
+    // as it is without one. Before, the newlines hid it and its 200 went out as a success.
+    quirk = () => new Response(`\n\n${JSON.stringify({ error: { message: "Rate limit reached", code: 429 } })}`, { headers: { "content-type": "application/json" } });
+    const sized = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+    expect(sized.status).toBe(429);
+    await sized.arrayBuffer();
+  });
+
   test("an ordinary chunked JSON answer arrives byte for byte, a key-shaped example in its content included", async () => {
     const body = `\n${JSON.stringify(completion("export OPENAI_API_KEY=sk-example-0123456789abcdefghij; \"quoted\" \\ {braces} [and] \\u00e9 é"))}`;
     const cuts = [1, 7, body.indexOf("sk-example") + 5, body.indexOf("é") + 1, body.length - 1];

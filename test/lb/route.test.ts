@@ -152,6 +152,23 @@ describe("sticky and signature lock", () => {
     expect(explainPick(standby, { tried: new Set(["heavy"]), now: NOW, state, sessionKey: key })).toMatchObject({ target: { id: "light" } });
   });
 
+  test("with only standby targets to serve, a session stays on its own one rather than hopping to the first", () => {
+    // The active target cools; both standby targets serve. Before: the session stuck to the second
+    // moved to the first (file order) at its next request — its prompt cache lost — and the log said 'left'.
+    const r = route("r", [{ id: "main", weight: 1 }, { id: "spare1", weight: 0 }, { id: "spare2", weight: 0 }]);
+    const state = createMemoryStore();
+    state.setCooldown("r", "main", { until: NOW + 60_000, kind: "transient", reason: "503", setAt: NOW });
+    state.setSticky(key, "spare2", NOW);
+    const ctx = { tried: NONE, now: NOW, state, sessionKey: key };
+    expect(explainPick(r, ctx)).toMatchObject({ target: { id: "spare2" }, reason: "zero-weight" });
+    expect(stickyAction(ctx, explainPick(r, ctx))).toBe("hit");
+    // A route of standby targets only (gw check warns): the same.
+    const standby = route("s", [{ id: "spare1", weight: 0 }, { id: "spare2", weight: 0 }]);
+    expect(explainPick(standby, { ...ctx, tried: NONE })).toMatchObject({ target: { id: "spare2" } });
+    // Once the active target is back, the session moves to it.
+    expect(explainPick(r, { ...ctx, now: NOW + 61_000 })).toMatchObject({ target: { id: "main" } });
+  });
+
   test("a sticky target already tried is not picked again", () => {
     const state = createMemoryStore();
     state.setSticky(key, "light", NOW);

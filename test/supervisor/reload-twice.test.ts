@@ -6,7 +6,7 @@ import { controlJson } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { freePorts } from "../helpers/ports.ts";
-import { chatThrough, followStream, gw, killAll, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { chatThrough, followStream, gw, killAll, type Sandbox, sandbox, startGw, swapPorts, until } from "../helpers/supervisor.ts";
 
 let sb: Sandbox;
 afterAll(async () => {
@@ -78,4 +78,38 @@ test("an instance moved twice during a drain lands on the second port; nothing i
   expect(onA2.status).toBe(200);
   await onA2.arrayBuffer();
   expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+}, 120_000);
+
+let swapped: Sandbox;
+afterAll(async () => {
+  if (swapped) await killAll(swapped);
+});
+
+test("an instance moved again while its move waits between its stop and its start: the first gw reload hears it come back too", async () => {
+  // a and b swap ports; b drains a stream, so a — stopped already — waits for b's port to start.
+  // Meanwhile a second reload moves a elsewhere. Before: the first gw reload said 'a: a later
+  // reload changed it meanwhile — its restart follows' and never that a came back (the hand-on to
+  // the later reload's work was lost once the move's first step had ended).
+  swapped = await sandbox([{ name: "a" }, { name: "b" }], "");
+  const [pa, pb] = [swapped.ports.a!, swapped.ports.b!];
+  const toml = readFileSync(swapped.file, "utf8").replace("shutdown_grace_ms = 15000", "shutdown_grace_ms = 30000");
+  writeFileSync(swapped.file, `${toml}"mb" = [{ instance = "b", provider = "antigravity", model = "gemini-3-flash" }]\n`);
+  expect((await gw(swapped, ["up", "-d", "-c", swapped.file])).code).toBe(0);
+  const running = followStream(await chatThrough(swapped, "mb", true, "interval=100~events=40"));
+  await until(() => running.chunks > 0, 10_000, () => "the stream under way");
+  swapPorts(swapped, pa, pb);
+  const first = startGw(swapped, ["reload", "-c", swapped.file]);
+  await first.waitFor("b: waiting for 1 request(s) in flight to finish", 10_000);
+  const a = async () => (await controlJson<StatusReport>(gwPaths(swapped.dir), "/status")).instances.find((i) => i.name === "a")!;
+  await until(async () => (await a()).pid === null, 10_000, () => "a stopped, waiting for b's port");
+  const [p3] = await freePorts(1);
+  writeFileSync(swapped.file, readFileSync(swapped.file, "utf8").replace(`port = ${pb}\n`, `port = ${p3}\n`));
+  const second = startGw(swapped, ["reload", "-c", swapped.file]);
+  expect((await running.done).trimEnd()).toEndWith("data: [DONE]");
+  expect([await first.proc.exited, await second.proc.exited]).toEqual([0, 0]);
+  expect(second.output()).toContain("a: restarted, ready in");
+  expect(first.output()).toMatch(/\na: a later reload changed it meanwhile — its restart follows\n(.*\n)*a: restarted, ready in [\d.]+ s\n/);
+  expect(first.output()).toContain("b: restarted after 1 request(s) in flight finished");
+  expect([(await a()).port, (await a()).state]).toEqual([p3!, "ready"]);
+  expect((await gw(swapped, ["down", "-c", swapped.file])).code).toBe(0);
 }, 120_000);

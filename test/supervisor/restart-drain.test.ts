@@ -8,7 +8,7 @@ import { gwPaths } from "../../src/supervisor/paths.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { freePorts } from "../helpers/ports.ts";
 import { logRecords } from "../helpers/resilience.ts";
-import { alive, chatThrough, followStream, gw, killAll, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { alive, chatThrough, followStream, gw, killAll, type Sandbox, sandbox, startGw, swapPorts, until } from "../helpers/supervisor.ts";
 
 const GRACE_MS = 8_000;
 let sb: Sandbox;
@@ -203,7 +203,7 @@ describe("a reload that swaps two instances' ports", () => {
       }
     })();
     await until(() => answers.length >= 4, 10_000, () => "requests under way");
-    writeFileSync(swapped.file, readFileSync(swapped.file, "utf8").replace(`port = ${pa}\n`, "port = PA\n").replace(`port = ${pb}\n`, `port = ${pa}\n`).replace("port = PA\n", `port = ${pb}\n`));
+    swapPorts(swapped, pa, pb);
     const reload = await gw(swapped, ["reload", "-c", swapped.file]);
     const during = answers.length;
     await until(() => answers.length >= during + 4, 10_000, () => "requests after the reload");
@@ -218,5 +218,44 @@ describe("a reload that swaps two instances' ports", () => {
     expect(status.instances.map((i) => [i.name, i.port, i.state])).toEqual([["a", pb, "ready"], ["b", pa, "ready"]]);
     expect(readFileSync(gwPaths(swapped.dir).gwLog, "utf8")).not.toContain("is in use");
     expect((await gw(swapped, ["down", "-c", swapped.file])).code).toBe(0);
+  }, 90_000);
+});
+
+describe("a reload that swaps two instances' ports while gw restart drains one", () => {
+  let both: Sandbox;
+  afterAll(async () => {
+    if (both) await killAll(both);
+  });
+
+  test("the restart gives way to the reload's relaunch: both land on their new ports at once, both commands end with what happened", async () => {
+    // Before: gw restart started b again with its old port while its YAML (rewritten by the
+    // reload) said the new one: b's process listened on a's old port, gw waited for it on b's
+    // old one — 'b: … did not answer on port … within 30.0 s', exit 1 — and a stayed stopped
+    // and gw reload silent for those 30 s (a's start waited for b's old port).
+    both = await sandbox([{ name: "a" }, { name: "b" }], "");
+    const [pa, pb] = [both.ports.a!, both.ports.b!];
+    const toml = readFileSync(both.file, "utf8").replace("shutdown_grace_ms = 15000", `shutdown_grace_ms = ${GRACE_MS}`);
+    writeFileSync(both.file, `${toml}"mb" = [{ instance = "b", provider = "antigravity", model = "gemini-3-flash" }]\n`);
+    expect((await gw(both, ["up", "-d", "-c", both.file])).code).toBe(0);
+    const running = followStream(await chatThrough(both, "mb", true, "interval=100~events=20"));
+    await until(() => running.chunks > 0, 10_000, () => "the stream under way");
+    const restart = startGw(both, ["restart", "b", "-c", both.file]);
+    await restart.waitFor("b: waiting for 1 request(s) in flight to finish", 10_000);
+
+    swapPorts(both, pa, pb);
+    const reload = startGw(both, ["reload", "-c", both.file]);
+    const started = performance.now();
+    expect(await restart.proc.exited).toBe(0);
+    expect(restart.output()).toMatch(/\nb: drained after 1 request\(s\) in flight finished \([\d.]+ s\); a later reload changed it meanwhile — its restart follows\n$/);
+    expect(await reload.proc.exited).toBe(0);
+    // Both relaunched by the reload, within a start's time of the drain's end (not a 30 s ready timeout).
+    expect(performance.now() - started).toBeLessThan(GRACE_MS + 10_000);
+    expect(reload.output()).toContain("a: restarted, ready in");
+    expect(reload.output()).toContain("b: restarted, ready in");
+    expect(reload.output()).toEndWith("config reloaded\n");
+    expect((await running.done).trimEnd()).toEndWith("data: [DONE]");
+    const status = await controlJson<StatusReport>(gwPaths(both.dir), "/status");
+    expect(status.instances.map((i) => [i.name, i.port, i.state])).toEqual([["a", pb, "ready"], ["b", pa, "ready"]]);
+    expect((await gw(both, ["down", "-c", both.file])).code).toBe(0);
   }, 90_000);
 });
