@@ -18,11 +18,16 @@ export default defineGwCommand({
     };
     const { answer: r, restarted } = await followRestarts<ReloadAnswer>(request, !!args.json, "reload");
     if (!r) throw new CliError("gw ended the reload without an answer", 1, "see gw logs");
+    // The config is in force either way; an instance it relaunched that did not come up is still
+    // something to fix, so a script sees it as gw restart's caller does: exit 1.
+    const failed = restarted.filter((x) => !x.ok).map((x) => x.name);
     if (args.json) printJson({ ...r, restarted }, true);
     else {
       for (const p of r.problems) console.error(p);
-      console.log(r.ok ? "config reloaded" : "config not reloaded; gw keeps running the previous one");
+      if (!r.ok) console.log("config not reloaded; gw keeps running the previous one");
+      else if (failed.length > 0) console.log(`config reloaded, but ${failed.join(", ")} did not start (above)`);
+      else console.log("config reloaded");
     }
-    return r.ok ? 0 : 1;
+    return r.ok && failed.length === 0 ? 0 : 1;
   },
 });

@@ -16,6 +16,8 @@ export interface RestartResult {
   readonly problem: string;
   /** The drain before the restart (absent while the LB does not serve yet). */
   readonly drain?: DrainReport;
+  /** A reload added it: its first start, not a restart. */
+  readonly added?: boolean;
 }
 
 /** What `gw restart` hears while it runs: an instance began waiting for its requests, or has been restarted. */
@@ -307,8 +309,11 @@ export class InstanceSet {
       s.expect();
       const target = this.launchKey(next, inst);
       queued.push(
-        this.lanes.queue(lanes(inst.name, inst.port), async () => {
-          if (this.wants(s, target)) await s.start();
+        // Told like a relaunch, so gw reload says whether the new instance came up.
+        this.lanes.queue(lanes(inst.name, inst.port), async (tell) => {
+          if (!this.wants(s, target)) return;
+          const out = await s.start();
+          tell({ event: "restarted", result: { name: s.name, ok: out.ok, ms: out.ms, problem: s.problem, added: true } });
         }),
       );
     }

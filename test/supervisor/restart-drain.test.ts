@@ -259,3 +259,38 @@ describe("a reload that swaps two instances' ports while gw restart drains one",
     expect((await gw(both, ["down", "-c", both.file])).code).toBe(0);
   }, 90_000);
 });
+
+describe("gw reload: an instance it relaunches that does not start", () => {
+  let broken: Sandbox;
+  afterAll(async () => {
+    if (broken) await killAll(broken);
+  });
+
+  test("names it and exits 1, as gw restart does, with the new config in force", async () => {
+    // Before: 'a: command of instance 'a' not found …' then 'config reloaded', exit 0 — a script
+    // running gw reload took a stopped instance for a good reload.
+    broken = await sandbox([{ name: "a" }, { name: "b" }]);
+    expect((await gw(broken, ["up", "-d", "-c", broken.file])).code).toBe(0);
+    writeFileSync(broken.file, readFileSync(broken.file, "utf8").replace("[instances.a]\n", '[instances.a]\ncommand = ["/nonexistent/cliproxy"]\n'));
+    const reload = await gw(broken, ["reload", "-c", broken.file]);
+    expect(reload.code).toBe(1);
+    expect(reload.stdout).toContain("a: command of instance 'a' not found: /nonexistent/cliproxy");
+    expect(reload.stdout).toEndWith("config reloaded, but a did not start (above)\n");
+    const status = await controlJson<StatusReport>(gwPaths(broken.dir), "/status");
+    expect(status.instances.find((i) => i.name === "b")!.state).toBe("ready");
+    // Nothing relaunched the second time: the config in force is the edited one.
+    const again = await gw(broken, ["reload", "--json", "-c", broken.file]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, restarted: [] });
+    // An added instance is heard too: before, a new one that did not start got 'config reloaded' alone.
+    const [pc, pd] = await freePorts(2);
+    const instance = (name: string, port: number, command: string) => `[instances.${name}]\nport = ${port}\n${command}providers = [{ type = "antigravity" }]\n\n`;
+    writeFileSync(broken.file, readFileSync(broken.file, "utf8").replace("[routing]", `${instance("c", pc!, 'command = ["/nonexistent/cliproxy"]\n')}${instance("d", pd!, "")}[routing]`));
+    const added = await gw(broken, ["reload", "-c", broken.file]);
+    expect(added.code).toBe(1);
+    expect(added.stdout).toContain("c: command of instance 'c' not found: /nonexistent/cliproxy");
+    expect(added.stdout).toMatch(/\nd: started, ready in [\d.]+ s\n/);
+    expect(added.stdout).toEndWith("config reloaded, but c did not start (above)\n");
+    expect((await gw(broken, ["down", "-c", broken.file])).code).toBe(0);
+  }, 60_000);
+});
