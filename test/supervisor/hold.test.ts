@@ -120,11 +120,10 @@ describe("requests wait for an instance on its way back", () => {
       `${readFileSync(sb.file, "utf8").replace("[routing]", `[instances.c]\nport = ${(await freePorts(1))[0]}\ncommand = ["${crash}"]\nproviders = [{ type = "antigravity" }]\n\n[routing]`)}"mc" = [{ instance = "c", provider = "antigravity", model = "gemini-3-flash" }]\n`,
     );
     const added = await gw(sb, ["reload", "-c", sb.file]);
-    // gw reload says the new instance did not come up (it goes on trying, as a crash loop).
+    // Applied (gw reload's verdict on c itself — exit 1, "c is not running" — depends on the
+    // moment it asks, a crash loop restarting c every 0.5 s: restart-drain.test.ts tests it).
     expect(added.stderr).toBe("");
-    expect(added.stdout).toStartWith("c: instance 'c' exited (code 3) after");
-    expect(added.stdout).toEndWith("\nconfig reloaded, but c did not start (above)\n");
-    expect(added.code).toBe(1);
+    expect(added.stdout).toMatch(/^config reloaded\n$|\nconfig reloaded, but c is not running \(above\)\n$/);
     const answers: Response[] = [];
     await until(
       async () => {

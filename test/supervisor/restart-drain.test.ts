@@ -275,22 +275,27 @@ describe("gw reload: an instance it relaunches that does not start", () => {
     const reload = await gw(broken, ["reload", "-c", broken.file]);
     expect(reload.code).toBe(1);
     expect(reload.stdout).toContain("a: command of instance 'a' not found: /nonexistent/cliproxy");
-    expect(reload.stdout).toEndWith("config reloaded, but a did not start (above)\n");
+    expect(reload.stdout).toEndWith("config reloaded, but a is not running (above)\n");
     const status = await controlJson<StatusReport>(gwPaths(broken.dir), "/status");
     expect(status.instances.find((i) => i.name === "b")!.state).toBe("ready");
-    // Nothing relaunched the second time: the config in force is the edited one.
+    // The same edit again, its work ended (as when the file watcher applied it first): nothing is
+    // relaunched, and a is still not running — said from gw's status.
     const again = await gw(broken, ["reload", "--json", "-c", broken.file]);
-    expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, restarted: [] });
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, restarted: [], not_running: ["a"] });
+    const plain = await gw(broken, ["reload", "-c", broken.file]);
+    expect(plain.stdout).toBe("a: command of instance 'a' not found: /nonexistent/cliproxy — fix [instances.a] command or install it\nconfig reloaded, but a is not running (above)\n");
     // An added instance is heard too: before, a new one that did not start got 'config reloaded' alone.
     const [pc, pd] = await freePorts(2);
     const instance = (name: string, port: number, command: string) => `[instances.${name}]\nport = ${port}\n${command}providers = [{ type = "antigravity" }]\n\n`;
-    writeFileSync(broken.file, readFileSync(broken.file, "utf8").replace("[routing]", `${instance("c", pc!, 'command = ["/nonexistent/cliproxy"]\n')}${instance("d", pd!, "")}[routing]`));
+    const fixed = readFileSync(broken.file, "utf8").replace('command = ["/nonexistent/cliproxy"]\n', "");
+    writeFileSync(broken.file, fixed.replace("[routing]", `${instance("c", pc!, 'command = ["/nonexistent/cliproxy"]\n')}${instance("d", pd!, "")}[routing]`));
     const added = await gw(broken, ["reload", "-c", broken.file]);
     expect(added.code).toBe(1);
     expect(added.stdout).toContain("c: command of instance 'c' not found: /nonexistent/cliproxy");
-    expect(added.stdout).toMatch(/\nd: started, ready in [\d.]+ s\n/);
-    expect(added.stdout).toEndWith("config reloaded, but c did not start (above)\n");
+    expect(added.stdout).toMatch(/(^|\n)a: restarted, ready in [\d.]+ s\n/);
+    expect(added.stdout).toMatch(/(^|\n)d: started, ready in [\d.]+ s\n/);
+    expect(added.stdout).toEndWith("config reloaded, but c is not running (above)\n");
     expect((await gw(broken, ["down", "-c", broken.file])).code).toBe(0);
   }, 60_000);
 });
