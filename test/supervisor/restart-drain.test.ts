@@ -293,9 +293,11 @@ describe("gw reload: an instance it relaunches that does not start", () => {
     const added = await gw(broken, ["reload", "-c", broken.file]);
     expect(added.code).toBe(1);
     expect(added.stdout).toContain("c: command of instance 'c' not found: /nonexistent/cliproxy");
-    expect(added.stdout).toMatch(/(^|\n)a: restarted, ready in [\d.]+ s\n/);
-    expect(added.stdout).toMatch(/(^|\n)d: started, ready in [\d.]+ s\n/);
     expect(added.stdout).toEndWith("config reloaded, but c is not running (above)\n");
+    // a (fixed) and d run. Their 'restarted' / 'started' lines are heard only while the work runs:
+    // the file watcher may have applied the edit before gw reload asked, and a quick start ended.
+    const after = await controlJson<StatusReport>(gwPaths(broken.dir), "/status");
+    expect(after.instances.map((i) => [i.name, i.state])).toEqual([["a", "ready"], ["b", "ready"], ["c", "failed"], ["d", "ready"]]);
     expect((await gw(broken, ["down", "-c", broken.file])).code).toBe(0);
   }, 60_000);
 });
