@@ -1,12 +1,13 @@
 import { CliError } from "../cli/errors.ts";
 import { controlJson, controlRequest, ndjsonLines, type ReloadAnswer } from "../supervisor/control.ts";
+import type { InstanceState } from "../supervisor/instance.ts";
 import type { StatusReport } from "../supervisor/status.ts";
 import { targetPaths } from "../supervisor/target.ts";
 import { followRestarts, type RestartLine } from "./_restarts.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 
 /** Instance states in which it does not run (instance.ts): failed to start, or exited and waiting to try again. */
-const NOT_RUNNING = new Set(["failed", "crashloop", "backoff"]);
+const NOT_RUNNING: ReadonlySet<string> = new Set<InstanceState>(["failed", "crashloop", "backoff"]);
 
 export default defineGwCommand({
   meta: { name: "reload", description: "re-read the config: rewrite instance YAML, swap the LB config, start/stop/restart changed instances" },

@@ -13,7 +13,7 @@ import { lastLogLine } from "./logtail.ts";
 import { processRuns } from "./proc.ts";
 import { instanceCwd } from "./paths.ts";
 
-type InstanceState = "starting" | "ready" | "unready" | "backoff" | "crashloop" | "failed" | "stopping" | "stopped";
+export type InstanceState = "starting" | "ready" | "unready" | "backoff" | "crashloop" | "failed" | "stopping" | "stopped";
 
 export interface Logger {
   info(msg: string): void;
