@@ -196,7 +196,7 @@ export function roleCounts(body: Record<string, unknown> | undefined): Record<st
 /** Role names are the client's words too: any but the usual ones pass the masker. */
 function maskRoles(roles: Record<string, number>, masker: Masker): Record<string, number> {
   const keys = Object.keys(roles);
-  if (keys.every((r) => USUAL_ROLES.has(r))) return roles;
+  if (keys.every(isUsualRole)) return roles;
   const out: Record<string, number> = Object.create(null);
   for (const role of keys) {
     const shown = USUAL_ROLES.has(role) ? role : masker.text(role);
@@ -206,6 +206,7 @@ function maskRoles(roles: Record<string, number>, masker: Masker): Record<string
 }
 
 const USUAL_ROLES = new Set(["user", "assistant", "system", "developer", "tool", "model", "function", "other"]);
+const isUsualRole = (role: string) => USUAL_ROLES.has(role);
 
 /**
  * The client program from a User-Agent: its first product token cut to `name/version`
