@@ -2,7 +2,7 @@
 // the config chooseConfig picks (choose.ts), else the old launcher's built-ins. cld says which in one line. A broken
 // config costs one warning line, not the session; a config cld may not use without asking is
 // confirmed on the terminal (or refused in one line when there is none).
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { displayPath } from "../cli/display-path.ts";
@@ -114,15 +114,36 @@ export async function loadCldSource(explicit: string | undefined, env: Env, opts
 // --- internal ---
 
 async function factsOf(explicit: string | undefined, env: Env, cacheDir: string): Promise<ConfigFacts> {
-  const abs = (p: string | undefined) => (p ? resolve(p) : undefined);
-  const named = { flag: abs(explicit), cldToml: abs(env.CLD_TOML), gwConfig: abs(env.GW_CONFIG), gatewayUrl: env[URL_VAR]?.trim() || undefined };
-  if (named.flag || named.cldToml || named.gwConfig || named.gatewayUrl) return { ...named, running: named.gatewayUrl && !named.flag ? [] : await listRunning(env) };
-  const here = resolve("providers.toml");
+  const gatewayUrl = env[URL_VAR]?.trim() || undefined;
+  if (explicit || env.CLD_TOML || env.GW_CONFIG || gatewayUrl) {
+    const running = gatewayUrl && !explicit ? [] : await listRunning(env);
+    const abs = (p: string | undefined) => (p ? asServed(resolve(p), running) : undefined);
+    return { flag: abs(explicit), cldToml: abs(env.CLD_TOML), gwConfig: abs(env.GW_CONFIG), gatewayUrl, running };
+  }
+  const running = await listRunning(env);
+  const here = asServed(resolve("providers.toml"), running);
   const exists = existsSync(here);
   return {
-    running: await listRunning(env),
+    running,
     ...(exists ? { here, hereConfirmed: await confirmation(cacheDir, here, await fingerprint(here)) } : {}),
   };
+}
+
+/**
+ * A path under the name the running gw that serves the same file registered it by: a symlink
+ * to it, or the link a gw was started through, is that gw's file, reached where it listens.
+ */
+function asServed(path: string, running: readonly RunningGw[]): string {
+  const real = realOf(path);
+  return running.find((r) => r.config === path || realOf(r.config) === real)?.config ?? path;
+}
+
+function realOf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
 // config wins over it; and a key from the user's environment never goes to a host that is not
 // this machine unless the user named the file. cld always says which config it uses.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { rememberConfirmed, fingerprint } from "../../src/cld/confirmed.ts";
 import { freePort } from "../../src/supervisor/ports.ts";
@@ -132,6 +132,12 @@ describe("a running gw", () => {
     const named = await box.run(["cp", "-c", one.file, "m", "-p", "hi"], { env, cwd: hostile });
     expect(named.stderr.split("\n")[0]).toBe(`cld: config ${one.file} (-c) → http://127.0.0.1:${lbPort}`);
     expect(named.call!.env.ANTHROPIC_BASE_URL).toBe(`http://127.0.0.1:${lbPort}`);
+    // So is a symlink to it (a dotfiles checkout): it went to main_port, where nothing answers.
+    const link = join(hostile, "linked.toml");
+    symlinkSync(one.file, link);
+    const linked = await box.run(["cp", "-c", link, "m", "-p", "hi"], { env, cwd: hostile });
+    expect(linked.stderr.split("\n")[0]).toBe(`cld: config ${one.file} (-c) → http://127.0.0.1:${lbPort}`);
+    expect(linked.call!.env.ANTHROPIC_BASE_URL).toBe(`http://127.0.0.1:${lbPort}`);
 
     // A second gw: from elsewhere cld cannot tell which is meant and says so; in its directory it can.
     const two = await sandbox([{ name: "b" }]);
