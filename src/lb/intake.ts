@@ -28,6 +28,36 @@ export interface Intake {
   readonly countTokens: boolean;
   /** The client compressed the body (Content-Encoding); `raw` is decoded and goes upstream so. */
   readonly decoded?: boolean;
+  /** What the rewrite reads of a JSON body once it is routed, in place of `json` (see `routed`). */
+  readonly top?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * An intake as its attempts and its record need it once the request is routed: without the parsed
+ * body, which would otherwise live (and be marked by the collector, and promoted) as long as the
+ * request — for Claude Code's 90 KB body ~700 values, where the bare relay keeps none across
+ * the upstream's answer (bench/README.md). What a rewrite reads of it is kept in `top`: every
+ * top-level key, with the value of those it may rewrite (REWRITABLE) and `true` for the rest.
+ */
+export type RoutedIntake = Omit<Intake, "json">;
+
+export function routed(intake: Intake): RoutedIntake {
+  const { json, ...rest } = intake;
+  return json ? { ...rest, top: topOf(json) } : rest;
+}
+
+/** Top-level fields whose values a rewrite reads (rewrite.ts bodyEdits: the model, the route's body params). */
+const REWRITABLE = new Set(["model", "reasoning_effort", "reasoning", "max_tokens", "thinking"]);
+
+function topOf(json: Record<string, unknown>): Record<string, unknown> {
+  const top: Record<string, unknown> = {};
+  for (const key of Object.keys(json)) {
+    const value = REWRITABLE.has(key) ? json[key] : true;
+    // A body's own "__proto__" is a key like any other (JSON.parse makes it one), not a prototype.
+    if (key === "__proto__") Object.defineProperty(top, key, { value, enumerable: true, writable: true, configurable: true });
+    else top[key] = value;
+  }
+  return top;
 }
 
 const GEMINI_MODEL_PATH = /^(\/v1[a-z0-9]*\/models\/)([^/:]+):([A-Za-z]+)$/;

@@ -11,7 +11,7 @@ import { deliver, type GatewayContext } from "./deliver.ts";
 import { dialectOf, errorResponse } from "./dialect.ts";
 import { ClientLink, schedule } from "./due.ts";
 import { runAttempts, type Tried } from "./failover.ts";
-import { foldPath, type Intake, readIntake } from "./intake.ts";
+import { foldPath, readIntake, type RoutedIntake, routed } from "./intake.ts";
 import { probeAnswer } from "./local.ts";
 import { isModelList, modelsResponse } from "./models.ts";
 import { ownError } from "./own-error.ts";
@@ -55,8 +55,8 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
   const hold = gw.bodies.hold(rt.config.global.lb.maxBodyMemoryBytes);
   try {
     // Intake: the body, read, measured and parsed once.
-    const intake = await readIntake(req, url, rt.config.global.lb, hold);
-    if (intake instanceof Response) return refused(gw, intake);
+    const received = await readIntake(req, url, rt.config.global.lb, hold);
+    if (received instanceof Response) return refused(gw, received);
     const startedAt = Date.now();
     gw.stats.begin();
     // A request still waiting after a moment is slow: quiet streams and slow first tokens are
@@ -67,8 +67,11 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
 
     // Router and upgrade: session, signature and size facts decide the route that serves the
     // request (an `auto` request gets its route from the router first).
-    const facts = requestFacts(req.headers, intake, rt.config, gw.state, startedAt);
-    const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url), req.headers, server.requestIP(req)?.address);
+    const facts = requestFacts(req.headers, received, rt.config, gw.state, startedAt);
+    // Routed: from here on the request keeps what its attempts and its record need of the body,
+    // not the parsed body (intake.ts routed).
+    const intake = routed(received);
+    const record = new RecordBuilder(startedAt, intake, received.json, facts, rt.masker, presentedKey(req.headers, url), req.headers, server.requestIP(req)?.address);
 
     // Route → rewrite → forward, failing over until an outcome is delivered.
     const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record };
@@ -114,7 +117,7 @@ function signatureFallback(final: Tried | undefined, facts: RequestFacts, rt: Ru
   return signatureFallbackRoute(rt.config, facts.sig.prefix, facts.route.name);
 }
 
-function explainHeaders(id: string, facts: RequestFacts, fallback: Route | undefined, final: Tried | undefined, attempts: number, intake: Intake) {
+function explainHeaders(id: string, facts: RequestFacts, fallback: Route | undefined, final: Tried | undefined, attempts: number, intake: RoutedIntake) {
   const a = final?.outcome.attempt;
   const model = a?.target ? upstreamModel(a.target) : (intake.model ?? "-");
   return {
