@@ -13,6 +13,11 @@
 // (process.cpuUsage: both sides of each request, the upstream's excluded) per request, the two
 // taking turns for --rounds rounds (default 5). What the stub hides shows here: how gw's use of
 // fetch, responses, streams and the garbage it leaves compares with the relay's.
+//
+// --cells: heap cells (objects, strings, closures, promises, async frames…) per request, fetch
+// stubbed: those allocated (counted between two collections, none in between), and those held
+// while the upstream's answer is awaited (1,000 requests in flight, after a full collection).
+// Exact and repeatable where CPU figures are not: what the collector has to do per request.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,6 +36,7 @@ import { Children, gwConfig, median, option, startUpstream, UPSTREAM_MODEL } fro
 
 const args = process.argv.slice(2);
 const REAL = args.includes("--real");
+const CELLS = args.includes("--cells");
 const ROUNDS = Number(option(args, "--rounds", REAL ? "5" : "100"));
 const BATCH = 50;
 
@@ -114,6 +120,7 @@ async function time(serve: Serve, text: string): Promise<number> {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), "gw-cost-"));
   if (REAL) return real(dir);
+  if (CELLS) return cells(dir);
   globalThis.fetch = stubFetch as typeof fetch;
   const { gw, serve } = gateway(dir);
   try {
@@ -159,6 +166,56 @@ async function real(dir: string) {
     gw.probes.stop();
     await gw.log.close();
     await children.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** --cells: heap cells allocated per request, and held per request in flight (fetch stubbed). */
+async function cells(dir: string) {
+  const { heapStats } = await import("bun:jsc");
+  const count = () => Object.values(heapStats().objectTypeCounts).reduce((a, b) => a + b, 0);
+  // The upstream's answer waits while `held` is set: the requests stay in flight.
+  let held: Promise<void> | undefined;
+  fetchUp = async (url, init) => {
+    if (held) await held;
+    return stubFetch(url, init);
+  };
+  globalThis.fetch = fetchUp as typeof fetch;
+  const { gw, serve } = gateway(dir);
+  try {
+    console.log("heap cells per request, fetch stubbed: allocated (the highest of 3 counts), held while the upstream's answer is awaited (1,000 in flight):");
+    for (const b of BODIES.filter((x) => !process.env.ONLY || x.name === process.env.ONLY)) {
+      const out: string[] = [];
+      for (const [name, s] of [["relay", relay], ["gw", serve]] as const) {
+        for (let i = 0; i < 20_000; i++) await one(s, b.text); // past the JIT's tiers, whose own cells would count
+        // Few enough requests that no collection runs between the counts (one would sweep some
+        // of them: the highest of three counts is the exact one).
+        const n = b.name === "small" ? 150 : 10;
+        let allocated = 0;
+        for (let k = 0; k < 3; k++) {
+          Bun.gc(true);
+          const before = count();
+          for (let i = 0; i < n; i++) await one(s, b.text);
+          allocated = Math.max(allocated, (count() - before) / n);
+        }
+        let release = () => {};
+        held = new Promise((r) => (release = r));
+        Bun.gc(true);
+        const before = count();
+        const all = Promise.all(Array.from({ length: 1000 }, () => one(s, b.text)));
+        await Bun.sleep(200);
+        Bun.gc(true);
+        const inFlight = (count() - before) / 1000;
+        held = undefined;
+        release();
+        await all;
+        out.push(`${name} ${allocated.toFixed(1)} allocated, ${inFlight.toFixed(1)} held`);
+      }
+      console.log(`${b.name.padEnd(5)} (${b.text.length} bytes): ${out.join("; ")}`);
+    }
+  } finally {
+    gw.probes.stop();
+    await gw.log.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

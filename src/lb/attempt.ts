@@ -10,7 +10,7 @@ import { classifyOutcome, decodeErrorBody, failureOutcome, type Outcome as Class
 import type { Attempt, AttemptLoop, Choice, Tried } from "./failover.ts";
 import { AttemptDeadline, type ClientLink, schedule, unschedule } from "./due.ts";
 import { type AttemptControl, forward, type Outcome } from "./forward.ts";
-import type { Intake } from "./intake.ts";
+import type { RoutedIntake } from "./intake.ts";
 import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { pickContext, type RequestFacts, stickyKeyOn } from "./request-state.ts";
@@ -26,7 +26,7 @@ import { codingsOf, decodingStream } from "./encoding.ts";
 
 interface AttemptDeps {
   readonly req: Request;
-  readonly intake: Intake;
+  readonly intake: RoutedIntake;
   readonly rt: Runtime;
   readonly state: StateStore;
   readonly stats: StatsCounter;

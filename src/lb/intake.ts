@@ -28,6 +28,36 @@ export interface Intake {
   readonly countTokens: boolean;
   /** The client compressed the body (Content-Encoding); `raw` is decoded and goes upstream so. */
   readonly decoded?: boolean;
+  /** What the rewrite reads of a JSON body once it is routed, in place of `json` (see `routed`). */
+  readonly top?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * An intake as its attempts and its record need it once the request is routed: without the parsed
+ * body, which would otherwise live (and be marked by the collector, and promoted) as long as the
+ * request — for Claude Code's 90 KB body ~700 values, where the bare relay keeps none across
+ * the upstream's answer (bench/README.md). What a rewrite reads of it is kept in `top`: every
+ * top-level key, with the value of those it may rewrite (REWRITABLE) and `true` for the rest.
+ */
+export type RoutedIntake = Omit<Intake, "json">;
+
+export function routed(intake: Intake): RoutedIntake {
+  const { json, ...rest } = intake;
+  return json ? { ...rest, top: topOf(json) } : rest;
+}
+
+/** Top-level fields whose values a rewrite reads (rewrite.ts bodyEdits: the model, the route's body params). */
+const REWRITABLE = new Set(["model", "reasoning_effort", "reasoning", "max_tokens", "thinking"]);
+
+function topOf(json: Record<string, unknown>): Record<string, unknown> {
+  const top: Record<string, unknown> = {};
+  for (const key of Object.keys(json)) {
+    const value = REWRITABLE.has(key) ? json[key] : true;
+    // A body's own "__proto__" is a key like any other (JSON.parse makes it one), not a prototype.
+    if (key === "__proto__") Object.defineProperty(top, key, { value, enumerable: true, writable: true, configurable: true });
+    else top[key] = value;
+  }
+  return top;
 }
 
 const GEMINI_MODEL_PATH = /^(\/v1[a-z0-9]*\/models\/)([^/:]+):([A-Za-z]+)$/;
@@ -59,19 +89,20 @@ const utf8 = new TextDecoder();
  * "too-large" beyond the limit, "no-memory" when the budget cannot take it, "broken" if the
  * client failed mid-body. JSON-typed bodies are read as text in one native step.
  */
-async function readBody(req: Request, limit: number, hold: BodyHold, asText: boolean): Promise<BodyRead> {
+function readBody(req: Request, limit: number, hold: BodyHold, asText: boolean): BodyRead | Promise<BodyRead> {
   const declared = req.headers.get("content-length");
-  if (declared !== null) {
-    const n = Number(declared);
-    if (n > limit) return "too-large";
-    if (!hold.grow(n)) return "no-memory";
-    try {
-      return asText ? await req.text() : await req.bytes();
-    } catch {
-      return "broken";
-    }
-  }
-  // Chunked: count as it arrives so a client cannot make gw buffer more than the limit.
+  if (declared === null) return readChunked(req, limit, hold, asText);
+  const n = Number(declared);
+  if (n > limit) return "too-large";
+  if (!hold.grow(n)) return "no-memory";
+  // One native read, no async frame of ours around it.
+  return (asText ? req.text() : req.bytes()).catch(broken);
+}
+
+const broken = (): BodyRead => "broken";
+
+/** A chunked body, counted as it arrives so a client cannot make gw buffer more than the limit. */
+async function readChunked(req: Request, limit: number, hold: BodyHold, asText: boolean): Promise<BodyRead> {
   const stream = req.body;
   if (stream === null) return asText ? "" : new Uint8Array(0);
   const chunks: Uint8Array<ArrayBuffer>[] = [];
@@ -132,7 +163,6 @@ interface IntakeLimits {
 export async function readIntake(req: Request, url: URL, limits: IntakeLimits, hold: BodyHold = NO_BUDGET): Promise<Intake | Response> {
   const path = foldPath(url.pathname);
   const dialect = dialectOf(path, req.headers);
-  const bad = (message: string) => errorResponse(dialect, 400, message, "invalid_request");
 
   // JSON bodies travel as text (parsed once, maybe spliced, sent as-is); others as bytes.
   const type = req.headers.get("content-type");
@@ -142,7 +172,7 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
   // `req.body` is touched only for a chunked body: it makes Bun build a stream object that text()
   // does not need (and a body already in memory is then read through it: bench/README.md).
   if (req.method !== "GET" && req.method !== "HEAD") {
-    const unknown = codings.find((c) => !isKnownCoding(c));
+    const unknown = codings.find(isUnknownCoding);
     if (unknown !== undefined) {
       return errorResponse(dialect, 415, `gw takes request bodies plain or compressed with gzip, deflate, br or zstd, not ${unknown.slice(0, 40)} (Content-Encoding)`, "unsupported_media_type");
     }
@@ -155,8 +185,8 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
       return errorResponse(dialect, 413, `request body exceeds gw's limit of ${limits.maxBodyBytes} bytes (lb_max_body_mb)`, "body_too_large");
     }
     if (body === "no-memory") return busy(dialect);
-    if (body === "broken") return bad("request body could not be read");
-    if (body === "undecodable") return bad(`request body is not valid ${codings.join(", ")} data, as its Content-Encoding says`);
+    if (body === "broken") return bad(dialect, "request body could not be read");
+    if (body === "undecodable") return bad(dialect, `request body is not valid ${codings.join(", ")} data, as its Content-Encoding says`);
     if (body.length > 0) raw = typeof body === "string" ? body : looksLikeJsonObject(body) ? utf8.decode(body) : body;
     if (raw instanceof Uint8Array && !isFormUpload(type, path)) {
       return errorResponse(dialect, 415, `gw takes a JSON object as the body of ${path.slice(0, 100)} (forms only where an upload is expected), not ${type?.slice(0, 60)}`, "unsupported_media_type");
@@ -168,7 +198,7 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
   if (typeof raw === "string") {
     members = [];
     const shape = jsonShape(raw, limits.maxJsonDepth, limits.maxJsonElements, members);
-    if ("tooDeep" in shape) return bad(`JSON body nests deeper than ${shape.tooDeep} levels (lb_max_json_depth)`);
+    if ("tooDeep" in shape) return bad(dialect, `JSON body nests deeper than ${shape.tooDeep} levels (lb_max_json_depth)`);
     if ("tooMany" in shape) {
       return errorResponse(dialect, 413, `JSON body holds more than ${shape.tooMany} values (lb_max_json_elements)`, "body_too_large");
     }
@@ -182,10 +212,10 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
       // would still find the model in `{"model":"x",}` and serve it past the routes.
       return errorResponse(dialect, 400, `malformed JSON body: ${(e as Error).message}`, "invalid_json");
     }
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return bad("request body must be a JSON object");
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return bad(dialect, "request body must be a JSON object");
     json = parsed as Record<string, unknown>;
     const problem = fieldProblem(json);
-    if (problem) return bad(problem);
+    if (problem) return bad(dialect, problem);
   }
 
   const gm = GEMINI_MODEL_PATH.exec(path);
@@ -196,7 +226,7 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
     try {
       model = decodeURIComponent(gm[2]!);
     } catch {
-      return bad("model name in the path is not valid percent-encoding");
+      return bad(dialect, "model name in the path is not valid percent-encoding");
     }
     // Google's SDKs default to /v1 (or are set to /v1alpha); CLIProxyAPI serves Gemini calls
     // under /v1beta only, with the same bodies, so every version goes there.
@@ -205,7 +235,7 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
   }
   // Without a model the request would reach the default instance as "unknown provider for model ".
   if (!model && req.method === "POST" && MODEL_CALLS.test(path)) {
-    return bad(`${model === "" ? "`model` is empty" : "`model` is missing"}: name a route in the body's \`model\` field (GET /v1/models lists them)`);
+    return bad(dialect, `${model === "" ? "`model` is empty" : "`model` is missing"}: name a route in the body's \`model\` field (GET /v1/models lists them)`);
   }
   const countTokens = path.endsWith("/count_tokens") || gm?.[3] === "countTokens";
   const decoded = codings.length > 0 && raw !== undefined;
@@ -224,6 +254,13 @@ async function decodeBody(bytes: Uint8Array, codings: readonly string[], limit: 
     return e instanceof NoRoom ? "no-memory" : isTooLarge(e) ? "too-large" : "undecodable";
   }
 }
+
+/** 400 in the client's dialect. */
+function bad(dialect: Dialect, message: string): Response {
+  return errorResponse(dialect, 400, message, "invalid_request");
+}
+
+const isUnknownCoding = (c: string) => !isKnownCoding(c);
 
 /** 503 in the client's dialect: other requests hold the body budget now; a retry soon will fit. */
 function busy(dialect: Dialect): Response {

@@ -33,11 +33,9 @@ export function jsonShape(text: string, maxDepth: number, maxElements: number, m
   // Top-level members: the next string at depth 1 is a key; `open` waits for its value's end.
   let topObject = false;
   let keyNext = false;
-  let open: { key: string; start: number; valueStart: number } | undefined;
-  const close = (at: number) => {
-    if (open) members!.push({ ...open, valueEnd: trimmedEnd(text, at) });
-    open = undefined;
-  };
+  // The member whose value is being read: pushed once, its end written when the value ends (no
+  // closure, no second object per member: this runs on every request's body).
+  let open: { key: string; start: number; valueStart: number; valueEnd: number } | undefined;
   const len = text.length;
   for (let i = 0; i < len; i++) {
     const c = text.charCodeAt(i);
@@ -53,19 +51,20 @@ export function jsonShape(text: string, maxDepth: number, maxElements: number, m
       }
       if (keyNext && depth === 1 && members) {
         keyNext = false;
-        open = { key: keyText(text, start, i + 1), start, valueStart: afterColon(text, i + 1) };
+        open = { key: keyText(text, start, i + 1), start, valueStart: afterColon(text, i + 1), valueEnd: -1 };
+        members.push(open);
       }
     } else if (c === 123 /* { */ || c === 91 /* [ */) {
       if (++depth > maxDepth) return { tooDeep: maxDepth };
       if (++elements > maxElements) return { tooMany: maxElements };
       if (depth === 1 && c === 123) topObject = keyNext = true;
     } else if (c === 125 /* } */ || c === 93 /* ] */) {
-      if (depth === 1 && topObject && members) close(i);
+      if (depth === 1 && topObject && open) open = closed(open, text, i);
       depth--;
     } else if (c === 44 /* , */) {
       if (++elements > maxElements) return { tooMany: maxElements };
       if (depth === 1 && topObject && members) {
-        close(i);
+        if (open) open = closed(open, text, i);
         keyNext = true;
       }
     }
@@ -74,6 +73,12 @@ export function jsonShape(text: string, maxDepth: number, maxElements: number, m
 }
 
 // --- internal ---
+
+/** A member's value ends before the `,` or `}` at `at`: its end is written, and no member is open. */
+function closed(m: { valueEnd: number }, text: string, at: number): undefined {
+  m.valueEnd = trimmedEnd(text, at);
+  return undefined;
+}
 
 /** A key as JSON.parse reads it (escapes undone); as written when its escapes are broken. */
 function keyText(text: string, start: number, end: number): string {

@@ -7,12 +7,11 @@ import type { Route } from "../config/types.ts";
 import { checkClientKey, presentedKey } from "./auth.ts";
 import { attemptLoop } from "./attempt.ts";
 import { clientAddress } from "./client-address.ts";
-import type { BodyHold } from "./body-budget.ts";
 import { deliver, type GatewayContext } from "./deliver.ts";
 import { dialectOf, errorResponse } from "./dialect.ts";
 import { ClientLink, schedule } from "./due.ts";
 import { runAttempts, type Tried } from "./failover.ts";
-import { foldPath, type Intake, readIntake } from "./intake.ts";
+import { foldPath, readIntake, type RoutedIntake, routed } from "./intake.ts";
 import { probeAnswer } from "./local.ts";
 import { isModelList, modelsResponse } from "./models.ts";
 import { ownError } from "./own-error.ts";
@@ -25,7 +24,8 @@ import { signatureFallbackRoute } from "./session.ts";
 
 export type { GatewayContext } from "./deliver.ts";
 
-export async function handle(req: Request, server: Server<unknown>, rt: Runtime, gw: GatewayContext): Promise<Response> {
+/** A local answer or refusal at once; a proxied request's answer once it is known. */
+export function handle(req: Request, server: Server<unknown>, rt: Runtime, gw: GatewayContext): Response | Promise<Response> {
   // Local answers and refusals: no upstream, no record.
   const url = new URL(req.url);
   const probe = probeAnswer(req.method, url.pathname, gw.health);
@@ -43,54 +43,61 @@ export async function handle(req: Request, server: Server<unknown>, rt: Runtime,
   }
   if (req.method === "GET" && isModelList(path, dialect)) return answeredLocally(gw, path, modelsResponse(rt.models, req.headers, dialect));
 
+  return proxy(req, server, url, rt, gw);
+}
+
+/**
+ * A proxied request, in one async frame: a frame lives as long as its request, and the collector
+ * marks every one (bench/README.md).
+ */
+async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtime, gw: GatewayContext): Promise<Response> {
   // The body's memory is held from its first byte until the answer is handed back (body-budget.ts).
   const hold = gw.bodies.hold(rt.config.global.lb.maxBodyMemoryBytes);
   try {
-    return await proxy(req, server, url, rt, gw, hold);
+    // Intake: the body, read, measured and parsed once.
+    const received = await readIntake(req, url, rt.config.global.lb, hold);
+    if (received instanceof Response) return refused(gw, received);
+    const startedAt = Date.now();
+    gw.stats.begin();
+    // A request still waiting after a moment is slow: quiet streams and slow first tokens are
+    // normal for LLMs, so gw's own timeouts govern, not Bun's, and the client's leaving is listened
+    // for. Fast requests never pay for either (due.ts).
+    const client = new ClientLink(req, server);
+    schedule(client);
+
+    // Router and upgrade: session, signature and size facts decide the route that serves the
+    // request (an `auto` request gets its route from the router first).
+    const facts = requestFacts(req.headers, received, rt.config, gw.state, startedAt);
+    // Routed: from here on the request keeps what its attempts and its record need of the body,
+    // not the parsed body (intake.ts routed).
+    const intake = routed(received);
+    const record = new RecordBuilder(startedAt, intake, received.json, facts, rt.masker, presentedKey(req.headers, url), req.headers, server.requestIP(req)?.address);
+
+    // Route → rewrite → forward, failing over until an outcome is delivered.
+    const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record };
+    const first = await runAttempts(attemptLoop(deps, facts.route));
+    let final = first.final;
+    let attempts = first.trace.length;
+    // A rejected thinking signature gets one more go where its provider family lives.
+    const fallback = signatureFallback(final, facts, rt);
+    if (fallback) {
+      record.signatureFallback = record.route = fallback.name;
+      const second = await runAttempts(attemptLoop(deps, fallback), attempts);
+      final = second.final ?? final;
+      attempts += second.trace.length;
+    }
+
+    // Own words: where the upstream's answer says less than gw knows (every target of the route
+    // out, a model no route names, a path nobody serves), gw's error replaces it.
+    const route = fallback ?? facts.route;
+    const own = ownError(final, { method: req.method, path: intake.path, model: intake.model, route, config: rt.config, state: gw.state, resting: gw.load?.resting, now: Date.now(), mask: rt.masker.text });
+
+    // Stream → observe: bytes go to the client; the record completes when they have.
+    const explain = explainHeaders(record.id, facts, fallback, final, attempts, intake);
+    return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, client, own, cooldowns: rt.config.global.lb.cooldownsMs });
   } finally {
     hold.release();
   }
-}
-
-async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtime, gw: GatewayContext, hold: BodyHold): Promise<Response> {
-  // Intake: the body, read, measured and parsed once.
-  const intake = await readIntake(req, url, rt.config.global.lb, hold);
-  if (intake instanceof Response) return refused(gw, intake);
-  const startedAt = Date.now();
-  gw.stats.begin();
-  // A request still waiting after a moment is slow: quiet streams and slow first tokens are
-  // normal for LLMs, so gw's own timeouts govern, not Bun's, and the client's leaving is listened
-  // for. Fast requests never pay for either (due.ts).
-  const client = new ClientLink(req, server);
-  schedule(client);
-
-  // Router and upgrade: session, signature and size facts decide the route that serves the
-  // request (an `auto` request gets its route from the router first).
-  const facts = requestFacts(req.headers, intake, rt.config, gw.state, startedAt);
-  const record = new RecordBuilder(startedAt, intake, facts, rt.masker, presentedKey(req.headers, url), req.headers, server.requestIP(req)?.address);
-
-  // Route → rewrite → forward, failing over until an outcome is delivered.
-  const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record };
-  const first = await runAttempts(attemptLoop(deps, facts.route));
-  let final = first.final;
-  let attempts = first.trace.length;
-  // A rejected thinking signature gets one more go where its provider family lives.
-  const fallback = signatureFallback(final, facts, rt);
-  if (fallback) {
-    record.signatureFallback = record.route = fallback.name;
-    const second = await runAttempts(attemptLoop(deps, fallback), attempts);
-    final = second.final ?? final;
-    attempts += second.trace.length;
-  }
-
-  // Own words: where the upstream's answer says less than gw knows (every target of the route
-  // out, a model no route names, a path nobody serves), gw's error replaces it.
-  const route = fallback ?? facts.route;
-  const own = ownError(final, { method: req.method, path: intake.path, model: intake.model, route, config: rt.config, state: gw.state, resting: gw.load?.resting, now: Date.now(), mask: rt.masker.text });
-
-  // Stream → observe: bytes go to the client; the record completes when they have.
-  const explain = explainHeaders(record.id, facts, fallback, final, attempts, intake);
-  return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, client, own, cooldowns: rt.config.global.lb.cooldownsMs });
 }
 
 /** Local answers are not proxied requests (no record, no stats), but they are counted. */
@@ -110,7 +117,7 @@ function signatureFallback(final: Tried | undefined, facts: RequestFacts, rt: Ru
   return signatureFallbackRoute(rt.config, facts.sig.prefix, facts.route.name);
 }
 
-function explainHeaders(id: string, facts: RequestFacts, fallback: Route | undefined, final: Tried | undefined, attempts: number, intake: Intake) {
+function explainHeaders(id: string, facts: RequestFacts, fallback: Route | undefined, final: Tried | undefined, attempts: number, intake: RoutedIntake) {
   const a = final?.outcome.attempt;
   const model = a?.target ? upstreamModel(a.target) : (intake.model ?? "-");
   return {

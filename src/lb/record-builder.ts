@@ -10,7 +10,9 @@ import {
   ERROR_PREVIEW_CHARS,
   type RequestRecord,
   type RoutingRecord,
+  type BodyFacts,
   agentOf,
+  bodyFacts,
   summarizeRequest,
   usageRecord,
 } from "../observe/record.ts";
@@ -18,7 +20,7 @@ import type { RequestLog } from "../observe/requestlog.ts";
 import type { Usage } from "../observe/tokens.ts";
 import type { CooldownSet } from "../state/index.ts";
 import { clientAddress } from "./client-address.ts";
-import type { Intake } from "./intake.ts";
+import type { Intake, RoutedIntake } from "./intake.ts";
 import type { RequestFacts } from "./request-state.ts";
 import { routerRecord } from "./router/record.ts";
 
@@ -59,10 +61,13 @@ export class RecordBuilder {
    * router's work) still count.
    */
   private readonly t0: number;
+  private readonly body: BodyFacts;
 
   constructor(
     readonly startedAt: number,
-    private readonly intake: Intake,
+    private readonly intake: RoutedIntake,
+    /** The parsed body: what the summary tells of it is read now, and the body itself not kept. */
+    json: Intake["json"],
     private readonly facts: RequestFacts,
     private readonly masker: Masker,
     private readonly clientKey: string | undefined,
@@ -72,6 +77,7 @@ export class RecordBuilder {
     private readonly peer?: string,
   ) {
     this.route = facts.route?.name;
+    this.body = bodyFacts(json);
     this.t0 = performance.now() - Math.max(0, Date.now() - startedAt);
   }
 
@@ -107,7 +113,7 @@ export class RecordBuilder {
         url: intake.path + intake.search,
         dialect: intake.dialect,
         model: intake.model,
-        json: intake.json,
+        body: this.body,
         bytes: typeof intake.raw === "string" ? Buffer.byteLength(intake.raw) : (intake.raw?.byteLength ?? 0),
         sessionKey: facts.session,
         signed: facts.sig.signed,

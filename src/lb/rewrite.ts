@@ -5,7 +5,7 @@
 
 import type { InstanceConfig, RouteParams, Target } from "../config/types.ts";
 import { isReservedHeader, setInstanceKey, upstreamHeaders } from "./headers.ts";
-import type { Intake } from "./intake.ts";
+import type { Intake, RoutedIntake } from "./intake.ts";
 import { editTopLevel, type Member, topLevelMembers } from "./json-edit.ts";
 import { providerOf, quirkOf } from "./quirks.ts";
 
@@ -95,12 +95,15 @@ export function attemptHeaders(client: Headers, instance: InstanceConfig, p: Rou
   return h;
 }
 
+/** An intake as routed (its top-level fields in `top`), or whole (a hand-made one, `gw route explain`). */
+type Sendable = RoutedIntake & { readonly json?: Intake["json"] };
+
 /**
  * The request for one attempt on `target`, or the request unchanged (apart from headers) when
  * `target` is undefined: unknown models go to the default instance as the client sent them.
  */
 export function rewriteFor(
-  intake: Intake,
+  intake: Sendable,
   client: Headers,
   instance: InstanceConfig,
   target: Target | undefined,
@@ -108,13 +111,14 @@ export function rewriteFor(
   const headers = attemptHeaders(client, instance, target?.params);
   if (intake.decoded) headers.delete("content-encoding"); // the body goes as gw decoded it
   // A JSON body sent under another type (curl -d, text/plain) is JSON to gw, so to the upstream too.
-  if (intake.json && !JSON_TYPE.test(headers.get("content-type") ?? "")) headers.set("content-type", "application/json");
+  const top = topLevel(intake);
+  if (top && !JSON_TYPE.test(headers.get("content-type") ?? "")) headers.set("content-type", "application/json");
   if (!target) return { pathAndQuery: intake.path + intake.search, headers, body: intake.raw };
   const model = upstreamModel(target);
   const path = intake.geminiPath ? `${intake.geminiPath.prefix}${model}:${intake.geminiPath.action}` : intake.path;
   let body = intake.raw;
-  if (intake.json && typeof body === "string") {
-    const edits = bodyEdits(intake, model, target.params, providerOf(target, instance));
+  if (top && typeof body === "string") {
+    const edits = bodyEdits(intake, top, model, target.params, providerOf(target, instance));
     if (edits.size > 0) body = editTopLevel(body, membersOf(intake, body), edits);
   }
   return { pathAndQuery: path + intake.search, headers, body };
@@ -132,8 +136,7 @@ const RESPONSES_PATH = /\/responses$/;
  * remove it): its model (unless a Gemini body has none: the path carries it), the route's body
  * params (not for token counting), and the provider's quirks.
  */
-function bodyEdits(intake: Intake, model: string, params: RouteParams, provider: Parameters<typeof quirkOf>[0]): Map<string, string | undefined> {
-  const json = intake.json ?? {};
+function bodyEdits(intake: Sendable, json: Body, model: string, params: RouteParams, provider: Parameters<typeof quirkOf>[0]): Map<string, string | undefined> {
   const edits = new Map<string, string | undefined>();
   const modelInBody = !intake.geminiPath || "model" in json;
   if (modelInBody && json.model !== model) edits.set("model", JSON.stringify(model));
@@ -146,7 +149,12 @@ function bodyEdits(intake: Intake, model: string, params: RouteParams, provider:
   return edits;
 }
 
+/** The body's top-level fields as a rewrite reads them: what routing kept, else the parsed body. */
+function topLevel(intake: Sendable): Body | undefined {
+  return intake.top ?? intake.json;
+}
+
 /** The body's top-level members: found by intake's measuring pass, else (a hand-made intake) here. */
-function membersOf(intake: Intake, text: string): readonly Member[] {
+function membersOf(intake: Sendable, text: string): readonly Member[] {
   return intake.members ?? topLevelMembers(text);
 }

@@ -64,7 +64,7 @@ export function pickTarget(route: Route, ctx: PickContext): Target | undefined {
 
 /** Same as pickTarget, plus why (for `x-gw-route`, the request log, and half-open trials). */
 export function explainPick(route: Route, ctx: PickContext): Pick | undefined {
-  const pool = route.targets.filter((t) => !ctx.tried.has(t.id));
+  const pool = ctx.tried.size === 0 ? route.targets : route.targets.filter((t) => !ctx.tried.has(t.id));
   if (pool.length === 0) return undefined;
   for (const policy of POLICIES) {
     const target = policy.pick(pool, route, ctx);
@@ -118,7 +118,8 @@ const sticky = {
 const weighted = {
   name: "weighted",
   pick(pool, route, ctx) {
-    const usable = pool.filter((t) => t.weight > 0 && available(route, t, ctx));
+    const usable: Target[] = [];
+    for (const t of pool) if (t.weight > 0 && available(route, t, ctx)) usable.push(t);
     return weightedRandom(highestTier(usable), ctx.random ?? Math.random);
   },
 } satisfies Policy;
@@ -174,11 +175,15 @@ function available(route: Route, t: Target, ctx: PickContext): boolean {
   return isAvailable(ctx.state?.cooldown(route.name, t.id, ctx.now), ctx.now);
 }
 
-/** Targets of the highest priority present in `ts` (file order kept). */
+/** Targets of the highest priority present in `ts` (file order kept): `ts` itself when all share it, as in most routes. */
 function highestTier(ts: readonly Target[]): readonly Target[] {
-  if (ts.length === 0) return ts;
-  const top = Math.max(...ts.map((t) => t.priority));
-  return ts.filter((t) => t.priority === top);
+  let top = Number.NEGATIVE_INFINITY;
+  let lower = false;
+  for (const t of ts) {
+    if (t.priority !== top && top !== Number.NEGATIVE_INFINITY) lower = true;
+    if (t.priority > top) top = t.priority;
+  }
+  return lower ? ts.filter((t) => t.priority === top) : ts;
 }
 
 /** Highest priority first, then highest weight, then file order. */

@@ -67,15 +67,16 @@ export function estimateInputTokens(body: number | Uint8Array | string | undefin
 
 /** Message and tool counts of a parsed body, in any dialect gw routes. */
 export function countMessagesAndTools(body: Record<string, unknown> | undefined): { messages: number; tools: number } {
-  const list = (v: unknown) => (Array.isArray(v) ? v.length : 0);
   // Gemini: `contents`, tools as [{functionDeclarations: [...]}] — count the declarations.
   const geminiTools = Array.isArray(body?.tools)
-    ? (body.tools as unknown[]).reduce<number>((n, t) => n + list((t as Record<string, unknown>)?.functionDeclarations), 0)
+    ? (body.tools as unknown[]).reduce<number>((n, t) => n + lengthOf((t as Record<string, unknown>)?.functionDeclarations), 0)
     : 0;
   return {
-    messages: list(body?.messages) || list(body?.input) || list(body?.contents),
-    tools: geminiTools || list(body?.tools),
+    messages: lengthOf(body?.messages) || lengthOf(body?.input) || lengthOf(body?.contents),
+    tools: geminiTools || lengthOf(body?.tools),
   };
 }
+
+const lengthOf = (v: unknown) => (Array.isArray(v) ? v.length : 0);
 
 const BYTES_PER_TOKEN = 4;

@@ -151,7 +151,9 @@ export function isUp(i: LiveInstance): boolean {
   return i.up ?? (i.state === "ready" || i.state === "external");
 }
 
+const STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
 /** 200 → "2xx"; 0 or odd values → "other". */
 export function statusClass(status: number): string {
-  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : "other";
+  return status >= 100 && status < 600 ? STATUS_CLASSES[Math.floor(status / 100) - 1]! : "other";
 }

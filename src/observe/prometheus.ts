@@ -1,6 +1,7 @@
 // A tiny Prometheus registry of our own: counters, gauges and histograms with fixed buckets,
 // rendered in the text exposition format 0.0.4 (HELP/TYPE lines, escaped label values).
-// A series is found by one string key (its label values joined by \x00); no other allocation.
+// A series is kept under one string key (its label values joined by \x00) and found again through
+// one Map level per label value, so counting a request joins no new key string.
 
 /** A series' labels, in the order the metric declares its label names. */
 type Values = readonly string[];
@@ -12,15 +13,30 @@ abstract class Metric<S> {
     readonly help: string,
     readonly labels: readonly string[],
   ) {}
+  /** The same series by their label values, one level per label (the last level holds the series). */
+  private readonly index = new Map<string, unknown>();
   protected abstract fresh(): S;
   protected child(values: Values): S {
-    const key = values.join("\x00");
-    let e = this.series.get(key);
-    if (!e) this.series.set(key, (e = { values: [...values], s: this.fresh() }));
+    let level = this.index;
+    const last = values.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = level.get(values[i]!) as Map<string, unknown> | undefined;
+      if (!next) level.set(values[i]!, (next = new Map()));
+      level = next;
+    }
+    const leaf = last >= 0 ? values[last]! : "";
+    let e = level.get(leaf) as { values: Values; s: S } | undefined;
+    if (!e) {
+      const key = values.join("\x00");
+      e = this.series.get(key);
+      if (!e) this.series.set(key, (e = { values: [...values], s: this.fresh() }));
+      level.set(leaf, e);
+    }
     return e.s;
   }
   reset(): void {
     this.series.clear();
+    this.index.clear();
   }
   abstract readonly type: string;
   abstract samples(out: string[]): void;

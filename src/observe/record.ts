@@ -196,7 +196,7 @@ export function roleCounts(body: Record<string, unknown> | undefined): Record<st
 /** Role names are the client's words too: any but the usual ones pass the masker. */
 function maskRoles(roles: Record<string, number>, masker: Masker): Record<string, number> {
   const keys = Object.keys(roles);
-  if (keys.every((r) => USUAL_ROLES.has(r))) return roles;
+  if (keys.every(isUsualRole)) return roles;
   const out: Record<string, number> = Object.create(null);
   for (const role of keys) {
     const shown = USUAL_ROLES.has(role) ? role : masker.text(role);
@@ -206,6 +206,7 @@ function maskRoles(roles: Record<string, number>, masker: Masker): Record<string
 }
 
 const USUAL_ROLES = new Set(["user", "assistant", "system", "developer", "tool", "model", "function", "other"]);
+const isUsualRole = (role: string) => USUAL_ROLES.has(role);
 
 /**
  * The client program from a User-Agent: its first product token cut to `name/version`
@@ -242,8 +243,8 @@ interface SummaryFacts {
   url: string;
   dialect: string;
   model?: string;
-  /** Parsed body, if JSON. */
-  json?: Record<string, unknown>;
+  /** What the summary tells of the body (bodyFacts of the parsed body, if JSON). */
+  body?: BodyFacts;
   bytes: number;
   sessionKey?: string;
   signed: boolean;
@@ -254,24 +255,40 @@ interface SummaryFacts {
   headers?: Headers;
 }
 
+/** What a request's summary tells of its parsed body: read when it is routed, so the body need not be kept until the record completes. */
+export interface BodyFacts {
+  readonly messages: number;
+  readonly tools: number;
+  readonly roles: Record<string, number>;
+  readonly maxTokens?: number;
+  readonly stream?: boolean;
+}
+
+export function bodyFacts(json: Record<string, unknown> | undefined): BodyFacts {
+  const { messages, tools } = countMessagesAndTools(json);
+  const facts: { -readonly [K in keyof BodyFacts]: BodyFacts[K] } = { messages, tools, roles: roleCounts(json) };
+  if (typeof json?.max_tokens === "number") facts.maxTokens = json.max_tokens;
+  if (typeof json?.stream === "boolean") facts.stream = json.stream;
+  return facts;
+}
+
 /** The `request` part of a record, from facts intake already has. */
 export function summarizeRequest(f: SummaryFacts): RequestSummary {
-  const j = f.json;
-  const { messages, tools } = countMessagesAndTools(j);
+  const b = f.body ?? bodyFacts(undefined);
   const s: RequestSummary = {
     method: f.method,
     path: f.masker.url(f.url),
     dialect: f.dialect,
-    messages,
-    roles: maskRoles(roleCounts(j), f.masker),
-    tools,
+    messages: b.messages,
+    roles: maskRoles(b.roles, f.masker),
+    tools: b.tools,
     signed: f.signed,
     bytes: f.bytes,
   };
   // The model as the client named it: a client (or a page) may name anything, a key included.
   if (f.model !== undefined) s.model = f.masker.text(f.model);
-  if (typeof j?.max_tokens === "number") s.max_tokens = j.max_tokens;
-  const stream = f.stream ?? j?.stream;
+  if (b.maxTokens !== undefined) s.max_tokens = b.maxTokens;
+  const stream = f.stream ?? b.stream;
   if (typeof stream === "boolean") s.stream = stream;
   const user = hashUser(f.sessionKey);
   if (user) s.user = user;

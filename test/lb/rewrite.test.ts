@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { InstanceConfig, RouteParams, Target } from "../../src/config/types.ts";
-import type { Intake } from "../../src/lb/intake.ts";
+import { type Intake, routed } from "../../src/lb/intake.ts";
 import { applyBodyParams, attemptHeaders, mergeBeta, rewriteFor, upstreamModel } from "../../src/lb/rewrite.ts";
 
 const params = (p: Partial<RouteParams>): RouteParams => ({ anthropicBeta: [], extraHeaders: {}, ...p });
@@ -124,5 +124,42 @@ describe("rewriteFor", () => {
   test("thinking_level becomes CLIProxyAPI's model suffix", () => {
     expect(upstreamModel(target({ thinkingLevel: "high" }, "gemini-3-pro"))).toBe("gemini-3-pro(high)");
     expect(upstreamModel(target({ thinkingLevel: "high" }, "gemini-3-pro(low)"))).toBe("gemini-3-pro(low)");
+  });
+});
+
+describe("a routed intake (its parsed body let go)", () => {
+  // What the attempts of a routed request send must be what the whole intake would have sent.
+  const bodies: Record<string, unknown>[] = [
+    { model: "r", max_tokens: 50000, messages: [{ role: "user", content: "hi" }] },
+    { model: "r", thinking: { type: "enabled", budget_tokens: 31999 }, max_tokens: 32000, metadata: { user_id: "u" } },
+    { model: "r", reasoning: { effort: "low", summary: "auto" }, input: "x" },
+    { model: "r", max_tokens: null, reasoning_effort: "low" },
+    { messages: [] },
+    JSON.parse('{"model":"r","__proto__":{"polluted":1},"constructor":"c","metadata":1}'),
+  ];
+  const targets: Target[] = [
+    target(),
+    target({ maxTokensMax: 8000, thinkingBudgetMax: 1024, reasoningEffort: "high" }),
+    target({ maxTokensDefault: 4096 }, "r"),
+    { ...target(), provider: "" },
+  ];
+  const withProvider = (type: string) => ({ ...instance, providers: [{ type, index: 0, baseUrl: "", apiKeys: [] }] }) as InstanceConfig;
+  test("sends the same body, headers and path as the whole intake", () => {
+    for (const body of bodies) {
+      for (const path of ["/v1/messages", "/v1/responses", "/v1/messages/count_tokens"]) {
+        const whole = intake(body, { path, countTokens: path.endsWith("count_tokens") });
+        const r = routed(whole);
+        expect("json" in r).toBe(false);
+        for (const t of targets) {
+          for (const inst of [withProvider("anthropic"), withProvider("minimax")]) {
+            const a = rewriteFor(whole, new Headers({ "content-type": "text/plain" }), inst, t);
+            const b = rewriteFor(r, new Headers({ "content-type": "text/plain" }), inst, t);
+            expect(b.body).toBe(a.body as string);
+            expect(b.pathAndQuery).toBe(a.pathAndQuery);
+            expect([...b.headers]).toEqual([...a.headers]);
+          }
+        }
+      }
+    }
   });
 });

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMasker } from "../../src/observe/mask.ts";
-import { summarizeRequest, usageRecord } from "../../src/observe/record.ts";
+import { bodyFacts, summarizeRequest, usageRecord } from "../../src/observe/record.ts";
 import { createRequestLog, dayOf, type RequestRecord } from "../../src/observe/requestlog.ts";
 
 const root = mkdtempSync(join(tmpdir(), "gw-requestlog-"));
@@ -173,7 +173,7 @@ describe("log hygiene", () => {
       url: `/v1beta/models/gemini-3-flash:streamGenerateContent?alt=sse&key=${CLIENT}`,
       dialect: "gemini",
       model: "gemini-3-flash",
-      json: { contents: [{ role: "user", parts: [] }, { role: "model", parts: [] }], tools: [{ functionDeclarations: [{}, {}] }] },
+      body: bodyFacts({ contents: [{ role: "user", parts: [] }, { role: "model", parts: [] }], tools: [{ functionDeclarations: [{}, {}] }] }),
       bytes: 1234,
       sessionKey: "cc:5b0c7f7e",
       signed: false,
