@@ -6,6 +6,7 @@ import { BYTES_PER_ELEMENT, type BodyHold, NO_BUDGET } from "./body-budget.ts";
 import { type Dialect, dialectOf, errorResponse } from "./dialect.ts";
 import { codingsOf, decode, isKnownCoding, isTooLarge, NoRoom } from "./encoding.ts";
 import { jsonShape, type Member } from "./json-shape.ts";
+import { FIELDS_A_REWRITE_READS } from "./rewrite.ts";
 
 export interface Intake {
   readonly method: string;
@@ -37,7 +38,7 @@ export interface Intake {
  * body, which would otherwise live (and be marked by the collector, and promoted) as long as the
  * request — for Claude Code's 90 KB body ~700 values, where the bare relay keeps none across
  * the upstream's answer (bench/README.md). What a rewrite reads of it is kept in `top`: every
- * top-level key, with the value of those it may rewrite (REWRITABLE) and `true` for the rest.
+ * top-level key, with the value of those it may rewrite (rewrite.ts FIELDS_A_REWRITE_READS) and `true` for the rest.
  */
 export type RoutedIntake = Omit<Intake, "json">;
 
@@ -46,13 +47,11 @@ export function routed(intake: Intake): RoutedIntake {
   return json ? { ...rest, top: topOf(json) } : rest;
 }
 
-/** Top-level fields whose values a rewrite reads (rewrite.ts bodyEdits: the model, the route's body params). */
-const REWRITABLE = new Set(["model", "reasoning_effort", "reasoning", "max_tokens", "thinking"]);
 
 function topOf(json: Record<string, unknown>): Record<string, unknown> {
   const top: Record<string, unknown> = {};
   for (const key of Object.keys(json)) {
-    const value = REWRITABLE.has(key) ? json[key] : true;
+    const value = FIELDS_A_REWRITE_READS.has(key) ? json[key] : true;
     // A body's own "__proto__" is a key like any other (JSON.parse makes it one), not a prototype.
     if (key === "__proto__") Object.defineProperty(top, key, { value, enumerable: true, writable: true, configurable: true });
     else top[key] = value;

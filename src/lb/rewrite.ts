@@ -128,6 +128,8 @@ const JSON_TYPE = /json/i;
 
 /** Top-level fields the route params may change. */
 const PARAM_FIELDS = ["reasoning_effort", "reasoning", "max_tokens", "thinking"] as const;
+/** The top-level fields whose values bodyEdits reads; of the others it asks only whether they are there. */
+export const FIELDS_A_REWRITE_READS: ReadonlySet<string> = new Set(["model", ...PARAM_FIELDS]);
 /** OpenAI Responses API paths (CLIProxyAPI's /v1, /openai/v1 and Codex-direct spellings). */
 const RESPONSES_PATH = /\/responses$/;
 
