@@ -134,8 +134,10 @@ async function factsOf(explicit: string | undefined, env: Env, cacheDir: string)
  * to it, or the link a gw was started through, is that gw's file, reached where it listens.
  */
 function asServed(path: string, running: readonly RunningGw[]): string {
+  // The gw registered under this very path first: two gws may serve two links to one file.
+  if (running.some((r) => r.config === path)) return path;
   const real = realOf(path);
-  return running.find((r) => r.config === path || realOf(r.config) === real)?.config ?? path;
+  return running.find((r) => realOf(r.config) === real)?.config ?? path;
 }
 
 function realOf(path: string): string {

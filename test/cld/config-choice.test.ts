@@ -4,12 +4,12 @@
 // this machine unless the user named the file. cld always says which config it uses.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { appendFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { rememberConfirmed, fingerprint } from "../../src/cld/confirmed.ts";
 import { freePort } from "../../src/supervisor/ports.ts";
 import { listRunning } from "../../src/supervisor/registry.ts";
 import { CldSandbox, cldConfig, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
-import { gw, killAll, type Sandbox, sandbox } from "../helpers/supervisor.ts";
+import { gw, killAll, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
 import { TmuxPane } from "./tmux-pane.ts";
 
 setDefaultTimeout(90_000); // real gws, real terminals, a shared 2-core machine
@@ -172,6 +172,40 @@ describe("a running gw", () => {
     expect((await gw({ ...two, env: { ...two.env, ...registry } }, ["down", "-c", two.file])).code).toBe(0);
     expect(await listRunning(registry)).toEqual([]);
     expect((await box.run(["cp", "m"], { env, cwd: hostile })).stderr).toBe(NOT_CONFIRMED);
+  });
+});
+
+describe("two gws serving two links to one file (a dotfiles checkout linked into two folders)", () => {
+  const box = new CldSandbox();
+
+  test("-c names the one it means: the gw registered under that very path, not the first that serves the same file", async () => {
+    const real = box.writeConfig("real.toml", cldConfig(await freePort()).replace('host = "0.0.0.0"', 'host = "127.0.0.1"'));
+    const registry = { XDG_CACHE_HOME: join(box.dir, "registry") };
+    const links = ["one", "two"].map((d) => {
+      mkdirSync(join(box.dir, d));
+      symlinkSync(real, join(box.dir, d, "providers.toml"));
+      return join(box.dir, d, "providers.toml");
+    });
+    // `gw lb` alone: no instances to start, so the two can serve one file (each on its own port).
+    const ports = [await freePort(), await freePort()];
+    const lbs = links.map((file, i) =>
+      Bun.spawn([process.execPath, MAIN, "lb", "-c", file, "--port", String(ports[i])], { env: { ...process.env, ...registry, GW_CONFIG: undefined }, stdout: "ignore", stderr: "ignore" }),
+    );
+    try {
+      await until(async () => (await listRunning(registry)).length === 2, 60_000, () => "two gw lb registered");
+      for (const [i, file] of links.entries()) {
+        const r = await box.run(["cp", "-c", file, "g3f", "-p", "hi"], { env: registry });
+        // It went to the first gw serving the same file, though the second was started through this very path.
+        expect(r.stderr.split("\n")[0]).toBe(`cld: config ${relative(box.dir, file)} (-c) → http://127.0.0.1:${ports[i]}`);
+        expect(r.call!.env.ANTHROPIC_BASE_URL).toBe(`http://127.0.0.1:${ports[i]}`);
+        // So does cld in that folder: its ./providers.toml is the link this gw serves.
+        const here = await box.run(["cp", "g3f", "-p", "hi"], { env: registry, cwd: dirname(file) });
+        expect(here.call!.env.ANTHROPIC_BASE_URL).toBe(`http://127.0.0.1:${ports[i]}`);
+      }
+    } finally {
+      for (const lb of lbs) lb.kill();
+      await Promise.all(lbs.map((lb) => lb.exited));
+    }
   });
 });
 
