@@ -44,7 +44,7 @@ export function jsonShape(text: string, maxDepth: number, maxElements: number, m
       // Jump to the closing quote: the first one not escaped by an odd run of backslashes.
       for (;;) {
         i = text.indexOf('"', i + 1);
-        if (i === -1) return { elements }; // unterminated: JSON.parse will say so
+        if (i === -1) return ended(elements, members, open); // unterminated: JSON.parse will say so
         let b = i - 1;
         while (text.charCodeAt(b) === 92 /* \ */) b--;
         if ((i - b) % 2 === 1) break;
@@ -69,10 +69,16 @@ export function jsonShape(text: string, maxDepth: number, maxElements: number, m
       }
     }
   }
-  return { elements };
+  return ended(elements, members, open);
 }
 
 // --- internal ---
+
+/** The shape at the text's end. A member still open there has no end (cut-off text): it is not listed. */
+function ended(elements: number, members: Member[] | undefined, open: object | undefined): JsonShape {
+  if (open) members!.pop();
+  return { elements };
+}
 
 /** A member's value ends before the `,` or `}` at `at`: its end is written, and no member is open. */
 function closed(m: { valueEnd: number }, text: string, at: number): undefined {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as zlib from "node:zlib";
 import { BodyBudget } from "../../src/lb/body-budget.ts";
-import { jsonShape } from "../../src/lb/json-shape.ts";
+import { jsonShape, type Member } from "../../src/lb/json-shape.ts";
 import { type RunningGateway, startGateway } from "../../src/lb/server.ts";
 import { BODIES } from "../../bench/lb-bodies.ts";
 import { configFrom, externalInstances, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";
@@ -19,6 +19,19 @@ describe("jsonShape", () => {
     expect(jsonShape(`[${"{},".repeat(50)}{}]`, 10, 200)).toEqual({ elements: 102 }); // 52 brackets, 50 commas
     expect(jsonShape(`[${"{},".repeat(50)}{}]`, 10, 60)).toEqual({ tooMany: 60 });
     expect(jsonShape('{"unterminated', 10, 10)).toEqual({ elements: 1 });
+  });
+  test("lists the top-level members whose values end; a cut-off text's last one is not listed", () => {
+    const members: Member[] = [];
+    jsonShape('{"a": 1 ,"b":{"c":[2]}}', 10, 100, members);
+    expect(members).toEqual([
+      { key: "a", start: 1, valueStart: 6, valueEnd: 7 },
+      { key: "b", start: 9, valueStart: 13, valueEnd: 22 },
+    ]);
+    for (const cut of ['{"a":1,"b":2', '{"a":1,"b":"tw']) {
+      const got: Member[] = [];
+      jsonShape(cut, 10, 100, got);
+      expect(got).toEqual([{ key: "a", start: 1, valueStart: 5, valueEnd: 6 }]);
+    }
   });
   test("Claude Code's request is far inside the default limits", () => {
     const shape = jsonShape(BODIES.find((b) => b.name === "large")!.text, 128, 500_000);
