@@ -47,7 +47,7 @@ export function routed(intake: Intake): RoutedIntake {
   return json ? { ...rest, top: topOf(json) } : rest;
 }
 
-
+/** The body's top-level keys: the values a rewrite reads, `true` for the others (it only asks whether they are there). */
 function topOf(json: Record<string, unknown>): Record<string, unknown> {
   const top: Record<string, unknown> = {};
   for (const key of Object.keys(json)) {
