@@ -9,7 +9,7 @@ import { type InstanceConfig, KEY_PROVIDERS, OAUTH_PROVIDERS, type ProviderConfi
 
 export const INSTANCE_KEYS = ["port", "url", "api_key", "command", "auth_dir", "providers", ...TUNING_KEYS];
 export const PROVIDER_KEYS = ["type", "base_url", "api_keys", "rotation_strategy"];
-const PROVIDER_TYPES: readonly string[] = [...OAUTH_PROVIDERS, ...KEY_PROVIDERS];
+export const PROVIDER_TYPES: readonly string[] = [...OAUTH_PROVIDERS, ...KEY_PROVIDERS];
 
 export interface InstanceDraft extends Omit<InstanceConfig, keyof ReturnType<typeof resolveTuning>> {
   tuning: TuningLayer;

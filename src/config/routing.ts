@@ -1,7 +1,8 @@
 // [routing]: client model name → weighted targets on instances, with per-target params.
-import type { InstanceDraft } from "./instances.ts";
+import { type InstanceDraft, PROVIDER_TYPES } from "./instances.ts";
 import { nameProblem, ROUTE_NAME, saferName } from "./names.ts";
 import { type Field, isTable, keyedByName, type Raw, type Reader } from "./reader.ts";
+import { didYouMean } from "./suggest.ts";
 import type { ProviderType, Route, RouteParams, Target } from "./types.ts";
 
 export const TARGET_KEYS = ["instance", "provider", "model", "weight", "priority", "params", "first_byte_timeout_ms", "context_window"];
@@ -40,6 +41,18 @@ export function readRouting(r: Reader, raw: Raw, instances: readonly InstanceDra
   return routes;
 }
 
+/** The fix for a target's provider its instance does not define: a typo's correction first, never "add" a type gw does not know. */
+function providerFix(provider: string, types: readonly string[], instName: string): string {
+  const known = PROVIDER_TYPES.includes(provider);
+  const its = types.length ? `its providers are: ${types.join(", ")}` : `add { type = "${provider}" } to [instances.${instName}] providers`;
+  const own = didYouMean(provider, types);
+  if (own) return `did you mean "${own}"?`;
+  if (known) return its;
+  const guess = didYouMean(provider, PROVIDER_TYPES);
+  if (!guess) return `"${provider}" is no provider type: use one of ${PROVIDER_TYPES.join(", ")}`;
+  return types.length ? `did you mean "${guess}"? ${its}` : `did you mean "${guess}"?`;
+}
+
 function readTarget(r: Reader, route: string, path: (string | number)[], item: unknown, instances: Map<string, InstanceDraft>, declared: ReadonlySet<string>): Omit<Target, "id"> | undefined {
   if (!isTable(item)) {
     r.error(path, "expected a target table", '{ instance = "...", provider = "...", model = "...", weight = 1 }');
@@ -61,7 +74,7 @@ function readTarget(r: Reader, route: string, path: (string | number)[], item: u
   const types = inst.providers.map((p) => p.type as string);
   if (!f.get("provider")) r.warn(path, `a target of route "${route}" names no provider`, `add provider = "${types[0] ?? "claude"}"`);
   else if (!types.includes(provider)) {
-    r.error(f.get("provider")!.path, `route "${route}": instance "${instName}" defines no provider of type "${provider}"`, types.length ? `its providers are: ${types.join(", ")}` : `add { type = "${provider}" } to [instances.${instName}] providers`);
+    r.error(f.get("provider")!.path, `route "${route}": instance "${instName}" defines no provider of type "${provider}"`, providerFix(provider, types, instName));
   }
   let model = r.str(f.get("model"));
   if (model !== undefined && model.trim() === "") {

@@ -59,6 +59,19 @@ describe("gw check finds each problem at its line", () => {
     expect(ps[1]!.hint).toBe("its providers are: antigravity, anthropic");
   });
 
+  test("a target's misspelled provider gets the type it means, never the hint to add the typo", () => {
+    const hints = (provider: string, providers = `[{ type = "antigravity" }, { type = "claude" }]`) =>
+      check(`[instances.b]\nport = 8150\nproviders = ${providers}\n[routing]\n"m" = [{ instance = "b", provider = "${provider}", model = "x" }]\n`).map((p) => p.hint);
+    expect(hints("antigravty")).toEqual(['did you mean "antigravity"?']);
+    expect(hints("cluade")).toEqual(['did you mean "claude"?']);
+    // A type that exists, only not on this instance: its providers; a misspelling of such a type: both.
+    expect(hints("codx")).toEqual(['did you mean "codex"? its providers are: antigravity, claude']);
+    expect(hints("bogus")).toEqual(['"bogus" is no provider type: use one of antigravity, codex, claude, kimi, xai, anthropic, openai, gemini, minimax']);
+    // An instance without providers: adding a real type is the fix, adding a typo never is.
+    expect(hints("codex", "[]")).toEqual(['add { type = "codex" } to [instances.b] providers']);
+    expect(hints("cdoex", "[]")).toEqual(['did you mean "codex"?']);
+  });
+
   test("missing provider is a warning", () => {
     expect(one(`[routing]\n"m" = [{ instance = "a", model = "x" }]\n`)).toMatchObject({ severity: "warning", path: "routing.m[0]" });
   });
