@@ -8,8 +8,9 @@ import type { LoadResult } from "../config/types.ts";
 import { demoFile } from "../supervisor/demo.ts";
 import { type GwPaths, gwPaths } from "../supervisor/paths.ts";
 import { describeSeveral, listRunning } from "../supervisor/registry.ts";
+import { selfDisplay } from "../supervisor/self.ts";
 
-const noConfig = () => new CliError("no providers.toml here and $GW_CONFIG is not set", 1, "pass -c FILE, or: cp providers.toml.example providers.toml");
+const noConfig = () => new CliError("no providers.toml here and $GW_CONFIG is not set", 1, `pass -c FILE, or write one here: ${selfDisplay()} init`);
 
 /** Find the config file or fail with the one line that says how to get one. */
 export function requireConfigFile(explicit?: string): string {

@@ -10,6 +10,7 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   logs: () => import("./logs.ts").then((m) => m.default),
   gen: () => import("./gen.ts").then((m) => m.default),
   check: () => import("./check.ts").then((m) => m.default),
+  init: () => import("./init.ts").then((m) => m.default),
   login: () => import("./login.ts").then((m) => m.default),
   cliproxy: () => import("./cliproxy.ts").then((m) => m.default),
   migrate: () => import("./migrate.ts").then((m) => m.default),

@@ -20,7 +20,7 @@ export function findConfigFile(explicit?: string, env: Env = process.env): strin
 /** Read the file and the .env beside it; never throws for a missing, unreadable or broken file. */
 export async function loadConfig(file: string, opts: { env?: Env } = {}): Promise<LoadResult> {
   const abs = resolve(file);
-  const text = await readText(abs, { missing: "pass -c FILE, or cp providers.toml.example providers.toml", directory: "pass -c with the providers.toml inside it" });
+  const text = await readText(abs, { missing: "check the path; gw init writes a providers.toml to fill in", directory: "pass -c with the providers.toml inside it" });
   if (typeof text !== "string") return { config: null, problems: [text ?? notReadable(abs, "file not found", "")] };
   const base = opts.env ?? process.env;
   const dotenv = await readText(join(dirname(abs), ".env"), { directory: "gw reads NAME=VALUE lines from a file named .env beside the config: rename the directory" });

@@ -63,6 +63,6 @@ export function demoBanner(url: string, file: string): string {
     `  curl -s ${url}/v1/messages -H 'content-type: application/json' -d '{"model":"opus4.6","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}'`,
     `  ${selfDisplay()} cld cp -c ${file} opus     # Claude Code through the demo`,
     "Run your real setup instead:",
-    `  cp providers.toml.example providers.toml   # describe your instances and routes, then: ${selfDisplay()} up`,
+    `  ${selfDisplay()} init   # writes providers.toml and .env here to describe your instances and routes; then: ${selfDisplay()} up`,
   ].join("\n");
 }

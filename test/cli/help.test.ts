@@ -23,7 +23,7 @@ describe("commands", () => {
     expect(r.code).toBe(1);
     const [first, second] = r.stderr.split("\n");
     expect(first).toBe('gw: unknown command "stauts" — did you mean "status"?');
-    expect(second).toStartWith("  commands: up, down, status, restart, reload, logs, gen, check, login, cliproxy, migrate, cld, run, install, mock, usage, service, lb, route");
+    expect(second).toStartWith("  commands: up, down, status, restart, reload, logs, gen, check, init, login, cliproxy, migrate, cld, run, install, mock, usage, service, lb, route");
     expect(r.stderr).not.toContain("_complete");
     const far = await runGw(["xyzzy"]);
     expect(far.stderr).toStartWith('gw: unknown command "xyzzy"\n');

@@ -28,7 +28,7 @@ describe("embedded demo", () => {
     expect(r.stdout).toContain("This is the built-in demo");
     expect(r.stdout).toContain(`  curl -s ${url}/v1/messages`);
     expect(r.stdout).toContain(`  bun ${MAIN} cld cp -c ${join(dir, "cache/gw/demo/demo.toml")} opus`); // from a checkout: how to type gw
-    expect(r.stdout).toContain("  cp providers.toml.example providers.toml");
+    expect(r.stdout).toContain(`  bun ${MAIN} init   # writes providers.toml and .env here`);
     expect(r.stdout).toContain(`gw is running in the background (pid`);
 
     const claude = await new Anthropic({ baseURL: url, apiKey: "unused", maxRetries: 0 }).messages.create({
@@ -65,7 +65,7 @@ describe("embedded demo", () => {
 
     expect((await gw(sb, ["down"])).code).toBe(0);
     const after = await gw(sb, ["usage"]);
-    expect([after.code, after.stderr]).toEqual([1, "gw: no providers.toml here and $GW_CONFIG is not set\n  pass -c FILE, or: cp providers.toml.example providers.toml\n"]);
+    expect([after.code, after.stderr]).toEqual([1, `gw: no providers.toml here and $GW_CONFIG is not set\n  pass -c FILE, or write one here: bun ${MAIN} init\n`]);
     expect(await processesIn(dir)).toEqual([]);
   }, 60_000);
 

@@ -1,0 +1,25 @@
+import { resolve } from "node:path";
+import { displayPath } from "../cli/display-path.ts";
+import { CliError } from "../cli/errors.ts";
+import { selfDisplay } from "../supervisor/self.ts";
+import { writeStarter } from "../config/starter.ts";
+import { defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
+
+export default defineGwCommand({
+  meta: { name: "init", description: "write a providers.toml to fill in, and a .env for its keys (nothing is overwritten)" },
+  args: {
+    dir: { type: "positional", required: false, description: "where to write them (default: here)", valueHint: "DIR" },
+    ...jsonArgs,
+  },
+  async run({ args }) {
+    const dir = resolve(args.dir ?? ".");
+    const written = await writeStarter(dir);
+    const gw = selfDisplay();
+    if (!written) throw new CliError(`${displayPath(resolve(dir, "providers.toml"))} exists already: gw init never overwrites it`, 1, `check it with: ${gw} check; or move it away and run ${gw} init again`);
+    if (args.json) return printJson(written);
+    const [toml, env] = written;
+    console.log(`wrote ${displayPath(toml!.file)}: its instances and routes are an example; describe yours`);
+    console.log(env!.action === "wrote" ? `wrote ${displayPath(env!.file)} (only you can read it): the keys providers.toml names as \${VARS}` : `kept ${displayPath(env!.file)}: it was there already; add the keys providers.toml names as \${VARS}`);
+    console.log(`then: ${gw} check (every problem, with its line), ${gw} up`);
+  },
+});

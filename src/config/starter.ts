@@ -1,0 +1,47 @@
+// `gw init`: a providers.toml to fill in, and the .env for its secrets, from the examples gw
+// carries in its binary — a user with the release binary alone has no checkout to copy them from.
+// Nothing is ever overwritten: an existing providers.toml is the user's work, an existing .env
+// holds their keys.
+
+import { link, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import envExample from "../../.env.example" with { type: "text" };
+import tomlExample from "../../providers.toml.example" with { type: "text" };
+import { tempPathFor } from "../fs/atomic-write.ts";
+import { PRIVATE_FILE_MODE } from "../fs/private.ts";
+
+export interface StarterFile {
+  readonly file: string;
+  /** "wrote", or "kept": it was there already (only a .env is kept; a providers.toml there is refused). */
+  readonly action: "wrote" | "kept";
+}
+
+/** Write providers.toml and .env into `dir`; undefined when a providers.toml is there already. */
+export async function writeStarter(dir: string): Promise<StarterFile[] | undefined> {
+  const toml = join(dir, "providers.toml");
+  if (!(await createOnly(toml, tomlExample, 0o644))) return undefined;
+  const env = join(dir, ".env");
+  return [
+    { file: toml, action: "wrote" },
+    { file: env, action: (await createOnly(env, envExample, PRIVATE_FILE_MODE)) ? "wrote" : "kept" },
+  ];
+}
+
+/**
+ * Create `path` whole or not at all, and never over an existing file (a link to it included):
+ * written beside it under a fresh name, then hard-linked into place, which fails if the name is
+ * taken — where a rename would replace it.
+ */
+async function createOnly(path: string, text: string, mode: number): Promise<boolean> {
+  const tmp = tempPathFor(path);
+  await writeFile(tmp, text, { mode, flag: "wx" });
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}

@@ -1,0 +1,53 @@
+// gw init: a first config for a user who has the binary and no checkout to copy the examples from.
+import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runGw, tempDir } from "../helpers/tmp.ts";
+
+const REPO = join(import.meta.dir, "../..");
+const example = (name: string) => readFileSync(join(REPO, name), "utf8");
+
+describe("gw init", () => {
+  test("writes providers.toml and a private .env from the examples; gw check then names the keys to fill in", async () => {
+    const dir = tempDir();
+    const r = await runGw(["init"], { cwd: dir });
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout).toContain("wrote providers.toml");
+    expect(r.stdout).toContain("wrote .env (only you can read it)");
+    expect(readFileSync(join(dir, "providers.toml"), "utf8")).toBe(example("providers.toml.example"));
+    expect(readFileSync(join(dir, ".env"), "utf8")).toBe(example(".env.example"));
+    expect(statSync(join(dir, ".env")).mode & 0o777).toBe(0o600);
+    const check = await runGw(["check"], { cwd: dir });
+    expect(check.code).toBe(1);
+    expect(check.stderr + check.stdout).toContain("${RELAY_KEY} still holds a placeholder");
+  });
+
+  test("never overwrites: a providers.toml there is refused (exit 1, untouched); a .env there is kept", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "providers.toml"), "# mine\n");
+    const refused = await runGw(["init", dir, "--json"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("exists already: gw init never overwrites it");
+    expect(readFileSync(join(dir, "providers.toml"), "utf8")).toBe("# mine\n");
+    expect(existsSync(join(dir, ".env"))).toBe(false);
+
+    const other = tempDir();
+    writeFileSync(join(other, ".env"), "RELAY_KEY=real\n");
+    const kept = await runGw(["init", other, "--json"]);
+    expect(kept.code).toBe(0);
+    expect(JSON.parse(kept.stdout)).toEqual([
+      { file: join(other, "providers.toml"), action: "wrote" },
+      { file: join(other, ".env"), action: "kept" },
+    ]);
+    expect(readFileSync(join(other, ".env"), "utf8")).toBe("RELAY_KEY=real\n");
+  });
+
+  test("a link planted at providers.toml is not written through", async () => {
+    const dir = tempDir();
+    const elsewhere = join(tempDir(), "target");
+    symlinkSync(elsewhere, join(dir, "providers.toml"));
+    const r = await runGw(["init", dir]);
+    expect(r.code).toBe(1);
+    expect(existsSync(elsewhere)).toBe(false);
+  });
+});
