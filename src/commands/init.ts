@@ -13,7 +13,9 @@ export default defineGwCommand({
   },
   async run({ args }) {
     const dir = resolve(args.dir ?? ".");
-    const written = await writeStarter(dir);
+    const written = await writeStarter(dir).catch((err: NodeJS.ErrnoException) => {
+      throw new CliError(`cannot write in ${displayPath(dir)}: ${err.code ?? err.message}`, 1, err.code === "EACCES" || err.code === "EROFS" ? "pick a directory you may write in: gw init DIR" : undefined);
+    });
     const gw = selfDisplay();
     if (!written) throw new CliError(`${displayPath(resolve(dir, "providers.toml"))} exists already: gw init never overwrites it`, 1, `check it with: ${gw} check; or move it away and run ${gw} init again`);
     if (args.json) return printJson(written);

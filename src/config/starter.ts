@@ -3,7 +3,7 @@
 // Nothing is ever overwritten: an existing providers.toml is the user's work, an existing .env
 // holds their keys.
 
-import { link, rm, writeFile } from "node:fs/promises";
+import { link, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import envExample from "../../.env.example" with { type: "text" };
 import tomlExample from "../../providers.toml.example" with { type: "text" };
@@ -18,6 +18,7 @@ export interface StarterFile {
 
 /** Write providers.toml and .env into `dir`; undefined when a providers.toml is there already. */
 export async function writeStarter(dir: string): Promise<StarterFile[] | undefined> {
+  await mkdir(dir, { recursive: true });
   const toml = join(dir, "providers.toml");
   if (!(await createOnly(toml, tomlExample, 0o644))) return undefined;
   const env = join(dir, ".env");

@@ -42,6 +42,12 @@ describe("gw init", () => {
     expect(readFileSync(join(other, ".env"), "utf8")).toBe("RELAY_KEY=real\n");
   });
 
+  test("a directory that does not exist yet is made, as git init DIR does", async () => {
+    const dir = join(tempDir(), "new/sub");
+    expect((await runGw(["init", dir])).code).toBe(0);
+    expect(readFileSync(join(dir, "providers.toml"), "utf8")).toBe(example("providers.toml.example"));
+  });
+
   test("a link planted at providers.toml is not written through", async () => {
     const dir = tempDir();
     const elsewhere = join(tempDir(), "target");
