@@ -5,11 +5,12 @@
 // `{"error":{"message":"Incorrect API key provided: sk-…"}}` would otherwise pass, its key with it,
 // in whatever pieces it came.
 //
-// What is an error object: the body itself, or an element of a top-level array (Gemini's
-// `[{…},\r\n{"error":{…}}]`), whose first key is "error" — the shape gw's sized path judges too
-// (attempt.ts errorAnswer). Content is never masked (a model may write a key-shaped example): only
-// error objects are. An ordinary answer object is recognised by its first bytes and passes from
-// then on unscanned, as the same chunks; the spaces before a body (keep-alive newlines) pass at once.
+// What is an error object: the body itself, each of several top-level values (NDJSON's
+// `{…}\n{"error":{…}}`), or an element of a top-level array (Gemini's `[{…},\r\n{"error":{…}}]`),
+// whose first key is "error" — the shape gw's sized path judges too (attempt.ts errorAnswer).
+// Content is never masked (a model may write a key-shaped example): only error objects are. An
+// ordinary value is recognised by its first bytes and passes as the same chunks; the rest of it is
+// scanned only for its end (its strings natively), for a value may follow it.
 
 import { errorAnswerObject } from "./first-event.ts";
 
@@ -21,7 +22,7 @@ const enum Mode {
   Start,
   /** Inside the top-level value, watching for error objects. */
   Scan,
-  /** The body is an ordinary object (or no JSON): the rest passes as it comes. */
+  /** The body is no JSON object or array: the rest passes as it comes. */
   Pass,
 }
 
@@ -44,7 +45,7 @@ export class WholeErrors {
   private depth = 0;
   private inString = false;
   private escaped = false;
-  /** The depth an error object may open at: 0 (the body), 1 (a top-level array's element). */
+  /** The depth an error object may open at: 0 (the body, or each of several: NDJSON), 1 (a top-level array's element). */
   private valueDepth = 0;
   /** The value being held (from its `{`), undefined when nothing is. */
   private held: Uint8Array[] | undefined;
@@ -85,10 +86,6 @@ export class WholeErrors {
           out.push(...this.held, chunk.subarray(from, i));
           from = i;
           this.held = undefined;
-          if (this.valueDepth === 0) {
-            this.mode = Mode.Pass;
-            return this.joined(out, chunk.subarray(from));
-          }
         }
       }
       if (this.inString) {
@@ -122,10 +119,6 @@ export class WholeErrors {
           this.heldSize += i + 1 - from;
           from = i + 1;
           out.push(this.release());
-          if (this.valueDepth === 0) {
-            this.mode = Mode.Pass;
-            return this.joined(out, chunk.subarray(from));
-          }
         }
       }
     }
@@ -197,6 +190,17 @@ export interface FoundError {
   readonly text: string;
   /** Other values came before it (a Gemini array's content, then the error): the answer broke. */
   readonly afterContent: boolean;
+}
+
+/**
+ * The text of the error object a whole body opens with (itself, or its top-level array's first
+ * element), as attempt.ts errorAnswer judges it; undefined when it opens with none.
+ */
+export function firstError(bytes: Uint8Array): string | undefined {
+  const scan = new WholeErrors((s) => s);
+  scan.push(bytes);
+  const found = scan.error();
+  return found && !found.afterContent ? found.text : undefined;
 }
 
 /** Where `byte` next is in `bytes` from `from`, or bytes' length. */
