@@ -62,7 +62,6 @@ export class WholeErrors {
     if (this.mode === Mode.Pass) return chunk;
     const out: Uint8Array[] = [];
     let from = 0; // chunk[from…i) is not yet handed on or held
-    let backslash = -1; // the next `\` at or after i, when known (-1: look again; length: none)
     for (let i = 0; i < chunk.byteLength; i++) {
       const b = chunk[i]!;
       if (this.mode === Mode.Start) {
@@ -90,12 +89,21 @@ export class WholeErrors {
       }
       if (this.inString) {
         if (this.escaped) this.escaped = false;
-        else if (b === 0x5c /* \ */) this.escaped = true;
-        else if (b === 0x22 /* " */) this.inString = false;
-        else if (!this.held || this.opening === Opening.Error) {
-          // Inside a string (most of an answer is its text): on to its next `"` or `\` natively.
-          if (backslash < i) backslash = indexOr(chunk, 0x5c, i);
-          i = Math.min(indexOr(chunk, 0x22, i), backslash) - 1;
+        else if (this.held && this.opening !== Opening.Error) {
+          // Byte by byte while a held value's opening is judged.
+          if (b === 0x5c /* \ */) this.escaped = true;
+          else if (b === 0x22 /* " */) this.inString = false;
+        } else {
+          // Inside a string (most of an answer is its text): on to its closing quote natively. Its
+          // escapes (`\n` most) cost nothing: only a quote asks how many backslashes precede it.
+          const end = stringEnd(chunk, i);
+          if (end === -1) {
+            this.escaped = backslashesBefore(chunk, chunk.byteLength, i) % 2 === 1;
+            i = chunk.byteLength;
+          } else {
+            this.inString = false;
+            i = end;
+          }
         }
         continue;
       }
@@ -203,8 +211,17 @@ export function firstError(bytes: Uint8Array): string | undefined {
   return found && !found.afterContent ? found.text : undefined;
 }
 
-/** Where `byte` next is in `bytes` from `from`, or bytes' length. */
-function indexOr(bytes: Uint8Array, byte: number, from: number): number {
-  const at = bytes.indexOf(byte, from);
-  return at === -1 ? bytes.byteLength : at;
+/** Where the string `bytes[from…]` is inside ends (its closing quote), -1 past these bytes; `from` is no escaped byte. */
+function stringEnd(bytes: Uint8Array, from: number): number {
+  for (let q = bytes.indexOf(0x22, from); q !== -1; q = bytes.indexOf(0x22, q + 1)) {
+    if (backslashesBefore(bytes, q, from) % 2 === 0) return q;
+  }
+  return -1;
+}
+
+/** How many backslashes run back from `at` (not before `from`): an odd run escapes the byte at `at`. */
+function backslashesBefore(bytes: Uint8Array, at: number, from: number): number {
+  let n = 0;
+  while (at - n > from && bytes[at - n - 1] === 0x5c) n++;
+  return n;
 }
