@@ -22,7 +22,7 @@ import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
 import { errorAnswerObject, errorStatus, holdOpening } from "./first-event.ts";
 import { isEventStream, isJson, readWhole } from "./stream.ts";
-import { ErrorOpening, holdJsonOpening, readOn } from "./json-opening.ts";
+import { ErrorOpening, holdJsonOpening, isJsonSpace, readOn } from "./json-opening.ts";
 import { firstError } from "./whole-errors.ts";
 import { codingsOf, decodeSync, decodingStream } from "./encoding.ts";
 
@@ -226,8 +226,15 @@ async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
 /** A whole 2xx answer (sized, or read on from a held opening): broken, empty, an error object, or the answer. */
 function judgeWhole(o: Answered, bytes: Uint8Array<ArrayBuffer>, complete: boolean, ok: Classified, f: JudgeFacts): Tried {
   if (!complete) return stopped(o, f) ?? brokenAttempt(o, "answer broke before its end", f);
-  if (bytes.byteLength === 0 && o.status === 200 && f.post) return brokenAttempt(o, "answered 200 with an empty body", f);
+  // Keep-alive newlines with nothing after them (CLIProxyAPI's, its upstream gone) are no answer either.
+  if (o.status === 200 && f.post && isBlank(bytes)) return brokenAttempt(o, "answered 200 with an empty body", f);
   return errorAnswer(o, bytes, f) ?? { outcome: o, classified: ok, body: bytes };
+}
+
+/** Nothing but JSON spaces (or nothing). */
+function isBlank(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (!isJsonSpace(b)) return false;
+  return true;
 }
 
 /**

@@ -206,6 +206,7 @@ describe("answers that carry nothing", () => {
   const cases: [string, () => Response, boolean, string][] = [
     ["a 200 JSON answer that is only an error object", () => Response.json({ error: { message: "Provider returned error", code: 502, metadata: { provider_name: "X" } } }), false, "Provider returned error"],
     ["a 200 with an empty body", () => new Response("", { headers: { "content-type": "application/json" } }), false, "relay: answered 200 with an empty body"],
+    ["a chunked 200 of keep-alive newlines alone (CLIProxyAPI's, its upstream gone)", () => slowly(["\n", "\n"], { type: "application/json" }), false, "relay: answered 200 with an empty body"],
     ["a stream that ends without an event", () => sse([]), true, "relay: stream ended before any content"],
     ["a stream that ends after its opening (role chunk, keep-alive) only", () => sse([": OPENROUTER PROCESSING\n\n", roleOnly]), true, "relay: stream ended before any content"],
     ["a stream of data: [DONE] alone (CLIProxyAPI's answer when its upstream sent nothing), held open", () => slowly([roleOnly, "data: [DONE]\n\n"], { open: true }), true, "relay: stream ended before any content"],
@@ -358,6 +359,16 @@ describe("the relay's key in a body without a length", () => {
     expect(chunked.cooling.length).toBe(1);
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
     expect(metrics).toContain('gw_requests_total{route="solo",target="relay/vendor/m",dialect="openai",status_class="4xx"} 1');
+  });
+
+  test("more than 64 KiB of keep-alive spaces before an error object: handed on (the hold is bounded), its 200 stays, the error is masked and judged late", async () => {
+    const error = JSON.stringify({ error: { message: `Rate limit reached for ${KEY}`, type: "rate_limit_error", code: 429 } });
+    quirk = () => json(["\n".repeat(40_000), "\n".repeat(40_000), error]);
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(`${"\n".repeat(80_000)}${error.replace(KEY, MASKED)}`);
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect([r.response.status, r.routing.attempts.map((a) => [a.status, a.class]), r.cooldowns.map((c) => c.kind)]).toEqual([429, [[429, "transient"]], ["transient_heavy"]]);
   });
 
   test("a chunked 200 error object (OpenRouter's, or Gemini's array stream opening with one) fails over: the SDK sees only the fallback's answer", async () => {
