@@ -316,7 +316,7 @@ type Answered = Outcome & { kind: "response" };
 function errorAnswer(o: Answered, bytes: Uint8Array<ArrayBuffer>, f: JudgeFacts): Tried | undefined {
   // Asked of every sized answer: the opening's few bytes first, the body parsed only when they are an error's.
   const plain = plainBytes(o, bytes);
-  if (new ErrorOpening(true).push(plain) !== true) return undefined;
+  if (new ErrorOpening().push(plain) !== true) return undefined;
   const text = firstError(plain);
   if (text === undefined) return undefined;
   const c = classifyOutcome({ status: errorStatus(errorAnswerObject(text)), bodyText: text, signed: f.signed, mask: f.mask }, f.cooldowns);

@@ -11,7 +11,7 @@ import { holdHead, type StreamSource } from "./stream.ts";
 
 /**
  * Whether JSON bytes open as an error object, `{"error":{` (spaces allowed between the tokens) —
- * the body itself or, where `array`, a top-level array's first element (Gemini's `[{"error":…`).
+ * the body itself or a top-level array's first element (Gemini's `[{"error":…`).
  * Fed chunk by chunk; decides within the first non-space bytes. The shape only: whether the value
  * really is an error (an object, nothing beside it) is first-event.ts errorAnswerObject's to say.
  */
@@ -20,14 +20,12 @@ export class ErrorOpening {
   private at = 0;
   private inArray = false;
 
-  constructor(private readonly array: boolean) {}
-
   /** true once the bytes open as an error object, false once they do not, undefined while they may. */
   push(chunk: Uint8Array): boolean | undefined {
     for (let i = 0; i < chunk.byteLength; i++) {
       const b = chunk[i]!;
       if (SPACE_BEFORE[this.at] && isJsonSpace(b)) continue;
-      if (this.at === 0 && b === 0x5b /* [ */ && this.array && !this.inArray) {
+      if (this.at === 0 && b === 0x5b /* [ */ && !this.inArray) {
         this.inArray = true;
         continue;
       }
@@ -55,7 +53,7 @@ type Opening =
  * bounds the time; the reader stays open in the source for delivery.
  */
 export async function holdJsonOpening(body: ReadableStream<Uint8Array>, maxBytes = HOLD_MAX_BYTES): Promise<Opening> {
-  const opening = new ErrorOpening(true);
+  const opening = new ErrorOpening();
   let held = 0;
   const r = await holdHead(body, (chunk) => {
     held += chunk.byteLength;
