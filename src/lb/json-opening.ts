@@ -3,8 +3,12 @@
 // headers until its first value shows whether it is an error object — as an event stream's opening
 // is held until its first content event (first-event.ts). Once its headers went out a 200 could
 // not change: an error object first is read whole here and judged as a sized one is (attempt.ts
-// errorAnswer), so the request may fail over and a final client gets the error's status. Keep-alive
-// spaces are no value: they are held too (the attempt's first-byte deadline bounds the wait).
+// errorAnswer), so the request may fail over and a final client gets the error's status.
+// Keep-alive spaces before any value end the hold at once: they are sent (CLIProxyAPI's
+// `nonstream_keepalive_interval`) so that whatever waits for the answer — a reverse proxy's read
+// timeout, gw's own first-byte deadline — sees bytes while the model works. Held, they would time
+// out the long non-streamed answers they exist for; an error after them is judged late
+// (late-error.ts): masked, its 200 kept.
 
 import { HOLD_MAX_BYTES } from "./first-event.ts";
 import { holdHead, type StreamSource } from "./stream.ts";
@@ -19,6 +23,11 @@ export class ErrorOpening {
   /** Bytes of OPENING matched so far. */
   private at = 0;
   private inArray = false;
+
+  /** Nothing but spaces so far: keep-alive. */
+  get blank(): boolean {
+    return this.at === 0 && !this.inArray;
+  }
 
   /** true once the bytes open as an error object, false once they do not, undefined while they may. */
   push(chunk: Uint8Array): boolean | undefined {
@@ -59,7 +68,7 @@ export async function holdJsonOpening(body: ReadableStream<Uint8Array>, maxBytes
     held += chunk.byteLength;
     const error = opening.push(chunk);
     if (error === true) return "whole";
-    return error === false || held > maxBytes ? "deliver" : undefined;
+    return error === false || opening.blank || held > maxBytes ? "deliver" : undefined;
   });
   if ("broke" in r) return { kind: "broke", message: `answer broke before its first value: ${r.broke}` };
   return { kind: r.verdict === "ended" ? "whole" : r.verdict, source: r.source };

@@ -47,18 +47,22 @@ describe("holdJsonOpening", () => {
       },
     });
 
-  test("spaces are held with what decides, chunks as they came", async () => {
-    const o = await holdJsonOpening(stream("\n", " ", '{"id"', ':"c1"}'));
-    expect(o.kind).toBe("deliver");
-    if (o.kind === "deliver") expect(o.source.head.map((c) => new TextDecoder().decode(c))).toEqual(["\n", " ", '{"id"']);
+  test("keep-alive spaces before any value go at once (a proxy's read timeout must see bytes); within an opening they are held", async () => {
+    const alive = await holdJsonOpening(stream("\n", '{"error":', "{}}"));
+    expect(alive.kind).toBe("deliver");
+    if (alive.kind === "deliver") expect(alive.source.head.map((c) => new TextDecoder().decode(c))).toEqual(["\n"]);
+    const held = await holdJsonOpening(stream("[", "\r\n", '{"id"', ':"c1"}]'));
+    expect(held.kind).toBe("deliver");
+    if (held.kind === "deliver") expect(held.source.head.map((c) => new TextDecoder().decode(c))).toEqual(["[", "\r\n", '{"id"']);
   });
 
   test("an error opening, or an end before any value, is to be read whole", async () => {
-    expect((await holdJsonOpening(stream("\n", '{"error":', '{"code":429}}'))).kind).toBe("whole");
-    expect((await holdJsonOpening(stream("\n\n"))).kind).toBe("whole");
+    expect((await holdJsonOpening(stream('{"error":', '{"code":429}}'))).kind).toBe("whole");
+    expect((await holdJsonOpening(stream("[", '\r\n{"error":{"code":429}}]'))).kind).toBe("whole");
+    expect((await holdJsonOpening(stream())).kind).toBe("whole");
   });
 
   test("more spaces than the bound: delivered as they are", async () => {
-    expect((await holdJsonOpening(stream(" ".repeat(40), " ".repeat(40), "{"), 64)).kind).toBe("deliver");
+    expect((await holdJsonOpening(stream("[", " ".repeat(40), " ".repeat(40), "{"), 64)).kind).toBe("deliver");
   });
 });

@@ -206,7 +206,6 @@ describe("answers that carry nothing", () => {
   const cases: [string, () => Response, boolean, string][] = [
     ["a 200 JSON answer that is only an error object", () => Response.json({ error: { message: "Provider returned error", code: 502, metadata: { provider_name: "X" } } }), false, "Provider returned error"],
     ["a 200 with an empty body", () => new Response("", { headers: { "content-type": "application/json" } }), false, "relay: answered 200 with an empty body"],
-    ["a chunked 200 of keep-alive newlines alone (CLIProxyAPI's, its upstream gone)", () => slowly(["\n", "\n"], { type: "application/json" }), false, "relay: answered 200 with an empty body"],
     ["a stream that ends without an event", () => sse([]), true, "relay: stream ended before any content"],
     ["a stream that ends after its opening (role chunk, keep-alive) only", () => sse([": OPENROUTER PROCESSING\n\n", roleOnly]), true, "relay: stream ended before any content"],
     ["a stream of data: [DONE] alone (CLIProxyAPI's answer when its upstream sent nothing), held open", () => slowly([roleOnly, "data: [DONE]\n\n"], { open: true }), true, "relay: stream ended before any content"],
@@ -300,15 +299,18 @@ describe("the relay's key in a body without a length", () => {
     expect(r.response.error).toContain("API key not valid: sk-rel…0123");
   });
 
-  test("CLIProxyAPI's non-streamed keep-alive: the newlines wait with the headers for the body's first value — an answer goes out 200 as it came, an error with its status", async () => {
-    const answer = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("slow")) });
-    expect(answer.status).toBe(200);
-    const text = await answer.text();
-    expect(text).toMatch(/^\n+\{"id":/); // the mock holds its body 400 ms and sends a newline every 100
-    JSON.parse(text);
-    const error = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("slow-error")) });
-    expect(error.status).toBe(500); // its error names no status gw knows (auth_unavailable): a server error
-    expect(await error.text()).toMatch(/^\n+\{"error":\{"message":"auth_unavailable: /);
+  test("CLIProxyAPI's non-streamed keep-alive: the newlines reach the client as they come, before the answer or the error (a reverse proxy's read timeout must see bytes)", async () => {
+    for (const model of ["slow", "slow-error"]) {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask(model)) });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+      expect(first).toMatch(/^\n+$/); // the mock holds its body 400 ms; its first newline comes at 100
+      let text = first;
+      for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
+      expect(text).toMatch(model === "slow" ? /^\n+\{"id":/ : /^\n+\{"error":\{"message":"auth_unavailable: /);
+      JSON.parse(text);
+    }
   });
 
   test("keep-alive spaces (of every kind, apart), then a real answer: 200, byte for byte, usage read", async () => {
@@ -324,16 +326,15 @@ describe("the relay's key in a body without a length", () => {
     expect(answer.choices[0]?.message.content).toBe("fine");
   });
 
-  test("a JSON body without a length that shows no value within the first-byte timeout (spaces only) fails over as a silent stream does", async () => {
-    quirk = () => json(Array.from({ length: 60 }, () => "\n").concat(JSON.stringify(completion("too late"))));
+  test("keep-alive newlines for longer than the first-byte timeout, then the answer: they keep it alive, it is no failover", async () => {
+    quirk = () => json(Array.from({ length: 60 }, () => "\n").concat(JSON.stringify(completion("worth the wait"))));
     const res = await client().chat.completions.create(ask("quick")).withResponse();
-    expect(res.data.choices[0]?.message.content).toBe("from fallback");
+    expect(res.data.choices[0]?.message.content).toBe("worth the wait");
     const r = await recordOf(res.response.headers.get("x-gw-request-id"));
-    expect(r.routing.attempts.map((a) => [a.target, a.class])).toEqual([["relay/vendor/m", "transient"], ["fallback/vendor/m", "ok"]]);
-    expect(r.routing.attempts[0]!.error).toContain("(no JSON value yet)");
+    expect(r.routing.attempts.map((a) => [a.target, a.class])).toEqual([["relay/vendor/m", "ok"]]);
   });
 
-  test("a chunked 200 that is an error object after its keep-alive newlines is judged before its headers, as the same error sized: the client's status, log, metrics and cooldown", async () => {
+  test("a chunked 200 that is an error object is judged before its headers, as the same error sized: the client's status, log, metrics and cooldown; after keep-alive newlines its 200 stays, judged alike", async () => {
     const error = JSON.stringify({ error: { message: "Rate limit reached for requests", type: "rate_limit_error", code: 429 } });
     const judged = async () => {
       const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
@@ -347,10 +348,10 @@ describe("the relay's key in a body without a length", () => {
     // A fresh gateway for the chunked case: no cooldown left from the sized one.
     await gw.stop(0);
     gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
-    quirk = () => json(["\n", "\n", error.slice(0, 5), error.slice(5)]);
+    quirk = () => json([error.slice(0, 5), error.slice(5)]);
     const chunked = await judged();
     expect(chunked.res.status).toBe(429);
-    expect(chunked.text).toBe(`\n\n${error}`);
+    expect(chunked.text).toBe(error);
     expect(chunked.r.response.status).toBe(sized.r.response.status);
     expect(chunked.r.response.error).toContain("Rate limit reached for requests");
     expect(chunked.r.routing.attempts.map((a) => [a.status, a.class])).toEqual(sized.r.routing.attempts.map((a) => [a.status, a.class]));
@@ -359,6 +360,17 @@ describe("the relay's key in a body without a length", () => {
     expect(chunked.cooling.length).toBe(1);
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
     expect(metrics).toContain('gw_requests_total{route="solo",target="relay/vendor/m",dialect="openai",status_class="4xx"} 1');
+    // After keep-alive newlines its 200 went out with them (CLIProxyAPI's late error): that stays,
+    // but the record, the metrics and the cooldown are those of the error.
+    await gw.stop(0);
+    gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
+    quirk = () => json(["\n", "\n", error]);
+    const late = await judged();
+    expect([late.res.status, late.text]).toEqual([200, `\n\n${error}`]);
+    expect(late.r.response.status).toBe(sized.r.response.status);
+    expect(late.r.routing.attempts.map((a) => [a.status, a.class])).toEqual(sized.r.routing.attempts.map((a) => [a.status, a.class]));
+    expect(late.r.cooldowns.map((c) => c.kind)).toEqual(sized.r.cooldowns.map((c) => c.kind));
+    expect(late.cooling).toEqual(sized.cooling);
   });
 
   test("more than 64 KiB of keep-alive spaces before an error object: handed on (the hold is bounded), its 200 stays, the error is masked and judged late", async () => {
@@ -373,7 +385,7 @@ describe("the relay's key in a body without a length", () => {
 
   test("a chunked 200 error object (OpenRouter's, or Gemini's array stream opening with one) fails over: the SDK sees only the fallback's answer", async () => {
     const error = { error: { message: "Provider returned error", code: 502, metadata: { provider_name: "X" } } };
-    for (const parts of [["\n", JSON.stringify(error)], ["[", `${JSON.stringify(error)}\r\n`, "]"]]) {
+    for (const parts of [[JSON.stringify(error)], ["[", `\r\n${JSON.stringify(error)}\r\n`, "]"]]) {
       // A fresh gateway for each: the relay is cooled after the first.
       await gw.stop(0);
       gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
@@ -387,7 +399,7 @@ describe("the relay's key in a body without a length", () => {
 
   test("a chunked 200 error object from the final target: the client's SDK raises its status and message, in the client's dialect", async () => {
     const error = JSON.stringify({ error: { message: "Rate limit reached for requests", type: "rate_limit_error", code: 429 } });
-    quirk = () => json(["\n", error.slice(0, 3), error.slice(3)]);
+    quirk = () => json([error.slice(0, 3), error.slice(3)]);
     const openai = await client().chat.completions.create(ask("solo")).then(() => undefined, (e: unknown) => e);
     expect(openai).toBeInstanceOf(OpenAI.RateLimitError);
     expect((openai as Error).message).toContain("Rate limit reached for requests");
