@@ -1,9 +1,10 @@
 // An error object in a 200 whose headers had already gone out: a JSON body without a length is
-// held until its first value (json-opening.ts), but not for ever — one that opens with more than
-// 64 KiB of spaces is handed on as it arrives, so its 200 cannot change by the time the body turns
-// out to be an error (whole-errors.ts masks it). What gw does know it says: the error is judged as
-// the same object at the head of a sized body is (attempt.ts errorAnswer) — its status and class
-// in the request log, the metrics and `gw status`, and its target cooled as for that error.
+// held until its first value (json-opening.ts) unless keep-alive newlines come first (CLIProxyAPI's
+// non-streamed keep-alive, then `{"error":…}`) or 64 KiB pass without a decision; then it is handed
+// on as it arrives, so its 200 cannot change by the time the body turns out to be an error
+// (whole-errors.ts masks it). What gw does know it says: the error is judged as the same object at
+// the head of a sized body is (attempt.ts errorAnswer) — its status and class in the request log,
+// the metrics and `gw status`, and its target cooled as for that error.
 
 import type { CooldownsMs, Route } from "../config/types.ts";
 import { failedAnswer, failedAttempt } from "../observe/record.ts";
