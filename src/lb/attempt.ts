@@ -21,8 +21,10 @@ import type { Runtime } from "./runtime.ts";
 import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
 import { errorAnswerObject, errorStatus, holdOpening } from "./first-event.ts";
-import { isEventStream, readWhole } from "./stream.ts";
-import { codingsOf, decodingStream } from "./encoding.ts";
+import { isEventStream, isJson, readWhole } from "./stream.ts";
+import { ErrorOpening, holdJsonOpening, isJsonSpace, readOn } from "./json-opening.ts";
+import { firstError } from "./whole-errors.ts";
+import { codingsOf, decodeSync, decodingStream } from "./encoding.ts";
 
 interface AttemptDeps {
   readonly req: Request;
@@ -190,8 +192,10 @@ interface JudgeFacts {
  * it is read whole too: one native read instead of a per-chunk relay, and a body that breaks
  * before its end is still a failure gw can fail over from (no byte has reached the client). An
  * event stream is read up to its first content event (first-event.ts): an error event before it
- * is judged like an error status. All of it within the attempt's first-byte deadline. Chunked
- * answers (CLIProxyAPI's keep-alive newlines before a late body) stream as they come.
+ * is judged like an error status; a JSON answer without a length up to its first value
+ * (json-opening.ts): an error object first is read whole and judged as a sized one. Both are
+ * decoded first (decodedStream). All of it within the attempt's first-byte deadline. Other
+ * answers without a length stream as they come.
  */
 async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
   const { cooldowns, mask } = f;
@@ -204,22 +208,61 @@ async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
     const length = Number(o.headers.get("content-length") ?? Number.NaN);
     if (length <= WHOLE_BODY_MAX && !isEventStream(o.headers)) {
       const { bytes, complete } = await o.whole();
-      if (!complete) return stopped(o, f) ?? brokenAttempt(o, "answer broke before its end", f);
-      if (bytes.byteLength === 0 && o.status === 200 && f.post) return brokenAttempt(o, "answered 200 with an empty body", f);
-      return errorAnswer(o, bytes, f) ?? { outcome: o, classified: ok, body: bytes };
+      return judgeWhole(o, bytes, complete, ok, f);
     }
     const body = o.body;
-    if (!body) return { outcome: o, classified: ok };
-    if (isEventStream(o.headers)) {
-      const plain = decodedStream(o, body);
-      return plain ? judgeStream(plain.outcome, plain.body, ok, f) : { outcome: o, classified: ok };
-    }
-    return { outcome: o, classified: ok };
+    const sse = isEventStream(o.headers);
+    if (!body || !(sse || isJson(o.headers))) return { outcome: o, classified: ok };
+    const plain = decodedStream(o, body);
+    if (!plain) return { outcome: o, classified: ok };
+    return sse ? judgeStream(plain.outcome, plain.body, ok, f) : judgeUnsized(plain.outcome, plain.body, ok, f);
   }
   const bytes = o.body ? (await readWhole(o.body, ERROR_BODY_MAX_BYTES)).bytes : new Uint8Array(0);
   const bodyText = decodeErrorBody(bytes, o.headers.get("content-encoding"));
   const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText, signed: f.signed, mask }, cooldowns);
   return { outcome: o, classified, body: bytes, errorText: bodyText };
+}
+
+/** A whole 2xx answer (sized, or read on from a held opening): broken, empty, an error object, or the answer. */
+function judgeWhole(o: Answered, bytes: Uint8Array<ArrayBuffer>, complete: boolean, ok: Classified, f: JudgeFacts): Tried {
+  if (!complete) return stopped(o, f) ?? brokenAttempt(o, "answer broke before its end", f);
+  // Keep-alive newlines with nothing after them (CLIProxyAPI's, its upstream gone) are no answer either.
+  if (o.status === 200 && f.post && isBlank(bytes)) return brokenAttempt(o, "answered 200 with an empty body", f);
+  return errorAnswer(o, bytes, f) ?? { outcome: o, classified: ok, body: bytes };
+}
+
+/** Nothing but JSON spaces (or nothing). */
+function isBlank(bytes: Uint8Array): boolean {
+  for (const b of bytes) if (!isJsonSpace(b)) return false;
+  return true;
+}
+
+/**
+ * A sized answer's bytes with their Content-Encoding undone, to judge (a relay behind a compressing
+ * proxy): its own bytes when it has none, or one gw cannot undo within WHOLE_BODY_MAX.
+ */
+function plainBytes(o: Answered, bytes: Uint8Array<ArrayBuffer>): Uint8Array {
+  const codings = codingsOf(o.headers.get("content-encoding"));
+  if (codings.length === 0) return bytes;
+  try {
+    return decodeSync(bytes, codings, WHOLE_BODY_MAX);
+  } catch {
+    return bytes;
+  }
+}
+
+/**
+ * A 2xx JSON answer without a length: held until its first value (json-opening.ts). One that opens
+ * as an error object, or ends before a value, is read whole and judged as a sized answer is.
+ */
+async function judgeUnsized(o: Answered, body: ReadableStream<Uint8Array>, ok: Classified, f: JudgeFacts): Promise<Tried> {
+  const opening = await holdJsonOpening(body);
+  if (opening.kind === "broke") return stopped(o, f, " (no JSON value yet)") ?? brokenAttempt(o, opening.message, f);
+  if (opening.kind === "deliver") return { outcome: o, classified: ok, held: opening.source };
+  const whole = await readOn(opening.source, WHOLE_BODY_MAX);
+  // Larger than any error (an answer with an "error" warning first): relayed, whole-errors.ts masking it.
+  if ("source" in whole) return { outcome: o, classified: ok, held: whole.source };
+  return judgeWhole(o, whole.bytes, whole.complete, ok, f);
 }
 
 /** A 2xx event stream: held until its first content event, or judged by the error event before it. */
@@ -243,11 +286,12 @@ async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStre
 }
 
 /**
- * An event stream as gw must read it (its opening, usage, error events): a relay behind a
- * compressing proxy (Caddy's `encode`, nginx `gzip_types text/event-stream`) sends it gzipped, and
- * its events would never be found — the opening held until the first-byte deadline, a healthy
- * target failed over and cooled. It is decoded as it arrives and goes to the client plain.
- * Undefined for a coding gw cannot undo: that stream is passed on as it came, unheld.
+ * An event stream, or a JSON answer without a length, as gw must read it (its opening, usage,
+ * error objects or events): a relay behind a compressing proxy (Caddy's `encode`, nginx
+ * `gzip_types`) sends it compressed, and its events would never be found — the opening held until
+ * the first-byte deadline, a healthy target failed over and cooled — nor an error quoting a key
+ * masked (whole-errors.ts would scan compressed bytes). It is decoded as it arrives and goes to
+ * the client plain. Undefined for a coding gw cannot undo: that body is passed on as it came, unheld.
  */
 function decodedStream(o: Answered, body: ReadableStream<Uint8Array>): { outcome: Answered; body: ReadableStream<Uint8Array> } | undefined {
   const codings = codingsOf(o.headers.get("content-encoding"));
@@ -264,37 +308,20 @@ type Answered = Outcome & { kind: "response" };
 
 /**
  * A 2xx JSON answer that is nothing but an error object (`{"error":{…}}`: OpenRouter when the
- * provider behind it fails, relays that keep 200 for everything) is judged as the status its
+ * provider behind it fails, relays that keep 200 for everything; or Gemini's array stream that
+ * opens with one, `[{"error":{…}}]`) is judged as the status its
  * error stands for, as an error event opening a stream is: the request may fail over, and the
  * client, when it is final, gets that status rather than a 200 its SDK reads as an empty answer.
  */
 function errorAnswer(o: Answered, bytes: Uint8Array<ArrayBuffer>, f: JudgeFacts): Tried | undefined {
-  if (!startsAsErrorObject(bytes)) return undefined;
-  const text = utf8.decode(bytes);
-  const error = errorAnswerObject(text);
-  if (!error) return undefined;
-  const c = classifyOutcome({ status: errorStatus(error), bodyText: text, signed: f.signed, mask: f.mask }, f.cooldowns);
+  // Asked of every sized answer: the opening's few bytes first, the body parsed only when they are an error's.
+  const plain = plainBytes(o, bytes);
+  if (new ErrorOpening().push(plain) !== true) return undefined;
+  const text = firstError(plain);
+  if (text === undefined) return undefined;
+  const c = classifyOutcome({ status: errorStatus(errorAnswerObject(text)), bodyText: text, signed: f.signed, mask: f.mask }, f.cooldowns);
   return { outcome: o, classified: { ...c, reason: `error object in a ${o.status} answer: ${c.reason}` }, body: bytes, errorText: text };
 }
-
-/** Whether the bytes open as `{"error":{` (spaces allowed): asked of every sized answer, so on bytes, not decoded text. */
-function startsAsErrorObject(b: Uint8Array): boolean {
-  let i = skipJsonSpace(b, 0);
-  if (b[i] !== 0x7b /* { */) return false;
-  i = skipJsonSpace(b, i + 1);
-  for (let k = 0; k < ERROR_KEY.length; k++) if (b[i + k] !== ERROR_KEY[k]) return false;
-  i = skipJsonSpace(b, i + ERROR_KEY.length);
-  return b[i] === 0x3a /* : */ && b[skipJsonSpace(b, i + 1)] === 0x7b;
-}
-
-const ERROR_KEY = new TextEncoder().encode('"error"');
-
-function skipJsonSpace(b: Uint8Array, i: number): number {
-  while (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09) i++;
-  return i;
-}
-
-const utf8 = new TextDecoder();
 
 /** The attempt's deadline passed, or its client left, while it waited for its instance to be back. */
 function notBack(a: Attempt, ctl: AttemptControl): Outcome {

@@ -26,7 +26,7 @@ import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
 import { WholeErrors } from "./whole-errors.ts";
 import { WholeEvents } from "./whole-events.ts";
-import { isEventStream, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
+import { isEventStream, isJson, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
 
 /** What lives as long as the gateway (across reloads). */
 export interface GatewayContext {
@@ -241,7 +241,7 @@ interface Answer {
 }
 
 function isPlainJson(headers: Headers): boolean {
-  return (headers.get("content-type")?.includes("json") ?? false) && !headers.has("content-encoding");
+  return isJson(headers) && !headers.has("content-encoding");
 }
 
 // A TextDecoder, not Buffer.from(bytes.buffer…).toString(): asking a fetched body's bytes for their

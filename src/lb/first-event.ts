@@ -5,11 +5,10 @@
 // has been sent the request can still go elsewhere, so the handshake waits here: an error event
 // makes the attempt a failure like an error status (classify.ts), content lets the held bytes go.
 
-import type { ReadResult, StreamSource } from "./stream.ts";
-import { networkError } from "./forward.ts";
+import { holdHead, type StreamSource } from "./stream.ts";
 
 /** Most handshake held back (characters, about bytes); a stream that opens with more is passed on as it is. */
-const HOLD_MAX_BYTES = 64 * 1024;
+export const HOLD_MAX_BYTES = 64 * 1024;
 
 type Opening =
   /** The first content event arrived (or the byte bound was reached): deliver. */
@@ -27,31 +26,28 @@ type Opening =
  * first byte). The reader stays open in the source for delivery (or for the caller to cancel).
  */
 export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = HOLD_MAX_BYTES): Promise<Opening> {
-  const reader = body.getReader();
-  const head: Uint8Array[] = [];
   const events = new EventSplitter();
   let held = 0;
-  for (;;) {
-    let r: ReadResult;
-    try {
-      r = await reader.read();
-    } catch (e) {
-      return { kind: "broke", message: `stream broke before its first content: ${networkError(e)}` };
-    }
-    if (r.done) return { kind: "empty", source: { head, reader, done: true } };
-    head.push(r.value);
-    for (const ev of events.push(r.value)) {
+  const r = await holdHead(body, (chunk): Verdict | undefined => {
+    for (const ev of events.push(chunk)) {
       held += ev.size;
-      if (held > maxBytes) return { kind: "deliver", source: { head, reader } };
+      if (held > maxBytes) return DELIVER;
       const verdict = judgeEvent(ev);
       if (verdict === "opening") continue;
-      if (verdict === "content") return { kind: "deliver", source: { head, reader } };
-      if (verdict === "end") return { kind: "empty", source: { head, reader } };
-      return { kind: "error", source: { head, reader }, status: verdict.status, text: ev.data };
+      if (verdict === "content") return DELIVER;
+      if (verdict === "end") return EMPTY;
+      return { kind: "error", status: verdict.status, text: ev.data };
     }
-    if (held + events.pending > maxBytes) return { kind: "deliver", source: { head, reader } };
-  }
+    return held + events.pending > maxBytes ? DELIVER : undefined;
+  });
+  if ("broke" in r) return { kind: "broke", message: `stream broke before its first content: ${r.broke}` };
+  return r.verdict === "ended" ? { kind: "empty", source: r.source } : { ...r.verdict, source: r.source };
 }
+
+/** An opening without its source (holdHead adds it). */
+type Verdict = { readonly kind: "deliver" | "empty" } | { readonly kind: "error"; readonly status: number; readonly text: string };
+const DELIVER: Verdict = { kind: "deliver" };
+const EMPTY: Verdict = { kind: "empty" };
 
 interface SseEvent {
   /** The `event:` field ("" when absent). */

@@ -1,5 +1,6 @@
-// An error object in a 200 whose headers had already gone out: a JSON body without a length
-// (CLIProxyAPI's non-streamed keep-alive newlines, then `{"error":…}`; a chunked relay) is handed
+// An error object in a 200 whose headers had already gone out: a JSON body without a length is
+// held until its first value (json-opening.ts) unless keep-alive newlines come first (CLIProxyAPI's
+// non-streamed keep-alive, then `{"error":…}`) or 64 KiB pass without a decision; then it is handed
 // on as it arrives, so its 200 cannot change by the time the body turns out to be an error
 // (whole-errors.ts masks it). What gw does know it says: the error is judged as the same object at
 // the head of a sized body is (attempt.ts errorAnswer) — its status and class in the request log,

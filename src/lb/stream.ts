@@ -11,6 +11,11 @@ export function isEventStream(headers: Headers): boolean {
   return headers.get("content-type")?.includes("text/event-stream") ?? false;
 }
 
+/** A JSON body (any `…json` type: application/json, Gemini's array stream, NDJSON's application/x-ndjson). */
+export function isJson(headers: Headers): boolean {
+  return headers.get("content-type")?.includes("json") ?? false;
+}
+
 export type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
 
 /** A body partly read already: the chunks read so far, then the rest from its reader. */
@@ -211,6 +216,29 @@ interface Cut {
 }
 
 const broke = (what: string): Cut => ({ status: 502, why: `upstream stream broke: ${what}`, code: "upstream_stream_broken" });
+
+/**
+ * Read `body` until `decide`, shown each chunk as it comes, says what its opening is (an event
+ * stream's first content event, first-event.ts; a JSON body's first value, json-opening.ts), or
+ * it ends first. A read that fails (a break; the caller's deadline or its client leaving, which
+ * abort the body) gives why. The reader stays open in the source for delivery (or to cancel).
+ */
+export async function holdHead<V>(body: ReadableStream<Uint8Array>, decide: (chunk: Uint8Array) => V | undefined): Promise<{ verdict: V | "ended"; source: StreamSource } | { broke: string }> {
+  const reader = body.getReader();
+  const head: Uint8Array[] = [];
+  for (;;) {
+    let r: ReadResult;
+    try {
+      r = await reader.read();
+    } catch (e) {
+      return { broke: networkError(e) };
+    }
+    if (r.done) return { verdict: "ended", source: { head, reader, done: true } };
+    head.push(r.value);
+    const verdict = decide(r.value);
+    if (verdict !== undefined) return { verdict, source: { head, reader } };
+  }
+}
 
 /**
  * Read a whole body that is known to be short (an error body): at most `maxBytes` (the rest is

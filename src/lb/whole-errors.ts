@@ -5,11 +5,12 @@
 // `{"error":{"message":"Incorrect API key provided: sk-…"}}` would otherwise pass, its key with it,
 // in whatever pieces it came.
 //
-// What is an error object: the body itself, or an element of a top-level array (Gemini's
-// `[{…},\r\n{"error":{…}}]`), whose first key is "error" — the shape gw's sized path judges too
-// (attempt.ts errorAnswer). Content is never masked (a model may write a key-shaped example): only
-// error objects are. An ordinary answer object is recognised by its first bytes and passes from
-// then on unscanned, as the same chunks; the spaces before a body (keep-alive newlines) pass at once.
+// What is an error object: the body itself, each of several top-level values (NDJSON's
+// `{…}\n{"error":{…}}`), or an element of a top-level array (Gemini's `[{…},\r\n{"error":{…}}]`),
+// whose first key is "error" — the shape gw's sized path judges too (attempt.ts errorAnswer).
+// Content is never masked (a model may write a key-shaped example): only error objects are. An
+// ordinary value is recognised by its first bytes and passes as the same chunks; the rest of it is
+// scanned only for its end (its strings natively), for a value may follow it.
 
 import { errorAnswerObject } from "./first-event.ts";
 
@@ -21,7 +22,7 @@ const enum Mode {
   Start,
   /** Inside the top-level value, watching for error objects. */
   Scan,
-  /** The body is an ordinary object (or no JSON): the rest passes as it comes. */
+  /** The body is no JSON object or array: the rest passes as it comes. */
   Pass,
 }
 
@@ -44,7 +45,7 @@ export class WholeErrors {
   private depth = 0;
   private inString = false;
   private escaped = false;
-  /** The depth an error object may open at: 0 (the body), 1 (a top-level array's element). */
+  /** The depth an error object may open at: 0 (the body, or each of several: NDJSON), 1 (a top-level array's element). */
   private valueDepth = 0;
   /** The value being held (from its `{`), undefined when nothing is. */
   private held: Uint8Array[] | undefined;
@@ -61,7 +62,6 @@ export class WholeErrors {
     if (this.mode === Mode.Pass) return chunk;
     const out: Uint8Array[] = [];
     let from = 0; // chunk[from…i) is not yet handed on or held
-    let backslash = -1; // the next `\` at or after i, when known (-1: look again; length: none)
     for (let i = 0; i < chunk.byteLength; i++) {
       const b = chunk[i]!;
       if (this.mode === Mode.Start) {
@@ -85,20 +85,25 @@ export class WholeErrors {
           out.push(...this.held, chunk.subarray(from, i));
           from = i;
           this.held = undefined;
-          if (this.valueDepth === 0) {
-            this.mode = Mode.Pass;
-            return this.joined(out, chunk.subarray(from));
-          }
         }
       }
       if (this.inString) {
         if (this.escaped) this.escaped = false;
-        else if (b === 0x5c /* \ */) this.escaped = true;
-        else if (b === 0x22 /* " */) this.inString = false;
-        else if (!this.held || this.opening === Opening.Error) {
-          // Inside a string (most of an answer is its text): on to its next `"` or `\` natively.
-          if (backslash < i) backslash = indexOr(chunk, 0x5c, i);
-          i = Math.min(indexOr(chunk, 0x22, i), backslash) - 1;
+        else if (this.held && this.opening !== Opening.Error) {
+          // Byte by byte while a held value's opening is judged.
+          if (b === 0x5c /* \ */) this.escaped = true;
+          else if (b === 0x22 /* " */) this.inString = false;
+        } else {
+          // Inside a string (most of an answer is its text): on to its closing quote natively. Its
+          // escapes (`\n` most) cost nothing: only a quote asks how many backslashes precede it.
+          const end = stringEnd(chunk, i);
+          if (end === -1) {
+            this.escaped = backslashesBefore(chunk, chunk.byteLength, i) % 2 === 1;
+            i = chunk.byteLength;
+          } else {
+            this.inString = false;
+            i = end;
+          }
         }
         continue;
       }
@@ -122,10 +127,6 @@ export class WholeErrors {
           this.heldSize += i + 1 - from;
           from = i + 1;
           out.push(this.release());
-          if (this.valueDepth === 0) {
-            this.mode = Mode.Pass;
-            return this.joined(out, chunk.subarray(from));
-          }
         }
       }
     }
@@ -199,8 +200,28 @@ export interface FoundError {
   readonly afterContent: boolean;
 }
 
-/** Where `byte` next is in `bytes` from `from`, or bytes' length. */
-function indexOr(bytes: Uint8Array, byte: number, from: number): number {
-  const at = bytes.indexOf(byte, from);
-  return at === -1 ? bytes.byteLength : at;
+/**
+ * The text of the error object a whole body opens with (itself, or its top-level array's first
+ * element), as attempt.ts errorAnswer judges it; undefined when it opens with none.
+ */
+export function firstError(bytes: Uint8Array): string | undefined {
+  const scan = new WholeErrors((s) => s);
+  scan.push(bytes);
+  const found = scan.error();
+  return found && !found.afterContent ? found.text : undefined;
+}
+
+/** Where the string `bytes[from…]` is inside ends (its closing quote), -1 past these bytes; `from` is no escaped byte. */
+function stringEnd(bytes: Uint8Array, from: number): number {
+  for (let q = bytes.indexOf(0x22, from); q !== -1; q = bytes.indexOf(0x22, q + 1)) {
+    if (backslashesBefore(bytes, q, from) % 2 === 0) return q;
+  }
+  return -1;
+}
+
+/** How many backslashes run back from `at` (not before `from`): an odd run escapes the byte at `at`. */
+function backslashesBefore(bytes: Uint8Array, at: number, from: number): number {
+  let n = 0;
+  while (at - n > from && bytes[at - n - 1] === 0x5c) n++;
+  return n;
 }

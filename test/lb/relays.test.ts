@@ -2,10 +2,11 @@
 // Ollama): small Bun upstreams that behave as those do, the official OpenAI SDK as the client.
 // Each case: what gw must make of the relay's quirk — fail over before content, never cut or
 // hold a good stream, never count an unusable answer as a success.
+import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { constants, createGzip } from "node:zlib";
+import { constants, createGzip, gzipSync } from "node:zlib";
 import type { RunningGateway } from "../../src/lb/server.ts";
 import { configFrom, startTestGateway, type TestUpstream, testUpstream, waitFor } from "../helpers/lb.ts";
 import { type MockServer, startMock } from "../helpers/mock.ts";
@@ -62,6 +63,7 @@ providers = [{ type = "openai", base_url = "https://cpa.example/v1", api_keys = 
 "slow-error" = [{ instance = "cpa", provider = "openai", model = "m~503~slow-first=400~ns-keepalive=100" }]
 "solo" = [{ instance = "relay", provider = "openai", model = "vendor/m" }]
 "pair" = [{ instance = "relay", provider = "openai", model = "vendor/m", priority = 1 }, { instance = "fallback", provider = "openai", model = "vendor/m" }]
+"quick" = [{ instance = "relay", provider = "openai", model = "vendor/m", priority = 1, first_byte_timeout_ms = 500 }, { instance = "fallback", provider = "openai", model = "vendor/m" }]
 `;
 });
 // A fresh gateway (fresh cooldowns) for each case; the request log is the same directory.
@@ -137,17 +139,17 @@ describe("event streams", () => {
 });
 
 /** A body without a length (an event stream unless `type` says) whose parts arrive apart (20 ms between them: separate reads for gw); `open` never ends it. */
-function slowly(parts: string[], o: { open?: boolean; type?: string } = {}): Response {
+function slowly(parts: (string | Uint8Array)[], o: { open?: boolean; type?: string; headers?: Record<string, string> } = {}): Response {
   const body = new ReadableStream<Uint8Array>({
     async start(c) {
       for (const p of parts) {
-        c.enqueue(enc.encode(p));
+        c.enqueue(typeof p === "string" ? enc.encode(p) : p);
         await Bun.sleep(20);
       }
       if (!o.open) c.close();
     },
   });
-  return new Response(body, { headers: { "content-type": o.type ?? "text/event-stream" } });
+  return new Response(body, { headers: { "content-type": o.type ?? "text/event-stream", ...o.headers } });
 }
 
 /** One gzip stream in parts, each flushed as a compressing proxy flushes an event stream. */
@@ -254,23 +256,27 @@ describe("the relay's key", () => {
 describe("the relay's key in a body without a length", () => {
   const KEY = "sk-relay-0123456789abcdef0123";
   const MASKED = "sk-rel…0123";
-  const json = (parts: string[]) => slowly(parts, { type: "application/json" });
+  const json = Object.assign((parts: string[]) => slowly(parts, { type: "application/json" }), {
+    /** Compressed parts without a length, as a gzip-encoding proxy sends them. */
+    gzip: (parts: Uint8Array[]) => slowly(parts, { type: "application/json", headers: { "content-encoding": "gzip" } }),
+  });
 
-  test("a chunked 200 error object cut at every position of the key it quotes reaches the client masked", async () => {
+  test("NDJSON: an error object after a first value, cut at every position of the key it quotes, reaches the client masked (a break, not a failover)", async () => {
+    const first = JSON.stringify(completion("Hel"));
     const body = JSON.stringify({ error: { message: `Incorrect API key provided: Bearer ${KEY}`, type: "invalid_request_error" } });
     const start = body.indexOf(KEY);
     for (let at = start; at <= start + KEY.length; at++) {
-      quirk = () => json([body.slice(0, at), body.slice(at)]);
+      quirk = () => slowly([`${first}\n`, body.slice(0, at), `${body.slice(at)}\n`], { type: "application/x-ndjson" });
       const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
-      expect(res.headers.get("content-length")).toBeNull();
+      expect(res.status).toBe(200);
       const text = await res.text();
       expect({ at, leaked: text.includes(KEY) }).toEqual({ at, leaked: false });
-      expect(text).toBe(body.replace(KEY, MASKED));
+      expect(text).toBe(`${first}\n${body.replace(KEY, MASKED)}\n`);
     }
-    // The official SDK, which reads the 200 as an answer: it holds no key either.
-    quirk = () => json([body.slice(0, start + 10), body.slice(start + 10)]);
-    const raw = await client().chat.completions.create(ask("solo")).asResponse();
-    expect(await raw.text()).not.toContain(KEY);
+    const r = await recordOf((await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) }).then(async (res) => (await res.text(), res))).headers.get("x-gw-request-id"));
+    expect(r.response.broken).toBe(true);
+    expect(r.response.error).toContain("Incorrect API key provided: Bearer sk-rel…0123");
+    expect(r.routing.attempts.map((a) => a.class)).toEqual(["ok"]);
   });
 
   test("a Gemini JSON-array stream: content passes as it came, an error element after it quoting a key is masked", async () => {
@@ -293,7 +299,7 @@ describe("the relay's key in a body without a length", () => {
     expect(r.response.error).toContain("API key not valid: sk-rel…0123");
   });
 
-  test("CLIProxyAPI's non-streamed keep-alive: the newlines reach the client as they come, before the answer or the error", async () => {
+  test("CLIProxyAPI's non-streamed keep-alive: the newlines reach the client as they come, before the answer or the error (a reverse proxy's read timeout must see bytes)", async () => {
     for (const model of ["slow", "slow-error"]) {
       const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask(model)) });
       expect(res.status).toBe(200);
@@ -307,7 +313,28 @@ describe("the relay's key in a body without a length", () => {
     }
   });
 
-  test("a chunked 200 that turns out to be an error object after its keep-alive newlines: the client's 200 stays, the log, metrics and cooldown say what it was, as for the same error sized", async () => {
+  test("keep-alive spaces (of every kind, apart), then a real answer: 200, byte for byte, usage read", async () => {
+    const body = JSON.stringify({ ...completion("fine"), usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } });
+    const parts = [" ", "\n", "\r\n\t ", body.slice(0, 1), body.slice(1, 4), body.slice(4)];
+    quirk = () => json(parts);
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(parts.join(""));
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect([r.response.status, r.usage?.output]).toEqual([200, 5]);
+    const answer = await client().chat.completions.create(ask("solo"));
+    expect(answer.choices[0]?.message.content).toBe("fine");
+  });
+
+  test("keep-alive newlines for longer than the first-byte timeout, then the answer: they keep it alive, it is no failover", async () => {
+    quirk = () => json(Array.from({ length: 60 }, () => "\n").concat(JSON.stringify(completion("worth the wait"))));
+    const res = await client().chat.completions.create(ask("quick")).withResponse();
+    expect(res.data.choices[0]?.message.content).toBe("worth the wait");
+    const r = await recordOf(res.response.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((a) => [a.target, a.class])).toEqual([["relay/vendor/m", "ok"]]);
+  });
+
+  test("a chunked 200 that is an error object is judged before its headers, as the same error sized: the client's status, log, metrics and cooldown; after keep-alive newlines its 200 stays, judged alike", async () => {
     const error = JSON.stringify({ error: { message: "Rate limit reached for requests", type: "rate_limit_error", code: 429 } });
     const judged = async () => {
       const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
@@ -315,27 +342,98 @@ describe("the relay's key in a body without a length", () => {
       const r = await recordOf(res.headers.get("x-gw-request-id"));
       return { res, text, r, cooling: gw.coolingList(Date.now()).map((c) => [c.route, c.target, c.kind]) };
     };
-    // The same error with a length is judged before its headers go out: the client gets its 429.
     quirk = () => new Response(error, { headers: { "content-type": "application/json" } });
     const sized = await judged();
     expect(sized.res.status).toBe(429);
     // A fresh gateway for the chunked case: no cooldown left from the sized one.
     await gw.stop(0);
     gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
-    // Without one, its 200 went out with the newlines before it: that stays (it cannot change).
+    quirk = () => json([error.slice(0, 5), error.slice(5)]);
+    const chunked = await judged();
+    expect(chunked.res.status).toBe(429);
+    expect(chunked.text).toBe(error);
+    expect(chunked.r.response.status).toBe(sized.r.response.status);
+    expect(chunked.r.response.error).toContain("Rate limit reached for requests");
+    expect(chunked.r.routing.attempts.map((a) => [a.status, a.class])).toEqual(sized.r.routing.attempts.map((a) => [a.status, a.class]));
+    expect(chunked.r.cooldowns.map((c) => c.kind)).toEqual(sized.r.cooldowns.map((c) => c.kind));
+    expect(chunked.cooling).toEqual(sized.cooling);
+    expect(chunked.cooling.length).toBe(1);
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(metrics).toContain('gw_requests_total{route="solo",target="relay/vendor/m",dialect="openai",status_class="4xx"} 1');
+    // After keep-alive newlines its 200 went out with them (CLIProxyAPI's late error): that stays,
+    // but the record, the metrics and the cooldown are those of the error.
+    await gw.stop(0);
+    gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
     quirk = () => json(["\n", "\n", error]);
     const late = await judged();
-    expect(late.res.status).toBe(200);
-    expect(late.text).toBe(`\n\n${error}`);
-    // …but the record, the metrics and the target's cooldown are those of the error.
+    expect([late.res.status, late.text]).toEqual([200, `\n\n${error}`]);
     expect(late.r.response.status).toBe(sized.r.response.status);
-    expect(late.r.response.error).toContain("Rate limit reached for requests");
     expect(late.r.routing.attempts.map((a) => [a.status, a.class])).toEqual(sized.r.routing.attempts.map((a) => [a.status, a.class]));
     expect(late.r.cooldowns.map((c) => c.kind)).toEqual(sized.r.cooldowns.map((c) => c.kind));
     expect(late.cooling).toEqual(sized.cooling);
-    expect(late.cooling.length).toBe(1);
-    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
-    expect(metrics).toContain('gw_requests_total{route="solo",target="relay/vendor/m",dialect="openai",status_class="4xx"} 1');
+  });
+
+  test("more than 64 KiB of keep-alive spaces before an error object: handed on (the hold is bounded), its 200 stays, the error is masked and judged late", async () => {
+    const error = JSON.stringify({ error: { message: `Rate limit reached for ${KEY}`, type: "rate_limit_error", code: 429 } });
+    quirk = () => json(["\n".repeat(40_000), "\n".repeat(40_000), error]);
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(`${"\n".repeat(80_000)}${error.replace(KEY, MASKED)}`);
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect([r.response.status, r.routing.attempts.map((a) => [a.status, a.class]), r.cooldowns.map((c) => c.kind)]).toEqual([429, [[429, "transient"]], ["transient_heavy"]]);
+  });
+
+  test("a chunked 200 error object (OpenRouter's, or Gemini's array stream opening with one) fails over: the SDK sees only the fallback's answer", async () => {
+    const error = { error: { message: "Provider returned error", code: 502, metadata: { provider_name: "X" } } };
+    for (const parts of [[JSON.stringify(error)], ["[", `\r\n${JSON.stringify(error)}\r\n`, "]"]]) {
+      // A fresh gateway for each: the relay is cooled after the first.
+      await gw.stop(0);
+      gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
+      quirk = () => json(parts);
+      const res = await client().chat.completions.create(ask("pair")).withResponse();
+      expect(res.data.choices[0]?.message.content).toBe("from fallback");
+      const r = await recordOf(res.response.headers.get("x-gw-request-id"));
+      expect(r.routing.attempts.map((a) => [a.target, a.status, a.class])).toEqual([["relay/vendor/m", 502, "transient"], ["fallback/vendor/m", 200, "ok"]]);
+    }
+  });
+
+  test("a chunked 200 error object from the final target: the client's SDK raises its status and message, in the client's dialect", async () => {
+    const error = JSON.stringify({ error: { message: "Rate limit reached for requests", type: "rate_limit_error", code: 429 } });
+    quirk = () => json([error.slice(0, 3), error.slice(3)]);
+    const openai = await client().chat.completions.create(ask("solo")).then(() => undefined, (e: unknown) => e);
+    expect(openai).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((openai as Error).message).toContain("Rate limit reached for requests");
+    const anthropic = new Anthropic({ baseURL: gw.url, apiKey: "unused", maxRetries: 0 });
+    const err = await anthropic.messages.create({ model: "solo", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.RateLimitError);
+    expect((err as Error).message).toContain("Rate limit reached for requests");
+  });
+
+  test("a gzipped chunked answer (a relay behind a compressing proxy) is decoded: an error quoting a key is masked and judged, an answer's usage read", async () => {
+    const error = JSON.stringify({ error: { message: `Incorrect API key provided: Bearer ${KEY}`, type: "invalid_request_error", code: "invalid_api_key" } });
+    quirk = async () => json.gzip(await gzipParts([error.slice(0, 40), error.slice(40)]));
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+    expect(res.status).toBe(401);
+    const text = await res.text();
+    expect(text).not.toContain(KEY);
+    expect(text).toBe(error.replace(KEY, MASKED));
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((a) => [a.status, a.class])).toEqual([[401, "auth"]]);
+    // The same with a length: judged and masked alike.
+    quirk = () => new Response(gzipSync(error), { headers: { "content-type": "application/json", "content-encoding": "gzip" } });
+    const sized = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+    expect([sized.status, await sized.text()]).toEqual([401, error.replace(KEY, MASKED)]);
+    // A later error (NDJSON) is masked as it is plain.
+    const first = JSON.stringify(completion("Hel"));
+    quirk = async () => json.gzip(await gzipParts([`${first}\n${error.slice(0, 60)}`, `${error.slice(60)}\n`]));
+    const later = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+    expect([later.status, later.headers.get("content-encoding"), await later.text()]).toEqual([200, null, `${first}\n${error.replace(KEY, MASKED)}\n`]);
+    // An answer: decoded for the client, its usage in the log.
+    const body = JSON.stringify({ ...completion("fine"), usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } });
+    quirk = async () => json.gzip(await gzipParts([body.slice(0, 30), body.slice(30)]));
+    const ok = await client().chat.completions.create(ask("solo")).withResponse();
+    expect(ok.data.choices[0]?.message.content).toBe("fine");
+    expect((await recordOf(ok.response.headers.get("x-gw-request-id"))).usage?.output).toBe(5);
   });
 
   test("a chunked 200 answer whose first key is an \"error\" that is no error object (null, a string, beside choices) is a success, as it is sized", async () => {

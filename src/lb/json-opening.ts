@@ -1,0 +1,106 @@
+// The opening of a JSON answer without a length (chunked: a relay behind a compressing proxy,
+// OpenRouter, CLIProxyAPI's non-streamed keep-alive, Gemini's JSON-array stream), held with its
+// headers until its first value shows whether it is an error object — as an event stream's opening
+// is held until its first content event (first-event.ts). Once its headers went out a 200 could
+// not change: an error object first is read whole here and judged as a sized one is (attempt.ts
+// errorAnswer), so the request may fail over and a final client gets the error's status.
+// Keep-alive spaces before any value end the hold at once: they are sent (CLIProxyAPI's
+// `nonstream_keepalive_interval`) so that whatever waits for the answer — a reverse proxy's read
+// timeout, gw's own first-byte deadline — sees bytes while the model works. Held, they would time
+// out the long non-streamed answers they exist for; an error after them is judged late
+// (late-error.ts): masked, its 200 kept.
+
+import { HOLD_MAX_BYTES } from "./first-event.ts";
+import { holdHead, type StreamSource } from "./stream.ts";
+
+/**
+ * Whether JSON bytes open as an error object, `{"error":{` (spaces allowed between the tokens) —
+ * the body itself or a top-level array's first element (Gemini's `[{"error":…`).
+ * Fed chunk by chunk; decides within the first non-space bytes. The shape only: whether the value
+ * really is an error (an object, nothing beside it) is first-event.ts errorAnswerObject's to say.
+ */
+export class ErrorOpening {
+  /** Bytes of OPENING matched so far. */
+  private at = 0;
+  private inArray = false;
+
+  /** Nothing but spaces so far: keep-alive. */
+  get blank(): boolean {
+    return this.at === 0 && !this.inArray;
+  }
+
+  /** true once the bytes open as an error object, false once they do not, undefined while they may. */
+  push(chunk: Uint8Array): boolean | undefined {
+    for (let i = 0; i < chunk.byteLength; i++) {
+      const b = chunk[i]!;
+      if (SPACE_BEFORE[this.at] && isJsonSpace(b)) continue;
+      if (this.at === 0 && b === 0x5b /* [ */ && !this.inArray) {
+        this.inArray = true;
+        continue;
+      }
+      if (b !== OPENING[this.at]) return false;
+      if (++this.at === OPENING.length) return true;
+    }
+    return undefined;
+  }
+}
+
+export function isJsonSpace(b: number | undefined): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+}
+
+type Opening =
+  /** Its first value is no error object (or more than maxBytes came first): deliver. */
+  | { readonly kind: "deliver"; readonly source: StreamSource }
+  /** It opens as an error object, or ended before any value: to be read whole (readOn) and judged. */
+  | { readonly kind: "whole"; readonly source: StreamSource }
+  /** It broke (or was stopped: the caller's deadline, its client leaving) before its first value. */
+  | { readonly kind: "broke"; readonly message: string };
+
+/**
+ * Read `body` until its opening decides, it ends, or `maxBytes` came (spaces, mostly). The caller
+ * bounds the time; the reader stays open in the source for delivery.
+ */
+export async function holdJsonOpening(body: ReadableStream<Uint8Array>, maxBytes = HOLD_MAX_BYTES): Promise<Opening> {
+  const opening = new ErrorOpening();
+  let held = 0;
+  const r = await holdHead(body, (chunk) => {
+    held += chunk.byteLength;
+    const error = opening.push(chunk);
+    if (error === true) return "whole";
+    return error === false || opening.blank || held > maxBytes ? "deliver" : undefined;
+  });
+  if ("broke" in r) return { kind: "broke", message: `answer broke before its first value: ${r.broke}` };
+  return { kind: r.verdict === "ended" ? "whole" : r.verdict, source: r.source };
+}
+
+/**
+ * The rest of a held body, read on to its end: its bytes, head included, and whether the end was
+ * reached (a break or the caller's deadline stops it short). Undefined when it holds more than
+ * `maxBytes`: what was read is then in the returned source, for delivery.
+ */
+export async function readOn(source: StreamSource, maxBytes: number): Promise<{ bytes: Uint8Array<ArrayBuffer>; complete: boolean } | { source: StreamSource }> {
+  const chunks = [...source.head];
+  let size = chunks.reduce((n, c) => n + c.byteLength, 0);
+  let complete = source.done === true;
+  try {
+    while (!complete && size <= maxBytes) {
+      const r = await source.reader.read();
+      if (r.done) complete = true;
+      else {
+        chunks.push(r.value);
+        size += r.value.byteLength;
+      }
+    }
+  } catch {
+    // broken: what arrived is all there is
+  }
+  if (size > maxBytes) return { source: { head: chunks, reader: source.reader } };
+  return { bytes: (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)) as Uint8Array<ArrayBuffer>, complete };
+}
+
+// --- internal ---
+
+const OPENING = new TextEncoder().encode('{"error":{');
+/** Where spaces may come before OPENING[at]: between its tokens, not inside the key. */
+const SPACE_BEFORE = OPENING.map((_, at) => (at === 0 || at === 1 || at === 8 || at === 9 ? 1 : 0));

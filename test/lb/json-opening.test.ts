@@ -1,0 +1,68 @@
+import { describe, expect, test } from "bun:test";
+import { ErrorOpening, holdJsonOpening } from "../../src/lb/json-opening.ts";
+
+const enc = new TextEncoder();
+
+/** What ErrorOpening says of `text` fed in pieces of `size` bytes. */
+function opening(text: string, size: number): boolean | undefined {
+  const o = new ErrorOpening();
+  const bytes = enc.encode(text);
+  for (let i = 0; i < bytes.byteLength; i += size) {
+    const said = o.push(bytes.subarray(i, i + size));
+    if (said !== undefined) return said;
+  }
+  return undefined;
+}
+
+describe("ErrorOpening", () => {
+  const cases: [string, boolean | undefined][] = [
+    ['{"error":{"message":"x"}}', true],
+    ['\n\r\n\t { "error" : {', true],
+    ['[{"error":{"code":401}}]', true],
+    ['[\r\n {"error":{', true],
+    ['{"id":"c1","error":{}}', false],
+    ['{"error":null,"choices":[]}', false],
+    ['{"error":"a string"}', false],
+    ['{"err":{}}', false],
+    ['{"e rror":{}}', false],
+    ['[[{"error":{}}]]', false],
+    ['[{"candidates":[]},{"error":{}}]', false],
+    ["data: {}", false],
+    ["\n\n\n", undefined],
+    ['{"erro', undefined],
+  ];
+  for (const [text, said] of cases) {
+    test(`${JSON.stringify(text)} → ${said}, in pieces of any size`, () => {
+      for (const size of [1, 2, 3, 100]) expect([size, opening(text, size)]).toEqual([size, said]);
+    });
+  }
+});
+
+describe("holdJsonOpening", () => {
+  const stream = (...parts: string[]) =>
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const p of parts) c.enqueue(enc.encode(p));
+        c.close();
+      },
+    });
+
+  test("keep-alive spaces before any value go at once (a proxy's read timeout must see bytes); within an opening they are held", async () => {
+    const alive = await holdJsonOpening(stream("\n", '{"error":', "{}}"));
+    expect(alive.kind).toBe("deliver");
+    if (alive.kind === "deliver") expect(alive.source.head.map((c) => new TextDecoder().decode(c))).toEqual(["\n"]);
+    const held = await holdJsonOpening(stream("[", "\r\n", '{"id"', ':"c1"}]'));
+    expect(held.kind).toBe("deliver");
+    if (held.kind === "deliver") expect(held.source.head.map((c) => new TextDecoder().decode(c))).toEqual(["[", "\r\n", '{"id"']);
+  });
+
+  test("an error opening, or an end before any value, is to be read whole", async () => {
+    expect((await holdJsonOpening(stream('{"error":', '{"code":429}}'))).kind).toBe("whole");
+    expect((await holdJsonOpening(stream("[", '\r\n{"error":{"code":429}}]'))).kind).toBe("whole");
+    expect((await holdJsonOpening(stream())).kind).toBe("whole");
+  });
+
+  test("more spaces than the bound: delivered as they are", async () => {
+    expect((await holdJsonOpening(stream("[", " ".repeat(40), " ".repeat(40), "{"), 64)).kind).toBe("deliver");
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, test } from "bun:test";
+import { WholeErrors } from "../../src/lb/whole-errors.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const KEY = "sk-relay-0123456789abcdef0123";
+const mask = (s: string) => s.replaceAll(KEY, "sk-rel…0123");
+
+/** What the client gets of `text` cut at `cuts`. */
+function through(text: string, cuts: number[]): { out: string; found: ReturnType<WholeErrors["error"]> } {
+  const w = new WholeErrors(mask);
+  const bytes = enc.encode(text);
+  let out = "";
+  let from = 0;
+  for (const at of [...cuts, bytes.byteLength]) {
+    out += dec.decode(w.push(bytes.subarray(from, at)), { stream: true });
+    from = at;
+  }
+  const rest = w.rest();
+  return { out: out + (rest ? dec.decode(rest) : ""), found: w.error() };
+}
+
+describe("WholeErrors", () => {
+  // Escapes of every kind before the error, so a string's end is found wherever a read ends.
+  const first = JSON.stringify({ id: "c1", choices: [{ message: { content: 'a "quoted" {brace} \\ back\\"slash\\\\ \n [x] é' } }] });
+  const error = JSON.stringify({ error: { message: `Incorrect API key provided: ${KEY}` } });
+
+  test("NDJSON: an error object after a first value, cut anywhere, goes out masked and counts as after content", () => {
+    const text = `${first}\n${error}\n`;
+    for (let at = 1; at < enc.encode(text).byteLength; at++) {
+      const { out, found } = through(text, [at]);
+      expect({ at, out }).toEqual({ at, out: mask(text) });
+      expect(found?.afterContent).toBe(true);
+    }
+  });
+
+  test("values side by side on one line, and a value that only mentions an error in its text, pass as they came", () => {
+    const text = `${first}${first} ${JSON.stringify({ content: `{"error":{"message":"${KEY}"}}` })}`;
+    for (const at of [1, 30, 60, text.length - 1]) expect(through(text, [at])).toEqual({ out: text, found: undefined });
+  });
+});
