@@ -3,6 +3,7 @@
 // bytes reach the client as they arrive, compressed exactly as the upstream sent them.
 
 import type { InstanceConfig, Target } from "../config/types.ts";
+import { proxyFor } from "./noproxy.ts";
 import type { PickReason } from "./route.ts";
 import type { UpstreamRequest } from "./rewrite.ts";
 
@@ -76,7 +77,7 @@ export async function forward(attempt: AttemptInfo, method: string, up: Upstream
       }
     }
     const reason: FailReason = ctl.clientGone() ? "aborted" : ctl.timedOut() ? "timeout" : "connect";
-    const why = reason === "timeout" ? `no response within ${ctl.timeoutMs} ms` : networkError(e);
+    const why = reason === "timeout" ? `no response within ${ctl.timeoutMs} ms` : throughProxy(networkError(e), url);
     return { kind: "failed", attempt, reason, message: `${attempt.instance.name}: ${why}` };
   }
 }
@@ -92,6 +93,12 @@ export function networkError(e: unknown): string {
 }
 
 // --- internal ---
+
+/** A connection error names the user's proxy when the request went through one: it may be the proxy that is down. */
+function throughProxy(why: string, url: string): string {
+  const proxy = proxyFor(new URL(url));
+  return proxy ? `${why} (through the proxy ${proxy}: is it up, or should NO_PROXY list this host?)` : why;
+}
 
 /**
  * A reset that came back at once, before any answer: the instance (or a proxy before it) closed

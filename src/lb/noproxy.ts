@@ -48,3 +48,33 @@ export function bypassProxyForInstances(config: Config, env: Record<string, stri
   env.NO_PROXY = value;
   env.no_proxy = value;
 }
+
+/**
+ * The proxy Bun's fetch goes through for `url`, as its user should see it (no password), with the
+ * variable that set it; undefined when none applies. For an error's words only: a relay named
+ * "unreachable" when it is the user's proxy that refused is a wrong lead. NO_PROXY is matched as
+ * Bun matches it: "*", or an entry the host ends with (host:port entries on that port only).
+ */
+export function proxyFor(url: URL, env: Record<string, string | undefined> = process.env): string | undefined {
+  const names = url.protocol === "https:" ? ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] : ["HTTP_PROXY", "http_proxy"];
+  const name = names.find((n) => env[n]);
+  if (!name || bypassed(url, env.NO_PROXY ?? env.no_proxy ?? "")) return undefined;
+  return `${withoutPassword(env[name]!)} ($${name})`;
+}
+
+function bypassed(url: URL, noProxy: string): boolean {
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  for (const raw of noProxy.split(",")) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === "*") return true;
+    // name:port ([v6]:port), else a bare name (a bare IPv6 address has colons of its own)
+    const m = /^(\[[^\]]*\]|[^:]+):(\d+)$/.exec(entry);
+    if (m && m[2] !== port) continue;
+    const name = (m ? m[1]! : entry).replace(/^\[(.*)\]$/, "$1").replace(/^\*/, "");
+    if (name && (host.endsWith(name) || `.${host}` === name)) return true;
+  }
+  return false;
+}
+
+const withoutPassword = (proxy: string): string => proxy.replace(/\/\/[^/@]*@/, "//");

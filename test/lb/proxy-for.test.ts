@@ -1,0 +1,25 @@
+// Which proxy a connection error names (lb/noproxy.ts proxyFor): the one Bun's fetch took.
+import { expect, test } from "bun:test";
+import { proxyFor } from "../../src/lb/noproxy.ts";
+
+const at = (url: string, env: Record<string, string>) => proxyFor(new URL(url), env);
+
+test("the scheme's variable, either case; https falls back to HTTP_PROXY; the password never shows", () => {
+  expect(at("https://relay.example.com/v1", { HTTPS_PROXY: "http://p:3128" })).toBe("http://p:3128 ($HTTPS_PROXY)");
+  expect(at("https://relay.example.com/v1", { http_proxy: "http://u:secret@p:3128" })).toBe("http://p:3128 ($http_proxy)");
+  expect(at("http://relay.example.com/v1", { HTTPS_PROXY: "http://p:3128" })).toBeUndefined();
+  expect(at("http://relay.example.com/v1", {})).toBeUndefined();
+});
+
+test("NO_PROXY: *, a name the host ends with, a port-bound entry on its port only, IPv6", () => {
+  const env = (no: string) => ({ HTTP_PROXY: "http://p:1", NO_PROXY: no });
+  expect(at("http://relay.example.com:8317", env("*"))).toBeUndefined();
+  expect(at("http://relay.example.com:8317", env("other.org, example.com"))).toBeUndefined();
+  expect(at("http://relay.example.com:8317", env(".example.com"))).toBeUndefined();
+  expect(at("http://relay.example.com:8317", env("relay.example.com:8317"))).toBeUndefined();
+  expect(at("http://relay.example.com:8317", env("relay.example.com:9999"))).toBe("http://p:1 ($HTTP_PROXY)");
+  expect(at("http://relay.example.com:8317", env("example.org"))).toBe("http://p:1 ($HTTP_PROXY)");
+  expect(at("http://[fd00::5]:8317", env("fd00::5"))).toBeUndefined();
+  expect(at("http://[fd00::5]:8317", env("[fd00::5]:8317"))).toBeUndefined();
+  expect(at("http://[fd00::5]:8317", { HTTP_PROXY: "http://p:1", no_proxy: "10.0.0.1" })).toBe("http://p:1 ($HTTP_PROXY)");
+});
