@@ -122,10 +122,10 @@ export class RecordBuilder {
       }),
       routing: {
         upgraded: facts.upgrade?.upgraded ?? false,
-        upgrade_reasons: [...(facts.upgrade?.reasons ?? [])],
+        upgrade_reasons: facts.upgrade?.reasons ?? NONE,
         sticky: this.sticky,
         attempts: this.attempts,
-        params: this.route ? paramsOf(facts, this.attempts) : [],
+        params: this.route ? paramsOf(facts, this.attempts) : NONE,
       },
       response: { status: r.status, bytes: r.bytes, ms: Math.round(r.endAt - this.t0) },
       cooldowns: this.cooldowns,
@@ -154,11 +154,14 @@ export class RecordBuilder {
   }
 }
 
+/** A record's lists are only read: one empty list serves every record without entries. */
+const NONE: readonly string[] = Object.freeze([]);
+
 /** Names of the route params of the answering target that change a request. */
-function paramsOf(facts: RequestFacts, attempts: readonly AttemptRecord[]): string[] {
+function paramsOf(facts: RequestFacts, attempts: readonly AttemptRecord[]): readonly string[] {
   const last = attempts[attempts.length - 1];
-  const t = last && facts.route?.targets.find((x) => x.id === last.target);
-  if (!t) return [];
+  const t = last && targetById(facts, last.target);
+  if (!t) return NONE;
   const p = t.params;
   const out: string[] = [];
   if (p.reasoningEffort !== undefined) out.push("reasoning_effort");
@@ -167,6 +170,19 @@ function paramsOf(facts: RequestFacts, attempts: readonly AttemptRecord[]): stri
   if (p.thinkingBudgetMax !== undefined) out.push("thinking_budget_max");
   if (p.thinkingLevel !== undefined) out.push("thinking_level");
   if (p.anthropicBeta.length > 0) out.push("anthropic_beta");
-  if (Object.keys(p.extraHeaders).length > 0) out.push("extra_headers");
-  return out;
+  if (hasKeys(p.extraHeaders)) out.push("extra_headers");
+  return out.length ? out : NONE;
+}
+
+/** Object.keys(o).length > 0 without the list of keys. */
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
+/** The route's target `id` (a loop, not find(): no closure per record). */
+function targetById(facts: RequestFacts, id: string) {
+  const targets = facts.route?.targets;
+  if (targets) for (const t of targets) if (t.id === id) return t;
+  return undefined;
 }
