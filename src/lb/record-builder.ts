@@ -16,6 +16,7 @@ import {
   summarizeRequest,
   usageRecord,
 } from "../observe/record.ts";
+import { rememberLast } from "../observe/remember-last.ts";
 import type { RequestLog } from "../observe/requestlog.ts";
 import type { Usage } from "../observe/tokens.ts";
 import type { CooldownSet } from "../state/index.ts";
@@ -106,7 +107,7 @@ export class RecordBuilder {
   finish(r: ResponseFacts, sinks: RecordSinks): RequestRecord {
     const { intake, facts, masker } = this;
     const record: RequestRecord = {
-      ts: new Date(this.startedAt).toISOString(),
+      ts: isoTime(this.startedAt),
       id: this.id,
       request: summarizeRequest({
         method: intake.method,
@@ -122,10 +123,10 @@ export class RecordBuilder {
       }),
       routing: {
         upgraded: facts.upgrade?.upgraded ?? false,
-        upgrade_reasons: [...(facts.upgrade?.reasons ?? [])],
+        upgrade_reasons: facts.upgrade?.reasons ?? NONE,
         sticky: this.sticky,
         attempts: this.attempts,
-        params: this.route ? paramsOf(facts, this.attempts) : [],
+        params: this.route ? paramsOf(facts, this.attempts) : NONE,
       },
       response: { status: r.status, bytes: r.bytes, ms: Math.round(r.endAt - this.t0) },
       cooldowns: this.cooldowns,
@@ -140,8 +141,8 @@ export class RecordBuilder {
     if (r.clientLeft) record.response.client_left = true;
     const usage = usageRecord(r.usage);
     if (usage) record.usage = usage;
-    if (this.clientKey) record.client = maskSecret(this.clientKey);
-    const agent = agentOf(this.headers.get("user-agent"));
+    if (this.clientKey) record.client = maskedKey(this.clientKey);
+    const agent = agentOfLast(this.headers.get("user-agent"));
     if (agent) record.agent = masker.text(agent);
     const ip = clientAddress(this.peer, this.headers);
     if (ip) record.client_ip = ip;
@@ -154,11 +155,20 @@ export class RecordBuilder {
   }
 }
 
+// A client sends the same key and User-Agent request after request, and under load many requests
+// arrive within one millisecond: each string is worked out once for its run of repeats.
+const isoTime = rememberLast((ms: number) => new Date(ms).toISOString());
+const maskedKey = rememberLast(maskSecret);
+const agentOfLast = rememberLast(agentOf);
+
+/** A record's lists are only read: one empty list serves every record without entries. */
+const NONE: readonly string[] = Object.freeze([]);
+
 /** Names of the route params of the answering target that change a request. */
-function paramsOf(facts: RequestFacts, attempts: readonly AttemptRecord[]): string[] {
+function paramsOf(facts: RequestFacts, attempts: readonly AttemptRecord[]): readonly string[] {
   const last = attempts[attempts.length - 1];
-  const t = last && facts.route?.targets.find((x) => x.id === last.target);
-  if (!t) return [];
+  const t = last && targetById(facts, last.target);
+  if (!t) return NONE;
   const p = t.params;
   const out: string[] = [];
   if (p.reasoningEffort !== undefined) out.push("reasoning_effort");
@@ -167,6 +177,19 @@ function paramsOf(facts: RequestFacts, attempts: readonly AttemptRecord[]): stri
   if (p.thinkingBudgetMax !== undefined) out.push("thinking_budget_max");
   if (p.thinkingLevel !== undefined) out.push("thinking_level");
   if (p.anthropicBeta.length > 0) out.push("anthropic_beta");
-  if (Object.keys(p.extraHeaders).length > 0) out.push("extra_headers");
-  return out;
+  if (hasKeys(p.extraHeaders)) out.push("extra_headers");
+  return out.length ? out : NONE;
+}
+
+/** Object.keys(o).length > 0 without the list of keys. */
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
+/** The route's target `id` (a loop, not find(): no closure per record). */
+function targetById(facts: RequestFacts, id: string) {
+  const targets = facts.route?.targets;
+  if (targets) for (const t of targets) if (t.id === id) return t;
+  return undefined;
 }

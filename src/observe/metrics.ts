@@ -2,7 +2,7 @@
 // and /metrics can never disagree about what happened. Live gauges (instances, cooldowns) are
 // rebuilt from LiveState at each scrape.
 //
-// Per-request cost: one string key per series lookup (labels joined by \x00) and a few adds.
+// Per-request cost: one Map lookup per label value (no key joined, no list built) and a few adds.
 
 import { Counter, Gauge, Histogram, Registry } from "./prometheus.ts";
 import type { RequestRecord } from "./record.ts";
@@ -99,19 +99,19 @@ export function createGwMetrics(now: () => number = Date.now) {
       const route = r.routing.route ?? NONE;
       const list = r.routing.attempts;
       const target = list.length ? list[list.length - 1]!.target : NONE;
-      requests.inc([route, target, r.request.dialect, statusClass(r.response.status)]);
-      for (const a of list) attempts.inc([route, a.target, a.class]);
-      if (list.length > 1) failovers.inc([route], list.length - 1);
-      for (const c of r.cooldowns) cooldowns.inc([c.route, c.target, c.kind]);
-      if (r.response.broken) broken.inc([route]);
-      if (r.response.ttfb_ms !== undefined) ttfb.observe([route], r.response.ttfb_ms / 1000);
-      duration.observe([route], r.response.ms / 1000);
+      requests.add(1, route, target, r.request.dialect, statusClass(r.response.status));
+      for (const a of list) attempts.add(1, route, a.target, a.class);
+      if (list.length > 1) failovers.add(list.length - 1, route);
+      for (const c of r.cooldowns) cooldowns.add(1, c.route, c.target, c.kind);
+      if (r.response.broken) broken.add(1, route);
+      if (r.response.ttfb_ms !== undefined) ttfb.observeAt(r.response.ttfb_ms / 1000, route);
+      duration.observeAt(r.response.ms / 1000, route);
       const u = r.usage;
       if (u) {
-        if (u.input) tokens.inc([route, "input"], u.input);
-        if (u.output) tokens.inc([route, "output"], u.output);
-        if (u.cache_read) tokens.inc([route, "cache_read"], u.cache_read);
-        if (u.cache_write) tokens.inc([route, "cache_write"], u.cache_write);
+        if (u.input) tokens.add(u.input, route, "input");
+        if (u.output) tokens.add(u.output, route, "output");
+        if (u.cache_read) tokens.add(u.cache_read, route, "cache_read");
+        if (u.cache_write) tokens.add(u.cache_write, route, "cache_write");
       }
     },
     streamOpened(): void {

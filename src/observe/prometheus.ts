@@ -1,7 +1,8 @@
 // A tiny Prometheus registry of our own: counters, gauges and histograms with fixed buckets,
 // rendered in the text exposition format 0.0.4 (HELP/TYPE lines, escaped label values).
 // A series is kept under one string key (its label values joined by \x00) and found again through
-// one Map level per label value, so counting a request joins no new key string.
+// one Map level per label value, so counting a request joins no new key string; the request path
+// passes the values as arguments (add, observeAt), so it builds no list of them either.
 
 /** A series' labels, in the order the metric declares its label names. */
 type Values = readonly string[];
@@ -12,24 +13,32 @@ abstract class Metric<S> {
     readonly name: string,
     readonly help: string,
     readonly labels: readonly string[],
-  ) {}
+  ) {
+    if (labels.length > MAX_LABELS) throw new Error(`${name}: at most ${MAX_LABELS} labels`);
+  }
   /** The same series by their label values, one level per label (the last level holds the series). */
   private readonly index = new Map<string, unknown>();
   protected abstract fresh(): S;
   protected child(values: Values): S {
+    return this.at(values[0], values[1], values[2], values[3]);
+  }
+  /**
+   * The series of these label values, passed one by one (as many as the metric has labels): the
+   * request path counts each finished request this way, without building a list of its labels.
+   */
+  protected at(a = "", b = "", c = "", d = ""): S {
+    const n = this.labels.length;
     let level = this.index;
-    const last = values.length - 1;
-    for (let i = 0; i < last; i++) {
-      let next = level.get(values[i]!) as Map<string, unknown> | undefined;
-      if (!next) level.set(values[i]!, (next = new Map()));
-      level = next;
-    }
-    const leaf = last >= 0 ? values[last]! : "";
+    if (n > 1) level = below(level, a);
+    if (n > 2) level = below(level, b);
+    if (n > 3) level = below(level, c);
+    const leaf = n === 1 ? a : n === 2 ? b : n === 3 ? c : n === 4 ? d : "";
     let e = level.get(leaf) as { values: Values; s: S } | undefined;
     if (!e) {
+      const values = [a, b, c, d].slice(0, n);
       const key = values.join("\x00");
       e = this.series.get(key);
-      if (!e) this.series.set(key, (e = { values: [...values], s: this.fresh() }));
+      if (!e) this.series.set(key, (e = { values, s: this.fresh() }));
       level.set(leaf, e);
     }
     return e.s;
@@ -60,6 +69,10 @@ export class Counter extends Metric<{ v: number }> {
   }
   inc(values: Values = [], by = 1): void {
     this.child(values).v += by;
+  }
+  /** inc() with the label values as arguments: `add(n, route, target)`. */
+  add(by: number, a?: string, b?: string, c?: string, d?: string): void {
+    this.at(a, b, c, d).v += by;
   }
   /** For values mirrored from elsewhere at scrape time (a counter the supervisor keeps). */
   set(values: Values, v: number): void {
@@ -93,14 +106,18 @@ export class Histogram extends Metric<{ counts: number[]; sum: number; count: nu
     return { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
   }
   observe(values: Values, v: number): void {
-    const s = this.child(values);
+    this.observeAt(v, values[0], values[1], values[2], values[3]);
+  }
+  /** observe() with the label values as arguments: `observeAt(seconds, route)`. */
+  observeAt(v: number, a?: string, b?: string, c?: string, d?: string): void {
+    const s = this.at(a, b, c, d);
     s.sum += v;
     s.count++;
     // Only the first bucket that holds v is counted here; render() makes them cumulative.
-    const b = this.buckets;
+    const bounds = this.buckets;
     let i = 0;
-    while (i < b.length && v > b[i]!) i++;
-    if (i < b.length) s.counts[i]!++;
+    while (i < bounds.length && v > bounds[i]!) i++;
+    if (i < bounds.length) s.counts[i]!++;
   }
   /** Per-bucket (not cumulative) counts, sum and count of one series. */
   get(values: Values = []): { counts: readonly number[]; sum: number; count: number } | undefined {
@@ -144,6 +161,16 @@ export class Registry {
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 // --- internal ---
+
+/** Label values can be passed as arguments (Metric.at) up to this many. */
+const MAX_LABELS = 4;
+
+/** The index level under `value`, made when first needed. */
+function below(level: Map<string, unknown>, value: string): Map<string, unknown> {
+  let next = level.get(value) as Map<string, unknown> | undefined;
+  if (!next) level.set(value, (next = new Map()));
+  return next;
+}
 
 function escapeLabel(v: string): string {
   return v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));

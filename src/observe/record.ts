@@ -73,13 +73,13 @@ export interface RoutingRecord {
   requested?: string;
   upgraded: boolean;
   /** Thresholds that triggered the upgrade, e.g. "messages 85>=80". */
-  upgrade_reasons: string[];
+  upgrade_reasons: readonly string[];
   /** hit: sticky target reused · lock: signature lock · set: remembered after a 2xx · left: sticky target cooling · none. */
   sticky: "hit" | "lock" | "set" | "left" | "none";
   /** Every attempt in order; the last one produced the response. */
   attempts: AttemptRecord[];
   /** Route params that changed the body or headers (e.g. "max_tokens_max", "anthropic_beta"). */
-  params: string[];
+  params: readonly string[];
   /** Set when a 400 signature error was retried on another route. */
   signature_fallback?: string;
   /** The `auto` router's decision, for requests naming an activation model. */
@@ -171,13 +171,14 @@ export const ERROR_PREVIEW_CHARS = 500;
 /** Log form of a Usage (tokens.ts), or undefined when nothing was reported. */
 export function usageRecord(u: Usage | undefined): UsageRecord | undefined {
   if (!u) return undefined;
+  if (u.input === undefined && u.output === undefined && u.cacheRead === undefined && u.cacheWrite === undefined && !u.cacheWrite1h) return undefined;
   const r: UsageRecord = {};
   if (u.input !== undefined) r.input = u.input;
   if (u.output !== undefined) r.output = u.output;
   if (u.cacheRead !== undefined) r.cache_read = u.cacheRead;
   if (u.cacheWrite !== undefined) r.cache_write = u.cacheWrite;
   if (u.cacheWrite1h) r.cache_write_1h = u.cacheWrite1h;
-  return Object.keys(r).length ? r : undefined;
+  return r;
 }
 
 /** Role counts of a parsed body (Anthropic/OpenAI `messages`, Responses `input`, Gemini `contents`). */
@@ -195,10 +196,9 @@ export function roleCounts(body: Record<string, unknown> | undefined): Record<st
 
 /** Role names are the client's words too: any but the usual ones pass the masker. */
 function maskRoles(roles: Record<string, number>, masker: Masker): Record<string, number> {
-  const keys = Object.keys(roles);
-  if (keys.every(isUsualRole)) return roles;
+  if (allUsual(roles)) return roles;
   const out: Record<string, number> = Object.create(null);
-  for (const role of keys) {
+  for (const role of Object.keys(roles)) {
     const shown = USUAL_ROLES.has(role) ? role : masker.text(role);
     out[shown] = (out[shown] ?? 0) + roles[role]!;
   }
@@ -206,7 +206,11 @@ function maskRoles(roles: Record<string, number>, masker: Masker): Record<string
 }
 
 const USUAL_ROLES = new Set(["user", "assistant", "system", "developer", "tool", "model", "function", "other"]);
-const isUsualRole = (role: string) => USUAL_ROLES.has(role);
+/** Every key a usual role (a loop over the keys: no list of them made per record). */
+function allUsual(roles: Record<string, number>): boolean {
+  for (const role in roles) if (!USUAL_ROLES.has(role)) return false;
+  return true;
+}
 
 /**
  * The client program from a User-Agent: its first product token cut to `name/version`

@@ -59,7 +59,8 @@ export type StatusFeed = ReturnType<typeof createStatusFeed>;
 export function createStatusFeed(pricing: () => Pricing, now: () => number = Date.now) {
   const ring: Bucket[] = Array.from({ length: BUCKETS }, () => ({ start: -1, requests: 0, errors: 0, ttfbMs: [] }));
   const errors: RecentError[] = [];
-  const perTarget = new Map<string, { requests: number; failed: number }>();
+  /** Route → target → attempts: found again by the two names, so counting one joins no key. */
+  const perTarget = new Map<string, Map<string, { requests: number; failed: number }>>();
   const perInstance = new Map<string, { requests: number; failed: number }>();
   let today = dayOf(now());
   /** Route → tokens and cost today. */
@@ -83,10 +84,16 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
     if (bad) c.failed++;
   };
 
+  const targetsOf = (route: string) => {
+    let m = perTarget.get(route);
+    if (!m) perTarget.set(route, (m = new Map()));
+    return m;
+  };
+
   const addTokens = (r: LoggedRecord) => {
     if (!r.usage) return;
-    const day = dayOf(r.ts);
-    if (day !== today) {
+    if (!r.ts.startsWith(today)) {
+      const day = dayOf(r.ts);
       // A new day starts the count over — and so does the clock stepping back into the day it is
       // (NTP correcting a clock that ran ahead), else "today" would show nothing until the clock
       // caught up with the latest day seen. A request begun before midnight counts for no day here.
@@ -111,7 +118,7 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
       if (r.response.ttfb_ms !== undefined && b.ttfbMs.length < SAMPLES_PER_BUCKET) b.ttfbMs.push(r.response.ttfb_ms);
       for (const a of r.routing.attempts) {
         const attemptBad = failedAttempt(a.class);
-        count(perTarget, `${r.routing.route ?? NONE}\0${a.target}`, attemptBad);
+        count(targetsOf(r.routing.route ?? NONE), a.target, attemptBad);
         count(perInstance, a.instance, attemptBad);
       }
       if (bad) {
@@ -217,7 +224,7 @@ export function buildStatus(src: StatusSources) {
       name: route.name,
       targets: route.targets.map((t) => {
         const c = cooling.get(`${route.name}\0${t.id}`);
-        const n = snap.perTarget.get(`${route.name}\0${t.id}`);
+        const n = snap.perTarget.get(route.name)?.get(t.id);
         return {
           id: t.id,
           instance: t.instance,

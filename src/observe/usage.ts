@@ -84,10 +84,14 @@ export function parseSince(text: string, now: number): number | null {
  * Undefined when nothing prices any kind of token. Memoised per pricing table (reloads get a new one).
  */
 export function priceFor(pricing: Pricing, route: string | undefined, model: string | undefined): CatalogPrice | undefined {
+  // Found again by route, then model: the status feed asks for every request, and a joined key
+  // would be a new string each time.
   let memo = priceMemo.get(pricing);
   if (!memo) priceMemo.set(pricing, (memo = new Map()));
-  const key = `${route ?? ""}\0${model ?? ""}`;
-  if (memo.has(key)) return memo.get(key);
+  let byModel = memo.get(route ?? "");
+  if (!byModel) memo.set(route ?? "", (byModel = new Map()));
+  const key = model ?? "";
+  if (byModel.has(key)) return byModel.get(key);
   let price: CatalogPrice | undefined = model !== undefined ? lookupModel(model)?.price : undefined;
   for (const layer of [model !== undefined ? pricing[model] : undefined, route !== undefined ? pricing[route] : undefined]) {
     if (!layer) continue;
@@ -98,7 +102,7 @@ export function priceFor(pricing: Pricing, route: string | undefined, model: str
     for (const k of PRICE_FIELDS) if (layer[k] !== undefined) (price as Record<string, number>)[k] = layer[k]!;
     if (!tiers?.length) delete (price as { tiers?: unknown }).tiers;
   }
-  memo.set(key, price);
+  byModel.set(key, price);
   return price;
 }
 
@@ -114,7 +118,8 @@ function atPromptSize(price: CatalogPrice | undefined, prompt: number): TokenPri
 export const PRICE_SOURCE = `[pricing] in providers.toml, else ${CATALOG_SOURCE}`;
 
 const PRICE_FIELDS = ["input", "output", "cacheRead", "cacheWrite"] as const satisfies readonly (keyof Price)[];
-const priceMemo = new WeakMap<Pricing, Map<string, CatalogPrice | undefined>>();
+/** Pricing table → route → model → price. */
+const priceMemo = new WeakMap<Pricing, Map<string, Map<string, CatalogPrice | undefined>>>();
 
 function without(p: TokenPrices, keys: readonly string[]): TokenPrices {
   return Object.fromEntries(Object.entries(p).filter(([k]) => !keys.includes(k)));
@@ -130,12 +135,6 @@ export function modelOf(r: LoggedRecord): string | undefined {
 export function addUsage(s: UsageSums, u: UsageRecord | undefined, price: CatalogPrice | undefined): boolean {
   s.requests++;
   if (!u) return true;
-  let priced = true;
-  const add = (n: number | undefined, perMillion: number | undefined) => {
-    if (!n) return;
-    if (perMillion === undefined) priced = false;
-    else s.costUsd += (n * perMillion) / 1e6;
-  };
   const input = u.input ?? 0;
   const cacheRead = u.cache_read ?? 0;
   const cacheWrite = u.cache_write ?? 0;
@@ -145,13 +144,23 @@ export function addUsage(s: UsageSums, u: UsageRecord | undefined, price: Catalo
   s.cacheWrite += cacheWrite;
   const p = atPromptSize(price, input + cacheRead + cacheWrite);
   const hour = Math.min(u.cache_write_1h ?? 0, cacheWrite);
-  add(u.input, p?.input);
-  add(u.output, p?.output);
-  add(u.cache_read, p?.cacheRead);
-  add(cacheWrite - hour, p?.cacheWrite);
-  add(hour, p?.cacheWrite1h ?? p?.cacheWrite);
+  // Each call made whatever the ones before found (the call first, then `&&`); a module function,
+  // not a closure per call: the status feed adds every request's usage.
+  let priced = addCost(s, u.input, p?.input);
+  priced = addCost(s, u.output, p?.output) && priced;
+  priced = addCost(s, u.cache_read, p?.cacheRead) && priced;
+  priced = addCost(s, cacheWrite - hour, p?.cacheWrite) && priced;
+  priced = addCost(s, hour, p?.cacheWrite1h ?? p?.cacheWrite) && priced;
   if (!priced) s.unpriced++;
   return priced;
+}
+
+/** Add the cost of `n` tokens at `perMillion` to `s`; false when they have no price. */
+function addCost(s: UsageSums, n: number | undefined, perMillion: number | undefined): boolean {
+  if (!n) return true;
+  if (perMillion === undefined) return false;
+  s.costUsd += (n * perMillion) / 1e6;
+  return true;
 }
 
 export function mergeSums(into: UsageSums, s: UsageSums): void {
