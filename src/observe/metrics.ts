@@ -123,17 +123,17 @@ export function createGwMetrics(now: () => number = Date.now) {
     openStreams: () => streams,
     /** A request refused before the request path proper (it has no record): its status. */
     refused(status: number): void {
-      refused.inc([String(status)]);
+      refused.add(1, String(status));
     },
     /** One probe of an instance (lb/probe.ts) and its verdict. */
     probed(instance: string, up: boolean): void {
-      probes.inc([instance, up ? "up" : "down"]);
+      probes.add(1, instance, up ? "up" : "down");
     },
     /** The exposition text; live gauges are rebuilt from `live` on every scrape; label values pass `mask`. */
     render(live: LiveState = NO_LIVE_STATE, mask?: (s: string) => string): string {
       openStreams.set([], streams);
       cooling.reset();
-      for (const c of live.cooling) cooling.inc([c.route, c.target, c.kind]);
+      for (const c of live.cooling) cooling.add(1, c.route, c.target, c.kind);
       for (const m of [up, state, restarts, uptime, stateUp]) m.reset();
       if (live.state) stateUp.set([live.state.backend], live.state.up ? 1 : 0);
       for (const i of live.instances) {

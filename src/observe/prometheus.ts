@@ -67,10 +67,7 @@ export class Counter extends Metric<{ v: number }> {
   protected fresh() {
     return { v: 0 };
   }
-  inc(values: Values = [], by = 1): void {
-    this.child(values).v += by;
-  }
-  /** inc() with the label values as arguments: `add(n, route, target)`. */
+  /** Add `by` to the series of these label values, passed one by one: `add(1, route, target)`. */
   add(by: number, a?: string, b?: string, c?: string, d?: string): void {
     this.at(a, b, c, d).v += by;
   }
@@ -105,10 +102,7 @@ export class Histogram extends Metric<{ counts: number[]; sum: number; count: nu
   protected fresh() {
     return { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
   }
-  observe(values: Values, v: number): void {
-    this.observeAt(v, values[0], values[1], values[2], values[3]);
-  }
-  /** observe() with the label values as arguments: `observeAt(seconds, route)`. */
+  /** Count `v` in the series of these label values, passed one by one: `observeAt(seconds, route)`. */
   observeAt(v: number, a?: string, b?: string, c?: string, d?: string): void {
     const s = this.at(a, b, c, d);
     s.sum += v;

@@ -137,9 +137,9 @@ test("gw_state_backend_up: 1 while the state backend answers, 0 while gw serves 
 test("label values and help text are escaped per the text format", () => {
   const reg = new Registry();
   const c = reg.add(new Counter("x_total", "a \\ help\nline", ["l"]));
-  c.inc(['say "hi"\\\n']);
+  c.add(1, 'say "hi"\\\n');
   const h = reg.add(new Histogram("y_seconds", "h", [], [1]));
-  h.observe([], 2);
+  h.observeAt(2);
   expect(reg.render()).toBe(
     [
       "# HELP x_total a \\\\ help\\nline",
