@@ -77,7 +77,7 @@ export async function forward(attempt: AttemptInfo, method: string, up: Upstream
       }
     }
     const reason: FailReason = ctl.clientGone() ? "aborted" : ctl.timedOut() ? "timeout" : "connect";
-    const why = reason === "timeout" ? `no response within ${ctl.timeoutMs} ms` : throughProxy(networkError(e), url);
+    const why = reason === "timeout" ? `no response within ${ctl.timeoutMs} ms` : networkError(e, url);
     return { kind: "failed", attempt, reason, message: `${attempt.instance.name}: ${why}` };
   }
 }
@@ -85,20 +85,16 @@ export async function forward(attempt: AttemptInfo, method: string, up: Upstream
 /**
  * A network error's message as gw's users should read it: Bun appends advice for whoever wrote
  * the fetch call ("For more information, pass `verbose: true` …"), which only misleads a client
- * or an operator reading gw's error.
+ * or an operator reading gw's error. A connection to `url` that went through the user's proxy
+ * names it: Bun says ECONNREFUSED for a dead proxy as for a dead relay.
  */
-export function networkError(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.replace(BUN_VERBOSE_HINT, "");
+export function networkError(e: unknown, url?: string): string {
+  const m = (e instanceof Error ? e.message : String(e)).replace(BUN_VERBOSE_HINT, "");
+  const proxy = url === undefined ? undefined : proxyFor(new URL(url));
+  return proxy ? `${m} (through the proxy ${proxy}: is it up, or should NO_PROXY list this host?)` : m;
 }
 
 // --- internal ---
-
-/** A connection error names the user's proxy when the request went through one: it may be the proxy that is down. */
-function throughProxy(why: string, url: string): string {
-  const proxy = proxyFor(new URL(url));
-  return proxy ? `${why} (through the proxy ${proxy}: is it up, or should NO_PROXY list this host?)` : why;
-}
 
 /**
  * A reset that came back at once, before any answer: the instance (or a proxy before it) closed

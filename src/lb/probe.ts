@@ -197,7 +197,7 @@ async function probe(instance: InstanceConfig, timeoutMs: number, signal?: Abort
     res.body?.cancel().catch(() => {});
     return { up: res.status >= 200 && res.status < 300, what: `GET ${path} ${res.status} in ${Date.now() - started} ms` };
   } catch (e) {
-    const why = timeout.aborted ? `no answer within ${timeoutMs} ms` : networkError(e);
+    const why = timeout.aborted ? `no answer within ${timeoutMs} ms` : networkError(e, instance.baseUrl + path);
     return { up: false, what: `GET ${path}: ${why}` };
   }
 }

@@ -1,5 +1,6 @@
 // Which proxy a connection error names (lb/noproxy.ts proxyFor): the one Bun's fetch took.
 import { expect, test } from "bun:test";
+import { networkError } from "../../src/lb/forward.ts";
 import { proxyFor } from "../../src/lb/noproxy.ts";
 
 const at = (url: string, env: Record<string, string>) => proxyFor(new URL(url), env);
@@ -22,4 +23,19 @@ test("NO_PROXY: *, a name the host ends with, a port-bound entry on its port onl
   expect(at("http://[fd00::5]:8317", env("fd00::5"))).toBeUndefined();
   expect(at("http://[fd00::5]:8317", env("[fd00::5]:8317"))).toBeUndefined();
   expect(at("http://[fd00::5]:8317", { HTTP_PROXY: "http://p:1", no_proxy: "10.0.0.1" })).toBe("http://p:1 ($HTTP_PROXY)");
+});
+
+test("a network error names the proxy its connection went through (probes and attempts alike), with Bun's advice for programmers dropped", () => {
+  const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY, no_proxy: process.env.no_proxy };
+  try {
+    process.env.HTTP_PROXY = "http://corp:pw@proxy.corp:3128";
+    process.env.NO_PROXY = process.env.no_proxy = "127.0.0.1,localhost,::1";
+    const refused = new Error("ECONNREFUSED: Unable to connect. For more information, pass `verbose: true` in the second argument to fetch()");
+    expect(networkError(refused, "http://relay.example:8317/v1/models")).toBe("ECONNREFUSED: Unable to connect. (through the proxy http://proxy.corp:3128 ($HTTP_PROXY): is it up, or should NO_PROXY list this host?)");
+    expect(networkError(refused, "http://127.0.0.1:8317/healthz")).toBe("ECONNREFUSED: Unable to connect.");
+    expect(networkError(refused)).toBe("ECONNREFUSED: Unable to connect.");
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
 });
