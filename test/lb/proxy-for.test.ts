@@ -4,9 +4,11 @@ import { proxyFor } from "../../src/lb/noproxy.ts";
 
 const at = (url: string, env: Record<string, string>) => proxyFor(new URL(url), env);
 
-test("the scheme's variable, either case; https falls back to HTTP_PROXY; the password never shows", () => {
+test("the scheme's variable, either case (https takes no HTTP_PROXY, as in Bun); the password never shows", () => {
   expect(at("https://relay.example.com/v1", { HTTPS_PROXY: "http://p:3128" })).toBe("http://p:3128 ($HTTPS_PROXY)");
-  expect(at("https://relay.example.com/v1", { http_proxy: "http://u:secret@p:3128" })).toBe("http://p:3128 ($http_proxy)");
+  expect(at("https://relay.example.com/v1", { https_proxy: "http://u:secret@p:3128" })).toBe("http://p:3128 ($https_proxy)");
+  expect(at("https://relay.example.com/v1", { http_proxy: "http://u:secret@p:3128" })).toBeUndefined();
+  expect(at("http://relay.example.com/v1", { http_proxy: "http://u:secret@p:3128" })).toBe("http://p:3128 ($http_proxy)");
   expect(at("http://relay.example.com/v1", { HTTPS_PROXY: "http://p:3128" })).toBeUndefined();
   expect(at("http://relay.example.com/v1", {})).toBeUndefined();
 });
