@@ -340,6 +340,18 @@ describe("the relay's key in a body without a length", () => {
     }
   });
 
+  test("Content-Encoding: identity (no coding, said aloud): after keep-alive newlines an error quoting a key is masked, an answer's usage read", async () => {
+    const error = JSON.stringify({ error: { message: `Incorrect API key provided: ${KEY}`, type: "invalid_request_error" } });
+    quirk = () => slowly(["\n", error], { type: "application/json", headers: { "content-encoding": "identity" } });
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+    expect(await res.text()).toBe(`\n${error.replace(KEY, MASKED)}`);
+    const answer = JSON.stringify({ ...completion("fine"), usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } });
+    quirk = () => slowly(["\n", answer], { type: "application/json", headers: { "content-encoding": "identity" } });
+    const ok = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+    await ok.text();
+    expect((await recordOf(ok.headers.get("x-gw-request-id"))).usage?.output).toBe(5);
+  });
+
   test("keep-alive spaces (of every kind, apart), then a real answer: 200, byte for byte, usage read", async () => {
     const body = JSON.stringify({ ...completion("fine"), usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } });
     const parts = [" ", "\n", "\r\n\t ", body.slice(0, 1), body.slice(1, 4), body.slice(4)];
