@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
+import { shellQuote } from "../cli/shell-word.ts";
 import { selfDisplay } from "../supervisor/self.ts";
 import { writeStarter } from "../config/starter.ts";
 import { defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
@@ -14,14 +15,19 @@ export default defineGwCommand({
   async run({ args }) {
     const dir = resolve(args.dir ?? ".");
     const written = await writeStarter(dir).catch((err: NodeJS.ErrnoException) => {
-      throw new CliError(`cannot write in ${displayPath(dir)}: ${err.code ?? err.message}`, 1, err.code === "EACCES" || err.code === "EROFS" ? "pick a directory you may write in: gw init DIR" : undefined);
+      // mkdir says EEXIST for a file at DIR, ENOTDIR for a file on the way to it
+      const why = err.code === "EEXIST" || err.code === "ENOTDIR" ? "a file is in the way, not a directory" : (err.code ?? err.message);
+      throw new CliError(`cannot write in ${displayPath(dir)}: ${why}`, 1, err.code === "EACCES" || err.code === "EROFS" ? "pick a directory you may write in: gw init DIR" : undefined);
     });
+    const toml = resolve(dir, "providers.toml");
+    // gw check and gw up look for providers.toml where they run: from elsewhere they are told where it is
+    const withConfig = dir === process.cwd() ? "" : ` -c ${shellQuote(displayPath(toml))}`;
     const gw = selfDisplay();
-    if (!written) throw new CliError(`${displayPath(resolve(dir, "providers.toml"))} exists already: gw init never overwrites it`, 1, `check it with: ${gw} check; or move it away and run ${gw} init again`);
+    if (!written) throw new CliError(`${displayPath(toml)} exists already: gw init never overwrites it`, 1, `check it with: ${gw} check${withConfig}; or move it away and run ${gw} init again`);
     if (args.json) return printJson(written);
-    const [toml, env] = written;
-    console.log(`wrote ${displayPath(toml!.file)}: its instances and routes are an example; describe yours`);
-    console.log(env!.action === "wrote" ? `wrote ${displayPath(env!.file)} (only you can read it): the keys providers.toml names as \${VARS}` : `kept ${displayPath(env!.file)}: it was there already; add the keys providers.toml names as \${VARS}`);
-    console.log(`then: ${gw} check (every problem, with its line), ${gw} up`);
+    const env = written[1]!;
+    console.log(`wrote ${displayPath(toml)}: its instances and routes are an example; describe yours`);
+    console.log(env.action === "wrote" ? `wrote ${displayPath(env.file)} (only you can read it): the keys providers.toml names as \${VARS}` : `kept ${displayPath(env.file)}: it was there already; add the keys providers.toml names as \${VARS}`);
+    console.log(`then: ${gw} check${withConfig} (every problem, with its line), ${gw} up${withConfig}`);
   },
 });

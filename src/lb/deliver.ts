@@ -25,6 +25,7 @@ import { recordEnd, type RequestFacts } from "./request-state.ts";
 import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
 import { WholeErrors } from "./whole-errors.ts";
+import { codingsOf } from "./encoding.ts";
 import { WholeEvents } from "./whole-events.ts";
 import { isEventStream, isJson, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
 
@@ -240,8 +241,9 @@ interface Answer {
   bytes?: number;
 }
 
+/** JSON gw can read as it is: no coding ("identity", which some servers say aloud, is none). */
 function isPlainJson(headers: Headers): boolean {
-  return isJson(headers) && !headers.has("content-encoding");
+  return isJson(headers) && codingsOf(headers.get("content-encoding")).length === 0;
 }
 
 // A TextDecoder, not Buffer.from(bytes.buffer…).toString(): asking a fetched body's bytes for their

@@ -48,7 +48,7 @@ export async function decode(bytes: Uint8Array, codings: readonly string[], maxB
  */
 export function decodingStream(body: ReadableStream<Uint8Array>, codings: readonly string[]): ReadableStream<Uint8Array> | undefined {
   if (!codings.every((c) => Object.hasOwn(WEB_FORMATS, c))) return undefined;
-  return codings.reduce((s, c) => s.pipeThrough(new DecompressionStream(WEB_FORMATS[c]!) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>), body);
+  return codings.reduce((s, c) => s.pipeThrough(c === "deflate" ? inflating() : (new DecompressionStream(WEB_FORMATS[c]!) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>)), body);
 }
 
 /** A decode stopped because `room` refused its next chunk. */
@@ -93,6 +93,39 @@ const WEB_FORMATS: Readonly<Record<string, CompressionFormat>> = {
   br: "brotli" as CompressionFormat,
   zstd: "zstd" as CompressionFormat,
 };
+
+/**
+ * Deflate as it arrives, zlib-wrapped or raw (servers disagree, as for inflateSync): the first two
+ * bytes tell which (RFC 1950's header: method 8, a multiple of 31), then the web decoder for it.
+ */
+function inflating(): ReadableWritablePair<Uint8Array, Uint8Array> {
+  let head = new Uint8Array(0);
+  let writer: WritableStreamDefaultWriter<BufferSource> | undefined;
+  let pumped: Promise<void> | undefined;
+  return new TransformStream<Uint8Array, Uint8Array>({
+    async transform(chunk, out) {
+      if (!writer) {
+        head = Buffer.concat([head, chunk]);
+        if (head.byteLength < 2) return;
+        const zlibWrapped = (head[0]! & 0x0f) === 8 && ((head[0]! << 8) | head[1]!) % 31 === 0;
+        const d = new DecompressionStream((zlibWrapped ? "deflate" : "deflate-raw") as CompressionFormat);
+        writer = d.writable.getWriter();
+        pumped = d.readable.pipeTo(new WritableStream({ write: (c) => out.enqueue(c) }));
+        pumped.catch(() => {}); // its error is the writer's too, and flush awaits it
+        return writer.write(head);
+      }
+      return writer.write(chunk as Uint8Array<ArrayBuffer>);
+    },
+    async flush() {
+      if (!writer) {
+        if (head.byteLength) throw new Error("deflate data ends inside its first two bytes");
+        return;
+      }
+      await writer.close();
+      await pumped;
+    },
+  });
+}
 
 /** Bigger than zlib's 16 KiB default: fewer hand-offs between the pool and the loop per body. */
 const CHUNK = 64 * 1024;

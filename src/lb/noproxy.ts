@@ -50,31 +50,56 @@ export function bypassProxyForInstances(config: Config, env: Record<string, stri
 }
 
 /**
- * The proxy Bun's fetch goes through for `url`, as its user should see it (no password), with the
- * variable that set it; undefined when none applies. For an error's words only: a relay named
- * "unreachable" when it is the user's proxy that refused is a wrong lead. NO_PROXY is matched as
- * Bun matches it: "*", or an entry the host ends with (host:port entries on that port only).
+ * The proxy Bun's fetch goes through for `url`, as its user should see it (no user or password),
+ * with the variable that set it; undefined when none applies. For an error's words only: a relay
+ * named "unreachable" when it is the user's proxy that refused is a wrong lead, and so is a proxy
+ * named when Bun went direct. NO_PROXY is matched as Bun matches it: "*"; a name, itself or as a
+ * dot-bounded ending ("example.com" covers relay.example.com, not myexample.com); an IP address
+ * exactly or in an IPv4 CIDR block; host:port entries on that port only.
  */
 export function proxyFor(url: URL, env: Record<string, string | undefined> = process.env): string | undefined {
-  const names = url.protocol === "https:" ? ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] : ["HTTP_PROXY", "http_proxy"];
+  // Bun takes no HTTP_PROXY for an https URL (measured, 1.4.5): only HTTPS_PROXY
+  const names = url.protocol === "https:" ? ["HTTPS_PROXY", "https_proxy"] : ["HTTP_PROXY", "http_proxy"];
   const name = names.find((n) => env[n]);
-  if (!name || bypassed(url, env.NO_PROXY ?? env.no_proxy ?? "")) return undefined;
-  return `${withoutPassword(env[name]!)} ($${name})`;
+  if (!name || bypassed(url, env.NO_PROXY || env.no_proxy || "")) return undefined;
+  return `${withoutUser(env[name]!)} ($${name})`;
 }
 
 function bypassed(url: URL, noProxy: string): boolean {
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
   const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  const ip = isIP(host);
   for (const raw of noProxy.split(",")) {
     const entry = raw.trim().toLowerCase();
     if (entry === "*") return true;
     // name:port ([v6]:port), else a bare name (a bare IPv6 address has colons of its own)
     const m = /^(\[[^\]]*\]|[^:]+):(\d+)$/.exec(entry);
     if (m && m[2] !== port) continue;
-    const name = (m ? m[1]! : entry).replace(/^\[(.*)\]$/, "$1").replace(/^\*/, "");
-    if (name && (host.endsWith(name) || `.${host}` === name)) return true;
+    const name = (m ? m[1]! : entry).replace(/^\[(.*)\]$/, "$1").replace(/^\*?\.?/, "");
+    if (!name) continue;
+    if (ip ? host === name || inBlock(host, name) : host === name || host.endsWith(`.${name}`)) return true;
   }
   return false;
 }
 
-const withoutPassword = (proxy: string): string => proxy.replace(/\/\/[^/@]*@/, "//");
+/** Whether the IPv4 address `host` is in the block `cidr` ("10.0.0.0/8"); false for anything else. */
+function inBlock(host: string, cidr: string): boolean {
+  const [base, bits] = cidr.split("/");
+  const n = Number(bits);
+  const a = ipv4(host);
+  const b = ipv4(base!);
+  if (a === undefined || b === undefined || !(n >= 0 && n <= 32)) return false;
+  const mask = n === 0 ? 0 : (~0 << (32 - n)) >>> 0;
+  return ((a & mask) >>> 0) === ((b & mask) >>> 0);
+}
+
+function ipv4(s: string): number | undefined {
+  const parts = s.split(".");
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) < 256)) return undefined;
+  return parts.reduce((n, p) => n * 256 + Number(p), 0);
+}
+
+const isIP = (host: string): boolean => host.includes(":") || ipv4(host) !== undefined;
+
+/** The proxy URL without its user and password, with a scheme or without one (`user:pass@host:3128`, which Bun takes too). */
+const withoutUser = (proxy: string): string => proxy.replace(/^([a-z][a-z\d+.-]*:\/\/)?[^/]*@/i, "$1");

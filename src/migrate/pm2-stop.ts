@@ -2,13 +2,10 @@
 // and the list saved so they do not come back at boot). Kept apart from the ecosystem reader so
 // the supervisor can name them for a busy port without loading it.
 
+import { shellQuote } from "../cli/shell-word.ts";
+
 /** The commands, in order, for these app names. */
 export function pm2StopCommands(names: readonly string[]): string[] {
   const list = [...new Set(names)].map(shellQuote).join(" ");
   return list ? [`pm2 stop ${list}`, `pm2 delete ${list}`, "pm2 save"] : [];
-}
-
-/** A word as one shell word. */
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

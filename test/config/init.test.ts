@@ -56,4 +56,23 @@ describe("gw init", () => {
     expect(r.code).toBe(1);
     expect(existsSync(elsewhere)).toBe(false);
   });
+
+  test("gw init DIR run from elsewhere: the next steps it prints name the config they need (as one shell word); a file in the way is said so", async () => {
+    const cwd = tempDir();
+    const r = await runGw(["init", "my setup"], { cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("check -c 'my setup/providers.toml' (every problem, with its line)");
+    expect(r.stdout).toContain("up -c 'my setup/providers.toml'");
+    // followed as printed, gw check reads that config (not "no providers.toml here")
+    const check = await runGw(["check", "-c", "my setup/providers.toml"], { cwd });
+    expect(check.stderr + check.stdout).toContain("${RELAY_KEY} still holds a placeholder");
+    const again = await runGw(["init", "my setup"], { cwd });
+    expect(again.stderr).toContain("check it with: ");
+    expect(again.stderr).toContain(" check -c 'my setup/providers.toml'");
+    writeFileSync(join(cwd, "afile"), "");
+    for (const dir of ["afile", "afile/sub"]) {
+      const blocked = await runGw(["init", dir], { cwd });
+      expect([blocked.code, blocked.stderr.trim().split("\n")[0]]).toEqual([1, `gw: cannot write in ${dir}: a file is in the way, not a directory`]);
+    }
+  });
 });

@@ -2,7 +2,7 @@
 // were made (one-shot or streamed, with a checksum, several frames, skippable frames).
 import { describe, expect, test } from "bun:test";
 import * as zlib from "node:zlib";
-import { decode } from "../../src/lb/encoding.ts";
+import { decode, decodingStream } from "../../src/lb/encoding.ts";
 import { wholeZstdFrames } from "../../src/lb/zstd-frames.ts";
 
 /** A JSON body of ~300 KB that compresses into several blocks (a block holds at most 128 KiB). */
@@ -87,3 +87,23 @@ function takes(decoder: (b: Uint8Array) => unknown, b: Uint8Array): boolean {
     return false;
   }
 }
+
+test("a deflate body as it arrives, zlib-wrapped or raw, cut after one byte or not: decoded, or the stream errors (never hangs)", async () => {
+  const text = async (parts: Uint8Array[]) => {
+    const src = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const p of parts) c.enqueue(p);
+        c.close();
+      },
+    });
+    return new Response(decodingStream(src, ["deflate"])).text().catch((e: Error) => `error: ${e.message}`);
+  };
+  const wrapped = zlib.deflateSync("hello world");
+  const raw = zlib.deflateRawSync("hello raw");
+  expect(await text([wrapped.subarray(0, 1), wrapped.subarray(1)])).toBe("hello world");
+  expect(await text([raw.subarray(0, 1), raw.subarray(1)])).toBe("hello raw");
+  expect(await text([])).toBe("");
+  expect(await text([wrapped.subarray(0, 1)])).toStartWith("error: ");
+  expect(await text([wrapped.subarray(0, wrapped.length - 3)])).toStartWith("error: ");
+  expect(await text([new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])])).toStartWith("error: ");
+});

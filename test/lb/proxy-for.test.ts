@@ -5,9 +5,11 @@ import { proxyFor } from "../../src/lb/noproxy.ts";
 
 const at = (url: string, env: Record<string, string>) => proxyFor(new URL(url), env);
 
-test("the scheme's variable, either case; https falls back to HTTP_PROXY; the password never shows", () => {
+test("the scheme's variable, either case (https takes no HTTP_PROXY, as in Bun); the password never shows", () => {
   expect(at("https://relay.example.com/v1", { HTTPS_PROXY: "http://p:3128" })).toBe("http://p:3128 ($HTTPS_PROXY)");
-  expect(at("https://relay.example.com/v1", { http_proxy: "http://u:secret@p:3128" })).toBe("http://p:3128 ($http_proxy)");
+  expect(at("https://relay.example.com/v1", { https_proxy: "http://u:secret@p:3128" })).toBe("http://p:3128 ($https_proxy)");
+  expect(at("https://relay.example.com/v1", { http_proxy: "http://u:secret@p:3128" })).toBeUndefined();
+  expect(at("http://relay.example.com/v1", { http_proxy: "http://u:secret@p:3128" })).toBe("http://p:3128 ($http_proxy)");
   expect(at("http://relay.example.com/v1", { HTTPS_PROXY: "http://p:3128" })).toBeUndefined();
   expect(at("http://relay.example.com/v1", {})).toBeUndefined();
 });
@@ -23,6 +25,18 @@ test("NO_PROXY: *, a name the host ends with, a port-bound entry on its port onl
   expect(at("http://[fd00::5]:8317", env("fd00::5"))).toBeUndefined();
   expect(at("http://[fd00::5]:8317", env("[fd00::5]:8317"))).toBeUndefined();
   expect(at("http://[fd00::5]:8317", { HTTP_PROXY: "http://p:1", no_proxy: "10.0.0.1" })).toBe("http://p:1 ($HTTP_PROXY)");
+});
+
+test("as Bun: a name ends the host at a dot only; an IP address exactly or in an IPv4 CIDR block; a proxy without a scheme loses its password too", () => {
+  const env = (no: string) => ({ HTTP_PROXY: "http://p:1", NO_PROXY: no });
+  expect(at("http://myexample.com:8317", env("example.com"))).toBe("http://p:1 ($HTTP_PROXY)");
+  expect(at("http://relay.example.com:8317", env("*.example.com"))).toBeUndefined();
+  expect(at("http://10.1.2.3:8317", env("10.0.0.0/8"))).toBeUndefined();
+  expect(at("http://10.1.2.3:8317", env("10.1.2.0/24"))).toBeUndefined();
+  expect(at("http://10.1.2.3:8317", env("192.168.0.0/16"))).toBe("http://p:1 ($HTTP_PROXY)");
+  expect(at("http://10.1.2.3:8317", env(".2.3"))).toBe("http://p:1 ($HTTP_PROXY)");
+  expect(at("http://relay.example.com/v1", { HTTP_PROXY: "corp:hunter2@p:3128" })).toBe("p:3128 ($HTTP_PROXY)");
+  expect(at("http://relay.example.com/v1", { HTTP_PROXY: "http://corp:hun@ter2@p:3128" })).toBe("http://p:3128 ($HTTP_PROXY)");
 });
 
 test("a network error names the proxy its connection went through (probes and attempts alike), with Bun's advice for programmers dropped", () => {

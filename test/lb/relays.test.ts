@@ -6,7 +6,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { constants, createGzip, gzipSync } from "node:zlib";
+import { constants, createDeflate, createDeflateRaw, createGzip, gzipSync } from "node:zlib";
 import type { RunningGateway } from "../../src/lb/server.ts";
 import { configFrom, startTestGateway, type TestUpstream, testUpstream, waitFor } from "../helpers/lb.ts";
 import { type MockServer, startMock } from "../helpers/mock.ts";
@@ -152,9 +152,9 @@ function slowly(parts: (string | Uint8Array)[], o: { open?: boolean; type?: stri
   return new Response(body, { headers: { "content-type": o.type ?? "text/event-stream", ...o.headers } });
 }
 
-/** One gzip stream in parts, each flushed as a compressing proxy flushes an event stream. */
-async function gzipParts(texts: string[]): Promise<Uint8Array[]> {
-  const z = createGzip();
+/** One gzip stream (or `make`'s) in parts, each flushed as a compressing proxy flushes an event stream. */
+async function gzipParts(texts: string[], make: () => ReturnType<typeof createGzip> = createGzip): Promise<Uint8Array[]> {
+  const z = make();
   const out: Uint8Array[] = [];
   for (const [i, t] of texts.entries()) {
     const got: Buffer[] = [];
@@ -253,6 +253,33 @@ describe("the relay's key", () => {
 
 // A body without a length that is not an event stream: a relay's chunked answer (a compressing
 // proxy in front, any chunked server), CLIProxyAPI's non-streamed keep-alive, Gemini's JSON array.
+// Servers disagree on deflate: zlib-wrapped (RFC 1950, as the coding's name says) or raw (IIS,
+// some proxies). gw decodes a JSON answer without a length, and an event stream, to judge them: one
+// it could not decode would be a healthy relay failed over and cooled.
+test.each([
+  ["zlib-wrapped", createDeflate],
+  ["raw", createDeflateRaw],
+] as const)("deflate, %s: a JSON answer without a length and an event stream are the answer, the stream as it comes", async (_, make) => {
+  const whole = JSON.stringify(completion("fine"));
+  const json = await gzipParts([whole.slice(0, 10), whole.slice(10)], make);
+  quirk = () => slowly(json, { type: "application/json", headers: { "content-encoding": "deflate" } });
+  const answer = await client().chat.completions.create(ask("pair")).withResponse();
+  expect(answer.data.choices[0]?.message.content).toBe("fine");
+  let release!: () => void;
+  const later = new Promise<void>((r) => (release = r));
+  const events = await gzipParts([`data: ${chunk("Hel")}\n\n`, `data: ${chunk("lo")}\n\ndata: [DONE]\n\n`], make);
+  quirk = () => sse(events, { "content-encoding": "deflate" }, later);
+  const streamed = await client().chat.completions.create({ ...ask("pair"), stream: true }).withResponse();
+  const it = streamed.data[Symbol.asyncIterator]();
+  expect((await it.next()).value?.choices[0]?.delta?.content).toBe("Hel");
+  release();
+  expect((await it.next()).value?.choices[0]?.delta?.content).toBe("lo");
+  for (const res of [answer.response, streamed.response]) {
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((a) => [a.target, a.class])).toEqual([["relay/vendor/m", "ok"]]);
+  }
+});
+
 describe("the relay's key in a body without a length", () => {
   const KEY = "sk-relay-0123456789abcdef0123";
   const MASKED = "sk-rel…0123";
@@ -311,6 +338,18 @@ describe("the relay's key in a body without a length", () => {
       expect(text).toMatch(model === "slow" ? /^\n+\{"id":/ : /^\n+\{"error":\{"message":"auth_unavailable: /);
       JSON.parse(text);
     }
+  });
+
+  test("Content-Encoding: identity (no coding, said aloud): after keep-alive newlines an error quoting a key is masked, an answer's usage read", async () => {
+    const error = JSON.stringify({ error: { message: `Incorrect API key provided: ${KEY}`, type: "invalid_request_error" } });
+    quirk = () => slowly(["\n", error], { type: "application/json", headers: { "content-encoding": "identity" } });
+    const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+    expect(await res.text()).toBe(`\n${error.replace(KEY, MASKED)}`);
+    const answer = JSON.stringify({ ...completion("fine"), usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } });
+    quirk = () => slowly(["\n", answer], { type: "application/json", headers: { "content-encoding": "identity" } });
+    const ok = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });
+    await ok.text();
+    expect((await recordOf(ok.headers.get("x-gw-request-id"))).usage?.output).toBe(5);
   });
 
   test("keep-alive spaces (of every kind, apart), then a real answer: 200, byte for byte, usage read", async () => {

@@ -324,30 +324,53 @@ test("a relay on another machine is reached through the user's HTTP_PROXY; loopb
   }
 });
 
-test("a relay unreachable because the user's proxy is down: the 502 names the proxy (no password), not only the relay", async () => {
+/** The 502 message a gw gives for a relay at relay.invalid with this proxy environment (the proxy is a port nothing listens on). */
+async function relayErrorThrough(proxy: (deadPort: number) => string, noProxy?: string, relay = "http://relay.invalid:8317"): Promise<{ message: string; deadPort: number }> {
   const saved = { HTTP_PROXY: process.env.HTTP_PROXY, HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY, no_proxy: process.env.no_proxy };
   const dead = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const deadPort = dead.port;
+  const deadPort = dead.port!;
   dead.stop(true);
   let gw: RunningGateway | undefined;
   try {
     delete process.env.NO_PROXY;
     delete process.env.no_proxy;
     delete process.env.HTTPS_PROXY;
-    process.env.HTTP_PROXY = `http://corp:hunter2@127.0.0.1:${deadPort}`;
+    if (noProxy !== undefined) process.env.NO_PROXY = noProxy;
+    process.env.HTTP_PROXY = proxy(deadPort);
     const dir = tempDir("gw-wiring-");
-    gw = startGateway(configFrom(`${externalInstances({ relay: "http://relay.invalid:8317" })}\n[routing]\n"far" = [{ instance = "relay", provider = "anthropic", model = "m" }]\n`, join(dir, "providers.toml")), { hostname: "127.0.0.1", port: 0 });
+    gw = startGateway(configFrom(`${externalInstances({ relay })}\n[routing]\n"far" = [{ instance = "relay", provider = "anthropic", model = "m" }]\n`, join(dir, "providers.toml")), { hostname: "127.0.0.1", port: 0 });
     const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "far", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }) });
     expect(res.status).toBe(502);
-    const message = ((await res.json()) as { error: { message: string } }).error.message;
-    expect(message).toContain(`relay: `);
-    expect(message).toContain(`(through the proxy http://127.0.0.1:${deadPort} ($HTTP_PROXY): is it up, or should NO_PROXY list this host?)`);
-    expect(message).not.toContain("hunter2");
+    return { message: ((await res.json()) as { error: { message: string } }).error.message, deadPort };
   } finally {
     await gw?.stop(0);
     for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
+}
+
+test("a relay unreachable because the user's proxy is down: the 502 names the proxy (no password), not only the relay", async () => {
+  const { message, deadPort } = await relayErrorThrough((port) => `http://corp:hunter2@127.0.0.1:${port}`);
+  expect(message).toContain(`relay: `);
+  expect(message).toContain(`(through the proxy http://127.0.0.1:${deadPort} ($HTTP_PROXY): is it up, or should NO_PROXY list this host?)`);
+  expect(message).not.toContain("hunter2");
+});
+
+test("a proxy written without a scheme (user:pass@host:port, which Bun takes): its password never shows either", async () => {
+  const { message, deadPort } = await relayErrorThrough((port) => `corp:hunter2@127.0.0.1:${port}`);
+  expect(message).toContain(`(through the proxy 127.0.0.1:${deadPort} ($HTTP_PROXY)`);
+  expect(message).not.toContain("hunter2");
+});
+
+test("an https relay with only HTTP_PROXY set: Bun goes direct, so the relay is named, not the proxy", async () => {
+  const { message } = await relayErrorThrough((port) => `http://127.0.0.1:${port}`, undefined, "https://relay.invalid:8443");
+  expect(message).toContain("relay.invalid");
+  expect(message).not.toContain("through the proxy");
+});
+
+test("a NO_PROXY entry that only ends the relay's name without a dot does not bypass in Bun: the dead proxy is named", async () => {
+  const { message, deadPort } = await relayErrorThrough((port) => `http://127.0.0.1:${port}`, "lay.invalid");
+  expect(message).toContain(`(through the proxy http://127.0.0.1:${deadPort} ($HTTP_PROXY)`);
 });
 
 describe("gw up: 300 streams open at once all get their first byte (Bun's fetch cap is 256)", () => {
