@@ -3,6 +3,7 @@
 // bytes reach the client as they arrive, compressed exactly as the upstream sent them.
 
 import type { InstanceConfig, Target } from "../config/types.ts";
+import { batchFetchThread } from "./fetch-thread.ts";
 import { proxyFor } from "./noproxy.ts";
 import type { PickReason } from "./route.ts";
 import type { UpstreamRequest } from "./rewrite.ts";
@@ -67,7 +68,9 @@ export async function forward(attempt: AttemptInfo, method: string, up: Upstream
   };
   const sent = performance.now();
   try {
-    return new UpstreamResponse(attempt, await fetch(url, init));
+    const res = await fetch(url, init);
+    batchFetchThread();
+    return new UpstreamResponse(attempt, res);
   } catch (e) {
     if (!ctl.abort.signal.aborted && staleConnection(e, performance.now() - sent)) {
       try {
