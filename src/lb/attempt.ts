@@ -24,7 +24,7 @@ import { errorAnswerObject, errorStatus, holdOpening } from "./first-event.ts";
 import { isEventStream, isJson, readWhole } from "./stream.ts";
 import { ErrorOpening, holdJsonOpening, isJsonSpace, readOn } from "./json-opening.ts";
 import { firstError } from "./whole-errors.ts";
-import { codingsOf, decodeSync, decodingStream } from "./encoding.ts";
+import { codingsOf, decodingStream, plainOrAsSent } from "./encoding.ts";
 
 interface AttemptDeps {
   readonly req: Request;
@@ -238,20 +238,6 @@ function isBlank(bytes: Uint8Array): boolean {
 }
 
 /**
- * A sized answer's bytes with their Content-Encoding undone, to judge (a relay behind a compressing
- * proxy): its own bytes when it has none, or one gw cannot undo within WHOLE_BODY_MAX.
- */
-function plainBytes(o: Answered, bytes: Uint8Array<ArrayBuffer>): Uint8Array {
-  const codings = codingsOf(o.headers.get("content-encoding"));
-  if (codings.length === 0) return bytes;
-  try {
-    return decodeSync(bytes, codings, WHOLE_BODY_MAX);
-  } catch {
-    return bytes;
-  }
-}
-
-/**
  * A 2xx JSON answer without a length: held until its first value (json-opening.ts). One that opens
  * as an error object, or ends before a value, is read whole and judged as a sized answer is.
  */
@@ -315,7 +301,7 @@ type Answered = Outcome & { kind: "response" };
  */
 function errorAnswer(o: Answered, bytes: Uint8Array<ArrayBuffer>, f: JudgeFacts): Tried | undefined {
   // Asked of every sized answer: the opening's few bytes first, the body parsed only when they are an error's.
-  const plain = plainBytes(o, bytes);
+  const plain = plainOrAsSent(bytes, o.headers.get("content-encoding"), WHOLE_BODY_MAX);
   if (new ErrorOpening().push(plain) !== true) return undefined;
   const text = firstError(plain);
   if (text === undefined) return undefined;

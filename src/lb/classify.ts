@@ -4,7 +4,7 @@
 
 import type { CooldownsMs, LbConfig } from "../config/types.ts";
 import type { CooldownKind } from "../state/types.ts";
-import { codingsOf, decodeSync } from "./encoding.ts";
+import { plainOrAsSent } from "./encoding.ts";
 
 export type OutcomeClass = "ok" | "auth" | "signature" | "transient" | "client" | "other";
 
@@ -83,13 +83,7 @@ export function shouldRetry(o: Outcome, attempts: number, lb: LbConfig, method: 
 
 /** Decode an error body by its Content-Encoding (gzip, br, deflate, zstd; a list is undone right to left). */
 export function decodeErrorBody(bytes: Uint8Array, contentEncoding?: string | null): string {
-  let buf: Uint8Array = bytes;
-  try {
-    buf = decodeSync(bytes, codingsOf(contentEncoding), MAX_DECODED);
-  } catch {
-    buf = bytes; // undecodable: show what we have rather than fail the classification
-  }
-  return new TextDecoder().decode(buf);
+  return new TextDecoder().decode(plainOrAsSent(bytes, contentEncoding, MAX_DECODED));
 }
 
 /**

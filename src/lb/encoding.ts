@@ -30,6 +30,20 @@ export function decodeSync(bytes: Uint8Array, codings: readonly string[], maxByt
 }
 
 /**
+ * A whole body's bytes with its Content-Encoding undone, to read (judge, classify, mask): its own
+ * bytes when it has none, or one gw cannot undo within `maxBytes` (what came is read rather than
+ * nothing). No header, no work: every sized answer is asked.
+ */
+export function plainOrAsSent(bytes: Uint8Array, contentEncoding: string | null | undefined, maxBytes: number): Uint8Array {
+  if (!contentEncoding) return bytes;
+  try {
+    return decodeSync(bytes, codingsOf(contentEncoding), maxBytes);
+  } catch {
+    return bytes;
+  }
+}
+
+/**
  * Undo `codings` off the event loop (zlib's thread pool), chunk by chunk: for request bodies of
  * any size. `room(n)` is asked for the decoder's own window before it starts and for each decoded
  * chunk before it is kept; when it says no, decoding stops and this throws NoRoom. So what a

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { errorStatus, EventSplitter, holdOpening, judgeEvent } from "../../src/lb/first-event.ts";
+import { textStream } from "../helpers/streams.ts";
 
 const ev = (name: string, data: unknown) => ({ name, data: typeof data === "string" ? data : JSON.stringify(data), size: 0 });
 const enc = new TextEncoder();
@@ -68,13 +69,7 @@ describe("EventSplitter", () => {
 });
 
 describe("holdOpening", () => {
-  const stream = (...chunks: string[]) =>
-    new ReadableStream<Uint8Array>({
-      start(c) {
-        for (const x of chunks) c.enqueue(enc.encode(x));
-        c.close();
-      },
-    });
+  const stream = textStream;
   test("holds the handshake and hands over the reader at the first content", async () => {
     const o = await holdOpening(stream("event: message_start\ndata: {}\n\n", "event: content_block_delta\ndata: {}\n\n", "event: message_stop\ndata: {}\n\n"));
     expect(o.kind).toBe("deliver");

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ErrorOpening, holdJsonOpening } from "../../src/lb/json-opening.ts";
+import { textStream } from "../helpers/streams.ts";
 
 const enc = new TextEncoder();
 
@@ -39,13 +40,7 @@ describe("ErrorOpening", () => {
 });
 
 describe("holdJsonOpening", () => {
-  const stream = (...parts: string[]) =>
-    new ReadableStream<Uint8Array>({
-      start(c) {
-        for (const p of parts) c.enqueue(enc.encode(p));
-        c.close();
-      },
-    });
+  const stream = textStream;
 
   test("keep-alive spaces before any value go at once (a proxy's read timeout must see bytes); within an opening they are held", async () => {
     const alive = await holdJsonOpening(stream("\n", '{"error":', "{}}"));
