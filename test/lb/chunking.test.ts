@@ -29,6 +29,8 @@ interface Answer {
   readonly text: string;
   readonly sized?: boolean;
   readonly coding?: Coding;
+  /** The upstream's status (200 when absent). */
+  readonly status?: number;
   /** An error before any content: the request must go to the second target. */
   readonly errorFirst?: boolean;
   /** Every 2-way split, not only those in its interesting spans. */
@@ -124,6 +126,10 @@ const ANSWERS: readonly Answer[] = [
   { name: "chunked JSON error quoting a key", dialect: "openai", stream: false, contentType: JSON_TYPE, text: errorJson, errorFirst: true, everySplit: true },
   { name: "chunked JSON error after keep-alive newlines", dialect: "openai", stream: false, contentType: JSON_TYPE, text: `\n\n${errorJson}` },
   { name: "Gemini JSON array", dialect: "gemini", stream: false, contentType: JSON_TYPE, text: geminiArray },
+  { name: "Gemini JSON array with an error after content, quoting a key", dialect: "gemini", stream: false, contentType: JSON_TYPE, text: `[${JSON.stringify({ candidates: [{ content: { parts: [{ text: TEXT }], role: "model" } }] })},\r\n${JSON.stringify({ error: { code: 500, message: LEAK, status: "INTERNAL" } })}]` },
+  { name: "sized JSON error in a 200, quoting a key", dialect: "openai", stream: false, contentType: JSON_TYPE, text: errorJson, sized: true, errorFirst: true },
+  { name: "429 chunked error body quoting a key", dialect: "anthropic", stream: true, contentType: JSON_TYPE, status: 429, text: JSON.stringify({ type: "error", error: { type: "rate_limit_error", message: LEAK } }), errorFirst: true },
+  { name: "openai stream without spaces after data:, ending inside its last event", dialect: "openai", stream: true, contentType: SSE, text: sse([...OPENING.openai, ...CONTENT.openai, LATE.openai]).replaceAll("data: ", "data:").slice(0, -1) },
   { name: "NDJSON with an error quoting a key", dialect: "openai", stream: false, contentType: "application/x-ndjson", text: ndjson },
   { name: "gzip stream", dialect: "anthropic", stream: true, contentType: SSE, text: normal("anthropic"), coding: "gzip" },
   { name: "zstd stream, error after content", dialect: "openai", stream: true, contentType: SSE, text: sse([...OPENING.openai, ...CONTENT.openai, LATE.openai]), coding: "zstd" },
@@ -148,9 +154,10 @@ function encoded(a: Answer): Uint8Array {
 
 /**
  * Where a 2-way split is worth trying in plain bytes: inside the secret, between \r and \n, inside
- * a UTF-8 character, inside `data:`, anywhere in the first content event (and at its edges).
+ * a UTF-8 character, inside `data:`, anywhere in the first content event or a refusal's error
+ * event (and at their edges), a JSON body's opening.
  */
-function interestingSplits(bytes: Uint8Array, text: string): number[] {
+function interestingSplits(bytes: Uint8Array, text: string, errorFirst: boolean): number[] {
   const at = new Set<number>();
   const spans = (needle: string, inner: boolean) => {
     const b = Buffer.from(bytes);
@@ -174,6 +181,12 @@ function interestingSplits(bytes: Uint8Array, text: string): number[] {
     const end = Math.min(b.byteLength, b.indexOf("\n", b.indexOf("\n", first) + 1) + 1 || b.byteLength);
     for (let i = start; i <= end; i++) at.add(i);
   }
+  // A refusal's error event (the last one), whole: what the held opening judges.
+  if (errorFirst && text.includes("data:")) {
+    const b = Buffer.from(bytes);
+    const start = Math.max(b.lastIndexOf("\n\n", b.byteLength - 3), b.lastIndexOf("\n\r\n", b.byteLength - 5));
+    for (let i = start; i <= b.byteLength; i++) at.add(i);
+  }
   return [...at].filter((i) => i > 0 && i < bytes.byteLength).sort((x, y) => x - y);
 }
 
@@ -192,7 +205,9 @@ const RANDOM_CHUNKINGS = 4;
 /** The chunkings of an answer, as cut offsets (none: one piece). */
 function chunkings(a: Answer, bytes: Uint8Array, seed: number): number[][] {
   const out: number[][] = [[]];
-  const splits = a.everySplit || a.coding ? Array.from({ length: bytes.byteLength - 1 }, (_, i) => i + 1) : interestingSplits(bytes, a.text);
+  // Compressed bytes have no spans to aim at: every other cut (each cuts the decoder's output elsewhere).
+  const every = (stride: number) => Array.from({ length: bytes.byteLength - 1 }, (_, i) => i + 1).filter((i) => i % stride === 0);
+  const splits = a.everySplit ? every(1) : a.coding ? every(2) : interestingSplits(bytes, a.text, a.errorFirst === true);
   for (const s of splits) out.push([s]);
   const rand = rng(seed);
   for (let k = 0; k < RANDOM_CHUNKINGS; k++) {
@@ -270,7 +285,7 @@ let plans = 0;
 async function deliver(a: Answer, bytes: Uint8Array, cuts: readonly number[]): Promise<Seen> {
   const id = `p${++plans}`;
   const headers = { "content-type": a.contentType, ...(a.coding ? { "content-encoding": a.coding } : {}) };
-  const planned: PlannedAnswer = { status: 200, headers, pieces: cut(bytes, cuts), sized: a.sized };
+  const planned: PlannedAnswer = { status: a.status ?? 200, headers, pieces: cut(bytes, cuts), sized: a.sized };
   first.plan(id, planned);
   // The second target answers as the first would have without its refusal, in one piece.
   const fallback = a.stream ? normal(a.dialect) : a.dialect === "gemini" ? geminiArray : chatJson;
