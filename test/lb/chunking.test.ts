@@ -12,6 +12,7 @@ import type { RequestLog } from "../../src/observe/requestlog.ts";
 import type { Gateway } from "../../src/lb/server.ts";
 import { configFrom, startTestGateway, waitFor } from "../helpers/lb.ts";
 import { PLAN_HEADER, type PlannedAnswer, piecesUpstream, type PiecesUpstream } from "../helpers/pieces-upstream.ts";
+import { seededRandom } from "../helpers/policy.ts";
 
 /** A provider key gw knows (from the config), not shaped like a token: only the known-secret masking can catch it. */
 const SECRET = "relay-secret-Q7hZ2xK9vLm4pW";
@@ -190,16 +191,6 @@ function interestingSplits(bytes: Uint8Array, text: string, errorFirst: boolean)
   return [...at].filter((i) => i > 0 && i < bytes.byteLength).sort((x, y) => x - y);
 }
 
-/** Deterministic PRNG (mulberry32), so a failing chunking can be replayed. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const RANDOM_CHUNKINGS = 4;
 
 /** The chunkings of an answer, as cut offsets (none: one piece). */
@@ -209,7 +200,7 @@ function chunkings(a: Answer, bytes: Uint8Array, seed: number): number[][] {
   const every = (stride: number) => Array.from({ length: bytes.byteLength - 1 }, (_, i) => i + 1).filter((i) => i % stride === 0);
   const splits = a.everySplit ? every(1) : a.coding ? every(2) : interestingSplits(bytes, a.text, a.errorFirst === true);
   for (const s of splits) out.push([s]);
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   for (let k = 0; k < RANDOM_CHUNKINGS; k++) {
     const n = 2 + Math.floor(rand() * 8);
     const cuts = new Set<number>();
