@@ -7,6 +7,7 @@
 // secret may reach the client, and an error before content must fail over (the client never sees it).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as zlib from "node:zlib";
+import { maskSecret } from "../../src/observe/mask.ts";
 import type { RequestRecord } from "../../src/observe/record.ts";
 import type { RequestLog } from "../../src/observe/requestlog.ts";
 import type { Gateway } from "../../src/lb/server.ts";
@@ -34,6 +35,8 @@ interface Answer {
   readonly status?: number;
   /** An error before any content: the request must go to the second target. */
   readonly errorFirst?: boolean;
+  /** Sent on a route with one target: an error before content reaches the client (masked). */
+  readonly alone?: boolean;
   /** Every 2-way split, not only those in its interesting spans. */
   readonly everySplit?: boolean;
   /** Also sent one byte per piece. */
@@ -94,12 +97,8 @@ const LATE: Record<Dialect, Ev> = {
   gemini: [undefined, { error: { code: 500, message: LEAK, status: "INTERNAL" } }],
 };
 
-const PATHS: Record<Dialect, [stream: string, whole: string]> = {
-  anthropic: ["/v1/messages", "/v1/messages"],
-  openai: ["/v1/chat/completions", "/v1/chat/completions"],
-  responses: ["/v1/responses", "/v1/responses"],
-  gemini: ["/v1beta/models/m:streamGenerateContent?alt=sse", "/v1beta/models/m:generateContent"],
-};
+const pathOf = (d: Dialect, stream: boolean, model: string): string =>
+  d === "anthropic" ? "/v1/messages" : d === "openai" ? "/v1/chat/completions" : d === "responses" ? "/v1/responses" : `/v1beta/models/${model}:${stream ? "streamGenerateContent?alt=sse" : "generateContent"}`;
 const SSE = "text/event-stream";
 const JSON_TYPE = "application/json";
 const DIALECTS: readonly Dialect[] = ["anthropic", "openai", "responses", "gemini"];
@@ -136,6 +135,11 @@ const ANSWERS: readonly Answer[] = [
   { name: "zstd stream, error after content", dialect: "openai", stream: true, contentType: SSE, text: sse([...OPENING.openai, ...CONTENT.openai, LATE.openai]), coding: "zstd" },
   { name: "deflate chunked JSON", dialect: "anthropic", stream: false, contentType: JSON_TYPE, text: messageJson, coding: "deflate" },
   { name: "br sized JSON", dialect: "openai", stream: false, contentType: JSON_TYPE, text: chatJson, coding: "br", sized: true },
+  { name: "gzip error event before content", dialect: "anthropic", stream: true, contentType: SSE, text: sse([...OPENING.anthropic, REFUSAL.anthropic]), coding: "gzip", errorFirst: true },
+  { name: "anthropic error event before content quoting a key, on the only target", dialect: "anthropic", stream: true, contentType: SSE, text: sse([...OPENING.anthropic, LATE.anthropic]), alone: true },
+  { name: "openai error event before content quoting a key, CRLF, on the only target", dialect: "openai", stream: true, contentType: SSE, text: sse([...OPENING.openai, LATE.openai], "\r\n", ": keep-alive\r\n\r\n"), alone: true },
+  { name: "chunked JSON error quoting a key, on the only target", dialect: "openai", stream: false, contentType: JSON_TYPE, text: errorJson, alone: true },
+  { name: "gzip 429 chunked error body quoting a key, on the only target", dialect: "anthropic", stream: true, contentType: JSON_TYPE, status: 429, text: JSON.stringify({ type: "error", error: { type: "rate_limit_error", message: LEAK } }), coding: "gzip", alone: true },
   { name: "gzip chunked JSON error quoting a key", dialect: "openai", stream: false, contentType: JSON_TYPE, text: errorJson, coding: "gzip", errorFirst: true },
 ];
 
@@ -198,7 +202,7 @@ function chunkings(a: Answer, bytes: Uint8Array, seed: number): number[][] {
   const out: number[][] = [[]];
   // Compressed bytes have no spans to aim at: every other cut (each cuts the decoder's output elsewhere).
   const every = (stride: number) => Array.from({ length: bytes.byteLength - 1 }, (_, i) => i + 1).filter((i) => i % stride === 0);
-  const splits = a.everySplit ? every(1) : a.coding ? every(2) : interestingSplits(bytes, a.text, a.errorFirst === true);
+  const splits = a.everySplit ? every(1) : a.coding ? every(2) : interestingSplits(bytes, a.text, a.errorFirst === true || a.alone === true);
   for (const s of splits) out.push([s]);
   const rand = seededRandom(seed);
   for (let k = 0; k < RANDOM_CHUNKINGS; k++) {
@@ -253,6 +257,7 @@ api_key = "key-instance-b-0002"
 providers = [{ type = "anthropic", api_keys = ["sk-other"] }]
 [routing]
 "m" = [{ instance = "a", provider = "anthropic", model = "m-a", priority = 2 }, { instance = "b", provider = "anthropic", model = "m-b", priority = 1 }]
+"solo" = [{ instance = "a", provider = "anthropic", model = "m-a" }]
 `),
     { requestLog },
   );
@@ -282,8 +287,9 @@ async function deliver(a: Answer, bytes: Uint8Array, cuts: readonly number[]): P
   const fallback = a.stream ? normal(a.dialect) : a.dialect === "gemini" ? geminiArray : chatJson;
   second.plan(id, { status: 200, headers: { "content-type": a.contentType }, pieces: [enc.encode(fallback)] });
   try {
-    const body = a.dialect === "gemini" ? { contents: [{ role: "user", parts: [{ text: "hi" }] }] } : { model: "m", stream: a.stream, max_tokens: 100, messages: [{ role: "user", content: "hi" }] };
-    const res = await fetch(`${gw.url}${PATHS[a.dialect][a.stream ? 0 : 1]}`, { method: "POST", headers: { "content-type": "application/json", [PLAN_HEADER]: id }, body: JSON.stringify(body), decompress: false });
+    const model = a.alone ? "solo" : "m";
+    const body = a.dialect === "gemini" ? { contents: [{ role: "user", parts: [{ text: "hi" }] }] } : { model, stream: a.stream, max_tokens: 100, messages: [{ role: "user", content: "hi" }] };
+    const res = await fetch(`${gw.url}${pathOf(a.dialect, a.stream, model)}`, { method: "POST", headers: { "content-type": "application/json", [PLAN_HEADER]: id }, body: JSON.stringify(body), decompress: false });
     const got = new Uint8Array(await res.arrayBuffer());
     const rid = res.headers.get("x-gw-request-id")!;
     await waitFor(() => records.has(rid), 5000, `the record of ${a.name}`);
@@ -318,6 +324,8 @@ describe("every answer is the same whatever its chunking", () => {
       const base = await deliver(a, bytes, []);
       const text = plainText(base);
       expect(text).not.toContain(SECRET);
+      // A refusal on the only target reaches the client, its key masked.
+      if (a.alone) expect(text).toContain(maskSecret(SECRET));
       if (a.errorFirst) {
         expect(base.record.attempts).toEqual([expect.stringMatching(/^a\/m-a:/), "b/m-b:200:ok"]);
         expect(text).toBe(a.stream ? normal(a.dialect) : chatJson);
