@@ -285,7 +285,7 @@ async function deliver(a: Answer, bytes: Uint8Array, cuts: readonly number[]): P
   first.plan(id, planned);
   // The second target answers as the first would have without its refusal, in one piece.
   const fallback = a.stream ? normal(a.dialect) : a.dialect === "gemini" ? geminiArray : chatJson;
-  second.plan(id, { status: 200, headers: { "content-type": a.contentType }, pieces: [enc.encode(fallback)] });
+  second.plan(id, { status: 200, headers: { "content-type": a.stream ? SSE : JSON_TYPE }, pieces: [enc.encode(fallback)] });
   try {
     const model = a.alone ? "solo" : "m";
     const body = a.dialect === "gemini" ? { contents: [{ role: "user", parts: [{ text: "hi" }] }] } : { model, stream: a.stream, max_tokens: 100, messages: [{ role: "user", content: "hi" }] };
@@ -324,6 +324,8 @@ describe("every answer is the same whatever its chunking", () => {
       const base = await deliver(a, bytes, []);
       const text = plainText(base);
       expect(text).not.toContain(SECRET);
+      // Whatever carried usage is counted in the log.
+      expect([a.name, base.record.usage !== undefined]).toEqual([a.name, text.includes('"usage')]);
       // A refusal on the only target reaches the client, its key masked.
       if (a.alone) expect(text).toContain(maskSecret(SECRET));
       if (a.errorFirst) {
