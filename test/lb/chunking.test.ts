@@ -17,7 +17,8 @@ import { seededRandom } from "../helpers/policy.ts";
 
 /** A provider key gw knows (from the config), not shaped like a token: only the known-secret masking can catch it. */
 const SECRET = "relay-secret-Q7hZ2xK9vLm4pW";
-const TEXT = "héllo 🌍 世界, ça va? ✓";
+/** Text in an answer: multi-byte characters, and escapes in its JSON (`\"`, `\\`) that a cut may separate. */
+const TEXT = 'héllo 🌍 世界, "ça" va? \\ ✓';
 
 type Dialect = "anthropic" | "openai" | "responses" | "gemini";
 type Coding = "gzip" | "deflate" | "zstd" | "br";
@@ -116,7 +117,7 @@ const ANSWERS: readonly Answer[] = [
     { name: `${d} stream`, dialect: d, stream: true, contentType: SSE, text: normal(d) },
     { name: `${d} stream, CRLF and blank-line keep-alives`, dialect: d, stream: true, contentType: SSE, text: normal(d, "\r\n", "\r\n\r\n") },
     { name: `${d} error event before content`, dialect: d, stream: true, contentType: SSE, text: sse([...OPENING[d], REFUSAL[d]]), errorFirst: true },
-    { name: `${d} error event after content, quoting a key`, dialect: d, stream: true, contentType: SSE, text: sse([...OPENING[d], ...CONTENT[d], LATE[d]]), byteByByte: d === "anthropic" },
+    { name: `${d} error event after content, quoting a key`, dialect: d, stream: true, contentType: SSE, text: sse([...OPENING[d], ...CONTENT[d], LATE[d]]), byteByByte: true },
     { name: `${d} error event after content, CRLF`, dialect: d, stream: true, contentType: SSE, text: sse([...OPENING[d], ...CONTENT[d], LATE[d]], "\r\n", ": keep-alive\r\n\r\n") },
     { name: `${d} error event before content, CRLF`, dialect: d, stream: true, contentType: SSE, text: sse([...OPENING[d], [undefined, ""], REFUSAL[d]], "\r\n", ": keep-alive\r\n\r\n"), errorFirst: true },
   ]),
@@ -126,12 +127,12 @@ const ANSWERS: readonly Answer[] = [
   { name: "chunked JSON error quoting a key", dialect: "openai", stream: false, contentType: JSON_TYPE, text: errorJson, errorFirst: true, everySplit: true },
   { name: "chunked JSON error after keep-alive newlines", dialect: "openai", stream: false, contentType: JSON_TYPE, text: `\n\n${errorJson}` },
   { name: "Gemini JSON array", dialect: "gemini", stream: false, contentType: JSON_TYPE, text: geminiArray },
-  { name: "Gemini JSON array with an error after content, quoting a key", dialect: "gemini", stream: false, contentType: JSON_TYPE, text: `[${JSON.stringify({ candidates: [{ content: { parts: [{ text: TEXT }], role: "model" } }] })},\r\n${JSON.stringify({ error: { code: 500, message: LEAK, status: "INTERNAL" } })}]` },
+  { name: "Gemini JSON array with an error after content, quoting a key", dialect: "gemini", stream: false, contentType: JSON_TYPE, text: `[${JSON.stringify({ candidates: [{ content: { parts: [{ text: TEXT }], role: "model" } }] })},\r\n${JSON.stringify({ error: { code: 500, message: LEAK, status: "INTERNAL" } })}]`, byteByByte: true },
   { name: "sized JSON error in a 200, quoting a key", dialect: "openai", stream: false, contentType: JSON_TYPE, text: errorJson, sized: true, errorFirst: true },
   { name: "429 chunked error body quoting a key", dialect: "anthropic", stream: true, contentType: JSON_TYPE, status: 429, text: JSON.stringify({ type: "error", error: { type: "rate_limit_error", message: LEAK } }), errorFirst: true },
   { name: "openai stream without spaces after data:, ending inside its last event", dialect: "openai", stream: true, contentType: SSE, text: sse([...OPENING.openai, ...CONTENT.openai, LATE.openai]).replaceAll("data: ", "data:").slice(0, -1) },
   { name: "NDJSON with an error quoting a key", dialect: "openai", stream: false, contentType: "application/x-ndjson", text: ndjson },
-  { name: "gzip stream", dialect: "anthropic", stream: true, contentType: SSE, text: normal("anthropic"), coding: "gzip" },
+  { name: "gzip stream", dialect: "anthropic", stream: true, contentType: SSE, text: normal("anthropic"), coding: "gzip", byteByByte: true },
   { name: "zstd stream, error after content", dialect: "openai", stream: true, contentType: SSE, text: sse([...OPENING.openai, ...CONTENT.openai, LATE.openai]), coding: "zstd" },
   { name: "deflate chunked JSON", dialect: "anthropic", stream: false, contentType: JSON_TYPE, text: messageJson, coding: "deflate" },
   { name: "br sized JSON", dialect: "openai", stream: false, contentType: JSON_TYPE, text: chatJson, coding: "br", sized: true },
@@ -177,9 +178,12 @@ function interestingSplits(bytes: Uint8Array, text: string, errorFirst: boolean)
   if (!text.includes("data:")) for (let i = 0; i <= opening + 16; i++) at.add(i);
   spans("\r\n", true);
   spans("data:", false);
-  for (let i = 0; i < bytes.byteLength; i++) if ((bytes[i]! & 0xc0) === 0x80) at.add(i); // inside a character
+  for (let i = 0; i < bytes.byteLength; i++) {
+    if ((bytes[i]! & 0xc0) === 0x80) at.add(i); // inside a character
+    if (bytes[i] === 0x5c) at.add(i).add(i + 1); // before and after a backslash
+  }
   // The first content event, whole: where the held opening ends.
-  const first = [TEXT].map((t) => Buffer.from(bytes).indexOf(t)).find((i) => i >= 0);
+  const first = [JSON.stringify(TEXT).slice(1, -1)].map((t) => Buffer.from(bytes).indexOf(t)).find((i) => i >= 0);
   if (first !== undefined && text.includes("data:")) {
     const b = Buffer.from(bytes);
     const start = Math.max(b.lastIndexOf("\n\n", first), b.lastIndexOf("\n\r\n", first), 0);
@@ -195,7 +199,7 @@ function interestingSplits(bytes: Uint8Array, text: string, errorFirst: boolean)
   return [...at].filter((i) => i > 0 && i < bytes.byteLength).sort((x, y) => x - y);
 }
 
-const RANDOM_CHUNKINGS = 4;
+const RANDOM_CHUNKINGS = 12;
 
 /** The chunkings of an answer, as cut offsets (none: one piece). */
 function chunkings(a: Answer, bytes: Uint8Array, seed: number): number[][] {
