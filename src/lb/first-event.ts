@@ -64,14 +64,18 @@ export class EventSplitter {
   private tail = "";
 
   push(chunk: Uint8Array): SseEvent[] {
-    const text = (this.tail + this.decoder.decode(chunk, { stream: true })).replace(/\r\n?/g, "\n");
+    const read = this.tail + this.decoder.decode(chunk, { stream: true });
+    // A \r that ends the read may be half a \r\n: taken alone for a line end, the \n after it
+    // would end the event early (`event: error\r` | `\ndata: …` lost the error its data).
+    const cr = read.endsWith("\r") ? 1 : 0;
+    const text = read.slice(0, read.length - cr).replace(/\r\n?/g, "\n");
     const out: SseEvent[] = [];
     let start = 0;
     for (let end = text.indexOf("\n\n", start); end !== -1; end = text.indexOf("\n\n", start)) {
       out.push(parseEvent(text.slice(start, end)));
       start = end + 2;
     }
-    this.tail = text.slice(start);
+    this.tail = cr ? `${text.slice(start)}\r` : text.slice(start);
     return out;
   }
 

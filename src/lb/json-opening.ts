@@ -4,7 +4,8 @@
 // is held until its first content event (first-event.ts). Once its headers went out a 200 could
 // not change: an error object first is read whole here and judged as a sized one is (attempt.ts
 // errorAnswer), so the request may fail over and a final client gets the error's status.
-// Keep-alive spaces before any value end the hold at once: they are sent (CLIProxyAPI's
+// A body that opens with keep-alive spaces is not held at all (whatever follows them in the same
+// read): they are sent (CLIProxyAPI's
 // `nonstream_keepalive_interval`) so that whatever waits for the answer — a reverse proxy's read
 // timeout, gw's own first-byte deadline — sees bytes while the model works. Held, they would time
 // out the long non-streamed answers they exist for; an error after them is judged late
@@ -23,11 +24,6 @@ export class ErrorOpening {
   /** Bytes of OPENING matched so far. */
   private at = 0;
   private inArray = false;
-
-  /** Nothing but spaces so far: keep-alive. */
-  get blank(): boolean {
-    return this.at === 0 && !this.inArray;
-  }
 
   /** true once the bytes open as an error object, false once they do not, undefined while they may. */
   push(chunk: Uint8Array): boolean | undefined {
@@ -65,10 +61,13 @@ export async function holdJsonOpening(body: ReadableStream<Uint8Array>, maxBytes
   const opening = new ErrorOpening();
   let held = 0;
   const r = await holdHead(body, (chunk) => {
+    // Keep-alive first goes at once, whatever follows it in the same read: an error read with it
+    // would fail over where one read after it is judged late — the answer would hang on the cut.
+    if (held === 0 && isJsonSpace(chunk[0])) return "deliver";
     held += chunk.byteLength;
     const error = opening.push(chunk);
     if (error === true) return "whole";
-    return error === false || opening.blank || held > maxBytes ? "deliver" : undefined;
+    return error === false || held > maxBytes ? "deliver" : undefined;
   });
   if ("broke" in r) return { kind: "broke", message: `answer broke before its first value: ${r.broke}` };
   return { kind: r.verdict === "ended" ? "whole" : r.verdict, source: r.source };

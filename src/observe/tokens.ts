@@ -82,7 +82,10 @@ export function usageFromSse(): UsageWatcher {
   };
 }
 
-/** Usage of a non-streamed JSON response (text or parsed). */
+/**
+ * Usage of a non-streamed JSON response (text or parsed). Gemini's stream without `alt=sse` is a
+ * JSON array of chunks: their reports in order, as from SSE (the last one's counts are the totals).
+ */
 export function usageFromJson(body: string | unknown): Usage | undefined {
   let o = body;
   if (typeof body === "string") {
@@ -92,7 +95,13 @@ export function usageFromJson(body: string | unknown): Usage | undefined {
       return undefined;
     }
   }
-  return extract(o).usage;
+  if (!Array.isArray(o)) return extract(o).usage;
+  let usage: Usage | undefined;
+  for (const chunk of o) {
+    const found = extract(chunk).usage;
+    if (found) usage = { ...usage, ...found };
+  }
+  return usage;
 }
 
 // --- internal ---

@@ -66,6 +66,14 @@ describe("EventSplitter", () => {
       ["", "x\ny"],
     ]);
   });
+  test("the same events wherever a read cuts, between \\r and \\n too", () => {
+    const bytes = enc.encode('event: error\r\ndata: {"type":"error"}\r\n\r\n');
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const s = new EventSplitter();
+      const events = [...s.push(bytes.slice(0, cut)), ...s.push(bytes.slice(cut))];
+      expect([cut, events.map((e) => [e.name, e.data])]).toEqual([cut, [["error", '{"type":"error"}']]]);
+    }
+  });
 });
 
 describe("holdOpening", () => {

@@ -46,6 +46,8 @@ describe("holdJsonOpening", () => {
     const alive = await holdJsonOpening(stream("\n", '{"error":', "{}}"));
     expect(alive.kind).toBe("deliver");
     if (alive.kind === "deliver") expect(alive.source.head.map((c) => new TextDecoder().decode(c))).toEqual(["\n"]);
+    // …also when the error comes in the same read (else where the reads were cut would decide between failover and a late error).
+    expect((await holdJsonOpening(stream('\n\n{"error":{}}'))).kind).toBe("deliver");
     const held = await holdJsonOpening(stream("[", "\r\n", '{"id"', ':"c1"}]'));
     expect(held.kind).toBe("deliver");
     if (held.kind === "deliver") expect(held.source.head.map((c) => new TextDecoder().decode(c))).toEqual(["[", "\r\n", '{"id"']);

@@ -101,6 +101,11 @@ describe("usageFromJson", () => {
   test("Gemini generateContent", () => {
     expect(usageFromJson({ usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 6 } })).toEqual({ input: 4, output: 6 });
   });
+  test("Gemini streamGenerateContent without alt=sse: an array of chunks, the last report counting", () => {
+    const chunks = [{ candidates: [], usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 1 } }, { candidates: [] }, { candidates: [], usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 6 } }];
+    expect(usageFromJson(JSON.stringify(chunks))).toEqual({ input: 4, output: 6 });
+    expect(usageFromJson([{ candidates: [] }])).toBeUndefined();
+  });
   test("not JSON, or no usage", () => {
     expect(usageFromJson("<html>")).toBeUndefined();
     expect(usageFromJson({ error: { message: "x" } })).toBeUndefined();
