@@ -146,12 +146,50 @@ c cld cp ""; c gw cld ""; c cld -c ""`;
 
 describe("gw install from a compiled binary", () => {
   const box = new CldSandbox();
-  const built = join(box.dir, "build", "gw");
+  // saved where a user might, under a name with a space: hints must keep it one shell word
+  const built = join(box.dir, "my build", "gw");
   const prefix = join(box.dir, "bin2");
 
   beforeAll(async () => {
     const p = Bun.spawn([process.execPath, "build", MAIN, "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--outfile", built], { stdout: "ignore", stderr: "inherit" });
     expect(await p.exited).toBe(0);
+  });
+
+  test("run from where it was saved, before gw install: its hints type that path (gw is no command yet) and name gw install", async () => {
+    // cwd is box.dir: the binary is 'my build/gw' from here, and PATH holds no gw
+    const init = await run([built, "init", "first"], box);
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain("then: 'my build/gw' check -c first/providers.toml (every problem, with its line), 'my build/gw' up -c first/providers.toml\n");
+    expect(init.stdout).toContain("and: 'my build/gw' install   # puts gw and cld on your PATH");
+    const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!));
+    expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, { CLD_TOML: toml })).code).toBe(0);
+    expect(box.lastCall()!.env.CLAUDE_CODE_RESUME_HINT_COMMAND).toBe("'my build/gw' cld"); // Claude Code's exit hint: "'my build/gw' cld --resume ID"
+    const system = { PATH: `${box.bin}:/usr/bin:/bin` }; // the demo's watchdog needs sleep; no gw there either
+    const demo = await run([built, "up", "-d", "--port", "0"], box, system);
+    try {
+      expect(demo.code).toBe(0);
+      // the banner comes from the gw in the background, which types its absolute path
+      const gw = `'${built}'`;
+      expect(demo.stdout).toContain(`  ${gw} cld cp -c `);
+      expect(demo.stdout).toContain(`  ${gw} install   # puts gw and cld on your PATH`);
+      expect(demo.stdout).toContain(`${gw} status · ${gw} logs -f · ${gw} down`);
+      expect(demo.stdout).toContain("— 'my build/gw' status · logs -f · down"); // and up -d's own line, its relative one
+    } finally {
+      expect((await run([built, "down"], box, system)).code).toBe(0);
+    }
+  });
+
+  test("installed and on PATH, its hints say gw and cld", async () => {
+    const bin = join(box.dir, "onpath");
+    expect((await run([built, "install", "--prefix", bin], box)).code).toBe(0);
+    const onPath = { PATH: `${bin}:${box.bin}` };
+    const init = await run(["gw", "init", "second"], box, onPath);
+    expect(init.stdout).toContain("then: gw check -c second/providers.toml");
+    expect(init.stdout).not.toContain("install");
+    const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!));
+    expect((await run(["gw", "cld", "cp", "g3f", "-p", "hi"], box, { ...onPath, CLD_TOML: toml })).code).toBe(0);
+    expect(box.lastCall()!.env.CLAUDE_CODE_RESUME_HINT_COMMAND).toBe("cld");
+    expect((await run(["gw", "install", "--uninstall", "--prefix", bin], box, onPath)).code).toBe(0);
   });
 
   test("copies itself, and its cld link execs claude in the same process", async () => {

@@ -5,6 +5,7 @@
 import type { ChildEnv } from "../../../cld/env.ts";
 import { handOver, spawnAndForward } from "../../../cld/launch.ts";
 import { say } from "../../../cld/say.ts";
+import { cldDisplay } from "../../../supervisor/self.ts";
 import { claudeVersion, latestSession, printsCldHint } from "./resume.ts";
 
 /** `via` says where the session runs: "the gateway", "Antigravity". */
@@ -14,7 +15,7 @@ export async function handOverToClaude(claude: string, args: readonly string[], 
   const started = Date.now();
   const code = await spawnAndForward(claude, args, env);
   const id = latestSession(configDir, started);
-  if (id) say(`resume it through ${via} with: cld --resume ${id}`);
+  if (id) say(`resume it through ${via} with: ${cldDisplay()} --resume ${id}`);
   return code;
 }
 
