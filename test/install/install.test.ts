@@ -162,8 +162,13 @@ describe("gw install from a compiled binary", () => {
     expect(init.stdout).toContain("then: 'my build/gw' check -c first/providers.toml (every problem, with its line), 'my build/gw' up -c first/providers.toml\n");
     expect(init.stdout).toContain("and: 'my build/gw' install   # puts gw and cld on your PATH");
     const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!));
-    expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, { CLD_TOML: toml })).code).toBe(0);
-    expect(box.lastCall()!.env.CLAUDE_CODE_RESUME_HINT_COMMAND).toBe("'my build/gw' cld"); // Claude Code's exit hint: "'my build/gw' cld --resume ID"
+    // Claude Code's exit hint names only a plain word ("cld"), else "claude --resume ID", which leaves
+    // the gateway: gw stays the parent and follows it with the command this user has
+    const id = "5e55a0e0-1111-4222-8333-944445555666";
+    const launched = await run([built, "cld", "cp", "g3f"], box, { CLD_TOML: toml, FAKE_CLAUDE_SESSION: id });
+    expect(launched.code).toBe(0);
+    expect(box.lastCall()!.env.CLAUDE_CODE_RESUME_HINT_COMMAND).toBe("");
+    expect(launched.stderr.split("\n").at(-2)).toBe(`cld: resume it through the gateway with: 'my build/gw' cld --resume ${id}`);
     const system = { PATH: `${box.bin}:/usr/bin:/bin` }; // the demo's watchdog needs sleep; no gw there either
     const demo = await run([built, "up", "-d", "--port", "0"], box, system);
     try {
@@ -187,8 +192,10 @@ describe("gw install from a compiled binary", () => {
     expect(init.stdout).toContain("then: gw check -c second/providers.toml");
     expect(init.stdout).not.toContain("install");
     const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!));
-    expect((await run(["gw", "cld", "cp", "g3f", "-p", "hi"], box, { ...onPath, CLD_TOML: toml })).code).toBe(0);
+    const launched = await run(["gw", "cld", "cp", "g3f"], box, { ...onPath, CLD_TOML: toml, FAKE_CLAUDE_SESSION: "5e55a0e0-1111-4222-8333-944445555666" });
     expect(box.lastCall()!.env.CLAUDE_CODE_RESUME_HINT_COMMAND).toBe("cld");
+    expect(box.lastCall()!.pid).toBe(launched.pid); // Claude Code's own hint says cld: the terminal is handed over
+    expect(launched.stderr).not.toContain("resume");
     expect((await run(["gw", "install", "--uninstall", "--prefix", bin], box, onPath)).code).toBe(0);
   });
 
