@@ -30,6 +30,18 @@ export function cldDisplay(): string {
   return !Bun.isStandaloneExecutable || isThisBinary(Bun.which("cld")) ? "cld" : `${selfDisplay()} cld`;
 }
 
+/**
+ * A command in a hint as the user of the binary types it: its leading gw or cld word as
+ * selfDisplay and cldDisplay say it. From a checkout, as written (the README's names).
+ */
+export function typed(command: string): string {
+  if (!Bun.isStandaloneExecutable) return command;
+  const [word] = command.split(" ", 1);
+  if (word === "gw") return selfDisplay() + command.slice(2);
+  if (word === "cld") return cldDisplay() + command.slice(3);
+  return command;
+}
+
 /** The install hint where the first hour starts, when PATH finds no gw at all (a gw installed elsewhere is the user's choice). */
 export function installHint(): string | undefined {
   const gw = selfDisplay();

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CldSandbox, cldConfig, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
+import { CldSandbox, cldConfig, closedPort, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
 
 setDefaultTimeout(120_000); // the compiled-binary case builds gw once
 const gateway = fakeGateway();
@@ -12,8 +12,8 @@ afterAll(() => {
   removeSandboxes();
 });
 
-async function run(cmd: readonly string[], box: CldSandbox, env: Record<string, string> = {}) {
-  const p = Bun.spawn([...cmd], { cwd: box.dir, env: box.env(env), stdout: "pipe", stderr: "pipe", stdin: "ignore", detached: true });
+async function run(cmd: readonly string[], box: CldSandbox, env: Record<string, string> = {}, cwd = box.dir) {
+  const p = Bun.spawn([...cmd], { cwd, env: box.env(env), stdout: "pipe", stderr: "pipe", stdin: "ignore", detached: true });
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { stdout, stderr, code, pid: p.pid };
 }
@@ -169,12 +169,19 @@ describe("gw install from a compiled binary", () => {
     expect(launched.code).toBe(0);
     expect(box.lastCall()!.env.CLAUDE_CODE_RESUME_HINT_COMMAND).toBe("");
     expect(launched.stderr.split("\n").at(-2)).toBe(`cld: resume it through the gateway with: 'my build/gw' cld --resume ${id}`);
+    // the first things that go wrong: no gw running yet, a providers.toml cld does not know yet, a gateway not up
+    const first = join(box.dir, "first");
+    const gw = `'${built}'`; // from first/ the binary is ../my build/gw: shown absolute
+    expect((await run([built, "status"], box, {}, first)).stderr).toContain(`start it with: ${gw} up -d\n`);
+    expect((await run([built, "logs"], box, {}, first)).stderr).toContain(`start it with: ${gw} up -d\n`);
+    expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, {}, first)).stderr).toContain(`name it if you trust it: ${gw} cld -c providers.toml …  (or run ${gw} cld once in a terminal to confirm it)`);
+    const down = box.writeConfig("down.toml", cldConfig(closedPort()));
+    expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, { CLD_TOML: down })).stderr).toContain(`start it with: 'my build/gw' up -d -c ${down}`);
     const system = { PATH: `${box.bin}:/usr/bin:/bin` }; // the demo's watchdog needs sleep; no gw there either
     const demo = await run([built, "up", "-d", "--port", "0"], box, system);
     try {
       expect(demo.code).toBe(0);
       // the banner comes from the gw in the background, which types its absolute path
-      const gw = `'${built}'`;
       expect(demo.stdout).toContain(`  ${gw} cld cp -c `);
       expect(demo.stdout).toContain(`  ${gw} install   # puts gw and cld on your PATH`);
       expect(demo.stdout).toContain(`${gw} status · ${gw} logs -f · ${gw} down`);
