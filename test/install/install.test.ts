@@ -175,6 +175,11 @@ describe("gw install from a compiled binary", () => {
     expect((await run([built, "status"], box, {}, first)).stderr).toContain(`start it with: ${gw} up -d\n`);
     expect((await run([built, "logs"], box, {}, first)).stderr).toContain(`start it with: ${gw} up -d\n`);
     expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, {}, first)).stderr).toContain(`name it if you trust it: ${gw} cld -c providers.toml …  (or run ${gw} cld once in a terminal to confirm it)`);
+    // gw check with the keys filled in: the logins and the CLIProxyAPI binary this machine lacks
+    writeFileSync(join(first, ".env"), "RELAY_KEY=sk-real-1\nOPENAI_RELAY_KEY=sk-real-2\n");
+    const check = await run([built, "check"], box, {}, first);
+    expect(check.stderr).toContain(`(log in: ${gw} login official antigravity)`);
+    expect(check.stderr).toContain(`get it with: ${gw} cliproxy install — `);
     const down = box.writeConfig("down.toml", cldConfig(closedPort()));
     expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, { CLD_TOML: down })).stderr).toContain(`start it with: 'my build/gw' up -d -c ${down}`);
     const system = { PATH: `${box.bin}:/usr/bin:/bin` }; // the demo's watchdog needs sleep; no gw there either
