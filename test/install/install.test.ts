@@ -191,6 +191,11 @@ describe("gw install from a compiled binary", () => {
       expect(demo.stdout).toContain(`  ${gw} install   # puts gw and cld on your PATH`);
       expect(demo.stdout).toContain(`${gw} status · ${gw} logs -f · ${gw} down`);
       expect(demo.stdout).toContain("— 'my build/gw' status · logs -f · down"); // and up -d's own line, its relative one
+      // the demo left running, then gw up again: the demo, or its port for the real config
+      expect((await run([built, "up", "-d"], box, system)).stderr).toContain(`see it with: 'my build/gw' status · stop it with: 'my build/gw' down\n`);
+      const demoPort = /on http:\/\/127\.0\.0\.1:(\d+)/.exec(demo.stdout)![1]!;
+      const busy = await run([built, "up", "--port", demoPort], box, { ...system, GW_CLIPROXY: built }, first);
+      expect(busy.stderr).toContain(`stop it with: ${gw} down -c ${join(box.home, ".cache/gw/demo/demo.toml")} — or run this one elsewhere: change [global] main_port (or ${gw} up --port N)`);
     } finally {
       expect((await run([built, "down"], box, system)).code).toBe(0);
     }
