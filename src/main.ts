@@ -27,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!first || first === "--help" || first === "-h") {
     await printUsage(root);
+    if (!first) console.log(await startHere());
     return first ? 0 : 1;
   }
   if (first === "help") {
@@ -51,6 +52,13 @@ async function main(argv: string[]): Promise<number> {
     ? await cmd.run?.({ rawArgs: rest, args: { _: rest }, cmd } as unknown as Parameters<NonNullable<typeof cmd.run>>[0])
     : (await runCommand(cmd, { rawArgs: rest })).result;
   return typeof result === "number" ? result : 0;
+}
+
+/** What bare `gw` adds to the list of commands: where a first hour begins. */
+async function startHere(): Promise<string> {
+  const { installHint, typed } = await import("./supervisor/self.ts");
+  const install = installHint();
+  return `Start here: ${typed("gw up")} (with no providers.toml here: a demo), or ${typed("gw init")} (a providers.toml and .env to fill in)${install ? `\n  ${install}` : ""}`;
 }
 
 async function loadCommand(name: string): Promise<CommandDef<any>> {

@@ -52,6 +52,13 @@ describe("commands", () => {
     }
   });
 
+  test("bare gw: the commands, then where to start (exit 1)", async () => {
+    const r = await runGw([]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("COMMANDS");
+    expect(r.stdout).toEndWith("Start here: gw up (with no providers.toml here: a demo), or gw init (a providers.toml and .env to fill in)\n");
+  });
+
   test("gw help's line for run names every agent gw run starts (claude was missing)", async () => {
     const line = (await runGw(["help"])).stdout.split("\n").find((l) => /^\s+run\s/.test(l))!;
     for (const name of agentNames()) expect(line).toContain(name);
