@@ -180,6 +180,9 @@ describe("gw install from a compiled binary", () => {
     const check = await run([built, "check"], box, {}, first);
     expect(check.stderr).toContain(`(log in: ${gw} login official antigravity)`);
     expect(check.stderr).toContain(`get it with: ${gw} cliproxy install — `);
+    const noBinary = await run([built, "up", "--port", "0"], box, { PATH: `${box.bin}:/usr/bin:/bin` }, first);
+    expect(noBinary.stderr).toContain(`get it with: ${gw} cliproxy install — `);
+    expect(noBinary.stderr).toEndWith(`fix that and run ${gw} up again\n`);
     const down = box.writeConfig("down.toml", cldConfig(closedPort()));
     expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, { CLD_TOML: down })).stderr).toContain(`start it with: 'my build/gw' up -d -c ${down}`);
     const system = { PATH: `${box.bin}:/usr/bin:/bin` }; // the demo's watchdog needs sleep; no gw there either
