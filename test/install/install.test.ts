@@ -1,5 +1,6 @@
 // gw install / --uninstall on real directories: from the source tree (a wrapper script) and
-// from a compiled binary (a copy), then cld through the installed link.
+// from a compiled binary (a copy), then cld through the installed link; and the compiled binary
+// before it is installed, whose hints must type it as its user can run it.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -155,8 +156,17 @@ describe("gw install from a compiled binary", () => {
     expect(await p.exited).toBe(0);
   });
 
-  test("run from where it was saved, before gw install: its hints type that path (gw is no command yet) and name gw install", async () => {
-    // cwd is box.dir: the binary is 'my build/gw' from here, and PATH holds no gw
+  // from box.dir the binary is 'my build/gw'; from a folder beside it, ../my build/gw: shown absolute
+  const gw = `'${built}'`;
+  /** A folder of gw init with the keys filled in, where the user then works. */
+  async function initialised(name: string): Promise<string> {
+    expect((await run([built, "init", name], box)).code).toBe(0);
+    writeFileSync(join(box.dir, name, ".env"), "RELAY_KEY=sk-real-1\nOPENAI_RELAY_KEY=sk-real-2\n");
+    return join(box.dir, name);
+  }
+
+  test("run from where it was saved, before gw install: gw init's next steps and Claude Code's resume hint type that path, and gw install is named", async () => {
+    // PATH holds no gw
     const init = await run([built, "init", "first"], box);
     expect(init.code).toBe(0);
     expect(init.stdout).toContain("then: 'my build/gw' check -c first/providers.toml (every problem, with its line), 'my build/gw' up -c first/providers.toml\n");
@@ -169,22 +179,24 @@ describe("gw install from a compiled binary", () => {
     expect(launched.code).toBe(0);
     expect(box.lastCall()!.env.CLAUDE_CODE_RESUME_HINT_COMMAND).toBe("");
     expect(launched.stderr.split("\n").at(-2)).toBe(`cld: resume it through the gateway with: 'my build/gw' cld --resume ${id}`);
-    // the first things that go wrong: no gw running yet, a providers.toml cld does not know yet, a gateway not up
-    const first = join(box.dir, "first");
-    const gw = `'${built}'`; // from first/ the binary is ../my build/gw: shown absolute
-    expect((await run([built, "status"], box, {}, first)).stderr).toContain(`start it with: ${gw} up -d\n`);
-    expect((await run([built, "logs"], box, {}, first)).stderr).toContain(`start it with: ${gw} up -d\n`);
-    expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, {}, first)).stderr).toContain(`name it if you trust it: ${gw} cld -c providers.toml …  (or run ${gw} cld once in a terminal to confirm it)`);
-    // gw check with the keys filled in: the logins and the CLIProxyAPI binary this machine lacks
-    writeFileSync(join(first, ".env"), "RELAY_KEY=sk-real-1\nOPENAI_RELAY_KEY=sk-real-2\n");
-    const check = await run([built, "check"], box, {}, first);
+  });
+
+  test("before gw install, the first refusals type that path: nothing running yet, a providers.toml cld does not know, no CLIProxyAPI, a gateway not up", async () => {
+    const dir = await initialised("refusals");
+    expect((await run([built, "status"], box, {}, dir)).stderr).toContain(`start it with: ${gw} up -d\n`);
+    expect((await run([built, "logs"], box, {}, dir)).stderr).toContain(`start it with: ${gw} up -d\n`);
+    expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, {}, dir)).stderr).toContain(`name it if you trust it: ${gw} cld -c providers.toml …  (or run ${gw} cld once in a terminal to confirm it)`);
+    const check = await run([built, "check"], box, {}, dir);
     expect(check.stderr).toContain(`(log in: ${gw} login official antigravity)`);
     expect(check.stderr).toContain(`get it with: ${gw} cliproxy install — `);
-    const noBinary = await run([built, "up", "--port", "0"], box, { PATH: `${box.bin}:/usr/bin:/bin` }, first);
+    const noBinary = await run([built, "up", "--port", "0"], box, { PATH: `${box.bin}:/usr/bin:/bin` }, dir);
     expect(noBinary.stderr).toContain(`get it with: ${gw} cliproxy install — `);
     expect(noBinary.stderr).toEndWith(`fix that and run ${gw} up again\n`);
     const down = box.writeConfig("down.toml", cldConfig(closedPort()));
     expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, { CLD_TOML: down })).stderr).toContain(`start it with: 'my build/gw' up -d -c ${down}`);
+  });
+
+  test("before gw install, the demo's banner types that path, and so does gw up refused by the demo left running", async () => {
     const system = { PATH: `${box.bin}:/usr/bin:/bin` }; // the demo's watchdog needs sleep; no gw there either
     const demo = await run([built, "up", "-d", "--port", "0"], box, system);
     try {
@@ -194,10 +206,10 @@ describe("gw install from a compiled binary", () => {
       expect(demo.stdout).toContain(`  ${gw} install   # puts gw and cld on your PATH`);
       expect(demo.stdout).toContain(`${gw} status · ${gw} logs -f · ${gw} down`);
       expect(demo.stdout).toContain("— 'my build/gw' status · logs -f · down"); // and up -d's own line, its relative one
-      // the demo left running, then gw up again: the demo, or its port for the real config
       expect((await run([built, "up", "-d"], box, system)).stderr).toContain(`see it with: 'my build/gw' status · stop it with: 'my build/gw' down\n`);
+      // the real config wants the demo's port
       const demoPort = /on http:\/\/127\.0\.0\.1:(\d+)/.exec(demo.stdout)![1]!;
-      const busy = await run([built, "up", "--port", demoPort], box, { ...system, GW_CLIPROXY: built }, first);
+      const busy = await run([built, "up", "--port", demoPort], box, { ...system, GW_CLIPROXY: built }, await initialised("busy"));
       expect(busy.stderr).toContain(`stop it with: ${gw} down -c ${join(box.home, ".cache/gw/demo/demo.toml")} — or run this one elsewhere: change [global] main_port (or ${gw} up --port N)`);
     } finally {
       expect((await run([built, "down"], box, system)).code).toBe(0);
