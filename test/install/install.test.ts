@@ -146,7 +146,7 @@ c cld cp ""; c gw cld ""; c cld -c ""`;
 });
 
 describe("gw install from a compiled binary", () => {
-  const box = new CldSandbox();
+  const box = new CldSandbox({ agents: ["codex"] });
   // saved where a user might, under a name with a space: hints must keep it one shell word
   const built = join(box.dir, "my build", "gw");
   const prefix = join(box.dir, "bin2");
@@ -194,6 +194,10 @@ describe("gw install from a compiled binary", () => {
     expect(noBinary.stderr).toEndWith(`fix that and run ${gw} up again\n`);
     const down = box.writeConfig("down.toml", cldConfig(closedPort()));
     expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, { CLD_TOML: down })).stderr).toContain(`start it with: 'my build/gw' up -d -c ${down}`);
+    // gw run: no agent named, no route named, and no terminal to ask on
+    expect((await run([built, "run"], box)).stderr).toBe("gw: name the agent to run: 'my build/gw' run claude|codex|gemini …\n  'my build/gw' run --help\n");
+    const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!));
+    expect((await run([built, "run", "codex", "exec", "hi"], box, { CLD_TOML: toml })).stderr).toContain("name the route: 'my build/gw' run codex FILTER … (routes: ");
   });
 
   test("before gw install, the demo's banner types that path, and so does gw up refused by the demo left running", async () => {
