@@ -9,7 +9,8 @@ import { commands, RAW_ARGV_COMMANDS, visibleCommands } from "./commands/index.t
 import { didYouMean } from "./config/suggest.ts";
 
 const root = defineCommand({
-  meta: { name: "gw", version: pkg.version, description: pkg.description },
+  // named as the user can type it ("./gw" before gw install): help's USAGE lines and "Use gw <command> --help"
+  meta: async () => ({ name: (await import("./supervisor/self.ts")).typed("gw"), version: pkg.version, description: pkg.description }),
   subCommands: commands,
 });
 
@@ -65,7 +66,7 @@ async function loadCommand(name: string): Promise<CommandDef<any>> {
   const load = commands[name];
   if (load) return load();
   const guess = didYouMean(name, visibleCommands());
-  throw new CliError(`unknown command "${name}"${guess ? ` — did you mean "${guess}"?` : ""}`, 1, `commands: ${visibleCommands().join(", ")} (gw help COMMAND for its flags)`);
+  throw new CliError(`unknown command "${name}"${guess ? ` — did you mean "${guess}"?` : ""}`, 1, `commands: ${visibleCommands().join(", ")} (${(await import("./supervisor/self.ts")).typed("gw help COMMAND")} for its flags)`);
 }
 
 

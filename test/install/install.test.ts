@@ -165,8 +165,13 @@ describe("gw install from a compiled binary", () => {
     return join(box.dir, name);
   }
 
-  test("run from where it was saved, before gw install: gw init's next steps and Claude Code's resume hint type that path, and gw install is named", async () => {
+  test("run from where it was saved, before gw install: help, gw init's next steps and Claude Code's resume hint type that path, and gw install is named", async () => {
     // PATH holds no gw
+    const help = await run([built, "--help"], box);
+    expect(help.stdout).toContain("USAGE 'my build/gw' up|down|");
+    expect(help.stdout).toContain("Use 'my build/gw' <command> --help");
+    expect((await run([built, "login"], box)).stderr).toContain("usage: 'my build/gw' login [OPTIONS] <NAME> <PROVIDER>  ('my build/gw' login --help says what each is)");
+    expect((await run([built, "stauts"], box)).stderr).toContain("('my build/gw' help COMMAND for its flags)");
     const init = await run([built, "init", "first"], box);
     expect(init.code).toBe(0);
     expect(init.stdout).toContain("then: 'my build/gw' check -c first/providers.toml (every problem, with its line), 'my build/gw' up -c first/providers.toml\n");
