@@ -9,7 +9,8 @@ import { commands, RAW_ARGV_COMMANDS, visibleCommands } from "./commands/index.t
 import { didYouMean } from "./config/suggest.ts";
 
 const root = defineCommand({
-  meta: { name: "gw", version: pkg.version, description: pkg.description },
+  // named as the user can type it ("./gw" before gw install): help's USAGE lines and "Use gw <command> --help"
+  meta: async () => ({ name: (await import("./supervisor/self.ts")).typed("gw"), version: pkg.version, description: pkg.description }),
   subCommands: commands,
 });
 
@@ -27,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!first || first === "--help" || first === "-h") {
     await printUsage(root);
+    if (!first) console.log(await startHere());
     return first ? 0 : 1;
   }
   if (first === "help") {
@@ -53,11 +55,18 @@ async function main(argv: string[]): Promise<number> {
   return typeof result === "number" ? result : 0;
 }
 
+/** What bare `gw` adds to the list of commands: where a first hour begins. */
+async function startHere(): Promise<string> {
+  const { installHint, typed } = await import("./supervisor/self.ts");
+  const install = installHint();
+  return `Start here: ${typed("gw up")} (with no providers.toml here: a demo), or ${typed("gw init")} (a providers.toml and .env to fill in)${install ? `\n  ${install}` : ""}`;
+}
+
 async function loadCommand(name: string): Promise<CommandDef<any>> {
   const load = commands[name];
   if (load) return load();
   const guess = didYouMean(name, visibleCommands());
-  throw new CliError(`unknown command "${name}"${guess ? ` — did you mean "${guess}"?` : ""}`, 1, `commands: ${visibleCommands().join(", ")} (gw help COMMAND for its flags)`);
+  throw new CliError(`unknown command "${name}"${guess ? ` — did you mean "${guess}"?` : ""}`, 1, `commands: ${visibleCommands().join(", ")} (${(await import("./supervisor/self.ts")).typed("gw help COMMAND")} for its flags)`);
 }
 
 

@@ -11,6 +11,7 @@ import { isLoopback } from "../config/global.ts";
 import type { Config, Scenario } from "../config/types.ts";
 import { routedModels } from "../config/router.ts";
 import { clientUrl, describeSeveral, listRunning, type RunningGw } from "../supervisor/registry.ts";
+import { typed } from "../supervisor/self.ts";
 import { chooseConfig, type ConfigChoice, type ConfigFacts } from "./choose.ts";
 import { confirmation, fingerprint, rememberConfirmed } from "./confirmed.ts";
 import type { Gateway } from "./env.ts";
@@ -205,7 +206,7 @@ async function askFirst(choice: Extract<ConfigChoice, { kind: "ask" }>, opts: So
   const shown = displayPath(choice.file);
   const cmd = client.command;
   if (!opts.ask) return builtin(`${shown} is not confirmed for ${cmd}`);
-  const unconfirmed = new CliError(`${shown} is not confirmed for ${cmd}, and there is no terminal to ask`, 1, `name it if you trust it: ${cmd} -c ${shown} …  (or run ${cmd} once in a terminal to confirm it)`);
+  const unconfirmed = new CliError(`${shown} is not confirmed for ${cmd}, and there is no terminal to ask`, 1, `name it if you trust it: ${typed(cmd)} -c ${shown} …  (or run ${typed(cmd)} once in a terminal to confirm it)`);
   if (!hasTerminal()) throw unconfirmed;
   const { config } = await loadConfig(choice.file).catch(() => ({ config: null }));
   const where = config ? gatewayOf(config).baseUrl : "(it has errors; gw check lists them)";
@@ -232,5 +233,5 @@ async function refuseEnvSecretAbroad(file: string, gw: Gateway, client: Client):
   if (own?.baseUrl === gw.baseUrl && (gw.apiKey === PLACEHOLDER_KEY || own.apiKey === gw.apiKey)) return;
   const shown = displayPath(file);
   const what = own && own.baseUrl !== gw.baseUrl ? `its address ${own.baseUrl} from your environment, which is not on this machine` : `a key from your environment to ${gw.baseUrl}, which is not on this machine`;
-  throw new CliError(`${shown} would send ${what}`, 1, `name the file if you trust it: ${client.command} -c ${shown} …`);
+  throw new CliError(`${shown} would send ${what}`, 1, `name the file if you trust it: ${typed(client.command)} -c ${shown} …`);
 }

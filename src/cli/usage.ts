@@ -1,6 +1,7 @@
 // Help text: citty renders it; gw drops what users should not see (hidden commands, internal
 // flags) and the colour codes when nobody reads them in a terminal.
 import { type ArgsDef, type CommandDef, renderUsage } from "citty";
+import { typed } from "../supervisor/self.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -30,6 +31,7 @@ export async function printUsage(cmd: GwCommandDef, parent?: CommandDef<any>): P
 /** `usage: gw login [OPTIONS] <NAME> <PROVIDER>  (gw login --help says what each is)`: the fix for a wrong argument. */
 export async function usageHint(cmd: GwCommandDef): Promise<string | undefined> {
   const name = (await (typeof cmd.meta === "function" ? cmd.meta() : cmd.meta))?.name;
-  const usage = (await usageText(cmd, { meta: { name: "gw" } }, false)).split("\n").find((l) => l.startsWith("USAGE "));
-  return usage ? `usage: ${usage.slice("USAGE ".length).trimEnd()}  (gw ${name} --help says what each is)` : undefined;
+  const gw = typed("gw");
+  const usage = (await usageText(cmd, { meta: { name: gw } }, false)).split("\n").find((l) => l.startsWith("USAGE "));
+  return usage ? `usage: ${usage.slice("USAGE ".length).trimEnd()}  (${gw} ${name} --help says what each is)` : undefined;
 }

@@ -6,6 +6,7 @@ import { basename, isAbsolute, resolve } from "node:path";
 import type { Env } from "../config/env.ts";
 import type { Config } from "../config/types.ts";
 import { managedBinary } from "./home.ts";
+import { typed } from "../supervisor/self.ts";
 
 const DEFAULT_NAMES = ["cli-proxy-api", "cliproxy"];
 
@@ -21,8 +22,8 @@ interface FoundCliproxy {
 /** What the lookup needs from a config; null when there is none (`gw cliproxy version` outside one). */
 export type CliproxyScope = Pick<Config, "dir"> & { readonly global: Pick<Config["global"], "cliproxy"> };
 
-/** The one line every "binary not found" message ends with. */
-export const GET_CLIPROXY_HINT = 'get it with: gw cliproxy install — or point $GW_CLIPROXY or [global] cliproxy = "/path/to/cli-proxy-api" at one';
+/** The one line every "binary not found" message ends with (a function: how to type gw is known when it runs). */
+export const getCliproxyHint = () => `get it with: ${typed("gw cliproxy install")} — or point $GW_CLIPROXY or [global] cliproxy = "/path/to/cli-proxy-api" at one`;
 
 export function findCliproxy(scope: CliproxyScope | null, env: Env = process.env): FoundCliproxy | null {
   const found = (path: string | null, source: CliproxySource) => (path ? { path, source, isGw: isGwBinary(path) } : null);

@@ -3,7 +3,7 @@ import { displayPath } from "../cli/display-path.ts";
 import type { Env } from "../config/env.ts";
 import { managedBinary } from "./home.ts";
 import { type InstallRequest, installCliproxy, installedVersions } from "./install.ts";
-import { type CliproxyScope, findCliproxy, GET_CLIPROXY_HINT, whyNoCliproxy } from "./locate.ts";
+import { type CliproxyScope, findCliproxy, getCliproxyHint, whyNoCliproxy } from "./locate.ts";
 import { binaryVersion } from "./version.ts";
 
 const SOURCE_WORDS = {
@@ -32,7 +32,7 @@ export async function describeCliproxy(scope: CliproxyScope | null, env: Env) {
   const others = installed.versions.length ? `installed by gw: ${installed.versions.map((v) => (v === installed.current ? `${v} (current)` : v)).join(", ")}` : "";
   if (!found) {
     return {
-      text: [`no CLIProxyAPI binary found: ${whyNoCliproxy(scope, env)}`, GET_CLIPROXY_HINT, ...(others ? [others] : [])].join("\n"),
+      text: [`no CLIProxyAPI binary found: ${whyNoCliproxy(scope, env)}`, getCliproxyHint(), ...(others ? [others] : [])].join("\n"),
       data: { found: false, path: null, source: null, version: null, installed: installed.versions, current: installed.current },
     };
   }

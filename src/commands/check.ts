@@ -1,4 +1,4 @@
-import { findCliproxy, GET_CLIPROXY_HINT, whyNoCliproxy } from "../cliproxy/locate.ts";
+import { findCliproxy, getCliproxyHint, whyNoCliproxy } from "../cliproxy/locate.ts";
 import { hasErrors, loadConfig } from "../config/index.ts";
 import { routedModels } from "../config/router.ts";
 import { scenariosLeftOut } from "../cld/scenarios.ts";
@@ -38,7 +38,7 @@ export default defineGwCommand({
       const inFile = logins.length ? " in the file" : "";
       console.error(`${file}: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}${inFile}${routes}${missing}`);
       for (const s of leftOut) console.error(`note: cld leaves scenario ${s.name} out of its menu: no route ${s.missing.join(", ")} (define [cld.scenarios.NAME] with your routes)`);
-      if (needsBinary && !binary) console.error(`note: no CLIProxyAPI binary found for this config (${whyNoCliproxy(config, process.env)}) — ${GET_CLIPROXY_HINT}`);
+      if (needsBinary && !binary) console.error(`note: no CLIProxyAPI binary found for this config (${whyNoCliproxy(config, process.env)}) — ${getCliproxyHint()}`);
     }
     return failed ? 1 : 0;
   },

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
 import { shellQuote } from "../cli/shell-word.ts";
-import { selfDisplay } from "../supervisor/self.ts";
+import { installHint, selfDisplay } from "../supervisor/self.ts";
 import { writeStarter } from "../config/starter.ts";
 import { defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 
@@ -29,5 +29,7 @@ export default defineGwCommand({
     console.log(`wrote ${displayPath(toml)}: its instances and routes are an example; describe yours`);
     console.log(env.action === "wrote" ? `wrote ${displayPath(env.file)} (only you can read it): the keys providers.toml names as \${VARS}` : `kept ${displayPath(env.file)}: it was there already; add the keys providers.toml names as \${VARS}`);
     console.log(`then: ${gw} check${withConfig} (every problem, with its line), ${gw} up${withConfig}`);
+    const install = installHint();
+    if (install) console.log(`and: ${install}`);
   },
 });

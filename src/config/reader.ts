@@ -137,7 +137,7 @@ export class Reader {
     }
     if (secret && missing.length === 0 && isPlaceholder(out)) {
       const from = VAR_NAME.exec(value)?.[1];
-      this.error(path, from ? `\${${from}} still holds a placeholder (the example value from .env.example)` : "this API key is a placeholder", from ? `put the real key in .env: ${from}=…` : "put the real key here, or better in .env as ${NAME}");
+      this.error(path, from ? `\${${from}} still holds a placeholder (an example value, not a real key)` : "this API key is a placeholder", from ? `put the real key in .env: ${from}=…` : "put the real key here, or better in .env as ${NAME}");
     }
     return out;
   }

@@ -7,6 +7,7 @@ import { formatProblem } from "../config/index.ts";
 import { formatPath, indexPositions } from "../config/positions.ts";
 import { type Config, OAUTH_PROVIDERS, type Problem } from "../config/types.ts";
 import { credentialsIn, instancesFor } from "./credentials.ts";
+import { typed } from "../supervisor/self.ts";
 
 interface Unrouted {
   readonly instance: string;
@@ -44,7 +45,7 @@ export async function emptyAuthDirs(config: Config): Promise<Problem[]> {
       const path = ["instances", inst.name, "providers", p.index];
       const { line, col } = positions.find(path);
       const waiting = old.filter((c) => instancesFor(config, c.type).includes(inst) && c.type === p.type).length;
-      const migrate = waiting ? ` — or copy the old ${p.type} login${waiting === 1 ? "" : "s"} beside providers.toml: gw migrate --apply` : "";
+      const migrate = waiting ? ` — or copy the old ${p.type} login${waiting === 1 ? "" : "s"} beside providers.toml: ${typed("gw migrate --apply")}` : "";
       problems.push({
         severity: "warning",
         file: config.file,
@@ -52,7 +53,7 @@ export async function emptyAuthDirs(config: Config): Promise<Problem[]> {
         col,
         path: formatPath(path),
         message: `instance "${inst.name}" has no ${p.type} login in ${inst.authDir}, so its ${p.type} routes will fail`,
-        hint: `log in: gw login ${inst.name} ${p.type}${migrate}`,
+        hint: `log in: ${typed(`gw login ${inst.name} ${p.type}`)}${migrate}`,
       });
     }
   }

@@ -6,6 +6,7 @@ import type { Env } from "../config/env.ts";
 import { readLast, writeLast } from "../cld/memory.ts";
 import { pick } from "../cld/picker.ts";
 import type { CldSource } from "../cld/source.ts";
+import { typed } from "../supervisor/self.ts";
 import { formatTokens, matchOffered, type OfferedRoute, routeDetail } from "./routes.ts";
 
 export interface ChooseContext {
@@ -69,7 +70,7 @@ async function routeFromMenu(c: ChooseContext, last: string | undefined): Promis
   if (c.routes.length === 0) throw new CliError("the config has no routes to offer", 1, "add a [routing] entry to providers.toml");
   const choices = c.routes.map((r) => ({ key: r.name, detail: routeDetail(r) }));
   const known = c.routes.some((r) => r.name === last) ? last : undefined;
-  const hint = `name the route: gw run ${c.agent.name} FILTER … (routes: ${routeList(c.routes)})`;
+  const hint = `name the route: ${typed(`gw run ${c.agent.name}`)} FILTER … (routes: ${routeList(c.routes)})`;
   const picked = await pick({ title: `${c.agent.name} route`, choices, last: known, path: c.env.PATH, hint });
   const route = picked && c.routes.find((r) => r.name === picked.key);
   if (!route) throw new CliError("no route chosen", 130);

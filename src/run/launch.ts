@@ -14,6 +14,8 @@ import { say as sayAs } from "../cld/say.ts";
 import { type CldSource, loadCldSource } from "../cld/source.ts";
 import { setTitle } from "../cld/title.ts";
 import { confirm } from "../cld/tty.ts";
+import { shellQuote } from "../cli/shell-word.ts";
+import { typed } from "../supervisor/self.ts";
 import type { Agent } from "./agents/types.ts";
 import { chooseRoute } from "./choose.ts";
 import { offeredRoutes, windowsOf } from "./routes.ts";
@@ -83,12 +85,10 @@ function startAnyway(src: CldSource, given: string | undefined, agent: Agent, sa
   const url = src.gateway.baseUrl;
   // A gw on another machine (a team's server) is not started from here.
   const what = isLoopback(new URL(url).hostname)
-    ? `start it with: gw up -d${file ? ` -c ${shellWord(file)}` : ""}`
+    ? `start it with: ${typed("gw up -d")}${file ? ` -c ${shellQuote(file)}` : ""}`
     : `it is not on this machine: check that gw runs there and that this machine reaches it (curl ${url}/healthz)`;
   say(`the gateway at ${url} is not answering; ${what}`);
   const answer = confirm(`Start ${agent.label} anyway?`, false);
   if (answer === null) say(`no terminal to ask, so not starting ${agent.command}`);
   return answer === true;
 }
-
-const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);

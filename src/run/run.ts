@@ -6,6 +6,7 @@ import { didYouMean } from "../config/suggest.ts";
 import { cldCacheDir, type Env, readLast, writeLast } from "../cld/memory.ts";
 import { pick } from "../cld/picker.ts";
 import { hasTerminal } from "../cld/tty.ts";
+import { typed } from "../supervisor/self.ts";
 import { AGENTS, agentNames, findAgent } from "./agents/index.ts";
 import type { Agent } from "./agents/types.ts";
 import { parseRunArgs, runUsage } from "./args.ts";
@@ -22,10 +23,10 @@ export async function runAgent(argv: readonly string[], env: Env): Promise<numbe
   const word = argv[0];
   if (args.agent === undefined && word !== undefined && !word.startsWith("-")) {
     const guess = didYouMean(word, agentNames());
-    throw new CliError(`"${word}" is no agent gw runs${guess ? ` — did you mean "${guess}"?` : ""}`, 1, `gw run ${agentNames().join("|")} … (gw run --help)`);
+    throw new CliError(`"${word}" is no agent gw runs${guess ? ` — did you mean "${guess}"?` : ""}`, 1, `${typed(`gw run ${agentNames().join("|")}`)} … (${typed("gw run --help")})`);
   }
   const agent = args.agent === undefined ? await agentFromMenu(env) : findAgent(args.agent);
-  if (!agent) throw new CliError(`name the agent to run: gw run ${agentNames().join("|")} …`, 1, "gw run --help");
+  if (!agent) throw new CliError(`name the agent to run: ${typed(`gw run ${agentNames().join("|")}`)} …`, 1, typed("gw run --help"));
   return launchAgent(agent, args, env);
 }
 

@@ -8,6 +8,7 @@ import { ensurePrivateDir } from "../fs/private.ts";
 import type { RestartProgress } from "./instances.ts";
 import type { GwPaths } from "./paths.ts";
 import { describeSeveral, listRunning, type RunningGw } from "./registry.ts";
+import { typed } from "./self.ts";
 import type { StatusReport } from "./status.ts";
 
 export interface ControlHandlers {
@@ -209,7 +210,7 @@ export class NotRunningError extends CliError {
   ) {
     const [one] = others;
     const elsewhere = others.length === 0 ? "" : others.length === 1 ? `; the gw running (pid ${one!.pid}) serves ${one!.config}` : `; ${describeSeveral(others)}`;
-    const hint = others.length === 0 ? "start it with: gw up -d" : others.length === 1 ? `name it with: -c ${one!.config}` : "name one with: -c FILE";
+    const hint = others.length === 0 ? `start it with: ${typed("gw up -d")}` : others.length === 1 ? `name it with: -c ${one!.config}` : "name one with: -c FILE";
     super(`gw is not running for ${paths.dir}${elsewhere}`, 1, hint);
   }
 }

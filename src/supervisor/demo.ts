@@ -5,7 +5,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { freePort } from "./ports.ts";
-import { selfCommand, selfDisplay } from "./self.ts";
+import { installHint, selfCommand, selfDisplay } from "./self.ts";
 
 export const DEMO_MAIN_PORT = 8145;
 
@@ -56,6 +56,7 @@ export async function writeDemoConfig(env: Env, mainPort = DEMO_MAIN_PORT): Prom
 
 /** How to talk to the running demo, and how to leave it for a real config. */
 export function demoBanner(url: string, file: string): string {
+  const install = installHint();
   return [
     "",
     "This is the built-in demo: two mock instances (alpha, beta) behind the load balancer.",
@@ -64,5 +65,6 @@ export function demoBanner(url: string, file: string): string {
     `  ${selfDisplay()} cld cp -c ${file} opus     # Claude Code through the demo`,
     "Run your real setup instead:",
     `  ${selfDisplay()} init   # writes providers.toml and .env here to describe your instances and routes; then: ${selfDisplay()} up`,
+    ...(install ? [`  ${install}`] : []),
   ].join("\n");
 }

@@ -6,6 +6,7 @@ import type { GwPaths } from "./paths.ts";
 import { deniedPort, describeHolder, portTaken } from "./ports.ts";
 import { pidListeningOn } from "./proc.ts";
 import { listRunning } from "./registry.ts";
+import { typed } from "./self.ts";
 import { ANOTHER_GW_EXIT, serviceStart, startedAsService } from "./service.ts";
 import type { StatusReport } from "./status.ts";
 
@@ -16,22 +17,23 @@ export async function refuseIfRunning(paths: GwPaths, env: Env = process.env): P
   if (!other) return;
   const status = await controlJson<StatusReport>(paths, "/status").catch(() => null);
   const where = status?.lb ? ` serving ${status.lb.url}` : "";
-  throw anotherGw(`gw is already running for ${paths.dir} (pid ${other.pid}${where})`, "see it with: gw status · stop it with: gw down", `gw down -c ${status?.file ?? paths.dir}`, env);
+  throw anotherGw(`gw is already running for ${paths.dir} (pid ${other.pid}${where})`, `see it with: ${typed("gw status")} · stop it with: ${typed("gw down")}`, typed(`gw down -c ${status?.file ?? paths.dir}`), env);
 }
 
 export async function refuseBusyMainPort(port: number, host: string, demo: boolean, env: Env = process.env): Promise<void> {
   const taken = await portTaken(port, host);
   if (taken === undefined) return;
-  if (taken === "denied") throw new CliError(`port ${port} of the load balancer ${deniedPort()} — ${demo ? "run: gw up --port N" : "set [global] main_port to 1024 or above (e.g. 8145)"}`);
+  if (taken === "denied") throw new CliError(`port ${port} of the load balancer ${deniedPort()} — ${demo ? `run: ${typed("gw up --port N")}` : "set [global] main_port to 1024 or above (e.g. 8145)"}`);
   const pid = await pidListeningOn(port);
   // A demo started in another folder is otherwise invisible from here: the registry names its config.
   const gw = pid === null ? undefined : (await listRunning(env)).find((e) => e.pid === pid);
   if (gw) {
     const who = gw.demo ? "the gw demo" : "another gw";
-    const elsewhere = demo ? "gw up --port N" : "change [global] main_port (or gw up --port N)";
-    throw anotherGw(`port ${port} of the load balancer is in use by ${who} (pid ${gw.pid}, config ${gw.config})`, `stop it with: gw down -c ${gw.config} — or run this one elsewhere: ${elsewhere}`, `gw down -c ${gw.config}`, env);
+    const elsewhere = demo ? typed("gw up --port N") : `change [global] main_port (or ${typed("gw up --port N")})`;
+    const stop = typed(`gw down -c ${gw.config}`);
+    throw anotherGw(`port ${port} of the load balancer is in use by ${who} (pid ${gw.pid}, config ${gw.config})`, `stop it with: ${stop} — or run this one elsewhere: ${elsewhere}`, stop, env);
   }
-  const fix = demo ? "stop that process or run: gw up --port N" : "change [global] main_port or stop that process";
+  const fix = demo ? `stop that process or run: ${typed("gw up --port N")}` : "change [global] main_port or stop that process";
   throw new CliError(`port ${port} of the load balancer is in use${await describeHolder(port)} — ${fix}`);
 }
 

@@ -3,7 +3,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { commandListHint } from "../config/instances.ts";
 import type { Config, InstanceConfig } from "../config/types.ts";
-import { findCliproxy, GET_CLIPROXY_HINT, whyNoCliproxy } from "../cliproxy/locate.ts";
+import { findCliproxy, getCliproxyHint, whyNoCliproxy } from "../cliproxy/locate.ts";
 import { maskerOf } from "../observe/mask.ts";
 import { instanceYaml } from "./paths.ts";
 
@@ -30,7 +30,7 @@ export function launchFor(config: Config, inst: InstanceConfig, env: Env): Launc
     return { argv: [program, ...argv.slice(1)], shown };
   }
   const bin = findCliproxy(config, env);
-  if (!bin) return { error: `CLIProxyAPI binary for instance '${inst.name}' not found (${whyNoCliproxy(config, env)}) — ${GET_CLIPROXY_HINT}` };
+  if (!bin) return { error: `CLIProxyAPI binary for instance '${inst.name}' not found (${whyNoCliproxy(config, env)}) — ${getCliproxyHint()}` };
   // gw named as the binary: its stand-in takes the same flags as CLIProxyAPI.
   const argv = bin.isGw ? [bin.path, "mock", "-config", yaml] : [bin.path, "-config", yaml];
   return { argv, shown: argv.join(" ") };

@@ -26,7 +26,7 @@ import { gwPaths, instanceLog } from "./paths.ts";
 import { registerRunning, statusPageUrl } from "./registry.ts";
 import { foreignListeners, steerNewConnectionsHere } from "./reuseport.ts";
 import { startRotation } from "./rotate.ts";
-import { selfCommand, selfDisplay } from "./self.ts";
+import { selfCommand, selfDisplay, typed } from "./self.ts";
 import { monoNow } from "./spawn.ts";
 import type { Phase, StatusSources } from "./status.ts";
 import { DEFAULT_TIMING, type Timing } from "./timing.ts";
@@ -273,7 +273,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (verdict === "give-up") {
     for (const line of ["no instance can serve, so gw stops:", ...notReadyLines(views())]) log.error(line);
     await stop();
-    throw new CliError("no instance can serve; gw stopped", 1, "the lines above say why for each instance; fix that and run gw up again");
+    throw new CliError("no instance can serve; gw stopped", 1, `the lines above say why for each instance; fix that and run ${typed("gw up")} again`);
   }
   try {
     // `port` only from --port: a main_port edit must be told it waits for a restart (exposure.ts).

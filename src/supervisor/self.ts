@@ -1,4 +1,7 @@
+import { realpathSync } from "node:fs";
+import { basename } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
+import { shellQuote } from "../cli/shell-word.ts";
 
 /** argv that runs this same gw again (compiled binary, or bun + the entry script). */
 export function selfCommand(...args: string[]): string[] {
@@ -8,8 +11,47 @@ export function selfCommand(...args: string[]): string[] {
 /** Set in the environment of the process `gw up -d` starts: log to gw.log only, no terminal. */
 export const DETACHED_ENV = "GW_DETACHED_CHILD";
 
-/** How to type gw in hints: "gw" for the binary, "bun src/main.ts" when run from a checkout. */
+/**
+ * How to type gw in hints: its name when PATH finds this binary under it ("gw"), else the path it
+ * was run by (a downloaded ./gw not installed yet, where "gw …" would be "command not found");
+ * "bun src/main.ts" when run from a checkout.
+ */
 export function selfDisplay(): string {
-  if (Bun.isStandaloneExecutable) return "gw";
-  return `bun ${displayPath(Bun.main)}`;
+  if (!Bun.isStandaloneExecutable) return `bun ${displayPath(Bun.main)}`;
+  // run by the cld link, hints still name gw
+  const name = basename(process.argv0);
+  for (const n of name === "cld" ? ["gw"] : [name, "gw"]) if (isThisBinary(Bun.which(n))) return n;
+  const shown = displayPath(process.execPath);
+  return shellQuote(shown.includes("/") ? shown : `./${shown}`);
+}
+
+/** How to type cld in hints: "cld" when PATH finds this gw under it (gw install's link), else "gw cld" as selfDisplay types gw. */
+export function cldDisplay(): string {
+  return !Bun.isStandaloneExecutable || isThisBinary(Bun.which("cld")) ? "cld" : `${selfDisplay()} cld`;
+}
+
+/**
+ * A command in a hint as the user of the binary types it: its leading gw or cld word as
+ * selfDisplay and cldDisplay say it. From a checkout, as written (the README's names).
+ */
+export function typed(command: string): string {
+  if (!Bun.isStandaloneExecutable) return command;
+  const [word] = command.split(" ", 1);
+  if (word === "gw") return selfDisplay() + command.slice(2);
+  if (word === "cld") return cldDisplay() + command.slice(3);
+  return command;
+}
+
+/** The install hint where the first hour starts, when PATH finds no gw at all (a gw installed elsewhere is the user's choice). */
+export function installHint(): string | undefined {
+  const gw = selfDisplay();
+  return Bun.isStandaloneExecutable && gw.includes("/") && !Bun.which("gw") ? `${gw} install   # puts gw and cld on your PATH: then "gw …" and "cld" work as every hint types them` : undefined;
+}
+
+function isThisBinary(found: string | null): boolean {
+  try {
+    return found !== null && realpathSync(found) === realpathSync(process.execPath);
+  } catch {
+    return false;
+  }
 }

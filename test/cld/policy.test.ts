@@ -54,7 +54,7 @@ describe("child environment", () => {
 
   test("cp: gateway, key as Bearer, every model tier a route, the window, discovery, its own config dir", () => {
     const stray = { CLAUDE_CODE_AUTO_MODE_MODEL: "claude-sonnet-5", ANTHROPIC_CUSTOM_MODEL_OPTION: "claude-x", ANTHROPIC_SMALL_FAST_MODEL: "claude-haiku-4-5" };
-    const launch = { baseUrl: "http://127.0.0.1:9", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 131072, configDir: "/c/cp" };
+    const launch = { baseUrl: "http://127.0.0.1:9", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 131072, configDir: "/c/cp", resumeCommand: "cld" };
     const env = agentEnv(claude, { ...user, ...stray }, gatewayEnv(launch));
     expect(env).toMatchObject({
       ...blanks, KEEP: "1", PATH: "/bin",
@@ -70,7 +70,7 @@ describe("child environment", () => {
   });
 
   test("a gateway elsewhere: the user's proxies stay (the way out of their network), a CA trusted by $SSL_CERT_FILE reaches Node as $NODE_EXTRA_CA_CERTS", () => {
-    const launch = { baseUrl: "https://gw.example.com/gw", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 1, configDir: "/c/cp" };
+    const launch = { baseUrl: "https://gw.example.com/gw", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 1, configDir: "/c/cp", resumeCommand: "cld" };
     const env = agentEnv(claude, { ...user, SSL_CERT_FILE: "/etc/team-ca.pem" }, gatewayEnv(launch), launch.baseUrl);
     expect(env).toMatchObject({ HTTP_PROXY: "http://p:1", https_proxy: "http://p:2", ALL_PROXY: "socks5://p", ANTHROPIC_AUTH_TOKEN: "k", NODE_EXTRA_CA_CERTS: "/etc/team-ca.pem" });
     // The user's own NODE_EXTRA_CA_CERTS wins; a plain-http gateway on this machine gets neither.

@@ -2,6 +2,7 @@
 // flags stay out of sight, and colour codes only reach a terminal that wants them.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { agentNames } from "../../src/run/agents/index.ts";
 import { runGw, tempFiles } from "../helpers/tmp.ts";
 
 const ESC = "\x1b[";
@@ -49,6 +50,18 @@ describe("commands", () => {
       expect(r.stdout).toStartWith(first);
       expect(r.stdout).toBe((await runGw([topic, "--help"])).stdout);
     }
+  });
+
+  test("bare gw: the commands, then where to start (exit 1)", async () => {
+    const r = await runGw([]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("COMMANDS");
+    expect(r.stdout).toEndWith("Start here: gw up (with no providers.toml here: a demo), or gw init (a providers.toml and .env to fill in)\n");
+  });
+
+  test("gw help's line for run names every agent gw run starts (claude was missing)", async () => {
+    const line = (await runGw(["help"])).stdout.split("\n").find((l) => /^\s+run\s/.test(l))!;
+    for (const name of agentNames()) expect(line).toContain(name);
   });
 
   test("run as cld, its refusals say cld:", async () => {

@@ -208,8 +208,8 @@ describe("gw check on the example files says what README says", () => {
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { problems: { severity: string; message: string }[] };
     expect(out.problems.map((p) => `${p.severity}: ${p.message}`)).toEqual([
-      "error: ${RELAY_KEY} still holds a placeholder (the example value from .env.example)",
-      "error: ${OPENAI_RELAY_KEY} still holds a placeholder (the example value from .env.example)",
+      "error: ${RELAY_KEY} still holds a placeholder (an example value, not a real key)",
+      "error: ${OPENAI_RELAY_KEY} still holds a placeholder (an example value, not a real key)",
     ]);
   });
 

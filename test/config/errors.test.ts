@@ -139,7 +139,7 @@ describe("values nobody means for real", () => {
     const dir = tempFiles({ "providers.toml": EXAMPLE, ".env": readFileSync(join(ROOT, ".env.example"), "utf8") });
     const r = await runGw(["check", "-c", join(dir, "providers.toml")]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("instances.relay.providers[0].api_keys[0]  error: ${RELAY_KEY} still holds a placeholder (the example value from .env.example)  (put the real key in .env: RELAY_KEY=…)");
+    expect(r.stderr).toContain("instances.relay.providers[0].api_keys[0]  error: ${RELAY_KEY} still holds a placeholder (an example value, not a real key)  (put the real key in .env: RELAY_KEY=…)");
     expect(r.stderr).toContain("instances.relay.providers[1].api_keys[0]  error: ${OPENAI_RELAY_KEY} still holds a placeholder");
     expect(r.stderr).not.toContain("sk-relay-x"); // the value itself is not repeated
   });

@@ -20,6 +20,9 @@ describe("gw init", () => {
     const check = await runGw(["check"], { cwd: dir });
     expect(check.code).toBe(1);
     expect(check.stderr + check.stdout).toContain("${RELAY_KEY} still holds a placeholder");
+    // the user of the binary alone has neither a .env.example nor anything to copy to .env
+    expect(check.stderr + check.stdout).not.toContain(".env.example");
+    expect(readFileSync(join(dir, ".env"), "utf8")).not.toContain("Copy to .env");
   });
 
   test("never overwrites: a providers.toml there is refused (exit 1, untouched); a .env there is kept", async () => {

@@ -1,9 +1,10 @@
 // gw install / --uninstall on real directories: from the source tree (a wrapper script) and
-// from a compiled binary (a copy), then cld through the installed link.
+// from a compiled binary (a copy), then cld through the installed link; and the compiled binary
+// before it is installed, whose hints must type it as its user can run it.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CldSandbox, cldConfig, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
+import { CldSandbox, cldConfig, closedPort, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
 
 setDefaultTimeout(120_000); // the compiled-binary case builds gw once
 const gateway = fakeGateway();
@@ -12,8 +13,8 @@ afterAll(() => {
   removeSandboxes();
 });
 
-async function run(cmd: readonly string[], box: CldSandbox, env: Record<string, string> = {}) {
-  const p = Bun.spawn([...cmd], { cwd: box.dir, env: box.env(env), stdout: "pipe", stderr: "pipe", stdin: "ignore", detached: true });
+async function run(cmd: readonly string[], box: CldSandbox, env: Record<string, string> = {}, cwd = box.dir) {
+  const p = Bun.spawn([...cmd], { cwd, env: box.env(env), stdout: "pipe", stderr: "pipe", stdin: "ignore", detached: true });
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { stdout, stderr, code, pid: p.pid };
 }
@@ -145,13 +146,98 @@ c cld cp ""; c gw cld ""; c cld -c ""`;
 });
 
 describe("gw install from a compiled binary", () => {
-  const box = new CldSandbox();
-  const built = join(box.dir, "build", "gw");
+  const box = new CldSandbox({ agents: ["codex"] });
+  // saved where a user might, under a name with a space: hints must keep it one shell word
+  const built = join(box.dir, "my build", "gw");
   const prefix = join(box.dir, "bin2");
 
   beforeAll(async () => {
     const p = Bun.spawn([process.execPath, "build", MAIN, "--compile", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--outfile", built], { stdout: "ignore", stderr: "inherit" });
     expect(await p.exited).toBe(0);
+  });
+
+  // from box.dir the binary is 'my build/gw'; from a folder beside it, ../my build/gw: shown absolute
+  const gw = `'${built}'`;
+  /** A folder of gw init with the keys filled in, where the user then works. */
+  async function initialised(name: string): Promise<string> {
+    expect((await run([built, "init", name], box)).code).toBe(0);
+    writeFileSync(join(box.dir, name, ".env"), "RELAY_KEY=sk-real-1\nOPENAI_RELAY_KEY=sk-real-2\n");
+    return join(box.dir, name);
+  }
+
+  test("run from where it was saved, before gw install: help, gw init's next steps and Claude Code's resume hint type that path, and gw install is named", async () => {
+    // PATH holds no gw
+    const help = await run([built, "--help"], box);
+    expect(help.stdout).toContain("USAGE 'my build/gw' up|down|");
+    expect(help.stdout).toContain("Use 'my build/gw' <command> --help");
+    expect((await run([built, "login"], box)).stderr).toContain("usage: 'my build/gw' login [OPTIONS] <NAME> <PROVIDER>  ('my build/gw' login --help says what each is)");
+    expect((await run([built, "stauts"], box)).stderr).toContain("('my build/gw' help COMMAND for its flags)");
+    const init = await run([built, "init", "first"], box);
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain("then: 'my build/gw' check -c first/providers.toml (every problem, with its line), 'my build/gw' up -c first/providers.toml\n");
+    expect(init.stdout).toContain("and: 'my build/gw' install   # puts gw and cld on your PATH");
+    const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!));
+    // Claude Code's exit hint names only a plain word ("cld"), else "claude --resume ID", which leaves
+    // the gateway: gw stays the parent and follows it with the command this user has
+    const id = "5e55a0e0-1111-4222-8333-944445555666";
+    const launched = await run([built, "cld", "cp", "g3f"], box, { CLD_TOML: toml, FAKE_CLAUDE_SESSION: id });
+    expect(launched.code).toBe(0);
+    expect(box.lastCall()!.env.CLAUDE_CODE_RESUME_HINT_COMMAND).toBe("");
+    expect(launched.stderr.split("\n").at(-2)).toBe(`cld: resume it through the gateway with: 'my build/gw' cld --resume ${id}`);
+  });
+
+  test("before gw install, the first refusals type that path: nothing running yet, a providers.toml cld does not know, no CLIProxyAPI, a gateway not up", async () => {
+    const dir = await initialised("refusals");
+    expect((await run([built, "status"], box, {}, dir)).stderr).toContain(`start it with: ${gw} up -d\n`);
+    expect((await run([built, "logs"], box, {}, dir)).stderr).toContain(`start it with: ${gw} up -d\n`);
+    expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, {}, dir)).stderr).toContain(`name it if you trust it: ${gw} cld -c providers.toml …  (or run ${gw} cld once in a terminal to confirm it)`);
+    const check = await run([built, "check"], box, {}, dir);
+    expect(check.stderr).toContain(`(log in: ${gw} login official antigravity)`);
+    expect(check.stderr).toContain(`get it with: ${gw} cliproxy install — `);
+    const noBinary = await run([built, "up", "--port", "0"], box, { PATH: `${box.bin}:/usr/bin:/bin` }, dir);
+    expect(noBinary.stderr).toContain(`get it with: ${gw} cliproxy install — `);
+    expect(noBinary.stderr).toEndWith(`fix that and run ${gw} up again\n`);
+    const down = box.writeConfig("down.toml", cldConfig(closedPort()));
+    expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, { CLD_TOML: down })).stderr).toContain(`start it with: 'my build/gw' up -d -c ${down}`);
+    // gw run: no agent named, no route named, and no terminal to ask on
+    expect((await run([built, "run"], box)).stderr).toBe("gw: name the agent to run: 'my build/gw' run claude|codex|gemini …\n  'my build/gw' run --help\n");
+    const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!));
+    expect((await run([built, "run", "codex", "exec", "hi"], box, { CLD_TOML: toml })).stderr).toContain("name the route: 'my build/gw' run codex FILTER … (routes: ");
+  });
+
+  test("before gw install, the demo's banner types that path, and so does gw up refused by the demo left running", async () => {
+    const system = { PATH: `${box.bin}:/usr/bin:/bin` }; // the demo's watchdog needs sleep; no gw there either
+    const demo = await run([built, "up", "-d", "--port", "0"], box, system);
+    try {
+      expect(demo.code).toBe(0);
+      // the banner comes from the gw in the background, which types its absolute path
+      expect(demo.stdout).toContain(`  ${gw} cld cp -c `);
+      expect(demo.stdout).toContain(`  ${gw} install   # puts gw and cld on your PATH`);
+      expect(demo.stdout).toContain(`${gw} status · ${gw} logs -f · ${gw} down`);
+      expect(demo.stdout).toContain("— 'my build/gw' status · logs -f · down"); // and up -d's own line, its relative one
+      expect((await run([built, "up", "-d"], box, system)).stderr).toContain(`see it with: 'my build/gw' status · stop it with: 'my build/gw' down\n`);
+      // the real config wants the demo's port
+      const demoPort = /on http:\/\/127\.0\.0\.1:(\d+)/.exec(demo.stdout)![1]!;
+      const busy = await run([built, "up", "--port", demoPort], box, { ...system, GW_CLIPROXY: built }, await initialised("busy"));
+      expect(busy.stderr).toContain(`stop it with: ${gw} down -c ${join(box.home, ".cache/gw/demo/demo.toml")} — or run this one elsewhere: change [global] main_port (or ${gw} up --port N)`);
+    } finally {
+      expect((await run([built, "down"], box, system)).code).toBe(0);
+    }
+  });
+
+  test("installed and on PATH, its hints say gw and cld", async () => {
+    const bin = join(box.dir, "onpath");
+    expect((await run([built, "install", "--prefix", bin], box)).code).toBe(0);
+    const onPath = { PATH: `${bin}:${box.bin}` };
+    const init = await run(["gw", "init", "second"], box, onPath);
+    expect(init.stdout).toContain("then: gw check -c second/providers.toml");
+    expect(init.stdout).not.toContain("install");
+    const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!));
+    const launched = await run(["gw", "cld", "cp", "g3f"], box, { ...onPath, CLD_TOML: toml, FAKE_CLAUDE_SESSION: "5e55a0e0-1111-4222-8333-944445555666" });
+    expect(box.lastCall()!.env.CLAUDE_CODE_RESUME_HINT_COMMAND).toBe("cld");
+    expect(box.lastCall()!.pid).toBe(launched.pid); // Claude Code's own hint says cld: the terminal is handed over
+    expect(launched.stderr).not.toContain("resume");
+    expect((await run(["gw", "install", "--uninstall", "--prefix", bin], box, onPath)).code).toBe(0);
   });
 
   test("copies itself, and its cld link execs claude in the same process", async () => {

@@ -23,10 +23,12 @@ interface ClaudeGatewayLaunch {
   /** Context window of the main route, in tokens. */
   readonly contextWindow: number;
   readonly configDir: string;
+  /** What Claude Code's exit hint names instead of `claude` ("Resume this session with: cld --resume ID"): "cld", or "./gw cld" before gw install. */
+  readonly resumeCommand: string;
 }
 
-/** The command Claude Code's exit hint names instead of `claude` ("Resume this session with: cld --resume ID"). */
-const RESUME_COMMAND = "cld";
+/** Claude Code (2.1.332) names a launcher in its exit hint only when it is one plain word; anything else and it says `claude`. */
+const LAUNCHER_WORD = /^\w[\w-]*$/;
 
 /**
  * Model variables cld does not set but a user's shell may: each would send some of Claude Code's
@@ -54,7 +56,8 @@ export function gatewayEnv(l: ClaudeGatewayLaunch): Record<string, string> {
     // A `[1m]` model would claim a 1M window and send the context-1m beta; the route decides both.
     CLAUDE_CODE_DISABLE_1M_CONTEXT: "1",
     CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY: "1",
-    CLAUDE_CODE_RESUME_HINT_COMMAND: RESUME_COMMAND,
+    // empty when it is no plain word: the launcher then prints the hint itself (hand-over.ts)
+    CLAUDE_CODE_RESUME_HINT_COMMAND: LAUNCHER_WORD.test(l.resumeCommand) ? l.resumeCommand : "",
     CLAUDE_CONFIG_DIR: l.configDir,
   };
 }
