@@ -11,15 +11,18 @@ import { selfCommand } from "./self.ts";
 /** How often the loop checks that gw is alive; the worst-case lifetime of an orphan. */
 const WATCH_INTERVAL_S = 1;
 
-const LOOP = `gw=$1; shift; while kill -0 "$gw" 2>/dev/null; do sleep ${WATCH_INTERVAL_S}; done; exec "$@"`;
+// A PATH without sleep would turn the loop into a busy spin: the watchdog says so and leaves
+// (gw's next start or stop still cleans up after a kill -9), it never runs the down early.
+const LOOP = `gw=$1; shift; while kill -0 "$gw" 2>/dev/null; do sleep ${WATCH_INTERVAL_S} || { echo "gw: watchdog: no working sleep on PATH ($PATH): instances will not be stopped if gw is killed with SIGKILL — start gw with /bin or /usr/bin on PATH" >&2; exit 1; }; done; exec "$@"`;
 
-export function startWatchdog(paths: GwPaths, configFile: string, env: Record<string, string | undefined>): { stop(): Promise<void> } {
+export function startWatchdog(paths: GwPaths, configFile: string, env: Record<string, string | undefined>): { stop(): Promise<void>; readonly exited: Promise<number> } {
   const fd = openPrivateAppend(paths.gwLog);
   const argv = ["/bin/sh", "-c", LOOP, "gw-watchdog", String(process.pid), ...selfCommand("down", "-c", configFile, "--after-crash", String(process.pid))];
   const proc = Bun.spawn(argv, { env, stdin: "ignore", stdout: fd, stderr: fd, detached: true });
   closeSync(fd);
   proc.unref();
   return {
+    exited: proc.exited,
     async stop() {
       try {
         process.kill(-proc.pid, "SIGKILL"); // the loop and its sleep
