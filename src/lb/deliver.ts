@@ -18,6 +18,7 @@ import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import { judgeLateError } from "./late-error.ts";
 import type { Health } from "./local.ts";
 import { NO_INSTANCE, type OwnError } from "./own-error.ts";
+import { hasAnswerEnd } from "./paths.ts";
 import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import type { RefusalLog } from "./refusal-log.ts";
@@ -66,6 +67,8 @@ interface Delivery {
   readonly own?: OwnError;
   /** The cooldowns of the running config, for an error found after the headers went out (late-error.ts). */
   readonly cooldowns: CooldownsMs;
+  /** The path forwarded: whether its stream's answer has an end to wait for (paths.ts). */
+  readonly path: string;
 }
 
 export function deliver(final: Tried | undefined, d: Delivery): Response {
@@ -152,7 +155,9 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     const text = (rest ? d.mask(utf8.decode(rest)) : "") + (d.dialect === "gemini" ? (geminiReadableError(watcher?.streamError?.(), d.mask) ?? "") : "");
     return text || undefined;
   };
-  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : () => errors?.rest(), last: sse ? endsAnswer : undefined });
+  // A stream that closes before its answer's end was cut short: a break, though its close was clean.
+  const answered = sse && hasAnswerEnd(d.path) ? watcher?.answerEnded : undefined;
+  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : () => errors?.rest(), last: sse ? endsAnswer : undefined, answered });
   return new Response(body, { status: o.status, headers });
 }
 

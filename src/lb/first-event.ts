@@ -129,6 +129,48 @@ export function endsAnswer(events: Uint8Array): boolean {
 const latin1 = new TextDecoder("latin1");
 
 /**
+ * Whether a line of an event stream (`event: …` or `data: …`) says the answer is whole, in any
+ * dialect — generously, so no complete answer from a real relay goes without one: Anthropic
+ * message_stop or a message_delta with its stop_reason, OpenAI's [DONE] or a chunk whose choice
+ * has its finish_reason (relays that send no [DONE]), Responses completed or incomplete (by name:
+ * the data of a response.completed, the whole answer, may be too long a line to be read), a Gemini
+ * candidate with its finishReason. A stream that closes before one was cut (stream.ts). Content
+ * costs a scan or two; only data that sets such a field is parsed.
+ */
+export function endsTheAnswer(line: string): boolean {
+  if (line.startsWith("event:")) return END_EVENT.test(line);
+  if (END_DATA.test(line)) return true;
+  if (!setsStop(line)) return false;
+  const o = parseObject(line.slice(line.charCodeAt(5) === 32 ? 6 : 5));
+  if (o?.type === "message_delta") return isSet((o.delta as Record<string, unknown> | undefined)?.stop_reason);
+  const choices = (o?.choices ?? o?.candidates) as Record<string, unknown>[] | undefined;
+  return Array.isArray(choices) && choices.some((c) => isSet(c?.finish_reason) || isSet(c?.finishReason));
+}
+
+const END_EVENT = /^event: ?(?:message_stop|response\.completed|response\.incomplete)$/;
+/** [DONE], or an end named by the data alone (relays that send no `event:` lines put its type first). */
+const END_DATA = /^data: ?(?:\[DONE\]$|\{"type": ?"(?:message_stop|response\.completed|response\.incomplete)")/;
+
+/**
+ * Whether a data line may set a stop_reason, finish_reason or finishReason: a key ending in
+ * `eason` set to a string (JSON escapes every quote inside a string: text cannot look so). A scan,
+ * not a regex: it runs on every line of every stream, and every chat chunk says `"finish_reason":null`.
+ */
+function setsStop(line: string): boolean {
+  if (!line.startsWith("data:")) return false;
+  for (let i = line.indexOf('eason"'); i !== -1; i = line.indexOf('eason"', i + 6)) {
+    let j = i + 6;
+    while (line.charCodeAt(j) === 32) j++;
+    if (line.charCodeAt(j++) !== 58) continue; // ":"
+    while (line.charCodeAt(j) === 32) j++;
+    if (line.charCodeAt(j) === 34) return true; // a string
+  }
+  return false;
+}
+
+const isSet = (v: unknown) => typeof v === "string" && v !== "";
+
+/**
  * The HTTP status an in-stream error stands for: a numeric code (Google's shape), else its code or
  * type by the names each API gives its statuses; an unnamed error counts as a server error. The
  * code is asked first: where both are named, the type is the coarser one — CLIProxyAPI's

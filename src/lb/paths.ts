@@ -50,3 +50,11 @@ export function canonicalPath(pathname: string): string | undefined {
   p = p.replace(/\\/g, "/").replace(/\/{2,}/g, "/").toLowerCase();
   return /(^|\/)\.\.?(\/|$)/.test(p) ? undefined : p;
 }
+
+/**
+ * Model calls whose event stream is an answer with an end of its own (first-event.ts
+ * endsTheAnswer), under any API root (`/api/provider/anthropic/v1/messages`, Codex's
+ * `/backend-api/codex/responses`): a stream elsewhere is relayed to its close as it comes.
+ */
+export const hasAnswerEnd = (path: string): boolean => ANSWER_CALL.test(path);
+const ANSWER_CALL = /(?:\/messages|\/completions|\/responses|:streamGenerateContent|:generateContent)$/;

@@ -72,6 +72,12 @@ interface RelayHooks {
    * background (so its connection is kept) for LET_GO_MS at most.
    */
   readonly last?: (sent: Uint8Array) => boolean;
+  /**
+   * Whether the answer's end has passed: a body that closes cleanly before it is a break (an
+   * upstream that lost its own upstream, a relay restarting) — the client's SDK would take the
+   * cut answer for a whole one. Without it a clean close is a clean end.
+   */
+  readonly answered?: () => boolean;
 }
 
 /**
@@ -80,12 +86,13 @@ interface RelayHooks {
  * An upstream silent for `idleMs` while the client waits for data counts as broken (0 = never);
  * CLIProxyAPI's `: keep-alive` comments are data, so a living stream is never cut. `onChunk`
  * sees each chunk before the client does (usage watcher, byte count) and may hand it on masked.
- * Event streams get `breakEvent`, so a break ends them with an error event in the client's
- * dialect; a plain body (no error event possible) is aborted instead. A partly read body
- * (first-event.ts) starts with the chunks already read.
+ * Event streams get `breakEvent`, so a break (or, with `answered`, a clean close before the
+ * answer's end) ends them with an error event in the client's dialect; a plain body (no error
+ * event possible) is aborted instead. A partly read body (first-event.ts) starts with the chunks
+ * already read.
  */
 export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: RelayHooks): ReadableStream<Uint8Array> {
-  const { breakEvent: dialect, onEnd, idleMs = 0, onChunk, trailer, last } = hooks;
+  const { breakEvent: dialect, onEnd, idleMs = 0, onChunk, trailer, last, answered } = hooks;
   const source: StreamSource = body instanceof ReadableStream ? { head: [], reader: body.getReader() } : body;
   const reader = source.reader;
   let ended = false;
@@ -130,6 +137,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
   const closeClean = (ctrl: ReadableStreamDefaultController<Uint8Array>) => {
     const extra = trailer?.();
     if (extra) send(ctrl, typeof extra === "string" ? encoder.encode(extra) : extra);
+    if (answered?.() === false) return fail(ctrl, CUT_SHORT);
     ctrl.close();
     end({ broken: false, clientLeft: false });
   };
@@ -215,6 +223,7 @@ interface Cut {
   readonly byGw?: boolean;
 }
 
+const CUT_SHORT: Cut = { status: 502, why: "upstream closed the stream before the answer's end", code: "upstream_stream_broken" };
 const broke = (what: string): Cut => ({ status: 502, why: `upstream stream broke: ${what}`, code: "upstream_stream_broken" });
 
 /**

@@ -2,6 +2,8 @@
 // buffering — only lines that mention usage are parsed) or a JSON body. Every dialect is
 // normalised to Anthropic's meaning: `input` excludes cached tokens, `cacheRead` counts them.
 
+import { endsTheAnswer } from "../lb/first-event.ts";
+
 export interface Usage {
   /** Input tokens not served from cache. */
   input?: number;
@@ -28,6 +30,8 @@ export interface UsageWatcher {
   streamError?(): string | undefined;
   /** Error events (as streamError counts them) seen so far. */
   errorEvents?(): number;
+  /** Whether the answer's end has passed: its dialect's last event (first-event.ts endsTheAnswer), or an error event. */
+  answerEnded?(): boolean;
 }
 
 /** An incremental SSE watcher. Cost per chunk: one streaming UTF-8 decode and a substring search. */
@@ -40,7 +44,10 @@ export function usageFromSse(): UsageWatcher {
   let errors = 0;
   // The event being read is named as an error: its data is the error.
   let errorEvent = false;
+  // The answer's end has passed (first-event.ts endsTheAnswer).
+  let ended = false;
   const line = (l: string) => {
+    ended ||= endsTheAnswer(l);
     if (l.startsWith("event:")) {
       errorEvent = ERROR_EVENT.test(l);
       return;
@@ -79,6 +86,7 @@ export function usageFromSse(): UsageWatcher {
     responseId: () => respId,
     streamError: () => errorData,
     errorEvents: () => errors,
+    answerEnded: () => ended || errors > 0,
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { errorStatus, EventSplitter, holdOpening, judgeEvent } from "../../src/lb/first-event.ts";
+import { endsTheAnswer, errorStatus, EventSplitter, holdOpening, judgeEvent } from "../../src/lb/first-event.ts";
 import { textStream } from "../helpers/streams.ts";
 
 const ev = (name: string, data: unknown) => ({ name, data: typeof data === "string" ? data : JSON.stringify(data), size: 0 });
@@ -51,6 +51,35 @@ describe("judgeEvent", () => {
     expect(errorStatus(failed)).toBe(401);
     expect(errorStatus({ error: { message: "x", type: "invalid_request_error", code: "model_not_found" } })).toBe(404);
     expect(errorStatus({ error: { message: "x", type: "invalid_request_error", code: "context_length_exceeded" } })).toBe(400);
+  });
+});
+
+describe("endsTheAnswer", () => {
+  const data = (o: unknown) => `data: ${JSON.stringify(o)}`;
+  test("each dialect's end, by its event's name or by its data", () => {
+    expect(endsTheAnswer("event: message_stop")).toBe(true);
+    expect(endsTheAnswer("event:response.completed")).toBe(true);
+    expect(endsTheAnswer(data({ type: "message_stop" }))).toBe(true);
+    expect(endsTheAnswer(data({ type: "message_delta", delta: { stop_reason: "tool_use" } }))).toBe(true);
+    expect(endsTheAnswer("data: [DONE]")).toBe(true);
+    expect(endsTheAnswer("data:[DONE]")).toBe(true);
+    expect(endsTheAnswer(data({ object: "chat.completion.chunk", choices: [{ index: 0, delta: {}, finish_reason: "length" }] }))).toBe(true);
+    expect(endsTheAnswer(data({ type: "response.incomplete", response: {} }))).toBe(true);
+    expect(endsTheAnswer(data({ candidates: [{ content: { parts: [] }, finishReason: "MAX_TOKENS" }] }))).toBe(true);
+    // Google's own spacing
+    expect(endsTheAnswer('data: {"candidates": [{"content": {"parts": [{"text": "x"}],"role": "model"},"finishReason": "STOP","index": 0}]}')).toBe(true);
+  });
+
+  test("openings, content, and a stop that is only text, are no end", () => {
+    expect(endsTheAnswer("event: message_delta")).toBe(false);
+    expect(endsTheAnswer(data({ type: "message_start", message: { stop_reason: null } }))).toBe(false);
+    expect(endsTheAnswer(data({ type: "message_delta", delta: { stop_reason: null } }))).toBe(false);
+    expect(endsTheAnswer(data({ choices: [{ index: 0, delta: { content: "hi" }, finish_reason: null, stop_reason: "x" }] }))).toBe(false);
+    expect(endsTheAnswer(data({ type: "content_block_delta", delta: { text: '{"finish_reason":"stop","type":"message_stop"} [DONE]' } }))).toBe(false);
+    expect(endsTheAnswer(data({ type: "response.output_text.delta", delta: '"finishReason": "STOP"' }))).toBe(false);
+    expect(endsTheAnswer(data({ candidates: [{ content: { parts: [{ text: "a" }] } }] }))).toBe(false);
+    expect(endsTheAnswer(": keep-alive")).toBe(false);
+    expect(endsTheAnswer("")).toBe(false);
   });
 });
 

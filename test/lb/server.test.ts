@@ -36,7 +36,7 @@ test("stats count requests per instance; stop() lets a stream finish within the 
       async start(c) {
         c.enqueue(new TextEncoder().encode("data: first\n\n"));
         await new Promise<void>((r) => (release = r));
-        c.enqueue(new TextEncoder().encode("data: last\n\n"));
+        c.enqueue(new TextEncoder().encode("data: last\n\ndata: [DONE]\n\n")); // a whole answer: one cut short is a break
         c.close();
       },
     });

@@ -24,6 +24,8 @@ const OPENING = `event: message_start\ndata: {"type":"message_start","message":{
 const DELTA = `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}\n\n`;
 // Content that shows a key-shaped example (a model writing code): content is never masked.
 const EXAMPLE_DELTA = `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"export ANTHROPIC_API_KEY=sk-ant-api03-EXAMPLEexample0123456789abcdefgh"}}\n\n`;
+// A whole answer ends so (a stream that closes before its end is a break: stream.ts).
+const STOP = `event: message_stop\ndata: {"type":"message_stop"}\n\n`;
 
 let up: TestUpstream, gw: Gateway;
 beforeAll(() => {
@@ -38,11 +40,11 @@ beforeAll(() => {
     // What CLIProxyAPI passes on from Anthropic with passthrough-headers (gw writes it: src/instances/yaml.ts).
     const passed = { "anthropic-organization-id": "4f0c9a8e-org", "openai-organization": "org-team", "openai-project": "proj_1", "chatgpt-account-id": "acct-1", "request-id": "req_011", "anthropic-ratelimit-requests-remaining": "49", "anthropic-ratelimit-requests-reset": "2026-12-01T09:00:20Z", "anthropic-ratelimit-unified-status": "allowed_warning", "anthropic-ratelimit-unified-5h-utilization": "0.93" };
     if (kind === "passthrough") return Response.json({ id: "msg_1", type: "message", role: "assistant", content: [{ type: "text", text: "hi" }], usage: { input_tokens: 1, output_tokens: 1 } }, { headers: passed });
-    if (kind === "passthrough-sse") return new Response(`${OPENING}${DELTA}`, { headers: { ...passed, "content-type": "text/event-stream" } });
+    if (kind === "passthrough-sse") return new Response(`${OPENING}${DELTA}${STOP}`, { headers: { ...passed, "content-type": "text/event-stream" } });
     if (kind === "ok-echo") return Response.json({ id: "msg_1", type: "message", role: "assistant", content: [{ type: "text", text: "hi" }], usage: { input_tokens: 1, output_tokens: 1 } }, { headers: echo });
     if (kind === "sse-error") return new Response(`${OPENING}event: error\ndata: ${quoting}\n\n`, { headers: { ...echo, "content-type": "text/event-stream" } });
     if (kind === "sse-late-error") return new Response(`${OPENING}${DELTA}event: error\ndata: ${quoting}\n\n`, { headers: { "content-type": "text/event-stream" } });
-    if (kind === "sse-example-key") return new Response(`${OPENING}${EXAMPLE_DELTA}`, { headers: { "content-type": "text/event-stream" } });
+    if (kind === "sse-example-key") return new Response(`${OPENING}${EXAMPLE_DELTA}${STOP}`, { headers: { "content-type": "text/event-stream" } });
     if (kind === "sse-plain-error") return new Response(`${OPENING}event: error\ndata: ${plain}\n\n`, { headers: { "content-type": "text/event-stream" } });
     return new Response(quoting, { status: 401, headers });
   });
@@ -159,5 +161,5 @@ test("an error event after content reaches the client masked; content that only 
   expect(event.error.type).toBe("authentication_error");
   expect(event.error.message).toContain(maskSecret(INSTANCE_KEY));
   const example = await ask("sse-example-key", true);
-  expect(await example.text()).toBe(`${OPENING}${EXAMPLE_DELTA}`);
+  expect(await example.text()).toBe(`${OPENING}${EXAMPLE_DELTA}${STOP}`);
 });
