@@ -135,9 +135,12 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
     end({ broken: true, clientLeft: false, why: c.why, byGw: c.byGw });
   };
   const closeClean = (ctrl: ReadableStreamDefaultController<Uint8Array>) => {
+    // Cut short: an event the upstream left unfinished is dropped, as an SSE client drops it at a
+    // stream's end — sent before the error event, its half JSON is what the SDKs reported instead
+    // of gw's reason.
+    if (answered?.() === false) return fail(ctrl, CUT_SHORT);
     const extra = trailer?.();
     if (extra) send(ctrl, typeof extra === "string" ? encoder.encode(extra) : extra);
-    if (answered?.() === false) return fail(ctrl, CUT_SHORT);
     ctrl.close();
     end({ broken: false, clientLeft: false });
   };
