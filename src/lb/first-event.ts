@@ -159,9 +159,10 @@ const END_DATA = /^data: ?\[DONE\]$/;
 const END_TYPE = /"type": ?"(?:message_stop|response\.completed|response\.incomplete)"/;
 
 /**
- * Whether a data line may set a stop_reason, finish_reason, finishReason or blockReason: a key ending in
- * `eason` set to a string (JSON escapes every quote inside a string: text cannot look so). A scan,
- * not a regex: it runs on every line of every stream, and every chat chunk says `"finish_reason":null`.
+ * Whether a data line may set a stop_reason, finish_reason, finishReason or blockReason: a key
+ * ending in `eason` set to a string (JSON escapes every quote inside a string: text cannot look
+ * so). A scan, not a regex: it runs on every line of every stream, and every chat chunk says
+ * `"finish_reason":null`.
  */
 function setsStop(line: string): boolean {
   for (let i = line.indexOf('eason"'); i !== -1; i = line.indexOf('eason"', i + 6)) {
