@@ -134,30 +134,37 @@ const latin1 = new TextDecoder("latin1");
  * message_stop or a message_delta with its stop_reason, OpenAI's [DONE] or a chunk whose choice
  * has its finish_reason (relays that send no [DONE]), Responses completed or incomplete (by name:
  * the data of a response.completed, the whole answer, may be too long a line to be read), a Gemini
- * candidate with its finishReason. A stream that closes before one was cut (stream.ts). Content
- * costs a scan or two; only data that sets such a field is parsed.
+ * candidate with its finishReason or a prompt it blocked (promptFeedback.blockReason, no candidate).
+ * Relays that send no `event:` lines may put the type anywhere (Python's models put it last). A
+ * line too long to be read whole (tokens.ts drops its middle: a Gemini image is followed by its
+ * finishReason) that sets such a field counts as an end. A stream that closes before one was cut
+ * (stream.ts). Content costs a scan or two; only data that sets such a field is parsed.
  */
 export function endsTheAnswer(line: string): boolean {
   if (line.startsWith("event:")) return END_EVENT.test(line);
-  if (END_DATA.test(line)) return true;
+  if (!line.startsWith("data:")) return false;
+  if (END_DATA.test(line) || END_TYPE.test(line)) return true;
   if (!setsStop(line)) return false;
   const o = parseObject(line.slice(line.charCodeAt(5) === 32 ? 6 : 5));
-  if (o?.type === "message_delta") return isSet((o.delta as Record<string, unknown> | undefined)?.stop_reason);
-  const choices = (o?.choices ?? o?.candidates) as Record<string, unknown>[] | undefined;
+  if (!o) return true; // too long a line, read in part
+  if (isSet((o.promptFeedback as Record<string, unknown> | undefined)?.blockReason)) return true;
+  if (o.type === "message_delta") return isSet((o.delta as Record<string, unknown> | undefined)?.stop_reason);
+  const choices = (o.choices ?? o.candidates) as Record<string, unknown>[] | undefined;
   return Array.isArray(choices) && choices.some((c) => isSet(c?.finish_reason) || isSet(c?.finishReason));
 }
 
 const END_EVENT = /^event: ?(?:message_stop|response\.completed|response\.incomplete)$/;
-/** [DONE], or an end named by the data alone (relays that send no `event:` lines put its type first). */
-const END_DATA = /^data: ?(?:\[DONE\]$|\{"type": ?"(?:message_stop|response\.completed|response\.incomplete)")/;
+const END_DATA = /^data: ?\[DONE\]$/;
+/** An end named by the data alone, anywhere in it (a quote inside a JSON string is escaped: text cannot look so). */
+const END_TYPE = /"type": ?"(?:message_stop|response\.completed|response\.incomplete)"/;
 
 /**
- * Whether a data line may set a stop_reason, finish_reason or finishReason: a key ending in
- * `eason` set to a string (JSON escapes every quote inside a string: text cannot look so). A scan,
- * not a regex: it runs on every line of every stream, and every chat chunk says `"finish_reason":null`.
+ * Whether a data line may set a stop_reason, finish_reason, finishReason or blockReason: a key
+ * ending in `eason` set to a string (JSON escapes every quote inside a string: text cannot look
+ * so). A scan, not a regex: it runs on every line of every stream, and every chat chunk says
+ * `"finish_reason":null`.
  */
 function setsStop(line: string): boolean {
-  if (!line.startsWith("data:")) return false;
   for (let i = line.indexOf('eason"'); i !== -1; i = line.indexOf('eason"', i + 6)) {
     let j = i + 6;
     while (line.charCodeAt(j) === 32) j++;

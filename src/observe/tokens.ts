@@ -80,7 +80,9 @@ export function usageFromSse(): UsageWatcher {
         start = nl + 1;
       }
       tail = text.slice(start);
-      if (tail.length > MAX_LINE) tail = ""; // a huge content delta cannot carry usage worth keeping
+      // A huge line (a content delta, a Gemini image) keeps its start, so its end — where Gemini
+      // puts finishReason and usage — is still read as part of a data line (first-event.ts endsTheAnswer).
+      if (tail.length > MAX_LINE) tail = tail.slice(0, LINE_START);
     },
     usage: () => usage,
     responseId: () => respId,
@@ -119,6 +121,7 @@ const ERROR_EVENT = /^event: ?(?:error|response\.failed)$/;
 /** A data line whose payload is an error (OpenAI and Google put it first; Anthropic names its type). */
 const ERROR_DATA = /^data: ?\{\s*"(?:error"|type"\s*:\s*"(?:error|response\.failed)")/;
 const MAX_LINE = 1 << 20;
+const LINE_START = 64;
 
 type Json = Record<string, unknown>;
 

@@ -12,8 +12,9 @@ import { selfCommand } from "./self.ts";
 const WATCH_INTERVAL_S = 1;
 
 // A PATH without sleep would turn the loop into a busy spin: the watchdog says so and leaves
-// (gw's next start or stop still cleans up after a kill -9), it never runs the down early.
-const LOOP = `gw=$1; shift; while kill -0 "$gw" 2>/dev/null; do sleep ${WATCH_INTERVAL_S} || { echo "gw: watchdog: no working sleep on PATH ($PATH): instances will not be stopped if gw is killed with SIGKILL — start gw with /bin or /usr/bin on PATH" >&2; exit 1; }; done; exec "$@"`;
+// (gw's next start or stop still cleans up after a kill -9), it never runs the down early. A sleep
+// ended by a signal (status above 128: a `pkill sleep`) is no missing sleep: the loop goes on.
+const LOOP = `gw=$1; shift; while kill -0 "$gw" 2>/dev/null; do sleep ${WATCH_INTERVAL_S} || [ $? -gt 128 ] || { echo "gw: watchdog: no working sleep on PATH ($PATH): instances will not be stopped if gw is killed with SIGKILL — start gw with /bin or /usr/bin on PATH" >&2; exit 1; }; done; exec "$@"`;
 
 export function startWatchdog(paths: GwPaths, configFile: string, env: Record<string, string | undefined>): { stop(): Promise<void>; readonly exited: Promise<number> } {
   const fd = openPrivateAppend(paths.gwLog);

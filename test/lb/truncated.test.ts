@@ -182,6 +182,9 @@ const CASES: Case[] = [
     ends: [
       ["response.completed", responsesEnd("response.completed", "completed")],
       ["response.incomplete", responsesEnd("response.incomplete", "incomplete")],
+      // Relays that send no `event:` lines: a Python relay's models put the type last; a whole answer passes the watcher's line cap.
+      ["response.completed as data alone, its type last", [...responsesOpening, data({ response: response("completed"), sequence_number: 4, type: "response.completed" })]],
+      ["response.completed as data alone, over 1 MB", [...responsesOpening, data({ type: "response.completed", sequence_number: 4, response: { ...response("completed"), instructions: "x".repeat(1_100_000) } })]],
     ],
     clients: [
       {
@@ -205,7 +208,10 @@ const CASES: Case[] = [
     opening: [part("Hello")],
     unfinished: 'data: {"candidates":[{"content":{"role":"model","parts":[{"text":" wor',
     unfinishedBefore: "raised 'Incomplete JSON segment at the end'",
-    ends: [["a candidate with its finishReason", [part("Hel"), part("lo", "STOP")]]],
+    ends: [
+      ["a candidate with its finishReason", [part("Hel"), part("lo", "STOP")]],
+      ["a candidate over 1 MB (an image) with its finishReason", [part("Hello"), data({ candidates: [{ content: { role: "model", parts: [{ inlineData: { mimeType: "image/png", data: "A".repeat(1_200_000) } }] }, finishReason: "STOP", index: 0 }] })]],
+    ],
     clients: [
       {
         how: "models.generateContentStream()",
@@ -244,6 +250,19 @@ describe.each(CASES)("$dialect", (c) => {
 test("a stream on a path that is no model call has no end to wait for: its clean close is clean", async () => {
   const res = await fetch(`${gw.url}/v1/other`, { method: "POST", headers: plan(["data: first\n\n"]), body: JSON.stringify({ model: "m", stream: true }) });
   expect(await res.text()).toBe("data: first\n\n");
+  const r = await lastRecord();
+  expect([r.response.broken, r.response.error]).toEqual([undefined, undefined]);
+});
+
+test("a Gemini prompt it blocked (promptFeedback.blockReason, no candidate) is a whole answer: clean", async () => {
+  const events = [data({ promptFeedback: { blockReason: "PROHIBITED_CONTENT" }, usageMetadata: { promptTokenCount: 5, totalTokenCount: 5 }, modelVersion: "m" })];
+  const ai = new GoogleGenAI({ apiKey: "unused", httpOptions: { baseUrl: gw.url, apiVersion: "v1beta", headers: plan(events) } });
+  const reasons = await outcome(async () => {
+    let got = "";
+    for await (const c of await ai.models.generateContentStream({ model: "m", contents: "hi" })) got += c.promptFeedback?.blockReason ?? "";
+    return got;
+  });
+  expect(reasons).toEqual({ text: "PROHIBITED_CONTENT" });
   const r = await lastRecord();
   expect([r.response.broken, r.response.error]).toEqual([undefined, undefined]);
 });
