@@ -46,6 +46,8 @@ export function usageFromSse(): UsageWatcher {
   let errorEvent = false;
   // The answer's end has passed (first-event.ts endsTheAnswer).
   let ended = false;
+  // The line being read lost its middle (too long to keep whole).
+  let cut = false;
   const line = (l: string) => {
     ended ||= endsTheAnswer(l);
     if (l.startsWith("event:")) {
@@ -61,12 +63,8 @@ export function usageFromSse(): UsageWatcher {
       errorData ??= l.slice(l.charCodeAt(5) === 32 ? 6 : 5);
     }
     if (!USAGE_HINT.test(l)) return;
-    let o: unknown;
-    try {
-      o = JSON.parse(l.slice(5));
-    } catch {
-      return;
-    }
+    const o = cut ? usageAtEnd(l) : parseJson(l.slice(5));
+    if (o === undefined) return;
     const found = extract(o);
     if (found.usage) usage = { ...usage, ...found.usage };
     if (found.id) respId = found.id;
@@ -77,12 +75,17 @@ export function usageFromSse(): UsageWatcher {
       let start = 0;
       for (let nl = text.indexOf("\n", start); nl !== -1; nl = text.indexOf("\n", start)) {
         line(text.slice(start, nl).trimEnd());
+        cut = false;
         start = nl + 1;
       }
       tail = text.slice(start);
       // A huge line (a content delta, a Gemini image) keeps its start, so its end — where Gemini
-      // puts finishReason and usage — is still read as part of a data line (first-event.ts endsTheAnswer).
-      if (tail.length > MAX_LINE) tail = tail.slice(0, LINE_START);
+      // puts finishReason and usage — is still read as part of a data line (first-event.ts
+      // endsTheAnswer), and its usage from there (usageAtEnd).
+      if (tail.length > MAX_LINE) {
+        tail = tail.slice(0, LINE_START) + tail.slice(-KEEP_END);
+        cut = true;
+      }
     },
     usage: () => usage,
     responseId: () => respId,
@@ -97,14 +100,8 @@ export function usageFromSse(): UsageWatcher {
  * JSON array of chunks: their reports in order, as from SSE (the last one's counts are the totals).
  */
 export function usageFromJson(body: string | unknown): Usage | undefined {
-  let o = body;
-  if (typeof body === "string") {
-    try {
-      o = JSON.parse(body);
-    } catch {
-      return undefined;
-    }
-  }
+  const o = typeof body === "string" ? parseJson(body) : body;
+  if (o === undefined) return undefined;
   if (!Array.isArray(o)) return extract(o).usage;
   let usage: Usage | undefined;
   for (const chunk of o) {
@@ -122,6 +119,47 @@ const ERROR_EVENT = /^event: ?(?:error|response\.failed)$/;
 const ERROR_DATA = /^data: ?\{\s*"(?:error"|type"\s*:\s*"(?:error|response\.failed)")/;
 const MAX_LINE = 1 << 20;
 const LINE_START = 64;
+/** Of a line cut for its length, the last bytes kept: more than a usage report and its neighbours take. */
+const KEEP_END = 4096;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The usage report at the end of a line that lost its middle — Gemini's chunk with an image puts
+ * `usageMetadata` after the image's megabytes (an OpenAI chunk its `usage`): the object after the
+ * last such key, as `{ key: object }`, or nothing when it is not whole.
+ */
+function usageAtEnd(l: string): Json | undefined {
+  for (const key of ['"usageMetadata"', '"usage"']) {
+    const at = l.lastIndexOf(key);
+    if (at === -1) continue;
+    const open = l.indexOf("{", at + key.length);
+    if (open === -1 || l.slice(at + key.length, open).trim() !== ":") continue;
+    const end = objectEnd(l, open);
+    const v = end === -1 ? undefined : parseJson(l.slice(open, end));
+    return v && typeof v === "object" ? { [key.slice(1, -1)]: v } : undefined;
+  }
+  return undefined;
+}
+
+/** Offset just past the JSON object opening at `open` (strings skipped), or -1 when it does not close. */
+function objectEnd(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92 /* \ */) i++;
+    } else if (c === 123 || c === 91) depth++;
+    else if ((c === 125 || c === 93) && --depth === 0) return i + 1;
+  }
+  return -1;
+}
 
 type Json = Record<string, unknown>;
 

@@ -79,6 +79,18 @@ describe("usageFromSse", () => {
     expect(watch(s, 9).usage()).toEqual({ input: 60, output: 42, cacheRead: 20 });
   });
 
+  // Gemini's image models answer with the image's base64 and the usage after it, in one line of
+  // megabytes: a line that long loses its middle, and its usage was lost with it.
+  test("Gemini: a chunk of megabytes (an image) still reports the usage at its end; text that only names usage does not", () => {
+    const image = "iVBORw0KGgo".repeat(300_000); // 3.3 MB
+    const chunk = `data: {"candidates":[{"content":{"role":"model","parts":[{"inlineData":{"mimeType":"image/png","data":"${image}"}}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":12,"candidatesTokenCount":1290,"promptTokensDetails":[{"modality":"TEXT","tokenCount":12}]},"modelVersion":"gemini-2.5-flash-image"}\r\n\r\n`;
+    const w = watch(chunk, 65_536);
+    expect(w.usage()).toEqual({ input: 12, output: 1290 });
+    expect(w.answerEnded!()).toBe(true);
+    const talk = `data: {"candidates":[{"content":{"parts":[{"text":"${"x".repeat(1_100_000)} \\"usage\\": {\\"prompt_tokens\\": 9}"}]}}]}\n\n`;
+    expect(watch(talk, 65_536).usage()).toBeUndefined();
+  });
+
   test("no usage at all, and a malformed usage line, are harmless", () => {
     expect(watch('data: {"usage": {broken\n\ndata: {"type":"ping"}\n\n', 4).usage()).toBeUndefined();
     expect(watch("", 1).usage()).toBeUndefined();
