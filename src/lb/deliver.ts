@@ -7,7 +7,7 @@ import type { CooldownsMs, Route } from "../config/types.ts";
 import type { Observability } from "../observe/http.ts";
 import { failedAnswer } from "../observe/record.ts";
 import type { RequestLog } from "../observe/requestlog.ts";
-import { type Usage, usageFromJson, usageFromSse, type UsageWatcher } from "../observe/tokens.ts";
+import { KEEP_END, type Usage, usageFromJson, usageFromJsonEnd, usageFromSse, type UsageWatcher } from "../observe/tokens.ts";
 import type { StateStore } from "../state/index.ts";
 import type { BodyBudget } from "./body-budget.ts";
 import { type Dialect, errorResponse, sseErrorEvent } from "./dialect.ts";
@@ -286,18 +286,21 @@ function jsonCollector(headers: Headers): UsageWatcher | undefined {
   if (!isPlainJson(headers)) return undefined;
   let chunks: Uint8Array[] | undefined = [];
   let size = 0;
+  // Past JSON_USAGE_MAX only the body's last bytes are kept: their usage report is read (usageFromJsonEnd).
+  let end: Uint8Array | undefined;
   let parsed: Answer | undefined;
   const read = () => {
-    parsed ??= chunks ? parseAnswer(Buffer.concat(chunks, size)) : {};
+    parsed ??= chunks ? parseAnswer(Buffer.concat(chunks, size)) : { usage: end && usageFromJsonEnd(utf8.decode(end)) };
     chunks = undefined;
     return parsed;
   };
   return {
     push(chunk) {
-      if (!chunks) return;
       size += chunk.byteLength;
-      if (size > JSON_USAGE_MAX) chunks = undefined;
-      else chunks.push(chunk);
+      if (end || size > JSON_USAGE_MAX) {
+        end = Buffer.concat(end ? [end, chunk] : [...(chunks ?? []), chunk]).subarray(-KEEP_END);
+        chunks = undefined;
+      } else chunks?.push(chunk);
     },
     usage: () => read().usage,
     responseId: () => read().id,

@@ -111,6 +111,12 @@ export function usageFromJson(body: string | unknown): Usage | undefined {
   return usage;
 }
 
+/** Usage of a JSON answer too big to be held whole, from its last bytes (`tail`): Gemini's image answer puts it after the image. */
+export function usageFromJsonEnd(tail: string): Usage | undefined {
+  const o = usageAtEnd(tail);
+  return o ? extract(o).usage : undefined;
+}
+
 // --- internal ---
 
 const USAGE_HINT = /"usage|"usageMetadata"/;
@@ -120,7 +126,7 @@ const ERROR_DATA = /^data: ?\{\s*"(?:error"|type"\s*:\s*"(?:error|response\.fail
 const MAX_LINE = 1 << 20;
 const LINE_START = 64;
 /** Of a line cut for its length, the last bytes kept: more than a usage report and its neighbours take. */
-const KEEP_END = 4096;
+export const KEEP_END = 4096;
 
 function parseJson(text: string): unknown {
   try {
@@ -131,7 +137,7 @@ function parseJson(text: string): unknown {
 }
 
 /**
- * The usage report at the end of a line that lost its middle — Gemini's chunk with an image puts
+ * The usage report at the end of a text that lost its middle — Gemini's chunk with an image puts
  * `usageMetadata` after the image's megabytes (an OpenAI chunk its `usage`): the object after the
  * last such key, as `{ key: object }`, or nothing when it is not whole.
  */

@@ -2,6 +2,7 @@
 // (exact counts), usage and stickiness from real streams, the signature fallback, auto-upgrade
 // in x-gw-route, compression, the log flushed on stop, and a user's HTTP proxy never in the way.
 import Anthropic from "@anthropic-ai/sdk";
+import { GoogleGenAI } from "@google/genai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -253,6 +254,36 @@ test("stop() writes every record before it returns", async () => {
     await up.stop();
   }
   expect(logRecords(dir)).toHaveLength(3);
+});
+
+// Gemini's image models answer with megabytes of base64 and the usage after them: past what gw
+// holds of an answer for its usage (1 MB), the tokens of the priciest requests went unlogged.
+test("a Gemini image answer of megabytes, whole and streamed: its tokens are in the request log", async () => {
+  const image = "iVBORw0KGgo".repeat(250_000); // 2.75 MB
+  const usageMetadata = { promptTokenCount: 14, candidatesTokenCount: 1290, totalTokenCount: 1304 };
+  const answer = { candidates: [{ content: { role: "model", parts: [{ inlineData: { mimeType: "image/png", data: image } }] }, finishReason: "STOP", index: 0 }], usageMetadata, modelVersion: "m" };
+  const up = testUpstream((req) =>
+    new URL(req.url).pathname.endsWith(":streamGenerateContent")
+      ? new Response(`data: ${JSON.stringify(answer)}\r\n\r\n`, { headers: SSE })
+      : new Response(JSON.stringify(answer), { headers: { "content-type": "application/json" } }),
+  );
+  const dir = tempDir("gw-wiring-");
+  const gw = startGateway(configFrom(`${externalInstances({ a: up.url }, "gemini")}\n[routing]\n"img" = [{ instance = "a", provider = "gemini", model = "m" }]\n`, join(dir, "providers.toml")), { hostname: "127.0.0.1", port: 0 });
+  try {
+    const google = new GoogleGenAI({ apiKey: "unused", httpOptions: { baseUrl: gw.url, apiVersion: "v1beta" } });
+    const whole = await google.models.generateContent({ model: "img", contents: "a cat" });
+    expect(whole.candidates?.[0]?.content?.parts?.[0]?.inlineData?.data).toHaveLength(image.length);
+    let streamed = 0;
+    for await (const c of await google.models.generateContentStream({ model: "img", contents: "a cat" })) streamed += c.candidates?.[0]?.content?.parts?.[0]?.inlineData?.data?.length ?? 0;
+    expect(streamed).toBe(image.length);
+  } finally {
+    await gw.stop(0);
+    await up.stop();
+  }
+  expect(logRecords(dir).map((r) => r.usage)).toEqual([
+    { input: 14, output: 1290 },
+    { input: 14, output: 1290 },
+  ]);
 });
 
 test("a user's HTTP(S)_PROXY pointing nowhere does not stop gw reaching its instances", async () => {
