@@ -17,7 +17,7 @@ export async function runCld(argv: readonly string[], env: Env): Promise<number>
   const claude = findClaude(env); // before any question: no point choosing models for nothing
   const cache = cldCacheDir(env);
   // `cld --resume ID` (Claude Code's exit hint): the mode the session ran in, its last launch.
-  const resumed = args.mode ? undefined : modeOfSession(cache, args.claudeArgs);
+  const resumed = args.mode ? undefined : modeOfSession(cache, args.claudeArgs, env);
   const mode = args.mode ?? resumed ?? (await pickMode(cache, env));
   rememberMode(cache, mode);
   if (mode === "cp") {
@@ -28,5 +28,5 @@ export async function runCld(argv: readonly string[], env: Env): Promise<number>
   }
   const plan = mode === "ag" ? await planAg(env, cache) : planOfficial(env);
   setTitle(plan.title, env);
-  return handOverToClaude(claude, args.claudeArgs, plan.env, "Antigravity");
+  return handOverToClaude(claude, args.claudeArgs, plan.env, plan.via);
 }

@@ -184,6 +184,8 @@ describe("gw install from a compiled binary", () => {
     expect(launched.code).toBe(0);
     expect(box.lastCall()!.env.CLAUDE_CODE_RESUME_HINT_COMMAND).toBe("");
     expect(launched.stderr.split("\n").at(-2)).toBe(`cld: resume it through the gateway with: 'my build/gw' cld --resume ${id}`);
+    const ag = await run([built, "cld", "ag"], box, { ANTI_API_TOKEN: "tok", ANTI_API_BASE: `http://127.0.0.1:${gateway.port}`, FAKE_CLAUDE_SESSION: id });
+    expect(ag.stderr.split("\n").at(-2)).toBe(`cld: resume it through Antigravity with: 'my build/gw' cld --resume ${id}`);
   });
 
   test("before gw install, the first refusals type that path: nothing running yet, a providers.toml cld does not know, no CLIProxyAPI, a gateway not up", async () => {
