@@ -172,6 +172,10 @@ describe("gw install from a compiled binary", () => {
     expect(help.stdout).toContain("Use 'my build/gw' <command> --help");
     expect((await run([built, "login"], box)).stderr).toContain("usage: 'my build/gw' login [OPTIONS] <NAME> <PROVIDER>  ('my build/gw' login --help says what each is)");
     expect((await run([built, "stauts"], box)).stderr).toContain("('my build/gw' help COMMAND for its flags)");
+    const cldHelp = (await run([built, "cld", "--help"], box)).stdout;
+    expect(cldHelp).toContain("usage: 'my build/gw' cld [cp|ag|official] [FILTER]");
+    expect(cldHelp).toContain("'my build/gw' cld --resume ID (Claude Code's exit hint");
+    expect(cldHelp.replaceAll("'my build/gw' cld", "").replaceAll("'my build/gw'", "")).not.toMatch(/\b(gw|cld) (cld|cp|run|--resume)/); // no command this user does not have
     const init = await run([built, "init", "first"], box);
     expect(init.code).toBe(0);
     expect(init.stdout).toContain("then: 'my build/gw' check -c first/providers.toml (every problem, with its line), 'my build/gw' up -c first/providers.toml\n");
@@ -239,6 +243,7 @@ describe("gw install from a compiled binary", () => {
     expect(box.lastCall()!.env.CLAUDE_CODE_RESUME_HINT_COMMAND).toBe("cld");
     expect(box.lastCall()!.pid).toBe(launched.pid); // Claude Code's own hint says cld: the terminal is handed over
     expect(launched.stderr).not.toContain("resume");
+    expect((await run(["cld", "--help"], box, onPath)).stdout).toContain("usage: cld [cp|ag|official] [FILTER] [-y] [-c FILE.toml] [claude args…]\n       gw cld …  (the same)\n");
     expect((await run(["gw", "install", "--uninstall", "--prefix", bin], box, onPath)).code).toBe(0);
   });
 
@@ -253,6 +258,8 @@ describe("gw install from a compiled binary", () => {
     expect(call.pid).toBe(launched.pid);
     expect(call.argv).toEqual(["-p", "hi", "--dangerously-skip-permissions"]);
     expect(call.env.ANTHROPIC_MODEL).toBe("g3f");
+    // the link where PATH does not look: help types the gw it links to
+    expect((await run([join(prefix, "cld"), "--help"], box)).stdout).toContain("usage: bin2/gw cld [cp|ag|official]");
     const again = await run([join(prefix, "gw"), "install", "--prefix", prefix], box); // the installed copy reinstalling itself
     expect(again.code).toBe(0);
     expect(statSync(join(prefix, "gw")).size).toBe(statSync(built).size);
