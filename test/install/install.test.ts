@@ -202,7 +202,10 @@ describe("gw install from a compiled binary", () => {
     expect(check.stderr).toContain(`get it with: ${gw} cliproxy install — `);
     const noBinary = await run([built, "up", "--port", "0"], box, { PATH: `${box.bin}:/usr/bin:/bin` }, dir);
     expect(noBinary.stderr).toContain(`get it with: ${gw} cliproxy install — `);
+    // said as each instance fails, then once at the end for all (no third "the lines above" line)
     expect(noBinary.stderr).toEndWith(`fix that and run ${gw} up again\n`);
+    expect(noBinary.stderr).toContain(`\ngw: no instance can serve, so gw stopped: CLIProxyAPI binary for instances 'official', 'relay' not found (none beside the config, none installed by gw, no cli-proxy-api or cliproxy on PATH) — get it with: ${gw} cliproxy install — `);
+    expect(noBinary.stderr).not.toContain("the lines above");
     const down = box.writeConfig("down.toml", cldConfig(closedPort()));
     expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, { CLD_TOML: down })).stderr).toContain(`start it with: 'my build/gw' up -d -c ${down}`);
     // gw run: no agent named, no route named, and no terminal to ask on
