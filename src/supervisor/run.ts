@@ -274,9 +274,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
     // Each instance's reason was said as it happened; the end says them once more, together — each
     // distinct reason once — as the one thing left on the screen (a detached gw's stderr is gw.log).
     const reasons = reasonsNotReady(views());
-    await stop();
-    const why = reasons.length === 1 ? ` ${reasons[0]}` : `\n  ${reasons.join("\n  ")}`;
-    throw new CliError(`no instance can serve, so gw stopped:${why}`, 1, `fix ${reasons.length === 1 ? "that" : "each"} and run ${typed("gw up")} again`);
+    const refusal = `no instance can serve, so gw stopped:${reasons.length === 1 ? ` ${reasons[0]}` : `\n  ${reasons.join("\n  ")}`}`;
+    if (opts.terminal) log.record(refusal); // detached, its stderr is gw.log: the refusal lands there itself
+    await stop(); // closes gw.log
+    throw new CliError(refusal, 1, `fix ${reasons.length === 1 ? "that" : "each"} and run ${typed("gw up")} again`);
   }
   try {
     // `port` only from --port: a main_port edit must be told it waits for a restart (exposure.ts).

@@ -206,6 +206,7 @@ describe("gw install from a compiled binary", () => {
     expect(noBinary.stderr).toEndWith(`fix that and run ${gw} up again\n`);
     expect(noBinary.stderr).toContain(`\ngw: no instance can serve, so gw stopped: CLIProxyAPI binary for instances 'official', 'relay' not found (none beside the config, none installed by gw, no cli-proxy-api or cliproxy on PATH) — get it with: ${gw} cliproxy install — `);
     expect(noBinary.stderr).not.toContain("the lines above");
+    expect(readFileSync(join(dir, "logs/gw.log"), "utf8")).toMatch(/ERROR no instance can serve, so gw stopped: CLIProxyAPI binary for instances 'official', 'relay' not found/); // and gw.log says it once
     const down = box.writeConfig("down.toml", cldConfig(closedPort()));
     expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, { CLD_TOML: down })).stderr).toContain(`start it with: 'my build/gw' up -d -c ${down}`);
     // gw run: no agent named, no route named, and no terminal to ask on
