@@ -215,6 +215,30 @@ describe("gw install from a compiled binary", () => {
     expect((await run([built, "run", "codex", "exec", "hi"], box, { CLD_TOML: toml })).stderr).toContain("name the route: 'my build/gw' run codex FILTER … (routes: ");
   });
 
+  // Hints written with the README's names ("gw check", "cld cp") are typed where they are printed:
+  // one place for each kind of output (refusals, config problems, a command's report, cld's notes).
+  test("before gw install, refusals and their fixes type that path, whoever wrote them", async () => {
+    expect((await run([built, "up", "--json"], box)).stderr).toBe("gw: --json goes with -d\n  'my build/gw' up -d --json prints one JSON document once gw serves\n");
+    expect((await run([built, "service", "frob"], box)).stderr).toBe(`gw: unknown action "frob" for 'my build/gw' service\n  use: 'my build/gw' service install [--write]\n`);
+  });
+
+  test("before gw install, config problems type that path", async () => {
+    const oauth = box.writeConfig("oauth.toml", `[global]\nmain_port = 18145\n[instances.a]\nport = 18146\nproviders = [{ type = "antigravity", base_url = "http://x" }]\n[routing]\n"m" = [{ instance = "a", provider = "antigravity", model = "x" }]\n`);
+    expect((await run([built, "check", "-c", oauth], box)).stderr).toContain("(log in with: 'my build/gw' login <instance> antigravity)");
+  });
+
+  test("before gw install, a command's report types that path; the file it writes stays as written", async () => {
+    const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!));
+    const unit = await run([built, "service", "install", "-c", toml], box, { PATH: `${box.bin}:/usr/bin:/bin` }); // it asks id(1) who installs
+    expect(unit.stderr).toContain("# 'my build/gw' service install --write puts this in ");
+    expect(unit.stdout).not.toContain("'my build/gw' service"); // the unit, read later (when gw may well be installed)
+  });
+
+  test("before gw install, cld's own notes type that path", async () => {
+    const broken = box.writeConfig("broken.toml", `[global]\nbogus = 1\n[routing]\n"m" = [{ instance = "zz", provider = "x", model = "y" }]\n`);
+    expect((await run([built, "cld", "cp", "-p", "hi"], box, { CLD_TOML: broken })).stderr).toContain("(+1 more: 'my build/gw' check); using the built-in routes");
+  });
+
   test("before gw install, the demo's banner types that path, and so does gw up refused by the demo left running", async () => {
     const system = { PATH: `${box.bin}:/usr/bin:/bin` }; // the demo's watchdog needs sleep; no gw there either
     const demo = await run([built, "up", "-d", "--port", "0"], box, system);
@@ -226,6 +250,10 @@ describe("gw install from a compiled binary", () => {
       expect(demo.stdout).toContain(`${gw} status · ${gw} logs -f · ${gw} down`);
       expect(demo.stdout).toContain("— 'my build/gw' status · logs -f · down"); // and up -d's own line, its relative one
       expect((await run([built, "up", "-d"], box, system)).stderr).toContain(`see it with: 'my build/gw' status · stop it with: 'my build/gw' down\n`);
+      // the load balancer's own errors, which a client shows its user
+      const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(demo.stdout)![1]!;
+      const unknown = (await (await fetch(`${url}/v1/models/nosuch`)).json()) as { error: { message: string } };
+      expect(unknown.error.message).toEndWith(`GET /v1/models or ${gw} status lists the routes`);
       // the real config wants the demo's port
       const demoPort = /on http:\/\/127\.0\.0\.1:(\d+)/.exec(demo.stdout)![1]!;
       const busy = await run([built, "up", "--port", demoPort], box, { ...system, GW_CLIPROXY: built }, await initialised("busy"));
