@@ -86,11 +86,13 @@ try {
   if (code !== 0) process.exitCode = code;
 } catch (err) {
   if (err instanceof CliError || (err instanceof Error && err.name === "CLIError")) {
-    console.error(`${invokedAsCld() ? "cld" : "gw"}: ${err.message}`);
+    // every refusal and its fix, wherever written (here or in the running gw), with commands typed as this user can run them
+    const { typedIn } = await import("./supervisor/self.ts");
+    console.error(`${invokedAsCld() ? "cld" : "gw"}: ${typedIn(err.message)}`);
     // citty's own refusals (a missing argument, a bad value) get the command's usage line as their fix
     const name = process.argv[2];
     const hint = err instanceof CliError ? err.hint : name && commands[name] ? await usageHint(await commands[name]()) : undefined;
-    if (hint) console.error(`  ${hint}`);
+    if (hint) console.error(`  ${typedIn(hint)}`);
     process.exitCode = err instanceof CliError ? err.exitCode : 1;
   } else {
     console.error(err);

@@ -113,24 +113,30 @@ export function parseCldArgs(argv: readonly string[]): CldArgs {
   return { mode: w.first as Mode | undefined, filter: w.filter, config: w.config, help: w.help, claudeArgs: w.rest };
 }
 
-export const CLD_USAGE = `cld — start Claude Code through the gw gateway, Antigravity, or Anthropic directly
+/**
+ * cld's help, with cld and gw typed as this user can run them (pure): `cld` / `gw` once installed,
+ * `./gw cld` / `./gw` for a downloaded binary, where a bare `cld` is "command not found".
+ */
+export function cldUsage(cld: string, gw: string): string {
+  const alias = cld === "cld" ? `\n       ${gw} cld …  (the same)` : "";
+  return `cld — start Claude Code through the gw gateway, Antigravity, or Anthropic directly
 
-usage: cld [cp|ag|official] [FILTER] [-y] [-c FILE.toml] [claude args…]
-       gw cld …  (the same)
+usage: ${cld} [cp|ag|official] [FILTER] [-y] [-c FILE.toml] [claude args…]${alias}
 
-  cp        through the gateway (routes and address from providers.toml); also gw run claude
+  cp        through the gateway (routes and address from providers.toml); also ${gw} run claude
   ag        straight to the Antigravity proxy ($ANTI_API_BASE, $ANTI_API_TOKEN)
-  official  Anthropic's own service; nothing injected
+  official  Anthropic's own service; nothing injected but cld as the exit hint's command
   FILTER    cp only: first route containing FILTER becomes main; no questions asked
   -y, --yolo          pass --dangerously-skip-permissions
   -c, --config FILE   providers.toml to read (-c only when FILE ends in .toml: -c alone is claude's --continue)
-  -h, --help          this help (claude's own: cld cp -- --help)
+  -h, --help          this help (claude's own: ${cld} cp -- --help)
 
-Every other argument goes to claude unchanged, in order: cld cp opus -p "hi" --resume
+Every other argument goes to claude unchanged, in order: ${cld} cp opus -p "hi" --resume
 No mode: a menu. In any menu, Esc reuses the last choice.
-cld --resume ID (Claude Code's exit hint): the session's own mode, launched as last time.
+${cld} --resume ID (Claude Code's exit hint, in every mode): the session's own mode, launched as last time.
 Config (cld names the one it uses): -c FILE, else the gw at $GW_URL (key: $GW_API_KEY; no file
 needed), else $CLD_TOML, else $GW_CONFIG, else the config of the running gw, else ./providers.toml
 once you confirmed it (asked again when it changes); none = the built-in routes and
 http://127.0.0.1:8145.
 `;
+}

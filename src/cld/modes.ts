@@ -4,17 +4,18 @@ import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import type { Mode } from "./args.ts";
 import { prepareHome } from "../run/agents/claude/home.ts";
-import { dirHoldingSession, resumedSession } from "../run/agents/claude/resume.ts";
+import { claudeConfigDir, dirHoldingSession, resumedSession } from "../run/agents/claude/resume.ts";
 import { isLoopback } from "../config/global.ts";
 import { AG_DEFAULTS, agBase, agEnv, type ChildEnv, officialEnv } from "./env.ts";
 import { type Env, readLast, writeLast } from "./memory.ts";
 import { pick } from "./picker.ts";
 import { gatewayAnswers } from "./probe.ts";
 
-/** What to launch: the child's environment and the terminal title. */
+/** What to launch: the child's environment, the terminal title, and where the session runs (for the resume hint). */
 interface Plan {
   readonly env: ChildEnv;
   readonly title: string;
+  readonly via: string;
 }
 
 const MODE_CHOICES = [
@@ -42,13 +43,13 @@ function configDirFor(cache: string, mode: Mode): string {
   return dir;
 }
 
-/** `cld --resume ID`: the mode whose config dir holds that session (cp, ag), so nothing is asked. */
-export function modeOfSession(cache: string, claudeArgs: readonly string[]): Mode | undefined {
+/** `cld --resume ID`: the mode whose config dir holds that session (cp, ag, the user's own for official), so nothing is asked. */
+export function modeOfSession(cache: string, claudeArgs: readonly string[], env: Env): Mode | undefined {
   const id = resumedSession(claudeArgs);
   if (!id) return undefined;
-  const modes = ["cp", "ag"] as const;
-  const dir = dirHoldingSession(modes.map((m) => join(cache, m)), id);
-  return modes.find((m) => dir === join(cache, m));
+  const dirs: [Mode, string | undefined][] = [["cp", join(cache, "cp")], ["ag", join(cache, "ag")], ["official", claudeConfigDir(env)]];
+  const dir = dirHoldingSession(dirs.flatMap(([, d]) => (d === undefined ? [] : [d])), id);
+  return dirs.find(([, d]) => d === dir)?.[0];
 }
 
 /** Antigravity takes its token as ANTHROPIC_API_KEY, so the config dir approves it in advance. */
@@ -67,9 +68,9 @@ export async function planAg(env: Env, cache: string): Promise<Plan> {
   }
   const dir = configDirFor(cache, "ag");
   await prepareHome(dir, env, { approveKey: token });
-  return { env: agEnv(env, token, dir), title: "cld ag" };
+  return { env: agEnv(env, token, dir), title: "cld ag", via: "Antigravity" };
 }
 
 export function planOfficial(env: Env): Plan {
-  return { env: officialEnv(env), title: "cld official" };
+  return { env: officialEnv(env), title: "cld official", via: "Anthropic" };
 }

@@ -2,22 +2,23 @@
 // through the gateway); ag and official need no config and hand the terminal to claude directly.
 import { writeSync } from "node:fs";
 import { handOverToClaude } from "../run/agents/claude/hand-over.ts";
-import { CLD_USAGE, parseCldArgs } from "./args.ts";
+import { cldUsage, parseCldArgs } from "./args.ts";
 import { findClaude } from "./launch.ts";
 import { cldCacheDir, type Env } from "./memory.ts";
 import { modeOfSession, pickMode, planAg, planOfficial, rememberMode } from "./modes.ts";
 import { setTitle } from "./title.ts";
+import { typed } from "../supervisor/self.ts";
 
 export async function runCld(argv: readonly string[], env: Env): Promise<number> {
   const args = parseCldArgs(argv);
   if (args.help) {
-    writeSync(1, CLD_USAGE);
+    writeSync(1, cldUsage(typed("cld"), typed("gw")));
     return 0;
   }
   const claude = findClaude(env); // before any question: no point choosing models for nothing
   const cache = cldCacheDir(env);
   // `cld --resume ID` (Claude Code's exit hint): the mode the session ran in, its last launch.
-  const resumed = args.mode ? undefined : modeOfSession(cache, args.claudeArgs);
+  const resumed = args.mode ? undefined : modeOfSession(cache, args.claudeArgs, env);
   const mode = args.mode ?? resumed ?? (await pickMode(cache, env));
   rememberMode(cache, mode);
   if (mode === "cp") {
@@ -28,5 +29,5 @@ export async function runCld(argv: readonly string[], env: Env): Promise<number>
   }
   const plan = mode === "ag" ? await planAg(env, cache) : planOfficial(env);
   setTitle(plan.title, env);
-  return handOverToClaude(claude, args.claudeArgs, plan.env, "Antigravity");
+  return handOverToClaude(claude, args.claudeArgs, plan.env, plan.via);
 }

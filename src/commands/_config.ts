@@ -9,6 +9,7 @@ import { demoFile } from "../supervisor/demo.ts";
 import { type GwPaths, gwPaths } from "../supervisor/paths.ts";
 import { describeSeveral, listRunning } from "../supervisor/registry.ts";
 import { selfDisplay } from "../supervisor/self.ts";
+import { typedIn } from "../supervisor/self.ts";
 
 const noConfig = () => new CliError("no providers.toml here and $GW_CONFIG is not set", 1, `pass -c FILE, or write one here: ${selfDisplay()} init`);
 
@@ -53,7 +54,7 @@ async function runningConfig(): Promise<string | null> {
 
 /** Problems (already in file order), one line each, on stderr. */
 export function printProblems(result: LoadResult): void {
-  for (const p of result.problems) console.error(formatProblem(p));
+  for (const p of result.problems) console.error(typedIn(formatProblem(p)));
 }
 
 /** Load, print problems, and refuse (exit 1) when there are errors — what gen and up need. */

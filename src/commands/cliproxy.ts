@@ -6,6 +6,7 @@ import { findConfigFile, loadConfig } from "../config/index.ts";
 import type { CliproxyScope } from "../cliproxy/locate.ts";
 import { describeCliproxy, installAndReport } from "../cliproxy/report.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
+import { typedIn } from "../supervisor/self.ts";
 
 export default defineGwCommand({
   meta: { name: "cliproxy", description: "install CLIProxyAPI from its GitHub releases (checksum-verified), or show the one in use" },
@@ -23,14 +24,14 @@ export default defineGwCommand({
       const say = args.json ? () => {} : (l: string) => console.error(l);
       const report = await installAndReport({ version: args.version, from: args.from, env: process.env, progress: say }, scope);
       if (args.json) printJson(report.data);
-      else console.log(report.text);
+      else console.log(typedIn(report.text));
       return 0;
     }
     if (args.action === "version") {
       const scope = await scopeOf(args.config, true);
       const info = await describeCliproxy(scope, process.env);
       if (args.json) printJson(info.data);
-      else console.log(info.text);
+      else console.log(typedIn(info.text));
       return info.data.found ? 0 : 1;
     }
     throw new CliError(`unknown action "${args.action}" for gw cliproxy`, 1, "use: gw cliproxy install [VERSION] [--from FILE|URL] · gw cliproxy version");

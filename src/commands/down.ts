@@ -4,6 +4,7 @@ import { procInfo } from "../supervisor/proc.ts";
 import { targetPaths } from "../supervisor/target.ts";
 import { DEFAULT_TIMING } from "../supervisor/timing.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
+import { typed } from "../supervisor/self.ts";
 
 /** gw itself waits up to the grace period plus the instances' kill wait; give it a margin. */
 const DOWN_WAIT_MS = 120_000;
@@ -30,7 +31,7 @@ export default defineGwCommand({
       const deadline = performance.now() + DOWN_WAIT_MS;
       while ((await procInfo(pid)) && performance.now() < deadline) await Bun.sleep(100);
       const stopped = (await procInfo(pid)) === null;
-      say(stopped ? `gw stopped (pid ${pid})` : `gw (pid ${pid}) is still stopping; see gw logs`, { stopped, pid });
+      say(stopped ? `gw stopped (pid ${pid})` : `gw (pid ${pid}) is still stopping; see ${typed("gw logs")}`, { stopped, pid });
       return stopped ? 0 : 1;
     } catch (err) {
       if (!(err instanceof NotRunningError)) throw err;

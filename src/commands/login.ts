@@ -3,6 +3,7 @@ import { withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
 import { loginArgv, LOGIN_PROVIDERS, runLogin } from "../supervisor/login.ts";
 import { loadValidConfig } from "./_config.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
+import { typedIn } from "../supervisor/self.ts";
 
 export default defineGwCommand({
   meta: { name: "login", description: "log an instance in to an OAuth provider (its credentials land in that instance's auth dir)" },
@@ -20,6 +21,6 @@ export default defineGwCommand({
     if (!inst.managed) throw new CliError(`instance '${inst.name}' is given by url; gw does not run it`, 1, "log in on the machine that runs it");
     const argv = loginArgv(config, inst, args.provider, args.browser, process.env, args["project-id"]);
     await writeInstanceFiles(config);
-    console.log(await runLogin(config, inst, args.provider, argv, process.env));
+    console.log(typedIn(await runLogin(config, inst, args.provider, argv, process.env)));
   },
 });

@@ -3,6 +3,7 @@ import { CliError } from "../cli/errors.ts";
 import { formatMigrate, migrate } from "../migrate/index.ts";
 import { loadValidConfig } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+import { typedIn } from "../supervisor/self.ts";
 
 export default defineGwCommand({
   meta: { name: "migrate", description: "from the old setup: copy its OAuth logins into the instances' auth dirs (dry run; --apply) and name the PM2 apps holding gw's ports" },
@@ -16,6 +17,6 @@ export default defineGwCommand({
     const config = await loadValidConfig(args.config);
     if (args.ecosystem && !existsSync(args.ecosystem)) throw new CliError(`--ecosystem ${args.ecosystem}: no such file`, 1, "give the old PM2 ecosystem.config.js, or leave --ecosystem out");
     const report = await migrate(config, { apply: args.apply === true, ecosystem: args.ecosystem });
-    console.log(args.json ? JSON.stringify(report, null, 2) : formatMigrate(report));
+    console.log(args.json ? JSON.stringify(report, null, 2) : typedIn(formatMigrate(report)));
   },
 });

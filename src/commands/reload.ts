@@ -5,6 +5,7 @@ import type { StatusReport } from "../supervisor/status.ts";
 import { targetPaths } from "../supervisor/target.ts";
 import { followRestarts, type RestartLine } from "./_restarts.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
+import { typedIn } from "../supervisor/self.ts";
 
 /** Instance states in which it does not run (instance.ts): failed to start, or exited and waiting to try again. */
 const NOT_RUNNING: ReadonlySet<string> = new Set<InstanceState>(["failed", "crashloop", "backoff"]);
@@ -31,7 +32,7 @@ export default defineGwCommand({
     const failed = [...heard, ...down.map((i) => i.name)];
     if (args.json) printJson({ ...r, restarted, notRunning: failed }, true);
     else {
-      for (const p of r.problems) console.error(p);
+      for (const p of r.problems) console.error(typedIn(p));
       for (const i of down) console.log(`${i.name}: ${i.problem || i.state}`);
       if (!r.ok) console.log("config not reloaded; gw keeps running the previous one");
       else if (failed.length > 0) console.log(`config reloaded, but ${failed.join(", ")} ${failed.length === 1 ? "is" : "are"} not running (above)`);

@@ -3,6 +3,7 @@ import { formatExplanation } from "../lb/router/explain.ts";
 import { explainForConfig } from "../supervisor/explain.ts";
 import { loadValidConfig, readableConfigFile } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
+import { typedIn } from "../supervisor/self.ts";
 
 export default defineGwCommand({
   meta: { name: "route", description: "route explain [BODY.json | -]: how gw routes a request body now (router decision, route, target), from the running gw's state" },
@@ -24,7 +25,7 @@ export default defineGwCommand({
     const out = await explainForConfig(file, { body: text, path, session: args.session }, () => loadValidConfig(file));
     if ("error" in out) throw new CliError(`the LB would refuse this body: ${out.error}`, 1, "give a JSON request body, e.g. one from a request your client sent");
     if (args.json) printJson(out);
-    else console.log(formatExplanation(out));
+    else console.log(typedIn(formatExplanation(out)));
   },
 });
 

@@ -5,6 +5,7 @@ import { serviceUnit, thisHost } from "../supervisor/service.ts";
 import { serviceWarnings } from "../supervisor/service-check.ts";
 import { loadValidConfig } from "./_config.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
+import { typedIn } from "../supervisor/self.ts";
 
 export default defineGwCommand({
   meta: { name: "service", description: "service install: print (or --write) the systemd unit (launchd agent on macOS) that runs gw up for this config" },
@@ -18,10 +19,10 @@ export default defineGwCommand({
     const config = await loadValidConfig(args.config);
     const host = thisHost();
     const unit = serviceUnit(config.file, config.dir, config.global.shutdownGraceMs, host);
-    for (const line of await serviceWarnings(config, process.env, host)) console.error(`gw: warning: ${line}`);
+    for (const line of await serviceWarnings(config, process.env, host)) console.error(`gw: warning: ${typedIn(line)}`);
     if (!args.write) {
       process.stdout.write(unit.text);
-      console.error(`# gw service install --write puts this in ${unit.path}; then: ${unit.enable}`);
+      console.error(typedIn(`# gw service install --write puts this in ${unit.path}; then: ${unit.enable}`));
       return;
     }
     for (const dir of unit.dirs) ensurePrivateDir(dir);
@@ -29,6 +30,6 @@ export default defineGwCommand({
     if (before === unit.text) return void console.log(`${unit.path} is up to date`);
     await writeFileAtomic(unit.path, unit.text); // a whole unit or the old one; a link there is replaced, not followed
     // A service already running keeps the old file's settings until it is restarted.
-    console.log(before === null ? `wrote ${unit.path}\nnext: ${unit.enable}` : `updated ${unit.path}\nnext (if it runs): ${unit.update}`);
+    console.log(typedIn(before === null ? `wrote ${unit.path}\nnext: ${unit.enable}` : `updated ${unit.path}\nnext (if it runs): ${unit.update}`));
   },
 });

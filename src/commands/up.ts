@@ -6,7 +6,7 @@ import { refuseIfRunning } from "../supervisor/guard.ts";
 import { healthOf } from "../supervisor/health.ts";
 import { gwPaths } from "../supervisor/paths.ts";
 import { serve } from "../supervisor/run.ts";
-import { DETACHED_ENV, selfDisplay } from "../supervisor/self.ts";
+import { DETACHED_ENV, selfDisplay, typed } from "../supervisor/self.ts";
 import { loadValidConfig } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 
@@ -41,7 +41,7 @@ export default defineGwCommand({
         const h = healthOf(out.instances ?? []);
         const ready = h.status === "ok" ? "" : ` with ${h.ready}/${h.total} instances ready (not ready: ${h.notReady.join(", ")})`;
         console.log(`gw is running in the background (pid ${out.pid}) on ${out.url}${ready} — ${selfDisplay()} status · logs -f · down`);
-      } else console.error(`gw: gw up -d failed (exit code ${out.exitCode}) — the lines above say why; full log: ${gwPaths(config.dir).gwLog}`);
+      } else console.error(`gw: ${typed("gw up -d")} failed (exit code ${out.exitCode}) — the lines above say why; full log: ${gwPaths(config.dir).gwLog}`);
       return out.ok ? 0 : 1;
     }
     await serve({

@@ -9,6 +9,7 @@ import { basename, dirname, join } from "node:path";
 import { formatProblem, loadConfig } from "../config/index.ts";
 import type { Config, Problem } from "../config/types.ts";
 import { ReloadRefused } from "./exposure.ts";
+import { typed } from "../supervisor/self.ts";
 
 export interface ReloadLog {
   info(message: string): void;
@@ -135,7 +136,7 @@ export function createReloader<W = never>(opts: ReloaderOptions<W>): Reloader<W>
         });
         watchers.set(dir, entry);
       } catch (e) {
-        log.warn(`not watching ${dir} for changes: ${(e as Error).message} (gw reload and SIGHUP still work)`);
+        log.warn(`not watching ${dir} for changes: ${(e as Error).message} (${typed("gw reload")} and SIGHUP still work)`);
       }
     }
   }

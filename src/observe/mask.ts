@@ -86,6 +86,7 @@ interface LogLike {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+  record?(message: string): void;
 }
 
 /** `log` with every line masked by the masker current at the time (it follows reloads). */
@@ -95,6 +96,7 @@ export function maskedLog<L extends LogLike>(log: L, masker: () => Masker): L {
     info: (m: string) => log.info(masker().text(m)),
     warn: (m: string) => log.warn(masker().text(m)),
     error: (m: string) => log.error(masker().text(m)),
+    ...(log.record ? { record: (m: string) => log.record!(masker().text(m)) } : {}),
   };
 }
 

@@ -41,5 +41,28 @@ export function startVerdict(instances: readonly InstanceView[], timedOut: boole
 
 /** One line per instance that is not ready, for the terminal and gw.log. */
 export function notReadyLines(instances: readonly InstanceView[]): string[] {
-  return instances.filter((i) => i.managed && i.state !== "ready").map((i) => `  ${i.problem || `instance '${i.name}' is ${i.state}, no answer yet`}`);
+  return notReady(instances).map((i) => `  ${problemOf(i)}`);
 }
+
+/**
+ * Why the instances that are not ready are not, once each: instances held back by the same thing
+ * (no CLIProxyAPI binary for any of them) share one line that names them all; each other reason
+ * keeps its own line, with its instance.
+ */
+export function reasonsNotReady(instances: readonly InstanceView[]): string[] {
+  const alike = new Map<string, string[]>(); // the reason with its instance's name taken out → the names
+  for (const i of notReady(instances)) {
+    const reason = problemOf(i).replaceAll(`instance '${i.name}'`, NAMED);
+    alike.set(reason, [...(alike.get(reason) ?? []), i.name]);
+  }
+  return [...alike].map(([reason, names]) => {
+    const who = names.length === 1 ? `instance '${names[0]}'` : `instances ${names.map((n) => `'${n}'`).join(", ")}`;
+    return reason.includes(NAMED) ? reason.replaceAll(NAMED, who) : names.length === 1 ? reason : `${who}: ${reason}`;
+  });
+}
+
+// --- internal ---
+
+const NAMED = "\u0000";
+const notReady = (instances: readonly InstanceView[]) => instances.filter((i) => i.managed && i.state !== "ready");
+const problemOf = (i: InstanceView) => i.problem || `instance '${i.name}' is ${i.state}, no answer yet`;

@@ -10,6 +10,8 @@ interface GwLogger {
   info(msg: string): void;
   warn(msg: string): void;
   error(msg: string): void;
+  /** An error line for gw.log alone: the terminal hears it another way (the refusal gw ends with). */
+  record(msg: string): void;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export function createGwLogger(opts: { file: string; terminal: boolean }): GwLog
     info: (m) => consola.info(m),
     warn: (m) => consola.warn(m),
     error: (m) => consola.error(m),
+    record: (m) => file.write(new Date(), "ERROR", m),
     async close() {
       file.close();
     },

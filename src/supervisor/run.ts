@@ -14,7 +14,7 @@ import { checkSocketPath, startControlServer } from "./control.ts";
 import { refuseBusyMainPort, refuseIfRunning } from "./guard.ts";
 import { controlHandlers } from "./handlers.ts";
 import { awaitVerdict, predecessorGone, probeBinary, runSuccessor, TAKEOVER_ENV, takeoverFrom, verifyPredecessor } from "./handover.ts";
-import { healthOf, type InstanceView, notReadyLines, startVerdict } from "./health.ts";
+import { healthOf, type InstanceView, notReadyLines, reasonsNotReady, startVerdict } from "./health.ts";
 import { InstanceSet } from "./instances.ts";
 import { InstanceWork } from "./lanes.ts";
 import { connectLiveState } from "./live.ts";
@@ -271,9 +271,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
     return done;
   }
   if (verdict === "give-up") {
-    for (const line of ["no instance can serve, so gw stops:", ...notReadyLines(views())]) log.error(line);
-    await stop();
-    throw new CliError("no instance can serve; gw stopped", 1, `the lines above say why for each instance; fix that and run ${typed("gw up")} again`);
+    // Each instance's reason was said as it happened; the end says them once more, together — each
+    // distinct reason once — as the one thing left on the screen (a detached gw's stderr is gw.log).
+    const reasons = reasonsNotReady(views());
+    const refusal = `no instance can serve, so gw stopped:${reasons.length === 1 ? ` ${reasons[0]}` : `\n  ${reasons.join("\n  ")}`}`;
+    if (opts.terminal) log.record(refusal); // detached, its stderr is gw.log: the refusal lands there itself
+    await stop(); // closes gw.log
+    throw new CliError(refusal, 1, `fix ${reasons.length === 1 ? "that" : "each"} and run ${typed("gw up")} again`);
   }
   try {
     // `port` only from --port: a main_port edit must be told it waits for a restart (exposure.ts).

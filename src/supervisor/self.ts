@@ -2,6 +2,8 @@ import { realpathSync } from "node:fs";
 import { basename } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { shellQuote } from "../cli/shell-word.ts";
+import { typeCommands } from "../cli/typed-text.ts";
+import { visibleCommands } from "../commands/index.ts";
 
 /** argv that runs this same gw again (compiled binary, or bun + the entry script). */
 export function selfCommand(...args: string[]): string[] {
@@ -55,3 +57,16 @@ function isThisBinary(found: string | null): boolean {
     return false;
   }
 }
+
+/**
+ * Text that may name commands (a refusal and its fix, a config problem) with gw and cld typed as
+ * the user can run them (cli/typed-text.ts); unchanged once both are on PATH, or from a checkout.
+ */
+export function typedIn(text: string): string {
+  if (!Bun.isStandaloneExecutable) return text;
+  const names = { gw: selfDisplay(), cld: cldDisplay(), subcommands: PROSE_COMMANDS() };
+  return names.gw === "gw" && names.cld === "cld" ? text : typeCommands(text, names);
+}
+
+/** Subcommands a message may name; not `version`, which prose uses as a noun ("not a gw version"). */
+const PROSE_COMMANDS = () => visibleCommands().filter((c) => c !== "version");

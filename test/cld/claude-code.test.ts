@@ -186,3 +186,70 @@ describe("interactive, on a terminal", () => {
     expectAllRouted(await g.waitForRequests({ since: before }));
   });
 });
+
+describe("ag and official: Claude Code's way back in resumes in the same mode", () => {
+  // gw stands in for the Antigravity proxy (ag) and for Anthropic's service (official, through the
+  // user's own ANTHROPIC_BASE_URL): what matters is which command the exit hint names and where it leads.
+  const agEnv = { PATH, ANTI_API_BASE: "", ANTI_API_TOKEN: KEY, CLD_AG_CODE_MODEL: "opus4.6", CLD_AG_DOC_MODEL: "g3p", CLD_AG_FAST_MODEL: "g3f" };
+  const officialEnv = { PATH, ANTHROPIC_BASE_URL: "", ANTHROPIC_API_KEY: KEY, ANTHROPIC_MODEL: "opus4.6", ANTHROPIC_DEFAULT_HAIKU_MODEL: "g3f" };
+
+  beforeAll(() => {
+    // the user's own Claude Code: onboarded, this folder trusted (ag carries it over), their key approved (official)
+    const own = join(box.home, ".claude.json");
+    const current = existsSync(own) ? JSON.parse(readFileSync(own, "utf8")) : {};
+    writeFileSync(own, JSON.stringify({ ...current, hasCompletedOnboarding: true, customApiKeyResponses: { approved: [KEY.slice(-20)], rejected: [] }, projects: { [box.dir]: { hasTrustDialogAccepted: true } } }));
+  });
+
+  /** Launch `argv` (cld …), say hi, exit: the session id the exit hint names and the screen's end. */
+  async function sessionIn(argv: readonly string[], env: Record<string, string>): Promise<{ id: string; end: string }> {
+    const t = new TmuxPane(box.dir);
+    try {
+      await t.start([process.execPath, MAIN, "cld", ...argv], box.env(env));
+      await t.waitFor(PROMPT, 60_000);
+      await submit(t, "say hi", "Mock answer from instance a, model claude-opus-4-6-thinking");
+      const end = await submit(t, "/exit", /\[exit 0\]/);
+      return { id: /--resume ([0-9a-f-]{36})/.exec(end)?.[1] ?? "", end };
+    } finally {
+      await t.kill();
+    }
+  }
+
+  /** `cld --resume ID` as the hint says: the conversation is there and the next turn reaches gw as `mode` sends it. */
+  async function resumes(id: string, env: Record<string, string>, via: (r: RequestRecord) => boolean): Promise<void> {
+    const before = g.mark();
+    const t = new TmuxPane(box.dir);
+    try {
+      await t.start([process.execPath, MAIN, "cld", "--resume", id], box.env(env));
+      const screen = await t.waitFor(PROMPT, 60_000);
+      expect(screen).not.toContain("Pick 1-3"); // no mode question: the session's own mode
+      expect(screen).toContain("say hi");
+      await submit(t, "still there?", /still there\?[\s\S]*Mock answer from instance a/);
+    } finally {
+      await t.kill();
+    }
+    expect((await g.waitForRequests({ since: before })).filter(via).length).toBeGreaterThan(0);
+  }
+
+  /** The hint names cld (Claude Code's own line from 2.1.323, else cld's after it), never a bare `claude --resume`. */
+  function expectCldHint(end: string, id: string, through: string) {
+    expect(id).not.toBe("");
+    const cldLine = `cld: resume it through ${through} with: cld --resume ${id}`;
+    expect(end).toContain(printsCldHint(version) ? `Resume this session with:\ncld --resume ${id}` : cldLine);
+    if (printsCldHint(version)) expect(end).not.toContain("claude --resume");
+  }
+
+  test("cld ag: the hint says cld --resume ID, which resumes straight to Antigravity again", async () => {
+    const env = { ...agEnv, ANTI_API_BASE: g.url };
+    const { id, end } = await sessionIn(["ag"], env);
+    expectCldHint(end, id, "Antigravity");
+    expect(existsSync(join(box.home, ".cache/cld/ag/projects"))).toBe(true);
+    await resumes(id, env, (r) => r.request.model === "opus4.6");
+  });
+
+  test("cld official: the hint says cld --resume ID, which resumes in official mode (the user's own Claude Code setup)", async () => {
+    const env = { ...officialEnv, ANTHROPIC_BASE_URL: g.url };
+    const { id, end } = await sessionIn(["official"], env);
+    expectCldHint(end, id, "Anthropic");
+    await resumes(id, env, (r) => r.request.model === "opus4.6");
+  });
+});

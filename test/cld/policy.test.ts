@@ -54,7 +54,7 @@ describe("child environment", () => {
 
   test("cp: gateway, key as Bearer, every model tier a route, the window, discovery, its own config dir", () => {
     const stray = { CLAUDE_CODE_AUTO_MODE_MODEL: "claude-sonnet-5", ANTHROPIC_CUSTOM_MODEL_OPTION: "claude-x", ANTHROPIC_SMALL_FAST_MODEL: "claude-haiku-4-5" };
-    const launch = { baseUrl: "http://127.0.0.1:9", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 131072, configDir: "/c/cp", resumeCommand: "cld" };
+    const launch = { baseUrl: "http://127.0.0.1:9", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 131072, configDir: "/c/cp" };
     const env = agentEnv(claude, { ...user, ...stray }, gatewayEnv(launch));
     expect(env).toMatchObject({
       ...blanks, KEEP: "1", PATH: "/bin",
@@ -65,12 +65,12 @@ describe("child environment", () => {
       ANTHROPIC_DEFAULT_OPUS_MODEL_NAME: "o", ANTHROPIC_DEFAULT_HAIKU_MODEL_DESCRIPTION: "gw fast route (Haiku tier)", ANTHROPIC_DEFAULT_FABLE_MODEL_DESCRIPTION: "gw opus route (Fable tier)",
       CLAUDE_CODE_AUTO_MODE_MODEL: "", ANTHROPIC_CUSTOM_MODEL_OPTION: "",
       CLAUDE_CODE_MAX_CONTEXT_TOKENS: "131072", CLAUDE_CODE_DISABLE_1M_CONTEXT: "1",
-      CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY: "1", CLAUDE_CODE_RESUME_HINT_COMMAND: "cld", CLAUDE_CONFIG_DIR: "/c/cp",
+      CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY: "1", CLAUDE_CONFIG_DIR: "/c/cp",
     });
   });
 
   test("a gateway elsewhere: the user's proxies stay (the way out of their network), a CA trusted by $SSL_CERT_FILE reaches Node as $NODE_EXTRA_CA_CERTS", () => {
-    const launch = { baseUrl: "https://gw.example.com/gw", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 1, configDir: "/c/cp", resumeCommand: "cld" };
+    const launch = { baseUrl: "https://gw.example.com/gw", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 1, configDir: "/c/cp" };
     const env = agentEnv(claude, { ...user, SSL_CERT_FILE: "/etc/team-ca.pem" }, gatewayEnv(launch), launch.baseUrl);
     expect(env).toMatchObject({ HTTP_PROXY: "http://p:1", https_proxy: "http://p:2", ALL_PROXY: "socks5://p", ANTHROPIC_AUTH_TOKEN: "k", NODE_EXTRA_CA_CERTS: "/etc/team-ca.pem" });
     // The user's own NODE_EXTRA_CA_CERTS wins; a plain-http gateway on this machine gets neither.

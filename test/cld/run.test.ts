@@ -284,6 +284,22 @@ describe("cld --resume ID (Claude Code's exit hint under cld)", () => {
     expect(now.call!.pid).toBe(now.pid);
     expect(now.stderr).not.toContain("resume");
   });
+
+  test("ag and official: the hint names cld too, and cld --resume ID finds the session's mode (ag's dir, the user's own ~/.claude)", async () => {
+    const ag = { ANTI_API_TOKEN: "tok", ANTI_API_BASE: `http://127.0.0.1:${port}/v1` };
+    for (const [mode, id, env, via] of [["ag", "a9a9a9a9-1111-4222-8333-944445555666", ag, "Antigravity"], ["official", "0f0f0f0f-1111-4222-8333-944445555666", {}, "Anthropic"]] as const) {
+      const current = new CldSandbox({ claudeVersion: "2.1.332" });
+      const now = await current.run([mode], { env: { ...env, FAKE_CLAUDE_SESSION: id } });
+      expect([now.call!.env.CLAUDE_CODE_RESUME_HINT_COMMAND, now.call!.pid]).toEqual(["cld", now.pid]); // Claude Code says cld --resume ID itself
+      const back = await current.run(["--resume", id], { env });
+      expect([back.code, back.call!.argv, back.stderr]).toEqual([0, ["--resume", id], ""]); // no mode question
+      expect(back.call!.env.ANTHROPIC_API_KEY).toBe(mode === "ag" ? "tok" : undefined);
+      // Claude Code before 2.1.323 says `claude --resume ID`: cld adds the way back in
+      const old = new CldSandbox({ claudeVersion: "2.1.197" });
+      const before = await old.run([mode], { env: { ...env, FAKE_CLAUDE_SESSION: id } });
+      expect(before.stderr.split("\n").at(-2)).toBe(`cld: resume it through ${via} with: cld --resume ${id}`);
+    }
+  });
 });
 
 describe("the other modes and failures", () => {

@@ -72,7 +72,8 @@ printf '%s' "$$" > '${this.record}.pid'
 printf '%s\\0' "$@" > '${this.record}.argv'
 /usr/bin/env -0 > '${this.record}.env'
 if [ -n "$FAKE_CLAUDE_STDIN" ]; then /bin/cat > '${this.record}.stdin'; fi
-if [ -n "$FAKE_CLAUDE_SESSION" ]; then /bin/mkdir -p "$CLAUDE_CONFIG_DIR/projects/-w" && echo '{}' > "$CLAUDE_CONFIG_DIR/projects/-w/$FAKE_CLAUDE_SESSION.jsonl"; fi
+dir="\${CLAUDE_CONFIG_DIR:-$HOME/.claude}/projects/-w"
+if [ -n "$FAKE_CLAUDE_SESSION" ]; then /bin/mkdir -p "$dir" && echo '{}' > "$dir/$FAKE_CLAUDE_SESSION.jsonl"; fi
 echo "fake ${name} ran"
 exit "\${FAKE_CLAUDE_EXIT:-0}"
 `;

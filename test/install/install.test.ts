@@ -172,6 +172,10 @@ describe("gw install from a compiled binary", () => {
     expect(help.stdout).toContain("Use 'my build/gw' <command> --help");
     expect((await run([built, "login"], box)).stderr).toContain("usage: 'my build/gw' login [OPTIONS] <NAME> <PROVIDER>  ('my build/gw' login --help says what each is)");
     expect((await run([built, "stauts"], box)).stderr).toContain("('my build/gw' help COMMAND for its flags)");
+    const cldHelp = (await run([built, "cld", "--help"], box)).stdout;
+    expect(cldHelp).toContain("usage: 'my build/gw' cld [cp|ag|official] [FILTER]");
+    expect(cldHelp).toContain("'my build/gw' cld --resume ID (Claude Code's exit hint");
+    expect(cldHelp.replaceAll("'my build/gw' cld", "").replaceAll("'my build/gw'", "")).not.toMatch(/\b(gw|cld) (cld|cp|run|--resume)/); // no command this user does not have
     const init = await run([built, "init", "first"], box);
     expect(init.code).toBe(0);
     expect(init.stdout).toContain("then: 'my build/gw' check -c first/providers.toml (every problem, with its line), 'my build/gw' up -c first/providers.toml\n");
@@ -184,6 +188,8 @@ describe("gw install from a compiled binary", () => {
     expect(launched.code).toBe(0);
     expect(box.lastCall()!.env.CLAUDE_CODE_RESUME_HINT_COMMAND).toBe("");
     expect(launched.stderr.split("\n").at(-2)).toBe(`cld: resume it through the gateway with: 'my build/gw' cld --resume ${id}`);
+    const ag = await run([built, "cld", "ag"], box, { ANTI_API_TOKEN: "tok", ANTI_API_BASE: `http://127.0.0.1:${gateway.port}`, FAKE_CLAUDE_SESSION: id });
+    expect(ag.stderr.split("\n").at(-2)).toBe(`cld: resume it through Antigravity with: 'my build/gw' cld --resume ${id}`);
   });
 
   test("before gw install, the first refusals type that path: nothing running yet, a providers.toml cld does not know, no CLIProxyAPI, a gateway not up", async () => {
@@ -196,13 +202,41 @@ describe("gw install from a compiled binary", () => {
     expect(check.stderr).toContain(`get it with: ${gw} cliproxy install — `);
     const noBinary = await run([built, "up", "--port", "0"], box, { PATH: `${box.bin}:/usr/bin:/bin` }, dir);
     expect(noBinary.stderr).toContain(`get it with: ${gw} cliproxy install — `);
+    // said as each instance fails, then once at the end for all (no third "the lines above" line)
     expect(noBinary.stderr).toEndWith(`fix that and run ${gw} up again\n`);
+    expect(noBinary.stderr).toContain(`\ngw: no instance can serve, so gw stopped: CLIProxyAPI binary for instances 'official', 'relay' not found (none beside the config, none installed by gw, no cli-proxy-api or cliproxy on PATH) — get it with: ${gw} cliproxy install — `);
+    expect(noBinary.stderr).not.toContain("the lines above");
+    expect(readFileSync(join(dir, "logs/gw.log"), "utf8")).toMatch(/ERROR no instance can serve, so gw stopped: CLIProxyAPI binary for instances 'official', 'relay' not found/); // and gw.log says it once
     const down = box.writeConfig("down.toml", cldConfig(closedPort()));
     expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, { CLD_TOML: down })).stderr).toContain(`start it with: 'my build/gw' up -d -c ${down}`);
     // gw run: no agent named, no route named, and no terminal to ask on
     expect((await run([built, "run"], box)).stderr).toBe("gw: name the agent to run: 'my build/gw' run claude|codex|gemini …\n  'my build/gw' run --help\n");
     const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!));
     expect((await run([built, "run", "codex", "exec", "hi"], box, { CLD_TOML: toml })).stderr).toContain("name the route: 'my build/gw' run codex FILTER … (routes: ");
+  });
+
+  // Hints written with the README's names ("gw check", "cld cp") are typed where they are printed:
+  // one place for each kind of output (refusals, config problems, a command's report, cld's notes).
+  test("before gw install, refusals and their fixes type that path, whoever wrote them", async () => {
+    expect((await run([built, "up", "--json"], box)).stderr).toBe("gw: --json goes with -d\n  'my build/gw' up -d --json prints one JSON document once gw serves\n");
+    expect((await run([built, "service", "frob"], box)).stderr).toBe(`gw: unknown action "frob" for 'my build/gw' service\n  use: 'my build/gw' service install [--write]\n`);
+  });
+
+  test("before gw install, config problems type that path", async () => {
+    const oauth = box.writeConfig("oauth.toml", `[global]\nmain_port = 18145\n[instances.a]\nport = 18146\nproviders = [{ type = "antigravity", base_url = "http://x" }]\n[routing]\n"m" = [{ instance = "a", provider = "antigravity", model = "x" }]\n`);
+    expect((await run([built, "check", "-c", oauth], box)).stderr).toContain("(log in with: 'my build/gw' login <instance> antigravity)");
+  });
+
+  test("before gw install, a command's report types that path; the file it writes stays as written", async () => {
+    const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!));
+    const unit = await run([built, "service", "install", "-c", toml], box, { PATH: `${box.bin}:/usr/bin:/bin` }); // it asks id(1) who installs
+    expect(unit.stderr).toContain("# 'my build/gw' service install --write puts this in ");
+    expect(unit.stdout).not.toContain("'my build/gw' service"); // the unit, read later (when gw may well be installed)
+  });
+
+  test("before gw install, cld's own notes type that path", async () => {
+    const broken = box.writeConfig("broken.toml", `[global]\nbogus = 1\n[routing]\n"m" = [{ instance = "zz", provider = "x", model = "y" }]\n`);
+    expect((await run([built, "cld", "cp", "-p", "hi"], box, { CLD_TOML: broken })).stderr).toContain("(+1 more: 'my build/gw' check); using the built-in routes");
   });
 
   test("before gw install, the demo's banner types that path, and so does gw up refused by the demo left running", async () => {
@@ -216,6 +250,10 @@ describe("gw install from a compiled binary", () => {
       expect(demo.stdout).toContain(`${gw} status · ${gw} logs -f · ${gw} down`);
       expect(demo.stdout).toContain("— 'my build/gw' status · logs -f · down"); // and up -d's own line, its relative one
       expect((await run([built, "up", "-d"], box, system)).stderr).toContain(`see it with: 'my build/gw' status · stop it with: 'my build/gw' down\n`);
+      // the load balancer's own errors, which a client shows its user
+      const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(demo.stdout)![1]!;
+      const unknown = (await (await fetch(`${url}/v1/models/nosuch`)).json()) as { error: { message: string } };
+      expect(unknown.error.message).toEndWith(`GET /v1/models or ${gw} status lists the routes`);
       // the real config wants the demo's port
       const demoPort = /on http:\/\/127\.0\.0\.1:(\d+)/.exec(demo.stdout)![1]!;
       const busy = await run([built, "up", "--port", demoPort], box, { ...system, GW_CLIPROXY: built }, await initialised("busy"));
@@ -237,6 +275,7 @@ describe("gw install from a compiled binary", () => {
     expect(box.lastCall()!.env.CLAUDE_CODE_RESUME_HINT_COMMAND).toBe("cld");
     expect(box.lastCall()!.pid).toBe(launched.pid); // Claude Code's own hint says cld: the terminal is handed over
     expect(launched.stderr).not.toContain("resume");
+    expect((await run(["cld", "--help"], box, onPath)).stdout).toContain("usage: cld [cp|ag|official] [FILTER] [-y] [-c FILE.toml] [claude args…]\n       gw cld …  (the same)\n");
     expect((await run(["gw", "install", "--uninstall", "--prefix", bin], box, onPath)).code).toBe(0);
   });
 
@@ -251,6 +290,8 @@ describe("gw install from a compiled binary", () => {
     expect(call.pid).toBe(launched.pid);
     expect(call.argv).toEqual(["-p", "hi", "--dangerously-skip-permissions"]);
     expect(call.env.ANTHROPIC_MODEL).toBe("g3f");
+    // the link where PATH does not look: help types the gw it links to
+    expect((await run([join(prefix, "cld"), "--help"], box)).stdout).toContain("usage: bin2/gw cld [cp|ag|official]");
     const again = await run([join(prefix, "gw"), "install", "--prefix", prefix], box); // the installed copy reinstalling itself
     expect(again.code).toBe(0);
     expect(statSync(join(prefix, "gw")).size).toBe(statSync(built).size);

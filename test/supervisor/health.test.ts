@@ -1,7 +1,7 @@
 // The policies behind /healthz and gw up's start verdict (pure): which states count as able to
 // serve, when to keep waiting, and when nothing can serve.
 import { describe, expect, test } from "bun:test";
-import { healthOf, type InstanceView, notReadyLines, startVerdict } from "../../src/supervisor/health.ts";
+import { healthOf, type InstanceView, notReadyLines, reasonsNotReady, startVerdict } from "../../src/supervisor/health.ts";
 import { probeAnswer } from "../../src/lb/local.ts";
 
 const inst = (name: string, state: string, problem = "", managed = true): InstanceView => ({ name, managed, state, problem });
@@ -24,6 +24,18 @@ describe("startVerdict", () => {
     expect(startVerdict([inst("a", "backoff")], true).kind).toBe("give-up");
     expect(startVerdict([inst("a", "crashloop"), inst("b", "failed")], false).kind).toBe("give-up");
     expect(startVerdict([], false).kind).toBe("serve"); // only instances given by url, or none
+  });
+
+  test("the reasons why none is ready: alike ones once, naming every instance; others each with their own", () => {
+    const noBinary = (n: string) => inst(n, "failed", `CLIProxyAPI binary for instance '${n}' not found — get it`);
+    expect(reasonsNotReady([noBinary("a"), inst("r", "ready"), noBinary("b"), noBinary("c")])).toEqual(["CLIProxyAPI binary for instances 'a', 'b', 'c' not found — get it"]);
+    expect(reasonsNotReady([noBinary("a"), inst("b", "crashloop", "instance 'b' exited (code 3): logs/b.log ends: x"), inst("c", "starting"), inst("d", "failed", "port taken")])).toEqual([
+      "CLIProxyAPI binary for instance 'a' not found — get it",
+      "instance 'b' exited (code 3): logs/b.log ends: x",
+      "instance 'c' is starting, no answer yet",
+      "port taken",
+    ]);
+    expect(reasonsNotReady([inst("a", "failed", "port taken"), inst("b", "failed", "port taken")])).toEqual(["instances 'a', 'b': port taken"]);
   });
 
   test("not-ready lines carry each instance's own reason", () => {

@@ -30,9 +30,13 @@ describe("gw up with nothing that can serve", () => {
     const r = await gw(sb, ["up", "-d", "-c", sb.file]);
     expect(r.code).toBe(1);
     const out = r.stdout + r.stderr;
-    expect(out).toContain("no instance can serve, so gw stops:");
-    expect(out).toContain("CLIProxyAPI binary for instance 'a' not found (none beside the config, none installed by gw, no cli-proxy-api or cliproxy on PATH) — get it with: gw cliproxy install — or point $GW_CLIPROXY or [global] cliproxy");
+    // each instance's line as it happens, then the end says the one reason once, for both
+    const reason = "not found (none beside the config, none installed by gw, no cli-proxy-api or cliproxy on PATH) — get it with: gw cliproxy install — or point $GW_CLIPROXY or [global] cliproxy";
+    expect(out).toContain(`CLIProxyAPI binary for instance 'a' ${reason}`);
     expect(out).toContain("CLIProxyAPI binary for instance 'b' not found");
+    expect(out).toContain(`gw: no instance can serve, so gw stopped: CLIProxyAPI binary for instances 'a', 'b' ${reason}`);
+    expect(out.split("get it with").length - 1).toBe(3);
+    expect(out).toContain("  fix that and run gw up again\n");
     expect(r.stderr).toContain("gw: gw up -d failed (exit code 1)");
     expect(out).not.toContain("running in the background");
     expect(await processesIn(sb.dir)).toEqual([]);
@@ -67,7 +71,9 @@ describe("gw up with nothing that can serve", () => {
     const r = await gw(sb, ["up", "-d", "-c", sb.file]);
     expect(r.code).toBe(1);
     const out = r.stdout + r.stderr;
-    expect(out).toContain("no instance can serve, so gw stops:");
+    // two reasons (each names its own log): the end keeps one line for each
+    expect(out).toContain("gw: no instance can serve, so gw stopped:\n  instance 'a' exited");
+    expect(out).toContain("  fix each and run gw up again\n");
     for (const name of ["a", "b"]) {
       expect(out).toMatch(new RegExp(`instance '${name}' exited \\(code 3\\) after [\\d.]+ s — crash loop \\(5 exits in a minute\\), next try in 300\\.0 s; logs/${name}.log ends: crashing on purpose in `));
     }

@@ -23,8 +23,6 @@ interface ClaudeGatewayLaunch {
   /** Context window of the main route, in tokens. */
   readonly contextWindow: number;
   readonly configDir: string;
-  /** What Claude Code's exit hint names instead of `claude` ("Resume this session with: cld --resume ID"): "cld", or "./gw cld" before gw install. */
-  readonly resumeCommand: string;
 }
 
 /** Claude Code (2.1.332) names a launcher in its exit hint only when it is one plain word; anything else and it says `claude`. */
@@ -56,10 +54,17 @@ export function gatewayEnv(l: ClaudeGatewayLaunch): Record<string, string> {
     // A `[1m]` model would claim a 1M window and send the context-1m beta; the route decides both.
     CLAUDE_CODE_DISABLE_1M_CONTEXT: "1",
     CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY: "1",
-    // empty when it is no plain word: the launcher then prints the hint itself (hand-over.ts)
-    CLAUDE_CODE_RESUME_HINT_COMMAND: LAUNCHER_WORD.test(l.resumeCommand) ? l.resumeCommand : "",
     CLAUDE_CONFIG_DIR: l.configDir,
   };
+}
+
+/**
+ * What Claude Code's exit hint names instead of `claude` ("Resume this session with: cld --resume
+ * ID"), in every cld mode: `launcher` ("cld", or "./gw cld" before gw install) when it is one
+ * plain word; else empty, and the launcher prints the hint itself (hand-over.ts).
+ */
+export function resumeHintEnv(launcher: string): { CLAUDE_CODE_RESUME_HINT_COMMAND: string } {
+  return { CLAUDE_CODE_RESUME_HINT_COMMAND: LAUNCHER_WORD.test(launcher) ? launcher : "" };
 }
 
 /** One of Claude Code's model tiers, labelled in the /model picker: `g3f` — `gw fast route (Haiku tier)`. */

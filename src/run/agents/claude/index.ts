@@ -3,7 +3,6 @@
 // variables for the gateway (env.ts), its config dir made ready for a first launch (home.ts), and
 // a hand-over that keeps the resume hint on the gateway (hand-over.ts).
 import { YOLO_FLAG } from "../../../cld/args.ts";
-import { cldDisplay } from "../../../supervisor/self.ts";
 import { CLAUDE_INSTALL } from "../../../cld/launch.ts";
 import type { Agent } from "../types.ts";
 import { type ClaudeRoles, gatewayEnv } from "./env.ts";
@@ -30,7 +29,7 @@ export const claude: Agent = {
     await prepareHome(l.home, l.env, { unrejectKeys: [l.gateway.apiKey] });
     const role = (name: keyof ClaudeRoles) => l.roles?.[name] ?? l.route.name;
     const roles: ClaudeRoles = { main: role("main"), fast: role("fast"), opus: role("opus") };
-    return { env: gatewayEnv({ baseUrl: l.gateway.baseUrl, key: l.gateway.apiKey, roles, contextWindow: l.route.window, configDir: l.home, resumeCommand: cldDisplay() }) };
+    return { env: gatewayEnv({ baseUrl: l.gateway.baseUrl, key: l.gateway.apiKey, roles, contextWindow: l.route.window, configDir: l.home }) };
   },
   handOver: (command, args, env) => handOverToClaude(command, args, env, "the gateway"),
 };

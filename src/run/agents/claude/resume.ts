@@ -1,6 +1,7 @@
 // `cld --resume ID`: what Claude Code's exit hint says under cld (CLAUDE_CODE_RESUME_HINT_COMMAND).
-// The session lives in the config dir of the mode it ran in (…/cld/cp/projects/<folder>/ID.jsonl),
-// so that dir tells which mode to resume it in, without asking.
+// The session lives in the config dir of the mode it ran in (…/cld/cp/projects/<folder>/ID.jsonl,
+// …/cld/ag/…, the user's own ~/.claude/… for official), so that dir tells which mode to resume it
+// in, without asking.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
@@ -12,6 +13,12 @@ export function resumedSession(claudeArgs: readonly string[]): string | undefine
     if (a === "--resume" || a === "-r") return sessionId(claudeArgs[i + 1]);
   }
   return undefined;
+}
+
+/** Where Claude Code keeps its sessions under `env`: $CLAUDE_CONFIG_DIR (cld sets it for cp and ag), else ~/.claude (official: the user's own). */
+export function claudeConfigDir(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (env.CLAUDE_CONFIG_DIR) return env.CLAUDE_CONFIG_DIR;
+  return env.HOME ? join(env.HOME, ".claude") : undefined;
 }
 
 /** The first of `dirs` (Claude Code config dirs) whose projects hold the session. */
