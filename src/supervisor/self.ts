@@ -19,6 +19,17 @@ export const DETACHED_ENV = "GW_DETACHED_CHILD";
  * "bun src/main.ts" when run from a checkout.
  */
 export function selfDisplay(): string {
+  return (shown ??= findSelfDisplay());
+}
+
+/**
+ * Found once per process: the LB types its own errors with it (a failure storm is thousands), and
+ * a PATH search plus two realpaths each time would cost more than the answer. A gw installed
+ * meanwhile is named at the next start; the path named meanwhile still works.
+ */
+let shown: string | undefined;
+
+function findSelfDisplay(): string {
   if (!Bun.isStandaloneExecutable) return `bun ${displayPath(Bun.main)}`;
   // run by the cld link, hints still name gw
   const name = basename(process.argv0);
@@ -29,8 +40,10 @@ export function selfDisplay(): string {
 
 /** How to type cld in hints: "cld" when PATH finds this gw under it (gw install's link), else "gw cld" as selfDisplay types gw. */
 export function cldDisplay(): string {
-  return !Bun.isStandaloneExecutable || isThisBinary(Bun.which("cld")) ? "cld" : `${selfDisplay()} cld`;
+  return (cldShown ??= !Bun.isStandaloneExecutable || isThisBinary(Bun.which("cld")) ? "cld" : `${selfDisplay()} cld`);
 }
+
+let cldShown: string | undefined;
 
 /**
  * A command in a hint as the user of the binary types it: its leading gw or cld word as
