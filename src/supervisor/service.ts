@@ -78,7 +78,12 @@ export const thisHost = (env: Env = process.env): UnitHost => ({
 /** The user's login name: Bun's userInfo() says "unknown" when $USER is unset (cron, env -i, some containers). */
 function loginName(env: Env): string {
   const named = env.USER || env.LOGNAME || userInfo().username;
-  return named !== "unknown" ? named : Bun.spawnSync(["id", "-un"], { stdout: "pipe", stderr: "ignore" }).stdout.toString().trim() || named;
+  if (named !== "unknown") return named;
+  try {
+    return Bun.spawnSync(["id", "-un"], { stdout: "pipe", stderr: "ignore" }).stdout.toString().trim() || named;
+  } catch {
+    return named; // no `id` on PATH: a spawn error, not a stack trace for the user
+  }
 }
 
 /**
