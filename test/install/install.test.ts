@@ -225,6 +225,11 @@ describe("gw install from a compiled binary", () => {
   test("before gw install, config problems type that path", async () => {
     const oauth = box.writeConfig("oauth.toml", `[global]\nmain_port = 18145\n[instances.a]\nport = 18146\nproviders = [{ type = "antigravity", base_url = "http://x" }]\n[routing]\n"m" = [{ instance = "a", provider = "antigravity", model = "x" }]\n`);
     expect((await run([built, "check", "-c", oauth], box)).stderr).toContain("(log in with: 'my build/gw' login <instance> antigravity)");
+    // what the problem quotes stays as the file has it: a file and a route named like commands
+    const named = box.writeConfig("gw up.toml", `[global]\nmain_port = 18145\n[routing]\n"cld cp" = [{ instance = "zz", provider = "x", model = "y" }]\n`);
+    const problems = (await run([built, "check", "-c", named], box)).stderr;
+    expect(problems).toContain('gw up.toml:4:1  routing."cld cp"  error: route name "cld cp" may only use');
+    expect(problems).not.toContain("'my build/gw' up.toml");
   });
 
   test("before gw install, a command's report types that path; the file it writes stays as written", async () => {
