@@ -29,12 +29,16 @@ export function selfDisplay(): string {
  */
 let shown: string | undefined;
 
+/** Read as this module loads: `gw up` takes the marker out of the environment its instances inherit. */
+const inBackground = process.env[DETACHED_ENV] === "1";
+
 function findSelfDisplay(): string {
   if (!Bun.isStandaloneExecutable) return `bun ${displayPath(Bun.main)}`;
   // run by the cld link, hints still name gw
   const name = basename(process.argv0);
   for (const n of name === "cld" ? ["gw"] : [name, "gw"]) if (isThisBinary(Bun.which(n))) return n;
-  const shown = displayPath(process.execPath);
+  // a gw in the background runs in its config's folder: its user and its clients are elsewhere
+  const shown = inBackground ? process.execPath : displayPath(process.execPath);
   return shellQuote(shown.includes("/") ? shown : `./${shown}`);
 }
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CldSandbox, cldConfig, closedPort, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
+import { freePorts } from "../helpers/ports.ts";
 
 setDefaultTimeout(120_000); // the compiled-binary case builds gw once
 const gateway = fakeGateway();
@@ -265,6 +266,22 @@ describe("gw install from a compiled binary", () => {
       expect(busy.stderr).toContain(`stop it with: ${gw} down -c ${join(box.home, ".cache/gw/demo/demo.toml")} — or run this one elsewhere: change [global] main_port (or ${gw} up --port N)`);
     } finally {
       expect((await run([built, "down"], box, system)).code).toBe(0);
+    }
+  });
+
+  test("before gw install, a gw in the background beside its config types its path whole: it runs in that folder, its user and its clients elsewhere", async () => {
+    const system = { PATH: `${box.bin}:/usr/bin:/bin` };
+    const [main, inst] = (await freePorts(2)) as [number, number];
+    const toml = join(box.dir, "my build", "providers.toml"); // beside the binary: the background gw's cwd is where it is ./gw
+    writeFileSync(toml, `[global]\nhost = "127.0.0.1"\nmain_port = ${main}\n[instances.a]\nport = ${inst}\ncommand = ["./gw", "mock", "-config", "{config}"]\nproviders = [{ type = "antigravity" }]\n[routing]\n"m" = [{ instance = "a", provider = "antigravity", model = "x" }]\n`);
+    const up = await run([built, "up", "-d", "-c", toml], box, system);
+    try {
+      expect(up.code).toBe(0);
+      expect(up.stdout).toContain(`${gw} status · ${gw} logs -f · ${gw} down`); // not ./gw, which this user has not
+      const unknown = (await (await fetch(`http://127.0.0.1:${main}/v1/models/nosuch`)).json()) as { error: { message: string } };
+      expect(unknown.error.message).toEndWith(`GET /v1/models or ${gw} status lists the routes`);
+    } finally {
+      expect((await run([built, "down", "-c", toml], box, system)).code).toBe(0);
     }
   });
 
