@@ -6,6 +6,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync,
 import { join } from "node:path";
 import { CldSandbox, cldConfig, closedPort, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
 import { freePorts } from "../helpers/ports.ts";
+import { startInGroup } from "../helpers/supervisor.ts";
 
 setDefaultTimeout(120_000); // the compiled-binary case builds gw once
 const gateway = fakeGateway();
@@ -269,7 +270,7 @@ describe("gw install from a compiled binary", () => {
     }
   });
 
-  test("before gw install, a gw in the background beside its config types its path whole: it runs in that folder, its user and its clients elsewhere", async () => {
+  test("before gw install, a gw beside its config: in the background it types its path whole (it runs in that folder, its user elsewhere); its clients' errors do so always", async () => {
     const system = { PATH: `${box.bin}:/usr/bin:/bin` };
     const [main, inst] = (await freePorts(2)) as [number, number];
     const toml = join(box.dir, "my build", "providers.toml"); // beside the binary: the background gw's cwd is where it is ./gw
@@ -282,6 +283,16 @@ describe("gw install from a compiled binary", () => {
       expect(unknown.error.message).toEndWith(`GET /v1/models or ${gw} status lists the routes`);
     } finally {
       expect((await run([built, "down", "-c", toml], box, system)).code).toBe(0);
+    }
+    // in the foreground there, its terminal is in that folder (./gw), its clients are not
+    const here = startInGroup([built, "up"], join(box.dir, "my build"), box.env(system));
+    try {
+      await here.waitFor("./gw status · ./gw logs -f · ./gw down");
+      const answer = (await (await fetch(`http://127.0.0.1:${main}/v1/models/nosuch`)).json()) as { error: { message: string } };
+      expect(answer.error.message).toEndWith(`GET /v1/models or ${gw} status lists the routes`);
+    } finally {
+      process.kill(-here.proc.pid, "SIGTERM");
+      expect(await here.proc.exited).toBe(0);
     }
   });
 
