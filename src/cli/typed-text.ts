@@ -16,15 +16,25 @@ interface Names {
 const CLD_WORDS = "cp|ag|official|-[-\\w]+";
 
 /**
+ * A value a message quotes ("gw up" as a route name, a client's model): kept as written, since
+ * the user looks for it in their file. No escapes: an alternation for them made 1 MB of hostile
+ * text take seconds; a name with a quote in it is refused by the config anyway.
+ */
+const QUOTED = '"[^"\\n]*"';
+
+/**
  * Each `gw SUB` and `cld MODE|-FLAG` at a word start (not `./gw up`, not `/usr/bin/gw up`, not
- * `gw mock:` as a speaker's label) becomes names.gw / names.cld. One pass: a replaced `gw cld cp`
- * is not looked at again; text typed already (`./gw up`, `./gw cld cp`) stays as it is.
+ * `gw mock:` as a speaker's label, not `gw up.toml` as a file's name) becomes names.gw /
+ * names.cld. One pass: a replaced `gw cld cp` is not looked at again; text typed already
+ * (`./gw up`, `./gw cld cp`) stays as it is.
  */
 export function typeCommands(text: string, names: Names): string {
   const subs = names.subcommands.map((s) => s.replace(/[^\w-]/g, "")).join("|");
-  const ends = "(?=$|[\\s)`\"'.,;·])";
-  const command = new RegExp(`(^|[\\s(\`"'·:;,=])(?:(gw) (?=(?:${subs})${ends})|cld (?=(?:${CLD_WORDS})${ends}))`, "g");
-  return text.replace(command, (m, before: string, gw: string | undefined, at: number) => {
+  const close = "$|[\\s)`\"'·]";
+  const ends = `(?=${close}|[.,;](?=${close}))`;
+  const command = new RegExp(`(${QUOTED})|(^|[\\s(\`"'·:;,=])(?:(gw) (?=(?:${subs})${ends})|cld (?=(?:${CLD_WORDS})${ends}))`, "g");
+  return text.replace(command, (m, quoted: string | undefined, before: string, gw: string | undefined, at: number) => {
+    if (quoted) return m;
     if (gw) return `${before}${names.gw} `;
     // `./gw cld --resume`, typed already: its cld is gw's subcommand, not the link
     const upTo = text.slice(0, at + before.length);

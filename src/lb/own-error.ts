@@ -13,7 +13,7 @@ import type { GwErrorCode } from "./dialect.ts";
 import type { Tried } from "./failover.ts";
 import { innerError } from "./first-event.ts";
 import { modelIdsOf } from "./model-ids.ts";
-import { typed } from "../supervisor/self.ts";
+import { typedForClients } from "../supervisor/self.ts";
 
 export interface OwnError {
   readonly status: number;
@@ -114,7 +114,7 @@ function unknownModel(f: OwnFacts, instance: string): OwnError {
 function noRoute(model: string, names: readonly string[], more = ""): string {
   const near = closeNames(model, names);
   const guess = near.length > 0 ? `; did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : ";";
-  return `model "${model.slice(0, 100)}" is no route of gw${more}${guess} GET /v1/models or ${typed("gw status")} lists the routes`;
+  return `model "${model.slice(0, 100)}" is no route of gw${more}${guess} GET /v1/models or ${typedForClients("gw status")} lists the routes`;
 }
 
 function decodeURIComponentSafe(s: string): string {
@@ -163,7 +163,7 @@ function routeOut(route: Route, f: OwnFacts, lastAnswer?: string): OwnError {
   const inS = Number.isFinite(soonest) ? Math.max(1, Math.ceil((soonest - f.now) / 1000)) : 1;
   return {
     status: 503,
-    message: `route "${route.name}": every target is out — ${parts.join("; ")}; the first is back in ${inS} s (${typed("gw status")} shows the targets)${lastAnswer ? `; the last try answered ${withoutEmails(lastAnswer)}` : ""}`,
+    message: `route "${route.name}": every target is out — ${parts.join("; ")}; the first is back in ${inS} s (${typedForClients("gw status")} shows the targets)${lastAnswer ? `; the last try answered ${withoutEmails(lastAnswer)}` : ""}`,
     code: "no_instance",
     headers: inS > RETRY_AFTER_MAX_S ? { "x-should-retry": "false" } : { "retry-after": String(inS) },
   };

@@ -19,7 +19,7 @@ export const DETACHED_ENV = "GW_DETACHED_CHILD";
  * "bun src/main.ts" when run from a checkout.
  */
 export function selfDisplay(): string {
-  return (shown ??= findSelfDisplay());
+  return (shown ??= findSelfDisplay(inBackground));
 }
 
 /**
@@ -28,13 +28,21 @@ export function selfDisplay(): string {
  * meanwhile is named at the next start; the path named meanwhile still works.
  */
 let shown: string | undefined;
+let shownWhole: string | undefined;
 
-function findSelfDisplay(): string {
+/**
+ * A gw in the background runs in its config's folder: its user is elsewhere. Read as this module
+ * loads: `gw up` takes the marker out of the environment its instances inherit.
+ */
+const inBackground = process.env[DETACHED_ENV] === "1";
+
+/** `whole`: for text read away from this process's folder, where a relative ./gw leads nowhere. */
+function findSelfDisplay(whole: boolean): string {
   if (!Bun.isStandaloneExecutable) return `bun ${displayPath(Bun.main)}`;
   // run by the cld link, hints still name gw
   const name = basename(process.argv0);
   for (const n of name === "cld" ? ["gw"] : [name, "gw"]) if (isThisBinary(Bun.which(n))) return n;
-  const shown = displayPath(process.execPath);
+  const shown = whole ? process.execPath : displayPath(process.execPath);
   return shellQuote(shown.includes("/") ? shown : `./${shown}`);
 }
 
@@ -55,6 +63,11 @@ export function typed(command: string): string {
   if (word === "gw") return selfDisplay() + command.slice(2);
   if (word === "cld") return cldDisplay() + command.slice(3);
   return command;
+}
+
+/** A command in the load balancer's own answers, which its clients show wherever their user is: a path to gw in full. */
+export function typedForClients(command: string): string {
+  return Bun.isStandaloneExecutable && command.startsWith("gw ") ? (shownWhole ??= findSelfDisplay(true)) + command.slice(2) : command;
 }
 
 /** The install hint where the first hour starts, when PATH finds no gw at all (a gw installed elsewhere is the user's choice). */

@@ -1,6 +1,6 @@
 // cld as a child process against a fake claude: what the user types → what claude receives.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { YOLO_FLAG } from "../../src/cld/args.ts";
 import { CldSandbox, cldConfig, closedPort, fakeGateway, removeSandboxes } from "../helpers/cld.ts";
@@ -299,6 +299,19 @@ describe("cld --resume ID (Claude Code's exit hint under cld)", () => {
       const before = await old.run([mode], { env: { ...env, FAKE_CLAUDE_SESSION: id } });
       expect(before.stderr.split("\n").at(-2)).toBe(`cld: resume it through ${via} with: cld --resume ${id}`);
     }
+  });
+  test("a session in two modes' dirs (a file copied across to go on elsewhere) resumes where it was written last: where the exit hint came from", async () => {
+    const id = "c0c0c0c0-1111-4222-8333-944445555666";
+    const copied = join(box.home, ".cache/cld/cp/projects/-w");
+    mkdirSync(copied, { recursive: true });
+    writeFileSync(join(copied, `${id}.jsonl`), "{}\n");
+    utimesSync(join(copied, `${id}.jsonl`), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    box.remember("cp", { main: "g3p", fast: "g3f", opus: "opus4.6", scenario: "Economy" });
+    await box.run(["official", "--resume", id], { env: { FAKE_CLAUDE_SESSION: id } }); // goes on in the user's own ~/.claude
+    const back = await box.run(["--resume", id], { env: { CLD_TOML: toml } });
+    expect(back.code).toBe(0);
+    expect(back.call!.env.ANTHROPIC_BASE_URL).toBeUndefined(); // official: not the gateway, whose copy lacks the last turns
+    expect(back.call!.env.CLAUDE_CONFIG_DIR).toBeUndefined();
   });
 });
 

@@ -18,6 +18,15 @@ describe("typeCommands", () => {
     for (const same of ["the gw demo", "another gw", "gw (pid 3) is still stopping", "gw mock: connection cut", "/usr/local/bin/gw up", "./gw up -d", "cld names the file", "the gw upgrades", "gw stopped"]) expect(typed(same)).toBe(same);
   });
 
+  test("values quoted in a message stay as written: a route or instance name, a client's model, a file named like a command", () => {
+    expect(typed('route name "gw up" may only use letters (rename it, e.g. "gw-up")')).toBe('route name "gw up" may only use letters (rename it, e.g. "gw-up")');
+    expect(typed('routing."cld cp"[0].instance  error: route "cld cp" names unknown instance "zz"  (fix it; gw check lists every problem)')).toBe(
+      'routing."cld cp"[0].instance  error: route "cld cp" names unknown instance "zz"  (fix it; \'my build/gw\' check lists every problem)',
+    );
+    expect(typed('model "gw down" is no route of gw; gw status lists the routes')).toBe('model "gw down" is no route of gw; \'my build/gw\' status lists the routes');
+    expect(typed("gw up.toml:7:1  routing.m  error: …  (see gw logs.)")).toBe("gw up.toml:7:1  routing.m  error: …  (see 'my build/gw' logs.)");
+  });
+
   test("text typed already is left as it is: gw cld's cld is no second command", () => {
     expect(typed("gw cld cp opus")).toBe("'my build/gw' cld cp opus");
     for (const done of ["resume it with: 'my build/gw' cld --resume 1", "'my build/gw' up -d", "./gw cld cp"]) expect(typed(done)).toBe(done);

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CldSandbox, cldConfig, closedPort, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
+import { freePorts } from "../helpers/ports.ts";
+import { startInGroup } from "../helpers/supervisor.ts";
 
 setDefaultTimeout(120_000); // the compiled-binary case builds gw once
 const gateway = fakeGateway();
@@ -225,6 +227,11 @@ describe("gw install from a compiled binary", () => {
   test("before gw install, config problems type that path", async () => {
     const oauth = box.writeConfig("oauth.toml", `[global]\nmain_port = 18145\n[instances.a]\nport = 18146\nproviders = [{ type = "antigravity", base_url = "http://x" }]\n[routing]\n"m" = [{ instance = "a", provider = "antigravity", model = "x" }]\n`);
     expect((await run([built, "check", "-c", oauth], box)).stderr).toContain("(log in with: 'my build/gw' login <instance> antigravity)");
+    // what the problem quotes stays as the file has it: a file and a route named like commands
+    const named = box.writeConfig("gw up.toml", `[global]\nmain_port = 18145\n[routing]\n"cld cp" = [{ instance = "zz", provider = "x", model = "y" }]\n`);
+    const problems = (await run([built, "check", "-c", named], box)).stderr;
+    expect(problems).toContain('gw up.toml:4:1  routing."cld cp"  error: route name "cld cp" may only use');
+    expect(problems).not.toContain("'my build/gw' up.toml");
   });
 
   test("before gw install, a command's report types that path; the file it writes stays as written", async () => {
@@ -260,6 +267,32 @@ describe("gw install from a compiled binary", () => {
       expect(busy.stderr).toContain(`stop it with: ${gw} down -c ${join(box.home, ".cache/gw/demo/demo.toml")} — or run this one elsewhere: change [global] main_port (or ${gw} up --port N)`);
     } finally {
       expect((await run([built, "down"], box, system)).code).toBe(0);
+    }
+  });
+
+  test("before gw install, a gw beside its config: in the background it types its path whole (it runs in that folder, its user elsewhere); its clients' errors do so always", async () => {
+    const system = { PATH: `${box.bin}:/usr/bin:/bin` };
+    const [main, inst] = (await freePorts(2)) as [number, number];
+    const toml = join(box.dir, "my build", "providers.toml"); // beside the binary: the background gw's cwd is where it is ./gw
+    writeFileSync(toml, `[global]\nhost = "127.0.0.1"\nmain_port = ${main}\n[instances.a]\nport = ${inst}\ncommand = ["./gw", "mock", "-config", "{config}"]\nproviders = [{ type = "antigravity" }]\n[routing]\n"m" = [{ instance = "a", provider = "antigravity", model = "x" }]\n`);
+    const up = await run([built, "up", "-d", "-c", toml], box, system);
+    try {
+      expect(up.code).toBe(0);
+      expect(up.stdout).toContain(`${gw} status · ${gw} logs -f · ${gw} down`); // not ./gw, which this user has not
+      const unknown = (await (await fetch(`http://127.0.0.1:${main}/v1/models/nosuch`)).json()) as { error: { message: string } };
+      expect(unknown.error.message).toEndWith(`GET /v1/models or ${gw} status lists the routes`);
+    } finally {
+      expect((await run([built, "down", "-c", toml], box, system)).code).toBe(0);
+    }
+    // in the foreground there, its terminal is in that folder (./gw), its clients are not
+    const here = startInGroup([built, "up"], join(box.dir, "my build"), box.env(system));
+    try {
+      await here.waitFor("./gw status · ./gw logs -f · ./gw down");
+      const answer = (await (await fetch(`http://127.0.0.1:${main}/v1/models/nosuch`)).json()) as { error: { message: string } };
+      expect(answer.error.message).toEndWith(`GET /v1/models or ${gw} status lists the routes`);
+    } finally {
+      process.kill(-here.proc.pid, "SIGTERM");
+      expect(await here.proc.exited).toBe(0);
     }
   });
 

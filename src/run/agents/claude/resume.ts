@@ -21,9 +21,19 @@ export function claudeConfigDir(env: Readonly<Record<string, string | undefined>
   return env.HOME ? join(env.HOME, ".claude") : undefined;
 }
 
-/** The first of `dirs` (Claude Code config dirs) whose projects hold the session. */
+/**
+ * Which of `dirs` (Claude Code config dirs) holds the session; held by two (a file copied across to
+ * go on in another mode), the one written last: where the exit hint naming it came from.
+ */
 export function dirHoldingSession(dirs: readonly string[], id: string): string | undefined {
-  return dirs.find((dir) => safeList(join(dir, "projects")).some((folder) => existsSync(join(dir, "projects", folder, `${id}.jsonl`))));
+  let best: { dir: string; at: number } | undefined;
+  for (const dir of dirs) {
+    for (const folder of safeList(join(dir, "projects"))) {
+      const file = join(dir, "projects", folder, `${id}.jsonl`);
+      if (existsSync(file) && (!best || mtimeOf(file) > best.at)) best = { dir, at: mtimeOf(file) };
+    }
+  }
+  return best?.dir;
 }
 
 /** Session ids are UUIDs; anything else (a search term, a path) is not looked up on disk. */
