@@ -13,6 +13,8 @@ export class Job {
   readonly hearers = new Set<Hear>();
   done: Promise<void> = Promise.resolve();
   ended = false;
+  /** When it ended (performance.now()). */
+  endedAt = 0;
   /** Later work on the same instance, which this one's followers hear next if this one gives way to it ("superseded"). */
   private next: Job | undefined;
 
@@ -42,9 +44,13 @@ export class Job {
 export class InstanceWork {
   constructor(private readonly jobs: readonly Job[] = []) {}
 
-  /** This work and what of `earlier` has not ended yet. */
-  after(earlier: InstanceWork): InstanceWork {
-    return new InstanceWork([...new Set([...earlier.jobs.filter((j) => !j.ended), ...this.jobs])]);
+  /**
+   * This work and what of `earlier` (the same edit's work, applied before) has not ended, or ended
+   * moments ago: the file watcher's reload of an edit often ends before the `gw reload` the user
+   * typed after saving arrives, which would otherwise say only "config reloaded".
+   */
+  after(earlier: InstanceWork, now = performance.now()): InstanceWork {
+    return new InstanceWork([...new Set([...earlier.jobs.filter((j) => !j.ended || now - j.endedAt < RECENT_WORK_MS), ...this.jobs])]);
   }
 
   /** Hear what the work said so far and says from now on; resolves once all of it has ended. */
@@ -52,6 +58,9 @@ export class InstanceWork {
     await Promise.all(this.jobs.map((j) => j.follow(hear)));
   }
 }
+
+/** How long ended work is still told to a reload of the same edit. */
+export const RECENT_WORK_MS = 10_000;
 
 export class Lanes {
   private readonly tails = new Map<string, Promise<void>>();
@@ -74,7 +83,10 @@ export class Lanes {
         (err: Error) => this.failed(err),
       )
       .finally(() => {
-        if (job.done === done) job.ended = true;
+        if (job.done === done) {
+          job.ended = true;
+          job.endedAt = performance.now();
+        }
         for (const l of lanes) if (this.tails.get(l) === done) this.tails.delete(l);
       });
     job.done = done;

@@ -2,7 +2,7 @@
 // instance or port, side by side otherwise; `gw reload` hears what its work says, from the start.
 import { expect, test } from "bun:test";
 import type { RestartProgress } from "../../src/supervisor/instances.ts";
-import { InstanceWork, instanceLane, Lanes, portLane } from "../../src/supervisor/lanes.ts";
+import { InstanceWork, instanceLane, Lanes, portLane, RECENT_WORK_MS } from "../../src/supervisor/lanes.ts";
 import { until } from "../helpers/supervisor.ts";
 
 /** A task that runs until `finish()`; `started` says whether it began. */
@@ -46,7 +46,7 @@ test("work on one instance or one port waits for the work before it; other work 
   expect(ranAfter).toBe(true);
 });
 
-test("following work: what it said so far, then each step as it comes; an earlier reload's work only while it runs", async () => {
+test("following work: what it said so far, then each step as it comes; an earlier reload's work while it runs or moments after", async () => {
   const lanes = new Lanes(() => {});
   const drain = gate();
   const job = lanes.queue([instanceLane("a")], async (tell) => {
@@ -65,12 +65,16 @@ test("following work: what it said so far, then each step as it comes; an earlie
   const done = new InstanceWork([job]);
   const running = gate();
   const next = lanes.queue([instanceLane("b")], running.task);
-  const later = new InstanceWork([next]).after(done);
+  // The same edit reloaded again (the watcher's reload ended before the user's gw reload came):
+  // what the ended work said is told again; long after, it is not.
   const seen: string[] = [];
-  const all = later.follow((p) => seen.push(p.event));
+  const soon = new InstanceWork([next]).after(done).follow((p) => seen.push(p.event === "restarted" ? p.result.name : p.name));
+  const stale: string[] = [];
+  const late = new InstanceWork([next]).after(done, job.endedAt + RECENT_WORK_MS).follow((p) => stale.push(p.event));
   running.finish();
-  await all;
-  expect(seen).toEqual([]); // the ended job's steps are not told again
+  await Promise.all([soon, late]);
+  expect(seen).toEqual(["a", "again"]);
+  expect(stale).toEqual([]);
 });
 
 test("a move in two steps (stop on the old port, start on the new one): two instances swapping ports stop side by side, each starts once the other has stopped", async () => {

@@ -113,3 +113,22 @@ test("an instance moved again while its move waits between its stop and its star
   expect([(await a()).port, (await a()).state]).toEqual([p3!, "ready"]);
   expect((await gw(swapped, ["down", "-c", swapped.file])).code).toBe(0);
 }, 120_000);
+
+// An edit saved, then `gw reload` typed: gw's file watcher has usually applied the edit (and its
+// restarts ended) before the command arrives. It said only "config reloaded" — as if the edit had
+// changed nothing; it now tells what the watcher's reload of the same edit did.
+test("gw reload after the file watcher already applied the edit: it tells what that reload did", async () => {
+  const edited = await sandbox([{ name: "a" }], "");
+  try {
+    expect((await gw(edited, ["up", "-d", "-c", edited.file])).code).toBe(0);
+    const [p3] = await freePorts(1);
+    writeFileSync(edited.file, readFileSync(edited.file, "utf8").replace(`port = ${edited.ports.a}\n`, `port = ${p3}\n`));
+    const a = async () => (await controlJson<StatusReport>(gwPaths(edited.dir), "/status")).instances.find((i) => i.name === "a")!;
+    await until(async () => (await a()).port === p3 && (await a()).state === "ready", 20_000, () => "the watcher's reload moved a");
+    const reload = await gw(edited, ["reload", "-c", edited.file]);
+    expect(reload.code).toBe(0);
+    expect(reload.stdout).toMatch(/^a: restarted, ready in [\d.]+ s\nconfig reloaded\n$/);
+  } finally {
+    await killAll(edited);
+  }
+}, 60_000);
