@@ -228,7 +228,9 @@ function judgeWhole(o: Answered, bytes: Uint8Array<ArrayBuffer>, complete: boole
   if (!complete) return stopped(o, f) ?? brokenAttempt(o, "answer broke before its end", f);
   // Keep-alive newlines with nothing after them (CLIProxyAPI's, its upstream gone) are no answer either.
   if (o.status === 200 && f.post && isBlank(bytes)) return brokenAttempt(o, "answered 200 with an empty body", f);
-  return errorAnswer(o, bytes, f) ?? { outcome: o, classified: ok, body: bytes };
+  // Read decoded once: judged here, its usage read when it is delivered (deliver.ts).
+  const plain = plainOrAsSent(bytes, o.headers.get("content-encoding"), WHOLE_BODY_MAX);
+  return errorAnswer(o, bytes, plain, f) ?? { outcome: o, classified: ok, body: bytes, ...(plain === bytes ? {} : { plain }) };
 }
 
 /** Nothing but JSON spaces (or nothing). */
@@ -299,9 +301,8 @@ type Answered = Outcome & { kind: "response" };
  * error stands for, as an error event opening a stream is: the request may fail over, and the
  * client, when it is final, gets that status rather than a 200 its SDK reads as an empty answer.
  */
-function errorAnswer(o: Answered, bytes: Uint8Array<ArrayBuffer>, f: JudgeFacts): Tried | undefined {
+function errorAnswer(o: Answered, bytes: Uint8Array<ArrayBuffer>, plain: Uint8Array, f: JudgeFacts): Tried | undefined {
   // Asked of every sized answer: the opening's few bytes first, the body parsed only when they are an error's.
-  const plain = plainOrAsSent(bytes, o.headers.get("content-encoding"), WHOLE_BODY_MAX);
   if (new ErrorOpening().push(plain) !== true) return undefined;
   const text = firstError(plain);
   if (text === undefined) return undefined;

@@ -26,7 +26,7 @@ import { recordEnd, type RequestFacts } from "./request-state.ts";
 import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
 import { WholeErrors } from "./whole-errors.ts";
-import { codingsOf, plainOrAsSent } from "./encoding.ts";
+import { codingsOf } from "./encoding.ts";
 import { WholeEvents } from "./whole-events.ts";
 import { isEventStream, isJson, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
 
@@ -89,8 +89,8 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     // A 2xx that carried only an error object (attempt.ts errorAnswer) goes out with its error's status.
     const failed = o.status >= 400 ? o.status : final.errorText !== undefined ? final.classified?.status : undefined;
     if (failed) return finishNow(d, final, new Response(scrubError(final, headers, d.mask), { status: failed, headers }), final.errorText);
-    // A compressed one is read decoded (attempt.ts decoded it too, to judge it): its usage counts as a plain one's.
-    const answer = isJson(o.headers) ? { ...parseAnswer(plainOrAsSent(final.body, o.headers.get("content-encoding"), JSON_USAGE_MAX)), bytes: final.body.byteLength } : { bytes: final.body.byteLength };
+    // A compressed one is read as attempt.ts decoded it to judge it: its usage counts as a plain one's.
+    const answer = isJson(o.headers) ? { ...parseAnswer(final.plain ?? final.body), bytes: final.body.byteLength } : { bytes: final.body.byteLength };
     return finishNow(d, final, new Response(final.body, { status: o.status, headers }), final.errorText, answer);
   }
   // A stream whose opening ended in an error event (first-event.ts) is an error like a status:

@@ -16,6 +16,8 @@ export interface Tried {
   readonly body?: Uint8Array<ArrayBuffer>;
   /** The same body decoded (Content-Encoding undone), for the log's error preview. */
   readonly errorText?: string;
+  /** A compressed answer's body decoded, as judging read it (within 1 MiB): its usage is read from it. */
+  readonly plain?: Uint8Array;
   /** An event stream whose opening was read ahead (first-event.ts); delivered from here. */
   readonly held?: StreamSource;
 }
