@@ -30,7 +30,9 @@ export function dirHoldingSession(dirs: readonly string[], id: string): string |
   for (const dir of dirs) {
     for (const folder of safeList(join(dir, "projects"))) {
       const file = join(dir, "projects", folder, `${id}.jsonl`);
-      if (existsSync(file) && (!best || mtimeOf(file) > best.at)) best = { dir, at: mtimeOf(file) };
+      if (!existsSync(file)) continue;
+      const at = mtimeOf(file);
+      if (!best || at > best.at) best = { dir, at };
     }
   }
   return best?.dir;
