@@ -58,30 +58,53 @@ interface SseEvent {
   readonly size: number;
 }
 
-/** Splits SSE bytes into events as they arrive (UTF-8 across chunk borders, CRLF or LF). */
+/**
+ * Splits SSE bytes into events as they arrive (UTF-8 across chunk borders, CRLF or LF). An event
+ * read in many chunks (a Codex handshake echoes its request's tools: hundreds of KB) is kept in
+ * its pieces and each chunk searched alone, so its reads cost its length once, not once per read.
+ */
 export class EventSplitter {
   private readonly decoder = new TextDecoder();
-  private tail = "";
+  /** The event not complete yet, its line ends made "\n", in the pieces it came in. */
+  private parts: string[] = [];
+  private size = 0;
+  /** The last read ended with a \r: half a \r\n, maybe — taken alone for a line end, the \n after it would end the event early (`event: error\r` | `\ndata: …` lost the error its data). */
+  private cr = false;
 
   push(chunk: Uint8Array): SseEvent[] {
-    const read = this.tail + this.decoder.decode(chunk, { stream: true });
-    // A \r that ends the read may be half a \r\n: taken alone for a line end, the \n after it
-    // would end the event early (`event: error\r` | `\ndata: …` lost the error its data).
-    const cr = read.endsWith("\r") ? 1 : 0;
-    const text = read.slice(0, read.length - cr).replace(/\r\n?/g, "\n");
+    const read = (this.cr ? "\r" : "") + this.decoder.decode(chunk, { stream: true });
+    this.cr = read.endsWith("\r");
+    const text = (this.cr ? read.slice(0, -1) : read).replace(/\r\n?/g, "\n");
     const out: SseEvent[] = [];
     let start = 0;
+    // A blank line across the joint: the held part ends with "\n", this read starts with one.
+    if (this.size > 0 && text.charCodeAt(0) === 10 && this.parts[this.parts.length - 1]!.endsWith("\n")) {
+      out.push(parseEvent(this.take("").slice(0, -1)));
+      start = 1;
+    }
     for (let end = text.indexOf("\n\n", start); end !== -1; end = text.indexOf("\n\n", start)) {
-      out.push(parseEvent(text.slice(start, end)));
+      out.push(parseEvent(this.take(text.slice(start, end))));
       start = end + 2;
     }
-    this.tail = cr ? `${text.slice(start)}\r` : text.slice(start);
+    if (start < text.length) {
+      this.parts.push(text.slice(start));
+      this.size += text.length - start;
+    }
     return out;
   }
 
   /** Characters of an event not complete yet. */
   get pending(): number {
-    return this.tail.length;
+    return this.size + (this.cr ? 1 : 0);
+  }
+
+  /** The held part of an event, then `last`: the event whole. */
+  private take(last: string): string {
+    if (this.size === 0) return last;
+    const block = this.parts.join("") + last;
+    this.parts = [];
+    this.size = 0;
+    return block;
   }
 }
 
