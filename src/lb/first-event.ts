@@ -182,8 +182,8 @@ const END_DATA = /^data: ?\[DONE\]$/;
 const END_TYPE = /"type": ?"(?:message_stop|response\.completed|response\.incomplete)"/;
 
 /**
- * Whether a data line may set a stop_reason, finish_reason, finishReason or blockReason: a key
- * ending in `eason` set to a string (JSON escapes every quote inside a string: text cannot look
+ * Whether a data line may set a stop_reason, finish_reason, finishReason or blockReason: such a
+ * key set to a string (JSON escapes every quote inside a string: text cannot look
  * so). A scan, not a regex: it runs on every line of every stream, and every chat chunk says
  * `"finish_reason":null`.
  */
@@ -193,10 +193,14 @@ function setsStop(line: string): boolean {
     while (line.charCodeAt(j) === 32) j++;
     if (line.charCodeAt(j++) !== 58) continue; // ":"
     while (line.charCodeAt(j) === 32) j++;
-    if (line.charCodeAt(j) === 34) return true; // a string
+    // A string, under a stop key: a tool's `"reason":"…"` argument at the end of a line too long to parse is none.
+    if (line.charCodeAt(j) === 34 && STOP_KEY.test(line.slice(Math.max(0, i - 9), i))) return true;
   }
   return false;
 }
+
+/** Before `eason"`: the stop keys, and no other (`"reason"`, `"change_reason"`). */
+const STOP_KEY = /"(?:stop_r|finish_r|finishR|blockR)$/;
 
 const isSet = (v: unknown) => typeof v === "string" && v !== "";
 
