@@ -11,6 +11,9 @@ function watch(text: string, size: number) {
   return w;
 }
 
+/** A tool definition of about 1.2 MB (MCP servers' tools, echoed by Responses' handshake and completion). */
+const TOOL = JSON.stringify({ type: "function", name: "big", description: "d".repeat(1_200_000), parameters: { type: "object" } });
+
 /** 1.6 MB of a tool call's arguments whose middle, dropped, leaves no JSON. */
 const EDITS = JSON.stringify(Array.from({ length: 60_000 }, (_, i) => ({ line: i, text: "x".repeat(i % 7) })));
 
@@ -97,10 +100,11 @@ describe("usageFromSse", () => {
   // A line over 1 MiB keeps only its start and end when it comes in many reads; in one read it is
   // read whole. What the watcher says must not depend on which.
   test.each([
+    ["Responses whose handshake and completion echo 1.2 MB of tools", `event: response.created\ndata: {"type":"response.created","sequence_number":0,"response":{"id":"resp_big","object":"response","status":"in_progress","tools":[${TOOL}],"usage":null}}\n\nevent: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"x"}\n\nevent: response.completed\ndata: {"type":"response.completed","sequence_number":3,"response":{"id":"resp_big","object":"response","status":"completed","tools":[${TOOL}],"usage":{"input_tokens":50,"output_tokens":9}}}\n\n`],
     ["a Gemini function call of 1.6 MB ending with a reason argument, no finishReason", `data: {"candidates":[{"content":{"parts":[{"functionCall":{"name":"edit","args":{"edits":${EDITS},"reason":"update"}}}],"role":"model"}}]}\n\n`],
     ["an OpenAI delta of 1.2 MB with its finish and usage", `data: {"id":"c","choices":[{"index":0,"delta":{"content":"${"z".repeat(1_200_000)}"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":7}}\n\ndata: [DONE]\n\n`],
   ])("%s: the same read whole or in pieces", (_, text) => {
-    const said = (w: ReturnType<typeof usageFromSse>) => ({ usage: w.usage(), ended: w.answerEnded!(), errors: w.errorEvents!() });
+    const said = (w: ReturnType<typeof usageFromSse>) => ({ usage: w.usage(), id: w.responseId(), ended: w.answerEnded!(), errors: w.errorEvents!() });
     const whole = said(watch(text, text.length * 4));
     for (const size of [65_536, 1448]) expect([size, said(watch(text, size))]).toEqual([size, whole]);
   });
