@@ -7,8 +7,16 @@
 
 import { holdHead, type StreamSource } from "./stream.ts";
 
-/** Most handshake held back (characters, about bytes); a stream that opens with more is passed on as it is. */
-export const HOLD_MAX_BYTES = 64 * 1024;
+/**
+ * Most handshake held back (characters, about bytes); a stream that opens with more is passed on
+ * as it is. A Responses stream opens with response.created and response.in_progress, each echoing
+ * the whole response object: for Codex CLI its instructions (11–20 KB: CLIProxyAPI's
+ * codex_client_models.json) and its tools, MCP servers' included — one response.created from
+ * ChatGPT's Codex backend passed 256 KiB (WaLiAPI#66). Room for two echoes of 1 MiB: at 64 KiB a
+ * Codex 429 or server_is_overloaded after its handshake reached the client instead of failing over.
+ * A request holds at most this much (and the event being read, as text) until its first content.
+ */
+export const HOLD_MAX_BYTES = 2 * 1024 * 1024;
 
 type Opening =
   /** The first content event arrived (or the byte bound was reached): deliver. */
