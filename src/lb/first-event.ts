@@ -14,7 +14,8 @@ import { holdHead, type StreamSource } from "./stream.ts";
  * codex_client_models.json) and its tools, MCP servers' included — one response.created from
  * ChatGPT's Codex backend passed 256 KiB (WaLiAPI#66). Room for two echoes of 1 MiB: at 64 KiB a
  * Codex 429 or server_is_overloaded after its handshake reached the client instead of failing over.
- * A request holds at most this much (and the event being read, as text) until its first content.
+ * A request holds at most this much (and the event being read, as text) until its first content;
+ * its own body, which holds what is echoed, is still counted then (body-budget.ts).
  */
 export const HOLD_MAX_BYTES = 2 * 1024 * 1024;
 
@@ -191,8 +192,8 @@ const END_TYPE = /"type": ?"(?:message_stop|response\.completed|response\.incomp
 
 /**
  * Whether a data line may set a stop_reason, finish_reason, finishReason or blockReason: such a
- * key set to a string (JSON escapes every quote inside a string: text cannot look
- * so). A scan, not a regex: it runs on every line of every stream, and every chat chunk says
+ * key set to a string (JSON escapes every quote inside a string: text cannot look so). A scan,
+ * not a regex: it runs on every line of every stream, and every chat chunk says
  * `"finish_reason":null`.
  */
 function setsStop(line: string): boolean {

@@ -99,6 +99,10 @@ const ANSWERS: readonly LargeAnswer[] = [
   stream("Codex opening of two 250 KiB echoes, then content", "responses", sse([created(230_000), inProgress(230_000), DELTA, COMPLETED])),
   stream("Codex opening of two 250 KiB echoes, then server_is_overloaded", "responses", sse([created(230_000), inProgress(230_000), OVERLOADED]), { errorFirst: true }),
   stream("Codex opening of two 250 KiB echoes, then a 429 response.failed, CRLF", "responses", sse([created(230_000), inProgress(230_000), RATE_LIMITED], "\r\n", ": keep-alive\r\n\r\n"), { errorFirst: true }),
+  stream("Codex opening of two 250 KiB echoes, gzip, then server_is_overloaded", "responses", sse([created(230_000), inProgress(230_000), OVERLOADED]), { errorFirst: true, coding: "gzip" }),
+  // An echo over 1 MiB (many MCP tools): more than an event gw hands on whole, or a line it reads whole.
+  stream("Codex opening of one 1.2 MB echo, then content", "responses", sse([created(1_200_000), DELTA, COMPLETED])),
+  stream("Codex opening of one 1.2 MB echo, then server_is_overloaded", "responses", sse([created(1_200_000), OVERLOADED]), { errorFirst: true }),
   // Around the hold bound: a refusal that ends within it fails over; one that ends past it is delivered (masked).
   stream("a refusal ending 1 character within the hold bound", "responses", aroundBound(QUOTING, -1), { errorFirst: true, at: span(-12, 0).map((d) => bound - 1 + d) }),
   stream("a refusal ending at the hold bound", "responses", aroundBound(QUOTING, 0), { errorFirst: true, at: span(-12, 0).map((d) => bound + d) }),
