@@ -7,8 +7,17 @@
 
 import { holdHead, type StreamSource } from "./stream.ts";
 
-/** Most handshake held back (characters, about bytes); a stream that opens with more is passed on as it is. */
-export const HOLD_MAX_BYTES = 64 * 1024;
+/**
+ * Most handshake held back (characters, about bytes); a stream that opens with more is passed on
+ * as it is. A Responses stream opens with response.created and response.in_progress, each echoing
+ * the whole response object: for Codex CLI its instructions (11–20 KB: CLIProxyAPI's
+ * codex_client_models.json) and its tools, MCP servers' included — one response.created from
+ * ChatGPT's Codex backend passed 256 KiB (WaLiAPI#66). Room for two echoes of 1 MiB: at 64 KiB a
+ * Codex 429 or server_is_overloaded after its handshake reached the client instead of failing over.
+ * A request holds at most this much (and the event being read, as text) until its first content;
+ * its own body, which holds what is echoed, is still counted then (body-budget.ts).
+ */
+export const HOLD_MAX_BYTES = 2 * 1024 * 1024;
 
 type Opening =
   /** The first content event arrived (or the byte bound was reached): deliver. */
@@ -58,30 +67,53 @@ interface SseEvent {
   readonly size: number;
 }
 
-/** Splits SSE bytes into events as they arrive (UTF-8 across chunk borders, CRLF or LF). */
+/**
+ * Splits SSE bytes into events as they arrive (UTF-8 across chunk borders, CRLF or LF). An event
+ * read in many chunks (a Codex handshake echoes its request's tools: hundreds of KB) is kept in
+ * its pieces and each chunk searched alone, so its reads cost its length once, not once per read.
+ */
 export class EventSplitter {
   private readonly decoder = new TextDecoder();
-  private tail = "";
+  /** The event not complete yet, its line ends made "\n", in the pieces it came in. */
+  private parts: string[] = [];
+  private size = 0;
+  /** The last read ended with a \r: half a \r\n, maybe — taken alone for a line end, the \n after it would end the event early (`event: error\r` | `\ndata: …` lost the error its data). */
+  private cr = false;
 
   push(chunk: Uint8Array): SseEvent[] {
-    const read = this.tail + this.decoder.decode(chunk, { stream: true });
-    // A \r that ends the read may be half a \r\n: taken alone for a line end, the \n after it
-    // would end the event early (`event: error\r` | `\ndata: …` lost the error its data).
-    const cr = read.endsWith("\r") ? 1 : 0;
-    const text = read.slice(0, read.length - cr).replace(/\r\n?/g, "\n");
+    const read = (this.cr ? "\r" : "") + this.decoder.decode(chunk, { stream: true });
+    this.cr = read.endsWith("\r");
+    const text = (this.cr ? read.slice(0, -1) : read).replace(/\r\n?/g, "\n");
     const out: SseEvent[] = [];
     let start = 0;
+    // A blank line across the joint: the held part ends with "\n", this read starts with one.
+    if (this.size > 0 && text.charCodeAt(0) === 10 && this.parts[this.parts.length - 1]!.endsWith("\n")) {
+      out.push(parseEvent(this.take("").slice(0, -1)));
+      start = 1;
+    }
     for (let end = text.indexOf("\n\n", start); end !== -1; end = text.indexOf("\n\n", start)) {
-      out.push(parseEvent(text.slice(start, end)));
+      out.push(parseEvent(this.take(text.slice(start, end))));
       start = end + 2;
     }
-    this.tail = cr ? `${text.slice(start)}\r` : text.slice(start);
+    if (start < text.length) {
+      this.parts.push(text.slice(start));
+      this.size += text.length - start;
+    }
     return out;
   }
 
   /** Characters of an event not complete yet. */
   get pending(): number {
-    return this.tail.length;
+    return this.size + (this.cr ? 1 : 0);
+  }
+
+  /** The held part of an event, then `last`: the event whole. */
+  private take(last: string): string {
+    if (this.size === 0) return last;
+    const block = this.parts.join("") + last;
+    this.parts = [];
+    this.size = 0;
+    return block;
   }
 }
 
@@ -159,9 +191,9 @@ const END_DATA = /^data: ?\[DONE\]$/;
 const END_TYPE = /"type": ?"(?:message_stop|response\.completed|response\.incomplete)"/;
 
 /**
- * Whether a data line may set a stop_reason, finish_reason, finishReason or blockReason: a key
- * ending in `eason` set to a string (JSON escapes every quote inside a string: text cannot look
- * so). A scan, not a regex: it runs on every line of every stream, and every chat chunk says
+ * Whether a data line may set a stop_reason, finish_reason, finishReason or blockReason: such a
+ * key set to a string (JSON escapes every quote inside a string: text cannot look so). A scan,
+ * not a regex: it runs on every line of every stream, and every chat chunk says
  * `"finish_reason":null`.
  */
 function setsStop(line: string): boolean {
@@ -170,10 +202,14 @@ function setsStop(line: string): boolean {
     while (line.charCodeAt(j) === 32) j++;
     if (line.charCodeAt(j++) !== 58) continue; // ":"
     while (line.charCodeAt(j) === 32) j++;
-    if (line.charCodeAt(j) === 34) return true; // a string
+    // A string, under a stop key: a tool's `"reason":"…"` argument at the end of a line too long to parse is none.
+    if (line.charCodeAt(j) === 34 && STOP_KEY.test(line.slice(Math.max(0, i - 9), i))) return true;
   }
   return false;
 }
+
+/** Before `eason"`: the stop keys, and no other (`"reason"`, `"change_reason"`). */
+const STOP_KEY = /"(?:stop_r|finish_r|finishR|blockR)$/;
 
 const isSet = (v: unknown) => typeof v === "string" && v !== "";
 

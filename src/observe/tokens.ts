@@ -63,6 +63,8 @@ export function usageFromSse(): UsageWatcher {
       errorData ??= l.slice(l.charCodeAt(5) === 32 ? 6 : 5);
     }
     if (!USAGE_HINT.test(l)) return;
+    // A Responses event cut for its length (its handshake echoes the request's tools) names its id at its start.
+    if (cut) respId = RESPONSE_ID.exec(l.slice(0, LINE_START))?.[1] ?? respId;
     const o = cut ? usageAtEnd(l) : parseJson(l.slice(5));
     if (o === undefined) return;
     const found = extract(o);
@@ -124,7 +126,9 @@ const ERROR_EVENT = /^event: ?(?:error|response\.failed)$/;
 /** A data line whose payload is an error (OpenAI and Google put it first; Anthropic names its type). */
 const ERROR_DATA = /^data: ?\{\s*"(?:error"|type"\s*:\s*"(?:error|response\.failed)")/;
 const MAX_LINE = 1 << 20;
-const LINE_START = 64;
+/** Of a line cut for its length, the first characters kept: its event's type and, in Responses, its id. */
+const LINE_START = 256;
+const RESPONSE_ID = /"response": ?\{"id": ?"([^"\\]+)"/;
 /** Of a line cut for its length, the last bytes kept: more than a usage report and its neighbours take. */
 export const KEEP_END = 4096;
 

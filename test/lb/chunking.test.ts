@@ -6,49 +6,14 @@
 // bytes and the request log's record must be those of the answer sent in one piece, no known
 // secret may reach the client, and an error before content must fail over (the client never sees it).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import * as zlib from "node:zlib";
 import { maskSecret } from "../../src/observe/mask.ts";
-import type { RequestRecord } from "../../src/observe/record.ts";
-import type { RequestLog } from "../../src/observe/requestlog.ts";
-import type { Gateway } from "../../src/lb/server.ts";
-import { configFrom, startTestGateway, waitFor } from "../helpers/lb.ts";
-import { PLAN_HEADER, type PlannedAnswer, piecesUpstream, type PiecesUpstream } from "../helpers/pieces-upstream.ts";
+import { type Answer, type ChunkingGateway, chunkingGateway, type Dialect, differences, encoded, type Ev, JSON_TYPE, plainText, SECRET, SSE, sse } from "../helpers/chunking.ts";
 import { seededRandom } from "../helpers/policy.ts";
 
-/** A provider key gw knows (from the config), not shaped like a token: only the known-secret masking can catch it. */
-const SECRET = "relay-secret-Q7hZ2xK9vLm4pW";
 /** Text in an answer: multi-byte characters, and escapes in its JSON (`\"`, `\\`) that a cut may separate. */
 const TEXT = 'héllo 🌍 世界, "ça" va? \\ ✓';
 
-type Dialect = "anthropic" | "openai" | "responses" | "gemini";
-type Coding = "gzip" | "deflate" | "zstd" | "br";
-
-interface Answer {
-  readonly name: string;
-  readonly dialect: Dialect;
-  readonly stream: boolean;
-  readonly contentType: string;
-  /** The body as the upstream means it (before its coding). */
-  readonly text: string;
-  readonly sized?: boolean;
-  readonly coding?: Coding;
-  /** The upstream's status (200 when absent). */
-  readonly status?: number;
-  /** An error before any content: the request must go to the second target. */
-  readonly errorFirst?: boolean;
-  /** Sent on a route with one target: an error before content reaches the client (masked). */
-  readonly alone?: boolean;
-  /** Every 2-way split, not only those in its interesting spans. */
-  readonly everySplit?: boolean;
-  /** Also sent one byte per piece. */
-  readonly byteByByte?: boolean;
-}
-
 // --- the answers ---
-
-type Ev = readonly [name: string | undefined, data: unknown];
-const sse = (events: readonly Ev[], eol = "\n", keepAlive = ""): string =>
-  events.map(([name, data], i) => (i === 1 ? keepAlive : "") + (name ? `event: ${name}${eol}` : "") + `data: ${typeof data === "string" ? data : JSON.stringify(data)}${eol}${eol}`).join("");
 
 const OPENING: Record<Dialect, Ev[]> = {
   anthropic: [
@@ -98,10 +63,6 @@ const LATE: Record<Dialect, Ev> = {
   gemini: [undefined, { error: { code: 500, message: LEAK, status: "INTERNAL" } }],
 };
 
-const pathOf = (d: Dialect, stream: boolean, model: string): string =>
-  d === "anthropic" ? "/v1/messages" : d === "openai" ? "/v1/chat/completions" : d === "responses" ? "/v1/responses" : `/v1beta/models/${model}:${stream ? "streamGenerateContent?alt=sse" : "generateContent"}`;
-const SSE = "text/event-stream";
-const JSON_TYPE = "application/json";
 const DIALECTS: readonly Dialect[] = ["anthropic", "openai", "responses", "gemini"];
 
 const normal = (d: Dialect, eol = "\n", keepAlive = ": keep-alive\n\n") => sse([...OPENING[d], ...CONTENT[d], ...END[d]], eol, keepAlive);
@@ -145,18 +106,6 @@ const ANSWERS: readonly Answer[] = [
 ];
 
 // --- chunkings ---
-
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-
-function encoded(a: Answer): Uint8Array {
-  const plain = enc.encode(a.text);
-  if (a.coding === "gzip") return zlib.gzipSync(plain);
-  if (a.coding === "deflate") return zlib.deflateSync(plain);
-  if (a.coding === "zstd") return zlib.zstdCompressSync(plain);
-  if (a.coding === "br") return zlib.brotliCompressSync(plain);
-  return plain;
-}
 
 /**
  * Where a 2-way split is worth trying in plain bytes: inside the secret, between \r and \n, inside
@@ -219,113 +168,19 @@ function chunkings(a: Answer, bytes: Uint8Array, seed: number): number[][] {
   return out;
 }
 
-function cut(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
-  const edges = [0, ...cuts, bytes.byteLength];
-  return edges.slice(1).map((e, i) => bytes.subarray(edges[i]!, e));
-}
-
 // --- the gateway ---
 
-let first: PiecesUpstream, second: PiecesUpstream, gw: Gateway;
-const records = new Map<string, RequestRecord>();
-const requestLog: RequestLog = {
-  write: (r) => void records.set(r.id, r),
-  flush: async () => {},
-  close: async () => {},
-  sweep: async () => [],
-  setRetentionDays: () => {},
-  dropped: 0,
-};
-
-beforeAll(() => {
-  first = piecesUpstream();
-  second = piecesUpstream();
-  // No cooldowns: every refusal must find the first target again and fail over from it.
-  gw = startTestGateway(
-    configFrom(`
-[global]
-main_port = 8145
-lb_auth_cooldown_ms = 0
-lb_validation_cooldown_ms = 0
-lb_quota_cooldown_ms = 0
-lb_transient_cooldown_ms = 0
-lb_transient_heavy_cooldown_ms = 0
-lb_signature_cooldown_ms = 0
-[instances.a]
-url = "${first.url}"
-api_key = "key-instance-a-0001"
-providers = [{ type = "anthropic", api_keys = ["${SECRET}"] }]
-[instances.b]
-url = "${second.url}"
-api_key = "key-instance-b-0002"
-providers = [{ type = "anthropic", api_keys = ["sk-other"] }]
-[routing]
-"m" = [{ instance = "a", provider = "anthropic", model = "m-a", priority = 2 }, { instance = "b", provider = "anthropic", model = "m-b", priority = 1 }]
-"solo" = [{ instance = "a", provider = "anthropic", model = "m-a" }]
-`),
-    { requestLog },
-  );
-});
-afterAll(async () => {
-  await gw.stop(0);
-  first.stop();
-  second.stop();
-});
-
-interface Seen {
-  status: number;
-  headers: string;
-  body: Uint8Array;
-  record: Pick<RequestRecord["response"], "status" | "broken" | "error"> & { usage?: RequestRecord["usage"]; attempts: string[] };
-}
-
-let plans = 0;
-
-/** Deliver `a`, cut at `cuts`, through gw; what the client got and what the log says. */
-async function deliver(a: Answer, bytes: Uint8Array, cuts: readonly number[]): Promise<Seen> {
-  const id = `p${++plans}`;
-  const headers = { "content-type": a.contentType, ...(a.coding ? { "content-encoding": a.coding } : {}) };
-  const planned: PlannedAnswer = { status: a.status ?? 200, headers, pieces: cut(bytes, cuts), sized: a.sized };
-  first.plan(id, planned);
-  // The second target answers as the first would have without its refusal, in one piece.
-  const fallback = a.stream ? normal(a.dialect) : a.dialect === "gemini" ? geminiArray : chatJson;
-  second.plan(id, { status: 200, headers: { "content-type": a.stream ? SSE : JSON_TYPE }, pieces: [enc.encode(fallback)] });
-  try {
-    const model = a.alone ? "solo" : "m";
-    const body = a.dialect === "gemini" ? { contents: [{ role: "user", parts: [{ text: "hi" }] }] } : { model, stream: a.stream, max_tokens: 100, messages: [{ role: "user", content: "hi" }] };
-    const res = await fetch(`${gw.url}${pathOf(a.dialect, a.stream, model)}`, { method: "POST", headers: { "content-type": "application/json", [PLAN_HEADER]: id }, body: JSON.stringify(body), decompress: false });
-    const got = new Uint8Array(await res.arrayBuffer());
-    const rid = res.headers.get("x-gw-request-id")!;
-    await waitFor(() => records.has(rid), 5000, `the record of ${a.name}`);
-    const r = records.get(rid)!;
-    records.delete(rid);
-    return {
-      status: res.status,
-      headers: `${res.headers.get("content-type")} ${res.headers.get("content-encoding")}`,
-      body: got,
-      record: { status: r.response.status, broken: r.response.broken, error: r.response.error, usage: r.usage, attempts: r.routing.attempts.map((t) => `${t.target}:${t.status}:${t.class}`) },
-    };
-  } finally {
-    first.forget(id);
-    second.forget(id);
-  }
-}
-
-/** The client's body as text: decoded when it went out compressed. */
-function plainText(s: Seen): string {
-  const coding = s.headers.split(" ")[1];
-  const b = coding === "gzip" ? zlib.gunzipSync(s.body) : coding === "deflate" ? zlib.inflateSync(s.body) : coding === "br" ? zlib.brotliDecompressSync(s.body) : coding === "zstd" ? zlib.zstdDecompressSync(s.body) : s.body;
-  return dec.decode(b);
-}
-
-const show = (cuts: readonly number[]) => (cuts.length > 12 ? `${cuts.length + 1} pieces` : `cut at [${cuts.join(",")}]`);
+let gw: ChunkingGateway;
+// The second target answers as the first would have without its refusal, in one piece.
+beforeAll(() => void (gw = chunkingGateway((a) => (a.stream ? normal(a.dialect) : a.dialect === "gemini" ? geminiArray : chatJson))));
+afterAll(() => gw.stop());
 
 describe("every answer is the same whatever its chunking", () => {
   ANSWERS.forEach((a, n) => {
     test(a.name, async () => {
       const bytes = encoded(a);
       const ways = chunkings(a, bytes, 1000 + n);
-      const base = await deliver(a, bytes, []);
+      const base = await gw.deliver(a, bytes, []);
       const text = plainText(base);
       expect(text).not.toContain(SECRET);
       // A stream that closes inside an event was cut short (a break); every other one of the table
@@ -340,18 +195,7 @@ describe("every answer is the same whatever its chunking", () => {
         expect(base.record.attempts).toEqual([expect.stringMatching(/^a\/m-a:/), "b/m-b:200:ok"]);
         expect(text).toBe(a.stream ? normal(a.dialect) : chatJson);
       }
-      const differ: string[] = [];
-      for (const cuts of ways.slice(1)) {
-        const seen = await deliver(a, bytes, cuts);
-        const same = seen.status === base.status && seen.headers === base.headers && Buffer.from(seen.body).equals(Buffer.from(base.body)) && Bun.deepEquals(seen.record, base.record);
-        if (!same) {
-          differ.push(`${show(cuts)}: ${JSON.stringify({ status: seen.status, record: seen.record })} ${JSON.stringify(plainText(seen).slice(0, 400))}`);
-          if (differ.length >= 5) break;
-        }
-        if (plainText(seen).includes(SECRET)) differ.push(`${show(cuts)}: the secret reached the client`);
-      }
-      if (differ.length) console.error(`${a.name}: one piece gave ${JSON.stringify({ status: base.status, record: base.record })} ${JSON.stringify(text.slice(0, 400))}`);
-      expect(differ).toEqual([]);
+      expect(await differences(gw, a, bytes, ways.slice(1), base)).toEqual([]);
     });
   });
 });

@@ -103,6 +103,32 @@ describe("EventSplitter", () => {
       expect([cut, events.map((e) => [e.name, e.data])]).toEqual([cut, [["error", '{"type":"error"}']]]);
     }
   });
+  test("the same events and sizes wherever two reads cut a stream (LF, CRLF, CR), blank lines across the joints too", () => {
+    const bytes = enc.encode('event: a\r\ndata: é\r\n\r\n\n\n: k\r\rdata: x\ndata: y\n\nevent: error\r\ndata: {}\r\n\r\n');
+    const split = (cuts: number[]) => {
+      const s = new EventSplitter();
+      const edges = [0, ...cuts, bytes.length];
+      return edges.slice(1).flatMap((e, k) => s.push(bytes.slice(edges[k], e))).map((ev) => [ev.name, ev.data, ev.size]);
+    };
+    const whole = split([]);
+    expect(whole.map(([name, data]) => [name, data])).toEqual([["a", "é"], ["", ""], ["", ""], ["", "x\ny"], ["error", "{}"]]);
+    for (let i = 0; i <= bytes.length; i++) for (let j = i; j <= bytes.length; j++) expect([i, j, split([i, j])]).toEqual([i, j, whole]);
+  });
+  // A Codex handshake echoes its request's tools (hundreds of KB) and comes in reads of a TCP
+  // segment or so: each read must not cost the length of what came before it.
+  test("an event of 2 MB in reads of 1,448 bytes costs about what it costs in one", () => {
+    const bytes = enc.encode(`event: response.created\ndata: {"response":{"instructions":"${"x".repeat(2_000_000)}"}}\n\n`);
+    const time = (size: number) => {
+      const s = new EventSplitter();
+      const t0 = performance.now();
+      let n = 0;
+      for (let i = 0; i < bytes.length; i += size) n += s.push(bytes.subarray(i, i + size)).length;
+      expect(n).toBe(1);
+      return performance.now() - t0;
+    };
+    const whole = time(bytes.length);
+    expect(time(1448)).toBeLessThan(20 * whole + 50);
+  });
 });
 
 describe("holdOpening", () => {

@@ -11,6 +11,12 @@ function watch(text: string, size: number) {
   return w;
 }
 
+/** A tool definition of about 1.2 MB (MCP servers' tools, echoed by Responses' handshake and completion). */
+const TOOL = JSON.stringify({ type: "function", name: "big", description: "d".repeat(1_200_000), parameters: { type: "object" } });
+
+/** 1.6 MB of a tool call's arguments whose middle, dropped, leaves no JSON. */
+const EDITS = JSON.stringify(Array.from({ length: 60_000 }, (_, i) => ({ line: i, text: "x".repeat(i % 7) })));
+
 const ANTHROPIC = [
   "event: message_start",
   'data: {"type":"message_start","message":{"id":"msg_1","usage":{"input_tokens":120,"cache_creation_input_tokens":30,"cache_read_input_tokens":400,"output_tokens":1}}}',
@@ -89,6 +95,18 @@ describe("usageFromSse", () => {
     expect(w.answerEnded!()).toBe(true);
     const talk = `data: {"candidates":[{"content":{"parts":[{"text":"${"x".repeat(1_100_000)} \\"usage\\": {\\"prompt_tokens\\": 9}"}]}}]}\n\n`;
     expect(watch(talk, 65_536).usage()).toBeUndefined();
+  });
+
+  // A line over 1 MiB keeps only its start and end when it comes in many reads; in one read it is
+  // read whole. What the watcher says must not depend on which.
+  test.each([
+    ["Responses whose handshake and completion echo 1.2 MB of tools", `event: response.created\ndata: {"type":"response.created","sequence_number":0,"response":{"id":"resp_big","object":"response","status":"in_progress","tools":[${TOOL}],"usage":null}}\n\nevent: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"x"}\n\nevent: response.completed\ndata: {"type":"response.completed","sequence_number":3,"response":{"id":"resp_big","object":"response","status":"completed","tools":[${TOOL}],"usage":{"input_tokens":50,"output_tokens":9}}}\n\n`],
+    ["a Gemini function call of 1.6 MB ending with a reason argument, no finishReason", `data: {"candidates":[{"content":{"parts":[{"functionCall":{"name":"edit","args":{"edits":${EDITS},"reason":"update"}}}],"role":"model"}}]}\n\n`],
+    ["an OpenAI delta of 1.2 MB with its finish and usage", `data: {"id":"c","choices":[{"index":0,"delta":{"content":"${"z".repeat(1_200_000)}"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":7}}\n\ndata: [DONE]\n\n`],
+  ])("%s: the same read whole or in pieces", (_, text) => {
+    const said = (w: ReturnType<typeof usageFromSse>) => ({ usage: w.usage(), id: w.responseId(), ended: w.answerEnded!(), errors: w.errorEvents!() });
+    const whole = said(watch(text, text.length * 4));
+    for (const size of [65_536, 1448]) expect([size, said(watch(text, size))]).toEqual([size, whole]);
   });
 
   test("no usage at all, and a malformed usage line, are harmless", () => {

@@ -2,7 +2,7 @@
 // upstream's handshake, then reports the failure inside the stream): until content has been sent,
 // gw holds the handshake back, judges the error like an error status, cools the target and fails
 // over — the client never sees the failed attempt. Bounded: no content by the first-byte deadline
-// is a timeout; more than 64 KiB of opening is passed on as it is.
+// is a timeout; more opening than HOLD_MAX_BYTES is passed on as it is.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   answeredBy,
@@ -17,18 +17,21 @@ import {
   waitFor,
 } from "../../helpers/resilience.ts";
 import { testUpstream, type TestUpstream } from "../../helpers/lb.ts";
+import { HOLD_MAX_BYTES } from "../../../src/lb/first-event.ts";
 
 let rig: Rig;
 let opener: TestUpstream;
+const KEEP_ALIVE = ": keep-alive\n\n";
+const KEEP_ALIVES = Math.ceil(HOLD_MAX_BYTES / KEEP_ALIVE.length) + 1;
 
 /** A failing first target in the top tier, a healthy one below it. */
 const pair = (first: string, extra = "") =>
   `[{ instance = "a", provider = "anthropic", model = "${first}", priority = 1${extra} }, { instance = "b", provider = "anthropic", model = "claude-b" }]`;
 
 beforeAll(() => {
-  // 70 KB of keep-alive comments, then an error event: more opening than gw holds back.
+  // Keep-alive comments past the hold bound, then an error event: more opening than gw holds back.
   opener = testUpstream(() => {
-    const body = `${": keep-alive\n\n".repeat(5000)}event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n`;
+    const body = `${KEEP_ALIVE.repeat(KEEP_ALIVES)}event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n`;
     return new Response(body, { headers: { "content-type": "text/event-stream" } });
   });
   rig = startRig({
@@ -178,11 +181,11 @@ describe("bounds and what is not failed over", () => {
     expect(text).toContain("event: error");
   });
 
-  test("more than 64 KiB of opening is passed on as it is", async () => {
+  test("more opening than HOLD_MAX_BYTES is passed on as it is", async () => {
     const res = await rawStream("big.anthropic");
     const text = await res.text();
     expect(res.headers.get("x-gw-attempts")).toBe("1");
-    expect(text.length).toBeGreaterThan(70_000);
+    expect(text.length).toBeGreaterThan(HOLD_MAX_BYTES);
     expect(text).toEndWith('"Overloaded"}}\n\n');
   });
 });
