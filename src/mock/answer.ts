@@ -14,6 +14,8 @@ export interface Answer {
   outputTokens: number;
   /** Present when the request asked for thinking (Anthropic renders it as a signed block). */
   thinking?: { text: string; signature: string };
+  /** The request's parsed body, for answers that echo it (the Responses object). */
+  request?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -48,7 +50,14 @@ export function answerPieces(instance: string, model: string, events: number): r
 
 let counter = 0;
 
-export function makeAnswer(instance: string, model: string, events: number, requestBytes: number, thinking = false): Answer {
+export function makeAnswer(
+  instance: string,
+  model: string,
+  events: number,
+  requestBytes: number,
+  thinking = false,
+  request?: Readonly<Record<string, unknown>>,
+): Answer {
   const pieces = answerPieces(instance, model, events);
   const thought = thinking ? { text: `Thinking as ${model} on ${instance}.`, signature: signatureFor(instance, model) } : undefined;
   return {
@@ -62,6 +71,7 @@ export function makeAnswer(instance: string, model: string, events: number, requ
     inputTokens: Math.max(1, Math.ceil(requestBytes / 4)),
     outputTokens: pieces.length + (thought ? 1 : 0),
     thinking: thought,
+    request,
   };
 }
 

@@ -24,6 +24,8 @@ export interface ModelRequest {
   bodyBytes: number;
   /** The request enabled extended thinking (Anthropic `thinking.type` enabled or adaptive). */
   thinking?: boolean;
+  /** The parsed body, when it is a JSON object: what a Responses answer echoes. */
+  body?: Readonly<Record<string, unknown>>;
   /** Overrides the dialect's JSON answer (count_tokens). */
   json?: (a: ReturnType<typeof makeAnswer>) => string;
 }
@@ -87,7 +89,7 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
   if (!mr.stream && ka > 0 && fault.slowFirstMs >= ka) {
     // Go sends the status line with the first keep-alive newline, one interval in.
     await sleep(ka, req.signal);
-    const body = error ? dialect.errorBody(error, false) : (mr.json ?? dialect.json)(makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking));
+    const body = error ? dialect.errorBody(error, false) : (mr.json ?? dialect.json)(makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking, mr.body));
     return new Response(newlinesThenBody(fault.slowFirstMs - ka, ka, body, handOff()), { headers: JSON_HEADERS });
   }
   if (fault.slowFirstMs > 0) await sleep(fault.slowFirstMs, req.signal);
@@ -101,7 +103,7 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
     if (typeof empty !== "string") return errorResponse(empty.status, dialect.errorBody(empty, true));
     return new Response(empty, { headers: SSE_HEADERS });
   }
-  const answer = makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking);
+  const answer = makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking, mr.body);
   if (!mr.stream) return new Response((mr.json ?? dialect.json)(answer), { headers: JSON_HEADERS });
 
   return new Response(playStream(dialect.stream(answer, error), fault, handOff()), { headers: SSE_HEADERS });

@@ -110,7 +110,7 @@ function routeRequest(inst: Instance, apiKeys: ReadonlySet<string>, safeMode: ()
       if (stream && route.streams === "refuse") return answered(ginJson(COMPACT_STREAM, 400));
       const thinking = body?.thinking?.type === "enabled" || body?.thinking?.type === "adaptive";
       const dialect = (route.codex && isCodexClient(req.headers) && route.codex) || route.dialect;
-      const mr = { dialect, json: route.json, model, stream: stream && route.streams === true, bodyBytes: text.length, thinking };
+      const mr = { dialect, json: route.json, model, stream: stream && route.streams === true, bodyBytes: text.length, thinking, body: body ?? undefined };
       return respond(inst, req, mr, rec);
     }
     const g = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/.exec(path);

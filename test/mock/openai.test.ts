@@ -97,6 +97,33 @@ describe("POST /v1/responses", () => {
     expect(completed!.usage!.output_tokens).toBe(12);
   });
 
+  test("the response object echoes the request, as the Codex backend's does: in created, in_progress, completed and the JSON", async () => {
+    const tools = [{ type: "function" as const, name: "read_file", description: "Reads a file.", strict: false, parameters: { type: "object", properties: { path: { type: "string" } } } }];
+    const req = { model: "gpt-5", input: "hi", instructions: "You are Codex.", tools, reasoning: { effort: "high" as const }, prompt_cache_key: "s-1", temperature: 0.2 };
+    // temperature is one of the fields CLIProxyAPI takes out before the backend: its default comes back.
+    const expected = {
+      instructions: "You are Codex.",
+      tools,
+      reasoning: { context: "all_turns", effort: "high", mode: "standard", summary: null },
+      prompt_cache_key: "s-1",
+      store: false,
+      parallel_tool_calls: true,
+      previous_response_id: null,
+      temperature: 1,
+    };
+    const echoed = (r: OpenAI.Responses.Response) => Object.fromEntries(Object.keys(expected).map((k) => [k, (r as unknown as Record<string, unknown>)[k]]));
+    const seen: Record<string, OpenAI.Responses.Response> = {};
+    for await (const ev of await client.responses.create({ ...req, stream: true })) {
+      if (ev.type === "response.created" || ev.type === "response.in_progress" || ev.type === "response.completed") seen[ev.type] = ev.response;
+    }
+    expect(Object.keys(seen)).toEqual(["response.created", "response.in_progress", "response.completed"]);
+    for (const r of Object.values(seen)) expect(echoed(r)).toEqual(expected);
+    expect(echoed(await client.responses.create(req))).toEqual(expected);
+    // Nothing to echo: CLIProxyAPI sends instructions "" (normalizeCodexInstructions), no tools.
+    const bare = await client.responses.create({ model: "gpt-5", input: "hi" });
+    expect([bare.instructions, bare.tools, bare.tool_choice]).toEqual(["", [], "auto"]);
+  });
+
   test("POST /v1/responses/compact answers JSON and refuses stream: true before looking at the model (Compact)", async () => {
     const post = (body: object) =>
       fetch(`${mock.url}/v1/responses/compact`, { method: "POST", headers: { authorization: "Bearer k-beta" }, body: JSON.stringify(body) });

@@ -3,26 +3,23 @@
 // sequence_number; CLIProxyAPI ends a finished stream with one more "\n" (its WriteDone).
 // Errors on a streamed request go through the handler's own reduction first (responsesStreamText),
 // and official Codex clients get `response.failed` where others get `error` inside a stream
-// (openai_responses_handlers.go: isCodexResponsesClientRequest).
+// (openai_responses_handlers.go: isCodexResponsesClientRequest). The response object in
+// response.created, response.in_progress, response.completed and the JSON answer echoes the
+// request, as the Codex backend's does (codex-response.ts).
 
 import { type Answer, mockId } from "../answer.ts";
 import { baseErrorBody, type ErrorText, responsesFailedChunk, responsesStreamError, responsesStreamText } from "../errors.ts";
+import { codexResponse } from "./codex-response.ts";
 import { type Dialect, sse } from "./types.ts";
 
 function response(a: Answer, done: boolean) {
   const part = { type: "output_text", text: a.text, annotations: [] };
-  return {
+  return codexResponse(a.request ?? {}, {
     id: mockId("resp_", a),
-    object: "response",
-    created_at: a.created,
+    createdAt: a.created,
     status: done ? "completed" : "in_progress",
-    error: null,
-    incomplete_details: null,
     model: a.model,
     output: done ? [item(a, "completed", [part])] : [],
-    parallel_tool_calls: true,
-    tool_choice: "auto",
-    tools: [],
     usage: done
       ? {
           input_tokens: a.inputTokens,
@@ -32,7 +29,7 @@ function response(a: Answer, done: boolean) {
           total_tokens: a.inputTokens + a.outputTokens,
         }
       : null,
-  };
+  });
 }
 
 function item(a: Answer, status: string, content: unknown[]) {
