@@ -98,7 +98,8 @@ export class AttemptRun {
     const { loop, tried, trace } = this;
     while (choice) {
       tried.add(choiceKey(choice));
-      const t = await loop.attempt({ ...choice, n: this.attemptsBefore + trace.length + 1, ...(afterSpaces ? { afterSpaces } : {}) });
+      const n = this.attemptsBefore + trace.length + 1;
+      const t = await loop.attempt(afterSpaces ? { ...choice, n, afterSpaces } : { ...choice, n });
       trace.push(t);
       if (!loop.retry(t, trace.length)) break;
       // Only let the outcome go once another target will really be tried; otherwise it is delivered.
