@@ -31,6 +31,12 @@ describe("ErrorOpening", () => {
     ["data: {}", false],
     ["\n\n\n", undefined],
     ['{"erro', undefined],
+    // Anthropic's shape (CLIProxyAPI's errors on /v1/messages).
+    ['{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}', true],
+    ['\n{ "type" : "error" ,', true],
+    ['{"type":"error_log","text":"x"}', false],
+    ['{"type":"message","content":[]}', false],
+    ['{"type":"err', undefined],
   ];
   for (const [text, said] of cases) {
     test(`${JSON.stringify(text)} → ${said}, in pieces of any size`, () => {

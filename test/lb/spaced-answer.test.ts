@@ -186,6 +186,46 @@ describe("an error object after keep-alive newlines fails over", () => {
     expect(gw.coolingList(Date.now()).map((c) => c.target)).toEqual(["a/m"]);
   });
 
+  test.each([
+    ["breaks", (c: ReadableStreamDefaultController<Uint8Array>) => c.error(new Error("upstream gone"))],
+    ["ends", (c: ReadableStreamDefaultController<Uint8Array>) => c.close()],
+  ] as const)("a body that %s after keep-alive newlines, before any value, fails over too", async (_, end) => {
+    quirkA = () => {
+      let sent = false;
+      const body = new ReadableStream<Uint8Array>(
+        {
+          async pull(c) {
+            if (sent) return end(c);
+            sent = true;
+            c.enqueue(enc.encode("\n"));
+            await Bun.sleep(5);
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      return new Response(body, { headers: { "content-type": "application/json" } });
+    };
+    const got = await ask("anthropic");
+    expect(got.raised).toBeUndefined();
+    expect(got.text).toBe("from b");
+    const r = await recordOf(got.id);
+    expect(r.routing.attempts.map((t) => [t.target, t.status, t.class])).toEqual([
+      ["a/m", 0, "transient"],
+      ["b/m", 200, "ok"],
+    ]);
+  });
+
+  test("Anthropic's error shape in a 200 without newlines (sized, as CLIProxyAPI's error comes when it has not kept alive) is judged as its error: it fails over", async () => {
+    quirkA = () => new Response(errorObject("anthropic", 529), { headers: { "content-type": "application/json" } });
+    const got = await ask("anthropic");
+    expect(got.text).toBe("from b");
+    const r = await recordOf(got.id);
+    expect(r.routing.attempts.map((t) => [t.target, t.status, t.class])).toEqual([
+      ["a/m", 529, "transient"],
+      ["b/m", 200, "ok"],
+    ]);
+  });
+
   test("gw mock as CLIProxyAPI (ns-keepalive, then a 529 on /v1/messages): the Anthropic SDK gets the second target's message", async () => {
     const got = await ask("anthropic", "cpa-pair");
     expect(got.raised).toBeUndefined();
