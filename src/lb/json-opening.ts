@@ -22,7 +22,7 @@ import { holdHead, type StreamSource } from "./stream.ts";
  * really is an error (an object, nothing beside it) is first-event.ts errorAnswerObject's to say.
  */
 export class ErrorOpening {
-  /** Bytes of OPENING matched so far; -1 once it cannot match. */
+  /** Bytes of PLAIN matched so far; -1 once it cannot match. */
   private at = 0;
   /** The same for TYPED. */
   private typed = 0;
