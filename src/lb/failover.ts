@@ -60,10 +60,8 @@ function choiceKey(c: Choice): string {
   return c.target ? c.target.id : `default:${c.instance.name}`;
 }
 
-export async function runAttempts(loop: AttemptLoop, attemptsBefore = 0): Promise<AttemptRun> {
-  const run = new AttemptRun(loop, attemptsBefore);
-  await run.from(await loop.choose(run.tried), false);
-  return run;
+export function runAttempts(loop: AttemptLoop, attemptsBefore = 0): Promise<AttemptRun> {
+  return new AttemptRun(loop, attemptsBefore).run(false);
 }
 
 /** One route's attempts for one request: where the loop stopped, and how it may go on. */
@@ -89,13 +87,14 @@ export class AttemptRun {
    */
   async goOn(failed: Tried): Promise<Tried> {
     this.trace[this.trace.length - 1] = failed;
-    if (this.loop.retry(failed, this.trace.length)) await this.from(await this.loop.choose(this.tried), true);
+    if (this.loop.retry(failed, this.trace.length)) await this.run(true);
     return this.trace[this.trace.length - 1]!;
   }
 
-  /** Attempts from `choice` on, until one is to be delivered or nothing untried is left. */
-  async from(choice: Choice | undefined, afterSpaces: boolean): Promise<void> {
+  /** Attempts on untried targets until one is to be delivered or none is left. One async frame per request: what a request holds while it waits is what the collector marks. */
+  async run(afterSpaces: boolean): Promise<this> {
     const { loop, tried, trace } = this;
+    let choice = await loop.choose(tried);
     while (choice) {
       tried.add(choiceKey(choice));
       const n = this.attemptsBefore + trace.length + 1;
@@ -106,5 +105,6 @@ export class AttemptRun {
       choice = await loop.choose(tried);
       if (choice) discard(t);
     }
+    return this;
   }
 }
