@@ -239,14 +239,14 @@ describe("an error object after keep-alive newlines fails over", () => {
 });
 
 describe("when every target fails after newlines", () => {
-  test("the last error follows the newlines, masked, under the 200; the record says the final status", async () => {
-    quirkA = (d) => keepAliveThen(errorObject(d, 429), 2, "apart");
-    quirkB = (d) => keepAliveThen(errorObject(d, 401, `Incorrect API key provided: ${KEY}`), 1, "one write");
-    const res = await post("openai");
+  test.each(["openai", "anthropic"] as const)("%s: the last error follows the newlines, masked, under the 200; the record says the final status", async (d) => {
+    quirkA = (dd) => keepAliveThen(errorObject(dd, 429), 2, "apart");
+    quirkB = (dd) => keepAliveThen(errorObject(dd, 401, `Incorrect API key provided: ${KEY}`), 1, "one write");
+    const res = await post(d);
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).not.toContain(KEY);
-    expect(text).toBe(`\n\n\n${errorObject("openai", 401, `Incorrect API key provided: ${MASKED}`)}`);
+    expect(text).toBe(`\n\n\n${errorObject(d, 401, `Incorrect API key provided: ${MASKED}`)}`);
     const r = await recordOf(res.headers.get("x-gw-request-id"));
     expect(r.response.status).toBe(401);
     expect(r.response.error).toContain("Incorrect API key provided");
