@@ -23,8 +23,8 @@ import type { StatsCounter } from "./stats.ts";
 import { errorAnswerObject, errorStatus, holdOpening } from "./first-event.ts";
 import { isEventStream, isJson, readWhole } from "./stream.ts";
 import { ErrorOpening, holdJsonOpening, isJsonSpace, readOn } from "./json-opening.ts";
-import { firstError } from "./whole-errors.ts";
-import { codingsOf, decodingStream, plainOrAsSent } from "./encoding.ts";
+import { answerError } from "./whole-errors.ts";
+import { codingsOf, decodingStream, isKnownCoding, plainOrAsSent } from "./encoding.ts";
 
 interface AttemptDeps {
   readonly req: Request;
@@ -83,7 +83,7 @@ class RouteAttempts implements AttemptLoop {
         const again = await this.send(sent.to, ctl);
         sent = { ...again, heldMs: sent.heldMs + again.heldMs };
       }
-      tried = await judge(sent.outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text, post: d.req.method === "POST" });
+      tried = await judge(sent.outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text, post: d.req.method === "POST", afterSpaces: info.afterSpaces === true });
     } finally {
       unschedule(ctl);
       if (sent?.outcome.kind === "response") d.load?.leave(sent.to.instance.name);
@@ -183,6 +183,8 @@ interface JudgeFacts {
   readonly mask: (s: string) => string;
   /** A POST (a model call: its 200 always has a body). */
   readonly post: boolean;
+  /** Its body is to follow an earlier attempt's keep-alive spaces (failover.ts Attempt.afterSpaces). */
+  readonly afterSpaces: boolean;
 }
 
 /**
@@ -204,6 +206,7 @@ async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
     return { outcome: o, classified: failureOutcome(o.reason === "timeout" ? "timeout" : "connection", o.message, cooldowns, mask) };
   }
   if (o.status < 400) {
+    if (f.afterSpaces && !followsSpaces(o.headers)) return cannotFollowSpaces(o, f);
     const ok = classifyOutcome({ status: o.status }, cooldowns);
     const length = Number(o.headers.get("content-length") ?? Number.NaN);
     if (length <= WHOLE_BODY_MAX && !isEventStream(o.headers)) {
@@ -247,6 +250,7 @@ async function judgeUnsized(o: Answered, body: ReadableStream<Uint8Array>, ok: C
   const opening = await holdJsonOpening(body);
   if (opening.kind === "broke") return stopped(o, f, " (no JSON value yet)") ?? brokenAttempt(o, opening.message, f);
   if (opening.kind === "deliver") return { outcome: o, classified: ok, held: opening.source };
+  if (opening.kind === "spaced") return { outcome: o, classified: ok, held: opening.source, spaced: true };
   const whole = await readOn(opening.source, WHOLE_BODY_MAX);
   // Larger than any error (an answer with an "error" warning first): relayed, whole-errors.ts masking it.
   if ("source" in whole) return { outcome: o, classified: ok, held: whole.source };
@@ -296,18 +300,36 @@ type Answered = Outcome & { kind: "response" };
 
 /**
  * A 2xx JSON answer that is nothing but an error object (`{"error":{…}}`: OpenRouter when the
- * provider behind it fails, relays that keep 200 for everything; or Gemini's array stream that
- * opens with one, `[{"error":{…}}]`) is judged as the status its
+ * provider behind it fails, relays that keep 200 for everything; Gemini's array stream that
+ * opens with one, `[{"error":{…}}]`; Anthropic's `{"type":"error","error":{…}}`) is judged as the status its
  * error stands for, as an error event opening a stream is: the request may fail over, and the
  * client, when it is final, gets that status rather than a 200 its SDK reads as an empty answer.
  */
 function errorAnswer(o: Answered, bytes: Uint8Array<ArrayBuffer>, plain: Uint8Array, f: JudgeFacts): Tried | undefined {
   // Asked of every sized answer: the opening's few bytes first, the body parsed only when they are an error's.
   if (new ErrorOpening().push(plain) !== true) return undefined;
-  const text = firstError(plain);
+  const text = answerError(plain);
   if (text === undefined) return undefined;
   const c = classifyOutcome({ status: errorStatus(errorAnswerObject(text)), bodyText: text, signed: f.signed, mask: f.mask }, f.cooldowns);
   return { outcome: o, classified: { ...c, reason: `error object in a ${o.status} answer: ${c.reason}` }, body: bytes, errorText: text };
+}
+
+/** Whether a 2xx's body can follow keep-alive spaces already sent: no event stream, no coding gw cannot undo (spaced-answer.ts decodes the rest). */
+function followsSpaces(headers: Headers): boolean {
+  return !isEventStream(headers) && codingsOf(headers.get("content-encoding")).every(isKnownCoding);
+}
+
+/**
+ * A 2xx whose body cannot follow the keep-alive spaces the client already has: it is no answer to
+ * this request, and the next target may have one. Not the target's fault (a fresh request may
+ * take it as it is): no cooldown.
+ */
+function cannotFollowSpaces(o: Answered, f: JudgeFacts): Tried {
+  o.body?.cancel().catch(() => {});
+  const what = isEventStream(o.headers) ? "an event stream" : `Content-Encoding ${o.headers.get("content-encoding")}`;
+  const message = `${o.attempt.instance.name}: answered ${o.status} with ${what}, where a JSON body had begun with keep-alive spaces`;
+  const broke: Outcome = { kind: "failed", attempt: o.attempt, reason: "broken", message };
+  return { outcome: broke, classified: { class: "transient", status: o.status, cooldownMs: 0, reason: f.mask(message) } };
 }
 
 /** The attempt's deadline passed, or its client left, while it waited for its instance to be back. */

@@ -12,7 +12,9 @@ import type { StateStore } from "../state/index.ts";
 import type { BodyBudget } from "./body-budget.ts";
 import { type Dialect, errorResponse, sseErrorEvent } from "./dialect.ts";
 import { type ClientLink, unschedule } from "./due.ts";
-import { discard, type Tried } from "./failover.ts";
+import { type AttemptRun, discard, type Tried } from "./failover.ts";
+import type { Outcome } from "./forward.ts";
+import { SpacedAnswer } from "./spaced-answer.ts";
 import { endsAnswer, errorStatus, innerError, parseObject } from "./first-event.ts";
 import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import { judgeLateError } from "./late-error.ts";
@@ -69,6 +71,8 @@ interface Delivery {
   readonly cooldowns: CooldownsMs;
   /** The path forwarded: whether its stream's answer has an end to wait for (paths.ts). */
   readonly path: string;
+  /** The attempts that gave `final`: they go on when it fails after keep-alive spaces (spaced-answer.ts). */
+  readonly run?: AttemptRun;
 }
 
 export function deliver(final: Tried | undefined, d: Delivery): Response {
@@ -81,8 +85,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   }
   if (o.kind === "failed") {
     if (o.reason === "aborted") return finishNow(d, final, new Response(null, { status: 499, headers: d.explain }));
-    const [status, code, what] = FAILED[o.reason];
-    return finishNow(d, final, errorResponse(d.dialect, status, d.mask(`${what}: ${o.message}`), code, d.explain), o.message);
+    return finishNow(d, final, failedResponse(o, d, d.explain), o.message);
   }
   const headers = downstreamHeaders(o.headers, d.explain, d.mask);
   if (final.body) {
@@ -93,9 +96,11 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     const answer = isJson(o.headers) ? { ...parseAnswer(final.plain ?? final.body), bytes: final.body.byteLength } : { bytes: final.body.byteLength };
     return finishNow(d, final, new Response(final.body, { status: o.status, headers }), final.errorText, answer);
   }
+  // A JSON answer that opened with keep-alive spaces may still fail over (spaced-answer.ts).
+  const spaced = final.spaced && d.run ? new SpacedAnswer(final, d.run, { ...d.gw, ...d, errorAnswer: (t) => errorAfterSpaces(t, d) }) : undefined;
   // A stream whose opening ended in an error event (first-event.ts) is an error like a status:
   // what it quotes is masked as an error body is.
-  const source = final.held && final.errorText !== undefined ? scrubOpening(final.held, d.mask) : (final.held ?? o.body);
+  const source = spaced ? spaced.source() : final.held && final.errorText !== undefined ? scrubOpening(final.held, d.mask) : (final.held ?? o.body);
   if (!source) return finishNow(d, final, new Response(null, { status: o.status, headers }));
 
   const sse = isEventStream(o.headers);
@@ -123,31 +128,42 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     // (in the chunk that completes it, as CLIProxyAPI writes an event in one piece).
     return (watcher.errorEvents?.() ?? 0) > errorsBefore ? maskWholeLines(chunk, d.mask) : chunk;
   };
-  const instance = o.attempt.instance.name;
-  d.gw.load?.enter(instance);
+  d.gw.load?.enter(o.attempt.instance.name);
   if (sse) {
     d.gw.stats.streamOpened();
     d.gw.observe.metrics.streamOpened();
   } else d.gw.stats.end(failedAnswer(o.status, false)); // plain bodies leave the in-flight count at their headers
-  const onEnd = (end: RelayEnd) => {
+  const ended = (end: RelayEnd) => {
+    // The attempt whose body the client got: after keep-alive spaces, maybe not the first.
+    const delivered = spaced?.current ?? final;
+    const at = delivered.outcome.attempt;
     // An upstream error event after content ended the answer as surely as a break: the record,
     // the streak and the metrics say so (the event itself reached the client, masked).
     const upstreamError = watcher?.streamError?.();
     // A body without a length that was an error object (whole-errors.ts): the error gw would have
     // answered with, had it come with a length; after content, a break as an error event is.
-    const found = errors?.error();
-    const late = found && !found.afterContent ? judgeLateError(found.text, o.attempt, { ...d.gw, ...d }) : undefined;
-    if (found?.afterContent) d.gw.stats.failedLate(instance, true, false);
+    // One that followed keep-alive spaces was judged there.
+    const found = spaced?.failed ? undefined : errors?.error();
+    const late = found && !found.afterContent ? judgeLateError(found.text, at, { ...d.gw, ...d }) : undefined;
+    if (found?.afterContent) d.gw.stats.failedLate(at.instance.name, true, false);
     const broken = end.broken || upstreamError !== undefined || found?.afterContent === true;
-    d.gw.load?.leave(instance);
+    d.gw.load?.leave(at.instance.name);
     if (sse) {
       d.gw.stats.streamClosed();
       d.gw.observe.metrics.streamClosed();
       d.gw.stats.end(failedAnswer(o.status, broken));
     }
-    const error = final.errorText ?? upstreamError ?? found?.text ?? end.why;
-    finish(d, final, { status: late?.status ?? o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId() });
+    const error = spaced?.failed?.text ?? final.errorText ?? upstreamError ?? found?.text ?? end.why;
+    finish(d, delivered, { status: spaced?.failed?.status ?? late?.status ?? o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId() });
   };
+  // A client that left during a failover after keep-alive spaces: the record waits for its attempt.
+  const onEnd = spaced
+    ? (end: RelayEnd) => {
+        const settling = spaced.settled();
+        if (settling) void settling.then(() => ended(end), () => ended(end));
+        else ended(end);
+      }
+    : ended;
   // After the upstream's last byte: an event it never completed, as it came (masked: it may be an
   // error's start), and for Gemini its error once more in Google's shape.
   const trailer = () => {
@@ -169,6 +185,25 @@ const FAILED = {
   connect: [502, "upstream_unreachable", "upstream unreachable"],
   broken: [502, "upstream_stream_broken", "upstream answer broken"],
 } as const;
+
+/** gw's error for an attempt that failed without a usable answer. */
+function failedResponse(o: Outcome & { kind: "failed" }, d: Delivery, headers?: Record<string, string>): Response {
+  const [status, code, what] = FAILED[o.reason === "aborted" ? "broken" : o.reason];
+  return errorResponse(d.dialect, status, d.mask(`${what}: ${o.message}`), code, headers);
+}
+
+/**
+ * The answer to a final attempt that is no answer, as plain JSON: after keep-alive spaces
+ * (spaced-answer.ts) only its body can still reach the client, masked as deliver masks it.
+ */
+function errorAfterSpaces(t: Tried, d: Delivery): Response {
+  const o = t.outcome;
+  if (o.kind === "failed") return failedResponse(o, d);
+  const status = o.status >= 400 ? o.status : (t.classified?.status ?? 502);
+  const text = t.errorText ?? "";
+  if (text.trim() === "") return errorResponse(d.dialect, status, `upstream answered ${status} with no error body`, "upstream_stream_broken");
+  return new Response(d.mask(text), { status });
+}
 
 /**
  * Google's SDKs raise an in-stream error only when it carries a numeric `error.code`; CLIProxyAPI

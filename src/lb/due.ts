@@ -51,6 +51,7 @@ interface IdleTimeouts {
 export class ClientLink implements Due {
   private current: AbortController | undefined;
   private listening = false;
+  private left = false;
   readonly at: number;
 
   constructor(
@@ -73,11 +74,20 @@ export class ClientLink implements Due {
   /** The attempt now in flight (its controller is aborted if the client leaves). */
   follow(ctrl: AbortController): void {
     this.current = ctrl;
-    if (this.listening && this.req.signal.aborted) ctrl.abort();
+    if (this.left || (this.listening && this.req.signal.aborted)) ctrl.abort();
+  }
+
+  /**
+   * The client stopped reading an answer that was begun (its body was cancelled) while gw still
+   * works for it (spaced-answer.ts): the attempt in flight stops, and any after it.
+   */
+  leave(): void {
+    this.left = true;
+    this.current?.abort();
   }
 
   get gone(): boolean {
-    return this.req.signal.aborted;
+    return this.left || this.req.signal.aborted;
   }
 }
 

@@ -1,7 +1,8 @@
 // The attempt loop: choose a target, forward, and let one decision — classify.ts's shouldRetry,
 // wrapped by the caller as `retry` — say whether the outcome is delivered or the next untried
 // target gets a go. Retrying is only possible until the first byte reaches the client, which in
-// this loop means: until an outcome is delivered.
+// this loop means: until an outcome is delivered — or, for a JSON answer whose first bytes were
+// keep-alive spaces, until anything else is (AttemptRun.goOn, spaced-answer.ts).
 
 import type { Outcome as Classified } from "./classify.ts";
 import type { AttemptInfo, Outcome } from "./forward.ts";
@@ -20,6 +21,8 @@ export interface Tried {
   readonly plain?: Uint8Array;
   /** An event stream whose opening was read ahead (first-event.ts); delivered from here. */
   readonly held?: StreamSource;
+  /** A JSON answer that opened with keep-alive spaces (json-opening.ts): delivered by spaced-answer.ts. */
+  readonly spaced?: boolean;
 }
 
 /** Let go of an attempt that will not be delivered (the connection is released, not leaked). */
@@ -32,7 +35,14 @@ export type Choice = Omit<AttemptInfo, "n"> & {
   /** A half-open target's one trial request. */
   readonly trial?: boolean;
 };
-export type Attempt = Choice & { readonly n: number };
+export type Attempt = Choice & {
+  readonly n: number;
+  /**
+   * The client already has a 200 and keep-alive spaces of an earlier attempt (spaced-answer.ts):
+   * only a body that can follow them will do, not an event stream.
+   */
+  readonly afterSpaces?: boolean;
+};
 
 export interface AttemptLoop {
   /**
@@ -45,30 +55,56 @@ export interface AttemptLoop {
   retry(t: Tried, attempts: number): boolean;
 }
 
-interface LoopResult {
-  /** What to deliver: the last attempt (a response, or the failure that ended the loop). */
-  readonly final: Tried | undefined;
-  /** Every attempt in order (the last one is `final`). */
-  readonly trace: readonly Tried[];
-}
-
 /** Identity of a choice within one request, for the `tried` set. */
 function choiceKey(c: Choice): string {
   return c.target ? c.target.id : `default:${c.instance.name}`;
 }
 
-export async function runAttempts(loop: AttemptLoop, attemptsBefore = 0): Promise<LoopResult> {
-  const tried = new Set<string>();
-  const trace: Tried[] = [];
-  let choice = await loop.choose(tried);
-  while (choice) {
-    tried.add(choiceKey(choice));
-    const t = await loop.attempt({ ...choice, n: attemptsBefore + trace.length + 1 });
-    trace.push(t);
-    if (!loop.retry(t, trace.length)) break;
-    // Only let the outcome go once another target will really be tried; otherwise it is delivered.
-    choice = await loop.choose(tried);
-    if (choice) discard(t);
+export function runAttempts(loop: AttemptLoop, attemptsBefore = 0): Promise<AttemptRun> {
+  return new AttemptRun(loop, attemptsBefore).run(false);
+}
+
+/** One route's attempts for one request: where the loop stopped, and how it may go on. */
+export class AttemptRun {
+  readonly tried = new Set<string>();
+  /** Every attempt in order (the last one is `final`). */
+  readonly trace: Tried[] = [];
+
+  constructor(
+    private readonly loop: AttemptLoop,
+    private readonly attemptsBefore: number,
+  ) {}
+
+  /** What to deliver: the last attempt (a response, or the failure that ended the loop). */
+  get final(): Tried | undefined {
+    return this.trace[this.trace.length - 1];
   }
-  return { final: trace[trace.length - 1], trace };
+
+  /**
+   * Go on after the delivered attempt turned out to be `failed` while only keep-alive spaces had
+   * reached the client (spaced-answer.ts): the same decision, the same untried targets, as if it
+   * had failed before any byte. Returns the attempt to deliver now (`failed` when none is left).
+   */
+  async goOn(failed: Tried): Promise<Tried> {
+    this.trace[this.trace.length - 1] = failed;
+    if (this.loop.retry(failed, this.trace.length)) await this.run(true);
+    return this.trace[this.trace.length - 1]!;
+  }
+
+  /** Attempts on untried targets until one is to be delivered or none is left. One async frame per request: what a request holds while it waits is what the collector marks. */
+  async run(afterSpaces: boolean): Promise<this> {
+    const { loop, tried, trace } = this;
+    let choice = await loop.choose(tried);
+    while (choice) {
+      tried.add(choiceKey(choice));
+      const n = this.attemptsBefore + trace.length + 1;
+      const t = await loop.attempt(afterSpaces ? { ...choice, n, afterSpaces } : { ...choice, n });
+      trace.push(t);
+      if (!loop.retry(t, trace.length)) break;
+      // Only let the outcome go once another target will really be tried; otherwise it is delivered.
+      choice = await loop.choose(tried);
+      if (choice) discard(t);
+    }
+    return this;
+  }
 }

@@ -8,34 +8,38 @@
 // read): they are sent (CLIProxyAPI's
 // `nonstream_keepalive_interval`) so that whatever waits for the answer — a reverse proxy's read
 // timeout, gw's own first-byte deadline — sees bytes while the model works. Held, they would time
-// out the long non-streamed answers they exist for; an error after them is judged late
-// (late-error.ts): masked, its 200 kept.
+// out the long non-streamed answers they exist for. JSON allows any spaces before its value, so
+// an error after them can still fail over, its 200 kept (spaced-answer.ts).
 
 import { HOLD_MAX_BYTES } from "./first-event.ts";
 import { holdHead, type StreamSource } from "./stream.ts";
 
 /**
  * Whether JSON bytes open as an error object, `{"error":{` (spaces allowed between the tokens) —
- * the body itself or a top-level array's first element (Gemini's `[{"error":…`).
+ * the body itself or a top-level array's first element (Gemini's `[{"error":…`) — or as
+ * Anthropic's `{"type":"error"` (CLIProxyAPI's errors on /v1/messages, also after its keep-alive).
  * Fed chunk by chunk; decides within the first non-space bytes. The shape only: whether the value
  * really is an error (an object, nothing beside it) is first-event.ts errorAnswerObject's to say.
  */
 export class ErrorOpening {
-  /** Bytes of OPENING matched so far. */
+  /** Bytes of PLAIN matched so far; -1 once it cannot match. */
   private at = 0;
+  /** The same for TYPED. */
+  private typed = 0;
   private inArray = false;
 
   /** true once the bytes open as an error object, false once they do not, undefined while they may. */
   push(chunk: Uint8Array): boolean | undefined {
     for (let i = 0; i < chunk.byteLength; i++) {
       const b = chunk[i]!;
-      if (SPACE_BEFORE[this.at] && isJsonSpace(b)) continue;
       if (this.at === 0 && b === 0x5b /* [ */ && !this.inArray) {
         this.inArray = true;
         continue;
       }
-      if (b !== OPENING[this.at]) return false;
-      if (++this.at === OPENING.length) return true;
+      this.at = matched(PLAIN, this.at, b);
+      this.typed = matched(TYPED, this.typed, b);
+      if (this.at === PLAIN.bytes.length || this.typed === TYPED.bytes.length) return true;
+      if (this.at < 0 && this.typed < 0) return false;
     }
     return undefined;
   }
@@ -48,6 +52,8 @@ export function isJsonSpace(b: number | undefined): boolean {
 type Opening =
   /** Its first value is no error object (or more than maxBytes came first): deliver. */
   | { readonly kind: "deliver"; readonly source: StreamSource }
+  /** It opens with keep-alive spaces: deliver at once, the value after them still to be judged (spaced-answer.ts). */
+  | { readonly kind: "spaced"; readonly source: StreamSource }
   /** It opens as an error object, or ended before any value: to be read whole (readOn) and judged. */
   | { readonly kind: "whole"; readonly source: StreamSource }
   /** It broke (or was stopped: the caller's deadline, its client leaving) before its first value. */
@@ -61,9 +67,9 @@ export async function holdJsonOpening(body: ReadableStream<Uint8Array>, maxBytes
   const opening = new ErrorOpening();
   let held = 0;
   const r = await holdHead(body, (chunk) => {
-    // Keep-alive first goes at once, whatever follows it in the same read: an error read with it
-    // would fail over where one read after it is judged late — the answer would hang on the cut.
-    if (held === 0 && isJsonSpace(chunk[0])) return "deliver";
+    // Keep-alive first goes at once, whatever follows it in the same read: what follows is judged
+    // as it is delivered (spaced-answer.ts), however the reads were cut.
+    if (held === 0 && isJsonSpace(chunk[0])) return "spaced";
     held += chunk.byteLength;
     const error = opening.push(chunk);
     if (error === true) return "whole";
@@ -100,6 +106,21 @@ export async function readOn(source: StreamSource, maxBytes: number): Promise<{ 
 
 // --- internal ---
 
-const OPENING = new TextEncoder().encode('{"error":{');
-/** Where spaces may come before OPENING[at]: between its tokens, not inside the key. */
-const SPACE_BEFORE = OPENING.map((_, at) => (at === 0 || at === 1 || at === 8 || at === 9 ? 1 : 0));
+/** An error opening's bytes, and where spaces may come before bytes[at]: between its tokens, not inside them. */
+interface Shape {
+  readonly bytes: Uint8Array;
+  readonly spaceBefore: readonly number[];
+}
+
+const shape = (text: string, spaces: readonly number[]): Shape => {
+  const bytes = new TextEncoder().encode(text);
+  return { bytes, spaceBefore: Array.from(bytes, (_, at) => (spaces.includes(at) ? 1 : 0)) };
+};
+const PLAIN = shape('{"error":{', [0, 1, 8, 9]);
+const TYPED = shape('{"type":"error"', [0, 1, 7, 8]);
+
+/** Where `at` bytes of `o` matched so far stand after byte `b`: -1 once they cannot match. */
+function matched(o: Shape, at: number, b: number): number {
+  if (at < 0 || (o.spaceBefore[at] && isJsonSpace(b))) return at;
+  return b === o.bytes[at] ? at + 1 : -1;
+}

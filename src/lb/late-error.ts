@@ -1,8 +1,9 @@
 // An error object in a 200 whose headers had already gone out: a JSON body without a length is
 // held until its first value (json-opening.ts) unless keep-alive newlines come first (CLIProxyAPI's
-// non-streamed keep-alive, then `{"error":…}`) or 64 KiB pass without a decision; then it is handed
-// on as it arrives, so its 200 cannot change by the time the body turns out to be an error
-// (whole-errors.ts masks it). What gw does know it says: the error is judged as the same object at
+// non-streamed keep-alive, then `{"error":…}`: spaced-answer.ts, which fails over while only spaces
+// went out) or 64 KiB pass without a decision; then it is handed on as it arrives, so its 200
+// cannot change by the time the body turns out to be an error (whole-errors.ts masks it). What
+// gw does know it says: the error is judged as the same object at
 // the head of a sized body is (attempt.ts errorAnswer) — its status and class in the request log,
 // the metrics and `gw status`, and its target cooled as for that error.
 
@@ -17,7 +18,7 @@ import type { RecordBuilder } from "./record-builder.ts";
 import { type RequestFacts, stickyKeyOn } from "./request-state.ts";
 import type { StatsCounter } from "./stats.ts";
 
-interface LateFacts {
+export interface LateFacts {
   readonly state: StateStore;
   readonly probes: Prober;
   readonly stats: StatsCounter;
@@ -30,15 +31,29 @@ interface LateFacts {
 
 /** Judge the error object `text` the final attempt's 200 turned out to be; returns its classification. */
 export function judgeLateError(text: string, attempt: Attempt, f: LateFacts): Classified {
+  const c = classifyError(text, "error object in a 200 answer whose headers had gone out", f);
+  // Counted as a success when its headers went out: an error after all.
+  lateVerdict(c, attempt, f, failedAnswer(c.status, false));
+  return c;
+}
+
+/** The error object `text` found in an answer whose headers had gone out, classified as at the head of a sized one; `where` opens its reason. */
+export function classifyError(text: string, where: string, f: Pick<LateFacts, "facts" | "cooldowns" | "mask">): Classified {
   const judged = classifyOutcome({ status: errorStatus(parseObject(text.trimStart())), bodyText: text, signed: f.facts.sig.signed, mask: f.mask }, f.cooldowns);
-  const c = { ...judged, reason: `error object in a 200 answer whose headers had gone out: ${judged.reason}` };
+  return { ...judged, reason: `${where}: ${judged.reason}` };
+}
+
+/**
+ * The attempt's verdict `c`, found after it was recorded as a success: its target cooled, its
+ * record and its instance's counts corrected — and the request's, when `requestFailed` (a
+ * failover after keep-alive spaces, spaced-answer.ts, may still answer it).
+ */
+export function lateVerdict(c: Classified, attempt: Attempt, f: LateFacts, requestFailed: boolean): void {
   const now = Date.now();
   const { route } = f;
   const target = attempt.target;
   const cd = route && target ? recordAttempt(f.state, c, { route: route.name, target: target.id, stickyKey: stickyKeyOn(f.facts, route), now }) : undefined;
   if (cd) f.probes.cooling(cd.route, cd.target, attempt.instance.name, now + cd.ms);
-  // Counted as a success when its headers went out: an error after all.
-  f.stats.failedLate(attempt.instance.name, failedAnswer(c.status, false), failedAttempt(c.class));
+  f.stats.failedLate(attempt.instance.name, requestFailed, failedAttempt(c.class));
   f.record.judgedLate(c, cd);
-  return c;
 }

@@ -75,15 +75,18 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
 
     // Route → rewrite → forward, failing over until an outcome is delivered.
     const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record };
-    const first = await runAttempts(attemptLoop(deps, facts.route));
-    let final = first.final;
-    let attempts = first.trace.length;
+    let run = await runAttempts(attemptLoop(deps, facts.route));
+    let final = run.final;
+    let attempts = run.trace.length;
     // A rejected thinking signature gets one more go where its provider family lives.
     const fallback = signatureFallback(final, facts, rt);
     if (fallback) {
       record.signatureFallback = record.route = fallback.name;
       const second = await runAttempts(attemptLoop(deps, fallback), attempts);
-      final = second.final ?? final;
+      if (second.final) {
+        final = second.final;
+        run = second;
+      }
       attempts += second.trace.length;
     }
 
@@ -94,7 +97,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
 
     // Stream → observe: bytes go to the client; the record completes when they have.
     const explain = explainHeaders(record.id, facts, fallback, final, attempts, intake);
-    return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, client, own, cooldowns: rt.config.global.lb.cooldownsMs, path: intake.path });
+    return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, client, own, cooldowns: rt.config.global.lb.cooldownsMs, path: intake.path, run });
   } finally {
     hold.release();
   }

@@ -211,6 +211,18 @@ export function firstError(bytes: Uint8Array): string | undefined {
   return found && !found.afterContent ? found.text : undefined;
 }
 
+/**
+ * The error object a whole answer is: firstError's, or Anthropic's `{"type":"error","error":{…}}`
+ * (CLIProxyAPI's on /v1/messages, also after its keep-alive) — a shape only a whole body can be,
+ * so the scan above never holds for it.
+ */
+export function answerError(bytes: Uint8Array): string | undefined {
+  const found = firstError(bytes);
+  if (found !== undefined) return found;
+  const text = utf8.decode(bytes);
+  return errorAnswerObject(text)?.type === "error" ? text : undefined;
+}
+
 /** Where the string `bytes[from…]` is inside ends (its closing quote), -1 past these bytes; `from` is no escaped byte. */
 function stringEnd(bytes: Uint8Array, from: number): number {
   for (let q = bytes.indexOf(0x22, from); q !== -1; q = bytes.indexOf(0x22, q + 1)) {

@@ -25,7 +25,7 @@ export interface Answer {
   readonly coding?: Coding;
   /** The upstream's status (200 when absent). */
   readonly status?: number;
-  /** An error before any content: the request must go to the second target. */
+  /** An error before any content (after keep-alive spaces at most): the request must go to the second target. */
   readonly errorFirst?: boolean;
   /** Sent on a route with one target: an error before content reaches the client (masked). */
   readonly alone?: boolean;

@@ -86,7 +86,8 @@ const ANSWERS: readonly Answer[] = [
   { name: "chunked JSON", dialect: "anthropic", stream: false, contentType: JSON_TYPE, text: messageJson },
   { name: "chunked JSON after keep-alive newlines", dialect: "anthropic", stream: false, contentType: JSON_TYPE, text: `\n\n\n${messageJson}` },
   { name: "chunked JSON error quoting a key", dialect: "openai", stream: false, contentType: JSON_TYPE, text: errorJson, errorFirst: true, everySplit: true },
-  { name: "chunked JSON error after keep-alive newlines", dialect: "openai", stream: false, contentType: JSON_TYPE, text: `\n\n${errorJson}` },
+  // Only spaces reached the client before the error, however the reads were cut: it still fails over.
+  { name: "chunked JSON error after keep-alive newlines", dialect: "openai", stream: false, contentType: JSON_TYPE, text: `\n\n${errorJson}`, errorFirst: true, everySplit: true },
   { name: "Gemini JSON array", dialect: "gemini", stream: false, contentType: JSON_TYPE, text: geminiArray },
   { name: "Gemini JSON array with an error after content, quoting a key", dialect: "gemini", stream: false, contentType: JSON_TYPE, text: `[${JSON.stringify({ candidates: [{ content: { parts: [{ text: TEXT }], role: "model" } }] })},\r\n${JSON.stringify({ error: { code: 500, message: LEAK, status: "INTERNAL" } })}]`, byteByByte: true },
   { name: "sized JSON error in a 200, quoting a key", dialect: "openai", stream: false, contentType: JSON_TYPE, text: errorJson, sized: true, errorFirst: true },
@@ -193,7 +194,8 @@ describe("every answer is the same whatever its chunking", () => {
       if (a.alone) expect(text).toContain(maskSecret(SECRET));
       if (a.errorFirst) {
         expect(base.record.attempts).toEqual([expect.stringMatching(/^a\/m-a:/), "b/m-b:200:ok"]);
-        expect(text).toBe(a.stream ? normal(a.dialect) : chatJson);
+        // Keep-alive spaces that went out before the error stay, the second target's answer after them.
+        expect(text).toBe(/^\s*/.exec(a.text)![0] + (a.stream ? normal(a.dialect) : chatJson));
       }
       expect(await differences(gw, a, bytes, ways.slice(1), base)).toEqual([]);
     });

@@ -31,6 +31,12 @@ describe("ErrorOpening", () => {
     ["data: {}", false],
     ["\n\n\n", undefined],
     ['{"erro', undefined],
+    // Anthropic's shape (CLIProxyAPI's errors on /v1/messages).
+    ['{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}', true],
+    ['\n{ "type" : "error" ,', true],
+    ['{"type":"error_log","text":"x"}', false],
+    ['{"type":"message","content":[]}', false],
+    ['{"type":"err', undefined],
   ];
   for (const [text, said] of cases) {
     test(`${JSON.stringify(text)} → ${said}, in pieces of any size`, () => {
@@ -44,10 +50,10 @@ describe("holdJsonOpening", () => {
 
   test("keep-alive spaces before any value go at once (a proxy's read timeout must see bytes); within an opening they are held", async () => {
     const alive = await holdJsonOpening(stream("\n", '{"error":', "{}}"));
-    expect(alive.kind).toBe("deliver");
-    if (alive.kind === "deliver") expect(alive.source.head.map((c) => new TextDecoder().decode(c))).toEqual(["\n"]);
-    // …also when the error comes in the same read (else where the reads were cut would decide between failover and a late error).
-    expect((await holdJsonOpening(stream('\n\n{"error":{}}'))).kind).toBe("deliver");
+    expect(alive.kind).toBe("spaced");
+    if (alive.kind === "spaced") expect(alive.source.head.map((c) => new TextDecoder().decode(c))).toEqual(["\n"]);
+    // …also when the error comes in the same read: what follows the spaces is judged as it is delivered (spaced-answer.ts).
+    expect((await holdJsonOpening(stream('\n\n{"error":{}}'))).kind).toBe("spaced");
     const held = await holdJsonOpening(stream("[", "\r\n", '{"id"', ':"c1"}]'));
     expect(held.kind).toBe("deliver");
     if (held.kind === "deliver") expect(held.source.head.map((c) => new TextDecoder().decode(c))).toEqual(["[", "\r\n", '{"id"']);

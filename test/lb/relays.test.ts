@@ -412,7 +412,7 @@ describe("the relay's key in a body without a length", () => {
     expect(late.cooling).toEqual(sized.cooling);
   });
 
-  test("more than 64 KiB of keep-alive spaces before an error object: handed on (the hold is bounded), its 200 stays, the error is masked and judged late", async () => {
+  test("more than 64 KiB of keep-alive spaces before an error object on the only target: they go on as they come, its 200 stays, the error after them is masked and judged", async () => {
     const error = JSON.stringify({ error: { message: `Rate limit reached for ${KEY}`, type: "rate_limit_error", code: 429 } });
     quirk = () => json(["\n".repeat(40_000), "\n".repeat(40_000), error]);
     const res = await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) });

@@ -1,0 +1,293 @@
+// A non-streamed answer that opens with keep-alive newlines (CLIProxyAPI's
+// nonstream-keepalive-interval) and then turns out to be an error object: only whitespace reached
+// the client, so the request still fails over, and the next target's answer follows the newlines
+// (src/lb/spaced-answer.ts). Real gw, real upstreams on loopback, the official SDKs as clients.
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import type { RunningGateway } from "../../src/lb/server.ts";
+import { configFrom, startTestGateway, type TestUpstream, testUpstream, waitFor } from "../helpers/lb.ts";
+import { type MockServer, startMock } from "../helpers/mock.ts";
+import { logRecords } from "../helpers/resilience.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+/** A provider key gw knows (from the config): an error quoting it must reach no client. */
+const KEY = "sk-relay-0123456789abcdef0123";
+const MASKED = "sk-rel…0123";
+const enc = new TextEncoder();
+
+type Dialect = "anthropic" | "openai";
+const message = (text: string) => ({ id: "msg_1", type: "message", role: "assistant", model: "m", content: [{ type: "text", text }], stop_reason: "end_turn", stop_sequence: null, usage: { input_tokens: 3, output_tokens: 5 } });
+const completion = (text: string) => ({ id: "c1", object: "chat.completion", created: 1, model: "m", choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop" }], usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } });
+const answer = (d: Dialect, text: string) => JSON.stringify(d === "anthropic" ? message(text) : completion(text));
+
+/** The error objects CLIProxyAPI writes after its keep-alive: Anthropic's shape on /v1/messages, OpenAI's elsewhere. */
+const ERRORS = {
+  429: { anthropic: { type: "rate_limit_error", message: "Rate limit reached" }, openai: { message: "Rate limit reached", type: "rate_limit_error", code: "rate_limit_exceeded" }, class: "transient" },
+  529: { anthropic: { type: "overloaded_error", message: "Overloaded" }, openai: { message: "Overloaded", type: "server_error", code: 529 }, class: "transient" },
+  401: { anthropic: { type: "authentication_error", message: "invalid x-api-key" }, openai: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" }, class: "auth" },
+} as const;
+type Status = keyof typeof ERRORS;
+const errorObject = (d: Dialect, status: Status, message?: string) => {
+  const inner = { ...ERRORS[status][d], ...(message ? { message } : {}) };
+  return JSON.stringify(d === "anthropic" ? { type: "error", error: inner } : { error: inner });
+};
+
+/**
+ * A 200 JSON body without a length: `newlines` keep-alive newlines, then `body`. "apart": one per
+ * write, written as the stream is read (CLIProxyAPI writes one per interval); "one write": all of
+ * it in one chunk (the body ends after it: a body that ended in its first write would get a length).
+ */
+function keepAliveThen(body: string, newlines: number, how: "apart" | "one write"): Response {
+  const parts = how === "one write" ? [`${"\n".repeat(newlines)}${body}`] : [...Array.from({ length: newlines }, () => "\n"), body];
+  let i = 0;
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        // A moment between writes, as between CLIProxyAPI's ticks: each newline its own read at gw.
+        if (i > 0) await Bun.sleep(5);
+        if (i === parts.length) return c.close();
+        c.enqueue(enc.encode(parts[i++]!));
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(stream, { headers: { "content-type": "application/json" } });
+}
+
+// The first target answers as `quirkA` says, the second as `quirkB` (a normal answer by default).
+let quirkA: (d: Dialect) => Response | Promise<Response>;
+let quirkB: ((d: Dialect) => Response | Promise<Response>) | undefined;
+let a: TestUpstream, b: TestUpstream, mock: MockServer, gw: RunningGateway, dir: string, toml: string;
+const dialectOf = (req: Request): Dialect => (new URL(req.url).pathname === "/v1/messages" ? "anthropic" : "openai");
+
+beforeAll(() => {
+  a = testUpstream((req) => quirkA(dialectOf(req)));
+  b = testUpstream((req) => quirkB?.(dialectOf(req)) ?? new Response(answer(dialectOf(req), "from b"), { headers: { "content-type": "application/json" } }));
+  mock = startMock({ name: "cpa" });
+  dir = tempDir("gw-spaced-");
+  const instance = (name: string, url: string, key: string) => `
+[instances.${name}]
+url = "${url}"
+api_key = "sk-${name}-instance-0123456789ab"
+providers = [{ type = "anthropic", api_keys = ["${key}"] }, { type = "openai", base_url = "https://${name}.example/v1", api_keys = ["${key}"] }]`;
+  toml = `
+[global]
+main_port = 8145
+lb_first_byte_timeout_ms = 20000
+${instance("a", "A_URL", KEY)}
+${instance("b", "B_URL", "sk-b-up-0123456789abcdef0123")}
+${instance("cpa", mock.url, "sk-cpa-up-0123456789abcdef0123")}
+[routing]
+"pair" = [{ instance = "a", provider = "anthropic", model = "m", priority = 1 }, { instance = "b", provider = "anthropic", model = "m" }]
+"cpa-pair" = [{ instance = "cpa", provider = "anthropic", model = "m~529~slow-first=300~ns-keepalive=100", priority = 1 }, { instance = "cpa", provider = "anthropic", model = "m" }]
+`
+    .replace("A_URL", a.url)
+    .replace("B_URL", b.url);
+});
+// A fresh gateway (fresh cooldowns) for each case; the request log is the same directory.
+beforeEach(() => {
+  quirkB = undefined;
+  gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
+});
+afterEach(() => gw.stop(0));
+afterAll(async () => {
+  await a.stop();
+  await b.stop();
+  await mock.stop();
+});
+
+const anthropic = () => new Anthropic({ baseURL: gw.url, apiKey: "unused", maxRetries: 0 });
+const openai = () => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "unused", maxRetries: 0 });
+const HI = [{ role: "user" as const, content: "hi" }];
+
+/** Ask `model` through the dialect's SDK (not streamed): the answer's text and the request id, or what the SDK raised. */
+async function ask(d: Dialect, model = "pair"): Promise<{ text?: string; id: string | null; raised?: unknown; data?: unknown }> {
+  try {
+    if (d === "anthropic") {
+      const r = await anthropic().messages.create({ model, max_tokens: 16, messages: HI }).withResponse();
+      const block = r.data.content?.[0];
+      return { text: block?.type === "text" ? block.text : undefined, id: r.response.headers.get("x-gw-request-id"), data: r.data };
+    }
+    const r = await openai().chat.completions.create({ model, messages: HI }).withResponse();
+    return { text: r.data.choices?.[0]?.message.content ?? undefined, id: r.response.headers.get("x-gw-request-id"), data: r.data };
+  } catch (e) {
+    return { raised: e, id: null };
+  }
+}
+
+/** The request-log record of the request whose answer carried `id`. */
+async function recordOf(id: string | null) {
+  const [r] = await logRecords(dir, 1, (r) => r.id === id);
+  return r!;
+}
+
+const post = (d: Dialect, model = "pair", init: RequestInit = {}) =>
+  fetch(`${gw.url}${d === "anthropic" ? "/v1/messages" : "/v1/chat/completions"}`, { method: "POST", body: JSON.stringify({ model, max_tokens: 16, messages: HI }), ...init });
+
+describe("an error object after keep-alive newlines fails over", () => {
+  const cases = (["anthropic", "openai"] as const).flatMap((d) => ([429, 529, 401] as const).flatMap((status) => (["apart", "one write"] as const).map((how) => [d, status, how] as const)));
+  test.each(cases)("%s SDK, %d, newlines and error %s: the SDK gets the second target's answer, the log both attempts, the first target cools", async (d, status, how) => {
+    quirkA = (dd) => keepAliveThen(errorObject(dd, status), 3, how);
+    const got = await ask(d);
+    expect(got.raised).toBeUndefined();
+    expect(got.text).toBe("from b");
+    const r = await recordOf(got.id);
+    expect(r.routing.attempts.map((t) => [t.target, t.status, t.class])).toEqual([
+      ["a/m", status, ERRORS[status].class],
+      ["b/m", 200, "ok"],
+    ]);
+    expect(r.routing.attempts[0]!.error).toContain("after keep-alive spaces");
+    expect(r.response.status).toBe(200);
+    expect(gw.coolingList(Date.now()).map((c) => [c.route, c.target])).toEqual([["pair", "a/m"]]);
+    // Counted as a failover, as one before any byte is.
+    expect(await (await fetch(`${gw.url}/metrics`)).text()).toContain('gw_failovers_total{route="pair"} 1');
+  });
+
+  test("the client's bytes: the first target's newlines, then the second target's body as it sent it (gzip decoded: the client's body is identity)", async () => {
+    quirkA = (d) => keepAliveThen(errorObject(d, 429), 2, "apart");
+    const body = answer("openai", "from b");
+    quirkB = () => new Response(gzipSync(body), { headers: { "content-type": "application/json", "content-encoding": "gzip" } });
+    const res = await post("openai");
+    expect([res.status, res.headers.get("content-encoding")]).toEqual([200, null]);
+    expect(await res.text()).toBe(`\n\n${body}`);
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.usage?.output).toBe(5);
+  });
+
+  test("the next target opens with keep-alive newlines too: its newlines follow, then its answer (or, failing, the next)", async () => {
+    quirkA = (d) => keepAliveThen(errorObject(d, 529), 2, "apart");
+    quirkB = (d) => keepAliveThen(answer(d, "worth the wait"), 3, "apart");
+    const res = await post("anthropic");
+    expect(await res.text()).toBe(`\n\n\n\n\n${answer("anthropic", "worth the wait")}`);
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([
+      ["a/m", "transient"],
+      ["b/m", "ok"],
+    ]);
+  });
+
+  test("the next target answers an event stream to the non-streamed request: no answer here, the error after the newlines", async () => {
+    quirkA = (d) => keepAliveThen(errorObject(d, 429), 1, "apart");
+    quirkB = () => new Response("event: ping\ndata: {}\n\n", { headers: { "content-type": "text/event-stream" } });
+    const res = await post("openai");
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text.startsWith("\n")).toBe(true);
+    expect(JSON.parse(text).error.message).toContain("event stream");
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([
+      ["a/m", "transient"],
+      ["b/m", "transient"],
+    ]);
+    // Not the target's fault: no cooldown for it.
+    expect(gw.coolingList(Date.now()).map((c) => c.target)).toEqual(["a/m"]);
+  });
+
+  test.each([
+    ["breaks", (c: ReadableStreamDefaultController<Uint8Array>) => c.error(new Error("upstream gone"))],
+    ["ends", (c: ReadableStreamDefaultController<Uint8Array>) => c.close()],
+  ] as const)("a body that %s after keep-alive newlines, before any value, fails over too", async (_, end) => {
+    quirkA = () => {
+      let sent = false;
+      const body = new ReadableStream<Uint8Array>(
+        {
+          async pull(c) {
+            if (sent) return end(c);
+            sent = true;
+            c.enqueue(enc.encode("\n"));
+            await Bun.sleep(5);
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      return new Response(body, { headers: { "content-type": "application/json" } });
+    };
+    const got = await ask("anthropic");
+    expect(got.raised).toBeUndefined();
+    expect(got.text).toBe("from b");
+    const r = await recordOf(got.id);
+    expect(r.routing.attempts.map((t) => [t.target, t.status, t.class])).toEqual([
+      ["a/m", 0, "transient"],
+      ["b/m", 200, "ok"],
+    ]);
+  });
+
+  test("Anthropic's error shape in a 200 without newlines (sized, as CLIProxyAPI's error comes when it has not kept alive) is judged as its error: it fails over", async () => {
+    quirkA = () => new Response(errorObject("anthropic", 529), { headers: { "content-type": "application/json" } });
+    const got = await ask("anthropic");
+    expect(got.text).toBe("from b");
+    const r = await recordOf(got.id);
+    expect(r.routing.attempts.map((t) => [t.target, t.status, t.class])).toEqual([
+      ["a/m", 529, "transient"],
+      ["b/m", 200, "ok"],
+    ]);
+  });
+
+  test("gw mock as CLIProxyAPI (ns-keepalive, then a 529 on /v1/messages): the Anthropic SDK gets the second target's message", async () => {
+    const got = await ask("anthropic", "cpa-pair");
+    expect(got.raised).toBeUndefined();
+    expect(got.text).toContain("cpa");
+    const r = await recordOf(got.id);
+    expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([
+      ["cpa/m~529~slow-first=300~ns-keepalive=100", "transient"],
+      ["cpa/m", "ok"],
+    ]);
+  });
+});
+
+describe("when every target fails after newlines", () => {
+  test.each(["openai", "anthropic"] as const)("%s: the last error follows the newlines, masked, under the 200; the record says the final status", async (d) => {
+    quirkA = (dd) => keepAliveThen(errorObject(dd, 429), 2, "apart");
+    quirkB = (dd) => keepAliveThen(errorObject(dd, 401, `Incorrect API key provided: ${KEY}`), 1, "one write");
+    const res = await post(d);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).not.toContain(KEY);
+    expect(text).toBe(`\n\n\n${errorObject(d, 401, `Incorrect API key provided: ${MASKED}`)}`);
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.response.status).toBe(401);
+    expect(r.response.error).toContain("Incorrect API key provided");
+    expect(r.routing.attempts.map((t) => [t.target, t.status, t.class])).toEqual([
+      ["a/m", 429, "transient"],
+      ["b/m", 401, "auth"],
+    ]);
+  });
+
+  test("what the SDKs make of it: a 200 whose body is an error object", async () => {
+    quirkA = (d) => keepAliveThen(errorObject(d, 429), 2, "apart");
+    quirkB = (d) => keepAliveThen(errorObject(d, 529), 1, "apart");
+    // Neither SDK raises for a 200: each returns the error object as its answer.
+    const viaAnthropic = await ask("anthropic");
+    expect(viaAnthropic.raised).toBeUndefined();
+    expect(viaAnthropic.data).toEqual({ type: "error", error: ERRORS[529].anthropic });
+    // A fresh gateway: no cooldown left from the first request.
+    await gw.stop(0);
+    gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
+    const viaOpenai = await ask("openai");
+    expect(viaOpenai.raised).toBeUndefined();
+    expect(viaOpenai.data).toEqual({ error: ERRORS[529].openai });
+  });
+});
+
+test("the client leaves while the next target works: that upstream request is aborted, nothing left running", async () => {
+  quirkA = (d) => keepAliveThen(errorObject(d, 429), 1, "apart");
+  const bSeen = b.seen.length;
+  const bAborted = b.aborted.length;
+  // The second target never answers on its own.
+  quirkB = () => new Promise<Response>(() => {});
+  const leave = new AbortController();
+  const res = await post("openai", "pair", { signal: leave.signal });
+  const reader = res.body!.getReader();
+  expect(new TextDecoder().decode((await reader.read()).value)).toBe("\n");
+  await waitFor(() => b.seen.length > bSeen, 10_000, "the failover to reach the second target");
+  leave.abort();
+  await waitFor(() => b.aborted.length > bAborted, 10_000, "the second target's request to be aborted");
+  const r = await recordOf(res.headers.get("x-gw-request-id"));
+  expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([
+    ["a/m", "transient"],
+    ["b/m", "aborted"],
+  ]);
+});
