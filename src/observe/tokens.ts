@@ -37,7 +37,11 @@ export interface UsageWatcher {
 /** An incremental SSE watcher. Cost per chunk: one streaming UTF-8 decode and a substring search. */
 export function usageFromSse(): UsageWatcher {
   const decoder = new TextDecoder();
-  let tail = "";
+  // The line not complete yet, in the reads it came in: a long line (a Codex handshake echoes its
+  // request's tools, a Gemini image is megabytes) read in TCP-sized pieces is joined once, at its
+  // end, and each read searched alone — not joined to all before it and searched again.
+  let parts: string[] = [];
+  let size = 0;
   let usage: Usage | undefined;
   let respId: string | undefined;
   let errorData: string | undefined;
@@ -73,19 +77,27 @@ export function usageFromSse(): UsageWatcher {
   };
   return {
     push(chunk) {
-      const text = tail + decoder.decode(chunk, { stream: true });
+      const text = decoder.decode(chunk, { stream: true });
       let start = 0;
-      for (let nl = text.indexOf("\n", start); nl !== -1; nl = text.indexOf("\n", start)) {
-        line(text.slice(start, nl).trimEnd());
+      for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
+        const end = text.slice(start, nl);
+        line((size ? parts.join("") + end : end).trimEnd());
+        parts = [];
+        size = 0;
         cut = false;
         start = nl + 1;
       }
-      tail = text.slice(start);
+      if (start < text.length) {
+        parts.push(start ? text.slice(start) : text);
+        size += text.length - start;
+      }
       // A huge line (a content delta, a Gemini image) keeps its start, so its end — where Gemini
       // puts finishReason and usage — is still read as part of a data line (first-event.ts
       // endsTheAnswer), and its usage from there (usageAtEnd).
-      if (tail.length > MAX_LINE) {
-        tail = tail.slice(0, LINE_START) + tail.slice(-KEEP_END);
+      if (size > MAX_LINE) {
+        const kept = parts.join("");
+        parts = [kept.slice(0, LINE_START) + kept.slice(-KEEP_END)];
+        size = parts[0]!.length;
         cut = true;
       }
     },

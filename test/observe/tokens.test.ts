@@ -207,3 +207,29 @@ describe("usage as CLIProxyAPI translates it", () => {
     });
   });
 });
+
+// A Codex handshake echoes its request (hundreds of KB), a Gemini image is megabytes on one line,
+// and TCP hands them over in reads of a segment or so: each read must not be searched again with
+// all of the line before it. Counted (characters searched for a line end), not timed.
+describe("usageFromSse's cost", () => {
+  for (const size of [1_000_000, 4_000_000]) {
+    test(`a line of ${size / 1e6} MB in reads of 1,448 bytes is searched once, not once per read`, () => {
+      const bytes = new TextEncoder().encode(`event: response.completed\ndata: {"type":"response.completed","response":{"id":"r1","instructions":"${"x".repeat(size)}","usage":{"input_tokens":12,"output_tokens":9}}}\n\n`);
+      const indexOf = String.prototype.indexOf;
+      let searched = 0;
+      String.prototype.indexOf = function (this: string, what: string, from?: number) {
+        const at = indexOf.call(this, what, from);
+        if (what === "\n") searched += (at === -1 ? this.length : at + 1) - (from ?? 0);
+        return at;
+      } as typeof indexOf;
+      const w = usageFromSse();
+      try {
+        for (let i = 0; i < bytes.length; i += 1448) w.push(bytes.subarray(i, i + 1448));
+      } finally {
+        String.prototype.indexOf = indexOf;
+      }
+      expect([w.usage(), w.responseId(), w.answerEnded!()]).toEqual([{ input: 12, output: 9 }, "r1", true]);
+      expect(searched).toBeLessThanOrEqual(bytes.length);
+    });
+  }
+});
