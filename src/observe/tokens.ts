@@ -32,6 +32,12 @@ export interface UsageWatcher {
   errorEvents?(): number;
   /** Whether the answer's end has passed: its dialect's last event (first-event.ts endsTheAnswer), or an error event. */
   answerEnded?(): boolean;
+  /**
+   * Whether the event the last chunk left incomplete is an error event (as errorEvents counts
+   * them): named so, or its data line opens as one — an error too large to pass whole is known by
+   * its start.
+   */
+  inError?(): boolean;
 }
 
 /** An incremental SSE watcher. Cost per chunk: one streaming UTF-8 decode and a substring search. */
@@ -52,6 +58,8 @@ export function usageFromSse(): UsageWatcher {
   let ended = false;
   // The line being read lost its middle (too long to keep whole).
   let cut = false;
+  // Its first LINE_START characters, once it did.
+  let head = "";
   const line = (l: string) => {
     ended ||= endsTheAnswer(l);
     if (l.startsWith("event:")) {
@@ -81,7 +89,13 @@ export function usageFromSse(): UsageWatcher {
       let start = 0;
       for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
         const end = text.slice(start, nl);
-        line((size ? parts.join("") + end : end).trimEnd());
+        const whole = size ? parts.join("") + end : end;
+        // A line too long to keep whole is its start and its end, however it was read.
+        if (!cut && whole.length > MAX_LINE) {
+          head = whole.slice(0, LINE_START);
+          cut = true;
+        }
+        line((cut ? head + whole.slice(-KEEP_END) : whole).trimEnd());
         parts = [];
         size = 0;
         cut = false;
@@ -96,7 +110,8 @@ export function usageFromSse(): UsageWatcher {
       // endsTheAnswer), and its usage from there (usageAtEnd).
       if (size > MAX_LINE) {
         const kept = parts.join("");
-        parts = [kept.slice(0, LINE_START) + kept.slice(-KEEP_END)];
+        if (!cut) head = kept.slice(0, LINE_START);
+        parts = [kept.slice(-KEEP_END)];
         size = parts[0]!.length;
         cut = true;
       }
@@ -106,7 +121,15 @@ export function usageFromSse(): UsageWatcher {
     streamError: () => errorData,
     errorEvents: () => errors,
     answerEnded: () => ended || errors > 0,
+    inError: () => errorEvent || (size > 0 && ERROR_DATA.test(cut ? head : lineStart(parts))),
   };
+}
+
+/** The first characters of a line in pieces: enough for ERROR_DATA. */
+function lineStart(parts: readonly string[]): string {
+  let start = "";
+  for (const p of parts) if ((start += p.slice(0, 64)).length >= 64) break;
+  return start;
 }
 
 /**
