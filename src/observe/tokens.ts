@@ -96,8 +96,10 @@ export function usageFromSse(): UsageWatcher {
           cut = true;
         }
         line((cut ? head + whole.slice(-KEEP_END) : whole).trimEnd());
-        parts = [];
-        size = 0;
+        if (size) {
+          parts = [];
+          size = 0;
+        }
         cut = false;
         start = nl + 1;
       }
