@@ -195,11 +195,15 @@ export class WholeErrors {
     return masked === text ? bytes : encoder.encode(masked);
   }
 
-  /** A piece of an error object too large to hold, masked as the whole will be; the first names the error (its start). */
+  /**
+   * A piece of an error object too large to hold, masked as the whole will be. After content its
+   * first piece names the error (the answer broke); alone, its status cannot be told from a piece
+   * (Google and OpenAI put the code after the message), so it is not judged.
+   */
   private passPiece(bytes: Uint8Array, more: boolean): Uint8Array {
     const p = (this.passing ??= { mask: this.pieces!(), decoder: new TextDecoder() });
     const text = p.decoder.decode(bytes, { stream: more });
-    if (this.opening === Opening.Error) this.found ??= { text, afterContent: this.values > 1 };
+    if (this.opening === Opening.Error && this.values > 1) this.found ??= { text, afterContent: true };
     let out = p.mask.push(text);
     if (!more) {
       out += p.mask.end();
