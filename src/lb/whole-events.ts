@@ -48,6 +48,7 @@ export class WholeEvents {
   }
 
   private keep(piece: Uint8Array): void {
+    if (piece.byteLength === 0) return;
     this.parts.push(piece);
     this.size += piece.byteLength;
   }
