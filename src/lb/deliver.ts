@@ -5,6 +5,7 @@
 
 import type { CooldownsMs, Route } from "../config/types.ts";
 import type { Observability } from "../observe/http.ts";
+import type { PieceMask } from "../observe/mask-pieces.ts";
 import { failedAnswer } from "../observe/record.ts";
 import type { RequestLog } from "../observe/requestlog.ts";
 import { KEEP_END, type Usage, usageFromJson, usageFromJsonEnd, usageFromSse, type UsageWatcher } from "../observe/tokens.ts";
@@ -29,6 +30,7 @@ import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
 import { WholeErrors } from "./whole-errors.ts";
 import { codingsOf } from "./encoding.ts";
+import { ErrorEvents, maskWholeLines } from "./error-events.ts";
 import { WholeEvents } from "./whole-events.ts";
 import { isEventStream, isJson, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
 
@@ -63,6 +65,8 @@ interface Delivery {
   readonly idleMs: number;
   /** The runtime's masker (Runtime.masker.text): upstream errors reach the client through it. */
   readonly mask: (s: string) => string;
+  /** The runtime's masker for an error too large to hold whole (Runtime.masker.pieces). */
+  readonly maskPieces: () => PieceMask;
   /** The request's client, whose slow-path moment (due.ts) is cancelled once the response has ended. */
   readonly client: ClientLink;
   /** gw's own error to answer instead of the final attempt's (own-error.ts). */
@@ -111,8 +115,9 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   let bytes = 0;
   let firstByteAt: number | undefined;
   const events = sse ? new WholeEvents() : undefined;
+  const errorEvents = new ErrorEvents(d.mask, d.maskPieces);
   // A plain JSON body without a length may still be an error quoting a key (whole-errors.ts).
-  const errors = !sse && isPlainJson(o.headers) ? new WholeErrors(d.mask) : undefined;
+  const errors = !sse && isPlainJson(o.headers) ? new WholeErrors(d.mask, d.maskPieces) : undefined;
   const onChunk = (raw: Uint8Array): Uint8Array => {
     if (bytes === 0) firstByteAt = performance.now();
     bytes += raw.byteLength;
@@ -124,9 +129,8 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     if (!watcher || chunk.byteLength === 0) return chunk;
     const errorsBefore = watcher.errorEvents?.() ?? 0;
     watcher.push(chunk);
-    // An error event after content is an upstream error like a status: what it quotes is masked
-    // (in the chunk that completes it, as CLIProxyAPI writes an event in one piece).
-    return (watcher.errorEvents?.() ?? 0) > errorsBefore ? maskWholeLines(chunk, d.mask) : chunk;
+    // An error event after content is an upstream error like a status: what it quotes is masked (error-events.ts).
+    return errorEvents.pass(chunk, (watcher.errorEvents?.() ?? 0) > errorsBefore, watcher.inError?.() ?? false);
   };
   d.gw.load?.enter(o.attempt.instance.name);
   if (sse) {
@@ -167,8 +171,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   // After the upstream's last byte: an event it never completed, as it came (masked: it may be an
   // error's start), and for Gemini its error once more in Google's shape.
   const trailer = () => {
-    const rest = events?.rest();
-    const text = (rest ? d.mask(utf8.decode(rest)) : "") + (d.dialect === "gemini" ? (geminiReadableError(watcher?.streamError?.(), d.mask) ?? "") : "");
+    const text = errorEvents.end(events?.rest()) + (d.dialect === "gemini" ? (geminiReadableError(watcher?.streamError?.(), d.mask) ?? "") : "");
     return text || undefined;
   };
   // A stream that closes before its answer's end was cut short: a break, though its close was clean.
@@ -242,18 +245,6 @@ function scrubOpening(held: StreamSource, mask: (s: string) => string): StreamSo
   return masked === bytes ? held : { ...held, head: [masked] };
 }
 
-/**
- * Stream bytes with the secrets in their whole lines masked (a character cut at the end stays
- * bytes for the next chunk to complete); the same bytes when nothing needed masking.
- */
-function maskWholeLines(bytes: Uint8Array, mask: (s: string) => string): Uint8Array {
-  const lines = bytes.lastIndexOf(0x0a) + 1;
-  const text = utf8.decode(bytes.subarray(0, lines));
-  const masked = mask(text);
-  if (masked === text) return bytes;
-  return lines < bytes.length ? Buffer.concat([encoder.encode(masked), bytes.subarray(lines)]) : encoder.encode(masked);
-}
-
 interface End {
   status: number;
   bytes: number;
@@ -291,7 +282,6 @@ function isPlainJson(headers: Headers): boolean {
 // `.buffer` makes JSC copy them into a new ArrayBuffer (~3 µs for a 400-byte answer, against
 // ~0.4 µs to decode and parse it this way).
 const utf8 = new TextDecoder();
-const encoder = new TextEncoder();
 
 /** Usage and Responses id of a JSON answer. */
 function parseAnswer(bytes: Uint8Array): Answer {

@@ -97,7 +97,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
 
     // Stream → observe: bytes go to the client; the record completes when they have.
     const explain = explainHeaders(record.id, facts, fallback, final, attempts, intake);
-    return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, client, own, cooldowns: rt.config.global.lb.cooldownsMs, path: intake.path, run });
+    return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, maskPieces: rt.masker.pieces, client, own, cooldowns: rt.config.global.lb.cooldownsMs, path: intake.path, run });
   } finally {
     hold.release();
   }

@@ -12,9 +12,10 @@
 // ordinary value is recognised by its first bytes and passes as the same chunks; the rest of it is
 // scanned only for its end (its strings natively), for a value may follow it.
 
+import type { PieceMask } from "../observe/mask-pieces.ts";
 import { errorAnswerObject } from "./first-event.ts";
 
-/** An error object larger than this goes out masked in pieces of this size (no upstream sends one). */
+/** An error object larger than this goes out in pieces of about this size, masked as it would be whole (mask.ts pieces). */
 const MAX_HELD = 1 << 20;
 
 const enum Mode {
@@ -54,8 +55,13 @@ export class WholeErrors {
   /** Objects met at valueDepth so far (the held one included). */
   private values = 0;
   private found: FoundError | undefined;
+  /** An error object too large to hold, going out in pieces. */
+  private passing: { readonly mask: PieceMask; readonly decoder: TextDecoder } | undefined;
 
-  constructor(private readonly mask: (s: string) => string) {}
+  constructor(
+    private readonly mask: (s: string) => string,
+    private readonly pieces?: () => PieceMask,
+  ) {}
 
   /** What of `chunk` the client gets now (empty while an error object is incomplete). */
   push(chunk: Uint8Array): Uint8Array {
@@ -135,7 +141,7 @@ export class WholeErrors {
     this.held.push(rest);
     this.heldSize += rest.byteLength;
     if (this.heldSize > MAX_HELD) {
-      out.push(this.release());
+      out.push(this.release(false, true));
       this.held = [];
       this.heldSize = 0;
     }
@@ -173,16 +179,37 @@ export class WholeErrors {
     return undefined;
   }
 
-  /** The held value as the client gets it: masked when it is an error object (or may be one, at the end). */
-  private release(atEnd = false): Uint8Array {
+  /**
+   * The held value as the client gets it: masked when it is an error object (or may be one, at the
+   * end); with `more`, a piece of one too large to hold, the rest of it still to come.
+   */
+  private release(atEnd = false, more = false): Uint8Array {
     const bytes = this.held!.length === 1 ? this.held![0]! : Buffer.concat(this.held!, this.heldSize);
     const error = this.opening === Opening.Error || atEnd;
     this.held = undefined;
     if (!error) return bytes;
+    if (this.passing || (more && this.pieces)) return this.passPiece(bytes, more);
     const text = utf8.decode(bytes);
     if (this.opening === Opening.Error && errorAnswerObject(text)) this.found ??= { text, afterContent: this.values > 1 };
     const masked = this.mask(text);
     return masked === text ? bytes : encoder.encode(masked);
+  }
+
+  /**
+   * A piece of an error object too large to hold, masked as the whole will be. After content its
+   * first piece names the error (the answer broke); alone, its status cannot be told from a piece
+   * (Google and OpenAI put the code after the message), so it is not judged.
+   */
+  private passPiece(bytes: Uint8Array, more: boolean): Uint8Array {
+    const p = (this.passing ??= { mask: this.pieces!(), decoder: new TextDecoder() });
+    const text = p.decoder.decode(bytes, { stream: more });
+    if (this.opening === Opening.Error && this.values > 1) this.found ??= { text, afterContent: true };
+    let out = p.mask.push(text);
+    if (!more) {
+      out += p.mask.end();
+      this.passing = undefined;
+    }
+    return encoder.encode(out);
   }
 
   private joined(out: Uint8Array[], last: Uint8Array): Uint8Array {

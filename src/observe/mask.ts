@@ -3,6 +3,7 @@
 // masked even when gw does not know them (an upstream echoing a key back in an error message).
 
 import type { Config } from "../config/types.ts";
+import { type PieceMask, pieceMasker } from "./mask-pieces.ts";
 
 const MIN_PARTIAL = 16; // shorter secrets would be half revealed by first 6 … last 4
 
@@ -54,6 +55,8 @@ export interface Masker {
   headers(h: Headers | Readonly<Record<string, string>>): Record<string, string>;
   /** A URL or path: `key=` query values masked, plus text(). */
   url(u: string): string;
+  /** A text that comes in pieces (an error too large to hold whole) masked as text() masks it whole, whatever the cuts. */
+  pieces(): PieceMask;
 }
 
 /** A masker that also knows the given secrets (e.g. `secretsOf(config)`); rebuild it on reload. */
@@ -79,6 +82,7 @@ export function createMasker(secrets: readonly string[] = []): Masker {
       return out;
     },
     url: (u) => text(u.replace(KEY_PARAM, maskKeyParam)),
+    pieces: pieceMasker(text, knownRe, known[0]?.length ?? 0),
   };
 }
 

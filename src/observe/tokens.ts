@@ -32,12 +32,22 @@ export interface UsageWatcher {
   errorEvents?(): number;
   /** Whether the answer's end has passed: its dialect's last event (first-event.ts endsTheAnswer), or an error event. */
   answerEnded?(): boolean;
+  /**
+   * Whether the event the last chunk left incomplete is an error event (as errorEvents counts
+   * them): named so, or its data line opens as one — an error too large to pass whole is known by
+   * its start.
+   */
+  inError?(): boolean;
 }
 
 /** An incremental SSE watcher. Cost per chunk: one streaming UTF-8 decode and a substring search. */
 export function usageFromSse(): UsageWatcher {
   const decoder = new TextDecoder();
-  let tail = "";
+  // The line not complete yet, in the reads it came in: a long line (a Codex handshake echoes its
+  // request's tools, a Gemini image is megabytes) read in TCP-sized pieces is joined once, at its
+  // end, and each read searched alone — not joined to all before it and searched again.
+  let parts: string[] = [];
+  let size = 0;
   let usage: Usage | undefined;
   let respId: string | undefined;
   let errorData: string | undefined;
@@ -48,6 +58,8 @@ export function usageFromSse(): UsageWatcher {
   let ended = false;
   // The line being read lost its middle (too long to keep whole).
   let cut = false;
+  // Its first LINE_START characters, once it did.
+  let head = "";
   const line = (l: string) => {
     ended ||= endsTheAnswer(l);
     if (l.startsWith("event:")) {
@@ -73,19 +85,36 @@ export function usageFromSse(): UsageWatcher {
   };
   return {
     push(chunk) {
-      const text = tail + decoder.decode(chunk, { stream: true });
+      const text = decoder.decode(chunk, { stream: true });
       let start = 0;
-      for (let nl = text.indexOf("\n", start); nl !== -1; nl = text.indexOf("\n", start)) {
-        line(text.slice(start, nl).trimEnd());
+      for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
+        const end = text.slice(start, nl);
+        const whole = size ? parts.join("") + end : end;
+        // A line too long to keep whole is its start and its end, however it was read.
+        if (!cut && whole.length > MAX_LINE) {
+          head = whole.slice(0, LINE_START);
+          cut = true;
+        }
+        line((cut ? head + whole.slice(-KEEP_END) : whole).trimEnd());
+        if (size) {
+          parts = [];
+          size = 0;
+        }
         cut = false;
         start = nl + 1;
       }
-      tail = text.slice(start);
+      if (start < text.length) {
+        parts.push(start ? text.slice(start) : text);
+        size += text.length - start;
+      }
       // A huge line (a content delta, a Gemini image) keeps its start, so its end — where Gemini
       // puts finishReason and usage — is still read as part of a data line (first-event.ts
       // endsTheAnswer), and its usage from there (usageAtEnd).
-      if (tail.length > MAX_LINE) {
-        tail = tail.slice(0, LINE_START) + tail.slice(-KEEP_END);
+      if (size > MAX_LINE) {
+        const kept = parts.join("");
+        if (!cut) head = kept.slice(0, LINE_START);
+        parts = [kept.slice(-KEEP_END)];
+        size = parts[0]!.length;
         cut = true;
       }
     },
@@ -94,7 +123,15 @@ export function usageFromSse(): UsageWatcher {
     streamError: () => errorData,
     errorEvents: () => errors,
     answerEnded: () => ended || errors > 0,
+    inError: () => errorEvent || (size > 0 && ERROR_DATA.test(cut ? head : lineStart(parts))),
   };
+}
+
+/** The first characters of a line in pieces: enough for ERROR_DATA. */
+function lineStart(parts: readonly string[]): string {
+  let start = "";
+  for (const p of parts) if ((start += p.slice(0, 64)).length >= 64) break;
+  return start;
 }
 
 /**

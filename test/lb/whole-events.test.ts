@@ -31,3 +31,35 @@ describe("WholeEvents", () => {
     expect(feed(w, big)[0]!.length).toBe(1_400_006);
   });
 });
+
+// A Codex handshake echoes its request (hundreds of KB) and TCP hands it over in reads of a segment
+// or so: each read must not copy again all that waits before it. Counted, not timed.
+describe("WholeEvents' cost", () => {
+  /** Bytes Buffer.concat copies while `run` runs. */
+  const copied = (run: () => void): number => {
+    const concat = Buffer.concat;
+    let n = 0;
+    Buffer.concat = function (list: readonly Uint8Array[], total?: number) {
+      n += total ?? list.reduce((s, b) => s + b.byteLength, 0);
+      return concat(list, total);
+    } as typeof concat;
+    try {
+      run();
+    } finally {
+      Buffer.concat = concat;
+    }
+    return n;
+  };
+  for (const size of [1_000_000, 4_000_000]) {
+    test(`an event of ${size / 1e6} MB in reads of 1,448 bytes is copied once, not once per read`, () => {
+      const bytes = enc.encode(`event: response.created\ndata: {"instructions":"${"x".repeat(size)}"}\n\n`);
+      let out = 0;
+      const n = copied(() => {
+        const w = new WholeEvents();
+        for (let i = 0; i < bytes.length; i += 1448) out += w.push(bytes.subarray(i, i + 1448)).byteLength;
+      });
+      expect(out).toBe(bytes.length);
+      expect(n).toBeLessThanOrEqual(bytes.length);
+    });
+  }
+});

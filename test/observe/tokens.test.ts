@@ -207,3 +207,49 @@ describe("usage as CLIProxyAPI translates it", () => {
     });
   });
 });
+
+describe("usageFromSse: a line too long to keep whole", () => {
+  // The record's error is read from it: it must not depend on where the reads cut it.
+  test("is its start and its end, wherever the reads cut it; an error is known by its start before its end", () => {
+    const message = Array.from({ length: 300_000 }, (_, i) => `w${i % 977}`).join(" ");
+    const bytes = new TextEncoder().encode(`data: {"error":{"message":"${message}","code":"invalid_api_key"}}\n\n`);
+    const seen = [bytes.length, 1448, 16_384, 70_001].map((size) => {
+      const w = usageFromSse();
+      let open = false;
+      for (let i = 0; i < bytes.length; i += size) {
+        w.push(bytes.subarray(i, i + size));
+        if (i + size < bytes.length - 2) open ||= w.inError!();
+      }
+      return [w.streamError!(), open || size === bytes.length];
+    });
+    const line = `{"error":{"message":"${message}","code":"invalid_api_key"}}`;
+    expect(seen[0]![0]).toBe(`${line.slice(0, 250)}${line.slice(-4096)}`);
+    for (const s of seen) expect(s).toEqual(seen[0]!);
+  });
+});
+
+// A Codex handshake echoes its request (hundreds of KB), a Gemini image is megabytes on one line,
+// and TCP hands them over in reads of a segment or so: each read must not be searched again with
+// all of the line before it. Counted (characters searched for a line end), not timed.
+describe("usageFromSse's cost", () => {
+  for (const size of [1_000_000, 4_000_000]) {
+    test(`a line of ${size / 1e6} MB in reads of 1,448 bytes is searched once, not once per read`, () => {
+      const bytes = new TextEncoder().encode(`event: response.completed\ndata: {"type":"response.completed","response":{"id":"r1","instructions":"${"x".repeat(size)}","usage":{"input_tokens":12,"output_tokens":9}}}\n\n`);
+      const indexOf = String.prototype.indexOf;
+      let searched = 0;
+      String.prototype.indexOf = function (this: string, what: string, from?: number) {
+        const at = indexOf.call(this, what, from);
+        if (what === "\n") searched += (at === -1 ? this.length : at + 1) - (from ?? 0);
+        return at;
+      } as typeof indexOf;
+      const w = usageFromSse();
+      try {
+        for (let i = 0; i < bytes.length; i += 1448) w.push(bytes.subarray(i, i + 1448));
+      } finally {
+        String.prototype.indexOf = indexOf;
+      }
+      expect([w.usage(), w.responseId(), w.answerEnded!()]).toEqual([{ input: 12, output: 9 }, "r1", true]);
+      expect(searched).toBeLessThanOrEqual(bytes.length);
+    });
+  }
+});

@@ -1,0 +1,91 @@
+// Text masked as it passes in pieces — an error event or error body too large to be held whole (a
+// relay that echoes the request, its key or the user's with it, into its error): the client gets
+// what the masker's text() makes of the whole, whatever the cuts. Each piece goes out masked up to
+// a point no secret can straddle; the rest waits for the next piece.
+//
+// Such a point: after a character no token shape or URL userinfo can hold (a quote, `<`, `>`, `?`,
+// `#`, or a space that follows no `Bearer`), where no known secret begins that the text so far
+// cannot tell whole, nor one it can. Text needs one every MAX_WAIT characters or so — JSON and prose
+// have them everywhere; a run without (base64) is cut anyway, where no known secret straddles.
+
+export interface PieceMask {
+  /** The masked text that can go out now; the rest of `piece` waits for the next. */
+  push(piece: string): string;
+  /** What waits, masked: the text's end. */
+  end(): string;
+}
+
+/**
+ * Most text that waits for a safe point beyond the longest known secret: past it, the cut is made
+ * where no known secret straddles (those are always masked), and an unknown token shape across it
+ * may pass in two parts.
+ */
+const MAX_WAIT = 8192;
+
+/**
+ * A source of PieceMasks for `text` (mask.ts createMasker's), whose known secrets `known` matches
+ * (its `gi` regex of literals, longest first) and are at most `longest` characters long.
+ */
+export function pieceMasker(text: (s: string) => string, known: RegExp | undefined, longest: number): () => PieceMask {
+  // A literal that starts within `room` of the end may still grow into a longer one.
+  const room = Math.max(0, longest - 1);
+  return () => {
+    const secrets = known && new RegExp(known.source, known.flags); // its own lastIndex
+    let held = "";
+    return {
+      push(piece) {
+        const buf = held + piece;
+        const cut = safeCut(buf, buf.length - room, secrets);
+        held = buf.slice(cut);
+        return cut ? text(buf.slice(0, cut)) : "";
+      },
+      end() {
+        const out = held ? text(held) : "";
+        held = "";
+        return out;
+      },
+    };
+  };
+}
+
+// --- internal ---
+
+/** Where `buf` can be cut (0: nowhere yet): at most `limit`, past which a known secret may still be read otherwise. */
+function safeCut(buf: string, limit: number, secrets: RegExp | undefined): number {
+  if (limit <= 0) return 0;
+  // The known secrets found before `limit` are found so in the whole text too: a match is decided
+  // by the `longest` characters from its start.
+  const spans: [number, number][] = [];
+  if (secrets) {
+    secrets.lastIndex = 0;
+    for (let m = secrets.exec(buf); m && m.index < limit; m = secrets.exec(buf)) spans.push([m.index, m.index + m[0].length]);
+  }
+  const straddled = (c: number) => spans.find(([s, e]) => s < c && c < e)?.[0];
+  let c = separatorCut(buf, limit);
+  for (let s = straddled(c); s !== undefined; s = straddled(c)) c = separatorCut(buf, s);
+  if (c > 0 || limit <= MAX_WAIT) return c;
+  // No safe point for too long: cut where no known secret straddles (nor a surrogate pair).
+  c = limit;
+  for (let s = straddled(c); s !== undefined; s = straddled(c)) c = s;
+  const high = buf.charCodeAt(c - 1);
+  return high >= 0xd800 && high < 0xdc00 ? c - 1 : c;
+}
+
+/** The last point at or before `upTo` that follows a character no token shape or URL userinfo holds; 0 when none. */
+function separatorCut(buf: string, upTo: number): number {
+  for (let i = upTo - 1; i >= 0; i--) {
+    const ch = buf.charCodeAt(i);
+    if (ch === 34 || ch === 39 || ch === 60 || ch === 62 || ch === 63 || ch === 35) return i + 1; // " ' < > ? #
+    if (ch === 32 || ch === 9 || ch === 10 || ch === 13) {
+      // `Bearer` and its spaces are the start of a token shape.
+      let j = i;
+      while (j > 0 && SPACE.test(buf[j - 1]!)) j--;
+      if (buf.slice(Math.max(0, j - 6), j).toLowerCase() !== "bearer") return i + 1;
+      i = j - 6;
+    }
+  }
+  return 0;
+}
+
+/** What `Bearer` may be followed by in a token shape (mask.ts TOKEN_SHAPES' `\\s`). */
+const SPACE = /\s/;

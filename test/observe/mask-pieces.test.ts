@@ -1,0 +1,94 @@
+import { describe, expect, test } from "bun:test";
+import { createMasker } from "../../src/observe/mask.ts";
+import { seededRandom } from "../helpers/policy.ts";
+
+const SECRETS = ["relay-secret-Q7hZ2xK9vLm4pW", "pass-w0rd", "s3cr3t-token-for-the-relay-which-is-long-enough"];
+const masker = createMasker(SECRETS);
+
+/** `text` in pieces cut at `cuts`, through one PieceMask. */
+function inPieces(text: string, cuts: readonly number[]): string {
+  const p = masker.pieces();
+  const edges = [0, ...cuts, text.length];
+  return edges.slice(1).map((e, i) => p.push(text.slice(edges[i], e))).join("") + p.end();
+}
+
+const randomCuts = (rand: () => number, length: number, n: number) =>
+  [...new Set(Array.from({ length: n }, () => 1 + Math.floor(rand() * (length - 1))))].sort((a, b) => a - b);
+
+describe("pieces(): text in pieces masked as text() masks it whole", () => {
+  // What masking looks at, side by side: known secrets (in other letter cases too, one inside
+  // another), token shapes, Bearer and its spaces, URL userinfo — and JSON and prose around them.
+  const words = [
+    ...SECRETS,
+    "RELAY-SECRET-q7hz2xk9vlm4pw",
+    "pass-w0rd-and-more",
+    "sk-abcdefghijklmnopqrstu",
+    "sk-proj-0123456789ABCDEFGHIJ_kl",
+    "AIzaSyA0123456789abcdefghijklmnopqrstu",
+    "ya29.a0AfH6SMBx0123456789abcdef",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N",
+    "Bearer ",
+    "Bearer\n  ",
+    "bearer",
+    "https://user:hunter2-pw@relay.example/v1",
+    "redis://tok3n0123456789@cache:6379",
+    '\\"',
+    '"',
+    " ",
+    "\n",
+    "\n\n",
+    "data: ",
+    '{"error":{"message":"',
+    "naïve → 世界 🌍",
+    "x",
+    "abc123",
+    "?",
+    "#",
+    "<",
+    "'",
+    ":",
+    "@",
+    "/",
+  ];
+  test("any text, any cuts (seeded): the same characters", () => {
+    const rand = seededRandom(41);
+    for (let t = 0; t < 3000; t++) {
+      let text = "";
+      for (let n = Math.floor(rand() * 40); n > 0; n--) text += words[Math.floor(rand() * words.length)];
+      if (text.length < 2) continue;
+      const whole = masker.text(text);
+      for (const cuts of [randomCuts(rand, text.length, 1 + Math.floor(rand() * 10)), Array.from({ length: text.length - 1 }, (_, i) => i + 1)]) {
+        expect([text, cuts, inPieces(text, cuts)]).toEqual([text, cuts, whole]);
+      }
+    }
+  });
+  test("a known secret across every cut of a long run with no safe point is masked still", () => {
+    const rand = seededRandom(7);
+    const secret = SECRETS[0]!;
+    for (const size of [20_000, 200_000]) {
+      const chars = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"];
+      const run = Array.from({ length: size }, () => chars[Math.floor(rand() * chars.length)]).join("");
+      const cuts = randomCuts(rand, size, 40).filter((c, i, a) => i === 0 || c - a[i - 1]! > 2 * secret.length);
+      // The secret written across each cut, starting 1…length-1 characters before it.
+      let text = run;
+      cuts.forEach((c, i) => {
+        const from = c - 1 - (i % (secret.length - 1));
+        text = text.slice(0, from) + secret + text.slice(from + secret.length);
+      });
+      const out = inPieces(text, cuts);
+      expect(out).not.toContain(secret);
+      expect(out.split("relay-…m4pW").length - 1).toBe(cuts.length);
+      expect(out).toBe(masker.text(text));
+    }
+  });
+  test("what waits: the room the longest known secret may need, back to a safe point", () => {
+    const one = createMasker([SECRETS[0]!]); // 27 characters: 26 may wait for the rest of one
+    const p = one.pieces();
+    const text = `{"error":{"message":"bad key ${SECRETS[0]}", "detail": "${"word ".repeat(200)}`;
+    const out = p.push(text);
+    expect(one.text(text).length - out.length).toBeLessThanOrEqual(26 + 5);
+    expect(out + p.end()).toBe(one.text(text));
+    expect(createMasker([]).pieces().push("no secrets known: up to the last space ")).toBe("no secrets known: up to the last space ");
+    expect(createMasker([]).pieces().push("a token may go on: sk-abcdefghijklmnopqrstu")).toBe("a token may go on: ");
+  });
+});
