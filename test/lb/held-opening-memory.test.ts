@@ -73,10 +73,12 @@ test("openings held at once are counted in the body budget: those that do not fi
   expect(gw.bodyMemory()).toBeLessThanOrEqual(16 * MB + HOLD_MAX_BYTES);
 });
 
-test("one opening alone is held whatever the budget (one request always fits)", async () => {
+test("a held opening is counted while it is held, and given back when its client leaves", async () => {
   start(16);
   const got = new Set<number>();
   void ask(got, 0).catch(() => {});
   await waitFor(() => gw.bodyMemory() >= OPENING.length, 20_000, "the held opening to be counted");
   expect(got.size).toBe(0);
+  for (const c of clients.splice(0)) c.abort();
+  await waitFor(() => gw.bodyMemory() === 0, 20_000, "the held opening's memory to be given back");
 });
