@@ -40,7 +40,11 @@ interface AttemptDeps {
   readonly client: ClientLink;
   readonly facts: RequestFacts;
   readonly record: RecordBuilder;
-  /** The request's share of the body budget: a stream's held opening is counted in it too (first-event.ts). */
+  /**
+   * The request's share of the body budget: a stream's held opening is counted in it too
+   * (first-event.ts). Given back once the answer is handed back (pipeline.ts): the attempts after
+   * it, which follow keep-alive spaces, take no event stream (cannotFollowSpaces), so hold none.
+   */
   readonly memory?: BodyHold;
 }
 
