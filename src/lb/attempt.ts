@@ -20,7 +20,8 @@ import { explainPick, stickyAction } from "./route.ts";
 import type { Runtime } from "./runtime.ts";
 import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
-import { errorAnswerObject, errorStatus, holdOpening } from "./first-event.ts";
+import type { BodyHold } from "./body-budget.ts";
+import { errorAnswerObject, errorStatus, HOLD_MAX_BYTES, holdOpening } from "./first-event.ts";
 import { isEventStream, isJson, readWhole } from "./stream.ts";
 import { ErrorOpening, holdJsonOpening, isJsonSpace, readOn } from "./json-opening.ts";
 import { answerError } from "./whole-errors.ts";
@@ -39,6 +40,12 @@ interface AttemptDeps {
   readonly client: ClientLink;
   readonly facts: RequestFacts;
   readonly record: RecordBuilder;
+  /**
+   * The request's share of the body budget: a stream's held opening is counted in it too
+   * (first-event.ts). Given back once the answer is handed back (pipeline.ts): the attempts after
+   * it, which follow keep-alive spaces, take no event stream (cannotFollowSpaces), so hold none.
+   */
+  readonly memory?: BodyHold;
 }
 
 /** The loop for `route`, or for the default instance (once, as sent) when there is no route. */
@@ -83,7 +90,7 @@ class RouteAttempts implements AttemptLoop {
         const again = await this.send(sent.to, ctl);
         sent = { ...again, heldMs: sent.heldMs + again.heldMs };
       }
-      tried = await judge(sent.outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text, post: d.req.method === "POST", afterSpaces: info.afterSpaces === true });
+      tried = await judge(sent.outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text, post: d.req.method === "POST", afterSpaces: info.afterSpaces === true, memory: d.memory });
     } finally {
       unschedule(ctl);
       if (sent?.outcome.kind === "response") d.load?.leave(sent.to.instance.name);
@@ -185,6 +192,8 @@ interface JudgeFacts {
   readonly post: boolean;
   /** Its body is to follow an earlier attempt's keep-alive spaces (failover.ts Attempt.afterSpaces). */
   readonly afterSpaces: boolean;
+  /** The request's share of the body budget (AttemptDeps.memory). */
+  readonly memory?: BodyHold;
 }
 
 /**
@@ -259,7 +268,7 @@ async function judgeUnsized(o: Answered, body: ReadableStream<Uint8Array>, ok: C
 
 /** A 2xx event stream: held until its first content event, or judged by the error event before it. */
 async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStream<Uint8Array>, ok: Classified, f: JudgeFacts): Promise<Tried> {
-  const opening = await holdOpening(body);
+  const opening = await holdOpening(body, HOLD_MAX_BYTES, f.memory);
   switch (opening.kind) {
     case "deliver":
       return { outcome: o, classified: ok, held: opening.source };

@@ -3,7 +3,8 @@
 // answer is handed back (read, parsed, rewritten, sent upstream), estimated from what it is:
 // its bytes, their text, and the values JSON.parse builds from it. A request that does not fit
 // is answered 503 (try again) instead of pushing gw's memory up; one request alone always fits,
-// so a body within lb_max_body_mb is never refused on an idle gw. Lives as long as the gateway.
+// so a body within lb_max_body_mb is never refused on an idle gw. A stream's opening held until its
+// first content (first-event.ts holdOpening) is held in the same share. Lives as long as the gateway.
 
 /** What JSON.parse builds per value (measured: ~90 bytes per `{}` in Bun 1.4), rounded up. */
 export const BYTES_PER_ELEMENT = 96;

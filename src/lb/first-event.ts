@@ -5,6 +5,7 @@
 // has been sent the request can still go elsewhere, so the handshake waits here: an error event
 // makes the attempt a failure like an error status (classify.ts), content lets the held bytes go.
 
+import { type BodyHold, NO_BUDGET } from "./body-budget.ts";
 import { holdHead, type StreamSource } from "./stream.ts";
 
 /**
@@ -14,8 +15,9 @@ import { holdHead, type StreamSource } from "./stream.ts";
  * codex_client_models.json) and its tools, MCP servers' included — one response.created from
  * ChatGPT's Codex backend passed 256 KiB (WaLiAPI#66). Room for two echoes of 1 MiB: at 64 KiB a
  * Codex 429 or server_is_overloaded after its handshake reached the client instead of failing over.
- * A request holds at most this much (and the event being read, as text) until its first content;
- * its own body, which holds what is echoed, is still counted then (body-budget.ts).
+ * A request holds at most this much (and the event being read, as text) until its first content,
+ * counted with the request bodies (body-budget.ts): an upstream that opens many streams with
+ * megabytes of handshake-like events cannot hold more than lb_max_body_memory_mb.
  */
 export const HOLD_MAX_BYTES = 2 * 1024 * 1024;
 
@@ -30,11 +32,13 @@ type Opening =
   | { readonly kind: "broke"; readonly message: string };
 
 /**
- * Read `body` until its first content event, an error event, its end or `maxBytes`. The caller
- * bounds the time (its attempt's first-byte deadline aborts the body: handshake events are no
- * first byte). The reader stays open in the source for delivery (or for the caller to cancel).
+ * Read `body` until its first content event, an error event, its end or `maxBytes` — or until
+ * `memory` (the request's share of the body budget) has no room for more: passed on then, as past
+ * `maxBytes`. The caller bounds the time (its attempt's first-byte deadline aborts the body:
+ * handshake events are no first byte). The reader stays open in the source for delivery (or for
+ * the caller to cancel).
  */
-export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = HOLD_MAX_BYTES): Promise<Opening> {
+export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = HOLD_MAX_BYTES, memory: BodyHold = NO_BUDGET): Promise<Opening> {
   const events = new EventSplitter();
   let held = 0;
   const r = await holdHead(body, (chunk): Verdict | undefined => {
@@ -47,7 +51,7 @@ export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = H
       if (verdict === "end") return EMPTY;
       return { kind: "error", status: verdict.status, text: ev.data };
     }
-    return held + events.pending > maxBytes ? DELIVER : undefined;
+    return held + events.pending > maxBytes || !memory.grow(chunk.byteLength) ? DELIVER : undefined;
   });
   if ("broke" in r) return { kind: "broke", message: `stream broke before its first content: ${r.broke}` };
   return r.verdict === "ended" ? { kind: "empty", source: r.source } : { ...r.verdict, source: r.source };

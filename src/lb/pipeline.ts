@@ -74,7 +74,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
     const record = new RecordBuilder(startedAt, intake, received.json, facts, rt.masker, presentedKey(req.headers, url), req.headers, server.requestIP(req)?.address);
 
     // Route → rewrite → forward, failing over until an outcome is delivered.
-    const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record };
+    const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record, memory: hold };
     let run = await runAttempts(attemptLoop(deps, facts.route));
     let final = run.final;
     let attempts = run.trace.length;

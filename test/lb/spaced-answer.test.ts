@@ -291,3 +291,27 @@ test("the client leaves while the next target works: that upstream request is ab
     ["b/m", "aborted"],
   ]);
 });
+
+test("gw stops while the next target works: that upstream request is aborted, the client's body ends, the record is written", async () => {
+  quirkA = (d) => keepAliveThen(errorObject(d, 429), 1, "apart");
+  const bSeen = b.seen.length;
+  const bAborted = b.aborted.length;
+  quirkB = () => new Promise<Response>(() => {});
+  const res = await post("openai");
+  const reader = res.body!.getReader();
+  expect(new TextDecoder().decode((await reader.read()).value)).toBe("\n");
+  await waitFor(() => b.seen.length > bSeen, 10_000, "the failover to reach the second target");
+  const stopped = gw.stop(50);
+  const rest = reader.read().then(
+    (r) => (r.done ? "ended" : "more"),
+    () => "aborted",
+  );
+  await stopped;
+  expect(await rest).not.toBe("more");
+  await waitFor(() => b.aborted.length > bAborted, 10_000, "the second target's request to be aborted");
+  const r = await recordOf(res.headers.get("x-gw-request-id"));
+  expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([
+    ["a/m", "transient"],
+    ["b/m", "aborted"],
+  ]);
+});
