@@ -9,7 +9,7 @@ const reverse = (s: string) => Array.from(s).reverse().join("");
 const cloak = (id: string) => (id.startsWith("claude-") ? id : CLOAK_PREFIX + reverse(id));
 
 /** `m(8192)` / `m(high)` set thinking; the base name is what the registry knows. */
-function stripThinking(model: string): string {
+export function stripThinking(model: string): string {
   const open = model.lastIndexOf("(");
   return open > 0 && model.endsWith(")") ? model.slice(0, open) : model;
 }
