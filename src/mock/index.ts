@@ -65,13 +65,12 @@ export function startMock(opts: MockOptions = {}): MockServer {
   const models = [...(file?.models ?? []), ...extraModels(opts)];
   const defaults = defaultFault(file, opts);
   const stats = new StatsRecorder(name);
-  const instance = { name, catalog: new Catalog(models, UNREGISTERED), defaults, stats, authTypes: authTypes(file?.authDir) };
+  const instance = { name, catalog: new Catalog(models, UNREGISTERED, authTypes(file?.authDir)), defaults, stats };
   const apiKeys = new Set([...(file?.apiKeys ?? []), ...(opts.apiKeys ?? [])]);
   // CLIProxyAPI watches its config and hot-reloads it; gw relies on that when a reload adds a
   // route (a model) or changes keep-alives without restarting the instance.
   const watcher = opts.config ? watchInstanceFile(opts.config, (next) => {
-    instance.catalog = new Catalog([...next.models, ...extraModels(opts)], UNREGISTERED);
-    instance.authTypes = authTypes(next.authDir);
+    instance.catalog = new Catalog([...next.models, ...extraModels(opts)], UNREGISTERED, authTypes(next.authDir));
     instance.defaults = defaultFault(next, opts);
     apiKeys.clear();
     for (const k of [...next.apiKeys, ...(opts.apiKeys ?? [])]) apiKeys.add(k);

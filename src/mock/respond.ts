@@ -15,8 +15,6 @@ export interface Instance {
   catalog: Catalog;
   defaults: Readonly<Fault>;
   stats: StatsRecorder;
-  /** Types of the OAuth credentials in the instance's auth-dir (auth-files.ts). */
-  authTypes: readonly string[];
 }
 
 export interface ModelRequest {
@@ -82,7 +80,7 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
   // the instance registered that name.
   const provider = inst.catalog.provider(model) ?? inst.catalog.provider(mr.model);
   if (provider === null) return errorResponse(400, dialect.errorBody(unknownModelText(model), mr.stream));
-  const upstream = upstreamFor(provider, model, inst.authTypes);
+  const upstream = upstreamFor(provider, model);
   const refused = mr.refuse?.(upstream);
   if (refused) return errorResponse(refused.status, dialect.errorBody(refused, mr.stream));
 

@@ -39,18 +39,20 @@ const OAUTH_SERVES: Readonly<Record<string, RegExp>> = {
 /** The provider name of a model the mock accepts without a registry entry (no YAML section). */
 export const UNREGISTERED = "mock";
 
+/** The first OAuth credential type (of `authTypes`, in auth-dir order) whose built-in model list holds `model`. */
+export function credentialFor(model: string, authTypes: readonly string[]): string | undefined {
+  return authTypes.find((t) => OAUTH_SERVES[t]?.test(model));
+}
+
 /**
- * The family serving `model`, registered under `provider`. A model the mock accepts without a
- * registry entry (an instance that lists no models accepts any; `-models` names carry no
- * provider) is served as CLIProxyAPI would serve it from the credentials in auth-dir
- * (`authTypes`, in file order): the first whose built-in list holds the name. With none, the
- * name alone decides — claude-* by Claude, gemini-* by Gemini — and anything else by Codex: its
- * full echo is the largest handshake, the one gw must cope with, and what the mock always sent.
+ * The family serving `model`, registered under `provider` (catalog.ts: a YAML section's, an
+ * auth-dir credential's, or UNREGISTERED). A model the mock accepts without knowing who serves it
+ * (an instance that lists no models accepts any; `-models` names carry no provider) goes by its
+ * name — claude-* to Claude, gemini-* to Gemini — and anything else to Codex: its full echo is the
+ * largest handshake, the one gw must cope with, and what the mock always sent.
  */
-export function upstreamFor(provider: string, model: string, authTypes: readonly string[] = []): Upstream {
+export function upstreamFor(provider: string, model: string): Upstream {
   if (provider !== UNREGISTERED) return FAMILY[provider] ?? "openai";
-  const byCredential = authTypes.find((t) => OAUTH_SERVES[t]?.test(model));
-  if (byCredential) return FAMILY[byCredential] ?? "openai";
   if (model.startsWith("claude-")) return "claude";
   if (model.startsWith("gemini-")) return "gemini";
   return "codex";
