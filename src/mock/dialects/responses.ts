@@ -1,4 +1,5 @@
-// OpenAI Responses: POST /v1/responses (and /v1/responses/compact, never streamed). Streams are
+// OpenAI Responses: POST /v1/responses (and the errors of /v1/responses/compact, whose answer is
+// compaction.ts's). Streams are
 // `event:` + `data:` frames from response.created to response.completed, every one with its
 // sequence_number; CLIProxyAPI ends a finished stream with one more "\n" (its WriteDone).
 // Errors on a streamed request go through the handler's own reduction first (responsesStreamText),
