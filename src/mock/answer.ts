@@ -1,6 +1,8 @@
 // The deterministic answer every dialect renders: which instance and which model answered, split
 // into as many content deltas as the request's `events` knob asks for.
 
+import type { Upstream } from "./upstream.ts";
+
 export interface Answer {
   /** Per-request counter, for ids that differ between requests but repeat across runs. */
   seq: number;
@@ -16,6 +18,8 @@ export interface Answer {
   thinking?: { text: string; signature: string };
   /** The request's parsed body, for answers that echo it (the Responses object). */
   request?: Readonly<Record<string, unknown>>;
+  /** The executor family that served it: the shape of a Responses answer (upstream.ts). */
+  upstream: Upstream;
 }
 
 /**
@@ -57,6 +61,7 @@ export function makeAnswer(
   requestBytes: number,
   thinking = false,
   request?: Readonly<Record<string, unknown>>,
+  upstream: Upstream = "codex",
 ): Answer {
   const pieces = answerPieces(instance, model, events);
   const thought = thinking ? { text: `Thinking as ${model} on ${instance}.`, signature: signatureFor(instance, model) } : undefined;
@@ -72,6 +77,7 @@ export function makeAnswer(
     outputTokens: pieces.length + (thought ? 1 : 0),
     thinking: thought,
     request,
+    upstream,
   };
 }
 

@@ -2,6 +2,7 @@
 // listings (/v1/models in OpenAI or Anthropic shape, /v1beta/models).
 
 import type { MockModel } from "./config.ts";
+import { credentialFor } from "./upstream.ts";
 
 /** CLIProxyAPI "cloaks" non-Claude ids in Anthropic listings as this prefix + the id reversed. */
 const CLOAK_PREFIX = "claude-fable-5-dd-";
@@ -9,7 +10,7 @@ const reverse = (s: string) => Array.from(s).reverse().join("");
 const cloak = (id: string) => (id.startsWith("claude-") ? id : CLOAK_PREFIX + reverse(id));
 
 /** `m(8192)` / `m(high)` set thinking; the base name is what the registry knows. */
-function stripThinking(model: string): string {
+export function stripThinking(model: string): string {
   const open = model.lastIndexOf("(");
   return open > 0 && model.endsWith(")") ? model.slice(0, open) : model;
 }
@@ -22,18 +23,24 @@ export class Catalog {
   constructor(
     readonly models: readonly MockModel[],
     private readonly fallbackProvider: string,
+    /** OAuth credential types in auth-dir: each registers its built-in models (upstream.ts). */
+    private readonly authTypes: readonly string[] = [],
   ) {
     for (const m of models) if (!this.byId.has(m.id)) this.byId.set(m.id, m);
   }
 
-  /** Provider for a model, or null when the instance lists models and this is not one of them. */
+  /**
+   * Provider for a model: the section that lists it, else the auth-dir credential whose built-in
+   * list holds it; null when the instance lists models and neither does.
+   */
   provider(model: string): string | null {
     // No name (or a body that is not JSON) never resolves, whatever is registered (GetProviderName).
     if (!model) return null;
-    if (this.byId.size === 0) return this.fallbackProvider;
     let base = stripThinking(model);
     if (base.startsWith(CLOAK_PREFIX)) base = reverse(base.slice(CLOAK_PREFIX.length));
-    return this.byId.get(base)?.provider ?? null;
+    const listed = this.byId.get(base)?.provider ?? credentialFor(base, this.authTypes);
+    if (listed) return listed;
+    return this.byId.size === 0 ? this.fallbackProvider : null;
   }
 
   openai(): string {

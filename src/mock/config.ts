@@ -1,5 +1,6 @@
 // Reads the parts of a CLIProxyAPI config YAML that the mock imitates: where to listen, which
-// client keys to accept, which models its provider sections register, and its SSE keep-alive.
+// client keys to accept, which models its provider sections register, its SSE keep-alive and
+// where its OAuth credentials are.
 
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
@@ -20,6 +21,8 @@ export interface InstanceFile {
   keepaliveMs?: number;
   nonstreamKeepaliveMs?: number;
   passthroughHeaders: boolean;
+  /** Where the instance's OAuth credential files are (as written: `~` and relative paths unresolved). */
+  authDir?: string;
 }
 
 /** Key-provider sections and the provider name CLIProxyAPI registers their models under. */
@@ -70,6 +73,7 @@ export function instanceFromYaml(doc: unknown, name: string): InstanceFile {
     keepaliveMs: ka > 0 ? ka * 1000 : undefined,
     nonstreamKeepaliveMs: nska > 0 ? nska * 1000 : undefined,
     passthroughHeaders: d["passthrough-headers"] === true,
+    authDir: typeof d["auth-dir"] === "string" && d["auth-dir"] ? d["auth-dir"] : undefined,
   };
 }
 

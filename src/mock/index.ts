@@ -8,17 +8,22 @@
 
 import { watch } from "node:fs";
 import { basename, dirname } from "node:path";
+import { authTypes } from "./auth-files.ts";
 import { Catalog } from "./catalog.ts";
 import { type InstanceFile, type MockModel, readInstanceFile } from "./config.ts";
 import { type Fault, NO_FAULT, parseFault } from "./faults.ts";
 import { makeFetch } from "./server.ts";
 import { type MockStats, StatsRecorder } from "./stats.ts";
+import { UNREGISTERED } from "./upstream.ts";
 
 export { FaultSpecError } from "./faults.ts";
 export type { MockStats, RecordedRequest } from "./stats.ts";
 
 export interface MockOptions {
-  /** A CLIProxyAPI YAML to read host, port, api-keys, models and keep-alive from. */
+  /**
+   * A CLIProxyAPI YAML to read host, port, api-keys, models and keep-alive from; the types of the
+   * credential files in its auth-dir tell which executor serves a model it does not list.
+   */
   config?: string;
   /** 0 (default) = a free port. Overrides the YAML's port. */
   port?: number;
@@ -60,12 +65,12 @@ export function startMock(opts: MockOptions = {}): MockServer {
   const models = [...(file?.models ?? []), ...extraModels(opts)];
   const defaults = defaultFault(file, opts);
   const stats = new StatsRecorder(name);
-  const instance = { name, catalog: new Catalog(models, "mock"), defaults, stats };
+  const instance = { name, catalog: new Catalog(models, UNREGISTERED, authTypes(file?.authDir)), defaults, stats };
   const apiKeys = new Set([...(file?.apiKeys ?? []), ...(opts.apiKeys ?? [])]);
   // CLIProxyAPI watches its config and hot-reloads it; gw relies on that when a reload adds a
   // route (a model) or changes keep-alives without restarting the instance.
   const watcher = opts.config ? watchInstanceFile(opts.config, (next) => {
-    instance.catalog = new Catalog([...next.models, ...extraModels(opts)], "mock");
+    instance.catalog = new Catalog([...next.models, ...extraModels(opts)], UNREGISTERED, authTypes(next.authDir));
     instance.defaults = defaultFault(next, opts);
     apiKeys.clear();
     for (const k of [...next.apiKeys, ...(opts.apiKeys ?? [])]) apiKeys.add(k);
@@ -95,7 +100,7 @@ export function startMock(opts: MockOptions = {}): MockServer {
   };
 }
 
-const extraModels = (opts: MockOptions): MockModel[] => (opts.models ?? []).map((m) => (typeof m === "string" ? { id: m, provider: "mock" } : m));
+const extraModels = (opts: MockOptions): MockModel[] => (opts.models ?? []).map((m) => (typeof m === "string" ? { id: m, provider: UNREGISTERED } : m));
 
 /**
  * Calls `apply` with the file's new contents whenever it changes (gw replaces it by a rename, so

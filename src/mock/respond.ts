@@ -4,10 +4,11 @@
 import { makeAnswer } from "./answer.ts";
 import type { Catalog } from "./catalog.ts";
 import type { Dialect } from "./dialects/types.ts";
-import { errorResponse, faultErrorText, unknownModelText } from "./errors.ts";
+import { type ErrorText, errorResponse, faultErrorText, unknownModelText } from "./errors.ts";
 import { type Fault, FaultSpecError, resolveFault, splitModel } from "./faults.ts";
 import type { RecordedRequest, StatsRecorder } from "./stats.ts";
 import { newlinesThenBody, playStream, SSE_HEADERS } from "./stream.ts";
+import { type Upstream, upstreamFor } from "./upstream.ts";
 
 export interface Instance {
   name: string;
@@ -28,6 +29,8 @@ export interface ModelRequest {
   body?: Readonly<Record<string, unknown>>;
   /** Overrides the dialect's JSON answer (count_tokens). */
   json?: (a: ReturnType<typeof makeAnswer>) => string;
+  /** The error an executor family answers instead of serving this endpoint (compact). */
+  refuse?: (upstream: Upstream) => ErrorText | undefined;
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -77,6 +80,9 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
   // the instance registered that name.
   const provider = inst.catalog.provider(model) ?? inst.catalog.provider(mr.model);
   if (provider === null) return errorResponse(400, dialect.errorBody(unknownModelText(model), mr.stream));
+  const upstream = upstreamFor(provider, model);
+  const refused = mr.refuse?.(upstream);
+  if (refused) return errorResponse(refused.status, dialect.errorBody(refused, mr.stream));
 
   if (fault.hang) {
     // Never answer: the request stays open until the client (or stop()) closes it.
@@ -89,7 +95,7 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
   if (!mr.stream && ka > 0 && fault.slowFirstMs >= ka) {
     // Go sends the status line with the first keep-alive newline, one interval in.
     await sleep(ka, req.signal);
-    const body = error ? dialect.errorBody(error, false) : (mr.json ?? dialect.json)(makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking, mr.body));
+    const body = error ? dialect.errorBody(error, false) : (mr.json ?? dialect.json)(makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking, mr.body, upstream));
     return new Response(newlinesThenBody(fault.slowFirstMs - ka, ka, body, handOff()), { headers: JSON_HEADERS });
   }
   if (fault.slowFirstMs > 0) await sleep(fault.slowFirstMs, req.signal);
@@ -103,7 +109,7 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
     if (typeof empty !== "string") return errorResponse(empty.status, dialect.errorBody(empty, true));
     return new Response(empty, { headers: SSE_HEADERS });
   }
-  const answer = makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking, mr.body);
+  const answer = makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking, mr.body, upstream);
   if (!mr.stream) return new Response((mr.json ?? dialect.json)(answer), { headers: JSON_HEADERS });
 
   return new Response(playStream(dialect.stream(answer, error), fault, handOff()), { headers: SSE_HEADERS });

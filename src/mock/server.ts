@@ -5,6 +5,7 @@ import type { Server } from "bun";
 import { checkClientKey, ginJson } from "./auth.ts";
 import type { Catalog } from "./catalog.ts";
 import { anthropic, countTokens } from "./dialects/anthropic.ts";
+import { compactionJson, compactRefusal } from "./dialects/compaction.ts";
 import { gemini, geminiCountTokens } from "./dialects/gemini.ts";
 import { openaiChat } from "./dialects/openai.ts";
 import { isCodexClient, responses, responsesForCodex } from "./dialects/responses.ts";
@@ -16,6 +17,7 @@ interface PostRoute {
   /** The dialect an official Codex client is served in, when it differs. */
   codex?: Dialect;
   json?: ModelRequest["json"];
+  refuse?: ModelRequest["refuse"];
   /** Whether `"stream": true` streams; "refuse" answers 400 instead (compact). */
   streams: boolean | "refuse";
 }
@@ -26,7 +28,8 @@ const POST_ROUTES: Record<string, PostRoute> = {
   "/v1/chat/completions": { dialect: openaiChat, streams: true },
   "/v1/responses": { dialect: responses, codex: responsesForCodex, streams: true },
   // Codex's remote compaction; the handler refuses a stream before looking at the model (Compact).
-  "/v1/responses/compact": { dialect: responses, streams: "refuse" },
+  // What answers is the serving executor's: the upstream's compaction object, or a refusal.
+  "/v1/responses/compact": { dialect: responses, json: compactionJson, refuse: compactRefusal, streams: "refuse" },
 };
 // The same handlers under the Codex CLI's own base path (chatgpt_base_url), behind the same key check.
 const CODEX_DIRECT = "/backend-api/codex";
@@ -110,7 +113,7 @@ function routeRequest(inst: Instance, apiKeys: ReadonlySet<string>, safeMode: ()
       if (stream && route.streams === "refuse") return answered(ginJson(COMPACT_STREAM, 400));
       const thinking = body?.thinking?.type === "enabled" || body?.thinking?.type === "adaptive";
       const dialect = (route.codex && isCodexClient(req.headers) && route.codex) || route.dialect;
-      const mr = { dialect, json: route.json, model, stream: stream && route.streams === true, bodyBytes: text.length, thinking, body: body ?? undefined };
+      const mr = { dialect, json: route.json, refuse: route.refuse, model, stream: stream && route.streams === true, bodyBytes: text.length, thinking, body: body ?? undefined };
       return respond(inst, req, mr, rec);
     }
     const g = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/.exec(path);

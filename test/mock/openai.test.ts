@@ -124,12 +124,20 @@ describe("POST /v1/responses", () => {
     expect([bare.instructions, bare.tools, bare.tool_choice]).toEqual(["", [], "auto"]);
   });
 
-  test("POST /v1/responses/compact answers JSON and refuses stream: true before looking at the model (Compact)", async () => {
+  test("POST /v1/responses/compact answers the upstream's compaction object and refuses stream: true before looking at the model (Compact)", async () => {
     const post = (body: object) =>
       fetch(`${mock.url}/v1/responses/compact`, { method: "POST", headers: { authorization: "Bearer k-beta" }, body: JSON.stringify(body) });
     const ok = await post({ model: "gpt-5", input: "hi", stream: false });
     expect(ok.headers.get("content-type")).toBe("application/json");
-    expect((await ok.json()).status).toBe("completed");
+    // Not a response object (codex_executor_compact_test.go): gw must not take its id for a Responses id.
+    const compaction = await ok.json();
+    expect(Object.keys(compaction)).toEqual(["id", "object", "created_at", "output", "usage"]);
+    expect(compaction.object).toBe("response.compaction");
+    expect(compaction.output.map((i: { type: string; role?: string }) => i.role ?? i.type)).toEqual(["user", "compaction"]);
+    expect(compaction.usage.output_tokens).toBe(12);
+    // gemini-3-flash is served by the Gemini executor, which does not compact.
+    const gemini = await post({ model: "gemini-3-flash", input: "hi" });
+    expect([gemini.status, await gemini.json()]).toEqual([501, { error: { message: "/responses/compact not supported", type: "server_error", code: "internal_server_error" } }]);
     const streamed = await post({ model: "nope", input: "hi", stream: true });
     expect(streamed.status).toBe(400);
     expect(await streamed.json()).toEqual({ error: { message: "Streaming not supported for compact responses", type: "invalid_request_error" } });

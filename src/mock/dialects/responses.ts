@@ -1,35 +1,70 @@
-// OpenAI Responses: POST /v1/responses (and /v1/responses/compact, never streamed). Streams are
+// OpenAI Responses: POST /v1/responses (and the errors of /v1/responses/compact, whose answer is
+// compaction.ts's). Streams are
 // `event:` + `data:` frames from response.created to response.completed, every one with its
 // sequence_number; CLIProxyAPI ends a finished stream with one more "\n" (its WriteDone).
 // Errors on a streamed request go through the handler's own reduction first (responsesStreamText),
 // and official Codex clients get `response.failed` where others get `error` inside a stream
 // (openai_responses_handlers.go: isCodexResponsesClientRequest). The response object in
-// response.created, response.in_progress, response.completed and the JSON answer echoes the
-// request, as the Codex backend's does (codex-response.ts).
+// response.created, response.in_progress, response.completed and the JSON answer is the one of
+// the executor family serving the model (upstream.ts): the Codex backend's, echoing the request
+// everywhere (codex-response.ts), or a translator's, echoing it at the end (translated-response.ts).
 
 import { type Answer, mockId } from "../answer.ts";
 import { baseErrorBody, type ErrorText, responsesFailedChunk, responsesStreamError, responsesStreamText } from "../errors.ts";
 import { codexResponse } from "./codex-response.ts";
+import { type TranslatedFacts, translatedCompleted, translatedCreated, translatedInProgress, translatedJson } from "./translated-response.ts";
 import { type Dialect, sse } from "./types.ts";
 
-function response(a: Answer, done: boolean) {
+type Stage = "created" | "in_progress" | "completed" | "json";
+
+/**
+ * The response object at each stage, in the shape of the executor family that served the model:
+ * the Codex backend's object (echoing the request at every stage) or a translator's.
+ */
+function response(a: Answer, stage: Stage) {
+  const request = a.request ?? {};
+  const done = stage === "completed" || stage === "json";
   const part = { type: "output_text", text: a.text, annotations: [] };
-  return codexResponse(a.request ?? {}, {
-    id: mockId("resp_", a),
+  if (a.upstream === "codex") {
+    return codexResponse(request, {
+      id: mockId("resp_", a),
+      createdAt: a.created,
+      status: done ? "completed" : "in_progress",
+      model: a.model,
+      output: done ? [item(a, "completed", [part])] : [],
+      usage: done
+        ? {
+            input_tokens: a.inputTokens,
+            input_tokens_details: { cached_tokens: 0 },
+            output_tokens: a.outputTokens,
+            output_tokens_details: { reasoning_tokens: 0 },
+            total_tokens: a.inputTokens + a.outputTokens,
+          }
+        : null,
+    });
+  }
+  const f: TranslatedFacts = {
+    upstream: a.upstream,
+    id: translatedId(a),
     createdAt: a.created,
-    status: done ? "completed" : "in_progress",
-    model: a.model,
-    output: done ? [item(a, "completed", [part])] : [],
-    usage: done
-      ? {
-          input_tokens: a.inputTokens,
-          input_tokens_details: { cached_tokens: 0 },
-          output_tokens: a.outputTokens,
-          output_tokens_details: { reasoning_tokens: 0 },
-          total_tokens: a.inputTokens + a.outputTokens,
-        }
-      : null,
-  });
+    model: typeof request.model === "string" && request.model.trim() ? request.model : a.model,
+    message: { id: mockId("msg_", a), type: "message", status: "completed", content: [{ type: "output_text", annotations: [], logprobs: [], text: a.text }], role: "assistant" },
+    inputTokens: a.inputTokens,
+    outputTokens: a.outputTokens,
+  };
+  if (stage === "created") return translatedCreated(f);
+  if (stage === "in_progress") return translatedInProgress(f);
+  return stage === "completed" ? translatedCompleted(request, f) : translatedJson(request, f);
+}
+
+/**
+ * A translated response keeps its upstream's id: the Claude message's (msg_…), Gemini's
+ * responseId behind resp_, the chat completion's (chatcmpl-…) — as the mock's own dialects name them.
+ */
+function translatedId(a: Answer): string {
+  if (a.upstream === "claude") return mockId("msg_", a);
+  if (a.upstream === "gemini") return `resp_mock${a.seq.toString(36)}`;
+  return mockId("chatcmpl-", a);
 }
 
 function item(a: Answer, status: string, content: unknown[]) {
@@ -41,21 +76,21 @@ function responsesFor(codex: boolean): Dialect {
   return {
     errorBody: (e, stream) => baseErrorBody(stream ? responsesStreamText(e) : e),
     emptyStream: { status: 502, text: "upstream stream closed before first payload" },
-    json: (a) => JSON.stringify(response(a, true)),
+    json: (a) => JSON.stringify(response(a, "json")),
     stream(a, error?: ErrorText) {
       const itemId = mockId("msg_", a);
       const at = { item_id: itemId, output_index: 0, content_index: 0 };
       const part = { type: "output_text", text: a.text, annotations: [] };
       const events: [string, object][] = [
-        ["response.created", { response: response(a, false) }],
-        ["response.in_progress", { response: response(a, false) }],
+        ["response.created", { response: response(a, "created") }],
+        ["response.in_progress", { response: response(a, "in_progress") }],
         ["response.output_item.added", { output_index: 0, item: item(a, "in_progress", []) }],
         ["response.content_part.added", { ...at, part: { ...part, text: "" } }],
         ...a.pieces.map((delta): [string, object] => ["response.output_text.delta", { ...at, delta }]),
         ["response.output_text.done", { ...at, text: a.text }],
         ["response.content_part.done", { ...at, part }],
         ["response.output_item.done", { output_index: 0, item: item(a, "completed", [part]) }],
-        ["response.completed", { response: response(a, true) }],
+        ["response.completed", { response: response(a, "completed") }],
       ];
       const frames = events.map(([type, data], i) => sse(type, { type, sequence_number: i, ...data }));
       frames[frames.length - 1] += "\n";

@@ -80,7 +80,8 @@ test("previous_response_id (OpenAI Responses) follows the response to the instan
       for await (const ev of data) if (ev.type === "response.completed") firstId = ev.response.id;
       where = response.headers.get("x-gw-target");
     }
-    expect(firstId).toStartWith("resp_");
+    // A Claude-served model's Responses id is the Claude message's (claude_openai-responses_response.go).
+    expect(firstId).toStartWith("msg_");
     // The id is remembered once the response has ended; its log record comes after that.
     await logRecords(rig.dir, before + s * 4 + 1, (r) => r.request.path.startsWith("/v1/responses"));
     for (let i = 0; i < 3; i++) {

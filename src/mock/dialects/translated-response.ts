@@ -1,0 +1,181 @@
+// The response object of a Responses answer as CLIProxyAPI's translators build it for a model that
+// is not Codex-served — from a Claude answer (claude_openai-responses_response.go), a Gemini or
+// Antigravity one (gemini_openai-responses_response.go) or an OpenAI-compatible chat completion
+// (openai_openai-responses_response.go). response.created is bare (id, object, created_at,
+// status, background, error, output, model), response.in_progress barer still (no background,
+// no error); only response.completed and the non-streamed JSON echo the request, and only the
+// fields it had, coerced as gjson reads them (…String(), Int(), Bool(), Float(), Value()), in the
+// translators' order. Every key sjson sets that the template lacks goes last, so the streamed
+// object ends with output and usage after the echo; the non-streamed templates put them elsewhere.
+
+import { stripThinking } from "../catalog.ts";
+import type { Upstream } from "../upstream.ts";
+
+type Obj = Readonly<Record<string, unknown>>;
+type Translated = Exclude<Upstream, "codex">;
+
+/** What the answer decides; the rest is the template and the echo. */
+export interface TranslatedFacts {
+  upstream: Translated;
+  id: string;
+  createdAt: number;
+  /** The request's model as sent (RequestModelName): the name the instance registered. */
+  model: string;
+  /** The assistant message item (the mock's answer is one). */
+  message: unknown;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** response.created's object. */
+export function translatedCreated(f: TranslatedFacts) {
+  return { id: f.id, object: "response", created_at: f.createdAt, status: "in_progress", background: false, error: null, output: [], ...modelOf(f) };
+}
+
+/** response.in_progress's object: its template has no background and no error. */
+export function translatedInProgress(f: TranslatedFacts) {
+  return { id: f.id, object: "response", created_at: f.createdAt, status: "in_progress", output: [], ...modelOf(f) };
+}
+
+/** response.completed's object: the original request's fields (pickRequestJSON), then output and usage. */
+export function translatedCompleted(request: Obj, f: TranslatedFacts) {
+  const head = { id: f.id, object: "response", created_at: f.createdAt, status: "completed", background: false, error: null };
+  return { ...head, ...echo(request), output: [f.message], usage: streamedUsage(f) };
+}
+
+/**
+ * The non-streamed JSON. Claude's template holds output and usage before the echo; Gemini's and
+ * OpenAI's add them after it. The OpenAI-compatible one echoes the request it sent upstream — the
+ * Chat Completions translation (model, max_tokens, tools in chat form …), not the client's.
+ */
+export function translatedJson(request: Obj, f: TranslatedFacts) {
+  const head = { id: f.id, object: "response", created_at: f.createdAt, status: "completed", background: false, error: null, incomplete_details: null };
+  const output = [f.message];
+  if (f.upstream === "claude") return { ...head, output, usage: streamedUsage(f), ...echo(request) };
+  if (f.upstream === "gemini") return { ...head, ...echo(request), output, usage: { ...bareUsage(f), output_tokens_details: { reasoning_tokens: 0 } } };
+  const { input_tokens, output_tokens, total_tokens } = bareUsage(f);
+  // EnsureResponsesUsageDetails adds the details a chat usage lacks, after what is there.
+  const usage = { input_tokens, output_tokens, total_tokens, output_tokens_details: { reasoning_tokens: 0 }, input_tokens_details: { cached_tokens: 0 } };
+  return { ...head, ...echo(chatRequest(request, stripThinking(f.model))), output, usage };
+}
+
+/**
+ * Claude's and Gemini's translators set reasoning_tokens (0) before total_tokens; OpenAI's only
+ * when there are some, and EnsureResponsesUsageDetails then adds it after total_tokens.
+ */
+function streamedUsage(f: TranslatedFacts) {
+  const { input_tokens, input_tokens_details, output_tokens, total_tokens } = bareUsage(f);
+  const output_tokens_details = { reasoning_tokens: 0 };
+  if (f.upstream === "openai") return { input_tokens, input_tokens_details, output_tokens, total_tokens, output_tokens_details };
+  return { input_tokens, input_tokens_details, output_tokens, output_tokens_details, total_tokens };
+}
+
+const bareUsage = (f: TranslatedFacts) => ({
+  input_tokens: f.inputTokens,
+  input_tokens_details: { cached_tokens: 0 },
+  output_tokens: f.outputTokens,
+  total_tokens: f.inputTokens + f.outputTokens,
+});
+
+const modelOf = (f: TranslatedFacts) => (f.model ? { model: f.model } : {});
+
+// --- internal ---
+
+type Read = (v: unknown) => unknown;
+
+/** The echoed fields, in the translators' order, each with the gjson accessor they read it by. */
+const ECHOED: readonly [string, Read][] = [
+  ["instructions", goString],
+  ["max_output_tokens", goInt],
+  ["max_tool_calls", goInt],
+  ["model", goString],
+  ["parallel_tool_calls", goBool],
+  ["previous_response_id", goString],
+  ["prompt_cache_key", goString],
+  ["reasoning", goValue],
+  ["safety_identifier", goString],
+  ["service_tier", goString],
+  ["store", goBool],
+  ["temperature", goFloat],
+  ["text", goValue],
+  ["tool_choice", goValue],
+  ["tools", goValue],
+  ["top_logprobs", goInt],
+  ["top_p", goFloat],
+  ["truncation", goString],
+  ["user", goValue],
+  ["metadata", goValue],
+];
+
+function echo(request: Obj): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, read] of ECHOED) if (key in request && request[key] !== undefined) out[key] = read(request[key]);
+  return out;
+}
+
+/**
+ * The fields of the Chat Completions request CLIProxyAPI sends an OpenAI-compatible upstream
+ * (ConvertOpenAIResponsesRequestToOpenAIChatCompletions) that its non-streamed answer echoes:
+ * max_output_tokens comes back from max_tokens; tools, parallel_tool_calls and tool_choice only
+ * with a tool it could convert; instructions, reasoning, text, temperature … not at all.
+ */
+function chatRequest(request: Obj, model: string): Obj {
+  const out: Record<string, unknown> = { model };
+  if ("max_output_tokens" in request) out.max_output_tokens = goInt(request.max_output_tokens);
+  const tools = Array.isArray(request.tools) ? request.tools.flatMap(chatTool) : [];
+  if (tools.length) {
+    out.tools = tools;
+    if ("parallel_tool_calls" in request) out.parallel_tool_calls = goBool(request.parallel_tool_calls);
+    if ("tool_choice" in request) out.tool_choice = request.tool_choice;
+  }
+  return out;
+}
+
+/** A Responses function or custom tool in Chat Completions form (openai_openai-responses_tools.go); others are dropped. */
+function chatTool(t: unknown): unknown[] {
+  if (!t || typeof t !== "object") return [];
+  const tool = t as Obj;
+  const name = typeof tool.name === "string" ? tool.name.trim() : "";
+  if (!name) return [];
+  const description = typeof tool.description === "string" && tool.description ? { description: tool.description } : {};
+  if (tool.type === "custom") {
+    const parameters = { type: "object", properties: { input: { type: "string" } }, required: ["input"] };
+    return [{ type: "function", function: { name, description: "", parameters, ...description } }];
+  }
+  if (tool.type !== "function") return [];
+  return [{ type: "function", function: { name, description: "", parameters: tool.parameters ?? {}, ...description } }];
+}
+
+/** gjson's Result.String(): raw JSON for objects and arrays, "" for null. */
+function goString(v: unknown): string {
+  if (v === null) return "";
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return JSON.stringify(v);
+}
+
+/** Result.Int(): numbers truncated, strings parsed as integers, true 1, the rest 0. */
+function goInt(v: unknown): number {
+  if (typeof v === "number") return Math.trunc(v);
+  if (typeof v === "string") return /^-?\d+$/.test(v) ? Number(v) : 0;
+  return v === true ? 1 : 0;
+}
+
+/** Result.Float(). */
+function goFloat(v: unknown): number {
+  if (typeof v === "number") return v;
+  if (typeof v === "string") return Number.isFinite(Number(v)) && v.trim() !== "" ? Number(v) : 0;
+  return v === true ? 1 : 0;
+}
+
+/** Result.Bool(): strconv.ParseBool for strings, non-zero for numbers. */
+function goBool(v: unknown): boolean {
+  if (typeof v === "boolean") return v;
+  if (typeof v === "number") return v !== 0;
+  if (typeof v === "string") return ["1", "t", "T", "TRUE", "true", "True"].includes(v);
+  return false;
+}
+
+function goValue(v: unknown): unknown {
+  return v;
+}
