@@ -5,7 +5,7 @@
 //
 // Such a point: after a character no token shape or URL userinfo can hold (a quote, `<`, `>`, `?`,
 // `#`, or a space that follows no `Bearer`), where no known secret begins that the text so far
-// cannot tell whole, nor one it can. Text needs one every MAX_WAIT characters or so — JSON and prose
+// cannot tell whole, nor one it can, nor ends. Text needs one every MAX_WAIT characters or so — JSON and prose
 // have them everywhere; a run without (base64) is cut anyway, where no known secret straddles.
 
 export interface PieceMask {
@@ -60,7 +60,9 @@ function safeCut(buf: string, limit: number, secrets: RegExp | undefined): numbe
     secrets.lastIndex = 0;
     for (let m = secrets.exec(buf); m && m.index < limit; m = secrets.exec(buf)) spans.push([m.index, m.index + m[0].length]);
   }
-  const straddled = (c: number) => spans.find(([s, e]) => s < c && c < e)?.[0];
+  // Nor at a known secret's end: one shorter than 16 is masked `***`, and the separator it ended
+  // with is gone — `https://ab***` and `cd@` are userinfo only together.
+  const straddled = (c: number) => spans.find(([s, e]) => s < c && c <= e)?.[0];
   let c = separatorCut(buf, limit);
   for (let s = straddled(c); s !== undefined; s = straddled(c)) c = separatorCut(buf, s);
   if (c > 0 || limit <= MAX_WAIT) return c;

@@ -62,6 +62,32 @@ describe("pieces(): text in pieces masked as text() masks it whole", () => {
       }
     }
   });
+  test("known secrets that hold the safe points' characters (a quote, ?, #, a space), short and long, one the start of another: the same at every cut", () => {
+    // A short secret is masked `***`: when it ended with a safe point's character, that character
+    // is gone from the whole's masked text, and what stands around it may be one URL userinfo.
+    const rand = seededRandom(5);
+    const pick = <T>(a: readonly T[]) => a[Math.floor(rand() * a.length)]!;
+    const seps = ['"', "'", "<", ">", "?", "#", " ", "\n", "\t", "\r"];
+    const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+=:@*~%&\\";
+    const secret = () => Array.from({ length: 4 + Math.floor(rand() * 24) }, () => (rand() < 0.15 ? pick(seps) : pick([...chars]))).join("");
+    for (let t = 0; t < 1500; t++) {
+      const secrets = Array.from({ length: 1 + Math.floor(rand() * 4) }, secret);
+      if (rand() < 0.3) secrets.push(secrets[0]!.slice(0, Math.max(4, secrets[0]!.length - 3)));
+      if (rand() < 0.3) secrets.push(`${secrets[0]}xyz#`);
+      const m = createMasker(secrets);
+      const parts = [...secrets, ...secrets.map((s) => s.toUpperCase()), ...seps, "https://", "u:", "@", "host", "Bearer", "bearer ", "sk-", "abcdefghijklmnopqrstuvwxyz", "0123456789012345678901234567890", "\\u0022", "\\/", "é", "🌍", "AIza", "ya29.", "eyJ", "*"];
+      let text = "";
+      for (let n = Math.floor(rand() * 30); n > 0; n--) text += pick(parts);
+      if (text.length < 2) continue;
+      const whole = m.text(text);
+      for (let k = 1; k < text.length; k++) {
+        const p = m.pieces();
+        expect([secrets, text, k, p.push(text.slice(0, k)) + p.push(text.slice(k)) + p.end()]).toEqual([secrets, text, k, whole]);
+      }
+      const p = m.pieces();
+      expect([secrets, text, [...text].map((ch) => p.push(ch)).join("") + p.end()]).toEqual([secrets, text, whole]);
+    }
+  });
   test("a known secret across every cut of a long run with no safe point is masked still", () => {
     const rand = seededRandom(7);
     const secret = SECRETS[0]!;
