@@ -54,6 +54,8 @@ export function usageFromSse(): UsageWatcher {
   let errors = 0;
   // The event being read is named as an error: its data is the error.
   let errorEvent = false;
+  // A data line of the event being read was an error: the data lines after it are the same data.
+  let errorLine = false;
   // The answer's end has passed (first-event.ts endsTheAnswer).
   let ended = false;
   // The line being read lost its middle (too long to keep whole).
@@ -67,10 +69,11 @@ export function usageFromSse(): UsageWatcher {
       return;
     }
     if (!l.startsWith("data:")) {
-      if (l === "") errorEvent = false;
+      if (l === "") errorEvent = errorLine = false;
       return;
     }
     if (errorEvent || ERROR_DATA.test(l)) {
+      errorLine = true;
       errors++;
       errorData ??= l.slice(l.charCodeAt(5) === 32 ? 6 : 5);
     }
@@ -123,7 +126,7 @@ export function usageFromSse(): UsageWatcher {
     streamError: () => errorData,
     errorEvents: () => errors,
     answerEnded: () => ended || errors > 0,
-    inError: () => errorEvent || (size > 0 && ERROR_DATA.test(cut ? head : lineStart(parts))),
+    inError: () => errorEvent || errorLine || (size > 0 && ERROR_DATA.test(cut ? head : lineStart(parts))),
   };
 }
 
