@@ -6,7 +6,8 @@
 // Such a point: after a character no token shape or URL userinfo can hold (a quote, `<`, `>`, `?`,
 // `#`, or a space that follows no `Bearer`), where no known secret begins that the text so far
 // cannot tell whole, nor one it can, nor ends. Text needs one every MAX_WAIT characters or so — JSON and prose
-// have them everywhere; a run without (base64) is cut anyway, where no known secret straddles.
+// have them everywhere; a run without (base64) is cut anyway, after a `/` if it has one, where no
+// known secret straddles.
 
 export interface PieceMask {
   /** The masked text that can go out now; the rest of `piece` waits for the next. */
@@ -17,8 +18,10 @@ export interface PieceMask {
 
 /**
  * Most text that waits for a safe point beyond the longest known secret: past it, the cut is made
- * where no known secret straddles (those are always masked), and an unknown token shape across it
- * may pass in two parts.
+ * after a `/` (base64 has one every 64 characters or so: token shapes, Bearer's aside, and URL
+ * userinfo hold none), else anywhere — where no known secret straddles (those are always masked).
+ * Only an unknown Bearer token, or a token shape as long as the run (no credential is), may pass in
+ * two parts.
  */
 const MAX_WAIT = 8192;
 
@@ -66,11 +69,25 @@ function safeCut(buf: string, limit: number, secrets: RegExp | undefined): numbe
   let c = separatorCut(buf, limit);
   for (let s = straddled(c); s !== undefined; s = straddled(c)) c = separatorCut(buf, s);
   if (c > 0 || limit <= MAX_WAIT) return c;
-  // No safe point for too long: cut where no known secret straddles (nor a surrogate pair).
+  // No safe point for too long: after a `/`, else anywhere (but in a surrogate pair).
+  c = slashCut(buf, limit);
+  for (let s = straddled(c); s !== undefined; s = straddled(c)) c = slashCut(buf, s);
+  if (c > 0) return c;
   c = limit;
   for (let s = straddled(c); s !== undefined; s = straddled(c)) c = s;
   const high = buf.charCodeAt(c - 1);
   return high >= 0xd800 && high < 0xdc00 ? c - 1 : c;
+}
+
+/**
+ * The last point at or before `upTo` that follows a `/` no `/` is beside (`1//…` and `https://`
+ * are the start of what text() masks); 0 when none.
+ */
+function slashCut(buf: string, upTo: number): number {
+  for (let i = buf.lastIndexOf("/", Math.min(upTo, buf.length - 1) - 1); i > 0; i = buf.lastIndexOf("/", i - 1)) {
+    if (buf.charCodeAt(i - 1) !== 47 && buf.charCodeAt(i + 1) !== 47) return i + 1;
+  }
+  return 0;
 }
 
 /** The last point at or before `upTo` that follows a character no token shape or URL userinfo holds; 0 when none. */

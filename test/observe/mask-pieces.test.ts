@@ -107,6 +107,28 @@ describe("pieces(): text in pieces masked as text() masks it whole", () => {
       expect(out).toBe(masker.text(text));
     }
   });
+  test("an unknown token shape or URL userinfo across a cut of a long base64 run with no safe point is masked as whole", () => {
+    const rand = seededRandom(3);
+    const b64 = [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"];
+    const run = (n: number, chars = b64) => Array.from({ length: n }, () => chars[Math.floor(rand() * chars.length)]).join("");
+    const alnum = () => run(20 + Math.floor(rand() * 30), b64.slice(0, 62));
+    const shapes = [() => `+sk-${alnum()}`, () => `/AIza${alnum()}${alnum()}`, () => `+ya29.${alnum()}`, () => `/eyJ${alnum()}.${alnum()}.${alnum()}`, () => `+https://u:${alnum()}@`, () => `+1//${alnum()}`];
+    for (const m of [createMasker([]), masker]) {
+      for (let t = 0; t < 300; t++) {
+        // Pieces of 9,000 then 3,000 characters: each cut past MAX_WAIT, a shape across it.
+        let text = run(20_000);
+        const cuts = [9_000, 12_000, 15_000, 18_000];
+        for (const c of cuts) {
+          const shape = shapes[Math.floor(rand() * shapes.length)]!();
+          const from = c - 1 - Math.floor(rand() * (shape.length - 1));
+          text = text.slice(0, from) + shape + text.slice(from + shape.length);
+        }
+        const p = m.pieces();
+        const edges = [0, ...cuts, text.length];
+        expect(edges.slice(1).map((e, i) => p.push(text.slice(edges[i], e))).join("") + p.end()).toBe(m.text(text));
+      }
+    }
+  });
   test("what waits: the room the longest known secret may need, back to a safe point", () => {
     const one = createMasker([SECRETS[0]!]); // 27 characters: 26 may wait for the rest of one
     const p = one.pieces();
