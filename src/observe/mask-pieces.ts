@@ -65,18 +65,28 @@ function safeCut(buf: string, limit: number, secrets: RegExp | undefined): numbe
   }
   // Nor at a known secret's end: one shorter than 16 is masked `***`, and the separator it ended
   // with is gone — `https://ab***` and `cd@` are userinfo only together.
-  const straddled = (c: number) => spans.find(([s, e]) => s < c && c <= e)?.[0];
-  let c = separatorCut(buf, limit);
-  for (let s = straddled(c); s !== undefined; s = straddled(c)) c = separatorCut(buf, s);
+  let c = clear(spans, separatorCut(buf, limit), true, (s) => separatorCut(buf, s));
   if (c > 0 || limit <= MAX_WAIT) return c;
-  // No safe point for too long: after a `/`, else anywhere (but in a surrogate pair).
-  c = slashCut(buf, limit);
-  for (let s = straddled(c); s !== undefined; s = straddled(c)) c = slashCut(buf, s);
+  // No safe point for too long: after a `/`, else anywhere (but in a known secret or a surrogate pair).
+  c = clear(spans, slashCut(buf, limit), true, (s) => slashCut(buf, s));
   if (c > 0) return c;
-  c = limit;
-  for (let s = straddled(c); s !== undefined; s = straddled(c)) c = s;
+  c = clear(spans, limit, false, (s) => s);
   const high = buf.charCodeAt(c - 1);
   return high >= 0xd800 && high < 0xdc00 ? c - 1 : c;
+}
+
+/**
+ * `c`, or where `back` goes from the start of each known secret (`spans`: in order, apart) it would
+ * cut — or end, with `ends` — until none: each secret looked at once, however many a text holds.
+ */
+function clear(spans: readonly [number, number][], c: number, ends: boolean, back: (start: number) => number): number {
+  for (let k = spans.length - 1; k >= 0 && c > 0; k--) {
+    const [s, e] = spans[k]!;
+    if (s >= c) continue;
+    if (c < e || (ends && c === e)) c = back(s);
+    else break;
+  }
+  return c;
 }
 
 /**
