@@ -115,7 +115,8 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   let bytes = 0;
   let firstByteAt: number | undefined;
   const events = sse ? new WholeEvents() : undefined;
-  const errorEvents = new ErrorEvents(d.mask, d.maskPieces);
+  // Made by a stream's first error event (error-events.ts): an ordinary answer makes none.
+  let errorEvents: ErrorEvents | undefined;
   // A plain JSON body without a length may still be an error quoting a key (whole-errors.ts).
   const errors = !sse && isPlainJson(o.headers) ? new WholeErrors(d.mask, d.maskPieces) : undefined;
   const onChunk = (raw: Uint8Array): Uint8Array => {
@@ -130,7 +131,10 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     const errorsBefore = watcher.errorEvents?.() ?? 0;
     watcher.push(chunk);
     // An error event after content is an upstream error like a status: what it quotes is masked (error-events.ts).
-    return errorEvents.pass(chunk, (watcher.errorEvents?.() ?? 0) > errorsBefore, watcher.inError?.() ?? false);
+    const completed = (watcher.errorEvents?.() ?? 0) > errorsBefore;
+    const open = watcher.inError?.() ?? false;
+    if (completed || open) errorEvents ??= new ErrorEvents(d.mask, d.maskPieces);
+    return errorEvents ? errorEvents.pass(chunk, completed, open) : chunk;
   };
   d.gw.load?.enter(o.attempt.instance.name);
   if (sse) {
@@ -171,7 +175,8 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   // After the upstream's last byte: an event it never completed, as it came (masked: it may be an
   // error's start), and for Gemini its error once more in Google's shape.
   const trailer = () => {
-    const text = errorEvents.end(events?.rest()) + (d.dialect === "gemini" ? (geminiReadableError(watcher?.streamError?.(), d.mask) ?? "") : "");
+    const rest = events?.rest();
+    const text = (rest || errorEvents ? (errorEvents ??= new ErrorEvents(d.mask, d.maskPieces)).end(rest) : "") + (d.dialect === "gemini" ? (geminiReadableError(watcher?.streamError?.(), d.mask) ?? "") : "");
     return text || undefined;
   };
   // A stream that closes before its answer's end was cut short: a break, though its close was clean.

@@ -188,7 +188,9 @@ export class WholeErrors {
     const error = this.opening === Opening.Error || atEnd;
     this.held = undefined;
     if (!error) return bytes;
-    if (this.passing || (more && this.pieces)) return this.passPiece(bytes, more);
+    // One past MAX_HELD goes as pieces would, whatever the reads that brought it: one read, or a
+    // last read that took it past, would judge it whole where others do not.
+    if (this.passing || ((more || bytes.byteLength > MAX_HELD) && this.pieces)) return this.passPiece(bytes, more);
     const text = utf8.decode(bytes);
     if (this.opening === Opening.Error && errorAnswerObject(text)) this.found ??= { text, afterContent: this.values > 1 };
     const masked = this.mask(text);

@@ -13,9 +13,10 @@ export class WholeEvents {
   /**
    * The part of an event that waits, in the reads it came in: a large event (a Codex handshake
    * echoes its request's tools) read in TCP-sized pieces is joined once, when it is handed on, not
-   * copied again at every read (1 MiB in 1,448-byte reads: ~370 MB of copying).
+   * copied again at every read (1 MiB in 1,448-byte reads: ~370 MB of copying). None while nothing
+   * waits: a stream whose reads end its events makes no array.
    */
-  private parts: Uint8Array[] = [];
+  private parts: Uint8Array[] | undefined;
   private size = 0;
 
   /** The whole events `chunk` completes, with what waited before them (empty when it completes none). */
@@ -49,25 +50,26 @@ export class WholeEvents {
 
   private keep(piece: Uint8Array): void {
     if (piece.byteLength === 0) return;
-    this.parts.push(piece);
+    (this.parts ??= []).push(piece);
     this.size += piece.byteLength;
   }
 
   /** What waits, then `last`, in one piece; nothing waits after. */
   private take(last: Uint8Array): Uint8Array {
-    if (this.size === 0) return last;
+    if (this.size === 0 || !this.parts) return last;
     const parts = last.byteLength ? [...this.parts, last] : this.parts;
     const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.size + last.byteLength);
-    this.parts = [];
+    this.parts = undefined;
     this.size = 0;
     return out;
   }
 
   /** The byte at `i` of `chunk`, or, for i < 0, of what waits before it (-1: its last). */
   private at(chunk: Uint8Array, i: number): number | undefined {
-    if (i >= 0) return chunk[i];
-    for (let k = this.parts.length - 1; k >= 0; k--) {
-      const p = this.parts[k]!;
+    const parts = this.parts;
+    if (i >= 0 || !parts) return chunk[i];
+    for (let k = parts.length - 1; k >= 0; k--) {
+      const p = parts[k]!;
       if (-i <= p.byteLength) return p[p.byteLength + i];
       i += p.byteLength;
     }

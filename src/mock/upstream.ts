@@ -9,8 +9,11 @@
 
 export type Upstream = "codex" | "claude" | "gemini" | "openai";
 
+// Maps, not objects: a provider name comes from the YAML or an auth file, and "constructor" or
+// "__proto__" would find what every object has.
+
 /** Providers whose executor is not the OpenAI-compatible one (every other name is). */
-const FAMILY: Readonly<Record<string, Upstream>> = {
+const FAMILY: ReadonlyMap<string, Upstream> = new Map(Object.entries({
   codex: "codex",
   // The xAI executor posts to xAI's own /responses and passes its Responses object on.
   xai: "codex",
@@ -20,13 +23,13 @@ const FAMILY: Readonly<Record<string, Upstream>> = {
   vertex: "gemini",
   aistudio: "gemini",
   antigravity: "gemini",
-};
+} satisfies Record<string, Upstream>));
 
 /**
  * The models an OAuth credential type registers (CLIProxyAPI's built-in lists), by name: which
  * credential in auth-dir serves a model the YAML does not list.
  */
-const OAUTH_SERVES: Readonly<Record<string, RegExp>> = {
+const OAUTH_SERVES: ReadonlyMap<string, RegExp> = new Map(Object.entries({
   codex: /^(gpt-|codex)/,
   claude: /^claude-/,
   antigravity: /^(gemini-|claude-|gpt-oss)/,
@@ -34,14 +37,14 @@ const OAUTH_SERVES: Readonly<Record<string, RegExp>> = {
   vertex: /^gemini-/,
   kimi: /^kimi-/,
   xai: /^grok-/,
-};
+}));
 
 /** The provider name of a model the mock accepts without a registry entry (no YAML section). */
 export const UNREGISTERED = "mock";
 
 /** The first OAuth credential type (of `authTypes`, in auth-dir order) whose built-in model list holds `model`. */
 export function credentialFor(model: string, authTypes: readonly string[]): string | undefined {
-  return authTypes.find((t) => OAUTH_SERVES[t]?.test(model));
+  return authTypes.find((t) => OAUTH_SERVES.get(t)?.test(model));
 }
 
 /**
@@ -52,7 +55,7 @@ export function credentialFor(model: string, authTypes: readonly string[]): stri
  * largest handshake, the one gw must cope with, and what the mock always sent.
  */
 export function upstreamFor(provider: string, model: string): Upstream {
-  if (provider !== UNREGISTERED) return FAMILY[provider] ?? "openai";
+  if (provider !== UNREGISTERED) return FAMILY.get(provider) ?? "openai";
   if (model.startsWith("claude-")) return "claude";
   if (model.startsWith("gemini-")) return "gemini";
   return "codex";

@@ -5,8 +5,9 @@
 //
 // Such a point: after a character no token shape or URL userinfo can hold (a quote, `<`, `>`, `?`,
 // `#`, or a space that follows no `Bearer`), where no known secret begins that the text so far
-// cannot tell whole, nor one it can. Text needs one every MAX_WAIT characters or so — JSON and prose
-// have them everywhere; a run without (base64) is cut anyway, where no known secret straddles.
+// cannot tell whole, nor one it can, nor ends. Text needs one every MAX_WAIT characters or so — JSON and prose
+// have them everywhere; a run without (base64) is cut anyway, after a `/` if it has one, where no
+// known secret straddles.
 
 export interface PieceMask {
   /** The masked text that can go out now; the rest of `piece` waits for the next. */
@@ -17,8 +18,10 @@ export interface PieceMask {
 
 /**
  * Most text that waits for a safe point beyond the longest known secret: past it, the cut is made
- * where no known secret straddles (those are always masked), and an unknown token shape across it
- * may pass in two parts.
+ * after a `/` (base64 has one every 64 characters or so: token shapes, Bearer's aside, and URL
+ * userinfo hold none), else anywhere — where no known secret straddles (those are always masked).
+ * Only an unknown Bearer token, or a token shape as long as the run (no credential is), may pass in
+ * two parts.
  */
 const MAX_WAIT = 8192;
 
@@ -60,15 +63,41 @@ function safeCut(buf: string, limit: number, secrets: RegExp | undefined): numbe
     secrets.lastIndex = 0;
     for (let m = secrets.exec(buf); m && m.index < limit; m = secrets.exec(buf)) spans.push([m.index, m.index + m[0].length]);
   }
-  const straddled = (c: number) => spans.find(([s, e]) => s < c && c < e)?.[0];
-  let c = separatorCut(buf, limit);
-  for (let s = straddled(c); s !== undefined; s = straddled(c)) c = separatorCut(buf, s);
+  // Nor at a known secret's end: one shorter than 16 is masked `***`, and the separator it ended
+  // with is gone — `https://ab***` and `cd@` are userinfo only together.
+  let c = clear(spans, separatorCut(buf, limit), true, (s) => separatorCut(buf, s));
   if (c > 0 || limit <= MAX_WAIT) return c;
-  // No safe point for too long: cut where no known secret straddles (nor a surrogate pair).
-  c = limit;
-  for (let s = straddled(c); s !== undefined; s = straddled(c)) c = s;
+  // No safe point for too long: after a `/`, else anywhere (but in a known secret or a surrogate pair).
+  c = clear(spans, slashCut(buf, limit), true, (s) => slashCut(buf, s));
+  if (c > 0) return c;
+  c = clear(spans, limit, false, (s) => s);
   const high = buf.charCodeAt(c - 1);
   return high >= 0xd800 && high < 0xdc00 ? c - 1 : c;
+}
+
+/**
+ * `c`, or where `back` goes from the start of each known secret (`spans`: in order, apart) it would
+ * cut — or end, with `ends` — until none: each secret looked at once, however many a text holds.
+ */
+function clear(spans: readonly [number, number][], c: number, ends: boolean, back: (start: number) => number): number {
+  for (let k = spans.length - 1; k >= 0 && c > 0; k--) {
+    const [s, e] = spans[k]!;
+    if (s >= c) continue;
+    if (c < e || (ends && c === e)) c = back(s);
+    else break;
+  }
+  return c;
+}
+
+/**
+ * The last point at or before `upTo` that follows a `/` no `/` is beside (`1//…` and `https://`
+ * are the start of what text() masks); 0 when none.
+ */
+function slashCut(buf: string, upTo: number): number {
+  for (let i = buf.lastIndexOf("/", Math.min(upTo, buf.length - 1) - 1); i > 0; i = buf.lastIndexOf("/", i - 1)) {
+    if (buf.charCodeAt(i - 1) !== 47 && buf.charCodeAt(i + 1) !== 47) return i + 1;
+  }
+  return 0;
 }
 
 /** The last point at or before `upTo` that follows a character no token shape or URL userinfo holds; 0 when none. */

@@ -45,8 +45,9 @@ export function usageFromSse(): UsageWatcher {
   const decoder = new TextDecoder();
   // The line not complete yet, in the reads it came in: a long line (a Codex handshake echoes its
   // request's tools, a Gemini image is megabytes) read in TCP-sized pieces is joined once, at its
-  // end, and each read searched alone — not joined to all before it and searched again.
-  let parts: string[] = [];
+  // end, and each read searched alone — not joined to all before it and searched again. None while
+  // no line waits: a stream whose reads end their lines makes no array.
+  let parts: string[] | undefined;
   let size = 0;
   let usage: Usage | undefined;
   let respId: string | undefined;
@@ -54,6 +55,8 @@ export function usageFromSse(): UsageWatcher {
   let errors = 0;
   // The event being read is named as an error: its data is the error.
   let errorEvent = false;
+  // A data line of the event being read was an error: the data lines after it are the same data.
+  let errorLine = false;
   // The answer's end has passed (first-event.ts endsTheAnswer).
   let ended = false;
   // The line being read lost its middle (too long to keep whole).
@@ -67,10 +70,11 @@ export function usageFromSse(): UsageWatcher {
       return;
     }
     if (!l.startsWith("data:")) {
-      if (l === "") errorEvent = false;
+      if (l === "") errorEvent = errorLine = false;
       return;
     }
     if (errorEvent || ERROR_DATA.test(l)) {
+      errorLine = true;
       errors++;
       errorData ??= l.slice(l.charCodeAt(5) === 32 ? 6 : 5);
     }
@@ -89,28 +93,28 @@ export function usageFromSse(): UsageWatcher {
       let start = 0;
       for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
         const end = text.slice(start, nl);
-        const whole = size ? parts.join("") + end : end;
+        const whole = parts ? parts.join("") + end : end;
         // A line too long to keep whole is its start and its end, however it was read.
         if (!cut && whole.length > MAX_LINE) {
           head = whole.slice(0, LINE_START);
           cut = true;
         }
         line((cut ? head + whole.slice(-KEEP_END) : whole).trimEnd());
-        if (size) {
-          parts = [];
+        if (parts) {
+          parts = undefined;
           size = 0;
         }
         cut = false;
         start = nl + 1;
       }
       if (start < text.length) {
-        parts.push(start ? text.slice(start) : text);
+        (parts ??= []).push(start ? text.slice(start) : text);
         size += text.length - start;
       }
       // A huge line (a content delta, a Gemini image) keeps its start, so its end — where Gemini
       // puts finishReason and usage — is still read as part of a data line (first-event.ts
       // endsTheAnswer), and its usage from there (usageAtEnd).
-      if (size > MAX_LINE) {
+      if (parts && size > MAX_LINE) {
         const kept = parts.join("");
         if (!cut) head = kept.slice(0, LINE_START);
         parts = [kept.slice(-KEEP_END)];
@@ -123,7 +127,7 @@ export function usageFromSse(): UsageWatcher {
     streamError: () => errorData,
     errorEvents: () => errors,
     answerEnded: () => ended || errors > 0,
-    inError: () => errorEvent || (size > 0 && ERROR_DATA.test(cut ? head : lineStart(parts))),
+    inError: () => errorEvent || errorLine || (parts !== undefined && ERROR_DATA.test(cut ? head : lineStart(parts))),
   };
 }
 

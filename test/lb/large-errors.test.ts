@@ -47,6 +47,13 @@ const KINDS: readonly Kind[] = [
     text: sse([[undefined, { id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: "partial" }, finish_reason: null }] }], [undefined, { error: { message: MESSAGE, type: "invalid_request_error", code: "invalid_api_key" } }]]),
   },
   {
+    // SSE joins an event's data lines: its first names the error, the message is on the next.
+    name: "an OpenAI error chunk whose data goes on over a second data line, after content",
+    dialect: "openai",
+    stream: true,
+    text: `${sse([[undefined, { id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: "partial" }, finish_reason: null }] }]])}data: {"error":\ndata: {"message":"${MESSAGE}","type":"invalid_request_error","code":"invalid_api_key"}}\n\n`,
+  },
+  {
     name: "a Responses error event first (one target: delivered)",
     dialect: "responses",
     stream: true,

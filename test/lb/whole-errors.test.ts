@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { WholeErrors } from "../../src/lb/whole-errors.ts";
+import { createMasker } from "../../src/observe/mask.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -37,5 +38,23 @@ describe("WholeErrors", () => {
   test("values side by side on one line, and a value that only mentions an error in its text, pass as they came", () => {
     const text = `${first}${first} ${JSON.stringify({ content: `{"error":{"message":"${KEY}"}}` })}`;
     for (const at of [1, 30, 60, text.length - 1]) expect(through(text, [at])).toEqual({ out: text, found: undefined });
+  });
+
+  test("an error object too large to hold, alone, is judged the same in one read as in several: not at all (its status is not in its first piece)", () => {
+    const masker = createMasker([KEY]);
+    const text = JSON.stringify({ error: { message: `${KEY} ${"x".repeat(1_500_000)}`, code: 401 } });
+    const bytes = enc.encode(text);
+    for (const cuts of [[], [700_000], [1_200_000]]) {
+      const w = new WholeErrors(masker.text, masker.pieces);
+      let out = "";
+      let from = 0;
+      for (const at of [...cuts, bytes.byteLength]) {
+        out += dec.decode(w.push(bytes.subarray(from, at)), { stream: true });
+        from = at;
+      }
+      const rest = w.rest();
+      out += rest ? dec.decode(rest) : "";
+      expect([cuts, out === masker.text(text), w.error()]).toEqual([cuts, true, undefined]);
+    }
   });
 });
