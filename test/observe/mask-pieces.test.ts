@@ -140,7 +140,8 @@ describe("pieces(): text in pieces masked as text() masks it whole", () => {
       let out = "";
       for (let i = 0; i < text.length; i += 1 << 20) out += p.push(text.slice(i, i + (1 << 20)));
       out += p.end();
-      expect(performance.now() - started).toBeLessThan(3000);
+      // A guard against the 38 s, not a speed figure: 0.25–0.84 s here, so a busy CI machine stays far inside it.
+      expect(performance.now() - started).toBeLessThan(10_000);
       expect(out === m.text(text)).toBe(true);
     }
   });
