@@ -136,8 +136,8 @@ describe("an edit saved while a reload drains an instance takes effect at once",
     const toml = readFileSync(edited.file, "utf8").replace("shutdown_grace_ms = 15000", "shutdown_grace_ms = 30000");
     writeFileSync(edited.file, `${toml}"ma" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]\n`);
     expect((await gw(edited, ["up", "-d", "-c", edited.file])).code).toBe(0);
-    // ~10 s of stream on a: the drain of a lasts until it ends.
-    const running = followStream(await chatThrough(edited, "ma", true, "interval=100~events=100"));
+    // ~4 s of stream on a: the drain of a lasts until it ends (what happens during it takes ~0.6 s idle).
+    const running = followStream(await chatThrough(edited, "ma", true, "interval=100~events=40"));
     await until(() => running.chunks > 0, 10_000, () => "the stream under way");
     const oldPid = (await controlJson<StatusReport>(gwPaths(edited.dir), "/status")).instances.find((i) => i.name === "a")!.pid;
 
@@ -166,7 +166,7 @@ describe("an edit saved while a reload drains an instance takes effect at once",
     // The first reload's work runs to its end: the stream whole, a relaunched on its new port.
     const text = await running.done;
     expect(text).not.toContain("stream broke");
-    expect(text.match(/"content":/g)?.length ?? 0).toBeGreaterThanOrEqual(100);
+    expect(text.match(/"content":/g)?.length ?? 0).toBeGreaterThanOrEqual(40);
     expect(text.trimEnd()).toEndWith("data: [DONE]");
     expect(await reload.proc.exited).toBe(0);
     expect(reload.output()).toMatch(/\na: restarted after 1 request\(s\) in flight finished \([\d.]+ s\), ready in [\d.]+ s\nconfig reloaded\n$/);
