@@ -110,7 +110,11 @@ export async function runSuccessor(paths: GwPaths, argv: string[], env: Record<s
     return out;
   }
   await tell("abort");
-  const gone = await Promise.race([p.proc.exited.then(() => true), Bun.sleep(ABORT_WAIT_MS).then(() => false)]);
+  // A timer cleared once the successor is gone, not Bun.sleep: a sleep left pending kept this gw
+  // alive at its exit until the sleep ran out (gw down after a failed upgrade took ~10 s).
+  let timer: Timer | undefined;
+  const gone = await Promise.race([p.proc.exited.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), ABORT_WAIT_MS)))]);
+  clearTimeout(timer);
   if (!gone) signalGroup(p.proc.pid, "SIGKILL");
   const why = out.timedOut ? `did not serve within ${timeoutMs / 1000} s` : `exited with code ${out.exitCode}`;
   const last = said ? ` (${said.trim()})` : "";

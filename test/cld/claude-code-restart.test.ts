@@ -12,10 +12,13 @@ import { followStream, startGw, until } from "../helpers/supervisor.ts";
 
 setDefaultTimeout(240_000); // Claude Code starts in seconds; a shared 2-core machine may be busy
 const KEY = "sk-gw-client-key-0123456789";
-/** shutdown_grace_ms: longer than Claude Code takes to start and send its prompt, shorter than its answer. */
-const GRACE_MS = 20_000;
-/** Claude Code's answer: 70 events 300 ms apart (21 s), so it outlasts the grace period. */
-const LONG_ANSWER = "interval=300~events=70";
+/**
+ * shutdown_grace_ms: longer than Claude Code takes to start and send its prompt (a whole print-mode
+ * turn takes 2-3.5 s in the suite beside two CPU hogs), shorter than its answer.
+ */
+const GRACE_MS = 12_000;
+/** Claude Code's answer: 42 events 300 ms apart (12.6 s), so it outlasts the grace period. */
+const LONG_ANSWER = "interval=300~events=42";
 let g: MockGateway;
 const box = new CldSandbox({ noClaude: true });
 const PATH = `${box.bin}:/usr/bin:/bin`;

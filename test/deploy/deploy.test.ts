@@ -57,7 +57,7 @@ ${extraGlobal}
 
 [instances.a]
 port = ${into.inst}
-command = ["./gw", "mock", "-config", "{config}", "--events", "20", "--interval", "100"]
+command = ["./gw", "mock", "-config", "{config}", "--events", "10", "--interval", "100"]
 providers = [{ type = "antigravity" }]
 
 [routing]

@@ -75,8 +75,9 @@ describe("requests wait for an instance on its way back", () => {
     expect(held[0]!.held_ms).toBeGreaterThan(0);
 
     // 2. A reload that moves a to another port: the stream running on it finishes whole, and a
-    // request sent during the reload waits for a on its new port.
-    const running = followStream(await chat("ma", true, "interval=100~events=100"));
+    // request sent during the reload waits for a on its new port. The stream (4 s) need only
+    // outlast gw reload's start and its 'waiting for' line (~0.3 s idle).
+    const running = followStream(await chat("ma", true, "interval=100~events=40"));
     await until(() => running.chunks > 0, 10_000, () => "the stream under way");
     const [newPort] = await freePorts(1);
     writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(`port = ${sb.ports.a}\n`, `port = ${newPort}\n`));
@@ -88,7 +89,7 @@ describe("requests wait for an instance on its way back", () => {
     const across = await chat("ma", false);
     expect(across.status).toBe(200);
     expect(((await across.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toContain("instance a");
-    expectWhole(await running.done, 100);
+    expectWhole(await running.done, 40);
     expect(await reload.proc.exited).toBe(0);
     expect(reload.output()).toMatch(/\na: restarted after 1 request\(s\) in flight finished \(\d+\.\d s\), ready in \d+\.\d s\nconfig reloaded\n$/);
     expect((await instance("a"))!.port).toBe(newPort!);

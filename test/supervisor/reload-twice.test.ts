@@ -27,7 +27,8 @@ test("an instance moved twice during a drain lands on the second port; nothing i
   const toml = readFileSync(sb.file, "utf8").replace("shutdown_grace_ms = 15000", "shutdown_grace_ms = 30000");
   writeFileSync(sb.file, `${toml}"ma" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]\n`);
   expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
-  const running = followStream(await chatThrough(sb, "ma", true, "interval=100~events=60"));
+  // 4 s streams: each drain must outlast the start of the gw reload that follows it (~0.3 s idle).
+  const running = followStream(await chatThrough(sb, "ma", true, "interval=100~events=40"));
   await until(() => running.chunks > 0, 10_000, () => "the stream under way");
   const [p1, p2] = await freePorts(2);
   writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(`port = ${sb.ports.a}\n`, `port = ${p1}\n`));
@@ -55,7 +56,7 @@ test("an instance moved twice during a drain lands on the second port; nothing i
   await onA.arrayBuffer();
 
   // Removed, then added back under its name (on another port) before its drain has ended.
-  const again = followStream(await chatThrough(sb, "ma", true, "interval=100~events=60"));
+  const again = followStream(await chatThrough(sb, "ma", true, "interval=100~events=40"));
   await until(() => again.chunks > 0, 10_000, () => "the stream under way");
   const withA = readFileSync(sb.file, "utf8");
   const [p3] = await freePorts(1);
