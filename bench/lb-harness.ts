@@ -2,7 +2,8 @@
 // gw, the bare Bun relay, nginx), loading them with wrk, and reading what each process spent.
 // Every process runs on its own so the load generator never shares gw's event loop.
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const BENCH_DIR = import.meta.dir;
@@ -26,8 +27,22 @@ export interface WrkResult {
  */
 export class Children {
   readonly list: Bun.Subprocess[] = [];
+  private readonly dirs: string[] = [];
   constructor() {
-    process.on("exit", () => this.kill());
+    process.on("exit", () => {
+      this.kill();
+      for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
+    });
+    // Ctrl-C or a kill ends the process without "exit" (nor `finally`): the run's processes and
+    // its folder in /tmp would stay.
+    process.once("SIGINT", () => process.exit(130));
+    process.once("SIGTERM", () => process.exit(143));
+  }
+  /** A folder for the run in the system's temp dir, removed when the process ends, however it ends. */
+  tempDir(prefix: string): string {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    this.dirs.push(d);
+    return d;
   }
   add(p: Bun.Subprocess): void {
     this.list.push(p);

@@ -8,8 +8,8 @@
 // this machine falls on all of them alike. Prints the summary table of issue 16 and writes
 // bench/notes/lb.md. Needs: apt-get install -y nginx wrk.
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os, { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import { join } from "node:path";
 import { BODIES } from "./lb-bodies.ts";
 import {
@@ -47,8 +47,8 @@ const CELLS: readonly Cell[] = [
 
 async function main() {
   if (!Bun.which("wrk")) throw new Error("wrk is not installed: apt-get install -y wrk");
-  const dir = mkdtempSync(join(tmpdir(), "gw-bench-"));
   const children = new Children();
+  const dir = children.tempDir("gw-bench-");
   try {
     const upPort = await startUpstream(children);
     const urls: Partial<Record<Target, string>> = {

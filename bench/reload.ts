@@ -13,8 +13,8 @@
 //           --up: `gw up` instead, its started instances (half of them) run as `gw mock`.
 // Writes bench/notes/reload.md (--up: reload-up.md) unless --no-write.
 
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import os, { tmpdir } from "node:os";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import { join, resolve } from "node:path";
 import { BIG_CONFIG_ENV, bigConfig } from "./reload-config.ts";
 import { Children, freePort, median, startUpstream } from "./lb-harness.ts";
@@ -109,8 +109,8 @@ function follow(proc: Bun.Subprocess<"ignore", "pipe", "pipe">) {
 }
 
 async function runOne(root: string): Promise<Run> {
-  const dir = mkdtempSync(join(tmpdir(), "gw-bench-reload-"));
   const children = new Children();
+  const dir = children.tempDir("gw-bench-reload-");
   try {
     const upPort = await startUpstream(children);
     const file = join(dir, "providers.toml");

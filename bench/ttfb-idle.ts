@@ -6,8 +6,7 @@
 // each proxy's figure is its median less the upstream's own (direct) median, the median of three
 // rounds. Needs nginx for its row. Writes bench/notes/ttfb-idle.md unless --no-write.
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BODIES } from "./lb-bodies.ts";
 import { Children, interleavedTtfb, median, nginxBinary, startGw, startNginx, startRelay, startUpstream, wrk } from "./lb-harness.ts";
@@ -25,8 +24,8 @@ const PAUSES: readonly (readonly [number, number])[] = [
 
 const ROUNDS = 3;
 const ROOT = join(import.meta.dir, "..");
-const dir = mkdtempSync(join(tmpdir(), "gw-bench-"));
 const children = new Children();
+const dir = children.tempDir("gw-bench-");
 try {
   const upPort = await startUpstream(children);
   const urls: Record<string, string> = { direct: `http://127.0.0.1:${upPort}` };
