@@ -191,8 +191,10 @@ test("another process holding the file's lock: requests go on from memory, one w
   const file = stateFile();
   const log = logger();
   const store = openLocalState({ file, log, flushEveryMs: 20 });
-  // A second writer (e.g. the other gw during an upgrade) that keeps its write lock until told.
-  const script = `const { Database } = require("bun:sqlite"); const db = new Database(${JSON.stringify(file)}); db.run("BEGIN IMMEDIATE"); console.log("locked"); for await (const _ of console) { db.run("COMMIT"); break; } console.log("released");`;
+  // A second writer (e.g. the other gw during an upgrade) that keeps its write lock until told. It
+  // waits for the lock like any writer: the store's first flush (the start's prune, 20 ms after it
+  // opens) holds it a moment — a CI run's locker met SQLITE_BUSY there and the test failed before it began.
+  const script = `const { Database } = require("bun:sqlite"); const db = new Database(${JSON.stringify(file)}); db.run("PRAGMA busy_timeout = 10000"); db.run("BEGIN IMMEDIATE"); console.log("locked"); for await (const _ of console) { db.run("COMMIT"); break; } console.log("released");`;
   const locker = Bun.spawn([process.execPath, "-e", script], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
   const out = locker.stdout.getReader();
   expect(new TextDecoder().decode((await out.read()).value)).toContain("locked");
