@@ -4,14 +4,15 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import type { Subprocess } from "bun";
 import type { RequestRecord } from "../../src/observe/record.ts";
 import type { Gateway, GatewayOptions } from "../../src/lb/server.ts";
 import { configFrom, deadUrl, externalInstances, startTestGateway, waitFor } from "./lb.ts";
-import { type MockOptions, type MockServer, startMock } from "./mock.ts";
+import { type MockOptions, type MockServer, spawnMock, startMock } from "./mock.ts";
+import { freePorts } from "./ports.ts";
 import { startGw } from "./supervisor.ts";
 import { tempDir } from "./tmp.ts";
 
@@ -279,6 +280,41 @@ export async function spawnGateway(file: string): Promise<GatewayProcess> {
   }
   const url = /listening on (http:\/\/\S+)/.exec(g.output())![1]!;
   return { url, proc: g.proc, output: g.output, stop };
+}
+
+export interface MocksBehindGw {
+  readonly client: OpenAI;
+  stop(): Promise<void>;
+}
+
+/**
+ * Two `gw mock` children, a and b (each accepting the key `key-NAME`; `mockArgs` gives a mock's
+ * command line from its name and port), behind `gw lb` as a child process whose config in `dir`
+ * gives both instances `providers = [{ type }]` and the routes `routing` (the [routing] table's
+ * body); `client` is the official openai SDK on it, with the client key "client".
+ */
+export async function mocksBehindGw(
+  dir: string,
+  o: { readonly type: string; readonly routing: string; readonly mockArgs: (name: string, port: number) => string[] },
+): Promise<MocksBehindGw> {
+  const ports = await freePorts(3);
+  const names = ["a", "b"];
+  const mocks = await Promise.all(names.map((n, i) => spawnMock(o.mockArgs(n, ports[i]!))));
+  const stopMocks = () => Promise.all(mocks.map((m) => m.stop()));
+  const file = join(dir, "providers.toml");
+  const instances = mocks.map((m, i) => `[instances.${names[i]}]\nurl = "${m.url}"\napi_key = "key-${names[i]}"\nproviders = [{ type = "${o.type}" }]`);
+  writeFileSync(file, `[global]\nhost = "127.0.0.1"\nmain_port = ${ports[2]}\napi_keys = ["client"]\n${instances.join("\n")}\n[routing]\n${o.routing}`);
+  const gw = await spawnGateway(file).catch(async (e) => {
+    await stopMocks();
+    throw e;
+  });
+  return {
+    client: new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "client", maxRetries: 0, timeout: 30_000 }),
+    async stop() {
+      await gw.stop();
+      await stopMocks();
+    },
+  };
 }
 
 /**

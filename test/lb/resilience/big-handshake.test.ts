@@ -7,12 +7,8 @@
 // the refusal reached the client).
 import OpenAI from "openai";
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { answerPieces } from "../../../src/mock/answer.ts";
-import { type SpawnedMock, spawnMock } from "../../helpers/mock.ts";
-import { freePorts } from "../../helpers/ports.ts";
-import { type GatewayProcess, logRecords, spawnGateway } from "../../helpers/resilience.ts";
+import { logRecords, type MocksBehindGw, mocksBehindGw } from "../../helpers/resilience.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
 const MODEL = "gpt-5.5";
@@ -48,34 +44,21 @@ const INSTRUCTIONS = prose(30_000, 7);
 const TOOLS = codexTools(270_000);
 
 let dir: string;
-let mocks: SpawnedMock[] = [];
-let gw: GatewayProcess | undefined;
+let rig: MocksBehindGw | undefined;
 let client: OpenAI;
 
 beforeAll(async () => {
   dir = tempDir("gw-handshake-");
-  const ports = await freePorts(3);
-  mocks = await Promise.all(["a", "b"].map((n, i) => spawnMock(["--port", String(ports[i]), "--api-key", `key-${n}`, "--name", n])));
-  const file = join(dir, "providers.toml");
-  writeFileSync(
-    file,
-    `[global]
-host = "127.0.0.1"
-main_port = ${ports[2]}
-api_keys = ["client"]
-${mocks.map((m, i) => `[instances.${"ab"[i]}]\nurl = "${m.url}"\napi_key = "key-${"ab"[i]}"\nproviders = [{ type = "codex" }]`).join("\n")}
-[routing]
-"codex" = [{ instance = "a", provider = "codex", model = "${MODEL}" }]
+  rig = await mocksBehindGw(dir, {
+    type: "codex",
+    mockArgs: (n, port) => ["--port", String(port), "--api-key", `key-${n}`, "--name", n],
+    routing: `"codex" = [{ instance = "a", provider = "codex", model = "${MODEL}" }]
 "codex.failover" = [{ instance = "a", provider = "codex", model = "${MODEL}~429~after=0", priority = 1 }, { instance = "b", provider = "codex", model = "${MODEL}" }]
 `,
-  );
-  gw = await spawnGateway(file);
-  client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "client", maxRetries: 0, timeout: 30_000 });
+  });
+  client = rig.client;
 });
-afterAll(async () => {
-  await gw?.stop();
-  await Promise.all(mocks.map((m) => m.stop()));
-});
+afterAll(() => rig?.stop());
 
 /** Streams `route` with the big instructions and tools: who answered, the text, response.created's object. */
 async function bigStream(route: string) {

@@ -9,9 +9,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { answerPieces } from "../../../src/mock/answer.ts";
-import { type SpawnedMock, spawnMock } from "../../helpers/mock.ts";
-import { freePorts } from "../../helpers/ports.ts";
-import { type GatewayProcess, logRecords, spawnGateway } from "../../helpers/resilience.ts";
+import { logRecords, type MocksBehindGw, mocksBehindGw } from "../../helpers/resilience.ts";
 import { tempDir } from "../../helpers/tmp.ts";
 
 const MODEL = "claude-sonnet-4-5";
@@ -22,43 +20,27 @@ const TOOLS: OpenAI.Responses.FunctionTool[] = [
 const REQUEST = { model: "sonnet", input: "fix the failing test", instructions: INSTRUCTIONS, tools: TOOLS, max_output_tokens: 512 };
 
 let dir: string;
-let mocks: SpawnedMock[] = [];
-let gw: GatewayProcess | undefined;
+let rig: MocksBehindGw | undefined;
 let client: OpenAI;
 
 beforeAll(async () => {
   dir = tempDir("gw-translated-");
-  const ports = await freePorts(3);
-  mocks = await Promise.all(
-    ["a", "b"].map((n, i) => {
+  rig = await mocksBehindGw(dir, {
+    type: "claude",
+    mockArgs: (n, port) => {
       // The claude-api-key section gw writes for an anthropic provider (src/instances/yaml.ts).
       const yaml = join(dir, `${n}.yaml`);
       writeFileSync(
         yaml,
-        `host: 127.0.0.1\nport: ${ports[i]}\napi-keys:\n  - key-${n}\nclaude-api-key:\n  - api-key: sk-${n}\n    base-url: https://relay.invalid\n    models:\n      - name: ${MODEL}\n        alias: ${MODEL}\n`,
+        `host: 127.0.0.1\nport: ${port}\napi-keys:\n  - key-${n}\nclaude-api-key:\n  - api-key: sk-${n}\n    base-url: https://relay.invalid\n    models:\n      - name: ${MODEL}\n        alias: ${MODEL}\n`,
       );
-      return spawnMock(["-config", yaml]);
-    }),
-  );
-  const file = join(dir, "providers.toml");
-  writeFileSync(
-    file,
-    `[global]
-host = "127.0.0.1"
-main_port = ${ports[2]}
-api_keys = ["client"]
-${mocks.map((m, i) => `[instances.${"ab"[i]}]\nurl = "${m.url}"\napi_key = "key-${"ab"[i]}"\nproviders = [{ type = "claude" }]`).join("\n")}
-[routing]
-"sonnet" = [{ instance = "a", provider = "claude", model = "${MODEL}" }, { instance = "b", provider = "claude", model = "${MODEL}" }]
-`,
-  );
-  gw = await spawnGateway(file);
-  client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "client", maxRetries: 0, timeout: 30_000 });
+      return ["-config", yaml];
+    },
+    routing: `"sonnet" = [{ instance = "a", provider = "claude", model = "${MODEL}" }, { instance = "b", provider = "claude", model = "${MODEL}" }]\n`,
+  });
+  client = rig.client;
 });
-afterAll(async () => {
-  await gw?.stop();
-  await Promise.all(mocks.map((m) => m.stop()));
-});
+afterAll(() => rig?.stop());
 
 const answerOf = (target: string | null) => answerPieces(target!.split("/")[0]!, MODEL, 12).join("");
 
