@@ -16,6 +16,7 @@ import { type ClientLink, unschedule } from "./due.ts";
 import { type AttemptRun, discard, type Tried } from "./failover.ts";
 import type { Outcome } from "./forward.ts";
 import { SpacedAnswer } from "./spaced-answer.ts";
+import type { KeepAlivePace } from "./spaced-keepalive.ts";
 import { endsAnswer, errorStatus, innerError, parseObject } from "./first-event.ts";
 import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import { judgeLateError } from "./late-error.ts";
@@ -52,6 +53,8 @@ export interface GatewayContext {
   readonly health?: () => Health;
   /** Client-key refusals in gw's log, by address (rate-limited). */
   readonly refusals?: RefusalLog;
+  /** The pace of gw's newlines while a spaced answer goes on on another target; default KEEP_ALIVE_PACE (spaced-keepalive.ts). */
+  readonly spacedKeepAlive?: KeepAlivePace;
 }
 
 interface Delivery {

@@ -19,12 +19,14 @@ import { type AttemptRun, discard, type Tried } from "./failover.ts";
 import { networkError } from "./forward.ts";
 import { ErrorOpening, isJsonSpace, readOn } from "./json-opening.ts";
 import { classifyError, type LateFacts, lateVerdict } from "./late-error.ts";
+import { KEEP_ALIVE_PACE, type KeepAlivePace, NewlineKeeper, paceOf, SpaceGaps } from "./spaced-keepalive.ts";
 import type { StreamSource } from "./stream.ts";
 import { answerError } from "./whole-errors.ts";
 
 export interface SpacedFacts extends LateFacts {
   readonly load?: InstanceLoad;
   readonly client: ClientLink;
+  readonly spacedKeepAlive?: KeepAlivePace;
   /** The answer deliver.ts gives for an attempt that is no answer (gw's error or the upstream's, masked): its body follows the spaces. */
   errorAnswer(t: Tried): Response;
 }
@@ -52,6 +54,10 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
   private spaces = true;
   private cancelled = false;
   private goingOn: Promise<Tried> | undefined;
+  /** When the spaces came: the pace gw keeps while another target works. */
+  private readonly gaps = new SpaceGaps();
+  /** gw's own newlines while a failover is on its way. */
+  private keeper: NewlineKeeper | undefined;
 
   constructor(
     first: Tried,
@@ -89,6 +95,7 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
   /** The client left (or gw is stopping): the body read, and an attempt on its way, stop. */
   cancel(reason: unknown): void {
     this.cancelled = true;
+    this.keeper?.stop();
     this.reader?.cancel(reason).catch(() => {});
     this.f.client.leave();
   }
@@ -109,6 +116,7 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
     if (!(first instanceof Uint8Array)) return this.noAnswer(`answer broke after keep-alive spaces: ${first.broke}`);
     const at = first.findIndex((b) => !isJsonSpace(b));
     if (at === -1) {
+      this.gaps.seen(performance.now());
       ctrl.enqueue(first);
       return undefined;
     }
@@ -145,9 +153,17 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
     lateVerdict(failed.classified!, was, f, false);
     discard(this.current);
     f.load?.leave(was.instance.name);
+    // Until the next target's answer is in, gw keeps the client's connection alive itself.
+    this.keeper = new NewlineKeeper(ctrl, paceOf(this.gaps.widest, f.spacedKeepAlive ?? KEEP_ALIVE_PACE));
+    this.keeper.start();
     this.goingOn = this.run.goOn(failed);
-    const next = await this.goingOn;
-    this.goingOn = undefined;
+    let next: Tried;
+    try {
+      next = await this.goingOn;
+    } finally {
+      this.keeper.stop();
+      this.goingOn = undefined;
+    }
     this.current = next;
     const now = next.outcome.attempt;
     f.load?.enter(now.instance.name);

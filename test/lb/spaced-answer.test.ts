@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { RunningGateway } from "../../src/lb/server.ts";
+import type { KeepAlivePace } from "../../src/lb/spaced-keepalive.ts";
 import { configFrom, startTestGateway, type TestUpstream, testUpstream, waitFor } from "../helpers/lb.ts";
 import { type MockServer, startMock } from "../helpers/mock.ts";
 import { logRecords } from "../helpers/resilience.ts";
@@ -314,4 +315,97 @@ test("gw stops while the next target works: that upstream request is aborted, th
     ["a/m", "transient"],
     ["b/m", "aborted"],
   ]);
+});
+
+/** A gateway on the same config whose own keep-alive newlines go at `pace` (fresh cooldowns). */
+async function restartWith(pace: KeepAlivePace): Promise<void> {
+  await gw.stop(0);
+  gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")), { spacedKeepAlive: pace });
+}
+
+/** The second target's answer, held back until release(): it "works" for as long as the test says. */
+function heldB(): { release: () => void } {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  quirkB = async (d) => {
+    await promise;
+    return new Response(answer(d, "from b"), { headers: { "content-type": "application/json" } });
+  };
+  return { release: () => resolve() };
+}
+
+/** A body read as it arrives: `onNewlines(n)` after each chunk with the count of newlines so far. */
+async function readCounting(body: ReadableStream<Uint8Array>, onNewlines: (n: number) => void): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of body) {
+    text += decoder.decode(chunk, { stream: true });
+    onNewlines(text.split("\n").length - 1);
+  }
+  return text;
+}
+
+describe("gw keeps the client alive while the next target works", () => {
+  // The first target's newlines: 3, then its 529. Any newline past those is gw's own.
+  const A_NEWLINES = 3;
+
+  test("at the first target's pace: a newline of gw's while the second target has not answered, then its JSON, then nothing", async () => {
+    // A default pace no test waits for: only the first target's pace (5 ms, kept at the 50 ms tick) can keep the client.
+    await restartWith({ defaultMs: 600_000, minMs: 1 });
+    quirkA = (d) => keepAliveThen(errorObject(d, 529), A_NEWLINES, "apart");
+    const b = heldB();
+    const res = await post("anthropic");
+    const text = await readCounting(res.body!, (n) => n > A_NEWLINES && b.release());
+    const body = answer("anthropic", "from b");
+    expect(text.endsWith(body)).toBe(true);
+    const spaces = text.slice(0, -body.length);
+    expect(spaces.length).toBeGreaterThan(A_NEWLINES);
+    expect(spaces).toMatch(/^\n+$/);
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([
+      ["a/m", "transient"],
+      ["b/m", "ok"],
+    ]);
+    expect(r.response.bytes).toBe(text.length);
+  });
+
+  test("at the default pace when the first target's is not known (its newlines in one write): the Anthropic SDK parses the answer", async () => {
+    await restartWith({ defaultMs: 100, minMs: 1 });
+    quirkA = (d) => keepAliveThen(errorObject(d, 529), A_NEWLINES, "one write");
+    const b = heldB();
+    let newlines = 0;
+    // The SDK's fetch, counting the body's newlines as the SDK reads it: B answers once gw sent one of its own.
+    const counting: typeof fetch = Object.assign(async (input: string | URL | Request, init?: RequestInit) => {
+      const res = await fetch(input, init);
+      const decoder = new TextDecoder();
+      const count = new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, c) {
+          newlines += decoder.decode(chunk).split("\n").length - 1;
+          if (newlines > A_NEWLINES) b.release();
+          c.enqueue(chunk);
+        },
+      });
+      return new Response(res.body!.pipeThrough(count), { status: res.status, headers: res.headers });
+    }, { preconnect: fetch.preconnect });
+    const client = new Anthropic({ baseURL: gw.url, apiKey: "unused", maxRetries: 0, fetch: counting });
+    const message = await client.messages.create({ model: "pair", max_tokens: 16, messages: HI });
+    expect(message.content.map((c) => (c.type === "text" ? c.text : c.type))).toEqual(["from b"]);
+    expect(newlines).toBeGreaterThan(A_NEWLINES);
+  });
+
+  test("the client leaves while gw keeps it alive: the second target's request is aborted, gw's newlines stop", async () => {
+    await restartWith({ defaultMs: 600_000, minMs: 1 });
+    quirkA = (d) => keepAliveThen(errorObject(d, 429), A_NEWLINES, "apart");
+    const bAborted = b.aborted.length;
+    quirkB = () => new Promise<Response>(() => {});
+    const leave = new AbortController();
+    const res = await post("openai", "pair", { signal: leave.signal });
+    const read = readCounting(res.body!, (n) => n > A_NEWLINES + 1 && leave.abort()).catch(() => "left");
+    expect(await read).toBe("left");
+    await waitFor(() => b.aborted.length > bAborted, 10_000, "the second target's request to be aborted");
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([
+      ["a/m", "transient"],
+      ["b/m", "aborted"],
+    ]);
+  });
 });
