@@ -12,6 +12,7 @@ import { KEEP_END, type Usage, usageFromJson, usageFromJsonEnd, usageFromSse, ty
 import type { StateStore } from "../state/index.ts";
 import type { BodyBudget } from "./body-budget.ts";
 import { type Dialect, errorResponse, sseErrorEvent } from "./dialect.ts";
+import type { AttemptDeps } from "./attempt.ts";
 import { type ClientLink, unschedule } from "./due.ts";
 import { type AttemptRun, discard, type Tried } from "./failover.ts";
 import type { Outcome } from "./forward.ts";
@@ -80,6 +81,8 @@ interface Delivery {
   readonly path: string;
   /** The attempts that gave `final`: they go on when it fails after keep-alive spaces (spaced-answer.ts). */
   readonly run?: AttemptRun;
+  /** What the attempts were made with: a signature fallback after keep-alive spaces makes more (spaced-answer.ts). */
+  readonly deps?: AttemptDeps;
 }
 
 export function deliver(final: Tried | undefined, d: Delivery): Response {
@@ -104,7 +107,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     return finishNow(d, final, new Response(final.body, { status: o.status, headers }), final.errorText, answer);
   }
   // A JSON answer that opened with keep-alive spaces may still fail over (spaced-answer.ts).
-  const spaced = final.spaced && d.run ? new SpacedAnswer(final, d.run, { ...d.gw, ...d, errorAnswer: (t) => errorAfterSpaces(t, d) }) : undefined;
+  const spaced = final.spaced && d.run && d.deps ? new SpacedAnswer(final, d.run, { ...d.gw, ...d, deps: d.deps, errorAnswer: (t) => errorAfterSpaces(t, d) }) : undefined;
   // A stream whose opening ended in an error event (first-event.ts) is an error like a status:
   // what it quotes is masked as an error body is.
   const source = spaced ? spaced.source() : final.held && final.errorText !== undefined ? scrubOpening(final.held, d.mask) : (final.held ?? o.body);
@@ -165,7 +168,8 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
       d.gw.stats.end(failedAnswer(o.status, broken));
     }
     const error = spaced?.failed?.text ?? final.errorText ?? upstreamError ?? found?.text ?? end.why;
-    finish(d, delivered, { status: spaced?.failed?.status ?? late?.status ?? o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId() });
+    // After keep-alive spaces the answer may have come from the signature fallback's route.
+    finish(spaced ? { ...d, route: spaced.route } : d, delivered, { status: spaced?.failed?.status ?? late?.status ?? o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId() });
   };
   // A client that left during a failover after keep-alive spaces: the record waits for its attempt.
   const onEnd = spaced

@@ -10,12 +10,15 @@
 // spaces and fail in turn: the same again. When every target failed, the last error's JSON
 // follows the spaces, masked, under the 200 that went out.
 
+import type { Route } from "../config/types.ts";
 import type { Outcome as Classified } from "./classify.ts";
 import { failureOutcome } from "./classify.ts";
+import type { AttemptDeps } from "./attempt.ts";
 import type { ClientLink } from "./due.ts";
 import type { InstanceLoad } from "./drain.ts";
 import { codingsOf, decodingStream } from "./encoding.ts";
 import { type AttemptRun, discard, type Tried } from "./failover.ts";
+import { fallBack, signatureFallback } from "./signature-fallback.ts";
 import { networkError } from "./forward.ts";
 import { ErrorOpening, isJsonSpace, readOn } from "./json-opening.ts";
 import { classifyError, type LateFacts, lateVerdict } from "./late-error.ts";
@@ -24,6 +27,8 @@ import type { StreamSource } from "./stream.ts";
 import { answerError } from "./whole-errors.ts";
 
 export interface SpacedFacts extends LateFacts {
+  /** What the attempts were made with: the signature fallback's are made with it too. */
+  readonly deps: AttemptDeps;
   readonly load?: InstanceLoad;
   readonly client: ClientLink;
   readonly spacedKeepAlive?: KeepAlivePace;
@@ -61,11 +66,18 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
 
   constructor(
     first: Tried,
-    private readonly run: AttemptRun,
-    private readonly f: SpacedFacts,
+    /** The attempts the current one belongs to: the signature fallback's, once it has its go. */
+    private run: AttemptRun,
+    /** The request's facts; `route` the signature fallback's, once it has its go. */
+    private f: SpacedFacts,
   ) {
     this.current = first;
     this.follow(first);
+  }
+
+  /** The route that serves the answer now (the signature fallback's, after its go). */
+  get route(): Route | undefined {
+    return this.f.route;
   }
 
   /** The body for relay(). */
@@ -156,7 +168,7 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
     // Until the next target's answer is in, gw keeps the client's connection alive itself.
     this.keeper = new NewlineKeeper(ctrl, paceOf(this.gaps.widest, f.spacedKeepAlive ?? KEEP_ALIVE_PACE));
     this.keeper.start();
-    this.goingOn = this.run.goOn(failed);
+    this.goingOn = this.goOn(failed);
     let next: Tried;
     try {
       next = await this.goingOn;
@@ -184,6 +196,22 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
     ctrl.enqueue(encoder.encode(this.failed.text));
     ctrl.close();
     return false;
+  }
+
+  /**
+   * The attempts go on after `failed`; a rejected thinking signature that ends them gets its one
+   * more go on its family's route, as before any byte (pipeline.ts).
+   */
+  private async goOn(failed: Tried): Promise<Tried> {
+    const next = await this.run.goOn(failed);
+    const { deps } = this.f;
+    const route = this.cancelled ? undefined : signatureFallback(next, deps.facts, deps.rt.config, deps.record);
+    if (!route) return next;
+    const second = await fallBack(deps, route, this.run.attempts, true);
+    if (!second.final) return next;
+    this.run = second;
+    this.f = { ...this.f, route };
+    return second.final;
   }
 
   /** Deliver `t`'s body from here on (decoded), judged as the first one was when it opens with spaces. */

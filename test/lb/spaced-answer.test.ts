@@ -82,8 +82,11 @@ ${instance("a", "A_URL", KEY)}
 ${instance("b", "B_URL", "sk-b-up-0123456789abcdef0123")}
 ${instance("cpa", mock.url, "sk-cpa-up-0123456789abcdef0123")}
 [routing]
+"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home" }]
 "pair" = [{ instance = "a", provider = "anthropic", model = "m", priority = 1 }, { instance = "b", provider = "anthropic", model = "m" }]
 "cpa-pair" = [{ instance = "cpa", provider = "anthropic", model = "m~529~slow-first=300~ns-keepalive=100", priority = 1 }, { instance = "cpa", provider = "anthropic", model = "m" }]
+"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro" }]
+"cpa-gem" = [{ instance = "cpa", provider = "anthropic", model = "gemini-3-pro~sig~slow-first=300~ns-keepalive=100" }]
 `
     .replace("A_URL", a.url)
     .replace("B_URL", b.url);
@@ -406,6 +409,47 @@ describe("gw keeps the client alive while the next target works", () => {
     expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([
       ["a/m", "transient"],
       ["b/m", "aborted"],
+    ]);
+  });
+});
+
+describe("a thinking-signature rejection after keep-alive newlines", () => {
+  // The first route in file order whose every target serves Claude ("claude-home", on b) is where a
+  // claude# signature gets its one more go (session.ts signatureFallbackRoute), as before any byte.
+  const SIGNED = [
+    { role: "user" as const, content: "q" },
+    { role: "assistant" as const, content: [{ type: "thinking" as const, thinking: "…", signature: "claude#c2lnbmVk" }, { type: "text" as const, text: "a" }] },
+    { role: "user" as const, content: "q2" },
+  ];
+  const REJECTION = JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: "messages.1.content.0.thinking.signature: Invalid `signature` in `thinking` block" } });
+
+  test("gets the signature fallback route: the newlines, then its answer; the record names the fallback and both attempts", async () => {
+    quirkA = () => keepAliveThen(REJECTION, 2, "apart");
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "gem", max_tokens: 16, messages: SIGNED }) });
+    expect(res.status).toBe(200);
+    // Its headers went out with the first attempt's 200: they name that route.
+    expect(res.headers.get("x-gw-route")).toBe("gem");
+    expect(await res.text()).toBe(`\n\n${answer("anthropic", "from b")}`);
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.routing.signature_fallback).toBe("claude-home");
+    expect(r.routing.route).toBe("claude-home");
+    expect(r.routing.attempts.map((t) => [t.target, t.status, t.class])).toEqual([
+      ["a/gemini-3-pro", 400, "signature"],
+      ["b/claude-home", 200, "ok"],
+    ]);
+    expect(r.response.status).toBe(200);
+  });
+
+  test("gw mock as CLIProxyAPI (ns-keepalive, then its 400 signature error): the Anthropic SDK gets the fallback route's message", async () => {
+    const bSeen = b.seen.length;
+    const { data, response } = await anthropic().messages.create({ model: "cpa-gem", max_tokens: 16, messages: SIGNED }).withResponse();
+    expect(data.content.map((c) => (c.type === "text" ? c.text : c.type))).toEqual(["from b"]);
+    expect(JSON.parse(b.seen[bSeen]!.body).model).toBe("claude-home");
+    const r = await recordOf(response.headers.get("x-gw-request-id"));
+    expect(r.routing.signature_fallback).toBe("claude-home");
+    expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([
+      ["cpa/gemini-3-pro~sig~slow-first=300~ns-keepalive=100", "signature"],
+      ["b/claude-home", "ok"],
     ]);
   });
 });
