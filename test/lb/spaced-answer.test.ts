@@ -453,3 +453,52 @@ describe("a thinking-signature rejection after keep-alive newlines", () => {
     ]);
   });
 });
+
+describe("which attempt a spaced failover is said to be answered by", () => {
+  type Status = { routes: { name: string; targets: { id: string; attempts: number; failed: number }[] }[]; errors: { route: string; target: string; status: number; attempts: number }[] };
+  const status = async () => (await (await fetch(`${gw.url}/_gw/api/status`)).json()) as Status;
+  const pairTargets = (s: Status) => s.routes.find((r) => r.name === "pair")!.targets.map((t) => [t.id, t.attempts, t.failed]);
+
+  test("the x-gw-* headers name the first attempt (they went out with its 200); the record, /metrics, the status API and route explain the one that answered", async () => {
+    quirkA = (d) => keepAliveThen(errorObject(d, 529), 2, "apart");
+    const session = crypto.randomUUID();
+    const res = await post("anthropic", "pair", { headers: { "x-claude-code-session-id": session } });
+    expect(await res.text()).toBe(`\n\n${answer("anthropic", "from b")}`);
+    expect([res.headers.get("x-gw-target"), res.headers.get("x-gw-attempts")]).toEqual(["a/m", "1"]);
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([
+      ["a/m", "transient"],
+      ["b/m", "ok"],
+    ]);
+    expect(r.routing.sticky).toBe("set");
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(metrics).toContain('gw_requests_total{route="pair",target="b/m",dialect="anthropic",status_class="2xx"} 1');
+    expect(metrics).not.toContain('gw_requests_total{route="pair",target="a/m"');
+    expect(pairTargets(await status())).toEqual([
+      ["a/m", 1, 1],
+      ["b/m", 1, 0],
+    ]);
+    // `gw status`: the request a success, the first target's attempt failed, the second's not.
+    expect(gw.stats()).toMatchObject({ requests: 1, errors: 0, byInstance: { a: { requests: 1, errors: 1 }, b: { requests: 1, errors: 0 } } });
+    // The session stays with the target that answered.
+    const e = await gw.explain(JSON.stringify({ model: "pair", max_tokens: 16, messages: HI }), { session });
+    const target = e && "target" in e ? e.target : null;
+    expect(target && "pool" in target ? target.pool.filter((p) => p.sticky).map((p) => p.id) : []).toEqual(["b/m"]);
+    expect(target && "id" in target ? target.id : null).toBe("b/m");
+  });
+
+  test("every target failed after the newlines: the status API's recent error names the last attempt, and the final status", async () => {
+    quirkA = (d) => keepAliveThen(errorObject(d, 429), 2, "apart");
+    quirkB = (d) => keepAliveThen(errorObject(d, 529), 1, "apart");
+    const res = await post("openai");
+    expect(res.headers.get("x-gw-target")).toBe("a/m");
+    await res.text();
+    await recordOf(res.headers.get("x-gw-request-id"));
+    expect((await status()).errors.map((x) => [x.route, x.target, x.status, x.attempts])).toEqual([["pair", "b/m", 529, 2]]);
+    expect(gw.stats()).toMatchObject({ requests: 1, errors: 1, byInstance: { a: { requests: 1, errors: 1 }, b: { requests: 1, errors: 1 } } });
+    expect(pairTargets(await status())).toEqual([
+      ["a/m", 1, 1],
+      ["b/m", 1, 1],
+    ]);
+  });
+});
