@@ -7,8 +7,10 @@
 // sticky, route params and deadlines; the client's leaving aborts the attempt), and the next
 // answer's body follows the spaces: its status and headers dropped, its body decoded (the
 // client's body is identity: attempt.ts decodedStream decoded this one). That body may open with
-// spaces and fail in turn: the same again. When every target failed, the last error's JSON
-// follows the spaces, masked, under the 200 that went out.
+// spaces and fail in turn: the same again. While the next target works, gw writes newlines of
+// its own (spaced-keepalive.ts); a rejected thinking signature gets its fallback route, as before
+// any byte (signature-fallback.ts). When every target failed, the last error's JSON follows the
+// spaces, masked, under the 200 that went out.
 
 import type { Route } from "../config/types.ts";
 import type { Outcome as Classified } from "./classify.ts";

@@ -413,6 +413,25 @@ describe("gw keeps the client alive while the next target works", () => {
   });
 });
 
+test("gw stops while it keeps the client alive: the second target's request is aborted, the client's body ends", async () => {
+  await restartWith({ defaultMs: 600_000, minMs: 1 });
+  quirkA = (d) => keepAliveThen(errorObject(d, 429), 3, "apart");
+  const bAborted = b.aborted.length;
+  quirkB = () => new Promise<Response>(() => {});
+  const res = await post("openai");
+  let stopped: Promise<void> | undefined;
+  const read = readCounting(res.body!, (n) => {
+    if (n > 3) stopped ??= gw.stop(50);
+  }).then(
+    (text) => `ended: ${JSON.stringify(text.replace(/\n/g, ""))}`,
+    () => "aborted",
+  );
+  // Ended or aborted, but no JSON after the newlines.
+  expect(await read).toMatch(/^ended: ""$|^aborted$/);
+  await stopped;
+  await waitFor(() => b.aborted.length > bAborted, 10_000, "the second target's request to be aborted");
+});
+
 describe("a thinking-signature rejection after keep-alive newlines", () => {
   // The first route in file order whose every target serves Claude ("claude-home", on b) is where a
   // claude# signature gets its one more go (session.ts signatureFallbackRoute), as before any byte.
