@@ -151,6 +151,8 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     // The attempt whose body the client got: after keep-alive spaces, maybe not the first.
     const delivered = spaced?.current ?? final;
     const at = delivered.outcome.attempt;
+    // And maybe on the signature fallback's route.
+    const served = spaced ? { ...d, route: spaced.route } : d;
     // An upstream error event after content ended the answer as surely as a break: the record,
     // the streak and the metrics say so (the event itself reached the client, masked).
     const upstreamError = watcher?.streamError?.();
@@ -158,7 +160,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     // answered with, had it come with a length; after content, a break as an error event is.
     // One that followed keep-alive spaces was judged there.
     const found = spaced?.failed ? undefined : errors?.error();
-    const late = found && !found.afterContent ? judgeLateError(found.text, at, { ...d.gw, ...d }) : undefined;
+    const late = found && !found.afterContent ? judgeLateError(found.text, at, { ...d.gw, ...served }) : undefined;
     if (found?.afterContent) d.gw.stats.failedLate(at.instance.name, true, false);
     const broken = end.broken || upstreamError !== undefined || found?.afterContent === true;
     d.gw.load?.leave(at.instance.name);
@@ -168,8 +170,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
       d.gw.stats.end(failedAnswer(o.status, broken));
     }
     const error = spaced?.failed?.text ?? final.errorText ?? upstreamError ?? found?.text ?? end.why;
-    // After keep-alive spaces the answer may have come from the signature fallback's route.
-    finish(spaced ? { ...d, route: spaced.route } : d, delivered, { status: spaced?.failed?.status ?? late?.status ?? o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId() });
+    finish(served, delivered, { status: spaced?.failed?.status ?? late?.status ?? o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId() });
   };
   // A client that left during a failover after keep-alive spaces: the record waits for its attempt.
   const onEnd = spaced
