@@ -27,8 +27,9 @@ export const KEEP_ALIVE_PACE: KeepAlivePace = { defaultMs: 15_000, minMs: 1_000 
 
 /** The pace to keep: the widest gap between the newlines seen (it kept the client), within the pace's bounds. */
 export function paceOf(widestGapMs: number | undefined, pace: KeepAlivePace): number {
-  if (widestGapMs === undefined) return pace.defaultMs;
-  return Math.min(pace.defaultMs, Math.max(pace.minMs, widestGapMs));
+  const ms = widestGapMs === undefined ? pace.defaultMs : Math.min(pace.defaultMs, Math.max(pace.minMs, widestGapMs));
+  // Never 0: a moment due again at once would run again within the same tick (due.ts), for ever.
+  return Math.max(1, ms);
 }
 
 /** When the spaces of an answer were seen: the widest gap between two reads of spaces only. */

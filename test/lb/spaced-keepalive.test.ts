@@ -18,3 +18,8 @@ test("never slower than the default (the client needs no slower pace), never fas
   expect(paceOf(60_000, KEEP_ALIVE_PACE)).toBe(15_000);
   expect(paceOf(3, KEEP_ALIVE_PACE)).toBe(1_000);
 });
+
+test("a pace of 0 (a test's, or two newlines in the same millisecond with no minimum) is 1 ms: the shared timer would run it again within its tick for ever", () => {
+  expect(paceOf(0, { defaultMs: 100, minMs: 0 })).toBe(1);
+  expect(paceOf(undefined, { defaultMs: 0, minMs: 0 })).toBe(1);
+});
