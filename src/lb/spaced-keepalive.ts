@@ -4,7 +4,7 @@
 // model works — and a proxy's or client's idle read timeout in front of gw would cut the answer
 // the first target's newlines kept open. So, until the next target's first byte, gw writes one
 // newline (JSON allows any spaces before a value) at the pace the first target kept, or at
-// DEFAULT_MS when that is not known. Scheduled on the shared timer (due.ts), not per request.
+// KEEP_ALIVE_PACE.defaultMs when that is not known. Scheduled on the shared timer (due.ts), not per request.
 
 import { schedule, unschedule } from "./due.ts";
 
