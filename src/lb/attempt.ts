@@ -27,7 +27,7 @@ import { ErrorOpening, holdJsonOpening, isJsonSpace, readOn } from "./json-openi
 import { answerError } from "./whole-errors.ts";
 import { codingsOf, decodingStream, isKnownCoding, plainOrAsSent } from "./encoding.ts";
 
-interface AttemptDeps {
+export interface AttemptDeps {
   readonly req: Request;
   readonly intake: RoutedIntake;
   readonly rt: Runtime;

@@ -12,10 +12,12 @@ import { KEEP_END, type Usage, usageFromJson, usageFromJsonEnd, usageFromSse, ty
 import type { StateStore } from "../state/index.ts";
 import type { BodyBudget } from "./body-budget.ts";
 import { type Dialect, errorResponse, sseErrorEvent } from "./dialect.ts";
+import type { AttemptDeps } from "./attempt.ts";
 import { type ClientLink, unschedule } from "./due.ts";
 import { type AttemptRun, discard, type Tried } from "./failover.ts";
 import type { Outcome } from "./forward.ts";
 import { SpacedAnswer } from "./spaced-answer.ts";
+import type { KeepAlivePace } from "./spaced-keepalive.ts";
 import { endsAnswer, errorStatus, innerError, parseObject } from "./first-event.ts";
 import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import { judgeLateError } from "./late-error.ts";
@@ -52,6 +54,8 @@ export interface GatewayContext {
   readonly health?: () => Health;
   /** Client-key refusals in gw's log, by address (rate-limited). */
   readonly refusals?: RefusalLog;
+  /** The pace of gw's newlines while a spaced answer goes on on another target; default KEEP_ALIVE_PACE (spaced-keepalive.ts). */
+  readonly spacedKeepAlive?: KeepAlivePace;
 }
 
 interface Delivery {
@@ -77,6 +81,8 @@ interface Delivery {
   readonly path: string;
   /** The attempts that gave `final`: they go on when it fails after keep-alive spaces (spaced-answer.ts). */
   readonly run?: AttemptRun;
+  /** What the attempts were made with: a signature fallback after keep-alive spaces makes more (spaced-answer.ts). */
+  readonly deps?: AttemptDeps;
 }
 
 export function deliver(final: Tried | undefined, d: Delivery): Response {
@@ -101,7 +107,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     return finishNow(d, final, new Response(final.body, { status: o.status, headers }), final.errorText, answer);
   }
   // A JSON answer that opened with keep-alive spaces may still fail over (spaced-answer.ts).
-  const spaced = final.spaced && d.run ? new SpacedAnswer(final, d.run, { ...d.gw, ...d, errorAnswer: (t) => errorAfterSpaces(t, d) }) : undefined;
+  const spaced = final.spaced && d.run && d.deps ? new SpacedAnswer(final, d.run, { ...d.gw, ...d, deps: d.deps, errorAnswer: (t) => errorAfterSpaces(t, d) }) : undefined;
   // A stream whose opening ended in an error event (first-event.ts) is an error like a status:
   // what it quotes is masked as an error body is.
   const source = spaced ? spaced.source() : final.held && final.errorText !== undefined ? scrubOpening(final.held, d.mask) : (final.held ?? o.body);
@@ -145,6 +151,8 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     // The attempt whose body the client got: after keep-alive spaces, maybe not the first.
     const delivered = spaced?.current ?? final;
     const at = delivered.outcome.attempt;
+    // And maybe on the signature fallback's route.
+    const served = spaced ? { ...d, route: spaced.route } : d;
     // An upstream error event after content ended the answer as surely as a break: the record,
     // the streak and the metrics say so (the event itself reached the client, masked).
     const upstreamError = watcher?.streamError?.();
@@ -152,7 +160,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     // answered with, had it come with a length; after content, a break as an error event is.
     // One that followed keep-alive spaces was judged there.
     const found = spaced?.failed ? undefined : errors?.error();
-    const late = found && !found.afterContent ? judgeLateError(found.text, at, { ...d.gw, ...d }) : undefined;
+    const late = found && !found.afterContent ? judgeLateError(found.text, at, { ...d.gw, ...served }) : undefined;
     if (found?.afterContent) d.gw.stats.failedLate(at.instance.name, true, false);
     const broken = end.broken || upstreamError !== undefined || found?.afterContent === true;
     d.gw.load?.leave(at.instance.name);
@@ -162,7 +170,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
       d.gw.stats.end(failedAnswer(o.status, broken));
     }
     const error = spaced?.failed?.text ?? final.errorText ?? upstreamError ?? found?.text ?? end.why;
-    finish(d, delivered, { status: spaced?.failed?.status ?? late?.status ?? o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId() });
+    finish(served, delivered, { status: spaced?.failed?.status ?? late?.status ?? o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId() });
   };
   // A client that left during a failover after keep-alive spaces: the record waits for its attempt.
   const onEnd = spaced

@@ -60,8 +60,9 @@ function choiceKey(c: Choice): string {
   return c.target ? c.target.id : `default:${c.instance.name}`;
 }
 
-export function runAttempts(loop: AttemptLoop, attemptsBefore = 0): Promise<AttemptRun> {
-  return new AttemptRun(loop, attemptsBefore).run(false);
+/** `afterSpaces`: the client already has a 200 and keep-alive spaces (spaced-answer.ts). */
+export function runAttempts(loop: AttemptLoop, attemptsBefore = 0, afterSpaces = false): Promise<AttemptRun> {
+  return new AttemptRun(loop, attemptsBefore).run(afterSpaces);
 }
 
 /** One route's attempts for one request: where the loop stopped, and how it may go on. */
@@ -74,6 +75,11 @@ export class AttemptRun {
     private readonly loop: AttemptLoop,
     private readonly attemptsBefore: number,
   ) {}
+
+  /** Attempts the request made so far: this run's and those before it (an earlier route's). */
+  get attempts(): number {
+    return this.attemptsBefore + this.trace.length;
+  }
 
   /** What to deliver: the last attempt (a response, or the failure that ended the loop). */
   get final(): Tried | undefined {

@@ -20,7 +20,7 @@ import { RecordBuilder } from "./record-builder.ts";
 import { type RequestFacts, requestFacts, routeHeader } from "./request-state.ts";
 import { upstreamModel } from "./rewrite.ts";
 import type { Runtime } from "./runtime.ts";
-import { signatureFallbackRoute } from "./session.ts";
+import { fallBack, signatureFallback } from "./signature-fallback.ts";
 
 export type { GatewayContext } from "./deliver.ts";
 
@@ -79,10 +79,9 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
     let final = run.final;
     let attempts = run.trace.length;
     // A rejected thinking signature gets one more go where its provider family lives.
-    const fallback = signatureFallback(final, facts, rt);
+    const fallback = signatureFallback(final, facts, rt.config, record);
     if (fallback) {
-      record.signatureFallback = record.route = fallback.name;
-      const second = await runAttempts(attemptLoop(deps, fallback), attempts);
+      const second = await fallBack(deps, fallback, attempts, false);
       if (second.final) {
         final = second.final;
         run = second;
@@ -97,7 +96,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
 
     // Stream → observe: bytes go to the client; the record completes when they have.
     const explain = explainHeaders(record.id, facts, fallback, final, attempts, intake);
-    return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, maskPieces: rt.masker.pieces, client, own, cooldowns: rt.config.global.lb.cooldownsMs, path: intake.path, run });
+    return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, maskPieces: rt.masker.pieces, client, own, cooldowns: rt.config.global.lb.cooldownsMs, path: intake.path, run, deps });
   } finally {
     hold.release();
   }
@@ -113,11 +112,6 @@ function answeredLocally(gw: GatewayContext, path: string, res: Response): Respo
 export function refused(gw: Pick<GatewayContext, "observe">, res: Response): Response {
   gw.observe.metrics.refused(res.status);
   return res;
-}
-
-function signatureFallback(final: Tried | undefined, facts: RequestFacts, rt: Runtime): Route | undefined {
-  if (final?.classified?.class !== "signature" || !facts.route) return undefined;
-  return signatureFallbackRoute(rt.config, facts.sig.prefix, facts.route.name);
 }
 
 function explainHeaders(id: string, facts: RequestFacts, fallback: Route | undefined, final: Tried | undefined, attempts: number, intake: RoutedIntake) {

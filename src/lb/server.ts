@@ -25,6 +25,7 @@ import { type DrainReport, InstanceLoad } from "./drain.ts";
 import type { Availability } from "./hold.ts";
 import { RefusalLog } from "./refusal-log.ts";
 import { type Explanation, explainBody } from "./router/explain.ts";
+import type { KeepAlivePace } from "./spaced-keepalive.ts";
 
 export type { GatewayStats } from "./stats.ts";
 
@@ -41,6 +42,8 @@ export interface GatewayOptions {
   log?: ProbeLog;
   /** Probe timeout and backoff (tests shorten them). */
   probeTiming?: ProbeTiming;
+  /** The pace of gw's newlines while a spaced answer goes on on another target (tests shorten it; spaced-keepalive.ts). */
+  spacedKeepAlive?: KeepAlivePace;
   /**
    * Listen with SO_REUSEPORT, so an upgrade's successor can bind the port while this gateway
    * still serves. The supervisor guards it (only a deliberate upgrade may share the port).
@@ -166,6 +169,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays }),
     observe,
     health: opts.health,
+    spacedKeepAlive: opts.spacedKeepAlive,
     refusals: new RefusalLog(opts.log ?? consola),
   };
   watchRestored(gw.probes, state, config.routes, Date.now());

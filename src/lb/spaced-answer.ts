@@ -7,24 +7,33 @@
 // sticky, route params and deadlines; the client's leaving aborts the attempt), and the next
 // answer's body follows the spaces: its status and headers dropped, its body decoded (the
 // client's body is identity: attempt.ts decodedStream decoded this one). That body may open with
-// spaces and fail in turn: the same again. When every target failed, the last error's JSON
-// follows the spaces, masked, under the 200 that went out.
+// spaces and fail in turn: the same again. While the next target works, gw writes newlines of
+// its own (spaced-keepalive.ts); a rejected thinking signature gets its fallback route, as before
+// any byte (signature-fallback.ts). When every target failed, the last error's JSON follows the
+// spaces, masked, under the 200 that went out.
 
+import type { Route } from "../config/types.ts";
 import type { Outcome as Classified } from "./classify.ts";
 import { failureOutcome } from "./classify.ts";
+import type { AttemptDeps } from "./attempt.ts";
 import type { ClientLink } from "./due.ts";
 import type { InstanceLoad } from "./drain.ts";
 import { codingsOf, decodingStream } from "./encoding.ts";
 import { type AttemptRun, discard, type Tried } from "./failover.ts";
+import { fallBack, signatureFallback } from "./signature-fallback.ts";
 import { networkError } from "./forward.ts";
 import { ErrorOpening, isJsonSpace, readOn } from "./json-opening.ts";
 import { classifyError, type LateFacts, lateVerdict } from "./late-error.ts";
+import { KEEP_ALIVE_PACE, type KeepAlivePace, NewlineKeeper, paceOf, SpaceGaps } from "./spaced-keepalive.ts";
 import type { StreamSource } from "./stream.ts";
 import { answerError } from "./whole-errors.ts";
 
 export interface SpacedFacts extends LateFacts {
+  /** What the attempts were made with: the signature fallback's are made with it too. */
+  readonly deps: AttemptDeps;
   readonly load?: InstanceLoad;
   readonly client: ClientLink;
+  readonly spacedKeepAlive?: KeepAlivePace;
   /** The answer deliver.ts gives for an attempt that is no answer (gw's error or the upstream's, masked): its body follows the spaces. */
   errorAnswer(t: Tried): Response;
 }
@@ -52,14 +61,25 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
   private spaces = true;
   private cancelled = false;
   private goingOn: Promise<Tried> | undefined;
+  /** When the spaces came: the pace gw keeps while another target works. */
+  private readonly gaps = new SpaceGaps();
+  /** gw's own newlines while a failover is on its way. */
+  private keeper: NewlineKeeper | undefined;
 
   constructor(
     first: Tried,
-    private readonly run: AttemptRun,
-    private readonly f: SpacedFacts,
+    /** The attempts the current one belongs to: the signature fallback's, once it has its go. */
+    private run: AttemptRun,
+    /** The request's facts; `route` the signature fallback's, once it has its go. */
+    private f: SpacedFacts,
   ) {
     this.current = first;
     this.follow(first);
+  }
+
+  /** The route that serves the answer now (the signature fallback's, after its go). */
+  get route(): Route | undefined {
+    return this.f.route;
   }
 
   /** The body for relay(). */
@@ -89,6 +109,7 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
   /** The client left (or gw is stopping): the body read, and an attempt on its way, stop. */
   cancel(reason: unknown): void {
     this.cancelled = true;
+    this.keeper?.stop();
     this.reader?.cancel(reason).catch(() => {});
     this.f.client.leave();
   }
@@ -109,6 +130,7 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
     if (!(first instanceof Uint8Array)) return this.noAnswer(`answer broke after keep-alive spaces: ${first.broke}`);
     const at = first.findIndex((b) => !isJsonSpace(b));
     if (at === -1) {
+      this.gaps.seen(performance.now());
       ctrl.enqueue(first);
       return undefined;
     }
@@ -145,9 +167,17 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
     lateVerdict(failed.classified!, was, f, false);
     discard(this.current);
     f.load?.leave(was.instance.name);
-    this.goingOn = this.run.goOn(failed);
-    const next = await this.goingOn;
-    this.goingOn = undefined;
+    // Until the next target's answer is in, gw keeps the client's connection alive itself.
+    this.keeper = new NewlineKeeper(ctrl, paceOf(this.gaps.widest, f.spacedKeepAlive ?? KEEP_ALIVE_PACE));
+    this.keeper.start();
+    this.goingOn = this.goOn(failed);
+    let next: Tried;
+    try {
+      next = await this.goingOn;
+    } finally {
+      this.keeper.stop();
+      this.goingOn = undefined;
+    }
     this.current = next;
     const now = next.outcome.attempt;
     f.load?.enter(now.instance.name);
@@ -168,6 +198,22 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
     ctrl.enqueue(encoder.encode(this.failed.text));
     ctrl.close();
     return false;
+  }
+
+  /**
+   * The attempts go on after `failed`; a rejected thinking signature that ends them gets its one
+   * more go on its family's route, as before any byte (pipeline.ts).
+   */
+  private async goOn(failed: Tried): Promise<Tried> {
+    const next = await this.run.goOn(failed);
+    const { deps } = this.f;
+    const route = this.cancelled ? undefined : signatureFallback(next, deps.facts, deps.rt.config, deps.record);
+    if (!route) return next;
+    const second = await fallBack(deps, route, this.run.attempts, true);
+    if (!second.final) return next;
+    this.run = second;
+    this.f = { ...this.f, route };
+    return second.final;
   }
 
   /** Deliver `t`'s body from here on (decoded), judged as the first one was when it opens with spaces. */

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { RunningGateway } from "../../src/lb/server.ts";
+import type { KeepAlivePace } from "../../src/lb/spaced-keepalive.ts";
 import { configFrom, startTestGateway, type TestUpstream, testUpstream, waitFor } from "../helpers/lb.ts";
 import { type MockServer, startMock } from "../helpers/mock.ts";
 import { logRecords } from "../helpers/resilience.ts";
@@ -81,8 +82,11 @@ ${instance("a", "A_URL", KEY)}
 ${instance("b", "B_URL", "sk-b-up-0123456789abcdef0123")}
 ${instance("cpa", mock.url, "sk-cpa-up-0123456789abcdef0123")}
 [routing]
+"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home" }]
 "pair" = [{ instance = "a", provider = "anthropic", model = "m", priority = 1 }, { instance = "b", provider = "anthropic", model = "m" }]
 "cpa-pair" = [{ instance = "cpa", provider = "anthropic", model = "m~529~slow-first=300~ns-keepalive=100", priority = 1 }, { instance = "cpa", provider = "anthropic", model = "m" }]
+"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro" }]
+"cpa-gem" = [{ instance = "cpa", provider = "anthropic", model = "gemini-3-pro~sig~slow-first=300~ns-keepalive=100" }]
 `
     .replace("A_URL", a.url)
     .replace("B_URL", b.url);
@@ -314,4 +318,206 @@ test("gw stops while the next target works: that upstream request is aborted, th
     ["a/m", "transient"],
     ["b/m", "aborted"],
   ]);
+});
+
+/** A gateway on the same config whose own keep-alive newlines go at `pace` (fresh cooldowns). */
+async function restartWith(pace: KeepAlivePace): Promise<void> {
+  await gw.stop(0);
+  gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")), { spacedKeepAlive: pace });
+}
+
+/** The second target's answer, held back until release(): it "works" for as long as the test says. */
+function heldB(): { release: () => void } {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  quirkB = async (d) => {
+    await promise;
+    return new Response(answer(d, "from b"), { headers: { "content-type": "application/json" } });
+  };
+  return { release: () => resolve() };
+}
+
+/** A body read as it arrives: `onNewlines(n)` after each chunk with the count of newlines so far. */
+async function readCounting(body: ReadableStream<Uint8Array>, onNewlines: (n: number) => void): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of body) {
+    text += decoder.decode(chunk, { stream: true });
+    onNewlines(text.split("\n").length - 1);
+  }
+  return text;
+}
+
+describe("gw keeps the client alive while the next target works", () => {
+  // The first target's newlines: 3, then its 529. Any newline past those is gw's own.
+  const A_NEWLINES = 3;
+
+  test("at the first target's pace: a newline of gw's while the second target has not answered, then its JSON, then nothing", async () => {
+    // A default pace no test waits for: only the first target's pace (5 ms, kept at the 50 ms tick) can keep the client.
+    await restartWith({ defaultMs: 600_000, minMs: 1 });
+    quirkA = (d) => keepAliveThen(errorObject(d, 529), A_NEWLINES, "apart");
+    const b = heldB();
+    const res = await post("anthropic");
+    const text = await readCounting(res.body!, (n) => n > A_NEWLINES && b.release());
+    const body = answer("anthropic", "from b");
+    expect(text.endsWith(body)).toBe(true);
+    const spaces = text.slice(0, -body.length);
+    expect(spaces.length).toBeGreaterThan(A_NEWLINES);
+    expect(spaces).toMatch(/^\n+$/);
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([
+      ["a/m", "transient"],
+      ["b/m", "ok"],
+    ]);
+    expect(r.response.bytes).toBe(text.length);
+  });
+
+  test("at the default pace when the first target's is not known (its newlines in one write): the Anthropic SDK parses the answer", async () => {
+    await restartWith({ defaultMs: 100, minMs: 1 });
+    quirkA = (d) => keepAliveThen(errorObject(d, 529), A_NEWLINES, "one write");
+    const b = heldB();
+    let newlines = 0;
+    // The SDK's fetch, counting the body's newlines as the SDK reads it: B answers once gw sent one of its own.
+    const counting: typeof fetch = Object.assign(async (input: string | URL | Request, init?: RequestInit) => {
+      const res = await fetch(input, init);
+      const decoder = new TextDecoder();
+      const count = new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, c) {
+          newlines += decoder.decode(chunk).split("\n").length - 1;
+          if (newlines > A_NEWLINES) b.release();
+          c.enqueue(chunk);
+        },
+      });
+      return new Response(res.body!.pipeThrough(count), { status: res.status, headers: res.headers });
+    }, { preconnect: fetch.preconnect });
+    const client = new Anthropic({ baseURL: gw.url, apiKey: "unused", maxRetries: 0, fetch: counting });
+    const message = await client.messages.create({ model: "pair", max_tokens: 16, messages: HI });
+    expect(message.content.map((c) => (c.type === "text" ? c.text : c.type))).toEqual(["from b"]);
+    expect(newlines).toBeGreaterThan(A_NEWLINES);
+  });
+
+  test("the client leaves while gw keeps it alive: the second target's request is aborted, gw's newlines stop", async () => {
+    await restartWith({ defaultMs: 600_000, minMs: 1 });
+    quirkA = (d) => keepAliveThen(errorObject(d, 429), A_NEWLINES, "apart");
+    const bAborted = b.aborted.length;
+    quirkB = () => new Promise<Response>(() => {});
+    const leave = new AbortController();
+    const res = await post("openai", "pair", { signal: leave.signal });
+    const read = readCounting(res.body!, (n) => n > A_NEWLINES + 1 && leave.abort()).catch(() => "left");
+    expect(await read).toBe("left");
+    await waitFor(() => b.aborted.length > bAborted, 10_000, "the second target's request to be aborted");
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([
+      ["a/m", "transient"],
+      ["b/m", "aborted"],
+    ]);
+  });
+});
+
+test("gw stops while it keeps the client alive: the second target's request is aborted, the client's body ends", async () => {
+  await restartWith({ defaultMs: 600_000, minMs: 1 });
+  quirkA = (d) => keepAliveThen(errorObject(d, 429), 3, "apart");
+  const bAborted = b.aborted.length;
+  quirkB = () => new Promise<Response>(() => {});
+  const res = await post("openai");
+  let stopped: Promise<void> | undefined;
+  const read = readCounting(res.body!, (n) => {
+    if (n > 3) stopped ??= gw.stop(50);
+  }).then(
+    (text) => `ended: ${JSON.stringify(text.replace(/\n/g, ""))}`,
+    () => "aborted",
+  );
+  // Ended or aborted, but no JSON after the newlines.
+  expect(await read).toMatch(/^ended: ""$|^aborted$/);
+  await stopped;
+  await waitFor(() => b.aborted.length > bAborted, 10_000, "the second target's request to be aborted");
+});
+
+describe("a thinking-signature rejection after keep-alive newlines", () => {
+  // The first route in file order whose every target serves Claude ("claude-home", on b) is where a
+  // claude# signature gets its one more go (session.ts signatureFallbackRoute), as before any byte.
+  const SIGNED = [
+    { role: "user" as const, content: "q" },
+    { role: "assistant" as const, content: [{ type: "thinking" as const, thinking: "…", signature: "claude#c2lnbmVk" }, { type: "text" as const, text: "a" }] },
+    { role: "user" as const, content: "q2" },
+  ];
+  const REJECTION = JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: "messages.1.content.0.thinking.signature: Invalid `signature` in `thinking` block" } });
+
+  test("gets the signature fallback route: the newlines, then its answer; the record names the fallback and both attempts", async () => {
+    quirkA = () => keepAliveThen(REJECTION, 2, "apart");
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "gem", max_tokens: 16, messages: SIGNED }) });
+    expect(res.status).toBe(200);
+    // Its headers went out with the first attempt's 200: they name that route.
+    expect(res.headers.get("x-gw-route")).toBe("gem");
+    expect(await res.text()).toBe(`\n\n${answer("anthropic", "from b")}`);
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.routing.signature_fallback).toBe("claude-home");
+    expect(r.routing.route).toBe("claude-home");
+    expect(r.routing.attempts.map((t) => [t.target, t.status, t.class])).toEqual([
+      ["a/gemini-3-pro", 400, "signature"],
+      ["b/claude-home", 200, "ok"],
+    ]);
+    expect(r.response.status).toBe(200);
+  });
+
+  test("gw mock as CLIProxyAPI (ns-keepalive, then its 400 signature error): the Anthropic SDK gets the fallback route's message", async () => {
+    const bSeen = b.seen.length;
+    const { data, response } = await anthropic().messages.create({ model: "cpa-gem", max_tokens: 16, messages: SIGNED }).withResponse();
+    expect(data.content.map((c) => (c.type === "text" ? c.text : c.type))).toEqual(["from b"]);
+    expect(JSON.parse(b.seen[bSeen]!.body).model).toBe("claude-home");
+    const r = await recordOf(response.headers.get("x-gw-request-id"));
+    expect(r.routing.signature_fallback).toBe("claude-home");
+    expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([
+      ["cpa/gemini-3-pro~sig~slow-first=300~ns-keepalive=100", "signature"],
+      ["b/claude-home", "ok"],
+    ]);
+  });
+});
+
+describe("which attempt a spaced failover is said to be answered by", () => {
+  type Status = { routes: { name: string; targets: { id: string; attempts: number; failed: number }[] }[]; errors: { route: string; target: string; status: number; attempts: number }[] };
+  const status = async () => (await (await fetch(`${gw.url}/_gw/api/status`)).json()) as Status;
+  const pairTargets = (s: Status) => s.routes.find((r) => r.name === "pair")!.targets.map((t) => [t.id, t.attempts, t.failed]);
+
+  test("the x-gw-* headers name the first attempt (they went out with its 200); the record, /metrics, the status API and route explain the one that answered", async () => {
+    quirkA = (d) => keepAliveThen(errorObject(d, 529), 2, "apart");
+    const session = crypto.randomUUID();
+    const res = await post("anthropic", "pair", { headers: { "x-claude-code-session-id": session } });
+    expect(await res.text()).toBe(`\n\n${answer("anthropic", "from b")}`);
+    expect([res.headers.get("x-gw-target"), res.headers.get("x-gw-attempts")]).toEqual(["a/m", "1"]);
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([
+      ["a/m", "transient"],
+      ["b/m", "ok"],
+    ]);
+    expect(r.routing.sticky).toBe("set");
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(metrics).toContain('gw_requests_total{route="pair",target="b/m",dialect="anthropic",status_class="2xx"} 1');
+    expect(metrics).not.toContain('gw_requests_total{route="pair",target="a/m"');
+    expect(pairTargets(await status())).toEqual([
+      ["a/m", 1, 1],
+      ["b/m", 1, 0],
+    ]);
+    // `gw status`: the request a success, the first target's attempt failed, the second's not.
+    expect(gw.stats()).toMatchObject({ requests: 1, errors: 0, byInstance: { a: { requests: 1, errors: 1 }, b: { requests: 1, errors: 0 } } });
+    // The session stays with the target that answered.
+    const e = await gw.explain(JSON.stringify({ model: "pair", max_tokens: 16, messages: HI }), { session });
+    const target = e && "target" in e ? e.target : null;
+    expect(target && "pool" in target ? target.pool.filter((p) => p.sticky).map((p) => p.id) : []).toEqual(["b/m"]);
+    expect(target && "id" in target ? target.id : null).toBe("b/m");
+  });
+
+  test("every target failed after the newlines: the status API's recent error names the last attempt, and the final status", async () => {
+    quirkA = (d) => keepAliveThen(errorObject(d, 429), 2, "apart");
+    quirkB = (d) => keepAliveThen(errorObject(d, 529), 1, "apart");
+    const res = await post("openai");
+    expect(res.headers.get("x-gw-target")).toBe("a/m");
+    await res.text();
+    await recordOf(res.headers.get("x-gw-request-id"));
+    expect((await status()).errors.map((x) => [x.route, x.target, x.status, x.attempts])).toEqual([["pair", "b/m", 529, 2]]);
+    expect(gw.stats()).toMatchObject({ requests: 1, errors: 1, byInstance: { a: { requests: 1, errors: 1 }, b: { requests: 1, errors: 1 } } });
+    expect(pairTargets(await status())).toEqual([
+      ["a/m", 1, 1],
+      ["b/m", 1, 1],
+    ]);
+  });
 });
