@@ -8,6 +8,11 @@
 // cannot tell whole, nor one it can, nor ends. Text needs one every MAX_WAIT characters or so — JSON and prose
 // have them everywhere; a run without (base64) is cut anyway, after a `/` if it has one, where no
 // known secret straddles.
+//
+// A text that holds a backslash is masked as a JSON decoder reads it (mask.ts maskEscaped), and so
+// looked at to be cut (viewCut): its safe points as read, its cut between escapes as written.
+
+import { jsonView } from "./json-view.ts";
 
 export interface PieceMask {
   /** The masked text that can go out now; the rest of `piece` waits for the next. */
@@ -38,7 +43,7 @@ export function pieceMasker(text: (s: string) => string, known: RegExp | undefin
     return {
       push(piece) {
         const buf = held + piece;
-        const cut = safeCut(buf, buf.length - room, secrets);
+        const cut = buf.indexOf("\\") === -1 ? safeCut(buf, buf.length - room, secrets) : viewCut(buf, room, secrets);
         held = buf.slice(cut);
         return cut ? text(buf.slice(0, cut)) : "";
       },
@@ -52,6 +57,19 @@ export function pieceMasker(text: (s: string) => string, known: RegExp | undefin
 }
 
 // --- internal ---
+
+/**
+ * safeCut for a text that holds a backslash: text() matches such a text as a JSON decoder reads it
+ * (mask.ts maskEscaped), so the cut is looked for there — in the part of the view that what comes
+ * next cannot change (not in an escape the piece cut short) — and made where that point was
+ * written: between escapes, never inside one. Its `room` is in characters as read, so what waits
+ * covers a secret however it is written (up to 6 characters written for each: `\u0073`).
+ */
+function viewCut(buf: string, room: number, secrets: RegExp | undefined): number {
+  const view = jsonView(buf);
+  const read = view.settled === view.text.length ? view.text : view.text.slice(0, view.settled);
+  return view.at[safeCut(read, read.length - room, secrets)]!;
+}
 
 /** Where `buf` can be cut (0: nowhere yet): at most `limit`, past which a known secret may still be read otherwise. */
 function safeCut(buf: string, limit: number, secrets: RegExp | undefined): number {

@@ -1,8 +1,11 @@
 // Secrets never reach a log: client keys, instance keys, provider API keys, OAuth tokens. Known
 // secrets (from the config) are replaced wherever they appear; well-known token shapes are
-// masked even when gw does not know them (an upstream echoing a key back in an error message).
+// masked even when gw does not know them (an upstream echoing a key back in an error message) —
+// however JSON escapes their characters (`\/`, `\u0026`, `\u0073k-…`): the client's decoder would
+// make them whole again.
 
 import type { Config } from "../config/types.ts";
+import { jsonView, type JsonView } from "./json-view.ts";
 import { type PieceMask, pieceMasker } from "./mask-pieces.ts";
 
 const MIN_PARTIAL = 16; // shorter secrets would be half revealed by first 6 … last 4
@@ -49,7 +52,7 @@ export function urlSecrets(url: string | undefined): string[] {
 }
 
 export interface Masker {
-  /** Free text (error previews, reasons): known secrets and token shapes masked. */
+  /** Free text (error previews, reasons): known secrets and token shapes masked, written plainly or JSON-escaped. */
   text(s: string): string;
   /** A header map for the log: credential headers masked, any known secret masked. */
   headers(h: Headers | Readonly<Record<string, string>>): Record<string, string>;
@@ -61,12 +64,16 @@ export interface Masker {
 
 /** A masker that also knows the given secrets (e.g. `secretsOf(config)`); rebuild it on reload. */
 export function createMasker(secrets: readonly string[] = []): Masker {
-  // Longest first, so a secret that contains another is masked whole.
-  const known = [...new Set(secrets)].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  // Longest first, so a secret that contains another is masked whole. A secret with a backslash
+  // is looked for as a JSON decoder reads it too: a text that holds a backslash is matched on its
+  // decoded view, where the secret written as is (not JSON-escaped) reads so.
+  const known = [...new Set(secrets.flatMap(asWrittenAndRead))].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
   // In any letter case: error texts get lower-cased on their way to the log, and a copy in
   // another case still gives a key away (its case variants are few enough to try).
   const knownRe = known.length ? new RegExp(known.map(escapeRe).join("|"), "gi") : undefined;
+  const escapedPasses = knownRe ? [[knownRe, wholeMatch] as const, ...VIEW_PASSES] : VIEW_PASSES;
   const text = (s: string): string => {
+    if (s.indexOf("\\") !== -1) return maskEscaped(s, escapedPasses);
     const out = knownRe ? s.replace(knownRe, maskSecret) : s;
     return out.replace(TOKEN_SHAPES, maskTokenShape).replace(URL_USERINFO, maskUserinfo);
   };
@@ -169,6 +176,56 @@ function maskUserinfo(_m: string, scheme: string, info: string): string {
 
 function maskKeyParam(_m: string, pre: string, v: string): string {
   return `${pre}${maskSecret(decodeSafe(v))}`;
+}
+
+/**
+ * text() of a text that holds a backslash: JSON may write any character of a secret escaped
+ * (`1\/\/…`, `\u0073k-ant-…`), and the client's decoder makes it whole again. Each pattern is
+ * matched on the text as a JSON decoder reads it (json-view.ts), and the part of a match that is
+ * the secret replaced in the text as written — what stays, and the head and tail shown of the
+ * secret, as written (escapes and all: a JSON string stays one).
+ */
+function maskEscaped(s: string, passes: readonly ViewPass[]): string {
+  let out = s;
+  let view = jsonView(s);
+  for (const [re, part] of passes) {
+    const next = maskInView(out, view, re, part);
+    if (next !== out) view = jsonView((out = next));
+  }
+  return out;
+}
+
+/** Where the secret is in a match (view offsets): the part masked; the rest of the match stays. */
+type SecretPart = (m: RegExpExecArray) => readonly [number, number];
+
+const wholeMatch: SecretPart = (m) => [m.index, m.index + m[0].length];
+
+type ViewPass = readonly [RegExp, SecretPart];
+
+/** After the known secrets: maskTokenShape's and maskUserinfo's choices, as parts of the match. */
+const VIEW_PASSES: readonly ViewPass[] = [
+  [TOKEN_SHAPES, (m) => (m[1] && m[2] ? [m.index + m[1].length, m.index + m[0].length] : wholeMatch(m))],
+  [URL_USERINFO, (m) => [m.index + m[1]!.length, m.index + m[1]!.length + m[2]!.length]],
+];
+
+/** `raw` (seen as `view`) with the secret part of each match of `re` in the view masked as maskSecret masks it. */
+function maskInView(raw: string, view: JsonView, re: RegExp, part: SecretPart): string {
+  const { text, at } = view;
+  let out = "";
+  let from = 0;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const [a, b] = part(m);
+    const shown = b - a < MIN_PARTIAL ? "***" : `${raw.slice(at[a], at[a + 6])}…${raw.slice(at[b - 4], at[b])}`;
+    out += raw.slice(from, at[a]) + shown;
+    from = at[b]!;
+  }
+  return from === 0 ? raw : out + raw.slice(from);
+}
+
+/** A secret, and how a JSON decoder reads it when it holds a backslash. */
+function asWrittenAndRead(s: string): string[] {
+  return s.indexOf("\\") === -1 ? [s] : [s, jsonView(s).text];
 }
 
 const DEFAULT = createMasker();
