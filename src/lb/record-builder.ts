@@ -2,6 +2,7 @@
 // sticky action) and completed once the response has ended. The request summary is built only
 // then, after the last byte went out, so the client never waits for the bookkeeping.
 
+import type { Route } from "../config/types.ts";
 import type { Observability } from "../observe/http.ts";
 import { type Masker, maskSecret } from "../observe/mask.ts";
 import {
@@ -54,8 +55,8 @@ export class RecordBuilder {
   readonly attempts: AttemptRecord[] = [];
   readonly cooldowns: CooldownRecord[] = [];
   sticky: RoutingRecord["sticky"] = "none";
-  signatureFallback: string | undefined;
-  route: string | undefined;
+  /** The route a rejected signature went on to (fellBackTo): it serves the request from then on. */
+  private fallback: Route | undefined;
   /**
    * `startedAt` on the monotonic clock: durations are measured on it, since a wall-clock step
    * (NTP, a resumed VM) would log a day-long or a negative one. The few ms since `startedAt` (the
@@ -77,7 +78,6 @@ export class RecordBuilder {
     /** The socket's peer address (server.requestIP, asked while the connection is surely open). */
     private readonly peer?: string,
   ) {
-    this.route = facts.route?.name;
     this.body = bodyFacts(json);
     this.t0 = performance.now() - Math.max(0, Date.now() - startedAt);
   }
@@ -86,6 +86,22 @@ export class RecordBuilder {
     if (a.error !== undefined) a.error = this.masker.text(a.error).slice(0, ERROR_PREVIEW_CHARS);
     this.attempts.push(a);
     this.cooled(cd);
+  }
+
+  /** The route the request went on to after a rejected signature, if it did. */
+  get signatureFallback(): Route | undefined {
+    return this.fallback;
+  }
+
+  /**
+   * The request goes on on `route` (signature-fallback.ts), which the record names as the route
+   * that served: the attempts made so far, on the first route, name theirs. Done here, once, so
+   * a request that never falls back pays nothing for it.
+   */
+  fellBackTo(route: Route): void {
+    const first = this.facts.route?.name;
+    if (first !== undefined) for (const a of this.attempts) a.route ??= first;
+    this.fallback = route;
   }
 
   /** The final attempt, recorded as a success, turned out to be the error `c` (late-error.ts). */
@@ -106,6 +122,7 @@ export class RecordBuilder {
   /** Complete the record and hand it to the log and the metrics. */
   finish(r: ResponseFacts, sinks: RecordSinks): RequestRecord {
     const { intake, facts, masker } = this;
+    const route = this.fallback ?? facts.route;
     const record: RequestRecord = {
       ts: isoTime(this.startedAt),
       id: this.id,
@@ -126,14 +143,14 @@ export class RecordBuilder {
         upgrade_reasons: facts.upgrade?.reasons ?? NONE,
         sticky: this.sticky,
         attempts: this.attempts,
-        params: this.route ? paramsOf(facts, this.attempts) : NONE,
+        params: route ? paramsOf(this.answeredOn(), this.attempts) : NONE,
       },
       response: { status: r.status, bytes: r.bytes, ms: Math.round(r.endAt - this.t0) },
       cooldowns: this.cooldowns,
     };
-    if (this.route) record.routing.route = this.route;
+    if (route) record.routing.route = route.name;
     if (facts.requested) record.routing.requested = facts.requested.name;
-    if (this.signatureFallback) record.routing.signature_fallback = this.signatureFallback;
+    if (this.fallback) record.routing.signature_fallback = this.fallback.name;
     if (facts.router) record.routing.router = routerRecord(facts.router, masker);
     if (r.firstByteAt !== undefined) record.response.ttfb_ms = Math.round(r.firstByteAt - this.t0);
     if (r.error) record.response.error = masker.text(r.error).slice(0, ERROR_PREVIEW_CHARS);
@@ -153,6 +170,15 @@ export class RecordBuilder {
     sinks.observe.record(record);
     return record;
   }
+
+  /**
+   * The route the last attempt was made on: the fallback's, unless it had no target to try and
+   * the first route's answer stands (that attempt then names its route).
+   */
+  private answeredOn(): Route | undefined {
+    const last = this.attempts[this.attempts.length - 1];
+    return last?.route === undefined ? (this.fallback ?? this.facts.route) : this.facts.route;
+  }
 }
 
 // A client sends the same key and User-Agent request after request, and under load many requests
@@ -164,10 +190,10 @@ const agentOfLast = rememberLast(agentOf);
 /** A record's lists are only read: one empty list serves every record without entries. */
 const NONE: readonly string[] = Object.freeze([]);
 
-/** Names of the route params of the answering target that change a request. */
-function paramsOf(facts: RequestFacts, attempts: readonly AttemptRecord[]): readonly string[] {
+/** Names of the route params of the answering target (on `route`) that change a request. */
+function paramsOf(route: Route | undefined, attempts: readonly AttemptRecord[]): readonly string[] {
   const last = attempts[attempts.length - 1];
-  const t = last && targetById(facts, last.target);
+  const t = last && targetById(route, last.target);
   if (!t) return NONE;
   const p = t.params;
   const out: string[] = [];
@@ -188,8 +214,8 @@ function hasKeys(o: object): boolean {
 }
 
 /** The route's target `id` (a loop, not find(): no closure per record). */
-function targetById(facts: RequestFacts, id: string) {
-  const targets = facts.route?.targets;
+function targetById(route: Route | undefined, id: string) {
+  const targets = route?.targets;
   if (targets) for (const t of targets) if (t.id === id) return t;
   return undefined;
 }

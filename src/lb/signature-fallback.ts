@@ -17,6 +17,6 @@ export function signatureFallback(final: Tried | undefined, facts: RequestFacts,
 
 /** The attempts on `route`, numbered on from `attemptsBefore`; the record names it the route that served. */
 export function fallBack(deps: AttemptDeps, route: Route, attemptsBefore: number, afterSpaces: boolean): Promise<AttemptRun> {
-  deps.record.signatureFallback = deps.record.route = route.name;
+  deps.record.fellBackTo(route);
   return runAttempts(attemptLoop(deps, route), attemptsBefore, afterSpaces);
 }

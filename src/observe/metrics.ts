@@ -100,7 +100,7 @@ export function createGwMetrics(now: () => number = Date.now) {
       const list = r.routing.attempts;
       const target = list.length ? list[list.length - 1]!.target : NONE;
       requests.add(1, route, target, r.request.dialect, statusClass(r.response.status));
-      for (const a of list) attempts.add(1, route, a.target, a.class);
+      for (const a of list) attempts.add(1, a.route ?? route, a.target, a.class);
       if (list.length > 1) failovers.add(list.length - 1, route);
       for (const c of r.cooldowns) cooldowns.add(1, c.route, c.target, c.kind);
       if (r.response.broken) broken.add(1, route);

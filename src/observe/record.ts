@@ -67,7 +67,7 @@ export interface RequestSummary {
 }
 
 export interface RoutingRecord {
-  /** Route that served the request (after any upgrade); absent for unrouted requests. */
+  /** Route that served the request (after any upgrade, or its signature fallback); absent for unrouted requests. */
   route?: string;
   /** Route the client asked for. */
   requested?: string;
@@ -80,7 +80,7 @@ export interface RoutingRecord {
   attempts: AttemptRecord[];
   /** Route params that changed the body or headers (e.g. "max_tokens_max", "anthropic_beta"). */
   params: readonly string[];
-  /** Set when a 400 signature error was retried on another route. */
+  /** Set when a 400 signature error was retried on another route: this one, then also `route`. */
   signature_fallback?: string;
   /** The `auto` router's decision, for requests naming an activation model. */
   router?: RouterRecord;
@@ -113,6 +113,12 @@ export interface RouterRecord {
 export interface AttemptRecord {
   /** Target id (`instance/model`), or `default:<instance>` for unrouted requests. */
   target: string;
+  /**
+   * The route the attempt was made on, written only when it is not the record's `routing.route`:
+   * the first route's attempts of a request that went on to its `signature_fallback`. Absent
+   * otherwise (and in records written before it existed): the attempt was made on `routing.route`.
+   */
+  route?: string;
   instance: string;
   provider: string;
   /** Model sent upstream. */

@@ -118,7 +118,7 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
       if (r.response.ttfb_ms !== undefined && b.ttfbMs.length < SAMPLES_PER_BUCKET) b.ttfbMs.push(r.response.ttfb_ms);
       for (const a of r.routing.attempts) {
         const attemptBad = failedAttempt(a.class);
-        count(targetsOf(r.routing.route ?? NONE), a.target, attemptBad);
+        count(targetsOf(a.route ?? r.routing.route ?? NONE), a.target, attemptBad);
         count(perInstance, a.instance, attemptBad);
       }
       if (bad) {

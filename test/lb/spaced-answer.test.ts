@@ -452,9 +452,10 @@ describe("a thinking-signature rejection after keep-alive newlines", () => {
     const r = await recordOf(res.headers.get("x-gw-request-id"));
     expect(r.routing.signature_fallback).toBe("claude-home");
     expect(r.routing.route).toBe("claude-home");
-    expect(r.routing.attempts.map((t) => [t.target, t.status, t.class])).toEqual([
-      ["a/gemini-3-pro", 400, "signature"],
-      ["b/claude-home", 200, "ok"],
+    // The rejected attempt names the route it was made on: not the record's.
+    expect(r.routing.attempts.map((t) => [t.target, t.status, t.class, t.route])).toEqual([
+      ["a/gemini-3-pro", 400, "signature", "gem"],
+      ["b/claude-home", 200, "ok", undefined],
     ]);
     expect(r.response.status).toBe(200);
   });
