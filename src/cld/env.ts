@@ -1,13 +1,14 @@
 // The child's environment for each mode (pure). cp's Claude Code variables are the claude
 // agent's (run/agents/claude/env.ts).
 import type { Env } from "./memory.ts";
+import { proxyRule } from "./proxies.ts";
 
 export type ChildEnv = Record<string, string>;
 
-/** Proxies would send loopback traffic astray: blanked for every agent a launcher starts. */
-export const PROXY_VARS = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] as const;
 /** A stale auth token would override the key. */
-const BLANKED = [...PROXY_VARS, "ANTHROPIC_AUTH_TOKEN"];
+const BLANKED = ["ANTHROPIC_AUTH_TOKEN"];
+/** Where official mode's Claude Code goes unless the user's own ANTHROPIC_BASE_URL says otherwise. */
+const ANTHROPIC_API = "https://api.anthropic.com";
 
 export const AG_DEFAULTS = {
   base: "http://127.0.0.1:8045/v1",
@@ -24,7 +25,14 @@ export function childEnv(base: Env, blank: readonly string[], set: Readonly<Reco
   return Object.assign(env, set);
 }
 
-const withBlanks = (base: Env, set: Readonly<Record<string, string>>): ChildEnv => childEnv(base, BLANKED, set);
+/**
+ * Claude Code's environment for an API at `apiUrl`: the user's proxies as proxyRule says
+ * (`noProxy`: this Claude Code honours NO_PROXY), BLANKED emptied, `set` on top.
+ */
+function claudeEnv(base: Env, apiUrl: string, noProxy: boolean, set: Readonly<Record<string, string>>): ChildEnv {
+  const proxies = proxyRule(base, apiUrl, noProxy);
+  return childEnv(base, [...proxies.blank, ...BLANKED], { ...proxies.set, ...set });
+}
 
 export interface Gateway {
   readonly baseUrl: string;
@@ -45,9 +53,9 @@ export function agBase(base: Env): string {
   return base.ANTI_API_BASE || AG_DEFAULTS.base;
 }
 
-export function agEnv(base: Env, token: string, configDir: string): ChildEnv {
+export function agEnv(base: Env, token: string, configDir: string, noProxy: boolean): ChildEnv {
   const m = agRoles(base);
-  return withBlanks(base, {
+  return claudeEnv(base, agBase(base), noProxy, {
     ANTHROPIC_BASE_URL: agBase(base),
     ANTHROPIC_API_KEY: token,
     ANTHROPIC_MODEL: m.code,
@@ -59,7 +67,10 @@ export function agEnv(base: Env, token: string, configDir: string): ChildEnv {
   });
 }
 
-/** Anthropic's own service: the user's login and settings, untouched apart from the blanks. */
-export function officialEnv(base: Env): ChildEnv {
-  return withBlanks(base, {});
+/**
+ * Anthropic's own service: the user's login and settings, untouched apart from the blanks; their
+ * proxies too (the way out to Anthropic), unless their ANTHROPIC_BASE_URL is on this machine.
+ */
+export function officialEnv(base: Env, noProxy: boolean): ChildEnv {
+  return claudeEnv(base, base.ANTHROPIC_BASE_URL || ANTHROPIC_API, noProxy, {});
 }

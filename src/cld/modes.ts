@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import type { Mode } from "./args.ts";
 import { prepareHome } from "../run/agents/claude/home.ts";
+import { claudeHonoursNoProxy } from "../run/agents/claude/no-proxy.ts";
 import { claudeConfigDir, dirHoldingSession, resumedSession } from "../run/agents/claude/resume.ts";
 import { isLoopback } from "../config/global.ts";
 import { AG_DEFAULTS, agBase, agEnv, type ChildEnv, officialEnv } from "./env.ts";
@@ -53,7 +54,7 @@ export function modeOfSession(cache: string, claudeArgs: readonly string[], env:
 }
 
 /** Antigravity takes its token as ANTHROPIC_API_KEY, so the config dir approves it in advance. */
-export async function planAg(env: Env, cache: string): Promise<Plan> {
+export async function planAg(env: Env, cache: string, claude: string): Promise<Plan> {
   const token = env.ANTI_API_TOKEN;
   if (!token) {
     throw new CliError("ag mode needs ANTI_API_TOKEN (the Antigravity proxy's key)", 1,
@@ -68,9 +69,9 @@ export async function planAg(env: Env, cache: string): Promise<Plan> {
   }
   const dir = configDirFor(cache, "ag");
   await prepareHome(dir, env, { approveKey: token });
-  return { env: agEnv(env, token, dir), title: "cld ag", via: "Antigravity" };
+  return { env: agEnv(env, token, dir, claudeHonoursNoProxy(claude)), title: "cld ag", via: "Antigravity" };
 }
 
-export function planOfficial(env: Env): Plan {
-  return { env: officialEnv(env), title: "cld official", via: "Anthropic" };
+export function planOfficial(env: Env, claude: string): Plan {
+  return { env: officialEnv(env, claudeHonoursNoProxy(claude)), title: "cld official", via: "Anthropic" };
 }

@@ -27,7 +27,7 @@ export async function runCld(argv: readonly string[], env: Env): Promise<number>
     const request = { filter: args.filter, config: args.config, agentArgs: args.claudeArgs, agentArgsWithFilter: args.claudeArgs };
     return launchAgent(agent, { ...request, again: resumed !== undefined, speaker: "cld" }, env);
   }
-  const plan = mode === "ag" ? await planAg(env, cache) : planOfficial(env);
+  const plan = mode === "ag" ? await planAg(env, cache, claude) : planOfficial(env, claude);
   setTitle(plan.title, env);
   return handOverToClaude(claude, args.claudeArgs, plan.env, plan.via);
 }

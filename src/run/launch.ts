@@ -6,7 +6,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Env } from "../config/env.ts";
 import { isLoopback } from "../config/global.ts";
-import { type ChildEnv, childEnv, PROXY_VARS } from "../cld/env.ts";
+import { type ChildEnv, childEnv } from "../cld/env.ts";
+import { proxyRule } from "../cld/proxies.ts";
 import { findCommand, handOver } from "../cld/launch.ts";
 import { cldCacheDir } from "../cld/memory.ts";
 import { askGateway, gatewayAnswers } from "../cld/probe.ts";
@@ -60,23 +61,24 @@ export async function launchAgent(agent: Agent, req: LaunchRequest, env: Env): P
   say(chosen.line);
   setTitle(`${agent.title ?? `gw run ${agent.name}`} ${chosen.route.name}`, env);
   const args = [...(prepared.args ?? []), ...(chosen.filterUsed ? req.agentArgs : req.agentArgsWithFilter)];
-  const childEnvironment = agentEnv(agent, env, prepared.env, src.gateway.baseUrl);
+  const childEnvironment = agentEnv(agent, env, prepared.env, src.gateway.baseUrl, command);
   return agent.handOver ? agent.handOver(command, args, childEnvironment) : handOver(command, args, childEnvironment);
 }
 
 /**
- * The agent's environment: the user's, the agent's stray variables blanked, its own on top.
- * Proxies are blanked for a gateway on this machine (they would send loopback traffic astray) and
- * kept for one elsewhere, which the user's network may reach only through them — as cld's own
- * check of it did. The CA file Bun's check trusted by $SSL_CERT_FILE is handed on as
- * $NODE_EXTRA_CA_CERTS, the only one Node agents read (Gemini CLI, Claude Code's older npm builds;
- * the native Claude Code is a Bun program and reads both): what passed the check connects.
+ * The agent's environment: the user's, the agent's stray variables blanked, its own on top, and
+ * the user's proxies as cld's rule says (cld/proxies.ts: kept for a gateway elsewhere, which the
+ * user's network may reach only through them — as cld's own check of it did; for one on this
+ * machine, kept beside NO_PROXY by an agent that honours it, else blanked). The CA file Bun's
+ * check trusted by $SSL_CERT_FILE is handed on as $NODE_EXTRA_CA_CERTS, the only one Node agents
+ * read (Gemini CLI, Claude Code's older npm builds; the native Claude Code is a Bun program and
+ * reads both): what passed the check connects. `command`: the agent's executable, as found.
  */
-export function agentEnv(agent: Pick<Agent, "blank">, base: Env, set: Readonly<Record<string, string>>, gatewayUrl?: string): ChildEnv {
+export function agentEnv(agent: Pick<Agent, "blank" | "honoursNoProxy" | "command">, base: Env, set: Readonly<Record<string, string>>, gatewayUrl?: string, command = agent.command): ChildEnv {
   const url = gatewayUrl === undefined ? undefined : new URL(gatewayUrl);
-  const local = url === undefined || isLoopback(url.hostname);
   const certs: Record<string, string> = url?.protocol === "https:" && base.SSL_CERT_FILE && !base.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: base.SSL_CERT_FILE } : {};
-  return childEnv(base, [...(local ? PROXY_VARS : []), ...agent.blank], { ...certs, ...set });
+  const proxies = proxyRule(base, gatewayUrl, agent.honoursNoProxy(command));
+  return childEnv(base, [...proxies.blank, ...agent.blank], { ...certs, ...proxies.set, ...set });
 }
 
 /** The gateway did not answer: say how to start it (with the config read, as given), and let the user decide. */

@@ -50,14 +50,16 @@ describe("scenarios", () => {
 
 describe("child environment", () => {
   const user = { PATH: "/bin", HTTP_PROXY: "http://p:1", https_proxy: "http://p:2", ALL_PROXY: "socks5://p", ANTHROPIC_AUTH_TOKEN: "stale", ANTHROPIC_API_KEY: "mine", KEEP: "1" };
-  const blanks = { HTTP_PROXY: "", HTTPS_PROXY: "", ALL_PROXY: "", https_proxy: "", ANTHROPIC_AUTH_TOKEN: "" };
+  const proxies = { HTTP_PROXY: "http://p:1", https_proxy: "http://p:2", ALL_PROXY: "socks5://p" };
+  /** What a Claude Code on loopback gets beside the user's proxies (it honours NO_PROXY). */
+  const direct = { NO_PROXY: "127.0.0.1,localhost,::1", no_proxy: "127.0.0.1,localhost,::1" };
 
   test("cp: gateway, key as Bearer, every model tier a route, the window, discovery, its own config dir", () => {
     const stray = { CLAUDE_CODE_AUTO_MODE_MODEL: "claude-sonnet-5", ANTHROPIC_CUSTOM_MODEL_OPTION: "claude-x", ANTHROPIC_SMALL_FAST_MODEL: "claude-haiku-4-5" };
     const launch = { baseUrl: "http://127.0.0.1:9", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 131072, configDir: "/c/cp" };
-    const env = agentEnv(claude, { ...user, ...stray }, gatewayEnv(launch));
+    const env = agentEnv(claude, { ...user, ...stray }, gatewayEnv(launch), launch.baseUrl);
     expect(env).toMatchObject({
-      ...blanks, KEEP: "1", PATH: "/bin",
+      ...proxies, ...direct, KEEP: "1", PATH: "/bin",
       ANTHROPIC_BASE_URL: "http://127.0.0.1:9", ANTHROPIC_AUTH_TOKEN: "k", ANTHROPIC_API_KEY: "",
       ANTHROPIC_MODEL: "m", ANTHROPIC_DEFAULT_MODEL: "m", ANTHROPIC_DEFAULT_SONNET_MODEL: "m",
       ANTHROPIC_DEFAULT_OPUS_MODEL: "o", ANTHROPIC_DEFAULT_FABLE_MODEL: "o",
@@ -76,23 +78,24 @@ describe("child environment", () => {
     // The user's own NODE_EXTRA_CA_CERTS wins; a plain-http gateway on this machine gets neither.
     expect(agentEnv(claude, { ...user, SSL_CERT_FILE: "/a.pem", NODE_EXTRA_CA_CERTS: "/b.pem" }, {}, launch.baseUrl).NODE_EXTRA_CA_CERTS).toBe("/b.pem");
     const local = agentEnv(claude, { ...user, SSL_CERT_FILE: "/a.pem" }, {}, "http://127.0.0.1:8145");
-    expect([local, "NODE_EXTRA_CA_CERTS" in local]).toMatchObject([blanks, false]);
+    expect([local, "NODE_EXTRA_CA_CERTS" in local]).toMatchObject([{ ...proxies, ...direct }, false]);
   });
 
   test("ag: defaults, and the CLD_AG_* / ANTI_API_BASE overrides", () => {
-    expect(agEnv(user, "tok", "/c/ag")).toMatchObject({
-      ...blanks, ANTHROPIC_BASE_URL: "http://127.0.0.1:8045/v1", ANTHROPIC_API_KEY: "tok",
+    expect(agEnv(user, "tok", "/c/ag", true)).toMatchObject({
+      ...proxies, ...direct, ANTHROPIC_AUTH_TOKEN: "", ANTHROPIC_BASE_URL: "http://127.0.0.1:8045/v1", ANTHROPIC_API_KEY: "tok",
       ANTHROPIC_MODEL: "claude-opus-4-6-thinking", ANTHROPIC_DEFAULT_SONNET_MODEL: "claude-opus-4-6-thinking",
       ANTHROPIC_DEFAULT_OPUS_MODEL: "gemini-3-pro-high", ANTHROPIC_DEFAULT_HAIKU_MODEL: "gemini-3-flash",
       CLAUDE_CODE_SUBAGENT_MODEL: "gemini-3-flash", CLAUDE_CONFIG_DIR: "/c/ag",
     });
-    const over = agEnv({ ...user, ANTI_API_BASE: "http://127.0.0.1:1", CLD_AG_CODE_MODEL: "c", CLD_AG_DOC_MODEL: "d", CLD_AG_FAST_MODEL: "f" }, "t", "/x");
+    const over = agEnv({ ...user, ANTI_API_BASE: "http://127.0.0.1:1", CLD_AG_CODE_MODEL: "c", CLD_AG_DOC_MODEL: "d", CLD_AG_FAST_MODEL: "f" }, "t", "/x", true);
     expect(over).toMatchObject({ ANTHROPIC_BASE_URL: "http://127.0.0.1:1", ANTHROPIC_MODEL: "c", ANTHROPIC_DEFAULT_OPUS_MODEL: "d", ANTHROPIC_DEFAULT_HAIKU_MODEL: "f" });
   });
 
-  test("official: nothing injected, the user's own key untouched, proxies and auth token blanked", () => {
-    const env = officialEnv(user);
-    expect(env).toEqual({ ...user, ...blanks, HTTPS_PROXY: "", http_proxy: "", all_proxy: "" });
+  test("official: nothing injected, the user's own key and proxies untouched (the way out to Anthropic), a stale auth token blanked", () => {
+    // Whether this Claude Code honours NO_PROXY does not matter: nothing goes to loopback.
+    for (const noProxy of [true, false]) expect(officialEnv(user, noProxy)).toEqual({ ...user, ANTHROPIC_AUTH_TOKEN: "" });
+    const env = officialEnv(user, true);
     expect(env.ANTHROPIC_API_KEY).toBe("mine");
     expect("ANTHROPIC_BASE_URL" in env).toBe(false);
   });

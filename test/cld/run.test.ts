@@ -64,9 +64,15 @@ describe("cld cp with FILTER (fast start, no questions)", () => {
     expect(box.memory("cp", xdg).main).toBe("g3f");
   });
 
-  test("proxies are blanked; a stale ANTHROPIC_AUTH_TOKEN or ANTHROPIC_API_KEY gives way to the gateway key", async () => {
-    const r = await box.run(["cp", "g3f"], { env: { CLD_TOML: toml, HTTPS_PROXY: "http://127.0.0.1:1", ANTHROPIC_AUTH_TOKEN: "old", ANTHROPIC_API_KEY: "mine" } });
-    expect(r.call!.env).toMatchObject({ HTTPS_PROXY: "", HTTP_PROXY: "", ALL_PROXY: "", ANTHROPIC_AUTH_TOKEN: "sk-first", ANTHROPIC_API_KEY: "" });
+  test("proxies stay, with the gateway on loopback in NO_PROXY; a stale ANTHROPIC_AUTH_TOKEN or ANTHROPIC_API_KEY gives way to the gateway key", async () => {
+    const user = { CLD_TOML: toml, HTTPS_PROXY: "http://proxy.corp:3128", NO_PROXY: ".corp", ANTHROPIC_AUTH_TOKEN: "old", ANTHROPIC_API_KEY: "mine" };
+    const r = await box.run(["cp", "g3f"], { env: user });
+    const noProxy = ".corp,127.0.0.1,localhost,::1";
+    expect(r.call!.env).toMatchObject({ HTTPS_PROXY: "http://proxy.corp:3128", NO_PROXY: noProxy, no_proxy: noProxy, ANTHROPIC_AUTH_TOKEN: "sk-first", ANTHROPIC_API_KEY: "" });
+    // A Claude Code of the builds that send every request to the proxy whatever NO_PROXY says: blanked.
+    const old = new CldSandbox({ claudeVersion: "2.1.206" });
+    const o = await old.run(["cp", "g3f"], { env: user });
+    expect(o.call!.env).toMatchObject({ HTTPS_PROXY: "", HTTP_PROXY: "", ALL_PROXY: "", NO_PROXY: ".corp" });
   });
 
   test("the exit code is claude's", async () => {
@@ -345,11 +351,12 @@ describe("the other modes and failures", () => {
     expect(r.call).toBeNull();
   });
 
-  test("official injects nothing", async () => {
-    const r = await box.run(["official", "--resume", "-y"], { env: { ANTHROPIC_API_KEY: "users-own", HTTP_PROXY: "http://127.0.0.1:1" } });
+  test("official injects nothing: the user's key and proxy (the way out to Anthropic) as they are", async () => {
+    const r = await box.run(["official", "--resume", "-y"], { env: { ANTHROPIC_API_KEY: "users-own", HTTP_PROXY: "http://proxy.corp:3128" } });
     expect(r.call!.argv).toEqual(["--resume", YOLO_FLAG]);
     expect(r.call!.env.ANTHROPIC_API_KEY).toBe("users-own");
-    expect(r.call!.env.HTTP_PROXY).toBe("");
+    expect(r.call!.env.HTTP_PROXY).toBe("http://proxy.corp:3128");
+    expect(r.call!.env.NO_PROXY).toBeUndefined();
     for (const k of ["ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL", "CLAUDE_CONFIG_DIR", "CLAUDE_CODE_SUBAGENT_MODEL"]) expect(r.call!.env[k]).toBeUndefined();
   });
 

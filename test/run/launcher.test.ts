@@ -28,7 +28,7 @@ describe("gw run with FILTER (no questions)", () => {
     expect(r.call!.pid).toBe(r.pid); // execve: codex took over our process
     expect(r.call!.argv).toEqual(["exec", "--dangerously-bypass-approvals-and-sandbox", "fix it", "--json"]);
     const home = join(box.home, ".cache/cld/codex");
-    expect(r.call!.env).toMatchObject({ CODEX_HOME: home, GW_API_KEY: "sk-run-key", HTTPS_PROXY: "", OPENAI_BASE_URL: "" });
+    expect(r.call!.env).toMatchObject({ CODEX_HOME: home, GW_API_KEY: "sk-run-key", OPENAI_BASE_URL: "" });
     const written = readFileSync(join(home, "config.toml"), "utf8");
     expect(written).toContain('model = "fast-gpt"');
     expect(written).not.toContain("sk-run-key");

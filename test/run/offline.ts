@@ -9,7 +9,7 @@ import { MAIN, type Sandbox } from "../helpers/supervisor.ts";
 
 const REPO = join(import.meta.dir, "../..");
 /** The agents' CLIs from npm (devDependencies), and the node that runs their launchers. */
-const AGENT_PATH = [join(REPO, "node_modules/.bin"), dirname(Bun.which("node") ?? "/usr/bin/node"), "/usr/local/bin", "/usr/bin", "/bin"].join(":");
+export const AGENT_PATH = [join(REPO, "node_modules/.bin"), dirname(Bun.which("node") ?? "/usr/bin/node"), "/usr/local/bin", "/usr/bin", "/bin"].join(":");
 
 export const versionOf = (pkg: string): string => JSON.parse(readFileSync(join(REPO, "node_modules", pkg, "package.json"), "utf8")).version;
 

@@ -31,6 +31,10 @@ export const codex: Agent = {
   yolo: ["--dangerously-bypass-approvals-and-sandbox"],
   // Codex's built-in provider would read these; nothing else of the user's shell points it anywhere.
   blank: ["OPENAI_BASE_URL", "CODEX_HOME"],
+  // Its HTTP client (Rust's reqwest) reads NO_PROXY as curl does: with loopback there, its calls
+  // to a gateway on this machine go direct and its own (github.com, chatgpt.com) through the
+  // user's proxy (measured with 0.171.0: test/run/agents-proxy.test.ts).
+  honoursNoProxy: () => true,
   async prepare(l) {
     const { models: bundled, noDaemon } = await codexFacts(l);
     const catalog = bundled ? join(l.home, CATALOG) : undefined;

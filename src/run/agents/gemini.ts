@@ -12,7 +12,11 @@
 // .gemini/settings.json can start commands, which is what the question guards.
 import { join } from "node:path";
 import { type Json, readTable, tableAt, userHome, writeTable } from "../home.ts";
+import { npmVersion, versionAtLeast } from "./installed.ts";
 import type { Agent, AgentLaunch } from "./types.ts";
+
+/** The first Gemini CLI seen to honour NO_PROXY (older ones were not measured). */
+const NO_PROXY_SINCE = "0.61.0";
 
 /** What Gemini CLI assumes for a model it does not know, and the share of it at which it compresses. */
 const GEMINI_ASSUMED_WINDOW = 1_048_576;
@@ -28,6 +32,11 @@ export const gemini: Agent = {
   yolo: ["--yolo"],
   // Each would choose another service (Vertex, a Google login) or another key or model.
   blank: ["GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_GCA", "GOOGLE_API_KEY", "GOOGLE_VERTEX_BASE_URL", "GEMINI_CLI_TRUSTED_FOLDERS_PATH"],
+  // Measured with 0.61.0 (test/run/agents-proxy.test.ts): loopback in NO_PROXY goes direct, its
+  // own traffic through the proxy. Earlier builds put every request through an undici ProxyAgent,
+  // which reads no NO_PROXY (google-gemini/gemini-cli#3340, #6307): for them and any build before
+  // the one measured, the proxies are blanked, as before.
+  honoursNoProxy: (command) => versionAtLeast(npmVersion(command, "@google/gemini-cli"), NO_PROXY_SINCE),
   async prepare(l) {
     const dir = join(l.home, ".gemini");
     const settings = join(dir, "settings.json");

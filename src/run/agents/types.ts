@@ -30,7 +30,7 @@ export interface AgentLaunch {
 }
 
 export interface Prepared {
-  /** Variables set for the agent (on top of the user's, with proxies blanked). */
+  /** Variables set for the agent (on top of the user's, with its stray variables blanked). */
   readonly env: Readonly<Record<string, string>>;
   /** Arguments placed before the user's own. */
   readonly args?: readonly string[];
@@ -58,6 +58,12 @@ export interface Agent {
   readonly yolo: readonly string[];
   /** Variables of the user's shell that would send the agent past the gateway: blanked. */
   readonly blank: readonly string[];
+  /**
+   * Whether the agent installed at `command` sends the hosts in NO_PROXY direct: then the user's
+   * proxies stay for a gateway on this machine (loopback added to NO_PROXY), else they are blanked
+   * (cld/proxies.ts). Measured with the real agent, never assumed.
+   */
+  readonly honoursNoProxy: (command: string) => boolean;
   /** Its own way of choosing routes (default: one route, chooseRoute). */
   readonly choose?: (c: ChooseContext) => Promise<Chosen>;
   /** Write the agent's config into its home and say how to start it. */

@@ -8,6 +8,7 @@ import type { Agent } from "../types.ts";
 import { type ClaudeRoles, gatewayEnv } from "./env.ts";
 import { handOverToClaude } from "./hand-over.ts";
 import { prepareHome } from "./home.ts";
+import { claudeHonoursNoProxy } from "./no-proxy.ts";
 
 export const claude: Agent = {
   name: "claude",
@@ -22,6 +23,7 @@ export const claude: Agent = {
   yolo: [YOLO_FLAG],
   // A stale token would override the key (gatewayEnv sets its own).
   blank: ["ANTHROPIC_AUTH_TOKEN"],
+  honoursNoProxy: claudeHonoursNoProxy,
   // Loaded when it runs: the registry (completions, gw run codex) stays light.
   choose: async (c) => (await import("./choose.ts")).chooseRoles(c),
   async prepare(l) {

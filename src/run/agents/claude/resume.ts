@@ -2,8 +2,9 @@
 // The session lives in the config dir of the mode it ran in (…/cld/cp/projects/<folder>/ID.jsonl,
 // …/cld/ag/…, the user's own ~/.claude/… for official), so that dir tells which mode to resume it
 // in, without asking.
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { packageVersion, realCommand, VERSION, versionAtLeast } from "../installed.ts";
 
 /** The session id after `--resume` / `-r` in claude's arguments, when one is given. */
 export function resumedSession(claudeArgs: readonly string[]): string | undefined {
@@ -50,28 +51,14 @@ const HINT_COMMAND_SINCE = "2.1.323";
 
 /** The installed Claude Code's version from its install layout (npm package or native installer), else undefined. */
 export function claudeVersion(claudePath: string): string | undefined {
-  let real: string;
-  try {
-    real = realpathSync(claudePath);
-  } catch {
-    return undefined;
-  }
+  const real = realCommand(claudePath);
+  if (real === undefined) return undefined;
   if (basename(dirname(real)) === "versions" && VERSION.test(basename(real))) return basename(real);
-  for (const dir of [dirname(real), dirname(dirname(real))]) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: unknown; version?: unknown };
-      if (typeof pkg.name === "string" && pkg.name.startsWith("@anthropic-ai/claude-code") && typeof pkg.version === "string") return pkg.version;
-    } catch {
-      // not this one
-    }
-  }
-  return undefined;
+  return packageVersion(real, "@anthropic-ai/claude-code");
 }
 
 /** Whether Claude Code itself names cld in its exit hint; unknown versions are taken to be current. */
-export function printsCldHint(version: string | undefined): boolean {
-  return version === undefined || !VERSION.test(version) || compareVersions(version, HINT_COMMAND_SINCE) >= 0;
-}
+export const printsCldHint = (version: string | undefined): boolean => versionAtLeast(version, HINT_COMMAND_SINCE);
 
 /** The session written to last since `sinceMs` in a Claude Code config dir: the one that just ran. */
 export function latestSession(configDir: string, sinceMs: number): string | undefined {
@@ -88,15 +75,6 @@ export function latestSession(configDir: string, sinceMs: number): string | unde
 }
 
 // --- internal ---
-
-const VERSION = /^\d+\.\d+\.\d+$/;
-
-function compareVersions(a: string, b: string): number {
-  const x = a.split(".").map(Number);
-  const y = b.split(".").map(Number);
-  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  return 0;
-}
 
 function safeList(dir: string): string[] {
   try {

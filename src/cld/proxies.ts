@@ -1,0 +1,49 @@
+// What an agent a launcher starts (cld's modes, gw run's agents) keeps of the user's proxies
+// (pure). Behind a company proxy it is the only way out of their network: Anthropic's service,
+// WebFetch, MCP servers over HTTP, a team's gw elsewhere. But a proxy asked for 127.0.0.1 reaches
+// its own machine, not ours, so loopback traffic (the gateway, Antigravity's proxy) must go
+// direct: through NO_PROXY for an agent that honours it, by blanking the proxies for one that
+// does not (then only loopback is reachable, as before).
+import type { Env } from "../config/env.ts";
+import { isLoopback } from "../config/global.ts";
+
+export const PROXY_VARS = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] as const;
+/** What every NO_PROXY reader takes for this machine; the API's own host is added to them. */
+const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1"];
+
+export interface ProxyRule {
+  /** Variables to empty (empty = unset for the agents). */
+  readonly blank: readonly string[];
+  /** Variables to set. */
+  readonly set: Readonly<Record<string, string>>;
+}
+
+const KEEP: ProxyRule = { blank: [], set: {} };
+
+/**
+ * The rule for an agent whose API is at `apiUrl` (undefined: a gateway on this machine at an
+ * address not given). Elsewhere (Anthropic, a remote gw): the proxies stay as they are. On this
+ * machine: they stay, with loopback and the API's host added to NO_PROXY and no_proxy, when the
+ * agent honours NO_PROXY; else they are blanked.
+ */
+export function proxyRule(user: Env, apiUrl: string | undefined, honoursNoProxy: boolean): ProxyRule {
+  const host = apiUrl === undefined ? undefined : URL.parse(apiUrl)?.hostname.replace(/^\[(.*)\]$/, "$1");
+  const local = apiUrl === undefined || (host !== undefined && isLoopback(host));
+  if (!local || !PROXY_VARS.some((k) => user[k])) return KEEP;
+  if (!honoursNoProxy) return { blank: PROXY_VARS, set: {} };
+  const value = withHosts([user.NO_PROXY, user.no_proxy], [...LOOPBACK_NAMES, ...(host ? [host] : [])]);
+  return { blank: [], set: { NO_PROXY: value, no_proxy: value } };
+}
+
+/** The user's NO_PROXY lists (comma or space separated) with `hosts` added, each name once, theirs first. */
+function withHosts(current: readonly (string | undefined)[], hosts: readonly string[]): string {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const h of [...current.flatMap((v) => (v ?? "").split(/[\s,]+/)), ...hosts]) {
+    if (h && !seen.has(h.toLowerCase())) {
+      seen.add(h.toLowerCase());
+      out.push(h);
+    }
+  }
+  return out.join(",");
+}
