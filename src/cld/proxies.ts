@@ -6,10 +6,9 @@
 // does not (then only loopback is reachable, as before).
 import type { Env } from "../config/env.ts";
 import { isLoopback } from "../config/global.ts";
+import { noProxyWith } from "../lb/noproxy.ts";
 
 export const PROXY_VARS = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] as const;
-/** What every NO_PROXY reader takes for this machine; the API's own host is added to them. */
-const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1"];
 
 export interface ProxyRule {
   /** Variables to empty (empty = unset for the agents). */
@@ -31,19 +30,6 @@ export function proxyRule(user: Env, apiUrl: string | undefined, honoursNoProxy:
   const local = apiUrl === undefined || (host !== undefined && isLoopback(host));
   if (!local || !PROXY_VARS.some((k) => user[k])) return KEEP;
   if (!honoursNoProxy) return { blank: PROXY_VARS, set: {} };
-  const value = withHosts([user.NO_PROXY, user.no_proxy], [...LOOPBACK_NAMES, ...(host ? [host] : [])]);
+  const value = noProxyWith([user.NO_PROXY, user.no_proxy], host ? [host] : []);
   return { blank: [], set: { NO_PROXY: value, no_proxy: value } };
-}
-
-/** The user's NO_PROXY lists (comma or space separated) with `hosts` added, each name once, theirs first. */
-function withHosts(current: readonly (string | undefined)[], hosts: readonly string[]): string {
-  const seen = new Set<string>();
-  const out: string[] = [];
-  for (const h of [...current.flatMap((v) => (v ?? "").split(/[\s,]+/)), ...hosts]) {
-    if (h && !seen.has(h.toLowerCase())) {
-      seen.add(h.toLowerCase());
-      out.push(h);
-    }
-  }
-  return out.join(",");
 }

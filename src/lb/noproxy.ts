@@ -11,14 +11,17 @@
 import { isLoopback } from "../config/global.ts";
 import type { Config } from "../config/types.ts";
 
-const LOOPBACK = ["127.0.0.1", "localhost", "::1"];
+/** What every NO_PROXY reader takes for this machine. */
+export const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1"];
 
-/** NO_PROXY value with loopback and `hosts` added to what `current` lists (nothing dropped). */
-function withNoProxy(current: string | undefined, hosts: readonly string[]): string {
+/**
+ * The NO_PROXY lists `current` (comma or space separated, as curl and the agents read them) as one
+ * comma-separated list with loopback and `hosts` added: each name once, theirs first, nothing dropped.
+ */
+export function noProxyWith(current: readonly (string | undefined)[], hosts: readonly string[]): string {
   const list: string[] = [];
   const have = new Set<string>();
-  for (const raw of [...(current ?? "").split(","), ...LOOPBACK, ...hosts]) {
-    const h = raw.trim();
+  for (const h of [...current.flatMap((v) => (v ?? "").split(/[\s,]+/)), ...LOOPBACK_NAMES, ...hosts]) {
     if (h && !have.has(h.toLowerCase())) {
       have.add(h.toLowerCase());
       list.push(h);
@@ -44,7 +47,7 @@ function loopbackInstanceHosts(config: Config): string[] {
 /** Make this process's fetch bypass any proxy for loopback and the loopback instances of `config`. */
 export function bypassProxyForInstances(config: Config, env: Record<string, string | undefined> = process.env): void {
   const hosts = loopbackInstanceHosts(config);
-  const value = withNoProxy([env.NO_PROXY, env.no_proxy].filter(Boolean).join(","), hosts);
+  const value = noProxyWith([env.NO_PROXY, env.no_proxy], hosts);
   env.NO_PROXY = value;
   env.no_proxy = value;
 }
