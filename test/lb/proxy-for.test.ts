@@ -1,7 +1,8 @@
 // Which proxy a connection error names (lb/noproxy.ts proxyFor): the one Bun's fetch took.
 import { expect, test } from "bun:test";
 import { networkError } from "../../src/lb/forward.ts";
-import { proxyFor } from "../../src/lb/noproxy.ts";
+import type { Config } from "../../src/config/types.ts";
+import { bypassProxyForInstances, proxyFor } from "../../src/lb/noproxy.ts";
 
 const at = (url: string, env: Record<string, string>) => proxyFor(new URL(url), env);
 
@@ -52,4 +53,15 @@ test("a network error names the proxy its connection went through (probes and at
     for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
+});
+
+test("gw's own fetch bypasses the proxy for loopback and its loopback instances, keeping the user's list; a space-separated one comes out comma-separated, as Bun reads it", () => {
+  const env: Record<string, string | undefined> = { HTTP_PROXY: "http://p:1", NO_PROXY: "corp.example.com internal.example.com", no_proxy: "Localhost" };
+  const config = { instances: [{ baseUrl: "http://127.0.0.2:8317" }, { baseUrl: "http://[::1]:8318" }, { baseUrl: "https://relay.example.org" }] } as unknown as Config;
+  bypassProxyForInstances(config, env);
+  expect(env.NO_PROXY).toBe("corp.example.com,internal.example.com,Localhost,127.0.0.1,::1,127.0.0.2");
+  expect(env.no_proxy).toBe(env.NO_PROXY);
+  expect(at("http://internal.example.com:8317", env as Record<string, string>)).toBeUndefined();
+  expect(at("http://127.0.0.2:8317", env as Record<string, string>)).toBeUndefined();
+  expect(at("https://relay.example.org/v1", { ...(env as Record<string, string>), HTTPS_PROXY: "http://p:1" })).toBe("http://p:1 ($HTTPS_PROXY)");
 });
