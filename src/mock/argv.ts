@@ -85,7 +85,8 @@ export function parseMockArgv(argv: readonly string[]): MockArgs {
 export const MOCK_HELP = `gw mock — a faithful stand-in for one CLIProxyAPI instance (tests, demo, benchmarks)
 
 Usage
-  gw mock -config instances/NAME.yaml     host, port, api-keys, models and keep-alive from the YAML
+  gw mock -config instances/NAME.yaml     host, port, api-keys, models and keep-alive from the YAML;
+                                          it and its auth-dir are watched: changes apply live
   gw mock --port N [--api-key K]...      without a file (port 0 = a free one; no key = no auth)
 
 Flags (one or two dashes, "-flag value" or "-flag=value")

@@ -1,8 +1,9 @@
 // The models an instance registers, the lookup a request's model goes through, and the three
-// listings (/v1/models in OpenAI or Anthropic shape, /v1beta/models).
+// listings (/v1/models in OpenAI or Anthropic shape, /v1beta/models): the YAML's models, then
+// those of the OAuth credentials in auth-dir (oauth-models.ts).
 
 import type { MockModel } from "./config.ts";
-import { credentialFor } from "./upstream.ts";
+import { credentialFor, oauthListed } from "./oauth-models.ts";
 
 /** CLIProxyAPI "cloaks" non-Claude ids in Anthropic listings as this prefix + the id reversed. */
 const CLOAK_PREFIX = "claude-fable-5-dd-";
@@ -17,6 +18,8 @@ export function stripThinking(model: string): string {
 
 export class Catalog {
   private readonly byId = new Map<string, MockModel>();
+  /** byId's models, then the credentials' that no YAML section lists. */
+  private readonly listed: readonly MockModel[];
   /** Start-up time, the `created` of every listed model. */
   private readonly created = Math.floor(Date.now() / 1000);
 
@@ -27,6 +30,7 @@ export class Catalog {
     private readonly authTypes: readonly string[] = [],
   ) {
     for (const m of models) if (!this.byId.has(m.id)) this.byId.set(m.id, m);
+    this.listed = [...this.byId.values(), ...oauthListed(authTypes).filter((m) => !this.byId.has(m.id))];
   }
 
   /**
@@ -44,20 +48,20 @@ export class Catalog {
   }
 
   openai(): string {
-    const data = [...this.byId.values()].map((m) => ({ created: this.created, id: m.id, object: "model", owned_by: m.provider }));
+    const data = this.listed.map((m) => ({ created: this.created, id: m.id, object: "model", owned_by: m.ownedBy ?? m.provider }));
     return JSON.stringify({ data, object: "list" });
   }
 
   anthropic(): string {
     const createdAt = new Date(this.created * 1000).toISOString().replace(/\.\d+Z$/, "Z");
-    const data = [...this.byId.values()]
+    const data = this.listed
       .map((m) => ({ created_at: createdAt, display_name: m.id, id: cloak(m.id), type: "model" }))
       .sort((a, b) => (a.display_name === b.display_name ? (a.id < b.id ? -1 : 1) : a.display_name < b.display_name ? -1 : 1));
     return JSON.stringify({ data, first_id: data[0]?.id ?? "", has_more: false, last_id: data.at(-1)?.id ?? "" });
   }
 
   gemini(): string {
-    const models = [...this.byId.values()].map((m) => ({
+    const models = this.listed.map((m) => ({
       description: m.id,
       displayName: m.id,
       name: `models/${m.id}`,

@@ -10,6 +10,8 @@ export interface MockModel {
   id: string;
   /** CLIProxyAPI's provider key for the section that registered it (owned_by, error texts). */
   provider: string;
+  /** owned_by when it is not the provider (an OAuth credential's built-in models). */
+  ownedBy?: string;
 }
 
 export interface InstanceFile {

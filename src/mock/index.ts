@@ -6,15 +6,15 @@
  *     await fetch(`${mock.url}/v1/messages`, ...);  mock.stats();  await mock.stop();
  */
 
-import { watch } from "node:fs";
 import { basename, dirname } from "node:path";
-import { authTypes } from "./auth-files.ts";
+import { type AuthScan, scanAuthDir, typesIn } from "./auth-files.ts";
 import { Catalog } from "./catalog.ts";
 import { type InstanceFile, type MockModel, readInstanceFile } from "./config.ts";
 import { type Fault, NO_FAULT, parseFault } from "./faults.ts";
 import { makeFetch } from "./server.ts";
 import { type MockStats, StatsRecorder } from "./stats.ts";
 import { UNREGISTERED } from "./upstream.ts";
+import { watchDir } from "./watch-dir.ts";
 
 export { FaultSpecError } from "./faults.ts";
 export type { MockStats, RecordedRequest } from "./stats.ts";
@@ -62,18 +62,37 @@ export interface MockServer {
 export function startMock(opts: MockOptions = {}): MockServer {
   const file = opts.config ? readInstanceFile(opts.config) : undefined;
   const name = opts.name ?? file?.name ?? "mock";
-  const models = [...(file?.models ?? []), ...extraModels(opts)];
-  const defaults = defaultFault(file, opts);
   const stats = new StatsRecorder(name);
-  const instance = { name, catalog: new Catalog(models, UNREGISTERED, authTypes(file?.authDir)), defaults, stats };
+  let yamlModels = file?.models ?? [];
+  let auth = scanAuthDir(file?.authDir);
+  const catalog = () => new Catalog([...yamlModels, ...extraModels(opts)], UNREGISTERED, typesIn(auth));
+  const instance = { name, catalog: catalog(), defaults: defaultFault(file, opts), stats };
   const apiKeys = new Set([...(file?.apiKeys ?? []), ...(opts.apiKeys ?? [])]);
+  // CLIProxyAPI watches its auth-dir too: a login (or a credential removed) changes what it serves
+  // and lists without a restart, which `gw login` counts on.
+  const rescan = (dir: string | undefined) => {
+    auth = scanAuthDir(dir, auth);
+    instance.catalog = catalog();
+  };
+  const authChanged = () => {
+    rescan(auth.root);
+    // As CLIProxyAPI's log says each credential change; one line per settled burst.
+    console.error(`gw mock: auth-dir ${JSON.stringify(auth.root)} changed: ${typesIn(auth).join(", ") || "no"} credentials`);
+  };
+  let authWatch = watchAuthDir(auth, authChanged);
   // CLIProxyAPI watches its config and hot-reloads it; gw relies on that when a reload adds a
   // route (a model) or changes keep-alives without restarting the instance.
-  const watcher = opts.config ? watchInstanceFile(opts.config, (next) => {
-    instance.catalog = new Catalog([...next.models, ...extraModels(opts)], UNREGISTERED, authTypes(next.authDir));
+  const configWatch = opts.config ? watchInstanceFile(opts.config, (next) => {
+    yamlModels = next.models;
     instance.defaults = defaultFault(next, opts);
     apiKeys.clear();
     for (const k of [...next.apiKeys, ...(opts.apiKeys ?? [])]) apiKeys.add(k);
+    const root = auth.root;
+    rescan(next.authDir);
+    if (auth.root !== root) {
+      authWatch?.close();
+      authWatch = watchAuthDir(auth, authChanged);
+    }
   }) : undefined;
   const host = opts.host ?? (file?.host === "" ? "0.0.0.0" : file?.host) ?? "127.0.0.1";
   const server = Bun.serve({
@@ -94,7 +113,8 @@ export function startMock(opts: MockOptions = {}): MockServer {
     stats: (lastN) => stats.snapshot(lastN),
     reset: () => stats.reset(),
     stop: () => {
-      watcher?.close();
+      configWatch?.close();
+      authWatch?.close();
       return server.stop(true);
     },
   };
@@ -103,35 +123,34 @@ export function startMock(opts: MockOptions = {}): MockServer {
 const extraModels = (opts: MockOptions): MockModel[] => (opts.models ?? []).map((m) => (typeof m === "string" ? { id: m, provider: UNREGISTERED } : m));
 
 /**
- * Calls `apply` with the file's new contents whenever it changes (gw replaces it by a rename, so
- * the directory is watched). A file that does not read or parse keeps the running settings, as
- * CLIProxyAPI does; the reason goes to stderr (the instance's log).
+ * Calls `apply` with the file's new contents whenever it changes. A file that does not read or
+ * parse keeps the running settings, as CLIProxyAPI does; the reason goes to stderr (the instance's log).
  */
 function watchInstanceFile(file: string, apply: (next: InstanceFile) => void): { close(): void } {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const reread = () => {
+  return watchDir(dirname(file), (name) => name === basename(file), () => {
     try {
       apply(readInstanceFile(file));
     } catch (err) {
       console.error(`gw mock: config not reloaded, keeping the running one: ${(err as Error).message}`);
     }
-  };
-  const w = watch(dirname(file), (_event, changed) => {
-    if (changed !== basename(file)) return;
-    clearTimeout(timer);
-    timer = setTimeout(reread, RELOAD_SETTLE_MS);
   });
-  w.unref();
-  return {
-    close() {
-      clearTimeout(timer);
-      w.close();
-    },
-  };
 }
 
-/** Changes closer together than this are read once. */
-const RELOAD_SETTLE_MS = 50;
+/**
+ * Calls `changed` after the *.json files directly in the scan's directory change (CLIProxyAPI's
+ * watch is not recursive either). None for a directory that is not there: CLIProxyAPI would create
+ * it, but the mock writes nowhere it is not told to; gw creates an instance's.
+ */
+function watchAuthDir(scan: AuthScan, changed: () => void): { close(): void } | undefined {
+  if (!scan.root) return undefined;
+  try {
+    return watchDir(scan.root, (name) => name.toLowerCase().endsWith(".json"), changed);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT") console.error(`gw mock: auth-dir ${JSON.stringify(scan.root)} not watched (${code ?? (err as Error).message}): a change needs a restart`);
+    return undefined;
+  }
+}
 
 /** The instance-wide fault: built-in defaults < the YAML's settings < command-line knobs. */
 function defaultFault(file: InstanceFile | undefined, opts: MockOptions): Readonly<Fault> {

@@ -9,7 +9,7 @@
 
 export type Upstream = "codex" | "claude" | "gemini" | "openai";
 
-// Maps, not objects: a provider name comes from the YAML or an auth file, and "constructor" or
+// A Map, not an object: a provider name comes from the YAML or an auth file, and "constructor" or
 // "__proto__" would find what every object has.
 
 /** Providers whose executor is not the OpenAI-compatible one (every other name is). */
@@ -25,27 +25,8 @@ const FAMILY: ReadonlyMap<string, Upstream> = new Map(Object.entries({
   antigravity: "gemini",
 } satisfies Record<string, Upstream>));
 
-/**
- * The models an OAuth credential type registers (CLIProxyAPI's built-in lists), by name: which
- * credential in auth-dir serves a model the YAML does not list.
- */
-const OAUTH_SERVES: ReadonlyMap<string, RegExp> = new Map(Object.entries({
-  codex: /^(gpt-|codex)/,
-  claude: /^claude-/,
-  antigravity: /^(gemini-|claude-|gpt-oss)/,
-  aistudio: /^gemini-/,
-  vertex: /^gemini-/,
-  kimi: /^kimi-/,
-  xai: /^grok-/,
-}));
-
 /** The provider name of a model the mock accepts without a registry entry (no YAML section). */
 export const UNREGISTERED = "mock";
-
-/** The first OAuth credential type (of `authTypes`, in auth-dir order) whose built-in model list holds `model`. */
-export function credentialFor(model: string, authTypes: readonly string[]): string | undefined {
-  return authTypes.find((t) => OAUTH_SERVES.get(t)?.test(model));
-}
 
 /**
  * The family serving `model`, registered under `provider` (catalog.ts: a YAML section's, an

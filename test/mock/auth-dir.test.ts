@@ -6,7 +6,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { authTypes } from "../../src/mock/auth-files.ts";
+import { scanAuthDir, typesIn } from "../../src/mock/auth-files.ts";
 import { type SpawnedMock, spawnMock } from "../helpers/mock.ts";
 import { freePorts } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -27,7 +27,7 @@ test("a hostile auth-dir: the credentials in it still count, the mock starts, on
   symlinkSync("..", join(auth, "sub", "up")); // a loop: a walk that follows it never ends
   expect(Bun.spawnSync(["mkfifo", join(auth, "pipe.json")]).exitCode).toBe(0); // a read blocks for ever
 
-  expect(authTypes(auth, () => {})).toEqual(["constructor", "codex", "antigravity"]);
+  expect(typesIn(scanAuthDir(auth, undefined, () => {}))).toEqual(["constructor", "codex", "antigravity"]);
 
   const [port] = await freePorts(1);
   writeFileSync(join(dir, "x.yaml"), `port: ${port}\nauth-dir: "${auth}"\napi-keys:\n  - k\n`);

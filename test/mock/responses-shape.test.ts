@@ -95,6 +95,19 @@ async function streamed(model: string, extra: object = {}): Promise<Record<strin
   return out;
 }
 
+/** Every event of a streamed answer, data as sent. */
+async function streamedEvents(model: string): Promise<Obj[]> {
+  const res = await post("/v1/responses", { model, ...REQUEST, stream: true });
+  expect(res.status).toBe(200);
+  const frames = (await res.text()).split("\n\n").filter((f) => f.trim());
+  return frames.map((f) => {
+    const m = /^event: (\S+)\ndata: (.*)$/.exec(f)!;
+    const data = JSON.parse(m[2]!);
+    expect(data.type).toBe(m[1]);
+    return data;
+  });
+}
+
 async function json(model: string): Promise<Obj> {
   const res = await post("/v1/responses", { model, ...REQUEST });
   expect(res.status).toBe(200);
@@ -113,6 +126,13 @@ describe("Codex-served: the backend's object, the whole request echoed in every 
     }
     expect(s["response.created"]!.id).toStartWith("resp_");
     expect(Object.keys(await json(MODELS.codex))).toEqual(keys);
+  });
+
+  test("Codex-served events are the backend's: numbered from 0, no logprobs", async () => {
+    const events = await streamedEvents(MODELS.codex);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    const delta = events.find((e) => e.type === "response.output_text.delta")!;
+    expect(Object.keys(delta)).toEqual(["type", "sequence_number", "item_id", "output_index", "content_index", "delta"]);
   });
 });
 
@@ -157,6 +177,42 @@ describe("translated: bare openings, the request's own fields echoed in response
       expect(Object.keys(r.usage)).toEqual(["input_tokens", "input_tokens_details", "output_tokens", "total_tokens", "output_tokens_details"]);
     }
     expect(r.output[0].content[0].text).toStartWith("Mock answer from instance x");
+  });
+
+  // The text events as claude_/gemini_/openai_openai-responses_response.go write them (CLIProxyAPI
+  // a7e3596): numbered from 1, logprobs: [] on parts, deltas and text.done, the message item
+  // msg_<response id>_0 with content before role. Codex's backend numbers from 0 and has no logprobs.
+  test.each(translated)("%s: the events' fields, order and numbering", async (served) => {
+    const events = await streamedEvents(MODELS[served]);
+    const id = events[0]!.response.id;
+    const itemId = `msg_${id}_0`;
+    const text = `Mock answer from instance x, model ${MODELS[served]}. ok ok ok ok ok`;
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i + 1));
+    const at = { item_id: itemId, output_index: 0, content_index: 0 };
+    const part = (t: string) => ({ type: "output_text", annotations: [], logprobs: [], text: t });
+    const [added, partAdded, ...rest] = events.slice(2, -1);
+    const [textDone, partDone, itemDone] = rest.slice(-3);
+    const deltas = rest.slice(0, -3);
+    expect(added).toEqual({ type: "response.output_item.added", sequence_number: 3, output_index: 0, item: { id: itemId, type: "message", status: "in_progress", content: [], role: "assistant" } });
+    expect(Object.keys(added!.item)).toEqual(["id", "type", "status", "content", "role"]);
+    expect(Object.keys(partAdded!)).toEqual(["type", "sequence_number", "item_id", "output_index", "content_index", "part"]);
+    expect(partAdded!.part).toEqual(part(""));
+    expect(Object.keys(partAdded!.part)).toEqual(["type", "annotations", "logprobs", "text"]);
+    for (const d of deltas) {
+      expect(Object.keys(d)).toEqual(["type", "sequence_number", "item_id", "output_index", "content_index", "delta", "logprobs"]);
+      expect(d).toMatchObject({ type: "response.output_text.delta", ...at, logprobs: [] });
+    }
+    expect(deltas.map((d) => d.delta).join("")).toBe(text);
+    expect(Object.keys(textDone!)).toEqual(["type", "sequence_number", "item_id", "output_index", "content_index", "text", "logprobs"]);
+    expect(textDone).toMatchObject({ type: "response.output_text.done", ...at, text, logprobs: [] });
+    expect(partDone).toMatchObject({ type: "response.content_part.done", ...at, part: part(text) });
+    const item = { id: itemId, type: "message", status: "completed", content: [part(text)], role: "assistant" };
+    expect(itemDone).toEqual({ type: "response.output_item.done", sequence_number: events.length - 1, output_index: 0, item });
+    expect(Object.keys(itemDone!.item)).toEqual(["id", "type", "status", "content", "role"]);
+    expect(events.at(-1)!.response.output).toEqual([item]);
+    // The non-streamed item: Gemini's id without the resp_ its response id gained.
+    const r = await json(MODELS[served]);
+    expect(r.output[0].id).toBe(`msg_${served === "gemini" || served === "antigravity" ? r.id.replace(/^resp_/, "") : r.id}_0`);
   });
 
   test("only the fields the request had; each read as gjson reads it", async () => {

@@ -145,19 +145,36 @@ describe("gw login", () => {
         "  the login above did not finish (or saved elsewhere); try again with: gw login a antigravity\n",
     );
 
-    // A binary whose login saves a credential file, as the real one does.
+    // A binary whose login saves a credential file of the provider's type, as the real one does
+    // (`-codex-login` → {"type":"codex"} in codex-me.json); SAVE_AS names another content.
     const saver = join(sb.dir, "saver.sh");
-    writeFileSync(saver, `#!/bin/sh\n"${process.execPath}" "${MAIN}" mock "$@" || exit $?\ncase "$*" in *-login*) echo '{}' > "${join(sb.dir, "auths/a/codex-me.json")}";; esac\n`);
+    writeFileSync(
+      saver,
+      [
+        "#!/bin/sh",
+        `"${process.execPath}" "${MAIN}" mock "$@" || exit $?`,
+        'for a in "$@"; do case "$a" in -*-login) p=${a#-}; p=${p%-login};; esac; done',
+        '[ -n "$p" ] || exit 0',
+        `if [ -n "$SAVE_AS" ]; then echo "$SAVE_AS"; else echo "{\\"type\\":\\"$p\\"}"; fi > "${join(sb.dir, "auths/a")}/$p-me.json"`,
+        "",
+      ].join("\n"),
+    );
     chmodSync(saver, 0o755);
     const withSaver = { ...sb, env: { ...sb.env, GW_CLIPROXY: saver } };
     const saved = await gw(withSaver, ["login", "a", "codex", "-c", sb.file]);
     expect(saved.stdout).toContain("-codex-login would open a browser");
     expect(saved.stdout).toContain(`saved codex-me.json in ${join(sb.dir, "auths/a")}; gw is not running a now — it will use them at the next gw up`);
 
-    // With gw running the instance, the login checks whether it picked the credential up.
+    // With gw running the instance, the login checks whether it picked the credential up: the
+    // instance watches its auth dir, so the new account's models show without a restart.
     expect((await gw(withSaver, ["up", "-d", "-c", sb.file])).code).toBe(0);
-    const live = await gw(withSaver, ["login", "a", "codex", "-c", sb.file]);
-    expect(live.stdout).toContain(`saved codex-me.json in ${join(sb.dir, "auths/a")}; the running instance 'a' shows no new models yet — if the account does not appear, run: gw restart a`);
+    const live = await gw(withSaver, ["login", "a", "antigravity", "-c", sb.file]);
+    expect(live.stdout).toContain(
+      `saved antigravity-me.json in ${join(sb.dir, "auths/a")}; the running instance 'a' picked them up (new models: claude-opus-4-6-thinking, claude-sonnet-4-6, gemini-3-flash, gpt-oss-120b-medium)`,
+    );
+    // A file the instance cannot use shows nothing new, and gw says what to do.
+    const unusable = await gw({ ...withSaver, env: { ...withSaver.env, SAVE_AS: "{}" } }, ["login", "a", "codex", "-c", sb.file]);
+    expect(unusable.stdout).toContain(`saved codex-me.json in ${join(sb.dir, "auths/a")}; the running instance 'a' shows no new models yet — if the account does not appear, run: gw restart a`);
     expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
 
     // A provider the instance does not have: refused before anything runs.

@@ -1,7 +1,8 @@
 // OpenAI Responses: POST /v1/responses (and the errors of /v1/responses/compact, whose answer is
 // compaction.ts's). Streams are
 // `event:` + `data:` frames from response.created to response.completed, every one with its
-// sequence_number; CLIProxyAPI ends a finished stream with one more "\n" (its WriteDone).
+// sequence_number (from 0 as the Codex backend numbers them, from 1 as CLIProxyAPI's translators
+// do; translated-response.ts has their other details); CLIProxyAPI ends a finished stream with one more "\n" (its WriteDone).
 // Errors on a streamed request go through the handler's own reduction first (responsesStreamText),
 // and official Codex clients get `response.failed` where others get `error` inside a stream
 // (openai_responses_handlers.go: isCodexResponsesClientRequest). The response object in
@@ -12,49 +13,64 @@
 import { type Answer, mockId } from "../answer.ts";
 import { baseErrorBody, type ErrorText, responsesFailedChunk, responsesStreamError, responsesStreamText } from "../errors.ts";
 import { codexResponse } from "./codex-response.ts";
-import { type TranslatedFacts, translatedCompleted, translatedCreated, translatedInProgress, translatedJson } from "./translated-response.ts";
+import { type TranslatedFacts, translatedEvents, translatedJson } from "./translated-response.ts";
 import { type Dialect, sse } from "./types.ts";
 
 type Stage = "created" | "in_progress" | "completed" | "json";
 
-/**
- * The response object at each stage, in the shape of the executor family that served the model:
- * the Codex backend's object (echoing the request at every stage) or a translator's.
- */
-function response(a: Answer, stage: Stage) {
-  const request = a.request ?? {};
+/** The Codex backend's response object at each stage, echoing the request at every one. */
+function codexObject(a: Answer, stage: Stage) {
   const done = stage === "completed" || stage === "json";
   const part = { type: "output_text", text: a.text, annotations: [] };
-  if (a.upstream === "codex") {
-    return codexResponse(request, {
-      id: mockId("resp_", a),
-      createdAt: a.created,
-      status: done ? "completed" : "in_progress",
-      model: a.model,
-      output: done ? [item(a, "completed", [part])] : [],
-      usage: done
-        ? {
-            input_tokens: a.inputTokens,
-            input_tokens_details: { cached_tokens: 0 },
-            output_tokens: a.outputTokens,
-            output_tokens_details: { reasoning_tokens: 0 },
-            total_tokens: a.inputTokens + a.outputTokens,
-          }
-        : null,
-    });
-  }
-  const f: TranslatedFacts = {
-    upstream: a.upstream,
+  return codexResponse(a.request ?? {}, {
+    id: mockId("resp_", a),
+    createdAt: a.created,
+    status: done ? "completed" : "in_progress",
+    model: a.model,
+    output: done ? [item(a, "completed", [part])] : [],
+    usage: done
+      ? {
+          input_tokens: a.inputTokens,
+          input_tokens_details: { cached_tokens: 0 },
+          output_tokens: a.outputTokens,
+          output_tokens_details: { reasoning_tokens: 0 },
+          total_tokens: a.inputTokens + a.outputTokens,
+        }
+      : null,
+  });
+}
+
+/** What a translator's answer takes from the mock's (the rest is its template and the echo). */
+function translatedFacts(a: Answer, upstream: TranslatedFacts["upstream"]): TranslatedFacts {
+  const model = a.request?.model;
+  return {
+    upstream,
     id: translatedId(a),
     createdAt: a.created,
-    model: typeof request.model === "string" && request.model.trim() ? request.model : a.model,
-    message: { id: mockId("msg_", a), type: "message", status: "completed", content: [{ type: "output_text", annotations: [], logprobs: [], text: a.text }], role: "assistant" },
+    model: typeof model === "string" && model.trim() ? model : a.model,
+    text: a.text,
     inputTokens: a.inputTokens,
     outputTokens: a.outputTokens,
   };
-  if (stage === "created") return translatedCreated(f);
-  if (stage === "in_progress") return translatedInProgress(f);
-  return stage === "completed" ? translatedCompleted(request, f) : translatedJson(request, f);
+}
+
+/** The Codex backend's events as CLIProxyAPI passes them on: numbered from 0. */
+function codexEvents(a: Answer): [string, object][] {
+  const itemId = mockId("msg_", a);
+  const at = { item_id: itemId, output_index: 0, content_index: 0 };
+  const part = { type: "output_text", text: a.text, annotations: [] };
+  const events: [string, object][] = [
+    ["response.created", { response: codexObject(a, "created") }],
+    ["response.in_progress", { response: codexObject(a, "in_progress") }],
+    ["response.output_item.added", { output_index: 0, item: item(a, "in_progress", []) }],
+    ["response.content_part.added", { ...at, part: { ...part, text: "" } }],
+    ...a.pieces.map((delta): [string, object] => ["response.output_text.delta", { ...at, delta }]),
+    ["response.output_text.done", { ...at, text: a.text }],
+    ["response.content_part.done", { ...at, part }],
+    ["response.output_item.done", { output_index: 0, item: item(a, "completed", [part]) }],
+    ["response.completed", { response: codexObject(a, "completed") }],
+  ];
+  return events.map(([type, data], i) => [type, { type, sequence_number: i, ...data }]);
 }
 
 /**
@@ -76,23 +92,10 @@ function responsesFor(codex: boolean): Dialect {
   return {
     errorBody: (e, stream) => baseErrorBody(stream ? responsesStreamText(e) : e),
     emptyStream: { status: 502, text: "upstream stream closed before first payload" },
-    json: (a) => JSON.stringify(response(a, "json")),
+    json: (a) => JSON.stringify(a.upstream === "codex" ? codexObject(a, "json") : translatedJson(a.request ?? {}, translatedFacts(a, a.upstream))),
     stream(a, error?: ErrorText) {
-      const itemId = mockId("msg_", a);
-      const at = { item_id: itemId, output_index: 0, content_index: 0 };
-      const part = { type: "output_text", text: a.text, annotations: [] };
-      const events: [string, object][] = [
-        ["response.created", { response: response(a, "created") }],
-        ["response.in_progress", { response: response(a, "in_progress") }],
-        ["response.output_item.added", { output_index: 0, item: item(a, "in_progress", []) }],
-        ["response.content_part.added", { ...at, part: { ...part, text: "" } }],
-        ...a.pieces.map((delta): [string, object] => ["response.output_text.delta", { ...at, delta }]),
-        ["response.output_text.done", { ...at, text: a.text }],
-        ["response.content_part.done", { ...at, part }],
-        ["response.output_item.done", { output_index: 0, item: item(a, "completed", [part]) }],
-        ["response.completed", { response: response(a, "completed") }],
-      ];
-      const frames = events.map(([type, data], i) => sse(type, { type, sequence_number: i, ...data }));
+      const events = a.upstream === "codex" ? codexEvents(a) : translatedEvents(a.request ?? {}, translatedFacts(a, a.upstream), a.pieces);
+      const frames = events.map(([type, data]) => sse(type, data));
       frames[frames.length - 1] += "\n";
       // CLIProxyAPI writes a blank line before its own error event.
       const errorFrame =

@@ -1,12 +1,16 @@
-// The response object of a Responses answer as CLIProxyAPI's translators build it for a model that
-// is not Codex-served — from a Claude answer (claude_openai-responses_response.go), a Gemini or
-// Antigravity one (gemini_openai-responses_response.go) or an OpenAI-compatible chat completion
-// (openai_openai-responses_response.go). response.created is bare (id, object, created_at,
-// status, background, error, output, model), response.in_progress barer still (no background,
-// no error); only response.completed and the non-streamed JSON echo the request, and only the
-// fields it had, coerced as gjson reads them (…String(), Int(), Bool(), Float(), Value()), in the
-// translators' order. Every key sjson sets that the template lacks goes last, so the streamed
-// object ends with output and usage after the echo; the non-streamed templates put them elsewhere.
+// The Responses answer CLIProxyAPI's translators build for a model that is not Codex-served —
+// from a Claude answer (claude_openai-responses_response.go), a Gemini or Antigravity one
+// (gemini_openai-responses_response.go) or an OpenAI-compatible chat completion
+// (openai_openai-responses_response.go). The three write a text answer's events alike: each
+// template starts with type and sequence_number, numbered from 1 (their counter is incremented
+// before its first use, where the Codex backend counts from 0); text parts, deltas and
+// output_text.done carry `logprobs: []`; the message item is `msg_<response id>_<n>` and lists
+// content before role. response.created is bare (id, object, created_at, status, background,
+// error, output, model), response.in_progress barer still (no background, no error); only
+// response.completed and the non-streamed JSON echo the request, and only the fields it had,
+// coerced as gjson reads them (…String(), Int(), Bool(), Float(), Value()), in the translators'
+// order. Every key sjson sets that the template lacks goes last, so the streamed object ends with
+// output and usage after the echo; the non-streamed templates put them elsewhere.
 
 import { stripThinking } from "../catalog.ts";
 import type { Upstream } from "../upstream.ts";
@@ -21,10 +25,31 @@ export interface TranslatedFacts {
   createdAt: number;
   /** The request's model as sent (RequestModelName): the name the instance registered. */
   model: string;
-  /** The assistant message item (the mock's answer is one). */
-  message: unknown;
+  /** The answer's text: one message item with one output_text part. */
+  text: string;
   inputTokens: number;
   outputTokens: number;
+}
+
+/**
+ * The streamed events, each [type, data] with data's type and sequence_number first; `pieces` are
+ * the text's deltas.
+ */
+export function translatedEvents(request: Obj, f: TranslatedFacts, pieces: readonly string[]): [string, object][] {
+  const itemId = `msg_${f.id}_0`;
+  const at = { item_id: itemId, output_index: 0, content_index: 0 };
+  const events: [string, object][] = [
+    ["response.created", { response: translatedCreated(f) }],
+    ["response.in_progress", { response: translatedInProgress(f) }],
+    ["response.output_item.added", { output_index: 0, item: { id: itemId, type: "message", status: "in_progress", content: [], role: "assistant" } }],
+    ["response.content_part.added", { ...at, part: textPart("") }],
+    ...pieces.map((delta): [string, object] => ["response.output_text.delta", { ...at, delta, logprobs: [] }]),
+    ["response.output_text.done", { ...at, text: f.text, logprobs: [] }],
+    ["response.content_part.done", { ...at, part: textPart(f.text) }],
+    ["response.output_item.done", { output_index: 0, item: message(itemId, f.text) }],
+    ["response.completed", { response: translatedCompleted(request, f) }],
+  ];
+  return events.map(([type, data], i) => [type, { type, sequence_number: i + 1, ...data }]);
 }
 
 /** response.created's object. */
@@ -40,7 +65,7 @@ export function translatedInProgress(f: TranslatedFacts) {
 /** response.completed's object: the original request's fields (pickRequestJSON), then output and usage. */
 export function translatedCompleted(request: Obj, f: TranslatedFacts) {
   const head = { id: f.id, object: "response", created_at: f.createdAt, status: "completed", background: false, error: null };
-  return { ...head, ...echo(request), output: [f.message], usage: streamedUsage(f) };
+  return { ...head, ...echo(request), output: [message(`msg_${f.id}_0`, f.text)], usage: streamedUsage(f) };
 }
 
 /**
@@ -50,7 +75,8 @@ export function translatedCompleted(request: Obj, f: TranslatedFacts) {
  */
 export function translatedJson(request: Obj, f: TranslatedFacts) {
   const head = { id: f.id, object: "response", created_at: f.createdAt, status: "completed", background: false, error: null, incomplete_details: null };
-  const output = [f.message];
+  // Gemini's non-streamed item id drops the resp_ its response id gained; the others keep the id whole.
+  const output = [message(`msg_${f.upstream === "gemini" ? f.id.replace(/^resp_/, "") : f.id}_0`, f.text)];
   if (f.upstream === "claude") return { ...head, output, usage: streamedUsage(f), ...echo(request) };
   if (f.upstream === "gemini") return { ...head, ...echo(request), output, usage: { ...bareUsage(f), output_tokens_details: { reasoning_tokens: 0 } } };
   const { input_tokens, output_tokens, total_tokens } = bareUsage(f);
@@ -76,6 +102,9 @@ const bareUsage = (f: TranslatedFacts) => ({
   output_tokens: f.outputTokens,
   total_tokens: f.inputTokens + f.outputTokens,
 });
+
+const textPart = (text: string) => ({ type: "output_text", annotations: [], logprobs: [], text });
+const message = (id: string, text: string) => ({ id, type: "message", status: "completed", content: [textPart(text)], role: "assistant" });
 
 const modelOf = (f: TranslatedFacts) => (f.model ? { model: f.model } : {});
 
