@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { parseConfig } from "../../src/config/index.ts";
@@ -99,6 +99,20 @@ describe("writing instance files", () => {
     expect(y["api-keys"]).toEqual([c1.instances[0]!.apiKey]);
     expect(statSync(join(dir, "auths/official")).isDirectory()).toBe(true);
     expect(await writeInstanceFiles(c2)).toEqual([]); // unchanged files are left alone
+  });
+
+  test("a run that fails on a later instance (its auth dir cannot be made) leaves every earlier file as it was", async () => {
+    const dir = tempDir();
+    const before = await withInstanceKeys(load(dir));
+    await writeInstanceFiles(before);
+    const official = join(dir, "instances/official.yaml");
+    const old = readFileSync(official, "utf8");
+    writeFileSync(join(dir, "blocker"), ""); // a file where the relay's auth dir would go
+    const [o, r] = before.instances;
+    const next = { ...before, instances: [{ ...o!, port: o!.port + 100 }, { ...r!, authDir: join(dir, "blocker", "relay") }] };
+    expect(instanceYaml(next, next.instances[0]!)).not.toBe(old); // this run would change it
+    await expect(writeInstanceFiles(next)).rejects.toThrow("ENOTDIR");
+    expect(readFileSync(official, "utf8")).toBe(old);
   });
 
   test("url instances get no YAML", async () => {

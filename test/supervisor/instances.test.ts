@@ -1,7 +1,7 @@
 // InstanceSet with real child processes (gw mock behind a wrapper script) and short timings.
 import { afterAll, describe, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
-import { readFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/index.ts";
 import type { Config } from "../../src/config/types.ts";
@@ -9,7 +9,7 @@ import { withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.
 import { InstanceSet } from "../../src/supervisor/instances.ts";
 import { freePort } from "../../src/supervisor/ports.ts";
 import { DEFAULT_TIMING, type Timing } from "../../src/supervisor/timing.ts";
-import { alive, OWN_NAME, crashingScript, killAll, type Sandbox, sandbox, supervised, until } from "../helpers/supervisor.ts";
+import { alive, crashingScript, killAll, MAIN, OWN_NAME, processesIn, type Sandbox, sandbox, supervised, until } from "../helpers/supervisor.ts";
 
 const FAST: Timing = { ...DEFAULT_TIMING, readyTimeoutMs: 15_000, backoffMinMs: 50, killWaitMs: 3_000, crashLoopRetryMs: 60_000 };
 
@@ -121,6 +121,23 @@ describe("InstanceSet", () => {
     } finally {
       for (const h of holders) h.kill("SIGKILL");
     }
+  }, 60_000);
+
+  test("an instance that ignores SIGTERM is killed killWaitMs later, its whole group with it", async () => {
+    // The shell ignores SIGTERM (and so does every sleep it starts); only gw mock, which handles
+    // the signal itself, stops on it. Without the SIGKILL the stop would wait for ever.
+    const sb = await sandbox([{ name: "s", command: ["./stubborn.sh", "-config", "{config}", "-port", "{port}"] }]);
+    const script = join(sb.dir, "stubborn.sh");
+    writeFileSync(script, `#!/bin/sh\ntrap '' TERM\n"${process.execPath}" "${MAIN}" mock "$@" &\nwhile :; do sleep 0.2; done\n`);
+    chmodSync(script, 0o755);
+    const timing: Timing = { ...FAST, killWaitMs: 1_000 };
+    const { set } = await setUp(sb, timing);
+    expect((await set.startAll()).get("s")!.ok).toBe(true);
+    const started = performance.now();
+    await set.stopAll();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(timing.killWaitMs - 50);
+    expect(set.get("s")!.lastExit?.signal).toBe("SIGKILL");
+    await until(async () => (await processesIn(sb.dir)).length === 0, 5_000, () => "processes left in the sandbox");
   }, 60_000);
 
   test("no CLIProxyAPI binary at all: the line says how to set it", async () => {
