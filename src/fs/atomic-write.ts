@@ -19,11 +19,26 @@ export function tempPathFor(path: string): string {
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
+  const tmp = await stageFile(path, data, mode);
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * `data` in a new temp file beside `path` (its directory must exist), for the caller to rename
+ * into place — several files staged first can then all be renamed, or all dropped when one
+ * cannot be written. Returns the temp file's path; leaves nothing behind when it fails.
+ */
+export async function stageFile(path: string, data: string | Uint8Array, mode: number): Promise<string> {
   const tmp = tempPathFor(path);
   try {
     await writeFile(tmp, data, { mode, flag: "wx" });
     await chmod(tmp, mode); // the umask may have taken bits away
-    await rename(tmp, path);
+    return tmp;
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;

@@ -7,6 +7,7 @@ import { constants as C, copyFileSync, lstatSync, readlinkSync, realpathSync, rm
 import { dirname, resolve } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { replaceFileSync, writeNewFileSync } from "../fs/atomic-write.ts";
+import { fsWhy } from "../fs/why.ts";
 import { bashCompletion, fishCompletion, zshCompletion } from "./completions.ts";
 import { makeDirs, type Manifest, mergeManifest, readManifest, writeManifest } from "./manifest.ts";
 import { type Env, type InstallPaths, installPaths } from "./paths.ts";
@@ -83,20 +84,9 @@ function inTheWay<T>(file: string, step: () => T): T {
     const e = err as NodeJS.ErrnoException;
     if (err instanceof CliError || typeof e?.code !== "string") throw err;
     const where = e.path && e.path !== file && !e.path.includes(".tmp-") ? ` (${e.path})` : "";
-    throw new CliError(`cannot install ${file}: ${WHY[e.code] ?? e.message}${where}`, 1, "move what is in the way (or pass --prefix DIR) and run gw install again");
+    throw new CliError(`cannot install ${file}: ${fsWhy(e) ?? e.message}${where}`, 1, "move what is in the way (or pass --prefix DIR) and run gw install again");
   }
 }
-
-const WHY: Readonly<Record<string, string>> = {
-  EISDIR: "a directory is in the way",
-  ENOTDIR: "a file is in the way where a directory belongs",
-  EEXIST: "something is already there",
-  EACCES: "permission denied",
-  EPERM: "permission denied",
-  EROFS: "the file system is read-only",
-  ENOSPC: "no space left on the device",
-  ELOOP: "a loop of symbolic links is in the way",
-};
 
 const existsOrLink = (p: string) => {
   try {

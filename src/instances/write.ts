@@ -1,27 +1,55 @@
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { lstat, mkdir, rename, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { CliError } from "../cli/errors.ts";
+import { displayPath } from "../cli/display-path.ts";
 import type { Config, InstanceConfig } from "../config/types.ts";
-import { writePrivateFile } from "../fs/atomic-write.ts";
+import { stageFile } from "../fs/atomic-write.ts";
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../fs/private.ts";
+import { fsWhy } from "../fs/why.ts";
 import { instanceYaml } from "./yaml.ts";
 
 export const instanceYamlPath = (config: Config, inst: InstanceConfig) => join(config.dir, "instances", `${inst.name}.yaml`);
 
 /**
- * Write instances/NAME.yaml for every instance gw starts; returns the paths written.
- * All YAML is rendered and every auth dir made before the first write (an auth dir that cannot
- * be made must not leave the instances before it on new files), and each write is atomic, so a
- * failure leaves every file either as it was or wholly new. Unchanged files are not touched (no
- * needless reloads in CLIProxyAPI's watcher).
+ * Write instances/NAME.yaml for every instance gw starts; returns the paths written. All or
+ * nothing: every auth dir is made and every changed file written beside its place before the
+ * first one is renamed in, so an auth dir that cannot be made or a full disk leaves every file as
+ * it was (a rename within one directory does not fail for want of room). Unchanged files are not
+ * touched (no needless reloads in CLIProxyAPI's watcher).
  */
 export async function writeInstanceFiles(config: Config): Promise<string[]> {
   const rendered = config.instances.filter((i) => i.managed).map((i) => ({ inst: i, path: instanceYamlPath(config, i), text: instanceYaml(config, i) }));
-  for (const { inst } of rendered) await mkdir(inst.authDir, { recursive: true, mode: 0o700 });
-  const written: string[] = [];
-  for (const { path, text } of rendered) {
-    const old = Bun.file(path);
-    if ((await old.exists()) && (await old.text()) === text) continue;
-    await writePrivateFile(path, text);
-    written.push(path);
+  for (const { inst } of rendered) {
+    await mkdir(inst.authDir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+      throw fileError(err, `cannot make the auth dir of instance '${inst.name}'`, inst.authDir, `fix [instances.${inst.name}] auth_dir, or move what is in the way`);
+    });
   }
-  return written;
+  const changed: { path: string; text: string }[] = [];
+  for (const r of rendered) {
+    const old = Bun.file(r.path);
+    if (!((await old.exists()) && (await old.text()) === r.text)) changed.push(r);
+  }
+  const staged: { path: string; tmp: string }[] = [];
+  try {
+    for (const { path, text } of changed) {
+      ensurePrivateDir(dirname(path));
+      // The one thing a rename within a directory trips on, found before any file is renamed in.
+      if ((await lstat(path).catch(() => undefined))?.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: "EISDIR" });
+      staged.push({ path, tmp: await stageFile(path, text, PRIVATE_FILE_MODE) });
+    }
+  } catch (err) {
+    await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
+    const path = changed[staged.length]?.path ?? config.dir;
+    throw fileError(err, `cannot write ${displayPath(path)}`, undefined, "let this user write in the instances directory, or free some room");
+  }
+  for (const { path, tmp } of staged) await rename(tmp, path);
+  return staged.map((s) => s.path);
+}
+
+/** A file-system error as one line that says what and where; anything else as it came. */
+function fileError(err: unknown, what: string, path: string | undefined, hint: string): unknown {
+  if (err instanceof CliError) return err;
+  const why = fsWhy(err);
+  if (why === undefined) return err;
+  return new CliError(`${what}: ${why}${path ? ` (${displayPath(path)})` : ""}`, 1, hint);
 }

@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { displayPath } from "../../src/cli/display-path.ts";
+import { CliError } from "../../src/cli/errors.ts";
 import { parseConfig } from "../../src/config/index.ts";
 import { instanceYaml, keysFile, withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.ts";
 import { EVERY_OLD_KEY } from "../config/fixtures.ts";
@@ -111,8 +113,30 @@ describe("writing instance files", () => {
     const [o, r] = before.instances;
     const next = { ...before, instances: [{ ...o!, port: o!.port + 100 }, { ...r!, authDir: join(dir, "blocker", "relay") }] };
     expect(instanceYaml(next, next.instances[0]!)).not.toBe(old); // this run would change it
-    await expect(writeInstanceFiles(next)).rejects.toThrow("ENOTDIR");
+    // One line that names the instance, the cause and the fix — no stack (main.ts prints a CliError so).
+    const err = await writeInstanceFiles(next).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as CliError).message).toBe(`cannot make the auth dir of instance 'relay': a file is in the way where a directory belongs (${displayPath(join(dir, "blocker", "relay"))})`);
+    expect((err as CliError).hint).toBe("fix [instances.relay] auth_dir, or move what is in the way");
     expect(readFileSync(official, "utf8")).toBe(old);
+  });
+
+  test("a YAML that cannot be written leaves the others as they were, and no temp file behind", async () => {
+    const dir = tempDir();
+    const before = await withInstanceKeys(load(dir));
+    await writeInstanceFiles(before);
+    const official = join(dir, "instances/official.yaml");
+    const old = readFileSync(official, "utf8");
+    const relay = join(dir, "instances/relay.yaml");
+    rmSync(relay);
+    mkdirSync(relay); // a directory where the relay's YAML belongs: its write fails after official's was ready
+    const [o, r] = before.instances;
+    const next = { ...before, instances: [{ ...o!, port: o!.port + 100 }, { ...r!, port: r!.port + 100 }] };
+    const err = await writeInstanceFiles(next).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as CliError).message).toBe(`cannot write ${displayPath(relay)}: a directory is in the way`);
+    expect(readFileSync(official, "utf8")).toBe(old);
+    expect(readdirSync(join(dir, "instances")).sort()).toEqual(["official.yaml", "relay.yaml"]);
   });
 
   test("url instances get no YAML", async () => {
