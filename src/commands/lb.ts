@@ -1,6 +1,6 @@
 import { consola } from "consola";
 import { CliError } from "../cli/errors.ts";
-import { withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
+import { swapWithInstanceFiles, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
 import { ensureLbSettings } from "../lb/concurrency.ts";
 import { describe } from "../lb/exposure.ts";
 import { createReloader } from "../lb/reload.ts";
@@ -37,9 +37,9 @@ export default defineGwCommand({
       log,
       apply: async (c) => {
         const keyed = await withInstanceKeys(c);
-        const notes = gateway.reload(keyed); // refuses an opening config first
-        await writeInstanceFiles(keyed); // changed instances pick up their new YAML themselves
-        return { notes };
+        // Both or neither: the gateway refuses an opening config, a file may not be writable.
+        // Changed instances pick up their new YAML themselves.
+        return { notes: await swapWithInstanceFiles(keyed, () => gateway.reload(keyed)) };
       },
     });
     const registered = await registerRunning({ kind: "lb", config: gateway.config().file, url: gateway.url, demo: false });

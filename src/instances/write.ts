@@ -12,12 +12,45 @@ export const instanceYamlPath = (config: Config, inst: InstanceConfig) => join(c
 
 /**
  * Write instances/NAME.yaml for every instance gw starts; returns the paths written. All or
- * nothing: every auth dir is made and every changed file written beside its place before the
- * first one is renamed in, so an auth dir that cannot be made or a full disk leaves every file as
- * it was (a rename within one directory does not fail for want of room). Unchanged files are not
- * touched (no needless reloads in CLIProxyAPI's watcher).
+ * nothing (prepareInstanceFiles), and unchanged files are not touched (no needless reloads in
+ * CLIProxyAPI's watcher).
  */
 export async function writeInstanceFiles(config: Config): Promise<string[]> {
+  return (await prepareInstanceFiles(config)).commit();
+}
+
+/**
+ * `swap` (a running gateway taking `config`) and the instance files of `config`: both or neither.
+ * The files are made ready first and renamed in only once `swap` has returned; a file that cannot
+ * be written, or a `swap` that throws (a config that would open the gateway), changes nothing.
+ */
+export async function swapWithInstanceFiles<T>(config: Config, swap: () => T): Promise<T> {
+  const files = await prepareInstanceFiles(config);
+  let out: T;
+  try {
+    out = swap();
+  } catch (err) {
+    await files.drop();
+    throw err;
+  }
+  await files.commit();
+  return out;
+}
+
+/** Instance files written beside their places, to be renamed in (commit) or dropped. */
+export interface PreparedFiles {
+  /** Rename them in; the paths written. Fails only where a rename does (nothing gw can cause). */
+  commit(): Promise<string[]>;
+  /** Remove them: nothing was changed. */
+  drop(): Promise<void>;
+}
+
+/**
+ * Every auth dir made and every changed file written beside its place, before any is renamed in:
+ * an auth dir that cannot be made or a full disk leaves every file as it was, and a reload can
+ * still be refused elsewhere (the gateway) before anything changes.
+ */
+export async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
   const rendered = config.instances.filter((i) => i.managed).map((i) => ({ inst: i, path: instanceYamlPath(config, i), text: instanceYaml(config, i) }));
   for (const { inst } of rendered) {
     await mkdir(inst.authDir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
@@ -30,6 +63,9 @@ export async function writeInstanceFiles(config: Config): Promise<string[]> {
     if (!((await old.exists()) && (await old.text()) === r.text)) changed.push(r);
   }
   const staged: { path: string; tmp: string }[] = [];
+  const drop = async () => {
+    await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
+  };
   try {
     for (const { path, text } of changed) {
       ensurePrivateDir(dirname(path));
@@ -38,12 +74,17 @@ export async function writeInstanceFiles(config: Config): Promise<string[]> {
       staged.push({ path, tmp: await stageFile(path, text, PRIVATE_FILE_MODE) });
     }
   } catch (err) {
-    await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
+    await drop();
     const path = changed[staged.length]?.path ?? config.dir;
     throw fileError(err, `cannot write ${displayPath(path)}`, undefined, "let this user write in the instances directory, or free some room");
   }
-  for (const { path, tmp } of staged) await rename(tmp, path);
-  return staged.map((s) => s.path);
+  return {
+    async commit() {
+      for (const { path, tmp } of staged) await rename(tmp, path);
+      return staged.map((s) => s.path);
+    },
+    drop,
+  };
 }
 
 /** A file-system error as one line that says what and where; anything else as it came. */

@@ -2,7 +2,7 @@
 // serve the LB, answer the control socket, reload on change, and stop everything in order.
 import { CliError } from "../cli/errors.ts";
 import type { Config } from "../config/types.ts";
-import { writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
+import { swapWithInstanceFiles, writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { setupNotes } from "../migrate/checks.ts";
 import { ensureLbSettings } from "../lb/concurrency.ts";
 import { describe as describeListening } from "../lb/exposure.ts";
@@ -336,13 +336,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
     log,
     apply: async (next) => {
       const keyed = await withInstanceKeys(next);
-      // The gateway first: it refuses a config that would open it (lb/exposure.ts), and then
-      // nothing else may change either.
-      const notes = gateway?.reload(keyed) ?? [];
-      // In the same turn as the swap: nothing answers on an added or moved instance's port until
-      // it is (re)launched, so its requests wait for it from now on (streams on an old port run on).
-      for (const name of set.arriving(keyed)) gateway?.availability(name, "away");
-      await writeInstanceFiles(keyed);
+      // The gateway refuses a config that would open it (lb/exposure.ts), and an instance file
+      // may not be writable: then nothing may change (swapWithInstanceFiles).
+      const notes = await swapWithInstanceFiles(keyed, () => {
+        const n = gateway?.reload(keyed) ?? [];
+        // In the same turn as the swap: nothing answers on an added or moved instance's port until
+        // it is (re)launched, so its requests wait for it from now on (streams on an old port run on).
+        for (const name of set.arriving(keyed)) gateway?.availability(name, "away");
+        return n;
+      });
       config = keyed;
       // The instances follow in the background (a drain lasts up to shutdown_grace_ms): the next
       // edit is swapped in at once rather than after it. `gw reload` follows this work — and, for
