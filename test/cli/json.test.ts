@@ -1,5 +1,6 @@
 // One naming convention for every --json output: snake_case keys, as in the request log.
 import { expect, test } from "bun:test";
+import { join } from "node:path";
 import { snakeKeys } from "../../src/cli/json.ts";
 import { gw, killAll, MAIN, sandbox } from "../helpers/supervisor.ts";
 
@@ -26,7 +27,7 @@ function notSnake(stdout: string): string[] {
   return [...new Set(docs.flatMap(keys))].filter((k) => !/^[a-z0-9_]+$/.test(k));
 }
 
-test("every --json output, gw running or not (up -d, status, reload, restart, logs, upgrade, down, check, gen, migrate, usage, cliproxy version, version, route explain): snake_case keys only", async () => {
+test("every --json output, gw running or not (up -d, status, reload, restart, logs, upgrade, down, check, gen, migrate, usage, cliproxy version, version, init, route explain): snake_case keys only", async () => {
   const sb = await sandbox([{ name: "a" }]);
   try {
     const up = await gw(sb, ["up", "-d", "--json", "-c", sb.file]);
@@ -54,6 +55,7 @@ test("every --json output, gw running or not (up -d, status, reload, restart, lo
       ["usage", "--json", "--by", "route", ...c],
       ["cliproxy", "version", "--json", ...c],
       ["version", "--json"],
+      ["init", join(sb.dir, "fresh"), "--json"],
     ];
     for (const args of commands) {
       const r = await gw(sb, args);
