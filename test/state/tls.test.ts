@@ -2,10 +2,12 @@
 // redis:// does (only redis:// was ever run before; rediss:// was checked as config alone). A real
 // redis-server that speaks TLS only, and a real `gw up` that trusts its certificate the way Bun
 // trusts any extra CA (NODE_EXTRA_CA_CERTS): the backend is up, and a session's sticky target
-// lands in Redis under the prefix.
+// lands in Redis under the prefix. A certificate gw does not trust is said as such, with the fix
+// (it was "unreachable (Connection closed)", which sent the user looking at the network).
 import { afterAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { openRedisState } from "../../src/state/redis.ts";
 import { startRedis, type TestRedis } from "../helpers/redis.ts";
 import { killAll, type RunningGw, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
 import { selfSigned } from "../helpers/tls.ts";
@@ -46,3 +48,48 @@ test("rediss://: gw shares sticky sessions through a Redis that speaks TLS only"
   expect(await sticky()).toEqual([`gw:st:cc:${sid}::m`]);
   expect(readFileSync(join(sb.dir, "logs", "gw.log"), "utf8")).not.toMatch(/WARN .*Redis/);
 }, 90_000);
+
+test("a certificate gw does not trust: one warning that says so and how to trust it, serving from local state", async () => {
+  // This test process trusts no extra CA: the Redis started above is one nobody vouched for.
+  const lines: string[] = [];
+  const log = { info: (m: string) => lines.push(`info ${m}`), warn: (m: string) => lines.push(`warn ${m}`) };
+  const store = await openRedisState({ url: redis!.url, prefix: "gw", log, timing: { backoffMinMs: 50, backoffMaxMs: 200, connectTimeoutMs: 2000 } });
+  try {
+    const { up, problem } = store.health();
+    expect(up).toBe(false);
+    expect(problem).toMatch(/^sent a certificate gw does not trust \([A-Z_]+: [^)]+\): give gw the CA that signed it with NODE_EXTRA_CA_CERTS=\/path\/to\/ca\.pem$/);
+    expect(lines).toEqual([`warn state: Redis at ${redis!.url} ${problem}; serving from local state, reconnecting in the background`]);
+    store.setSticky("cc:s1::m", "a/x", Date.now());
+    expect(store.sticky("cc:s1::m", Date.now())).toBe("a/x");
+  } finally {
+    await store.close();
+  }
+}, 30_000);
+
+test("a password in the URL never reaches a server whose certificate gw does not trust", async () => {
+  // A TLS server that presents the untrusted certificate and keeps whatever reaches it.
+  const dir = tempDir("gw-rediss-mitm-");
+  const [cert, key] = [join(dir, "cert.pem"), join(dir, "key.pem")];
+  await selfSigned(cert, key);
+  let heard = "";
+  let handshakes = 0;
+  const server = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    tls: { cert: Bun.file(cert), key: Bun.file(key) },
+    socket: {
+      open: () => void handshakes++,
+      data: (_s, chunk) => void (heard += chunk.toString()),
+    },
+  });
+  const log = { info: () => {}, warn: () => {} };
+  const store = await openRedisState({ url: `rediss://:s3cret-pw@127.0.0.1:${server.port}`, prefix: "gw", log, timing: { backoffMinMs: 50, backoffMaxMs: 200, connectTimeoutMs: 2000 } });
+  try {
+    await until(() => handshakes >= 3, 5000, () => "gw to try a few times");
+    expect(store.health().problem).toStartWith("sent a certificate gw does not trust");
+    expect(heard).not.toContain("s3cret-pw");
+  } finally {
+    await store.close();
+    server.stop(true);
+  }
+}, 30_000);
