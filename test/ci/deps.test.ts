@@ -2,10 +2,11 @@
 // missing (a normal user without a writable npm prefix stopped there with EACCES although Bun was
 // installed), and `bun run test` first runs .ci/deps, which — for a user who cannot install — names
 // exactly the missing packages and the command to get them, and stops. Both are run here as bash
-// runs them, with stub programs on PATH standing in for the machine.
+// runs them, with stub programs on PATH standing in for the machine. And on a shared machine the
+// tests, benches and CI look only at the processes they started.
 import { describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { tempDir } from "../helpers/tmp.ts";
 
 const ROOT = join(import.meta.dir, "../..");
@@ -88,5 +89,17 @@ describe(".ci/deps", () => {
     const machine = stubs({ ...Object.fromEntries(onPath.map(([cmd]) => [cmd, ""])), id: "1000", "apt-get": "" });
     expect(await bash([DEPS], machine.dir)).toEqual({ stdout: "", stderr: "", code: 0 });
     expect(existsSync(machine.calls) ? readFileSync(machine.calls, "utf8") : "").not.toContain("apt-get");
+  });
+});
+
+describe("on a shared machine", () => {
+  test("no test, bench or CI step looks for processes host-wide (pgrep, pkill, killall see other users' too)", () => {
+    const files = ["test", "bench", ".ci"].flatMap((d) => readdirSync(join(ROOT, d), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)));
+    expect(files.length).toBeGreaterThan(100);
+    const here = import.meta.path;
+    // A call, not a word in a comment: the command at the start of a shell word or a spawn's argv.
+    const call = /(?:^|[\s;|&(`"'[])(pgrep|pkill|killall)(?=[\s"',])/m;
+    const calls = files.filter((f) => f !== here && !/\/(notes|fixtures)\//.test(f)).filter((f) => readFileSync(f, "utf8").split("\n").some((l) => !/^\s*(\/\/|#|\*)/.test(l) && call.test(l)));
+    expect(calls.map((f) => relative(ROOT, f))).toEqual([]);
   });
 });
