@@ -4,7 +4,7 @@
 // trusts any extra CA (NODE_EXTRA_CA_CERTS): the backend is up, and a session's sticky target
 // lands in Redis under the prefix. A certificate gw does not trust is said as such, with the fix
 // (it was "unreachable (Connection closed)", which sent the user looking at the network).
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { openRedisState } from "../../src/state/redis.ts";
@@ -13,19 +13,29 @@ import { killAll, type RunningGw, type Sandbox, sandbox, startGw, until } from "
 import { selfSigned } from "../helpers/tls.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
-let redis: TestRedis | undefined;
+/** A fresh self-signed certificate for 127.0.0.1 and its key. */
+async function certificate(): Promise<{ cert: string; key: string }> {
+  const dir = tempDir("gw-rediss-");
+  const [cert, key] = [join(dir, "cert.pem"), join(dir, "key.pem")];
+  await selfSigned(cert, key);
+  return { cert, key };
+}
+
+let redis: TestRedis;
+let cert: string;
 let sb: Sandbox | undefined;
 let g: RunningGw | undefined;
+beforeAll(async () => {
+  const c = await certificate();
+  cert = c.cert;
+  redis = await startRedis({ tls: c });
+}, 30_000);
 afterAll(async () => {
   if (sb) await killAll(sb, g);
   await redis?.stop();
 });
 
 test("rediss://: gw shares sticky sessions through a Redis that speaks TLS only", async () => {
-  const dir = tempDir("gw-rediss-");
-  const [cert, key] = [join(dir, "cert.pem"), join(dir, "key.pem")];
-  await selfSigned(cert, key);
-  redis = await startRedis({ tls: { cert, key } });
   expect(redis.url).toStartWith("rediss://");
   sb = await sandbox([{ name: "a" }]);
   Object.assign(sb.env, { GW_STATE: redis.url, NODE_EXTRA_CA_CERTS: cert });
@@ -50,15 +60,15 @@ test("rediss://: gw shares sticky sessions through a Redis that speaks TLS only"
 }, 90_000);
 
 test("a certificate gw does not trust: one warning that says so and how to trust it, serving from local state", async () => {
-  // This test process trusts no extra CA: the Redis started above is one nobody vouched for.
+  // This test process trusts no extra CA: the TLS Redis here is one nobody vouched for.
   const lines: string[] = [];
   const log = { info: (m: string) => lines.push(`info ${m}`), warn: (m: string) => lines.push(`warn ${m}`) };
-  const store = await openRedisState({ url: redis!.url, prefix: "gw", log, timing: { backoffMinMs: 50, backoffMaxMs: 200, connectTimeoutMs: 2000 } });
+  const store = await openRedisState({ url: redis.url, prefix: "gw", log, timing: { backoffMinMs: 50, backoffMaxMs: 200, connectTimeoutMs: 2000 } });
   try {
     const { up, problem } = store.health();
     expect(up).toBe(false);
     expect(problem).toMatch(/^sent a certificate gw does not trust \([A-Z_]+: [^)]+\): give gw the CA that signed it with NODE_EXTRA_CA_CERTS=\/path\/to\/ca\.pem$/);
-    expect(lines).toEqual([`warn state: Redis at ${redis!.url} ${problem}; serving from local state, reconnecting in the background`]);
+    expect(lines).toEqual([`warn state: Redis at ${redis.url} ${problem}; serving from local state, reconnecting in the background`]);
     store.setSticky("cc:s1::m", "a/x", Date.now());
     expect(store.sticky("cc:s1::m", Date.now())).toBe("a/x");
   } finally {
@@ -68,15 +78,13 @@ test("a certificate gw does not trust: one warning that says so and how to trust
 
 test("a password in the URL never reaches a server whose certificate gw does not trust", async () => {
   // A TLS server that presents the untrusted certificate and keeps whatever reaches it.
-  const dir = tempDir("gw-rediss-mitm-");
-  const [cert, key] = [join(dir, "cert.pem"), join(dir, "key.pem")];
-  await selfSigned(cert, key);
+  const own = await certificate();
   let heard = "";
   let handshakes = 0;
   const server = Bun.listen({
     hostname: "127.0.0.1",
     port: 0,
-    tls: { cert: Bun.file(cert), key: Bun.file(key) },
+    tls: { cert: Bun.file(own.cert), key: Bun.file(own.key) },
     socket: {
       open: () => void handshakes++,
       data: (_s, chunk) => void (heard += chunk.toString()),
