@@ -6,7 +6,7 @@
 
 import { RedisClient } from "bun";
 import { redisPassword } from "../config/state.ts";
-import { askRefusal, refusalOf } from "./redis-refusal.ts";
+import { askRefusal, isRefusal, refusalOf } from "./redis-refusal.ts";
 import { type DownMark, downMark, type StateLog } from "./types.ts";
 
 interface LinkOptions {
@@ -119,7 +119,7 @@ export function connectRedis(o: LinkOptions): RedisLink {
     attemptNo++; // late callbacks of this attempt are ignored from now on
     quietClose(cmd, sub);
     // A refusal (wrong password…) is the cause to show and say, even after a first warning.
-    const refused = why.startsWith("refused ");
+    const refused = isRefusal(why);
     down ??= { problem: why, ...downMark(Date.now()) };
     if (down.problem === "connecting" || refused) down = { ...down, problem: why };
     if (!warned || (refused && why !== saidRefusal)) {

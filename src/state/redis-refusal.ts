@@ -2,13 +2,21 @@
 // Redis refuses its handshake — a wrong password, a password missing, a user that is disabled, too
 // many clients, a Redis too old for RESP3 — so gw asks once more on a plain socket, the same
 // handshake, and reads Redis's own answer: the user gets the cause and the fix, not "unreachable".
+// Over TLS the same look tells a certificate gw does not trust (a private CA) from a refusal.
 
 import { redisPassword } from "../config/state.ts";
 
 /** How long the second look may take; past it the plain "Connection closed" stands. */
 const ASK_TIMEOUT_MS = 2000;
 
-/** `refused …`: Redis's refusal and what to do about it; undefined when the handshake passes (or cannot be had). */
+const UNTRUSTED = "sent a certificate gw does not trust";
+
+/** Whether a problem is one said here (the cause and the fix, shown as it is), not a network failure. */
+export function isRefusal(why: string): boolean {
+  return why.startsWith("refused ") || why.startsWith(UNTRUSTED);
+}
+
+/** `refused …` (or an untrusted TLS certificate): Redis's refusal and what to do about it; undefined when the handshake passes (or cannot be had). */
 export async function askRefusal(url: string): Promise<string | undefined> {
   let u: URL;
   try {
@@ -19,6 +27,7 @@ export async function askRefusal(url: string): Promise<string | undefined> {
   const user = decodeURIComponent(u.username) || "default";
   const password = redisPassword(url);
   const answer = await firstLine(u, password ? ["HELLO", "3", "AUTH", user, password] : ["HELLO", "3"]);
+  if (typeof answer === "object") return `${UNTRUSTED} (${answer.untrusted}): give gw the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem`;
   if (!answer?.startsWith("-")) return undefined;
   return refusalOf(answer.slice(1)) ?? `refused the connection (${answer.slice(1).trim().slice(0, 100)})`;
 }
@@ -36,15 +45,18 @@ export function refusalOf(error: string): string | undefined {
 
 // --- internal ---
 
-/** Send one command on a fresh connection and return the first line of the answer. */
-function firstLine(u: URL, args: readonly string[]): Promise<string | undefined> {
+/**
+ * Send one command on a fresh connection and return the first line of the answer — or, over TLS,
+ * why the server's certificate is not trusted (Bun's client closes such a connection unsaid).
+ */
+function firstLine(u: URL, args: readonly string[]): Promise<string | { untrusted: string } | undefined> {
   const request = `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`;
   const port = Number(u.port) || 6379;
   const tls = u.protocol === "rediss:";
   return new Promise((resolve) => {
     let got = "";
     const timer = setTimeout(() => resolve(undefined), ASK_TIMEOUT_MS);
-    const done = (line: string | undefined) => {
+    const done = (line: string | { untrusted: string } | undefined) => {
       clearTimeout(timer);
       resolve(line);
     };
@@ -54,6 +66,11 @@ function firstLine(u: URL, args: readonly string[]): Promise<string | undefined>
       tls,
       socket: {
         open: (s) => void s.write(request),
+        handshake(s, trusted, why) {
+          if (trusted) return;
+          done({ untrusted: `${(why as { code?: string } | null)?.code ?? "TLS"}: ${why?.message ?? "not trusted"}` });
+          s.end();
+        },
         data(s, chunk) {
           got += chunk.toString();
           const end = got.indexOf("\r\n");

@@ -19,6 +19,7 @@ import { tempDir } from "../helpers/tmp.ts";
 const CLIENT_KEY = "sk-deploy-test-client";
 let sshd: Sshd;
 let releaseDir: string;
+let builtBinary: string;
 let local: string;
 let mainPort: number;
 let instPort: number;
@@ -26,7 +27,7 @@ let instPort: number;
 beforeAll(async () => {
   sshd = await startSshd();
   releaseDir = tempDir("gw-release-");
-  await buildRelease({ targets: [hostTarget()!], dir: releaseDir });
+  builtBinary = (await buildRelease({ targets: [hostTarget()!], dir: releaseDir }))[0]!.file;
   local = tempDir("gw-deploy-local-");
   [mainPort, instPort] = (await freePorts(2)) as [number, number];
   writeConfig();
@@ -250,6 +251,15 @@ providers = [{ type = "antigravity" }]`);
       writeConfig();
     }
   }, 180_000);
+});
+
+describe("the release binary deploy ships", () => {
+  // Issue 17: the cheap size wins must not break the stack traces users send: whitespace and
+  // syntax are minified, gw's own function names stay (a trace says "at compileGw", not "at e").
+  test("keeps gw's function names", async () => {
+    const binary = Buffer.from(await Bun.file(builtBinary).arrayBuffer());
+    for (const name of ["compileGw", "buildRelease", "startControlServer"]) expect([name, binary.includes(`function ${name}(`)]).toEqual([name, true]);
+  });
 });
 
 describe("gw deploy to a host without an sftp subsystem", () => {

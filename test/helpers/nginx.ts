@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "../../src/supervisor/ports.ts";
 import { until } from "./supervisor.ts";
+import { selfSigned } from "./tls.ts";
 import { tempDir } from "./tmp.ts";
 
 export interface TestNginx {
@@ -72,10 +73,4 @@ http {
       await proc.exited;
     },
   };
-}
-
-async function selfSigned(cert: string, key: string): Promise<void> {
-  const args = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=gw.test", "-addext", "subjectAltName=DNS:gw.test,IP:127.0.0.1", "-keyout", key, "-out", cert];
-  const p = Bun.spawn(["openssl", ...args], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
-  if ((await p.exited) !== 0) throw new Error(`openssl: ${await new Response(p.stderr).text()}`);
 }

@@ -1,6 +1,7 @@
 // A real redis-server for shared-state tests: on a free loopback port, in its own temp dir, with
 // nothing saved to disk unless asked (a restart comes back empty, like a Redis that lost its data;
 // after save(), with what it held then, like a Redis restarted from an older RDB snapshot).
+import { readFileSync } from "node:fs";
 import { RedisClient, type Subprocess } from "bun";
 import { freePort } from "../../src/supervisor/ports.ts";
 import { until } from "./supervisor.ts";
@@ -22,12 +23,20 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-/** A redis-server that is not started yet (for "absent at start"); call start(). */
-/** `args`: more redis-server options (`--requirepass`, …); client() then needs `clientUrl`. */
-export async function redisOnFreePort(o: { args?: readonly string[]; clientUrl?: (port: number) => string } = {}): Promise<TestRedis> {
+/**
+ * A redis-server that is not started yet (for "absent at start"); call start().
+ * `args`: more redis-server options (`--requirepass`, …); client() then needs `clientUrl`.
+ * `tls`: it speaks TLS only (a managed Redis's `rediss://`), with this self-signed certificate
+ * (test/helpers/tls.ts), which its clients here trust.
+ */
+export async function redisOnFreePort(o: { args?: readonly string[]; clientUrl?: (port: number) => string; tls?: { cert: string; key: string } } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = tempDir("gw-redis-");
-  const url = `redis://127.0.0.1:${port}`;
+  const url = `${o.tls ? "rediss" : "redis"}://127.0.0.1:${port}`;
+  const listen = o.tls
+    ? ["--port", "0", "--tls-port", String(port), "--tls-cert-file", o.tls.cert, "--tls-key-file", o.tls.key, "--tls-ca-cert-file", o.tls.cert, "--tls-auth-clients", "no"]
+    : ["--port", String(port)];
+  const clientTls = o.tls ? { tls: { ca: readFileSync(o.tls.cert, "utf8") } } : {};
   let proc: Subprocess | undefined;
   const clients: RedisClient[] = [];
   const r: TestRedis = {
@@ -38,12 +47,12 @@ export async function redisOnFreePort(o: { args?: readonly string[]; clientUrl?:
     },
     async start() {
       if (r.running) return;
-      proc = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning", ...(o.args ?? [])], {
+      proc = Bun.spawn(["redis-server", ...listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--loglevel", "warning", ...(o.args ?? [])], {
         stdin: "ignore",
         stdout: "ignore",
         stderr: "ignore",
       });
-      await until(() => ping(o.clientUrl?.(port) ?? url), 10_000, () => `redis-server on port ${port} to answer`);
+      await until(() => ping(o.clientUrl?.(port) ?? url, clientTls), 10_000, () => `redis-server on port ${port} to answer`);
     },
     async kill() {
       if (!proc) return;
@@ -55,7 +64,7 @@ export async function redisOnFreePort(o: { args?: readonly string[]; clientUrl?:
       await c.send("SAVE", []);
     },
     async client() {
-      const c = new RedisClient(o.clientUrl?.(port) ?? url, { autoReconnect: false });
+      const c = new RedisClient(o.clientUrl?.(port) ?? url, { autoReconnect: false, ...clientTls });
       await c.connect();
       clients.push(c);
       return c;
@@ -74,8 +83,8 @@ export async function startRedis(o: Parameters<typeof redisOnFreePort>[0] = {}):
   return r;
 }
 
-async function ping(url: string): Promise<boolean> {
-  const c = new RedisClient(url, { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: 500 });
+async function ping(url: string, tls: { tls?: { ca: string } }): Promise<boolean> {
+  const c = new RedisClient(url, { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: 500, ...tls });
   c.onclose = null;
   try {
     await c.connect();

@@ -29,8 +29,11 @@ const run = async (argv: string[]) => {
   return { code, stdout, stderr };
 };
 
-/** `sftp: false`: no sftp subsystem, as on hosts that only run commands (scp of OpenSSH ≥ 9 speaks SFTP and fails there). */
-export async function startSshd(opts: { sftp?: boolean } = {}): Promise<Sshd> {
+/**
+ * `sftp: false`: no sftp subsystem, as on hosts that only run commands (scp of OpenSSH ≥ 9 speaks SFTP and fails there).
+ * `passwords: true`: the server also offers password logins, as most hosts do (a client that allows prompts asks for one).
+ */
+export async function startSshd(opts: { sftp?: boolean; passwords?: boolean } = {}): Promise<Sshd> {
   const dir = tempDir("gw-sshd-");
   const home = join(dir, "home");
   const units = join(dir, "system-units");
@@ -56,8 +59,8 @@ export async function startSshd(opts: { sftp?: boolean } = {}): Promise<Sshd> {
       `PidFile ${join(dir, "sshd.pid")}`,
       "StrictModes no",
       "UsePAM no",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
+      `PasswordAuthentication ${opts.passwords ? "yes" : "no"}`,
+      `KbdInteractiveAuthentication ${opts.passwords ? "yes" : "no"}`,
       "PermitRootLogin prohibit-password",
       "AllowTcpForwarding yes",
       ...(opts.sftp === false ? [] : ["Subsystem sftp internal-sftp"]),
