@@ -73,7 +73,12 @@ export function createMasker(secrets: readonly string[] = []): Masker {
   const knownRe = known.length ? new RegExp(known.map(escapeRe).join("|"), "gi") : undefined;
   const escapedPasses = knownRe ? [[knownRe, wholeMatch] as const, ...VIEW_PASSES] : VIEW_PASSES;
   const text = (s: string): string => {
-    if (s.indexOf("\\") !== -1) return maskEscaped(s, escapedPasses);
+    if (s.indexOf("\\") !== -1) {
+      // And as written: an escape may read a known secret's first character otherwise (`\relay…`,
+      // `\u00ab12…`), a log's reader does not.
+      const out = maskEscaped(s, escapedPasses);
+      return knownRe ? out.replace(knownRe, maskWritten) : out;
+    }
     const out = knownRe ? s.replace(knownRe, maskSecret) : s;
     return out.replace(TOKEN_SHAPES, maskTokenShape).replace(URL_USERINFO, maskUserinfo);
   };
@@ -221,6 +226,11 @@ function maskInView(raw: string, view: JsonView, re: RegExp, part: SecretPart): 
     from = at[b]!;
   }
   return from === 0 ? raw : out + raw.slice(from);
+}
+
+/** maskSecret for a known secret found only as written: `***` when it holds a backslash, whose escape its head or tail could cut. */
+function maskWritten(m: string): string {
+  return m.indexOf("\\") === -1 ? maskSecret(m) : "***";
 }
 
 /** A secret, and how a JSON decoder reads it when it holds a backslash. */
