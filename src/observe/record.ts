@@ -192,20 +192,40 @@ export function roleCounts(body: Record<string, unknown> | undefined): Record<st
   const out: Record<string, number> = Object.create(null); // roles are the client's words: "__proto__" is just a key
   const list = body?.messages ?? body?.input ?? body?.contents;
   if (!Array.isArray(list)) return out;
+  let unusual = 0;
   for (const m of list) {
     const role = m && typeof m === "object" ? (m as Record<string, unknown>).role : undefined;
-    const key = typeof role === "string" ? role : "other";
+    let key = typeof role === "string" ? role : "other";
+    // A few names of its own, then "other": each is masked for the record (maskRoles), and a client
+    // could send a 100,000 (3.7 MB with a backslash in each: 0.45 s of masking on the event loop).
+    if (!(key in out) && !USUAL_ROLES.has(key) && ++unusual > ROLES_OWN_MAX) key = "other";
     out[key] = (out[key] ?? 0) + 1;
   }
   return out;
 }
+
+/** Distinct role names of its own a record keeps; the rest count as "other". */
+const ROLES_OWN_MAX = 16;
+
+/**
+ * A name the client chose (a model, a role), masked, at most NAME_CHARS long: a longer one is
+ * masked on its first NAME_WINDOW characters only — masking a MiB with backslashes takes ~30 ms
+ * of the event loop, per request — and cut after; masking only shortens, and no secret is so long
+ * that its cut end could reach back into what is shown.
+ */
+function loggedName(name: string, masker: Masker): string {
+  return name.length <= NAME_CHARS ? masker.text(name) : `${masker.text(name.slice(0, NAME_WINDOW)).slice(0, NAME_CHARS)}…`;
+}
+
+const NAME_CHARS = 256;
+const NAME_WINDOW = 4096;
 
 /** Role names are the client's words too: any but the usual ones pass the masker. */
 function maskRoles(roles: Record<string, number>, masker: Masker): Record<string, number> {
   if (allUsual(roles)) return roles;
   const out: Record<string, number> = Object.create(null);
   for (const role of Object.keys(roles)) {
-    const shown = USUAL_ROLES.has(role) ? role : masker.text(role);
+    const shown = USUAL_ROLES.has(role) ? role : loggedName(role, masker);
     out[shown] = (out[shown] ?? 0) + roles[role]!;
   }
   return out;
@@ -296,7 +316,7 @@ export function summarizeRequest(f: SummaryFacts): RequestSummary {
     bytes: f.bytes,
   };
   // The model as the client named it: a client (or a page) may name anything, a key included.
-  if (f.model !== undefined) s.model = f.masker.text(f.model);
+  if (f.model !== undefined) s.model = loggedName(f.model, f.masker);
   if (b.maxTokens !== undefined) s.max_tokens = b.maxTokens;
   const stream = f.stream ?? b.stream;
   if (typeof stream === "boolean") s.stream = stream;
