@@ -98,6 +98,23 @@ export function createMasker(secrets: readonly string[] = []): Masker {
   };
 }
 
+/**
+ * text(s).slice(0, chars), masking only as much of `s` as those characters need (pieces(): masking
+ * a long text whole costs ~30 ms a MiB with backslashes). Cutting `s` first instead could cut a
+ * secret, whose rest would then show unmasked.
+ */
+export function maskedHead(masker: Masker, s: string, chars: number): string {
+  if (s.length <= chars) return masker.text(s).slice(0, chars);
+  const p = masker.pieces();
+  let out = "";
+  for (let i = 0; out.length < chars && i < s.length; i += HEAD_STEP) out += p.push(s.slice(i, i + HEAD_STEP));
+  if (out.length < chars) out += p.end();
+  return out.slice(0, chars);
+}
+
+/** What maskedHead hands pieces() at a time. */
+const HEAD_STEP = 4096;
+
 interface LogLike {
   info(message: string): void;
   warn(message: string): void;

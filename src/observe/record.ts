@@ -2,7 +2,7 @@
 // Field names are snake_case: the files are read by `gw usage`, jq and people.
 
 import { countMessagesAndTools } from "../lb/upgrade.ts";
-import type { Masker } from "./mask.ts";
+import { type Masker, maskedHead } from "./mask.ts";
 import type { Usage } from "./tokens.ts";
 
 export interface RequestRecord {
@@ -208,17 +208,14 @@ export function roleCounts(body: Record<string, unknown> | undefined): Record<st
 const ROLES_OWN_MAX = 16;
 
 /**
- * A name the client chose (a model, a role), masked, at most NAME_CHARS long: a longer one is
- * masked on its first NAME_WINDOW characters only — masking a MiB with backslashes takes ~30 ms
- * of the event loop, per request — and cut after; masking only shortens, and no secret is so long
- * that its cut end could reach back into what is shown.
+ * A name the client chose (a model, a role), masked, at most NAME_CHARS long (and marked cut):
+ * masking a MiB with backslashes whole takes ~30 ms of the event loop, per request.
  */
 function loggedName(name: string, masker: Masker): string {
-  return name.length <= NAME_CHARS ? masker.text(name) : `${masker.text(name.slice(0, NAME_WINDOW)).slice(0, NAME_CHARS)}…`;
+  return name.length <= NAME_CHARS ? masker.text(name) : `${maskedHead(masker, name, NAME_CHARS)}…`;
 }
 
 const NAME_CHARS = 256;
-const NAME_WINDOW = 4096;
 
 /** Role names are the client's words too: any but the usual ones pass the masker. */
 function maskRoles(roles: Record<string, number>, masker: Masker): Record<string, number> {

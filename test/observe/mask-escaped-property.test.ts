@@ -4,7 +4,8 @@
 // pairs, a lone backslash). Whatever the writing: the decoded text holds no secret, valid JSON stays
 // valid, and pieces() at random cuts gives what text() gives of the whole.
 import { describe, expect, test } from "bun:test";
-import { createMasker } from "../../src/observe/mask.ts";
+import { viewed } from "../../src/observe/json-view.ts";
+import { createMasker, maskedHead } from "../../src/observe/mask.ts";
 import { jsonDecoded } from "../helpers/json-escapes.ts";
 import { seededRandom } from "../helpers/policy.ts";
 
@@ -94,4 +95,32 @@ describe("masking escaped secrets, seeded", () => {
       expect([text, k, p.push(text.slice(0, k)) + p.push(text.slice(k)) + p.end()]).toEqual([text, k, out]);
     }
   });
+});
+
+describe("maskedHead: the start of a long text, masked as text() masks the whole", () => {
+  test("random texts and cuts (seeded): the same characters as text(s).slice(0, n)", () => {
+    const rand = seededRandom(13);
+    for (let t = 0; t < 400; t++) {
+      let s = "";
+      while (s.length < 3000 * rand()) s += written(randomText(rand).plain, rand);
+      const n = Math.floor(rand() * 600);
+      expect([s, n, maskedHead(masker, s, n)]).toEqual([s, n, masker.text(s).slice(0, n)]);
+    }
+  });
+  test("long known secrets back to back (JWTs in a relay's header): what the head shows holds no part of one cut", () => {
+    const jwt = `eyJhbGciOiJIUzI1NiJ9.${"x".repeat(1000)}.sig0123456789`;
+    const m = createMasker([jwt]);
+    const s = `${jwt} `.repeat(8);
+    const head = maskedHead(m, s, 256);
+    expect(head).toBe(m.text(s).slice(0, 256));
+    expect(head.includes("xxxxxxxx")).toBe(false);
+  });
+});
+
+test("maskedHead of a MiB of escapes (an upstream's error, a client's model name) views some ten thousand characters, not the MiB", () => {
+  const s = `{"error":{"message":"${"\\q\\u0041\\/".repeat(1 << 17)}"}}`;
+  const before = viewed.chars;
+  const head = maskedHead(masker, s, 500);
+  expect(viewed.chars - before).toBeLessThan(s.length / 8);
+  expect(head).toBe(masker.text(s).slice(0, 500));
 });

@@ -5,6 +5,8 @@
 import { expect, test } from "bun:test";
 import { createMasker } from "../../src/observe/mask.ts";
 import { bodyFacts, summarizeRequest } from "../../src/observe/record.ts";
+import type { RouterOutcome } from "../../src/lb/router/decide.ts";
+import { routerRecord } from "../../src/lb/router/record.ts";
 
 const KEY = "sk-ant-api03-KnownProviderKey0123456789abcdefXYZ";
 const masker = createMasker([KEY]);
@@ -33,4 +35,12 @@ test("a 1 MiB model name with backslashes: logged cut to 256 characters, masked;
   const across = summary({}, `${"m".repeat(240)}\\/${KEY}${"x".repeat(5000)}`).model!;
   expect(across).toBe(`${"m".repeat(240)}\\/sk-ant…fXYZ${"x".repeat(3)}…`);
   expect(summary({}, "claude\\sonnet").model).toBe("claude\\sonnet");
+});
+
+test("the router's logged last_user_text: a known secret across its 200-character cut is masked, not shown in part", () => {
+  const text = `${"w".repeat(190)} ${KEY} more words`;
+  const factors = { all: () => ({ last_user_text: text }) } as unknown as NonNullable<RouterOutcome["factors"]>;
+  const evaluation = { categories: [], rules: [] } as unknown as NonNullable<RouterOutcome["evaluation"]>;
+  const r = routerRecord({ requested: "auto", decision: "d", resolved: "r", applied: true, shadow: false, logFactors: true, factors, evaluation }, masker);
+  expect(r.factors!.last_user_text).toBe(`${"w".repeat(190)} sk-ant…fXYZ`.slice(0, 200));
 });
