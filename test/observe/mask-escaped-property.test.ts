@@ -9,7 +9,7 @@ import { createMasker, maskedHead } from "../../src/observe/mask.ts";
 import { jsonDecoded } from "../helpers/json-escapes.ts";
 import { seededRandom } from "../helpers/policy.ts";
 
-const KNOWN = ["sk-ant-api03-KnownProviderKey0123456789abcdefXYZ", "relay&pass<word>-0123456789", "pass-🌍-0123456789abcdef", 'pass "quoted" word-0123456789', "n0tice-client-key-0123456789", "ab12cd-client-key-0123456789"];
+const KNOWN = ["sk-ant-api03-KnownProviderKey0123456789abcdefXYZ", "relay&pass<word>-0123456789", "pass-🌍-0123456789abcdef", 'pass "quoted" word-0123456789', "n0tice-client-key-0123456789", "ab12cd-client-key-0123456789", "ab12pw", "nk-short-pw"];
 const SHAPES = ["sk-ant-api03-UnknownShapeKey9876543210zyxwvu", "1//0gRefreshTokenAbCdEfGhIjKlMnOp", "AIzaSyUnknownGoogleKey0123456789abcdef", "ya29.a0UnknownAccessToken0123456789"];
 const SECRETS = [...KNOWN, ...SHAPES];
 const masker = createMasker(KNOWN);
@@ -95,6 +95,14 @@ describe("masking escaped secrets, seeded", () => {
       expect([text, k, p.push(text.slice(0, k)) + p.push(text.slice(k)) + p.end()]).toEqual([text, k, out]);
     }
   });
+});
+
+test("a known secret as written whose first characters end an escape (`\\u00ab12…`, `\\nk-…`): masked as written, the JSON still valid", () => {
+  for (const json of ['{"m":"\\u00ab12pw"}', '{"m":"x\\nk-short-pw"}', '{"m":"\\u0ab12pw"}', '{"m":"\\u00ab12cd-client-key-0123456789"}', '{"m":"\\\\\\nk-short-pw"}', '{"m":"\\\\ab12pw"}']) {
+    const out = masker.text(json);
+    expect([json, holds(out, "ab12pw") || holds(out, "nk-short-pw") || holds(out, "ab12cd-client-key-0123456789")]).toEqual([json, false]);
+    expect([json, out, JSON.parse(out).m]).toEqual([json, out, JSON.parse(out).m]);
+  }
 });
 
 describe("maskedHead: the start of a long text, masked as text() masks the whole", () => {
