@@ -179,3 +179,28 @@ test("clients leaving at every point of two failovers behind newlines: no moment
     gw = undefined;
   }
 });
+
+test("a reload while gw keeps the client alive: the failover goes on, gw's newlines then the next target's answer; nothing left pending", async () => {
+  const g = start({ defaultMs: 600_000, minMs: 1 });
+  const bGo = gate();
+  replyA = () => spacedThen(ERROR_529, 3);
+  replyB = () => spacedThen(ANSWER.replace("from c", "from b"), 0, bGo.promise);
+  const bSeen = b.seen.length;
+  const res = await post(g);
+  let reloaded = false;
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of res.body!) {
+    text += decoder.decode(chunk, { stream: true });
+    // gw's own newlines going: reload (a new config object, the same routes), then let B answer.
+    if (!reloaded && text.length > 4 && b.seen.length > bSeen) {
+      reloaded = true;
+      expect(g.reload(configFrom(toml, join(dir, "providers.toml")))).toEqual([]);
+      bGo.resolve();
+    }
+  }
+  expect(reloaded).toBe(true);
+  expect(text.replace(/^\n+/, "")).toBe(ANSWER.replace("from c", "from b"));
+  await logRecords(dir, 1, (x) => x.id === res.headers.get("x-gw-request-id"));
+  await waitFor(() => pendingMoments() === 0, 5_000, "no moment pending after the answer");
+});
