@@ -47,13 +47,13 @@ export interface RequestSummary {
   path: string;
   /** anthropic | openai | responses | gemini | other, as intake found it. */
   dialect: string;
-  /** Model the client named. */
+  /** Model the client named, masked (past 256 characters cut, ending `…`). */
   model?: string;
   max_tokens?: number;
   stream?: boolean;
   /** Conversation length (`messages`, Responses `input` items, Gemini `contents`). */
   messages: number;
-  /** Messages per role, e.g. {"user": 12, "assistant": 11}. */
+  /** Messages per role, e.g. {"user": 12, "assistant": 11}; past 16 names of a client's own, the rest count as "other". */
   roles: Record<string, number>;
   tools: number;
   /** The body carries signed thinking blocks. */
