@@ -36,6 +36,11 @@ export function unschedule(d: Due): void {
   pending.delete(d);
 }
 
+/** Moments scheduled and not yet run: none once every request has ended (a test counts leaks with it). */
+export function pendingMoments(): number {
+  return pending.size;
+}
+
 /** What a slow request switches off: Bun's idle timeout for it (Server.timeout). */
 interface IdleTimeouts {
   timeout(req: Request, seconds: number): void;

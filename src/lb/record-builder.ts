@@ -4,7 +4,7 @@
 
 import type { Route } from "../config/types.ts";
 import type { Observability } from "../observe/http.ts";
-import { type Masker, maskSecret } from "../observe/mask.ts";
+import { type Masker, maskedHead, maskSecret } from "../observe/mask.ts";
 import {
   type AttemptRecord,
   type CooldownRecord,
@@ -83,7 +83,7 @@ export class RecordBuilder {
   }
 
   attempt(a: AttemptRecord, cd: CooldownSet | undefined): void {
-    if (a.error !== undefined) a.error = this.masker.text(a.error).slice(0, ERROR_PREVIEW_CHARS);
+    if (a.error !== undefined) a.error = maskedHead(this.masker, a.error, ERROR_PREVIEW_CHARS);
     this.attempts.push(a);
     this.cooled(cd);
   }
@@ -110,7 +110,7 @@ export class RecordBuilder {
     if (last) {
       last.status = c.status;
       last.class = c.class;
-      last.error = this.masker.text(c.reason).slice(0, ERROR_PREVIEW_CHARS);
+      last.error = maskedHead(this.masker, c.reason, ERROR_PREVIEW_CHARS);
     }
     this.cooled(cd);
   }
@@ -153,7 +153,7 @@ export class RecordBuilder {
     if (this.fallback) record.routing.signature_fallback = this.fallback.name;
     if (facts.router) record.routing.router = routerRecord(facts.router, masker);
     if (r.firstByteAt !== undefined) record.response.ttfb_ms = Math.round(r.firstByteAt - this.t0);
-    if (r.error) record.response.error = masker.text(r.error).slice(0, ERROR_PREVIEW_CHARS);
+    if (r.error) record.response.error = maskedHead(masker, r.error, ERROR_PREVIEW_CHARS);
     if (r.broken) record.response.broken = true;
     if (r.clientLeft) record.response.client_left = true;
     const usage = usageRecord(r.usage);

@@ -169,6 +169,7 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
     f.load?.leave(was.instance.name);
     // Until the next target's answer is in, gw keeps the client's connection alive itself.
     this.keeper = new NewlineKeeper(ctrl, paceOf(this.gaps.widest, f.spacedKeepAlive ?? KEEP_ALIVE_PACE));
+    this.gaps.failedOver();
     this.keeper.start();
     this.goingOn = this.goOn(failed);
     let next: Tried;

@@ -42,6 +42,11 @@ export class SpaceGaps {
     if (this.last !== undefined) this.widest = Math.max(this.widest ?? 0, now - this.last);
     this.last = now;
   }
+
+  /** The body failed over: gw's own newlines fill the time until the next body's, which is no gap of a target's. */
+  failedOver(): void {
+    this.last = undefined;
+  }
 }
 
 /** Writes a newline every `everyMs` from start() until stop(): a due.ts moment of its own. */

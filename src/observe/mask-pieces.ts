@@ -68,7 +68,34 @@ export function pieceMasker(text: (s: string) => string, known: RegExp | undefin
 function viewCut(buf: string, room: number, secrets: RegExp | undefined): number {
   const view = jsonView(buf);
   const read = view.settled === view.text.length ? view.text : view.text.slice(0, view.settled);
-  return view.at[safeCut(read, read.length - room, secrets)]!;
+  // text() masks known secrets as written too, where an escape may read one's first character
+  // (`\nice-key…`): the cut goes back before such a secret until it straddles none.
+  for (let limit = read.length - room; ; ) {
+    const cut = view.at[safeCut(read, limit, secrets)]!;
+    const start = writtenAcross(buf, cut, secrets);
+    if (start === undefined) return cut;
+    limit = readAt(view.at, start);
+  }
+}
+
+/** Where a known secret as written starts that `cut` falls inside or ends (safeCut's rule), if one does. */
+function writtenAcross(buf: string, cut: number, secrets: RegExp | undefined): number | undefined {
+  if (!secrets || cut === 0) return undefined;
+  secrets.lastIndex = 0;
+  for (let m = secrets.exec(buf); m && m.index < cut; m = secrets.exec(buf)) if (cut <= m.index + m[0].length) return m.index;
+  return undefined;
+}
+
+/** The character of the view that holds written position `i` (`at` ascending). */
+function readAt(at: Int32Array, i: number): number {
+  let lo = 0;
+  let hi = at.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (at[mid]! <= i) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** Where `buf` can be cut (0: nowhere yet): at most `limit`, past which a known secret may still be read otherwise. */

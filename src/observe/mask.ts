@@ -73,7 +73,12 @@ export function createMasker(secrets: readonly string[] = []): Masker {
   const knownRe = known.length ? new RegExp(known.map(escapeRe).join("|"), "gi") : undefined;
   const escapedPasses = knownRe ? [[knownRe, wholeMatch] as const, ...VIEW_PASSES] : VIEW_PASSES;
   const text = (s: string): string => {
-    if (s.indexOf("\\") !== -1) return maskEscaped(s, escapedPasses);
+    if (s.indexOf("\\") !== -1) {
+      // And as written: an escape may read a known secret's first character otherwise (`\relay…`,
+      // `\u00ab12…`), a log's reader does not.
+      const out = maskEscaped(s, escapedPasses);
+      return knownRe ? maskWrittenKnown(out, knownRe) : out;
+    }
     const out = knownRe ? s.replace(knownRe, maskSecret) : s;
     return out.replace(TOKEN_SHAPES, maskTokenShape).replace(URL_USERINFO, maskUserinfo);
   };
@@ -92,6 +97,23 @@ export function createMasker(secrets: readonly string[] = []): Masker {
     pieces: pieceMasker(text, knownRe, known[0]?.length ?? 0),
   };
 }
+
+/**
+ * text(s).slice(0, chars), masking only as much of `s` as those characters need (pieces(): masking
+ * a long text whole costs ~30 ms a MiB with backslashes). Cutting `s` first instead could cut a
+ * secret, whose rest would then show unmasked.
+ */
+export function maskedHead(masker: Masker, s: string, chars: number): string {
+  if (s.length <= chars) return masker.text(s).slice(0, chars);
+  const p = masker.pieces();
+  let out = "";
+  for (let i = 0; out.length < chars && i < s.length; i += HEAD_STEP) out += p.push(s.slice(i, i + HEAD_STEP));
+  if (out.length < chars) out += p.end();
+  return out.slice(0, chars);
+}
+
+/** What maskedHead hands pieces() at a time. */
+const HEAD_STEP = 4096;
 
 interface LogLike {
   info(message: string): void;
@@ -221,6 +243,49 @@ function maskInView(raw: string, view: JsonView, re: RegExp, part: SecretPart): 
     from = at[b]!;
   }
   return from === 0 ? raw : out + raw.slice(from);
+}
+
+/**
+ * Known secrets `re` finds in `s` as written: those an escape hid from maskEscaped's view, whose
+ * first characters end it (`\u00ab12…`, `\nk-…`). Masked with that escape's start, which alone
+ * would break a JSON string (`\u00***`): the head shown holds the whole escape (at most 6
+ * characters), a short secret or one with a backslash becomes `***`, escape and all.
+ */
+function maskWrittenKnown(s: string, re: RegExp): string {
+  let out = "";
+  let from = 0;
+  re.lastIndex = 0;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    const secret = m[0];
+    const start = escapeStart(s, m.index, from);
+    // One no escape hid was in the view, and is masked (what matches here is in its head: `sk-a` of `sk-ant…`).
+    if (start === m.index) continue;
+    const shown = secret.length < MIN_PARTIAL || secret.indexOf("\\") !== -1 ? "***" : maskSecret(s.slice(start, m.index + secret.length));
+    out += s.slice(from, start) + shown;
+    from = m.index + secret.length;
+  }
+  return from === 0 ? s : out + s.slice(from);
+}
+
+/** Where an escape begins that position `i` of `s` ends as written (`\`, `\u`, `\u0`…`\u000` right before it); `i` when none, or it begins before `from`. */
+function escapeStart(s: string, i: number, from: number): number {
+  for (let j = i - 1; j >= from && j >= i - 5; j--) {
+    if (s.charCodeAt(j) !== BACKSLASH) continue;
+    const prefix = s.slice(j + 1, i);
+    return (prefix === "" || ESCAPE_PREFIX.test(prefix)) && unescaped(s, j) ? j : i;
+  }
+  return i;
+}
+
+/** What may follow a backslash in an escape cut short: `u` and up to three hex digits. */
+const ESCAPE_PREFIX = /^u[0-9a-fA-F]{0,3}$/;
+const BACKSLASH = 92;
+
+/** Whether the backslash at `j` begins an escape: an even number of backslashes before it. */
+function unescaped(s: string, j: number): boolean {
+  let k = j;
+  while (k > 0 && s.charCodeAt(k - 1) === BACKSLASH) k--;
+  return (j - k) % 2 === 0;
 }
 
 /** A secret, and how a JSON decoder reads it when it holds a backslash. */

@@ -2,7 +2,7 @@
 // Field names are snake_case: the files are read by `gw usage`, jq and people.
 
 import { countMessagesAndTools } from "../lb/upgrade.ts";
-import type { Masker } from "./mask.ts";
+import { type Masker, maskedHead } from "./mask.ts";
 import type { Usage } from "./tokens.ts";
 
 export interface RequestRecord {
@@ -47,13 +47,13 @@ export interface RequestSummary {
   path: string;
   /** anthropic | openai | responses | gemini | other, as intake found it. */
   dialect: string;
-  /** Model the client named. */
+  /** Model the client named, masked (past 256 characters cut, ending `…`). */
   model?: string;
   max_tokens?: number;
   stream?: boolean;
   /** Conversation length (`messages`, Responses `input` items, Gemini `contents`). */
   messages: number;
-  /** Messages per role, e.g. {"user": 12, "assistant": 11}. */
+  /** Messages per role, e.g. {"user": 12, "assistant": 11}; past 16 names of a client's own, the rest count as "other". */
   roles: Record<string, number>;
   tools: number;
   /** The body carries signed thinking blocks. */
@@ -192,20 +192,37 @@ export function roleCounts(body: Record<string, unknown> | undefined): Record<st
   const out: Record<string, number> = Object.create(null); // roles are the client's words: "__proto__" is just a key
   const list = body?.messages ?? body?.input ?? body?.contents;
   if (!Array.isArray(list)) return out;
+  let unusual = 0;
   for (const m of list) {
     const role = m && typeof m === "object" ? (m as Record<string, unknown>).role : undefined;
-    const key = typeof role === "string" ? role : "other";
+    let key = typeof role === "string" ? role : "other";
+    // A few names of its own, then "other": each is masked for the record (maskRoles), and a client
+    // could send a 100,000 (3.7 MB with a backslash in each: 0.45 s of masking on the event loop).
+    if (!(key in out) && !USUAL_ROLES.has(key) && ++unusual > ROLES_OWN_MAX) key = "other";
     out[key] = (out[key] ?? 0) + 1;
   }
   return out;
 }
+
+/** Distinct role names of its own a record keeps; the rest count as "other". */
+const ROLES_OWN_MAX = 16;
+
+/**
+ * A name the client chose (a model, a role), masked, at most NAME_CHARS long (and marked cut):
+ * masking a MiB with backslashes whole takes ~30 ms of the event loop, per request.
+ */
+function loggedName(name: string, masker: Masker): string {
+  return name.length <= NAME_CHARS ? masker.text(name) : `${maskedHead(masker, name, NAME_CHARS)}…`;
+}
+
+const NAME_CHARS = 256;
 
 /** Role names are the client's words too: any but the usual ones pass the masker. */
 function maskRoles(roles: Record<string, number>, masker: Masker): Record<string, number> {
   if (allUsual(roles)) return roles;
   const out: Record<string, number> = Object.create(null);
   for (const role of Object.keys(roles)) {
-    const shown = USUAL_ROLES.has(role) ? role : masker.text(role);
+    const shown = USUAL_ROLES.has(role) ? role : loggedName(role, masker);
     out[shown] = (out[shown] ?? 0) + roles[role]!;
   }
   return out;
@@ -296,7 +313,7 @@ export function summarizeRequest(f: SummaryFacts): RequestSummary {
     bytes: f.bytes,
   };
   // The model as the client named it: a client (or a page) may name anything, a key included.
-  if (f.model !== undefined) s.model = f.masker.text(f.model);
+  if (f.model !== undefined) s.model = loggedName(f.model, f.masker);
   if (b.maxTokens !== undefined) s.max_tokens = b.maxTokens;
   const stream = f.stream ?? b.stream;
   if (typeof stream === "boolean") s.stream = stream;

@@ -1,7 +1,7 @@
 // The request log's view of a router decision (observe/record.ts RouterRecord). Built when the
 // request has ended, so computing every factor for log_factors never delays the client.
 
-import type { Masker } from "../../observe/mask.ts";
+import { type Masker, maskedHead } from "../../observe/mask.ts";
 import type { RouterRecord } from "../../observe/record.ts";
 import type { RouterOutcome } from "./decide.ts";
 
@@ -24,10 +24,10 @@ export function routerRecord(o: RouterOutcome, masker: Masker): RouterRecord {
   if (o.held) r.held = { route: o.held.route, decision: o.held.decision };
   if (o.logFactors && o.factors && ev) {
     const factors = o.factors.all();
-    factors.last_user_text = masker.text(String(factors.last_user_text).slice(0, LOGGED_TEXT_CHARS));
+    factors.last_user_text = maskedHead(masker, String(factors.last_user_text), LOGGED_TEXT_CHARS);
     r.factors = factors;
     // A condition on last_user_text carries the text as its `actual`: the same care applies.
-    const short = (v: unknown) => (typeof v === "string" ? masker.text(v.slice(0, LOGGED_TEXT_CHARS)) : v);
+    const short = (v: unknown) => (typeof v === "string" ? maskedHead(masker, v, LOGGED_TEXT_CHARS) : v);
     const rules = ev.rules.map((rule) => (rule.conditions ? { ...rule, conditions: rule.conditions.map((c) => ({ ...c, actual: short(c.actual) })) } : rule));
     r.trace = { categories: [...ev.categories], rules };
   }
