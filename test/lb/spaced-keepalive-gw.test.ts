@@ -78,7 +78,7 @@ function start(pace: KeepAlivePace): RunningGateway {
 const post = (g: RunningGateway, signal?: AbortSignal) =>
   fetch(`${g.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "trio", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }), signal });
 
-test("a second failover keeps the first target's pace: the gap the first failover took between two targets' newlines is no pace", async () => {
+test("two failovers behind newlines: gw keeps the client alive through both, then the third target's answer alone; the record names all three", async () => {
   // No default pace a test waits for: only the first target's (5 ms, kept at the shared timer's 50 ms tick) keeps the client.
   const g = start({ defaultMs: 600_000, minMs: 1 });
   const A_NEWLINES = 3;
@@ -93,30 +93,24 @@ test("a second failover keeps the first target's pace: the gap the first failove
     return new Response(ANSWER, { headers: { "content-type": "application/json" } });
   };
   const res = await post(g);
-  const arrivals: number[] = [];
+  let n = 0; // newlines received
   const decoder = new TextDecoder();
   let text = "";
   let bReleasedAt = Number.POSITIVE_INFINITY;
   for await (const chunk of res.body!) {
     const part = decoder.decode(chunk, { stream: true });
     text += part;
-    for (const ch of part) if (ch === "\n") arrivals.push(performance.now());
-    const n = arrivals.length;
+    for (const ch of part) if (ch === "\n") n++;
     if (n === A_NEWLINES + 12 && bReleasedAt === Number.POSITIVE_INFINITY) {
       bReleasedAt = n;
       bGo.resolve();
     }
-    // Three of gw's own newlines in the second failover: enough to see its pace.
+    // Three of gw's own newlines in the second failover: it keeps the client alive too.
     if (n >= bReleasedAt + B_NEWLINES + 3) cGo.resolve();
   }
   // Newlines only, then the answer: none of gw's after its first byte.
   expect(text.replace(/^\n+/, "")).toBe(ANSWER);
-  const firstFailoverMs = arrivals[bReleasedAt - 1]! - arrivals[A_NEWLINES - 1]!;
-  expect(firstFailoverMs).toBeGreaterThan(400);
-  // The second failover's newlines (gw's, from B's last on), as far apart as the first's were: well under that failover's length.
-  const second = arrivals.slice(bReleasedAt + B_NEWLINES - 1);
-  const widest = Math.max(...second.slice(1).map((t, i) => t - second[i]!));
-  expect(widest).toBeLessThan(firstFailoverMs / 2);
+  // The pace of the second failover's newlines is SpaceGaps' (spaced-keepalive.test.ts): judged there, without a clock.
   const [r] = await logRecords(dir, 1, (x) => x.id === res.headers.get("x-gw-request-id"));
   expect(r!.routing.attempts.map((t) => [t.target, t.class])).toEqual([
     ["a/m", "transient"],

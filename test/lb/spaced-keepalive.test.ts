@@ -23,3 +23,14 @@ test("a pace of 0 (a test's, or two newlines in the same millisecond with no min
   expect(paceOf(0, { defaultMs: 100, minMs: 0 })).toBe(1);
   expect(paceOf(undefined, { defaultMs: 0, minMs: 0 })).toBe(1);
 });
+
+test("a failover is no gap of a target's: the time gw kept the client alive between two targets' newlines does not slow the pace of the next failover", () => {
+  const gaps = new SpaceGaps();
+  gaps.seen(0);
+  gaps.seen(5); // the first target's pace: 5 ms
+  gaps.failedOver(); // gw's own newlines for 600 ms, then the second target's
+  gaps.seen(605);
+  gaps.seen(610);
+  expect(gaps.widest).toBe(5);
+  expect(paceOf(gaps.widest, { defaultMs: 15_000, minMs: 1 })).toBe(5);
+});
