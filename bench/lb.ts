@@ -25,6 +25,7 @@ import {
   startRelay,
   startUpstream,
   TTFB_SAMPLES,
+  unknownArgs,
   type WrkResult,
   wrk,
 } from "./lb-harness.ts";
@@ -35,6 +36,14 @@ const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
 const rounds = Number(option(args, "--rounds", "3"));
 const duration = Number(option(args, "--duration", "3"));
+const USAGE = "usage: bun bench/lb.ts [--rounds N] [--duration SECONDS] [--no-nginx] [--no-write]\n(minutes of load on every core: run it on a quiet machine)";
+const unknown = unknownArgs(args, ["--rounds", "--duration"], ["--no-nginx", "--no-write"]);
+if (unknown.length > 0 || !(Number.isInteger(rounds) && rounds >= 1) || !(duration > 0)) {
+  const help = unknown.length === 1 && (unknown[0] === "--help" || unknown[0] === "-h");
+  if (!help) console.error(`bench/lb.ts: ${unknown.length ? `unknown argument ${unknown.join(" ")}` : "--rounds takes a whole number ≥ 1, --duration a number of seconds > 0"}`);
+  console[help ? "log" : "error"](USAGE);
+  process.exit(help ? 0 : 2);
+}
 
 /** The cells of the table: body and concurrency. */
 const CELLS: readonly Cell[] = [

@@ -40,6 +40,7 @@ beforeAll(() => {
     global: "lb_transient_cooldown_ms = 600000\nlb_transient_heavy_cooldown_ms = 600000",
     routing: [
       `"overloaded.anthropic" = ${pair("claude-a~529~after=0")}`,
+      `"overloaded.wire" = ${pair("claude-a~529~after=0")}`,
       `"overloaded.openai" = ${pair("claude-a~529~after=0")}`,
       `"cooling.openai" = ${pair("claude-a~429~after=0")}`,
       `"overloaded.responses" = ${pair("claude-a~529~after=0")}`,
@@ -88,6 +89,19 @@ describe("an error event before any content fails over, unseen by the client", (
     expect(rec.cooldowns.map((c) => c.target)).toEqual(["a/claude-a~529~after=0"]);
     // The failed attempt's stream was let go, not leaked.
     await waitFor(() => rig.mocks.a!.stats().inFlight === 0, 5000, "a's stream to be released");
+  });
+
+  test("on the wire: one opening, b's, and nothing of a's attempt", async () => {
+    const a0 = rig.hits("a");
+    const res = await rawStream("overloaded.wire");
+    const text = await res.text();
+    expect([res.status, res.headers.get("x-gw-attempts"), rig.hits("a") - a0]).toEqual([200, "2", 1]);
+    expect(text.match(/event: message_start/g)).toHaveLength(1);
+    expect(text).toStartWith("event: message_start");
+    expect(text).toContain('"model":"claude-b"');
+    expect(text).not.toContain("claude-a");
+    expect(text).not.toContain("event: error");
+    expect(text).not.toContain("overloaded_error");
   });
 
   test("the cooled target is skipped next time: one attempt, straight to b", async () => {
