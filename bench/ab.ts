@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-// A/B of two versions of gw, to judge one change: `bun bench/ab.ts [--rounds 3] [--duration 4] [--cost [--real]] A B`
+// A/B of two versions of gw, to judge one change: `bun bench/ab.ts [--cost [--real]] [--rounds 3] [--duration 4] A B`
 // where A and B are git refs (commit, branch, tag) or "." for the working tree.
 //
 // --cost: gw's own work per request with fetch stubbed (bench/lb-cost.ts of each tree), the two
@@ -22,16 +22,14 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BODIES } from "./lb-bodies.ts";
-import { Children, interleavedTtfb, median, option, pidsListening, startGw, startUpstream, TTFB_SAMPLES, wrk } from "./lb-harness.ts";
+import { benchArgs, count, flag, refuseArgs, seconds, words } from "./args.ts";
+import { Children, interleavedTtfb, median, pidsListening, startGw, startUpstream, TTFB_SAMPLES, wrk } from "./lb-harness.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const args = process.argv.slice(2);
-const rounds = Number(option(args, "--rounds", "3"));
-const REAL = args.includes("--real");
-const duration = Number(option(args, "--duration", "4"));
-const VALUED = new Set(["--rounds", "--duration"]);
-const refs = args.filter((a, i) => !a.startsWith("--") && !VALUED.has(args[i - 1] ?? ""));
-if (refs.length !== 2) throw new Error("usage: bun bench/ab.ts [--rounds N] [--duration S] A B   (git refs, or . for the working tree)");
+const USAGE = "bun bench/ab.ts [--cost [--real]] [--rounds N] [--duration S] A B\n(A and B: git refs, or . for the working tree)";
+const args = benchArgs(USAGE, { cost: flag, real: flag, rounds: count(3), duration: seconds(4) }, words(2, 2, "two git refs (A B)"));
+if (args.real && !args.cost) refuseArgs(USAGE, "--real goes with --cost");
+const { rounds, duration, real: REAL, words: refs } = args;
 
 /** A source tree for `ref`: the working tree itself, or the ref's files unpacked beside node_modules. */
 function tree(ref: string, dir: string, name: string): string {
@@ -74,7 +72,7 @@ async function costAb(roots: Record<"A" | "B", string>) {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), "gw-ab-"));
-  if (args.includes("--cost")) {
+  if (args.cost) {
     try {
       return await costAb({ A: tree(refs[0]!, dir, "A"), B: tree(refs[1]!, dir, "B") });
     } finally {

@@ -16,11 +16,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
+import { benchArgs, flag, repeated } from "./args.ts";
 import { BODIES } from "./lb-bodies.ts";
 
-const args = process.argv.slice(2);
-const roots = args.flatMap((a, i) => (a === "--gw" ? [args[i + 1]!] : []));
-const gwRoots = roots.length ? roots : [join(import.meta.dir, "..")];
+const args = benchArgs("bun bench/json-attack.ts [--gw DIR]... [--no-write]", { gw: repeated, "no-write": flag });
+const gwRoots = args.gw.length ? args.gw : [join(import.meta.dir, "..")];
 const MB = 1024 * 1024;
 const SIZE = 28 * MB;
 
@@ -125,14 +125,14 @@ async function main() {
   const b = bodies();
   const runs: Run[] = [];
   for (const root of gwRoots) runs.push(await runOne(root, b));
-  if (!args.includes("--no-write")) writeNotes(runs);
+  if (!args["no-write"]) writeNotes(runs);
 }
 
 function writeNotes(runs: Run[]) {
   const lines = [
     "# Hostile JSON bodies (bench/json-attack.ts)",
     "",
-    `Run: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, \`bun bench/json-attack.ts ${args.join(" ")}\`, Bun ${Bun.version}, ${os.cpus().length} cores (shared with other work), load average ${os.loadavg()[0]!.toFixed(1)} at the end.`,
+    `Run: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, \`bun bench/json-attack.ts ${process.argv.slice(2).join(" ")}\`, Bun ${Bun.version}, ${os.cpus().length} cores (shared with other work), load average ${os.loadavg()[0]!.toFixed(1)} at the end.`,
     "Peak RSS: gw's VmRSS sampled every 5 ms during the phase. Longest wait: the slowest /healthz answer while the phase ran (how long gw's event loop was blocked; inflated by the machine's load).",
     "",
   ];

@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-// gw's own work per request, measured apart from the network: `bun bench/lb-cost.ts [--rounds 30] [--real]`.
+// gw's own work per request, measured apart from the network: `bun bench/lb-cost.ts [--rounds N] [--real | --cells]`.
 // The request path (src/lb/pipeline.ts, with its real state store, request log, metrics and
 // probes) and the bare Bun relay of issue 16 run in this process against a stubbed `fetch` that
 // answers at once, so what is timed is only what each does with a request — parsing, routing,
@@ -32,12 +32,14 @@ import { createObservability } from "../src/observe/http.ts";
 import { createRequestLog } from "../src/observe/requestlog.ts";
 import { createMemoryStore } from "../src/state/index.ts";
 import { BODIES } from "./lb-bodies.ts";
-import { Children, gwConfig, median, option, startUpstream, UPSTREAM_MODEL } from "./lb-harness.ts";
+import { benchArgs, count, flag, refuseArgs } from "./args.ts";
+import { Children, gwConfig, median, startUpstream, UPSTREAM_MODEL } from "./lb-harness.ts";
 
-const args = process.argv.slice(2);
-const REAL = args.includes("--real");
-const CELLS = args.includes("--cells");
-const ROUNDS = Number(option(args, "--rounds", REAL ? "5" : "100"));
+const USAGE = "bun bench/lb-cost.ts [--rounds N] [--real | --cells]";
+const args = benchArgs(USAGE, { rounds: count(), real: flag, cells: flag });
+if (args.real && args.cells) refuseArgs(USAGE, "--real and --cells are two different measures: give one");
+const { real: REAL, cells: CELLS } = args;
+const ROUNDS = args.rounds ?? (REAL ? 5 : 100);
 const BATCH = 50;
 
 let upstream = "http://127.0.0.1:9";

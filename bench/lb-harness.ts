@@ -230,21 +230,3 @@ export async function freePort(): Promise<number> {
   await s.stop(true);
   return p;
 }
-
-/**
- * The arguments a bench does not take (options with their value, then flags): a typo such as
- * `--round 5`, or `--help`, must not start minutes of load on every core with the defaults.
- */
-export function unknownArgs(args: readonly string[], options: readonly string[], flags: readonly string[]): string[] {
-  const unknown: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    if (options.includes(args[i]!) && i + 1 < args.length) i++;
-    else if (!flags.includes(args[i]!)) unknown.push(args[i]!);
-  }
-  return unknown;
-}
-
-export function option(args: readonly string[], name: string, dflt: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1]! : dflt;
-}

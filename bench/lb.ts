@@ -11,13 +11,13 @@
 import { rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
+import { benchArgs, count, flag, seconds } from "./args.ts";
 import { BODIES } from "./lb-bodies.ts";
 import {
   Children,
   interleavedTtfb,
   median,
   nginxBinary,
-  option,
   pidsListening,
   rssMb,
   startGw,
@@ -25,25 +25,16 @@ import {
   startRelay,
   startUpstream,
   TTFB_SAMPLES,
-  unknownArgs,
   type WrkResult,
   wrk,
 } from "./lb-harness.ts";
 import { type Cell, renderNotes, summary, type Target } from "./lb-notes.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(name);
-const rounds = Number(option(args, "--rounds", "3"));
-const duration = Number(option(args, "--duration", "3"));
-const USAGE = "usage: bun bench/lb.ts [--rounds N] [--duration SECONDS] [--no-nginx] [--no-write]\n(minutes of load on every core: run it on a quiet machine)";
-const unknown = unknownArgs(args, ["--rounds", "--duration"], ["--no-nginx", "--no-write"]);
-if (unknown.length > 0 || !(Number.isInteger(rounds) && rounds >= 1) || !(duration > 0)) {
-  const help = unknown.length === 1 && (unknown[0] === "--help" || unknown[0] === "-h");
-  if (!help) console.error(`bench/lb.ts: ${unknown.length ? `unknown argument ${unknown.join(" ")}` : "--rounds takes a whole number ≥ 1, --duration a number of seconds > 0"}`);
-  console[help ? "log" : "error"](USAGE);
-  process.exit(help ? 0 : 2);
-}
+const { rounds, duration, ...args } = benchArgs(
+  "bun bench/lb.ts [--rounds N] [--duration S] [--no-nginx] [--no-write]\n(minutes of load on every core: run it on a quiet machine)",
+  { rounds: count(3), duration: seconds(3), "no-nginx": flag, "no-write": flag },
+);
 
 /** The cells of the table: body and concurrency. */
 const CELLS: readonly Cell[] = [
@@ -65,7 +56,7 @@ async function main() {
       gw: `http://127.0.0.1:${await startGw(ROOT, dir, upPort, children)}`,
       relay: `http://127.0.0.1:${await startRelay(upPort, children)}`,
     };
-    if (!flag("--no-nginx")) {
+    if (!args["no-nginx"]) {
       if (nginxBinary()) urls.nginx = await startNginx(dir, upPort, children);
       else console.warn("nginx not installed (apt-get install -y nginx): skipping the nginx column");
     }
@@ -101,7 +92,7 @@ async function main() {
     console.log(`gw RSS: ${rss.before} MB after the load runs, ${rss.during} MB with ${rss.opened} open streams`);
     const input = { rounds, duration, cells: CELLS, targets, results, ttfb, rss, load, bodies: BODIES.map((b) => ({ name: b.name, bytes: b.text.length })) };
     console.log(`\n${summary(input)}`);
-    if (!flag("--no-write")) {
+    if (!args["no-write"]) {
       writeFileSync(join(import.meta.dir, "notes/lb.md"), renderNotes(input));
       console.log("wrote bench/notes/lb.md");
     }

@@ -15,14 +15,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnMock } from "../test/helpers/mock.ts";
+import { benchArgs, count, seconds } from "./args.ts";
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const DURATION_S = arg("duration", 5);
-const ROUNDS = arg("rounds", 3);
-const CONNECTIONS = arg("connections", 50);
+const args = benchArgs("bun bench/mock-rps.ts [--duration S] [--rounds N] [--connections N]", { duration: seconds(5), rounds: count(3), connections: count(50) });
+const { duration: DURATION_S, rounds: ROUNDS, connections: CONNECTIONS } = args;
 const KEY = "bench-key";
 const BODY = JSON.stringify({ model: "claude-sonnet-4-6", max_tokens: 1024, messages: [{ role: "user", content: "Say hi." }] });
 

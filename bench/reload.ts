@@ -17,22 +17,23 @@ import { renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { BIG_CONFIG_ENV, bigConfig } from "./reload-config.ts";
+import { benchArgs, count, flag, repeated, text } from "./args.ts";
 import { Children, freePort, median, startUpstream } from "./lb-harness.ts";
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const RELOADS = arg("reloads", 12);
-const ROUTES = arg("routes", 500);
-const INSTANCES = arg("instances", 40);
+const args = benchArgs("bun bench/reload.ts [--reloads N] [--routes N] [--instances N] [--up] [--gw DIR]... [--cpu-prof DIR] [--no-write]", {
+  reloads: count(12),
+  routes: count(500),
+  instances: count(40),
+  up: flag,
+  gw: repeated,
+  "cpu-prof": text,
+  "no-write": flag,
+});
+const { reloads: RELOADS, routes: ROUTES, instances: INSTANCES, up: UP } = args;
 const LOADS = 8;
-const UP = args.includes("--up");
 /** --cpu-prof DIR: gw lb writes a CPU profile of its whole run there (at its exit). */
-const profDir = args.includes("--cpu-prof") ? resolve(args[args.indexOf("--cpu-prof") + 1]!) : undefined;
-const roots = args.flatMap((a, i) => (a === "--gw" ? [resolve(args[i + 1]!)] : []));
-if (roots.length === 0) roots.push(resolve(import.meta.dir, ".."));
+const profDir = args["cpu-prof"] === undefined ? undefined : resolve(args["cpu-prof"]);
+const roots = args.gw.length ? args.gw.map((dir) => resolve(dir)) : [resolve(import.meta.dir, "..")];
 
 interface Run {
   root: string;
@@ -204,11 +205,11 @@ const runs: Run[] = [];
 for (const root of roots) runs.push(await runOne(root));
 const summary = table(runs);
 console.log(summary.join("\n"));
-if (!args.includes("--no-write")) {
+if (!args["no-write"]) {
   const notes = [
     `# Reloading a big providers.toml (bench/reload.ts, ${UP ? "gw up with gw mock instances" : "gw lb"})`,
     "",
-    `Run: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, \`bun bench/reload.ts ${args.join(" ")}\`, Bun ${Bun.version}, ${os.cpus().length} cores (shared with other work), load average ${os.loadavg()[0]!.toFixed(1)} at the end; ${INSTANCES} instances, ${ROUTES} routes, ${RELOADS} reloads.`,
+    `Run: ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, \`bun bench/reload.ts ${process.argv.slice(2).join(" ")}\`, Bun ${Bun.version}, ${os.cpus().length} cores (shared with other work), load average ${os.loadavg()[0]!.toFixed(1)} at the end; ${INSTANCES} instances, ${ROUTES} routes, ${RELOADS} reloads.`,
     "",
     ...summary,
     "",

@@ -19,14 +19,11 @@ import { requestFacts } from "../src/lb/request-state.ts";
 import { routerRecord } from "../src/lb/router/record.ts";
 import { createMasker } from "../src/observe/mask.ts";
 import { createMemoryStore } from "../src/state/index.ts";
+import { benchArgs, count, flag } from "./args.ts";
 import { BODIES } from "./lb-bodies.ts";
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const ROUNDS = arg("rounds", 7);
-const N = arg("n", 20_000);
+const args = benchArgs("bun bench/router.ts [--rounds N] [--n CALLS] [--no-write]", { rounds: count(7), n: count(20_000), "no-write": flag });
+const { rounds: ROUNDS, n: N } = args;
 
 const ROUTER = `
 [global.lb_model_router]
@@ -151,7 +148,7 @@ const lines = [
   `router cost per auto request: ${(m.auto - m.plain).toFixed(1)} µs (goal ≤ 50); added to other requests: ${(m.bystander - m.plain).toFixed(2)} µs`,
 ];
 console.log(lines.join("\n"));
-if (!process.argv.includes("--no-write")) {
+if (!args["no-write"]) {
   const head = `# auto router cost (bun bench/router.ts)\n\n${new Date().toISOString().slice(0, 16)}Z, Bun ${Bun.version}, load average ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}\n\n`;
   writeFileSync(join(import.meta.dir, "notes", "router.md"), `${head}${lines.join("\n")}\n`);
 }

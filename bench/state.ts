@@ -17,12 +17,12 @@ import { openLocalState } from "../src/state/local.ts";
 import { memoryBackend, type StateBackend } from "../src/state/index.ts";
 import { openRedisState } from "../src/state/redis.ts";
 import { BODIES } from "./lb-bodies.ts";
+import { benchArgs, count, flag, seconds } from "./args.ts";
 import { gwConfig } from "./lb-harness.ts";
 import { statePathCost } from "./state-path.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const args = process.argv.slice(2);
-const option = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : dflt);
+const args = benchArgs("bun bench/state.ts [--duration S] [--rounds N] [--no-write]", { duration: seconds(3), rounds: count(3), "no-write": flag });
 const BACKENDS = ["memory", "local", "redis"] as const;
 type Backend = (typeof BACKENDS)[number];
 const SESSIONS = ["one", "new"] as const;
@@ -39,8 +39,7 @@ interface Run {
 }
 
 async function main() {
-  const duration = Number(option("--duration", "3"));
-  const rounds = Number(option("--rounds", "3"));
+  const { duration, rounds } = args;
   if (!Bun.which("wrk")) throw new Error("wrk is not installed: apt-get install -y wrk");
   if (!Bun.which("redis-server")) throw new Error("redis-server is not installed: apt-get install -y redis-server");
   const dir = mkdtempSync(join(tmpdir(), "gw-bench-state-"));
@@ -106,7 +105,7 @@ async function main() {
     }
     const notes = renderNotes(runs, path, { duration, rounds, load: [load0, os.loadavg()[0]!] });
     console.log(`\n${notes}`);
-    if (!args.includes("--no-write")) {
+    if (!args["no-write"]) {
       writeFileSync(join(import.meta.dir, "notes/state.md"), notes);
       console.log("wrote bench/notes/state.md");
     }

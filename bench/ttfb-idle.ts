@@ -8,6 +8,7 @@
 
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { benchArgs, flag } from "./args.ts";
 import { BODIES } from "./lb-bodies.ts";
 import { Children, interleavedTtfb, median, nginxBinary, startGw, startNginx, startRelay, startUpstream, wrk } from "./lb-harness.ts";
 
@@ -22,6 +23,7 @@ const PAUSES: readonly (readonly [number, number])[] = [
   [300, 40],
 ];
 
+const args = benchArgs("bun bench/ttfb-idle.ts [--no-write]", { "no-write": flag });
 const ROUNDS = 3;
 const ROOT = join(import.meta.dir, "..");
 const children = new Children();
@@ -53,7 +55,7 @@ try {
     lines.push(`| ${pause} ms | ${m.direct!.toFixed(2)} ms | ${proxies.map((p) => `+${(m[p]! - m.direct!).toFixed(2)} ms`).join(" | ")} |`);
   }
   console.log(lines.join("\n"));
-  if (!process.argv.includes("--no-write")) {
+  if (!args["no-write"]) {
     const load = (await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ");
     const head = `# TTFB after a pause (bun bench/ttfb-idle.ts)\n\n${new Date().toISOString().slice(0, 16)}Z, Bun ${Bun.version}, load average ${load}\n\n`;
     writeFileSync(join(import.meta.dir, "notes", "ttfb-idle.md"), `${head}${lines.join("\n")}\n`);

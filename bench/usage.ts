@@ -8,9 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RequestRecord } from "../src/observe/record.ts";
 import { GROUPS, usageReport } from "../src/observe/usage.ts";
+import { benchArgs, counts } from "./args.ts";
 
-const perDay = Number(process.argv[2] ?? 3000);
-const days = Number(process.argv[3] ?? 365);
+const { words } = benchArgs("bun bench/usage.ts [records-per-day] [days]\n(defaults: 3000 records a day, 365 days)", {}, counts(0, 2, "records-per-day and days, whole numbers ≥ 1"));
+const [perDay = 3000, days = 365] = words;
 const dir = join(tmpdir(), `gw-bench-usage-${process.pid}`);
 const now = Date.parse("2026-11-26T12:00:00Z");
 const RUNS = 3;
