@@ -24,6 +24,8 @@ describe("proxyRule", () => {
     // Another loopback address, IPv6 in brackets; no address at all (a gateway on this machine).
     expect(proxyRule(user, "http://127.0.0.2:8145", () => true).set.NO_PROXY).toBe(`${both},127.0.0.2`);
     expect(proxyRule(user, "http://[::1]:8145/v1", () => true).set.NO_PROXY).toBe(both);
+    // `localhost.` is loopback too (it was taken for a host elsewhere: the proxies kept, nothing added).
+    expect(proxyRule(user, "http://LOCALHOST.:8045/v1", () => true).set.NO_PROXY).toBe(`${both},localhost.`);
     expect(proxyRule({ ALL_PROXY: "socks5://p:1080" }, undefined, () => true).set).toEqual({ NO_PROXY: "127.0.0.1,localhost,::1", no_proxy: "127.0.0.1,localhost,::1" });
   });
 
