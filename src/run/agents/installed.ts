@@ -42,7 +42,7 @@ export const npmVersion = (command: string, pkg: string): string | undefined => 
  */
 export function printedVersion(command: string): string | undefined {
   try {
-    const p = Bun.spawnSync([command, "--version"], { stdin: "ignore", stdout: "pipe", stderr: "ignore", timeout: 10_000 });
+    const p = Bun.spawnSync([command, "--version"], { stdin: "ignore", stdout: "pipe", stderr: "ignore", timeout: 5_000 });
     return /\b(\d+\.\d+\.\d+)\b/.exec(p.stdout.toString())?.[1];
   } catch {
     return undefined;
