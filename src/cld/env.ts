@@ -29,7 +29,7 @@ export function childEnv(base: Env, blank: readonly string[], set: Readonly<Reco
  * Claude Code's environment for an API at `apiUrl`: the user's proxies as proxyRule says
  * (`noProxy`: this Claude Code honours NO_PROXY), BLANKED emptied, `set` on top.
  */
-function claudeEnv(base: Env, apiUrl: string, noProxy: boolean, set: Readonly<Record<string, string>>): ChildEnv {
+function claudeEnv(base: Env, apiUrl: string, noProxy: () => boolean, set: Readonly<Record<string, string>>): ChildEnv {
   const proxies = proxyRule(base, apiUrl, noProxy);
   return childEnv(base, [...proxies.blank, ...BLANKED], { ...proxies.set, ...set });
 }
@@ -53,7 +53,7 @@ export function agBase(base: Env): string {
   return base.ANTI_API_BASE || AG_DEFAULTS.base;
 }
 
-export function agEnv(base: Env, token: string, configDir: string, noProxy: boolean): ChildEnv {
+export function agEnv(base: Env, token: string, configDir: string, noProxy: () => boolean): ChildEnv {
   const m = agRoles(base);
   return claudeEnv(base, agBase(base), noProxy, {
     ANTHROPIC_BASE_URL: agBase(base),
@@ -71,6 +71,6 @@ export function agEnv(base: Env, token: string, configDir: string, noProxy: bool
  * Anthropic's own service: the user's login and settings, untouched apart from the blanks; their
  * proxies too (the way out to Anthropic), unless their ANTHROPIC_BASE_URL is on this machine.
  */
-export function officialEnv(base: Env, noProxy: boolean): ChildEnv {
+export function officialEnv(base: Env, noProxy: () => boolean): ChildEnv {
   return claudeEnv(base, base.ANTHROPIC_BASE_URL || ANTHROPIC_API, noProxy, {});
 }

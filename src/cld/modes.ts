@@ -69,9 +69,9 @@ export async function planAg(env: Env, cache: string, claude: string): Promise<P
   }
   const dir = configDirFor(cache, "ag");
   await prepareHome(dir, env, { approveKey: token });
-  return { env: agEnv(env, token, dir, claudeHonoursNoProxy(claude)), title: "cld ag", via: "Antigravity" };
+  return { env: agEnv(env, token, dir, () => claudeHonoursNoProxy(claude)), title: "cld ag", via: "Antigravity" };
 }
 
 export function planOfficial(env: Env, claude: string): Plan {
-  return { env: officialEnv(env, claudeHonoursNoProxy(claude)), title: "cld official", via: "Anthropic" };
+  return { env: officialEnv(env, () => claudeHonoursNoProxy(claude)), title: "cld official", via: "Anthropic" };
 }

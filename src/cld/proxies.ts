@@ -23,13 +23,13 @@ const KEEP: ProxyRule = { blank: [], set: {} };
  * The rule for an agent whose API is at `apiUrl` (undefined: a gateway on this machine at an
  * address not given). Elsewhere (Anthropic, a remote gw): the proxies stay as they are. On this
  * machine: they stay, with loopback and the API's host added to NO_PROXY and no_proxy, when the
- * agent honours NO_PROXY; else they are blanked.
+ * agent honours NO_PROXY (asked only then: it may start the agent); else they are blanked.
  */
-export function proxyRule(user: Env, apiUrl: string | undefined, honoursNoProxy: boolean): ProxyRule {
+export function proxyRule(user: Env, apiUrl: string | undefined, honoursNoProxy: () => boolean): ProxyRule {
   const host = apiUrl === undefined ? undefined : URL.parse(apiUrl)?.hostname.replace(/^\[(.*)\]$/, "$1");
   const local = apiUrl === undefined || (host !== undefined && isLoopback(host));
   if (!local || !PROXY_VARS.some((k) => user[k])) return KEEP;
-  if (!honoursNoProxy) return { blank: PROXY_VARS, set: {} };
+  if (!honoursNoProxy()) return { blank: PROXY_VARS, set: {} };
   const value = noProxyWith([user.NO_PROXY, user.no_proxy], host ? [host] : []);
   return { blank: [], set: { NO_PROXY: value, no_proxy: value } };
 }

@@ -194,5 +194,6 @@ function readHostNames(r: Reader, f: Field | undefined): string[] {
   return out;
 }
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i;
+// `localhost.` (the root's dot) is the same name: a resolver answers it alike.
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost\.?|::1|\[::1\])$/i;
 export const isLoopback = (host: string) => LOOPBACK.test(host);

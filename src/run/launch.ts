@@ -77,7 +77,7 @@ export async function launchAgent(agent: Agent, req: LaunchRequest, env: Env): P
 export function agentEnv(agent: Pick<Agent, "blank" | "honoursNoProxy" | "command">, base: Env, set: Readonly<Record<string, string>>, gatewayUrl?: string, command = agent.command): ChildEnv {
   const url = gatewayUrl === undefined ? undefined : new URL(gatewayUrl);
   const certs: Record<string, string> = url?.protocol === "https:" && base.SSL_CERT_FILE && !base.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: base.SSL_CERT_FILE } : {};
-  const proxies = proxyRule(base, gatewayUrl, agent.honoursNoProxy(command));
+  const proxies = proxyRule(base, gatewayUrl, () => agent.honoursNoProxy(command));
   return childEnv(base, [...proxies.blank, ...agent.blank], { ...certs, ...proxies.set, ...set });
 }
 

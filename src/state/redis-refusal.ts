@@ -10,6 +10,8 @@ import { redisPassword } from "../config/state.ts";
 const ASK_TIMEOUT_MS = 2000;
 
 const UNTRUSTED = "sent a certificate gw does not trust";
+/** A certificate from a trusted CA, made for other names than the URL's: another CA would not help. */
+const OTHER_NAME = "ERR_TLS_CERT_ALTNAME_INVALID";
 
 /** Whether a problem is one said here (the cause and the fix, shown as it is), not a network failure. */
 export function isRefusal(why: string): boolean {
@@ -27,7 +29,7 @@ export async function askRefusal(url: string): Promise<string | undefined> {
   const user = decodeURIComponent(u.username) || "default";
   const password = redisPassword(url);
   const answer = await firstLine(u, password ? ["HELLO", "3", "AUTH", user, password] : ["HELLO", "3"]);
-  if (typeof answer === "object") return `${UNTRUSTED} (${answer.untrusted}): give gw the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem`;
+  if (typeof answer === "object") return `${UNTRUSTED} (${answer.untrusted}): ${answer.untrusted.startsWith(OTHER_NAME) ? `put a name it was made for in the URL of ${stateKey()}` : "give gw the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem"}`;
   if (!answer?.startsWith("-")) return undefined;
   return refusalOf(answer.slice(1)) ?? `refused the connection (${answer.slice(1).trim().slice(0, 100)})`;
 }
@@ -36,7 +38,7 @@ export async function askRefusal(url: string): Promise<string | undefined> {
 export function refusalOf(error: string): string | undefined {
   // NOAUTH's text explains HELLO's syntax at length; its first word says it all.
   const said = /^NOAUTH/.test(error) ? "NOAUTH: Redis wants a password" : error.trim().slice(0, 100);
-  const key = process.env.GW_STATE ? "$GW_STATE" : "[global] state";
+  const key = stateKey();
   if (/^(WRONGPASS|NOAUTH)/.test(said)) return `refused the credentials (${said}): put the right password (and user, if Redis has users) in the URL of ${key}`;
   if (/^NOPERM/.test(said)) return `refused a command (${said}): let the user in the URL of ${key} run +@read +@write +@pubsub +@scripting +@connection on its keys and channel (or +@all)`;
   if (/^ERR unknown command .HELLO/i.test(said)) return `refused gw's handshake (${said}): gw needs Redis 6 or later, or Valkey`;
@@ -44,6 +46,8 @@ export function refusalOf(error: string): string | undefined {
 }
 
 // --- internal ---
+
+const stateKey = () => (process.env.GW_STATE ? "$GW_STATE" : "[global] state");
 
 /**
  * Send one command on a fresh connection and return the first line of the answer — or, over TLS,
@@ -55,7 +59,12 @@ function firstLine(u: URL, args: readonly string[]): Promise<string | { untruste
   const tls = u.protocol === "rediss:";
   return new Promise((resolve) => {
     let got = "";
-    const timer = setTimeout(() => resolve(undefined), ASK_TIMEOUT_MS);
+    // Ended at the deadline too: a server that says nothing would otherwise hold it open.
+    let socket: { end(): void } | undefined;
+    const timer = setTimeout(() => {
+      socket?.end();
+      resolve(undefined);
+    }, ASK_TIMEOUT_MS);
     const done = (line: string | { untrusted: string } | undefined) => {
       clearTimeout(timer);
       resolve(line);
@@ -65,9 +74,14 @@ function firstLine(u: URL, args: readonly string[]): Promise<string | { untruste
       port,
       tls,
       socket: {
-        open: (s) => void s.write(request),
+        // A TLS socket takes no bytes before its handshake (write returns 0, the request is lost),
+        // and one whose certificate is not trusted must never get the password.
+        open(s) {
+          socket = s;
+          if (!tls) s.write(request);
+        },
         handshake(s, trusted, why) {
-          if (trusted) return;
+          if (trusted) return void s.write(request);
           done({ untrusted: `${(why as { code?: string } | null)?.code ?? "TLS"}: ${why?.message ?? "not trusted"}` });
           s.end();
         },

@@ -25,7 +25,8 @@ const PICKUP_WAIT_MS = 5_000;
 
 async function authFiles(dir: string): Promise<Map<string, number>> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  const stats = await Promise.all(names.map(async (n) => [n, (await stat(join(dir, n))).mtimeMs] as const));
+  // A link to a file moved away, or a loop, stats never: it is no credential, and must not stop the login.
+  const stats = await Promise.all(names.map(async (n) => [n, (await stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0] as const));
   return new Map(stats);
 }
 

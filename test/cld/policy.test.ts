@@ -53,11 +53,13 @@ describe("child environment", () => {
   const proxies = { HTTP_PROXY: "http://p:1", https_proxy: "http://p:2", ALL_PROXY: "socks5://p" };
   /** What a Claude Code on loopback gets beside the user's proxies (it honours NO_PROXY). */
   const direct = { NO_PROXY: "127.0.0.1,localhost,::1", no_proxy: "127.0.0.1,localhost,::1" };
+  /** The claude agent, installed in a build that honours NO_PROXY (which one does: proxies.test.ts). */
+  const honouring = { ...claude, honoursNoProxy: () => true };
 
   test("cp: gateway, key as Bearer, every model tier a route, the window, discovery, its own config dir", () => {
     const stray = { CLAUDE_CODE_AUTO_MODE_MODEL: "claude-sonnet-5", ANTHROPIC_CUSTOM_MODEL_OPTION: "claude-x", ANTHROPIC_SMALL_FAST_MODEL: "claude-haiku-4-5" };
     const launch = { baseUrl: "http://127.0.0.1:9", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 131072, configDir: "/c/cp" };
-    const env = agentEnv(claude, { ...user, ...stray }, gatewayEnv(launch), launch.baseUrl);
+    const env = agentEnv(honouring, { ...user, ...stray }, gatewayEnv(launch), launch.baseUrl);
     expect(env).toMatchObject({
       ...proxies, ...direct, KEEP: "1", PATH: "/bin",
       ANTHROPIC_BASE_URL: "http://127.0.0.1:9", ANTHROPIC_AUTH_TOKEN: "k", ANTHROPIC_API_KEY: "",
@@ -73,29 +75,29 @@ describe("child environment", () => {
 
   test("a gateway elsewhere: the user's proxies stay (the way out of their network), a CA trusted by $SSL_CERT_FILE reaches Node as $NODE_EXTRA_CA_CERTS", () => {
     const launch = { baseUrl: "https://gw.example.com/gw", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 1, configDir: "/c/cp" };
-    const env = agentEnv(claude, { ...user, SSL_CERT_FILE: "/etc/team-ca.pem" }, gatewayEnv(launch), launch.baseUrl);
+    const env = agentEnv(honouring, { ...user, SSL_CERT_FILE: "/etc/team-ca.pem" }, gatewayEnv(launch), launch.baseUrl);
     expect(env).toMatchObject({ HTTP_PROXY: "http://p:1", https_proxy: "http://p:2", ALL_PROXY: "socks5://p", ANTHROPIC_AUTH_TOKEN: "k", NODE_EXTRA_CA_CERTS: "/etc/team-ca.pem" });
     // The user's own NODE_EXTRA_CA_CERTS wins; a plain-http gateway on this machine gets neither.
-    expect(agentEnv(claude, { ...user, SSL_CERT_FILE: "/a.pem", NODE_EXTRA_CA_CERTS: "/b.pem" }, {}, launch.baseUrl).NODE_EXTRA_CA_CERTS).toBe("/b.pem");
-    const local = agentEnv(claude, { ...user, SSL_CERT_FILE: "/a.pem" }, {}, "http://127.0.0.1:8145");
+    expect(agentEnv(honouring, { ...user, SSL_CERT_FILE: "/a.pem", NODE_EXTRA_CA_CERTS: "/b.pem" }, {}, launch.baseUrl).NODE_EXTRA_CA_CERTS).toBe("/b.pem");
+    const local = agentEnv(honouring, { ...user, SSL_CERT_FILE: "/a.pem" }, {}, "http://127.0.0.1:8145");
     expect([local, "NODE_EXTRA_CA_CERTS" in local]).toMatchObject([{ ...proxies, ...direct }, false]);
   });
 
   test("ag: defaults, and the CLD_AG_* / ANTI_API_BASE overrides", () => {
-    expect(agEnv(user, "tok", "/c/ag", true)).toMatchObject({
+    expect(agEnv(user, "tok", "/c/ag", () => true)).toMatchObject({
       ...proxies, ...direct, ANTHROPIC_AUTH_TOKEN: "", ANTHROPIC_BASE_URL: "http://127.0.0.1:8045/v1", ANTHROPIC_API_KEY: "tok",
       ANTHROPIC_MODEL: "claude-opus-4-6-thinking", ANTHROPIC_DEFAULT_SONNET_MODEL: "claude-opus-4-6-thinking",
       ANTHROPIC_DEFAULT_OPUS_MODEL: "gemini-3-pro-high", ANTHROPIC_DEFAULT_HAIKU_MODEL: "gemini-3-flash",
       CLAUDE_CODE_SUBAGENT_MODEL: "gemini-3-flash", CLAUDE_CONFIG_DIR: "/c/ag",
     });
-    const over = agEnv({ ...user, ANTI_API_BASE: "http://127.0.0.1:1", CLD_AG_CODE_MODEL: "c", CLD_AG_DOC_MODEL: "d", CLD_AG_FAST_MODEL: "f" }, "t", "/x", true);
+    const over = agEnv({ ...user, ANTI_API_BASE: "http://127.0.0.1:1", CLD_AG_CODE_MODEL: "c", CLD_AG_DOC_MODEL: "d", CLD_AG_FAST_MODEL: "f" }, "t", "/x", () => true);
     expect(over).toMatchObject({ ANTHROPIC_BASE_URL: "http://127.0.0.1:1", ANTHROPIC_MODEL: "c", ANTHROPIC_DEFAULT_OPUS_MODEL: "d", ANTHROPIC_DEFAULT_HAIKU_MODEL: "f" });
   });
 
   test("official: nothing injected, the user's own key and proxies untouched (the way out to Anthropic), a stale auth token blanked", () => {
     // Whether this Claude Code honours NO_PROXY does not matter: nothing goes to loopback.
-    for (const noProxy of [true, false]) expect(officialEnv(user, noProxy)).toEqual({ ...user, ANTHROPIC_AUTH_TOKEN: "" });
-    const env = officialEnv(user, true);
+    for (const noProxy of [true, false]) expect(officialEnv(user, () => noProxy)).toEqual({ ...user, ANTHROPIC_AUTH_TOKEN: "" });
+    const env = officialEnv(user, () => true);
     expect(env.ANTHROPIC_API_KEY).toBe("mine");
     expect("ANTHROPIC_BASE_URL" in env).toBe(false);
   });

@@ -13,6 +13,8 @@ export function removeSandboxes(): void {
 }
 
 export const MAIN = join(import.meta.dir, "../../src/main.ts");
+/** What a fake agent installed without a version says it is: the pinned Claude Code's. */
+const FAKE_CURRENT = (JSON.parse(readFileSync(join(import.meta.dir, "../../node_modules/@anthropic-ai/claude-code/package.json"), "utf8")) as { version: string }).version;
 
 interface ClaudeCall {
   readonly argv: string[];
@@ -67,7 +69,9 @@ export class CldSandbox {
    * FAKE_CLAUDE_SESSION names one, then an exit code chosen by the test.
    */
   private writeClaude(version?: string, name = "claude"): void {
+    // Asked for its version (a launcher that cannot read it from the layout, behind a proxy): a current build, unrecorded.
     const script = `#!/bin/sh
+if [ "$1" = "--version" ]; then echo "${version ?? FAKE_CURRENT} (Claude Code)"; exit 0; fi
 printf '%s' "$$" > '${this.record}.pid'
 printf '%s\\0' "$@" > '${this.record}.argv'
 /usr/bin/env -0 > '${this.record}.env'

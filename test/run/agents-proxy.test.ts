@@ -106,6 +106,16 @@ describe("Claude Code (cld)", () => {
       expectAnsweredBesideProxy(await launch(["cld", "ag", "-p", "hi"], proxy, ag), proxy, "claude-opus-4-6-thinking");
     }));
 
+  test("cld official with ANTHROPIC_BASE_URL on `localhost.` (the same name): reached direct, never through the proxy", () =>
+    withProxy(async (proxy) => {
+      // It went to the proxy, retried for minutes (stopped at its first ask here).
+      const dotted = (t: string) => t.includes("localhost.");
+      const r = await launch(["cld", "official", "-p", "hi"], proxy, { ANTHROPIC_BASE_URL: g.url.replace("127.0.0.1", "localhost."), ANTHROPIC_API_KEY: KEY, ANTHROPIC_MODEL: "opus4.6" }, dotted);
+      expect(proxy.targets.filter(dotted)).toEqual([]);
+      // gw itself answered: it serves no name it was not given (lb/browser.ts), `localhost.` included.
+      expect(r.stdout).toContain('gw does not serve the name "localhost."');
+    }));
+
   test("cld official, Anthropic's own service: Claude Code goes out through the user's proxy (the only way out)", () =>
     withProxy(async (proxy) => {
       const anthropic = (t: string) => t === "api.anthropic.com:443";

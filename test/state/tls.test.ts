@@ -101,3 +101,22 @@ test("a password in the URL never reaches a server whose certificate gw does not
     server.stop(true);
   }
 }, 30_000);
+
+test("over TLS too, Redis's refusal is read (a wrong password), and a certificate made for other names says to use one of them", async () => {
+  // A gw that trusts the CA: NODE_EXTRA_CA_CERTS is read at start, so the look runs in a child.
+  const own = await certificate();
+  const locked = await startRedis({ tls: own, args: ["--requirepass", "right-pw"], clientUrl: (port) => `rediss://:right-pw@127.0.0.1:${port}` });
+  try {
+    const look = async (url: string) => {
+      const script = `console.log(await (await import(${JSON.stringify(join(import.meta.dir, "../../src/state/redis-refusal.ts"))})).askRefusal(${JSON.stringify(url)}))`;
+      const p = Bun.spawn([process.execPath, "-e", script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: own.cert, GW_STATE: "" }, stdout: "pipe", stderr: "inherit" });
+      return (await new Response(p.stdout).text()).trim();
+    };
+    // Before: the request was written before the TLS handshake, which drops it — "Connection closed" stood.
+    expect(await look(`rediss://:wrong-pw@127.0.0.1:${locked.port}`)).toMatch(/^refused the credentials \(WRONGPASS /);
+    // gw.test and 127.0.0.1 are its names; localhost is not (another CA would not help).
+    expect(await look(`rediss://:wrong-pw@localhost:${locked.port}`)).toMatch(/^sent a certificate gw does not trust \(ERR_TLS_CERT_ALTNAME_INVALID: .*\): put a name it was made for in the URL of \[global\] state$/);
+  } finally {
+    await locked.stop();
+  }
+}, 30_000);

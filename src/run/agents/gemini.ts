@@ -12,7 +12,7 @@
 // .gemini/settings.json can start commands, which is what the question guards.
 import { join } from "node:path";
 import { type Json, readTable, tableAt, userHome, writeTable } from "../home.ts";
-import { npmVersion, versionAtLeast } from "./installed.ts";
+import { knownAtLeast, npmVersion } from "./installed.ts";
 import type { Agent, AgentLaunch } from "./types.ts";
 
 /** The first Gemini CLI seen to honour NO_PROXY (older ones were not measured). */
@@ -35,8 +35,9 @@ export const gemini: Agent = {
   // Measured with 0.61.0 (test/run/agents-proxy.test.ts): loopback in NO_PROXY goes direct, its
   // own traffic through the proxy. Earlier builds put every request through an undici ProxyAgent,
   // which reads no NO_PROXY (google-gemini/gemini-cli#3340, #6307): for them and any build before
-  // the one measured, the proxies are blanked, as before.
-  honoursNoProxy: (command) => versionAtLeast(npmVersion(command, "@google/gemini-cli"), NO_PROXY_SINCE),
+  // the one measured, the proxies are blanked, as before; so for one whose version its layout does
+  // not tell (a shim: `gemini --version` takes 3 s, too long to ask on each launch).
+  honoursNoProxy: (command) => knownAtLeast(npmVersion(command, "@google/gemini-cli"), NO_PROXY_SINCE),
   async prepare(l) {
     const dir = join(l.home, ".gemini");
     const settings = join(dir, "settings.json");

@@ -36,6 +36,22 @@ export const npmVersion = (command: string, pkg: string): string | undefined => 
   return real === undefined ? undefined : packageVersion(real, pkg);
 };
 
+/**
+ * The x.y.z that `command --version` prints first: for an executable whose install layout does not
+ * tell (a mise, asdf or volta shim, a wrapper script, a Homebrew cask); undefined when it prints none.
+ */
+export function printedVersion(command: string): string | undefined {
+  try {
+    const p = Bun.spawnSync([command, "--version"], { stdin: "ignore", stdout: "pipe", stderr: "ignore", timeout: 5_000 });
+    return /\b(\d+\.\d+\.\d+)\b/.exec(p.stdout.toString())?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `version` is known and `since` or later: for a behaviour whose absence breaks more than its presence helps. */
+export const knownAtLeast = (version: string | undefined, since: string): boolean => version !== undefined && versionAtLeast(version, since);
+
 /** Whether `version` is `since` or later; one that cannot be told (undefined, not x.y.z) is taken to be current. */
 export function versionAtLeast(version: string | undefined, since: string): boolean {
   return version === undefined || !VERSION.test(version) || compareVersions(version, since) >= 0;
