@@ -93,9 +93,13 @@ export function isLoopbackHost(host: string): boolean {
   return isLoopbackName(name) || name === "[::1]";
 }
 
-/** 127.0.0.0/8, `localhost` and `*.localhost` (browsers resolve those to loopback themselves). */
+/**
+ * 127.0.0.0/8, `localhost` and `*.localhost` (browsers resolve those to loopback themselves), also
+ * written fully qualified (`localhost.`: the launchers take it for loopback, config/global.ts).
+ */
 function isLoopbackName(name: string): boolean {
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name) || name === "localhost" || name.endsWith(".localhost") || name === "[::ffff:127.0.0.1]";
+  const n = name.endsWith(".localhost.") || name === "localhost." ? name.slice(0, -1) : name;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(n) || n === "localhost" || n.endsWith(".localhost") || n === "[::ffff:127.0.0.1]";
 }
 
 function isLoopbackPeer(ip: string | undefined): boolean {
