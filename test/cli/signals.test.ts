@@ -2,6 +2,7 @@
 // its gw to serve, gw restart following a restart. gw goes on in the background either way; the
 // user who pressed Ctrl-C is told so, and how to see or stop it.
 import { afterAll, expect, test } from "bun:test";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gw, killAll, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
 
@@ -27,18 +28,21 @@ test("Ctrl-C on gw up -d while it waits: exit 130 and one line saying gw goes on
 }, 60_000);
 
 test("Ctrl-C on gw restart while it follows: exit 130 and one line saying gw goes on with the restart; it does", async () => {
-  // an instance that takes two seconds to start, so the restart is still under way at Ctrl-C
+  // an instance that starts only once the test opens its gate (removes a file), so the restart is still under way at Ctrl-C
   const sb = await sandbox([{ name: "a" }]);
   cleanups.push(sb);
-  const slow = ["sh", "-c", 'sleep 2; exec "$0" "$@"', join(sb.dir, "cliproxy.sh"), "-config", "{config}"];
+  const gate = join(sb.dir, "hold-start");
+  const slow = ["sh", "-c", `while [ -e "${gate}" ]; do sleep 0.05; done; exec "$0" "$@"`, join(sb.dir, "cliproxy.sh"), "-config", "{config}"];
   await Bun.write(sb.file, (await Bun.file(sb.file).text()).replace('providers = [{ type = "antigravity" }]', `providers = [{ type = "antigravity" }]\ncommand = ${JSON.stringify(slow)}`));
   expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
   const before = JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout).instances[0];
+  writeFileSync(gate, "");
   const restart = startGw(sb, ["restart", "a", "-c", sb.file]);
   await until(async () => JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout).instances[0].pid !== before.pid, 20_000, () => "restart not under way");
   restart.proc.kill("SIGINT");
   expect(await restart.proc.exited).toBe(130);
   expect(restart.output()).toBe("gw: stopped following; the running gw goes on with the restart\n  see how it ends with: gw status · gw logs\n");
+  rmSync(gate);
   await until(async () => JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout).instances[0].state === "ready", 20_000, () => "the restart did not finish");
   expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
 }, 60_000);

@@ -1,6 +1,8 @@
 // `gw deploy` end to end against a real sshd on loopback (test/helpers/sshd.ts): a temp dir is
-// the remote home, the binary is a real release build for this machine. Dry run; first deploy
-// with the systemd unit; a second deploy that upgrades under streams without dropping one; a
+// the remote home, the binary is a real release build for this machine. The host has no sftp
+// subsystem (scp of OpenSSH ≥ 9 fails there; deploy's files travel through ssh itself), so every
+// deploy here proves that too. Dry run; first deploy with the systemd unit; a second deploy that
+// upgrades under streams without dropping one, auth dirs now among its files; a
 // config the host rejects (nothing changes); a directory the ssh user cannot write (refused before
 // anything travels); a gw that cannot come up, or whose new instance crash-loops (rolled back).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -25,15 +27,13 @@ let mainPort: number;
 let instPort: number;
 
 beforeAll(async () => {
-  sshd = await startSshd();
+  sshd = await startSshd({ sftp: false });
   releaseDir = tempDir("gw-release-");
   builtBinary = (await buildRelease({ targets: [hostTarget()!], dir: releaseDir }))[0]!.file;
   local = tempDir("gw-deploy-local-");
   [mainPort, instPort] = (await freePorts(2)) as [number, number];
   writeConfig();
   writeFileSync(join(local, ".env"), `CLIENT_KEY=${CLIENT_KEY}\n`);
-  mkdirSync(join(local, "auths/a"), { recursive: true });
-  writeFileSync(join(local, "auths/a/antigravity-me.json"), '{"token":"local"}\n');
 }, 180_000);
 
 afterAll(async () => {
@@ -46,18 +46,18 @@ afterAll(async () => {
 const remote = (...p: string[]) => join(sshd.home, "gw", ...p);
 
 /** The local config: one mock instance run by the deployed binary itself; routes `m` (+ extra). */
-function writeConfig(extraGlobal = "", extraRoutes = "", into = { dir: local, main: mainPort, inst: instPort }) {
+function writeConfig(extraGlobal = "", extraRoutes = "") {
   writeFileSync(
-    join(into.dir, "providers.toml"),
+    join(local, "providers.toml"),
     `[global]
 host = "127.0.0.1"
-main_port = ${into.main}
+main_port = ${mainPort}
 shutdown_grace_ms = 10000
 api_keys = ["\${CLIENT_KEY}"]
 ${extraGlobal}
 
 [instances.a]
-port = ${into.inst}
+port = ${instPort}
 command = ["./gw", "mock", "-config", "{config}", "--events", "10", "--interval", "100"]
 providers = [{ type = "antigravity" }]
 
@@ -68,10 +68,10 @@ ${extraRoutes}
   );
 }
 
-async function deploy(args: string[], env: Record<string, string> = {}, to = { sshd, local }) {
-  const proc = Bun.spawn([process.execPath, MAIN, "deploy", to.sshd.alias, "-c", join(to.local, "providers.toml"), ...args], {
-    cwd: to.local,
-    env: { ...process.env, GW_SSH_CONFIG: to.sshd.sshConfig, GW_RELEASE_DIR: releaseDir, NO_COLOR: "1", ...env },
+async function deploy(args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawn([process.execPath, MAIN, "deploy", sshd.alias, "-c", join(local, "providers.toml"), ...args], {
+    cwd: local,
+    env: { ...process.env, GW_SSH_CONFIG: sshd.sshConfig, GW_RELEASE_DIR: releaseDir, NO_COLOR: "1", ...env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -107,15 +107,18 @@ describe("gw deploy", () => {
     expect(await Bun.file(remote("gw")).exists()).toBe(false);
   }, 60_000);
 
-  test("first deploy: binary, config, .env (0600) and auth dirs copied; gw started and healthy; the systemd unit written", async () => {
+  test("first deploy, to a host where scp fails: binary, config and .env (0600) copied through ssh; gw started and healthy; the systemd unit written", async () => {
+    // what the old copy step ran: refused by this host (no sftp subsystem)
+    const scp = Bun.spawnSync(["scp", "-q", "-F", sshd.sshConfig, join(local, ".env"), `${sshd.alias}:`], { stderr: "pipe" });
+    expect(scp.exitCode).not.toBe(0);
     const r = await deploy(["--service"]);
+    expect(r.all).not.toContain("failed");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`✓ gw started on gw-test-host \\(pid \\d+, http://127\\.0\\.0\\.1:${mainPort}\\): a ready`));
-    expect(r.stdout).toMatch(/→ copy gw-[\d.]+-[\w-]+\.tar\.gz, providers\.toml, \.env, auths\.tar\.gz/);
-    expect(statSync(remote("gw")).mode & 0o111).not.toBe(0);
+    expect(r.stdout).toMatch(/→ copy gw-[\d.]+-[\w-]+\.tar\.gz, providers\.toml, \.env to gw-test-host/); // no auth dirs here yet
+    expect(statSync(remote("gw")).mode & 0o777).toBe(0o755);
     expect(await Bun.file(remote("providers.toml")).text()).toBe(await Bun.file(join(local, "providers.toml")).text());
     expect(statSync(remote(".env")).mode & 0o777).toBe(0o600);
-    expect(await Bun.file(remote("auths/a/antigravity-me.json")).text()).toBe('{"token":"local"}\n');
     const v = JSON.parse((await sshd.ssh(`${remote("gw")} --version --json`)).stdout);
     expect(v).toMatchObject({ target: hostTarget() });
     const res = await ask();
@@ -139,6 +142,8 @@ describe("gw deploy", () => {
     const load = streamLoad(`http://127.0.0.1:${mainPort}`, 10, 2, { "x-api-key": CLIENT_KEY });
     await until(() => load.figures.open >= 5, 30_000, () => `streams open: ${load.figures.open}`);
     writeConfig("", `"m2" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]`);
+    mkdirSync(join(local, "auths/a"), { recursive: true });
+    writeFileSync(join(local, "auths/a/antigravity-me.json"), '{"token":"local"}\n');
     // the dry run says what the real run then does: only the config travels
     const plan = await deploy(["--dry-run"]);
     expect(plan.stdout).toContain("already has this gw binary: only the config travels");
@@ -159,6 +164,7 @@ describe("gw deploy", () => {
     });
     expect(after.pid).not.toBe(before.pid);
     expect(after.instances[0]?.pid).toBe(before.instances[0]!.pid);
+    expect(await Bun.file(remote("auths/a/antigravity-me.json")).text()).toBe('{"token":"local"}\n');
     expect((await ask("m2")).status).toBe(200);
     const f = load.figures;
     console.log(`deploy upgrade under load: ${f.streamsOk} streams complete, ${f.ok} plain; failed ${f.failed.length}, cut ${f.cut.length}, refused ${f.refused.length}`);
@@ -260,33 +266,4 @@ describe("the release binary deploy ships", () => {
     const binary = Buffer.from(await Bun.file(builtBinary).arrayBuffer());
     for (const name of ["compileGw", "buildRelease", "startControlServer"]) expect([name, binary.includes(`function ${name}(`)]).toEqual([name, true]);
   });
-});
-
-describe("gw deploy to a host without an sftp subsystem", () => {
-  test("files travel through ssh itself: the deploy completes where scp (SFTP since OpenSSH 9) fails", async () => {
-    const bare = await startSshd({ sftp: false });
-    const dir = tempDir("gw-deploy-nosftp-");
-    const [main, inst] = (await freePorts(2)) as [number, number];
-    writeConfig("", "", { dir, main, inst });
-    writeFileSync(join(dir, ".env"), `CLIENT_KEY=${CLIENT_KEY}\n`);
-    const there = (...p: string[]) => join(bare.home, "gw", ...p);
-    try {
-      // what the old copy step ran: refused by this host
-      const scp = Bun.spawnSync(["scp", "-q", "-F", bare.sshConfig, join(dir, ".env"), `${bare.alias}:`], { stderr: "pipe" });
-      expect(scp.exitCode).not.toBe(0);
-      const r = await deploy([], {}, { sshd: bare, local: dir });
-      expect(r.all).not.toContain("failed");
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/→ copy gw-[\d.]+-[\w-]+\.tar\.gz, providers\.toml, \.env to gw-test-host/);
-      expect(r.stdout).toContain("✓ gw started on gw-test-host");
-      expect(await Bun.file(there("providers.toml")).text()).toBe(await Bun.file(join(dir, "providers.toml")).text());
-      expect(statSync(there(".env")).mode & 0o777).toBe(0o600);
-      expect(statSync(there("gw")).mode & 0o777).toBe(0o755);
-      expect((await ask("m", main)).status).toBe(200);
-    } finally {
-      await bare.ssh(`cd ${there()} 2>/dev/null && ./gw down -c ${there("providers.toml")}`).catch(() => {});
-      await bare.stop();
-      await killAll({ dir: bare.dir });
-    }
-  }, 120_000);
 });

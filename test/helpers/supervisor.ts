@@ -141,18 +141,25 @@ export async function processesIn(dir: string): Promise<number[]> {
   return hits;
 }
 
-/** Kill every process (and its group) that belongs to the sandbox; for afterAll/finally. */
+/**
+ * Kill every process (and its group) that belongs to the sandbox; for afterAll/finally. Until a look
+ * finds none: a gw killed in one pass may have restarted an instance before it died, so each pass
+ * waits for what it killed to be gone and looks again (a sandbox already clean costs one look).
+ */
 export async function killAll(sb: Pick<Sandbox, "dir">, ...extra: (RunningGw | undefined)[]): Promise<void> {
   for (const g of extra) if (g) tryKill(-g.proc.pid);
+  await Promise.all(extra.map((g) => g?.proc.exited));
   const ownGroup = (await procInfo(process.pid))?.pgid;
-  // Twice: a gw killed in the first pass may have restarted an instance in between.
-  for (let pass = 0; pass < 2; pass++) {
-    for (const pid of await processesIn(sb.dir)) {
+  for (let pass = 0; pass < 5; pass++) {
+    const found = await processesIn(sb.dir);
+    if (!found.length) return;
+    for (const pid of found) {
       const info = await procInfo(pid);
       if (info && info.pgid !== ownGroup) tryKill(-info.pgid);
       tryKill(pid);
     }
-    await Bun.sleep(200);
+    // A cleanup does not fail the file: what will not die in 10 s is looked at again, then left.
+    await until(async () => !(await Promise.all(found.map(alive))).some(Boolean), 10_000).catch(() => {});
   }
 }
 

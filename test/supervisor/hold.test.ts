@@ -1,9 +1,10 @@
 // A request whose only target is on an instance on its way back — `gw restart NAME`, a reload
 // that moves its port, a respawn after a crash — waits for it (lb/hold.ts) and gets a whole
 // answer; a crash-looping instance is not waited for beyond one start. Real gw, real instances
-// (gw mock behind a wrapper that takes a while to start, so the moments are wide), real streams.
+// (gw mock behind a wrapper that, while the test holds a gate closed, waits to start: a request is
+// sure to arrive while the instance is down, however busy the machine), real streams.
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type RunningGateway, startGateway } from "../../src/lb/server.ts";
 import type { RequestRecord } from "../../src/observe/record.ts";
@@ -17,8 +18,6 @@ import { freePorts } from "../helpers/ports.ts";
 import { logRecords } from "../helpers/resilience.ts";
 import { chatThrough, crashingScript, followStream, gw, killAll, MAIN, type Sandbox, sandbox, startGw, supervised, until } from "../helpers/supervisor.ts";
 
-/** How long instance a takes to start: the window in which a request for it must wait. */
-const SLOW_START_S = 1.5;
 const FIRST_BYTE_MS = 60_000;
 let sb: Sandbox;
 const cleanups: (() => Promise<void>)[] = [];
@@ -31,6 +30,18 @@ const status = () => controlJson<StatusReport>(gwPaths(sb.dir), "/status");
 const instance = async (name: string) => (await status()).instances.find((i) => i.name === name);
 
 const chat = (model: string, stream: boolean, fault = "") => chatThrough(sb, model, stream, fault);
+
+/** While this file exists, instance a's wrapper waits before it starts gw mock. */
+const gate = () => join(sb.dir, "hold-a-start");
+
+/** `send` while a is held at its gate; once gw holds the request (in flight, a not started), open the gate. */
+async function whileDown(send: () => Promise<Response>): Promise<Response> {
+  const pending = send();
+  await until(async () => ((await status()).lb?.inFlight ?? 0) >= 1, 15_000, () => "the request held in gw");
+  expect((await instance("a"))?.state).not.toBe("ready");
+  rmSync(gate());
+  return pending;
+}
 
 function expectWhole(text: string, events: number) {
   expect(text).not.toContain("stream broke");
@@ -49,9 +60,9 @@ async function recordOf(res: Response): Promise<RequestRecord> {
 describe("requests wait for an instance on its way back", () => {
   test("during gw restart of the only instance, across a reload that moves its port, for a crash respawn, not through a crash loop", async () => {
     sb = await sandbox([{ name: "a" }, { name: "b" }], `lb_first_byte_timeout_ms = ${FIRST_BYTE_MS}\nshutdown_grace_ms = 20000`);
-    // Instance a starts slowly: every restart leaves it down for SLOW_START_S.
-    const slow = join(sb.dir, "slow-mock.sh");
-    writeFileSync(slow, `#!/bin/sh\nsleep ${SLOW_START_S}\nexec "${process.execPath}" "${MAIN}" mock "$@"\n`);
+    // Instance a starts only once the gate is open: a restart or respawn with the gate closed leaves it down until then.
+    const slow = join(sb.dir, "gated-mock.sh");
+    writeFileSync(slow, `#!/bin/sh\nwhile [ -e "${gate()}" ]; do sleep 0.05; done\nexec "${process.execPath}" "${MAIN}" mock "$@"\n`);
     chmodSync(slow, 0o755);
     const toml = readFileSync(sb.file, "utf8")
       .replace("shutdown_grace_ms = 15000\n", "")
@@ -62,9 +73,10 @@ describe("requests wait for an instance on its way back", () => {
 
     // 1. gw restart a: a request sent while a is down waits for it and gets a whole answer.
     const oldPid = (await instance("a"))!.pid;
+    writeFileSync(gate(), "");
     const restart = startGw(sb, ["restart", "a", "-c", sb.file]);
     await until(async () => (await instance("a"))?.state === "starting", 15_000, () => "a restarting");
-    const during = await chat("ma", true, "events=20");
+    const during = await whileDown(() => chat("ma", true, "events=20"));
     expect(during.status).toBe(200);
     expect(during.headers.get("x-gw-target")).toStartWith("a/");
     expectWhole(await during.text(), 20);
@@ -105,9 +117,10 @@ describe("requests wait for an instance on its way back", () => {
 
     // 3. a crashes: a request sent before its respawn answers waits for the respawn.
     const crashed = (await instance("a"))!.pid!;
+    writeFileSync(gate(), "");
     process.kill(crashed, "SIGKILL");
     await until(async () => (await instance("a"))?.state !== "ready", 15_000, () => "gw seeing a gone");
-    const respawned = await chat("ma", true, "events=20");
+    const respawned = await whileDown(() => chat("ma", true, "events=20"));
     expect(respawned.status).toBe(200);
     expectWhole(await respawned.text(), 20);
     expect((await instance("a"))!.pid).not.toBe(crashed);
