@@ -1,4 +1,5 @@
 // A private tmux server for the interactive launcher tests: a real terminal for fzf and /dev/tty.
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CldSandbox } from "../helpers/cld.ts";
 
@@ -69,7 +70,47 @@ export class TmuxPane {
     throw new Error(`screen never showed ${text}; last screen:\n${screen}`);
   }
 
+  /**
+   * Stop the server and wait until the pane's programs are gone: they get SIGHUP and may still
+   * write after tmux is (Claude Code flushes its telemetry under HOME), which would make the
+   * sandbox removed next appear again in the temp directory.
+   */
   async kill(): Promise<void> {
+    const leader = Number((await this.tm(["display-message", "-p", "-t", "t", "#{pane_pid}"]).catch(() => "")).trim());
     await this.tm(["kill-server"]).catch(() => {});
+    if (leader > 0) await sessionGone(leader);
+  }
+}
+
+/** Pids of the live processes of session `sid` (the pane's: its shell leads it). */
+function sessionMembers(sid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const [state, , , session] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(session) === sid && state !== "Z") out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Wait until session `sid` has no live process; what is still there after 10 s is killed. */
+async function sessionGone(sid: number): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  let left = sessionMembers(sid);
+  while (left.length > 0 && performance.now() < deadline) {
+    await Bun.sleep(20);
+    left = sessionMembers(sid);
+  }
+  for (const pid of left) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone meanwhile
+    }
   }
 }
