@@ -38,7 +38,7 @@ export async function swapWithInstanceFiles<T>(config: Config, swap: () => T): P
 }
 
 /** Instance files written beside their places, to be renamed in (commit) or dropped. */
-export interface PreparedFiles {
+interface PreparedFiles {
   /** Rename them in; the paths written. Fails only where a rename does (nothing gw can cause). */
   commit(): Promise<string[]>;
   /** Remove them: nothing was changed. */
@@ -50,7 +50,7 @@ export interface PreparedFiles {
  * an auth dir that cannot be made or a full disk leaves every file as it was, and a reload can
  * still be refused elsewhere (the gateway) before anything changes.
  */
-export async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
+async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
   const rendered = config.instances.filter((i) => i.managed).map((i) => ({ inst: i, path: instanceYamlPath(config, i), text: instanceYaml(config, i) }));
   for (const { inst } of rendered) {
     await mkdir(inst.authDir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
