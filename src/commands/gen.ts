@@ -5,7 +5,7 @@ import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { loadValidConfig } from "./_config.ts";
 
 export default defineGwCommand({
-  meta: { name: "gen", description: "write instances/NAME.yaml for every instance gw starts" },
+  meta: { name: "gen", description: "write instances/NAME.yaml for every instance gw starts (while gw up runs this config: by its reload)" },
   args: { ...configArgs, ...jsonArgs, strict: { type: "boolean", description: "refuse on warnings too" } },
   async run({ args }) {
     const config = await withInstanceKeys(await loadValidConfig(args.config, args.strict));
