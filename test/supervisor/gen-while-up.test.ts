@@ -90,6 +90,13 @@ test("gw gen while gw up runs: an edit it takes is applied by gw up — gateway 
   expect(text.code).toBe(0);
   expect(text.stdout).toContain("unchanged instances/a.yaml");
   expect(text.stdout).toMatch(/the running gw up \(pid \d+\) runs this config/);
+  // Another config in the same directory would write the files this gw's instances read.
+  const other = join(sb.dir, "other.toml");
+  writeFileSync(other, readFileSync(sb.file, "utf8").replace('model = "x-model"', 'model = "y-model"'));
+  const refused = await gw(sb, ["gen", "-c", other]);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toMatch(/^gw: the running gw \(pid \d+\) serves providers\.toml from this directory, and its instances read the files other\.toml would write; nothing was written\n/);
+  expect(yamlOf(sb, "a")).not.toContain("y-model");
   expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
 }, 60_000);
 
