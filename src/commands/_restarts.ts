@@ -2,8 +2,10 @@
 // when it relaunches an instance): one NDJSON line per step, then the command's own answer.
 import { CliError } from "../cli/errors.ts";
 import { waitingOnly } from "../cli/interrupt.ts";
+import { controlRequest, ndjsonLines, type ReloadAnswer } from "../supervisor/control.ts";
 import { restartLine } from "../supervisor/format.ts";
 import type { RestartProgress, RestartResult } from "../supervisor/instances.ts";
+import type { GwPaths } from "../supervisor/paths.ts";
 
 /** A line of such an answer: a step, the answer `A`, or the error that ends it. */
 export type RestartLine<A> = RestartProgress | A | { error: string };
@@ -27,5 +29,20 @@ export async function followRestarts<A extends object>(request: () => Promise<As
     }
   };
   await waitingOnly(follow, () => `gw: stopped following; the running gw goes on with the ${what}\n  see how it ends with: gw status · gw logs`);
+  return { answer, restarted };
+}
+
+/**
+ * Ask the running gw to reload its config, and follow it to its answer: an instance the reload
+ * relaunches is drained first (up to shutdown_grace_ms), its progress printed as gw restart's is
+ * (not when `quiet`). A gw from before progress lines answers with the JSON alone.
+ */
+export async function followReload(paths: GwPaths, quiet: boolean): Promise<{ answer: ReloadAnswer; restarted: RestartResult[] }> {
+  const request = async () => {
+    const res = await controlRequest(paths, "/reload", { method: "POST" });
+    return res.headers.get("content-type")?.includes("ndjson") ? ndjsonLines<RestartLine<ReloadAnswer>>(res.body!) : [(await res.json()) as RestartLine<ReloadAnswer>];
+  };
+  const { answer, restarted } = await followRestarts<ReloadAnswer>(request, quiet, "reload");
+  if (!answer) throw new CliError("gw ended the reload without an answer", 1, "see gw logs");
   return { answer, restarted };
 }

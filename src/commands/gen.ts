@@ -1,18 +1,21 @@
 import { displayPath } from "../cli/display-path.ts";
-import { instanceYamlPath, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
+import { instanceYamlPath, withInstanceKeys } from "../instances/index.ts";
+import { syncInstanceFiles } from "./_instance-files.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { loadValidConfig } from "./_config.ts";
 
 export default defineGwCommand({
-  meta: { name: "gen", description: "write instances/NAME.yaml for every instance gw starts" },
+  meta: { name: "gen", description: "write instances/NAME.yaml for every instance gw starts (while gw up runs this config: by its reload)" },
   args: { ...configArgs, ...jsonArgs, strict: { type: "boolean", description: "refuse on warnings too" } },
   async run({ args }) {
     const config = await withInstanceKeys(await loadValidConfig(args.config, args.strict));
-    const written = new Set(await writeInstanceFiles(config));
+    const outcome = await syncInstanceFiles(config, !!args.json);
+    const written = new Set(outcome.written);
     const files = config.instances.filter((i) => i.managed).map((i) => ({ instance: i.name, file: instanceYamlPath(config, i) }));
     if (args.json) return printJson(files.map((f) => ({ ...f, changed: written.has(f.file) })), true);
     for (const f of files) console.log(`${written.has(f.file) ? "wrote    " : "unchanged"} ${displayPath(f.file)}`);
     const external = config.instances.filter((i) => !i.managed).map((i) => i.name);
     if (external.length) console.log(`(no YAML for ${external.join(", ")}: given by url, not started by gw)`);
+    if (outcome.by) console.log(`(the running gw ${outcome.by.kind} (pid ${outcome.by.pid}) runs this config: ${outcome.by.kind === "up" ? "these are the files of its reload, so its gateway and instances agree" : "it writes these files itself when it reloads"})`);
   },
 });

@@ -1,5 +1,6 @@
 import { CliError } from "../cli/errors.ts";
-import { withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
+import { withInstanceKeys } from "../instances/index.ts";
+import { syncInstanceFiles } from "./_instance-files.ts";
 import { loginArgv, LOGIN_PROVIDERS, runLogin } from "../supervisor/login.ts";
 import { loadValidConfig } from "./_config.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
@@ -20,7 +21,8 @@ export default defineGwCommand({
     if (!inst) throw new CliError(`no instance '${args.name}' in ${config.file}`, 1, `instances: ${config.instances.map((i) => i.name).join(", ")}`);
     if (!inst.managed) throw new CliError(`instance '${inst.name}' is given by url; gw does not run it`, 1, "log in on the machine that runs it");
     const argv = loginArgv(config, inst, args.provider, args.browser, process.env, args["project-id"]);
-    await writeInstanceFiles(config);
+    // The login runs CLIProxyAPI on the instance's own file: the config's, or the running gw's reload refuses it.
+    await syncInstanceFiles(config, false);
     console.log(typedIn(await runLogin(config, inst, args.provider, argv, process.env)));
   },
 });

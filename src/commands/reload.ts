@@ -1,9 +1,8 @@
-import { CliError } from "../cli/errors.ts";
-import { controlJson, controlRequest, ndjsonLines, type ReloadAnswer } from "../supervisor/control.ts";
+import { controlJson } from "../supervisor/control.ts";
 import type { InstanceState } from "../supervisor/instance.ts";
 import type { StatusReport } from "../supervisor/status.ts";
 import { targetPaths } from "../supervisor/target.ts";
-import { followRestarts, type RestartLine } from "./_restarts.ts";
+import { followReload } from "./_restarts.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { typedIn } from "../supervisor/self.ts";
 
@@ -15,15 +14,7 @@ export default defineGwCommand({
   args: { ...configArgs, ...jsonArgs },
   async run({ args }) {
     const paths = targetPaths(args.config);
-    // An instance the reload relaunches is drained first (up to shutdown_grace_ms): its progress
-    // comes as gw restart's does, one line per step, before the answer. A gw from before progress
-    // lines answers with the JSON alone.
-    const request = async () => {
-      const res = await controlRequest(paths, "/reload", { method: "POST" });
-      return res.headers.get("content-type")?.includes("ndjson") ? ndjsonLines<RestartLine<ReloadAnswer>>(res.body!) : [(await res.json()) as RestartLine<ReloadAnswer>];
-    };
-    const { answer: r, restarted } = await followRestarts<ReloadAnswer>(request, !!args.json, "reload");
-    if (!r) throw new CliError("gw ended the reload without an answer", 1, "see gw logs");
+    const { answer: r, restarted } = await followReload(paths, !!args.json);
     // The config is in force either way; an instance of it that is not running is still something
     // to fix, so a script sees it as gw restart's caller does: exit 1. Heard as the reload's work,
     // or — when the file watcher applied the same edit first and its work has ended — from status.

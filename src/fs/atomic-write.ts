@@ -1,16 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from "./private.ts";
+import { removeStaleTempsOf, tempPathFor } from "./temp-files.ts";
 
-/**
- * A fresh name beside `path` for a temp file. Unpredictable, and always created with O_EXCL
- * ("wx"): a link planted under the name would be refused, never written through.
- */
-export function tempPathFor(path: string): string {
-  return `${path}.tmp-${randomBytes(9).toString("base64url")}`;
-}
+export { tempPathFor } from "./temp-files.ts";
 
 /**
  * Write via a temp file in the same directory and rename it into place, so a reader (or
@@ -19,6 +13,7 @@ export function tempPathFor(path: string): string {
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
+  removeStaleTempsOf(path);
   const tmp = await stageFile(path, data, mode);
   try {
     await rename(tmp, path);
@@ -51,6 +46,7 @@ export async function stageFile(path: string, data: string | Uint8Array, mode: n
  */
 export function replaceFileSync(path: string, write: (tmp: string) => void, mode?: number): void {
   mkdirSync(dirname(path), { recursive: true });
+  removeStaleTempsOf(path);
   const tmp = tempPathFor(path);
   try {
     write(tmp);

@@ -4,6 +4,7 @@ import { CliError } from "../cli/errors.ts";
 import { displayPath } from "../cli/display-path.ts";
 import type { Config, InstanceConfig } from "../config/types.ts";
 import { stageFile } from "../fs/atomic-write.ts";
+import { removeStaleTemps } from "../fs/temp-files.ts";
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../fs/private.ts";
 import { fsWhy } from "../fs/why.ts";
 import { instanceYaml } from "./yaml.ts";
@@ -57,6 +58,8 @@ async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
       throw fileError(err, `cannot make the auth dir of instance '${inst.name}'`, inst.authDir, `fix [instances.${inst.name}] auth_dir, or move what is in the way`);
     });
   }
+  // What a gw, gen or login killed between stage and rename left (temp-files.ts), an old instance's too.
+  removeStaleTemps(join(config.dir, "instances"), (file) => file.endsWith(".yaml"));
   const changed: { path: string; text: string }[] = [];
   for (const r of rendered) {
     const old = Bun.file(r.path);

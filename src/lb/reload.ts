@@ -8,6 +8,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { formatProblem, loadConfig } from "../config/index.ts";
 import type { Config, Problem } from "../config/types.ts";
+import { CliError } from "../cli/errors.ts";
 import { ReloadRefused } from "./exposure.ts";
 import { typed } from "../supervisor/self.ts";
 
@@ -82,7 +83,8 @@ export function createReloader<W = never>(opts: ReloaderOptions<W>): Reloader<W>
     } catch (e) {
       // Said in the log and handed back, so `gw reload` prints why and exits 1.
       const err = e as Error;
-      const hint = err instanceof ReloadRefused ? err.hint : undefined;
+      // The fix, where the refusal names one (a file gw cannot write says what to change).
+      const hint = err instanceof ReloadRefused || err instanceof CliError ? err.hint : undefined;
       const why: Problem = { severity: "error", file, line: 0, col: 0, path: err instanceof ReloadRefused ? "global.api_keys" : "", message: err instanceof ReloadRefused ? err.message : `config reload failed while applying it: ${err.message}`, hint };
       log.error(formatProblem(why));
       return { ok: false, problems: [why, ...problems] };

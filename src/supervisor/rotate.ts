@@ -9,7 +9,7 @@
 import { constants as C } from "node:fs";
 import { link, rename, rm, unlink } from "node:fs/promises";
 import { type FileHandle } from "node:fs/promises";
-import { tempPathFor } from "../fs/atomic-write.ts";
+import { removeStaleTempsOf, tempPathFor } from "../fs/temp-files.ts";
 import { openNoFollow, PRIVATE_FILE_MODE, UnsafePathError } from "../fs/private.ts";
 
 /** Rotate `file` when it has grown past maxBytes: X.log → X.log.1 → … → X.log.keep (dropped after). */
@@ -46,6 +46,7 @@ const CHUNK = 1 << 20;
 
 /** A private copy of the log beside `to`, under a fresh exclusive name; returns that name. */
 async function copyOf(from: FileHandle, to: string): Promise<string> {
+  removeStaleTempsOf(to); // a copy a killed gw left (temp-files.ts)
   const tmp = tempPathFor(to);
   const out = await openNoFollow(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL);
   try {

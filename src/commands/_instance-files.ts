@@ -1,0 +1,81 @@
+// The instance files for gw gen and gw login. While a gw serves this directory, instances/*.yaml
+// are its own: CLIProxyAPI hot-reloads them, so a file written here would hand the running
+// instances a config that gw refused, or half-apply one it would take (the instances on the new
+// config, the gateway routing by the old). Then the running gw writes them, by its own reload
+// (gateway and files: both or neither), and with no gw running they are written here.
+import { readFile } from "node:fs/promises";
+import { displayPath } from "../cli/display-path.ts";
+import { CliError } from "../cli/errors.ts";
+import type { Config } from "../config/types.ts";
+import { instanceYaml, instanceYamlPath, writeInstanceFiles } from "../instances/index.ts";
+import { controlJson, NotRunningError } from "../supervisor/control.ts";
+import { gwPaths } from "../supervisor/paths.ts";
+import { listRunning } from "../supervisor/registry.ts";
+import { typed } from "../supervisor/self.ts";
+import type { StatusReport } from "../supervisor/status.ts";
+import { followReload } from "./_restarts.ts";
+
+export interface InstanceFilesOutcome {
+  /** The files whose bytes this command changed (by its own write, or the running gw's reload). */
+  readonly written: string[];
+  /** The gw that wrote them, when one runs this config. */
+  readonly by?: { readonly kind: "up" | "lb"; readonly pid: number };
+}
+
+/**
+ * Make instances/*.yaml those of `config` (keyed; loaded from its file just now), or fail with
+ * one line and nothing written. `quiet`: no progress lines (--json).
+ */
+export async function syncInstanceFiles(config: Config, quiet: boolean): Promise<InstanceFilesOutcome> {
+  const paths = gwPaths(config.dir);
+  const status = await controlJson<StatusReport>(paths, "/status").catch((err: unknown) => {
+    if (err instanceof NotRunningError) return null;
+    throw err;
+  });
+  if (status) return reloadRunning(config, status, quiet);
+  const lb = (await listRunning()).find((g) => g.kind === "lb" && g.config === config.file);
+  if (lb) return checkLbFiles(config, lb.pid);
+  return { written: await writeInstanceFiles(config) };
+}
+
+/** The running gw up reloads its config and writes the files itself; a refusal writes nothing. */
+async function reloadRunning(config: Config, status: StatusReport, quiet: boolean): Promise<InstanceFilesOutcome> {
+  const who = `the running gw (pid ${status.pid})`;
+  if (status.file !== config.file) {
+    // Its instances read the same instances/*.yaml: this config's files would replace theirs.
+    throw new CliError(
+      `${who} serves ${displayPath(status.file)} from this directory, and its instances read the files ${displayPath(config.file)} would write; nothing was written`,
+      1,
+      `stop it first (${typed(`gw down -c ${status.file}`)}), or give this config a directory of its own`,
+    );
+  }
+  const files = managedFiles(config);
+  const before = await Promise.all(files.map(readOrNull));
+  const { answer } = await followReload(gwPaths(config.dir), quiet);
+  if (!answer.ok) {
+    const why = answer.problems.find((p) => p.includes("  error: ")) ?? answer.problems[0] ?? "the reload failed";
+    throw new CliError(`${who} did not take this config, so no instance file was written: ${why}`);
+  }
+  const after = await Promise.all(files.map(readOrNull));
+  return { written: files.filter((_, i) => after[i] !== before[i]), by: { kind: "up", pid: status.pid } };
+}
+
+/**
+ * A gw lb has no control socket to ask: it reloads on every save (and SIGHUP) and writes the
+ * files itself. Either they already are this config's, or it has not taken it; never written here.
+ */
+async function checkLbFiles(config: Config, pid: number): Promise<InstanceFilesOutcome> {
+  const managed = config.instances.filter((i) => i.managed);
+  const current = await Promise.all(managed.map((i) => readOrNull(instanceYamlPath(config, i))));
+  const stale = managed.filter((inst, i) => current[i] !== instanceYaml(config, inst)).map((i) => i.name);
+  if (stale.length === 0) return { written: [], by: { kind: "lb", pid } };
+  throw new CliError(
+    `gw lb (pid ${pid}) serves this config and writes its instance files when it reloads; those of ${stale.join(", ")} are not this config's yet, so nothing was written — it refused the edit (its log says why) or has not reloaded yet`,
+    1,
+    `fix the edit it refused, or let it reload (kill -HUP ${pid}), then run this again`,
+  );
+}
+
+const managedFiles = (config: Config) => config.instances.filter((i) => i.managed).map((i) => instanceYamlPath(config, i));
+
+const readOrNull = (path: string) => readFile(path, "utf8").catch(() => null);

@@ -1,0 +1,60 @@
+// gw's temp files: the name a file is written under beside its place before the rename, and the
+// cleaning of those a killed writer left behind (between its stage and its rename). Cleaning must
+// never take the file of a writer that is between the two right now, in this process or another:
+// only gw's own temp names go, only regular files (a link is neither followed nor removed), and
+// only when older than any stage-to-rename can take.
+import { randomBytes } from "node:crypto";
+import { lstatSync, readdirSync, rmSync, type Stats } from "node:fs";
+import { basename, dirname, join } from "node:path";
+
+/** 9 random bytes, base64url: 12 characters. */
+const TEMP_NAME = /^(.+)\.tmp-[A-Za-z0-9_-]{12}$/;
+
+/**
+ * A fresh name beside `path` for a temp file. Unpredictable, and always created with O_EXCL
+ * ("wx"): a link planted under the name would be refused, never written through.
+ */
+export function tempPathFor(path: string): string {
+  return `${path}.tmp-${randomBytes(9).toString("base64url")}`;
+}
+
+/**
+ * Past this age a temp file's writer is gone: gw renames a temp file within moments of writing it
+ * (a reload stages every instance file, swaps the gateway, renames). An hour is room for a machine
+ * that stalls — swapping, suspended — and a leftover harms nothing meanwhile.
+ */
+export const STALE_TEMP_MS = 60 * 60_000;
+
+/** Whether directory entry `name` is a temp file a killed writer left (pure). `ours`: the file names whose temp files may go. */
+export function isStaleTemp(name: string, st: Pick<Stats, "isFile" | "mtimeMs">, now: number, ours: (file: string) => boolean): boolean {
+  const m = TEMP_NAME.exec(name);
+  return m !== null && ours(m[1]!) && st.isFile() && now - st.mtimeMs > STALE_TEMP_MS;
+}
+
+/**
+ * Remove the stale temp files of `ours` in `dir`; the names removed. Never fails: a directory
+ * that cannot be read, or a file gone meanwhile (its writer renamed it), is left alone.
+ * Synchronous, so gw install (sync) and every async writer share it; it reads one directory.
+ */
+export function removeStaleTemps(dir: string, ours: (file: string) => boolean, now = Date.now()): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => TEMP_NAME.test(n));
+  } catch {
+    return [];
+  }
+  const gone: string[] = [];
+  for (const n of names) {
+    try {
+      if (!isStaleTemp(n, lstatSync(join(dir, n)), now, ours)) continue;
+      rmSync(join(dir, n)); // unlink removes the name, whatever it is by now: never a link's target
+      gone.push(n);
+    } catch {
+      // gone meanwhile, or not this user's to remove: left alone
+    }
+  }
+  return gone;
+}
+
+/** Those a killed writer of `path` left beside it: called before it is written again. */
+export const removeStaleTempsOf = (path: string) => removeStaleTemps(dirname(path), (file) => file === basename(path));
