@@ -126,7 +126,8 @@ export class EventSplitter {
  * `error` event, a payload with a top-level `error`, Responses' `response.failed`), `end` (OpenAI's
  * `data: [DONE]`; CLIProxyAPI sends it alone when its upstream sent nothing), `opening`
  * (keep-alives and handshakes that carry no output: Anthropic message_start / content_block_start /
- * ping, Responses created / in_progress / *.added, an OpenAI chunk with only the role), else content.
+ * ping, Responses created / in_progress / *.added (a reasoning item's summary part too), an OpenAI
+ * chunk with only the role), else content.
  */
 export function judgeEvent(ev: SseEvent): "opening" | "content" | "end" | { readonly status: number } {
   if (ev.name === "error" || ev.name === "response.failed") return { status: errorStatus(parseObject(ev.data)) };
@@ -275,6 +276,10 @@ const OPENING_NAMES = new Set([
   "response.in_progress",
   "response.output_item.added",
   "response.content_part.added",
+  // A reasoning item's empty summary part, which Codex and CLIProxyAPI's translators send before
+  // its first delta: content, it let a thinking-first stream's handshake go, and an error right
+  // after it reached the client instead of failing over.
+  "response.reasoning_summary_part.added",
 ]);
 
 /** Error names of the Anthropic, OpenAI, Responses and Google APIs (and CLIProxyAPI's codes). */

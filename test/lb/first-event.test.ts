@@ -13,6 +13,9 @@ describe("judgeEvent", () => {
     expect(judgeEvent(ev("", ""))).toBe("opening"); // `: keep-alive`
     expect(judgeEvent(ev("response.created", {}))).toBe("opening");
     expect(judgeEvent(ev("", { type: "response.in_progress" }))).toBe("opening");
+    // A reasoning item opens with an empty summary part before its first delta (Codex, CLIProxyAPI's translators).
+    expect(judgeEvent(ev("response.reasoning_summary_part.added", { part: { type: "summary_text", text: "" } }))).toBe("opening");
+    expect(judgeEvent(ev("response.reasoning_summary_text.delta", { delta: "Let me" }))).toBe("content");
     const role = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] };
     expect(judgeEvent(ev("", role))).toBe("opening");
     // Relays' role chunks carry empty fields of their own (OpenRouter, DeepSeek).
