@@ -1,7 +1,9 @@
 // The tool call a `tool` answer makes (pure): the request's first declared tool, with arguments
 // that fit its input schema's required properties — unless the conversation's last message is
 // that tool's result, so that a client running the tool gets text next and its loop ends.
-// Each API family declares tools and returns results in its own shape.
+// Each API family declares tools and returns results in its own shape. A tool marked
+// `defer_loading` (tool search: Claude Code 2.1.33x declares a DeferredToolPlaceholder first)
+// is not one a model can call before it is loaded, so it is passed over.
 
 export interface ToolCall {
   name: string;
@@ -28,17 +30,17 @@ interface Declared {
 
 const READERS: Record<ToolFamily, (body: Obj) => Declared | undefined> = {
   anthropic(body) {
-    const t = first(body.tools);
+    const t = firstTool(body.tools);
     const last = lastOf(body.messages);
     const results = Array.isArray(last?.content) ? (last.content as Obj[]) : [];
     return t && declared(t.name, t.input_schema, results.some((b) => b?.type === "tool_result"));
   },
   chat(body) {
-    const f = object(first(body.tools)?.function);
+    const f = object(firstTool(body.tools)?.function);
     return f && declared(f.name, f.parameters, lastOf(body.messages)?.role === "tool");
   },
   responses(body) {
-    const t = first(body.tools);
+    const t = firstTool(body.tools);
     return t && declared(t.name, t.parameters, lastOf(body.input)?.type === "function_call_output");
   },
   gemini(body) {
@@ -78,4 +80,6 @@ function sampleOf(p: Obj | undefined): unknown {
 
 const object = (v: unknown): Obj | undefined => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : undefined);
 const first = (v: unknown): Obj | undefined => (Array.isArray(v) ? object(v[0]) : undefined);
+/** The first tool a model can call now: not deferred. */
+const firstTool = (v: unknown): Obj | undefined => (Array.isArray(v) ? v.map(object).find((t) => t && t.defer_loading !== true) : undefined);
 const lastOf = (v: unknown): Obj | undefined => (Array.isArray(v) ? object(v[v.length - 1]) : undefined);

@@ -13,6 +13,10 @@ describe("toolCallFor", () => {
     expect(toolCallFor("chat", { tools: [{ type: "function", function: { name: "Bash", parameters: SCHEMA } }], messages: [] })).toEqual(call);
     expect(toolCallFor("responses", { tools: [{ type: "function", name: "Bash", parameters: SCHEMA }], input: "hi" })).toEqual(call);
     expect(toolCallFor("gemini", { tools: [{ functionDeclarations: [{ name: "Bash", parametersJsonSchema: SCHEMA }] }], contents: [] })).toEqual(call);
+    // A deferred tool cannot be called before tool search loads it (Claude Code's placeholder comes first).
+    const deferred = { name: "DeferredToolPlaceholder", input_schema: { type: "object", properties: {} }, defer_loading: true };
+    expect(toolCallFor("anthropic", { tools: [deferred, { name: "Bash", input_schema: SCHEMA }], messages: [] })).toEqual(call);
+    expect(toolCallFor("anthropic", { tools: [deferred], messages: [] })).toBeUndefined();
   });
 
   test("no tool declared, or its result last: no call (text)", () => {
