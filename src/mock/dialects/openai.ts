@@ -9,10 +9,12 @@ import { type Answer, mockId } from "../answer.ts";
 import { baseErrorBody, type ErrorText } from "../errors.ts";
 import { type Dialect, sseData } from "./types.ts";
 
+/** The thought counts in the completion, and again as its reasoning_tokens (the translator copies Codex's output_tokens_details). */
 const usage = (a: Answer) => ({
   prompt_tokens: a.inputTokens,
   completion_tokens: a.outputTokens,
   total_tokens: a.inputTokens + a.outputTokens,
+  ...(a.thinking ? { completion_tokens_details: { reasoning_tokens: 1 } } : {}),
 });
 
 const callId = (a: Answer) => mockId("call_", a);
