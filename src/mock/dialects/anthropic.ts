@@ -87,7 +87,8 @@ export const anthropic: Dialect = {
     ];
     return {
       frames,
-      firstContent: 3,
+      // A tool-first stream's empty input delta is handshake too: its content starts with the input.
+      firstContent: a.tool && !a.thinking ? 4 : 3,
       errorFrame: error && `event: error\ndata: ${claudeErrorBody(error)}\n\n`,
     };
   },

@@ -1,9 +1,10 @@
 // Answers that open with a thinking block or a tool call (`gw mock`'s `think` and `tool` knobs, in
 // CLIProxyAPI's shapes) through gw: each official SDK's stream helper assembles the call and the
-// thinking whole; gw's first-event hold takes their openings (content_block_start tool_use,
-// output_item.added reasoning / function_call, reasoning_summary_part.added) for handshake, so an
-// error event before their first delta still fails over, unseen — and one after it stays in the
-// stream; usage is read from such answers.
+// thinking whole; gw's first-event hold takes their openings (content_block_start tool_use and its
+// empty first input_json_delta, output_item.added reasoning / function_call,
+// reasoning_summary_part.added) for handshake, so an error event before their first delta with
+// something in it still fails over, unseen — and one after it stays in the stream; usage is read
+// from such answers.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type Anthropic from "@anthropic-ai/sdk";
 import { FunctionCallingConfigMode, Type } from "@google/genai";
@@ -181,11 +182,11 @@ describe("an error before the first delta of a tool-first or thinking-first stre
     }
   }
 
-  test("an error after the tool call's first input delta reaches the client: no retry", async () => {
+  test("an error after the first piece of the tool call's input reaches the client: no retry", async () => {
     const b0 = rig.hits("b");
     const r = await streamed("anthropic", "late.tool");
     expect([r.attempts, rig.hits("b") - b0]).toEqual(["1", 0]);
-    expect(r.text).toContain('"type":"input_json_delta"');
+    expect(r.text).toContain('"partial_json":"{\\"city');
     expect(r.text).toContain("event: error");
   });
 });
