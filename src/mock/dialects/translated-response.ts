@@ -10,11 +10,13 @@
 // response.completed and the non-streamed JSON echo the request, and only the fields it had,
 // coerced as gjson reads them (…String(), Int(), Bool(), Float(), Value()), in the translators'
 // order. Every key sjson sets that the template lacks goes last, so the streamed object ends with
-// output and usage after the echo; the non-streamed templates put them elsewhere.
+// output and usage after the echo; the non-streamed templates put them elsewhere. A reasoning item
+// (`think`) goes first and a function_call item (`tool`) replaces the message (response-items.ts).
 
 import { stripThinking } from "../catalog.ts";
 import type { ToolCall } from "../tool-call.ts";
 import type { Upstream } from "../upstream.ts";
+import { goBool, goFloat, goInt, goString, goValue } from "./gjson-read.ts";
 import { functionCallEvents, functionCallItem, reasoningEvents, reasoningItem, type Thinking } from "./response-items.ts";
 
 type Obj = Readonly<Record<string, unknown>>;
@@ -200,38 +202,4 @@ function chatTool(t: unknown): unknown[] {
   }
   if (tool.type !== "function") return [];
   return [{ type: "function", function: { name, description: "", parameters: tool.parameters ?? {}, ...description } }];
-}
-
-/** gjson's Result.String(): raw JSON for objects and arrays, "" for null. */
-function goString(v: unknown): string {
-  if (v === null) return "";
-  if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  return JSON.stringify(v);
-}
-
-/** Result.Int(): numbers truncated, strings parsed as integers, true 1, the rest 0. */
-function goInt(v: unknown): number {
-  if (typeof v === "number") return Math.trunc(v);
-  if (typeof v === "string") return /^-?\d+$/.test(v) ? Number(v) : 0;
-  return v === true ? 1 : 0;
-}
-
-/** Result.Float(). */
-function goFloat(v: unknown): number {
-  if (typeof v === "number") return v;
-  if (typeof v === "string") return Number.isFinite(Number(v)) && v.trim() !== "" ? Number(v) : 0;
-  return v === true ? 1 : 0;
-}
-
-/** Result.Bool(): strconv.ParseBool for strings, non-zero for numbers. */
-function goBool(v: unknown): boolean {
-  if (typeof v === "boolean") return v;
-  if (typeof v === "number") return v !== 0;
-  if (typeof v === "string") return ["1", "t", "T", "TRUE", "true", "True"].includes(v);
-  return false;
-}
-
-function goValue(v: unknown): unknown {
-  return v;
 }
