@@ -126,11 +126,14 @@ export class EventSplitter {
  * `error` event, a payload with a top-level `error`, Responses' `response.failed`), `end` (OpenAI's
  * `data: [DONE]`; CLIProxyAPI sends it alone when its upstream sent nothing), `opening`
  * (keep-alives and handshakes that carry no output: Anthropic message_start / content_block_start /
- * ping, Responses created / in_progress / *.added, an OpenAI chunk with only the role), else content.
+ * ping and a tool_use block's empty first input_json_delta, Responses created / in_progress /
+ * *.added (a reasoning item's summary part too), an OpenAI chunk with only the role), else content.
  */
 export function judgeEvent(ev: SseEvent): "opening" | "content" | "end" | { readonly status: number } {
   if (ev.name === "error" || ev.name === "response.failed") return { status: errorStatus(parseObject(ev.data)) };
   if (OPENING_NAMES.has(ev.name)) return "opening";
+  // Parsed only when it may be one: a first text or thinking delta can be long.
+  if (ev.name === "content_block_delta" && ev.data.includes("input_json_delta") && isEmptyInputDelta(parseObject(ev.data))) return "opening";
   if (ev.name) return "content"; // a named event (Anthropic, Responses) needs no parsing
   if (!ev.data) return "opening"; // comment, keep-alive
   if (ev.data === "[DONE]") return "end"; // OpenAI's end of stream: content, if any, came before it
@@ -140,7 +143,7 @@ export function judgeEvent(ev: SseEvent): "opening" | "content" | "end" | { read
   if (type === "error" || type === "response.failed" || (o.error !== undefined && o.error !== null && !o.candidates && !o.choices)) {
     return { status: errorStatus(o) };
   }
-  if (OPENING_NAMES.has(type)) return "opening";
+  if (OPENING_NAMES.has(type) || isEmptyInputDelta(o)) return "opening";
   if (o.object === "chat.completion.chunk" && isRoleOnly(o)) return "opening";
   return "content";
 }
@@ -275,6 +278,10 @@ const OPENING_NAMES = new Set([
   "response.in_progress",
   "response.output_item.added",
   "response.content_part.added",
+  // A reasoning item's empty summary part, which Codex and CLIProxyAPI's translators send before
+  // its first delta: content, it let a thinking-first stream's handshake go, and an error right
+  // after it reached the client instead of failing over.
+  "response.reasoning_summary_part.added",
 ]);
 
 /** Error names of the Anthropic, OpenAI, Responses and Google APIs (and CLIProxyAPI's codes). */
@@ -322,6 +329,15 @@ function parseEvent(block: string): SseEvent {
   return { name, data: data ?? "", size: block.length + 2 };
 }
 
+
+/**
+ * Anthropic's first delta of a tool_use block: `partial_json: ""`, sent as the block opens, before
+ * the model has written any of the input — an overload while it does must still fail over.
+ */
+function isEmptyInputDelta(o: Record<string, unknown> | undefined): boolean {
+  const d = o?.delta as Record<string, unknown> | undefined;
+  return o?.type === "content_block_delta" && d?.type === "input_json_delta" && d.partial_json === "";
+}
 
 /**
  * An OpenAI chunk that only opens the assistant message: no text, tool call or finish yet. Relays

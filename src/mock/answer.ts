@@ -1,6 +1,7 @@
 // The deterministic answer every dialect renders: which instance and which model answered, split
 // into as many content deltas as the request's `events` knob asks for.
 
+import type { ToolCall } from "./tool-call.ts";
 import type { Upstream } from "./upstream.ts";
 
 export interface Answer {
@@ -14,8 +15,10 @@ export interface Answer {
   text: string;
   inputTokens: number;
   outputTokens: number;
-  /** Present when the request asked for thinking (Anthropic renders it as a signed block). */
+  /** Present when the request asked for thinking or the `think` knob did: a signed block before the answer. */
   thinking?: { text: string; signature: string };
+  /** Present for the `tool` knob: the answer is this call, not the text. */
+  tool?: ToolCall;
   /** The request's parsed body, for answers that echo it (the Responses object). */
   request?: Readonly<Record<string, unknown>>;
   /** The executor family that served it: the shape of a Responses answer (upstream.ts). */
@@ -62,6 +65,7 @@ export function makeAnswer(
   thinking = false,
   request?: Readonly<Record<string, unknown>>,
   upstream: Upstream = "codex",
+  tool?: ToolCall,
 ): Answer {
   const pieces = answerPieces(instance, model, events);
   const thought = thinking ? { text: `Thinking as ${model} on ${instance}.`, signature: signatureFor(instance, model) } : undefined;
@@ -74,8 +78,9 @@ export function makeAnswer(
     text: pieces.join(""),
     // A rough 4-bytes-per-token estimate keeps usage deterministic for a given body.
     inputTokens: Math.max(1, Math.ceil(requestBytes / 4)),
-    outputTokens: pieces.length + (thought ? 1 : 0),
+    outputTokens: (tool ? 1 : pieces.length) + (thought ? 1 : 0),
     thinking: thought,
+    tool,
     request,
     upstream,
   };

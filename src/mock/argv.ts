@@ -116,6 +116,9 @@ x-mock-fault (429~gzip), or as -fault. Precedence: model suffix > header > -faul
   cut=N          reset the connection after N events             events=N  answer length
   empty          a stream whose upstream sent nothing: 200 and no events ([DONE] alone on chat;
                  502 on /v1/responses), as CLIProxyAPI answers it
+  think          a signed thinking block first, in every dialect (reasoning item, thought part)
+  tool           call the request's first declared tool instead of answering text (arguments
+                 from its schema's required properties); text once its result is the last message
 
 Answers name the instance and model; /v1/messages with thinking enabled adds a signed thinking
 block (claude#… / gpt#…, Gemini raw), as CLIProxyAPI relays them.

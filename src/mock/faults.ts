@@ -38,6 +38,11 @@
  *                  (chat), or 502 "upstream stream closed before first payload" (Responses)
  *   hang           never answer (until the client goes away)
  *   events=N       number of content deltas (output length)
+ *   think          a signed thinking block (reasoning item, thought part) before the answer, in
+ *                  every dialect; Anthropic requests that enable thinking get one without it
+ *   tool           answer with a call to the request's first declared tool (arguments from its
+ *                  schema's required properties) instead of text — text again once the last
+ *                  message is that tool's result, so a client's tool loop ends
  */
 
 export interface Fault {
@@ -62,6 +67,8 @@ export interface Fault {
   empty: boolean;
   hang: boolean;
   events: number;
+  think: boolean;
+  tool: boolean;
 }
 
 export const NO_FAULT: Readonly<Fault> = Object.freeze({
@@ -80,6 +87,8 @@ export const NO_FAULT: Readonly<Fault> = Object.freeze({
   empty: false,
   hang: false,
   events: 12,
+  think: false,
+  tool: false,
 });
 
 const KIND_BY_STATUS: Record<number, Fault["kind"]> = {
@@ -101,6 +110,9 @@ const NUMERIC: Record<string, keyof Fault> = {
   events: "events",
 };
 
+type Flag = "gzip" | "hang" | "passthrough" | "empty" | "think" | "tool";
+const FLAGS: ReadonlySet<string> = new Set<Flag>(["gzip", "hang", "passthrough", "empty", "think", "tool"]);
+
 export class FaultSpecError extends Error {}
 
 /** Parse `429=30~gzip` into the fields it sets (only those). Throws FaultSpecError on a bad token. */
@@ -119,14 +131,14 @@ export function parseFault(spec: string): Partial<Fault> {
     } else if (key === "sig" && !value) {
       out.status = 400;
       out.kind = "signature";
-    } else if ((key === "gzip" || key === "hang" || key === "passthrough" || key === "empty") && !value) {
-      out[key] = true;
+    } else if (FLAGS.has(key) && !value) {
+      out[key as Flag] = true;
     } else if (key in NUMERIC && value) {
       (out as Record<string, number>)[NUMERIC[key]!] = count(token, value);
     } else {
       throw new FaultSpecError(
         `unknown fault token "${token}" (tokens: 429[=S], 503, 401, 403, sig, 529, NNN, after=N, gzip, passthrough, ` +
-          "slow-first=MS, interval=MS, gap=MS, keepalive=MS, ns-keepalive=MS, cut=N, empty, hang, events=N)",
+          "slow-first=MS, interval=MS, gap=MS, keepalive=MS, ns-keepalive=MS, cut=N, empty, hang, events=N, think, tool)",
       );
     }
   }

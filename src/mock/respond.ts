@@ -8,6 +8,7 @@ import { type ErrorText, errorResponse, faultErrorText, unknownModelText } from 
 import { type Fault, FaultSpecError, resolveFault, splitModel } from "./faults.ts";
 import type { RecordedRequest, StatsRecorder } from "./stats.ts";
 import { newlinesThenBody, playStream, SSE_HEADERS } from "./stream.ts";
+import { type ToolFamily, toolCallFor } from "./tool-call.ts";
 import { type Upstream, upstreamFor } from "./upstream.ts";
 
 export interface Instance {
@@ -25,6 +26,8 @@ export interface ModelRequest {
   bodyBytes: number;
   /** The request enabled extended thinking (Anthropic `thinking.type` enabled or adaptive). */
   thinking?: boolean;
+  /** How this family declares tools, for the `tool` knob (none: the endpoint answers no tool calls). */
+  tools?: ToolFamily;
   /** The parsed body, when it is a JSON object: what a Responses answer echoes. */
   body?: Readonly<Record<string, unknown>>;
   /** Overrides the dialect's JSON answer (count_tokens). */
@@ -95,7 +98,7 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
   if (!mr.stream && ka > 0 && fault.slowFirstMs >= ka) {
     // Go sends the status line with the first keep-alive newline, one interval in.
     await sleep(ka, req.signal);
-    const body = error ? dialect.errorBody(error, false) : (mr.json ?? dialect.json)(makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking, mr.body, upstream));
+    const body = error ? dialect.errorBody(error, false) : (mr.json ?? dialect.json)(answerFor(inst, mr, model, fault, upstream));
     return new Response(newlinesThenBody(fault.slowFirstMs - ka, ka, body, handOff()), { headers: JSON_HEADERS });
   }
   if (fault.slowFirstMs > 0) await sleep(fault.slowFirstMs, req.signal);
@@ -109,8 +112,14 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
     if (typeof empty !== "string") return errorResponse(empty.status, dialect.errorBody(empty, true));
     return new Response(empty, { headers: SSE_HEADERS });
   }
-  const answer = makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking, mr.body, upstream);
+  const answer = answerFor(inst, mr, model, fault, upstream);
   if (!mr.stream) return new Response((mr.json ?? dialect.json)(answer), { headers: JSON_HEADERS });
 
   return new Response(playStream(dialect.stream(answer, error), fault, handOff()), { headers: SSE_HEADERS });
+}
+
+/** The answer the request and its knobs ask for: thinking first when either asks, a tool call for `tool`. */
+function answerFor(inst: Instance, mr: ModelRequest, model: string, fault: Readonly<Fault>, upstream: Upstream) {
+  const tool = fault.tool && mr.tools ? toolCallFor(mr.tools, mr.body ?? {}) : undefined;
+  return makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking || fault.think, mr.body, upstream, tool);
 }

@@ -11,6 +11,7 @@ import { openaiChat } from "./dialects/openai.ts";
 import { isCodexClient, responses, responsesForCodex } from "./dialects/responses.ts";
 import type { Dialect } from "./dialects/types.ts";
 import { type Instance, type ModelRequest, respond } from "./respond.ts";
+import type { ToolFamily } from "./tool-call.ts";
 
 interface PostRoute {
   dialect: Dialect;
@@ -20,13 +21,15 @@ interface PostRoute {
   refuse?: ModelRequest["refuse"];
   /** Whether `"stream": true` streams; "refuse" answers 400 instead (compact). */
   streams: boolean | "refuse";
+  /** How its requests declare tools (the `tool` knob's call). */
+  tools?: ToolFamily;
 }
 
 const POST_ROUTES: Record<string, PostRoute> = {
-  "/v1/messages": { dialect: anthropic, streams: true },
+  "/v1/messages": { dialect: anthropic, streams: true, tools: "anthropic" },
   "/v1/messages/count_tokens": { dialect: anthropic, json: countTokens, streams: false },
-  "/v1/chat/completions": { dialect: openaiChat, streams: true },
-  "/v1/responses": { dialect: responses, codex: responsesForCodex, streams: true },
+  "/v1/chat/completions": { dialect: openaiChat, streams: true, tools: "chat" },
+  "/v1/responses": { dialect: responses, codex: responsesForCodex, streams: true, tools: "responses" },
   // Codex's remote compaction; the handler refuses a stream before looking at the model (Compact).
   // What answers is the serving executor's: the upstream's compaction object, or a refusal.
   "/v1/responses/compact": { dialect: responses, json: compactionJson, refuse: compactRefusal, streams: "refuse" },
@@ -113,7 +116,7 @@ function routeRequest(inst: Instance, apiKeys: ReadonlySet<string>, safeMode: ()
       if (stream && route.streams === "refuse") return answered(ginJson(COMPACT_STREAM, 400));
       const thinking = body?.thinking?.type === "enabled" || body?.thinking?.type === "adaptive";
       const dialect = (route.codex && isCodexClient(req.headers) && route.codex) || route.dialect;
-      const mr = { dialect, json: route.json, refuse: route.refuse, model, stream: stream && route.streams === true, bodyBytes: text.length, thinking, body: body ?? undefined };
+      const mr = { dialect, json: route.json, refuse: route.refuse, model, stream: stream && route.streams === true, bodyBytes: text.length, thinking, body: body ?? undefined, tools: route.tools };
       return respond(inst, req, mr, rec);
     }
     const g = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/.exec(path);
@@ -127,6 +130,8 @@ function routeRequest(inst: Instance, apiKeys: ReadonlySet<string>, safeMode: ()
       stream: action === "streamGenerateContent",
       bodyBytes: text.length,
       json: action === "countTokens" ? geminiCountTokens : undefined,
+      body: body ?? undefined,
+      tools: "gemini",
     };
     return respond(inst, req, mr, rec);
   };

@@ -59,11 +59,14 @@ const ROUTES = `
 "g3p" = [{ instance = "b", provider = "antigravity", model = "gemini-3-pro-high", context_window = 1048576 }]
 `;
 
-/** `gw up` on free ports with two `gw mock` instances and ROUTES, api_keys set; `graceMs`: shutdown_grace_ms (the sandbox's 15 s). */
-export async function startMockGateway(key: string, o: { graceMs?: number } = {}): Promise<MockGateway> {
+/**
+ * `gw up` on free ports with two `gw mock` instances and ROUTES (and `routes`, more lines of the
+ * routing table, each ending in a newline), api_keys set; `graceMs`: shutdown_grace_ms (the sandbox's 15 s).
+ */
+export async function startMockGateway(key: string, o: { graceMs?: number; routes?: string } = {}): Promise<MockGateway> {
   const sb = await sandbox([{ name: "a" }, { name: "b" }]);
   const file = join(sb.dir, "gw.toml");
-  let toml = (await Bun.file(sb.file).text()).replace("[global]\n", `[global]\napi_keys = ["${key}"]\n`).replace(/\[routing\][\s\S]*$/, `[routing]\n${ROUTES}`);
+  let toml = (await Bun.file(sb.file).text()).replace("[global]\n", `[global]\napi_keys = ["${key}"]\n`).replace(/\[routing\][\s\S]*$/, `[routing]\n${ROUTES}${o.routes ?? ""}`);
   if (o.graceMs !== undefined) toml = toml.replace(/^shutdown_grace_ms = \d+$/m, `shutdown_grace_ms = ${o.graceMs}`);
   writeFileSync(file, toml);
   const gw = startGw(sb, ["up", "-c", file]);

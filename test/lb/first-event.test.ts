@@ -13,6 +13,13 @@ describe("judgeEvent", () => {
     expect(judgeEvent(ev("", ""))).toBe("opening"); // `: keep-alive`
     expect(judgeEvent(ev("response.created", {}))).toBe("opening");
     expect(judgeEvent(ev("", { type: "response.in_progress" }))).toBe("opening");
+    // A reasoning item opens with an empty summary part before its first delta (Codex, CLIProxyAPI's translators).
+    expect(judgeEvent(ev("response.reasoning_summary_part.added", { part: { type: "summary_text", text: "" } }))).toBe("opening");
+    expect(judgeEvent(ev("response.reasoning_summary_text.delta", { delta: "Let me" }))).toBe("content");
+    // A tool_use block's empty first input delta, named or not; its first piece of input is content.
+    const input = (partial_json: string) => ({ type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json } });
+    expect([judgeEvent(ev("content_block_delta", input(""))), judgeEvent(ev("", input("")))]).toEqual(["opening", "opening"]);
+    expect(judgeEvent(ev("content_block_delta", input("{\"q")))).toBe("content");
     const role = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] };
     expect(judgeEvent(ev("", role))).toBe("opening");
     // Relays' role chunks carry empty fields of their own (OpenRouter, DeepSeek).

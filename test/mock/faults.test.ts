@@ -28,6 +28,7 @@ describe("parseFault", () => {
       hang: true,
     });
     expect(parseFault("529~after=2")).toEqual({ status: 529, kind: "overloaded", after: 2 });
+    expect(parseFault("think~tool~empty")).toEqual({ think: true, tool: true, empty: true });
     expect(parseFault("")).toEqual({});
   });
 
@@ -36,6 +37,7 @@ describe("parseFault", () => {
     ["cut=x", "fault token \"cut=x\" needs a whole number"],
     ["cut", "unknown fault token \"cut\""],
     ["gzip=1", "unknown fault token \"gzip=1\""],
+    ["tool=Bash", "unknown fault token \"tool=Bash\""],
     ["200", "unknown fault token \"200\""],
   ])("%s is rejected", (spec, message) => {
     expect(() => parseFault(spec)).toThrow(FaultSpecError);

@@ -1,19 +1,23 @@
 // Gemini: POST /v1beta/models/{model}:generateContent and :streamGenerateContent (CLIProxyAPI
 // frames the stream as `data:` SSE both with alt=sse and without alt), and :countTokens.
 // Errors use CLIProxyAPI's common builder, not Google's {"error":{"code","status"}} shape.
+// CLIProxyAPI passes Gemini's answers through (gemini_gemini_response.go), so thinking (`think`)
+// is Gemini's own: a `thought: true` text part first, its thoughtSignature on the first part of
+// the answer, thoughtsTokenCount beside candidatesTokenCount; a tool call (`tool`) is one
+// functionCall part, whole in one chunk, finishReason STOP as for text.
 
 import type { Answer } from "../answer.ts";
 import { baseErrorBody, type ErrorText } from "../errors.ts";
 import { type Dialect, sseData } from "./types.ts";
 
-const usage = (a: Answer) => ({
-  promptTokenCount: a.inputTokens,
-  candidatesTokenCount: a.outputTokens,
-  totalTokenCount: a.inputTokens + a.outputTokens,
-});
+function usage(a: Answer) {
+  const thoughts = a.thinking ? 1 : 0;
+  const counts = { promptTokenCount: a.inputTokens, candidatesTokenCount: a.outputTokens - thoughts, totalTokenCount: a.inputTokens + a.outputTokens };
+  return thoughts ? { ...counts, thoughtsTokenCount: thoughts } : counts;
+}
 
-function chunk(a: Answer, text: string, last: boolean) {
-  const candidate: Record<string, unknown> = { content: { role: "model", parts: [{ text }] }, index: 0 };
+function chunk(a: Answer, parts: object[], last: boolean) {
+  const candidate: Record<string, unknown> = { content: { role: "model", parts }, index: 0 };
   if (last) candidate.finishReason = "STOP";
   return {
     candidates: [candidate],
@@ -23,13 +27,24 @@ function chunk(a: Answer, text: string, last: boolean) {
   };
 }
 
+/** The answer's parts, one per chunk when streamed: the thought, then the call or the text pieces (the signature on the first). */
+function partsOf(a: Answer, pieces: readonly string[]): object[] {
+  const thought = a.thinking ? [{ text: a.thinking.text, thought: true }] : [];
+  const signed = a.thinking ? { thoughtSignature: a.thinking.signature } : {};
+  if (a.tool) return [...thought, { functionCall: { name: a.tool.name, args: JSON.parse(a.tool.arguments) }, ...signed }];
+  return [...thought, ...pieces.map((text, i) => (i === 0 ? { text, ...signed } : { text }))];
+}
+
 export const gemini: Dialect = {
   errorBody: baseErrorBody,
   emptyStream: "",
-  json: (a) => JSON.stringify(chunk(a, a.text, true)),
+  json: (a) => {
+    const parts = partsOf(a, [a.text]);
+    return JSON.stringify(chunk(a, parts, true));
+  },
   stream(a, error?: ErrorText) {
-    const n = a.pieces.length;
-    const frames = a.pieces.map((text, i) => sseData(chunk(a, text, i === n - 1)));
+    const parts = partsOf(a, a.pieces);
+    const frames = parts.map((part, i) => sseData(chunk(a, [part], i === parts.length - 1)));
     return { frames, firstContent: 0, errorFrame: error && `event: error\ndata: ${baseErrorBody(error)}\n\n` };
   },
 };

@@ -1,15 +1,39 @@
 // OpenAI Chat Completions: POST /v1/chat/completions. Streams are `data:` chunks, a final chunk
-// with finish_reason, a usage chunk with empty choices, then `data: [DONE]`.
+// with finish_reason, a usage chunk with empty choices, then `data: [DONE]`. Thinking (`think`)
+// comes as reasoning_content deltas ending in "\n\n" and a tool call (`tool`) as tool_calls
+// deltas — its id, type and name first, then the arguments — with finish_reason tool_calls, as
+// CLIProxyAPI's translators write them (codex_openai_response.go: reasoning_summary_text.delta /
+// .done, output_item.added function_call, function_call_arguments.delta).
 
 import { type Answer, mockId } from "../answer.ts";
 import { baseErrorBody, type ErrorText } from "../errors.ts";
 import { type Dialect, sseData } from "./types.ts";
 
+/** The thought counts in the completion, and again as its reasoning_tokens (the translator copies Codex's output_tokens_details). */
 const usage = (a: Answer) => ({
   prompt_tokens: a.inputTokens,
   completion_tokens: a.outputTokens,
   total_tokens: a.inputTokens + a.outputTokens,
+  ...(a.thinking ? { completion_tokens_details: { reasoning_tokens: 1 } } : {}),
 });
+
+const callId = (a: Answer) => mockId("call_", a);
+
+function message(a: Answer) {
+  const reasoning = a.thinking ? { reasoning_content: a.thinking.text } : {};
+  if (!a.tool) return { role: "assistant", content: a.text, ...reasoning };
+  const call = { id: callId(a), type: "function", function: { name: a.tool.name, arguments: a.tool.arguments } };
+  return { role: "assistant", content: null, ...reasoning, tool_calls: [call] };
+}
+
+/** The deltas between the opening chunk and the finish: reasoning, then the text or the tool call. */
+function deltas(a: Answer): object[] {
+  const thinking = a.thinking ? [a.thinking.text, "\n\n"].map((reasoning_content) => ({ role: "assistant", reasoning_content })) : [];
+  if (!a.tool) return [...thinking, ...a.pieces.map((content) => ({ content }))];
+  const opening = { index: 0, id: callId(a), type: "function", function: { name: a.tool.name, arguments: "" } };
+  const args = { index: 0, function: { arguments: a.tool.arguments } };
+  return [...thinking, { role: "assistant", tool_calls: [opening] }, { tool_calls: [args] }];
+}
 
 export const openaiChat: Dialect = {
   errorBody: baseErrorBody,
@@ -20,7 +44,7 @@ export const openaiChat: Dialect = {
       object: "chat.completion",
       created: a.created,
       model: a.model,
-      choices: [{ index: 0, message: { role: "assistant", content: a.text }, finish_reason: "stop" }],
+      choices: [{ index: 0, message: message(a), finish_reason: a.tool ? "tool_calls" : "stop" }],
       usage: usage(a),
     }),
   stream(a, error?: ErrorText) {
@@ -29,8 +53,8 @@ export const openaiChat: Dialect = {
       sseData({ ...head, choices: [{ index: 0, delta, finish_reason: finish }] });
     const frames = [
       chunk({ role: "assistant", content: "" }, null),
-      ...a.pieces.map((content) => chunk({ content }, null)),
-      chunk({}, "stop"),
+      ...deltas(a).map((delta) => chunk(delta, null)),
+      chunk({}, a.tool ? "tool_calls" : "stop"),
       sseData({ ...head, choices: [], usage: usage(a) }),
       "data: [DONE]\n\n",
     ];

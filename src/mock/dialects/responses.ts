@@ -13,6 +13,7 @@
 import { type Answer, mockId } from "../answer.ts";
 import { baseErrorBody, type ErrorText, responsesFailedChunk, responsesStreamError, responsesStreamText } from "../errors.ts";
 import { codexResponse } from "./codex-response.ts";
+import { firstDelta, functionCallEvents, functionCallItem, reasoningEvents, reasoningItem } from "./response-items.ts";
 import { type TranslatedFacts, translatedEvents, translatedJson } from "./translated-response.ts";
 import { type Dialect, sse } from "./types.ts";
 
@@ -21,19 +22,18 @@ type Stage = "created" | "in_progress" | "completed" | "json";
 /** The Codex backend's response object at each stage, echoing the request at every one. */
 function codexObject(a: Answer, stage: Stage) {
   const done = stage === "completed" || stage === "json";
-  const part = { type: "output_text", text: a.text, annotations: [] };
   return codexResponse(a.request ?? {}, {
     id: mockId("resp_", a),
     createdAt: a.created,
     status: done ? "completed" : "in_progress",
     model: a.model,
-    output: done ? [item(a, "completed", [part])] : [],
+    output: done ? codexOutput(a) : [],
     usage: done
       ? {
           input_tokens: a.inputTokens,
           input_tokens_details: { cached_tokens: 0 },
           output_tokens: a.outputTokens,
-          output_tokens_details: { reasoning_tokens: 0 },
+          output_tokens_details: { reasoning_tokens: a.thinking ? 1 : 0 },
           total_tokens: a.inputTokens + a.outputTokens,
         }
       : null,
@@ -51,26 +51,42 @@ function translatedFacts(a: Answer, upstream: TranslatedFacts["upstream"]): Tran
     text: a.text,
     inputTokens: a.inputTokens,
     outputTokens: a.outputTokens,
+    thinking: a.thinking,
+    tool: a.tool,
+    // A translated call keeps its upstream's id: Claude's tool_use id, else a call id.
+    callId: mockId(upstream === "claude" ? "toolu_" : "call_", a),
   };
 }
 
 /** The Codex backend's events as CLIProxyAPI passes them on: numbered from 0. */
 function codexEvents(a: Answer): [string, object][] {
   const itemId = mockId("msg_", a);
-  const at = { item_id: itemId, output_index: 0, content_index: 0 };
+  const index = a.thinking ? 1 : 0;
+  const at = { item_id: itemId, output_index: index, content_index: 0 };
   const part = { type: "output_text", text: a.text, annotations: [] };
-  const events: [string, object][] = [
-    ["response.created", { response: codexObject(a, "created") }],
-    ["response.in_progress", { response: codexObject(a, "in_progress") }],
-    ["response.output_item.added", { output_index: 0, item: item(a, "in_progress", []) }],
+  const text: [string, object][] = [
+    ["response.output_item.added", { output_index: index, item: item(a, "in_progress", []) }],
     ["response.content_part.added", { ...at, part: { ...part, text: "" } }],
     ...a.pieces.map((delta): [string, object] => ["response.output_text.delta", { ...at, delta }]),
     ["response.output_text.done", { ...at, text: a.text }],
     ["response.content_part.done", { ...at, part }],
-    ["response.output_item.done", { output_index: 0, item: item(a, "completed", [part]) }],
+    ["response.output_item.done", { output_index: index, item: item(a, "completed", [part]) }],
+  ];
+  const events: [string, object][] = [
+    ["response.created", { response: codexObject(a, "created") }],
+    ["response.in_progress", { response: codexObject(a, "in_progress") }],
+    ...(a.thinking ? reasoningEvents(mockId("rs_", a), 0, a.thinking, false) : []),
+    ...(a.tool ? functionCallEvents(mockId("fc_", a), mockId("call_", a), index, a.tool) : text),
     ["response.completed", { response: codexObject(a, "completed") }],
   ];
   return events.map(([type, data], i) => [type, { type, sequence_number: i, ...data }]);
+}
+
+/** The finished items: the reasoning, then the message or the call. */
+function codexOutput(a: Answer): unknown[] {
+  const reasoning = a.thinking ? [reasoningItem(mockId("rs_", a), a.thinking)] : [];
+  const part = { type: "output_text", text: a.text, annotations: [] };
+  return [...reasoning, a.tool ? functionCallItem(mockId("fc_", a), mockId("call_", a), a.tool, "completed") : item(a, "completed", [part])];
 }
 
 /**
@@ -100,7 +116,7 @@ function responsesFor(codex: boolean): Dialect {
       // CLIProxyAPI writes a blank line before its own error event.
       const errorFrame =
         error && (codex ? `\nevent: response.failed\ndata: ${responsesFailedChunk(error)}\n\n` : `\nevent: error\ndata: ${responsesStreamError(error)}\n\n`);
-      return { frames, firstContent: 4, errorFrame };
+      return { frames, firstContent: firstDelta(events), errorFrame };
     },
   };
 }

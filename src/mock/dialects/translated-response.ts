@@ -10,10 +10,14 @@
 // response.completed and the non-streamed JSON echo the request, and only the fields it had,
 // coerced as gjson reads them (…String(), Int(), Bool(), Float(), Value()), in the translators'
 // order. Every key sjson sets that the template lacks goes last, so the streamed object ends with
-// output and usage after the echo; the non-streamed templates put them elsewhere.
+// output and usage after the echo; the non-streamed templates put them elsewhere. A reasoning item
+// (`think`) goes first and a function_call item (`tool`) replaces the message (response-items.ts).
 
 import { stripThinking } from "../catalog.ts";
+import type { ToolCall } from "../tool-call.ts";
 import type { Upstream } from "../upstream.ts";
+import { goBool, goFloat, goInt, goString, goValue } from "./gjson-read.ts";
+import { functionCallEvents, functionCallItem, reasoningEvents, reasoningItem, type Thinking } from "./response-items.ts";
 
 type Obj = Readonly<Record<string, unknown>>;
 type Translated = Exclude<Upstream, "codex">;
@@ -29,6 +33,11 @@ export interface TranslatedFacts {
   text: string;
   inputTokens: number;
   outputTokens: number;
+  /** A reasoning item before the answer. */
+  thinking?: Thinking;
+  /** The answer is this call (function_call item `fc_<callId>`), not the text. */
+  tool?: ToolCall;
+  callId: string;
 }
 
 /**
@@ -37,16 +46,21 @@ export interface TranslatedFacts {
  */
 export function translatedEvents(request: Obj, f: TranslatedFacts, pieces: readonly string[]): [string, object][] {
   const itemId = `msg_${f.id}_0`;
-  const at = { item_id: itemId, output_index: 0, content_index: 0 };
-  const events: [string, object][] = [
-    ["response.created", { response: translatedCreated(f) }],
-    ["response.in_progress", { response: translatedInProgress(f) }],
-    ["response.output_item.added", { output_index: 0, item: { id: itemId, type: "message", status: "in_progress", content: [], role: "assistant" } }],
+  const index = f.thinking ? 1 : 0;
+  const at = { item_id: itemId, output_index: index, content_index: 0 };
+  const text: [string, object][] = [
+    ["response.output_item.added", { output_index: index, item: { id: itemId, type: "message", status: "in_progress", content: [], role: "assistant" } }],
     ["response.content_part.added", { ...at, part: textPart("") }],
     ...pieces.map((delta): [string, object] => ["response.output_text.delta", { ...at, delta, logprobs: [] }]),
     ["response.output_text.done", { ...at, text: f.text, logprobs: [] }],
     ["response.content_part.done", { ...at, part: textPart(f.text) }],
-    ["response.output_item.done", { output_index: 0, item: message(itemId, f.text) }],
+    ["response.output_item.done", { output_index: index, item: message(itemId, f.text) }],
+  ];
+  const events: [string, object][] = [
+    ["response.created", { response: translatedCreated(f) }],
+    ["response.in_progress", { response: translatedInProgress(f) }],
+    ...(f.thinking ? reasoningEvents(reasoningId(f), 0, f.thinking, true) : []),
+    ...(f.tool ? functionCallEvents(`fc_${f.callId}`, f.callId, index, f.tool) : text),
     ["response.completed", { response: translatedCompleted(request, f) }],
   ];
   return events.map(([type, data], i) => [type, { type, sequence_number: i + 1, ...data }]);
@@ -65,7 +79,7 @@ export function translatedInProgress(f: TranslatedFacts) {
 /** response.completed's object: the original request's fields (pickRequestJSON), then output and usage. */
 export function translatedCompleted(request: Obj, f: TranslatedFacts) {
   const head = { id: f.id, object: "response", created_at: f.createdAt, status: "completed", background: false, error: null };
-  return { ...head, ...echo(request), output: [message(`msg_${f.id}_0`, f.text)], usage: streamedUsage(f) };
+  return { ...head, ...echo(request), output: output(f, `msg_${f.id}_0`), usage: streamedUsage(f) };
 }
 
 /**
@@ -76,13 +90,13 @@ export function translatedCompleted(request: Obj, f: TranslatedFacts) {
 export function translatedJson(request: Obj, f: TranslatedFacts) {
   const head = { id: f.id, object: "response", created_at: f.createdAt, status: "completed", background: false, error: null, incomplete_details: null };
   // Gemini's non-streamed item id drops the resp_ its response id gained; the others keep the id whole.
-  const output = [message(`msg_${f.upstream === "gemini" ? f.id.replace(/^resp_/, "") : f.id}_0`, f.text)];
-  if (f.upstream === "claude") return { ...head, output, usage: streamedUsage(f), ...echo(request) };
-  if (f.upstream === "gemini") return { ...head, ...echo(request), output, usage: { ...bareUsage(f), output_tokens_details: { reasoning_tokens: 0 } } };
+  const items = output(f, `msg_${f.upstream === "gemini" ? f.id.replace(/^resp_/, "") : f.id}_0`);
+  if (f.upstream === "claude") return { ...head, output: items, usage: streamedUsage(f), ...echo(request) };
+  if (f.upstream === "gemini") return { ...head, ...echo(request), output: items, usage: { ...bareUsage(f), output_tokens_details: { reasoning_tokens: reasoningTokens(f) } } };
   const { input_tokens, output_tokens, total_tokens } = bareUsage(f);
   // EnsureResponsesUsageDetails adds the details a chat usage lacks, after what is there.
-  const usage = { input_tokens, output_tokens, total_tokens, output_tokens_details: { reasoning_tokens: 0 }, input_tokens_details: { cached_tokens: 0 } };
-  return { ...head, ...echo(chatRequest(request, stripThinking(f.model))), output, usage };
+  const usage = { input_tokens, output_tokens, total_tokens, output_tokens_details: { reasoning_tokens: reasoningTokens(f) }, input_tokens_details: { cached_tokens: 0 } };
+  return { ...head, ...echo(chatRequest(request, stripThinking(f.model))), output: items, usage };
 }
 
 /**
@@ -91,7 +105,7 @@ export function translatedJson(request: Obj, f: TranslatedFacts) {
  */
 function streamedUsage(f: TranslatedFacts) {
   const { input_tokens, input_tokens_details, output_tokens, total_tokens } = bareUsage(f);
-  const output_tokens_details = { reasoning_tokens: 0 };
+  const output_tokens_details = { reasoning_tokens: reasoningTokens(f) };
   if (f.upstream === "openai") return { input_tokens, input_tokens_details, output_tokens, total_tokens, output_tokens_details };
   return { input_tokens, input_tokens_details, output_tokens, output_tokens_details, total_tokens };
 }
@@ -105,6 +119,21 @@ const bareUsage = (f: TranslatedFacts) => ({
 
 const textPart = (text: string) => ({ type: "output_text", annotations: [], logprobs: [], text });
 const message = (id: string, text: string) => ({ id, type: "message", status: "completed", content: [textPart(text)], role: "assistant" });
+
+/** The finished items: the reasoning, then the message (named `messageId`) or the call. */
+function output(f: TranslatedFacts, messageId: string): unknown[] {
+  const reasoning = f.thinking ? [reasoningItem(reasoningId(f), f.thinking)] : [];
+  return [...reasoning, f.tool ? functionCallItem(`fc_${f.callId}`, f.callId, f.tool, "completed") : message(messageId, f.text)];
+}
+
+/** `rs_<response id>_<n>`: the thinking is the upstream's first block. */
+const reasoningId = (f: TranslatedFacts) => `rs_${f.id}_0`;
+
+/** Claude's translator estimates reasoning tokens from the thinking's length (a quarter); the others are told a count (the mock's: one). */
+function reasoningTokens(f: TranslatedFacts): number {
+  if (!f.thinking) return 0;
+  return f.upstream === "claude" ? Math.floor(f.thinking.text.length / 4) : 1;
+}
 
 const modelOf = (f: TranslatedFacts) => (f.model ? { model: f.model } : {});
 
@@ -173,38 +202,4 @@ function chatTool(t: unknown): unknown[] {
   }
   if (tool.type !== "function") return [];
   return [{ type: "function", function: { name, description: "", parameters: tool.parameters ?? {}, ...description } }];
-}
-
-/** gjson's Result.String(): raw JSON for objects and arrays, "" for null. */
-function goString(v: unknown): string {
-  if (v === null) return "";
-  if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  return JSON.stringify(v);
-}
-
-/** Result.Int(): numbers truncated, strings parsed as integers, true 1, the rest 0. */
-function goInt(v: unknown): number {
-  if (typeof v === "number") return Math.trunc(v);
-  if (typeof v === "string") return /^-?\d+$/.test(v) ? Number(v) : 0;
-  return v === true ? 1 : 0;
-}
-
-/** Result.Float(). */
-function goFloat(v: unknown): number {
-  if (typeof v === "number") return v;
-  if (typeof v === "string") return Number.isFinite(Number(v)) && v.trim() !== "" ? Number(v) : 0;
-  return v === true ? 1 : 0;
-}
-
-/** Result.Bool(): strconv.ParseBool for strings, non-zero for numbers. */
-function goBool(v: unknown): boolean {
-  if (typeof v === "boolean") return v;
-  if (typeof v === "number") return v !== 0;
-  if (typeof v === "string") return ["1", "t", "T", "TRUE", "true", "True"].includes(v);
-  return false;
-}
-
-function goValue(v: unknown): unknown {
-  return v;
 }
