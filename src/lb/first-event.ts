@@ -127,7 +127,8 @@ export class EventSplitter {
  * `data: [DONE]`; CLIProxyAPI sends it alone when its upstream sent nothing), `opening`
  * (keep-alives and handshakes that carry no output: Anthropic message_start / content_block_start /
  * ping and a tool_use block's empty first input_json_delta, Responses created / in_progress /
- * *.added (a reasoning item's summary part too), an OpenAI chunk with only the role), else content.
+ * *.added (a reasoning item's summary part too), an OpenAI chunk with only the role or a tool
+ * call's name), else content.
  */
 export function judgeEvent(ev: SseEvent): "opening" | "content" | "end" | { readonly status: number } {
   if (ev.name === "error" || ev.name === "response.failed") return { status: errorStatus(parseObject(ev.data)) };
@@ -340,9 +341,12 @@ function isEmptyInputDelta(o: Record<string, unknown> | undefined): boolean {
 }
 
 /**
- * An OpenAI chunk that only opens the assistant message: no text, tool call or finish yet. Relays
- * add empty fields of their own to it (OpenRouter `reasoning: null, reasoning_details: []`,
+ * An OpenAI chunk that only opens the assistant message: no text, tool call input or finish yet.
+ * Relays add empty fields of their own to it (OpenRouter `reasoning: null, reasoning_details: []`,
  * DeepSeek `reasoning_content: ""`): any field but the role counts as empty when null, "" or [].
+ * A tool call's first chunk names it with `arguments: ""` before the model writes any: like
+ * Anthropic's tool_use block start, an opening — an overload while the model writes the input
+ * must still fail over.
  */
 function isRoleOnly(o: Record<string, unknown>): boolean {
   const choices = o.choices;
@@ -351,6 +355,14 @@ function isRoleOnly(o: Record<string, unknown>): boolean {
     const ch = c as Record<string, unknown>;
     if (ch.finish_reason !== null && ch.finish_reason !== undefined) return false;
     const delta = (ch.delta ?? {}) as Record<string, unknown>;
-    return Object.entries(delta).every(([k, v]) => k === "role" || v === "" || v === null || (Array.isArray(v) && v.length === 0));
+    return Object.entries(delta).every(([k, v]) => k === "role" || isEmpty(v) || (k === "tool_calls" && Array.isArray(v) && v.every(isCallNamedOnly)));
   });
+}
+
+const isEmpty = (v: unknown) => v === "" || v === null || (Array.isArray(v) && v.length === 0);
+
+/** A chat tool call's opening chunk: its id, type and name, no arguments yet. */
+function isCallNamedOnly(call: unknown): boolean {
+  const fn = (call as { function?: { arguments?: unknown } } | null)?.function;
+  return typeof fn === "object" && fn !== null && (fn.arguments === undefined || fn.arguments === "");
 }

@@ -35,8 +35,14 @@ describe("judgeEvent", () => {
     expect(judgeEvent(ev("response.output_text.delta", {}))).toBe("content");
     const text = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: "Hi" }, finish_reason: null }] };
     expect(judgeEvent(ev("", text))).toBe("content");
-    const tool = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", tool_calls: [{}] }, finish_reason: null }] };
-    expect(judgeEvent(ev("", tool))).toBe("content");
+    const call = (args?: string) => ({ index: 0, id: "call_1", type: "function", function: { name: "Glob", ...(args === undefined ? {} : { arguments: args }) } });
+    const chunk = (...calls: unknown[]) => ({ object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", tool_calls: calls }, finish_reason: null }] });
+    expect(judgeEvent(ev("", chunk(call('{"pattern"'))))).toBe("content");
+    expect(judgeEvent(ev("", chunk(call(""), call('{"a":1}'))))).toBe("content");
+    expect(judgeEvent(ev("", chunk({ index: 0, id: "call_1" })))).toBe("content"); // no function: not a call's opening we know
+    // The call named, its input not written yet: an opening, as Anthropic's tool_use block start.
+    expect(judgeEvent(ev("", chunk(call(""))))).toBe("opening");
+    expect(judgeEvent(ev("", chunk(call())))).toBe("opening");
     expect(judgeEvent(ev("", { candidates: [{ content: { parts: [{ text: "x" }] } }] }))).toBe("content");
     expect(judgeEvent(ev("", "[DONE]"))).toBe("end");
     expect(judgeEvent(ev("", "not json"))).toBe("content");

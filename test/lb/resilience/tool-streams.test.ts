@@ -33,6 +33,8 @@ beforeAll(() => {
       `"codex.think.tool" = ${one("gpt-a~think~tool")}`,
       `"gemini.think.tool" = ${one("gemini-a~think~tool")}`,
       `"late.tool" = ${pair("claude-a~tool~529~after=1", "claude-b~tool")}`,
+      `"named.tool.chat" = ${pair("claude-a~tool~529~after=1", "claude-b~tool")}`,
+      `"late.tool.chat" = ${pair("claude-a~tool~529~after=2", "claude-b~tool")}`,
       ...["anthropic", "chat", "gemini", "translated"].flatMap((d) => [
         `"failover.tool.${d}" = ${pair("claude-a~tool~529~after=0", "claude-b~tool")}`,
         `"failover.think.${d}" = ${pair("claude-a~think~529~after=0", "claude-b~think")}`,
@@ -181,6 +183,18 @@ describe("an error before the first delta of a tool-first or thinking-first stre
       });
     }
   }
+
+  test("chat: a tool call named with no arguments yet is held too; after its first arguments an error stays", async () => {
+    const named = await streamed("chat", "named.tool.chat");
+    expect([named.attempts, named.target?.slice(0, 2)]).toEqual(["2", "b/"]);
+    expect(named.text).not.toMatch(/"error":\{/);
+    expect(named.text.match(/"name":"get_weather"/g)).toHaveLength(1); // a's opening never reached the client
+    const b0 = rig.hits("b");
+    const late = await streamed("chat", "late.tool.chat");
+    expect([late.attempts, rig.hits("b") - b0]).toEqual(["1", 0]);
+    expect(late.text).toContain('"arguments":"{\\"city');
+    expect(late.text).toMatch(/"error":\{/);
+  });
 
   test("an error after the first piece of the tool call's input reaches the client: no retry", async () => {
     const b0 = rig.hits("b");
