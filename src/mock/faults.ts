@@ -43,9 +43,9 @@
  *   tool[=NAME]    answer with a call to the request's first declared tool, or to the one named
  *                  NAME (arguments from its schema's required properties) instead of text — text
  *                  again once the last message is a tool's result, so a client's tool loop ends.
- *                  NAME picks a harmless tool where the first is not (Gemini CLI declares
- *                  update_topic first; read_file reads a file); a NAME the request does not
- *                  declare gets text
+ *                  NAME picks the tool a test can see run where the first is not it (Gemini
+ *                  CLI 0.61 declares update_topic first; read_file's result shows the file);
+ *                  a NAME the request does not declare gets text
  */
 
 export interface Fault {
