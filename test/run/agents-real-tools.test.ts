@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RecordedRequest } from "../../src/mock/index.ts";
 import { killAll, type Sandbox } from "../helpers/supervisor.ts";
-import { agentSandbox, mockStats, offlineRun, requestLog, versionOf } from "./offline.ts";
+import { agentSandbox, codexDaemonDirCleanup, mockStats, offlineRun, requestLog, versionOf } from "./offline.ts";
 
 setDefaultTimeout(180_000); // real CLIs on a shared 2-core machine
 const KEY = "sk-gw-agents-test-0123456789";
@@ -24,11 +24,13 @@ const MARKER = "contents only the agent's read_file can have sent back: 7f3a";
 let sb: Sandbox;
 let home: string;
 let work: string;
+const removeCodexDaemonDir = codexDaemonDirCleanup();
 
 beforeAll(async () => {
   ({ sb, home, work } = await agentSandbox(KEY, {
     "gpt5-tool": "gpt-5~tool=exec_command",
     "gpt5-think": "gpt-5~think~tool=exec_command",
+    "opus-think": "claude-opus-4-6-thinking~think~tool=exec_command",
     "g3f-tool": "gemini-3-flash~tool=read_file",
     "g3f-think": "gemini-3-flash~think~tool=read_file",
   }));
@@ -38,7 +40,10 @@ beforeAll(async () => {
   mkdirSync(join(home, ".gemini"), { recursive: true });
   writeFileSync(join(home, ".gemini/trustedFolders.json"), `{"${work}": "TRUST_FOLDER"}\n`);
 });
-afterAll(() => killAll(sb));
+afterAll(async () => {
+  await killAll(sb);
+  removeCodexDaemonDir();
+});
 
 /** The run's requests as the mock received them: its model names carry the knobs (the route's upstream model). */
 const received = (knobs: string): RecordedRequest[] => mockStats(sb, "a").last.filter((r) => r.model === knobs);
@@ -60,19 +65,22 @@ describe(`codex ${CODEX}: gw run codex ROUTE exec, the mock calling exec_command
   const run = (route: string) =>
     offlineRun(sb, home, work, ["codex", "-c", sb.file, route, "exec", "--skip-git-repo-check", "-s", "read-only", "-c", 'approval_policy="never"', "run the check"]);
 
+  // The Codex backend's shapes (gpt-5, passed through), and CLIProxyAPI's Claude translator's
+  // (its reasoning item opens with an empty encrypted_content, filled in at output_item.done).
   test.each([
-    ["gpt5-tool", "gpt-5~tool=exec_command", false],
-    ["gpt5-think", "gpt-5~think~tool=exec_command", true],
-  ])("%s: Codex runs the call in its shell, sends the output back, prints the mock's text", async (route, knobs, think) => {
+    ["gpt5-tool", "gpt-5", "~tool=exec_command", undefined],
+    ["gpt5-think", "gpt-5", "~think~tool=exec_command", `gpt#${signature("gpt-5")}`],
+    ["opus-think", "claude-opus-4-6-thinking", "~think~tool=exec_command", `claude#${signature("claude-opus-4-6-thinking")}`],
+  ])("%s: Codex runs the call in its shell, sends the output back, prints the mock's text", async (route, model, knobs, encrypted) => {
     const r = await run(route);
     expect([r.code, r.stderr.match(/^ERROR.*$/m)?.[0]]).toEqual([0, undefined]);
-    expect(r.stdout).toContain("Mock answer from instance a, model gpt-5.");
+    expect(r.stdout).toContain(`Mock answer from instance a, model ${model}.`);
 
-    const [first, second] = received(knobs);
-    expect(received(knobs)).toHaveLength(2);
+    const [first, second] = received(model + knobs);
+    expect(received(model + knobs)).toHaveLength(2);
     expect((first!.body as { include?: string[] }).include).toContain("reasoning.encrypted_content");
     const input = (second!.body as { input: Item[] }).input;
-    const tail = input.slice(think ? -3 : -2);
+    const tail = input.slice(encrypted ? -3 : -2);
     // The call as the mock made it, then the shell's own word on running `gw-mock` (no such command).
     const call = tail.at(-2)!;
     expect([call.type, call.name, call.arguments]).toEqual(["function_call", "exec_command", '{"cmd":"gw-mock"}']);
@@ -81,7 +89,7 @@ describe(`codex ${CODEX}: gw run codex ROUTE exec, the mock calling exec_command
     expect(result.output).toContain("Process exited with code 127");
     expect(result.output).toContain("gw-mock: command not found");
     // With think: the reasoning item comes back before the call, its encrypted_content as sent.
-    if (think) expect([tail[0]!.type, tail[0]!.encrypted_content]).toEqual(["reasoning", `gpt#${signature("gpt-5")}`]);
+    if (encrypted) expect([tail[0]!.type, tail[0]!.encrypted_content]).toEqual(["reasoning", encrypted]);
     else expect(input.some((i) => i.type === "reasoning")).toBe(false);
 
     expectTwoOnRoute(route, new RegExp(`^codex_exec/${CODEX}$`), "/v1/responses");

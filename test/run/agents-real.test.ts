@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { killAll, type Sandbox } from "../helpers/supervisor.ts";
-import { agentSandbox, offlineRun, requestLog, versionOf } from "./offline.ts";
+import { agentSandbox, codexDaemonDirCleanup, offlineRun, requestLog, versionOf } from "./offline.ts";
 
 setDefaultTimeout(180_000); // real CLIs (a 300 MB Codex binary, Gemini CLI on node) on a shared 2-core machine
 const KEY = "sk-gw-agents-test-0123456789";
@@ -16,11 +16,15 @@ const GEMINI = versionOf("@google/gemini-cli");
 let sb: Sandbox;
 let home: string;
 let work: string;
+const removeCodexDaemonDir = codexDaemonDirCleanup();
 
 beforeAll(async () => {
   ({ sb, home, work } = await agentSandbox(KEY, { "opus4.6": "claude-opus-4-6-thinking", gpt5: "gpt-5", g3f: "gemini-3-flash" }));
 });
-afterAll(() => killAll(sb));
+afterAll(async () => {
+  await killAll(sb);
+  removeCodexDaemonDir();
+});
 
 /** The config line (which file, chosen how), then the launch line (which route). */
 const lines = (agent: string, origin: RegExp, route: string, model: string, window: string) => {

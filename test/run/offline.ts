@@ -2,7 +2,7 @@
 // `unshare -rn` (a new network namespace whose only interface is lo) starts `gw up -d` on a
 // sandbox config, runs `gw run …` there with a fresh HOME, then stops gw. Whatever the agent
 // tries beyond 127.0.0.1 fails, so an answer proves the whole way went through gw.
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { MockStats } from "../../src/mock/index.ts";
 import type { RequestRecord } from "../../src/observe/record.ts";
@@ -27,6 +27,21 @@ done
 "$GW_BUN" "$GW_MAIN" down -c "$GW_CONF" > "$GW_LOGS/down.log" 2>&1
 exit $code
 `;
+
+/**
+ * Codex makes /tmp/codex-daemon-UID whatever TMPDIR says, and `unshare -r` makes it UID 0. Call
+ * before the first run; the function it returns removes the dir again when the runs made it (and
+ * it is empty: a Codex outside the test may be using it).
+ */
+export function codexDaemonDirCleanup(): () => void {
+  const dir = "/tmp/codex-daemon-0";
+  if (existsSync(dir)) return () => {};
+  return () => {
+    try {
+      rmdirSync(dir);
+    } catch {}
+  };
+}
 
 /** A sandbox with one mock instance "a" behind client key `key`, these routes (name → its upstream model on "a") besides "m", and a HOME and work dir for the agent. */
 export async function agentSandbox(key: string, routes: Record<string, string>): Promise<{ sb: Sandbox; home: string; work: string }> {
