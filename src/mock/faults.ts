@@ -40,9 +40,12 @@
  *   events=N       number of content deltas (output length)
  *   think          a signed thinking block (reasoning item, thought part) before the answer, in
  *                  every dialect; Anthropic requests that enable thinking get one without it
- *   tool           answer with a call to the request's first declared tool (arguments from its
- *                  schema's required properties) instead of text — text again once the last
- *                  message is that tool's result, so a client's tool loop ends
+ *   tool[=NAME]    answer with a call to the request's first declared tool, or to the one named
+ *                  NAME (arguments from its schema's required properties) instead of text — text
+ *                  again once the last message is a tool's result, so a client's tool loop ends.
+ *                  NAME picks the tool a test can see run where the first is not it (Gemini
+ *                  CLI 0.61 declares update_topic first; read_file's result shows the file);
+ *                  a NAME the request does not declare gets text
  */
 
 export interface Fault {
@@ -69,6 +72,8 @@ export interface Fault {
   events: number;
   think: boolean;
   tool: boolean;
+  /** The tool `tool` calls; "" = the first one the request declares. */
+  toolName: string;
 }
 
 export const NO_FAULT: Readonly<Fault> = Object.freeze({
@@ -89,6 +94,7 @@ export const NO_FAULT: Readonly<Fault> = Object.freeze({
   events: 12,
   think: false,
   tool: false,
+  toolName: "",
 });
 
 const KIND_BY_STATUS: Record<number, Fault["kind"]> = {
@@ -110,8 +116,8 @@ const NUMERIC: Record<string, keyof Fault> = {
   events: "events",
 };
 
-type Flag = "gzip" | "hang" | "passthrough" | "empty" | "think" | "tool";
-const FLAGS: ReadonlySet<string> = new Set<Flag>(["gzip", "hang", "passthrough", "empty", "think", "tool"]);
+type Flag = "gzip" | "hang" | "passthrough" | "empty" | "think";
+const FLAGS: ReadonlySet<string> = new Set<Flag>(["gzip", "hang", "passthrough", "empty", "think"]);
 
 export class FaultSpecError extends Error {}
 
@@ -131,6 +137,9 @@ export function parseFault(spec: string): Partial<Fault> {
     } else if (key === "sig" && !value) {
       out.status = 400;
       out.kind = "signature";
+    } else if (key === "tool") {
+      out.tool = true;
+      out.toolName = value; // a bare `tool` on the model overrides a header's tool=NAME too
     } else if (FLAGS.has(key) && !value) {
       out[key as Flag] = true;
     } else if (key in NUMERIC && value) {
@@ -138,7 +147,7 @@ export function parseFault(spec: string): Partial<Fault> {
     } else {
       throw new FaultSpecError(
         `unknown fault token "${token}" (tokens: 429[=S], 503, 401, 403, sig, 529, NNN, after=N, gzip, passthrough, ` +
-          "slow-first=MS, interval=MS, gap=MS, keepalive=MS, ns-keepalive=MS, cut=N, empty, hang, events=N, think, tool)",
+          "slow-first=MS, interval=MS, gap=MS, keepalive=MS, ns-keepalive=MS, cut=N, empty, hang, events=N, think, tool[=NAME])",
       );
     }
   }

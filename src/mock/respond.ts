@@ -120,6 +120,6 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
 
 /** The answer the request and its knobs ask for: thinking first when either asks, a tool call for `tool`. */
 function answerFor(inst: Instance, mr: ModelRequest, model: string, fault: Readonly<Fault>, upstream: Upstream) {
-  const tool = fault.tool && mr.tools ? toolCallFor(mr.tools, mr.body ?? {}) : undefined;
+  const tool = fault.tool && mr.tools ? toolCallFor(mr.tools, mr.body ?? {}, fault.toolName) : undefined;
   return makeAnswer(inst.name, model, fault.events, mr.bodyBytes, mr.thinking || fault.think, mr.body, upstream, tool);
 }

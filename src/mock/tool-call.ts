@@ -1,6 +1,7 @@
-// The tool call a `tool` answer makes (pure): the request's first declared tool, with arguments
-// that fit its input schema's required properties — unless the conversation's last message is
-// that tool's result, so that a client running the tool gets text next and its loop ends.
+// The tool call a `tool` answer makes (pure): the request's first declared tool (or the one the
+// knob names), with arguments that fit its input schema's required properties — unless the
+// conversation's last message is a tool's result, so that a client running the tool gets text
+// next and its loop ends.
 // Each API family declares tools and returns results in its own shape. A tool marked
 // `defer_loading` (tool search: Claude Code 2.1.33x declares a DeferredToolPlaceholder first)
 // is not one a model can call before it is loaded, so it is passed over.
@@ -15,46 +16,48 @@ export type ToolFamily = "anthropic" | "chat" | "responses" | "gemini";
 
 type Obj = Readonly<Record<string, unknown>>;
 
-/** The call a `tool` answer makes to `body`'s first declared tool; undefined when it declares none or the last message is its result. */
-export function toolCallFor(family: ToolFamily, body: Obj): ToolCall | undefined {
-  const tool = READERS[family](body);
-  if (!tool) return undefined;
+/**
+ * The call a `tool` answer makes to `body`'s first declared tool, or to the one named `name`;
+ * undefined when there is no such tool or the last message is a tool's result.
+ */
+export function toolCallFor(family: ToolFamily, body: Obj, name = ""): ToolCall | undefined {
+  const { tools, answered } = READERS[family](body);
+  const tool = name ? tools.find((t) => t.name === name) : tools[0];
+  if (!tool || answered || typeof tool.name !== "string" || !tool.name) return undefined;
   return { name: tool.name, arguments: JSON.stringify(argumentsFor(tool.schema)) };
 }
 
 interface Declared {
-  name: string;
+  /** As the request wrote it (a tool without a name cannot be called). */
+  name: unknown;
   /** Its input schema (JSON Schema; Gemini's OpenAPI subset). */
   schema: unknown;
 }
 
-const READERS: Record<ToolFamily, (body: Obj) => Declared | undefined> = {
+/** The tools a model can call now, in the request's order, and whether the last message is a tool's result. */
+type Reader = (body: Obj) => { tools: Declared[]; answered: boolean };
+
+const READERS: Record<ToolFamily, Reader> = {
   anthropic(body) {
-    const t = firstTool(body.tools);
     const last = lastOf(body.messages);
     const results = Array.isArray(last?.content) ? (last.content as Obj[]) : [];
-    return t && declared(t.name, t.input_schema, results.some((b) => b?.type === "tool_result"));
+    return { tools: callable(body.tools).map((t) => ({ name: t.name, schema: t.input_schema })), answered: results.some((b) => b?.type === "tool_result") };
   },
   chat(body) {
-    const f = object(firstTool(body.tools)?.function);
-    return f && declared(f.name, f.parameters, lastOf(body.messages)?.role === "tool");
+    const functions = callable(body.tools).map((t) => object(t.function) ?? {});
+    return { tools: functions.map((f) => ({ name: f.name, schema: f.parameters })), answered: lastOf(body.messages)?.role === "tool" };
   },
   responses(body) {
-    const t = firstTool(body.tools);
-    return t && declared(t.name, t.parameters, lastOf(body.input)?.type === "function_call_output");
+    return { tools: callable(body.tools).map((t) => ({ name: t.name, schema: t.parameters })), answered: lastOf(body.input)?.type === "function_call_output" };
   },
   gemini(body) {
-    const f = first(first(body.tools)?.functionDeclarations);
     const parts = lastOf(body.contents)?.parts;
     const answered = Array.isArray(parts) && parts.some((p) => object(p)?.functionResponse !== undefined);
-    return f && declared(f.name, f.parameters ?? f.parametersJsonSchema, answered);
+    // Any of the tools entries may hold functionDeclarations (others: googleSearch …).
+    const functions = list(body.tools).flatMap((t) => list(t.functionDeclarations));
+    return { tools: functions.map((f) => ({ name: f.name, schema: f.parameters ?? f.parametersJsonSchema })), answered };
   },
 };
-
-/** The tool, unless it has no name or the conversation ends with its result. */
-function declared(name: unknown, schema: unknown, answered: boolean): Declared | undefined {
-  return typeof name === "string" && name && !answered ? { name, schema } : undefined;
-}
 
 /** A value for each required property, by its declared type (an enum's first value); {} for anything else. */
 export function argumentsFor(schema: unknown): Record<string, unknown> {
@@ -79,7 +82,7 @@ function sampleOf(p: Obj | undefined): unknown {
 }
 
 const object = (v: unknown): Obj | undefined => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : undefined);
-const first = (v: unknown): Obj | undefined => (Array.isArray(v) ? object(v[0]) : undefined);
-/** The first tool a model can call now: not deferred. */
-const firstTool = (v: unknown): Obj | undefined => (Array.isArray(v) ? v.map(object).find((t) => t && t.defer_loading !== true) : undefined);
+const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(object).filter((x) => x !== undefined) : []);
+/** The tools a model can call now: not deferred. */
+const callable = (v: unknown): Obj[] => list(v).filter((t) => t.defer_loading !== true);
 const lastOf = (v: unknown): Obj | undefined => (Array.isArray(v) ? object(v[v.length - 1]) : undefined);

@@ -28,7 +28,8 @@ describe("parseFault", () => {
       hang: true,
     });
     expect(parseFault("529~after=2")).toEqual({ status: 529, kind: "overloaded", after: 2 });
-    expect(parseFault("think~tool~empty")).toEqual({ think: true, tool: true, empty: true });
+    expect(parseFault("think~tool~empty")).toEqual({ think: true, tool: true, toolName: "", empty: true });
+    expect(parseFault("tool=read_file")).toEqual({ tool: true, toolName: "read_file" });
     expect(parseFault("")).toEqual({});
   });
 
@@ -37,7 +38,7 @@ describe("parseFault", () => {
     ["cut=x", "fault token \"cut=x\" needs a whole number"],
     ["cut", "unknown fault token \"cut\""],
     ["gzip=1", "unknown fault token \"gzip=1\""],
-    ["tool=Bash", "unknown fault token \"tool=Bash\""],
+    ["think=Bash", "unknown fault token \"think=Bash\""],
     ["200", "unknown fault token \"200\""],
   ])("%s is rejected", (spec, message) => {
     expect(() => parseFault(spec)).toThrow(FaultSpecError);
@@ -60,5 +61,7 @@ describe("splitModel and resolveFault", () => {
     expect(f.gzip).toBe(true);
     expect(f.intervalMs).toBe(5);
     expect(resolveFault(base, null, "")).toBe(base);
+    // A bare `tool` on the model means the first tool again, whatever the header named.
+    expect([resolveFault(base, "tool=read_file", "tool").toolName, resolveFault(base, "tool=read_file", "").toolName]).toEqual(["", "read_file"]);
   });
 });

@@ -19,6 +19,25 @@ describe("toolCallFor", () => {
     expect(toolCallFor("anthropic", { tools: [deferred], messages: [] })).toBeUndefined();
   });
 
+  test("a named tool (the knob's tool=NAME): that one in every family, Gemini's from any tools entry; none when not declared", () => {
+    const other = { type: "object", properties: { x: { type: "string" } }, required: ["x"] };
+    const call = { name: "Read", arguments: ARGS };
+    const anthropic = { tools: [{ name: "Bash", input_schema: other }, { name: "Read", input_schema: SCHEMA }], messages: [] };
+    expect(toolCallFor("anthropic", anthropic, "Read")).toEqual(call);
+    expect(toolCallFor("anthropic", anthropic, "Write")).toBeUndefined();
+    const chat = { tools: [{ type: "function", function: { name: "Bash", parameters: other } }, { type: "function", function: { name: "Read", parameters: SCHEMA } }], messages: [] };
+    expect(toolCallFor("chat", chat, "Read")).toEqual(call);
+    const responses = { tools: [{ type: "function", name: "Bash", parameters: other }, { type: "web_search" }, { type: "function", name: "Read", parameters: SCHEMA }], input: "hi" };
+    expect(toolCallFor("responses", responses, "Read")).toEqual(call);
+    const gemini = { tools: [{ googleSearch: {} }, { functionDeclarations: [{ name: "Bash", parameters: other }, { name: "Read", parametersJsonSchema: SCHEMA }] }], contents: [] };
+    expect(toolCallFor("gemini", gemini, "Read")).toEqual(call);
+    expect(toolCallFor("gemini", gemini)).toEqual({ name: "Bash", arguments: JSON.stringify({ x: "gw-mock" }) });
+    // A deferred tool is not callable by name either; nor is anything once a result is last.
+    expect(toolCallFor("anthropic", { tools: [{ name: "Read", input_schema: SCHEMA, defer_loading: true }], messages: [] }, "Read")).toBeUndefined();
+    const answered = { ...gemini, contents: [{ role: "user", parts: [{ functionResponse: { name: "Read", response: {} } }] }] };
+    expect(toolCallFor("gemini", answered, "Read")).toBeUndefined();
+  });
+
   test("no tool declared, or its result last: no call (text)", () => {
     expect(toolCallFor("anthropic", { messages: [{ role: "user", content: "hi" }] })).toBeUndefined();
     expect(toolCallFor("chat", { tools: [], messages: [] })).toBeUndefined();

@@ -3,10 +3,10 @@
 // loopback: each answers through gw (gw mock instances behind it) on the route it was given,
 // the request log shows that route and the agent, and the user's own settings stay as they were.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { killAll, type Sandbox, sandbox } from "../helpers/supervisor.ts";
-import { offlineRun, requestLog, versionOf } from "./offline.ts";
+import { killAll, type Sandbox } from "../helpers/supervisor.ts";
+import { agentSandbox, codexDaemonDirCleanup, offlineRun, requestLog, versionOf } from "./offline.ts";
 
 setDefaultTimeout(180_000); // real CLIs (a 300 MB Codex binary, Gemini CLI on node) on a shared 2-core machine
 const KEY = "sk-gw-agents-test-0123456789";
@@ -16,17 +16,15 @@ const GEMINI = versionOf("@google/gemini-cli");
 let sb: Sandbox;
 let home: string;
 let work: string;
+const removeCodexDaemonDir = codexDaemonDirCleanup();
 
 beforeAll(async () => {
-  sb = await sandbox([{ name: "a" }], `api_keys = ["${KEY}"]`);
-  // [routing] is the file's last table: these join "m" there.
-  const route = (model: string) => `[{ instance = "a", provider = "antigravity", model = "${model}" }]`;
-  appendFileSync(sb.file, `"opus4.6" = ${route("claude-opus-4-6-thinking")}\n"gpt5" = ${route("gpt-5")}\n"g3f" = ${route("gemini-3-flash")}\n`);
-  home = join(sb.dir, "home");
-  work = join(sb.dir, "work");
-  mkdirSync(work, { recursive: true });
+  ({ sb, home, work } = await agentSandbox(KEY, { "opus4.6": "claude-opus-4-6-thinking", gpt5: "gpt-5", g3f: "gemini-3-flash" }));
 });
-afterAll(() => killAll(sb));
+afterAll(async () => {
+  await killAll(sb);
+  removeCodexDaemonDir();
+});
 
 /** The config line (which file, chosen how), then the launch line (which route). */
 const lines = (agent: string, origin: RegExp, route: string, model: string, window: string) => {

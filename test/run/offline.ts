@@ -2,10 +2,11 @@
 // `unshare -rn` (a new network namespace whose only interface is lo) starts `gw up -d` on a
 // sandbox config, runs `gw run …` there with a fresh HOME, then stops gw. Whatever the agent
 // tries beyond 127.0.0.1 fails, so an answer proves the whole way went through gw.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import type { MockStats } from "../../src/mock/index.ts";
 import type { RequestRecord } from "../../src/observe/record.ts";
-import { MAIN, type Sandbox } from "../helpers/supervisor.ts";
+import { MAIN, type Sandbox, sandbox } from "../helpers/supervisor.ts";
 
 const REPO = join(import.meta.dir, "../..");
 /** The agents' CLIs from npm (devDependencies), and the node that runs their launchers. */
@@ -19,9 +20,39 @@ ip link set lo up || exit 90
 cd "$GW_WORK" || exit 92
 "$GW_BUN" "$GW_MAIN" run "$@" < /dev/null
 code=$?
+# What each mock received, saved before gw down stops it (the test outside cannot reach in).
+for pair in $GW_MOCKS; do
+  "$GW_BUN" -e 'const [n, p] = process.argv[1].split("="); await Bun.write(process.env.GW_LOGS + "/mock-" + n + ".json", await (await fetch("http://127.0.0.1:" + p + "/_mock/stats")).text())' "$pair"
+done
 "$GW_BUN" "$GW_MAIN" down -c "$GW_CONF" > "$GW_LOGS/down.log" 2>&1
 exit $code
 `;
+
+/**
+ * Codex makes /tmp/codex-daemon-UID whatever TMPDIR says, and `unshare -r` makes it UID 0. Call
+ * before the first run; the function it returns removes the dir again when the runs made it (and
+ * it is empty: a Codex outside the test may be using it).
+ */
+export function codexDaemonDirCleanup(): () => void {
+  const dir = "/tmp/codex-daemon-0";
+  if (existsSync(dir)) return () => {};
+  return () => {
+    try {
+      rmdirSync(dir);
+    } catch {}
+  };
+}
+
+/** A sandbox with one mock instance "a" behind client key `key`, these routes (name → its upstream model on "a") besides "m", and a HOME and work dir for the agent. */
+export async function agentSandbox(key: string, routes: Record<string, string>): Promise<{ sb: Sandbox; home: string; work: string }> {
+  const sb = await sandbox([{ name: "a" }], `api_keys = ["${key}"]`);
+  // [routing] is the file's last table: these join "m" there.
+  const lines = Object.entries(routes).map(([name, model]) => `"${name}" = [{ instance = "a", provider = "antigravity", model = "${model}" }]\n`);
+  appendFileSync(sb.file, lines.join(""));
+  const work = join(sb.dir, "work");
+  mkdirSync(work, { recursive: true });
+  return { sb, home: join(sb.dir, "home"), work };
+}
 
 interface OfflineRun {
   readonly code: number;
@@ -35,7 +66,11 @@ export async function offlineRun(sb: Sandbox, home: string, work: string, args: 
   writeFileSync(script, SCRIPT, { mode: 0o755 });
   const logs = join(sb.dir, "offline-logs");
   mkdirSync(logs, { recursive: true });
+  // The agents' own temp files (Gemini CLI's error reports, Codex's sandbox mount targets) stay in the sandbox.
+  const tmp = join(sb.dir, "tmp");
+  mkdirSync(tmp, { recursive: true });
   const env = {
+    TMPDIR: tmp,
     HOME: home,
     PATH: AGENT_PATH,
     TERM: "dumb",
@@ -45,12 +80,18 @@ export async function offlineRun(sb: Sandbox, home: string, work: string, args: 
     GW_CONF: sb.file,
     GW_WORK: work,
     GW_LOGS: logs,
+    GW_MOCKS: Object.entries(sb.ports).map(([name, port]) => `${name}=${port}`).join(" "),
   };
   const unshare = Bun.which("unshare");
   if (!unshare) throw new Error("unshare is needed by this test (apt-get install -y util-linux)");
   const proc = Bun.spawn([unshare, "-rn", "/bin/sh", script, ...args], { cwd: work, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
+}
+
+/** What instance `name`'s mock had received when the last offlineRun ended (its last 50 requests). */
+export function mockStats(sb: Sandbox, name: string): MockStats {
+  return JSON.parse(readFileSync(join(sb.dir, "offline-logs", `mock-${name}.json`), "utf8")) as MockStats;
 }
 
 /** Every record of the sandbox's request log. */
