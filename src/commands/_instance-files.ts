@@ -4,9 +4,11 @@
 // config, the gateway routing by the old). Then the running gw writes them, by its own reload
 // (gateway and files: both or neither), and with no gw running they are written here.
 import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
 import type { Config } from "../config/types.ts";
+import { samePath } from "../fs/same-path.ts";
 import { instanceYaml, instanceYamlPath, writeInstanceFiles } from "../instances/index.ts";
 import { controlJson, NotRunningError } from "../supervisor/control.ts";
 import { gwPaths } from "../supervisor/paths.ts";
@@ -33,7 +35,9 @@ export async function syncInstanceFiles(config: Config, quiet: boolean): Promise
     throw err;
   });
   if (status) return reloadRunning(config, status, quiet);
-  const lb = (await listRunning()).find((g) => g.kind === "lb" && g.config === config.file);
+  // A gw lb of this directory (by any path to it: a linked directory is the same one).
+  const lb = (await listRunning()).find((g) => g.kind === "lb" && samePath(dirname(g.config), config.dir));
+  if (lb && !samePath(lb.config, config.file)) throw anotherConfig(config, `the running gw lb (pid ${lb.pid})`, lb.config, `kill ${lb.pid}`);
   if (lb) return checkLbFiles(config, lb.pid);
   return { written: await writeInstanceFiles(config) };
 }
@@ -41,14 +45,8 @@ export async function syncInstanceFiles(config: Config, quiet: boolean): Promise
 /** The running gw up reloads its config and writes the files itself; a refusal writes nothing. */
 async function reloadRunning(config: Config, status: StatusReport, quiet: boolean): Promise<InstanceFilesOutcome> {
   const who = `the running gw (pid ${status.pid})`;
-  if (status.file !== config.file) {
-    // Its instances read the same instances/*.yaml: this config's files would replace theirs.
-    throw new CliError(
-      `${who} serves ${displayPath(status.file)} from this directory, and its instances read the files ${displayPath(config.file)} would write; nothing was written`,
-      1,
-      `stop it first (${typed(`gw down -c ${status.file}`)}), or give this config a directory of its own`,
-    );
-  }
+  // Its config by another path (a linked directory) is this one, not another.
+  if (!samePath(status.file, config.file)) throw anotherConfig(config, who, status.file, typed(`gw down -c ${status.file}`));
   const files = managedFiles(config);
   const before = await Promise.all(files.map(readOrNull));
   const { answer } = await followReload(gwPaths(config.dir), quiet);
@@ -73,6 +71,15 @@ async function checkLbFiles(config: Config, pid: number): Promise<InstanceFilesO
     `gw lb (pid ${pid}) serves this config and writes its instance files when it reloads; those of ${stale.join(", ")} are not this config's yet, so nothing was written — it refused the edit (its log says why) or has not reloaded yet`,
     1,
     `fix the edit it refused, or let it reload (kill -HUP ${pid}), then run this again`,
+  );
+}
+
+/** A gw serving another config of this directory: its instances read the same instances/*.yaml, which this config's would replace. */
+function anotherConfig(config: Config, who: string, served: string, stop: string): CliError {
+  return new CliError(
+    `${who} serves ${displayPath(served)} from this directory, and its instances read the files ${displayPath(config.file)} would write; nothing was written`,
+    1,
+    `stop it first (${stop}), or give this config a directory of its own`,
   );
 }
 

@@ -3,7 +3,7 @@
 // them as they are — CLIProxyAPI hot-reloads its YAML, so writing them would hand the instances a
 // config gw up refused, or half-apply a good one (instances on the new, gateway routing by the old).
 import { afterAll, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { gw, killAll, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
@@ -137,3 +137,34 @@ test("gw gen with no gw running writes the files itself, as it always did", asyn
   expect((await gw(sb, ["gen", "-c", sb.file])).stdout).toBe("wrote     instances/a.yaml\n");
   expect(yamlOf(sb, "a")).toContain("x-model");
 });
+
+test("gw gen while a gw lb serves another config of the same directory: refused, as under a gw up (its instances read these files)", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  sandboxes.push(sb);
+  const lb = startGw({ dir: sb.dir, env: { ...sb.env, NODE_ENV: "production" } }, ["lb", "-c", sb.file, "--port", "0"]);
+  await lb.waitFor("gw lb listening on");
+  const before = yamlOf(sb, "a");
+  const other = join(sb.dir, "other.toml");
+  writeFileSync(other, withM2(readFileSync(sb.file, "utf8")));
+  const gen = await gw(sb, ["gen", "-c", other]);
+  expect(yamlOf(sb, "a")).toBe(before);
+  expect(gen.code).toBe(1);
+  expect(gen.stderr).toMatch(new RegExp(`^gw: the running gw lb \\(pid ${lb.proc.pid}\\) serves providers\\.toml from this directory, and its instances read the files other\\.toml would write; nothing was written\\n`));
+  lb.proc.kill("SIGTERM");
+  await lb.proc.exited;
+}, 60_000);
+
+test("gw gen under a gw up that was given the config by another path (a linked directory): the same config — reloaded, not refused", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  sandboxes.push(sb);
+  const linked = join(sb.dir, "linked");
+  symlinkSync(sb.dir, linked);
+  expect((await gw(sb, ["up", "-d", "-c", join(linked, "providers.toml")])).code).toBe(0);
+  writeFileSync(sb.file, withM2(readFileSync(sb.file, "utf8")));
+  const gen = await gw(sb, ["gen", "-c", sb.file]);
+  expect(gen.stderr).not.toContain("would write");
+  expect(gen.code).toBe(0);
+  expect(gen.stdout).toMatch(/the running gw up \(pid \d+\) runs this config/);
+  expect(yamlOf(sb, "a")).toContain("x-model");
+  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+}, 60_000);
