@@ -7,9 +7,10 @@ import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
+import { loadConfig } from "../config/index.ts";
 import type { Config } from "../config/types.ts";
 import { samePath } from "../fs/same-path.ts";
-import { instanceYaml, instanceYamlPath, writeInstanceFiles } from "../instances/index.ts";
+import { instanceYaml, instanceYamlPath, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
 import { controlJson, NotRunningError } from "../supervisor/control.ts";
 import { gwPaths } from "../supervisor/paths.ts";
 import { listRunning } from "../supervisor/registry.ts";
@@ -38,7 +39,7 @@ export async function syncInstanceFiles(config: Config, quiet: boolean): Promise
   // A gw lb of this directory (by any path to it: a linked directory is the same one).
   const lb = (await listRunning()).find((g) => g.kind === "lb" && samePath(dirname(g.config), config.dir));
   if (lb && !samePath(lb.config, config.file)) throw anotherConfig(config, `the running gw lb (pid ${lb.pid})`, lb.config, `kill ${lb.pid}`);
-  if (lb) return checkLbFiles(config, lb.pid);
+  if (lb) return checkLbFiles(lb.config === config.file ? config : await servedAs(config, lb.config), lb.pid);
   return { written: await writeInstanceFiles(config) };
 }
 
@@ -72,6 +73,16 @@ async function checkLbFiles(config: Config, pid: number): Promise<InstanceFilesO
     1,
     `fix the edit it refused, or let it reload (kill -HUP ${pid}), then run this again`,
   );
+}
+
+/**
+ * `config` as a gw that was given it by another path (a linked directory) loads it: its files name
+ * their auth dirs under that path, and must be compared as that gw writes them. As loaded here
+ * when it no longer loads.
+ */
+async function servedAs(config: Config, path: string): Promise<Config> {
+  const loaded = (await loadConfig(path)).config;
+  return loaded ? withInstanceKeys(loaded) : config;
 }
 
 /** A gw serving another config of this directory: its instances read the same instances/*.yaml, which this config's would replace. */

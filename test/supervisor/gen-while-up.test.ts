@@ -168,3 +168,20 @@ test("gw gen under a gw up that was given the config by another path (a linked d
   expect(yamlOf(sb, "a")).toContain("x-model");
   expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
 }, 60_000);
+
+test("gw gen under a gw lb given the config by another path (a linked directory): its files are this config's — passed, not refused", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  sandboxes.push(sb);
+  const linked = join(sb.dir, "linked");
+  symlinkSync(sb.dir, linked);
+  const lb = startGw({ dir: sb.dir, env: { ...sb.env, NODE_ENV: "production" } }, ["lb", "-c", join(linked, "providers.toml"), "--port", "0"]);
+  await lb.waitFor("gw lb listening on");
+  const before = yamlOf(sb, "a");
+  const gen = await gw(sb, ["gen", "-c", sb.file]);
+  expect(gen.stderr).toBe("");
+  expect(gen.code).toBe(0);
+  expect(gen.stdout).toMatch(/unchanged instances\/a\.yaml\n\(the running gw lb \(pid \d+\) runs this config/);
+  expect(yamlOf(sb, "a")).toBe(before);
+  lb.proc.kill("SIGTERM");
+  await lb.proc.exited;
+}, 60_000);
