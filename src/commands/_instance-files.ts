@@ -15,14 +15,14 @@ import { controlJson, NotRunningError } from "../supervisor/control.ts";
 import { gwPaths } from "../supervisor/paths.ts";
 import { listRunning } from "../supervisor/registry.ts";
 import { typed } from "../supervisor/self.ts";
-import type { StatusReport } from "../supervisor/status.ts";
+import type { Phase, StatusReport } from "../supervisor/status.ts";
 import { followReload } from "./_restarts.ts";
 
 export interface InstanceFilesOutcome {
   /** The files whose bytes this command changed (by its own write, or the running gw's reload). */
   readonly written: string[];
   /** The gw that wrote them, when one runs this config. */
-  readonly by?: { readonly kind: "up" | "lb"; readonly pid: number };
+  readonly by?: { readonly kind: "up" | "lb"; readonly pid: number; /** A gw up that could not reload (not serving): the files already were this config's. */ readonly phase?: Phase };
 }
 
 /**
@@ -39,7 +39,7 @@ export async function syncInstanceFiles(config: Config, quiet: boolean): Promise
   // A gw lb of this directory (by any path to it: a linked directory is the same one).
   const lb = (await listRunning()).find((g) => g.kind === "lb" && samePath(dirname(g.config), config.dir));
   if (lb && !samePath(lb.config, config.file)) throw anotherConfig(config, `the running gw lb (pid ${lb.pid})`, lb.config, `kill ${lb.pid}`);
-  if (lb) return checkLbFiles(lb.config === config.file ? config : await servedAs(config, lb.config), lb.pid);
+  if (lb) return checkLbFiles(await servedAs(config, lb.config), lb.pid);
   return { written: await writeInstanceFiles(config) };
 }
 
@@ -48,6 +48,16 @@ async function reloadRunning(config: Config, status: StatusReport, quiet: boolea
   const who = `the running gw (pid ${status.pid})`;
   // Its config by another path (a linked directory) is this one, not another.
   if (!samePath(status.file, config.file)) throw anotherConfig(config, who, status.file, typed(`gw down -c ${status.file}`));
+  // Starting or stopping, it cannot reload: files that already are this config's need none (a gw
+  // login while gw up waits for its instances), others wait for it.
+  if (status.phase !== "serving") {
+    if ((await staleInstances(await servedAs(config, status.file))).length === 0) return { written: [], by: { kind: "up", pid: status.pid, phase: status.phase } };
+    throw new CliError(
+      `${who} is ${status.phase}: it cannot reload now, so no instance file was written`,
+      1,
+      status.phase === "starting" ? `run this again once it serves (${typed("gw status")})` : "run this again once it has stopped",
+    );
+  }
   const files = managedFiles(config);
   const before = await Promise.all(files.map(readOrNull));
   const { answer } = await followReload(gwPaths(config.dir), quiet);
@@ -64,9 +74,7 @@ async function reloadRunning(config: Config, status: StatusReport, quiet: boolea
  * files itself. Either they already are this config's, or it has not taken it; never written here.
  */
 async function checkLbFiles(config: Config, pid: number): Promise<InstanceFilesOutcome> {
-  const managed = config.instances.filter((i) => i.managed);
-  const current = await Promise.all(managed.map((i) => readOrNull(instanceYamlPath(config, i))));
-  const stale = managed.filter((inst, i) => current[i] !== instanceYaml(config, inst)).map((i) => i.name);
+  const stale = await staleInstances(config);
   if (stale.length === 0) return { written: [], by: { kind: "lb", pid } };
   throw new CliError(
     `gw lb (pid ${pid}) serves this config and writes its instance files when it reloads; those of ${stale.join(", ")} are not this config's yet, so nothing was written — it refused the edit (its log says why) or has not reloaded yet`,
@@ -81,6 +89,7 @@ async function checkLbFiles(config: Config, pid: number): Promise<InstanceFilesO
  * when it no longer loads.
  */
 async function servedAs(config: Config, path: string): Promise<Config> {
+  if (path === config.file) return config;
   const loaded = (await loadConfig(path)).config;
   return loaded ? withInstanceKeys(loaded) : config;
 }
@@ -92,6 +101,13 @@ function anotherConfig(config: Config, who: string, served: string, stop: string
     1,
     `stop it first (${stop}), or give this config a directory of its own`,
   );
+}
+
+/** The managed instances whose file is not the one `config` makes. */
+async function staleInstances(config: Config): Promise<string[]> {
+  const managed = config.instances.filter((i) => i.managed);
+  const current = await Promise.all(managed.map((i) => readOrNull(instanceYamlPath(config, i))));
+  return managed.filter((inst, i) => current[i] !== instanceYaml(config, inst)).map((i) => i.name);
 }
 
 const managedFiles = (config: Config) => config.instances.filter((i) => i.managed).map((i) => instanceYamlPath(config, i));
