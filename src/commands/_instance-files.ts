@@ -22,7 +22,12 @@ export interface InstanceFilesOutcome {
   /** The files whose bytes this command changed (by its own write, or the running gw's reload). */
   readonly written: string[];
   /** The gw that wrote them, when one runs this config. */
-  readonly by?: { readonly kind: "up" | "lb"; readonly pid: number; /** A gw up that could not reload (not serving): the files already were this config's. */ readonly phase?: Phase };
+  readonly by?: {
+    readonly kind: "up" | "lb";
+    readonly pid: number;
+    /** A gw up that could not reload (starting, stopping): the files already were this config's. */
+    readonly phase?: Phase;
+  };
 }
 
 /**
