@@ -35,20 +35,23 @@ type Opening =
  * Read `body` until its first content event, an error event, its end or `maxBytes` — or until
  * `memory` (the request's share of the body budget) has no room for more: passed on then, as past
  * `maxBytes`. The caller bounds the time (its attempt's first-byte deadline aborts the body:
- * handshake events are no first byte), told by `toolCallBegan` each time the opening shows a tool
- * call begun (startsToolCall). The reader stays open in the source for delivery (or for the caller
- * to cancel).
+ * handshake events are no first byte), told by `toolCallBegan` when the opening shows a tool call
+ * begun (startsToolCall) and at each event after it. The reader stays open in the source for
+ * delivery (or for the caller to cancel).
  */
 export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = HOLD_MAX_BYTES, memory: BodyHold = NO_BUDGET, toolCallBegan?: () => void): Promise<Opening> {
   const events = new EventSplitter();
   let held = 0;
+  let toolCall = false;
   const r = await holdHead(body, (chunk): Verdict | undefined => {
     for (const ev of events.push(chunk)) {
       held += ev.size;
       if (held > maxBytes) return DELIVER;
       const verdict = judgeEvent(ev);
       if (verdict === "opening") {
-        if (toolCallBegan && startsToolCall(ev)) toolCallBegan();
+        // Once a call began, each event after it (a keep-alive too) is a sign of life, as inside an answer.
+        toolCall ||= toolCallBegan !== undefined && startsToolCall(ev);
+        if (toolCall) toolCallBegan!();
         continue;
       }
       if (verdict === "content") return DELIVER;

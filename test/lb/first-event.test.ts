@@ -192,13 +192,14 @@ describe("holdOpening", () => {
     const answered = await holdOpening(stream('data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]}\n\ndata: [DONE]\n\n'));
     expect(answered.kind).toBe("deliver");
   });
-  test("says when its opening begins a tool call (the caller's deadline then waits for the input), once per such event", async () => {
+  test("says when its opening begins a tool call (the caller's deadline then waits for the input), and at each event after it", async () => {
     let began = 0;
     const o = await holdOpening(
       stream(
         'event: message_start\ndata: {"type":"message_start"}\n\n',
         'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"Write","input":{}}}\n\n',
         'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":""}}\n\n',
+        ": keep-alive\n\n",
         'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{}"}}\n\n',
       ),
       undefined,
@@ -206,7 +207,7 @@ describe("holdOpening", () => {
       () => began++,
     );
     expect(o.kind).toBe("deliver");
-    expect(began).toBe(2);
+    expect(began).toBe(3); // the block's start, its empty delta, the keep-alive; not message_start before it
   });
   test("a stream that breaks (or is aborted) during its opening: nothing to deliver", async () => {
     let ctrl!: ReadableStreamDefaultController<Uint8Array>;
