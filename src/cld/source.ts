@@ -2,7 +2,7 @@
 // the config chooseConfig picks (choose.ts), else the old launcher's built-ins. cld says which in one line. A broken
 // config costs one warning line, not the session; a config cld may not use without asking is
 // confirmed on the terminal (or refused in one line when there is none).
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { displayPath } from "../cli/display-path.ts";
@@ -21,6 +21,7 @@ import { askRemote, COMPLETION_TIMEOUT_MS, REMOTE_TIMEOUT_MS, remoteGatewayOf, r
 import { say } from "./say.ts";
 import { BUILTIN_ROUTES, DEFAULT_SCENARIOS } from "./scenarios.ts";
 import { confirm, hasTerminal } from "./tty.ts";
+import { realOf } from "../fs/same-path.ts";
 
 export interface CldSource {
   readonly file: string | null;
@@ -139,14 +140,6 @@ function asServed(path: string, running: readonly RunningGw[]): string {
   if (running.some((r) => r.config === path)) return path;
   const real = realOf(path);
   return running.find((r) => realOf(r.config) === real)?.config ?? path;
-}
-
-function realOf(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
 }
 
 /**

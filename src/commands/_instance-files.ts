@@ -4,22 +4,30 @@
 // config, the gateway routing by the old). Then the running gw writes them, by its own reload
 // (gateway and files: both or neither), and with no gw running they are written here.
 import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
+import { loadConfig } from "../config/index.ts";
 import type { Config } from "../config/types.ts";
-import { instanceYaml, instanceYamlPath, writeInstanceFiles } from "../instances/index.ts";
+import { samePath } from "../fs/same-path.ts";
+import { instanceYaml, instanceYamlPath, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
 import { controlJson, NotRunningError } from "../supervisor/control.ts";
 import { gwPaths } from "../supervisor/paths.ts";
 import { listRunning } from "../supervisor/registry.ts";
 import { typed } from "../supervisor/self.ts";
-import type { StatusReport } from "../supervisor/status.ts";
+import type { Phase, StatusReport } from "../supervisor/status.ts";
 import { followReload } from "./_restarts.ts";
 
 export interface InstanceFilesOutcome {
   /** The files whose bytes this command changed (by its own write, or the running gw's reload). */
   readonly written: string[];
   /** The gw that wrote them, when one runs this config. */
-  readonly by?: { readonly kind: "up" | "lb"; readonly pid: number };
+  readonly by?: {
+    readonly kind: "up" | "lb";
+    readonly pid: number;
+    /** A gw up that could not reload (starting, stopping): the files already were this config's. */
+    readonly phase?: Phase;
+  };
 }
 
 /**
@@ -33,20 +41,26 @@ export async function syncInstanceFiles(config: Config, quiet: boolean): Promise
     throw err;
   });
   if (status) return reloadRunning(config, status, quiet);
-  const lb = (await listRunning()).find((g) => g.kind === "lb" && g.config === config.file);
-  if (lb) return checkLbFiles(config, lb.pid);
+  // A gw lb of this directory (by any path to it: a linked directory is the same one).
+  const lb = (await listRunning()).find((g) => g.kind === "lb" && samePath(dirname(g.config), config.dir));
+  if (lb && !samePath(lb.config, config.file)) throw anotherConfig(config, `the running gw lb (pid ${lb.pid})`, lb.config, `kill ${lb.pid}`);
+  if (lb) return checkLbFiles(await servedAs(config, lb.config), lb.pid);
   return { written: await writeInstanceFiles(config) };
 }
 
 /** The running gw up reloads its config and writes the files itself; a refusal writes nothing. */
 async function reloadRunning(config: Config, status: StatusReport, quiet: boolean): Promise<InstanceFilesOutcome> {
   const who = `the running gw (pid ${status.pid})`;
-  if (status.file !== config.file) {
-    // Its instances read the same instances/*.yaml: this config's files would replace theirs.
+  // Its config by another path (a linked directory) is this one, not another.
+  if (!samePath(status.file, config.file)) throw anotherConfig(config, who, status.file, typed(`gw down -c ${status.file}`));
+  // Starting or stopping, it cannot reload: files that already are this config's need none (a gw
+  // login while gw up waits for its instances), others wait for it.
+  if (status.phase !== "serving") {
+    if ((await staleInstances(await servedAs(config, status.file))).length === 0) return { written: [], by: { kind: "up", pid: status.pid, phase: status.phase } };
     throw new CliError(
-      `${who} serves ${displayPath(status.file)} from this directory, and its instances read the files ${displayPath(config.file)} would write; nothing was written`,
+      `${who} is ${status.phase}: it cannot reload now, so no instance file was written`,
       1,
-      `stop it first (${typed(`gw down -c ${status.file}`)}), or give this config a directory of its own`,
+      status.phase === "starting" ? `run this again once it serves (${typed("gw status")})` : "run this again once it has stopped",
     );
   }
   const files = managedFiles(config);
@@ -65,15 +79,40 @@ async function reloadRunning(config: Config, status: StatusReport, quiet: boolea
  * files itself. Either they already are this config's, or it has not taken it; never written here.
  */
 async function checkLbFiles(config: Config, pid: number): Promise<InstanceFilesOutcome> {
-  const managed = config.instances.filter((i) => i.managed);
-  const current = await Promise.all(managed.map((i) => readOrNull(instanceYamlPath(config, i))));
-  const stale = managed.filter((inst, i) => current[i] !== instanceYaml(config, inst)).map((i) => i.name);
+  const stale = await staleInstances(config);
   if (stale.length === 0) return { written: [], by: { kind: "lb", pid } };
   throw new CliError(
     `gw lb (pid ${pid}) serves this config and writes its instance files when it reloads; those of ${stale.join(", ")} are not this config's yet, so nothing was written — it refused the edit (its log says why) or has not reloaded yet`,
     1,
     `fix the edit it refused, or let it reload (kill -HUP ${pid}), then run this again`,
   );
+}
+
+/**
+ * `config` as a gw that was given it by another path (a linked directory) loads it: its files name
+ * their auth dirs under that path, and must be compared as that gw writes them. As loaded here
+ * when it no longer loads.
+ */
+async function servedAs(config: Config, path: string): Promise<Config> {
+  if (path === config.file) return config;
+  const loaded = (await loadConfig(path)).config;
+  return loaded ? withInstanceKeys(loaded) : config;
+}
+
+/** A gw serving another config of this directory: its instances read the same instances/*.yaml, which this config's would replace. */
+function anotherConfig(config: Config, who: string, served: string, stop: string): CliError {
+  return new CliError(
+    `${who} serves ${displayPath(served)} from this directory, and its instances read the files ${displayPath(config.file)} would write; nothing was written`,
+    1,
+    `stop it first (${stop}), or give this config a directory of its own`,
+  );
+}
+
+/** The managed instances whose file is not the one `config` makes. */
+async function staleInstances(config: Config): Promise<string[]> {
+  const managed = config.instances.filter((i) => i.managed);
+  const current = await Promise.all(managed.map((i) => readOrNull(instanceYamlPath(config, i))));
+  return managed.filter((inst, i) => current[i] !== instanceYaml(config, inst)).map((i) => i.name);
 }
 
 const managedFiles = (config: Config) => config.instances.filter((i) => i.managed).map((i) => instanceYamlPath(config, i));

@@ -1,6 +1,7 @@
 import { displayPath } from "../cli/display-path.ts";
+import { typed } from "../supervisor/self.ts";
 import { instanceYamlPath, withInstanceKeys } from "../instances/index.ts";
-import { syncInstanceFiles } from "./_instance-files.ts";
+import { type InstanceFilesOutcome, syncInstanceFiles } from "./_instance-files.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { loadValidConfig } from "./_config.ts";
 
@@ -16,6 +17,15 @@ export default defineGwCommand({
     for (const f of files) console.log(`${written.has(f.file) ? "wrote    " : "unchanged"} ${displayPath(f.file)}`);
     const external = config.instances.filter((i) => !i.managed).map((i) => i.name);
     if (external.length) console.log(`(no YAML for ${external.join(", ")}: given by url, not started by gw)`);
-    if (outcome.by) console.log(`(the running gw ${outcome.by.kind} (pid ${outcome.by.pid}) runs this config: ${outcome.by.kind === "up" ? "these are the files of its reload, so its gateway and instances agree" : "it writes these files itself when it reloads"})`);
+    if (outcome.by) console.log(`(${ranBy(outcome.by)})`);
   },
 });
+
+/** Who wrote the files, when a gw runs this config. */
+function ranBy(by: NonNullable<InstanceFilesOutcome["by"]>): string {
+  const who = `the running gw ${by.kind} (pid ${by.pid})`;
+  if (by.kind === "lb") return `${who} runs this config: it writes these files itself when it reloads`;
+  if (!by.phase) return `${who} runs this config: these are the files of its reload, so its gateway and instances agree`;
+  // Not serving, it did not reload: only the instance files are known to be this config's.
+  return `${who} is ${by.phase} and did not reload; these files already are this config's${by.phase === "starting" ? ` — the rest of an edit waits for ${typed("gw reload")} once it serves` : ""}`;
+}

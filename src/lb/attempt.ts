@@ -90,7 +90,7 @@ class RouteAttempts implements AttemptLoop {
         const again = await this.send(sent.to, ctl);
         sent = { ...again, heldMs: sent.heldMs + again.heldMs };
       }
-      tried = await judge(sent.outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text, post: d.req.method === "POST", afterSpaces: info.afterSpaces === true, memory: d.memory });
+      tried = await judge(sent.outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text, post: d.req.method === "POST", afterSpaces: info.afterSpaces === true, memory: d.memory, idleMs: lb.idleTimeoutMs });
     } finally {
       unschedule(ctl);
       if (sent?.outcome.kind === "response") d.load?.leave(sent.to.instance.name);
@@ -194,6 +194,8 @@ interface JudgeFacts {
   readonly afterSpaces: boolean;
   /** The request's share of the body budget (AttemptDeps.memory). */
   readonly memory?: BodyHold;
+  /** lb_idle_timeout_ms: the silence a held opening may keep once a tool call began in it. */
+  readonly idleMs: number;
 }
 
 /**
@@ -268,7 +270,7 @@ async function judgeUnsized(o: Answered, body: ReadableStream<Uint8Array>, ok: C
 
 /** A 2xx event stream: held until its first content event, or judged by the error event before it. */
 async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStream<Uint8Array>, ok: Classified, f: JudgeFacts): Promise<Tried> {
-  const opening = await holdOpening(body, HOLD_MAX_BYTES, f.memory);
+  const opening = await holdOpening(body, HOLD_MAX_BYTES, f.memory, () => f.ctl.toolCallBegan(f.idleMs));
   switch (opening.kind) {
     case "deliver":
       return { outcome: o, classified: ok, held: opening.source };
@@ -351,7 +353,8 @@ function notBack(a: Attempt, ctl: AttemptControl): Outcome {
 function stopped(o: Outcome, f: JudgeFacts, what = ""): Tried | undefined {
   if (f.ctl.clientGone()) return clientLeft(o);
   if (!f.ctl.timedOut()) return undefined;
-  const failed: Outcome = { kind: "failed", attempt: o.attempt, reason: "timeout", message: `${o.attempt.instance.name}: no answer within ${f.ctl.timeoutMs} ms${what}` };
+  const late = f.ctl.toolWaitMs === undefined ? `no answer within ${f.ctl.timeoutMs} ms` : `a tool call began, then nothing more within ${f.ctl.toolWaitMs} ms`;
+  const failed: Outcome = { kind: "failed", attempt: o.attempt, reason: "timeout", message: `${o.attempt.instance.name}: ${late}${what}` };
   return { outcome: failed, classified: failureOutcome("timeout", failed.message, f.cooldowns, f.mask) };
 }
 

@@ -102,7 +102,9 @@ export class ClientLink implements Due {
  */
 export class AttemptDeadline implements Due {
   readonly abort = new AbortController();
-  readonly at: number;
+  /** Moved later when a tool call begins (toolCallBegan): tick() reads it each time. */
+  at: number;
+  toolWaitMs: number | undefined;
   private expired = false;
 
   constructor(
@@ -120,6 +122,11 @@ export class AttemptDeadline implements Due {
 
   timedOut(): boolean {
     return this.expired;
+  }
+
+  toolCallBegan(ms: number): void {
+    this.toolWaitMs = ms;
+    this.at = Math.max(this.at, performance.now() + ms);
   }
 
   clientGone(): boolean {

@@ -35,18 +35,25 @@ type Opening =
  * Read `body` until its first content event, an error event, its end or `maxBytes` — or until
  * `memory` (the request's share of the body budget) has no room for more: passed on then, as past
  * `maxBytes`. The caller bounds the time (its attempt's first-byte deadline aborts the body:
- * handshake events are no first byte). The reader stays open in the source for delivery (or for
- * the caller to cancel).
+ * handshake events are no first byte), told by `toolCallBegan` when the opening shows a tool call
+ * begun (startsToolCall) and at each event after it. The reader stays open in the source for
+ * delivery (or for the caller to cancel).
  */
-export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = HOLD_MAX_BYTES, memory: BodyHold = NO_BUDGET): Promise<Opening> {
+export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = HOLD_MAX_BYTES, memory: BodyHold = NO_BUDGET, toolCallBegan?: () => void): Promise<Opening> {
   const events = new EventSplitter();
   let held = 0;
+  let toolCall = false;
   const r = await holdHead(body, (chunk): Verdict | undefined => {
     for (const ev of events.push(chunk)) {
       held += ev.size;
       if (held > maxBytes) return DELIVER;
       const verdict = judgeEvent(ev);
-      if (verdict === "opening") continue;
+      if (verdict === "opening") {
+        // Once a call began, each event after it (a keep-alive too) is a sign of life, as inside an answer.
+        toolCall ||= toolCallBegan !== undefined && startsToolCall(ev);
+        if (toolCall) toolCallBegan!();
+        continue;
+      }
       if (verdict === "content") return DELIVER;
       if (verdict === "end") return EMPTY;
       return { kind: "error", status: verdict.status, text: ev.data };
@@ -148,6 +155,31 @@ export function judgeEvent(ev: SseEvent): "opening" | "content" | "end" | { read
   if (o.object === "chat.completion.chunk" && isRoleOnly(o)) return "opening";
   return "content";
 }
+
+/**
+ * Whether an opening event (judgeEvent's "opening") begins a tool call: the model has named it and
+ * is writing its input — Anthropic's tool_use (server_tool_use …) block start and its empty first
+ * input_json_delta, a Responses *_call item added, a chat tool call's first chunk. The model is at
+ * work then, yet the input may be long in coming: Anthropic sends a parameter's value whole once it
+ * is written (without fine-grained tool streaming), a large file's minutes after the call's name.
+ * Only such events are parsed: a Responses handshake (response.created) can be a megabyte.
+ */
+export function startsToolCall(ev: SseEvent): boolean {
+  if (ev.name ? !TOOL_START_NAMES.has(ev.name) : !ev.data.includes("tool")) return false;
+  const o = parseObject(ev.data);
+  if (!o) return false;
+  const type = ev.name || (typeof o.type === "string" ? o.type : "");
+  if (type === "content_block_start") return /tool_use$/.test(String((o.content_block as Record<string, unknown> | undefined)?.type ?? ""));
+  if (type === "response.output_item.added") return String((o.item as Record<string, unknown> | undefined)?.type ?? "").endsWith("_call");
+  if (type === "content_block_delta") return isEmptyInputDelta(o);
+  const choices = Array.isArray(o.choices) ? (o.choices as (Record<string, unknown> | null)[]) : [];
+  return choices.some((c) => {
+    const calls = (c?.delta as Record<string, unknown> | undefined)?.tool_calls;
+    return Array.isArray(calls) && calls.length > 0;
+  });
+}
+
+const TOOL_START_NAMES = new Set(["content_block_start", "content_block_delta", "response.output_item.added"]);
 
 /**
  * Whether whole events (WholeEvents' output, so an event cut across reads arrives in one piece)

@@ -51,6 +51,13 @@ export interface AttemptControl {
   readonly timeoutMs: number;
   /** The first-byte deadline passed. */
   timedOut(): boolean;
+  /**
+   * A held stream's opening began a tool call (first-event.ts startsToolCall): the model is at
+   * work on its input, so the deadline becomes `ms` of silence from now, as inside an answer.
+   */
+  toolCallBegan(ms: number): void;
+  /** The silence allowed once a tool call began (toolCallBegan's `ms`); undefined before. */
+  readonly toolWaitMs: number | undefined;
   /** The client went away. */
   clientGone(): boolean;
 }

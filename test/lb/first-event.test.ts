@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { endsTheAnswer, errorStatus, EventSplitter, holdOpening, judgeEvent } from "../../src/lb/first-event.ts";
+import { endsTheAnswer, errorStatus, EventSplitter, holdOpening, judgeEvent, startsToolCall } from "../../src/lb/first-event.ts";
 import { textStream } from "../helpers/streams.ts";
 
 const ev = (name: string, data: unknown) => ({ name, data: typeof data === "string" ? data : JSON.stringify(data), size: 0 });
@@ -64,6 +64,30 @@ describe("judgeEvent", () => {
     expect(errorStatus(failed)).toBe(401);
     expect(errorStatus({ error: { message: "x", type: "invalid_request_error", code: "model_not_found" } })).toBe(404);
     expect(errorStatus({ error: { message: "x", type: "invalid_request_error", code: "context_length_exceeded" } })).toBe(400);
+  });
+});
+
+describe("startsToolCall", () => {
+  test("an opening that names a tool call whose input is to come, in every dialect", () => {
+    const block = (type: string) => ({ type: "content_block_start", index: 0, content_block: { type, id: "toolu_1", name: "Write", input: {} } });
+    for (const t of ["tool_use", "server_tool_use"]) expect([startsToolCall(ev("content_block_start", block(t))), startsToolCall(ev("", block(t)))]).toEqual([true, true]);
+    expect(startsToolCall(ev("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: "" } }))).toBe(true);
+    const added = (type: string) => ({ type: "response.output_item.added", output_index: 0, item: { type, id: "fc_1", name: "shell", arguments: "" } });
+    expect(startsToolCall(ev("response.output_item.added", added("function_call")))).toBe(true);
+    expect(startsToolCall(ev("response.output_item.added", added("custom_tool_call")))).toBe(true);
+    const named = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "Write", arguments: "" } }] }, finish_reason: null }] };
+    expect(startsToolCall(ev("", named))).toBe(true);
+  });
+  test("other openings do not (a text or thinking block, a reasoning or message item, a role chunk, a handshake echoing tools)", () => {
+    const block = (content_block: object) => ({ type: "content_block_start", index: 0, content_block });
+    expect(startsToolCall(ev("content_block_start", block({ type: "text", text: "" })))).toBe(false);
+    expect(startsToolCall(ev("content_block_start", block({ type: "thinking", thinking: "", signature: "" })))).toBe(false);
+    expect(startsToolCall(ev("response.output_item.added", { item: { type: "reasoning", summary: [] } }))).toBe(false);
+    expect(startsToolCall(ev("response.output_item.added", { item: { type: "message", content: [] } }))).toBe(false);
+    expect(startsToolCall(ev("response.created", { response: { tools: [{ type: "function", name: "tool_calls_use" }] } }))).toBe(false);
+    expect(startsToolCall(ev("message_start", { type: "message_start", message: { content: [{ type: "tool_use" }] } }))).toBe(false);
+    const role = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: "", tool_calls: [] }, finish_reason: null }] };
+    expect(startsToolCall(ev("", role))).toBe(false);
   });
 });
 
@@ -167,6 +191,23 @@ describe("holdOpening", () => {
     expect(done.kind).toBe("empty");
     const answered = await holdOpening(stream('data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]}\n\ndata: [DONE]\n\n'));
     expect(answered.kind).toBe("deliver");
+  });
+  test("says when its opening begins a tool call (the caller's deadline then waits for the input), and at each event after it", async () => {
+    let began = 0;
+    const o = await holdOpening(
+      stream(
+        'event: message_start\ndata: {"type":"message_start"}\n\n',
+        'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"Write","input":{}}}\n\n',
+        'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":""}}\n\n',
+        ": keep-alive\n\n",
+        'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{}"}}\n\n',
+      ),
+      undefined,
+      undefined,
+      () => began++,
+    );
+    expect(o.kind).toBe("deliver");
+    expect(began).toBe(3); // the block's start, its empty delta, the keep-alive; not message_start before it
   });
   test("a stream that breaks (or is aborted) during its opening: nothing to deliver", async () => {
     let ctrl!: ReadableStreamDefaultController<Uint8Array>;

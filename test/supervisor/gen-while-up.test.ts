@@ -3,10 +3,10 @@
 // them as they are — CLIProxyAPI hot-reloads its YAML, so writing them would hand the instances a
 // config gw up refused, or half-apply a good one (instances on the new, gateway routing by the old).
 import { afterAll, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { gw, killAll, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { gw, killAll, MAIN, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
 
 const sandboxes: Sandbox[] = [];
 afterAll(async () => {
@@ -137,3 +137,81 @@ test("gw gen with no gw running writes the files itself, as it always did", asyn
   expect((await gw(sb, ["gen", "-c", sb.file])).stdout).toBe("wrote     instances/a.yaml\n");
   expect(yamlOf(sb, "a")).toContain("x-model");
 });
+
+test("gw gen while a gw lb serves another config of the same directory: refused, as under a gw up (its instances read these files)", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  sandboxes.push(sb);
+  const lb = startGw({ dir: sb.dir, env: { ...sb.env, NODE_ENV: "production" } }, ["lb", "-c", sb.file, "--port", "0"]);
+  await lb.waitFor("gw lb listening on");
+  const before = yamlOf(sb, "a");
+  const other = join(sb.dir, "other.toml");
+  writeFileSync(other, withM2(readFileSync(sb.file, "utf8")));
+  const gen = await gw(sb, ["gen", "-c", other]);
+  expect(yamlOf(sb, "a")).toBe(before);
+  expect(gen.code).toBe(1);
+  expect(gen.stderr).toMatch(new RegExp(`^gw: the running gw lb \\(pid ${lb.proc.pid}\\) serves providers\\.toml from this directory, and its instances read the files other\\.toml would write; nothing was written\\n`));
+  lb.proc.kill("SIGTERM");
+  await lb.proc.exited;
+}, 60_000);
+
+test("gw gen under a gw up that was given the config by another path (a linked directory): the same config — reloaded, not refused", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  sandboxes.push(sb);
+  const linked = join(sb.dir, "linked");
+  symlinkSync(sb.dir, linked);
+  expect((await gw(sb, ["up", "-d", "-c", join(linked, "providers.toml")])).code).toBe(0);
+  writeFileSync(sb.file, withM2(readFileSync(sb.file, "utf8")));
+  const gen = await gw(sb, ["gen", "-c", sb.file]);
+  expect(gen.stderr).not.toContain("would write");
+  expect(gen.code).toBe(0);
+  expect(gen.stdout).toMatch(/the running gw up \(pid \d+\) runs this config/);
+  expect(yamlOf(sb, "a")).toContain("x-model");
+  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+}, 60_000);
+
+test("gw gen under a gw lb given the config by another path (a linked directory): its files are this config's — passed, not refused", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  sandboxes.push(sb);
+  const linked = join(sb.dir, "linked");
+  symlinkSync(sb.dir, linked);
+  const lb = startGw({ dir: sb.dir, env: { ...sb.env, NODE_ENV: "production" } }, ["lb", "-c", join(linked, "providers.toml"), "--port", "0"]);
+  await lb.waitFor("gw lb listening on");
+  const before = yamlOf(sb, "a");
+  const gen = await gw(sb, ["gen", "-c", sb.file]);
+  expect(gen.stderr).toBe("");
+  expect(gen.code).toBe(0);
+  expect(gen.stdout).toMatch(/unchanged instances\/a\.yaml\n\(the running gw lb \(pid \d+\) runs this config/);
+  expect(yamlOf(sb, "a")).toBe(before);
+  lb.proc.kill("SIGTERM");
+  await lb.proc.exited;
+}, 60_000);
+
+test("gw login and gen while gw up is starting (it cannot reload yet): files that already are this config's let them go on; an edit of them is refused as such", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  sandboxes.push(sb);
+  // An instance slow to start keeps gw up starting while the commands run (a login starts at once).
+  const slow = join(sb.dir, "slow.sh");
+  writeFileSync(slow, `#!/bin/sh\ncase "$*" in *-login*) ;; *) sleep 30 ;; esac\nexec "${process.execPath}" "${MAIN}" mock "$@"\n`);
+  chmodSync(slow, 0o755);
+  const toml = readFileSync(sb.file, "utf8").replace(/cliproxy = ".*"/, `cliproxy = "${slow}"`);
+  writeFileSync(sb.file, toml);
+  const up = startGw({ dir: sb.dir, env: { ...sb.env, NODE_ENV: "production" } }, ["up", "-c", sb.file]);
+  await up.waitFor("starting 1 instance");
+  const before = yamlOf(sb, "a");
+  const login = await gw(sb, ["login", "a", "antigravity", "--no-browser", "-c", sb.file]);
+  expect(login.stderr).not.toContain("no instance file was written");
+  expect(login.stdout).toContain("gw mock: -antigravity-login"); // the login ran
+  // An edit of the gateway's part alone: the instance files are this config's already.
+  writeFileSync(sb.file, toml.replace("[routing]\n", '[routing]\n"m3" = [{ instance = "a", provider = "antigravity", model = "gemini-3-pro" }]\n'));
+  const gen = await gw(sb, ["gen", "-c", sb.file]);
+  expect(gen.code).toBe(0);
+  expect(gen.stdout).toMatch(/unchanged instances\/a\.yaml\n\(the running gw up \(pid \d+\) is starting and did not reload; these files already are this config's — the rest of an edit waits for gw reload once it serves\)\n/);
+  // An edit of an instance file: not written behind the starting gw's back.
+  writeFileSync(sb.file, withM2(toml));
+  const refused = await gw(sb, ["gen", "-c", sb.file]);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toMatch(/^gw: the running gw \(pid \d+\) is starting: it cannot reload now, so no instance file was written\n  run this again once it serves/);
+  expect(yamlOf(sb, "a")).toBe(before);
+  up.proc.kill("SIGTERM");
+  await up.proc.exited;
+}, 60_000);

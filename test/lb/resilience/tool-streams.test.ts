@@ -28,13 +28,15 @@ beforeAll(() => {
     routing: [
       `"tool" = ${one("claude-a~tool")}`,
       `"think.tool" = ${one("claude-a~think~tool")}`,
-      `"chat.think.tool" = ${one("claude-a~think~tool")}`,
+      `"chat.think.tool" = ${one("gpt-a~think~tool")}`,
+      `"chat.claude.think.tool" = ${one("claude-a~think~tool")}`,
       `"translated.think.tool" = ${one("claude-a~think~tool")}`,
       `"codex.think.tool" = ${one("gpt-a~think~tool")}`,
       `"gemini.think.tool" = ${one("gemini-a~think~tool")}`,
       `"late.tool" = ${pair("claude-a~tool~529~after=1", "claude-b~tool")}`,
-      `"named.tool.chat" = ${pair("claude-a~tool~529~after=1", "claude-b~tool")}`,
-      `"late.tool.chat" = ${pair("claude-a~tool~529~after=2", "claude-b~tool")}`,
+      // Codex-served: CLIProxyAPI's Codex translator names a chat tool call before its arguments.
+      `"named.tool.chat" = ${pair("gpt-a~tool~529~after=1", "gpt-b~tool")}`,
+      `"late.tool.chat" = ${pair("gpt-a~tool~529~after=2", "gpt-b~tool")}`,
       ...["anthropic", "chat", "gemini", "translated"].flatMap((d) => [
         `"failover.tool.${d}" = ${pair("claude-a~tool~529~after=0", "claude-b~tool")}`,
         `"failover.think.${d}" = ${pair("claude-a~think~529~after=0", "claude-b~think")}`,
@@ -91,7 +93,7 @@ describe("the SDKs' stream helpers assemble a tool call and a thinking block thr
     expect(await outputs("tool", 1)).toEqual([1]);
   });
 
-  test("OpenAI chat: reasoning_content then tool_calls, streamed and not; finish_reason tool_calls; usage read", async () => {
+  test("OpenAI chat, Codex-served: reasoning_content then tool_calls, streamed and not; finish_reason tool_calls; usage read", async () => {
     const body = { model: "chat.think.tool", messages: ASK, tools: chatTools };
     const streamed = await rig.openai().chat.completions.stream(body).finalChatCompletion();
     const whole = await rig.openai().chat.completions.create(body);
@@ -106,7 +108,7 @@ describe("the SDKs' stream helpers assemble a tool call and a thinking block thr
     }
     // The SDK keeps a delta's unknown fields by assignment: the streamed reasoning_content is its last delta's.
     const reasoning = (c: typeof whole) => (c.choices[0]!.message as unknown as { reasoning_content?: string }).reasoning_content;
-    expect([reasoning(whole), reasoning(streamed)]).toEqual([expect.stringContaining("Thinking as claude-a"), "\n\n"]);
+    expect([reasoning(whole), reasoning(streamed)]).toEqual([expect.stringContaining("Thinking as gpt-a"), "\n\n"]);
     // A tool message last: text.
     const next = await rig.openai().chat.completions.create({
       ...body,
@@ -114,6 +116,20 @@ describe("the SDKs' stream helpers assemble a tool call and a thinking block thr
     });
     expect([next.choices[0]!.finish_reason, next.choices[0]!.message.content]).toEqual(["stop", expect.stringMatching(/^Mock answer from instance a/)]);
     expect(await outputs("chat.think.tool", 3)).toEqual([2, 2, 13]); // the call and the thought; then the text and the thought
+  });
+
+  test("OpenAI chat, Claude-served: the call comes whole in one chunk (CLIProxyAPI gathers its input), its id Claude's", async () => {
+    const body = { model: "chat.claude.think.tool", messages: ASK, tools: chatTools };
+    const res = await fetch(`${rig.gw.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...body, stream: true }) });
+    const chunks = (await res.text()).split("\n\n").filter((e) => e.startsWith("data: {")).map((e) => JSON.parse(e.slice(6)) as { choices: { delta: Record<string, unknown> }[] });
+    const calls = chunks.flatMap((c) => c.choices.flatMap((ch) => (ch.delta.tool_calls as { id: string; function: { name: string; arguments: string } }[] | undefined) ?? []));
+    expect(calls).toHaveLength(1);
+    expect([calls[0]!.function.name, JSON.parse(calls[0]!.function.arguments)]).toEqual(["get_weather", ARGS]);
+    expect(calls[0]!.id).toStartWith("toolu_");
+    const thought = chunks.flatMap((c) => c.choices.map((ch) => ch.delta.reasoning_content).filter((r) => r !== undefined));
+    expect(thought).toEqual([expect.stringContaining("Thinking as claude-a")]); // no "\n\n" closing it: that is Codex's
+    const streamed = await rig.openai().chat.completions.stream(body).finalChatCompletion();
+    expect(streamed.choices[0]!.message.tool_calls![0]!.id).toStartWith("toolu_");
   });
 
   test("Responses, Codex-served and translated: a reasoning item then a function_call, streamed and not", async () => {
