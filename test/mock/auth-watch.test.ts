@@ -96,6 +96,8 @@ test("a config reload that moves auth-dir reads and watches the new one", async 
   writeFileSync(join(auth, "kimi-old.json"), JSON.stringify({ type: "kimi" })); // not watched any more
   writeFileSync(join(other, "kimi-new.json"), JSON.stringify({ type: "kimi" }));
   await listed("kimi-k3");
-  expect(lines("changed:").at(-1)).toBe(`gw mock: auth-dir ${JSON.stringify(other)} changed: claude, kimi credentials`);
+  // The models are listed as the reread ends; its line may reach the pipe a moment later.
+  const said = `gw mock: auth-dir ${JSON.stringify(other)} changed: claude, kimi credentials`;
+  await until(() => lines("changed:").at(-1) === said, 10_000, () => mock.output());
   expect(lines(JSON.stringify(auth))).toHaveLength(oldSaid);
 }, 30_000);
