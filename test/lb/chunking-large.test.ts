@@ -79,8 +79,12 @@ function aroundBound(last: Ev, offset: number, eol = "\n"): string {
   return sse([pad(HOLD_MAX_BYTES + offset - without), last], eol);
 }
 
-/** An answer with a huge event: `huge` characters of text or image inside it. */
-const HUGE = 1_600_000;
+/**
+ * An answer with a huge event: `huge` characters of text or image inside it — just past the 1 MiB
+ * an event is handed on whole or a line read whole (WholeEvents), and within the 2 MiB hold, as
+ * 1.6 MB was: the cost is the bytes, each answer delivered 7 times.
+ */
+const HUGE = 1024 * 1024 + 50_000;
 const image = prose(HUGE, 3).replace(/[^A-Za-z]/g, "Q");
 
 interface LargeAnswer extends Answer {
@@ -110,13 +114,13 @@ const ANSWERS: readonly LargeAnswer[] = [
   stream("a refusal ending at the hold bound, CRLF", "responses", aroundBound(QUOTING, 0, "\r\n"), { errorFirst: true }),
   stream("a refusal ending 1 character past the hold bound, CRLF", "responses", aroundBound(QUOTING, 1, "\r\n"), { alone: true }),
   // Events over 1 MiB that carry usage or the answer's end.
-  stream("response.completed of 1.6 MB (the whole answer) with usage at its end", "responses", sse([created(2_000), DELTA, ["response.completed", { type: "response.completed", response: { id: "resp_1", status: "completed", output: [{ type: "message", content: [{ type: "output_text", text: prose(HUGE, 5) }] }], usage: { input_tokens: 12, output_tokens: 9 } } }]])),
-  stream("Gemini chunk with a 1.6 MB image, its finishReason and usage after it", "gemini", sse([[undefined, { candidates: [{ content: { parts: [{ text: TEXT }], role: "model" } }] }], [undefined, { candidates: [{ content: { parts: [{ inlineData: { mimeType: "image/png", data: image } }], role: "model" }, finishReason: "STOP" }], usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 1290, totalTokenCount: 1302 } }]])),
-  stream("OpenAI chunk with a 1.6 MB delta first, then usage and [DONE]", "openai", sse([[undefined, { id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: prose(HUGE, 9) }, finish_reason: null }] }], [undefined, { id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 } }], [undefined, "[DONE]"]])),
-  stream("Anthropic content_block_delta of 1.6 MB, then message_delta and message_stop", "anthropic", sse([["message_start", { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", content: [], usage: { input_tokens: 12, output_tokens: 1 } } }], ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: prose(HUGE, 11) } }], ["message_delta", { type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: 9 } }], ["message_stop", { type: "message_stop" }]])),
-  // A Gemini function call whose 1.6 MB arguments end with a "reason" field, no finishReason, then
+  stream("response.completed of 1.1 MB (the whole answer) with usage at its end", "responses", sse([created(2_000), DELTA, ["response.completed", { type: "response.completed", response: { id: "resp_1", status: "completed", output: [{ type: "message", content: [{ type: "output_text", text: prose(HUGE, 5) }] }], usage: { input_tokens: 12, output_tokens: 9 } } }]])),
+  stream("Gemini chunk with a 1.1 MB image, its finishReason and usage after it", "gemini", sse([[undefined, { candidates: [{ content: { parts: [{ text: TEXT }], role: "model" } }] }], [undefined, { candidates: [{ content: { parts: [{ inlineData: { mimeType: "image/png", data: image } }], role: "model" }, finishReason: "STOP" }], usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 1290, totalTokenCount: 1302 } }]])),
+  stream("OpenAI chunk with a 1.1 MB delta first, then usage and [DONE]", "openai", sse([[undefined, { id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: prose(HUGE, 9) }, finish_reason: null }] }], [undefined, { id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: { prompt_tokens: 12, completion_tokens: 9, total_tokens: 21 } }], [undefined, "[DONE]"]])),
+  stream("Anthropic content_block_delta of 1.1 MB, then message_delta and message_stop", "anthropic", sse([["message_start", { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", content: [], usage: { input_tokens: 12, output_tokens: 1 } } }], ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: prose(HUGE, 11) } }], ["message_delta", { type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: 9 } }], ["message_stop", { type: "message_stop" }]])),
+  // A Gemini function call whose 1.1 MB arguments end with a "reason" field, no finishReason, then
   // the stream closes: cut short (a break), however the line was read (its middle dropped, it is no JSON).
-  stream("Gemini function call of 1.6 MB ending with a reason argument, closed before its finishReason", "gemini", sse([[undefined, { candidates: [{ content: { parts: [{ functionCall: { name: "write_file", args: { edits: Array.from({ length: 55_000 }, (_, i) => ({ line: i, text: "x".repeat(i % 7) })), reason: "update" } } }], role: "model" } }] }]])),
+  stream("Gemini function call of 1.1 MB ending with a reason argument, closed before its finishReason", "gemini", sse([[undefined, { candidates: [{ content: { parts: [{ functionCall: { name: "write_file", args: { edits: Array.from({ length: 40_000 }, (_, i) => ({ line: i, text: "x".repeat(i % 7) })), reason: "update" } } }], role: "model" } }] }]])),
 ];
 
 // --- chunkings ---
