@@ -13,86 +13,128 @@ import { controlJson } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import type { InstanceRow, StatusReport } from "../../src/supervisor/status.ts";
 import { installClaudeCode, type MockGateway, startMockGateway } from "../helpers/claude-code.ts";
-import { CldSandbox, removeSandboxes } from "../helpers/cld.ts";
-import { until } from "../helpers/supervisor.ts";
+import { CldSandbox, MAIN, removeSandboxes } from "../helpers/cld.ts";
+import { PROMPT, submit } from "./claude-code-screen.ts";
+import { TmuxPane } from "./tmux-pane.ts";
 
 setDefaultTimeout(240_000); // Claude Code starts in seconds; a shared 2-core machine may be busy
 const KEY = "sk-gw-client-key-0123456789";
 const MODEL = "claude-opus-4-6-thinking~think~tool=Bash";
 const KILLER = join(import.meta.dir, "../helpers/kill-instance.ts");
-let g: MockGateway;
-const box = new CldSandbox({ noClaude: true });
-const PATH = `${box.bin}:/usr/bin:/bin`;
-
-beforeAll(async () => {
-  const loop = `"loop" = [{ instance = "a", provider = "antigravity", model = "${MODEL}", priority = 1 }, { instance = "b", provider = "antigravity", model = "${MODEL}" }]\n`;
-  g = await startMockGateway(KEY, { routes: loop });
-  installClaudeCode(box.bin);
-});
+const LOOP = `"loop" = [{ instance = "a", provider = "antigravity", model = "${MODEL}", priority = 1 }, { instance = "b", provider = "antigravity", model = "${MODEL}" }]\n`;
+const gateways: MockGateway[] = [];
 afterAll(async () => {
-  await g?.stop();
+  await Promise.all(gateways.map((x) => x.stop()));
   removeSandboxes();
 });
 
-const instance = async (name: string): Promise<InstanceRow> => (await controlJson<StatusReport>(gwPaths(g.sb.dir), "/status")).instances.find((i) => i.name === name)!;
+/** A gw with route loop, and a sandbox whose PATH has Claude Code and the tool's command. */
+async function setUp() {
+  const gw = await startMockGateway(KEY, { routes: LOOP });
+  gateways.push(gw);
+  const box = new CldSandbox({ noClaude: true });
+  installClaudeCode(box.bin);
+  return { g: gw, box, PATH: `${box.bin}:/usr/bin:/bin` };
+}
 
-/** The tool's command: `before` (shell lines), then kill instance a and wait until it is gone. */
-function writeTool(before = ""): void {
-  writeFileSync(join(box.bin, "gw-mock"), `#!/bin/sh\n${before}exec '${process.execPath}' '${KILLER}' '${g.file}' a\n`, { mode: 0o755 });
+const instanceOf = async (gw: MockGateway, name: string): Promise<InstanceRow> => (await controlJson<StatusReport>(gwPaths(gw.sb.dir), "/status")).instances.find((i) => i.name === name)!;
+
+/** The tool's command on `box`'s PATH: kill instance a of `gw` and wait until it is gone; with `breakA`, first make a's every respawn exit at once. */
+function writeTool(box: CldSandbox, gw: MockGateway, breakA = false): void {
+  const before = breakA ? `printf '#!/bin/sh\\nexit 3\\n' > '${join(gw.sb.dir, "cliproxy.sh")}'\n` : "";
+  writeFileSync(join(box.bin, "gw-mock"), `#!/bin/sh\n${before}exec '${process.execPath}' '${KILLER}' '${gw.file}' a\n`, { mode: 0o755 });
 }
 
 type Block = { type: string; content?: unknown; is_error?: boolean };
 type Line = { type: string; is_error?: boolean; num_turns?: number; result?: string; message?: { content?: Block[] | string } };
 
-/** Claude Code's print-mode session on route loop: its stream-json lines, its result, and what its Bash call returned. */
-async function session() {
-  const before = g.mark();
-  const args = ["cp", "-c", g.file, "loop", "-p", "run it", "--tools", "Bash", "--allowedTools", "Bash", "--output-format", "stream-json", "--verbose"];
-  const r = await box.run(args, { env: { PATH } });
-  const lines = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Line);
-  const toolResults = lines.flatMap((l) => (l.type === "user" && Array.isArray(l.message?.content) ? l.message.content.filter((b) => b.type === "tool_result") : []));
-  const records = (await g.waitForRequests({ since: before, count: 2, pick: onLoop })).filter(onLoop);
-  return { r, lines, result: lines.find((l) => l.type === "result"), toolResults, records };
-}
 const onLoop = (x: RequestRecord) => x.routing.route === "loop";
+/** Each attempt of a record: instance, status, outcome class, why it was picked. */
 const attempts = (x: RequestRecord) => x.routing.attempts.map((a) => [a.instance, a.status, a.class, a.pick]);
+/** The session's records on route loop, from `since` on, once there are `count`. */
+const loopRecords = async (gw: MockGateway, since: string, count: number) => (await gw.waitForRequests({ since, count, pick: onLoop })).filter(onLoop);
+/** A (the first) tool-loop request: the call from a, unsigned, and the session stuck to a. */
+const CALL_FROM_A: unknown[] = [200, false, "set", [["a", 200, "ok", "weighted"]]];
+/** A result signed by a, held for a's respawn and answered by it. */
+const HELD_FOR_A: unknown[] = [200, true, "lock", [["a", 200, "ok", "signature-lock"]]];
+/** A result signed by a whose respawn died: a failed attempt on a (after the wait), then b, which the session sticks to now. */
+const MOVED_TO_B: unknown[] = [200, true, "set", [["a", 0, "transient", "signature-lock"], ["b", 200, "ok", "signature-weight"]]];
+const row = (x: RequestRecord): unknown[] => [x.response.status, x.request.signed, x.routing.sticky, attempts(x)];
+const answer = (instance: string) => `Mock answer from instance ${instance}, model claude-opus-4-6-thinking.`;
 
-describe("instance a dies while Claude Code runs the tool it asked for", () => {
-  test("a comes back: gw holds the result (signed by a) for a's respawn, and a answers; Claude Code sees no error", async () => {
-    writeTool();
-    const pidBefore = (await instance("a")).pid;
-    const { r, lines, result, toolResults, records } = await session();
-    expect([r.code, r.stderr.match(/error|retry/i)?.[0]]).toEqual([0, undefined]);
-    expect(lines.filter((l) => l.type === "system" && JSON.stringify(l).includes("retry"))).toEqual([]); // no api_retry notice
+describe("print mode: instance a dies while Claude Code runs the tool it asked for", () => {
+  let env: Awaited<ReturnType<typeof setUp>>;
+  beforeAll(async () => {
+    env = await setUp();
+  });
+
+  /** Claude Code's print-mode session on route loop: its stream-json lines, its result, what its Bash call returned, gw's records. */
+  async function session() {
+    const { g, box, PATH } = env;
+    const before = g.mark();
+    const args = ["cp", "-c", g.file, "loop", "-p", "run it", "--tools", "Bash", "--allowedTools", "Bash", "--output-format", "stream-json", "--verbose"];
+    const r = await box.run(args, { env: { PATH } });
+    const lines = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Line);
+    const toolResults = lines.flatMap((l) => (l.type === "user" && Array.isArray(l.message?.content) ? l.message.content.filter((b) => b.type === "tool_result") : []));
+    // No error, and no api_retry notice: Claude Code never saw a failed attempt.
+    expect([r.code, r.stderr.match(/error|retry/i)?.[0], lines.filter((l) => l.type === "system" && JSON.stringify(l).includes("retry"))]).toEqual([0, undefined, []]);
     expect(toolResults.map((b) => [b.is_error ?? false, JSON.stringify(b.content)])).toEqual([[false, expect.stringContaining("killed instance a (pid ")]]);
-    expect(result).toMatchObject({ is_error: false, num_turns: 2, result: "Mock answer from instance a, model claude-opus-4-6-thinking. ok ok ok ok ok" });
-    // Two requests: the call from a (sticky set), then the result, locked to a by its signature and
-    // held until the respawned a answered — no failed attempt, no failover.
-    expect(records.map((x) => [x.response.status, x.request.signed, x.routing.sticky, attempts(x)])).toEqual([
-      [200, false, "set", [["a", 200, "ok", "weighted"]]],
-      [200, true, "lock", [["a", 200, "ok", "signature-lock"]]],
-    ]);
+    return { result: lines.find((l) => l.type === "result"), records: await loopRecords(g, before, 2) };
+  }
+
+  test("a comes back: gw holds the result (signed by a) for a's respawn, and a answers; Claude Code sees no error", async () => {
+    writeTool(env.box, env.g);
+    const pidBefore = (await instanceOf(env.g, "a")).pid;
+    const { result, records } = await session();
+    expect(result).toMatchObject({ is_error: false, num_turns: 2, result: `${answer("a")} ok ok ok ok ok` });
+    // Two requests, no failed attempt, no failover: the signature lock waited for a.
+    expect(records.map(row)).toEqual([CALL_FROM_A, HELD_FOR_A]);
     expect(records[1]!.routing.attempts[0]!.held_ms).toBeGreaterThan(0);
-    const a = await instance("a");
+    const a = await instanceOf(env.g, "a");
     expect([a.state, a.pid === pidBefore, a.restarts >= 1, a.lastExit?.signal]).toEqual(["ready", false, true, "SIGKILL"]);
   });
 
-  test("a does not come back (its respawn crashes): the result fails over to b after the failed attempt on a; Claude Code sees no error", async () => {
-    // The tool breaks a's command before the kill: every respawn of a exits at once.
-    writeTool(`printf '#!/bin/sh\\nexit 3\\n' > '${join(g.sb.dir, "cliproxy.sh")}'\n`);
-    const { r, lines, result, toolResults, records } = await session();
-    expect([r.code, r.stderr.match(/error|retry/i)?.[0]]).toEqual([0, undefined]);
-    expect(lines.filter((l) => l.type === "system" && JSON.stringify(l).includes("retry"))).toEqual([]);
-    expect(toolResults.map((b) => [b.is_error ?? false, JSON.stringify(b.content)])).toEqual([[false, expect.stringContaining("killed instance a (pid ")]]);
-    expect(result).toMatchObject({ is_error: false, num_turns: 2, result: "Mock answer from instance b, model claude-opus-4-6-thinking. ok ok ok ok ok" });
-    // Two requests: the result waited for a's respawn, met a closed port when that respawn died,
-    // and went to b (the heaviest available target for signed thinking), which the session sticks to now.
-    expect(records.map((x) => [x.response.status, x.request.signed, x.routing.sticky, attempts(x)])).toEqual([
-      [200, false, "set", [["a", 200, "ok", "weighted"]]],
-      [200, true, "set", [["a", 0, "transient", "signature-lock"], ["b", 200, "ok", "signature-weight"]]],
-    ]);
+  test("a does not come back (its respawn dies): the result fails over to b after the failed attempt on a; Claude Code sees no error", async () => {
+    writeTool(env.box, env.g, true);
+    const { result, records } = await session();
+    expect(result).toMatchObject({ is_error: false, num_turns: 2, result: `${answer("b")} ok ok ok ok ok` });
+    expect(records.map(row)).toEqual([CALL_FROM_A, MOVED_TO_B]);
     expect(records[1]!.routing.attempts[0]!.error).toContain("ECONNREFUSED");
-    const a = await instance("a");
+    const a = await instanceOf(env.g, "a");
     expect([a.restarts >= 2, a.lastExit?.code]).toEqual([true, 3]); // the supervisor respawned it; the broken command exited
+  });
+});
+
+describe("interactive, on a terminal: a dies in each of two conversations", () => {
+  test("conversation 1: a comes back and answers; after /clear, conversation 2: a's respawn dies and b answers; no error on the screen, /exit 0", async () => {
+    const { g, box, PATH } = await setUp();
+    // The user's own Claude Code trusts this folder (cld carries it into the cp config dir).
+    writeFileSync(join(box.home, ".claude.json"), JSON.stringify({ projects: { [box.dir]: { hasTrustDialogAccepted: true } } }));
+    writeTool(box, g);
+    const before = g.mark();
+    const t = new TmuxPane(box.dir);
+    let screens = "";
+    try {
+      // Bash is allowed by Claude Code's own flags: no permission question. Its default mode on a
+      // fresh HOME (2.1.33x) is "auto", which asks a model whether a command is safe — the mock's
+      // answer is no verdict, so the command would not run — hence the default mode here.
+      const cc = ["--tools", "Bash", "--allowedTools", "Bash", "--permission-mode", "default"];
+      await t.start([process.execPath, MAIN, "cld", "cp", "-c", g.file, "loop", ...cc], box.env({ PATH }));
+      await t.waitFor(PROMPT, 60_000);
+      screens += await submit(t, "run it", new RegExp(`killed instance a[\\s\\S]*${answer("a")}`));
+      expect(await loopRecords(g, before, 2)).toHaveLength(2);
+      // A fresh conversation (Claude Code 2.1.33x sends a follow-up prompt in the same user message
+      // as the last tool result, which the mock reads as "answered": it would not call the tool).
+      await submit(t, "/clear", (s) => !s.includes("run it"));
+      writeTool(box, g, true);
+      screens += await submit(t, "run it again", new RegExp(`run it again[\\s\\S]*killed instance a[\\s\\S]*${answer("b")}`));
+      screens += await submit(t, "/exit", /\[exit 0\]/);
+    } finally {
+      await t.kill();
+    }
+    expect(screens).not.toMatch(/error|retrying/i);
+    // Each conversation starts on a (a new session after /clear: nothing sticky yet).
+    const records = await loopRecords(g, before, 4);
+    expect(records.map(row)).toEqual([CALL_FROM_A, HELD_FOR_A, CALL_FROM_A, MOVED_TO_B]);
   });
 });
