@@ -21,7 +21,8 @@ setDefaultTimeout(240_000); // Claude Code starts in seconds; a shared 2-core ma
 const KEY = "sk-gw-client-key-0123456789";
 const MODEL = "claude-opus-4-6-thinking~think~tool=Bash";
 const KILLER = join(import.meta.dir, "../helpers/kill-instance.ts");
-const LOOP = `"loop" = [{ instance = "a", provider = "antigravity", model = "${MODEL}", priority = 1 }, { instance = "b", provider = "antigravity", model = "${MODEL}" }]\n`;
+/** Route loop: a on the higher tier, b below; `bKnobs` more mock knobs on b's model. */
+const loop = (bKnobs = "") => `"loop" = [{ instance = "a", provider = "antigravity", model = "${MODEL}", priority = 1 }, { instance = "b", provider = "antigravity", model = "${MODEL}${bKnobs}" }]\n`;
 const gateways: MockGateway[] = [];
 afterAll(async () => {
   await Promise.all(gateways.map((x) => x.stop()));
@@ -29,8 +30,8 @@ afterAll(async () => {
 });
 
 /** A gw with route loop, and a sandbox whose PATH has Claude Code and the tool's command. */
-async function setUp() {
-  const gw = await startMockGateway(KEY, { routes: LOOP });
+async function setUp(bKnobs = "") {
+  const gw = await startMockGateway(KEY, { routes: loop(bKnobs) });
   gateways.push(gw);
   const box = new CldSandbox({ noClaude: true });
   installClaudeCode(box.bin);
@@ -136,5 +137,30 @@ describe("interactive, on a terminal: a dies in each of two conversations", () =
     // Each conversation starts on a (a new session after /clear: nothing sticky yet).
     const records = await loopRecords(g, before, 4);
     expect(records.map(row)).toEqual([CALL_FROM_A, HELD_FOR_A, CALL_FROM_A, MOVED_TO_B]);
+  });
+});
+
+describe("print mode: b verifies signatures strictly (sig=foreign: it rejects a signature it did not make)", () => {
+  test("a dies for good mid tool loop and b rejects a's signature: gw hands Claude Code that 400, which Claude Code heals by sending the loop again without thinking; b answers", async () => {
+    const { g, box, PATH } = await setUp("~sig=foreign");
+    writeTool(box, g, true);
+    const before = g.mark();
+    const args = ["cp", "-c", g.file, "loop", "-p", "run it", "--tools", "Bash", "--allowedTools", "Bash", "--output-format", "stream-json", "--verbose"];
+    // No retries of server errors: a 5xx from gw fails the session at once (before the fix it was
+    // a 502 from the dead a, retried for 194 s).
+    const r = await box.run(args, { env: { PATH, CLAUDE_CODE_MAX_RETRIES: "0" } });
+    expect([r.code, r.stderr.match(/error|retry/i)?.[0]]).toEqual([0, undefined]);
+    const result = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Line).find((l) => l.type === "result");
+    expect(result).toMatchObject({ is_error: false, result: `${answer("b")} ok ok ok ok ok` });
+
+    const asked = (x: RequestRecord) => x.request.model === "loop";
+    const [call, signed, healed] = (await g.waitForRequests({ since: before, count: 3, pick: asked })).filter(asked);
+    expect(row(call!)).toEqual(CALL_FROM_A);
+    // The result: a is gone, b rejects a's signature, the signature fallback (route opus4.6, on a)
+    // fails too — so the client gets b's 400, not that failure.
+    expect([signed!.response.status, signed!.request.signed, signed!.routing.signature_fallback]).toEqual([400, true, "opus4.6"]);
+    expect(signed!.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class])).toEqual([["loop", "a", 0, "transient"], ["loop", "b", 400, "signature"], [undefined, "a", 0, "transient"]]);
+    // Claude Code stripped its thinking blocks and sent the loop again, unsigned: b answers it.
+    expect([healed!.request.signed, healed!.response.status, healed!.routing.attempts.at(-1)?.instance]).toEqual([false, 200, "b"]);
   });
 });
