@@ -3,8 +3,9 @@
 // answering with signed thinking and a call to Bash (`~think~tool=Bash`). Claude Code runs the
 // call's schema-filled command, `gw-mock`, which this file puts first on its PATH: it SIGKILLs a
 // (its pid from `gw status --json`) and returns once a is gone. Claude Code then sends the result
-// with a's signed thinking to a dead sticky target, and must not see an error. Real gw, `gw mock`
-// instances, a throwaway HOME, nothing beyond loopback; everything waits for events.
+// with a's signed thinking to a dead sticky target, and must not see an error: in print mode and on
+// a terminal (tmux), with a coming back or not, and with b rejecting a's signature (`sig=foreign`).
+// Real gw, `gw mock` instances, a throwaway HOME, nothing beyond loopback; everything waits for events.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -63,24 +64,28 @@ const MOVED_TO_B: unknown[] = [200, true, "set", [["a", 0, "transient", "signatu
 const row = (x: RequestRecord): unknown[] => [x.response.status, x.request.signed, x.routing.sticky, attempts(x)];
 const answer = (instance: string) => `Mock answer from instance ${instance}, model claude-opus-4-6-thinking.`;
 
+/** Claude Code's print-mode session on route loop ("run it", Bash allowed): how it ended, and its stream-json lines. */
+async function printSession({ g, box, PATH }: Awaited<ReturnType<typeof setUp>>, env: Record<string, string> = {}) {
+  const args = ["cp", "-c", g.file, "loop", "-p", "run it", "--tools", "Bash", "--allowedTools", "Bash", "--output-format", "stream-json", "--verbose"];
+  const r = await box.run(args, { env: { PATH, ...env } });
+  return { r, lines: r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Line) };
+}
+
 describe("print mode: instance a dies while Claude Code runs the tool it asked for", () => {
   let env: Awaited<ReturnType<typeof setUp>>;
   beforeAll(async () => {
     env = await setUp();
   });
 
-  /** Claude Code's print-mode session on route loop: its stream-json lines, its result, what its Bash call returned, gw's records. */
+  /** A print-mode session that must go as if nothing died: its result, and gw's two records of it. */
   async function session() {
-    const { g, box, PATH } = env;
-    const before = g.mark();
-    const args = ["cp", "-c", g.file, "loop", "-p", "run it", "--tools", "Bash", "--allowedTools", "Bash", "--output-format", "stream-json", "--verbose"];
-    const r = await box.run(args, { env: { PATH } });
-    const lines = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Line);
+    const before = env.g.mark();
+    const { r, lines } = await printSession(env);
     const toolResults = lines.flatMap((l) => (l.type === "user" && Array.isArray(l.message?.content) ? l.message.content.filter((b) => b.type === "tool_result") : []));
     // No error, and no api_retry notice: Claude Code never saw a failed attempt.
     expect([r.code, r.stderr.match(/error|retry/i)?.[0], lines.filter((l) => l.type === "system" && JSON.stringify(l).includes("retry"))]).toEqual([0, undefined, []]);
     expect(toolResults.map((b) => [b.is_error ?? false, JSON.stringify(b.content)])).toEqual([[false, expect.stringContaining("killed instance a (pid ")]]);
-    return { result: lines.find((l) => l.type === "result"), records: await loopRecords(g, before, 2) };
+    return { result: lines.find((l) => l.type === "result"), records: await loopRecords(env.g, before, 2) };
   }
 
   test("a comes back: gw holds the result (signed by a) for a's respawn, and a answers; Claude Code sees no error", async () => {
@@ -142,16 +147,15 @@ describe("interactive, on a terminal: a dies in each of two conversations", () =
 
 describe("print mode: b verifies signatures strictly (sig=foreign: it rejects a signature it did not make)", () => {
   test("a dies for good mid tool loop and b rejects a's signature: gw hands Claude Code that 400, which Claude Code heals by sending the loop again without thinking; b answers", async () => {
-    const { g, box, PATH } = await setUp("~sig=foreign");
-    writeTool(box, g, true);
+    const env = await setUp("~sig=foreign");
+    const { g } = env;
+    writeTool(env.box, g, true);
     const before = g.mark();
-    const args = ["cp", "-c", g.file, "loop", "-p", "run it", "--tools", "Bash", "--allowedTools", "Bash", "--output-format", "stream-json", "--verbose"];
     // No retries of server errors: a 5xx from gw fails the session at once (before the fix it was
     // a 502 from the dead a, retried for 194 s).
-    const r = await box.run(args, { env: { PATH, CLAUDE_CODE_MAX_RETRIES: "0" } });
+    const { r, lines } = await printSession(env, { CLAUDE_CODE_MAX_RETRIES: "0" });
     expect([r.code, r.stderr.match(/error|retry/i)?.[0]]).toEqual([0, undefined]);
-    const result = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Line).find((l) => l.type === "result");
-    expect(result).toMatchObject({ is_error: false, result: `${answer("b")} ok ok ok ok ok` });
+    expect(lines.find((l) => l.type === "result")).toMatchObject({ is_error: false, result: `${answer("b")} ok ok ok ok ok` });
 
     const asked = (x: RequestRecord) => x.request.model === "loop";
     const [call, signed, healed] = (await g.waitForRequests({ since: before, count: 3, pick: asked })).filter(asked);
