@@ -20,7 +20,7 @@ import { RecordBuilder } from "./record-builder.ts";
 import { type RequestFacts, requestFacts, routeHeader } from "./request-state.ts";
 import { upstreamModel } from "./rewrite.ts";
 import type { Runtime } from "./runtime.ts";
-import { fallBack, signatureFallback } from "./signature-fallback.ts";
+import { fallBack, fallbackAnswers, signatureFallback } from "./signature-fallback.ts";
 
 export type { GatewayContext } from "./deliver.ts";
 
@@ -82,7 +82,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
     const fallback = signatureFallback(final, facts, rt.config, record);
     if (fallback) {
       const second = await fallBack(deps, fallback, attempts, false);
-      if (second.final) {
+      if (fallbackAnswers(second)) {
         final = second.final;
         run = second;
       }

@@ -1,10 +1,13 @@
 // A rejected thinking signature gets one more go where its provider family lives (session.ts
 // signatureFallbackRoute): once per request, before any byte (pipeline.ts) or after keep-alive
-// spaces (spaced-answer.ts), with the same route and the same record.
+// spaces (spaced-answer.ts), with the same route and the same record. Only an answer there
+// replaces the 400: when that go fails too (the family's route is down: its instance dead, as the
+// one that signed may be), the client gets the rejected signature, which it can heal — Claude
+// Code strips its thinking blocks and sends again — not a 502 it would retry for minutes.
 
 import type { Config, Route } from "../config/types.ts";
 import { type AttemptDeps, attemptLoop } from "./attempt.ts";
-import { type AttemptRun, runAttempts, type Tried } from "./failover.ts";
+import { type AttemptRun, discard, runAttempts, type Tried } from "./failover.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import type { RequestFacts } from "./request-state.ts";
 import { signatureFallbackRoute } from "./session.ts";
@@ -19,4 +22,12 @@ export function signatureFallback(final: Tried | undefined, facts: RequestFacts,
 export function fallBack(deps: AttemptDeps, route: Route, attemptsBefore: number, afterSpaces: boolean): Promise<AttemptRun> {
   deps.record.fellBackTo(route);
   return runAttempts(attemptLoop(deps, route), attemptsBefore, afterSpaces);
+}
+
+/** Does the fallback's run answer (then it is delivered)? Its failure is let go: the 400 it followed is delivered instead. */
+export function fallbackAnswers(second: AttemptRun): boolean {
+  const t = second.final;
+  if (t?.classified?.class === "ok") return true;
+  if (t) discard(t);
+  return false;
 }

@@ -20,7 +20,7 @@ import type { ClientLink } from "./due.ts";
 import type { InstanceLoad } from "./drain.ts";
 import { codingsOf, decodingStream } from "./encoding.ts";
 import { type AttemptRun, discard, type Tried } from "./failover.ts";
-import { fallBack, signatureFallback } from "./signature-fallback.ts";
+import { fallBack, fallbackAnswers, signatureFallback } from "./signature-fallback.ts";
 import { networkError } from "./forward.ts";
 import { ErrorOpening, isJsonSpace, readOn } from "./json-opening.ts";
 import { classifyError, type LateFacts, lateVerdict } from "./late-error.ts";
@@ -211,7 +211,7 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
     const route = this.cancelled ? undefined : signatureFallback(next, deps.facts, deps.rt.config, deps.record);
     if (!route) return next;
     const second = await fallBack(deps, route, this.run.attempts, true);
-    if (!second.final) return next;
+    if (!fallbackAnswers(second) || !second.final) return next;
     this.run = second;
     this.f = { ...this.f, route };
     return second.final;

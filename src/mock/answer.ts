@@ -2,6 +2,7 @@
 // into as many content deltas as the request's `events` knob asks for.
 
 import type { ToolCall } from "./tool-call.ts";
+import { signatureFor } from "./signatures.ts";
 import type { Upstream } from "./upstream.ts";
 
 export interface Answer {
@@ -23,16 +24,6 @@ export interface Answer {
   request?: Readonly<Record<string, unknown>>;
   /** The executor family that served it: the shape of a Responses answer (upstream.ts). */
   upstream: Upstream;
-}
-
-/**
- * CLIProxyAPI (signature cache on, its default) prefixes signatures it relays with the model
- * group — `claude#…`, `gpt#…` — and passes Gemini's through raw; gw's signature routing keys on it.
- */
-function signatureFor(instance: string, model: string): string {
-  const group = model.includes("gpt") ? "gpt" : model.includes("claude") ? "claude" : model.includes("gemini") ? "gemini" : model;
-  const sig = Buffer.from(`gw-mock-signature:${instance}:${model}`).toString("base64");
-  return group === "gemini" ? sig : `${group}#${sig}`;
 }
 
 const piecesCache = new Map<string, readonly string[]>();

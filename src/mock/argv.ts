@@ -117,6 +117,8 @@ x-mock-fault (429~gzip), or as -fault. Precedence: model suffix > header > -faul
   empty          a stream whose upstream sent nothing: 200 and no events ([DONE] alone on chat;
                  502 on /v1/responses), as CLIProxyAPI answers it
   think          a signed thinking block first, in every dialect (reasoning item, thought part)
+  sig=foreign    the 400 thinking-signature error, only for a request carrying a signature another
+                 instance made (a strict verifier, as Anthropic and CLIProxyAPI's signature cache)
   tool[=NAME]    call the request's first declared tool (or the one named NAME) instead of
                  answering text (arguments from its schema's required properties); text once a
                  tool's result is the last message, or when the request declares no such tool

@@ -19,6 +19,8 @@
  *   503            auth_unavailable (no usable credential)
  *   401            upstream authentication failure      403  insufficient_quota
  *   sig            400 invalid thinking signature        400  plain invalid_request_error
+ *   sig=foreign    the same 400, only for a request carrying a thinking signature another instance
+ *                  made (a strict verifier: Anthropic, CLIProxyAPI's signature cache)
  *   529            overloaded                            other 4xx/5xx: a generic error of that status
  *   after=N        turn the status above into an error event inside a 200 stream, sent after the
  *                  stream's opening (the handshake events before any content) and N content
@@ -74,6 +76,8 @@ export interface Fault {
   tool: boolean;
   /** The tool `tool` calls; "" = the first one the request declares. */
   toolName: string;
+  /** `sig=foreign`: answer 400 "signature" to a request carrying a signature another instance made. */
+  foreignSig: boolean;
 }
 
 export const NO_FAULT: Readonly<Fault> = Object.freeze({
@@ -95,6 +99,7 @@ export const NO_FAULT: Readonly<Fault> = Object.freeze({
   think: false,
   tool: false,
   toolName: "",
+  foreignSig: false,
 });
 
 const KIND_BY_STATUS: Record<number, Fault["kind"]> = {
@@ -137,6 +142,8 @@ export function parseFault(spec: string): Partial<Fault> {
     } else if (key === "sig" && !value) {
       out.status = 400;
       out.kind = "signature";
+    } else if (key === "sig" && value === "foreign") {
+      out.foreignSig = true;
     } else if (key === "tool") {
       out.tool = true;
       out.toolName = value; // a bare `tool` on the model overrides a header's tool=NAME too
@@ -146,7 +153,7 @@ export function parseFault(spec: string): Partial<Fault> {
       (out as Record<string, number>)[NUMERIC[key]!] = count(token, value);
     } else {
       throw new FaultSpecError(
-        `unknown fault token "${token}" (tokens: 429[=S], 503, 401, 403, sig, 529, NNN, after=N, gzip, passthrough, ` +
+        `unknown fault token "${token}" (tokens: 429[=S], 503, 401, 403, sig[=foreign], 529, NNN, after=N, gzip, passthrough, ` +
           "slow-first=MS, interval=MS, gap=MS, keepalive=MS, ns-keepalive=MS, cut=N, empty, hang, events=N, think, tool[=NAME])",
       );
     }

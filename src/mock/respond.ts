@@ -8,6 +8,7 @@ import { type ErrorText, errorResponse, faultErrorText, unknownModelText } from 
 import { type Fault, FaultSpecError, resolveFault, splitModel } from "./faults.ts";
 import type { RecordedRequest, StatsRecorder } from "./stats.ts";
 import { newlinesThenBody, playStream, SSE_HEADERS } from "./stream.ts";
+import { carriesForeignSignature } from "./signatures.ts";
 import { type ToolFamily, toolCallFor } from "./tool-call.ts";
 import { type Upstream, upstreamFor } from "./upstream.ts";
 
@@ -79,6 +80,7 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
     if (!(err instanceof FaultSpecError)) throw err;
     return errorResponse(400, dialect.errorBody({ status: 400, text: `gw mock: ${err.message}` }, mr.stream));
   }
+  if (fault.foreignSig && fault.status === 0 && carriesForeignSignature(mr.body, inst.name)) fault = { ...fault, status: 400, kind: "signature" };
   // gw writes a route's upstream model into the YAML as it is, fault included (`claude-x~429`):
   // the instance registered that name.
   const provider = inst.catalog.provider(model) ?? inst.catalog.provider(mr.model);

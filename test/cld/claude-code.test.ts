@@ -9,6 +9,7 @@ import { printsCldHint } from "../../src/run/agents/claude/resume.ts";
 import type { RequestRecord } from "../../src/observe/record.ts";
 import { claudeCodeVersion, installClaudeCode, type MockGateway, startMockGateway } from "../helpers/claude-code.ts";
 import { CldSandbox, MAIN, removeSandboxes } from "../helpers/cld.ts";
+import { PROMPT, submit } from "./claude-code-screen.ts";
 import { TmuxPane } from "./tmux-pane.ts";
 
 setDefaultTimeout(240_000); // Claude Code starts in seconds; a shared 2-core machine may be busy
@@ -71,26 +72,6 @@ describe("print mode", () => {
     expect(JSON.parse(r.stdout).modelUsage.g3p.contextWindow).toBe(1_048_576);
   });
 });
-
-/** Claude Code's prompt: `❯` and a (non-breaking) space at the start of a line. */
-const PROMPT = /^❯\s/m;
-/** The last prompt line, i.e. what is typed but not yet sent. */
-const typed = (screen: string) => screen.split("\n").filter((l) => l.startsWith("❯")).at(-1)?.slice(1).trim();
-
-/** Type `text` at Claude Code's prompt and press Enter until `effect` shows (an Enter sent while it is still starting up can be lost). */
-async function submit(t: TmuxPane, text: string, effect: string | RegExp, timeoutMs = 60_000): Promise<string> {
-  await t.send("-l", text);
-  await t.waitFor((s) => typed(s) === text);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    await t.send("Enter");
-    try {
-      return await t.waitFor(effect, Math.min(10_000, deadline - Date.now()));
-    } catch (e) {
-      if (Date.now() >= deadline || typed(await t.capture()) !== text) throw e;
-    }
-  }
-}
 
 /**
  * In Claude Code's /model list, move to the entry whose line matches `entry` and take it for this

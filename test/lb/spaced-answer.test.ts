@@ -460,6 +460,20 @@ describe("a thinking-signature rejection after keep-alive newlines", () => {
     expect(r.response.status).toBe(200);
   });
 
+  test("the fallback route fails too: the rejection follows the newlines, not that failure (a client heals a rejected signature)", async () => {
+    quirkA = () => keepAliveThen(REJECTION, 2, "apart");
+    quirkB = (d) => new Response(errorObject(d, 529), { status: 529, headers: { "content-type": "application/json" } });
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "gem", max_tokens: 16, messages: SIGNED }) });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(`\n\n${REJECTION}`);
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect([r.response.status, r.routing.signature_fallback]).toEqual([400, "claude-home"]);
+    expect(r.routing.attempts.map((t) => [t.target, t.status, t.class])).toEqual([
+      ["a/gemini-3-pro", 400, "signature"],
+      ["b/claude-home", 529, "transient"],
+    ]);
+  });
+
   test("gw mock as CLIProxyAPI (ns-keepalive, then its 400 signature error): the Anthropic SDK gets the fallback route's message", async () => {
     const bSeen = b.seen.length;
     const { data, response } = await anthropic().messages.create({ model: "cpa-gem", max_tokens: 16, messages: SIGNED }).withResponse();

@@ -3,6 +3,7 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import Anthropic from "@anthropic-ai/sdk";
+import { signatureFor } from "../../src/mock/signatures.ts";
 import { startMock } from "../helpers/mock.ts";
 
 const mock = startMock({ name: "alpha", apiKeys: ["k-alpha"], models: ["claude-sonnet-4-6", "gemini-3-flash"] });
@@ -113,6 +114,18 @@ describe("extended thinking", () => {
     expect(next.stop_reason).toBe("end_turn");
     const sent = mock.stats(1).last[0]!.body as { messages: { content: { type: string; signature?: string }[] }[] };
     expect(sent.messages[1]!.content[0]!.signature).toStartWith("claude#");
+  });
+
+  test("sig=foreign: the instance's own signature goes through, another instance's gets the 400 signature error", async () => {
+    const first = await client.messages.create({ ...ask, max_tokens: 4096, thinking });
+    const strict = { ...ask, model: "claude-sonnet-4-6~sig=foreign", max_tokens: 4096, thinking };
+    const turn = (content: unknown) => [...ask.messages, { role: "assistant" as const, content: content as never }, { role: "user" as const, content: "more" }];
+    expect((await client.messages.create({ ...strict, messages: turn(first.content) })).stop_reason).toBe("end_turn");
+    const foreign = first.content.map((b) => (b.type === "thinking" ? { ...b, signature: signatureFor("beta", "claude-sonnet-4-6") } : b));
+    const err = await client.messages.create({ ...strict, messages: turn(foreign) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((err as Error).message).toContain("Invalid `signature` in `thinking` block");
+    expect((await client.messages.create(strict)).stop_reason).toBe("end_turn"); // nothing signed: nothing to reject
   });
 });
 

@@ -11,6 +11,7 @@ describe("parseFault", () => {
     expect(parseFault("401")).toEqual({ status: 401, kind: "auth" });
     expect(parseFault("403")).toEqual({ status: 403, kind: "quota" });
     expect(parseFault("sig")).toEqual({ status: 400, kind: "signature" });
+    expect(parseFault("sig=foreign")).toEqual({ foreignSig: true });
     expect(parseFault("529")).toEqual({ status: 529, kind: "overloaded" });
     expect(parseFault("502")).toEqual({ status: 502, kind: "generic" });
   });

@@ -152,3 +152,29 @@ describe("no sticky target, and the 400 signature retry", () => {
     expect(rig.hits("b")).toBe(b0);
   }, 30_000);
 });
+
+describe("the signature's family route fails too", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b"],
+      routing: [
+        // The Claude route is down (its instance overloaded; in life, dead like the one that signed).
+        `"claude-down" = [{ instance = "b", provider = "anthropic", model = "claude-home~529" }]`,
+        `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig" }]`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+
+  for (const stream of [false, true]) {
+    test(`the client gets the rejected signature, which it can heal (Claude Code strips its thinking and sends again), not the fallback's failure (${stream ? "streamed" : "not streamed"})`, async () => {
+      const err = await rejection(claude(rig.anthropic(), "gem", { params: { messages: signedWith("claude#c2lnbmVk") }, stream }));
+      expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+      expect((err as Error).message).toContain("Invalid `signature` in `thinking` block");
+      const [rec] = await logRecords(rig.dir, 1, (x) => x.request.model === "gem" && (x.request.stream ?? false) === stream);
+      expect([rec!.response.status, rec!.routing.signature_fallback]).toEqual([400, "claude-down"]);
+      expect(rec!.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class])).toEqual([["gem", "a", 400, "signature"], [undefined, "b", 529, "transient"]]);
+    }, 30_000);
+  }
+});
