@@ -99,7 +99,7 @@ class RouteAttempts implements AttemptLoop {
     const outcome = c?.class ?? "aborted";
     d.stats.attempt(info.instance.name, failedAttempt(outcome));
     const now = Date.now();
-    const cd = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now, trial: info.trial }) : undefined;
+    const cd = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now, trial: info.trial, signed: d.facts.sig.signed }) : undefined;
     if (cd) d.probes.cooling(cd.route, cd.target, info.instance.name, now + cd.ms);
     // A trial whose client left gave no verdict: the next request may try the target again.
     if (!c && info.trial && route && info.target) d.state.endTrial(route.name, info.target.id);

@@ -4,7 +4,7 @@
 // one place (state/types.ts).
 
 import type { Route, Target } from "../config/types.ts";
-import { availableAt, isAvailable, isHalfOpen, type StateView } from "../state/types.ts";
+import { availableAt, type Cooldown, isAvailable, isHalfOpen, type StateView } from "../state/types.ts";
 
 export type PickReason =
   /** Signed thinking blocks: the sticky target, even while cooling (only it can verify them). */
@@ -69,7 +69,7 @@ export function explainPick(route: Route, ctx: PickContext): Pick | undefined {
   for (const policy of POLICIES) {
     const target = policy.pick(pool, route, ctx);
     if (!target) continue;
-    const c = ctx.state?.cooldown(route.name, target.id, ctx.now);
+    const c = cooldownFor(route, target, ctx);
     const available = isAvailable(c, ctx.now);
     return { target, reason: policy.name, trial: available && isHalfOpen(c, ctx.now), cooling: !available };
   }
@@ -143,7 +143,7 @@ const zeroWeight = {
 const draining = {
   name: "draining",
   pick(pool, route, ctx) {
-    return heaviest(pool.filter((t) => isAvailable(ctx.state?.cooldown(route.name, t.id, ctx.now), ctx.now)));
+    return heaviest(pool.filter((t) => isAvailable(cooldownFor(route, t, ctx), ctx.now)));
   },
 } satisfies Policy;
 
@@ -153,7 +153,7 @@ const soonestCooldown = {
     let best: Target | undefined;
     let bestAt = Infinity;
     for (const t of pool) {
-      const at = availableAt(ctx.state?.cooldown(route.name, t.id, ctx.now));
+      const at = availableAt(cooldownFor(route, t, ctx));
       if (at < bestAt || (at === bestAt && best && t.weight > best.weight)) [best, bestAt] = [t, at];
     }
     return best;
@@ -172,7 +172,18 @@ function stickyId(ctx: PickContext): string | undefined {
 /** Not cooling, and not on an instance draining for a restart. */
 function available(route: Route, t: Target, ctx: PickContext): boolean {
   if (ctx.draining?.has(t.instance)) return false;
-  return isAvailable(ctx.state?.cooldown(route.name, t.id, ctx.now), ctx.now);
+  return isAvailable(cooldownFor(route, t, ctx), ctx.now);
+}
+
+/**
+ * The target's cooldown as it stands for this request. A signature cooldown keeps out only
+ * requests that carry signed thinking: a target that rejected a signature it cannot verify (one
+ * another account or provider made) serves every other request as well as before — kept from
+ * them, it was out for everyone while, say, the instance that made the signature was down.
+ */
+function cooldownFor(route: Route, t: Target, ctx: PickContext): Cooldown | undefined {
+  const c = ctx.state?.cooldown(route.name, t.id, ctx.now);
+  return c?.kind === "signature" && !ctx.signed ? undefined : c;
 }
 
 /** Targets of the highest priority present in `ts` (file order kept): `ts` itself when all share it, as in most routes. */

@@ -19,6 +19,8 @@ interface AttemptFacts {
   readonly now: number;
   /** The attempt was a half-open target's one trial (route.ts Pick.trial). */
   readonly trial?: boolean;
+  /** The request carried signed thinking (lb/session.ts findSignature). */
+  readonly signed?: boolean;
 }
 
 /** The cooldown an attempt set, for the request log. */
@@ -31,14 +33,16 @@ export interface CooldownSet {
 }
 
 /**
- * After each attempt. Success: the target is healthy again and becomes the session's sticky
- * target. Failure with a cooldown: the target cools; an auth or signature failure also forgets it
+ * After each attempt. Success: the target is healthy again (for signed requests too only when
+ * this one was) and becomes the session's sticky target. Failure with a cooldown: the target cools; an auth or signature failure also forgets it
  * as sticky (its credentials or signatures will not serve this session soon), while a transient one
  * keeps it, so a signature-locked session returns to it after the cooldown.
  */
 export function recordAttempt(state: StateStore, o: OutcomeLike, f: AttemptFacts): CooldownSet | undefined {
   if (o.class === "ok") {
-    state.clearCooldown(f.route, f.target);
+    // A signature cooldown stands for signed requests only (route.ts cooldownFor): an unsigned
+    // answer says nothing of the signatures the target rejected.
+    if (f.signed || state.cooldown(f.route, f.target, f.now)?.kind !== "signature") state.clearCooldown(f.route, f.target);
     if (f.stickyKey) state.setSticky(f.stickyKey, f.target, f.now);
     return undefined;
   }

@@ -164,7 +164,9 @@ describe("print mode: b verifies signatures strictly (sig=foreign: it rejects a 
     // fails too — so the client gets b's 400, not that failure.
     expect([signed!.response.status, signed!.request.signed, signed!.routing.signature_fallback]).toEqual([400, true, "opus4.6"]);
     expect(signed!.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class])).toEqual([["loop", "a", 0, "transient"], ["loop", "b", 400, "signature"], [undefined, "a", 0, "transient"]]);
-    // Claude Code stripped its thinking blocks and sent the loop again, unsigned: b answers it.
-    expect([healed!.request.signed, healed!.response.status, healed!.routing.attempts.at(-1)?.instance]).toEqual([false, 200, "b"]);
+    // Claude Code stripped its thinking blocks and sent the loop again, unsigned: b answers it at
+    // once — its signature cooldown keeps out signed requests only, and a is cooling.
+    expect([healed!.request.signed, healed!.response.status]).toEqual([false, 200]);
+    expect(healed!.routing.attempts.map((a) => [a.instance, a.status])).toEqual([["b", 200]]);
   });
 });

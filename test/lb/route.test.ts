@@ -129,6 +129,18 @@ describe("sticky and signature lock", () => {
     }
   });
 
+  test("a signature cooldown keeps out signed requests only: the target serves every other one", () => {
+    const state = createMemoryStore();
+    state.setSticky(key, "light", NOW);
+    state.setCooldown("r", "heavy", { until: NOW + 120_000, kind: "signature", reason: "400", setAt: NOW });
+    state.setCooldown("r", "light", { until: NOW + 5000, kind: "transient", reason: "", setAt: NOW });
+    // Unsigned: heavy is not cooling for it (no trial either), light is.
+    expect(explainPick(r, { tried: NONE, now: NOW, random: seededRandom(1), state, sessionKey: key })).toMatchObject({ target: { id: "heavy" }, reason: "weighted", cooling: false, trial: false });
+    // Signed: the lock keeps the sticky light; without a sticky target, heavy's signature cooldown stands.
+    expect(explainPick(r, { tried: NONE, now: NOW, state, sessionKey: key, signed: true })).toMatchObject({ target: { id: "light" }, reason: "signature-lock" });
+    expect(explainPick(r, { tried: new Set(["light"]), now: NOW, state, signed: true })).toMatchObject({ target: { id: "heavy" }, reason: "soonest-cooldown", cooling: true });
+  });
+
   test("a cooling sticky target is left", () => {
     const state = createMemoryStore();
     state.setSticky(key, "light", NOW);

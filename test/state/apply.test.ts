@@ -18,6 +18,16 @@ describe("recordAttempt", () => {
     expect(s.sticky("cc:1::r", NOW)).toBe("a");
   });
 
+  test("a signature cooldown is cleared by a signed request's 2xx only", () => {
+    const s = createMemoryStore();
+    s.setCooldown("r", "a", { until: NOW + 120_000, kind: "signature", reason: "400", setAt: NOW });
+    recordAttempt(s, outcome(200), facts);
+    expect(s.cooldown("r", "a", NOW)).toMatchObject({ kind: "signature" });
+    expect(s.sticky("cc:1::r", NOW)).toBe("a");
+    recordAttempt(s, outcome(200, "", true), { ...facts, signed: true });
+    expect(s.cooldown("r", "a", NOW)).toBeUndefined();
+  });
+
   test("a 429 cools the target for lb_transient_heavy_cooldown_ms and keeps it sticky", () => {
     const s = createMemoryStore();
     s.setSticky("cc:1::r", "a", NOW);
