@@ -75,7 +75,7 @@ class RouteAttempts implements AttemptLoop {
     const started = performance.now(); // for its duration: a wall-clock step must not lengthen or shorten it
     // One controller stops the attempt, its body read included: at the first-byte deadline (which
     // a stream's opening and a sized answer's body must also meet) or when the client leaves.
-    const ctl = new AttemptDeadline(info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs, d.client);
+    const ctl = new AttemptDeadline(info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs, d.client, trialHold(d.state, route, info));
     schedule(ctl);
     let sent: Sent | undefined;
     let tried: Tried;
@@ -163,6 +163,16 @@ class RouteAttempts implements AttemptLoop {
     if (claimed === false) return this.choose(tried);
     return claimed.then((ok) => (ok ? choice : this.choose(tried)));
   }
+}
+
+/**
+ * A half-open target's trial is claimed for its first-byte deadline (choose); one held past it
+ * while a tool call's input is awaited keeps the claim as long, or the next request would be
+ * a second trial of a target whose verdict is still out.
+ */
+function trialHold(state: StateStore, route: Route | undefined, info: Attempt): ((until: number) => void) | undefined {
+  const target = info.trial ? info.target : undefined;
+  return route && target ? (until) => state.extendTrial(route.name, target.id, until) : undefined;
 }
 
 /** One send of an attempt: where it went (the instance as configured then), what came back, how long it waited for the instance. */

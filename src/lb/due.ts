@@ -110,6 +110,8 @@ export class AttemptDeadline implements Due {
   constructor(
     readonly timeoutMs: number,
     private readonly client: ClientLink,
+    /** Told the new end (epoch ms) when a tool call moves it: a half-open target's trial holds its claim as long. */
+    private readonly moved?: (until: number) => void,
   ) {
     this.at = performance.now() + timeoutMs;
     client.follow(this.abort);
@@ -127,6 +129,7 @@ export class AttemptDeadline implements Due {
   toolCallBegan(ms: number): void {
     this.toolWaitMs = ms;
     this.at = Math.max(this.at, performance.now() + ms);
+    this.moved?.(Date.now() + ms);
   }
 
   clientGone(): boolean {

@@ -17,7 +17,7 @@ import { isModelList, modelsResponse } from "./models.ts";
 import { ownError } from "./own-error.ts";
 import { isForbiddenPath } from "./paths.ts";
 import { RecordBuilder } from "./record-builder.ts";
-import { type RequestFacts, requestFacts, routeHeader } from "./request-state.ts";
+import { type FallbackFacts, type RequestFacts, requestFacts, routeHeader } from "./request-state.ts";
 import { upstreamModel } from "./rewrite.ts";
 import type { Runtime } from "./runtime.ts";
 import { fallBack, fallbackAnswers, signatureFallback } from "./signature-fallback.ts";
@@ -82,7 +82,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
     const fallback = signatureFallback(final, facts, rt.config, record);
     if (fallback) {
       const second = await fallBack(deps, fallback, attempts, false);
-      if (fallbackAnswers(second)) {
+      if (fallbackAnswers(second, record)) {
         final = second.final;
         run = second;
       }
@@ -91,11 +91,11 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
 
     // Own words: where the upstream's answer says less than gw knows (every target of the route
     // out, a model no route names, a path nobody serves), gw's error replaces it.
-    const route = fallback ?? facts.route;
+    const route = record.served;
     const own = ownError(final, { method: req.method, path: intake.path, model: intake.model, route, config: rt.config, state: gw.state, resting: gw.load?.resting, now: Date.now(), mask: rt.masker.text });
 
     // Stream → observe: bytes go to the client; the record completes when they have.
-    const explain = explainHeaders(record.id, facts, fallback, final, attempts, intake);
+    const explain = explainHeaders(record.id, facts, fallback && { route: fallback, served: route === fallback }, final, attempts, intake);
     return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, maskPieces: rt.masker.pieces, client, own, cooldowns: rt.config.global.lb.cooldownsMs, path: intake.path, run, deps });
   } finally {
     hold.release();
@@ -114,7 +114,7 @@ export function refused(gw: Pick<GatewayContext, "observe">, res: Response): Res
   return res;
 }
 
-function explainHeaders(id: string, facts: RequestFacts, fallback: Route | undefined, final: Tried | undefined, attempts: number, intake: RoutedIntake) {
+function explainHeaders(id: string, facts: RequestFacts, fallback: FallbackFacts | undefined, final: Tried | undefined, attempts: number, intake: RoutedIntake) {
   const a = final?.outcome.attempt;
   const model = a?.target ? upstreamModel(a.target) : (intake.model ?? "-");
   return {

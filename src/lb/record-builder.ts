@@ -57,6 +57,8 @@ export class RecordBuilder {
   sticky: RoutingRecord["sticky"] = "none";
   /** The route a rejected signature went on to (fellBackTo): it serves the request from then on. */
   private fallback: Route | undefined;
+  /** The fallback failed and the first route's 400 is delivered (fallbackFailed). */
+  private fallbackLetGo = false;
   /**
    * `startedAt` on the monotonic clock: durations are measured on it, since a wall-clock step
    * (NTP, a resumed VM) would log a day-long or a negative one. The few ms since `startedAt` (the
@@ -104,6 +106,27 @@ export class RecordBuilder {
     this.fallback = route;
   }
 
+  /**
+   * The fallback failed too and the first route's answer is delivered (signature-fallback.ts
+   * fallbackAnswers): the record names that route as the one that served — the log's, the
+   * metrics' and the status page's — and the fallback's attempts name theirs.
+   */
+  fallbackFailed(): void {
+    const first = this.facts.route?.name;
+    const fallback = this.fallback?.name;
+    if (first === undefined || fallback === undefined) return;
+    this.fallbackLetGo = true;
+    for (const a of this.attempts) {
+      if (a.route === undefined) a.route = fallback;
+      else if (a.route === first) delete a.route;
+    }
+  }
+
+  /** The route whose answer the client gets. */
+  get served(): Route | undefined {
+    return this.fallbackLetGo ? this.facts.route : (this.fallback ?? this.facts.route);
+  }
+
   /** The final attempt, recorded as a success, turned out to be the error `c` (late-error.ts). */
   judgedLate(c: { status: number; class: string; reason: string }, cd: CooldownSet | undefined): void {
     const last = this.attempts[this.attempts.length - 1];
@@ -122,7 +145,7 @@ export class RecordBuilder {
   /** Complete the record and hand it to the log and the metrics. */
   finish(r: ResponseFacts, sinks: RecordSinks): RequestRecord {
     const { intake, facts, masker } = this;
-    const route = this.fallback ?? facts.route;
+    const route = this.served;
     const record: RequestRecord = {
       ts: isoTime(this.startedAt),
       id: this.id,
@@ -176,6 +199,7 @@ export class RecordBuilder {
    * the first route's answer stands (that attempt then names its route).
    */
   private answeredOn(): Route | undefined {
+    if (this.fallbackLetGo) return this.facts.route;
     const last = this.attempts[this.attempts.length - 1];
     return last?.route === undefined ? (this.fallback ?? this.facts.route) : this.facts.route;
   }

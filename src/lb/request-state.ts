@@ -57,16 +57,23 @@ export function requestFacts(headers: Headers, intake: Intake, config: Config, s
   return { session, sig, router, requested, route, upgrade, streakKey: sk };
 }
 
+/** A signature fallback: where it went, and whether its answer is the one delivered. */
+export interface FallbackFacts {
+  readonly route: Route;
+  readonly served: boolean;
+}
+
 /**
  * `x-gw-route`: the router's decision, the route, how it was upgraded, and a signature fallback
  * when one happened — e.g. `auto->g3f.auto (category quick)->opus4.6 (messages 85>=80)`.
  */
-export function routeHeader(facts: RequestFacts, fallback: Route | undefined): string {
+export function routeHeader(facts: RequestFacts, fallback: FallbackFacts | undefined): string {
   const routed = facts.router ? describeRouter(facts.router) : undefined;
   if (!facts.requested || !facts.upgrade) return routed ?? "-";
   const upgraded = describeUpgrade(facts.requested.name, facts.upgrade);
   const base = routed === undefined ? upgraded : facts.upgrade.upgraded ? `${routed}${upgraded.slice(facts.requested.name.length)}` : routed;
-  return fallback ? `${base} => ${fallback.name} (signature fallback)` : base;
+  if (!fallback) return base;
+  return fallback.served ? `${base} => ${fallback.route.name} (signature fallback)` : `${base} (its signature fallback to ${fallback.route.name} failed)`;
 }
 
 /** Sticky key of the request on a route, when it has a session. */

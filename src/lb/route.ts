@@ -181,7 +181,7 @@ function available(route: Route, t: Target, ctx: PickContext): boolean {
  * another account or provider made) serves every other request as well as before — kept from
  * them, it was out for everyone while, say, the instance that made the signature was down.
  */
-function cooldownFor(route: Route, t: Target, ctx: PickContext): Cooldown | undefined {
+export function cooldownFor(route: Route, t: Target, ctx: PickContext): Cooldown | undefined {
   const c = ctx.state?.cooldown(route.name, t.id, ctx.now);
   return c?.kind === "signature" && !ctx.signed ? undefined : c;
 }

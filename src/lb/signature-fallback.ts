@@ -24,10 +24,11 @@ export function fallBack(deps: AttemptDeps, route: Route, attemptsBefore: number
   return runAttempts(attemptLoop(deps, route), attemptsBefore, afterSpaces);
 }
 
-/** Does the fallback's run answer (then it is delivered)? Its failure is let go: the 400 it followed is delivered instead. */
-export function fallbackAnswers(second: AttemptRun): boolean {
+/** Does the fallback's run answer (then it is delivered)? Its failure is let go: the 400 it followed is delivered instead, and recorded so. */
+export function fallbackAnswers(second: AttemptRun, record: RecordBuilder): boolean {
   const t = second.final;
   if (t?.classified?.class === "ok") return true;
   if (t) discard(t);
+  record.fallbackFailed();
   return false;
 }

@@ -91,9 +91,31 @@ export function readInstanceFile(file: string): InstanceFile {
     // Bun's own parser: the yaml package costs every mock start ~70 ms of CPU to load (its 70-odd
     // modules) — the tests start hundreds of mock instances. Both read what gw writes the same
     // (test/mock/config-yaml.test.ts).
-    doc = Bun.YAML.parse(text);
+    doc = Bun.YAML.parse(firstDocument(text));
   } catch (err) {
     throw new Error(`${file}: invalid YAML: ${(err as Error).message.split("\n")[0]}`);
   }
+  // Read as no settings at all — no port, no keys, no models — it would be a mock nobody asked for.
+  if (doc != null && !isObj(doc)) throw new Error(`${file}: not a mapping of settings (CLIProxyAPI does not start with it either)`);
   return instanceFromYaml(doc, basename(file, extname(file)));
+}
+
+const DOCUMENT_MARKER = /^(---|\.\.\.)(\s|$)/;
+
+/**
+ * The text of the file's first YAML document: CLIProxyAPI reads only that one (Go yaml.v3
+ * Unmarshal), while Bun's parser gives every document, as a list. A document ends at a marker
+ * line ("---", "...") after its content; a marker at column 0 is one wherever it stands (YAML 1.2).
+ */
+function firstDocument(text: string): string {
+  const lines = text.split("\n");
+  let content = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (DOCUMENT_MARKER.test(line)) {
+      if (content) return lines.slice(0, i).join("\n");
+      content = line.startsWith("---") && !/^\s*(#|$)/.test(line.slice(3));
+    } else if (!content && !line.startsWith("%") && !/^\s*(#|$)/.test(line)) content = true;
+  }
+  return text;
 }

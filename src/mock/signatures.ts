@@ -23,26 +23,30 @@ export function signatureFor(instance: string, model: string): string {
  * `encrypted_content` — from any instance, or not from a mock at all?
  */
 export function carriesForeignSignature(body: unknown, instance: string): boolean {
-  return signaturesIn(body, 0).some((s) => !madeBy(s, instance));
+  return signaturesIn(body).some((s) => !madeBy(s, instance));
 }
 
 // --- internal ---
 
 const MARK = "gw-mock-signature:";
-const SIGNATURE_KEYS = new Set(["signature", "thoughtSignature", "encrypted_content"]);
-/** Deep enough for any dialect's message → content → part; a body nested deeper is no conversation. */
-const MAX_DEPTH = 8;
 
-function signaturesIn(v: unknown, depth: number): string[] {
-  if (depth > MAX_DEPTH || !v || typeof v !== "object") return [];
-  if (Array.isArray(v)) return v.flatMap((x) => signaturesIn(x, depth + 1));
+/**
+ * The signatures where a provider reads them: an Anthropic thinking block's `signature`, a Gemini
+ * part's `thoughtSignature`, a Responses reasoning item's `encrypted_content` — not any field so
+ * named (a tool call's input may have one, and no provider verifies it).
+ */
+function signaturesIn(body: unknown): string[] {
+  const b = obj(body);
   const out: string[] = [];
-  for (const [k, x] of Object.entries(v as Json)) {
-    if (SIGNATURE_KEYS.has(k) && typeof x === "string" && x) out.push(x);
-    else out.push(...signaturesIn(x, depth + 1));
-  }
+  const take = (v: unknown) => typeof v === "string" && v && out.push(v);
+  for (const m of list(b.messages)) for (const c of list(obj(m).content)) if (obj(c).type === "thinking") take(obj(c).signature);
+  for (const c of list(b.contents)) for (const p of list(obj(c).parts)) take(obj(p).thoughtSignature);
+  for (const i of list(b.input)) if (obj(i).type === "reasoning") take(obj(i).encrypted_content);
   return out;
 }
+
+const obj = (v: unknown): Json => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 function madeBy(signature: string, instance: string): boolean {
   const raw = signature.slice(signature.indexOf("#") + 1); // `claude#…`; Gemini's have no prefix

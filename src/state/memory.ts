@@ -134,6 +134,11 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
       if (c) cooldowns.set(key, { ...c, trialUntil: until });
       return true;
     },
+    extendTrial(route, target, until) {
+      const key = pair(route, target);
+      const c = cooldowns.get(key);
+      if (c?.trialUntil !== undefined && until > c.trialUntil) cooldowns.set(key, { ...c, trialUntil: until });
+    },
     endTrial(route, target) {
       const key = pair(route, target);
       const c = cooldowns.get(key);

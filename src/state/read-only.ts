@@ -14,6 +14,7 @@ export function readOnly(store: StateStore): StateStore {
     clearCooldown() {},
     // Granted without marking anything: explain sends no trial.
     claimTrial: () => true,
+    extendTrial() {},
     endTrial() {},
     setSticky() {},
     clearSticky() {},

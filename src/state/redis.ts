@@ -196,6 +196,12 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
         () => true,
       );
     },
+    extendTrial(route, target, until) {
+      const period = store.cooldown(route, target, now())?.until;
+      store.extendTrial(route, target, until);
+      // The claim's key lives as long as the window: other replicas keep away as long too.
+      if (period !== undefined) link.cmd()?.send("PEXPIRE", [keys.tr(route, target, period), String(Math.max(1, until - now()))]).catch(() => {});
+    },
     endTrial(route, target) {
       const period = store.cooldown(route, target, now())?.until;
       store.endTrial(route, target);

@@ -55,6 +55,12 @@ export interface StateStore extends StateView {
    * path may wait for a backend (one round trip, and only for a half-open target).
    */
   claimTrial(route: string, target: string, until: number): boolean | Promise<boolean>;
+  /**
+   * The trial in flight shows life past its window — a tool call began and its input is awaited
+   * (lb/due.ts AttemptDeadline.toolCallBegan), which may take minutes: others keep away until
+   * `until` too, or each would be a trial of its own. Nothing when no trial is claimed.
+   */
+  extendTrial(route: string, target: string, until: number): void;
   /** The trial ended without a verdict (client left, client error): the next request may try again. */
   endTrial(route: string, target: string): void;
   /** Remember (or refresh: sliding TTL) the sticky target for a key. */

@@ -92,7 +92,8 @@ export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow
     if (!t) continue;
     const left = c.halfOpen ? "half-open" : `${Math.ceil((c.until - now) / 1000)} s left`;
     const list = coolingByInstance.get(t.instance) ?? [];
-    list.push(`${c.route} → ${t.model} (${c.kind}, ${left})`);
+    // A signature cooldown does not keep the target from unsigned requests (lb/route.ts cooldownFor).
+    list.push(`${c.route} → ${t.model} (${c.kind}, ${left}${c.kind === "signature" ? ": keeps out signed requests only" : ""})`);
     coolingByInstance.set(t.instance, list);
   }
   // gw does not run an external instance: its probes are all that says whether it answers.

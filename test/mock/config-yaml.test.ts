@@ -78,3 +78,23 @@ test("a broken file is named, with the parser's first line", () => {
   writeFileSync(file, "port: [8317\n");
   expect(() => readInstanceFile(file)).toThrow(new RegExp(`^${file.replaceAll(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: invalid YAML: .+`));
 });
+
+test("a file of several documents reads its first, as CLIProxyAPI (Go yaml.v3 Unmarshal) does — not as no keys and no port", () => {
+  const first = "port: 8317\napi-keys: [k1]\nclaude-api-key:\n  - api-key: sk-a\n    models: [{ name: claude-opus-4-6 }]\n";
+  const expected = instanceFromYaml(parse(first), "docs");
+  for (const text of [`${first}---\n`, `---\n${first}---\nport: 1\n`, `# head\n${first}...\n---\nport: 1\n`]) {
+    const file = join(dir, "docs.yaml");
+    writeFileSync(file, text);
+    expect(readInstanceFile(file)).toEqual(expected);
+  }
+});
+
+test("a document that is not a mapping is named, not read as an empty config", () => {
+  const file = join(dir, "list.yaml");
+  for (const text of ["- port: 8317\n", "just text\n"]) {
+    writeFileSync(file, text);
+    expect(() => readInstanceFile(file)).toThrow(`${file}: not a mapping of settings`);
+  }
+  writeFileSync(file, "# nothing set yet\n");
+  expect(readInstanceFile(file).apiKeys).toEqual([]);
+});

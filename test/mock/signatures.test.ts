@@ -21,4 +21,15 @@ describe("carriesForeignSignature", () => {
     expect(carriesForeignSignature({ contents: [{ role: "model", parts: [{ text: "x", thoughtSignature: gem }] }] }, "b")).toBe(true);
     expect(carriesForeignSignature({ input: [{ type: "reasoning", encrypted_content: signatureFor("b", "gpt-5") }] }, "a")).toBe(true);
   });
+
+  test("a field that only happens to be named so — a tool call's input, a tool's result — is no signature", () => {
+    const body = {
+      messages: [
+        { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "sign_mail", input: { signature: "Jane Doe", encrypted_content: "x" } }] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: [{ type: "text", text: "ok", signature: "-- J" }] }] },
+      ],
+      contents: [{ role: "model", parts: [{ functionCall: { name: "f", args: { thoughtSignature: "x" } } }] }],
+    };
+    expect(carriesForeignSignature(body, "a")).toBe(false);
+  });
 });

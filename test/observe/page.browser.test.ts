@@ -49,7 +49,10 @@ ${externalInstances({ a: mocks[0]!.url, b: mocks[1]!.url })}
   const coolingUntil = Date.now() + 30 * 60_000;
   obs.setLive(() => ({
     instances: mocks.map((m, i) => ({ name: i ? "b" : "a", state: m.proc.exitCode === null ? "ready" : "failed", restarts: i, uptimeMs: 42_000 + i * 1000 })),
-    cooling: [{ route: "opus", target: "b/claude-opus-4-6", until: coolingUntil, kind: "transient_heavy", reason: "429 model_cooldown" }],
+    cooling: [
+      { route: "opus", target: "b/claude-opus-4-6", until: coolingUntil, kind: "transient_heavy", reason: "429 model_cooldown" },
+      { route: "flash", target: "b/gemini-3-flash", until: coolingUntil, kind: "signature", reason: "400 invalid signature" },
+    ],
   }));
   // rebind.test resolves to this machine: what a DNS-rebinding attacker arranges for its own name.
   browser = await launchChromium(["--host-resolver-rules=MAP rebind.test 127.0.0.1"]);
@@ -88,6 +91,10 @@ test(
     for (const r of ["opus", "flash", "broken"]) expect(await page.locator(`[data-route="${r}"]`).count()).toBe(1);
     expect(await page.locator('[data-route="opus"] .target').count()).toBe(2);
     await expect(page.locator('[data-route="opus"] .target').nth(1).textContent()).resolves.toMatch(/cooling \d+m \d+s · transient_heavy · 429 model_cooldown/);
+    expect(await page.getAttribute('[data-route="opus"] .target:nth-child(3) .dot', "class")).toBe("dot bad");
+    // A signature cooldown keeps out signed requests only: the target serves the rest (lb/route.ts cooldownFor).
+    await expect(page.locator('[data-route="flash"] .target').textContent()).resolves.toMatch(/cooling \d+m \d+s · signature \(signed requests only\) · 400 invalid signature/);
+    expect(await page.getAttribute('[data-route="flash"] .target .dot', "class")).toBe("dot warn");
     await page.waitForFunction(() => /^\d/.test(document.getElementById("stat-requests")?.textContent ?? ""), null, { timeout: 20_000 });
     expect(await page.textContent("#state")).toBe("state: memory");
     // A shared state that does not answer shows in the header, for how long, and that gw goes on.

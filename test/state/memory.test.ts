@@ -96,6 +96,20 @@ describe("cooldowns", () => {
     expect(s.cooldown("r", "healthy", NOW)).toBeUndefined();
   });
 
+  test("extendTrial: a claimed trial's window only grows; no claim, nothing to extend", () => {
+    const s = createMemoryStore();
+    s.setCooldown("r", "t", { until: NOW, kind: "transient", reason: "503", setAt: NOW - 1 });
+    s.extendTrial("r", "t", NOW + 60_000); // not claimed: the next request is its trial
+    expect(isAvailable(s.cooldown("r", "t", NOW + 10), NOW + 10)).toBe(true);
+    s.claimTrial("r", "t", NOW + 1000);
+    s.extendTrial("r", "t", NOW + 60_000);
+    expect(isAvailable(s.cooldown("r", "t", NOW + 30_000), NOW + 30_000)).toBe(false);
+    s.extendTrial("r", "t", NOW + 2000); // never shorter
+    expect(s.cooldown("r", "t", NOW)?.trialUntil).toBe(NOW + 60_000);
+    s.extendTrial("r", "healthy", NOW + 60_000);
+    expect(s.cooldown("r", "healthy", NOW)).toBeUndefined();
+  });
+
   test("the wall clock stepping back never makes a cooldown last longer than its own length from now", () => {
     const s = createMemoryStore();
     s.setCooldown("r", "t", { until: NOW + 120_000, kind: "transient_heavy", reason: "429", setAt: NOW });

@@ -103,6 +103,21 @@ describe("two gw on one Redis", () => {
     expect(await b.claimTrial("opus", "x/claude", Date.now() + 60_000)).toBe(true);
   });
 
+  test("an extended trial keeps the other replicas from claiming it past its first window", async () => {
+    const r = await redis();
+    const { store: a } = await replica(r);
+    const { store: b } = await replica(r);
+    a.setCooldown("opus", "x/claude", cooldown(Date.now() - 1));
+    await until(() => b.cooldown("opus", "x/claude", Date.now()) !== undefined, 1000);
+    const first = Date.now() + 300;
+    expect(await a.claimTrial("opus", "x/claude", first)).toBe(true);
+    a.extendTrial("opus", "x/claude", Date.now() + 60_000);
+    const look = await r.client();
+    await until(async () => Number(await look.send("PTTL", [(await look.send("KEYS", ["*:tr:*"]) as string[])[0]!])) > 30_000, 1000, () => "the claim's TTL to grow");
+    await until(() => Date.now() > first + 50, 1000);
+    expect(await b.claimTrial("opus", "x/claude", Date.now() + 60_000)).toBe(false);
+  });
+
   test("every key has a TTL and the prefix; another prefix is another gateway", async () => {
     const r = await redis();
     const { store: a } = await replica(r, "team-a");

@@ -35,6 +35,8 @@ test("status rows carry counters and cooling targets per instance; external inst
   const now = 1_000_000;
   const cooling: CoolingEntry[] = [
     { route: "g3f", target: "a/gemini-3-flash", kind: "quota", reason: "429", until: now + 42_000, setAt: now - 1000, halfOpen: false },
+    // A thinking-signature cooldown keeps out signed requests only (lb/route.ts cooldownFor): said so.
+    { route: "g3f", target: "ext/gpt-5", kind: "signature", reason: "400 invalid signature", until: now - 1000, setAt: now - 121_000, halfOpen: true },
   ];
   const gateway: GatewayExtras = {
     url: "http://127.0.0.1:8145",
@@ -53,13 +55,13 @@ test("status rows carry counters and cooling targets per instance; external inst
   expect(report.lb).toEqual({ url: "http://127.0.0.1:8145", inFlight: 1, openStreams: 1, requests: 7, errors: 2 });
   expect(report.instances.map((i) => [i.name, i.state, i.requests, i.errors, i.cooling])).toEqual([
     ["a", "stopped", 5, 2, ["g3f → gemini-3-flash (quota, 42 s left)"]],
-    ["ext", "external", 2, 0, []],
+    ["ext", "external", 2, 0, ["g3f → gpt-5 (signature, half-open: keeps out signed requests only)"]],
   ]);
   const text = formatStatus(report, now);
   expect(text).toContain("gw serving  pid");
   expect(text).toContain("up 1h00m");
   expect(text).toMatch(/^a\s+-\s+8146\s+stopped\s+-\s+0\s+-\s+5\s+2\s+1$/m);
-  expect(text).toMatch(/^ext\s+-\s+9000\s+external\s+-\s+0\s+-\s+2\s+0\s+0$/m);
+  expect(text).toMatch(/^ext\s+-\s+9000\s+external\s+-\s+0\s+-\s+2\s+0\s+1$/m);
   expect(text).toContain("a: cooling g3f → gemini-3-flash (quota, 42 s left)");
   expect(text).toContain("state   local /srv/gw/.gw/state.db");
 });

@@ -10,7 +10,7 @@ import { availableAt, createMemoryStore, isHalfOpen, readOnly, type StateHealth,
 import { readIntake } from "../intake.ts";
 import { pickContext, type RequestFacts, requestFacts, routeHeader } from "../request-state.ts";
 import { upstreamModel } from "../rewrite.ts";
-import { explainPick, type PickContext, type PickReason } from "../route.ts";
+import { cooldownFor, explainPick, type PickContext, type PickReason } from "../route.ts";
 import type { RouterOutcome } from "./decide.ts";
 import type { ConditionTrace } from "./evaluate.ts";
 
@@ -53,6 +53,8 @@ export interface PoolEntry {
   readonly cooling?: { readonly leftMs: number; readonly kind: string; readonly reason: string };
   /** Cooldown over, not yet confirmed: the next request to it is its one trial (`trialLeftMs` while another holds that trial). */
   readonly halfOpen?: { readonly trialLeftMs?: number };
+  /** A thinking-signature cooldown, which keeps out signed requests only: this one is not. */
+  readonly signedOnly?: { readonly leftMs: number; readonly reason: string };
   /** Its instance is draining for a restart: passed over unless nothing else can serve. */
   readonly draining?: true;
   /** The session's sticky target on this route. */
@@ -148,7 +150,9 @@ function poolOf(route: Route, ctx: PickContext): PoolEntry[] {
   const { now, state } = ctx;
   const stickyId = ctx.sessionKey === undefined ? undefined : state?.sticky(ctx.sessionKey, now);
   return route.targets.map((t) => {
-    const c = state?.cooldown(route.name, t.id, now);
+    // As the pick sees it (route.ts cooldownFor): an unsigned request passes a signature cooldown.
+    const c = cooldownFor(route, t, ctx);
+    const other = c ? undefined : state?.cooldown(route.name, t.id, now);
     const open = isHalfOpen(c, now);
     const trialLeft = availableAt(c) - now;
     return {
@@ -157,6 +161,7 @@ function poolOf(route: Route, ctx: PickContext): PoolEntry[] {
       priority: t.priority,
       ...(c && !open ? { cooling: { leftMs: c.until - now, kind: c.kind, reason: c.reason } } : {}),
       ...(open ? { halfOpen: trialLeft > 0 ? { trialLeftMs: trialLeft } : {} } : {}),
+      ...(other ? { signedOnly: { leftMs: Math.max(0, other.until - now), reason: other.reason } } : {}),
       ...(ctx.draining?.has(t.instance) ? { draining: true as const } : {}),
       ...(stickyId === t.id ? { sticky: true as const } : {}),
     };
@@ -224,6 +229,10 @@ function poolNotes(p: PoolEntry, chosen: boolean): string[] {
   const skipped = chosen ? "" : ": skipped";
   if (p.cooling) notes.push(`cooling, ${duration(p.cooling.leftMs)} left (${p.cooling.kind}: ${p.cooling.reason})${skipped}`);
   if (p.halfOpen) notes.push(p.halfOpen.trialLeftMs === undefined ? "half-open: this request would be its trial" : `half-open, a trial in flight for ${duration(p.halfOpen.trialLeftMs)}${skipped}`);
+  if (p.signedOnly) {
+    const s = p.signedOnly;
+    notes.push(s.leftMs > 0 ? `thinking-signature cooldown, ${duration(s.leftMs)} left (${s.reason}): keeps out signed requests only` : `thinking-signature cooldown over (${s.reason}): the next signed request is its trial`);
+  }
   if (p.draining) notes.push(`instance draining for a restart${skipped}`);
   if (p.sticky) notes.push("the session's sticky target");
   return notes;

@@ -174,7 +174,11 @@ describe("the signature's family route fails too", () => {
       expect((err as Error).message).toContain("Invalid `signature` in `thinking` block");
       const [rec] = await logRecords(rig.dir, 1, (x) => x.request.model === "gem" && (x.request.stream ?? false) === stream);
       expect([rec!.response.status, rec!.routing.signature_fallback]).toEqual([400, "claude-down"]);
-      expect(rec!.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class])).toEqual([["gem", "a", 400, "signature"], [undefined, "b", 529, "transient"]]);
+      // The 400 delivered is gem's: gem served it (the log's, the metrics' and the status page's
+      // route); the fallback's attempt names its own route.
+      expect(rec!.routing.route).toBe("gem");
+      expect(rec!.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class])).toEqual([[undefined, "a", 400, "signature"], ["claude-down", "b", 529, "transient"]]);
+      expect((err as InstanceType<typeof Anthropic.APIError>).headers?.get("x-gw-route")).toBe("gem (its signature fallback to claude-down failed)");
     }, 30_000);
   }
 });

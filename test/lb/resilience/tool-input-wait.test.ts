@@ -5,7 +5,7 @@
 // the attempt waits for the input as a stream waits inside an answer (lb_idle_timeout_ms), not
 // only until the first-byte deadline — which failed over, and cooled, a healthy target mid-call.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { claude, type Rig, startRig } from "../../helpers/resilience.ts";
+import { claude, type Rig, startRig, waitFor } from "../../helpers/resilience.ts";
 import { testUpstream, type TestUpstream } from "../../helpers/lb.ts";
 
 /** Longer than the first-byte deadline (400 ms) several times over, well inside the idle timeout. */
@@ -37,22 +37,26 @@ function streamOf(path: string): [string[], string[]] {
   return [before, after];
 }
 
+/** A stream whose tool call's input comes WRITING_MS after the call began (`written` is told just before it is sent). */
+function lateInput(req: Request, written?: () => void): Response {
+  const [before, after] = streamOf(new URL(req.url).pathname);
+  const bytes = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async start(c) {
+      for (const e of before) c.enqueue(bytes.encode(e));
+      await Bun.sleep(WRITING_MS); // the model writing the input (the scenario, not a wait for the test)
+      written?.();
+      for (const e of after) c.enqueue(bytes.encode(e));
+      c.close();
+    },
+  });
+  return new Response(body, { headers: { "content-type": "text/event-stream" } });
+}
+
 let upstream: TestUpstream;
 let rig: Rig;
 beforeAll(() => {
-  upstream = testUpstream((req) => {
-    const [before, after] = streamOf(new URL(req.url).pathname);
-    const bytes = new TextEncoder();
-    const body = new ReadableStream<Uint8Array>({
-      async start(c) {
-        for (const e of before) c.enqueue(bytes.encode(e));
-        await Bun.sleep(WRITING_MS); // the model writing the input (the scenario, not a wait for the test)
-        for (const e of after) c.enqueue(bytes.encode(e));
-        c.close();
-      },
-    });
-    return new Response(body, { headers: { "content-type": "text/event-stream" } });
-  });
+  upstream = testUpstream((req) => lateInput(req));
   rig = startRig({
     mocks: [],
     upstreams: { up: upstream.url },
@@ -103,5 +107,59 @@ test("a tool call that then stays silent past lb_idle_timeout_ms still times out
     expect(await res.text()).toContain("a tool call began, then nothing more within 500 ms");
   } finally {
     await stalled.stop();
+  }
+}, 30_000);
+
+test("a half-open target's trial that waits for a tool call's input keeps other requests away past the first-byte deadline", async () => {
+  // up failed once (cooling 300 ms); its trial then opens a tool call whose input comes 1.5 s later.
+  let modelCalls = 0;
+  /** Since when up's trial has been writing its call's input (0: it is not). */
+  let writingSince = 0;
+  let secondTrials = 0;
+  const up = testUpstream((req) => {
+    if (req.method === "GET") return Response.json({ object: "list", data: [] }); // gw's probe
+    if (++modelCalls === 1) return Response.json({ type: "error", error: { type: "api_error", message: "boom" } }, { status: 500 });
+    if (writingSince) secondTrials++;
+    writingSince = Date.now();
+    return lateInput(req, () => (writingSince = 0));
+  });
+  const trialRig = startRig({
+    mocks: ["b"],
+    upstreams: { up: up.url },
+    global: "lb_first_byte_timeout_ms = 300\nlb_idle_timeout_ms = 20000\nlb_transient_cooldown_ms = 300",
+    routing: `"t" = [{ instance = "up", provider = "anthropic", model = "claude-x", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
+  });
+  const ask = () => claude(trialRig.anthropic(), "t", { stream: true });
+  try {
+    expect(await ask()).toMatchObject({ status: 200, target: "b/claude-b", attempts: 2 });
+    let trial: ReturnType<typeof ask> | undefined;
+    while (!trial) {
+      let settled = false;
+      const p = ask().finally(() => (settled = true));
+      await waitFor(() => settled || modelCalls === 2, 10_000, "an answer or the trial at up");
+      if (settled) await p;
+      else trial = p;
+    }
+    let trialOver = false;
+    void trial.finally(() => (trialOver = true)).catch(() => {});
+    // Requests sent past the trial's first-byte deadline while it waits for the input: b serves
+    // them all. (Once the input came, up's verdict is in and it may serve again.)
+    let pastDeadline = 0;
+    while (!trialOver) {
+      const sent = Date.now();
+      const r = await ask();
+      if (writingSince && sent > writingSince + 400) {
+        expect(r).toMatchObject({ status: 200, target: "b/claude-b", attempts: 1 });
+        pastDeadline++;
+      }
+    }
+    expect(secondTrials).toBe(0);
+    expect(pastDeadline).toBeGreaterThan(0);
+    const answered = await trial;
+    expect(answered).toMatchObject({ status: 200, target: "up/claude-x" });
+    expect(answered.message.content[0]?.type).toBe("tool_use");
+  } finally {
+    await trialRig.stop();
+    up.stop();
   }
 }, 30_000);

@@ -133,3 +133,18 @@ test("signed thinking goes back to the session's sticky target even while it coo
   expect(other.target).toMatchObject({ reason: "signature-weight" });
   expect((other.target as { id: string }).id).not.toBe(served);
 });
+
+test("a thinking-signature cooldown is shown as keeping out signed requests only: an unsigned request neither skips the target nor is its trial", async () => {
+  const { gw, store } = setup();
+  const now = Date.now();
+  const strong = "strong/claude-sonnet-4-6";
+  const line = (e: Explanation) => formatExplanation(e).split("\n").find((l) => l.startsWith(`  ${strong} `))!;
+  store.setCooldown("sonnet4.6", strong, { until: now + 90_000, kind: "signature", reason: "400 invalid signature", setAt: now });
+  const cooling = await explain(gw, body("sonnet4.6", "hi"));
+  expect(line(cooling)).toMatch(/thinking-signature cooldown, 1m(?:[0-2]\ds|30s) left \(400 invalid signature\): keeps out signed requests only$/);
+  expect(line(cooling)).not.toContain("skipped");
+  store.setCooldown("sonnet4.6", strong, { until: now - 1000, kind: "signature", reason: "400 invalid signature", setAt: now - 121_000 });
+  const over = await explain(gw, body("sonnet4.6", "hi"));
+  expect(line(over)).toMatch(/thinking-signature cooldown over \(400 invalid signature\): the next signed request is its trial$/);
+  expect(line(over)).not.toContain("this request would be its trial");
+});
