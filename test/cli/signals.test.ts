@@ -4,7 +4,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { gw, killAll, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { gw, killAll, type Sandbox, sandbox, startGw, timesLogged, untilLogged } from "../helpers/supervisor.ts";
 
 const cleanups: Sandbox[] = [];
 afterAll(async () => {
@@ -36,13 +36,17 @@ test("Ctrl-C on gw restart while it follows: exit 130 and one line saying gw goe
   await Bun.write(sb.file, (await Bun.file(sb.file).text()).replace('providers = [{ type = "antigravity" }]', `providers = [{ type = "antigravity" }]\ncommand = ${JSON.stringify(slow)}`));
   expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
   const before = JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout).instances[0];
+  const [starts, readies] = [timesLogged(sb, "a: started pid"), timesLogged(sb, "a: ready in")];
   writeFileSync(gate, "");
   const restart = startGw(sb, ["restart", "a", "-c", sb.file]);
-  await until(async () => JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout).instances[0].pid !== before.pid, 20_000, () => "restart not under way");
+  // the restart's start is under way once gw.log says a started once more
+  await untilLogged(sb, "a: started pid", starts + 1);
+  expect(JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout).instances[0].pid).not.toBe(before.pid);
   restart.proc.kill("SIGINT");
   expect(await restart.proc.exited).toBe(130);
   expect(restart.output()).toBe("gw: stopped following; the running gw goes on with the restart\n  see how it ends with: gw status · gw logs\n");
   rmSync(gate);
-  await until(async () => JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout).instances[0].state === "ready", 20_000, () => "the restart did not finish");
+  await untilLogged(sb, "a: ready in", readies + 1);
+  expect(JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout).instances[0].state).toBe("ready");
   expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
 }, 60_000);

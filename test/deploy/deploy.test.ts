@@ -68,7 +68,8 @@ ${extraRoutes}
   );
 }
 
-async function deploy(args: string[], env: Record<string, string> = {}) {
+/** `gw deploy ARGS`; `onStderr` sees its stderr as it comes (with --json, the steps). */
+async function deploy(args: string[], env: Record<string, string> = {}, onStderr: (text: string) => void = () => {}) {
   const proc = Bun.spawn([process.execPath, MAIN, "deploy", sshd.alias, "-c", join(local, "providers.toml"), ...args], {
     cwd: local,
     env: { ...process.env, GW_SSH_CONFIG: sshd.sshConfig, GW_RELEASE_DIR: releaseDir, NO_COLOR: "1", ...env },
@@ -76,7 +77,15 @@ async function deploy(args: string[], env: Record<string, string> = {}) {
     stdout: "pipe",
     stderr: "pipe",
   });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const readStderr = async () => {
+    let text = "";
+    for await (const chunk of proc.stderr.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      onStderr(text);
+    }
+    return text;
+  };
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), readStderr(), proc.exited]);
   return { stdout, stderr, code, all: stdout + stderr };
 }
 
@@ -139,17 +148,28 @@ describe("gw deploy", () => {
 
   test("second deploy upgrades the running gw: streams through it finish, the instance is kept, the new config serves", async () => {
     const before = await remoteStatus();
-    const load = streamLoad(`http://127.0.0.1:${mainPort}`, 10, 2, { "x-api-key": CLIENT_KEY });
-    await until(() => load.figures.open >= 5, 30_000, () => `streams open: ${load.figures.open}`);
     writeConfig("", `"m2" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]`);
     mkdirSync(join(local, "auths/a"), { recursive: true });
     writeFileSync(join(local, "auths/a/antigravity-me.json"), '{"token":"local"}\n');
-    // the dry run says what the real run then does: only the config travels
+    // the dry run says what the real run then does: only the config travels. It touches nothing
+    // running, so it goes before the load, which only the upgrade must stand (under the load's
+    // busy connectors a dry run took 5 s instead of 1).
     const plan = await deploy(["--dry-run"]);
     expect(plan.stdout).toContain("already has this gw binary: only the config travels");
     expect(plan.stdout).toContain("would copy providers.toml, .env, auths.tar.gz to");
-    // --json: the steps on stderr, one result document on stdout
-    const r = await deploy(["--json"]);
+    const load = streamLoad(`http://127.0.0.1:${mainPort}`, 10, 0, { "x-api-key": CLIENT_KEY });
+    await until(() => load.figures.open >= 5, 30_000, () => `streams open: ${load.figures.open}`);
+    // --json: the steps on stderr, one result document on stdout. The fresh connections (a refused
+    // one fails the test) start when the new files go into place — the running gw hot-reloads its
+    // config from there on, then is upgraded; before it nothing touches it, and their busy loop
+    // only slowed the probe, copy and check (a step took 2-5 times as long beside it).
+    let connecting = false;
+    const r = await deploy(["--json"], {}, (stderr) => {
+      if (connecting || !stderr.includes("→ install into")) return;
+      connecting = true;
+      load.connect(2);
+    });
+    expect(connecting).toBe(true);
     await until(async () => !(await alive(before.pid)), 30_000, () => "old gw still running");
     await load.stop();
     expect(r.code).toBe(0);
@@ -170,6 +190,7 @@ describe("gw deploy", () => {
     console.log(`deploy upgrade under load: ${f.streamsOk} streams complete, ${f.ok} plain; failed ${f.failed.length}, cut ${f.cut.length}, refused ${f.refused.length}`);
     expect([f.failed, f.cut, f.refused]).toEqual([[], [], []]);
     expect(f.streamsOk).toBeGreaterThan(0);
+    expect(f.ok).toBeGreaterThan(0); // the fresh connections did run
   }, 120_000);
 
   test("a config the host rejects (gw check there): nothing on the host changes", async () => {

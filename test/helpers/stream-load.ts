@@ -60,6 +60,11 @@ export function streamLoad(url: string, streamWorkers: number, connectWorkers: n
   const workers = [...Array.from({ length: streamWorkers }, streamer), ...Array.from({ length: connectWorkers }, connector)];
   return {
     figures: f,
+    /** More connect workers from now on: a test that knows when the handover can begin starts
+     * them there, rather than letting their busy loop slow every step before it. */
+    connect(n: number) {
+      if (running) workers.push(...Array.from({ length: n }, connector));
+    },
     async stop() {
       running = false;
       await Promise.all(workers);

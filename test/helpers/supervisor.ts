@@ -7,6 +7,7 @@ import type { Subprocess } from "bun";
 import { loadConfig } from "../../src/config/index.ts";
 import type { Config } from "../../src/config/types.ts";
 import { withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.ts";
+import { gwPaths } from "../../src/supervisor/paths.ts";
 import { cmdline, procInfo } from "../../src/supervisor/proc.ts";
 import { readdir } from "node:fs/promises";
 import { freePorts } from "./ports.ts";
@@ -126,6 +127,24 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
     if (performance.now() > deadline) throw new Error(`timed out: ${describe()}`);
     await Bun.sleep(50);
   }
+}
+
+/** How many times the gw of `sb` has written `text` into gw.log so far (0 before there is one). */
+export function timesLogged(sb: Pick<Sandbox, "dir">, text: string): number {
+  try {
+    return readFileSync(gwPaths(sb.dir).gwLog, "utf8").split(text).length - 1;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Wait until the gw of `sb` has written `text` into gw.log `times` times. Reading a file is the
+ * cheap thing to poll: a `gw status` per poll is a bun child (~0.2 s of CPU) every 50 ms. The
+ * test then runs gw status once to assert what the log said happened.
+ */
+export async function untilLogged(sb: Pick<Sandbox, "dir">, text: string, times = 1, timeoutMs = 20_000): Promise<void> {
+  await until(() => timesLogged(sb, text) >= times, timeoutMs, () => `gw.log to say ${JSON.stringify(text)} ${times} time(s) (${timesLogged(sb, text)} so far)`);
 }
 
 export const alive = async (pid: number) => (await procInfo(pid)) !== null;

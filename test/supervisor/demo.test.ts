@@ -7,6 +7,7 @@ import OpenAI from "openai";
 import { freePort } from "../../src/supervisor/ports.ts";
 import { ANOTHER_GW_EXIT, systemdUnit } from "../../src/supervisor/service.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
+import { readRequestLog } from "../helpers/resilience.ts";
 import { gw, killAll, MAIN, processesIn, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -55,12 +56,11 @@ describe("embedded demo", () => {
     const explain = await gw(sb, ["route", "explain", body, "--json"]);
     expect(explain.stderr).toBe(`gw: no providers.toml here; reading the running demo's cache/gw/demo/demo.toml\n`);
     expect(JSON.parse(explain.stdout)).toMatchObject({ file: demoToml, route: "opus4.6", target: { reason: "weighted" } }); // either instance
-    let usage = { stdout: "", stderr: "", code: -1 };
-    // The request log lands on a timer: ask until both requests are in it.
-    await until(async () => {
-      usage = await gw(sb, ["usage", "--json"]);
-      return usage.code === 0 && JSON.parse(usage.stdout).total.requests === 2;
-    }, 20_000, () => JSON.stringify(usage));
+    // The request log lands on a timer: wait until both requests are in its files (a gw usage
+    // child per poll cost ~0.2 s of CPU each), then gw usage reads them.
+    await until(() => readRequestLog(join(dir, "cache/gw/demo")).length === 2, 20_000, () => "both requests in the demo's request log");
+    const usage = await gw(sb, ["usage", "--json"]);
+    expect([usage.code, JSON.parse(usage.stdout).total.requests]).toEqual([0, 2]);
     expect(usage.stderr).toBe(explain.stderr);
 
     expect((await gw(sb, ["down"])).code).toBe(0);

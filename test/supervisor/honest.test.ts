@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fakeReleases } from "../helpers/release.ts";
-import { crashingScript, gw, killAll, MAIN, processesIn, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
+import { crashingScript, gw, killAll, MAIN, processesIn, type Sandbox, sandbox, until, untilLogged } from "../helpers/supervisor.ts";
 
 const sandboxes: Sandbox[] = [];
 afterAll(async () => {
@@ -109,7 +109,9 @@ describe("/healthz and gw up -d when some instances are not ready", () => {
     expect((await health(sb.mainPort, "HEAD")).status).toBe(503);
     for (const probe of ["/", "/api/hello"]) expect((await fetch(`http://127.0.0.1:${sb.mainPort}${probe}`, { method: "HEAD" })).status).toBe(200);
     // gw status says why: the last words of a's latest start.
-    await until(async () => (await gw(sb, ["status", "-c", sb.file])).stdout.includes("logs/a.log ends: flag file says: broken"), 15_000, () => "status to show a's last log line");
+    // (gw.log gets the line as the status does; the flag stays, so every later exit says the same)
+    await untilLogged(sb, "logs/a.log ends: flag file says: broken", 1, 15_000);
+    expect((await gw(sb, ["status", "-c", sb.file])).stdout).toContain("logs/a.log ends: flag file says: broken");
 
     expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
     expect(existsSync(join(sb.dir, ".gw", "gw.pid"))).toBe(false);
