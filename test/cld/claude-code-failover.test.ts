@@ -163,7 +163,8 @@ describe("print mode: b verifies signatures strictly (sig=foreign: it rejects a 
     // The result: a is gone, b rejects a's signature, the signature fallback (route opus4.6, on a)
     // fails too — so the client gets b's 400, not that failure.
     expect([signed!.response.status, signed!.request.signed, signed!.routing.signature_fallback]).toEqual([400, true, "opus4.6"]);
-    expect(signed!.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class])).toEqual([["loop", "a", 0, "transient"], ["loop", "b", 400, "signature"], [undefined, "a", 0, "transient"]]);
+    // The record names loop, whose 400 the client got; the fallback's attempt names its route.
+    expect([signed!.routing.route, signed!.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class])]).toEqual(["loop", [[undefined, "a", 0, "transient"], [undefined, "b", 400, "signature"], ["opus4.6", "a", 0, "transient"]]]);
     // Claude Code stripped its thinking blocks and sent the loop again, unsigned: b answers it at
     // once — its signature cooldown keeps out signed requests only, and a is cooling.
     expect([healed!.request.signed, healed!.response.status]).toEqual([false, 200]);
