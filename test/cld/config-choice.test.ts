@@ -6,7 +6,7 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { appendFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { rememberConfirmed, fingerprint } from "../../src/cld/confirmed.ts";
-import { freePort } from "../../src/supervisor/ports.ts";
+import { freePort, freePorts } from "../helpers/ports.ts";
 import { listRunning } from "../../src/supervisor/registry.ts";
 import { CldSandbox, cldConfig, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
 import { gw, killAll, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
@@ -187,7 +187,7 @@ describe("two gws serving two links to one file (a dotfiles checkout linked into
       return join(box.dir, d, "providers.toml");
     });
     // `gw lb` alone: no instances to start, so the two can serve one file (each on its own port).
-    const ports = [await freePort(), await freePort()];
+    const ports = await freePorts(2);
     const lbs = links.map((file, i) =>
       Bun.spawn([process.execPath, MAIN, "lb", "-c", file, "--port", String(ports[i])], { env: { ...process.env, ...registry, GW_CONFIG: undefined }, stdout: "ignore", stderr: "ignore" }),
     );

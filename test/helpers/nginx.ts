@@ -4,7 +4,7 @@
 import type { Subprocess } from "bun";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "../../src/supervisor/ports.ts";
+import { freePort } from "./ports.ts";
 import { until } from "./supervisor.ts";
 import { selfSigned } from "./tls.ts";
 import { tempDir } from "./tmp.ts";

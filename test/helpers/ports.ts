@@ -33,6 +33,9 @@ export async function freePorts(n: number, host = "127.0.0.1"): Promise<number[]
   }
 }
 
+/** One free port, below the ephemeral range as freePorts' are (for several at once, freePorts). */
+export const freePort = async (host = "127.0.0.1"): Promise<number> => (await freePorts(1, host))[0]!;
+
 /** Whether `srv` could listen on `port` (a taken one is tried again elsewhere; port 0 always can). */
 function listens(srv: Server, port: number, host: string): Promise<boolean> {
   return new Promise((resolve, reject) => {

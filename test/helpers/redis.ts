@@ -3,7 +3,7 @@
 // after save(), with what it held then, like a Redis restarted from an older RDB snapshot).
 import { readFileSync } from "node:fs";
 import { RedisClient, type Subprocess } from "bun";
-import { freePort } from "../../src/supervisor/ports.ts";
+import { freePort } from "./ports.ts";
 import { until } from "./supervisor.ts";
 import { tempDir } from "./tmp.ts";
 

@@ -4,7 +4,7 @@
 // dir, so a system unit the deploy writes lands there, not on this machine.
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "../../src/supervisor/ports.ts";
+import { freePort } from "./ports.ts";
 import { until } from "./supervisor.ts";
 import { tempDir } from "./tmp.ts";
 

@@ -13,7 +13,7 @@ import { parseExposition } from "../helpers/observe.ts";
 import { removeTempDirs, tempDir } from "../helpers/tmp.ts";
 import { startGateway } from "../../src/lb/server.ts";
 import { memoryBackend } from "../../src/state/open.ts";
-import { freePort } from "../../src/supervisor/ports.ts";
+import { freePort } from "../helpers/ports.ts";
 import { gw as gwCommand, killAll, MAIN, sandbox, startGw } from "../helpers/supervisor.ts";
 
 afterAll(removeTempDirs);

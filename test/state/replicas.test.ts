@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "../../src/supervisor/ports.ts";
+import { freePort } from "../helpers/ports.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { externalInstances } from "../helpers/lb.ts";
 import { type MockServer, startMock } from "../helpers/mock.ts";

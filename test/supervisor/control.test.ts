@@ -11,7 +11,7 @@ import { gwPaths } from "../../src/supervisor/paths.ts";
 import { ANOTHER_GW_EXIT, systemdUnit, thisHost } from "../../src/supervisor/service.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { alive, OWN_NAME, gw, killAll, processesIn, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
-import { freePort } from "../../src/supervisor/ports.ts";
+import { freePort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 let sb: Sandbox;

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { freePort } from "../../src/supervisor/ports.ts";
+import { freePort } from "../helpers/ports.ts";
 import { ANOTHER_GW_EXIT, systemdUnit } from "../../src/supervisor/service.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { readRequestLog } from "../helpers/resilience.ts";

@@ -7,7 +7,7 @@ import { loadConfig } from "../../src/config/index.ts";
 import type { Config } from "../../src/config/types.ts";
 import { withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.ts";
 import { InstanceSet } from "../../src/supervisor/instances.ts";
-import { freePort } from "../../src/supervisor/ports.ts";
+import { freePort } from "../helpers/ports.ts";
 import { DEFAULT_TIMING, type Timing } from "../../src/supervisor/timing.ts";
 import { alive, crashingScript, killAll, MAIN, OWN_NAME, processesIn, type Sandbox, sandbox, supervised, until } from "../helpers/supervisor.ts";
 
