@@ -4,7 +4,7 @@
 // one place (state/types.ts).
 
 import type { Route, Target } from "../config/types.ts";
-import { availableAt, type Cooldown, isAvailable, isHalfOpen, type StateView } from "../state/types.ts";
+import { availableAt, type Cooldown, isAvailable, isHalfOpen, keepsOut, type StateView } from "../state/types.ts";
 
 export type PickReason =
   /** Signed thinking blocks: the sticky target, even while cooling (only it can verify them). */
@@ -175,15 +175,10 @@ function available(route: Route, t: Target, ctx: PickContext): boolean {
   return isAvailable(cooldownFor(route, t, ctx), ctx.now);
 }
 
-/**
- * The target's cooldown as it stands for this request. A signature cooldown keeps out only
- * requests that carry signed thinking: a target that rejected a signature it cannot verify (one
- * another account or provider made) serves every other request as well as before — kept from
- * them, it was out for everyone while, say, the instance that made the signature was down.
- */
+/** The target's cooldown as it stands for this request (state/types.ts keepsOut: a signature cooldown, for signed ones only). */
 export function cooldownFor(route: Route, t: Target, ctx: PickContext): Cooldown | undefined {
   const c = ctx.state?.cooldown(route.name, t.id, ctx.now);
-  return c?.kind === "signature" && !ctx.signed ? undefined : c;
+  return c && keepsOut(c, ctx.signed) ? c : undefined;
 }
 
 /** Targets of the highest priority present in `ts` (file order kept): `ts` itself when all share it, as in most routes. */

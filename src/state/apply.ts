@@ -1,7 +1,7 @@
 // How one attempt's outcome and one request's end change the state: the single place that
 // writes cooldowns, sticky entries and streaks, so the attempt loop stays a loop.
 
-import type { Cooldown, CooldownKind, StateStore } from "./types.ts";
+import { type Cooldown, type CooldownKind, keepsOut, type StateStore } from "./types.ts";
 
 /** What the store needs of a classified outcome (lb/classify.ts Outcome satisfies it). */
 interface OutcomeLike {
@@ -33,16 +33,16 @@ export interface CooldownSet {
 }
 
 /**
- * After each attempt. Success: the target is healthy again (for signed requests too only when
- * this one was) and becomes the session's sticky target. Failure with a cooldown: the target cools; an auth or signature failure also forgets it
- * as sticky (its credentials or signatures will not serve this session soon), while a transient one
- * keeps it, so a signature-locked session returns to it after the cooldown.
+ * After each attempt. Success: the target is healthy again — for the requests its cooldown kept
+ * out only (keepsOut: a signature cooldown ends with a signed success) — and becomes the session's
+ * sticky target. Failure with a cooldown: the target cools; an auth or signature failure also
+ * forgets it as sticky (its credentials or signatures will not serve this session soon), while a
+ * transient one keeps it, so a signature-locked session returns to it after the cooldown.
  */
 export function recordAttempt(state: StateStore, o: OutcomeLike, f: AttemptFacts): CooldownSet | undefined {
   if (o.class === "ok") {
-    // A signature cooldown stands for signed requests only (route.ts cooldownFor): an unsigned
-    // answer says nothing of the signatures the target rejected.
-    if (f.signed || state.cooldown(f.route, f.target, f.now)?.kind !== "signature") state.clearCooldown(f.route, f.target);
+    const c = f.signed ? undefined : state.cooldown(f.route, f.target, f.now); // a signed success ends any
+    if (!c || keepsOut(c, f.signed)) state.clearCooldown(f.route, f.target);
     if (f.stickyKey) state.setSticky(f.stickyKey, f.target, f.now);
     return undefined;
   }

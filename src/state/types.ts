@@ -138,6 +138,16 @@ export interface StateBackend extends StateStore {
   close(): Promise<void>;
 }
 
+/**
+ * Whether cooldown `c` stands for a request (`signed`: it carries signed thinking). A
+ * thinking-signature cooldown keeps out signed requests only: a target that rejected a signature
+ * it cannot verify (one another account or provider made) serves every other request as well as
+ * before, and an unsigned answer from it says nothing of the signatures it rejected.
+ */
+export function keepsOut(c: Cooldown, signed: boolean | undefined): boolean {
+  return c.kind !== "signature" || signed === true;
+}
+
 /** Is (route, target) usable at `now`? Healthy, or half-open with no trial in flight. */
 export function isAvailable(c: Cooldown | undefined, now: number): boolean {
   if (!c) return true;

@@ -4,7 +4,7 @@ import type { Config } from "../config/types.ts";
 import type { Gateway, RunningGateway } from "../lb/server.ts";
 import type { Observability } from "../observe/http.ts";
 import { maskDeep, maskerOf } from "../observe/mask.ts";
-import type { CoolingEntry, StateHealth } from "../state/index.ts";
+import { type CoolingEntry, keepsOut, type StateHealth } from "../state/index.ts";
 import type { InstanceSet } from "./instances.ts";
 import { type ExitInfo, monoNow } from "./spawn.ts";
 
@@ -92,8 +92,7 @@ export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow
     if (!t) continue;
     const left = c.halfOpen ? "half-open" : `${Math.ceil((c.until - now) / 1000)} s left`;
     const list = coolingByInstance.get(t.instance) ?? [];
-    // A signature cooldown does not keep the target from unsigned requests (lb/route.ts cooldownFor).
-    list.push(`${c.route} → ${t.model} (${c.kind}, ${left}${c.kind === "signature" ? ": keeps out signed requests only" : ""})`);
+    list.push(`${c.route} → ${t.model} (${c.kind}, ${left}${keepsOut(c, false) ? "" : ": keeps out signed requests only"})`);
     coolingByInstance.set(t.instance, list);
   }
   // gw does not run an external instance: its probes are all that says whether it answers.
