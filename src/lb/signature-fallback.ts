@@ -25,7 +25,7 @@ export function fallBack(deps: AttemptDeps, route: Route, attemptsBefore: number
 }
 
 /** Does the fallback's run answer (then it is delivered)? Its failure is let go: the 400 it followed is delivered instead, and recorded so. */
-export function fallbackAnswers(second: AttemptRun, record: RecordBuilder): boolean {
+export function fallbackAnswers(second: AttemptRun, record: RecordBuilder): second is AttemptRun & { readonly final: Tried } {
   const t = second.final;
   if (t?.classified?.class === "ok") return true;
   if (t) discard(t);

@@ -211,7 +211,7 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
     const route = this.cancelled ? undefined : signatureFallback(next, deps.facts, deps.rt.config, deps.record);
     if (!route) return next;
     const second = await fallBack(deps, route, this.run.attempts, true);
-    if (!fallbackAnswers(second, deps.record) || !second.final) return next;
+    if (!fallbackAnswers(second, deps.record)) return next;
     this.run = second;
     this.f = { ...this.f, route };
     return second.final;
