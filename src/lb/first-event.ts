@@ -5,6 +5,7 @@
 // has been sent the request can still go elsewhere, so the handshake waits here: an error event
 // makes the attempt a failure like an error status (classify.ts), content lets the held bytes go.
 
+import { asObject, isObject } from "../json/object.ts";
 import { type BodyHold, NO_BUDGET } from "./body-budget.ts";
 import { holdHead, type StreamSource } from "./stream.ts";
 
@@ -284,8 +285,7 @@ export function innerError(o: Record<string, unknown> | undefined): Record<strin
  */
 export function errorAnswerObject(text: string): Record<string, unknown> | undefined {
   const o = parseObject(text.trimStart());
-  const e = o?.error;
-  if (!e || typeof e !== "object" || Array.isArray(e)) return undefined;
+  if (!o || !isObject(o.error)) return undefined;
   return o.choices || o.candidates || o.content ? undefined : o;
 }
 
@@ -294,7 +294,7 @@ export function parseObject(text: string): Record<string, unknown> | undefined {
   if (!text.startsWith("{")) return undefined;
   try {
     const v = JSON.parse(text) as unknown;
-    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return asObject(v);
   } catch {
     return undefined;
   }

@@ -7,10 +7,9 @@ import { join } from "node:path";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 import type { Env } from "../config/env.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { isObject } from "../json/object.ts";
 
 export type Json = Record<string, unknown>;
-
-export const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** A JSON or TOML file's top-level table; {} when the file is missing or not such a document. */
 export function readTable(file: string): Json {

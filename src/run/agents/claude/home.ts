@@ -8,8 +8,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../../../fs/atomic-write.ts";
-import { isObject } from "../../home.ts";
 import type { Env } from "../../../config/env.ts";
+import { isObject } from "../../../json/object.ts";
 
 type Json = Record<string, unknown>;
 
