@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 /** A sandbox (helpers/supervisor.ts) whose processes afterAll kills, should a test stop half-way. */
-async function tracked(...args: Parameters<typeof sandbox>): Promise<Sandbox> {
+async function box(...args: Parameters<typeof sandbox>): Promise<Sandbox> {
   const sb = await sandbox(...args);
   sandboxes.push(sb);
   return sb;
@@ -62,7 +62,7 @@ const withM2 = (toml: string) =>
     .replace("[routing]\n", '[routing]\n"m2" = [{ instance = "a", provider = "openai", model = "x-model" }]\n');
 
 test("gw gen while gw up runs: an edit the reload refuses writes nothing — exit 1, one line, the instances serve on as before", async () => {
-  const sb = await tracked([{ name: "a" }], 'api_keys = ["client-key"]');
+  const sb = await box([{ name: "a" }], 'api_keys = ["client-key"]');
   const keyed = readFileSync(sb.file, "utf8").replace('host = "127.0.0.1"', 'host = "0.0.0.0"');
   writeFileSync(sb.file, keyed);
   expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
@@ -91,7 +91,7 @@ test("gw gen while gw up runs: an edit the reload refuses writes nothing — exi
 }, 60_000);
 
 test("gw gen while gw up runs: an edit it takes is applied by gw up — gateway and instances agree; --json keeps its shape", async () => {
-  const sb = await tracked([{ name: "a" }, { name: "b" }]);
+  const sb = await box([{ name: "a" }, { name: "b" }]);
   expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
   const bYaml = yamlOf(sb, "b");
   writeFileSync(sb.file, withM2(readFileSync(sb.file, "utf8")));
@@ -121,7 +121,7 @@ test("gw gen while gw up runs: an edit it takes is applied by gw up — gateway 
 }, 60_000);
 
 test("gw gen while a gw lb serves the config: never written by gen — the files the lb wrote pass, an edit it refused is said", async () => {
-  const sb = await tracked([{ name: "a" }], 'api_keys = ["client-key"]');
+  const sb = await box([{ name: "a" }], 'api_keys = ["client-key"]');
   const keyed = readFileSync(sb.file, "utf8").replace('host = "127.0.0.1"', 'host = "0.0.0.0"');
   writeFileSync(sb.file, keyed);
   const lb = await startLb(sb);
@@ -144,7 +144,7 @@ test("gw gen while a gw lb serves the config: never written by gen — the files
 }, 60_000);
 
 test("gw gen with no gw running writes the files itself, as it always did", async () => {
-  const sb = await tracked([{ name: "a" }]);
+  const sb = await box([{ name: "a" }]);
   const gen = await gw(sb, ["gen", "-c", sb.file]);
   expect(gen.code).toBe(0);
   expect(gen.stdout).toBe("wrote     instances/a.yaml\n");
@@ -154,7 +154,7 @@ test("gw gen with no gw running writes the files itself, as it always did", asyn
 });
 
 test("gw gen while a gw lb serves another config of the same directory: refused, as under a gw up (its instances read these files)", async () => {
-  const sb = await tracked([{ name: "a" }]);
+  const sb = await box([{ name: "a" }]);
   const lb = await startLb(sb);
   const before = yamlOf(sb, "a");
   const other = join(sb.dir, "other.toml");
@@ -167,7 +167,7 @@ test("gw gen while a gw lb serves another config of the same directory: refused,
 }, 60_000);
 
 test("gw gen under a gw up that was given the config by another path (a linked directory): the same config — reloaded, not refused", async () => {
-  const sb = await tracked([{ name: "a" }]);
+  const sb = await box([{ name: "a" }]);
   const linked = join(sb.dir, "linked");
   symlinkSync(sb.dir, linked);
   expect((await gw(sb, ["up", "-d", "-c", join(linked, "providers.toml")])).code).toBe(0);
@@ -181,7 +181,7 @@ test("gw gen under a gw up that was given the config by another path (a linked d
 }, 60_000);
 
 test("gw gen under a gw lb given the config by another path (a linked directory): its files are this config's — passed, not refused", async () => {
-  const sb = await tracked([{ name: "a" }]);
+  const sb = await box([{ name: "a" }]);
   const linked = join(sb.dir, "linked");
   symlinkSync(sb.dir, linked);
   const lb = await startLb(sb, join(linked, "providers.toml"));
@@ -195,7 +195,7 @@ test("gw gen under a gw lb given the config by another path (a linked directory)
 }, 60_000);
 
 test("gw login and gen while gw up is starting (it cannot reload yet): files that already are this config's let them go on; an edit of them is refused as such", async () => {
-  const sb = await tracked([{ name: "a" }]);
+  const sb = await box([{ name: "a" }]);
   // An instance slow to start keeps gw up starting while the commands run (a login starts at once).
   const slow = join(sb.dir, "slow.sh");
   writeFileSync(slow, `#!/bin/sh\ncase "$*" in *-login*) ;; *) sleep 30 ;; esac\nexec "${process.execPath}" "${MAIN}" mock "$@"\n`);
