@@ -10,7 +10,7 @@ import { CliError } from "../cli/errors.ts";
 import { loadConfig } from "../config/index.ts";
 import type { Config } from "../config/types.ts";
 import { samePath } from "../fs/same-path.ts";
-import { instanceYaml, instanceYamlPath, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
+import { instanceYaml, managedInstanceFiles, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
 import { controlJson, NotRunningError } from "../supervisor/control.ts";
 import { gwPaths } from "../supervisor/paths.ts";
 import { listRunning } from "../supervisor/registry.ts";
@@ -63,7 +63,7 @@ async function reloadRunning(config: Config, status: StatusReport, quiet: boolea
       status.phase === "starting" ? `run this again once it serves (${typed("gw status")})` : "run this again once it has stopped",
     );
   }
-  const files = managedFiles(config);
+  const files = managedInstanceFiles(config).map((f) => f.path);
   const before = await Promise.all(files.map(readOrNull));
   const { answer } = await followReload(gwPaths(config.dir), quiet);
   if (!answer.ok) {
@@ -110,11 +110,9 @@ function anotherConfig(config: Config, who: string, served: string, stop: string
 
 /** The managed instances whose file is not the one `config` makes. */
 async function staleInstances(config: Config): Promise<string[]> {
-  const managed = config.instances.filter((i) => i.managed);
-  const current = await Promise.all(managed.map((i) => readOrNull(instanceYamlPath(config, i))));
-  return managed.filter((inst, i) => current[i] !== instanceYaml(config, inst)).map((i) => i.name);
+  const files = managedInstanceFiles(config);
+  const current = await Promise.all(files.map((f) => readOrNull(f.path)));
+  return files.filter((f, i) => current[i] !== instanceYaml(config, f.inst)).map((f) => f.inst.name);
 }
-
-const managedFiles = (config: Config) => config.instances.filter((i) => i.managed).map((i) => instanceYamlPath(config, i));
 
 const readOrNull = (path: string) => readFile(path, "utf8").catch(() => null);

@@ -1,6 +1,6 @@
 import { displayPath } from "../cli/display-path.ts";
 import { typed } from "../supervisor/self.ts";
-import { instanceYamlPath, withInstanceKeys } from "../instances/index.ts";
+import { managedInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { type InstanceFilesOutcome, syncInstanceFiles } from "./_instance-files.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { loadValidConfig } from "./_config.ts";
@@ -12,7 +12,7 @@ export default defineGwCommand({
     const config = await withInstanceKeys(await loadValidConfig(args.config, args.strict));
     const outcome = await syncInstanceFiles(config, !!args.json);
     const written = new Set(outcome.written);
-    const files = config.instances.filter((i) => i.managed).map((i) => ({ instance: i.name, file: instanceYamlPath(config, i) }));
+    const files = managedInstanceFiles(config).map((f) => ({ instance: f.inst.name, file: f.path }));
     if (args.json) return printJson(files.map((f) => ({ ...f, changed: written.has(f.file) })), true);
     for (const f of files) console.log(`${written.has(f.file) ? "wrote    " : "unchanged"} ${displayPath(f.file)}`);
     const external = config.instances.filter((i) => !i.managed).map((i) => i.name);

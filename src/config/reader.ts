@@ -1,6 +1,7 @@
 // Reads raw TOML values the lenient old way (booleans as yes/no/on/off/1/0, integers as digit
 // strings, dashed keys, ${VAR}) and records every problem with its place in the file.
 import { oneLine } from "../cli/one-line.ts";
+import { isObject } from "../json/object.ts";
 import { parse, TomlError } from "smol-toml";
 import { type Env, isPlaceholder, substitute } from "./env.ts";
 import { formatPath, indexPositions, type PathSeg, type PositionIndex } from "./positions.ts";
@@ -29,7 +30,8 @@ const FALSE = new Set(["false", "0", "no", "n", "off", ""]);
  */
 export const keyedByName = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
 
-export const isTable = (v: unknown): v is Raw => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
+/** A TOML table: an object that is not a date (smol-toml gives dates as TomlDate objects). */
+export const isTable = (v: unknown): v is Raw => isObject(v) && !(v instanceof Date);
 
 /** TOML text → its document, or the one syntax problem, saying what to write (syntax.ts). */
 export function parseToml(text: string, file: string): { doc: Raw } | { problem: Problem } {

@@ -11,6 +11,10 @@ import { instanceYaml } from "./yaml.ts";
 
 export const instanceYamlPath = (config: Config, inst: InstanceConfig) => join(config.dir, "instances", `${inst.name}.yaml`);
 
+/** The instances gw starts (not those given by url), each with its instances/NAME.yaml, in the config's order. */
+export const managedInstanceFiles = (config: Config): { inst: InstanceConfig; path: string }[] =>
+  config.instances.filter((i) => i.managed).map((inst) => ({ inst, path: instanceYamlPath(config, inst) }));
+
 /**
  * Write instances/NAME.yaml for every instance gw starts; returns the paths written. All or
  * nothing (prepareInstanceFiles), and unchanged files are not touched (no needless reloads in
@@ -52,7 +56,7 @@ interface PreparedFiles {
  * still be refused elsewhere (the gateway) before anything changes.
  */
 async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
-  const rendered = config.instances.filter((i) => i.managed).map((i) => ({ inst: i, path: instanceYamlPath(config, i), text: instanceYaml(config, i) }));
+  const rendered = managedInstanceFiles(config).map((f) => ({ ...f, text: instanceYaml(config, f.inst) }));
   for (const { inst } of rendered) {
     await mkdir(inst.authDir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
       throw fileError(err, `cannot make the auth dir of instance '${inst.name}'`, inst.authDir, `fix [instances.${inst.name}] auth_dir, or move what is in the way`);

@@ -5,6 +5,7 @@
 // has been sent the request can still go elsewhere, so the handshake waits here: an error event
 // makes the attempt a failure like an error status (classify.ts), content lets the held bytes go.
 
+import { asObject, isObject } from "../json/object.ts";
 import { type BodyHold, NO_BUDGET } from "./body-budget.ts";
 import { holdHead, type StreamSource } from "./stream.ts";
 
@@ -76,6 +77,11 @@ interface SseEvent {
   readonly data: string;
   /** Characters the event took in the stream, its blank line included. */
   readonly size: number;
+  /**
+   * `data` as a JSON object (null: not one), once judgeEvent or startsToolCall has parsed it
+   * (dataObject): an opening both read — an OpenAI chunk naming a tool call — is parsed once.
+   */
+  parsed?: Record<string, unknown> | null;
 }
 
 /**
@@ -138,14 +144,14 @@ export class EventSplitter {
  * call's name), else content.
  */
 export function judgeEvent(ev: SseEvent): "opening" | "content" | "end" | { readonly status: number } {
-  if (ev.name === "error" || ev.name === "response.failed") return { status: errorStatus(parseObject(ev.data)) };
+  if (ev.name === "error" || ev.name === "response.failed") return { status: errorStatus(dataObject(ev)) };
   if (OPENING_NAMES.has(ev.name)) return "opening";
   // Parsed only when it may be one: a first text or thinking delta can be long.
-  if (ev.name === "content_block_delta" && ev.data.includes("input_json_delta") && isEmptyInputDelta(parseObject(ev.data))) return "opening";
+  if (ev.name === "content_block_delta" && ev.data.includes("input_json_delta") && isEmptyInputDelta(dataObject(ev))) return "opening";
   if (ev.name) return "content"; // a named event (Anthropic, Responses) needs no parsing
   if (!ev.data) return "opening"; // comment, keep-alive
   if (ev.data === "[DONE]") return "end"; // OpenAI's end of stream: content, if any, came before it
-  const o = parseObject(ev.data);
+  const o = dataObject(ev);
   if (!o) return "content";
   const type = typeof o.type === "string" ? o.type : "";
   if (type === "error" || type === "response.failed" || (o.error !== undefined && o.error !== null && !o.candidates && !o.choices)) {
@@ -162,11 +168,12 @@ export function judgeEvent(ev: SseEvent): "opening" | "content" | "end" | { read
  * input_json_delta, a Responses *_call item added, a chat tool call's first chunk. The model is at
  * work then, yet the input may be long in coming: Anthropic sends a parameter's value whole once it
  * is written (without fine-grained tool streaming), a large file's minutes after the call's name.
- * Only such events are parsed: a Responses handshake (response.created) can be a megabyte.
+ * Only such events are parsed (those judgeEvent parsed already are not again): a Responses
+ * handshake (response.created) can be a megabyte.
  */
 export function startsToolCall(ev: SseEvent): boolean {
   if (ev.name ? !TOOL_START_NAMES.has(ev.name) : !ev.data.includes("tool")) return false;
-  const o = parseObject(ev.data);
+  const o = dataObject(ev);
   if (!o) return false;
   const type = ev.name || (typeof o.type === "string" ? o.type : "");
   if (type === "content_block_start") return /tool_use$/.test(String((o.content_block as Record<string, unknown> | undefined)?.type ?? ""));
@@ -284,8 +291,7 @@ export function innerError(o: Record<string, unknown> | undefined): Record<strin
  */
 export function errorAnswerObject(text: string): Record<string, unknown> | undefined {
   const o = parseObject(text.trimStart());
-  const e = o?.error;
-  if (!e || typeof e !== "object" || Array.isArray(e)) return undefined;
+  if (!o || !isObject(o.error)) return undefined;
   return o.choices || o.candidates || o.content ? undefined : o;
 }
 
@@ -294,7 +300,7 @@ export function parseObject(text: string): Record<string, unknown> | undefined {
   if (!text.startsWith("{")) return undefined;
   try {
     const v = JSON.parse(text) as unknown;
-    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return asObject(v);
   } catch {
     return undefined;
   }
@@ -359,7 +365,13 @@ function parseEvent(block: string): SseEvent {
       name = line.slice(line.charCodeAt(6) === 32 ? 7 : 6);
     }
   }
-  return { name, data: data ?? "", size: block.length + 2 };
+  return { name, data: data ?? "", size: block.length + 2, parsed: undefined };
+}
+
+/** The event's data as a JSON object, parsed the first time it is asked for. */
+function dataObject(ev: SseEvent): Record<string, unknown> | undefined {
+  if (ev.parsed === undefined) ev.parsed = parseObject(ev.data) ?? null;
+  return ev.parsed ?? undefined;
 }
 
 

@@ -2,6 +2,7 @@
 // size limit) and parsed once; the dialect comes from the path, the model from the body or, for
 // Gemini, from the path. Bad input is answered here, in the client's dialect.
 
+import { isObject } from "../json/object.ts";
 import { BYTES_PER_ELEMENT, type BodyHold, NO_BUDGET } from "./body-budget.ts";
 import { type Dialect, dialectOf, errorResponse } from "./dialect.ts";
 import { codingsOf, decode, isKnownCoding, isTooLarge, NoRoom } from "./encoding.ts";
@@ -211,8 +212,8 @@ export async function readIntake(req: Request, url: URL, limits: IntakeLimits, h
       // would still find the model in `{"model":"x",}` and serve it past the routes.
       return errorResponse(dialect, 400, `malformed JSON body: ${(e as Error).message}`, "invalid_json");
     }
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return bad(dialect, "request body must be a JSON object");
-    json = parsed as Record<string, unknown>;
+    if (!isObject(parsed)) return bad(dialect, "request body must be a JSON object");
+    json = parsed;
     const problem = fieldProblem(json);
     if (problem) return bad(dialect, problem);
   }
@@ -278,8 +279,8 @@ function fieldProblem(body: Record<string, unknown>): string | undefined {
   }
   const th = body.thinking;
   if (th !== undefined && th !== null) {
-    if (typeof th !== "object" || Array.isArray(th)) return "`thinking` must be an object";
-    const bt = (th as Record<string, unknown>).budget_tokens;
+    if (!isObject(th)) return "`thinking` must be an object";
+    const bt = th.budget_tokens;
     if (bt !== undefined && !Number.isInteger(bt)) return "`thinking.budget_tokens` must be an integer";
   }
   if ("stream" in body && body.stream !== null && typeof body.stream !== "boolean") return "`stream` must be a boolean";

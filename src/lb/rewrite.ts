@@ -4,6 +4,7 @@
 // client sent it. The parsed body is never mutated.
 
 import type { InstanceConfig, RouteParams, Target } from "../config/types.ts";
+import { asObject } from "../json/object.ts";
 import { isReservedHeader, setInstanceKey, upstreamHeaders } from "./headers.ts";
 import type { Intake, RoutedIntake } from "./intake.ts";
 import { editTopLevel, type Member, topLevelMembers } from "./json-edit.ts";
@@ -38,7 +39,7 @@ export function applyBodyParams(body: Body, p: RouteParams, api: "responses" | "
   if (p.reasoningEffort !== undefined) {
     if (api === "responses") {
       const current = body.reasoning;
-      body.reasoning = { ...(current && typeof current === "object" && !Array.isArray(current) ? current : {}), effort: p.reasoningEffort };
+      body.reasoning = { ...asObject(current), effort: p.reasoningEffort };
     } else body.reasoning_effort = p.reasoningEffort;
   }
   if (p.maxTokensDefault !== undefined && (body.max_tokens === undefined || body.max_tokens === null)) {

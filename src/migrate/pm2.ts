@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { Config } from "../config/types.ts";
+import { isObject as isJsonObject } from "../json/object.ts";
 import { type JsValue, readExports, Unread } from "./js-literal.ts";
 import { pm2StopCommands } from "./pm2-stop.ts";
 
@@ -61,7 +62,7 @@ export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
 }
 
 type JsObject = { [key: string]: JsValue };
-const isObject = (v: JsValue | undefined): v is JsObject => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Unread);
+const isObject = (v: JsValue | undefined): v is JsObject => isJsonObject(v) && !(v instanceof Unread);
 
 /**
  * Where an app listens: `env.PORT` (and `env_*` variants); `--port N` in its args; the `port:` of

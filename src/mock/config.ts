@@ -4,6 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
+import { isObject, type JsonObject, objectsIn } from "../json/object.ts";
 
 export interface MockModel {
   id: string;
@@ -35,12 +36,8 @@ const KEY_SECTIONS: Record<string, string> = {
   "xai-api-key": "xai",
 };
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
-
-function modelsOf(entry: Obj, provider: string): MockModel[] {
-  return list(entry.models).flatMap((m) => {
+function modelsOf(entry: JsonObject, provider: string): MockModel[] {
+  return objectsIn(entry.models).flatMap((m) => {
     const id = typeof m.alias === "string" && m.alias ? m.alias : m.name;
     return typeof id === "string" && id ? [{ id, provider }] : [];
   });
@@ -48,21 +45,21 @@ function modelsOf(entry: Obj, provider: string): MockModel[] {
 
 /** Pure: the instance facts in a parsed YAML document (name from the file's base name). */
 export function instanceFromYaml(doc: unknown, name: string): InstanceFile {
-  const d = isObj(doc) ? doc : {};
+  const d = isObject(doc) ? doc : {};
   const models: MockModel[] = [];
   for (const [section, provider] of Object.entries(KEY_SECTIONS)) {
-    for (const entry of list(d[section])) models.push(...modelsOf(entry, provider));
+    for (const entry of objectsIn(d[section])) models.push(...modelsOf(entry, provider));
   }
-  for (const entry of list(d["openai-compatibility"])) {
+  for (const entry of objectsIn(d["openai-compatibility"])) {
     models.push(...modelsOf(entry, typeof entry.name === "string" ? entry.name.toLowerCase() : "openai-compatibility"));
   }
-  if (isObj(d["oauth-model-alias"])) {
+  if (isObject(d["oauth-model-alias"])) {
     for (const [provider, aliases] of Object.entries(d["oauth-model-alias"])) {
-      for (const a of list(aliases)) if (typeof a.alias === "string" && a.alias) models.push({ id: a.alias, provider });
+      for (const a of objectsIn(aliases)) if (typeof a.alias === "string" && a.alias) models.push({ id: a.alias, provider });
     }
   }
   const keys = Array.isArray(d["api-keys"]) ? d["api-keys"].filter((k): k is string => typeof k === "string" && !!k.trim()) : [];
-  const streaming = isObj(d.streaming) ? d.streaming : {};
+  const streaming = isObject(d.streaming) ? d.streaming : {};
   const ka = Number(streaming["keepalive-seconds"]);
   const nska = Number(d["nonstream-keepalive-interval"]);
   return {
@@ -96,7 +93,7 @@ export function readInstanceFile(file: string): InstanceFile {
     throw new Error(`${file}: invalid YAML: ${(err as Error).message.split("\n")[0]}`);
   }
   // Read as no settings at all — no port, no keys, no models — it would be a mock nobody asked for.
-  if (doc != null && !isObj(doc)) throw new Error(`${file}: not a mapping of settings (CLIProxyAPI does not start with it either)`);
+  if (doc != null && !isObject(doc)) throw new Error(`${file}: not a mapping of settings (CLIProxyAPI does not start with it either)`);
   return instanceFromYaml(doc, basename(file, extname(file)));
 }
 

@@ -3,6 +3,7 @@
 // handler family shapes that text: the Claude handler into Anthropic's shape, every other handler
 // (OpenAI chat, Responses, Gemini) through one builder that passes JSON text through unchanged.
 
+import { isObject } from "../json/object.ts";
 import type { Fault } from "./faults.ts";
 
 export interface ErrorText {
@@ -85,7 +86,7 @@ function parseJsonObject(text: string): Record<string, any> | null {
   if (!t.startsWith("{")) return null;
   try {
     const v = JSON.parse(t);
-    return v && typeof v === "object" && !Array.isArray(v) ? v : null;
+    return isObject(v) ? v : null;
   } catch {
     return null;
   }
@@ -169,15 +170,14 @@ export function responsesStreamText(e: ErrorText): ErrorText {
   const text = e.text.trim() || (STATUS_TEXT[e.status] ?? "");
   const parsed = parseJson(text);
   if (!parsed) return { ...e, text };
-  const root = parsed.value as Record<string, unknown> | null;
-  const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  const root = parsed.value;
   const pick = (from: Record<string, unknown>, fields: string[]) => {
     const out: Record<string, string> = {};
     for (const f of fields) if (from[f] !== undefined && from[f] !== null) out[f] = gjsonString(from[f]);
     return out;
   };
-  if (obj(root)) {
-    const inner = obj(root.error) ? root.error : obj(root.response) && obj(root.response.error) ? root.response.error : undefined;
+  if (isObject(root)) {
+    const inner = isObject(root.error) ? root.error : isObject(root.response) && isObject(root.response.error) ? root.response.error : undefined;
     const error = inner && pick(inner, ["type", "code", "message", "param"]);
     if (error && Object.keys(error).length) return { ...e, text: JSON.stringify({ error }) };
     const top = pick(root, ["code", "message", "param"]);

@@ -5,7 +5,7 @@
 // default) resolves only the ones it relayed itself. The `sig=foreign` knob plays that strict
 // verifier: a mock signature names the instance and model that made it.
 
-type Json = Record<string, unknown>;
+import { asObject, objectsIn } from "../json/object.ts";
 
 /**
  * CLIProxyAPI (signature cache on, its default) prefixes signatures it relays with the model
@@ -36,17 +36,14 @@ const MARK = "gw-mock-signature:";
  * named (a tool call's input may have one, and no provider verifies it).
  */
 function signaturesIn(body: unknown): string[] {
-  const b = obj(body);
+  const b = asObject(body);
   const out: string[] = [];
   const take = (v: unknown) => typeof v === "string" && v && out.push(v);
-  for (const m of list(b.messages)) for (const c of list(obj(m).content)) if (obj(c).type === "thinking") take(obj(c).signature);
-  for (const c of list(b.contents)) for (const p of list(obj(c).parts)) take(obj(p).thoughtSignature);
-  for (const i of list(b.input)) if (obj(i).type === "reasoning") take(obj(i).encrypted_content);
+  for (const m of objectsIn(b?.messages)) for (const c of objectsIn(m.content)) if (c.type === "thinking") take(c.signature);
+  for (const c of objectsIn(b?.contents)) for (const p of objectsIn(c.parts)) take(p.thoughtSignature);
+  for (const i of objectsIn(b?.input)) if (i.type === "reasoning") take(i.encrypted_content);
   return out;
 }
-
-const obj = (v: unknown): Json => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 function madeBy(signature: string, instance: string): boolean {
   const raw = signature.slice(signature.indexOf("#") + 1); // `claude#…`; Gemini's have no prefix

@@ -6,6 +6,8 @@
 // `defer_loading` (tool search: Claude Code 2.1.33x declares a DeferredToolPlaceholder first)
 // is not one a model can call before it is loaded, so it is passed over.
 
+import { asObject, objectsIn } from "../json/object.ts";
+
 export interface ToolCall {
   name: string;
   /** The arguments as JSON text, as every dialect streams them. */
@@ -44,7 +46,7 @@ const READERS: Record<ToolFamily, Reader> = {
     return { tools: callable(body.tools).map((t) => ({ name: t.name, schema: t.input_schema })), answered: results.some((b) => b?.type === "tool_result") };
   },
   chat(body) {
-    const functions = callable(body.tools).map((t) => object(t.function) ?? {});
+    const functions = callable(body.tools).map((t) => asObject(t.function) ?? {});
     return { tools: functions.map((f) => ({ name: f.name, schema: f.parameters })), answered: lastOf(body.messages)?.role === "tool" };
   },
   responses(body) {
@@ -52,21 +54,21 @@ const READERS: Record<ToolFamily, Reader> = {
   },
   gemini(body) {
     const parts = lastOf(body.contents)?.parts;
-    const answered = Array.isArray(parts) && parts.some((p) => object(p)?.functionResponse !== undefined);
+    const answered = Array.isArray(parts) && parts.some((p) => asObject(p)?.functionResponse !== undefined);
     // Any of the tools entries may hold functionDeclarations (others: googleSearch …).
-    const functions = list(body.tools).flatMap((t) => list(t.functionDeclarations));
+    const functions = objectsIn(body.tools).flatMap((t) => objectsIn(t.functionDeclarations));
     return { tools: functions.map((f) => ({ name: f.name, schema: f.parameters ?? f.parametersJsonSchema })), answered };
   },
 };
 
 /** A value for each required property, by its declared type (an enum's first value); {} for anything else. */
 export function argumentsFor(schema: unknown): Record<string, unknown> {
-  const s = object(schema);
-  const props = object(s?.properties) ?? {};
+  const s = asObject(schema);
+  const props = asObject(s?.properties) ?? {};
   const out: Record<string, unknown> = {};
   const required = Array.isArray(s?.required) ? s.required : [];
   for (const key of required) {
-    if (typeof key === "string") out[key] = sampleOf(object(props[key]));
+    if (typeof key === "string") out[key] = sampleOf(asObject(props[key]));
   }
   return out;
 }
@@ -81,8 +83,6 @@ function sampleOf(p: Obj | undefined): unknown {
   return {};
 }
 
-const object = (v: unknown): Obj | undefined => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : undefined);
-const list = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(object).filter((x) => x !== undefined) : []);
 /** The tools a model can call now: not deferred. */
-const callable = (v: unknown): Obj[] => list(v).filter((t) => t.defer_loading !== true);
-const lastOf = (v: unknown): Obj | undefined => (Array.isArray(v) ? object(v[v.length - 1]) : undefined);
+const callable = (v: unknown): Obj[] => objectsIn(v).filter((t) => t.defer_loading !== true);
+const lastOf = (v: unknown): Obj | undefined => (Array.isArray(v) ? asObject(v[v.length - 1]) : undefined);

@@ -5,12 +5,10 @@
 // carried over; the old layout is in old-lb.md ("Logs").
 
 import { type AttemptRecord, type RouterRecord, usageRecord } from "./record.ts";
+import { isObject } from "../json/object.ts";
 import { usageFromJson } from "./tokens.ts";
 import type { LoggedRecord } from "./usage.ts";
 
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 

@@ -7,24 +7,29 @@ import { join } from "node:path";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 import type { Env } from "../config/env.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { isObject } from "../json/object.ts";
 
 export type Json = Record<string, unknown>;
 
-export const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-
 /** A JSON or TOML file's top-level table; {} when the file is missing or not such a document. */
 export function readTable(file: string): Json {
+  const doc = readDocument(file);
+  return typeof doc === "object" ? doc : {};
+}
+
+/** A JSON or TOML file's top-level table; undefined when the file is missing, "unreadable" when it is not such a document. */
+export function readDocument(file: string): Json | undefined | "unreadable" {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch {
-    return {};
+    return undefined;
   }
   try {
     const doc: unknown = file.endsWith(".toml") ? parseToml(text) : JSON.parse(text);
-    return isObject(doc) ? doc : {};
+    return isObject(doc) ? doc : "unreadable";
   } catch {
-    return {};
+    return "unreadable";
   }
 }
 

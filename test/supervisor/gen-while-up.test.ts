@@ -6,12 +6,34 @@ import { afterAll, expect, test } from "bun:test";
 import { chmodSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { gw, killAll, MAIN, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { gw, killAll, MAIN, type RunningGw, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
 
 const sandboxes: Sandbox[] = [];
 afterAll(async () => {
   for (const s of sandboxes) await killAll(s);
 });
+
+/** A sandbox (helpers/supervisor.ts) whose processes afterAll kills, should a test stop half-way. */
+async function box(...args: Parameters<typeof sandbox>): Promise<Sandbox> {
+  const sb = await sandbox(...args);
+  sandboxes.push(sb);
+  return sb;
+}
+
+/** gw in the foreground (`up` or `lb`), once its log says `ready`: consola is quiet under NODE_ENV=test, which bun test sets. */
+async function foreground(sb: Sandbox, args: string[], ready: string): Promise<RunningGw> {
+  const g = startGw({ dir: sb.dir, env: { ...sb.env, NODE_ENV: "production" } }, args);
+  await g.waitFor(ready);
+  return g;
+}
+
+/** A gw lb serving `config` (by default the sandbox's providers.toml), listening. */
+const startLb = (sb: Sandbox, config = sb.file) => foreground(sb, ["lb", "-c", config, "--port", "0"], "gw lb listening on");
+
+async function stop(g: RunningGw): Promise<void> {
+  g.proc.kill("SIGTERM");
+  await g.proc.exited;
+}
 
 const yamlOf = (sb: Sandbox, name: string) => readFileSync(join(sb.dir, "instances", `${name}.yaml`), "utf8");
 
@@ -40,8 +62,7 @@ const withM2 = (toml: string) =>
     .replace("[routing]\n", '[routing]\n"m2" = [{ instance = "a", provider = "openai", model = "x-model" }]\n');
 
 test("gw gen while gw up runs: an edit the reload refuses writes nothing — exit 1, one line, the instances serve on as before", async () => {
-  const sb = await sandbox([{ name: "a" }], 'api_keys = ["client-key"]');
-  sandboxes.push(sb);
+  const sb = await box([{ name: "a" }], 'api_keys = ["client-key"]');
   const keyed = readFileSync(sb.file, "utf8").replace('host = "127.0.0.1"', 'host = "0.0.0.0"');
   writeFileSync(sb.file, keyed);
   expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
@@ -70,8 +91,7 @@ test("gw gen while gw up runs: an edit the reload refuses writes nothing — exi
 }, 60_000);
 
 test("gw gen while gw up runs: an edit it takes is applied by gw up — gateway and instances agree; --json keeps its shape", async () => {
-  const sb = await sandbox([{ name: "a" }, { name: "b" }]);
-  sandboxes.push(sb);
+  const sb = await box([{ name: "a" }, { name: "b" }]);
   expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
   const bYaml = yamlOf(sb, "b");
   writeFileSync(sb.file, withM2(readFileSync(sb.file, "utf8")));
@@ -101,13 +121,10 @@ test("gw gen while gw up runs: an edit it takes is applied by gw up — gateway 
 }, 60_000);
 
 test("gw gen while a gw lb serves the config: never written by gen — the files the lb wrote pass, an edit it refused is said", async () => {
-  const sb = await sandbox([{ name: "a" }], 'api_keys = ["client-key"]');
-  sandboxes.push(sb);
+  const sb = await box([{ name: "a" }], 'api_keys = ["client-key"]');
   const keyed = readFileSync(sb.file, "utf8").replace('host = "127.0.0.1"', 'host = "0.0.0.0"');
   writeFileSync(sb.file, keyed);
-  // consola is quiet under NODE_ENV=test, which bun test sets.
-  const lb = startGw({ dir: sb.dir, env: { ...sb.env, NODE_ENV: "production" } }, ["lb", "-c", sb.file, "--port", "0"]);
-  await lb.waitFor("gw lb listening on");
+  const lb = await startLb(sb);
   // An edit it takes: it writes the file itself; gen finds it so and writes nothing.
   writeFileSync(sb.file, withM2(keyed));
   await until(() => yamlOf(sb, "a").includes("x-model"), 15_000, () => `gw lb writes a.yaml:\n${lb.output()}`);
@@ -123,13 +140,11 @@ test("gw gen while a gw lb serves the config: never written by gen — the files
   expect(gen.code).toBe(1);
   expect(gen.stderr).toContain(`gw: gw lb (pid ${lb.proc.pid}) serves this config and writes its instance files when it reloads; those of a are not this config's yet, so nothing was written`);
   expect(yamlOf(sb, "a")).toBe(before);
-  lb.proc.kill("SIGTERM");
-  await lb.proc.exited;
+  await stop(lb);
 }, 60_000);
 
 test("gw gen with no gw running writes the files itself, as it always did", async () => {
-  const sb = await sandbox([{ name: "a" }]);
-  sandboxes.push(sb);
+  const sb = await box([{ name: "a" }]);
   const gen = await gw(sb, ["gen", "-c", sb.file]);
   expect(gen.code).toBe(0);
   expect(gen.stdout).toBe("wrote     instances/a.yaml\n");
@@ -139,10 +154,8 @@ test("gw gen with no gw running writes the files itself, as it always did", asyn
 });
 
 test("gw gen while a gw lb serves another config of the same directory: refused, as under a gw up (its instances read these files)", async () => {
-  const sb = await sandbox([{ name: "a" }]);
-  sandboxes.push(sb);
-  const lb = startGw({ dir: sb.dir, env: { ...sb.env, NODE_ENV: "production" } }, ["lb", "-c", sb.file, "--port", "0"]);
-  await lb.waitFor("gw lb listening on");
+  const sb = await box([{ name: "a" }]);
+  const lb = await startLb(sb);
   const before = yamlOf(sb, "a");
   const other = join(sb.dir, "other.toml");
   writeFileSync(other, withM2(readFileSync(sb.file, "utf8")));
@@ -150,13 +163,11 @@ test("gw gen while a gw lb serves another config of the same directory: refused,
   expect(yamlOf(sb, "a")).toBe(before);
   expect(gen.code).toBe(1);
   expect(gen.stderr).toMatch(new RegExp(`^gw: the running gw lb \\(pid ${lb.proc.pid}\\) serves providers\\.toml from this directory, and its instances read the files other\\.toml would write; nothing was written\\n`));
-  lb.proc.kill("SIGTERM");
-  await lb.proc.exited;
+  await stop(lb);
 }, 60_000);
 
 test("gw gen under a gw up that was given the config by another path (a linked directory): the same config — reloaded, not refused", async () => {
-  const sb = await sandbox([{ name: "a" }]);
-  sandboxes.push(sb);
+  const sb = await box([{ name: "a" }]);
   const linked = join(sb.dir, "linked");
   symlinkSync(sb.dir, linked);
   expect((await gw(sb, ["up", "-d", "-c", join(linked, "providers.toml")])).code).toBe(0);
@@ -170,33 +181,28 @@ test("gw gen under a gw up that was given the config by another path (a linked d
 }, 60_000);
 
 test("gw gen under a gw lb given the config by another path (a linked directory): its files are this config's — passed, not refused", async () => {
-  const sb = await sandbox([{ name: "a" }]);
-  sandboxes.push(sb);
+  const sb = await box([{ name: "a" }]);
   const linked = join(sb.dir, "linked");
   symlinkSync(sb.dir, linked);
-  const lb = startGw({ dir: sb.dir, env: { ...sb.env, NODE_ENV: "production" } }, ["lb", "-c", join(linked, "providers.toml"), "--port", "0"]);
-  await lb.waitFor("gw lb listening on");
+  const lb = await startLb(sb, join(linked, "providers.toml"));
   const before = yamlOf(sb, "a");
   const gen = await gw(sb, ["gen", "-c", sb.file]);
   expect(gen.stderr).toBe("");
   expect(gen.code).toBe(0);
   expect(gen.stdout).toMatch(/unchanged instances\/a\.yaml\n\(the running gw lb \(pid \d+\) runs this config/);
   expect(yamlOf(sb, "a")).toBe(before);
-  lb.proc.kill("SIGTERM");
-  await lb.proc.exited;
+  await stop(lb);
 }, 60_000);
 
 test("gw login and gen while gw up is starting (it cannot reload yet): files that already are this config's let them go on; an edit of them is refused as such", async () => {
-  const sb = await sandbox([{ name: "a" }]);
-  sandboxes.push(sb);
+  const sb = await box([{ name: "a" }]);
   // An instance slow to start keeps gw up starting while the commands run (a login starts at once).
   const slow = join(sb.dir, "slow.sh");
   writeFileSync(slow, `#!/bin/sh\ncase "$*" in *-login*) ;; *) sleep 30 ;; esac\nexec "${process.execPath}" "${MAIN}" mock "$@"\n`);
   chmodSync(slow, 0o755);
   const toml = readFileSync(sb.file, "utf8").replace(/cliproxy = ".*"/, `cliproxy = "${slow}"`);
   writeFileSync(sb.file, toml);
-  const up = startGw({ dir: sb.dir, env: { ...sb.env, NODE_ENV: "production" } }, ["up", "-c", sb.file]);
-  await up.waitFor("starting 1 instance");
+  const up = await foreground(sb, ["up", "-c", sb.file], "starting 1 instance");
   const before = yamlOf(sb, "a");
   const login = await gw(sb, ["login", "a", "antigravity", "--no-browser", "-c", sb.file]);
   expect(login.stderr).not.toContain("no instance file was written");
@@ -212,6 +218,5 @@ test("gw login and gen while gw up is starting (it cannot reload yet): files tha
   expect(refused.code).toBe(1);
   expect(refused.stderr).toMatch(/^gw: the running gw \(pid \d+\) is starting: it cannot reload now, so no instance file was written\n  run this again once it serves/);
   expect(yamlOf(sb, "a")).toBe(before);
-  up.proc.kill("SIGTERM");
-  await up.proc.exited;
+  await stop(up);
 }, 60_000);

@@ -10,8 +10,9 @@
 // a service_tier other than "priority" taken out, so the backend's own values come back.
 // Field order and backend defaults: a capture of chatgpt.com/backend-api/codex/responses (2026-08).
 
+import { asObject } from "../../json/object.ts";
+
 type Obj = Readonly<Record<string, unknown>>;
-const object = (v: unknown): Obj | undefined => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : undefined);
 
 /** What the answer itself decides; the rest is the request's echo and the backend's defaults. */
 export interface ResponseFacts {
@@ -57,12 +58,12 @@ export function codexResponse(request: Obj, f: ResponseFacts) {
     previous_response_id: null,
     prompt_cache_key: typeof request.prompt_cache_key === "string" ? request.prompt_cache_key : null,
     prompt_cache_retention: "24h",
-    reasoning: { context: "all_turns", effort: "medium", mode: "standard", summary: null, ...object(request.reasoning) },
+    reasoning: { context: "all_turns", effort: "medium", mode: "standard", summary: null, ...asObject(request.reasoning) },
     safety_identifier: null,
     service_tier: request.service_tier === "priority" ? "priority" : "auto",
     store: false,
     temperature: 1,
-    text: { format: { type: "text" }, verbosity: "medium", ...object(request.text) },
+    text: { format: { type: "text" }, verbosity: "medium", ...asObject(request.text) },
     tool_choice: request.tool_choice ?? "auto",
     tool_usage: TOOL_USAGE,
     tools: Array.isArray(request.tools) ? request.tools : [],
@@ -71,6 +72,6 @@ export function codexResponse(request: Obj, f: ResponseFacts) {
     truncation: "disabled",
     usage: f.usage,
     user: null,
-    metadata: object(request.metadata) ?? {},
+    metadata: asObject(request.metadata) ?? {},
   };
 }

@@ -12,7 +12,8 @@
 // Codex with --no-daemon, so each launch talks with its own gateway and key.
 // The user's ~/.codex is only read, for the folders they trusted.
 import { join } from "node:path";
-import { isObject, type Json, readTable, tableAt, userHome, writeTable } from "../home.ts";
+import { isObject } from "../../json/object.ts";
+import { type Json, readTable, tableAt, userHome, writeTable } from "../home.ts";
 import type { OfferedRoute } from "../routes.ts";
 import type { Agent, AgentLaunch } from "./types.ts";
 

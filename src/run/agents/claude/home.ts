@@ -5,11 +5,11 @@
 // and feel and folder trust over from their own ~/.claude.json, approves (ag) or un-rejects (cp)
 // the key it passes, and touches nothing else. README "What cld writes" lists every key.
 
-import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../../../fs/atomic-write.ts";
-import { isObject } from "../../home.ts";
 import type { Env } from "../../../config/env.ts";
+import { isObject } from "../../../json/object.ts";
+import { readDocument } from "../../home.ts";
 
 type Json = Record<string, unknown>;
 
@@ -61,7 +61,7 @@ function readyConfig(current: Json, needs: HomeNeeds): Json | null {
  */
 export async function prepareHome(dir: string, env: Env, needs: Omit<HomeNeeds, "user">, cwd = process.cwd()): Promise<void> {
   const file = join(dir, ".claude.json");
-  const current = readJson(file) ?? {};
+  const current = readDocument(file) ?? {};
   if (current === "unreadable") return;
   const settled = current.hasCompletedOnboarding === true && trusts(current, cwd);
   const next = readyConfig(current, { ...needs, user: settled ? undefined : userConfig(env) });
@@ -71,7 +71,7 @@ export async function prepareHome(dir: string, env: Env, needs: Omit<HomeNeeds, 
 /** The user's own Claude Code state: `$CLAUDE_CONFIG_DIR/.claude.json` of their shell, else ~/.claude.json. */
 function userConfig(env: Env): Json | undefined {
   const file = env.CLAUDE_CONFIG_DIR ? join(env.CLAUDE_CONFIG_DIR, ".claude.json") : join(env.HOME ?? "", ".claude.json");
-  const j = readJson(file);
+  const j = readDocument(file);
   return j === "unreadable" ? undefined : j;
 }
 
@@ -86,22 +86,6 @@ function trusts(config: Json, cwd: string): boolean {
     if (dirname(d) === d) return false;
   }
 }
-
-function readJson(file: string): Json | undefined | "unreadable" {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-  try {
-    const j = JSON.parse(text) as unknown;
-    return isObject(j) ? j : "unreadable";
-  } catch {
-    return "unreadable";
-  }
-}
-
 
 /** Folders the user already trusted in their own config are trusted here too; nothing is untrusted. */
 function withTrust(ours: unknown, theirs: unknown): Json {
