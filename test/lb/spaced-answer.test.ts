@@ -434,7 +434,7 @@ test("gw stops while it keeps the client alive: the second target's request is a
 
 describe("a thinking-signature rejection after keep-alive newlines", () => {
   // The first route in file order whose every target serves Claude ("claude-home", on b) is where a
-  // claude# signature gets its one more go (session.ts signatureFallbackRoute), as before any byte.
+  // claude# signature gets its one more go (signature-fallback.ts), as before any byte.
   const SIGNED = [
     { role: "user" as const, content: "q" },
     { role: "assistant" as const, content: [{ type: "thinking" as const, thinking: "…", signature: "claude#c2lnbmVk" }, { type: "text" as const, text: "a" }] },

@@ -1,8 +1,10 @@
 // Signed thinking: a conversation carrying signed thinking blocks stays on its sticky target even
 // while that target cools (no other provider can verify the signature), goes to the heaviest target
-// when it has none, and a 400 "signature" is retried once on a route of the signature's family.
+// when it has none, and a 400 "signature" is retried once on a route of the signature's family
+// that can answer it.
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { RequestRecord } from "../../../src/observe/record.ts";
 import { answeredBy, claude, errorExplained, logRecords, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
 
 const THINK = { thinking: { type: "enabled" as const, budget_tokens: 1024 }, max_tokens: 4096 };
@@ -153,32 +155,88 @@ describe("no sticky target, and the 400 signature retry", () => {
   }, 30_000);
 });
 
-describe("the signature's family route fails too", () => {
-  let rig: Rig;
-  beforeAll(() => {
-    rig = startRig({
-      mocks: ["a", "b"],
-      routing: [
-        // The Claude route is down (its instance overloaded; in life, dead like the one that signed).
-        `"claude-down" = [{ instance = "b", provider = "anthropic", model = "claude-home~529" }]`,
-        `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig" }]`,
-      ].join("\n"),
+for (const stream of [false, true]) {
+  describe(`the signature's family route fails too, then cools (${stream ? "streamed" : "not streamed"})`, () => {
+    let rig: Rig;
+    beforeAll(() => {
+      rig = startRig({
+        mocks: ["a", "b"],
+        routing: [
+          // The Claude route is down (its instance overloaded; in life, dead like the one that signed).
+          `"claude-down" = [{ instance = "b", provider = "anthropic", model = "claude-home~529" }]`,
+          `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig" }]`,
+        ].join("\n"),
+      });
     });
-  });
-  afterAll(() => rig.stop());
+    afterAll(() => rig.stop());
+    const signed = () => rejection(claude(rig.anthropic(), "gem", { params: { messages: signedWith("claude#c2lnbmVk") }, stream }));
 
-  for (const stream of [false, true]) {
-    test(`the client gets the rejected signature, which it can heal (Claude Code strips its thinking and sends again), not the fallback's failure (${stream ? "streamed" : "not streamed"})`, async () => {
-      const err = await rejection(claude(rig.anthropic(), "gem", { params: { messages: signedWith("claude#c2lnbmVk") }, stream }));
+    test("the client gets the rejected signature, which it can heal (Claude Code strips its thinking and sends again), not the fallback's failure", async () => {
+      const err = await signed();
       expect(err).toBeInstanceOf(Anthropic.BadRequestError);
       expect((err as Error).message).toContain("Invalid `signature` in `thinking` block");
-      const [rec] = await logRecords(rig.dir, 1, (x) => x.request.model === "gem" && (x.request.stream ?? false) === stream);
+      const [rec] = await logRecords(rig.dir, 1, (x) => x.request.model === "gem");
       expect([rec!.response.status, rec!.routing.signature_fallback]).toEqual([400, "claude-down"]);
       // The 400 delivered is gem's: gem served it (the log's, the metrics' and the status page's
       // route); the fallback's attempt names its own route.
       expect(rec!.routing.route).toBe("gem");
       expect(rec!.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class])).toEqual([[undefined, "a", 400, "signature"], ["claude-down", "b", 529, "transient"]]);
-      expect((err as InstanceType<typeof Anthropic.APIError>).headers?.get("x-gw-route")).toBe("gem (its signature fallback to claude-down failed)");
+      expect(errorExplained(err).route).toBe("gem (its signature fallback to claude-down failed)");
+    }, 30_000);
+
+    test("the next one, while claude-down cools: no route of the family can answer, so the 400 comes at once, without an attempt there", async () => {
+      const b0 = rig.hits("b");
+      const err = await signed();
+      expect((err as Error).message).toContain("Invalid `signature` in `thinking` block");
+      expect(errorExplained(err)).toMatchObject({ status: 400, attempts: 1, route: "gem (its signature fallback to claude-down not tried: no route of its family can answer now)" });
+      expect(rig.hits("b")).toBe(b0);
+      const recs = await logRecords(rig.dir, 2, (x) => x.request.model === "gem");
+      const rec = recs[recs.length - 1]!;
+      // Recorded as a fallback that failed, with no attempt on its route: gem served the 400.
+      expect([rec.response.status, rec.routing.route, rec.routing.signature_fallback]).toEqual([400, "gem", "claude-down"]);
+      expect(rec.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class])).toEqual([[undefined, "a", 400, "signature"]]);
+    }, 30_000);
+  });
+}
+
+describe("the family's first route cannot answer: the second answers, in one fallback attempt", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b"],
+      dead: ["d"],
+      routing: [
+        // Both serve Claude; the first is on d, where nothing listens.
+        `"claude-down" = [{ instance = "d", provider = "anthropic", model = "claude-down" }]`,
+        `"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home" }]`,
+        `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig" }]`,
+        // Tries d first (its higher priority), then a, which rejects the signature.
+        `"gem-d" = [{ instance = "d", provider = "anthropic", model = "gemini-3-pro", priority = 1 }, { instance = "a", provider = "anthropic", model = "gemini-3-pro~sig" }]`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+  const attempts = (r: RequestRecord) => r.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class]);
+
+  for (const stream of [false, true]) {
+    test(`d is down for this request (it could not reach d): claude-down is passed over, though nothing cools there (${stream ? "streamed" : "not streamed"})`, async () => {
+      const b0 = rig.hits("b");
+      const r = await claude(rig.anthropic(), "gem-d", { params: { messages: signedWith("claude#c2lnbmVk") }, stream });
+      expect(r).toMatchObject({ status: 200, target: "b/claude-home", route: "gem-d => claude-home (signature fallback)", attempts: 3 });
+      expect(rig.hits("b")).toBe(b0 + 1);
+      const recs = await logRecords(rig.dir, 1, (x) => x.request.model === "gem-d" && (x.request.stream ?? false) === stream);
+      expect(attempts(recs[0]!)).toEqual([["gem-d", "d", 0, "transient"], ["gem-d", "a", 400, "signature"], [undefined, "b", 200, "ok"]]);
     }, 30_000);
   }
+
+  test("claude-down's only target cools (d refused an earlier request): the signed request goes on to claude-home", async () => {
+    // An unsigned request to claude-down finds d dead: its target cools.
+    await rejection(claude(rig.anthropic(), "claude-down"));
+    const b0 = rig.hits("b");
+    const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith("claude#c2lnbmVk") } });
+    expect(r).toMatchObject({ status: 200, target: "b/claude-home", route: "gem => claude-home (signature fallback)", attempts: 2 });
+    expect(rig.hits("b")).toBe(b0 + 1);
+    const [rec] = await logRecords(rig.dir, 1, (x) => x.request.model === "gem");
+    expect(attempts(rec!)).toEqual([["gem", "a", 400, "signature"], [undefined, "b", 200, "ok"]]);
+  }, 30_000);
 });
