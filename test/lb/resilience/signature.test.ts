@@ -4,6 +4,7 @@
 // that can answer it.
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { signatureFor } from "../../../src/mock/signatures.ts";
 import type { RequestRecord } from "../../../src/observe/record.ts";
 import { answeredBy, claude, errorExplained, logRecords, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
 
@@ -206,23 +207,26 @@ describe("the family's first route cannot answer: the second answers, in one fal
       mocks: ["a", "b"],
       dead: ["d"],
       routing: [
-        // Both serve Claude; the first is on d, where nothing listens.
+        // Both serve Claude; the first is on d, where nothing listens. The mocks verify signatures
+        // as a provider does (sig=foreign): only b's own pass on b.
         `"claude-down" = [{ instance = "d", provider = "anthropic", model = "claude-down" }]`,
-        `"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home" }]`,
-        `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig" }]`,
-        // Tries d first (its higher priority), then a, which rejects the signature.
-        `"gem-d" = [{ instance = "d", provider = "anthropic", model = "gemini-3-pro", priority = 1 }, { instance = "a", provider = "anthropic", model = "gemini-3-pro~sig" }]`,
+        `"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home~sig=foreign" }]`,
+        `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
+        // Tries d first (its higher priority), then a, which rejects b's signature.
+        `"gem-d" = [{ instance = "d", provider = "anthropic", model = "gemini-3-pro", priority = 1 }, { instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
       ].join("\n"),
     });
   });
   afterAll(() => rig.stop());
+  /** A conversation whose thinking b signed (on claude-home): a rejects it, b verifies it. */
+  const FROM_B = signedWith(signatureFor("b", "claude-home"));
   const attempts = (r: RequestRecord) => r.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class]);
 
   for (const stream of [false, true]) {
     test(`d is down for this request (it could not reach d): claude-down is passed over, though nothing cools there (${stream ? "streamed" : "not streamed"})`, async () => {
       const b0 = rig.hits("b");
-      const r = await claude(rig.anthropic(), "gem-d", { params: { messages: signedWith("claude#c2lnbmVk") }, stream });
-      expect(r).toMatchObject({ status: 200, target: "b/claude-home", route: "gem-d => claude-home (signature fallback)", attempts: 3 });
+      const r = await claude(rig.anthropic(), "gem-d", { params: { messages: FROM_B }, stream });
+      expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: "gem-d => claude-home (signature fallback)", attempts: 3 });
       expect(rig.hits("b")).toBe(b0 + 1);
       const recs = await logRecords(rig.dir, 1, (x) => x.request.model === "gem-d" && (x.request.stream ?? false) === stream);
       expect(attempts(recs[0]!)).toEqual([["gem-d", "d", 0, "transient"], ["gem-d", "a", 400, "signature"], [undefined, "b", 200, "ok"]]);
@@ -233,10 +237,32 @@ describe("the family's first route cannot answer: the second answers, in one fal
     // An unsigned request to claude-down finds d dead: its target cools.
     await rejection(claude(rig.anthropic(), "claude-down"));
     const b0 = rig.hits("b");
-    const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith("claude#c2lnbmVk") } });
-    expect(r).toMatchObject({ status: 200, target: "b/claude-home", route: "gem => claude-home (signature fallback)", attempts: 2 });
+    const r = await claude(rig.anthropic(), "gem", { params: { messages: FROM_B } });
+    expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: "gem => claude-home (signature fallback)", attempts: 2 });
     expect(rig.hits("b")).toBe(b0 + 1);
     const [rec] = await logRecords(rig.dir, 1, (x) => x.request.model === "gem");
     expect(attempts(rec!)).toEqual([["gem", "a", 400, "signature"], [undefined, "b", 200, "ok"]]);
+  }, 30_000);
+});
+
+describe("the family's first route is on an instance the supervisor called lost (a crash loop, a failed start)", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b"],
+      dead: ["e"],
+      routing: [
+        `"claude-lost" = [{ instance = "e", provider = "anthropic", model = "claude-lost" }]`,
+        `"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home~sig=foreign" }]`,
+        `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+
+  test("nothing cools there and this request never met e, but the supervisor's word passes it over: claude-home answers", async () => {
+    rig.gw.availability("e", "lost"); // what `gw up`'s supervisor tells its gateway (supervisor/instance.ts)
+    const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith(signatureFor("b", "claude-home")) } });
+    expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: "gem => claude-home (signature fallback)", attempts: 2 });
   }, 30_000);
 });
