@@ -6,7 +6,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { signatureFor } from "../../../src/mock/signatures.ts";
 import type { RequestRecord } from "../../../src/observe/record.ts";
-import { answeredBy, claude, errorExplained, logRecords, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
+import { answeredBy, claude, errorExplained, logRecords, type Rig, rejection, startRig, waitFor } from "../../helpers/resilience.ts";
 
 const THINK = { thinking: { type: "enabled" as const, budget_tokens: 1024 }, max_tokens: 4096 };
 
@@ -245,24 +245,36 @@ describe("the family's first route cannot answer: the second answers, in one fal
   }, 30_000);
 });
 
-describe("the family's first route is on an instance the supervisor called lost (a crash loop, a failed start)", () => {
+describe("the family's first route is on an instance known down, though nothing cools there and this request never met it", () => {
   let rig: Rig;
   beforeAll(() => {
     rig = startRig({
       mocks: ["a", "b"],
-      dead: ["e"],
+      dead: ["e", "p"],
+      global: "lb_transient_cooldown_ms = 200",
       routing: [
         `"claude-lost" = [{ instance = "e", provider = "anthropic", model = "claude-lost" }]`,
         `"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home~sig=foreign" }]`,
+        `"gpt-probed" = [{ instance = "p", provider = "anthropic", model = "gpt-probed" }]`,
+        `"gpt-home" = [{ instance = "b", provider = "anthropic", model = "gpt-home~sig=foreign" }]`,
         `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
+        // Where a request finds p dead: its target cools, and the probe at the cooldown's end fails.
+        `"p-other" = [{ instance = "p", provider = "anthropic", model = "other" }]`,
       ].join("\n"),
     });
   });
   afterAll(() => rig.stop());
 
-  test("nothing cools there and this request never met e, but the supervisor's word passes it over: claude-home answers", async () => {
+  test("e, which the supervisor called lost (a crash loop, a failed start), is passed over: claude-home answers", async () => {
     rig.gw.availability("e", "lost"); // what `gw up`'s supervisor tells its gateway (supervisor/instance.ts)
     const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith(signatureFor("b", "claude-home")) } });
     expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: "gem => claude-home (signature fallback)", attempts: 2 });
+  }, 30_000);
+
+  test("p, whose last probe failed, is passed over: gpt-home answers a gpt# signature", async () => {
+    await rejection(claude(rig.anthropic(), "p-other"));
+    await waitFor(() => rig.gw.instancesDown().includes("p"), 10_000, "p's probe to fail");
+    const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith(signatureFor("b", "gpt-home")) } });
+    expect(r).toMatchObject({ status: 200, target: "b/gpt-home~sig=foreign", route: "gem => gpt-home (signature fallback)", attempts: 2 });
   }, 30_000);
 });
