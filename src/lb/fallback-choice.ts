@@ -28,7 +28,9 @@ export interface FallbackChoice {
  * Among `routes` (the family's, in file order: session.ts familyRoutes), the first with a target
  * that can take the request now; else the first whose target is on its way back (a restart, a
  * respawn, a start — what the hold waits for, and the attempt loop also prefers over a cooling
- * target); else none can answer. A target cooling for signed requests is out (the attempt would
+ * target): worth the wait, since a restart is back in seconds and its answer spares the client
+ * healing a 400, while an instance this request already waited for in vain counts as down, not
+ * back; else none can answer. A target cooling for signed requests is out (the attempt would
  * go to it only as the loop's last resort, and a signature-cooling one would reject again), and
  * so is one on an instance known down. Undefined when there are no routes.
  */
