@@ -71,7 +71,7 @@ export function failureOutcome(kind: "connection" | "timeout", detail: string, c
  * first). Retry only auth / transient outcomes (connection errors and timeouts are transient),
  * an auth error that came as 5xx only with lb_retry_auth_on_5xx, at most lb_max_target_retries
  * extra attempts, and never once a byte reached the client. Signature errors are not retried
- * here: the caller re-routes them once via session.ts signatureFallbackRoute.
+ * here: the caller re-routes them once, to a route of their family that can answer (signature-fallback.ts).
  */
 export function shouldRetry(o: Outcome, attempts: number, lb: LbConfig, method: string, bytesSent: number): boolean {
   if (bytesSent > 0 || attempts > lb.maxTargetRetries) return false;

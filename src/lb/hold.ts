@@ -16,6 +16,11 @@ export type Availability = "away" | "ready" | "lost";
 export class InstanceHold {
   /** Away instances, each with the wake-ups of the requests waiting for it. */
   private readonly away = new Map<string, Set<() => void>>();
+  /**
+   * Instances the supervisor last called lost — not coming back soon: a crash loop, a start that
+   * failed. Nothing waits for them; a signature fallback passes them over (fallback-choice.ts).
+   */
+  readonly lost = new Set<string>();
 
   /**
    * `current(name)`: the instance as configured now (a reload may have moved it while a request
@@ -32,6 +37,8 @@ export class InstanceHold {
   }
 
   set(instance: string, a: Availability): void {
+    if (a === "lost") this.lost.add(instance);
+    else this.lost.delete(instance);
     if (a === "away") {
       if (!this.away.has(instance)) this.away.set(instance, new Set());
       return;

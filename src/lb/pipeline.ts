@@ -79,7 +79,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
     let final = run.final;
     let attempts = run.trace.length;
     // A rejected thinking signature gets one more go where its provider family lives.
-    const fallback = signatureFallback(final, facts, rt.config, record);
+    const fallback = signatureFallback(final, deps, run.trace);
     if (fallback) {
       const second = await fallBack(deps, fallback, attempts, false);
       if (fallbackAnswers(second, record)) {
@@ -95,7 +95,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
     const own = ownError(final, { method: req.method, path: intake.path, model: intake.model, route, config: rt.config, state: gw.state, resting: gw.load?.resting, now: Date.now(), mask: rt.masker.text });
 
     // Stream → observe: bytes go to the client; the record completes when they have.
-    const explain = explainHeaders(record.id, facts, fallback && { route: fallback, served: route === fallback }, final, attempts, intake);
+    const explain = explainHeaders(record.id, facts, record.fallbackFacts, final, attempts, intake);
     return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, maskPieces: rt.masker.pieces, client, own, cooldowns: rt.config.global.lb.cooldownsMs, path: intake.path, run, deps });
   } finally {
     hold.release();

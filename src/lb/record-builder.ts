@@ -23,7 +23,7 @@ import type { Usage } from "../observe/tokens.ts";
 import type { CooldownSet } from "../state/index.ts";
 import { clientAddress } from "./client-address.ts";
 import type { Intake, RoutedIntake } from "./intake.ts";
-import type { RequestFacts } from "./request-state.ts";
+import type { FallbackFacts, RequestFacts } from "./request-state.ts";
 import { routerRecord } from "./router/record.ts";
 
 /** Where finished records go: the day files and the metrics / status feed. */
@@ -57,8 +57,8 @@ export class RecordBuilder {
   sticky: RoutingRecord["sticky"] = "none";
   /** The route a rejected signature went on to (fellBackTo): it serves the request from then on. */
   private fallback: Route | undefined;
-  /** The fallback failed and the first route's 400 is delivered (fallbackFailed). */
-  private fallbackLetGo = false;
+  /** How the fallback went: `failed` (fallbackFailed) and `untried` (fallbackSkipped) deliver the first route's 400. */
+  private fallbackOutcome: FallbackFacts["outcome"] = "served";
   /**
    * `startedAt` on the monotonic clock: durations are measured on it, since a wall-clock step
    * (NTP, a resumed VM) would log a day-long or a negative one. The few ms since `startedAt` (the
@@ -115,16 +115,32 @@ export class RecordBuilder {
     const first = this.facts.route?.name;
     const fallback = this.fallback?.name;
     if (first === undefined || fallback === undefined) return;
-    this.fallbackLetGo = true;
+    this.fallbackOutcome = "failed";
     for (const a of this.attempts) {
       if (a.route === undefined) a.route = fallback;
       else if (a.route === first) delete a.route;
     }
   }
 
+  /**
+   * No route of the signature's family could answer (fallback-choice.ts): the first route's 400
+   * is delivered at once, recorded as when the fallback to `route` (the family's first) fails —
+   * the first route served — with no attempt naming `route`.
+   */
+  fallbackSkipped(route: Route): void {
+    this.fallback = route;
+    this.fallbackOutcome = "untried";
+  }
+
+  /** The signature fallback, if the request had one, for `x-gw-route`. */
+  get fallbackFacts(): FallbackFacts | undefined {
+    const route = this.fallback;
+    return route && { route, outcome: this.fallbackOutcome };
+  }
+
   /** The route whose answer the client gets. */
   get served(): Route | undefined {
-    return this.fallbackLetGo ? this.facts.route : (this.fallback ?? this.facts.route);
+    return this.fallbackOutcome !== "served" ? this.facts.route : (this.fallback ?? this.facts.route);
   }
 
   /** The final attempt, recorded as a success, turned out to be the error `c` (late-error.ts). */
@@ -199,7 +215,7 @@ export class RecordBuilder {
    * the first route's answer stands (that attempt then names its route).
    */
   private answeredOn(): Route | undefined {
-    if (this.fallbackLetGo) return this.facts.route;
+    if (this.fallbackOutcome !== "served") return this.facts.route;
     const last = this.attempts[this.attempts.length - 1];
     return last?.route === undefined ? (this.fallback ?? this.facts.route) : this.facts.route;
   }

@@ -57,10 +57,11 @@ export function requestFacts(headers: Headers, intake: Intake, config: Config, s
   return { session, sig, router, requested, route, upgrade, streakKey: sk };
 }
 
-/** A signature fallback: where it went, and whether its answer is the one delivered. */
+/** A signature fallback: where it went, and whether its answer is the one delivered (`failed`, `untried`: the 400 it followed is). */
 export interface FallbackFacts {
   readonly route: Route;
-  readonly served: boolean;
+  /** `untried`: no route of the family could answer (fallback-choice.ts); `route` is the family's first. */
+  readonly outcome: "served" | "failed" | "untried";
 }
 
 /**
@@ -73,7 +74,9 @@ export function routeHeader(facts: RequestFacts, fallback: FallbackFacts | undef
   const upgraded = describeUpgrade(facts.requested.name, facts.upgrade);
   const base = routed === undefined ? upgraded : facts.upgrade.upgraded ? `${routed}${upgraded.slice(facts.requested.name.length)}` : routed;
   if (!fallback) return base;
-  return fallback.served ? `${base} => ${fallback.route.name} (signature fallback)` : `${base} (its signature fallback to ${fallback.route.name} failed)`;
+  const to = fallback.route.name;
+  if (fallback.outcome === "served") return `${base} => ${to} (signature fallback)`;
+  return fallback.outcome === "failed" ? `${base} (its signature fallback to ${to} failed)` : `${base} (its signature fallback to ${to} not tried: no route of its family can answer now)`;
 }
 
 /** Sticky key of the request on a route, when it has a session. */

@@ -143,7 +143,7 @@ const zeroWeight = {
 const draining = {
   name: "draining",
   pick(pool, route, ctx) {
-    return heaviest(pool.filter((t) => isAvailable(cooldownFor(route, t, ctx), ctx.now)));
+    return heaviest(pool.filter((t) => readiness(route, t, ctx) !== "out"));
   },
 } satisfies Policy;
 
@@ -163,16 +163,26 @@ const soonestCooldown = {
 /** Order matters: locks before preferences before the fallbacks that never fail. */
 const POLICIES: readonly Policy[] = [signatureLock, signatureWeight, sticky, weighted, zeroWeight, draining, soonestCooldown];
 
+/**
+ * When `t` can take this request, by the rule the policies pick with: `now` (not cooling for it,
+ * its instance neither draining nor away), `back` (not cooling, but its instance is on its way
+ * back: an attempt waits for it, hold.ts) or `out` (cooling, or its one trial in flight). The
+ * signature fallback (fallback-choice.ts) judges routes by it too.
+ */
+export function readiness(route: Route, t: Target, ctx: PickContext): "now" | "back" | "out" {
+  if (!isAvailable(cooldownFor(route, t, ctx), ctx.now)) return "out";
+  return ctx.draining?.has(t.instance) ? "back" : "now";
+}
+
 // --- internal ---
 
 function stickyId(ctx: PickContext): string | undefined {
   return ctx.sessionKey === undefined ? undefined : ctx.state?.sticky(ctx.sessionKey, ctx.now);
 }
 
-/** Not cooling, and not on an instance draining for a restart. */
+/** Not cooling, and not on an instance draining for a restart or away. */
 function available(route: Route, t: Target, ctx: PickContext): boolean {
-  if (ctx.draining?.has(t.instance)) return false;
-  return isAvailable(cooldownFor(route, t, ctx), ctx.now);
+  return readiness(route, t, ctx) === "now";
 }
 
 /** The target's cooldown as it stands for this request (state/types.ts keepsOut: a signature cooldown, for signed ones only). */

@@ -103,18 +103,20 @@ export function familyOfTarget(t: Target): ModelFamily | undefined {
 }
 
 /**
- * Where a request whose signature was rejected (400 "signature") is retried once: the first route
- * in file order, other than the current one, whose every target serves the signature's family.
- * Undefined when the prefix is unknown or no such route exists (the caller then delivers the 400).
+ * The routes a request whose signature was rejected (400 "signature") may go on to, in file
+ * order: those, other than the current one, whose every target serves the signature's family.
+ * Empty when the prefix is unknown or no such route exists (the caller then delivers the 400).
+ * Which of them it goes to depends on which can answer now: fallback-choice.ts.
  */
-export function signatureFallbackRoute(config: Config, prefix: string | undefined, currentRoute: string): Route | undefined {
+export function familyRoutes(config: Config, prefix: string | undefined, currentRoute: string): Route[] {
   const family = prefix === undefined ? undefined : familyOfPrefix(prefix);
-  if (!family) return undefined;
+  const routes: Route[] = [];
+  if (!family) return routes;
   for (const r of config.routes.values()) {
     if (r.name === currentRoute || r.targets.length === 0) continue;
-    if (r.targets.every((t) => familyOfTarget(t) === family)) return r;
+    if (r.targets.every((t) => familyOfTarget(t) === family)) routes.push(r);
   }
-  return undefined;
+  return routes;
 }
 
 // --- internal ---

@@ -1,21 +1,31 @@
-// A rejected thinking signature gets one more go where its provider family lives (session.ts
-// signatureFallbackRoute): once per request, before any byte (pipeline.ts) or after keep-alive
-// spaces (spaced-answer.ts), with the same route and the same record. Only an answer there
-// replaces the 400: when that go fails too (the family's route is down: its instance dead, as the
-// one that signed may be), the client gets the rejected signature, which it can heal — Claude
-// Code strips its thinking blocks and sends again — not a 502 it would retry for minutes.
+// A rejected thinking signature gets one more go where its provider family lives: once per
+// request, before any byte (pipeline.ts) or after keep-alive spaces (spaced-answer.ts), with the
+// same record, on a route of the family that can answer (fallback-choice.ts; this file reads what
+// it is judged by). Only an answer there replaces the 400: when that go fails too, or no route of
+// the family can answer (every target cooling, its instance down — as the one that signed may
+// be), the client gets the rejected signature, which it can heal — Claude Code strips its
+// thinking blocks and sends again — not a 502 it would retry for minutes.
 
-import type { Config, Route } from "../config/types.ts";
+import type { Route } from "../config/types.ts";
 import { type AttemptDeps, attemptLoop } from "./attempt.ts";
 import { type AttemptRun, discard, runAttempts, type Tried } from "./failover.ts";
+import { chooseFallback, type Liveness } from "./fallback-choice.ts";
 import type { RecordBuilder } from "./record-builder.ts";
-import type { RequestFacts } from "./request-state.ts";
-import { signatureFallbackRoute } from "./session.ts";
+import { familyRoutes } from "./session.ts";
 
-/** The route `final`, a rejected signature, goes on to; undefined when it is none, there is none, or the request had its fallback. */
-export function signatureFallback(final: Tried | undefined, facts: RequestFacts, config: Config, record: RecordBuilder): Route | undefined {
+/**
+ * The route `final`, a rejected signature, goes on to; undefined when it is none, the request had
+ * its fallback, its family has no route — or none that can answer: then the record says so and
+ * the 400 is delivered at once. `trace`: the request's attempts so far.
+ */
+export function signatureFallback(final: Tried | undefined, d: AttemptDeps, trace: readonly Tried[]): Route | undefined {
+  const { facts, record } = d;
   if (final?.classified?.class !== "signature" || !facts.route || record.signatureFallback !== undefined) return undefined;
-  return signatureFallbackRoute(config, facts.sig.prefix, facts.route.name);
+  const choice = chooseFallback(familyRoutes(d.rt.config, facts.sig.prefix, facts.route.name), liveness(d, trace));
+  if (!choice) return undefined;
+  if (choice.answers) return choice.route;
+  record.fallbackSkipped(choice.route);
+  return undefined;
 }
 
 /** The attempts on `route`, numbered on from `attemptsBefore`; the record names it the route that served. */
@@ -31,4 +41,17 @@ export function fallbackAnswers(second: AttemptRun, record: RecordBuilder): seco
   if (t) discard(t);
   record.fallbackFailed();
   return false;
+}
+
+/**
+ * The cooldowns, the instances on their way back (drain.ts resting) and those known down: the
+ * supervisor's lost ones (hold.ts), those whose last probe failed (probe.ts), and those this
+ * request could not reach (no connection, or one cut before any answer — after the wait for a
+ * respawn, when the attempt had one: attempt.ts).
+ */
+function liveness(d: AttemptDeps, trace: readonly Tried[]): Liveness {
+  const down = new Set(d.probes.down());
+  for (const l of d.load?.hold.lost ?? []) down.add(l);
+  for (const t of trace) if (t.outcome.kind === "failed" && t.outcome.reason === "connect") down.add(t.outcome.attempt.instance.name);
+  return { now: Date.now(), state: d.state, resting: d.load?.resting, down };
 }

@@ -80,7 +80,11 @@ export interface RoutingRecord {
   attempts: AttemptRecord[];
   /** Route params that changed the body or headers (e.g. "max_tokens_max", "anthropic_beta"). */
   params: readonly string[];
-  /** Set when a 400 signature error was retried on another route: this one, then also `route`. */
+  /**
+   * Set when a 400 signature error went on to another route of its family: this one — then also
+   * `route` when its answer was delivered. When `route` is another and no attempt names this one,
+   * it was not tried: no route of the family could answer (lb/fallback-choice.ts), this is the first.
+   */
   signature_fallback?: string;
   /** The `auto` router's decision, for requests naming an activation model. */
   router?: RouterRecord;

@@ -160,11 +160,12 @@ describe("print mode: b verifies signatures strictly (sig=foreign: it rejects a 
     const asked = (x: RequestRecord) => x.request.model === "loop";
     const [call, signed, healed] = (await g.waitForRequests({ since: before, count: 3, pick: asked })).filter(asked);
     expect(row(call!)).toEqual(CALL_FROM_A);
-    // The result: a is gone, b rejects a's signature, the signature fallback (route opus4.6, on a)
-    // fails too — so the client gets b's 400, not that failure.
+    // The result: a is gone, b rejects a's signature, and the signature's family has no route that
+    // can answer (opus4.6 is on a, which this request found dead after waiting for its respawn) — so
+    // the client gets b's 400 at once, with no wait for a's next respawn.
     expect([signed!.response.status, signed!.request.signed, signed!.routing.signature_fallback]).toEqual([400, true, "opus4.6"]);
-    // The record names loop, whose 400 the client got; the fallback's attempt names its route.
-    expect([signed!.routing.route, signed!.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class])]).toEqual(["loop", [[undefined, "a", 0, "transient"], [undefined, "b", 400, "signature"], ["opus4.6", "a", 0, "transient"]]]);
+    // The record names loop, whose 400 the client got; no attempt was made on opus4.6.
+    expect([signed!.routing.route, signed!.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class])]).toEqual(["loop", [[undefined, "a", 0, "transient"], [undefined, "b", 400, "signature"]]]);
     // Claude Code stripped its thinking blocks and sent the loop again, unsigned: b answers it at
     // once — its signature cooldown keeps out signed requests only, and a is cooling.
     expect([healed!.request.signed, healed!.response.status]).toEqual([false, 200]);

@@ -9,7 +9,7 @@ import { type AddressInfo, createServer, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import type { Subprocess } from "bun";
 import type { RequestRecord } from "../../src/observe/record.ts";
-import type { Gateway, GatewayOptions } from "../../src/lb/server.ts";
+import type { GatewayOptions, RunningGateway } from "../../src/lb/server.ts";
 import { configFrom, deadUrl, externalInstances, startTestGateway, waitFor } from "./lb.ts";
 import { type MockOptions, type MockServer, spawnMock, startMock } from "./mock.ts";
 import { freePorts } from "./ports.ts";
@@ -36,7 +36,7 @@ interface RigOptions {
 }
 
 export interface Rig {
-  readonly gw: Gateway;
+  readonly gw: RunningGateway;
   /** Directory of the providers.toml: the request log goes to `dir/logs/requests/`. */
   readonly dir: string;
   readonly mocks: Record<string, MockServer>;

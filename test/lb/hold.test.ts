@@ -42,6 +42,17 @@ describe("InstanceHold", () => {
     expect(hold.has("a")).toBe(true);
   });
 
+  test("lost is remembered until the next word (a crash loop, a failed start: known down), and a crash's lost-then-away is not", () => {
+    const hold = new InstanceHold(() => inst(1));
+    hold.set("a", "lost");
+    expect([hold.lost.has("a"), hold.has("a")]).toEqual([true, false]);
+    hold.set("a", "away");
+    expect([hold.lost.has("a"), hold.has("a")]).toEqual([false, true]);
+    hold.set("a", "lost");
+    hold.set("a", "ready");
+    expect(hold.lost.has("a")).toBe(false);
+  });
+
   test("the attempt's stop signal ends the wait (its deadline, its client leaving), already aborted or later", async () => {
     const hold = new InstanceHold(() => undefined);
     hold.set("a", "away");

@@ -68,6 +68,16 @@ describe("a record after the signature fallback", () => {
     expect(r.routing.attempts.map((a) => a.route)).toEqual(["gem"]);
   });
 
+  test("no route of the family could answer (fallbackSkipped): the first route served, no attempt names a route, its facts say untried (for x-gw-route)", async () => {
+    const b = await builder();
+    b.attempt(attempt("a/gemini-3-pro", 400, "signature"), undefined);
+    b.fallbackSkipped(home);
+    expect(b.fallbackFacts).toEqual({ route: home, outcome: "untried" });
+    const r = finished(b, 400);
+    expect(r.routing).toMatchObject({ route: "gem", signature_fallback: "claude-home", params: ["max_tokens_max"] });
+    expect(Object.keys(r.routing.attempts[0]!)).not.toContain("route");
+  });
+
   test("no fallback: no attempt names a route, the params are the route's", async () => {
     const b = await builder();
     b.attempt(attempt("a/gemini-3-pro", 200, "ok"), undefined);

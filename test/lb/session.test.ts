@@ -2,10 +2,10 @@ import { describe, expect, test } from "bun:test";
 import {
   familyOfPrefix,
   familyOfTarget,
+  familyRoutes,
   findSignature,
   responseSessionKey,
   sessionKey,
-  signatureFallbackRoute,
   stickyKey,
   streakKey,
 } from "../../src/lb/session.ts";
@@ -130,15 +130,17 @@ describe("signature families and fallback route", () => {
     route("g3p", [{ id: "official/gemini-3-pro" }]),
   ]);
 
-  test("first route, other than the current one, whose every target matches", () => {
-    expect(signatureFallbackRoute(cfg, "claude", "g3f")?.name).toBe("opus4.6");
-    expect(signatureFallbackRoute(cfg, "gemini", "opus4.6")?.name).toBe("g3f");
-    expect(signatureFallbackRoute(cfg, "gemini", "g3f")?.name).toBe("g3p");
+  const names = (routes: readonly { name: string }[]) => routes.map((r) => r.name);
+
+  test("the routes, other than the current one, whose every target matches, in file order", () => {
+    expect(names(familyRoutes(cfg, "claude", "g3f"))).toEqual(["opus4.6"]);
+    expect(names(familyRoutes(cfg, "gemini", "opus4.6"))).toEqual(["g3f", "g3p"]);
+    expect(names(familyRoutes(cfg, "gemini", "g3f"))).toEqual(["g3p"]);
   });
 
   test("none for an unknown prefix, no prefix, or no matching route", () => {
-    expect(signatureFallbackRoute(cfg, "zzz", "g3f")).toBeUndefined();
-    expect(signatureFallbackRoute(cfg, undefined, "g3f")).toBeUndefined();
-    expect(signatureFallbackRoute(cfg, "gpt", "g3f")).toBeUndefined();
+    expect(familyRoutes(cfg, "zzz", "g3f")).toEqual([]);
+    expect(familyRoutes(cfg, undefined, "g3f")).toEqual([]);
+    expect(familyRoutes(cfg, "gpt", "g3f")).toEqual([]);
   });
 });

@@ -434,7 +434,7 @@ test("gw stops while it keeps the client alive: the second target's request is a
 
 describe("a thinking-signature rejection after keep-alive newlines", () => {
   // The first route in file order whose every target serves Claude ("claude-home", on b) is where a
-  // claude# signature gets its one more go (session.ts signatureFallbackRoute), as before any byte.
+  // claude# signature gets its one more go (signature-fallback.ts), as before any byte.
   const SIGNED = [
     { role: "user" as const, content: "q" },
     { role: "assistant" as const, content: [{ type: "thinking" as const, thinking: "…", signature: "claude#c2lnbmVk" }, { type: "text" as const, text: "a" }] },
@@ -472,6 +472,18 @@ describe("a thinking-signature rejection after keep-alive newlines", () => {
       ["a/gemini-3-pro", 400, "signature"],
       ["b/claude-home", 529, "transient"],
     ]);
+  });
+
+  test("no route of the family can answer (their instances lost, as the supervisor says): the rejection follows the newlines at once, with no go", async () => {
+    quirkA = () => keepAliveThen(REJECTION, 2, "apart");
+    for (const i of ["a", "b", "cpa"]) gw.availability(i, "lost"); // the Claude routes' instances: claude-home, pair, cpa-pair
+    const bSeen = b.seen.length;
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "gem", max_tokens: 16, messages: SIGNED }) });
+    expect(await res.text()).toBe(`\n\n${REJECTION}`);
+    expect(b.seen.length).toBe(bSeen);
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect([r.response.status, r.routing.route, r.routing.signature_fallback]).toEqual([400, "gem", "claude-home"]);
+    expect(r.routing.attempts.map((t) => [t.target, t.status, t.class, t.route])).toEqual([["a/gemini-3-pro", 400, "signature", undefined]]);
   });
 
   test("gw mock as CLIProxyAPI (ns-keepalive, then its 400 signature error): the Anthropic SDK gets the fallback route's message", async () => {

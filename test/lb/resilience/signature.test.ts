@@ -1,9 +1,12 @@
 // Signed thinking: a conversation carrying signed thinking blocks stays on its sticky target even
 // while that target cools (no other provider can verify the signature), goes to the heaviest target
-// when it has none, and a 400 "signature" is retried once on a route of the signature's family.
+// when it has none, and a 400 "signature" is retried once on a route of the signature's family
+// that can answer it.
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { answeredBy, claude, errorExplained, logRecords, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
+import { signatureFor } from "../../../src/mock/signatures.ts";
+import type { RequestRecord } from "../../../src/observe/record.ts";
+import { answeredBy, claude, errorExplained, logRecords, type Rig, rejection, startRig, waitFor } from "../../helpers/resilience.ts";
 
 const THINK = { thinking: { type: "enabled" as const, budget_tokens: 1024 }, max_tokens: 4096 };
 
@@ -153,32 +156,125 @@ describe("no sticky target, and the 400 signature retry", () => {
   }, 30_000);
 });
 
-describe("the signature's family route fails too", () => {
-  let rig: Rig;
-  beforeAll(() => {
-    rig = startRig({
-      mocks: ["a", "b"],
-      routing: [
-        // The Claude route is down (its instance overloaded; in life, dead like the one that signed).
-        `"claude-down" = [{ instance = "b", provider = "anthropic", model = "claude-home~529" }]`,
-        `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig" }]`,
-      ].join("\n"),
+for (const stream of [false, true]) {
+  describe(`the signature's family route fails too, then cools (${stream ? "streamed" : "not streamed"})`, () => {
+    let rig: Rig;
+    beforeAll(() => {
+      rig = startRig({
+        mocks: ["a", "b"],
+        routing: [
+          // The Claude route is down (its instance overloaded; in life, dead like the one that signed).
+          `"claude-down" = [{ instance = "b", provider = "anthropic", model = "claude-home~529" }]`,
+          `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig" }]`,
+        ].join("\n"),
+      });
     });
-  });
-  afterAll(() => rig.stop());
+    afterAll(() => rig.stop());
+    const signed = () => rejection(claude(rig.anthropic(), "gem", { params: { messages: signedWith("claude#c2lnbmVk") }, stream }));
 
-  for (const stream of [false, true]) {
-    test(`the client gets the rejected signature, which it can heal (Claude Code strips its thinking and sends again), not the fallback's failure (${stream ? "streamed" : "not streamed"})`, async () => {
-      const err = await rejection(claude(rig.anthropic(), "gem", { params: { messages: signedWith("claude#c2lnbmVk") }, stream }));
+    test("the client gets the rejected signature, which it can heal (Claude Code strips its thinking and sends again), not the fallback's failure", async () => {
+      const err = await signed();
       expect(err).toBeInstanceOf(Anthropic.BadRequestError);
       expect((err as Error).message).toContain("Invalid `signature` in `thinking` block");
-      const [rec] = await logRecords(rig.dir, 1, (x) => x.request.model === "gem" && (x.request.stream ?? false) === stream);
+      const [rec] = await logRecords(rig.dir, 1, (x) => x.request.model === "gem");
       expect([rec!.response.status, rec!.routing.signature_fallback]).toEqual([400, "claude-down"]);
       // The 400 delivered is gem's: gem served it (the log's, the metrics' and the status page's
       // route); the fallback's attempt names its own route.
       expect(rec!.routing.route).toBe("gem");
       expect(rec!.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class])).toEqual([[undefined, "a", 400, "signature"], ["claude-down", "b", 529, "transient"]]);
-      expect((err as InstanceType<typeof Anthropic.APIError>).headers?.get("x-gw-route")).toBe("gem (its signature fallback to claude-down failed)");
+      expect(errorExplained(err).route).toBe("gem (its signature fallback to claude-down failed)");
+    }, 30_000);
+
+    test("the next one, while claude-down cools: no route of the family can answer, so the 400 comes at once, without an attempt there", async () => {
+      const b0 = rig.hits("b");
+      const err = await signed();
+      expect((err as Error).message).toContain("Invalid `signature` in `thinking` block");
+      expect(errorExplained(err)).toMatchObject({ status: 400, attempts: 1, route: "gem (its signature fallback to claude-down not tried: no route of its family can answer now)" });
+      expect(rig.hits("b")).toBe(b0);
+      const recs = await logRecords(rig.dir, 2, (x) => x.request.model === "gem");
+      const rec = recs[recs.length - 1]!;
+      // Recorded as a fallback that failed, with no attempt on its route: gem served the 400.
+      expect([rec.response.status, rec.routing.route, rec.routing.signature_fallback]).toEqual([400, "gem", "claude-down"]);
+      expect(rec.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class])).toEqual([[undefined, "a", 400, "signature"]]);
+    }, 30_000);
+  });
+}
+
+describe("the family's first route cannot answer: the second answers, in one fallback attempt", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b"],
+      dead: ["d"],
+      routing: [
+        // Both serve Claude; the first is on d, where nothing listens. The mocks verify signatures
+        // as a provider does (sig=foreign): only b's own pass on b.
+        `"claude-down" = [{ instance = "d", provider = "anthropic", model = "claude-down" }]`,
+        `"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home~sig=foreign" }]`,
+        `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
+        // Tries d first (its higher priority), then a, which rejects b's signature.
+        `"gem-d" = [{ instance = "d", provider = "anthropic", model = "gemini-3-pro", priority = 1 }, { instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+  /** A conversation whose thinking b signed (on claude-home): a rejects it, b verifies it. */
+  const FROM_B = signedWith(signatureFor("b", "claude-home"));
+  const attempts = (r: RequestRecord) => r.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class]);
+
+  for (const stream of [false, true]) {
+    test(`d is down for this request (it could not reach d): claude-down is passed over, though nothing cools there (${stream ? "streamed" : "not streamed"})`, async () => {
+      const b0 = rig.hits("b");
+      const r = await claude(rig.anthropic(), "gem-d", { params: { messages: FROM_B }, stream });
+      expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: "gem-d => claude-home (signature fallback)", attempts: 3 });
+      expect(rig.hits("b")).toBe(b0 + 1);
+      const recs = await logRecords(rig.dir, 1, (x) => x.request.model === "gem-d" && (x.request.stream ?? false) === stream);
+      expect(attempts(recs[0]!)).toEqual([["gem-d", "d", 0, "transient"], ["gem-d", "a", 400, "signature"], [undefined, "b", 200, "ok"]]);
     }, 30_000);
   }
+
+  test("claude-down's only target cools (d refused an earlier request): the signed request goes on to claude-home", async () => {
+    // An unsigned request to claude-down finds d dead: its target cools.
+    await rejection(claude(rig.anthropic(), "claude-down"));
+    const b0 = rig.hits("b");
+    const r = await claude(rig.anthropic(), "gem", { params: { messages: FROM_B } });
+    expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: "gem => claude-home (signature fallback)", attempts: 2 });
+    expect(rig.hits("b")).toBe(b0 + 1);
+    const [rec] = await logRecords(rig.dir, 1, (x) => x.request.model === "gem");
+    expect(attempts(rec!)).toEqual([["gem", "a", 400, "signature"], [undefined, "b", 200, "ok"]]);
+  }, 30_000);
+});
+
+describe("the family's first route is on an instance known down, though nothing cools there and this request never met it", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b"],
+      dead: ["e", "p"],
+      global: "lb_transient_cooldown_ms = 200",
+      routing: [
+        `"claude-lost" = [{ instance = "e", provider = "anthropic", model = "claude-lost" }]`,
+        `"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home~sig=foreign" }]`,
+        `"gpt-probed" = [{ instance = "p", provider = "anthropic", model = "gpt-probed" }]`,
+        `"gpt-home" = [{ instance = "b", provider = "anthropic", model = "gpt-home~sig=foreign" }]`,
+        `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
+        // Where a request finds p dead: its target cools, and the probe at the cooldown's end fails.
+        `"p-other" = [{ instance = "p", provider = "anthropic", model = "other" }]`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+
+  test("e, which the supervisor called lost (a crash loop, a failed start), is passed over: claude-home answers", async () => {
+    rig.gw.availability("e", "lost"); // what `gw up`'s supervisor tells its gateway (supervisor/instance.ts)
+    const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith(signatureFor("b", "claude-home")) } });
+    expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: "gem => claude-home (signature fallback)", attempts: 2 });
+  }, 30_000);
+
+  test("p, whose last probe failed, is passed over: gpt-home answers a gpt# signature", async () => {
+    await rejection(claude(rig.anthropic(), "p-other"));
+    await waitFor(() => rig.gw.instancesDown().includes("p"), 10_000, "p's probe to fail");
+    const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith(signatureFor("b", "gpt-home")) } });
+    expect(r).toMatchObject({ status: 200, target: "b/gpt-home~sig=foreign", route: "gem => gpt-home (signature fallback)", attempts: 2 });
+  }, 30_000);
 });
