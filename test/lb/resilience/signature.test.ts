@@ -278,3 +278,25 @@ describe("the family's first route is on an instance known down, though nothing 
     expect(r).toMatchObject({ status: 200, target: "b/gpt-home~sig=foreign", route: "gem => gpt-home (signature fallback)", attempts: 2 });
   }, 30_000);
 });
+
+describe("the family's route cools for signed requests only: it rejected another conversation's signature", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b"],
+      routing: [
+        `"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home~sig=foreign" }]`,
+        `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+
+  test("a conversation b signed still gets its one go on claude-home (the attempt loop's last resort), and b verifies it", async () => {
+    // b rejects a signature it did not make (c's): its claude-home target cools for signed requests.
+    await rejection(claude(rig.anthropic(), "claude-home", { params: { messages: signedWith(signatureFor("c", "claude-home")) } }));
+    expect(rig.gw.coolingList(Date.now()).map((c) => [c.route, c.target, c.kind])).toEqual([["claude-home", "b/claude-home~sig=foreign", "signature"]]);
+    const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith(signatureFor("b", "claude-home")) } });
+    expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: "gem => claude-home (signature fallback)", attempts: 2 });
+  }, 30_000);
+});
