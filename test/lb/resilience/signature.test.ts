@@ -300,3 +300,35 @@ describe("the family's route cools for signed requests only: it rejected another
     expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: "gem => claude-home (signature fallback)", attempts: 2 });
   }, 30_000);
 });
+
+describe("an instance whose probe failed, then the supervisor called ready (respawned, answering)", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "p"],
+      global: "lb_transient_cooldown_ms = 200",
+      // The next probe after a failed one is far off (as after a crash loop's failures: up to a minute).
+      gateway: { probeTiming: { timeoutMs: 2_000, backoffMs: 600_000, maxBackoffMs: 600_000 } },
+      routing: [
+        `"gpt-p" = [{ instance = "p", provider = "anthropic", model = "gpt-p~sig=foreign" }]`,
+        `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
+        // Where a request finds p dead: its target cools, and the probe at the cooldown's end fails.
+        `"p-other" = [{ instance = "p", provider = "anthropic", model = "other" }]`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+
+  test("is not known down any more: a gpt# signature p made gets its fallback on gpt-p", async () => {
+    await rig.kill("p");
+    await rejection(claude(rig.anthropic(), "p-other"));
+    await waitFor(() => rig.gw.instancesDown().includes("p"), 10_000, "p's probe to fail");
+    rig.revive("p");
+    // What `gw up`'s supervisor tells its gateway when p is respawned and answers (supervisor/instance.ts).
+    rig.gw.availability("p", "away");
+    rig.gw.availability("p", "ready");
+    expect(rig.gw.instancesDown()).toEqual([]);
+    const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith(signatureFor("p", "gpt-p")) } });
+    expect(r).toMatchObject({ status: 200, target: "p/gpt-p~sig=foreign", route: "gem => gpt-p (signature fallback)", attempts: 2 });
+  }, 30_000);
+});
