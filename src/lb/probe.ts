@@ -43,6 +43,11 @@ export interface Prober {
   cooling(route: string, target: string, instance: string, until: number): void;
   /** Instances whose last probe failed. */
   down(): string[];
+  /**
+   * The supervisor saw `instance` answer (respawned, ready): a failed probe before that is stale
+   * and no longer makes it down. Its cooling targets still wait for their next probe.
+   */
+  ready(instance: string): void;
   stop(): void;
 }
 
@@ -170,6 +175,10 @@ export function createProber(deps: ProberDeps): Prober {
       schedule(w, until);
     },
     down: () => [...watches.values()].filter((w) => w.failures > 0).map((w) => w.instance),
+    ready(instance) {
+      const w = watches.get(instance);
+      if (w) w.failures = 0;
+    },
     stop() {
       stopped = true;
       for (const w of watches.values()) {
