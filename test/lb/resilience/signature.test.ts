@@ -332,3 +332,30 @@ describe("an instance whose probe failed, then the supervisor called ready (resp
     expect(r).toMatchObject({ status: 200, target: "p/gpt-p~sig=foreign", route: "gem => gpt-p (signature fallback)", attempts: 2 });
   }, 30_000);
 });
+
+describe("an instance this request waited for in vain (still not back when its attempt's deadline came)", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "w"],
+      global: "lb_first_byte_timeout_ms = 500",
+      routing: [
+        `"claude-w" = [{ instance = "w", provider = "anthropic", model = "claude-w" }]`,
+        // w first (its priority); a rejects w's signatures.
+        `"gem-w" = [{ instance = "w", provider = "anthropic", model = "gemini-3-pro", priority = 1 }, { instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+
+  test("counts as down, not on its way back: the 400 comes without a second wait for it", async () => {
+    const session = { "x-claude-code-session-id": crypto.randomUUID() };
+    expect(await claude(rig.anthropic(), "gem-w", { headers: session })).toMatchObject({ status: 200, target: "w/gemini-3-pro" });
+    rig.gw.availability("w", "away"); // a restart that takes longer than the attempt's deadline
+    // The signature lock waits for w (the session's target) until the deadline; a rejects the signature.
+    const err = await rejection(claude(rig.anthropic(), "gem-w", { headers: session, params: { messages: signedWith(signatureFor("w", "claude-w")) } }));
+    expect(errorExplained(err)).toMatchObject({ status: 400, attempts: 2, route: "gem-w (its signature fallback to claude-w not tried: no route of its family can answer now)" });
+    const [rec] = await logRecords(rig.dir, 1, (x) => x.request.model === "gem-w" && x.response.status === 400);
+    expect(rec!.routing.attempts.map((a) => [a.instance, a.status, a.class])).toEqual([["w", 0, "transient"], ["a", 400, "signature"]]);
+  }, 30_000);
+});
