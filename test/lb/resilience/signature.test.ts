@@ -301,7 +301,7 @@ describe("the family's route cools for signed requests only: it rejected another
   }, 30_000);
 });
 
-describe("an instance whose probe failed, then the supervisor called ready (respawned, answering)", () => {
+describe("an instance whose probe failed, then came back", () => {
   let rig: Rig;
   beforeAll(() => {
     rig = startRig({
@@ -319,7 +319,7 @@ describe("an instance whose probe failed, then the supervisor called ready (resp
   });
   afterAll(() => rig.stop());
 
-  test("is not known down any more: a gpt# signature p made gets its fallback on gpt-p", async () => {
+  test("once the supervisor called it ready (respawned, answering), it is not known down: a gpt# signature p made gets its fallback on gpt-p", async () => {
     await rig.kill("p");
     await rejection(claude(rig.anthropic(), "p-other"));
     await waitFor(() => rig.gw.instancesDown().includes("p"), 10_000, "p's probe to fail");
@@ -327,6 +327,18 @@ describe("an instance whose probe failed, then the supervisor called ready (resp
     // What `gw up`'s supervisor tells its gateway when p is respawned and answers (supervisor/instance.ts).
     rig.gw.availability("p", "away");
     rig.gw.availability("p", "ready");
+    expect(rig.gw.instancesDown()).toEqual([]);
+    const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith(signatureFor("p", "gpt-p")) } });
+    expect(r).toMatchObject({ status: 200, target: "p/gpt-p~sig=foreign", route: "gem => gpt-p (signature fallback)", attempts: 2 });
+  }, 30_000);
+
+  test("is not known down once a request got its answer (an instance gw does not run has no supervisor to say ready)", async () => {
+    await rig.kill("p");
+    await rejection(claude(rig.anthropic(), "p-other"));
+    await waitFor(() => rig.gw.instancesDown().includes("p"), 10_000, "p's probe to fail");
+    rig.revive("p");
+    // p-other's only target cools until the next probe, far off: the attempt loop still tries it, last.
+    expect(await claude(rig.anthropic(), "p-other")).toMatchObject({ status: 200, target: "p/other" });
     expect(rig.gw.instancesDown()).toEqual([]);
     const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith(signatureFor("p", "gpt-p")) } });
     expect(r).toMatchObject({ status: 200, target: "p/gpt-p~sig=foreign", route: "gem => gpt-p (signature fallback)", attempts: 2 });
