@@ -44,10 +44,11 @@ export interface Prober {
   /** Instances whose last probe failed. */
   down(): string[];
   /**
-   * The supervisor saw `instance` answer (respawned, ready): a failed probe before that is stale
-   * and no longer makes it down. Its cooling targets still wait for their next probe.
+   * `instance` answered — the supervisor saw it ready (respawned), or a request got a 2xx from it:
+   * a failed probe before that is stale and no longer makes it down. Its cooling targets still
+   * wait for their next probe. One Map lookup (there is a watch only while something cools).
    */
-  ready(instance: string): void;
+  up(instance: string): void;
   stop(): void;
 }
 
@@ -175,9 +176,12 @@ export function createProber(deps: ProberDeps): Prober {
       schedule(w, until);
     },
     down: () => [...watches.values()].filter((w) => w.failures > 0).map((w) => w.instance),
-    ready(instance) {
+    up(instance) {
       const w = watches.get(instance);
-      if (w) w.failures = 0;
+      if (!w || w.failures === 0) return;
+      w.failures = 0;
+      // Said here: the probe that follows, finding it up, says nothing (it was not down then).
+      deps.log.info(`probe: instance ${instance} answers again; its cooling target(s) wait for their next probe`);
     },
     stop() {
       stopped = true;

@@ -255,7 +255,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     availability: (instance, a) => {
       load.hold.set(instance, a);
       // Fresher than any failed probe: the signature fallback (fallback-choice.ts) and the status page read down().
-      if (a === "ready") gw.probes.ready(instance);
+      if (a === "ready") gw.probes.up(instance);
     },
     explain: (body, o) => explainBody(rt.config, body, { ...o, state, draining: load.resting, source: { pid: process.pid, store: state.health() } }),
   };
