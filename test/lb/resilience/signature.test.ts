@@ -318,30 +318,34 @@ describe("an instance whose probe failed, then came back", () => {
     });
   });
   afterAll(() => rig.stop());
-
-  test("once the supervisor called it ready (respawned, answering), it is not known down: a gpt# signature p made gets its fallback on gpt-p", async () => {
+  /** p dies, a request finds it dead, the probe at its target's cooldown's end fails; then p runs again. */
+  const downThenBack = async () => {
     await rig.kill("p");
     await rejection(claude(rig.anthropic(), "p-other"));
     await waitFor(() => rig.gw.instancesDown().includes("p"), 10_000, "p's probe to fail");
     rig.revive("p");
+  };
+  /** A gpt# signature p made, rejected on gem: its fallback goes to gpt-p, where p verifies it. */
+  const fallsBackToP = async () => {
+    const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith(signatureFor("p", "gpt-p")) } });
+    expect(r).toMatchObject({ status: 200, target: "p/gpt-p~sig=foreign", route: "gem => gpt-p (signature fallback)", attempts: 2 });
+  };
+
+  test("once the supervisor called it ready (respawned, answering), it is not known down: a gpt# signature p made gets its fallback on gpt-p", async () => {
+    await downThenBack();
     // What `gw up`'s supervisor tells its gateway when p is respawned and answers (supervisor/instance.ts).
     rig.gw.availability("p", "away");
     rig.gw.availability("p", "ready");
     expect(rig.gw.instancesDown()).toEqual([]);
-    const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith(signatureFor("p", "gpt-p")) } });
-    expect(r).toMatchObject({ status: 200, target: "p/gpt-p~sig=foreign", route: "gem => gpt-p (signature fallback)", attempts: 2 });
+    await fallsBackToP();
   }, 30_000);
 
   test("is not known down once a request got its answer (an instance gw does not run has no supervisor to say ready)", async () => {
-    await rig.kill("p");
-    await rejection(claude(rig.anthropic(), "p-other"));
-    await waitFor(() => rig.gw.instancesDown().includes("p"), 10_000, "p's probe to fail");
-    rig.revive("p");
+    await downThenBack();
     // p-other's only target cools until the next probe, far off: the attempt loop still tries it, last.
     expect(await claude(rig.anthropic(), "p-other")).toMatchObject({ status: 200, target: "p/other" });
     expect(rig.gw.instancesDown()).toEqual([]);
-    const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith(signatureFor("p", "gpt-p")) } });
-    expect(r).toMatchObject({ status: 200, target: "p/gpt-p~sig=foreign", route: "gem => gpt-p (signature fallback)", attempts: 2 });
+    await fallsBackToP();
   }, 30_000);
 });
 
