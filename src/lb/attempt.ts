@@ -101,6 +101,8 @@ class RouteAttempts implements AttemptLoop {
     const now = Date.now();
     const cd = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now, trial: info.trial, signed: d.facts.sig.signed }) : undefined;
     if (cd) d.probes.cooling(cd.route, cd.target, info.instance.name, now + cd.ms);
+    // An answer is fresher word than a failed probe (the signature fallback reads probes.down()).
+    else if (c?.class === "ok") d.probes.up(info.instance.name);
     // A trial whose client left gave no verdict: the next request may try the target again.
     if (!c && info.trial && route && info.target) d.state.endTrial(route.name, info.target.id);
     // A 2xx makes the target the session's sticky one: note it when it was not already (a

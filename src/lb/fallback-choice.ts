@@ -30,24 +30,31 @@ export interface FallbackChoice {
  * respawn, a start — what the hold waits for, and the attempt loop also prefers over a cooling
  * target): worth the wait, since a restart is back in seconds and its answer spares the client
  * healing a 400, while an instance this request already waited for in vain counts as down, not
- * back; else none can answer. A target cooling for signed requests is out (the attempt would
- * go to it only as the loop's last resort, and a signature-cooling one would reject again), and
- * so is one on an instance known down. Undefined when there are no routes.
+ * back; else the first whose target cools for signed requests only (it rejected a signature —
+ * another conversation's, maybe: it verifies those it made, so the attempt loop still tries it,
+ * last); else none can answer. A target cooling for every request is out (the attempt would go to
+ * it only as the loop's last resort, and fail again), and so is one on an instance known down.
+ * Undefined when there are no routes.
  */
 export function chooseFallback(routes: readonly Route[], live: Liveness): FallbackChoice | undefined {
   if (routes.length === 0) return undefined;
   // Every request that reaches here carries signed thinking (its signature was rejected).
   const ctx: PickContext = { tried: NONE, now: live.now, state: live.state, signed: true, draining: live.resting };
+  // The same target as an unsigned request sees it: a signature cooldown passed over.
+  const unsigned: PickContext = { ...ctx, signed: false };
   let back: Route | undefined;
+  let lastResort: Route | undefined;
   for (const route of routes) {
     for (const t of route.targets) {
       if (live.down?.has(t.instance)) continue;
       const r = readiness(route, t, ctx);
       if (r === "now") return { route, answers: true };
       if (r === "back") back ??= route;
+      else if (readiness(route, t, unsigned) !== "out") lastResort ??= route;
     }
   }
-  return back ? { route: back, answers: true } : { route: routes[0]!, answers: false };
+  const route = back ?? lastResort;
+  return route ? { route, answers: true } : { route: routes[0]!, answers: false };
 }
 
 const NONE: ReadonlySet<string> = new Set();

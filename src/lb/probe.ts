@@ -43,6 +43,12 @@ export interface Prober {
   cooling(route: string, target: string, instance: string, until: number): void;
   /** Instances whose last probe failed. */
   down(): string[];
+  /**
+   * `instance` answered — the supervisor saw it ready (respawned), or a request got a 2xx from it:
+   * a failed probe before that is stale and no longer makes it down. Its cooling targets still
+   * wait for their next probe. One Map lookup (there is a watch only while something cools).
+   */
+  up(instance: string): void;
   stop(): void;
 }
 
@@ -170,6 +176,13 @@ export function createProber(deps: ProberDeps): Prober {
       schedule(w, until);
     },
     down: () => [...watches.values()].filter((w) => w.failures > 0).map((w) => w.instance),
+    up(instance) {
+      const w = watches.get(instance);
+      if (!w || w.failures === 0) return;
+      w.failures = 0;
+      // Said here: the probe that follows, finding it up, says nothing (it was not down then).
+      deps.log.info(`probe: instance ${instance} answers again; its cooling target(s) wait for their next probe`);
+    },
     stop() {
       stopped = true;
       for (const w of watches.values()) {

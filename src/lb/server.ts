@@ -252,7 +252,11 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     bodyMemory: () => gw.bodies.inUse(),
     drain: (instance, graceMs = rt.config.global.shutdownGraceMs, onWait) => load.drain(instance, graceMs, onWait, () => stopped),
     undrain: (instance) => load.undrain(instance),
-    availability: (instance, a) => load.hold.set(instance, a),
+    availability: (instance, a) => {
+      load.hold.set(instance, a);
+      // Fresher than any failed probe: the signature fallback (fallback-choice.ts) and the status page read down().
+      if (a === "ready") gw.probes.up(instance);
+    },
     explain: (body, o) => explainBody(rt.config, body, { ...o, state, draining: load.resting, source: { pid: process.pid, store: state.health() } }),
   };
 }

@@ -47,11 +47,16 @@ export function fallbackAnswers(second: AttemptRun, record: RecordBuilder): seco
  * The cooldowns, the instances on their way back (drain.ts resting) and those known down: the
  * supervisor's lost ones (hold.ts), those whose last probe failed (probe.ts), and those this
  * request could not reach (no connection, or one cut before any answer — after the wait for a
- * respawn, when the attempt had one: attempt.ts).
+ * respawn, when the attempt had one: attempt.ts) or waited for in vain (its attempt's deadline
+ * came and the instance is on its way back still: a second wait would cost as long).
  */
 function liveness(d: AttemptDeps, trace: readonly Tried[]): Liveness {
   const down = new Set(d.probes.down());
   for (const l of d.load?.hold.lost ?? []) down.add(l);
-  for (const t of trace) if (t.outcome.kind === "failed" && t.outcome.reason === "connect") down.add(t.outcome.attempt.instance.name);
-  return { now: Date.now(), state: d.state, resting: d.load?.resting, down };
+  const resting = d.load?.resting;
+  for (const t of trace) {
+    const o = t.outcome;
+    if (o.kind === "failed" && (o.reason === "connect" || (o.reason === "timeout" && resting?.has(o.attempt.instance.name)))) down.add(o.attempt.instance.name);
+  }
+  return { now: Date.now(), state: d.state, resting, down };
 }

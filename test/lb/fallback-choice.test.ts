@@ -46,6 +46,14 @@ describe("chooseFallback", () => {
     expect(chosen({ now: NOW, resting: set("d"), down: set("c") })).toEqual(["claude-down", true]);
   });
 
+  test("a target cooling for signed requests only is the last resort: after one on its way back, before none (it verifies the signatures it made)", () => {
+    const signature = cooling("claude-down", "d/claude-opus", "signature");
+    expect(chosen({ now: NOW, state: signature, down: set("c") })).toEqual(["claude-down", true]);
+    expect(chosen({ now: NOW, state: signature, resting: set("c") })).toEqual(["claude-home", true]);
+    // Cooling for every request (a transient failure): out, as before.
+    expect(chosen({ now: NOW, state: cooling("claude-down", "d/claude-opus"), down: set("c") })).toEqual(["claude-down", false]);
+  });
+
   test("a cooldown on another route does not keep a target out (cooldowns are per route)", () => {
     expect(chosen({ now: NOW, state: cooling("gem", "d/claude-opus") })).toEqual(["claude-down", true]);
   });

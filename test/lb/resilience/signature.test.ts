@@ -278,3 +278,100 @@ describe("the family's first route is on an instance known down, though nothing 
     expect(r).toMatchObject({ status: 200, target: "b/gpt-home~sig=foreign", route: "gem => gpt-home (signature fallback)", attempts: 2 });
   }, 30_000);
 });
+
+describe("the family's route cools for signed requests only: it rejected another conversation's signature", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b"],
+      routing: [
+        `"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home~sig=foreign" }]`,
+        `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+
+  test("a conversation b signed still gets its one go on claude-home (the attempt loop's last resort), and b verifies it", async () => {
+    // b rejects a signature it did not make (c's): its claude-home target cools for signed requests.
+    await rejection(claude(rig.anthropic(), "claude-home", { params: { messages: signedWith(signatureFor("c", "claude-home")) } }));
+    expect(rig.gw.coolingList(Date.now()).map((c) => [c.route, c.target, c.kind])).toEqual([["claude-home", "b/claude-home~sig=foreign", "signature"]]);
+    const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith(signatureFor("b", "claude-home")) } });
+    expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: "gem => claude-home (signature fallback)", attempts: 2 });
+  }, 30_000);
+});
+
+describe("an instance whose probe failed, then came back", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "p"],
+      global: "lb_transient_cooldown_ms = 200",
+      // The next probe after a failed one is far off (as after a crash loop's failures: up to a minute).
+      gateway: { probeTiming: { timeoutMs: 2_000, backoffMs: 600_000, maxBackoffMs: 600_000 } },
+      routing: [
+        `"gpt-p" = [{ instance = "p", provider = "anthropic", model = "gpt-p~sig=foreign" }]`,
+        `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
+        // Where a request finds p dead: its target cools, and the probe at the cooldown's end fails.
+        `"p-other" = [{ instance = "p", provider = "anthropic", model = "other" }]`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+  /** p dies, a request finds it dead, the probe at its target's cooldown's end fails; then p runs again. */
+  const downThenBack = async () => {
+    await rig.kill("p");
+    await rejection(claude(rig.anthropic(), "p-other"));
+    await waitFor(() => rig.gw.instancesDown().includes("p"), 10_000, "p's probe to fail");
+    rig.revive("p");
+  };
+  /** A gpt# signature p made, rejected on gem: its fallback goes to gpt-p, where p verifies it. */
+  const fallsBackToP = async () => {
+    const r = await claude(rig.anthropic(), "gem", { params: { messages: signedWith(signatureFor("p", "gpt-p")) } });
+    expect(r).toMatchObject({ status: 200, target: "p/gpt-p~sig=foreign", route: "gem => gpt-p (signature fallback)", attempts: 2 });
+  };
+
+  test("once the supervisor called it ready (respawned, answering), it is not known down: a gpt# signature p made gets its fallback on gpt-p", async () => {
+    await downThenBack();
+    // What `gw up`'s supervisor tells its gateway when p is respawned and answers (supervisor/instance.ts).
+    rig.gw.availability("p", "away");
+    rig.gw.availability("p", "ready");
+    expect(rig.gw.instancesDown()).toEqual([]);
+    await fallsBackToP();
+  }, 30_000);
+
+  test("is not known down once a request got its answer (an instance gw does not run has no supervisor to say ready)", async () => {
+    await downThenBack();
+    // p-other's only target cools until the next probe, far off: the attempt loop still tries it, last.
+    expect(await claude(rig.anthropic(), "p-other")).toMatchObject({ status: 200, target: "p/other" });
+    expect(rig.gw.instancesDown()).toEqual([]);
+    await fallsBackToP();
+  }, 30_000);
+});
+
+describe("an instance this request waited for in vain (still not back when its attempt's deadline came)", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "w"],
+      global: "lb_first_byte_timeout_ms = 500",
+      routing: [
+        `"claude-w" = [{ instance = "w", provider = "anthropic", model = "claude-w" }]`,
+        // w first (its priority); a rejects w's signatures.
+        `"gem-w" = [{ instance = "w", provider = "anthropic", model = "gemini-3-pro", priority = 1 }, { instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+
+  test("counts as down, not on its way back: the 400 comes without a second wait for it", async () => {
+    const session = { "x-claude-code-session-id": crypto.randomUUID() };
+    expect(await claude(rig.anthropic(), "gem-w", { headers: session })).toMatchObject({ status: 200, target: "w/gemini-3-pro" });
+    rig.gw.availability("w", "away"); // a restart that takes longer than the attempt's deadline
+    // The signature lock waits for w (the session's target) until the deadline; a rejects the signature.
+    const err = await rejection(claude(rig.anthropic(), "gem-w", { headers: session, params: { messages: signedWith(signatureFor("w", "claude-w")) } }));
+    expect(errorExplained(err)).toMatchObject({ status: 400, attempts: 2, route: "gem-w (its signature fallback to claude-w not tried: no route of its family can answer now)" });
+    const [rec] = await logRecords(rig.dir, 1, (x) => x.request.model === "gem-w" && x.response.status === 400);
+    expect(rec!.routing.attempts.map((a) => [a.instance, a.status, a.class])).toEqual([["w", 0, "transient"], ["a", 400, "signature"]]);
+  }, 30_000);
+});
