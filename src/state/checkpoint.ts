@@ -1,9 +1,10 @@
 // Checkpoints of the state file off the event loop. SQLite's automatic checkpoint runs inside the
 // commit that takes the WAL past ~1000 pages — on gw's event loop, with an fsync of the WAL
-// before and of the database after: 10–30 ms during which every request in flight waits
-// (bench/state-wal.ts). gw's connection turns it off (StateFile.checkpointsElsewhere) and this
-// asks a worker thread with its own connection (checkpoint-worker.ts) to checkpoint instead, at
-// most once per `everyMs` while gw writes. The worker starts with the first request for one.
+// before and of the database after: ~12 ms on this VM's disk (~5 ms on /dev/shm, up to ~55 ms
+// on a busy machine) during which every request in flight waits (bench/state-wal.ts). gw's
+// connection turns it off (StateFile.checkpointsElsewhere) and this asks a worker thread with its
+// own connection (checkpoint-worker.ts) to checkpoint instead, at most once per `everyMs` while
+// gw writes. The worker starts with the first request for one.
 //
 // A worker that cannot start, cannot open the file or fails a checkpoint must not cost more than
 // the stall it saves: `onFail` is called once (local.ts turns inline checkpoints back on and
