@@ -31,7 +31,7 @@ export async function statePathCost(state: StateBackend, sessions: "one" | "new"
   return (cpu.user + cpu.system) / n;
 }
 
-function oneRequest(state: StateBackend, session: string): void {
+export function oneRequest(state: StateBackend, session: string): void {
   const now = Date.now();
   const streakKey = `${session}::${ROUTE.name}`;
   const stickyKey = `${session}::${ROUTE.name}`;

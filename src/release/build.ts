@@ -8,6 +8,11 @@ import type { BuildInfo } from "../version.ts";
 import { bunTarget, type ReleaseTarget } from "./targets.ts";
 
 const ENTRY = join(import.meta.dir, "../main.ts");
+/**
+ * Files gw starts as worker threads: a compiled binary holds only what its entry points reach, and
+ * `new Worker(url)` is not followed (state/checkpoint.ts falls back, with a warning, without it).
+ */
+const WORKERS = [join(import.meta.dir, "../state/checkpoint-worker.ts")];
 
 export type BuildStamp = Omit<BuildInfo, "bun">;
 
@@ -22,7 +27,7 @@ export interface Built {
 export async function compileGw(target: ReleaseTarget | "host", outfile: string, stamp: BuildStamp): Promise<Built> {
   const t0 = performance.now();
   const result = await Bun.build({
-    entrypoints: [ENTRY],
+    entrypoints: [ENTRY, ...WORKERS],
     compile: {
       ...(target === "host" ? {} : { target: bunTarget(target) }),
       outfile,

@@ -3,12 +3,16 @@
 //
 // What may be lost: a graceful stop (close) writes everything. A hard kill of gw (SIGKILL, OOM,
 // crash) loses at most the changes of the last FLUSH_EVERY_MS; a power loss at most those not yet
-// synced to disk, which happens SYNC_EVERY_MS after a write. A file that cannot be opened or read
+// synced to disk, which happens SYNC_EVERY_MS after a write. Checkpoints (the WAL copied back into
+// the database) run on a worker thread, never inside a commit on the event loop; they change
+// none of this: a commit is in the WAL before a checkpoint can copy it, and SQLite keeps the WAL
+// until the database holds what it copied, synced. A file that cannot be opened or read
 // is moved aside with one warning and gw starts clean; one that cannot be written any more leaves
 // gw serving from memory (health says so) and retrying.
 
 import { open } from "node:fs/promises";
 import { PendingChanges } from "./changes.ts";
+import { type CheckpointResult, Checkpointer } from "./checkpoint.ts";
 import { createMemoryStore, type LocalStore, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
 import { isBusy, moveAside, StateFile, type Validity } from "./sqlite.ts";
 import { type DownMark, downHealth, downMark, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
@@ -19,6 +23,13 @@ interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly log: StateLog;
   readonly flushEveryMs?: number;
   readonly syncEveryMs?: number;
+  readonly checkpointEveryMs?: number;
+  /** Each checkpoint the worker made (bench/state-wal.ts, tests). */
+  readonly onCheckpoint?: (r: CheckpointResult) => void;
+  /** The checkpoint worker's script, for tests. */
+  readonly checkpointWorker?: string | URL;
+  /** SQLite's own checkpoints, inside the commits, as before the worker (bench/state-wal.ts compares). */
+  readonly inlineCheckpoints?: boolean;
   readonly now?: () => number;
 }
 
@@ -26,6 +37,12 @@ interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
 const FLUSH_EVERY_MS = 250;
 /** The WAL is synced to disk (off the event loop) this long after a write. */
 const SYNC_EVERY_MS = 1000;
+/**
+ * While gw writes, the WAL is checkpointed (off the event loop) this long after a write: the WAL
+ * holds about this much of the writes. A new session per request at ~2000 requests/s adds ~100
+ * pages (400 KiB) a second (bench/state-wal.ts).
+ */
+const CHECKPOINT_EVERY_MS = 2000;
 /** Batches in a row that may find the file locked by another process before that counts as a problem. */
 const BUSY_TRIES = 8;
 /** After a failed write, the next try comes this much later. */
@@ -72,6 +89,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   }
   if (!file) [problem, down] = ["the state file cannot be opened; state is kept in memory only", downMark(now())];
   else flushTimer = setTimeout(flush, flushEveryMs); // the start's prune
+  const checkpoints = file && !o.inlineCheckpoints ? offThreadCheckpoints(file, o) : undefined;
 
   const pruneDue = () => now() >= pruneAt;
 
@@ -88,6 +106,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       if (problem) o.log.info(`state file ${o.file} is written again`);
       [problem, down] = [undefined, undefined];
       syncTimer ??= setTimeout(sync, syncEveryMs);
+      checkpoints?.wrote();
       busy = 0;
     } catch (err) {
       pending.restore(batch);
@@ -129,6 +148,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       closed = true;
       clearTimeout(flushTimer);
       clearTimeout(syncTimer);
+      await checkpoints?.stop(); // no checkpoint under way while the last batch is written and the file closed
       file?.patient(); // no request waits any more
       flush();
       clearTimeout(flushTimer); // a failed last write has nowhere left to go
@@ -152,6 +172,21 @@ function missingIn(store: LocalStore, c: StateChange, now: number): boolean {
     default:
       return false;
   }
+}
+
+/** gw's commits stop checkpointing; a worker thread does it, or, if it cannot, the commits again. */
+function offThreadCheckpoints(file: StateFile, o: LocalStateOptions): Checkpointer {
+  file.checkpointsElsewhere();
+  return new Checkpointer({
+    file: file.file,
+    everyMs: o.checkpointEveryMs ?? CHECKPOINT_EVERY_MS,
+    onCheckpoint: o.onCheckpoint,
+    worker: o.checkpointWorker,
+    onFail(why) {
+      file.checkpointsInline();
+      o.log.warn(`state file ${file.file}: ${why}; checkpoints run inline again`);
+    },
+  });
 }
 
 /** The state file, or undefined when there is none to be had (gw then runs from memory). */

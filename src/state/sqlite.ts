@@ -12,6 +12,14 @@ const OPEN_BUSY_MS = 2000;
 /** How long one batch write may wait for it. */
 const WRITE_BUSY_MS = 20;
 
+/** SQLite's own automatic checkpoint: in the commit that takes the WAL past this many pages. */
+const AUTOCHECKPOINT_PAGES = 1000;
+/**
+ * The WAL file is cut back to this size when it starts over, should it have grown past it (a
+ * checkpoint held back by a long reader, such as another gw loading the file).
+ */
+const WAL_KEEP_BYTES = 4 * 1024 * 1024;
+
 /** Bumped when the tables change; a file from a newer gw is moved aside, not misread. */
 const SCHEMA_VERSION = 1;
 
@@ -64,6 +72,7 @@ export class StateFile {
       // it returns (no fsync on the request thread); local.ts syncs the WAL to disk off-thread.
       this.#db.run("PRAGMA journal_mode = WAL");
       this.#db.run("PRAGMA synchronous = NORMAL");
+      this.#db.run(`PRAGMA journal_size_limit = ${WAL_KEEP_BYTES}`);
       this.#db.run(SCHEMA);
       this.#db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       // From here on writes run on the event loop: another process holding the lock (a second
@@ -137,6 +146,19 @@ export class StateFile {
       if (edge) left -= this.#db.run(`DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} WHERE (at, key) <= (?, ?) ORDER BY at, key LIMIT ?)`, [edge.at, edge.key, left]).changes;
     }
     return left === 0;
+  }
+
+  /**
+   * Commits no longer checkpoint: another connection does it, off the event loop
+   * (state/checkpoint.ts). Until it does, the WAL grows.
+   */
+  checkpointsElsewhere(): void {
+    this.#db.run("PRAGMA wal_autocheckpoint = 0");
+  }
+
+  /** Back to SQLite's own checkpoints, inside the commits (when the other connection cannot be had). */
+  checkpointsInline(): void {
+    this.#db.run(`PRAGMA wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
   }
 
   /** Let the next writes wait as long as opening may (the last write before gw exits). */
