@@ -97,6 +97,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
     flushTimer = undefined;
     if (!file || (pending.size === 0 && !pruneDue())) return;
     const batch = pending.take();
+    const before = file.changes;
     try {
       file.write(batch);
       if (pruneDue()) {
@@ -106,7 +107,9 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       if (problem) o.log.info(`state file ${o.file} is written again`);
       [problem, down] = [undefined, undefined];
       syncTimer ??= setTimeout(sync, syncEveryMs);
-      checkpoints?.wrote();
+      // Only for rows written: the start's and the hourly prune run in an idle gw too, and the
+      // worker (a thread, ~1-2 MB) would start for a WAL they left as it was.
+      if (file.changes !== before) checkpoints?.wrote();
       busy = 0;
     } catch (err) {
       pending.restore(batch);

@@ -122,6 +122,11 @@ export class StateFile {
     return out;
   }
 
+  /** Rows this connection has inserted, updated or deleted since it opened (a flush that left it alone added nothing to the WAL). */
+  get changes(): number {
+    return this.#db.query<{ n: number }, []>("SELECT total_changes() AS n").get()!.n;
+  }
+
   /** One transaction: all of the batch or none of it. */
   write(changes: readonly StateChange[]): void {
     if (changes.length) this.#batch(changes);

@@ -4,7 +4,7 @@
 // copied back into the database.
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { statSync, writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CheckpointResult } from "../../src/state/checkpoint.ts";
 import { openLocalState } from "../../src/state/local.ts";
@@ -115,6 +115,32 @@ describe("checkpoints of the state file", () => {
     );
     expect(s.log.lines).toEqual([]);
     await s.store.close();
+  }, 30_000);
+
+  test("a gw that changes nothing starts no checkpoint worker (the start's prune finds nothing); its first change starts one", async () => {
+    // A worker that notes its start in a file and answers as the real one does.
+    const dir = tempDir("gw-ckpt-spy-");
+    const started = join(dir, "started");
+    const spy = join(dir, "spy-worker.js");
+    writeFileSync(
+      spy,
+      `require("node:fs").writeFileSync(${JSON.stringify(started)}, "");
+self.onmessage = (e) => self.postMessage(e.data.op === "checkpoint" ? { op: "checkpointed", busy: 0, log: 0, checkpointed: 0, ms: 0 } : { op: e.data.op === "open" ? "opened" : "stopped" });\n`,
+    );
+    const file = join(dir, ".gw", "state.db");
+    const open = () => openLocalState({ file, log: logger(), now: () => NOW, flushEveryMs: 1, checkpointEveryMs: 1, checkpointWorker: spy });
+    const idle = open();
+    // Timers fire in the order of their deadlines: the first wait outlasts the start's prune
+    // (flushEveryMs), the second the checkpoint that prune would ask for (checkpointEveryMs).
+    for (let i = 0; i < 2; i++) await new Promise((r) => setTimeout(r, 1));
+    // A worker started by then is told to stop, after it wrote `started`, before close returns.
+    await idle.close();
+    expect(existsSync(started)).toBe(false);
+
+    const busy = open();
+    busy.setSticky("cc:one::opus", "a/claude", NOW);
+    await until(() => existsSync(started), 20_000, () => "the worker's start");
+    await busy.close();
   }, 30_000);
 
   const broken: Record<string, () => string> = {
