@@ -26,6 +26,8 @@ interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly checkpointEveryMs?: number;
   /** Each checkpoint the worker made (bench/state-wal.ts, tests). */
   readonly onCheckpoint?: (r: CheckpointResult) => void;
+  /** Each checkpoint the disk refused (tests). */
+  readonly onCheckpointMissed?: (why: string) => void;
   /** The checkpoint worker's script, for tests. */
   readonly checkpointWorker?: string | URL;
   /** SQLite's own checkpoints, inside the commits, as before the worker (bench/state-wal.ts compares). */
@@ -184,6 +186,7 @@ function offThreadCheckpoints(file: StateFile, o: LocalStateOptions): Checkpoint
     file: file.file,
     everyMs: o.checkpointEveryMs ?? CHECKPOINT_EVERY_MS,
     onCheckpoint: o.onCheckpoint,
+    onMissed: o.onCheckpointMissed,
     worker: o.checkpointWorker,
     onFail(why) {
       file.checkpointsInline();
