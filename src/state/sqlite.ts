@@ -172,6 +172,10 @@ export class StateFile {
   }
 
   close(): void {
+    // Statements from prepare() left unfinalized keep the connection open past close() (Bun
+    // closes with sqlite3_close_v2): then SQLite's close-time checkpoint never runs, and the WAL
+    // stays behind, as large as it grew, with the last batch in it not yet synced to disk.
+    for (const s of Object.values(this.#write)) s.finalize();
     this.#db.close();
   }
 

@@ -117,6 +117,27 @@ describe("checkpoints of the state file", () => {
     await s.store.close();
   }, 30_000);
 
+  test("a graceful close copies the WAL into the database and removes it, however far it had grown", async () => {
+    const s = setup();
+    s.sessions(10);
+    await until(() => walIndex(s.shm).mxFrame > 0, 20_000, () => "the first commit");
+    // A reader held checkpoints back meanwhile (another gw loading the file): the WAL grew past 4 MiB.
+    const reader = new Database(s.file);
+    reader.run("BEGIN");
+    reader.query("SELECT count(*) FROM sticky").get();
+    s.sessions(MANY);
+    await until(() => statSync(s.wal).size > WAL_KEEP_BYTES, 20_000, () => `WAL of ${statSync(s.wal).size} bytes`);
+    reader.run("COMMIT");
+    reader.close();
+    s.sessions(10); // the last batch: written by close, after the worker stopped
+    await s.store.close();
+    // The last connection's close checkpoints (the database synced) and removes the WAL: nothing
+    // of the last batch is left only in an unsynced WAL, and no WAL of 20 MiB stays on disk.
+    expect(existsSync(s.wal)).toBe(false);
+    expect(stickyRows(s.file)).toBe(s.written());
+    expect(s.log.lines).toEqual([]);
+  }, 30_000);
+
   test("a gw that changes nothing starts no checkpoint worker (the start's prune finds nothing); its first change starts one", async () => {
     // A worker that notes its start in a file and answers as the real one does.
     const dir = tempDir("gw-ckpt-spy-");
