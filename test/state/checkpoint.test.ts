@@ -50,6 +50,23 @@ function stickyRows(file: string): number {
   }
 }
 
+/**
+ * Another connection (another gw loading the file) holds a snapshot while `s` writes: checkpoints
+ * cannot copy past it, and the WAL grows with every commit until it is past `bytes`; then the
+ * reader lets go.
+ */
+async function growWalPast(s: ReturnType<typeof setup>, bytes: number): Promise<void> {
+  s.sessions(10);
+  await until(() => walIndex(s.shm).mxFrame > 0, 20_000, () => "the first commit");
+  const reader = new Database(s.file);
+  reader.run("BEGIN");
+  reader.query("SELECT count(*) FROM sticky").get();
+  s.sessions(MANY);
+  await until(() => statSync(s.wal).size > bytes, 20_000, () => `WAL of ${statSync(s.wal).size} bytes`);
+  reader.run("COMMIT");
+  reader.close();
+}
+
 describe("checkpoints of the state file", () => {
   test("gw's own commits do not checkpoint, however far the WAL grows", async () => {
     // A worker that opens nothing and never answers: only gw's commits could checkpoint.
@@ -92,17 +109,7 @@ describe("checkpoints of the state file", () => {
 
   test("a WAL that grew while a reader held checkpoints back is cut back to 4 MiB once it starts over", async () => {
     const s = setup();
-    s.sessions(10);
-    await until(() => walIndex(s.shm).mxFrame > 0, 20_000, () => "the first commit");
-    // Another connection (another gw loading the file) holds a snapshot: checkpoints cannot copy
-    // past it, and the WAL grows with every commit meanwhile.
-    const reader = new Database(s.file);
-    reader.run("BEGIN");
-    reader.query("SELECT count(*) FROM sticky").get();
-    s.sessions(MANY);
-    await until(() => statSync(s.wal).size > 2 * WAL_KEEP_BYTES, 20_000, () => `WAL of ${statSync(s.wal).size} bytes`);
-    reader.run("COMMIT");
-    reader.close();
+    await growWalPast(s, 2 * WAL_KEEP_BYTES);
     // Each poll writes a session: a checkpoint follows, copies everything, and a commit after it
     // starts the WAL over.
     await until(
@@ -119,16 +126,7 @@ describe("checkpoints of the state file", () => {
 
   test("a graceful close copies the WAL into the database and removes it, however far it had grown", async () => {
     const s = setup();
-    s.sessions(10);
-    await until(() => walIndex(s.shm).mxFrame > 0, 20_000, () => "the first commit");
-    // A reader held checkpoints back meanwhile (another gw loading the file): the WAL grew past 4 MiB.
-    const reader = new Database(s.file);
-    reader.run("BEGIN");
-    reader.query("SELECT count(*) FROM sticky").get();
-    s.sessions(MANY);
-    await until(() => statSync(s.wal).size > WAL_KEEP_BYTES, 20_000, () => `WAL of ${statSync(s.wal).size} bytes`);
-    reader.run("COMMIT");
-    reader.close();
+    await growWalPast(s, WAL_KEEP_BYTES);
     s.sessions(10); // the last batch: written by close, after the worker stopped
     await s.store.close();
     // The last connection's close checkpoints (the database synced) and removes the WAL: nothing
