@@ -8,6 +8,7 @@
 // gw serving from memory (health says so) and retrying.
 
 import { open } from "node:fs/promises";
+import { writeProblem } from "../fs/why.ts";
 import { PendingChanges } from "./changes.ts";
 import { createMemoryStore, type LocalStore, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
 import { isBusy, moveAside, StateFile, type Validity } from "./sqlite.ts";
@@ -93,8 +94,8 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       pending.restore(batch);
       // Another process's short write (a second gw on the file): try again at the next tick.
       if (isBusy(err) && ++busy < BUSY_TRIES) return void (closed || (flushTimer = setTimeout(flush, flushEveryMs)));
-      if (!problem) o.log.warn(`state file ${o.file} cannot be written (${(err as Error).message}); state is kept in memory and written when it can be`);
-      problem ??= `cannot be written: ${(err as Error).message}`;
+      if (!problem) o.log.warn(`state file: ${writeProblem(o.file, err)}; state is kept in memory and written when it can be`);
+      problem ??= writeProblem(o.file, err);
       down ??= downMark(now());
       if (!closed) flushTimer = setTimeout(flush, RETRY_MS);
     }

@@ -124,7 +124,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
     childrenChanged: registry.update,
     availability: (name, a) => gateway?.availability(name, a),
   });
-  const sources = (): StatusSources => ({ config, set, gateway, phase, startedAt, demo: opts.demo });
+  const gwLogProblem = () => log.problem();
+  const sources = (): StatusSources => ({ config, set, gateway, phase, startedAt, demo: opts.demo, writes: () => [gwLogProblem()].filter((p) => p !== undefined) });
   const views = (): InstanceView[] =>
     config.instances.map((i) => {
       const s = set.get(i.name);
