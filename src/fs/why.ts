@@ -2,6 +2,7 @@
 // way gw describes a write that failed: `cannot write PATH: no space left on the device`, the same
 // line from a command (a CliError, with what to do) and from a running gw (said once in gw.log,
 // shown by status).
+import { statfsSync } from "node:fs";
 import { CliError } from "../cli/errors.ts";
 import { displayPath } from "../cli/display-path.ts";
 
@@ -18,13 +19,22 @@ const WHY: Readonly<Record<string, string>> = {
   ELOOP: "a loop of symbolic links is in the way",
 };
 
-/** What to do about a full disk: a running gw goes on by itself once there is room. */
-const ROOM = "free some space on that disk";
+/** What to do when a command found the disk full (a running gw goes on by itself once there is room). */
+export const ROOM_HINT = "free some space on that disk, then run it again";
 
 /** The words for `err`'s code; undefined for an error that is no file-system error gw knows. */
 export function fsWhy(err: unknown): string | undefined {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === "string" ? WHY[code] : undefined;
+}
+
+/** Whether the file system holding `dir` has no block left for this user (statfs); false when it cannot tell. */
+export function noRoomIn(dir: string): boolean {
+  try {
+    return statfsSync(dir).bavail === 0;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether `err` says the disk is out of room (space or quota): waiting for room is the fix. */
@@ -45,5 +55,5 @@ export function writeProblem(path: string, err: unknown): string {
  */
 export function writeError(err: unknown, path: string, hint: string): unknown {
   if (err instanceof CliError || fsWhy(err) === undefined) return err;
-  return new CliError(writeProblem(displayPath(path), err), 1, isOutOfRoom(err) ? `${ROOM}, then run it again` : hint);
+  return new CliError(writeProblem(displayPath(path), err), 1, isOutOfRoom(err) ? ROOM_HINT : hint);
 }

@@ -105,7 +105,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     for (const w of notes.warnings) log.warn(w);
     log.info(notes.info);
   }
-  await writeGwPid(paths);
+  await writeGwPid(paths, log);
   // A successor starts its watchdog once the hand-over is committed (until then the instances are not its own).
   let watchdog = predecessor ? null : startWatchdog(paths, config.file, env);
 
@@ -210,7 +210,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       const out = await runSuccessor(paths, argv, env, self, () => {});
       if (!out.ok) {
         // Take back what the successor may have taken: pid file, control socket, instances.json.
-        await writeGwPid(paths);
+        await writeGwPid(paths, log);
         // A new socket at the path; the old one still carries this very request (stopping it
         // would cut the answer and unlink the new path), so it is only let go.
         const old = control;

@@ -139,3 +139,38 @@ describe("config writes on a full disk", () => {
     expect((await gw("down")).code).toBe(0);
   }, 90_000);
 });
+
+describe("gw up started on a full disk", () => {
+  test("with nothing written yet: one line on what cannot be written, exit 1, nothing half", async () => {
+    const { dir, disk, gw } = await fullBox();
+    disk.fill();
+    const detached = await gw("up", "-d");
+    expect(detached.code).toBe(1);
+    expect(detached.stderr).toBe(`gw: gw up -d failed (exit code 1), and could not say why: cannot write logs/gw.log: ${NO_SPACE}\n  free some space on that disk, then run it again\n`);
+    const foreground = await gw("up");
+    expect(foreground.code).toBe(1);
+    expect(foreground.stderr).toBe(`gw: cannot write .gw/keys.json: ${NO_SPACE}\n  free some space on that disk, then run it again\n`);
+    expect(temps(disk, dir)).toEqual([]);
+  }, 60_000);
+
+  test("with its files from an earlier run: it serves, keeps the state file, and takes it up once there is room", async () => {
+    const { sb, dir, disk, gw, gwLog } = await fullBox();
+    expect((await gw("up", "-d")).code).toBe(0);
+    expect((await chatThrough(sb, "m", false, "429=600")).status).toBe(429); // a cooldown the state file keeps
+    expect((await gw("down")).code).toBe(0);
+    disk.fill();
+    const up = await gw("up", "-d");
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(new RegExp(`cannot write \\S*\\.gw/gw\\.pid: ${NO_SPACE}; gw serves without it`));
+    expect(up.stdout).toContain(`state file: cannot write ${join(dir, ".gw", "state.db")}: ${NO_SPACE}; state is kept in memory`);
+    await bothAnswered(sb); // SQLite cannot even open the file: serving goes on from memory
+    expect((await gw("status")).stdout).toMatch(new RegExp(`state .* DOWN \\d+s: cannot write \\S*state\\.db: ${NO_SPACE}`));
+    disk.free();
+    await until(() => gwLog().includes("state.db is written again"), 15_000, () => `the state file to be taken up again:\n${gwLog()}`);
+    expect(readdirSync(disk.view(join(dir, ".gw"))).filter((n) => n.includes(".broken-"))).toEqual([]); // not moved aside as if broken
+    const status = await gw("status");
+    expect(status.stdout).not.toContain("DOWN");
+    expect(status.stdout).toMatch(/a: cooling m → gemini-3-flash \(\w+, \d+ s left\)/); // the earlier run's cooldown, read once there was room
+    expect((await gw("down")).code).toBe(0);
+  }, 90_000);
+});
