@@ -20,6 +20,7 @@ import { InstanceWork } from "./lanes.ts";
 import { connectLiveState } from "./live.ts";
 import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { createGwLogger } from "./logger.ts";
+import { instanceLogRoom } from "./log-room.ts";
 import { NOTIFY_ENV, sdNotify } from "./notify.ts";
 import { childRegistry, readChildren, recordOf, removeRunFiles, stopLeftovers, stopRecorded, writeGwPid } from "./orphans.ts";
 import { gwPaths, instanceLog } from "./paths.ts";
@@ -124,14 +125,18 @@ export async function serve(opts: ServeOptions): Promise<void> {
     childrenChanged: registry.update,
     availability: (name, a) => gateway?.availability(name, a),
   });
-  const gwLogProblem = () => log.problem();
-  const sources = (): StatusSources => ({ config, set, gateway, phase, startedAt, demo: opts.demo, writes: () => [gwLogProblem()].filter((p) => p !== undefined) });
+  const writes = () => [log.problem(), logRoom.problem()].filter((p) => p !== undefined);
+  const sources = (): StatusSources => ({ config, set, gateway, phase, startedAt, demo: opts.demo, writes });
   const views = (): InstanceView[] =>
     config.instances.map((i) => {
       const s = set.get(i.name);
       return { name: i.name, managed: i.managed, state: s?.state ?? "stopped", problem: s?.problem ?? "" };
     });
-  const stopRotation = startRotation(() => [paths.gwLog, ...set.list().map((s) => instanceLog(paths, s.name))], timing, log.warn);
+  const logRoom = instanceLogRoom(paths.logsDir, () => set.list().map((s) => s.name), log);
+  const stopRotation = startRotation(() => {
+    logRoom.check(); // on the rotation's clock: the instances' logs filling a disk are said within a check
+    return [paths.gwLog, ...set.list().map((s) => instanceLog(paths, s.name))];
+  }, timing, log.warn);
 
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
