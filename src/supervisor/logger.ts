@@ -75,7 +75,7 @@ function fileLines(file: string) {
           closeSync(old);
         }
         if (lost) {
-          writeSync(fd, line(at, "WARN", `${lost} line(s) could not be written to this log (${fsWhy(why) ?? String(why)})`));
+          writeSync(fd, line(at, "WARN", `${lost} line(s) could not be written to this log (${fsWhy(why) ?? (why as NodeJS.ErrnoException).code ?? String(why)})`));
           lost = 0;
         }
         writeSync(fd, line(at, level, msg));

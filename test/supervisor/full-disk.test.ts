@@ -101,7 +101,7 @@ describe("gw up while the disk fills", () => {
 const temps = (disk: FullDisk, dir: string) => readdirSync(disk.view(dir), { recursive: true }).map(String).filter((n) => n.includes(".tmp-"));
 
 describe("config writes on a full disk", () => {
-  test("gw reload and gw gen: one line naming the file and the cause, exit 1, old files intact, no temp file, running config kept", async () => {
+  test("gw reload, gw gen and gw login: one line naming the file and the cause, exit 1, old files intact, no temp file, running config kept", async () => {
     const { sb, dir, file, disk, gw, read, gwLog } = await fullBox();
     expect((await gw("up", "-d")).code).toBe(0);
     const yaml = read("instances/a.yaml");
@@ -116,6 +116,10 @@ describe("config writes on a full disk", () => {
     expect(gen.code).toBe(1);
     // gen hands the config to the running gw, which says why it did not take it.
     expect(gen.stderr).toMatch(new RegExp(`^gw: .*cannot write \\S*instances/a\\.yaml: ${NO_SPACE}  \\(free some space on that disk, then run it again\\)\n$`));
+    // gw login runs CLIProxyAPI on the instance's file: it must be the config's, which cannot be written.
+    const login = await disk.run([process.execPath, MAIN, "login", "a", "antigravity", "--no-browser", "-c", file]);
+    expect(login.code).toBe(1);
+    expect(login.stderr).toMatch(new RegExp(`^gw: .*cannot write \\S*instances/a\\.yaml: ${NO_SPACE}  \\(free some space on that disk, then run it again\\)\n$`));
     // A new instance needs a key first: keys.json is the file that cannot be written.
     appendFileSync(disk.view(file), `\n[instances.b]\nport = ${await freePort()}\nproviders = [{ type = "antigravity" }]\n`);
     const reloadB = await gw("reload");
