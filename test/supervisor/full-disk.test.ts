@@ -97,6 +97,27 @@ describe("gw up while the disk fills", () => {
   }, 90_000);
 });
 
+describe("gw.log itself on a full disk", () => {
+  test("status says it cannot be written; the first line it takes again says how many were lost and why", async () => {
+    const { sb, dir, disk, gw, gwLog } = await fullBox();
+    expect((await gw("up", "-d")).code).toBe(0);
+    const log = join(dir, "logs", "gw.log");
+    // Its last page full to the byte: the next line needs a page the full disk does not have.
+    const size = Buffer.byteLength(gwLog());
+    appendFileSync(disk.view(log), `${"-".repeat(4096 - (size % 4096) - 1)}\n`);
+    disk.fill();
+    await bothAnswered(sb); // the request log's warning is a line gw.log cannot take
+    await until(async () => (await gw("status")).stdout.includes(`files   cannot write ${log}: ${NO_SPACE}`), 10_000, () => "gw status to list gw.log");
+    disk.free();
+    expect((await gw("reload")).code).toBe(0);
+    expect(gwLog()).toMatch(new RegExp(`WARN +\\d+ line\\(s\\) could not be written to this log \\(${NO_SPACE}\\)\n.*config reloaded`));
+    await bothAnswered(sb); // and the request log's next batch lands
+    await until(() => gwLog().includes("is written again"), 10_000, () => `the request log to be written again:\n${gwLog()}`);
+    expect((await gw("status")).stdout).not.toContain("files   ");
+    expect((await gw("down")).code).toBe(0);
+  }, 90_000);
+});
+
 /** Files a writer left behind under `dir` (as the test sees it): temp files of the atomic writer. */
 const temps = (disk: FullDisk, dir: string) => readdirSync(disk.view(dir), { recursive: true }).map(String).filter((n) => n.includes(".tmp-"));
 
