@@ -1,9 +1,10 @@
 // The old launcher's memory: one small file per remembered value, `last_<name>`, in
 // ${XDG_CACHE_HOME:-~/.cache}/cld/<mode>/ — same place and format, so existing users keep theirs.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Env } from "../config/env.ts";
+import { replaceFileSync, writeNewFileSync } from "../fs/atomic-write.ts";
 
 export type { Env };
 
@@ -26,11 +27,14 @@ export function readLast(dir: string, names: readonly string[]): Record<string, 
   return out;
 }
 
-/** Best effort: a read-only cache must not stop the launch. */
+/**
+ * Best effort: a read-only cache must not stop the launch. Each file is replaced whole (a full
+ * disk truncated it to nothing: the remembered value was lost with the write that failed).
+ */
 export function writeLast(dir: string, values: Readonly<Record<string, string | undefined>>): void {
   try {
     mkdirSync(dir, { recursive: true });
-    for (const [n, v] of Object.entries(values)) if (v !== undefined) writeFileSync(join(dir, `last_${n}`), `${v}\n`);
+    for (const [n, v] of Object.entries(values)) if (v !== undefined) replaceFileSync(join(dir, `last_${n}`), (tmp) => writeNewFileSync(tmp, `${v}\n`), 0o644);
   } catch {
     // ignore: memory is a convenience
   }

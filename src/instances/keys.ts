@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
 import { writePrivateFile } from "../fs/atomic-write.ts";
+import { writeError } from "../fs/why.ts";
 
 export const keysFile = (config: Config) => join(config.dir, ".gw", "keys.json");
 
@@ -40,7 +41,9 @@ export async function withInstanceKeys(config: Config): Promise<Config> {
     keys.set(inst.name, newKey());
     changed = true;
   }
-  if (changed) await writePrivateFile(file, `${JSON.stringify(Object.fromEntries(keys), null, 2)}\n`);
+  if (changed) await writePrivateFile(file, `${JSON.stringify(Object.fromEntries(keys), null, 2)}\n`).catch((err) => {
+    throw writeError(err, file, "let this user write in the .gw directory");
+  });
   return keyed(config, keys);
 }
 

@@ -6,7 +6,7 @@ import type { Config, InstanceConfig } from "../config/types.ts";
 import { stageFile } from "../fs/atomic-write.ts";
 import { removeStaleTemps } from "../fs/temp-files.ts";
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../fs/private.ts";
-import { fsWhy } from "../fs/why.ts";
+import { fsWhy, writeError } from "../fs/why.ts";
 import { instanceYaml } from "./yaml.ts";
 
 export const instanceYamlPath = (config: Config, inst: InstanceConfig) => join(config.dir, "instances", `${inst.name}.yaml`);
@@ -83,7 +83,7 @@ async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
   } catch (err) {
     await drop();
     const path = changed[staged.length]?.path ?? config.dir;
-    throw fileError(err, `cannot write ${displayPath(path)}`, undefined, "let this user write in the instances directory, or free some room");
+    throw writeError(err, path, "let this user write in the instances directory");
   }
   return {
     async commit() {

@@ -85,6 +85,8 @@ export interface RunningGateway extends Gateway {
   coolingList(now: number): CoolingEntry[];
   /** Where the state lives and whether that place answers. */
   stateHealth(): StateHealth;
+  /** The files the gateway cannot write now (the request log), each as one line (fs/why.ts writeProblem). */
+  writeProblems(): string[];
   /** Instances whose last probe failed (lb/probe.ts): for one gw does not run, its only health. */
   instancesDown(): string[];
   /** /metrics, the /_gw/ status page and its live-state hook. */
@@ -151,6 +153,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   const observe = createObservability(() => rt.config);
   const state = opts.state ?? memoryBackend();
   observe.setStateHealth(() => state.health());
+  observe.setWriteProblems(() => writeProblems());
   const relays = new OpenRelays();
   const load = new InstanceLoad((name) => rt.instances.get(name), opts.look);
   const gw: GatewayContext = {
@@ -166,13 +169,14 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       timing: opts.probeTiming,
     }),
     relays,
-    log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays }),
+    log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays, say: opts.log ?? consola }),
     observe,
     health: opts.health,
     spacedKeepAlive: opts.spacedKeepAlive,
     refusals: new RefusalLog(opts.log ?? consola),
   };
   watchRestored(gw.probes, state, config.routes, Date.now());
+  const writeProblems = () => (gw.log.problem ? [gw.log.problem] : []);
   let handingOff = false;
   let stopped = false;
   let lastRequestAt = 0;
@@ -247,6 +251,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     // would otherwise count and export cooldowns of routes it does not have.
     coolingList: (now) => gw.state.coolingList(now).filter((c) => targetOf(rt.config.routes, c)),
     stateHealth: () => state.health(),
+    writeProblems,
     instancesDown: () => gw.probes.down(),
     observe,
     bodyMemory: () => gw.bodies.inUse(),

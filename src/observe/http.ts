@@ -57,7 +57,11 @@ export function createObservability(config: () => Config, now: () => number = Da
   const startedAt = now();
   let live: () => LiveState = () => NO_LIVE_STATE;
   let state: (() => LiveStateBackend) | undefined;
-  const withState = (): LiveState => (state ? { ...live(), state: state() } : live());
+  let writes: () => readonly string[] = () => [];
+  const withState = (): LiveState => {
+    const l = live();
+    return { ...l, ...(state ? { state: state() } : {}), writes: [...(l.writes ?? []), ...writes()] };
+  };
   const context = (clientIp: string | undefined): ObserveContext => ({ clientIp, config: config(), metrics, feed, live: withState, startedAt });
   return {
     metrics,
@@ -74,6 +78,10 @@ export function createObservability(config: () => Config, now: () => number = Da
     /** Where the gateway's state lives and whether it answers (the gateway sets it). */
     setStateHealth(fn: () => LiveStateBackend): void {
       state = fn;
+    },
+    /** The gateway's files that cannot be written now (the gateway sets it). */
+    setWriteProblems(fn: () => readonly string[]): void {
+      writes = fn;
     },
     /** Today's tokens written before this process started, so the page's "today" is the whole day. */
     async seedToday(dir: string): Promise<void> {

@@ -15,6 +15,8 @@ export interface LiveState {
   readonly cooling: readonly LiveCooling[];
   /** The state backend; absent where nothing reports one. */
   readonly state?: LiveStateBackend;
+  /** gw's files that cannot be written now, one line each (`cannot write …: no space left on the device`). */
+  readonly writes?: readonly string[];
 }
 
 /** A subset of state/types.ts StateHealth. */
@@ -82,6 +84,7 @@ export function createGwMetrics(now: () => number = Date.now) {
   const probes = reg.add(new Counter("gw_probes_total", "Health probes of instances whose targets' cooldowns ended, by result (up, down).", ["instance_name", "result"]));
   const start = reg.add(new Gauge("gw_start_time_seconds", "Unix time gw started.", []));
   const stateUp = reg.add(new Gauge("gw_state_backend_up", "The state backend (local file, Redis) answers (1) or gw serves from memory alone meanwhile (0).", ["backend"]));
+  const unwritable = reg.add(new Gauge("gw_unwritable_files", "gw's files (request log, gw.log) that cannot be written now, a full disk say; gw serves on meanwhile.", []));
   start.set([], Math.floor(now() / 1000));
   let streams = 0;
 
@@ -136,6 +139,7 @@ export function createGwMetrics(now: () => number = Date.now) {
       for (const c of live.cooling) cooling.add(1, c.route, c.target, c.kind);
       for (const m of [up, state, restarts, uptime, stateUp]) m.reset();
       if (live.state) stateUp.set([live.state.backend], live.state.up ? 1 : 0);
+      unwritable.set([], live.writes?.length ?? 0);
       for (const i of live.instances) {
         up.set([i.name], isUp(i) ? 1 : 0);
         state.set([i.name, i.state], 1);

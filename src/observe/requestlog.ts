@@ -5,7 +5,8 @@
 import { readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
-import { appendPrivate, ensurePrivateDir } from "../fs/private.ts";
+import { appendPrivate } from "../fs/private.ts";
+import { writeProblem } from "../fs/why.ts";
 import type { RequestRecord } from "./record.ts";
 
 export type { RequestRecord } from "./record.ts";
@@ -19,8 +20,10 @@ interface RequestLogOptions {
   readonly flushMs?: number;
   /** Records kept while the disk is stuck; beyond it new ones are dropped and counted. Default 100,000. */
   readonly maxQueued?: number;
-  /** Where write failures go (default: stderr, once per distinct message). */
+  /** Where other failures go — a record that cannot be serialised, a sweep (default: stderr, once per distinct message). */
   readonly onError?: (e: unknown) => void;
+  /** Where a day file that cannot be written is said, once until it can be again (default: stderr). */
+  readonly say?: { info(msg: string): void; warn(msg: string): void };
   /** Clock for the retention sweep (tests). */
   readonly now?: () => number;
 }
@@ -38,6 +41,8 @@ export interface RequestLog {
   setRetentionDays(days: number): void;
   /** Records dropped because the queue overflowed (disk stuck or full). */
   readonly dropped: number;
+  /** The day file that cannot be written now, as one line (`cannot write …: no space left on the device`); undefined while all is well. */
+  readonly problem: string | undefined;
 }
 
 /** `<dir beside providers.toml>/logs/requests`. */
@@ -54,6 +59,11 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
   const { dir, flushMs = 250, maxQueued = 100_000, now = Date.now } = opts;
   let retentionDays = opts.retentionDays;
   const onError = opts.onError ?? reportOnce();
+  const say = opts.say ?? { info: (m: string) => console.error(`gw: ${m}`), warn: (m: string) => console.error(`gw: ${m}`) };
+  // A failed append loses its batch (the disk is full or gone: holding records would only move
+  // the problem into memory); it is said once, and once more when a day file takes lines again.
+  let problem: string | undefined;
+  let lost = 0;
   // Records wait as UTF-8 in byte slabs outside the JS heap, not as strings or objects: a line's
   // string dies young, and nothing the collector marks piles up between flushes (the queue as
   // strings cost ~12 µs per request under load, bench/README.md).
@@ -63,9 +73,6 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
   let dropped = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let chain: Promise<void> = Promise.resolve(); // appends run one after another, in order
-  let dirReady: Promise<unknown> | undefined;
-
-  const ensureDir = () => (dirReady ??= Promise.resolve(dir).then(ensurePrivateDir).catch((e) => ((dirReady = undefined), onError(e))));
 
   /** The slab a line of at most `room` bytes for `day` goes into; a full one is written at once. */
   const slabFor = (day: string, room: number): Slab => {
@@ -77,11 +84,15 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
   };
 
   const writeSlab = async (slab: Slab) => {
-    await ensureDir();
+    const file = join(dir, `${slab.day}.jsonl`);
     try {
-      await appendPrivate(join(dir, `${slab.day}.jsonl`), slab.bytes.subarray(0, slab.used)); // 0600, never through a planted link
+      await appendPrivate(file, slab.bytes.subarray(0, slab.used)); // 0600, never through a planted link; makes the directory
+      if (problem) say.info(`request log ${file} is written again (${lost} record(s) lost meanwhile)`);
+      [problem, lost] = [undefined, 0];
     } catch (e) {
-      onError(e);
+      if (!problem) say.warn(`request log: ${writeProblem(file, e)}; requests are still served, their records are lost until it can be written`);
+      problem = writeProblem(file, e);
+      lost += slab.lines;
     }
     queued -= slab.lines;
     if (slab.bytes.length === SLAB_BYTES && spare.length < SPARE_SLABS) spare.push(slab.bytes);
@@ -157,6 +168,9 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
     },
     get dropped() {
       return dropped;
+    },
+    get problem() {
+      return problem;
     },
   };
 }

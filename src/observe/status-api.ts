@@ -205,6 +205,7 @@ export function buildStatus(src: StatusSources) {
     file: src.config.file,
     totals: { requests: snap.requests, failed: snap.failed, openStreams: src.metrics.openStreams(), cooling: src.live.cooling.length },
     state: src.live.state ?? null,
+    writes: src.live.writes ?? [],
     instances: src.config.instances.map((inst) => {
       const l = live.get(inst.name);
       const c = snap.perInstance.get(inst.name);

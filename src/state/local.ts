@@ -7,10 +7,13 @@
 // the database) run on a worker thread, never inside a commit on the event loop; they change
 // none of this: a commit is in the WAL before a checkpoint can copy it, and SQLite keeps the WAL
 // until the database holds what it copied, synced. A file that cannot be opened or read
-// is moved aside with one warning and gw starts clean; one that cannot be written any more leaves
-// gw serving from memory (health says so) and retrying.
+// is moved aside with one warning and gw starts clean — unless its disk is full, which makes any
+// file unopenable: then it is kept, gw serves from memory and opens it once there is room. One that
+// cannot be written any more leaves gw serving from memory (health says so) and retrying.
 
 import { open } from "node:fs/promises";
+import { dirname } from "node:path";
+import { isOutOfRoom, noRoomIn, writeProblem } from "../fs/why.ts";
 import { PendingChanges } from "./changes.ts";
 import { type CheckpointResult, Checkpointer } from "./checkpoint.ts";
 import { createMemoryStore, type LocalStore, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
@@ -72,26 +75,58 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   let closed = false;
   let busy = 0;
 
+  /** The file could not be opened for want of room: it is tried again, and changes wait for it meanwhile. */
+  let waitingForRoom = false;
+  let reopenTimer: Timer | undefined;
+
   const store = createMemoryStore({
     ...o,
     onChange(c) {
-      if (!file) return;
+      if (!file && !waitingForRoom) return;
       pending.add(c);
-      flushTimer ??= setTimeout(flush, flushEveryMs);
+      if (file) flushTimer ??= setTimeout(flush, flushEveryMs);
     },
   });
-  let file = openFile(o.file, o.log, now());
+  let file = opened(openFile(o.file, o.log, now()));
   if (file) {
     try {
       for (const c of file.load(now(), validity)) store.apply(c);
     } catch (err) {
       file.close();
-      file = reopenClean(o.file, o.log, `could not be read (${(err as Error).message})`, now());
+      file = opened(reopenClean(o.file, o.log, `could not be read (${(err as Error).message})`, now()));
     }
   }
-  if (!file) [problem, down] = ["the state file cannot be opened; state is kept in memory only", downMark(now())];
-  else flushTimer = setTimeout(flush, flushEveryMs); // the start's prune
-  const checkpoints = file && !o.inlineCheckpoints ? offThreadCheckpoints(file, o) : undefined;
+  let checkpoints = file && !o.inlineCheckpoints ? offThreadCheckpoints(file, o) : undefined;
+  if (!file && !waitingForRoom) [problem, down] = ["the state file cannot be opened; state is kept in memory only", downMark(now())];
+  else if (file) flushTimer = setTimeout(flush, flushEveryMs); // the start's prune
+
+  /** The StateFile, or undefined; a full disk's refusal is remembered as a problem that a retry ends. */
+  function opened(f: StateFile | NoRoom | undefined): StateFile | undefined {
+    if (!(f instanceof NoRoom)) return f;
+    waitingForRoom = true;
+    [problem, down] = [writeProblem(o.file, f.err), downMark(now())];
+    reopenTimer = setTimeout(reopen, RETRY_MS);
+    return undefined;
+  }
+
+  /** Room again? Open the file, take in what it holds that memory lacks, and write what waited. */
+  function reopen(): void {
+    reopenTimer = undefined;
+    if (closed) return;
+    let f: StateFile;
+    try {
+      f = new StateFile(o.file);
+      const t = now();
+      for (const c of f.load(t, validity)) if (missingIn(store, c, t)) store.apply(c);
+    } catch {
+      reopenTimer = setTimeout(reopen, RETRY_MS); // still no room (or no file yet): said once already
+      return;
+    }
+    file = f;
+    if (!o.inlineCheckpoints) checkpoints ??= offThreadCheckpoints(f, o);
+    waitingForRoom = false;
+    flush(); // says "written again" and ends the problem, or keeps it and retries
+  }
 
   const pruneDue = () => now() >= pruneAt;
 
@@ -117,8 +152,8 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       pending.restore(batch);
       // Another process's short write (a second gw on the file): try again at the next tick.
       if (isBusy(err) && ++busy < BUSY_TRIES) return void (closed || (flushTimer = setTimeout(flush, flushEveryMs)));
-      if (!problem) o.log.warn(`state file ${o.file} cannot be written (${(err as Error).message}); state is kept in memory and written when it can be`);
-      problem ??= `cannot be written: ${(err as Error).message}`;
+      if (!problem) o.log.warn(`state file: ${writeProblem(o.file, err)}; state is kept in memory and written when it can be`);
+      problem ??= writeProblem(o.file, err);
       down ??= downMark(now());
       if (!closed) flushTimer = setTimeout(flush, RETRY_MS);
     }
@@ -153,6 +188,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       closed = true;
       clearTimeout(flushTimer);
       clearTimeout(syncTimer);
+      clearTimeout(reopenTimer);
       await checkpoints?.stop(); // no checkpoint under way while the last batch is written and the file closed
       file?.patient(); // no request waits any more
       flush();
@@ -195,8 +231,21 @@ function offThreadCheckpoints(file: StateFile, o: LocalStateOptions): Checkpoint
   });
 }
 
+/** A state file that cannot be opened on a full disk (SQLite says "disk I/O error" or "full"): it is kept, never moved aside. */
+class NoRoom {
+  constructor(readonly err: unknown) {}
+}
+
+/** The file's disk has no room: whatever opening said, the file is not to blame. */
+function noRoomFor(path: string, err: unknown, log: StateLog): NoRoom | undefined {
+  if (!isOutOfRoom(err) && !noRoomIn(dirname(path))) return undefined;
+  const full = isOutOfRoom(err) ? err : { code: "ENOSPC" };
+  log.warn(`state file: ${writeProblem(path, full)}; state is kept in memory and written when it can be`);
+  return new NoRoom(full);
+}
+
 /** The state file, or undefined when there is none to be had (gw then runs from memory). */
-function openFile(path: string, log: StateLog, now: number): StateFile | undefined {
+function openFile(path: string, log: StateLog, now: number): StateFile | NoRoom | undefined {
   try {
     return new StateFile(path);
   } catch (err) {
@@ -204,12 +253,14 @@ function openFile(path: string, log: StateLog, now: number): StateFile | undefin
       log.warn(`state file ${path} is locked by another process; this gw keeps its state in memory only`);
       return undefined;
     }
-    return reopenClean(path, log, `is not a usable state file (${(err as Error).message})`, now);
+    return noRoomFor(path, err, log) ?? reopenClean(path, log, `is not a usable state file (${(err as Error).message})`, now);
   }
 }
 
 /** Move the unusable file aside (kept for a look), say so once, and start a fresh one. */
-function reopenClean(path: string, log: StateLog, why: string, now: number): StateFile | undefined {
+function reopenClean(path: string, log: StateLog, why: string, now: number): StateFile | NoRoom | undefined {
+  const full = noRoomFor(path, undefined, log);
+  if (full) return full;
   try {
     const aside = moveAside(path, now);
     log.warn(`state file ${path} ${why}: moved it to ${aside} and started with empty state`);

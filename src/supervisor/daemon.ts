@@ -2,11 +2,14 @@
 // show its progress from gw.log, and return once it serves — or once it has failed to. The
 // upgrade hand-over (handover.ts) starts its successor the same way.
 import { closeSync } from "node:fs";
+import { dirname } from "node:path";
 import { stat } from "node:fs/promises";
 import type { Subprocess } from "bun";
 import { CliError } from "../cli/errors.ts";
 import { waitingOnly } from "../cli/interrupt.ts";
 import { openPrivateAppend } from "../fs/private.ts";
+import { noRoomIn, ROOM_HINT, writeProblem } from "../fs/why.ts";
+import { displayPath } from "../cli/display-path.ts";
 import { lbProcessEnv } from "../lb/concurrency.ts";
 import { controlJson } from "./control.ts";
 import { refuseIfRunning } from "./guard.ts";
@@ -96,6 +99,10 @@ export async function startDetached(paths: GwPaths, upArgs: string[], progress: 
   );
   if (out.timedOut) {
     throw new CliError(`gw (pid ${out.pid}) did not start serving within ${DAEMON_START_TIMEOUT_MS / 1000} s`, 1, `see ${paths.gwLog}; stop it with: gw down`);
+  }
+  // Its reason went to gw.log, which takes no byte on a full disk: say that instead of nothing.
+  if (!out.ok && noRoomIn(dirname(paths.gwLog))) {
+    throw new CliError(`gw up -d failed (exit code ${out.exitCode}), and could not say why: ${writeProblem(displayPath(paths.gwLog), { code: "ENOSPC" })}`, 1, ROOM_HINT);
   }
   return out;
 }

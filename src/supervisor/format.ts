@@ -30,6 +30,7 @@ export function formatStatus(r: StatusReport, now = Date.now(), width = Infinity
     ...(r.lb ? [`page    ${statusPageUrl(r.lb.url)}`] : []),
     `config  ${r.file}`,
     ...(r.state ? [`state   ${stateLine(r.state, now)}`] : []),
+    ...(r.writes ?? []).map((w) => `files   ${w} — serving on; written again as soon as it can be`),
   ];
   const rows = r.instances.map((i) => [
     i.name,

@@ -11,7 +11,7 @@ export async function connectLiveState(sources: () => StatusSources, log: Logger
   observe.setLive(() => {
     const src = sources();
     const now = Date.now();
-    return { instances: buildStatus(src, now).instances, cooling: coolingOf(src.gateway, now) ?? [] };
+    return { instances: buildStatus(src, now).instances, cooling: coolingOf(src.gateway, now) ?? [], writes: src.writes?.() ?? [] };
   });
   await observe.seedToday(requestLogDir(first.config)).catch((e: Error) => log.warn(`today's token counts start from zero: ${e.message}`));
 }

@@ -4,6 +4,7 @@ import { closeSync, fstatSync, writeSync } from "node:fs";
 import { createConsola, type ConsolaInstance, type LogObject } from "consola";
 import { formatWithOptions } from "node:util";
 import { openPrivateAppend } from "../fs/private.ts";
+import { fsWhy, writeProblem } from "../fs/why.ts";
 
 interface GwLogger {
   readonly consola: ConsolaInstance;
@@ -12,6 +13,8 @@ interface GwLogger {
   error(msg: string): void;
   /** An error line for gw.log alone: the terminal hears it another way (the refusal gw ends with). */
   record(msg: string): void;
+  /** gw.log while it cannot be written, as one line (fs/why.ts writeProblem); undefined while it can. */
+  problem(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -40,6 +43,7 @@ export function createGwLogger(opts: { file: string; terminal: boolean }): GwLog
     warn: (m) => consola.warn(m),
     error: (m) => consola.error(m),
     record: (m) => file.write(new Date(), "ERROR", m),
+    problem: () => file.problem(),
     async close() {
       file.close();
     },
@@ -59,7 +63,7 @@ export const stripLogPrefix = (line: string) => line.replace(/^\S+Z [A-Z ]{5} /,
 function fileLines(file: string) {
   let fd: number | undefined = openPrivateAppend(file);
   let lost = 0;
-  let why = "";
+  let why: unknown;
   const line = (at: Date, level: string, msg: string) => `${at.toISOString()} ${level.padEnd(5)} ${msg}\n`;
   return {
     write(at: Date, level: string, msg: string): void {
@@ -71,15 +75,16 @@ function fileLines(file: string) {
           closeSync(old);
         }
         if (lost) {
-          writeSync(fd, line(at, "WARN", `${lost} line(s) could not be written to this log (${why})`));
+          writeSync(fd, line(at, "WARN", `${lost} line(s) could not be written to this log (${fsWhy(why) ?? (why as NodeJS.ErrnoException).code ?? String(why)})`));
           lost = 0;
         }
         writeSync(fd, line(at, level, msg));
       } catch (e) {
         lost++;
-        why = (e as NodeJS.ErrnoException).code ?? String(e);
+        why = e;
       }
     },
+    problem: () => (lost ? writeProblem(file, why) : undefined),
     close(): void {
       if (fd !== undefined) closeSync(fd);
       fd = undefined;

@@ -4,6 +4,7 @@
 // reused pid.
 import { readFile, rm } from "node:fs/promises";
 import { writePrivateFile } from "../fs/atomic-write.ts";
+import { fsWhy, writeProblem } from "../fs/why.ts";
 import type { GwPaths } from "./paths.ts";
 import { groupMembers, procInfo, signalGroup } from "./proc.ts";
 
@@ -34,9 +35,17 @@ export async function recordOf(name: string, pid: number, launch?: string): Prom
   return info ? { name, pid, startTime: info.startTime, ...(launch === undefined ? {} : { launch }) } : null;
 }
 
-export async function writeGwPid(paths: GwPaths): Promise<void> {
+/**
+ * Record this gw in the pid file. One that cannot be written (a full disk) is said and gw goes
+ * on: serving beats refusing, a second `gw up` here is still refused by the port it would take
+ * (guard.ts refuseBusyMainPort), and only a crash's leftovers would go unnoticed.
+ */
+export async function writeGwPid(paths: GwPaths, log: { warn(m: string): void }): Promise<void> {
   const rec = await recordOf("gw", process.pid);
-  await writePrivateFile(paths.pidFile, `${JSON.stringify(rec)}\n`);
+  await writePrivateFile(paths.pidFile, `${JSON.stringify(rec)}\n`).catch((e) => {
+    if (fsWhy(e) === undefined) throw e;
+    log.warn(`${writeProblem(paths.pidFile, e)}; gw serves without it`);
+  });
 }
 
 /** The gw recorded in the pid file, when it is still alive. */
@@ -85,7 +94,7 @@ export function childRegistry(paths: GwPaths, children: () => readonly { name: s
         })
         .catch((e: NodeJS.ErrnoException) => {
           const why = e.code ?? e.message;
-          if (why !== failing) log.warn(`cannot record the instances' pids in ${paths.childrenFile} (${e.message}); after a crash of gw they may be left running`);
+          if (why !== failing) log.warn(`${writeProblem(paths.childrenFile, e)}; the instances' pids are not recorded, and after a crash of gw they may be left running`);
           failing = why;
         });
     },

@@ -20,6 +20,7 @@ import { InstanceWork } from "./lanes.ts";
 import { connectLiveState } from "./live.ts";
 import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { createGwLogger } from "./logger.ts";
+import { instanceLogRoom } from "./log-room.ts";
 import { NOTIFY_ENV, sdNotify } from "./notify.ts";
 import { childRegistry, readChildren, recordOf, removeRunFiles, stopLeftovers, stopRecorded, writeGwPid } from "./orphans.ts";
 import { gwPaths, instanceLog } from "./paths.ts";
@@ -105,7 +106,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     for (const w of notes.warnings) log.warn(w);
     log.info(notes.info);
   }
-  await writeGwPid(paths);
+  await writeGwPid(paths, log);
   // A successor starts its watchdog once the hand-over is committed (until then the instances are not its own).
   let watchdog = predecessor ? null : startWatchdog(paths, config.file, env);
 
@@ -124,13 +125,18 @@ export async function serve(opts: ServeOptions): Promise<void> {
     childrenChanged: registry.update,
     availability: (name, a) => gateway?.availability(name, a),
   });
-  const sources = (): StatusSources => ({ config, set, gateway, phase, startedAt, demo: opts.demo });
+  const writes = () => [log.problem(), logRoom.problem()].filter((p) => p !== undefined);
+  const sources = (): StatusSources => ({ config, set, gateway, phase, startedAt, demo: opts.demo, writes });
   const views = (): InstanceView[] =>
     config.instances.map((i) => {
       const s = set.get(i.name);
       return { name: i.name, managed: i.managed, state: s?.state ?? "stopped", problem: s?.problem ?? "" };
     });
-  const stopRotation = startRotation(() => [paths.gwLog, ...set.list().map((s) => instanceLog(paths, s.name))], timing, log.warn);
+  const logRoom = instanceLogRoom(paths.logsDir, () => set.list().map((s) => s.name), log);
+  const stopRotation = startRotation(() => {
+    logRoom.check(); // on the rotation's clock: the instances' logs filling a disk are said within a check
+    return [paths.gwLog, ...set.list().map((s) => instanceLog(paths, s.name))];
+  }, timing, log.warn);
 
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -209,7 +215,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       const out = await runSuccessor(paths, argv, env, self, () => {});
       if (!out.ok) {
         // Take back what the successor may have taken: pid file, control socket, instances.json.
-        await writeGwPid(paths);
+        await writeGwPid(paths, log);
         // A new socket at the path; the old one still carries this very request (stopping it
         // would cut the answer and unlink the new path), so it is only let go.
         const old = control;

@@ -43,6 +43,8 @@ export interface StatusReport {
   readonly coolingKnown: boolean;
   /** Where cooldowns and sticky sessions live, and whether that place answers; null before the LB serves. */
   readonly state: StateHealth | null;
+  /** gw's files that cannot be written now (gw.log, the request log), one line each; absent from a gw before it. */
+  readonly writes?: readonly string[];
   readonly instances: readonly InstanceRow[];
 }
 
@@ -53,6 +55,8 @@ export interface StatusSources {
   readonly phase: Phase;
   /** gw's start on the monotonic clock (spawn.ts monoNow). */
   readonly startedAt: number;
+  /** The supervisor's own files that cannot be written now (gw.log), one line each. */
+  readonly writes?: () => readonly string[];
   readonly demo: boolean;
 }
 
@@ -63,6 +67,7 @@ export interface StatusSources {
 export type GatewayExtras = Gateway & {
   coolingList?: (now: number) => CoolingEntry[];
   stateHealth?: () => StateHealth;
+  writeProblems?: () => string[];
   instancesDown?: () => string[];
   observe?: Observability;
   explain?: RunningGateway["explain"];
@@ -125,6 +130,7 @@ export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow
     lb: src.gateway && stats ? { url: src.gateway.url, inFlight: stats.inFlight, openStreams: stats.openStreams, requests: stats.requests, errors: stats.errors } : null,
     coolingKnown: cooling !== null,
     state: (src.gateway as GatewayExtras | null)?.stateHealth?.() ?? null,
+    writes: [...(src.writes?.() ?? []), ...((src.gateway as GatewayExtras | null)?.writeProblems?.() ?? [])],
     instances,
   }, maskerOf(src.config).text);
 }

@@ -92,6 +92,7 @@ export function chunkingGateway(fallback: (a: Answer) => string): ChunkingGatewa
     sweep: async () => [],
     setRetentionDays: () => {},
     dropped: 0,
+    problem: undefined,
   };
   const gw = startTestGateway(
     configFrom(`

@@ -102,6 +102,13 @@ test(
     await page.waitForFunction(() => document.getElementById("state")?.textContent?.includes("down"), null, { timeout: 20_000 });
     expect(await page.textContent("#state")).toMatch(/^state: redis down 1m \d+s · serving from local state$/);
     expect(await page.getAttribute("#state", "title")).toBe("redis://10.0.0.5:6379 — Connection closed");
+    // So does a file gw cannot write (a full disk): what, where, why, in the header.
+    expect(await page.isHidden("#writes")).toBe(true);
+    gateway.observe.setWriteProblems(() => ["cannot write /srv/gw/logs/requests/2026-12-02.jsonl: no space left on the device"]);
+    await page.waitForFunction(() => !document.getElementById("writes")?.hidden, null, { timeout: 20_000 });
+    expect(await page.textContent("#writes")).toBe("cannot write /srv/gw/logs/requests/2026-12-02.jsonl: no space left on the device");
+    gateway.observe.setWriteProblems(() => []);
+    await page.waitForFunction(() => document.getElementById("writes")?.hidden, null, { timeout: 20_000 });
     const before = await counter(page);
 
     await traffic(9);

@@ -139,14 +139,18 @@ describe("request log", () => {
     await log.close();
   });
 
-  test("an unwritable directory reports errors and never throws into the request path", async () => {
+  test("an unwritable directory is said once, in one line naming the file, and never throws into the request path", async () => {
     const blocker = join(root, `blocker-${n++}`);
     writeFileSync(blocker, "a file, not a directory");
-    const errors: unknown[] = [];
-    const log = createRequestLog({ dir: join(blocker, "requests"), retentionDays: 90, onError: (e) => errors.push(e) });
+    const said: string[] = [];
+    const log = createRequestLog({ dir: join(blocker, "requests"), retentionDays: 90, flushMs: 1, say: { info: (m) => said.push(`info ${m}`), warn: (m) => said.push(`warn ${m}`) } });
     expect(() => log.write(record("lost"))).not.toThrow();
+    await log.flush();
+    log.write(record("lost too"));
     await log.close();
-    expect(errors.length).toBeGreaterThan(0);
+    const file = join(blocker, "requests", "2026-11-26.jsonl");
+    expect(said).toEqual([`warn request log: cannot write ${file}: a file is in the way where a directory belongs; requests are still served, their records are lost until it can be written`]);
+    expect(log.problem).toBe(`cannot write ${file}: a file is in the way where a directory belongs`);
   });
 
   test("a full queue drops new records and counts them", async () => {

@@ -202,7 +202,7 @@ test("another process holding the file's lock: requests go on from memory, one w
   expect(store.sticky("cc:s1::opus", Date.now())).toBe("b/claude"); // served from memory meanwhile
   await until(() => !store.health().up, 5000, () => "the lock to count as a problem");
   expect(log.lines).toHaveLength(1);
-  expect(log.lines[0]).toMatch(/^warn state file .* cannot be written \(database is locked\)/);
+  expect(log.lines[0]).toMatch(/^warn state file: cannot write .*: database is locked; state is kept in memory/);
   locker.stdin.write("go\n");
   await locker.stdin.flush();
   await locker.exited;

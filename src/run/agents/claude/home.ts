@@ -6,7 +6,9 @@
 // the key it passes, and touches nothing else. README "What cld writes" lists every key.
 
 import { dirname, join } from "node:path";
+import { say } from "../../../cld/say.ts";
 import { writeFileAtomic } from "../../../fs/atomic-write.ts";
+import { fsWhy, writeProblem } from "../../../fs/why.ts";
 import type { Env } from "../../../config/env.ts";
 import { isObject } from "../../../json/object.ts";
 import { readDocument } from "../../home.ts";
@@ -57,7 +59,8 @@ function readyConfig(current: Json, needs: HomeNeeds): Json | null {
  * Read `DIR/.claude.json`, merge, write it back atomically when something changed. A file that
  * does not parse is left alone (Claude Code keeps backups of its own and repairs it). The user's
  * own file can run to megabytes: it is read only when it can add something, on a first launch or
- * in a folder cld's config does not trust yet.
+ * in a folder cld's config does not trust yet. One that cannot be written (a full disk) is said in
+ * a line and left as it was: Claude Code starts all the same, as it would without cld.
  */
 export async function prepareHome(dir: string, env: Env, needs: Omit<HomeNeeds, "user">, cwd = process.cwd()): Promise<void> {
   const file = join(dir, ".claude.json");
@@ -65,7 +68,11 @@ export async function prepareHome(dir: string, env: Env, needs: Omit<HomeNeeds, 
   if (current === "unreadable") return;
   const settled = current.hasCompletedOnboarding === true && trusts(current, cwd);
   const next = readyConfig(current, { ...needs, user: settled ? undefined : userConfig(env) });
-  if (next) await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, 0o600);
+  if (!next) return;
+  await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, 0o600).catch((e) => {
+    if (fsWhy(e) === undefined) throw e;
+    say(`${writeProblem(file, e)} — Claude Code starts with it as it was`);
+  });
 }
 
 /** The user's own Claude Code state: `$CLAUDE_CONFIG_DIR/.claude.json` of their shell, else ~/.claude.json. */

@@ -1,0 +1,203 @@
+// gw on a really full disk (a small tmpfs in a user + mount namespace, test/helpers/full-disk.ts):
+// it keeps proxying, says once in one line what it cannot write and where, shows it in status,
+// the page and /metrics, writes nothing half, and writes again by itself once room is freed.
+import { afterAll, describe, expect, test } from "bun:test";
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type FullDisk, fullDisk } from "../helpers/full-disk.ts";
+import { freePort } from "../helpers/ports.ts";
+import { chatThrough, followStream, killAll, MAIN, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
+
+const boxes: Sandbox[] = [];
+const disks: FullDisk[] = [];
+afterAll(async () => {
+  for (const sb of boxes) await killAll(sb);
+  for (const d of disks) await d.close();
+});
+
+const NO_SPACE = "no space left on the device";
+
+/** A sandbox whose config dir (providers.toml, instances/, logs/, .gw/) is a 4 MB tmpfs; its wrapper and caches stay outside. */
+async function fullBox() {
+  const sb = await sandbox([{ name: "a" }]);
+  boxes.push(sb);
+  const dir = join(sb.dir, "cfg");
+  const disk = await fullDisk(dir, join(sb.dir, "ctl"), "4m", sb.env);
+  disks.push(disk);
+  const file = join(dir, "providers.toml");
+  // [instances.a] last: a line appended on the full disk (room is left in the file's last page) lands in it.
+  const toml = readFileSync(sb.file, "utf8");
+  const routing = toml.indexOf("\n[routing]");
+  writeFileSync(disk.view(file), toml.slice(0, toml.indexOf("\n[instances.a]")) + toml.slice(routing) + toml.slice(toml.indexOf("\n[instances.a]"), routing));
+  const gw = (...args: string[]) => disk.run([process.execPath, MAIN, ...args, "-c", file]);
+  const read = (p: string) => {
+    try {
+      return readFileSync(disk.view(join(dir, p)), "utf8");
+    } catch {
+      return ""; // not written yet
+    }
+  };
+  const gwLog = () => read("logs/gw.log");
+  const times = (text: string) => gwLog().split(text).length - 1;
+  return { sb, dir, file, disk, gw, read, gwLog, times };
+}
+
+/** Answered in full: a plain request and a streamed one. */
+async function bothAnswered(sb: Sandbox): Promise<void> {
+  const plain = await chatThrough(sb, "m", false);
+  expect(plain.status).toBe(200);
+  expect(((await plain.json()) as { object: string }).object).toBe("chat.completion");
+  const streamed = await chatThrough(sb, "m", true);
+  expect(streamed.status).toBe(200);
+  expect(await followStream(streamed).done).toContain("data: [DONE]");
+}
+
+describe("gw up while the disk fills", () => {
+  test("serves on; request log and state file said once with path and cause; status, page, /metrics show it; all written again once freed", async () => {
+    const { sb, dir, disk, gw, read, gwLog, times } = await fullBox();
+    expect((await gw("up", "-d")).code).toBe(0);
+    await bothAnswered(sb);
+    const day = join(dir, "logs", "requests", `${new Date().toISOString().slice(0, 10)}.jsonl`);
+    await until(() => read(`logs/requests/${day.split("/").pop()}`).split("\n").length > 2, 10_000, () => "the first records");
+
+    disk.fill();
+    for (let i = 0; i < 3; i++) await bothAnswered(sb);
+    const requestLogLine = `request log: cannot write ${day}: ${NO_SPACE}; requests are still served`;
+    await until(() => times(requestLogLine) === 1, 10_000, () => `gw.log to say ${requestLogLine}:\n${gwLog()}`);
+    // A cooldown is a state change: its write finds no room either.
+    expect((await chatThrough(sb, "m", false, "429=1")).status).toBe(429);
+    const stateLine = `state file: cannot write ${join(dir, ".gw", "state.db")}: ${NO_SPACE}; state is kept in memory`;
+    await until(() => times(stateLine) === 1, 10_000, () => `gw.log to say ${stateLine}:\n${gwLog()}`);
+    for (let i = 0; i < 3; i++) await bothAnswered(sb); // more failed writes: nothing more is said
+
+    const status = await gw("status");
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`files   cannot write ${day}: ${NO_SPACE} — serving on`);
+    expect(status.stdout).toContain(`files   cannot write ${join(dir, "logs", "a.log")}: ${NO_SPACE} — serving on`); // the instance writes it itself: gw looks at the room
+    expect(status.stdout).toMatch(new RegExp(`state   local .* DOWN \\d+s: cannot write .*state\\.db: ${NO_SPACE}`));
+    const page = (await (await fetch(`http://127.0.0.1:${sb.mainPort}/_gw/api/status`)).json()) as { writes: string[] };
+    expect(page.writes).toContain(`cannot write ${day}: ${NO_SPACE}`);
+    expect(page.writes).toContain(`cannot write ${join(dir, "logs", "a.log")}: ${NO_SPACE}`);
+    const metrics = await (await fetch(`http://127.0.0.1:${sb.mainPort}/metrics`)).text();
+    expect(metrics).toMatch(/\ngw_unwritable_files [23]\n/); // and gw.log, when its last page had no room left for a line
+    expect(metrics).toContain('gw_state_backend_up{backend="local"} 0');
+    expect(times(requestLogLine)).toBe(1);
+    expect(times(stateLine)).toBe(1);
+
+    disk.free();
+    await bothAnswered(sb);
+    await until(() => gwLog().includes(`request log ${day} is written again`), 10_000, () => `the request log to be written again:\n${gwLog()}`);
+    await until(() => gwLog().includes("state.db is written again"), 15_000, () => `the state file to be written again:\n${gwLog()}`);
+    const after = await gw("status");
+    expect(after.stdout).not.toContain("files   ");
+    expect(after.stdout).not.toContain("DOWN");
+    expect(await (await fetch(`http://127.0.0.1:${sb.mainPort}/metrics`)).text()).toContain("\ngw_unwritable_files 0\n");
+    expect(times(requestLogLine)).toBe(1);
+    expect((await gw("down")).code).toBe(0);
+  }, 90_000);
+});
+
+describe("gw.log itself on a full disk", () => {
+  test("status says it cannot be written; the first line it takes again says how many were lost and why", async () => {
+    const { sb, dir, disk, gw, gwLog } = await fullBox();
+    expect((await gw("up", "-d")).code).toBe(0);
+    const log = join(dir, "logs", "gw.log");
+    // Its last page full to the byte: the next line needs a page the full disk does not have.
+    const size = Buffer.byteLength(gwLog());
+    appendFileSync(disk.view(log), `${"-".repeat(4096 - (size % 4096) - 1)}\n`);
+    disk.fill();
+    await bothAnswered(sb); // the request log's warning is a line gw.log cannot take
+    await until(async () => (await gw("status")).stdout.includes(`files   cannot write ${log}: ${NO_SPACE}`), 10_000, () => "gw status to list gw.log");
+    disk.free();
+    expect((await gw("reload")).code).toBe(0);
+    expect(gwLog()).toMatch(new RegExp(`WARN +\\d+ line\\(s\\) could not be written to this log \\(${NO_SPACE}\\)\n.*config reloaded`));
+    await bothAnswered(sb); // and the request log's next batch lands
+    await until(() => gwLog().includes("is written again"), 10_000, () => `the request log to be written again:\n${gwLog()}`);
+    expect((await gw("status")).stdout).not.toContain("files   ");
+    expect((await gw("down")).code).toBe(0);
+  }, 90_000);
+});
+
+/** Files a writer left behind under `dir` (as the test sees it): temp files of the atomic writer. */
+const temps = (disk: FullDisk, dir: string) => readdirSync(disk.view(dir), { recursive: true }).map(String).filter((n) => n.includes(".tmp-"));
+
+describe("config writes on a full disk", () => {
+  test("gw reload, gw gen and gw login: one line naming the file and the cause, exit 1, old files intact, no temp file, running config kept", async () => {
+    const { sb, dir, file, disk, gw, read, gwLog } = await fullBox();
+    expect((await gw("up", "-d")).code).toBe(0);
+    const yaml = read("instances/a.yaml");
+    const keys = read(".gw/keys.json");
+    disk.fill();
+    appendFileSync(disk.view(file), "request_log = true\n"); // a's YAML changes (the line fits the page the file has)
+    const reload = await gw("reload");
+    expect(reload.code).toBe(1);
+    expect(reload.stderr).toMatch(new RegExp(`cannot write \\S*instances/a\\.yaml: ${NO_SPACE}`));
+    expect(reload.stderr).toContain("free some space on that disk");
+    const gen = await gw("gen");
+    expect(gen.code).toBe(1);
+    // gen hands the config to the running gw, which says why it did not take it.
+    expect(gen.stderr).toMatch(new RegExp(`^gw: .*cannot write \\S*instances/a\\.yaml: ${NO_SPACE}  \\(free some space on that disk, then run it again\\)\n$`));
+    // gw login runs CLIProxyAPI on the instance's file: it must be the config's, which cannot be written.
+    const login = await disk.run([process.execPath, MAIN, "login", "a", "antigravity", "--no-browser", "-c", file]);
+    expect(login.code).toBe(1);
+    expect(login.stderr).toMatch(new RegExp(`^gw: .*cannot write \\S*instances/a\\.yaml: ${NO_SPACE}  \\(free some space on that disk, then run it again\\)\n$`));
+    // A new instance needs a key first: keys.json is the file that cannot be written.
+    appendFileSync(disk.view(file), `\n[instances.b]\nport = ${await freePort()}\nproviders = [{ type = "antigravity" }]\n`);
+    const reloadB = await gw("reload");
+    expect(reloadB.code).toBe(1);
+    expect(reloadB.stderr).toMatch(new RegExp(`cannot write \\S*\\.gw/keys\\.json: ${NO_SPACE}`));
+    const genB = await gw("gen");
+    expect(genB.code).toBe(1);
+    expect(genB.stderr).toBe(`gw: cannot write .gw/keys.json: ${NO_SPACE}\n  free some space on that disk, then run it again\n`); // gen's own write, before any handing over
+
+    expect(read("instances/a.yaml")).toBe(yaml);
+    expect(read(".gw/keys.json")).toBe(keys);
+    expect(temps(disk, dir)).toEqual([]);
+    const status = await gw("status");
+    expect(status.stdout).toMatch(/\na +\d+ +\d+ +ready/);
+    expect(status.stdout).not.toMatch(/\nb /);
+    await bothAnswered(sb);
+
+    disk.free();
+    const reloaded = await gw("reload");
+    expect(reloaded.code).toBe(0);
+    expect(read("instances/a.yaml")).toContain("request-log: true");
+    expect(gwLog()).not.toContain("    at ");
+    expect((await gw("down")).code).toBe(0);
+  }, 90_000);
+});
+
+describe("gw up started on a full disk", () => {
+  test("with nothing written yet: one line on what cannot be written, exit 1, nothing half", async () => {
+    const { dir, disk, gw } = await fullBox();
+    disk.fill();
+    const detached = await gw("up", "-d");
+    expect(detached.code).toBe(1);
+    expect(detached.stderr).toBe(`gw: gw up -d failed (exit code 1), and could not say why: cannot write logs/gw.log: ${NO_SPACE}\n  free some space on that disk, then run it again\n`);
+    const foreground = await gw("up");
+    expect(foreground.code).toBe(1);
+    expect(foreground.stderr).toBe(`gw: cannot write .gw/keys.json: ${NO_SPACE}\n  free some space on that disk, then run it again\n`);
+    expect(temps(disk, dir)).toEqual([]);
+  }, 60_000);
+
+  test("with its files from an earlier run: it serves, keeps the state file, and takes it up once there is room", async () => {
+    const { sb, dir, disk, gw, gwLog } = await fullBox();
+    expect((await gw("up", "-d")).code).toBe(0);
+    expect((await chatThrough(sb, "m", false, "429=600")).status).toBe(429); // a cooldown the state file keeps
+    expect((await gw("down")).code).toBe(0);
+    disk.fill();
+    const up = await gw("up", "-d");
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(new RegExp(`cannot write \\S*\\.gw/gw\\.pid: ${NO_SPACE}; gw serves without it`));
+    expect(up.stdout).toContain(`state file: cannot write ${join(dir, ".gw", "state.db")}: ${NO_SPACE}; state is kept in memory`);
+    await bothAnswered(sb); // SQLite cannot even open the file: serving goes on from memory
+    expect((await gw("status")).stdout).toMatch(new RegExp(`state .* DOWN \\d+s: cannot write \\S*state\\.db: ${NO_SPACE}`));
+    disk.free();
+    await until(() => gwLog().includes("state.db is written again"), 15_000, () => `the state file to be taken up again:\n${gwLog()}`);
+    expect(readdirSync(disk.view(join(dir, ".gw"))).filter((n) => n.includes(".broken-"))).toEqual([]); // not moved aside as if broken
+    const status = await gw("status");
+    expect(status.stdout).not.toContain("DOWN");
+    expect(status.stdout).toMatch(/a: cooling m → gemini-3-flash \(\w+, \d+ s left\)/); // the earlier run's cooldown, read once there was room
+    expect((await gw("down")).code).toBe(0);
+  }, 90_000);
+});
