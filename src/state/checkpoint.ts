@@ -8,11 +8,11 @@
 //
 // A worker that cannot start, cannot open the file or fails a checkpoint must not cost more than
 // the stall it saves: `onFail` is called once (local.ts turns inline checkpoints back on and
-// warns) and this asks for nothing more. Except where the disk refused (full, failing): gw's own
-// writes meet that too, and say so; the worker is fine and checkpoints again at the next write —
-// unless the disk keeps refusing it, MISSES_MAX times in a row, while gw's commits get through.
+// warns) and this asks for nothing more. Except where the disk is full: gw's own writes meet that
+// too, and say so; the worker is fine and checkpoints again at the next write — unless the disk
+// keeps refusing it, MISSES_MAX times in a row, while gw's commits get through.
 
-import { diskRefused } from "./sqlite.ts";
+import { isOutOfRoom } from "../fs/why.ts";
 
 /** What gw's thread tells the worker. */
 export type ToCheckpointer = { op: "open"; file: string } | { op: "checkpoint" } | { op: "stop" };
@@ -37,7 +37,7 @@ interface CheckpointerOptions {
   /** Called once when checkpoints cannot be had off the event loop, with why. */
   readonly onFail: (why: string) => void;
   readonly onCheckpoint?: (r: CheckpointResult) => void;
-  /** A checkpoint the disk refused, with why (the next write asks again). */
+  /** A checkpoint a full disk refused, with why (the next write asks again). */
   readonly onMissed?: (why: string) => void;
   /** The worker's script (tests give one that fails). */
   readonly worker?: string | URL;
@@ -118,7 +118,7 @@ export class Checkpointer {
     if (m.op === "checkpointed") {
       [this.#busy, this.#misses] = [false, 0];
       this.o.onCheckpoint?.(m);
-    } else if (m.op === "failed" && diskRefused(m.code) && ++this.#misses < MISSES_MAX) {
+    } else if (m.op === "failed" && isOutOfRoom(m) && ++this.#misses < MISSES_MAX) {
       this.#busy = false;
       this.o.onMissed?.(m.message);
     } else if (m.op === "failed") this.#fail(`the checkpoint worker failed (${m.message})`);

@@ -203,11 +203,6 @@ export function isBusy(err: unknown): boolean {
   return code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED");
 }
 
-/** SQLite's "the disk refused": full or failing (an I/O error) — the file is fine, the disk is not. */
-export function diskRefused(code: string | undefined): boolean {
-  return code !== undefined && (code.startsWith("SQLITE_FULL") || code.startsWith("SQLITE_IOERR"));
-}
-
 /** Move a state file (and its -wal/-shm) aside as `NAME.broken-STAMP`; returns the new name. */
 export function moveAside(file: string, now: number): string {
   const stamp = new Date(now).toISOString().replace(/[:.]/g, "-");

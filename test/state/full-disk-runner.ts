@@ -1,7 +1,7 @@
-// Child used by checkpoint-full.test.ts, run with its argument a small tmpfs of its own (a mount
-// namespace): the state file there, its checkpoints on the worker; the disk filled and freed
-// again. Prints one JSON line: the log lines, the checkpoints the disk refused and whether the
-// worker checkpointed again after the disk had room.
+// Child used by checkpoint-full.test.ts, run inside its full-disk namespace with its argument the
+// small tmpfs: the state file there, its checkpoints on the worker; the disk filled and freed again
+// here, between the writes. Prints one JSON line: the log lines, the checkpoints the disk refused
+// and whether the worker checkpointed again after the disk had room.
 import { closeSync, openSync, rmSync, statfsSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { CheckpointResult } from "../../src/state/checkpoint.ts";
