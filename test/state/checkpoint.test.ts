@@ -130,7 +130,7 @@ describe("checkpoints of the state file", () => {
     s.sessions(10); // the last batch: written by close, after the worker stopped
     await s.store.close();
     // The last connection's close checkpoints (the database synced) and removes the WAL: nothing
-    // of the last batch is left only in an unsynced WAL, and no WAL of 20 MiB stays on disk.
+    // of the last batch is left only in an unsynced WAL, and no WAL past 4 MiB stays on disk.
     expect(existsSync(s.wal)).toBe(false);
     expect(stickyRows(s.file)).toBe(s.written());
     expect(s.log.lines).toEqual([]);
