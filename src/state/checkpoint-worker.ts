@@ -11,23 +11,32 @@ import type { FromCheckpointer, ToCheckpointer } from "./checkpoint.ts";
 
 declare const self: Worker;
 
+let file = "";
 let db: Database | undefined;
 const tell = (m: FromCheckpointer) => self.postMessage(m);
+
+/** The connection, made again after a failure (a full disk refused a checkpoint: checkpoint.ts asks again later). */
+function connection(): Database {
+  if (db) return db;
+  db = new Database(file, { readwrite: true, create: false, strict: true });
+  // A checkpoint syncs the WAL before copying and the database after: what gw committed
+  // is on disk at least as soon as without this thread (local.ts's header).
+  db.run("PRAGMA synchronous = NORMAL");
+  // Nobody waits on this thread: wait as long as it takes for the locks it needs.
+  db.run("PRAGMA busy_timeout = 10000");
+  return db;
+}
 
 self.onmessage = (e: MessageEvent<ToCheckpointer>) => {
   const m = e.data;
   try {
     if (m.op === "open") {
-      db = new Database(m.file, { readwrite: true, create: false, strict: true });
-      // A checkpoint syncs the WAL before copying and the database after: what gw committed
-      // is on disk at least as soon as without this thread (local.ts's header).
-      db.run("PRAGMA synchronous = NORMAL");
-      // Nobody waits on this thread: wait as long as it takes for the locks it needs.
-      db.run("PRAGMA busy_timeout = 10000");
+      file = m.file;
+      connection();
       tell({ op: "opened" });
     } else if (m.op === "checkpoint") {
       const t0 = Bun.nanoseconds();
-      const r = db!.query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(PASSIVE)").get()!;
+      const r = connection().query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(PASSIVE)").get()!;
       tell({ op: "checkpointed", busy: r.busy, log: r.log, checkpointed: r.checkpointed, ms: (Bun.nanoseconds() - t0) / 1e6 });
     } else {
       db?.close();
@@ -37,6 +46,6 @@ self.onmessage = (e: MessageEvent<ToCheckpointer>) => {
   } catch (err) {
     db?.close(); // closed here, so gw may end this thread at once
     db = undefined;
-    tell({ op: "failed", message: (err as Error).message });
+    tell({ op: "failed", message: (err as Error).message, code: (err as { code?: string }).code });
   }
 };

@@ -8,7 +8,11 @@
 //
 // A worker that cannot start, cannot open the file or fails a checkpoint must not cost more than
 // the stall it saves: `onFail` is called once (local.ts turns inline checkpoints back on and
-// warns) and this asks for nothing more.
+// warns) and this asks for nothing more. Except where the disk is full: gw's own writes meet that
+// too, and say so; the worker is fine and checkpoints again at the next write — unless the disk
+// keeps refusing it, MISSES_MAX times in a row, while gw's commits get through.
+
+import { isOutOfRoom } from "../fs/why.ts";
 
 /** What gw's thread tells the worker. */
 export type ToCheckpointer = { op: "open"; file: string } | { op: "checkpoint" } | { op: "stop" };
@@ -16,7 +20,7 @@ export type ToCheckpointer = { op: "open"; file: string } | { op: "checkpoint" }
 export type FromCheckpointer =
   | { op: "opened" }
   | ({ op: "checkpointed" } & CheckpointResult)
-  | { op: "failed"; message: string }
+  | { op: "failed"; message: string; code?: string }
   | { op: "stopped" };
 
 export interface CheckpointResult {
@@ -33,6 +37,8 @@ interface CheckpointerOptions {
   /** Called once when checkpoints cannot be had off the event loop, with why. */
   readonly onFail: (why: string) => void;
   readonly onCheckpoint?: (r: CheckpointResult) => void;
+  /** A checkpoint a full disk refused, with why (the next write asks again). */
+  readonly onMissed?: (why: string) => void;
   /** The worker's script (tests give one that fails). */
   readonly worker?: string | URL;
 }
@@ -44,6 +50,9 @@ interface CheckpointerOptions {
  */
 const WORKER = Bun.isStandaloneExecutable ? "./state/checkpoint-worker.ts" : new URL("./checkpoint-worker.ts", import.meta.url);
 
+/** Checkpoints in a row the disk may refuse before the worker counts as failed after all. */
+const MISSES_MAX = 5;
+
 /** How long a stop waits for a checkpoint under way to finish before the worker is ended anyway. */
 const STOP_WAIT_MS = 2000;
 
@@ -53,6 +62,7 @@ export class Checkpointer {
   /** Failed or stopped: nothing more is asked. */
   #done = false;
   #busy = false;
+  #misses = 0;
   #stopped: (() => void) | undefined;
 
   constructor(private readonly o: CheckpointerOptions) {}
@@ -106,8 +116,11 @@ export class Checkpointer {
 
   #heard(m: FromCheckpointer): void {
     if (m.op === "checkpointed") {
-      this.#busy = false;
+      [this.#busy, this.#misses] = [false, 0];
       this.o.onCheckpoint?.(m);
+    } else if (m.op === "failed" && isOutOfRoom(m) && ++this.#misses < MISSES_MAX) {
+      this.#busy = false;
+      this.o.onMissed?.(m.message);
     } else if (m.op === "failed") this.#fail(`the checkpoint worker failed (${m.message})`);
     else if (m.op === "stopped") this.#stopped?.();
   }

@@ -29,6 +29,8 @@ interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly checkpointEveryMs?: number;
   /** Each checkpoint the worker made (bench/state-wal.ts, tests). */
   readonly onCheckpoint?: (r: CheckpointResult) => void;
+  /** Each checkpoint the disk refused (tests). */
+  readonly onCheckpointMissed?: (why: string) => void;
   /** The checkpoint worker's script, for tests. */
   readonly checkpointWorker?: string | URL;
   /** SQLite's own checkpoints, inside the commits, as before the worker (bench/state-wal.ts compares). */
@@ -132,6 +134,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
     flushTimer = undefined;
     if (!file || (pending.size === 0 && !pruneDue())) return;
     const batch = pending.take();
+    const before = file.changes;
     try {
       file.write(batch);
       if (pruneDue()) {
@@ -141,7 +144,9 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       if (problem) o.log.info(`state file ${o.file} is written again`);
       [problem, down] = [undefined, undefined];
       syncTimer ??= setTimeout(sync, syncEveryMs);
-      checkpoints?.wrote();
+      // Only for rows written: the start's and the hourly prune run in an idle gw too, and the
+      // worker (a thread, ~1-2 MB) would start for a WAL they left as it was.
+      if (file.changes !== before) checkpoints?.wrote();
       busy = 0;
     } catch (err) {
       pending.restore(batch);
@@ -217,6 +222,7 @@ function offThreadCheckpoints(file: StateFile, o: LocalStateOptions): Checkpoint
     file: file.file,
     everyMs: o.checkpointEveryMs ?? CHECKPOINT_EVERY_MS,
     onCheckpoint: o.onCheckpoint,
+    onMissed: o.onCheckpointMissed,
     worker: o.checkpointWorker,
     onFail(why) {
       file.checkpointsInline();

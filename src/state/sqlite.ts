@@ -122,6 +122,11 @@ export class StateFile {
     return out;
   }
 
+  /** Rows this connection has inserted, updated or deleted since it opened (a flush that left it alone added nothing to the WAL). */
+  get changes(): number {
+    return this.#db.query<{ n: number }, []>("SELECT total_changes() AS n").get()!.n;
+  }
+
   /** One transaction: all of the batch or none of it. */
   write(changes: readonly StateChange[]): void {
     if (changes.length) this.#batch(changes);
@@ -167,6 +172,10 @@ export class StateFile {
   }
 
   close(): void {
+    // Statements from prepare() left unfinalized keep the connection open past close() (Bun
+    // closes with sqlite3_close_v2): then SQLite's close-time checkpoint never runs, and the WAL
+    // stays behind, as large as it grew, with the last batch in it not yet synced to disk.
+    for (const s of Object.values(this.#write)) s.finalize();
     this.#db.close();
   }
 

@@ -4,7 +4,7 @@
 // copied back into the database.
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { statSync, writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CheckpointResult } from "../../src/state/checkpoint.ts";
 import { openLocalState } from "../../src/state/local.ts";
@@ -50,6 +50,23 @@ function stickyRows(file: string): number {
   }
 }
 
+/**
+ * Another connection (another gw loading the file) holds a snapshot while `s` writes: checkpoints
+ * cannot copy past it, and the WAL grows with every commit until it is past `bytes`; then the
+ * reader lets go.
+ */
+async function growWalPast(s: ReturnType<typeof setup>, bytes: number): Promise<void> {
+  s.sessions(10);
+  await until(() => walIndex(s.shm).mxFrame > 0, 20_000, () => "the first commit");
+  const reader = new Database(s.file);
+  reader.run("BEGIN");
+  reader.query("SELECT count(*) FROM sticky").get();
+  s.sessions(MANY);
+  await until(() => statSync(s.wal).size > bytes, 20_000, () => `WAL of ${statSync(s.wal).size} bytes`);
+  reader.run("COMMIT");
+  reader.close();
+}
+
 describe("checkpoints of the state file", () => {
   test("gw's own commits do not checkpoint, however far the WAL grows", async () => {
     // A worker that opens nothing and never answers: only gw's commits could checkpoint.
@@ -92,17 +109,7 @@ describe("checkpoints of the state file", () => {
 
   test("a WAL that grew while a reader held checkpoints back is cut back to 4 MiB once it starts over", async () => {
     const s = setup();
-    s.sessions(10);
-    await until(() => walIndex(s.shm).mxFrame > 0, 20_000, () => "the first commit");
-    // Another connection (another gw loading the file) holds a snapshot: checkpoints cannot copy
-    // past it, and the WAL grows with every commit meanwhile.
-    const reader = new Database(s.file);
-    reader.run("BEGIN");
-    reader.query("SELECT count(*) FROM sticky").get();
-    s.sessions(MANY);
-    await until(() => statSync(s.wal).size > 2 * WAL_KEEP_BYTES, 20_000, () => `WAL of ${statSync(s.wal).size} bytes`);
-    reader.run("COMMIT");
-    reader.close();
+    await growWalPast(s, 2 * WAL_KEEP_BYTES);
     // Each poll writes a session: a checkpoint follows, copies everything, and a commit after it
     // starts the WAL over.
     await until(
@@ -115,6 +122,44 @@ describe("checkpoints of the state file", () => {
     );
     expect(s.log.lines).toEqual([]);
     await s.store.close();
+  }, 30_000);
+
+  test("a graceful close copies the WAL into the database and removes it, however far it had grown", async () => {
+    const s = setup();
+    await growWalPast(s, WAL_KEEP_BYTES);
+    s.sessions(10); // the last batch: written by close, after the worker stopped
+    await s.store.close();
+    // The last connection's close checkpoints (the database synced) and removes the WAL: nothing
+    // of the last batch is left only in an unsynced WAL, and no WAL past 4 MiB stays on disk.
+    expect(existsSync(s.wal)).toBe(false);
+    expect(stickyRows(s.file)).toBe(s.written());
+    expect(s.log.lines).toEqual([]);
+  }, 30_000);
+
+  test("a gw that changes nothing starts no checkpoint worker (the start's prune finds nothing); its first change starts one", async () => {
+    // A worker that notes its start in a file and answers as the real one does.
+    const dir = tempDir("gw-ckpt-spy-");
+    const started = join(dir, "started");
+    const spy = join(dir, "spy-worker.js");
+    writeFileSync(
+      spy,
+      `require("node:fs").writeFileSync(${JSON.stringify(started)}, "");
+self.onmessage = (e) => self.postMessage(e.data.op === "checkpoint" ? { op: "checkpointed", busy: 0, log: 0, checkpointed: 0, ms: 0 } : { op: e.data.op === "open" ? "opened" : "stopped" });\n`,
+    );
+    const file = join(dir, ".gw", "state.db");
+    const open = () => openLocalState({ file, log: logger(), now: () => NOW, flushEveryMs: 1, checkpointEveryMs: 1, checkpointWorker: spy });
+    const idle = open();
+    // Timers fire in the order of their deadlines: the first wait outlasts the start's prune
+    // (flushEveryMs), the second the checkpoint that prune would ask for (checkpointEveryMs).
+    for (let i = 0; i < 2; i++) await new Promise((r) => setTimeout(r, 1));
+    // A worker started by then is told to stop, after it wrote `started`, before close returns.
+    await idle.close();
+    expect(existsSync(started)).toBe(false);
+
+    const busy = open();
+    busy.setSticky("cc:one::opus", "a/claude", NOW);
+    await until(() => existsSync(started), 20_000, () => "the worker's start");
+    await busy.close();
   }, 30_000);
 
   const broken: Record<string, () => string> = {
