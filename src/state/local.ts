@@ -91,7 +91,9 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   else if (file) flushTimer = setTimeout(flush, flushEveryMs); // the start's prune
 
   /**
-   * Open the file and take in what it holds that memory lacks (all of it, at the start). A file
+   * Open the file and take in what it holds that memory lacks (all of it, at the start) — but not
+   * an entry memory changed while the file could not be opened: that change waits to be written
+   * and is newer (a cooldown cleared meanwhile must not come back from the file). A file
    * that cannot be opened or read is judged the same at the start and at each retry for room: the
    * disk's fault while it is full (kept), else the file's (moved aside).
    */
@@ -99,13 +101,18 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
     const f = openFile(o.file, o.log, now());
     if (!(f instanceof StateFile)) return f;
     try {
-      const t = now();
-      for (const c of f.load(t, validity)) if (missingIn(store, c, t)) store.apply(c);
+      takeIn(f);
       return f;
     } catch (err) {
       f.close();
       return reopenClean(o.file, o.log, `could not be read (${(err as Error).message})`, now());
     }
+  }
+
+  /** What `f` holds that memory neither has nor changed since (a change still waiting is newer). */
+  function takeIn(f: StateFile): void {
+    const t = now();
+    for (const c of f.load(t, validity)) if (!pending.has(c) && missingIn(store, c, t)) store.apply(c);
   }
 
   /** The StateFile, or undefined; a full disk's refusal is said once and remembered as a problem that a retry ends. */
@@ -182,9 +189,8 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
     refresh() {
       if (!file || closed) return;
       flush(); // ours first: what this gw changed is newer than anything the other left
-      const t = now();
       try {
-        for (const c of file.load(t, validity)) if (missingIn(store, c, t)) store.apply(c);
+        takeIn(file);
       } catch (err) {
         o.log.warn(`state file ${o.file} could not be read again (${(err as Error).message}); going on with what this gw has`);
       }
