@@ -1,8 +1,9 @@
 // gw's own log: consola with a plain reporter — timestamped lines appended to logs/gw.log, and
 // the bare message on the terminal when there is one (a detached gw has only the file).
-import { closeSync, fstatSync, writeSync } from "node:fs";
+import { closeSync, fstatSync } from "node:fs";
 import { createConsola, type ConsolaInstance, type LogObject } from "consola";
 import { formatWithOptions } from "node:util";
+import { appendWholeSync } from "../fs/append-whole.ts";
 import { openPrivateAppend } from "../fs/private.ts";
 import { fsWhy, writeProblem } from "../fs/why.ts";
 
@@ -75,10 +76,10 @@ function fileLines(file: string) {
           closeSync(old);
         }
         if (lost) {
-          writeSync(fd, line(at, "WARN", `${lost} line(s) could not be written to this log (${fsWhy(why) ?? (why as NodeJS.ErrnoException).code ?? String(why)})`));
+          appendWholeSync(fd, line(at, "WARN", `${lost} line(s) could not be written to this log (${fsWhy(why) ?? (why as NodeJS.ErrnoException).code ?? String(why)})`));
           lost = 0;
         }
-        writeSync(fd, line(at, level, msg));
+        appendWholeSync(fd, line(at, level, msg)); // all or nothing: a full disk takes part of a line
       } catch (e) {
         lost++;
         why = e;
