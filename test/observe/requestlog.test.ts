@@ -158,7 +158,7 @@ describe("request log", () => {
     expect(log.problem).toBe(`cannot write ${file}: a file is in the way where a directory belongs`);
   });
 
-  test("a batch a full disk takes only in part leaves no half line: the lines after the room is back all parse", async () => {
+  test("a batch a full disk takes only in part leaves no half line: the lines after the room is back all parse; said once each way", async () => {
     const disk = await fullDisk(join(root, `full${n++}`), join(root, `ctl${n++}`), "1m");
     disks.push(disk);
     const dir = disk.view(join(disk.mount, "requests"));
@@ -170,12 +170,21 @@ describe("request log", () => {
     for (let i = 0; i < 40; i++) log.write(record(`lost${i}`));
     await log.flush();
     expect(log.problem).toContain("no space left on the device");
+    // One record fits in the room the cut-back left on the page: it lands, but the disk is still
+    // full — no "written again" for it, and no second "cannot write" for the batch after it.
+    log.write(record("fits"));
+    await log.flush();
+    for (let i = 0; i < 40; i++) log.write(record(`lost${i}`));
+    await log.flush();
+    expect(log.problem).toContain("no space left on the device");
+    expect(said).toHaveLength(1);
     disk.free();
     log.write(record("after"));
     await log.flush();
     expect(log.problem).toBeUndefined();
-    expect(lines(join(dir, "2026-11-26.jsonl")).map((r) => r.id)).toEqual(["before", "after"]);
-    expect(said[1]).toContain("(40 record(s) lost meanwhile)");
+    expect(lines(join(dir, "2026-11-26.jsonl")).map((r) => r.id)).toEqual(["before", "fits", "after"]);
+    expect(said).toHaveLength(2);
+    expect(said[1]).toContain("(80 record(s) lost meanwhile)");
     await log.close();
   });
 
