@@ -2,7 +2,7 @@
 // it keeps proxying, says once in one line what it cannot write and where, shows it in status,
 // the page and /metrics, writes nothing half, and writes again by itself once room is freed.
 import { afterAll, describe, expect, test } from "bun:test";
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type FullDisk, fullDisk } from "../helpers/full-disk.ts";
 import { freePort } from "../helpers/ports.ts";
@@ -180,7 +180,7 @@ describe("gw up started on a full disk", () => {
     expect(temps(disk, dir)).toEqual([]);
   }, 60_000);
 
-  test("with its files from an earlier run: it serves, keeps the state file, and takes it up once there is room", async () => {
+  test("with its files from an earlier run: it serves, keeps the state file, and takes it up once there is room, and the pid file", async () => {
     const { sb, dir, disk, gw, gwLog } = await fullBox();
     expect((await gw("up", "-d")).code).toBe(0);
     expect((await chatThrough(sb, "m", false, "429=600")).status).toBe(429); // a cooldown the state file keeps
@@ -198,6 +198,12 @@ describe("gw up started on a full disk", () => {
     const status = await gw("status");
     expect(status.stdout).not.toContain("DOWN");
     expect(status.stdout).toMatch(/a: cooling m → gemini-3-flash \(\w+, \d+ s left\)/); // the earlier run's cooldown, read once there was room
+    // The pid file too: it is what refuses a second gw up before that one writes anything here
+    // (instance files the running instances would reload); the port check comes after.
+    await until(() => existsSync(disk.view(join(dir, ".gw", "gw.pid"))), 15_000, () => `the pid file to be written once there is room:\n${gwLog()}`);
+    const second = await gw("up", "-d");
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toContain("gw is already running");
     expect((await gw("down")).code).toBe(0);
   }, 90_000);
 
