@@ -46,7 +46,7 @@ test("a full file system mounted read-only is no want of room: its writes fail f
   disks.push(disk);
   const logs = disk.view(join(root, "logs"));
   disk.fill();
-  expect((await disk.run(["mount", "-o", "remount,ro", disk.mount])).code).toBe(0);
+  expect((await disk.run(["mount", "-t", "tmpfs", "-o", "remount,ro", "tmpfs", disk.mount])).code).toBe(0);
   const room = instanceLogRoom(logs, () => ["a"], { info() {}, warn() {} });
   expect(room.problem()).toBeUndefined();
 });
