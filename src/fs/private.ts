@@ -7,6 +7,7 @@ import { chmodSync, closeSync, constants as C, fchmodSync, fstatSync, lstatSync,
 import { type FileHandle, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
+import { appendWhole } from "./append-whole.ts";
 
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
@@ -68,8 +69,9 @@ export async function appendPrivate(file: string, data: string | Uint8Array): Pr
   ensurePrivateDir(dirname(file)); // O_NOFOLLOW guards the last component only
   const fh = await openNoFollow(file, APPEND);
   try {
-    makePrivate(fh.fd, file, await fh.stat());
-    await fh.appendFile(data);
+    const st = await fh.stat();
+    makePrivate(fh.fd, file, st);
+    await appendWhole(fh, data, st.size); // a full disk's half line is cut back off
   } finally {
     await fh.close();
   }

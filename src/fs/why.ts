@@ -2,7 +2,7 @@
 // way gw describes a write that failed: `cannot write PATH: no space left on the device`, the same
 // line from a command (a CliError, with what to do) and from a running gw (said once in gw.log,
 // shown by status).
-import { statfsSync } from "node:fs";
+import { accessSync, constants, statfsSync } from "node:fs";
 import { CliError } from "../cli/errors.ts";
 import { displayPath } from "../cli/display-path.ts";
 
@@ -28,13 +28,28 @@ export function fsWhy(err: unknown): string | undefined {
   return typeof code === "string" ? WHY[code] : undefined;
 }
 
-/** Whether the file system holding `dir` has no block left for this user (statfs); false when it cannot tell. */
+/**
+ * Whether the file system holding `dir` has no block left for this user; false when it cannot
+ * tell — `dir` missing, or not writable anyway (a read-only mount, another's directory: a write
+ * fails for that, which "no space" would misname). Quotas are not seen here (EDQUOT is).
+ */
 export function noRoomIn(dir: string): boolean {
   try {
-    return statfsSync(dir).bavail === 0;
+    accessSync(dir, constants.W_OK);
+    return noRoomBy(statfsSync(dir), process.geteuid?.() === 0);
   } catch {
     return false;
   }
+}
+
+/**
+ * statfs's numbers, as a writer who is root or not sees them: root may also use the blocks kept
+ * for it (ext4 keeps 5 %, bfree), others only bavail — a disk full for users is not for a gw run
+ * as root, whose writes go on. A file system that reports no blocks at all (some FUSE and network
+ * ones) cannot tell.
+ */
+export function noRoomBy(s: { readonly blocks: number; readonly bfree: number; readonly bavail: number }, root: boolean): boolean {
+  return s.blocks > 0 && (root ? s.bfree : s.bavail) === 0;
 }
 
 /** Whether `err` says the disk is out of room (space or quota): waiting for room is the fix. */

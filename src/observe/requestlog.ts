@@ -6,7 +6,7 @@ import { readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
 import { appendPrivate } from "../fs/private.ts";
-import { writeProblem } from "../fs/why.ts";
+import { noRoomIn, writeProblem } from "../fs/why.ts";
 import type { RequestRecord } from "./record.ts";
 
 export type { RequestRecord } from "./record.ts";
@@ -87,8 +87,12 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
     const file = join(dir, `${slab.day}.jsonl`);
     try {
       await appendPrivate(file, slab.bytes.subarray(0, slab.used)); // 0600, never through a planted link; makes the directory
-      if (problem) say.info(`request log ${file} is written again (${lost} record(s) lost meanwhile)`);
-      [problem, lost] = [undefined, 0];
+      // A small batch may fit in the room left in the file's last page while the disk stays full:
+      // the trouble ends only with room on the disk, or it would be said again at the next batch.
+      if (problem && !noRoomIn(dir)) {
+        say.info(`request log ${file} is written again (${lost} record(s) lost meanwhile)`);
+        [problem, lost] = [undefined, 0];
+      }
     } catch (e) {
       if (!problem) say.warn(`request log: ${writeProblem(file, e)}; requests are still served, their records are lost until it can be written`);
       problem = writeProblem(file, e);

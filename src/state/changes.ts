@@ -28,6 +28,11 @@ export class PendingChanges {
     for (const c of newer.values()) this.add(c);
   }
 
+  /** Whether a change to `c`'s entry waits (it is newer than anything the backend holds for it). */
+  has(c: StateChange): boolean {
+    return this.#byEntry.has(entryOf(c));
+  }
+
   get size(): number {
     return this.#byEntry.size;
   }

@@ -50,7 +50,7 @@ const SYNC_EVERY_MS = 1000;
 const CHECKPOINT_EVERY_MS = 2000;
 /** Batches in a row that may find the file locked by another process before that counts as a problem. */
 const BUSY_TRIES = 8;
-/** After a failed write, the next try comes this much later. */
+/** After a failed write, or an open that found no room, the next try comes this much later. */
 const RETRY_MS = 5000;
 /** Expired rows are deleted this often while gw runs (and at every start), a bounded step per flush. */
 const PRUNE_EVERY_MS = 3600_000;
@@ -87,44 +87,62 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       if (file) flushTimer ??= setTimeout(flush, flushEveryMs);
     },
   });
-  let file = opened(openFile(o.file, o.log, now()));
-  if (file) {
-    try {
-      for (const c of file.load(now(), validity)) store.apply(c);
-    } catch (err) {
-      file.close();
-      file = opened(reopenClean(o.file, o.log, `could not be read (${(err as Error).message})`, now()));
-    }
-  }
+  let file = opened(openAndLoad());
   let checkpoints = file && !o.inlineCheckpoints ? offThreadCheckpoints(file, o) : undefined;
   if (!file && !waitingForRoom) [problem, down] = ["the state file cannot be opened; state is kept in memory only", downMark(now())];
   else if (file) flushTimer = setTimeout(flush, flushEveryMs); // the start's prune
 
-  /** The StateFile, or undefined; a full disk's refusal is remembered as a problem that a retry ends. */
+  /**
+   * Open the file and take in what it holds that memory lacks (all of it, at the start) — but not
+   * an entry memory changed while the file could not be opened: that change waits to be written
+   * and is newer (a cooldown cleared meanwhile must not come back from the file). A file
+   * that cannot be opened or read is judged the same at the start and at each retry for room: the
+   * disk's fault while it is full (kept), else the file's (moved aside).
+   */
+  function openAndLoad(): StateFile | NoRoom | undefined {
+    const f = openFile(o.file, o.log, now());
+    if (!(f instanceof StateFile)) return f;
+    try {
+      takeIn(f);
+      return f;
+    } catch (err) {
+      f.close();
+      return reopenClean(o.file, o.log, `could not be read (${(err as Error).message})`, now());
+    }
+  }
+
+  /** What `f` holds that memory neither has nor changed since (a change still waiting is newer). */
+  function takeIn(f: StateFile): void {
+    const t = now();
+    for (const c of f.load(t, validity)) if (!pending.has(c) && missingIn(store, c, t)) store.apply(c);
+  }
+
+  /** The StateFile, or undefined; a full disk's refusal is said once and remembered as a problem that a retry ends. */
   function opened(f: StateFile | NoRoom | undefined): StateFile | undefined {
+    const waited = waitingForRoom;
+    waitingForRoom = f instanceof NoRoom;
     if (!(f instanceof NoRoom)) return f;
-    waitingForRoom = true;
-    [problem, down] = [writeProblem(o.file, f.err), downMark(now())];
+    if (!waited) o.log.warn(`state file: ${writeProblem(o.file, f.err)}; state is kept in memory and written when it can be`);
+    problem = writeProblem(o.file, f.err);
+    down ??= downMark(now());
     reopenTimer = setTimeout(reopen, RETRY_MS);
     return undefined;
   }
 
-  /** Room again? Open the file, take in what it holds that memory lacks, and write what waited. */
+  /** Room again? Open the file (or judge it, now that the disk is not to blame), take in what it holds, and write what waited. */
   function reopen(): void {
     reopenTimer = undefined;
     if (closed) return;
-    let f: StateFile;
-    try {
-      f = new StateFile(o.file);
-      const t = now();
-      for (const c of f.load(t, validity)) if (missingIn(store, c, t)) store.apply(c);
-    } catch {
-      reopenTimer = setTimeout(reopen, RETRY_MS); // still no room (or no file yet): said once already
+    const f = opened(openAndLoad());
+    if (waitingForRoom) return; // still no room: tried again later, said once already
+    if (!f) {
+      // Locked by another gw, or no fresh file could be made: memory only from here on, as at a start.
+      pending.take();
+      problem = "the state file cannot be opened; state is kept in memory only";
       return;
     }
     file = f;
     if (!o.inlineCheckpoints) checkpoints ??= offThreadCheckpoints(f, o);
-    waitingForRoom = false;
     flush(); // says "written again" and ends the problem, or keeps it and retries
   }
 
@@ -176,9 +194,8 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
     refresh() {
       if (!file || closed) return;
       flush(); // ours first: what this gw changed is newer than anything the other left
-      const t = now();
       try {
-        for (const c of file.load(t, validity)) if (missingIn(store, c, t)) store.apply(c);
+        takeIn(file);
       } catch (err) {
         o.log.warn(`state file ${o.file} could not be read again (${(err as Error).message}); going on with what this gw has`);
       }
@@ -236,12 +253,10 @@ class NoRoom {
   constructor(readonly err: unknown) {}
 }
 
-/** The file's disk has no room: whatever opening said, the file is not to blame. */
-function noRoomFor(path: string, err: unknown, log: StateLog): NoRoom | undefined {
+/** The file's disk has no room: whatever opening said, the file is not to blame (opened() says so, once). */
+function noRoomFor(path: string, err: unknown): NoRoom | undefined {
   if (!isOutOfRoom(err) && !noRoomIn(dirname(path))) return undefined;
-  const full = isOutOfRoom(err) ? err : { code: "ENOSPC" };
-  log.warn(`state file: ${writeProblem(path, full)}; state is kept in memory and written when it can be`);
-  return new NoRoom(full);
+  return new NoRoom(isOutOfRoom(err) ? err : { code: "ENOSPC" });
 }
 
 /** The state file, or undefined when there is none to be had (gw then runs from memory). */
@@ -253,13 +268,13 @@ function openFile(path: string, log: StateLog, now: number): StateFile | NoRoom 
       log.warn(`state file ${path} is locked by another process; this gw keeps its state in memory only`);
       return undefined;
     }
-    return noRoomFor(path, err, log) ?? reopenClean(path, log, `is not a usable state file (${(err as Error).message})`, now);
+    return noRoomFor(path, err) ?? reopenClean(path, log, `is not a usable state file (${(err as Error).message})`, now);
   }
 }
 
 /** Move the unusable file aside (kept for a look), say so once, and start a fresh one. */
 function reopenClean(path: string, log: StateLog, why: string, now: number): StateFile | NoRoom | undefined {
-  const full = noRoomFor(path, undefined, log);
+  const full = noRoomFor(path, undefined);
   if (full) return full;
   try {
     const aside = moveAside(path, now);

@@ -1,8 +1,9 @@
 // gw's own log: consola with a plain reporter — timestamped lines appended to logs/gw.log, and
 // the bare message on the terminal when there is one (a detached gw has only the file).
-import { closeSync, fstatSync, writeSync } from "node:fs";
+import { closeSync, fstatSync } from "node:fs";
 import { createConsola, type ConsolaInstance, type LogObject } from "consola";
 import { formatWithOptions } from "node:util";
+import { appendWholeSync } from "../fs/append-whole.ts";
 import { openPrivateAppend } from "../fs/private.ts";
 import { fsWhy, writeProblem } from "../fs/why.ts";
 
@@ -65,26 +66,34 @@ function fileLines(file: string) {
   let lost = 0;
   let why: unknown;
   const line = (at: Date, level: string, msg: string) => `${at.toISOString()} ${level.padEnd(5)} ${msg}\n`;
+  /** The count of lost lines first, if any, then `next`'s line; one that fails is counted instead. */
+  const put = (at: Date, next?: () => string): void => {
+    if (fd === undefined) return;
+    try {
+      if (fstatSync(fd).nlink === 0) {
+        const old = fd;
+        fd = openPrivateAppend(file);
+        closeSync(old);
+      }
+      if (lost) {
+        appendWholeSync(fd, line(at, "WARN", `${lost} line(s) could not be written to this log (${fsWhy(why) ?? (why as NodeJS.ErrnoException).code ?? String(why)})`));
+        lost = 0;
+      }
+      if (next) appendWholeSync(fd, next()); // all or nothing: a full disk takes part of a line
+    } catch (e) {
+      if (next || !lost) lost++;
+      why = e;
+    }
+  };
   return {
     write(at: Date, level: string, msg: string): void {
-      if (fd === undefined) return;
-      try {
-        if (fstatSync(fd).nlink === 0) {
-          const old = fd;
-          fd = openPrivateAppend(file);
-          closeSync(old);
-        }
-        if (lost) {
-          writeSync(fd, line(at, "WARN", `${lost} line(s) could not be written to this log (${fsWhy(why) ?? (why as NodeJS.ErrnoException).code ?? String(why)})`));
-          lost = 0;
-        }
-        writeSync(fd, line(at, level, msg));
-      } catch (e) {
-        lost++;
-        why = e;
-      }
+      put(at, () => line(at, level, msg));
     },
-    problem: () => (lost ? writeProblem(file, why) : undefined),
+    /** While lines are lost, asking tries the "lost" line: with room back the problem ends now, not at a next line an idle gw may not have. */
+    problem(): string | undefined {
+      if (lost) put(new Date());
+      return lost ? writeProblem(file, why) : undefined;
+    },
     close(): void {
       if (fd !== undefined) closeSync(fd);
       fd = undefined;

@@ -36,16 +36,22 @@ export async function recordOf(name: string, pid: number, launch?: string): Prom
 }
 
 /**
- * Record this gw in the pid file. One that cannot be written (a full disk) is said and gw goes
- * on: serving beats refusing, a second `gw up` here is still refused by the port it would take
- * (guard.ts refuseBusyMainPort), and only a crash's leftovers would go unnoticed.
+ * Record this gw in the pid file; true once written. One that cannot be written (a full disk) is
+ * said (when `log` is given) and gw goes on — serving beats refusing — and run.ts writes it again
+ * once there is room: until then a second `gw up` here is refused only by the port it would take
+ * (guard.ts refuseBusyMainPort), after it has written instance files, and a crash's leftovers
+ * would go unnoticed.
  */
-export async function writeGwPid(paths: GwPaths, log: { warn(m: string): void }): Promise<void> {
+export async function writeGwPid(paths: GwPaths, log?: { warn(m: string): void }): Promise<boolean> {
   const rec = await recordOf("gw", process.pid);
-  await writePrivateFile(paths.pidFile, `${JSON.stringify(rec)}\n`).catch((e) => {
-    if (fsWhy(e) === undefined) throw e;
-    log.warn(`${writeProblem(paths.pidFile, e)}; gw serves without it`);
-  });
+  return writePrivateFile(paths.pidFile, `${JSON.stringify(rec)}\n`).then(
+    () => true,
+    (e) => {
+      if (fsWhy(e) === undefined) throw e;
+      log?.warn(`${writeProblem(paths.pidFile, e)}; gw serves without it`);
+      return false;
+    },
+  );
 }
 
 /** The gw recorded in the pid file, when it is still alive. */

@@ -52,6 +52,8 @@ const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 const PREDECESSOR_EXIT_MS = 30_000;
 /** A stop signal this soon after the first is the same key press, delivered twice. */
 export const SIGNAL_ECHO_MS = 1_000;
+/** A pid file the disk had no room for is tried again this often (as the state file is, state/local.ts). */
+const PID_RETRY_MS = 5_000;
 /** SIGHUP means reload (lb/reload.ts); before the reloader exists it must not kill gw (its default). */
 const ignoreHup = () => {};
 
@@ -106,7 +108,19 @@ export async function serve(opts: ServeOptions): Promise<void> {
     for (const w of notes.warnings) log.warn(w);
     log.info(notes.info);
   }
-  await writeGwPid(paths, log);
+  // A pid file a full disk refused is written once there is room (tried this often, quietly).
+  const pidRetry = (await writeGwPid(paths, log))
+    ? undefined
+    : setInterval(() => {
+        if (upgrading || stopping) return; // the successor's, or none: not this gw's to write
+        void writeGwPid(paths)
+          .then((ok) => {
+            if (!ok || upgrading || stopping) return;
+            clearInterval(pidRetry);
+            log.info(`${paths.pidFile} written: this gw is recorded again`);
+          })
+          .catch(() => {}); // anything but a refusal of the disk: tried again at the next tick
+      }, PID_RETRY_MS);
   // A successor starts its watchdog once the hand-over is committed (until then the instances are not its own).
   let watchdog = predecessor ? null : startWatchdog(paths, config.file, env);
 
@@ -160,6 +174,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       reloader?.close();
       await registered?.remove(); // first: cld must not pick a gw that is going away
       stopRotation();
+      clearInterval(pidRetry);
       const grace = config.global.shutdownGraceMs;
       const streams = gateway?.stats().openStreams ?? 0;
       const cut = streams && opts.terminal ? " — Ctrl-C again to cut them" : "";
@@ -188,6 +203,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     log.warn(`not taking over: ${why}; this gw exits and leaves everything to gw ${predecessor?.pid}`);
     await registered?.remove();
     stopRotation();
+    clearInterval(pidRetry);
     set.releaseAll();
     await gateway?.handOff(config.global.shutdownGraceMs);
     await state?.close();
@@ -240,6 +256,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       reloader?.close();
       await registered?.remove(); // the successor has its own entry
       stopRotation();
+      clearInterval(pidRetry);
       await watchdog?.stop();
       set.releaseAll();
       const streams = gateway?.stats().openStreams ?? 0;

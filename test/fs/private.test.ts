@@ -143,11 +143,14 @@ describe("planted links in logs/ are never followed", () => {
     mkdirSync(dayDir, { recursive: true });
     symlinkSync(s.victim, join(dayDir, "2026-11-26.jsonl"));
     const errors: string[] = [];
-    const log = createRequestLog({ dir: dayDir, retentionDays: 0, onError: (e) => errors.push((e as Error).message) });
+    // A day file that cannot be written is said in gw.log's words (fs/why.ts writeProblem), via `say`.
+    const said = (into: string[]) => ({ info() {}, warn: (m: string) => into.push(m) });
+    const log = createRequestLog({ dir: dayDir, retentionDays: 0, say: said(errors) });
     log.write(record("2026-11-26T06:00:00.000Z"));
     log.write(record("2026-11-27T06:00:00.000Z")); // the next day's file is ordinary
     await log.close();
-    expect(errors).toEqual([`${join(dayDir, "2026-11-26.jsonl")} is a symbolic link; gw does not write through it — remove it and try again`]);
+    const day = join(dayDir, "2026-11-26.jsonl");
+    expect(errors).toEqual([`request log: cannot write ${day}: ${day} is a symbolic link; gw does not write through it — remove it and try again; requests are still served, their records are lost until it can be written`]);
     expect(readFileSync(join(dayDir, "2026-11-27.jsonl"), "utf8")).toContain('"id":"r1"');
     expect(mode(join(dayDir, "2026-11-27.jsonl"))).toBe(0o600);
 
@@ -155,10 +158,10 @@ describe("planted links in logs/ are never followed", () => {
     mkdirSync(join(s.dir, "cfg2", "logs"), { recursive: true });
     symlinkSync(s.victimDir, linked);
     const errors2: string[] = [];
-    const log2 = createRequestLog({ dir: linked, retentionDays: 0, onError: (e) => errors2.push((e as Error).message) });
+    const log2 = createRequestLog({ dir: linked, retentionDays: 0, say: said(errors2) });
     log2.write(record("2026-11-26T06:00:00.000Z"));
     await log2.close();
-    expect(errors2[0]).toBe(`${linked} is a symbolic link; gw does not write through it — remove it and try again`);
+    expect(errors2[0]).toContain(`${linked} is a symbolic link; gw does not write through it — remove it and try again`);
     expect(s.untouched()).toBe(true);
   });
 });

@@ -5,11 +5,16 @@ import { join } from "node:path";
 import { createMasker } from "../../src/observe/mask.ts";
 import { bodyFacts, summarizeRequest, usageRecord } from "../../src/observe/record.ts";
 import { createRequestLog, dayOf, type RequestRecord } from "../../src/observe/requestlog.ts";
+import { type FullDisk, fullDisk } from "../helpers/full-disk.ts";
 
 const root = mkdtempSync(join(tmpdir(), "gw-requestlog-"));
 let n = 0;
 const freshDir = () => join(root, `d${n++}`, "logs", "requests");
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const disks: FullDisk[] = [];
+afterAll(async () => {
+  for (const d of disks) await d.close();
+  rmSync(root, { recursive: true, force: true });
+});
 
 function record(id: string, ts = "2026-11-26T06:00:00.000Z"): RequestRecord {
   return {
@@ -151,6 +156,36 @@ describe("request log", () => {
     const file = join(blocker, "requests", "2026-11-26.jsonl");
     expect(said).toEqual([`warn request log: cannot write ${file}: a file is in the way where a directory belongs; requests are still served, their records are lost until it can be written`]);
     expect(log.problem).toBe(`cannot write ${file}: a file is in the way where a directory belongs`);
+  });
+
+  test("a batch a full disk takes only in part leaves no half line: the lines after the room is back all parse; said once each way", async () => {
+    const disk = await fullDisk(join(root, `full${n++}`), join(root, `ctl${n++}`), "1m");
+    disks.push(disk);
+    const dir = disk.view(join(disk.mount, "requests"));
+    const said: string[] = [];
+    const log = createRequestLog({ dir, retentionDays: 0, say: { info: (m) => said.push(m), warn: (m) => said.push(m) } });
+    log.write(record("before"));
+    await log.flush(); // its page has room left for part of the next batch
+    disk.fill();
+    for (let i = 0; i < 40; i++) log.write(record(`lost${i}`));
+    await log.flush();
+    expect(log.problem).toContain("no space left on the device");
+    // One record fits in the room the cut-back left on the page: it lands, but the disk is still
+    // full — no "written again" for it, and no second "cannot write" for the batch after it.
+    log.write(record("fits"));
+    await log.flush();
+    for (let i = 0; i < 40; i++) log.write(record(`lost${i}`));
+    await log.flush();
+    expect(log.problem).toContain("no space left on the device");
+    expect(said).toHaveLength(1);
+    disk.free();
+    log.write(record("after"));
+    await log.flush();
+    expect(log.problem).toBeUndefined();
+    expect(lines(join(dir, "2026-11-26.jsonl")).map((r) => r.id)).toEqual(["before", "fits", "after"]);
+    expect(said).toHaveLength(2);
+    expect(said[1]).toContain("(80 record(s) lost meanwhile)");
+    await log.close();
   });
 
   test("a full queue drops new records and counts them", async () => {

@@ -2,7 +2,7 @@
 // it keeps proxying, says once in one line what it cannot write and where, shows it in status,
 // the page and /metrics, writes nothing half, and writes again by itself once room is freed.
 import { afterAll, describe, expect, test } from "bun:test";
-import { appendFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type FullDisk, fullDisk } from "../helpers/full-disk.ts";
 import { freePort } from "../helpers/ports.ts";
@@ -180,7 +180,7 @@ describe("gw up started on a full disk", () => {
     expect(temps(disk, dir)).toEqual([]);
   }, 60_000);
 
-  test("with its files from an earlier run: it serves, keeps the state file, and takes it up once there is room", async () => {
+  test("with its files from an earlier run: it serves, keeps the state file, and takes it up once there is room, and the pid file", async () => {
     const { sb, dir, disk, gw, gwLog } = await fullBox();
     expect((await gw("up", "-d")).code).toBe(0);
     expect((await chatThrough(sb, "m", false, "429=600")).status).toBe(429); // a cooldown the state file keeps
@@ -198,6 +198,34 @@ describe("gw up started on a full disk", () => {
     const status = await gw("status");
     expect(status.stdout).not.toContain("DOWN");
     expect(status.stdout).toMatch(/a: cooling m → gemini-3-flash \(\w+, \d+ s left\)/); // the earlier run's cooldown, read once there was room
+    // The pid file too: it is what refuses a second gw up before that one writes anything here
+    // (instance files the running instances would reload); the port check comes after.
+    await until(() => existsSync(disk.view(join(dir, ".gw", "gw.pid"))), 15_000, () => `the pid file to be written once there is room:\n${gwLog()}`);
+    const second = await gw("up", "-d");
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toContain("gw is already running");
+    expect((await gw("down")).code).toBe(0);
+  }, 90_000);
+
+  test("with a state file that is broken: kept while there is no room, moved aside once there is, and written afresh", async () => {
+    const { sb, dir, disk, gw, gwLog, times } = await fullBox();
+    expect((await gw("up", "-d")).code).toBe(0);
+    expect((await gw("down")).code).toBe(0);
+    const state = join(dir, ".gw", "state.db");
+    writeFileSync(disk.view(state), "not a state file\n".repeat(512)); // no SQLite file, room or not
+    disk.fill();
+    const up = await gw("up", "-d");
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain(`state file: cannot write ${state}: ${NO_SPACE}; state is kept in memory`); // the disk is to blame first
+    await bothAnswered(sb);
+    disk.free();
+    // With room the file is judged as at any start: it is the file, not the disk.
+    await until(() => gwLog().includes("is not a usable state file"), 15_000, () => `the broken state file to be moved aside once there is room:\n${gwLog()}`);
+    await until(() => gwLog().includes("state.db is written again"), 15_000, () => `a fresh state file to be written:\n${gwLog()}`);
+    expect(readdirSync(disk.view(join(dir, ".gw"))).filter((n) => n.startsWith("state.db.broken-"))).toHaveLength(1);
+    expect(times("state file: cannot write")).toBe(1); // the retries while the disk was full said nothing more
+    expect((await chatThrough(sb, "m", false, "429=600")).status).toBe(429);
+    expect((await gw("status")).stdout).not.toContain("DOWN");
     expect((await gw("down")).code).toBe(0);
   }, 90_000);
 });

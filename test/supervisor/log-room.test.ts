@@ -39,3 +39,14 @@ test("a full logs/ is said once with the files and the cause, and again once the
     `info instance logs in ${logs} can be written again`,
   ]);
 });
+
+test("a full file system mounted read-only is no want of room: its writes fail for that, and the words would mislead", async () => {
+  const root = tempDir("gw-logroom-");
+  const disk = await fullDisk(join(root, "logs"), join(root, "ctl"), "1m");
+  disks.push(disk);
+  const logs = disk.view(join(root, "logs"));
+  disk.fill();
+  expect((await disk.run(["mount", "-t", "tmpfs", "-o", "remount,ro", "tmpfs", disk.mount])).code).toBe(0);
+  const room = instanceLogRoom(logs, () => ["a"], { info() {}, warn() {} });
+  expect(room.problem()).toBeUndefined();
+});
