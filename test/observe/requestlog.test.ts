@@ -188,6 +188,29 @@ describe("request log", () => {
     await log.close();
   });
 
+  test("an idle log's full-disk problem ends once there is room, when it is asked — not at a next batch that may not come", async () => {
+    const disk = await fullDisk(join(root, `full${n++}`), join(root, `ctl${n++}`), "1m");
+    disks.push(disk);
+    const dir = disk.view(join(disk.mount, "requests"));
+    const said: string[] = [];
+    const log = createRequestLog({ dir, retentionDays: 0, say: { info: (m) => said.push(m), warn: (m) => said.push(m) } });
+    disk.fill();
+    for (let i = 0; i < 40; i++) log.write(record(`lost${i}`));
+    await log.flush();
+    const file = join(dir, "2026-11-26.jsonl");
+    expect(log.problem).toBe(`cannot write ${file}: no space left on the device`);
+    expect(log.problem).toBe(`cannot write ${file}: no space left on the device`); // asked while still full: still so, nothing more said
+    expect(said).toHaveLength(1);
+    disk.free(); // and no request comes
+    expect(log.problem).toBeUndefined();
+    expect(said).toEqual([said[0], `request log ${file} can be written again (40 record(s) lost meanwhile)`]);
+    log.write(record("after"));
+    await log.flush();
+    expect(lines(file).map((r) => r.id)).toEqual(["after"]);
+    expect(said).toHaveLength(2); // the next batch says nothing more
+    await log.close();
+  });
+
   test("a full queue drops new records and counts them", async () => {
     const dir = freshDir();
     const log = createRequestLog({ dir, retentionDays: 90, maxQueued: 3, flushMs: 60_000 });
