@@ -1,11 +1,15 @@
 // The release check CI runs after `bun run release`: every artefact exists, matches SHA256SUMS,
-// has the right headers (ELF/Mach-O, CPU, loader), and — for every Linux target — runs here:
-// `--version --json` must name its own target and `gw check` must pass on the example config.
+// has the right headers (ELF/Mach-O, CPU, loader), carries every worker gw starts (neither run
+// below starts one, and a binary without it only warns once it needs it), and — for every Linux
+// target — runs here: `--version --json` must name its own target and `gw check` must pass on
+// the example config.
 // arm64 runs under qemu-user; musl under musl's own loader (see muslRunner).
 import { mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
+import { EMBEDDED_WORKERS } from "./build.ts";
+import { missingStrings } from "./embedded.ts";
 import { inspectFile, shapeMismatch } from "./inspect.ts";
 import { sha256File } from "../fs/sha256.ts";
 import { binaryPath, readSums, REPO_DIR } from "./release.ts";
@@ -89,6 +93,8 @@ export async function checkRelease(dir: string, version = pkg.version, targets: 
         if (problems.length) return { target, bytes: 0, ranWith: null, problems };
         const shape = shapeMismatch(await inspectFile(bin), SHAPES[target]);
         if (shape) problems.push(shape);
+        const missing = new Set(await missingStrings(bin, EMBEDDED_WORKERS.map((w) => w.embedded)));
+        for (const w of EMBEDDED_WORKERS) if (missing.has(w.embedded)) problems.push(`${w.source} is not embedded (no ${w.embedded} in the binary): see WORKERS in src/release/build.ts`);
         const runner = await runnerFor(target, host, work);
         if (runner && "missing" in runner) problems.push(`cannot run ${target} here: install ${runner.missing}`);
         const ranWith = runner && "how" in runner ? runner.how : null;
