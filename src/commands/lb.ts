@@ -9,6 +9,7 @@ import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { describeState } from "../config/state.ts";
 import { openState } from "../state/index.ts";
 import { registerRunning } from "../supervisor/registry.ts";
+import { rewriteUntilDone } from "../supervisor/rewrite.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { loadValidConfig, requireConfigFile } from "./_config.ts";
 
@@ -43,11 +44,21 @@ export default defineGwCommand({
       },
     });
     const registered = await registerRunning({ kind: "lb", config: gateway.config().file, url: gateway.url, demo: false });
+    let stopped = false;
+    let stopRetry = () => {};
+    const problem = registered.problem();
+    if (problem) {
+      // A full disk's refusal of the registry entry: said, and the entry written once there is room (as gw up does).
+      consola.warn(`${problem}; cld does not find this gw until it is written`);
+      stopRetry = rewriteUntilDone(registered.retry, () => stopped, () => consola.info(`${registered.file} written: cld finds this gw again`));
+    }
     // Said once the file is watched and the gw is registered: an edit after this line is seen.
     consola.info(`gw lb listening on ${describe(gateway.listening)} (state: ${describeState(first.global.state)})`);
     await new Promise<void>((done) => {
       const stop = () => {
         reloader.close();
+        stopped = true;
+        stopRetry();
         void registered.remove().then(() => gateway.stop()).then(() => state.close()).then(done);
       };
       process.once("SIGINT", stop);

@@ -6,7 +6,7 @@ import { readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
 import { appendPrivate } from "../fs/private.ts";
-import { noRoomIn, writeProblem } from "../fs/why.ts";
+import { isOutOfRoom, noRoomIn, writeProblem } from "../fs/why.ts";
 import type { RequestRecord } from "./record.ts";
 
 export type { RequestRecord } from "./record.ts";
@@ -63,7 +63,12 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
   // A failed append loses its batch (the disk is full or gone: holding records would only move
   // the problem into memory); it is said once, and once more when a day file takes lines again.
   let problem: string | undefined;
+  let refusal: { readonly file: string; readonly err: unknown } | undefined; // the append that made it
   let lost = 0;
+  const ended = (file: string, how: string) => {
+    say.info(`request log ${file} ${how} (${lost} record(s) lost meanwhile)`);
+    [problem, refusal, lost] = [undefined, undefined, 0];
+  };
   // Records wait as UTF-8 in byte slabs outside the JS heap, not as strings or objects: a line's
   // string dies young, and nothing the collector marks piles up between flushes (the queue as
   // strings cost ~12 µs per request under load, bench/README.md).
@@ -89,13 +94,11 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
       await appendPrivate(file, slab.bytes.subarray(0, slab.used)); // 0600, never through a planted link; makes the directory
       // A small batch may fit in the room left in the file's last page while the disk stays full:
       // the trouble ends only with room on the disk, or it would be said again at the next batch.
-      if (problem && !noRoomIn(dir)) {
-        say.info(`request log ${file} is written again (${lost} record(s) lost meanwhile)`);
-        [problem, lost] = [undefined, 0];
-      }
+      if (problem && !noRoomIn(dir)) ended(file, "is written again");
     } catch (e) {
       if (!problem) say.warn(`request log: ${writeProblem(file, e)}; requests are still served, their records are lost until it can be written`);
       problem = writeProblem(file, e);
+      refusal = { file, err: e };
       lost += slab.lines;
     }
     queued -= slab.lines;
@@ -174,6 +177,10 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
       return dropped;
     },
     get problem() {
+      // Asked (gw status, the page, /metrics) after a full disk's refusal: with room back the
+      // trouble ends now, not at a next batch an idle gw may not have — as gw.log's does when
+      // asked (supervisor/logger.ts). Another refusal (a file in the way) ends only with a write.
+      if (refusal && isOutOfRoom(refusal.err) && !noRoomIn(dir)) ended(refusal.file, "can be written again");
       return problem;
     },
   };

@@ -57,7 +57,7 @@ export async function launchAgent(agent: Agent, req: LaunchRequest, env: Env): P
   const up = answer.up || (await gatewayAnswers(src.gateway.baseUrl));
   if (!up && !startAnyway(src, req.config, agent, say)) return 1;
 
-  const prepared = await agent.prepare({ gateway: src.gateway, route: chosen.route, roles: chosen.roles, routes, home, env, command });
+  const prepared = await agent.prepare({ gateway: src.gateway, route: chosen.route, roles: chosen.roles, routes, home, env, command, say });
   say(chosen.line);
   setTitle(`${agent.title ?? `gw run ${agent.name}`} ${chosen.route.name}`, env);
   const args = [...(prepared.args ?? []), ...(chosen.filterUsed ? req.agentArgs : req.agentArgsWithFilter)];

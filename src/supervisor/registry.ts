@@ -5,6 +5,9 @@
 // A gw killed with SIGKILL leaves its file behind: entries are checked by pid + start time
 // (/proc, as orphans.ts does), so a dead or reused pid never counts, and such files are removed.
 //
+// An entry a full disk refuses does not stop gw: `problem()` says it in one line (fs/why.ts
+// writeProblem), and `retry()` writes it once there is room (run.ts, rewrite.ts).
+//
 // Not $XDG_RUNTIME_DIR: it is missing under su, cron, many ssh sessions and root services, so a
 // gw and a cld started from different places would look in different directories.
 import { readdir, readFile, rm } from "node:fs/promises";
@@ -12,6 +15,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Env } from "../config/env.ts";
 import { writePrivateFile } from "../fs/atomic-write.ts";
+import { fsWhy, writeProblem } from "../fs/why.ts";
 import { procInfo } from "./proc.ts";
 
 export interface RunningGw {
@@ -34,13 +38,48 @@ export function registryDir(env: Env = process.env): string {
   return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache"), "gw", "running");
 }
 
-/** Record this process as a running gw; `remove()` takes the entry back (call it when stopping). */
-export async function registerRunning(reg: Registration, env: Env = process.env): Promise<{ remove(): Promise<void> }> {
+/** This process's entry in the registry. */
+export interface Registered {
+  readonly file: string;
+  /** Take the entry back (call it when stopping); a retry after this writes nothing. */
+  remove(): Promise<void>;
+  /** Why the entry is not written (a full disk), as one line; undefined once it is. */
+  problem(): string | undefined;
+  /** Write the entry again; true once it is written (or removed). */
+  retry(): Promise<boolean>;
+}
+
+/** Record this process as a running gw. An entry the disk refuses is not an error: see `problem()`. */
+export async function registerRunning(reg: Registration, env: Env = process.env): Promise<Registered> {
   const info = await procInfo(process.pid);
   const file = join(registryDir(env), `${process.pid}.json`);
   const entry: RunningGw = { pid: process.pid, startTime: info?.startTime ?? 0, ...reg, startedAt: new Date().toISOString() };
-  await writePrivateFile(file, `${JSON.stringify(entry)}\n`);
-  return { remove: () => rm(file, { force: true }) };
+  let problem: string | undefined;
+  let removed = false;
+  const write = async (): Promise<boolean> => {
+    if (removed) return true;
+    try {
+      await writePrivateFile(file, `${JSON.stringify(entry)}\n`);
+    } catch (e) {
+      if (fsWhy(e) === undefined) throw e;
+      problem = writeProblem(file, e);
+      return false;
+    }
+    problem = undefined;
+    if (removed) await rm(file, { force: true }); // removed while it was being written
+    return true;
+  };
+  await write();
+  return {
+    file,
+    remove: () => {
+      removed = true;
+      problem = undefined;
+      return rm(file, { force: true });
+    },
+    problem: () => problem,
+    retry: write,
+  };
 }
 
 /** The gws running now, oldest first. Entries of processes that are gone are deleted on the way. */

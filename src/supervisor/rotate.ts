@@ -6,14 +6,30 @@
 // whatever sits at X.log.N (a link included) without touching what it points to.
 // X.log.1 never goes missing: the copy is made first, the old .1 is hard-linked to .2, and the
 // copy then replaces .1 in one rename.
+// A copy the disk has no room for: the log is emptied all the same, without it (its lines lost,
+// the older generations kept as they are). Kept whole, an over-cap log on a full disk would keep
+// its old lines while every new one failed — the log would go silent just when trouble starts —
+// and hold the very bytes past its cap that the cap says the user does not want it to hold;
+// emptied, its new lines find room, and so do gw's other files (request log, state).
 import { constants as C } from "node:fs";
 import { link, rename, rm, unlink } from "node:fs/promises";
 import { type FileHandle } from "node:fs/promises";
 import { removeStaleTempsOf, tempPathFor } from "../fs/temp-files.ts";
 import { openNoFollow, PRIVATE_FILE_MODE, UnsafePathError } from "../fs/private.ts";
+import { fsWhy, isOutOfRoom, writeProblem } from "../fs/why.ts";
 
-/** Rotate `file` when it has grown past maxBytes: X.log → X.log.1 → … → X.log.keep (dropped after). */
-export async function rotateIfLarge(file: string, maxBytes: number, keep: number): Promise<boolean> {
+/** A log emptied without its copy, for want of room: the copy's path, the disk's refusal, the bytes lost. */
+export interface Emptied {
+  readonly copy: string;
+  readonly err: unknown;
+  readonly lost: number;
+}
+
+/**
+ * Rotate `file` when it has grown past maxBytes: X.log → X.log.1 → … → X.log.keep (dropped after).
+ * When the disk has no room for the copy, `file` is emptied without it and `emptied` told.
+ */
+export async function rotateIfLarge(file: string, maxBytes: number, keep: number, emptied?: (e: Emptied) => void): Promise<boolean> {
   const log = await openNoFollow(file, C.O_RDWR | C.O_NONBLOCK).catch((e: NodeJS.ErrnoException) => {
     if (e.code === "ENOENT") return null;
     throw e;
@@ -24,7 +40,15 @@ export async function rotateIfLarge(file: string, maxBytes: number, keep: number
     if (!st.isFile()) throw new UnsafePathError(file, "is not a regular file");
     if (st.size <= maxBytes) return false;
     if (keep >= 1) {
-      const copy = await copyOf(log, `${file}.1`);
+      const copy = await copyOf(log, `${file}.1`).catch((err: unknown) => {
+        if (!isOutOfRoom(err)) throw err;
+        emptied?.({ copy: `${file}.1`, err, lost: st.size });
+        return null;
+      });
+      if (!copy) {
+        await log.truncate(0);
+        return true;
+      }
       for (let i = keep - 1; i >= 2; i--) await rename(`${file}.${i}`, `${file}.${i + 1}`).catch(() => {});
       if (keep >= 2) await shiftFirst(`${file}.1`, `${file}.2`);
       await rename(copy, `${file}.1`);
@@ -69,15 +93,40 @@ async function copyOf(from: FileHandle, to: string): Promise<string> {
 
 /** Check the files every rotateCheckMs and rotate those past maxBytes; returns the stop function. */
 export function startRotation(files: () => string[], t: { rotateCheckMs: number; logMaxBytes: number; logKeep: number }, warn: (m: string) => void): () => void {
-  const reported = new Set<string>(); // a planted link would otherwise be reported at every check
-  const timer = setInterval(() => {
-    for (const file of files()) {
-      void rotateIfLarge(file, t.logMaxBytes, t.logKeep).catch((e: Error) => {
-        const line = `log rotation of ${file} failed: ${e.message}`;
-        if (!reported.has(line)) warn(line);
-        reported.add(line);
-      });
-    }
-  }, t.rotateCheckMs);
+  const check = rotationCheck(files, t, warn);
+  const timer = setInterval(() => void check(), t.rotateCheckMs);
   return () => clearInterval(timer);
 }
+
+/**
+ * One check of the files, settled once each is rotated or not. A failure is said once per file
+ * until a rotation of it goes as it should (a planted link would otherwise be reported at every
+ * check, a full disk at every emptying).
+ */
+export function rotationCheck(files: () => string[], t: { logMaxBytes: number; logKeep: number }, warn: (m: string) => void): () => Promise<void> {
+  const reported = new Map<string, string>(); // file → what was said of it (for an emptying: its cause)
+  const once = (file: string, said: string, line = said) => {
+    if (reported.get(file) !== said) warn(line);
+    reported.set(file, said);
+  };
+  const one = async (file: string) => {
+    let short = false;
+    const emptied = (e: Emptied) => {
+      short = true;
+      once(file, writeProblem(e.copy, e.err), emptiedLine(file, e));
+    };
+    try {
+      if ((await rotateIfLarge(file, t.logMaxBytes, t.logKeep, emptied)) && !short) reported.delete(file);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      once(file, fsWhy(e) ? `log rotation: ${writeProblem(e.path ?? file, e)}` : `log rotation of ${file} failed: ${e.message}`);
+    }
+  };
+  return async () => {
+    await Promise.all(files().map(one));
+  };
+}
+
+/** What gw says of a log emptied without its copy (pure). */
+export const emptiedLine = (file: string, e: Emptied): string =>
+  `log rotation: ${writeProblem(e.copy, e.err)}; ${file} was emptied without it (${e.lost} bytes of old lines lost) so that its new lines find room`;

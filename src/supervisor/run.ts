@@ -24,7 +24,8 @@ import { instanceLogRoom } from "./log-room.ts";
 import { NOTIFY_ENV, sdNotify } from "./notify.ts";
 import { childRegistry, readChildren, recordOf, removeRunFiles, stopLeftovers, stopRecorded, writeGwPid } from "./orphans.ts";
 import { gwPaths, instanceLog } from "./paths.ts";
-import { registerRunning, statusPageUrl } from "./registry.ts";
+import { type Registered, registerRunning, statusPageUrl } from "./registry.ts";
+import { rewriteUntilDone } from "./rewrite.ts";
 import { foreignListeners, steerNewConnectionsHere } from "./reuseport.ts";
 import { startRotation } from "./rotate.ts";
 import { selfCommand, selfDisplay, typed } from "./self.ts";
@@ -52,8 +53,6 @@ const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 const PREDECESSOR_EXIT_MS = 30_000;
 /** A stop signal this soon after the first is the same key press, delivered twice. */
 export const SIGNAL_ECHO_MS = 1_000;
-/** A pid file the disk had no room for is tried again this often (as the state file is, state/local.ts). */
-const PID_RETRY_MS = 5_000;
 /** SIGHUP means reload (lb/reload.ts); before the reloader exists it must not kill gw (its default). */
 const ignoreHup = () => {};
 
@@ -108,19 +107,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
     for (const w of notes.warnings) log.warn(w);
     log.info(notes.info);
   }
-  // A pid file a full disk refused is written once there is room (tried this often, quietly).
-  const pidRetry = (await writeGwPid(paths, log))
-    ? undefined
-    : setInterval(() => {
-        if (upgrading || stopping) return; // the successor's, or none: not this gw's to write
-        void writeGwPid(paths)
-          .then((ok) => {
-            if (!ok || upgrading || stopping) return;
-            clearInterval(pidRetry);
-            log.info(`${paths.pidFile} written: this gw is recorded again`);
-          })
-          .catch(() => {}); // anything but a refusal of the disk: tried again at the next tick
-      }, PID_RETRY_MS);
+  // A pid file a full disk refused is written once there is room (rewrite.ts).
+  const idle = () => upgrading || stopping !== null; // the successor's files, or none: not this gw's to write
+  const stopPidRetry = (await writeGwPid(paths, log)) ? () => {} : rewriteUntilDone(() => writeGwPid(paths), idle, () => log.info(`${paths.pidFile} written: this gw is recorded again`));
   // A successor starts its watchdog once the hand-over is committed (until then the instances are not its own).
   let watchdog = predecessor ? null : startWatchdog(paths, config.file, env);
 
@@ -128,7 +117,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let gateway: RunningGateway | null = null;
   let state: StateBackend | null = null;
   let reloader: Reloader<InstanceWork> | null = null;
-  let registered: { remove(): Promise<void> } | null = null;
+  let registered: Registered | null = null;
+  let stopRegistryRetry = () => {};
+  const stopRewrites = () => {
+    stopPidRetry();
+    stopRegistryRetry();
+  };
   const startedAt = monoNow(); // gw's uptime, as an instance's (spawn.ts)
   const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid, launch: set.launchKeyOf(s) }] : [])), log);
   const set = new InstanceSet(config, {
@@ -139,7 +133,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     childrenChanged: registry.update,
     availability: (name, a) => gateway?.availability(name, a),
   });
-  const writes = () => [log.problem(), logRoom.problem()].filter((p) => p !== undefined);
+  const writes = () => [log.problem(), logRoom.problem(), registered?.problem()].filter((p) => p !== undefined);
   const sources = (): StatusSources => ({ config, set, gateway, phase, startedAt, demo: opts.demo, writes });
   const views = (): InstanceView[] =>
     config.instances.map((i) => {
@@ -174,7 +168,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       reloader?.close();
       await registered?.remove(); // first: cld must not pick a gw that is going away
       stopRotation();
-      clearInterval(pidRetry);
+      stopRewrites();
       const grace = config.global.shutdownGraceMs;
       const streams = gateway?.stats().openStreams ?? 0;
       const cut = streams && opts.terminal ? " — Ctrl-C again to cut them" : "";
@@ -203,7 +197,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     log.warn(`not taking over: ${why}; this gw exits and leaves everything to gw ${predecessor?.pid}`);
     await registered?.remove();
     stopRotation();
-    clearInterval(pidRetry);
+    stopRewrites();
     set.releaseAll();
     await gateway?.handOff(config.global.shutdownGraceMs);
     await state?.close();
@@ -256,7 +250,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       reloader?.close();
       await registered?.remove(); // the successor has its own entry
       stopRotation();
-      clearInterval(pidRetry);
+      stopRewrites();
       await watchdog?.stop();
       set.releaseAll();
       const streams = gateway?.stats().openStreams ?? 0;
@@ -325,6 +319,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   registered = await registerRunning({ kind: "up", config: config.file, url: gateway.url, demo: opts.demo }, opts.env);
   if (stopping) await registered.remove(); // a stop came while the entry was being written
+  else if (registered.problem()) {
+    // cld finds a gw by its entry: a full disk's refusal is said, and the entry written once there is room.
+    log.warn(`${registered.problem()}; cld does not find this gw until it is written`);
+    const entry = registered;
+    stopRegistryRetry = rewriteUntilDone(entry.retry, idle, () => log.info(`${entry.file} written: cld finds this gw again`));
+  }
   void connectLiveState(sources, log);
   const gw = selfDisplay();
   const ready = set.list().filter((s) => s.state === "ready").length;

@@ -158,12 +158,18 @@ describe("request log", () => {
     expect(log.problem).toBe(`cannot write ${file}: a file is in the way where a directory belongs`);
   });
 
-  test("a batch a full disk takes only in part leaves no half line: the lines after the room is back all parse; said once each way", async () => {
+  /** A request log on a 1 MiB tmpfs (test/helpers/full-disk.ts), and what it said. */
+  async function onSmallDisk() {
     const disk = await fullDisk(join(root, `full${n++}`), join(root, `ctl${n++}`), "1m");
     disks.push(disk);
     const dir = disk.view(join(disk.mount, "requests"));
     const said: string[] = [];
     const log = createRequestLog({ dir, retentionDays: 0, say: { info: (m) => said.push(m), warn: (m) => said.push(m) } });
+    return { disk, dir, said, log };
+  }
+
+  test("a batch a full disk takes only in part leaves no half line: the lines after the room is back all parse; said once each way", async () => {
+    const { disk, dir, said, log } = await onSmallDisk();
     log.write(record("before"));
     await log.flush(); // its page has room left for part of the next batch
     disk.fill();
@@ -185,6 +191,25 @@ describe("request log", () => {
     expect(lines(join(dir, "2026-11-26.jsonl")).map((r) => r.id)).toEqual(["before", "fits", "after"]);
     expect(said).toHaveLength(2);
     expect(said[1]).toContain("(80 record(s) lost meanwhile)");
+    await log.close();
+  });
+
+  test("an idle log's full-disk problem ends once there is room, when it is asked — not at a next batch that may not come", async () => {
+    const { disk, dir, said, log } = await onSmallDisk();
+    disk.fill();
+    for (let i = 0; i < 40; i++) log.write(record(`lost${i}`));
+    await log.flush();
+    const file = join(dir, "2026-11-26.jsonl");
+    expect(log.problem).toBe(`cannot write ${file}: no space left on the device`);
+    expect(log.problem).toBe(`cannot write ${file}: no space left on the device`); // asked while still full: still so, nothing more said
+    expect(said).toHaveLength(1);
+    disk.free(); // and no request comes
+    expect(log.problem).toBeUndefined();
+    expect(said.slice(1)).toEqual([`request log ${file} can be written again (40 record(s) lost meanwhile)`]);
+    log.write(record("after"));
+    await log.flush();
+    expect(lines(file).map((r) => r.id)).toEqual(["after"]);
+    expect(said).toHaveLength(2); // the next batch says nothing more
     await log.close();
   });
 

@@ -1,7 +1,8 @@
-import { describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, openSync, readFileSync, writeFileSync, writeSync, closeSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { appendFileSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
-import { rotateIfLarge } from "../../src/supervisor/rotate.ts";
+import { type Emptied, rotateIfLarge, rotationCheck } from "../../src/supervisor/rotate.ts";
+import { type FullDisk, fullDisk } from "../helpers/full-disk.ts";
 import { readNew, tailLines } from "../../src/supervisor/logtail.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -26,6 +27,60 @@ describe("rotateIfLarge", () => {
     expect(readFileSync(`${f}.1`, "utf8")).toStartWith("generation 5");
     expect(readFileSync(`${f}.3`, "utf8")).toStartWith("generation 3");
     expect(existsSync(`${f}.4`)).toBe(false);
+  });
+});
+
+describe("rotation on a full disk (a small tmpfs, test/helpers/full-disk.ts)", () => {
+  const disks: FullDisk[] = [];
+  afterAll(async () => {
+    for (const d of disks) await d.close();
+  });
+  /** A log over its cap on a full 1 MiB tmpfs, with an earlier generation beside it. */
+  async function fullLog() {
+    const dir = tempDir();
+    const disk = await fullDisk(join(dir, "logs"), join(dir, "ctl"), "1m");
+    disks.push(disk);
+    const log = disk.view(join(dir, "logs", "a.log"));
+    writeFileSync(`${log}.1`, "generation 1\n");
+    writeFileSync(log, "old line\n".repeat(20_000)); // 180 kB
+    disk.fill();
+    return { disk, log, temps: () => readdirSync(disk.view(join(dir, "logs"))).filter((n) => n.includes(".tmp-")) };
+  }
+
+  test("no room for the copy: the log is emptied all the same, the older generations kept as they were, nothing half left", async () => {
+    const { log, temps } = await fullLog();
+    const emptied: Emptied[] = [];
+    expect(await rotateIfLarge(log, 100_000, 3, (e) => emptied.push(e))).toBe(true);
+    expect(statSync(log).size).toBe(0);
+    expect(readFileSync(`${log}.1`, "utf8")).toBe("generation 1\n");
+    expect(existsSync(`${log}.2`)).toBe(false);
+    expect(temps()).toEqual([]);
+    expect(emptied).toEqual([{ copy: `${log}.1`, err: expect.objectContaining({ code: "ENOSPC" }), lost: 180_000 }]);
+    appendFileSync(log, "a new line\n"); // its room is back
+  });
+
+  test("said once in gw's words while the disk stays full; again in a later episode, after a rotation that went as it should", async () => {
+    const { disk, log } = await fullLog();
+    const warned: string[] = [];
+    const check = rotationCheck(() => [log], { logMaxBytes: 100_000, logKeep: 3 }, (m) => warned.push(m));
+    const line = `log rotation: cannot write ${log}.1: no space left on the device; ${log} was emptied without it (180000 bytes of old lines lost) so that its new lines find room`;
+    await check();
+    expect(statSync(log).size).toBe(0);
+    expect(warned).toEqual([line]);
+    writeFileSync(log, "old line\n".repeat(15_000)); // over the cap again, on the room it freed
+    disk.fill();
+    await check();
+    expect(statSync(log).size).toBe(0);
+    expect(warned).toEqual([line]); // the same trouble: not said again
+
+    disk.free();
+    writeFileSync(log, "kept line\n".repeat(15_000));
+    await check();
+    expect(readFileSync(`${log}.1`, "utf8")).toStartWith("kept line\n"); // copied: nothing lost
+    writeFileSync(log, "old line\n".repeat(20_000));
+    disk.fill();
+    await check();
+    expect(warned).toEqual([line, line]); // a later episode is said again
   });
 });
 

@@ -11,9 +11,11 @@
 // the next `gw run codex` on another gateway sent that old key there (401). gw starts such a
 // Codex with --no-daemon, so each launch talks with its own gateway and key.
 // The user's ~/.codex is only read, for the folders they trusted.
+// On a full disk (gw's files for it cannot be written) Codex starts all the same: what gw sets in
+// config.toml goes on its command line (`-c key=value`, which Codex takes over its config file).
 import { join } from "node:path";
 import { isObject } from "../../json/object.ts";
-import { type Json, readTable, tableAt, userHome, writeTable } from "../home.ts";
+import { homeWriter, type Json, readTable, tableAt, userHome } from "../home.ts";
 import type { OfferedRoute } from "../routes.ts";
 import type { Agent, AgentLaunch } from "./types.ts";
 
@@ -37,12 +39,14 @@ export const codex: Agent = {
   // user's proxy (measured with 0.171.0: test/run/agents-proxy.test.ts).
   honoursNoProxy: () => true,
   async prepare(l) {
-    const { models: bundled, noDaemon } = await codexFacts(l);
-    const catalog = bundled ? join(l.home, CATALOG) : undefined;
-    if (catalog && bundled) await writeTable(catalog, { models: l.routes.map((r, i) => catalogEntry(r, i, bundled)) });
+    const files = homeWriter(l.say, "Codex CLI starts with it as it was");
+    const { models: bundled, noDaemon } = await codexFacts(l, files);
+    const catalogFile = join(l.home, CATALOG);
+    const catalog = bundled && (await files.put(catalogFile, { models: l.routes.map((r, i) => catalogEntry(r, i, bundled)) })) ? catalogFile : undefined;
     const file = join(l.home, "config.toml");
-    await writeTable(file, codexConfig(readTable(file), readTable(join(userHome(l.env, "CODEX_HOME", ".codex"), "config.toml")), l, catalog));
-    return { env: { CODEX_HOME: l.home, [KEY_VAR]: l.gateway.apiKey }, args: noDaemon ? [NO_DAEMON] : [] };
+    const config = codexConfig(readTable(file), readTable(join(userHome(l.env, "CODEX_HOME", ".codex"), "config.toml")), l, catalog);
+    const written = await files.put(file, config);
+    return { env: { CODEX_HOME: l.home, [KEY_VAR]: l.gateway.apiKey }, args: [...(noDaemon ? [NO_DAEMON] : []), ...(written ? [] : codexOverrides(config))] };
   },
 };
 
@@ -65,6 +69,19 @@ export function codexConfig(current: Json, user: Json, l: Pick<AgentLaunch, "gat
     next.model_context_window = l.route.window;
   }
   return next;
+}
+
+/** The keys gw sets in config.toml, as Codex's `-c key=value` arguments (pure): for a config.toml that could not be written. */
+export function codexOverrides(config: Json): string[] {
+  const keys = ["model", "model_provider", "model_catalog_json", "model_context_window"].filter((k) => config[k] !== undefined);
+  const values: [string, unknown][] = [...keys.map((k): [string, unknown] => [k, config[k]]), [`model_providers.${PROVIDER}`, tableAt(config, "model_providers")[PROVIDER]]];
+  return values.flatMap(([k, v]) => ["-c", `${k}=${tomlValue(v)}`]);
+}
+
+/** A string, number or flat table as a TOML value: JSON's string escapes are TOML's. */
+function tomlValue(v: unknown): string {
+  if (isObject(v)) return `{${Object.entries(v).map(([k, x]) => `${k}=${tomlValue(x)}`).join(",")}}`;
+  return typeof v === "number" ? String(v) : JSON.stringify(String(v));
 }
 
 /** One route as a Codex model (pure): the template's behaviour, the route's name and window. */
@@ -117,7 +134,7 @@ interface CodexFacts {
 }
 
 /** What gw asks the installed Codex, cached in the home per Codex executable and version. */
-async function codexFacts(l: AgentLaunch): Promise<CodexFacts> {
+async function codexFacts(l: AgentLaunch, files: ReturnType<typeof homeWriter>): Promise<CodexFacts> {
   const cacheFile = join(l.home, "gw-bundled-models.json");
   const id = await commandId(l.command);
   const cached = readTable(cacheFile);
@@ -133,7 +150,7 @@ async function codexFacts(l: AgentLaunch): Promise<CodexFacts> {
   }
   const list = Array.isArray(models) && models.length > 0 ? models.filter(isObject) : undefined;
   const facts = { models: list, noDaemon: help !== undefined && offersNoDaemon(help) };
-  await writeTable(cacheFile, { id, noDaemon: facts.noDaemon, ...(list ? { models: list } : {}) });
+  await files.put(cacheFile, { id, noDaemon: facts.noDaemon, ...(list ? { models: list } : {}) }); // unwritten: asked again next time
   return facts;
 }
 

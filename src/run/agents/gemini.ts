@@ -10,8 +10,11 @@
 // Folder trust stays Gemini CLI's own question: the folders the user trusted (or not) in their
 // own ~/.gemini are carried over, and gw trusts none by itself — a cloned repository's
 // .gemini/settings.json can start commands, which is what the question guards.
+// On a full disk (gw's files for it cannot be written) Gemini CLI starts with its settings as they
+// were when they already select the key (the route reaches it as GEMINI_MODEL anyway); without
+// that it would stop at "Invalid auth method selected", so gw stops first, saying why.
 import { join } from "node:path";
-import { type Json, readTable, tableAt, userHome, writeTable } from "../home.ts";
+import { homeWriter, type Json, readTable, tableAt, userHome } from "../home.ts";
 import { knownAtLeast, npmVersion } from "./installed.ts";
 import type { Agent, AgentLaunch } from "./types.ts";
 
@@ -41,10 +44,12 @@ export const gemini: Agent = {
   async prepare(l) {
     const dir = join(l.home, ".gemini");
     const settings = join(dir, "settings.json");
-    await writeTable(settings, geminiSettings(readTable(settings), l));
+    const files = homeWriter(l.say, "Gemini CLI starts with it as it was");
+    const current = readTable(settings);
+    await files.put(settings, geminiSettings(current, l), selectsKey(current) ? undefined : `let this user write in ${dir}`);
     const trust = join(dir, "trustedFolders.json");
     const userTrust = readTable(join(userHome(l.env, "GEMINI_CLI_HOME", ""), ".gemini", "trustedFolders.json"));
-    await writeTable(trust, { ...userTrust, ...readTable(trust) });
+    await files.put(trust, { ...userTrust, ...readTable(trust) });
     return {
       env: {
         GEMINI_CLI_HOME: l.home,
@@ -73,6 +78,9 @@ export function geminiSettings(current: Json, l: Pick<AgentLaunch, "route">): Js
   };
   return { ...current, security, model, modelConfigs };
 }
+
+/** Whether settings select the gateway key as Gemini CLI's auth (pure). */
+const selectsKey = (settings: Json): boolean => tableAt(tableAt(settings, "security"), "auth").selectedType === "gemini-api-key";
 
 /**
  * Gemini CLI names no session in its requests, so gw could not keep one on one target (and its

@@ -27,6 +27,8 @@ export interface AgentLaunch {
   readonly env: Env;
   /** The agent's executable, as found on PATH. */
   readonly command: string;
+  /** One status line on stderr, as the launch's speaker (`gw run codex: …`). */
+  readonly say: (line: string) => void;
 }
 
 export interface Prepared {
