@@ -18,7 +18,7 @@ import { archiveName, RELEASE_TARGETS, type ReleaseTarget, hostTarget, releaseNa
 interface TargetCheck {
   readonly target: ReleaseTarget;
   readonly bytes: number;
-  /** How it was run here ("native", "qemu-user", "musl loader"), or null: headers only. */
+  /** How it was run here ("native", "qemu-user", "musl loader"), or null: only its headers and embedded workers are checked. */
   readonly ranWith: string | null;
   readonly problems: string[];
 }

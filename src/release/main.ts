@@ -32,7 +32,7 @@ if (values.host) {
 } else if (values.check) {
   const results = await checkRelease(RELEASE_DIR, undefined, targetsOf(values.target));
   for (const r of results) {
-    const how = r.ranWith ? `ran --version and check (${r.ranWith})` : "headers only";
+    const how = r.ranWith ? `headers, workers; ran --version and check (${r.ranWith})` : "headers, workers; cannot run here";
     console.log(`${r.problems.length ? "FAIL" : "ok  "} ${r.target.padEnd(19)} ${mb(r.bytes).padStart(9)}  ${how}${r.problems.map((p) => `\n       ${p}`).join("")}`);
   }
   const failed = results.filter((r) => r.problems.length).length;

@@ -64,7 +64,7 @@ function machO(cpu: number, inside: string): Uint8Array {
 const notEmbedded = `${WORKER.source} is not embedded (no ${WORKER.embedded} in the binary): see WORKERS in src/release/build.ts`;
 
 describe("checkRelease: every worker embedded, for every target", () => {
-  test("darwin binaries (headers only here): the one without the worker is reported, naming the file", async () => {
+  test("darwin binaries (not run here): the one without the worker is reported, naming the file", async () => {
     const dir = await release({
       "darwin-arm64": (bin) => Bun.write(bin, machO(0x0100000c, `/$bunfs/root/gw ${WORKER.embedded} `)),
       // What gw's own code says of the worker is no sign of it.
