@@ -1,5 +1,6 @@
 import { consola } from "consola";
 import { CliError } from "../cli/errors.ts";
+import { rewriteUntilDone } from "../fs/rewrite.ts";
 import { swapWithInstanceFiles, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
 import { ensureLbSettings } from "../lb/concurrency.ts";
 import { describe } from "../lb/exposure.ts";
@@ -9,7 +10,6 @@ import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { describeState } from "../config/state.ts";
 import { openState } from "../state/index.ts";
 import { registerRunning } from "../supervisor/registry.ts";
-import { rewriteUntilDone } from "../supervisor/rewrite.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { loadValidConfig, requireConfigFile } from "./_config.ts";
 
@@ -50,7 +50,8 @@ export default defineGwCommand({
     if (problem) {
       // A full disk's refusal of the registry entry: said, and the entry written once there is room (as gw up does).
       consola.warn(`${problem}; cld does not find this gw until it is written`);
-      stopRetry = rewriteUntilDone(registered.retry, () => stopped, () => consola.info(`${registered.file} written: cld finds this gw again`));
+      const written = () => consola.info(`${registered.file} written: cld finds this gw again`);
+      stopRetry = rewriteUntilDone({ write: registered.write, file: registered.file, idle: () => stopped, written }).stop;
     }
     // Said once the file is watched and the gw is registered: an edit after this line is seen.
     consola.info(`gw lb listening on ${describe(gateway.listening)} (state: ${describeState(first.global.state)})`);

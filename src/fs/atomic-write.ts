@@ -64,5 +64,11 @@ export async function writePrivateFile(path: string, data: string): Promise<void
   await writeFileAtomic(path, data, PRIVATE_FILE_MODE);
 }
 
+/** The same, synchronously: a small record (fs/record-file.ts). */
+export function writePrivateFileSync(path: string, data: string): void {
+  ensurePrivateDir(dirname(path));
+  replaceFileSync(path, (tmp) => writeNewFileSync(tmp, data), PRIVATE_FILE_MODE);
+}
+
 /** writeFileSync that creates `tmp` exclusively: for replaceFileSync's `write`. */
 export const writeNewFileSync = (tmp: string, data: string | Uint8Array) => writeFileSync(tmp, data, { flag: "wx", mode: 0o600 });

@@ -59,8 +59,9 @@ export function createObservability(config: () => Config, now: () => number = Da
   let state: (() => LiveStateBackend) | undefined;
   let writes: () => readonly string[] = () => [];
   const withState = (): LiveState => {
+    const health = state?.(); // first: asked with room back, a refused state file is taken up now, and live() shows what it holds
     const l = live();
-    return { ...l, ...(state ? { state: state() } : {}), writes: [...(l.writes ?? []), ...writes()] };
+    return { ...l, ...(health ? { state: health } : {}), writes: [...(l.writes ?? []), ...writes()] };
   };
   const context = (clientIp: string | undefined): ObserveContext => ({ clientIp, config: config(), metrics, feed, live: withState, startedAt });
   return {

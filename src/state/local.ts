@@ -13,6 +13,7 @@
 
 import { open } from "node:fs/promises";
 import { dirname } from "node:path";
+import { type Rewrite, rewriteUntilDone } from "../fs/rewrite.ts";
 import { isOutOfRoom, noRoomIn, writeProblem } from "../fs/why.ts";
 import { PendingChanges } from "./changes.ts";
 import { type CheckpointResult, Checkpointer } from "./checkpoint.ts";
@@ -50,10 +51,10 @@ const SYNC_EVERY_MS = 1000;
 const CHECKPOINT_EVERY_MS = 2000;
 /** Batches in a row that may find the file locked by another process before that counts as a problem. */
 const BUSY_TRIES = 8;
-/** After a failed write, or an open that found no room, the next try comes this much later. */
-const RETRY_MS = 5000;
 /** Expired rows are deleted this often while gw runs (and at every start), a bounded step per flush. */
 const PRUNE_EVERY_MS = 3600_000;
+/** What health says when there is no file to be had at all. */
+const MEMORY_ONLY = "the state file cannot be opened; state is kept in memory only";
 
 export function openLocalState(o: LocalStateOptions): StateBackend {
   const now = o.now ?? Date.now;
@@ -75,22 +76,26 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   let closed = false;
   let busy = 0;
 
-  /** The file could not be opened for want of room: it is tried again, and changes wait for it meanwhile. */
-  let waitingForRoom = false;
-  let reopenTimer: Timer | undefined;
+  /**
+   * The file refused (it could not be opened for want of room, or a batch was not written): tried
+   * again until it takes (fs/rewrite.ts), and changes wait for it meanwhile.
+   */
+  let retry: Rewrite | undefined;
 
   const store = createMemoryStore({
     ...o,
     onChange(c) {
-      if (!file && !waitingForRoom) return;
+      if (!file && !retry) return; // memory only
       pending.add(c);
-      if (file) flushTimer ??= setTimeout(flush, flushEveryMs);
+      if (file && !retry) flushTimer ??= setTimeout(flush, flushEveryMs); // else the retry writes it
     },
   });
-  let file = opened(openAndLoad());
+  const first = openAndLoad();
+  let file = first instanceof StateFile ? first : undefined;
   let checkpoints = file && !o.inlineCheckpoints ? offThreadCheckpoints(file, o) : undefined;
-  if (!file && !waitingForRoom) [problem, down] = ["the state file cannot be opened; state is kept in memory only", downMark(now())];
-  else if (file) flushTimer = setTimeout(flush, flushEveryMs); // the start's prune
+  if (first instanceof NoRoom) refused(first.err);
+  else if (!file) [problem, down] = [MEMORY_ONLY, downMark(now())];
+  else flushTimer = setTimeout(flush, flushEveryMs); // the start's prune
 
   /**
    * Open the file and take in what it holds that memory lacks (all of it, at the start) — but not
@@ -117,33 +122,41 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
     for (const c of f.load(t, validity)) if (!pending.has(c) && missingIn(store, c, t)) store.apply(c);
   }
 
-  /** The StateFile, or undefined; a full disk's refusal is said once and remembered as a problem that a retry ends. */
-  function opened(f: StateFile | NoRoom | undefined): StateFile | undefined {
-    const waited = waitingForRoom;
-    waitingForRoom = f instanceof NoRoom;
-    if (!(f instanceof NoRoom)) return f;
-    if (!waited) o.log.warn(`state file: ${writeProblem(o.file, f.err)}; state is kept in memory and written when it can be`);
-    problem = writeProblem(o.file, f.err);
+  /**
+   * The file refused: said once, in gw.log, and kept as the problem health shows — the latest
+   * cause, which is the one to fix (a disk freed but a file now locked says so) — until a retry
+   * (a timer, or a status ask with room back: fs/rewrite.ts) takes it.
+   */
+  function refused(err: unknown): void {
+    const why = writeProblem(o.file, err);
+    if (!problem) o.log.warn(`state file: ${why}; state is kept in memory and written when it can be`);
+    problem = why;
     down ??= downMark(now());
-    reopenTimer = setTimeout(reopen, RETRY_MS);
-    return undefined;
+    if (!closed) retry ??= rewriteUntilDone({ write: tryAgain, file: o.file, written: () => (retry = undefined) });
   }
 
-  /** Room again? Open the file (or judge it, now that the disk is not to blame), take in what it holds, and write what waited. */
-  function reopen(): void {
-    reopenTimer = undefined;
-    if (closed) return;
-    const f = opened(openAndLoad());
-    if (waitingForRoom) return; // still no room: tried again later, said once already
-    if (!f) {
-      // Locked by another gw, or no fresh file could be made: memory only from here on, as at a start.
-      pending.take();
-      problem = "the state file cannot be opened; state is kept in memory only";
-      return;
+  /**
+   * One more try; true once nothing is left to try. A file that could not be opened is opened now
+   * (or judged, now that the disk is not to blame) and taken in; then what waited is written.
+   */
+  function tryAgain(): boolean {
+    if (!file) {
+      const f = openAndLoad();
+      if (f instanceof NoRoom) {
+        refused(f.err); // still no room: said once already
+        return false;
+      }
+      if (!f) {
+        // Locked by another gw, or no fresh file could be made: memory only from here on, as at a start.
+        pending.take();
+        problem = MEMORY_ONLY;
+        return true;
+      }
+      file = f;
+      if (!o.inlineCheckpoints) checkpoints ??= offThreadCheckpoints(f, o);
     }
-    file = f;
-    if (!o.inlineCheckpoints) checkpoints ??= offThreadCheckpoints(f, o);
-    flush(); // says "written again" and ends the problem, or keeps it and retries
+    flush(); // says "written again" and ends the problem, or keeps it
+    return problem === undefined;
   }
 
   const pruneDue = () => now() >= pruneAt;
@@ -170,10 +183,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       pending.restore(batch);
       // Another process's short write (a second gw on the file): try again at the next tick.
       if (isBusy(err) && ++busy < BUSY_TRIES) return void (closed || (flushTimer = setTimeout(flush, flushEveryMs)));
-      if (!problem) o.log.warn(`state file: ${writeProblem(o.file, err)}; state is kept in memory and written when it can be`);
-      problem ??= writeProblem(o.file, err);
-      down ??= downMark(now());
-      if (!closed) flushTimer = setTimeout(flush, RETRY_MS);
+      refused(err);
     }
   }
 
@@ -189,6 +199,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   return {
     ...store,
     health(): StateHealth {
+      retry?.ask(); // asked with room back: the answer is true now, not at the next retry
       return { backend: "local", up: problem === undefined, where: o.file, ...(problem && down ? downHealth(problem, down) : {}) };
     },
     refresh() {
@@ -205,7 +216,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       closed = true;
       clearTimeout(flushTimer);
       clearTimeout(syncTimer);
-      clearTimeout(reopenTimer);
+      retry?.stop();
       await checkpoints?.stop(); // no checkpoint under way while the last batch is written and the file closed
       file?.patient(); // no request waits any more
       flush();
@@ -253,7 +264,7 @@ class NoRoom {
   constructor(readonly err: unknown) {}
 }
 
-/** The file's disk has no room: whatever opening said, the file is not to blame (opened() says so, once). */
+/** The file's disk has no room: whatever opening said, the file is not to blame (refused() says so, once). */
 function noRoomFor(path: string, err: unknown): NoRoom | undefined {
   if (!isOutOfRoom(err) && !noRoomIn(dirname(path))) return undefined;
   return new NoRoom(isOutOfRoom(err) ? err : { code: "ENOSPC" });

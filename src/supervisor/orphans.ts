@@ -4,7 +4,8 @@
 // reused pid.
 import { readFile, rm } from "node:fs/promises";
 import { writePrivateFile } from "../fs/atomic-write.ts";
-import { fsWhy, writeProblem } from "../fs/why.ts";
+import { type RecordFile, recordFile } from "../fs/record-file.ts";
+import { writeProblem } from "../fs/why.ts";
 import type { GwPaths } from "./paths.ts";
 import { groupMembers, procInfo, signalGroup } from "./proc.ts";
 
@@ -36,22 +37,13 @@ export async function recordOf(name: string, pid: number, launch?: string): Prom
 }
 
 /**
- * Record this gw in the pid file; true once written. One that cannot be written (a full disk) is
- * said (when `log` is given) and gw goes on — serving beats refusing — and run.ts writes it again
- * once there is room: until then a second `gw up` here is refused only by the port it would take
- * (guard.ts refuseBusyMainPort), after it has written instance files, and a crash's leftovers
- * would go unnoticed.
+ * This gw's pid file, to write (true once written). One that cannot be written (a full disk) is
+ * no error — serving beats refusing — and run.ts writes it again once there is room: until then a
+ * second `gw up` here is refused only by the port it would take (guard.ts refuseBusyMainPort),
+ * after it has written instance files, and a crash's leftovers would go unnoticed.
  */
-export async function writeGwPid(paths: GwPaths, log?: { warn(m: string): void }): Promise<boolean> {
-  const rec = await recordOf("gw", process.pid);
-  return writePrivateFile(paths.pidFile, `${JSON.stringify(rec)}\n`).then(
-    () => true,
-    (e) => {
-      if (fsWhy(e) === undefined) throw e;
-      log?.warn(`${writeProblem(paths.pidFile, e)}; gw serves without it`);
-      return false;
-    },
-  );
+export async function gwPidFile(paths: GwPaths): Promise<RecordFile> {
+  return recordFile(paths.pidFile, `${JSON.stringify(await recordOf("gw", process.pid))}\n`);
 }
 
 /** The gw recorded in the pid file, when it is still alive. */

@@ -6,7 +6,7 @@
 // (/proc, as orphans.ts does), so a dead or reused pid never counts, and such files are removed.
 //
 // An entry a full disk refuses does not stop gw: `problem()` says it in one line (fs/why.ts
-// writeProblem), and `retry()` writes it once there is room (run.ts, rewrite.ts).
+// writeProblem), and `write()` writes it once there is room (run.ts, fs/rewrite.ts).
 //
 // Not $XDG_RUNTIME_DIR: it is missing under su, cron, many ssh sessions and root services, so a
 // gw and a cld started from different places would look in different directories.
@@ -14,8 +14,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Env } from "../config/env.ts";
-import { writePrivateFile } from "../fs/atomic-write.ts";
-import { fsWhy, writeProblem } from "../fs/why.ts";
+import { type RecordFile, recordFile } from "../fs/record-file.ts";
 import { procInfo } from "./proc.ts";
 
 export interface RunningGw {
@@ -38,15 +37,10 @@ export function registryDir(env: Env = process.env): string {
   return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), ".cache"), "gw", "running");
 }
 
-/** This process's entry in the registry. */
-export interface Registered {
-  readonly file: string;
-  /** Take the entry back (call it when stopping); a retry after this writes nothing. */
+/** This process's entry in the registry: `write()` writes it again (true once it is, or once removed). */
+export interface Registered extends RecordFile {
+  /** Take the entry back (call it when stopping); a write after this writes nothing. */
   remove(): Promise<void>;
-  /** Why the entry is not written (a full disk), as one line; undefined once it is. */
-  problem(): string | undefined;
-  /** Write the entry again; true once it is written (or removed). */
-  retry(): Promise<boolean>;
 }
 
 /** Record this process as a running gw. An entry the disk refuses is not an error: see `problem()`. */
@@ -54,31 +48,17 @@ export async function registerRunning(reg: Registration, env: Env = process.env)
   const info = await procInfo(process.pid);
   const file = join(registryDir(env), `${process.pid}.json`);
   const entry: RunningGw = { pid: process.pid, startTime: info?.startTime ?? 0, ...reg, startedAt: new Date().toISOString() };
-  let problem: string | undefined;
+  const record = recordFile(file, `${JSON.stringify(entry)}\n`);
   let removed = false;
-  const write = async (): Promise<boolean> => {
-    if (removed) return true;
-    try {
-      await writePrivateFile(file, `${JSON.stringify(entry)}\n`);
-    } catch (e) {
-      if (fsWhy(e) === undefined) throw e;
-      problem = writeProblem(file, e);
-      return false;
-    }
-    problem = undefined;
-    if (removed) await rm(file, { force: true }); // removed while it was being written
-    return true;
-  };
-  await write();
+  record.write();
   return {
     file,
     remove: () => {
       removed = true;
-      problem = undefined;
       return rm(file, { force: true });
     },
-    problem: () => problem,
-    retry: write,
+    problem: () => (removed ? undefined : record.problem()),
+    write: () => removed || record.write(),
   };
 }
 

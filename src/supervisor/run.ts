@@ -2,6 +2,8 @@
 // serve the LB, answer the control socket, reload on change, and stop everything in order.
 import { CliError } from "../cli/errors.ts";
 import type { Config } from "../config/types.ts";
+import type { RecordFile } from "../fs/record-file.ts";
+import { type Rewrite, rewriteUntilDone } from "../fs/rewrite.ts";
 import { swapWithInstanceFiles, writeInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { setupNotes } from "../migrate/checks.ts";
 import { ensureLbSettings } from "../lb/concurrency.ts";
@@ -22,10 +24,9 @@ import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { createGwLogger } from "./logger.ts";
 import { instanceLogRoom } from "./log-room.ts";
 import { NOTIFY_ENV, sdNotify } from "./notify.ts";
-import { childRegistry, readChildren, recordOf, removeRunFiles, stopLeftovers, stopRecorded, writeGwPid } from "./orphans.ts";
+import { childRegistry, gwPidFile, readChildren, recordOf, removeRunFiles, stopLeftovers, stopRecorded } from "./orphans.ts";
 import { gwPaths, instanceLog } from "./paths.ts";
 import { type Registered, registerRunning, statusPageUrl } from "./registry.ts";
-import { rewriteUntilDone } from "./rewrite.ts";
 import { foreignListeners, steerNewConnectionsHere } from "./reuseport.ts";
 import { startRotation } from "./rotate.ts";
 import { selfCommand, selfDisplay, typed } from "./self.ts";
@@ -107,9 +108,25 @@ export async function serve(opts: ServeOptions): Promise<void> {
     for (const w of notes.warnings) log.warn(w);
     log.info(notes.info);
   }
-  // A pid file a full disk refused is written once there is room (rewrite.ts).
-  const idle = () => upgrading || stopping !== null; // the successor's files, or none: not this gw's to write
-  const stopPidRetry = (await writeGwPid(paths, log)) ? () => {} : rewriteUntilDone(() => writeGwPid(paths), idle, () => log.info(`${paths.pidFile} written: this gw is recorded again`));
+  // A file a full disk refused (the pid file, the registry entry) is said once and written once
+  // there is room: on a timer, or at once when a status asks (fs/rewrite.ts) — never while gw
+  // stops or hands over: the successor's files then, or no one's.
+  const idle = () => upgrading || stopping !== null;
+  const rewrites = new Map<string, Rewrite>();
+  const refused = (f: RecordFile, without: string, written: string) => {
+    if (rewrites.has(f.file)) return;
+    log.warn(`${f.problem()}; ${without}`);
+    const done = () => {
+      rewrites.delete(f.file);
+      log.info(`${f.file} written: ${written}`);
+    };
+    rewrites.set(f.file, rewriteUntilDone({ write: f.write, file: f.file, idle, written: done }));
+  };
+  const pidFile = await gwPidFile(paths);
+  const recordPid = () => {
+    if (!pidFile.write()) refused(pidFile, "gw serves without it", "this gw is recorded again");
+  };
+  recordPid();
   // A successor starts its watchdog once the hand-over is committed (until then the instances are not its own).
   let watchdog = predecessor ? null : startWatchdog(paths, config.file, env);
 
@@ -118,10 +135,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let state: StateBackend | null = null;
   let reloader: Reloader<InstanceWork> | null = null;
   let registered: Registered | null = null;
-  let stopRegistryRetry = () => {};
   const stopRewrites = () => {
-    stopPidRetry();
-    stopRegistryRetry();
+    for (const r of rewrites.values()) r.stop();
   };
   const startedAt = monoNow(); // gw's uptime, as an instance's (spawn.ts)
   const registry = childRegistry(paths, () => set.list().flatMap((s) => (s.child ? [{ name: s.name, pid: s.child.pid, launch: set.launchKeyOf(s) }] : [])), log);
@@ -133,7 +148,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
     childrenChanged: registry.update,
     availability: (name, a) => gateway?.availability(name, a),
   });
-  const writes = () => [log.problem(), logRoom.problem(), registered?.problem()].filter((p) => p !== undefined);
+  const writes = () => {
+    for (const r of rewrites.values()) r.ask(); // with room back, what is said next is true now (as gw.log's problem() tries)
+    return [log.problem(), logRoom.problem(), pidFile.problem(), registered?.problem()].filter((p) => p !== undefined);
+  };
   const sources = (): StatusSources => ({ config, set, gateway, phase, startedAt, demo: opts.demo, writes });
   const views = (): InstanceView[] =>
     config.instances.map((i) => {
@@ -225,7 +243,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       const out = await runSuccessor(paths, argv, env, self, () => {});
       if (!out.ok) {
         // Take back what the successor may have taken: pid file, control socket, instances.json.
-        await writeGwPid(paths, log);
+        recordPid();
         // A new socket at the path; the old one still carries this very request (stopping it
         // would cut the answer and unlink the new path), so it is only let go.
         const old = control;
@@ -319,12 +337,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   registered = await registerRunning({ kind: "up", config: config.file, url: gateway.url, demo: opts.demo }, opts.env);
   if (stopping) await registered.remove(); // a stop came while the entry was being written
-  else if (registered.problem()) {
-    // cld finds a gw by its entry: a full disk's refusal is said, and the entry written once there is room.
-    log.warn(`${registered.problem()}; cld does not find this gw until it is written`);
-    const entry = registered;
-    stopRegistryRetry = rewriteUntilDone(entry.retry, idle, () => log.info(`${entry.file} written: cld finds this gw again`));
-  }
+  else if (registered.problem()) refused(registered, "cld does not find this gw until it is written", "cld finds this gw again"); // cld finds a gw by its entry
   void connectLiveState(sources, log);
   const gw = selfDisplay();
   const ready = set.list().filter((s) => s.state === "ready").length;

@@ -85,6 +85,9 @@ export function coolingOf(gateway: Gateway | null, now: number): CoolingEntry[] 
  * the reader (`gw status`, the status page) is another process with a clock of its own.
  */
 export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow()): StatusReport {
+  // First: asked with room back, a state file refused before is taken up now (fs/rewrite.ts), and
+  // the cooldowns below include what it holds.
+  const state = (src.gateway as GatewayExtras | null)?.stateHealth?.() ?? null;
   const stats = src.gateway?.stats();
   const cooling = coolingOf(src.gateway, now);
   const instanceOfTarget = new Map<string, { instance: string; model: string }>();
@@ -129,7 +132,7 @@ export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow
     demo: src.demo,
     lb: src.gateway && stats ? { url: src.gateway.url, inFlight: stats.inFlight, openStreams: stats.openStreams, requests: stats.requests, errors: stats.errors } : null,
     coolingKnown: cooling !== null,
-    state: (src.gateway as GatewayExtras | null)?.stateHealth?.() ?? null,
+    state,
     writes: [...(src.writes?.() ?? []), ...((src.gateway as GatewayExtras | null)?.writeProblems?.() ?? [])],
     instances,
   }, maskerOf(src.config).text);

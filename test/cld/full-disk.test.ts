@@ -1,23 +1,17 @@
 // cld with HOME on a full disk (a small tmpfs in a user + mount namespace, test/helpers/full-disk.ts).
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CldSandbox, cldConfig, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
-import { type FullDisk, fullDisk } from "../helpers/full-disk.ts";
+import { CldSandbox, cldConfig, gatewayForFile, MAIN } from "../helpers/cld.ts";
+import { fullDisksForFile } from "../helpers/full-disk.ts";
 
-const gateway = fakeGateway();
-const disks: FullDisk[] = [];
-afterAll(async () => {
-  for (const d of disks) await d.close();
-  gateway.stop(true);
-  removeSandboxes();
-});
+const fullDisk = fullDisksForFile(); // closed first, as the sandbox they are in is removed next
+const gateway = gatewayForFile();
 
 test("cld cp with HOME on a full disk: one line on what it cannot write, Claude Code starts, no file left half or emptied", async () => {
   const box = new CldSandbox();
   const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!, `api_keys = ["sk-gateway-key-0123456789"]`));
   const disk = await fullDisk(box.home, join(box.dir, "ctl"), "1m");
-  disks.push(disk);
   const home = (p: string) => disk.view(join(box.home, p));
   const cld = (...args: string[]) => disk.run([process.execPath, MAIN, "cld", ...args], box.env({ CLD_TOML: toml }));
   // The user's own file, and cld's from an earlier launch in a folder not trusted yet: there is something to merge.

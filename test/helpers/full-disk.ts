@@ -4,6 +4,7 @@
 // the test itself reaches the tmpfs through /proc/<that shell>/root, which needs no privilege
 // (the namespace is this user's), to fill it, free it and read what gw wrote. The network
 // namespace is shared: gw and its instances listen on loopback as anywhere else.
+import { afterAll } from "bun:test";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -96,6 +97,19 @@ done`;
       shell.stdin.end();
       await shell.exited;
     },
+  };
+}
+
+/** `fullDisk` for one test file: each disk it makes is closed after the file (as cld.ts gatewayForFile stops its gateway). */
+export function fullDisksForFile(): typeof fullDisk {
+  const disks: FullDisk[] = [];
+  afterAll(async () => {
+    for (const d of disks.splice(0)) await d.close();
+  });
+  return async (...args) => {
+    const disk = await fullDisk(...args);
+    disks.push(disk);
+    return disk;
   };
 }
 

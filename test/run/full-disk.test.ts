@@ -1,19 +1,14 @@
 // gw run codex / gemini with HOME on a full disk (a small tmpfs in a user + mount namespace,
 // test/helpers/full-disk.ts): one line on what it cannot write, the agent starts, no file left
 // half or emptied — as cld does (test/cld/full-disk.test.ts).
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CldSandbox, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
-import { type FullDisk, fullDisk } from "../helpers/full-disk.ts";
+import { CldSandbox, gatewayForFile, MAIN } from "../helpers/cld.ts";
+import { fullDisksForFile } from "../helpers/full-disk.ts";
 
-const gateway = fakeGateway();
-const disks: FullDisk[] = [];
-afterAll(async () => {
-  for (const d of disks) await d.close();
-  gateway.stop(true);
-  removeSandboxes();
-});
+const fullDisk = fullDisksForFile(); // closed first, as the sandbox they are in is removed next
+const gateway = gatewayForFile();
 
 const config = (port: number) => `[global]\nhost = "127.0.0.1"\nmain_port = ${port}\napi_keys = ["sk-run-key-0123456789"]\n
 [instances.a]\nport = ${port + 1}\nproviders = [{ type = "antigravity" }]\n
@@ -24,7 +19,6 @@ async function fullHome(agent: string) {
   const box = new CldSandbox({ noClaude: true, agents: [agent] });
   const toml = box.writeConfig("gw.toml", config(gateway.port!));
   const disk = await fullDisk(box.home, join(box.dir, "ctl"), "1m");
-  disks.push(disk);
   const home = (p: string) => disk.view(join(box.home, p));
   const run = (...args: string[]) => disk.run([process.execPath, MAIN, "run", agent, "-c", toml, ...args], box.env());
   const temps = () => readdirSync(home(""), { recursive: true }).map(String).filter((n) => n.includes(".tmp-"));

@@ -1,16 +1,13 @@
 // The state file on a really full disk (test/helpers/full-disk.ts): SQLite resolves the
 // /proc/<pid>/root path the test sees the tmpfs by, so the store runs in a process inside the
 // namespace, which frees the room itself and prints what it then holds.
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type FullDisk, fullDisk } from "../helpers/full-disk.ts";
+import { fullDisksForFile } from "../helpers/full-disk.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
-const disks: FullDisk[] = [];
-afterAll(async () => {
-  for (const d of disks) await d.close();
-});
+const fullDisk = fullDisksForFile();
 
 const LOCAL = join(import.meta.dir, "../../src/state/local.ts");
 
@@ -29,7 +26,6 @@ await s.close();`;
 test("room again: the file's entries join memory, but what memory learnt meanwhile wins — a cooldown cleared meanwhile stays cleared; checkpoints run off-thread again", async () => {
   const dir = tempDir("gw-state-full-");
   const disk = await fullDisk(join(dir, "m"), join(dir, "ctl"), "4m");
-  disks.push(disk);
   const file = join(disk.mount, ".gw", "state.db");
   let n = 0;
   const run = async (body: string) => {
@@ -46,7 +42,8 @@ test("room again: the file's entries join memory, but what memory learnt meanwhi
     if (s.health().up) throw new Error("the state file opened on a full disk");
     cool("b"); s.clearCooldown("r", "b"); // b answered again while the file could not be opened
     rmSync(${JSON.stringify(join(disk.mount, ".filler"))});
-    while (!s.health().up || checkpoints === 0) await Bun.sleep(20);
+    if (!s.health().up) throw new Error("asked once there is room, the state file is not taken up at once");
+    while (checkpoints === 0) await Bun.sleep(20);
     console.log(JSON.stringify({ a: !!s.cooldown("r", "a", Date.now()), b: !!s.cooldown("r", "b", Date.now()), checkpoints, log }));`);
   const seen = JSON.parse(out) as { a: boolean; b: boolean; checkpoints: number; log: string[] };
   expect(seen.a).toBe(true); // the earlier run's, which memory lacked
@@ -55,4 +52,42 @@ test("room again: the file's entries join memory, but what memory learnt meanwhi
   expect(seen.log.filter((l) => l.includes("no space left"))).toHaveLength(1);
   // And the file says the same: the next start finds a cooling, b not.
   expect(await run(`console.log(JSON.stringify([!!s.cooldown("r", "a", Date.now()), !!s.cooldown("r", "b", Date.now())]));`)).toBe("[true,false]\n");
+}, 60_000);
+
+test("refused by the full disk, then by another process's lock once there is room: health gives the latest cause, gw.log the first once; asked once the lock is gone, it is written", async () => {
+  const dir = tempDir("gw-state-full-");
+  const disk = await fullDisk(join(dir, "m"), join(dir, "ctl"), "4m");
+  const file = join(disk.mount, ".gw", "state.db");
+  const script = join(dir, "store.ts"); // on the real disk: one the fill leaves alone
+  const filler = join(disk.mount, ".filler");
+  // A second writer (the other gw during an upgrade) holding its write lock until told.
+  const locker = `const { Database } = require("bun:sqlite"); const db = new Database(${JSON.stringify(file)}); db.run("PRAGMA busy_timeout = 10000"); db.run("BEGIN IMMEDIATE"); console.log("locked"); for await (const _ of console) { db.run("COMMIT"); break; }`;
+  writeFileSync(script, storeScript(file, `
+    const { closeSync, openSync, writeSync } = require("node:fs");
+    /** Until \`done\`, asking health each time (as gw status does), or 10 s. */
+    const until = async (done) => { for (const end = Date.now() + 10_000; Date.now() < end && !done(); ) await Bun.sleep(20); };
+    const fd = openSync(${JSON.stringify(filler)}, "w");
+    try { for (const block = Buffer.alloc(64 * 1024); ; ) writeSync(fd, block); } catch {} // ENOSPC: full
+    closeSync(fd);
+    cool("a");
+    await until(() => !s.health().up);
+    const full = s.health().problem;
+    const lock = Bun.spawn([process.execPath, "-e", ${JSON.stringify(locker)}], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+    await lock.stdout.getReader().read(); // "locked"
+    rmSync(${JSON.stringify(filler)});
+    await until(() => !s.health().problem?.includes("no space"));
+    const locked = s.health().problem;
+    lock.stdin.write("go\\n");
+    await lock.stdin.flush();
+    await lock.exited;
+    const after = s.health();
+    console.log(JSON.stringify({ full, locked, up: after.up, log }));`));
+  const out = await disk.run([process.execPath, script]);
+  expect(out.stderr).toBe("");
+  expect(out.code).toBe(0);
+  const seen = JSON.parse(out.stdout) as { full: string; locked: string; up: boolean; log: string[] };
+  expect(seen.full).toBe(`cannot write ${file}: no space left on the device`);
+  expect(seen.locked).toBe(`cannot write ${file}: database is locked`); // not the full disk any more: that is freed
+  expect(seen.up).toBe(true); // the first ask once the lock is gone
+  expect(seen.log).toEqual([`state file: cannot write ${file}: no space left on the device; state is kept in memory and written when it can be`, `state file ${file} is written again`]);
 }, 60_000);

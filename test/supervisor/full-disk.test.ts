@@ -4,17 +4,16 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type FullDisk, fullDisk } from "../helpers/full-disk.ts";
+import { type FullDisk, fullDisksForFile } from "../helpers/full-disk.ts";
 import { freePort } from "../helpers/ports.ts";
 import { listRunning, registryDir } from "../../src/supervisor/registry.ts";
 import { chatThrough, followStream, killAll, MAIN, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
 
 const boxes: Sandbox[] = [];
-const disks: FullDisk[] = [];
 afterAll(async () => {
   for (const sb of boxes) await killAll(sb);
-  for (const d of disks) await d.close();
 });
+const fullDisk = fullDisksForFile(); // closed after the gws in them are stopped
 
 const NO_SPACE = "no space left on the device";
 
@@ -24,7 +23,6 @@ async function fullBox() {
   boxes.push(sb);
   const dir = join(sb.dir, "cfg");
   const disk = await fullDisk(dir, join(sb.dir, "ctl"), "4m", sb.env);
-  disks.push(disk);
   const file = join(dir, "providers.toml");
   // [instances.a] last: a line appended on the full disk (room is left in the file's last page) lands in it.
   const toml = readFileSync(sb.file, "utf8");
@@ -87,12 +85,13 @@ describe("gw up while the disk fills", () => {
 
     disk.free();
     await bothAnswered(sb);
-    // Its trouble ends when a batch lands, or when asked first (status, the page: requestlog.test.ts).
-    await until(() => new RegExp(`request log ${day} (is|can be) written again`).test(gwLog()), 10_000, () => `the request log to be written again:\n${gwLog()}`);
-    await until(() => gwLog().includes("state.db is written again"), 15_000, () => `the state file to be written again:\n${gwLog()}`);
+    // Asked once there is room, gw tries what was refused at once: the answer is true (no wait for a retry).
     const after = await gw("status");
     expect(after.stdout).not.toContain("files   ");
     expect(after.stdout).not.toContain("DOWN");
+    // The request log's trouble ended when a batch landed, or when asked first (requestlog.test.ts).
+    expect(gwLog()).toMatch(new RegExp(`request log ${day} (is|can be) written again`));
+    expect(gwLog()).toContain("state.db is written again");
     expect(await (await fetch(`http://127.0.0.1:${sb.mainPort}/metrics`)).text()).toContain("\ngw_unwritable_files 0\n");
     expect(times(requestLogLine)).toBe(1);
     expect((await gw("down")).code).toBe(0);
@@ -114,8 +113,8 @@ describe("gw.log itself on a full disk", () => {
     expect((await gw("reload")).code).toBe(0);
     expect(gwLog()).toMatch(new RegExp(`WARN +\\d+ line\\(s\\) could not be written to this log \\(${NO_SPACE}\\)\n.*config reloaded`));
     await bothAnswered(sb); // and the request log's next batch lands — its trouble over then, or when asked before it
-    await until(() => /request log \S+ (is|can be) written again/.test(gwLog()), 10_000, () => `the request log to be written again:\n${gwLog()}`);
     expect((await gw("status")).stdout).not.toContain("files   ");
+    expect(gwLog()).toMatch(/request log \S+ (is|can be) written again/);
     expect((await gw("down")).code).toBe(0);
   }, 90_000);
 });
@@ -194,16 +193,21 @@ describe("gw up started on a full disk", () => {
     expect(up.stdout).toContain(`state file: cannot write ${join(dir, ".gw", "state.db")}: ${NO_SPACE}; state is kept in memory`);
     expect((await listRunning(sb.env)).map((e) => e.config)).toEqual([file]); // the registry (HOME's disk has room): cld finds it
     await bothAnswered(sb); // SQLite cannot even open the file: serving goes on from memory
-    expect((await gw("status")).stdout).toMatch(new RegExp(`state .* DOWN \\d+s: cannot write \\S*state\\.db: ${NO_SPACE}`));
+    const full = (await gw("status")).stdout;
+    expect(full).toMatch(new RegExp(`state .* DOWN \\d+s: cannot write \\S*state\\.db: ${NO_SPACE}`));
+    expect(full).toMatch(new RegExp(`files   cannot write \\S*\\.gw/gw\\.pid: ${NO_SPACE} — serving on`));
     disk.free();
-    await until(() => gwLog().includes("state.db is written again"), 15_000, () => `the state file to be taken up again:\n${gwLog()}`);
-    expect(readdirSync(disk.view(join(dir, ".gw"))).filter((n) => n.includes(".broken-"))).toEqual([]); // not moved aside as if broken
+    // Asked once there is room: the state file is taken up and the pid file written before the answer.
     const status = await gw("status");
     expect(status.stdout).not.toContain("DOWN");
+    expect(status.stdout).not.toContain("files   ");
+    expect(gwLog()).toContain("state.db is written again");
+    expect(gwLog()).toContain("gw.pid written: this gw is recorded again");
+    expect(readdirSync(disk.view(join(dir, ".gw"))).filter((n) => n.includes(".broken-"))).toEqual([]); // not moved aside as if broken
     expect(status.stdout).toMatch(/a: cooling m → gemini-3-flash \(\w+, \d+ s left\)/); // the earlier run's cooldown, read once there was room
     // The pid file too: it is what refuses a second gw up before that one writes anything here
     // (instance files the running instances would reload); the port check comes after.
-    await until(() => existsSync(disk.view(join(dir, ".gw", "gw.pid"))), 15_000, () => `the pid file to be written once there is room:\n${gwLog()}`);
+    expect(existsSync(disk.view(join(dir, ".gw", "gw.pid")))).toBe(true);
     const second = await gw("up", "-d");
     expect(second.code).not.toBe(0);
     expect(second.stderr).toContain("gw is already running");
@@ -222,9 +226,10 @@ describe("gw up started on a full disk", () => {
     expect(up.stdout).toContain(`state file: cannot write ${state}: ${NO_SPACE}; state is kept in memory`); // the disk is to blame first
     await bothAnswered(sb);
     disk.free();
-    // With room the file is judged as at any start: it is the file, not the disk.
-    await until(() => gwLog().includes("is not a usable state file"), 15_000, () => `the broken state file to be moved aside once there is room:\n${gwLog()}`);
-    await until(() => gwLog().includes("state.db is written again"), 15_000, () => `a fresh state file to be written:\n${gwLog()}`);
+    // With room the file is judged as at any start — it is the file, not the disk — when asked.
+    expect((await gw("status")).stdout).not.toContain("DOWN");
+    expect(gwLog()).toContain("is not a usable state file");
+    expect(gwLog()).toContain("state.db is written again");
     expect(readdirSync(disk.view(join(dir, ".gw"))).filter((n) => n.startsWith("state.db.broken-"))).toHaveLength(1);
     expect(times("state file: cannot write")).toBe(1); // the retries while the disk was full said nothing more
     expect((await chatThrough(sb, "m", false, "429=600")).status).toBe(429);
@@ -239,8 +244,7 @@ describe("the registry of running gws on a full disk", () => {
     boxes.push(sb);
     const cache = sb.env.XDG_CACHE_HOME!;
     const disk = await fullDisk(cache, join(sb.dir, "ctl"), "1m", sb.env);
-    disks.push(disk);
-    const gw = (...args: string[]) => disk.run([process.execPath, MAIN, ...args, "-c", sb.file]);
+      const gw = (...args: string[]) => disk.run([process.execPath, MAIN, ...args, "-c", sb.file]);
     const gwLog = () => readFileSync(join(sb.dir, "logs", "gw.log"), "utf8");
     const viewed = { XDG_CACHE_HOME: disk.view(cache) }; // the registry as the test sees it
     disk.fill();
@@ -256,9 +260,9 @@ describe("the registry of running gws on a full disk", () => {
     expect(await listRunning(viewed)).toEqual([]);
 
     disk.free();
-    await until(() => gwLog().includes(`${entry} written: cld finds this gw again`), 15_000, () => `the entry to be written once there is room:\n${gwLog()}`);
+    expect((await gw("status")).stdout).not.toContain("cannot write"); // asked: the entry is written before the answer
+    expect(gwLog()).toContain(`${entry} written: cld finds this gw again`);
     expect((await listRunning(viewed)).map((e) => e.config)).toEqual([sb.file]);
-    expect((await gw("status")).stdout).not.toContain("cannot write");
     expect(gwLog().split(line).length - 1).toBe(1);
     expect((await gw("down")).code).toBe(0);
     expect(await listRunning(viewed)).toEqual([]);
