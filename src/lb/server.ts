@@ -259,7 +259,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     undrain: (instance) => load.undrain(instance),
     availability: (instance, a) => {
       load.hold.set(instance, a);
-      // Fresher than any failed probe: the signature fallback (fallback-choice.ts) and the status page read down().
+      // Fresher than any failed probe: every pick (dead-ends.ts) and the status page read it.
       if (a === "ready") gw.probes.up(instance);
     },
     explain: (body, o) => explainBody(rt.config, body, { ...o, state, draining: load.resting, source: { pid: process.pid, store: state.health() } }),

@@ -208,7 +208,7 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
   private async goOn(failed: Tried): Promise<Tried> {
     const next = await this.run.goOn(failed);
     const { deps } = this.f;
-    const route = this.cancelled ? undefined : signatureFallback(next, deps, this.run.trace);
+    const route = this.cancelled ? undefined : signatureFallback(next, deps);
     if (!route) return next;
     const second = await fallBack(deps, route, this.run.attempts, true);
     if (!fallbackAnswers(second, deps.record)) return next;
