@@ -98,7 +98,7 @@ class RouteAttempts implements AttemptLoop {
       unschedule(ctl);
       if (sent?.outcome.kind === "response") d.load?.leave(sent.to.instance.name);
     }
-    d.deadEnds.note(tried.outcome);
+    d.deadEnds.note(tried);
     const c = tried.classified;
     const outcome = c?.class ?? "aborted";
     d.stats.attempt(info.instance.name, failedAttempt(outcome));

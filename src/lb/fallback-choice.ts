@@ -15,7 +15,7 @@ export interface Liveness {
   readonly state?: StateView;
   /** Instances draining for a restart or away (restarting, respawning, starting): an attempt waits for them. */
   readonly resting?: { has(instance: string): boolean };
-  /** Targets on instances known down: lost (the supervisor's word), their last probe failed, or this request could not reach them (dead-ends.ts). */
+  /** Targets that cannot answer this request (dead-ends.ts): on instances known down — lost (the supervisor's word), their last probe failed, this request could not reach them — or the instance and model that rejected its signature. */
   readonly deadEnds?: DeadEndView;
 }
 
@@ -34,7 +34,7 @@ export interface FallbackChoice {
  * back; else the first whose target cools for signed requests only (it rejected a signature —
  * another conversation's, maybe: it verifies those it made, so the attempt loop still tries it,
  * last); else none can answer. A target cooling for every request is out (the attempt would go to
- * it only as the loop's last resort, and fail again), and so is one on an instance known down.
+ * it only as the loop's last resort, and fail again), and so is a dead end: one on an instance known down, or the very call that rejected it.
  * Undefined when there are no routes.
  */
 export function chooseFallback(routes: readonly Route[], live: Liveness): FallbackChoice | undefined {

@@ -38,9 +38,9 @@ export interface PickContext {
   /** Instances draining before a restart or away (lb/drain.ts): their targets are picked only when nothing else is available. */
   readonly draining?: { has(instance: string): boolean };
   /**
-   * Targets known unable to answer this request (dead-ends.ts: on an instance known down): out,
-   * even for a signature lock, and the soonest-cooldown last resort takes them only when nothing
-   * else is left.
+   * Targets known unable to answer this request (dead-ends.ts: on an instance known down, or the
+   * instance and model that rejected its signature): out, even for a signature lock, and the
+   * soonest-cooldown last resort takes them only when nothing else is left.
    */
   readonly deadEnds?: DeadEndView;
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { signatureFor } from "../../../src/mock/signatures.ts";
 import type { RequestRecord } from "../../../src/observe/record.ts";
 import { parseExposition } from "../../helpers/observe.ts";
-import { claude, logRecords, readRequestLog, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
+import { claude, errorExplained, logRecords, readRequestLog, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
 
 /** Messages with a thinking block `instance` signed (on a Claude model): only it verifies it. */
 function signedBy(instance: string) {
@@ -113,5 +113,54 @@ describe("the fallback route's own loop passes over an instance this request wai
     const [r, rec] = await recordOf(rig, "gem-w", () => claude(rig.anthropic(), "gem-w", { headers: session, params: { messages: signedBy("b") } }));
     expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: "gem-w => claude-wb (signature fallback)", attempts: 3 });
     expect(attempts(rec)).toEqual([["gem-w", "w", 0, "transient"], ["gem-w", "a", 400, "signature"], [undefined, "b", 200, "ok"]]);
+  }, 30_000);
+});
+
+describe("a family route whose only target is the instance and upstream model that just rejected the signature", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a", "b"],
+      routing: [
+        // Two names for one upstream call: a's claude-a (a verifies only what a signed).
+        `"opus" = [{ instance = "a", provider = "anthropic", model = "claude-a~sig=foreign" }]`,
+        `"opus-alias" = [{ instance = "a", provider = "anthropic", model = "claude-a~sig=foreign" }]`,
+        `"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home~sig=foreign" }]`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+
+  test("is passed over: the next route of the family answers, in one fallback attempt", async () => {
+    const a0 = rig.hits("a");
+    const [r, rec] = await recordOf(rig, "opus", () => claude(rig.anthropic(), "opus", { params: { messages: signedBy("b") } }));
+    expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: "opus => claude-home (signature fallback)", attempts: 2 });
+    expect(rig.hits("a")).toBe(a0 + 1);
+    expect(attempts(rec)).toEqual([["opus", "a", 400, "signature"], [undefined, "b", 200, "ok"]]);
+  }, 30_000);
+});
+
+describe("a family whose only other route is the instance and upstream model that just rejected the signature", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["a"],
+      routing: [
+        `"opus" = [{ instance = "a", provider = "anthropic", model = "claude-a~sig=foreign" }]`,
+        `"opus-alias" = [{ instance = "a", provider = "anthropic", model = "claude-a~sig=foreign" }]`,
+      ].join("\n"),
+    });
+  });
+  afterAll(() => rig.stop());
+
+  test("the 400 comes at once: no second call to the upstream that rejected it", async () => {
+    const m0 = await attemptMetrics(rig);
+    const [err, rec] = await recordOf(rig, "opus", () => rejection(claude(rig.anthropic(), "opus", { params: { messages: signedBy("b") } })));
+    expect(errorExplained(err)).toMatchObject({ status: 400, attempts: 1, route: "opus (its signature fallback to opus-alias not tried: no route of its family can answer now)" });
+    expect(rig.hits("a")).toBe(1);
+    expect(attempts(rec)).toEqual([[undefined, "a", 400, "signature"]]); // the served route: not named
+    expect([rec.response.status, rec.routing.route, rec.routing.signature_fallback]).toEqual([400, "opus", "opus-alias"]);
+    const m1 = await attemptMetrics(rig);
+    expect([...m1.keys()].filter((k) => k.startsWith('gw_attempts_total{route="opus-alias"') && m1.get(k) !== m0.get(k))).toEqual([]);
   }, 30_000);
 });
