@@ -10,7 +10,9 @@
 // this, so every attempt loop and the fallback's choice (fallback-choice.ts) pass these over alike.
 
 import type { Target } from "../config/types.ts";
+import type { InstanceLoad } from "./drain.ts";
 import type { Tried } from "./failover.ts";
+import type { Prober } from "./probe.ts";
 import { upstreamModel } from "./rewrite.ts";
 
 /** What route.ts asks: can `t` not answer this request at all? */
@@ -26,6 +28,11 @@ interface Sources {
   readonly lost?: { has(instance: string): boolean };
   /** Instances on their way back (drain.ts resting). */
   readonly resting?: { has(instance: string): boolean };
+}
+
+/** A new request's dead ends, read from the gateway's prober and instance load (pipeline.ts; `gw route explain`). */
+export function deadEndsOf(probes: Pick<Prober, "isDown">, load: InstanceLoad | undefined): DeadEnds {
+  return new DeadEnds({ probedDown: probes.isDown, lost: load?.hold.lost, resting: load?.resting });
 }
 
 /** One request's dead ends: one per request (pipeline.ts), noted after each attempt (attempt.ts). */

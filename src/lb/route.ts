@@ -20,7 +20,7 @@ export type PickReason =
   | "zero-weight"
   /** Every other target is cooling or tried: one on an instance draining for a restart or on its way back (the attempt waits for it to be back). */
   | "draining"
-  /** Everything untried is cooling: the one whose cooldown ends soonest, never a hard 503. */
+  /** Everything untried is cooling or a dead end: the one whose cooldown ends soonest (dead ends last), never a hard 503. */
   | "soonest-cooldown";
 
 export interface PickContext {
