@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { signatureFor } from "../../../src/mock/signatures.ts";
 import type { RequestRecord } from "../../../src/observe/record.ts";
 import { parseExposition } from "../../helpers/observe.ts";
-import { claude, errorExplained, logRecords, readRequestLog, type Rig, rejection, startRig } from "../../helpers/resilience.ts";
+import { claude, errorExplained, type Rig, rejection, startRig, withRecord } from "../../helpers/resilience.ts";
 
 /** Messages with a thinking block `instance` signed (on a Claude model): only it verifies it. */
 function signedBy(instance: string) {
@@ -18,13 +18,8 @@ function signedBy(instance: string) {
 
 const attempts = (r: RequestRecord) => r.routing.attempts.map((a) => [a.route, a.instance, a.status, a.class]);
 
-/** The record of the one request `send` makes to `model`, once it is in the log. */
-async function recordOf<T>(rig: Rig, model: string, send: () => Promise<T>): Promise<[T, RequestRecord]> {
-  const pick = (r: RequestRecord) => r.request.model === model;
-  const before = readRequestLog(rig.dir).filter(pick).length;
-  const out = await send();
-  return [out, (await logRecords(rig.dir, before + 1, pick))[before]!];
-}
+/** What `send` (one request to `model`) returned, and its record. */
+const recordOf = <T>(rig: Rig, model: string, send: () => Promise<T>) => withRecord(rig.dir, model, send);
 
 /** gw_attempts_total by route, target and outcome. */
 async function attemptMetrics(rig: Rig): Promise<Map<string, number>> {
