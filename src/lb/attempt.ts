@@ -11,6 +11,7 @@ import type { Attempt, AttemptLoop, Choice, Tried } from "./failover.ts";
 import { AttemptDeadline, type ClientLink, schedule, unschedule } from "./due.ts";
 import { type AttemptControl, forward, type Outcome } from "./forward.ts";
 import type { RoutedIntake } from "./intake.ts";
+import type { DeadEnds } from "./dead-ends.ts";
 import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { pickContext, type RequestFacts, stickyKeyOn } from "./request-state.ts";
@@ -36,6 +37,8 @@ export interface AttemptDeps {
   /** What runs on each instance, which are draining for a restart (their targets are passed over) and which are away (waited for). */
   readonly load?: InstanceLoad;
   readonly probes: Prober;
+  /** Where this request cannot be answered (instances known down): each attempt notes what it met, every pick reads it. */
+  readonly deadEnds: DeadEnds;
   /** The request's client: whether it left, and its attempts follow it. */
   readonly client: ClientLink;
   readonly facts: RequestFacts;
@@ -95,13 +98,14 @@ class RouteAttempts implements AttemptLoop {
       unschedule(ctl);
       if (sent?.outcome.kind === "response") d.load?.leave(sent.to.instance.name);
     }
+    d.deadEnds.note(tried);
     const c = tried.classified;
     const outcome = c?.class ?? "aborted";
     d.stats.attempt(info.instance.name, failedAttempt(outcome));
     const now = Date.now();
     const cd = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now, trial: info.trial, signed: d.facts.sig.signed }) : undefined;
     if (cd) d.probes.cooling(cd.route, cd.target, info.instance.name, now + cd.ms);
-    // An answer is fresher word than a failed probe (the signature fallback reads probes.down()).
+    // An answer is fresher word than a failed probe (every pick reads it: dead-ends.ts).
     else if (c?.class === "ok") d.probes.up(info.instance.name);
     // A trial whose client left gave no verdict: the next request may try the target again.
     if (!c && info.trial && route && info.target) d.state.endTrial(route.name, info.target.id);
@@ -151,7 +155,7 @@ class RouteAttempts implements AttemptLoop {
       const instance = d.rt.defaultInstance;
       return tried.size === 0 && instance ? { instance, target: undefined } : undefined;
     }
-    const ctx = pickContext(d.facts, route, { tried, now: Date.now(), state: d.state, draining: d.load?.resting });
+    const ctx = pickContext(d.facts, route, { tried, now: Date.now(), state: d.state, draining: d.load?.resting, deadEnds: d.deadEnds });
     const pick = explainPick(route, ctx);
     const instance = pick && d.rt.instances.get(pick.target.instance);
     if (!pick || !instance) return undefined;

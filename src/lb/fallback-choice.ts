@@ -6,6 +6,7 @@
 
 import type { Route } from "../config/types.ts";
 import type { StateView } from "../state/types.ts";
+import type { DeadEndView } from "./dead-ends.ts";
 import { type PickContext, readiness } from "./route.ts";
 
 /** What is known, at the moment of the fallback, of whether a target could answer. */
@@ -14,8 +15,8 @@ export interface Liveness {
   readonly state?: StateView;
   /** Instances draining for a restart or away (restarting, respawning, starting): an attempt waits for them. */
   readonly resting?: { has(instance: string): boolean };
-  /** Instances known down: lost (the supervisor's word), their last probe failed, or this request could not reach them. */
-  readonly down?: { has(instance: string): boolean };
+  /** Targets that cannot answer this request (dead-ends.ts): on instances known down — lost (the supervisor's word), their last probe failed, this request could not reach them — or the instance and model that rejected its signature. */
+  readonly deadEnds?: DeadEndView;
 }
 
 export interface FallbackChoice {
@@ -33,20 +34,19 @@ export interface FallbackChoice {
  * back; else the first whose target cools for signed requests only (it rejected a signature —
  * another conversation's, maybe: it verifies those it made, so the attempt loop still tries it,
  * last); else none can answer. A target cooling for every request is out (the attempt would go to
- * it only as the loop's last resort, and fail again), and so is one on an instance known down.
+ * it only as the loop's last resort, and fail again), and so is a dead end: one on an instance known down, or the very call that rejected it.
  * Undefined when there are no routes.
  */
 export function chooseFallback(routes: readonly Route[], live: Liveness): FallbackChoice | undefined {
   if (routes.length === 0) return undefined;
   // Every request that reaches here carries signed thinking (its signature was rejected).
-  const ctx: PickContext = { tried: NONE, now: live.now, state: live.state, signed: true, draining: live.resting };
+  const ctx: PickContext = { tried: NONE, now: live.now, state: live.state, signed: true, draining: live.resting, deadEnds: live.deadEnds };
   // The same target as an unsigned request sees it: a signature cooldown passed over.
   const unsigned: PickContext = { ...ctx, signed: false };
   let back: Route | undefined;
   let lastResort: Route | undefined;
   for (const route of routes) {
     for (const t of route.targets) {
-      if (live.down?.has(t.instance)) continue;
       const r = readiness(route, t, ctx);
       if (r === "now") return { route, answers: true };
       if (r === "back") back ??= route;

@@ -7,6 +7,7 @@ import type { Route } from "../config/types.ts";
 import { checkClientKey, presentedKey } from "./auth.ts";
 import { attemptLoop } from "./attempt.ts";
 import { clientAddress } from "./client-address.ts";
+import { deadEndsOf } from "./dead-ends.ts";
 import { deliver, type GatewayContext } from "./deliver.ts";
 import { dialectOf, errorResponse } from "./dialect.ts";
 import { ClientLink, schedule } from "./due.ts";
@@ -74,12 +75,12 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
     const record = new RecordBuilder(startedAt, intake, received.json, facts, rt.masker, presentedKey(req.headers, url), req.headers, server.requestIP(req)?.address);
 
     // Route → rewrite → forward, failing over until an outcome is delivered.
-    const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record, memory: hold };
+    const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record, memory: hold, deadEnds: deadEndsOf(gw.probes, gw.load) };
     let run = await runAttempts(attemptLoop(deps, facts.route));
     let final = run.final;
     let attempts = run.trace.length;
     // A rejected thinking signature gets one more go where its provider family lives.
-    const fallback = signatureFallback(final, deps, run.trace);
+    const fallback = signatureFallback(final, deps);
     if (fallback) {
       const second = await fallBack(deps, fallback, attempts, false);
       if (fallbackAnswers(second, record)) {

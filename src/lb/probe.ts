@@ -43,6 +43,8 @@ export interface Prober {
   cooling(route: string, target: string, instance: string, until: number): void;
   /** Instances whose last probe failed. */
   down(): string[];
+  /** Whether `instance`'s last probe failed: down() for one, a Map lookup (the attempt loop asks it per target, dead-ends.ts). */
+  isDown(instance: string): boolean;
   /**
    * `instance` answered — the supervisor saw it ready (respawned), or a request got a 2xx from it:
    * a failed probe before that is stale and no longer makes it down. Its cooling targets still
@@ -176,6 +178,7 @@ export function createProber(deps: ProberDeps): Prober {
       schedule(w, until);
     },
     down: () => [...watches.values()].filter((w) => w.failures > 0).map((w) => w.instance),
+    isDown: (instance) => (watches.get(instance)?.failures ?? 0) > 0,
     up(instance) {
       const w = watches.get(instance);
       if (!w || w.failures === 0) return;

@@ -5,6 +5,7 @@
 
 import type { Route, Target } from "../config/types.ts";
 import { availableAt, type Cooldown, isAvailable, isHalfOpen, keepsOut, type StateView } from "../state/types.ts";
+import type { DeadEndView } from "./dead-ends.ts";
 
 export type PickReason =
   /** Signed thinking blocks: the sticky target, even while cooling (only it can verify them). */
@@ -19,7 +20,7 @@ export type PickReason =
   | "zero-weight"
   /** Every other target is cooling or tried: one on an instance draining for a restart or on its way back (the attempt waits for it to be back). */
   | "draining"
-  /** Everything untried is cooling: the one whose cooldown ends soonest, never a hard 503. */
+  /** Everything untried is cooling or a dead end: the one whose cooldown ends soonest (dead ends last), never a hard 503. */
   | "soonest-cooldown";
 
 export interface PickContext {
@@ -36,6 +37,12 @@ export interface PickContext {
   readonly signed?: boolean;
   /** Instances draining before a restart or away (lb/drain.ts): their targets are picked only when nothing else is available. */
   readonly draining?: { has(instance: string): boolean };
+  /**
+   * Targets known unable to answer this request (dead-ends.ts: on an instance known down, or the
+   * instance and model that rejected its signature): out, even for a signature lock, and the
+   * soonest-cooldown last resort takes them only when nothing else is left.
+   */
+  readonly deadEnds?: DeadEndView;
 }
 
 interface Pick {
@@ -93,7 +100,8 @@ const signatureLock = {
   pick(pool, _route, ctx) {
     if (!ctx.signed) return undefined;
     const id = stickyId(ctx);
-    return id === undefined ? undefined : pool.find((t) => t.id === id);
+    // Even while cooling (only it can verify), but not where it is known it cannot answer.
+    return id === undefined ? undefined : pool.find((t) => t.id === id && !ctx.deadEnds?.has(t));
   },
 } satisfies Policy;
 
@@ -147,12 +155,14 @@ const draining = {
   },
 } satisfies Policy;
 
+/** Dead ends (PickContext.deadEnds) only when nothing else is left: a cooling target may answer, a dead end will not. */
 const soonestCooldown = {
   name: "soonest-cooldown",
   pick(pool, route, ctx) {
+    const live = ctx.deadEnds ? pool.filter((t) => !ctx.deadEnds!.has(t)) : pool;
     let best: Target | undefined;
     let bestAt = Infinity;
-    for (const t of pool) {
+    for (const t of live.length > 0 ? live : pool) {
       const at = availableAt(cooldownFor(route, t, ctx));
       if (at < bestAt || (at === bestAt && best && t.weight > best.weight)) [best, bestAt] = [t, at];
     }
@@ -166,11 +176,11 @@ const POLICIES: readonly Policy[] = [signatureLock, signatureWeight, sticky, wei
 /**
  * When `t` can take this request, by the rule the policies pick with: `now` (not cooling for it,
  * its instance neither draining nor away), `back` (not cooling, but its instance is on its way
- * back: an attempt waits for it, hold.ts) or `out` (cooling, or its one trial in flight). The
- * signature fallback (fallback-choice.ts) judges routes by it too.
+ * back: an attempt waits for it, hold.ts) or `out` (cooling, its one trial in flight, or a dead
+ * end for this request). The signature fallback (fallback-choice.ts) judges routes by it too.
  */
 export function readiness(route: Route, t: Target, ctx: PickContext): "now" | "back" | "out" {
-  if (!isAvailable(cooldownFor(route, t, ctx), ctx.now)) return "out";
+  if (ctx.deadEnds?.has(t) || !isAvailable(cooldownFor(route, t, ctx), ctx.now)) return "out";
   return ctx.draining?.has(t.instance) ? "back" : "now";
 }
 

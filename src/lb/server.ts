@@ -12,6 +12,7 @@ import { createRequestLog, type RequestLog, requestLogDir } from "../observe/req
 import { type CoolingEntry, memoryBackend, type StateBackend, type StateHealth, stateReloadWarning } from "../state/index.ts";
 import { BodyBudget } from "./body-budget.ts";
 import { checkBrowser, withCors } from "./browser.ts";
+import { deadEndsOf } from "./dead-ends.ts";
 import { errorResponse } from "./dialect.ts";
 import { type Listening, reloadRefusal, restartNotes } from "./exposure.ts";
 import type { Health } from "./local.ts";
@@ -259,10 +260,10 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     undrain: (instance) => load.undrain(instance),
     availability: (instance, a) => {
       load.hold.set(instance, a);
-      // Fresher than any failed probe: the signature fallback (fallback-choice.ts) and the status page read down().
+      // Fresher than any failed probe: every pick (dead-ends.ts) and the status page read it.
       if (a === "ready") gw.probes.up(instance);
     },
-    explain: (body, o) => explainBody(rt.config, body, { ...o, state, draining: load.resting, source: { pid: process.pid, store: state.health() } }),
+    explain: (body, o) => explainBody(rt.config, body, { ...o, state, draining: load.resting, deadEnds: deadEndsOf(gw.probes, load), source: { pid: process.pid, store: state.health() } }),
   };
 }
 

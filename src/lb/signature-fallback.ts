@@ -9,19 +9,20 @@
 import type { Route } from "../config/types.ts";
 import { type AttemptDeps, attemptLoop } from "./attempt.ts";
 import { type AttemptRun, discard, runAttempts, type Tried } from "./failover.ts";
-import { chooseFallback, type Liveness } from "./fallback-choice.ts";
+import { chooseFallback } from "./fallback-choice.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { familyRoutes } from "./session.ts";
 
 /**
  * The route `final`, a rejected signature, goes on to; undefined when it is none, the request had
- * its fallback, its family has no route — or none that can answer: then the record says so and
- * the 400 is delivered at once. `trace`: the request's attempts so far.
+ * its fallback, its family has no route — or none that can answer (its cooldowns, the instances
+ * on their way back, and its dead ends: dead-ends.ts): then the record says so and the 400 is
+ * delivered at once.
  */
-export function signatureFallback(final: Tried | undefined, d: AttemptDeps, trace: readonly Tried[]): Route | undefined {
+export function signatureFallback(final: Tried | undefined, d: AttemptDeps): Route | undefined {
   const { facts, record } = d;
   if (final?.classified?.class !== "signature" || !facts.route || record.signatureFallback !== undefined) return undefined;
-  const choice = chooseFallback(familyRoutes(d.rt.config, facts.sig.prefix, facts.route.name), liveness(d, trace));
+  const choice = chooseFallback(familyRoutes(d.rt.config, facts.sig.prefix, facts.route.name), { now: Date.now(), state: d.state, resting: d.load?.resting, deadEnds: d.deadEnds });
   if (!choice) return undefined;
   if (choice.answers) return choice.route;
   record.fallbackSkipped(choice.route);
@@ -41,22 +42,4 @@ export function fallbackAnswers(second: AttemptRun, record: RecordBuilder): seco
   if (t) discard(t);
   record.fallbackFailed();
   return false;
-}
-
-/**
- * The cooldowns, the instances on their way back (drain.ts resting) and those known down: the
- * supervisor's lost ones (hold.ts), those whose last probe failed (probe.ts), and those this
- * request could not reach (no connection, or one cut before any answer — after the wait for a
- * respawn, when the attempt had one: attempt.ts) or waited for in vain (its attempt's deadline
- * came and the instance is on its way back still: a second wait would cost as long).
- */
-function liveness(d: AttemptDeps, trace: readonly Tried[]): Liveness {
-  const down = new Set(d.probes.down());
-  for (const l of d.load?.hold.lost ?? []) down.add(l);
-  const resting = d.load?.resting;
-  for (const t of trace) {
-    const o = t.outcome;
-    if (o.kind === "failed" && (o.reason === "connect" || (o.reason === "timeout" && resting?.has(o.attempt.instance.name)))) down.add(o.attempt.instance.name);
-  }
-  return { now: Date.now(), state: d.state, resting, down };
 }

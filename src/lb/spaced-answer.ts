@@ -206,9 +206,11 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
    * more go on its family's route, as before any byte (pipeline.ts).
    */
   private async goOn(failed: Tried): Promise<Tried> {
-    const next = await this.run.goOn(failed);
     const { deps } = this.f;
-    const route = this.cancelled ? undefined : signatureFallback(next, deps, this.run.trace);
+    // Judged only now, after the attempt was noted as an answer: what it met counts from here (dead-ends.ts).
+    deps.deadEnds.note(failed);
+    const next = await this.run.goOn(failed);
+    const route = this.cancelled ? undefined : signatureFallback(next, deps);
     if (!route) return next;
     const second = await fallBack(deps, route, this.run.attempts, true);
     if (!fallbackAnswers(second, deps.record)) return next;

@@ -235,6 +235,14 @@ export async function logRecords(dir: string, count: number, pick: (r: RequestRe
   return found;
 }
 
+/** What `send` (one request to `model`) returned, and that request's record once it is in the log. */
+export async function withRecord<T>(dir: string, model: string, send: () => Promise<T>): Promise<[T, RequestRecord]> {
+  const pick = (r: RequestRecord) => r.request.model === model;
+  const before = readRequestLog(dir).filter(pick).length;
+  const out = await send();
+  return [out, (await logRecords(dir, before + 1, pick))[before]!];
+}
+
 /** Every file under `root`, recursively (for the secret scan). */
 export function filesUnder(root: string): string[] {
   let names: string[];

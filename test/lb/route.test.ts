@@ -257,3 +257,25 @@ describe("an instance draining for a restart", () => {
     expect(explainPick(r, { tried: NONE, now: NOW, state, sessionKey: key, signed: true, draining })).toMatchObject({ target: { id: "a/m" }, reason: "signature-lock" });
   });
 });
+
+describe("a target known unable to answer this request (dead-ends.ts: its instance known down)", () => {
+  const r = route("r", [{ id: "a/m", instance: "a", weight: 90 }, { id: "b/m", instance: "b", weight: 10 }]);
+  const deadEnds = { has: (t: { instance: string }) => t.instance === "a" };
+  const key = "sess-1::r";
+
+  test("is out: passed over by every policy while another target can be tried, even a signature lock's", () => {
+    const state = createMemoryStore();
+    state.setSticky(key, "a/m", NOW);
+    expect(explainPick(r, { tried: NONE, now: NOW, state, deadEnds })).toMatchObject({ target: { id: "b/m" }, reason: "weighted" });
+    expect(explainPick(r, { tried: NONE, now: NOW, state, sessionKey: key, signed: true, deadEnds })).toMatchObject({ target: { id: "b/m" }, reason: "signature-weight" });
+    // On its way back too: a dead end is not waited for.
+    expect(explainPick(r, { tried: NONE, now: NOW, state, draining: new Set(["a"]), deadEnds })).toMatchObject({ target: { id: "b/m" }, reason: "weighted" });
+  });
+
+  test("comes after every cooling target, and is still tried when nothing else is left", () => {
+    const state = createMemoryStore();
+    state.setCooldown("r", "b/m", { until: NOW + 60_000, kind: "signature", reason: "", setAt: NOW });
+    expect(explainPick(r, { tried: NONE, now: NOW, state, signed: true, deadEnds })).toMatchObject({ target: { id: "b/m" }, reason: "soonest-cooldown", cooling: true });
+    expect(explainPick(r, { tried: new Set(["b/m"]), now: NOW, state, signed: true, deadEnds })).toMatchObject({ target: { id: "a/m" }, reason: "soonest-cooldown" });
+  });
+});

@@ -83,6 +83,8 @@ ${instance("b", "B_URL", "sk-b-up-0123456789abcdef0123")}
 ${instance("cpa", mock.url, "sk-cpa-up-0123456789abcdef0123")}
 [routing]
 "claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home" }]
+"opus-a" = [{ instance = "a", provider = "anthropic", model = "claude-a" }]
+"opus-a-alias" = [{ instance = "a", provider = "anthropic", model = "claude-a" }]
 "pair" = [{ instance = "a", provider = "anthropic", model = "m", priority = 1 }, { instance = "b", provider = "anthropic", model = "m" }]
 "cpa-pair" = [{ instance = "cpa", provider = "anthropic", model = "m~529~slow-first=300~ns-keepalive=100", priority = 1 }, { instance = "cpa", provider = "anthropic", model = "m" }]
 "gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro" }]
@@ -484,6 +486,20 @@ describe("a thinking-signature rejection after keep-alive newlines", () => {
     const r = await recordOf(res.headers.get("x-gw-request-id"));
     expect([r.response.status, r.routing.route, r.routing.signature_fallback]).toEqual([400, "gem", "claude-home"]);
     expect(r.routing.attempts.map((t) => [t.target, t.status, t.class, t.route])).toEqual([["a/gemini-3-pro", 400, "signature", undefined]]);
+  });
+
+  test("a family route that is another name for the call that rejected it (a's claude-a) is passed over: the next one gets the go", async () => {
+    quirkA = () => keepAliveThen(REJECTION, 2, "apart");
+    gw.availability("b", "lost"); // claude-home's instance: the family's first route cannot answer
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "opus-a", max_tokens: 16, messages: SIGNED }) });
+    await res.text();
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    // "pair" (a's m: another model, which may verify it — here a rejects it too) follows in file order.
+    expect(r.routing.signature_fallback).toBe("pair");
+    expect(r.routing.attempts.map((t) => [t.target, t.status, t.class])).toEqual([
+      ["a/claude-a", 400, "signature"],
+      ["a/m", 400, "signature"],
+    ]);
   });
 
   test("gw mock as CLIProxyAPI (ns-keepalive, then its 400 signature error): the Anthropic SDK gets the fallback route's message", async () => {

@@ -7,6 +7,7 @@
 import type { Config, Route } from "../../config/types.ts";
 import { duration } from "../../supervisor/format.ts";
 import { availableAt, createMemoryStore, isHalfOpen, readOnly, type StateHealth, type StateStore } from "../../state/index.ts";
+import type { DeadEndView } from "../dead-ends.ts";
 import { readIntake } from "../intake.ts";
 import { pickContext, type RequestFacts, requestFacts, routeHeader } from "../request-state.ts";
 import { upstreamModel } from "../rewrite.ts";
@@ -57,6 +58,8 @@ export interface PoolEntry {
   readonly signedOnly?: { readonly leftMs: number; readonly reason: string };
   /** Its instance is draining for a restart: passed over unless nothing else can serve. */
   readonly draining?: true;
+  /** Its instance is known down (lost, or its last probe failed: dead-ends.ts): tried only when nothing else is left. */
+  readonly down?: true;
   /** The session's sticky target on this route. */
   readonly sticky?: true;
 }
@@ -70,6 +73,8 @@ interface ExplainOptions {
   readonly state?: StateStore;
   /** Instances that running gw drains for a restart. */
   readonly draining?: { has(instance: string): boolean };
+  /** Targets on instances that running gw knows down (a fresh request has met none of its own). */
+  readonly deadEnds?: DeadEndView;
   /** Who the state belongs to, for `state` (without `at`: that is the moment decided here). */
   readonly source?: { readonly pid: number; readonly store: StateHealth };
   readonly note?: string;
@@ -92,7 +97,7 @@ export async function explainBody(config: Config, body: string, o: ExplainOption
     ...routerPart(config, facts.router),
     route: facts.route?.name ?? null,
     header: routeHeader(facts, undefined),
-    target: targetPart(config, facts, intake.model, { state, now, draining: o.draining }),
+    target: targetPart(config, facts, intake.model, { state, now, draining: o.draining, deadEnds: o.deadEnds }),
     session: facts.session ?? null,
     state: o.source ? { running: true, pid: o.source.pid, at: new Date(now).toISOString(), store: o.source.store } : { running: false, ...(o.note ? { note: o.note } : {}) },
   };
@@ -132,7 +137,7 @@ function routerPart(config: Config, o: RouterOutcome | undefined): Omit<Explanat
 }
 
 /** The first attempt's pick, on the context an attempt builds (pickContext). */
-function targetPart(config: Config, facts: RequestFacts, model: string | undefined, o: { state: StateStore; now: number; draining?: { has(instance: string): boolean } }): Explanation["target"] {
+function targetPart(config: Config, facts: RequestFacts, model: string | undefined, o: Pick<PickContext, "state" | "now" | "draining" | "deadEnds">): Explanation["target"] {
   const route = facts.route;
   if (!route) {
     const name = config.global.lb.defaultInstance;
@@ -163,6 +168,7 @@ function poolOf(route: Route, ctx: PickContext): PoolEntry[] {
       ...(open ? { halfOpen: trialLeft > 0 ? { trialLeftMs: trialLeft } : {} } : {}),
       ...(other ? { signedOnly: { leftMs: Math.max(0, other.until - now), reason: other.reason } } : {}),
       ...(ctx.draining?.has(t.instance) ? { draining: true as const } : {}),
+      ...(ctx.deadEnds?.has(t) ? { down: true as const } : {}),
       ...(stickyId === t.id ? { sticky: true as const } : {}),
     };
   });
@@ -215,7 +221,7 @@ const REASONS: Record<PickReason, string> = {
   weighted: "weighted pick among the available targets of the highest priority",
   "zero-weight": "only weight-0 targets are available",
   draining: "every other target is cooling: one on an instance draining for a restart",
-  "soonest-cooldown": "every target is cooling: the one whose cooldown ends soonest",
+  "soonest-cooldown": "every target is cooling or known down: the one back soonest, known down last",
 };
 
 function stateText(s: StateSource): string {
@@ -234,6 +240,7 @@ function poolNotes(p: PoolEntry, chosen: boolean): string[] {
     notes.push(s.leftMs > 0 ? `thinking-signature cooldown, ${duration(s.leftMs)} left (${s.reason}): keeps out signed requests only` : `thinking-signature cooldown over (${s.reason}): the next signed request is its trial`);
   }
   if (p.draining) notes.push(`instance draining for a restart${skipped}`);
+  if (p.down) notes.push(`instance known down (lost, or its last probe failed)${skipped}`);
   if (p.sticky) notes.push("the session's sticky target");
   return notes;
 }

@@ -3,7 +3,7 @@
 // count each attempt under its own route (the rejected one under the route it was made on).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseExposition } from "../../helpers/observe.ts";
-import { claude, logRecords, readRequestLog, type Rig, startRig } from "../../helpers/resilience.ts";
+import { claude, type Rig, startRig, withRecord } from "../../helpers/resilience.ts";
 import type { RequestRecord } from "../../../src/observe/record.ts";
 
 /** Messages with a signed thinking block no Gemini-backed target can verify. */
@@ -69,10 +69,7 @@ describe("a request served by the signature fallback route", () => {
 
 /** The record of the one request `send` makes to `model`, once it is in the log. */
 async function recordOf(rig: Rig, model: string, send: () => Promise<unknown>): Promise<RequestRecord> {
-  const pick = (r: RequestRecord) => r.request.model === model;
-  const before = readRequestLog(rig.dir).filter(pick).length;
-  await send();
-  return (await logRecords(rig.dir, before + 1, pick))[before]!;
+  return (await withRecord(rig.dir, model, send))[1];
 }
 
 /** The status page's attempts per route and target, and /metrics' samples. */

@@ -109,6 +109,18 @@ test("a half-open target, a trial in flight and a draining instance are shown, a
   gw.undrain("cheap");
 });
 
+test("an instance known down (the supervisor called it lost) is passed over, as an attempt passes it over, and shown so", async () => {
+  const { gw } = setup();
+  gw.availability("cheap", "lost");
+  for (let i = 0; i < 10; i++) expect((await explain(gw, body("sonnet4.6", "hi"))).target).toMatchObject({ id: "strong/claude-sonnet-4-6", reason: "weighted" });
+  const text = formatExplanation(await explain(gw, body("sonnet4.6", "hi")));
+  expect(text).toMatch(/^ {2}cheap\/claude-sonnet-4-6 +w1 +instance known down \(lost, or its last probe failed\): skipped$/m);
+  // Nothing else left: it is still the pick (an attempt tries it last), and not said to be skipped.
+  const solo = formatExplanation(await explain(gw, body("M2.5", "hi")));
+  expect(solo).toMatch(/^ {2}cheap\/minimax-m2.5 +w1 +← chosen {2}instance known down \(lost, or its last probe failed\)$/m);
+  expect(solo).toContain("target    cheap/minimax-m2.5 (every target is cooling or known down: the one back soonest, known down last)");
+});
+
 test("signed thinking goes back to the session's sticky target even while it cools, as the LB sends it", async () => {
   const { gw, store } = setup();
   const served = await send(gw, body("sonnet4.6", "hi"), "S");
