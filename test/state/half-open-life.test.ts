@@ -2,24 +2,17 @@
 // forgotten HALF_OPEN_KEEP_MS after its end (state/types.ts forgottenAt) — by the memory copy
 // while gw runs, by the state file across a restart, by Redis for a replica that starts later.
 // A thinking-signature entry waits for a signed request to take its trial, which may never come.
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { openLocalState } from "../../src/state/local.ts";
 import { openRedisState } from "../../src/state/redis.ts";
 import { type Cooldown, forgottenAt, HALF_OPEN_KEEP_MS } from "../../src/state/types.ts";
-import { createMemoryStore, type StateBackend, type StateStore } from "../../src/state/index.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { createMemoryStore, type StateStore } from "../../src/state/index.ts";
+import { cleanedUp, startRedis } from "../helpers/redis.ts";
 import { until } from "../helpers/supervisor.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
-const open: StateBackend[] = [];
-const servers: TestRedis[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-afterAll(async () => {
-  for (const r of servers) await r.stop();
-});
+const { open, servers } = cleanedUp();
 const log = { info: () => {}, warn: () => {} };
 
 /** A signature cooldown of 120 s that ended `agoMs` before `now`. */
