@@ -54,6 +54,14 @@ export interface LiveCooling {
 
 export const NO_LIVE_STATE: LiveState = { instances: [], cooling: [] };
 
+/**
+ * Whether a cooldown keeps anything out now — what gw_cooldowns_active and the status page's
+ * "N targets cooling" count. A half-open one (over, its trial not taken yet) keeps nothing out;
+ * counted, a thinking-signature one, whose trial only a signed request takes, would hold an alert
+ * on the gauge for as long as none comes. The status page and `gw status` show it as half-open.
+ */
+export const isCooling = (c: LiveCooling): boolean => !c.halfOpen;
+
 // LLM requests run from milliseconds (errors, cache hits) to many minutes (long thinking streams).
 const TTFB_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120];
 export const DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200];
@@ -76,7 +84,7 @@ export function createGwMetrics(now: () => number = Date.now) {
   const refused = reg.add(new Counter("gw_refused_total", "Requests gw refused before any upstream, by status: 401 client key, 403 path, host or web page, 400/413/415 body, 503 body memory full.", ["status"]));
   const tokens = reg.add(new Counter("gw_tokens_total", "Tokens reported by upstream usage, by route and kind (input, output, cache_read, cache_write).", ["route", "kind"]));
   const openStreams = reg.add(new Gauge("gw_open_streams", "Event streams currently being relayed to clients.", []));
-  const cooling = reg.add(new Gauge("gw_cooldowns_active", "Targets cooling down now (1), half-open included.", ["route", "target", "kind"]));
+  const cooling = reg.add(new Gauge("gw_cooldowns_active", "Targets cooling down now (1); a half-open one (cooldown over, its trial request not yet taken) keeps nothing out and is not counted.", ["route", "target", "kind"]));
   const up = reg.add(new Gauge("gw_instance_up", "Instance is ready to serve (1) or not (0).", ["instance_name"]));
   const state = reg.add(new Gauge("gw_instance_state", "The instance's state (1 for the current one): the supervisor's, or for an instance given by url external, or down while its probes fail.", ["instance_name", "state"]));
   const restarts = reg.add(new Counter("gw_instance_restarts_total", "Restarts of the instance since gw started.", ["instance_name"]));
@@ -136,7 +144,7 @@ export function createGwMetrics(now: () => number = Date.now) {
     render(live: LiveState = NO_LIVE_STATE, mask?: (s: string) => string): string {
       openStreams.set([], streams);
       cooling.reset();
-      for (const c of live.cooling) cooling.add(1, c.route, c.target, c.kind);
+      for (const c of live.cooling.filter(isCooling)) cooling.add(1, c.route, c.target, c.kind);
       for (const m of [up, state, restarts, uptime, stateUp]) m.reset();
       if (live.state) stateUp.set([live.state.backend], live.state.up ? 1 : 0);
       unwritable.set([], live.writes?.length ?? 0);

@@ -4,7 +4,7 @@
 
 import type { Config } from "../config/types.ts";
 import type { GwMetrics, LiveState } from "./metrics.ts";
-import { isUp, NONE } from "./metrics.ts";
+import { isCooling, isUp, NONE } from "./metrics.ts";
 import { failedAnswer, failedAttempt, type RequestRecord } from "./record.ts";
 import { dayOf } from "./requestlog.ts";
 import { costText } from "./usage-format.ts";
@@ -203,7 +203,7 @@ export function buildStatus(src: StatusSources) {
     now,
     startedAt: src.startedAt,
     file: src.config.file,
-    totals: { requests: snap.requests, failed: snap.failed, openStreams: src.metrics.openStreams(), cooling: src.live.cooling.length },
+    totals: { requests: snap.requests, failed: snap.failed, openStreams: src.metrics.openStreams(), cooling: src.live.cooling.filter(isCooling).length },
     state: src.live.state ?? null,
     writes: src.live.writes ?? [],
     instances: src.config.instances.map((inst) => {

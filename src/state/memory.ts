@@ -4,7 +4,7 @@
 // it: a success on a healthy target or a refresh of a fresh sticky key writes nothing) and feeds
 // back what it loads or hears from other replicas through `apply`.
 
-import type { Cooldown, CoolingEntry, StateChange, StateStore } from "./types.ts";
+import { type Cooldown, type CoolingEntry, forgottenAt, type StateChange, type StateStore } from "./types.ts";
 
 export interface MemoryStoreOptions {
   /** Sticky keys kept at most; the least recently used is evicted first. Default 10,000. */
@@ -82,14 +82,20 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
   const pair = (route: string, target: string) => `${route}\0${target}`;
   const emit = onChange ?? (() => {});
   const fresh = <T>(e: Entry<T> | undefined, ttl: number, now: number) => (e && now - e.at < ttl ? e : undefined);
-  /** The cooldown under `key` as it stands at `now` (see CLOCK_SLACK_MS); kept moved, so it counts down from there. */
+  /**
+   * The cooldown under `key` as it stands at `now` (see CLOCK_SLACK_MS); kept moved, so it counts
+   * down from there. One forgotten by then (forgottenAt) is dropped: every store's one rule, and
+   * nothing to tell a backend, which applies the same rule itself.
+   */
   const current = (key: string, now: number): Cooldown | undefined => {
-    const c = cooldowns.get(key);
-    if (!c || c.setAt - now <= CLOCK_SLACK_MS) return c;
-    const back = c.setAt - now;
-    const moved: Cooldown = { until: c.until - back, kind: c.kind, reason: c.reason, setAt: now, ...(c.trialUntil === undefined ? {} : { trialUntil: c.trialUntil - back }) };
-    cooldowns.set(key, moved);
-    return moved;
+    let c = cooldowns.get(key);
+    if (c && c.setAt - now > CLOCK_SLACK_MS) {
+      const back = c.setAt - now;
+      c = { until: c.until - back, kind: c.kind, reason: c.reason, setAt: now, ...(c.trialUntil === undefined ? {} : { trialUntil: c.trialUntil - back }) };
+      cooldowns.set(key, c);
+    }
+    if (c && now >= forgottenAt(c)) return void cooldowns.delete(key);
+    return c;
   };
 
   const apply = (c: StateChange): void => {
@@ -178,7 +184,8 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
     coolingList(now) {
       const out: CoolingEntry[] = [];
       for (const key of [...cooldowns.keys()]) {
-        const c = current(key, now)!;
+        const c = current(key, now);
+        if (!c) continue;
         const [route = "", target = ""] = key.split("\0");
         // Half-open entries stay listed: they are not confirmed healthy yet.
         out.push({ ...c, route, target, halfOpen: now >= c.until });
@@ -189,9 +196,9 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
     snapshot(now) {
       const out: StateChange[] = [];
       for (const key of [...cooldowns.keys()]) {
-        const c = current(key, now)!;
+        const c = current(key, now);
         const [route = "", target = ""] = key.split("\0");
-        if (c.until > now) out.push({ op: "setCooldown", route, target, c: { until: c.until, kind: c.kind, reason: c.reason, setAt: c.setAt } });
+        if (c) out.push({ op: "setCooldown", route, target, c: { until: c.until, kind: c.kind, reason: c.reason, setAt: c.setAt } });
       }
       for (const [key, e] of sticky.entries()) if (now - e.at < stickyTtlMs) out.push({ op: "setSticky", key, target: e.value, at: e.at });
       for (const [key, e] of streaks.entries()) if (now - e.at < streakTtlMs) out.push({ op: "setStreak", key, n: e.value, at: e.at });

@@ -1,7 +1,7 @@
 // Where `state = "redis://…"` keeps things, and reading all of it back (on every (re)connection).
 //
 // Keys, all under `PREFIX:` and all with a TTL:
-//   cd:ROUTE\0TARGET  cooldown JSON          until its end + HALF_OPEN_KEEP_MS
+//   cd:ROUTE\0TARGET  cooldown JSON          until forgotten (types.ts forgottenAt: its end + 10 min)
 //   tr:ROUTE\0TARGET\0END  the holder of the trial of the cooldown ending at END: the trial window
 //   st:KEY            {target, at} JSON      the sticky TTL from its last use
 //   fs:KEY            hash {n, at}           the streak TTL from its last failure (set by one script)

@@ -13,7 +13,7 @@ import { connectRedis, type LinkTiming, withTimeout } from "./redis-link.ts";
 import { keySpace, readAll } from "./redis-keys.ts";
 import { rejoin } from "./rejoin.ts";
 import { isChange } from "./wire.ts";
-import { downHealth, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
+import { downHealth, forgottenAt, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
 
 interface RedisStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly url: string;
@@ -23,8 +23,6 @@ interface RedisStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly now?: () => number;
 }
 
-/** A cooldown stays in Redis this long after its end, so a half-open target is still known to a gw that starts meanwhile. */
-const HALF_OPEN_KEEP_MS = 10 * 60_000;
 /** Longest wait for a trial claim; an unanswered one counts as granted (Redis trouble never fails a request). */
 const CLAIM_TIMEOUT_MS = 500;
 /** A replica that lost a trial claim asks again this much later (the holder's early end is not published). */
@@ -101,7 +99,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
   function writeKey(cmd: RedisClient, c: Exclude<StateChange, { op: "setStreak" }>, t: number): Promise<unknown> | undefined {
     switch (c.op) {
       case "setCooldown":
-        return cmd.send("SET", [keys.cd(c.route, c.target), JSON.stringify(c.c), "PX", String(Math.max(1, c.c.until - t + HALF_OPEN_KEEP_MS))]);
+        return cmd.send("SET", [keys.cd(c.route, c.target), JSON.stringify(c.c), "PX", String(Math.max(1, forgottenAt(c.c) - t))]);
       case "clearCooldown":
         return cmd.del(keys.cd(c.route, c.target));
       case "setSticky": {

@@ -4,7 +4,7 @@
 import { Database, type Statement } from "bun:sqlite";
 import { chmodSync, existsSync, mkdirSync, renameSync } from "node:fs";
 import { dirname } from "node:path";
-import type { StateChange } from "./types.ts";
+import { type Cooldown, forgottenAt, HALF_OPEN_KEEP_MS, type StateChange } from "./types.ts";
 import { isCooldownKind } from "./wire.ts";
 
 /** How long opening may wait for another process's lock (once, at start). */
@@ -105,11 +105,13 @@ export class StateFile {
   /** Entries still valid at `now`, as changes to apply (sticky and streak keys oldest first). */
   load(now: number, v: Validity): StateChange[] {
     const out: StateChange[] = [];
-    const cooldowns = this.#db.query<{ route: string; target: string; until: number; kind: string; reason: string; set_at: number }, [number]>(
-      "SELECT route, target, until, kind, reason, set_at FROM cooldown WHERE until > ?",
+    // Half-open ones too, until forgotten: one row per (route, target), so read whole and judged by the stores' one rule.
+    const cooldowns = this.#db.query<{ route: string; target: string; until: number; kind: string; reason: string; set_at: number }, []>(
+      "SELECT route, target, until, kind, reason, set_at FROM cooldown",
     );
-    for (const r of cooldowns.all(now)) {
-      if (isCooldownKind(r.kind)) out.push({ op: "setCooldown", route: r.route, target: r.target, c: { until: r.until, kind: r.kind, reason: r.reason, setAt: r.set_at } });
+    for (const r of cooldowns.all()) {
+      const c = { until: r.until, kind: r.kind, reason: r.reason, setAt: r.set_at };
+      if (isCooldownKind(c.kind) && now < forgottenAt(c as Cooldown)) out.push({ op: "setCooldown", route: r.route, target: r.target, c: c as Cooldown });
     }
     const sticky = this.#db.query<{ key: string; target: string; at: number }, [number, number]>(
       "SELECT key, target, at FROM (SELECT key, target, at FROM sticky WHERE at > ? ORDER BY at DESC, key DESC LIMIT ?) ORDER BY at, key",
@@ -142,7 +144,8 @@ export class StateFile {
   }
 
   #pruneStep(now: number, v: Validity, budget: number): boolean {
-    this.#db.run("DELETE FROM cooldown WHERE until <= ?", [now]); // one row per (route, target): small
+    // Forgotten (forgottenAt: a row has no trial); one row per (route, target): small.
+    this.#db.run("DELETE FROM cooldown WHERE until + ? <= ?", [HALF_OPEN_KEEP_MS, now]);
     let left = budget;
     for (const [table, ttlMs, max] of [["sticky", v.stickyTtlMs, v.stickyMax], ["streak", v.streakTtlMs, v.streakMax]] as const) {
       if (left > 0) left -= this.#db.run(`DELETE FROM ${table} WHERE key IN (SELECT key FROM ${table} WHERE at <= ? ORDER BY at, key LIMIT ?)`, [now - ttlMs, left]).changes;

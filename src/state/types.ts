@@ -161,6 +161,24 @@ export function availableAt(c: Cooldown | undefined): number {
   return Math.max(c.until, c.trialUntil ?? 0);
 }
 
+/**
+ * A half-open entry — its cooldown over, no trial has cleared it — is forgotten this long after
+ * its end, in every store (forgottenAt). The cooldown was evidence of a failure; after ten quiet
+ * minutes it is stale, and the target is simply healthy again, as LiteLLM's cooldowns and Envoy's
+ * ejections just expire. Without it a thinking-signature entry, whose trial only a signed request
+ * takes, would live for days on a route no signed request reaches.
+ */
+export const HALF_OPEN_KEEP_MS = 10 * 60_000;
+
+/**
+ * When the entry `c` is forgotten (epoch ms), the one rule of every store: the memory copy drops
+ * it when read then, the state file loads and keeps rows until then, Redis sets it as the key's
+ * TTL. A trial claimed past that keeps it until the trial ends, so others still keep away.
+ */
+export function forgottenAt(c: Cooldown): number {
+  return Math.max(c.until + HALF_OPEN_KEEP_MS, c.trialUntil ?? 0);
+}
+
 /** Cooldown expired but not yet cleared by a success: the next pick is a trial. */
 export function isHalfOpen(c: Cooldown | undefined, now: number): boolean {
   return c !== undefined && now >= c.until;

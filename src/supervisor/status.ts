@@ -98,9 +98,8 @@ export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow
   for (const c of cooling ?? []) {
     const t = instanceOfTarget.get(`${c.route}\0${c.target}`);
     if (!t) continue;
-    const left = c.halfOpen ? "half-open" : `${Math.ceil((c.until - now) / 1000)} s left`;
     const list = coolingByInstance.get(t.instance) ?? [];
-    list.push(`${c.route} → ${t.model} (${c.kind}, ${left}${keepsOut(c, false) ? "" : ": keeps out signed requests only"})`);
+    list.push(`${c.route} → ${t.model} (${c.kind}, ${coolingNote(c, now)})`);
     coolingByInstance.set(t.instance, list);
   }
   // gw does not run an external instance: its probes are all that says whether it answers.
@@ -141,4 +140,15 @@ export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow
 function exitRow(e: ExitInfo, now: number, mono: number): NonNullable<InstanceRow["lastExit"]> {
   const agoMs = Math.round(mono - e.at); // whole ms, as the wall clock's: the JSON stays integers
   return { code: e.code, signal: e.signal, at: now - agoMs, agoMs };
+}
+
+/**
+ * What a cooldown does now, as `gw status` says it. Running, it keeps requests out (a signature
+ * one signed requests only); over (half-open), it keeps nothing out: the next request it kept out
+ * is its trial.
+ */
+function coolingNote(c: CoolingEntry, now: number): string {
+  const signedOnly = !keepsOut(c, false);
+  if (c.halfOpen) return `half-open: the next ${signedOnly ? "signed " : ""}request is its trial`;
+  return `${Math.ceil((c.until - now) / 1000)} s left${signedOnly ? ": keeps out signed requests only" : ""}`;
 }

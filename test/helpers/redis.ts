@@ -1,8 +1,10 @@
 // A real redis-server for shared-state tests: on a free loopback port, in its own temp dir, with
 // nothing saved to disk unless asked (a restart comes back empty, like a Redis that lost its data;
 // after save(), with what it held then, like a Redis restarted from an older RDB snapshot).
+import { afterAll, afterEach } from "bun:test";
 import { readFileSync } from "node:fs";
 import { RedisClient, type Subprocess } from "bun";
+import type { StateBackend } from "../../src/state/index.ts";
 import { freePort } from "./ports.ts";
 import { until } from "./supervisor.ts";
 import { tempDir } from "./tmp.ts";
@@ -94,4 +96,20 @@ async function ping(url: string, tls: { tls?: { ca: string } }): Promise<boolean
   } finally {
     c.close();
   }
+}
+
+/**
+ * Lists a test file fills as it opens stores and starts servers: the stores are closed after each
+ * test, the servers stopped after the file. Call once, at the file's top level.
+ */
+export function cleanedUp(): { readonly open: StateBackend[]; readonly servers: TestRedis[] } {
+  const open: StateBackend[] = [];
+  const servers: TestRedis[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  afterAll(async () => {
+    for (const r of servers) await r.stop();
+  });
+  return { open, servers };
 }

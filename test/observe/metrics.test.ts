@@ -124,6 +124,9 @@ test("cooldowns and instances that ended disappear on the next scrape", () => {
   expect(second).not.toContain("gw_cooldowns_active{");
   expect(second).not.toContain('instance_name="a"');
   expect(second).toContain("# TYPE gw_cooldowns_active gauge");
+  // Half-open (over, awaiting its trial): it keeps nothing out, so it is not counted.
+  const halfOpen = m.render({ instances: [], cooling: [{ route: "r", target: "t", until: 1, kind: "signature", reason: "", halfOpen: true }] });
+  expect(halfOpen).not.toContain("gw_cooldowns_active{");
 });
 
 test("gw_state_backend_up: 1 while the state backend answers, 0 while gw serves from memory alone", () => {

@@ -52,6 +52,7 @@ ${externalInstances({ a: mocks[0]!.url, b: mocks[1]!.url })}
     cooling: [
       { route: "opus", target: "b/claude-opus-4-6", until: coolingUntil, kind: "transient_heavy", reason: "429 model_cooldown" },
       { route: "flash", target: "b/gemini-3-flash", until: coolingUntil, kind: "signature", reason: "400 invalid signature" },
+      { route: "broken", target: "b/gemini-3-flash~400", until: Date.now() - 1000, kind: "signature", reason: "400 invalid signature", halfOpen: true },
     ],
   }));
   // rebind.test resolves to this machine: what a DNS-rebinding attacker arranges for its own name.
@@ -95,6 +96,8 @@ test(
     // A signature cooldown keeps out signed requests only: the target serves the rest (lb/route.ts cooldownFor).
     await expect(page.locator('[data-route="flash"] .target').textContent()).resolves.toMatch(/cooling \d+m \d+s · signature \(signed requests only\) · 400 invalid signature/);
     expect(await page.getAttribute('[data-route="flash"] .target .dot', "class")).toBe("dot warn");
+    // Over, it keeps nothing out: the next signed request is its trial.
+    await expect(page.locator('[data-route="broken"] .target').textContent()).resolves.toMatch(/half-open · signature \(the next signed request is its trial\) · 400 invalid signature/);
     await page.waitForFunction(() => /^\d/.test(document.getElementById("stat-requests")?.textContent ?? ""), null, { timeout: 20_000 });
     expect(await page.textContent("#state")).toBe("state: memory");
     // A shared state that does not answer shows in the header, for how long, and that gw goes on.

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { openLocalState } from "../../src/state/local.ts";
 import { PRUNE_BATCH, StateFile } from "../../src/state/sqlite.ts";
 import type { StateBackend } from "../../src/state/index.ts";
+import { HALF_OPEN_KEEP_MS } from "../../src/state/types.ts";
 import { until } from "../helpers/supervisor.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -34,7 +35,7 @@ function rows(file: string, table: string): unknown[] {
 const stateFile = () => join(tempDir("gw-state-"), ".gw", "state.db");
 
 function fill(s: StateBackend): void {
-  s.setCooldown("opus", "a/claude", { until: NOW + 60_000, kind: "transient_heavy", reason: "429 rate limited", setAt: NOW });
+  s.setCooldown("opus", "a/claude", { until: NOW + 540_000, kind: "transient_heavy", reason: "429 rate limited", setAt: NOW });
   s.setCooldown("opus", "b/claude", { until: NOW + 1_000, kind: "transient", reason: "503", setAt: NOW });
   s.setSticky("cc:s1::opus", "b/claude", NOW);
   s.addFailure("cc:s1::opus", NOW);
@@ -59,10 +60,11 @@ describe("the state file", () => {
     first.setSticky("cc:gone::opus", "a/claude", NOW - 7 * 24 * 3600_000 + 5_000);
     await first.close();
 
-    // 10 s later: b's cooldown (1 s) is over, a's (60 s) runs on with its end time unchanged.
-    const later = NOW + 10_000;
+    // 10 min later: b's cooldown (1 s) ended long enough ago to be forgotten (forgottenAt), a's
+    // (9 min, half-open for a minute now) is kept with its end time unchanged.
+    const later = NOW + 1_000 + HALF_OPEN_KEEP_MS;
     const { store: second, log } = open(file, later);
-    expect(second.cooldown("opus", "a/claude", later)).toEqual({ until: NOW + 60_000, kind: "transient_heavy", reason: "429 rate limited", setAt: NOW });
+    expect(second.cooldown("opus", "a/claude", later)).toEqual({ until: NOW + 540_000, kind: "transient_heavy", reason: "429 rate limited", setAt: NOW });
     expect(second.cooldown("opus", "b/claude", later)).toBeUndefined();
     expect(second.sticky("cc:s1::opus", later)).toBe("b/claude");
     expect(second.sticky("cc:gone::opus", later)).toBeUndefined(); // past its 7-day TTL

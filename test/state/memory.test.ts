@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { availableAt, CLOCK_SLACK_MS, createMemoryStore, isAvailable, type StateChange, STICKY_TTL_MS, STREAK_TTL_MS } from "../../src/state/index.ts";
+import { HALF_OPEN_KEEP_MS } from "../../src/state/types.ts";
 
 const NOW = 1_700_000_000_000;
 
@@ -209,13 +210,15 @@ describe("changes for a backend (onChange)", () => {
     s.apply({ op: "setSticky", key: "k1", target: "a", at: NOW - 2 });
     s.apply({ op: "setSticky", key: "k2", target: "b", at: NOW - 1 });
     s.apply({ op: "setCooldown", route: "r", target: "t", c: { until: NOW + 5, kind: "quota", reason: "403", setAt: NOW - 5 } });
-    s.apply({ op: "setCooldown", route: "r", target: "over", c: { until: NOW, kind: "transient", reason: "503", setAt: NOW - 5 } });
+    s.apply({ op: "setCooldown", route: "r", target: "half-open", c: { until: NOW, kind: "transient", reason: "503", setAt: NOW - 5 } });
+    s.apply({ op: "setCooldown", route: "r", target: "forgotten", c: { until: NOW - HALF_OPEN_KEEP_MS, kind: "transient", reason: "503", setAt: NOW - HALF_OPEN_KEEP_MS - 5 } });
     s.apply({ op: "setStreak", key: "anon::r", n: 3, at: NOW - 10 });
     expect(changes).toEqual([]);
     expect(s.sticky("k2", NOW)).toBe("b");
     expect(s.streak("anon::r", NOW)).toBe(3);
     expect(s.snapshot(NOW)).toEqual([
       { op: "setCooldown", route: "r", target: "t", c: { until: NOW + 5, kind: "quota", reason: "403", setAt: NOW - 5 } },
+      { op: "setCooldown", route: "r", target: "half-open", c: { until: NOW, kind: "transient", reason: "503", setAt: NOW - 5 } },
       { op: "setSticky", key: "k1", target: "a", at: NOW - 2 },
       { op: "setSticky", key: "k2", target: "b", at: NOW - 1 },
       { op: "setStreak", key: "anon::r", n: 3, at: NOW - 10 },

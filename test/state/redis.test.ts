@@ -1,22 +1,15 @@
 // `state = "redis://…"` in-process: several stores on one real redis-server behave as one —
 // changes reach the others within a second, the half-open trial is claimed once, every key has a
 // TTL and a prefix — and a Redis that is absent, lost or restarted empty never breaks a store.
-import { afterAll, afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { LOST_CLAIM_RECHECK_MS, openRedisState } from "../../src/state/redis.ts";
 import { isAvailable } from "../../src/state/types.ts";
 import type { StateBackend } from "../../src/state/index.ts";
-import { redisOnFreePort, startRedis, type TestRedis } from "../helpers/redis.ts";
+import { cleanedUp, redisOnFreePort, startRedis, type TestRedis } from "../helpers/redis.ts";
 import { until } from "../helpers/supervisor.ts";
 
 const FAST = { backoffMinMs: 50, backoffMaxMs: 200, heartbeatMs: 300, heartbeatTimeoutMs: 300, connectTimeoutMs: 500 };
-const open: StateBackend[] = [];
-const servers: TestRedis[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-afterAll(async () => {
-  for (const r of servers) await r.stop();
-});
+const { open, servers } = cleanedUp();
 
 function logger() {
   const lines: string[] = [];

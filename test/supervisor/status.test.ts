@@ -22,6 +22,7 @@ api_key = "k"
 providers = [{ type = "codex" }]
 [routing]
 "g3f" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }, { instance = "ext", provider = "codex", model = "gpt-5" }]
+"g3p" = [{ instance = "a", provider = "antigravity", model = "gemini-3-pro" }, { instance = "ext", provider = "codex", model = "gpt-5" }]
 `;
 
 /** A set that was never started: every managed instance "stopped". */
@@ -35,8 +36,11 @@ test("status rows carry counters and cooling targets per instance; external inst
   const now = 1_000_000;
   const cooling: CoolingEntry[] = [
     { route: "g3f", target: "a/gemini-3-flash", kind: "quota", reason: "429", until: now + 42_000, setAt: now - 1000, halfOpen: false },
-    // A thinking-signature cooldown keeps out signed requests only (lb/route.ts cooldownFor): said so.
+    // A thinking-signature cooldown keeps out signed requests only (lb/route.ts cooldownFor): said so;
+    // once over it keeps nothing out, and the next signed request is its trial.
     { route: "g3f", target: "ext/gpt-5", kind: "signature", reason: "400 invalid signature", until: now - 1000, setAt: now - 121_000, halfOpen: true },
+    { route: "g3p", target: "ext/gpt-5", kind: "signature", reason: "400 invalid signature", until: now + 5_000, setAt: now - 115_000, halfOpen: false },
+    { route: "g3p", target: "a/gemini-3-pro", kind: "transient", reason: "503", until: now - 1000, setAt: now - 61_000, halfOpen: true },
   ];
   const gateway: GatewayExtras = {
     url: "http://127.0.0.1:8145",
@@ -54,14 +58,14 @@ test("status rows carry counters and cooling targets per instance; external inst
   expect(report.coolingKnown).toBe(true);
   expect(report.lb).toEqual({ url: "http://127.0.0.1:8145", inFlight: 1, openStreams: 1, requests: 7, errors: 2 });
   expect(report.instances.map((i) => [i.name, i.state, i.requests, i.errors, i.cooling])).toEqual([
-    ["a", "stopped", 5, 2, ["g3f → gemini-3-flash (quota, 42 s left)"]],
-    ["ext", "external", 2, 0, ["g3f → gpt-5 (signature, half-open: keeps out signed requests only)"]],
+    ["a", "stopped", 5, 2, ["g3f → gemini-3-flash (quota, 42 s left)", "g3p → gemini-3-pro (transient, half-open: the next request is its trial)"]],
+    ["ext", "external", 2, 0, ["g3f → gpt-5 (signature, half-open: the next signed request is its trial)", "g3p → gpt-5 (signature, 5 s left: keeps out signed requests only)"]],
   ]);
   const text = formatStatus(report, now);
   expect(text).toContain("gw serving  pid");
   expect(text).toContain("up 1h00m");
-  expect(text).toMatch(/^a\s+-\s+8146\s+stopped\s+-\s+0\s+-\s+5\s+2\s+1$/m);
-  expect(text).toMatch(/^ext\s+-\s+9000\s+external\s+-\s+0\s+-\s+2\s+0\s+1$/m);
+  expect(text).toMatch(/^a\s+-\s+8146\s+stopped\s+-\s+0\s+-\s+5\s+2\s+2$/m);
+  expect(text).toMatch(/^ext\s+-\s+9000\s+external\s+-\s+0\s+-\s+2\s+0\s+2$/m);
   expect(text).toContain("a: cooling g3f → gemini-3-flash (quota, 42 s left)");
   expect(text).toContain("state   local /srv/gw/.gw/state.db");
 });
