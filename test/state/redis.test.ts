@@ -126,7 +126,8 @@ describe("two gw on one Redis", () => {
     expect(later.cooldown("opus", "x/claude", Date.now())?.until).toBe(now + 60_000.123);
     await until(() => b.cooldown("opus", "y/claude", Date.now()) !== undefined, 1000);
     const window = Date.now() + 5_000.5;
-    expect(await Promise.all([a.claimTrial("opus", "y/claude", window), b.claimTrial("opus", "y/claude", window)])).toEqual([true, false]);
+    const claims = await Promise.all([a.claimTrial("opus", "y/claude", window), b.claimTrial("opus", "y/claude", window)]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
   });
 
   test("every key has a TTL and the prefix; another prefix is another gateway", async () => {
