@@ -106,7 +106,7 @@ export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow
     const t = instanceOfTarget.get(`${c.route}\0${c.target}`);
     if (!t) continue;
     const lists = coolingByInstance.get(t.instance) ?? { cooling: [], halfOpen: [] };
-    (isCooling(c) ? lists.cooling : lists.halfOpen).push(`${c.route} → ${t.model} (${c.kind}${coolingNote(c, now)})`);
+    (isCooling(c) ? lists.cooling : lists.halfOpen).push(`${c.route} → ${t.model} (${coolingNote(c, now)})`);
     coolingByInstance.set(t.instance, lists);
   }
   // gw does not run an external instance: its probes are all that says whether it answers.
@@ -151,12 +151,12 @@ function exitRow(e: ExitInfo, now: number, mono: number): NonNullable<InstanceRo
 }
 
 /**
- * What a cooldown does now, as `gw status` says it after its kind. Running, it keeps requests out
+ * A cooldown's kind and what it does now, as `gw status` says it. Running, it keeps requests out
  * (a signature one signed requests only); over (half-open), it keeps nothing out: the next request
  * it kept out is its trial.
  */
 function coolingNote(c: CoolingEntry, now: number): string {
   const signedOnly = !keepsOut(c, false);
-  if (c.halfOpen) return `: the next ${signedOnly ? "signed " : ""}request is its trial`;
-  return `, ${Math.ceil((c.until - now) / 1000)} s left${signedOnly ? ": keeps out signed requests only" : ""}`;
+  if (c.halfOpen) return `${c.kind}: the next ${signedOnly ? "signed " : ""}request is its trial`;
+  return `${c.kind}, ${Math.ceil((c.until - now) / 1000)} s left${signedOnly ? ": keeps out signed requests only" : ""}`;
 }
