@@ -173,7 +173,9 @@ export function createProber(deps: ProberDeps): Prober {
       const w = watchOf(instance);
       // The trial of this cooldown is claimed for the probe now (marked at once here, and across
       // replicas for a shared store), so no user request can take it before the probe has answered.
-      const p: Pair = { route, target, claim: deps.state.claimTrial(route, target, until + t.timeoutMs) };
+      // Held from now for one that is over already (half-open, brought back by a restart): a window
+      // from its end would have closed long ago, leaving the trial free until the probe runs.
+      const p: Pair = { route, target, claim: deps.state.claimTrial(route, target, Math.max(until, Date.now()) + t.timeoutMs) };
       w.targets.set(key(p), p);
       schedule(w, until);
     },

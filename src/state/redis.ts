@@ -23,6 +23,14 @@ interface RedisStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly now?: () => number;
 }
 
+/**
+ * A TTL as Redis takes it: whole ms, at least 1. Ends are not always whole ms (classify.ts reads a
+ * relay's `x-ratelimit-reset: 1796200391.1234` as 30000.12… ms), and Redis refuses the command
+ * for a fraction (`ERR value is not an integer`): the cooldown never reached Redis, the failed
+ * batch was sent again with every later one, and a refused trial claim counted as granted.
+ */
+const px = (ms: number): string => String(Math.max(1, Math.ceil(ms)));
+
 /** Longest wait for a trial claim; an unanswered one counts as granted (Redis trouble never fails a request). */
 const CLAIM_TIMEOUT_MS = 500;
 /** A replica that lost a trial claim asks again this much later (the holder's early end is not published). */
@@ -99,12 +107,12 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
   function writeKey(cmd: RedisClient, c: Exclude<StateChange, { op: "setStreak" }>, t: number): Promise<unknown> | undefined {
     switch (c.op) {
       case "setCooldown":
-        return cmd.send("SET", [keys.cd(c.route, c.target), JSON.stringify(c.c), "PX", String(Math.max(1, forgottenAt(c.c) - t))]);
+        return cmd.send("SET", [keys.cd(c.route, c.target), JSON.stringify(c.c), "PX", px(forgottenAt(c.c) - t)]);
       case "clearCooldown":
         return cmd.del(keys.cd(c.route, c.target));
       case "setSticky": {
         const ttl = stickyTtlMs - (t - c.at);
-        return ttl > 0 ? cmd.send("SET", [keys.st(c.key), JSON.stringify({ target: c.target, at: c.at }), "PX", String(ttl)]) : undefined;
+        return ttl > 0 ? cmd.send("SET", [keys.st(c.key), JSON.stringify({ target: c.target, at: c.at }), "PX", px(ttl)]) : undefined;
       }
       case "clearSticky":
         return cmd.del(keys.st(c.key));
@@ -181,8 +189,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
       store.claimTrial(route, target, until);
       const cmd = link.cmd();
       if (!cmd || period === undefined) return true;
-      const ttl = String(Math.max(1, until - now()));
-      const claim = cmd.send("SET", [keys.tr(route, target, period), me, "NX", "PX", ttl]) as Promise<string | null>;
+      const claim = cmd.send("SET", [keys.tr(route, target, period), me, "NX", "PX", px(until - now())]) as Promise<string | null>;
       return withTimeout(claim, CLAIM_TIMEOUT_MS, "trial claim timed out").then(
         (r) => {
           if (r === "OK") return true;
@@ -198,7 +205,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
       const period = store.cooldown(route, target, now())?.until;
       store.extendTrial(route, target, until);
       // The claim's key lives as long as the window: other replicas keep away as long too.
-      if (period !== undefined) link.cmd()?.send("PEXPIRE", [keys.tr(route, target, period), String(Math.max(1, until - now()))]).catch(() => {});
+      if (period !== undefined) link.cmd()?.send("PEXPIRE", [keys.tr(route, target, period), px(until - now())]).catch(() => {});
     },
     endTrial(route, target) {
       const period = store.cooldown(route, target, now())?.until;

@@ -48,7 +48,11 @@ export function formatStatus(r: StatusReport, now = Date.now(), width = Infinity
   const header = ["instance", "pid", "port", "state", "uptime", "restarts", "last exit", "requests", "errors", "cooling"];
   const wide = table(header, rows);
   const body = widestLine(wide) <= width ? wide : stackedRows(header, rows, width);
-  const notes = r.instances.flatMap((i) => [...(i.problem ? [i.problem] : []), ...i.cooling.map((c) => `${i.name}: cooling ${c}`)]);
+  const notes = r.instances.flatMap((i) => [
+    ...(i.problem ? [i.problem] : []),
+    ...i.cooling.map((c) => `${i.name}: cooling ${c}`),
+    ...(i.halfOpen ?? []).map((c) => `${i.name}: half-open ${c}`),
+  ]);
   return [...head, "", body, ...(notes.length ? ["", ...notes] : [])].join("\n");
 }
 

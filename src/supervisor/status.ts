@@ -4,6 +4,7 @@ import type { Config } from "../config/types.ts";
 import type { Gateway, RunningGateway } from "../lb/server.ts";
 import type { Observability } from "../observe/http.ts";
 import { maskDeep, maskerOf } from "../observe/mask.ts";
+import { isCooling } from "../observe/metrics.ts";
 import { type CoolingEntry, keepsOut, type StateHealth } from "../state/index.ts";
 import type { InstanceSet } from "./instances.ts";
 import { type ExitInfo, monoNow } from "./spawn.ts";
@@ -27,8 +28,14 @@ export interface InstanceRow {
   readonly lastExit: { readonly code: number | null; readonly signal: string | null; readonly at: number; readonly agoMs?: number } | null;
   readonly requests: number;
   readonly errors: number;
-  /** Targets on this instance that are cooling down: "route → model (kind, 42 s left)". */
+  /**
+   * Targets on this instance whose cooldown keeps requests out now: "route → model (kind, 42 s
+   * left)" — what `gw status` counts, as gw_cooldowns_active and the status page do (isCooling).
+   * A gw from before `halfOpen` lists half-open targets here too.
+   */
   readonly cooling: readonly string[];
+  /** Targets whose cooldown is over, waiting for a trial request: "route → model (kind: the next request is its trial)". */
+  readonly halfOpen?: readonly string[];
   readonly problem: string;
 }
 
@@ -94,13 +101,13 @@ export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow
   for (const route of src.config.routes.values()) {
     for (const t of route.targets) instanceOfTarget.set(`${route.name}\0${t.id}`, t);
   }
-  const coolingByInstance = new Map<string, string[]>();
+  const coolingByInstance = new Map<string, { cooling: string[]; halfOpen: string[] }>();
   for (const c of cooling ?? []) {
     const t = instanceOfTarget.get(`${c.route}\0${c.target}`);
     if (!t) continue;
-    const list = coolingByInstance.get(t.instance) ?? [];
-    list.push(`${c.route} → ${t.model} (${c.kind}, ${coolingNote(c, now)})`);
-    coolingByInstance.set(t.instance, list);
+    const lists = coolingByInstance.get(t.instance) ?? { cooling: [], halfOpen: [] };
+    (isCooling(c) ? lists.cooling : lists.halfOpen).push(`${c.route} → ${t.model} (${coolingNote(c, now)})`);
+    coolingByInstance.set(t.instance, lists);
   }
   // gw does not run an external instance: its probes are all that says whether it answers.
   const down = new Set((src.gateway as GatewayExtras | null)?.instancesDown?.() ?? []);
@@ -118,7 +125,8 @@ export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow
       lastExit: s?.lastExit ? exitRow(s.lastExit, now, mono) : null,
       requests: counts?.requests ?? 0,
       errors: counts?.errors ?? 0,
-      cooling: coolingByInstance.get(inst.name) ?? [],
+      cooling: coolingByInstance.get(inst.name)?.cooling ?? [],
+      halfOpen: coolingByInstance.get(inst.name)?.halfOpen ?? [],
       problem: s?.problem ?? "",
     };
   });
@@ -143,12 +151,12 @@ function exitRow(e: ExitInfo, now: number, mono: number): NonNullable<InstanceRo
 }
 
 /**
- * What a cooldown does now, as `gw status` says it. Running, it keeps requests out (a signature
- * one signed requests only); over (half-open), it keeps nothing out: the next request it kept out
- * is its trial.
+ * A cooldown's kind and what it does now, as `gw status` says it. Running, it keeps requests out
+ * (a signature one signed requests only); over (half-open), it keeps nothing out: the next request
+ * it kept out is its trial.
  */
 function coolingNote(c: CoolingEntry, now: number): string {
   const signedOnly = !keepsOut(c, false);
-  if (c.halfOpen) return `half-open: the next ${signedOnly ? "signed " : ""}request is its trial`;
-  return `${Math.ceil((c.until - now) / 1000)} s left${signedOnly ? ": keeps out signed requests only" : ""}`;
+  if (c.halfOpen) return `${c.kind}: the next ${signedOnly ? "signed " : ""}request is its trial`;
+  return `${c.kind}, ${Math.ceil((c.until - now) / 1000)} s left${signedOnly ? ": keeps out signed requests only" : ""}`;
 }

@@ -111,6 +111,25 @@ describe("two gw on one Redis", () => {
     expect(await b.claimTrial("opus", "x/claude", Date.now() + 60_000)).toBe(false);
   });
 
+  test("a cooldown that ends between two milliseconds (a relay's fractional x-ratelimit-reset) reaches Redis, and its trial is still claimed once", async () => {
+    // classify.ts takes `x-ratelimit-reset: 1796200391.1234` as 30000.12… ms: the end is no whole
+    // ms, and Redis takes only whole ones after PX (`ERR value is not an integer`).
+    const r = await redis();
+    const { store: a } = await replica(r);
+    const { store: b } = await replica(r);
+    const look = await r.client();
+    const now = Date.now();
+    a.setCooldown("opus", "x/claude", cooldown(now + 60_000.123));
+    a.setCooldown("opus", "y/claude", cooldown(now - 0.5)); // over: half-open
+    await until(async () => Number(await look.send("EXISTS", ["gw:cd:opus\0x/claude", "gw:cd:opus\0y/claude"])) === 2, 1000, () => "both cooldowns in Redis");
+    const { store: later } = await replica(r);
+    expect(later.cooldown("opus", "x/claude", Date.now())?.until).toBe(now + 60_000.123);
+    await until(() => b.cooldown("opus", "y/claude", Date.now()) !== undefined, 1000);
+    const window = Date.now() + 5_000.5;
+    const claims = await Promise.all([a.claimTrial("opus", "y/claude", window), b.claimTrial("opus", "y/claude", window)]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+  });
+
   test("every key has a TTL and the prefix; another prefix is another gateway", async () => {
     const r = await redis();
     const { store: a } = await replica(r, "team-a");

@@ -57,16 +57,23 @@ test("status rows carry counters and cooling targets per instance; external inst
   const report = buildStatus({ config: config!, set, gateway, phase: "serving", startedAt: now - 3_600_000, demo: false }, now, now);
   expect(report.coolingKnown).toBe(true);
   expect(report.lb).toEqual({ url: "http://127.0.0.1:8145", inFlight: 1, openStreams: 1, requests: 7, errors: 2 });
-  expect(report.instances.map((i) => [i.name, i.state, i.requests, i.errors, i.cooling])).toEqual([
-    ["a", "stopped", 5, 2, ["g3f → gemini-3-flash (quota, 42 s left)", "g3p → gemini-3-pro (transient, half-open: the next request is its trial)"]],
-    ["ext", "external", 2, 0, ["g3f → gpt-5 (signature, half-open: the next signed request is its trial)", "g3p → gpt-5 (signature, 5 s left: keeps out signed requests only)"]],
+  // The column counts what keeps requests out, as gw_cooldowns_active and the status page do
+  // (observe/metrics.ts isCooling); a half-open target is listed on its own line, not as cooling.
+  expect(report.instances.map((i) => [i.name, i.state, i.requests, i.errors, i.cooling, i.halfOpen])).toEqual([
+    ["a", "stopped", 5, 2, ["g3f → gemini-3-flash (quota, 42 s left)"], ["g3p → gemini-3-pro (transient: the next request is its trial)"]],
+    ["ext", "external", 2, 0, ["g3p → gpt-5 (signature, 5 s left: keeps out signed requests only)"], ["g3f → gpt-5 (signature: the next signed request is its trial)"]],
   ]);
   const text = formatStatus(report, now);
   expect(text).toContain("gw serving  pid");
   expect(text).toContain("up 1h00m");
-  expect(text).toMatch(/^a\s+-\s+8146\s+stopped\s+-\s+0\s+-\s+5\s+2\s+2$/m);
-  expect(text).toMatch(/^ext\s+-\s+9000\s+external\s+-\s+0\s+-\s+2\s+0\s+2$/m);
+  expect(text).toMatch(/^a\s+-\s+8146\s+stopped\s+-\s+0\s+-\s+5\s+2\s+1$/m);
+  expect(text).toMatch(/^ext\s+-\s+9000\s+external\s+-\s+0\s+-\s+2\s+0\s+1$/m);
   expect(text).toContain("a: cooling g3f → gemini-3-flash (quota, 42 s left)");
+  expect(text).toContain("a: half-open g3p → gemini-3-pro (transient: the next request is its trial)");
+  expect(text).not.toContain("cooling g3p → gemini-3-pro");
+  // A gw from before the split sent half-open targets in `cooling`: shown as it sent them.
+  const older = { ...report, instances: report.instances.map(({ halfOpen: _, ...i }) => ({ ...i, cooling: ["g3p → gemini-3-pro (transient, half-open: the next request is its trial)"] })) };
+  expect(formatStatus(older, now)).toContain("a: cooling g3p → gemini-3-pro (transient, half-open: the next request is its trial)");
   expect(text).toContain("state   local /srv/gw/.gw/state.db");
 });
 

@@ -187,6 +187,38 @@ describe("bounds", () => {
     }
   });
 
+  test("a cooldown brought back already over (half-open, kept across the restart) is held for its probe from the start, not from its long-past end", async () => {
+    const s = flaky("s");
+    s.healthy = true;
+    const b = testUpstream();
+    const dir = tempDir("gw-probe-");
+    // Ended five minutes ago; the file keeps it half-open for ten (state/types.ts HALF_OPEN_KEEP_MS).
+    const state = memoryBackend();
+    const now = Date.now();
+    state.setCooldown("r", "s/claude-s", { until: now - 300_000, kind: "transient_heavy", reason: "503 sick", setAt: now - 360_000 });
+    const gw: RunningGateway = startTestGateway(
+      configFrom(
+        `${externalInstances({ s: s.server.url, b: b.url })}\n[routing]\n"r" = [{ instance = "s", provider = "anthropic", model = "claude-s", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]\n`,
+        join(dir, "providers.toml"),
+      ),
+      { log, probeTiming: TIMING, state },
+    );
+    try {
+      // The gateway serves from here on: a request now must not find the trial free before the probe ran.
+      const c = state.cooldown("r", "s/claude-s", Date.now());
+      expect(c?.trialUntil).toBeGreaterThan(Date.now());
+      // s answers its probe: the trial goes to the next request, which s serves.
+      await waitFor(() => s.probes.length >= 1 && state.cooldown("r", "s/claude-s", Date.now())?.trialUntil === undefined, 5000, "s probed and its trial free");
+      const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ model: "r", max_tokens: 5, messages: [] }) });
+      expect(res.headers.get("x-gw-target")).toBe("s/claude-s");
+      expect(state.cooldown("r", "s/claude-s", Date.now())).toBeUndefined();
+    } finally {
+      await gw.stop(0);
+      await s.server.stop();
+      await b.stop();
+    }
+  });
+
   test("a managed instance is probed at /healthz, without a key", async () => {
     const s = flaky("m");
     const b = testUpstream();
