@@ -54,6 +54,29 @@ test("room again: the file's entries join memory, but what memory learnt meanwhi
   expect(await run(`console.log(JSON.stringify([!!s.cooldown("r", "a", Date.now()), !!s.cooldown("r", "b", Date.now())]));`)).toBe("[true,false]\n");
 }, 60_000);
 
+test("room again, then a graceful stop before any retry: what memory learnt meanwhile is written, not lost", async () => {
+  const dir = tempDir("gw-state-full-");
+  const disk = await fullDisk(join(dir, "m"), join(dir, "ctl"), "4m");
+  const file = join(disk.mount, ".gw", "state.db");
+  let n = 0;
+  const run = async (body: string) => {
+    const script = join(dir, `store-${++n}.ts`); // on the real disk: one the fill leaves alone
+    writeFileSync(script, storeScript(file, body));
+    const out = await disk.run([process.execPath, script]);
+    expect(out.stderr).toBe("");
+    expect(out.code).toBe(0);
+    return out.stdout;
+  };
+  await run(`cool("a");`); // the file exists, as after any earlier run
+  disk.fill();
+  // Nobody asks (no status, no scrape) and the stop comes before the retry's timer: close itself looks.
+  await run(`
+    if (s.health().up) throw new Error("the state file opened on a full disk");
+    cool("b");
+    rmSync(${JSON.stringify(join(disk.mount, ".filler"))});`);
+  expect(await run(`console.log(JSON.stringify([!!s.cooldown("r", "a", Date.now()), !!s.cooldown("r", "b", Date.now())]));`)).toBe("[true,true]\n");
+}, 60_000);
+
 test("refused by the full disk, then by another process's lock once there is room: health gives the latest cause, gw.log the first once; asked once the lock is gone, it is written", async () => {
   const dir = tempDir("gw-state-full-");
   const disk = await fullDisk(join(dir, "m"), join(dir, "ctl"), "4m");
