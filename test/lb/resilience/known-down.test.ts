@@ -22,3 +22,25 @@ describe("the only target left is on an instance known down", () => {
     expect(rec.routing.attempts.map((a) => [a.instance, a.status, a.pick])).toEqual([["a", 529, "known-down"]]);
   }, 30_000);
 });
+
+describe("a cooling target's failure, with the route's other target on an instance known down", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["b"],
+      dead: ["a"],
+      global: "lb_max_target_retries = 0", // one attempt: the dead end is left untried
+      routing: `"pair" = [{ instance = "a", provider = "anthropic", model = "claude-a" }, { instance = "b", provider = "anthropic", model = "claude-b~529" }]`,
+    });
+  });
+  afterAll(() => rig.stop());
+
+  test("gw's 503 says why each target is out: the untried one is known down, not 'failed just now'", async () => {
+    rig.gw.availability("a", "lost");
+    await rejection(claude(rig.anthropic(), "pair")); // b answers 529: it cools
+    const e = errorExplained(await rejection(claude(rig.anthropic(), "pair"))); // every target out: b tried anyway, a left
+    expect(e.status).toBe(503);
+    expect(e.text).toMatch(/a\/claude-a on instance \\*"a\\*", known down;/); // the SDK's message quotes the JSON body
+    expect(e.text).toContain("b/claude-b~529 upstream errors, cooling until");
+  }, 30_000);
+});
