@@ -9,6 +9,7 @@ import { closeNames } from "../config/suggest.ts";
 import type { Config, Route, Target } from "../config/types.ts";
 import type { Cooldown, CooldownKind, StateView } from "../state/types.ts";
 import { availableAt } from "../state/types.ts";
+import type { DeadEndView } from "./dead-ends.ts";
 import type { GwErrorCode } from "./dialect.ts";
 import type { Tried } from "./failover.ts";
 import { innerError } from "./first-event.ts";
@@ -34,6 +35,8 @@ export interface OwnFacts {
   readonly state: StateView;
   /** Instances draining for a restart or on their way back (drain.ts). */
   readonly resting?: { has(instance: string): boolean };
+  /** Targets this request could not be answered by (dead-ends.ts): an untried one is out for that. */
+  readonly deadEnds?: DeadEndView;
   readonly now: number;
   /** The runtime's masker: the upstream's words quoted in gw's error go through it. */
   readonly mask: (s: string) => string;
@@ -48,8 +51,9 @@ export function ownError(final: Tried | undefined, f: OwnFacts): OwnError | unde
   const o = final.outcome;
   const c = final.classified;
   if (o.kind !== "response" || o.status < 400) return undefined; // gw's own 502/504 already say what happened
-  // soonest-cooldown: when the attempt was picked, every untried target was cooling (the tried
-  // ones had failed this request), and its answer failed too — for the target's sake, not the request's.
+  // soonest-cooldown: when the attempt was picked, every untried target was cooling or known down
+  // (the tried ones had failed this request), and its answer failed too — for the target's sake,
+  // not the request's. (A known-down pick that answers is delivered as it answered.)
   if (f.route && o.attempt.pick === "soonest-cooldown" && c && TARGET_FAULT.has(c.class)) return routeOut(f.route, f, lastWords(o.status, final.errorText, c.reason, f.mask));
   if (isRouterNotFound(o.status, o.headers, final.errorText)) return notServed(f);
   // A name gw knows that reached the instance as sent (the router in shadow mode) keeps the instance's words.
@@ -185,6 +189,7 @@ function whyOut(t: Target, c: Cooldown | undefined, f: OwnFacts): string {
   if (c && f.now < c.until) return `${KIND[c.kind]}, cooling until ${clock(c.until)} UTC (in ${Math.ceil((c.until - f.now) / 1000)} s)`;
   if (c) return `on trial after ${KIND[c.kind]} (a request is testing it now)`;
   if (f.resting?.has(t.instance)) return `on instance "${t.instance}", which is restarting`;
+  if (f.deadEnds?.has(t)) return `on instance "${t.instance}", known down`;
   return "failed just now";
 }
 

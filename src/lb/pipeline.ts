@@ -93,7 +93,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
     // Own words: where the upstream's answer says less than gw knows (every target of the route
     // out, a model no route names, a path nobody serves), gw's error replaces it.
     const route = record.served;
-    const own = ownError(final, { method: req.method, path: intake.path, model: intake.model, route, config: rt.config, state: gw.state, resting: gw.load?.resting, now: Date.now(), mask: rt.masker.text });
+    const own = ownError(final, { method: req.method, path: intake.path, model: intake.model, route, config: rt.config, state: gw.state, resting: gw.load?.resting, deadEnds: deps.deadEnds, now: Date.now(), mask: rt.masker.text });
 
     // Stream → observe: bytes go to the client; the record completes when they have.
     const explain = explainHeaders(record.id, facts, record.fallbackFacts, final, attempts, intake);

@@ -20,8 +20,10 @@ export type PickReason =
   | "zero-weight"
   /** Every other target is cooling or tried: one on an instance draining for a restart or on its way back (the attempt waits for it to be back). */
   | "draining"
-  /** Everything untried is cooling or a dead end: the one whose cooldown ends soonest (dead ends last), never a hard 503. */
-  | "soonest-cooldown";
+  /** Everything untried that is no dead end is cooling: the one whose cooldown ends soonest, never a hard 503. */
+  | "soonest-cooldown"
+  /** Everything untried is a dead end (PickContext.deadEnds): tried anyway, the one back soonest — it may answer after all. */
+  | "known-down";
 
 export interface PickContext {
   /** Target ids already attempted for this request. */
@@ -80,7 +82,7 @@ export function explainPick(route: Route, ctx: PickContext): Pick | undefined {
     const available = isAvailable(c, ctx.now);
     return { target, reason: policy.name, trial: available && isHalfOpen(c, ctx.now), cooling: !available };
   }
-  return undefined; // unreachable: soonestCooldown always answers for a non-empty pool
+  return undefined; // unreachable: knownDown always answers for a non-empty pool
 }
 
 /**
@@ -155,23 +157,26 @@ const draining = {
   },
 } satisfies Policy;
 
-/** Dead ends (PickContext.deadEnds) only when nothing else is left: a cooling target may answer, a dead end will not. */
+/** Dead ends (PickContext.deadEnds) are left to knownDown: a cooling target may answer, a dead end is not expected to. */
 const soonestCooldown = {
   name: "soonest-cooldown",
   pick(pool, route, ctx) {
-    const live = ctx.deadEnds ? pool.filter((t) => !ctx.deadEnds!.has(t)) : pool;
-    let best: Target | undefined;
-    let bestAt = Infinity;
-    for (const t of live.length > 0 ? live : pool) {
-      const at = availableAt(cooldownFor(route, t, ctx));
-      if (at < bestAt || (at === bestAt && best && t.weight > best.weight)) [best, bestAt] = [t, at];
-    }
-    return best;
+    return soonest(ctx.deadEnds ? pool.filter((t) => !ctx.deadEnds!.has(t)) : pool, route, ctx);
   },
 } satisfies Policy;
 
+/**
+ * Only dead ends left: still tried (gw's word may be stale — a probe's, a lost instance's), under
+ * a reason of its own, so that its answer reaches the client as any target's would (own-error.ts
+ * gives its "every target is out" for a cooling pick only) and the record says why it was picked.
+ */
+const knownDown = {
+  name: "known-down",
+  pick: (pool, route, ctx) => soonest(pool, route, ctx),
+} satisfies Policy;
+
 /** Order matters: locks before preferences before the fallbacks that never fail. */
-const POLICIES: readonly Policy[] = [signatureLock, signatureWeight, sticky, weighted, zeroWeight, draining, soonestCooldown];
+const POLICIES: readonly Policy[] = [signatureLock, signatureWeight, sticky, weighted, zeroWeight, draining, soonestCooldown, knownDown];
 
 /**
  * When `t` can take this request, by the rule the policies pick with: `now` (not cooling for it,
@@ -210,6 +215,17 @@ function highestTier(ts: readonly Target[]): readonly Target[] {
     if (t.priority > top) top = t.priority;
   }
   return lower ? ts.filter((t) => t.priority === top) : ts;
+}
+
+/** The target whose cooldown ends soonest (one not cooling first), the heavier on a tie. */
+function soonest(ts: readonly Target[], route: Route, ctx: PickContext): Target | undefined {
+  let best: Target | undefined;
+  let bestAt = Infinity;
+  for (const t of ts) {
+    const at = availableAt(cooldownFor(route, t, ctx));
+    if (at < bestAt || (at === bestAt && best && t.weight > best.weight)) [best, bestAt] = [t, at];
+  }
+  return best;
 }
 
 /** Highest priority first, then highest weight, then file order. */

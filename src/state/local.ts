@@ -153,7 +153,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
         return true;
       }
       file = f;
-      if (!o.inlineCheckpoints) checkpoints ??= offThreadCheckpoints(f, o);
+      if (!o.inlineCheckpoints && !closed) checkpoints ??= offThreadCheckpoints(f, o); // none for close's last write
     }
     flush(); // says "written again" and ends the problem, or keeps it
     return problem === undefined;
@@ -216,6 +216,9 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       closed = true;
       clearTimeout(flushTimer);
       clearTimeout(syncTimer);
+      // Room back since the last try: the file is taken up now, so the last flush writes what
+      // waited — else a stop, or a hand-over whose successor reads the file next, would lose it.
+      retry?.ask();
       retry?.stop();
       await checkpoints?.stop(); // no checkpoint under way while the last batch is written and the file closed
       file?.patient(); // no request waits any more

@@ -276,6 +276,7 @@ describe("a target known unable to answer this request (dead-ends.ts: its instan
     const state = createMemoryStore();
     state.setCooldown("r", "b/m", { until: NOW + 60_000, kind: "signature", reason: "", setAt: NOW });
     expect(explainPick(r, { tried: NONE, now: NOW, state, signed: true, deadEnds })).toMatchObject({ target: { id: "b/m" }, reason: "soonest-cooldown", cooling: true });
-    expect(explainPick(r, { tried: new Set(["b/m"]), now: NOW, state, signed: true, deadEnds })).toMatchObject({ target: { id: "a/m" }, reason: "soonest-cooldown" });
+    // Under its own reason: its answer is no cooling target's (own-error.ts), and the record says so.
+    expect(explainPick(r, { tried: new Set(["b/m"]), now: NOW, state, signed: true, deadEnds })).toMatchObject({ target: { id: "a/m" }, reason: "known-down", cooling: false });
   });
 });

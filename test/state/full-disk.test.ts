@@ -23,7 +23,8 @@ const cool = (target) => s.setCooldown("r", target, { until: now + 600_000, kind
 ${body}
 await s.close();`;
 
-test("room again: the file's entries join memory, but what memory learnt meanwhile wins — a cooldown cleared meanwhile stays cleared; checkpoints run off-thread again", async () => {
+/** A full 4m tmpfs, and `run(body)`: one store process on its state file, to its end; its stdout. */
+async function storeOnFullDisk() {
   const dir = tempDir("gw-state-full-");
   const disk = await fullDisk(join(dir, "m"), join(dir, "ctl"), "4m");
   const file = join(disk.mount, ".gw", "state.db");
@@ -36,12 +37,17 @@ test("room again: the file's entries join memory, but what memory learnt meanwhi
     expect(out.code).toBe(0);
     return out.stdout;
   };
+  return { disk, run, filler: join(disk.mount, ".filler") };
+}
+
+test("room again: the file's entries join memory, but what memory learnt meanwhile wins — a cooldown cleared meanwhile stays cleared; checkpoints run off-thread again", async () => {
+  const { disk, run, filler } = await storeOnFullDisk();
   await run(`cool("a"); cool("b");`); // an earlier run: both targets cooling, in the file
   disk.fill();
   const out = await run(`
     if (s.health().up) throw new Error("the state file opened on a full disk");
     cool("b"); s.clearCooldown("r", "b"); // b answered again while the file could not be opened
-    rmSync(${JSON.stringify(join(disk.mount, ".filler"))});
+    rmSync(${JSON.stringify(filler)});
     if (!s.health().up) throw new Error("asked once there is room, the state file is not taken up at once");
     while (checkpoints === 0) await Bun.sleep(20);
     console.log(JSON.stringify({ a: !!s.cooldown("r", "a", Date.now()), b: !!s.cooldown("r", "b", Date.now()), checkpoints, log }));`);
@@ -52,6 +58,18 @@ test("room again: the file's entries join memory, but what memory learnt meanwhi
   expect(seen.log.filter((l) => l.includes("no space left"))).toHaveLength(1);
   // And the file says the same: the next start finds a cooling, b not.
   expect(await run(`console.log(JSON.stringify([!!s.cooldown("r", "a", Date.now()), !!s.cooldown("r", "b", Date.now())]));`)).toBe("[true,false]\n");
+}, 60_000);
+
+test("room again, then a graceful stop before any retry: what memory learnt meanwhile is written, not lost", async () => {
+  const { disk, run, filler } = await storeOnFullDisk();
+  await run(`cool("a");`); // the file exists, as after any earlier run
+  disk.fill();
+  // Nobody asks (no status, no scrape) and the stop comes before the retry's timer: close itself looks.
+  await run(`
+    if (s.health().up) throw new Error("the state file opened on a full disk");
+    cool("b");
+    rmSync(${JSON.stringify(filler)});`);
+  expect(await run(`console.log(JSON.stringify([!!s.cooldown("r", "a", Date.now()), !!s.cooldown("r", "b", Date.now())]));`)).toBe("[true,true]\n");
 }, 60_000);
 
 test("refused by the full disk, then by another process's lock once there is room: health gives the latest cause, gw.log the first once; asked once the lock is gone, it is written", async () => {

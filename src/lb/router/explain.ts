@@ -221,7 +221,8 @@ const REASONS: Record<PickReason, string> = {
   weighted: "weighted pick among the available targets of the highest priority",
   "zero-weight": "only weight-0 targets are available",
   draining: "every other target is cooling: one on an instance draining for a restart",
-  "soonest-cooldown": "every target is cooling or known down: the one back soonest, known down last",
+  "soonest-cooldown": "every target is cooling: the one whose cooldown ends soonest",
+  "known-down": "every target left is known down, lost or its last probe failed: tried anyway, the one back soonest",
 };
 
 function stateText(s: StateSource): string {

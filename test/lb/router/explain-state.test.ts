@@ -118,7 +118,7 @@ test("an instance known down (the supervisor called it lost) is passed over, as 
   // Nothing else left: it is still the pick (an attempt tries it last), and not said to be skipped.
   const solo = formatExplanation(await explain(gw, body("M2.5", "hi")));
   expect(solo).toMatch(/^ {2}cheap\/minimax-m2.5 +w1 +← chosen {2}instance known down \(lost, or its last probe failed\)$/m);
-  expect(solo).toContain("target    cheap/minimax-m2.5 (every target is cooling or known down: the one back soonest, known down last)");
+  expect(solo).toContain("target    cheap/minimax-m2.5 (every target left is known down, lost or its last probe failed: tried anyway, the one back soonest)");
 });
 
 test("signed thinking goes back to the session's sticky target even while it cools, as the LB sends it", async () => {
