@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { freePort } from "../helpers/ports.ts";
 import { externalInstances, testUpstream } from "../helpers/lb.ts";
 import { startMock } from "../helpers/mock.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { redisOnFreePort, startRedis, type TestRedis } from "../helpers/redis.ts";
 import { killAll, type RunningGw, startGw, until, untilLogged } from "../helpers/supervisor.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -24,7 +24,7 @@ interface Replica {
 }
 
 const replicas: Replica[] = [];
-let redis: TestRedis | undefined;
+const servers: TestRedis[] = [];
 
 async function replica(name: string, redisUrl: string, upstreams: Record<string, string>): Promise<Replica> {
   const dir = tempDir(`gw-replica-${name}-`);
@@ -66,7 +66,8 @@ test("a cooldown heard from a replica that then died is probed here before any u
   const d = startMock({ name: "d", apiKeys: ["key-d"] });
   const posts = () => c.seen.filter((s) => s.method === "POST").length;
   try {
-    redis = await startRedis();
+    const redis = await startRedis();
+    servers.push(redis);
     const [x, y] = await Promise.all([replica("X", redis.url, { c: c.url, d: d.url }), replica("Y", redis.url, { c: c.url, d: d.url })]);
     // Through X, c fails once (its 503 cools it) and d answers.
     expect(await ask(x)).toBe("d/claude-d");
@@ -97,6 +98,42 @@ test("a cooldown heard from a replica that then died is probed here before any u
   }
 }, 120_000);
 
+test("a cooldown a late Redis connect brings (set by a replica gone meanwhile) is probed before any user request reaches the down instance", async () => {
+  const c = testUpstream(() => Response.json({ type: "error", error: { type: "api_error", message: "down" } }, { status: 503 }));
+  const d = startMock({ name: "d", apiKeys: ["key-d"] });
+  const posts = () => c.seen.filter((s) => s.method === "POST").length;
+  try {
+    // What a replica left in Redis before it went: c cooling. Saved, so Redis comes back with it.
+    const redis = await redisOnFreePort();
+    servers.push(redis);
+    await redis.start();
+    const now = Date.now();
+    const look = await redis.client();
+    await look.send("SET", ["gw-probe:cd:flaky\0c/claude-c", JSON.stringify({ until: now + 3000, kind: "transient_heavy", reason: "503 down", setAt: now }), "PX", "600000"]);
+    await redis.save();
+    await redis.kill();
+    // Y starts without Redis, serving from local state; then Redis comes, and Y reads c's cooldown.
+    const y = await replica("Y2", redis.url, { c: c.url, d: d.url });
+    await redis.start();
+    await until(async () => (await cUntil(y)) === now + 3000, 15_000, () => "Y to connect and read c's cooldown");
+
+    await until(
+      async () => {
+        expect(await ask(y)).toBe("d/claude-d");
+        return posts() > 0 || (await downProbes(y)) > 0;
+      },
+      30_000,
+      () => "Y to probe c",
+    );
+    expect(posts()).toBe(0);
+    await untilLogged(y, "probe: instance c is down");
+  } finally {
+    for (const r of replicas) await killAll(r, r.proc);
+    await c.stop();
+    await d.stop();
+  }
+}, 120_000);
+
 afterAll(async () => {
-  await redis?.stop();
+  for (const r of servers) await r.stop();
 });
