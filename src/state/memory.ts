@@ -101,18 +101,17 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
     return c;
   };
 
-  const apply = (c: StateChange): void => {
+  /** Take in a change, from here (the StateStore methods) or from elsewhere (`apply`). */
+  const put = (c: StateChange): void => {
     switch (c.op) {
       case "setCooldown": {
         const key = pair(c.route, c.target);
-        const news = cooldowns.get(key)?.until !== c.c.until;
         cooldowns.delete(key); // re-inserted last: the oldest set stays first, to go first
         cooldowns.set(key, { until: c.c.until, kind: c.c.kind, reason: c.c.reason, setAt: c.c.setAt });
         for (const oldest of cooldowns.keys()) {
           if (cooldowns.size <= cooldownMax) break;
           cooldowns.delete(oldest);
         }
-        if (news && cooldowns.has(key)) for (const l of learned) l({ route: c.route, target: c.target, until: c.c.until });
         return;
       }
       case "clearCooldown":
@@ -128,13 +127,20 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
     }
   };
 
+  /** A change from elsewhere; a new cooldown period among them is news for onLearned's listeners (not one set here: its setter watches it). */
+  const apply = (c: StateChange): void => {
+    const news = c.op === "setCooldown" && cooldowns.get(pair(c.route, c.target))?.until !== c.c.until;
+    put(c);
+    if (news && cooldowns.has(pair(c.route, c.target))) for (const l of learned) l({ route: c.route, target: c.target, until: c.c.until });
+  };
+
   return {
     apply,
     onLearned: (listener) => void learned.push(listener),
     cooldown: (route, target, now) => current(pair(route, target), now),
     setCooldown(route, target, c) {
       const change: StateChange = { op: "setCooldown", route, target, c: { until: c.until, kind: c.kind, reason: c.reason, setAt: c.setAt } };
-      apply(change);
+      put(change);
       emit(change);
     },
     clearCooldown(route, target) {
