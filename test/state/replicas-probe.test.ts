@@ -61,14 +61,40 @@ async function cUntil(r: Replica): Promise<number | undefined> {
 
 const downProbes = async (r: Replica) => Number(/gw_probes_total\{instance_name="c",result="down"\} (\d+)/.exec(await (await fetch(`${r.url}/metrics`)).text())?.[1] ?? 0);
 
-test("a cooldown heard from a replica that then died is probed here before any user request reaches the down instance", async () => {
+/** Instance c, down: every request (probes too) gets 503; `posts` counts users' requests. Instance d serves. */
+function instances() {
   const c = testUpstream(() => Response.json({ type: "error", error: { type: "api_error", message: "down" } }, { status: 503 }));
   const d = startMock({ name: "d", apiKeys: ["key-d"] });
-  const posts = () => c.seen.filter((s) => s.method === "POST").length;
+  return {
+    urls: { c: c.url, d: d.url },
+    posts: () => c.seen.filter((s) => s.method === "POST").length,
+    stop: async () => {
+      await c.stop();
+      await d.stop();
+    },
+  };
+}
+
+/** Y's users go on asking until Y has probed c (or one of their requests reached it: the failure). */
+async function untilProbed(y: Replica, posts: () => number, before: number): Promise<void> {
+  await until(
+    async () => {
+      expect(await ask(y)).toBe("d/claude-d");
+      return posts() > before || (await downProbes(y)) > 0;
+    },
+    COOLDOWN_MS + 20_000,
+    () => `${y.name} to probe c`,
+  );
+  expect(posts()).toBe(before);
+  await untilLogged(y, "probe: instance c is down");
+}
+
+test("a cooldown heard from a replica that then died is probed here before any user request reaches the down instance", async () => {
+  const { urls, posts, stop } = instances();
   try {
     const redis = await startRedis();
     servers.push(redis);
-    const [x, y] = await Promise.all([replica("X", redis.url, { c: c.url, d: d.url }), replica("Y", redis.url, { c: c.url, d: d.url })]);
+    const [x, y] = await Promise.all([replica("X", redis.url, urls), replica("Y", redis.url, urls)]);
     // Through X, c fails once (its 503 cools it) and d answers.
     expect(await ask(x)).toBe("d/claude-d");
     expect(posts()).toBe(1);
@@ -78,30 +104,18 @@ test("a cooldown heard from a replica that then died is probed here before any u
     await killAll(x, x.proc);
 
     // Y's users go on asking: none of their requests may reach c, and Y probes c itself.
-    await until(
-      async () => {
-        expect(await ask(y)).toBe("d/claude-d");
-        return posts() > 1 || (await downProbes(y)) > 0;
-      },
-      COOLDOWN_MS + 20_000,
-      () => "Y to probe c",
-    );
-    expect(posts()).toBe(1);
-    await untilLogged(y, "probe: instance c is down");
+    await untilProbed(y, posts, 1);
     // c stays out on Y after its failed probe.
     for (let i = 0; i < 5; i++) expect(await ask(y)).toBe("d/claude-d");
     expect(posts()).toBe(1);
   } finally {
     for (const r of replicas) await killAll(r, r.proc);
-    await c.stop();
-    await d.stop();
+    await stop();
   }
 }, 120_000);
 
 test("a cooldown a late Redis connect brings (set by a replica gone meanwhile) is probed before any user request reaches the down instance", async () => {
-  const c = testUpstream(() => Response.json({ type: "error", error: { type: "api_error", message: "down" } }, { status: 503 }));
-  const d = startMock({ name: "d", apiKeys: ["key-d"] });
-  const posts = () => c.seen.filter((s) => s.method === "POST").length;
+  const { urls, posts, stop } = instances();
   try {
     // What a replica left in Redis before it went: c cooling. Saved, so Redis comes back with it.
     const redis = await redisOnFreePort();
@@ -113,24 +127,13 @@ test("a cooldown a late Redis connect brings (set by a replica gone meanwhile) i
     await redis.save();
     await redis.kill();
     // Y starts without Redis, serving from local state; then Redis comes, and Y reads c's cooldown.
-    const y = await replica("Y2", redis.url, { c: c.url, d: d.url });
+    const y = await replica("Y2", redis.url, urls);
     await redis.start();
     await until(async () => (await cUntil(y)) === now + 3000, 15_000, () => "Y to connect and read c's cooldown");
-
-    await until(
-      async () => {
-        expect(await ask(y)).toBe("d/claude-d");
-        return posts() > 0 || (await downProbes(y)) > 0;
-      },
-      30_000,
-      () => "Y to probe c",
-    );
-    expect(posts()).toBe(0);
-    await untilLogged(y, "probe: instance c is down");
+    await untilProbed(y, posts, 0);
   } finally {
     for (const r of replicas) await killAll(r, r.proc);
-    await c.stop();
-    await d.stop();
+    await stop();
   }
 }, 120_000);
 
