@@ -167,7 +167,9 @@ function rateLimitResetMs(h: Headers, now: number): number | undefined {
   const reset = h.get("x-ratelimit-reset")?.trim();
   if (reset && /^\d+(\.\d+)?$/.test(reset)) {
     const n = Number(reset);
-    return Math.max(0, n > 1e12 ? n - now : n > 1e9 ? n * 1000 - now : n * 1000);
+    // Whole ms, up: a fraction (`1796200391.0001234`) would reach the cooldown's end, the record,
+    // gw status and Redis's TTL as 30000.1235 ms; and coming back before the reset finds it shut.
+    return Math.max(0, Math.ceil(n > 1e12 ? n - now : n > 1e9 ? n * 1000 - now : n * 1000));
   }
   const spans = [h.get("x-ratelimit-reset-requests"), h.get("x-ratelimit-reset-tokens")].map(durationMs).filter((x) => x !== undefined);
   return spans.length ? Math.max(...spans) : undefined;

@@ -8,7 +8,7 @@
 // cooldowns and trials through the state store, which route.ts reads as before.
 
 import type { InstanceConfig, Route } from "../config/types.ts";
-import type { StateStore } from "../state/index.ts";
+import type { LearnedCooldown, StateBackend, StateStore } from "../state/index.ts";
 import { type HeaderMap, setInstanceKey } from "./headers.ts";
 import { networkError } from "./forward.ts";
 
@@ -55,15 +55,20 @@ export interface Prober {
 }
 
 /**
- * Cooldowns the state already holds when the gateway starts — restored from its file after a
- * restart or an upgrade, or shared by another replica — are watched like fresh ones: their
- * trials go to a probe first, not to a user's request on an instance that may still be down.
+ * Every cooldown the state knows of besides those this gw sets (which attempt.ts and late-error.ts
+ * hand to `cooling` themselves) is watched like a fresh one, so its trial goes to a probe first,
+ * not to a user's request on an instance that may still be down: those it holds at start
+ * (restored from its file after a restart or an upgrade, or shared by another replica), and those
+ * it learns of later (heard from another replica, read at a late Redis connect, taken in after an
+ * upgrade's hand-over). One mechanism for all: the store says what it learns (onLearned).
  */
-export function watchRestored(prober: Prober, state: Pick<StateStore, "coolingList">, routes: ReadonlyMap<string, Route>, now: number): void {
-  for (const c of state.coolingList(now)) {
-    const target = targetOf(routes, c);
+export function watchStore(prober: Prober, state: Pick<StateBackend, "coolingList" | "onLearned">, routes: () => ReadonlyMap<string, Route>, now: number): void {
+  const watch = (c: LearnedCooldown) => {
+    const target = targetOf(routes(), c);
     if (target) prober.cooling(c.route, c.target, target.instance, c.until);
-  }
+  };
+  for (const c of state.coolingList(now)) watch(c);
+  state.onLearned(watch);
 }
 
 /**
@@ -104,16 +109,19 @@ export function createProber(deps: ProberDeps): Prober {
     for (const [k, p] of w.targets) {
       const c = deps.state.cooldown(p.route, p.target, now);
       if (!c) w.targets.delete(k); // cleared by a success meanwhile
-      else if (c.until <= now) due.push(p);
+      else if (c.until <= now && p.askAt <= now) due.push(p);
     }
     if (due.length === 0) return reschedule(w);
     const ctrl = new AbortController();
     w.inFlight = ctrl; // from here on, one run at a time
     // Ours to probe only where this gw won the trial of the cooldown that ended; another replica
-    // that won it probes or tries the target itself.
+    // that won it probes or tries the target itself. It may die before it does (its claim then
+    // runs out with the cooldown still standing): so a lost claim is asked for again a probe's
+    // timeout later — the window a holder's claim keeps after the end — not given up.
+    for (const p of due) p.claim ??= deps.state.claimTrial(p.route, p.target, now + t.timeoutMs);
     const won = await Promise.all(due.map((p) => p.claim));
     const mine = due.filter((p, i) => {
-      if (!won[i]) w.targets.delete(key(p));
+      if (!won[i]) [p.claim, p.askAt] = [undefined, Date.now() + t.timeoutMs];
       return won[i];
     });
     if (mine.length === 0) {
@@ -162,7 +170,7 @@ export function createProber(deps: ProberDeps): Prober {
   const reschedule = (w: Watch) => {
     let next = Infinity;
     const now = Date.now();
-    for (const p of w.targets.values()) next = Math.min(next, deps.state.cooldown(p.route, p.target, now)?.until ?? Infinity);
+    for (const p of w.targets.values()) next = Math.min(next, Math.max(deps.state.cooldown(p.route, p.target, now)?.until ?? Infinity, p.askAt));
     if (next < Infinity) schedule(w, next);
     else watches.delete(w.instance);
   };
@@ -175,7 +183,7 @@ export function createProber(deps: ProberDeps): Prober {
       // replicas for a shared store), so no user request can take it before the probe has answered.
       // Held from now for one that is over already (half-open, brought back by a restart): a window
       // from its end would have closed long ago, leaving the trial free until the probe runs.
-      const p: Pair = { route, target, claim: deps.state.claimTrial(route, target, Math.max(until, Date.now()) + t.timeoutMs) };
+      const p: Pair = { route, target, claim: deps.state.claimTrial(route, target, Math.max(until, Date.now()) + t.timeoutMs), askAt: 0 };
       w.targets.set(key(p), p);
       schedule(w, until);
     },
@@ -225,8 +233,10 @@ async function probe(instance: InstanceConfig, timeoutMs: number, signal?: Abort
 interface Pair {
   readonly route: string;
   readonly target: string;
-  /** Whether this gw holds the trial of the target's current cooldown (the probe's to use). */
-  claim: boolean | Promise<boolean>;
+  /** Whether this gw holds the trial of the target's current cooldown (the probe's to use); undefined: lost, to ask again. */
+  claim: boolean | Promise<boolean> | undefined;
+  /** A lost claim is asked for again from then on (epoch ms; 0: nothing lost). */
+  askAt: number;
 }
 
 interface Watch {

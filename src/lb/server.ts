@@ -17,7 +17,7 @@ import { errorResponse } from "./dialect.ts";
 import { type Listening, reloadRefusal, restartNotes } from "./exposure.ts";
 import type { Health } from "./local.ts";
 import { bypassProxyForInstances } from "./noproxy.ts";
-import { createProber, type ProbeLog, type ProbeTiming, targetOf, watchRestored } from "./probe.ts";
+import { createProber, type ProbeLog, type ProbeTiming, targetOf, watchStore } from "./probe.ts";
 import { type GatewayContext, handle, refused } from "./pipeline.ts";
 import { buildRuntime, type Runtime } from "./runtime.ts";
 import { type GatewayStats, StatsCounter } from "./stats.ts";
@@ -176,7 +176,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     spacedKeepAlive: opts.spacedKeepAlive,
     refusals: new RefusalLog(opts.log ?? consola),
   };
-  watchRestored(gw.probes, state, config.routes, Date.now());
+  watchStore(gw.probes, state, () => rt.config.routes, Date.now());
   const writeProblems = () => (gw.log.problem ? [gw.log.problem] : []);
   let handingOff = false;
   let stopped = false;

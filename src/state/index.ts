@@ -1,4 +1,4 @@
-export type { CoolingEntry, StateBackend, StateChange, StateHealth, StateStore } from "./types.ts";
+export type { CoolingEntry, LearnedCooldown, StateBackend, StateChange, StateHealth, StateStore } from "./types.ts";
 export { availableAt, isAvailable, isHalfOpen, keepsOut } from "./types.ts";
 export { CLOCK_SLACK_MS, createMemoryStore, type LocalStore, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
 export { type CooldownSet, recordAttempt, recordRequestEnd } from "./apply.ts";

@@ -4,7 +4,7 @@
 // it: a success on a healthy target or a refresh of a fresh sticky key writes nothing) and feeds
 // back what it loads or hears from other replicas through `apply`.
 
-import { type Cooldown, type CoolingEntry, forgottenAt, type StateChange, type StateStore } from "./types.ts";
+import { type Cooldown, type CoolingEntry, forgottenAt, type LearnedCooldown, type StateBackend, type StateChange, type StateStore } from "./types.ts";
 
 export interface MemoryStoreOptions {
   /** Sticky keys kept at most; the least recently used is evicted first. Default 10,000. */
@@ -36,6 +36,8 @@ export interface LocalStore extends StateStore {
   apply(c: StateChange): void;
   /** Every entry still valid at `now`, as changes (sticky keys least recently used first). */
   snapshot(now: number): StateChange[];
+  /** See StateBackend.onLearned: fed by `apply`, the one way in for what comes from elsewhere. */
+  onLearned: StateBackend["onLearned"];
 }
 
 export const STICKY_MAX = 10_000;
@@ -80,6 +82,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
   const sticky = new Lru<string>(stickyMax);
   const streaks = new Lru<number>(streakMax);
   const pair = (route: string, target: string) => `${route}\0${target}`;
+  const learned: ((c: LearnedCooldown) => void)[] = [];
   const emit = onChange ?? (() => {});
   const fresh = <T>(e: Entry<T> | undefined, ttl: number, now: number) => (e && now - e.at < ttl ? e : undefined);
   /**
@@ -98,7 +101,8 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
     return c;
   };
 
-  const apply = (c: StateChange): void => {
+  /** Take in a change, from here (the StateStore methods) or from elsewhere (`apply`). */
+  const put = (c: StateChange): void => {
     switch (c.op) {
       case "setCooldown": {
         const key = pair(c.route, c.target);
@@ -123,12 +127,20 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
     }
   };
 
+  /** A change from elsewhere; a new cooldown period among them is news for onLearned's listeners (not one set here: its setter watches it). */
+  const apply = (c: StateChange): void => {
+    const news = c.op === "setCooldown" && cooldowns.get(pair(c.route, c.target))?.until !== c.c.until;
+    put(c);
+    if (news && cooldowns.has(pair(c.route, c.target))) for (const l of learned) l({ route: c.route, target: c.target, until: c.c.until });
+  };
+
   return {
     apply,
+    onLearned: (listener) => void learned.push(listener),
     cooldown: (route, target, now) => current(pair(route, target), now),
     setCooldown(route, target, c) {
       const change: StateChange = { op: "setCooldown", route, target, c: { until: c.until, kind: c.kind, reason: c.reason, setAt: c.setAt } };
-      apply(change);
+      put(change);
       emit(change);
     },
     clearCooldown(route, target) {

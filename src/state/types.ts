@@ -24,6 +24,13 @@ export interface Cooldown {
   readonly trialUntil?: number;
 }
 
+/** A cooldown a store took in from elsewhere (StateBackend.onLearned). */
+export interface LearnedCooldown {
+  readonly route: string;
+  readonly target: string;
+  readonly until: number;
+}
+
 export interface CoolingEntry extends Cooldown {
   readonly route: string;
   readonly target: string;
@@ -127,6 +134,14 @@ export interface StateLog {
 
 /** A store with the backend behind it: what the gateway holds and its creator closes. */
 export interface StateBackend extends StateStore {
+  /**
+   * Call `listener` for every cooldown the store takes in from elsewhere from now on — heard from
+   * another replica, read at a late Redis connect, taken in after an upgrade's hand-over — that is
+   * new here: one it did not have, or a new period (another end) of one it had. A copy it already
+   * holds (Redis giving back this gw's own entry on a re-sync) is no news. The prober hangs here
+   * (lb/probe.ts watchStore), so such a cooldown is probed before its trial like one set here.
+   */
+  onLearned(listener: (c: LearnedCooldown) => void): void;
   health(): StateHealth;
   /**
    * Take in what another gw wrote to the same place meanwhile — the gw this one took over from

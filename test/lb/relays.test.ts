@@ -199,6 +199,16 @@ describe("rate limits", () => {
     expect(r.cooldowns[0]!.ms).toBeGreaterThan(20_000);
     expect(r.cooldowns[0]!.ms).toBeLessThanOrEqual(30_000);
   });
+
+  test("a reset in epoch seconds with a fraction (`1796200391.0001234`) cools for whole ms: the record and gw status show whole numbers", async () => {
+    quirk = () => Response.json({ error: { message: "Rate limit exceeded", code: 429 } }, { status: 429, headers: { "x-ratelimit-reset": `${Math.floor(Date.now() / 1000) + 30}.0001234` } });
+    const res = await client().chat.completions.create(ask("pair")).withResponse();
+    const r = await recordOf(res.response.headers.get("x-gw-request-id"));
+    expect(r.cooldowns).toHaveLength(1);
+    expect(Number.isInteger(r.cooldowns[0]!.ms)).toBe(true);
+    const [c] = gw.coolingList(Date.now());
+    expect(Number.isInteger(c!.until)).toBe(true);
+  });
 });
 
 describe("answers that carry nothing", () => {
