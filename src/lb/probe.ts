@@ -229,9 +229,9 @@ export function createProber(deps: ProberDeps): Prober {
     },
     reloaded() {
       for (const w of watches.values()) {
-        const now = deps.instances().get(w.instance);
-        if (!w.probed || (now && sameAddress(w.probed, now))) continue;
-        if (w.failures > 0) deps.log.info(`probe: instance ${w.instance} ${now ? "has a new address" : "was removed"} (reload); its failed probe no longer counts`);
+        const current = deps.instances().get(w.instance);
+        if (!w.probed || (current && sameAddress(w.probed, current))) continue;
+        if (w.failures > 0) deps.log.info(`probe: instance ${w.instance} ${current ? "has a new address" : "was removed"} (reload); its failed probe no longer counts`);
         w.probed = undefined; // the verdict of a probe in flight is void (run)
         w.failures = 0;
         w.inFlight?.abort();
