@@ -30,9 +30,18 @@ interface Sources {
   readonly resting?: { has(instance: string): boolean };
 }
 
-/** A new request's dead ends, read from the gateway's prober and instance load (pipeline.ts; `gw route explain`). */
-export function deadEndsOf(probes: Pick<Prober, "isDown">, load: InstanceLoad | undefined): DeadEnds {
-  return new DeadEnds({ probedDown: probes.isDown, lost: load?.hold.lost, resting: load?.resting });
+/**
+ * A new request's dead ends, read from the gateway's prober and instance load (pipeline.ts; `gw
+ * route explain`). A pick that passes an instance over for its failed probe wants it back: its
+ * next probe comes sooner (probe.ts want). An explanation passes no `want`: it asks, it wants nothing.
+ */
+export function deadEndsOf(probes: Pick<Prober, "isDown"> & Partial<Pick<Prober, "want">>, load: InstanceLoad | undefined): DeadEnds {
+  const probedDown = (instance: string) => {
+    if (!probes.isDown(instance)) return false;
+    probes.want?.(instance);
+    return true;
+  };
+  return new DeadEnds({ probedDown, lost: load?.hold.lost, resting: load?.resting });
 }
 
 /** One request's dead ends: one per request (pipeline.ts), noted after each attempt (attempt.ts). */

@@ -50,6 +50,11 @@ export function ownError(final: Tried | undefined, f: OwnFacts): OwnError | unde
   if (!final) return f.route ? routeOut(f.route, f) : NO_INSTANCE;
   const o = final.outcome;
   const c = final.classified;
+  // known-down: the last resort, tried since every other target was out or had failed this
+  // request; it refused the connection, as gw expected. Where another target cools, why each is
+  // out and when the first is back (Retry-After) says more than that expected refusal's 502; a
+  // route with nothing else (its only instance down for good) keeps the refusal: it is the news.
+  if (f.route && o.kind === "failed" && o.reason === "connect" && o.attempt.pick === "known-down" && othersCool(f.route, o.attempt.target, f)) return routeOut(f.route, f);
   if (o.kind !== "response" || o.status < 400) return undefined; // gw's own 502/504 already say what happened
   // soonest-cooldown: when the attempt was picked, every untried target was cooling or known down
   // (the tried ones had failed this request), and its answer failed too — for the target's sake,
@@ -153,6 +158,11 @@ function upstreamWords(text: string | undefined): string {
     if (typeof message === "string" && message.trim()) said = message;
   } catch {}
   return said.replace(/\s+/g, " ").trim();
+}
+
+/** Whether a target of `route` other than `tried` has a cooldown (running or half-open) to tell of. */
+function othersCool(route: Route, tried: Target | undefined, f: OwnFacts): boolean {
+  return route.targets.some((t) => t.id !== tried?.id && f.state.cooldown(route.name, t.id, f.now) !== undefined);
 }
 
 /** Why each target of `route` is out, and when the first one is back (Retry-After). */

@@ -9,6 +9,7 @@
 
 import type { InstanceConfig, Route } from "../config/types.ts";
 import type { LearnedCooldown, StateBackend, StateStore } from "../state/index.ts";
+import type { Cooldown } from "../state/types.ts";
 import { type HeaderMap, setInstanceKey } from "./headers.ts";
 import { networkError } from "./forward.ts";
 
@@ -19,9 +20,20 @@ export interface ProbeTiming {
   readonly backoffMs: number;
   /** …up to this. */
   readonly maxBackoffMs: number;
+  /** While picks pass the instance over, its next probe comes at most this long after its last (Prober.want); default WANTED_MS. */
+  readonly wantedMs?: number;
 }
 
-const PROBE_TIMING: ProbeTiming = { timeoutMs: 2_000, backoffMs: 1_000, maxBackoffMs: 60_000 };
+/**
+ * The backoff's cap while requests want a down instance. Its targets in every route are out
+ * meanwhile (dead-ends.ts), a signed session's lock too: so a relay back up should not wait for a
+ * 60 s backoff. 3 s: about what a client waits for one answer anyway, a GET /v1/models or
+ * /healthz every 3 s is nothing to any relay's rate limit, and it stays above the probe's own 2 s
+ * timeout, so a hanging instance is not asked back to back.
+ */
+const WANTED_MS = 3_000;
+
+const PROBE_TIMING: ProbeTiming = { timeoutMs: 2_000, backoffMs: 1_000, maxBackoffMs: 60_000, wantedMs: WANTED_MS };
 
 export interface ProbeLog {
   info(message: string): void;
@@ -48,9 +60,21 @@ export interface Prober {
   /**
    * `instance` answered — the supervisor saw it ready (respawned), or a request got a 2xx from it:
    * a failed probe before that is stale and no longer makes it down. Its cooling targets still
-   * wait for their next probe. One Map lookup (there is a watch only while something cools).
+   * wait for their next probe, brought forward as by want. One Map lookup (there is a watch only
+   * while something cools) and, once, a timer.
    */
   up(instance: string): void;
+  /**
+   * A pick passed `instance` over because its last probe failed (dead-ends.ts): requests want it,
+   * so its next probe comes at most `wantedMs` after its last, however far the backoff has grown.
+   * Still one probe at a time. One Map lookup; a timer moved at most once per probe.
+   */
+  want(instance: string): void;
+  /**
+   * The config was reloaded: an instance whose address (url, port, key) changed or that is gone
+   * loses its failed probe — that was the old address's — and is asked again now.
+   */
+  reloaded(): void;
   stop(): void;
 }
 
@@ -81,12 +105,13 @@ export function targetOf(routes: ReadonlyMap<string, Route>, c: { readonly route
 
 export function createProber(deps: ProberDeps): Prober {
   const t = deps.timing ?? PROBE_TIMING;
+  const wantedMs = t.wantedMs ?? WANTED_MS;
   const watches = new Map<string, Watch>();
   let stopped = false;
 
   const watchOf = (instance: string) => {
     let w = watches.get(instance);
-    if (!w) watches.set(instance, (w = { instance, targets: new Map(), failures: 0, inFlight: undefined, timer: undefined, at: Infinity }));
+    if (!w) watches.set(instance, (w = { instance, targets: new Map(), failures: 0, inFlight: undefined, timer: undefined, at: Infinity, lastAt: 0, probed: undefined }));
     return w;
   };
 
@@ -109,9 +134,11 @@ export function createProber(deps: ProberDeps): Prober {
     for (const [k, p] of w.targets) {
       const c = deps.state.cooldown(p.route, p.target, now);
       if (!c) w.targets.delete(k); // cleared by a success meanwhile
-      else if (c.until <= now && p.askAt <= now) due.push(p);
+      // Held: waits for this probe, however early (want); a lost claim is asked for again from askAt.
+      else if ((c.until <= now || heldForProbe(p, c)) && p.askAt <= now) due.push(p);
     }
-    if (due.length === 0) return reschedule(w);
+    // While the instance is down a run is its next probe, targets due or not: want brought it forward.
+    if (due.length === 0 && w.failures === 0) return reschedule(w);
     const ctrl = new AbortController();
     w.inFlight = ctrl; // from here on, one run at a time
     // Ours to probe only where this gw won the trial of the cooldown that ended; another replica
@@ -124,22 +151,29 @@ export function createProber(deps: ProberDeps): Prober {
       if (!won[i]) [p.claim, p.askAt] = [undefined, Date.now() + t.timeoutMs];
       return won[i];
     });
-    if (mine.length === 0) {
+    if (mine.length === 0 && w.failures === 0) {
       w.inFlight = undefined;
       return reschedule(w);
     }
     for (const p of mine) void deps.state.claimTrial(p.route, p.target, Date.now() + t.timeoutMs); // held while it runs (here)
+    w.probed = instance;
     const verdict = await probe(instance, t.timeoutMs, ctrl.signal);
     w.inFlight = undefined;
     if (stopped) return;
+    if (w.probed !== instance) return schedule(w, Date.now()); // a reload moved it meanwhile: this verdict is the old address's
     deps.onProbe?.(w.instance, verdict.up);
     const after = Date.now();
+    w.lastAt = after;
     if (verdict.up) {
-      // Only targets still cooling and over are touched: a success meanwhile has cleared one.
-      const still = mine.filter((p) => {
+      // Only targets still cooling and over (or held for this probe) are touched: a success meanwhile has cleared one.
+      const still: Pair[] = [];
+      for (const p of mine) {
         const c = deps.state.cooldown(p.route, p.target, after);
-        return c !== undefined && c.until <= after;
-      });
+        if (!c || (c.until > after && !heldForProbe(p, c))) continue;
+        // Held for an instance that answers now (an early probe, want): the hold is over.
+        if (c.until > after) deps.state.setCooldown(p.route, p.target, { until: after, kind: c.kind, reason: c.reason, setAt: c.setAt });
+        still.push(p);
+      }
       const wasDown = w.failures > 0;
       w.failures = 0;
       for (const p of still) {
@@ -159,6 +193,7 @@ export function createProber(deps: ProberDeps): Prober {
       });
       for (const p of out) {
         deps.state.setCooldown(p.route, p.target, { until, kind: "connection", reason: `probe: ${verdict.what}`, setAt: after });
+        p.heldUntil = until;
         p.claim = deps.state.claimTrial(p.route, p.target, until + t.timeoutMs);
       }
       deps.log.warn(`probe: instance ${w.instance} is down (${verdict.what}); its ${out.length} cooling target(s) stay out, next probe in ${fmtMs(wait)}`);
@@ -193,8 +228,24 @@ export function createProber(deps: ProberDeps): Prober {
       const w = watches.get(instance);
       if (!w || w.failures === 0) return;
       w.failures = 0;
+      schedule(w, w.lastAt + wantedMs); // the targets the failed probes held: back after one that answers, not after the backoff
       // Said here: the probe that follows, finding it up, says nothing (it was not down then).
       deps.log.info(`probe: instance ${instance} answers again; its cooling target(s) wait for their next probe`);
+    },
+    want(instance) {
+      const w = watches.get(instance);
+      if (w && w.failures > 0) schedule(w, w.lastAt + wantedMs);
+    },
+    reloaded() {
+      for (const w of watches.values()) {
+        const current = deps.instances().get(w.instance);
+        if (!w.probed || (current && sameAddress(w.probed, current))) continue;
+        if (w.failures > 0) deps.log.info(`probe: instance ${w.instance} ${current ? "has a new address" : "was removed"} (reload); its failed probe no longer counts`);
+        w.probed = undefined; // the verdict of a probe in flight is void (run)
+        w.failures = 0;
+        w.inFlight?.abort();
+        schedule(w, Date.now()); // held targets: the new address is asked now (after the probe in flight, if one is)
+      }
     },
     stop() {
       stopped = true;
@@ -237,6 +288,8 @@ interface Pair {
   claim: boolean | Promise<boolean> | undefined;
   /** A lost claim is asked for again from then on (epoch ms; 0: nothing lost). */
   askAt: number;
+  /** The end of the hold a failed probe set on it: while its cooldown ends then, it waits for the instance's next probe, not for a time. */
+  heldUntil?: number;
 }
 
 interface Watch {
@@ -249,6 +302,17 @@ interface Watch {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** When the timer fires (Infinity: none set). */
   at: number;
+  /** When the last probe ended (want counts from it). */
+  lastAt: number;
+  /** The instance as the last probe asked it (a reload may change its address: reloaded). */
+  probed: InstanceConfig | undefined;
+}
+
+const heldForProbe = (p: Pair, c: Cooldown) => c.until === p.heldUntil;
+
+/** Whether a probe of `b` asks what a probe of `a` asked: same place, same way, same key. */
+function sameAddress(a: InstanceConfig, b: InstanceConfig): boolean {
+  return a.baseUrl === b.baseUrl && a.managed === b.managed && (a.managed || a.apiKey === b.apiKey);
 }
 
 const key = (p: Pick<Pair, "route" | "target">) => `${p.route}\0${p.target}`;

@@ -168,7 +168,8 @@ const soonestCooldown = {
 /**
  * Only dead ends left: still tried (gw's word may be stale — a probe's, a lost instance's), under
  * a reason of its own, so that its answer reaches the client as any target's would (own-error.ts
- * gives its "every target is out" for a cooling pick only) and the record says why it was picked.
+ * gives its "every target is out" for a cooling pick's answer, and for this pick only when it
+ * refuses the connection, as expected) and the record says why it was picked.
  */
 const knownDown = {
   name: "known-down",

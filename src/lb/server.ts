@@ -222,6 +222,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       if (moved) notes.push({ severity: "warning", file: next.file, line: 0, col: 0, path: "global.state", message: moved });
       bypassProxyForInstances(next);
       rt = buildRuntime(next);
+      gw.probes.reloaded(); // a failed probe of an address the config no longer has says nothing of the new one
       gw.log.setRetentionDays(next.global.lb.logRetentionDays);
       return notes;
     },
@@ -263,7 +264,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       // Fresher than any failed probe: every pick (dead-ends.ts) and the status page read it.
       if (a === "ready") gw.probes.up(instance);
     },
-    explain: (body, o) => explainBody(rt.config, body, { ...o, state, draining: load.resting, deadEnds: deadEndsOf(gw.probes, load), source: { pid: process.pid, store: state.health() } }),
+    explain: (body, o) => explainBody(rt.config, body, { ...o, state, draining: load.resting, deadEnds: deadEndsOf({ isDown: gw.probes.isDown }, load), source: { pid: process.pid, store: state.health() } }),
   };
 }
 

@@ -44,3 +44,28 @@ describe("a cooling target's failure, with the route's other target on an instan
     expect(e.text).toContain("b/claude-b~529 upstream errors, cooling until");
   }, 30_000);
 });
+
+describe("a target that fails and cools, then the last resort on an instance known down, which refuses the connection", () => {
+  let rig: Rig;
+  beforeAll(() => {
+    rig = startRig({
+      mocks: ["b"],
+      dead: ["a"],
+      routing: `"pair" = [{ instance = "a", provider = "anthropic", model = "claude-a", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b~429=30" }]`,
+    });
+  });
+  afterAll(() => rig.stop());
+
+  test("the client gets gw's 503 saying why each target is out and when the first is back, not the refused connection's 502", async () => {
+    rig.gw.availability("a", "lost");
+    const [err, rec] = await withRecord(rig.dir, "pair", () => rejection(claude(rig.anthropic(), "pair")));
+    expect(rec.routing.attempts.map((a) => [a.instance, a.pick])).toEqual([["b", "weighted"], ["a", "known-down"]]);
+    const e = errorExplained(err);
+    expect([e.status, e.text]).toEqual([503, expect.stringContaining("every target is out")]);
+    expect(e.text).toContain("b/claude-b~429=30 rate limited or overloaded, cooling until");
+    expect(e.text).toContain("a/claude-a down (unreachable), cooling until"); // its refusal cooled it
+    const after = Number((err as { headers: Headers }).headers.get("retry-after"));
+    expect(after).toBeGreaterThan(0);
+    expect(e.text).toContain(`the first is back in ${after} s`);
+  }, 30_000);
+});

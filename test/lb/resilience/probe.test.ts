@@ -3,7 +3,8 @@
 // be its trial. An instance that is down stays out without costing a user request, is probed again
 // with backoff, one probe in flight at a time; every probe shows in the log and in /metrics.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { configFrom, externalInstances, startTestGateway, testUpstream, type TestUpstream } from "../../helpers/lb.ts";
+import { flaky } from "../../helpers/flaky.ts";
+import { configFrom, externalInstances, startTestGateway, testUpstream } from "../../helpers/lb.ts";
 import { parseExposition } from "../../helpers/observe.ts";
 import { claude, pollRequests, type Rig, startRig, waitFor } from "../../helpers/resilience.ts";
 import type { RunningGateway } from "../../../src/lb/server.ts";
@@ -17,33 +18,6 @@ import { join } from "node:path";
 
 // A generous timeout: the trial stays claimed until a probe answers, even on a slow machine.
 const TIMING = { timeoutMs: 2000, backoffMs: 100, maxBackoffMs: 800 };
-
-/** An Anthropic-shaped upstream that can be made sick: then every request (probes too) gets 503. */
-function flaky(name: string) {
-  const u = {
-    healthy: false,
-    posts: 0,
-    probes: [] as { at: number; path: string; auth: string | null }[],
-    inFlightProbes: 0,
-    maxInFlightProbes: 0,
-    probeDelayMs: 0,
-    server: undefined as unknown as TestUpstream,
-  };
-  u.server = testUpstream(async (req, seen) => {
-    if (req.method === "GET") {
-      u.probes.push({ at: Date.now(), path: seen.path, auth: req.headers.get("authorization") });
-      u.inFlightProbes++;
-      u.maxInFlightProbes = Math.max(u.maxInFlightProbes, u.inFlightProbes);
-      if (u.probeDelayMs) await Bun.sleep(u.probeDelayMs);
-      u.inFlightProbes--;
-      return u.healthy ? Response.json({ object: "list", data: [] }) : Response.json({ error: { message: "down" } }, { status: 503 });
-    }
-    u.posts++;
-    if (!u.healthy) return Response.json({ type: "error", error: { type: "api_error", message: "sick" } }, { status: 503 });
-    return Response.json({ id: "m", type: "message", role: "assistant", model: "x", content: [{ type: "text", text: `from ${name}` }], stop_reason: "end_turn", usage: { input_tokens: 1, output_tokens: 1 } });
-  });
-  return u;
-}
 
 const lines: string[] = [];
 const log = { info: (m: string) => lines.push(`INFO ${m}`), warn: (m: string) => lines.push(`WARN ${m}`) };
