@@ -58,6 +58,9 @@ test("a cooldown the old gw set during the hand-over is probed by the new gw bef
     release(); // c's 503 now cools it in the old gw, which fails over to d and then exits
     expect(await first).toBe("d/claude-d");
     await until(async () => !(await alive(oldPid)), 40_000, () => `old gw ${oldPid} still running`);
+    // The new gw takes the file up once it has seen the old one exit (it looks every 250 ms): a
+    // request before that cannot know c cools. Wait for the event, as `gw status` shows it.
+    await until(async () => (await gw(sb, ["status", "--json", "-c", file])).stdout.includes("flaky → claude-c"), 10_000, () => "the new gw to take up the old one's cooldown of c");
 
     // The new gw's users: none of their requests may reach c, and the new gw probes c itself.
     const downProbes = async () => Number(/gw_probes_total\{instance_name="c",result="down"\} (\d+)/.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
