@@ -323,6 +323,13 @@ test("gw stops while the next target works: that upstream request is aborted, th
 });
 
 /** A gateway on the same config whose own keep-alive newlines go at `pace` (fresh cooldowns). */
+/**
+ * For tests about what ends gw's own newlines, not their pace: one comes within 20 ms whether or
+ * not gw saw the first target's newlines apart — a loaded machine may hand them to gw in one read,
+ * and then the default pace alone (600 s in the pace test) would leave the wait to the 20 s deadline.
+ */
+const OWN_NEWLINES_SOON: KeepAlivePace = { defaultMs: 20, minMs: 1 };
+
 async function restartWith(pace: KeepAlivePace): Promise<void> {
   await gw.stop(0);
   gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")), { spacedKeepAlive: pace });
@@ -398,7 +405,7 @@ describe("gw keeps the client alive while the next target works", () => {
   });
 
   test("the client leaves while gw keeps it alive: the second target's request is aborted, gw's newlines stop", async () => {
-    await restartWith({ defaultMs: 600_000, minMs: 1 });
+    await restartWith(OWN_NEWLINES_SOON);
     quirkA = (d) => keepAliveThen(errorObject(d, 429), A_NEWLINES, "apart");
     const bAborted = b.aborted.length;
     quirkB = () => new Promise<Response>(() => {});
@@ -416,7 +423,7 @@ describe("gw keeps the client alive while the next target works", () => {
 });
 
 test("gw stops while it keeps the client alive: the second target's request is aborted, the client's body ends", async () => {
-  await restartWith({ defaultMs: 600_000, minMs: 1 });
+  await restartWith(OWN_NEWLINES_SOON);
   quirkA = (d) => keepAliveThen(errorObject(d, 429), 3, "apart");
   const bAborted = b.aborted.length;
   quirkB = () => new Promise<Response>(() => {});
