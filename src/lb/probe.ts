@@ -8,7 +8,7 @@
 // cooldowns and trials through the state store, which route.ts reads as before.
 
 import type { InstanceConfig, Route } from "../config/types.ts";
-import { type LearnedCooldown, LOST_CLAIM_RECHECK_MS, type StateBackend, type StateStore } from "../state/index.ts";
+import type { LearnedCooldown, StateBackend, StateStore } from "../state/index.ts";
 import type { Cooldown } from "../state/types.ts";
 import { type HeaderMap, setInstanceKey } from "./headers.ts";
 import { networkError } from "./forward.ts";
@@ -143,13 +143,12 @@ export function createProber(deps: ProberDeps): Prober {
     w.inFlight = ctrl; // from here on, one run at a time
     // Ours to probe only where this gw won the trial of the cooldown that ended; another replica
     // that won it probes or tries the target itself. It may die before it does (its claim then
-    // runs out with the cooldown still standing): so a claim lost — now, or when the cooldown was
-    // learnt — is asked for again, not given up; and asked again within the moment a lost claim
-    // keeps this gw's own requests away (LOST_CLAIM_RECHECK_MS), so none of them takes the trial
-    // between the holder's end and this gw's next ask.
-    const won = await Promise.all(due.map(async (p) => (await p.claim) || (await (p.claim = deps.state.claimTrial(p.route, p.target, now + t.timeoutMs)))));
+    // runs out with the cooldown still standing): so a lost claim is asked for again a probe's
+    // timeout later — the window a holder's claim keeps after the end — not given up.
+    for (const p of due) p.claim ??= deps.state.claimTrial(p.route, p.target, now + t.timeoutMs);
+    const won = await Promise.all(due.map((p) => p.claim));
     const mine = due.filter((p, i) => {
-      if (!won[i]) [p.claim, p.askAt] = [false, Date.now() + LOST_CLAIM_RECHECK_MS / 2];
+      if (!won[i]) [p.claim, p.askAt] = [undefined, Date.now() + t.timeoutMs];
       return won[i];
     });
     if (mine.length === 0 && w.failures === 0) {
@@ -285,8 +284,8 @@ async function probe(instance: InstanceConfig, timeoutMs: number, signal?: Abort
 interface Pair {
   readonly route: string;
   readonly target: string;
-  /** Whether this gw holds the trial of the target's current cooldown (the probe's to use); false: lost, asked again when due. */
-  claim: boolean | Promise<boolean>;
+  /** Whether this gw holds the trial of the target's current cooldown (the probe's to use); undefined: lost, to ask again. */
+  claim: boolean | Promise<boolean> | undefined;
   /** A lost claim is asked for again from then on (epoch ms; 0: nothing lost). */
   askAt: number;
   /** The end of the hold a failed probe set on it: while its cooldown ends then, it waits for the instance's next probe, not for a time. */

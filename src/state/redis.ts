@@ -13,7 +13,7 @@ import { connectRedis, type LinkTiming, withTimeout } from "./redis-link.ts";
 import { keySpace, readAll } from "./redis-keys.ts";
 import { rejoin } from "./rejoin.ts";
 import { isChange } from "./wire.ts";
-import { downHealth, forgottenAt, LOST_CLAIM_RECHECK_MS, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
+import { downHealth, forgottenAt, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
 
 interface RedisStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly url: string;
@@ -33,6 +33,8 @@ const px = (ms: number): string => String(Math.max(1, Math.ceil(ms)));
 
 /** Longest wait for a trial claim; an unanswered one counts as granted (Redis trouble never fails a request). */
 const CLAIM_TIMEOUT_MS = 500;
+/** A replica that lost a trial claim asks again this much later (the holder's early end is not published). */
+export const LOST_CLAIM_RECHECK_MS = 1000;
 /** One failure more (or, replayed, a count) and the TTL, in one atomic step: no key without a TTL. */
 const STREAK_SCRIPT = `local n
 if ARGV[1] == "incr" then n = redis.call("HINCRBY", KEYS[1], "n", 1) else n = tonumber(ARGV[2]); redis.call("HSET", KEYS[1], "n", n) end

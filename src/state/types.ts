@@ -59,8 +59,7 @@ export interface StateStore extends StateView {
    * until `until`. True = this caller holds it and sends the trial. Marks it locally at once (before
    * any await, so concurrent requests in this process see it); a shared backend also claims it
    * across replicas and answers false when another replica holds it — the one place the request
-   * path may wait for a backend (one round trip, and only for a half-open target). A claim lost
-   * so keeps this process away for LOST_CLAIM_RECHECK_MS only: the holder may end it early unheard.
+   * path may wait for a backend (one round trip, and only for a half-open target).
    */
   claimTrial(route: string, target: string, until: number): boolean | Promise<boolean>;
   /**
@@ -176,9 +175,6 @@ export function availableAt(c: Cooldown | undefined): number {
   if (!c) return 0;
   return Math.max(c.until, c.trialUntil ?? 0);
 }
-
-/** How long a lost trial claim keeps this process away (StateStore.claimTrial) before it may ask again. */
-export const LOST_CLAIM_RECHECK_MS = 1000;
 
 /**
  * A half-open entry — its cooldown over, no trial has cleared it — is forgotten this long after

@@ -161,14 +161,8 @@ describe("three gw on one Redis", () => {
     await until(async () => (await upProbes()) > before, COOLDOWN_MS + 5000, () => "A's probe of c");
     const burst = await Promise.all(Array.from({ length: 60 }, (_, i) => ask([a, b, c][i % 3]!, "flaky")));
     expect(burst.filter((x) => x.status !== 200)).toEqual([]);
-    // One trial request in all. Probes: the replica that won the trial of the cooldown, and at most
-    // one each from the others — a replica that lost the claim asks again within a second (so that
-    // none of its own requests takes the trial when a holder that died lets it go) and cannot tell
-    // a holder whose probe answered from one that died (probe.ts).
-    const { "/v1/models": probes, ...rest } = mocks.c!.stats().byPath;
-    expect(rest).toEqual({ "/v1/messages": 1 });
-    expect(probes).toBeGreaterThanOrEqual(1);
-    expect(probes).toBeLessThanOrEqual(3);
+    // One probe (from the replica that won the trial of the cooldown) and one trial request in all.
+    expect(mocks.c!.stats().byPath).toEqual({ "/v1/models": 1, "/v1/messages": 1 });
     expect(burst.filter((x) => x.target === "c/claude-c")).toHaveLength(1);
     // The trial succeeded: c is healthy on every replica again.
     for (const r of [a, b, c]) await until(async () => (await coolingOf(r, "c/claude-c")) === null, 1000);
