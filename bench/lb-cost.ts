@@ -19,6 +19,7 @@
 // while the upstream's answer is awaited (1,000 requests in flight, after a full collection).
 // Exact and repeatable where CPU figures are not: what the collector has to do per request.
 
+import { deadEndSources } from "../src/lb/dead-ends.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -74,11 +75,13 @@ function gateway(dir: string) {
   const rt = buildRuntime(config);
   const state = createMemoryStore();
   const observe = createObservability(() => rt.config);
+  const probes = createProber({ state, instances: () => rt.instances, log: { info() {}, warn() {} } });
   const gw: GatewayContext = {
     stats: new StatsCounter(),
     bodies: new BodyBudget(),
     state,
-    probes: createProber({ state, instances: () => rt.instances, log: { info() {}, warn() {} } }),
+    probes,
+    deadEnds: deadEndSources(probes, undefined),
     log: createRequestLog({ dir: join(dir, "logs"), retentionDays: 0 }),
     observe,
   };

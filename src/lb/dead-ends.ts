@@ -20,8 +20,8 @@ export interface DeadEndView {
   has(t: Target): boolean;
 }
 
-/** What the request's attempts left and what the supervisor and the probes say, read when asked. */
-interface Sources {
+/** What the supervisor and the probes say, read when asked: the gateway's, one for all its requests. */
+export interface DeadEndSources {
   /** Instances whose last probe failed (probe.ts isDown). */
   readonly probedDown: (instance: string) => boolean;
   /** The supervisor's lost instances (hold.ts). */
@@ -31,17 +31,18 @@ interface Sources {
 }
 
 /**
- * A new request's dead ends, read from the gateway's prober and instance load (pipeline.ts; `gw
- * route explain`). A pick that passes an instance over for its failed probe wants it back: its
- * next probe comes sooner (probe.ts want). An explanation passes no `want`: it asks, it wants nothing.
+ * The sources of every request's dead ends, made once per gateway from its prober and instance
+ * load (server.ts), so a request allocates only its own DeadEnds. A pick that passes an instance
+ * over for its failed probe wants it back: its next probe comes sooner (probe.ts want). An
+ * explanation (`gw route explain`) passes no `want`: it asks, it wants nothing.
  */
-export function deadEndsOf(probes: Pick<Prober, "isDown"> & Partial<Pick<Prober, "want">>, load: InstanceLoad | undefined): DeadEnds {
+export function deadEndSources(probes: Pick<Prober, "isDown"> & Partial<Pick<Prober, "want">>, load: InstanceLoad | undefined): DeadEndSources {
   const probedDown = (instance: string) => {
     if (!probes.isDown(instance)) return false;
     probes.want?.(instance);
     return true;
   };
-  return new DeadEnds({ probedDown, lost: load?.hold.lost, resting: load?.resting });
+  return { probedDown, lost: load?.hold.lost, resting: load?.resting };
 }
 
 /** One request's dead ends: one per request (pipeline.ts), noted after each attempt (attempt.ts). */
@@ -53,7 +54,7 @@ export class DeadEnds implements DeadEndView {
   /** Instance and upstream model (sameCall) that rejected this request's thinking signature. */
   private rejected: Set<string> | undefined;
 
-  constructor(private readonly sources: Sources) {}
+  constructor(private readonly sources: DeadEndSources) {}
 
   /** An attempt: a connection that failed, a deadline that came while the instance was away, a rejected signature. */
   note(t: Tried): void {

@@ -24,6 +24,7 @@ import { judgeLateError } from "./late-error.ts";
 import type { Health } from "./local.ts";
 import { NO_INSTANCE, type OwnError } from "./own-error.ts";
 import { hasAnswerEnd } from "./paths.ts";
+import type { DeadEndSources } from "./dead-ends.ts";
 import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import type { RefusalLog } from "./refusal-log.ts";
@@ -46,6 +47,8 @@ export interface GatewayContext {
   readonly state: StateStore;
   /** Probes instances before their cooled targets take a trial request. */
   readonly probes: Prober;
+  /** What every request's dead ends read (dead-ends.ts): made once from `probes` and `load`. */
+  readonly deadEnds: DeadEndSources;
   readonly log: RequestLog;
   readonly observe: Observability;
   /** Answers being relayed now (a stopping gateway ends those its grace period did not see finish). */

@@ -7,7 +7,7 @@ import type { Route } from "../config/types.ts";
 import { checkClientKey, presentedKey } from "./auth.ts";
 import { attemptLoop } from "./attempt.ts";
 import { clientAddress } from "./client-address.ts";
-import { deadEndsOf } from "./dead-ends.ts";
+import { DeadEnds } from "./dead-ends.ts";
 import { deliver, type GatewayContext } from "./deliver.ts";
 import { dialectOf, errorResponse } from "./dialect.ts";
 import { ClientLink, schedule } from "./due.ts";
@@ -75,7 +75,7 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
     const record = new RecordBuilder(startedAt, intake, received.json, facts, rt.masker, presentedKey(req.headers, url), req.headers, server.requestIP(req)?.address);
 
     // Route → rewrite → forward, failing over until an outcome is delivered.
-    const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record, memory: hold, deadEnds: deadEndsOf(gw.probes, gw.load) };
+    const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record, memory: hold, deadEnds: new DeadEnds(gw.deadEnds) };
     let run = await runAttempts(attemptLoop(deps, facts.route));
     let final = run.final;
     let attempts = run.trace.length;

@@ -12,7 +12,7 @@ import { createRequestLog, type RequestLog, requestLogDir } from "../observe/req
 import { type CoolingEntry, memoryBackend, type StateBackend, type StateHealth, stateReloadWarning } from "../state/index.ts";
 import { BodyBudget } from "./body-budget.ts";
 import { checkBrowser, withCors } from "./browser.ts";
-import { deadEndsOf } from "./dead-ends.ts";
+import { DeadEnds, deadEndSources } from "./dead-ends.ts";
 import { errorResponse } from "./dialect.ts";
 import { type Listening, reloadRefusal, restartNotes } from "./exposure.ts";
 import type { Health } from "./local.ts";
@@ -157,18 +157,20 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   observe.setWriteProblems(() => writeProblems());
   const relays = new OpenRelays();
   const load = new InstanceLoad((name) => rt.instances.get(name), opts.look);
+  const probes = createProber({
+    state,
+    instances: () => rt.instances,
+    log: opts.log ?? consola,
+    onProbe: (instance, up) => observe.metrics.probed(instance, up),
+    timing: opts.probeTiming,
+  });
   const gw: GatewayContext = {
     stats: new StatsCounter(),
     load,
     bodies: new BodyBudget(),
     state,
-    probes: createProber({
-      state,
-      instances: () => rt.instances,
-      log: opts.log ?? consola,
-      onProbe: (instance, up) => observe.metrics.probed(instance, up),
-      timing: opts.probeTiming,
-    }),
+    probes,
+    deadEnds: deadEndSources(probes, load),
     relays,
     log: opts.requestLog ?? createRequestLog({ dir: requestLogDir(config), retentionDays: config.global.lb.logRetentionDays, say: opts.log ?? consola }),
     observe,
@@ -264,7 +266,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       // Fresher than any failed probe: every pick (dead-ends.ts) and the status page read it.
       if (a === "ready") gw.probes.up(instance);
     },
-    explain: (body, o) => explainBody(rt.config, body, { ...o, state, draining: load.resting, deadEnds: deadEndsOf({ isDown: gw.probes.isDown }, load), source: { pid: process.pid, store: state.health() } }),
+    explain: (body, o) => explainBody(rt.config, body, { ...o, state, draining: load.resting, deadEnds: new DeadEnds(deadEndSources({ isDown: gw.probes.isDown }, load)), source: { pid: process.pid, store: state.health() } }),
   };
 }
 
