@@ -61,8 +61,9 @@ export interface StateStore extends StateView {
    * A half-open target was picked for its one trial request: claim the trial, so others stay away
    * until `until`. True = this caller holds it and sends the trial. Marks it locally at once (before
    * any await, so concurrent requests in this process see it); a shared backend also claims it
-   * across replicas and answers false when another replica holds it — the one place the request
-   * path may wait for a backend (one round trip, and only for a half-open target).
+   * across replicas and answers false when another replica holds it, or when no probe of the
+   * cooldown has answered yet (claimProbe) — the one place the request path may wait for a
+   * backend (one round trip, and only for a half-open target).
    */
   claimTrial(route: string, target: string, until: number): boolean | Promise<boolean>;
   /**
