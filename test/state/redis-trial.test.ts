@@ -63,10 +63,11 @@ describe("the probe before a trial, across replicas", () => {
   });
 
   test("Redis restarted empty after the probe answered: the trial is still a request's, not held out for ever", async () => {
-    const { r, a, b } = await halfOpen();
+    const { r, a, b, look, probeKey } = await halfOpen();
     expect(await a.claimProbe("opus", "x/claude", Date.now() + 5000)).toBe("mine");
     expect(await b.claimProbe("opus", "x/claude", Date.now() + 5000)).toBe("held");
     a.probeAnswered("opus", "x/claude");
+    await until(async () => (await look.get(probeKey)) === "up", 1000, () => "the answer to reach Redis");
     expect(await b.claimProbe("opus", "x/claude", Date.now() + 5000)).toBe("answered");
     await r.kill();
     await until(() => !a.health().up && !b.health().up, 3000, () => "both to notice");
