@@ -162,8 +162,9 @@ class RouteAttempts implements AttemptLoop {
     const choice: Choice = { instance, target: pick.target, pick: pick.reason, trial: pick.trial };
     if (tried.size === 0) d.record.sticky = stickyAction(ctx, pick);
     if (!pick.trial) return choice;
-    // A half-open target's one trial: ours unless another replica holds it, then pick again
-    // (the claim marked the target busy here, so the next pick goes elsewhere).
+    // A half-open target's one trial: ours unless another replica holds it or no probe of the
+    // instance has answered yet (a shared store: state/redis-trial.ts), then pick again (the
+    // claim marked the target busy here, so the next pick goes elsewhere).
     const claimed = d.state.claimTrial(route.name, pick.target.id, ctx.now + (pick.target.firstByteTimeoutMs ?? lb.firstByteTimeoutMs));
     if (claimed === true) return choice;
     if (claimed === false) return this.choose(tried);

@@ -141,21 +141,22 @@ export function createProber(deps: ProberDeps): Prober {
     if (due.length === 0 && w.failures === 0) return reschedule(w);
     const ctrl = new AbortController();
     w.inFlight = ctrl; // from here on, one run at a time
-    // Ours to probe only where this gw won the trial of the cooldown that ended; another replica
-    // that won it probes or tries the target itself. It may die before it does (its claim then
-    // runs out with the cooldown still standing): so a lost claim is asked for again a probe's
-    // timeout later — the window a holder's claim keeps after the end — not given up.
-    for (const p of due) p.claim ??= deps.state.claimTrial(p.route, p.target, now + t.timeoutMs);
-    const won = await Promise.all(due.map((p) => p.claim));
-    const mine = due.filter((p, i) => {
-      if (!won[i]) [p.claim, p.askAt] = [undefined, Date.now() + t.timeoutMs];
-      return won[i];
-    });
+    // Ours to probe only where this gw holds the probe's claim on the trial of the cooldown that
+    // ended (asked now: a claim held since cooling is renewed for the probe's run). Another
+    // replica that holds it probes; it may die before its probe answers (its claim then runs out
+    // with the cooldown still standing, and no request may take the trial meanwhile): so a claim
+    // held elsewhere is asked for again a probe's timeout later, not given up. One whose probe
+    // answered is not probed again: the trial is the requests' now.
+    const claims = await Promise.all(due.map((p) => deps.state.claimProbe(p.route, p.target, Date.now() + t.timeoutMs)));
+    const mine = due.filter((p, i) => claims[i] === "mine");
+    const answered = due.filter((p, i) => claims[i] === "answered");
+    for (const p of due.filter((p, i) => claims[i] === "held")) p.askAt = Date.now() + t.timeoutMs;
+    for (const p of answered) w.targets.delete(key(p));
+    if (answered.length > 0) deps.log.info(`probe: instance ${w.instance} answered another gw's probe; ${answered.length} cooling target(s) may take a trial request`);
     if (mine.length === 0 && w.failures === 0) {
       w.inFlight = undefined;
       return reschedule(w);
     }
-    for (const p of mine) void deps.state.claimTrial(p.route, p.target, Date.now() + t.timeoutMs); // held while it runs (here)
     w.probed = instance;
     const verdict = await probe(instance, t.timeoutMs, ctrl.signal);
     w.inFlight = undefined;
@@ -177,7 +178,7 @@ export function createProber(deps: ProberDeps): Prober {
       const wasDown = w.failures > 0;
       w.failures = 0;
       for (const p of still) {
-        deps.state.endTrial(p.route, p.target); // half-open: the next request is its trial
+        deps.state.probeAnswered(p.route, p.target); // half-open: the next request, on any replica, is its trial
         w.targets.delete(key(p));
       }
       if (wasDown || still.length > 0) deps.log.info(`probe: instance ${w.instance} answered (${verdict.what}); ${still.length} cooling target(s) may take a trial request`);
@@ -194,7 +195,7 @@ export function createProber(deps: ProberDeps): Prober {
       for (const p of out) {
         deps.state.setCooldown(p.route, p.target, { until, kind: "connection", reason: `probe: ${verdict.what}`, setAt: after });
         p.heldUntil = until;
-        p.claim = deps.state.claimTrial(p.route, p.target, until + t.timeoutMs);
+        void deps.state.claimProbe(p.route, p.target, until + t.timeoutMs);
       }
       deps.log.warn(`probe: instance ${w.instance} is down (${verdict.what}); its ${out.length} cooling target(s) stay out, next probe in ${fmtMs(wait)}`);
     }
@@ -218,7 +219,8 @@ export function createProber(deps: ProberDeps): Prober {
       // replicas for a shared store), so no user request can take it before the probe has answered.
       // Held from now for one that is over already (half-open, brought back by a restart): a window
       // from its end would have closed long ago, leaving the trial free until the probe runs.
-      const p: Pair = { route, target, claim: deps.state.claimTrial(route, target, Math.max(until, Date.now()) + t.timeoutMs), askAt: 0 };
+      void deps.state.claimProbe(route, target, Math.max(until, Date.now()) + t.timeoutMs);
+      const p: Pair = { route, target, askAt: 0 };
       w.targets.set(key(p), p);
       schedule(w, until);
     },
@@ -284,9 +286,7 @@ async function probe(instance: InstanceConfig, timeoutMs: number, signal?: Abort
 interface Pair {
   readonly route: string;
   readonly target: string;
-  /** Whether this gw holds the trial of the target's current cooldown (the probe's to use); undefined: lost, to ask again. */
-  claim: boolean | Promise<boolean> | undefined;
-  /** A lost claim is asked for again from then on (epoch ms; 0: nothing lost). */
+  /** A claim another replica held is asked for again from then on (epoch ms; 0: nothing lost). */
   askAt: number;
   /** The end of the hold a failed probe set on it: while its cooldown ends then, it waits for the instance's next probe, not for a time. */
   heldUntil?: number;

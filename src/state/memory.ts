@@ -134,7 +134,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
     if (news && cooldowns.has(pair(c.route, c.target))) for (const l of learned) l({ route: c.route, target: c.target, until: c.c.until });
   };
 
-  return {
+  const store: LocalStore = {
     apply,
     onLearned: (listener) => void learned.push(listener),
     cooldown: (route, target, now) => current(pair(route, target), now),
@@ -152,6 +152,12 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
       if (c) cooldowns.set(key, { ...c, trialUntil: until });
       return true;
     },
+    // One process: the probe's local mark keeps its requests away until it answers; nobody else to ask.
+    claimProbe(route, target, until) {
+      store.claimTrial(route, target, until);
+      return "mine";
+    },
+    probeAnswered: (route, target) => store.endTrial(route, target),
     extendTrial(route, target, until) {
       const key = pair(route, target);
       const c = cooldowns.get(key);
@@ -217,6 +223,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
       return out;
     },
   };
+  return store;
 }
 
 /** The key a client-supplied session key is kept under (see MAX_KEY_CHARS). */

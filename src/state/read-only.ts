@@ -14,6 +14,8 @@ export function readOnly(store: StateStore): StateStore {
     clearCooldown() {},
     // Granted without marking anything: explain sends no trial.
     claimTrial: () => true,
+    claimProbe: () => "mine",
+    probeAnswered() {},
     extendTrial() {},
     endTrial() {},
     setSticky() {},

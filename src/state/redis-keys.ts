@@ -2,6 +2,8 @@
 //
 // Keys, all under `PREFIX:` and all with a TTL:
 //   cd:ROUTE\0TARGET  cooldown JSON          until forgotten (types.ts forgottenAt: its end + 10 min)
+//   pr:ROUTE\0TARGET\0END  the probe before that trial: the gw whose probe holds it (its window),
+//                     then "up" once a probe answered (until the cooldown is forgotten); redis-trial.ts
 //   tr:ROUTE\0TARGET\0END  the holder of the trial of the cooldown ending at END: the trial window
 //   st:KEY            {target, at} JSON      the sticky TTL from its last use
 //   fs:KEY            hash {n, at}           the streak TTL from its last failure (set by one script)
@@ -19,6 +21,7 @@ export function keySpace(prefix: string) {
     prefix: p,
     channel: `${p}changes`,
     cd: (route: string, target: string) => `${p}cd:${route}\0${target}`,
+    pr: (route: string, target: string, end: number) => `${p}pr:${route}\0${target}\0${end}`,
     tr: (route: string, target: string, end: number) => `${p}tr:${route}\0${target}\0${end}`,
     st: (key: string) => `${p}st:${key}`,
     fs: (key: string) => `${p}fs:${key}`,

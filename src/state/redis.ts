@@ -2,14 +2,15 @@
 // half-open trial. Each gw keeps reading its own in-memory copy (no round trip per request); its
 // changes go to Redis as keys (for a gw that starts or reconnects later, see redis-keys.ts) and
 // on one channel (for the gw running now), and it applies what the others publish. Only claiming
-// a half-open target's trial asks Redis and waits (SET NX, one round trip), so one trial runs
-// across all replicas.
+// a half-open target's trial (or its probe's) asks Redis and waits (one script, one round trip),
+// so one trial runs across all replicas, after one probe (redis-trial.ts).
 
 import type { RedisClient } from "bun";
 import { redactUrl } from "../config/state.ts";
 import { entryOf, PendingChanges } from "./changes.ts";
 import { createMemoryStore, type MemoryStoreOptions, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
 import { connectRedis, type LinkTiming, withTimeout } from "./redis-link.ts";
+import { px, sharedTrials } from "./redis-trial.ts";
 import { keySpace, readAll } from "./redis-keys.ts";
 import { rejoin } from "./rejoin.ts";
 import { isChange } from "./wire.ts";
@@ -23,18 +24,6 @@ interface RedisStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly now?: () => number;
 }
 
-/**
- * A TTL as Redis takes it: whole ms, at least 1. Ends are not always whole ms (classify.ts reads a
- * relay's `x-ratelimit-reset: 1796200391.1234` as 30000.12… ms), and Redis refuses the command
- * for a fraction (`ERR value is not an integer`): the cooldown never reached Redis, the failed
- * batch was sent again with every later one, and a refused trial claim counted as granted.
- */
-const px = (ms: number): string => String(Math.max(1, Math.ceil(ms)));
-
-/** Longest wait for a trial claim; an unanswered one counts as granted (Redis trouble never fails a request). */
-const CLAIM_TIMEOUT_MS = 500;
-/** A replica that lost a trial claim asks again this much later (the holder's early end is not published). */
-export const LOST_CLAIM_RECHECK_MS = 1000;
 /** One failure more (or, replayed, a count) and the TTL, in one atomic step: no key without a TTL. */
 const STREAK_SCRIPT = `local n
 if ARGV[1] == "incr" then n = redis.call("HINCRBY", KEYS[1], "n", 1) else n = tonumber(ARGV[2]); redis.call("HSET", KEYS[1], "n", n) end
@@ -47,6 +36,8 @@ const SEND_EVERY_MS = 25;
 const PUBLISH_MAX = 500;
 /** How long a closing gw waits for its last writes to reach Redis. */
 const CLOSE_WAIT_MS = 1000;
+
+export { LOST_CLAIM_RECHECK_MS } from "./redis-trial.ts";
 
 /** Connects (waiting for the first attempt, bounded) and returns the store; never throws for an unreachable Redis. */
 export async function openRedisState(o: RedisStateOptions): Promise<StateBackend> {
@@ -183,35 +174,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
 
   return {
     ...store,
-    claimTrial(route, target, until) {
-      // One trial key per cooldown (replicas agree on its end): a new cooldown needs no cleanup.
-      const period = store.cooldown(route, target, now())?.until;
-      store.claimTrial(route, target, until);
-      const cmd = link.cmd();
-      if (!cmd || period === undefined) return true;
-      const claim = cmd.send("SET", [keys.tr(route, target, period), me, "NX", "PX", px(until - now())]) as Promise<string | null>;
-      return withTimeout(claim, CLAIM_TIMEOUT_MS, "trial claim timed out").then(
-        (r) => {
-          if (r === "OK") return true;
-          // Another replica holds it, and may end it early without a word (its probe answered,
-          // its client left): stay away only briefly, then ask again, not for our whole window.
-          if (store.cooldown(route, target, now())?.until === period) store.claimTrial(route, target, Math.min(until, now() + LOST_CLAIM_RECHECK_MS));
-          return false;
-        },
-        () => true,
-      );
-    },
-    extendTrial(route, target, until) {
-      const period = store.cooldown(route, target, now())?.until;
-      store.extendTrial(route, target, until);
-      // The claim's key lives as long as the window: other replicas keep away as long too.
-      if (period !== undefined) link.cmd()?.send("PEXPIRE", [keys.tr(route, target, period), px(until - now())]).catch(() => {});
-    },
-    endTrial(route, target) {
-      const period = store.cooldown(route, target, now())?.until;
-      store.endTrial(route, target);
-      if (period !== undefined) link.cmd()?.del(keys.tr(route, target, period)).catch(() => {});
-    },
+    ...sharedTrials({ store, keys, me, now, cmd: () => link.cmd() }),
     refresh: () => {},
     health(): StateHealth {
       const down = link.down();

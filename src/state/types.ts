@@ -24,6 +24,9 @@ export interface Cooldown {
   readonly trialUntil?: number;
 }
 
+/** What a probe's claim on a cooldown's trial found (StateStore.claimProbe). */
+export type ProbeClaim = "mine" | "held" | "answered";
+
 /** A cooldown a store took in from elsewhere (StateBackend.onLearned). */
 export interface LearnedCooldown {
   readonly route: string;
@@ -58,10 +61,24 @@ export interface StateStore extends StateView {
    * A half-open target was picked for its one trial request: claim the trial, so others stay away
    * until `until`. True = this caller holds it and sends the trial. Marks it locally at once (before
    * any await, so concurrent requests in this process see it); a shared backend also claims it
-   * across replicas and answers false when another replica holds it — the one place the request
-   * path may wait for a backend (one round trip, and only for a half-open target).
+   * across replicas and answers false when another replica holds it, or when no probe of the
+   * cooldown has answered yet (claimProbe) — the one place the request path may wait for a
+   * backend (one round trip, and only for a half-open target).
    */
   claimTrial(route: string, target: string, until: number): boolean | Promise<boolean>;
+  /**
+   * The prober (lb/probe.ts) claims the trial of a cooling target for its token-free probe, which
+   * runs before any request may be the trial; marked locally as claimTrial does. "mine": probe it
+   * (a claim this caller held already is renewed until `until`). "held": another replica's probe
+   * holds it — ask again later, that replica may die before its probe answers. "answered":
+   * another replica's probe of this cooldown answered already — no probe is needed, requests may
+   * take the trial. One process alone always gets "mine". A shared backend lets a request take
+   * the trial (claimTrial) only once a probe answered, or when this process's prober never asked
+   * for this cooldown: so a request never slips in between a dead holder's claim and the next probe.
+   */
+  claimProbe(route: string, target: string, until: number): ProbeClaim | Promise<ProbeClaim>;
+  /** The probe claimProbe gave this caller answered: the trial is the next request's, on every replica. */
+  probeAnswered(route: string, target: string): void;
   /**
    * The trial in flight shows life past its window — a tool call began and its input is awaited
    * (lb/due.ts AttemptDeadline.toolCallBegan), which may take minutes: others keep away until
