@@ -5,10 +5,11 @@
 // removed Gemini CLI login's gemini-<email>-<project>.json); that `type` says which instances need
 // the file: those with a provider of the matching type.
 
-import { link, mkdir, readdir, readFile, stat } from "node:fs/promises";
+import { link, mkdir, readdir, readFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import type { Config, InstanceConfig, ProviderType } from "../config/types.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { readSmallFile } from "../fs/read-small.ts";
 
 /** Credential `type` → the gw provider type whose instances use it. */
 const PROVIDER_OF: Readonly<Record<string, ProviderType>> = {
@@ -40,11 +41,10 @@ export async function credentialsIn(dir: string): Promise<Credential[]> {
   for (const name of names.sort()) {
     if (!name.toLowerCase().endsWith(".json")) continue;
     const file = join(dir, name);
-    const info = await stat(file).catch(() => null);
-    if (!info?.isFile() || info.size > MAX_CREDENTIAL_BYTES) continue;
-    const bytes = new Uint8Array(await readFile(file));
-    const type = credentialType(bytes);
-    if (type) found.push({ file, name, type, bytes });
+    const read = readSmallFile(file, MAX_CREDENTIAL_BYTES); // a FIFO named *.json is passed over, not waited on
+    if ("why" in read) continue;
+    const type = credentialType(read.bytes);
+    if (type) found.push({ file, name, type, bytes: read.bytes });
   }
   return found;
 }

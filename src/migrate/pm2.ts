@@ -3,15 +3,19 @@
 // works out which port each app holds, and names the apps holding gw's ports with the exact pm2
 // commands that stop them for good.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { displayPath } from "../cli/display-path.ts";
+import { readSmallFile } from "../fs/read-small.ts";
 import type { Config } from "../config/types.ts";
 import { isObject as isJsonObject } from "../json/object.ts";
 import { type JsValue, readExports, Unread } from "./js-literal.ts";
 import { pm2StopCommands } from "./pm2-stop.ts";
 
 const ECOSYSTEM_FILES = ["ecosystem.config.js", "ecosystem.config.cjs"];
+/** Larger than any ecosystem file or instance YAML; what is larger is not one. */
+const MAX_FILE_BYTES = 1 << 20;
 
 export interface Pm2App {
   readonly name: string;
@@ -43,7 +47,9 @@ function gwPorts(config: Config): Map<number, string> {
 }
 
 export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
-  const exported = readExports(await Bun.file(file).text());
+  const read = readSmallFile(file, MAX_FILE_BYTES);
+  if ("why" in read) return { file, apps: [], holding: [], commands: [], unread: [`${displayPath(file, config.dir)}: ${read.why}`] };
+  const exported = readExports(new TextDecoder().decode(read.bytes));
   const list = isObject(exported) ? exported.apps : exported;
   const unread: string[] = [];
   if (!Array.isArray(list)) unread.push(list instanceof Unread ? `apps = ${list.source}` : "no apps list in module.exports");
@@ -92,8 +98,9 @@ function appPorts(app: JsObject, base: string, config: Config, unread: string[])
   const yamlFile = flag(["config"]);
   if (yamlFile) {
     const cwd = typeof app.cwd === "string" ? resolve(base, app.cwd) : base;
-    const path = resolve(cwd, yamlFile);
-    add(yamlPort(path), `port: in ${yamlFile}`);
+    const port = yamlPort(resolve(cwd, yamlFile));
+    if (typeof port === "string") unread.push(`${yamlFile}, the -config of ${app.name}: ${port}`);
+    else add(port, `port: in ${yamlFile}`);
     const inst = config.instances.find((i) => i.managed && basename(yamlFile) === `${i.name}.yaml`);
     add(inst?.port, `${yamlFile} is instance "${inst?.name}"'s YAML`);
   }
@@ -114,9 +121,12 @@ function portOf(v: JsValue | undefined): number | undefined {
   return undefined;
 }
 
-function yamlPort(path: string): number | undefined {
+/** The YAML's `port:`; why it could not be read (a missing file is no news: the old folder may be gone). */
+function yamlPort(path: string): number | string | undefined {
+  const read = readSmallFile(path, MAX_FILE_BYTES);
+  if ("why" in read) return read.why === "no such file" ? undefined : read.why;
   try {
-    const y = parseYaml(readFileSync(path, "utf8")) as { port?: unknown };
+    const y = parseYaml(new TextDecoder().decode(read.bytes)) as { port?: unknown };
     return typeof y?.port === "number" ? y.port : undefined;
   } catch {
     return undefined;

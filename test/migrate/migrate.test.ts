@@ -3,7 +3,7 @@
 // `gw migrate` in dry run changes nothing and says what it would do; with --apply it copies each
 // credential to the instances whose provider types use it; `gw check` warns about OAuth providers
 // without a login before, and stops once they have one.
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runGw, tempDir } from "../helpers/tmp.ts";
@@ -129,6 +129,56 @@ describe("gw migrate on an old folder", () => {
     const missing = await migrate(dir, "--ecosystem", join(dir, "nope.js"));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("--ecosystem");
+  });
+});
+
+describe("a hostile old folder is read, never waited on", () => {
+  // A gw that would block on a FIFO must not outlive a failing test.
+  const started: Bun.Subprocess[] = [];
+  afterEach(() => {
+    for (const p of started.splice(0)) p.kill("SIGKILL");
+  });
+  const migrateIn = async (dir: string, ...args: string[]) => {
+    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "migrate", "-c", join(dir, "providers.toml"), ...args], {
+      env: { ...process.env, NO_COLOR: "1" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    started.push(proc);
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    return { stdout, stderr, code };
+  };
+
+  test("an app's -config naming a FIFO: that port is unread, the rest is reported", async () => {
+    const dir = oldFolder();
+    Bun.spawnSync(["mkfifo", join(dir, "never.yaml")]);
+    writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: [
+      { name: "fifo", script: "./cli-proxy-api", args: "-config ./never.yaml" },
+      { name: "lb", script: "lb.js" },
+    ] };`);
+    const r = await migrateIn(dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("could not read: ./never.yaml, the -config of fifo: not a regular file");
+    expect(r.stdout).toContain("lb holds port 18145");
+  });
+
+  test("ecosystem.config.js that is a FIFO: said, and the logins are still planned", async () => {
+    const dir = oldFolder();
+    Bun.spawnSync(["rm", join(dir, "ecosystem.config.js")]);
+    Bun.spawnSync(["mkfifo", join(dir, "ecosystem.config.js")]);
+    const r = await migrateIn(dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("would: claude-cy@example.com.json (claude) → auths/cc/claude-cy@example.com.json");
+    expect(r.stdout).toContain("could not read: ecosystem.config.js: not a regular file");
+  });
+
+  test("--ecosystem naming a directory: one line naming it and the fix, no stack trace", async () => {
+    const dir = oldFolder();
+    const r = await migrateIn(dir, "--ecosystem", join(dir, "old"));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`--ecosystem ${join(dir, "old")}: not a regular file`);
+    expect(r.stderr).toContain("give the old PM2 ecosystem.config.js");
+    expect(r.stderr).not.toContain("    at ");
   });
 });
 
