@@ -59,8 +59,12 @@ const NUMBER = /^-?(0x[0-9a-f]+|\d+(\.\d+)?(e[+-]?\d+)?)/i;
 const KEYWORDS: Record<string, JsValue> = { true: true, false: false, null: null, undefined: undefined };
 const NOT_LITERAL = Symbol("not a literal");
 const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", b: "\b", f: "\f", v: "\v", "0": "\0" };
+/** Objects and arrays nested deeper are left unread: an ecosystem file needs 4, and the reader recurses. */
+const MAX_DEPTH = 64;
 
 class LiteralReader {
+  private depth = 0;
+
   constructor(
     private readonly s: string,
     private i: number,
@@ -82,8 +86,9 @@ class LiteralReader {
 
   private literal(): JsValue | typeof NOT_LITERAL {
     const c = this.s[this.i];
-    if (c === "{") return this.object();
-    if (c === "[") return this.array();
+    if ((c === "{" || c === "[") && this.depth >= MAX_DEPTH) return NOT_LITERAL;
+    if (c === "{") return this.nested(() => this.object());
+    if (c === "[") return this.nested(() => this.array());
     if (c === '"' || c === "'") return this.string();
     if (c === "`") return this.s.slice(this.i, stringEnd(this.s, this.i)).includes("${") ? NOT_LITERAL : this.string();
     const rest = this.s.slice(this.i);
@@ -96,6 +101,15 @@ class LiteralReader {
     if (word === undefined || !Object.hasOwn(KEYWORDS, word)) return NOT_LITERAL; // not `in`: `constructor` is no keyword
     this.i += word.length;
     return KEYWORDS[word];
+  }
+
+  private nested<T>(read: () => T): T {
+    this.depth++;
+    try {
+      return read();
+    } finally {
+      this.depth--;
+    }
   }
 
   /** Is the value over: `,`, a closing bracket, `;` or the end? */
