@@ -6,7 +6,28 @@
 
 export class Unread {
   constructor(readonly source: string) {}
+
+  /**
+   * The source to show: one line of at most EXCERPT_CHARS, every string's contents left out
+   * (`"…"`) — a file's strings may hold keys, and what was not read needs only its shape shown.
+   */
+  excerpt(): string {
+    let out = "";
+    for (let i = 0; i < this.source.length && out.length <= EXCERPT_CHARS; ) {
+      const c = this.source[i]!;
+      if (c === '"' || c === "'" || c === "`") {
+        out += `${c}…${c}`;
+        i = stringEnd(this.source, i);
+      } else {
+        out += /\s/.test(c) ? (out.endsWith(" ") ? "" : " ") : c;
+        i++;
+      }
+    }
+    return out.length > EXCERPT_CHARS ? `${out.slice(0, EXCERPT_CHARS)}…` : out;
+  }
 }
+
+const EXCERPT_CHARS = 80;
 
 export type JsValue = string | number | boolean | null | undefined | Unread | JsValue[] | { [key: string]: JsValue };
 

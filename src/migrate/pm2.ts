@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { displayPath } from "../cli/display-path.ts";
 import { readSmallFile } from "../fs/read-small.ts";
+import { maskerOf } from "../observe/mask.ts";
 import type { Config } from "../config/types.ts";
 import { isObject as isJsonObject } from "../json/object.ts";
 import { type JsValue, readExports, Unread } from "./js-literal.ts";
@@ -52,7 +53,7 @@ export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
   const exported = readExports(new TextDecoder().decode(read.bytes));
   const list = isObject(exported) ? exported.apps : exported;
   const unread: string[] = [];
-  if (!Array.isArray(list)) unread.push(list instanceof Unread ? `apps = ${list.source}` : "no apps list in module.exports");
+  if (!Array.isArray(list)) unread.push(list instanceof Unread ? `apps = ${list.excerpt()}` : "no apps list in module.exports");
   const apps: Pm2App[] = [];
   for (const raw of Array.isArray(list) ? list : []) {
     if (!isObject(raw) || typeof raw.name !== "string") {
@@ -64,7 +65,7 @@ export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
   const ours = gwPorts(config);
   const holding = apps.flatMap((a) => a.ports.filter((p) => ours.has(p.port)).map((p) => ({ app: a.name, port: p.port, gw: ours.get(p.port)! })));
   const commands = pm2StopCommands(holding.map((h) => h.app));
-  return { file, apps, holding, commands, unread };
+  return { file, apps, holding, commands, unread: unread.map(maskerOf(config).text) }; // a script path may be a token's shape
 }
 
 type JsObject = { [key: string]: JsValue };
@@ -85,7 +86,7 @@ function appPorts(app: JsObject, base: string, config: Config, unread: string[])
     if (isObject(env)) add(portOf(env.PORT ?? env.port), `${key}.PORT`);
   }
   const args = argsOf(app.args);
-  if (args === undefined) unread.push(`args of ${app.name} (${(app.args as Unread).source})`);
+  if (args === undefined) unread.push(`args of ${app.name} (${(app.args as Unread).excerpt()})`);
   const flag = (names: string[]) => {
     for (let i = 0; i < (args ?? []).length; i++) {
       const a = args![i]!;

@@ -90,7 +90,7 @@ describe("gw migrate on an old folder", () => {
     expect(out).toContain("lb holds port 18145, which gw needs for the load balancer (main_port)");
     expect(out).not.toContain("notes-web holds");
     expect(out).toContain("pm2 stop cliproxy-official cliproxy-backup lb\n    pm2 delete cliproxy-official cliproxy-backup lb\n    pm2 save");
-    expect(out).toContain("could not read: args of computed (path.join(__dirname, \"y\"))");
+    expect(out).toContain('could not read: args of computed (path.join(__dirname, "…"))');
     expect(existsSync(join(dir, "PWNED"))).toBe(false); // the file was read, never run
   });
 
@@ -170,6 +170,24 @@ describe("a hostile old folder is read, never waited on", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("would: claude-cy@example.com.json (claude) → auths/cc/claude-cy@example.com.json");
     expect(r.stdout).toContain("could not read: ecosystem.config.js: not a regular file");
+  });
+
+  test("what could not be read is shown with its strings left out: no secret of the file is printed, in text or JSON", async () => {
+    const dir = oldFolder();
+    const secrets = ["sk-ant-api03-VERYSECRETKEY0123456789", "hunter2hunter2", "ghp_SECRETSECRETSECRET0123", "sk-live-SECRET99887766"];
+    writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: [
+      { name: "a", script: "./cli-proxy-api", args: "-config x.yaml --api-key " + "${secrets[3]}" },
+      { name: process.env.NAME, script: "${secrets[0]}" },
+    ] };`);
+    const r = await migrateIn(dir);
+    expect(r.stdout).toContain('could not read: args of a ("…" + "…")');
+    writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: [
+      { name: "lb", script: "lb.js", env: { ANTHROPIC_API_KEY: "${secrets[0]}", DB_PASSWORD: '${secrets[1]}', GH: \`${secrets[2]}\` } },
+    ].concat(require("./more.js")) };`);
+    const text = await migrateIn(dir);
+    const json = await migrateIn(dir, "--json");
+    expect(text.stdout).toContain('could not read: apps = [ { name: "…", script: "…", env: { ANTHROPIC_API_KEY: "…",');
+    for (const out of [r.stdout, text.stdout, json.stdout]) for (const s of secrets) expect(out).not.toContain(s.slice(8));
   });
 
   test("--ecosystem naming a directory: one line naming it and the fix, no stack trace", async () => {
