@@ -12,7 +12,7 @@ import { maskerOf } from "../observe/mask.ts";
 import type { Config } from "../config/types.ts";
 import { isObject as isJsonObject } from "../json/object.ts";
 import { type JsValue, readExports, Unread } from "./js-literal.ts";
-import { pm2StopCommands } from "./pm2-stop.ts";
+import { misreadName, pm2StopCommands } from "./pm2-stop.ts";
 
 const ECOSYSTEM_FILES = ["ecosystem.config.js", "ecosystem.config.cjs"];
 /** Larger than any ecosystem file or instance YAML; what is larger is not one. */
@@ -31,6 +31,8 @@ export interface Pm2Plan {
   readonly holding: readonly { readonly app: string; readonly port: number; readonly gw: string }[];
   /** The pm2 commands that stop and forget the holding apps (empty when none holds a port). */
   readonly commands: readonly string[];
+  /** Holding apps left out of `commands`: their names pm2 would misread (see pm2-stop.ts). */
+  readonly stop_by_id: readonly { readonly app: string; readonly why: string }[];
   /** What could not be read (apps without a readable name, ports that are expressions). */
   readonly unread: readonly string[];
 }
@@ -49,7 +51,7 @@ function gwPorts(config: Config): Map<number, string> {
 
 export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
   const read = readSmallFile(file, MAX_FILE_BYTES);
-  if ("why" in read) return { file, apps: [], holding: [], commands: [], unread: [`${displayPath(file, config.dir)}: ${read.why}`] };
+  if ("why" in read) return { file, apps: [], holding: [], commands: [], stop_by_id: [], unread: [`${displayPath(file, config.dir)}: ${read.why}`] };
   const exported = readExports(new TextDecoder().decode(read.bytes));
   const list = isObject(exported) ? exported.apps : exported;
   const unread: string[] = [];
@@ -65,7 +67,11 @@ export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
   const ours = gwPorts(config);
   const holding = apps.flatMap((a) => a.ports.filter((p) => ours.has(p.port)).map((p) => ({ app: a.name, port: p.port, gw: ours.get(p.port)! })));
   const commands = pm2StopCommands(holding.map((h) => h.app));
-  return { file, apps, holding, commands, unread: unread.map(maskerOf(config).text) }; // a script path may be a token's shape
+  const stop_by_id = [...new Set(holding.map((h) => h.app))].flatMap((app) => {
+    const why = misreadName(app);
+    return why ? [{ app, why }] : [];
+  });
+  return { file, apps, holding, commands, stop_by_id, unread: unread.map(maskerOf(config).text) }; // a script path may be a token's shape
 }
 
 type JsObject = { [key: string]: JsValue };

@@ -190,6 +190,24 @@ describe("a hostile old folder is read, never waited on", () => {
     for (const out of [r.stdout, text.stdout, json.stdout]) for (const s of secrets) expect(out).not.toContain(s.slice(8));
   });
 
+  test("names pm2 reads as something else (all, an id, a /pattern/, an option) or the terminal would not show as they are stay out of the printed commands", async () => {
+    const dir = oldFolder();
+    const names = ["lb-ok", "all", "3", "/.*/", "-f", "esc\u001b]0;x\u0007\u001b[2J"];
+    writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: [${names.map((n) => `{ name: ${JSON.stringify(n)}, script: "lb.js" }`).join(", ")}] };`);
+    const r = await migrateIn(dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("    pm2 stop lb-ok\n    pm2 delete lb-ok\n    pm2 save\n");
+    expect(r.stdout).not.toContain("\u001b");
+    expect(r.stdout).toContain('  "all": pm2 would take this name for every app — stop it by the id pm2 list shows: pm2 stop ID && pm2 delete ID && pm2 save');
+    expect(r.stdout).toContain('  "3": pm2 would take this name for the app with id 3');
+    expect(r.stdout).toContain('  "/.*/": pm2 would take this name for a pattern');
+    expect(r.stdout).toContain('  "-f": pm2 would take this name for an option');
+    expect(r.stdout).toContain('  "esc\\u001b]0;x\\u0007\\u001b[2J": the name holds control characters');
+    const json = JSON.parse((await migrateIn(dir, "--json")).stdout);
+    expect(json.pm2.commands).toEqual(["pm2 stop lb-ok", "pm2 delete lb-ok", "pm2 save"]);
+    expect(json.pm2.stop_by_id.map((s: { app: string }) => s.app)).toEqual(names.slice(1).map((n) => JSON.parse(JSON.stringify(n))));
+  });
+
   test("--ecosystem naming a directory: one line naming it and the fix, no stack trace", async () => {
     const dir = oldFolder();
     const r = await migrateIn(dir, "--ecosystem", join(dir, "old"));

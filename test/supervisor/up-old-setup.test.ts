@@ -34,6 +34,25 @@ test("a busy LB port held by a PM2 app names the app and how to stop it", async 
   }
 }, 60_000);
 
+test("a PM2 app whose name pm2 would read as every app is named by its id in the commands", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  cleanups.push(sb);
+  const holder = Bun.spawn(
+    [process.execPath, "-e", `Bun.serve({ hostname: "127.0.0.1", port: ${sb.mainPort}, fetch: () => new Response("old lb") }); console.log("listening");`],
+    { env: { ...process.env, pm_id: "7", name: "all", pm_exec_path: "/srv/old/lb.js" }, stdout: "pipe", stderr: "inherit" },
+  );
+  try {
+    const first = await holder.stdout.getReader().read();
+    expect(new TextDecoder().decode(first.value)).toContain("listening");
+    const r = await gw(sb, ["up", "-c", sb.file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('PM2 app "all" of the old setup — stop it for good: pm2 stop 7 && pm2 delete 7 && pm2 save)'); // `pm2 delete all` would remove every app
+  } finally {
+    holder.kill();
+    await holder.exited;
+  }
+}, 60_000);
+
 test("gw up names the instance for unrouted models and each OAuth provider without a login", async () => {
   const sb = await sandbox([{ name: "a" }, { name: "b" }], `default_instance = "b"`);
   cleanups.push(sb);
