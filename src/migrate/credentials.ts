@@ -83,7 +83,7 @@ export interface Step {
   readonly instance?: string;
   /** Destination path. */
   readonly to?: string;
-  /** For "link": the copy it links to. */
+  /** For "link": the file it links to (this run's copy, or the same login already in an earlier instance's auth dir). */
   readonly from?: string;
 }
 
@@ -102,7 +102,7 @@ export async function planCredentials(config: Config, old: readonly Credential[]
       const there = to === c.file ? c.bytes : await readFile(to).catch(() => null);
       const action: StepAction = there === null ? (first ? "link" : "copy") : Buffer.compare(there, c.bytes) === 0 ? "already there" : "conflict";
       steps.push({ credential: c.name, type: c.type, action, instance: inst.name, to, ...(action === "link" ? { from: first } : {}) });
-      if (action === "copy") first = to;
+      if (!first && (action === "copy" || action === "already there")) first = to; // the one file the next instances share
     }
   }
   return steps;

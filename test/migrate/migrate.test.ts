@@ -115,6 +115,17 @@ describe("gw migrate on an old folder", () => {
     expect(report.pm2.commands).toEqual(["pm2 stop cliproxy-official cliproxy-backup lb", "pm2 delete cliproxy-official cliproxy-backup lb", "pm2 save"]);
   });
 
+  test("a login one instance already has is linked, not copied, into the next (an instance added after the first --apply)", async () => {
+    const dir = oldFolder();
+    const name = "antigravity-ana@example.com.json";
+    mkdirSync(join(dir, "auths/official"), { recursive: true });
+    writeFileSync(join(dir, "auths/official", name), readFileSync(join(dir, name)));
+    const r = await migrate(dir, "--apply");
+    expect(r.stdout).toContain(`${name} (antigravity) is already in auths/official/${name}`);
+    expect(r.stdout).toContain(`done: ${name} (antigravity) → auths/backup/${name} (hard link to auths/official/${name}`);
+    expect(statSync(join(dir, "auths/backup", name)).ino).toBe(statSync(join(dir, "auths/official", name)).ino); // a rotated refresh token reaches both
+  });
+
   test("a different file of the same name in an auth dir is left alone", async () => {
     const dir = oldFolder();
     mkdirSync(join(dir, "auths/cc"), { recursive: true });
