@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runGw, tempDir } from "../helpers/tmp.ts";
+import { killRunningGw, runGw, tempDir } from "../helpers/tmp.ts";
 
 const PROVIDERS = `[global]
 main_port = 18145
@@ -144,22 +144,7 @@ describe("gw migrate on an old folder", () => {
 });
 
 describe("a hostile old folder is read, never waited on", () => {
-  // A gw that would block on a FIFO must not outlive a failing test.
-  const started: Bun.Subprocess[] = [];
-  afterEach(() => {
-    for (const p of started.splice(0)) p.kill("SIGKILL");
-  });
-  const migrateIn = async (dir: string, ...args: string[]) => {
-    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "migrate", "-c", join(dir, "providers.toml"), ...args], {
-      env: { ...process.env, NO_COLOR: "1" },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    started.push(proc);
-    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-    return { stdout, stderr, code };
-  };
-
+  afterEach(killRunningGw); // a gw that would block on a FIFO must not outlive a failing test
   test("an app's -config naming a FIFO: that port is unread, the rest is reported", async () => {
     const dir = oldFolder();
     Bun.spawnSync(["mkfifo", join(dir, "never.yaml")]);
@@ -167,7 +152,7 @@ describe("a hostile old folder is read, never waited on", () => {
       { name: "fifo", script: "./cli-proxy-api", args: "-config ./never.yaml" },
       { name: "lb", script: "lb.js" },
     ] };`);
-    const r = await migrateIn(dir);
+    const r = await migrate(dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("could not read: ./never.yaml, the -config of fifo: not a regular file");
     expect(r.stdout).toContain("lb holds port 18145");
@@ -177,7 +162,7 @@ describe("a hostile old folder is read, never waited on", () => {
     const dir = oldFolder();
     Bun.spawnSync(["rm", join(dir, "ecosystem.config.js")]);
     Bun.spawnSync(["mkfifo", join(dir, "ecosystem.config.js")]);
-    const r = await migrateIn(dir);
+    const r = await migrate(dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("would: claude-cy@example.com.json (claude) → auths/cc/claude-cy@example.com.json");
     expect(r.stdout).toContain("could not read: ecosystem.config.js: not a regular file");
@@ -190,13 +175,13 @@ describe("a hostile old folder is read, never waited on", () => {
       { name: "a", script: "./cli-proxy-api", args: "-config x.yaml --api-key " + "${secrets[3]}" },
       { name: process.env.NAME, script: "${secrets[0]}" },
     ] };`);
-    const r = await migrateIn(dir);
+    const r = await migrate(dir);
     expect(r.stdout).toContain('could not read: args of a ("…" + "…")');
     writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: [
       { name: "lb", script: "lb.js", env: { ANTHROPIC_API_KEY: "${secrets[0]}", DB_PASSWORD: '${secrets[1]}', GH: \`${secrets[2]}\` } },
     ].concat(require("./more.js")) };`);
-    const text = await migrateIn(dir);
-    const json = await migrateIn(dir, "--json");
+    const text = await migrate(dir);
+    const json = await migrate(dir, "--json");
     expect(text.stdout).toContain('could not read: apps = [ { name: "…", script: "…", env: { ANTHROPIC_API_KEY: "…",');
     for (const out of [r.stdout, text.stdout, json.stdout]) for (const s of secrets) expect(out).not.toContain(s.slice(8));
   });
@@ -205,7 +190,7 @@ describe("a hostile old folder is read, never waited on", () => {
     const dir = oldFolder();
     const names = ["lb-ok", "all", "3", "/.*/", "-f", "esc\u001b]0;x\u0007\u001b[2J"];
     writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: [${names.map((n) => `{ name: ${JSON.stringify(n)}, script: "lb.js" }`).join(", ")}] };`);
-    const r = await migrateIn(dir);
+    const r = await migrate(dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("    pm2 stop lb-ok\n    pm2 delete lb-ok\n    pm2 save\n");
     expect(r.stdout).not.toContain("\u001b");
@@ -214,14 +199,14 @@ describe("a hostile old folder is read, never waited on", () => {
     expect(r.stdout).toContain('  "/.*/": pm2 would take this name for a pattern');
     expect(r.stdout).toContain('  "-f": pm2 would take this name for an option');
     expect(r.stdout).toContain('  "esc\\u001b]0;x\\u0007\\u001b[2J": the name holds control characters');
-    const json = JSON.parse((await migrateIn(dir, "--json")).stdout);
+    const json = JSON.parse((await migrate(dir, "--json")).stdout);
     expect(json.pm2.commands).toEqual(["pm2 stop lb-ok", "pm2 delete lb-ok", "pm2 save"]);
     expect(json.pm2.stop_by_id.map((s: { app: string }) => s.app)).toEqual(names.slice(1).map((n) => JSON.parse(JSON.stringify(n))));
   });
 
   test("--ecosystem naming a directory: one line naming it and the fix, no stack trace", async () => {
     const dir = oldFolder();
-    const r = await migrateIn(dir, "--ecosystem", join(dir, "old"));
+    const r = await migrate(dir, "--ecosystem", join(dir, "old"));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`--ecosystem ${join(dir, "old")}: not a regular file`);
     expect(r.stderr).toContain("give the old PM2 ecosystem.config.js");
