@@ -7,7 +7,13 @@ import { closeSync, constants as C, fstatSync, openSync, readSync } from "node:f
 
 export type SmallFile = { readonly bytes: Uint8Array } | { readonly why: string };
 
-/** The file's bytes, or why they were not read ("not a regular file", "over 1 MiB", "permission denied"). */
+/** The whys a caller may tell apart. */
+export const DOES_NOT_EXIST = "does not exist";
+export const IS_DIRECTORY = "is a directory, not a file";
+export const PERMISSION_DENIED = "cannot be read: permission denied";
+export const NOT_REGULAR = "is not a regular file";
+
+/** The file's bytes, or why they were not read, said of the file: "is not a regular file", "is over 1 MiB", "does not exist"… */
 export function readSmallFile(path: string, maxBytes: number): SmallFile {
   let fd: number;
   try {
@@ -17,8 +23,9 @@ export function readSmallFile(path: string, maxBytes: number): SmallFile {
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) return { why: "not a regular file" };
-    if (st.size > maxBytes) return { why: `over ${sizeWords(maxBytes)}` };
+    if (st.isDirectory()) return { why: IS_DIRECTORY };
+    if (!st.isFile()) return { why: NOT_REGULAR };
+    if (st.size > maxBytes) return { why: `is over ${sizeWords(maxBytes)}` };
     const buf = new Uint8Array(st.size);
     let got = 0;
     while (got < buf.length) {
@@ -38,10 +45,10 @@ export function readSmallFile(path: string, maxBytes: number): SmallFile {
 
 function whyNot(err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === "ENOENT") return "no such file";
-  if (code === "EACCES" || code === "EPERM") return "permission denied";
-  if (code === "EISDIR") return "not a regular file";
-  return code ?? String(err);
+  if (code === "ENOENT" || code === "ENOTDIR") return DOES_NOT_EXIST;
+  if (code === "EACCES" || code === "EPERM") return PERMISSION_DENIED;
+  if (code === "EISDIR") return IS_DIRECTORY;
+  return `cannot be read (${code ?? String(err)})`;
 }
 
 function sizeWords(bytes: number): string {

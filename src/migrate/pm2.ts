@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { displayPath } from "../cli/display-path.ts";
-import { readSmallFile } from "../fs/read-small.ts";
+import { DOES_NOT_EXIST, readSmallFile } from "../fs/read-small.ts";
 import { maskerOf } from "../observe/mask.ts";
 import type { Config } from "../config/types.ts";
 import { isObject as isJsonObject } from "../json/object.ts";
@@ -51,7 +51,7 @@ function gwPorts(config: Config): Map<number, string> {
 
 export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
   const read = readSmallFile(file, MAX_FILE_BYTES);
-  if ("why" in read) return { file, apps: [], holding: [], commands: [], stop_by_id: [], unread: [`${displayPath(file, config.dir)}: ${read.why}`] };
+  if ("why" in read) return { file, apps: [], holding: [], commands: [], stop_by_id: [], unread: [`${displayPath(file, config.dir)} ${read.why}`] };
   const exported = readExports(new TextDecoder().decode(read.bytes));
   const list = isObject(exported) ? exported.apps : exported;
   const unread: string[] = [];
@@ -106,7 +106,7 @@ function appPorts(app: JsObject, base: string, config: Config, unread: string[])
   if (yamlFile) {
     const cwd = typeof app.cwd === "string" ? resolve(base, app.cwd) : base;
     const port = yamlPort(resolve(cwd, yamlFile));
-    if (typeof port === "string") unread.push(`${yamlFile}, the -config of ${app.name}: ${port}`);
+    if (typeof port === "string") unread.push(`${yamlFile} (the -config of ${app.name}) ${port}`);
     else add(port, `port: in ${yamlFile}`);
     const inst = config.instances.find((i) => i.managed && basename(yamlFile) === `${i.name}.yaml`);
     add(inst?.port, `${yamlFile} is instance "${inst?.name}"'s YAML`);
@@ -131,7 +131,7 @@ function portOf(v: JsValue | undefined): number | undefined {
 /** The YAML's `port:`; why it could not be read (a missing file is no news: the old folder may be gone). */
 function yamlPort(path: string): number | string | undefined {
   const read = readSmallFile(path, MAX_FILE_BYTES);
-  if ("why" in read) return read.why === "no such file" ? undefined : read.why;
+  if ("why" in read) return read.why === DOES_NOT_EXIST ? undefined : read.why;
   try {
     const y = parseYaml(new TextDecoder().decode(read.bytes)) as { port?: unknown };
     return typeof y?.port === "number" ? y.port : undefined;

@@ -21,11 +21,11 @@ test("a FIFO, a device, a directory, a missing or too large file: why, never a w
   Bun.spawnSync(["mkfifo", join(dir, "fifo")]);
   symlinkSync(join(dir, "fifo"), join(dir, "to-fifo"));
   writeFileSync(join(dir, "big"), "x".repeat(2048));
-  expect(readSmallFile(join(dir, "fifo"), 1 << 20)).toEqual({ why: "not a regular file" });
-  expect(readSmallFile(join(dir, "to-fifo"), 1 << 20)).toEqual({ why: "not a regular file" });
-  expect(readSmallFile("/dev/zero", 1 << 20)).toEqual({ why: "not a regular file" });
-  expect(readSmallFile(dir, 1 << 20)).toEqual({ why: "not a regular file" });
-  expect(readSmallFile(join(dir, "nope"), 1 << 20)).toEqual({ why: "no such file" });
-  expect(readSmallFile(join(dir, "big"), 1024)).toEqual({ why: "over 1024 bytes" });
+  expect(readSmallFile(join(dir, "fifo"), 1 << 20)).toEqual({ why: "is not a regular file" });
+  expect(readSmallFile(join(dir, "to-fifo"), 1 << 20)).toEqual({ why: "is not a regular file" });
+  expect(readSmallFile("/dev/zero", 1 << 20)).toEqual({ why: "is not a regular file" });
+  expect(readSmallFile(dir, 1 << 20)).toEqual({ why: "is a directory, not a file" });
+  expect(readSmallFile(join(dir, "nope"), 1 << 20)).toEqual({ why: "does not exist" });
+  expect(readSmallFile(join(dir, "big"), 1024)).toEqual({ why: "is over 1024 bytes" });
   expect(readSmallFile(join(dir, "big"), 1 << 20)).toMatchObject({ bytes: expect.any(Uint8Array) });
 });

@@ -154,7 +154,7 @@ describe("a hostile old folder is read, never waited on", () => {
     ] };`);
     const r = await migrate(dir);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("could not read: ./never.yaml, the -config of fifo: not a regular file");
+    expect(r.stdout).toContain("could not read: ./never.yaml (the -config of fifo) is not a regular file");
     expect(r.stdout).toContain("lb holds port 18145");
   });
 
@@ -165,7 +165,7 @@ describe("a hostile old folder is read, never waited on", () => {
     const r = await migrate(dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("would: claude-cy@example.com.json (claude) → auths/cc/claude-cy@example.com.json");
-    expect(r.stdout).toContain("could not read: ecosystem.config.js: not a regular file");
+    expect(r.stdout).toContain("could not read: ecosystem.config.js is not a regular file");
   });
 
   test("what could not be read is shown with its strings left out: no secret of the file is printed, in text or JSON", async () => {
