@@ -5,11 +5,11 @@
 // removed Gemini CLI login's gemini-<email>-<project>.json); that `type` says which instances need
 // the file: those with a provider of the matching type.
 
-import { link, mkdir, readdir, readFile } from "node:fs/promises";
+import { link, mkdir, readdir } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import type { Config, InstanceConfig, ProviderType } from "../config/types.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { readSmallFile } from "../fs/read-small.ts";
+import { DOES_NOT_EXIST, readSmallFile } from "../fs/read-small.ts";
 
 /** Credential `type` → the gw provider type whose instances use it. */
 const PROVIDER_OF: Readonly<Record<string, ProviderType>> = {
@@ -99,13 +99,20 @@ export async function planCredentials(config: Config, old: readonly Credential[]
     let first: string | undefined;
     for (const inst of targets) {
       const to = join(inst.authDir, c.name);
-      const there = to === c.file ? c.bytes : await readFile(to).catch(() => null);
-      const action: StepAction = there === null ? (first ? "link" : "copy") : Buffer.compare(there, c.bytes) === 0 ? "already there" : "conflict";
+      const there = to === c.file ? c.bytes : inPlace(to);
+      const action: StepAction = there === null ? (first ? "link" : "copy") : there !== "other" && Buffer.compare(there, c.bytes) === 0 ? "already there" : "conflict";
       steps.push({ credential: c.name, type: c.type, action, instance: inst.name, to, ...(action === "link" ? { from: first } : {}) });
       if (!first && (action === "copy" || action === "already there")) first = to; // the one file the next instances share
     }
   }
   return steps;
+}
+
+/** What is at a login's destination: its bytes, null when nothing is, "other" for anything but a small regular file (a FIFO would block the read). */
+function inPlace(to: string): Uint8Array | null | "other" {
+  const read = readSmallFile(to, MAX_CREDENTIAL_BYTES);
+  if ("bytes" in read) return read.bytes;
+  return read.why === DOES_NOT_EXIST ? null : "other";
 }
 
 /** Carry out the copies and links of a plan (0600 in a 0700 directory: these are login tokens). */

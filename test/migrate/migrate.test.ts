@@ -158,6 +158,16 @@ describe("a hostile old folder is read, never waited on", () => {
     expect(r.stdout).toContain("lb holds port 18145");
   });
 
+  test("a FIFO where a login would go is left alone as a conflict, the other logins are copied", async () => {
+    const dir = oldFolder();
+    mkdirSync(join(dir, "auths/cc"), { recursive: true });
+    Bun.spawnSync(["mkfifo", join(dir, "auths/cc/claude-cy@example.com.json")]);
+    const r = await migrate(dir, "--apply");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("claude-cy@example.com.json (claude): auths/cc/claude-cy@example.com.json exists and differs — left alone");
+    expect(r.stdout).toContain("done: codex-4f2a-bob@example.com-plus.json (codex) → auths/official/codex-4f2a-bob@example.com-plus.json");
+  });
+
   test("ecosystem.config.js that is a FIFO: said, and the logins are still planned", async () => {
     const dir = oldFolder();
     Bun.spawnSync(["rm", join(dir, "ecosystem.config.js")]);
