@@ -80,7 +80,8 @@ const isObject = (v: JsValue | undefined): v is JsObject => isJsonObject(v) && !
 /**
  * Where an app listens: `env.PORT` (and `env_*` variants); `--port N` in its args; the `port:` of
  * the CLIProxyAPI YAML named by `-config FILE` (or, for `instances/NAME.yaml`, instance NAME's
- * port); for the old `lb.js`, main_port (the generated script had it built in).
+ * port), without it the config.yaml in the app's cwd; for the old `lb.js`, main_port (the
+ * generated script had it built in).
  */
 function appPorts(app: JsObject, base: string, config: Config, unread: string[]): { port: number; why: string }[] {
   const out: { port: number; why: string }[] = [];
@@ -102,7 +103,7 @@ function appPorts(app: JsObject, base: string, config: Config, unread: string[])
     return undefined;
   };
   add(portOf(flag(["port", "p"])), "--port in args");
-  const yamlFile = flag(["config"]);
+  const yamlFile = flag(["config"]) ?? (isCliproxy(app.script) ? "config.yaml" : undefined); // CLIProxyAPI's default: ./config.yaml
   if (yamlFile) {
     const cwd = typeof app.cwd === "string" ? resolve(base, app.cwd) : base;
     const port = yamlPort(resolve(cwd, yamlFile));
@@ -113,6 +114,11 @@ function appPorts(app: JsObject, base: string, config: Config, unread: string[])
   }
   if (typeof app.script === "string" && basename(app.script) === "lb.js") add(config.global.mainPort, "the old lb.js (main_port)");
   return out;
+}
+
+/** A CLIProxyAPI binary by its usual names (release archives: cli-proxy-api; often renamed cliproxy). */
+function isCliproxy(script: JsValue | undefined): boolean {
+  return typeof script === "string" && /^(cli-?proxy(-?api)?)(\.exe)?$/i.test(basename(script));
 }
 
 function argsOf(v: JsValue | undefined): string[] | undefined {

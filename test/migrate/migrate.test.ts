@@ -126,6 +126,16 @@ describe("gw migrate on an old folder", () => {
     expect(statSync(join(dir, "auths/backup", name)).ino).toBe(statSync(join(dir, "auths/official", name)).ino); // a rotated refresh token reaches both
   });
 
+  test("a CLIProxyAPI app without -config holds the port of the config.yaml in its cwd (CLIProxyAPI's default)", async () => {
+    const dir = oldFolder();
+    mkdirSync(join(dir, "relay"));
+    writeFileSync(join(dir, "relay", "config.yaml"), "port: 18149\n");
+    writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: [{ name: "cp-relay", script: "../cli-proxy-api", cwd: "relay" }, { name: "web", script: "server.js", cwd: "relay" }] };`);
+    const r = await migrate(dir);
+    expect(r.stdout).toContain('cp-relay holds port 18149, which gw needs for instance "relay"');
+    expect(r.stdout).not.toContain("web holds");
+  });
+
   test("a different file of the same name in an auth dir is left alone", async () => {
     const dir = oldFolder();
     mkdirSync(join(dir, "auths/cc"), { recursive: true });
