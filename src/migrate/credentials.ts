@@ -9,6 +9,7 @@ import { link, mkdir, readdir } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import type { Config, InstanceConfig, ProviderType } from "../config/types.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { writeError } from "../fs/why.ts";
 import { DOES_NOT_EXIST, readSmallFile } from "../fs/read-small.ts";
 
 /** Credential `type` → the gw provider type whose instances use it. */
@@ -115,21 +116,33 @@ function inPlace(to: string): Uint8Array | null | "other" {
   return read.why === DOES_NOT_EXIST ? null : "other";
 }
 
-/** Carry out the copies and links of a plan (0600 in a 0700 directory: these are login tokens). */
+/**
+ * Carry out the copies and links of a plan (0600 in a 0700 directory: these are login tokens).
+ * The first step that cannot be written stops it with one line naming the place; what was done
+ * before stays, and a second run finds it in place.
+ */
 export async function applyCredentials(steps: readonly Step[], old: readonly Credential[]): Promise<void> {
   const bytes = new Map(old.map((c) => [c.name, c.bytes]));
   for (const s of steps) {
     if (s.action !== "copy" && s.action !== "link") continue;
-    await mkdir(dirname(s.to!), { recursive: true, mode: 0o700 });
-    if (s.action === "link") {
-      const linked = await link(s.from!, s.to!).then(
-        () => true,
-        () => false, // another filesystem: a copy still serves
-      );
-      if (linked) continue;
+    try {
+      await applyStep(s, bytes.get(s.credential)!);
+    } catch (err) {
+      throw writeError(err, (err as NodeJS.ErrnoException).path ?? s.to!, `move it away (or set auth_dir of instance ${s.instance}), then run gw migrate --apply again`);
     }
-    await writeFileAtomic(s.to!, bytes.get(s.credential)!, 0o600);
   }
+}
+
+async function applyStep(s: Step, bytes: Uint8Array): Promise<void> {
+  await mkdir(dirname(s.to!), { recursive: true, mode: 0o700 });
+  if (s.action === "link") {
+    const linked = await link(s.from!, s.to!).then(
+      () => true,
+      () => false, // another filesystem: a copy still serves
+    );
+    if (linked) return;
+  }
+  await writeFileAtomic(s.to!, bytes, 0o600);
 }
 
 /** One line per step, paths relative to the config's folder. */

@@ -145,6 +145,18 @@ describe("gw migrate on an old folder", () => {
     expect(readFileSync(join(dir, "auths/cc/claude-cy@example.com.json"), "utf8")).toContain("newer");
   });
 
+  test("--apply that cannot write (a file where an auth dir belongs): one line naming it and the fix, no stack trace; the rest is kept", async () => {
+    const dir = oldFolder();
+    mkdirSync(join(dir, "auths"));
+    writeFileSync(join(dir, "auths", "cc"), "not a directory");
+    const r = await migrate(dir, "--apply");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot write ${join(dir, "auths", "cc")}: something is already there`);
+    expect(r.stderr).toContain("move it away (or set auth_dir of instance cc), then run gw migrate --apply again");
+    expect(r.stderr).not.toContain("    at ");
+    expect(existsSync(join(dir, "auths/official/antigravity-ana@example.com.json"))).toBe(true);
+  });
+
   test("no ecosystem file: said so; --ecosystem that does not exist: one line", async () => {
     const dir = oldFolder();
     const missing = await migrate(dir, "--ecosystem", join(dir, "nope.js"));
