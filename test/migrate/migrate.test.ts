@@ -4,7 +4,7 @@
 // credential to the instances whose provider types use it; `gw check` warns about OAuth providers
 // without a login before, and stops once they have one.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { killRunningGw, runGw, tempDir } from "../helpers/tmp.ts";
 
@@ -167,38 +167,43 @@ describe("gw migrate on an old folder", () => {
 
 describe("a hostile old folder is read, never waited on", () => {
   afterEach(killRunningGw); // a gw that would block on a FIFO must not outlive a failing test
-  test("an app's -config naming a FIFO: that port is unread, the rest is reported", async () => {
-    const dir = oldFolder();
-    Bun.spawnSync(["mkfifo", join(dir, "never.yaml")]);
-    writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: [
-      { name: "fifo", script: "./cli-proxy-api", args: "-config ./never.yaml" },
-      { name: "lb", script: "lb.js" },
-    ] };`);
-    const r = await migrate(dir);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain("could not read: ./never.yaml (the -config of fifo) is not a regular file");
-    expect(r.stdout).toContain("lb holds port 18145");
-  });
-
-  test("a FIFO where a login would go is left alone as a conflict, the other logins are copied", async () => {
-    const dir = oldFolder();
-    mkdirSync(join(dir, "auths/cc"), { recursive: true });
-    Bun.spawnSync(["mkfifo", join(dir, "auths/cc/claude-cy@example.com.json")]);
-    const r = await migrate(dir, "--apply");
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain("claude-cy@example.com.json (claude): auths/cc/claude-cy@example.com.json exists and differs — left alone");
-    expect(r.stdout).toContain("done: codex-4f2a-bob@example.com-plus.json (codex) → auths/official/codex-4f2a-bob@example.com-plus.json");
-  });
-
-  test("ecosystem.config.js that is a FIFO: said, and the logins are still planned", async () => {
-    const dir = oldFolder();
-    Bun.spawnSync(["rm", join(dir, "ecosystem.config.js")]);
-    Bun.spawnSync(["mkfifo", join(dir, "ecosystem.config.js")]);
-    const r = await migrate(dir);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain("would: claude-cy@example.com.json (claude) → auths/cc/claude-cy@example.com.json");
-    expect(r.stdout).toContain("could not read: ecosystem.config.js is not a regular file");
-  });
+  const fifo = (path: string) => {
+    rmSync(path, { force: true });
+    Bun.spawnSync(["mkfifo", path]);
+  };
+  const cases: { what: string; plant: (dir: string) => void; args?: string[]; said: string[] }[] = [
+    {
+      what: "an app's -config naming a FIFO: that port is unread, the rest is reported",
+      plant: (dir) => {
+        fifo(join(dir, "never.yaml"));
+        writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: [{ name: "fifo", script: "./cli-proxy-api", args: "-config ./never.yaml" }, { name: "lb", script: "lb.js" }] };`);
+      },
+      said: ["could not read: ./never.yaml (the -config of fifo) is not a regular file", "lb holds port 18145"],
+    },
+    {
+      what: "a FIFO where a login would go is left alone as a conflict, the other logins are copied",
+      plant: (dir) => {
+        mkdirSync(join(dir, "auths/cc"), { recursive: true });
+        fifo(join(dir, "auths/cc/claude-cy@example.com.json"));
+      },
+      args: ["--apply"],
+      said: ["claude-cy@example.com.json (claude): auths/cc/claude-cy@example.com.json exists and differs — left alone", "done: codex-4f2a-bob@example.com-plus.json (codex) → auths/official/codex-4f2a-bob@example.com-plus.json"],
+    },
+    {
+      what: "ecosystem.config.js that is a FIFO: said, and the logins are still planned",
+      plant: (dir) => fifo(join(dir, "ecosystem.config.js")),
+      said: ["would: claude-cy@example.com.json (claude) → auths/cc/claude-cy@example.com.json", "could not read: ecosystem.config.js is not a regular file"],
+    },
+  ];
+  for (const c of cases) {
+    test(c.what, async () => {
+      const dir = oldFolder();
+      c.plant(dir);
+      const r = await migrate(dir, ...(c.args ?? []));
+      expect(r.code).toBe(0);
+      for (const line of c.said) expect(r.stdout).toContain(line);
+    });
+  }
 
   test("what could not be read is shown with its strings left out: no secret of the file is printed, in text or JSON", async () => {
     const dir = oldFolder();
