@@ -33,19 +33,19 @@ export type JsValue = string | number | boolean | null | undefined | Unread | Js
 
 /** The exported value, or undefined when the file exports nothing this reader can find. */
 export function readExports(text: string): JsValue | undefined {
-  const code = stripComments(text);
-  const m = /\bmodule\.exports\s*=(?!=)|\bexport\s+default\b/.exec(code);
+  const code = stripComments(text, "keep");
+  const m = /\bmodule\.exports\s*=(?!=)|\bexport\s+default\b/.exec(stripComments(text, "blank")); // not one written inside a string
   return m ? new LiteralReader(code, m.index + m[0].length).value() : undefined;
 }
 
-/** Comments become spaces (same offsets); strings are left as they are. */
-function stripComments(text: string): string {
+/** Comments become spaces (same offsets); strings are kept, or their contents blanked too. */
+function stripComments(text: string, strings: "keep" | "blank"): string {
   let out = "";
   for (let i = 0; i < text.length; ) {
     const c = text[i]!;
     if (c === '"' || c === "'" || c === "`") {
       const end = stringEnd(text, i);
-      out += text.slice(i, end);
+      out += strings === "keep" ? text.slice(i, end) : c + " ".repeat(end - i - 1);
       i = end;
     } else if (text.startsWith("//", i)) {
       const end = text.indexOf("\n", i);

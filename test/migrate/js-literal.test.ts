@@ -55,3 +55,8 @@ test("nesting deeper than any ecosystem file: unread below the limit, never a st
   expect(x).toBeInstanceOf(Unread);
   expect(() => readExports(`module.exports = ${"{a:".repeat(100_000)}`)).not.toThrow();
 });
+
+test("module.exports written inside a string is not the export", () => {
+  const v = readExports(`const banner = "module.exports = { apps: [{ name: 'prod-db', script: 'lb.js' }] }";\nmodule.exports = { apps: [{ name: "lb" }] };`);
+  expect(v).toEqual({ apps: [{ name: "lb" }] });
+});
