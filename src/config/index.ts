@@ -21,10 +21,10 @@ export function findConfigFile(explicit?: string, env: Env = process.env): strin
 /** Read the file and the .env beside it; never throws for a missing, unreadable or broken file. */
 export async function loadConfig(file: string, opts: { env?: Env } = {}): Promise<LoadResult> {
   const abs = resolve(file);
-  const text = await readText(abs, { missing: "check the path; gw init writes a providers.toml to fill in", directory: "pass -c with the providers.toml inside it", special: "pass -c with a regular file" });
+  const text = readText(abs, { missing: "check the path; gw init writes a providers.toml to fill in", directory: "pass -c with the providers.toml inside it", special: "pass -c with a regular file" });
   if (typeof text !== "string") return { config: null, problems: [text ?? notReadable(abs, "file not found", "")] };
   const base = opts.env ?? process.env;
-  const dotenv = await readText(join(dirname(abs), ".env"), {
+  const dotenv = readText(join(dirname(abs), ".env"), {
     directory: "gw reads NAME=VALUE lines from a file named .env beside the config: rename the directory",
     special: "gw reads NAME=VALUE lines from a regular file named .env beside the config: put one there",
   });
@@ -46,7 +46,7 @@ export async function loadConfig(file: string, opts: { env?: Env } = {}): Promis
  * permission, a FIFO or device a cloned folder links there, which would block or never end). A
  * missing file is a problem with the `missing` hint, or undefined without one (.env).
  */
-async function readText(abs: string, hints: { missing?: string; directory: string; special: string }): Promise<string | Problem | undefined> {
+function readText(abs: string, hints: { missing?: string; directory: string; special: string }): string | Problem | undefined {
   const read = readSmallFile(abs, MAX_CONFIG_BYTES);
   if ("bytes" in read) return new TextDecoder().decode(read.bytes);
   switch (read.why) {

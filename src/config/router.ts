@@ -23,7 +23,6 @@ export const CATEGORY_KEYS = ["name", "priority", "target_model", "signals"];
 export const RULE_KEYS = ["name", "priority", "target_model", "match", "when"];
 export const CONDITION_KEYS = ["field", "op", "value"];
 
-/** Text of an included file, or null when it does not exist. */
 /** The file's text; null when it does not exist; why (said of the file) when it cannot be read. */
 export type ReadInclude = (absolutePath: string) => string | null | { readonly why: string };
 
