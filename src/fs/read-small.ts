@@ -17,7 +17,7 @@ export const NOT_REGULAR = "is not a regular file";
 export function readSmallFile(path: string, maxBytes: number): SmallFile {
   let fd: number;
   try {
-    fd = openSync(path, C.O_RDONLY | C.O_NONBLOCK);
+    fd = openSync(path, C.O_RDONLY | C.O_NONBLOCK | C.O_NOCTTY); // a terminal device opened here must not become gw's
   } catch (err) {
     return { why: whyNot(err) };
   }
