@@ -98,8 +98,11 @@ export async function planCredentials(config: Config, old: readonly Credential[]
       continue;
     }
     let first: string | undefined;
+    const planned = new Set<string>();
     for (const inst of targets) {
       const to = join(inst.authDir, c.name);
+      if (planned.has(to)) continue; // instances sharing one auth_dir share this file already
+      planned.add(to);
       const there = to === c.file ? c.bytes : inPlace(to);
       const action: StepAction = there === null ? (first ? "link" : "copy") : there !== "other" && Buffer.compare(there, c.bytes) === 0 ? "already there" : "conflict";
       steps.push({ credential: c.name, type: c.type, action, instance: inst.name, to, ...(action === "link" ? { from: first } : {}) });

@@ -136,6 +136,14 @@ describe("gw migrate on an old folder", () => {
     expect(r.stdout).not.toContain("web holds");
   });
 
+  test("instances sharing one auth_dir get one copy, not a hard link of the file to itself", async () => {
+    const dir = oldFolder();
+    writeFileSync(join(dir, "providers.toml"), PROVIDERS.replace("[instances.backup]\n", '[instances.backup]\nauth_dir = "auths/official"\n'));
+    const r = await migrate(dir, "--apply", "--json");
+    const steps = JSON.parse(r.stdout).credentials.filter((s: { credential: string }) => s.credential === "antigravity-ana@example.com.json");
+    expect(steps).toMatchObject([{ action: "copy", instance: "official", to: join(dir, "auths/official/antigravity-ana@example.com.json") }]);
+  });
+
   test("a different file of the same name in an auth dir is left alone", async () => {
     const dir = oldFolder();
     mkdirSync(join(dir, "auths/cc"), { recursive: true });
