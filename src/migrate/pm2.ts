@@ -52,10 +52,10 @@ function gwPorts(config: Config): Map<number, string> {
 export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
   const read = readSmallFile(file, MAX_FILE_BYTES);
   if ("why" in read) return { file, apps: [], holding: [], commands: [], stop_by_id: [], unread: [`${displayPath(file, config.dir)} ${read.why}`] };
-  const exported = readExports(new TextDecoder().decode(read.bytes));
+  const exported = exportedBy(file, new TextDecoder().decode(read.bytes));
   const list = isObject(exported) ? exported.apps : exported;
   const unread: string[] = [];
-  if (!Array.isArray(list)) unread.push(list instanceof Unread ? `apps = ${list.excerpt()}` : "no apps list in module.exports");
+  if (!Array.isArray(list)) unread.push(list instanceof Unread ? `apps = ${list.excerpt()}` : `no apps list in ${displayPath(file, config.dir)}`);
   const apps: Pm2App[] = [];
   for (const raw of Array.isArray(list) ? list : []) {
     if (!isObject(raw) || typeof raw.name !== "string") {
@@ -72,6 +72,17 @@ export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
     return why ? [{ app, why }] : [];
   });
   return { file, apps, holding, commands, stop_by_id, unread: unread.map(maskerOf(config).text) }; // a script path may be a token's shape
+}
+
+/** The file's data: JSON and YAML as PM2 reads them (process.json, ecosystem.yml), anything else as a JS file's exports. */
+function exportedBy(file: string, text: string): JsValue | undefined {
+  try {
+    if (/\.json$/i.test(file)) return JSON.parse(text) as JsValue;
+    if (/\.ya?ml$/i.test(file)) return parseYaml(text) as JsValue;
+  } catch {
+    return undefined;
+  }
+  return readExports(text);
 }
 
 type JsObject = { [key: string]: JsValue };

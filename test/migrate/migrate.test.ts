@@ -144,6 +144,16 @@ describe("gw migrate on an old folder", () => {
     expect(steps).toMatchObject([{ action: "copy", instance: "official", to: join(dir, "auths/official/antigravity-ana@example.com.json") }]);
   });
 
+  test("a JSON or YAML ecosystem file (PM2 reads those too) is read as such", async () => {
+    const dir = oldFolder();
+    writeFileSync(join(dir, "process.json"), JSON.stringify({ apps: [{ name: "lb", script: "lb.js" }] }));
+    writeFileSync(join(dir, "ecosystem.yml"), "apps:\n  - name: cp-official\n    script: ./cli-proxy-api\n    args: -config old/backup.yaml\n");
+    const json = await migrate(dir, "--ecosystem", join(dir, "process.json"));
+    expect(json.stdout).toContain("lb holds port 18145");
+    const yaml = await migrate(dir, "--ecosystem", join(dir, "ecosystem.yml"));
+    expect(yaml.stdout).toContain('cp-official holds port 18147, which gw needs for instance "backup"');
+  });
+
   test("a different file of the same name in an auth dir is left alone", async () => {
     const dir = oldFolder();
     mkdirSync(join(dir, "auths/cc"), { recursive: true });
