@@ -5,17 +5,24 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { writePrivateFile } from "../fs/atomic-write.ts";
+import { DOES_NOT_EXIST, readSmallFile } from "../fs/read-small.ts";
 
 type Confirmation = "confirmed" | "changed" | "new";
 
-/** sha256 of the file and the .env beside it. */
+/**
+ * sha256 of the file and the .env beside it. A checkout may put a FIFO or a link to /dev/zero
+ * there: such a file counts by why it was not read, never waited on or read without end.
+ */
 export async function fingerprint(file: string): Promise<string> {
   const h = createHash("sha256");
-  h.update(await readFile(file));
-  h.update("\0.env\0");
-  h.update(await readFile(join(dirname(file), ".env")).catch(() => Buffer.from("(none)")));
+  for (const [label, path] of [["", file], ["\0.env\0", join(dirname(file), ".env")]] as const) {
+    const read = readSmallFile(path, MAX_FINGERPRINTED_BYTES);
+    h.update(label);
+    h.update("bytes" in read ? read.bytes : read.why === DOES_NOT_EXIST ? "(none)" : `(${read.why})`);
+  }
   return h.digest("hex");
 }
+const MAX_FINGERPRINTED_BYTES = 16 << 20;
 
 const storeFile = (cacheDir: string) => join(cacheDir, "confirmed.json");
 

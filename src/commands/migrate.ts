@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { statSync } from "node:fs";
 import { CliError } from "../cli/errors.ts";
 import { formatMigrate, migrate } from "../migrate/index.ts";
 import { loadValidConfig } from "./_config.ts";
@@ -15,8 +15,14 @@ export default defineGwCommand({
   },
   async run({ args }) {
     const config = await loadValidConfig(args.config);
-    if (args.ecosystem && !existsSync(args.ecosystem)) throw new CliError(`--ecosystem ${args.ecosystem}: no such file`, 1, "give the old PM2 ecosystem.config.js, or leave --ecosystem out");
+    if (args.ecosystem) ecosystemFile(args.ecosystem);
     const report = await migrate(config, { apply: args.apply === true, ecosystem: args.ecosystem });
     console.log(args.json ? JSON.stringify(report, null, 2) : typedIn(formatMigrate(report)));
   },
 });
+
+/** --ecosystem must name a file (a FIFO or a directory would block or fail the read). */
+function ecosystemFile(path: string): void {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st?.isFile()) throw new CliError(`--ecosystem ${path}: ${st ? "not a regular file" : "no such file"}`, 1, "give the old PM2 ecosystem.config.js, or leave --ecosystem out");
+}

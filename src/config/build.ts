@@ -1,6 +1,6 @@
 // TOML text → validated, defaulted, frozen Config plus every problem found on the way.
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { DOES_NOT_EXIST, readSmallFile } from "../fs/read-small.ts";
 import type { Env } from "./env.ts";
 import { readCld, readPricing } from "./extras.ts";
 import { type GlobalDraft, isLoopback, readGlobal } from "./global.ts";
@@ -12,15 +12,13 @@ import { readTop } from "./top.ts";
 import { resolveTuning } from "./tuning.ts";
 import type { Config, LoadResult, Route } from "./types.ts";
 
-/** Reads a file the config includes (the router's config_file); null when it does not exist. */
+/** Reads a file the config includes (the router's config_file): null when it does not exist, why when it cannot be read. */
 const readIncludeFromDisk: ReadInclude = (abs) => {
-  try {
-    return readFileSync(abs, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw e;
-  }
+  const read = readSmallFile(abs, MAX_INCLUDE_BYTES);
+  if ("bytes" in read) return new TextDecoder().decode(read.bytes);
+  return read.why === DOES_NOT_EXIST ? null : read;
 };
+const MAX_INCLUDE_BYTES = 16 << 20;
 
 /**
  * Pure but for `readInclude`: the same text, file name, environment and included files always

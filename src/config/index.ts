@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
+import { DOES_NOT_EXIST, IS_DIRECTORY, NOT_REGULAR, PERMISSION_DENIED, readSmallFile } from "../fs/read-small.ts";
 import { parseConfig } from "./build.ts";
 import { type Env, withDotenv } from "./env.ts";
 import type { LoadResult, Problem } from "./types.ts";
@@ -20,10 +21,13 @@ export function findConfigFile(explicit?: string, env: Env = process.env): strin
 /** Read the file and the .env beside it; never throws for a missing, unreadable or broken file. */
 export async function loadConfig(file: string, opts: { env?: Env } = {}): Promise<LoadResult> {
   const abs = resolve(file);
-  const text = await readText(abs, { missing: "check the path; gw init writes a providers.toml to fill in", directory: "pass -c with the providers.toml inside it" });
+  const text = readText(abs, { missing: "check the path; gw init writes a providers.toml to fill in", directory: "pass -c with the providers.toml inside it", special: "pass -c with a regular file" });
   if (typeof text !== "string") return { config: null, problems: [text ?? notReadable(abs, "file not found", "")] };
   const base = opts.env ?? process.env;
-  const dotenv = await readText(join(dirname(abs), ".env"), { directory: "gw reads NAME=VALUE lines from a file named .env beside the config: rename the directory" });
+  const dotenv = readText(join(dirname(abs), ".env"), {
+    directory: "gw reads NAME=VALUE lines from a file named .env beside the config: rename the directory",
+    special: "gw reads NAME=VALUE lines from a regular file named .env beside the config: put one there",
+  });
   if (dotenv === undefined || typeof dotenv === "string") {
     const unread: number[] = [];
     const result = parseConfig(text, abs, withDotenv(base, dotenv, unread));
@@ -39,19 +43,28 @@ export async function loadConfig(file: string, opts: { env?: Env } = {}): Promis
 
 /**
  * A file's text, or the one problem saying why it cannot be read and what to do (a directory, no
- * permission). A missing file is a problem with the `missing` hint, or undefined without one (.env).
+ * permission, a FIFO or device a cloned folder links there, which would block or never end). A
+ * missing file is a problem with the `missing` hint, or undefined without one (.env).
  */
-async function readText(abs: string, hints: { missing?: string; directory: string }): Promise<string | Problem | undefined> {
-  try {
-    return await Bun.file(abs).text();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return hints.missing === undefined ? undefined : notReadable(abs, "file not found", hints.missing);
-    if (code === "EISDIR") return notReadable(abs, "is a directory, not a file", hints.directory);
-    if (code === "EACCES" || code === "EPERM") return notReadable(abs, "cannot be read: permission denied", `let this user read it (chmod u+r ${abs}), or run gw as the user who owns it`);
-    return notReadable(abs, `cannot be read (${code ?? (err as Error).message})`, "check the file and the folder it is in");
+function readText(abs: string, hints: { missing?: string; directory: string; special: string }): string | Problem | undefined {
+  const read = readSmallFile(abs, MAX_CONFIG_BYTES);
+  if ("bytes" in read) return new TextDecoder().decode(read.bytes);
+  switch (read.why) {
+    case DOES_NOT_EXIST:
+      return hints.missing === undefined ? undefined : notReadable(abs, "file not found", hints.missing);
+    case IS_DIRECTORY:
+      return notReadable(abs, read.why, hints.directory);
+    case PERMISSION_DENIED:
+      return notReadable(abs, read.why, `let this user read it (chmod u+r ${abs}), or run gw as the user who owns it`);
+    case NOT_REGULAR:
+      return notReadable(abs, read.why, hints.special);
+    default:
+      return notReadable(abs, read.why, "check the file and the folder it is in");
   }
 }
+
+/** Far above any real config (a few KiB); what is larger is no config. */
+const MAX_CONFIG_BYTES = 16 << 20;
 
 const notReadable = (file: string, message: string, hint: string): Problem => ({ severity: "error", file, line: 0, col: 0, path: "", message, hint });
 

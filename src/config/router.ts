@@ -23,8 +23,8 @@ export const CATEGORY_KEYS = ["name", "priority", "target_model", "signals"];
 export const RULE_KEYS = ["name", "priority", "target_model", "match", "when"];
 export const CONDITION_KEYS = ["field", "op", "value"];
 
-/** Text of an included file, or null when it does not exist. */
-export type ReadInclude = (absolutePath: string) => string | null;
+/** The file's text; null when it does not exist; why (said of the file) when it cannot be read. */
+export type ReadInclude = (absolutePath: string) => string | null | { readonly why: string };
 
 interface RouterRead {
   readonly router?: RouterConfig;
@@ -93,8 +93,8 @@ function readIncludeFile({ f, r }: Placed, ctx: Context): { r: Reader; table: Ra
   if (!name) return undefined;
   const abs = resolve(ctx.dir, name);
   const text = ctx.readInclude(abs);
-  if (text === null) {
-    r.warn(f.path, `config_file "${name}" does not exist (${abs}); its rules are not used`, "create it, or remove config_file");
+  if (typeof text !== "string") {
+    r.warn(f.path, `config_file "${name}" ${text?.why ?? "does not exist"} (${abs}); its rules are not used`, text ? "make it a regular file this user can read, or remove config_file" : "create it, or remove config_file");
     return undefined;
   }
   const parsed = parseToml(text, abs);

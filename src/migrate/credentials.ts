@@ -5,10 +5,12 @@
 // removed Gemini CLI login's gemini-<email>-<project>.json); that `type` says which instances need
 // the file: those with a provider of the matching type.
 
-import { link, mkdir, readdir, readFile, stat } from "node:fs/promises";
+import { link, mkdir, readdir } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import type { Config, InstanceConfig, ProviderType } from "../config/types.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { writeError } from "../fs/why.ts";
+import { DOES_NOT_EXIST, readSmallFile } from "../fs/read-small.ts";
 
 /** Credential `type` → the gw provider type whose instances use it. */
 const PROVIDER_OF: Readonly<Record<string, ProviderType>> = {
@@ -40,11 +42,10 @@ export async function credentialsIn(dir: string): Promise<Credential[]> {
   for (const name of names.sort()) {
     if (!name.toLowerCase().endsWith(".json")) continue;
     const file = join(dir, name);
-    const info = await stat(file).catch(() => null);
-    if (!info?.isFile() || info.size > MAX_CREDENTIAL_BYTES) continue;
-    const bytes = new Uint8Array(await readFile(file));
-    const type = credentialType(bytes);
-    if (type) found.push({ file, name, type, bytes });
+    const read = readSmallFile(file, MAX_CREDENTIAL_BYTES); // a FIFO named *.json is passed over, not waited on
+    if ("why" in read) continue;
+    const type = credentialType(read.bytes);
+    if (type) found.push({ file, name, type, bytes: read.bytes });
   }
   return found;
 }
@@ -83,7 +84,7 @@ export interface Step {
   readonly instance?: string;
   /** Destination path. */
   readonly to?: string;
-  /** For "link": the copy it links to. */
+  /** For "link": the file it links to (this run's copy, or the same login already in an earlier instance's auth dir). */
   readonly from?: string;
 }
 
@@ -97,32 +98,54 @@ export async function planCredentials(config: Config, old: readonly Credential[]
       continue;
     }
     let first: string | undefined;
+    const planned = new Set<string>();
     for (const inst of targets) {
       const to = join(inst.authDir, c.name);
-      const there = to === c.file ? c.bytes : await readFile(to).catch(() => null);
-      const action: StepAction = there === null ? (first ? "link" : "copy") : Buffer.compare(there, c.bytes) === 0 ? "already there" : "conflict";
+      if (planned.has(to)) continue; // instances sharing one auth_dir share this file already
+      planned.add(to);
+      const there = to === c.file ? c.bytes : inPlace(to);
+      const action: StepAction = there === null ? (first ? "link" : "copy") : there !== "other" && Buffer.compare(there, c.bytes) === 0 ? "already there" : "conflict";
       steps.push({ credential: c.name, type: c.type, action, instance: inst.name, to, ...(action === "link" ? { from: first } : {}) });
-      if (action === "copy") first = to;
+      if (!first && (action === "copy" || action === "already there")) first = to; // the one file the next instances share
     }
   }
   return steps;
 }
 
-/** Carry out the copies and links of a plan (0600 in a 0700 directory: these are login tokens). */
+/** What is at a login's destination: its bytes, null when nothing is, "other" for anything but a small regular file (a FIFO would block the read). */
+function inPlace(to: string): Uint8Array | null | "other" {
+  const read = readSmallFile(to, MAX_CREDENTIAL_BYTES);
+  if ("bytes" in read) return read.bytes;
+  return read.why === DOES_NOT_EXIST ? null : "other";
+}
+
+/**
+ * Carry out the copies and links of a plan (0600 in a 0700 directory: these are login tokens).
+ * The first step that cannot be written stops it with one line naming the place; what was done
+ * before stays, and a second run finds it in place.
+ */
 export async function applyCredentials(steps: readonly Step[], old: readonly Credential[]): Promise<void> {
   const bytes = new Map(old.map((c) => [c.name, c.bytes]));
   for (const s of steps) {
     if (s.action !== "copy" && s.action !== "link") continue;
-    await mkdir(dirname(s.to!), { recursive: true, mode: 0o700 });
-    if (s.action === "link") {
-      const linked = await link(s.from!, s.to!).then(
-        () => true,
-        () => false, // another filesystem: a copy still serves
-      );
-      if (linked) continue;
+    try {
+      await applyStep(s, bytes.get(s.credential)!);
+    } catch (err) {
+      throw writeError(err, (err as NodeJS.ErrnoException).path ?? s.to!, `move it away (or set auth_dir of instance ${s.instance}), then run gw migrate --apply again`);
     }
-    await writeFileAtomic(s.to!, bytes.get(s.credential)!, 0o600);
   }
+}
+
+async function applyStep(s: Step, bytes: Uint8Array): Promise<void> {
+  await mkdir(dirname(s.to!), { recursive: true, mode: 0o700 });
+  if (s.action === "link") {
+    const linked = await link(s.from!, s.to!).then(
+      () => true,
+      () => false, // another filesystem: a copy still serves
+    );
+    if (linked) return;
+  }
+  await writeFileAtomic(s.to!, bytes, 0o600);
 }
 
 /** One line per step, paths relative to the config's folder. */

@@ -7,6 +7,8 @@ import { relative } from "node:path";
 import type { Config } from "../config/types.ts";
 import { applyCredentials, credentialsIn, describeStep, planCredentials, type Step } from "./credentials.ts";
 import { findEcosystem, planPm2, type Pm2Plan } from "./pm2.ts";
+import { pm2StopCommands } from "./pm2-stop.ts";
+import { oneLine } from "../cli/one-line.ts";
 
 interface MigrateReport {
   readonly applied: boolean;
@@ -25,6 +27,7 @@ export async function migrate(config: Config, o: { apply: boolean; ecosystem?: s
   return { applied: o.apply, folder: config.dir, credentials: steps, pm2: ecosystem ? await planPm2(config, ecosystem) : null };
 }
 
+/** The report as text; every line passes oneLine: names in an old folder (files, PM2 apps) are not the terminal's to obey. */
 export function formatMigrate(r: MigrateReport): string {
   const out: string[] = [];
   const todo = r.credentials.filter((s) => s.action === "copy" || s.action === "link").length;
@@ -37,15 +40,17 @@ export function formatMigrate(r: MigrateReport): string {
   const p = r.pm2;
   if (!p) {
     out.push("PM2: no ecosystem.config.js beside providers.toml (pass --ecosystem FILE if it lives elsewhere)");
-    return out.join("\n");
+    return out.map(oneLine).join("\n");
   }
   out.push(`PM2 apps in ${relative(r.folder, p.file) || p.file}: ${p.apps.map((a) => `${a.name}${a.ports.length ? ` (${a.ports.map((x) => x.port).join(", ")})` : ""}`).join(", ") || "none"}`);
   for (const u of p.unread) out.push(`  could not read: ${u} (it is not run, only read)`);
   if (p.holding.length === 0) out.push("  none holds a port gw uses");
   else {
     for (const h of p.holding) out.push(`  ${h.app} holds port ${h.port}, which gw needs for ${h.gw}`);
-    out.push("  stop them before gw up (and keep them from coming back at boot):");
+    if (p.commands.length) out.push("  stop them before gw up (and keep them from coming back at boot):");
     for (const c of p.commands) out.push(`    ${c}`);
+    const byId = pm2StopCommands(["ID"]).join(" && ");
+    for (const s of p.stop_by_id) out.push(`  ${JSON.stringify(s.app)}: ${s.why} — stop it by the id pm2 list shows: ${byId}`);
   }
-  return out.join("\n");
+  return out.map(oneLine).join("\n");
 }

@@ -6,25 +6,46 @@
 
 export class Unread {
   constructor(readonly source: string) {}
+
+  /**
+   * The source to show: one line of at most EXCERPT_CHARS, every string's contents left out
+   * (`"…"`) — a file's strings may hold keys, and what was not read needs only its shape shown.
+   */
+  excerpt(): string {
+    let out = "";
+    for (let i = 0; i < this.source.length && out.length <= EXCERPT_CHARS; ) {
+      const c = this.source[i]!;
+      if (c === '"' || c === "'" || c === "`") {
+        out += `${c}…${c}`;
+        i = stringEnd(this.source, i);
+      } else {
+        out += /\s/.test(c) ? (out.endsWith(" ") ? "" : " ") : c;
+        i++;
+      }
+    }
+    return out.length > EXCERPT_CHARS ? `${out.slice(0, EXCERPT_CHARS)}…` : out;
+  }
 }
+
+const EXCERPT_CHARS = 80;
 
 export type JsValue = string | number | boolean | null | undefined | Unread | JsValue[] | { [key: string]: JsValue };
 
 /** The exported value, or undefined when the file exports nothing this reader can find. */
 export function readExports(text: string): JsValue | undefined {
-  const code = stripComments(text);
-  const m = /\bmodule\.exports\s*=(?!=)|\bexport\s+default\b/.exec(code);
+  const code = stripComments(text, "keep");
+  const m = /\bmodule\.exports\s*=(?!=)|\bexport\s+default\b/.exec(stripComments(text, "blank")); // not one written inside a string
   return m ? new LiteralReader(code, m.index + m[0].length).value() : undefined;
 }
 
-/** Comments become spaces (same offsets); strings are left as they are. */
-function stripComments(text: string): string {
+/** Comments become spaces (same offsets); strings are kept, or their contents blanked too. */
+function stripComments(text: string, strings: "keep" | "blank"): string {
   let out = "";
   for (let i = 0; i < text.length; ) {
     const c = text[i]!;
     if (c === '"' || c === "'" || c === "`") {
       const end = stringEnd(text, i);
-      out += text.slice(i, end);
+      out += strings === "keep" ? text.slice(i, end) : c + " ".repeat(end - i - 1);
       i = end;
     } else if (text.startsWith("//", i)) {
       const end = text.indexOf("\n", i);
@@ -59,8 +80,12 @@ const NUMBER = /^-?(0x[0-9a-f]+|\d+(\.\d+)?(e[+-]?\d+)?)/i;
 const KEYWORDS: Record<string, JsValue> = { true: true, false: false, null: null, undefined: undefined };
 const NOT_LITERAL = Symbol("not a literal");
 const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", b: "\b", f: "\f", v: "\v", "0": "\0" };
+/** Objects and arrays nested deeper are left unread: an ecosystem file needs 4, and the reader recurses. */
+const MAX_DEPTH = 64;
 
 class LiteralReader {
+  private depth = 0;
+
   constructor(
     private readonly s: string,
     private i: number,
@@ -82,8 +107,9 @@ class LiteralReader {
 
   private literal(): JsValue | typeof NOT_LITERAL {
     const c = this.s[this.i];
-    if (c === "{") return this.object();
-    if (c === "[") return this.array();
+    if ((c === "{" || c === "[") && this.depth >= MAX_DEPTH) return NOT_LITERAL;
+    if (c === "{") return this.nested(() => this.object());
+    if (c === "[") return this.nested(() => this.array());
     if (c === '"' || c === "'") return this.string();
     if (c === "`") return this.s.slice(this.i, stringEnd(this.s, this.i)).includes("${") ? NOT_LITERAL : this.string();
     const rest = this.s.slice(this.i);
@@ -96,6 +122,15 @@ class LiteralReader {
     if (word === undefined || !Object.hasOwn(KEYWORDS, word)) return NOT_LITERAL; // not `in`: `constructor` is no keyword
     this.i += word.length;
     return KEYWORDS[word];
+  }
+
+  private nested<T>(read: () => T): T {
+    this.depth++;
+    try {
+      return read();
+    } finally {
+      this.depth--;
+    }
   }
 
   /** Is the value over: `,`, a closing bracket, `;` or the end? */

@@ -3,15 +3,20 @@
 // works out which port each app holds, and names the apps holding gw's ports with the exact pm2
 // commands that stop them for good.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { displayPath } from "../cli/display-path.ts";
+import { DOES_NOT_EXIST, readSmallFile } from "../fs/read-small.ts";
+import { maskerOf } from "../observe/mask.ts";
 import type { Config } from "../config/types.ts";
 import { isObject as isJsonObject } from "../json/object.ts";
 import { type JsValue, readExports, Unread } from "./js-literal.ts";
-import { pm2StopCommands } from "./pm2-stop.ts";
+import { misreadName, pm2StopCommands } from "./pm2-stop.ts";
 
 const ECOSYSTEM_FILES = ["ecosystem.config.js", "ecosystem.config.cjs"];
+/** Larger than any ecosystem file or instance YAML; what is larger is not one. */
+const MAX_FILE_BYTES = 1 << 20;
 
 export interface Pm2App {
   readonly name: string;
@@ -26,6 +31,8 @@ export interface Pm2Plan {
   readonly holding: readonly { readonly app: string; readonly port: number; readonly gw: string }[];
   /** The pm2 commands that stop and forget the holding apps (empty when none holds a port). */
   readonly commands: readonly string[];
+  /** Holding apps left out of `commands`: their names pm2 would misread (see pm2-stop.ts). */
+  readonly stop_by_id: readonly { readonly app: string; readonly why: string }[];
   /** What could not be read (apps without a readable name, ports that are expressions). */
   readonly unread: readonly string[];
 }
@@ -43,10 +50,12 @@ function gwPorts(config: Config): Map<number, string> {
 }
 
 export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
-  const exported = readExports(await Bun.file(file).text());
+  const read = readSmallFile(file, MAX_FILE_BYTES);
+  if ("why" in read) return { file, apps: [], holding: [], commands: [], stop_by_id: [], unread: [`${displayPath(file, config.dir)} ${read.why}`] };
+  const exported = exportedBy(file, new TextDecoder().decode(read.bytes));
   const list = isObject(exported) ? exported.apps : exported;
   const unread: string[] = [];
-  if (!Array.isArray(list)) unread.push(list instanceof Unread ? `apps = ${list.source}` : "no apps list in module.exports");
+  if (!Array.isArray(list)) unread.push(list instanceof Unread ? `apps = ${list.excerpt()}` : `no apps list in ${displayPath(file, config.dir)}`);
   const apps: Pm2App[] = [];
   for (const raw of Array.isArray(list) ? list : []) {
     if (!isObject(raw) || typeof raw.name !== "string") {
@@ -58,7 +67,22 @@ export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
   const ours = gwPorts(config);
   const holding = apps.flatMap((a) => a.ports.filter((p) => ours.has(p.port)).map((p) => ({ app: a.name, port: p.port, gw: ours.get(p.port)! })));
   const commands = pm2StopCommands(holding.map((h) => h.app));
-  return { file, apps, holding, commands, unread };
+  const stop_by_id = [...new Set(holding.map((h) => h.app))].flatMap((app) => {
+    const why = misreadName(app);
+    return why ? [{ app, why }] : [];
+  });
+  return { file, apps, holding, commands, stop_by_id, unread: unread.map(maskerOf(config).text) }; // a script path may be a token's shape
+}
+
+/** The file's data: JSON and YAML as PM2 reads them (process.json, ecosystem.yml), anything else as a JS file's exports. */
+function exportedBy(file: string, text: string): JsValue | undefined {
+  try {
+    if (/\.json$/i.test(file)) return JSON.parse(text) as JsValue;
+    if (/\.ya?ml$/i.test(file)) return parseYaml(text) as JsValue;
+  } catch {
+    return undefined;
+  }
+  return readExports(text);
 }
 
 type JsObject = { [key: string]: JsValue };
@@ -67,7 +91,8 @@ const isObject = (v: JsValue | undefined): v is JsObject => isJsonObject(v) && !
 /**
  * Where an app listens: `env.PORT` (and `env_*` variants); `--port N` in its args; the `port:` of
  * the CLIProxyAPI YAML named by `-config FILE` (or, for `instances/NAME.yaml`, instance NAME's
- * port); for the old `lb.js`, main_port (the generated script had it built in).
+ * port), without it the config.yaml in the app's cwd; for the old `lb.js`, main_port (the
+ * generated script had it built in).
  */
 function appPorts(app: JsObject, base: string, config: Config, unread: string[]): { port: number; why: string }[] {
   const out: { port: number; why: string }[] = [];
@@ -79,7 +104,7 @@ function appPorts(app: JsObject, base: string, config: Config, unread: string[])
     if (isObject(env)) add(portOf(env.PORT ?? env.port), `${key}.PORT`);
   }
   const args = argsOf(app.args);
-  if (args === undefined) unread.push(`args of ${app.name} (${(app.args as Unread).source})`);
+  if (args === undefined) unread.push(`args of ${app.name} (${(app.args as Unread).excerpt()})`);
   const flag = (names: string[]) => {
     for (let i = 0; i < (args ?? []).length; i++) {
       const a = args![i]!;
@@ -89,16 +114,22 @@ function appPorts(app: JsObject, base: string, config: Config, unread: string[])
     return undefined;
   };
   add(portOf(flag(["port", "p"])), "--port in args");
-  const yamlFile = flag(["config"]);
+  const yamlFile = flag(["config"]) ?? (isCliproxy(app.script) ? "config.yaml" : undefined); // CLIProxyAPI's default: ./config.yaml
   if (yamlFile) {
     const cwd = typeof app.cwd === "string" ? resolve(base, app.cwd) : base;
-    const path = resolve(cwd, yamlFile);
-    add(yamlPort(path), `port: in ${yamlFile}`);
+    const port = yamlPort(resolve(cwd, yamlFile));
+    if (typeof port === "string") unread.push(`${yamlFile} (the -config of ${app.name}) ${port}`);
+    else add(port, `port: in ${yamlFile}`);
     const inst = config.instances.find((i) => i.managed && basename(yamlFile) === `${i.name}.yaml`);
     add(inst?.port, `${yamlFile} is instance "${inst?.name}"'s YAML`);
   }
   if (typeof app.script === "string" && basename(app.script) === "lb.js") add(config.global.mainPort, "the old lb.js (main_port)");
   return out;
+}
+
+/** A CLIProxyAPI binary by its usual names (release archives: cli-proxy-api; often renamed cliproxy). */
+function isCliproxy(script: JsValue | undefined): boolean {
+  return typeof script === "string" && /^(cli-?proxy(-?api)?)(\.exe)?$/i.test(basename(script));
 }
 
 function argsOf(v: JsValue | undefined): string[] | undefined {
@@ -114,9 +145,12 @@ function portOf(v: JsValue | undefined): number | undefined {
   return undefined;
 }
 
-function yamlPort(path: string): number | undefined {
+/** The YAML's `port:`; why it could not be read (a missing file is no news: the old folder may be gone). */
+function yamlPort(path: string): number | string | undefined {
+  const read = readSmallFile(path, MAX_FILE_BYTES);
+  if ("why" in read) return read.why === DOES_NOT_EXIST ? undefined : read.why;
   try {
-    const y = parseYaml(readFileSync(path, "utf8")) as { port?: unknown };
+    const y = parseYaml(new TextDecoder().decode(read.bytes)) as { port?: unknown };
     return typeof y?.port === "number" ? y.port : undefined;
   } catch {
     return undefined;

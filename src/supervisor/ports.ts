@@ -2,7 +2,8 @@
 // names the process holding it.
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { pm2StopCommands } from "../migrate/pm2-stop.ts";
+import { oneLine } from "../cli/one-line.ts";
+import { misreadName, pm2StopCommands } from "../migrate/pm2-stop.ts";
 import { cmdline, pidListeningOn, pm2AppOf } from "./proc.ts";
 
 /**
@@ -40,7 +41,8 @@ export async function describeHolder(port: number): Promise<string> {
   const argv = await cmdline(pid);
   const name = argv[0]?.split("/").pop();
   const app = await pm2AppOf(pid);
-  const pm2 = app ? `, PM2 app "${app}" of the old setup — stop it for good: ${pm2StopCommands([app]).join(" && ")}` : "";
+  // By its id when pm2 would misread its name (`pm2 delete all` removes every app).
+  const pm2 = app ? `, PM2 app ${oneLine(JSON.stringify(app.name))} of the old setup — stop it for good: ${pm2StopCommands([misreadName(app.name) ? app.id : app.name]).join(" && ")}` : "";
   return name ? ` by pid ${pid} (${name}${pm2})` : ` by pid ${pid}${pm2 ? ` (${pm2.slice(2)})` : ""}`;
 }
 

@@ -116,8 +116,10 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
  * The PM2 app a process runs as: PM2 starts its apps with its own environment, which carries the
  * app's `name` and `pm_id`. Undefined when the process is no PM2 app (or /proc does not tell).
  */
-export async function pm2AppOf(pid: number): Promise<string | undefined> {
+export async function pm2AppOf(pid: number): Promise<{ name: string; id: number } | undefined> {
   const raw = await readFile(`/proc/${pid}/environ`, "utf8").catch(() => "");
   const env = new Map(raw.split("\0").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)] as const));
-  return env.has("pm_id") && env.get("name") ? env.get("name") : undefined;
+  const id = Number(env.get("pm_id"));
+  const name = env.get("name");
+  return name && /^\d+$/.test(env.get("pm_id") ?? "") ? { name, id } : undefined;
 }

@@ -1,13 +1,13 @@
 // Errors that point at the fix: typos of known keys fail, one slip gives one error, the file's own
 // words are used (no host → loopback), TOML syntax errors say what to write, and values nobody
 // means for real (no scheme, empty ${VAR}, .env.example's placeholders) are caught.
-import { describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readFileSync } from "node:fs";
+import { afterEach, describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isPlaceholder, parseDotenv } from "../../src/config/env.ts";
 import { loadConfig, parseConfig } from "../../src/config/index.ts";
 import type { Problem } from "../../src/config/types.ts";
-import { runGw, tempFiles } from "../helpers/tmp.ts";
+import { killRunningGw, runGw, tempFiles } from "../helpers/tmp.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const EXAMPLE = readFileSync(join(ROOT, "providers.toml.example"), "utf8");
@@ -154,6 +154,7 @@ describe("values nobody means for real", () => {
 });
 
 describe("files gw cannot read, and .env lines it cannot read", () => {
+  afterEach(killRunningGw); // a gw blocked on a FIFO must not outlive a failing test
   const check = (dir: string, runAs: string[] = []) =>
     runAs.length ? Bun.spawn([...runAs, process.execPath, join(ROOT, "src/main.ts"), "check", "-c", join(dir, "providers.toml")], { env: { ...process.env, NO_COLOR: "1" }, stderr: "pipe", stdout: "pipe" }) : undefined;
 
@@ -181,6 +182,20 @@ describe("files gw cannot read, and .env lines it cannot read", () => {
     mkdirSync(join(dir, ".env"));
     const { problems: ps } = await loadConfig(join(dir, "providers.toml"), { env: {} });
     expect(ps.map((p) => `${p.file.slice(dir.length + 1)} ${p.severity}: ${p.message}`)).toEqual([".env error: is a directory, not a file", expect.stringContaining("${K} is not set")]);
+  });
+
+  test("a .env or router config_file that is a FIFO, or a link to /dev/stdin: one problem naming it, never a wait (a cloned folder may carry either)", async () => {
+    const dir = tempFiles({ "providers.toml": BASE });
+    Bun.spawnSync(["mkfifo", join(dir, ".env")]);
+    const env = await runGw(["check", "-c", join(dir, "providers.toml")]);
+    expect(env.code).toBe(1);
+    expect(env.stderr).toContain("/.env  -  error: is not a regular file  (gw reads NAME=VALUE lines from a regular file named .env beside the config: put one there)");
+
+    const router = tempFiles({ "providers.toml": BASE.replace("[instances.", '[global.lb_model_router]\nconfig_file = "rules.toml"\n\n[instances.') });
+    symlinkSync("/dev/stdin", join(router, "rules.toml"));
+    writeFileSync(join(router, ".env"), "K=sk-real-key-0123456789\n");
+    const rules = await runGw(["check", "-c", join(router, "providers.toml")]);
+    expect(rules.stderr).toContain('global.lb_model_router.config_file  warning: config_file "rules.toml" is not a regular file');
   });
 
   test(".env lines gw cannot read are warned at their line (they used to vanish); a quoted value before a comment loses its quotes", async () => {

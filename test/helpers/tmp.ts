@@ -23,6 +23,14 @@ export function tempFiles(files: Record<string, string>): string {
   return d;
 }
 
+const running = new Set<Bun.Subprocess>();
+
+/** Kill every gw runGw started that still runs: one a test gave up on (it timed out) must not stay blocked for ever. */
+export function killRunningGw(): void {
+  for (const p of running) p.kill("SIGKILL");
+  running.clear();
+}
+
 /** Run the gw CLI from source as a child process. */
 export async function runGw(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; argv0?: string } = {}) {
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), ...args], {
@@ -32,6 +40,8 @@ export async function runGw(args: string[], opts: { cwd?: string; env?: Record<s
     stdout: "pipe",
     stderr: "pipe",
   });
+  running.add(proc);
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  running.delete(proc);
   return { stdout, stderr, code };
 }

@@ -45,3 +45,18 @@ test("export default works; no export, or __proto__, gives nothing dangerous", (
 test("a cut-off file ends what it has", () => {
   expect(readExports(`module.exports = { apps: [ { name: "a", args: "-config x.yaml"`)).toEqual({ apps: [{ name: "a", args: "-config x.yaml" }] });
 });
+
+test("nesting deeper than any ecosystem file: unread below the limit, never a stack overflow", () => {
+  const deep = `module.exports = { apps: [ { name: "a", x: ${"[".repeat(100_000)}${"]".repeat(100_000)} }, { name: "b" } ] }`;
+  const v = readExports(deep) as { apps: Record<string, unknown>[] };
+  expect(v.apps.map((a) => a.name)).toEqual(["a", "b"]);
+  let x = v.apps[0]!.x;
+  while (Array.isArray(x)) x = x[0];
+  expect(x).toBeInstanceOf(Unread);
+  expect(() => readExports(`module.exports = ${"{a:".repeat(100_000)}`)).not.toThrow();
+});
+
+test("module.exports written inside a string is not the export", () => {
+  const v = readExports(`const banner = "module.exports = { apps: [{ name: 'prod-db', script: 'lb.js' }] }";\nmodule.exports = { apps: [{ name: "lb" }] };`);
+  expect(v).toEqual({ apps: [{ name: "lb" }] });
+});

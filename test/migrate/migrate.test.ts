@@ -3,10 +3,10 @@
 // `gw migrate` in dry run changes nothing and says what it would do; with --apply it copies each
 // credential to the instances whose provider types use it; `gw check` warns about OAuth providers
 // without a login before, and stops once they have one.
-import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runGw, tempDir } from "../helpers/tmp.ts";
+import { killRunningGw, runGw, tempDir } from "../helpers/tmp.ts";
 
 const PROVIDERS = `[global]
 main_port = 18145
@@ -90,7 +90,7 @@ describe("gw migrate on an old folder", () => {
     expect(out).toContain("lb holds port 18145, which gw needs for the load balancer (main_port)");
     expect(out).not.toContain("notes-web holds");
     expect(out).toContain("pm2 stop cliproxy-official cliproxy-backup lb\n    pm2 delete cliproxy-official cliproxy-backup lb\n    pm2 save");
-    expect(out).toContain("could not read: args of computed (path.join(__dirname, \"y\"))");
+    expect(out).toContain('could not read: args of computed (path.join(__dirname, "…"))');
     expect(existsSync(join(dir, "PWNED"))).toBe(false); // the file was read, never run
   });
 
@@ -115,6 +115,45 @@ describe("gw migrate on an old folder", () => {
     expect(report.pm2.commands).toEqual(["pm2 stop cliproxy-official cliproxy-backup lb", "pm2 delete cliproxy-official cliproxy-backup lb", "pm2 save"]);
   });
 
+  test("a login one instance already has is linked, not copied, into the next (an instance added after the first --apply)", async () => {
+    const dir = oldFolder();
+    const name = "antigravity-ana@example.com.json";
+    mkdirSync(join(dir, "auths/official"), { recursive: true });
+    writeFileSync(join(dir, "auths/official", name), readFileSync(join(dir, name)));
+    const r = await migrate(dir, "--apply");
+    expect(r.stdout).toContain(`${name} (antigravity) is already in auths/official/${name}`);
+    expect(r.stdout).toContain(`done: ${name} (antigravity) → auths/backup/${name} (hard link to auths/official/${name}`);
+    expect(statSync(join(dir, "auths/backup", name)).ino).toBe(statSync(join(dir, "auths/official", name)).ino); // a rotated refresh token reaches both
+  });
+
+  test("a CLIProxyAPI app without -config holds the port of the config.yaml in its cwd (CLIProxyAPI's default)", async () => {
+    const dir = oldFolder();
+    mkdirSync(join(dir, "relay"));
+    writeFileSync(join(dir, "relay", "config.yaml"), "port: 18149\n");
+    writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: [{ name: "cp-relay", script: "../cli-proxy-api", cwd: "relay" }, { name: "web", script: "server.js", cwd: "relay" }] };`);
+    const r = await migrate(dir);
+    expect(r.stdout).toContain('cp-relay holds port 18149, which gw needs for instance "relay"');
+    expect(r.stdout).not.toContain("web holds");
+  });
+
+  test("instances sharing one auth_dir get one copy, not a hard link of the file to itself", async () => {
+    const dir = oldFolder();
+    writeFileSync(join(dir, "providers.toml"), PROVIDERS.replace("[instances.backup]\n", '[instances.backup]\nauth_dir = "auths/official"\n'));
+    const r = await migrate(dir, "--apply", "--json");
+    const steps = JSON.parse(r.stdout).credentials.filter((s: { credential: string }) => s.credential === "antigravity-ana@example.com.json");
+    expect(steps).toMatchObject([{ action: "copy", instance: "official", to: join(dir, "auths/official/antigravity-ana@example.com.json") }]);
+  });
+
+  test("a JSON or YAML ecosystem file (PM2 reads those too) is read as such", async () => {
+    const dir = oldFolder();
+    writeFileSync(join(dir, "process.json"), JSON.stringify({ apps: [{ name: "lb", script: "lb.js" }] }));
+    writeFileSync(join(dir, "ecosystem.yml"), "apps:\n  - name: cp-official\n    script: ./cli-proxy-api\n    args: -config old/backup.yaml\n");
+    const json = await migrate(dir, "--ecosystem", join(dir, "process.json"));
+    expect(json.stdout).toContain("lb holds port 18145");
+    const yaml = await migrate(dir, "--ecosystem", join(dir, "ecosystem.yml"));
+    expect(yaml.stdout).toContain('cp-official holds port 18147, which gw needs for instance "backup"');
+  });
+
   test("a different file of the same name in an auth dir is left alone", async () => {
     const dir = oldFolder();
     mkdirSync(join(dir, "auths/cc"), { recursive: true });
@@ -124,11 +163,109 @@ describe("gw migrate on an old folder", () => {
     expect(readFileSync(join(dir, "auths/cc/claude-cy@example.com.json"), "utf8")).toContain("newer");
   });
 
+  test("--apply that cannot write (a file where an auth dir belongs): one line naming it and the fix, no stack trace; the rest is kept", async () => {
+    const dir = oldFolder();
+    mkdirSync(join(dir, "auths"));
+    writeFileSync(join(dir, "auths", "cc"), "not a directory");
+    const r = await migrate(dir, "--apply");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot write ${join(dir, "auths", "cc")}: something is already there`);
+    expect(r.stderr).toContain("move it away (or set auth_dir of instance cc), then run gw migrate --apply again");
+    expect(r.stderr).not.toContain("    at ");
+    expect(existsSync(join(dir, "auths/official/antigravity-ana@example.com.json"))).toBe(true);
+  });
+
   test("no ecosystem file: said so; --ecosystem that does not exist: one line", async () => {
     const dir = oldFolder();
     const missing = await migrate(dir, "--ecosystem", join(dir, "nope.js"));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("--ecosystem");
+  });
+});
+
+describe("a hostile old folder is read, never waited on", () => {
+  afterEach(killRunningGw); // a gw that would block on a FIFO must not outlive a failing test
+  const fifo = (path: string) => {
+    rmSync(path, { force: true });
+    Bun.spawnSync(["mkfifo", path]);
+  };
+  const cases: { what: string; plant: (dir: string) => void; args?: string[]; said: string[] }[] = [
+    {
+      what: "an app's -config naming a FIFO: that port is unread, the rest is reported",
+      plant: (dir) => {
+        fifo(join(dir, "never.yaml"));
+        writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: [{ name: "fifo", script: "./cli-proxy-api", args: "-config ./never.yaml" }, { name: "lb", script: "lb.js" }] };`);
+      },
+      said: ["could not read: ./never.yaml (the -config of fifo) is not a regular file", "lb holds port 18145"],
+    },
+    {
+      what: "a FIFO where a login would go is left alone as a conflict, the other logins are copied",
+      plant: (dir) => {
+        mkdirSync(join(dir, "auths/cc"), { recursive: true });
+        fifo(join(dir, "auths/cc/claude-cy@example.com.json"));
+      },
+      args: ["--apply"],
+      said: ["claude-cy@example.com.json (claude): auths/cc/claude-cy@example.com.json exists and differs — left alone", "done: codex-4f2a-bob@example.com-plus.json (codex) → auths/official/codex-4f2a-bob@example.com-plus.json"],
+    },
+    {
+      what: "ecosystem.config.js that is a FIFO: said, and the logins are still planned",
+      plant: (dir) => fifo(join(dir, "ecosystem.config.js")),
+      said: ["would: claude-cy@example.com.json (claude) → auths/cc/claude-cy@example.com.json", "could not read: ecosystem.config.js is not a regular file"],
+    },
+  ];
+  for (const c of cases) {
+    test(c.what, async () => {
+      const dir = oldFolder();
+      c.plant(dir);
+      const r = await migrate(dir, ...(c.args ?? []));
+      expect(r.code).toBe(0);
+      for (const line of c.said) expect(r.stdout).toContain(line);
+    });
+  }
+
+  test("what could not be read is shown with its strings left out: no secret of the file is printed, in text or JSON", async () => {
+    const dir = oldFolder();
+    const secrets = ["sk-ant-api03-VERYSECRETKEY0123456789", "hunter2hunter2", "ghp_SECRETSECRETSECRET0123", "sk-live-SECRET99887766"];
+    writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: [
+      { name: "a", script: "./cli-proxy-api", args: "-config x.yaml --api-key " + "${secrets[3]}" },
+      { name: process.env.NAME, script: "${secrets[0]}" },
+    ] };`);
+    const r = await migrate(dir);
+    expect(r.stdout).toContain('could not read: args of a ("…" + "…")');
+    writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: [
+      { name: "lb", script: "lb.js", env: { ANTHROPIC_API_KEY: "${secrets[0]}", DB_PASSWORD: '${secrets[1]}', GH: \`${secrets[2]}\` } },
+    ].concat(require("./more.js")) };`);
+    const text = await migrate(dir);
+    const json = await migrate(dir, "--json");
+    expect(text.stdout).toContain('could not read: apps = [ { name: "…", script: "…", env: { ANTHROPIC_API_KEY: "…",');
+    for (const out of [r.stdout, text.stdout, json.stdout]) for (const s of secrets) expect(out).not.toContain(s.slice(8));
+  });
+
+  test("names pm2 reads as something else (all, an id, a /pattern/, an option) or the terminal would not show as they are stay out of the printed commands", async () => {
+    const dir = oldFolder();
+    const names = ["lb-ok", "all", "3", "/.*/", "-f", "esc\u001b]0;x\u0007\u001b[2J"];
+    writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: [${names.map((n) => `{ name: ${JSON.stringify(n)}, script: "lb.js" }`).join(", ")}] };`);
+    const r = await migrate(dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("    pm2 stop lb-ok\n    pm2 delete lb-ok\n    pm2 save\n");
+    expect(r.stdout).not.toContain("\u001b");
+    expect(r.stdout).toContain('  "all": pm2 would take this name for every app — stop it by the id pm2 list shows: pm2 stop ID && pm2 delete ID && pm2 save');
+    expect(r.stdout).toContain('  "3": pm2 would take this name for the app with id 3');
+    expect(r.stdout).toContain('  "/.*/": pm2 would take this name for a pattern');
+    expect(r.stdout).toContain('  "-f": pm2 would take this name for an option');
+    expect(r.stdout).toContain('  "esc\\u001b]0;x\\u0007\\u001b[2J": the name holds control characters');
+    const json = JSON.parse((await migrate(dir, "--json")).stdout);
+    expect(json.pm2.commands).toEqual(["pm2 stop lb-ok", "pm2 delete lb-ok", "pm2 save"]);
+    expect(json.pm2.stop_by_id.map((s: { app: string }) => s.app)).toEqual(names.slice(1).map((n) => JSON.parse(JSON.stringify(n))));
+  });
+
+  test("--ecosystem naming a directory: one line naming it and the fix, no stack trace", async () => {
+    const dir = oldFolder();
+    const r = await migrate(dir, "--ecosystem", join(dir, "old"));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`--ecosystem ${join(dir, "old")}: not a regular file`);
+    expect(r.stderr).toContain("give the old PM2 ecosystem.config.js");
+    expect(r.stderr).not.toContain("    at ");
   });
 });
 

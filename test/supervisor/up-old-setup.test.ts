@@ -11,27 +11,37 @@ afterAll(async () => {
   for (const sb of cleanups) await killAll(sb);
 });
 
-test("a busy LB port held by a PM2 app names the app and how to stop it", async () => {
+/** gw up's last line while a process started as PM2 app `name` (id `id`) holds the LB port. */
+async function upWithPm2Holder(name: string, id: number): Promise<{ line: string; pid: number; sb: Sandbox }> {
   const sb = await sandbox([{ name: "a" }]);
   cleanups.push(sb);
   const holder = Bun.spawn(
     [process.execPath, "-e", `Bun.serve({ hostname: "127.0.0.1", port: ${sb.mainPort}, fetch: () => new Response("old lb") }); console.log("listening");`],
-    { env: { ...process.env, pm_id: "3", name: "cliproxy-lb", pm_exec_path: "/srv/old/lb.js" }, stdout: "pipe", stderr: "inherit" },
+    { env: { ...process.env, pm_id: String(id), name, pm_exec_path: "/srv/old/lb.js" }, stdout: "pipe", stderr: "inherit" },
   );
   try {
-    const reader = holder.stdout.getReader();
-    const first = await reader.read(); // the holder says when it listens: no guessed sleep
+    const first = await holder.stdout.getReader().read(); // the holder says when it listens: no guessed sleep
     expect(new TextDecoder().decode(first.value)).toContain("listening");
     const r = await gw(sb, ["up", "-c", sb.file]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split("\n").at(-1)).toBe(
-      `gw: port ${sb.mainPort} of the load balancer is in use by pid ${holder.pid} (${basename(process.execPath)}, PM2 app "cliproxy-lb" of the old setup — stop it for good: pm2 stop cliproxy-lb && pm2 delete cliproxy-lb && pm2 save) — change [global] main_port or stop that process`,
-    );
     expect(await processesIn(sb.dir)).toEqual([]);
+    return { line: r.stderr.trim().split("\n").at(-1)!, pid: holder.pid, sb };
   } finally {
     holder.kill();
     await holder.exited;
   }
+}
+
+test("a busy LB port held by a PM2 app names the app and how to stop it", async () => {
+  const { line, pid, sb } = await upWithPm2Holder("cliproxy-lb", 3);
+  expect(line).toBe(
+    `gw: port ${sb.mainPort} of the load balancer is in use by pid ${pid} (${basename(process.execPath)}, PM2 app "cliproxy-lb" of the old setup — stop it for good: pm2 stop cliproxy-lb && pm2 delete cliproxy-lb && pm2 save) — change [global] main_port or stop that process`,
+  );
+}, 60_000);
+
+test("a PM2 app whose name pm2 would read as every app is named by its id in the commands", async () => {
+  const { line } = await upWithPm2Holder("all", 7);
+  expect(line).toContain('PM2 app "all" of the old setup — stop it for good: pm2 stop 7 && pm2 delete 7 && pm2 save)'); // `pm2 delete all` would remove every app
 }, 60_000);
 
 test("gw up names the instance for unrouted models and each OAuth provider without a login", async () => {

@@ -1,0 +1,56 @@
+// Reading a file someone else's folder holds (an old setup's ecosystem.config.js, a YAML its
+// apps name, a credential file): a FIFO blocks the open and the read for ever and a device like
+// /dev/zero never ends, so only a regular file of bounded size is read. The open itself does not
+// block (O_NONBLOCK) and the check is made on what was opened, so nothing can be swapped in
+// between. Links are followed: the file is only read, never written.
+import { closeSync, constants as C, fstatSync, openSync, readSync } from "node:fs";
+
+export type SmallFile = { readonly bytes: Uint8Array } | { readonly why: string };
+
+/** The whys a caller may tell apart. */
+export const DOES_NOT_EXIST = "does not exist";
+export const IS_DIRECTORY = "is a directory, not a file";
+export const PERMISSION_DENIED = "cannot be read: permission denied";
+export const NOT_REGULAR = "is not a regular file";
+
+/** The file's bytes, or why they were not read, said of the file: "is not a regular file", "is over 1 MiB", "does not exist"… */
+export function readSmallFile(path: string, maxBytes: number): SmallFile {
+  let fd: number;
+  try {
+    fd = openSync(path, C.O_RDONLY | C.O_NONBLOCK | C.O_NOCTTY); // a terminal device opened here must not become gw's
+  } catch (err) {
+    return { why: whyNot(err) };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) return { why: IS_DIRECTORY };
+    if (!st.isFile()) return { why: NOT_REGULAR };
+    if (st.size > maxBytes) return { why: `is over ${sizeWords(maxBytes)}` };
+    const buf = new Uint8Array(st.size);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, got);
+      if (n === 0) break; // it shrank while being read: what is there
+      got += n;
+    }
+    return { bytes: buf.subarray(0, got) };
+  } catch (err) {
+    return { why: whyNot(err) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// --- internal ---
+
+function whyNot(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === "ENOENT" || code === "ENOTDIR") return DOES_NOT_EXIST;
+  if (code === "EACCES" || code === "EPERM") return PERMISSION_DENIED;
+  if (code === "EISDIR") return IS_DIRECTORY;
+  return `cannot be read (${code ?? String(err)})`;
+}
+
+function sizeWords(bytes: number): string {
+  return bytes % (1 << 20) === 0 ? `${bytes >> 20} MiB` : `${bytes} bytes`;
+}
