@@ -10,6 +10,7 @@ import { bypassProxyForInstances } from "../lb/noproxy.ts";
 import { controlJson } from "./control.ts";
 import { launchFor } from "./launch.ts";
 import { gwPaths, instanceCwd } from "./paths.ts";
+import { ensureInstanceCwd } from "./spawn.ts";
 import type { StatusReport } from "./status.ts";
 
 /**
@@ -75,7 +76,7 @@ export async function runLogin(config: Config, inst: InstanceConfig, provider: s
   const before = await authFiles(inst.authDir);
   const modelsBefore = running ? await modelIds(inst) : null;
   const cwd = instanceCwd(config.dir, inst.name);
-  await mkdir(cwd, { recursive: true, mode: 0o700 });
+  ensureInstanceCwd(cwd);
   const proc = Bun.spawn(argv, { cwd, env: loginEnv, stdio: ["inherit", "inherit", "inherit"] });
   const code = await proc.exited;
   if (code !== 0) {

@@ -102,6 +102,23 @@ describe("links planted in logs/ are refused, never written through", () => {
   }, 60_000);
 });
 
+describe("an instance's working directory is gw's own", () => {
+  test("instances/a → a directory elsewhere (CLIProxyAPI would write ./logs and read ./.env there): a is not started and gw says why; the others serve", async () => {
+    const sb = await box([{ name: "a" }, { name: "b" }]);
+    const elsewhere = join(sb.dir, "elsewhere");
+    mkdirSync(elsewhere);
+    mkdirSync(join(sb.dir, "instances"), { mode: 0o700 });
+    symlinkSync(elsewhere, join(sb.dir, "instances", "a"));
+    const up = await gw(sb, ["up", "-d", "-c", sb.file]);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain(`instance 'a' not started: ${join(sb.dir, "instances", "a")} is a symbolic link; gw does not write through it — remove it and try again`);
+    const status = JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout) as { instances: { name: string; state: string }[] };
+    expect(status.instances.map((i) => [i.name, i.state])).toEqual([["a", "failed"], ["b", "ready"]]);
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    expect(readdirSync(elsewhere)).toEqual([]);
+  }, 60_000);
+});
+
 describe("an instance's start line in logs/NAME.log", () => {
   test("a secret passed as ${VAR} shows as its name; a key written literally is masked", async () => {
     const sb = await box([{ name: "a" }]);
