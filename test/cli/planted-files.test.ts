@@ -1,0 +1,80 @@
+// A cloned (or unpacked) folder can carry anything under the names gw keeps its own files by —
+// .gw/keys.json, .gw/instances.json, instances/NAME.yaml, logs/, logs/requests/DAY.jsonl — and
+// under providers.toml itself: a FIFO (a read that never returns), a link to /dev/zero (one
+// that never ends), a link out of the folder. gw, run there, answers and never waits on one.
+import { afterEach, describe, expect, test } from "bun:test";
+import { lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { killRunningGw, runGw, tempFiles } from "../helpers/tmp.ts";
+
+afterEach(killRunningGw); // a gw blocked on a FIFO must not outlive a failing test
+
+const TOML = `[global]
+host = "127.0.0.1"
+main_port = 39101
+
+[instances.a]
+port = 39102
+providers = [{ type = "antigravity" }]
+
+[routing]
+"m" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]
+`;
+
+const mkfifo = (path: string) => expect(Bun.spawnSync(["mkfifo", path]).exitCode).toBe(0);
+
+function folder(): { dir: string; file: string; gw: (args: string[]) => ReturnType<typeof runGw> } {
+  const dir = tempFiles({ "providers.toml": TOML });
+  const file = join(dir, "providers.toml");
+  const env = { XDG_CACHE_HOME: join(dir, "cache"), XDG_DATA_HOME: join(dir, "data"), GW_CONFIG: undefined };
+  return { dir, file, gw: (args) => runGw([...args, "-c", file], { env }) };
+}
+
+describe("gw's own files in the folder, planted", () => {
+  test("a FIFO as .gw/keys.json or instances/a.yaml: gw gen writes its own in its place", async () => {
+    for (const planted of [".gw/keys.json", "instances/a.yaml"]) {
+      const f = folder();
+      mkdirSync(join(f.dir, planted, ".."), { mode: 0o700 });
+      mkfifo(join(f.dir, planted));
+      const r = await f.gw(["gen"]);
+      expect(r.code).toBe(0);
+      expect(lstatSync(join(f.dir, planted)).isFile()).toBe(true);
+      expect(readFileSync(join(f.dir, "instances/a.yaml"), "utf8")).toContain(JSON.parse(readFileSync(join(f.dir, ".gw/keys.json"), "utf8")).a);
+    }
+  });
+
+  test("a FIFO as .gw/instances.json and .gw/gw.pid: gw down says nothing runs", async () => {
+    const f = folder();
+    mkdirSync(join(f.dir, ".gw"), { mode: 0o700 });
+    mkfifo(join(f.dir, ".gw/instances.json"));
+    mkfifo(join(f.dir, ".gw/gw.pid"));
+    const r = await f.gw(["down"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).toContain("gw is not running for");
+  });
+
+  test("gw logs of a config that does not load, with a FIFO as .gw/keys.json (the masker reads what gw wrote): the logs are shown", async () => {
+    const f = folder();
+    writeFileSync(f.file, `${TOML}\n[broken\n`);
+    mkdirSync(join(f.dir, ".gw"), { mode: 0o700 });
+    mkfifo(join(f.dir, ".gw/keys.json"));
+    mkdirSync(join(f.dir, "logs"), { mode: 0o700 });
+    writeFileSync(join(f.dir, "logs/gw.log"), "hello from gw\n");
+    const r = await f.gw(["logs"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("gw | hello from gw\n");
+  });
+});
+
+describe("providers.toml itself", () => {
+  test("a FIFO or a link to /dev/zero: gw cliproxy version says the config has errors, never waits on it", async () => {
+    for (const plant of [(p: string) => mkfifo(p), (p: string) => symlinkSync("/dev/zero", p)]) {
+      const f = folder();
+      rmSync(f.file);
+      plant(f.file);
+      const r = await f.gw(["cliproxy", "version"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("providers.toml has errors, so its [global] cliproxy is unknown");
+    }
+  });
+});
