@@ -3,9 +3,9 @@
 // under providers.toml itself: a FIFO (a read that never returns), a link to /dev/zero (one
 // that never ends), a link out of the folder. gw, run there, answers and never waits on one.
 import { afterEach, describe, expect, test } from "bun:test";
-import { lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { killRunningGw, runGw, tempFiles } from "../helpers/tmp.ts";
+import { killRunningGw, runGw, tempDir, tempFiles } from "../helpers/tmp.ts";
 
 afterEach(killRunningGw); // a gw blocked on a FIFO must not outlive a failing test
 
@@ -63,6 +63,32 @@ describe("gw's own files in the folder, planted", () => {
     const r = await f.gw(["logs"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("gw | hello from gw\n");
+  });
+});
+
+describe("gw logs reads only the regular files of a real logs/", () => {
+  test("a FIFO, a directory and a link out under logs/ are left out; the logs gw wrote are shown", async () => {
+    const f = folder();
+    mkdirSync(join(f.dir, "logs"), { mode: 0o700 });
+    writeFileSync(join(f.dir, "logs/gw.log"), "hello from gw\n");
+    mkfifo(join(f.dir, "logs/a.log"));
+    mkdirSync(join(f.dir, "logs/b.log"));
+    writeFileSync(join(f.dir, "outside.txt"), "a line of someone else's\n");
+    symlinkSync(join(f.dir, "outside.txt"), join(f.dir, "logs/c.log"));
+    const r = await f.gw(["logs"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("gw | hello from gw\n");
+  });
+
+  test("logs/ a link to a directory elsewhere (gw never writes its logs through one): refused in one line naming it, nothing of it shown", async () => {
+    const f = folder();
+    const elsewhere = tempDir();
+    writeFileSync(join(elsewhere, "notes.log"), "a line of someone else's\n");
+    symlinkSync(elsewhere, join(f.dir, "logs"));
+    const r = await f.gw(["logs"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toStartWith(`gw: ${join(f.dir, "logs")} is a symbolic link, and gw never writes its logs through one: what it leads to is not gw's\n  remove the link`);
   });
 });
 
