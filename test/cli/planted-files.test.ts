@@ -2,12 +2,17 @@
 // .gw/keys.json, .gw/instances.json, instances/NAME.yaml, logs/, logs/requests/DAY.jsonl — and
 // under providers.toml itself: a FIFO (a read that never returns), a link to /dev/zero (one
 // that never ends), a link out of the folder. gw, run there, answers and never waits on one.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { appendFileSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gw, killAll, processesIn, type Sandbox, sandbox } from "../helpers/supervisor.ts";
 import { killRunningGw, runGw, tempDir, tempFiles } from "../helpers/tmp.ts";
 
 afterEach(killRunningGw); // a gw blocked on a FIFO must not outlive a failing test
+const boxes: Sandbox[] = [];
+afterAll(async () => {
+  for (const sb of boxes) await killAll(sb);
+});
 
 const TOML = `[global]
 host = "127.0.0.1"
@@ -89,6 +94,46 @@ describe("gw logs reads only the regular files of a real logs/", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toStartWith(`gw: ${join(f.dir, "logs")} is a symbolic link, and gw never writes its logs through one: what it leads to is not gw's\n  remove the link`);
+  });
+});
+
+describe("gw usage reads only regular day files, line by bounded line", () => {
+  const today = new Date().toISOString().slice(0, 10);
+
+  test("a FIFO, or a link to /dev/zero, as today's day file: not a log file, not waited on", async () => {
+    for (const plant of [(p: string) => mkfifo(p), (p: string) => symlinkSync("/dev/zero", p)]) {
+      const f = folder();
+      mkdirSync(join(f.dir, "logs/requests"), { recursive: true });
+      plant(join(f.dir, `logs/requests/${today}.jsonl`));
+      const r = await f.gw(["usage", "--json"]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ files: 0, records: 0, bad_lines: 0 });
+    }
+  });
+
+  test("gw up with request_log on and a FIFO as today's day file (it seeds the status page's tokens from it): gw down stops it", async () => {
+    const sb = await sandbox([{ name: "a" }], "request_log = true");
+    boxes.push(sb);
+    mkdirSync(join(sb.dir, "logs/requests"), { recursive: true, mode: 0o700 });
+    mkfifo(join(sb.dir, `logs/requests/${today}.jsonl`));
+    expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+    // Before, the seeding's read never returned, and gw did not stop: gw down waited for ever.
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    expect(await processesIn(sb.dir)).toEqual([]);
+  }, 60_000);
+
+  test("a day file of 256 MiB with no newline (a link to a disk image, say): one bad line, the line after it read, memory bounded", async () => {
+    const f = folder();
+    mkdirSync(join(f.dir, "logs/requests"), { recursive: true });
+    const day = join(f.dir, `logs/requests/${today}.jsonl`);
+    writeFileSync(day, "");
+    truncateSync(day, 256 << 20); // sparse: no disk used
+    appendFileSync(day, "\n{}\n");
+    // Before, the unended line grew as one string: over 60 s and 1.7 GB of memory, killed here by the test's timeout.
+    const r = await f.gw(["usage", "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ files: 1, records: 0, bad_lines: 2 });
   });
 });
 
