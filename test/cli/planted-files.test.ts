@@ -71,6 +71,29 @@ describe("gw's own files in the folder, planted", () => {
   });
 });
 
+describe("the control socket", () => {
+  test("a link as .gw/gw.sock, or .gw a link, to a socket someone else listens on: gw status and gw down refuse it in one line, and it hears nothing", async () => {
+    const heard: string[] = [];
+    const elsewhere = tempDir();
+    const server = Bun.serve({ unix: join(elsewhere, "gw.sock"), fetch: (req) => (heard.push(`${req.method} ${new URL(req.url).pathname}`), Response.json({ pid: 4242 })) });
+    try {
+      for (const plant of [(dir: string) => (mkdirSync(join(dir, ".gw"), { mode: 0o700 }), symlinkSync(join(elsewhere, "gw.sock"), join(dir, ".gw/gw.sock"))), (dir: string) => symlinkSync(elsewhere, join(dir, ".gw"))]) {
+        const f = folder();
+        plant(f.dir);
+        const linked = lstatSync(join(f.dir, ".gw")).isSymbolicLink() ? join(f.dir, ".gw") : join(f.dir, ".gw/gw.sock");
+        for (const cmd of ["status", "down"]) {
+          const r = await f.gw([cmd]);
+          expect(r.code).toBe(1);
+          expect(r.stderr).toBe(`gw: ${linked} is a symbolic link, and gw's control socket is never behind one: gw does not talk through it\n  remove the link; gw up makes its own\n`);
+        }
+      }
+      expect(heard).toEqual([]);
+    } finally {
+      server.stop(true);
+    }
+  });
+});
+
 describe("gw logs reads only the regular files of a real logs/", () => {
   test("a FIFO, a directory and a link out under logs/ are left out; the logs gw wrote are shown", async () => {
     const f = folder();
