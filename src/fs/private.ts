@@ -40,6 +40,16 @@ export function ensurePrivateDir(dir: string): void {
   }
 }
 
+/**
+ * ensurePrivateDir for `dir` and then its parent's own level too (instances/NAME, logs/requests):
+ * a cloned folder's `instances/a -> ~` or `logs/requests -> ~/other-gw/logs/requests` is refused
+ * at either level, never written, run in or swept through.
+ */
+export function ensurePrivateDirAndParent(dir: string): void {
+  ensurePrivateDir(dirname(dir));
+  ensurePrivateDir(dir);
+}
+
 /** Flags for appending to a log: created 0600, never through a link, never blocking on a planted FIFO. */
 const APPEND = C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOFOLLOW | C.O_NONBLOCK;
 

@@ -5,7 +5,7 @@
 import { readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
-import { appendPrivate } from "../fs/private.ts";
+import { appendPrivate, ensurePrivateDirAndParent } from "../fs/private.ts";
 import { isOutOfRoom, noRoomIn, writeProblem } from "../fs/why.ts";
 import type { RequestRecord } from "./record.ts";
 
@@ -117,6 +117,12 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
   const sweep = async (): Promise<string[]> => {
     if (retentionDays <= 0) return [];
     const oldest = dayOf(now() - retentionDays * DAY_MS);
+    try {
+      ensurePrivateDirAndParent(dir); // logs/requests a link: another folder's day files are not ours to delete
+    } catch (e) {
+      onError(e);
+      return [];
+    }
     let names: string[];
     try {
       names = await readdir(dir);

@@ -1,8 +1,7 @@
 // One instance process: its own process group (so a stop reaches every grandchild), stdout and
 // stderr appended to its log file, and an exit promise that also sweeps the group.
 import { closeSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
-import { ensurePrivateDir, openPrivateAppend } from "../fs/private.ts";
+import { ensurePrivateDirAndParent, openPrivateAppend } from "../fs/private.ts";
 import { signalGroup } from "./proc.ts";
 
 interface SpawnSpec {
@@ -46,18 +45,9 @@ export interface Child {
 /** Spawn failed before a process existed (binary missing, not executable, bad cwd). */
 export class SpawnError extends Error {}
 
-/**
- * An instance's working directory (instances/NAME) made and private; a link at either level is
- * refused (UnsafePathError): CLIProxyAPI writes ./logs and reads ./.env there, and a cloned
- * folder's `instances/a -> ~` would take both out of the folder.
- */
-export function ensureInstanceCwd(cwd: string): void {
-  ensurePrivateDir(dirname(cwd));
-  ensurePrivateDir(cwd);
-}
-
 export function spawnChild(spec: SpawnSpec): Child {
-  ensureInstanceCwd(spec.cwd);
+  // CLIProxyAPI writes ./logs and reads ./.env there: not through a link out of the folder.
+  ensurePrivateDirAndParent(spec.cwd);
   const fd = openPrivateAppend(spec.logFile); // a planted link is refused (UnsafePathError), never appended through
   try {
     writeSync(fd, `--- gw: starting ${spec.name} at ${new Date().toISOString()}: ${spec.shown}\n`);
