@@ -33,6 +33,16 @@ function victimIn(sb: Sandbox): { file: string; untouched: () => boolean } {
   return { file, untouched: () => readFileSync(file, "utf8") === "precious\n" && mode(file) === 0o644 };
 }
 
+/** gw up -d with instances a and b, where a's `link` is refused: a is not started and gw says why, b serves; then gw down. */
+async function upWithALinkRefused(sb: Sandbox, link: string): Promise<void> {
+  const up = await gw(sb, ["up", "-d", "-c", sb.file]);
+  expect(up.code).toBe(0);
+  expect(up.stdout).toContain(`instance 'a' not started: ${link} is a symbolic link; gw does not write through it — remove it and try again`);
+  const status = JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout) as { instances: { name: string; state: string }[] };
+  expect(status.instances.map((i) => [i.name, i.state])).toEqual([["a", "failed"], ["b", "ready"]]);
+  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+}
+
 describe("gw's files are private whatever the umask", () => {
   test("under umask 000: .gw, logs, instances, auths 0700; every file and the socket 0600", async () => {
     const sb = await box([{ name: "a" }]);
@@ -91,12 +101,7 @@ describe("links planted in logs/ are refused, never written through", () => {
     const victim = victimIn(sb);
     mkdirSync(join(sb.dir, "logs"));
     symlinkSync(victim.file, join(sb.dir, "logs", "a.log"));
-    const up = await gw(sb, ["up", "-d", "-c", sb.file]);
-    expect(up.code).toBe(0);
-    expect(up.stdout).toContain(`instance 'a' not started: ${join(sb.dir, "logs", "a.log")} is a symbolic link; gw does not write through it — remove it and try again`);
-    const status = JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout) as { instances: { name: string; state: string }[] };
-    expect(status.instances.map((i) => [i.name, i.state])).toEqual([["a", "failed"], ["b", "ready"]]);
-    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    await upWithALinkRefused(sb, join(sb.dir, "logs", "a.log"));
     expect(victim.untouched()).toBe(true);
     expect(lstatSync(join(sb.dir, "logs", "a.log")).isSymbolicLink()).toBe(true);
   }, 60_000);
@@ -109,12 +114,7 @@ describe("an instance's working directory is gw's own", () => {
     mkdirSync(elsewhere);
     mkdirSync(join(sb.dir, "instances"), { mode: 0o700 });
     symlinkSync(elsewhere, join(sb.dir, "instances", "a"));
-    const up = await gw(sb, ["up", "-d", "-c", sb.file]);
-    expect(up.code).toBe(0);
-    expect(up.stdout).toContain(`instance 'a' not started: ${join(sb.dir, "instances", "a")} is a symbolic link; gw does not write through it — remove it and try again`);
-    const status = JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout) as { instances: { name: string; state: string }[] };
-    expect(status.instances.map((i) => [i.name, i.state])).toEqual([["a", "failed"], ["b", "ready"]]);
-    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    await upWithALinkRefused(sb, join(sb.dir, "instances", "a"));
     expect(readdirSync(elsewhere)).toEqual([]);
   }, 60_000);
 });
