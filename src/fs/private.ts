@@ -41,12 +41,13 @@ export function ensurePrivateDir(dir: string): void {
 }
 
 /**
- * ensurePrivateDir for `dir` and then its parent's own level too (instances/NAME, logs/requests):
- * a cloned folder's `instances/a -> ~` or `logs/requests -> ~/other-gw/logs/requests` is refused
- * at either level, never written, run in or swept through.
+ * ensurePrivateDir for a directory one level inside gw's own (instances/NAME, logs/requests), whose
+ * parent must be no link either: mkdir -p would make it through one, and a cloned folder's
+ * `logs -> ~/other-gw/logs` or `instances -> ~` would then be written, run in or swept through.
  */
-export function ensurePrivateDirAndParent(dir: string): void {
-  ensurePrivateDir(dirname(dir));
+export function ensurePrivateSubdir(dir: string): void {
+  const parent = dirname(dir);
+  if (lstatSync(parent, { throwIfNoEntry: false })?.isSymbolicLink()) throw new UnsafePathError(parent, SYMLINK);
   ensurePrivateDir(dir);
 }
 

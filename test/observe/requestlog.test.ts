@@ -132,7 +132,7 @@ describe("request log", () => {
     await log.close();
   });
 
-  test("retention: logs/requests, or logs/, a link to another folder's (a cloned folder: -> ~/prod-gw/logs/requests): none of its day files is deleted, the refusal is said", async () => {
+  test("logs/requests, or logs/, a link to another folder's (a cloned folder: -> ~/prod-gw/logs/requests): none of its day files is deleted by the retention sweep, none written (gw lb, which has no gw.log to be refused first), the refusal is said", async () => {
     for (const linked of ["requests", "logs"]) {
       const other = join(root, `other-${n++}`, "logs", "requests");
       mkdirSync(other, { recursive: true });
@@ -144,8 +144,12 @@ describe("request log", () => {
       const errors: string[] = [];
       const log = createRequestLog({ dir, retentionDays: 90, now: () => Date.parse("2026-11-26T12:00:00Z"), onError: (e) => errors.push((e as Error).message) });
       expect(await log.sweep()).toEqual([]);
+      log.write(record("elsewhere?"));
+      await log.flush();
       expect(readdirSync(other)).toEqual(["2026-01-01.jsonl"]);
-      expect(errors.at(-1)).toBe(`${linked === "requests" ? dir : join(dir, "..")} is a symbolic link; gw does not write through it — remove it and try again`);
+      const link = linked === "requests" ? dir : join(dir, "..");
+      expect(errors.at(-1)).toBe(`${link} is a symbolic link; gw does not write through it — remove it and try again`);
+      expect(log.problem).toBe(`cannot write ${join(dir, "2026-11-26.jsonl")}: ${link} is a symbolic link; gw does not write through it — remove it and try again`);
       await log.close();
     }
   });
