@@ -101,6 +101,9 @@ export async function openNoFollow(file: string, flags: number): Promise<FileHan
 
 function makePrivate(fd: number, file: string, st: Stats): void {
   if (!st.isFile()) throw new UnsafePathError(file, "is not a regular file");
+  // A hard link is no link O_NOFOLLOW sees: a folder copied with `cp -al` shares its logs with the
+  // original, and appending, chmod and rotation's truncate would reach the other folder's file.
+  if (st.nlink > 1) throw new UnsafePathError(file, `is a hard link (${st.nlink} names for one file)`);
   if (st.mode & 0o077) fchmodSync(fd, PRIVATE_FILE_MODE);
 }
 
