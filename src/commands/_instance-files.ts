@@ -3,12 +3,12 @@
 // instances a config that gw refused, or half-apply one it would take (the instances on the new
 // config, the gateway routing by the old). Then the running gw writes them, by its own reload
 // (gateway and files: both or neither), and with no gw running they are written here.
-import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
 import { loadConfig } from "../config/index.ts";
 import type { Config } from "../config/types.ts";
+import { readSmallText } from "../fs/read-small.ts";
 import { samePath } from "../fs/same-path.ts";
 import { instanceYaml, managedInstanceFiles, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
 import { controlJson, NotRunningError } from "../supervisor/control.ts";
@@ -64,13 +64,13 @@ async function reloadRunning(config: Config, status: StatusReport, quiet: boolea
     );
   }
   const files = managedInstanceFiles(config).map((f) => f.path);
-  const before = await Promise.all(files.map(readOrNull));
+  const before = files.map(readOrNull);
   const { answer } = await followReload(gwPaths(config.dir), quiet);
   if (!answer.ok) {
     const why = answer.problems.find((p) => p.includes("  error: ")) ?? answer.problems[0] ?? "the reload failed";
     throw new CliError(`${who} did not take this config, so no instance file was written: ${why}`);
   }
-  const after = await Promise.all(files.map(readOrNull));
+  const after = files.map(readOrNull);
   return { written: files.filter((_, i) => after[i] !== before[i]), by: { kind: "up", pid: status.pid } };
 }
 
@@ -111,8 +111,8 @@ function anotherConfig(config: Config, who: string, served: string, stop: string
 /** The managed instances whose file is not the one `config` makes. */
 async function staleInstances(config: Config): Promise<string[]> {
   const files = managedInstanceFiles(config);
-  const current = await Promise.all(files.map((f) => readOrNull(f.path)));
+  const current = files.map((f) => readOrNull(f.path));
   return files.filter((f, i) => current[i] !== instanceYaml(config, f.inst)).map((f) => f.inst.name);
 }
 
-const readOrNull = (path: string) => readFile(path, "utf8").catch(() => null);
+const readOrNull = (path: string) => readSmallText(path) ?? null;

@@ -3,6 +3,7 @@ import { parse as parseToml } from "smol-toml";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
 import { findConfigFile, loadConfig } from "../config/index.ts";
+import { readSmallText } from "../fs/read-small.ts";
 import type { CliproxyScope } from "../cliproxy/locate.ts";
 import { describeCliproxy, installAndReport } from "../cliproxy/report.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
@@ -47,15 +48,17 @@ async function scopeOf(explicit: string | undefined, needed: boolean): Promise<C
   if (!file) return null;
   const { config } = await loadConfig(file);
   if (config || !needed) return config;
-  const written = await cliproxyAsWritten(file);
+  const written = cliproxyAsWritten(file);
   if (written === null) throw new CliError(`${displayPath(file)} has errors, so its [global] cliproxy is unknown`, 1, "gw check lists them");
   return { dir: dirname(file), global: { cliproxy: written } };
 }
 
 /** `[global] cliproxy` as the file writes it ("" when unset), or null when that cannot be told (no TOML, a ${VAR}). */
-async function cliproxyAsWritten(file: string): Promise<string | null> {
+function cliproxyAsWritten(file: string): string | null {
+  const text = readSmallText(file); // the config did not load: it may be a FIFO, never to be waited on
+  if (text === undefined) return null;
   try {
-    const value = (parseToml(await Bun.file(file).text()).global as Record<string, unknown> | undefined)?.cliproxy ?? "";
+    const value = (parseToml(text).global as Record<string, unknown> | undefined)?.cliproxy ?? "";
     return typeof value === "string" && !value.includes("${") ? value : null;
   } catch {
     return null;

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import type { Config } from "../config/types.ts";
+import { realOf } from "../fs/same-path.ts";
 import { freePort } from "../supervisor/ports.ts";
 import { unitPath } from "../supervisor/service.ts";
 import { targetFor } from "../release/targets.ts";
@@ -256,14 +257,22 @@ async function rollback(o: DeployOptions, remote: Remote, p: sh.HostPaths, unitF
   }
 }
 
-/** Auth dirs of managed instances: inside the config's directory they are copied (relative paths). */
-function authDirs(config: Config): { inside: string[]; outside: string[] } {
+/**
+ * Auth dirs of managed instances: inside the config's directory they are copied (relative paths).
+ * Inside is where the directory really is, links resolved: tar follows a linked directory on the
+ * way, so a cloned folder's `h -> ../../..` with auth_dir = "h/.ssh" would pack ~/.ssh for the host.
+ */
+export function authDirs(config: Pick<Config, "dir" | "instances">): { inside: string[]; outside: string[] } {
   const inside: string[] = [];
   const outside: string[] = [];
+  const outOf = (dir: string, p: string) => {
+    const rel = relative(dir, p);
+    return rel === ".." || rel.startsWith("../") || rel.startsWith("/");
+  };
   for (const inst of config.instances) {
     if (!inst.managed || !existsSync(inst.authDir)) continue;
     const rel = relative(config.dir, inst.authDir);
-    if (rel.startsWith("..") || rel.startsWith("/")) outside.push(inst.authDir);
+    if (outOf(config.dir, inst.authDir) || outOf(realOf(config.dir), realOf(inst.authDir))) outside.push(inst.authDir);
     else if (!inside.includes(rel)) inside.push(rel);
   }
   return { inside, outside };

@@ -40,6 +40,17 @@ export function ensurePrivateDir(dir: string): void {
   }
 }
 
+/**
+ * ensurePrivateDir for a directory one level inside gw's own (instances/NAME, logs/requests), whose
+ * parent must be no link either: mkdir -p would make it through one, and a cloned folder's
+ * `logs -> ~/other-gw/logs` or `instances -> ~` would then be written, run in or swept through.
+ */
+export function ensurePrivateSubdir(dir: string): void {
+  const parent = dirname(dir);
+  if (lstatSync(parent, { throwIfNoEntry: false })?.isSymbolicLink()) throw new UnsafePathError(parent, SYMLINK);
+  ensurePrivateDir(dir);
+}
+
 /** Flags for appending to a log: created 0600, never through a link, never blocking on a planted FIFO. */
 const APPEND = C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOFOLLOW | C.O_NONBLOCK;
 
@@ -90,6 +101,9 @@ export async function openNoFollow(file: string, flags: number): Promise<FileHan
 
 function makePrivate(fd: number, file: string, st: Stats): void {
   if (!st.isFile()) throw new UnsafePathError(file, "is not a regular file");
+  // A hard link is no link O_NOFOLLOW sees: a folder copied with `cp -al` shares its logs with the
+  // original, and appending, chmod and rotation's truncate would reach the other folder's file.
+  if (st.nlink > 1) throw new UnsafePathError(file, `is a hard link (${st.nlink} names for one file)`);
   if (st.mode & 0o077) fchmodSync(fd, PRIVATE_FILE_MODE);
 }
 

@@ -54,3 +54,17 @@ function whyNot(err: unknown): string {
 function sizeWords(bytes: number): string {
   return bytes % (1 << 20) === 0 ? `${bytes >> 20} MiB` : `${bytes} bytes`;
 }
+
+/** Far more than a providers.toml or any file gw writes for itself holds. */
+export const SMALL_TEXT_MAX_BYTES = 16 << 20;
+
+/**
+ * A small regular file's text, or undefined when there is none to read. For files a caller takes
+ * as missing when they cannot be read — gw's own beside a config (.gw/keys.json, its pid files,
+ * instances/*.yaml), which it then writes anew by a rename that replaces whatever is there, never
+ * writing through it: a cloned folder may carry a FIFO or a link to /dev/zero under such a name.
+ */
+export function readSmallText(path: string, maxBytes = SMALL_TEXT_MAX_BYTES): string | undefined {
+  const read = readSmallFile(path, maxBytes);
+  return "bytes" in read ? new TextDecoder().decode(read.bytes) : undefined;
+}

@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
 import { writePrivateFile } from "../fs/atomic-write.ts";
+import { readSmallText } from "../fs/read-small.ts";
 import { writeError } from "../fs/why.ts";
 
 export const keysFile = (config: Config) => join(config.dir, ".gw", "keys.json");
@@ -16,12 +17,12 @@ function newKey(): string {
  * Instance name → key. A Map, and only own string values are taken from the file: an instance
  * named `constructor` or `__proto__` must get a key of its own, not something inherited.
  */
-async function readKeys(file: string): Promise<Map<string, string>> {
-  const f = Bun.file(file);
+function readKeys(file: string): Map<string, string> {
   const keys = new Map<string, string>();
-  if (!(await f.exists())) return keys;
+  const text = readSmallText(file); // a FIFO planted here is no file of keys: new ones replace it
+  if (text === undefined) return keys;
   try {
-    const parsed: unknown = JSON.parse(await f.text());
+    const parsed: unknown = JSON.parse(text);
     if (parsed && typeof parsed === "object") {
       for (const [name, key] of Object.entries(parsed)) if (typeof key === "string" && key) keys.set(name, key);
     }
@@ -34,7 +35,7 @@ async function readKeys(file: string): Promise<Map<string, string>> {
 /** The config with every managed instance's `apiKey` filled in; new keys are persisted first. */
 export async function withInstanceKeys(config: Config): Promise<Config> {
   const file = keysFile(config);
-  const keys = await readKeys(file);
+  const keys = readKeys(file);
   let changed = false;
   for (const inst of config.instances) {
     if (!inst.managed || keys.has(inst.name)) continue;
@@ -49,7 +50,7 @@ export async function withInstanceKeys(config: Config): Promise<Config> {
 
 /** The same with the keys already saved only, writing nothing (what read-only commands mask). */
 export async function withSavedInstanceKeys(config: Config): Promise<Config> {
-  return keyed(config, await readKeys(keysFile(config)));
+  return keyed(config, readKeys(keysFile(config)));
 }
 
 function keyed(config: Config, keys: ReadonlyMap<string, string>): Config {

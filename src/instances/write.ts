@@ -6,6 +6,7 @@ import type { Config, InstanceConfig } from "../config/types.ts";
 import { stageFile } from "../fs/atomic-write.ts";
 import { removeStaleTemps } from "../fs/temp-files.ts";
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../fs/private.ts";
+import { readSmallText } from "../fs/read-small.ts";
 import { fsWhy, writeError } from "../fs/why.ts";
 import { instanceYaml } from "./yaml.ts";
 
@@ -66,8 +67,7 @@ async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
   removeStaleTemps(join(config.dir, "instances"), (file) => file.endsWith(".yaml"));
   const changed: { path: string; text: string }[] = [];
   for (const r of rendered) {
-    const old = Bun.file(r.path);
-    if (!((await old.exists()) && (await old.text()) === r.text)) changed.push(r);
+    if (readSmallText(r.path) !== r.text) changed.push(r); // a FIFO planted there is replaced, not waited on
   }
   const staged: { path: string; tmp: string }[] = [];
   const drop = async () => {

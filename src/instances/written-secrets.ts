@@ -6,6 +6,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { readSmallText } from "../fs/read-small.ts";
 import { urlSecrets } from "../observe/mask.ts";
 
 const KEY_FIELDS = new Set(["api-key", "api-keys"]);
@@ -13,10 +14,10 @@ const URL_FIELDS = new Set(["proxy-url", "base-url"]);
 
 export async function writtenSecrets(dir: string): Promise<string[]> {
   const out: string[] = [];
-  const texts = [await readOr(join(dir, ".gw", "keys.json"))];
+  const texts = [readOr(join(dir, ".gw", "keys.json"))];
   const yamlDir = join(dir, "instances");
   const names = await readdir(yamlDir).catch(() => [] as string[]);
-  for (const name of names) if (name.endsWith(".yaml")) texts.push(await readOr(join(yamlDir, name)));
+  for (const name of names) if (name.endsWith(".yaml")) texts.push(readOr(join(yamlDir, name)));
   for (const [i, text] of texts.entries()) {
     let doc: unknown;
     try {
@@ -43,8 +44,4 @@ function collect(v: unknown, all: boolean, out: string[]): void {
   }
 }
 
-async function readOr(file: string): Promise<string> {
-  return Bun.file(file)
-    .text()
-    .catch(() => "");
-}
+const readOr = (file: string): string => readSmallText(file) ?? "";

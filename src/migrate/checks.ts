@@ -2,10 +2,10 @@
 // where requests for models no route names go, and OAuth providers whose auth dir holds no login
 // (with the command that fills it). Reads the auth dirs; never writes.
 
-import { readFile } from "node:fs/promises";
 import { formatProblem } from "../config/index.ts";
 import { formatPath, indexPositions } from "../config/positions.ts";
 import { type Config, OAUTH_PROVIDERS, type Problem } from "../config/types.ts";
+import { readSmallText } from "../fs/read-small.ts";
 import { credentialsIn, instancesFor } from "./credentials.ts";
 import { typed } from "../supervisor/self.ts";
 
@@ -33,7 +33,7 @@ export function describeUnrouted(u: Unrouted | null): string {
  * that type, at the provider's place in the file.
  */
 export async function emptyAuthDirs(config: Config): Promise<Problem[]> {
-  const text = await readFile(config.file, "utf8").catch(() => "");
+  const text = readSmallText(config.file) ?? ""; // loaded a moment ago; read as the loader reads it, never waited on
   const positions = indexPositions(text);
   const old = await credentialsIn(config.dir);
   const problems: Problem[] = [];

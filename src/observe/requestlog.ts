@@ -5,7 +5,7 @@
 import { readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config/types.ts";
-import { appendPrivate } from "../fs/private.ts";
+import { appendPrivate, ensurePrivateSubdir } from "../fs/private.ts";
 import { isOutOfRoom, noRoomIn, writeProblem } from "../fs/why.ts";
 import type { RequestRecord } from "./record.ts";
 
@@ -91,6 +91,7 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
   const writeSlab = async (slab: Slab) => {
     const file = join(dir, `${slab.day}.jsonl`);
     try {
+      ensurePrivateSubdir(dir); // logs/ a link (gw lb writes no gw.log to be refused first): not written through
       await appendPrivate(file, slab.bytes.subarray(0, slab.used)); // 0600, never through a planted link; makes the directory
       // A small batch may fit in the room left in the file's last page while the disk stays full:
       // the trouble ends only with room on the disk, or it would be said again at the next batch.
@@ -117,6 +118,12 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
   const sweep = async (): Promise<string[]> => {
     if (retentionDays <= 0) return [];
     const oldest = dayOf(now() - retentionDays * DAY_MS);
+    try {
+      ensurePrivateSubdir(dir); // logs/requests a link: another folder's day files are not ours to delete
+    } catch (e) {
+      onError(e);
+      return [];
+    }
     let names: string[];
     try {
       names = await readdir(dir);

@@ -5,7 +5,8 @@
 // model's entry, then its route's. A token kind with no price makes the request "unpriced",
 // never a guess.
 
-import { readdir } from "node:fs/promises";
+import { constants as C } from "node:fs";
+import { open, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CATALOG_SOURCE, type CatalogPrice, lookupModel, type TokenPrices } from "../catalog/models.ts";
 import type { Price } from "../config/types.ts";
@@ -189,25 +190,48 @@ function groupKey(r: LoggedRecord, by: GroupBy): string {
   return r.routing.router?.[by] ?? "-";
 }
 
-/** Call `line` for every line of a file, streaming it in chunks (`read` gets each chunk's size). */
+/** No request record comes near this; a longer "line" (a day file linked to a log with no newlines) is cut here. */
+const MAX_LINE_CHARS = 4 << 20;
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Call `line` for every line of a file, read in chunks (`read` gets each chunk's size). Only a
+ * regular file is read: a FIFO or a device planted under a day file's name in a cloned or copied
+ * folder would block or never end. A line over MAX_LINE_CHARS is passed on cut there (it does not
+ * parse: one bad line) and the rest of it skipped, so memory stays bounded whatever the file holds.
+ */
 async function forEachLine(file: string, line: (text: string) => void, read?: (bytes: number) => void): Promise<void> {
-  const decoder = new TextDecoder();
-  let tail = "";
-  for await (const chunk of Bun.file(file).stream()) {
-    read?.(chunk.byteLength);
-    const text = tail + decoder.decode(chunk, { stream: true });
-    let start = 0;
-    for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
-      if (nl > start) line(text.slice(start, nl));
-      start = nl + 1;
+  const fh = await open(file, C.O_RDONLY | C.O_NONBLOCK | C.O_NOCTTY);
+  try {
+    if (!(await fh.stat()).isFile()) throw new Error(`${file} is not a regular file: remove it, it holds no requests`);
+    const decoder = new TextDecoder();
+    const buf = Buffer.alloc(CHUNK_BYTES);
+    let tail = "";
+    let skipping = false;
+    for (let n; (n = (await fh.read(buf, 0, CHUNK_BYTES)).bytesRead) > 0; ) {
+      read?.(n);
+      const text = tail + decoder.decode(buf.subarray(0, n), { stream: true });
+      let start = 0;
+      for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
+        if (nl > start && !skipping) line(text.slice(start, nl));
+        skipping = false;
+        start = nl + 1;
+      }
+      tail = text.slice(start);
+      if (tail.length > MAX_LINE_CHARS) {
+        if (!skipping) line(tail.slice(0, MAX_LINE_CHARS));
+        skipping = true;
+        tail = "";
+      }
     }
-    tail = text.slice(start);
+    tail += decoder.decode();
+    if (tail.length && !skipping) line(tail);
+  } finally {
+    await fh.close();
   }
-  tail += decoder.decode();
-  if (tail.length) line(tail);
 }
 
-/** Day files (`YYYY-MM-DD.jsonl`) of `dir` from `firstDay` on, oldest first; [] when there is no dir. */
+/** Day files (`YYYY-MM-DD.jsonl`) of `dir` from `firstDay` on, oldest first; [] when there is no dir. Only regular files (or links to them) count. */
 export async function dayFiles(dir: string, firstDay: string): Promise<string[]> {
   let names: string[];
   try {
@@ -215,7 +239,9 @@ export async function dayFiles(dir: string, firstDay: string): Promise<string[]>
   } catch {
     return [];
   }
-  return names.filter((n) => /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(n) && n.slice(0, 10) >= firstDay).sort().map((n) => join(dir, n));
+  const days = names.filter((n) => /^\d{4}-\d{2}-\d{2}\.jsonl$/.test(n) && n.slice(0, 10) >= firstDay).sort().map((n) => join(dir, n));
+  const regular = await Promise.all(days.map((f) => stat(f).then((st) => st.isFile(), () => false)));
+  return days.filter((_, i) => regular[i]);
 }
 
 /**
@@ -225,7 +251,7 @@ export async function dayFiles(dir: string, firstDay: string): Promise<string[]>
 export async function readRecords(files: readonly string[], sinceIso: string, each: (r: LoggedRecord) => void, progress?: Progress): Promise<[number, number]> {
   let records = 0;
   let bad = 0;
-  const total = progress ? files.reduce((sum, f) => sum + Bun.file(f).size, 0) : 0;
+  const total = progress ? files.reduce((sum, f) => sum + Bun.file(f).size, 0) : 0; // size: a stat, no read
   let done = 0;
   const read = progress && ((bytes: number) => progress((done += bytes), total));
   for (const file of files) {

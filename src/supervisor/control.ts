@@ -1,6 +1,7 @@
 // The local control socket: HTTP over a unix socket in .gw/, so only this user can stop or
 // reconfigure gw. The server side runs inside `gw up`; the client side is every control command
 // (status, down, restart, reload, logs).
+import { lstatSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
@@ -217,6 +218,7 @@ export class NotRunningError extends CliError {
 
 /** A request to the running gw; NotRunningError when nothing answers on the socket. */
 export async function controlRequest(paths: GwPaths, path: string, init: RequestInit = {}): Promise<Response> {
+  refuseForeignSocket(paths);
   let res: Response;
   try {
     // A fresh connection each time: a pooled one may lead to a gw that has since handed its
@@ -231,6 +233,19 @@ export async function controlRequest(paths: GwPaths, path: string, init: Request
     throw new CliError(body.error ?? `control request failed (${res.status})`, 1, body.hint);
   }
   return res;
+}
+
+/**
+ * gw talks only to a socket gw made in its own .gw/, which gw up never makes through a link: a
+ * link there (a cloned folder's `.gw/gw.sock -> /tmp/x.sock`, or `.gw -> /tmp/x/`) would hand
+ * `gw down`, `reload` and `logs` to whoever listens at its end, and print what that answers. A
+ * missing or dead socket is left to the connect (not running).
+ */
+function refuseForeignSocket(paths: GwPaths): void {
+  for (const p of [paths.stateDir, paths.socket]) {
+    if (!lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink()) continue;
+    throw new CliError(`${p} is a symbolic link, and gw's control socket is never behind one: gw does not talk through it`, 1, "remove the link; gw up makes its own");
+  }
 }
 
 export async function controlJson<T>(paths: GwPaths, path: string, init?: RequestInit): Promise<T> {

@@ -2,9 +2,10 @@
 // the foreground (so the credential lands in that instance's auth dir), then find out whether
 // the running instance picked it up — CLIProxyAPI watches its auth dir, and new credentials
 // show up as new models in its /v1/models.
-import { mkdir, readdir, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
+import { ensurePrivateSubdir } from "../fs/private.ts";
 import { type Config, type InstanceConfig, OAUTH_PROVIDERS } from "../config/types.ts";
 import { bypassProxyForInstances } from "../lb/noproxy.ts";
 import { controlJson } from "./control.ts";
@@ -75,7 +76,7 @@ export async function runLogin(config: Config, inst: InstanceConfig, provider: s
   const before = await authFiles(inst.authDir);
   const modelsBefore = running ? await modelIds(inst) : null;
   const cwd = instanceCwd(config.dir, inst.name);
-  await mkdir(cwd, { recursive: true, mode: 0o700 });
+  ensurePrivateSubdir(cwd); // the login runs there, as the instance does (spawn.ts)
   const proc = Bun.spawn(argv, { cwd, env: loginEnv, stdio: ["inherit", "inherit", "inherit"] });
   const code = await proc.exited;
   if (code !== 0) {

@@ -1,8 +1,9 @@
 // `gw logs`: the last N lines of one or more log files, then (with follow) what gets appended,
 // as NDJSON `{name, line}`. Follow polls the size, which also notices a rotation (the file shrank).
 import { constants as C } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { lstat, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { CliError } from "../cli/errors.ts";
 import { openNoFollow } from "../fs/private.ts";
 import { maskText } from "../observe/mask.ts";
 
@@ -102,10 +103,19 @@ export async function readNew(file: string, offset: number): Promise<{ text: str
   return { text: whole, end: from + Buffer.byteLength(whole) };
 }
 
-/** The logs a gw left on disk (it need not be running): gw.log first, then each instance's by name. */
+/**
+ * The logs a gw left on disk (it need not be running): gw.log first, then each instance's by name.
+ * gw writes its logs only as regular files in a real directory (fs/private.ts refuses links), so a
+ * link, a FIFO or a directory under logs/ — or logs/ itself a link — was planted, not written by
+ * gw (a cloned folder: `logs -> ~/.config`): it is not shown, nor waited on.
+ */
 export async function logSourcesOnDisk(logsDir: string): Promise<LogSource[]> {
+  if ((await lstat(logsDir).catch(() => null))?.isSymbolicLink()) {
+    throw new CliError(`${logsDir} is a symbolic link, and gw never writes its logs through one: what it leads to is not gw's`, 1, "remove the link (gw up makes logs/ anew)");
+  }
   const names = await readdir(logsDir).catch(() => [] as string[]);
-  const logs = names.filter((n) => n.endsWith(".log")).map((n) => n.slice(0, -".log".length));
+  const regular = await Promise.all(names.map((n) => lstat(join(logsDir, n)).then((st) => st.isFile(), () => false)));
+  const logs = names.filter((n, i) => regular[i] && n.endsWith(".log")).map((n) => n.slice(0, -".log".length));
   const ordered = [...logs.filter((n) => n === "gw"), ...logs.filter((n) => n !== "gw").sort()];
   return ordered.map((name) => ({ name, file: join(logsDir, `${name}.log`) }));
 }

@@ -2,8 +2,9 @@
 // group in .gw/, and the next gw (up or down) stops whatever a dead gw left behind. Identity is
 // pid + start time from /proc, which — unlike the command line — survives exec and rules out a
 // reused pid.
-import { readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { writePrivateFile } from "../fs/atomic-write.ts";
+import { readSmallText } from "../fs/read-small.ts";
 import { type RecordFile, recordFile } from "../fs/record-file.ts";
 import { writeProblem } from "../fs/why.ts";
 import type { GwPaths } from "./paths.ts";
@@ -19,7 +20,7 @@ export interface ProcRecord {
 
 async function readJson<T>(file: string): Promise<T | null> {
   try {
-    return JSON.parse(await readFile(file, "utf8")) as T;
+    return JSON.parse(readSmallText(file) ?? "") as T; // a FIFO planted there reads as no record
   } catch {
     return null;
   }

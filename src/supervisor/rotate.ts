@@ -38,6 +38,7 @@ export async function rotateIfLarge(file: string, maxBytes: number, keep: number
   try {
     const st = await log.stat();
     if (!st.isFile()) throw new UnsafePathError(file, "is not a regular file");
+    if (st.nlink > 1) throw new UnsafePathError(file, `is a hard link (${st.nlink} names for one file)`); // the truncate would reach its other name
     if (st.size <= maxBytes) return false;
     if (keep >= 1) {
       const copy = await copyOf(log, `${file}.1`).catch((err: unknown) => {

@@ -1,7 +1,7 @@
 // One instance process: its own process group (so a stop reaches every grandchild), stdout and
 // stderr appended to its log file, and an exit promise that also sweeps the group.
-import { closeSync, mkdirSync, writeSync } from "node:fs";
-import { openPrivateAppend, PRIVATE_DIR_MODE } from "../fs/private.ts";
+import { closeSync, writeSync } from "node:fs";
+import { ensurePrivateSubdir, openPrivateAppend } from "../fs/private.ts";
 import { signalGroup } from "./proc.ts";
 
 interface SpawnSpec {
@@ -46,7 +46,8 @@ export interface Child {
 export class SpawnError extends Error {}
 
 export function spawnChild(spec: SpawnSpec): Child {
-  mkdirSync(spec.cwd, { recursive: true, mode: PRIVATE_DIR_MODE });
+  // CLIProxyAPI writes ./logs and reads ./.env there: not through a link out of the folder.
+  ensurePrivateSubdir(spec.cwd);
   const fd = openPrivateAppend(spec.logFile); // a planted link is refused (UnsafePathError), never appended through
   try {
     writeSync(fd, `--- gw: starting ${spec.name} at ${new Date().toISOString()}: ${spec.shown}\n`);

@@ -1,9 +1,10 @@
 // The auth dirs `gw deploy` packs for the host: a cloned repo's config may name directories it
 // brings after tar's options. Packing them must run nothing here and carry them as files.
 import { expect, test } from "bun:test";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { packAuthDirs } from "../../src/deploy/deploy.ts";
+import type { InstanceConfig } from "../../src/config/types.ts";
+import { authDirs, packAuthDirs } from "../../src/deploy/deploy.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 test("auth dirs named like tar options are packed as directories, never run", async () => {
@@ -17,4 +18,16 @@ test("auth dirs named like tar options are packed as directories, never run", as
   expect(existsSync(`${tarball}.PWNED`)).toBe(false);
   const listed = Bun.spawnSync(["tar", "-tzf", tarball]).stdout.toString().split("\n").filter(Boolean);
   expect(listed).toEqual(expect.arrayContaining(["./--checkpoint=1/", "./--checkpoint-action=exec=touch $TAR_ARCHIVE.PWNED/", "./auths/a/antigravity-me.json"]));
+});
+
+test("an auth dir reached through a link out of the folder (h -> elsewhere, auth_dir = \"h/creds\"; auths/b -> elsewhere) is outside: not packed", () => {
+  const dir = tempDir("gw-pack-");
+  const elsewhere = tempDir("gw-pack-elsewhere-");
+  mkdirSync(join(elsewhere, "creds"));
+  writeFileSync(join(elsewhere, "creds", "id_ed25519"), "a private key\n");
+  symlinkSync(elsewhere, join(dir, "h"));
+  mkdirSync(join(dir, "auths/a"), { recursive: true });
+  symlinkSync(join(elsewhere, "creds"), join(dir, "auths/b"));
+  const inst = (authDir: string) => ({ managed: true, authDir: join(dir, authDir) }) as InstanceConfig;
+  expect(authDirs({ dir, instances: [inst("h/creds"), inst("auths/a"), inst("auths/b")] })).toEqual({ inside: ["auths/a"], outside: [join(dir, "h/creds"), join(dir, "auths/b")] });
 });

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMasker } from "../../src/observe/mask.ts";
@@ -130,6 +130,28 @@ describe("request log", () => {
     expect(readdirSync(dir).sort()).toEqual(["2026-01-01.jsonl.bak", "2026-08-28.jsonl", "2026-11-26.jsonl", "notes.txt"]);
     expect(await log.sweep()).toEqual([]);
     await log.close();
+  });
+
+  test("logs/requests, or logs/, a link to another folder's (a cloned folder: -> ~/prod-gw/logs/requests): none of its day files is deleted by the retention sweep, none written (gw lb, which has no gw.log to be refused first), the refusal is said", async () => {
+    for (const linked of ["requests", "logs"]) {
+      const other = join(root, `other-${n++}`, "logs", "requests");
+      mkdirSync(other, { recursive: true });
+      writeFileSync(join(other, "2026-01-01.jsonl"), '{"precious":1}\n');
+      const dir = freshDir();
+      mkdirSync(join(dir, ".."), { recursive: true });
+      if (linked === "requests") symlinkSync(other, dir);
+      else (rmSync(join(dir, ".."), { recursive: true }), symlinkSync(join(other, ".."), join(dir, "..")));
+      const errors: string[] = [];
+      const log = createRequestLog({ dir, retentionDays: 90, now: () => Date.parse("2026-11-26T12:00:00Z"), onError: (e) => errors.push((e as Error).message) });
+      expect(await log.sweep()).toEqual([]);
+      log.write(record("elsewhere?"));
+      await log.flush();
+      expect(readdirSync(other)).toEqual(["2026-01-01.jsonl"]);
+      const link = linked === "requests" ? dir : join(dir, "..");
+      expect(errors.at(-1)).toBe(`${link} is a symbolic link; gw does not write through it — remove it and try again`);
+      expect(log.problem).toBe(`cannot write ${join(dir, "2026-11-26.jsonl")}: ${link} is a symbolic link; gw does not write through it — remove it and try again`);
+      await log.close();
+    }
   });
 
   test("retention 0 keeps everything", async () => {

@@ -1,7 +1,7 @@
 // A real `gw up` and the files it leaves: private under umask 000 (item 11), no writing through
 // links planted in logs/ (item 12), and no secret in an instance's start line (item 10).
 import { afterAll, describe, expect, test } from "bun:test";
-import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import { gw, killAll, MAIN, processesIn, type Sandbox, sandbox, startInGroup, until } from "../helpers/supervisor.ts";
@@ -31,6 +31,16 @@ function victimIn(sb: Sandbox): { file: string; untouched: () => boolean } {
   writeFileSync(file, "precious\n");
   chmodSync(file, 0o644);
   return { file, untouched: () => readFileSync(file, "utf8") === "precious\n" && mode(file) === 0o644 };
+}
+
+/** gw up -d with instances a and b, where a's `link` is refused: a is not started and gw says why, b serves; then gw down. */
+async function upWithALinkRefused(sb: Sandbox, link: string, what = "is a symbolic link"): Promise<void> {
+  const up = await gw(sb, ["up", "-d", "-c", sb.file]);
+  expect(up.code).toBe(0);
+  expect(up.stdout).toContain(`instance 'a' not started: ${link} ${what}; gw does not write through it — remove it and try again`);
+  const status = JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout) as { instances: { name: string; state: string }[] };
+  expect(status.instances.map((i) => [i.name, i.state])).toEqual([["a", "failed"], ["b", "ready"]]);
+  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
 }
 
 describe("gw's files are private whatever the umask", () => {
@@ -91,14 +101,30 @@ describe("links planted in logs/ are refused, never written through", () => {
     const victim = victimIn(sb);
     mkdirSync(join(sb.dir, "logs"));
     symlinkSync(victim.file, join(sb.dir, "logs", "a.log"));
-    const up = await gw(sb, ["up", "-d", "-c", sb.file]);
-    expect(up.code).toBe(0);
-    expect(up.stdout).toContain(`instance 'a' not started: ${join(sb.dir, "logs", "a.log")} is a symbolic link; gw does not write through it — remove it and try again`);
-    const status = JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout) as { instances: { name: string; state: string }[] };
-    expect(status.instances.map((i) => [i.name, i.state])).toEqual([["a", "failed"], ["b", "ready"]]);
-    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    await upWithALinkRefused(sb, join(sb.dir, "logs", "a.log"));
     expect(victim.untouched()).toBe(true);
     expect(lstatSync(join(sb.dir, "logs", "a.log")).isSymbolicLink()).toBe(true);
+  }, 60_000);
+
+  test("logs/a.log a hard link to a file elsewhere (a folder copied with cp -al): instance a is not started; the file is neither appended to nor made 0600", async () => {
+    const sb = await box([{ name: "a" }, { name: "b" }]);
+    const victim = victimIn(sb);
+    mkdirSync(join(sb.dir, "logs"));
+    linkSync(victim.file, join(sb.dir, "logs", "a.log"));
+    await upWithALinkRefused(sb, join(sb.dir, "logs", "a.log"), "is a hard link (2 names for one file)");
+    expect(victim.untouched()).toBe(true);
+  }, 60_000);
+});
+
+describe("an instance's working directory is gw's own", () => {
+  test("instances/a → a directory elsewhere (CLIProxyAPI would write ./logs and read ./.env there): a is not started and gw says why; the others serve", async () => {
+    const sb = await box([{ name: "a" }, { name: "b" }]);
+    const elsewhere = join(sb.dir, "elsewhere");
+    mkdirSync(elsewhere);
+    mkdirSync(join(sb.dir, "instances"), { mode: 0o700 });
+    symlinkSync(elsewhere, join(sb.dir, "instances", "a"));
+    await upWithALinkRefused(sb, join(sb.dir, "instances", "a"));
+    expect(readdirSync(elsewhere)).toEqual([]);
   }, 60_000);
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync, closeSync } from "node:fs";
+import { appendFileSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { type Emptied, rotateIfLarge, rotationCheck } from "../../src/supervisor/rotate.ts";
 import { type FullDisk, fullDisk } from "../helpers/full-disk.ts";
@@ -12,6 +12,18 @@ describe("rotateIfLarge", () => {
     writeFileSync(f, "x\n");
     expect(await rotateIfLarge(f, 100, 3)).toBe(false);
     expect(existsSync(`${f}.1`)).toBe(false);
+  });
+
+  test("a log that is a hard link to a file elsewhere (a folder copied with cp -al) is refused in gw's words, neither copied nor truncated", async () => {
+    const dir = tempDir();
+    const other = join(dir, "other.txt");
+    writeFileSync(other, "y".repeat(200));
+    mkdirSync(join(dir, "logs"));
+    const f = join(dir, "logs", "a.log");
+    linkSync(other, f);
+    await expect(rotateIfLarge(f, 100, 3)).rejects.toThrow(`${f} is a hard link (2 names for one file); gw does not write through it — remove it and try again`);
+    expect(readFileSync(other, "utf8")).toBe("y".repeat(200));
+    expect(readdirSync(join(dir, "logs"))).toEqual(["a.log"]);
   });
 
   test("shifts generations, keeps N, and a writer holding the file in append mode continues at the start", async () => {
