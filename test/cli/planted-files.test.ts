@@ -195,3 +195,17 @@ describe("the state file", () => {
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
   }, 60_000);
 });
+
+describe("a .env in an instance's working directory", () => {
+  test("gw check: an error naming instances/a/.env and what CLIProxyAPI would do with it", async () => {
+    const f = folder();
+    const env = join(f.dir, "instances/a/.env");
+    mkdirSync(join(env, ".."), { recursive: true, mode: 0o700 });
+    writeFileSync(env, "PGSTORE_DSN=postgresql://someone:else@elsewhere.example/db\n");
+    const r = await f.gw(["check"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`instances.a  error: ${env}: CLIProxyAPI loads a .env in its working directory into its environment (GITSTORE_*, PGSTORE_* or OBJECTSTORE_* there send its logins to a remote store); gw writes none there  (remove it: gw passes instances its own environment)`);
+    const json = JSON.parse((await f.gw(["check", "--json"])).stdout) as { ok: boolean };
+    expect(json.ok).toBe(false);
+  });
+});
