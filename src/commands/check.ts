@@ -3,6 +3,7 @@ import { hasErrors, loadConfig } from "../config/index.ts";
 import { routedModels } from "../config/router.ts";
 import { scenariosLeftOut } from "../cld/scenarios.ts";
 import { describeUnrouted, emptyAuthDirs, unrouted } from "../migrate/checks.ts";
+import { plantedEnvProblems } from "../supervisor/instance-cwd.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { printProblems, requireConfigFile } from "./_config.ts";
 
@@ -16,7 +17,9 @@ export default defineGwCommand({
   async run({ args }) {
     const file = requireConfigFile(args.config);
     const result = await loadConfig(file);
-    const { config, problems } = result;
+    const { config } = result;
+    // Beside the file, yet fatal to an instance: a .env planted in its working directory (supervisor/instance-cwd.ts).
+    const problems = config ? [...result.problems, ...plantedEnvProblems(config)] : result.problems;
     // About this machine, not the file: they never fail the check, --strict included.
     const logins = config ? await emptyAuthDirs(config) : [];
     // The next thing gw up would stumble on: no CLIProxyAPI binary for the instances it starts.
@@ -27,7 +30,7 @@ export default defineGwCommand({
     const failed = hasErrors(problems, args.strict);
     if (args.json) printJson({ file, ok: !failed, problems, logins, unrouted: config ? unrouted(config) : null, cliproxy: binary?.path ?? null, cld_scenarios_left_out: leftOut });
     else {
-      printProblems(result);
+      printProblems({ config, problems });
       printProblems({ config, problems: logins });
       if (config) console.error(describeUnrouted(unrouted(config)));
       const errors = problems.filter((p) => p.severity === "error").length;

@@ -51,6 +51,19 @@ export function ensurePrivateSubdir(dir: string): void {
   ensurePrivateDir(dir);
 }
 
+/**
+ * Refuse what stands at `file`, if anything, unless it is a regular file of one name — for a file
+ * another program opens by its path and writes (SQLite's state file, its -wal and -shm), where no
+ * O_NOFOLLOW of gw's can reach. Nothing there is fine: it is made anew.
+ */
+export function refuseUnlessOwnFile(file: string): void {
+  const st = lstatSync(file, { throwIfNoEntry: false });
+  if (!st) return;
+  if (st.isSymbolicLink()) throw new UnsafePathError(file, SYMLINK);
+  const why = notOwnFile(st);
+  if (why) throw new UnsafePathError(file, why);
+}
+
 /** Flags for appending to a log: created 0600, never through a link, never blocking on a planted FIFO. */
 const APPEND = C.O_WRONLY | C.O_APPEND | C.O_CREAT | C.O_NOFOLLOW | C.O_NONBLOCK;
 
@@ -100,11 +113,18 @@ export async function openNoFollow(file: string, flags: number): Promise<FileHan
 // --- internal ---
 
 function makePrivate(fd: number, file: string, st: Stats): void {
-  if (!st.isFile()) throw new UnsafePathError(file, "is not a regular file");
+  const why = notOwnFile(st);
+  if (why) throw new UnsafePathError(file, why);
+  if (st.mode & 0o077) fchmodSync(fd, PRIVATE_FILE_MODE);
+}
+
+/** Why a file (not a link) is not one gw may write as its own, or undefined. */
+function notOwnFile(st: Stats): string | undefined {
+  if (!st.isFile()) return "is not a regular file";
   // A hard link is no link O_NOFOLLOW sees: a folder copied with `cp -al` shares its logs with the
   // original, and appending, chmod and rotation's truncate would reach the other folder's file.
-  if (st.nlink > 1) throw new UnsafePathError(file, `is a hard link (${st.nlink} names for one file)`);
-  if (st.mode & 0o077) fchmodSync(fd, PRIVATE_FILE_MODE);
+  if (st.nlink > 1) return `is a hard link (${st.nlink} names for one file)`;
+  return undefined;
 }
 
 /** ELOOP from O_NOFOLLOW means "the last component is a link": say that, not "too many links". */

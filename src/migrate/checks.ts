@@ -1,12 +1,14 @@
 // What `gw check` and `gw up` tell someone coming from the old setup, beyond the file itself:
 // where requests for models no route names go, and OAuth providers whose auth dir holds no login
-// (with the command that fills it). Reads the auth dirs; never writes.
+// (with the command that fills it), and a .env planted where an instance runs. Reads the auth
+// dirs and looks in instances/NAME; never writes.
 
 import { formatProblem } from "../config/index.ts";
 import { formatPath, indexPositions } from "../config/positions.ts";
 import { type Config, OAUTH_PROVIDERS, type Problem } from "../config/types.ts";
 import { readSmallText } from "../fs/read-small.ts";
 import { credentialsIn, instancesFor } from "./credentials.ts";
+import { plantedEnvProblems } from "../supervisor/instance-cwd.ts";
 import { typed } from "../supervisor/self.ts";
 
 interface Unrouted {
@@ -60,7 +62,11 @@ export async function emptyAuthDirs(config: Config): Promise<Problem[]> {
   return problems;
 }
 
-/** What `gw up` says before starting: OAuth providers without a login (warnings), where unrouted models go. */
-export async function setupNotes(config: Config): Promise<{ warnings: string[]; info: string }> {
-  return { warnings: (await emptyAuthDirs(config)).map((p) => formatProblem(p, config.dir)), info: describeUnrouted(unrouted(config)) };
+/**
+ * What `gw up` says before starting: a .env planted where an instance runs (errors: that instance
+ * will not start, the others do), OAuth providers without a login (warnings), where unrouted models go.
+ */
+export async function setupNotes(config: Config): Promise<{ errors: string[]; warnings: string[]; info: string }> {
+  const say = (ps: Problem[]) => ps.map((p) => formatProblem(p, config.dir));
+  return { errors: say(plantedEnvProblems(config)), warnings: say(await emptyAuthDirs(config)), info: describeUnrouted(unrouted(config)) };
 }

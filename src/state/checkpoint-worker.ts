@@ -8,6 +8,7 @@
 
 import { Database } from "bun:sqlite";
 import type { FromCheckpointer, ToCheckpointer } from "./checkpoint.ts";
+import { refusePlantedStateFile } from "./own-file.ts";
 
 declare const self: Worker;
 
@@ -18,6 +19,7 @@ const tell = (m: FromCheckpointer) => self.postMessage(m);
 /** The connection, made again after a failure (a full disk refused a checkpoint: checkpoint.ts asks again later). */
 function connection(): Database {
   if (db) return db;
+  refusePlantedStateFile(file); // by its path, as gw's own open: not through a link put there since
   db = new Database(file, { readwrite: true, create: false, strict: true });
   // A checkpoint syncs the WAL before copying and the database after: what gw committed
   // is on disk at least as soon as without this thread (local.ts's header).

@@ -9,10 +9,13 @@
 // until the database holds what it copied, synced. A file that cannot be opened or read
 // is moved aside with one warning and gw starts clean — unless its disk is full, which makes any
 // file unopenable: then it is kept, gw serves from memory and opens it once there is room. One that
-// cannot be written any more leaves gw serving from memory (health says so) and retrying.
+// cannot be written any more leaves gw serving from memory (health says so) and retrying. One planted
+// in its place (a link, a FIFO, a second name: state/own-file.ts) is neither opened nor moved
+// aside — it is not gw's: gw says so once and serves from memory.
 
 import { open } from "node:fs/promises";
 import { dirname } from "node:path";
+import { UnsafePathError } from "../fs/private.ts";
 import { type Rewrite, rewriteUntilDone } from "../fs/rewrite.ts";
 import { isOutOfRoom, noRoomIn, writeProblem } from "../fs/why.ts";
 import { PendingChanges } from "./changes.ts";
@@ -94,7 +97,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   let file = first instanceof StateFile ? first : undefined;
   let checkpoints = file && !o.inlineCheckpoints ? offThreadCheckpoints(file, o) : undefined;
   if (first instanceof NoRoom) refused(first.err);
-  else if (!file) [problem, down] = [MEMORY_ONLY, downMark(now())];
+  else if (!file) [problem, down] = [first instanceof Refused ? first.why : MEMORY_ONLY, downMark(now())];
   else flushTimer = setTimeout(flush, flushEveryMs); // the start's prune
 
   /**
@@ -104,7 +107,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
    * that cannot be opened or read is judged the same at the start and at each retry for room: the
    * disk's fault while it is full (kept), else the file's (moved aside).
    */
-  function openAndLoad(): StateFile | NoRoom | undefined {
+  function openAndLoad(): StateFile | NoRoom | Refused | undefined {
     const f = openFile(o.file, o.log, now());
     if (!(f instanceof StateFile)) return f;
     try {
@@ -146,10 +149,10 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
         refused(f.err); // still no room: said once already
         return false;
       }
-      if (!f) {
-        // Locked by another gw, or no fresh file could be made: memory only from here on, as at a start.
+      if (!(f instanceof StateFile)) {
+        // Locked by another gw, planted, or no fresh file could be made: memory only from here on, as at a start.
         pending.take();
-        problem = MEMORY_ONLY;
+        problem = f instanceof Refused ? f.why : MEMORY_ONLY;
         return true;
       }
       file = f;
@@ -267,17 +270,26 @@ class NoRoom {
   constructor(readonly err: unknown) {}
 }
 
+/** A state file planted in gw's place (a link, a FIFO, a second name): never opened, never moved aside — it is not gw's. */
+class Refused {
+  constructor(readonly why: string) {}
+}
+
 /** The file's disk has no room: whatever opening said, the file is not to blame (refused() says so, once). */
 function noRoomFor(path: string, err: unknown): NoRoom | undefined {
   if (!isOutOfRoom(err) && !noRoomIn(dirname(path))) return undefined;
   return new NoRoom(isOutOfRoom(err) ? err : { code: "ENOSPC" });
 }
 
-/** The state file, or undefined when there is none to be had (gw then runs from memory). */
-function openFile(path: string, log: StateLog, now: number): StateFile | NoRoom | undefined {
+/** The state file, or undefined (or Refused) when there is none to be had (gw then runs from memory). */
+function openFile(path: string, log: StateLog, now: number): StateFile | NoRoom | Refused | undefined {
   try {
     return new StateFile(path);
   } catch (err) {
+    if (err instanceof UnsafePathError) {
+      log.warn(`state file: ${err.message}; state is kept in memory only`);
+      return new Refused(err.message);
+    }
     if (isBusy(err)) {
       log.warn(`state file ${path} is locked by another process; this gw keeps its state in memory only`);
       return undefined;

@@ -2,8 +2,8 @@
 // Only SQL lives here — open (and check), load what is still valid, write a batch, prune, close.
 
 import { Database, type Statement } from "bun:sqlite";
-import { chmodSync, existsSync, mkdirSync, renameSync } from "node:fs";
-import { dirname } from "node:path";
+import { chmodSync, existsSync, renameSync } from "node:fs";
+import { refusePlantedStateFile } from "./own-file.ts";
 import { type Cooldown, forgottenAt, HALF_OPEN_KEEP_MS, type StateChange } from "./types.ts";
 import { isCooldownKind } from "./wire.ts";
 
@@ -55,9 +55,9 @@ export class StateFile {
   readonly #write: Record<StateChange["op"], Statement>;
   readonly #batch: (changes: readonly StateChange[]) => void;
 
-  /** Open (creating it if missing) and check the file; throws when it is not a usable state file. */
+  /** Open (creating it if missing) and check the file; throws when it is not a usable state file (UnsafePathError: a planted one). */
   constructor(readonly file: string) {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    refusePlantedStateFile(file); // also makes .gw, private
     const created = !existsSync(file);
     this.#db = new Database(file, { create: true, strict: true });
     try {

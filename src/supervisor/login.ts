@@ -5,7 +5,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
-import { ensurePrivateSubdir } from "../fs/private.ts";
+import { ensureInstanceCwd } from "./instance-cwd.ts";
 import { type Config, type InstanceConfig, OAUTH_PROVIDERS } from "../config/types.ts";
 import { bypassProxyForInstances } from "../lb/noproxy.ts";
 import { controlJson } from "./control.ts";
@@ -76,7 +76,7 @@ export async function runLogin(config: Config, inst: InstanceConfig, provider: s
   const before = await authFiles(inst.authDir);
   const modelsBefore = running ? await modelIds(inst) : null;
   const cwd = instanceCwd(config.dir, inst.name);
-  ensurePrivateSubdir(cwd); // the login runs there, as the instance does (spawn.ts)
+  ensureInstanceCwd(cwd); // the login runs there, as the instance does (spawn.ts): its logins must not go to a planted .env's store
   const proc = Bun.spawn(argv, { cwd, env: loginEnv, stdio: ["inherit", "inherit", "inherit"] });
   const code = await proc.exited;
   if (code !== 0) {

@@ -105,6 +105,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const recorded = predecessor ? (await readChildren(paths)).children : [];
   if (!opts.demo && !predecessor) {
     const notes = await setupNotes(config);
+    for (const e of notes.errors) log.error(e);
     for (const w of notes.warnings) log.warn(w);
     log.info(notes.info);
   }

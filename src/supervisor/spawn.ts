@@ -1,7 +1,8 @@
 // One instance process: its own process group (so a stop reaches every grandchild), stdout and
 // stderr appended to its log file, and an exit promise that also sweeps the group.
 import { closeSync, writeSync } from "node:fs";
-import { ensurePrivateSubdir, openPrivateAppend } from "../fs/private.ts";
+import { openPrivateAppend } from "../fs/private.ts";
+import { ensureInstanceCwd } from "./instance-cwd.ts";
 import { signalGroup } from "./proc.ts";
 
 interface SpawnSpec {
@@ -46,8 +47,8 @@ export interface Child {
 export class SpawnError extends Error {}
 
 export function spawnChild(spec: SpawnSpec): Child {
-  // CLIProxyAPI writes ./logs and reads ./.env there: not through a link out of the folder.
-  ensurePrivateSubdir(spec.cwd);
+  // CLIProxyAPI writes ./logs and reads ./.env there: not through a link out of the folder, nor with a .env planted in it.
+  ensureInstanceCwd(spec.cwd);
   const fd = openPrivateAppend(spec.logFile); // a planted link is refused (UnsafePathError), never appended through
   try {
     writeSync(fd, `--- gw: starting ${spec.name} at ${new Date().toISOString()}: ${spec.shown}\n`);

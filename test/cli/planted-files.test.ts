@@ -172,3 +172,40 @@ describe("providers.toml itself", () => {
     }
   });
 });
+
+describe("the state file", () => {
+  test(".gw/state.db a link to a file of the user's: gw up serves with state in memory, says so in one line and in gw status, and the file is untouched", async () => {
+    const sb = await sandbox([{ name: "a" }]);
+    boxes.push(sb);
+    const victim = join(sb.dir, "precious.db");
+    writeFileSync(victim, "");
+    mkdirSync(join(sb.dir, ".gw"), { mode: 0o700 });
+    const link = join(sb.dir, ".gw/state.db");
+    symlinkSync(victim, link);
+    const why = `${link} is a symbolic link; gw does not write through it — remove it and try again`;
+    const up = await gw(sb, ["up", "-d", "-c", sb.file]);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toContain(`state file: ${why}; state is kept in memory only`);
+    const status = await gw(sb, ["status", "-c", sb.file]);
+    expect(status.stdout).toContain(`state   local ${link}  DOWN`);
+    expect(status.stdout).toContain(why);
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    // Before, SQLite wrote gw's tables through the link: the empty file grew to 24,576 bytes.
+    expect(readFileSync(victim, "utf8")).toBe("");
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  }, 60_000);
+});
+
+describe("a .env in an instance's working directory", () => {
+  test("gw check: an error naming instances/a/.env and what CLIProxyAPI would do with it", async () => {
+    const f = folder();
+    const env = join(f.dir, "instances/a/.env");
+    mkdirSync(join(env, ".."), { recursive: true, mode: 0o700 });
+    writeFileSync(env, "PGSTORE_DSN=postgresql://someone:else@elsewhere.example/db\n");
+    const r = await f.gw(["check"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`instances.a  error: ${env}: CLIProxyAPI loads a .env in its working directory into its environment (GITSTORE_*, PGSTORE_* or OBJECTSTORE_* there send its logins to a remote store); gw writes none there  (remove it: gw passes instances its own environment)`);
+    const json = JSON.parse((await f.gw(["check", "--json"])).stdout) as { ok: boolean };
+    expect(json.ok).toBe(false);
+  });
+});

@@ -4,7 +4,7 @@
 // copied back into the database.
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { existsSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, renameSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CheckpointResult } from "../../src/state/checkpoint.ts";
 import { openLocalState } from "../../src/state/local.ts";
@@ -181,5 +181,16 @@ self.onmessage = (e) => self.postMessage(e.data.op === "checkpoint" ? { op: "che
     await s.store.close();
     expect(stickyRows(s.file)).toBe(MANY + 100);
     expect(s.log.lines).toHaveLength(1);
+  }, 30_000);
+
+  test("the state file swapped for a link once gw has it open: the worker does not open it through the link; one warning, checkpoints inline", async () => {
+    const s = setup();
+    // What gw's own open refuses (state/own-file.ts), put there after it: the worker opens the file by its path too.
+    renameSync(s.file, `${s.file}.elsewhere`);
+    symlinkSync(`${s.file}.elsewhere`, s.file);
+    s.sessions(100);
+    await until(() => s.log.lines.length > 0, 20_000, () => "the warning");
+    expect(s.log.lines).toEqual([`warn state file ${s.file}: the checkpoint worker failed (${s.file} is a symbolic link; gw does not write through it — remove it and try again); checkpoints run inline again`]);
+    await s.store.close();
   }, 30_000);
 });

@@ -2,7 +2,7 @@
 // a new store loads only what is still valid, and a broken file never stops gw.
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openLocalState } from "../../src/state/local.ts";
 import { PRUNE_BATCH, StateFile } from "../../src/state/sqlite.ts";
@@ -258,4 +258,42 @@ describe("a broken state file never stops gw", () => {
     await store.close();
     expect(existsSync(file)).toBe(false);
   });
+});
+
+describe("a planted state file is never written through", () => {
+  // A cloned folder may carry .gw/state.db (or its -wal, -shm) as a link to a file of the user's,
+  // or to another gw's database: opened through it, SQLite wrote gw's tables into the target (an
+  // empty file grew 0 → 24,576 bytes). gw refuses it in one line and serves from memory.
+  type Plant = (dir: string, file: string, victim: string) => { path: string; what: string };
+  const link: (ext: string) => Plant = (ext) => (_dir, file, victim) => (symlinkSync(victim, file + ext), { path: file + ext, what: "is a symbolic link" });
+  const cases: [string, Plant][] = [
+    ["state.db a link to an empty file", link("")],
+    ["state.db a link to another gw's state file", (dir, file, victim) => (new StateFile(victim).close(), link("")(dir, file, victim))],
+    ["state.db-wal a link to a file", link("-wal")],
+    ["state.db-shm a link to a file", link("-shm")],
+    ["state.db a hard link to a file (a folder copied with cp -al)", (_dir, file, victim) => (linkSync(victim, file), { path: file, what: "is a hard link (2 names for one file)" })],
+    ["state.db a FIFO", (_dir, file) => (Bun.spawnSync(["mkfifo", file]), { path: file, what: "is not a regular file" })],
+    [".gw itself a link to a directory elsewhere", (dir, _file, victim) => (rmSync(join(dir, ".gw"), { recursive: true }), symlinkSync(join(victim, ".."), join(dir, ".gw")), { path: join(dir, ".gw"), what: "is a symbolic link" })],
+  ];
+  for (const [name, plant] of cases) {
+    test(`${name}: refused in one line naming it, state kept in memory, the target untouched`, async () => {
+      const dir = tempDir("gw-state-");
+      mkdirSync(join(dir, ".gw"), { mode: 0o700 });
+      const elsewhere = join(tempDir("gw-elsewhere-"), "precious");
+      writeFileSync(elsewhere, "");
+      const file = join(dir, ".gw", "state.db");
+      const { path, what } = plant(dir, file, elsewhere);
+      const before = readFileSync(elsewhere);
+      const listed = readdirSync(join(elsewhere, ".."));
+      const { store, log } = open(file, NOW, logger(), 1);
+      expect(log.lines).toEqual([`warn state file: ${path} ${what}; gw does not write through it — remove it and try again; state is kept in memory only`]);
+      expect(store.health()).toMatchObject({ backend: "local", up: false, problem: `${path} ${what}; gw does not write through it — remove it and try again` });
+      fill(store);
+      expect(store.sticky("cc:s1::opus", NOW)).toBe("b/claude");
+      await store.close();
+      expect(readFileSync(elsewhere)).toEqual(before);
+      expect(readdirSync(join(elsewhere, ".."))).toEqual(listed);
+      expect(lstatSync(path).isFile() && lstatSync(path).nlink === 1).toBe(false); // left where it was, not moved aside
+    });
+  }
 });

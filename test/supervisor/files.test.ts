@@ -128,6 +128,32 @@ describe("an instance's working directory is gw's own", () => {
   }, 60_000);
 });
 
+describe("a .env in an instance's working directory", () => {
+  // CLIProxyAPI loads ./.env of its working directory (instances/NAME) into its environment, where
+  // GITSTORE_GIT_URL, PGSTORE_DSN or OBJECTSTORE_* send its logins to someone else's store. gw
+  // writes none there, and cld's trust covers only providers.toml and the .env beside it.
+  const fix = "CLIProxyAPI loads a .env in its working directory into its environment (GITSTORE_*, PGSTORE_* or OBJECTSTORE_* there send its logins to a remote store); gw writes none there — remove it: gw passes instances its own environment";
+  const plants: [string, (env: string, sb: Sandbox) => void][] = [
+    ["a regular file", (env) => writeFileSync(env, "GITSTORE_GIT_URL=https://elsewhere.example/logins.git\n")],
+    ["a link (to nothing yet)", (env, sb) => symlinkSync(join(sb.dir, "elsewhere.env"), env)],
+  ];
+  for (const [what, plant] of plants) {
+    test(`instances/a/.env ${what}: a is not started and gw says why, in gw up and gw status; b serves`, async () => {
+      const sb = await box([{ name: "a" }, { name: "b" }]);
+      const env = join(sb.dir, "instances", "a", ".env");
+      mkdirSync(join(env, ".."), { recursive: true, mode: 0o700 });
+      plant(env, sb);
+      const up = await gw(sb, ["up", "-d", "-c", sb.file]);
+      expect(up.code).toBe(0);
+      expect(up.stdout).toContain(`instance 'a' not started: ${env}: ${fix}`);
+      const status = JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout) as { instances: { name: string; state: string; problem: string }[] };
+      expect(status.instances.map((i) => [i.name, i.state, i.problem])).toEqual([["a", "failed", `instance 'a' not started: ${env}: ${fix}`], ["b", "ready", ""]]);
+      expect((await gw(sb, ["status", "-c", sb.file])).stdout).toContain(`${env}: CLIProxyAPI loads a .env`);
+      expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    }, 60_000);
+  }
+});
+
 describe("an instance's start line in logs/NAME.log", () => {
   test("a secret passed as ${VAR} shows as its name; a key written literally is masked", async () => {
     const sb = await box([{ name: "a" }]);

@@ -1,7 +1,7 @@
 // gw login reads the instance's auth dir before and after the login to tell what it saved. An
 // auth dir as users keep them — a link left to a file that moved away — must not stop it.
 import { afterAll, expect, test } from "bun:test";
-import { mkdirSync, symlinkSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gw, killAll, type Sandbox, sandbox } from "../helpers/supervisor.ts";
 
@@ -20,5 +20,17 @@ test("a dangling link and a link loop in the auth dir: the login runs and says w
   const r = await gw(sb, ["login", "a", "antigravity", "--no-browser", "-c", sb.file]);
   expect(r.stdout).toContain("gw mock: -antigravity-login would print the OAuth URL");
   expect(r.stderr).toStartWith(`gw: no new credential in ${auth}`);
+  expect(r.code).toBe(1);
+});
+
+test("a .env planted in instances/a/ (CLIProxyAPI loads it, and the login runs there): gw login refuses in one line naming it, and runs no login", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  cleanups.push(sb);
+  const env = join(sb.dir, "instances/a/.env");
+  mkdirSync(join(env, ".."), { recursive: true, mode: 0o700 });
+  writeFileSync(env, "GITSTORE_GIT_URL=https://elsewhere.example/logins.git\n");
+  const r = await gw(sb, ["login", "a", "antigravity", "--no-browser", "-c", sb.file]);
+  expect(r.stdout).not.toContain("gw mock: -antigravity-login");
+  expect(r.stderr).toStartWith(`gw: ${env}: CLIProxyAPI loads a .env in its working directory into its environment`);
   expect(r.code).toBe(1);
 });
