@@ -63,7 +63,9 @@ export function stateLine(s: StateHealth, now = Date.now()): string {
   // downForMs: the reporting gw's monotonic measure; a gw from before it sent downSince alone.
   const forMs = s.downForMs ?? (s.downSince === undefined ? undefined : Math.max(0, now - s.downSince));
   const since = forMs === undefined ? "" : ` ${duration(forMs)}`;
-  return `${base}  DOWN${since}: ${s.problem ?? "unreachable"} — serving from local state`;
+  // Redis down: gw goes on with its own copy; the state file down: with nothing but memory.
+  const meanwhile = s.backend === "redis" ? "serving from local state" : "keeping state in memory (a restart loses it)";
+  return `${base}  DOWN${since}: ${s.problem ?? "unreachable"} — ${meanwhile}`;
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

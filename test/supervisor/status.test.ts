@@ -141,6 +141,10 @@ test("a state backend that does not answer is one line saying so, for how long, 
   // From a gw that sent downSince alone, a reader's clock behind it shows 0 s, not a negative age.
   expect(stateLine(down, 0)).toContain("  DOWN 0s: ");
   expect(stateLine({ backend: "memory", up: true, where: "memory" })).toBe("memory (nothing kept across restarts)");
+  // A state file gw cannot use leaves memory alone, not a local copy of something shared.
+  expect(stateLine({ backend: "local", up: false, where: "/srv/gw/.gw/state.db", problem: "disk is full" }, 0)).toBe(
+    "local /srv/gw/.gw/state.db  DOWN: disk is full — keeping state in memory (a restart loses it)",
+  );
 });
 
 test("without cooldowns from the gateway the column says it does not know", () => {
