@@ -41,7 +41,7 @@ const errorObject = (d: Dialect, status: Status, message?: string) => {
  * write, written as the stream is read (CLIProxyAPI writes one per interval); "one write": all of
  * it in one chunk (the body ends after it: a body that ended in its first write would get a length).
  */
-function keepAliveThen(body: string, newlines: number, how: "apart" | "one write"): Response {
+function keepAliveThen(body: string, newlines: number, how: "apart" | "one write", read?: (n: number) => Promise<void>): Response {
   const parts = how === "one write" ? [`${"\n".repeat(newlines)}${body}`] : [...Array.from({ length: newlines }, () => "\n"), body];
   let i = 0;
   const stream = new ReadableStream<Uint8Array>(
@@ -49,6 +49,9 @@ function keepAliveThen(body: string, newlines: number, how: "apart" | "one write
       async pull(c) {
         // A moment between writes, as between CLIProxyAPI's ticks: each newline its own read at gw.
         if (i > 0) await Bun.sleep(5);
+        // Given `read`: each write waits until the client has read the newlines before it (gw passed
+        // them on), so gw cannot get two in one read — a loaded machine handed it all three at once.
+        if (i > 0 && i < parts.length) await read?.(i);
         if (i === parts.length) return c.close();
         c.enqueue(enc.encode(parts[i++]!));
       },
@@ -345,6 +348,19 @@ function heldB(): { release: () => void } {
   return { release: () => resolve() };
 }
 
+/** The client's count of newlines read so far (`saw`), and a wait until it has read `n` (`reached`). */
+function newlinesRead() {
+  let seen = 0;
+  const waits: { n: number; resolve: () => void }[] = [];
+  return {
+    saw(n: number): void {
+      seen = n;
+      for (const w of waits.splice(0)) (w.n <= seen ? w.resolve : () => waits.push(w))();
+    },
+    reached: (n: number): Promise<void> => (n <= seen ? Promise.resolve() : new Promise((resolve) => waits.push({ n, resolve }))),
+  };
+}
+
 /** A body read as it arrives: `onNewlines(n)` after each chunk with the count of newlines so far. */
 async function readCounting(body: ReadableStream<Uint8Array>, onNewlines: (n: number) => void): Promise<string> {
   const decoder = new TextDecoder();
@@ -363,10 +379,11 @@ describe("gw keeps the client alive while the next target works", () => {
   test("at the first target's pace: a newline of gw's while the second target has not answered, then its JSON, then nothing", async () => {
     // A default pace no test waits for: only the first target's pace (5 ms, kept at the 50 ms tick) can keep the client.
     await restartWith({ defaultMs: 600_000, minMs: 1 });
-    quirkA = (d) => keepAliveThen(errorObject(d, 529), A_NEWLINES, "apart");
+    const client = newlinesRead();
+    quirkA = (d) => keepAliveThen(errorObject(d, 529), A_NEWLINES, "apart", client.reached);
     const b = heldB();
     const res = await post("anthropic");
-    const text = await readCounting(res.body!, (n) => n > A_NEWLINES && b.release());
+    const text = await readCounting(res.body!, (n) => (client.saw(n), n > A_NEWLINES && b.release()));
     const body = answer("anthropic", "from b");
     expect(text.endsWith(body)).toBe(true);
     const spaces = text.slice(0, -body.length);
