@@ -12,6 +12,7 @@ import type { KeepAlivePace } from "../../src/lb/spaced-keepalive.ts";
 import { configFrom, startTestGateway, type TestUpstream, testUpstream, waitFor } from "../helpers/lb.ts";
 import { type MockServer, startMock } from "../helpers/mock.ts";
 import { logRecords } from "../helpers/resilience.ts";
+import { newlinesRead } from "../helpers/newlines-read.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 /** A provider key gw knows (from the config): an error quoting it must reach no client. */
@@ -49,8 +50,7 @@ function keepAliveThen(body: string, newlines: number, how: "apart" | "one write
       async pull(c) {
         // A moment between writes, as between CLIProxyAPI's ticks: each newline its own read at gw.
         if (i > 0) await Bun.sleep(5);
-        // Given `read`: each write waits until the client has read the newlines before it (gw passed
-        // them on), so gw cannot get two in one read — a loaded machine handed it all three at once.
+        // Given `read`: each write waits until the client has read the newlines before it (newlines-read.ts).
         if (i > 0 && i < parts.length) await read?.(i);
         if (i === parts.length) return c.close();
         c.enqueue(enc.encode(parts[i++]!));
@@ -346,19 +346,6 @@ function heldB(): { release: () => void } {
     return new Response(answer(d, "from b"), { headers: { "content-type": "application/json" } });
   };
   return { release: () => resolve() };
-}
-
-/** The client's count of newlines read so far (`saw`), and a wait until it has read `n` (`reached`). */
-function newlinesRead() {
-  let seen = 0;
-  const waits: { n: number; resolve: () => void }[] = [];
-  return {
-    saw(n: number): void {
-      seen = n;
-      for (const w of waits.splice(0)) (w.n <= seen ? w.resolve : () => waits.push(w))();
-    },
-    reached: (n: number): Promise<void> => (n <= seen ? Promise.resolve() : new Promise((resolve) => waits.push({ n, resolve }))),
-  };
 }
 
 /** A body read as it arrives: `onNewlines(n)` after each chunk with the count of newlines so far. */
