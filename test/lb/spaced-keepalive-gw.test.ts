@@ -92,7 +92,8 @@ test("two failovers behind newlines: gw keeps the client alive through both, the
   // A: newlines, then a 529. B: answers once gw wrote 12 newlines of its own (~600 ms), newlines, a 529. C: answers when the test says.
   const bGo = gate();
   const cGo = gate();
-  replyA = () => spacedThen(ERROR_529, A_NEWLINES);
+  const client = newlinesRead(); // A's newlines one read each at gw, as in the reload test below
+  replyA = () => spacedThen(ERROR_529, A_NEWLINES, undefined, client.reached);
   replyB = () => spacedThen(ERROR_529, B_NEWLINES, bGo.promise);
   replyC = async () => {
     await cGo.promise;
@@ -107,6 +108,7 @@ test("two failovers behind newlines: gw keeps the client alive through both, the
     const part = decoder.decode(chunk, { stream: true });
     text += part;
     for (const ch of part) if (ch === "\n") n++;
+    client.saw(n);
     if (n === A_NEWLINES + 12 && bReleasedAt === Number.POSITIVE_INFINITY) {
       bReleasedAt = n;
       bGo.resolve();
