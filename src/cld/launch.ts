@@ -35,17 +35,21 @@ export async function handOver(claude: string, args: readonly string[], env: Chi
 const FORWARDED = ["SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 
 export async function spawnAndForward(claude: string, args: readonly string[], env: ChildEnv): Promise<number> {
-  const child = Bun.spawn([claude, ...args], { env, stdio: ["inherit", "inherit", "inherit"] });
   // Ctrl-C reaches claude from the terminal itself (same process group); forwarding it too
   // would count as a second Ctrl-C, which makes Claude Code quit. So only survive it.
+  // The handlers are in place before claude starts: set after, a Ctrl-C in the moment between
+  // (claude already running, this process not yet back from the spawn on a busy machine) killed
+  // this process and cut claude off from its exit code.
   const ignoreInt = () => {};
   process.on("SIGINT", ignoreInt);
+  let child: Bun.Subprocess | undefined;
   const forwarders = FORWARDED.map((sig) => {
-    const f = () => child.kill(sig);
+    const f = () => child?.kill(sig);
     process.on(sig, f);
     return [sig, f] as const;
   });
   try {
+    child = Bun.spawn([claude, ...args], { env, stdio: ["inherit", "inherit", "inherit"] });
     return await child.exited;
   } finally {
     process.off("SIGINT", ignoreInt);

@@ -50,7 +50,9 @@ export class InstanceWork {
    * typed after saving arrives, which would otherwise say only "config reloaded".
    */
   after(earlier: InstanceWork, now = performance.now()): InstanceWork {
-    return new InstanceWork([...new Set([...earlier.jobs.filter((j) => !j.ended || now - j.endedAt < RECENT_WORK_MS), ...this.jobs])]);
+    // `now < end + RECENT`, not `now - end < RECENT`: the difference of two fractional moments
+    // rounds, and at `end + RECENT` it came out a hair under RECENT (work 10 s old was recent).
+    return new InstanceWork([...new Set([...earlier.jobs.filter((j) => !j.ended || now < j.endedAt + RECENT_WORK_MS), ...this.jobs])]);
   }
 
   /** Hear what the work said so far and says from now on; resolves once all of it has ended. */

@@ -112,9 +112,16 @@ export async function stopLeftovers(paths: GwPaths, killWaitMs: number, ofGwPid?
   if (!file || (file.gw && (await stillRunning(file.gw)))) return [];
   if (ofGwPid !== undefined && file.gw?.pid !== ofGwPid) return [];
   const stopped = await stopRecorded(file.children ?? [], killWaitMs);
-  await rm(paths.childrenFile, { force: true });
+  // Only the dead gw's own record goes. A watchdog and the next `gw up` both stop the leftovers
+  // of a gw killed with SIGKILL; the one that is slower must not delete the file the new gw wrote
+  // meanwhile (its instances, which a `gw upgrade` then adopts: without the file, none — and the
+  // successor starts its own beside them).
+  const now = await readJson<ChildrenFile>(paths.childrenFile);
+  if (now && sameRecord(now.gw, file.gw)) await rm(paths.childrenFile, { force: true });
   return stopped;
 }
+
+const sameRecord = (a: ProcRecord | null, b: ProcRecord | null) => a?.pid === b?.pid && a?.startTime === b?.startTime;
 
 /**
  * Stop recorded instance groups still running (SIGTERM, SIGKILL after killWaitMs); returns their

@@ -12,6 +12,7 @@ import type { KeepAlivePace } from "../../src/lb/spaced-keepalive.ts";
 import { configFrom, startTestGateway, type TestUpstream, testUpstream, waitFor } from "../helpers/lb.ts";
 import { type MockServer, startMock } from "../helpers/mock.ts";
 import { logRecords } from "../helpers/resilience.ts";
+import { newlinesRead } from "../helpers/newlines-read.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 /** A provider key gw knows (from the config): an error quoting it must reach no client. */
@@ -41,7 +42,7 @@ const errorObject = (d: Dialect, status: Status, message?: string) => {
  * write, written as the stream is read (CLIProxyAPI writes one per interval); "one write": all of
  * it in one chunk (the body ends after it: a body that ended in its first write would get a length).
  */
-function keepAliveThen(body: string, newlines: number, how: "apart" | "one write"): Response {
+function keepAliveThen(body: string, newlines: number, how: "apart" | "one write", read?: (n: number) => Promise<void>): Response {
   const parts = how === "one write" ? [`${"\n".repeat(newlines)}${body}`] : [...Array.from({ length: newlines }, () => "\n"), body];
   let i = 0;
   const stream = new ReadableStream<Uint8Array>(
@@ -49,6 +50,8 @@ function keepAliveThen(body: string, newlines: number, how: "apart" | "one write
       async pull(c) {
         // A moment between writes, as between CLIProxyAPI's ticks: each newline its own read at gw.
         if (i > 0) await Bun.sleep(5);
+        // Given `read`: each write waits until the client has read the newlines before it (newlines-read.ts).
+        if (i > 0 && i < parts.length) await read?.(i);
         if (i === parts.length) return c.close();
         c.enqueue(enc.encode(parts[i++]!));
       },
@@ -363,10 +366,11 @@ describe("gw keeps the client alive while the next target works", () => {
   test("at the first target's pace: a newline of gw's while the second target has not answered, then its JSON, then nothing", async () => {
     // A default pace no test waits for: only the first target's pace (5 ms, kept at the 50 ms tick) can keep the client.
     await restartWith({ defaultMs: 600_000, minMs: 1 });
-    quirkA = (d) => keepAliveThen(errorObject(d, 529), A_NEWLINES, "apart");
+    const client = newlinesRead();
+    quirkA = (d) => keepAliveThen(errorObject(d, 529), A_NEWLINES, "apart", client.reached);
     const b = heldB();
     const res = await post("anthropic");
-    const text = await readCounting(res.body!, (n) => n > A_NEWLINES && b.release());
+    const text = await readCounting(res.body!, (n) => (client.saw(n), n > A_NEWLINES && b.release()));
     const body = answer("anthropic", "from b");
     expect(text.endsWith(body)).toBe(true);
     const spaces = text.slice(0, -body.length);

@@ -8,20 +8,26 @@ import type { RunningGateway } from "../../src/lb/server.ts";
 import type { KeepAlivePace } from "../../src/lb/spaced-keepalive.ts";
 import { configFrom, startTestGateway, type TestUpstream, testUpstream, waitFor } from "../helpers/lb.ts";
 import { logRecords } from "../helpers/resilience.ts";
+import { newlinesRead } from "../helpers/newlines-read.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const enc = new TextEncoder();
 const ERROR_529 = JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } });
 const ANSWER = JSON.stringify({ id: "msg_1", type: "message", role: "assistant", model: "m", content: [{ type: "text", text: "from c" }], stop_reason: "end_turn", stop_sequence: null, usage: { input_tokens: 3, output_tokens: 5 } });
 
-/** A 200 JSON body without a length: `newlines` newlines 5 ms apart (once `gate` opened), then `body`. */
-function spacedThen(body: string, newlines: number, gate: Promise<void> = Promise.resolve()): Response {
+/**
+ * A 200 JSON body without a length: `newlines` newlines 5 ms apart (once `gate` opened), then
+ * `body`; given `read`, each write past the first waits until the client has read the newlines
+ * before it (newlines-read.ts).
+ */
+function spacedThen(body: string, newlines: number, gate: Promise<void> = Promise.resolve(), read?: (n: number) => Promise<void>): Response {
   let i = 0;
   const stream = new ReadableStream<Uint8Array>(
     {
       async pull(c) {
         await gate;
         if (i > 0) await Bun.sleep(5);
+        if (i > 0 && i <= newlines) await read?.(i);
         if (i > newlines) return c.close();
         c.enqueue(enc.encode(i++ < newlines ? "\n" : body));
       },
@@ -86,7 +92,8 @@ test("two failovers behind newlines: gw keeps the client alive through both, the
   // A: newlines, then a 529. B: answers once gw wrote 12 newlines of its own (~600 ms), newlines, a 529. C: answers when the test says.
   const bGo = gate();
   const cGo = gate();
-  replyA = () => spacedThen(ERROR_529, A_NEWLINES);
+  const client = newlinesRead(); // A's newlines one read each at gw, as in the reload test below
+  replyA = () => spacedThen(ERROR_529, A_NEWLINES, undefined, client.reached);
   replyB = () => spacedThen(ERROR_529, B_NEWLINES, bGo.promise);
   replyC = async () => {
     await cGo.promise;
@@ -101,6 +108,7 @@ test("two failovers behind newlines: gw keeps the client alive through both, the
     const part = decoder.decode(chunk, { stream: true });
     text += part;
     for (const ch of part) if (ch === "\n") n++;
+    client.saw(n);
     if (n === A_NEWLINES + 12 && bReleasedAt === Number.POSITIVE_INFINITY) {
       bReleasedAt = n;
       bGo.resolve();
@@ -177,7 +185,10 @@ test("clients leaving at every point of two failovers behind newlines: no moment
 test("a reload while gw keeps the client alive: the failover goes on, gw's newlines then the next target's answer; nothing left pending", async () => {
   const g = start({ defaultMs: 600_000, minMs: 1 });
   const bGo = gate();
-  replyA = () => spacedThen(ERROR_529, 3);
+  // A's newlines one read each at gw: its pace is the only one that keeps the client (beside two
+  // CPU hogs gw once got all three in one read, sent none of its own, and C answered after B's 20 s).
+  const client = newlinesRead();
+  replyA = () => spacedThen(ERROR_529, 3, undefined, client.reached);
   replyB = () => spacedThen(ANSWER.replace("from c", "from b"), 0, bGo.promise);
   const bSeen = b.seen.length;
   const res = await post(g);
@@ -186,6 +197,7 @@ test("a reload while gw keeps the client alive: the failover goes on, gw's newli
   let text = "";
   for await (const chunk of res.body!) {
     text += decoder.decode(chunk, { stream: true });
+    client.saw(text.split("\n").length - 1);
     // gw's own newlines going: reload (a new config object, the same routes), then let B answer.
     if (!reloaded && text.length > 4 && b.seen.length > bSeen) {
       reloaded = true;

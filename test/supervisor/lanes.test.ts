@@ -62,6 +62,10 @@ test("following work: what it said so far, then each step as it comes; an earlie
   await following;
   expect(heard).toEqual(["a", "again"]);
 
+  // Its end at a moment whose sum with RECENT_WORK_MS does not subtract back exactly (floating
+  // point; ~1 moment in 70 does): "long after" below is then RECENT_WORK_MS to the bit. It failed
+  // so beside two CPU hogs, where the real end happened to be such a moment.
+  job.endedAt = roundingMoment(job.endedAt);
   const done = new InstanceWork([job]);
   const running = gate();
   const next = lanes.queue([instanceLane("b")], running.task);
@@ -76,6 +80,11 @@ test("following work: what it said so far, then each step as it comes; an earlie
   expect(seen).toEqual(["a", "again"]);
   expect(stale).toEqual([]);
 });
+
+/** The first moment from `from` on (in µs steps) where `(t + RECENT_WORK_MS) - t` rounds below RECENT_WORK_MS. */
+function roundingMoment(from: number): number {
+  for (let t = from; ; t += 0.001) if (t + RECENT_WORK_MS - t < RECENT_WORK_MS) return t;
+}
 
 test("a move in two steps (stop on the old port, start on the new one): two instances swapping ports stop side by side, each starts once the other has stopped", async () => {
   const lanes = new Lanes(() => {});

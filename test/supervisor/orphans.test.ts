@@ -1,9 +1,13 @@
-// instances.json (orphans.ts childRegistry) through a write that fails: a full disk for a moment
-// must not stop the registry for the rest of gw's life, nor make stopping gw throw.
+// instances.json (orphans.ts): through a write that fails — a full disk for a moment must not
+// stop the registry for the rest of gw's life, nor make stopping gw throw — and through two
+// cleanups of one dead gw's leftovers at once.
 import { expect, test } from "bun:test";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { childRegistry } from "../../src/supervisor/orphans.ts";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { childRegistry, recordOf, stopLeftovers } from "../../src/supervisor/orphans.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
+import { signalGroup } from "../../src/supervisor/proc.ts";
+import { until } from "../helpers/supervisor.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 test("a failed write is said once; the next change writes the whole list again", async () => {
@@ -25,4 +29,32 @@ test("a failed write is said once; the next change writes the whole list again",
   const file = JSON.parse(readFileSync(paths.childrenFile, "utf8")) as { children: { name: string; pid: number }[] };
   expect(file.children.map((c) => [c.name, c.pid])).toEqual([["a", process.pid]]);
   expect(said[1]).toBe(`info ${paths.childrenFile} is written again`);
+});
+
+// After a SIGKILL of gw, its watchdog (`gw down --after-crash`) and the next `gw up` both stop
+// what it left. The slower one used to delete instances.json after its stop, the new gw's file by
+// then: a `gw upgrade` later adopted no instance, and the sticky sessions on them moved
+// (test/state/persist.test.ts failed so).
+test("stopping a dead gw's leftovers leaves the instances.json another gw wrote meanwhile", async () => {
+  const dir = tempDir("gw-orphans-");
+  const paths = gwPaths(dir);
+  mkdirSync(join(paths.childrenFile, ".."), { recursive: true });
+  const dead = Bun.spawn(["true"]);
+  await dead.exited;
+  // A leftover that says when it is told to stop, and stops only when this test kills it: the
+  // other gw writes its file in between, however long that takes.
+  const told = join(dir, "told");
+  const leftover = Bun.spawn(["/bin/sh", "-c", `trap 'echo >> "${told}"' TERM; while :; do sleep 0.05; done`], { detached: true, stdin: "ignore", stderr: "ignore" });
+  writeFileSync(paths.childrenFile, JSON.stringify({ gw: { name: "gw", pid: dead.pid, startTime: 1 }, children: [await recordOf("a", leftover.pid)] }));
+  try {
+    const stopping = stopLeftovers(paths, 120_000, dead.pid);
+    await until(() => existsSync(told), 20_000, () => "the leftover to be told to stop");
+    const mine = JSON.stringify({ gw: await recordOf("gw", process.pid), children: [] });
+    writeFileSync(paths.childrenFile, mine);
+    signalGroup(leftover.pid, "SIGKILL");
+    expect(await stopping).toEqual(["a"]);
+    expect(readFileSync(paths.childrenFile, "utf8")).toBe(mine);
+  } finally {
+    signalGroup(leftover.pid, "SIGKILL");
+  }
 });
