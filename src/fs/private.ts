@@ -3,8 +3,8 @@
 // cloned repo may carry `logs/gw.log -> ~/.bashrc`, and appending, rotating or truncating must
 // not reach the target. Final components are opened with O_NOFOLLOW (no check-then-open race);
 // directories are checked with lstat right after mkdir.
-import { chmodSync, closeSync, constants as C, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, type Stats } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import { chmodSync, closeSync, constants as C, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, type Stats, unlinkSync } from "node:fs";
+import { type FileHandle, open, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { appendWhole } from "./append-whole.ts";
@@ -76,6 +76,11 @@ export function openPrivateAppend(file: string): number {
   let fd: number;
   try {
     fd = openSync(file, APPEND, PRIVATE_FILE_MODE);
+    if (isSharedFile(fstatSync(fd))) {
+      closeSync(fd);
+      unlinkSync(file);
+      fd = openSync(file, APPEND | C.O_EXCL, PRIVATE_FILE_MODE);
+    }
   } catch (err) {
     throw refusal(file, err);
   }
@@ -91,7 +96,12 @@ export function openPrivateAppend(file: string): number {
 /** Append `data` to `file` the same way (the request log's day files). */
 export async function appendPrivate(file: string, data: string | Uint8Array): Promise<void> {
   ensurePrivateDir(dirname(file)); // O_NOFOLLOW guards the last component only
-  const fh = await openNoFollow(file, APPEND);
+  let fh = await openNoFollow(file, APPEND);
+  if (isSharedFile(await fh.stat())) {
+    await fh.close();
+    await unlink(file);
+    fh = await openNoFollow(file, APPEND | C.O_EXCL);
+  }
   try {
     const st = await fh.stat();
     makePrivate(fh.fd, file, st);
@@ -116,6 +126,16 @@ function makePrivate(fd: number, file: string, st: Stats): void {
   const why = notOwnFile(st);
   if (why) throw new UnsafePathError(file, why);
   if (st.mode & 0o077) fchmodSync(fd, PRIVATE_FILE_MODE);
+}
+
+/**
+ * A log gw appends to that has a second name: a folder copied with `cp -al` shares its logs with
+ * the original. Appending, chmod and rotation's truncate would reach the other folder's file, so gw
+ * takes its own name back for a new file (unlink, then create exclusively) — the other name keeps
+ * every line written so far, and this folder's instance still starts.
+ */
+function isSharedFile(st: Stats): boolean {
+  return st.isFile() && st.nlink > 1;
 }
 
 /** Why a file (not a link) is not one gw may write as its own, or undefined. */

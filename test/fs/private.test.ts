@@ -1,7 +1,7 @@
 // gw's private files, attacked on real files: planted links (to a file, to a directory), a FIFO,
 // loose modes left by an old gw, and an open umask. Each case checks the victim is untouched.
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { replaceFileSync, tempPathFor, writeFileAtomic, writeNewFileSync, writePrivateFile } from "../../src/fs/atomic-write.ts";
 import { appendPrivate, ensurePrivateDir, openPrivateAppend, UnsafePathError } from "../../src/fs/private.ts";
@@ -102,6 +102,19 @@ describe("planted links in logs/ are never followed", () => {
     }
     expect(existsSync(join(s.dir, "does-not-exist-yet"))).toBe(false);
     expect(s.untouched()).toBe(true);
+  });
+
+  test("a log with a second name (cp -al): both appenders take their own name back for a new file; the other name keeps its lines and its mode", async () => {
+    const s = scene();
+    mkdirSync(s.logs, { recursive: true });
+    const [a, day] = [join(s.logs, "a.log"), join(s.logs, "2026-12-02.jsonl")];
+    linkSync(s.victim, a);
+    linkSync(s.victim, day);
+    closeSync(openPrivateAppend(a));
+    await appendPrivate(day, "line\n");
+    expect(s.untouched()).toBe(true);
+    expect([statSync(s.victim).nlink, statSync(a).nlink, statSync(day).nlink]).toEqual([1, 1, 1]);
+    expect([readFileSync(a, "utf8"), readFileSync(day, "utf8"), mode(a), mode(day)]).toEqual(["", "line\n", 0o600, 0o600]);
   });
 
   test("a logs/ directory that is a link is refused", () => {

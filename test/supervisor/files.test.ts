@@ -106,13 +106,19 @@ describe("links planted in logs/ are refused, never written through", () => {
     expect(lstatSync(join(sb.dir, "logs", "a.log")).isSymbolicLink()).toBe(true);
   }, 60_000);
 
-  test("logs/a.log a hard link to a file elsewhere (a folder copied with cp -al): instance a is not started; the file is neither appended to nor made 0600", async () => {
+  test("logs/a.log a hard link to a file elsewhere (a folder copied with cp -al): the other name is neither appended to nor made 0600; a starts with a log of its own", async () => {
     const sb = await box([{ name: "a" }, { name: "b" }]);
     const victim = victimIn(sb);
+    const log = join(sb.dir, "logs", "a.log");
     mkdirSync(join(sb.dir, "logs"));
-    linkSync(victim.file, join(sb.dir, "logs", "a.log"));
-    await upWithALinkRefused(sb, join(sb.dir, "logs", "a.log"), "is a hard link (2 names for one file)");
+    linkSync(victim.file, log);
+    expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+    const status = JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout) as { instances: { name: string; state: string }[] };
+    expect(status.instances.map((i) => [i.name, i.state])).toEqual([["a", "ready"], ["b", "ready"]]);
     expect(victim.untouched()).toBe(true);
+    expect([statSync(log).nlink, statSync(victim.file).nlink, mode(log)]).toEqual([1, 1, 0o600]);
+    expect(readFileSync(log, "utf8")).not.toContain("precious");
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
   }, 60_000);
 });
 
