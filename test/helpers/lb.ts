@@ -71,9 +71,9 @@ export function testUpstream(reply?: (req: Request, seen: Seen) => Response | Pr
 }
 
 /** Poll until `check` holds (no fixed sleeps: the machine may be loaded). */
-export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(10);
   }

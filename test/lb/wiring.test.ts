@@ -99,8 +99,9 @@ describe("metrics and request log after scripted requests", () => {
     expect(failed.response.headers.get("x-gw-target")).toBe("b/claude-b");
 
     let samples = new Map<string, number>();
-    await waitFor(() => {
-      void fetch(`${gw.url}/metrics`).then(async (r) => (samples = parseExposition(await r.text()).samples));
+    // Each poll awaits its fetch: one left in flight when the test ends fails the next test once gw stops.
+    await waitFor(async () => {
+      samples = parseExposition(await (await fetch(`${gw.url}/metrics`)).text()).samples;
       return [...samples].filter(([k]) => k.startsWith("gw_requests_total{")).reduce((n, [, v]) => n + v, 0) === 5;
     }, 10_000, "5 requests in /metrics");
     expect(samples.get('gw_requests_total{route="r",target="a/claude-a",dialect="anthropic",status_class="2xx"}')).toBe(4);
