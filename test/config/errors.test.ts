@@ -207,6 +207,12 @@ describe("files gw cannot read, and .env lines it cannot read", () => {
     expect(`${out}${err}`).toMatch(/\/dev\/fd\/\d+/);
     expect(code).toBe(0);
 
+    // Read to its end, not without one: past 16 MiB it is no config.
+    const huge = Bun.spawn(["bash", "-c", 'exec "$0" "$1" check -c <(head -c 17000000 /dev/zero)', process.execPath, join(ROOT, "src/main.ts")], { env, stdout: "pipe", stderr: "pipe" });
+    const [hugeErr, hugeCode] = await Promise.all([new Response(huge.stderr).text(), huge.exited]);
+    expect(hugeCode).toBe(1);
+    expect(hugeErr).toMatch(/\/dev\/fd\/\d+  -  error: is over 16 MiB/);
+
     const planted = tempFiles({});
     symlinkSync("/dev/stdin", join(planted, "providers.toml"));
     // gw's stdin a pipe whose writer (cat, reading ours) stays until the check is over.
