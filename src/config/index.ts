@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
-import { DOES_NOT_EXIST, IS_DIRECTORY, NOT_REGULAR, PERMISSION_DENIED, readSmallFile } from "../fs/read-small.ts";
+import { DOES_NOT_EXIST, IS_DIRECTORY, isDescriptorPath, NOT_REGULAR, PERMISSION_DENIED, readSmallFile } from "../fs/read-small.ts";
 import { parseConfig } from "./build.ts";
 import { type Env, withDotenv } from "./env.ts";
 import type { LoadResult, Problem } from "./types.ts";
@@ -21,7 +21,8 @@ export function findConfigFile(explicit?: string, env: Env = process.env): strin
 /** Read the file and the .env beside it; never throws for a missing, unreadable or broken file. */
 export async function loadConfig(file: string, opts: { env?: Env } = {}): Promise<LoadResult> {
   const abs = resolve(file);
-  const text = readText(abs, { missing: "check the path; gw init writes a providers.toml to fill in", directory: "pass -c with the providers.toml inside it", special: "pass -c with a regular file" });
+  // `-c <(…)` (a descriptor the user's shell handed over) is read to its end, as before read-small.
+  const text = readText(abs, { missing: "check the path; gw init writes a providers.toml to fill in", directory: "pass -c with the providers.toml inside it", special: "pass -c with a regular file", pipe: isDescriptorPath(abs) });
   if (typeof text !== "string") return { config: null, problems: [text ?? notReadable(abs, "file not found", "")] };
   const base = opts.env ?? process.env;
   const dotenv = readText(join(dirname(abs), ".env"), {
@@ -46,8 +47,8 @@ export async function loadConfig(file: string, opts: { env?: Env } = {}): Promis
  * permission, a FIFO or device a cloned folder links there, which would block or never end). A
  * missing file is a problem with the `missing` hint, or undefined without one (.env).
  */
-function readText(abs: string, hints: { missing?: string; directory: string; special: string }): string | Problem | undefined {
-  const read = readSmallFile(abs, MAX_CONFIG_BYTES);
+function readText(abs: string, hints: { missing?: string; directory: string; special: string; pipe?: boolean }): string | Problem | undefined {
+  const read = readSmallFile(abs, MAX_CONFIG_BYTES, { pipe: hints.pipe });
   if ("bytes" in read) return new TextDecoder().decode(read.bytes);
   switch (read.why) {
     case DOES_NOT_EXIST:

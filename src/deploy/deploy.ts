@@ -101,7 +101,7 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<Depl
   const envFile = join(o.config.dir, ".env");
   if (existsSync(envFile)) files.push(envFile);
   const auths = authDirs(o.config);
-  for (const a of auths.outside) say(`  not copied: auth_dir ${a} is outside ${o.config.dir} (the host must have it at that path)`);
+  for (const a of auths.outside) say(`  ${notCopiedLine(o.config.dir, a)}`);
   if (auths.inside.length) {
     const tarball = join(work, "auths.tar.gz");
     if (!o.dryRun) await packAuthDirs(o.config.dir, tarball, auths.inside);
@@ -265,10 +265,6 @@ async function rollback(o: DeployOptions, remote: Remote, p: sh.HostPaths, unitF
 export function authDirs(config: Pick<Config, "dir" | "instances">): { inside: string[]; outside: string[] } {
   const inside: string[] = [];
   const outside: string[] = [];
-  const outOf = (dir: string, p: string) => {
-    const rel = relative(dir, p);
-    return rel === ".." || rel.startsWith("../") || rel.startsWith("/");
-  };
   for (const inst of config.instances) {
     if (!inst.managed || !existsSync(inst.authDir)) continue;
     const rel = relative(config.dir, inst.authDir);
@@ -276,6 +272,21 @@ export function authDirs(config: Pick<Config, "dir" | "instances">): { inside: s
     else if (!inside.includes(rel)) inside.push(rel);
   }
   return { inside, outside };
+}
+
+/**
+ * Why an auth dir authDirs put outside is not copied, and what to do. One inside the folder by its
+ * name but led out by a link (a user's own `auths -> ~/dotfiles/auths`, or a cloned folder's
+ * trick) is not "outside" the folder its path names: say the link and where it leads.
+ */
+export function notCopiedLine(configDir: string, authDir: string): string {
+  if (outOf(configDir, authDir)) return `not copied: auth_dir ${authDir} is outside ${configDir} (the host must have it at that path)`;
+  return `not copied: auth_dir ${authDir} leads through a link to ${realOf(authDir)}, outside ${configDir} — copy it to the host yourself, or put the directory itself in place of the link`;
+}
+
+function outOf(dir: string, p: string): boolean {
+  const rel = relative(dir, p);
+  return rel === ".." || rel.startsWith("../") || rel.startsWith("/");
 }
 
 /**

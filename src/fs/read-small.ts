@@ -13,17 +13,24 @@ export const IS_DIRECTORY = "is a directory, not a file";
 export const PERMISSION_DENIED = "cannot be read: permission denied";
 export const NOT_REGULAR = "is not a regular file";
 
-/** The file's bytes, or why they were not read, said of the file: "is not a regular file", "is over 1 MiB", "does not exist"… */
-export function readSmallFile(path: string, maxBytes: number): SmallFile {
+/**
+ * The file's bytes, or why they were not read, said of the file: "is not a regular file", "is over
+ * 1 MiB", "does not exist"… With `pipe`, a pipe is read to its end too (up to maxBytes): for a path
+ * the user typed that names a descriptor of their shell's (isDescriptorPath), never one a folder holds.
+ */
+export function readSmallFile(path: string, maxBytes: number, opts: { readonly pipe?: boolean } = {}): SmallFile {
   let fd: number;
   try {
-    fd = openSync(path, C.O_RDONLY | C.O_NONBLOCK | C.O_NOCTTY); // a terminal device opened here must not become gw's
+    // A terminal device opened here must not become gw's. A pipe the user handed over is waited
+    // on (its writer is their command), so it is opened blocking.
+    fd = openSync(path, C.O_RDONLY | C.O_NOCTTY | (opts.pipe ? 0 : C.O_NONBLOCK));
   } catch (err) {
     return { why: whyNot(err) };
   }
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) return { why: IS_DIRECTORY };
+    if (opts.pipe && st.isFIFO()) return readToEnd(fd, maxBytes);
     if (!st.isFile()) return { why: NOT_REGULAR };
     if (st.size > maxBytes) return { why: `is over ${sizeWords(maxBytes)}` };
     const buf = new Uint8Array(st.size);
@@ -41,7 +48,22 @@ export function readSmallFile(path: string, maxBytes: number): SmallFile {
   }
 }
 
+/**
+ * Whether a path names one of this process's descriptors, as a shell's process substitution
+ * (`-c <(…)`: /dev/fd/63 from bash, /proc/self/fd/N from zsh) or /dev/stdin does. No folder can
+ * hold such a path itself; only a link to one, which is named by the link's own path.
+ */
+export const isDescriptorPath = (path: string): boolean => /^\/(dev\/fd|proc\/self\/fd)\/\d+$|^\/dev\/stdin$/.test(path);
+
 // --- internal ---
+
+/** A pipe's bytes until its writer closes it, or that they are more than `maxBytes`. */
+function readToEnd(fd: number, maxBytes: number): SmallFile {
+  const buf = new Uint8Array(maxBytes + 1);
+  let got = 0;
+  for (let n = -1; n !== 0 && got < buf.length; got += n) n = readSync(fd, buf, got, buf.length - got, null);
+  return got > maxBytes ? { why: `is over ${sizeWords(maxBytes)}` } : { bytes: buf.subarray(0, got) };
+}
 
 function whyNot(err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code;

@@ -198,6 +198,31 @@ describe("files gw cannot read, and .env lines it cannot read", () => {
     expect(rules.stderr).toContain('global.lb_model_router.config_file  warning: config_file "rules.toml" is not a regular file');
   });
 
+  test("-c given a shell's process substitution (-c <(…)) is read to its end; a providers.toml in a folder linked to /dev/stdin still is not, stdin a pipe left open", async () => {
+    const dir = tempFiles({ "providers.toml": BASE });
+    const env = { ...process.env, NO_COLOR: "1", K: "sk-real-key-0123456789" };
+    const sub = Bun.spawn(["bash", "-c", 'exec "$0" "$1" check -c <(cat "$2")', process.execPath, join(ROOT, "src/main.ts"), join(dir, "providers.toml")], { env, stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(sub.stdout).text(), new Response(sub.stderr).text(), sub.exited]);
+    expect(err).not.toContain("is not a regular file");
+    expect(`${out}${err}`).toMatch(/\/dev\/fd\/\d+/);
+    expect(code).toBe(0);
+
+    // Read to its end, not without one: past 16 MiB it is no config.
+    const huge = Bun.spawn(["bash", "-c", 'exec "$0" "$1" check -c <(head -c 17000000 /dev/zero)', process.execPath, join(ROOT, "src/main.ts")], { env, stdout: "pipe", stderr: "pipe" });
+    const [hugeErr, hugeCode] = await Promise.all([new Response(huge.stderr).text(), huge.exited]);
+    expect(hugeCode).toBe(1);
+    expect(hugeErr).toMatch(/\/dev\/fd\/\d+  -  error: is over 16 MiB/);
+
+    const planted = tempFiles({});
+    symlinkSync("/dev/stdin", join(planted, "providers.toml"));
+    // gw's stdin a pipe whose writer (cat, reading ours) stays until the check is over.
+    const held = Bun.spawn(["bash", "-c", 'exec "$0" "$1" check -c "$2" < <(exec cat)', process.execPath, join(ROOT, "src/main.ts"), join(planted, "providers.toml")], { env, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    const [heldErr, heldCode] = await Promise.all([new Response(held.stderr).text(), held.exited]);
+    held.stdin.end();
+    expect(heldCode).toBe(1);
+    expect(heldErr).toContain("providers.toml  -  error: is not a regular file");
+  });
+
   test(".env lines gw cannot read are warned at their line (they used to vanish); a quoted value before a comment loses its quotes", async () => {
     const dir = tempFiles({ "providers.toml": BASE.replace("${K}", "${GW_DOTENV_KEY}"), ".env": '# keys\nGW_DOTENV_KEY: sk-real\nexport X="sk-x" # mine\nY="never closed\n' });
     const r = await runGw(["check", "-c", join(dir, "providers.toml")]); // not from dir: bun itself would load that .env

@@ -1,10 +1,10 @@
 // The auth dirs `gw deploy` packs for the host: a cloned repo's config may name directories it
 // brings after tar's options. Packing them must run nothing here and carry them as files.
 import { expect, test } from "bun:test";
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InstanceConfig } from "../../src/config/types.ts";
-import { authDirs, packAuthDirs } from "../../src/deploy/deploy.ts";
+import { authDirs, notCopiedLine, packAuthDirs } from "../../src/deploy/deploy.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 test("auth dirs named like tar options are packed as directories, never run", async () => {
@@ -30,4 +30,15 @@ test("an auth dir reached through a link out of the folder (h -> elsewhere, auth
   symlinkSync(join(elsewhere, "creds"), join(dir, "auths/b"));
   const inst = (authDir: string) => ({ managed: true, authDir: join(dir, authDir) }) as InstanceConfig;
   expect(authDirs({ dir, instances: [inst("h/creds"), inst("auths/a"), inst("auths/b")] })).toEqual({ inside: ["auths/a"], outside: [join(dir, "h/creds"), join(dir, "auths/b")] });
+});
+
+test("an auth dir not copied is said in one line with its fix: outside by its path, or inside by name but led out by a link (not 'is outside' of the folder it names)", () => {
+  const dir = tempDir("gw-pack-");
+  const elsewhere = tempDir("gw-pack-elsewhere-");
+  mkdirSync(join(dir, "auths"));
+  symlinkSync(elsewhere, join(dir, "auths/b"));
+  expect(notCopiedLine(dir, "/opt/creds")).toBe(`not copied: auth_dir /opt/creds is outside ${dir} (the host must have it at that path)`);
+  const linked = notCopiedLine(dir, join(dir, "auths/b"));
+  expect(linked).toBe(`not copied: auth_dir ${join(dir, "auths/b")} leads through a link to ${realpathSync(elsewhere)}, outside ${dir} — copy it to the host yourself, or put the directory itself in place of the link`);
+  expect(linked).not.toContain("\n");
 });
