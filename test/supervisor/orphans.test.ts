@@ -43,8 +43,10 @@ test("stopping a dead gw's leftovers leaves the instances.json another gw wrote 
   await dead.exited;
   // A leftover that says when it is told to stop, and stops only when this test kills it: the
   // other gw writes its file in between, however long that takes.
-  const told = join(dir, "told");
-  const leftover = Bun.spawn(["/bin/sh", "-c", `trap 'echo >> "${told}"' TERM; while :; do sleep 0.05; done`], { detached: true, stdin: "ignore", stderr: "ignore" });
+  const [told, ready] = [join(dir, "told"), join(dir, "ready")];
+  const leftover = Bun.spawn(["/bin/sh", "-c", `trap 'echo >> "${told}"' TERM; echo > "${ready}"; while :; do sleep 0.05; done`], { detached: true, stdin: "ignore", stderr: "ignore" });
+  // A TERM before the trap is set ends the shell at once (told never comes): on a loaded machine it did.
+  await until(() => existsSync(ready), 20_000, () => "the leftover's trap to be set");
   writeFileSync(paths.childrenFile, JSON.stringify({ gw: { name: "gw", pid: dead.pid, startTime: 1 }, children: [await recordOf("a", leftover.pid)] }));
   try {
     const stopping = stopLeftovers(paths, 120_000, dead.pid);
