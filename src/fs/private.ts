@@ -17,13 +17,19 @@ export class UnsafePathError extends CliError {
   constructor(
     readonly path: string,
     what: string,
+    use = "write through it",
   ) {
-    super(`${path} ${what}; gw does not write through it — remove it and try again`);
+    super(`${path} ${what}; gw does not ${use} — remove it and try again`);
     this.name = "UnsafePathError";
   }
 }
 
 const SYMLINK = "is a symbolic link";
+
+/** Refuse `path` if it is a symbolic link — gw makes none, so one was planted; `use` is what gw would have done through it. */
+export function refuseLink(path: string, use?: string): void {
+  if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) throw new UnsafePathError(path, SYMLINK, use);
+}
 
 /** mkdir -p with mode 0700; an existing directory is made private; a link or a file is refused. */
 export function ensurePrivateDir(dir: string): void {
@@ -46,8 +52,7 @@ export function ensurePrivateDir(dir: string): void {
  * `logs -> ~/other-gw/logs` or `instances -> ~` would then be written, run in or swept through.
  */
 export function ensurePrivateSubdir(dir: string): void {
-  const parent = dirname(dir);
-  if (lstatSync(parent, { throwIfNoEntry: false })?.isSymbolicLink()) throw new UnsafePathError(parent, SYMLINK);
+  refuseLink(dirname(dir));
   ensurePrivateDir(dir);
 }
 

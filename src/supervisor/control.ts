@@ -1,11 +1,10 @@
 // The local control socket: HTTP over a unix socket in .gw/, so only this user can stop or
 // reconfigure gw. The server side runs inside `gw up`; the client side is every control command
 // (status, down, restart, reload, logs).
-import { lstatSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
-import { ensurePrivateDir } from "../fs/private.ts";
+import { ensurePrivateDir, refuseLink } from "../fs/private.ts";
 import type { RestartProgress } from "./instances.ts";
 import type { GwPaths } from "./paths.ts";
 import { describeSeveral, listRunning, type RunningGw } from "./registry.ts";
@@ -242,10 +241,7 @@ export async function controlRequest(paths: GwPaths, path: string, init: Request
  * missing or dead socket is left to the connect (not running).
  */
 function refuseForeignSocket(paths: GwPaths): void {
-  for (const p of [paths.stateDir, paths.socket]) {
-    if (!lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink()) continue;
-    throw new CliError(`${p} is a symbolic link, and gw's control socket is never behind one: gw does not talk through it`, 1, "remove the link; gw up makes its own");
-  }
+  for (const p of [paths.stateDir, paths.socket]) refuseLink(p, "send its commands through it");
 }
 
 export async function controlJson<T>(paths: GwPaths, path: string, init?: RequestInit): Promise<T> {

@@ -3,8 +3,7 @@
 import { constants as C } from "node:fs";
 import { lstat, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { CliError } from "../cli/errors.ts";
-import { openNoFollow } from "../fs/private.ts";
+import { openNoFollow, refuseLink } from "../fs/private.ts";
 import { maskText } from "../observe/mask.ts";
 
 interface LogSource {
@@ -110,9 +109,7 @@ export async function readNew(file: string, offset: number): Promise<{ text: str
  * gw (a cloned folder: `logs -> ~/.config`): it is not shown, nor waited on.
  */
 export async function logSourcesOnDisk(logsDir: string): Promise<LogSource[]> {
-  if ((await lstat(logsDir).catch(() => null))?.isSymbolicLink()) {
-    throw new CliError(`${logsDir} is a symbolic link, and gw never writes its logs through one: what it leads to is not gw's`, 1, "remove the link (gw up makes logs/ anew)");
-  }
+  refuseLink(logsDir, "read logs through it");
   const names = await readdir(logsDir).catch(() => [] as string[]);
   const regular = await Promise.all(names.map((n) => lstat(join(logsDir, n)).then((st) => st.isFile(), () => false)));
   const logs = names.filter((n, i) => regular[i] && n.endsWith(".log")).map((n) => n.slice(0, -".log".length));

@@ -84,7 +84,7 @@ describe("the control socket", () => {
         for (const cmd of ["status", "down"]) {
           const r = await f.gw([cmd]);
           expect(r.code).toBe(1);
-          expect(r.stderr).toBe(`gw: ${linked} is a symbolic link, and gw's control socket is never behind one: gw does not talk through it\n  remove the link; gw up makes its own\n`);
+          expect(r.stderr).toBe(`gw: ${linked} is a symbolic link; gw does not send its commands through it — remove it and try again\n`);
         }
       }
       expect(heard).toEqual([]);
@@ -116,7 +116,7 @@ describe("gw logs reads only the regular files of a real logs/", () => {
     const r = await f.gw(["logs"]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toStartWith(`gw: ${join(f.dir, "logs")} is a symbolic link, and gw never writes its logs through one: what it leads to is not gw's\n  remove the link`);
+    expect(r.stderr).toBe(`gw: ${join(f.dir, "logs")} is a symbolic link; gw does not read logs through it — remove it and try again\n`);
   });
 });
 
