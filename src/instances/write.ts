@@ -79,7 +79,7 @@ async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
     if (open) notes.push({ severity: "warning", file: config.file, line: 0, col: 0, path: formatPath(["instances", inst.name]), message: open });
   }
   // What a gw, gen or login killed between stage and rename left (temp-files.ts), an old instance's too.
-  removeStaleTemps(join(config.dir, "instances"), (file) => file.endsWith(".yaml"));
+  removeStaleTemps(join(config.dir, "instances"));
   const changed: { path: string; text: string }[] = [];
   for (const r of rendered) {
     if (readSmallText(r.path) !== r.text) changed.push(r); // a FIFO planted there is replaced, not waited on
