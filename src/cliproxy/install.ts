@@ -7,6 +7,7 @@ import { basename, dirname, join } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import type { Env } from "../config/env.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
+import { removeStaleTempsBeside, tempPathFor } from "../fs/temp-files.ts";
 import { cliproxyHome } from "./home.ts";
 import { assetName, BINARY_NAME, CHECKSUMS_FILE, downloadUrl, normalizeVersion, parseChecksums, RELEASES_URL, versionOfAsset } from "./release.ts";
 
@@ -184,10 +185,15 @@ async function extractBinary(archive: Uint8Array, asset: string): Promise<Uint8A
 
 async function switchCurrent(home: string, version: string): Promise<void> {
   await mkdir(home, { recursive: true });
-  const tmp = join(home, `.current-${process.pid}`);
-  await rm(tmp, { force: true });
+  const current = join(home, "current");
+  removeStaleTempsBeside(current); // a link a killed install left (temp-files.ts)
+  // A fresh unpredictable name, made exclusively by symlink (it never replaces what is there).
+  const tmp = tempPathFor(current);
   await symlink(version, tmp);
-  await rename(tmp, join(home, "current"));
+  await rename(tmp, current).catch(async (err: unknown) => {
+    await rm(tmp, { force: true });
+    throw err;
+  });
   await chmod(join(home, version, BINARY_NAME), 0o755);
 }
 

@@ -7,7 +7,7 @@ import { dirname } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
 import { loadConfig } from "../config/index.ts";
-import type { Config } from "../config/types.ts";
+import type { Config, Problem } from "../config/types.ts";
 import { readSmallText } from "../fs/read-small.ts";
 import { samePath } from "../fs/same-path.ts";
 import { instanceYaml, managedInstanceFiles, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
@@ -21,6 +21,8 @@ import { followReload } from "./_restarts.ts";
 export interface InstanceFilesOutcome {
   /** The files whose bytes this command changed (by its own write, or the running gw's reload). */
   readonly written: string[];
+  /** Auth dirs left open to other users that gw could not make private (instances/auth-dir.ts), when written here. */
+  readonly warnings?: readonly Problem[];
   /** The gw that wrote them, when one runs this config. */
   readonly by?: {
     readonly kind: "up" | "lb";
@@ -45,7 +47,8 @@ export async function syncInstanceFiles(config: Config, quiet: boolean): Promise
   const lb = (await listRunning()).find((g) => g.kind === "lb" && samePath(dirname(g.config), config.dir));
   if (lb && !samePath(lb.config, config.file)) throw anotherConfig(config, `the running gw lb (pid ${lb.pid})`, lb.config, `kill ${lb.pid}`);
   if (lb) return checkLbFiles(await servedAs(config, lb.config), lb.pid);
-  return { written: await writeInstanceFiles(config) };
+  const warnings: Problem[] = [];
+  return { written: await writeInstanceFiles(config, (p) => warnings.push(p)), warnings };
 }
 
 /** The running gw up reloads its config and writes the files itself; a refusal writes nothing. */

@@ -5,6 +5,7 @@ import { scenariosLeftOut } from "../cld/scenarios.ts";
 import { describeUnrouted, emptyAuthDirs, unrouted } from "../migrate/checks.ts";
 import { plantedEnvProblems } from "../supervisor/instance-cwd.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
+import { checkSummary } from "./_check-summary.ts";
 import { printProblems, requireConfigFile } from "./_config.ts";
 
 export default defineGwCommand({
@@ -18,8 +19,9 @@ export default defineGwCommand({
     const file = requireConfigFile(args.config);
     const result = await loadConfig(file);
     const { config } = result;
-    // Beside the file, yet fatal to an instance: a .env planted in its working directory (supervisor/instance-cwd.ts).
-    const problems = config ? [...result.problems, ...plantedEnvProblems(config)] : result.problems;
+    // In the file's folder, yet fatal to an instance: a .env planted in its working directory (supervisor/instance-cwd.ts).
+    const inFolder = config ? plantedEnvProblems(config) : [];
+    const problems = [...result.problems, ...inFolder];
     // About this machine, not the file: they never fail the check, --strict included.
     const logins = config ? await emptyAuthDirs(config) : [];
     // The next thing gw up would stumble on: no CLIProxyAPI binary for the instances it starts.
@@ -33,13 +35,8 @@ export default defineGwCommand({
       printProblems({ config, problems });
       printProblems({ config, problems: logins });
       if (config) console.error(describeUnrouted(unrouted(config)));
-      const errors = problems.filter((p) => p.severity === "error").length;
-      const warnings = problems.length - errors;
-      const routes = config ? `, ${config.instances.length} instances, ${config.routes.size} routes` : "";
-      // The login warnings above are about this machine: counted apart, so "0 warnings" does not follow two "warning:" lines.
-      const missing = logins.length ? `; on this machine: ${logins.length} OAuth provider${logins.length === 1 ? "" : "s"} without a login (warned above; never a failure)` : "";
-      const inFile = logins.length ? " in the file" : "";
-      console.error(`${file}: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}${inFile}${routes}${missing}`);
+      const sizes = config ? { instances: config.instances.length, routes: config.routes.size } : undefined;
+      console.error(checkSummary({ file, inFile: result.problems, inFolder, logins: logins.length, sizes }));
       for (const s of leftOut) console.error(`note: cld leaves scenario ${s.name} out of its menu: no route ${s.missing.join(", ")} (define [cld.scenarios.NAME] with your routes)`);
       if (needsBinary && !binary) console.error(`note: no CLIProxyAPI binary found for this config (${whyNoCliproxy(config, process.env)}) — ${getCliproxyHint()}`);
     }

@@ -3,7 +3,7 @@ import { typed } from "../supervisor/self.ts";
 import { managedInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { type InstanceFilesOutcome, syncInstanceFiles } from "./_instance-files.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
-import { loadValidConfig } from "./_config.ts";
+import { loadValidConfig, printProblems } from "./_config.ts";
 
 export default defineGwCommand({
   meta: { name: "gen", description: "write instances/NAME.yaml for every instance gw starts (while gw up runs this config: by its reload)" },
@@ -11,6 +11,7 @@ export default defineGwCommand({
   async run({ args }) {
     const config = await withInstanceKeys(await loadValidConfig(args.config, args.strict));
     const outcome = await syncInstanceFiles(config, !!args.json);
+    printProblems({ config, problems: outcome.warnings ?? [] });
     const written = new Set(outcome.written);
     const files = managedInstanceFiles(config).map((f) => ({ instance: f.inst.name, file: f.path }));
     if (args.json) return printJson(files.map((f) => ({ ...f, changed: written.has(f.file) })), true);

@@ -1,5 +1,6 @@
 import { consola } from "consola";
 import { CliError } from "../cli/errors.ts";
+import { formatProblem } from "../config/index.ts";
 import { rewriteUntilDone } from "../fs/rewrite.ts";
 import { swapWithInstanceFiles, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
 import { ensureLbSettings } from "../lb/concurrency.ts";
@@ -27,7 +28,7 @@ export default defineGwCommand({
       throw new CliError(`--port ${args.port} is not a port number`, 1, "use 0-65535, e.g. --port 8145");
     }
     const first = await withInstanceKeys(await loadValidConfig(file));
-    await writeInstanceFiles(first);
+    await writeInstanceFiles(first, (p) => consola.warn(formatProblem(p)));
     const state = await openState(first, consola);
     // Masked with the running config's secrets (the gateway's probes log through it too).
     const log = maskedLog({ info: (m: string) => consola.info(m), warn: (m: string) => consola.warn(m), error: (m: string) => consola.error(m) }, () => maskerOf(gateway.config()));

@@ -2,7 +2,7 @@ import { CliError } from "../cli/errors.ts";
 import { withInstanceKeys } from "../instances/index.ts";
 import { syncInstanceFiles } from "./_instance-files.ts";
 import { loginArgv, LOGIN_PROVIDERS, runLogin } from "../supervisor/login.ts";
-import { loadValidConfig } from "./_config.ts";
+import { loadValidConfig, printProblems } from "./_config.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { typedIn } from "../supervisor/self.ts";
 
@@ -22,7 +22,7 @@ export default defineGwCommand({
     if (!inst.managed) throw new CliError(`instance '${inst.name}' is given by url; gw does not run it`, 1, "log in on the machine that runs it");
     const argv = loginArgv(config, inst, args.provider, args.browser, process.env, args["project-id"]);
     // The login runs CLIProxyAPI on the instance's own file: the config's, or the running gw's reload refuses it.
-    await syncInstanceFiles(config, false);
+    printProblems({ config, problems: (await syncInstanceFiles(config, false)).warnings ?? [] });
     console.log(typedIn(await runLogin(config, inst, args.provider, argv, process.env)));
   },
 });

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs
 import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from "./private.ts";
-import { removeStaleTempsOf, tempPathFor } from "./temp-files.ts";
+import { removeStaleTempsBeside, tempPathFor } from "./temp-files.ts";
 
 export { tempPathFor } from "./temp-files.ts";
 
@@ -13,7 +13,7 @@ export { tempPathFor } from "./temp-files.ts";
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  removeStaleTempsOf(path);
+  removeStaleTempsBeside(path);
   const tmp = await stageFile(path, data, mode);
   try {
     await rename(tmp, path);
@@ -46,7 +46,7 @@ export async function stageFile(path: string, data: string | Uint8Array, mode: n
  */
 export function replaceFileSync(path: string, write: (tmp: string) => void, mode?: number): void {
   mkdirSync(dirname(path), { recursive: true });
-  removeStaleTempsOf(path);
+  removeStaleTempsBeside(path);
   const tmp = tempPathFor(path);
   try {
     write(tmp);

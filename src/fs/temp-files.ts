@@ -1,14 +1,19 @@
 // gw's temp files: the name a file is written under beside its place before the rename, and the
-// cleaning of those a killed writer left behind (between its stage and its rename). Cleaning must
-// never take the file of a writer that is between the two right now, in this process or another:
-// only gw's own temp names go, only regular files (a link is neither followed nor removed), and
-// only when older than any stage-to-rename can take.
+// cleaning of those a killed writer left behind (between its stage and its rename). Each writer
+// sweeps the folder it writes in, every file's temps there, not only its own file's: a killed gw
+// leaves its registry entry's temp (running/PID.json) under a pid no later gw has, gw install
+// writes gw only when it is not itself, cld remembers only the values it was given, and
+// .gw/keys.json is written again only when a key changes. Cleaning must never take the
+// file of a writer that is between the two right now, in this process or another: only gw's exact
+// temp names go (NAME.tmp- and 12 characters), only in the writer's own folder (nothing deeper),
+// only regular files and links — a link is unlinked, its target never followed — and only when
+// older than any stage-to-rename can take.
 import { randomBytes } from "node:crypto";
 import { lstatSync, readdirSync, rmSync, type Stats } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 
 /** 9 random bytes, base64url: 12 characters. */
-const TEMP_NAME = /^(.+)\.tmp-[A-Za-z0-9_-]{12}$/;
+const TEMP_NAME = /^.+\.tmp-[A-Za-z0-9_-]{12}$/;
 
 /**
  * A fresh name beside `path` for a temp file. Unpredictable, and always created with O_EXCL
@@ -25,18 +30,20 @@ export function tempPathFor(path: string): string {
  */
 export const STALE_TEMP_MS = 60 * 60_000;
 
-/** Whether directory entry `name` is a temp file a killed writer left (pure). `ours`: the file names whose temp files may go. */
-export function isStaleTemp(name: string, st: Pick<Stats, "isFile" | "mtimeMs">, now: number, ours: (file: string) => boolean): boolean {
-  const m = TEMP_NAME.exec(name);
-  return m !== null && ours(m[1]!) && st.isFile() && now - st.mtimeMs > STALE_TEMP_MS;
+/**
+ * Whether directory entry `name` (lstat `st`) is a temp a killed writer left (pure): a file, or a
+ * link (gw install's cld and gw cliproxy's current are written as links under a temp name).
+ */
+export function isStaleTemp(name: string, st: Pick<Stats, "isFile" | "isSymbolicLink" | "mtimeMs">, now: number): boolean {
+  return TEMP_NAME.test(name) && (st.isFile() || st.isSymbolicLink()) && now - st.mtimeMs > STALE_TEMP_MS;
 }
 
 /**
- * Remove the stale temp files of `ours` in `dir`; the names removed. Never fails: a directory
- * that cannot be read, or a file gone meanwhile (its writer renamed it), is left alone.
+ * Remove the stale temps in `dir`; the names removed. Never fails: a directory that cannot be
+ * read, or a file gone meanwhile (its writer renamed it), is left alone.
  * Synchronous, so gw install (sync) and every async writer share it; it reads one directory.
  */
-export function removeStaleTemps(dir: string, ours: (file: string) => boolean, now = Date.now()): string[] {
+export function removeStaleTemps(dir: string, now = Date.now()): string[] {
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => TEMP_NAME.test(n));
@@ -46,7 +53,7 @@ export function removeStaleTemps(dir: string, ours: (file: string) => boolean, n
   const gone: string[] = [];
   for (const n of names) {
     try {
-      if (!isStaleTemp(n, lstatSync(join(dir, n)), now, ours)) continue;
+      if (!isStaleTemp(n, lstatSync(join(dir, n)), now)) continue;
       rmSync(join(dir, n)); // unlink removes the name, whatever it is by now: never a link's target
       gone.push(n);
     } catch {
@@ -56,5 +63,5 @@ export function removeStaleTemps(dir: string, ours: (file: string) => boolean, n
   return gone;
 }
 
-/** Those a killed writer of `path` left beside it: called before it is written again. */
-export const removeStaleTempsOf = (path: string) => removeStaleTemps(dirname(path), (file) => file === basename(path));
+/** Those killed writers left in the folder of `path`: called before gw writes there. */
+export const removeStaleTempsBeside = (path: string) => removeStaleTemps(dirname(path));

@@ -2,12 +2,14 @@ import { lstat, mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { displayPath } from "../cli/display-path.ts";
-import type { Config, InstanceConfig } from "../config/types.ts";
+import { formatPath } from "../config/positions.ts";
+import type { Config, InstanceConfig, Problem } from "../config/types.ts";
 import { stageFile } from "../fs/atomic-write.ts";
 import { removeStaleTemps } from "../fs/temp-files.ts";
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../fs/private.ts";
 import { readSmallText } from "../fs/read-small.ts";
 import { fsWhy, writeError } from "../fs/why.ts";
+import { makeAuthDirPrivate } from "./auth-dir.ts";
 import { instanceYaml } from "./yaml.ts";
 
 export const instanceYamlPath = (config: Config, inst: InstanceConfig) => join(config.dir, "instances", `${inst.name}.yaml`);
@@ -19,20 +21,24 @@ export const managedInstanceFiles = (config: Config): { inst: InstanceConfig; pa
 /**
  * Write instances/NAME.yaml for every instance gw starts; returns the paths written. All or
  * nothing (prepareInstanceFiles), and unchanged files are not touched (no needless reloads in
- * CLIProxyAPI's watcher).
+ * CLIProxyAPI's watcher). `warn` gets a warning for each auth dir left open to other users (auth-dir.ts).
  */
-export async function writeInstanceFiles(config: Config): Promise<string[]> {
-  return (await prepareInstanceFiles(config)).commit();
+export async function writeInstanceFiles(config: Config, warn: (p: Problem) => void = () => {}): Promise<string[]> {
+  const files = await prepareInstanceFiles(config);
+  const written = await files.commit();
+  for (const p of files.notes) warn(p);
+  return written;
 }
 
 /**
  * `swap` (a running gateway taking `config`) and the instance files of `config`: both or neither.
  * The files are made ready first and renamed in only once `swap` has returned; a file that cannot
  * be written, or a `swap` that throws (a config that would open the gateway), changes nothing.
+ * Returns the swap's notes after those about auth dirs left open.
  */
-export async function swapWithInstanceFiles<T>(config: Config, swap: () => T): Promise<T> {
+export async function swapWithInstanceFiles(config: Config, swap: () => Problem[]): Promise<Problem[]> {
   const files = await prepareInstanceFiles(config);
-  let out: T;
+  let out: Problem[];
   try {
     out = swap();
   } catch (err) {
@@ -40,7 +46,7 @@ export async function swapWithInstanceFiles<T>(config: Config, swap: () => T): P
     throw err;
   }
   await files.commit();
-  return out;
+  return [...files.notes, ...out];
 }
 
 /** Instance files written beside their places, to be renamed in (commit) or dropped. */
@@ -49,6 +55,8 @@ interface PreparedFiles {
   commit(): Promise<string[]>;
   /** Remove them: nothing was changed. */
   drop(): Promise<void>;
+  /** Auth dirs left open to other users (auth-dir.ts): a warning each, at the instance. */
+  readonly notes: Problem[];
 }
 
 /**
@@ -63,8 +71,15 @@ async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
       throw fileError(err, `cannot make the auth dir of instance '${inst.name}'`, inst.authDir, `fix [instances.${inst.name}] auth_dir, or move what is in the way`);
     });
   }
+  // Made private only when made here: one that was already there is tightened now (auth-dir.ts).
+  const notes: Problem[] = [];
+  for (const { inst } of rendered) {
+    if (rendered.find((r) => r.inst.authDir === inst.authDir)?.inst !== inst) continue; // a dir shared: once, at its first instance
+    const open = makeAuthDirPrivate(inst.authDir);
+    if (open) notes.push({ severity: "warning", file: config.file, line: 0, col: 0, path: formatPath(["instances", inst.name]), message: open });
+  }
   // What a gw, gen or login killed between stage and rename left (temp-files.ts), an old instance's too.
-  removeStaleTemps(join(config.dir, "instances"), (file) => file.endsWith(".yaml"));
+  removeStaleTemps(join(config.dir, "instances"));
   const changed: { path: string; text: string }[] = [];
   for (const r of rendered) {
     if (readSmallText(r.path) !== r.text) changed.push(r); // a FIFO planted there is replaced, not waited on
@@ -91,6 +106,7 @@ async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
       return staged.map((s) => s.path);
     },
     drop,
+    notes,
   };
 }
 

@@ -1,8 +1,8 @@
 // Reads the data in a JavaScript config file (PM2's ecosystem.config.js) without running it: a
-// cloned folder's JS must never execute. The value after `module.exports =` (or `export default`)
-// is read as a literal — objects, arrays, strings, numbers, booleans, null — and every other
-// expression (a call, a variable, `__dirname + "/x"`, a template with `${…}`) becomes an
-// `Unread` holding its source text, so the caller can say what it could not tell.
+// cloned folder's JS must never execute. The value after `module.exports =` (or `export default`,
+// or each `module.exports.KEY =`) is read as a literal — objects, arrays, strings, numbers,
+// booleans, null — and every other expression (a call, a variable, `__dirname + "/x"`, a template
+// with `${…}`) becomes an `Unread` holding its source text, so the caller can say what it could not tell.
 
 export class Unread {
   constructor(readonly source: string) {}
@@ -31,12 +31,29 @@ const EXCERPT_CHARS = 80;
 
 export type JsValue = string | number | boolean | null | undefined | Unread | JsValue[] | { [key: string]: JsValue };
 
-/** The exported value, or undefined when the file exports nothing this reader can find. */
+/**
+ * The exported value, or undefined when the file exports nothing this reader can find. Each
+ * `module.exports =` (or `export default`) and each `module.exports.KEY =` (PM2's documentation
+ * writes `module.exports.apps = [...]` too) is taken in the file's order, as running it would:
+ * a later whole export replaces the value, a KEY is set on it.
+ */
 export function readExports(text: string): JsValue | undefined {
   const code = stripComments(text, "keep");
-  const m = /\bmodule\.exports\s*=(?!=)|\bexport\s+default\b/.exec(stripComments(text, "blank")); // not one written inside a string
-  return m ? new LiteralReader(code, m.index + m[0].length).value() : undefined;
+  const bare = stripComments(text, "blank"); // what is written inside a string is no export
+  let out: JsValue | undefined;
+  for (const m of bare.matchAll(EXPORTS)) {
+    const value = new LiteralReader(code, m.index + m[0].length).statement();
+    const key = m[1];
+    if (key === undefined) out = value;
+    else if (key !== "__proto__") out = { ...(isPlainObject(out) ? out : {}), [key]: value };
+  }
+  return out;
 }
+
+/** `module.exports =`, `module.exports.KEY =` (KEY captured) or `export default` — never `==`. */
+const EXPORTS = /\bmodule\.exports\s*(?:\.\s*([A-Za-z_$][\w$]*)\s*)?=(?!=)|\bexport\s+default\b/g;
+
+const isPlainObject = (v: JsValue | undefined): v is { [key: string]: JsValue } => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Unread);
 
 /** Comments become spaces (same offsets); strings are kept, or their contents blanked too. */
 function stripComments(text: string, strings: "keep" | "blank"): string {
@@ -95,14 +112,31 @@ class LiteralReader {
     while (this.i < this.s.length && /\s/.test(this.s[this.i]!)) this.i++;
   }
 
+  /** A value: a literal, or an Unread with the expression's source. */
   value(): JsValue {
+    return this.read(false);
+  }
+
+  /** An assignment's value, which may also end at a line that starts the next statement (no `;` written). */
+  statement(): JsValue {
+    return this.read(true);
+  }
+
+  private read(statement: boolean): JsValue {
     this.space();
     const start = this.i;
     const v = this.literal();
+    const end = this.i;
     this.space();
-    if (v !== NOT_LITERAL && this.atEnd()) return v;
+    if (v !== NOT_LITERAL && (this.atEnd() || (statement && this.s.slice(end, this.i).includes("\n") && this.startsStatement()))) return v;
     this.i = start; // not a literal, or one followed by more (`"a" + b`, `{…}.x`): an expression
     return this.unread();
+  }
+
+  /** A word (not `in`/`instanceof`) after a line break cannot go on with the value: JS ends the statement before it. */
+  private startsStatement(): boolean {
+    const word = IDENT.exec(this.s.slice(this.i, this.i + 16))?.[0];
+    return word !== undefined && word !== "in" && word !== "instanceof";
   }
 
   private literal(): JsValue | typeof NOT_LITERAL {

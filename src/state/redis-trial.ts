@@ -49,6 +49,15 @@ interface TrialDeps {
   readonly now: () => number;
   /** The command connection while Redis is up. */
   readonly cmd: () => RedisClient | undefined;
+  /** Where the prober's asks are kept (see `probing` below); a test passes its own to watch it. */
+  readonly probing?: Map<string, Asked>;
+}
+
+/** This gw's prober asked for the probe's claim of a pair's cooldown period ending at `end`. */
+export interface Asked {
+  readonly route: string;
+  readonly target: string;
+  readonly end: number;
 }
 
 type TrialMethods = Pick<StateStore, "claimTrial" | "claimProbe" | "probeAnswered" | "extendTrial" | "endTrial">;
@@ -57,11 +66,18 @@ export function sharedTrials(d: TrialDeps): TrialMethods {
   const { store, keys, me, now } = d;
   /**
    * The cooldown period (its end) for which this gw's prober asked for the probe's claim and has
-   * not heard of an answer, by pair: one entry per pair at most, so bounded by routes × targets.
+   * not heard of an answer, by pair: one entry per pair at most. An entry counts only while its
+   * period is the pair's (claimTrial compares the two): once that cooldown is forgotten, cleared by
+   * a success, replaced by a new one or moved by a clock step, it never counts again, and it goes
+   * at the next ask (prune) — a route a reload removed, or a target that recovered unprobed, no
+   * longer leaves one behind for the life of the process.
    */
-  const probing = new Map<string, number>();
+  const probing = d.probing ?? new Map<string, Asked>();
   const pair = (route: string, target: string) => `${route}\0${target}`;
   const period = (route: string, target: string) => store.cooldown(route, target, now())?.until;
+  const prune = () => {
+    for (const [key, a] of probing) if (period(a.route, a.target) !== a.end) probing.delete(key);
+  };
   /** Another replica holds it and may end it early without a word: stay away only briefly, then ask again. */
   const lost = (route: string, target: string, until: number, was: number) => {
     if (period(route, target) === was) store.claimTrial(route, target, Math.min(until, now() + LOST_CLAIM_RECHECK_MS));
@@ -73,7 +89,7 @@ export function sharedTrials(d: TrialDeps): TrialMethods {
       store.claimTrial(route, target, until);
       const cmd = d.cmd();
       if (!cmd || end === undefined) return true;
-      const asked = probing.get(pair(route, target)) === end ? "1" : "0";
+      const asked = probing.get(pair(route, target))?.end === end ? "1" : "0";
       const claim = cmd.send("EVAL", [TRIAL_CLAIM, "2", keys.pr(route, target, end), keys.tr(route, target, end), me, px(until - now()), asked]) as Promise<number>;
       return withTimeout(claim, CLAIM_TIMEOUT_MS, "trial claim timed out").then(
         (r) => {
@@ -89,7 +105,8 @@ export function sharedTrials(d: TrialDeps): TrialMethods {
       store.claimProbe(route, target, until);
       const cmd = d.cmd();
       if (!cmd || end === undefined) return "mine";
-      probing.set(pair(route, target), end);
+      prune();
+      probing.set(pair(route, target), { route, target, end });
       const claim = cmd.send("EVAL", [PROBE_CLAIM, "1", keys.pr(route, target, end), me, px(until - now())]) as Promise<ProbeClaim>;
       return withTimeout(claim, CLAIM_TIMEOUT_MS, "probe claim timed out").then(
         (r) => {

@@ -5,6 +5,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
+import { makeAuthDirPrivate } from "../instances/auth-dir.ts";
 import { ensureInstanceCwd } from "./instance-cwd.ts";
 import { type Config, type InstanceConfig, OAUTH_PROVIDERS } from "../config/types.ts";
 import { bypassProxyForInstances } from "../lb/noproxy.ts";
@@ -83,6 +84,7 @@ export async function runLogin(config: Config, inst: InstanceConfig, provider: s
     const gemini = argv.includes("-login");
     throw new CliError(`login for instance '${inst.name}' failed (exit code ${code})`, 1, gemini ? `the lines above say why; if the flag is unknown: ${GEMINI_GONE}` : `the lines above say why; try again with: gw login ${inst.name} ${provider}`);
   }
+  makeAuthDirPrivate(inst.authDir); // what the login saved, as gw keeps the rest (its line, if any, was said before the login)
   const after = await authFiles(inst.authDir);
   const fresh = [...after].filter(([n, m]) => before.get(n) !== m).map(([n]) => n);
   if (fresh.length === 0) throw new CliError(`no new credential in ${inst.authDir} — the login saved nothing; nothing for instance '${inst.name}' to pick up`, 1, `the login above did not finish (or saved elsewhere); try again with: gw login ${inst.name} ${provider}`);

@@ -14,7 +14,7 @@
 import { constants as C } from "node:fs";
 import { link, rename, rm, unlink } from "node:fs/promises";
 import { type FileHandle } from "node:fs/promises";
-import { removeStaleTempsOf, tempPathFor } from "../fs/temp-files.ts";
+import { removeStaleTempsBeside, tempPathFor } from "../fs/temp-files.ts";
 import { openNoFollow, PRIVATE_FILE_MODE, UnsafePathError } from "../fs/private.ts";
 import { fsWhy, isOutOfRoom, writeProblem } from "../fs/why.ts";
 
@@ -71,7 +71,7 @@ const CHUNK = 1 << 20;
 
 /** A private copy of the log beside `to`, under a fresh exclusive name; returns that name. */
 async function copyOf(from: FileHandle, to: string): Promise<string> {
-  removeStaleTempsOf(to); // a copy a killed gw left (temp-files.ts)
+  removeStaleTempsBeside(to); // what killed gws left in logs/: a copy, a log of theirs (temp-files.ts)
   const tmp = tempPathFor(to);
   const out = await openNoFollow(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL);
   try {

@@ -1,6 +1,7 @@
 // `gw up` in the foreground: clean up after a dead gw, write instance YAML, start the instances,
 // serve the LB, answer the control socket, reload on change, and stop everything in order.
 import { CliError } from "../cli/errors.ts";
+import { formatProblem } from "../config/index.ts";
 import type { Config } from "../config/types.ts";
 import type { RecordFile } from "../fs/record-file.ts";
 import { type Rewrite, rewriteUntilDone } from "../fs/rewrite.ts";
@@ -97,7 +98,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if (leftovers.length) log.warn(`stopped instances a previous gw left running: ${leftovers.join(", ")}`);
   }
   config = await withInstanceKeys(opts.config);
-  await writeInstanceFiles(config);
+  await writeInstanceFiles(config, (p) => log.warn(formatProblem(p, config.dir)));
   const port = opts.port ?? config.global.mainPort;
   // Every gw listens with SO_REUSEPORT so that a successor can join it; only a deliberate
   // upgrade may: here the port must be free, and after binding no one else may be on it.

@@ -2,9 +2,10 @@
 // releases (test/helpers/release.ts): 9.9.9 is the latest and sound, 9.9.8's checksums.txt
 // does not match its archive.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { assetName, parseChecksums, versionOfAsset } from "../../src/cliproxy/release.ts";
+import { STALE_TEMP_MS } from "../../src/fs/temp-files.ts";
 import { asset, fakeBinary, fakeReleases, releaseArchive } from "../helpers/release.ts";
 import { runGw, tempDir } from "../helpers/tmp.ts";
 
@@ -130,6 +131,20 @@ describe("gw cliproxy install", () => {
     writeFileSync(renamed, "x");
     expect((await u.run(["cliproxy", "install", "--from", renamed])).stderr).toContain('cannot tell the CLIProxyAPI version from "cliproxy.tgz"');
     expect(requests.filter((p) => p.includes("downloads"))).toEqual([]);
+  }, 30_000);
+
+  test("the link a killed install left under a temp name beside current goes at the next install; current is switched by a fresh one", async () => {
+    const u = user();
+    mkdirSync(u.home, { recursive: true });
+    const left = join(u.home, "current.tmp-AAAAAAAAAAAA");
+    symlinkSync("9.9.8", left);
+    const old = (Date.now() - STALE_TEMP_MS - 60_000) / 1000;
+    lutimesSync(left, old, old);
+    const name = asset("9.9.9");
+    writeFileSync(join(u.dir, name), files.get(`/releases/download/v9.9.9/${name}`)!);
+    expect((await u.run(["cliproxy", "install", "--from", join(u.dir, name)])).code).toBe(0);
+    expect(readdirSync(u.home).sort()).toEqual(["9.9.9", "current"]);
+    expect(readlinkSync(join(u.home, "current"))).toBe("9.9.9");
   }, 30_000);
 
   test("--from URL needs checksums.txt beside it", async () => {

@@ -1,6 +1,6 @@
 // gw check / gw gen as a user runs them: real child processes, real files.
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { runGw, tempFiles } from "../helpers/tmp.ts";
@@ -15,6 +15,23 @@ describe("gw check", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("providers.toml:3:1  global.host  warning:");
     expect(r.stderr).toContain("0 errors, 4 warnings in the file, 2 instances, 6 routes; on this machine: 3 OAuth providers without a login");
+  });
+
+  test("the closing line counts problems where they are: the file's, a .env planted in instances/NAME/ (its folder), this machine's", async () => {
+    // A key-only instance (no login to warn about); host = "0.0.0.0" is one warning in the file.
+    const toml = (host: string) => `[global]\n${host}main_port = 8145\n[instances.a]\nport = 8146\nproviders = [{ type = "openai", base_url = "https://relay.example/v1", api_keys = ["sk-relay-abcdef123456"] }]\n[routing]\n"m" = [{ instance = "a", provider = "openai", model = "x" }]\n`;
+    const dir = tempFiles({ "warned.toml": toml('host = "0.0.0.0"\n'), "clean.toml": toml(""), "oauth.toml": toml("").replace('{ type = "openai", base_url = "https://relay.example/v1", api_keys = ["sk-relay-abcdef123456"] }', '{ type = "antigravity" }').replace('"openai"', '"antigravity"') });
+    const summary = async (file: string) => {
+      const r = await runGw(["check", "-c", join(dir, file)]);
+      return [r.code, r.stderr.split("\n").find((l) => l.startsWith(join(dir, file) + ": "))];
+    };
+    expect(await summary("warned.toml")).toEqual([0, `${join(dir, "warned.toml")}: 0 errors, 1 warning, 1 instance, 1 route`]);
+    mkdirSync(join(dir, "instances", "a"), { recursive: true });
+    writeFileSync(join(dir, "instances", "a", ".env"), "GITSTORE_GIT_URL=https://elsewhere.example/logins.git\n");
+    const folder = "in its folder: 1 error (a .env where an instance runs, named above)";
+    expect(await summary("clean.toml")).toEqual([1, `${join(dir, "clean.toml")}: 0 errors, 0 warnings in the file, 1 instance, 1 route; ${folder}`]);
+    expect(await summary("warned.toml")).toEqual([1, `${join(dir, "warned.toml")}: 0 errors, 1 warning in the file, 1 instance, 1 route; ${folder}`]);
+    expect(await summary("oauth.toml")).toEqual([1, `${join(dir, "oauth.toml")}: 0 errors, 0 warnings in the file, 1 instance, 1 route; ${folder}; on this machine: 1 OAuth provider without a login (warned above; never a failure)`]);
   });
 
   test("--strict turns warnings into a failure; --json is machine-readable", async () => {

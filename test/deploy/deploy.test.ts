@@ -149,8 +149,8 @@ describe("gw deploy", () => {
   test("second deploy upgrades the running gw: streams through it finish, the instance is kept, the new config serves", async () => {
     const before = await remoteStatus();
     writeConfig("", `"m2" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]`);
-    mkdirSync(join(local, "auths/a"), { recursive: true });
-    writeFileSync(join(local, "auths/a/antigravity-me.json"), '{"token":"local"}\n');
+    mkdirSync(join(local, "auths/a"), { recursive: true, mode: 0o755 });
+    writeFileSync(join(local, "auths/a/antigravity-me.json"), '{"token":"local"}\n', { mode: 0o644 });
     // the dry run says what the real run then does: only the config travels. It touches nothing
     // running, so it goes before the load, which only the upgrade must stand (under the load's
     // busy connectors a dry run took 5 s instead of 1).
@@ -185,6 +185,8 @@ describe("gw deploy", () => {
     expect(after.pid).not.toBe(before.pid);
     expect(after.instances[0]?.pid).toBe(before.instances[0]!.pid);
     expect(await Bun.file(remote("auths/a/antigravity-me.json")).text()).toBe('{"token":"local"}\n');
+    // Sent as they were here (0755, 0644) and kept private there: the host's gw makes its auth dirs so when it writes its instance files.
+    expect([statSync(remote("auths/a")).mode & 0o777, statSync(remote("auths/a/antigravity-me.json")).mode & 0o777]).toEqual([0o700, 0o600]);
     expect((await ask("m2")).status).toBe(200);
     const f = load.figures;
     console.log(`deploy upgrade under load: ${f.streamsOk} streams complete, ${f.ok} plain; failed ${f.failed.length}, cut ${f.cut.length}, refused ${f.refused.length}`);

@@ -1,11 +1,13 @@
-// Temp files a killed writer left between its stage and its rename (`NAME.tmp-XXXXXXXXXXXX`, 0600)
-// are cleaned where gw writes again — but never the file of a writer in the middle right now,
-// never a file that is not gw's temp, and never through a link.
+// Temp files a killed writer left between its stage and its rename (`NAME.tmp-XXXXXXXXXXXX`, 0600,
+// or a link gw install and gw cliproxy install make) are cleaned the next time gw writes in that
+// folder, whichever file it writes — but never the file of a writer in the middle right now,
+// never a file that is not gw's temp, nothing deeper than the folder, and never through a link.
 import { describe, expect, test } from "bun:test";
 import { lutimesSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/index.ts";
-import { stageFile, writeFileAtomic, writePrivateFile } from "../../src/fs/atomic-write.ts";
+import { writeLast } from "../../src/cld/memory.ts";
+import { stageFile, writePrivateFile } from "../../src/fs/atomic-write.ts";
 import { STALE_TEMP_MS, tempPathFor } from "../../src/fs/temp-files.ts";
 import { withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.ts";
 import { EVERY_OLD_KEY } from "../config/fixtures.ts";
@@ -23,7 +25,7 @@ const STALE = STALE_TEMP_MS + 60_000;
 const names = (dir: string) => readdirSync(dir).sort();
 
 describe("stale temp files", () => {
-  test("gw writing instance files: a stale temp goes (an old instance's too), a writer's fresh one stays and still renames in, others stay, a link is not followed", async () => {
+  test("gw writing instance files: a stale temp goes (an old instance's too, a link too), a writer's fresh one stays and still renames in, others stay, a link's target is untouched", async () => {
     const dir = tempDir();
     const config = await withInstanceKeys(parseConfig(EVERY_OLD_KEY, join(dir, "providers.toml"), { RELAY_KEY: "sk-relay" }).config!);
     await writeInstanceFiles(config);
@@ -46,24 +48,26 @@ describe("stale temp files", () => {
     const left = names(inst);
     expect(left).not.toContain(stale.split("/").pop());
     expect(left).not.toContain(removedInstance.split("/").pop());
-    for (const p of [inFlight, ...notOurs, link, tempLike]) expect(left).toContain(p.split("/").pop()!);
+    expect(left).not.toContain(link.split("/").pop()); // unlinked: a link named so is gw's own temp, or planted
+    for (const p of [inFlight, ...notOurs, tempLike]) expect(left).toContain(p.split("/").pop()!);
     expect(readFileSync(victim, "utf8")).toBe("precious");
     renameSync(inFlight, official); // the other writer finishes
     expect(readFileSync(official, "utf8")).toBe("written by the other writer\n");
   });
 
-  test("every atomic write cleans its own file's stale temps, and only those", async () => {
+  test("every atomic write cleans the stale temps in its folder, any file's (one no longer written too), and nothing else", async () => {
     const dir = tempDir();
-    const file = join(dir, "instances.json");
-    const stale = aged(tempPathFor(file), STALE);
-    const fresh = aged(tempPathFor(file), 1_000);
-    const otherFiles = aged(tempPathFor(join(dir, "gw.pid")), STALE);
+    const file = join(dir, "keys.json");
+    const stale = [aged(tempPathFor(file), STALE), aged(tempPathFor(join(dir, "gw.pid")), STALE), aged(tempPathFor(join(dir, "4242.json")), STALE)];
+    const fresh = aged(tempPathFor(join(dir, "gw.pid")), 1_000);
+    const notOurs = [aged(join(dir, "gw.pid.tmp-short"), STALE), aged(join(dir, "notes.tmp-AAAAAAAAAAAAA"), STALE)];
+    mkdirSync(join(dir, "deeper"));
+    const deeper = aged(tempPathFor(join(dir, "deeper", "x.json")), STALE);
     await writePrivateFile(file, "{}\n");
-    expect(names(dir)).toEqual([otherFiles, file, fresh].map((p) => p.split("/").pop()!).sort());
-    expect(names(dir)).not.toContain(stale.split("/").pop());
-    const unit = join(dir, "gw.service");
-    aged(tempPathFor(unit), STALE);
-    await writeFileAtomic(unit, "[Unit]\n");
-    expect(names(dir).filter((n) => n.startsWith("gw.service"))).toEqual(["gw.service"]);
+    expect(names(dir)).toEqual([file, fresh, ...notOurs, join(dir, "deeper")].map((p) => p.split("/").pop()!).sort());
+    expect(readdirSync(join(dir, "deeper"))).toEqual([deeper.split("/").pop()!]);
+    for (const p of stale) aged(p, STALE);
+    writeLast(dir, { model: "opus" }); // cld's memory, synchronously: the same sweep
+    expect(names(dir).filter((n) => n.includes(".tmp-"))).toEqual([fresh, ...notOurs].map((p) => p.split("/").pop()!).sort());
   });
 });

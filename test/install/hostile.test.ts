@@ -2,8 +2,9 @@
 // and files or directories in its way. It must never write through a link, and must end with
 // one line (no stack trace) when it cannot go on.
 import { describe, expect, test } from "bun:test";
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { STALE_TEMP_MS } from "../../src/fs/temp-files.ts";
 import { installPaths } from "../../src/install/paths.ts";
 import { runGw, tempDir } from "../helpers/tmp.ts";
 
@@ -60,6 +61,27 @@ describe("links planted where gw install writes", () => {
     expect(r.code).toBe(0);
     expect(t.untouched()).toBe(true);
     expect(lstatSync(join(t.prefix, "gw")).isFile()).toBe(true);
+  });
+});
+
+describe("what a killed gw install left", () => {
+  test("its temps in the folders it writes go at the next install — cld's link, a victim's link (unlinked, never followed), another file's — fresh ones and other names stay", async () => {
+    const t = home();
+    mkdirSync(t.prefix, { recursive: true });
+    const old = (Date.now() - STALE_TEMP_MS - 60_000) / 1000;
+    const at = (name: string) => join(t.prefix, name);
+    symlinkSync("gw", at("cld.tmp-AAAAAAAAAAAA")); // killed between the link and its rename
+    symlinkSync(t.victims[0]!, at("cld.tmp-BBBBBBBBBBBB"));
+    writeFileSync(at("gw.tmp-CCCCCCCCCCCC"), "half a binary");
+    writeFileSync(at("gw-old-name.tmp-DDDDDDDDDDDD"), "a file no install writes now");
+    for (const n of ["cld.tmp-AAAAAAAAAAAA", "cld.tmp-BBBBBBBBBBBB", "gw.tmp-CCCCCCCCCCCC", "gw-old-name.tmp-DDDDDDDDDDDD"]) lutimesSync(at(n), old, old);
+    writeFileSync(at("gw.tmp-EEEEEEEEEEEE"), "another install, writing now");
+    writeFileSync(at("mine.tmp-1234"), "the user's");
+    lutimesSync(at("mine.tmp-1234"), old, old);
+    const r = await t.install();
+    expect(r.code).toBe(0);
+    expect(readdirSync(t.prefix).sort()).toEqual(["cld", "gw", "gw.tmp-EEEEEEEEEEEE", "mine.tmp-1234"]);
+    expect(t.untouched()).toBe(true);
   });
 });
 

@@ -60,3 +60,14 @@ test("module.exports written inside a string is not the export", () => {
   const v = readExports(`const banner = "module.exports = { apps: [{ name: 'prod-db', script: 'lb.js' }] }";\nmodule.exports = { apps: [{ name: "lb" }] };`);
   expect(v).toEqual({ apps: [{ name: "lb" }] });
 });
+
+test("module.exports.KEY = value (PM2's other form, any spacing) builds the object; one inside a string or a comparison does not", () => {
+  expect(readExports(`module.exports.apps = [{ name: "lb" }];`)).toEqual({ apps: [{ name: "lb" }] });
+  expect(readExports(`module.exports.apps=[{ name: "a" }]\nmodule.exports . deploy =\n  { prod: { user: "u" } }\nmodule.exports.apps = [{ name: "b" }];`)).toEqual({ apps: [{ name: "b" }], deploy: { prod: { user: "u" } } });
+  expect(readExports(`const banner = "module.exports.apps = [{ name: 'prod-db' }]";\n// module.exports.apps = [{ name: 'old' }]\nif (module.exports.apps == null) {}`)).toBeUndefined();
+  const v = readExports(`module.exports.apps = require('child_process').execSync('touch PWNED');\nmodule.exports.__proto__ = { polluted: true };`) as Record<string, unknown>;
+  expect(v.apps).toBeInstanceOf(Unread);
+  expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+  expect(readExports(`module.exports = { apps: [], x: 1 };\nmodule.exports.apps = [{ name: "x" }];`)).toEqual({ apps: [{ name: "x" }], x: 1 }); // in order, as when run
+  expect(readExports(`module.exports.apps = [{ name: "x" }];\nmodule.exports = { apps: [] };`)).toEqual({ apps: [] });
+});

@@ -136,6 +136,18 @@ describe("gw migrate on an old folder", () => {
     expect(r.stdout).not.toContain("web holds");
   });
 
+  test("module.exports.apps = [...] (PM2's other form) is read, never run; the same words inside a string are not it", async () => {
+    const dir = oldFolder();
+    const banner = `const banner = "module.exports.apps = [{ name: 'prod-db', script: 'lb.js' }]"`;
+    const hostile = "module.exports.deploy = require('child_process').execSync('touch PWNED')";
+    writeFileSync(join(dir, "ecosystem.config.js"), `${banner}\n${hostile}\nmodule.exports.apps=[\n  { name: "cliproxy-backup", script: "./cli-proxy-api", args: "-config old/backup.yaml" },\n  { name: "lb", script: "lb.js" },\n]\n`);
+    const r = await migrate(dir);
+    expect(r.stdout).toContain("PM2 apps in ecosystem.config.js: cliproxy-backup (18147), lb (18145)");
+    expect(r.stdout).toContain("pm2 stop cliproxy-backup lb");
+    expect(r.stdout).not.toContain("prod-db");
+    expect(existsSync(join(dir, "PWNED"))).toBe(false);
+  });
+
   test("instances sharing one auth_dir get one copy, not a hard link of the file to itself", async () => {
     const dir = oldFolder();
     writeFileSync(join(dir, "providers.toml"), PROVIDERS.replace("[instances.backup]\n", '[instances.backup]\nauth_dir = "auths/official"\n'));

@@ -3,8 +3,11 @@
 // replica's probe holds it, and not once that holder's claim has run out unanswered (it died) —
 // and a prober that finds the probe answered elsewhere is told so instead of probing again.
 import { describe, expect, test } from "bun:test";
+import { createMemoryStore } from "../../src/state/memory.ts";
+import { keySpace } from "../../src/state/redis-keys.ts";
+import { type Asked, sharedTrials } from "../../src/state/redis-trial.ts";
 import { openRedisState } from "../../src/state/redis.ts";
-import { isAvailable } from "../../src/state/types.ts";
+import { forgottenAt, HALF_OPEN_KEEP_MS, isAvailable } from "../../src/state/types.ts";
 import { cleanedUp, startRedis, type TestRedis } from "../helpers/redis.ts";
 import { until } from "../helpers/supervisor.ts";
 
@@ -74,5 +77,39 @@ describe("the probe before a trial, across replicas", () => {
     await r.start();
     await until(() => a.health().up && b.health().up, 5000, () => "both to reconnect");
     expect(await b.claimTrial("opus", "x/claude", Date.now() + 5000)).toBe(true);
+  });
+});
+
+describe("what this gw's prober asked for", () => {
+  test("an ask goes once its cooldown can no longer match it: forgotten, cleared by a success, or replaced by a new cooldown", async () => {
+    const r = await startRedis();
+    servers.push(r);
+    const cmd = await r.client();
+    const store = createMemoryStore();
+    const probing = new Map<string, Asked>();
+    let clock = Date.now();
+    const trials = sharedTrials({ store, keys: keySpace("gw-prune"), me: "me", now: () => clock, cmd: () => cmd, probing });
+    const cool = (route: string, target: string, until: number) => store.setCooldown(route, target, { until, kind: "connection", reason: "refused", setAt: Math.min(until, clock) - 3000 });
+    const asked = () => [...probing.values()].map((a) => `${a.route} ${a.target}`).sort();
+    // Four pairs cooling, each asked for by the prober; one cooldown outlives the others.
+    const end = clock - 1;
+    for (const route of ["old-route", "recovered", "again"]) cool(route, "x/claude", end);
+    const lasting = clock + 2 * HALF_OPEN_KEEP_MS;
+    cool("lasting", "x/claude", lasting);
+    for (const route of ["old-route", "recovered", "again", "lasting"]) expect(await trials.claimProbe(route, "x/claude", clock + 5000)).toBe("mine");
+    expect(asked()).toEqual(["again x/claude", "lasting x/claude", "old-route x/claude", "recovered x/claude"]);
+    // A success clears one, a new failure replaces another; the first three's periods are then
+    // forgotten (old-route: the route a reload removed, no one asks for it again).
+    store.clearCooldown("recovered", "x/claude");
+    clock = forgottenAt({ until: end, kind: "connection", reason: "", setAt: end }) + 1;
+    cool("again", "x/claude", clock + 60_000);
+    expect(store.cooldown("old-route", "x/claude", clock)).toBeUndefined();
+    // The next ask takes the dead ones away; the lasting one still counts for its trial.
+    cool("new", "x/claude", clock - 1);
+    expect(await trials.claimProbe("new", "x/claude", clock + 5000)).toBe("mine");
+    expect(asked()).toEqual(["lasting x/claude", "new x/claude"]);
+    // And it still counts: with its probe's claim gone unanswered, its trial is no request's.
+    await cmd.del(keySpace("gw-prune").pr("lasting", "x/claude", lasting));
+    expect(await trials.claimTrial("lasting", "x/claude", clock + 5000)).toBe(false);
   });
 });

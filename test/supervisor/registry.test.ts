@@ -1,9 +1,11 @@
 // The per-user registry of running gws: real files, real processes for liveness.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { procInfo } from "../../src/supervisor/proc.ts";
 import { clientUrl, listRunning, registerRunning, registryDir } from "../../src/supervisor/registry.ts";
+import { STALE_TEMP_MS, tempPathFor } from "../../src/fs/temp-files.ts";
+import { gw, killAll, sandbox } from "../helpers/supervisor.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const oldUmask = process.umask();
@@ -60,3 +62,27 @@ describe("registry of running gws", () => {
     expect(clientUrl({ url: "http://192.0.2.7:8145" })).toBe("http://192.0.2.7:8145");
   });
 });
+
+test("the temp of an entry a killed gw was writing (its pid no later gw has) goes when the next gw registers; a fresh one stays", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  try {
+    const dir = registryDir(sb.env);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const left = (pid: number, ageMs: number) => {
+      const tmp = tempPathFor(join(dir, `${pid}.json`));
+      writeFileSync(tmp, "{", { mode: 0o600 });
+      const t = (Date.now() - ageMs) / 1000;
+      utimesSync(tmp, t, t);
+      return tmp.split("/").pop()!;
+    };
+    const stale = left(4_194_301, STALE_TEMP_MS + 60_000);
+    const fresh = left(4_194_302, 1_000);
+    expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+    const temps = readdirSync(dir).filter((n) => n.includes(".tmp-"));
+    expect(temps).toEqual([fresh]);
+    expect(temps).not.toContain(stale);
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+  } finally {
+    await killAll(sb);
+  }
+}, 60_000);
