@@ -86,7 +86,7 @@ const SMALL_TEXT_MAX_BYTES = 16 << 20;
  * instances/*.yaml), which it then writes anew by a rename that replaces whatever is there, never
  * writing through it: a cloned folder may carry a FIFO or a link to /dev/zero under such a name.
  */
-export function readSmallText(path: string, maxBytes = SMALL_TEXT_MAX_BYTES): string | undefined {
-  const read = readSmallFile(path, maxBytes);
+export function readSmallText(path: string): string | undefined {
+  const read = readSmallFile(path, SMALL_TEXT_MAX_BYTES);
   return "bytes" in read ? new TextDecoder().decode(read.bytes) : undefined;
 }
