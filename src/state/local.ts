@@ -29,7 +29,6 @@ interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly file: string;
   readonly log: StateLog;
   readonly flushEveryMs?: number;
-  readonly syncEveryMs?: number;
   readonly checkpointEveryMs?: number;
   /** Each checkpoint the worker made (bench/state-wal.ts, tests). */
   readonly onCheckpoint?: (r: CheckpointResult) => void;
@@ -62,7 +61,6 @@ const MEMORY_ONLY = "the state file cannot be opened; state is kept in memory on
 export function openLocalState(o: LocalStateOptions): StateBackend {
   const now = o.now ?? Date.now;
   const flushEveryMs = o.flushEveryMs ?? FLUSH_EVERY_MS;
-  const syncEveryMs = o.syncEveryMs ?? SYNC_EVERY_MS;
   const validity: Validity = {
     stickyTtlMs: o.stickyTtlMs ?? STICKY_TTL_MS,
     streakTtlMs: o.streakTtlMs ?? STREAK_TTL_MS,
@@ -177,7 +175,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       }
       if (problem) o.log.info(`state file ${o.file} is written again`);
       [problem, down] = [undefined, undefined];
-      syncTimer ??= setTimeout(sync, syncEveryMs);
+      syncTimer ??= setTimeout(sync, SYNC_EVERY_MS);
       // Only for rows written: the start's and the hourly prune run in an idle gw too, and the
       // worker (a thread, ~1-2 MB) would start for a WAL they left as it was.
       if (file.changes !== before) checkpoints?.wrote();
