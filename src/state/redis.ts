@@ -36,8 +36,6 @@ const PUBLISH_MAX = 500;
 /** How long a closing gw waits for its last writes to reach Redis. */
 const CLOSE_WAIT_MS = 1000;
 
-export { LOST_CLAIM_RECHECK_MS } from "./redis-trial.ts";
-
 /** Connects (waiting for the first attempt, bounded) and returns the store; never throws for an unreachable Redis. */
 export async function openRedisState(o: RedisStateOptions): Promise<StateBackend> {
   const me = crypto.randomUUID();
