@@ -66,12 +66,7 @@ interface Policy {
   pick(pool: readonly Target[], route: Route, ctx: PickContext): Target | undefined;
 }
 
-/** Pick the target of the next attempt, or undefined when every target was tried. */
-export function pickTarget(route: Route, ctx: PickContext): Target | undefined {
-  return explainPick(route, ctx)?.target;
-}
-
-/** Same as pickTarget, plus why (for `x-gw-route`, the request log, and half-open trials). */
+/** The target of the next attempt and why (for `x-gw-route`, the request log, and half-open trials); undefined when every target was tried. */
 export function explainPick(route: Route, ctx: PickContext): Pick | undefined {
   const pool = ctx.tried.size === 0 ? route.targets : route.targets.filter((t) => !ctx.tried.has(t.id));
   if (pool.length === 0) return undefined;

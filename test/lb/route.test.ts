@@ -1,10 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { explainPick, pickTarget, stickyAction } from "../../src/lb/route.ts";
+import { explainPick, type PickContext, stickyAction } from "../../src/lb/route.ts";
 import { createMemoryStore } from "../../src/state/index.ts";
 import { route, seededRandom } from "../helpers/policy.ts";
 
 const NONE = new Set<string>();
 const NOW = 1_700_000_000_000;
+/** The target the pick chose (what attempt.ts sends to). */
+const pickTarget = (r: ReturnType<typeof route>, ctx: PickContext) => explainPick(r, ctx)?.target;
 
 function counts(r: ReturnType<typeof route>, n: number, seed = 7) {
   const random = seededRandom(seed);
