@@ -36,7 +36,6 @@ export interface LiveInstance {
   readonly state: string;
   readonly restarts: number;
   readonly uptimeMs: number | null;
-  readonly managed?: boolean;
 }
 
 /** A subset of state/types.ts CoolingEntry. */
