@@ -52,7 +52,7 @@ interface Pick {
   readonly reason: PickReason;
   /**
    * The target was half-open (cooldown over, not yet confirmed healthy): this attempt is its one
-   * trial. The caller must claim it with `state.claimTrial(route, id, now + trialWindow)` before
+   * trial. The caller must claim it with `state.claimTrial(route, id, until)` (until its first-byte deadline) before
    * sending it (another replica may hold it: then the caller picks again).
    */
   readonly trial: boolean;
