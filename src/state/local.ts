@@ -36,8 +36,6 @@ interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly onCheckpointMissed?: (why: string) => void;
   /** The checkpoint worker's script, for tests. */
   readonly checkpointWorker?: string | URL;
-  /** SQLite's own checkpoints, inside the commits, as before the worker (bench/state-wal.ts compares). */
-  readonly inlineCheckpoints?: boolean;
   readonly now?: () => number;
 }
 
@@ -93,7 +91,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   });
   const first = openAndLoad();
   let file = first instanceof StateFile ? first : undefined;
-  let checkpoints = file && !o.inlineCheckpoints ? offThreadCheckpoints(file, o) : undefined;
+  let checkpoints = file ? offThreadCheckpoints(file, o) : undefined;
   if (first instanceof NoRoom) refused(first.err);
   else if (!file) [problem, down] = [first instanceof Refused ? first.why : MEMORY_ONLY, downMark(now())];
   else flushTimer = setTimeout(flush, flushEveryMs); // the start's prune
@@ -154,7 +152,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
         return true;
       }
       file = f;
-      if (!o.inlineCheckpoints && !closed) checkpoints ??= offThreadCheckpoints(f, o); // none for close's last write
+      if (!closed) checkpoints ??= offThreadCheckpoints(f, o); // none for close's last write
     }
     flush(); // says "written again" and ends the problem, or keeps it
     return problem === undefined;
