@@ -56,8 +56,6 @@ interface Pick {
    * sending it (another replica may hold it: then the caller picks again).
    */
   readonly trial: boolean;
-  /** The chosen target is still cooling (signature lock or soonest-cooldown). */
-  readonly cooling: boolean;
 }
 
 /** One selection rule. Returns undefined to let the next policy decide. */
@@ -74,8 +72,7 @@ export function explainPick(route: Route, ctx: PickContext): Pick | undefined {
     const target = policy.pick(pool, route, ctx);
     if (!target) continue;
     const c = cooldownFor(route, target, ctx);
-    const available = isAvailable(c, ctx.now);
-    return { target, reason: policy.name, trial: available && isHalfOpen(c, ctx.now), cooling: !available };
+    return { target, reason: policy.name, trial: isAvailable(c, ctx.now) && isHalfOpen(c, ctx.now) };
   }
   return undefined; // unreachable: knownDown always answers for a non-empty pool
 }
