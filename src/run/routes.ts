@@ -41,7 +41,7 @@ export async function windowsOf(names: readonly string[], config: Config | null,
   });
   if (missing.length > 0) {
     const { modelWindow } = config ? await import("../catalog/routes.ts") : { modelWindow: () => undefined };
-    for (const n of missing) out.set(n, (config && modelWindow(config, n)?.tokens) || DEFAULT_CONTEXT_WINDOW);
+    for (const n of missing) out.set(n, (config && modelWindow(config, n)) || DEFAULT_CONTEXT_WINDOW);
   }
   return out;
 }
