@@ -85,8 +85,6 @@ export interface RouteParams {
 }
 
 export interface Target {
-  /** Route (client model name) this target belongs to. */
-  readonly route: string;
   /** Stable identity within the route: `instance/model`, with `#N` appended if repeated. */
   readonly id: string;
   readonly instance: string;
