@@ -18,7 +18,8 @@ import os from "node:os";
 import { join, resolve } from "node:path";
 import { BIG_CONFIG_ENV, bigConfig } from "./reload-config.ts";
 import { benchArgs, count, flag, repeated, text } from "./args.ts";
-import { Children, freePort, median, startUpstream } from "./lb-harness.ts";
+import { freePort } from "../src/supervisor/ports.ts";
+import { Children, median, startUpstream } from "./lb-harness.ts";
 
 const args = benchArgs("bun bench/reload.ts [--reloads N] [--routes N] [--instances N] [--up] [--gw DIR]... [--cpu-prof DIR] [--no-write]", {
   reloads: count(12),

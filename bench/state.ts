@@ -16,6 +16,7 @@ import { RedisClient } from "bun";
 import { openLocalState } from "../src/state/local.ts";
 import { memoryBackend, type StateBackend } from "../src/state/index.ts";
 import { openRedisState } from "../src/state/redis.ts";
+import { freePort } from "../src/supervisor/ports.ts";
 import { BODIES } from "./lb-bodies.ts";
 import { benchArgs, count, flag, seconds } from "./args.ts";
 import { gwConfig } from "./lb-harness.ts";
@@ -245,13 +246,6 @@ function cpuTicks(pids: readonly number[]): number {
     sum += Number(f[11]) + Number(f[12]);
   }
   return sum;
-}
-
-async function freePort(): Promise<number> {
-  const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const p = s.port!;
-  await s.stop(true);
-  return p;
 }
 
 async function until(check: () => Promise<boolean>): Promise<void> {

@@ -9,7 +9,6 @@ import { DEFAULT_CONTEXT_WINDOW } from "./tokens.ts";
 
 export { DEFAULT_CONTEXT_WINDOW, formatTokens } from "./tokens.ts";
 
-
 /**
  * Anthropic serves its long windows only to requests carrying the `context-1m-…` beta; without
  * it every Claude model stops at 200k, whatever the catalogue lists as its largest window.
@@ -17,38 +16,28 @@ export { DEFAULT_CONTEXT_WINDOW, formatTokens } from "./tokens.ts";
 const ANTHROPIC_STANDARD_WINDOW = 200_000;
 const LONG_CONTEXT_BETA = /^context-1m-/;
 
-interface ContextWindow {
-  readonly tokens: number;
-  /** `config`: a target's context_window; `catalogue`: @pydantic/genai-prices; `default`: none known. */
-  readonly source: "config" | "catalogue" | "default";
-}
-
-/** The window of one target, when the config or the catalogue knows it. */
-function targetWindow(t: Target): ContextWindow | undefined {
-  if (t.contextWindow !== undefined) return { tokens: t.contextWindow, source: "config" };
+/** The window of one target in tokens, when the config (context_window) or the catalogue knows it. */
+function targetWindow(t: Target): number | undefined {
+  if (t.contextWindow !== undefined) return t.contextWindow;
   const m = lookupModel(t.model);
   if (m?.contextWindow === undefined) return undefined;
   const long = t.params.anthropicBeta.some((b) => LONG_CONTEXT_BETA.test(b));
-  const tokens = m.provider === "anthropic" && !long ? Math.min(m.contextWindow, ANTHROPIC_STANDARD_WINDOW) : m.contextWindow;
-  return { tokens, source: "catalogue" };
+  return m.provider === "anthropic" && !long ? Math.min(m.contextWindow, ANTHROPIC_STANDARD_WINDOW) : m.contextWindow;
 }
-
-const UNKNOWN: ContextWindow = { tokens: DEFAULT_CONTEXT_WINDOW, source: "default" };
 
 /**
  * The smallest window among the route's targets, since failover may land a request on any of
  * them; a target whose window nobody knows counts as the default (too small only compacts early,
  * too large gets requests refused).
  */
-function routeWindow(route: Pick<Route, "targets">): ContextWindow {
-  let best: ContextWindow | undefined;
+function routeWindow(route: Pick<Route, "targets">): number {
+  let best: number | undefined;
   for (const t of route.targets) {
-    const w = targetWindow(t) ?? UNKNOWN;
-    if (!best || w.tokens < best.tokens) best = w;
+    const w = targetWindow(t) ?? DEFAULT_CONTEXT_WINDOW;
+    if (best === undefined || w < best) best = w;
   }
-  return best ?? UNKNOWN;
+  return best ?? DEFAULT_CONTEXT_WINDOW;
 }
-
 
 /**
  * USD per million input plus output tokens of the route's dearest target (failover may use any):
@@ -79,12 +68,12 @@ export function cheapestRoute(routes: Iterable<Route>, pricing: Readonly<Record<
  * The window behind a model name a client may send: a route's, or — for a model the `auto` router
  * serves — the smallest among the routes it may pick. Undefined for a name gw does not route.
  */
-export function modelWindow(config: Pick<Config, "routes" | "global">, name: string): ContextWindow | undefined {
+export function modelWindow(config: Pick<Config, "routes" | "global">, name: string): number | undefined {
   const route = config.routes.get(name);
   if (route) return routeWindow(route);
   const router = config.global.lb.router;
   if (!router?.activationModels.has(name)) return undefined;
   const picks = [...router.categories.map((c) => c.target), ...router.rules.map((r) => r.target), ...(router.defaultModel ? [router.defaultModel] : [])];
   const targets = [...new Set(picks)].flatMap((t) => config.routes.get(t)?.targets ?? []);
-  return targets.length ? routeWindow({ targets }) : UNKNOWN;
+  return targets.length ? routeWindow({ targets }) : DEFAULT_CONTEXT_WINDOW;
 }

@@ -10,7 +10,7 @@ import { noProxyWith } from "../lb/noproxy.ts";
 
 export const PROXY_VARS = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] as const;
 
-export interface ProxyRule {
+interface ProxyRule {
   /** Variables to empty (empty = unset for the agents). */
   readonly blank: readonly string[];
   /** Variables to set. */

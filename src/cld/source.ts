@@ -204,7 +204,7 @@ async function askFirst(choice: Extract<ConfigChoice, { kind: "ask" }>, opts: So
   const { config } = await loadConfig(choice.file).catch(() => ({ config: null }));
   const where = config ? gatewayOf(config).baseUrl : "(it has errors; gw check lists them)";
   say(`${shown} ${choice.changed ? "changed since you confirmed it" : `was not chosen for ${cmd} before`}; it sends ${client.label} to ${where}`, cmd);
-  const yes = confirm(`Use ${shown} for ${cmd} (asked again when it changes)?`, false);
+  const yes = confirm(`Use ${shown} for ${cmd} (asked again when it changes)?`);
   if (yes === null) throw unconfirmed;
   if (!yes) return builtin(`not using ${shown}`);
   await rememberConfirmed(opts.cacheDir, choice.file, await fingerprint(choice.file));

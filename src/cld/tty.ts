@@ -39,15 +39,14 @@ export function hasTerminal(): boolean {
   return t !== null;
 }
 
-/** Yes/no question on the terminal: `fallback` on an empty answer, null when there is no terminal. */
-export function confirm(question: string, fallback: boolean): boolean | null {
+/** Yes/no question on the terminal, no on an empty answer; null when there is no terminal. */
+export function confirm(question: string): boolean | null {
   const t = openTerminal();
   if (!t) return null;
   try {
-    t.write(`${question} ${fallback ? "[Y/n]" : "[y/N]"} `);
+    t.write(`${question} [y/N] `);
     const answer = t.readLine()?.trim().toLowerCase();
-    if (!answer) return fallback;
-    return answer.startsWith("y");
+    return answer?.startsWith("y") ?? false;
   } finally {
     t.close();
   }

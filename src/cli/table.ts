@@ -2,9 +2,9 @@
 // wraps over several lines and the columns stop lining up, so there each row becomes a block.
 import { stripVTControlCharacters } from "node:util";
 
-/** Columns of the terminal `stream` is; none (Infinity) for a pipe or a file, which get the full table. */
-export function terminalWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout): number {
-  return stream.isTTY && stream.columns ? stream.columns : Infinity;
+/** Columns of the terminal stdout is; none (Infinity) for a pipe or a file, which get the full table. */
+export function terminalWidth(): number {
+  return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : Infinity;
 }
 
 /** The widest line of `text`. */

@@ -3,11 +3,9 @@
 import { type ArgsDef, type CommandDef, renderUsage } from "citty";
 import { typed } from "../supervisor/self.ts";
 
-type Env = Record<string, string | undefined>;
-
 /** Colour only on a terminal, and never when NO_COLOR is set (any value, as no-color.org says). */
-export function useColor(stream: { isTTY?: boolean }, env: Env = process.env): boolean {
-  return stream.isTTY === true && !env.NO_COLOR && env.TERM !== "dumb";
+export function useColor(stream: { isTTY?: boolean }): boolean {
+  return stream.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
 }
 
 /** A command may name flags it takes from gw itself (the watchdog's), kept out of its help. */

@@ -88,7 +88,6 @@ function readTarget(r: Reader, route: string, path: (string | number)[], item: u
   const fbt = f.get("first_byte_timeout_ms");
   const window = f.get("context_window");
   return {
-    route,
     instance: instName,
     provider: provider as ProviderType | "",
     model,

@@ -10,7 +10,7 @@ import tomlExample from "../../providers.toml.example" with { type: "text" };
 import { removeStaleTempsBeside, tempPathFor } from "../fs/temp-files.ts";
 import { PRIVATE_FILE_MODE } from "../fs/private.ts";
 
-export interface StarterFile {
+interface StarterFile {
   readonly file: string;
   /** "wrote", or "kept": it was there already (only a .env is kept; a providers.toml there is refused). */
   readonly action: "wrote" | "kept";

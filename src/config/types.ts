@@ -85,8 +85,6 @@ export interface RouteParams {
 }
 
 export interface Target {
-  /** Route (client model name) this target belongs to. */
-  readonly route: string;
   /** Stable identity within the route: `instance/model`, with `#N` appended if repeated. */
   readonly id: string;
   readonly instance: string;
@@ -236,7 +234,7 @@ export interface GlobalConfig extends InstanceTuning {
   readonly corsOrigins: readonly string[];
   /** Host names clients may use besides the loopback names and `host` (lower case, no port). */
   readonly allowedHosts: readonly string[];
-  /** `[global] cliproxy` as written (resolved to a path by `resolveCliproxy`), or "" when unset. */
+  /** `[global] cliproxy` as written (resolved to a path by cliproxy/locate.ts findCliproxy), or "" when unset. */
   readonly cliproxy: string;
   /** Grace period for streams in flight when gw stops. */
   readonly shutdownGraceMs: number;

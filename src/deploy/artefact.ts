@@ -24,8 +24,8 @@ interface Artefact {
 }
 
 /** $GW_RELEASE_DIR, else dist/release of the checkout gw runs from (of the current directory for a compiled gw). */
-async function releaseDir(env: Record<string, string | undefined> = process.env): Promise<string> {
-  if (env.GW_RELEASE_DIR) return env.GW_RELEASE_DIR;
+async function releaseDir(): Promise<string> {
+  if (process.env.GW_RELEASE_DIR) return process.env.GW_RELEASE_DIR;
   if (Bun.isStandaloneExecutable) return join(process.cwd(), "dist/release");
   return (await import("../release/release.ts")).RELEASE_DIR;
 }

@@ -25,7 +25,6 @@ interface DeployOptions {
   /** The local config, valid (the command loaded it). */
   readonly config: Config;
   readonly say: (line: string) => void;
-  readonly env?: Record<string, string | undefined>;
 }
 
 /** What a deploy did, for `gw deploy --json`. */
@@ -49,7 +48,7 @@ const HEALTH_TIMEOUT_MS = 60_000;
 class StepError extends Error {}
 
 export async function deploy(o: DeployOptions): Promise<DeployResult> {
-  const remote = await Remote.open({ destination: o.destination, env: o.env });
+  const remote = await Remote.open(o.destination);
   const work = await mkdtemp(join(tmpdir(), "gw-deploy-"));
   try {
     return await run(o, remote, work);

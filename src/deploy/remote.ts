@@ -18,12 +18,6 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-interface RemoteOptions {
-  /** [user@]host, or an alias from ~/.ssh/config (which may set Port, User, IdentityFile…). */
-  readonly destination: string;
-  readonly env?: Record<string, string | undefined>;
-}
-
 /** Single quotes for a POSIX shell. */
 export const sq = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
@@ -34,14 +28,15 @@ export class Remote {
     private readonly configFile: string | undefined,
   ) {}
 
-  static async open(opts: RemoteOptions): Promise<Remote> {
+  /** `destination`: [user@]host, or an alias from ~/.ssh/config (which may set Port, User, IdentityFile…). */
+  static async open(destination: string): Promise<Remote> {
     if (!Bun.which("ssh")) throw new CliError("gw deploy needs ssh on this machine", 1, "install OpenSSH's client");
-    if (!/^([\w.-]+@)?[\w.-]+$/.test(opts.destination) || opts.destination.startsWith("-")) {
-      throw new CliError(`"${opts.destination}" is not a host to deploy to`, 1, "give [user@]host, or an alias from ~/.ssh/config (a port goes there: Port N)");
+    if (!/^([\w.-]+@)?[\w.-]+$/.test(destination) || destination.startsWith("-")) {
+      throw new CliError(`"${destination}" is not a host to deploy to`, 1, "give [user@]host, or an alias from ~/.ssh/config (a port goes there: Port N)");
     }
     // Short: the control socket's path must fit a unix socket address.
     const controlDir = await mkdtemp(join(tmpdir(), "gwd-"));
-    return new Remote(opts.destination, controlDir, (opts.env ?? process.env).GW_SSH_CONFIG || undefined);
+    return new Remote(destination, controlDir, process.env.GW_SSH_CONFIG || undefined);
   }
 
   /** Options every ssh call gets. */

@@ -9,7 +9,7 @@ import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { appendWhole } from "./append-whole.ts";
 
-export const PRIVATE_DIR_MODE = 0o700;
+const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 
 /** A path gw refuses to use: a planted link, or something other than what belongs there. */

@@ -5,7 +5,7 @@
 // between. Links are followed: the file is only read, never written.
 import { closeSync, constants as C, fstatSync, openSync, readSync } from "node:fs";
 
-export type SmallFile = { readonly bytes: Uint8Array } | { readonly why: string };
+type SmallFile = { readonly bytes: Uint8Array } | { readonly why: string };
 
 /** The whys a caller may tell apart. */
 export const DOES_NOT_EXIST = "does not exist";
@@ -78,7 +78,7 @@ function sizeWords(bytes: number): string {
 }
 
 /** Far more than a providers.toml or any file gw writes for itself holds. */
-export const SMALL_TEXT_MAX_BYTES = 16 << 20;
+const SMALL_TEXT_MAX_BYTES = 16 << 20;
 
 /**
  * A small regular file's text, or undefined when there is none to read. For files a caller takes
@@ -86,7 +86,7 @@ export const SMALL_TEXT_MAX_BYTES = 16 << 20;
  * instances/*.yaml), which it then writes anew by a rename that replaces whatever is there, never
  * writing through it: a cloned folder may carry a FIFO or a link to /dev/zero under such a name.
  */
-export function readSmallText(path: string, maxBytes = SMALL_TEXT_MAX_BYTES): string | undefined {
-  const read = readSmallFile(path, maxBytes);
+export function readSmallText(path: string): string | undefined {
+  const read = readSmallFile(path, SMALL_TEXT_MAX_BYTES);
   return "bytes" in read ? new TextDecoder().decode(read.bytes) : undefined;
 }

@@ -7,7 +7,7 @@ import { dirname } from "node:path";
 import { noRoomIn } from "./why.ts";
 
 /** How often a refused file is tried while nobody asks. */
-export const RETRY_MS = 5_000;
+const RETRY_MS = 5_000;
 
 export interface Rewrite {
   /** Someone asks for the file's trouble: with room on its disk, it is tried now. */

@@ -1,3 +1,3 @@
 export { keysFile, withInstanceKeys, withSavedInstanceKeys } from "./keys.ts";
-export { instanceYamlPath, managedInstanceFiles, swapWithInstanceFiles, writeInstanceFiles } from "./write.ts";
+export { managedInstanceFiles, swapWithInstanceFiles, writeInstanceFiles } from "./write.ts";
 export { instanceYaml } from "./yaml.ts";

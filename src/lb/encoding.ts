@@ -23,7 +23,7 @@ export function isKnownCoding(coding: string): boolean {
 }
 
 /** Undo `codings` (from codingsOf) in the calling thread: for short bodies. Throws on bad data, an unknown coding, or more than `maxBytes`. */
-export function decodeSync(bytes: Uint8Array, codings: readonly string[], maxBytes: number): Uint8Array {
+function decodeSync(bytes: Uint8Array, codings: readonly string[], maxBytes: number): Uint8Array {
   let buf = bytes;
   for (const c of codings) buf = pick(SYNC, c)(buf, { maxOutputLength: maxBytes });
   return buf;

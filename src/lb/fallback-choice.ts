@@ -10,7 +10,7 @@ import type { DeadEndView } from "./dead-ends.ts";
 import { type PickContext, readiness } from "./route.ts";
 
 /** What is known, at the moment of the fallback, of whether a target could answer. */
-export interface Liveness {
+interface Liveness {
   readonly now: number;
   readonly state?: StateView;
   /** Instances draining for a restart or away (restarting, respawning, starting): an attempt waits for them. */
@@ -19,7 +19,7 @@ export interface Liveness {
   readonly deadEnds?: DeadEndView;
 }
 
-export interface FallbackChoice {
+interface FallbackChoice {
   readonly route: Route;
   /** False: no route of the family can answer now, and `route` (the first) is only named in the record. */
   readonly answers: boolean;

@@ -25,7 +25,7 @@ const EPOCH = "1970-01-01T00:00:00Z";
 export function buildModelLists(config: Config): ModelLists {
   const ids = modelIdsOf(config);
   // Each list asks for every name's window: worked out once per name (a reload of 500 routes).
-  const windows = new Map(ids.names.map((name) => [name, modelWindow(config, name)?.tokens ?? DEFAULT_CONTEXT_WINDOW]));
+  const windows = new Map(ids.names.map((name) => [name, modelWindow(config, name) ?? DEFAULT_CONTEXT_WINDOW]));
   const windowOf = (name: string) => windows.get(name)!;
   const openai = {
     object: "list",

@@ -12,7 +12,7 @@ import { isLoopback } from "../config/global.ts";
 import type { Config } from "../config/types.ts";
 
 /** What every NO_PROXY reader takes for this machine. */
-export const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1"];
+const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1"];
 
 /**
  * The NO_PROXY lists `current` (comma or space separated, as curl and the agents read them) as one

@@ -23,7 +23,7 @@ export interface OwnError {
   readonly headers?: Record<string, string>;
 }
 
-export interface OwnFacts {
+interface OwnFacts {
   readonly method: string;
   /** The path as forwarded (intake.ts). */
   readonly path: string;

@@ -3,7 +3,6 @@
 // Each step lives in its own module; this file only orders them.
 
 import type { Server } from "bun";
-import type { Route } from "../config/types.ts";
 import { checkClientKey, presentedKey } from "./auth.ts";
 import { attemptLoop } from "./attempt.ts";
 import { clientAddress } from "./client-address.ts";

@@ -52,12 +52,10 @@ interface Pick {
   readonly reason: PickReason;
   /**
    * The target was half-open (cooldown over, not yet confirmed healthy): this attempt is its one
-   * trial. The caller must claim it with `state.claimTrial(route, id, now + trialWindow)` before
+   * trial. The caller must claim it with `state.claimTrial(route, id, until)` (until its first-byte deadline) before
    * sending it (another replica may hold it: then the caller picks again).
    */
   readonly trial: boolean;
-  /** The chosen target is still cooling (signature lock or soonest-cooldown). */
-  readonly cooling: boolean;
 }
 
 /** One selection rule. Returns undefined to let the next policy decide. */
@@ -66,12 +64,7 @@ interface Policy {
   pick(pool: readonly Target[], route: Route, ctx: PickContext): Target | undefined;
 }
 
-/** Pick the target of the next attempt, or undefined when every target was tried. */
-export function pickTarget(route: Route, ctx: PickContext): Target | undefined {
-  return explainPick(route, ctx)?.target;
-}
-
-/** Same as pickTarget, plus why (for `x-gw-route`, the request log, and half-open trials). */
+/** The target of the next attempt and why (for `x-gw-route`, the request log, and half-open trials); undefined when every target was tried. */
 export function explainPick(route: Route, ctx: PickContext): Pick | undefined {
   const pool = ctx.tried.size === 0 ? route.targets : route.targets.filter((t) => !ctx.tried.has(t.id));
   if (pool.length === 0) return undefined;
@@ -79,8 +72,7 @@ export function explainPick(route: Route, ctx: PickContext): Pick | undefined {
     const target = policy.pick(pool, route, ctx);
     if (!target) continue;
     const c = cooldownFor(route, target, ctx);
-    const available = isAvailable(c, ctx.now);
-    return { target, reason: policy.name, trial: available && isHalfOpen(c, ctx.now), cooling: !available };
+    return { target, reason: policy.name, trial: isAvailable(c, ctx.now) && isHalfOpen(c, ctx.now) };
   }
   return undefined; // unreachable: knownDown always answers for a non-empty pool
 }

@@ -28,7 +28,7 @@ import { KEEP_ALIVE_PACE, type KeepAlivePace, NewlineKeeper, paceOf, SpaceGaps }
 import type { StreamSource } from "./stream.ts";
 import { answerError } from "./whole-errors.ts";
 
-export interface SpacedFacts extends LateFacts {
+interface SpacedFacts extends LateFacts {
   /** What the attempts were made with: the signature fallback's are made with it too. */
   readonly deps: AttemptDeps;
   readonly load?: InstanceLoad;
@@ -39,7 +39,7 @@ export interface SpacedFacts extends LateFacts {
 }
 
 /** How an answer whose every attempt failed after the spaces ended: what followed them. */
-export interface SpacedError {
+interface SpacedError {
   readonly status: number;
   readonly text: string;
 }

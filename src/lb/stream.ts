@@ -16,7 +16,7 @@ export function isJson(headers: Headers): boolean {
   return headers.get("content-type")?.includes("json") ?? false;
 }
 
-export type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
+type ReadResult = Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
 
 /** A body partly read already: the chunks read so far, then the rest from its reader. */
 export interface StreamSource {

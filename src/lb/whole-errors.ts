@@ -223,7 +223,7 @@ export class WholeErrors {
 }
 
 /** An error object in a body whose 200 had gone out: the whole body, or an element of a top-level array. */
-export interface FoundError {
+interface FoundError {
   readonly text: string;
   /** Other values came before it (a Gemini array's content, then the error): the answer broke. */
   readonly afterContent: boolean;
@@ -233,7 +233,7 @@ export interface FoundError {
  * The text of the error object a whole body opens with (itself, or its top-level array's first
  * element), as attempt.ts errorAnswer judges it; undefined when it opens with none.
  */
-export function firstError(bytes: Uint8Array): string | undefined {
+function firstError(bytes: Uint8Array): string | undefined {
   const scan = new WholeErrors((s) => s);
   scan.push(bytes);
   const found = scan.error();

@@ -10,7 +10,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
 /** `~` is the home directory; a relative path is taken from the working directory, as CLIProxyAPI does. */
-export function resolveAuthDir(dir: string): string {
+function resolveAuthDir(dir: string): string {
   return resolve(dir === "~" || dir.startsWith("~/") ? join(homedir(), dir.slice(1)) : dir);
 }
 

@@ -3,29 +3,11 @@
 // anyone presenting `[global] admin_key` (Authorization: Bearer, x-api-key, or ?key=); everyone
 // else gets 403.
 //
-// Wiring (the LB side is the lead's to add; the supervisor side is done):
-//
-//   src/lb/server.ts
-//     import { createObservability, handleObserve, type Observability } from "../observe/http.ts";
-//     Gateway gains:            readonly observe: Observability;
-//     in startGateway, before Bun.serve:
-//       const observe = createObservability(() => rt.config);
-//     the fetch handler, first thing (before intake and before the client-key check — the
-//     admin rule is its own; a proxied request pays one path test: two indexOf, no allocation):
-//       fetch: (req, srv) => observe.serve(req, srv) ?? handle(req, srv, rt, stats, observe),
-//     and in the returned handle:  observe,
-//
-//   src/lb/pipeline.ts (handle gets `observe`)
-//     where the request's RequestRecord is complete (after the response ended; for a stream,
-//     when it closed) — the same place that calls requestLog.write(record):
-//       observe.record(record);
-//     beside stats.streamOpened() / stats.streamClosed():
-//       observe.metrics.streamOpened();   /   observe.metrics.streamClosed();
-//
-//   gw up: src/supervisor/live.ts (connectLiveState) already calls gateway.observe.setLive(...)
-//   with the supervisor's instance rows and the state store's cooldowns, and seedToday(logDir).
-//
-// handleObserve returns undefined for every other path, so the request goes on to the LB.
+// Wired in lb/server.ts: `observe.serve` comes right after the browser check in the fetch
+// handler, before intake and the client-key check (the admin rule is its own; a proxied request
+// pays one path test), and returns undefined for every other path, so the request goes on to the
+// LB. record-builder.ts feeds it each finished request, deliver.ts the open streams, and
+// supervisor/live.ts (gw up) the instance rows, the cooldowns and today's tokens (seedToday).
 
 import { timingSafeEqual } from "node:crypto";
 import type { Config } from "../config/types.ts";

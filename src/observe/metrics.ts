@@ -34,11 +34,8 @@ export interface LiveInstance {
   readonly name: string;
   /** starting | ready | unready | backoff | crashloop | failed | stopping | stopped | external | down (external, its last probe failed) */
   readonly state: string;
-  /** Answering requests; derived from `state` when absent (ready or external = up). */
-  readonly up?: boolean;
   readonly restarts: number;
   readonly uptimeMs: number | null;
-  readonly managed?: boolean;
 }
 
 /** A subset of state/types.ts CoolingEntry. */
@@ -159,8 +156,9 @@ export function createGwMetrics(now: () => number = Date.now) {
   };
 }
 
+/** Answering requests: ready, or external (an external one whose last probe failed is "down"). */
 export function isUp(i: LiveInstance): boolean {
-  return i.up ?? (i.state === "ready" || i.state === "external");
+  return i.state === "ready" || i.state === "external";
 }
 
 const STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"];

@@ -75,9 +75,6 @@ export class Counter extends Metric<{ v: number }> {
   set(values: Values, v: number): void {
     this.child(values).v = v;
   }
-  get(values: Values = []): number {
-    return this.series.get(values.join("\x00"))?.s.v ?? 0;
-  }
   samples(out: string[]): void {
     for (const { values, s } of this.series.values()) out.push(`${this.name}${this.labelText(values)} ${num(s.v)}`);
   }
@@ -112,10 +109,6 @@ export class Histogram extends Metric<{ counts: number[]; sum: number; count: nu
     let i = 0;
     while (i < bounds.length && v > bounds[i]!) i++;
     if (i < bounds.length) s.counts[i]!++;
-  }
-  /** Per-bucket (not cumulative) counts, sum and count of one series. */
-  get(values: Values = []): { counts: readonly number[]; sum: number; count: number } | undefined {
-    return this.series.get(values.join("\x00"))?.s;
   }
   samples(out: string[]): void {
     for (const { values, s } of this.series.values()) {

@@ -16,9 +16,9 @@ const SUMS_FILE = "SHA256SUMS";
 const PARALLEL_BUILDS = 2;
 
 /** The build info of a build made now from this checkout (SOURCE_DATE_EPOCH pins the date). */
-export function stampFor(target: string, env: Record<string, string | undefined> = process.env): BuildStamp {
-  const epoch = Number(env.SOURCE_DATE_EPOCH);
-  const date = new Date(Number.isFinite(epoch) && env.SOURCE_DATE_EPOCH ? epoch * 1000 : Date.now()).toISOString();
+export function stampFor(target: string): BuildStamp {
+  const epoch = Number(process.env.SOURCE_DATE_EPOCH);
+  const date = new Date(Number.isFinite(epoch) && process.env.SOURCE_DATE_EPOCH ? epoch * 1000 : Date.now()).toISOString();
   return { version: pkg.version, commit: gitCommit(REPO_DIR), date, target };
 }
 

@@ -90,7 +90,7 @@ function startAnyway(src: CldSource, given: string | undefined, agent: Agent, sa
     ? `start it with: ${typed("gw up -d")}${file ? ` -c ${shellQuote(file)}` : ""}`
     : `it is not on this machine: check that gw runs there and that this machine reaches it (curl ${url}/healthz)`;
   say(`the gateway at ${url} is not answering; ${what}`);
-  const answer = confirm(`Start ${agent.label} anyway?`, false);
+  const answer = confirm(`Start ${agent.label} anyway?`);
   if (answer === null) say(`no terminal to ask, so not starting ${agent.command}`);
   return answer === true;
 }

@@ -10,8 +10,6 @@ import { matchRoute } from "../cld/scenarios.ts";
 
 export interface OfferedRoute {
   readonly name: string;
-  /** Families its targets serve (empty when unknown: built-in routes, the `auto` router). */
-  readonly families: readonly ModelFamily[];
   /** Every target serves a family the agent speaks natively. */
   readonly native: boolean;
   /** Context window in tokens (windowsOf). */
@@ -41,7 +39,7 @@ export async function windowsOf(names: readonly string[], config: Config | null,
   });
   if (missing.length > 0) {
     const { modelWindow } = config ? await import("../catalog/routes.ts") : { modelWindow: () => undefined };
-    for (const n of missing) out.set(n, (config && modelWindow(config, n)?.tokens) || DEFAULT_CONTEXT_WINDOW);
+    for (const n of missing) out.set(n, (config && modelWindow(config, n)) || DEFAULT_CONTEXT_WINDOW);
   }
   return out;
 }
@@ -64,7 +62,6 @@ export function routeDetail(r: OfferedRoute): string {
 
 function describe(config: Config | null, name: string, wanted: readonly ModelFamily[] | "any", window: number): OfferedRoute {
   const targets = config?.routes.get(name)?.targets ?? [];
-  const families = [...new Set(targets.map(familyOfTarget).filter((f): f is ModelFamily => f !== undefined))];
   const native = wanted === "any" || (targets.length > 0 && targets.every((t) => wanted.includes(familyOfTarget(t) as ModelFamily)));
-  return { name, families, native, window, models: [...new Set(targets.map((t) => t.model))] };
+  return { name, native, window, models: [...new Set(targets.map((t) => t.model))] };
 }

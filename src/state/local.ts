@@ -29,7 +29,6 @@ interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly file: string;
   readonly log: StateLog;
   readonly flushEveryMs?: number;
-  readonly syncEveryMs?: number;
   readonly checkpointEveryMs?: number;
   /** Each checkpoint the worker made (bench/state-wal.ts, tests). */
   readonly onCheckpoint?: (r: CheckpointResult) => void;
@@ -37,8 +36,6 @@ interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly onCheckpointMissed?: (why: string) => void;
   /** The checkpoint worker's script, for tests. */
   readonly checkpointWorker?: string | URL;
-  /** SQLite's own checkpoints, inside the commits, as before the worker (bench/state-wal.ts compares). */
-  readonly inlineCheckpoints?: boolean;
   readonly now?: () => number;
 }
 
@@ -62,7 +59,6 @@ const MEMORY_ONLY = "the state file cannot be opened; state is kept in memory on
 export function openLocalState(o: LocalStateOptions): StateBackend {
   const now = o.now ?? Date.now;
   const flushEveryMs = o.flushEveryMs ?? FLUSH_EVERY_MS;
-  const syncEveryMs = o.syncEveryMs ?? SYNC_EVERY_MS;
   const validity: Validity = {
     stickyTtlMs: o.stickyTtlMs ?? STICKY_TTL_MS,
     streakTtlMs: o.streakTtlMs ?? STREAK_TTL_MS,
@@ -95,7 +91,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   });
   const first = openAndLoad();
   let file = first instanceof StateFile ? first : undefined;
-  let checkpoints = file && !o.inlineCheckpoints ? offThreadCheckpoints(file, o) : undefined;
+  let checkpoints = file ? offThreadCheckpoints(file, o) : undefined;
   if (first instanceof NoRoom) refused(first.err);
   else if (!file) [problem, down] = [first instanceof Refused ? first.why : MEMORY_ONLY, downMark(now())];
   else flushTimer = setTimeout(flush, flushEveryMs); // the start's prune
@@ -156,7 +152,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
         return true;
       }
       file = f;
-      if (!o.inlineCheckpoints && !closed) checkpoints ??= offThreadCheckpoints(f, o); // none for close's last write
+      if (!closed) checkpoints ??= offThreadCheckpoints(f, o); // none for close's last write
     }
     flush(); // says "written again" and ends the problem, or keeps it
     return problem === undefined;
@@ -177,7 +173,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       }
       if (problem) o.log.info(`state file ${o.file} is written again`);
       [problem, down] = [undefined, undefined];
-      syncTimer ??= setTimeout(sync, syncEveryMs);
+      syncTimer ??= setTimeout(sync, SYNC_EVERY_MS);
       // Only for rows written: the start's and the hourly prune run in an idle gw too, and the
       // worker (a thread, ~1-2 MB) would start for a WAL they left as it was.
       if (file.changes !== before) checkpoints?.wrote();

@@ -21,7 +21,6 @@ interface RedisStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly prefix: string;
   readonly log: StateLog;
   readonly timing?: Partial<LinkTiming>;
-  readonly now?: () => number;
 }
 
 /** One failure more (or, replayed, a count) and the TTL, in one atomic step: no key without a TTL. */
@@ -37,11 +36,8 @@ const PUBLISH_MAX = 500;
 /** How long a closing gw waits for its last writes to reach Redis. */
 const CLOSE_WAIT_MS = 1000;
 
-export { LOST_CLAIM_RECHECK_MS } from "./redis-trial.ts";
-
 /** Connects (waiting for the first attempt, bounded) and returns the store; never throws for an unreachable Redis. */
 export async function openRedisState(o: RedisStateOptions): Promise<StateBackend> {
-  const now = o.now ?? Date.now;
   const me = crypto.randomUUID();
   const keys = keySpace(o.prefix);
   const stickyTtlMs = o.stickyTtlMs ?? STICKY_TTL_MS;
@@ -76,7 +72,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
    * one turn go out pipelined: a batch costs about one round trip, not one per change.
    */
   async function writeBatch(cmd: RedisClient, batch: readonly StateChange[], o: { live: boolean; publish: boolean }): Promise<void> {
-    const t = now();
+    const t = Date.now();
     const writes: Promise<unknown>[] = [];
     const streaks: Promise<StateChange>[] = [];
     const sent: StateChange[] = [];
@@ -133,7 +129,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
 
   /** On every (re)connection: take in what Redis holds, then give it what changed here meanwhile. */
   async function resync(cmd: RedisClient, restartedSince: number | undefined): Promise<void> {
-    const remote = await readAll(cmd, keys, now());
+    const remote = await readAll(cmd, keys, Date.now());
     const waiting = pending.take();
     try {
       const changedHere = new Set(waiting.map(entryOf));
@@ -142,7 +138,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
         // was lost, not cleared, and what this gw knows is the best there is, newer entries of a
         // gw that re-joined first aside.
         // (The others know it already: only what changed while Redis was away is published.)
-        const merged = rejoin(store.snapshot(now()), remote.filter((c) => !changedHere.has(entryOf(c))), restartedSince ?? now());
+        const merged = rejoin(store.snapshot(Date.now()), remote.filter((c) => !changedHere.has(entryOf(c))), restartedSince ?? Date.now());
         for (const c of merged.apply) store.apply(c);
         await writeBatch(cmd, [...merged.write, ...merged.drop], { live: false, publish: false });
         await writeBatch(cmd, waiting, { live: false, publish: true });
@@ -155,7 +151,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
         if (!changedHere.has(entry)) store.apply(c);
       }
       // A cooldown Redis no longer has was cleared (or ran out) while this gw was away.
-      for (const c of store.coolingList(now())) {
+      for (const c of store.coolingList(Date.now())) {
         const clear: StateChange = { op: "clearCooldown", route: c.route, target: c.target };
         if (!remoteCooldowns.has(entryOf(clear)) && !changedHere.has(entryOf(clear))) store.apply(clear);
       }
@@ -174,7 +170,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
 
   return {
     ...store,
-    ...sharedTrials({ store, keys, me, now, cmd: () => link.cmd() }),
+    ...sharedTrials({ store, keys, me, now: Date.now, cmd: () => link.cmd() }),
     refresh: () => {},
     health(): StateHealth {
       const down = link.down();

@@ -43,10 +43,10 @@ export async function verifyPredecessor(paths: GwPaths, p: Predecessor): Promise
  * The successor's wait for the predecessor's verdict on stdin: "commit" (it hands off) or
  * "abort" (it keeps serving). A predecessor that is gone without a word left everything to us.
  */
-export async function awaitVerdict(p: Predecessor, stdin: ReadableStream<Uint8Array> = Bun.stdin.stream()): Promise<"commit" | "abort"> {
+export async function awaitVerdict(p: Predecessor): Promise<"commit" | "abort"> {
   let text = "";
   const dec = new TextDecoder();
-  for await (const chunk of stdin) {
+  for await (const chunk of Bun.stdin.stream()) {
     text += dec.decode(chunk, { stream: true });
     if (/^commit$/m.test(text)) return "commit";
     if (/^abort$/m.test(text)) return "abort";
@@ -93,7 +93,7 @@ interface SuccessorOutcome extends DetachOutcome {
  * Predecessor side: start the successor, wait until it serves, then commit — or abort and make
  * sure it is gone. `self` is this gw's pid file record.
  */
-export async function runSuccessor(paths: GwPaths, argv: string[], env: Record<string, string | undefined>, self: Predecessor, progress: (line: string) => void, timeoutMs = DAEMON_START_TIMEOUT_MS): Promise<SuccessorOutcome> {
+export async function runSuccessor(paths: GwPaths, argv: string[], env: Record<string, string | undefined>, self: Predecessor, progress: (line: string) => void): Promise<SuccessorOutcome> {
   const p: GwProcess = await spawnGw(paths, argv, { ...env, [TAKEOVER_ENV]: `${self.pid}:${self.startTime}` }, "pipe");
   const stdin = p.proc.stdin as import("bun").FileSink;
   /** A successor that has exited has closed its stdin: writing then fails, which is fine. */
@@ -104,7 +104,7 @@ export async function runSuccessor(paths: GwPaths, argv: string[], env: Record<s
     } catch {}
   };
   let said = "";
-  const out = await waitServing(paths, p, (line) => ((said = line), progress(line)), timeoutMs);
+  const out = await waitServing(paths, p, (line) => ((said = line), progress(line)), DAEMON_START_TIMEOUT_MS);
   if (out.ok) {
     await tell("commit");
     return out;
@@ -116,7 +116,7 @@ export async function runSuccessor(paths: GwPaths, argv: string[], env: Record<s
   const gone = await Promise.race([p.proc.exited.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), ABORT_WAIT_MS)))]);
   clearTimeout(timer);
   if (!gone) signalGroup(p.proc.pid, "SIGKILL");
-  const why = out.timedOut ? `did not serve within ${timeoutMs / 1000} s` : `exited with code ${out.exitCode}`;
+  const why = out.timedOut ? `did not serve within ${DAEMON_START_TIMEOUT_MS / 1000} s` : `exited with code ${out.exitCode}`;
   const last = said ? ` (${said.trim()})` : "";
   return { ...out, problem: `the new gw (pid ${p.proc.pid}) ${why}${last} — see ${paths.gwLog}; this gw keeps serving` };
 }

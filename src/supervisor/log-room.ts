@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { noRoomIn, writeProblem } from "../fs/why.ts";
 
-export interface LogRoom {
+interface LogRoom {
   /** The instances' logs while their disk is full, as one line (fs/why.ts writeProblem); undefined while there is room. */
   problem(): string | undefined;
   /** Say a change (full, or room again) in the log; call it now and then. */

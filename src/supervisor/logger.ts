@@ -1,14 +1,13 @@
 // gw's own log: consola with a plain reporter — timestamped lines appended to logs/gw.log, and
 // the bare message on the terminal when there is one (a detached gw has only the file).
 import { closeSync, fstatSync } from "node:fs";
-import { createConsola, type ConsolaInstance, type LogObject } from "consola";
+import { createConsola, type LogObject } from "consola";
 import { formatWithOptions } from "node:util";
 import { appendWholeSync } from "../fs/append-whole.ts";
 import { openPrivateAppend } from "../fs/private.ts";
 import { fsWhy, writeProblem } from "../fs/why.ts";
 
 interface GwLogger {
-  readonly consola: ConsolaInstance;
   info(msg: string): void;
   warn(msg: string): void;
   error(msg: string): void;
@@ -39,7 +38,6 @@ export function createGwLogger(opts: { file: string; terminal: boolean }): GwLog
     ],
   });
   return {
-    consola,
     info: (m) => consola.info(m),
     warn: (m) => consola.warn(m),
     error: (m) => consola.error(m),

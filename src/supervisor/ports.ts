@@ -47,11 +47,11 @@ export async function describeHolder(port: number): Promise<string> {
 }
 
 /** A port that was free a moment ago (the kernel's pick for port 0). */
-export function freePort(host = "127.0.0.1"): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);
-    srv.listen({ port: 0, host }, () => {
+    srv.listen({ port: 0, host: "127.0.0.1" }, () => {
       const addr = srv.address();
       srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
     });

@@ -129,5 +129,5 @@ export function rotationCheck(files: () => string[], t: { logMaxBytes: number; l
 }
 
 /** What gw says of a log emptied without its copy (pure). */
-export const emptiedLine = (file: string, e: Emptied): string =>
+const emptiedLine = (file: string, e: Emptied): string =>
   `log rotation: ${writeProblem(e.copy, e.err)}; ${file} was emptied without it (${e.lost} bytes of old lines lost) so that its new lines find room`;

@@ -106,8 +106,8 @@ export function startedAsService(env: Env): "systemd" | "launchd" | undefined {
 }
 
 /** The command that starts the installed service again (root has the system unit, as install writes it). */
-export function serviceStart(service: "systemd" | "launchd", host: Pick<UnitHost, "root" | "uid"> = { root: process.getuid?.() === 0, uid: process.getuid?.() ?? 0 }): string {
-  return service === "launchd" ? `launchctl kickstart gui/${host.uid}/${LAUNCHD_LABEL}` : `${systemctl(host.root)} restart gw`;
+export function serviceStart(service: "systemd" | "launchd"): string {
+  return service === "launchd" ? `launchctl kickstart gui/${process.getuid?.() ?? 0}/${LAUNCHD_LABEL}` : `${systemctl(process.getuid?.() === 0)} restart gw`;
 }
 
 const systemctl = (root: boolean) => (root ? "systemctl" : "systemctl --user");

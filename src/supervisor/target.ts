@@ -5,7 +5,7 @@ import { findConfigFile } from "../config/index.ts";
 import { demoDir } from "./demo.ts";
 import { type GwPaths, gwPaths } from "./paths.ts";
 
-export function targetPaths(explicit: string | undefined, env: Record<string, string | undefined> = process.env): GwPaths {
-  const file = findConfigFile(explicit, env);
-  return gwPaths(file ? dirname(file) : demoDir(env));
+export function targetPaths(explicit: string | undefined): GwPaths {
+  const file = findConfigFile(explicit);
+  return gwPaths(file ? dirname(file) : demoDir(process.env));
 }

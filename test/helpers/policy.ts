@@ -4,10 +4,9 @@
 import { parseConfig } from "../../src/config/index.ts";
 import type { AutoUpgradeConfig, Config, LbConfig, Route, Target } from "../../src/config/types.ts";
 
-export function target(route: string, id: string, over: Partial<Target> = {}): Target {
+export function target(id: string, over: Partial<Target> = {}): Target {
   const [instance = id, model = id] = id.split("/");
   return {
-    route,
     id,
     instance,
     provider: "antigravity",
@@ -20,7 +19,7 @@ export function target(route: string, id: string, over: Partial<Target> = {}): T
 }
 
 export function route(name: string, targets: readonly (Partial<Target> & { id: string })[]): Route {
-  return { name, targets: targets.map((t) => target(name, t.id, t)) };
+  return { name, targets: targets.map((t) => target(t.id, t)) };
 }
 
 /** The defaults of providers-toml.md's table. */

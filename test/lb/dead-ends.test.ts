@@ -13,7 +13,7 @@ function tried(t: Target, cls: "signature" | "client" | "connect"): Tried {
   return { outcome: { kind: "response", attempt, status: 400, headers: new Headers() } as Tried["outcome"], classified: { class: cls, status: 400, cooldownMs: 0, reason: "" } };
 }
 
-const rejecting = target("opus", "a/claude-a");
+const rejecting = target("a/claude-a");
 const ends = (...notes: Tried[]) => {
   const d = new DeadEnds({ probedDown: () => false });
   for (const n of notes) d.note(n);
@@ -23,19 +23,19 @@ const ends = (...notes: Tried[]) => {
 describe("DeadEnds", () => {
   test("the instance and upstream model that rejected the signature, behind any route", () => {
     const d = ends(tried(rejecting, "signature"));
-    expect(d.has(target("opus-alias", "a/claude-a"))).toBe(true);
+    expect(d.has(target("a/claude-a"))).toBe(true);
     // Another model on the instance (another account or provider behind it), another instance: may verify it.
-    expect(d.has(target("sonnet", "a/claude-s"))).toBe(false);
-    expect(d.has(target("opus-b", "b/claude-a"))).toBe(false);
+    expect(d.has(target("a/claude-s"))).toBe(false);
+    expect(d.has(target("b/claude-a"))).toBe(false);
     // The model as sent: a thinking level's suffix makes another one.
-    expect(d.has(target("opus-high", "a/claude-a", { params: { anthropicBeta: [], extraHeaders: {}, thinkingLevel: "high" } }))).toBe(false);
+    expect(d.has(target("a/claude-a", { params: { anthropicBeta: [], extraHeaders: {}, thinkingLevel: "high" } }))).toBe(false);
   });
 
   test("a 400 of another kind is no dead end; a connection that failed makes its whole instance one", () => {
     expect(ends(tried(rejecting, "client")).has(rejecting)).toBe(false);
     const d = ends(tried(rejecting, "connect"));
-    expect(d.has(target("sonnet", "a/claude-s"))).toBe(true);
-    expect(d.has(target("opus-b", "b/claude-a"))).toBe(false);
+    expect(d.has(target("a/claude-s"))).toBe(true);
+    expect(d.has(target("b/claude-a"))).toBe(false);
   });
 
   test("an instance waited for in vain, only while it is still on its way back", () => {

@@ -5,7 +5,7 @@ import { applyBodyParams, attemptHeaders, mergeBeta, rewriteFor, upstreamModel }
 
 const params = (p: Partial<RouteParams>): RouteParams => ({ anthropicBeta: [], extraHeaders: {}, ...p });
 const target = (p: Partial<RouteParams> = {}, model = "up-model"): Target => ({
-  route: "r", id: `a/${model}`, instance: "a", provider: "anthropic", model, weight: 1, priority: 0, params: params(p),
+  id: `a/${model}`, instance: "a", provider: "anthropic", model, weight: 1, priority: 0, params: params(p),
 });
 const instance = { name: "a", apiKey: "inst-key", baseUrl: "http://127.0.0.1:1" } as InstanceConfig;
 

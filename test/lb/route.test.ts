@@ -1,10 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { explainPick, pickTarget, stickyAction } from "../../src/lb/route.ts";
+import { explainPick, type PickContext, stickyAction } from "../../src/lb/route.ts";
 import { createMemoryStore } from "../../src/state/index.ts";
 import { route, seededRandom } from "../helpers/policy.ts";
 
 const NONE = new Set<string>();
 const NOW = 1_700_000_000_000;
+/** The target the pick chose (what attempt.ts sends to). */
+const pickTarget = (r: ReturnType<typeof route>, ctx: PickContext) => explainPick(r, ctx)?.target;
 
 function counts(r: ReturnType<typeof route>, n: number, seed = 7) {
   const random = seededRandom(seed);
@@ -76,7 +78,7 @@ describe("with cooldowns", () => {
     expect(c.a!).toBeGreaterThan(900);
   });
 
-  test("all cooling: the one whose cooldown ends soonest, flagged as cooling", () => {
+  test("all cooling: the one whose cooldown ends soonest", () => {
     const state = createMemoryStore();
     state.setCooldown("r", "a", { until: NOW + 90_000, kind: "transient", reason: "", setAt: NOW });
     state.setCooldown("r", "b", { until: NOW + 10_000, kind: "auth", reason: "", setAt: NOW });
@@ -84,7 +86,6 @@ describe("with cooldowns", () => {
     expect(explainPick(r, { tried: NONE, now: NOW, state })).toMatchObject({
       target: { id: "b" },
       reason: "soonest-cooldown",
-      cooling: true,
       trial: false,
     });
     expect(pickTarget(r, { tried: new Set(["b"]), now: NOW, state })!.id).toBe("c");
@@ -97,7 +98,7 @@ describe("with cooldowns", () => {
     const later = NOW + 2000;
     // Only "a" can be chosen when b is tried: it is half-open, so the pick is its trial.
     const pick = explainPick(solo, { tried: new Set(["b"]), now: later, state })!;
-    expect(pick).toMatchObject({ target: { id: "a" }, trial: true, cooling: false });
+    expect(pick).toMatchObject({ target: { id: "a" }, trial: true });
     state.claimTrial("s", "a", later + 30_000);
     // While the trial is in flight, concurrent requests go elsewhere.
     const random = seededRandom(11);
@@ -135,10 +136,10 @@ describe("sticky and signature lock", () => {
     state.setCooldown("r", "heavy", { until: NOW + 120_000, kind: "signature", reason: "400", setAt: NOW });
     state.setCooldown("r", "light", { until: NOW + 5000, kind: "transient", reason: "", setAt: NOW });
     // Unsigned: heavy is not cooling for it (no trial either), light is.
-    expect(explainPick(r, { tried: NONE, now: NOW, random: seededRandom(1), state, sessionKey: key })).toMatchObject({ target: { id: "heavy" }, reason: "weighted", cooling: false, trial: false });
+    expect(explainPick(r, { tried: NONE, now: NOW, random: seededRandom(1), state, sessionKey: key })).toMatchObject({ target: { id: "heavy" }, reason: "weighted", trial: false });
     // Signed: the lock keeps the sticky light; without a sticky target, heavy's signature cooldown stands.
     expect(explainPick(r, { tried: NONE, now: NOW, state, sessionKey: key, signed: true })).toMatchObject({ target: { id: "light" }, reason: "signature-lock" });
-    expect(explainPick(r, { tried: new Set(["light"]), now: NOW, state, signed: true })).toMatchObject({ target: { id: "heavy" }, reason: "soonest-cooldown", cooling: true });
+    expect(explainPick(r, { tried: new Set(["light"]), now: NOW, state, signed: true })).toMatchObject({ target: { id: "heavy" }, reason: "soonest-cooldown" });
   });
 
   test("a cooling sticky target is left", () => {
@@ -194,7 +195,6 @@ describe("sticky and signature lock", () => {
     expect(explainPick(r, { tried: NONE, now: NOW, state, sessionKey: key, signed: true })).toMatchObject({
       target: { id: "light" },
       reason: "signature-lock",
-      cooling: true,
     });
   });
 
@@ -247,7 +247,7 @@ describe("an instance draining for a restart", () => {
   test("when nothing else is available its target is still picked (the attempt waits for the restart), before any cooling target", () => {
     const state = createMemoryStore();
     state.setCooldown("r", "b/m", { until: NOW + 5000, kind: "transient", reason: "", setAt: NOW });
-    expect(explainPick(r, { tried: NONE, now: NOW, state, draining })).toMatchObject({ target: { id: "a/m" }, reason: "draining", cooling: false });
+    expect(explainPick(r, { tried: NONE, now: NOW, state, draining })).toMatchObject({ target: { id: "a/m" }, reason: "draining" });
     expect(explainPick(route("solo", [{ id: "a/m", instance: "a" }]), { tried: NONE, now: NOW, draining })).toMatchObject({ target: { id: "a/m" }, reason: "draining" });
   });
 
@@ -275,8 +275,8 @@ describe("a target known unable to answer this request (dead-ends.ts: its instan
   test("comes after every cooling target, and is still tried when nothing else is left", () => {
     const state = createMemoryStore();
     state.setCooldown("r", "b/m", { until: NOW + 60_000, kind: "signature", reason: "", setAt: NOW });
-    expect(explainPick(r, { tried: NONE, now: NOW, state, signed: true, deadEnds })).toMatchObject({ target: { id: "b/m" }, reason: "soonest-cooldown", cooling: true });
+    expect(explainPick(r, { tried: NONE, now: NOW, state, signed: true, deadEnds })).toMatchObject({ target: { id: "b/m" }, reason: "soonest-cooldown" });
     // Under its own reason: its answer is no cooling target's (own-error.ts), and the record says so.
-    expect(explainPick(r, { tried: new Set(["b/m"]), now: NOW, state, signed: true, deadEnds })).toMatchObject({ target: { id: "a/m" }, reason: "known-down", cooling: false });
+    expect(explainPick(r, { tried: new Set(["b/m"]), now: NOW, state, signed: true, deadEnds })).toMatchObject({ target: { id: "a/m" }, reason: "known-down" });
   });
 });

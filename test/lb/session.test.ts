@@ -116,11 +116,11 @@ describe("signature families and fallback route", () => {
   });
 
   test("target family: model name first, then provider", () => {
-    expect(familyOfTarget(target("r", "official/claude-opus-4-6-thinking", { provider: "antigravity" }))).toBe("claude");
-    expect(familyOfTarget(target("r", "official/gemini-3-flash", { provider: "antigravity" }))).toBe("gemini");
-    expect(familyOfTarget(target("r", "relay/some-model", { provider: "anthropic" }))).toBe("claude");
-    expect(familyOfTarget(target("r", "c/gpt-5-codex", { provider: "codex" }))).toBe("gpt");
-    expect(familyOfTarget(target("r", "m/minimax-m2", { provider: "minimax" }))).toBeUndefined();
+    expect(familyOfTarget(target("official/claude-opus-4-6-thinking", { provider: "antigravity" }))).toBe("claude");
+    expect(familyOfTarget(target("official/gemini-3-flash", { provider: "antigravity" }))).toBe("gemini");
+    expect(familyOfTarget(target("relay/some-model", { provider: "anthropic" }))).toBe("claude");
+    expect(familyOfTarget(target("c/gpt-5-codex", { provider: "codex" }))).toBe("gpt");
+    expect(familyOfTarget(target("m/minimax-m2", { provider: "minimax" }))).toBeUndefined();
   });
 
   const cfg = config([

@@ -14,7 +14,7 @@ async function loadFixture(toml: string) {
   return config;
 }
 
-const route = (name: string, window: number, models: string[] = [name]): OfferedRoute => ({ name, window, models, families: [], native: true });
+const route = (name: string, window: number, models: string[] = [name]): OfferedRoute => ({ name, window, models, native: true });
 const gateway = { baseUrl: "http://127.0.0.1:8145", apiKey: "sk-secret-key" };
 
 describe("offeredRoutes", () => {
@@ -38,12 +38,12 @@ providers = [{ type = "antigravity" }, { type = "codex" }]
     expect(names(["gemini"])).toEqual(["g3f", "mixed*", "gpt5*", "relay*"]);
     expect(names("any")).toEqual(["g3f", "mixed", "gpt5", "relay"]);
     const [relay, mixed] = offeredRoutes(config, ["mixed", "relay"], ["gpt"], windows); // relay is native
-    expect(mixed).toMatchObject({ families: ["gemini", "gpt"], models: ["gemini-3-flash", "gpt-5"], window: 400_000 }); // the smaller window
+    expect(mixed).toMatchObject({ models: ["gemini-3-flash", "gpt-5"], window: 400_000 }); // the smaller window
     expect(relay!.window).toBe(123); // as the running gw lists it
   });
 
   test("built-in routes (no config): names only, the default window, nothing native but for any", async () => {
-    expect(offeredRoutes(null, ["g3f"], ["gemini"], await windowsOf(["g3f"], null, undefined))).toEqual([{ name: "g3f", families: [], native: false, window: 200_000, models: [] }]);
+    expect(offeredRoutes(null, ["g3f"], ["gemini"], await windowsOf(["g3f"], null, undefined))).toEqual([{ name: "g3f", native: false, window: 200_000, models: [] }]);
   });
 });
 

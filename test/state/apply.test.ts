@@ -107,7 +107,7 @@ test("a trial answered with the client's own 400 ends the trial: the target is f
   s.claimTrial("r", "a", NOW + 120_000);
   expect(recordAttempt(s, outcome(400, '{"error":{"message":"bad request"}}'), { ...facts, now: NOW + 5, trial: true })).toBeUndefined();
   const r = route("r", [{ id: "a", weight: 1 }]);
-  expect(explainPick(r, { tried: new Set(), now: NOW + 6, state: s })).toMatchObject({ target: { id: "a" }, trial: true, cooling: false });
+  expect(explainPick(r, { tried: new Set(), now: NOW + 6, state: s })).toMatchObject({ target: { id: "a" }, trial: true });
 });
 
 describe("recordRequestEnd", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { availableAt, CLOCK_SLACK_MS, createMemoryStore, isAvailable, type StateChange, STICKY_TTL_MS, STREAK_TTL_MS } from "../../src/state/index.ts";
+import { CLOCK_SLACK_MS, createMemoryStore, STICKY_TTL_MS, STREAK_TTL_MS } from "../../src/state/memory.ts";
+import { availableAt, isAvailable, type StateChange } from "../../src/state/types.ts";
 import { HALF_OPEN_KEEP_MS } from "../../src/state/types.ts";
 
 const NOW = 1_700_000_000_000;

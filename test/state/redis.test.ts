@@ -2,7 +2,8 @@
 // changes reach the others within a second, the half-open trial is claimed once, every key has a
 // TTL and a prefix — and a Redis that is absent, lost or restarted empty never breaks a store.
 import { describe, expect, test } from "bun:test";
-import { LOST_CLAIM_RECHECK_MS, openRedisState } from "../../src/state/redis.ts";
+import { openRedisState } from "../../src/state/redis.ts";
+import { LOST_CLAIM_RECHECK_MS } from "../../src/state/redis-trial.ts";
 import { isAvailable } from "../../src/state/types.ts";
 import type { StateBackend } from "../../src/state/index.ts";
 import { cleanedUp, redisOnFreePort, startRedis, type TestRedis } from "../helpers/redis.ts";

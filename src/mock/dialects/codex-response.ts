@@ -15,7 +15,7 @@ import { asObject } from "../../json/object.ts";
 type Obj = Readonly<Record<string, unknown>>;
 
 /** What the answer itself decides; the rest is the request's echo and the backend's defaults. */
-export interface ResponseFacts {
+interface ResponseFacts {
   id: string;
   createdAt: number;
   status: "in_progress" | "completed";

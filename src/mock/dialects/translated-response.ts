@@ -67,17 +67,17 @@ export function translatedEvents(request: Obj, f: TranslatedFacts, pieces: reado
 }
 
 /** response.created's object. */
-export function translatedCreated(f: TranslatedFacts) {
+function translatedCreated(f: TranslatedFacts) {
   return { id: f.id, object: "response", created_at: f.createdAt, status: "in_progress", background: false, error: null, output: [], ...modelOf(f) };
 }
 
 /** response.in_progress's object: its template has no background and no error. */
-export function translatedInProgress(f: TranslatedFacts) {
+function translatedInProgress(f: TranslatedFacts) {
   return { id: f.id, object: "response", created_at: f.createdAt, status: "in_progress", output: [], ...modelOf(f) };
 }
 
 /** response.completed's object: the original request's fields (pickRequestJSON), then output and usage. */
-export function translatedCompleted(request: Obj, f: TranslatedFacts) {
+function translatedCompleted(request: Obj, f: TranslatedFacts) {
   const head = { id: f.id, object: "response", created_at: f.createdAt, status: "completed", background: false, error: null };
   return { ...head, ...echo(request), output: output(f, `msg_${f.id}_0`), usage: streamedUsage(f) };
 }

@@ -72,7 +72,7 @@ export function codexConfig(current: Json, user: Json, l: Pick<AgentLaunch, "gat
 }
 
 /** The keys gw sets in config.toml, as Codex's `-c key=value` arguments (pure): for a config.toml that could not be written. */
-export function codexOverrides(config: Json): string[] {
+function codexOverrides(config: Json): string[] {
   const keys = ["model", "model_provider", "model_catalog_json", "model_context_window"].filter((k) => config[k] !== undefined);
   const values: [string, unknown][] = [...keys.map((k): [string, unknown] => [k, config[k]]), [`model_providers.${PROVIDER}`, tableAt(config, "model_providers")[PROVIDER]]];
   return values.flatMap(([k, v]) => ["-c", `${k}=${tomlValue(v)}`]);

@@ -5,7 +5,8 @@
 import { afterEach, expect, test } from "bun:test";
 import type { RunningGateway } from "../../../src/lb/server.ts";
 import { type Explanation, formatExplanation } from "../../../src/lb/router/explain.ts";
-import { createMemoryStore, type LocalStore, type StateBackend } from "../../../src/state/index.ts";
+import { createMemoryStore, type StateBackend } from "../../../src/state/index.ts";
+import type { LocalStore } from "../../../src/state/memory.ts";
 import { configFrom, externalInstances, startTestGateway } from "../../helpers/lb.ts";
 import { type MockServer, startMock } from "../../helpers/mock.ts";
 import { body, routerTable } from "./fixture.ts";

@@ -95,7 +95,7 @@ async function withAutoUpgrade(roles: Roles, scenario: string, routes: readonly 
 
 /** The main route as offered (its window from catalog/routes.ts); a name the config lacks gets the default window. */
 function offered(routes: readonly OfferedRoute[], name: string): OfferedRoute {
-  return routes.find((r) => r.name === name) ?? { name, families: [], native: true, window: DEFAULT_CONTEXT_WINDOW, models: [] };
+  return routes.find((r) => r.name === name) ?? { name, native: true, window: DEFAULT_CONTEXT_WINDOW, models: [] };
 }
 
 /** `opus4.6 (200k context) · fast g3f (scenario Performance) · opus opus4.6 (main) · http://…` */

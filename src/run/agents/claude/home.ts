@@ -62,11 +62,11 @@ function readyConfig(current: Json, needs: HomeNeeds): Json | null {
  * in a folder cld's config does not trust yet. One that cannot be written (a full disk) is said in
  * a line and left as it was: Claude Code starts all the same, as it would without cld.
  */
-export async function prepareHome(dir: string, env: Env, needs: Omit<HomeNeeds, "user">, cwd = process.cwd()): Promise<void> {
+export async function prepareHome(dir: string, env: Env, needs: Omit<HomeNeeds, "user">): Promise<void> {
   const file = join(dir, ".claude.json");
   const current = readDocument(file) ?? {};
   if (current === "unreadable") return;
-  const settled = current.hasCompletedOnboarding === true && trusts(current, cwd);
+  const settled = current.hasCompletedOnboarding === true && trusts(current, process.cwd());
   const next = readyConfig(current, { ...needs, user: settled ? undefined : userConfig(env) });
   if (!next) return;
   await writeFileAtomic(file, `${JSON.stringify(next, null, 2)}\n`, 0o600).catch((e) => {
