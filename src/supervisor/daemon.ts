@@ -13,7 +13,7 @@ import { displayPath } from "../cli/display-path.ts";
 import { lbProcessEnv } from "../lb/concurrency.ts";
 import { controlJson } from "./control.ts";
 import { refuseIfRunning } from "./guard.ts";
-import { stripLogPrefix } from "./logger.ts";
+import { logLineParts } from "./logger.ts";
 import { readNew } from "./logtail.ts";
 import type { GwPaths } from "./paths.ts";
 import { DETACHED_ENV, selfCommand } from "./self.ts";
@@ -63,7 +63,9 @@ export async function spawnGw(paths: GwPaths, argv: string[], env: Record<string
 
 /**
  * Wait until the gw in `p` answers the control socket as serving; gw.log's new lines go to
- * `progress` meanwhile. Gives up when it exits or after `timeoutMs`.
+ * `progress` meanwhile, but this process's own: a gw upgrading goes on serving and logging into
+ * the gw.log its successor writes, and its lines are not the successor's progress, nor its reason
+ * to fail. Gives up when it exits or after `timeoutMs`.
  */
 export async function waitServing(paths: GwPaths, p: GwProcess, progress: (line: string) => void, timeoutMs = DAEMON_START_TIMEOUT_MS): Promise<DetachOutcome> {
   const { proc } = p;
@@ -73,7 +75,10 @@ export async function waitServing(paths: GwPaths, p: GwProcess, progress: (line:
   const show = async () => {
     const { text, end } = await readNew(paths.gwLog, offset);
     offset = end;
-    for (const line of text.split("\n")) if (line) progress(stripLogPrefix(line));
+    for (const line of text.split("\n")) {
+      const { pid, message } = logLineParts(line);
+      if (line && pid !== process.pid) progress(message);
+    }
   };
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {

@@ -49,8 +49,15 @@ export function createGwLogger(opts: { file: string; terminal: boolean }): GwLog
   };
 }
 
-/** Strip the timestamp and level a gw.log line starts with (for `up -d` progress). */
-export const stripLogPrefix = (line: string) => line.replace(/^\S+Z [A-Z ]{5} /, "");
+/**
+ * A gw.log line's message and the pid of the gw that logged it. None for what a process printed
+ * itself (a refusal on its way out, a crash) or a line of a gw from before lines said their pid.
+ */
+export function logLineParts(line: string): { pid?: number; message: string } {
+  const m = /^\S+Z (?:\[(\d+)\] )?[A-Z ]{5} /.exec(line);
+  if (!m) return { message: line };
+  return { ...(m[1] ? { pid: Number(m[1]) } : {}), message: line.slice(m[0].length) };
+}
 
 /**
  * gw.log's lines, written so that a line the file cannot take (disk full, I/O error) is counted
@@ -63,7 +70,8 @@ function fileLines(file: string) {
   let fd: number | undefined = openPrivateAppend(file);
   let lost = 0;
   let why: unknown;
-  const line = (at: Date, level: string, msg: string) => `${at.toISOString()} ${level.padEnd(5)} ${msg}\n`;
+  // The pid tells the gws apart in the file they share while one hands over to the next.
+  const line = (at: Date, level: string, msg: string) => `${at.toISOString()} [${process.pid}] ${level.padEnd(5)} ${msg}\n`;
   /** The count of lost lines first, if any, then `next`'s line; one that fails is counted instead. */
   const put = (at: Date, next?: () => string): void => {
     if (fd === undefined) return;

@@ -53,7 +53,7 @@ test("gw logs -f: gw down ends it with exit 0 and gw's last lines; gw upgrade do
   // The old gw has exited: what the successor logs from now on still reaches the follower.
   await until(async () => !(await alive(old)), 30_000, () => `old gw ${old} still running`);
   expect((await gw(sb, ["restart", "a", "-c", sb.file])).code).toBe(0);
-  await follow.waitFor(/gw \| \S+ INFO {2}a: ready in/, 20_000);
+  await follow.waitFor(/gw \| \S+ \[\d+\] INFO {2}a: ready in/, 20_000);
   expect(follow.output()).not.toContain("ECONNRESET");
 
   expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
@@ -61,8 +61,8 @@ test("gw logs -f: gw down ends it with exit 0 and gw's last lines; gw upgrade do
   const out = follow.output();
   expect(code, out).toBe(0);
   expect(out).not.toContain("ECONNRESET");
-  expect(out).toMatch(/gw \| \S+ INFO {2}stopping: stopping instances\n/);
-  expect(out).toMatch(/gw \| \S+ INFO {2}stopped\n/);
+  expect(out).toMatch(/gw \| \S+ \[\d+\] INFO {2}stopping: stopping instances\n/);
+  expect(out).toMatch(/gw \| \S+ \[\d+\] INFO {2}stopped\n/);
   expect(out).toContain(`gw stopped for ${sb.dir}: no more lines to follow\n`);
   // nothing shown twice across the hand-over and the stop
   const lines = out.split("\n").filter((l) => l.startsWith("gw | "));
@@ -81,6 +81,6 @@ test("gw logs -f | head -1 ends once gw logs writes again (Bun's console.log dro
   // head has its one line at once; gw logs learns that nobody reads only when it writes again
   await until(async () => ended || ((await gw(sb, ["restart", "a", "-c", sb.file])).code === 0 && ended), 30_000, () => "gw logs -f still running after head exited");
   const [stdout, stderr] = await out;
-  expect(stdout).toMatch(/^\S+Z INFO {2}[^\n]+\n$/);
+  expect(stdout).toMatch(/^\S+Z \[\d+\] INFO {2}[^\n]+\n$/);
   expect(stderr).toBe("gw logs exit 0\n");
 }, 60_000);

@@ -1,8 +1,8 @@
-// gw.log on a full disk (supervisor/logger.ts): a line the disk takes only in part is no line.
+// gw.log (supervisor/logger.ts): a line a full disk takes only in part is no line; each line says which gw wrote it.
 import { afterAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createGwLogger } from "../../src/supervisor/logger.ts";
+import { createGwLogger, logLineParts } from "../../src/supervisor/logger.ts";
 import { type FullDisk, fullDisk } from "../helpers/full-disk.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -24,7 +24,7 @@ test("a line a full disk takes only in part is cut back off and counted as lost,
   log.info("after");
   await log.close();
   const lines = readFileSync(file, "utf8").split("\n").filter(Boolean);
-  expect(lines.map((l) => l.replace(/^\S+Z /, ""))).toEqual(["INFO  first", "WARN  1 line(s) could not be written to this log (no space left on the device)", "INFO  after"]);
+  expect(lines.map((l) => l.replace(/^\S+Z /, ""))).toEqual([`[${process.pid}] INFO  first`, `[${process.pid}] WARN  1 line(s) could not be written to this log (no space left on the device)`, `[${process.pid}] INFO  after`]);
 });
 
 test("once there is room, gw.log's problem ends when asked, not at a next line that may be long in coming (an idle gw)", async () => {
@@ -40,5 +40,12 @@ test("once there is room, gw.log's problem ends when asked, not at a next line t
   disk.free();
   expect(log.problem()).toBeUndefined();
   await log.close();
-  expect(readFileSync(file, "utf8")).toMatch(/^\S+Z WARN {2}1 line\(s\) could not be written to this log \(no space left on the device\)\n$/);
+  expect(readFileSync(file, "utf8")).toMatch(/^\S+Z \[\d+\] WARN {2}1 line\(s\) could not be written to this log \(no space left on the device\)\n$/);
+});
+
+test("a gw.log line's message and its writer: the pid of the gw that logged it, none for what a process printed itself or an older gw's line", () => {
+  expect(logLineParts("2026-12-02T15:36:35.123Z [4242] INFO  a: ready in 1.2 s")).toEqual({ pid: 4242, message: "a: ready in 1.2 s" });
+  expect(logLineParts("2026-12-02T15:36:35.123Z [4242] ERROR the load balancer could not listen")).toEqual({ pid: 4242, message: "the load balancer could not listen" });
+  expect(logLineParts("2026-12-02T15:36:35.123Z WARN  from a gw before lines said their pid")).toEqual({ message: "from a gw before lines said their pid" });
+  expect(logLineParts("gw: the load balancer could not listen on 127.0.0.1:8080")).toEqual({ message: "gw: the load balancer could not listen on 127.0.0.1:8080" });
 });

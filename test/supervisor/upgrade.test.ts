@@ -2,12 +2,12 @@
 // 0 failed requests, 0 cut streams, 0 refused connections — and the instances are adopted, not
 // restarted. A hand-over that cannot happen leaves the old gw serving as before.
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hostTarget } from "../../src/release/targets.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { streamLoad } from "../helpers/stream-load.ts";
-import { alive, gw, killAll, MAIN, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
+import { alive, gw, killAll, MAIN, type Sandbox, sandbox, until, untilLogged } from "../helpers/supervisor.ts";
 
 const cleanups: Sandbox[] = [];
 afterAll(async () => {
@@ -113,6 +113,42 @@ describe("gw upgrade", () => {
     expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
     expect(await alive(before.instances[0]!.pid!)).toBe(false);
   }, 90_000);
+
+  // gw.log is shared: the old gw, serving on, may write a line after the new gw's last one (deploy
+  // replaced providers.toml and the old gw reloaded it). The reason given must still be the new gw's.
+  test("a new gw that cannot listen: the problem is its own reason, not a line the old gw wrote after it", async () => {
+    const sb = await sandbox([{ name: "a" }]);
+    cleanups.push(sb);
+    expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+    const before = await status(sb);
+    const squatter = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("squatter") });
+    try {
+      writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(`main_port = ${sb.mainPort}`, `main_port = ${squatter.port}`));
+      await untilLogged(sb, "config reloaded from");
+      // The real gw, which fails on the taken port; once it has, the old gw is made to reload (a
+      // line of its own in gw.log), and only once that line is there does the "new gw" exit.
+      const successor = join(sb.dir, "gw-then-reload");
+      const reloaded = `grep -c 'config reloaded from' logs/gw.log`;
+      writeFileSync(successor, `#!/bin/sh
+if [ "$1" = --version ]; then exec "${process.execPath}" "${MAIN}" "$@"; fi
+"${process.execPath}" "${MAIN}" "$@"
+code=$?
+n=$(${reloaded})
+echo "# touched" >> providers.toml
+while [ "$(${reloaded})" -le "$n" ]; do sleep 0.05; done
+exit $code
+`);
+      chmodSync(successor, 0o755);
+      const r = await gw(sb, ["upgrade", successor, "-c", sb.file]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`could not listen on 127.0.0.1:${squatter.port}`);
+      expect(r.stderr).not.toContain("config reloaded");
+      expect((await status(sb)).pid).toBe(before.pid);
+    } finally {
+      squatter.stop(true);
+    }
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+  }, 60_000);
 
   test("the port is shared only by a deliberate upgrade: a listener with SO_REUSEPORT on it makes gw up refuse", async () => {
     const sb = await sandbox([{ name: "a" }]);
