@@ -104,7 +104,8 @@ export async function runSuccessor(paths: GwPaths, argv: string[], env: Record<s
     } catch {}
   };
   let said = "";
-  const out = await waitServing(paths, p, (line) => ((said = line), progress(line)), DAEMON_START_TIMEOUT_MS);
+  // The reason is its last line of its own, not an indented hint under it (a refusal's "fix …").
+  const out = await waitServing(paths, p, (line) => ((said = /^\s/.test(line) ? said : line), progress(line)), DAEMON_START_TIMEOUT_MS);
   if (out.ok) {
     await tell("commit");
     return out;

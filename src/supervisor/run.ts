@@ -323,11 +323,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
     for (const s of set.list()) gateway.availability(s.name, s.availability);
   } catch (err) {
     log.error(`the load balancer could not listen on port ${port}: ${(err as Error).message}`);
-    if (predecessor) {
-      await letGo(`could not listen on port ${port}`);
-      throw new CliError(`the load balancer could not listen on ${config.global.bindHost}:${port}; the running gw keeps serving`);
-    }
-    await stop();
+    // Handing over, the old gw says it keeps serving when it reports this line as the reason.
+    if (predecessor) await letGo(`could not listen on port ${port}`);
+    else await stop();
     throw new CliError(`the load balancer could not listen on ${config.global.bindHost}:${port} — change [global] main_port or stop what uses it`);
   }
   if (predecessor) {

@@ -141,7 +141,9 @@ exit $code
       chmodSync(successor, 0o755);
       const r = await gw(sb, ["upgrade", successor, "-c", sb.file]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`could not listen on 127.0.0.1:${squatter.port}`);
+      // Its own refusal, whole and once: not its hint line, nor "keeps serving" said twice.
+      expect(r.stderr).toContain(`(gw: the load balancer could not listen on 127.0.0.1:${squatter.port} — change [global] main_port or stop what uses it) — see`);
+      expect(r.stderr.split("keeps serving").length).toBe(2);
       expect(r.stderr).not.toContain("config reloaded");
       expect((await status(sb)).pid).toBe(before.pid);
     } finally {
