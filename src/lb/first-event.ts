@@ -286,7 +286,7 @@ export function innerError(o: Record<string, unknown> | undefined): Record<strin
 
 /**
  * The error a whole JSON answer is: an object whose `error` is an object, with no content beside it
- * (`{"error":null,"choices":…}` is an answer). One test for a sized answer (attempt.ts) and one
+ * (`{"error":null,"choices":…}` is an answer). One test for a sized answer (judge.ts) and one
  * without a length found out after its 200 went out (whole-errors.ts), so both judge alike.
  */
 export function errorAnswerObject(text: string): Record<string, unknown> | undefined {

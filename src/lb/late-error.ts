@@ -4,7 +4,7 @@
 // went out) or 64 KiB pass without a decision; then it is handed on as it arrives, so its 200
 // cannot change by the time the body turns out to be an error (whole-errors.ts masks it). What
 // gw does know it says: the error is judged as the same object at
-// the head of a sized body is (attempt.ts errorAnswer) — its status and class in the request log,
+// the head of a sized body is (judge.ts errorAnswer) — its status and class in the request log,
 // the metrics and `gw status`, and its target cooled as for that error.
 
 import type { CooldownsMs, Route } from "../config/types.ts";

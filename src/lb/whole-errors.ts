@@ -7,7 +7,7 @@
 //
 // What is an error object: the body itself, each of several top-level values (NDJSON's
 // `{…}\n{"error":{…}}`), or an element of a top-level array (Gemini's `[{…},\r\n{"error":{…}}]`),
-// whose first key is "error" — the shape gw's sized path judges too (attempt.ts errorAnswer).
+// whose first key is "error" — the shape gw's sized path judges too (judge.ts errorAnswer).
 // Content is never masked (a model may write a key-shaped example): only error objects are. An
 // ordinary value is recognised by its first bytes and passes as the same chunks; the rest of it is
 // scanned only for its end (its strings natively), for a value may follow it.
@@ -231,7 +231,7 @@ interface FoundError {
 
 /**
  * The text of the error object a whole body opens with (itself, or its top-level array's first
- * element), as attempt.ts errorAnswer judges it; undefined when it opens with none.
+ * element), as judge.ts errorAnswer judges it; undefined when it opens with none.
  */
 function firstError(bytes: Uint8Array): string | undefined {
   const scan = new WholeErrors((s) => s);
