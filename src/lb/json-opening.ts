@@ -19,7 +19,7 @@ import { holdHead, type StreamSource } from "./stream.ts";
  * the body itself or a top-level array's first element (Gemini's `[{"error":…`) — or as
  * Anthropic's `{"type":"error"` (CLIProxyAPI's errors on /v1/messages, also after its keep-alive).
  * Fed chunk by chunk; decides within the first non-space bytes. The shape only: whether the value
- * really is an error (an object, nothing beside it) is first-event.ts errorAnswerObject's to say.
+ * really is an error (an object, nothing beside it) is error-objects.ts errorAnswerObject's to say.
  */
 export class ErrorOpening {
   /** Bytes of PLAIN matched so far; -1 once it cannot match. */

@@ -9,7 +9,8 @@ import { classifyOutcome, decodeErrorBody, failureOutcome, type Outcome as Class
 import type { Tried } from "./failover.ts";
 import type { AttemptControl, Outcome } from "./forward.ts";
 import type { BodyHold } from "./body-budget.ts";
-import { errorAnswerObject, errorStatus, HOLD_MAX_BYTES, holdOpening } from "./first-event.ts";
+import { errorAnswerObject, errorStatus } from "./error-objects.ts";
+import { HOLD_MAX_BYTES, holdOpening } from "./first-event.ts";
 import { isEventStream, isJson, readWhole } from "./stream.ts";
 import { ErrorOpening, holdJsonOpening, isJsonSpace, readOn } from "./json-opening.ts";
 import { answerError } from "./whole-errors.ts";

@@ -13,7 +13,7 @@
 // scanned only for its end (its strings natively), for a value may follow it.
 
 import type { PieceMask } from "../observe/mask-pieces.ts";
-import { errorAnswerObject } from "./first-event.ts";
+import { errorAnswerObject } from "./error-objects.ts";
 
 /** An error object larger than this goes out in pieces of about this size, masked as it would be whole (mask.ts pieces). */
 const MAX_HELD = 1 << 20;
@@ -155,7 +155,7 @@ export class WholeErrors {
     return r.byteLength ? r : undefined;
   }
 
-  /** The first error object the body carried (its text as the upstream wrote it), once it went out; `{"error":null,…}` is none (first-event.ts errorAnswerObject). */
+  /** The first error object the body carried (its text as the upstream wrote it), once it went out; `{"error":null,…}` is none (error-objects.ts errorAnswerObject). */
   error(): FoundError | undefined {
     return this.found;
   }
