@@ -7,7 +7,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { readSmallText } from "../fs/read-small.ts";
-import { urlSecrets } from "../observe/mask.ts";
+import { urlSecrets } from "../observe/config-secrets.ts";
 
 const KEY_FIELDS = new Set(["api-key", "api-keys"]);
 const URL_FIELDS = new Set(["proxy-url", "base-url"]);

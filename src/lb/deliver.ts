@@ -18,7 +18,9 @@ import { type AttemptRun, discard, type Tried } from "./failover.ts";
 import type { Outcome } from "./forward.ts";
 import { SpacedAnswer } from "./spaced-answer.ts";
 import type { KeepAlivePace } from "./spaced-keepalive.ts";
-import { endsAnswer, errorStatus, innerError, parseObject } from "./first-event.ts";
+import { parseObject } from "../json/object.ts";
+import { endsAnswer } from "./answer-end.ts";
+import { errorStatus, innerError } from "./error-objects.ts";
 import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import { judgeLateError } from "./late-error.ts";
 import type { Health } from "./local.ts";
@@ -102,10 +104,10 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   }
   const headers = downstreamHeaders(o.headers, d.explain, d.mask);
   if (final.body) {
-    // A 2xx that carried only an error object (attempt.ts errorAnswer) goes out with its error's status.
+    // A 2xx that carried only an error object (judge.ts errorAnswer) goes out with its error's status.
     const failed = o.status >= 400 ? o.status : final.errorText !== undefined ? final.classified?.status : undefined;
     if (failed) return finishNow(d, final, new Response(scrubError(final, headers, d.mask), { status: failed, headers }), final.errorText);
-    // A compressed one is read as attempt.ts decoded it to judge it: its usage counts as a plain one's.
+    // A compressed one is read as judge.ts decoded it to judge it: its usage counts as a plain one's.
     const answer = isJson(o.headers) ? { ...parseAnswer(final.plain ?? final.body), bytes: final.body.byteLength } : { bytes: final.body.byteLength };
     return finishNow(d, final, new Response(final.body, { status: o.status, headers }), final.errorText, answer);
   }

@@ -2,7 +2,7 @@
 // OpenRouter, CLIProxyAPI's non-streamed keep-alive, Gemini's JSON-array stream), held with its
 // headers until its first value shows whether it is an error object — as an event stream's opening
 // is held until its first content event (first-event.ts). Once its headers went out a 200 could
-// not change: an error object first is read whole here and judged as a sized one is (attempt.ts
+// not change: an error object first is read whole here and judged as a sized one is (judge.ts
 // errorAnswer), so the request may fail over and a final client gets the error's status.
 // A body that opens with keep-alive spaces is not held at all (whatever follows them in the same
 // read): they are sent (CLIProxyAPI's
@@ -19,7 +19,7 @@ import { holdHead, type StreamSource } from "./stream.ts";
  * the body itself or a top-level array's first element (Gemini's `[{"error":…`) — or as
  * Anthropic's `{"type":"error"` (CLIProxyAPI's errors on /v1/messages, also after its keep-alive).
  * Fed chunk by chunk; decides within the first non-space bytes. The shape only: whether the value
- * really is an error (an object, nothing beside it) is first-event.ts errorAnswerObject's to say.
+ * really is an error (an object, nothing beside it) is error-objects.ts errorAnswerObject's to say.
  */
 export class ErrorOpening {
   /** Bytes of PLAIN matched so far; -1 once it cannot match. */

@@ -4,7 +4,7 @@
 // went out) or 64 KiB pass without a decision; then it is handed on as it arrives, so its 200
 // cannot change by the time the body turns out to be an error (whole-errors.ts masks it). What
 // gw does know it says: the error is judged as the same object at
-// the head of a sized body is (attempt.ts errorAnswer) — its status and class in the request log,
+// the head of a sized body is (judge.ts errorAnswer) — its status and class in the request log,
 // the metrics and `gw status`, and its target cooled as for that error.
 
 import type { CooldownsMs, Route } from "../config/types.ts";
@@ -12,7 +12,8 @@ import { failedAnswer, failedAttempt } from "../observe/record.ts";
 import { recordAttempt, type StateStore } from "../state/index.ts";
 import { classifyOutcome, type Outcome as Classified } from "./classify.ts";
 import type { Attempt } from "./failover.ts";
-import { errorStatus, parseObject } from "./first-event.ts";
+import { parseObject } from "../json/object.ts";
+import { errorStatus } from "./error-objects.ts";
 import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { type RequestFacts, stickyKeyOn } from "./request-state.ts";

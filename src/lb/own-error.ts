@@ -12,7 +12,7 @@ import { availableAt } from "../state/types.ts";
 import type { DeadEndView } from "./dead-ends.ts";
 import type { GwErrorCode } from "./dialect.ts";
 import type { Tried } from "./failover.ts";
-import { innerError } from "./first-event.ts";
+import { innerError } from "./error-objects.ts";
 import { modelIdsOf } from "./model-ids.ts";
 import { typedForClients } from "../supervisor/self.ts";
 

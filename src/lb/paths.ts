@@ -52,7 +52,7 @@ export function canonicalPath(pathname: string): string | undefined {
 }
 
 /**
- * Model calls whose event stream is an answer with an end of its own (first-event.ts
+ * Model calls whose event stream is an answer with an end of its own (answer-end.ts
  * endsTheAnswer), under any API root (`/api/provider/anthropic/v1/messages`, Codex's
  * `/backend-api/codex/responses`): a stream elsewhere is relayed to its close as it comes.
  */

@@ -6,7 +6,7 @@
 // fails over as before any byte (failover.ts AttemptRun.goOn: the same decision, cooldowns,
 // sticky, route params and deadlines; the client's leaving aborts the attempt), and the next
 // answer's body follows the spaces: its status and headers dropped, its body decoded (the
-// client's body is identity: attempt.ts decodedStream decoded this one). That body may open with
+// client's body is identity: judge.ts decodedStream decoded this one). That body may open with
 // spaces and fail in turn: the same again. While the next target works, gw writes newlines of
 // its own (spaced-keepalive.ts); a rejected thinking signature gets its fallback route, as before
 // any byte (signature-fallback.ts). When every target failed, the last error's JSON follows the
@@ -237,7 +237,7 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
       this.readerDone = true;
       return;
     }
-    // A sized body is decoded already, unless it was too large to (attempt.ts judgeWhole).
+    // A sized body is decoded already, unless it was too large to (judge.ts judgeWhole).
     const plain = raw instanceof Uint8Array && (t.plain || coded.length === 0) ? raw : undefined;
     if (plain) {
       this.queue = [plain];
@@ -246,7 +246,7 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
     }
     const stream = raw instanceof Uint8Array ? new Response(raw as Uint8Array<ArrayBuffer>).body! : raw;
     this.queue = [];
-    // attempt.ts judged the codings undoable (followsSpaces).
+    // judge.ts judged the codings undoable (followsSpaces).
     this.reader = (decodingStream(stream, coded) ?? stream).getReader();
   }
 
@@ -256,7 +256,7 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
     return undefined;
   }
 
-  /** The current attempt's body broke or ended before any value: no answer, as an empty 200 is (attempt.ts). */
+  /** The current attempt's body broke or ended before any value: no answer, as an empty 200 is (judge.ts). */
   private noAnswer(what: string): Tried {
     const attempt = this.current.outcome.attempt;
     const message = `${attempt.instance.name}: ${what}`;

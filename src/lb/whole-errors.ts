@@ -7,13 +7,13 @@
 //
 // What is an error object: the body itself, each of several top-level values (NDJSON's
 // `{…}\n{"error":{…}}`), or an element of a top-level array (Gemini's `[{…},\r\n{"error":{…}}]`),
-// whose first key is "error" — the shape gw's sized path judges too (attempt.ts errorAnswer).
+// whose first key is "error" — the shape gw's sized path judges too (judge.ts errorAnswer).
 // Content is never masked (a model may write a key-shaped example): only error objects are. An
 // ordinary value is recognised by its first bytes and passes as the same chunks; the rest of it is
 // scanned only for its end (its strings natively), for a value may follow it.
 
 import type { PieceMask } from "../observe/mask-pieces.ts";
-import { errorAnswerObject } from "./first-event.ts";
+import { errorAnswerObject } from "./error-objects.ts";
 
 /** An error object larger than this goes out in pieces of about this size, masked as it would be whole (mask.ts pieces). */
 const MAX_HELD = 1 << 20;
@@ -155,7 +155,7 @@ export class WholeErrors {
     return r.byteLength ? r : undefined;
   }
 
-  /** The first error object the body carried (its text as the upstream wrote it), once it went out; `{"error":null,…}` is none (first-event.ts errorAnswerObject). */
+  /** The first error object the body carried (its text as the upstream wrote it), once it went out; `{"error":null,…}` is none (error-objects.ts errorAnswerObject). */
   error(): FoundError | undefined {
     return this.found;
   }
@@ -231,7 +231,7 @@ interface FoundError {
 
 /**
  * The text of the error object a whole body opens with (itself, or its top-level array's first
- * element), as attempt.ts errorAnswer judges it; undefined when it opens with none.
+ * element), as judge.ts errorAnswer judges it; undefined when it opens with none.
  */
 function firstError(bytes: Uint8Array): string | undefined {
   const scan = new WholeErrors((s) => s);

@@ -18,7 +18,7 @@ import { STATUS_PAGE } from "./page.ts";
 import type { RequestRecord } from "./record.ts";
 import { dayOf } from "./requestlog.ts";
 import { buildStatus, createStatusFeed, type StatusFeed } from "./status-api.ts";
-import { dayFiles, readRecords } from "./usage.ts";
+import { dayFiles, readRecords } from "./day-files.ts";
 
 interface ObserveContext {
   /** `server.requestIP(req)?.address`; undefined counts as not loopback. */

@@ -9,7 +9,7 @@
 // have them everywhere; a run without (base64) is cut anyway, after a `/` if it has one, where no
 // known secret straddles.
 //
-// A text that holds a backslash is masked as a JSON decoder reads it (mask.ts maskEscaped), and so
+// A text that holds a backslash is masked as a JSON decoder reads it (mask-escaped.ts), and so
 // looked at to be cut (viewCut): its safe points as read, its cut between escapes as written.
 
 import { jsonView } from "./json-view.ts";
@@ -60,7 +60,7 @@ export function pieceMasker(text: (s: string) => string, known: RegExp | undefin
 
 /**
  * safeCut for a text that holds a backslash: text() matches such a text as a JSON decoder reads it
- * (mask.ts maskEscaped), so the cut is looked for there — in the part of the view that what comes
+ * (mask-escaped.ts maskEscaped), so the cut is looked for there — in the part of the view that what comes
  * next cannot change (not in an escape the piece cut short) — and made where that point was
  * written: between escapes, never inside one. Its `room` is in characters as read, so what waits
  * covers a secret however it is written (up to 6 characters written for each: `\u0073`).
@@ -161,5 +161,5 @@ function separatorCut(buf: string, upTo: number): number {
   return 0;
 }
 
-/** What `Bearer` may be followed by in a token shape (mask.ts TOKEN_SHAPES' `\\s`). */
+/** What `Bearer` may be followed by in a token shape (secret-shapes.ts TOKEN_SHAPES' `\\s`). */
 const SPACE = /\s/;

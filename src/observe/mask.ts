@@ -1,54 +1,20 @@
 // Secrets never reach a log: client keys, instance keys, provider API keys, OAuth tokens. Known
-// secrets (from the config) are replaced wherever they appear; well-known token shapes are
-// masked even when gw does not know them (an upstream echoing a key back in an error message) —
-// however JSON escapes their characters (`\/`, `\u0026`, `\u0073k-…`): the client's decoder would
-// make them whole again.
+// secrets (from the config: config-secrets.ts) are replaced wherever they appear; well-known token
+// shapes (secret-shapes.ts) are masked even when gw does not know them (an upstream echoing a key
+// back in an error message) — however JSON escapes their characters (`\/`, `\u0026`,
+// `\u0073k-…`: mask-escaped.ts): the client's decoder would make them whole again.
 
 import type { Config } from "../config/types.ts";
-import { jsonView, type JsonView } from "./json-view.ts";
+import { secretsOf } from "./config-secrets.ts";
+import { jsonView } from "./json-view.ts";
+import { maskEscaped, VIEW_PASSES, wholeMatch } from "./mask-escaped.ts";
 import { type PieceMask, pieceMasker } from "./mask-pieces.ts";
-
-const MIN_PARTIAL = 16; // shorter secrets would be half revealed by first 6 … last 4
+import { decodeSafe, KEY_PARAM, MIN_PARTIAL, TOKEN_SHAPES, URL_USERINFO } from "./secret-shapes.ts";
 
 /** `sk-ant-api03-abcdef…` → `sk-ant…cdef`; short values become `***`. */
 export function maskSecret(s: string): string {
   if (!s) return s;
   return s.length < MIN_PARTIAL ? "***" : `${s.slice(0, 6)}…${s.slice(-4)}`;
-}
-
-/**
- * Every secret the config holds: client, admin, instance and provider keys, the credentials
- * written into URLs (`https://user:password@relay`, a proxy's `http://user:pass@host:3128`, a
- * shared state's `rediss://default:pass@cache`, a relay's `?key=…`), and what a route's
- * extra_headers send as a credential (`X-Relay-Token`, `Authorization`).
- */
-export function secretsOf(config: Config): string[] {
-  const out = new Set<string>([...config.global.apiKeys, config.global.adminKey]);
-  const urls = [config.global.proxy];
-  for (const inst of config.instances) {
-    out.add(inst.apiKey);
-    urls.push(inst.baseUrl, inst.proxy);
-    for (const p of inst.providers) {
-      for (const k of p.apiKeys) out.add(k);
-      urls.push(p.baseUrl);
-    }
-  }
-  if (config.global.state.kind === "redis") urls.push(config.global.state.url);
-  for (const u of urls) for (const part of urlSecrets(u)) out.add(part);
-  for (const route of config.routes.values()) {
-    for (const t of route.targets) {
-      for (const [name, value] of Object.entries(t.params.extraHeaders)) {
-        if (CREDENTIAL_NAME.test(name)) for (const part of credentialParts(value)) out.add(part);
-      }
-    }
-  }
-  out.delete("");
-  return [...out];
-}
-
-/** The credentials a URL carries: its userinfo's secret and its credential query values. */
-export function urlSecrets(url: string | undefined): string[] {
-  return url ? [...userinfoOf(url), ...queryKeysOf(url)] : [];
 }
 
 export interface Masker {
@@ -173,19 +139,6 @@ const CREDENTIAL_HEADERS = new Set([
   "x-admin-key",
 ]);
 
-/**
- * Shapes of credentials worth masking even when unknown: `Bearer <tok>`, OpenAI/Anthropic `sk-…`,
- * Google API keys `AIza…`, Google OAuth access tokens `ya29.…`, refresh tokens `1//…`, JWTs —
- * in any letter case, since error texts reach the log lower-cased (lb/classify.ts errorText).
- */
-const TOKEN_SHAPES =
-  /(\bBearer\s+)([A-Za-z0-9._~+/=-]{8,})|\bsk-[A-Za-z0-9_-]{16,}|\bAIza[0-9A-Za-z_-]{30,}|\bya29\.[0-9A-Za-z_-]{16,}|\b1\/\/[0-9A-Za-z_-]{20,}|\beyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}/gi;
-
-const KEY_PARAM = /([?&](?:key|api_key|apikey|access_token|auth_token)=)([^&#\s]*)/gi;
-
-/** Credentials inside a URL: `scheme://user:password@host` (or a token as the user). */
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>]+)@/gi;
-
 // The replacers are module functions, not arrows inside text(): it runs several times per request,
 // and each arrow would be a new function object for the collector (bench/README.md).
 function maskTokenShape(m: string, bearer: string | undefined, tok: string | undefined): string {
@@ -198,51 +151,6 @@ function maskUserinfo(_m: string, scheme: string, info: string): string {
 
 function maskKeyParam(_m: string, pre: string, v: string): string {
   return `${pre}${maskSecret(decodeSafe(v))}`;
-}
-
-/**
- * text() of a text that holds a backslash: JSON may write any character of a secret escaped
- * (`1\/\/…`, `\u0073k-ant-…`), and the client's decoder makes it whole again. Each pattern is
- * matched on the text as a JSON decoder reads it (json-view.ts), and the part of a match that is
- * the secret replaced in the text as written — what stays, and the head and tail shown of the
- * secret, as written (escapes and all: a JSON string stays one).
- */
-function maskEscaped(s: string, passes: readonly ViewPass[]): string {
-  let out = s;
-  let view = jsonView(s);
-  for (const [re, part] of passes) {
-    const next = maskInView(out, view, re, part);
-    if (next !== out) view = jsonView((out = next));
-  }
-  return out;
-}
-
-/** Where the secret is in a match (view offsets): the part masked; the rest of the match stays. */
-type SecretPart = (m: RegExpExecArray) => readonly [number, number];
-
-const wholeMatch: SecretPart = (m) => [m.index, m.index + m[0].length];
-
-type ViewPass = readonly [RegExp, SecretPart];
-
-/** After the known secrets: maskTokenShape's and maskUserinfo's choices, as parts of the match. */
-const VIEW_PASSES: readonly ViewPass[] = [
-  [TOKEN_SHAPES, (m) => (m[1] && m[2] ? [m.index + m[1].length, m.index + m[0].length] : wholeMatch(m))],
-  [URL_USERINFO, (m) => [m.index + m[1]!.length, m.index + m[1]!.length + m[2]!.length]],
-];
-
-/** `raw` (seen as `view`) with the secret part of each match of `re` in the view masked as maskSecret masks it. */
-function maskInView(raw: string, view: JsonView, re: RegExp, part: SecretPart): string {
-  const { text, at } = view;
-  let out = "";
-  let from = 0;
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const [a, b] = part(m);
-    const shown = b - a < MIN_PARTIAL ? "***" : `${raw.slice(at[a], at[a + 6])}…${raw.slice(at[b - 4], at[b])}`;
-    out += raw.slice(from, at[a]) + shown;
-    from = at[b]!;
-  }
-  return from === 0 ? raw : out + raw.slice(from);
 }
 
 /**
@@ -301,44 +209,6 @@ function maskCredential(v: string): string {
   return m && /^(bearer|basic|token)$/i.test(m[1]!) ? `${m[1]} ${maskSecret(m[2]!)}` : maskSecret(v);
 }
 
-/**
- * The secret of a URL's userinfo, as written and percent-decoded: the password, or a user name
- * that stands alone (a token as user, `https://TOKEN@host`). A user name beside a password is a
- * name ("user", "admin"), not a secret, and masking it everywhere would garble ordinary text.
- */
-function userinfoOf(url: string): string[] {
-  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@]+)@/i.exec(url);
-  if (!m) return [];
-  const info = m[1]!;
-  const colon = info.indexOf(":");
-  const secret = colon === -1 ? (info.length >= 8 ? info : "") : info.slice(colon + 1);
-  return [secret, decodeSafe(secret)].filter((x) => x.length >= 4);
-}
-
-/** Header names whose values are credentials, beyond CREDENTIAL_HEADERS: `X-Relay-Token`, `X-Goog-User-Key`… */
-const CREDENTIAL_NAME = /auth|key|token|secret|passw|cookie|session|signature|credential/i;
-
-/** A credential header's value, and its token alone when it has a scheme (`Bearer abc`). */
-function credentialParts(value: string): string[] {
-  const m = /^(?:bearer|basic|token)\s+(\S+)$/i.exec(value.trim());
-  return m ? [value, m[1]!] : [value];
-}
-
-/** Values of credential query parameters (KEY_PARAM's names) in a URL, as written and decoded. */
-function queryKeysOf(url: string): string[] {
-  const out: string[] = [];
-  for (const m of url.matchAll(KEY_PARAM)) out.push(m[2]!, decodeSafe(m[2]!));
-  return out.filter((x) => x.length >= 4);
-}
-
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-function decodeSafe(v: string): string {
-  try {
-    return decodeURIComponent(v);
-  } catch {
-    return v;
-  }
 }

@@ -7,7 +7,7 @@
 import { type AttemptRecord, type RouterRecord, usageRecord } from "./record.ts";
 import { isObject } from "../json/object.ts";
 import { usageFromJson } from "./tokens.ts";
-import type { LoggedRecord } from "./usage.ts";
+import type { LoggedRecord } from "./day-files.ts";
 
 const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);

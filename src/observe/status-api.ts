@@ -8,7 +8,9 @@ import { isCooling, isUp, NONE } from "./metrics.ts";
 import { failedAnswer, failedAttempt, type RequestRecord } from "./record.ts";
 import { dayOf } from "./requestlog.ts";
 import { costText } from "./usage-format.ts";
-import { addUsage, emptySums, finalTarget, type LoggedRecord, mergeSums, modelOf, PRICE_SOURCE, type Pricing, priceFor, type UsageSums } from "./usage.ts";
+import type { LoggedRecord } from "./day-files.ts";
+import { PRICE_SOURCE, type Pricing, priceFor } from "./pricing.ts";
+import { addUsage, emptySums, finalTarget, mergeSums, modelOf, type UsageSums } from "./usage.ts";
 
 const BUCKET_MS = 5_000;
 const BUCKETS = 120; // 10 minutes of history

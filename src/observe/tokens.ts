@@ -2,7 +2,7 @@
 // buffering — only lines that mention usage are parsed) or a JSON body. Every dialect is
 // normalised to Anthropic's meaning: `input` excludes cached tokens, `cacheRead` counts them.
 
-import { endsTheAnswer } from "../lb/first-event.ts";
+import { endsTheAnswer } from "../lb/answer-end.ts";
 
 export interface Usage {
   /** Input tokens not served from cache. */
@@ -30,7 +30,7 @@ export interface UsageWatcher {
   streamError?(): string | undefined;
   /** Error events (as streamError counts them) seen so far. */
   errorEvents?(): number;
-  /** Whether the answer's end has passed: its dialect's last event (first-event.ts endsTheAnswer), or an error event. */
+  /** Whether the answer's end has passed: its dialect's last event (answer-end.ts endsTheAnswer), or an error event. */
   answerEnded?(): boolean;
   /**
    * Whether the event the last chunk left incomplete is an error event (as errorEvents counts
@@ -57,7 +57,7 @@ export function usageFromSse(): UsageWatcher {
   let errorEvent = false;
   // A data line of the event being read was an error: the data lines after it are the same data.
   let errorLine = false;
-  // The answer's end has passed (first-event.ts endsTheAnswer).
+  // The answer's end has passed (answer-end.ts endsTheAnswer).
   let ended = false;
   // The line being read lost its middle (too long to keep whole).
   let cut = false;
@@ -112,7 +112,7 @@ export function usageFromSse(): UsageWatcher {
         size += text.length - start;
       }
       // A huge line (a content delta, a Gemini image) keeps its start, so its end — where Gemini
-      // puts finishReason and usage — is still read as part of a data line (first-event.ts
+      // puts finishReason and usage — is still read as part of a data line (answer-end.ts
       // endsTheAnswer), and its usage from there (usageAtEnd).
       if (parts && size > MAX_LINE) {
         const kept = parts.join("");

@@ -3,7 +3,8 @@
 
 import { oneLine } from "../cli/one-line.ts";
 import { stackedRows, widestLine } from "../cli/table.ts";
-import { PRICE_SOURCE, type UsageReport, type UsageSums, tokensOf } from "./usage.ts";
+import { PRICE_SOURCE } from "./pricing.ts";
+import { type UsageReport, type UsageSums, tokensOf } from "./usage.ts";
 
 const HEAD = ["requests", "input", "output", "cache read", "cache write", "cost"];
 

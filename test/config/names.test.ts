@@ -8,7 +8,7 @@ import { withInstanceKeys } from "../../src/instances/index.ts";
 import { decideUpgrade } from "../../src/lb/upgrade.ts";
 import { StatsCounter } from "../../src/lb/stats.ts";
 import { roleCounts } from "../../src/observe/record.ts";
-import { priceFor } from "../../src/observe/usage.ts";
+import { priceFor } from "../../src/observe/pricing.ts";
 import { runGw, tempDir } from "../helpers/tmp.ts";
 
 const HEAD = `[global]\nmain_port = 8145\nhost = "127.0.0.1"\n`;

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/index.ts";
 import { describeState } from "../../src/config/state.ts";
-import { secretsOf } from "../../src/observe/mask.ts";
+import { secretsOf } from "../../src/observe/config-secrets.ts";
 import { runGw, tempFiles } from "../helpers/tmp.ts";
 
 const BASE = (global: string) => `[global]

@@ -1,5 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { endsTheAnswer, errorStatus, EventSplitter, holdOpening, judgeEvent, startsToolCall } from "../../src/lb/first-event.ts";
+import { endsTheAnswer } from "../../src/lb/answer-end.ts";
+import { errorStatus } from "../../src/lb/error-objects.ts";
+import { holdOpening, judgeEvent, startsToolCall } from "../../src/lb/first-event.ts";
+import { EventSplitter } from "../../src/lb/sse-events.ts";
 import { textStream } from "../helpers/streams.ts";
 
 const ev = (name: string, data: unknown) => ({ name, data: typeof data === "string" ? data : JSON.stringify(data), size: 0 });

@@ -3,7 +3,7 @@
 // event. The same behaviours through SDKs and gw mock: faults.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Gateway } from "../../src/lb/server.ts";
-import { endsAnswer } from "../../src/lb/first-event.ts";
+import { endsAnswer } from "../../src/lb/answer-end.ts";
 import { relay, type RelayEnd } from "../../src/lb/stream.ts";
 import { WholeEvents } from "../../src/lb/whole-events.ts";
 import { configFrom, externalInstances, startTestGateway, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { classifyOutcome, failureOutcome } from "../../src/lb/classify.ts";
 import { type RunningGateway, startGateway } from "../../src/lb/server.ts";
-import { createMasker, maskDeep, maskedLog, maskerOf, maskSecret, secretsOf } from "../../src/observe/mask.ts";
+import { secretsOf } from "../../src/observe/config-secrets.ts";
+import { createMasker, maskDeep, maskedLog, maskerOf, maskSecret } from "../../src/observe/mask.ts";
 import { InstanceSet } from "../../src/supervisor/instances.ts";
 import { buildStatus } from "../../src/supervisor/status.ts";
 import { DEFAULT_TIMING } from "../../src/supervisor/timing.ts";

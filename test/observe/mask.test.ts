@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { createMasker, maskSecret, maskText, secretsOf } from "../../src/observe/mask.ts";
+import { secretsOf } from "../../src/observe/config-secrets.ts";
+import { createMasker, maskSecret, maskText } from "../../src/observe/mask.ts";
 import { fromToml } from "../helpers/policy.ts";
 
 const ANT = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789";

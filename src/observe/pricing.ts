@@ -1,0 +1,58 @@
+// What a request's tokens cost. Prices (USD per million tokens) come from the model catalogue
+// (src/catalog/models.ts), found by each request's upstream model, and `[pricing]` overrides them
+// field by field — its upstream model's entry, then its route's. A token kind with no price makes
+// the request "unpriced" (usage.ts), never a guess.
+
+import { CATALOG_SOURCE, type CatalogPrice, lookupModel, type TokenPrices } from "../catalog/models.ts";
+import type { Price } from "../config/types.ts";
+
+export type Pricing = Readonly<Record<string, Price>>;
+
+/**
+ * The price of a request's tokens: the catalogue's for its upstream model, overridden field by
+ * field by `[pricing]` — the upstream model's entry, then the route's (the most specific wins). A
+ * field `[pricing]` sets is flat: the catalogue's long-context tiers for it no longer apply, and
+ * its `cache_write` prices the hour-long cache writes too.
+ * Undefined when nothing prices any kind of token. Memoised per pricing table (reloads get a new one).
+ */
+export function priceFor(pricing: Pricing, route: string | undefined, model: string | undefined): CatalogPrice | undefined {
+  // Found again by route, then model: the status feed asks for every request, and a joined key
+  // would be a new string each time.
+  let memo = priceMemo.get(pricing);
+  if (!memo) priceMemo.set(pricing, (memo = new Map()));
+  let byModel = memo.get(route ?? "");
+  if (!byModel) memo.set(route ?? "", (byModel = new Map()));
+  const key = model ?? "";
+  if (byModel.has(key)) return byModel.get(key);
+  let price: CatalogPrice | undefined = model !== undefined ? lookupModel(model)?.price : undefined;
+  for (const layer of [model !== undefined ? pricing[model] : undefined, route !== undefined ? pricing[route] : undefined]) {
+    if (!layer) continue;
+    const set: (keyof TokenPrices)[] = PRICE_FIELDS.filter((k) => layer[k] !== undefined);
+    if (set.includes("cacheWrite")) set.push("cacheWrite1h");
+    const tiers = price?.tiers?.map((t) => ({ above: t.above, price: without(t.price, set) })).filter((t) => Object.keys(t.price).length);
+    price = { ...without(price ?? {}, set), tiers };
+    for (const k of PRICE_FIELDS) if (layer[k] !== undefined) (price as Record<string, number>)[k] = layer[k]!;
+    if (!tiers?.length) delete (price as { tiers?: unknown }).tiers;
+  }
+  byModel.set(key, price);
+  return price;
+}
+
+/** The prices a request with `prompt` input tokens (cached ones included) pays: over a tier's threshold, its prices. */
+export function atPromptSize(price: CatalogPrice | undefined, prompt: number): TokenPrices | undefined {
+  if (!price?.tiers) return price;
+  let p: TokenPrices = price;
+  for (const t of price.tiers) if (prompt > t.above) p = { ...p, ...t.price };
+  return p;
+}
+
+/** Where costs come from, said by `gw usage` and the status page. */
+export const PRICE_SOURCE = `[pricing] in providers.toml, else ${CATALOG_SOURCE}`;
+
+const PRICE_FIELDS = ["input", "output", "cacheRead", "cacheWrite"] as const satisfies readonly (keyof Price)[];
+/** Pricing table → route → model → price. */
+const priceMemo = new WeakMap<Pricing, Map<string, Map<string, CatalogPrice | undefined>>>();
+
+function without(p: TokenPrices, keys: readonly string[]): TokenPrices {
+  return Object.fromEntries(Object.entries(p).filter(([k]) => !keys.includes(k)));
+}
