@@ -21,6 +21,8 @@ interface TargetCheck {
   /** How it was run here ("native", "qemu-user", "musl loader"), or null: only its headers and embedded workers are checked. */
   readonly ranWith: string | null;
   readonly problems: string[];
+  /** Its check's wall time: the targets are checked side by side, and one slow runner (qemu) shows here. */
+  readonly seconds: number;
 }
 
 /**
@@ -83,6 +85,8 @@ export async function checkRelease(dir: string, version = pkg.version, targets: 
     const host = hostTarget();
     return await Promise.all(
       targets.map(async (target): Promise<TargetCheck> => {
+        const t0 = performance.now();
+        const seconds = () => (performance.now() - t0) / 1000;
         const problems: string[] = [];
         const bin = binaryPath(dir, version, target);
         const archive = join(dir, archiveName(version, target));
@@ -90,7 +94,7 @@ export async function checkRelease(dir: string, version = pkg.version, targets: 
           if (!(await Bun.file(file).exists())) problems.push(`${key} is missing`);
           else if (sums.get(key) !== (await sha256File(file))) problems.push(`${key} does not match SHA256SUMS`);
         }
-        if (problems.length) return { target, bytes: 0, ranWith: null, problems };
+        if (problems.length) return { target, bytes: 0, ranWith: null, problems, seconds: seconds() };
         const shape = shapeMismatch(await inspectFile(bin), SHAPES[target]);
         if (shape) problems.push(shape);
         const missing = new Set(await missingStrings(bin, EMBEDDED_WORKERS.map((w) => w.embedded)));
@@ -106,7 +110,7 @@ export async function checkRelease(dir: string, version = pkg.version, targets: 
           const c = await run([...runner.prefix, bin, "check", "-c", example], { RELAY_KEY: "x", OPENAI_RELAY_KEY: "y", NO_COLOR: "1" });
           if (c.code !== 0) problems.push(`gw check on providers.toml.example failed (exit ${c.code}): ${c.out.trim().split("\n").pop()}`);
         }
-        return { target, bytes: Bun.file(bin).size, ranWith, problems };
+        return { target, bytes: Bun.file(bin).size, ranWith, problems, seconds: seconds() };
       }),
     );
   } finally {

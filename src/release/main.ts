@@ -33,7 +33,7 @@ if (values.host) {
   const results = await checkRelease(RELEASE_DIR, undefined, targetsOf(values.target));
   for (const r of results) {
     const how = r.ranWith ? `headers, workers; ran --version and check (${r.ranWith})` : "headers, workers; cannot run here";
-    console.log(`${r.problems.length ? "FAIL" : "ok  "} ${r.target.padEnd(19)} ${mb(r.bytes).padStart(9)}  ${how}${r.problems.map((p) => `\n       ${p}`).join("")}`);
+    console.log(`${r.problems.length ? "FAIL" : "ok  "} ${r.target.padEnd(19)} ${mb(r.bytes).padStart(9)}  ${how} in ${r.seconds.toFixed(1)} s${r.problems.map((p) => `\n       ${p}`).join("")}`);
   }
   const failed = results.filter((r) => r.problems.length).length;
   console.log(`release check: ${results.length - failed} of ${results.length} targets ok in ${secs()}`);
