@@ -9,9 +9,10 @@ import { serve } from "../supervisor/run.ts";
 import { DETACHED_ENV, selfDisplay, typed } from "../supervisor/self.ts";
 import { loadValidConfig } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "up", description: "check the config, write instance YAML, start instances, serve the load balancer (-d: detach)" },
+  meta: { name: "up", description: ABOUT.up },
   args: {
     ...configArgs,
     ...jsonArgs,

@@ -3,6 +3,7 @@
 import { closeSync, fstatSync } from "node:fs";
 import { createConsola, type ConsolaInstance, type LogObject } from "consola";
 import { formatWithOptions } from "node:util";
+import { pipedStdout } from "../cli/stdio.ts";
 import { appendWholeSync } from "../fs/append-whole.ts";
 import { openPrivateAppend } from "../fs/private.ts";
 import { fsWhy, writeProblem } from "../fs/why.ts";
@@ -33,7 +34,7 @@ export function createGwLogger(opts: { file: string; terminal: boolean }): GwLog
         log(o) {
           file.write(o.date, o.type.toUpperCase(), text(o));
           if (!opts.terminal) return;
-          (o.level <= 1 ? process.stderr : process.stdout).write(`${text(o)}\n`);
+          (o.level <= 1 ? process.stderr : pipedStdout()).write(`${text(o)}\n`);
         },
       },
     ],
