@@ -1,14 +1,12 @@
 // Tables on a narrow terminal (a split pane, ssh from a phone): a row wider than the terminal
 // wraps over several lines and the columns stop lining up, so there each row becomes a block.
-import { stripVTControlCharacters } from "node:util";
-
 /** Columns of the terminal `stream` is; none (Infinity) for a pipe or a file, which get the full table. */
 export function terminalWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout): number {
   return stream.isTTY && stream.columns ? stream.columns : Infinity;
 }
 
 /** The widest line of `text`. */
-export const widestLine = (text: string) => Math.max(0, ...text.split("\n").map((l) => stripVTControlCharacters(l).length));
+export const widestLine = (text: string) => Math.max(0, ...text.split("\n").map((l) => Bun.stripANSI(l).length));
 
 /**
  * Each row as a block: its first cell on a line, then `header value` pairs filling `width`
