@@ -5,7 +5,7 @@ import type { CommandDef } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { CliError } from "./cli/errors.ts";
 import { useColor } from "./cli/stdio.ts";
-import { ABOUT, commands, RAW_ARGV_COMMANDS, visibleCommands } from "./commands/index.ts";
+import { ABOUT, commands, RAW_ARGV_COMMANDS, SERVING_COMMANDS, visibleCommands } from "./commands/index.ts";
 
 const usage = () => import("./cli/usage.ts");
 const printUsage: Awaited<ReturnType<typeof usage>>["printUsage"] = async (...a) => (await usage()).printUsage(...a);
@@ -43,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
     else await printUsage(await loadCommand(topic), root);
     return 0;
   }
+  if (SERVING_COMMANDS.has(first)) (await import("./lb/concurrency.ts")).ensureLbSettings();
   const cmd = await loadCommand(first);
   const rest = argv.slice(1);
   const beforeDashes = rest.indexOf("--") < 0 ? rest : rest.slice(0, rest.indexOf("--"));

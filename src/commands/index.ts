@@ -60,6 +60,14 @@ export const ABOUT = {
   _complete: "candidates for shell completion",
 } as const satisfies Record<keyof typeof commands & string, string>;
 
+/**
+ * Commands that serve the LB: it needs Bun settings read only at a process's start, so gw re-execs
+ * itself with them (lb/concurrency.ts) before such a command loads. serve() did it later: the demo's
+ * config was written twice (on new ports), the config loaded twice, and the LB's modules loaded
+ * twice, ~140 ms of `gw up` (bench/startup.ts). `gw up -d` and `--help` re-exec too (~5 ms) for nothing.
+ */
+export const SERVING_COMMANDS = new Set(["up", "lb"]);
+
 /** Commands that parse their own argv (they pass arguments through, or mimic another binary's flags). */
 export const RAW_ARGV_COMMANDS = new Set(["cld", "run", "mock"]);
 

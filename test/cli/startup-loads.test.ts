@@ -10,22 +10,36 @@ const ROOT = join(import.meta.dir, "../..");
 const PROBE = join(import.meta.dir, "../helpers/loaded-modules.ts");
 const home = tempDir();
 
-/** The files gw loaded for `args` (relative to the checkout: src/…, node_modules/…). */
-async function loaded(args: string[], argv0?: string): Promise<string[]> {
+/** What gw loaded for `args` (files relative to the checkout: src/…, node_modules/…), at its exit or its re-exec. */
+async function loadedBy(args: string[], opts: { argv0?: string; until?: RegExp } = {}): Promise<{ at: "exit" | "execve"; files: string[] }> {
   const out = join(home, "loaded.json");
   rmSync(out, { force: true });
-  const proc = Bun.spawn([process.execPath, "--preload", PROBE, join(ROOT, "src/main.ts"), ...args], {
-    cwd: home,
-    argv0,
-    env: { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, ".cache"), GW_CONFIG: undefined, GW_LOADED_OUT: out, NO_COLOR: "1" },
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  const stderr = await new Response(proc.stderr).text();
+  const env: Record<string, string | undefined> = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, ".cache"), GW_CONFIG: undefined, GW_LOADED_OUT: out, NO_COLOR: "1" };
+  for (const k of ["BUN_CONFIG_MAX_HTTP_REQUESTS", "MIMALLOC_PURGE_HOLES"]) delete env[k]; // the LB's settings: a gw up re-execs to set them
+  const proc = Bun.spawn([process.execPath, "--preload", PROBE, join(ROOT, "src/main.ts"), ...args], { cwd: home, argv0: opts.argv0, env, stdout: "pipe", stderr: "pipe" });
+  const stderr = new Response(proc.stderr).text();
+  const reader = proc.stdout.getReader();
+  let stdout = "";
+  if (opts.until) {
+    // a gw that keeps serving: stopped (SIGTERM, its instances with it) once it printed `until`
+    while (!opts.until.test(stdout)) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`gw ${args.join(" ")} ended before ${opts.until}: ${stdout}${await stderr}`);
+      stdout += new TextDecoder().decode(value);
+    }
+    proc.kill("SIGTERM");
+  }
+  while (!(await reader.read()).done) {}
   await proc.exited;
-  const files = JSON.parse(readFileSync(out, "utf8")) as string[];
-  if (files.length === 0) throw new Error(`nothing recorded: ${stderr}`);
-  return files.map((f) => relative(ROOT, f)).filter((f) => !f.startsWith("test/"));
+  const got = JSON.parse(readFileSync(out, "utf8")) as { at: "exit" | "execve"; modules: string[] };
+  return { at: got.at, files: got.modules.map((f) => relative(ROOT, f)).filter((f) => !f.startsWith("test/")) };
+}
+
+/** What gw loaded for `args`, when it ran to its end without a re-exec. */
+async function loaded(args: string[], argv0?: string): Promise<string[]> {
+  const got = await loadedBy(args, { argv0 });
+  expect(got.at).toBe("exit");
+  return got.files;
 }
 
 const packages = (files: readonly string[]) => [...new Set(files.flatMap((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1] ?? []))].sort();
@@ -56,5 +70,12 @@ describe("gw loads what the command needs", () => {
     const files = await loaded(["status"]);
     expect(packages(files)).not.toContain("consola");
     expect(files.filter((f) => f.startsWith("src/lb/"))).toEqual([]);
+  });
+
+  test("gw up re-execs for the LB's settings before it loads the command: the demo was written twice, everything loaded twice", async () => {
+    const got = await loadedBy(["up", "--port", "0"], { until: /serving on http/ });
+    expect(got.at).toBe("execve");
+    expect(commandFiles(got.files)).toEqual(["src/commands/index.ts"]);
+    expect(got.files.filter((f) => f.startsWith("src/supervisor/"))).toEqual([]);
   });
 });
