@@ -195,7 +195,3 @@ function readHostNames(r: Reader, f: Field | undefined): string[] {
 
 /** node:net's isIP, loaded only for a config that lists host names: node:net costs ~7 ms of every command that reads a config. */
 const isIPv6 = (name: string) => (require("node:net") as typeof import("node:net")).isIP(name) === 6;
-
-// `localhost.` (the root's dot) is the same name: a resolver answers it alike.
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost\.?|::1|\[::1\])$/i;
-export const isLoopback = (host: string) => LOOPBACK.test(host);

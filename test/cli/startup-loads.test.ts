@@ -2,7 +2,7 @@
 // the compiled binary (bench/startup.ts measures it; no time is asserted here): `gw --help` loaded
 // all 24 commands, `gw --version` citty and the command helpers, `cld --help` the config reader.
 import { describe, expect, test } from "bun:test";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { join, relative } from "node:path";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -11,10 +11,10 @@ const PROBE = join(import.meta.dir, "../helpers/loaded-modules.ts");
 const home = tempDir();
 
 /** What gw loaded for `args` (files relative to the checkout: src/…, node_modules/…), at its exit or its re-exec. */
-async function loadedBy(args: string[], opts: { argv0?: string; until?: RegExp } = {}): Promise<{ at: "exit" | "execve"; files: string[] }> {
+async function loadedBy(args: string[], opts: { argv0?: string; until?: RegExp; path?: string } = {}): Promise<{ at: "exit" | "execve"; files: string[] }> {
   const out = join(home, "loaded.json");
   rmSync(out, { force: true });
-  const env: Record<string, string | undefined> = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, ".cache"), GW_CONFIG: undefined, GW_LOADED_OUT: out, NO_COLOR: "1" };
+  const env: Record<string, string | undefined> = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, ".cache"), GW_CONFIG: undefined, GW_LOADED_OUT: out, NO_COLOR: "1", ...(opts.path ? { PATH: opts.path } : {}) };
   for (const k of ["BUN_CONFIG_MAX_HTTP_REQUESTS", "MIMALLOC_PURGE_HOLES"]) delete env[k]; // the LB's settings: a gw up re-execs to set them
   const proc = Bun.spawn([process.execPath, "--preload", PROBE, join(ROOT, "src/main.ts"), ...args], { cwd: home, argv0: opts.argv0, env, stdout: "pipe", stderr: "pipe" });
   const stderr = new Response(proc.stderr).text();
@@ -64,6 +64,16 @@ describe("gw loads what the command needs", () => {
     expect(packages(files)).toEqual([]);
     expect(files.filter((f) => f.startsWith("src/config/") || f.startsWith("src/run/"))).toEqual([]);
     expect(files).not.toContain("src/cld/start.ts");
+  });
+
+  test("cld official, until it execs claude: no package, and of the config code only the loopback check", async () => {
+    const bin = join(home, "bin");
+    mkdirSync(bin, { recursive: true });
+    if (!existsSync(join(bin, "claude"))) symlinkSync("/bin/true", join(bin, "claude")); // a claude that ends at once
+    const got = await loadedBy(["official", "-p", "hi"], { argv0: "cld", path: `${bin}:${process.env.PATH}` });
+    expect(got.at).toBe("execve");
+    expect(packages(got.files)).toEqual([]);
+    expect(got.files.filter((f) => f.startsWith("src/config/"))).toEqual(["src/config/loopback.ts"]);
   });
 
   test("gw status with none running: no consola, no load balancer", async () => {
