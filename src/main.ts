@@ -4,7 +4,7 @@
 import type { CommandDef } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { CliError } from "./cli/errors.ts";
-import { useColor } from "./cli/stdio.ts";
+import { plainError, useColor } from "./cli/stdio.ts";
 import { ABOUT, commands, RAW_ARGV_COMMANDS, SERVING_COMMANDS, visibleCommands } from "./commands/index.ts";
 
 const usage = () => import("./cli/usage.ts");
@@ -76,13 +76,7 @@ async function loadCommand(name: string): Promise<CommandDef<any>> {
 
 // Bun colours console.error red on a terminal and leaves that to NO_COLOR alone: a TERM=dumb
 // terminal (Emacs' shell, some CI consoles) showed every error and notice wrapped in escape codes.
-// node:util and the stream are loaded at the first error line, not at every start (cli/stdio.ts).
-if (!useColor(2)) {
-  console.error = (...args: unknown[]) => {
-    const { formatWithOptions } = require("node:util") as typeof import("node:util");
-    process.stderr.write(`${formatWithOptions({ colors: false }, ...args)}\n`);
-  };
-}
+if (!useColor(2)) console.error = plainError;
 
 try {
   const code = await main(process.argv.slice(2));

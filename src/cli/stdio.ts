@@ -28,6 +28,36 @@ function ttyBinding(): ((fd: number) => boolean) | undefined {
   }
 }
 
+/**
+ * console.error without colour, as util.format writes it, for a stderr that is no colour terminal
+ * (a pipe, a file, NO_COLOR, TERM=dumb). Written to fd 2 at once, as Bun's console.error is, not
+ * through process.stderr, and plain strings are not formatted: node:stream and util.inspect took
+ * ~10 ms of every `gw check` and refusal read by a script (bench/startup.ts).
+ */
+export function plainError(...args: unknown[]): void {
+  const first = args[0];
+  const text = args.every((a) => typeof a === "string") && !(typeof first === "string" && first.includes("%"))
+    ? args.join(" ")
+    : (require("node:util") as typeof import("node:util")).formatWithOptions({ colors: false }, ...args);
+  writeAll(2, Buffer.from(`${text}\n`));
+}
+
+/**
+ * Every byte to `fd`, or the rest through its stream when the descriptor is non-blocking and full
+ * (EAGAIN: a parent set O_NONBLOCK on the pipe). A reader gone (EPIPE) leaves nobody to tell.
+ */
+function writeAll(fd: 2, bytes: Buffer): void {
+  let done = 0;
+  try {
+    const { writeSync } = require("node:fs") as typeof import("node:fs"); // not at every start: ~2 ms
+    while (done < bytes.length) done += writeSync(fd, bytes, done);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EAGAIN") process.stderr.write(bytes.subarray(done));
+    else if (code !== "EPIPE") throw e;
+  }
+}
+
 let guarded = false;
 
 /**
