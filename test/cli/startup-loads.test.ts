@@ -11,11 +11,12 @@ const PROBE = join(import.meta.dir, "../helpers/loaded-modules.ts");
 const home = tempDir();
 
 /** What gw loaded for `args` (files relative to the checkout: src/…, node_modules/…), at its exit or its re-exec. */
-async function loadedBy(args: string[], opts: { argv0?: string; until?: RegExp; path?: string } = {}): Promise<{ at: "exit" | "execve"; files: string[] }> {
+async function loadedBy(args: string[], opts: { argv0?: string; until?: RegExp; path?: string; env?: Record<string, string> } = {}): Promise<{ at: "exit" | "execve"; files: string[] }> {
   const out = join(home, "loaded.json");
   rmSync(out, { force: true });
   const env: Record<string, string | undefined> = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, ".cache"), GW_CONFIG: undefined, GW_LOADED_OUT: out, NO_COLOR: "1", ...(opts.path ? { PATH: opts.path } : {}) };
-  for (const k of ["BUN_CONFIG_MAX_HTTP_REQUESTS", "MIMALLOC_PURGE_HOLES"]) delete env[k]; // the LB's settings: a gw up re-execs to set them
+  for (const k of LB_SETTINGS) delete env[k]; // a gw up re-execs to set them, unless opts.env does
+  Object.assign(env, opts.env);
   const proc = Bun.spawn([process.execPath, "--preload", PROBE, join(ROOT, "src/main.ts"), ...args], { cwd: home, argv0: opts.argv0, env, stdout: "pipe", stderr: "pipe" });
   const stderr = new Response(proc.stderr).text();
   const reader = proc.stdout.getReader();
@@ -41,6 +42,9 @@ async function loaded(args: string[], argv0?: string): Promise<string[]> {
   expect(got.at).toBe("exit");
   return got.files;
 }
+
+/** The LB's Bun settings (lb/concurrency.ts). */
+const LB_SETTINGS = ["BUN_CONFIG_MAX_HTTP_REQUESTS", "MIMALLOC_PURGE_HOLES"];
 
 const packages = (files: readonly string[]) => [...new Set(files.flatMap((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1] ?? []))].sort();
 const commandFiles = (files: readonly string[]) => files.filter((f) => f.startsWith("src/commands/")).sort();
@@ -87,5 +91,14 @@ describe("gw loads what the command needs", () => {
     expect(got.at).toBe("execve");
     expect(commandFiles(got.files)).toEqual(["src/commands/index.ts"]);
     expect(got.files.filter((f) => f.startsWith("src/supervisor/"))).toEqual([]);
+  });
+
+  test("gw up serves without the price catalogue: it is loaded by the first lookup, and none is made before a request", async () => {
+    const settings = Object.fromEntries(LB_SETTINGS.map((k) => [k, "1"])); // already set: no re-exec, the preload stays
+    const got = await loadedBy(["up", "--port", "0"], { until: /serving on http/, env: settings });
+    expect(got.at).toBe("exit");
+    expect(got.files).toContain("src/catalog/models.ts");
+    // its package.json (the catalogue's name and version) is read; its code is not
+    expect(got.files.filter((f) => f.includes("node_modules/@pydantic/genai-prices/dist/"))).toEqual([]);
   });
 });
