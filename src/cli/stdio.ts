@@ -35,11 +35,14 @@ function ttyBinding(): ((fd: number) => boolean) | undefined {
  * ~10 ms of every `gw check` and refusal read by a script (bench/startup.ts).
  */
 export function plainError(...args: unknown[]): void {
+  writeAll(2, Buffer.from(`${plainText(args)}\n`));
+}
+
+/** `args` as util.format writes them without colour; strings without a % directive need no node:util (util.inspect: ~3 ms to load). */
+export function plainText(args: readonly unknown[]): string {
   const first = args[0];
-  const text = args.every((a) => typeof a === "string") && !(typeof first === "string" && first.includes("%"))
-    ? args.join(" ")
-    : (require("node:util") as typeof import("node:util")).formatWithOptions({ colors: false }, ...args);
-  writeAll(2, Buffer.from(`${text}\n`));
+  if (args.every((a) => typeof a === "string") && !(typeof first === "string" && first.includes("%"))) return args.join(" ");
+  return (require("node:util") as typeof import("node:util")).formatWithOptions({ colors: false }, ...args);
 }
 
 /**

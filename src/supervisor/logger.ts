@@ -2,8 +2,7 @@
 // the bare message on the terminal when there is one (a detached gw has only the file).
 import { closeSync, fstatSync } from "node:fs";
 import { createConsola, type ConsolaInstance, type LogObject } from "consola";
-import { formatWithOptions } from "node:util";
-import { pipedStdout } from "../cli/stdio.ts";
+import { pipedStdout, plainText } from "../cli/stdio.ts";
 import { appendWholeSync } from "../fs/append-whole.ts";
 import { openPrivateAppend } from "../fs/private.ts";
 import { fsWhy, writeProblem } from "../fs/why.ts";
@@ -20,7 +19,7 @@ interface GwLogger {
   close(): Promise<void>;
 }
 
-const text = (o: LogObject) => formatWithOptions({ colors: false }, ...o.args);
+const text = (o: LogObject) => plainText(o.args);
 
 export function createGwLogger(opts: { file: string; terminal: boolean }): GwLogger {
   // Written synchronously: these lines are rare (supervisor events, never per request), must not
