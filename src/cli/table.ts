@@ -1,8 +1,15 @@
 // Tables on a narrow terminal (a split pane, ssh from a phone): a row wider than the terminal
 // wraps over several lines and the columns stop lining up, so there each row becomes a block.
-/** Columns of the terminal `stream` is; none (Infinity) for a pipe or a file, which get the full table. */
-export function terminalWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout): number {
-  return stream.isTTY && stream.columns ? stream.columns : Infinity;
+import { isTerminal } from "./stdio.ts";
+
+/**
+ * Columns of the terminal `stream` is (default: stdout); none (Infinity) for a pipe or a file, which
+ * get the full table. stdout's stream is made only for a terminal (its columns): for a pipe it
+ * would load node:stream for nothing (cli/stdio.ts).
+ */
+export function terminalWidth(stream?: { isTTY?: boolean; columns?: number }): number {
+  const s = stream ?? (isTerminal(1) ? process.stdout : undefined);
+  return s?.isTTY && s.columns ? s.columns : Infinity;
 }
 
 /** The widest line of `text`. */
