@@ -116,7 +116,8 @@ async function timeOnce(t: Target, into: Map<string, Timing>): Promise<void> {
 /** Spawn `argv` and resolve with the ms until its stdout shows `pattern`; the process is stopped after. */
 async function untilLine(argv: string[], pattern: RegExp, cwd: string, env: Record<string, string>): Promise<number> {
   const t0 = performance.now();
-  const p = Bun.spawn(argv, { cwd, env, stdout: "pipe", stderr: "ignore" });
+  const p = Bun.spawn(argv, { cwd, env, stdout: "pipe", stderr: "pipe" });
+  const stderr = new Response(p.stderr).text();
   let out = "";
   const decoder = new TextDecoder();
   const reader = p.stdout.getReader();
@@ -134,7 +135,7 @@ async function untilLine(argv: string[], pattern: RegExp, cwd: string, env: Reco
   })();
   p.kill("SIGTERM");
   await Promise.all([p.exited, drained]);
-  if (!pattern.test(out)) throw new Error(`${argv.join(" ")} ended without ${pattern}: ${out}`);
+  if (!pattern.test(out)) throw new Error(`${argv.join(" ")} ended without ${pattern}: ${out}${await stderr}`);
   return ms;
 }
 
@@ -183,6 +184,10 @@ for (const name of [...new Set(targets.slice(baselines.length).map((t) => t.labe
   lines.push(`| ${name} | ${cells.join(" | ")} |`);
 }
 
+const header = builds.map((b) => `${b.root} (${gitHead(b.root)})`).join("; ");
+const printed = lines.length;
+console.log(`${header}\n\n${lines.join("\n")}`); // now: the gw up rounds take a while
+
 if (!args["no-up"]) {
   // gw up in demo mode against one gw mock, each from its spawn to the line that says it serves
   const up = new Map<string, number[]>();
@@ -200,9 +205,8 @@ if (!args["no-up"]) {
   lines.push(`| gw up | ${builds.map((b) => ms(median(up.get(`up|${b.label}`)!))).join(" | ")} |`);
 }
 
-const header = builds.map((b) => `${b.root} (${gitHead(b.root)})`).join("; ");
+console.log(lines.slice(printed).join("\n"));
 const report = `${header}\n\n${lines.join("\n")}\n`;
-console.log(report);
 if (!args["no-write"]) writeFileSync(join(import.meta.dir, "notes", "startup.md"), `# bun bench/startup.ts, ${new Date().toISOString()}\n\n${report}`);
 await children.stop();
 
