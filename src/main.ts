@@ -1,29 +1,32 @@
 #!/usr/bin/env bun
-import { basename } from "node:path";
-import { formatWithOptions } from "node:util";
-import { type CommandDef, defineCommand, runCommand } from "citty";
+// Only what every start needs is imported here; help, citty's parser and the command itself are
+// loaded by the paths that use them, so `gw --version` and `cld` start in a few ms (bench/startup.ts).
+import type { CommandDef } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { CliError } from "./cli/errors.ts";
-import { printUsage, usageHint, useColor } from "./cli/usage.ts";
-import { commands, RAW_ARGV_COMMANDS, visibleCommands } from "./commands/index.ts";
-import { didYouMean } from "./config/suggest.ts";
+import { plainError, useColor } from "./cli/stdio.ts";
+import { ABOUT, commands, RAW_ARGV_COMMANDS, SERVING_COMMANDS, visibleCommands } from "./commands/index.ts";
 
-const root = defineCommand({
+const usage = () => import("./cli/usage.ts");
+const printUsage: Awaited<ReturnType<typeof usage>>["printUsage"] = async (...a) => (await usage()).printUsage(...a);
+
+const root: CommandDef<any> = {
   // named as the user can type it ("./gw" before gw install): help's USAGE lines and "Use gw <command> --help"
   meta: async () => ({ name: (await import("./supervisor/self.ts")).typed("gw"), version: pkg.version, description: pkg.description }),
-  subCommands: commands,
-});
+  // what the list of commands shows: each one's name and description, none of them loaded
+  subCommands: () => Object.fromEntries(visibleCommands().map((name) => [name, { meta: { name, description: ABOUT[name as keyof typeof ABOUT] } }])),
+};
 
 /** `cld` is the same binary under another name (a link made by `gw install`). */
 function invokedAsCld(): boolean {
-  return [process.argv0, process.argv[1] ?? ""].some((p) => /^cld(\.ts)?$/.test(basename(p)));
+  return [process.argv0, process.argv[1] ?? ""].some((p) => /(^|\/)cld(\.ts)?$/.test(p));
 }
 
 async function main(argv: string[]): Promise<number> {
   if (invokedAsCld()) argv = ["cld", ...argv];
   const first = argv[0];
   if (first === "--version" || first === "-v") {
-    const { printVersion } = await import("./commands/version.ts");
+    const { printVersion } = await import("./version.ts");
     return printVersion(argv.includes("--json"));
   }
   if (!first || first === "--help" || first === "-h") {
@@ -40,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
     else await printUsage(await loadCommand(topic), root);
     return 0;
   }
+  if (SERVING_COMMANDS.has(first)) (await import("./lb/concurrency.ts")).ensureLbSettings();
   const cmd = await loadCommand(first);
   const rest = argv.slice(1);
   const beforeDashes = rest.indexOf("--") < 0 ? rest : rest.slice(0, rest.indexOf("--"));
@@ -51,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   // and throws on a flag like `-project_id x` (an old CLIProxyAPI flag the mock must reject itself).
   const result = RAW_ARGV_COMMANDS.has(first)
     ? await cmd.run?.({ rawArgs: rest, args: { _: rest }, cmd } as unknown as Parameters<NonNullable<typeof cmd.run>>[0])
-    : (await runCommand(cmd, { rawArgs: rest })).result;
+    : (await (await import("citty")).runCommand(cmd, { rawArgs: rest })).result;
   return typeof result === "number" ? result : 0;
 }
 
@@ -65,21 +69,14 @@ async function startHere(): Promise<string> {
 async function loadCommand(name: string): Promise<CommandDef<any>> {
   const load = commands[name];
   if (load) return load();
-  const guess = didYouMean(name, visibleCommands());
+  const guess = (await import("./config/suggest.ts")).didYouMean(name, visibleCommands());
   throw new CliError(`unknown command "${name}"${guess ? ` — did you mean "${guess}"?` : ""}`, 1, `commands: ${visibleCommands().join(", ")} (${(await import("./supervisor/self.ts")).typed("gw help COMMAND")} for its flags)`);
 }
 
 
 // Bun colours console.error red on a terminal and leaves that to NO_COLOR alone: a TERM=dumb
 // terminal (Emacs' shell, some CI consoles) showed every error and notice wrapped in escape codes.
-if (!useColor(process.stderr)) console.error = (...args: unknown[]) => void process.stderr.write(`${formatWithOptions({ colors: false }, ...args)}\n`);
-
-// The reader of a pipe went away (`gw logs -f | head -1`): done, as a program ended by SIGPIPE
-// would be, but without failing a `set -o pipefail` script that stopped reading on purpose.
-process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-  if (err.code !== "EPIPE") throw err;
-  process.exit(0);
-});
+if (!useColor(2)) console.error = plainError;
 
 try {
   const code = await main(process.argv.slice(2));
@@ -91,7 +88,7 @@ try {
     console.error(`${invokedAsCld() ? "cld" : "gw"}: ${typedIn(err.message)}`);
     // citty's own refusals (a missing argument, a bad value) get the command's usage line as their fix
     const name = process.argv[2];
-    const hint = err instanceof CliError ? err.hint : name && commands[name] ? await usageHint(await commands[name]()) : undefined;
+    const hint = err instanceof CliError ? err.hint : name && commands[name] ? await (await usage()).usageHint(await commands[name]()) : undefined;
     if (hint) console.error(`  ${typedIn(hint)}`);
     process.exitCode = err instanceof CliError ? err.exitCode : 1;
   } else {

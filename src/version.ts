@@ -1,6 +1,5 @@
 // What this gw is: version, git commit, build date and target. A release build injects them
 // (src/release/build.ts defines GW_BUILD); run from source they come from package.json and git.
-import { dirname } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { hostTarget } from "./release/targets.ts";
 
@@ -21,7 +20,7 @@ export interface BuildInfo {
 
 export function buildInfo(): BuildInfo {
   if (typeof GW_BUILD === "string") return { ...(JSON.parse(GW_BUILD) as Omit<BuildInfo, "bun">), bun: Bun.version };
-  return { version: pkg.version, commit: gitCommit(dirname(import.meta.dir)), date: null, target: `source (${hostTarget() ?? process.platform + "-" + process.arch})`, bun: Bun.version };
+  return { version: pkg.version, commit: gitCommit(`${import.meta.dir}/..`), date: null, target: `source (${hostTarget() ?? process.platform + "-" + process.arch})`, bun: Bun.version };
 }
 
 /** The checkout's commit, "-dirty" when files differ from it; "unknown" when git cannot tell. */
@@ -31,6 +30,16 @@ export function gitCommit(dir: string): string {
   if (head.exitCode !== 0) return "unknown";
   const dirty = run(["status", "--porcelain", "--untracked-files=no"]).stdout.toString().trim() !== "";
   return head.stdout.toString().trim() + (dirty ? "-dirty" : "");
+}
+
+/**
+ * `gw --version` prints the bare version (scripts compare it); `--json` and `gw version` say more.
+ * Here rather than in commands/version.ts: `--version` must not load citty and the command helpers.
+ */
+export function printVersion(json: boolean, long = false): number {
+  const info = buildInfo();
+  console.log(json ? JSON.stringify(info) : long ? formatBuildInfo(info) : info.version);
+  return 0;
 }
 
 /** One line for humans: "gw 0.1.0 (abc1234, built 2026-01-02, linux-x64)". */

@@ -5,7 +5,7 @@
 // claude-opus-4.6`, `gpt-5(high)`) to the catalogue's ids. A user's own values (route params,
 // [pricing]) always win over what is found here.
 
-import { calcPrice } from "@pydantic/genai-prices";
+import type { calcPrice as CalcPrice } from "@pydantic/genai-prices";
 // The package does not export its package.json; read it by path (bundled into the binary).
 import pkg from "../../node_modules/@pydantic/genai-prices/package.json" with { type: "json" };
 
@@ -86,6 +86,13 @@ export function spellings(name: string): string[] {
 }
 
 // --- internal ---
+
+/**
+ * The catalogue, loaded at the first lookup: evaluating it takes ~20 ms, which `gw up` paid before
+ * it served though no lookup is made then; the first request that names a model pays it instead.
+ */
+let catalogue: typeof CalcPrice | undefined;
+const calcPrice: typeof CalcPrice = (...args) => (catalogue ??= (require("@pydantic/genai-prices") as { calcPrice: typeof CalcPrice }).calcPrice)(...args);
 
 const VARIANT = /(-(thinking|high|low|medium|minimal|xhigh|max|latest))+$/;
 const cache = new Map<string, CatalogModel | null>();

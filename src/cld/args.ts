@@ -4,7 +4,7 @@
 export const MODES = ["cp", "ag", "official"] as const;
 export type Mode = (typeof MODES)[number];
 
-interface CldArgs {
+export interface CldArgs {
   readonly mode?: Mode;
   /** cp only: route filter for the fast start (first non-dash word right after the mode). */
   readonly filter?: string;

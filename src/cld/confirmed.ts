@@ -1,7 +1,6 @@
 // providers.toml files the user confirmed for cld, by path and fingerprint. A checkout's own
 // providers.toml is only used once the user said yes to that very content: a changed file (or
 // a changed .env beside it, which can fill in ${VAR}s such as the host) asks again.
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { writePrivateFile } from "../fs/atomic-write.ts";
@@ -14,7 +13,7 @@ type Confirmation = "confirmed" | "changed" | "new";
  * there: such a file counts by why it was not read, never waited on or read without end.
  */
 export async function fingerprint(file: string): Promise<string> {
-  const h = createHash("sha256");
+  const h = new Bun.CryptoHasher("sha256"); // not node:crypto: loading it cost ~5 ms of each cld and TAB
   for (const [label, path] of [["", file], ["\0.env\0", join(dirname(file), ".env")]] as const) {
     const read = readSmallFile(path, MAX_FINGERPRINTED_BYTES);
     h.update(label);

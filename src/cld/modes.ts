@@ -3,10 +3,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import type { Mode } from "./args.ts";
-import { prepareHome } from "../run/agents/claude/home.ts";
 import { claudeHonoursNoProxy } from "../run/agents/claude/no-proxy.ts";
 import { claudeConfigDir, dirHoldingSession, resumedSession } from "../run/agents/claude/resume.ts";
-import { isLoopback } from "../config/global.ts";
+import { isLoopback } from "../config/loopback.ts";
 import { AG_DEFAULTS, agBase, agEnv, type ChildEnv, officialEnv } from "./env.ts";
 import { type Env, readLast, writeLast } from "./memory.ts";
 import { pick } from "./picker.ts";
@@ -68,6 +67,8 @@ export async function planAg(env: Env, cache: string, claude: string): Promise<P
     throw new CliError(`the Antigravity proxy at ${base} is not answering`, 1, "start it, or point ANTI_API_BASE at where it listens");
   }
   const dir = configDirFor(cache, "ag");
+  // the agents' homes (and smol-toml with them) only for ag: official and the menu do without them
+  const { prepareHome } = await import("../run/agents/claude/home.ts");
   await prepareHome(dir, env, { approveKey: token });
   return { env: agEnv(env, token, dir, () => claudeHonoursNoProxy(claude)), title: "cld ag", via: "Antigravity" };
 }

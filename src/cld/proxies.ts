@@ -5,7 +5,7 @@
 // direct: through NO_PROXY for an agent that honours it, by blanking the proxies for one that
 // does not (then only loopback is reachable, as before).
 import type { Env } from "../config/env.ts";
-import { isLoopback } from "../config/global.ts";
+import { isLoopback } from "../config/loopback.ts";
 import { noProxyWith } from "../lb/noproxy.ts";
 
 export const PROXY_VARS = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] as const;

@@ -5,7 +5,7 @@
 // Claude Code (and the key) elsewhere — and the key never reaches a command line or a message.
 import { CliError } from "../cli/errors.ts";
 import type { Env } from "../config/env.ts";
-import { isLoopback } from "../config/global.ts";
+import { isLoopback } from "../config/loopback.ts";
 import { nameProblem, ROUTE_NAME } from "../config/names.ts";
 import { CLAUDE_ALIAS_PREFIX } from "../lb/model-ids.ts";
 import { maskSecret } from "../observe/mask.ts";

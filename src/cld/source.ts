@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { displayPath } from "../cli/display-path.ts";
 import { loadConfig } from "../config/index.ts";
-import { isLoopback } from "../config/global.ts";
+import { isLoopback } from "../config/loopback.ts";
 import type { Config, Scenario } from "../config/types.ts";
 import { routedModels } from "../config/router.ts";
 import { clientUrl, describeSeveral, listRunning, type RunningGw } from "../supervisor/registry.ts";

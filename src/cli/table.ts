@@ -1,14 +1,18 @@
 // Tables on a narrow terminal (a split pane, ssh from a phone): a row wider than the terminal
 // wraps over several lines and the columns stop lining up, so there each row becomes a block.
-import { stripVTControlCharacters } from "node:util";
+import { isTerminal } from "./stdio.ts";
 
-/** Columns of the terminal stdout is; none (Infinity) for a pipe or a file, which get the full table. */
+/**
+ * Columns of stdout's terminal; none (Infinity) for a pipe or a file, which get the full table.
+ * stdout's stream is made only for a terminal (its columns): for a pipe it would load node:stream
+ * for nothing (cli/stdio.ts).
+ */
 export function terminalWidth(): number {
-  return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : Infinity;
+  return isTerminal(1) && process.stdout.columns ? process.stdout.columns : Infinity;
 }
 
 /** The widest line of `text`. */
-export const widestLine = (text: string) => Math.max(0, ...text.split("\n").map((l) => stripVTControlCharacters(l).length));
+export const widestLine = (text: string) => Math.max(0, ...text.split("\n").map((l) => Bun.stripANSI(l).length));
 
 /**
  * Each row as a block: its first cell on a line, then `header value` pairs filling `width`

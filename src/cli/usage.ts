@@ -2,16 +2,12 @@
 // flags) and the colour codes when nobody reads them in a terminal.
 import { type ArgsDef, type CommandDef, renderUsage } from "citty";
 import { typed } from "../supervisor/self.ts";
-
-/** Colour only on a terminal, and never when NO_COLOR is set (any value, as no-color.org says). */
-export function useColor(stream: { isTTY?: boolean }): boolean {
-  return stream.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== "dumb";
-}
+import { useColor } from "./stdio.ts";
 
 /** A command may name flags it takes from gw itself (the watchdog's), kept out of its help. */
 type GwCommandDef = CommandDef<any> & { readonly internalArgs?: readonly string[] };
 
-async function usageText(cmd: GwCommandDef, parent?: CommandDef<any>, color = useColor(process.stdout)): Promise<string> {
+async function usageText(cmd: GwCommandDef, parent?: CommandDef<any>, color = useColor(1)): Promise<string> {
   const internal = new Set(cmd.internalArgs ?? []);
   let shown: CommandDef<any> = cmd;
   if (internal.size > 0) {

@@ -4,11 +4,12 @@ import { cldCacheDir } from "../cld/memory.ts";
 import { loadCldSource } from "../cld/source.ts";
 import { candidates } from "../install/candidates.ts";
 import { resolveArgs, userFlags } from "./_shared.ts";
+import { ABOUT } from "./index.ts";
 
 // Hidden: `gw _complete -- WORDS…` prints what TAB should offer; the installed shell
 // completions call it. Silent on any config trouble: a TAB must never print errors.
 export default defineCommand({
-  meta: { name: "_complete", description: "candidates for shell completion", hidden: true },
+  meta: { name: "_complete", description: ABOUT["_complete"], hidden: true },
   async run({ rawArgs }) {
     const words = rawArgs.slice(rawArgs.indexOf("--") + 1);
     const { commands, visibleCommands } = await import("./index.ts");

@@ -1,6 +1,5 @@
 // Shared by commands that need a config: find it, load it, print its problems.
 import { dirname } from "node:path";
-import { consola } from "consola";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
 import { findConfigFile, formatProblem, hasErrors, loadConfig } from "../config/index.ts";
@@ -66,6 +65,5 @@ export async function loadValidConfig(explicit?: string, strict = false) {
     const n = result.problems.filter((p) => p.severity === "error").length;
     throw new CliError(`${file}: ${n} error${n === 1 ? "" : "s"}; nothing was changed`, 1, "fix them (gw check lists every problem) and run again");
   }
-  consola.debug(`config ${file}`);
   return result.config;
 }

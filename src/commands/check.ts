@@ -7,9 +7,10 @@ import { plantedEnvProblems } from "../supervisor/instance-cwd.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { checkSummary } from "./_check-summary.ts";
 import { printProblems, requireConfigFile } from "./_config.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "check", description: "validate providers.toml and print every problem" },
+  meta: { name: "check", description: ABOUT.check },
   args: {
     ...configArgs,
     ...jsonArgs,

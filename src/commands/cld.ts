@@ -1,8 +1,10 @@
-import { defineCommand } from "citty";
+import type { CommandDef } from "citty";
 import { runCld } from "../cld/run.ts";
+import { ABOUT } from "./index.ts";
 
 // cld parses its own argv: everything it does not know goes to claude untouched and in order.
-export default defineCommand({
-  meta: { name: "cld", description: "launch Claude Code through the gateway (cp), Antigravity (ag) or officially" },
+// A plain definition (citty's defineCommand only returns it): cld never loads citty.
+export default {
+  meta: { name: "cld", description: ABOUT.cld },
   run: ({ rawArgs }) => runCld(rawArgs, process.env),
-});
+} satisfies CommandDef;

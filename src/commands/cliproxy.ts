@@ -8,9 +8,10 @@ import type { CliproxyScope } from "../cliproxy/locate.ts";
 import { describeCliproxy, installAndReport } from "../cliproxy/report.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { typedIn } from "../supervisor/self.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "cliproxy", description: "install CLIProxyAPI from its GitHub releases (checksum-verified), or show the one in use" },
+  meta: { name: "cliproxy", description: ABOUT.cliproxy },
   args: {
     ...configArgs,
     ...jsonArgs,

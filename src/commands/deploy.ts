@@ -2,9 +2,10 @@ import { CliError } from "../cli/errors.ts";
 import { deploy } from "../deploy/deploy.ts";
 import { loadValidConfig } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "deploy", description: "copy the right gw binary and this config to a host over ssh, start or upgrade gw there, roll back if it is not healthy" },
+  meta: { name: "deploy", description: ABOUT.deploy },
   args: {
     ...configArgs,
     ...jsonArgs,

@@ -5,12 +5,13 @@ import { targetPaths } from "../supervisor/target.ts";
 import { DEFAULT_TIMING } from "../supervisor/timing.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { typed } from "../supervisor/self.ts";
+import { ABOUT } from "./index.ts";
 
 /** gw itself waits up to the grace period plus the instances' kill wait; give it a margin. */
 const DOWN_WAIT_MS = 120_000;
 
 export default defineGwCommand({
-  meta: { name: "down", description: "stop the running gw: let streams finish, then stop its instances" },
+  meta: { name: "down", description: ABOUT.down },
   args: {
     ...configArgs,
     ...jsonArgs,

@@ -4,9 +4,10 @@ import { managedInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { type InstanceFilesOutcome, syncInstanceFiles } from "./_instance-files.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { loadValidConfig, printProblems } from "./_config.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "gen", description: "write instances/NAME.yaml for every instance gw starts (while gw up runs this config: by its reload)" },
+  meta: { name: "gen", description: ABOUT.gen },
   args: { ...configArgs, ...jsonArgs, strict: { type: "boolean", description: "refuse on warnings too" } },
   async run({ args }) {
     const config = await withInstanceKeys(await loadValidConfig(args.config, args.strict));

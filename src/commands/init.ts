@@ -5,9 +5,10 @@ import { shellQuote } from "../cli/shell-word.ts";
 import { installHint, selfDisplay } from "../supervisor/self.ts";
 import { writeStarter } from "../config/starter.ts";
 import { defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "init", description: "write a providers.toml to fill in, and a .env for its keys (nothing is overwritten)" },
+  meta: { name: "init", description: ABOUT.init },
   args: {
     dir: { type: "positional", required: false, description: "where to write them (default: here)", valueHint: "DIR" },
     ...jsonArgs,

@@ -1,8 +1,9 @@
 import { currentSelf, install, uninstall } from "../install/install.ts";
 import { defineGwCommand } from "./_shared.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "install", description: "put gw and a cld link on PATH, with shell completions" },
+  meta: { name: "install", description: ABOUT.install },
   args: {
     prefix: { type: "string", description: "directory for gw and cld (default: ~/.local/bin); completions and the install record go to share/ beside it", valueHint: "DIR" },
     uninstall: { type: "boolean", description: "remove exactly what gw install put in place" },

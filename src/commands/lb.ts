@@ -13,9 +13,10 @@ import { openState } from "../state/index.ts";
 import { registerRunning } from "../supervisor/registry.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { loadValidConfig, requireConfigFile } from "./_config.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "lb", description: "serve the load balancer alone, against instances already running" },
+  meta: { name: "lb", description: ABOUT.lb },
   args: {
     ...configArgs,
     port: { type: "string", description: "listen on this port instead of [global] main_port", valueHint: "PORT" },

@@ -5,9 +5,10 @@ import { loginArgv, LOGIN_PROVIDERS, runLogin } from "../supervisor/login.ts";
 import { loadValidConfig, printProblems } from "./_config.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { typedIn } from "../supervisor/self.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "login", description: "log an instance in to an OAuth provider (its credentials land in that instance's auth dir)" },
+  meta: { name: "login", description: ABOUT.login },
   args: {
     ...configArgs,
     name: { type: "positional", required: true, description: "instance", valueHint: "NAME" },

@@ -1,4 +1,5 @@
 import { CliError } from "../cli/errors.ts";
+import { pipedStdout } from "../cli/stdio.ts";
 import { loadConfig } from "../config/index.ts";
 import { withSavedInstanceKeys } from "../instances/index.ts";
 import { writtenSecrets } from "../instances/written-secrets.ts";
@@ -9,9 +10,10 @@ import type { GwPaths } from "../supervisor/paths.ts";
 import { typed } from "../supervisor/self.ts";
 import { readableTarget } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "logs", description: "show the logs of gw and its instances (-f: follow); reads the files when gw is not running" },
+  meta: { name: "logs", description: ABOUT.logs },
   args: {
     ...configArgs,
     ...jsonArgs,
@@ -57,9 +59,9 @@ type LogEntry = { name: string; line: string };
 const RESUME_LINES = 50;
 
 function show(entry: LogEntry, json: boolean | undefined, name: string | undefined, shown: Map<string, string>): void {
-  // process.stdout, not console.log: Bun's console.log drops a write to a closed pipe without a
-  // word, so `gw logs -f | grep -m1 ready` never ended; main.ts ends gw at the EPIPE this raises
-  process.stdout.write(`${json ? JSON.stringify(entry) : name ? entry.line : `${entry.name} | ${entry.line}`}\n`);
+  // not console.log: Bun's console.log drops a write to a closed pipe without a word, so
+  // `gw logs -f | grep -m1 ready` never ended; pipedStdout ends gw at the EPIPE this raises
+  pipedStdout().write(`${json ? JSON.stringify(entry) : name ? entry.line : `${entry.name} | ${entry.line}`}\n`);
   shown.set(entry.name, entry.line);
 }
 

@@ -4,9 +4,10 @@ import { formatMigrate, migrate } from "../migrate/index.ts";
 import { loadValidConfig } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
 import { typedIn } from "../supervisor/self.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "migrate", description: "from the old setup: copy its OAuth logins into the instances' auth dirs (dry run; --apply) and name the PM2 apps holding gw's ports" },
+  meta: { name: "migrate", description: ABOUT.migrate },
   args: {
     ...configArgs,
     ...jsonArgs,

@@ -2,10 +2,11 @@ import { defineCommand } from "citty";
 import { CliError } from "../cli/errors.ts";
 import { ArgvError, MOCK_HELP, type MockArgs, parseMockArgv } from "../mock/argv.ts";
 import { FaultSpecError, startMock } from "../mock/index.ts";
+import { ABOUT } from "./index.ts";
 
 // mock takes the real CLIProxyAPI's single-dash flags (-config FILE), so it parses argv itself.
 export default defineCommand({
-  meta: { name: "mock", description: "a faithful stand-in for a CLIProxyAPI instance (tests, demo, benchmarks)" },
+  meta: { name: "mock", description: ABOUT.mock },
   run({ rawArgs }) {
     let args: MockArgs;
     try {

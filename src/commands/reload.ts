@@ -5,12 +5,13 @@ import { targetPaths } from "../supervisor/target.ts";
 import { followReload } from "./_restarts.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { typedIn } from "../supervisor/self.ts";
+import { ABOUT } from "./index.ts";
 
 /** Instance states in which it does not run (instance.ts): failed to start, or exited and waiting to try again. */
 const NOT_RUNNING: ReadonlySet<string> = new Set<InstanceState>(["failed", "crashloop", "backoff"]);
 
 export default defineGwCommand({
-  meta: { name: "reload", description: "re-read the config: rewrite instance YAML, swap the LB config, start/stop/restart changed instances" },
+  meta: { name: "reload", description: ABOUT.reload },
   args: { ...configArgs, ...jsonArgs },
   async run({ args }) {
     const paths = targetPaths(args.config);

@@ -4,9 +4,10 @@ import { restartLine } from "../supervisor/format.ts";
 import { targetPaths } from "../supervisor/target.ts";
 import { followRestarts, type RestartLine } from "./_restarts.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "restart", description: "restart one instance, or all one by one: each first lets its requests in flight finish while its routes fail over" },
+  meta: { name: "restart", description: ABOUT.restart },
   args: {
     ...configArgs,
     ...jsonArgs,

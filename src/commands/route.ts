@@ -4,9 +4,10 @@ import { explainForConfig } from "../supervisor/explain.ts";
 import { loadValidConfig, readableConfigFile } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { typedIn } from "../supervisor/self.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "route", description: "route explain [BODY.json | -]: how gw routes a request body now (router decision, route, target), from the running gw's state" },
+  meta: { name: "route", description: ABOUT.route },
   args: {
     ...configArgs,
     ...jsonArgs,

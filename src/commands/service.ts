@@ -1,4 +1,5 @@
 import { CliError } from "../cli/errors.ts";
+import { pipedStdout } from "../cli/stdio.ts";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { ensurePrivateDir } from "../fs/private.ts";
 import { serviceUnit, thisHost } from "../supervisor/service.ts";
@@ -6,9 +7,10 @@ import { serviceWarnings } from "../supervisor/service-check.ts";
 import { loadValidConfig } from "./_config.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { typedIn } from "../supervisor/self.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "service", description: "service install: print (or --write) the systemd unit (launchd agent on macOS) that runs gw up for this config" },
+  meta: { name: "service", description: ABOUT.service },
   args: {
     ...configArgs,
     action: { type: "positional", required: true, description: "install", valueHint: "install" },
@@ -21,7 +23,7 @@ export default defineGwCommand({
     const unit = serviceUnit(config.file, config.dir, config.global.shutdownGraceMs, host);
     for (const line of await serviceWarnings(config, process.env, host)) console.error(`gw: warning: ${typedIn(line)}`);
     if (!args.write) {
-      process.stdout.write(unit.text);
+      pipedStdout().write(unit.text);
       console.error(typedIn(`# gw service install --write puts this in ${unit.path}; then: ${unit.enable}`));
       return;
     }

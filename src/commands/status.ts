@@ -4,9 +4,10 @@ import { formatStatus } from "../supervisor/format.ts";
 import type { StatusReport } from "../supervisor/status.ts";
 import { readableTarget } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "status", description: "instances, load balancer and cooling targets of the running gw" },
+  meta: { name: "status", description: ABOUT.status },
   args: { ...configArgs, ...jsonArgs },
   async run({ args }) {
     const { paths } = await readableTarget(args.config);

@@ -5,13 +5,13 @@ import { DEMO_MAIN_PORT, demoBanner, demoDir, demoFile, writeDemoConfig } from "
 import { refuseIfRunning } from "../supervisor/guard.ts";
 import { healthOf } from "../supervisor/health.ts";
 import { gwPaths } from "../supervisor/paths.ts";
-import { serve } from "../supervisor/run.ts";
 import { DETACHED_ENV, selfDisplay, typed } from "../supervisor/self.ts";
 import { loadValidConfig } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "up", description: "check the config, write instance YAML, start instances, serve the load balancer (-d: detach)" },
+  meta: { name: "up", description: ABOUT.up },
   args: {
     ...configArgs,
     ...jsonArgs,
@@ -44,6 +44,7 @@ export default defineGwCommand({
       } else console.error(`gw: ${typed("gw up -d")} failed (exit code ${out.exitCode}) — the lines above say why; full log: ${gwPaths(config.dir).gwLog}`);
       return out.ok ? 0 : 1;
     }
+    const { serve } = await import("../supervisor/run.ts"); // the LB and the rest: not for -d, whose child serves
     await serve({
       config,
       demo,

@@ -5,9 +5,10 @@ import { controlJson } from "../supervisor/control.ts";
 import type { UpgradeResult } from "../supervisor/run.ts";
 import { targetPaths } from "../supervisor/target.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "upgrade", description: "hand the running gw over to a new binary: no stream cut, no connection refused, instances kept" },
+  meta: { name: "upgrade", description: ABOUT.upgrade },
   args: {
     ...configArgs,
     ...jsonArgs,

@@ -9,9 +9,10 @@ import { usageCsv, usageJson, usageTable } from "../observe/usage-format.ts";
 import { loadConfig } from "../config/index.ts";
 import { printProblems, readableConfigFile } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "usage", description: "tokens and estimated cost from the request logs" },
+  meta: { name: "usage", description: ABOUT.usage },
   variadic: true,
   args: {
     ...configArgs,

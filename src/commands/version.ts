@@ -1,15 +1,9 @@
-import { buildInfo, formatBuildInfo } from "../version.ts";
+import { printVersion } from "../version.ts";
 import { defineGwCommand, jsonArgs } from "./_shared.ts";
-
-/** `gw --version` prints the bare version (scripts compare it); `--json` and `gw version` say more. */
-export function printVersion(json: boolean, long = false): number {
-  const info = buildInfo();
-  console.log(json ? JSON.stringify(info) : long ? formatBuildInfo(info) : info.version);
-  return 0;
-}
+import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
-  meta: { name: "version", description: "version, git commit, build date and target of this gw (--json for scripts)" },
+  meta: { name: "version", description: ABOUT.version },
   args: { ...jsonArgs },
   run: ({ args }) => printVersion(Boolean(args.json), true),
 });

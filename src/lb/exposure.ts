@@ -5,7 +5,7 @@
 // refused, whichever way it comes (file watch, SIGHUP, `gw reload`, `gw lb`), and the running
 // config stays. Pure; Gateway.reload is the one caller.
 
-import { isLoopback } from "../config/global.ts";
+import { isLoopback } from "../config/loopback.ts";
 import type { Config, Problem } from "../config/types.ts";
 
 /** Where the LB really listens: the bound address and port. */

@@ -8,7 +8,7 @@
 // settings say, as curl and CLIProxyAPI would — behind a company proxy it is the only way out.
 // The supervisor hands instances the environment as it was (CLIProxyAPI uses its YAML proxy-url).
 
-import { isLoopback } from "../config/global.ts";
+import { isLoopback } from "../config/loopback.ts";
 import type { Config } from "../config/types.ts";
 
 /** What every NO_PROXY reader takes for this machine. */

@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Env } from "../config/env.ts";
-import { isLoopback } from "../config/global.ts";
+import { isLoopback } from "../config/loopback.ts";
 import { type ChildEnv, childEnv } from "../cld/env.ts";
 import { proxyRule } from "../cld/proxies.ts";
 import { findCommand, handOver } from "../cld/launch.ts";

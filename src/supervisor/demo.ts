@@ -4,7 +4,6 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { freePort } from "./ports.ts";
 import { installHint, selfCommand, selfDisplay } from "./self.ts";
 
 export const DEMO_MAIN_PORT = 8145;
@@ -48,6 +47,9 @@ providers = [{ type = "anthropic", base_url = "https://relay.invalid", api_keys 
 /** Write the demo config (instances on free ports; `--port 0`: the LB too) and return its path. */
 export async function writeDemoConfig(env: Env, mainPort = DEMO_MAIN_PORT): Promise<string> {
   const file = demoFile(env);
+  // ports.ts brings node:net (~7 ms): loaded by the one command that writes the demo, not by
+  // every command that only asks where the demo's files are (status, logs, check)
+  const { freePort } = await import("./ports.ts");
   const ports: [number, number] = [await freePort(), await freePort()];
   // main_port is written into demo.toml, where 0 is no port: the file must name the one it serves on.
   await writeFileAtomic(file, demoToml(mainPort || (await freePort()), ports));

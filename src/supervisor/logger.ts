@@ -2,7 +2,7 @@
 // the bare message on the terminal when there is one (a detached gw has only the file).
 import { closeSync, fstatSync } from "node:fs";
 import { createConsola, type LogObject } from "consola";
-import { formatWithOptions } from "node:util";
+import { pipedStdout, plainText } from "../cli/stdio.ts";
 import { appendWholeSync } from "../fs/append-whole.ts";
 import { openPrivateAppend } from "../fs/private.ts";
 import { fsWhy, writeProblem } from "../fs/why.ts";
@@ -18,7 +18,7 @@ interface GwLogger {
   close(): Promise<void>;
 }
 
-const text = (o: LogObject) => formatWithOptions({ colors: false }, ...o.args);
+const text = (o: LogObject) => plainText(o.args);
 
 export function createGwLogger(opts: { file: string; terminal: boolean }): GwLogger {
   // Written synchronously: these lines are rare (supervisor events, never per request), must not
@@ -32,7 +32,7 @@ export function createGwLogger(opts: { file: string; terminal: boolean }): GwLog
         log(o) {
           file.write(o.date, o.type.toUpperCase(), text(o));
           if (!opts.terminal) return;
-          (o.level <= 1 ? process.stderr : process.stdout).write(`${text(o)}\n`);
+          (o.level <= 1 ? process.stderr : pipedStdout()).write(`${text(o)}\n`);
         },
       },
     ],

@@ -74,7 +74,8 @@ export interface UpgradeResult {
  */
 export async function serve(opts: ServeOptions): Promise<void> {
   // The real `gw up` (serving with its own environment) needs the LB's Bun settings (fetch cap,
-  // allocator) before anything starts: re-exec with them (no-op when set, e.g. under `gw up -d`).
+  // allocator) before anything starts: re-exec with them (no-op when set: main.ts re-execs `gw up`
+  // before loading it, and `gw up -d` starts its child with them).
   // Callers passing another environment (tests running serve in-process) are left alone.
   if (opts.env === process.env) ensureLbSettings();
   const predecessor = takeoverFrom(opts.env);

@@ -1,7 +1,7 @@
 // A company proxy's stand-in on loopback: it notes where each request wanted to go (a CONNECT's
 // host:port, or a plain-HTTP request's absolute URL) and refuses it with a 502, so whatever an
 // agent sent through it fails at once and the test can tell which hosts it was asked for.
-import { isLoopback } from "../../src/config/global.ts";
+import { isLoopback } from "../../src/config/loopback.ts";
 import { freePorts } from "./ports.ts";
 
 export interface RecordingProxy {

@@ -60,6 +60,14 @@ export function claudeVersion(claudePath: string): string | undefined {
 /** Whether Claude Code itself names cld in its exit hint; unknown versions are taken to be current. */
 export const printsCldHint = (version: string | undefined): boolean => versionAtLeast(version, HINT_COMMAND_SINCE);
 
+/**
+ * How far a file's mtime may lag the clock `sinceMs` is read from: Linux stamps files from a coarse
+ * clock (the last timer tick, up to 10 ms behind at HZ=100; 6 ms measured here) while Date.now() is
+ * exact, so a session written within a tick of the launch looked older than the launch and its
+ * resume hint was left out (test/cld/run.test.ts, test/install/install.test.ts failed now and then).
+ */
+const MTIME_LAG_MS = 50;
+
 /** The session written to last since `sinceMs` in a Claude Code config dir: the one that just ran. */
 export function latestSession(configDir: string, sinceMs: number): string | undefined {
   let best: { id: string; at: number } | undefined;
@@ -68,7 +76,7 @@ export function latestSession(configDir: string, sinceMs: number): string | unde
     for (const f of safeList(join(projects, folder))) {
       if (!f.endsWith(".jsonl")) continue;
       const at = mtimeOf(join(projects, folder, f));
-      if (at >= sinceMs && (!best || at > best.at)) best = { id: f.slice(0, -".jsonl".length), at };
+      if (at >= sinceMs - MTIME_LAG_MS && (!best || at > best.at)) best = { id: f.slice(0, -".jsonl".length), at };
     }
   }
   return best?.id;

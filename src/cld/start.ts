@@ -1,0 +1,26 @@
+// cld once it launches: pick the mode, then hand the terminal to claude. Apart from run.ts so that
+// `cld --help` loads none of it (the config reader, the agents' homes, the memory: ~15 ms).
+import { handOverToClaude } from "../run/agents/claude/hand-over.ts";
+import type { CldArgs } from "./args.ts";
+import { findClaude } from "./launch.ts";
+import { cldCacheDir, type Env } from "./memory.ts";
+import { modeOfSession, pickMode, planAg, planOfficial, rememberMode } from "./modes.ts";
+import { setTitle } from "./title.ts";
+
+export async function startCld(args: CldArgs, env: Env): Promise<number> {
+  const claude = findClaude(env); // before any question: no point choosing models for nothing
+  const cache = cldCacheDir(env);
+  // `cld --resume ID` (Claude Code's exit hint): the mode the session ran in, its last launch.
+  const resumed = args.mode ? undefined : modeOfSession(cache, args.claudeArgs, env);
+  const mode = args.mode ?? resumed ?? (await pickMode(cache, env));
+  rememberMode(cache, mode);
+  if (mode === "cp") {
+    // Only cp reads providers.toml: ag and official do not load the config code at all.
+    const [{ launchAgent }, { claude: agent }] = await Promise.all([import("../run/launch.ts"), import("../run/agents/claude/index.ts")]);
+    const request = { filter: args.filter, config: args.config, agentArgs: args.claudeArgs, agentArgsWithFilter: args.claudeArgs };
+    return launchAgent(agent, { ...request, again: resumed !== undefined, speaker: "cld" }, env);
+  }
+  const plan = mode === "ag" ? await planAg(env, cache, claude) : planOfficial(env, claude);
+  setTitle(plan.title, env);
+  return handOverToClaude(claude, args.claudeArgs, plan.env, plan.via);
+}

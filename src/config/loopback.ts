@@ -1,0 +1,6 @@
+// Whether a host name is this machine's loopback. Apart from global.ts so that cld's modes and
+// gw run's launcher, which ask only this, do not load the config reader with it.
+
+// `localhost.` (the root's dot) is the same name: a resolver answers it alike.
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost\.?|::1|\[::1\])$/i;
+export const isLoopback = (host: string) => LOOPBACK.test(host);
