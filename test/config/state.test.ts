@@ -68,6 +68,11 @@ describe("[global] state", () => {
     const { config } = load(`state = "${url}"`);
     expect(describeState(config!.global.state)).toBe("redis redis://r:6379/0 (prefix gw)");
     expect(secretsOf(config!)).toContain("s3cret-pass-word-1234");
+    // Redis before 6 has no users: a password alone (redis://:PASSWORD@host) is hidden too.
+    const { config: noUser } = load(`state = "redis://:s3cret-pass-word-1234@r:6379/0"`);
+    expect(describeState(noUser!.global.state)).toBe("redis redis://r:6379/0 (prefix gw)");
+    const { config: userOnly } = load(`state = "redis://alice@r:6379/0"`);
+    expect(describeState(userOnly!.global.state)).toBe("redis redis://r:6379/0 (prefix gw)"); // shown with no user either
   });
 
   test("a password that breaks the URL (a generated one with / or #) is not shown either, and the message says to percent-encode it", () => {

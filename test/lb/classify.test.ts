@@ -74,6 +74,7 @@ describe("old-lb.md class table", () => {
 
   test("other: a non-standard status ≥ 600 cools like transient but is its own class", () => {
     expect(classify(600)).toMatchObject({ class: "other", cooldownMs: CD.transient });
+    expect(classify(599)).toMatchObject({ class: "transient", cooldownMs: CD.transient }); // the last 5xx
   });
 
   test("the old lb_*_cooldown_ms keys of providers.toml drive every cooldown", () => {
@@ -125,6 +126,9 @@ describe("Retry-After", () => {
     expect(classify(429, "", { headers: { "retry-after": "soon" } }).cooldownMs).toBe(CD.transientHeavy);
     expect(classify(429, '{"error":{"code":"model_cooldown","reset_seconds":60}}').cooldownMs).toBe(60_000);
     expect(capRetryAfter(10_000, new Headers({ "retry-after": "5" }), '{"reset_seconds":60}', NOW)).toBe(5000);
+    // A rate-limit reset that is no duration is no reset of 0 ms: the 429's own cooldown stands.
+    expect(classify(429, "", { headers: { "x-ratelimit-reset-requests": "soon" } }).cooldownMs).toBe(CD.transientHeavy);
+    expect(classify(429, "", { headers: { "x-ratelimit-reset-tokens": "1m0s", "x-ratelimit-reset-requests": "later" } }).cooldownMs).toBe(60_000);
   });
 
   test("relays' own headers: retry-after-ms; for a 429 OpenRouter's x-ratelimit-reset and OpenAI's per-limit resets (the later one)", () => {
@@ -156,6 +160,18 @@ describe("error text and compressed bodies", () => {
     expect(errorText('[{"error":{"code":429,"status":"RESOURCE_EXHAUSTED"}}]')).toBe("429 resource_exhausted");
     expect(errorText('{"error":"Missing API key"}')).toBe("missing api key");
     expect(errorText("<html>Bad Gateway</html>")).toBe("<html>bad gateway</html>");
+  });
+
+  test("null fields are skipped; nesting past 6 levels and more than 64 pieces are not searched (a hostile body costs little)", () => {
+    expect(errorText('{"error":{"message":"Overloaded","code":null,"details":[null]}}')).toBe("overloaded");
+    // Level 7 and below: nothing gathered there, so the raw text is what is searched.
+    const deep = `${'{"error":'.repeat(7)}"buried"${"}".repeat(7)}`;
+    expect(errorText(deep)).toBe(deep);
+    expect(errorText(`${'{"error":'.repeat(6)}"found"${"}".repeat(6)}`)).toBe("found");
+    const deepList = `${"[".repeat(7)}"buried"${"]".repeat(7)}`;
+    expect(errorText(deepList)).toBe(deepList);
+    const many = JSON.stringify({ errors: Array.from({ length: 100 }, (_, i) => ({ message: `m${i}` })) });
+    expect(errorText(many).split(" ")).toEqual(Array.from({ length: 65 }, (_, i) => `m${i}`));
   });
 
   test.each([
@@ -215,6 +231,7 @@ describe("shouldRetry", () => {
     const authAs503 = o(503, '{"error":{"message":"auth_unavailable"}}');
     expect(shouldRetry(authAs503, 1, lb, "POST", 0)).toBe(true);
     expect(shouldRetry(authAs503, 1, lbConfig({ maxTargetRetries: 2, retryAuthOn5xx: false }), "POST", 0)).toBe(false);
+    expect(shouldRetry(o(500, '{"error":{"message":"auth_unavailable"}}'), 1, lbConfig({ retryAuthOn5xx: false }), "POST", 0)).toBe(false); // 500 is a 5xx too
     expect(shouldRetry(o(401), 1, lbConfig({ retryAuthOn5xx: false }), "POST", 0)).toBe(true);
   });
 

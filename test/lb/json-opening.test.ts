@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ErrorOpening, holdJsonOpening } from "../../src/lb/json-opening.ts";
+import { ErrorOpening, holdJsonOpening, readOn } from "../../src/lb/json-opening.ts";
 import { textStream } from "../helpers/streams.ts";
 
 const enc = new TextEncoder();
@@ -67,5 +67,23 @@ describe("holdJsonOpening", () => {
 
   test("more spaces than the bound: delivered as they are", async () => {
     expect((await holdJsonOpening(stream("[", " ".repeat(40), " ".repeat(40), "{"), 64)).kind).toBe("deliver");
+  });
+});
+
+describe("readOn", () => {
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  /** A source as holdJsonOpening leaves it: `head` already read, `rest` still in the reader. */
+  const source = (head: string[], ...rest: string[]) => ({ head: head.map((h) => enc.encode(h)), reader: textStream(...rest).getReader() });
+
+  test("the head and every later read, joined whole, to the end", async () => {
+    const r = await readOn(source(['{"error":', '{"message":'], '"slow', ' down"}', "}"), 1000);
+    expect("bytes" in r && [text(r.bytes), r.complete]).toEqual(['{"error":{"message":"slow down"}}', true]);
+  });
+
+  test("a body of exactly the bound is read whole; one byte more is left in the source, for delivery", async () => {
+    const at = await readOn(source(["12345"], "67890"), 10);
+    expect("bytes" in at && [text(at.bytes), at.complete]).toEqual(["1234567890", true]);
+    const over = await readOn(source(["12345"], "67890", "x"), 10);
+    expect("source" in over && over.source.head.map(text)).toEqual(["12345", "67890", "x"]);
   });
 });

@@ -35,6 +35,17 @@ describe("body params", () => {
     const out = run({ max_tokens: 64000, thinking: { type: "enabled", budget_tokens: 31999 } }, { thinkingBudgetMax: 24576 });
     expect(out.thinking).toEqual({ type: "enabled", budget_tokens: 24576 });
   });
+  test("a budget under thinking_budget_max is the client's", () => {
+    const out = run({ max_tokens: 64000, thinking: { type: "enabled", budget_tokens: 1000 } }, { thinkingBudgetMax: 24576 });
+    expect(out.thinking).toEqual({ type: "enabled", budget_tokens: 1000 });
+  });
+  test("a budget equal to max_tokens goes one below it (the API wants budget_tokens < max_tokens)", () => {
+    const out = run({ max_tokens: 2000, thinking: { type: "enabled", budget_tokens: 2000 } }, { thinkingBudgetMax: 24576 });
+    expect(out.thinking).toEqual({ type: "enabled", budget_tokens: 1999 });
+  });
+  test("thinking: null is left as the client sent it", () => {
+    expect(run({ max_tokens: 10, thinking: null }, { thinkingBudgetMax: 5 }).thinking).toBeNull();
+  });
   test("budget is lowered below max_tokens after clamping", () => {
     const out = run({ max_tokens: 32000, thinking: { type: "enabled", budget_tokens: 31999 } }, { maxTokensMax: 16000 });
     expect(out).toEqual({ max_tokens: 16000, thinking: { type: "enabled", budget_tokens: 15999 } });
@@ -63,6 +74,9 @@ describe("headers", () => {
     expect(h.get("x-extra")).toBe("1");
     expect(h.get("host")).toBeNull();
     expect(h.get("content-length")).toBeNull();
+  });
+  test("a route without beta flags adds no anthropic-beta header", () => {
+    expect(attemptHeaders(new Headers(), instance, params({})).has("anthropic-beta")).toBe(false);
   });
 });
 
@@ -120,6 +134,16 @@ describe("rewriteFor", () => {
     const up = rewriteFor(i, new Headers(), instance, target({}, "gemini-3-flash"));
     expect(up.pathAndQuery).toBe("/v1beta/models/gemini-3-flash:streamGenerateContent?alt=sse");
     expect(up.body).toBe(i.raw);
+  });
+  test("Gemini: a model the body names too is rewritten there as well", () => {
+    const i = intake({ model: "r", contents: [] }, { path: "/v1beta/models/r:generateContent", search: "", model: "r", geminiPath: { prefix: "/v1beta/models/", action: "generateContent" }, dialect: "gemini" });
+    expect(JSON.parse(rewriteFor(i, new Headers(), instance, target({}, "gemini-3-flash")).body as string)).toEqual({ model: "gemini-3-flash", contents: [] });
+  });
+  test("a body that is not JSON keeps its content type and bytes (an upload)", () => {
+    const raw = '--b\r\nContent-Disposition: form-data; name="file"\r\n\r\n{}\r\n--b--\r\n';
+    const i: Intake = { ...intake({}), json: undefined, raw, model: "" };
+    const up = rewriteFor(i, new Headers({ "content-type": "multipart/form-data; boundary=b" }), instance, undefined);
+    expect([up.headers.get("content-type"), up.body]).toEqual(["multipart/form-data; boundary=b", raw]);
   });
   test("thinking_level becomes CLIProxyAPI's model suffix", () => {
     expect(upstreamModel(target({ thinkingLevel: "high" }, "gemini-3-pro"))).toBe("gemini-3-pro(high)");

@@ -91,6 +91,15 @@ describe("with cooldowns", () => {
     expect(pickTarget(r, { tried: new Set(["b"]), now: NOW, state })!.id).toBe("c");
   });
 
+  test("all cooling until the same moment: the heavier, then the first in the file", () => {
+    const tie = route("r", [{ id: "x", weight: 1 }, { id: "y", weight: 3 }, { id: "z", weight: 3 }]);
+    const state = createMemoryStore();
+    for (const id of ["x", "y", "z"]) state.setCooldown("r", id, { until: NOW + 10_000, kind: "transient", reason: "", setAt: NOW });
+    expect(explainPick(tie, { tried: NONE, now: NOW, state })).toMatchObject({ target: { id: "y" }, reason: "soonest-cooldown" });
+    expect(pickTarget(tie, { tried: new Set(["y"]), now: NOW, state })!.id).toBe("z");
+    expect(pickTarget(tie, { tried: new Set(["y", "z"]), now: NOW, state })!.id).toBe("x");
+  });
+
   test("half-open: after the cooldown one trial request, others stay away until it ends", () => {
     const state = createMemoryStore();
     const solo = route("s", [{ id: "a", weight: 100 }, { id: "b", weight: 1 }]);
@@ -207,6 +216,15 @@ describe("sticky and signature lock", () => {
         reason: "signature-weight",
       });
     }
+  });
+
+  test("…wherever it stands in the file, and within the highest priority only", () => {
+    const state = createMemoryStore();
+    const later = route("r", [{ id: "light", weight: 10 }, { id: "heavy", weight: 90 }, { id: "backup", weight: 500, priority: -1 }]);
+    expect(explainPick(later, { tried: NONE, now: NOW, random: seededRandom(4), state, sessionKey: key, signed: true })).toMatchObject({
+      target: { id: "heavy" },
+      reason: "signature-weight",
+    });
   });
 
   test("stickyAction names what happened to the session's target", () => {

@@ -56,6 +56,13 @@ describe("sessionKey order", () => {
   test("none", () => {
     expect(sessionKey(h(), { metadata: { user_id: 42 }, prompt_cache_key: "" })).toBeUndefined();
     expect(sessionKey(h(), undefined)).toBeUndefined();
+    // A client's nulls and empties are no session (nor a crash): metadata null, an empty previous_response_id.
+    expect(sessionKey(h(), { metadata: null, previous_response_id: "" })).toBeUndefined();
+  });
+
+  test("an empty session_id in a JSON user_id is none: the whole string is the key", () => {
+    const uid = JSON.stringify({ device_id: "d", session_id: "" });
+    expect(sessionKey(h(), { metadata: { user_id: uid } })).toBe(`user:${uid}`);
   });
 
   test("derived keys", () => {
@@ -93,12 +100,18 @@ describe("findSignature", () => {
 
   test("redacted_thinking counts as signed", () => {
     expect(findSignature({ messages: [{ role: "assistant", content: [{ type: "redacted_thinking", data: "xyz" }] }] }).signed).toBe(true);
+    expect(findSignature({ messages: [{ role: "assistant", content: [{ type: "redacted_thinking" }] }] }).signed).toBe(false); // no data: nothing signed
+  });
+
+  test("null blocks and items are skipped, not read", () => {
+    expect(findSignature({ messages: [{ role: "assistant", content: [null, thinking("gemini#abc")] }], input: [null] })).toEqual({ signed: true, prefix: "gemini" });
   });
 
   test("OpenAI Responses reasoning items with encrypted_content", () => {
     const body = { input: [{ type: "reasoning", encrypted_content: "gpt#gAAAA" }, { role: "user", content: "next" }] };
     expect(findSignature(body)).toEqual({ signed: true, prefix: "gpt" });
     expect(findSignature({ input: "just text" })).toEqual({ signed: false });
+    expect(findSignature({ input: [{ type: "reasoning", encrypted_content: "" }, { type: "message", encrypted_content: "gpt#x" }] })).toEqual({ signed: false });
   });
 });
 

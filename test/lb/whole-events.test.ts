@@ -18,6 +18,12 @@ describe("WholeEvents", () => {
   test("CRLF streams, and a blank line cut across two chunks", () => {
     expect(feed(new WholeEvents(), "data: a\r\n", "\r\ndata: b\r\n\r", "\n")).toEqual(["", "data: a\r\n\r\n", "data: b\r\n\r\n"]);
   });
+  test("read a byte at a time, LF or CRLF, each event is handed on whole at its blank line", () => {
+    for (const text of ["data: a\n\nevent: b\ndata: {}\n\n", "data: a\r\n\r\nevent: b\r\ndata: {}\r\n\r\n"]) {
+      const out = feed(new WholeEvents(), ...text).filter(Boolean);
+      expect(out).toEqual(text.split(/(?<=\r?\n\r?\n)/));
+    }
+  });
   test("what the stream never completed is left for its end", () => {
     const w = new WholeEvents();
     feed(w, "data: a\n\ndata: half");

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { secretsOf } from "../../src/observe/config-secrets.ts";
+import { secretsOf, urlSecrets } from "../../src/observe/config-secrets.ts";
 import { createMasker, maskSecret, maskText } from "../../src/observe/mask.ts";
 import { fromToml } from "../helpers/policy.ts";
 
@@ -66,6 +66,14 @@ describe("masker", () => {
       expect(out).toContain(maskSecret(secret));
     }
     expect(maskText("nothing secret here")).toBe("nothing secret here");
+  });
+
+  test("a secret of 4 characters is masked; one of 3 is not looked for (it would garble ordinary words)", () => {
+    const short = createMasker(["q7Zx", "k9w"]);
+    expect(short.text("relay said q7Zx and k9w")).toBe("relay said *** and k9w");
+    // …also when the secret is only known from a URL: a 4-character password or ?key= value.
+    expect(urlSecrets("redis://:q7Zx@cache:6379/0")).toContain("q7Zx");
+    expect(urlSecrets("https://relay.example/v1?key=q7Zx")).toContain("q7Zx");
   });
 
   test("secretsOf collects client, admin, instance and provider keys", () => {

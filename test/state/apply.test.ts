@@ -58,6 +58,14 @@ describe("recordAttempt", () => {
     expect(s.coolingList(NOW)).toEqual([]);
   });
 
+  test("a failure whose cooldown is configured to 0 ms sets none (no half-open entry waiting for a trial)", () => {
+    const s = createMemoryStore();
+    const off = classifyOutcome({ status: 503, bodyText: "", signed: false, now: NOW }, { ...CD, transientHeavy: 0 });
+    expect(off).toMatchObject({ kind: "transient_heavy", cooldownMs: 0 });
+    expect(recordAttempt(s, off, facts)).toBeUndefined();
+    expect(s.coolingList(NOW)).toEqual([]);
+  });
+
   test("connection errors cool with the transient cooldown", () => {
     const s = createMemoryStore();
     recordAttempt(s, failureOutcome("connection", "ECONNREFUSED", CD), facts);

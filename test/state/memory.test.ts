@@ -158,6 +158,14 @@ describe("cooldowns", () => {
     expect(s.cooldown("r", "t", NOW)).toBeUndefined();
   });
 
+  test("one process: every trial claim is its own (true), a probe's too", async () => {
+    const s = createMemoryStore();
+    s.setCooldown("r", "t", { until: NOW, kind: "transient", reason: "503", setAt: NOW - 100 });
+    expect(await s.claimTrial("r", "t", NOW + 500)).toBe(true);
+    expect(await s.claimProbe("r", "t", NOW + 500)).toBe("mine");
+    expect(s.coolingList(NOW)).toMatchObject([{ until: NOW, halfOpen: true }]); // half-open from its very end
+  });
+
   test("coolingList: soonest end first, half-open flagged, route/target kept apart", () => {
     const s = createMemoryStore();
     s.setCooldown("opus4.6", "relay/anthropic/claude", { until: NOW + 300, kind: "auth", reason: "401", setAt: NOW });

@@ -97,6 +97,18 @@ test("on a terminal narrower than the table each instance is a block of lines th
   expect(formatStatus(report, 5_000)).toMatch(/^instance\s+pid\s+port/m);
 });
 
+test("a state is the set's for a managed instance (its problem too) and the probes' for an external one: down when they say so", () => {
+  const { config } = parseConfig(TOML, "/srv/gw/providers.toml");
+  const set = idleSet(config!);
+  Object.assign(set.get("a")!, { state: "failed", problem: "command of instance 'a' not found" });
+  const probed = { url: "http://127.0.0.1:8145", stats: () => ({ inFlight: 0, openStreams: 0, requests: 0, errors: 0, byInstance: {} }), instancesDown: () => ["ext"] };
+  const report = buildStatus({ config: config!, set, gateway: probed as unknown as Gateway, phase: "serving", startedAt: 0, demo: false }, 10_000, 10_000);
+  expect(report.instances.map((i) => [i.name, i.state, i.problem])).toEqual([
+    ["a", "failed", "command of instance 'a' not found"],
+    ["ext", "down", ""],
+  ]);
+});
+
 test("last exit: a signal, a code, or — for an instance adopted at an upgrade, whose status no one can read — says so instead of 'code null'", () => {
   const { config } = parseConfig(TOML, "/srv/gw/providers.toml");
   const set = idleSet(config!);
