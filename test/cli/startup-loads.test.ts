@@ -86,6 +86,27 @@ describe("gw loads what the command needs", () => {
     expect(files.filter((f) => f.startsWith("src/lb/"))).toEqual([]);
   });
 
+  test("TAB on a route name (gw _complete -- cld cp \"\"): cld's config choice, but neither citty nor the logins nor the agent registry", async () => {
+    const files = await loaded(["_complete", "--", "cld", "cp", ""]);
+    expect(files).toContain("src/cld/source.ts");
+    expect(packages(files)).not.toContain("citty");
+    expect(files.filter((f) => f === "src/supervisor/login.ts" || f.startsWith("src/run/"))).toEqual([]);
+  });
+
+  test("TAB on a command name or an instance loads no more than that list needs", async () => {
+    const commandNames = await loaded(["_complete", "--", "gw", ""]);
+    expect(packages(commandNames)).toEqual([]);
+    expect(commandNames.filter((f) => f.startsWith("src/config/") || f.startsWith("src/cld/") || f.startsWith("src/supervisor/"))).toEqual(["src/cld/args.ts"]);
+    const instances = await loaded(["_complete", "--", "gw", "logs", ""]);
+    expect(instances).toContain("src/config/index.ts");
+    expect(instances.filter((f) => f.startsWith("src/cld/") || f === "src/supervisor/login.ts" || f.startsWith("src/run/"))).toEqual(["src/cld/args.ts"]);
+  });
+
+  test("TAB on gw run's agent and gw login's provider loads the registry and the logins it lists", async () => {
+    expect(await loaded(["_complete", "--", "gw", "run", ""])).toContain("src/run/agents/index.ts");
+    expect(await loaded(["_complete", "--", "gw", "login", "official", ""])).toContain("src/supervisor/login.ts");
+  });
+
   test("gw up re-execs for the LB's settings before it loads the command: the demo was written twice, everything loaded twice", async () => {
     const got = await loadedBy(["up", "--port", "0"], { until: /serving on http/ });
     expect(got.at).toBe("execve");
