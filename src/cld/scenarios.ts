@@ -1,6 +1,6 @@
 // Which routes play which role (pure). A role set is what cld turns into Claude Code's
 // model variables: main → ANTHROPIC_MODEL, fast → haiku + subagents, opus → opus.
-import { DEFAULT_SCENARIOS } from "../config/extras.ts";
+import { DEFAULT_SCENARIOS } from "../config/default-scenarios.ts";
 import type { Scenario } from "../config/types.ts";
 
 export type Roles = Scenario;

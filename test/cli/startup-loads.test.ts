@@ -107,11 +107,11 @@ describe("gw loads what the command needs", () => {
     expect(files.filter((f) => f.startsWith("src/lb/"))).toEqual([]);
   });
 
-  test("TAB on a route name (gw _complete -- cld cp \"\"): cld's config choice, but neither citty nor the logins nor the agent registry", async () => {
+  test("TAB on a route name (gw _complete -- cld cp \"\") with no config: cld's config choice, but no package (citty, smol-toml), no config reader, no logins, no agent registry", async () => {
     const files = await loaded(["_complete", "--", "cld", "cp", ""]);
     expect(files).toContain("src/cld/source.ts");
-    expect(packages(files)).not.toContain("citty");
-    expect(files.filter((f) => f === "src/supervisor/login.ts" || f.startsWith("src/run/"))).toEqual([]);
+    expect(packages(files)).toEqual([]);
+    expect(files.filter((f) => f === "src/config/reader.ts" || f === "src/supervisor/login.ts" || f.startsWith("src/run/"))).toEqual([]);
   });
 
   test("TAB on a command name or an instance loads no more than that list needs", async () => {
