@@ -1,6 +1,6 @@
 // Which routes play which role (pure). A role set is what cld turns into Claude Code's
 // model variables: main → ANTHROPIC_MODEL, fast → haiku + subagents, opus → opus.
-import { DEFAULT_SCENARIOS } from "../config/extras.ts";
+import { DEFAULT_SCENARIOS } from "../config/default-scenarios.ts";
 import type { Scenario } from "../config/types.ts";
 
 export type Roles = Scenario;
@@ -45,8 +45,11 @@ interface RoleDefaults {
   readonly routes: readonly string[];
   /** Usable scenarios, in menu order. */
   readonly scenarios: Readonly<Record<string, Scenario>>;
-  /** The cheapest route by price, when any price is known. */
-  readonly cheapest?: string;
+  /**
+   * The cheapest route by price, when any price is known: asked only when neither memory nor a
+   * scenario names fast, since pricing the routes evaluates the price catalogue (~20 ms).
+   */
+  readonly cheapest?: () => string | undefined;
 }
 
 /**
@@ -63,7 +66,10 @@ export function rolesForMatch(match: string, last: Partial<Roles>, d: RoleDefaul
     if (kept && d.routes.includes(kept)) return [kept, "remembered"];
     return s ? [s[k], `scenario ${name}`] : fallback();
   };
-  const [fast, fastFrom] = role("fast", () => (d.cheapest ? [d.cheapest, "cheapest route"] : [match, "main"]));
+  const [fast, fastFrom] = role("fast", () => {
+    const cheapest = d.cheapest?.();
+    return cheapest ? [cheapest, "cheapest route"] : [match, "main"];
+  });
   const [opus, opusFrom] = role("opus", () => [match, "main"]);
   return { roles: { main: match, fast, opus }, from: { fast: fastFrom, opus: opusFrom } };
 }

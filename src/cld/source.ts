@@ -6,10 +6,9 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { displayPath } from "../cli/display-path.ts";
-import { loadConfig } from "../config/index.ts";
 import { isLoopback } from "../config/loopback.ts";
 import type { Config, Scenario } from "../config/types.ts";
-import { routedModels } from "../config/router.ts";
+import { routedModels } from "../config/routed-models.ts";
 import { clientUrl, describeSeveral, listRunning, type RunningGw } from "../supervisor/registry.ts";
 import { typed } from "../supervisor/self.ts";
 import { chooseConfig, type ConfigChoice, type ConfigFacts } from "./choose.ts";
@@ -55,6 +54,9 @@ interface Client {
 }
 
 const CLD: Client = { label: "Claude Code", command: "cld" };
+
+/** The config reader (and smol-toml), loaded once there is a file to read: TAB's route list often has none. */
+const configReader = () => import("../config/index.ts");
 
 /** The old launcher's key; the gateway accepts anything when [global] api_keys is empty. */
 const PLACEHOLDER_KEY = "dummy-key";
@@ -178,7 +180,7 @@ async function chooseRunning(running: readonly RunningGw[], env: Env, client: Cl
 async function fromFile(choice: FileChoice, client: Client): Promise<CldSource> {
   const { file } = choice;
   try {
-    const { config, problems } = await loadConfig(file);
+    const { config, problems } = await (await configReader()).loadConfig(file);
     if (!config) {
       const errors = problems.filter((p) => p.severity === "error");
       const more = errors.length > 1 ? ` (+${errors.length - 1} more: gw check)` : "";
@@ -201,7 +203,7 @@ async function askFirst(choice: Extract<ConfigChoice, { kind: "ask" }>, opts: So
   if (!opts.ask) return builtin(`${shown} is not confirmed for ${cmd}`);
   const unconfirmed = new CliError(`${shown} is not confirmed for ${cmd}, and there is no terminal to ask`, 1, `name it if you trust it: ${typed(cmd)} -c ${shown} …  (or run ${typed(cmd)} once in a terminal to confirm it)`);
   if (!hasTerminal()) throw unconfirmed;
-  const { config } = await loadConfig(choice.file).catch(() => ({ config: null }));
+  const { config } = await (await configReader()).loadConfig(choice.file).catch(() => ({ config: null }));
   const where = config ? gatewayOf(config).baseUrl : "(it has errors; gw check lists them)";
   say(`${shown} ${choice.changed ? "changed since you confirmed it" : `was not chosen for ${cmd} before`}; it sends ${client.label} to ${where}`, cmd);
   const yes = confirm(`Use ${shown} for ${cmd} (asked again when it changes)?`);
@@ -221,7 +223,7 @@ async function refuseEnvSecretAbroad(file: string, gw: Gateway, client: Client):
   if (isLoopback(new URL(gw.baseUrl).hostname)) return;
   // The same file read without the process environment (.env beside it still applies): what is
   // not the same came from the environment.
-  const bare = await loadConfig(file, { env: {} });
+  const bare = await (await configReader()).loadConfig(file, { env: {} });
   const own = bare.config ? gatewayOf(bare.config) : undefined;
   if (own?.baseUrl === gw.baseUrl && (gw.apiKey === PLACEHOLDER_KEY || own.apiKey === gw.apiKey)) return;
   const shown = displayPath(file);

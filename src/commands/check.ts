@@ -1,6 +1,6 @@
 import { findCliproxy, getCliproxyHint, whyNoCliproxy } from "../cliproxy/locate.ts";
 import { hasErrors, loadConfig } from "../config/index.ts";
-import { routedModels } from "../config/router.ts";
+import { routedModels } from "../config/routed-models.ts";
 import { scenariosLeftOut } from "../cld/scenarios.ts";
 import { describeUnrouted, emptyAuthDirs, unrouted } from "../migrate/checks.ts";
 import { plantedEnvProblems } from "../supervisor/instance-cwd.ts";

@@ -68,8 +68,8 @@ export const ABOUT = {
  */
 export const SERVING_COMMANDS = new Set(["up", "lb"]);
 
-/** Commands that parse their own argv (they pass arguments through, or mimic another binary's flags). */
-export const RAW_ARGV_COMMANDS = new Set(["cld", "run", "mock"]);
+/** Commands that parse their own argv (they pass arguments through, mimic another binary's flags, or take the words TAB completes). */
+export const RAW_ARGV_COMMANDS = new Set(["cld", "run", "mock", "_complete"]);
 
 /** What users may type: hidden commands (gw's own, `_` first) are left out of lists and hints. */
 export const visibleCommands = () => Object.keys(commands).filter((c) => !c.startsWith("_"));

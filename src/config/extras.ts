@@ -1,14 +1,9 @@
 // [cld] scenarios and [pricing]: tables only the launcher and `gw usage` read.
+import { DEFAULT_SCENARIOS } from "./default-scenarios.ts";
 import { controlCharProblem } from "./names.ts";
 import { isTable, keyedByName, type Raw, type Reader } from "./reader.ts";
 import type { CldConfig, Price, Scenario } from "./types.ts";
 
-/** The old launcher's three scenarios (main / fast / opus). */
-export const DEFAULT_SCENARIOS: Readonly<Record<string, Scenario>> = Object.assign(keyedByName<Scenario>(), {
-  Performance: { main: "opus4.6", fast: "g3f", opus: "opus4.6" },
-  Balanced: { main: "g3f", fast: "g3f", opus: "opus4.6" },
-  Economy: { main: "g3f", fast: "g3f", opus: "g3p" },
-});
 
 export const CLD_KEYS = ["scenarios"];
 export const SCENARIO_KEYS = ["main", "fast", "opus"];

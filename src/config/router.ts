@@ -45,14 +45,6 @@ interface Placed {
   readonly r: Reader;
 }
 
-/**
- * The models clients can send for the router to route: the activation models, when it is on and
- * rewrites (in shadow mode `auto` goes on unchanged and no route serves it).
- */
-export function routedModels(router: RouterConfig | undefined): string[] {
-  return router?.enabled && !router.shadowOnly ? [...router.activationModels] : [];
-}
-
 export function readRouter(r: Reader, field: Field | undefined, ctx: Context): RouterRead {
   const table = r.table(field);
   if (!field || !table) return { includes: [] };

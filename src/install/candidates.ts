@@ -1,10 +1,9 @@
 // What TAB offers after the words typed so far (pure). One place for the logic, so the bash,
 // zsh and fish scripts only ask `gw _complete -- WORDS…` and print the answer.
+// Every TAB is a fresh process: the agent registry and the login code (~7 ms in the compiled
+// binary, bench/startup.ts) are loaded only for the words that need them (`gw run …`, `gw login NAME`).
 import { basename } from "node:path";
 import { MODES, parseCldArgs, YOLO_FLAG } from "../cld/args.ts";
-import { agentNames, findAgent } from "../run/agents/index.ts";
-import { parseRunArgs } from "../run/args.ts";
-import { LOGIN_PROVIDERS } from "../supervisor/login.ts";
 
 /** Commands whose first positional is an instance name. */
 const INSTANCE_COMMANDS = new Set(["logs", "restart", "login"]);
@@ -39,7 +38,7 @@ export async function candidates(words: readonly string[], commands: readonly st
   const nth = positionalsBefore(words).length; // which of the command's arguments is being typed
   if (sub === "help") return nth === 0 ? commands : [];
   if (INSTANCE_COMMANDS.has(sub) && nth === 0) return [...(sub === "logs" ? ["gw"] : []), ...(await lists.instances(configOnLine(words)))];
-  if (sub === "login" && nth === 1) return LOGIN_PROVIDERS;
+  if (sub === "login" && nth === 1) return (await import("../supervisor/login.ts")).LOGIN_PROVIDERS;
   if (ACTIONS[sub] && nth === 0) return ACTIONS[sub];
   return [];
 }
@@ -69,6 +68,7 @@ async function cldCandidates(args: readonly string[], lists: NameLists): Promise
 async function runCandidates(args: readonly string[], lists: NameLists): Promise<readonly string[]> {
   if ((args.at(-1) ?? "").startsWith("-")) return LAUNCH_FLAGS;
   if (args.slice(0, -1).includes("--")) return [];
+  const [{ agentNames, findAgent }, { parseRunArgs }] = await Promise.all([import("../run/agents/index.ts"), import("../run/args.ts")]);
   const before = parseRunArgs(args.slice(0, -1));
   const yolo = new Set(before.agent ? findAgent(before.agent)?.yolo : []);
   if (before.agentArgs.some((a) => !yolo.has(a))) return [];

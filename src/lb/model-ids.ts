@@ -4,7 +4,7 @@
 // with it). One table serves both routing and /v1/models, so what the picker offers is exactly
 // what the LB routes.
 
-import { routedModels } from "../config/router.ts";
+import { routedModels } from "../config/routed-models.ts";
 import type { Config } from "../config/types.ts";
 
 export const CLAUDE_ALIAS_PREFIX = "claude-gw-";

@@ -17,14 +17,17 @@ describe("scenarios", () => {
   });
 
   test("fast start: the match is main; fast and opus remembered, else from a scenario, else the cheapest route", () => {
-    const d = { routes, scenarios: usableScenarios(DEFAULT_SCENARIOS, routes), cheapest: "g3f" };
+    // pricing the routes evaluates the catalogue (~20 ms of every cld cp FILTER): asked only when used
+    const asked: string[] = [];
+    const d = { routes, scenarios: usableScenarios(DEFAULT_SCENARIOS, routes), cheapest: () => (asked.push("cheapest"), "g3f") };
     expect(rolesForMatch("g3f", { fast: "g3p", opus: "opus4.6" }, d)).toEqual({ roles: { main: "g3f", fast: "g3p", opus: "opus4.6" }, from: { fast: "remembered", opus: "remembered" } });
     // Nothing remembered: the scenario whose main is the match (Performance for opus4.6)…
     expect(rolesForMatch("opus4.6", {}, d)).toEqual({ roles: { main: "opus4.6", fast: "g3f", opus: "opus4.6" }, from: { fast: "scenario Performance", opus: "scenario Performance" } });
     // …else the first scenario; a remembered route that is gone counts as nothing remembered.
     expect(rolesForMatch("Kimi-K2", { fast: "gone", opus: "g3p" }, d)).toEqual({ roles: { main: "Kimi-K2", fast: "g3f", opus: "g3p" }, from: { fast: "scenario Performance", opus: "remembered" } });
+    expect(asked).toEqual([]);
     // No usable scenario: fast is the cheapest route, opus the match.
-    expect(rolesForMatch("opus4.6", {}, { routes, scenarios: {}, cheapest: "g3f" })).toEqual({ roles: { main: "opus4.6", fast: "g3f", opus: "opus4.6" }, from: { fast: "cheapest route", opus: "main" } });
+    expect(rolesForMatch("opus4.6", {}, { routes, scenarios: {}, cheapest: () => "g3f" })).toEqual({ roles: { main: "opus4.6", fast: "g3f", opus: "opus4.6" }, from: { fast: "cheapest route", opus: "main" } });
     expect(rolesForMatch("g3p", {}, { routes, scenarios: {} })).toMatchObject({ roles: { main: "g3p", fast: "g3p", opus: "g3p" } });
   });
 

@@ -2,8 +2,9 @@
 // the compiled binary (bench/startup.ts measures it; no time is asserted here): `gw --help` loaded
 // all 24 commands, `gw --version` citty and the command helpers, `cld --help` the config reader.
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { cldConfig } from "../helpers/cld.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const ROOT = join(import.meta.dir, "../..");
@@ -80,10 +81,51 @@ describe("gw loads what the command needs", () => {
     expect(got.files.filter((f) => f.startsWith("src/config/"))).toEqual(["src/config/loopback.ts"]);
   });
 
+  test("cld cp FILTER whose fast role a scenario names, until it execs claude: the price catalogue is not evaluated", async () => {
+    const bin = join(home, "bin");
+    mkdirSync(bin, { recursive: true });
+    if (!existsSync(join(bin, "claude"))) symlinkSync("/bin/true", join(bin, "claude")); // a claude that ends at once
+    const routes = ["opus4.6", "g3p", "g3f", "g3f.auto", "kimi-k2"];
+    // a running gw lists its windows, so cld needs the catalogue for none of them
+    const gw = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => Response.json({ data: routes.map((id) => ({ id, max_input_tokens: 200_000 })) }) });
+    try {
+      const config = join(home, "cp.toml");
+      writeFileSync(config, cldConfig(gw.port!));
+      rmSync(join(home, ".cache/cld/cp"), { recursive: true, force: true }); // nothing remembered: the scenario names fast
+      const got = await loadedBy(["cp", "g3f", "-p", "hi"], { argv0: "cld", path: `${bin}:${process.env.PATH}`, env: { CLD_TOML: config } });
+      expect(got.at).toBe("execve");
+      expect(got.files).toContain("src/catalog/routes.ts");
+      expect(got.files.filter((f) => f.includes("node_modules/@pydantic/genai-prices/dist/"))).toEqual([]);
+    } finally {
+      gw.stop(true);
+    }
+  });
+
   test("gw status with none running: no consola, no load balancer", async () => {
     const files = await loaded(["status"]);
     expect(packages(files)).not.toContain("consola");
     expect(files.filter((f) => f.startsWith("src/lb/"))).toEqual([]);
+  });
+
+  test("TAB on a route name (gw _complete -- cld cp \"\") with no config: cld's config choice, but no package (citty, smol-toml), no config reader, no logins, no agent registry", async () => {
+    const files = await loaded(["_complete", "--", "cld", "cp", ""]);
+    expect(files).toContain("src/cld/source.ts");
+    expect(packages(files)).toEqual([]);
+    expect(files.filter((f) => f === "src/config/reader.ts" || f === "src/supervisor/login.ts" || f.startsWith("src/run/"))).toEqual([]);
+  });
+
+  test("TAB on a command name or an instance loads no more than that list needs", async () => {
+    const commandNames = await loaded(["_complete", "--", "gw", ""]);
+    expect(packages(commandNames)).toEqual([]);
+    expect(commandNames.filter((f) => f.startsWith("src/config/") || f.startsWith("src/cld/") || f.startsWith("src/supervisor/"))).toEqual(["src/cld/args.ts"]);
+    const instances = await loaded(["_complete", "--", "gw", "logs", ""]);
+    expect(instances).toContain("src/config/index.ts");
+    expect(instances.filter((f) => f.startsWith("src/cld/") || f === "src/supervisor/login.ts" || f.startsWith("src/run/"))).toEqual(["src/cld/args.ts"]);
+  });
+
+  test("TAB on gw run's agent and gw login's provider loads the registry and the logins it lists", async () => {
+    expect(await loaded(["_complete", "--", "gw", "run", ""])).toContain("src/run/agents/index.ts");
+    expect(await loaded(["_complete", "--", "gw", "login", "official", ""])).toContain("src/supervisor/login.ts");
   });
 
   test("gw up re-execs for the LB's settings before it loads the command: the demo was written twice, everything loaded twice", async () => {

@@ -41,7 +41,8 @@ function byFilter(c: ChooseContext, filter: string, last: Last): Choice | undefi
     c.say(`no route matches "${filter}" (routes: ${src.routes.join(", ")}); choose from the menus`);
     return undefined;
   }
-  const cheapest = src.config ? cheapestRoute(src.config.routes.values(), src.config.pricing) : undefined;
+  const { config } = src;
+  const cheapest = config ? () => cheapestRoute(config.routes.values(), config.pricing) : undefined;
   return rolesForMatch(match, last, { routes: src.routes, scenarios: menuScenarios(src), cheapest });
 }
 
