@@ -92,9 +92,10 @@ exit "\${FAKE_CLAUDE_EXIT:-0}"
     symlinkSync(join(pkg, "bin/claude.exe"), join(this.bin, "claude"));
   }
 
-  /** Environment a cld child gets: nothing from the test runner but what is named. */
+  /** Environment a cld child gets: nothing from the test runner but what is named (and Bun's transpiler cache: test/setup.ts). */
   env(extra: Record<string, string> = {}): Record<string, string> {
-    return { HOME: this.home, PATH: this.bin, TMPDIR: this.tmp, XDG_RUNTIME_DIR: this.tmp, ...extra };
+    const cache = process.env.BUN_RUNTIME_TRANSPILER_CACHE_PATH;
+    return { HOME: this.home, PATH: this.bin, TMPDIR: this.tmp, XDG_RUNTIME_DIR: this.tmp, ...(cache ? { BUN_RUNTIME_TRANSPILER_CACHE_PATH: cache } : {}), ...extra };
   }
 
   lastCall(): ClaudeCall | null {
