@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { pipedStdout } from "../cli/stdio.ts";
 import { loadConfig } from "../config/index.ts";
@@ -6,7 +7,9 @@ import { writtenSecrets } from "../instances/written-secrets.ts";
 import { createMasker, maskerOf } from "../observe/mask.ts";
 import { ControlCut, controlRequest, ndjsonLines, NotRunningError } from "../supervisor/control.ts";
 import { linesAfter, logSourcesOnDisk, logStream } from "../supervisor/logtail.ts";
+import { runningGw } from "../supervisor/orphans.ts";
 import type { GwPaths } from "../supervisor/paths.ts";
+import { listRunning } from "../supervisor/registry.ts";
 import { typed } from "../supervisor/self.ts";
 import { readableTarget } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
@@ -37,14 +40,8 @@ export default defineGwCommand({
         if (!(err instanceof ControlCut) || !follow) throw err;
       }
       // The gw followed went away (cut at gw down, ended at a hand-over): what it wrote since (its
-      // last lines: stopping, stopped, or the hand-over), then the successor's lines after an
-      // upgrade, else the end of the logs.
-      const again = await liveLogs(paths, args.name, RESUME_LINES, false);
-      const recent = again ?? (await logsOnDisk(paths, args.name, RESUME_LINES, false, await diskMasker(file, paths), false));
-      const entries: LogEntry[] = [];
-      for await (const entry of ndjsonLines<LogEntry>(recent)) entries.push(entry);
-      for (const entry of linesAfter(entries, shown)) show(entry, args.json, args.name, shown);
-      const next = again && (await liveLogs(paths, args.name, 0, true));
+      // last lines: stopping, stopped, or the hand-over), then the successor's lines after an upgrade.
+      const next = await followNext(paths, file, args.name, (entry) => show(entry, args.json, args.name, shown), shown);
       if (!next) {
         console.error(`gw stopped for ${paths.dir}: no more lines to follow`);
         return;
@@ -57,6 +54,44 @@ export default defineGwCommand({
 type LogEntry = { name: string; line: string };
 /** Lines of each log read again when `logs -f` resumes after gw went away: enough for a stop or a hand-over. */
 const RESUME_LINES = 50;
+
+/** Between two looks for a gw to follow while one is still alive for this config (a hand-over in progress). */
+const RETRY_MS = 50;
+
+/**
+ * After the gw followed went away: show what was written since the lines in `shown`, and return
+ * the follow answer of the gw that serves now — null once no gw lives for this config any more.
+ * A hand-over has windows in which no gw answers on the socket though one lives: the successor
+ * may not listen yet, or a follow request may reach a gw that stops or lets go before its first
+ * line (Bun sends the answer's head with its first line: the request fails as if nothing ran).
+ * So a failed request is tried again while the pid file or the registry names a live gw; whether
+ * one lives is asked before the logs are read, so the last read has every line of a gw gone.
+ */
+async function followNext(paths: GwPaths, file: string, name: string | undefined, emit: (e: LogEntry) => void, shown: Map<string, string>): Promise<ReadableStream<Uint8Array> | null> {
+  for (;;) {
+    const lives = await gwLives(paths);
+    const live = await liveLogs(paths, name, RESUME_LINES, false);
+    const recent = live ?? (await logsOnDisk(paths, name, RESUME_LINES, false, await diskMasker(file, paths), false));
+    const entries: LogEntry[] = [];
+    let whole = true;
+    try {
+      for await (const entry of ndjsonLines<LogEntry>(recent)) entries.push(entry);
+    } catch (err) {
+      if (!(err instanceof ControlCut)) throw err;
+      whole = false; // that gw went away too: what it sent, and look again
+    }
+    for (const entry of linesAfter(entries, shown)) emit(entry);
+    const next = live && whole && (await liveLogs(paths, name, 0, true));
+    if (next) return next;
+    if (!lives && !live) return null; // the files, read after no gw lived, had the last lines
+    await Bun.sleep(RETRY_MS);
+  }
+}
+
+/** Whether a gw process for this config is alive: the pid file's (a successor's, once it took over), or one registered for it (a predecessor taking its files back). */
+async function gwLives(paths: GwPaths): Promise<boolean> {
+  return !!(await runningGw(paths)) || (await listRunning()).some((g) => dirname(g.config) === paths.dir);
+}
 
 function show(entry: LogEntry, json: boolean | undefined, name: string | undefined, shown: Map<string, string>): void {
   // not console.log: Bun's console.log drops a write to a closed pipe without a word, so

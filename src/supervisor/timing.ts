@@ -2,7 +2,7 @@
 // Tests pass a shorter Timing; production uses DEFAULT_TIMING (shutdown grace comes from the config).
 
 export interface Timing {
-  /** Poll interval while waiting for a fresh instance to answer /healthz. */
+  /** Longest wait between probes of a fresh instance's /healthz (the first waits are shorter: ready.ts). */
   readonly readyPollMs: number;
   /** An instance that has not answered by then is reported "unready" (it keeps running and being probed). */
   readonly readyTimeoutMs: number;

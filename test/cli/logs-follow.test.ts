@@ -2,8 +2,11 @@
 // (it used to die on Bun's ECONNRESET error, exit 1, without them), and gw upgrade does not end
 // it at all — it goes on with the successor's lines.
 import { afterAll, expect, test } from "bun:test";
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { ControlCut, ndjsonLines } from "../../src/supervisor/control.ts";
 import { linesAfter } from "../../src/supervisor/logtail.ts";
+import { recordOf } from "../../src/supervisor/orphans.ts";
+import { gwPaths } from "../../src/supervisor/paths.ts";
 import { alive, gw, killAll, MAIN, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
 
 const cleanups: Sandbox[] = [];
@@ -52,8 +55,11 @@ test("gw logs -f: gw down ends it with exit 0 and gw's last lines; gw upgrade do
   await follow.waitFor("handed over; exiting", 30_000); // the old gw's last line
   // The old gw has exited: what the successor logs from now on still reaches the follower.
   await until(async () => !(await alive(old)), 30_000, () => `old gw ${old} still running`);
+  // the restart's "a: ready in", not one said before (a successor says it of the instances it adopts)
+  const readyLines = () => follow.output().match(/gw \| \S+ \[\d+\] INFO {2}a: ready in/g)?.length ?? 0;
+  const before = readyLines();
   expect((await gw(sb, ["restart", "a", "-c", sb.file])).code).toBe(0);
-  await follow.waitFor(/gw \| \S+ \[\d+\] INFO {2}a: ready in/, 20_000);
+  await until(() => readyLines() > before, 20_000, () => `no new "a: ready in" in:\n${follow.output()}`);
   expect(follow.output()).not.toContain("ECONNRESET");
 
   expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
@@ -68,6 +74,70 @@ test("gw logs -f: gw down ends it with exit 0 and gw's last lines; gw upgrade do
   const lines = out.split("\n").filter((l) => l.startsWith("gw | "));
   expect(lines.length).toBe(new Set(lines).size);
 }, 120_000);
+
+test("gw logs -f finds the successor when the old gw's socket closes before the successor listens, and ends once no gw lives", async () => {
+  // Two stand-in gws on the control socket, one after the other, so the order is fixed: the old one
+  // ends the follow stream (a hand-over), takes the follower's next follow request and closes its
+  // socket before answering it — the successor listens only then. The pid file names a live
+  // process (this test's) throughout, as it names the successor in a real hand-over.
+  const sb = await sandbox([{ name: "a" }]);
+  cleanups.push(sb);
+  const paths = gwPaths(sb.dir);
+  mkdirSync(paths.logsDir, { recursive: true });
+  mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
+  writeFileSync(paths.gwLog, "old 1\n");
+  writeFileSync(paths.pidFile, `${JSON.stringify(await recordOf("gw", process.pid))}\n`);
+  const ndjson = (lines: string[]) => lines.map((line) => `${JSON.stringify({ name: "gw", line })}\n`).join("");
+  const logFile = () => readFileSync(paths.gwLog, "utf8").split("\n").filter(Boolean);
+  /** A stand-in gw: /logs without follow answers gw.log; each follow request is handed to `follow`. */
+  const standIn = (follow: (n: number) => ReadableStream<Uint8Array>) => {
+    rmSync(paths.socket, { force: true });
+    return Bun.serve({
+      unix: paths.socket,
+      ...({ idleTimeout: 0 } as object),
+      fetch(req) {
+        const url = new URL(req.url);
+        const n = Number(url.searchParams.get("n"));
+        if (!url.searchParams.has("follow")) return new Response(ndjson(logFile().slice(-n)));
+        return new Response(follow(n));
+      },
+    });
+  };
+  const enc = new TextEncoder();
+  let endFirst = () => {};
+  const secondFollow = Promise.withResolvers<void>();
+  let oldFollows = 0;
+  const old = standIn(() =>
+    oldFollows++ === 0
+      ? new ReadableStream({ start: (ctl) => void (ctl.enqueue(enc.encode(ndjson(["old 1"]))), (endFirst = () => ctl.close())) })
+      : new ReadableStream({ start: () => secondFollow.resolve() }), // held without a line: Bun has not even sent the answer's head
+  );
+  const follower = startGw(sb, ["logs", "-f", "-n", "1", "-c", sb.file]);
+  await follower.waitFor("gw | old 1\n");
+  appendFileSync(paths.gwLog, "old handed over\n");
+  endFirst();
+  await secondFollow.promise; // the follower reads the lines since and asks to follow again
+  old.stop(true);
+  const newFollow = Promise.withResolvers<ReadableStreamDefaultController<Uint8Array>>();
+  const successor = standIn(() => new ReadableStream({ start: (ctl) => newFollow.resolve(ctl) }));
+  try {
+    await follower.waitFor("gw | old handed over\n");
+    // the follower follows the successor: a line it says reaches it
+    const followed = await Promise.race([newFollow.promise, follower.proc.exited.then(() => null)]);
+    if (!followed) throw new Error(`gw logs -f ended instead of following the successor:\n${follower.output()}`);
+    followed.enqueue(enc.encode(ndjson(["new 1"])));
+    await follower.waitFor("gw | new 1\n");
+    // gw down: the last line, then no gw (pid file gone, socket closed)
+    appendFileSync(paths.gwLog, "new 1\nstopped\n");
+    rmSync(paths.pidFile);
+  } finally {
+    successor.stop(true);
+  }
+  const code = await follower.proc.exited;
+  const out = follower.output();
+  expect(code, out).toBe(0);
+  expect(out).toBe(`gw | old 1\ngw | old handed over\ngw | new 1\ngw | stopped\ngw stopped for ${sb.dir}: no more lines to follow\n`);
+}, 60_000);
 
 test("gw logs -f | head -1 ends once gw logs writes again (Bun's console.log dropped the EPIPE, so it followed for ever)", async () => {
   const sb = await sandbox([{ name: "a" }]);

@@ -27,6 +27,25 @@ test("without /healthz the probe asks /v1/models with the instance's key", async
   expect(await probe(url, "wrong")).toBe(false);
 });
 
+test("a server that is not ready at the first probe is probed again soon, not a whole poll interval later", async () => {
+  // The answer turns healthy as soon as the first probe is seen; with a poll of a minute, only a
+  // short first wait lets waitReady see it within the test's timeout (it waited the whole poll).
+  let probes = 0;
+  const url = serve(() => (++probes > 1 ? Response.json({ status: "ok" }) : new Response("starting", { status: 503 })));
+  expect(await waitReady(url, "", { timeoutMs: 120_000, pollMs: 60_000, exited: new Promise(() => {}) })).toBe("ready");
+  expect(probes).toBe(2);
+});
+
+test("an instance that takes long is not probed in a busy loop: the waits double up to pollMs", async () => {
+  // Waits of 10, 20, 40, 80, 160, then 200 ms: a probe after each wait that began before the
+  // 1 s deadline, so at most 10 probes however slow the machine (a sleep is never shorter).
+  let probes = 0;
+  const url = serve(() => (probes++, new Response("starting", { status: 503 })));
+  expect(await waitReady(url, "", { timeoutMs: 1_000, pollMs: 200, exited: new Promise(() => {}) })).toBe("timeout");
+  expect(probes).toBeGreaterThanOrEqual(2);
+  expect(probes).toBeLessThanOrEqual(10);
+});
+
 test("a 500 on /healthz is not ready, nothing listening is not ready, and waitReady gives up at its deadline", async () => {
   const url = serve(() => new Response("boom", { status: 500 }));
   expect(await probe(url, "k")).toBe(false);
