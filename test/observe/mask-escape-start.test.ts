@@ -83,6 +83,26 @@ describe("text(): a known secret behind an escape's start", () => {
   });
 });
 
+test("a known secret whose own backslash, as written, begins an escape with what follows (`…key\\` + `n`): the view misses it, it is masked `***`, and a secret after it too", () => {
+  const m = createMasker(["pw-0123456789abcdef\\", "pw2-0123456789abcdef\\u00", "pw3-0123456789abcdef\\u", NICE, LONG]);
+  const cases: [text: string, out: string][] = [
+    ['{"m":"pw-0123456789abcdef\\u0041"}', '{"m":"***u0041"}'],
+    ["x pw-0123456789abcdef\\n y", "x ***n y"],
+    ["x pw2-0123456789abcdef\\u0041 y", "x ***41 y"],
+    ["x pw-0123456789abcdef\\ y", "x pw-012…def\\ y"], // no escape: the view reads it, and masks it
+    // The escape that hid the next secret's start went with this one's `***`: that one as plain text shows it.
+    ["x pw-0123456789abcdef\\nk-client-key-0123456789 y", "x ***nk-cli…6789 y"],
+    ["x pw3-0123456789abcdef\\u00ab12cd-client-key-0123456789 y", "x ***00ab12cd…6789 y"],
+  ];
+  for (const [text, out] of cases) {
+    expect([text, m.text(text)]).toEqual([text, out]);
+    for (let k = 1; k < text.length; k++) {
+      const p = m.pieces();
+      expect([text, k, p.push(text.slice(0, k)) + p.push(text.slice(k)) + p.end()]).toEqual([text, k, out]);
+    }
+  }
+});
+
 describe("an escape cut where the text comes in pieces", () => {
   const line = '{"m":"x \\u00ab12cd-client-key-0123456789 y\\u000ab12pw z\\nk-client-key-0123456789 \\\\ab12pw"}';
   const whole = '{"m":"x \\u00ab…6789 y*** z\\nk-cl…6789 \\\\***"}';
