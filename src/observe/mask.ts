@@ -157,7 +157,8 @@ function maskKeyParam(_m: string, pre: string, v: string): string {
  * Known secrets `re` finds in `s` as written: those an escape hid from maskEscaped's view, whose
  * first characters end it (`\u00ab12…`, `\nk-…`). Masked with that escape's start, which alone
  * would break a JSON string (`\u00***`): the head shown holds the whole escape (at most 6
- * characters), a short secret or one with a backslash becomes `***`, escape and all.
+ * characters), a short secret or one with a backslash becomes `***`, escape and all. So does one
+ * whose own backslash ends it in an escape with what follows (`…key\` + `u0041`): the view read it otherwise.
  */
 function maskWrittenKnown(s: string, re: RegExp): string {
   let out = "";
@@ -165,9 +166,12 @@ function maskWrittenKnown(s: string, re: RegExp): string {
   re.lastIndex = 0;
   for (let m = re.exec(s); m; m = re.exec(s)) {
     const secret = m[0];
-    const start = escapeStart(s, m.index, from);
-    // One no escape hid was in the view, and is masked (what matches here is in its head: `sk-a` of `sk-ant…`).
-    if (start === m.index) continue;
+    const escape = escapeStart(s, m.index);
+    // One no escape hid was in the view, and is masked (what matches here is in its head: `sk-a` of `sk-ant…`) —
+    // unless it holds a backslash, which what follows it may have read into an escape (`…key\` + `n`).
+    if (escape === m.index && secret.indexOf("\\") === -1) continue;
+    // An escape begun in the secret before it went with that one's `***`: this one is as plain text shows it.
+    const start = escape < from ? m.index : escape;
     const shown = secret.length < MIN_PARTIAL || secret.indexOf("\\") !== -1 ? "***" : maskSecret(s.slice(start, m.index + secret.length));
     out += s.slice(from, start) + shown;
     from = m.index + secret.length;
@@ -175,9 +179,9 @@ function maskWrittenKnown(s: string, re: RegExp): string {
   return from === 0 ? s : out + s.slice(from);
 }
 
-/** Where an escape begins that position `i` of `s` ends as written (`\`, `\u`, `\u0`…`\u000` right before it); `i` when none, or it begins before `from`. */
-function escapeStart(s: string, i: number, from: number): number {
-  for (let j = i - 1; j >= from && j >= i - 5; j--) {
+/** Where an escape begins that position `i` of `s` ends as written (`\`, `\u`, `\u0`…`\u000` right before it); `i` when none. */
+function escapeStart(s: string, i: number): number {
+  for (let j = i - 1; j >= 0 && j >= i - 5; j--) {
     if (s.charCodeAt(j) !== BACKSLASH) continue;
     const prefix = s.slice(j + 1, i);
     return (prefix === "" || ESCAPE_PREFIX.test(prefix)) && unescaped(s, j) ? j : i;
