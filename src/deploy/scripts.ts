@@ -62,7 +62,8 @@ mkdir -p ${sq(p.next)}
 /**
  * Unpack and prove the upload before anything is replaced: the archive's checksum, the binary
  * runs on this host and says what it is, and `gw check` passes on the new config here (with its
- * .env, and this host's environment).
+ * .env, and this host's environment). Credentials are private from their unpacking: tar as root
+ * keeps the archive's modes whatever the umask, and a login packed 0644 stayed so until gw ran.
  */
 export function stageScript(p: HostPaths, upload: { archive: string; sha256: string; release: string } | "same binary"): string {
   const unpack =
@@ -80,7 +81,7 @@ cd ${sq(p.next)}
 ${unpack}
 chmod 755 gw
 if [ -f .env ]; then chmod 600 .env; fi
-if [ -f auths.tar.gz ]; then mkdir auths-in && tar -xzof auths.tar.gz -C auths-in && rm auths.tar.gz; fi
+if [ -f auths.tar.gz ]; then mkdir auths-in && tar -xzof auths.tar.gz -C auths-in && rm auths.tar.gz && chmod -R go-rwx auths-in; fi
 ./gw --version --json
 ./gw check -c ${sq(`${p.next}/providers.toml`)}
 `;
