@@ -5,6 +5,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Env } from "../config/env.ts";
 import { replaceFileSync, writeNewFileSync } from "../fs/atomic-write.ts";
+import { removeStaleTemps } from "../fs/temp-files.ts";
 
 export type { Env };
 
@@ -34,6 +35,7 @@ export function readLast(dir: string, names: readonly string[]): Record<string, 
 export function writeLast(dir: string, values: Readonly<Record<string, string | undefined>>): void {
   try {
     mkdirSync(dir, { recursive: true });
+    removeStaleTemps(dir); // cld's own folder: a value not given again leaves its temp too (temp-files.ts)
     for (const [n, v] of Object.entries(values)) if (v !== undefined) replaceFileSync(join(dir, `last_${n}`), (tmp) => writeNewFileSync(tmp, `${v}\n`), 0o644);
   } catch {
     // ignore: memory is a convenience

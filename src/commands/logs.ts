@@ -88,9 +88,14 @@ async function followNext(paths: GwPaths, file: string, name: string | undefined
   }
 }
 
-/** Whether a gw process for this config is alive: the pid file's (a successor's, once it took over), or one registered for it (a predecessor taking its files back). */
+/**
+ * Whether a gw process for this config is alive: the pid file's (a successor's, once it took over),
+ * or a gw up registered for it (a predecessor taking its files back). Not a gw lb: it has no
+ * control socket and writes no gw.log, so it never answers a follow — counting it kept `gw logs
+ * -f` asking every 50 ms for as long as a gw lb of the same config ran, after gw down.
+ */
 async function gwLives(paths: GwPaths): Promise<boolean> {
-  return !!(await runningGw(paths)) || (await listRunning()).some((g) => dirname(g.config) === paths.dir);
+  return !!(await runningGw(paths)) || (await listRunning()).some((g) => g.kind === "up" && dirname(g.config) === paths.dir);
 }
 
 function show(entry: LogEntry, json: boolean | undefined, name: string | undefined, shown: Map<string, string>): void {

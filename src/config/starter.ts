@@ -7,7 +7,7 @@ import { link, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import envExample from "../../.env.example" with { type: "text" };
 import tomlExample from "../../providers.toml.example" with { type: "text" };
-import { removeStaleTempsBeside, tempPathFor } from "../fs/temp-files.ts";
+import { removeStaleTempsOf, tempPathFor } from "../fs/temp-files.ts";
 import { PRIVATE_FILE_MODE } from "../fs/private.ts";
 
 interface StarterFile {
@@ -34,7 +34,7 @@ export async function writeStarter(dir: string): Promise<StarterFile[] | undefin
  * taken — where a rename would replace it.
  */
 async function createOnly(path: string, text: string, mode: number): Promise<boolean> {
-  removeStaleTempsBeside(path); // what a killed gw init (or another writer there) left (temp-files.ts)
+  removeStaleTempsOf(path); // what a killed gw init left; the folder is the user's (temp-files.ts)
   const tmp = tempPathFor(path);
   await writeFile(tmp, text, { mode, flag: "wx" });
   try {

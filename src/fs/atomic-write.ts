@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs
 import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from "./private.ts";
-import { removeStaleTempsBeside, tempPathFor } from "./temp-files.ts";
+import { removeStaleTempsBeside, removeStaleTempsOf, tempPathFor } from "./temp-files.ts";
 
 export { tempPathFor } from "./temp-files.ts";
 
@@ -13,7 +13,7 @@ export { tempPathFor } from "./temp-files.ts";
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  removeStaleTempsBeside(path);
+  removeStaleTempsOf(path); // only its own: the folder may be the user's (temp-files.ts)
   const tmp = await stageFile(path, data, mode);
   try {
     await rename(tmp, path);
@@ -46,7 +46,7 @@ export async function stageFile(path: string, data: string | Uint8Array, mode: n
  */
 export function replaceFileSync(path: string, write: (tmp: string) => void, mode?: number): void {
   mkdirSync(dirname(path), { recursive: true });
-  removeStaleTempsBeside(path);
+  removeStaleTempsOf(path); // only its own: the folder may be the user's (temp-files.ts)
   const tmp = tempPathFor(path);
   try {
     write(tmp);
@@ -61,12 +61,14 @@ export function replaceFileSync(path: string, write: (tmp: string) => void, mode
 /** A file only this user may read (keys, instance YAML, pid files), in a directory made private (0700). */
 export async function writePrivateFile(path: string, data: string): Promise<void> {
   ensurePrivateDir(dirname(path));
+  removeStaleTempsBeside(path); // a private folder is gw's own: any file's (temp-files.ts)
   await writeFileAtomic(path, data, PRIVATE_FILE_MODE);
 }
 
 /** The same, synchronously: a small record (fs/record-file.ts). */
 export function writePrivateFileSync(path: string, data: string): void {
   ensurePrivateDir(dirname(path));
+  removeStaleTempsBeside(path); // a private folder is gw's own: any file's (temp-files.ts)
   replaceFileSync(path, (tmp) => writeNewFileSync(tmp, data), PRIVATE_FILE_MODE);
 }
 

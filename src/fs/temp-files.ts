@@ -1,18 +1,21 @@
 // gw's temp files: the name a file is written under beside its place before the rename, and the
-// cleaning of those a killed writer left behind (between its stage and its rename). Each writer
-// sweeps the folder it writes in, every file's temps there, not only its own file's: a killed gw
-// leaves its registry entry's temp (running/PID.json) under a pid no later gw has, gw install
-// writes gw only when it is not itself, cld remembers only the values it was given, and
-// .gw/keys.json is written again only when a key changes. Cleaning must never take the
+// cleaning of those a killed writer left behind (between its stage and its rename). A writer in a
+// folder of gw's own (private state, instances/, logs/, cld's memory) sweeps every file's temps
+// there, not only its own file's: a killed gw leaves its registry entry's temp (running/PID.json)
+// under a pid no later gw has, cld remembers only the values it was given, and .gw/keys.json is
+// written again only when a key changes. A writer in a folder it shares with the user and other
+// tools — the home folder (~/.claude.json), ~/.local/bin, the config's folder, the systemd unit's —
+// sweeps only the temps of the files gw writes there: a `notes.tmp-abcdefghijkl` of the user's or
+// another program's is none of gw's business. Cleaning must never take the
 // file of a writer that is between the two right now, in this process or another: only gw's exact
 // temp names go (NAME.tmp- and 12 characters), only in the writer's own folder (nothing deeper),
 // only regular files and links — a link is unlinked, its target never followed — and only when
 // older than any stage-to-rename can take.
 import { lstatSync, readdirSync, rmSync, type Stats } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 /** 9 random bytes, base64url: 12 characters. */
-const TEMP_NAME = /^.+\.tmp-[A-Za-z0-9_-]{12}$/;
+const TEMP_NAME = /^(.+)\.tmp-[A-Za-z0-9_-]{12}$/;
 
 /**
  * A fresh name beside `path` for a temp file. Unpredictable, and always created with O_EXCL
@@ -40,14 +43,18 @@ export function isStaleTemp(name: string, st: Pick<Stats, "isFile" | "isSymbolic
 }
 
 /**
- * Remove the stale temps in `dir`; the names removed. Never fails: a directory that cannot be
+ * Remove the stale temps in `dir` of the files `ours` says gw writes there (all, in a folder of
+ * gw's own); the names removed. Never fails: a directory that cannot be
  * read, or a file gone meanwhile (its writer renamed it), is left alone.
  * Synchronous, so gw install (sync) and every async writer share it; it reads one directory.
  */
-export function removeStaleTemps(dir: string, now = Date.now()): string[] {
+export function removeStaleTemps(dir: string, ours: (file: string) => boolean = () => true, now = Date.now()): string[] {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => TEMP_NAME.test(n));
+    names = readdirSync(dir).filter((n) => {
+      const file = TEMP_NAME.exec(n)?.[1];
+      return file !== undefined && ours(file);
+    });
   } catch {
     return [];
   }
@@ -64,5 +71,8 @@ export function removeStaleTemps(dir: string, now = Date.now()): string[] {
   return gone;
 }
 
-/** Those killed writers left in the folder of `path`: called before gw writes there. */
+/** Those killed writers of `path` left beside it: called before gw writes it, in a folder not only gw's. */
+export const removeStaleTempsOf = (path: string) => removeStaleTemps(dirname(path), (file) => file === basename(path));
+
+/** Those killed writers left in the folder of `path`, any file's: called before gw writes in a folder of its own. */
 export const removeStaleTempsBeside = (path: string) => removeStaleTemps(dirname(path));

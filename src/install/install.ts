@@ -7,6 +7,7 @@ import { constants as C, copyFileSync, lstatSync, readlinkSync, realpathSync, rm
 import { dirname, resolve } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { replaceFileSync, writeNewFileSync } from "../fs/atomic-write.ts";
+import { removeStaleTempsOf } from "../fs/temp-files.ts";
 import { fsWhy } from "../fs/why.ts";
 import { bashCompletion, fishCompletion, zshCompletion } from "./completions.ts";
 import { makeDirs, type Manifest, mergeManifest, readManifest, writeManifest } from "./manifest.ts";
@@ -40,7 +41,10 @@ export function install(self: Self, env: Env, prefix?: string): InstallReport {
   if (!samePath(selfFile(self), paths.gw)) {
     if (self.kind === "binary") put(paths.gw, (tmp) => copyFileSync(self.path, tmp, C.COPYFILE_EXCL), 0o755);
     else put(paths.gw, (tmp) => writeNewFileSync(tmp, devWrapper(self)), 0o755);
-  } else files.push(paths.gw);
+  } else {
+    removeStaleTempsOf(paths.gw); // one a killed install of a copy left: gw is not written again here (temp-files.ts)
+    files.push(paths.gw);
+  }
   put(paths.cld, (tmp) => symlinkSync("gw", tmp)); // relative: the pair can move together
   const text = (s: string) => (tmp: string) => writeNewFileSync(tmp, s);
   for (const f of paths.bash) put(f, text(bashCompletion(paths.gw)), 0o644);

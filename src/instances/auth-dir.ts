@@ -3,13 +3,17 @@
 // setup, copied from elsewhere — may be 0755 with credential files 0644 that every local user can
 // read. So each time gw writes the instance files (gen, up, reload, login) it takes the group and
 // other bits off the dir and off the user's own regular files directly in it, and never adds one
-// (a 0500 dir stays 0500). It changes nothing through a link, and nothing that is someone else's:
-// for an open dir it cannot tighten it returns one line saying so instead.
+// (a 0500 dir stays 0500). It changes nothing through a link, nothing that is someone else's, and
+// nothing in a dir that holds more than credentials (auth_dir pointed at a home, the config's
+// folder, a system folder): for an open dir it cannot tighten it returns one line saying so instead.
 import { closeSync, constants as C, fchmodSync, fstatSync, lstatSync, openSync, readdirSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 import { fsWhy } from "../fs/why.ts";
 
 const OPEN_BITS = 0o077;
+
+/** What CLIProxyAPI keeps in an auth dir: one JSON file per login. */
+const CREDENTIAL = /\.json$/;
 
 /** Tighten `dir` and the user's own files in it; a line for what stays open to other users, else undefined. */
 export function makeAuthDirPrivate(dir: string, uid = process.getuid?.() ?? -1): string | undefined {
@@ -25,8 +29,15 @@ export function makeAuthDirPrivate(dir: string, uid = process.getuid?.() ?? -1):
     return st.mode & OPEN_BITS ? `${dir}: auth dir owned by uid ${st.uid}, open to other users (${modeOf(st)}); gw changes no one else's directory — its owner can make it private (chmod 700)` : undefined;
   }
   try {
+    const names = readdirSync(dir).sort(); // sorted: the line names the same one each time
+    // auth_dir = "." (the config's folder), your home, or — for a gw run as root — "/etc": what is
+    // there is not only credentials, and other users or programs may need to read it.
+    const other = names.find((n) => !CREDENTIAL.test(n));
+    if (other !== undefined) {
+      return st.mode & OPEN_BITS ? `${dir}: auth dir open to other users (${modeOf(st)}), and it holds ${other}, no credential: gw makes private only a folder of credentials alone — give the logins a folder of their own, or make this one private yourself (chmod 700)` : undefined;
+    }
     if (st.mode & OPEN_BITS) withOpened(dir, C.O_DIRECTORY, st, (fd, now) => fchmodSync(fd, now.mode & 0o7700));
-    for (const name of readdirSync(dir)) tightenFile(join(dir, name), uid);
+    for (const name of names) tightenFile(join(dir, name), uid);
   } catch (err) {
     return `${dir}: cannot make the auth dir private: ${fsWhy(err) ?? String(err)}`;
   }

@@ -154,3 +154,25 @@ test("gw logs -f | head -1 ends once gw logs writes again (Bun's console.log dro
   expect(stdout).toMatch(/^\S+Z \[\d+\] INFO {2}[^\n]+\n$/);
   expect(stderr).toBe("gw logs exit 0\n");
 }, 60_000);
+
+test("gw logs -f ends at gw down while a gw lb of the same config runs (it has no socket to follow; it kept the follower asking every 50 ms for ever)", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  cleanups.push(sb);
+  expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+  // consola is quiet under NODE_ENV=test, which bun test sets: the lb's ready line needs production
+  const lb = startGw({ dir: sb.dir, env: { ...sb.env, NODE_ENV: "production" } }, ["lb", "-c", sb.file, "--port", "0"]);
+  try {
+    await lb.waitFor("gw lb listening on");
+    const follow = startGw(sb, ["logs", "-f", "-n", "1", "-c", sb.file]);
+    await follow.waitFor("gw | ");
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    let ended = false;
+    void follow.proc.exited.then(() => (ended = true));
+    await until(() => ended, 30_000, () => `gw logs -f still running after gw down:\n${follow.output()}`);
+    expect(await follow.proc.exited, follow.output()).toBe(0);
+    expect(follow.output()).toContain(`gw stopped for ${sb.dir}: no more lines to follow\n`);
+  } finally {
+    lb.proc.kill("SIGTERM");
+    await lb.proc.exited;
+  }
+}, 90_000);

@@ -7,7 +7,7 @@ import { lutimesSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkS
 import { join } from "node:path";
 import { parseConfig } from "../../src/config/index.ts";
 import { writeLast } from "../../src/cld/memory.ts";
-import { stageFile, writePrivateFile } from "../../src/fs/atomic-write.ts";
+import { replaceFileSync, stageFile, writeFileAtomic, writeNewFileSync, writePrivateFile } from "../../src/fs/atomic-write.ts";
 import { STALE_TEMP_MS, tempPathFor } from "../../src/fs/temp-files.ts";
 import { withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.ts";
 import { EVERY_OLD_KEY } from "../config/fixtures.ts";
@@ -55,7 +55,7 @@ describe("stale temp files", () => {
     expect(readFileSync(official, "utf8")).toBe("written by the other writer\n");
   });
 
-  test("every atomic write cleans the stale temps in its folder, any file's (one no longer written too), and nothing else", async () => {
+  test("a write in a folder of gw's own (private, cld's memory) cleans the stale temps there, any file's (one no longer written too), and nothing else", async () => {
     const dir = tempDir();
     const file = join(dir, "keys.json");
     const stale = [aged(tempPathFor(file), STALE), aged(tempPathFor(join(dir, "gw.pid")), STALE), aged(tempPathFor(join(dir, "4242.json")), STALE)];
@@ -69,5 +69,16 @@ describe("stale temp files", () => {
     for (const p of stale) aged(p, STALE);
     writeLast(dir, { model: "opus" }); // cld's memory, synchronously: the same sweep
     expect(names(dir).filter((n) => n.includes(".tmp-"))).toEqual([fresh, ...notOurs].map((p) => p.split("/").pop()!).sort());
+  });
+
+  test("a write in a folder gw shares with the user (home, ~/.local/bin, the config's) cleans only its own file's stale temps: a user's notes.tmp-abcdefghijkl stays", async () => {
+    const dir = tempDir();
+    const file = join(dir, ".claude.json");
+    const own = aged(tempPathFor(file), STALE);
+    const users = [aged(join(dir, "notes.tmp-abcdefghijkl"), STALE, "the user's"), aged(tempPathFor(join(dir, ".bashrc")), STALE, "another tool's")];
+    await writeFileAtomic(file, "{}\n", 0o600);
+    replaceFileSync(join(dir, "cld"), (tmp) => writeNewFileSync(tmp, "x"), 0o755);
+    expect(names(dir)).toEqual([file, join(dir, "cld"), ...users].map((p) => p.split("/").pop()!).sort());
+    for (const p of users) expect(readFileSync(p, "utf8")).not.toBe("");
   });
 });

@@ -65,7 +65,7 @@ describe("links planted where gw install writes", () => {
 });
 
 describe("what a killed gw install left", () => {
-  test("its temps in the folders it writes go at the next install — cld's link, a victim's link (unlinked, never followed), another file's — fresh ones and other names stay", async () => {
+  test("its temps in the folders it writes go at the next install — cld's link, a victim's link (unlinked, never followed), — fresh ones and other files' stay (the folder is shared: a temp-like name not gw's or cld's may be another tool's)", async () => {
     const t = home();
     mkdirSync(t.prefix, { recursive: true });
     const old = (Date.now() - STALE_TEMP_MS - 60_000) / 1000;
@@ -73,14 +73,14 @@ describe("what a killed gw install left", () => {
     symlinkSync("gw", at("cld.tmp-AAAAAAAAAAAA")); // killed between the link and its rename
     symlinkSync(t.victims[0]!, at("cld.tmp-BBBBBBBBBBBB"));
     writeFileSync(at("gw.tmp-CCCCCCCCCCCC"), "half a binary");
-    writeFileSync(at("gw-old-name.tmp-DDDDDDDDDDDD"), "a file no install writes now");
+    writeFileSync(at("gw-old-name.tmp-DDDDDDDDDDDD"), "another tool's (or a name no install writes now): not gw's to judge in a shared folder");
     for (const n of ["cld.tmp-AAAAAAAAAAAA", "cld.tmp-BBBBBBBBBBBB", "gw.tmp-CCCCCCCCCCCC", "gw-old-name.tmp-DDDDDDDDDDDD"]) lutimesSync(at(n), old, old);
     writeFileSync(at("gw.tmp-EEEEEEEEEEEE"), "another install, writing now");
     writeFileSync(at("mine.tmp-1234"), "the user's");
     lutimesSync(at("mine.tmp-1234"), old, old);
     const r = await t.install();
     expect(r.code).toBe(0);
-    expect(readdirSync(t.prefix).sort()).toEqual(["cld", "gw", "gw.tmp-EEEEEEEEEEEE", "mine.tmp-1234"]);
+    expect(readdirSync(t.prefix).sort()).toEqual(["cld", "gw", "gw-old-name.tmp-DDDDDDDDDDDD", "gw.tmp-EEEEEEEEEEEE", "mine.tmp-1234"]);
     expect(t.untouched()).toBe(true);
   });
 });

@@ -65,4 +65,15 @@ describe("gw gen and an auth dir that already exists open to other users", () =>
     expect([mode(foreign), statSync(foreign).uid]).toEqual(before);
     if (isRoot) expect(mode(join(foreign, "antigravity-ana@example.com.json"))).toBe(0o644);
   });
+
+  test("auth_dir pointed at a folder holding more than credentials (the config's own, a home, /etc for a gw run as root): nothing in it changes, one line says so", async () => {
+    const dir = folder(".");
+    chmodSync(dir, 0o755);
+    chmodSync(join(dir, "providers.toml"), 0o644);
+    openDir(dir);
+    const r = await runGw(["gen", "-c", join(dir, "providers.toml")]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`${join(dir, "providers.toml")}  instances.a  warning: ${dir}: auth dir open to other users (mode 0755), and it holds .gw, no credential: gw makes private only a folder of credentials alone — give the logins a folder of their own, or make this one private yourself (chmod 700)\n`);
+    expect([mode(dir), mode(join(dir, "providers.toml")), mode(join(dir, "antigravity-ana@example.com.json"))]).toEqual([0o755, 0o644, 0o644]);
+  });
 });
