@@ -3,7 +3,7 @@
 // them as they are — CLIProxyAPI hot-reloads its YAML, so writing them would hand the instances a
 // config gw up refused, or half-apply a good one (instances on the new, gateway routing by the old).
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { gw, killAll, MAIN, type RunningGw, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
@@ -117,6 +117,33 @@ test("gw gen while gw up runs: an edit it takes is applied by gw up — gateway 
   expect(refused.code).toBe(1);
   expect(refused.stderr).toMatch(/^gw: the running gw \(pid \d+\) serves providers\.toml from this directory, and its instances read the files other\.toml would write; nothing was written\n/);
   expect(yamlOf(sb, "a")).not.toContain("y-model");
+  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+}, 60_000);
+
+test("gw gen while gw up runs says the auth dir warnings gw gen says with no gw running (the reload's went to gw.log alone), and --json carries them", async () => {
+  const sb = await box([{ name: "a" }]);
+  // An auth dir gw cannot make private: a link to an open dir (it changes nothing through a link).
+  const open = join(sb.dir, "open-dir");
+  mkdirSync(open, { mode: 0o755 });
+  chmodSync(open, 0o755);
+  symlinkSync(open, join(sb.dir, "auth-a"));
+  writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace("[instances.a]\n", '[instances.a]\nauth_dir = "auth-a"\n'));
+  const alone = await gw(sb, ["gen", "-c", sb.file]);
+  expect(alone.code).toBe(0);
+  expect(alone.stderr).toContain("is a link to an auth dir other users can read");
+  const aloneJson = JSON.parse((await gw(sb, ["gen", "-c", sb.file, "--json"])).stdout) as { warnings: string[] }[];
+  expect(aloneJson[0]!.warnings).toHaveLength(1);
+  expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+  // An edit the running gw writes by its reload: the same line, on the same stream.
+  writeFileSync(sb.file, withM2(readFileSync(sb.file, "utf8")));
+  const running = await gw(sb, ["gen", "-c", sb.file]);
+  expect(running.code).toBe(0);
+  expect(running.stdout).toMatch(/wrote {5}instances\/a\.yaml\n\(the running gw up \(pid \d+\) runs this config/);
+  expect(running.stderr).toBe(alone.stderr);
+  const json = await gw(sb, ["gen", "-c", sb.file, "--json"]);
+  expect(json.code).toBe(0);
+  expect(JSON.parse(json.stdout)).toEqual(aloneJson.map((f) => ({ ...f, changed: false })));
+  expect(json.stderr).toBe(alone.stderr);
   expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
 }, 60_000);
 
