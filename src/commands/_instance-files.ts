@@ -10,7 +10,7 @@ import { loadConfig } from "../config/index.ts";
 import type { Config, Problem } from "../config/types.ts";
 import { readSmallText } from "../fs/read-small.ts";
 import { samePath } from "../fs/same-path.ts";
-import { instanceYaml, managedInstanceFiles, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
+import { instanceYaml, makeAuthDirsPrivate, managedInstanceFiles, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
 import { controlJson, NotRunningError } from "../supervisor/control.ts";
 import { gwPaths } from "../supervisor/paths.ts";
 import { listRunning } from "../supervisor/registry.ts";
@@ -21,7 +21,7 @@ import { followReload } from "./_restarts.ts";
 export interface InstanceFilesOutcome {
   /** The files whose bytes this command changed (by its own write, or the running gw's reload). */
   readonly written: string[];
-  /** Auth dirs left open to other users that gw could not make private (instances/auth-dir.ts), when written here. */
+  /** Auth dirs left open to other users that gw could not make private (instances/auth-dir.ts), whoever wrote the files. */
   readonly warnings?: readonly Problem[];
   /** The gw that wrote them, when one runs this config. */
   readonly by?: {
@@ -42,14 +42,22 @@ export async function syncInstanceFiles(config: Config, quiet: boolean): Promise
     if (err instanceof NotRunningError) return null;
     throw err;
   });
-  if (status) return reloadRunning(config, status, quiet);
+  if (status) return withAuthDirWarnings(config, await reloadRunning(config, status, quiet));
   // A gw lb of this directory (by any path to it: a linked directory is the same one).
   const lb = (await listRunning()).find((g) => g.kind === "lb" && samePath(dirname(g.config), config.dir));
   if (lb && !samePath(lb.config, config.file)) throw anotherConfig(config, `the running gw lb (pid ${lb.pid})`, lb.config, `kill ${lb.pid}`);
-  if (lb) return checkLbFiles(await servedAs(config, lb.config), lb.pid);
+  if (lb) return withAuthDirWarnings(config, await checkLbFiles(await servedAs(config, lb.config), lb.pid));
   const warnings: Problem[] = [];
   return { written: await writeInstanceFiles(config, (p) => warnings.push(p)), warnings };
 }
+
+/**
+ * The files a running gw wrote (or had): its reload tightened the auth dirs and said what stays
+ * open only to gw.log and its answer — an answer whose lines mix in the config's own warnings, as
+ * the gw formats them from its folder, which gen printed already. Tightening again here changes
+ * nothing and says the same lines gen says with no gw running, for whichever gw wrote them.
+ */
+const withAuthDirWarnings = (config: Config, outcome: InstanceFilesOutcome): InstanceFilesOutcome => ({ ...outcome, warnings: makeAuthDirsPrivate(config) });
 
 /** The running gw up reloads its config and writes the files itself; a refusal writes nothing. */
 async function reloadRunning(config: Config, status: StatusReport, quiet: boolean): Promise<InstanceFilesOutcome> {

@@ -1,4 +1,5 @@
 import { displayPath } from "../cli/display-path.ts";
+import { formatPath } from "../config/positions.ts";
 import { typed } from "../supervisor/self.ts";
 import { managedInstanceFiles, withInstanceKeys } from "../instances/index.ts";
 import { type InstanceFilesOutcome, syncInstanceFiles } from "./_instance-files.ts";
@@ -12,10 +13,13 @@ export default defineGwCommand({
   async run({ args }) {
     const config = await withInstanceKeys(await loadValidConfig(args.config, args.strict));
     const outcome = await syncInstanceFiles(config, !!args.json);
-    printProblems({ config, problems: outcome.warnings ?? [] });
+    const warnings = outcome.warnings ?? [];
+    printProblems({ config, problems: warnings });
     const written = new Set(outcome.written);
     const files = managedInstanceFiles(config).map((f) => ({ instance: f.inst.name, file: f.path }));
-    if (args.json) return printJson(files.map((f) => ({ ...f, changed: written.has(f.file) })), true);
+    // An instance's warnings (its auth dir left open) with its file: the array keeps its shape.
+    const warningsOf = (name: string) => warnings.filter((p) => p.path === formatPath(["instances", name])).map((p) => p.message);
+    if (args.json) return printJson(files.map((f) => ({ ...f, changed: written.has(f.file), warnings: warningsOf(f.instance) })), true);
     for (const f of files) console.log(`${written.has(f.file) ? "wrote    " : "unchanged"} ${displayPath(f.file)}`);
     const external = config.instances.filter((i) => !i.managed).map((i) => i.name);
     if (external.length) console.log(`(no YAML for ${external.join(", ")}: given by url, not started by gw)`);

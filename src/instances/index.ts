@@ -1,3 +1,3 @@
 export { keysFile, withInstanceKeys, withSavedInstanceKeys } from "./keys.ts";
-export { managedInstanceFiles, swapWithInstanceFiles, writeInstanceFiles } from "./write.ts";
+export { makeAuthDirsPrivate, managedInstanceFiles, swapWithInstanceFiles, writeInstanceFiles } from "./write.ts";
 export { instanceYaml } from "./yaml.ts";

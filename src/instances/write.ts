@@ -49,6 +49,22 @@ export async function swapWithInstanceFiles(config: Config, swap: () => Problem[
   return [...files.notes, ...out];
 }
 
+/**
+ * Tighten the auth dirs of `config`'s instances (auth-dir.ts); a warning at the instance for each
+ * left open to other users. Tightening again changes nothing: what it says then is what stays open
+ * — so gw gen tells it when a running gw wrote the files (commands/_instance-files.ts).
+ */
+export function makeAuthDirsPrivate(config: Config): Problem[] {
+  const insts = managedInstanceFiles(config).map((f) => f.inst);
+  const notes: Problem[] = [];
+  for (const inst of insts) {
+    if (insts.find((i) => i.authDir === inst.authDir) !== inst) continue; // a dir shared: once, at its first instance
+    const open = makeAuthDirPrivate(inst.authDir);
+    if (open) notes.push({ severity: "warning", file: config.file, line: 0, col: 0, path: formatPath(["instances", inst.name]), message: open });
+  }
+  return notes;
+}
+
 /** Instance files written beside their places, to be renamed in (commit) or dropped. */
 interface PreparedFiles {
   /** Rename them in; the paths written. Fails only where a rename does (nothing gw can cause). */
@@ -72,12 +88,7 @@ async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
     });
   }
   // Made private only when made here: one that was already there is tightened now (auth-dir.ts).
-  const notes: Problem[] = [];
-  for (const { inst } of rendered) {
-    if (rendered.find((r) => r.inst.authDir === inst.authDir)?.inst !== inst) continue; // a dir shared: once, at its first instance
-    const open = makeAuthDirPrivate(inst.authDir);
-    if (open) notes.push({ severity: "warning", file: config.file, line: 0, col: 0, path: formatPath(["instances", inst.name]), message: open });
-  }
+  const notes = makeAuthDirsPrivate(config);
   // What a gw, gen or login killed between stage and rename left (temp-files.ts), an old instance's too.
   removeStaleTemps(join(config.dir, "instances"));
   const changed: { path: string; text: string }[] = [];

@@ -70,8 +70,13 @@ function fileLines(file: string) {
   let fd: number | undefined = openPrivateAppend(file);
   let lost = 0;
   let why: unknown;
-  // The pid tells the gws apart in the file they share while one hands over to the next.
-  const line = (at: Date, level: string, msg: string) => `${at.toISOString()} [${process.pid}] ${level.padEnd(5)} ${msg}\n`;
+  // The pid tells the gws apart in the file they share while one hands over to the next — on every
+  // line of a message: a continuation line without it was taken for the successor's own (daemon.ts
+  // waitServing shows the lines of every pid but its own), and `gw logs` shows where each came from.
+  const line = (at: Date, level: string, msg: string) => {
+    const prefix = `${at.toISOString()} [${process.pid}] ${level.padEnd(5)} `;
+    return `${msg.split("\n").map((l) => prefix + l).join("\n")}\n`;
+  };
   /** The count of lost lines first, if any, then `next`'s line; one that fails is counted instead. */
   const put = (at: Date, next?: () => string): void => {
     if (fd === undefined) return;

@@ -3,7 +3,7 @@
 // them as they are — CLIProxyAPI hot-reloads its YAML, so writing them would hand the instances a
 // config gw up refused, or half-apply a good one (instances on the new, gateway routing by the old).
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { gw, killAll, MAIN, type RunningGw, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
@@ -120,6 +120,38 @@ test("gw gen while gw up runs: an edit it takes is applied by gw up — gateway 
   expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
 }, 60_000);
 
+/** Instance a's auth dir made one gw cannot make private: a link to an open dir (it changes nothing through a link). */
+function withOpenAuthDir(sb: Sandbox): Sandbox {
+  const open = join(sb.dir, "open-dir");
+  mkdirSync(open, { mode: 0o755 });
+  chmodSync(open, 0o755);
+  symlinkSync(open, join(sb.dir, "auth-a"));
+  writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace("[instances.a]\n", '[instances.a]\nauth_dir = "auth-a"\n'));
+  return sb;
+}
+
+test("gw gen while gw up runs says the auth dir warnings gw gen says with no gw running (the reload's went to gw.log alone), and --json carries them", async () => {
+  const sb = await withOpenAuthDir(await box([{ name: "a" }]));
+  const alone = await gw(sb, ["gen", "-c", sb.file]);
+  expect(alone.code).toBe(0);
+  expect(alone.stderr).toContain("is a link to an auth dir other users can read");
+  const aloneJson = JSON.parse((await gw(sb, ["gen", "-c", sb.file, "--json"])).stdout) as { warnings: string[] }[];
+  expect(aloneJson[0]!.warnings).toHaveLength(1);
+  expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+  // An edit the running gw writes by its reload (gen's, or its file watcher's first): the same line, on the same stream.
+  writeFileSync(sb.file, withM2(readFileSync(sb.file, "utf8")));
+  const running = await gw(sb, ["gen", "-c", sb.file]);
+  expect(running.code).toBe(0);
+  expect(running.stdout).toMatch(/instances\/a\.yaml\n\(the running gw up \(pid \d+\) runs this config/);
+  expect(yamlOf(sb, "a")).toContain("x-model");
+  expect(running.stderr).toBe(alone.stderr);
+  const json = await gw(sb, ["gen", "-c", sb.file, "--json"]);
+  expect(json.code).toBe(0);
+  expect(JSON.parse(json.stdout)).toEqual(aloneJson.map((f) => ({ ...f, changed: false })));
+  expect(json.stderr).toBe(alone.stderr);
+  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+}, 60_000);
+
 test("gw gen while a gw lb serves the config: never written by gen — the files the lb wrote pass, an edit it refused is said", async () => {
   const sb = await box([{ name: "a" }], 'api_keys = ["client-key"]');
   const keyed = readFileSync(sb.file, "utf8").replace('host = "127.0.0.1"', 'host = "0.0.0.0"');
@@ -140,6 +172,18 @@ test("gw gen while a gw lb serves the config: never written by gen — the files
   expect(gen.code).toBe(1);
   expect(gen.stderr).toContain(`gw: gw lb (pid ${lb.proc.pid}) serves this config and writes its instance files when it reloads; those of a are not this config's yet, so nothing was written`);
   expect(yamlOf(sb, "a")).toBe(before);
+  await stop(lb);
+}, 60_000);
+
+test("gw gen while a gw lb serves the config says the auth dir warnings gw gen says with no gw running", async () => {
+  const sb = await withOpenAuthDir(await box([{ name: "a" }]));
+  const alone = await gw(sb, ["gen", "-c", sb.file]);
+  expect(alone.stderr).toContain("is a link to an auth dir other users can read");
+  const lb = await startLb(sb);
+  const gen = await gw(sb, ["gen", "-c", sb.file]);
+  expect(gen.code).toBe(0);
+  expect(gen.stdout).toMatch(/the running gw lb \(pid \d+\) runs this config/);
+  expect(gen.stderr).toBe(alone.stderr);
   await stop(lb);
 }, 60_000);
 

@@ -1,8 +1,10 @@
 // gw.log (supervisor/logger.ts): a line a full disk takes only in part is no line; each line says which gw wrote it.
 import { afterAll, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { waitServing } from "../../src/supervisor/daemon.ts";
 import { createGwLogger, logLineParts } from "../../src/supervisor/logger.ts";
+import { gwPaths } from "../../src/supervisor/paths.ts";
 import { type FullDisk, fullDisk } from "../helpers/full-disk.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -48,4 +50,24 @@ test("a gw.log line's message and its writer: the pid of the gw that logged it, 
   expect(logLineParts("2026-12-02T15:36:35.123Z [4242] ERROR the load balancer could not listen")).toEqual({ pid: 4242, message: "the load balancer could not listen" });
   expect(logLineParts("2026-12-02T15:36:35.123Z WARN  from a gw before lines said their pid")).toEqual({ message: "from a gw before lines said their pid" });
   expect(logLineParts("gw: the load balancer could not listen on 127.0.0.1:8080")).toEqual({ message: "gw: the load balancer could not listen on 127.0.0.1:8080" });
+});
+
+test("every line of a message carries the time, pid and level: a gw handing over shows the successor's lines alone, none of its own message's rest", async () => {
+  const paths = gwPaths(tempDir("gw-logger-"));
+  mkdirSync(join(paths.dir, "logs"));
+  const log = createGwLogger({ file: paths.gwLog, terminal: false });
+  log.warn("config reload failed:\n  providers.toml:3:1  error: the rest of this message");
+  await log.close();
+  const lines = readFileSync(paths.gwLog, "utf8").split("\n").filter(Boolean);
+  expect(lines.map((l) => l.replace(/^\S+Z /, ""))).toEqual([`[${process.pid}] WARN  config reload failed:`, `[${process.pid}] WARN    providers.toml:3:1  error: the rest of this message`]);
+  expect(lines.map((l) => logLineParts(l).pid)).toEqual([process.pid, process.pid]);
+  // This process is the gw handing over; a successor, its output appended to the same file as
+  // spawnGw's is, writes a line of its own and ends.
+  const fd = openSync(paths.gwLog, "a");
+  const proc = Bun.spawn(["sh", "-c", "printf '%s [%s] INFO  the successor says\\n' 2026-12-02T00:00:00.000Z $$"], { stdin: "ignore", stdout: fd, stderr: fd });
+  closeSync(fd);
+  const shown: string[] = [];
+  const out = await waitServing(paths, { proc, logOffset: 0 }, (l) => shown.push(l));
+  expect(out.ok).toBe(false);
+  expect(shown).toEqual(["the successor says"]);
 });
