@@ -192,7 +192,7 @@ function headAtOnce(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array
  * named: SIGCONT, or SIGKILL, after which gw down stops the instances it left (as after a crash).
  */
 export class ControlSilent extends CliError {
-  constructor(paths: GwPaths, pid: number | undefined) {
+  constructor(pid: number | undefined) {
     const p = pid ?? "PID";
     super(`gw${pid ? ` (pid ${pid})` : ""} does not answer on its control socket (stopped? kill -CONT ${p})`, 1, `to stop it anyway: kill -KILL ${p}, then ${typed("gw down")} stops the instances it left`);
     this.name = "ControlSilent";
@@ -263,7 +263,7 @@ export async function controlRequest(paths: GwPaths, path: string, init: Request
     // socket path over to a successor (an upgrade), and control requests are rare.
     res = await fetch(`http://gw${path}`, { ...init, unix: paths.socket, keepalive: false, signal: silent.signal } as RequestInit);
   } catch {
-    if (silent.signal.aborted) throw new ControlSilent(paths, (await runningGw(paths))?.pid);
+    if (silent.signal.aborted) throw new ControlSilent((await runningGw(paths))?.pid);
     const others = (await listRunning()).filter((g) => dirname(g.config) !== paths.dir);
     throw new NotRunningError(paths, others);
   } finally {
