@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { CliError } from "../cli/errors.ts";
-import { controlJson } from "../supervisor/control.ts";
+import { controlFinal } from "../supervisor/control.ts";
 import type { UpgradeResult } from "../supervisor/run.ts";
 import { targetPaths } from "../supervisor/target.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
@@ -23,7 +23,7 @@ export default defineGwCommand({
     }
     const query = binary ? `?binary=${encodeURIComponent(binary)}` : "";
     if (!args.json) console.error(`upgrading the gw running for ${paths.dir}…`);
-    const out = await controlJson<UpgradeResult>(paths, `/upgrade${query}`, { method: "POST" });
+    const out = await controlFinal<UpgradeResult>(paths, `/upgrade${query}`, { method: "POST" });
     if (args.json) console.log(JSON.stringify(out));
     else if (out.ok) console.log(`gw ${out.version} (${out.commit?.slice(0, 12)}) serves now as pid ${out.pid}; the old gw finishes its streams in flight and exits`);
     else console.error(`gw: upgrade failed: ${out.problem}`);

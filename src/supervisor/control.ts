@@ -6,10 +6,12 @@ import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { ensurePrivateDir, refuseLink } from "../fs/private.ts";
 import type { RestartProgress } from "./instances.ts";
+import { runningGw } from "./orphans.ts";
 import type { GwPaths } from "./paths.ts";
 import { describeSeveral, listRunning, type RunningGw } from "./registry.ts";
 import { typed } from "./self.ts";
 import type { StatusReport } from "./status.ts";
+import { CONTROL_ANSWER_MS, DAEMON_START_TIMEOUT_MS } from "./timing.ts";
 
 export interface ControlHandlers {
   status(): StatusReport;
@@ -116,14 +118,12 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
         const out = h.explain(input);
         return out ? json(await out) : json({ error: "gw is starting: its load balancer does not serve yet", hint: "run gw route explain again once gw status says serving" }, 409);
       }
-      if (route === "POST /upgrade") {
-        const out = await h.upgrade(url.searchParams.get("binary") || undefined);
-        return json(out);
-      }
+      // Streamed, for its head to go out at once: the answer waits for the successor to serve.
+      if (route === "POST /upgrade") return ndjson(async (line) => line(await h.upgrade(url.searchParams.get("binary") || undefined)));
       if (route === "GET /logs") {
         const n = Number(url.searchParams.get("n") ?? 20);
         const body = h.logs(name, Number.isFinite(n) ? n : 20, url.searchParams.has("follow"), AbortSignal.any([req.signal, released.signal]));
-        return body ? new Response(body, { headers: { "content-type": "application/x-ndjson" } }) : json({ error: `no log for '${name}'`, hint: valid(["gw"]) }, 404);
+        return body ? new Response(headAtOnce(body), { headers: { "content-type": "application/x-ndjson" } }) : json({ error: `no log for '${name}'`, hint: valid(["gw"]) }, 404);
       }
       return json({ error: `unknown control request ${route}` }, 404);
     },
@@ -153,6 +153,7 @@ function ndjson(run: (line: (o: unknown) => void) => Promise<void>): Response {
   const enc = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
     async start(ctrl) {
+      ctrl.enqueue(EMPTY_LINE); // see headAtOnce
       const line = (o: unknown) => ctrl.enqueue(enc.encode(`${JSON.stringify(o)}\n`));
       try {
         await run(line);
@@ -163,6 +164,39 @@ function ndjson(run: (line: (o: unknown) => void) => Promise<void>): Response {
     },
   });
   return new Response(body, { headers: { "content-type": "application/x-ndjson" } });
+}
+
+const EMPTY_LINE = new TextEncoder().encode("\n");
+
+/**
+ * `body` after an empty line (ndjsonLines skips it). Bun sends a streamed answer's head only with
+ * its first chunk: `logs -f` with nothing new to show, or a reload still writing files, would
+ * otherwise look to the client like a gw that does not answer (CONTROL_ANSWER_MS).
+ */
+function headAtOnce(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    start: (ctrl) => ctrl.enqueue(EMPTY_LINE),
+    async pull(ctrl) {
+      const chunk = await reader.read();
+      if (chunk.done) ctrl.close();
+      else ctrl.enqueue(chunk.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
+
+/**
+ * A gw that takes connections on its socket but does not answer: stopped (kill -STOP, a frozen
+ * laptop, a debugger) or wedged. A silent wait for ever is no answer for a user; the way out is
+ * named: SIGCONT, or SIGKILL, after which gw down stops the instances it left (as after a crash).
+ */
+export class ControlSilent extends CliError {
+  constructor(pid: number | undefined) {
+    const p = pid ?? "PID";
+    super(`gw${pid ? ` (pid ${pid})` : ""} does not answer on its control socket (stopped? kill -CONT ${p})`, 1, `to stop it anyway: kill -KILL ${p}, then ${typed("gw down")} stops the instances it left`);
+    this.name = "ControlSilent";
+  }
 }
 
 /**
@@ -215,17 +249,25 @@ export class NotRunningError extends CliError {
   }
 }
 
-/** A request to the running gw; NotRunningError when nothing answers on the socket. */
+/**
+ * A request to the running gw; NotRunningError when nothing listens on the socket, ControlSilent
+ * when its answer has not begun in time (the body, once begun, may take its time).
+ */
 export async function controlRequest(paths: GwPaths, path: string, init: RequestInit = {}): Promise<Response> {
   refuseForeignSocket(paths);
   let res: Response;
+  const silent = new AbortController();
+  const timer = setTimeout(() => silent.abort(), answerDeadline(path));
   try {
     // A fresh connection each time: a pooled one may lead to a gw that has since handed its
     // socket path over to a successor (an upgrade), and control requests are rare.
-    res = await fetch(`http://gw${path}`, { ...init, unix: paths.socket, keepalive: false } as RequestInit);
+    res = await fetch(`http://gw${path}`, { ...init, unix: paths.socket, keepalive: false, signal: silent.signal } as RequestInit);
   } catch {
+    if (silent.signal.aborted) throw new ControlSilent((await runningGw(paths))?.pid);
     const others = (await listRunning()).filter((g) => dirname(g.config) !== paths.dir);
     throw new NotRunningError(paths, others);
+  } finally {
+    clearTimeout(timer);
   }
   if (res.status >= 400 && res.headers.get("content-type")?.includes("json")) {
     const body = (await res.json()) as { error?: string; hint?: string };
@@ -235,6 +277,12 @@ export async function controlRequest(paths: GwPaths, path: string, init: Request
 }
 
 /**
+ * A gw from before heads went out at once answers an upgrade only once its successor serves,
+ * which may take the successor's whole start: `gw upgrade` from such a gw must not give up first.
+ */
+const answerDeadline = (path: string) => (path.startsWith("/upgrade") ? DAEMON_START_TIMEOUT_MS : CONTROL_ANSWER_MS);
+
+/**
  * gw talks only to a socket gw made in its own .gw/, which gw up never makes through a link: a
  * link there (a cloned folder's `.gw/gw.sock -> /tmp/x.sock`, or `.gw -> /tmp/x/`) would hand
  * `gw down`, `reload` and `logs` to whoever listens at its end, and print what that answers. A
@@ -242,6 +290,19 @@ export async function controlRequest(paths: GwPaths, path: string, init: Request
  */
 function refuseForeignSocket(paths: GwPaths): void {
   for (const p of [paths.stateDir, paths.socket]) refuseLink(p, "send its commands through it");
+}
+
+/**
+ * The last line of a streamed answer (`{"error": …}` raised as the command's one-line error), or
+ * the JSON of a gw from before that answer was streamed.
+ */
+export async function controlFinal<T>(paths: GwPaths, path: string, init?: RequestInit): Promise<T> {
+  const res = await controlRequest(paths, path, init);
+  if (!res.headers.get("content-type")?.includes("ndjson")) return (await res.json()) as T;
+  let last: (T & { error?: string }) | undefined;
+  for await (const line of ndjsonLines<T & { error?: string }>(res.body!)) last = line;
+  if (!last || typeof last.error === "string") throw new CliError(last?.error ?? "gw ended its answer without one", 1, `see ${typed("gw logs")}`);
+  return last;
 }
 
 export async function controlJson<T>(paths: GwPaths, path: string, init?: RequestInit): Promise<T> {

@@ -55,3 +55,11 @@ export const DEFAULT_TIMING: Timing = Object.freeze({
 
 /** `gw up -d` gives up on its detached child after this (instances get readyTimeoutMs each, in parallel). */
 export const DAEMON_START_TIMEOUT_MS = DEFAULT_TIMING.readyTimeoutMs + 30_000;
+
+/**
+ * A control request whose answer has not begun by then meets a gw that is stopped (SIGSTOP, a
+ * debugger) or wedged: every endpoint sends its head at once (a streamed one with an empty line),
+ * so a live gw, even beside busy CPUs, begins within milliseconds. Bodies (logs -f, a reload's
+ * progress) take as long as they take.
+ */
+export const CONTROL_ANSWER_MS = 5_000;
