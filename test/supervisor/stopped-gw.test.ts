@@ -2,7 +2,7 @@
 // laptop, a debugger): every control command ends with one line naming the pid and the way out,
 // instead of waiting for ever; and a live gw begins every answer at once, so none reads as silent.
 import { afterAll, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { controlJson, controlRequest } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
@@ -39,11 +39,19 @@ test("a live gw begins a follow with nothing new at once; a stopped gw gets one 
   process.kill(pid, "SIGSTOP");
   stopped = pid;
   const s = sb;
-  const runs = await Promise.all([["status"], ["down"], ["reload"], ["logs"], ["logs", "-f"]].map((c) => gwWithin(s, [...c, "-c", s.file])));
+  // A login beside it: it writes the instance files through the running gw first, so it ends alike, having run nothing.
+  const saver = join(s.dir, "saver.sh");
+  writeFileSync(saver, `#!/bin/sh\n"${process.execPath}" "${MAIN}" mock "$@" >/dev/null || exit $?\necho '{"type":"antigravity"}' > "${join(s.dir, "auths/a")}/antigravity-me.json"\n`, { mode: 0o755 });
+  const [login, ...runs] = await Promise.all([
+    gwWithin({ ...s, env: { ...s.env, GW_CLIPROXY: saver } }, ["login", "a", "antigravity", "--no-browser", "-c", s.file]),
+    ...[["status"], ["down"], ["reload"], ["logs"], ["logs", "-f"]].map((c) => gwWithin(s, [...c, "-c", s.file])),
+  ]);
   for (const r of runs) {
     expect(r.stderr).toBe(`gw: gw (pid ${pid}) does not answer on its control socket (stopped? kill -CONT ${pid})\n  to stop it anyway: kill -KILL ${pid}, then gw down stops the instances it left\n`);
     expect(r.code).toBe(1);
   }
+  expect(login).toEqual(runs[0]!);
+  expect(existsSync(join(s.dir, "auths/a/antigravity-me.json"))).toBe(false);
 
   // The way out the line names: SIGKILL works on a stopped process; gw down then stops what it left.
   process.kill(pid, "SIGKILL");
