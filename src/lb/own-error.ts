@@ -14,6 +14,7 @@ import type { GwErrorCode } from "./dialect.ts";
 import type { Tried } from "./failover.ts";
 import { innerError } from "./error-objects.ts";
 import { modelIdsOf } from "./model-ids.ts";
+import { decodeSafe } from "../observe/secret-shapes.ts";
 import { typedForClients } from "../supervisor/self.ts";
 
 export interface OwnError {
@@ -111,7 +112,7 @@ function notServed(f: OwnFacts): OwnError {
     return { status: 405, message: `${f.method} ${path}: gw serves ${known[1]} with ${allow} only`, code: "method_not_allowed", headers: { allow } };
   }
   const model = /^\/v1(?:beta)?\/models\/([^/:]+)$/.exec(f.path)?.[1];
-  if (model !== undefined) return { status: 404, message: noRoute(decodeURIComponentSafe(model), modelIdsOf(f.config).names), code: "model_not_found" };
+  if (model !== undefined) return { status: 404, message: noRoute(decodeSafe(model), modelIdsOf(f.config).names), code: "model_not_found" };
   return { status: 404, message: `gw serves no ${f.method} ${path}; it serves ${SERVED} (and the rest of CLIProxyAPI's API)`, code: "not_found" };
 }
 
@@ -124,14 +125,6 @@ function noRoute(model: string, names: readonly string[], more = ""): string {
   const near = closeNames(model, names);
   const guess = near.length > 0 ? `; did you mean ${near.map((n) => `"${n}"`).join(" or ")}?` : ";";
   return `model "${model.slice(0, 100)}" is no route of gw${more}${guess} GET /v1/models or ${typedForClients("gw status")} lists the routes`;
-}
-
-function decodeURIComponentSafe(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }
 
 /** `429 <the upstream's words>` for gw's error, or the classifier's reason when it said nothing. */
