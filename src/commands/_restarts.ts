@@ -2,7 +2,7 @@
 // when it relaunches an instance): one NDJSON line per step, then the command's own answer.
 import { CliError } from "../cli/errors.ts";
 import { waitingOnly } from "../cli/interrupt.ts";
-import { controlRequest, ndjsonLines, type ReloadAnswer } from "../supervisor/control.ts";
+import { controlLines, type ReloadAnswer } from "../supervisor/control.ts";
 import { restartLine } from "../supervisor/format.ts";
 import type { RestartProgress, RestartResult } from "../supervisor/instances.ts";
 import type { GwPaths } from "../supervisor/paths.ts";
@@ -38,10 +38,7 @@ export async function followRestarts<A extends object>(request: () => Promise<As
  * (not when `quiet`). A gw from before progress lines answers with the JSON alone.
  */
 export async function followReload(paths: GwPaths, quiet: boolean): Promise<{ answer: ReloadAnswer; restarted: RestartResult[] }> {
-  const request = async () => {
-    const res = await controlRequest(paths, "/reload", { method: "POST" });
-    return res.headers.get("content-type")?.includes("ndjson") ? ndjsonLines<RestartLine<ReloadAnswer>>(res.body!) : [(await res.json()) as RestartLine<ReloadAnswer>];
-  };
+  const request = () => controlLines<RestartLine<ReloadAnswer>>(paths, "/reload", { method: "POST" });
   const { answer, restarted } = await followRestarts<ReloadAnswer>(request, quiet, "reload");
   if (!answer) throw new CliError("gw ended the reload without an answer", 1, "see gw logs");
   return { answer, restarted };

@@ -297,12 +297,16 @@ function refuseForeignSocket(paths: GwPaths): void {
  * the JSON of a gw from before that answer was streamed.
  */
 export async function controlFinal<T>(paths: GwPaths, path: string, init?: RequestInit): Promise<T> {
-  const res = await controlRequest(paths, path, init);
-  if (!res.headers.get("content-type")?.includes("ndjson")) return (await res.json()) as T;
   let last: (T & { error?: string }) | undefined;
-  for await (const line of ndjsonLines<T & { error?: string }>(res.body!)) last = line;
+  for await (const line of await controlLines<T & { error?: string }>(paths, path, init)) last = line;
   if (!last || typeof last.error === "string") throw new CliError(last?.error ?? "gw ended its answer without one", 1, `see ${typed("gw logs")}`);
   return last;
+}
+
+/** The lines of a streamed answer as they come, or the one JSON of a gw from before that answer was streamed. */
+export async function controlLines<T>(paths: GwPaths, path: string, init?: RequestInit): Promise<AsyncIterable<T> | T[]> {
+  const res = await controlRequest(paths, path, init);
+  return res.headers.get("content-type")?.includes("ndjson") ? ndjsonLines<T>(res.body!) : [(await res.json()) as T];
 }
 
 export async function controlJson<T>(paths: GwPaths, path: string, init?: RequestInit): Promise<T> {
