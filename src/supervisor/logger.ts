@@ -30,9 +30,10 @@ export function createGwLogger(opts: { file: string; terminal: boolean }): GwLog
     reporters: [
       {
         log(o) {
-          file.write(o.date, o.type.toUpperCase(), text(o));
+          const message = text(o);
+          file.write(o.date, o.type.toUpperCase(), message);
           if (!opts.terminal) return;
-          (o.level <= 1 ? process.stderr : pipedStdout()).write(`${text(o)}\n`);
+          (o.level <= 1 ? process.stderr : pipedStdout()).write(`${message}\n`);
         },
       },
     ],
