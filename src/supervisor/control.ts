@@ -6,7 +6,7 @@ import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { ensurePrivateDir, refuseLink } from "../fs/private.ts";
 import type { RestartProgress } from "./instances.ts";
-import { runningGw } from "./orphans.ts";
+import { type ControlSilent, watchSilence } from "./control-silence.ts";
 import type { GwPaths } from "./paths.ts";
 import { describeSeveral, listRunning, type RunningGw } from "./registry.ts";
 import { typed } from "./self.ts";
@@ -187,19 +187,6 @@ function headAtOnce(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array
 }
 
 /**
- * A gw that takes connections on its socket but does not answer: stopped (kill -STOP, a frozen
- * laptop, a debugger) or wedged. A silent wait for ever is no answer for a user; the way out is
- * named: SIGCONT, or SIGKILL, after which gw down stops the instances it left (as after a crash).
- */
-export class ControlSilent extends CliError {
-  constructor(pid: number | undefined) {
-    const p = pid ?? "PID";
-    super(`gw${pid ? ` (pid ${pid})` : ""} does not answer on its control socket (stopped? kill -CONT ${p})`, 1, `to stop it anyway: kill -KILL ${p}, then ${typed("gw down")} stops the instances it left`);
-    this.name = "ControlSilent";
-  }
-}
-
-/**
  * The running gw closed a streamed answer before its end: it stopped (gw down, Ctrl-C, a crash)
  * or handed over to a successor (gw upgrade) while `gw logs -f`, a restart or a reload was
  * following it. Bun's reset error with its fetch details is no message for a user.
@@ -251,23 +238,23 @@ export class NotRunningError extends CliError {
 
 /**
  * A request to the running gw; NotRunningError when nothing listens on the socket, ControlSilent
- * when its answer has not begun in time (the body, once begun, may take its time).
+ * when its answer has not begun in time and gw is not busy (the body, once begun, may take its time).
  */
 export async function controlRequest(paths: GwPaths, path: string, init: RequestInit = {}): Promise<Response> {
   refuseForeignSocket(paths);
   let res: Response;
   const silent = new AbortController();
-  const timer = setTimeout(() => silent.abort(), answerDeadline(path));
+  const watch = watchSilence(paths, answerDeadline(path), CONTROL_ANSWER_MS, (err) => silent.abort(err));
   try {
     // A fresh connection each time: a pooled one may lead to a gw that has since handed its
     // socket path over to a successor (an upgrade), and control requests are rare.
     res = await fetch(`http://gw${path}`, { ...init, unix: paths.socket, keepalive: false, signal: silent.signal } as RequestInit);
   } catch {
-    if (silent.signal.aborted) throw new ControlSilent((await runningGw(paths))?.pid);
+    if (silent.signal.aborted) throw silent.signal.reason as ControlSilent;
     const others = (await listRunning()).filter((g) => dirname(g.config) !== paths.dir);
     throw new NotRunningError(paths, others);
   } finally {
-    clearTimeout(timer);
+    watch.stop();
   }
   if (res.status >= 400 && res.headers.get("content-type")?.includes("json")) {
     const body = (await res.json()) as { error?: string; hint?: string };

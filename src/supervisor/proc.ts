@@ -8,6 +8,10 @@ interface ProcInfo {
   readonly pgid: number;
   /** Clock ticks since boot at which the process started: with the pid, a unique identity. */
   readonly startTime: number;
+  /** Its main thread's state letter: R running, S sleeping, D in an uninterruptible wait, T/t stopped. */
+  readonly state: string;
+  /** Clock ticks of CPU it has used (user + system), all threads. */
+  readonly cpuTicks: number;
 }
 
 /** include/linux/sched.h: the task is exiting (set by do_exit before it releases memory and files). */
@@ -24,14 +28,14 @@ export async function procInfo(pid: number): Promise<ProcInfo | null> {
   }
   // The command name (field 2) may contain spaces and parentheses: parse after the last ")".
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  const state = fields[0];
+  const state = fields[0] ?? "";
   if (state === "Z" || state === "X") return null; // exited, only waiting to be reaped
   // Dying: the kernel marks a task PF_EXITING as it starts to exit, before it closes its files.
   // A killed instance's port refuses connections from then on, while its state still reads
   // running until it is a zombie — on a busy machine for long enough that an LB asking "is it
   // gone?" after a refused connection was told no.
   if (Number(fields[6]) & PF_EXITING) return null;
-  return { pid, pgid: Number(fields[2]), startTime: Number(fields[19]) };
+  return { pid, pgid: Number(fields[2]), startTime: Number(fields[19]), state, cpuTicks: Number(fields[11]) + Number(fields[12]) };
 }
 
 /**

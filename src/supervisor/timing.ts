@@ -58,8 +58,14 @@ export const DAEMON_START_TIMEOUT_MS = DEFAULT_TIMING.readyTimeoutMs + 30_000;
 
 /**
  * A control request whose answer has not begun by then meets a gw that is stopped (SIGSTOP, a
- * debugger) or wedged: every endpoint sends its head at once (a streamed one with an empty line),
- * so a live gw, even beside busy CPUs, begins within milliseconds. Bodies (logs -f, a reload's
- * progress) take as long as they take.
+ * debugger), wedged or busy: every endpoint sends its head at once (a streamed one with an empty
+ * line), so a live gw, even beside busy CPUs, begins within milliseconds. Bodies (logs -f, a
+ * reload's progress) take as long as they take. Looked at again this often while it is busy.
  */
 export const CONTROL_ANSWER_MS = 5_000;
+
+/**
+ * How long a control command waits for a gw whose event loop is busy (it runs, but has not begun
+ * its answer): a reload of a big config on a loaded machine takes seconds, not a minute.
+ */
+export const BUSY_ANSWER_MS = 60_000;

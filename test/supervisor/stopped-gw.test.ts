@@ -1,5 +1,5 @@
 // A gw that takes connections on its control socket but never answers (kill -STOP, a frozen
-// laptop, a debugger): every control command ends with one line naming the pid and the way out,
+// laptop, a debugger): every control command ends with one line saying it is stopped, naming the pid and the ways out,
 // instead of waiting for ever; and a live gw begins every answer at once, so none reads as silent.
 import { afterAll, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -47,7 +47,7 @@ test("a live gw begins a follow with nothing new at once; a stopped gw gets one 
     ...[["status"], ["down"], ["reload"], ["logs"], ["logs", "-f"]].map((c) => gwWithin(s, [...c, "-c", s.file])),
   ]);
   for (const r of runs) {
-    expect(r.stderr).toBe(`gw: gw (pid ${pid}) does not answer on its control socket (stopped? kill -CONT ${pid})\n  to stop it anyway: kill -KILL ${pid}, then gw down stops the instances it left\n`);
+    expect(r.stderr).toBe(`gw: gw (pid ${pid}) is stopped (SIGSTOP, a debugger) and cannot answer\n  to let it go on: kill -CONT ${pid}; to stop it anyway: kill -KILL ${pid}, then gw down stops the instances it left\n`);
     expect(r.code).toBe(1);
   }
   expect(login).toEqual(runs[0]!);
