@@ -11,6 +11,7 @@ import { runningGw } from "../supervisor/orphans.ts";
 import type { GwPaths } from "../supervisor/paths.ts";
 import { listRunning } from "../supervisor/registry.ts";
 import { typed } from "../supervisor/self.ts";
+import { TAIL_END, TAIL_MARK_HEADER } from "../supervisor/tail-mark.ts";
 import { readableTarget } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
 import { ABOUT } from "./index.ts";
@@ -31,10 +32,11 @@ export default defineGwCommand({
     const follow = !!args.follow;
     const shown = new Map<string, string>(); // the last line shown of each log
     // After gw down or a crash is exactly when the logs are wanted: read the files themselves.
-    let body = (await liveLogs(paths, args.name, n, follow)) ?? (await logsOnDisk(paths, args.name, n, follow, await diskMasker(file, paths), true));
+    const live = await liveLogs(paths, args.name, n, follow);
+    let entries: AsyncIterable<LogEntry> = ndjsonLines<LogEntry>(live?.body ?? (await logsOnDisk(paths, args.name, n, follow, await diskMasker(file, paths), true)));
     for (;;) {
       try {
-        for await (const entry of ndjsonLines<LogEntry>(body)) show(entry, args.json, args.name, shown);
+        for await (const entry of entries) show(entry, args.json, args.name, shown);
         if (!follow) return;
       } catch (err) {
         if (!(err instanceof ControlCut) || !follow) throw err;
@@ -46,7 +48,7 @@ export default defineGwCommand({
         console.error(`gw stopped for ${paths.dir}: no more lines to follow`);
         return;
       }
-      body = next;
+      entries = next;
     }
   },
 });
@@ -60,29 +62,41 @@ const RETRY_MS = 50;
 
 /**
  * After the gw followed went away: show what was written since the lines in `shown`, and return
- * the follow answer of the gw that serves now — null once no gw lives for this config any more.
+ * the followed lines of the gw that serves now — null once no gw lives for this config any more.
+ * The lines read back and the follow are one request (TAIL_END between them), so a line written
+ * between two requests is not lost; a gw from before the mark is asked twice, as it was.
  * A hand-over has windows in which no gw answers on the socket though one lives: the successor
  * may not listen yet, or a follow request may reach a gw that stops or lets go before its first
  * line (Bun sends the answer's head with its first line: the request fails as if nothing ran).
  * So a failed request is tried again while the pid file or the registry names a live gw; whether
  * one lives is asked before the logs are read, so the last read has every line of a gw gone.
  */
-async function followNext(paths: GwPaths, file: string, name: string | undefined, emit: (e: LogEntry) => void, shown: Map<string, string>): Promise<ReadableStream<Uint8Array> | null> {
+async function followNext(paths: GwPaths, file: string, name: string | undefined, emit: (e: LogEntry) => void, shown: Map<string, string>): Promise<AsyncIterable<LogEntry> | null> {
   for (;;) {
     const lives = await gwLives(paths);
-    const live = await liveLogs(paths, name, RESUME_LINES, false);
-    const recent = live ?? (await logsOnDisk(paths, name, RESUME_LINES, false, await diskMasker(file, paths), false));
-    const entries: LogEntry[] = [];
+    let live = await liveLogs(paths, name, RESUME_LINES, true, true);
+    if (live && !live.headers.has(TAIL_MARK_HEADER)) {
+      await live.body!.cancel();
+      live = await liveLogs(paths, name, RESUME_LINES, false);
+    }
+    const lines = ndjsonLines<LogEntry | typeof TAIL_END>(live?.body ?? (await logsOnDisk(paths, name, RESUME_LINES, false, await diskMasker(file, paths), false)));
+    const recent: LogEntry[] = [];
+    let marked = false;
     let whole = true;
     try {
-      for await (const entry of ndjsonLines<LogEntry>(recent)) entries.push(entry);
+      for (let next = await lines.next(); !next.done; next = await lines.next()) {
+        marked = "tailEnd" in next.value;
+        if (marked) break; // the rest of `lines` is the follow
+        recent.push(next.value as LogEntry);
+      }
     } catch (err) {
       if (!(err instanceof ControlCut)) throw err;
       whole = false; // that gw went away too: what it sent, and look again
     }
-    for (const entry of linesAfter(entries, shown)) emit(entry);
-    const next = live && whole && (await liveLogs(paths, name, 0, true));
-    if (next) return next;
+    for (const entry of linesAfter(recent, shown)) emit(entry);
+    if (marked) return lines as AsyncIterable<LogEntry>;
+    const next = live && whole && (await liveLogs(paths, name, 0, true)); // a gw from before the mark
+    if (next) return ndjsonLines<LogEntry>(next.body!);
     if (!lives && !live) return null; // the files, read after no gw lived, had the last lines
     await Bun.sleep(RETRY_MS);
   }
@@ -105,11 +119,11 @@ function show(entry: LogEntry, json: boolean | undefined, name: string | undefin
   shown.set(entry.name, entry.line);
 }
 
-/** The running gw's logs, or null when none runs for this config. */
-async function liveLogs(paths: GwPaths, name: string | undefined, n: number, follow: boolean): Promise<ReadableStream<Uint8Array> | null> {
-  const query = new URLSearchParams({ n: String(n), ...(name ? { name } : {}), ...(follow ? { follow: "1" } : {}) });
+/** The running gw's logs (TAIL_END after the lines read back, with `markTail`), or null when none runs for this config. */
+async function liveLogs(paths: GwPaths, name: string | undefined, n: number, follow: boolean, markTail = false): Promise<Response | null> {
+  const query = new URLSearchParams({ n: String(n), ...(name ? { name } : {}), ...(follow ? { follow: "1" } : {}), ...(markTail ? { mark: "1" } : {}) });
   try {
-    return (await controlRequest(paths, `/logs?${query}`)).body!;
+    return await controlRequest(paths, `/logs?${query}`);
   } catch (err) {
     if (err instanceof NotRunningError) return null;
     throw err;

@@ -9,6 +9,7 @@ import type { RestartProgress } from "./instances.ts";
 import { type ControlSilent, watchSilence } from "./control-silence.ts";
 import type { GwPaths } from "./paths.ts";
 import { describeSeveral, listRunning, type RunningGw } from "./registry.ts";
+import { TAIL_MARK_HEADER } from "./tail-mark.ts";
 import { typed } from "./self.ts";
 import type { StatusReport } from "./status.ts";
 import { CONTROL_ANSWER_MS, DAEMON_START_TIMEOUT_MS } from "./timing.ts";
@@ -21,8 +22,8 @@ export interface ControlHandlers {
   restart(name: string | undefined, progress: (p: unknown) => void): Promise<unknown[] | null>;
   /** `progress` hears the instances the reload relaunches (NDJSON lines, as for restart). */
   reload(progress: (p: RestartProgress) => void): Promise<ReloadAnswer>;
-  /** NDJSON lines `{name, line}`; null when the name is unknown. */
-  logs(name: string | undefined, lines: number, follow: boolean, signal: AbortSignal): ReadableStream<Uint8Array> | null;
+  /** NDJSON lines `{name, line}` (TAIL_END after the lines read back, with `markTail`); null when the name is unknown. */
+  logs(name: string | undefined, lines: number, follow: boolean, signal: AbortSignal, markTail: boolean): ReadableStream<Uint8Array> | null;
   /** Hand over to the gw binary at `binary` (default: this gw's own program again). */
   upgrade(binary: string | undefined): Promise<{ ok: boolean; problem?: string }>;
   /** `gw route explain` on the running gateway's live state; null while the LB does not serve yet. */
@@ -122,8 +123,10 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
       if (route === "POST /upgrade") return ndjson(async (line) => line(await h.upgrade(url.searchParams.get("binary") || undefined)));
       if (route === "GET /logs") {
         const n = Number(url.searchParams.get("n") ?? 20);
-        const body = h.logs(name, Number.isFinite(n) ? n : 20, url.searchParams.has("follow"), AbortSignal.any([req.signal, released.signal]));
-        return body ? new Response(headAtOnce(body), { headers: { "content-type": "application/x-ndjson" } }) : json({ error: `no log for '${name}'`, hint: valid(["gw"]) }, 404);
+        const markTail = url.searchParams.has("mark");
+        const body = h.logs(name, Number.isFinite(n) ? n : 20, url.searchParams.has("follow"), AbortSignal.any([req.signal, released.signal]), markTail);
+        const headers: Record<string, string> = { "content-type": "application/x-ndjson", ...(markTail ? { [TAIL_MARK_HEADER]: "1" } : {}) };
+        return body ? new Response(headAtOnce(body), { headers }) : json({ error: `no log for '${name}'`, hint: valid(["gw"]) }, 404);
       }
       return json({ error: `unknown control request ${route}` }, 404);
     },

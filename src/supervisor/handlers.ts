@@ -45,11 +45,11 @@ export function controlHandlers(d: HandlerDeps): ControlHandlers {
       const gateway = d.sources().gateway as GatewayExtras | null;
       return gateway?.explain ? gateway.explain(input.body, { path: input.path, session: input.session }) : null;
     },
-    logs(name, n, follow, signal) {
+    logs(name, n, follow, signal, markTail) {
       const { config } = d.sources();
       const all = [{ name: "gw", file: d.paths.gwLog }, ...config.instances.filter((i) => i.managed).map((i) => ({ name: i.name, file: instanceLog(d.paths, i.name) }))];
       const sources = name ? all.filter((s) => s.name === name) : all;
-      return sources.length ? logStream(sources, n, follow, signal, (line) => maskerOf(d.sources().config).text(line)) : null;
+      return sources.length ? logStream(sources, n, follow, signal, (line) => maskerOf(d.sources().config).text(line), markTail) : null;
     },
   };
 }

@@ -5,6 +5,7 @@ import { lstat, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { openNoFollow, refuseLink } from "../fs/private.ts";
 import { maskText } from "../observe/mask.ts";
+import { TAIL_END } from "./tail-mark.ts";
 
 interface LogSource {
   readonly name: string;
@@ -43,7 +44,7 @@ export async function tailLines(file: string, n: number): Promise<{ lines: strin
  * The lines pass `mask` (the config's masker): an instance's log is what CLIProxyAPI printed, and
  * it may print a key gw gave it — the YAML's, a provider's, the one in a request it logs.
  */
-export function logStream(sources: readonly LogSource[], n: number, follow: boolean, signal: AbortSignal, mask: (s: string) => string): ReadableStream<Uint8Array> {
+export function logStream(sources: readonly LogSource[], n: number, follow: boolean, signal: AbortSignal, mask: (s: string) => string, markTail = false): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   let cancelled = false;
   return new ReadableStream({
@@ -60,6 +61,7 @@ export function logStream(sources: readonly LogSource[], n: number, follow: bool
         for (const line of lines) emit(s.name, line);
         offsets.set(s.file, end);
       }
+      if (markTail && !cancelled) ctl.enqueue(enc.encode(`${JSON.stringify(TAIL_END)}\n`));
       const partial = new Map<string, string>();
       while (follow && !signal.aborted && !cancelled) {
         await Bun.sleep(FOLLOW_POLL_MS);

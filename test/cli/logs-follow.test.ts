@@ -4,7 +4,10 @@
 import { afterAll, expect, test } from "bun:test";
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { ControlCut, ndjsonLines } from "../../src/supervisor/control.ts";
-import { linesAfter } from "../../src/supervisor/logtail.ts";
+import { linesAfter, logStream } from "../../src/supervisor/logtail.ts";
+import { TAIL_END, TAIL_MARK_HEADER } from "../../src/supervisor/tail-mark.ts";
+import { tempDir } from "../helpers/tmp.ts";
+import { join } from "node:path";
 import { recordOf } from "../../src/supervisor/orphans.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import { alive, gw, killAll, MAIN, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
@@ -75,69 +78,108 @@ test("gw logs -f: gw down ends it with exit 0 and gw's last lines; gw upgrade do
   expect(lines.length).toBe(new Set(lines).size);
 }, 120_000);
 
-test("gw logs -f finds the successor when the old gw's socket closes before the successor listens, and ends once no gw lives", async () => {
-  // Two stand-in gws on the control socket, one after the other, so the order is fixed: the old one
-  // ends the follow stream (a hand-over), takes the follower's next follow request and closes its
-  // socket before answering it — the successor listens only then. The pid file names a live
-  // process (this test's) throughout, as it names the successor in a real hand-over.
-  const sb = await sandbox([{ name: "a" }]);
-  cleanups.push(sb);
-  const paths = gwPaths(sb.dir);
-  mkdirSync(paths.logsDir, { recursive: true });
-  mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
-  writeFileSync(paths.gwLog, "old 1\n");
-  writeFileSync(paths.pidFile, `${JSON.stringify(await recordOf("gw", process.pid))}\n`);
-  const ndjson = (lines: string[]) => lines.map((line) => `${JSON.stringify({ name: "gw", line })}\n`).join("");
-  const logFile = () => readFileSync(paths.gwLog, "utf8").split("\n").filter(Boolean);
-  /** A stand-in gw: /logs without follow answers gw.log; each follow request is handed to `follow`. */
-  const standIn = (follow: (n: number) => ReadableStream<Uint8Array>) => {
-    rmSync(paths.socket, { force: true });
-    return Bun.serve({
-      unix: paths.socket,
-      ...({ idleTimeout: 0 } as object),
-      fetch(req) {
-        const url = new URL(req.url);
-        const n = Number(url.searchParams.get("n"));
-        if (!url.searchParams.has("follow")) return new Response(ndjson(logFile().slice(-n)));
-        return new Response(follow(n));
+for (const marks of [true, false]) {
+  test(`gw logs -f finds the successor when the old gw's socket closes before the successor listens, and ends once no gw lives (${marks ? "a successor that marks where the lines read back end" : "a successor from before that mark"})`, async () => {
+    // Two stand-in gws on the control socket, one after the other, so the order is fixed: the old one
+    // ends the follow stream (a hand-over), takes the follower's next follow request and closes its
+    // socket before answering it — the successor listens only then. The pid file names a live
+    // process (this test's) throughout, as it names the successor in a real hand-over. The successor
+    // logs a line right after it has read its log back for the follower: one answer that reads back
+    // and follows (TAIL_END between) has it; a follow asked for after the read-back starts after it.
+    const sb = await sandbox([{ name: "a" }]);
+    cleanups.push(sb);
+    const paths = gwPaths(sb.dir);
+    mkdirSync(paths.logsDir, { recursive: true });
+    mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
+    writeFileSync(paths.gwLog, "old 1\n");
+    writeFileSync(paths.pidFile, `${JSON.stringify(await recordOf("gw", process.pid))}\n`);
+    const ndjson = (lines: string[]) => lines.map((line) => `${JSON.stringify({ name: "gw", line })}\n`).join("");
+    const logFile = () => readFileSync(paths.gwLog, "utf8").split("\n").filter(Boolean);
+    const enc = new TextEncoder();
+    /**
+     * A stand-in gw: /logs answers the last n lines of gw.log — with `mark` (if `marks`), those, TAIL_END and
+     * the follow; without, either the lines or the follow. Each follow is handed to `follow` with its first bytes.
+     */
+    const standIn = (follow: (first: string) => ReadableStream<Uint8Array>, afterReadBack = () => {}) => {
+      rmSync(paths.socket, { force: true });
+      return Bun.serve({
+        unix: paths.socket,
+        ...({ idleTimeout: 0 } as object),
+        fetch(req) {
+          const url = new URL(req.url);
+          const n = Number(url.searchParams.get("n"));
+          const readBack = ndjson(logFile().slice(-n));
+          if (marks && url.searchParams.has("mark")) {
+            const res = new Response(follow(`${readBack}${JSON.stringify(TAIL_END)}\n`), { headers: { [TAIL_MARK_HEADER]: "1" } });
+            afterReadBack();
+            return res;
+          }
+          if (url.searchParams.has("follow")) return new Response(follow(""));
+          afterReadBack();
+          return new Response(readBack);
+        },
+      });
+    };
+    let endFirst = () => {};
+    const secondFollow = Promise.withResolvers<void>();
+    let oldFollows = 0;
+    const old = standIn(() =>
+      oldFollows++ === 0
+        ? new ReadableStream({ start: (ctl) => void (ctl.enqueue(enc.encode(ndjson(["old 1"]))), (endFirst = () => ctl.close())) })
+        : new ReadableStream({ start: () => secondFollow.resolve() }), // held without a line: Bun has not even sent the answer's head
+    );
+    const follower = startGw(sb, ["logs", "-f", "-n", "1", "-c", sb.file]);
+    await follower.waitFor("gw | old 1\n");
+    appendFileSync(paths.gwLog, "old handed over\n");
+    endFirst();
+    await secondFollow.promise; // the follower reads the lines since and asks to follow again
+    old.stop(true);
+    const follows: ReadableStreamDefaultController<Uint8Array>[] = [];
+    let said = false;
+    const successor = standIn(
+      // begun at once, as every gw's answer since the empty line of control.ts headAtOnce
+      (first) => new ReadableStream({ start: (ctl) => void (ctl.enqueue(enc.encode(`\n${first}`)), follows.push(ctl)) }),
+      () => {
+        if (said) return;
+        said = true;
+        appendFileSync(paths.gwLog, "new 0\n"); // the read-back above has not got it: a follow begun by then sends it
+        if (marks) follows.at(-1)!.enqueue(enc.encode(ndjson(["new 0"])));
       },
-    });
-  };
-  const enc = new TextEncoder();
-  let endFirst = () => {};
-  const secondFollow = Promise.withResolvers<void>();
-  let oldFollows = 0;
-  const old = standIn(() =>
-    oldFollows++ === 0
-      ? new ReadableStream({ start: (ctl) => void (ctl.enqueue(enc.encode(ndjson(["old 1"]))), (endFirst = () => ctl.close())) })
-      : new ReadableStream({ start: () => secondFollow.resolve() }), // held without a line: Bun has not even sent the answer's head
-  );
-  const follower = startGw(sb, ["logs", "-f", "-n", "1", "-c", sb.file]);
-  await follower.waitFor("gw | old 1\n");
-  appendFileSync(paths.gwLog, "old handed over\n");
-  endFirst();
-  await secondFollow.promise; // the follower reads the lines since and asks to follow again
-  old.stop(true);
-  const newFollow = Promise.withResolvers<ReadableStreamDefaultController<Uint8Array>>();
-  const successor = standIn(() => new ReadableStream({ start: (ctl) => newFollow.resolve(ctl) }));
-  try {
-    await follower.waitFor("gw | old handed over\n");
-    // the follower follows the successor: a line it says reaches it
-    const followed = await Promise.race([newFollow.promise, follower.proc.exited.then(() => null)]);
-    if (!followed) throw new Error(`gw logs -f ended instead of following the successor:\n${follower.output()}`);
-    followed.enqueue(enc.encode(ndjson(["new 1"])));
-    await follower.waitFor("gw | new 1\n");
-    // gw down: the last line, then no gw (pid file gone, socket closed)
-    appendFileSync(paths.gwLog, "new 1\nstopped\n");
-    rmSync(paths.pidFile);
-  } finally {
-    successor.stop(true);
-  }
-  const code = await follower.proc.exited;
-  const out = follower.output();
-  expect(code, out).toBe(0);
-  expect(out).toBe(`gw | old 1\ngw | old handed over\ngw | new 1\ngw | stopped\ngw stopped for ${sb.dir}: no more lines to follow\n`);
-}, 60_000);
+    );
+    try {
+      await follower.waitFor("gw | old handed over\n");
+      // the follower follows the successor: a line it says reaches it
+      // (a successor from before the mark is asked to follow twice: the ask with the mark, cancelled, then the follow)
+      await until(() => follows.length === (marks ? 1 : 2), 20_000, () => `gw logs -f does not follow the successor:\n${follower.output()}`);
+      follows.at(-1)!.enqueue(enc.encode(ndjson(["new 1"])));
+      await follower.waitFor("gw | new 1\n");
+      // gw down: the last line, then no gw (pid file gone, socket closed)
+      appendFileSync(paths.gwLog, "new 1\nstopped\n");
+      rmSync(paths.pidFile);
+    } finally {
+      successor.stop(true);
+    }
+    const code = await follower.proc.exited;
+    const out = follower.output();
+    expect(code, out).toBe(0);
+    const lost = marks ? "gw | new 0\n" : ""; // without the mark, the line said between the two requests is not shown
+    expect(out).toBe(`gw | old 1\ngw | old handed over\n${lost}gw | new 1\ngw | stopped\ngw stopped for ${sb.dir}: no more lines to follow\n`);
+  }, 60_000);
+}
+
+test("logStream with markTail: the lines read back, TAIL_END, then the lines appended since", async () => {
+  const dir = tempDir("gw-tail-");
+  const file = join(dir, "gw.log");
+  writeFileSync(file, "1\n2\n3\n");
+  const stop = new AbortController();
+  const lines = ndjsonLines<{ name?: string; line?: string; tailEnd?: true }>(logStream([{ name: "gw", file }], 2, true, stop.signal, (l) => l, true));
+  const got = [(await lines.next()).value, (await lines.next()).value, (await lines.next()).value];
+  expect(got).toEqual([{ name: "gw", line: "2" }, { name: "gw", line: "3" }, TAIL_END]);
+  appendFileSync(file, "4\n");
+  expect((await lines.next()).value).toEqual({ name: "gw", line: "4" });
+  stop.abort();
+  expect((await lines.next()).done).toBe(true);
+});
 
 test("gw logs -f | head -1 ends once gw logs writes again (Bun's console.log dropped the EPIPE, so it followed for ever)", async () => {
   const sb = await sandbox([{ name: "a" }]);
