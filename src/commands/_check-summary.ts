@@ -15,14 +15,20 @@ export interface CheckTally {
   readonly sizes?: { instances: number; routes: number };
 }
 
+/** The tally by place, as `gw check --json` gives it (`counts`). */
+export function checkCounts(t: CheckTally) {
+  const errors = t.inFile.filter((p) => p.severity === "error").length;
+  return { file: { errors, warnings: t.inFile.length - errors }, folder: { errors: t.inFolder.length }, machine: { logins_missing: t.logins } };
+}
+
 /** One line: the file's errors and warnings (said "in the file" only when more follows), then the folder's, then this machine's. */
 export function checkSummary(t: CheckTally): string {
-  const errors = t.inFile.filter((p) => p.severity === "error").length;
+  const c = checkCounts(t);
   const sizes = t.sizes ? `, ${count(t.sizes.instances, "instance")}, ${count(t.sizes.routes, "route")}` : "";
-  const folder = t.inFolder.length ? `; in its folder: ${count(t.inFolder.length, "error")} (a .env where an instance runs, named above)` : "";
-  const machine = t.logins ? `; on this machine: ${count(t.logins, "OAuth provider")} without a login (warned above; never a failure)` : "";
+  const folder = c.folder.errors ? `; in its folder: ${count(c.folder.errors, "error")} (a .env where an instance runs, named above)` : "";
+  const machine = c.machine.logins_missing ? `; on this machine: ${count(c.machine.logins_missing, "OAuth provider")} without a login (warned above; never a failure)` : "";
   const where = folder || machine ? " in the file" : "";
-  return `${t.file}: ${count(errors, "error")}, ${count(t.inFile.length - errors, "warning")}${where}${sizes}${folder}${machine}`;
+  return `${t.file}: ${count(c.file.errors, "error")}, ${count(c.file.warnings, "warning")}${where}${sizes}${folder}${machine}`;
 }
 
 // --- internal ---

@@ -5,7 +5,7 @@ import { scenariosLeftOut } from "../cld/scenarios.ts";
 import { describeUnrouted, emptyAuthDirs, unrouted } from "../migrate/checks.ts";
 import { plantedEnvProblems } from "../supervisor/instance-cwd.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
-import { checkSummary } from "./_check-summary.ts";
+import { checkCounts, checkSummary } from "./_check-summary.ts";
 import { printProblems, requireConfigFile } from "./_config.ts";
 import { ABOUT } from "./index.ts";
 
@@ -31,13 +31,14 @@ export default defineGwCommand({
     // Scenarios cld cannot launch (its built-in ones name the old launcher's routes): left out of its menu.
     const leftOut = config && config.routes.size > 0 ? scenariosLeftOut(config.cld.scenarios, [...config.routes.keys(), ...routedModels(config.global.lb.router)]) : [];
     const failed = hasErrors(problems, args.strict);
-    if (args.json) printJson({ file, ok: !failed, problems, logins, unrouted: config ? unrouted(config) : null, cliproxy: binary?.path ?? null, cld_scenarios_left_out: leftOut });
+    const sizes = config ? { instances: config.instances.length, routes: config.routes.size } : undefined;
+    const tally = { file, inFile: result.problems, inFolder, logins: logins.length, sizes };
+    if (args.json) printJson({ file, ok: !failed, problems, counts: checkCounts(tally), logins, unrouted: config ? unrouted(config) : null, cliproxy: binary?.path ?? null, cld_scenarios_left_out: leftOut });
     else {
       printProblems({ config, problems });
       printProblems({ config, problems: logins });
       if (config) console.error(describeUnrouted(unrouted(config)));
-      const sizes = config ? { instances: config.instances.length, routes: config.routes.size } : undefined;
-      console.error(checkSummary({ file, inFile: result.problems, inFolder, logins: logins.length, sizes }));
+      console.error(checkSummary(tally));
       for (const s of leftOut) console.error(`note: cld leaves scenario ${s.name} out of its menu: no route ${s.missing.join(", ")} (define [cld.scenarios.NAME] with your routes)`);
       if (needsBinary && !binary) console.error(`note: no CLIProxyAPI binary found for this config (${whyNoCliproxy(config, process.env)}) — ${getCliproxyHint()}`);
     }

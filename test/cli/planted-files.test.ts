@@ -205,7 +205,9 @@ describe("a .env in an instance's working directory", () => {
     const r = await f.gw(["check"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`instances.a  error: ${env}: CLIProxyAPI loads a .env in its working directory into its environment (GITSTORE_*, PGSTORE_* or OBJECTSTORE_* there send its logins to a remote store); gw writes none there  (remove it: gw passes instances its own environment)`);
-    const json = JSON.parse((await f.gw(["check", "--json"])).stdout) as { ok: boolean };
+    const json = JSON.parse((await f.gw(["check", "--json"])).stdout) as { ok: boolean; counts: unknown };
     expect(json.ok).toBe(false);
+    // a script tells the folder's error from the file's, as the summary line does
+    expect(json.counts).toEqual({ file: { errors: 0, warnings: 0 }, folder: { errors: 1 }, machine: { logins_missing: 1 } });
   });
 });
