@@ -5,13 +5,13 @@ import { rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { ensurePrivateDir, refuseLink } from "../fs/private.ts";
-import type { RestartProgress } from "./instances.ts";
 import { type ControlSilent, watchSilence } from "./control-silence.ts";
+import type { RestartProgress } from "./instances.ts";
 import type { GwPaths } from "./paths.ts";
 import { describeSeveral, listRunning, type RunningGw } from "./registry.ts";
-import { TAIL_MARK_HEADER } from "./tail-mark.ts";
 import { typed } from "./self.ts";
 import type { StatusReport } from "./status.ts";
+import { TAIL_MARK_HEADER } from "./tail-mark.ts";
 import { CONTROL_ANSWER_MS, DAEMON_START_TIMEOUT_MS } from "./timing.ts";
 
 export interface ControlHandlers {
