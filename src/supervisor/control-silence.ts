@@ -10,6 +10,13 @@ import { procInfo } from "./proc.ts";
 import { typed } from "./self.ts";
 import { BUSY_ANSWER_MS } from "./timing.ts";
 
+/** How long the first two looks are apart: the answer is given up on (or waited for) `firstMs` after the request, as before. */
+const SAMPLE_MS = 1_000;
+/** A busy gw uses at least this share of a core; a wedged or idle one next to none. */
+const BUSY_SHARE = 0.1;
+/** Linux counts CPU time in clock ticks of 10 ms (USER_HZ 100, what /proc reports in). */
+const MS_PER_TICK = 10;
+
 /** Why the answer has not begun: decided from what the OS says of the gw's process. */
 export type Silence = "stopped" | "busy" | "wedged" | "unknown";
 
@@ -20,14 +27,14 @@ export interface ProcessLook {
 }
 
 /**
- * Stopped by its state letter; busy while its main thread runs (R), waits on the disk (D) or
- * used CPU since the last look — the last, because a busy gw's main thread may read S for a
- * moment between two pieces of its work.
+ * Stopped by its state letter; busy while it waits on the disk (D) or used at least a tenth of a
+ * core between the two looks (`ms` apart). Not by the letter R alone: an idle process is R for the
+ * moment it wakes, and on a loaded machine a look caught a wedged one so.
  */
-export function judgeSilence(now: ProcessLook | null, before: ProcessLook | null): Silence {
+export function judgeSilence(now: ProcessLook | null, before: ProcessLook | null, ms: number): Silence {
   if (!now) return "unknown";
   if (now.state === "T" || now.state === "t") return "stopped";
-  if (now.state === "R" || now.state === "D" || (before !== null && now.cpuTicks > before.cpuTicks)) return "busy";
+  if (now.state === "D" || (before !== null && (now.cpuTicks - before.cpuTicks) * MS_PER_TICK >= BUSY_SHARE * ms)) return "busy";
   return "wedged";
 }
 
@@ -49,27 +56,35 @@ export class ControlSilent extends CliError {
 }
 
 /**
- * Looks at the gw after `firstMs` and every `everyMs` then until `stop()`: a busy one is waited
- * for (said once on stderr, up to BUSY_ANSWER_MS in all); otherwise `giveUp` gets the error.
+ * Looks at the gw SAMPLE_MS before `firstMs`, at `firstMs` and every `everyMs` then until `stop()`:
+ * a busy one is waited for (said once on stderr, up to BUSY_ANSWER_MS in all); otherwise `giveUp`
+ * gets the error.
  */
 export function watchSilence(paths: GwPaths, firstMs: number, everyMs: number, giveUp: (err: ControlSilent) => void): { stop(): void } {
   const began = performance.now();
-  let before: ProcessLook | null = null;
+  let before: { look: ProcessLook; at: number } | null = null;
   let told = false;
   let stopped = false;
   const look = async () => {
     const gw = await runningGw(paths);
     const now = gw ? await procInfo(gw.pid) : null;
+    const at = performance.now();
     if (stopped) return; // the answer began while we looked: aborting now would cut its body
-    const silence = judgeSilence(now, before);
+    if (now && !before) {
+      // the first look only counts the CPU used so far: what it uses next tells busy from wedged
+      before = { look: now, at };
+      timer = setTimeout(look, SAMPLE_MS);
+      return;
+    }
+    const silence = judgeSilence(now, before?.look ?? null, at - (before?.at ?? at));
     if (silence !== "busy") return giveUp(new ControlSilent(gw?.pid, silence));
-    if (performance.now() - began >= BUSY_ANSWER_MS) return giveUp(new ControlSilent(gw?.pid, "busy too long"));
+    if (at - began >= BUSY_ANSWER_MS) return giveUp(new ControlSilent(gw?.pid, "busy too long"));
     if (!told) console.error(`gw (pid ${gw!.pid}) is busy and has not answered yet; waiting for it (up to ${BUSY_ANSWER_MS / 1000} s)…`);
     told = true;
-    before = now;
+    before = { look: now!, at };
     timer = setTimeout(look, everyMs);
   };
-  let timer = setTimeout(look, firstMs);
+  let timer = setTimeout(look, Math.max(0, firstMs - SAMPLE_MS));
   return {
     stop() {
       stopped = true;

@@ -17,6 +17,7 @@ writeFileSync(paths.pidFile, `${JSON.stringify(await recordOf("gw", process.pid)
 
 Bun.serve({
   unix: paths.socket,
+  ...({ idleTimeout: 0 } as object), // a wedged gw holds the request for as long as the command waits
   fetch(): Response | Promise<Response> {
     if (mode === "wedged") return new Promise(() => {});
     while (!existsSync(release!)) {} // busy: nothing else runs in this process until the file is there

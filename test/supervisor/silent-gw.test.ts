@@ -61,13 +61,14 @@ test("a gw that neither runs nor is stopped gets one line and the way out", asyn
   expect(await run.code).toBe(1);
 }, 60_000);
 
-test("the verdict: the state letter first, then CPU used since the last look", () => {
-  expect(judgeSilence(null, null)).toBe("unknown");
-  expect(judgeSilence({ state: "T", cpuTicks: 9 }, { state: "R", cpuTicks: 1 })).toBe("stopped");
-  expect(judgeSilence({ state: "t", cpuTicks: 1 }, null)).toBe("stopped");
-  expect(judgeSilence({ state: "R", cpuTicks: 1 }, null)).toBe("busy");
-  expect(judgeSilence({ state: "D", cpuTicks: 1 }, null)).toBe("busy");
-  expect(judgeSilence({ state: "S", cpuTicks: 5 }, { state: "R", cpuTicks: 4 })).toBe("busy");
-  expect(judgeSilence({ state: "S", cpuTicks: 4 }, { state: "R", cpuTicks: 4 })).toBe("wedged");
-  expect(judgeSilence({ state: "S", cpuTicks: 4 }, null)).toBe("wedged");
+test("the verdict: stopped by the state letter, busy by the CPU used between two looks", () => {
+  const look = (state: string, cpuTicks: number) => ({ state, cpuTicks });
+  expect(judgeSilence(null, null, 1000)).toBe("unknown");
+  expect(judgeSilence(look("T", 9), look("R", 1), 1000)).toBe("stopped");
+  expect(judgeSilence(look("t", 1), null, 1000)).toBe("stopped");
+  expect(judgeSilence(look("D", 1), look("D", 1), 1000)).toBe("busy");
+  // a tenth of a core over the second: 10 ticks of 10 ms
+  expect(judgeSilence(look("S", 14), look("R", 4), 1000)).toBe("busy");
+  expect(judgeSilence(look("R", 13), look("R", 4), 1000)).toBe("wedged"); // R for a moment is no work
+  expect(judgeSilence(look("R", 4), null, 1000)).toBe("wedged");
 });
