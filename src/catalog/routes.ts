@@ -1,6 +1,7 @@
 // What gw knows about a route from its targets and the catalogue (pure):
 // - its context window, what a client may put in one request before the upstream refuses it: cld
-//   hands it to Claude Code (so auto-compact fires in time) and /v1/models lists it;
+//   hands it to Claude Code (so auto-compact fires in time) and /v1/models lists it; and, when a
+//   target refused a prompt as too long, which of the others would too;
 // - its price, for cld's choice of a cheap route for background work.
 
 import type { Config, Price, Route, Target } from "../config/types.ts";
@@ -37,6 +38,17 @@ function routeWindow(route: Pick<Route, "targets">): number {
     if (best === undefined || w < best) best = w;
   }
   return best ?? DEFAULT_CONTEXT_WINDOW;
+}
+
+/**
+ * The route's targets whose window is no larger than `refused`'s (a target whose window nobody
+ * knows counts as the default): a prompt `refused` found too long, they would refuse too.
+ */
+export function targetsNoLarger(route: Pick<Route, "targets">, refused: Target): Set<string> {
+  const limit = targetWindow(refused) ?? DEFAULT_CONTEXT_WINDOW;
+  const out = new Set<string>();
+  for (const t of route.targets) if ((targetWindow(t) ?? DEFAULT_CONTEXT_WINDOW) <= limit) out.add(t.id);
+  return out;
 }
 
 /**

@@ -3,6 +3,7 @@
 // (judge.ts), then write it to the state store and the request record. The loop itself
 // (failover.ts) only sees choices and Tried values.
 
+import { targetsNoLarger } from "../catalog/routes.ts";
 import type { LbConfig, Route } from "../config/types.ts";
 import { failedAttempt } from "../observe/record.ts";
 import type { StateStore } from "../state/index.ts";
@@ -57,6 +58,8 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
 class RouteAttempts implements AttemptLoop {
   private readonly lb: LbConfig;
   private readonly sticky: string | undefined;
+  /** Targets a target's refusal of the prompt as too long rules out: its window and smaller ones. */
+  private tooSmall: ReadonlySet<string> | undefined;
 
   constructor(
     private readonly d: AttemptDeps,
@@ -97,6 +100,7 @@ class RouteAttempts implements AttemptLoop {
     }
     d.deadEnds.note(tried);
     const c = tried.classified;
+    if (c?.class === "context" && route && info.target) this.tooSmall = targetsNoLarger(route, info.target);
     const outcome = c?.class ?? "aborted";
     d.stats.attempt(info.instance.name, failedAttempt(outcome));
     const now = Date.now();
@@ -152,7 +156,8 @@ class RouteAttempts implements AttemptLoop {
       const instance = d.rt.defaultInstance;
       return tried.size === 0 && instance ? { instance, target: undefined } : undefined;
     }
-    const ctx = pickContext(d.facts, route, { tried, now: Date.now(), state: d.state, draining: d.load?.resting, deadEnds: d.deadEnds });
+    const skip = this.tooSmall ? new Set([...tried, ...this.tooSmall]) : tried;
+    const ctx = pickContext(d.facts, route, { tried: skip, now: Date.now(), state: d.state, draining: d.load?.resting, deadEnds: d.deadEnds });
     const pick = explainPick(route, ctx);
     const instance = pick && d.rt.instances.get(pick.target.instance);
     if (!pick || !instance) return undefined;

@@ -6,7 +6,7 @@ import type { CooldownsMs, LbConfig } from "../config/types.ts";
 import type { CooldownKind } from "../state/types.ts";
 import { plainOrAsSent } from "./encoding.ts";
 
-export type OutcomeClass = "ok" | "auth" | "signature" | "transient" | "client" | "other";
+export type OutcomeClass = "ok" | "auth" | "signature" | "transient" | "context" | "client" | "other";
 
 export interface Outcome {
   readonly class: OutcomeClass;
@@ -57,6 +57,9 @@ export function classifyOutcome(f: OutcomeFacts, cooldowns: CooldownsMs): Outcom
   }
   if (status === 429 || status === 503) return make("transient", "transient_heavy");
   if (status === 408 || (status >= 500 && status <= 599)) return make("transient", "transient");
+  // Too long for this target's model, not for every model: a target with a larger window may take
+  // it (attempt.ts passes over the ones no larger); the target itself is fine, so no cooldown.
+  if (status < 500 && says(...PROMPT_TOO_LONG)) return make("context", undefined);
   if (status < 500) return make("client", undefined); // 400/422 and the other 4xx: the request is at fault
   return make("other", "transient"); // non-standard statuses (≥ 600): cool down, but do not retry
 }
@@ -68,15 +71,16 @@ export function failureOutcome(kind: "connection" | "timeout", detail: string, c
 
 /**
  * The one retry decision of the failover loop. `attempts` = attempts made so far (1 after the
- * first). Retry only auth / transient outcomes (connection errors and timeouts are transient),
- * an auth error that came as 5xx only with lb_retry_auth_on_5xx, at most lb_max_target_retries
+ * first). Retry only auth / transient outcomes (connection errors and timeouts are transient) and
+ * prompts too long for the target's window (on a target with a larger one: attempt.ts), an auth
+ * error that came as 5xx only with lb_retry_auth_on_5xx, at most lb_max_target_retries
  * extra attempts, and never once a byte reached the client. Signature errors are not retried
  * here: the caller re-routes them once, to a route of their family that can answer (signature-fallback.ts).
  */
 export function shouldRetry(o: Outcome, attempts: number, lb: LbConfig, method: string, bytesSent: number): boolean {
   if (bytesSent > 0 || attempts > lb.maxTargetRetries) return false;
   if (!RETRY_METHODS.has(method.toUpperCase())) return false;
-  if (o.class === "transient") return true;
+  if (o.class === "transient" || o.class === "context") return true;
   if (o.class === "auth") return o.status < 500 || lb.retryAuthOn5xx;
   return false;
 }
@@ -121,6 +125,14 @@ export function capRetryAfter(capMs: number, headers: Headers | undefined, body:
 // --- internal ---
 
 const RETRY_METHODS = new Set(["POST", "GET", "HEAD"]);
+/**
+ * How upstreams refuse a prompt over the model's context window (lower-cased): Anthropic
+ * (`prompt is too long: N tokens > M maximum`), OpenAI and OpenAI-compatible relays (code
+ * `context_length_exceeded`, `maximum context length is M tokens`), the Responses API and Codex
+ * (`exceeds the context window`), Google (`input token count (N) exceeds the maximum number of
+ * tokens allowed`).
+ */
+const PROMPT_TOO_LONG = ["prompt is too long", "context_length_exceeded", "maximum context length", "exceeds the context window", "exceeds the maximum number of tokens"];
 const MAX_DECODED = 1 << 20; // error bodies only; a bomb stops here
 const TEXT_FIELDS = ["message", "code", "type", "status", "reason", "details", "error", "errors"];
 

@@ -67,8 +67,7 @@ export function makeAnswer(
     created: Math.floor(Date.now() / 1000),
     pieces,
     text: pieces.join(""),
-    // A rough 4-bytes-per-token estimate keeps usage deterministic for a given body.
-    inputTokens: Math.max(1, Math.ceil(requestBytes / 4)),
+    inputTokens: promptTokens(requestBytes),
     outputTokens: (tool ? 1 : pieces.length) + (thought ? 1 : 0),
     thinking: thought,
     tool,
@@ -76,6 +75,9 @@ export function makeAnswer(
     upstream,
   };
 }
+
+/** The prompt's tokens: a rough 4 bytes per token keeps usage (and a window=N refusal) deterministic for a given body. */
+export const promptTokens = (requestBytes: number) => Math.max(1, Math.ceil(requestBytes / 4));
 
 /** A stable-looking id: prefix + zero-padded base-36 counter. */
 export function mockId(prefix: string, a: Answer): string {

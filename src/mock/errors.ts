@@ -5,6 +5,7 @@
 
 import { isObject } from "../json/object.ts";
 import type { Fault } from "./faults.ts";
+import type { Upstream } from "./upstream.ts";
 
 export interface ErrorText {
   status: number;
@@ -74,6 +75,28 @@ export function faultErrorText(f: Readonly<Fault>, model: string, provider: stri
     default:
       return { status, text: STATUS_TEXT[status] ?? `upstream returned status ${status}` };
   }
+}
+
+/**
+ * The upstream's own refusal of a prompt over the model's context window, in each family's words
+ * (the JSON its API sends with the 400), which CLIProxyAPI passes through as it passes every
+ * upstream error.
+ */
+export function promptTooLongText(upstream: Upstream, tokens: number, window: number): ErrorText {
+  const error = {
+    claude: { type: "error", error: { type: "invalid_request_error", message: `prompt is too long: ${tokens} tokens > ${window} maximum` } },
+    gemini: { error: { code: 400, message: `The input token count (${tokens}) exceeds the maximum number of tokens allowed (${window}).`, status: "INVALID_ARGUMENT" } },
+    codex: { error: { message: "Your input exceeds the context window of this model. Please adjust your input and try again.", type: "invalid_request_error", param: "input", code: "context_length_exceeded" } },
+    openai: {
+      error: {
+        message: `This model's maximum context length is ${window} tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`,
+        type: "invalid_request_error",
+        param: "messages",
+        code: "context_length_exceeded",
+      },
+    },
+  }[upstream];
+  return { status: 400, text: JSON.stringify(error) };
 }
 
 export function unknownModelText(model: string): ErrorText {

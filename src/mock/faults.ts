@@ -39,6 +39,10 @@
  *                  answers 200 with no events (Anthropic, Gemini), 200 with only `data: [DONE]`
  *                  (chat), or 502 "upstream stream closed before first payload" (Responses)
  *   hang           never answer (until the client goes away)
+ *   window=N       the upstream model's context window in tokens: a request whose prompt (its
+ *                  body's bytes ÷ 4, as the answers count input tokens) is over N gets the
+ *                  upstream's own 400 for a prompt too long, in its words (Anthropic's, Google's,
+ *                  OpenAI's, Codex's), passed through as CLIProxyAPI passes upstream errors
  *   events=N       number of content deltas (output length)
  *   think          a signed thinking block (reasoning item, thought part) before the answer, in
  *                  every dialect; Anthropic requests that enable thinking get one without it
@@ -78,6 +82,8 @@ export interface Fault {
   toolName: string;
   /** `sig=foreign`: answer 400 "signature" to a request carrying a signature another instance made. */
   foreignSig: boolean;
+  /** The upstream model's context window in tokens; 0 = none (every prompt fits). */
+  windowTokens: number;
 }
 
 export const NO_FAULT: Readonly<Fault> = Object.freeze({
@@ -100,6 +106,7 @@ export const NO_FAULT: Readonly<Fault> = Object.freeze({
   tool: false,
   toolName: "",
   foreignSig: false,
+  windowTokens: 0,
 });
 
 const KIND_BY_STATUS: Record<number, Fault["kind"]> = {
@@ -119,6 +126,7 @@ const NUMERIC: Record<string, keyof Fault> = {
   "ns-keepalive": "nonstreamKeepaliveMs",
   cut: "cut",
   events: "events",
+  window: "windowTokens",
 };
 
 type Flag = "gzip" | "hang" | "passthrough" | "empty" | "think";
@@ -154,7 +162,7 @@ export function parseFault(spec: string): Partial<Fault> {
     } else {
       throw new FaultSpecError(
         `unknown fault token "${token}" (tokens: 429[=S], 503, 401, 403, sig[=foreign], 529, NNN, after=N, gzip, passthrough, ` +
-          "slow-first=MS, interval=MS, gap=MS, keepalive=MS, ns-keepalive=MS, cut=N, empty, hang, events=N, think, tool[=NAME])",
+          "slow-first=MS, interval=MS, gap=MS, keepalive=MS, ns-keepalive=MS, cut=N, empty, hang, events=N, think, tool[=NAME], window=N)",
       );
     }
   }

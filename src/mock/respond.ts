@@ -1,10 +1,10 @@
 // One model request, start to finish: model lookup, the request's fault, then the dialect's
 // answer (JSON or stream) or CLIProxyAPI's error in that dialect's shape.
 
-import { makeAnswer } from "./answer.ts";
+import { makeAnswer, promptTokens } from "./answer.ts";
 import type { Catalog } from "./catalog.ts";
 import type { Dialect } from "./dialects/types.ts";
-import { type ErrorText, errorResponse, faultErrorText, unknownModelText } from "./errors.ts";
+import { type ErrorText, errorResponse, faultErrorText, promptTooLongText, unknownModelText } from "./errors.ts";
 import { type Fault, FaultSpecError, resolveFault, splitModel } from "./faults.ts";
 import type { RecordedRequest, StatsRecorder } from "./stats.ts";
 import { newlinesThenBody, playStream, SSE_HEADERS } from "./stream.ts";
@@ -86,7 +86,7 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
   const provider = inst.catalog.provider(model) ?? inst.catalog.provider(mr.model);
   if (provider === null) return errorResponse(400, dialect.errorBody(unknownModelText(model), mr.stream));
   const upstream = upstreamFor(provider, model);
-  const refused = mr.refuse?.(upstream);
+  const refused = mr.refuse?.(upstream) ?? overWindow(fault, mr.bodyBytes, upstream);
   if (refused) return errorResponse(refused.status, dialect.errorBody(refused, mr.stream));
 
   if (fault.hang) {
@@ -118,6 +118,12 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
   if (!mr.stream) return new Response((mr.json ?? dialect.json)(answer), { headers: JSON_HEADERS });
 
   return new Response(playStream(dialect.stream(answer, error), fault, handOff()), { headers: SSE_HEADERS });
+}
+
+/** The upstream's refusal of a prompt longer than the model's window (`window=N`), if it is. */
+function overWindow(fault: Readonly<Fault>, bodyBytes: number, upstream: Upstream): ErrorText | undefined {
+  const tokens = promptTokens(bodyBytes);
+  return fault.windowTokens > 0 && tokens > fault.windowTokens ? promptTooLongText(upstream, tokens, fault.windowTokens) : undefined;
 }
 
 /** The answer the request and its knobs ask for: thinking first when either asks, a tool call for `tool`. */

@@ -71,7 +71,7 @@ export type GwMetrics = ReturnType<typeof createGwMetrics>;
 export function createGwMetrics(now: () => number = Date.now) {
   const reg = new Registry();
   const requests = reg.add(new Counter("gw_requests_total", "Requests answered, by route, final target, client dialect and status class.", ["route", "target", "dialect", "status_class"]));
-  const attempts = reg.add(new Counter("gw_attempts_total", "Upstream attempts, by route, target and outcome class (ok, auth, signature, transient, client, other).", ["route", "target", "outcome"]));
+  const attempts = reg.add(new Counter("gw_attempts_total", "Upstream attempts, by route, target and outcome class (ok, auth, signature, transient, context, client, other).", ["route", "target", "outcome"]));
   const failovers = reg.add(new Counter("gw_failovers_total", "Attempts after the first one of a request (each is a failover to another target).", ["route"]));
   const cooldowns = reg.add(new Counter("gw_cooldowns_total", "Cooldowns set on targets, by kind.", ["route", "target", "kind"]));
   const broken = reg.add(new Counter("gw_streams_broken_total", "Streams that broke after bytes reached the client.", ["route"]));

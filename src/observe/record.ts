@@ -36,9 +36,12 @@ export function failedAnswer(status: number, broken: boolean): boolean {
   return broken || status === 0 || (status >= 400 && status !== 499);
 }
 
-/** Did an attempt fail on the upstream's side: neither a success, nor the client's own error, nor the client leaving. */
+/**
+ * Did an attempt fail on the upstream's side: neither a success, nor the client's own error, nor
+ * a prompt too long for the target's model (the instance is fine), nor the client leaving.
+ */
 export function failedAttempt(outcome: string): boolean {
-  return outcome !== "ok" && outcome !== "client" && outcome !== "aborted";
+  return outcome !== "ok" && outcome !== "client" && outcome !== "context" && outcome !== "aborted";
 }
 
 export interface RequestSummary {
@@ -131,7 +134,7 @@ export interface AttemptRecord {
   pick?: string;
   /** Upstream status; 0 = no status line (connection error, timeout). */
   status: number;
-  /** Outcome class (classify.ts): ok, auth, signature, transient, client, other. */
+  /** Outcome class (classify.ts): ok, auth, signature, transient, context, client, other. */
   class: string;
   /** Attempt duration until its status line (or failure), ms; a wait for the instance (held_ms) included. */
   ms: number;

@@ -72,6 +72,27 @@ describe("old-lb.md class table", () => {
     expect(classify(s, '{"error":{"message":"bad"}}')).toMatchObject({ class: "client", cooldownMs: 0, kind: undefined });
   });
 
+  // Each upstream's own words for a prompt over the model's window, as its API sends them.
+  const TOO_LONG = {
+    anthropic: '{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 215234 tokens > 200000 maximum"},"request_id":"req_011CV"}',
+    openai: '{"error":{"message":"This model\'s maximum context length is 128000 tokens. However, your messages resulted in 130412 tokens. Please reduce the length of the messages.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}',
+    responses: '{"error":{"message":"Your input exceeds the context window of this model. Please adjust your input and try again.","type":"invalid_request_error","param":"input","code":"context_length_exceeded"}}',
+    google: '{"error":{"code":400,"message":"The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).","status":"INVALID_ARGUMENT"}}',
+    openrouter: '{"error":{"message":"This endpoint\'s maximum context length is 163840 tokens. However, you requested about 170000 tokens (165000 of text input, 5000 in the output). Please reduce the length of either one.","code":400}}',
+  };
+
+  test.each(Object.entries(TOO_LONG))("context: %s's prompt-too-long 400 → its own class, no cooldown", (_, body) => {
+    expect(classify(400, body)).toMatchObject({ class: "context", cooldownMs: 0, kind: undefined });
+  });
+
+  test("context only for a 4xx: the same words in a 5xx are the upstream's failure", () => {
+    expect(classify(413, TOO_LONG.anthropic)).toMatchObject({ class: "context" });
+    expect(classify(500, TOO_LONG.anthropic)).toMatchObject({ class: "transient" });
+    expect(classify(429, TOO_LONG.openai)).toMatchObject({ class: "transient" });
+    // A request too large in bytes (Anthropic's 413 request_too_large) is not one a larger window takes.
+    expect(classify(413, '{"type":"error","error":{"type":"request_too_large","message":"Request exceeds the maximum allowed number of bytes."}}')).toMatchObject({ class: "client" });
+  });
+
   test("other: a non-standard status ≥ 600 cools like transient but is its own class", () => {
     expect(classify(600)).toMatchObject({ class: "other", cooldownMs: CD.transient });
     expect(classify(599)).toMatchObject({ class: "transient", cooldownMs: CD.transient }); // the last 5xx
@@ -208,6 +229,10 @@ describe("shouldRetry", () => {
     expect(shouldRetry(o(401), 1, lb, "POST", 0)).toBe(true);
     expect(shouldRetry(failureOutcome("connection", "ECONNREFUSED", CD), 1, lb, "POST", 0)).toBe(true);
     expect(shouldRetry(failureOutcome("timeout", "no first byte in 120000 ms", CD), 1, lb, "POST", 0)).toBe(true);
+  });
+
+  test("a prompt too long for the target's window is retried (on a larger window: attempt.ts)", () => {
+    expect(shouldRetry(o(400, '{"error":{"message":"prompt is too long: 215234 tokens > 200000 maximum"}}'), 1, lb, "POST", 0)).toBe(true);
   });
 
   test("client, signature, other and ok are not", () => {

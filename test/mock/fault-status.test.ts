@@ -167,6 +167,47 @@ describe("how a fault is chosen", () => {
   });
 });
 
+describe("window=N: a prompt over the model's context window gets the upstream's own 400", () => {
+  const open = startMock({ name: "w", apiKeys: ["k"] }); // no models listed: any name, its family by name
+  afterAll(() => open.stop());
+  const long = [{ role: "user" as const, content: "lorem ipsum ".repeat(100) }]; // ~300 tokens at 4 bytes each
+
+  test("Anthropic's words, in Anthropic's shape, for a Claude model; a prompt that fits is answered", async () => {
+    const a = new Anthropic({ apiKey: "k", baseURL: open.url, maxRetries: 0 });
+    const err = await a.messages.create({ model: "claude-x~window=100", max_tokens: 9, messages: long }).catch((e) => e);
+    expect(err.status).toBe(400);
+    expect(err.error.type).toBe("error");
+    expect(err.error.error.type).toBe("invalid_request_error");
+    expect(err.error.error.message).toMatch(/^prompt is too long: 3\d\d tokens > 100 maximum$/);
+    const fits = await a.messages.create({ model: "claude-x~window=100", max_tokens: 9, messages: msgs });
+    expect(fits.content[0]).toMatchObject({ type: "text" });
+  });
+
+  test("Google's words for a Gemini model, Codex's for any other, passed through as JSON on the OpenAI route", async () => {
+    const o = new OpenAI({ apiKey: "k", baseURL: `${open.url}/v1`, maxRetries: 0 });
+    const gem = await o.chat.completions.create({ model: "gemini-x~window=100", messages: long }).catch((e) => e);
+    expect(gem.status).toBe(400);
+    expect(gem.error).toMatchObject({ code: 400, status: "INVALID_ARGUMENT" });
+    expect(gem.error.message).toMatch(/^The input token count \(3\d\d\) exceeds the maximum number of tokens allowed \(100\)\.$/);
+    const codex = await o.chat.completions.create({ model: "gpt-x~window=100", messages: long }).catch((e) => e);
+    expect(codex.status).toBe(400);
+    expect(codex.error).toMatchObject({ code: "context_length_exceeded", param: "input", type: "invalid_request_error" });
+  });
+
+  test("an OpenAI-compatible provider's model: OpenAI's words with both counts", async () => {
+    const m = startMock({ name: "r", apiKeys: ["k"], models: [{ id: "relay-model", provider: "openrouter" }] });
+    try {
+      const o = new OpenAI({ apiKey: "k", baseURL: `${m.url}/v1`, maxRetries: 0 });
+      const err = await o.chat.completions.create({ model: "relay-model~window=100", messages: long }).catch((e) => e);
+      expect(err.status).toBe(400);
+      expect(err.error).toMatchObject({ code: "context_length_exceeded", param: "messages" });
+      expect(err.error.message).toMatch(/^This model's maximum context length is 100 tokens\. However, your messages resulted in 3\d\d tokens\./);
+    } finally {
+      await m.stop();
+    }
+  });
+});
+
 describe("gzip-compressed error bodies", () => {
   test("raw bytes are gzip with Content-Encoding: gzip", async () => {
     const res = await fetch(`${mock.url}/v1/chat/completions`, {
