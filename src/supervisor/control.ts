@@ -12,7 +12,7 @@ import { describeSeveral, listRunning, type RunningGw } from "./registry.ts";
 import { typed } from "./self.ts";
 import type { StatusReport } from "./status.ts";
 import { TAIL_MARK_HEADER } from "./tail-mark.ts";
-import { CONTROL_ANSWER_MS, DAEMON_START_TIMEOUT_MS } from "./timing.ts";
+import { BUSY_ANSWER_MS, CONTROL_ANSWER_MS, DAEMON_START_TIMEOUT_MS, SILENCE_SAMPLE_MS } from "./timing.ts";
 
 export interface ControlHandlers {
   status(): StatusReport;
@@ -247,7 +247,8 @@ export async function controlRequest(paths: GwPaths, path: string, init: Request
   refuseForeignSocket(paths);
   let res: Response;
   const silent = new AbortController();
-  const watch = watchSilence(paths, answerDeadline(path), CONTROL_ANSWER_MS, (err) => silent.abort(err));
+  const limits = { firstMs: answerDeadline(path), sampleMs: SILENCE_SAMPLE_MS, everyMs: CONTROL_ANSWER_MS, busyMs: BUSY_ANSWER_MS };
+  const watch = watchSilence(paths, limits, (err) => silent.abort(err));
   try {
     // A fresh connection each time: a pooled one may lead to a gw that has since handed its
     // socket path over to a successor (an upgrade), and control requests are rare.

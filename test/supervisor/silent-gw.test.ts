@@ -1,10 +1,10 @@
 // A control command meeting a gw that has not begun its answer after CONTROL_ANSWER_MS tells a busy
 // gw (its event loop blocked by work) from one that is stopped or wedged: it waits for the busy one,
-// saying so once, and gives the others their one line (test/supervisor/stopped-gw.test.ts: stopped).
+// saying so once, and gives the others their one line (test/supervisor/stopped-gw.test.ts: stopped;
+// test/supervisor/control-silence.test.ts: the watcher's verdicts with short limits).
 import { afterEach, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { judgeSilence } from "../../src/supervisor/control-silence.ts";
 import { killAll, MAIN, type Sandbox, sandbox } from "../helpers/supervisor.ts";
 
 const SILENT_GW = join(import.meta.dir, "../helpers/silent-gw.ts");
@@ -60,15 +60,3 @@ test("a gw that neither runs nor is stopped gets one line and the way out", asyn
   expect(await run.stderr).toBe(`gw: gw (pid ${fake.pid}) does not answer on its control socket, though it is neither stopped nor busy\n  to stop it anyway: kill -KILL ${fake.pid}, then gw down stops the instances it left\n`);
   expect(await run.code).toBe(1);
 }, 60_000);
-
-test("the verdict: stopped by the state letter, busy by the CPU used between two looks", () => {
-  const look = (state: string, cpuTicks: number) => ({ state, cpuTicks });
-  expect(judgeSilence(null, null, 1000)).toBe("unknown");
-  expect(judgeSilence(look("T", 9), look("R", 1), 1000)).toBe("stopped");
-  expect(judgeSilence(look("t", 1), null, 1000)).toBe("stopped");
-  expect(judgeSilence(look("D", 1), look("D", 1), 1000)).toBe("busy");
-  // a tenth of a core over the second: 10 ticks of 10 ms
-  expect(judgeSilence(look("S", 14), look("R", 4), 1000)).toBe("busy");
-  expect(judgeSilence(look("R", 13), look("R", 4), 1000)).toBe("wedged"); // R for a moment is no work
-  expect(judgeSilence(look("R", 4), null, 1000)).toBe("wedged");
-});
