@@ -242,12 +242,13 @@ export class NotRunningError extends CliError {
 /**
  * A request to the running gw; NotRunningError when nothing listens on the socket, ControlSilent
  * when its answer has not begun in time and gw is not busy (the body, once begun, may take its time).
+ * `waitBusy` false: a busy gw is no reason to wait either (see controlProbe).
  */
-export async function controlRequest(paths: GwPaths, path: string, init: RequestInit = {}): Promise<Response> {
+export async function controlRequest(paths: GwPaths, path: string, init: RequestInit = {}, waitBusy = true): Promise<Response> {
   refuseForeignSocket(paths);
   let res: Response;
   const silent = new AbortController();
-  const limits = { firstMs: answerDeadline(path), sampleMs: SILENCE_SAMPLE_MS, everyMs: CONTROL_ANSWER_MS, busyMs: BUSY_ANSWER_MS };
+  const limits = { firstMs: answerDeadline(path), sampleMs: SILENCE_SAMPLE_MS, everyMs: CONTROL_ANSWER_MS, busyMs: waitBusy ? BUSY_ANSWER_MS : 0 };
   const watch = watchSilence(paths, limits, (err) => silent.abort(err));
   try {
     // A fresh connection each time: a pooled one may lead to a gw that has since handed its
@@ -302,4 +303,19 @@ export async function controlLines<T>(paths: GwPaths, path: string, init?: Reque
 
 export async function controlJson<T>(paths: GwPaths, path: string, init?: RequestInit): Promise<T> {
   return (await (await controlRequest(paths, path, init)).json()) as T;
+}
+
+/**
+ * The JSON answer of a gw asked in passing by a caller that asks again (gw up -d polling the
+ * daemon it started), or null: no gw, an error, or no answer by CONTROL_ANSWER_MS — busy or not.
+ * A user's command waits for a busy gw and says so; a poll that did would stop showing the
+ * daemon's progress for up to BUSY_ANSWER_MS, print its busy line between the progress lines,
+ * and overrun its own deadline.
+ */
+export async function controlProbe<T>(paths: GwPaths, path: string): Promise<T | null> {
+  try {
+    return (await (await controlRequest(paths, path, {}, false)).json()) as T;
+  } catch {
+    return null;
+  }
 }

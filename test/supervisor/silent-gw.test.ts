@@ -1,10 +1,14 @@
 // A control command meeting a gw that has not begun its answer after CONTROL_ANSWER_MS tells a busy
 // gw (its event loop blocked by work) from one that is stopped or wedged: it waits for the busy one,
 // saying so once, and gives the others their one line (test/supervisor/stopped-gw.test.ts: stopped;
-// test/supervisor/control-silence.test.ts: the watcher's verdicts with short limits).
+// test/supervisor/control-silence.test.ts: the watcher's verdicts with short limits). gw up -d's
+// poll does not wait.
 import { afterEach, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type GwProcess, waitServing } from "../../src/supervisor/daemon.ts";
+import { gwPaths } from "../../src/supervisor/paths.ts";
+import { CONTROL_ANSWER_MS } from "../../src/supervisor/timing.ts";
 import { killAll, MAIN, type Sandbox, sandbox } from "../helpers/supervisor.ts";
 
 const SILENT_GW = join(import.meta.dir, "../helpers/silent-gw.ts");
@@ -60,3 +64,13 @@ test("a gw that neither runs nor is stopped gets one line and the way out", asyn
   expect(await run.stderr).toBe(`gw: gw (pid ${fake.pid}) does not answer on its control socket, though it is neither stopped nor busy\n  to stop it anyway: kill -KILL ${fake.pid}, then gw down stops the instances it left\n`);
   expect(await run.code).toBe(1);
 }, 60_000);
+
+test("gw up -d's poll of the daemon it started does not wait on a busy one (nor say it waits between the progress lines): each poll is given up at the mark, and its deadline holds", async () => {
+  sb = await sandbox();
+  const fake = await silentGw(sb, "busy", sb.dir, join(sb.dir, "never"));
+  const began = performance.now();
+  const out = await waitServing(gwPaths(sb.dir), { proc: fake as unknown as GwProcess["proc"], logOffset: 0 }, () => {}, 1_000);
+  expect(out).toEqual({ ok: false, pid: fake.pid, timedOut: true });
+  // one poll given up on at the mark, not a wait of BUSY_ANSWER_MS
+  expect(performance.now() - began).toBeLessThan(2 * CONTROL_ANSWER_MS);
+}, 30_000);
