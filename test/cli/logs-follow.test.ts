@@ -147,7 +147,8 @@ for (const marks of [true, false]) {
     );
     const follower = startGw(sb, ["logs", "-f", "-n", "1", "-c", sb.file]);
     await follower.waitFor("gw | old 1\n");
-    appendFileSync(paths.gwLog, "old handed over\n");
+    // a line of the log that reads as the mark is a log line all the same (every line goes as {name, line})
+    appendFileSync(paths.gwLog, `${JSON.stringify(TAIL_END)}\nold handed over\n`);
     endFirst();
     await secondFollow.promise; // the follower reads the lines since and asks to follow again
     old.stop(true);
@@ -180,7 +181,7 @@ for (const marks of [true, false]) {
     const out = follower.output();
     expect(code, out).toBe(0);
     const lost = marks ? "gw | new 0\n" : ""; // without the mark, the line said between the two requests is not shown
-    expect(out).toBe(`gw | old 1\ngw | old handed over\n${lost}gw | new 1\ngw | stopped\ngw stopped for ${sb.dir}: no more lines to follow\n`);
+    expect(out).toBe(`gw | old 1\ngw | {"tailEnd":true}\ngw | old handed over\n${lost}gw | new 1\ngw | stopped\ngw stopped for ${sb.dir}: no more lines to follow\n`);
   }, 60_000);
 }
 
