@@ -68,9 +68,10 @@ export interface SilenceLimits {
 /**
  * Looks at the gw `sampleMs` before `firstMs`, at `firstMs` and every `everyMs` then until `stop()`:
  * a busy one is waited for (said once on stderr, up to `busyMs` in all); otherwise `giveUp` gets
- * the error — never before `firstMs`, with or without a gw to look at.
+ * the error — never before `firstMs`, with or without a gw to look at — or null when the gw looked
+ * at is gone: it is not running.
  */
-export function watchSilence(paths: GwPaths, limits: SilenceLimits, giveUp: (err: ControlSilent) => void): { stop(): void } {
+export function watchSilence(paths: GwPaths, limits: SilenceLimits, giveUp: (err: ControlSilent | null) => void): { stop(): void } {
   const began = performance.now();
   let before: { look: ProcessLook; pid: number; startTime: number; at: number } | null = null;
   let told = false;
@@ -90,6 +91,9 @@ export function watchSilence(paths: GwPaths, limits: SilenceLimits, giveUp: (err
       return lookIn(first ? limits.firstMs - (at - began) : limits.sampleMs);
     }
     if (first) return lookIn(limits.firstMs - (at - began)); // nothing to look at: the verdict is due at firstMs all the same
+    // The gw looked at before has exited (or is exiting) since: not silent but gone, whatever the
+    // fetch, racing its closed socket, has heard yet.
+    if (!now && before) return giveUp(null);
     const silence = judgeSilence(now, before?.look ?? null, at - (before?.at ?? at));
     if (silence !== "busy") return giveUp(new ControlSilent(gw?.pid, silence));
     if (at - began >= limits.busyMs) return giveUp(new ControlSilent(gw!.pid, "busy too long", limits.busyMs));

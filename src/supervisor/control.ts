@@ -5,7 +5,7 @@ import { rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { ensurePrivateDir, refuseLink } from "../fs/private.ts";
-import { type ControlSilent, watchSilence } from "./control-silence.ts";
+import { ControlSilent, watchSilence } from "./control-silence.ts";
 import type { RestartProgress } from "./instances.ts";
 import type { GwPaths } from "./paths.ts";
 import { describeSeveral, listRunning, type RunningGw } from "./registry.ts";
@@ -249,13 +249,13 @@ export async function controlRequest(paths: GwPaths, path: string, init: Request
   let res: Response;
   const silent = new AbortController();
   const limits = { firstMs: answerDeadline(path), sampleMs: SILENCE_SAMPLE_MS, everyMs: CONTROL_ANSWER_MS, busyMs: waitBusy ? BUSY_ANSWER_MS : 0 };
-  const watch = watchSilence(paths, limits, (err) => silent.abort(err));
+  const watch = watchSilence(paths, limits, (err) => silent.abort(err ?? "gone"));
   try {
     // A fresh connection each time: a pooled one may lead to a gw that has since handed its
     // socket path over to a successor (an upgrade), and control requests are rare.
     res = await fetch(`http://gw${path}`, { ...init, unix: paths.socket, keepalive: false, signal: silent.signal } as RequestInit);
   } catch {
-    if (silent.signal.aborted) throw silent.signal.reason as ControlSilent;
+    if (silent.signal.reason instanceof ControlSilent) throw silent.signal.reason;
     const others = (await listRunning()).filter((g) => dirname(g.config) !== paths.dir);
     throw new NotRunningError(paths, others);
   } finally {

@@ -6,8 +6,10 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { type ControlSilent, judgeSilence, type SilenceLimits, watchSilence } from "../../src/supervisor/control-silence.ts";
+import { controlRequest, NotRunningError } from "../../src/supervisor/control.ts";
 import { recordOf } from "../../src/supervisor/orphans.ts";
 import { type GwPaths, gwPaths } from "../../src/supervisor/paths.ts";
+import { CONTROL_ANSWER_MS } from "../../src/supervisor/timing.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const procs: Subprocess[] = [];
@@ -29,10 +31,10 @@ async function recordedGw(paths: GwPaths, script: string): Promise<Subprocess<"i
   return proc;
 }
 
-/** The error the watcher gives up with, and when (ms after it began). */
-async function verdict(paths: GwPaths, limits: SilenceLimits): Promise<{ err: ControlSilent; afterMs: number }> {
+/** The error the watcher gives up with (null: the gw is gone), and when (ms after it began). */
+async function verdict(paths: GwPaths, limits: SilenceLimits): Promise<{ err: ControlSilent | null; afterMs: number }> {
   const began = performance.now();
-  const given = Promise.withResolvers<ControlSilent>();
+  const given = Promise.withResolvers<ControlSilent | null>();
   const watch = watchSilence(paths, limits, given.resolve);
   try {
     return { err: await given.promise, afterMs: performance.now() - began };
@@ -59,7 +61,7 @@ test("the verdict: stopped by the state letter, busy by the CPU used between two
 test("no gw to look at (none recorded, or no /proc): given up at firstMs, not at the first look before it", async () => {
   const paths = gwPaths(tempDir("gw-silence-"));
   const { err, afterMs } = await verdict(paths, LIMITS);
-  expect(err.message).toBe("gw does not answer on its control socket (stopped? kill -CONT PID)");
+  expect(err?.message).toBe("gw does not answer on its control socket (stopped? kill -CONT PID)");
   expect(afterMs).toBeGreaterThanOrEqual(LIMITS.firstMs);
 });
 
@@ -67,7 +69,7 @@ test("a gw busy for longer than busyMs: waited for, then given up on with its ow
   const paths = gwPaths(tempDir("gw-silence-"));
   const gw = await recordedGw(paths, SPIN);
   const { err, afterMs } = await verdict(paths, LIMITS);
-  expect(err.message).toBe(`gw (pid ${gw.pid}) has been busy for 3 s without answering on its control socket`);
+  expect(err?.message).toBe(`gw (pid ${gw.pid}) has been busy for 3 s without answering on its control socket`);
   expect(afterMs).toBeGreaterThanOrEqual(LIMITS.busyMs);
 }, 20_000);
 
@@ -75,7 +77,7 @@ test("busyMs 0 (a poll that asks again): a busy gw is given up on at firstMs", a
   const paths = gwPaths(tempDir("gw-silence-"));
   const gw = await recordedGw(paths, SPIN);
   const { err, afterMs } = await verdict(paths, { ...LIMITS, busyMs: 0 });
-  expect(err.message).toBe(`gw (pid ${gw.pid}) has been busy for 0 s without answering on its control socket`);
+  expect(err?.message).toBe(`gw (pid ${gw.pid}) has been busy for 0 s without answering on its control socket`);
   expect(afterMs).toBeLessThan(LIMITS.firstMs + LIMITS.everyMs);
 });
 
@@ -85,7 +87,7 @@ test("a gw whose main thread is stuck in a system call while another thread work
   const worker = `new Worker(URL.createObjectURL(new Blob([${JSON.stringify(SPIN)}], { type: "application/javascript" })))`;
   const gw = await recordedGw(paths, `${worker}; for (;;) Bun.sleepSync(60_000);`);
   const { err } = await verdict(paths, LIMITS);
-  expect(err.message).toBe(`gw (pid ${gw.pid}) does not answer on its control socket, though it is neither stopped nor busy`);
+  expect(err?.message).toBe(`gw (pid ${gw.pid}) does not answer on its control socket, though it is neither stopped nor busy`);
 }, 20_000);
 
 test("the pid file names another process between the two looks (a successor took over): the CPU of one is not compared with the other's", async () => {
@@ -95,13 +97,46 @@ test("the pid file names another process between the two looks (a successor took
   await recordedGw(paths, SPIN);
   await Bun.sleep(1_500);
   const limits = { ...LIMITS, firstMs: 3_000, sampleMs: 2_000 }; // room to start the second between the looks
-  const given = Promise.withResolvers<ControlSilent>();
+  const given = Promise.withResolvers<ControlSilent | null>();
   const watch = watchSilence(paths, limits, given.resolve);
   try {
     await Bun.sleep(limits.firstMs - limits.sampleMs + 250); // after the first look
     const successor = await recordedGw(paths, SPIN);
-    expect((await given.promise).message).toBe(`gw (pid ${successor.pid}) has been busy for 3 s without answering on its control socket`);
+    expect((await given.promise)?.message).toBe(`gw (pid ${successor.pid}) has been busy for 3 s without answering on its control socket`);
   } finally {
     watch.stop();
   }
 }, 20_000);
+
+test("the gw looked at exits while it is waited for: it is gone (not running), not 'does not answer (stopped?)'", async () => {
+  const paths = gwPaths(tempDir("gw-silence-"));
+  const gw = await recordedGw(paths, SPIN);
+  const given = Promise.withResolvers<ControlSilent | null>();
+  const watch = watchSilence(paths, LIMITS, given.resolve);
+  try {
+    await Bun.sleep(LIMITS.firstMs + LIMITS.everyMs / 2); // judged busy at the mark, looked at again soon
+    gw.kill("SIGKILL");
+    await gw.exited;
+    expect(await given.promise).toBeNull();
+  } finally {
+    watch.stop();
+  }
+}, 20_000);
+
+test("a control command whose gw exits while it is waited for says it is not running", async () => {
+  const paths = gwPaths(tempDir("gw-silence-"));
+  const gw = await recordedGw(paths, SPIN);
+  // the socket is held by this test, so the request does not fail with the recorded gw: only the look tells
+  const holder = Bun.serve({ unix: paths.socket, ...({ idleTimeout: 0 } as object), fetch: () => new Promise<Response>(() => {}) });
+  try {
+    const request = controlRequest(paths, "/status").catch((e: unknown) => e);
+    await Bun.sleep(CONTROL_ANSWER_MS + 1_500); // judged busy at the mark, waited for
+    gw.kill("SIGKILL");
+    await gw.exited;
+    const err = await request;
+    expect(err).toBeInstanceOf(NotRunningError);
+    expect((err as Error).message).toStartWith(`gw is not running for ${paths.dir}`); // then any gw of this user running elsewhere
+  } finally {
+    holder.stop(true);
+  }
+}, 30_000);
