@@ -31,12 +31,13 @@ async function recordedGw(paths: GwPaths, script: string): Promise<Subprocess<"i
   return proc;
 }
 
-/** The error the watcher gives up with (null: the gw is gone), and when (ms after it began). */
-async function verdict(paths: GwPaths, limits: SilenceLimits): Promise<{ err: ControlSilent | null; afterMs: number }> {
+/** The error the watcher gives up with (null: the gw is gone), and when (ms after it began); `meanwhile` runs as it watches. */
+async function verdict(paths: GwPaths, limits: SilenceLimits, meanwhile = async () => {}): Promise<{ err: ControlSilent | null; afterMs: number }> {
   const began = performance.now();
   const given = Promise.withResolvers<ControlSilent | null>();
   const watch = watchSilence(paths, limits, given.resolve);
   try {
+    await meanwhile();
     return { err: await given.promise, afterMs: performance.now() - began };
   } finally {
     watch.stop();
@@ -97,30 +98,23 @@ test("the pid file names another process between the two looks (a successor took
   await recordedGw(paths, SPIN);
   await Bun.sleep(1_500);
   const limits = { ...LIMITS, firstMs: 3_000, sampleMs: 2_000 }; // room to start the second between the looks
-  const given = Promise.withResolvers<ControlSilent | null>();
-  const watch = watchSilence(paths, limits, given.resolve);
-  try {
+  let successor = 0;
+  const { err } = await verdict(paths, limits, async () => {
     await Bun.sleep(limits.firstMs - limits.sampleMs + 250); // after the first look
-    const successor = await recordedGw(paths, SPIN);
-    expect((await given.promise)?.message).toBe(`gw (pid ${successor.pid}) has been busy for 3 s without answering on its control socket`);
-  } finally {
-    watch.stop();
-  }
+    successor = (await recordedGw(paths, SPIN)).pid;
+  });
+  expect(err?.message).toBe(`gw (pid ${successor}) has been busy for 3 s without answering on its control socket`);
 }, 20_000);
 
 test("the gw looked at exits while it is waited for: it is gone (not running), not 'does not answer (stopped?)'", async () => {
   const paths = gwPaths(tempDir("gw-silence-"));
   const gw = await recordedGw(paths, SPIN);
-  const given = Promise.withResolvers<ControlSilent | null>();
-  const watch = watchSilence(paths, LIMITS, given.resolve);
-  try {
+  const { err } = await verdict(paths, LIMITS, async () => {
     await Bun.sleep(LIMITS.firstMs + LIMITS.everyMs / 2); // judged busy at the mark, looked at again soon
     gw.kill("SIGKILL");
     await gw.exited;
-    expect(await given.promise).toBeNull();
-  } finally {
-    watch.stop();
-  }
+  });
+  expect(err).toBeNull();
 }, 20_000);
 
 test("a control command whose gw exits while it is waited for says it is not running", async () => {
