@@ -306,8 +306,8 @@ export async function controlJson<T>(paths: GwPaths, path: string, init?: Reques
 }
 
 /**
- * The JSON answer of a gw asked in passing by a caller that asks again (gw up -d polling the
- * daemon it started), or null: no gw, an error, or no answer by CONTROL_ANSWER_MS — busy or not.
+ * The JSON answer of a gw asked in passing (gw up -d polling the daemon it started, gw up naming
+ * the URL of the gw in its way), or null: no gw, an error, or no answer by CONTROL_ANSWER_MS — busy or not.
  * A user's command waits for a busy gw and says so; a poll that did would stop showing the
  * daemon's progress for up to BUSY_ANSWER_MS, print its busy line between the progress lines,
  * and overrun its own deadline.

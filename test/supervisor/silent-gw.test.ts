@@ -7,6 +7,7 @@ import { afterEach, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type GwProcess, waitServing } from "../../src/supervisor/daemon.ts";
+import { refuseIfRunning } from "../../src/supervisor/guard.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import { CONTROL_ANSWER_MS } from "../../src/supervisor/timing.ts";
 import { killAll, MAIN, type Sandbox, sandbox } from "../helpers/supervisor.ts";
@@ -72,5 +73,14 @@ test("gw up -d's poll of the daemon it started does not wait on a busy one (nor 
   const out = await waitServing(gwPaths(sb.dir), { proc: fake as unknown as GwProcess["proc"], logOffset: 0 }, () => {}, 1_000);
   expect(out).toEqual({ ok: false, pid: fake.pid, timedOut: true });
   // one poll given up on at the mark, not a wait of BUSY_ANSWER_MS
+  expect(performance.now() - began).toBeLessThan(2 * CONTROL_ANSWER_MS);
+}, 30_000);
+
+test("gw up beside a busy gw is refused at the 5 s mark, not after waiting up to 60 s for it to name its URL", async () => {
+  sb = await sandbox();
+  const fake = await silentGw(sb, "busy", sb.dir, join(sb.dir, "never"));
+  const began = performance.now();
+  const err = await refuseIfRunning(gwPaths(sb.dir), sb.env).catch((e: unknown) => e);
+  expect((err as Error).message).toBe(`gw is already running for ${sb.dir} (pid ${fake.pid})`);
   expect(performance.now() - began).toBeLessThan(2 * CONTROL_ANSWER_MS);
 }, 30_000);
