@@ -6,12 +6,9 @@
 import { CliError } from "../cli/errors.ts";
 import { runningGw } from "./orphans.ts";
 import type { GwPaths } from "./paths.ts";
-import { procInfo } from "./proc.ts";
+import { mainThreadLook } from "./proc.ts";
 import { typed } from "./self.ts";
-import { BUSY_ANSWER_MS } from "./timing.ts";
 
-/** How long the first two looks are apart: the answer is given up on (or waited for) `firstMs` after the request, as before. */
-const SAMPLE_MS = 1_000;
 /** A busy gw uses at least this share of a core; a wedged or idle one next to none. */
 const BUSY_SHARE = 0.1;
 /** Linux counts CPU time in clock ticks of 10 ms (USER_HZ 100, what /proc reports in). */
@@ -20,7 +17,7 @@ const MS_PER_TICK = 10;
 /** Why the answer has not begun: decided from what the OS says of the gw's process. */
 export type Silence = "stopped" | "busy" | "wedged" | "unknown";
 
-/** The facts of one look at the gw's process (null: no /proc, or no gw recorded). */
+/** The facts of one look at the gw's main thread (null: no /proc, or no gw recorded). */
 export interface ProcessLook {
   readonly state: string;
   readonly cpuTicks: number;
@@ -40,13 +37,14 @@ export function judgeSilence(now: ProcessLook | null, before: ProcessLook | null
 
 /** The one-line error of a gw that will not answer: what it is, and the way out. */
 export class ControlSilent extends CliError {
-  constructor(pid: number | undefined, why: Exclude<Silence, "busy"> | "busy too long") {
+  /** `busyMs`: how long a busy gw was waited for, for "busy too long". */
+  constructor(pid: number | undefined, why: Exclude<Silence, "busy"> | "busy too long", busyMs = 0) {
     const p = pid ?? "PID";
     const gw = `gw${pid ? ` (pid ${pid})` : ""}`;
     const anyway = `to stop it anyway: kill -KILL ${p}, then ${typed("gw down")} stops the instances it left`;
     const text: Record<typeof why, [string, string]> = {
       stopped: [`${gw} is stopped (SIGSTOP, a debugger) and cannot answer`, `to let it go on: kill -CONT ${p}; ${anyway}`],
-      "busy too long": [`${gw} has been busy for ${BUSY_ANSWER_MS / 1000} s without answering on its control socket`, `${typed("gw logs")} shows what it does; ${anyway}`],
+      "busy too long": [`${gw} has been busy for ${busyMs / 1000} s without answering on its control socket`, `${typed("gw logs")} shows what it does; ${anyway}`],
       wedged: [`${gw} does not answer on its control socket, though it is neither stopped nor busy`, anyway],
       unknown: [`${gw} does not answer on its control socket (stopped? kill -CONT ${p})`, anyway],
     };
@@ -55,36 +53,56 @@ export class ControlSilent extends CliError {
   }
 }
 
+/** When the watcher looks and gives up; control.ts fills them from timing.ts, tests with shorter ones. */
+export interface SilenceLimits {
+  /** The answer is given up on, or a busy gw waited for, from this long after the request. */
+  readonly firstMs: number;
+  /** The first look is this long before `firstMs`: the CPU used in between tells busy from wedged. */
+  readonly sampleMs: number;
+  /** A busy gw is looked at again this often... */
+  readonly everyMs: number;
+  /** ...until this long after the request (0: not waited for — a caller that asks again, gw up -d's poll). */
+  readonly busyMs: number;
+}
+
 /**
- * Looks at the gw SAMPLE_MS before `firstMs`, at `firstMs` and every `everyMs` then until `stop()`:
- * a busy one is waited for (said once on stderr, up to BUSY_ANSWER_MS in all); otherwise `giveUp`
- * gets the error.
+ * Looks at the gw `sampleMs` before `firstMs`, at `firstMs` and every `everyMs` then until `stop()`:
+ * a busy one is waited for (said once on stderr, up to `busyMs` in all); otherwise `giveUp` gets
+ * the error — never before `firstMs`, with or without a gw to look at — or null when the gw looked
+ * at is gone: it is not running.
  */
-export function watchSilence(paths: GwPaths, firstMs: number, everyMs: number, giveUp: (err: ControlSilent) => void): { stop(): void } {
+export function watchSilence(paths: GwPaths, limits: SilenceLimits, giveUp: (err: ControlSilent | null) => void): { stop(): void } {
   const began = performance.now();
-  let before: { look: ProcessLook; at: number } | null = null;
+  let before: { look: ProcessLook; pid: number; startTime: number; at: number } | null = null;
   let told = false;
   let stopped = false;
-  const look = async () => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const lookIn = (ms: number, first = false) => (timer = setTimeout(() => void look(first), Math.max(0, ms)));
+  const look = async (first: boolean) => {
     const gw = await runningGw(paths);
-    const now = gw ? await procInfo(gw.pid) : null;
+    const now = gw ? mainThreadLook(gw.pid, gw.startTime) : null;
     const at = performance.now();
     if (stopped) return; // the answer began while we looked: aborting now would cut its body
-    if (now && !before) {
-      // the first look only counts the CPU used so far: what it uses next tells busy from wedged
-      before = { look: now, at };
-      timer = setTimeout(look, SAMPLE_MS);
-      return;
+    const sameGw = before !== null && gw !== null && before.pid === gw.pid && before.startTime === gw.startTime;
+    if (now && (first || !sameGw)) {
+      // A first look at this process (or at a successor that took over the pid file since) only
+      // counts the CPU used so far: what it uses next tells busy from wedged.
+      before = { look: now, pid: gw!.pid, startTime: gw!.startTime, at };
+      return lookIn(first ? limits.firstMs - (at - began) : limits.sampleMs);
     }
+    if (first) return lookIn(limits.firstMs - (at - began)); // nothing to look at: the verdict is due at firstMs all the same
+    // The gw looked at before has exited (or is exiting) since: not silent but gone, whatever the
+    // fetch, racing its closed socket, has heard yet.
+    if (!now && before) return giveUp(null);
     const silence = judgeSilence(now, before?.look ?? null, at - (before?.at ?? at));
     if (silence !== "busy") return giveUp(new ControlSilent(gw?.pid, silence));
-    if (at - began >= BUSY_ANSWER_MS) return giveUp(new ControlSilent(gw?.pid, "busy too long"));
-    if (!told) console.error(`gw (pid ${gw!.pid}) is busy and has not answered yet; waiting for it (up to ${BUSY_ANSWER_MS / 1000} s)…`);
+    if (at - began >= limits.busyMs) return giveUp(new ControlSilent(gw!.pid, "busy too long", limits.busyMs));
+    if (!told) console.error(`gw (pid ${gw!.pid}) is busy and has not answered yet; waiting for it (up to ${limits.busyMs / 1000} s)…`);
     told = true;
-    before = { look: now!, at };
-    timer = setTimeout(look, everyMs);
+    before = { look: now!, pid: gw!.pid, startTime: gw!.startTime, at };
+    lookIn(limits.everyMs);
   };
-  let timer = setTimeout(look, Math.max(0, firstMs - SAMPLE_MS));
+  lookIn(limits.firstMs - limits.sampleMs, true);
   return {
     stop() {
       stopped = true;

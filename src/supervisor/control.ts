@@ -5,14 +5,14 @@ import { rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { ensurePrivateDir, refuseLink } from "../fs/private.ts";
-import { type ControlSilent, watchSilence } from "./control-silence.ts";
+import { ControlSilent, watchSilence } from "./control-silence.ts";
 import type { RestartProgress } from "./instances.ts";
 import type { GwPaths } from "./paths.ts";
 import { describeSeveral, listRunning, type RunningGw } from "./registry.ts";
 import { typed } from "./self.ts";
 import type { StatusReport } from "./status.ts";
 import { TAIL_MARK_HEADER } from "./tail-mark.ts";
-import { CONTROL_ANSWER_MS, DAEMON_START_TIMEOUT_MS } from "./timing.ts";
+import { BUSY_ANSWER_MS, CONTROL_ANSWER_MS, DAEMON_START_TIMEOUT_MS, SILENCE_SAMPLE_MS } from "./timing.ts";
 
 export interface ControlHandlers {
   status(): StatusReport;
@@ -242,18 +242,20 @@ export class NotRunningError extends CliError {
 /**
  * A request to the running gw; NotRunningError when nothing listens on the socket, ControlSilent
  * when its answer has not begun in time and gw is not busy (the body, once begun, may take its time).
+ * `waitBusy` false: a busy gw is no reason to wait either (see controlProbe).
  */
-export async function controlRequest(paths: GwPaths, path: string, init: RequestInit = {}): Promise<Response> {
+export async function controlRequest(paths: GwPaths, path: string, init: RequestInit = {}, waitBusy = true): Promise<Response> {
   refuseForeignSocket(paths);
   let res: Response;
   const silent = new AbortController();
-  const watch = watchSilence(paths, answerDeadline(path), CONTROL_ANSWER_MS, (err) => silent.abort(err));
+  const limits = { firstMs: answerDeadline(path), sampleMs: SILENCE_SAMPLE_MS, everyMs: CONTROL_ANSWER_MS, busyMs: waitBusy ? BUSY_ANSWER_MS : 0 };
+  const watch = watchSilence(paths, limits, (err) => silent.abort(err ?? "gone"));
   try {
     // A fresh connection each time: a pooled one may lead to a gw that has since handed its
     // socket path over to a successor (an upgrade), and control requests are rare.
     res = await fetch(`http://gw${path}`, { ...init, unix: paths.socket, keepalive: false, signal: silent.signal } as RequestInit);
   } catch {
-    if (silent.signal.aborted) throw silent.signal.reason as ControlSilent;
+    if (silent.signal.reason instanceof ControlSilent) throw silent.signal.reason;
     const others = (await listRunning()).filter((g) => dirname(g.config) !== paths.dir);
     throw new NotRunningError(paths, others);
   } finally {
@@ -301,4 +303,19 @@ export async function controlLines<T>(paths: GwPaths, path: string, init?: Reque
 
 export async function controlJson<T>(paths: GwPaths, path: string, init?: RequestInit): Promise<T> {
   return (await (await controlRequest(paths, path, init)).json()) as T;
+}
+
+/**
+ * The JSON answer of a gw asked in passing (gw up -d polling the daemon it started, gw up naming
+ * the URL of the gw in its way), or null: no gw, an error, or no answer by CONTROL_ANSWER_MS — busy or not.
+ * A user's command waits for a busy gw and says so; a poll that did would stop showing the
+ * daemon's progress for up to BUSY_ANSWER_MS, print its busy line between the progress lines,
+ * and overrun its own deadline.
+ */
+export async function controlProbe<T>(paths: GwPaths, path: string): Promise<T | null> {
+  try {
+    return (await (await controlRequest(paths, path, {}, false)).json()) as T;
+  } catch {
+    return null;
+  }
 }

@@ -11,7 +11,7 @@ import { openPrivateAppend } from "../fs/private.ts";
 import { noRoomIn, ROOM_HINT, writeProblem } from "../fs/why.ts";
 import { displayPath } from "../cli/display-path.ts";
 import { lbProcessEnv } from "../lb/concurrency.ts";
-import { controlJson } from "./control.ts";
+import { controlProbe } from "./control.ts";
 import { refuseIfRunning } from "./guard.ts";
 import { logLineParts } from "./logger.ts";
 import { readNew } from "./logtail.ts";
@@ -85,7 +85,7 @@ export async function waitServing(paths: GwPaths, p: GwProcess, progress: (line:
     await Bun.sleep(POLL_MS);
     await show();
     if (exited) return { ok: false, pid: proc.pid, exitCode: proc.exitCode };
-    const status = await controlJson<StatusReport>(paths, "/status").catch(() => null);
+    const status = await controlProbe<StatusReport>(paths, "/status");
     if (status?.phase === "serving" && status.pid === proc.pid) {
       await show();
       return { ok: true, pid: proc.pid, url: status.lb?.url, file: status.file, instances: status.instances };

@@ -1,6 +1,6 @@
 // Before gw up starts anything: is a gw already running here, are its ports free?
 import { CliError } from "../cli/errors.ts";
-import { controlJson } from "./control.ts";
+import { controlProbe } from "./control.ts";
 import { runningGw } from "./orphans.ts";
 import type { GwPaths } from "./paths.ts";
 import { deniedPort, describeHolder, portTaken } from "./ports.ts";
@@ -15,7 +15,8 @@ type Env = Record<string, string | undefined>;
 export async function refuseIfRunning(paths: GwPaths, env: Env = process.env): Promise<void> {
   const other = await runningGw(paths);
   if (!other) return;
-  const status = await controlJson<StatusReport>(paths, "/status").catch(() => null);
+  // Its status only names its URL in the refusal: a busy gw is not waited for to say it runs.
+  const status = await controlProbe<StatusReport>(paths, "/status");
   const where = status?.lb ? ` serving ${status.lb.url}` : "";
   throw anotherGw(`gw is already running for ${paths.dir} (pid ${other.pid}${where})`, `see it with: ${typed("gw status")} · stop it with: ${typed("gw down")}`, typed(`gw down -c ${status?.file ?? paths.dir}`), env);
 }

@@ -8,34 +8,53 @@ interface ProcInfo {
   readonly pgid: number;
   /** Clock ticks since boot at which the process started: with the pid, a unique identity. */
   readonly startTime: number;
-  /** Its main thread's state letter: R running, S sleeping, D in an uninterruptible wait, T/t stopped. */
-  readonly state: string;
-  /** Clock ticks of CPU it has used (user + system), all threads. */
-  readonly cpuTicks: number;
 }
 
 /** include/linux/sched.h: the task is exiting (set by do_exit before it releases memory and files). */
 const PF_EXITING = 0x4;
 
-export async function procInfo(pid: number): Promise<ProcInfo | null> {
+/**
+ * The fields of a /proc stat file after the command name, so fields[0] is the state (field 3 of
+ * proc(5)); null when it cannot be read (no such process, no /proc, hidepid).
+ */
+function statFields(file: string): string[] | null {
   // Read synchronously: /proc answers from memory, and the thread-pool round trip of an async
   // read cost 2.5× the CPU — which counts, since each adopted instance is checked 4 times a second.
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    text = readFileSync(file, "utf8");
   } catch {
     return null;
   }
   // The command name (field 2) may contain spaces and parentheses: parse after the last ")".
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  const state = fields[0] ?? "";
+  return text.slice(text.lastIndexOf(")") + 2).split(" ");
+}
+
+export async function procInfo(pid: number): Promise<ProcInfo | null> {
+  const fields = statFields(`/proc/${pid}/stat`);
+  if (!fields) return null;
+  const state = fields[0];
   if (state === "Z" || state === "X") return null; // exited, only waiting to be reaped
   // Dying: the kernel marks a task PF_EXITING as it starts to exit, before it closes its files.
   // A killed instance's port refuses connections from then on, while its state still reads
   // running until it is a zombie — on a busy machine for long enough that an LB asking "is it
   // gone?" after a refused connection was told no.
   if (Number(fields[6]) & PF_EXITING) return null;
-  return { pid, pgid: Number(fields[2]), startTime: Number(fields[19]), state, cpuTicks: Number(fields[11]) + Number(fields[12]) };
+  return { pid, pgid: Number(fields[2]), startTime: Number(fields[19]) };
+}
+
+/**
+ * What the main thread of process `pid` does — the thread that runs a Bun program's event loop:
+ * its state letter (R running, S sleeping, D in an uninterruptible wait, T/t stopped) and the clock
+ * ticks of CPU it has used (user + system). Its own, from /proc/PID/task/PID/stat: the process's
+ * stat adds up every thread, and a program whose event loop is stuck in a system call while its
+ * JIT and GC threads work would read as working. Null unless it is the process started at
+ * `startTime` (the pid may have been reused since it was recorded).
+ */
+export function mainThreadLook(pid: number, startTime: number): { state: string; cpuTicks: number } | null {
+  const fields = statFields(`/proc/${pid}/task/${pid}/stat`);
+  if (!fields || Number(fields[19]) !== startTime) return null;
+  return { state: fields[0] ?? "", cpuTicks: Number(fields[11]) + Number(fields[12]) };
 }
 
 /**

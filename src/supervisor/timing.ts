@@ -65,6 +65,12 @@ export const DAEMON_START_TIMEOUT_MS = DEFAULT_TIMING.readyTimeoutMs + 30_000;
 export const CONTROL_ANSWER_MS = 5_000;
 
 /**
+ * A silent gw is first looked at this long before CONTROL_ANSWER_MS: the CPU its event loop uses
+ * until the mark tells busy from wedged (control-silence.ts).
+ */
+export const SILENCE_SAMPLE_MS = 1_000;
+
+/**
  * How long a control command waits for a gw whose event loop is busy (it runs, but has not begun
  * its answer): a reload of a big config on a loaded machine takes seconds, not a minute.
  */

@@ -3,7 +3,7 @@
 // it at all — it goes on with the successor's lines.
 import { afterAll, expect, test } from "bun:test";
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { ControlCut, ndjsonLines } from "../../src/supervisor/control.ts";
+import { ControlCut, controlRequest, ndjsonLines } from "../../src/supervisor/control.ts";
 import { linesAfter, logStream } from "../../src/supervisor/logtail.ts";
 import { TAIL_END, TAIL_MARK_HEADER } from "../../src/supervisor/tail-mark.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -48,6 +48,23 @@ test("gw logs -f: gw down ends it with exit 0 and gw's last lines; gw upgrade do
   cleanups.push(sb);
   const up = await gw(sb, ["up", "-d", "-c", sb.file]);
   expect(up.code, up.stdout + up.stderr).toBe(0);
+
+  // Asked with mark, gw itself puts TAIL_END between the lines read back and the follow, and says so
+  // in the answer's head (without that, a resuming follower falls back to two requests and loses
+  // the lines written between them); asked without, neither.
+  const paths = gwPaths(sb.dir);
+  const marked = await controlRequest(paths, "/logs?n=1&follow=1&mark=1");
+  expect(marked.headers.get(TAIL_MARK_HEADER)).toBe("1");
+  const readBack: object[] = [];
+  for await (const l of ndjsonLines<object>(marked.body!)) {
+    readBack.push(l);
+    if ("tailEnd" in l) break;
+  }
+  expect(readBack.at(-1)).toEqual(TAIL_END);
+  expect(readBack.slice(0, -1)).toContainEqual({ name: "gw", line: expect.any(String) });
+  const unmarked = await controlRequest(paths, "/logs?n=1");
+  expect(unmarked.headers.has(TAIL_MARK_HEADER)).toBe(false);
+  expect(await unmarked.text()).not.toContain("tailEnd");
 
   const old = JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout).pid as number;
   const follow = startGw(sb, ["logs", "-f", "-n", "1", "-c", sb.file]);
@@ -130,7 +147,8 @@ for (const marks of [true, false]) {
     );
     const follower = startGw(sb, ["logs", "-f", "-n", "1", "-c", sb.file]);
     await follower.waitFor("gw | old 1\n");
-    appendFileSync(paths.gwLog, "old handed over\n");
+    // a line of the log that reads as the mark is a log line all the same (every line goes as {name, line})
+    appendFileSync(paths.gwLog, `${JSON.stringify(TAIL_END)}\nold handed over\n`);
     endFirst();
     await secondFollow.promise; // the follower reads the lines since and asks to follow again
     old.stop(true);
@@ -163,7 +181,7 @@ for (const marks of [true, false]) {
     const out = follower.output();
     expect(code, out).toBe(0);
     const lost = marks ? "gw | new 0\n" : ""; // without the mark, the line said between the two requests is not shown
-    expect(out).toBe(`gw | old 1\ngw | old handed over\n${lost}gw | new 1\ngw | stopped\ngw stopped for ${sb.dir}: no more lines to follow\n`);
+    expect(out).toBe(`gw | old 1\ngw | {"tailEnd":true}\ngw | old handed over\n${lost}gw | new 1\ngw | stopped\ngw stopped for ${sb.dir}: no more lines to follow\n`);
   }, 60_000);
 }
 

@@ -26,6 +26,11 @@ describe("gw check", () => {
       return [r.code, r.stderr.split("\n").find((l) => l.startsWith(join(dir, file) + ": "))];
     };
     expect(await summary("warned.toml")).toEqual([0, `${join(dir, "warned.toml")}: 0 errors, 1 warning, 1 instance, 1 route`]);
+    // an error beside the warning: counted apart, in the line and in --json's counts
+    writeFileSync(join(dir, "broken.toml"), toml('host = "0.0.0.0"\n').replace('instance = "a"', 'instance = "b"'));
+    expect(await summary("broken.toml")).toEqual([1, `${join(dir, "broken.toml")}: 1 error, 1 warning`]);
+    const json = JSON.parse((await runGw(["check", "--json", "-c", join(dir, "broken.toml")])).stdout);
+    expect(json.counts).toEqual({ file: { errors: 1, warnings: 1 }, folder: { errors: 0 }, machine: { logins_missing: 0 } });
     mkdirSync(join(dir, "instances", "a"), { recursive: true });
     writeFileSync(join(dir, "instances", "a", ".env"), "GITSTORE_GIT_URL=https://elsewhere.example/logins.git\n");
     const folder = "in its folder: 1 error (a .env where an instance runs, named above)";

@@ -1,10 +1,15 @@
 // A control command meeting a gw that has not begun its answer after CONTROL_ANSWER_MS tells a busy
 // gw (its event loop blocked by work) from one that is stopped or wedged: it waits for the busy one,
-// saying so once, and gives the others their one line (test/supervisor/stopped-gw.test.ts: stopped).
+// saying so once, and gives the others their one line (test/supervisor/stopped-gw.test.ts: stopped;
+// test/supervisor/control-silence.test.ts: the watcher's verdicts with short limits). gw up -d's
+// poll does not wait.
 import { afterEach, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { judgeSilence } from "../../src/supervisor/control-silence.ts";
+import { type GwProcess, waitServing } from "../../src/supervisor/daemon.ts";
+import { refuseIfRunning } from "../../src/supervisor/guard.ts";
+import { gwPaths } from "../../src/supervisor/paths.ts";
+import { CONTROL_ANSWER_MS } from "../../src/supervisor/timing.ts";
 import { killAll, MAIN, type Sandbox, sandbox } from "../helpers/supervisor.ts";
 
 const SILENT_GW = join(import.meta.dir, "../helpers/silent-gw.ts");
@@ -61,14 +66,21 @@ test("a gw that neither runs nor is stopped gets one line and the way out", asyn
   expect(await run.code).toBe(1);
 }, 60_000);
 
-test("the verdict: stopped by the state letter, busy by the CPU used between two looks", () => {
-  const look = (state: string, cpuTicks: number) => ({ state, cpuTicks });
-  expect(judgeSilence(null, null, 1000)).toBe("unknown");
-  expect(judgeSilence(look("T", 9), look("R", 1), 1000)).toBe("stopped");
-  expect(judgeSilence(look("t", 1), null, 1000)).toBe("stopped");
-  expect(judgeSilence(look("D", 1), look("D", 1), 1000)).toBe("busy");
-  // a tenth of a core over the second: 10 ticks of 10 ms
-  expect(judgeSilence(look("S", 14), look("R", 4), 1000)).toBe("busy");
-  expect(judgeSilence(look("R", 13), look("R", 4), 1000)).toBe("wedged"); // R for a moment is no work
-  expect(judgeSilence(look("R", 4), null, 1000)).toBe("wedged");
-});
+test("gw up -d's poll of the daemon it started does not wait on a busy one (nor say it waits between the progress lines): each poll is given up at the mark, and its deadline holds", async () => {
+  sb = await sandbox();
+  const fake = await silentGw(sb, "busy", sb.dir, join(sb.dir, "never"));
+  const began = performance.now();
+  const out = await waitServing(gwPaths(sb.dir), { proc: fake as unknown as GwProcess["proc"], logOffset: 0 }, () => {}, 1_000);
+  expect(out).toEqual({ ok: false, pid: fake.pid, timedOut: true });
+  // one poll given up on at the mark, not a wait of BUSY_ANSWER_MS
+  expect(performance.now() - began).toBeLessThan(2 * CONTROL_ANSWER_MS);
+}, 30_000);
+
+test("gw up beside a busy gw is refused at the 5 s mark, not after waiting up to 60 s for it to name its URL", async () => {
+  sb = await sandbox();
+  const fake = await silentGw(sb, "busy", sb.dir, join(sb.dir, "never"));
+  const began = performance.now();
+  const err = await refuseIfRunning(gwPaths(sb.dir), sb.env).catch((e: unknown) => e);
+  expect((err as Error).message).toBe(`gw is already running for ${sb.dir} (pid ${fake.pid})`);
+  expect(performance.now() - began).toBeLessThan(2 * CONTROL_ANSWER_MS);
+}, 30_000);
