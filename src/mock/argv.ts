@@ -122,6 +122,8 @@ x-mock-fault (429~gzip), or as -fault. Precedence: model suffix > header > -faul
   tool[=NAME]    call the request's first declared tool (or the one named NAME) instead of
                  answering text (arguments from its schema's required properties); text once a
                  tool's result is the last message, or when the request declares no such tool
+  window=N       the model's context window: a prompt over N tokens (4 bytes a token) gets the
+                 upstream's own "too long" 400, in its family's words
 
 Answers name the instance and model; /v1/messages with thinking enabled adds a signed thinking
 block (claude#… / gpt#…, Gemini raw), as CLIProxyAPI relays them.

@@ -106,7 +106,7 @@ describe("flags of the real binary", () => {
   test("--help documents the fault syntax", async () => {
     const r = await runGw(["mock", "--help"]);
     expect(r.code).toBe(0);
-    for (const s of ["-config FILE", "x-mock-fault", "429[=S]", "slow-first=MS", "cut=N", "after=N", "hang", "ns-keepalive=MS", "/_mock/stats"]) {
+    for (const s of ["-config FILE", "x-mock-fault", "429[=S]", "slow-first=MS", "cut=N", "after=N", "hang", "ns-keepalive=MS", "window=N", "/_mock/stats"]) {
       expect(r.stdout).toContain(s);
     }
     // One line per token: the help is read in a terminal.
