@@ -1,0 +1,51 @@
+// A prompt-too-long refusal that does not come as the status: inside a 200 stream (Codex's backend
+// sends it as response.failed; CLIProxyAPI gives other Responses clients an `error` event with
+// only its code and message) or after CLIProxyAPI's keep-alive newlines. It goes on to the larger
+// window as a 400 does — the same window passed over, the refusing target not cooled — unseen by
+// the client (gw mock's window=N with after=0 or ns-keepalive).
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { answeredBy, claude, type Rig, startRig, withRecord } from "../../helpers/resilience.ts";
+
+const LONG = "lorem ipsum ".repeat(850); // ~2,500 tokens at the mock's 4 bytes a token: over 2,000
+
+let rig: Rig;
+
+/** `a` refuses as `fault` says, `b` has the same window (passed over), `c` a larger one. */
+const route = (name: string, prefix: string, fault: string) =>
+  `"${name}" = [\n` +
+  `  { instance = "a", provider = "anthropic", model = "${prefix}-a~window=2000~${fault}", context_window = 2000, priority = 2 },\n` +
+  `  { instance = "b", provider = "anthropic", model = "${prefix}-b~window=2000~${fault}", context_window = 2000, priority = 1 },\n` +
+  `  { instance = "c", provider = "anthropic", model = "${prefix}-c", context_window = 1000000 },\n]`;
+
+beforeAll(() => {
+  rig = startRig({
+    mocks: ["a", "b", "c"],
+    global: "lb_max_target_retries = 2",
+    routing: [
+      route("codex.events", "gpt", "after=0"),
+      route("claude.events", "claude", "after=0"),
+      route("claude.spaced", "claude", "ns-keepalive=100~slow-first=350"),
+    ].join("\n"),
+  });
+});
+afterAll(() => rig.stop());
+
+/** The request's attempts as [instance, class, status], and whether anything cooled. */
+async function attemptsOf(model: string, send: () => Promise<unknown>) {
+  const [, rec] = await withRecord(rig.dir, model, send);
+  return { attempts: rec.routing.attempts.map((a) => [a.instance, a.class, a.status]), cooled: rec.cooldowns.length };
+}
+
+test("OpenAI SDK, responses stream: the `error` event (code context_length_exceeded, no type) goes on to c; a is not cooled", async () => {
+  const hits = [rig.hits("a"), rig.hits("b"), rig.hits("c")];
+  let text = "";
+  let attempts = "";
+  const seen = await attemptsOf("codex.events", async () => {
+    const { data, response } = await rig.openai().responses.create({ model: "codex.events", stream: true, input: LONG }).withResponse();
+    for await (const ev of data) if (ev.type === "response.output_text.delta") text += ev.delta;
+    attempts = response.headers.get("x-gw-attempts") ?? "";
+  });
+  expect([answeredBy(text), attempts]).toEqual(["c", "2"]);
+  expect(seen).toEqual({ attempts: [["a", "context", 400], ["c", "ok", 200]], cooled: 0 });
+  expect([rig.hits("a") - hits[0]!, rig.hits("b") - hits[1]!, rig.hits("c") - hits[2]!]).toEqual([1, 0, 1]);
+});
