@@ -92,7 +92,7 @@ export function decodeErrorBody(bytes: Uint8Array, contentEncoding?: string | nu
 
 /**
  * Lower-cased text to search: the message / code / type / status / reason / details of a JSON
- * error (nested `error`, arrays like Gemini's), or the raw text when it is not JSON.
+ * error (nested `error` or `response.error`, arrays like Gemini's), or the raw text when it is not JSON.
  */
 export function errorText(body: string): string {
   if (!body) return "";
@@ -134,7 +134,8 @@ const RETRY_METHODS = new Set(["POST", "GET", "HEAD"]);
  */
 const PROMPT_TOO_LONG = ["prompt is too long", "context_length_exceeded", "maximum context length", "exceeds the context window", "exceeds the maximum number of tokens"];
 const MAX_DECODED = 1 << 20; // error bodies only; a bomb stops here
-const TEXT_FIELDS = ["message", "code", "type", "status", "reason", "details", "error", "errors"];
+// `response`: a Responses stream's response.failed carries its error there (Codex's and CLIProxyAPI's for Codex clients).
+const TEXT_FIELDS = ["message", "code", "type", "status", "reason", "details", "error", "errors", "response"];
 
 const COOLDOWN_KEY: Record<CooldownKind, keyof CooldownsMs> = {
   auth: "auth",

@@ -49,3 +49,16 @@ test("OpenAI SDK, responses stream: the `error` event (code context_length_excee
   expect(seen).toEqual({ attempts: [["a", "context", 400], ["c", "ok", 200]], cooled: 0 });
   expect([rig.hits("a") - hits[0]!, rig.hits("b") - hits[1]!, rig.hits("c") - hits[2]!]).toEqual([1, 0, 1]);
 });
+
+test("Codex client: response.failed with context_length_exceeded goes on to c", async () => {
+  const seen = await attemptsOf("codex.events", async () => {
+    const res = await fetch(`${rig.gw.url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "user-agent": "codex_cli_rs/0.80.0 (Debian 13; x86_64)" },
+      body: JSON.stringify({ model: "codex.events", stream: true, input: LONG }),
+    });
+    const text = await res.text();
+    expect([res.status, res.headers.get("x-gw-attempts"), text.includes("response.failed"), text.includes("event: response.completed")]).toEqual([200, "2", false, true]);
+  });
+  expect(seen).toEqual({ attempts: [["a", "context", 400], ["c", "ok", 200]], cooled: 0 });
+});
