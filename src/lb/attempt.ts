@@ -70,6 +70,10 @@ class RouteAttempts implements AttemptLoop {
   }
 
   retry(t: Tried, attempts: number): boolean {
+    // Every verdict comes here, also one found only after keep-alive spaces went out (AttemptRun.goOn):
+    // a refusal of the prompt as too long rules out the targets no larger than the refusing one.
+    const target = t.outcome.attempt.target;
+    if (t.classified?.class === "context" && this.route && target) this.tooSmall = targetsNoLarger(this.route, target);
     return t.classified !== undefined && shouldRetry(t.classified, attempts, this.lb, this.d.req.method, 0);
   }
 
@@ -100,7 +104,6 @@ class RouteAttempts implements AttemptLoop {
     }
     d.deadEnds.note(tried);
     const c = tried.classified;
-    if (c?.class === "context" && route && info.target) this.tooSmall = targetsNoLarger(route, info.target);
     const outcome = c?.class ?? "aborted";
     d.stats.attempt(info.instance.name, failedAttempt(outcome));
     const now = Date.now();

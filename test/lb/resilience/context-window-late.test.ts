@@ -62,3 +62,21 @@ test("Codex client: response.failed with context_length_exceeded goes on to c", 
   });
   expect(seen).toEqual({ attempts: [["a", "context", 400], ["c", "ok", 200]], cooled: 0 });
 });
+
+test("Anthropic SDK, stream: the error event after message_start goes on to c", async () => {
+  let r: Awaited<ReturnType<typeof claude>> | undefined;
+  const seen = await attemptsOf("claude.events", async () => {
+    r = await claude(rig.anthropic(), "claude.events", { stream: true, params: { messages: [{ role: "user", content: LONG }] } });
+  });
+  expect([answeredBy(r!.text), r!.attempts]).toEqual(["c", 2]);
+  expect(seen).toEqual({ attempts: [["a", "context", 400], ["c", "ok", 200]], cooled: 0 });
+});
+
+test("Anthropic SDK, not streamed: the refusal after keep-alive newlines goes on to c under the same 200", async () => {
+  let r: Awaited<ReturnType<typeof claude>> | undefined;
+  const seen = await attemptsOf("claude.spaced", async () => {
+    r = await claude(rig.anthropic(), "claude.spaced", { params: { messages: [{ role: "user", content: LONG }] } });
+  });
+  expect([r!.status, answeredBy(r!.text)]).toEqual([200, "c"]);
+  expect(seen).toEqual({ attempts: [["a", "context", 400], ["c", "ok", 200]], cooled: 0 });
+});
