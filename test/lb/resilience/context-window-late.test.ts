@@ -80,3 +80,30 @@ test("Anthropic SDK, not streamed: the refusal after keep-alive newlines goes on
   expect([r!.status, answeredBy(r!.text)]).toEqual([200, "c"]);
   expect(seen).toEqual({ attempts: [["a", "context", 400], ["c", "ok", 200]], cooled: 0 });
 });
+
+test("lb_max_target_retries at its default (1): windows of 1,500, 2,000 and 1M — a refusal by each smaller one still reaches the 1M, and a 429 first keeps its one failover", async () => {
+  const steps = startRig({
+    mocks: ["a", "b", "c", "d"],
+    routing: [
+      `"steps" = [`,
+      `  { instance = "a", provider = "anthropic", model = "claude-a~window=1500", context_window = 1500, priority = 3 },`,
+      `  { instance = "b", provider = "anthropic", model = "claude-b~window=2000", context_window = 2000, priority = 2 },`,
+      `  { instance = "c", provider = "anthropic", model = "claude-c", context_window = 1000000, priority = 1 },`,
+      `]`,
+      `"limited" = [`,
+      `  { instance = "d", provider = "anthropic", model = "claude-d~429", priority = 3 },`,
+      `  { instance = "a", provider = "anthropic", model = "claude-a~window=2000", context_window = 2000, priority = 2 },`,
+      `  { instance = "c", provider = "anthropic", model = "claude-c", context_window = 1000000, priority = 1 },`,
+      `]`,
+    ].join("\n"),
+  });
+  try {
+    const ask = (model: string) => claude(steps.anthropic(), model, { params: { messages: [{ role: "user", content: LONG }] } });
+    const [r, rec] = await withRecord(steps.dir, "steps", () => ask("steps"));
+    expect([answeredBy(r.text), rec.routing.attempts.map((a) => [a.instance, a.class])]).toEqual(["c", [["a", "context"], ["b", "context"], ["c", "ok"]]]);
+    const [l, lrec] = await withRecord(steps.dir, "limited", () => ask("limited"));
+    expect([answeredBy(l.text), lrec.routing.attempts.map((a) => [a.instance, a.class])]).toEqual(["c", [["d", "transient"], ["a", "context"], ["c", "ok"]]]);
+  } finally {
+    await steps.stop();
+  }
+});
