@@ -60,6 +60,8 @@ class RouteAttempts implements AttemptLoop {
   private readonly sticky: string | undefined;
   /** Targets a target's refusal of the prompt as too long rules out: its window and smaller ones. */
   private tooSmall: ReadonlySet<string> | undefined;
+  /** Attempts that ended in such a refusal: no failure, so not counted against lb_max_target_retries. */
+  private refusals = 0;
 
   constructor(
     private readonly d: AttemptDeps,
@@ -70,7 +72,17 @@ class RouteAttempts implements AttemptLoop {
   }
 
   retry(t: Tried, attempts: number): boolean {
-    return t.classified !== undefined && shouldRetry(t.classified, attempts, this.lb, this.d.req.method, 0);
+    // Every verdict comes here, also one found only after keep-alive spaces went out (AttemptRun.goOn):
+    // a refusal of the prompt as too long rules out the targets no larger than the refusing one.
+    // So such refusals end by themselves (at most one per larger window) and lb_max_target_retries
+    // counts only the others: a route of 128k, 200k and 1M windows reaches the 1M one, and a 429
+    // before or after a refusal keeps its failover. At 0 (no failover at all) none is made.
+    const target = t.outcome.attempt.target;
+    if (t.classified?.class === "context" && this.route && target) {
+      this.tooSmall = targetsNoLarger(this.route, target);
+      this.refusals++;
+    }
+    return t.classified !== undefined && shouldRetry(t.classified, Math.max(1, attempts - this.refusals), this.lb, this.d.req.method, 0);
   }
 
   async attempt(info: Attempt): Promise<Tried> {
@@ -100,7 +112,6 @@ class RouteAttempts implements AttemptLoop {
     }
     d.deadEnds.note(tried);
     const c = tried.classified;
-    if (c?.class === "context" && route && info.target) this.tooSmall = targetsNoLarger(route, info.target);
     const outcome = c?.class ?? "aborted";
     d.stats.attempt(info.instance.name, failedAttempt(outcome));
     const now = Date.now();

@@ -92,7 +92,7 @@ export function decodeErrorBody(bytes: Uint8Array, contentEncoding?: string | nu
 
 /**
  * Lower-cased text to search: the message / code / type / status / reason / details of a JSON
- * error (nested `error`, arrays like Gemini's), or the raw text when it is not JSON.
+ * error (nested `error` or `response.error`, arrays like Gemini's), or the raw text when it is not JSON.
  */
 export function errorText(body: string): string {
   if (!body) return "";
@@ -127,14 +127,29 @@ export function capRetryAfter(capMs: number, headers: Headers | undefined, body:
 const RETRY_METHODS = new Set(["POST", "GET", "HEAD"]);
 /**
  * How upstreams refuse a prompt over the model's context window (lower-cased): Anthropic
- * (`prompt is too long: N tokens > M maximum`), OpenAI and OpenAI-compatible relays (code
- * `context_length_exceeded`, `maximum context length is M tokens`), the Responses API and Codex
- * (`exceeds the context window`), Google (`input token count (N) exceeds the maximum number of
- * tokens allowed`).
+ * (`prompt is too long: N tokens > M maximum`; `input length and \`max_tokens\` exceed context
+ * limit` when the prompt fits but not with its max_tokens), OpenAI and OpenAI-compatible relays
+ * (code `context_length_exceeded`, `maximum context length is M tokens`), the Responses API and
+ * Codex (`exceeds the context window`), Google (`input token count (N) exceeds the maximum number
+ * of tokens allowed`), Bedrock (`Input is too long for requested model`), Moonshot (`exceeded
+ * model token limit`), xAI (`maximum prompt length is M`), llama.cpp's server (`exceeds the
+ * available context size`).
  */
-const PROMPT_TOO_LONG = ["prompt is too long", "context_length_exceeded", "maximum context length", "exceeds the context window", "exceeds the maximum number of tokens"];
+const PROMPT_TOO_LONG = [
+  "prompt is too long",
+  "exceed context limit",
+  "context_length_exceeded",
+  "maximum context length",
+  "exceeds the context window",
+  "exceeds the maximum number of tokens",
+  "input is too long for requested model",
+  "exceeded model token limit",
+  "maximum prompt length",
+  "exceeds the available context size",
+];
 const MAX_DECODED = 1 << 20; // error bodies only; a bomb stops here
-const TEXT_FIELDS = ["message", "code", "type", "status", "reason", "details", "error", "errors"];
+// `response`: a Responses stream's response.failed carries its error there (Codex's and CLIProxyAPI's for Codex clients).
+const TEXT_FIELDS = ["message", "code", "type", "status", "reason", "details", "error", "errors", "response"];
 
 const COOLDOWN_KEY: Record<CooldownKind, keyof CooldownsMs> = {
   auth: "auth",

@@ -55,6 +55,9 @@ const ERROR_STATUS: Readonly<Record<string, number>> = {
   not_found: 404,
   request_timeout: 408,
   request_too_large: 413,
+  // OpenAI's code for a prompt over the model's window, alone in a Responses stream's error event
+  // (CLIProxyAPI keeps code and message) and Codex's response.failed: the 400 it stands for.
+  context_length_exceeded: 400,
   rate_limit_error: 429,
   rate_limit_exceeded: 429,
   model_cooldown: 429,

@@ -42,7 +42,9 @@
  *   window=N       the upstream model's context window in tokens: a request whose prompt (its
  *                  body's bytes ÷ 4, as the answers count input tokens) is over N gets the
  *                  upstream's own 400 for a prompt too long, in its words (Anthropic's, Google's,
- *                  OpenAI's, Codex's), passed through as CLIProxyAPI passes upstream errors
+ *                  OpenAI's, Codex's), passed through as CLIProxyAPI passes upstream errors; with
+ *                  after=N it comes as an error event inside a 200 stream instead (as Codex's
+ *                  backend sends it), with ns-keepalive after the newlines
  *   events=N       number of content deltas (output length)
  *   think          a signed thinking block (reasoning item, thought part) before the answer, in
  *                  every dialect; Anthropic requests that enable thinking get one without it

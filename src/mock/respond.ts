@@ -86,18 +86,23 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
   const provider = inst.catalog.provider(model) ?? inst.catalog.provider(mr.model);
   if (provider === null) return errorResponse(400, dialect.errorBody(unknownModelText(model), mr.stream));
   const upstream = upstreamFor(provider, model);
-  const refused = mr.refuse?.(upstream) ?? overWindow(fault, mr.bodyBytes, upstream);
+  const refused = mr.refuse?.(upstream);
   if (refused) return errorResponse(refused.status, dialect.errorBody(refused, mr.stream));
+  const inStreamError = mr.stream && fault.after >= 0;
+  const ka = fault.nonstreamKeepaliveMs;
+  const spaced = !mr.stream && ka > 0 && fault.slowFirstMs >= ka;
+  // A refusal comes as the status unless after=N (Codex's backend refuses inside its 200 stream)
+  // or ns-keepalive (CLIProxyAPI's newlines came first) puts it in the body, as it does other errors.
+  const tooLong = overWindow(fault, mr.bodyBytes, upstream);
+  if (tooLong && !inStreamError && !spaced) return errorResponse(tooLong.status, dialect.errorBody(tooLong, mr.stream));
 
   if (fault.hang) {
     // Never answer: the request stays open until the client (or stop()) closes it.
     await new Promise<void>((resolve) => req.signal.addEventListener("abort", () => resolve()));
     return new Response(null, { status: 499 });
   }
-  const inStreamError = mr.stream && fault.after >= 0;
-  const error = fault.status > 0 ? faultErrorText(fault, model, provider) : undefined;
-  const ka = fault.nonstreamKeepaliveMs;
-  if (!mr.stream && ka > 0 && fault.slowFirstMs >= ka) {
+  const error = tooLong ?? (fault.status > 0 ? faultErrorText(fault, model, provider) : undefined);
+  if (spaced) {
     // Go sends the status line with the first keep-alive newline, one interval in.
     await sleep(ka, req.signal);
     const body = error ? dialect.errorBody(error, false) : (mr.json ?? dialect.json)(answerFor(inst, mr, model, fault, upstream));
@@ -117,7 +122,9 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
   const answer = answerFor(inst, mr, model, fault, upstream);
   if (!mr.stream) return new Response((mr.json ?? dialect.json)(answer), { headers: JSON_HEADERS });
 
-  return new Response(playStream(dialect.stream(answer, error), fault, handOff()), { headers: SSE_HEADERS });
+  // playStream sends the error event of a fault with a status: the refusal's is 400.
+  const played = tooLong ? { ...fault, status: tooLong.status } : fault;
+  return new Response(playStream(dialect.stream(answer, error), played, handOff()), { headers: SSE_HEADERS });
 }
 
 /** The upstream's refusal of a prompt longer than the model's window (`window=N`), if it is. */

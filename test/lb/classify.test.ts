@@ -79,6 +79,12 @@ describe("old-lb.md class table", () => {
     responses: '{"error":{"message":"Your input exceeds the context window of this model. Please adjust your input and try again.","type":"invalid_request_error","param":"input","code":"context_length_exceeded"}}',
     google: '{"error":{"code":400,"message":"The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).","status":"INVALID_ARGUMENT"}}',
     openrouter: '{"error":{"message":"This endpoint\'s maximum context length is 163840 tokens. However, you requested about 170000 tokens (165000 of text input, 5000 in the output). Please reduce the length of either one.","code":400}}',
+    // Anthropic when the prompt fits but prompt + max_tokens does not: a larger window takes it too.
+    "anthropic max_tokens": '{"type":"error","error":{"type":"invalid_request_error","message":"input length and `max_tokens` exceed context limit: 188240 + 21333 > 200000, decrease input length or `max_tokens` and try again"}}',
+    bedrock: '{"message":"Input is too long for requested model."}',
+    moonshot: '{"error":{"message":"Invalid request: Your request exceeded model token limit: 262144 (requested: 263001)","type":"invalid_request_error"}}',
+    xai: '{"code":"Client specified an invalid argument","error":"This model\'s maximum prompt length is 131072 but the request contains 150112 tokens."}',
+    "llama.cpp": '{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error","n_prompt_tokens":40000,"n_ctx":32768}}',
   };
 
   test.each(Object.entries(TOO_LONG))("context: %s's prompt-too-long 400 → its own class, no cooldown", (_, body) => {
