@@ -88,21 +88,19 @@ async function answerOrFail(inst: Instance, req: Request, mr: ModelRequest, hand
   const upstream = upstreamFor(provider, model);
   const refused = mr.refuse?.(upstream);
   if (refused) return errorResponse(refused.status, dialect.errorBody(refused, mr.stream));
-  const inStreamError = mr.stream && fault.after >= 0;
-  const ka = fault.nonstreamKeepaliveMs;
-  const spaced = !mr.stream && ka > 0 && fault.slowFirstMs >= ka;
-  // A refusal comes as the status unless after=N (Codex's backend refuses inside its 200 stream)
-  // or ns-keepalive (CLIProxyAPI's newlines came first) puts it in the body, as it does other errors.
-  const tooLong = overWindow(fault, mr.bodyBytes, upstream);
-  if (tooLong && !inStreamError && !spaced) return errorResponse(tooLong.status, dialect.errorBody(tooLong, mr.stream));
 
   if (fault.hang) {
     // Never answer: the request stays open until the client (or stop()) closes it.
     await new Promise<void>((resolve) => req.signal.addEventListener("abort", () => resolve()));
     return new Response(null, { status: 499 });
   }
+  const inStreamError = mr.stream && fault.after >= 0;
+  // A prompt over the model's window (window=N) is refused as a status fault is: as the status, or
+  // with after=N inside a 200 stream (Codex's backend refuses there), or after ns-keepalive's newlines.
+  const tooLong = overWindow(fault, mr.bodyBytes, upstream);
   const error = tooLong ?? (fault.status > 0 ? faultErrorText(fault, model, provider) : undefined);
-  if (spaced) {
+  const ka = fault.nonstreamKeepaliveMs;
+  if (!mr.stream && ka > 0 && fault.slowFirstMs >= ka) {
     // Go sends the status line with the first keep-alive newline, one interval in.
     await sleep(ka, req.signal);
     const body = error ? dialect.errorBody(error, false) : (mr.json ?? dialect.json)(answerFor(inst, mr, model, fault, upstream));
