@@ -106,11 +106,13 @@ export function pickContext(facts: RequestFacts, route: Route, at: Omit<PickCont
 function stickyKeyReadOn(facts: RequestFacts, route: Route, at: Pick<PickContext, "state" | "now">): string | undefined {
   const c = facts.conversation;
   if (facts.session !== undefined || !c) return stickyKeyOn(facts, route);
-  for (let turns = c.turns - 1; turns >= Math.max(1, c.turns - CONTINUATION_SPAN); turns--) {
-    const key = stickyKey(conversationKey(c, turns), route.name);
-    if (at.state?.sticky(key, at.now) !== undefined) return key;
-  }
+  for (const key of shorterKeys(c, route)) if (at.state?.sticky(key, at.now) !== undefined) return key;
   return undefined;
+}
+
+/** The sticky keys the conversation's shorter requests may have left on `route`, latest first. */
+function* shorterKeys(c: Conversation, route: Route): Generator<string> {
+  for (let turns = c.turns - 1; turns >= Math.max(1, c.turns - CONTINUATION_SPAN); turns--) yield stickyKey(conversationKey(c, turns), route.name);
 }
 
 /**
@@ -132,6 +134,12 @@ export function recordEnd(
   // The router's success_streak factor: successes in a row are counted as the streak of the
   // opposite outcome under a key of their own (reset by a failure, grown by a success).
   if (facts.router && facts.streakKey) recordRequestEnd(state, successStreakKey(facts.streakKey), !end.ok, end.now);
+  // A conversation's turn that succeeded left its own entry (attempt.ts): the one of the turn
+  // before is read never again, and a conversation keeps one entry, not one per turn, in the
+  // bounded map real sessions share.
+  if (end.ok && end.route && facts.conversation) {
+    for (const key of shorterKeys(facts.conversation, end.route)) if (state.sticky(key, end.now) !== undefined) state.clearSticky(key);
+  }
   const foundByResponse = facts.session === undefined || facts.session.startsWith(responseSessionKey(""));
   if (end.ok && end.responseId && end.route && end.targetId && foundByResponse) {
     state.setSticky(stickyKey(responseSessionKey(end.responseId), end.route.name), end.targetId, end.now);

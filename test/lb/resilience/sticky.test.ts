@@ -3,11 +3,16 @@
 // comes as header, JSON user_id or the old user_id string; after a failover the session stays
 // where it was answered.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { conversationKey, conversationOf } from "../../../src/lb/conversation-key.ts";
+import { stickyKey } from "../../../src/lb/session.ts";
+import { memoryBackend } from "../../../src/state/index.ts";
 import { chat, claude, gemini, geminiClient, logRecords, type Rig, startRig } from "../../helpers/resilience.ts";
 
 let rig: Rig;
+const state = memoryBackend();
 beforeAll(() => {
   rig = startRig({
+    gateway: { state },
     mocks: ["a", "b"],
     global: "lb_transient_cooldown_ms = 300",
     routing: `"duo" = [{ instance = "a", provider = "anthropic", model = "claude-a" }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
@@ -163,5 +168,18 @@ describe("a conversation that names no session stays on one target once it has a
       landed.add(r.target);
     }
     expect([...landed].sort()).toEqual(["a/claude-a", "b/claude-b"]);
+  }, 30_000);
+
+  test("a conversation keeps one sticky entry, its latest turn's, not one per turn", async () => {
+    const messages: { role: "user" | "assistant"; content: string }[] = [{ role: "user", content: `task ${uuid()}` }];
+    const keys: string[] = [];
+    for (let n = 1; n <= 6; n++) {
+      if (n > 1) messages.push({ role: "assistant", content: `answer ${n}` }, { role: "user", content: `go on ${n}` });
+      await claude(rig.anthropic(), "duo", { params: { system: "You are terse.", messages } });
+      const c = conversationOf({ system: "You are terse.", messages });
+      if (c) keys.push(stickyKey(conversationKey(c), "duo"));
+    }
+    const held = keys.map((k) => state.sticky(k, Date.now()) !== undefined);
+    expect(held).toEqual([false, false, false, false, true]);
   }, 30_000);
 });
