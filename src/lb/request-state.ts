@@ -10,11 +10,18 @@ import type { PickContext } from "./route.ts";
 import { modelIdsOf, modelMeant } from "./model-ids.ts";
 import { activates, decideModel, describeRouter, type RouterOutcome, successStreakKey } from "./router/decide.ts";
 import { findSignature, responseSessionKey, type SignatureFacts, sessionKey, stickyKey, streakKey } from "./session.ts";
+import { CONTINUATION_SPAN, type Conversation, conversationKey, conversationOf } from "./conversation-key.ts";
 import { countMessagesAndTools, decideUpgrade, describeUpgrade, estimateInputTokens, type UpgradeDecision } from "./upgrade.ts";
 
 export interface RequestFacts {
   /** Session key (session.ts), when the request names one. */
   readonly session: string | undefined;
+  /**
+   * The conversation the body is (conversation-key.ts) when it names no session: for sticky routing
+   * only (its prompt cache) — streaks and the router's holds stay the named session's, since two
+   * conversations may open alike.
+   */
+  readonly conversation?: Conversation;
   readonly sig: SignatureFacts;
   /** The `auto` router's decision, for requests naming an activation model. */
   readonly router?: RouterOutcome;
@@ -37,6 +44,7 @@ export interface RequestFacts {
  */
 export function requestFacts(headers: Headers, intake: Intake, config: Config, state: StateStore, now: number): RequestFacts {
   const session = sessionKey(headers, intake.json);
+  const conversation = session === undefined ? conversationOf(intake.json) : undefined;
   const sig = findSignature(intake.json);
   const meant = modelMeant(modelIdsOf(config), intake.model); // `claude-gw-g3f` means g3f (lb/model-ids.ts)
   const routerConfig = config.global.lb.router;
@@ -49,12 +57,12 @@ export function requestFacts(headers: Headers, intake: Intake, config: Config, s
   // Streaks count per (session, model the client sent), as the old LB kept them.
   const source = router ? router.requested : requested?.name;
   const sk = source === undefined ? undefined : streakKey(session, source);
-  if (!requested || sk === undefined) return { session, sig, router, requested, route: undefined, upgrade: undefined, streakKey: sk };
+  if (!requested || sk === undefined) return { session, conversation, sig, router, requested, route: undefined, upgrade: undefined, streakKey: sk };
   const { messages, tools } = countMessagesAndTools(intake.json);
   const inputTokens = config.global.lb.autoUpgrade.inputTokensThreshold > 0 ? estimateInputTokens(intake.raw) : 0;
   const upgrade = decideUpgrade(config, requested.name, { messages, tools, streak: state.streak(sk, now), signed: sig.signed, inputTokens });
   const route = config.routes.get(upgrade.route) ?? requested;
-  return { session, sig, router, requested, route, upgrade, streakKey: sk };
+  return { session, conversation, sig, router, requested, route, upgrade, streakKey: sk };
 }
 
 /** A signature fallback: where it went, and whether its answer is the one delivered (`failed`, `untried`: the 400 it followed is). */
@@ -79,14 +87,32 @@ export function routeHeader(facts: RequestFacts, fallback: FallbackFacts | undef
   return fallback.outcome === "failed" ? `${base} (its signature fallback to ${to} failed)` : `${base} (its signature fallback to ${to} not tried: no route of its family can answer now)`;
 }
 
-/** Sticky key of the request on a route, when it has a session. */
+/** Sticky key the request's target is remembered under on a route, when it has a session or is a conversation already. */
 export function stickyKeyOn(facts: RequestFacts, route: Route): string | undefined {
-  return facts.session === undefined ? undefined : stickyKey(facts.session, route.name);
+  if (facts.session !== undefined) return stickyKey(facts.session, route.name);
+  return facts.conversation && stickyKey(conversationKey(facts.conversation), route.name);
 }
 
 /** What route.ts picks this request's target on `route` by: one builder, so `gw explain` shows the pick an attempt makes. */
 export function pickContext(facts: RequestFacts, route: Route, at: Omit<PickContext, "sessionKey" | "signed">): PickContext {
-  return { ...at, sessionKey: stickyKeyOn(facts, route), signed: facts.sig.signed };
+  return { ...at, sessionKey: stickyKeyReadOn(facts, route, at), signed: facts.sig.signed };
+}
+
+/**
+ * Where the request finds its sticky target: its session's key; for a conversation, the key of
+ * the latest shorter request of it that left one, else none. Never one of the same length, its
+ * own included: that is a sibling (a few-shot batch's next prompt), not the turn before.
+ */
+function stickyKeyReadOn(facts: RequestFacts, route: Route, at: Pick<PickContext, "state" | "now">): string | undefined {
+  const c = facts.conversation;
+  if (facts.session !== undefined || !c) return stickyKeyOn(facts, route);
+  for (const key of shorterKeys(c, route)) if (at.state?.sticky(key, at.now) !== undefined) return key;
+  return undefined;
+}
+
+/** The sticky keys the conversation's shorter requests may have left on `route`, latest first. */
+function* shorterKeys(c: Conversation, route: Route): Generator<string> {
+  for (let turns = c.turns - 1; turns >= Math.max(1, c.turns - CONTINUATION_SPAN); turns--) yield stickyKey(conversationKey(c, turns), route.name);
 }
 
 /**
@@ -108,6 +134,12 @@ export function recordEnd(
   // The router's success_streak factor: successes in a row are counted as the streak of the
   // opposite outcome under a key of their own (reset by a failure, grown by a success).
   if (facts.router && facts.streakKey) recordRequestEnd(state, successStreakKey(facts.streakKey), !end.ok, end.now);
+  // A conversation's turn that succeeded left its own entry (attempt.ts): the one of the turn
+  // before is read never again, and a conversation keeps one entry, not one per turn, in the
+  // bounded map real sessions share.
+  if (end.ok && end.route && facts.conversation) {
+    for (const key of shorterKeys(facts.conversation, end.route)) if (state.sticky(key, end.now) !== undefined) state.clearSticky(key);
+  }
   const foundByResponse = facts.session === undefined || facts.session.startsWith(responseSessionKey(""));
   if (end.ok && end.responseId && end.route && end.targetId && foundByResponse) {
     state.setSticky(stickyKey(responseSessionKey(end.responseId), end.route.name), end.targetId, end.now);

@@ -2,7 +2,7 @@
 // `gw mock` instances behind the real gateway, a config file in a temp dir (so the request log
 // lands in its own logs/), SDK clients that report which target answered, and the request log.
 import Anthropic from "@anthropic-ai/sdk";
-import { GoogleGenAI } from "@google/genai";
+import { type Content, GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Socket } from "node:net";
@@ -153,16 +153,17 @@ export async function chat(
 }
 
 /** One Gemini SDK call (the model rides in the path), streamed (consumed to the end) or not. */
-export async function gemini(client: GoogleGenAI, model: string, o: { stream?: boolean } = {}): Promise<Answered> {
+export async function gemini(client: GoogleGenAI, model: string, o: { stream?: boolean; contents?: Content[] } = {}): Promise<Answered> {
   let text = "";
   let headers: Record<string, string> | undefined;
+  const contents = o.contents ?? "hi";
   if (o.stream) {
-    for await (const chunk of await client.models.generateContentStream({ model, contents: "hi" })) {
+    for await (const chunk of await client.models.generateContentStream({ model, contents })) {
       text += chunk.text ?? "";
       headers ??= chunk.sdkHttpResponse?.headers;
     }
   } else {
-    const r = await client.models.generateContent({ model, contents: "hi" });
+    const r = await client.models.generateContent({ model, contents });
     [text, headers] = [r.text ?? "", r.sdkHttpResponse?.headers];
   }
   // The SDK keeps the headers but not the status; it raises on anything but 2xx.

@@ -8,6 +8,7 @@ import type { Config, Route } from "../../config/types.ts";
 import { duration } from "../../supervisor/format.ts";
 import { availableAt, createMemoryStore, isHalfOpen, readOnly, type StateHealth, type StateStore } from "../../state/index.ts";
 import type { DeadEndView } from "../dead-ends.ts";
+import { conversationKey } from "../conversation-key.ts";
 import { readIntake } from "../intake.ts";
 import { pickContext, type RequestFacts, requestFacts, routeHeader } from "../request-state.ts";
 import { upstreamModel } from "../rewrite.ts";
@@ -38,6 +39,8 @@ export interface Explanation {
   readonly target: { id: string; instance: string; model: string; reason: string; pool: PoolEntry[] } | { instance: string; model: string; reason: "default instance" } | null;
   /** The session the LB tells the request by (sticky target, streaks, router memory); null = none. */
   readonly session: string | null;
+  /** With no session named: the conversation's key at this request's length, its sticky target's only (conversation-key.ts). */
+  readonly conversation?: string;
   /** Whose state the answer was decided on. */
   readonly state: StateSource;
 }
@@ -99,11 +102,12 @@ export async function explainBody(config: Config, body: string, o: ExplainOption
     header: routeHeader(facts, undefined),
     target: targetPart(config, facts, intake.model, { state, now, draining: o.draining, deadEnds: o.deadEnds }),
     session: facts.session ?? null,
+    ...(facts.conversation ? { conversation: conversationKey(facts.conversation) } : {}),
     state: o.source ? { running: true, pid: o.source.pid, at: new Date(now).toISOString(), store: o.source.store } : { running: false, ...(o.note ? { note: o.note } : {}) },
   };
 }
 
-function routerPart(config: Config, o: RouterOutcome | undefined): Omit<Explanation, "file" | "model" | "route" | "header" | "target" | "session" | "state"> {
+function routerPart(config: Config, o: RouterOutcome | undefined): Omit<Explanation, "file" | "model" | "route" | "header" | "target" | "session" | "conversation" | "state"> {
   const router = config.global.lb.router;
   if (!router) return { router: "none" };
   if (!o) return { router: "not activated" };
@@ -177,7 +181,7 @@ function poolOf(route: Route, ctx: PickContext): PoolEntry[] {
 /** The explanation as lines for a terminal. */
 export function formatExplanation(e: Explanation): string {
   const out: string[] = [`config    ${e.file}`, `state     ${stateText(e.state)}`, `model     ${e.model ?? "(none in the body)"}`];
-  out.push(`session   ${e.session ?? "none (nothing is sticky; streaks count as anon): give one with --session ID"}`);
+  out.push(`session   ${e.session ?? (e.conversation ? `none named; sticky as a conversation (${e.conversation}, its opening and length); streaks count as anon` : "none (nothing is sticky; streaks count as anon): give one with --session ID")}`);
   const mark: Record<Outcome, string> = { matched: "MATCH", "no match": "no match", "passed over: target is no route": "passed over (target is no route)", "not reached": "not reached" };
   if (e.router === "none") out.push("router    none: providers.toml has no [global.lb_model_router]");
   else if (e.router === "not activated") out.push(e.model === null ? "router    not asked: the body names no model" : `router    leaves "${e.model}" alone (not an activation model)`);

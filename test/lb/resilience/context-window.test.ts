@@ -84,3 +84,13 @@ test("no target with a larger window: the client gets the refusal as the upstrea
   expect(e.text).toContain("prompt is too long");
   expect([rig.hits("a") - a0, rig.hits("b") - b0]).toEqual([1, 0]);
 });
+
+test("a session pays the refusal once: its next turn goes straight to the larger window it moved to (sticky), other sessions stay on the small one", async () => {
+  const route = "long.claude.anthropic.json";
+  const session = (id: string, text: string) => claude(rig.anthropic(), route, { headers: { "x-claude-code-session-id": id }, params: { messages: [{ role: "user", content: text }] } });
+  const [a0, c0] = [rig.hits("a"), rig.hits("c")];
+  expect(await session("ctx-long", LONG)).toMatchObject({ target: "c/claude-c", attempts: 2 });
+  expect(await session("ctx-long", `${LONG} and one more turn`)).toMatchObject({ target: "c/claude-c", attempts: 1 });
+  expect([rig.hits("a") - a0, rig.hits("c") - c0]).toEqual([1, 2]);
+  expect(await session("ctx-short", "hi")).toMatchObject({ target: "a/claude-a~window=2000", attempts: 1 });
+});

@@ -88,6 +88,8 @@ describe("lb_max_target_retries = 2, lb_retry_auth_on_5xx = false", () => {
         `"auth5xx" = ${pair("claude-a~503")}`,
         `"auth5xx-gzip" = ${pair("claude-a~gzip~503")}`,
         `"auth4xx" = ${pair("claude-a~401")}`,
+        `"alone" = [{ instance = "a", provider = "anthropic", model = "claude-a~429" }]`,
+        `"twice" = [{ instance = "a", provider = "anthropic", model = "claude-a~529", weight = 9 }, { instance = "b", provider = "anthropic", model = "claude-b~502", weight = 1 }]`,
         ...Object.keys(ENCODINGS).map(
           (e) => `"packed-${e.replace(/\W/g, "")}" = [{ instance = "packed", provider = "anthropic", model = "${e}", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
         ),
@@ -134,5 +136,20 @@ describe("lb_max_target_retries = 2, lb_retry_auth_on_5xx = false", () => {
   test("an auth error as 401 is still retried", async () => {
     const ok = await claude(rig.anthropic(), "auth4xx");
     expect(ok).toMatchObject({ status: 200, attempts: 2, target: "b/claude-b" });
+  }, 30_000);
+
+  // new-api #2899: one request retried on the same channel many times. Retries go to other
+  // targets; with none left the error goes to the client after one attempt per target.
+  test("retries never ask a target twice in one request: a lone 429 target once, two failing ones once each", async () => {
+    for (const stream of [false, true]) {
+      const [a0, b0] = [rig.hits("a"), rig.hits("b")];
+      const alone = errorExplained(await rejection(claude(rig.anthropic(), "alone", { stream })));
+      // Once it cools, the request still tries it (it is the one back soonest), once, and gets gw's 503 naming why.
+      expect(alone).toMatchObject({ status: stream ? 503 : 429, attempts: 1, target: "a/claude-a~429" });
+      expect(rig.hits("a") - a0).toBe(1);
+      const twice = errorExplained(await rejection(claude(rig.anthropic(), "twice", { stream })));
+      expect(twice.attempts).toBe(2);
+      expect([rig.hits("a") - a0 - 1, rig.hits("b") - b0]).toEqual([1, 1]);
+    }
   }, 30_000);
 });

@@ -3,11 +3,16 @@
 // comes as header, JSON user_id or the old user_id string; after a failover the session stays
 // where it was answered.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chat, claude, logRecords, type Rig, startRig } from "../../helpers/resilience.ts";
+import { conversationKey, conversationOf } from "../../../src/lb/conversation-key.ts";
+import { stickyKey } from "../../../src/lb/session.ts";
+import { memoryBackend } from "../../../src/state/index.ts";
+import { chat, claude, gemini, geminiClient, logRecords, type Rig, startRig } from "../../helpers/resilience.ts";
 
 let rig: Rig;
+const state = memoryBackend();
 beforeAll(() => {
   rig = startRig({
+    gateway: { state },
     mocks: ["a", "b"],
     global: "lb_transient_cooldown_ms = 300",
     routing: `"duo" = [{ instance = "a", provider = "anthropic", model = "claude-a" }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
@@ -17,6 +22,23 @@ afterAll(() => rig.stop());
 
 const uuid = () => crypto.randomUUID();
 const jsonUserId = (sid: string) => JSON.stringify({ device_id: "dev-1", account_uuid: uuid(), session_id: sid });
+
+/** 16 conversations of 5 calls each (`call(id, i)`): each stays on one target, and they spread over both. */
+async function eachStaysOnOneTarget(call: (id: string, i: number) => Promise<{ target: string; attempts: number }>): Promise<void> {
+  const landed = new Set<string>();
+  for (let s = 0; s < 16; s++) {
+    const id = uuid();
+    const targets = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const r = await call(id, i);
+      expect(r.attempts).toBe(1);
+      targets.add(r.target);
+    }
+    expect([...targets]).toHaveLength(1);
+    landed.add([...targets][0]!);
+  }
+  expect([...landed].sort()).toEqual(["a/claude-a", "b/claude-b"]);
+}
 
 /** How one request names its session, per source. */
 const SOURCES: Record<string, (s: string) => { headers?: Record<string, string>; params?: Record<string, unknown> }> = {
@@ -31,19 +53,7 @@ const SOURCES: Record<string, (s: string) => { headers?: Record<string, string>;
 
 describe.each(Object.keys(SOURCES))("session from %s", (source) => {
   test("each session stays on one target; sessions spread over both", async () => {
-    const landed = new Set<string>();
-    for (let s = 0; s < 16; s++) {
-      const sid = uuid();
-      const targets = new Set<string>();
-      for (let i = 0; i < 5; i++) {
-        const r = await claude(rig.anthropic(), "duo", { stream: i % 2 === 1, ...SOURCES[source]!(sid) });
-        expect(r.attempts).toBe(1);
-        targets.add(r.target);
-      }
-      expect([...targets]).toHaveLength(1);
-      landed.add([...targets][0]!);
-    }
-    expect([...landed].sort()).toEqual(["a/claude-a", "b/claude-b"]);
+    await eachStaysOnOneTarget((sid, i) => claude(rig.anthropic(), "duo", { stream: i % 2 === 1, ...SOURCES[source]!(sid) }));
   }, 30_000);
 });
 
@@ -115,3 +125,61 @@ test("after a failover the session stays on the target that answered, also once 
 
 /** The log's `user`: a short sha256 of the session key (Claude Code's id → `cc:<id>`). */
 const userOf = (sid: string) => new Bun.CryptoHasher("sha256").update(`cc:${sid}`).digest("hex").slice(0, 12);
+
+// Clients that name no session (Gemini CLI sends none; SDK users of the chat APIs often don't):
+// a conversation is told by its opening, which every later turn repeats.
+describe("a conversation that names no session stays on one target once it has a reply", () => {
+  /** Turn `n` (1-based) of conversation `c` in each API's shape: its opening, then n-1 exchanges. */
+  const DIALECTS: Record<string, (c: string, n: number, stream: boolean) => Promise<{ target: string; attempts: number }>> = {
+    "Gemini SDK": (c, n, stream) => {
+      const contents = [{ role: "user", parts: [{ text: `task ${c}` }] }];
+      for (let i = 1; i < n; i++) contents.push({ role: "model", parts: [{ text: `answer ${i}` }] }, { role: "user", parts: [{ text: `go on ${i}` }] });
+      return gemini(geminiClient(rig.gw.url), "duo", { stream, contents });
+    },
+    "Anthropic SDK": (c, n, stream) => {
+      const messages: { role: "user" | "assistant"; content: string }[] = [{ role: "user", content: `task ${c}` }];
+      for (let i = 1; i < n; i++) messages.push({ role: "assistant", content: `answer ${i}` }, { role: "user", content: `go on ${i}` });
+      return claude(rig.anthropic(), "duo", { stream, params: { system: "You are terse.", messages } });
+    },
+    "OpenAI SDK, chat": (c, n, stream) => {
+      const messages: { role: "system" | "user" | "assistant"; content: string }[] = [{ role: "system", content: "You are terse." }, { role: "user", content: `task ${c}` }];
+      for (let i = 1; i < n; i++) messages.push({ role: "assistant", content: `answer ${i}` }, { role: "user", content: `go on ${i}` });
+      return chat(rig.openai(), "duo", { stream, params: { messages } });
+    },
+  };
+
+  test.each(Object.keys(DIALECTS))("%s: turns 2 to 6 land where turn 2 did; conversations spread over both targets", async (dialect) => {
+    const turn = DIALECTS[dialect]!;
+    await eachStaysOnOneTarget(async (id, i) => {
+      // Turn 1 holds no reply yet: a weighted pick like any one-shot request, not counted.
+      if (i === 0) await turn(id, 1, false);
+      return turn(id, i + 2, i % 2 === 0);
+    });
+  }, 60_000);
+
+  test("requests that only share an opening (a batch of few-shot prompts) do not continue one another: they keep spreading", async () => {
+    const landed = new Set<string>();
+    const shots = [
+      { role: "user" as const, content: "2+2?" },
+      { role: "assistant" as const, content: "4" },
+    ];
+    for (let q = 0; q < 16; q++) {
+      const r = await claude(rig.anthropic(), "duo", { params: { system: "Answer with a number.", messages: [...shots, { role: "user", content: `${q}+${q}?` }] } });
+      landed.add(r.target);
+    }
+    expect([...landed].sort()).toEqual(["a/claude-a", "b/claude-b"]);
+  }, 30_000);
+
+  test("a conversation keeps one sticky entry, its latest turn's, not one per turn", async () => {
+    const messages: { role: "user" | "assistant"; content: string }[] = [{ role: "user", content: `task ${uuid()}` }];
+    const keys: string[] = [];
+    for (let n = 1; n <= 6; n++) {
+      if (n > 1) messages.push({ role: "assistant", content: `answer ${n}` }, { role: "user", content: `go on ${n}` });
+      await claude(rig.anthropic(), "duo", { params: { system: "You are terse.", messages } });
+      const c = conversationOf({ system: "You are terse.", messages });
+      if (c) keys.push(stickyKey(conversationKey(c), "duo"));
+    }
+    const held = keys.map((k) => state.sticky(k, Date.now()) !== undefined);
+    expect(held).toEqual([false, false, false, false, true]);
+  }, 30_000);
+});
