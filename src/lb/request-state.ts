@@ -90,7 +90,16 @@ export function routeHeader(facts: RequestFacts, fallback: FallbackFacts | undef
 /** Sticky key the request's target is remembered under on a route, when it has a session or is a conversation already. */
 export function stickyKeyOn(facts: RequestFacts, route: Route): string | undefined {
   if (facts.session !== undefined) return stickyKey(facts.session, route.name);
-  return facts.conversation && stickyKey(conversationKey(facts.conversation), route.name);
+  const c = conversationOn(facts, route);
+  return c && stickyKey(conversationKey(c), route.name);
+}
+
+/**
+ * The request's conversation where it may be sticky as one: on a route of one target there is no
+ * other account to hop to, so its turns read and write nothing (a state write per turn saved).
+ */
+function conversationOn(facts: RequestFacts, route: Route): Conversation | undefined {
+  return route.targets.length > 1 ? facts.conversation : undefined;
 }
 
 /** What route.ts picks this request's target on `route` by: one builder, so `gw explain` shows the pick an attempt makes. */
@@ -104,7 +113,7 @@ export function pickContext(facts: RequestFacts, route: Route, at: Omit<PickCont
  * own included: that is a sibling (a few-shot batch's next prompt), not the turn before.
  */
 function stickyKeyReadOn(facts: RequestFacts, route: Route, at: Pick<PickContext, "state" | "now">): string | undefined {
-  const c = facts.conversation;
+  const c = conversationOn(facts, route);
   if (facts.session !== undefined || !c) return stickyKeyOn(facts, route);
   for (const key of shorterKeys(c, route)) if (at.state?.sticky(key, at.now) !== undefined) return key;
   return undefined;
@@ -137,9 +146,8 @@ export function recordEnd(
   // A conversation's turn that succeeded left its own entry (attempt.ts): the one of the turn
   // before is read never again, and a conversation keeps one entry, not one per turn, in the
   // bounded map real sessions share.
-  if (end.ok && end.route && facts.conversation) {
-    for (const key of shorterKeys(facts.conversation, end.route)) if (state.sticky(key, end.now) !== undefined) state.clearSticky(key);
-  }
+  const c = end.ok && end.route ? conversationOn(facts, end.route) : undefined;
+  if (c) for (const key of shorterKeys(c, end.route!)) if (state.sticky(key, end.now) !== undefined) state.clearSticky(key);
   const foundByResponse = facts.session === undefined || facts.session.startsWith(responseSessionKey(""));
   if (end.ok && end.responseId && end.route && end.targetId && foundByResponse) {
     state.setSticky(stickyKey(responseSessionKey(end.responseId), end.route.name), end.targetId, end.now);

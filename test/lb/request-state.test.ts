@@ -1,7 +1,8 @@
 // What a request leaves in the LB's memory when it ends (lb/request-state.ts recordEnd): the
 // sticky entry of an OpenAI Responses id, kept only where a follow-up will look for it.
 import { expect, test } from "bun:test";
-import { type RequestFacts, recordEnd } from "../../src/lb/request-state.ts";
+import { conversationKey, conversationOf } from "../../src/lb/conversation-key.ts";
+import { pickContext, type RequestFacts, recordEnd, stickyKeyOn } from "../../src/lb/request-state.ts";
 import { responseSessionKey, sessionKey, stickyKey } from "../../src/lb/session.ts";
 import { createMemoryStore } from "../../src/state/index.ts";
 import { configFrom, externalInstances } from "../helpers/lb.ts";
@@ -24,4 +25,23 @@ test("a Codex conversation (prompt_cache_key on every turn) leaves no sticky ent
   recordEnd(store, facts({ input: "more", previous_response_id: "resp_first" }), { ok: true, now, route, targetId: "a/gpt-5", responseId: "resp_second" });
   for (const id of ["resp_first", "resp_second"]) expect(store.sticky(stickyKey(responseSessionKey(id), "gpt"), now)).toBe("a/gpt-5");
   expect(stickyEntries(store, now)).toHaveLength(2);
+});
+
+test("a conversation (no session named) is sticky only on a route with another account to hop to: one target reads and writes nothing", () => {
+  const two = configFrom(`[global]\nmain_port = 8145\n${externalInstances({ a: "http://127.0.0.1:9", b: "http://127.0.0.1:10" })}\n[routing]\n"gpt" = [{ instance = "a", provider = "anthropic", model = "gpt-5" }, { instance = "b", provider = "anthropic", model = "gpt-5" }]\n`).routes.get("gpt")!;
+  const turn = (n: number) => ({ messages: [{ role: "user", content: "q" }, ...Array.from({ length: n - 1 }, (_, i) => ({ role: i % 2 ? "user" : "assistant", content: `t${i}` }))] });
+  const facts = (n: number) => ({ session: undefined, conversation: conversationOf(turn(n)), sig: { signed: false }, streakKey: undefined }) as unknown as RequestFacts;
+  const now = Date.now();
+  expect(stickyKeyOn(facts(3), route)).toBeUndefined();
+  expect(stickyKeyOn(facts(3), two)).toBe(stickyKey(conversationKey(conversationOf(turn(3))!), "gpt"));
+
+  // The turn before left its entry: on two targets the next turn finds it (and, once it succeeds, clears it); on one, nothing is read or cleared.
+  for (const [r, read] of [[two, true], [route, false]] as const) {
+    const store = createMemoryStore();
+    store.setSticky(stickyKey(conversationKey(conversationOf(turn(3))!), "gpt"), "a/gpt-5", now);
+    const ctx = pickContext(facts(5), r, { tried: new Set(), now, state: store });
+    expect(ctx.sessionKey).toBe(read ? stickyKey(conversationKey(conversationOf(turn(3))!), "gpt") : undefined);
+    recordEnd(store, facts(5), { ok: true, now, route: r, targetId: "a/gpt-5" });
+    expect(stickyEntries(store, now)).toHaveLength(read ? 0 : 1);
+  }
 });
