@@ -94,3 +94,19 @@ test("a session pays the refusal once: its next turn goes straight to the larger
   expect([rig.hits("a") - a0, rig.hits("c") - c0]).toEqual([1, 2]);
   expect(await session("ctx-short", "hi")).toMatchObject({ target: "a/claude-a~window=2000", attempts: 1 });
 });
+
+test("lb_max_target_retries = 0 (no failover at all): the refusal goes to the client, the larger window is not tried", async () => {
+  const none = startRig({
+    mocks: ["a", "c"],
+    global: "lb_max_target_retries = 0",
+    routing: `"one-go" = [{ instance = "a", provider = "anthropic", model = "claude-a~window=2000", context_window = 2000, priority = 1 }, { instance = "c", provider = "anthropic", model = "claude-c", context_window = 1000000 }]`,
+  });
+  try {
+    const e = errorExplained(await rejection(claude(none.anthropic(), "one-go", { params: { messages: [{ role: "user", content: LONG }] } })));
+    expect(e).toMatchObject({ status: 400, attempts: 1, target: "a/claude-a~window=2000" });
+    expect(e.text).toContain("prompt is too long");
+    expect([none.hits("a"), none.hits("c")]).toEqual([1, 0]);
+  } finally {
+    await none.stop();
+  }
+});
