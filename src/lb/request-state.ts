@@ -44,7 +44,6 @@ export interface RequestFacts {
  */
 export function requestFacts(headers: Headers, intake: Intake, config: Config, state: StateStore, now: number): RequestFacts {
   const session = sessionKey(headers, intake.json);
-  const conversation = session === undefined ? conversationOf(intake.json) : undefined;
   const sig = findSignature(intake.json);
   const meant = modelMeant(modelIdsOf(config), intake.model); // `claude-gw-g3f` means g3f (lb/model-ids.ts)
   const routerConfig = config.global.lb.router;
@@ -57,11 +56,13 @@ export function requestFacts(headers: Headers, intake: Intake, config: Config, s
   // Streaks count per (session, model the client sent), as the old LB kept them.
   const source = router ? router.requested : requested?.name;
   const sk = source === undefined ? undefined : streakKey(session, source);
-  if (!requested || sk === undefined) return { session, conversation, sig, router, requested, route: undefined, upgrade: undefined, streakKey: sk };
+  if (!requested || sk === undefined) return { session, sig, router, requested, route: undefined, upgrade: undefined, streakKey: sk };
   const { messages, tools } = countMessagesAndTools(intake.json);
   const inputTokens = config.global.lb.autoUpgrade.inputTokensThreshold > 0 ? estimateInputTokens(intake.raw) : 0;
   const upgrade = decideUpgrade(config, requested.name, { messages, tools, streak: state.streak(sk, now), signed: sig.signed, inputTokens });
   const route = config.routes.get(upgrade.route) ?? requested;
+  // Hashed only where a conversation can be sticky (conversationOn): its opening may be a long system prompt.
+  const conversation = session === undefined && route.targets.length > 1 ? conversationOf(intake.json) : undefined;
   return { session, conversation, sig, router, requested, route, upgrade, streakKey: sk };
 }
 

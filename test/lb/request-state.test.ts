@@ -4,6 +4,7 @@ import { expect, test } from "bun:test";
 import { conversationKey, conversationOf } from "../../src/lb/conversation-key.ts";
 import { pickContext, type RequestFacts, recordEnd, stickyKeyOn } from "../../src/lb/request-state.ts";
 import { responseSessionKey, sessionKey, stickyKey } from "../../src/lb/session.ts";
+import { explainBody, formatExplanation } from "../../src/lb/router/explain.ts";
 import { createMemoryStore } from "../../src/state/index.ts";
 import { configFrom, externalInstances } from "../helpers/lb.ts";
 
@@ -44,4 +45,19 @@ test("a conversation (no session named) is sticky only on a route with another a
     recordEnd(store, facts(5), { ok: true, now, route: r, targetId: "a/gpt-5" });
     expect(stickyEntries(store, now)).toHaveLength(read ? 0 : 1);
   }
+});
+
+test("gw route explain says a session-less conversation is sticky only on a route of more than one target", async () => {
+  const cfg = configFrom(
+    `[global]\nmain_port = 8145\n${externalInstances({ a: "http://127.0.0.1:9", b: "http://127.0.0.1:10" })}\n[routing]\n` +
+      `"one" = [{ instance = "a", provider = "anthropic", model = "gpt-5" }]\n"two" = [{ instance = "a", provider = "anthropic", model = "gpt-5" }, { instance = "b", provider = "anthropic", model = "gpt-5" }]\n`,
+  );
+  const conversation = (model: string) => JSON.stringify({ model, max_tokens: 9, messages: [{ role: "user", content: "q" }, { role: "assistant", content: "a" }, { role: "user", content: "q2" }] });
+  const line = async (model: string) => {
+    const e = await explainBody(cfg, conversation(model));
+    if ("error" in e) throw new Error(e.error);
+    return formatExplanation(e).split("\n").find((l) => l.startsWith("session"));
+  };
+  expect(await line("two")).toContain("none named; sticky as a conversation (conv:");
+  expect(await line("one")).toContain("none (nothing is sticky; streaks count as anon)");
 });
