@@ -91,6 +91,8 @@ export function watchSilence(paths: GwPaths, limits: SilenceLimits, giveUp: (err
       return lookIn(first ? limits.firstMs - (at - began) : limits.sampleMs);
     }
     if (first) return lookIn(limits.firstMs - (at - began)); // nothing to look at: the verdict is due at firstMs all the same
+    // Timers keep whole milliseconds, so one may fire up to 1 ms before its mark by performance.now().
+    if (at - began < limits.firstMs) return lookIn(limits.firstMs - (at - began) + 1);
     // The gw looked at before has exited (or is exiting) since: not silent but gone, whatever the
     // fetch, racing its closed socket, has heard yet.
     if (!now && before) return giveUp(null);

@@ -66,6 +66,20 @@ test("no gw to look at (none recorded, or no /proc): given up at firstMs, not at
   expect(afterMs).toBeGreaterThanOrEqual(LIMITS.firstMs);
 });
 
+test("timers that fire before their mark (they keep whole milliseconds): still not given up before firstMs", async () => {
+  const paths = gwPaths(tempDir("gw-silence-"));
+  const realSetTimeout = globalThis.setTimeout;
+  const EARLY_MS = 50; // far beyond the real clock's 1 ms, so a late wake-up cannot hide it
+  globalThis.setTimeout = ((fn: () => void, ms = 0) => realSetTimeout(fn, Math.max(0, ms - EARLY_MS))) as typeof setTimeout;
+  try {
+    const { err, afterMs } = await verdict(paths, LIMITS);
+    expect(err?.message).toBe("gw does not answer on its control socket (stopped? kill -CONT PID)");
+    expect(afterMs).toBeGreaterThanOrEqual(LIMITS.firstMs);
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
+});
+
 test("a gw busy for longer than busyMs: waited for, then given up on with its own line", async () => {
   const paths = gwPaths(tempDir("gw-silence-"));
   const gw = await recordedGw(paths, SPIN);
