@@ -41,13 +41,20 @@ function routeWindow(route: Pick<Route, "targets">): number {
 }
 
 /**
- * The route's targets whose window is no larger than `refused`'s (a target whose window nobody
- * knows counts as the default): a prompt `refused` found too long, they would refuse too.
+ * The route's targets a prompt `refused` found too long would be refused by too (a target whose
+ * window nobody knows counts as the default). Where the refusal said how many tokens it was asked
+ * for, those believed smaller than that, and `refused`'s twins (its model and believed window:
+ * the same real window) — so a target believed larger than it is rules out no other that may
+ * fit. Otherwise every target believed no larger than `refused`.
  */
-export function targetsNoLarger(route: Pick<Route, "targets">, refused: Target): Set<string> {
-  const limit = targetWindow(refused) ?? DEFAULT_CONTEXT_WINDOW;
-  const out = new Set<string>();
-  for (const t of route.targets) if ((targetWindow(t) ?? DEFAULT_CONTEXT_WINDOW) <= limit) out.add(t.id);
+export function targetsTooSmall(route: Pick<Route, "targets">, refused: Target, promptTokens?: number): Set<string> {
+  const believed = targetWindow(refused) ?? DEFAULT_CONTEXT_WINDOW;
+  const out = new Set<string>([refused.id]);
+  for (const t of route.targets) {
+    const w = targetWindow(t) ?? DEFAULT_CONTEXT_WINDOW;
+    const twin = t.model === refused.model && w === believed;
+    if (promptTokens === undefined ? w <= believed : w < promptTokens || twin) out.add(t.id);
+  }
   return out;
 }
 

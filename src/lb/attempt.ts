@@ -3,7 +3,7 @@
 // (judge.ts), then write it to the state store and the request record. The loop itself
 // (failover.ts) only sees choices and Tried values.
 
-import { targetsNoLarger } from "../catalog/routes.ts";
+import { targetsTooSmall } from "../catalog/routes.ts";
 import type { LbConfig, Route } from "../config/types.ts";
 import { failedAttempt } from "../observe/record.ts";
 import type { StateStore } from "../state/index.ts";
@@ -58,7 +58,7 @@ export function attemptLoop(d: AttemptDeps, route: Route | undefined): AttemptLo
 class RouteAttempts implements AttemptLoop {
   private readonly lb: LbConfig;
   private readonly sticky: string | undefined;
-  /** Targets a target's refusal of the prompt as too long rules out: its window and smaller ones. */
+  /** Targets the refusals of the prompt as too long rule out (routes.ts targetsTooSmall). */
   private tooSmall: ReadonlySet<string> | undefined;
   /** Attempts that ended in such a refusal: no failure, so not counted against lb_max_target_retries. */
   private refusals = 0;
@@ -73,13 +73,15 @@ class RouteAttempts implements AttemptLoop {
 
   retry(t: Tried, attempts: number): boolean {
     // Every verdict comes here, also one found only after keep-alive spaces went out (AttemptRun.goOn):
-    // a refusal of the prompt as too long rules out the targets no larger than the refusing one.
-    // So such refusals end by themselves (at most one per larger window) and lb_max_target_retries
+    // a refusal of the prompt as too long rules out the targets that would refuse it too (by the
+    // size it names, else by the refusing one's window). So such refusals end by themselves (each
+    // rules out at least its own target) and lb_max_target_retries
     // counts only the others: a route of 128k, 200k and 1M windows reaches the 1M one, and a 429
     // before or after a refusal keeps its failover. At 0 (no failover at all) none is made.
     const target = t.outcome.attempt.target;
     if (t.classified?.class === "context" && this.route && target) {
-      this.tooSmall = targetsNoLarger(this.route, target);
+      const ruledOut = targetsTooSmall(this.route, target, t.classified.promptTokens);
+      this.tooSmall = this.tooSmall ? ruledOut.union(this.tooSmall) : ruledOut;
       this.refusals++;
     }
     return t.classified !== undefined && shouldRetry(t.classified, Math.max(1, attempts - this.refusals), this.lb, this.d.req.method, 0);

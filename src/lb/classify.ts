@@ -18,6 +18,8 @@ export interface Outcome {
   readonly kind?: CooldownKind;
   /** One line for logs and the status page: what was seen. Never contains secrets. */
   readonly reason: string;
+  /** A context refusal's count of the tokens it was asked for, where its wording names it (promptTokensOf). */
+  readonly promptTokens?: number;
 }
 
 interface OutcomeFacts {
@@ -59,7 +61,10 @@ export function classifyOutcome(f: OutcomeFacts, cooldowns: CooldownsMs): Outcom
   if (status === 408 || (status >= 500 && status <= 599)) return make("transient", "transient");
   // Too long for this target's model, not for every model: a target with a larger window may take
   // it (attempt.ts passes over the ones no larger); the target itself is fine, so no cooldown.
-  if (status < 500 && says(...PROMPT_TOO_LONG)) return make("context", undefined);
+  if (status < 500 && says(...PROMPT_TOO_LONG)) {
+    const tokens = promptTokensOf(text);
+    return tokens === undefined ? make("context", undefined) : { ...make("context", undefined), promptTokens: tokens };
+  }
   if (status < 500) return make("client", undefined); // 400/422 and the other 4xx: the request is at fault
   return make("other", "transient"); // non-standard statuses (≥ 600): cool down, but do not retry
 }
@@ -146,6 +151,27 @@ const PROMPT_TOO_LONG = [
   "exceeded model token limit",
   "maximum prompt length",
   "exceeds the available context size",
+];
+/**
+ * What a refusal says it was asked for, in the wordings that name it (lower-cased): Anthropic's
+ * `prompt is too long: N tokens > M maximum` and `exceed context limit: N + MAX_TOKENS > M`,
+ * OpenAI's `resulted in N tokens` (OpenRouter's `you requested about N tokens`), Google's `input
+ * token count (N) exceeds`, xAI's `the request contains N tokens`, Moonshot's `(requested: N)`.
+ */
+export function promptTokensOf(text: string): number | undefined {
+  for (const re of ASKED_TOKENS) {
+    const m = re.exec(text);
+    if (m) return Number(m[1]) + Number(m[2] ?? 0);
+  }
+  return undefined;
+}
+
+const ASKED_TOKENS = [
+  /prompt is too long: (\d+) tokens/,
+  /exceed context limit: (\d+) \+ (\d+)/,
+  /(?:resulted in|requested(?: about)?|request contains) (\d+) tokens/,
+  /input token count \((\d+)\)/,
+  /\(requested: (\d+)\)/,
 ];
 const MAX_DECODED = 1 << 20; // error bodies only; a bomb stops here
 // `response`: a Responses stream's response.failed carries its error there (Codex's and CLIProxyAPI's for Codex clients).

@@ -91,6 +91,22 @@ describe("old-lb.md class table", () => {
     expect(classify(400, body)).toMatchObject({ class: "context", cooldownMs: 0, kind: undefined });
   });
 
+  test("context: the tokens a refusal says it was asked for, where its wording names them (prompt + max_tokens for Anthropic's second)", () => {
+    const asked = Object.fromEntries(Object.entries(TOO_LONG).map(([who, body]) => [who, classify(400, body).promptTokens]));
+    expect(asked).toEqual({
+      anthropic: 215234,
+      openai: 130412,
+      responses: undefined,
+      google: 1200000,
+      openrouter: 170000,
+      "anthropic max_tokens": 209573,
+      bedrock: undefined,
+      moonshot: 263001,
+      xai: 150112,
+      "llama.cpp": undefined,
+    });
+  });
+
   test("context only for a 4xx: the same words in a 5xx are the upstream's failure", () => {
     expect(classify(413, TOO_LONG.anthropic)).toMatchObject({ class: "context" });
     expect(classify(500, TOO_LONG.anthropic)).toMatchObject({ class: "transient" });

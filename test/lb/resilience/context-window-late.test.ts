@@ -81,13 +81,13 @@ test("Anthropic SDK, not streamed: the refusal after keep-alive newlines goes on
   expect(seen).toEqual({ attempts: [["a", "context", 400], ["c", "ok", 200]], cooled: 0 });
 });
 
-test("lb_max_target_retries at its default (1): windows of 1,500, 2,000 and 1M — a refusal by each smaller one still reaches the 1M, and a 429 first keeps its one failover", async () => {
+test("lb_max_target_retries at its default (1): windows of 1,500, 2,000 (believed 3,000, so the first refusal's count does not rule it out) and 1M — a refusal by each smaller one still reaches the 1M, and a 429 first keeps its one failover", async () => {
   const steps = startRig({
     mocks: ["a", "b", "c", "d"],
     routing: [
       `"steps" = [`,
       `  { instance = "a", provider = "anthropic", model = "claude-a~window=1500", context_window = 1500, priority = 3 },`,
-      `  { instance = "b", provider = "anthropic", model = "claude-b~window=2000", context_window = 2000, priority = 2 },`,
+      `  { instance = "b", provider = "anthropic", model = "claude-b~window=2000", context_window = 3000, priority = 2 },`,
       `  { instance = "c", provider = "anthropic", model = "claude-c", context_window = 1000000, priority = 1 },`,
       `]`,
       `"limited" = [`,

@@ -29,6 +29,14 @@ beforeAll(() => {
   }
   // Only windows no larger than the refusing one: nothing to go on to.
   routes.push(`"small" = [{ instance = "a", provider = "anthropic", model = "claude-a~window=2000", context_window = 2000, priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b~window=1500", context_window = 1500 }]`);
+  // A window believed larger than it is (a wrong context_window, or the catalogue's for a model a
+  // relay serves shorter): the refusal's own count says which targets may still fit.
+  routes.push(
+    `"believed" = [\n` +
+      `  { instance = "a", provider = "anthropic", model = "claude-x~window=2000", context_window = 1000000, priority = 3 },\n` +
+      `  { instance = "b", provider = "anthropic", model = "claude-x~window=2000", context_window = 1000000, priority = 2 },\n` +
+      `  { instance = "c", provider = "anthropic", model = "claude-c", context_window = 8000, priority = 1 },\n]`,
+  );
   rig = startRig({ mocks: ["a", "b", "c"], global: "lb_max_target_retries = 2", routing: routes.join("\n") });
 });
 afterAll(() => rig.stop());
@@ -83,6 +91,12 @@ test("no target with a larger window: the client gets the refusal as the upstrea
   expect(e).toMatchObject({ status: 400, attempts: 1, target: "a/claude-a~window=2000" });
   expect(e.text).toContain("prompt is too long");
   expect([rig.hits("a") - a0, rig.hits("b") - b0]).toEqual([1, 0]);
+});
+
+test("a target believed larger than it is: the refusal's count of tokens decides — a smaller-believed target that fits answers, the refusing one's twin (its model and belief) is passed over", async () => {
+  const [a0, b0, c0] = [rig.hits("a"), rig.hits("b"), rig.hits("c")];
+  expect(await claude(rig.anthropic(), "believed", { params: { messages: [{ role: "user", content: LONG }] } })).toMatchObject({ status: 200, target: "c/claude-c", attempts: 2 });
+  expect([rig.hits("a") - a0, rig.hits("b") - b0, rig.hits("c") - c0]).toEqual([1, 0, 1]);
 });
 
 test("a session pays the refusal once: its next turn goes straight to the larger window it moved to (sticky), other sessions stay on the small one", async () => {
