@@ -1,6 +1,6 @@
 // [global]: the LB's own settings (old lb_* keys and gw's additions) and the instance defaults.
 import { maskSecret } from "../observe/mask.ts";
-import { describe, type Field, isTable, keyedByName, type Raw, type Reader } from "./reader.ts";
+import { describe, type Field, isTable, type KeyElsewhere, keyedByName, type Raw, type Reader } from "./reader.ts";
 import { readTuning, TUNING_KEYS, type TuningLayer } from "./tuning.ts";
 import { readState, STATE_KEYS } from "./state.ts";
 import type { AutoUpgradeConfig, CooldownsMs, StateConfig } from "./types.ts";
@@ -45,6 +45,18 @@ export const GLOBAL_KEYS = [
   "shutdown_grace_ms",
   ...STATE_KEYS,
 ];
+
+/**
+ * A [global] key written in another table. TOML gives every key after a `[table]` line to that
+ * table, and keys above the first such line to none: `main_port` written below `[routing]` is a
+ * route, below `[instances.a]` an instance's key. `below`: that line, none for the top of the file.
+ */
+export function globalKeyElsewhere(below?: string): KeyElsewhere {
+  return (name) =>
+    GLOBAL_KEYS.includes(name)
+      ? { what: "a [global] setting", fix: below ? `move it under [global]: every key after the ${below} line belongs to ${below}` : "move it under a [global] line" }
+      : undefined;
+}
 
 export interface GlobalDraft {
   host: string;

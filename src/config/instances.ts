@@ -1,5 +1,6 @@
 // [instances.NAME]: one CLIProxyAPI process each (or, with `url`, one gw does not start).
 import { resolve } from "node:path";
+import { globalKeyElsewhere } from "./global.ts";
 import { INSTANCE_NAME, nameProblem, saferName } from "./names.ts";
 import { formatPath } from "./positions.ts";
 import { type Field, isTable, type Raw, type Reader } from "./reader.ts";
@@ -26,7 +27,7 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
       r.error(path, `expected a table [instances.${name}]`);
       continue;
     }
-    const f = r.fields(path, value, INSTANCE_KEYS);
+    const f = r.fields(path, value, INSTANCE_KEYS, globalKeyElsewhere(`[instances.${name}]`));
     const url = r.str(f.get("url"));
     const port = readPort(r, f, url, path);
     if (port === undefined) continue;

@@ -44,6 +44,9 @@ export function parseToml(text: string, file: string): { doc: Raw } | { problem:
   }
 }
 
+/** Where a key written in the wrong table belongs: what it is, and how to move it. */
+export type KeyElsewhere = (name: string) => { readonly what: string; readonly fix: string } | undefined;
+
 export class Reader {
   /** Known keys the file has under a misspelled name ("global.main_port"): "missing" is not news then. */
   readonly misspelled = new Set<string>();
@@ -85,13 +88,21 @@ export class Reader {
 
   /**
    * The fields of a table under their normalized (underscored) names. Unknown keys are warned
-   * with a suggestion: a typo like `wieght` must never pass silently.
+   * with a suggestion: a typo like `wieght` must never pass silently. `elsewhere` names the table
+   * a key belongs to when it is another table's (a [global] key written below [instances.a]):
+   * that beats a typo's guess, which would point at a different key.
    */
-  fields(path: readonly PathSeg[], table: Raw, known: readonly string[]): Map<string, Field> {
+  fields(path: readonly PathSeg[], table: Raw, known: readonly string[], elsewhere?: KeyElsewhere): Map<string, Field> {
     const out = new Map<string, Field>();
     for (const [raw, value] of Object.entries(table)) {
       const name = raw.includes("-") ? raw.replaceAll("-", "_") : raw;
       const fieldPath = [...path, raw];
+      const misplaced = known.includes(name) ? undefined : elsewhere?.(name);
+      if (misplaced) {
+        // A warning, as any unknown key: the old tool ignored such a key too, and files it read must still load.
+        this.warn(fieldPath, `"${raw}" is ${misplaced.what}, not read here`, misplaced.fix);
+        continue;
+      }
       if (!known.includes(name)) {
         // A typo of a known key is an error (its value would be silently ignored); a key gw does
         // not know at all stays a warning: later versions of the old format add keys.

@@ -1,4 +1,5 @@
 // [routing]: client model name → weighted targets on instances, with per-target params.
+import { globalKeyElsewhere } from "./global.ts";
 import { type InstanceDraft, PROVIDER_TYPES } from "./instances.ts";
 import { nameProblem, ROUTE_NAME, saferName } from "./names.ts";
 import { type Field, isTable, keyedByName, type Raw, type Reader } from "./reader.ts";
@@ -21,7 +22,9 @@ export function readRouting(r: Reader, raw: Raw, instances: readonly InstanceDra
     if (bad) r.error(path, bad, `rename it, e.g. "${saferName(ROUTE_NAME, name)}" = [...]`);
     const list = Array.isArray(value) ? value : isTable(value) ? [value] : undefined;
     if (!list) {
-      r.error(path, `route "${name}" must be a list of targets`, `"${name}" = [{ instance = "...", provider = "...", model = "..." }]`);
+      const misplaced = globalKeyElsewhere("[routing]")(name);
+      if (misplaced) r.error(path, `"${name}" is ${misplaced.what}, not a route (a route is a list of targets)`, misplaced.fix);
+      else r.error(path, `route "${name}" must be a list of targets`, `"${name}" = [{ instance = "...", provider = "...", model = "..." }]`);
       continue;
     }
     const targets: Target[] = [];

@@ -3,6 +3,7 @@
 // as the table it means, or, when the file has that table too, its entries still count as
 // declared (routes naming them are not "unknown instance" errors).
 import { type Field, isTable, type Raw, type Reader } from "./reader.ts";
+import { globalKeyElsewhere } from "./global.ts";
 import { nearMiss } from "./suggest.ts";
 
 export const TOP_KEYS = ["global", "instances", "routing", "cld", "pricing"];
@@ -27,7 +28,7 @@ export function readTop(r: Reader, doc: Raw): Top {
     if (meant in doc || adopted.has(meant)) misnamed.set(meant, [...(misnamed.get(meant) ?? []), ...Object.keys(value)]);
     else adopted.set(meant, { raw: key, value, path: [key] });
   }
-  const fields = r.fields([], rest, TOP_KEYS);
+  const fields = r.fields([], rest, TOP_KEYS, globalKeyElsewhere());
   for (const [k, f] of adopted) fields.set(k, f);
   return { fields, misnamed };
 }

@@ -41,6 +41,16 @@ describe("misspelled keys", () => {
     ]);
   });
 
+  test("a [global] key written above [global], below an instance or below [routing] is named as [global]'s, with where to move it (not a typo's guess)", () => {
+    const text = `main_port = 8146\n${BASE.replace("main_port = 8145\n", "").replace("port = 8146", 'port = 8146\nhost = "0.0.0.0"')}lb_idle_timeout_ms = 5000\n`;
+    expect(brief(problems(text))).toEqual([
+      '1:1 main_port warning: "main_port" is a [global] setting, not read here (move it under a [global] line)',
+      "2:1 global warning: main_port is not set; using 8145 (add main_port = 8145 under [global])",
+      '5:1 instances.a.host warning: "host" is a [global] setting, not read here (move it under [global]: every key after the [instances.a] line belongs to [instances.a])',
+      '9:1 routing.lb_idle_timeout_ms error: "lb_idle_timeout_ms" is a [global] setting, not a route (a route is a list of targets) (move it under [global]: every key after the [routing] line belongs to [routing])',
+    ]);
+  });
+
   test("gw check exits 1 on a typo (it used to pass with a warning)", async () => {
     const dir = tempFiles({ "providers.toml": BASE.replace('model = "x" }', 'model = "x", weigth = 80 }'), ".env": "K=sk-real\n" });
     const r = await runGw(["check", "-c", join(dir, "providers.toml")]);
