@@ -76,3 +76,20 @@ test("a body file is read whatever kind of file it is; a missing one or a folder
   const folder = await explain(dir, [dir]);
   expect(folder.stderr).toContain(`${dir}: is a directory`);
 });
+
+test("a model name instead of a file: a one-message request for it, said so on stderr, in the dialect --path speaks", async () => {
+  const dir = setup();
+  const plain = await explain(dir, ["sonnet4.6"]);
+  expect(plain.code).toBe(0);
+  expect(plain.stderr).toContain('gw: no file sonnet4.6: explaining a one-message request for model "sonnet4.6"');
+  expect(plain.stdout).toContain("route     sonnet4.6   x-gw-route: sonnet4.6");
+  // The router reads the user's text of a Responses body too: "hi" is its quick category.
+  const auto = await explain(dir, ["auto", "--path", "/v1/responses"]);
+  expect(auto.code).toBe(0);
+  expect(auto.stdout).toContain("    100  quick → M2.5  MATCH (task_category:quick)");
+  expect(auto.stdout).toContain("route     M2.5");
+  // A missing path stays a missing file.
+  const missing = await explain(dir, ["./sonnet4.6"]);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toContain("./sonnet4.6: no such file");
+});
