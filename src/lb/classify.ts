@@ -156,7 +156,9 @@ const PROMPT_TOO_LONG = [
  * What a refusal says it was asked for, in the wordings that name it (lower-cased): Anthropic's
  * `prompt is too long: N tokens > M maximum` and `exceed context limit: N + MAX_TOKENS > M`,
  * OpenAI's `resulted in N tokens` (OpenRouter's `you requested about N tokens`), Google's `input
- * token count (N) exceeds`, xAI's `the request contains N tokens`, Moonshot's `(requested: N)`.
+ * token count (N) exceeds`, xAI's `the request contains N tokens`, Moonshot's `(requested: N)`,
+ * llama.cpp's `request (N tokens) exceeds the available context size` (its older wording names
+ * none: its error object's `n_prompt_tokens` does, collected as `n_prompt_tokens N`).
  */
 export function promptTokensOf(text: string): number | undefined {
   for (const re of ASKED_TOKENS) {
@@ -172,6 +174,8 @@ const ASKED_TOKENS = [
   /(?:resulted in|requested(?: about)?|request contains) (\d+) tokens/,
   /input token count \((\d+)\)/,
   /\(requested: (\d+)\)/,
+  /request \((\d+) tokens\) exceeds/,
+  /n_prompt_tokens (\d+)/,
 ];
 const MAX_DECODED = 1 << 20; // error bodies only; a bomb stops here
 // `response`: a Responses stream's response.failed carries its error there (Codex's and CLIProxyAPI's for Codex clients).
@@ -196,6 +200,7 @@ function collect(v: unknown, out: string[], depth: number): void {
   else if (v && typeof v === "object") {
     const o = v as Record<string, unknown>;
     for (const k of TEXT_FIELDS) if (k in o) collect(o[k], out, depth + 1);
+    if (typeof o.n_prompt_tokens === "number") out.push(`n_prompt_tokens ${o.n_prompt_tokens}`);
   }
 }
 

@@ -85,6 +85,7 @@ describe("old-lb.md class table", () => {
     moonshot: '{"error":{"message":"Invalid request: Your request exceeded model token limit: 262144 (requested: 263001)","type":"invalid_request_error"}}',
     xai: '{"code":"Client specified an invalid argument","error":"This model\'s maximum prompt length is 131072 but the request contains 150112 tokens."}',
     "llama.cpp": '{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error","n_prompt_tokens":40000,"n_ctx":32768}}',
+    "llama.cpp later": '{"error":{"code":400,"message":"request (4476 tokens) exceeds the available context size (4096 tokens), try increasing it","type":"exceed_context_size_error","n_prompt_tokens":4476,"n_ctx":4096}}',
   };
 
   test.each(Object.entries(TOO_LONG))("context: %s's prompt-too-long 400 → its own class, no cooldown", (_, body) => {
@@ -103,7 +104,8 @@ describe("old-lb.md class table", () => {
       bedrock: undefined,
       moonshot: 263001,
       xai: 150112,
-      "llama.cpp": undefined,
+      "llama.cpp": 40000,
+      "llama.cpp later": 4476,
     });
   });
 
