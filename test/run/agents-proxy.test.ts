@@ -126,7 +126,7 @@ describe("Claude Code (cld)", () => {
     }));
 });
 
-describe("gw run codex and gemini", () => {
+describe("gw run codex, gemini and opencode", () => {
   test("codex exec: answered by the gateway on loopback, never through the proxy; Codex's own traffic still through it", () =>
     withProxy(async (proxy) => {
       const r = await launch(["run", "codex", "-c", g.file, "g3f", "exec", "--skip-git-repo-check", "Say hello"], proxy);
@@ -136,5 +136,10 @@ describe("gw run codex and gemini", () => {
   test("gemini -p: answered by the gateway on loopback, never through the proxy; Gemini CLI's own traffic still through it", () =>
     withProxy(async (proxy) => {
       expectAnsweredBesideProxy(await launch(["run", "gemini", "-c", g.file, "g3f", "-p", "Say hello"], proxy), proxy, "gemini-3-flash");
+    }));
+
+  test("opencode run: answered by the gateway on loopback, never through the proxy; opencode's own traffic still through it", () =>
+    withProxy(async (proxy) => {
+      expectAnsweredBesideProxy(await launch(["run", "opencode", "-c", g.file, "g3f", "run", "Say hello"], proxy), proxy, "gemini-3-flash");
     }));
 });

@@ -1,5 +1,5 @@
-// The real Codex CLI and Gemini CLI from npm, in their non-interactive modes (codex exec,
-// gemini -p), started by `gw run` with a fresh HOME in a network namespace that has only
+// The real Codex CLI, Gemini CLI and opencode from npm, in their non-interactive modes (codex exec,
+// gemini -p, opencode run), started by `gw run` with a fresh HOME in a network namespace that has only
 // loopback: each answers through gw (gw mock instances behind it) on the route it was given,
 // the request log shows that route and the agent, and the user's own settings stay as they were.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -12,6 +12,7 @@ setDefaultTimeout(180_000); // real CLIs (a 300 MB Codex binary, Gemini CLI on n
 const KEY = "sk-gw-agents-test-0123456789";
 const CODEX = versionOf("@openai/codex");
 const GEMINI = versionOf("@google/gemini-cli");
+const OPENCODE = versionOf("opencode-ai");
 
 let sb: Sandbox;
 let home: string;
@@ -113,5 +114,37 @@ describe(`gemini ${GEMINI}: gw run gemini g3f -p`, () => {
     expect(requestLog(sb).length).toBe(before);
     expect(existsSync(join(home, ".cache/cld/gemini/.gemini/trustedFolders.json"))).toBe(true);
     expect(readFileSync(join(home, ".cache/cld/gemini/.gemini/trustedFolders.json"), "utf8")).not.toContain(elsewhere);
+  });
+});
+
+describe(`opencode ${OPENCODE}: gw run opencode opus run`, () => {
+  test("answers through gw on route opus4.6 with the route's window, one session sticky; the user's own config untouched, no key on disk", async () => {
+    const own = join(home, ".config/opencode/opencode.json");
+    mkdirSync(join(home, ".config/opencode"), { recursive: true });
+    // With its $schema: opencode adds one to a config file that has none (its own doing, gw or not).
+    const ownText = `{"$schema": "https://opencode.ai/config.json", "theme": "system", "model": "anthropic/claude-sonnet-4-5"}\n`;
+    writeFileSync(own, ownText);
+
+    const r = await offlineRun(sb, home, work, ["opencode", "-c", sb.file, "opus", "run", "Say hello"]);
+    expect(r.stderr).toMatch(lines("opencode", /-c/, "opus4.6", "claude-opus-4-6-thinking", "200k"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Mock answer from instance a, model claude-opus-4-6-thinking.");
+
+    const records = requestLog(sb).filter((x) => x.agent?.startsWith("opencode/"));
+    expect(records.length).toBeGreaterThan(0);
+    // opencode names its session in each request (the title's request and the answer's): one sticky key.
+    expect(records[0]!.request.user).toMatch(/^[0-9a-f]{12}$/);
+    expect(new Set(records.map((x) => x.request.user)).size).toBe(1);
+    for (const x of records) {
+      expect(x).toMatchObject({ agent: `opencode/${OPENCODE}`, request: { path: "/v1/messages", model: "opus4.6" }, routing: { route: "opus4.6" }, response: { status: 200 } });
+    }
+
+    expect(readFileSync(own, "utf8")).toBe(ownText);
+    const managed = JSON.parse(readFileSync(join(home, ".cache/cld/opencode/opencode.json"), "utf8"));
+    expect(managed).toMatchObject({ model: "gw/opus4.6", provider: { gw: { options: { baseURL: `http://127.0.0.1:${sb.mainPort}/v1`, apiKey: "{env:GW_API_KEY}" } } } });
+    expect(Object.keys(managed.provider.gw.models).sort()).toEqual(["g3f", "gpt5", "m", "opus4.6"]);
+    expect(managed.provider.gw.models["opus4.6"].limit).toEqual({ context: 200_000, output: 32_000 }); // the window the gateway serves
+    expect(managed.provider.gw.models.g3f.limit.context).toBe(1_000_000);
+    expect(JSON.stringify(managed)).not.toContain(KEY);
   });
 });

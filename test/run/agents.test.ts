@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { catalogEntry, codexConfig, offersNoDaemon } from "../../src/run/agents/codex.ts";
 import { geminiSettings, sessionHeaders } from "../../src/run/agents/gemini.ts";
 import { AGENTS } from "../../src/run/agents/index.ts";
+import { opencodeConfig } from "../../src/run/agents/opencode.ts";
 import { type OfferedRoute, offeredRoutes, windowsOf } from "../../src/run/routes.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { tempFiles } from "../helpers/tmp.ts";
@@ -123,6 +124,33 @@ describe("gemini settings", () => {
   test("a window at least as large as Gemini CLI assumes: its own threshold (an old scaled one removed)", () => {
     const s = geminiSettings({ model: { compressionThreshold: 0.1 } }, { route: route("g3p", 2_000_000) });
     expect(s.model).toEqual({ name: "g3p" });
+  });
+});
+
+describe("opencode config", () => {
+  test("a gw provider with every route and its window, the route as the model, the key by name only; what else the file holds is kept", () => {
+    const current = { theme: "system", model: "anthropic/claude-sonnet-4", provider: { other: { npm: "x" }, gw: { models: { gone: {} } } } };
+    const routes = [route("opus4.6", 200_000, ["claude-opus-4-6-thinking"]), route("g3f", 1_048_576, ["gemini-3-flash"]), route("m", 200_000, [])];
+    const c = opencodeConfig(current, { gateway, route: routes[1]!, routes });
+    expect(c).toEqual({
+      $schema: "https://opencode.ai/config.json",
+      theme: "system",
+      model: "gw/g3f",
+      provider: {
+        other: { npm: "x" },
+        gw: {
+          name: "gw",
+          npm: "@ai-sdk/anthropic",
+          options: { baseURL: "http://127.0.0.1:8145/v1", apiKey: "{env:GW_API_KEY}" },
+          models: {
+            "opus4.6": { name: "opus4.6", limit: { context: 200_000, output: 32_000 } },
+            g3f: { name: "g3f", limit: { context: 1_048_576, output: 32_000 } },
+            m: { name: "m", limit: { context: 200_000, output: 32_000 } },
+          },
+        },
+      },
+    });
+    expect(JSON.stringify(c)).not.toContain(gateway.apiKey);
   });
 });
 

@@ -18,7 +18,7 @@ const SCRIPT = `#!/bin/sh
 ip link set lo up || exit 90
 "$GW_BUN" "$GW_MAIN" up -d -c "$GW_CONF" > "$GW_LOGS/up.log" 2>&1 || { cat "$GW_LOGS/up.log" >&2; exit 91; }
 cd "$GW_WORK" || exit 92
-"$GW_BUN" "$GW_MAIN" run "$@" < /dev/null
+if [ -n "$GW_TTY" ]; then "$GW_BUN" "$GW_MAIN" run "$@"; else "$GW_BUN" "$GW_MAIN" run "$@" < /dev/null; fi
 code=$?
 # What each mock received, saved before gw down stops it (the test outside cannot reach in).
 for pair in $GW_MOCKS; do
@@ -62,6 +62,17 @@ interface OfflineRun {
 
 /** `gw run ARGS` from `work`, HOME = `home`, inside a loopback-only network namespace. */
 export async function offlineRun(sb: Sandbox, home: string, work: string, args: readonly string[]): Promise<OfflineRun> {
+  const { argv, env } = offlineCommand(sb, home, work, args);
+  const proc = Bun.spawn(argv, { cwd: work, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
+/**
+ * The command line and environment of offlineRun's namespace. `tty`: the agent keeps the
+ * caller's terminal as its input (an interactive agent in a tmux pane), else it reads nothing.
+ */
+export function offlineCommand(sb: Sandbox, home: string, work: string, args: readonly string[], tty = false): { argv: string[]; env: Record<string, string> } {
   const script = join(sb.dir, "offline.sh");
   writeFileSync(script, SCRIPT, { mode: 0o755 });
   const logs = join(sb.dir, "offline-logs");
@@ -73,8 +84,8 @@ export async function offlineRun(sb: Sandbox, home: string, work: string, args: 
     TMPDIR: tmp,
     HOME: home,
     PATH: AGENT_PATH,
-    TERM: "dumb",
-    NO_COLOR: "1",
+    TERM: tty ? "xterm-256color" : "dumb",
+    ...(tty ? { GW_TTY: "1" } : { NO_COLOR: "1" }),
     GW_BUN: process.execPath,
     GW_MAIN: MAIN,
     GW_CONF: sb.file,
@@ -84,9 +95,7 @@ export async function offlineRun(sb: Sandbox, home: string, work: string, args: 
   };
   const unshare = Bun.which("unshare");
   if (!unshare) throw new Error("unshare is needed by this test (apt-get install -y util-linux)");
-  const proc = Bun.spawn([unshare, "-rn", "/bin/sh", script, ...args], { cwd: work, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return { code, stdout, stderr };
+  return { argv: [unshare, "-rn", "/bin/sh", script, ...args], env };
 }
 
 /** What instance `name`'s mock had received when the last offlineRun ended (its last 50 requests). */

@@ -1,0 +1,42 @@
+// opencode's own interface on a real terminal (a tmux pane), started by `gw run opencode ROUTE`
+// with a fresh HOME in a network namespace that has only loopback (offline.ts): a first launch
+// reaches an answer with no question or dead end on the way — the prompt typed, the gateway's
+// answer on the screen, the route as the model in its prompt line — and Ctrl-C ends it with
+// opencode's own exit code.
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { TmuxPane } from "../cld/tmux-pane.ts";
+import { killAll, type Sandbox } from "../helpers/supervisor.ts";
+import { agentSandbox, offlineCommand, requestLog, versionOf } from "./offline.ts";
+
+setDefaultTimeout(180_000); // a real TUI, gw and its instance starting on a shared 2-core machine
+const KEY = "sk-gw-opencode-tui-0123456789";
+const OPENCODE = versionOf("opencode-ai");
+
+let sb: Sandbox;
+let home: string;
+let work: string;
+
+beforeAll(async () => {
+  ({ sb, home, work } = await agentSandbox(KEY, { "opus4.6": "claude-opus-4-6-thinking" }));
+});
+afterAll(() => killAll(sb));
+
+test(`opencode ${OPENCODE}: a first launch answers through gw on the route it was given, and Ctrl-C ends it`, async () => {
+  const pane = new TmuxPane(sb.dir);
+  try {
+    const { argv, env } = offlineCommand(sb, home, work, ["opencode", "-c", sb.file, "opus"], true);
+    await pane.start(argv, env, work);
+    const ready = await pane.waitFor("Ask anything", 90_000);
+    expect(ready).toMatch(/Build · ?opus4\.6 +gw/);
+    await pane.send("-l", "Say hello");
+    await pane.send("Enter");
+    await pane.waitFor("Mock answer from instance a, model claude-opus-4-6-thinking.", 60_000);
+    await pane.send("C-c");
+    await pane.waitFor("[exit 0]", 30_000);
+  } finally {
+    await pane.kill();
+  }
+  const records = requestLog(sb).filter((x) => x.agent === `opencode/${OPENCODE}`);
+  expect(records.length).toBeGreaterThan(0);
+  for (const x of records) expect(x).toMatchObject({ request: { path: "/v1/messages", model: "opus4.6" }, routing: { route: "opus4.6" }, response: { status: 200 } });
+});
