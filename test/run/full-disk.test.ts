@@ -1,4 +1,4 @@
-// gw run codex / gemini with HOME on a full disk (a small tmpfs in a user + mount namespace,
+// gw run codex / gemini / opencode with HOME on a full disk (a small tmpfs in a user + mount namespace,
 // test/helpers/full-disk.ts): one line on what it cannot write, the agent starts, no file left
 // half or emptied — as cld does (test/cld/full-disk.test.ts).
 import { expect, test } from "bun:test";
@@ -89,4 +89,28 @@ test("gw run gemini with HOME on a full disk: stops in one line when its setting
   expect(box.lastCall()!.env.GEMINI_MODEL).toBe("gpt5");
   expect(readFileSync(disk.view(settings), "utf8")).toBe(written);
   expect(temps()).toEqual([]);
+}, 60_000);
+
+test("gw run opencode with HOME on a full disk: one line, and the config it could not write goes in OPENCODE_CONFIG_CONTENT", async () => {
+  const { box, disk, run, temps } = await fullHome("opencode");
+  disk.fill();
+
+  const r = await run("gpt5", "run", "x");
+  const file = join(box.home, ".cache/cld/opencode/opencode.json");
+  expect(r.stderr).toContain(`\ngw run opencode: cannot write ${file}: no space left on the device — gw hands opencode its config in OPENCODE_CONFIG_CONTENT instead\n`);
+  expect(r.stderr.match(/cannot write/g)).toHaveLength(1);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toBe("fake opencode ran\n");
+  const env = box.lastCall()!.env;
+  expect(env.OPENCODE_CONFIG).toBeUndefined();
+  const inline = JSON.parse(env.OPENCODE_CONFIG_CONTENT!);
+  expect(inline).toMatchObject({ model: "gw/gpt5", provider: { gw: { options: { baseURL: `http://127.0.0.1:${gateway.port}/v1`, apiKey: "{env:GW_API_KEY}" } } } });
+  expect(Object.keys(inline.provider.gw.models)).toEqual(["fast-gemini", "gpt5"]);
+  expect(env.GW_API_KEY).toBe("sk-run-key-0123456789");
+  expect(temps()).toEqual([]);
+
+  disk.free();
+  const again = await run("gpt5", "run", "x");
+  expect(again.stderr).not.toContain("cannot write");
+  expect(box.lastCall()!.env).toMatchObject({ OPENCODE_CONFIG: file, OPENCODE_CONFIG_CONTENT: "" });
 }, 60_000);
