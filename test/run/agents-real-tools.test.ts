@@ -128,8 +128,9 @@ type Block = { type: string; id?: string; name?: string; input?: unknown; tool_u
 type Message = { role: string; content: string | Block[] };
 
 describe(`opencode ${OPENCODE}: gw run opencode ROUTE run, the mock calling read`, () => {
-  test("opus-read: opencode reads the file, sends its contents back with the thinking block as signed, prints the mock's text", async () => {
-    const r = await offlineRun(sb, home, work, ["opencode", "-c", sb.file, "opus-read", "run", "read the file"]);
+  test("opus-read, -y: opencode reads the file, sends its contents back with the thinking block as signed, prints the mock's text", async () => {
+    // -y before the route: gw puts opencode's --auto after `run`, where opencode reads it.
+    const r = await offlineRun(sb, home, work, ["opencode", "-c", sb.file, "-y", "opus-read", "run", "read the file"]);
     expect([r.code, r.stderr.match(/error.*$/im)?.[0]]).toEqual([0, undefined]);
     expect(r.stdout).toContain("Mock answer from instance a, model claude-opus-4-6-thinking.");
 

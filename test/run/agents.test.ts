@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { catalogEntry, codexConfig, offersNoDaemon } from "../../src/run/agents/codex.ts";
 import { geminiSettings, sessionHeaders } from "../../src/run/agents/gemini.ts";
 import { AGENTS } from "../../src/run/agents/index.ts";
-import { opencodeConfig } from "../../src/run/agents/opencode.ts";
+import { autoAfterRun, opencodeConfig } from "../../src/run/agents/opencode.ts";
 import { type OfferedRoute, offeredRoutes, windowsOf } from "../../src/run/routes.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { tempFiles } from "../helpers/tmp.ts";
@@ -152,6 +152,13 @@ describe("opencode config", () => {
     });
     expect(JSON.stringify(c)).not.toContain(gateway.apiKey);
   });
+});
+
+test("opencode's -y goes after its subcommand run, where it reads it; elsewhere it stays where it was written", () => {
+  expect(autoAfterRun(["--auto", "run", "fix", "--auto"])).toEqual(["run", "--auto", "fix", "--auto"]);
+  expect(autoAfterRun(["-m", "x", "--auto", "run", "hi"])).toEqual(["-m", "x", "run", "--auto", "hi"]);
+  expect(autoAfterRun(["run", "--auto", "hi"])).toEqual(["run", "--auto", "hi"]);
+  expect(autoAfterRun(["--auto", "--continue"])).toEqual(["--auto", "--continue"]); // its TUI
 });
 
 test("gemini's session header follows the user's own custom headers", () => {

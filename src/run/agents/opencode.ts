@@ -15,6 +15,8 @@ import type { OfferedRoute } from "../routes.ts";
 import type { Agent, AgentLaunch } from "./types.ts";
 
 const PROVIDER = "gw";
+/** Its "ask nothing" flag, taken by its TUI and by `opencode run`. */
+const AUTO = "--auto";
 /** The variable the provider's key is read from. */
 const KEY_VAR = "GW_API_KEY";
 /**
@@ -30,8 +32,8 @@ export const opencode: Agent = {
   label: "opencode",
   install: "npm install -g opencode-ai",
   families: "any",
-  // `--auto` is taken by its TUI and by `opencode run` after the word run: -y goes where it is written.
-  yolo: ["--auto"],
+  yolo: [AUTO],
+  arrange: autoAfterRun,
   // An inline config of the user's shell is merged over every file, gw's too: its model would win.
   blank: ["OPENCODE_CONFIG_CONTENT"],
   // A Bun program: Bun's fetch sends the hosts in NO_PROXY direct (measured with 1.18.33:
@@ -62,4 +64,14 @@ export function opencodeConfig(current: Json, l: Pick<AgentLaunch, "gateway" | "
 /** One route as an opencode model (pure): its name as the client sends it (opencode shows it in its prompt line). */
 function modelEntry(r: OfferedRoute): Json {
   return { name: r.name, limit: { context: r.window, output: OUTPUT_TOKENS } };
+}
+
+/**
+ * opencode reads its flags after its subcommand: `opencode --auto run …` prints its help. So -y,
+ * wherever it was written (`gw run opencode -y opus run …`), goes after `run` (pure).
+ */
+export function autoAfterRun(args: readonly string[]): readonly string[] {
+  const run = args.indexOf("run");
+  if (run === -1 || !args.slice(0, run).includes(AUTO)) return args;
+  return [...args.slice(0, run).filter((a) => a !== AUTO), "run", AUTO, ...args.slice(run + 1)];
 }

@@ -68,6 +68,8 @@ export interface Agent {
   readonly honoursNoProxy: (command: string) => boolean;
   /** Its own way of choosing routes (default: one route, chooseRoute). */
   readonly choose?: (c: ChooseContext) => Promise<Chosen>;
+  /** Its own order of the arguments it is started with (default: as they are). */
+  readonly arrange?: (args: readonly string[]) => readonly string[];
   /** Write the agent's config into its home and say how to start it. */
   prepare(l: AgentLaunch): Promise<Prepared>;
   /** Its own hand-over (default: execve, keeping the PID and the terminal). */
