@@ -7,7 +7,7 @@
 //   opencode knows no route name, and compacts a conversation at the window it believes;
 // - the chosen route as the model (over the user's own choice of model, not over a project's).
 // opencode names its session in each request, so gw keeps a session on one target by itself.
-// The user's own config and data (sessions, logins) are opencode's as always: only read, by it.
+// The user's own config, sessions and logins stay opencode's own: gw writes none of them.
 // On a full disk the same config goes in OPENCODE_CONFIG_CONTENT instead of the file.
 import { join } from "node:path";
 import { homeWriter, type Json, readTable, tableAt } from "../home.ts";
