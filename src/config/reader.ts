@@ -97,17 +97,15 @@ export class Reader {
     for (const [raw, value] of Object.entries(table)) {
       const name = raw.includes("-") ? raw.replaceAll("-", "_") : raw;
       const fieldPath = [...path, raw];
-      const misplaced = known.includes(name) ? undefined : elsewhere?.(name);
-      if (misplaced) {
-        // A warning, as any unknown key: the old tool ignored such a key too, and files it read must still load.
-        this.warn(fieldPath, `"${raw}" is ${misplaced.what}, not read here`, misplaced.fix);
-        continue;
-      }
       if (!known.includes(name)) {
         // A typo of a known key is an error (its value would be silently ignored); a key gw does
-        // not know at all stays a warning: later versions of the old format add keys.
-        const typo = nearMiss(name, known);
-        if (typo) {
+        // not know at all stays a warning: later versions of the old format add keys. Another
+        // table's key is a warning too: the old tool ignored it as well, and its files must load.
+        const misplaced = elsewhere?.(name);
+        const typo = misplaced ? undefined : nearMiss(name, known);
+        if (misplaced) {
+          this.warn(fieldPath, `"${raw}" is ${misplaced.what}, not read here`, misplaced.fix);
+        } else if (typo) {
           this.error(fieldPath, `unknown key "${raw}" — did you mean "${typo}"?`, `rename it to ${typo}; as written, its value is ignored`);
           this.misspelled.add(formatPath([...path, typo]));
         } else {
