@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
 import { findConfigFile, formatProblem, hasErrors, loadConfig } from "../config/index.ts";
-import type { LoadResult } from "../config/types.ts";
+import type { Config, LoadResult } from "../config/types.ts";
 import { demoFile } from "../supervisor/demo.ts";
 import { type GwPaths, gwPaths } from "../supervisor/paths.ts";
 import { describeSeveral, listRunning } from "../supervisor/registry.ts";
@@ -56,11 +56,23 @@ export function printProblems(result: LoadResult): void {
   for (const p of result.problems) console.error(typedIn(formatProblem(p)));
 }
 
-/** Load, print problems, and refuse (exit 1) when there are errors — what gen and up need. */
-export async function loadValidConfig(explicit?: string, strict = false) {
+/**
+ * Load, print problems, and refuse (exit 1) when there are errors — what gen and up need.
+ * `instance` (gw login): errors in other instances' tables are said but do not refuse, and the
+ * config then holds that instance alone, so nothing is written or started for the others.
+ */
+export async function loadValidConfig(explicit?: string, { strict = false, instance }: { strict?: boolean; instance?: string } = {}): Promise<Config> {
   const file = requireConfigFile(explicit);
-  const result = await loadConfig(file);
+  const result = await loadConfig(file, { instance });
   printProblems(result);
+  const elsewhere = result.problems.some((p) => p.severity === "error" && p.instance !== undefined && p.instance !== instance);
+  const one = result.config?.instances.find((i) => i.name === instance);
+  if (result.config && elsewhere) {
+    // No such instance: the caller says so and lists them; nothing is touched.
+    if (!one) return result.config;
+    console.error(`gw: the errors above are in other instances; this touches [instances.${instance}] alone (gw up needs them fixed)`);
+    return Object.freeze({ ...result.config, instances: Object.freeze([one]) });
+  }
   if (!result.config || hasErrors(result.problems, strict)) {
     const n = result.problems.filter((p) => p.severity === "error").length;
     throw new CliError(`${file}: ${n} error${n === 1 ? "" : "s"}; nothing was changed`, 1, "fix them (gw check lists every problem) and run again");

@@ -11,7 +11,7 @@ export default defineGwCommand({
   meta: { name: "gen", description: ABOUT.gen },
   args: { ...configArgs, ...jsonArgs, strict: { type: "boolean", description: "refuse on warnings too" } },
   async run({ args }) {
-    const config = await withInstanceKeys(await loadValidConfig(args.config, args.strict));
+    const config = await withInstanceKeys(await loadValidConfig(args.config, { strict: args.strict }));
     const outcome = await syncInstanceFiles(config, !!args.json);
     const warnings = outcome.warnings ?? [];
     printProblems({ config, problems: warnings });

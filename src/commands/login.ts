@@ -17,7 +17,7 @@ export default defineGwCommand({
     "project-id": { type: "string", description: "gemini only: the Google Cloud project (CLIProxyAPI's -project_id)", valueHint: "ID" },
   },
   async run({ args }) {
-    const config = await withInstanceKeys(await loadValidConfig(args.config));
+    const config = await withInstanceKeys(await loadValidConfig(args.config, { instance: args.name }));
     const inst = config.instances.find((i) => i.name === args.name);
     if (!inst) throw new CliError(`no instance '${args.name}' in ${config.file}`, 1, `instances: ${config.instances.map((i) => i.name).join(", ")}`);
     if (!inst.managed) throw new CliError(`instance '${inst.name}' is given by url; gw does not run it`, 1, "log in on the machine that runs it");

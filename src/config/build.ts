@@ -11,7 +11,7 @@ import { type ReadInclude, readRouter } from "./router.ts";
 import { readRouting } from "./routing.ts";
 import { readTop } from "./top.ts";
 import { resolveTuning } from "./tuning.ts";
-import type { Config, LoadResult, Route } from "./types.ts";
+import type { Config, LoadResult, Problem, Route } from "./types.ts";
 
 /** Reads a file the config includes (the router's config_file): null when it does not exist, why when it cannot be read. */
 const readIncludeFromDisk: ReadInclude = (abs) => {
@@ -21,11 +21,24 @@ const readIncludeFromDisk: ReadInclude = (abs) => {
 };
 const MAX_INCLUDE_BYTES = 16 << 20;
 
+export interface ParseOptions {
+  /** How an included file (the router's config_file) is read; from disk by default. */
+  readonly readInclude?: ReadInclude;
+  /**
+   * Read for a command on this one instance (gw login): errors in other instances' tables do not
+   * count — after gw init, the example relay's placeholder keys must not refuse the first login
+   * of another instance. Everything else ([global], [routing], this instance) counts as always.
+   * The config then holds the other instances as read, errors and all: a command given it
+   * touches this instance alone.
+   */
+  readonly instance?: string;
+}
+
 /**
  * Pure but for `readInclude`: the same text, file name, environment and included files always
  * give the same result.
  */
-export function parseConfig(text: string, file: string, env: Env = {}, readInclude: ReadInclude = readIncludeFromDisk): LoadResult {
+export function parseConfig(text: string, file: string, env: Env = {}, { readInclude = readIncludeFromDisk, instance: only }: ParseOptions = {}): LoadResult {
   const abs = resolve(file);
   const parsed = parseToml(text, abs);
   if ("problem" in parsed) return { config: null, problems: [parsed.problem] };
@@ -50,7 +63,8 @@ export function parseConfig(text: string, file: string, env: Env = {}, readInclu
   // This file's problems first, then each included file's, each in file order.
   const rank = (p: { file: string }) => (p.file === abs ? "" : p.file);
   const problems = r.problems.sort((a, b) => rank(a).localeCompare(rank(b)) || a.line - b.line || a.col - b.col);
-  if (problems.some((p) => p.severity === "error")) return { config: null, problems };
+  const counts = (p: Problem) => p.severity === "error" && (only === undefined || p.instance === undefined || p.instance === only);
+  if (problems.some(counts)) return { config: null, problems };
   const config: Config = {
     file: abs,
     includes,

@@ -19,7 +19,7 @@ export function findConfigFile(explicit?: string, env: Env = process.env): strin
 }
 
 /** Read the file and the .env beside it; never throws for a missing, unreadable or broken file. */
-export async function loadConfig(file: string, opts: { env?: Env } = {}): Promise<LoadResult> {
+export async function loadConfig(file: string, opts: { env?: Env; instance?: string } = {}): Promise<LoadResult> {
   const abs = resolve(file);
   // `-c <(…)` (a descriptor the user's shell handed over) is read to its end, as before read-small.
   const text = readText(abs, { missing: "check the path; gw init writes a providers.toml to fill in", directory: "pass -c with the providers.toml inside it", special: "pass -c with a regular file", pipe: isDescriptorPath(abs) });
@@ -31,14 +31,14 @@ export async function loadConfig(file: string, opts: { env?: Env } = {}): Promis
   });
   if (dotenv === undefined || typeof dotenv === "string") {
     const unread: number[] = [];
-    const result = parseConfig(text, abs, withDotenv(base, dotenv, unread));
+    const result = parseConfig(text, abs, withDotenv(base, dotenv, unread), { instance: opts.instance });
     if (unread.length === 0) return result;
     const envFile = join(dirname(abs), ".env");
     const warnings = unread.map((line): Problem => ({ severity: "warning", file: envFile, line, col: 1, path: "", message: "gw cannot read this line, so it sets nothing", hint: 'write NAME=value (quotes optional, closed on the same line: NAME="a b")' }));
     return { config: result.config, problems: [...warnings, ...result.problems] };
   }
   // The .env's own problem first: the ${VAR}s it would have set are reported unset after it.
-  const parsed = parseConfig(text, abs, base);
+  const parsed = parseConfig(text, abs, base, { instance: opts.instance });
   return { config: parsed.config, problems: [dotenv, ...parsed.problems] };
 }
 

@@ -77,7 +77,8 @@ export class Reader {
 
   report(severity: Severity, path: readonly PathSeg[], message: string, hint?: string): void {
     const { line, col } = (this.positions ??= indexPositions(this.text)).find(path);
-    this.problems.push({ severity, file: this.file, line, col, path: oneLine(formatPath(path)), message: oneLine(message), hint: hint === undefined ? undefined : oneLine(hint) });
+    const instance = path[0] === "instances" && typeof path[1] === "string" ? path[1] : undefined;
+    this.problems.push({ severity, file: this.file, line, col, path: oneLine(formatPath(path)), message: oneLine(message), hint: hint === undefined ? undefined : oneLine(hint), ...(instance === undefined ? {} : { instance }) });
   }
   error(path: readonly PathSeg[], message: string, hint?: string): void {
     this.report("error", path, message, hint);

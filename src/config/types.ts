@@ -291,6 +291,8 @@ export interface Problem {
   readonly path: string;
   readonly message: string;
   readonly hint?: string;
+  /** The instance whose table it is in (`[instances.NAME]`), when it is in one. */
+  readonly instance?: string;
 }
 
 export interface LoadResult {

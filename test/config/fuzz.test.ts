@@ -127,7 +127,7 @@ function checkOne(text: string): string | undefined {
   const t0 = performance.now();
   let result: ReturnType<typeof parseConfig>;
   try {
-    result = parseConfig(text, "/fuzz/providers.toml", ENV, () => null);
+    result = parseConfig(text, "/fuzz/providers.toml", ENV, { readInclude: () => null });
     // The config must also be usable by what runs next: the instance YAML.
     for (const inst of result.config?.instances ?? []) if (inst.managed) instanceYaml(result.config!, inst);
   } catch (e) {

@@ -20,7 +20,7 @@ providers = [{ type = "anthropic", api_keys = ["k"] }]
 `;
 
 const parse = (extra: string, file = "/x/providers.toml", read?: (p: string) => string | null) =>
-  parseConfig(BASE + extra, file, {}, read ?? (() => null));
+  parseConfig(BASE + extra, file, {}, { readInclude: read ?? (() => null) });
 const lineOf = (extra: string, needle: string) => (BASE + extra).split("\n").findIndex((l) => l.includes(needle)) + 1;
 const brief = (ps: readonly Problem[]) => ps.map((p) => `${p.line} ${p.path} ${p.severity}: ${p.message}`);
 

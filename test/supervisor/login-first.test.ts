@@ -1,0 +1,55 @@
+// The first hour: `gw init` writes an example with a relay whose keys are placeholders, and its
+// comments say `gw login official antigravity`. That login concerns [instances.official] alone,
+// so the relay's errors are said but do not refuse it; gw up, which runs the relay, still does.
+import { afterAll, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gw, killAll, type Sandbox, sandbox } from "../helpers/supervisor.ts";
+
+const cleanups: Sandbox[] = [];
+afterAll(async () => {
+  for (const sb of cleanups) await killAll(sb);
+});
+
+/** A sandbox whose providers.toml is gw init's, run by gw mock. */
+async function initialised(): Promise<Sandbox> {
+  const sb = await sandbox([{ name: "a" }]);
+  cleanups.push(sb);
+  const wrapper = join(sb.dir, "cliproxy.sh");
+  const init = await gw(sb, ["init", join(sb.dir, "fresh")]);
+  expect(init.code).toBe(0);
+  const file = join(sb.dir, "fresh", "providers.toml");
+  const text = readFileSync(file, "utf8");
+  expect(text).toContain('# cliproxy = "./cli-proxy-api"');
+  writeFileSync(file, text.replace('# cliproxy = "./cli-proxy-api"', `cliproxy = "${wrapper}"`));
+  return { ...sb, dir: join(sb.dir, "fresh"), file };
+}
+
+test("after gw init, gw login official antigravity runs the login; the relay's placeholder keys are said, and only official's file is written", async () => {
+  const sb = await initialised();
+  const r = await gw(sb, ["login", "official", "antigravity", "--no-browser", "-c", sb.file]);
+  expect(r.stderr).toContain("${RELAY_KEY} still holds a placeholder");
+  expect(r.stderr).toContain("gw: the errors above are in other instances; this touches [instances.official] alone (gw up needs them fixed)");
+  expect(r.stdout).toContain("gw mock: -antigravity-login would print the OAuth URL"); // the login ran
+  expect(r.stderr).toContain(`gw: no new credential in ${join(sb.dir, "auths/official")}`); // the mock's login saves none
+  expect(existsSync(join(sb.dir, "instances/official.yaml"))).toBe(true);
+  expect(existsSync(join(sb.dir, "instances/relay.yaml"))).toBe(false);
+  const keys = JSON.parse(readFileSync(join(sb.dir, ".gw/keys.json"), "utf8")) as Record<string, string>;
+  expect(Object.keys(keys)).toEqual(["official"]);
+});
+
+test("the instance with the errors, a name that is none, and gw up: refused as before", async () => {
+  const sb = await initialised();
+  const relay = await gw(sb, ["login", "relay", "antigravity", "--no-browser", "-c", sb.file]);
+  expect(relay.code).toBe(1);
+  expect(relay.stderr).toContain(`${sb.file}: 2 errors; nothing was changed`);
+  expect(relay.stdout).not.toContain("gw mock:");
+  const typo = await gw(sb, ["login", "offical", "antigravity", "--no-browser", "-c", sb.file]);
+  expect(typo.code).toBe(1);
+  expect(typo.stderr).toContain(`no instance 'offical' in ${sb.file}`);
+  expect(typo.stderr).toContain("instances: official, relay");
+  const up = await gw(sb, ["up", "-d", "-c", sb.file]);
+  expect(up.code).toBe(1);
+  expect(up.stderr).toContain(`${sb.file}: 2 errors; nothing was changed`);
+  expect(existsSync(join(sb.dir, "instances"))).toBe(false);
+});
