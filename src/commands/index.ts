@@ -47,7 +47,7 @@ export const ABOUT = {
   cliproxy: "install CLIProxyAPI from its GitHub releases (checksum-verified), or show the one in use",
   migrate: "from the old setup: copy its OAuth logins into the instances' auth dirs (dry run; --apply) and name the PM2 apps holding gw's ports",
   cld: "launch Claude Code through the gateway (cp), Antigravity (ag) or officially",
-  run: "start a coding agent (claude, codex, gemini, opencode) through the gateway: gw run AGENT [FILTER] [-y] [args…]",
+  run: "start a coding agent (claude, codex, gemini, opencode, qwen) through the gateway: gw run AGENT [FILTER] [-y] [args…]",
   install: "put gw and a cld link on PATH, with shell completions",
   mock: "a faithful stand-in for a CLIProxyAPI instance (tests, demo, benchmarks)",
   usage: "tokens and estimated cost from the request logs",

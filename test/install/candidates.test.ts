@@ -69,8 +69,8 @@ describe("completion candidates", () => {
   });
 
   test("gw run: the agents of the registry, then route names, nothing once the agent's words start", async () => {
-    expect(await complete("gw", "run", "")).toEqual(["claude", "codex", "gemini", "opencode"]);
-    expect(await complete("gw", "run", "-y", "")).toEqual(["claude", "codex", "gemini", "opencode"]);
+    expect(await complete("gw", "run", "")).toEqual(["claude", "codex", "gemini", "opencode", "qwen"]);
+    expect(await complete("gw", "run", "-y", "")).toEqual(["claude", "codex", "gemini", "opencode", "qwen"]);
     expect(await complete("gw", "run", "codex", "")).toEqual(["opus4.6", "g3f"]);
     expect(await complete("gw", "run", "-y", "gemini", "-c", "mine.toml", "g")).toEqual(["opus4.6", "g3f"]);
     expect(seen.at(-1)).toBe("mine.toml");

@@ -212,7 +212,7 @@ describe("gw install from a compiled binary", () => {
     const down = box.writeConfig("down.toml", cldConfig(closedPort()));
     expect((await run([built, "cld", "cp", "g3f", "-p", "hi"], box, { CLD_TOML: down })).stderr).toContain(`start it with: 'my build/gw' up -d -c ${down}`);
     // gw run: no agent named, no route named, and no terminal to ask on
-    expect((await run([built, "run"], box)).stderr).toBe("gw: name the agent to run: 'my build/gw' run claude|codex|gemini|opencode …\n  'my build/gw' run --help\n");
+    expect((await run([built, "run"], box)).stderr).toBe("gw: name the agent to run: 'my build/gw' run claude|codex|gemini|opencode|qwen …\n  'my build/gw' run --help\n");
     const toml = box.writeConfig("gw.toml", cldConfig(gateway.port!));
     expect((await run([built, "run", "codex", "exec", "hi"], box, { CLD_TOML: toml })).stderr).toContain("name the route: 'my build/gw' run codex FILTER … (routes: ");
   });

@@ -126,7 +126,7 @@ describe("Claude Code (cld)", () => {
     }));
 });
 
-describe("gw run codex, gemini and opencode", () => {
+describe("gw run codex, gemini, opencode and qwen", () => {
   test("codex exec: answered by the gateway on loopback, never through the proxy; Codex's own traffic still through it", () =>
     withProxy(async (proxy) => {
       const r = await launch(["run", "codex", "-c", g.file, "g3f", "exec", "--skip-git-repo-check", "Say hello"], proxy);
@@ -141,5 +141,10 @@ describe("gw run codex, gemini and opencode", () => {
   test("opencode run: answered by the gateway on loopback, never through the proxy; opencode's own traffic still through it", () =>
     withProxy(async (proxy) => {
       expectAnsweredBesideProxy(await launch(["run", "opencode", "-c", g.file, "g3f", "run", "Say hello"], proxy), proxy, "gemini-3-flash");
+    }));
+
+  test("qwen -p: answered by the gateway on loopback, never through the proxy; Qwen Code's own traffic still through it", () =>
+    withProxy(async (proxy) => {
+      expectAnsweredBesideProxy(await launch(["run", "qwen", "-c", g.file, "g3f", "-p", "Say hello"], proxy), proxy, "gemini-3-flash");
     }));
 });

@@ -1,4 +1,4 @@
-// The real Codex CLI (codex exec), Gemini CLI (gemini -p) and opencode (opencode run) run a tool round trip through
+// The real Codex CLI (codex exec), Gemini CLI (gemini -p), opencode (opencode run) and Qwen Code (qwen -p) run a tool round trip through
 // `gw run` and gw, offline as in agents-real.test.ts: the `gw mock` behind the route answers the
 // first request with a call to a harmless tool the agent declares (the route's upstream model
 // carries the knob: `~tool=NAME`, with `~think` a signed reasoning item / thought part first),
@@ -17,6 +17,7 @@ const KEY = "sk-gw-agents-test-0123456789";
 const CODEX = versionOf("@openai/codex");
 const GEMINI = versionOf("@google/gemini-cli");
 const OPENCODE = versionOf("opencode-ai");
+const QWEN = versionOf("@qwen-code/qwen-code");
 /** What `think` signs with (answer.ts): CLIProxyAPI prefixes a GPT signature with its group, passes Gemini's raw. */
 const signature = (model: string) => Buffer.from(`gw-mock-signature:a:${model}`).toString("base64");
 /** The file Gemini CLI's read_file reads: the mock fills a required string with "gw-mock". */
@@ -35,6 +36,7 @@ beforeAll(async () => {
     "g3f-tool": "gemini-3-flash~tool=read_file",
     "g3f-think": "gemini-3-flash~think~tool=read_file",
     "opus-read": "claude-opus-4-6-thinking~think~tool=read",
+    "opus-glob": "claude-opus-4-6-thinking~think~tool=glob",
   }));
   writeFileSync(join(work, "gw-mock"), `${MARKER}\n`);
   mkdirSync(join(home, ".codex"), { recursive: true });
@@ -127,28 +129,45 @@ describe(`gemini ${GEMINI}: gw run gemini ROUTE -p, the mock calling read_file`,
 type Block = { type: string; id?: string; name?: string; input?: unknown; tool_use_id?: string; content?: unknown; signature?: string };
 type Message = { role: string; content: string | Block[] };
 
+/**
+ * A Messages API round trip of one tool call: the route's two turns with tools, the call made
+ * after a signed thinking block (returned as signed), the tool's result `found` in the answer to
+ * it, and gw's records of the route all 200 from `agent`, in one session.
+ */
+function expectMessagesRoundTrip(route: string, knobs: string, call: [string, unknown], found: string, agent: string) {
+  const turns = received(knobs).filter((q) => ((q.body as { tools?: unknown[] }).tools ?? []).length > 0);
+  expect(turns).toHaveLength(2);
+  const messages = (turns[1]!.body as { messages: Message[] }).messages;
+  const [asked, result] = messages.slice(-2) as [Message, Message];
+  const blocks = asked.content as Block[];
+  expect(blocks.map((b) => b.type)).toEqual(["thinking", "tool_use"]);
+  expect(blocks[0]!.signature).toBe(`claude#${signature("claude-opus-4-6-thinking")}`);
+  expect([blocks[1]!.name, blocks[1]!.input]).toEqual(call);
+  const answer = (result.content as Block[])[0]!;
+  expect([result.role, answer.type, answer.tool_use_id]).toEqual(["user", "tool_result", blocks[1]!.id]);
+  expect(JSON.stringify(answer.content)).toContain(found);
+
+  const records = requestLog(sb).filter((x) => x.routing.route === route);
+  expect(records.map((x) => [x.agent, x.request.path, x.response.status])).toEqual(records.map(() => [agent, "/v1/messages", 200]));
+  expect(new Set(records.map((x) => x.request.user)).size).toBe(1);
+}
+
 describe(`opencode ${OPENCODE}: gw run opencode ROUTE run, the mock calling read`, () => {
   test("opus-read, -y: opencode reads the file, sends its contents back with the thinking block as signed, prints the mock's text", async () => {
     // -y before the route: gw puts opencode's --auto after `run`, where opencode reads it.
     const r = await offlineRun(sb, home, work, ["opencode", "-c", sb.file, "-y", "opus-read", "run", "read the file"]);
     expect([r.code, r.stderr.match(/error.*$/im)?.[0]]).toEqual([0, undefined]);
     expect(r.stdout).toContain("Mock answer from instance a, model claude-opus-4-6-thinking.");
-
     // Besides its session's title (asked of the same route, without tools), the two turns of the call.
-    const turns = received("claude-opus-4-6-thinking~think~tool=read").filter((q) => ((q.body as { tools?: unknown[] }).tools ?? []).length > 0);
-    expect(turns).toHaveLength(2);
-    const messages = (turns[1]!.body as { messages: Message[] }).messages;
-    const [call, result] = messages.slice(-2) as [Message, Message];
-    const blocks = call.content as Block[];
-    expect(blocks.map((b) => b.type)).toEqual(["thinking", "tool_use"]);
-    expect(blocks[0]!.signature).toBe(`claude#${signature("claude-opus-4-6-thinking")}`);
-    expect([blocks[1]!.name, blocks[1]!.input]).toEqual(["read", { filePath: "gw-mock" }]);
-    const answer = (result.content as Block[])[0]!;
-    expect([result.role, answer.type, answer.tool_use_id]).toEqual(["user", "tool_result", blocks[1]!.id]);
-    expect(JSON.stringify(answer.content)).toContain(MARKER);
+    expectMessagesRoundTrip("opus-read", "claude-opus-4-6-thinking~think~tool=read", ["read", { filePath: "gw-mock" }], MARKER, `opencode/${OPENCODE}`);
+  });
+});
 
-    const records = requestLog(sb).filter((x) => x.routing.route === "opus-read");
-    expect(records.map((x) => [x.agent, x.request.path, x.response.status])).toEqual(records.map(() => [`opencode/${OPENCODE}`, "/v1/messages", 200]));
-    expect(new Set(records.map((x) => x.request.user)).size).toBe(1);
+describe(`qwen ${QWEN}: gw run qwen ROUTE -p, the mock calling glob`, () => {
+  test("opus-glob, -y: Qwen Code finds the file (its read_file takes absolute paths only), sends what it found back with the thinking block as signed, prints the mock's text", async () => {
+    const r = await offlineRun(sb, home, work, ["qwen", "-c", sb.file, "-y", "opus-glob", "-p", "find the file"]);
+    expect([r.code, r.stderr.match(/error.*$/im)?.[0]]).toEqual([0, undefined]);
+    expect(r.stdout).toContain("Mock answer from instance a, model claude-opus-4-6-thinking.");
+    expectMessagesRoundTrip("opus-glob", "claude-opus-4-6-thinking~think~tool=glob", ["glob", { pattern: "gw-mock" }], join(work, "gw-mock"), `claude-cli/${QWEN}`);
   });
 });

@@ -1,5 +1,5 @@
-// The real Codex CLI, Gemini CLI and opencode from npm, in their non-interactive modes (codex exec,
-// gemini -p, opencode run), started by `gw run` with a fresh HOME in a network namespace that has only
+// The real Codex CLI, Gemini CLI, opencode and Qwen Code from npm, in their non-interactive modes
+// (codex exec, gemini -p, opencode run, qwen -p), started by `gw run` with a fresh HOME in a network namespace that has only
 // loopback: each answers through gw (gw mock instances behind it) on the route it was given,
 // the request log shows that route and the agent, and the user's own settings stay as they were.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -13,6 +13,7 @@ const KEY = "sk-gw-agents-test-0123456789";
 const CODEX = versionOf("@openai/codex");
 const GEMINI = versionOf("@google/gemini-cli");
 const OPENCODE = versionOf("opencode-ai");
+const QWEN = versionOf("@qwen-code/qwen-code");
 
 let sb: Sandbox;
 let home: string;
@@ -145,6 +146,41 @@ describe(`opencode ${OPENCODE}: gw run opencode opus run`, () => {
     expect(Object.keys(managed.provider.gw.models).sort()).toEqual(["g3f", "gpt5", "m", "opus4.6"]);
     expect(managed.provider.gw.models["opus4.6"].limit).toEqual({ context: 200_000, output: 32_000 }); // the window the gateway serves
     expect(managed.provider.gw.models.g3f.limit.context).toBe(1_000_000);
+    expect(JSON.stringify(managed)).not.toContain(KEY);
+  });
+});
+
+describe(`qwen ${QWEN}: gw run qwen g3f -p`, () => {
+  test("answers through gw on route g3f with every route's window, one session sticky; the user's own settings untouched, no key on disk", async () => {
+    const own = join(home, ".qwen/settings.json");
+    mkdirSync(join(home, ".qwen"), { recursive: true });
+    // In the version Qwen Code migrates a settings file to (its own doing, gw or not).
+    const ownText = `${JSON.stringify({ model: { name: "qwen3-coder-plus" }, security: { auth: { selectedType: "openai" } }, $version: 4 }, null, 2)}\n`;
+    writeFileSync(own, ownText);
+
+    const r = await offlineRun(sb, home, work, ["qwen", "-c", sb.file, "g3f", "-p", "Say hello"]);
+    expect(r.stderr).toMatch(lines("qwen", /-c/, "g3f", "gemini-3-flash", "1M"));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Mock answer from instance a, model gemini-3-flash.");
+
+    // Qwen Code calls itself claude-cli (with its own version) when its Anthropic base URL is not Anthropic's.
+    const records = requestLog(sb).filter((x) => x.agent === `claude-cli/${QWEN}`);
+    expect(records.length).toBeGreaterThan(1);
+    // Its session id in x-session-id on every request: one sticky key, set by the first.
+    expect(records[0]!.request.user).toMatch(/^[0-9a-f]{12}$/);
+    expect(new Set(records.map((x) => x.request.user)).size).toBe(1);
+    expect(records[0]!.routing.sticky).toBe("set");
+    for (const x of records) {
+      expect(x).toMatchObject({ request: { path: "/v1/messages", model: "g3f" }, routing: { route: "g3f" }, response: { status: 200 } });
+    }
+
+    expect(readFileSync(own, "utf8")).toBe(ownText);
+    const managed = JSON.parse(readFileSync(join(home, ".cache/cld/qwen/settings.json"), "utf8"));
+    expect(managed).toMatchObject({ model: { name: "g3f" }, security: { auth: { selectedType: "anthropic" } }, outboundCorrelation: { allowDynamicHeaderValues: true } });
+    const models = managed.modelProviders.anthropic as { id: string; baseUrl: string; envKey: string; generationConfig: { contextWindowSize: number } }[];
+    expect(models.map((m) => m.id).sort()).toEqual(["g3f", "gpt5", "m", "opus4.6"]);
+    for (const m of models) expect(m).toMatchObject({ baseUrl: `http://127.0.0.1:${sb.mainPort}`, envKey: "GW_API_KEY" });
+    expect(models.find((m) => m.id === "g3f")!.generationConfig.contextWindowSize).toBe(1_000_000);
     expect(JSON.stringify(managed)).not.toContain(KEY);
   });
 });

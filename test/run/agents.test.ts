@@ -5,6 +5,7 @@ import { catalogEntry, codexConfig, offersNoDaemon } from "../../src/run/agents/
 import { geminiSettings, sessionHeaders } from "../../src/run/agents/gemini.ts";
 import { AGENTS } from "../../src/run/agents/index.ts";
 import { autoAfterRun, opencodeConfig } from "../../src/run/agents/opencode.ts";
+import { qwenSettings } from "../../src/run/agents/qwen.ts";
 import { type OfferedRoute, offeredRoutes, windowsOf } from "../../src/run/routes.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { tempFiles } from "../helpers/tmp.ts";
@@ -151,6 +152,23 @@ describe("opencode config", () => {
       },
     });
     expect(JSON.stringify(c)).not.toContain(gateway.apiKey);
+  });
+});
+
+describe("qwen settings", () => {
+  test("the anthropic auth type, every route as a model on the gateway with its window and the session header, the route as the model, the key by name only; what else the file holds is kept", () => {
+    const current = { ui: { theme: "Dracula" }, model: { name: "qwen3-coder-plus", maxSessionTurns: 50 }, modelProviders: { openai: [{ id: "x", envKey: "X" }], anthropic: [{ id: "gone" }] }, security: { auth: { selectedType: "openai", useExternal: false }, folderTrust: { enabled: true } } };
+    const routes = [route("opus4.6", 200_000, ["claude-opus-4-6-thinking"]), route("g3f", 1_048_576, ["gemini-3-flash"])];
+    const s = qwenSettings(current, { gateway, route: routes[1]!, routes });
+    const entry = (name: string, window: number) => ({ id: name, name, baseUrl: "http://127.0.0.1:8145", envKey: "GW_API_KEY", generationConfig: { contextWindowSize: window, customHeaders: { "x-session-id": "${session_id}" } } });
+    expect(s).toEqual({
+      ui: { theme: "Dracula" },
+      model: { name: "g3f", maxSessionTurns: 50 },
+      modelProviders: { openai: [{ id: "x", envKey: "X" }], anthropic: [entry("opus4.6", 200_000), entry("g3f", 1_048_576)] },
+      security: { auth: { selectedType: "anthropic", useExternal: false }, folderTrust: { enabled: true } },
+      outboundCorrelation: { allowDynamicHeaderValues: true },
+    });
+    expect(JSON.stringify(s)).not.toContain(gateway.apiKey);
   });
 });
 

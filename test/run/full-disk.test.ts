@@ -1,4 +1,4 @@
-// gw run codex / gemini / opencode with HOME on a full disk (a small tmpfs in a user + mount namespace,
+// gw run codex / gemini / opencode / qwen with HOME on a full disk (a small tmpfs in a user + mount namespace,
 // test/helpers/full-disk.ts): one line on what it cannot write, the agent starts, no file left
 // half or emptied — as cld does (test/cld/full-disk.test.ts).
 import { expect, test } from "bun:test";
@@ -113,4 +113,28 @@ test("gw run opencode with HOME on a full disk: one line, and the config it coul
   const again = await run("gpt5", "run", "x");
   expect(again.stderr).not.toContain("cannot write");
   expect(box.lastCall()!.env).toMatchObject({ OPENCODE_CONFIG: file, OPENCODE_CONFIG_CONTENT: "" });
+}, 60_000);
+
+test("gw run qwen with HOME on a full disk: one line, and Qwen Code starts on the route and the gateway from its command line", async () => {
+  const { box, disk, run, temps } = await fullHome("qwen");
+  disk.fill();
+
+  const r = await run("gpt5", "-p", "x");
+  const file = join(box.home, ".cache/cld/qwen/settings.json");
+  expect(r.stderr).toContain(`\ngw run qwen: cannot write ${file}: no space left on the device — Qwen Code starts with the route and the gateway from its command line, without the route's window or a session id\n`);
+  expect(r.stderr.match(/cannot write/g)).toHaveLength(1);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toBe("fake qwen ran\n");
+  const call = box.lastCall()!;
+  expect(call.argv).toEqual(["--auth-type", "anthropic", "--model", "gpt5", "-p", "x"]);
+  expect(call.env).toMatchObject({ ANTHROPIC_BASE_URL: `http://127.0.0.1:${gateway.port}`, ANTHROPIC_API_KEY: "sk-run-key-0123456789" });
+  expect(call.env.QWEN_CODE_SYSTEM_SETTINGS_PATH).toBeUndefined();
+  expect(temps()).toEqual([]);
+
+  disk.free();
+  const again = await run("gpt5", "-p", "x");
+  expect(again.stderr).not.toContain("cannot write");
+  expect(box.lastCall()!.argv).toEqual(["-p", "x"]);
+  expect(box.lastCall()!.env).toMatchObject({ QWEN_CODE_SYSTEM_SETTINGS_PATH: file, GW_API_KEY: "sk-run-key-0123456789" });
+  expect(JSON.parse(readFileSync(disk.view(file), "utf8"))).toMatchObject({ model: { name: "gpt5" }, security: { auth: { selectedType: "anthropic" } } });
 }, 60_000);

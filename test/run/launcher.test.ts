@@ -158,13 +158,13 @@ describe("gw run refusals, each one line", () => {
 
   test("no agent named: the agents and the help", async () => {
     const r = await box.run([], { cmd: RUN });
-    expect(r.stderr).toBe("gw: name the agent to run: gw run claude|codex|gemini|opencode …\n  gw run --help\n");
+    expect(r.stderr).toBe("gw: name the agent to run: gw run claude|codex|gemini|opencode|qwen …\n  gw run --help\n");
     expect(r.code).toBe(1);
   });
 
   test("a misspelt agent is named, with the one meant; nothing asked or launched", async () => {
     const r = await box.run(["codx", "fix the tests"], { cmd: RUN });
-    expect(r.stderr).toBe('gw: "codx" is no agent gw runs — did you mean "codex"?\n  gw run claude|codex|gemini|opencode … (gw run --help)\n');
+    expect(r.stderr).toBe('gw: "codx" is no agent gw runs — did you mean "codex"?\n  gw run claude|codex|gemini|opencode|qwen … (gw run --help)\n');
     expect(r.code).toBe(1);
     expect(r.call).toBeNull();
   });

@@ -46,8 +46,8 @@ describe("with fzf", () => {
     const r = await interactive(box, ["-c", toml], async (t) => {
       await t.waitFor("Agent>");
       await t.send("-l", "gemini");
-      // Claude Code's and opencode's lines match "gemini" too, scattered through their descriptions ("…gateway … main …").
-      const narrowed = await t.waitFor(/ 3\/4 /);
+      // Claude Code's, opencode's and Qwen Code's lines match "gemini" too, scattered through their descriptions ("…gateway … main …").
+      const narrowed = await t.waitFor(/ 4\/5 /);
       expect(narrowed.split("\n").find((l) => l.startsWith("> "))).toMatch(/^> gemini /);
       await t.send("Enter");
       await t.waitFor("gemini route>");
@@ -87,7 +87,7 @@ describe("gw run alone", () => {
 
   test("asks for the agent (then the route) and remembers it", async () => {
     const r = await interactive(box, ["-c", toml], async (t) => {
-      const menu = await t.waitFor(/Agent:[\s\S]*Pick 1-4:/);
+      const menu = await t.waitFor(/Agent:[\s\S]*Pick 1-5:/);
       expect(menu).toMatch(/ 2\) codex +OpenAI Codex CLI/);
       await t.send("-l", "codex");
       await t.send("Enter");
@@ -98,7 +98,7 @@ describe("gw run alone", () => {
     expect(r.screen).toContain("fake codex ran");
     expect(r.call!.env.GW_API_KEY).toBe("dummy-key");
     const again = await interactive(box, ["-c", toml], async (t) => {
-      await t.waitFor("Pick 1-4 [Enter: codex]:");
+      await t.waitFor("Pick 1-5 [Enter: codex]:");
       await t.send("Enter");
       await t.waitFor("Pick 1-3 [Enter: gpt5]:");
       await t.send("Enter");

@@ -6,7 +6,8 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdir
 import { dirname, join } from "node:path";
 import type { MockStats } from "../../src/mock/index.ts";
 import type { RequestRecord } from "../../src/observe/record.ts";
-import { MAIN, type Sandbox, sandbox } from "../helpers/supervisor.ts";
+import { afterAll, beforeAll } from "bun:test";
+import { killAll, MAIN, type Sandbox, sandbox } from "../helpers/supervisor.ts";
 
 const REPO = join(import.meta.dir, "../..");
 /** The agents' CLIs from npm (devDependencies), and the node that runs their launchers. */
@@ -52,6 +53,18 @@ export async function agentSandbox(key: string, routes: Record<string, string>):
   const work = join(sb.dir, "work");
   mkdirSync(work, { recursive: true });
   return { sb, home: join(sb.dir, "home"), work };
+}
+
+/** A test file's agentSandbox: made before its tests (its fields are there from the first one on), everything it started stopped after them. */
+export function agentSandboxForFile(key: string, routes: Record<string, string>): { readonly sb: Sandbox; readonly home: string; readonly work: string } {
+  const box = {} as { sb: Sandbox; home: string; work: string };
+  beforeAll(async () => {
+    Object.assign(box, await agentSandbox(key, routes));
+  });
+  afterAll(async () => {
+    if (box.sb) await killAll(box.sb);
+  });
+  return box;
 }
 
 interface OfflineRun {

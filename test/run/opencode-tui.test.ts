@@ -3,25 +3,18 @@
 // reaches an answer with no question or dead end on the way — the prompt typed, the gateway's
 // answer on the screen, the route as the model in its prompt line — and Ctrl-C ends it with
 // opencode's own exit code.
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { TmuxPane } from "../cld/tmux-pane.ts";
-import { killAll, type Sandbox } from "../helpers/supervisor.ts";
-import { agentSandbox, offlineCommand, requestLog, versionOf } from "./offline.ts";
+import { agentSandboxForFile, offlineCommand, requestLog, versionOf } from "./offline.ts";
 
 setDefaultTimeout(180_000); // a real TUI, gw and its instance starting on a shared 2-core machine
 const KEY = "sk-gw-opencode-tui-0123456789";
 const OPENCODE = versionOf("opencode-ai");
 
-let sb: Sandbox;
-let home: string;
-let work: string;
-
-beforeAll(async () => {
-  ({ sb, home, work } = await agentSandbox(KEY, { "opus4.6": "claude-opus-4-6-thinking" }));
-});
-afterAll(() => killAll(sb));
+const box = agentSandboxForFile(KEY, { "opus4.6": "claude-opus-4-6-thinking" });
 
 test(`opencode ${OPENCODE}: a first launch answers through gw on the route it was given, and Ctrl-C ends it`, async () => {
+  const { sb, home, work } = box;
   const pane = new TmuxPane(sb.dir);
   try {
     const { argv, env } = offlineCommand(sb, home, work, ["opencode", "-c", sb.file, "opus"], true);

@@ -4,9 +4,10 @@ import { claude } from "./claude/index.ts";
 import { codex } from "./codex.ts";
 import { gemini } from "./gemini.ts";
 import { opencode } from "./opencode.ts";
+import { qwen } from "./qwen.ts";
 import type { Agent } from "./types.ts";
 
-export const AGENTS: readonly Agent[] = [claude, codex, gemini, opencode];
+export const AGENTS: readonly Agent[] = [claude, codex, gemini, opencode, qwen];
 
 export const agentNames = (): string[] => AGENTS.map((a) => a.name);
 
