@@ -18,9 +18,9 @@ export default {
         return (await loadCldSource(config, process.env, { ask: false, cacheDir: cldCacheDir(process.env) })).routes;
       },
       instances: async (config) => {
-        const { findConfigFile, loadConfig } = await import("../config/index.ts");
+        const { findConfigFile, declaredInstanceNames } = await import("../config/index.ts");
         const file = findConfigFile(config, process.env);
-        return file ? ((await loadConfig(file)).config?.instances.map((i) => i.name) ?? []) : [];
+        return file ? declaredInstanceNames(file) : [];
       },
       flags: async (name) => {
         const def = visibleCommands().includes(name) ? await commands[name]!() : undefined;

@@ -4,6 +4,9 @@ import { dirname, join, resolve } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { DOES_NOT_EXIST, IS_DIRECTORY, isDescriptorPath, NOT_REGULAR, PERMISSION_DENIED, readSmallFile } from "../fs/read-small.ts";
 import { parseConfig } from "./build.ts";
+import { INSTANCE_NAME, nameProblem } from "./names.ts";
+import { parseToml } from "./reader.ts";
+import { isObject } from "../json/object.ts";
 import { type Env, withDotenv } from "./env.ts";
 import type { LoadResult, Problem } from "./types.ts";
 
@@ -62,6 +65,20 @@ function readText(abs: string, hints: { missing?: string; directory: string; spe
     default:
       return notReadable(abs, read.why, "check the file and the folder it is in");
   }
+}
+
+/**
+ * The instance names a config file declares, the valid ones, whatever else is wrong with it: what
+ * TAB offers (after gw init the example relay's placeholder keys leave no config, yet its
+ * instances are there to log in to; a crafted name never reaches the shell's line). [] when the
+ * file cannot be read or is no TOML.
+ */
+export function declaredInstanceNames(file: string): string[] {
+  const read = readSmallFile(file, MAX_CONFIG_BYTES);
+  if (!("bytes" in read)) return [];
+  const parsed = parseToml(new TextDecoder().decode(read.bytes), file);
+  const table = "doc" in parsed ? parsed.doc.instances : undefined;
+  return isObject(table) ? Object.keys(table).filter((name) => nameProblem(INSTANCE_NAME, name) === undefined) : [];
 }
 
 /** Far above any real config (a few KiB); what is larger is no config. */

@@ -1,6 +1,7 @@
 // The first hour: `gw init` writes an example with a relay whose keys are placeholders, and its
 // comments say `gw login official antigravity`. That login concerns [instances.official] alone,
 // so the relay's errors are said but do not refuse it; gw up, which runs the relay, still does.
+// TAB offers both instances' names all the same.
 import { afterAll, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -52,4 +53,15 @@ test("the instance with the errors, a name that is none, and gw up: refused as b
   expect(up.code).toBe(1);
   expect(up.stderr).toContain(`${sb.file}: 2 errors; nothing was changed`);
   expect(existsSync(join(sb.dir, "instances"))).toBe(false);
+});
+
+test("TAB after gw init offers the instances to log in to, though the file has errors; a crafted name never reaches the shell's line", async () => {
+  const sb = await initialised();
+  const complete = async (file: string) => (await gw(sb, ["_complete", "--", "gw", "login", "-c", file, ""])).stdout;
+  expect(await complete(sb.file)).toBe("official\nrelay\n");
+  const crafted = join(sb.dir, "crafted.toml");
+  writeFileSync(crafted, '[instances."$(touch pwned)"]\nport = 1\n[instances."-rf"]\nport = 2\n[instances.ok]\nport = 3\n');
+  expect(await complete(crafted)).toBe("ok\n");
+  writeFileSync(crafted, "[instances.ok\n");
+  expect(await complete(crafted)).toBe("");
 });
