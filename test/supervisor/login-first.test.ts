@@ -3,7 +3,7 @@
 // so the relay's errors are said but do not refuse it; gw up, which runs the relay, still does.
 // TAB offers both instances' names all the same.
 import { afterAll, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gw, killAll, type Sandbox, sandbox } from "../helpers/supervisor.ts";
 
@@ -65,3 +65,22 @@ test("TAB after gw init offers the instances to log in to, though the file has e
   writeFileSync(crafted, "[instances.ok\n");
   expect(await complete(crafted)).toBe("");
 });
+
+test("with gw up running, an instance added with placeholder keys: gw login of a running one runs on its file as it is, and the running gw keeps serving", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  cleanups.push(sb);
+  expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+  const before = readFileSync(join(sb.dir, "instances/a.yaml"), "utf8");
+  appendFileSync(join(sb.dir, ".env"), "RELAY_KEY=sk-relay-xxxxxxxxxxxxxxxx\n");
+  const relay = '[instances.relay]\nport = 1\nproviders = [{ type = "anthropic", base_url = "https://relay.example", api_keys = ["${RELAY_KEY}"] }]\n\n[routing]';
+  writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace("[routing]", relay));
+
+  const r = await gw(sb, ["login", "a", "antigravity", "--no-browser", "-c", sb.file]);
+  expect(r.stderr).toContain("${RELAY_KEY} still holds a placeholder");
+  expect(r.stderr).not.toContain("no instance file was written"); // no reload asked of the running gw, so none refused
+  expect(r.stdout).toContain("gw mock: -antigravity-login would print the OAuth URL");
+  expect(readFileSync(join(sb.dir, "instances/a.yaml"), "utf8")).toBe(before);
+  const status = await gw(sb, ["status", "--json", "-c", sb.file]);
+  expect(JSON.parse(status.stdout).instances.map((i: { name: string; state: string }) => [i.name, i.state])).toEqual([["a", "ready"]]);
+  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+}, 60_000);
