@@ -1,4 +1,4 @@
-import { controlJson, NotRunningError } from "../supervisor/control.ts";
+import { controlJson, type DownAnswer, NotRunningError } from "../supervisor/control.ts";
 import { stopLeftovers } from "../supervisor/orphans.ts";
 import { procInfo } from "../supervisor/proc.ts";
 import { targetPaths } from "../supervisor/target.ts";
@@ -27,8 +27,8 @@ export default defineGwCommand({
       return 0;
     }
     try {
-      const { pid } = await controlJson<{ pid: number }>(paths, "/down", { method: "POST" });
-      if (!args.json) console.log(`stopping gw (pid ${pid}): streams in flight may finish first…`);
+      const { pid, ...answer } = await controlJson<{ pid: number } & Partial<DownAnswer>>(paths, "/down", { method: "POST" });
+      if (!args.json) console.log(stoppingLine(pid, answer));
       const deadline = performance.now() + DOWN_WAIT_MS;
       while ((await procInfo(pid)) && performance.now() < deadline) await Bun.sleep(100);
       const stopped = (await procInfo(pid)) === null;
@@ -46,3 +46,13 @@ export default defineGwCommand({
     }
   },
 });
+
+/** What gw does now; a gw from before the answer said it (an upgrade's old one) answers with its pid alone. */
+function stoppingLine(pid: number, a: Partial<DownAnswer>): string {
+  const n = a.streams ?? 0;
+  const streams = `${n} stream${n === 1 ? "" : "s"} in flight`;
+  if (a.cut) return `gw (pid ${pid}) was stopping: cutting ${n ? `its ${streams}` : "what is in flight"} now…`;
+  if (a.streams === undefined) return `stopping gw (pid ${pid}): streams in flight may finish first…`;
+  if (n === 0) return `stopping gw (pid ${pid})…`;
+  return `stopping gw (pid ${pid}): ${streams} may finish first (up to ${Math.round((a.graceMs ?? 0) / 1000)} s; ${typed("gw down")} again cuts ${n === 1 ? "it" : "them"})…`;
+}

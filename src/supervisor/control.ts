@@ -14,10 +14,22 @@ import type { StatusReport } from "./status.ts";
 import { TAIL_MARK_HEADER } from "./tail-mark.ts";
 import { BUSY_ANSWER_MS, CONTROL_ANSWER_MS, DAEMON_START_TIMEOUT_MS, SILENCE_SAMPLE_MS } from "./timing.ts";
 
+/** What a `gw down` set going: a graceful stop, or (asked again while stopping) the cut of the streams still open. */
+export interface DownAnswer {
+  readonly cut: boolean;
+  /** Streams in flight when it was asked. */
+  readonly streams: number;
+  /** How long they may still take (a graceful stop). */
+  readonly graceMs?: number;
+}
+
 export interface ControlHandlers {
   status(): StatusReport;
-  /** Begin the shutdown; the answer goes out before gw stops. */
-  down(): void;
+  /**
+   * Begin the shutdown on the next turn (the answer goes out before gw stops) — or, asked again
+   * while stopping, cut the streams still in flight, as a second Ctrl-C does. Says which.
+   */
+  down(): DownAnswer;
   /** Null when the instance is unknown; `progress` hears each step (an NDJSON line to the client). */
   restart(name: string | undefined, progress: (p: unknown) => void): Promise<unknown[] | null>;
   /** `progress` hears the instances the reload relaunches (NDJSON lines, as for restart). */
@@ -103,10 +115,7 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
       const name = url.searchParams.get("name") || undefined;
       const route = `${req.method} ${url.pathname}`;
       if (route === "GET /status") return json(h.status());
-      if (route === "POST /down") {
-        setTimeout(() => h.down(), 0);
-        return json({ stopping: true, pid: process.pid });
-      }
+      if (route === "POST /down") return json({ stopping: true, pid: process.pid, ...h.down() });
       const valid = (extra: string[] = []) => `valid names: ${[...extra, ...h.instanceNames()].join(", ") || "(none)"}`;
       if (route === "POST /restart") {
         if (name && !h.instanceNames().includes(name)) return json({ error: `no managed instance '${name}'`, hint: valid() }, 404);

@@ -15,7 +15,7 @@ interface HandlerDeps {
   readonly set: InstanceSet;
   /** The LB, once it serves: a restart drains the instance's requests through it first. */
   readonly drainer: () => Drainer | null;
-  readonly stop: () => Promise<void>;
+  readonly down: ControlHandlers["down"];
   /** Null until the LB serves: reloading a half-started gw would race its start. */
   readonly reloader: () => Reloader<InstanceWork> | null;
   readonly upgrade: ControlHandlers["upgrade"];
@@ -26,7 +26,7 @@ export function controlHandlers(d: HandlerDeps): ControlHandlers {
   return {
     status: () => buildStatus(d.sources()),
     upgrade: (binary) => d.upgrade(binary),
-    down: () => void d.stop(),
+    down: d.down,
     async restart(name, progress) {
       if (stopping()) throw new Error("gw is stopping; nothing to restart");
       return name && !d.set.get(name) ? null : d.set.restart(name, d.drainer() ?? undefined, progress);

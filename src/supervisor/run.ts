@@ -13,7 +13,7 @@ import { bypassProxyForInstances } from "../lb/noproxy.ts";
 import { createReloader, type Reloader } from "../lb/reload.ts";
 import { type RunningGateway, startGateway } from "../lb/server.ts";
 import { openState, type StateBackend } from "../state/index.ts";
-import { checkSocketPath, startControlServer } from "./control.ts";
+import { checkSocketPath, type DownAnswer, startControlServer } from "./control.ts";
 import { refuseBusyMainPort, refuseIfRunning } from "./guard.ts";
 import { controlHandlers } from "./handlers.ts";
 import { awaitVerdict, predecessorGone, probeBinary, runSuccessor, TAKEOVER_ENV, takeoverFrom, verifyPredecessor } from "./handover.ts";
@@ -179,8 +179,18 @@ export async function serve(opts: ServeOptions): Promise<void> {
     // One key press can arrive twice (under `bun run`: bun forwards it, and the terminal sends it
     // to the whole process group): only a later, deliberate second Ctrl-C cuts the streams.
     if (monoNow() - firstSignalAt < SIGNAL_ECHO_MS) return;
+    cutStreams();
+  };
+  const cutStreams = () => {
     log.warn("stopping now: streams still in flight are cut");
     void gateway?.stop(0);
+  };
+  // `gw down`: as a first Ctrl-C, and asked again while stopping, as a second one.
+  const down = (): DownAnswer => {
+    const streams = gateway?.stats().openStreams ?? 0;
+    const again = stopping !== null;
+    setTimeout(again ? cutStreams : () => void stop(), 0);
+    return again ? { cut: true, streams } : { cut: false, streams, graceMs: config.global.shutdownGraceMs };
   };
   const stop = () =>
     (stopping ??= (async () => {
@@ -284,7 +294,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       await finish();
     })());
 
-  const handlers = controlHandlers({ paths, sources, set, drainer: () => gateway, stop, reloader: () => reloader, upgrade });
+  const handlers = controlHandlers({ paths, sources, set, drainer: () => gateway, down, reloader: () => reloader, upgrade });
   let control = await startControlServer(paths, handlers);
   for (const sig of SIGNALS) process.on(sig, onSignal);
   process.on("SIGHUP", ignoreHup);
