@@ -2,7 +2,7 @@
 import { dirname } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
-import { findConfigFile, formatProblem, hasErrors, loadConfig } from "../config/index.ts";
+import { declaredInstanceNames, findConfigFile, formatProblem, hasErrors, loadConfig } from "../config/index.ts";
 import type { Config, LoadResult } from "../config/types.ts";
 import { demoFile } from "../supervisor/demo.ts";
 import { type GwPaths, gwPaths } from "../supervisor/paths.ts";
@@ -78,4 +78,19 @@ export async function loadValidConfig(explicit?: string, { strict = false, insta
     throw new CliError(`${file}: ${n} error${n === 1 ? "" : "s"}; nothing was changed`, 1, "fix them (gw check lists every problem) and run again");
   }
   return result.config;
+}
+
+/**
+ * When every error of `result` is in an instance's table (after gw init, the example relay's
+ * placeholder keys): the config of the instances without one — what a command about them alone
+ * (gw check's missing logins) can still read. Null otherwise.
+ */
+export async function configOfSoundInstances(file: string, result: LoadResult): Promise<Config | null> {
+  const errors = result.problems.filter((p) => p.severity === "error");
+  if (result.config || errors.length === 0 || errors.some((p) => p.instance === undefined)) return null;
+  const broken = new Set(errors.map((p) => p.instance));
+  // Read for one sound instance, the errors of the others do not count (config/build.ts ParseOptions).
+  const sound = declaredInstanceNames(file).find((name) => !broken.has(name));
+  const config = sound === undefined ? null : (await loadConfig(file, { instance: sound })).config;
+  return config && Object.freeze({ ...config, instances: Object.freeze(config.instances.filter((i) => !broken.has(i.name))) });
 }

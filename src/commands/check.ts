@@ -6,7 +6,7 @@ import { describeUnrouted, emptyAuthDirs, unrouted } from "../migrate/checks.ts"
 import { plantedEnvProblems } from "../supervisor/instance-cwd.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { checkCounts, checkSummary } from "./_check-summary.ts";
-import { printProblems, requireConfigFile } from "./_config.ts";
+import { configOfSoundInstances, printProblems, requireConfigFile } from "./_config.ts";
 import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
@@ -23,8 +23,10 @@ export default defineGwCommand({
     // In the file's folder, yet fatal to an instance: a .env planted in its working directory (supervisor/instance-cwd.ts).
     const inFolder = config ? plantedEnvProblems(config) : [];
     const problems = [...result.problems, ...inFolder];
-    // About this machine, not the file: they never fail the check, --strict included.
-    const logins = config ? await emptyAuthDirs(config) : [];
+    // About this machine, not the file: they never fail the check, --strict included. Said for
+    // the sound instances when only others have errors: the first hour's logins need not wait.
+    const sound = config ?? (await configOfSoundInstances(file, result));
+    const logins = sound ? await emptyAuthDirs(sound) : [];
     // The next thing gw up would stumble on: no CLIProxyAPI binary for the instances it starts.
     const needsBinary = config?.instances.some((i) => i.managed && i.command.length === 0) ?? false;
     const binary = needsBinary ? findCliproxy(config, process.env) : null;

@@ -1,7 +1,7 @@
 // The first hour: `gw init` writes an example with a relay whose keys are placeholders, and its
 // comments say `gw login official antigravity`. That login concerns [instances.official] alone,
 // so the relay's errors are said but do not refuse it; gw up, which runs the relay, still does.
-// TAB offers both instances' names all the same.
+// TAB offers both instances' names all the same, and gw check names the logins still to do.
 import { afterAll, expect, test } from "bun:test";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -84,3 +84,19 @@ test("with gw up running, an instance added with placeholder keys: gw login of a
   expect(JSON.parse(status.stdout).instances.map((i: { name: string; state: string }) => [i.name, i.state])).toEqual([["a", "ready"]]);
   expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
 }, 60_000);
+
+test("gw check after gw init: the relay's two errors, and the logins official still needs — not when an error is outside the instances' tables", async () => {
+  const sb = await initialised();
+  const check = await gw(sb, ["check", "--json", "-c", sb.file]);
+  expect(check.code).toBe(1);
+  const json = JSON.parse(check.stdout) as { counts: unknown; logins: { path: string; hint: string }[] };
+  expect(json.counts).toEqual({ file: { errors: 2, warnings: 0 }, folder: { errors: 0 }, machine: { logins_missing: 2 } });
+  expect(json.logins.map((p) => [p.path, p.hint])).toEqual([
+    ["instances.official.providers[0]", "log in: gw login official antigravity"],
+    ["instances.official.providers[1]", "log in: gw login official codex"],
+  ]);
+  // A route naming an instance that is none: an error in [routing], where a login cannot help.
+  writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace('"g3f" = [ { instance = "official"', '"g3f" = [ { instance = "nope"'));
+  const routing = JSON.parse((await gw(sb, ["check", "--json", "-c", sb.file])).stdout) as { counts: { file: unknown; machine: unknown }; logins: unknown[] };
+  expect([routing.counts.file, routing.counts.machine, routing.logins]).toEqual([{ errors: 3, warnings: 0 }, { logins_missing: 0 }, []]);
+});
