@@ -19,12 +19,16 @@ export function readTable(file: string): Json {
   return typeof doc === "object" ? doc : {};
 }
 
-/** A JSON or TOML file's top-level table; undefined when the file is missing, "unreadable" when it is not such a document. */
+/**
+ * A JSON or TOML file's top-level table; undefined when the file is missing, "unreadable" when it
+ * is not such a document. JSON is read as the agents read their settings: comments and trailing
+ * commas allowed (Gemini CLI, Qwen Code and opencode take them).
+ */
 export function readDocument(file: string): Json | undefined | "unreadable" {
   const text = readText(file);
   if (text === undefined) return undefined;
   try {
-    const doc: unknown = file.endsWith(".toml") ? parseToml(text) : JSON.parse(text);
+    const doc: unknown = file.endsWith(".toml") ? parseToml(text) : Bun.JSONC.parse(text);
     return isObject(doc) ? doc : "unreadable";
   } catch {
     return "unreadable";

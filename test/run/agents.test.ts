@@ -1,11 +1,12 @@
 // The agent modules' pure parts: which routes come first, and what each agent's config says.
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { catalogEntry, codexConfig, offersNoDaemon } from "../../src/run/agents/codex.ts";
 import { geminiSettings, sessionHeaders } from "../../src/run/agents/gemini.ts";
 import { AGENTS } from "../../src/run/agents/index.ts";
 import { autoAfterRun, opencodeConfig } from "../../src/run/agents/opencode.ts";
-import { qwenSettings } from "../../src/run/agents/qwen.ts";
+import { qwen, qwenSettings, systemSettingsPath } from "../../src/run/agents/qwen.ts";
 import { type OfferedRoute, offeredRoutes, windowsOf } from "../../src/run/routes.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import { tempFiles } from "../helpers/tmp.ts";
@@ -170,6 +171,18 @@ describe("qwen settings", () => {
     });
     expect(JSON.stringify(s)).not.toContain(gateway.apiKey);
   });
+});
+
+test("qwen: gw's settings file is made over the system settings Qwen Code would have read (comments and all), gw's keys winning", async () => {
+  expect(systemSettingsPath({}, "linux")).toBe("/etc/qwen-code/settings.json");
+  expect(systemSettingsPath({}, "darwin")).toBe("/Library/Application Support/QwenCode/settings.json");
+  const dir = tempFiles({ "admin.json": '{\n  // set by IT\n  "telemetry": { "enabled": false },\n  "model": { "name": "qwen3-coder-plus", },\n}\n' });
+  expect(systemSettingsPath({ QWEN_CODE_SYSTEM_SETTINGS_PATH: join(dir, "admin.json") }, "linux")).toBe(join(dir, "admin.json"));
+  const routes = [route("opus4.6", 200_000)];
+  const prepared = await qwen.prepare({ gateway, route: routes[0]!, routes, home: join(dir, "home"), env: { QWEN_CODE_SYSTEM_SETTINGS_PATH: join(dir, "admin.json") }, command: "qwen", say: () => {} });
+  const file = join(dir, "home/settings.json");
+  expect(prepared).toEqual({ env: { QWEN_CODE_SYSTEM_SETTINGS_PATH: file, GW_API_KEY: gateway.apiKey } });
+  expect(JSON.parse(readFileSync(file, "utf8"))).toMatchObject({ telemetry: { enabled: false }, model: { name: "opus4.6" }, security: { auth: { selectedType: "anthropic" } } });
 });
 
 test("opencode's -y goes after its subcommand run, where it reads it; elsewhere it stays where it was written", () => {

@@ -9,10 +9,12 @@
 // - its own session id as `x-session-id` on every request (`${session_id}`, which Qwen Code
 //   fills in only when outboundCorrelation allows it), so gw keeps a session on one target;
 // - the chosen route as the model.
-// The user's ~/.qwen (sessions, memories, their own settings) stays Qwen Code's own.
+// The user's ~/.qwen (sessions, memories, their own settings) stays Qwen Code's own, and an
+// administrator's system settings are the base of gw's file (gw's keys over them).
 // On a full disk Qwen Code starts from the command line instead (--auth-type, --model, and the
 // gateway in ANTHROPIC_BASE_URL / ANTHROPIC_API_KEY): the route, without the window or session.
 import { join } from "node:path";
+import type { Env } from "../../config/env.ts";
 import { homeWriter, type Json, readTable, tableAt } from "../home.ts";
 import type { OfferedRoute } from "../routes.ts";
 import { knownAtLeast, npmVersion } from "./installed.ts";
@@ -33,21 +35,28 @@ export const qwen: Agent = {
   families: "any",
   yolo: ["--yolo"],
   // Its own settings, a project's and ANTHROPIC_* / OPENAI_* of the shell all lose to the system
-  // settings gw names (measured with 0.24.4): nothing of the user's needs blanking. An admin's own
-  // system settings file is the one thing replaced for the launch.
+  // settings gw names (measured with 0.24.4): nothing of the user's needs blanking.
   blank: [],
   // Measured with 0.24.4 (test/run/agents-proxy.test.ts): loopback in NO_PROXY goes direct, its own traffic through the proxy.
   honoursNoProxy: (command) => knownAtLeast(npmVersion(command, "@qwen-code/qwen-code"), NO_PROXY_SINCE),
   async prepare(l): Promise<Prepared> {
     const file = join(l.home, "settings.json");
     const files = homeWriter(l.say, "Qwen Code starts with the route and the gateway from its command line, without the route's window or a session id");
-    if (await files.put(file, qwenSettings(readTable(file), l))) return { env: { QWEN_CODE_SYSTEM_SETTINGS_PATH: file, [KEY_VAR]: l.gateway.apiKey } };
+    // Over the system settings Qwen Code would have read (an administrator's): gw's keys win, the rest stays.
+    if (await files.put(file, qwenSettings(readTable(systemSettingsPath(l.env)), l))) return { env: { QWEN_CODE_SYSTEM_SETTINGS_PATH: file, [KEY_VAR]: l.gateway.apiKey } };
     return {
       env: { ANTHROPIC_BASE_URL: l.gateway.baseUrl, ANTHROPIC_API_KEY: l.gateway.apiKey },
       args: ["--auth-type", AUTH_TYPE, "--model", l.route.name],
     };
   },
 };
+
+/** Where Qwen Code reads its system settings when gw names none: the shell's own choice, else its platform's file. */
+export function systemSettingsPath(env: Env, platform: NodeJS.Platform = process.platform): string {
+  if (env.QWEN_CODE_SYSTEM_SETTINGS_PATH) return env.QWEN_CODE_SYSTEM_SETTINGS_PATH;
+  if (platform === "darwin") return "/Library/Application Support/QwenCode/settings.json";
+  return platform === "win32" ? "C:\\ProgramData\\qwen-code\\settings.json" : "/etc/qwen-code/settings.json";
+}
 
 /** The managed settings.json (pure): what else is there is kept, gw's auth type, models and model are set. */
 export function qwenSettings(current: Json, l: Pick<AgentLaunch, "gateway" | "route" | "routes">): Json {
