@@ -4,6 +4,7 @@
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import Anthropic from "@anthropic-ai/sdk";
 import { loadConfig } from "../../src/config/index.ts";
 import type { Config } from "../../src/config/types.ts";
 import { withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.ts";
@@ -209,4 +210,23 @@ export function followStream(res: Response) {
     return s.text;
   })();
   return s;
+}
+
+/**
+ * A streamed answer through gw on `port` (route "m" of a sandbox) of `events` deltas from gw mock,
+ * `intervalMs` apart: `first` resolves at its first delta, `ended` says how it ended.
+ */
+export function slowStream(port: number, events: number, intervalMs: number) {
+  const client = new Anthropic({ baseURL: `http://127.0.0.1:${port}`, apiKey: "unused", maxRetries: 0 });
+  const stream = client.messages.stream(
+    { model: "m", max_tokens: 100, messages: [{ role: "user", content: "count slowly" }] },
+    { headers: { "x-mock-fault": `interval=${intervalMs}~events=${events}` } },
+  );
+  let deltas = 0;
+  const first = new Promise<void>((resolve) => stream.on("text", () => deltas++ === 0 && resolve()));
+  const ended = stream.finalMessage().then(
+    (m) => (m.stop_reason === "end_turn" ? "finished" : `finished: ${m.stop_reason}`),
+    (e: Error) => `cut: ${e.message}`,
+  );
+  return { first, ended, deltas: () => deltas };
 }

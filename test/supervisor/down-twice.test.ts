@@ -3,26 +3,12 @@
 // cuts them, as a second Ctrl-C does — no flag to remember. Each says which it did.
 import { afterAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
-import Anthropic from "@anthropic-ai/sdk";
-import { gw, killAll, processesIn, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { gw, killAll, processesIn, type Sandbox, sandbox, slowStream, startGw, until } from "../helpers/supervisor.ts";
 
 const cleanups: Sandbox[] = [];
 afterAll(async () => {
   for (const sb of cleanups) await killAll(sb);
 });
-
-/** A streamed answer of `events` deltas, `intervalMs` apart; resolves at its first delta. */
-function slowStream(port: number, events: number, intervalMs: number) {
-  const client = new Anthropic({ baseURL: `http://127.0.0.1:${port}`, apiKey: "unused", maxRetries: 0 });
-  const stream = client.messages.stream(
-    { model: "m", max_tokens: 100, messages: [{ role: "user", content: "count slowly" }] },
-    { headers: { "x-mock-fault": `interval=${intervalMs}~events=${events}` } },
-  );
-  let deltas = 0;
-  const first = new Promise<void>((resolve) => stream.on("text", () => deltas++ === 0 && resolve()));
-  const ended = stream.finalMessage().then(() => "finished", (e: Error) => `cut: ${e.message}`);
-  return { first, ended, deltas: () => deltas };
-}
 
 test("gw down with a stream in flight says it may finish and how to cut it; gw down again cuts it and gw stops", async () => {
   const sb = await sandbox([{ name: "a" }]);

@@ -5,9 +5,8 @@
 // terminal would, with `kill(-group, SIGINT)`.
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import Anthropic from "@anthropic-ai/sdk";
 import { SIGNAL_ECHO_MS } from "../../src/supervisor/run.ts";
-import { killAll, processesIn, type RunningGw, type Sandbox, sandbox, startInGroup, until } from "../helpers/supervisor.ts";
+import { killAll, processesIn, type RunningGw, type Sandbox, sandbox, slowStream, startInGroup, until } from "../helpers/supervisor.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const cleanups: Array<[Sandbox, RunningGw]> = [];
@@ -23,32 +22,17 @@ async function bunRunGwUp(): Promise<{ sb: Sandbox; g: RunningGw }> {
   return { sb, g };
 }
 
-/** A streamed answer of `events` deltas, `intervalMs` apart; calls `onFirst` at the first delta. */
-function slowStream(port: number, events: number, intervalMs: number, onFirst: () => void) {
-  const client = new Anthropic({ baseURL: `http://127.0.0.1:${port}`, apiKey: "unused", maxRetries: 0 });
-  const stream = client.messages.stream(
-    { model: "m", max_tokens: 100, messages: [{ role: "user", content: "count slowly" }] },
-    { headers: { "x-mock-fault": `interval=${intervalMs}~events=${events}` } },
-  );
-  let deltas = 0;
-  stream.on("text", () => {
-    if (deltas++ === 0) onFirst();
-  });
-  return { stream, deltas: () => deltas };
-}
-
 describe("Ctrl-C under bun run gw up", () => {
   test("one key press (delivered twice) is one stop request: the stream in flight finishes", async () => {
     const { sb, g } = await bunRunGwUp();
-    const s = slowStream(sb.mainPort, 16, 150, () => {
-      process.kill(-g.proc.pid, "SIGINT");
-      // The kernel merges two SIGINTs that arrive before gw handles the first; an echo that
-      // trails the press (a loaded machine) is not merged. Send one such echo on purpose.
-      setTimeout(() => process.kill(-g.proc.pid, "SIGINT"), 100);
-    });
-    const message = await s.stream.finalMessage();
+    const s = slowStream(sb.mainPort, 16, 150);
+    await s.first;
+    process.kill(-g.proc.pid, "SIGINT");
+    // The kernel merges two SIGINTs that arrive before gw handles the first; an echo that
+    // trails the press (a loaded machine) is not merged. Send one such echo on purpose.
+    setTimeout(() => process.kill(-g.proc.pid, "SIGINT"), 100);
+    expect(await s.ended).toBe("finished");
     expect(s.deltas()).toBe(16);
-    expect(message.stop_reason).toBe("end_turn");
     expect(await g.proc.exited).toBe(0);
     expect(g.output()).toContain("letting 1 stream(s) in flight finish");
     expect(g.output()).not.toContain("stopping now");
@@ -57,17 +41,15 @@ describe("Ctrl-C under bun run gw up", () => {
 
   test("a second press more than a second later cuts the streams and stops at once", async () => {
     const { sb, g } = await bunRunGwUp();
-    let firstAt = 0;
-    const s = slowStream(sb.mainPort, 60, 200, () => {
-      firstAt = Date.now();
-      process.kill(-g.proc.pid, "SIGINT");
-    });
-    const ended = s.stream.finalMessage().then(() => "finished", (e: Error) => `cut: ${e.message}`);
+    const s = slowStream(sb.mainPort, 60, 200);
+    await s.first;
+    const firstAt = Date.now();
+    process.kill(-g.proc.pid, "SIGINT");
     await g.waitFor("letting 1 stream(s) in flight finish");
     // The deliberate second press: past the window in which a press counts as an echo.
     await Bun.sleep(Math.max(0, firstAt + SIGNAL_ECHO_MS + 200 - Date.now()));
     process.kill(-g.proc.pid, "SIGINT");
-    expect(await ended).toStartWith("cut");
+    expect(await s.ended).toStartWith("cut");
     expect(s.deltas()).toBeLessThan(60);
     await g.waitFor("stopping now: streams still in flight are cut");
     expect(await g.proc.exited).toBe(0);
