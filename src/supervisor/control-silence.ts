@@ -9,10 +9,8 @@ import type { GwPaths } from "./paths.ts";
 import { mainThreadLook } from "./proc.ts";
 import { typed } from "./self.ts";
 
-/** A busy gw uses at least this share of a core; a wedged or idle one next to none. */
+/** A busy gw wants a core at least this share of the time (running, or waiting for one); a wedged or idle one next to never. */
 const BUSY_SHARE = 0.1;
-/** Linux counts CPU time in clock ticks of 10 ms (USER_HZ 100, what /proc reports in). */
-const MS_PER_TICK = 10;
 
 /** Why the answer has not begun: decided from what the OS says of the gw's process. */
 export type Silence = "stopped" | "busy" | "wedged" | "unknown";
@@ -20,18 +18,20 @@ export type Silence = "stopped" | "busy" | "wedged" | "unknown";
 /** The facts of one look at the gw's main thread (null: no /proc, or no gw recorded). */
 export interface ProcessLook {
   readonly state: string;
-  readonly cpuTicks: number;
+  /** How long it has wanted a CPU, ms (proc.ts mainThreadLook). */
+  readonly wantedMs: number;
 }
 
 /**
- * Stopped by its state letter; busy while it waits on the disk (D) or used at least a tenth of a
- * core between the two looks (`ms` apart). Not by the letter R alone: an idle process is R for the
- * moment it wakes, and on a loaded machine a look caught a wedged one so.
+ * Stopped by its state letter; busy while it waits on the disk (D) or wanted a core at least a
+ * tenth of the time between the two looks (`ms` apart) — ran or waited to run: on a machine too
+ * loaded to give it a tenth of a core, a working gw read as wedged. Not by the letter R alone: an
+ * idle process is R for the moment it wakes, and on a loaded machine a look caught a wedged one so.
  */
 export function judgeSilence(now: ProcessLook | null, before: ProcessLook | null, ms: number): Silence {
   if (!now) return "unknown";
   if (now.state === "T" || now.state === "t") return "stopped";
-  if (now.state === "D" || (before !== null && (now.cpuTicks - before.cpuTicks) * MS_PER_TICK >= BUSY_SHARE * ms)) return "busy";
+  if (now.state === "D" || (before !== null && now.wantedMs - before.wantedMs >= BUSY_SHARE * ms)) return "busy";
   return "wedged";
 }
 

@@ -45,16 +45,32 @@ export async function procInfo(pid: number): Promise<ProcInfo | null> {
 
 /**
  * What the main thread of process `pid` does — the thread that runs a Bun program's event loop:
- * its state letter (R running, S sleeping, D in an uninterruptible wait, T/t stopped) and the clock
- * ticks of CPU it has used (user + system). Its own, from /proc/PID/task/PID/stat: the process's
- * stat adds up every thread, and a program whose event loop is stuck in a system call while its
- * JIT and GC threads work would read as working. Null unless it is the process started at
- * `startTime` (the pid may have been reused since it was recorded).
+ * its state letter (R running, S sleeping, D in an uninterruptible wait, T/t stopped) and how
+ * long it has wanted a CPU, in ms: the time it ran plus the time it waited on a run queue
+ * (schedstat), so a thread that works on a machine too loaded to give it much of a core counts as
+ * working — where schedstat is missing, the time it ran (user + system ticks). Its own, from
+ * /proc/PID/task/PID/: the process's figures add up every thread, and a program whose event loop
+ * is stuck in a system call while its JIT and GC threads work would read as working. Null unless
+ * it is the process started at `startTime` (the pid may have been reused since it was recorded).
  */
-export function mainThreadLook(pid: number, startTime: number): { state: string; cpuTicks: number } | null {
+export function mainThreadLook(pid: number, startTime: number): { state: string; wantedMs: number } | null {
   const fields = statFields(`/proc/${pid}/task/${pid}/stat`);
   if (!fields || Number(fields[19]) !== startTime) return null;
-  return { state: fields[0] ?? "", cpuTicks: Number(fields[11]) + Number(fields[12]) };
+  const sched = schedMs(`/proc/${pid}/task/${pid}/schedstat`);
+  return { state: fields[0] ?? "", wantedMs: sched ?? (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK };
+}
+
+/** Linux counts CPU time in /proc/PID/stat in clock ticks of 10 ms (USER_HZ 100). */
+const MS_PER_TICK = 10;
+
+/** Run time plus run-queue wait of a schedstat file (`RUN_NS WAIT_NS SLICES`), in ms; null without one. */
+function schedMs(file: string): number | null {
+  try {
+    const [run, wait] = readFileSync(file, "utf8").split(" ").map(Number);
+    return Number.isFinite(run) && Number.isFinite(wait) ? (run! + wait!) / 1e6 : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -48,15 +48,15 @@ const LIMITS: SilenceLimits = { firstMs: 1_500, sampleMs: 1_000, everyMs: 250, b
 const SPIN = "for (;;) {}";
 
 test("the verdict: stopped by the state letter, busy by the CPU used between two looks", () => {
-  const look = (state: string, cpuTicks: number) => ({ state, cpuTicks });
+  const look = (state: string, wantedMs: number) => ({ state, wantedMs });
   expect(judgeSilence(null, null, 1000)).toBe("unknown");
-  expect(judgeSilence(look("T", 9), look("R", 1), 1000)).toBe("stopped");
-  expect(judgeSilence(look("t", 1), null, 1000)).toBe("stopped");
-  expect(judgeSilence(look("D", 1), look("D", 1), 1000)).toBe("busy");
-  // a tenth of a core over the second: 10 ticks of 10 ms
-  expect(judgeSilence(look("S", 14), look("R", 4), 1000)).toBe("busy");
-  expect(judgeSilence(look("R", 13), look("R", 4), 1000)).toBe("wedged"); // R for a moment is no work
-  expect(judgeSilence(look("R", 4), null, 1000)).toBe("wedged");
+  expect(judgeSilence(look("T", 90), look("R", 10), 1000)).toBe("stopped");
+  expect(judgeSilence(look("t", 10), null, 1000)).toBe("stopped");
+  expect(judgeSilence(look("D", 10), look("D", 10), 1000)).toBe("busy");
+  // a tenth of the second wanting a core (ran or waited to run)
+  expect(judgeSilence(look("S", 140), look("R", 40), 1000)).toBe("busy");
+  expect(judgeSilence(look("R", 139), look("R", 40), 1000)).toBe("wedged"); // R for a moment is no work
+  expect(judgeSilence(look("R", 40), null, 1000)).toBe("wedged");
 });
 
 test("no gw to look at (none recorded, or no /proc): given up at firstMs, not at the first look before it", async () => {
