@@ -185,10 +185,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
     log.warn("stopping now: streams still in flight are cut");
     void gateway?.stop(0);
   };
-  // `gw down`: as a first Ctrl-C, and asked again while stopping, as a second one.
+  // `gw down`: as a first Ctrl-C, and asked again while stopping, as a second one. Asked is
+  // stopping already: the stop itself begins a turn later, once the answer is out.
+  let downAsked = false;
   const down = (): DownAnswer => {
     const streams = gateway?.stats().openStreams ?? 0;
-    const again = stopping !== null;
+    const again = downAsked || stopping !== null;
+    downAsked = true;
     setTimeout(again ? cutStreams : () => void stop(), 0);
     return again ? { cut: true, streams } : { cut: false, streams, graceMs: config.global.shutdownGraceMs };
   };
