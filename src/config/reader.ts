@@ -137,19 +137,21 @@ export class Reader {
   /** `${VAR}` substitution with the warning (or, for secrets, the error) the old tool lacked. */
   expand(path: readonly PathSeg[], value: string, secret: boolean): string {
     const { value: out, missing, empty } = substitute(value, this.env);
+    // A key an instance lacks: the instance can go instead (gw init's example relay, for one who has no relay).
+    const orDrop = path[0] === "instances" && typeof path[1] === "string" ? ` — or, without one, remove [instances.${path[1]}] and the targets that name it` : "";
     for (const name of missing) {
       const hint = `set ${name} in the environment or in .env beside the config`;
-      if (secret) this.error(path, `\${${name}} is not set, so this API key would be sent literally`, hint);
+      if (secret) this.error(path, `\${${name}} is not set, so this API key would be sent literally`, hint + orDrop);
       else this.warn(path, `\${${name}} is not set; the text is kept as written`, hint);
     }
     for (const name of empty) {
       const hint = `give ${name} a value in .env beside the config (or in the environment)`;
-      if (secret) this.error(path, `\${${name}} is empty, so this API key would be sent empty`, hint);
+      if (secret) this.error(path, `\${${name}} is empty, so this API key would be sent empty`, hint + orDrop);
       else this.warn(path, `\${${name}} is empty`, hint);
     }
     if (secret && missing.length === 0 && isPlaceholder(out)) {
       const from = VAR_NAME.exec(value)?.[1];
-      this.error(path, from ? `\${${from}} still holds a placeholder (an example value, not a real key)` : "this API key is a placeholder", from ? `put the real key in .env: ${from}=…` : "put the real key here, or better in .env as ${NAME}");
+      this.error(path, from ? `\${${from}} still holds a placeholder (an example value, not a real key)` : "this API key is a placeholder", (from ? `put the real key in .env: ${from}=…` : "put the real key here, or better in .env as ${NAME}") + orDrop);
     }
     return out;
   }

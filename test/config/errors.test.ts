@@ -141,7 +141,7 @@ describe("values nobody means for real", () => {
     const ps = problems(BASE.replace("[instances.a]", '[instances.a]\nproxy = "${PROXY}"'), { K: "", PROXY: " " });
     expect(brief(ps)).toEqual([
       "4:1 instances.a.proxy warning: ${PROXY} is empty (give PROXY a value in .env beside the config (or in the environment))",
-      "6:114 instances.a.providers[1].api_keys[0] error: ${K} is empty, so this API key would be sent empty (give K a value in .env beside the config (or in the environment))",
+      "6:114 instances.a.providers[1].api_keys[0] error: ${K} is empty, so this API key would be sent empty (give K a value in .env beside the config (or in the environment) — or, without one, remove [instances.a] and the targets that name it)",
     ]);
   });
 
@@ -149,7 +149,7 @@ describe("values nobody means for real", () => {
     const dir = tempFiles({ "providers.toml": EXAMPLE, ".env": readFileSync(join(ROOT, ".env.example"), "utf8") });
     const r = await runGw(["check", "-c", join(dir, "providers.toml")]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("instances.relay.providers[0].api_keys[0]  error: ${RELAY_KEY} still holds a placeholder (an example value, not a real key)  (put the real key in .env: RELAY_KEY=…)");
+    expect(r.stderr).toContain("instances.relay.providers[0].api_keys[0]  error: ${RELAY_KEY} still holds a placeholder (an example value, not a real key)  (put the real key in .env: RELAY_KEY=… — or, without one, remove [instances.relay] and the targets that name it)");
     expect(r.stderr).toContain("instances.relay.providers[1].api_keys[0]  error: ${OPENAI_RELAY_KEY} still holds a placeholder");
     expect(r.stderr).not.toContain("sk-relay-x"); // the value itself is not repeated
   });
