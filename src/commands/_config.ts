@@ -71,7 +71,7 @@ export async function loadValidConfig(explicit?: string, { strict = false, insta
     // No such instance: the caller says so and lists them; nothing is touched.
     if (!one) return result.config;
     console.error(`gw: the errors above are in other instances; this touches [instances.${instance}] alone (gw up needs them fixed)`);
-    return Object.freeze({ ...result.config, instances: Object.freeze([one]) });
+    return withInstances(result.config, (i) => i === one);
   }
   if (!result.config || hasErrors(result.problems, strict)) {
     const n = result.problems.filter((p) => p.severity === "error").length;
@@ -92,5 +92,8 @@ export async function configOfSoundInstances(file: string, result: LoadResult): 
   // Read for one sound instance, the errors of the others do not count (config/build.ts ParseOptions).
   const sound = declaredInstanceNames(file).find((name) => !broken.has(name));
   const config = sound === undefined ? null : (await loadConfig(file, { instance: sound })).config;
-  return config && Object.freeze({ ...config, instances: Object.freeze(config.instances.filter((i) => !broken.has(i.name))) });
+  return config && withInstances(config, (i) => !broken.has(i.name));
 }
+
+/** `config` holding only the instances `keep` keeps, frozen as loadConfig's are. */
+const withInstances = (config: Config, keep: (i: Config["instances"][number]) => boolean): Config => Object.freeze({ ...config, instances: Object.freeze(config.instances.filter(keep)) });

@@ -44,6 +44,11 @@ export function parseToml(text: string, file: string): { doc: Raw } | { problem:
   }
 }
 
+/** The instance whose table `path` is in (`[instances.NAME]`), when it is in one. */
+function instanceOf(path: readonly PathSeg[]): string | undefined {
+  return path[0] === "instances" && typeof path[1] === "string" ? path[1] : undefined;
+}
+
 /** Where a key written in the wrong table belongs: what it is, and how to move it. */
 export type KeyElsewhere = (name: string) => { readonly what: string; readonly fix: string } | undefined;
 
@@ -77,7 +82,7 @@ export class Reader {
 
   report(severity: Severity, path: readonly PathSeg[], message: string, hint?: string): void {
     const { line, col } = (this.positions ??= indexPositions(this.text)).find(path);
-    const instance = path[0] === "instances" && typeof path[1] === "string" ? path[1] : undefined;
+    const instance = instanceOf(path);
     this.problems.push({ severity, file: this.file, line, col, path: oneLine(formatPath(path)), message: oneLine(message), hint: hint === undefined ? undefined : oneLine(hint), ...(instance === undefined ? {} : { instance }) });
   }
   error(path: readonly PathSeg[], message: string, hint?: string): void {
@@ -138,7 +143,8 @@ export class Reader {
   expand(path: readonly PathSeg[], value: string, secret: boolean): string {
     const { value: out, missing, empty } = substitute(value, this.env);
     // A key an instance lacks: the instance can go instead (gw init's example relay, for one who has no relay).
-    const orDrop = path[0] === "instances" && typeof path[1] === "string" ? ` — or, without one, remove [instances.${path[1]}] and the targets that name it` : "";
+    const inst = instanceOf(path);
+    const orDrop = inst === undefined ? "" : ` — or, without one, remove [instances.${inst}] and the targets that name it`;
     for (const name of missing) {
       const hint = `set ${name} in the environment or in .env beside the config`;
       if (secret) this.error(path, `\${${name}} is not set, so this API key would be sent literally`, hint + orDrop);

@@ -5,11 +5,8 @@
 // — unless the LB's connection to it fails first, which looks at once (lookNow).
 import { readFile } from "node:fs/promises";
 import type { ProcRecord } from "./orphans.ts";
-import { pidExists, procInfo, signalGroup } from "./proc.ts";
+import { CLOCK_TICKS_PER_SECOND, pidExists, procInfo, signalGroup } from "./proc.ts";
 import { type Child, type ExitInfo, monoNow } from "./spawn.ts";
-
-/** Linux's USER_HZ: /proc start times are in these ticks. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /**
  * Seconds since boot on the kernel's boot clock (/proc/uptime), the clock /proc start times count

@@ -57,11 +57,11 @@ export function mainThreadLook(pid: number, startTime: number): { state: string;
   const fields = statFields(`/proc/${pid}/task/${pid}/stat`);
   if (!fields || Number(fields[19]) !== startTime) return null;
   const sched = schedMs(`/proc/${pid}/task/${pid}/schedstat`);
-  return { state: fields[0] ?? "", wantedMs: sched ?? (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK };
+  return { state: fields[0] ?? "", wantedMs: sched ?? ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND };
 }
 
-/** Linux counts CPU time in /proc/PID/stat in clock ticks of 10 ms (USER_HZ 100). */
-const MS_PER_TICK = 10;
+/** Linux's USER_HZ: /proc counts CPU time and start times in these ticks per second. */
+export const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Run time plus run-queue wait of a schedstat file (`RUN_NS WAIT_NS SLICES`), in ms; null without one. */
 function schedMs(file: string): number | null {
