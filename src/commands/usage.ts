@@ -10,6 +10,8 @@ import { loadConfig } from "../config/index.ts";
 import { printProblems, readableConfigFile } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
 import { ABOUT } from "./index.ts";
+import { controlProbe } from "../supervisor/control.ts";
+import { gwPaths } from "../supervisor/paths.ts";
 
 export default defineGwCommand({
   meta: { name: "usage", description: ABOUT.usage },
@@ -40,6 +42,9 @@ export default defineGwCommand({
       throw new CliError(`${file} has errors; usage needs its [pricing] and log directory`, 1, "gw check lists every problem");
     }
     const dirs = named.length ? logs.dirs : [requestLogDir(config!)];
+    // A gw serving this config holds its last records for up to 250 ms before they reach the day
+    // files: it writes them first, so a request just answered is counted.
+    if (!named.length) await controlProbe(gwPaths(config!.dir), "/flush-log", { method: "POST" });
     const line = progressLine();
     const progress = (read: number, total: number) => line.show(`reading request logs: ${Math.round(read / 1e6)} of ${Math.round(total / 1e6)} MB`);
     const report = await usageReport({ dirs, pricing: config?.pricing ?? {}, sinceMs, by, progress }).finally(() => line.end());

@@ -88,6 +88,8 @@ export interface RunningGateway extends Gateway {
   stateHealth(): StateHealth;
   /** The files the gateway cannot write now (the request log), each as one line (fs/why.ts writeProblem). */
   writeProblems(): string[];
+  /** Write the request log's queued records now: `gw usage` reads the day files, and a request just answered belongs in them. */
+  flushLog(): Promise<void>;
   /** Instances whose last probe failed (lb/probe.ts): for one gw does not run, its only health. */
   instancesDown(): string[];
   /** /metrics, the /_gw/ status page and its live-state hook. */
@@ -256,6 +258,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     coolingList: (now) => gw.state.coolingList(now).filter((c) => targetOf(rt.config.routes, c)),
     stateHealth: () => state.health(),
     writeProblems,
+    flushLog: () => gw.log.flush(),
     instancesDown: () => gw.probes.down(),
     observe,
     bodyMemory: () => gw.bodies.inUse(),

@@ -42,6 +42,8 @@ export interface ControlHandlers {
   explain(input: ExplainRequest): Promise<unknown> | null;
   /** The instances gw runs, for the hint when a request names another. */
   instanceNames(): string[];
+  /** Write the request log's queued records (gw usage, before it reads the day files). */
+  flushLog(): Promise<void>;
 }
 
 /** The last line of `POST /reload`. */
@@ -115,6 +117,10 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
       const name = url.searchParams.get("name") || undefined;
       const route = `${req.method} ${url.pathname}`;
       if (route === "GET /status") return json(h.status());
+      if (route === "POST /flush-log") {
+        await h.flushLog();
+        return json({ flushed: true });
+      }
       if (route === "POST /down") return json({ stopping: true, pid: process.pid, ...h.down() });
       const valid = (extra: string[] = []) => `valid names: ${[...extra, ...h.instanceNames()].join(", ") || "(none)"}`;
       if (route === "POST /restart") {
@@ -321,9 +327,9 @@ export async function controlJson<T>(paths: GwPaths, path: string, init?: Reques
  * daemon's progress for up to BUSY_ANSWER_MS, print its busy line between the progress lines,
  * and overrun its own deadline.
  */
-export async function controlProbe<T>(paths: GwPaths, path: string): Promise<T | null> {
+export async function controlProbe<T>(paths: GwPaths, path: string, init: RequestInit = {}): Promise<T | null> {
   try {
-    return (await (await controlRequest(paths, path, {}, false)).json()) as T;
+    return (await (await controlRequest(paths, path, init, false)).json()) as T;
   } catch {
     return null;
   }

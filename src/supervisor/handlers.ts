@@ -41,6 +41,7 @@ export function controlHandlers(d: HandlerDeps): ControlHandlers {
       return { ok: r.ok, problems: r.problems.map((p) => formatProblem(p)) };
     },
     instanceNames: () => d.set.list().map((s) => s.name),
+    flushLog: async () => (d.sources().gateway as GatewayExtras | null)?.flushLog?.(),
     explain(input) {
       const gateway = d.sources().gateway as GatewayExtras | null;
       return gateway?.explain ? gateway.explain(input.body, { path: input.path, session: input.session }) : null;

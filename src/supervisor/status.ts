@@ -75,6 +75,7 @@ export type GatewayExtras = Gateway & {
   coolingList?: (now: number) => CoolingEntry[];
   stateHealth?: () => StateHealth;
   writeProblems?: () => string[];
+  flushLog?: RunningGateway["flushLog"];
   instancesDown?: () => string[];
   observe?: Observability;
   explain?: RunningGateway["explain"];

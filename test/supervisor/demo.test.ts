@@ -8,7 +8,9 @@ import { freePort } from "../helpers/ports.ts";
 import { ANOTHER_GW_EXIT, systemdUnit } from "../../src/supervisor/service.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { readRequestLog } from "../helpers/resilience.ts";
-import { gw, killAll, MAIN, processesIn, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
+import { controlProbe } from "../../src/supervisor/control.ts";
+import { gwPaths } from "../../src/supervisor/paths.ts";
+import { gw, killAll, MAIN, processesIn, type Sandbox, sandbox } from "../helpers/supervisor.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const sandboxes: Pick<Sandbox, "dir">[] = [];
@@ -56,9 +58,11 @@ describe("embedded demo", () => {
     const explain = await gw(sb, ["route", "explain", body, "--json"]);
     expect(explain.stderr).toBe(`gw: no providers.toml here; reading the running demo's cache/gw/demo/demo.toml\n`);
     expect(JSON.parse(explain.stdout)).toMatchObject({ file: demoToml, route: "opus4.6", target: { reason: "weighted" } }); // either instance
-    // The request log lands on a timer: wait until both requests are in its files (a gw usage
-    // child per poll cost ~0.2 s of CPU each), then gw usage reads them.
-    await until(() => readRequestLog(join(dir, "cache/gw/demo")).length === 2, 20_000, () => "both requests in the demo's request log");
+    // The request log lands on a timer (250 ms); gw usage has the running gw write it first. The
+    // same request here, in-process, is answered within milliseconds of the answers above.
+    const demoDir = join(dir, "cache/gw/demo");
+    expect(await controlProbe(gwPaths(demoDir), "/flush-log", { method: "POST" })).toEqual({ flushed: true });
+    expect(readRequestLog(demoDir).map((r) => r.request.model)).toEqual(["opus4.6", "g3f"]);
     const usage = await gw(sb, ["usage", "--json"]);
     expect([usage.code, JSON.parse(usage.stdout).total.requests]).toEqual([0, 2]);
     expect(usage.stderr).toBe(explain.stderr);
