@@ -96,4 +96,4 @@ export async function configOfSoundInstances(file: string, result: LoadResult): 
 }
 
 /** `config` holding only the instances `keep` keeps, frozen as loadConfig's are. */
-const withInstances = (config: Config, keep: (i: Config["instances"][number]) => boolean): Config => Object.freeze({ ...config, instances: Object.freeze(config.instances.filter(keep)) });
+export const withInstances = (config: Config, keep: (i: Config["instances"][number]) => boolean): Config => Object.freeze({ ...config, instances: Object.freeze(config.instances.filter(keep)) });

@@ -16,6 +16,7 @@ import { gwPaths } from "../supervisor/paths.ts";
 import { listRunning } from "../supervisor/registry.ts";
 import { typed } from "../supervisor/self.ts";
 import type { Phase, StatusReport } from "../supervisor/status.ts";
+import { withInstances } from "./_config.ts";
 import { followReload } from "./_restarts.ts";
 
 export interface InstanceFilesOutcome {
@@ -34,18 +35,19 @@ export interface InstanceFilesOutcome {
 
 /**
  * Make instances/*.yaml those of `config` (keyed; loaded from its file just now), or fail with
- * one line and nothing written. `quiet`: no progress lines (--json). `filesOnly` (gw login): the
- * files are all that is wanted, so a running gw up whose files already are this config's is not
- * reloaded — its other changes (routes, other instances, an edit it would refuse) are gen's and
- * reload's business, not a login's.
+ * one line and nothing written. `quiet`: no progress lines (--json). `login` (gw login NAME): that
+ * instance's file is all that is wanted, so a running gw up is not reloaded when the file already
+ * is this config's, nor when it does not run that instance (the file is written here: nothing
+ * it runs reads it) — its other changes (routes, other instances, an edit it would refuse) are
+ * gen's and reload's business, not a login's.
  */
-export async function syncInstanceFiles(config: Config, quiet: boolean, filesOnly = false): Promise<InstanceFilesOutcome> {
+export async function syncInstanceFiles(config: Config, quiet: boolean, login?: string): Promise<InstanceFilesOutcome> {
   const paths = gwPaths(config.dir);
   const status = await controlJson<StatusReport>(paths, "/status").catch((err: unknown) => {
     if (err instanceof NotRunningError) return null;
     throw err;
   });
-  if (status) return withAuthDirWarnings(config, await reloadRunning(config, status, quiet, filesOnly));
+  if (status) return withAuthDirWarnings(config, await reloadRunning(config, status, quiet, login));
   // A gw lb of this directory (by any path to it: a linked directory is the same one).
   const lb = (await listRunning()).find((g) => g.kind === "lb" && samePath(dirname(g.config), config.dir));
   if (lb && !samePath(lb.config, config.file)) throw anotherConfig(config, `the running gw lb (pid ${lb.pid})`, lb.config, `kill ${lb.pid}`);
@@ -63,15 +65,19 @@ export async function syncInstanceFiles(config: Config, quiet: boolean, filesOnl
 const withAuthDirWarnings = (config: Config, outcome: InstanceFilesOutcome): InstanceFilesOutcome => ({ ...outcome, warnings: makeAuthDirsPrivate(config) });
 
 /** The running gw up reloads its config and writes the files itself; a refusal writes nothing. */
-async function reloadRunning(config: Config, status: StatusReport, quiet: boolean, filesOnly: boolean): Promise<InstanceFilesOutcome> {
+async function reloadRunning(config: Config, status: StatusReport, quiet: boolean, login: string | undefined): Promise<InstanceFilesOutcome> {
   const who = `the running gw (pid ${status.pid})`;
   // Its config by another path (a linked directory) is this one, not another.
   if (!samePath(status.file, config.file)) throw anotherConfig(config, who, status.file, typed(`gw down -c ${status.file}`));
   // Starting or stopping, it cannot reload: files that already are this config's need none (a gw
   // login while gw up waits for its instances), others wait for it. Nor does a login need one.
-  if (status.phase !== "serving" || filesOnly) {
-    const current = (await staleInstances(await servedAs(config, status.file))).length === 0;
-    if (current) return { written: [], by: { kind: "up", pid: status.pid, ...(status.phase === "serving" ? {} : { phase: status.phase }) } };
+  if (status.phase !== "serving" || login) {
+    const served = await servedAs(config, status.file);
+    const mine = login === undefined ? served : withInstances(served, (i) => i.name === login);
+    if ((await staleInstances(mine)).length === 0) return { written: [], by: { kind: "up", pid: status.pid, ...(status.phase === "serving" ? {} : { phase: status.phase }) } };
+    // An instance the gw does not run (added since, or refused with the rest of an edit): no
+    // CLIProxyAPI of it reads the file, so it is written here, whatever the gw makes of the edit.
+    if (login && !status.instances.some((i) => i.name === login)) return { written: await writeInstanceFiles(mine) };
   }
   if (status.phase !== "serving") {
     throw new CliError(

@@ -22,9 +22,9 @@ export default defineGwCommand({
     if (!inst) throw new CliError(`no instance '${args.name}' in ${config.file}`, 1, `instances: ${config.instances.map((i) => i.name).join(", ")}`);
     if (!inst.managed) throw new CliError(`instance '${inst.name}' is given by url; gw does not run it`, 1, "log in on the machine that runs it");
     const argv = loginArgv(config, inst, args.provider, args.browser, process.env, args["project-id"]);
-    // The login runs CLIProxyAPI on the instance's own file: the config's (a running gw reloads only
-    // when it is not yet; its refusal stops the login).
-    printProblems({ config, problems: (await syncInstanceFiles(config, false, true)).warnings ?? [] });
+    // The login runs CLIProxyAPI on the instance's own file: the config's (a running gw that runs
+    // the instance reloads only when it is not yet, and its refusal stops the login).
+    printProblems({ config, problems: (await syncInstanceFiles(config, false, inst.name)).warnings ?? [] });
     console.log(typedIn(await runLogin(config, inst, args.provider, argv, process.env)));
   },
 });

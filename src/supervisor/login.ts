@@ -73,7 +73,8 @@ export async function runLogin(config: Config, inst: InstanceConfig, provider: s
   const loginEnv = { ...env };
   bypassProxyForInstances(config);
   const status = await controlJson<StatusReport>(gwPaths(config.dir), "/status").catch(() => null);
-  const running = status?.instances.find((i) => i.name === inst.name && i.state === "ready");
+  const mine = status?.instances.find((i) => i.name === inst.name);
+  const running = mine?.state === "ready";
   const before = await authFiles(inst.authDir);
   const modelsBefore = running ? await modelIds(inst) : null;
   const cwd = instanceCwd(config.dir, inst.name);
@@ -89,7 +90,9 @@ export async function runLogin(config: Config, inst: InstanceConfig, provider: s
   const fresh = [...after].filter(([n, m]) => before.get(n) !== m).map(([n]) => n);
   if (fresh.length === 0) throw new CliError(`no new credential in ${inst.authDir} — the login saved nothing; nothing for instance '${inst.name}' to pick up`, 1, `the login above did not finish (or saved elsewhere); try again with: gw login ${inst.name} ${provider}`);
   const saved = `saved ${fresh.join(", ")} in ${inst.authDir}`;
-  if (!running) return `${saved}; gw is not running ${inst.name} now — it will use them at the next gw up`;
+  if (!status) return `${saved}; gw is not running ${inst.name} now — it will use them at the next gw up`;
+  if (!mine) return `${saved}; the running gw does not run ${inst.name} yet — it will use them once it takes this config (gw reload)`;
+  if (!running) return `${saved}; the running gw's instance '${inst.name}' is ${mine.state}, not ready — it reads them once it is (gw logs ${inst.name} says why not)`;
   const deadline = performance.now() + PICKUP_WAIT_MS;
   while (performance.now() < deadline) {
     const now = await modelIds(inst);

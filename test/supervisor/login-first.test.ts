@@ -3,9 +3,10 @@
 // so the relay's errors are said but do not refuse it; gw up, which runs the relay, still does.
 // TAB offers both instances' names all the same, and gw check names the logins still to do.
 import { afterAll, expect, test } from "bun:test";
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { gw, killAll, type Sandbox, sandbox } from "../helpers/supervisor.ts";
+import { freePorts } from "../helpers/ports.ts";
+import { gw, killAll, MAIN, type Sandbox, sandbox } from "../helpers/supervisor.ts";
 
 const cleanups: Sandbox[] = [];
 afterAll(async () => {
@@ -79,6 +80,35 @@ test("with gw up running, an instance added with placeholder keys: gw login of a
   expect(r.stderr).toContain("${RELAY_KEY} still holds a placeholder");
   expect(r.stderr).not.toContain("no instance file was written"); // no reload asked of the running gw, so none refused
   expect(r.stdout).toContain("gw mock: -antigravity-login would print the OAuth URL");
+  expect(readFileSync(join(sb.dir, "instances/a.yaml"), "utf8")).toBe(before);
+  const status = await gw(sb, ["status", "--json", "-c", sb.file]);
+  expect(JSON.parse(status.stdout).instances.map((i: { name: string; state: string }) => [i.name, i.state])).toEqual([["a", "ready"]]);
+  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+}, 60_000);
+
+test("with gw up running, gw login of an instance added beside placeholder keys: its file is written here and the login runs, the gw serves on as it was", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  cleanups.push(sb);
+  expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+  const before = readFileSync(join(sb.dir, "instances/a.yaml"), "utf8");
+  appendFileSync(join(sb.dir, ".env"), "RELAY_KEY=sk-relay-xxxxxxxxxxxxxxxx\n");
+  const [port] = await freePorts(1);
+  const added = `[instances.b]\nport = ${port}\nproviders = [{ type = "antigravity" }]\n\n[instances.relay]\nport = 1\nproviders = [{ type = "anthropic", base_url = "https://relay.example", api_keys = ["\${RELAY_KEY}"] }]\n\n[routing]`;
+  writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace("[routing]", added));
+  // The running gw refuses the edit (the relay's placeholder): asked to reload, it stopped the login.
+  expect((await gw(sb, ["reload", "-c", sb.file])).code).toBe(1);
+
+  // A binary whose login saves a credential, as the real one does.
+  const saver = join(sb.dir, "saver.sh");
+  writeFileSync(saver, `#!/bin/sh\n"${process.execPath}" "${MAIN}" mock "$@" || exit $?\necho '{"type":"antigravity"}' > "${join(sb.dir, "auths/b")}/antigravity-me.json"\n`);
+  chmodSync(saver, 0o755);
+  const r = await gw({ ...sb, env: { ...sb.env, GW_CLIPROXY: saver } }, ["login", "b", "antigravity", "--no-browser", "-c", sb.file]);
+  expect(r.stderr).toContain("${RELAY_KEY} still holds a placeholder");
+  expect(r.stderr).not.toContain("no instance file was written");
+  expect(r.stdout).toContain("gw mock: -antigravity-login would print the OAuth URL"); // the login ran, on b's file
+  expect(r.stdout).toContain(`saved antigravity-me.json in ${join(sb.dir, "auths/b")}; the running gw does not run b yet — it will use them once it takes this config (gw reload)`);
+  expect(readFileSync(join(sb.dir, "instances/b.yaml"), "utf8")).toContain(`port: ${port}`);
+  expect(existsSync(join(sb.dir, "instances/relay.yaml"))).toBe(false);
   expect(readFileSync(join(sb.dir, "instances/a.yaml"), "utf8")).toBe(before);
   const status = await gw(sb, ["status", "--json", "-c", sb.file]);
   expect(JSON.parse(status.stdout).instances.map((i: { name: string; state: string }) => [i.name, i.state])).toEqual([["a", "ready"]]);
