@@ -83,8 +83,11 @@ export async function waitServing(paths: GwPaths, p: GwProcess, progress: (line:
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     await Bun.sleep(POLL_MS);
+    // Whether it had exited before the lines are read: one that exits while they are read wrote
+    // its last ones (why it failed) after them, and they are read on the next turn.
+    const ended = exited;
     await show();
-    if (exited) return { ok: false, pid: proc.pid, exitCode: proc.exitCode };
+    if (ended) return { ok: false, pid: proc.pid, exitCode: proc.exitCode };
     const status = await controlProbe<StatusReport>(paths, "/status");
     if (status?.phase === "serving" && status.pid === proc.pid) {
       await show();
