@@ -118,7 +118,7 @@ class RouteAttempts implements AttemptLoop {
     d.stats.attempt(info.instance.name, failedAttempt(outcome));
     const now = Date.now();
     const cd = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now, trial: info.trial, signed: d.facts.sig.signed }) : undefined;
-    if (cd) d.probes.cooling(cd.route, cd.target, info.instance.name, now + cd.ms);
+    if (cd) d.probes.cooling(cd.route, cd.target, info.instance.name, now + cd.ms, cd);
     // An answer is fresher word than a failed probe (every pick reads it: dead-ends.ts).
     else if (c?.class === "ok") d.probes.up(info.instance.name);
     // A trial whose client left gave no verdict: the next request may try the target again.

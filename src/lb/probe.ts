@@ -8,7 +8,8 @@
 // cooldowns and trials through the state store, which route.ts reads as before.
 
 import type { InstanceConfig, Route } from "../config/types.ts";
-import type { LearnedCooldown, StateBackend, StateStore } from "../state/index.ts";
+import { oneLine } from "../cli/one-line.ts";
+import type { CooldownSet, LearnedCooldown, StateBackend, StateStore } from "../state/index.ts";
 import type { Cooldown } from "../state/types.ts";
 import { type HeaderMap, setInstanceKey } from "./headers.ts";
 import { networkError } from "./forward.ts";
@@ -35,6 +36,9 @@ const WANTED_MS = 3_000;
 
 const PROBE_TIMING: ProbeTiming = { timeoutMs: 2_000, backoffMs: 1_000, maxBackoffMs: 60_000, wantedMs: WANTED_MS };
 
+/** Why a request cooled a target: its class and the masked reason (classify.ts). */
+export type CoolingCause = Pick<CooldownSet, "kind" | "reason" | "ms">;
+
 export interface ProbeLog {
   info(message: string): void;
   warn(message: string): void;
@@ -51,8 +55,12 @@ interface ProberDeps {
 }
 
 export interface Prober {
-  /** (route, target) on `instance` cools until `until`: probe the instance before its trial. */
-  cooling(route: string, target: string, instance: string, until: number): void;
+  /**
+   * (route, target) on `instance` cools until `until`: probe the instance before its trial. With
+   * `cause` (a request of this gw cooled it), a target not watched yet is said in the log — once
+   * per cooling, not once per request that failed on it meanwhile.
+   */
+  cooling(route: string, target: string, instance: string, until: number, cause?: CoolingCause): void;
   /** Instances whose last probe failed. */
   down(): string[];
   /** Whether `instance`'s last probe failed: down() for one, a Map lookup (the attempt loop asks it per target, dead-ends.ts). */
@@ -212,15 +220,16 @@ export function createProber(deps: ProberDeps): Prober {
   };
 
   return {
-    cooling(route, target, instance, until) {
+    cooling(route, target, instance, until, cause) {
       if (stopped) return;
       const w = watchOf(instance);
+      const p: Pair = { route, target, askAt: 0 };
+      if (cause && !w.targets.has(key(p))) deps.log.warn(`cooling: ${route} → ${target} for ${fmtMs(cause.ms)} (${cause.kind}: ${oneLine(cause.reason)})`);
       // The trial of this cooldown is claimed for the probe now (marked at once here, and across
       // replicas for a shared store), so no user request can take it before the probe has answered.
       // Held from now for one that is over already (half-open, brought back by a restart): a window
       // from its end would have closed long ago, leaving the trial free until the probe runs.
       void deps.state.claimProbe(route, target, Math.max(until, Date.now()) + t.timeoutMs);
-      const p: Pair = { route, target, askAt: 0 };
       w.targets.set(key(p), p);
       schedule(w, until);
     },
@@ -318,5 +327,8 @@ function sameAddress(a: InstanceConfig, b: InstanceConfig): boolean {
 const key = (p: Pick<Pair, "route" | "target">) => `${p.route}\0${p.target}`;
 
 function fmtMs(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 ? 1 : 0)} s` : `${ms} ms`;
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(ms % 1000 ? 1 : 0)} s`;
+  // Cooldowns run to hours (quota: 12 h by default).
+  return ms < 7_200_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 3_600_000)} h`;
 }

@@ -10,6 +10,10 @@ export function flaky(name: string) {
     inFlightProbes: 0,
     maxInFlightProbes: 0,
     probeDelayMs: 0,
+    /** How long a request (not a probe) waits for its answer. */
+    postDelayMs: 0,
+    /** Requests get 503 even while probes are answered (a model that fails on a live instance). */
+    postsFail: false,
     server: undefined as unknown as TestUpstream,
   };
   u.server = testUpstream(async (req, seen) => {
@@ -22,7 +26,8 @@ export function flaky(name: string) {
       return u.healthy ? Response.json({ object: "list", data: [] }) : Response.json({ error: { message: "down" } }, { status: 503 });
     }
     u.posts++;
-    if (!u.healthy) return Response.json({ type: "error", error: { type: "api_error", message: "sick" } }, { status: 503 });
+    if (u.postDelayMs) await Bun.sleep(u.postDelayMs);
+    if (!u.healthy || u.postsFail) return Response.json({ type: "error", error: { type: "api_error", message: "sick" } }, { status: 503 });
     return Response.json({ id: "m", type: "message", role: "assistant", model: "x", content: [{ type: "text", text: `from ${name}` }], stop_reason: "end_turn", usage: { input_tokens: 1, output_tokens: 1 } });
   });
   return u;

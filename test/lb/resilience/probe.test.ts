@@ -57,6 +57,8 @@ describe("an external instance that is down", () => {
     const gaps = s.probes.slice(1).map((p, i) => p.at - s.probes[i]!.at);
     gaps.slice(0, 3).forEach((g, i) => expect(g).toBeGreaterThanOrEqual(TIMING.backoffMs * 2 ** i - 5));
     expect(lines.some((l) => l.startsWith("WARN probe: instance s is down (GET /v1/models 503"))).toBe(true);
+    // The cooling the first request set is said once, with why; the probes that keep it out are their own lines.
+    expect(lines.filter((l) => l.includes("cooling: r → s/claude-s"))).toEqual([expect.stringMatching(/^WARN cooling: r → s\/claude-s for 300 ms \(transient_heavy: 503 .*sick/)]);
 
     // What gw up shows of it meanwhile (the supervisor's rows feed gw status, /metrics and the
     // page): down, not "external" and up. An operator's alert on gw_instance_up == 0 fires.
@@ -84,6 +86,34 @@ describe("an external instance that is down", () => {
     const metrics = parseExposition(await (await fetch(`${rig.gw.url}/metrics`)).text()).samples;
     expect(metrics.get('gw_probes_total{instance_name="s",result="down"}')).toBeGreaterThanOrEqual(3);
     expect(metrics.get('gw_probes_total{instance_name="s",result="up"}')).toBeGreaterThanOrEqual(1);
+  }, 30_000);
+});
+
+describe("the log", () => {
+  test("a target cooled by requests is said once per cooling, not once per request that failed on it; a failed trial cools it again, said again", async () => {
+    const s = flaky("s");
+    s.postDelayMs = 500; // the requests below are in flight on s together when it answers them 503
+    const lines: string[] = [];
+    const rig = startRig({ mocks: ["b"], upstreams: { s: s.server.url }, global: "lb_transient_heavy_cooldown_ms = 300", routing: `"r" = [{ instance = "s", provider = "anthropic", model = "claude-s", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`, gateway: { log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) }, probeTiming: TIMING } });
+    const cooling = () => lines.filter((l) => l.startsWith("cooling:"));
+    try {
+      const answers = await Promise.all([1, 2, 3, 4].map(() => claude(rig.anthropic(), "r")));
+      expect(answers.map((a) => a.target)).toEqual(["b/claude-b", "b/claude-b", "b/claude-b", "b/claude-b"]);
+      const failed = s.posts; // 4, unless a request reached gw only after s had cooled
+      expect(failed).toBeGreaterThan(1);
+      expect(cooling()).toEqual([expect.stringMatching(/^cooling: r → s\/claude-s for 300 ms \(transient_heavy: 503 .*sick/)]);
+      // The instance answers its probe, but its model still fails: the trial request cools s again.
+      s.healthy = true;
+      s.postsFail = true;
+      s.postDelayMs = 0;
+      await pollRequests(() => s.posts === failed + 1, () => claude(rig.anthropic(), "r"), "the trial request to reach s");
+      await waitFor(() => cooling().length === 2, 5000, "the second cooling in the log");
+      expect(lines.some((l) => l.startsWith("probe: instance s answered"))).toBe(true);
+      expect(cooling()[1]).toMatch(/^cooling: r → s\/claude-s for 300 ms \(transient_heavy: 503 .*sick/);
+    } finally {
+      await rig.stop();
+      await s.server.stop();
+    }
   }, 30_000);
 });
 
@@ -138,6 +168,7 @@ describe("bounds", () => {
     const state = memoryBackend();
     const now = Date.now();
     state.setCooldown("r", "s/claude-s", { until: now + 200, kind: "transient_heavy", reason: "503 sick", setAt: now - 60_000 });
+    const linesBefore = lines.length;
     const gw: RunningGateway = startTestGateway(
       configFrom(
         `${externalInstances({ s: s.server.url, b: b.url })}\n[routing]\n"r" = [{ instance = "s", provider = "anthropic", model = "claude-s", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]\n`,
@@ -154,6 +185,9 @@ describe("bounds", () => {
       expect(res.status).toBe(200);
       expect(res.headers.get("x-gw-target")).toBe("b/claude-b");
       expect(s.posts).toBe(0);
+      // No request of this gw cooled s: its log says the probe, not a cooling.
+      expect(lines.slice(linesBefore).filter((l) => l.includes("cooling: "))).toEqual([]);
+      expect(lines.slice(linesBefore).some((l) => l.startsWith("WARN probe: instance s is down"))).toBe(true);
     } finally {
       await gw.stop(0);
       await s.server.stop();
