@@ -224,13 +224,14 @@ export function createProber(deps: ProberDeps): Prober {
       if (stopped) return;
       const w = watchOf(instance);
       const p: Pair = { route, target, askAt: 0 };
-      if (cause && !w.targets.has(key(p))) deps.log.warn(`cooling: ${route} → ${target} for ${fmtMs(cause.ms)} (${cause.kind}: ${oneLine(cause.reason)})`);
+      const k = key(p);
+      if (cause && !w.targets.has(k)) deps.log.warn(`cooling: ${route} → ${target} for ${fmtMs(cause.ms)} (${cause.kind}: ${oneLine(cause.reason)})`);
       // The trial of this cooldown is claimed for the probe now (marked at once here, and across
       // replicas for a shared store), so no user request can take it before the probe has answered.
       // Held from now for one that is over already (half-open, brought back by a restart): a window
       // from its end would have closed long ago, leaving the trial free until the probe runs.
       void deps.state.claimProbe(route, target, Math.max(until, Date.now()) + t.timeoutMs);
-      w.targets.set(key(p), p);
+      w.targets.set(k, p);
       schedule(w, until);
     },
     down: () => [...watches.values()].filter((w) => w.failures > 0).map((w) => w.instance),
