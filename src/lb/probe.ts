@@ -225,7 +225,7 @@ export function createProber(deps: ProberDeps): Prober {
       const w = watchOf(instance);
       const p: Pair = { route, target, askAt: 0 };
       const k = key(p);
-      if (cause && !w.targets.has(k)) deps.log.warn(`cooling: ${route} → ${target} for ${fmtMs(cause.ms)} (${cause.kind}: ${oneLine(cause.reason)})`);
+      if (cause && !w.targets.has(k)) deps.log.warn(`cooling: ${route} → ${target} for ${fmtMs(cause.ms)} (${causeText(cause)})`);
       // The trial of this cooldown is claimed for the probe now (marked at once here, and across
       // replicas for a shared store), so no user request can take it before the probe has answered.
       // Held from now for one that is over already (half-open, brought back by a restart): a window
@@ -326,6 +326,12 @@ function sameAddress(a: InstanceConfig, b: InstanceConfig): boolean {
 }
 
 const key = (p: Pick<Pair, "route" | "target">) => `${p.route}\0${p.target}`;
+
+/** `transient: 529 …`; a connection failure's or a timeout's reason opens with its kind already. */
+function causeText(c: CoolingCause): string {
+  const reason = oneLine(c.reason);
+  return reason.startsWith(`${c.kind}:`) ? reason : `${c.kind}: ${reason}`;
+}
 
 function fmtMs(ms: number): string {
   if (ms < 1000) return `${ms} ms`;

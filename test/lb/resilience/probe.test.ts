@@ -4,7 +4,7 @@
 // with backoff, one probe in flight at a time; every probe shows in the log and in /metrics.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { flaky } from "../../helpers/flaky.ts";
-import { configFrom, externalInstances, startTestGateway, testUpstream } from "../../helpers/lb.ts";
+import { configFrom, deadUrl, externalInstances, startTestGateway, testUpstream } from "../../helpers/lb.ts";
 import { parseExposition } from "../../helpers/observe.ts";
 import { claude, pollRequests, type Rig, startRig, waitFor } from "../../helpers/resilience.ts";
 import type { RunningGateway } from "../../../src/lb/server.ts";
@@ -113,6 +113,16 @@ describe("the log", () => {
     } finally {
       await rig.stop();
       await s.server.stop();
+    }
+  }, 30_000);
+  test("a target whose instance cannot be reached: the cooling says the connection's failure once, not its kind twice", async () => {
+    const lines: string[] = [];
+    const rig = startRig({ mocks: ["b"], upstreams: { s: deadUrl() }, routing: `"r" = [{ instance = "s", provider = "anthropic", model = "claude-s", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`, gateway: { log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) }, probeTiming: TIMING } });
+    try {
+      expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "b/claude-b", attempts: 2 });
+      expect(lines.filter((l) => l.startsWith("cooling:"))).toEqual([expect.stringMatching(/^cooling: r → s\/claude-s for 60 s \(connection: (?!connection:)\S/)]);
+    } finally {
+      await rig.stop();
     }
   }, 30_000);
 });
