@@ -6,6 +6,7 @@ import { afterAll, expect, test } from "bun:test";
 import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePorts } from "../helpers/ports.ts";
+import { tempDir } from "../helpers/tmp.ts";
 import { gw, killAll, MAIN, type Sandbox, sandbox } from "../helpers/supervisor.ts";
 
 const cleanups: Sandbox[] = [];
@@ -112,6 +113,24 @@ test("with gw up running, gw login of an instance added beside placeholder keys:
   expect(readFileSync(join(sb.dir, "instances/a.yaml"), "utf8")).toBe(before);
   const status = await gw(sb, ["status", "--json", "-c", sb.file]);
   expect(JSON.parse(status.stdout).instances.map((i: { name: string; state: string }) => [i.name, i.state])).toEqual([["a", "ready"]]);
+  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+}, 60_000);
+
+test("gw login of an instance the running gw runs but that is not ready: the credential is saved, and gw says the instance reads it once it is", async () => {
+  // b's command serves nothing (it exits at once), but its login saves a credential.
+  const dir = tempDir("gw-login-notready-");
+  const script = join(dir, "b.sh");
+  writeFileSync(script, `#!/bin/sh\nfor a in "$@"; do case "$a" in -*-login) echo '{"type":"antigravity"}' > "$AUTHS/antigravity-me.json"; exit 0;; esac; done\necho "b: no upstream here" >&2\nexit 1\n`);
+  chmodSync(script, 0o755);
+  const sb = await sandbox([{ name: "a" }, { name: "b", command: [script, "-config", "{config}"] }]);
+  cleanups.push(sb);
+  const env = { ...sb.env, AUTHS: join(sb.dir, "auths/b") };
+  expect((await gw({ ...sb, env }, ["up", "-d", "-c", sb.file])).code).toBe(0);
+  const r = await gw({ ...sb, env }, ["login", "b", "antigravity", "--no-browser", "-c", sb.file]);
+  expect(r.code).toBe(0);
+  const state = JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout).instances.find((i: { name: string }) => i.name === "b").state;
+  expect(state).not.toBe("ready");
+  expect(r.stdout).toMatch(new RegExp(`^saved antigravity-me\\.json in ${join(sb.dir, "auths/b").replaceAll("/", "\\/")}; the running gw's instance 'b' is (starting|backoff|crashloop|failed), not ready — it reads them once it is \\(gw logs b says why not\\)$`, "m"));
   expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
 }, 60_000);
 
