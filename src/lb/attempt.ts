@@ -120,7 +120,10 @@ class RouteAttempts implements AttemptLoop {
     const cd = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now, trial: info.trial, signed: d.facts.sig.signed }) : undefined;
     if (cd) d.probes.cooling(cd.route, cd.target, info.instance.name, now + cd.ms, cd);
     // An answer is fresher word than a failed probe (every pick reads it: dead-ends.ts).
-    else if (c?.class === "ok") d.probes.up(info.instance.name);
+    else if (c?.class === "ok") {
+      d.probes.up(info.instance.name);
+      if (info.trial && route && info.target) d.probes.trialAnswered(route.name, info.target.id);
+    }
     // A trial whose client left gave no verdict: the next request may try the target again.
     if (!c && info.trial && route && info.target) d.state.endTrial(route.name, info.target.id);
     // A 2xx makes the target the session's sticky one: note it when it was not already (a

@@ -82,6 +82,8 @@ describe("an external instance that is down", () => {
     expect(await upNow()).toEqual({ s: 1, b: 1, page: [["b", "external", true], ["s", "external", true]] });
     await pollRequests(() => s.posts === 2, () => claude(rig.anthropic(), "r"), "the trial request to reach s");
     expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "s/claude-s", attempts: 1 });
+    // Its cooling's end is said as its start was, once: by the trial, not by the requests after it.
+    expect(lines.filter((l) => l.includes("cooling over"))).toEqual(["INFO cooling over: r → s/claude-s (its trial request was answered)"]);
 
     const metrics = parseExposition(await (await fetch(`${rig.gw.url}/metrics`)).text()).samples;
     expect(metrics.get('gw_probes_total{instance_name="s",result="down"}')).toBeGreaterThanOrEqual(3);
@@ -110,6 +112,7 @@ describe("the log", () => {
       await waitFor(() => cooling().length === 2, 5000, "the second cooling in the log");
       expect(lines.some((l) => l.startsWith("probe: instance s answered"))).toBe(true);
       expect(cooling()[1]).toMatch(/^cooling: r → s\/claude-s for 300 ms \(transient_heavy: 503 .*sick/);
+      expect(lines.filter((l) => l.startsWith("cooling over"))).toEqual([]); // the trial failed
     } finally {
       await rig.stop();
       await s.server.stop();
