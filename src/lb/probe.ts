@@ -72,8 +72,8 @@ export interface Prober {
    * while something cools) and, once, a timer.
    */
   up(instance: string): void;
-  /** The trial request of (route, target) was answered: its cooling is over, said in the log as its start was. */
-  trialAnswered(route: string, target: string): void;
+  /** A request to (route, target) was answered and ended its cooling (`trial`: as its one trial): said in the log as its start was. */
+  coolingOver(route: string, target: string, trial: boolean): void;
   /**
    * A pick passed `instance` over because its last probe failed (dead-ends.ts): requests want it,
    * so its next probe comes at most `wantedMs` after its last, however far the backoff has grown.
@@ -246,8 +246,8 @@ export function createProber(deps: ProberDeps): Prober {
       // Said here: the probe that follows, finding it up, says nothing (it was not down then).
       deps.log.info(`probe: instance ${instance} answers again; its cooling target(s) wait for their next probe`);
     },
-    trialAnswered(route, target) {
-      deps.log.info(`cooling over: ${route} → ${target} (its trial request was answered)`);
+    coolingOver(route, target, trial) {
+      deps.log.info(`cooling over: ${route} → ${target} (${trial ? "its trial request" : "a request"} was answered)`);
     },
     want(instance) {
       const w = watches.get(instance);

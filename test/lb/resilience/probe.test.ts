@@ -118,6 +118,35 @@ describe("the log", () => {
       await s.server.stop();
     }
   }, 30_000);
+  test("a request sent before its target cooled, answered after: the success ends the cooling, and the log says so", async () => {
+    let posts = 0;
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    const s = testUpstream(async (req) => {
+      if (req.method === "GET") return Response.json({ object: "list", data: [] });
+      const n = ++posts;
+      if (n === 1) await held; // the first request is still on its way when the second fails
+      if (n === 2) return Response.json({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }, { status: 429 });
+      return Response.json({ id: "m", type: "message", role: "assistant", model: "x", content: [{ type: "text", text: "from s" }], stop_reason: "end_turn", usage: { input_tokens: 1, output_tokens: 1 } });
+    });
+    const lines: string[] = [];
+    const rig = startRig({ mocks: ["b"], upstreams: { s: s.url }, routing: `"r" = [{ instance = "s", provider = "anthropic", model = "claude-s", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`, gateway: { log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) }, probeTiming: TIMING } });
+    try {
+      const slow = claude(rig.anthropic(), "r");
+      await waitFor(() => posts === 1, 5000, "the first request on s");
+      expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "b/claude-b", attempts: 2 });
+      expect(lines).toEqual([expect.stringMatching(/^cooling: r → s\/claude-s for 2 min \(transient_heavy: 429 /)]);
+      release();
+      expect(await slow).toMatchObject({ target: "s/claude-s", attempts: 1 });
+      expect(lines.slice(1)).toEqual(["cooling over: r → s/claude-s (a request was answered)"]);
+      // s serves again at once: the next request goes there.
+      expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "s/claude-s", attempts: 1 });
+    } finally {
+      await rig.stop();
+      await s.stop();
+    }
+  }, 30_000);
+
   test("a target whose instance cannot be reached: the cooling says the connection's failure once, not its kind twice", async () => {
     const lines: string[] = [];
     const rig = startRig({ mocks: ["b"], upstreams: { s: deadUrl() }, routing: `"r" = [{ instance = "s", provider = "anthropic", model = "claude-s", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`, gateway: { log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) }, probeTiming: TIMING } });
