@@ -68,34 +68,43 @@ test("TAB after gw init offers the instances to log in to, though the file has e
   expect(await complete(crafted)).toBe("");
 });
 
-test("with gw up running, an instance added with placeholder keys: gw login of a running one runs on its file as it is, and the running gw keeps serving", async () => {
+/**
+ * gw up running instance a, then an edit of its providers.toml that adds `added` (instances, in
+ * TOML) and a relay whose key is a placeholder: an edit the running gw refuses. Returns a's file
+ * as the gw wrote it.
+ */
+async function runningThenEdited(added = ""): Promise<{ sb: Sandbox; before: string }> {
   const sb = await sandbox([{ name: "a" }]);
   cleanups.push(sb);
   expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
   const before = readFileSync(join(sb.dir, "instances/a.yaml"), "utf8");
   appendFileSync(join(sb.dir, ".env"), "RELAY_KEY=sk-relay-xxxxxxxxxxxxxxxx\n");
   const relay = '[instances.relay]\nport = 1\nproviders = [{ type = "anthropic", base_url = "https://relay.example", api_keys = ["${RELAY_KEY}"] }]\n\n[routing]';
-  writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace("[routing]", relay));
+  writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace("[routing]", added + relay));
+  return { sb, before };
+}
+
+/** The running gw still serves a alone, as before the edit; then it is stopped. */
+async function servesAAloneThenDown(sb: Sandbox): Promise<void> {
+  const status = await gw(sb, ["status", "--json", "-c", sb.file]);
+  expect(JSON.parse(status.stdout).instances.map((i: { name: string; state: string }) => [i.name, i.state])).toEqual([["a", "ready"]]);
+  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+}
+
+test("with gw up running, an instance added with placeholder keys: gw login of a running one runs on its file as it is, and the running gw keeps serving", async () => {
+  const { sb, before } = await runningThenEdited();
 
   const r = await gw(sb, ["login", "a", "antigravity", "--no-browser", "-c", sb.file]);
   expect(r.stderr).toContain("${RELAY_KEY} still holds a placeholder");
   expect(r.stderr).not.toContain("no instance file was written"); // no reload asked of the running gw, so none refused
   expect(r.stdout).toContain("gw mock: -antigravity-login would print the OAuth URL");
   expect(readFileSync(join(sb.dir, "instances/a.yaml"), "utf8")).toBe(before);
-  const status = await gw(sb, ["status", "--json", "-c", sb.file]);
-  expect(JSON.parse(status.stdout).instances.map((i: { name: string; state: string }) => [i.name, i.state])).toEqual([["a", "ready"]]);
-  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+  await servesAAloneThenDown(sb);
 }, 60_000);
 
 test("with gw up running, gw login of an instance added beside placeholder keys: its file is written here and the login runs, the gw serves on as it was", async () => {
-  const sb = await sandbox([{ name: "a" }]);
-  cleanups.push(sb);
-  expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
-  const before = readFileSync(join(sb.dir, "instances/a.yaml"), "utf8");
-  appendFileSync(join(sb.dir, ".env"), "RELAY_KEY=sk-relay-xxxxxxxxxxxxxxxx\n");
   const [port] = await freePorts(1);
-  const added = `[instances.b]\nport = ${port}\nproviders = [{ type = "antigravity" }]\n\n[instances.relay]\nport = 1\nproviders = [{ type = "anthropic", base_url = "https://relay.example", api_keys = ["\${RELAY_KEY}"] }]\n\n[routing]`;
-  writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace("[routing]", added));
+  const { sb, before } = await runningThenEdited(`[instances.b]\nport = ${port}\nproviders = [{ type = "antigravity" }]\n\n`);
   // The running gw refuses the edit (the relay's placeholder): asked to reload, it stopped the login.
   expect((await gw(sb, ["reload", "-c", sb.file])).code).toBe(1);
 
@@ -111,9 +120,7 @@ test("with gw up running, gw login of an instance added beside placeholder keys:
   expect(readFileSync(join(sb.dir, "instances/b.yaml"), "utf8")).toContain(`port: ${port}`);
   expect(existsSync(join(sb.dir, "instances/relay.yaml"))).toBe(false);
   expect(readFileSync(join(sb.dir, "instances/a.yaml"), "utf8")).toBe(before);
-  const status = await gw(sb, ["status", "--json", "-c", sb.file]);
-  expect(JSON.parse(status.stdout).instances.map((i: { name: string; state: string }) => [i.name, i.state])).toEqual([["a", "ready"]]);
-  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+  await servesAAloneThenDown(sb);
 }, 60_000);
 
 test("gw login of an instance the running gw runs but that is not ready: the credential is saved, and gw says the instance reads it once it is", async () => {
