@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as zlib from "node:zlib";
 import { BodyBudget } from "../../src/lb/body-budget.ts";
 import { jsonShape, type Member } from "../../src/lb/json-shape.ts";
-import { type RunningGateway, startGateway } from "../../src/lb/server.ts";
+import type { RunningGateway } from "../../src/lb/server.ts";
 import { BODIES } from "../../bench/lb-bodies.ts";
-import { configFrom, externalInstances, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";
+import { configFrom, externalInstances, testUpstream, type TestUpstream, waitFor, startTestGateway } from "../helpers/lb.ts";
 
 describe("jsonShape", () => {
   test("counts values and depth outside strings only", () => {
@@ -67,7 +67,7 @@ describe("through the gateway", () => {
   let up: TestUpstream, gw: RunningGateway;
   beforeAll(() => {
     up = testUpstream((_req, seen) => Response.json({ ok: true, bytes: seen.body.length }));
-    gw = startGateway(configFrom(`
+    gw = startTestGateway(configFrom(`
 [global]
 main_port = 8145
 lb_max_json_elements = 10000
@@ -76,7 +76,7 @@ lb_max_body_memory_mb = 16
 ${externalInstances({ a: up.url })}
 [routing]
 "m" = [{ instance = "a", provider = "anthropic", model = "up" }]
-`), { hostname: "127.0.0.1", port: 0 });
+`));
   });
   afterAll(async () => {
     await gw.stop(0);

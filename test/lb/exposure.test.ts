@@ -81,7 +81,7 @@ describe("a gateway listening on every interface with client keys", () => {
     dir = tempDir();
     file = join(dir, "providers.toml");
     writeFileSync(file, toml("0.0.0.0", KEYED));
-    gw = startGateway(configFrom(toml("0.0.0.0", KEYED), file), { port: 0 });
+    gw = startGateway(configFrom(toml("0.0.0.0", KEYED), file), { port: 0, log });
   });
   afterAll(() => gw.stop(0));
 
@@ -102,6 +102,7 @@ describe("a gateway listening on every interface with client keys", () => {
     const reloader = createReloader({ file, log, apply: (c) => void gw.reload(c), debounceMs: 30 });
     try {
       expect(await askWithoutKey()).toBe(401);
+      expect(lines).toContain("warn refused a request from 127.0.0.1 with no client key");
       writeFileSync(file, toml("0.0.0.0", "", "opened"));
       await waitFor(() => lines.some((l) => l.startsWith("error") && l.includes("reload refused")), 10_000, "the file watch to refuse");
       const direct = await reloader.reload();

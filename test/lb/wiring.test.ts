@@ -8,10 +8,9 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import type { RequestRecord } from "../../src/observe/record.ts";
 import type { RunningGateway } from "../../src/lb/server.ts";
-import { configFrom, externalInstances, type TestUpstream, testUpstream, waitFor } from "../helpers/lb.ts";
+import { configFrom, externalInstances, type TestUpstream, testUpstream, waitFor, startTestGateway } from "../helpers/lb.ts";
 import { parseExposition } from "../helpers/observe.ts";
 import { removeTempDirs, tempDir } from "../helpers/tmp.ts";
-import { startGateway } from "../../src/lb/server.ts";
 import { memoryBackend } from "../../src/state/open.ts";
 import { freePort } from "../helpers/ports.ts";
 import { gw as gwCommand, killAll, MAIN, sandbox, startGw } from "../helpers/supervisor.ts";
@@ -79,7 +78,7 @@ describe("metrics and request log after scripted requests", () => {
       `[global]\napi_keys = ["${CLIENT_KEY}"]\n${externalInstances({ a: a.url, b: b.url })}\n[routing]\n"r" = [{ instance = "a", provider = "anthropic", model = "claude-a", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]\n`,
       join(dir, "providers.toml"),
     );
-    gw = startGateway(config, { hostname: "127.0.0.1", port: 0 });
+    gw = startTestGateway(config);
   });
   afterAll(async () => {
     await gw.stop(0);
@@ -138,7 +137,7 @@ describe("cooldowns of routes this config lacks", () => {
   test("shared by a gw whose config differs (a route renamed there): left out of the list the status page, /metrics and gw status show", async () => {
     const state = memoryBackend();
     const config = configFrom(`${externalInstances({ a: "http://127.0.0.1:9" })}\n[routing]\n"r" = [{ instance = "a", provider = "anthropic", model = "claude-a" }]\n`);
-    const gw = startGateway(config, { hostname: "127.0.0.1", port: 0, state });
+    const gw = startTestGateway(config, { state });
     try {
       const now = Date.now();
       const cd = { until: now + 60_000, kind: "quota" as const, reason: "429", setAt: now };
@@ -183,7 +182,7 @@ describe("sessions, signatures, upgrade, compression", () => {
         `"zipped" = [{ instance = "c1", provider = "anthropic", model = "claude-gz" }]\n`,
       join(dir, "providers.toml"),
     );
-    gw = startGateway(config, { hostname: "127.0.0.1", port: 0 });
+    gw = startTestGateway(config);
   });
   afterAll(async () => {
     await gw.stop(0);
@@ -244,7 +243,7 @@ describe("sessions, signatures, upgrade, compression", () => {
 test("stop() writes every record before it returns", async () => {
   const up = claudeUpstream("a");
   const dir = tempDir("gw-wiring-");
-  const gw = startGateway(configFrom(`${externalInstances({ a: up.url })}\n[routing]\n"r" = [{ instance = "a", provider = "anthropic", model = "m" }]\n`, join(dir, "providers.toml")), { hostname: "127.0.0.1", port: 0 });
+  const gw = startTestGateway(configFrom(`${externalInstances({ a: up.url })}\n[routing]\n"r" = [{ instance = "a", provider = "anthropic", model = "m" }]\n`, join(dir, "providers.toml")));
   try {
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "r", messages: [] }) });
@@ -269,7 +268,7 @@ test("a Gemini image answer of megabytes, whole and streamed: its tokens are in 
       : new Response(JSON.stringify(answer), { headers: { "content-type": "application/json" } }),
   );
   const dir = tempDir("gw-wiring-");
-  const gw = startGateway(configFrom(`${externalInstances({ a: up.url }, "gemini")}\n[routing]\n"img" = [{ instance = "a", provider = "gemini", model = "m" }]\n`, join(dir, "providers.toml")), { hostname: "127.0.0.1", port: 0 });
+  const gw = startTestGateway(configFrom(`${externalInstances({ a: up.url }, "gemini")}\n[routing]\n"img" = [{ instance = "a", provider = "gemini", model = "m" }]\n`, join(dir, "providers.toml")));
   try {
     const google = new GoogleGenAI({ apiKey: "unused", httpOptions: { baseUrl: gw.url, apiVersion: "v1beta" } });
     const whole = await google.models.generateContent({ model: "img", contents: "a cat" });
@@ -301,7 +300,7 @@ test("a user's HTTP(S)_PROXY pointing nowhere does not stop gw reaching its inst
     // The premise: with that proxy set, this process's fetch to loopback fails.
     expect(await fetch(`${up.url}/v1/models`).then(() => "reached", (e: Error) => e.message)).not.toBe("reached");
     const dir = tempDir("gw-wiring-");
-    gw = startGateway(configFrom(`${externalInstances({ a: up.url })}\n[routing]\n"r" = [{ instance = "a", provider = "anthropic", model = "m" }]\n`, join(dir, "providers.toml")), { hostname: "127.0.0.1", port: 0 });
+    gw = startTestGateway(configFrom(`${externalInstances({ a: up.url })}\n[routing]\n"r" = [{ instance = "a", provider = "anthropic", model = "m" }]\n`, join(dir, "providers.toml")));
     const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "r", messages: [] }) });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ content: [{ text: "from a" }] });
@@ -336,7 +335,7 @@ test("a relay on another machine is reached through the user's HTTP_PROXY; loopb
     const relay = "http://relay.invalid:8317";
     const dir = tempDir("gw-wiring-");
     const routes = `[routing]\n"far" = [{ instance = "relay", provider = "anthropic", model = "m" }]\n"near" = [{ instance = "local", provider = "anthropic", model = "m" }]\n`;
-    gw = startGateway(configFrom(`${externalInstances({ relay, local: local.url })}\n${routes}`, join(dir, "providers.toml")), { hostname: "127.0.0.1", port: 0 });
+    gw = startTestGateway(configFrom(`${externalInstances({ relay, local: local.url })}\n${routes}`, join(dir, "providers.toml")));
     const ask = (model: string) => fetch(`${gw!.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model, max_tokens: 8, messages: [{ role: "user", content: "hi" }] }) });
     const far = await ask("far");
     expect(far.status).toBe(200);
@@ -370,7 +369,7 @@ async function relayErrorThrough(proxy: (deadPort: number) => string, noProxy?: 
     if (noProxy !== undefined) process.env.NO_PROXY = noProxy;
     process.env.HTTP_PROXY = proxy(deadPort);
     const dir = tempDir("gw-wiring-");
-    gw = startGateway(configFrom(`${externalInstances({ relay })}\n[routing]\n"far" = [{ instance = "relay", provider = "anthropic", model = "m" }]\n`, join(dir, "providers.toml")), { hostname: "127.0.0.1", port: 0 });
+    gw = startTestGateway(configFrom(`${externalInstances({ relay })}\n[routing]\n"far" = [{ instance = "relay", provider = "anthropic", model = "m" }]\n`, join(dir, "providers.toml")));
     const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "far", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }) });
     expect(res.status).toBe(502);
     return { message: ((await res.json()) as { error: { message: string } }).error.message, deadPort };

@@ -4,13 +4,13 @@
 // `user:password@`.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { classifyOutcome, failureOutcome } from "../../src/lb/classify.ts";
-import { type RunningGateway, startGateway } from "../../src/lb/server.ts";
+import type { RunningGateway } from "../../src/lb/server.ts";
 import { secretsOf } from "../../src/observe/config-secrets.ts";
 import { createMasker, maskDeep, maskedLog, maskerOf, maskSecret } from "../../src/observe/mask.ts";
 import { InstanceSet } from "../../src/supervisor/instances.ts";
 import { buildStatus } from "../../src/supervisor/status.ts";
 import { DEFAULT_TIMING } from "../../src/supervisor/timing.ts";
-import { configFrom, testUpstream, type TestUpstream } from "../helpers/lb.ts";
+import { configFrom, startTestGateway, testUpstream, type TestUpstream } from "../helpers/lb.ts";
 import { LB_DEFAULTS } from "../helpers/policy.ts";
 
 const PROVIDER_KEY = "sk-ant-api03-PROVIDERkey0123456789abcdefghij";
@@ -101,13 +101,14 @@ describe("maskDeep and maskedLog", () => {
 
 describe("item 6: a gateway whose upstream quotes every secret it knows", () => {
   let up: TestUpstream, gw: RunningGateway;
+  const logged: string[] = [];
   beforeAll(() => {
     // What a relay does when it dislikes a key: it quotes it back, with a few more.
     up = testUpstream(() =>
       Response.json({ error: { type: "authentication_error", message: `invalid x-api-key ${PROVIDER_KEY}; instance ${INSTANCE_KEY}; client ${CLIENT_KEY}; token ${OAUTH_TOKEN}; via http://user:${URL_PASSWORD}@relay` } }, { status: 401 }),
     );
     const port = new URL(up.url).port;
-    gw = startGateway(
+    gw = startTestGateway(
       configFrom(`
 [global]
 main_port = 8145
@@ -119,7 +120,8 @@ providers = [{ type = "anthropic", api_keys = ["${PROVIDER_KEY}"] }]
 [routing]
 "m" = [{ instance = "a", provider = "anthropic", model = "relay-sk-proj-ModelNameLooksLikeAKey01" }]
 `),
-      { hostname: "127.0.0.1", port: 0 },
+      // gw's log is masked as `gw up` and `gw lb` wire it (supervisor/run.ts, commands/lb.ts).
+      { log: maskedLog({ info: (s: string) => logged.push(s), warn: (s: string) => logged.push(s), error: (s: string) => logged.push(s) }, () => maskerOf(gw.config())) },
     );
     gw.observe.setLive(() => ({ instances: [], cooling: gw.coolingList(Date.now()) }));
   });
@@ -130,7 +132,7 @@ providers = [{ type = "anthropic", api_keys = ["${PROVIDER_KEY}"] }]
 
   const SECRETS = [PROVIDER_KEY, INSTANCE_KEY, CLIENT_KEY, OAUTH_TOKEN, URL_PASSWORD, "relay-sk-proj-ModelNameLooksLikeAKey01".slice(6)];
 
-  test("the state store, the status API, /metrics and gw status show none of them", async () => {
+  test("the state store, the status API, /metrics, gw status and gw's log show none of them", async () => {
     const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "x-api-key": CLIENT_KEY }, body: '{"model":"m","max_tokens":5,"messages":[]}' });
     await res.text();
     const cooling = gw.coolingList(Date.now());
@@ -145,7 +147,10 @@ providers = [{ type = "anthropic", api_keys = ["${PROVIDER_KEY}"] }]
     const set = new InstanceSet(config, { timing: DEFAULT_TIMING, env: {}, log: { info() {}, warn() {}, error() {} }, logFile: () => "/dev/null", childrenChanged() {} });
     const report = JSON.stringify(buildStatus({ config, set, gateway: gw, phase: "serving", startedAt: Date.now(), demo: false }));
     expect(report).toContain("cooling");
-    for (const [where, text] of Object.entries({ reason: cooling[0]!.reason, status, metrics, report })) {
+    const log = logged.join("\n");
+    expect(log).toContain("cooling: m → a/");
+    expect(log).toContain("invalid x-api-key");
+    for (const [where, text] of Object.entries({ reason: cooling[0]!.reason, status, metrics, report, log })) {
       for (const secret of SECRETS) expect({ where, leak: leaks(text, secret) ?? leaks(text, secret.toLowerCase()) }).toEqual({ where, leak: undefined });
     }
     expect(maskerOf(config)).toBe(maskerOf(config)); // one masker per config

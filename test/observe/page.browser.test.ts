@@ -6,9 +6,9 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import type { Browser, Page } from "playwright-core";
-import { type RunningGateway, startGateway } from "../../src/lb/server.ts";
+import type { RunningGateway } from "../../src/lb/server.ts";
 import { launchChromium } from "../helpers/browser.ts";
-import { configFrom, externalInstances } from "../helpers/lb.ts";
+import { configFrom, externalInstances, startTestGateway } from "../helpers/lb.ts";
 import { startNginx } from "../helpers/nginx.ts";
 import { type SpawnedMock, spawnMock } from "../helpers/mock.ts";
 import { removeTempDirs, tempDir } from "../helpers/tmp.ts";
@@ -41,7 +41,7 @@ ${externalInstances({ a: mocks[0]!.url, b: mocks[1]!.url })}
 "opus" = { input = 15, output = 75, cache_read = 1.5, cache_write = 18.75 }
 `, join(tempDir("gw-page-"), "providers.toml"));
   // The gateway serves the page, /metrics and the data itself, and records every request it proxies.
-  gateway = startGateway(config, { hostname: "127.0.0.1", port: 0 });
+  gateway = startTestGateway(config);
   base = gateway.url;
   const obs = gateway.observe;
   // What `gw up` hands over (src/supervisor/live.ts): the supervisor's rows and the LB's cooldowns.
@@ -222,7 +222,7 @@ test(
   async () => {
     const many = Array.from({ length: 60 }, (_, i) => `"r${i}" = [{ instance = "${i % 2 ? "a" : "b"}", provider = "anthropic", model = "claude-sonnet-4-6" }]`);
     const config = configFrom(`[global]\nhost = "127.0.0.1"\nmain_port = 8145\n${externalInstances({ a: mocks[0]!.url, b: mocks[1]!.url })}\n[routing]\n${many.join("\n")}\n`, join(tempDir("gw-page-many-"), "providers.toml"));
-    const big = startGateway(config, { hostname: "127.0.0.1", port: 0 });
+    const big = startTestGateway(config);
     // r50 has no traffic but a cooling target: trouble is shown whatever the traffic.
     big.observe.setLive(() => ({ instances: [], cooling: [{ route: "r50", target: "b/claude-sonnet-4-6", until: Date.now() + 600_000, kind: "transient", reason: "503" }] }));
     const page = await browser!.newPage({ viewport: { width: 1366, height: 900 } });

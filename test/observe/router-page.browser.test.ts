@@ -5,9 +5,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import type { Browser } from "playwright-core";
-import { type RunningGateway, startGateway } from "../../src/lb/server.ts";
+import type { RunningGateway } from "../../src/lb/server.ts";
 import { launchChromium } from "../helpers/browser.ts";
-import { configFrom, externalInstances } from "../helpers/lb.ts";
+import { configFrom, externalInstances, startTestGateway } from "../helpers/lb.ts";
 import { type MockServer, startMock } from "../helpers/mock.ts";
 import { tempDir } from "../helpers/tmp.ts";
 import { body, ROUTER_ROUTES, routerTable } from "../lb/router/fixture.ts";
@@ -20,7 +20,7 @@ let browser: Browser | undefined;
 beforeAll(async () => {
   mocks = [startMock({ name: "cheap", apiKeys: ["key-cheap"] }), startMock({ name: "strong", apiKeys: ["key-strong"] })];
   const toml = `[global]\nhost = "127.0.0.1"\nmain_port = 8145\n${routerTable()}\n${externalInstances({ cheap: mocks[0]!.url, strong: mocks[1]!.url })}\n[routing]\n${ROUTER_ROUTES}`;
-  gateway = startGateway(configFrom(toml, join(tempDir("gw-router-page-"), "providers.toml")), { hostname: "127.0.0.1", port: 0 });
+  gateway = startTestGateway(configFrom(toml, join(tempDir("gw-router-page-"), "providers.toml")));
   browser = await launchChromium();
 }, SLOW);
 
@@ -58,7 +58,7 @@ test(
 );
 
 test("without [global.lb_model_router] the API says null and the panel stays hidden", async () => {
-  const plain = startGateway(configFrom(`[global]\nhost = "127.0.0.1"\nmain_port = 8145\n${externalInstances({ a: mocks[0]!.url })}\n[routing]\n"m" = [{ instance = "a", provider = "anthropic", model = "m" }]\n`, join(tempDir(), "providers.toml")), { hostname: "127.0.0.1", port: 0 });
+  const plain = startTestGateway(configFrom(`[global]\nhost = "127.0.0.1"\nmain_port = 8145\n${externalInstances({ a: mocks[0]!.url })}\n[routing]\n"m" = [{ instance = "a", provider = "anthropic", model = "m" }]\n`, join(tempDir(), "providers.toml")));
   try {
     expect(((await (await fetch(`${plain.url}/_gw/api/status`)).json()) as { router: unknown }).router).toBeNull();
     const page = await browser!.newPage();

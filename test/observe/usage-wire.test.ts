@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { join } from "node:path";
 import type { RunningGateway } from "../../src/lb/server.ts";
-import { startGateway } from "../../src/lb/server.ts";
 import { parseSince, usageReport } from "../../src/observe/usage.ts";
-import { configFrom, externalInstances, type TestUpstream, testUpstream } from "../helpers/lb.ts";
+import { configFrom, externalInstances, type TestUpstream, testUpstream, startTestGateway } from "../helpers/lb.ts";
 import { until } from "../helpers/supervisor.ts";
 import { removeTempDirs, tempDir } from "../helpers/tmp.ts";
 
@@ -52,7 +51,7 @@ describe("gw usage prices what the client's dialect reported, once per token", (
     up = testUpstream((req) => new Response(new URL(req.url).pathname.endsWith("/chat/completions") ? openaiStream : anthropicStream, { headers: { "content-type": "text/event-stream" } }));
     dir = tempDir("gw-usage-wire-");
     const config = configFrom(`${externalInstances({ a: up.url })}\n[routing]\n"sonnet" = [{ instance = "a", provider = "anthropic", model = "claude-sonnet-4-5" }]\n`, join(dir, "providers.toml"));
-    gw = startGateway(config, { hostname: "127.0.0.1", port: 0 });
+    gw = startTestGateway(config);
   });
   afterAll(async () => {
     await gw.stop(0);
