@@ -117,15 +117,13 @@ class RouteAttempts implements AttemptLoop {
     const outcome = c?.class ?? "aborted";
     d.stats.attempt(info.instance.name, failedAttempt(outcome));
     const now = Date.now();
-    // A success may end the target's cooling (its trial, or a request sent before it cooled): said as its start was.
-    const cooled = c?.class === "ok" && route && info.target ? d.state.cooldown(route.name, info.target.id, now) : undefined;
-    const cd = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now, trial: info.trial, signed: d.facts.sig.signed }) : undefined;
+    const effect = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now, trial: info.trial, signed: d.facts.sig.signed }) : undefined;
+    const cd = effect?.cooled;
     if (cd) d.probes.cooling(cd.route, cd.target, info.instance.name, now + cd.ms, cd);
     // An answer is fresher word than a failed probe (every pick reads it: dead-ends.ts).
-    else if (c?.class === "ok") {
-      d.probes.up(info.instance.name);
-      if (cooled && route && info.target && !d.state.cooldown(route.name, info.target.id, now)) d.probes.coolingOver(route.name, info.target.id, info.trial === true);
-    }
+    else if (c?.class === "ok") d.probes.up(info.instance.name);
+    // A success that ended the target's cooling (its trial, or a request sent before it cooled) is said as its start was.
+    if (effect?.ended && route && info.target) d.probes.coolingOver(route.name, info.target.id, info.trial === true);
     // A trial whose client left gave no verdict: the next request may try the target again.
     if (!c && info.trial && route && info.target) d.state.endTrial(route.name, info.target.id);
     // A 2xx makes the target the session's sticky one: note it when it was not already (a

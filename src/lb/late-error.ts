@@ -53,7 +53,7 @@ export function lateVerdict(c: Classified, attempt: Attempt, f: LateFacts, reque
   const now = Date.now();
   const { route } = f;
   const target = attempt.target;
-  const cd = route && target ? recordAttempt(f.state, c, { route: route.name, target: target.id, stickyKey: stickyKeyOn(f.facts, route), now }) : undefined;
+  const cd = route && target ? recordAttempt(f.state, c, { route: route.name, target: target.id, stickyKey: stickyKeyOn(f.facts, route), now })?.cooled : undefined;
   if (cd) f.probes.cooling(cd.route, cd.target, attempt.instance.name, now + cd.ms, cd);
   f.stats.failedLate(attempt.instance.name, requestFailed, failedAttempt(c.class));
   f.record.judgedLate(c, cd);

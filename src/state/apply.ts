@@ -32,6 +32,9 @@ export interface CooldownSet {
   readonly reason: string;
 }
 
+/** What an attempt changed that gw's log says (lb/probe.ts): a cooling it began, or one its success ended. */
+export type AttemptEffect = { readonly cooled: CooldownSet; readonly ended?: undefined } | { readonly ended: Cooldown; readonly cooled?: undefined };
+
 /**
  * After each attempt. Success: the target is healthy again — for the requests its cooldown kept
  * out only (keepsOut: a signature cooldown ends with a signed success) — and becomes the session's
@@ -39,12 +42,13 @@ export interface CooldownSet {
  * forgets it as sticky (its credentials or signatures will not serve this session soon), while a
  * transient one keeps it, so a signature-locked session returns to it after the cooldown.
  */
-export function recordAttempt(state: StateStore, o: OutcomeLike, f: AttemptFacts): CooldownSet | undefined {
+export function recordAttempt(state: StateStore, o: OutcomeLike, f: AttemptFacts): AttemptEffect | undefined {
   if (o.class === "ok") {
-    const c = f.signed ? undefined : state.cooldown(f.route, f.target, f.now); // a signed success ends any
-    if (!c || keepsOut(c, f.signed)) state.clearCooldown(f.route, f.target);
+    const c = state.cooldown(f.route, f.target, f.now);
+    const ends = !c || keepsOut(c, f.signed); // a signed success ends any
+    if (ends) state.clearCooldown(f.route, f.target);
     if (f.stickyKey) state.setSticky(f.stickyKey, f.target, f.now);
-    return undefined;
+    return c && ends ? { ended: c } : undefined;
   }
   if (f.stickyKey && (o.class === "auth" || o.class === "signature") && state.sticky(f.stickyKey, f.now) === f.target) {
     state.clearSticky(f.stickyKey);
@@ -56,7 +60,7 @@ export function recordAttempt(state: StateStore, o: OutcomeLike, f: AttemptFacts
   }
   const ms = f.trial && o.kind === "timeout" ? timedOutTrialMs(o.cooldownMs, state.cooldown(f.route, f.target, f.now)) : o.cooldownMs;
   state.setCooldown(f.route, f.target, { until: f.now + ms, kind: o.kind, reason: o.reason, setAt: f.now });
-  return { route: f.route, target: f.target, kind: o.kind, ms, reason: o.reason };
+  return { cooled: { route: f.route, target: f.target, kind: o.kind, ms, reason: o.reason } };
 }
 
 /** A target that keeps timing out stays out at most this many times its cooldown. */

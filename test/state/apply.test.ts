@@ -13,25 +13,26 @@ describe("recordAttempt", () => {
   test("a 2xx clears the cooldown and makes the target sticky", () => {
     const s = createMemoryStore();
     s.setCooldown("r", "a", { until: NOW - 1, kind: "transient", reason: "", setAt: NOW - 100 });
-    expect(recordAttempt(s, outcome(200), facts)).toBeUndefined();
+    expect(recordAttempt(s, outcome(200), facts)).toEqual({ ended: { until: NOW - 1, kind: "transient", reason: "", setAt: NOW - 100 } });
     expect(s.cooldown("r", "a", NOW)).toBeUndefined();
+    expect(recordAttempt(s, outcome(200), facts)).toBeUndefined(); // nothing left to end
     expect(s.sticky("cc:1::r", NOW)).toBe("a");
   });
 
   test("a signature cooldown is cleared by a signed request's 2xx only", () => {
     const s = createMemoryStore();
     s.setCooldown("r", "a", { until: NOW + 120_000, kind: "signature", reason: "400", setAt: NOW });
-    recordAttempt(s, outcome(200), facts);
+    expect(recordAttempt(s, outcome(200), facts)).toBeUndefined();
     expect(s.cooldown("r", "a", NOW)).toMatchObject({ kind: "signature" });
     expect(s.sticky("cc:1::r", NOW)).toBe("a");
-    recordAttempt(s, outcome(200, "", true), { ...facts, signed: true });
+    expect(recordAttempt(s, outcome(200, "", true), { ...facts, signed: true })).toMatchObject({ ended: { kind: "signature" } });
     expect(s.cooldown("r", "a", NOW)).toBeUndefined();
   });
 
   test("a 429 cools the target for lb_transient_heavy_cooldown_ms and keeps it sticky", () => {
     const s = createMemoryStore();
     s.setSticky("cc:1::r", "a", NOW);
-    expect(recordAttempt(s, outcome(429), facts)).toEqual({ route: "r", target: "a", kind: "transient_heavy", ms: CD.transientHeavy, reason: "429" });
+    expect(recordAttempt(s, outcome(429), facts)).toEqual({ cooled: { route: "r", target: "a", kind: "transient_heavy", ms: CD.transientHeavy, reason: "429" } });
     expect(s.cooldown("r", "a", NOW)).toMatchObject({ until: NOW + CD.transientHeavy, kind: "transient_heavy" });
     expect(s.sticky("cc:1::r", NOW)).toBe("a");
   });
@@ -93,20 +94,20 @@ test("a target whose trials keep timing out stays out twice as long each time, u
   const s = createMemoryStore();
   const timeout = failureOutcome("timeout", "a: no answer within 120000 ms", CD);
   let now = NOW;
-  expect(recordAttempt(s, timeout, { ...facts, now })!.ms).toBe(CD.transient); // the first timeout: no trial, the plain cooldown
+  expect(recordAttempt(s, timeout, { ...facts, now })?.cooled?.ms).toBe(CD.transient); // the first timeout: no trial, the plain cooldown
   const lengths: number[] = [];
   for (let i = 0; i < 6; i++) {
     now = s.cooldown("r", "a", now)!.until + 1; // half-open: the next request is the trial, and it hangs again
-    lengths.push(recordAttempt(s, timeout, { ...facts, now, trial: true })!.ms);
+    lengths.push(recordAttempt(s, timeout, { ...facts, now, trial: true })!.cooled!.ms);
   }
   expect(lengths).toEqual([2, 4, 8, 16, 16, 16].map((k) => k * CD.transient));
   expect(s.cooldown("r", "a", now)).toMatchObject({ until: now + 16 * CD.transient, kind: "timeout" });
   // A failed trial of another kind (an error that costs the user nothing like a timeout) keeps its own cooldown.
   now = s.cooldown("r", "a", now)!.until + 1;
-  expect(recordAttempt(s, outcome(503), { ...facts, now, trial: true })!.ms).toBe(CD.transientHeavy);
+  expect(recordAttempt(s, outcome(503), { ...facts, now, trial: true })?.cooled?.ms).toBe(CD.transientHeavy);
   // A success clears it: the next timeout starts from the plain cooldown again.
   recordAttempt(s, outcome(200), { ...facts, now: now + 1 });
-  expect(recordAttempt(s, timeout, { ...facts, now: now + 2 })!.ms).toBe(CD.transient);
+  expect(recordAttempt(s, timeout, { ...facts, now: now + 2 })?.cooled?.ms).toBe(CD.transient);
 });
 
 test("a trial answered with the client's own 400 ends the trial: the target is free for the next request", () => {
