@@ -290,7 +290,7 @@ test.each([
   }
 });
 
-describe("the relay's key in a body without a length", () => {
+describe("the relay's key in a JSON answer, without a length (and with one)", () => {
   const KEY = "sk-relay-0123456789abcdef0123";
   const MASKED = "sk-rel…0123";
   const json = Object.assign((parts: string[]) => slowly(parts, { type: "application/json" }), {
@@ -334,6 +334,27 @@ describe("the relay's key in a body without a length", () => {
     const r = await recordOf(res.headers.get("x-gw-request-id"));
     expect(r.response.broken).toBe(true);
     expect(r.response.error).toContain("API key not valid: sk-rel…0123");
+  });
+
+  test("with a length (a buffering proxy between), an error object after content fails over before any byte: the SDK sees only the fallback's answer; on the only target the client gets the error's status, masked, and none of the content", async () => {
+    const first = JSON.stringify(completion("Hel"));
+    const error = JSON.stringify({ error: { message: `Incorrect API key provided: Bearer ${KEY}`, type: "invalid_request_error", code: 401 } });
+    quirk = () => new Response(`${first}\n${error}\n`, { headers: { "content-type": "application/x-ndjson" } });
+    const res = await client().chat.completions.create(ask("pair")).withResponse();
+    expect(res.data.choices[0]?.message.content).toBe("from fallback");
+    const r = await recordOf(res.response.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((a) => [a.target, a.status, a.class])).toEqual([["relay/vendor/m", 401, "auth"], ["fallback/vendor/m", 200, "ok"]]);
+    expect(r.routing.attempts[0]!.error).toContain("error object after content in a 200 answer");
+    expect(r.routing.attempts[0]!.error).not.toContain(KEY);
+    // Gemini's JSON array, sized, on the only target.
+    const content = `[{"candidates":[{"content":{"parts":[{"text":"Hel"}],"role":"model"},"index":0}]}`;
+    const element = `{"error":{"code":401,"message":"API key not valid: ${KEY}","status":"UNAUTHENTICATED"}}`;
+    quirk = () => new Response(`${content},\r\n${element}\r\n]`, { headers: { "content-type": "application/json" } });
+    const only = await fetch(`${gw.url}/v1beta/models/solo:streamGenerateContent`, { method: "POST", body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }) });
+    const text = await only.text();
+    expect([only.status, text]).toEqual([401, element.replace(KEY, MASKED)]);
+    const last = await recordOf(only.headers.get("x-gw-request-id"));
+    expect([last.response.status, last.routing.attempts.map((a) => a.class)]).toEqual([401, ["auth"]]);
   });
 
   test("CLIProxyAPI's non-streamed keep-alive: the newlines reach the client as they come, before the answer or the error (a reverse proxy's read timeout must see bytes)", async () => {
