@@ -44,6 +44,8 @@ export function urlSecrets(url: string | undefined): string[] {
  * The secret of a URL's userinfo, as written and percent-decoded: the password, or a user name
  * that stands alone (a token as user, `https://TOKEN@host`). A user name beside a password is a
  * name ("user", "admin"), not a secret, and masking it everywhere would garble ordinary text.
+ * And the whole userinfo as fetch sends it — `Authorization: Basic base64(user:password)`, decoded
+ * (`Proxy-Authorization` for a proxy) — for an upstream that quotes the header it was sent.
  */
 function userinfoOf(url: string): string[] {
   const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@]+)@/i.exec(url);
@@ -51,7 +53,10 @@ function userinfoOf(url: string): string[] {
   const info = m[1]!;
   const colon = info.indexOf(":");
   const secret = colon === -1 ? (info.length >= 8 ? info : "") : info.slice(colon + 1);
-  return [secret, decodeSafe(secret)].filter((x) => x.length >= 4);
+  if (secret.length < 4) return [];
+  const user = colon === -1 ? info : info.slice(0, colon);
+  const basic = Buffer.from(`${decodeSafe(user)}:${colon === -1 ? "" : decodeSafe(secret)}`).toString("base64");
+  return [secret, decodeSafe(secret), basic].filter((x) => x.length >= 4);
 }
 
 /** Header names whose values are credentials, beyond CREDENTIAL_HEADERS: `X-Relay-Token`, `X-Goog-User-Key`… */

@@ -64,6 +64,8 @@ providers = [{ type = "anthropic", base_url = "https://tokenonly0123456789@relay
     expect(secrets).toEqual(expect.arrayContaining([URL_PASSWORD, "proxy-pass-9876", "tokenonly0123456789", INSTANCE_KEY, PROVIDER_KEY]));
     expect(secrets).not.toContain("user");
     expect(secrets).not.toContain("proxyuser");
+    // As fetch sends them: `Authorization: Basic base64(user:password)`, `Proxy-Authorization` alike.
+    expect(secrets).toEqual(expect.arrayContaining([btoa(`user:${URL_PASSWORD}`), btoa("proxyuser:proxy-pass-9876"), btoa("tokenonly0123456789:")]));
   });
   test("secretsOf knows relay keys in URL query strings and credentials a route's extra_headers send", () => {
     const cfg = configFrom(`
@@ -96,6 +98,37 @@ describe("maskDeep and maskedLog", () => {
     current = createMasker([INSTANCE_KEY]);
     log.error(`cooling: ${INSTANCE_KEY}`);
     expect(lines).toEqual([`cooling: ${maskSecret(PROVIDER_KEY)}`, `cooling: ${maskSecret(INSTANCE_KEY)}`]);
+  });
+});
+
+describe("an instance whose url carries its token: fetch sends it as Basic credentials", () => {
+  const TOKEN = "tok3nAsUserSecretXYZ123456";
+  let up: TestUpstream, gw: RunningGateway;
+  const logged: string[] = [];
+  beforeAll(() => {
+    // An upstream that quotes the Authorization header it was sent, in its error and a header.
+    up = testUpstream((req) => Response.json({ error: { type: "authentication_error", message: `upstream saw ${req.headers.get("authorization")}` } }, { status: 401, headers: { "x-saw": req.headers.get("authorization") ?? "" } }));
+    const url = `http://${TOKEN}@127.0.0.1:${new URL(up.url).port}`;
+    const config = configFrom(`[global]\nmain_port = 8145\n[instances.a]\nurl = "${url}"\nproviders = [{ type = "anthropic" }]\n[routing]\n"m" = [{ instance = "a", provider = "anthropic", model = "m" }]\n`);
+    gw = startTestGateway(config, { log: maskedLog({ info: (s: string) => logged.push(s), warn: (s: string) => logged.push(s), error: (s: string) => logged.push(s) }, () => maskerOf(gw.config())) });
+  });
+  afterAll(async () => {
+    await gw.stop(0);
+    await up.stop();
+  });
+
+  test("what the upstream quotes of them reaches neither the client, nor the status API, nor gw's log", async () => {
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: '{"model":"m","max_tokens":5,"messages":[]}' });
+    const body = await res.text();
+    expect(res.status).toBe(401);
+    expect(body).toContain("upstream saw Basic ");
+    expect(up.seen.at(-1)!.headers.get("authorization")).toBe(`Basic ${btoa(`${TOKEN}:`)}`); // what fetch made of the url
+    const status = await (await fetch(`${gw.url}/_gw/api/status`)).text();
+    const log = logged.join("\n");
+    expect(log).toContain("cooling: m → a/m");
+    for (const [where, text] of Object.entries({ body, header: res.headers.get("x-saw") ?? "", status, log })) {
+      for (const secret of [TOKEN, btoa(`${TOKEN}:`)]) expect({ where, leak: leaks(text, secret) ?? leaks(text, secret.toLowerCase()) }).toEqual({ where, leak: undefined });
+    }
   });
 });
 
