@@ -80,14 +80,19 @@ export function downstreamHeaders(upstream: Headers, explain: Record<string, str
 }
 
 /**
- * Mask every value in place. The values are asked once, joined (~1 µs for a usual answer's few
- * headers); only when that finds something is each value masked on its own.
+ * Mask every value in place, and drop a header whose name quotes a secret (a name cannot carry the
+ * masked form, and means nothing to a client). The headers are asked once, joined (~1 µs for a
+ * usual answer's few); only when that finds something is each masked on its own.
  */
 function maskValues(h: HeaderMap, mask: (s: string) => string): HeaderMap {
   let all = "";
-  for (const name in h) all += `${h[name]}\n`;
+  for (const name in h) all += `${name}: ${h[name]}\n`;
   if (mask(all) === all) return h;
   for (const name in h) {
+    if (mask(name) !== name) {
+      delete h[name];
+      continue;
+    }
     const value = h[name]!;
     const masked = mask(value);
     if (masked !== value) h[name] = masked.replaceAll("…", "..."); // header values are ASCII

@@ -36,7 +36,7 @@ beforeAll(() => {
     if (kind === "plain-gzip") return new Response(Bun.gzipSync(plain), { status: 400, headers: { "content-type": "application/json", "content-encoding": "gzip" } });
     if (kind === "plain") return new Response(plain, { status: 400, headers: { "content-type": "application/json" } });
     // Answers that are not error statuses but echo the key they were sent.
-    const echo = { "x-echo-auth": req.headers.get("authorization") ?? "", "x-debug": `used ${PROVIDER_KEY}`, "x-plain": "nothing here" };
+    const echo = { "x-echo-auth": req.headers.get("authorization") ?? "", "x-debug": `used ${PROVIDER_KEY}`, "x-plain": "nothing here", [`x-${INSTANCE_KEY.toLowerCase()}`]: "1" };
     // What CLIProxyAPI passes on from Anthropic with passthrough-headers (gw writes it: src/instances/yaml.ts).
     const passed = { "anthropic-organization-id": "4f0c9a8e-org", "openai-organization": "org-team", "openai-project": "proj_1", "chatgpt-account-id": "acct-1", "request-id": "req_011", "anthropic-ratelimit-requests-remaining": "49", "anthropic-ratelimit-requests-reset": "2026-12-01T09:00:20Z", "anthropic-ratelimit-unified-status": "allowed_warning", "anthropic-ratelimit-unified-5h-utilization": "0.93" };
     if (kind === "passthrough") return Response.json({ id: "msg_1", type: "message", role: "assistant", content: [{ type: "text", text: "hi" }], usage: { input_tokens: 1, output_tokens: 1 } }, { headers: passed });
@@ -114,10 +114,11 @@ test("an SDK sees the same error class, with the masked message", async () => {
   expect(clean(String((err as Error).message))).toEqual([]);
 });
 
-test("a successful answer that echoes the key it was sent in a header has it masked; other headers pass", async () => {
+test("a successful answer that echoes the key it was sent in a header has it masked (a header named after it is dropped); other headers pass", async () => {
   const res = await ask("ok-echo");
   expect(res.status).toBe(200);
   expect(clean(headerText(res))).toEqual([]);
+  expect(res.headers.get(`x-${INSTANCE_KEY.toLowerCase()}`)).toBeNull();
   expect(res.headers.get("x-echo-auth")).toBe(`Bearer ${maskSecret(INSTANCE_KEY).replace("…", "...")}`);
   expect(res.headers.get("x-plain")).toBe("nothing here");
   expect((await res.json()).content[0].text).toBe("hi");
