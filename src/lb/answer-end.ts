@@ -8,22 +8,34 @@ import { parseEvent } from "./sse-events.ts";
 
 /**
  * Whether whole events (WholeEvents' output, so an event cut across reads arrives in one piece)
- * end with one judgeEvent calls the end — OpenAI's `data: [DONE]`: nothing after it belongs to the
- * answer, and a client reading to the end (not every SDK stops at [DONE]) must not wait on a relay
- * that keeps the connection open. Only bytes ending in `]` and a blank line are decoded, so content
- * costs a few byte reads.
+ * end with the last event of their dialect — OpenAI's `data: [DONE]` (judgeEvent's end),
+ * Anthropic's message_stop, a Responses stream's response.completed or response.incomplete:
+ * nothing after it belongs to the answer, and a client reading to the end (not every SDK stops
+ * there) must not wait on a relay that keeps the connection open — until the idle timeout cuts a
+ * whole answer as broken. (Gemini names no last event: its finishReason chunk may still be
+ * followed by one with the usage.) Only an event that ends in `]` or `}` and names such an end in
+ * its bytes is decoded, so content costs a few byte reads and a native search.
  */
 export function endsAnswer(events: Uint8Array): boolean {
   let i = events.byteLength - 1;
   let newlines = 0;
   for (; i >= 0 && (events[i] === 0x0a || events[i] === 0x0d); i--) newlines += events[i] === 0x0a ? 1 : 0;
-  if (newlines < 2 || events[i] !== 0x5d) return false; // not "]" + blank line
+  const close = events[i];
+  if (newlines < 2 || (close !== 0x5d && close !== 0x7d)) return false; // not "]" or "}" + blank line
   let start = i; // back to the blank line before the last event ("\n\n" or "\n\r\n"), or the start
   while (start > 0 && !(events[start - 1] === 0x0a && (events[start - 2] === 0x0a || (events[start - 2] === 0x0d && events[start - 3] === 0x0a)))) start--;
-  return judgeEvent(parseEvent(latin1.decode(events.subarray(start, i + 1)).replace(/\r\n?/g, "\n"))) === "end";
+  const last = events.subarray(start, i + 1);
+  if (close === 0x7d && !LAST_NAMES_BYTES.some((name) => Buffer.prototype.indexOf.call(last, name) !== -1)) return false;
+  const ev = parseEvent(latin1.decode(last).replace(/\r\n?/g, "\n"));
+  if (close === 0x5d) return judgeEvent(ev) === "end";
+  // Named by its `event:` line, or — where a relay sends none — by its data's type.
+  return ev.name ? LAST_NAMES.includes(ev.name) : END_TYPE.test(ev.data);
 }
 
 const latin1 = new TextDecoder("latin1");
+/** The events after which their dialect sends nothing. */
+const LAST_NAMES = ["message_stop", "response.completed", "response.incomplete"];
+const LAST_NAMES_BYTES = LAST_NAMES.map((n) => Buffer.from(n));
 
 /**
  * Whether a line of an event stream (`event: …` or `data: …`) says the answer is whole, in any
@@ -50,10 +62,11 @@ export function endsTheAnswer(line: string): boolean {
   return Array.isArray(choices) && choices.some((c) => isSet(c?.finish_reason) || isSet(c?.finishReason));
 }
 
-const END_EVENT = /^event: ?(?:message_stop|response\.completed|response\.incomplete)$/;
+const LAST_ALTERNATIVES = LAST_NAMES.map((n) => n.replaceAll(".", "\\.")).join("|");
+const END_EVENT = new RegExp(`^event: ?(?:${LAST_ALTERNATIVES})$`);
 const END_DATA = /^data: ?\[DONE\]$/;
 /** An end named by the data alone, anywhere in it (a quote inside a JSON string is escaped: text cannot look so). */
-const END_TYPE = /"type": ?"(?:message_stop|response\.completed|response\.incomplete)"/;
+const END_TYPE = new RegExp(`"type": ?"(?:${LAST_ALTERNATIVES})"`);
 
 /**
  * Whether a data line may set a stop_reason, finish_reason, finishReason or blockReason: such a

@@ -108,6 +108,39 @@ describe("event streams", () => {
     await waitFor(() => relay.aborted.length > aborted, 10_000, "the held upstream request to be let go");
   });
 
+  test("a relay that keeps the connection open after Anthropic's message_stop, or a Responses stream's response.completed: the SDK's answer ends there, whole, and the upstream is let go", async () => {
+    const event = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+    quirk = () =>
+      slowly(
+        [
+          event("message_start", { message: { id: "msg_1", type: "message", role: "assistant", model: "vendor/m", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 3, output_tokens: 1 } } }),
+          event("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
+          event("content_block_delta", { index: 0, delta: { type: "text_delta", text: "Hello" } }),
+          event("content_block_stop", { index: 0 }),
+          event("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 2 } }),
+          event("message_stop", {}),
+        ],
+        { open: true },
+      );
+    let aborted = relay.aborted.length;
+    const anthropic = new Anthropic({ baseURL: gw.url, apiKey: "unused", maxRetries: 0 });
+    const { data: stream, response } = await anthropic.messages.stream({ model: "solo", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }).withResponse();
+    expect((await stream.finalMessage()).content).toMatchObject([{ type: "text", text: "Hello" }]);
+    const r = await recordOf(response.headers.get("x-gw-request-id"));
+    expect([r.response.broken, r.response.error, r.usage?.output]).toEqual([undefined, undefined, 2]);
+    await waitFor(() => relay.aborted.length > aborted, 10_000, "the held upstream request to be let go");
+
+    const done = { id: "resp_1", object: "response", status: "completed", model: "vendor/m", output: [{ id: "m1", type: "message", role: "assistant", status: "completed", content: [{ type: "output_text", text: "Hello", annotations: [] }] }], usage: { input_tokens: 3, output_tokens: 2, total_tokens: 5 } };
+    quirk = () => slowly([event("response.created", { response: { ...done, status: "in_progress", output: [] } }), event("response.output_text.delta", { item_id: "m1", output_index: 0, content_index: 0, delta: "Hello" }), event("response.completed", { response: done })], { open: true });
+    aborted = relay.aborted.length;
+    const responses = await client().responses.create({ model: "solo", input: "hi", stream: true }).withResponse();
+    const types: string[] = [];
+    for await (const e of responses.data) types.push(e.type);
+    expect(types).toEqual(["response.created", "response.output_text.delta", "response.completed"]);
+    expect((await recordOf(responses.response.headers.get("x-gw-request-id"))).response.broken).toBeUndefined();
+    await waitFor(() => relay.aborted.length > aborted, 10_000, "the held upstream request to be let go");
+  });
+
   test("OpenRouter's opening (processing comments, its role chunk with empty fields) then an error event: fails over, unseen by the client", async () => {
     const role = { id: "c1", provider: "X", object: "chat.completion.chunk", created: 1, model: "vendor/m", choices: [{ index: 0, delta: { role: "assistant", content: "", reasoning: null, reasoning_details: [] }, finish_reason: null, native_finish_reason: null, logprobs: null }] };
     quirk = () => slowly([": OPENROUTER PROCESSING\n\n", `data: ${JSON.stringify(role)}\n\n`, `data: ${JSON.stringify({ error: { message: "Provider returned error", code: 502 } })}\n\n`]);

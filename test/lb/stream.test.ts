@@ -123,7 +123,7 @@ describe("streaming", () => {
 });
 
 // deliver.ts's event-stream end: WholeEvents hands on whole events, endsAnswer reads them.
-describe("the end of an OpenAI stream (data: [DONE])", () => {
+describe("the end of a stream: OpenAI's data: [DONE], Anthropic's message_stop, Responses' completed", () => {
   /** Relays `parts` (one read each) as deliver.ts does, from an upstream that never closes. */
   const relayed = async (parts: string[]) => {
     const events = new WholeEvents();
@@ -162,5 +162,34 @@ describe("the end of an OpenAI stream (data: [DONE])", () => {
     expect(ends('data: {"t":"\n\ndata: [DONE]\n\n"}\n\n')).toEqual([false]);
     expect(ends("event: x\ndata: [DONE]\n\n")).toEqual([false]);
     expect(ends("data: [DO", "NE]\n", "\n")).toEqual([false, false, true]);
+  });
+
+  test("Anthropic's message_stop and a Responses stream's response.completed or incomplete end it too, by event name or by the data's type, wherever the reads cut them", async () => {
+    const anthropic = 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}\n\n';
+    const responses = 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"x"}\n\n';
+    const cases = [
+      [anthropic, 'event: message_stop\ndata: {"type":"message_stop"}\n\n'],
+      [anthropic, 'data: {"type":"message_stop"}\r\n\r\n'],
+      [responses, 'event: response.completed\ndata: {"type":"response.completed","response":{"id":"r","status":"completed","output":[]}}\n\n'],
+      [responses, 'data: {"response":{"id":"r","status":"incomplete"},"type":"response.incomplete"}\n\n'],
+    ];
+    for (const [content, last] of cases) {
+      for (let cut = 0; cut <= last!.length; cut += 7) {
+        const parts = [content!, last!.slice(0, cut), last!.slice(cut)].filter(Boolean);
+        expect(await relayed(parts)).toEqual({ text: content! + last!, broken: false });
+      }
+    }
+  });
+
+  test("the events before the last, and content that quotes a last event's name, are no end", () => {
+    const ends = (...parts: string[]) => {
+      const w = new WholeEvents();
+      return parts.map((p) => endsAnswer(w.push(enc.encode(p))));
+    };
+    expect(ends('event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"}}\n\n')).toEqual([false]);
+    expect(ends('event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"type":"text_delta","text":"\\"type\\":\\"message_stop\\""}}\n\n')).toEqual([false]);
+    expect(ends('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"response.completed"}\n\n')).toEqual([false]);
+    expect(ends('data: {"choices":[{"delta":{},"finish_reason":"stop"}]}\n\n')).toEqual([false]); // usage and [DONE] may follow
+    expect(ends('data: {"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"STOP"}]}\n\n')).toEqual([false]);
   });
 });
