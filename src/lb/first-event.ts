@@ -98,7 +98,8 @@ export function judgeEvent(ev: SseEvent): "opening" | "content" | "end" | { read
     return { status: errorStatus(o) };
   }
   if (OPENING_NAMES.has(type) || isEmptyInputDelta(o)) return "opening";
-  if (o.object === "chat.completion.chunk" && isRoleOnly(o)) return "opening";
+  // Azure's first chunk names no object (`"object":""`).
+  if ((o.object === "chat.completion.chunk" || o.object === "") && isRoleOnly(o)) return "opening";
   return "content";
 }
 
@@ -170,7 +171,8 @@ function isEmptyInputDelta(o: Record<string, unknown> | undefined): boolean {
  */
 function isRoleOnly(o: Record<string, unknown>): boolean {
   const choices = o.choices;
-  if (!Array.isArray(choices) || choices.length === 0 || o.usage) return false;
+  // No choice yet opens too (Azure's first chunk: `choices: []` beside its prompt_filter_results); a usage chunk does not.
+  if (!Array.isArray(choices) || o.usage) return false;
   return choices.every((c) => {
     const ch = c as Record<string, unknown>;
     if (ch.finish_reason !== null && ch.finish_reason !== undefined) return false;

@@ -28,6 +28,10 @@ describe("judgeEvent", () => {
     // Relays' role chunks carry empty fields of their own (OpenRouter, DeepSeek).
     const openrouter = { object: "chat.completion.chunk", provider: "X", choices: [{ index: 0, delta: { role: "assistant", content: "", reasoning: null, reasoning_details: [] }, finish_reason: null, native_finish_reason: null, logprobs: null }] };
     expect(judgeEvent(ev("", openrouter))).toBe("opening");
+    // Azure's first chunk has no choice yet, only its prompt filter's verdict; a usage chunk is no opening.
+    const azure = { id: "", object: "", created: 0, model: "", choices: [], prompt_filter_results: [{ prompt_index: 0, content_filter_results: { hate: { filtered: false, severity: "safe" } } }] };
+    expect(judgeEvent(ev("", azure))).toBe("opening");
+    expect(judgeEvent(ev("", { object: "chat.completion.chunk", choices: [], usage: { prompt_tokens: 3, completion_tokens: 5 } }))).toBe("content");
     const deepseek = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: null, reasoning_content: "" }, finish_reason: null }] };
     expect(judgeEvent(ev("", deepseek))).toBe("opening");
     const thinking = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { reasoning_content: "Let me" }, finish_reason: null }] };

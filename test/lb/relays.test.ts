@@ -141,9 +141,13 @@ describe("event streams", () => {
     await waitFor(() => relay.aborted.length > aborted, 10_000, "the held upstream request to be let go");
   });
 
-  test("OpenRouter's opening (processing comments, its role chunk with empty fields) then an error event: fails over, unseen by the client", async () => {
-    const role = { id: "c1", provider: "X", object: "chat.completion.chunk", created: 1, model: "vendor/m", choices: [{ index: 0, delta: { role: "assistant", content: "", reasoning: null, reasoning_details: [] }, finish_reason: null, native_finish_reason: null, logprobs: null }] };
-    quirk = () => slowly([": OPENROUTER PROCESSING\n\n", `data: ${JSON.stringify(role)}\n\n`, `data: ${JSON.stringify({ error: { message: "Provider returned error", code: 502 } })}\n\n`]);
+  const openRouter = { id: "c1", provider: "X", object: "chat.completion.chunk", created: 1, model: "vendor/m", choices: [{ index: 0, delta: { role: "assistant", content: "", reasoning: null, reasoning_details: [] }, finish_reason: null, native_finish_reason: null, logprobs: null }] };
+  const azure = { id: "", object: "", created: 0, model: "", choices: [], prompt_filter_results: [{ prompt_index: 0, content_filter_results: {} }] };
+  test.each([
+    ["OpenRouter's (processing comments, its role chunk with empty fields)", [": OPENROUTER PROCESSING\n\n", `data: ${JSON.stringify(openRouter)}\n\n`]],
+    ["Azure's (a chunk with no choice yet, its prompt filter's verdict)", [`data: ${JSON.stringify(azure)}\n\n`]],
+  ])("an opening, %s, then an error event: fails over, unseen by the client", async (_, opening) => {
+    quirk = () => slowly([...opening, `data: ${JSON.stringify({ error: { message: "Provider returned error", code: 502 } })}\n\n`]);
     const res = await client().chat.completions.create({ ...ask("pair"), stream: true }).withResponse();
     let text = "";
     for await (const c of res.data) text += c.choices[0]?.delta?.content ?? "";
