@@ -60,7 +60,8 @@ function topOf(json: Record<string, unknown>): Record<string, unknown> {
   return top;
 }
 
-const GEMINI_MODEL_PATH = /^(\/v1[a-z0-9]*\/models\/)([^/:]+):([A-Za-z]+)$/;
+/** A Gemini call: its model (a route's name may hold `/` and `:`, which Google's SDKs send as they are) and, after the last `:`, the method. */
+const GEMINI_MODEL_PATH = /^(\/v1[a-z0-9]*\/models\/)(.+):([A-Za-z]+)$/;
 /** Model calls whose body must name the model (Gemini's name it in the path). */
 const MODEL_CALLS = /^\/v1\/(?:messages(?:\/count_tokens)?|chat\/completions|completions|responses(?:\/compact)?)$/;
 /** Where CLIProxyAPI serves the Gemini API, whichever version the client named. */

@@ -9,14 +9,22 @@ import { DEFAULT_CONTEXT_WINDOW, formatTokens, modelWindow } from "../catalog/ro
 import type { Config } from "../config/types.ts";
 import type { Dialect } from "./dialect.ts";
 import { modelIdsOf } from "./model-ids.ts";
+import { decodeSafe } from "../observe/secret-shapes.ts";
 
 export interface ModelLists {
   readonly openai: string;
   readonly anthropic: string;
   readonly gemini: string;
+  /** Each listed name's own entry in the three shapes (GET /v1/models/NAME), by every id a list carries. */
+  readonly entries: ReadonlyMap<string, Shapes<object>>;
 }
 
+type Shape = "openai" | "anthropic" | "gemini";
+type Shapes<T> = Readonly<Record<Shape, T>>;
+
 const GEMINI_LIST = /^\/v1(?:beta|alpha)?\/models$/;
+/** One model: the SDKs' models.retrieve (OpenAI, Anthropic) and models.get (Google). A name may hold `/` and `:`. */
+const MODEL_ENTRY = /^\/v1(?:beta|alpha)?\/models\/(.+)$/;
 
 /** Claude Code 2.1.3xx shows at most this much of a gateway model's description. */
 const DESCRIPTION_MAX = 100;
@@ -24,30 +32,35 @@ const EPOCH = "1970-01-01T00:00:00Z";
 
 export function buildModelLists(config: Config): ModelLists {
   const ids = modelIdsOf(config);
-  // Each list asks for every name's window: worked out once per name (a reload of 500 routes).
-  const windows = new Map(ids.names.map((name) => [name, modelWindow(config, name) ?? DEFAULT_CONTEXT_WINDOW]));
-  const windowOf = (name: string) => windows.get(name)!;
-  const openai = {
-    object: "list",
-    data: ids.names.map((id) => ({ id, object: "model", created: 0, owned_by: "gw", context_window: windowOf(id) })),
-  };
-  const data = ids.names.flatMap((name) => {
-    const entry = anthropicEntry(config, name, windowOf(name));
+  const entries = new Map<string, Shapes<object>>();
+  for (const name of ids.names) {
+    const window = modelWindow(config, name) ?? DEFAULT_CONTEXT_WINDOW;
+    const entry = {
+      openai: { id: name, object: "model", created: 0, owned_by: "gw", context_window: window },
+      anthropic: anthropicEntry(config, name, window),
+      // Google's shape: the names its SDKs put in `models/NAME:generateContent`, which gw routes.
+      gemini: {
+        name: `models/${name}`,
+        displayName: name,
+        description: config.routes.has(name) ? `gw route ${name}` : "gw router: picks a route per request",
+        inputTokenLimit: window,
+        supportedGenerationMethods: ["generateContent", "streamGenerateContent", "countTokens"],
+      },
+    };
+    entries.set(name, entry);
+    // The id Claude Code's picker keeps is listed in Anthropic's shape, and found in each.
     const alias = ids.claudeIds.get(name);
-    return alias && alias !== name ? [entry, { ...entry, id: alias }] : [entry];
-  });
+    if (alias && alias !== name) entries.set(alias, { openai: { ...entry.openai, id: alias }, anthropic: { ...entry.anthropic, id: alias }, gemini: { ...entry.gemini, name: `models/${alias}` } });
+  }
+  const listed = (shape: Shape, withAliases: boolean) => (withAliases ? [...entries.values()] : ids.names.map((n) => entries.get(n)!)).map((e) => e[shape]);
+  const data = listed("anthropic", true) as { id: string }[];
   const anthropic = { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
-  // Google's shape: the names its SDKs put in `models/NAME:generateContent`, which gw routes.
-  const gemini = {
-    models: ids.names.map((name) => ({
-      name: `models/${name}`,
-      displayName: name,
-      description: config.routes.has(name) ? `gw route ${name}` : "gw router: picks a route per request",
-      inputTokenLimit: windowOf(name),
-      supportedGenerationMethods: ["generateContent", "streamGenerateContent", "countTokens"],
-    })),
+  return {
+    openai: JSON.stringify({ object: "list", data: listed("openai", false) }),
+    anthropic: JSON.stringify(anthropic),
+    gemini: JSON.stringify({ models: listed("gemini", false) }),
+    entries,
   };
-  return { openai: JSON.stringify(openai), anthropic: JSON.stringify(anthropic), gemini: JSON.stringify(gemini) };
 }
 
 /** The model list paths: OpenAI's and Anthropic's /v1/models, Google's under each API version. */
@@ -55,16 +68,31 @@ export function isModelList(path: string, dialect: Dialect): boolean {
   return path === "/v1/models" || (dialect === "gemini" && GEMINI_LIST.test(path));
 }
 
+export function modelsResponse(lists: ModelLists, headers: Headers, dialect: Dialect): Response {
+  return jsonResponse(lists[shapeFor(headers, dialect)]);
+}
+
+/**
+ * GET /v1/models/NAME for a name the list carries: its entry, in the list's shape. Undefined for
+ * any other path or name (the default instance may serve it, or gw's 404 names the routes).
+ */
+export function modelEntryResponse(lists: ModelLists, path: string, headers: Headers): Response | undefined {
+  const m = MODEL_ENTRY.exec(path);
+  const entry = m ? lists.entries.get(decodeSafe(m[1]!)) : undefined;
+  // By the path's version, not the request's dialect: a GET of `/v1/models/a:b` reads as a Gemini call by its path alone.
+  return entry && jsonResponse(JSON.stringify(entry[shapeFor(headers, path.startsWith("/v1/") ? "openai" : "gemini")]));
+}
+
 /**
  * Google's shape for Gemini clients (its SDKs default to /v1/models, with their own key header),
  * Anthropic's for Anthropic clients (same rule as CLIProxyAPI), else OpenAI's.
  */
-export function modelsResponse(lists: ModelLists, headers: Headers, dialect: Dialect): Response {
-  const google = dialect === "gemini" || headers.has("x-goog-api-key");
-  const anthropic = headers.has("anthropic-version") || (headers.get("user-agent") ?? "").startsWith("claude-cli");
-  const body = google ? lists.gemini : anthropic ? lists.anthropic : lists.openai;
-  return new Response(body, { headers: { "content-type": "application/json" } });
+function shapeFor(headers: Headers, dialect: Dialect): Shape {
+  if (dialect === "gemini" || headers.has("x-goog-api-key")) return "gemini";
+  return headers.has("anthropic-version") || (headers.get("user-agent") ?? "").startsWith("claude-cli") ? "anthropic" : "openai";
 }
+
+const jsonResponse = (body: string) => new Response(body, { headers: { "content-type": "application/json" } });
 
 // --- internal ---
 

@@ -13,7 +13,7 @@ import { ClientLink, schedule } from "./due.ts";
 import { runAttempts, type Tried } from "./failover.ts";
 import { foldPath, readIntake, type RoutedIntake, routed } from "./intake.ts";
 import { probeAnswer } from "./local.ts";
-import { isModelList, modelsResponse } from "./models.ts";
+import { isModelList, modelEntryResponse, modelsResponse } from "./models.ts";
 import { ownError } from "./own-error.ts";
 import { isForbiddenPath } from "./paths.ts";
 import { RecordBuilder } from "./record-builder.ts";
@@ -41,7 +41,11 @@ export function handle(req: Request, server: Server<unknown>, rt: Runtime, gw: G
     gw.refusals?.keyRefused(clientAddress(server.requestIP(req)?.address, req.headers), presentedKey(req.headers, url));
     return refused(gw, errorResponse(dialect, 401, msg, auth === "missing" ? "missing_api_key" : "invalid_api_key"));
   }
-  if (req.method === "GET" && isModelList(path, dialect)) return answeredLocally(gw, path, modelsResponse(rt.models, req.headers, dialect));
+  if (req.method === "GET") {
+    if (isModelList(path, dialect)) return answeredLocally(gw, path, modelsResponse(rt.models, req.headers, dialect));
+    const entry = modelEntryResponse(rt.models, path, req.headers);
+    if (entry) return answeredLocally(gw, path, entry);
+  }
 
   return proxy(req, server, url, rt, gw);
 }

@@ -17,13 +17,7 @@ const answer = (model: string) => `Mock answer from instance a, model ${model}. 
 beforeAll(() => {
   // The upstream names the routes send, so that any other model is unknown there, as in CLIProxyAPI.
   mock = startMock({ name: "a", apiKeys: ["key-a"], models: ["claude-up", "claude-tuned", "claude-d", "gemini-3-pro"] });
-  gw = startTestGateway(configFrom(`
-[global]
-main_port = 8145
-api_keys = ["${CLIENT_KEY}"]
-${externalInstances({ a: mock.url })}
-[routing]
-"plain" = [{ instance = "a", provider = "anthropic", model = "claude-up" }]
+  gw = startTestGateway(withRoutes(`
 "tuned" = [{ instance = "a", provider = "anthropic", model = "claude-tuned", params = {
   reasoning_effort = "high", thinking_budget_max = 24576, max_tokens_max = 20000,
   anthropic_beta = "context-1m-2025-08-07,Interleaved-Thinking-2025-05-14", extra_headers = { "x-route-tag" = "tuned" } } }]
@@ -31,6 +25,17 @@ ${externalInstances({ a: mock.url })}
 "leveled" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro", params = { thinking_level = "high" } }]
 `));
 });
+
+/** A config with client keys, instance a (the mock) and the route "plain", then `routes`. */
+const withRoutes = (routes: string) =>
+  configFrom(`
+[global]
+main_port = 8145
+api_keys = ["${CLIENT_KEY}"]
+${externalInstances({ a: mock.url })}
+[routing]
+"plain" = [{ instance = "a", provider = "anthropic", model = "claude-up" }]
+${routes}`);
 afterAll(async () => {
   await gw.stop(0);
   await mock.stop();
@@ -256,5 +261,47 @@ describe("bad models and paths, through each SDK", () => {
     const gemini = await fetch(`${gw.url}/v1beta/nope`, { headers: { "x-goog-api-key": CLIENT_KEY } });
     expect(gemini.status).toBe(404);
     expect(((await gemini.json()) as { error: { status: string } }).error.status).toBe("NOT_FOUND");
+  });
+});
+
+// The SDKs' one-model calls, and route names with `/` and `:` (gw check allows both: "org/model",
+// "model:tag"), which Google's SDK puts in the path as they are.
+describe("one model, and routes named with / and :, through each SDK", () => {
+  let named: Gateway;
+  beforeAll(() => {
+    named = startTestGateway(withRoutes(`
+"org/model.x" = [{ instance = "a", provider = "anthropic", model = "claude-tuned" }]
+"a:b" = [{ instance = "a", provider = "anthropic", model = "claude-d" }]
+`));
+  });
+  afterAll(() => named.stop(0));
+
+  test("models.retrieve (OpenAI, Anthropic) and models.get (Google): a route's entry in its list's shape; a name no list carries stays a 404 naming the routes", async () => {
+    const openai = new OpenAI({ baseURL: `${named.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
+    const anthropic = new Anthropic({ baseURL: named.url, apiKey: CLIENT_KEY, maxRetries: 0 });
+    const google = new GoogleGenAI({ apiKey: CLIENT_KEY, httpOptions: { baseUrl: named.url, apiVersion: "v1beta" } });
+    for (const name of ["plain", "org/model.x", "a:b"]) {
+      expect(await openai.models.retrieve(name)).toMatchObject({ id: name, object: "model", owned_by: "gw" });
+      const a = await anthropic.models.retrieve(name);
+      expect([a.id, a.type, a.display_name.startsWith(`${name} → `)]).toEqual([name, "model", true]);
+      const g = await google.models.get({ model: name });
+      expect([g.name, (g.inputTokenLimit ?? 0) > 0]).toEqual([`models/${name}`, true]);
+    }
+    expect((await anthropic.models.retrieve("claude-gw-plain")).id).toBe("claude-gw-plain"); // the id Claude Code's picker keeps
+    const missing = await openai.models.retrieve("plian").catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((missing as Error).message).toContain('model "plian" is no route of gw; did you mean "plain"?');
+  });
+
+  test("Google's SDK reaches the routes whose names hold / and :, as the other SDKs do", async () => {
+    const google = new GoogleGenAI({ apiKey: CLIENT_KEY, httpOptions: { baseUrl: named.url, apiVersion: "v1beta" } });
+    for (const [name, upstream] of [["org/model.x", "claude-tuned"], ["a:b", "claude-d"]] as const) {
+      expect((await google.models.generateContent({ model: name, contents: "hi" })).text).toBe(answer(upstream));
+      expect(lastUpstream().path).toBe(`/v1beta/models/${upstream}:generateContent`);
+      let text = "";
+      for await (const chunk of await google.models.generateContentStream({ model: name, contents: "hi" })) text += chunk.text ?? "";
+      expect(text).toBe(answer(upstream));
+      expect(lastUpstream().path).toBe(`/v1beta/models/${upstream}:streamGenerateContent`);
+    }
   });
 });
