@@ -79,7 +79,8 @@ const EMPTY: Verdict = { kind: "empty" };
  * `error` event, a payload with a top-level `error`, Responses' `response.failed`), `end` (OpenAI's
  * `data: [DONE]`; CLIProxyAPI sends it alone when its upstream sent nothing), `opening`
  * (keep-alives and handshakes that carry no output: Anthropic message_start / content_block_start /
- * ping and a tool_use block's empty first input_json_delta, Responses created / in_progress /
+ * content_block_stop / ping, a tool_use block's empty first input_json_delta, a thinking block's
+ * signature or empty delta, Responses created / in_progress /
  * *.added (a reasoning item's summary part too), an OpenAI chunk with only the role or a tool
  * call's name), else content.
  */
@@ -87,7 +88,7 @@ export function judgeEvent(ev: SseEvent): "opening" | "content" | "end" | { read
   if (ev.name === "error" || ev.name === "response.failed") return { status: errorStatus(dataObject(ev)) };
   if (OPENING_NAMES.has(ev.name)) return "opening";
   // Parsed only when it may be one: a first text or thinking delta can be long.
-  if (ev.name === "content_block_delta" && ev.data.includes("input_json_delta") && isEmptyInputDelta(dataObject(ev))) return "opening";
+  if (ev.name === "content_block_delta" && MAY_BE_EMPTY.some((s) => ev.data.includes(s)) && isEmptyDelta(dataObject(ev))) return "opening";
   if (ev.name) return "content"; // a named event (Anthropic, Responses) needs no parsing
   if (!ev.data) return "opening"; // comment, keep-alive
   if (ev.data === "[DONE]") return "end"; // OpenAI's end of stream: content, if any, came before it
@@ -97,7 +98,7 @@ export function judgeEvent(ev: SseEvent): "opening" | "content" | "end" | { read
   if (type === "error" || type === "response.failed" || (o.error !== undefined && o.error !== null && !o.candidates && !o.choices)) {
     return { status: errorStatus(o) };
   }
-  if (OPENING_NAMES.has(type) || isEmptyInputDelta(o)) return "opening";
+  if (OPENING_NAMES.has(type) || isEmptyDelta(o)) return "opening";
   // Azure's first chunk names no object (`"object":""`).
   if ((o.object === "chat.completion.chunk" || o.object === "") && isRoleOnly(o)) return "opening";
   return "content";
@@ -134,6 +135,8 @@ const TOOL_START_NAMES = new Set(["content_block_start", "content_block_delta", 
 const OPENING_NAMES = new Set([
   "message_start",
   "content_block_start",
+  // The end of a block that carried no output: a thinking block with only its signature, a redacted one.
+  "content_block_stop",
   "ping",
   "response.created",
   "response.queued",
@@ -160,6 +163,20 @@ function isEmptyInputDelta(o: Record<string, unknown> | undefined): boolean {
   const d = o?.delta as Record<string, unknown> | undefined;
   return o?.type === "content_block_delta" && d?.type === "input_json_delta" && d.partial_json === "";
 }
+
+/**
+ * An Anthropic delta with no output in it: a tool_use block's empty first input (isEmptyInputDelta),
+ * a thinking block's signature (all a thinking block whose text is omitted carries), an empty
+ * thinking delta. Before any output an error after it still fails over.
+ */
+function isEmptyDelta(o: Record<string, unknown> | undefined): boolean {
+  if (o?.type !== "content_block_delta") return false;
+  const d = o.delta as Record<string, unknown> | undefined;
+  return isEmptyInputDelta(o) || d?.type === "signature_delta" || (d?.type === "thinking_delta" && d.thinking === "");
+}
+
+/** What an empty delta's data holds; any other delta is content, unparsed. */
+const MAY_BE_EMPTY = ["input_json_delta", "signature_delta", '"thinking":""'];
 
 /**
  * An OpenAI chunk that only opens the assistant message: no text, tool call input or finish yet.

@@ -23,6 +23,14 @@ describe("judgeEvent", () => {
     const input = (partial_json: string) => ({ type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json } });
     expect([judgeEvent(ev("content_block_delta", input(""))), judgeEvent(ev("", input("")))]).toEqual(["opening", "opening"]);
     expect(judgeEvent(ev("content_block_delta", input("{\"q")))).toBe("content");
+    // A thinking block whose text is omitted carries its signature alone; its end is no output either.
+    const blockDelta = (delta: Record<string, unknown>) => ({ type: "content_block_delta", index: 0, delta });
+    expect(judgeEvent(ev("content_block_delta", blockDelta({ type: "signature_delta", signature: "EqQBCkgIARABGAIiQ" })))).toBe("opening");
+    expect(judgeEvent(ev("", blockDelta({ type: "signature_delta", signature: "EqQBCkgIARABGAIiQ" })))).toBe("opening");
+    expect(judgeEvent(ev("content_block_delta", blockDelta({ type: "thinking_delta", thinking: "" })))).toBe("opening");
+    expect(judgeEvent(ev("content_block_stop", { type: "content_block_stop", index: 0 }))).toBe("opening");
+    expect(judgeEvent(ev("content_block_delta", blockDelta({ type: "thinking_delta", thinking: "Let me" })))).toBe("content");
+    expect(judgeEvent(ev("content_block_delta", blockDelta({ type: "text_delta", text: "signature_delta" })))).toBe("content");
     const role = { object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] };
     expect(judgeEvent(ev("", role))).toBe("opening");
     // Relays' role chunks carry empty fields of their own (OpenRouter, DeepSeek).

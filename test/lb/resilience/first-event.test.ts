@@ -20,7 +20,7 @@ import { testUpstream, type TestUpstream } from "../../helpers/lb.ts";
 import { HOLD_MAX_BYTES } from "../../../src/lb/first-event.ts";
 
 let rig: Rig;
-let opener: TestUpstream;
+let opener: TestUpstream, omitted: TestUpstream;
 const KEEP_ALIVE = ": keep-alive\n\n";
 const KEEP_ALIVES = Math.ceil(HOLD_MAX_BYTES / KEEP_ALIVE.length) + 1;
 
@@ -34,9 +34,21 @@ beforeAll(() => {
     const body = `${KEEP_ALIVE.repeat(KEEP_ALIVES)}event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n`;
     return new Response(body, { headers: { "content-type": "text/event-stream" } });
   });
+  // A thinking block whose text is omitted (its signature alone), then an overload before any text.
+  omitted = testUpstream(() => {
+    const event = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+    const body = [
+      event("message_start", { message: { id: "msg_1", type: "message", role: "assistant", model: "x", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 3, output_tokens: 1 } } }),
+      event("content_block_start", { index: 0, content_block: { type: "thinking", thinking: "" } }),
+      event("content_block_delta", { index: 0, delta: { type: "signature_delta", signature: "EqQBCkgIARABGAIiQL0xsig" } }),
+      event("content_block_stop", { index: 0 }),
+      event("error", { error: { type: "overloaded_error", message: "Overloaded" } }),
+    ].join("");
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
   rig = startRig({
     mocks: ["a", "b"],
-    upstreams: { big: opener.url },
+    upstreams: { big: opener.url, omitted: omitted.url },
     global: "lb_transient_cooldown_ms = 600000\nlb_transient_heavy_cooldown_ms = 600000",
     routing: [
       `"overloaded.anthropic" = ${pair("claude-a~529~after=0")}`,
@@ -55,12 +67,14 @@ beforeAll(() => {
       `"empty.openai" = ${pair("claude-a~empty")}`,
       `"empty.gemini" = ${pair("claude-a~empty")}`,
       `"big.anthropic" = [{ instance = "big", provider = "anthropic", model = "x", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
+      `"omitted.anthropic" = [{ instance = "omitted", provider = "anthropic", model = "x", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`,
     ].join("\n"),
   });
 });
 afterAll(async () => {
   await rig.stop();
   await opener.stop();
+  await omitted.stop();
 });
 
 /** A streamed Anthropic request on the wire, read by the test itself. */
@@ -102,6 +116,13 @@ describe("an error event before any content fails over, unseen by the client", (
     expect(text).not.toContain("claude-a");
     expect(text).not.toContain("event: error");
     expect(text).not.toContain("overloaded_error");
+  });
+
+  test("a thinking block with its signature alone (its text omitted), then overloaded_error: no output yet, so b answers", async () => {
+    const r = await claude(rig.anthropic(), "omitted.anthropic", { stream: true });
+    expect([r.status, answeredBy(r.text), r.attempts]).toEqual([200, "b", 2]);
+    const rec = await lastRecord("omitted.anthropic");
+    expect(rec.routing.attempts.map((x) => [x.status, x.class])).toEqual([[529, "transient"], [200, "ok"]]);
   });
 
   test("the cooled target is skipped next time: one attempt, straight to b", async () => {
