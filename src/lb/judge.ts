@@ -12,8 +12,8 @@ import type { BodyHold } from "./body-budget.ts";
 import { errorAnswerObject, errorStatus } from "./error-objects.ts";
 import { HOLD_MAX_BYTES, holdOpening } from "./first-event.ts";
 import { isEventStream, isJson, readWhole } from "./stream.ts";
-import { holdJsonOpening, isJsonSpace, readOn } from "./json-opening.ts";
-import { errorInAnswer } from "./whole-errors.ts";
+import { ErrorOpening, holdJsonOpening, isJsonSpace, readOn } from "./json-opening.ts";
+import { answerError, errorAfterContent } from "./whole-errors.ts";
 import { codingsOf, decodingStream, isKnownCoding, plainOrAsSent } from "./encoding.ts";
 
 /** Error bodies are short; one that is not is cut here (its head is enough to classify). */
@@ -161,11 +161,14 @@ type Answered = Outcome & { kind: "response" };
  * held whole, no byte of it has reached the client, so it is a failure like any other.
  */
 function errorAnswer(o: Answered, bytes: Uint8Array<ArrayBuffer>, plain: Uint8Array, f: JudgeFacts): Tried | undefined {
-  const found = errorInAnswer(plain);
-  if (!found) return undefined;
-  const c = classifyOutcome({ status: errorStatus(errorAnswerObject(found.text)), bodyText: found.text, signed: f.signed, mask: f.mask }, f.cooldowns);
-  const where = found.afterContent ? "after content " : "";
-  return { outcome: o, classified: { ...c, reason: `error object ${where}in a ${o.status} answer: ${c.reason}` }, body: bytes, errorText: found.text };
+  // Asked of every sized answer: the opening's few bytes first, the body parsed only when they are an error's.
+  const first = new ErrorOpening().push(plain) === true ? answerError(plain) : undefined;
+  const later = first === undefined ? errorAfterContent(plain) : undefined;
+  const text = first ?? later;
+  if (text === undefined) return undefined;
+  const c = classifyOutcome({ status: errorStatus(errorAnswerObject(text)), bodyText: text, signed: f.signed, mask: f.mask }, f.cooldowns);
+  const where = later === undefined ? "" : "after content ";
+  return { outcome: o, classified: { ...c, reason: `error object ${where}in a ${o.status} answer: ${c.reason}` }, body: bytes, errorText: text };
 }
 
 /** Whether a 2xx's body can follow keep-alive spaces already sent: no event stream, no coding gw cannot undo (spaced-answer.ts decodes the rest). */

@@ -255,19 +255,17 @@ export function answerError(bytes: Uint8Array): string | undefined {
 const ERROR_KEY = Buffer.from('"error"');
 
 /**
- * The error object a whole answer carries: the one it is (answerError), or one after its content
- * (a later NDJSON value, an element of Gemini's array after content) — what the scan above finds
- * in a body relayed as it comes, found in one that is held whole.
+ * The text of an error object that follows a whole answer's content (a later NDJSON value, an
+ * element of Gemini's array after content) — what the scan above finds in a body relayed as it
+ * comes, found in one held whole; undefined when there is none.
  */
-export function errorInAnswer(bytes: Uint8Array): FoundError | undefined {
+export function errorAfterContent(bytes: Uint8Array): string | undefined {
   // Most answers name no "error" at all: one native search (no copy of the bytes) spares them the scan.
   if (Buffer.prototype.indexOf.call(bytes, ERROR_KEY) === -1) return undefined;
   const scan = new WholeErrors((s) => s);
   scan.push(bytes);
   const found = scan.error();
-  if (found) return found;
-  const text = utf8.decode(bytes);
-  return errorAnswerObject(text)?.type === "error" ? { text, afterContent: false } : undefined;
+  return found?.afterContent ? found.text : undefined;
 }
 
 /** Where the string `bytes[from…]` is inside ends (its closing quote), -1 past these bytes; `from` is no escaped byte. */
