@@ -28,6 +28,16 @@ describe("the name rules (pure)", () => {
     expect(nameProblem(INSTANCE_NAME, "x".repeat(65))).toContain("longer than 64 characters");
   });
 
+  test("an instance may not be called gw, in any letter case: logs/gw.log is gw's own", () => {
+    for (const n of ["gw", "GW", "Gw"]) {
+      expect(nameProblem(INSTANCE_NAME, n)).toBe(`instance name ${JSON.stringify(n)} is gw's own: logs/gw.log is gw's own log, and \`gw logs gw\` names it`);
+      expect(nameProblem(INSTANCE_NAME, saferName(INSTANCE_NAME, n))).toBeUndefined();
+    }
+    expect(saferName(INSTANCE_NAME, "gw")).toBe("gw-1");
+    for (const n of ["gw2", "my-gw", "gw.relay"]) expect(nameProblem(INSTANCE_NAME, n)).toBeUndefined();
+    expect(nameProblem(ROUTE_NAME, "gw")).toBeUndefined(); // a route is no file
+  });
+
   test("the suggested fix is itself valid", () => {
     for (const n of ["../../x", "$(touch PWNED)", "a b", "-x", "", "é"]) {
       expect(nameProblem(INSTANCE_NAME, saferName(INSTANCE_NAME, n))).toBeUndefined();
