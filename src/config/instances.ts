@@ -29,19 +29,24 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
     }
     const f = r.fields(path, value, INSTANCE_KEYS, globalKeyElsewhere(`[instances.${name}]`));
     const url = r.str(f.get("url"));
+    // Without a port (missing, mistyped) the instance is out, but the rest of its table is still
+    // read: gw check lists every problem at once, not one more after each fix.
     const port = readPort(r, f, url, path);
-    if (port === undefined) continue;
     const command = r.strList(f.get("command")) ?? [];
     const written = f.get("command")?.value;
     if (f.get("command") && command.length === 0) r.error(f.get("command")!.path, "command is empty", 'give the program and its arguments, e.g. ["./cli-proxy-api", "-config", "{config}"]');
     if (typeof written === "string" && /\s/.test(written.trim())) r.warn(f.get("command")!.path, `command is one string, and gw runs no shell: it would start a program named "${written}"`, `write the program and each argument as a list: ${commandListHint(written)}`);
-    const apiPath = url ? API_PATH_END.exec(new URL(url).pathname)?.[0] : undefined;
+    const apiPath = url && port !== undefined ? API_PATH_END.exec(new URL(url).pathname)?.[0] : undefined; // a url that gave no port did not parse
     if (apiPath) {
       const base = url!.replace(/\/+$/, "").slice(0, -apiPath.replace(/\/+$/, "").length);
       r.warn(f.get("url")!.path, `url ends in ${apiPath.replace(/\/+$/, "")}: gw adds each request's own path (/v1/chat/completions, /v1/messages, …) to url, so requests would go to ${new URL(url!).pathname.replace(/\/+$/, "")}/v1/…`, `leave the API version out: url = "${base}"`);
     }
     if (url && f.get("command")) r.warn(f.get("command")!.path, "command is ignored for an instance given by url", "gw does not start instances that have a url");
     const authDir = r.str(f.get("auth_dir"));
+    const providers = readProviders(r, f.get("providers"));
+    const tuning = readTuning(r, f);
+    if (!url && f.get("api_key")) r.warn(f.get("api_key")!.path, "api_key is only used with url", "gw generates the key of instances it starts");
+    if (port === undefined) continue;
     out.push({
       name,
       port,
@@ -52,10 +57,9 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
       command,
       commandAsWritten: command.length ? (Array.isArray(written) ? written : [written]).map(String) : [],
       authDir: resolve(dir, authDir ?? `auths/${name}`),
-      providers: readProviders(r, f.get("providers")),
-      tuning: readTuning(r, f),
+      providers,
+      tuning,
     });
-    if (!url && f.get("api_key")) r.warn(f.get("api_key")!.path, "api_key is only used with url", "gw generates the key of instances it starts");
   }
   return out;
 }

@@ -41,6 +41,14 @@ describe("misspelled keys", () => {
     ]);
   });
 
+  test("an instance without a port still has the rest of its table read: every problem in one check, not one more after each fix", () => {
+    const text = BASE.replace("port = 8146", "prot = 8146").replace('{ type = "antigravity" }, ', '{ typ = "antigravity" }, ').replace('api_keys = ["${K}"]', 'api_key = ["${K}"]');
+    const said = brief(problems(text));
+    expect(said[0]).toStartWith('4:1 instances.a.prot error: unknown key "prot"');
+    expect(said.some((l) => l.includes('instances.a.providers[0].typ error: unknown key "typ"'))).toBe(true);
+    expect(said.some((l) => l.includes('instances.a.providers[1].api_key error: unknown key "api_key" — did you mean "api_keys"?'))).toBe(true);
+  });
+
   test("a [global] key written above [global], below an instance or below [routing] is named as [global]'s, with where to move it (not a typo's guess)", () => {
     const text = `main_port = 8146\n${BASE.replace("main_port = 8145\n", "").replace("port = 8146", 'port = 8146\nhost = "0.0.0.0"')}lb_idle_timeout_ms = 5000\n`;
     expect(brief(problems(text))).toEqual([
