@@ -74,8 +74,13 @@ export async function loadValidConfig(explicit?: string, { strict = false, insta
     return withInstances(result.config, (i) => i === one);
   }
   if (!result.config || hasErrors(result.problems, strict)) {
-    const n = result.problems.filter((p) => p.severity === "error").length;
-    throw new CliError(`${file}: ${n} error${n === 1 ? "" : "s"}; nothing was changed`, 1, "fix them (gw check lists every problem) and run again");
+    const count = (severity: string, what: string) => {
+      const n = result.problems.filter((p) => p.severity === severity).length;
+      return `${n} ${what}${n === 1 ? "" : "s"}`;
+    };
+    // Refused for warnings alone: --strict's doing, which the count says.
+    const found = result.config && !hasErrors(result.problems, false) ? `${count("warning", "warning")}, which --strict refuses` : count("error", "error");
+    throw new CliError(`${file}: ${found}; nothing was changed`, 1, "fix them (gw check lists every problem) and run again");
   }
   return result.config;
 }

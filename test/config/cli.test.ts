@@ -42,6 +42,10 @@ describe("gw check", () => {
   test("--strict turns warnings into a failure; --json is machine-readable", async () => {
     const dir = setup();
     expect((await runGw(["check", "--strict"], { cwd: dir })).code).toBe(1);
+    // gen refuses alike, and says it is the warnings (not "0 errors").
+    const gen = await runGw(["gen", "--strict"], { cwd: dir });
+    expect(gen.code).toBe(1);
+    expect(gen.stderr).toMatch(/providers\.toml: \d+ warnings?, which --strict refuses; nothing was changed/);
     const r = await runGw(["check", "--json", "-c", join(dir, "providers.toml")]);
     const out = JSON.parse(r.stdout);
     expect(out.ok).toBe(true);
