@@ -3,7 +3,7 @@
 // Every file is written to a fresh, unpredictable temp name created exclusively (a planted link
 // there is refused, never written through) and renamed into place (a link at the destination is
 // replaced, not followed); anything in the way ends in one line saying what and where.
-import { constants as C, copyFileSync, lstatSync, readlinkSync, realpathSync, rmdirSync, symlinkSync, unlinkSync } from "node:fs";
+import { constants as C, copyFileSync, lstatSync, readFileSync, readlinkSync, realpathSync, rmdirSync, symlinkSync, unlinkSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { replaceFileSync, writeNewFileSync } from "../fs/atomic-write.ts";
@@ -37,8 +37,10 @@ export function install(self: Self, env: Env, prefix?: string): InstallReport {
       replaceFileSync(file, write, mode); // rename, not overwrite: a running gw binary stays intact
       files.push(file);
     });
-  checkCldFree(paths.cld, readManifest(paths.manifest));
+  const manifest = readManifest(paths.manifest);
+  checkFree(paths.cld, manifest, isOurCld);
   if (!samePath(selfFile(self), paths.gw)) {
+    checkFree(paths.gw, manifest, isOurGw);
     if (self.kind === "binary") put(paths.gw, (tmp) => copyFileSync(self.path, tmp, C.COPYFILE_EXCL), 0o755);
     else put(paths.gw, (tmp) => writeNewFileSync(tmp, devWrapper(self)), 0o755);
   } else {
@@ -113,18 +115,36 @@ function samePath(a: string, b: string): boolean {
   }
 }
 
-/** A `cld` that gw did not put there (say, the old zsh launcher) is the user's: never replace it. */
-function checkCldFree(cld: string, m: Manifest): void {
-  if (!existsOrLink(cld) || m.files.includes(cld)) return;
-  const ours = lstatSync(cld).isSymbolicLink() && readlinkSync(cld) === "gw";
-  if (!ours) throw new CliError(`${cld} exists and was not installed by gw`, 1, `move it away (or pass --prefix DIR) and run gw install again`);
+/**
+ * A `gw` or `cld` that gw did not put there (say, the old zsh launcher, another program called
+ * gw) is the user's: never replaced — nor, then, removed by --uninstall. One gw wrote without a
+ * manifest (a copy of the binary put there by hand) is replaced as an upgrade.
+ */
+function checkFree(file: string, m: Manifest, ours: (file: string) => boolean): void {
+  if (!existsOrLink(file) || m.files.includes(file) || ours(file)) return;
+  throw new CliError(`${file} exists and was not installed by gw`, 1, `move it away (or pass --prefix DIR) and run gw install again`);
+}
+
+const isOurCld = (cld: string) => lstatSync(cld).isSymbolicLink() && readlinkSync(cld) === "gw";
+
+/** Words every gw carries: in its wrapper (devWrapper) as written, in its binary as its code's text. */
+const GW_MARK = "# gw from a source checkout (gw install run under bun)";
+
+function isOurGw(file: string): boolean {
+  // A link is replaced, its target untouched; a directory is said to be in the way as it was (put).
+  if (!lstatSync(file).isFile()) return true;
+  try {
+    return readFileSync(file).includes(GW_MARK);
+  } catch {
+    return false; // unreadable: not gw's to replace
+  }
 }
 
 /** From a source checkout there is no binary to copy: install a launcher for bun + main.ts. */
 function devWrapper(self: Extract<Self, { kind: "source" }>): string {
   const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
   return `#!/bin/sh
-# gw from a source checkout (gw install run under bun); the cld link passes its name on.
+${GW_MARK}; the cld link passes its name on.
 case "\${0##*/}" in cld) exec ${q(self.bun)} ${q(self.main)} cld "$@" ;; esac
 exec ${q(self.bun)} ${q(self.main)} "$@"
 `;

@@ -2,7 +2,7 @@
 // from a compiled binary (a copy), then cld through the installed link; and the compiled binary
 // before it is installed, whose hints must type it as its user can run it.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CldSandbox, cldConfig, closedPort, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
 import { freePorts } from "../helpers/ports.ts";
@@ -144,6 +144,24 @@ c cld cp ""; c gw cld ""; c cld -c ""`;
     expect(r.stderr).toContain(`${prefix}/cld exists and was not installed by gw`);
     expect(readFileSync(join(prefix, "cld"), "utf8")).toContain("old launcher");
     expect(existsSync(join(prefix, "gw"))).toBe(false);
+  });
+
+  test("nor is a gw that gw did not install; one it wrote (its wrapper, its binary) is replaced", async () => {
+    const other = join(box.dir, "other-prefix");
+    mkdirSync(other, { recursive: true });
+    writeFileSync(join(other, "gw"), "#!/bin/sh\necho some other gw\n");
+    const r = await run([...gw, "install", "--prefix", other], box);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${other}/gw exists and was not installed by gw`);
+    expect(readFileSync(join(other, "gw"), "utf8")).toContain("some other gw");
+    // gw's own wrapper without a manifest (put back by hand after an uninstall): an upgrade, not someone else's file.
+    rmSync(join(other, "gw"));
+    expect((await run([...gw, "install", "--prefix", other], box)).code).toBe(0);
+    const wrapper = readFileSync(join(other, "gw"));
+    expect((await run([...gw, "install", "--uninstall", "--prefix", other], box)).code).toBe(0);
+    writeFileSync(join(other, "gw"), wrapper, { mode: 0o755 });
+    expect((await run([...gw, "install", "--prefix", other], box)).code).toBe(0);
+    expect(lstatSync(join(other, "cld")).isSymbolicLink()).toBe(true);
   });
 });
 
@@ -298,6 +316,9 @@ describe("gw install from a compiled binary", () => {
 
   test("installed and on PATH, its hints say gw and cld", async () => {
     const bin = join(box.dir, "onpath");
+    // A copy of the binary already there by hand (no manifest): gw's own, so installed over.
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, "gw"), readFileSync(built), { mode: 0o755 });
     expect((await run([built, "install", "--prefix", bin], box)).code).toBe(0);
     const onPath = { PATH: `${bin}:${box.bin}` };
     const init = await run(["gw", "init", "second"], box, onPath);
