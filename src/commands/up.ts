@@ -6,6 +6,7 @@ import { refuseIfRunning } from "../supervisor/guard.ts";
 import { healthOf } from "../supervisor/health.ts";
 import { gwPaths } from "../supervisor/paths.ts";
 import { DETACHED_ENV, selfDisplay, typed } from "../supervisor/self.ts";
+import { ANOTHER_GW_EXIT } from "../supervisor/service.ts";
 import { loadValidConfig } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { ABOUT } from "./index.ts";
@@ -42,7 +43,8 @@ export default defineGwCommand({
         const ready = h.status === "ok" ? "" : ` with ${h.ready}/${h.total} instances ready (not ready: ${h.notReady.join(", ")})`;
         console.log(`gw is running in the background (pid ${out.pid}) on ${out.url}${ready} — ${selfDisplay()} status · logs -f · down`);
       } else console.error(`gw: ${typed("gw up -d")} failed (exit code ${out.exitCode}) — the lines above say why; full log: ${gwPaths(config.dir).gwLog}`);
-      return out.ok ? 0 : 1;
+      // Refused for another gw here (one started at the same moment): the same status as a refusal before the start.
+      return out.ok ? 0 : out.exitCode === ANOTHER_GW_EXIT ? ANOTHER_GW_EXIT : 1;
     }
     const { serve } = await import("../supervisor/run.ts"); // the LB and the rest: not for -d, whose child serves
     await serve({

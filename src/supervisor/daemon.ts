@@ -63,9 +63,10 @@ export async function spawnGw(paths: GwPaths, argv: string[], env: Record<string
 
 /**
  * Wait until the gw in `p` answers the control socket as serving; gw.log's new lines go to
- * `progress` meanwhile, but this process's own: a gw upgrading goes on serving and logging into
- * the gw.log its successor writes, and its lines are not the successor's progress, nor its reason
- * to fail. Gives up when it exits or after `timeoutMs`.
+ * `progress` meanwhile, its own alone (and lines no gw's logger wrote: its refusal, before it
+ * logs): a gw upgrading goes on serving and logging into the gw.log its successor writes, and
+ * another gw up started here at the same moment writes there too — their lines are not this one's
+ * progress, nor its reason to fail. Gives up when it exits or after `timeoutMs`.
  */
 export async function waitServing(paths: GwPaths, p: GwProcess, progress: (line: string) => void, timeoutMs = DAEMON_START_TIMEOUT_MS): Promise<DetachOutcome> {
   const { proc } = p;
@@ -77,7 +78,7 @@ export async function waitServing(paths: GwPaths, p: GwProcess, progress: (line:
     offset = end;
     for (const line of text.split("\n")) {
       const { pid, message } = logLineParts(line);
-      if (line && pid !== process.pid) progress(message);
+      if (line && (pid === undefined || pid === proc.pid)) progress(message);
     }
   };
   const deadline = performance.now() + timeoutMs;

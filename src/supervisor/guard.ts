@@ -1,7 +1,8 @@
 // Before gw up starts anything: is a gw already running here, are its ports free?
+import { rm } from "node:fs/promises";
 import { CliError } from "../cli/errors.ts";
 import { controlProbe } from "./control.ts";
-import { runningGw } from "./orphans.ts";
+import { createPidFile, runningGw } from "./orphans.ts";
 import type { GwPaths } from "./paths.ts";
 import { deniedPort, describeHolder, portTaken } from "./ports.ts";
 import { pidListeningOn } from "./proc.ts";
@@ -11,6 +12,21 @@ import { ANOTHER_GW_EXIT, serviceStart, startedAsService } from "./service.ts";
 import type { StatusReport } from "./status.ts";
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * Takes this folder for the gw starting, before it touches anything: its pid file, created only
+ * where none is (orphans.ts createPidFile). Checking first and writing the file once the instances
+ * ran let two `gw up` started at once both through — both on one folder's files, the loser's exit
+ * deleting the winner's, which no command could then reach. A pid file whose gw is gone is taken over.
+ */
+export async function claimFolder(paths: GwPaths, env: Env = process.env): Promise<void> {
+  for (let tries = 0; tries < 3; tries++) {
+    if ((await createPidFile(paths)) !== false) return;
+    await refuseIfRunning(paths, env);
+    await rm(paths.pidFile, { force: true }); // its gw is gone
+  }
+  throw new CliError(`could not take ${paths.pidFile}: other gws starting here keep taking it`, ANOTHER_GW_EXIT, `see which runs with: ${typed("gw status")}`);
+}
 
 export async function refuseIfRunning(paths: GwPaths, env: Env = process.env): Promise<void> {
   const other = await runningGw(paths);

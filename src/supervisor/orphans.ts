@@ -2,11 +2,13 @@
 // group in .gw/, and the next gw (up or down) stops whatever a dead gw left behind. Identity is
 // pid + start time from /proc, which — unlike the command line — survives exec and rules out a
 // reused pid.
+import { linkSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { writePrivateFile } from "../fs/atomic-write.ts";
+import { writePrivateFile, writePrivateFileSync } from "../fs/atomic-write.ts";
 import { readSmallText } from "../fs/read-small.ts";
 import { type RecordFile, recordFile } from "../fs/record-file.ts";
-import { writeProblem } from "../fs/why.ts";
+import { tempPathFor } from "../fs/temp-files.ts";
+import { fsWhy, writeProblem } from "../fs/why.ts";
 import type { GwPaths } from "./paths.ts";
 import { groupMembers, procInfo, signalGroup } from "./proc.ts";
 
@@ -45,6 +47,28 @@ export async function recordOf(name: string, pid: number, launch?: string): Prom
  */
 export async function gwPidFile(paths: GwPaths): Promise<RecordFile> {
   return recordFile(paths.pidFile, `${JSON.stringify(await recordOf("gw", process.pid))}\n`);
+}
+
+/**
+ * Takes the pid file for this gw where none is (guard.ts claimFolder): the record is written
+ * aside and linked into place, which fails when a file is there — so it appears whole or not at
+ * all, and of two gws only one takes it. True when taken; false when a file is in the way (its gw
+ * alive or not: the caller looks); undefined when it cannot be written (a full disk: gwPidFile's
+ * rewrites carry on, as serving beats refusing).
+ */
+export async function createPidFile(paths: GwPaths): Promise<boolean | undefined> {
+  const aside = tempPathFor(paths.pidFile); // swept as any temp if gw dies before it goes (fs/temp-files.ts)
+  try {
+    writePrivateFileSync(aside, `${JSON.stringify(await recordOf("gw", process.pid))}\n`);
+    linkSync(aside, paths.pidFile);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    if (fsWhy(e) !== undefined) return undefined;
+    throw e;
+  } finally {
+    rmSync(aside, { force: true });
+  }
 }
 
 /** The gw recorded in the pid file, when it is still alive. */
@@ -145,5 +169,8 @@ export async function stopRecorded(recs: readonly ProcRecord[], killWaitMs: numb
 }
 
 export async function removeRunFiles(paths: GwPaths): Promise<void> {
+  // Another gw's, once its pid file names it (one that took the folder over): not this gw's to remove.
+  const owner = await readJson<ProcRecord>(paths.pidFile);
+  if (owner && owner.pid !== process.pid) return;
   await Promise.all([paths.pidFile, paths.childrenFile, paths.socket].map((f) => rm(f, { force: true })));
 }

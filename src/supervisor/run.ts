@@ -14,7 +14,7 @@ import { createReloader, type Reloader } from "../lb/reload.ts";
 import { type RunningGateway, startGateway } from "../lb/server.ts";
 import { openState, type StateBackend } from "../state/index.ts";
 import { checkSocketPath, type DownAnswer, startControlServer } from "./control.ts";
-import { refuseBusyMainPort, refuseIfRunning } from "./guard.ts";
+import { claimFolder, refuseBusyMainPort } from "./guard.ts";
 import { controlHandlers } from "./handlers.ts";
 import { awaitVerdict, predecessorGone, probeBinary, runSuccessor, TAKEOVER_ENV, takeoverFrom, verifyPredecessor } from "./handover.ts";
 import { healthOf, type InstanceView, notReadyLines, reasonsNotReady, startVerdict } from "./health.ts";
@@ -90,7 +90,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const paths = gwPaths(opts.config.dir);
   checkSocketPath(paths);
   if (predecessor) await verifyPredecessor(paths, predecessor);
-  else await refuseIfRunning(paths, opts.env);
+  else await claimFolder(paths, opts.env);
   let config: Config = opts.config;
   // Every line of gw.log (and the terminal) passes the masker of the config running now.
   const log = maskedLog(createGwLogger({ file: paths.gwLog, terminal: opts.terminal }), () => maskerOf(config));

@@ -266,3 +266,22 @@ describe("gw up -d and the control commands", () => {
     }
   }, 60_000);
 });
+
+test("two gw up -d started at once in one folder: one serves, the other is refused naming it, and status and down reach the one serving", async () => {
+  const pair = await sandbox([{ name: "a" }]);
+  try {
+    const [one, two] = await Promise.all([gw(pair, ["up", "-d", "-c", pair.file]), gw(pair, ["up", "-d", "-c", pair.file])]);
+    const [won, lost] = one.code === 0 ? [one, two] : [two, one];
+    expect([won.code, lost.code]).toEqual([0, ANOTHER_GW_EXIT]);
+    const pid = Number(/running in the background \(pid (\d+)\)/.exec(won.stdout)?.[1]);
+    const said = lost.stdout + lost.stderr;
+    expect(said).toContain(`gw is already running for ${pair.dir} (pid ${pid}`);
+    expect(said).not.toContain("serving on"); // the winner's progress is not the loser's
+    const seen = JSON.parse((await gw(pair, ["status", "-c", pair.file, "--json"])).stdout) as StatusReport;
+    expect([seen.pid, seen.phase]).toEqual([pid, "serving"]);
+    expect((await gw(pair, ["down", "-c", pair.file])).code).toBe(0);
+    expect(await processesIn(pair.dir)).toEqual([]);
+  } finally {
+    await killAll(pair);
+  }
+}, 60_000);
