@@ -34,6 +34,9 @@ export default defineGwCommand({
       file = await writeDemoConfig(env, port ?? DEMO_MAIN_PORT);
     }
     const config = await loadValidConfig(file);
+    // As gw check refuses main_port on an instance's port: said now, not once that instance holds it.
+    const clash = port === undefined || demo ? undefined : config.instances.find((i) => i.managed && i.port === port);
+    if (clash) throw new CliError(`--port ${port} is the port of instance '${clash.name}'`, 1, "give the load balancer another port");
     const portArgs = port !== undefined && !demo ? ["--port", String(port)] : [];
     if (args.detach) {
       const out = await startDetached(gwPaths(config.dir), ["-c", file, ...portArgs], (line) => args.json || console.log(line));

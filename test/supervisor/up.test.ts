@@ -110,6 +110,14 @@ describe("gw up", () => {
     expect(await processesIn(sb.dir)).toEqual([]);
   }, 60_000);
 
+  test("--port on an instance's port is refused at once, as gw check refuses main_port there: nothing is started", async () => {
+    const sb = await sandbox();
+    cleanups.push([sb]);
+    const r = await gw(sb, ["up", "-c", sb.file, "--port", String(sb.ports.a)]);
+    expect([r.code, r.stderr.trim()]).toEqual([1, `gw: --port ${sb.ports.a} is the port of instance 'a'\n  give the load balancer another port`]);
+    expect(await processesIn(sb.dir)).toEqual([]);
+  }, 60_000);
+
   test("a busy LB port is one line with the fix, and nothing is started", async () => {
     const sb = await sandbox();
     cleanups.push([sb]);
