@@ -32,8 +32,11 @@ export default defineGwCommand({
     const follow = !!args.follow;
     const shown = new Map<string, string>(); // the last line shown of each log
     // After gw down or a crash is exactly when the logs are wanted: read the files themselves.
-    const live = await liveLogs(paths, args.name, n, follow);
-    let entries: AsyncIterable<LogEntry> = ndjsonLines<LogEntry>(live?.body ?? (await logsOnDisk(paths, args.name, n, follow, await diskMasker(file, paths), true)));
+    const tail = async (count: number, following: boolean) => ndjsonLines<LogEntry>((await liveLogs(paths, args.name, count, following))?.body ?? (await logsOnDisk(paths, args.name, count, following, await diskMasker(file, paths), true)));
+    // -f -n 0 shows no line read back, yet where the follow began must be known: a resume after
+    // the gw stops (followNext) shows what came after it, not the last lines of every log.
+    if (follow && n === 0) for await (const entry of await tail(1, false)) shown.set(entry.name, entry.line);
+    let entries: AsyncIterable<LogEntry> = await tail(n, follow);
     for (;;) {
       try {
         for await (const entry of entries) show(entry, args.json, args.name, shown);

@@ -95,6 +95,24 @@ test("gw logs -f: gw down ends it with exit 0 and gw's last lines; gw upgrade do
   expect(lines.length).toBe(new Set(lines).size);
 }, 120_000);
 
+test("gw logs -f -n 0: no line read back, and at gw down only the lines written since (not the last lines of every log)", async () => {
+  const sb = await sandbox([{ name: "a" }, { name: "b" }]);
+  cleanups.push(sb);
+  expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+  const before = readFileSync(join(sb.dir, "logs", "b.log"), "utf8").trim().split("\n").at(-1)!;
+  expect(before).not.toBe(""); // b has said something before the follow: it must not be shown
+  const follow = startGw(sb, ["logs", "-f", "-n", "0", "-c", sb.file]);
+  // A line written once it follows: the restart's, which shows it is following.
+  const readyLines = () => follow.output().match(/a: ready in/g)?.length ?? 0;
+  await until(async () => (await gw(sb, ["restart", "a", "-c", sb.file]), readyLines() > 0), 30_000, () => `no "a: ready in" in:\n${follow.output()}`);
+  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+  expect(await follow.proc.exited).toBe(0);
+  const out = follow.output();
+  expect(out).toMatch(/gw \| \S+ \[\d+\] INFO {2}stopped\n/);
+  expect(out).not.toContain("serving on"); // said before the follow began
+  expect(out).not.toContain(`b | ${before}`); // b said nothing since: its last line read back at the stop is none of the follow's
+}, 120_000);
+
 for (const marks of [true, false]) {
   test(`gw logs -f finds the successor when the old gw's socket closes before the successor listens, and ends once no gw lives (${marks ? "a successor that marks where the lines read back end" : "a successor from before that mark"})`, async () => {
     // Two stand-in gws on the control socket, one after the other, so the order is fixed: the old one
