@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
@@ -24,13 +25,22 @@ export default defineGwCommand({
     // gw check and gw up look for providers.toml where they run: from elsewhere they are told where it is
     const withConfig = dir === process.cwd() ? "" : ` -c ${shellQuote(displayPath(toml))}`;
     const gw = selfDisplay();
-    if (!written) throw new CliError(`${displayPath(toml)} exists already: gw init never overwrites it`, 1, `check it with: ${gw} check${withConfig}; or move it away and run ${gw} init again`);
+    const again = `${gw} init${args.dir === undefined ? "" : ` ${shellQuote(displayPath(dir))}`}`;
+    if (!written) throw new CliError(`${displayPath(toml)} exists already: gw init never overwrites it`, 1, `check it with: ${gw} check${withConfig}; or move it away and run ${again} again`);
     if (args.json) return printJson(written);
     const env = written[1]!;
     console.log(`wrote ${displayPath(toml)}: its instances and routes are an example; describe yours`);
-    console.log(env.action === "wrote" ? `wrote ${displayPath(env.file)} (only you can read it): the keys providers.toml names as \${VARS}` : `kept ${displayPath(env.file)}: it was there already; add the keys providers.toml names as \${VARS}`);
+    const envSaid =
+      env.action === "wrote"
+        ? `wrote ${displayPath(env.file)} (only you can read it): the keys providers.toml names as \${VARS}`
+        : isFile(env.file)
+          ? `kept ${displayPath(env.file)}: it was there already; add the keys providers.toml names as \${VARS}`
+          : `${displayPath(env.file)} is there but is no file (a directory?): gw reads the keys providers.toml names as \${VARS} from a .env file — move it away and write one`;
+    console.log(envSaid);
     console.log(`then: ${gw} check${withConfig} (every problem, with its line), ${gw} up${withConfig}`);
     const install = installHint();
     if (install) console.log(`and: ${install}`);
   },
 });
+
+const isFile = (path: string) => statSync(path, { throwIfNoEntry: false })?.isFile() === true;

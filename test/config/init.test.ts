@@ -1,6 +1,6 @@
 // gw init: a first config for a user who has the binary and no checkout to copy the examples from.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runGw, tempDir } from "../helpers/tmp.ts";
 
@@ -31,6 +31,7 @@ describe("gw init", () => {
     const refused = await runGw(["init", dir, "--json"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("exists already: gw init never overwrites it");
+    expect(refused.stderr).toMatch(new RegExp(`or move it away and run .* init ${dir} again`)); // the folder named, not the one gw init runs in
     expect(readFileSync(join(dir, "providers.toml"), "utf8")).toBe("# mine\n");
     expect(existsSync(join(dir, ".env"))).toBe(false);
 
@@ -43,6 +44,14 @@ describe("gw init", () => {
       { file: join(other, ".env"), action: "kept" },
     ]);
     expect(readFileSync(join(other, ".env"), "utf8")).toBe("RELAY_KEY=real\n");
+
+    // A directory called .env is no .env kept.
+    const odd = tempDir();
+    mkdirSync(join(odd, ".env"));
+    const said = await runGw(["init", odd]);
+    expect(said.code).toBe(0);
+    expect(said.stdout).toContain(`${join(odd, ".env")} is there but is no file (a directory?): gw reads the keys providers.toml names as \${VARS} from a .env file — move it away and write one`);
+    expect(said.stdout).not.toContain("kept");
   });
 
   test("a directory that does not exist yet is made, as git init DIR does", async () => {
