@@ -87,9 +87,9 @@ function startAnyway(src: CldSource, given: string | undefined, agent: Agent, sa
   const file = given ?? src.file;
   const url = src.gateway.baseUrl;
   // A gw on another machine (a team's server) is not started from here.
-  const what = isLoopback(new URL(url).hostname)
-    ? `start it with: ${typed("gw up -d")}${file ? ` -c ${shellQuote(file)}` : ""}`
-    : `it is not on this machine: check that gw runs there and that this machine reaches it (curl ${url}/healthz)`;
+  // A file that did not load (missing, broken: its line said so) starts no gw: that is the fix first.
+  const start = file && src.config === null ? `fix ${shellQuote(file)} first (${typed("gw check")} -c ${shellQuote(file)}), then start it with ${typed("gw up -d")} -c ${shellQuote(file)}` : `start it with: ${typed("gw up -d")}${file ? ` -c ${shellQuote(file)}` : ""}`;
+  const what = isLoopback(new URL(url).hostname) ? start : `it is not on this machine: check that gw runs there and that this machine reaches it (curl ${url}/healthz)`;
   say(`the gateway at ${url} is not answering; ${what}`);
   const answer = confirm(`Start ${agent.label} anyway?`);
   if (answer === null) say(`no terminal to ask, so not starting ${agent.command}`);

@@ -130,7 +130,7 @@ describe("where cp mode's config comes from", () => {
     // the built-in gateway address is 8145, which may or may not be up here: either way one line
     expect(r.stderr.split("\n")[0]).toMatch(/^cld: .*broken\.toml: .+ \(\+\d+ more: gw check\); using the built-in routes and http:\/\/127\.0\.0\.1:8145$/);
     if (r.call) expect(r.call.env.ANTHROPIC_MODEL).toBe("g3p.auto");
-    else expect(r.stderr).toContain("gw up -d");
+    else expect(r.stderr).toContain(`is not answering; fix ${toml} first (gw check -c ${toml}), then start it with gw up -d -c ${toml}\n`); // a file that did not load starts no gw
   });
 
   test("a CLD_TOML that does not exist is named in the warning", async () => {
