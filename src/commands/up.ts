@@ -45,6 +45,9 @@ export default defineGwCommand({
         const h = healthOf(out.instances ?? []);
         const ready = h.status === "ok" ? "" : ` with ${h.ready}/${h.total} instances ready (not ready: ${h.notReady.join(", ")})`;
         console.log(`gw is running in the background (pid ${out.pid}) on ${out.url}${ready} — ${selfDisplay()} status · logs -f · down`);
+      } else if (out.exitCode === 0) {
+        // It stopped as asked (gw down, a SIGTERM) before it served: no failure of its own.
+        console.error(`gw: gw (pid ${out.pid}) was stopped before it served — the lines above say so; full log: ${gwPaths(config.dir).gwLog}`);
       } else console.error(`gw: ${typed("gw up -d")} failed (exit code ${out.exitCode}) — the lines above say why; full log: ${gwPaths(config.dir).gwLog}`);
       // Refused for another gw here (one started at the same moment): the same status as a refusal before the start.
       return out.ok ? 0 : out.exitCode === ANOTHER_GW_EXIT ? ANOTHER_GW_EXIT : 1;

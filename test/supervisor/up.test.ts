@@ -110,6 +110,29 @@ describe("gw up", () => {
     expect(await processesIn(sb.dir)).toEqual([]);
   }, 60_000);
 
+  test("gw up -d whose gw is stopped while it starts (gw down, a SIGTERM) says it was stopped, not that it failed with exit code 0", async () => {
+    // An instance that never answers: gw waits for it, and is stopped meanwhile.
+    const sb = await sandbox([{ name: "a", command: ["sh", "-c", "exec sleep 60"] }]);
+    cleanups.push([sb]);
+    const up = gw(sb, ["up", "-d", "-c", sb.file]);
+    const pidFile = join(sb.dir, ".gw", "gw.pid");
+    let pid = 0;
+    await until(() => {
+      try {
+        pid = (JSON.parse(readFileSync(pidFile, "utf8")) as { pid: number }).pid;
+      } catch {
+        return false;
+      }
+      return readFileSync(join(sb.dir, "logs", "gw.log"), "utf8").includes("a: started");
+    }, 30_000, () => "gw to start a");
+    process.kill(pid, "SIGTERM");
+    const r = await up;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`gw: gw (pid ${pid}) was stopped before it served — the lines above say so`);
+    expect(r.stderr).not.toContain("exit code 0");
+    await until(async () => (await processesIn(sb.dir)).length === 0, 20_000, () => "gw and a to stop");
+  }, 60_000);
+
   test("--port on an instance's port is refused at once, as gw check refuses main_port there: nothing is started", async () => {
     const sb = await sandbox();
     cleanups.push([sb]);
