@@ -15,6 +15,8 @@ export function syntaxProblem(err: TomlError, text: string, file: string): Probl
 type Explained = { path: string; message: string; hint: string };
 
 function explain(reason: string, line: string, col: number, before: string[], text: string): Explained | null {
+  // Bytes that are no UTF-8 (a file saved in another encoding) read as U+FFFD: no quoting mends them.
+  if (line.includes("\uFFFD")) return { path: "", message: "TOML syntax: this line holds bytes that are no UTF-8 text", hint: "save the file as UTF-8 (the editor's encoding setting), or remove the stray bytes" };
   if (/redefine/.test(reason)) return twice(line, col, before, text);
   const header = /^\s*\[+([^\]]*)$/.exec(line);
   if (header) return { path: "", message: "TOML syntax: a table header is not closed", hint: `close it: [${header[1]!.trim()}]` };

@@ -110,6 +110,11 @@ describe("TOML syntax errors say what to write", () => {
     return brief(ps)[0];
   };
 
+  test("bytes that are no UTF-8 (a file saved in another encoding): said so, not a quoting fix of garbled text", () => {
+    const latin1 = new TextDecoder().decode(new Uint8Array([...new TextEncoder().encode("[global]\nname = caf"), 0xe9, 0x0a]));
+    expect(syntax(latin1)).toBe("2:8  error: TOML syntax: this line holds bytes that are no UTF-8 text (save the file as UTF-8 (the editor's encoding setting), or remove the stray bytes)");
+  });
+
   test("text without quotes", () => {
     expect(syntax('[global]\nhost = 127.0.0.1\n')).toBe('2:13 global.host error: TOML syntax: 127.0.0.1 is not a TOML value — text needs quotes (write it as: host = "127.0.0.1")');
     expect(syntax('[global]\ncliproxy = /opt/cli-proxy-api   # the binary\n')).toBe('2:12 global.cliproxy error: TOML syntax: /opt/cli-proxy-api is not a TOML value — text needs quotes (write it as: cliproxy = "/opt/cli-proxy-api"   # the binary)');
