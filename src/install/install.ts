@@ -66,8 +66,10 @@ export function uninstall(env: Env, prefix?: string): { removed: string[]; manif
   const paths = installPaths(env, prefix && resolve(prefix));
   const m: Manifest = readManifest(paths.manifest);
   const removed: string[] = [];
+  // A gw or cld the user put in the place of gw's since (another program, their own script) is theirs now.
+  const replaced = (f: string) => (f === paths.gw && !isOurGw(f)) || (f === paths.cld && !isOurCld(f));
   for (const f of [...m.files, paths.manifest]) {
-    if (!existsOrLink(f) || lstatSync(f).isDirectory()) continue; // a directory there now is not ours
+    if (!existsOrLink(f) || lstatSync(f).isDirectory() || replaced(f)) continue; // a directory there now is not ours
     inTheWay(f, () => unlinkSync(f));
     removed.push(f);
   }

@@ -162,6 +162,12 @@ c cld cp ""; c gw cld ""; c cld -c ""`;
     writeFileSync(join(other, "gw"), wrapper, { mode: 0o755 });
     expect((await run([...gw, "install", "--prefix", other], box)).code).toBe(0);
     expect(lstatSync(join(other, "cld")).isSymbolicLink()).toBe(true);
+    // Replaced by the user since: --uninstall takes what is still gw's, and leaves theirs.
+    writeFileSync(join(other, "gw"), "#!/bin/sh\necho mine now\n");
+    const removed = await run([...gw, "install", "--uninstall", "--prefix", other], box);
+    expect(removed.code).toBe(0);
+    expect(readFileSync(join(other, "gw"), "utf8")).toContain("mine now");
+    expect(existsSync(join(other, "cld"))).toBe(false);
   });
 });
 
