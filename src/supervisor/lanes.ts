@@ -15,8 +15,6 @@ export class Job {
   ended = false;
   /** When it ended (performance.now()). */
   endedAt = 0;
-  /** A `gw reload` has followed it (InstanceWork.follow): told once, it is not told again once ended. */
-  told = false;
   /** Later work on the same instance, which this one's followers hear next if this one gives way to it ("superseded"). */
   private next: Job | undefined;
 
@@ -48,20 +46,17 @@ export class InstanceWork {
 
   /**
    * This work and what of `earlier` (the same edit's work, applied before) has not ended, or ended
-   * moments ago and no `gw reload` heard yet: the file watcher's reload of an edit often ends
-   * before the `gw reload` the user typed after saving arrives, which would otherwise say only
-   * "config reloaded" — but a second `gw reload` of the same edit must not say "started" again.
+   * moments ago: the file watcher's reload of an edit often ends before the `gw reload` the user
+   * typed after saving arrives, which would otherwise say only "config reloaded".
    */
   after(earlier: InstanceWork, now = performance.now()): InstanceWork {
     // `now < end + RECENT`, not `now - end < RECENT`: the difference of two fractional moments
     // rounds, and at `end + RECENT` it came out a hair under RECENT (work 10 s old was recent).
-    const untold = (j: Job) => !j.ended || (!j.told && now < j.endedAt + RECENT_WORK_MS);
-    return new InstanceWork([...new Set([...earlier.jobs.filter(untold), ...this.jobs])]);
+    return new InstanceWork([...new Set([...earlier.jobs.filter((j) => !j.ended || now < j.endedAt + RECENT_WORK_MS), ...this.jobs])]);
   }
 
   /** Hear what the work said so far and says from now on; resolves once all of it has ended. */
   async follow(hear: Hear): Promise<void> {
-    for (const j of this.jobs) j.told = true;
     await Promise.all(this.jobs.map((j) => j.follow(hear)));
   }
 }

@@ -118,7 +118,7 @@ test("an instance moved again while its move waits between its stop and its star
 // An edit saved, then `gw reload` typed: gw's file watcher has usually applied the edit (and its
 // restarts ended) before the command arrives. It said only "config reloaded" — as if the edit had
 // changed nothing; it now tells what the watcher's reload of the same edit did.
-test("gw reload after the file watcher already applied the edit: it tells what that reload did, once", async () => {
+test("gw reload after the file watcher already applied the edit: it tells what that reload did", async () => {
   const edited = await sandbox([{ name: "a" }], "");
   try {
     expect((await gw(edited, ["up", "-d", "-c", edited.file])).code).toBe(0);
@@ -129,9 +129,6 @@ test("gw reload after the file watcher already applied the edit: it tells what t
     const reload = await gw(edited, ["reload", "-c", edited.file]);
     expect(reload.code).toBe(0);
     expect(reload.stdout).toMatch(/^a: restarted, ready in [\d.]+ s\nconfig reloaded\n$/);
-    // Told once: the next gw reload of the same file did nothing, and says only that.
-    const again = await gw(edited, ["reload", "-c", edited.file]);
-    expect([again.code, again.stdout]).toEqual([0, "config reloaded\n"]);
   } finally {
     await killAll(edited);
   }
