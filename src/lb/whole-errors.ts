@@ -234,10 +234,15 @@ interface FoundError {
  * element), as judge.ts errorAnswer judges it; undefined when it opens with none.
  */
 function firstError(bytes: Uint8Array): string | undefined {
+  const found = scanned(bytes);
+  return found && !found.afterContent ? found.text : undefined;
+}
+
+/** The first error object a whole body carries, found as the relay's scan finds it. */
+function scanned(bytes: Uint8Array): FoundError | undefined {
   const scan = new WholeErrors((s) => s);
   scan.push(bytes);
-  const found = scan.error();
-  return found && !found.afterContent ? found.text : undefined;
+  return scan.error();
 }
 
 /**
@@ -262,9 +267,7 @@ const ERROR_KEY = Buffer.from('"error"');
 export function errorAfterContent(bytes: Uint8Array): string | undefined {
   // Most answers name no "error" at all: one native search (no copy of the bytes) spares them the scan.
   if (Buffer.prototype.indexOf.call(bytes, ERROR_KEY) === -1) return undefined;
-  const scan = new WholeErrors((s) => s);
-  scan.push(bytes);
-  const found = scan.error();
+  const found = scanned(bytes);
   return found?.afterContent ? found.text : undefined;
 }
 

@@ -46,8 +46,11 @@ export async function recordOf(name: string, pid: number, launch?: string): Prom
  * after it has written instance files, and a crash's leftovers would go unnoticed.
  */
 export async function gwPidFile(paths: GwPaths): Promise<RecordFile> {
-  return recordFile(paths.pidFile, `${JSON.stringify(await recordOf("gw", process.pid))}\n`);
+  return recordFile(paths.pidFile, await pidRecord());
 }
+
+/** The pid file's text: this gw, by pid and start time. */
+const pidRecord = async () => `${JSON.stringify(await recordOf("gw", process.pid))}\n`;
 
 /**
  * Takes the pid file for this gw where none is (guard.ts claimFolder): the record is written
@@ -59,7 +62,7 @@ export async function gwPidFile(paths: GwPaths): Promise<RecordFile> {
 export async function createPidFile(paths: GwPaths): Promise<boolean | undefined> {
   const aside = tempPathFor(paths.pidFile); // swept as any temp if gw dies before it goes (fs/temp-files.ts)
   try {
-    writePrivateFileSync(aside, `${JSON.stringify(await recordOf("gw", process.pid))}\n`);
+    writePrivateFileSync(aside, await pidRecord());
     linkSync(aside, paths.pidFile);
     return true;
   } catch (e) {
