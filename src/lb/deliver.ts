@@ -35,7 +35,7 @@ import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
 import { WholeErrors } from "./whole-errors.ts";
 import { codingsOf } from "./encoding.ts";
-import { ErrorEvents, maskWholeLines } from "./error-events.ts";
+import { ErrorEvents, maskFieldLines, maskWholeLines } from "./error-events.ts";
 import { WholeEvents } from "./whole-events.ts";
 import { isEventStream, isJson, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
 
@@ -140,12 +140,16 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     const chunk = events.push(raw);
     if (!watcher || chunk.byteLength === 0) return chunk;
     const errorsBefore = watcher.errorEvents?.() ?? 0;
+    const fieldsBefore = watcher.fieldLines?.() ?? 0;
     watcher.push(chunk);
     // An error event after content is an upstream error like a status: what it quotes is masked (error-events.ts).
     const completed = (watcher.errorEvents?.() ?? 0) > errorsBefore;
     const open = watcher.inError?.() ?? false;
     if (completed || open) errorEvents ??= new ErrorEvents(d.mask, d.maskPieces);
-    return errorEvents ? errorEvents.pass(chunk, completed, open) : chunk;
+    const out = errorEvents ? errorEvents.pass(chunk, completed, open) : chunk;
+    // Masked whole already when an error ended in it or passes in it.
+    const fields = !completed && !open && (watcher.fieldLines?.() ?? 0) > fieldsBefore;
+    return fields ? maskFieldLines(out, d.mask) : out;
   };
   d.gw.load?.enter(o.attempt.instance.name);
   if (sse) {

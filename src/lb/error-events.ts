@@ -55,3 +55,15 @@ export function maskWholeLines(bytes: Uint8Array, mask: (s: string) => string): 
   if (masked === text) return bytes;
   return lines < bytes.length ? Buffer.concat([encoder.encode(masked), bytes.subarray(lines)]) : encoder.encode(masked);
 }
+
+/**
+ * Stream bytes with the secrets in their whole lines masked, but for data lines: comments, `id:`,
+ * `retry:` and unknown fields carry nothing of the answer, and a relay may fill them with anything
+ * (its key in a debug comment). Data lines are the model's text, which passes as it came: a
+ * token-shaped string in it is the answer's, not a leak.
+ */
+export function maskFieldLines(bytes: Uint8Array, mask: (s: string) => string): Uint8Array {
+  return maskWholeLines(bytes, (text) => text.replace(FIELD_LINE, (line) => mask(line)));
+}
+
+const FIELD_LINE = /^(?!data:)[^\r\n]+/gm;

@@ -38,6 +38,11 @@ export interface UsageWatcher {
    * its start.
    */
   inError?(): boolean;
+  /**
+   * Lines seen so far that are neither data nor a plain event name: comments (keep-alives), `id:`,
+   * `retry:`, unknown fields, odd event names — what a relay may fill with anything, its key too.
+   */
+  fieldLines?(): number;
 }
 
 /** An incremental SSE watcher. Cost per chunk: one streaming UTF-8 decode and a substring search. */
@@ -63,14 +68,17 @@ export function usageFromSse(): UsageWatcher {
   let cut = false;
   // Its first LINE_START characters, once it did.
   let head = "";
+  let fields = 0;
   const line = (l: string) => {
     ended ||= endsTheAnswer(l);
     if (l.startsWith("event:")) {
       errorEvent = ERROR_EVENT.test(l);
+      if (!PLAIN_EVENT.test(l)) fields++;
       return;
     }
     if (!l.startsWith("data:")) {
       if (l === "") errorEvent = errorLine = false;
+      else fields++;
       return;
     }
     if (errorEvent || ERROR_DATA.test(l)) {
@@ -128,6 +136,7 @@ export function usageFromSse(): UsageWatcher {
     errorEvents: () => errors,
     answerEnded: () => ended || errors > 0,
     inError: () => errorEvent || errorLine || (parts !== undefined && ERROR_DATA.test(cut ? head : lineStart(parts))),
+    fieldLines: () => fields,
   };
 }
 
@@ -164,6 +173,8 @@ export function usageFromJsonEnd(tail: string): Usage | undefined {
 
 const USAGE_HINT = /"usage|"usageMetadata"/;
 const ERROR_EVENT = /^event: ?(?:error|response\.failed)$/;
+/** An event name as the APIs write them (`content_block_delta`, `response.output_text.delta`). */
+const PLAIN_EVENT = /^event: ?[a-z][a-z_.]{0,63}$/;
 /** A data line whose payload is an error (OpenAI and Google put it first; Anthropic names its type). */
 const ERROR_DATA = /^data: ?\{\s*"(?:error"|type"\s*:\s*"(?:error|response\.failed)")/;
 const MAX_LINE = 1 << 20;

@@ -67,6 +67,17 @@ const DIALECTS: readonly Dialect[] = ["anthropic", "openai", "responses", "gemin
 
 const normal = (d: Dialect, eol = "\n", keepAlive = ": keep-alive\n\n") => sse([...OPENING[d], ...CONTENT[d], ...END[d]], eol, keepAlive);
 
+/**
+ * A relay's own lines quoting its key: a comment in the opening, an `id:` and an unknown field on
+ * the last event; and content whose text has a token's shape (the model's, which passes as it is).
+ */
+const SHAPED = "sk-ant-api03-" + "Zx".repeat(20);
+const withFields = (d: Dialect): string => {
+  const text = normal(d, "\n", `: relayed with ${SECRET}\n\n`).replace(JSON.stringify(TEXT).slice(1, -1), `${JSON.stringify(TEXT).slice(1, -1)} ${SHAPED}`);
+  const last = text.lastIndexOf("\n\n", text.length - 3) + 2;
+  return `${text.slice(0, last)}id: ${SECRET}\nx-debug: ${SECRET}\n${text.slice(last)}`;
+};
+
 const chatJson = JSON.stringify({ id: "c2", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: TEXT }, finish_reason: "stop" }], usage: { prompt_tokens: 20, completion_tokens: 5, total_tokens: 25 } });
 const messageJson = JSON.stringify({ id: "msg_2", type: "message", role: "assistant", content: [{ type: "text", text: TEXT }], usage: { input_tokens: 20, output_tokens: 5 } });
 const errorJson = JSON.stringify({ error: { message: `Incorrect API key provided: ${SECRET}`, type: "invalid_request_error", code: "invalid_api_key" } });
@@ -80,6 +91,7 @@ const ANSWERS: readonly Answer[] = [
     { name: `${d} error event before content`, dialect: d, stream: true, contentType: SSE, text: sse([...OPENING[d], REFUSAL[d]]), errorFirst: true },
     { name: `${d} error event after content, quoting a key`, dialect: d, stream: true, contentType: SSE, text: sse([...OPENING[d], ...CONTENT[d], LATE[d]]), byteByByte: true },
     { name: `${d} error event after content, CRLF`, dialect: d, stream: true, contentType: SSE, text: sse([...OPENING[d], ...CONTENT[d], LATE[d]], "\r\n", ": keep-alive\r\n\r\n") },
+    { name: `${d} stream with a comment, an id: and a field of the relay's quoting a key`, dialect: d, stream: true, contentType: SSE, text: withFields(d) },
     { name: `${d} error event before content, CRLF`, dialect: d, stream: true, contentType: SSE, text: sse([...OPENING[d], [undefined, ""], REFUSAL[d]], "\r\n", ": keep-alive\r\n\r\n"), errorFirst: true },
   ]),
   { name: "sized JSON", dialect: "openai", stream: false, contentType: JSON_TYPE, text: chatJson, sized: true },
@@ -200,4 +212,14 @@ describe("every answer is the same whatever its chunking", () => {
       expect(await differences(gw, a, bytes, ways.slice(1), base)).toEqual([]);
     });
   });
+});
+
+describe("a relay's own lines", () => {
+  for (const d of DIALECTS)
+    test(`${d}: comments, id: and other fields are masked; the answer's data passes as it came`, async () => {
+      const a: Answer = { name: d, dialect: d, stream: true, contentType: SSE, text: withFields(d) };
+      const text = plainText(await gw.deliver(a, encoded(a), []));
+      expect(text).toBe(a.text.replaceAll(SECRET, maskSecret(SECRET)));
+      expect(text).toContain(SHAPED);
+    });
 });
