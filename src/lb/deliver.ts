@@ -25,7 +25,7 @@ import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import { judgeLateError } from "./late-error.ts";
 import type { Health } from "./local.ts";
 import { NO_INSTANCE, type OwnError } from "./own-error.ts";
-import { hasAnswerEnd } from "./paths.ts";
+import { hasAnswerEnd, isResponsesCall } from "./paths.ts";
 import type { DeadEndSources } from "./dead-ends.ts";
 import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
@@ -198,7 +198,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   };
   // A stream that closes before its answer's end was cut short: a break, though its close was clean.
   const answered = sse && hasAnswerEnd(d.path) ? watcher?.answerEnded : undefined;
-  const body = relay(source, { breakEvent: sse ? d.dialect : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : () => errors?.rest(), last: sse ? endsAnswer : undefined, answered });
+  const body = relay(source, { breakEvent: sse ? (isResponsesCall(d.path) ? "responses" : d.dialect) : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : () => errors?.rest(), last: sse ? endsAnswer : undefined, answered });
   return new Response(body, { status: o.status, headers });
 }
 

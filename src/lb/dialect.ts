@@ -2,6 +2,8 @@
 // each of them: a JSON error response before any byte was sent, or an SSE error event after.
 
 export type Dialect = "anthropic" | "openai" | "gemini";
+/** A stream's dialect: an OpenAI Responses stream has an error event of its own shape. */
+export type StreamDialect = Dialect | "responses";
 
 /** A Gemini model call under any API version (`/v1/models/gemini-3-flash:countTokens`). */
 const GEMINI_CALL = /^\/v1[a-z0-9]*\/models\/[^/]+:[A-Za-z]+$|:generateContent|:streamGenerateContent/;
@@ -108,9 +110,12 @@ export function errorResponse(
 /**
  * An SSE event that ends a stream which broke after bytes reached the client, so the client sees
  * an error instead of a clean but truncated close. Anthropic names the event; OpenAI and Gemini
- * clients read errors from a bare `data:` line. The leading blank line ends any partial event.
+ * clients read errors from a bare `data:` line; a Responses stream's clients (Codex, the SDKs'
+ * typed events) read every event by its `type`, and its error event has one, with the code and
+ * message beside it. The leading blank line ends any partial event.
  */
-export function sseErrorEvent(dialect: Dialect, status: number, message: string, code: GwErrorCode): string {
+export function sseErrorEvent(dialect: StreamDialect, status: number, message: string, code: GwErrorCode): string {
+  if (dialect === "responses") return `\n\nevent: error\ndata: ${JSON.stringify({ type: "error", code, message, param: null })}\n\n`;
   const data = JSON.stringify(errorPayload(dialect, status, message, code));
   return dialect === "anthropic" ? `\n\nevent: error\ndata: ${data}\n\n` : `\n\ndata: ${data}\n\n`;
 }

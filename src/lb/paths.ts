@@ -58,3 +58,7 @@ export function canonicalPath(pathname: string): string | undefined {
  */
 export const hasAnswerEnd = (path: string): boolean => ANSWER_CALL.test(path);
 const ANSWER_CALL = /(?:\/messages|\/completions|\/responses|:streamGenerateContent|:generateContent)$/;
+
+/** An OpenAI Responses call (CLIProxyAPI's /v1, /openai/v1 and Codex-direct spellings): its body and events have their own shapes. */
+export const isResponsesCall = (path: string): boolean => RESPONSES_CALL.test(path);
+const RESPONSES_CALL = /\/responses$/;

@@ -8,6 +8,7 @@ import { asObject } from "../json/object.ts";
 import { isReservedHeader, setInstanceKey, upstreamHeaders } from "./headers.ts";
 import type { Intake, RoutedIntake } from "./intake.ts";
 import { editTopLevel, type Member, topLevelMembers } from "./json-edit.ts";
+import { isResponsesCall } from "./paths.ts";
 import { providerOf, quirkOf } from "./quirks.ts";
 
 export interface UpstreamRequest {
@@ -131,8 +132,6 @@ const JSON_TYPE = /json/i;
 const PARAM_FIELDS = ["reasoning_effort", "reasoning", "max_tokens", "thinking"] as const;
 /** The top-level fields whose values bodyEdits reads; of the others it asks only whether they are there. */
 export const FIELDS_A_REWRITE_READS: ReadonlySet<string> = new Set(["model", ...PARAM_FIELDS]);
-/** OpenAI Responses API paths (CLIProxyAPI's /v1, /openai/v1 and Codex-direct spellings). */
-const RESPONSES_PATH = /\/responses$/;
 
 /**
  * What one target changes in the body, as top-level edits (field → new JSON text, or undefined to
@@ -145,7 +144,7 @@ function bodyEdits(intake: Sendable, json: Body, model: string, params: RoutePar
   if (modelInBody && json.model !== model) edits.set("model", JSON.stringify(model));
   if (!intake.countTokens && hasBodyParams(params)) {
     const copy: Body = { ...json };
-    applyBodyParams(copy, params, RESPONSES_PATH.test(intake.path) ? "responses" : "other");
+    applyBodyParams(copy, params, isResponsesCall(intake.path) ? "responses" : "other");
     for (const f of PARAM_FIELDS) if (copy[f] !== json[f]) edits.set(f, JSON.stringify(copy[f]));
   }
   for (const f of quirkOf(provider)?.dropFields ?? []) if (f in json) edits.set(f, undefined);

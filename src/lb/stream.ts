@@ -2,7 +2,7 @@
 // buffered. Event streams get a thin guard so a stream that breaks after bytes were sent ends
 // with an error event in the client's dialect instead of a clean-looking truncated close.
 
-import { type Dialect, type GwErrorCode, sseErrorEvent } from "./dialect.ts";
+import { type GwErrorCode, type StreamDialect, sseErrorEvent } from "./dialect.ts";
 import { networkError } from "./forward.ts";
 
 const encoder = new TextEncoder();
@@ -57,7 +57,7 @@ export class OpenRelays {
 
 interface RelayHooks {
   /** Ends a broken stream with an SSE error event in this dialect; without it a break just closes. */
-  readonly breakEvent?: Dialect;
+  readonly breakEvent?: StreamDialect;
   readonly onEnd: (end: RelayEnd) => void;
   /** Where the body is listed while it runs (a stopping gateway ends it through there). */
   readonly open?: OpenRelays;

@@ -131,6 +131,27 @@ describe("cut (gw's own error event)", () => {
     expectNoRetry(res, b0);
   }, 30_000);
 
+  test("OpenAI SDK, responses: the iteration raises an APIError with gw's reason; on the wire the last event is a Responses error event", async () => {
+    const b0 = rig.hits("b");
+    const data = await rig.openai().responses.create({ model: "cut", stream: true, input: "hi" });
+    const err = await rejection(
+      (async () => {
+        for await (const _ of data);
+      })(),
+    );
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain("upstream");
+    const res = await fetch(`${rig.gw.url}/v1/responses`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "cut", stream: true, input: "hi" }),
+    });
+    const last = (await res.text()).trim().split(/\n\n+/).pop()!;
+    // Codex and typed clients read a Responses event by its type; its error event carries code and message beside it.
+    expect(last).toStartWith("event: error\ndata: ");
+    expect(JSON.parse(last.slice(last.indexOf("data: ") + 6))).toEqual({ type: "error", code: "upstream_stream_broken", message: expect.stringContaining("upstream"), param: null });
+    expectNoRetry(res, b0);
+  }, 30_000);
 });
 
 // The other way a stream ends early: its client stops reading. Nothing broke, but the record must
