@@ -67,9 +67,21 @@ const MODEL_CALLS = /^\/v1\/(?:messages(?:\/count_tokens)?|chat\/completions|com
 /** Where CLIProxyAPI serves the Gemini API, whichever version the client named. */
 const GEMINI_PREFIX = "/v1beta/models/";
 
-/** Fold any run of `/v1/v1…` at the start into one `/v1` (clients that put /v1 in their base URL). */
+/**
+ * Fold any run of `/v1/v1…` at the start into one `/v1` (clients that put /v1 in their base URL),
+ * and doubled slashes into one (a base URL ending in `/` joined to `/chat/completions`: CLIProxyAPI's
+ * router knows no `/v1//chat/completions`, and its 404 names nothing the client could mend).
+ */
 export function foldPath(pathname: string): string {
-  return pathname.startsWith("/v1/v1") ? pathname.replace(/^(\/v1)+(?=\/|$)/, "/v1") : pathname;
+  const p = pathname.includes("//") ? singleSlashes(pathname) : pathname;
+  return p.startsWith("/v1/v1") ? p.replace(/^(\/v1)+(?=\/|$)/, "/v1") : p;
+}
+
+/** Runs of slashes made one, up to a model's name in the path (a route's name may hold them: GEMINI_MODEL_PATH). */
+function singleSlashes(p: string): string {
+  const model = p.indexOf("/models/");
+  if (model === -1) return p.replace(/\/{2,}/g, "/");
+  return p.slice(0, model + 8).replace(/\/{2,}/g, "/") + p.slice(model + 8);
 }
 
 /** Query string to forward: the client's own key (`?key=`) is dropped, everything else kept. */

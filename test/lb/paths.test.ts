@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Gateway } from "../../src/lb/server.ts";
 import { dialectOf } from "../../src/lb/dialect.ts";
+import { foldPath } from "../../src/lb/intake.ts";
 import { canonicalPath, isForbiddenPath } from "../../src/lb/paths.ts";
 import { configFrom, externalInstances, startTestGateway, testUpstream, type TestUpstream } from "../helpers/lb.ts";
 
@@ -77,6 +78,18 @@ describe("isForbiddenPath", () => {
   });
 });
 
+describe("foldPath", () => {
+  test("doubled slashes and /v1/v1 are folded; a model's name in the path keeps its own", () => {
+    expect(["//v1/messages", "/v1//chat///completions", "/v1/v1//v1/responses", "/v1beta//models/a//b:generateContent", "/v1/models/x//y"].map(foldPath)).toEqual([
+      "/v1/messages",
+      "/v1/chat/completions",
+      "/v1/responses",
+      "/v1beta/models/a//b:generateContent",
+      "/v1/models/x//y",
+    ]);
+  });
+});
+
 describe("through the gateway", () => {
   let up: TestUpstream, gw: Gateway;
   beforeAll(() => {
@@ -112,5 +125,14 @@ ${externalInstances({ a: up.url })}
       expect({ path, status: res.status }).toEqual({ path, status: 200 });
     }
     expect(up.seen.map((s) => s.path)).toEqual(["/backend-api/codex/responses", "/openai/v1/videos", "/api/provider/anthropic/v1/messages", "/v1/messages"]);
+  });
+
+  test("doubled slashes (a base URL ending in /) are folded: routed and forwarded as the API's path", async () => {
+    const before = up.seen.length;
+    for (const path of ["/v1//messages", "/v1/chat//completions", "/v1//v1/responses", "/v1beta//models/m:generateContent"]) {
+      const res = await fetch(gw.url + path, { method: "POST", body: '{"model":"m","contents":[]}', headers: { "content-type": "application/json" } });
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+    }
+    expect(up.seen.slice(before).map((s) => s.path)).toEqual(["/v1/messages", "/v1/chat/completions", "/v1/responses", "/v1beta/models/up:generateContent"]);
   });
 });
