@@ -4,7 +4,7 @@ import { DOES_NOT_EXIST, readSmallFile } from "../fs/read-small.ts";
 import type { Env } from "./env.ts";
 import { readCld, readPricing } from "./extras.ts";
 import { type GlobalDraft, readGlobal } from "./global.ts";
-import { isLoopback } from "./loopback.ts";
+import { isLoopback, onThisMachine } from "./loopback.ts";
 import { finishInstance, type InstanceDraft, readInstances } from "./instances.ts";
 import { parseToml, type Raw, Reader } from "./reader.ts";
 import { type ReadInclude, readRouter } from "./router.ts";
@@ -109,7 +109,7 @@ export function parseConfig(text: string, file: string, env: Env = {}, { readInc
 function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraft[], routes: Map<string, Route>, declared: ReadonlySet<string>): string {
   const ports = new Map<number, string>([[g.mainPort, "the load balancer (main_port)"]]);
   for (const inst of instances) {
-    if (!inst.managed && !/\/\/(127\.|localhost)/.test(inst.baseUrl)) continue;
+    if (!onThisMachine(inst)) continue;
     const other = ports.get(inst.port);
     if (other) r.error(inst.portField?.path ?? ["instances", inst.name], `port ${inst.port} is also used by ${other}`, "give every instance its own free port");
     else ports.set(inst.port, `instance "${inst.name}"`);

@@ -4,3 +4,6 @@
 // `localhost.` (the root's dot) is the same name: a resolver answers it alike.
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost\.?|::1|\[::1\])$/i;
 export const isLoopback = (host: string) => LOOPBACK.test(host);
+
+/** An instance that listens on this machine's ports (gw runs it, or its url is loopback): two such on one port are one too many. */
+export const onThisMachine = (inst: { readonly managed: boolean; readonly baseUrl: string }) => inst.managed || /\/\/(127\.|localhost)/.test(inst.baseUrl);

@@ -5,7 +5,7 @@
 // refused, whichever way it comes (file watch, SIGHUP, `gw reload`, `gw lb`), and the running
 // config stays. Pure; Gateway.reload is the one caller.
 
-import { isLoopback } from "../config/loopback.ts";
+import { isLoopback, onThisMachine } from "../config/loopback.ts";
 import type { Config, Problem } from "../config/types.ts";
 
 /** Where the LB really listens: the bound address and port. */
@@ -20,6 +20,8 @@ export class ReloadRefused extends Error {
   constructor(
     message: string,
     readonly hint: string,
+    /** The setting at fault, as problems name it. */
+    readonly path: string,
   ) {
     super(message);
   }
@@ -27,10 +29,22 @@ export class ReloadRefused extends Error {
 
 /** Why `next` may not be applied to a gw listening at `at`, or undefined when it may. */
 export function reloadRefusal(at: Listening, next: Config): ReloadRefused | undefined {
+  // The config's own check (build.ts) compares with the new main_port, which waits for a restart:
+  // an instance moved onto the port the LB still holds would be gw itself, and every request sent
+  // to it would come back as a new one, without end.
+  const onLbPort = next.instances.find((i) => i.port === at.port && onThisMachine(i));
+  if (onLbPort) {
+    return new ReloadRefused(
+      `reload refused: instance "${onLbPort.name}" would take port ${at.port}, where the load balancer listens until gw restarts; the running config stays`,
+      `give [instances.${onLbPort.name}] another port (a main_port change takes effect when gw restarts)`,
+      `instances.${onLbPort.name}.port`,
+    );
+  }
   if (isLoopback(at.host) || next.global.apiKeys.length > 0) return undefined;
   return new ReloadRefused(
     `reload refused: the load balancer listens on ${describe(at)} and the new config has no api_keys, so anyone who can reach it would use your accounts; the running config stays`,
     'keep api_keys = ["${GW_CLIENT_KEY}"] under [global], or set host = "127.0.0.1" and restart gw',
+    "global.api_keys",
   );
 }
 

@@ -85,7 +85,7 @@ export function createReloader<W = never>(opts: ReloaderOptions<W>): Reloader<W>
       const err = e as Error;
       // The fix, where the refusal names one (a file gw cannot write says what to change).
       const hint = err instanceof ReloadRefused || err instanceof CliError ? err.hint : undefined;
-      const why: Problem = { severity: "error", file, line: 0, col: 0, path: err instanceof ReloadRefused ? "global.api_keys" : "", message: err instanceof ReloadRefused ? err.message : `config reload failed while applying it: ${err.message}`, hint };
+      const why: Problem = { severity: "error", file, line: 0, col: 0, path: err instanceof ReloadRefused ? err.path : "", message: err instanceof ReloadRefused ? err.message : `config reload failed while applying it: ${err.message}`, hint };
       log.error(formatProblem(why));
       return { ok: false, problems: [why, ...problems] };
     }

@@ -40,6 +40,21 @@ describe("the rule", () => {
     expect(reloadRefusal({ host: "0.0.0.0", port: 8145 }, configFrom(toml("0.0.0.0", 'api_keys = ["other"]')))).toBeUndefined();
   });
 
+  test("an instance may not move onto the port the load balancer still listens on (a main_port change waits for a restart)", () => {
+    // The config's own check sees main_port 9000 and the instance on 8145: no clash in the file.
+    const next = configFrom(toml("127.0.0.1", "").replace("main_port = 8145", "main_port = 9000").replace(`url = "${mock.url}"`, 'url = "http://127.0.0.1:8145"'));
+    const refused = reloadRefusal({ host: "127.0.0.1", port: 8145 }, next);
+    expect(refused).toBeInstanceOf(ReloadRefused);
+    expect([refused?.path, refused?.message, refused?.hint]).toEqual([
+      "instances.a.port",
+      'reload refused: instance "a" would take port 8145, where the load balancer listens until gw restarts; the running config stays',
+      "give [instances.a] another port (a main_port change takes effect when gw restarts)",
+    ]);
+    // Once gw listens on 9000, that file is fine; an instance elsewhere on that port number is no clash.
+    expect(reloadRefusal({ host: "127.0.0.1", port: 9000 }, next)).toBeUndefined();
+    expect(reloadRefusal({ host: "127.0.0.1", port: 8145 }, configFrom(toml("127.0.0.1", "").replace(`url = "${mock.url}"`, 'url = "http://192.0.2.7:8145"').replace("main_port = 8145", "main_port = 9000")))).toBeUndefined();
+  });
+
   test("a key list that resolves to empty strings is no key list: the config does not load at all", () => {
     for (const keys of ['api_keys = [""]', 'api_keys = ["${EMPTY}"]', 'api_keys = "  "', 'api_keys = ["${UNSET}"]']) {
       const { config, problems } = parseConfig(toml("0.0.0.0", keys), "/x/providers.toml", { EMPTY: "" });
