@@ -159,6 +159,8 @@ class RouteAttempts implements AttemptLoop {
     const held = d.load?.hold.has(info.instance.name) ? await d.load.hold.wait(info.instance, ctl.abort.signal) : { instance: info.instance, ms: 0 };
     const to: Attempt = held.instance === info.instance ? info : { ...info, instance: held.instance };
     if (ctl.abort.signal.aborted) return { to, outcome: notBack(to, ctl), heldMs: held.ms };
+    // Waited for a start that found its port another process's (hold.ts "taken"): nothing goes there.
+    if (held.ms > 0 && d.deadEnds.barred?.(to.instance.name)) return { to, outcome: portTaken(to), heldMs: held.ms };
     const up = rewriteFor(d.intake, d.req.headers, to.instance, to.target);
     d.load?.enter(to.instance.name);
     const outcome = await forward(to, d.req.method, up, ctl);
@@ -170,7 +172,7 @@ class RouteAttempts implements AttemptLoop {
     const { d, route, lb } = this;
     if (!route) {
       const instance = d.rt.defaultInstance;
-      return tried.size === 0 && instance ? { instance, target: undefined } : undefined;
+      return tried.size === 0 && instance && !d.deadEnds.barred?.(instance.name) ? { instance, target: undefined } : undefined;
     }
     const skip = this.tooSmall ? new Set([...tried, ...this.tooSmall]) : tried;
     const ctx = pickContext(d.facts, route, { tried: skip, now: Date.now(), state: d.state, draining: d.load?.resting, deadEnds: d.deadEnds });
@@ -209,6 +211,11 @@ interface Sent {
 
 /** The connection failed before any answer (not the deadline, not the client leaving). */
 const unanswered = (o: Outcome) => o.kind === "failed" && o.reason === "connect";
+
+/** Its instance's start found the port held by another process: as unreachable as a refused connection. */
+function portTaken(a: Attempt): Outcome {
+  return { kind: "failed", attempt: a, reason: "connect", message: `${a.instance.name}: port ${a.instance.port} is held by another process, not this instance` };
+}
 
 /** The attempt's deadline passed, or its client left, while it waited for its instance to be back. */
 function notBack(a: Attempt, ctl: AttemptControl): Outcome {

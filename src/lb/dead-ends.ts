@@ -15,9 +15,11 @@ import type { Tried } from "./failover.ts";
 import type { Prober } from "./probe.ts";
 import { upstreamModel } from "./rewrite.ts";
 
-/** What route.ts asks: can `t` not answer this request at all? */
+/** What route.ts asks: can `t` not answer this request at all? May nothing be sent to this instance? */
 export interface DeadEndView {
   has(t: Target): boolean;
+  /** Its port is held by a process that is not the instance (hold.ts "taken"): never sent to, not even as a last resort. */
+  barred?(instance: string): boolean;
 }
 
 /** What the supervisor and the probes say, read when asked: the gateway's, one for all its requests. */
@@ -28,6 +30,8 @@ export interface DeadEndSources {
   readonly lost?: { has(instance: string): boolean };
   /** Instances on their way back (drain.ts resting). */
   readonly resting?: { has(instance: string): boolean };
+  /** Instances whose port another process holds (hold.ts). */
+  readonly taken?: { has(instance: string): boolean };
 }
 
 /**
@@ -42,7 +46,7 @@ export function deadEndSources(probes: Pick<Prober, "isDown"> & Partial<Pick<Pro
     probes.want?.(instance);
     return true;
   };
-  return { probedDown, lost: load?.hold.lost, resting: load?.resting };
+  return { probedDown, lost: load?.hold.lost, resting: load?.resting, taken: load?.hold.taken };
 }
 
 /** One request's dead ends: one per request (pipeline.ts), noted after each attempt (attempt.ts). */
@@ -69,6 +73,10 @@ export class DeadEnds implements DeadEndView {
 
   has(t: Target): boolean {
     return this.instanceDown(t.instance) || this.rejected?.has(sameCall(t.instance, t)) === true;
+  }
+
+  barred(instance: string): boolean {
+    return this.sources.taken?.has(instance) === true;
   }
 
   private instanceDown(name: string): boolean {

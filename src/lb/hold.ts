@@ -10,8 +10,13 @@
 
 import type { InstanceConfig } from "../config/types.ts";
 
-/** What the supervisor says about an instance: gone for a moment, serving again, or not coming back soon. */
-export type Availability = "away" | "ready" | "lost";
+/**
+ * What the supervisor says about an instance: gone for a moment, serving again, not coming back
+ * soon — or its port taken: held by a process that is not the instance (found so when it was to
+ * start). Nothing may be sent there: the instance's key and the client's prompt would go to
+ * whatever holds the port (another program, or gw itself).
+ */
+export type Availability = "away" | "ready" | "lost" | "taken";
 
 export class InstanceHold {
   /** Away instances, each with the wake-ups of the requests waiting for it. */
@@ -21,6 +26,8 @@ export class InstanceHold {
    * failed. Nothing waits for them; a signature fallback passes them over (fallback-choice.ts).
    */
   readonly lost = new Set<string>();
+  /** Instances whose port another process holds (Availability "taken"): lost, and never sent to. */
+  readonly taken = new Set<string>();
 
   /**
    * `current(name)`: the instance as configured now (a reload may have moved it while a request
@@ -37,8 +44,10 @@ export class InstanceHold {
   }
 
   set(instance: string, a: Availability): void {
-    if (a === "lost") this.lost.add(instance);
+    if (a === "lost" || a === "taken") this.lost.add(instance);
     else this.lost.delete(instance);
+    if (a === "taken") this.taken.add(instance);
+    else this.taken.delete(instance);
     if (a === "away") {
       if (!this.away.has(instance)) this.away.set(instance, new Set());
       return;

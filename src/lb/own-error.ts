@@ -192,6 +192,7 @@ function whyOut(t: Target, c: Cooldown | undefined, f: OwnFacts): string {
   if (c && f.now < c.until) return `${KIND[c.kind]}, cooling until ${clock(c.until)} UTC (in ${Math.ceil((c.until - f.now) / 1000)} s)`;
   if (c) return `on trial after ${KIND[c.kind]} (a request is testing it now)`;
   if (f.resting?.has(t.instance)) return `on instance "${t.instance}", which is restarting`;
+  if (f.deadEnds?.barred?.(t.instance)) return `on instance "${t.instance}", whose port another process holds (gw sends it nothing)`;
   if (f.deadEnds?.has(t)) return `on instance "${t.instance}", known down`;
   return "failed just now";
 }

@@ -66,7 +66,8 @@ interface Policy {
 
 /** The target of the next attempt and why (for `x-gw-route`, the request log, and half-open trials); undefined when every target was tried. */
 export function explainPick(route: Route, ctx: PickContext): Pick | undefined {
-  const pool = ctx.tried.size === 0 ? route.targets : route.targets.filter((t) => !ctx.tried.has(t.id));
+  const untried = ctx.tried.size === 0 ? route.targets : route.targets.filter((t) => !ctx.tried.has(t.id));
+  const pool = ctx.deadEnds?.barred ? withoutBarred(untried, ctx.deadEnds) : untried;
   if (pool.length === 0) return undefined;
   for (const policy of POLICIES) {
     const target = policy.pick(pool, route, ctx);
@@ -183,6 +184,12 @@ export function readiness(route: Route, t: Target, ctx: PickContext): "now" | "b
 }
 
 // --- internal ---
+
+/** `pool` without the targets nothing may be sent to (dead-ends.ts barred); the same array when there are none. */
+function withoutBarred(pool: readonly Target[], view: DeadEndView): readonly Target[] {
+  for (const t of pool) if (view.barred?.(t.instance)) return pool.filter((x) => !view.barred?.(x.instance));
+  return pool;
+}
 
 function stickyId(ctx: PickContext): string | undefined {
   return ctx.sessionKey === undefined ? undefined : ctx.state?.sticky(ctx.sessionKey, ctx.now);

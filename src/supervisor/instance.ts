@@ -172,11 +172,11 @@ export class SupervisedInstance {
     this.deps.availability?.(this.name, a);
   }
 
-  private fail(state: InstanceState, problem: string): StartOutcome {
+  private fail(state: InstanceState, problem: string, availability: Availability = "lost"): StartOutcome {
     if (problem !== this.problem) this.deps.log.error(problem);
     this.problem = problem;
     this.state = state;
-    this.announce("lost");
+    this.announce(availability);
     return { ok: false, ms: 0 };
   }
 
@@ -193,7 +193,8 @@ export class SupervisedInstance {
       // Nothing ran, so nothing crashed: the user is told to free the port, and once they have,
       // the instance must start within portRetryMs — not after a crash loop's five minutes.
       this.retryIn(deps.timing.portRetryMs);
-      return this.fail(this.backoff.crashLoop ? "crashloop" : "backoff", `port ${inst.port} of instance '${inst.name}' is in use${holder} — change [instances.${inst.name}] port or stop that process (gw looks again every ${deps.timing.portRetryMs / 1000} s)`);
+      // Whatever holds the port is not this instance: the LB sends it nothing (hold.ts "taken").
+      return this.fail(this.backoff.crashLoop ? "crashloop" : "backoff", `port ${inst.port} of instance '${inst.name}' is in use${holder} — change [instances.${inst.name}] port or stop that process (gw looks again every ${deps.timing.portRetryMs / 1000} s)`, "taken");
     }
     if (this.stopping) return { ok: false, ms: 0 };
     let child: Child;
