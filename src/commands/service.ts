@@ -30,6 +30,10 @@ export default defineGwCommand({
     for (const dir of unit.dirs) ensurePrivateDir(dir);
     const before = await Bun.file(unit.path).text().catch(() => null);
     if (before === unit.text) return void console.log(`${unit.path} is up to date`);
+    // One service per user: rewriting one that serves another config would drop that gw at its next restart.
+    if (before !== null && !before.includes(unit.serves)) {
+      throw new CliError(`${unit.path} already holds a service that is not gw for ${config.file}: gw leaves it as it is`, 1, "look at what it runs; to have gw serve this config instead, stop that service and remove the file, then run this again");
+    }
     await writeFileAtomic(unit.path, unit.text); // a whole unit or the old one; a link there is replaced, not followed
     // A service already running keeps the old file's settings until it is restarted.
     console.log(typedIn(before === null ? `wrote ${unit.path}\nnext: ${unit.enable}` : `updated ${unit.path}\nnext (if it runs): ${unit.update}`));

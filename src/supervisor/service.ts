@@ -19,6 +19,12 @@ interface UnitPlan {
   readonly update: string;
   /** Directories the service manager needs before it starts gw (launchd opens the log there itself). */
   readonly dirs: readonly string[];
+  /**
+   * The part of the text that says which config it serves (`up -c FILE`, whatever gw runs it): an
+   * older file there that holds it is this service's, to be rewritten; one that does not is
+   * another's — a second config's gw, or a service of the user's own.
+   */
+  readonly serves: string;
 }
 
 export interface UnitHost {
@@ -157,6 +163,7 @@ export function systemdUnit(configFile: string, dir: string, shutdownGraceMs: nu
   const { root } = host;
   const safe = (v: string) => unitSafe(v, "systemd unit");
   const exec = [...host.self, "up", "-c", configFile].map((w, i) => execWord(safe(w), i === 0)).join(" ");
+  const serves = ` ${["up", "-c", configFile].map((w) => execWord(safe(w), false)).join(" ")}\n`;
   const env = Object.entries(host.env).map(([k, v]) => `Environment=${execWord(`${k}=${safe(v)}`, true)}\n`).join("");
   const text = `[Unit]
 Description=gw gateway for ${specifiers(safe(configFile))}
@@ -185,7 +192,7 @@ WantedBy=${root ? "multi-user.target" : "default.target"}
 `;
   const ctl = systemctl(root);
   const enable = `${ctl} daemon-reload && ${ctl} enable --now gw${root ? "" : "   (and once: loginctl enable-linger " + host.user + ")"}`;
-  return { path: unitPath(host), text, enable, update: `${ctl} daemon-reload && ${ctl} restart gw`, dirs: [] };
+  return { path: unitPath(host), text, enable, update: `${ctl} daemon-reload && ${ctl} restart gw`, dirs: [], serves };
 }
 
 /** Text for an XML element: `<`, `&` and `>` (so no `]]>` either) as entities. */
@@ -201,7 +208,8 @@ const str = (s: string) => `<string>${xml(s)}</string>`;
  */
 export function launchdAgent(configFile: string, dir: string, shutdownGraceMs: number, host: UnitHost = thisHost()): UnitPlan {
   const { gwLog, logsDir } = gwPaths(dir);
-  const args = [...host.self, "up", "-c", configFile].map((a) => `\t\t${str(a)}\n`).join("");
+  const words = (list: readonly string[]) => list.map((a) => `\t\t${str(a)}\n`).join("");
+  const args = words([...host.self, "up", "-c", configFile]);
   const env = Object.entries({ ...host.env, [DETACHED_ENV]: "1" }).map(([k, v]) => `\t\t<key>${xml(k)}</key>\n\t\t${str(v)}\n`).join("");
   const text = `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
@@ -240,7 +248,7 @@ ${env}\t</dict>
   const path = unitPath(host);
   const enable = `launchctl bootstrap gui/${host.uid} ${shellWord(path)}   (stop: launchctl bootout gui/${host.uid}/${LAUNCHD_LABEL}; reload the config: gw reload)`;
   const update = `launchctl bootout gui/${host.uid}/${LAUNCHD_LABEL}; launchctl bootstrap gui/${host.uid} ${shellWord(path)}`;
-  return { path, text, enable, update, dirs: [logsDir] };
+  return { path, text, enable, update, dirs: [logsDir], serves: words(["up", "-c", configFile]) };
 }
 
 /** A path to paste into a shell. */

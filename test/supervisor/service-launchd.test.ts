@@ -29,6 +29,9 @@ const mac = (over: Partial<UnitHost> = {}): UnitHost => ({
 describe("launchd agent", () => {
   test("every value arrives as written, however crafted the path; the agent keeps gw up the way the systemd unit does", () => {
     const plan = launchdAgent(`${crafted}/providers.toml`, crafted, 30_000, mac());
+    // What service install asks of a file already there: does it serve this config? (another's does not)
+    expect(plan.text).toContain(plan.serves);
+    expect(launchdAgent(`${crafted}/other.toml`, crafted, 30_000, mac()).text).not.toContain(plan.serves);
     const parsed = parsePlist(plan.text);
     if (!parsed.ok) throw new Error(parsed.error);
     expect(parsed.value).toEqual({

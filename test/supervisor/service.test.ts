@@ -2,7 +2,7 @@
 // `systemd-analyze verify` rejects unknown escapes (\$), unresolvable specifiers (%z), and a
 // program path it cannot find — so a wrongly escaped ExecStart program or WorkingDirectory fails.
 import { describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execWord, systemdUnit, thisHost } from "../../src/supervisor/service.ts";
 import { runGw, tempDir } from "../helpers/tmp.ts";
@@ -159,17 +159,17 @@ test("--write again after a change says how a running service takes it (enable -
   // Root writes /etc/systemd/system: there a temp dir mounted over it in a private mount namespace; anyone else, a temp HOME.
   const root = process.getuid?.() === 0;
   const units = tempDir("gw-unit-dir-");
-  const write = async (path: string) => {
-    const argv = [process.execPath, join(import.meta.dir, "../../src/main.ts"), "service", "install", "--write", "-c", file];
+  const write = async (path: string, config = file) => {
+    const argv = [process.execPath, join(import.meta.dir, "../../src/main.ts"), "service", "install", "--write", "-c", config];
     const cmd = root ? ["unshare", "--mount", "--propagation", "private", "sh", "-c", `mount --bind "$0" /etc/systemd/system && exec "$@"`, units, ...argv] : argv;
     const p = Bun.spawn(cmd, { env: { ...process.env, HOME: units, PATH: path }, stdout: "pipe", stderr: "pipe" });
-    const [stdout, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
-    return { stdout, code };
+    const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    return { stdout, code, stderr };
   };
   const unitFile = join(units, root ? "gw.service" : ".config/systemd/user/gw.service");
   const shown = root ? "/etc/systemd/system/gw.service" : unitFile;
   const first = await write("/usr/bin:/bin");
-  expect(first).toEqual({ code: 0, stdout: expect.stringContaining("enable --now gw") });
+  expect(first).toMatchObject({ code: 0, stdout: expect.stringContaining("enable --now gw") });
   expect(await Bun.file(unitFile).text()).toContain("Environment=PATH=/usr/bin:/bin\n");
   expect((await write("/usr/bin:/bin")).stdout).toBe(`${shown} is up to date\n`);
   const changed = await write("/opt/cliproxy/bin:/usr/bin:/bin");
@@ -177,6 +177,15 @@ test("--write again after a change says how a running service takes it (enable -
   expect(changed.stdout).toContain("daemon-reload && systemctl");
   expect(changed.stdout).toContain("restart gw");
   expect(await Bun.file(unitFile).text()).toContain("Environment=PATH=/opt/cliproxy/bin:/usr/bin:/bin\n");
+
+  // A second config's install would take the first's service away at its next restart: refused, the file kept.
+  const other = join(tempDir("gw-unit-other-"), "providers.toml");
+  writeFileSync(other, readFileSync(file, "utf8"));
+  const kept = await Bun.file(unitFile).text();
+  const second = await write("/usr/bin:/bin", other);
+  expect(second.code).toBe(1);
+  expect(second.stderr).toContain(`gw: ${shown} already holds a service that is not gw for ${other}: gw leaves it as it is`);
+  expect(await Bun.file(unitFile).text()).toBe(kept);
 });
 
 test("under sudo (which replaces PATH) an instance command the service will not find is said, with the way to keep PATH", async () => {
