@@ -110,6 +110,15 @@ export class InstanceSet {
     for (const s of this.list()) s.release();
   }
 
+  /**
+   * gw is stopping: no reload's or restart's work stops or starts an instance from now on (a drain
+   * cut short by the stop would otherwise end in a kill that cuts its streams at once, and a
+   * relaunch while gw goes away). The instances run on until stopAll, after the LB's grace.
+   */
+  closing(): void {
+    this.closed = true;
+  }
+
   async stopAll(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.list(), ...this.leaving].map((s) => s.stop()));
@@ -241,7 +250,7 @@ export class InstanceSet {
       this.deps.log.info(`${s.name}: ${then}: waiting for ${streams} request(s) in flight to finish (up to ${graceMs / 1000} s); ${after}`);
       progress?.({ event: "draining", name: s.name, streams, graceMs, ...(removed ? { removed } : {}) });
     });
-    if (drain.left > 0) this.deps.log.warn(`${s.name}: ${then}: ${drain.left} request(s) still running after ${graceMs / 1000} s (shutdown_grace_ms): the ${then} cuts them`);
+    if (drain.left > 0 && !this.closed) this.deps.log.warn(`${s.name}: ${then}: ${drain.left} request(s) still running after ${graceMs / 1000} s (shutdown_grace_ms): the ${then} cuts them`);
     return drain;
   }
 

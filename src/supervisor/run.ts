@@ -198,6 +198,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const stop = () =>
     (stopping ??= (async () => {
       phase = "stopping";
+      set.closing();
       sdNotify("STOPPING=1", opts.env);
       reloader?.close();
       await registered?.remove(); // first: cld must not pick a gw that is going away

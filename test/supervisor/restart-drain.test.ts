@@ -272,6 +272,37 @@ describe("a reload that swaps two instances' ports while gw restart drains one",
   }, 90_000);
 });
 
+describe("gw down while a reload drains a moved instance", () => {
+  let downed: Sandbox;
+  afterAll(async () => {
+    if (downed) await killAll(downed);
+  });
+
+  test("the stream on it finishes within the stop's grace, and nothing is started again while gw stops", async () => {
+    downed = await sandbox([{ name: "a" }, { name: "b" }], "");
+    writeFileSync(downed.file, `${readFileSync(downed.file, "utf8")}"ma" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]\n`);
+    expect((await gw(downed, ["up", "-d", "-c", downed.file])).code).toBe(0);
+    const running = followStream(await chatThrough(downed, "ma", true, "interval=100~events=30"));
+    await until(() => running.chunks > 0, 10_000, () => "the stream under way");
+    const [newPort] = await freePorts(1);
+    writeFileSync(downed.file, readFileSync(downed.file, "utf8").replace(`port = ${downed.ports.a}\n`, `port = ${newPort}\n`));
+    const reload = startGw(downed, ["reload", "-c", downed.file]);
+    await reload.waitFor("a: waiting for 1 request(s) in flight to finish", 10_000);
+
+    // The stop's own grace lets the stream finish; the reload's drain, cut short by the stop, must not kill a.
+    const down = await gw(downed, ["down", "-c", downed.file]);
+    expect(down.code).toBe(0);
+    const text = await running.done;
+    expect(text).not.toContain("stream broke");
+    expect(text.match(/"content":/g)?.length ?? 0).toBeGreaterThanOrEqual(30);
+    expect(text.trimEnd()).toEndWith("data: [DONE]");
+    await reload.proc.exited;
+    const log = readFileSync(gwPaths(downed.dir).gwLog, "utf8");
+    const afterStop = log.slice(log.indexOf("stopping:"));
+    expect(afterStop).not.toMatch(/a: started pid|still running after/);
+  }, 90_000);
+});
+
 describe("gw reload: an instance it relaunches that does not start", () => {
   let broken: Sandbox;
   afterAll(async () => {
