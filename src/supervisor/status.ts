@@ -119,7 +119,8 @@ export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow
       name: inst.name,
       managed: inst.managed,
       pid: s?.child?.pid ?? null,
-      port: inst.port,
+      // Where its process listens: until a reload's relaunch moves it, the port it was started on.
+      port: s?.child ? s.inst.port : inst.port,
       state: inst.managed ? (s?.state ?? "stopped") : down.has(inst.name) ? "down" : "external",
       uptimeMs: s?.child ? Math.round(mono - s.child.startedAt) : null,
       restarts: s?.restarts ?? 0,

@@ -146,6 +146,9 @@ describe("an edit saved while a reload drains an instance takes effect at once",
     writeFileSync(edited.file, readFileSync(edited.file, "utf8").replace(`port = ${edited.ports.a}\n`, `port = ${newPort}\n`));
     const reload = startGw(edited, ["reload", "-c", edited.file]);
     await reload.waitFor("a: waiting for 1 request(s) in flight to finish", 10_000);
+    // gw status shows the process where it is: its old port, until the relaunch moves it.
+    const draining = (await controlJson<StatusReport>(gwPaths(edited.dir), "/status")).instances.find((i) => i.name === "a")!;
+    expect([draining.pid, draining.port]).toEqual([oldPid, edited.ports.a!]);
 
     // 2. Saved during that drain: a new route. It is served while the stream (and so the drain)
     // still runs: the swap did not wait for the first reload's instance work. (A request for it
