@@ -124,7 +124,7 @@ export class SupervisedInstance {
     this.suspended = false;
     if (this.child || this.stopping) return;
     this.restarts++;
-    this.launch().catch((e: Error) => this.fail("failed", `instance '${this.name}' could not be restarted: ${e.message}`));
+    this.relaunch();
   }
 
   /** Hand the process on for good (after an upgrade): no supervision, and this gw may exit. */
@@ -291,7 +291,20 @@ export class SupervisedInstance {
     this.timer = setTimeout(() => {
       if (this.stopping || this.suspended) return;
       if (restart) this.restarts++;
-      this.launch().catch((e: Error) => this.fail("failed", `instance '${this.name}' could not be restarted: ${e.message}`));
+      this.relaunch();
     }, delayMs);
+  }
+
+  /**
+   * Launch again after an exit or a hand-over. An error launch() did not expect (EMFILE while gw
+   * is short of file handles) is said and tried again later: left as it was, the instance stayed
+   * down for good.
+   */
+  private relaunch(): void {
+    this.launch().catch((e: Error) => {
+      const delay = this.deps.timing.backoffMaxMs;
+      this.fail("failed", `instance '${this.name}' could not be restarted: ${e.message} — gw tries again in ${secs(delay)}`);
+      this.retryIn(delay, true);
+    });
   }
 }

@@ -52,6 +52,36 @@ describe("InstanceSet", () => {
     expect(set.list().map((s) => s.state)).toEqual(["stopped", "stopped"]);
   }, 60_000);
 
+  test("a relaunch that fails with an error launch() does not expect (EMFILE) is said and tried again, not left down for good", async () => {
+    const sb = await sandbox([{ name: "a" }]);
+    sandboxes.push(sb);
+    const { config, lines, deps } = await supervised(sb);
+    // The log file's path is asked at every launch (and when an exit is reported): the respawn's launch meets gw out of file handles, once.
+    let armed = false;
+    let launches = 0;
+    const logFile = (n: string) => {
+      if (new Error().stack?.includes("at launch ")) {
+        launches++;
+        if (armed) {
+          armed = false;
+          throw new Error("EMFILE: too many open files");
+        }
+      }
+      return deps.logFile(n);
+    };
+    const set = new InstanceSet(config, { ...deps, logFile, timing: { ...FAST, backoffMaxMs: 300 } });
+    sets.push(set);
+    expect((await set.startAll()).get("a")!.ok).toBe(true);
+    const a = set.get("a")!;
+    const oldPid = a.child!.pid;
+    armed = true;
+    process.kill(oldPid, "SIGKILL");
+    await until(() => a.problem.includes("EMFILE"), 10_000, () => `the failed relaunch said: ${lines.join("\n")}`);
+    expect(a.problem).toBe("instance 'a' could not be restarted: EMFILE: too many open files — gw tries again in 0.3 s");
+    await until(() => a.state === "ready" && a.child !== null && a.child.pid !== oldPid, 15_000, () => `a back after the failed relaunch: state ${a.state}: ${lines.join("\n")}`);
+    expect(launches).toBe(3);
+  }, 60_000);
+
   test("an instance that keeps exiting goes into crashloop and its output lands in its log", async () => {
     const sb = await sandbox([{ name: "c", command: ["./crash.sh", "-config", "{config}", "-port", "{port}"] }]);
     crashingScript(sb.dir);
