@@ -7,7 +7,9 @@
 //   tr:ROUTE\0TARGET\0END  the holder of the trial of the cooldown ending at END: the trial window
 //   st:KEY            {target, at} JSON      the sticky TTL from its last use
 //   fs:KEY            hash {n, at}           the streak TTL from its last failure (set by one script)
-// Channel `PREFIX:changes`: {from, cs: StateChange[]}, a batch of changes per message.
+// Channel `PREFIX:changes` (`PREFIX:changes:dbN` for database N ≠ 0: keys live in their database,
+// but a channel is heard by every client of the server, whichever database it uses — a staging
+// gw on /1 would take prod's cooldowns on /0): {from, cs: StateChange[]}, a batch of changes per message.
 
 import type { RedisClient } from "bun";
 import type { StateChange } from "./types.ts";
@@ -15,11 +17,11 @@ import { isChange } from "./wire.ts";
 
 type KeySpace = ReturnType<typeof keySpace>;
 
-export function keySpace(prefix: string) {
+export function keySpace(prefix: string, database = 0) {
   const p = `${prefix}:`;
   return {
     prefix: p,
-    channel: `${p}changes`,
+    channel: database ? `${p}changes:db${database}` : `${p}changes`,
     cd: (route: string, target: string) => `${p}cd:${route}\0${target}`,
     pr: (route: string, target: string, end: number) => `${p}pr:${route}\0${target}\0${end}`,
     tr: (route: string, target: string, end: number) => `${p}tr:${route}\0${target}\0${end}`,
@@ -28,6 +30,18 @@ export function keySpace(prefix: string) {
     /** SCAN pattern for every key of this gateway (the prefix's glob characters escaped). */
     all: `${p.replace(/[*?[\]\\]/g, "\\$&")}*`,
   };
+}
+
+/** The database a `redis://host:port/N` (or `?db=N`) URL selects: 0 when it names none. */
+export function databaseOf(url: string): number {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 0;
+  }
+  const n = /^\/(\d+)\/?$/.exec(u.pathname)?.[1] ?? u.searchParams.get("db") ?? "0";
+  return Number(n) || 0;
 }
 
 /** Every entry under the prefix, as changes (sticky and streak keys oldest first). */

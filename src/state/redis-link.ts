@@ -21,8 +21,10 @@ interface LinkOptions {
    * Runs on every (re)connection before the link counts as up; a throw counts as a failed
    * connection. `restartedSince`: this is another Redis process than the one lost at that time (it
    * restarted, empty or from an older save), so what it lacks may have been lost, not cleared.
+   * `sameRedis`: it is the process of the last connection (its run_id unchanged), so what it lacks
+   * was cleared by others, whatever it holds.
    */
-  onUp(cmd: RedisClient, restartedSince: number | undefined): Promise<void>;
+  onUp(cmd: RedisClient, restartedSince: number | undefined, sameRedis: boolean): Promise<void>;
   readonly timing?: Partial<LinkTiming>;
 }
 
@@ -92,7 +94,7 @@ export function connectRedis(o: LinkOptions): RedisLink {
       }
       await sub.subscribe(o.channel, (message) => (held ? held.push(message) : o.onMessage(message)));
       const run = /run_id:(\w+)/.exec(String(await cmd.send("INFO", ["server"]).catch(() => "")))?.[1];
-      await withTimeout(o.onUp(cmd, runId !== undefined && run !== runId ? down?.since : undefined), t.resyncTimeoutMs, "re-sync timed out");
+      await withTimeout(o.onUp(cmd, runId !== undefined && run !== runId ? down?.since : undefined, run !== undefined && run === runId), t.resyncTimeoutMs, "re-sync timed out");
       runId = run;
     } catch (err) {
       const why = describe(err);

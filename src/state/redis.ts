@@ -11,7 +11,7 @@ import { entryOf, PendingChanges } from "./changes.ts";
 import { createMemoryStore, type MemoryStoreOptions, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
 import { connectRedis, type LinkTiming, withTimeout } from "./redis-link.ts";
 import { px, sharedTrials } from "./redis-trial.ts";
-import { keySpace, readAll } from "./redis-keys.ts";
+import { databaseOf, keySpace, readAll } from "./redis-keys.ts";
 import { rejoin } from "./rejoin.ts";
 import { isChange } from "./wire.ts";
 import { downHealth, forgottenAt, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
@@ -39,7 +39,7 @@ const CLOSE_WAIT_MS = 1000;
 /** Connects (waiting for the first attempt, bounded) and returns the store; never throws for an unreachable Redis. */
 export async function openRedisState(o: RedisStateOptions): Promise<StateBackend> {
   const me = crypto.randomUUID();
-  const keys = keySpace(o.prefix);
+  const keys = keySpace(o.prefix, databaseOf(o.url));
   const stickyTtlMs = o.stickyTtlMs ?? STICKY_TTL_MS;
   const streakTtlMs = o.streakTtlMs ?? STREAK_TTL_MS;
   const pending = new PendingChanges();
@@ -128,15 +128,16 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
   }
 
   /** On every (re)connection: take in what Redis holds, then give it what changed here meanwhile. */
-  async function resync(cmd: RedisClient, restartedSince: number | undefined): Promise<void> {
+  async function resync(cmd: RedisClient, restartedSince: number | undefined, sameRedis: boolean): Promise<void> {
     const remote = await readAll(cmd, keys, Date.now());
     const waiting = pending.take();
     try {
       const changedHere = new Set(waiting.map(entryOf));
-      if (remote.length === 0 || restartedSince !== undefined) {
+      if (restartedSince !== undefined || (remote.length === 0 && !sameRedis)) {
         // Redis restarted (empty, or from an older save), or this is the first gw: what it lacks
         // was lost, not cleared, and what this gw knows is the best there is, newer entries of a
-        // gw that re-joined first aside.
+        // gw that re-joined first aside. The same Redis process holding nothing is not that:
+        // another gw cleared what this one held (a cooldown over), and its word stands.
         // (The others know it already: only what changed while Redis was away is published.)
         const merged = rejoin(store.snapshot(Date.now()), remote.filter((c) => !changedHere.has(entryOf(c))), restartedSince ?? Date.now());
         for (const c of merged.apply) store.apply(c);

@@ -150,6 +150,21 @@ describe("two gw on one Redis", () => {
     expect(other.sticky("cc:s1::opus", now)).toBeUndefined();
   });
 
+  test("another database is another gateway: changes on /0 do not reach a replica on /1, though channels span databases", async () => {
+    const r = await redis();
+    const { store: a } = await replica(r);
+    const { store: sameDb } = await replica(r);
+    const other = await openRedisState({ url: `${r.url}/1`, prefix: "gw", log: logger(), timing: FAST });
+    open.push(other);
+    const now = Date.now();
+    a.setCooldown("opus", "x/claude", cooldown(now + 60_000));
+    a.setSticky("cc:s1::opus", "x/claude", now);
+    await until(() => sameDb.sticky("cc:s1::opus", now) === "x/claude" && sameDb.cooldown("opus", "x/claude", Date.now()) !== undefined, 1000, () => "the replica on /0 to hear it");
+    await Bun.sleep(200); // heard on /0 already: a message to /1 would have come with it
+    expect(other.cooldown("opus", "x/claude", Date.now())).toBeUndefined();
+    expect(other.sticky("cc:s1::opus", now)).toBeUndefined();
+  });
+
   test("a gw that starts later loads what the others hold", async () => {
     const r = await redis();
     const { store: a } = await replica(r);
@@ -215,6 +230,30 @@ describe("Redis trouble never breaks a store", () => {
     expect(late.sticky("cc:s1::opus", now)).toBe("x/claude");
     b.clearCooldown("opus", "x/claude");
     await until(() => a.cooldown("opus", "x/claude", Date.now()) === undefined, 1000);
+  });
+
+  test("cut off while another replica clears a cooldown, back on the same Redis: the clear stands (Redis holding nothing is not a restart)", async () => {
+    const r = await redis();
+    const admin = await r.client();
+    await admin.send("ACL", ["SETUSER", "alice", "on", ">al1ce-pw", "~*", "&*", "+@all"]);
+    const cut = await openRedisState({ url: `redis://alice:al1ce-pw@127.0.0.1:${r.port}`, prefix: "gw", log: logger(), timing: FAST });
+    open.push(cut);
+    const { store: b } = await replica(r);
+    const now = Date.now();
+    cut.setCooldown("opus", "x/claude", { ...cooldown(now + 12 * 3600_000), kind: "quota" });
+    await until(() => b.cooldown("opus", "x/claude", Date.now()) !== undefined, 1000, () => "B to hear the cooldown");
+
+    await admin.send("ACL", ["SETUSER", "alice", "off"]);
+    await admin.send("CLIENT", ["KILL", "USER", "alice"]);
+    await until(() => !cut.health().up, 3000, () => "the cut replica to notice");
+    b.clearCooldown("opus", "x/claude");
+    await until(async () => ((await admin.send("KEYS", ["gw:cd:*"])) as string[]).length === 0, 1000, () => "the clear in Redis");
+
+    await admin.send("ACL", ["SETUSER", "alice", "on"]);
+    await until(() => cut.health().up, 5000, () => "the cut replica to reconnect");
+    expect(cut.cooldown("opus", "x/claude", Date.now())).toBeUndefined();
+    expect(await admin.send("KEYS", ["gw:cd:*"])).toEqual([]);
+    expect(b.cooldown("opus", "x/claude", Date.now())).toBeUndefined();
   });
 
   test("a wrong or missing password: one warning with Redis's refusal and the fix, never the password; serving from local state; user, password and db number work", async () => {
