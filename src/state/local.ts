@@ -21,7 +21,7 @@ import { isOutOfRoom, noRoomIn, writeProblem } from "../fs/why.ts";
 import { PendingChanges } from "./changes.ts";
 import { type CheckpointResult, Checkpointer } from "./checkpoint.ts";
 import { createMemoryStore, type LocalStore, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
-import { isBusy, moveAside, StateFile, type Validity } from "./sqlite.ts";
+import { isBusy, isUnwritable, moveAside, StateFile, type Validity } from "./sqlite.ts";
 import { type DownMark, downHealth, downMark, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
 
 interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
@@ -288,6 +288,10 @@ function openFile(path: string, log: StateLog, now: number): StateFile | NoRoom 
     }
     if (isBusy(err)) {
       log.warn(`state file ${path} is locked by another process; this gw keeps its state in memory only`);
+      return undefined;
+    }
+    if (isUnwritable(path, err)) {
+      log.warn(`state file ${path} cannot be written by this user (${(err as Error).message}): it is kept as it is, and this gw keeps its state in memory only — make the file and its folder this user's (chown) or writable (chmod u+rw)`);
       return undefined;
     }
     return noRoomFor(path, err) ?? reopenClean(path, log, `is not a usable state file (${(err as Error).message})`, now);

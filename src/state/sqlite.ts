@@ -2,7 +2,8 @@
 // Only SQL lives here — open (and check), load what is still valid, write a batch, prune, close.
 
 import { Database, type Statement } from "bun:sqlite";
-import { chmodSync, existsSync, renameSync } from "node:fs";
+import { accessSync, chmodSync, constants, existsSync, renameSync } from "node:fs";
+import { dirname } from "node:path";
 import { refusePlantedStateFile } from "./own-file.ts";
 import { type Cooldown, forgottenAt, HALF_OPEN_KEEP_MS, type StateChange } from "./types.ts";
 import { isCooldownKind } from "./wire.ts";
@@ -197,6 +198,25 @@ export class StateFile {
       case "resetStreak":
         return void this.#write.resetStreak.run(c.key);
     }
+  }
+}
+
+/**
+ * The file is not this user's to write (made by another user — a `sudo gw up` once —, its mode
+ * taken away, a read-only mount): SQLite opens it read-only or not at all. The file is fine —
+ * never move it aside for that; a "cannot open" is this only when the file or its folder is out
+ * of this user's reach.
+ */
+export function isUnwritable(file: string, err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? "";
+  if (code.startsWith("SQLITE_READONLY")) return true;
+  if (!code.startsWith("SQLITE_CANTOPEN")) return false;
+  try {
+    accessSync(dirname(file), constants.W_OK | constants.X_OK);
+    if (existsSync(file)) accessSync(file, constants.R_OK | constants.W_OK);
+    return false;
+  } catch {
+    return true;
   }
 }
 

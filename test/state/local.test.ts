@@ -2,7 +2,7 @@
 // a new store loads only what is still valid, and a broken file never stops gw.
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openLocalState } from "../../src/state/local.ts";
 import { PRUNE_BATCH, StateFile } from "../../src/state/sqlite.ts";
@@ -257,6 +257,45 @@ describe("a broken state file never stops gw", () => {
     expect(store.sticky("cc:s1::opus", NOW)).toBe("b/claude");
     await store.close();
     expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe("a state file this user may not write", () => {
+  // Another user's file (a `sudo gw up` once made it) or one whose mode was taken away: gw runs as
+  // nobody beside a file root made, or, run as a user, beside its own file made read-only.
+  test("is kept as it is, not moved aside as broken: one line with the fix, state in memory", async () => {
+    const dir = tempDir("gw-state-perm-");
+    chmodSync(dir, 0o777);
+    const file = join(dir, ".gw", "state.db");
+    const first = open(file).store;
+    fill(first);
+    await first.close();
+    const root = process.getuid?.() === 0;
+    if (root) chownSync(join(dir, ".gw"), 65534, 65534);
+    else chmodSync(file, 0o400);
+    const script = join(dir, "open.ts");
+    writeFileSync(
+      script,
+      `import { openLocalState } from ${JSON.stringify(join(import.meta.dir, "../../src/state/local.ts"))};
+const lines: string[] = [];
+const log = { info: (m: string) => lines.push("info " + m), warn: (m: string) => lines.push("warn " + m) };
+const s = openLocalState({ file: ${JSON.stringify(file)}, log, now: () => ${NOW} });
+s.setSticky("cc:s2::opus", "a/claude", ${NOW});
+console.log(JSON.stringify({ lines, up: s.health().up, sticky: s.sticky("cc:s2::opus", ${NOW}) }));
+await s.close();
+`,
+    );
+    const asUser = root ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] : [];
+    const p = Bun.spawn([...asUser, process.execPath, script], { cwd: dir, env: { ...process.env, HOME: dir, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" }, stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    expect([code, err]).toEqual([0, ""]);
+    const seen = JSON.parse(out) as { lines: string[]; sticky: string };
+    expect(seen.lines).toHaveLength(1);
+    expect(seen.lines[0]).toStartWith(`warn state file ${file} cannot be written by this user (`);
+    expect(seen.lines[0]).toEndWith("): it is kept as it is, and this gw keeps its state in memory only — make the file and its folder this user's (chown) or writable (chmod u+rw)");
+    expect(seen.sticky).toBe("a/claude"); // serves from memory
+    expect(readdirSync(join(dir, ".gw")).filter((n) => n.includes("broken"))).toEqual([]);
+    expect(rows(file, "cooldown")).toHaveLength(2); // the file and what it held, untouched
   });
 });
 
