@@ -10,7 +10,9 @@ import { startGateway } from "../lb/server.ts";
 import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { describeState } from "../config/state.ts";
 import { openState } from "../state/index.ts";
+import { connectLiveState } from "../supervisor/live.ts";
 import { registerRunning } from "../supervisor/registry.ts";
+import { monoNow } from "../supervisor/spawn.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { loadValidConfig, requireConfigFile } from "./_config.ts";
 import { ABOUT } from "./index.ts";
@@ -33,7 +35,10 @@ export default defineGwCommand({
     const state = await openState(first, consola);
     // Masked with the running config's secrets (the gateway's probes log through it too).
     const log = maskedLog({ info: (m: string) => consola.info(m), warn: (m: string) => consola.warn(m), error: (m: string) => consola.error(m) }, () => maskerOf(gateway.config()));
+    const startedAt = monoNow();
     const gateway = startGateway(first, { port, state, log });
+    // The status page and /metrics show what this gw keeps out (cooldowns) and how the instances it serves answer its probes.
+    void connectLiveState(() => ({ config: gateway.config(), gateway, phase: "serving", startedAt, demo: false }), log);
     const reloader = createReloader({
       file,
       includes: gateway.config().includes,

@@ -57,7 +57,8 @@ export interface StatusReport {
 
 export interface StatusSources {
   readonly config: Config;
-  readonly set: InstanceSet;
+  /** The instances gw runs; none under `gw lb`, which serves instances run elsewhere (their probes say how they are). */
+  readonly set?: InstanceSet;
   readonly gateway: Gateway | null;
   readonly phase: Phase;
   /** gw's start on the monotonic clock (spawn.ts monoNow). */
@@ -113,7 +114,7 @@ export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow
   // gw does not run an external instance: its probes are all that says whether it answers.
   const down = new Set((src.gateway as GatewayExtras | null)?.instancesDown?.() ?? []);
   const instances = src.config.instances.map((inst): InstanceRow => {
-    const s = src.set.get(inst.name);
+    const s = src.set?.get(inst.name);
     const counts = stats?.byInstance[inst.name];
     return {
       name: inst.name,
@@ -121,7 +122,7 @@ export function buildStatus(src: StatusSources, now = Date.now(), mono = monoNow
       pid: s?.child?.pid ?? null,
       // Where its process listens: until a reload's relaunch moves it, the port it was started on.
       port: s?.child ? s.inst.port : inst.port,
-      state: inst.managed ? (s?.state ?? "stopped") : down.has(inst.name) ? "down" : "external",
+      state: inst.managed && src.set ? (s?.state ?? "stopped") : down.has(inst.name) ? "down" : "external",
       uptimeMs: s?.child ? Math.round(mono - s.child.startedAt) : null,
       restarts: s?.restarts ?? 0,
       lastExit: s?.lastExit ? exitRow(s.lastExit, now, mono) : null,
