@@ -13,6 +13,7 @@
 
 import type { RedisClient } from "bun";
 import type { StateChange } from "./types.ts";
+import { STICKY_MAX } from "./memory.ts";
 import { isChange } from "./wire.ts";
 
 type KeySpace = ReturnType<typeof keySpace>;
@@ -44,8 +45,13 @@ export function databaseOf(url: string): number {
   return Number(n) || 0;
 }
 
-/** Every entry under the prefix, as changes (sticky and streak keys oldest first). */
-export async function readAll(cmd: RedisClient, keys: KeySpace, now: number): Promise<StateChange[]> {
+/**
+ * Every entry under the prefix, as changes (sticky and streak keys oldest first) — of sticky and
+ * streak keys only the newest `keep` of each, as many as the store keeps (memory.ts STICKY_MAX):
+ * Redis keeps a session's key for its TTL (7 days), and 200,000 of them, applied one by one on the
+ * event loop at every reconnection, held every request of every replica for seconds.
+ */
+export async function readAll(cmd: RedisClient, keys: KeySpace, now: number, keep = STICKY_MAX): Promise<StateChange[]> {
   const names: string[] = [];
   let cursor = "0";
   do {
@@ -80,10 +86,16 @@ export async function readAll(cmd: RedisClient, keys: KeySpace, now: number): Pr
     if (isChange(change)) later.push(change);
   });
   later.sort((a, b) => ("at" in a ? a.at : 0) - ("at" in b ? b.at : 0));
-  return [...out, ...later];
+  return [...out, ...newest(later, "setSticky", keep), ...newest(later, "setStreak", keep)];
 }
 
 // --- internal ---
+
+/** The last `keep` changes of `op` in `sorted`, in its order. */
+function newest(sorted: readonly StateChange[], op: StateChange["op"], keep: number): StateChange[] {
+  const of = sorted.filter((c) => c.op === op);
+  return of.length > keep ? of.slice(-keep) : of;
+}
 
 async function mget(cmd: RedisClient, names: readonly string[]): Promise<(string | null)[]> {
   const out: (string | null)[] = [];

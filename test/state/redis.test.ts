@@ -3,6 +3,7 @@
 // TTL and a prefix — and a Redis that is absent, lost or restarted empty never breaks a store.
 import { describe, expect, test } from "bun:test";
 import { openRedisState } from "../../src/state/redis.ts";
+import { keySpace, readAll } from "../../src/state/redis-keys.ts";
 import { LOST_CLAIM_RECHECK_MS } from "../../src/state/redis-trial.ts";
 import { isAvailable } from "../../src/state/types.ts";
 import type { StateBackend } from "../../src/state/index.ts";
@@ -163,6 +164,27 @@ describe("two gw on one Redis", () => {
     await Bun.sleep(200); // heard on /0 already: a message to /1 would have come with it
     expect(other.cooldown("opus", "x/claude", Date.now())).toBeUndefined();
     expect(other.sticky("cc:s1::opus", now)).toBeUndefined();
+  });
+
+  test("a reconnection reads of sticky and streak keys only the newest, as many as the store keeps", async () => {
+    const r = await redis();
+    const { store: a } = await replica(r);
+    const now = Date.now();
+    a.setCooldown("opus", "x/claude", cooldown(now + 60_000));
+    for (let i = 0; i < 5; i++) {
+      a.setSticky(`cc:s${i}::opus`, "x/claude", now - 1000 + i);
+      a.addFailure(`cc:s${i}::opus`, now - 1000 + i);
+    }
+    const look = await r.client();
+    await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 11, 1000, () => "the keys in Redis");
+    const read = await readAll(look, keySpace("gw"), Date.now(), 2);
+    expect(read.map((c) => (c.op === "setCooldown" ? c.op : `${c.op} ${"key" in c ? c.key : ""}`))).toEqual([
+      "setCooldown",
+      "setSticky cc:s3::opus",
+      "setSticky cc:s4::opus",
+      "setStreak cc:s3::opus",
+      "setStreak cc:s4::opus",
+    ]);
   });
 
   test("a gw that starts later loads what the others hold", async () => {
