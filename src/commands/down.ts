@@ -35,7 +35,8 @@ export default defineGwCommand({
       say(stopped ? `gw stopped (pid ${pid})` : `gw (pid ${pid}) is still stopping; see ${typed("gw logs")}`, { stopped, pid });
       return stopped ? 0 : 1;
     } catch (err) {
-      if (!(err instanceof NotRunningError)) throw err;
+      // A gw lb serving this config is not stopped by down (it has no control socket): said, exit 1.
+      if (!(err instanceof NotRunningError) || err.lb) throw err;
       // A gw killed with SIGKILL can leave its instances behind: stopping them is what down is for.
       const leftovers = await stopLeftovers(paths, DEFAULT_TIMING.killWaitMs);
       const extra = leftovers.length ? `; stopped instances a dead gw left running: ${leftovers.join(", ")}` : "";

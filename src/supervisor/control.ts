@@ -246,11 +246,17 @@ export class NotRunningError extends CliError {
   constructor(
     paths: GwPaths,
     readonly others: readonly RunningGw[] = [],
+    /** A `gw lb` serving this very config: it runs, but has no control socket to ask. */
+    readonly lb?: RunningGw,
   ) {
     const [one] = others;
     const elsewhere = others.length === 0 ? "" : others.length === 1 ? `; the gw running (pid ${one!.pid}) serves ${one!.config}` : `; ${describeSeveral(others)}`;
     const hint = others.length === 0 ? `start it with: ${typed("gw up -d")}` : others.length === 1 ? `name it with: -c ${one!.config}` : "name one with: -c FILE";
-    super(`gw is not running for ${paths.dir}${elsewhere}`, 1, hint);
+    super(
+      lb ? `gw lb (pid ${lb.pid}) serves ${lb.config} on ${lb.url}, and only gw up answers this command` : `gw is not running for ${paths.dir}${elsewhere}`,
+      1,
+      lb ? `its status page is ${lb.url}/_gw/; stop it where it runs (Ctrl-C) or with: kill ${lb.pid}` : hint,
+    );
   }
 }
 
@@ -271,8 +277,9 @@ export async function controlRequest(paths: GwPaths, path: string, init: Request
     res = await fetch(`http://gw${path}`, { ...init, unix: paths.socket, keepalive: false, signal: silent.signal } as RequestInit);
   } catch {
     if (silent.signal.reason instanceof ControlSilent) throw silent.signal.reason;
-    const others = (await listRunning()).filter((g) => dirname(g.config) !== paths.dir);
-    throw new NotRunningError(paths, others);
+    const running = await listRunning();
+    const others = running.filter((g) => dirname(g.config) !== paths.dir);
+    throw new NotRunningError(paths, others, running.find((g) => g.kind === "lb" && dirname(g.config) === paths.dir));
   } finally {
     watch.stop();
   }

@@ -187,6 +187,18 @@ test("gw gen while a gw lb serves the config says the auth dir warnings gw gen s
   await stop(lb);
 }, 60_000);
 
+test("gw status and gw down where a gw lb serves the config: it is named, with where its status is and how to stop it, not called 'not running'", async () => {
+  const sb = await box([{ name: "a" }]);
+  const lb = await startLb(sb);
+  const url = /gw lb listening on (http:\/\/\S+)/.exec(lb.output())![1]!;
+  for (const args of [["status"], ["down"]]) {
+    const r = await gw(sb, [...args, "-c", sb.file]);
+    expect([args[0], r.code, r.stderr]).toEqual([args[0], 1, `gw: gw lb (pid ${lb.proc.pid}) serves ${sb.file} on ${url}, and only gw up answers this command\n  its status page is ${url}/_gw/; stop it where it runs (Ctrl-C) or with: kill ${lb.proc.pid}\n`]);
+  }
+  expect(lb.proc.exitCode).toBeNull();
+  await stop(lb);
+}, 60_000);
+
 test("gw gen with no gw running writes the files itself, as it always did", async () => {
   const sb = await box([{ name: "a" }]);
   const gen = await gw(sb, ["gen", "-c", sb.file]);
