@@ -4,7 +4,7 @@
 // that does not compile — it still skips at run time, but `gw check` now says so, with the place.
 import { resolve } from "node:path";
 import { formatPath, type PathSeg } from "./positions.ts";
-import { type Field, isTable, parseToml, type Raw, type Reader } from "./reader.ts";
+import { describe, type Field, isTable, parseToml, type Raw, type Reader } from "./reader.ts";
 import {
   COMPARE_OPS,
   CONDITION_OPS,
@@ -120,17 +120,26 @@ function readDefault(p: Placed | undefined, routes: ReadonlySet<string>): string
 
 type ItemReader<T> = (item: Raw, path: PathSeg[], index: number, r: Reader) => T | undefined;
 
-/** An array of tables (`[[…categories]]`); items that are not tables are skipped with a warning. */
-function readList<T>(p: Placed | undefined, read: ItemReader<T>): T[] {
+/**
+ * An array of tables (`[[…categories]]`); items that are not tables are skipped with a warning —
+ * or, given `notTable`, stand for what it makes of them (a rule's condition that is no table must
+ * not vanish: with none left, the rule would match every request).
+ */
+function readList<T>(p: Placed | undefined, read: ItemReader<T>, notTable?: (path: PathSeg[], r: Reader) => T): T[] {
   if (!p) return [];
   if (!Array.isArray(p.f.value)) {
-    p.r.error(p.f.path, `expected a list of tables, got ${typeof p.f.value}`, `write [[global.lb_model_router.${p.f.raw}]] tables`);
+    // The header of such tables: the path without its list positions (rules[0].when → rules.when).
+    const header = p.f.path.filter((s) => typeof s === "string").join(".");
+    p.r.error(p.f.path, `expected a list of tables, got ${describe(p.f.value)}`, `write [[${header}]] tables`);
     return [];
   }
   const out: T[] = [];
   p.f.value.forEach((item, i) => {
     const path = [...p.f.path, i];
-    if (!isTable(item)) return p.r.warn(path, "expected a table; this entry is skipped");
+    if (!isTable(item)) {
+      if (notTable) return void out.push(notTable(path, p.r));
+      return p.r.warn(path, "expected a table; this entry is skipped");
+    }
     const v = read(item, path, i, p.r);
     if (v !== undefined) out.push(v);
   });
@@ -163,7 +172,7 @@ function readRule(r: Reader, item: Raw, path: PathSeg[], i: number, routes: Read
   const mf = f.get("match");
   const written = (r.str(mf) ?? "all").trim().toLowerCase();
   if (mf && written !== "all" && written !== "any") r.warn(mf.path, `match = "${written}" is neither "all" nor "any"; "all" is used`, 'use match = "all" or "any"');
-  const when = readList(f.get("when") ? { f: f.get("when")!, r } : undefined, (c, cpath, _n, rr) => readCondition(rr, c, cpath));
+  const when = readList(f.get("when") ? { f: f.get("when")!, r } : undefined, (c, cpath, _n, rr) => readCondition(rr, c, cpath), notACondition);
   return { name, priority: readPriority(r, f), target, match: written === "any" ? "any" : "all", when };
 }
 
@@ -243,6 +252,12 @@ function compileSignal(r: Reader, path: PathSeg[], text: string): RouterSignal {
  * One `when` condition. Like the old LB, a condition with no field or an unknown op stays in the
  * rule and never matches (its trace says why); gw also warns here.
  */
+/** A `when` entry that is no table (`when = ["messages_count >= 50"]`): a condition that never matches, as one naming no field. */
+function notACondition(path: PathSeg[], r: Reader): RouterCondition {
+  r.warn(path, "this condition is not a table, so it never matches", 'write it as { field = "messages_count", op = ">=", value = 50 }');
+  return { field: undefined, op: "==", value: undefined };
+}
+
 function readCondition(r: Reader, item: Raw, path: PathSeg[]): RouterCondition {
   const f = r.fields(path, item, CONDITION_KEYS);
   const field = r.str(f.get("field"))?.trim() || undefined;

@@ -123,6 +123,29 @@ name = "r"
     expect(config!.global.lb.router!.rules).toEqual([]);
   });
 
+  test("a condition that is no table never matches, so its rule does not match every request; a single [rules.when] table is named as it should be written", () => {
+    const strings = `[global.lb_model_router]
+enabled = true
+[[global.lb_model_router.rules]]
+name = "huge"
+target_model = "opus4.6"
+when = ["messages_count >= 50"]
+`;
+    const { config, problems } = parse(strings);
+    expect(brief(problems)).toEqual([`${lineOf(strings, "when =")} global.lb_model_router.rules[0].when[0] warning: this condition is not a table, so it never matches`]);
+    expect(config!.global.lb.router!.rules[0]!.when).toEqual([{ field: undefined, op: "==", value: undefined }]);
+
+    const single = `[global.lb_model_router]
+[[global.lb_model_router.rules]]
+name = "r"
+target_model = "opus4.6"
+[global.lb_model_router.rules.when]
+field = "tools_count"
+`;
+    const second = parse(single).problems.find((p) => p.severity === "error")!;
+    expect([second.path, second.message, second.hint]).toEqual(["global.lb_model_router.rules[0].when", "expected a list of tables, got a table", "write [[global.lb_model_router.rules.when]] tables"]);
+  });
+
   test("a wrong type is an error, as everywhere in the file", () => {
     const { config, problems } = parse(`[global.lb_model_router]\nenabled = "sometimes"\n`);
     expect(config).toBeNull();
