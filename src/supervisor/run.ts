@@ -98,12 +98,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
     const leftovers = await stopLeftovers(paths, timing.killWaitMs);
     if (leftovers.length) log.warn(`stopped instances a previous gw left running: ${leftovers.join(", ")}`);
   }
+  const port = opts.port ?? opts.config.global.mainPort;
+  // Every gw listens with SO_REUSEPORT so that a successor can join it; only a deliberate
+  // upgrade may: here the port must be free, and after binding no one else may be on it. Asked
+  // before any file is written: a refused start changes nothing (the old setup's running
+  // instances read instances/NAME.yaml, and reload it when it changes).
+  if (!predecessor) await refuseBusyMainPort(port, opts.config.global.bindHost, opts.demo, opts.env);
   config = await withInstanceKeys(opts.config);
   await writeInstanceFiles(config, (p) => log.warn(formatProblem(p, config.dir)));
-  const port = opts.port ?? config.global.mainPort;
-  // Every gw listens with SO_REUSEPORT so that a successor can join it; only a deliberate
-  // upgrade may: here the port must be free, and after binding no one else may be on it.
-  if (!predecessor) await refuseBusyMainPort(port, config.global.bindHost, opts.demo, opts.env);
   const recorded = predecessor ? (await readChildren(paths)).children : [];
   if (!opts.demo && !predecessor) {
     const notes = await setupNotes(config);

@@ -1,7 +1,7 @@
 // `gw up` in the foreground as a real child process: progress, graceful stop with a stream in
 // flight, no orphans after SIGTERM or after SIGKILL of gw, and the one-line start errors.
 import { afterAll, describe, expect, test } from "bun:test";
-import { appendFileSync, chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { cmdline } from "../../src/supervisor/proc.ts";
@@ -141,15 +141,20 @@ describe("gw up", () => {
     expect(await processesIn(sb.dir)).toEqual([]);
   }, 60_000);
 
-  test("a busy LB port is one line with the fix, and nothing is started", async () => {
+  test("a busy LB port is one line with the fix, and nothing is started or written", async () => {
     const sb = await sandbox();
     cleanups.push([sb]);
+    // The old setup's generated file, which its running instance reads (and reloads when it changes).
+    mkdirSync(join(sb.dir, "instances"));
+    writeFileSync(join(sb.dir, "instances", "a.yaml"), "port: 1\napi-keys: [old-lb-key]\n");
     const busy = Bun.serve({ port: sb.mainPort, hostname: "127.0.0.1", fetch: () => new Response("taken") });
     try {
       const r = await gw(sb, ["up", "-c", sb.file]);
       expect(r.code).toBe(1);
       expect(r.stderr.trim()).toBe(`gw: port ${sb.mainPort} of the load balancer is in use by pid ${process.pid} (${OWN_NAME}) — change [global] main_port or stop that process`);
       expect(await processesIn(sb.dir)).toEqual([]);
+      expect(readFileSync(join(sb.dir, "instances", "a.yaml"), "utf8")).toBe("port: 1\napi-keys: [old-lb-key]\n");
+      expect(existsSync(join(sb.dir, "instances", "b.yaml"))).toBe(false);
     } finally {
       busy.stop(true);
     }
