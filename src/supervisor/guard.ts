@@ -1,10 +1,12 @@
 // Before gw up starts anything: is a gw already running here, are its ports free?
 import { rm } from "node:fs/promises";
 import { CliError } from "../cli/errors.ts";
+import type { Config } from "../config/types.ts";
+import { instanceYamlPath } from "../instances/write.ts";
 import { controlProbe } from "./control.ts";
 import { createPidFile, runningGw } from "./orphans.ts";
 import type { GwPaths } from "./paths.ts";
-import { deniedPort, describeHolder, portTaken } from "./ports.ts";
+import { configReaderOn, deniedPort, describeHolder, portTaken } from "./ports.ts";
 import { pidListeningOn } from "./proc.ts";
 import { listRunning } from "./registry.ts";
 import { typed } from "./self.ts";
@@ -52,6 +54,21 @@ export async function refuseBusyMainPort(port: number, host: string, demo: boole
   }
   const fix = demo ? `stop that process or run: ${typed("gw up --port N")}` : "change [global] main_port or stop that process";
   throw new CliError(`port ${port} of the load balancer is in use${await describeHolder(port)} — ${fix}`);
+}
+
+/**
+ * An instance file a running process gw does not own reads as its config (the old setup's PM2
+ * app: `cli-proxy-api -config instances/NAME.yaml`, on the instance's port): gw would rewrite it
+ * under that process, which reloads it — losing the old setup's client key and auth dir while
+ * gw's own instance cannot start beside it. Refused before any file is written (after
+ * stopLeftovers: a gw of this folder killed earlier left its own instances, stopped by then).
+ */
+export async function refuseRunningReaders(config: Config): Promise<void> {
+  for (const inst of config.instances) {
+    if (!inst.managed) continue;
+    const by = await configReaderOn(inst.port, instanceYamlPath(config, inst));
+    if (by) throw new CliError(`instances/${inst.name}.yaml is the config of a process gw does not run, on port ${inst.port}${by}: gw up would rewrite it under it, so nothing was written`, 1, "stop the old setup's instances first (gw migrate names them), then run gw up again");
+  }
 }
 
 /**

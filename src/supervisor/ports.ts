@@ -1,6 +1,8 @@
 // Is a port free before we hand it to an instance (or the LB)? A busy port gets a message that
 // names the process holding it.
 import { readFileSync } from "node:fs";
+import { readlink } from "node:fs/promises";
+import { resolve } from "node:path";
 import { createServer } from "node:net";
 import { oneLine } from "../cli/one-line.ts";
 import { misreadName, pm2StopCommands } from "../migrate/pm2-stop.ts";
@@ -44,6 +46,24 @@ export async function describeHolder(port: number): Promise<string> {
   // By its id when pm2 would misread its name (`pm2 delete all` removes every app).
   const pm2 = app ? `, PM2 app ${oneLine(JSON.stringify(app.name))} of the old setup — stop it for good: ${pm2StopCommands([misreadName(app.name) ? app.id : app.name]).join(" && ")}` : "";
   return name ? ` by pid ${pid} (${name}${pm2})` : ` by pid ${pid}${pm2 ? ` (${pm2.slice(2)})` : ""}`;
+}
+
+/**
+ * Who listens on `port` reading `file` as its config (`-config FILE`, as the old setup's PM2 apps
+ * run CLIProxyAPI): "by pid N (…)", else undefined. CLIProxyAPI reloads its config when the file
+ * changes, so gw writing that file would change a running process gw does not own.
+ */
+export async function configReaderOn(port: number, file: string): Promise<string | undefined> {
+  const pid = await pidListeningOn(port);
+  if (pid === null) return undefined;
+  const argv = await cmdline(pid);
+  const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => "/");
+  const reads = argv.some((a, i) => {
+    const flag = /^--?config=/.exec(a);
+    const value = flag ? a.slice(flag[0].length) : /^--?config$/.test(argv[i - 1] ?? "") ? a : undefined;
+    return value !== undefined && resolve(cwd, value) === file;
+  });
+  return reads ? describeHolder(port) : undefined;
 }
 
 /** A port that was free a moment ago (the kernel's pick for port 0). */

@@ -14,7 +14,7 @@ import { createReloader, type Reloader } from "../lb/reload.ts";
 import { type RunningGateway, startGateway } from "../lb/server.ts";
 import { openState, type StateBackend } from "../state/index.ts";
 import { checkSocketPath, type DownAnswer, startControlServer } from "./control.ts";
-import { claimFolder, refuseBusyMainPort } from "./guard.ts";
+import { claimFolder, refuseBusyMainPort, refuseRunningReaders } from "./guard.ts";
 import { controlHandlers } from "./handlers.ts";
 import { awaitVerdict, predecessorGone, probeBinary, runSuccessor, TAKEOVER_ENV, takeoverFrom, verifyPredecessor } from "./handover.ts";
 import { healthOf, type InstanceView, notReadyLines, reasonsNotReady, startVerdict } from "./health.ts";
@@ -104,6 +104,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // before any file is written: a refused start changes nothing (the old setup's running
   // instances read instances/NAME.yaml, and reload it when it changes).
   if (!predecessor) await refuseBusyMainPort(port, opts.config.global.bindHost, opts.demo, opts.env);
+  if (!predecessor) await refuseRunningReaders(opts.config);
   config = await withInstanceKeys(opts.config);
   await writeInstanceFiles(config, (p) => log.warn(formatProblem(p, config.dir)));
   const recorded = predecessor ? (await readChildren(paths)).children : [];

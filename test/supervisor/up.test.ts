@@ -2,7 +2,7 @@
 // flight, no orphans after SIGTERM or after SIGKILL of gw, and the one-line start errors.
 import { afterAll, describe, expect, test } from "bun:test";
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { cmdline } from "../../src/supervisor/proc.ts";
 import { alive, MAIN, OWN_NAME, gw, killAll, processesIn, type RunningGw, type Sandbox, sandbox, startGw, startInGroup, until } from "../helpers/supervisor.ts";
@@ -139,6 +139,28 @@ describe("gw up", () => {
     const r = await gw(sb, ["up", "-c", sb.file, "--port", String(sb.ports.a)]);
     expect([r.code, r.stderr.trim()]).toEqual([1, `gw: --port ${sb.ports.a} is the port of instance 'a'\n  give the load balancer another port`]);
     expect(await processesIn(sb.dir)).toEqual([]);
+  }, 60_000);
+
+  test("an instance file the old setup's running instance reads as its config: refused, nothing written, the old instance still serves", async () => {
+    const sb = await sandbox();
+    cleanups.push([sb]);
+    mkdirSync(join(sb.dir, "instances"));
+    const old = `port: ${sb.ports.a}\nhost: 127.0.0.1\napi-keys: [old-lb-key]\n`;
+    writeFileSync(join(sb.dir, "instances", "a.yaml"), old);
+    // As its PM2 app ran it: from the folder, with the relative path.
+    const oldInstance = Bun.spawn([process.execPath, MAIN, "mock", "-config", "instances/a.yaml"], { cwd: sb.dir, env: sb.env, stdout: "ignore", stderr: "ignore" });
+    try {
+      const ask = () => fetch(`http://127.0.0.1:${sb.ports.a}/v1/models`, { headers: { authorization: "Bearer old-lb-key" } }).then((r) => r.status, () => 0);
+      await until(async () => (await ask()) === 200, 15_000, () => "the old instance to serve");
+      const r = await gw(sb, ["up", "-c", sb.file]);
+      expect([r.code, r.stderr]).toEqual([1, `gw: instances/a.yaml is the config of a process gw does not run, on port ${sb.ports.a} by pid ${oldInstance.pid} (${basename(process.execPath)}): gw up would rewrite it under it, so nothing was written\n  stop the old setup's instances first (gw migrate names them), then run gw up again\n`]);
+      expect(readFileSync(join(sb.dir, "instances", "a.yaml"), "utf8")).toBe(old);
+      expect(existsSync(join(sb.dir, "instances", "b.yaml"))).toBe(false);
+      expect(await ask()).toBe(200);
+    } finally {
+      oldInstance.kill("SIGKILL");
+      await oldInstance.exited;
+    }
   }, 60_000);
 
   test("a busy LB port is one line with the fix, and nothing is started or written", async () => {
