@@ -12,6 +12,7 @@ import { readSmallText } from "../fs/read-small.ts";
 import { samePath } from "../fs/same-path.ts";
 import { instanceYaml, makeAuthDirsPrivate, managedInstanceFiles, withInstanceKeys, writeInstanceFiles } from "../instances/index.ts";
 import { controlJson, NotRunningError } from "../supervisor/control.ts";
+import { refuseRunningReaders } from "../supervisor/guard.ts";
 import { gwPaths } from "../supervisor/paths.ts";
 import { listRunning } from "../supervisor/registry.ts";
 import { typed } from "../supervisor/self.ts";
@@ -52,6 +53,7 @@ export async function syncInstanceFiles(config: Config, quiet: boolean, login?: 
   const lb = (await listRunning()).find((g) => g.kind === "lb" && samePath(dirname(g.config), config.dir));
   if (lb && !samePath(lb.config, config.file)) throw anotherConfig(config, `the running gw lb (pid ${lb.pid})`, lb.config, `kill ${lb.pid}`);
   if (lb) return withAuthDirWarnings(config, await checkLbFiles(await servedAs(config, lb.config), lb.pid));
+  await refuseRunningReaders(config);
   const warnings: Problem[] = [];
   return { written: await writeInstanceFiles(config, (p) => warnings.push(p)), warnings };
 }

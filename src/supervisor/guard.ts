@@ -67,7 +67,7 @@ export async function refuseRunningReaders(config: Config): Promise<void> {
   for (const inst of config.instances) {
     if (!inst.managed) continue;
     const by = await configReaderOn(inst.port, instanceYamlPath(config, inst));
-    if (by) throw new CliError(`instances/${inst.name}.yaml is the config of a process gw does not run, on port ${inst.port}${by}: gw up would rewrite it under it, so nothing was written`, 1, "stop the old setup's instances first (gw migrate names them), then run gw up again");
+    if (by) throw new CliError(`instances/${inst.name}.yaml is the config of a process gw does not run, on port ${inst.port}${by}: gw would rewrite it under it, so nothing was written`, 1, "stop the old setup's instances first (gw migrate names them), then run this again");
   }
 }
 

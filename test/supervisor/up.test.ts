@@ -153,7 +153,10 @@ describe("gw up", () => {
       const ask = () => fetch(`http://127.0.0.1:${sb.ports.a}/v1/models`, { headers: { authorization: "Bearer old-lb-key" } }).then((r) => r.status, () => 0);
       await until(async () => (await ask()) === 200, 15_000, () => "the old instance to serve");
       const r = await gw(sb, ["up", "-c", sb.file]);
-      expect([r.code, r.stderr]).toEqual([1, `gw: instances/a.yaml is the config of a process gw does not run, on port ${sb.ports.a} by pid ${oldInstance.pid} (${basename(process.execPath)}): gw up would rewrite it under it, so nothing was written\n  stop the old setup's instances first (gw migrate names them), then run gw up again\n`]);
+      expect([r.code, r.stderr]).toEqual([1, `gw: instances/a.yaml is the config of a process gw does not run, on port ${sb.ports.a} by pid ${oldInstance.pid} (${basename(process.execPath)}): gw would rewrite it under it, so nothing was written\n  stop the old setup's instances first (gw migrate names them), then run this again\n`]);
+      // gw gen (and gw login, which writes the file too) the same, with no gw running.
+      const gen = await gw(sb, ["gen", "-c", sb.file]);
+      expect([gen.code, gen.stderr]).toEqual([1, r.stderr]);
       expect(readFileSync(join(sb.dir, "instances", "a.yaml"), "utf8")).toBe(old);
       expect(existsSync(join(sb.dir, "instances", "b.yaml"))).toBe(false);
       expect(await ask()).toBe(200);
