@@ -73,6 +73,12 @@ export function modelsResponse(lists: ModelLists, headers: Headers, dialect: Dia
 }
 
 /**
+ * The path of an entry's answer as /metrics labels it: its API version, not the name — a client
+ * can spell one name without end (`opus`, `%6Fpus`, `%6fpus`…), each a series of its own.
+ */
+export const modelEntryLabel = (path: string): string => `${path.slice(0, path.indexOf("/models/"))}/models/{id}`;
+
+/**
  * GET /v1/models/NAME for a name the list carries: its entry, in the list's shape. Undefined for
  * any other path or name (the default instance may serve it, or gw's 404 names the routes).
  */

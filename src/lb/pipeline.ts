@@ -13,7 +13,7 @@ import { ClientLink, schedule } from "./due.ts";
 import { runAttempts, type Tried } from "./failover.ts";
 import { foldPath, readIntake, type RoutedIntake, routed } from "./intake.ts";
 import { probeAnswer } from "./local.ts";
-import { isModelList, modelEntryResponse, modelsResponse } from "./models.ts";
+import { isModelList, modelEntryLabel, modelEntryResponse, modelsResponse } from "./models.ts";
 import { ownError } from "./own-error.ts";
 import { isForbiddenPath } from "./paths.ts";
 import { RecordBuilder } from "./record-builder.ts";
@@ -44,7 +44,7 @@ export function handle(req: Request, server: Server<unknown>, rt: Runtime, gw: G
   if (req.method === "GET") {
     if (isModelList(path, dialect)) return answeredLocally(gw, path, modelsResponse(rt.models, req.headers, dialect));
     const entry = modelEntryResponse(rt.models, path, req.headers);
-    if (entry) return answeredLocally(gw, path, entry);
+    if (entry) return answeredLocally(gw, modelEntryLabel(path), entry);
   }
 
   return proxy(req, server, url, rt, gw);
