@@ -292,7 +292,8 @@ function fromGemini(m: Json): Usage {
 }
 
 function num(v: unknown): number | undefined {
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+  // A count below zero is no count (gw usage reads such a log value as absent: day-files.ts countsOf); a counter must never go down.
+  return typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined;
 }
 
 function sub(a: number | undefined, b: number): number | undefined {

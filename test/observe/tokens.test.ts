@@ -136,6 +136,11 @@ describe("usageFromJson", () => {
     expect(usageFromJson(JSON.stringify(chunks))).toEqual({ input: 4, output: 6 });
     expect(usageFromJson([{ candidates: [] }])).toBeUndefined();
   });
+  test("a count below zero is no count: /metrics counters never go down, the status page shows no negative cost, gw usage agrees", () => {
+    expect(usageFromJson({ usage: { input_tokens: -5000, output_tokens: -100 } })).toEqual({});
+    expect(usageFromJson({ usage: { input_tokens: 12, output_tokens: -1, cache_read_input_tokens: -3 } })).toEqual({ input: 12 });
+    expect(usageFromJson({ usageMetadata: { promptTokenCount: -4, candidatesTokenCount: 6 } })).toEqual({ output: 6 });
+  });
   test("not JSON, or no usage", () => {
     expect(usageFromJson("<html>")).toBeUndefined();
     expect(usageFromJson({ error: { message: "x" } })).toBeUndefined();
