@@ -92,6 +92,13 @@ const cells = (s: UsageSums) => [String(s.requests), compact(s.input), compact(s
 
 const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 
+/**
+ * A key (a client's words) as a CSV field: escaped as the table shows it (no control reaches a
+ * terminal, no bare CR breaks a record), and one that opens with = + - @ made text with a leading
+ * ' (a spreadsheet would run it as a formula: =HYPERLINK(…)).
+ */
 function csvField(v: string): string {
-  return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+  const text = oneLine(v);
+  const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
+  return /[",]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

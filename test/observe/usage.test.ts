@@ -354,4 +354,13 @@ test("--by client and --by route on a terminal: a client's escape sequences and 
   }
   const byClient = usageTable(await usageReport({ dirs: [dir], pricing: {}, sinceMs: parseSince("1d", NOW)!, by: "client" }));
   expect(byClient).toContain("\\u001b[8m…\\u001b[2J");
+  // CSV too: printed to a terminal as often as piped; and a cell a spreadsheet would run as a formula is text.
+  writeRecords(dir, [record({ ts, route: "=HYPERLINK(\"http://x\",\"y\")", client: "a\rb", usage: { input: 1, output: 1 } })]);
+  for (const by of ["client", "route"] as const) {
+    const csv = usageCsv(await usageReport({ dirs: [dir], pricing: {}, sinceMs: parseSince("1d", NOW)!, by }));
+    expect(csv).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(csv.split("\n").some((l) => /^[=+\-@]/.test(l) || l.startsWith('"=') || l.startsWith('"+'))).toBe(false);
+  }
+  const csvRoutes = usageCsv(await usageReport({ dirs: [dir], pricing: {}, sinceMs: parseSince("1d", NOW)!, by: "route" })).split("\n");
+  expect(csvRoutes).toContain(`"'=HYPERLINK(""http://x"",""y"")",1,1,1,0,0,0.000000,1`);
 });
