@@ -33,14 +33,17 @@ export interface PriceTier {
   readonly price: TokenPrices;
 }
 
-interface CatalogModel {
+export interface CatalogModel {
   /** The catalogue's id the name resolved to, e.g. `claude-opus-4-6`. */
   readonly id: string;
   /** The catalogue's provider id (`anthropic`, `google`, `openai`, …). */
   readonly provider: string;
   readonly name?: string;
   readonly contextWindow?: number;
+  /** Its price now. */
   readonly price: CatalogPrice;
+  /** The catalogue prices it by when (from a date, within hours of the day): priceAt asks for each time. */
+  readonly timed: boolean;
 }
 
 /** Which catalogue answered, for `gw usage` and the status page. */
@@ -58,6 +61,34 @@ export function lookupModel(name: string): CatalogModel | undefined {
   }
   cache.set(key, found ?? null);
   return found;
+}
+
+/**
+ * The catalogue's price of `name` for a request made at `at` (ms): the catalogue changes some
+ * prices from a date on (Claude Opus 4.6 from 2026-03-13) and some by the hour of the day
+ * (DeepSeek's off-peak hours), and a request is priced as it was when it was made — not as at
+ * the moment gw first looked the model up. Those prices start on the hour or half-hour, so one
+ * lookup serves a model's half-hour.
+ */
+export function priceAt(name: string, at: number): CatalogPrice | undefined {
+  const m = lookupModel(name);
+  return m && modelPriceAt(m, at);
+}
+
+/** priceAt for a model already looked up (gw usage asks for every record). */
+export function modelPriceAt(m: CatalogModel, at: number): CatalogPrice {
+  if (!m.timed) return m.price;
+  let byHalfHour = timedCache.get(m);
+  if (!byHalfHour) timedCache.set(m, (byHalfHour = new Map()));
+  const slot = Math.floor(at / HALF_HOUR_MS);
+  let price = byHalfHour.get(slot);
+  if (price === undefined) {
+    const r = priced(m.id, { providerId: m.provider, timestamp: new Date(at) });
+    price = r ? catalogPrice(r.model_price) : m.price;
+    if (byHalfHour.size >= TIMED_CACHE_MAX) byHalfHour.clear();
+    byHalfHour.set(slot, price);
+  }
+  return price;
 }
 
 /**
@@ -97,22 +128,31 @@ const calcPrice: typeof CalcPrice = (...args) => (catalogue ??= (require("@pydan
 const VARIANT = /(-(thinking|high|low|medium|minimal|xhigh|max|latest))+$/;
 const cache = new Map<string, CatalogModel | null>();
 const NO_USAGE = { input_tokens: 0, output_tokens: 0 };
+const HALF_HOUR_MS = 30 * 60_000;
+/** Timed prices kept per model: two years of half-hours (gw usage over a year of logs). */
+const TIMED_CACHE_MAX = 35_040;
+const timedCache = new WeakMap<CatalogModel, Map<number, CatalogPrice>>();
 
-function resolve(id: string): CatalogModel | undefined {
-  let r: ReturnType<typeof calcPrice>;
+/** The catalogue's answer for `id`, or undefined when it has none. */
+function priced(id: string, options?: Parameters<typeof calcPrice>[2]): ReturnType<typeof calcPrice> | undefined {
   try {
-    r = calcPrice(NO_USAGE, id);
+    return calcPrice(NO_USAGE, id, options) ?? undefined;
   } catch {
     return undefined;
   }
+}
+
+function resolve(id: string): CatalogModel | undefined {
+  const r = priced(id);
   if (!r) return undefined;
-  const p = r.model_price;
   return {
     id: r.model.id,
     provider: r.provider.id,
     ...(r.model.name ? { name: r.model.name } : {}),
     ...(r.model.context_window ? { contextWindow: r.model.context_window } : {}),
-    price: catalogPrice(p),
+    price: catalogPrice(r.model_price),
+    // A list of prices, each under its condition (a start date, hours of the day), is a timed one.
+    timed: Array.isArray((r.model as { prices?: unknown }).prices),
   };
 }
 

@@ -3,7 +3,7 @@
 // field by field — its upstream model's entry, then its route's. A token kind with no price makes
 // the request "unpriced" (usage.ts), never a guess.
 
-import { CATALOG_SOURCE, type CatalogPrice, lookupModel, type TokenPrices } from "../catalog/models.ts";
+import { CATALOG_SOURCE, type CatalogModel, type CatalogPrice, lookupModel, modelPriceAt, type TokenPrices } from "../catalog/models.ts";
 import type { Price } from "../config/types.ts";
 
 export type Pricing = Readonly<Record<string, Price>>;
@@ -14,8 +14,10 @@ export type Pricing = Readonly<Record<string, Price>>;
  * field `[pricing]` sets is flat: the catalogue's long-context tiers for it no longer apply, and
  * its `cache_write` prices the hour-long cache writes too.
  * Undefined when nothing prices any kind of token. Memoised per pricing table (reloads get a new one).
+ * `when`: the request's time (its record's ISO `ts`; now when absent) — the catalogue prices some
+ * models by date and hour (catalog/models.ts priceAt), and a request pays what it cost then.
  */
-export function priceFor(pricing: Pricing, route: string | undefined, model: string | undefined): CatalogPrice | undefined {
+export function priceFor(pricing: Pricing, route: string | undefined, model: string | undefined, when?: string): CatalogPrice | undefined {
   // Found again by route, then model: the status feed asks for every request, and a joined key
   // would be a new string each time.
   let memo = priceMemo.get(pricing);
@@ -23,8 +25,23 @@ export function priceFor(pricing: Pricing, route: string | undefined, model: str
   let byModel = memo.get(route ?? "");
   if (!byModel) memo.set(route ?? "", (byModel = new Map()));
   const key = model ?? "";
-  if (byModel.has(key)) return byModel.get(key);
-  let price: CatalogPrice | undefined = model !== undefined ? lookupModel(model)?.price : undefined;
+  const known = byModel.get(key);
+  if (known instanceof Timed) return overlaid(pricing, route, model, modelPriceAt(known.model, when === undefined ? Date.now() : Date.parse(when)));
+  if (known !== undefined || byModel.has(key)) return known;
+  const found = model !== undefined ? lookupModel(model) : undefined;
+  if (found?.timed) {
+    byModel.set(key, new Timed(found));
+    return priceFor(pricing, route, model, when);
+  }
+  const price = overlaid(pricing, route, model, found?.price);
+  byModel.set(key, price);
+  return price;
+}
+
+/** The catalogue's `base` price overridden field by field by `[pricing]`: the upstream model's entry, then the route's. */
+function overlaid(pricing: Pricing, route: string | undefined, model: string | undefined, base: CatalogPrice | undefined): CatalogPrice | undefined {
+  if ((model === undefined || !pricing[model]) && (route === undefined || !pricing[route])) return base;
+  let price = base;
   for (const layer of [model !== undefined ? pricing[model] : undefined, route !== undefined ? pricing[route] : undefined]) {
     if (!layer) continue;
     const set: (keyof TokenPrices)[] = PRICE_FIELDS.filter((k) => layer[k] !== undefined);
@@ -34,7 +51,6 @@ export function priceFor(pricing: Pricing, route: string | undefined, model: str
     for (const k of PRICE_FIELDS) if (layer[k] !== undefined) (price as Record<string, number>)[k] = layer[k]!;
     if (!tiers?.length) delete (price as { tiers?: unknown }).tiers;
   }
-  byModel.set(key, price);
   return price;
 }
 
@@ -50,8 +66,12 @@ export function atPromptSize(price: CatalogPrice | undefined, prompt: number): T
 export const PRICE_SOURCE = `[pricing] in providers.toml, else ${CATALOG_SOURCE}`;
 
 const PRICE_FIELDS = ["input", "output", "cacheRead", "cacheWrite"] as const satisfies readonly (keyof Price)[];
-/** Pricing table → route → model → price. */
-const priceMemo = new WeakMap<Pricing, Map<string, Map<string, CatalogPrice | undefined>>>();
+/** A model whose catalogue price depends on when: its price is found for each request's time. */
+class Timed {
+  constructor(readonly model: CatalogModel) {}
+}
+/** Pricing table → route → model → price (or Timed). */
+const priceMemo = new WeakMap<Pricing, Map<string, Map<string, CatalogPrice | undefined | Timed>>>();
 
 function without(p: TokenPrices, keys: readonly string[]): TokenPrices {
   return Object.fromEntries(Object.entries(p).filter(([k]) => !keys.includes(k)));

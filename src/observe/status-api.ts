@@ -105,7 +105,7 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
     const route = r.routing.route ?? NONE;
     let s = tokens.get(route);
     if (!s) tokens.set(route, (s = emptySums()));
-    addUsage(s, r.usage, priceFor(pricing(), r.routing.route, modelOf(r)));
+    addUsage(s, r.usage, priceFor(pricing(), r.routing.route, modelOf(r), r.ts));
   };
 
   return {

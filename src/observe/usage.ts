@@ -150,7 +150,7 @@ export async function usageReport(o: UsageOptions): Promise<UsageReport> {
     let s = groups.get(key);
     if (!s) groups.set(key, (s = emptySums()));
     const model = modelOf(r);
-    if (!addUsage(s, r.usage, priceFor(o.pricing, r.routing.route, model))) unpricedModels.add(model ?? r.routing.route ?? "-");
+    if (!addUsage(s, r.usage, priceFor(o.pricing, r.routing.route, model, r.ts))) unpricedModels.add(model ?? r.routing.route ?? "-");
   }, o.progress);
   const total = emptySums();
   const rows = [...groups].map(([key, s]) => (mergeSums(total, s), { key, ...s }));

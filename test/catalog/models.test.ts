@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CATALOG_SOURCE, lookupModel, spellings } from "../../src/catalog/models.ts";
+import { CATALOG_SOURCE, lookupModel, priceAt, spellings } from "../../src/catalog/models.ts";
 
 describe("model catalogue", () => {
   test("CLIProxyAPI and relay spellings resolve to the catalogue's ids", () => {
@@ -41,6 +41,23 @@ describe("model catalogue", () => {
       "claude-opus-4-6-preview",
     ]);
     expect(spellings("gemini-3-pro-high")).toContain("gemini-3-pro-preview");
+  });
+
+  test("a price the catalogue sets by date or hour is the one of the request's time, not of gw's first look", () => {
+    const cost = (name: string, iso: string) => {
+      const p = priceAt(name, Date.parse(iso))!;
+      return p.input! + p.output!; // a million tokens each way
+    };
+    // From 2026-03-13 on, Opus 4.6's long prompts cost no more than short ones.
+    expect(priceAt("claude-opus-4-6-thinking", Date.parse("2026-01-01T12:00:00Z"))!.tiers).toEqual([{ above: 200_000, price: expect.objectContaining({ input: 10, output: 37.5 }) }]);
+    expect(priceAt("claude-opus-4-6-thinking", Date.parse("2026-12-01T12:00:00Z"))!.tiers).toBeUndefined();
+    // DeepSeek's peak hours (06:00–10:00 UTC) cost twice its other hours.
+    expect(cost("deepseek-v4-pro", "2026-12-04T07:33:00Z")).toBe(2 * cost("deepseek-v4-pro", "2026-12-04T12:00:00Z"));
+    expect(cost("deepseek-v4-pro", "2026-12-04T12:00:00Z")).toBe(cost("deepseek-v4-pro", "2026-12-04T12:29:59Z"));
+    // A price no condition touches is the same at any time.
+    expect(lookupModel("claude-sonnet-4-5")!.timed).toBe(false);
+    expect(priceAt("claude-sonnet-4-5", Date.parse("2020-01-01T00:00:00Z"))).toEqual(lookupModel("claude-sonnet-4-5")!.price);
+    expect(priceAt("totally-unknown-model", Date.now())).toBeUndefined();
   });
 
   test("the source names the package and its version", () => {

@@ -165,6 +165,21 @@ describe("prices from the model catalogue, [pricing] overriding them", () => {
   });
 });
 
+test("a price the catalogue sets by the hour is the one of each request's time, whenever gw usage runs; [pricing] still wins", async () => {
+  const dir = tempDir("gw-usage-timed-");
+  const usage = { input: 1_000_000, output: 1_000_000 };
+  writeRecords(dir, [
+    record({ ts: "2026-11-25T07:33:00.000Z", route: "ds", attempts: ["a/deepseek-v4-pro:200:ok"], usage }), // peak hours
+    record({ ts: "2026-11-26T11:00:00.000Z", route: "ds", attempts: ["a/deepseek-v4-pro:200:ok"], usage }),
+  ]);
+  const r = await usageReport({ dirs: [dir], pricing: {}, sinceMs: parseSince("3d", NOW)!, by: "day" });
+  const [peak, offPeak] = r.rows.map((x) => x.costUsd);
+  expect(offPeak).toBeGreaterThan(0);
+  expect(peak).toBeCloseTo(2 * offPeak!, 9);
+  const fixed = await usageReport({ dirs: [dir], pricing: { ds: { input: 1, output: 1 } }, sinceMs: parseSince("3d", NOW)!, by: "day" });
+  expect(fixed.rows.map((x) => x.costUsd)).toEqual([2, 2]);
+});
+
 describe("long prompts and hour-long cache writes cost what the catalogue says", () => {
   const dir = tempDir("gw-usage-tiers-");
   const ts = new Date(NOW - 3_600_000).toISOString();
