@@ -84,7 +84,7 @@ export class InstanceSet {
         if (!s || !child) return;
         void s.adopt(child);
         adopted.push(s.name);
-        if (rec.launch !== undefined && rec.launch !== this.launchKeyOf(s)) changed.push(s.name);
+        if (rec.launch !== undefined && !sameLaunch(rec.launch, this.launchKeyOf(s))) changed.push(s.name);
       }),
     );
     return { adopted: adopted.sort(), changed: changed.sort() };
@@ -347,6 +347,28 @@ export class InstanceSet {
 
   /** What decides whether a running process still matches its config: port and command line. */
   private launchKey(config: Config, inst: InstanceConfig): string {
-    return JSON.stringify([inst.port, launchFor(config, inst, this.deps.env)]);
+    const l = launchFor(config, inst, this.deps.env);
+    return JSON.stringify([inst.port, "argv" in l ? l.argv : l.error]);
+  }
+}
+
+/**
+ * Whether two launch keys name the same port and command line, however the gw that wrote each
+ * spelled it: an upgrade's predecessor may be older (before 2026-12-04 the key also carried the
+ * line logs/NAME.log shows, so any change to that display restarted every adopted instance,
+ * cutting its streams).
+ */
+export function sameLaunch(recorded: string, current: string): boolean {
+  const a = launchOf(recorded);
+  return a !== undefined && a === launchOf(current);
+}
+
+function launchOf(key: string): string | undefined {
+  try {
+    const [port, l] = JSON.parse(key) as [unknown, { argv?: unknown; error?: unknown } | unknown];
+    const was = l as { argv?: unknown; error?: unknown } | null;
+    return JSON.stringify([port, was?.argv ?? was?.error ?? l]);
+  } catch {
+    return undefined;
   }
 }

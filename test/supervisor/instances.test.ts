@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/index.ts";
 import type { Config } from "../../src/config/types.ts";
 import { withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.ts";
-import { InstanceSet } from "../../src/supervisor/instances.ts";
+import { InstanceSet, sameLaunch } from "../../src/supervisor/instances.ts";
 import { freePort } from "../helpers/ports.ts";
 import { DEFAULT_TIMING, type Timing } from "../../src/supervisor/timing.ts";
 import { alive, crashingScript, killAll, MAIN, OWN_NAME, processesIn, type Sandbox, sandbox, supervised, until } from "../helpers/supervisor.ts";
@@ -81,6 +81,17 @@ describe("InstanceSet", () => {
     await until(() => a.state === "ready" && a.child !== null && a.child.pid !== oldPid, 15_000, () => `a back after the failed relaunch: state ${a.state}: ${lines.join("\n")}`);
     expect(launches).toBe(3);
   }, 60_000);
+
+  test("an upgrade's adoption compares port and command line only: an older gw's launch record (with the logs' display line) is the same launch", () => {
+    const argv = ["/opt/cli-proxy-api", "-config", "/srv/gw/instances/a.yaml"];
+    const now = JSON.stringify([8146, argv]);
+    // As gw wrote it before 2026-12-04: the display line beside the argv, here in another spelling.
+    expect(sameLaunch(JSON.stringify([8146, { argv, shown: "something else entirely" }]), now)).toBe(true);
+    expect(sameLaunch(now, now)).toBe(true);
+    expect(sameLaunch(JSON.stringify([8146, { argv: [...argv, "-extra"], shown: "x" }]), now)).toBe(false);
+    expect(sameLaunch(JSON.stringify([8147, argv]), now)).toBe(false);
+    expect(sameLaunch("not json", now)).toBe(false);
+  });
 
   test("an instance that keeps exiting goes into crashloop and its output lands in its log", async () => {
     const sb = await sandbox([{ name: "c", command: ["./crash.sh", "-config", "{config}", "-port", "{port}"] }]);
