@@ -48,7 +48,7 @@ export default defineGwCommand({
       } else if (out.exitCode === 0) {
         // It stopped as asked (gw down, a SIGTERM) before it served: no failure of its own.
         console.error(`gw: gw (pid ${out.pid}) was stopped before it served — the lines above say so; full log: ${gwPaths(config.dir).gwLog}`);
-      } else console.error(`gw: ${typed("gw up -d")} failed (exit code ${out.exitCode}) — the lines above say why; full log: ${gwPaths(config.dir).gwLog}`);
+      } else console.error(`gw: ${typed("gw up -d")} failed (${out.signal ? `killed by ${out.signal}` : `exit code ${out.exitCode}`}) — the lines above say why; full log: ${gwPaths(config.dir).gwLog}`);
       // Refused for another gw here (one started at the same moment): the same status as a refusal before the start.
       return out.ok ? 0 : out.exitCode === ANOTHER_GW_EXIT ? ANOTHER_GW_EXIT : 1;
     }

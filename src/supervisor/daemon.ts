@@ -29,6 +29,8 @@ export interface DetachOutcome {
   readonly file?: string;
   readonly instances?: StatusReport["instances"];
   readonly exitCode?: number | null;
+  /** The signal that ended it, when one did (its exitCode is then null). */
+  readonly signal?: string | null;
   /** Still running, but not serving within the time allowed. */
   readonly timedOut?: boolean;
 }
@@ -88,7 +90,7 @@ export async function waitServing(paths: GwPaths, p: GwProcess, progress: (line:
     // its last ones (why it failed) after them, and they are read on the next turn.
     const ended = exited;
     await show();
-    if (ended) return { ok: false, pid: proc.pid, exitCode: proc.exitCode };
+    if (ended) return { ok: false, pid: proc.pid, exitCode: proc.exitCode, signal: proc.signalCode === null ? null : String(proc.signalCode) };
     const status = await controlProbe<StatusReport>(paths, "/status");
     if (status?.phase === "serving" && status.pid === proc.pid) {
       await show();

@@ -117,7 +117,7 @@ export async function runSuccessor(paths: GwPaths, argv: string[], env: Record<s
   const gone = await Promise.race([p.proc.exited.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), ABORT_WAIT_MS)))]);
   clearTimeout(timer);
   if (!gone) signalGroup(p.proc.pid, "SIGKILL");
-  const why = out.timedOut ? `did not serve within ${DAEMON_START_TIMEOUT_MS / 1000} s` : `exited with code ${out.exitCode}`;
+  const why = out.timedOut ? `did not serve within ${DAEMON_START_TIMEOUT_MS / 1000} s` : out.signal ? `was killed by ${out.signal}` : `exited with code ${out.exitCode}`;
   const last = said ? ` (${said.trim()})` : "";
   return { ...out, problem: `the new gw (pid ${p.proc.pid}) ${why}${last} — see ${paths.gwLog}; this gw keeps serving` };
 }

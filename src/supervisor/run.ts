@@ -211,7 +211,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
       const streams = gateway?.stats().openStreams ?? 0;
       const cut = streams && opts.terminal ? " — Ctrl-C again to cut them" : "";
       log.info(`stopping: ${streams ? `letting ${streams} stream(s) in flight finish (up to ${grace / 1000} s${cut}), then ` : ""}stopping instances`);
+      const graceEnds = monoNow() + grace;
       await gateway?.stop(grace);
+      // Stopped soon after an upgrade: the previous gw may still be letting its own streams finish
+      // on these very instances (its hand-off has the same grace). They stop once it is gone.
+      if (predecessor && !(await predecessorGone(predecessor, 0))) {
+        log.info(`waiting for the previous gw (pid ${predecessor.pid}) to let its streams finish before the instances stop`);
+        await predecessorGone(predecessor, Math.max(0, graceEnds - monoNow()) + timing.killWaitMs);
+      }
       await state?.close(); // after the last request: its changes are written too
       await set.stopAll();
       await registry.flushed();

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { hostTarget } from "../../src/release/targets.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { streamLoad } from "../helpers/stream-load.ts";
-import { alive, gw, killAll, MAIN, type Sandbox, sandbox, until, untilLogged } from "../helpers/supervisor.ts";
+import { alive, chatThrough, followStream, gw, killAll, MAIN, type Sandbox, sandbox, until, untilLogged } from "../helpers/supervisor.ts";
 
 const cleanups: Sandbox[] = [];
 afterAll(async () => {
@@ -70,6 +70,22 @@ describe("gw upgrade", () => {
     await until(async () => !(await alive(instancePids.a!)) && !(await alive(instancePids.b!)), 20_000, () => "adopted instances still running after down");
   }, 180_000);
 
+  test("gw down right after an upgrade: the previous gw's streams finish on the instances before they stop", async () => {
+    const sb = await sandbox([{ name: "a" }, { name: "b" }]);
+    cleanups.push(sb);
+    expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+    // ~3 s of stream, begun on the gw about to hand over.
+    const running = followStream(await chatThrough(sb, "m", true, "interval=100~events=30"));
+    await until(() => running.chunks > 0, 10_000, () => "the stream under way");
+    const up2 = JSON.parse((await gw(sb, ["upgrade", "--json", "-c", sb.file])).stdout) as { ok: boolean };
+    expect(up2.ok).toBe(true);
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    const text = await running.done;
+    expect(text).not.toContain("stream broke");
+    expect(text.match(/"content":/g)?.length ?? 0).toBeGreaterThanOrEqual(30);
+    expect(text.trimEnd()).toEndWith("data: [DONE]");
+  }, 90_000);
+
   test("a new binary that cannot serve: the old gw keeps serving, its instances untouched", async () => {
     const sb = await sandbox([{ name: "a" }]);
     cleanups.push(sb);
@@ -84,6 +100,12 @@ describe("gw upgrade", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("upgrade failed: the new gw");
     expect(r.stderr).toContain("exited with code 3");
+    // One a signal ends names the signal (its exit code is none).
+    const killed = join(sb.dir, "killed-gw");
+    writeFileSync(killed, `#!/bin/sh\nif [ "$1" = --version ]; then echo '{"version":"9.9.9","commit":"abc"}'; exit 0; fi\nkill -KILL $$\n`);
+    chmodSync(killed, 0o755);
+    const k = await gw(sb, ["upgrade", killed, "-c", sb.file]);
+    expect([k.code, /the new gw \(pid \d+\) (.*?) —/.exec(k.stderr)?.[1]]).toEqual([1, "was killed by SIGKILL"]);
     const notGw = await gw(sb, ["upgrade", "/bin/true", "-c", sb.file]);
     expect(notGw.code).toBe(1);
     expect(notGw.stderr).toContain("does not say a gw version");
