@@ -3,8 +3,8 @@
 // Every file is written to a fresh, unpredictable temp name created exclusively (a planted link
 // there is refused, never written through) and renamed into place (a link at the destination is
 // replaced, not followed); anything in the way ends in one line saying what and where.
-import { constants as C, copyFileSync, lstatSync, readFileSync, readlinkSync, realpathSync, rmdirSync, symlinkSync, unlinkSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { accessSync, constants as C, copyFileSync, lstatSync, readFileSync, readlinkSync, realpathSync, rmdirSync, statSync, symlinkSync, unlinkSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { replaceFileSync, writeNewFileSync } from "../fs/atomic-write.ts";
 import { removeStaleTempsOf } from "../fs/temp-files.ts";
@@ -161,12 +161,28 @@ function shellHints(p: InstallPaths, env: Env): string[] {
   if (p.prefixed && !dataDirs.some((d) => d && samePath(d, p.dataDir))) {
     hints.push(`completions are in ${p.dataDir}, which bash-completion and fish do not search: export XDG_DATA_DIRS="${p.dataDir}:\${XDG_DATA_DIRS:-${SYSTEM_DATA_DIRS}}"`);
   }
-  const onPath = (env.PATH ?? "").split(":").some((d) => d && samePath(d, p.binDir));
-  if (!onPath) {
+  const dirs = (env.PATH ?? "").split(":");
+  const at = dirs.findIndex((d) => d && samePath(d, p.binDir));
+  if (at === -1) {
     hints.push(`add ${p.binDir} to PATH: export PATH="${p.binDir}:$PATH"  (bash/zsh rc file; fish: fish_add_path ${p.binDir})`);
+  }
+  // An older gw or cld (the old setup's launcher, say) earlier on PATH would still be the one that runs.
+  for (const name of ["gw", "cld"]) {
+    const first = dirs.slice(0, at === -1 ? 0 : at).find((d) => d && isExecutable(join(d, name)));
+    if (first) hints.push(`${join(first, name)} comes first on PATH and hides the ${name} installed here: remove it, or put ${p.binDir} before ${first} in PATH`);
   }
   if ((env.SHELL ?? "").endsWith("zsh")) {
     hints.push(`zsh: fpath=(${p.zshDir} $fpath) before compinit in ~/.zshrc, if it is not there yet`);
   }
   return hints;
+}
+
+/** A file the shell would run (a program of that name in a PATH directory). */
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, C.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }

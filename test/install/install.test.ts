@@ -2,7 +2,7 @@
 // from a compiled binary (a copy), then cld through the installed link; and the compiled binary
 // before it is installed, whose hints must type it as its user can run it.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CldSandbox, cldConfig, closedPort, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
 import { freePorts } from "../helpers/ports.ts";
@@ -77,6 +77,21 @@ describe("gw install from the source tree", () => {
     expect(r.stdout).not.toContain("XDG_DATA_DIRS");
     expect(tree(box.home).concat(tree(prefix))).toEqual(before);
     expect(readFileSync(join(data(), "gw/installed.json"), "utf8")).toBe(manifest);
+  });
+
+  test("an older gw or cld earlier on PATH, which would still be the one that runs, is named with the fix", async () => {
+    const old = join(box.home, "old-bin");
+    mkdirSync(old, { recursive: true });
+    for (const name of ["gw", "cld"]) {
+      writeFileSync(join(old, name), "#!/bin/sh\necho old\n");
+      chmodSync(join(old, name), 0o755);
+    }
+    const r = await run([...gw, "install", "--prefix", prefix], box, { PATH: `${old}:${box.bin}:${prefix}`, XDG_DATA_DIRS: data() });
+    expect(r.code).toBe(0);
+    for (const name of ["gw", "cld"]) expect(r.stdout).toContain(`${join(old, name)} comes first on PATH and hides the ${name} installed here: remove it, or put ${prefix} before ${old} in PATH`);
+    // After the directory on PATH, it hides nothing.
+    const after = await run([...gw, "install", "--prefix", prefix], box, { PATH: `${box.bin}:${prefix}:${old}`, XDG_DATA_DIRS: data() });
+    expect(after.stdout).not.toContain("comes first on PATH");
   });
 
   test("bash completion offers route names for cld cp and gw and instance names for gw logs", async () => {
