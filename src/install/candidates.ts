@@ -9,8 +9,12 @@ import { MODES, parseCldArgs, YOLO_FLAG } from "../cld/args.ts";
 const INSTANCE_COMMANDS = new Set(["logs", "restart", "login"]);
 /** Commands whose first positional is an action word. */
 const ACTIONS: Readonly<Record<string, readonly string[]>> = { cliproxy: ["install", "version"], service: ["install"], route: ["explain"] };
+/** Flags whose value is a file or folder on this machine. */
+const PATH_FLAGS = new Set(["-c", "--config", "--prefix", "--ecosystem", "--from"]);
 /** The flags of those commands that take a value: the word after one is no positional. */
-const VALUE_FLAGS = new Set(["-c", "--config", "-n", "--lines", "--project-id"]);
+const VALUE_FLAGS = new Set([...PATH_FLAGS, "-n", "--lines", "--project-id", "--dir", "--port"]);
+/** Commands whose arguments are files or folders: gw upgrade PATH, gw init DIR, gw usage DIR…; gw route explain FILE. */
+const PATH_COMMANDS = new Set(["upgrade", "init", "usage"]);
 /** Answer meaning "let the shell complete file names". */
 export const FILES = "__files__";
 
@@ -26,7 +30,7 @@ const LAUNCH_FLAGS = ["-y", "--yolo", "-c", "--config", "-h", "--help"];
 /** `words` = the command line up to and including the word being completed (may be ""). */
 export async function candidates(words: readonly string[], commands: readonly string[], lists: NameLists): Promise<readonly string[]> {
   const prev = words.at(-2);
-  if (prev === "-c" || prev === "--config") return [FILES];
+  if (prev !== undefined && PATH_FLAGS.has(prev)) return [FILES];
   const cmd = basename(words[0] ?? "");
   if (cmd === "cld") return cldCandidates(words.slice(1), lists);
   if (words.length <= 2) return commands;
@@ -40,6 +44,7 @@ export async function candidates(words: readonly string[], commands: readonly st
   if (INSTANCE_COMMANDS.has(sub) && nth === 0) return [...(sub === "logs" ? ["gw"] : []), ...(await lists.instances(configOnLine(words)))];
   if (sub === "login" && nth === 1) return (await import("../supervisor/login.ts")).LOGIN_PROVIDERS;
   if (ACTIONS[sub] && nth === 0) return ACTIONS[sub];
+  if (PATH_COMMANDS.has(sub) || (sub === "route" && nth === 1)) return [FILES];
   return [];
 }
 

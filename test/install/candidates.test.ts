@@ -31,7 +31,7 @@ describe("completion candidates", () => {
     expect(await complete("gw", "login", "-c", "x.toml", "official", "")).toContain("codex");
     expect(await complete("gw", "login", "official", "codex", "")).toEqual([]);
     expect(await complete("gw", "route", "")).toEqual(["explain"]);
-    expect(await complete("gw", "route", "explain", "")).toEqual([]);
+    expect(await complete("gw", "route", "explain", "")).toEqual([FILES]); // a body file (or a model name, which the shell cannot know)
     expect(await complete("gw", "help", "")).toEqual(commands);
     expect(await complete("gw", "help", "up", "")).toEqual([]);
   });
@@ -53,6 +53,15 @@ describe("completion candidates", () => {
   test("a config file after -c / --config is the shell's to complete", async () => {
     expect(await complete("gw", "up", "-c", "")).toEqual([FILES]);
     expect(await complete("cld", "--config", "pro")).toEqual([FILES]);
+  });
+
+  test("paths elsewhere too: gw upgrade PATH, gw init DIR, gw usage DIR…, gw route explain FILE, and --prefix, --ecosystem, --from", async () => {
+    for (const words of [["upgrade", "new"], ["init", ""], ["usage", "logs/"], ["usage", "a", "b"], ["route", "explain", "req"], ["install", "--prefix", "../bi"], ["migrate", "--ecosystem", ""], ["cliproxy", "install", "--from", "cli"]]) {
+      expect([words, await complete("gw", ...words)]).toEqual([words, [FILES]]);
+    }
+    // Not where a word is no path: route's action, a remote --dir, a port.
+    expect(await complete("gw", "route", "")).toEqual(["explain"]);
+    expect(await complete("gw", "deploy", "--dir", "")).toEqual([]);
   });
 
   test("cld (and gw cld): modes, then route names after cp, nothing once claude's words start", async () => {
