@@ -248,16 +248,16 @@ function compileSignal(r: Reader, path: PathSeg[], text: string): RouterSignal {
   }
 }
 
-/**
- * One `when` condition. Like the old LB, a condition with no field or an unknown op stays in the
- * rule and never matches (its trace says why); gw also warns here.
- */
 /** A `when` entry that is no table (`when = ["messages_count >= 50"]`): a condition that never matches, as one naming no field. */
 function notACondition(path: PathSeg[], r: Reader): RouterCondition {
   r.warn(path, "this condition is not a table, so it never matches", 'write it as { field = "messages_count", op = ">=", value = 50 }');
   return { field: undefined, op: "==", value: undefined };
 }
 
+/**
+ * One `when` condition. Like the old LB, a condition with no field or an unknown op stays in the
+ * rule and never matches (its trace says why); gw also warns here.
+ */
 function readCondition(r: Reader, item: Raw, path: PathSeg[]): RouterCondition {
   const f = r.fields(path, item, CONDITION_KEYS);
   const field = r.str(f.get("field"))?.trim() || undefined;

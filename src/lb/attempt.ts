@@ -160,7 +160,7 @@ class RouteAttempts implements AttemptLoop {
     const to: Attempt = held.instance === info.instance ? info : { ...info, instance: held.instance };
     if (ctl.abort.signal.aborted) return { to, outcome: notBack(to, ctl), heldMs: held.ms };
     // Waited for a start that found its port another process's (hold.ts "taken"): nothing goes there.
-    if (held.ms > 0 && d.deadEnds.barred?.(to.instance.name)) return { to, outcome: portTaken(to), heldMs: held.ms };
+    if (held.ms > 0 && d.deadEnds.barred?.(to.instance.name)) return { to, outcome: portHeldElsewhere(to), heldMs: held.ms };
     const up = rewriteFor(d.intake, d.req.headers, to.instance, to.target);
     d.load?.enter(to.instance.name);
     const outcome = await forward(to, d.req.method, up, ctl);
@@ -213,7 +213,7 @@ interface Sent {
 const unanswered = (o: Outcome) => o.kind === "failed" && o.reason === "connect";
 
 /** Its instance's start found the port held by another process: as unreachable as a refused connection. */
-function portTaken(a: Attempt): Outcome {
+function portHeldElsewhere(a: Attempt): Outcome {
   return { kind: "failed", attempt: a, reason: "connect", message: `${a.instance.name}: port ${a.instance.port} is held by another process, not this instance` };
 }
 
