@@ -25,17 +25,14 @@ export function priceFor(pricing: Pricing, route: string | undefined, model: str
   let byModel = memo.get(route ?? "");
   if (!byModel) memo.set(route ?? "", (byModel = new Map()));
   const key = model ?? "";
-  const known = byModel.get(key);
-  if (known instanceof Timed) return overlaid(pricing, route, model, modelPriceAt(known.model, when === undefined ? Date.now() : Date.parse(when)));
-  if (known !== undefined || byModel.has(key)) return known;
-  const found = model !== undefined ? lookupModel(model) : undefined;
-  if (found?.timed) {
-    byModel.set(key, new Timed(found));
-    return priceFor(pricing, route, model, when);
+  let known = byModel.get(key);
+  if (known === undefined && !byModel.has(key)) {
+    const found = model !== undefined ? lookupModel(model) : undefined;
+    known = found?.timed ? new Timed(found) : overlaid(pricing, route, model, found?.price);
+    byModel.set(key, known);
   }
-  const price = overlaid(pricing, route, model, found?.price);
-  byModel.set(key, price);
-  return price;
+  if (!(known instanceof Timed)) return known;
+  return overlaid(pricing, route, model, modelPriceAt(known.model, when === undefined ? Date.now() : Date.parse(when)));
 }
 
 /** The catalogue's `base` price overridden field by field by `[pricing]`: the upstream model's entry, then the route's. */

@@ -7,7 +7,7 @@ import { controlProbe } from "./control.ts";
 import { createPidFile, runningGw } from "./orphans.ts";
 import type { GwPaths } from "./paths.ts";
 import { configReaderOn, deniedPort, describeHolder, portTaken } from "./ports.ts";
-import { pidListeningOn } from "./proc.ts";
+import { listeningPorts, pidListeningOn } from "./proc.ts";
 import { listRunning } from "./registry.ts";
 import { typed } from "./self.ts";
 import { ANOTHER_GW_EXIT, serviceStart, startedAsService } from "./service.ts";
@@ -64,8 +64,9 @@ export async function refuseBusyMainPort(port: number, host: string, demo: boole
  * stopLeftovers: a gw of this folder killed earlier left its own instances, stopped by then).
  */
 export async function refuseRunningReaders(config: Config): Promise<void> {
+  const listening = await listeningPorts();
   for (const inst of config.instances) {
-    if (!inst.managed) continue;
+    if (!inst.managed || !listening.has(inst.port)) continue;
     const by = await configReaderOn(inst.port, instanceYamlPath(config, inst));
     if (by) throw new CliError(`instances/${inst.name}.yaml is the config of a process gw does not run, on port ${inst.port}${by}: gw would rewrite it under it, so nothing was written`, 1, "stop the old setup's instances first (gw migrate names them), then run this again");
   }

@@ -39,7 +39,11 @@ function unprivilegedStart(): number {
  */
 export async function describeHolder(port: number): Promise<string> {
   const pid = await pidListeningOn(port);
-  if (pid === null) return "";
+  return pid === null ? "" : describePid(pid);
+}
+
+/** describeHolder's words for the process `pid`. */
+async function describePid(pid: number): Promise<string> {
   const argv = await cmdline(pid);
   const name = argv[0]?.split("/").pop();
   const app = await pm2AppOf(pid);
@@ -63,7 +67,7 @@ export async function configReaderOn(port: number, file: string): Promise<string
     const value = flag ? a.slice(flag[0].length) : /^--?config$/.test(argv[i - 1] ?? "") ? a : undefined;
     return value !== undefined && resolve(cwd, value) === file;
   });
-  return reads ? describeHolder(port) : undefined;
+  return reads ? describePid(pid) : undefined;
 }
 
 /** A port that was free a moment ago (the kernel's pick for port 0). */

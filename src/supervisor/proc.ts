@@ -110,15 +110,27 @@ export async function groupMembers(pgid: number): Promise<number[]> {
 /** The TCP sockets listening on `port` (any address), from /proc/net/tcp{,6}: inode → local address (hex). */
 export async function listeningInodes(port: number): Promise<Map<string, string>> {
   const inodes = new Map<string, string>();
+  for (const s of await listeningSockets()) if (s.port === port) inodes.set(s.inode, s.address);
+  return inodes;
+}
+
+/** The TCP ports something listens on (any address): one read of the tables for many ports (a read costs ~4 ms here). */
+export async function listeningPorts(): Promise<Set<number>> {
+  return new Set((await listeningSockets()).map((s) => s.port));
+}
+
+/** Every listening TCP socket in /proc/net/tcp{,6}. */
+async function listeningSockets(): Promise<{ port: number; inode: string; address: string }[]> {
+  const out: { port: number; inode: string; address: string }[] = [];
   for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     const text = await readFile(table, "utf8").catch(() => "");
     for (const line of text.split("\n").slice(1)) {
       const f = line.trim().split(/\s+/);
       // f[1] = local "ADDR:PORT" in hex, f[3] = state (0A = LISTEN), f[9] = socket inode
-      if (f.length > 9 && f[3] === "0A" && parseInt(f[1]!.split(":")[1]!, 16) === port) inodes.set(f[9]!, f[1]!.split(":")[0]!);
+      if (f.length > 9 && f[3] === "0A") out.push({ port: parseInt(f[1]!.split(":")[1]!, 16), inode: f[9]!, address: f[1]!.split(":")[0]! });
     }
   }
-  return inodes;
+  return out;
 }
 
 /** A process's file descriptors that are the given sockets: inode → fd. */
