@@ -42,13 +42,25 @@ function findSelfDisplay(whole: boolean): string {
   // run by the cld link, hints still name gw
   const name = basename(process.argv0);
   for (const n of name === "cld" ? ["gw"] : [name, "gw"]) if (isThisBinary(Bun.which(n))) return n;
+  // a copy named cld runs cld whatever follows it, so no path types gw: the name it gets installed
+  return copiedAsCld() ? "gw" : pathTyped(whole);
+}
+
+/** The path this binary was run by, as one shell word that runs it. */
+function pathTyped(whole: boolean): string {
   const shown = whole ? process.execPath : displayPath(process.execPath);
   return shellQuote(shown.includes("/") ? shown : `./${shown}`);
 }
 
-/** How to type cld in hints: "cld" when PATH finds this gw under it (gw install's link), else "gw cld" as selfDisplay types gw. */
+/** The binary itself is named cld (copied so, not gw install's link, whose target is gw). */
+const copiedAsCld = () => basename(process.execPath) === "cld";
+
+/**
+ * How to type cld in hints: "cld" when PATH finds this gw under it (gw install's link); a copy
+ * named cld, by its path; else "gw cld" as selfDisplay types gw.
+ */
 export function cldDisplay(): string {
-  return (cldShown ??= !Bun.isStandaloneExecutable || isThisBinary(Bun.which("cld")) ? "cld" : `${selfDisplay()} cld`);
+  return (cldShown ??= !Bun.isStandaloneExecutable || isThisBinary(Bun.which("cld")) ? "cld" : copiedAsCld() ? pathTyped(inBackground) : `${selfDisplay()} cld`);
 }
 
 let cldShown: string | undefined;

@@ -374,4 +374,16 @@ describe("gw install from a compiled binary", () => {
     expect(un.code).toBe(0);
     expect(existsSync(prefix)).toBe(false); // gw install made it, so it goes
   });
+
+  test("a copy named cld (not gw install's link) types itself by its path, and gw as gw: its path runs cld whatever follows", async () => {
+    const copy = join(box.dir, "c", "cld");
+    mkdirSync(join(box.dir, "c"), { recursive: true });
+    writeFileSync(copy, readFileSync(built), { mode: 0o755 });
+    const help = (await run([copy, "--help"], box)).stdout;
+    expect(help).toContain("usage: c/cld [cp|ag|official] [FILTER]");
+    expect(help).toContain("c/cld --resume ID (Claude Code's exit hint");
+    expect(help).toContain("also gw run claude");
+    expect(help).not.toContain("c/cld cld");
+    expect(help).not.toMatch(/c\/cld (run|up|check)/);
+  });
 });
