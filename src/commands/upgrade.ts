@@ -25,7 +25,10 @@ export default defineGwCommand({
     if (!args.json) console.error(`upgrading the gw running for ${paths.dir}…`);
     const out = await controlFinal<UpgradeResult>(paths, `/upgrade${query}`, { method: "POST" });
     if (args.json) console.log(JSON.stringify(out));
-    else if (out.ok) console.log(`gw ${out.version} (${out.commit?.slice(0, 12)}) serves now as pid ${out.pid}; the old gw finishes its streams in flight and exits`);
+    else if (out.ok) {
+      console.log(`gw ${out.version} (${out.commit?.slice(0, 12)}) serves now as pid ${out.pid}; the old gw finishes its streams in flight and exits`);
+      if (out.older) console.error(`gw: note: ${out.version} is older than the gw it replaced (${out.older}): a rollback; to go forward again, gw upgrade NEWER-BINARY`);
+    }
     else console.error(`gw: upgrade failed: ${out.problem}`);
     return out.ok ? 0 : 1;
   },

@@ -6,6 +6,7 @@
 // successor's stdin and hands off: it finishes its streams in flight (shutdown_grace_ms) and
 // exits, leaving the instances running. Anything short of that and the predecessor aborts,
 // takes its files back and serves on as if nothing happened.
+import pkg from "../../package.json" with { type: "json" };
 import { CliError } from "../cli/errors.ts";
 import { type DetachOutcome, type GwProcess, spawnGw, waitServing } from "./daemon.ts";
 import { runningGw } from "./orphans.ts";
@@ -67,6 +68,15 @@ export async function predecessorGone(p: Predecessor, timeoutMs: number): Promis
 }
 
 /** What a gw binary says it is (`--version --json`), or why it is not one. */
+/** This gw's version when `version` (a successor's) is older: a rollback. Undefined otherwise, or when either is not a version. */
+export function olderThanThis(version: string, mine: string = pkg.version): string | undefined {
+  try {
+    return Bun.semver.order(version, mine) < 0 ? mine : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function probeBinary(argv: readonly string[]): Promise<{ version: string; commit: string } | { error: string }> {
   try {
     const proc = Bun.spawn([...argv, "--version", "--json"], { stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: VERSION_PROBE_MS });

@@ -16,7 +16,7 @@ import { openState, type StateBackend } from "../state/index.ts";
 import { checkSocketPath, type DownAnswer, startControlServer } from "./control.ts";
 import { claimFolder, refuseBusyMainPort, refuseRunningReaders } from "./guard.ts";
 import { controlHandlers } from "./handlers.ts";
-import { awaitVerdict, predecessorGone, probeBinary, runSuccessor, TAKEOVER_ENV, takeoverFrom, verifyPredecessor } from "./handover.ts";
+import { awaitVerdict, olderThanThis, predecessorGone, probeBinary, runSuccessor, TAKEOVER_ENV, takeoverFrom, verifyPredecessor } from "./handover.ts";
 import { healthOf, type InstanceView, notReadyLines, reasonsNotReady, startVerdict } from "./health.ts";
 import { InstanceSet } from "./instances.ts";
 import { InstanceWork } from "./lanes.ts";
@@ -64,6 +64,8 @@ export interface UpgradeResult {
   readonly pid?: number;
   readonly version?: string;
   readonly commit?: string;
+  /** The version of the gw it replaced, when the new one is older: a rollback, said so. */
+  readonly older?: string;
   readonly problem?: string;
 }
 
@@ -263,7 +265,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
       const self = await recordOf("gw", process.pid);
       if (!self) return { ok: false, problem: "gw cannot read its own process record" };
       const argv = [...program, "up", "-c", config.file, ...(opts.port !== undefined && !opts.demo ? ["--port", String(opts.port)] : [])];
-      log.info(`upgrading to ${probe.version} (${probe.commit.slice(0, 12)}): starting ${argv[0]}`);
+      const older = olderThanThis(probe.version);
+      log.info(`upgrading to ${probe.version} (${probe.commit.slice(0, 12)})${older ? `, older than this gw's ${older}` : ""}: starting ${argv[0]}`);
       set.suspendAll();
       await registry.flushed();
       registry.freeze();
@@ -283,7 +286,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
         return { ok: false, problem: out.problem };
       }
       void retire(out.pid);
-      return { ok: true, pid: out.pid, version: probe.version, commit: probe.commit };
+      return { ok: true, pid: out.pid, version: probe.version, commit: probe.commit, ...(older && { older }) };
     } finally {
       upgrading = false;
     }

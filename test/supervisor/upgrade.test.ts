@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
 import { hostTarget } from "../../src/release/targets.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { streamLoad } from "../helpers/stream-load.ts";
@@ -138,6 +139,28 @@ describe("gw upgrade", () => {
 
   // gw.log is shared: the old gw, serving on, may write a line after the new gw's last one (deploy
   // replaced providers.toml and the old gw reloaded it). The reason given must still be the new gw's.
+  test("an older gw is taken (a rollback), and said so by gw upgrade and in the log; upgrading forward again is no rollback", async () => {
+    const sb = await sandbox([{ name: "a" }]);
+    cleanups.push(sb);
+    expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+    const before = await status(sb);
+    // A gw that says it is 0.0.1 and otherwise is this one.
+    const older = join(sb.dir, "gw-0.0.1");
+    writeFileSync(older, `#!/bin/sh\nif [ "$1" = --version ]; then echo '{"version":"0.0.1","commit":"0ld"}'; exit 0; fi\nexec "${process.execPath}" "${MAIN}" "$@"\n`);
+    chmodSync(older, 0o755);
+    const r = await gw(sb, ["upgrade", older, "-c", sb.file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("gw 0.0.1 (0ld) serves now as pid");
+    expect(r.stderr).toContain(`gw: note: 0.0.1 is older than the gw it replaced (${pkg.version}): a rollback; to go forward again, gw upgrade NEWER-BINARY`);
+    expect(readFileSync(join(sb.dir, "logs", "gw.log"), "utf8")).toContain(`upgrading to 0.0.1 (0ld), older than this gw's ${pkg.version}: starting ${older}`);
+    await until(async () => !(await alive(before.pid)), 40_000, () => `old gw ${before.pid} still running`);
+    // Forward again: the same version is no rollback.
+    const again = await gw(sb, ["upgrade", "--json", "-c", sb.file]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, version: pkg.version });
+    expect(JSON.parse(again.stdout).older).toBeUndefined();
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+  }, 90_000);
+
   test("a new gw that cannot listen: the problem is its own reason, not a line the old gw wrote after it", async () => {
     const sb = await sandbox([{ name: "a" }]);
     cleanups.push(sb);
