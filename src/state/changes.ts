@@ -1,16 +1,25 @@
 // Changes waiting for a backend: the last change per entry wins, so a burst of writes to one key
-// costs one write, and what waits is bounded by the number of entries, not of requests.
+// costs one write, and what waits is bounded by the number of entries, not of requests — and by
+// the number the store itself keeps: over days of a Redis outage or a full disk, every new
+// session is a new entry.
 
 import type { StateChange } from "./types.ts";
 
 export class PendingChanges {
   readonly #byEntry = new Map<string, StateChange>();
 
+  /**
+   * `max`: as many entries as the store keeps (memory.ts entriesMax). Past it the least recently
+   * changed one is dropped: the store has evicted it too, or will before it matters.
+   */
+  constructor(readonly max: number) {}
+
   add(c: StateChange): void {
     const key = entryOf(c);
     // Re-inserting keeps the order of the last writes, so a replay applies them in that order.
     this.#byEntry.delete(key);
     this.#byEntry.set(key, c);
+    if (this.#byEntry.size > this.max) this.#byEntry.delete(this.#byEntry.keys().next().value!);
   }
 
   /** Everything waiting, oldest first; the queue is empty afterwards. */

@@ -20,7 +20,7 @@ import { type Rewrite, rewriteUntilDone } from "../fs/rewrite.ts";
 import { isOutOfRoom, noRoomIn, writeProblem } from "../fs/why.ts";
 import { PendingChanges } from "./changes.ts";
 import { type CheckpointResult, Checkpointer } from "./checkpoint.ts";
-import { createMemoryStore, type LocalStore, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
+import { createMemoryStore, entriesMax, type LocalStore, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
 import { isBusy, isUnwritable, moveAside, StateFile, type Validity } from "./sqlite.ts";
 import { type DownMark, downHealth, downMark, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
 
@@ -65,7 +65,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
     stickyMax: o.stickyMax ?? STICKY_MAX,
     streakMax: o.streakMax ?? STICKY_MAX,
   };
-  const pending = new PendingChanges();
+  const pending = new PendingChanges(entriesMax(o));
   let flushTimer: Timer | undefined;
   let syncTimer: Timer | undefined;
   let problem: string | undefined;

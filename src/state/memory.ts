@@ -41,6 +41,9 @@ export interface LocalStore extends StateStore {
 }
 
 export const STICKY_MAX = 10_000;
+
+/** The most entries a store with these options keeps: sticky keys, streaks and cooldowns. */
+export const entriesMax = (o: MemoryStoreOptions) => (o.stickyMax ?? STICKY_MAX) + (o.streakMax ?? STICKY_MAX) + (o.cooldownMax ?? STICKY_MAX);
 export const STICKY_TTL_MS = 7 * 24 * 3600_000;
 export const STREAK_TTL_MS = 2 * 3600_000;
 const STICKY_SAVE_EVERY_MS = 60_000;

@@ -8,7 +8,7 @@
 import type { RedisClient } from "bun";
 import { redactUrl } from "../config/state.ts";
 import { entryOf, PendingChanges } from "./changes.ts";
-import { createMemoryStore, type MemoryStoreOptions, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
+import { createMemoryStore, entriesMax, type MemoryStoreOptions, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
 import { connectRedis, type LinkTiming, withTimeout } from "./redis-link.ts";
 import { px, sharedTrials } from "./redis-trial.ts";
 import { databaseOf, keySpace, readAll } from "./redis-keys.ts";
@@ -42,7 +42,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
   const keys = keySpace(o.prefix, databaseOf(o.url));
   const stickyTtlMs = o.stickyTtlMs ?? STICKY_TTL_MS;
   const streakTtlMs = o.streakTtlMs ?? STREAK_TTL_MS;
-  const pending = new PendingChanges();
+  const pending = new PendingChanges(entriesMax(o));
   const inflight = new Set<Promise<unknown>>();
   const where = redactUrl(o.url);
 
