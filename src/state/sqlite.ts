@@ -2,8 +2,8 @@
 // Only SQL lives here — open (and check), load what is still valid, write a batch, prune, close.
 
 import { Database, type Statement } from "bun:sqlite";
-import { accessSync, chmodSync, constants, existsSync, renameSync } from "node:fs";
-import { dirname } from "node:path";
+import { accessSync, chmodSync, constants, existsSync, lstatSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { refusePlantedStateFile } from "./own-file.ts";
 import { type Cooldown, forgottenAt, HALF_OPEN_KEEP_MS, type StateChange } from "./types.ts";
 import { isCooldownKind } from "./wire.ts";
@@ -226,13 +226,35 @@ export function isBusy(err: unknown): boolean {
   return code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED");
 }
 
-/** Move a state file (and its -wal/-shm) aside as `NAME.broken-STAMP`; returns the new name. */
+const SIDE_FILES = ["-wal", "-shm"];
+
+/** Files moved aside that are kept, the newest: each is there for a look, not for ever. */
+const ASIDE_KEPT = 3;
+
+/** Move a state file (and its -wal/-shm) aside as `NAME.broken-STAMP`; returns the new name. Older ones past ASIDE_KEPT go. */
 export function moveAside(file: string, now: number): string {
   const stamp = new Date(now).toISOString().replace(/[:.]/g, "-");
   const aside = `${file}.broken-${stamp}`;
   renameSync(file, aside);
-  for (const ext of ["-wal", "-shm"]) {
+  for (const ext of SIDE_FILES) {
     if (existsSync(file + ext)) renameSync(file + ext, aside + ext);
   }
+  try {
+    dropOldAside(file);
+  } catch {} // housekeeping: never a reason to refuse the fresh file
   return aside;
+}
+
+function dropOldAside(file: string): void {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.broken-`;
+  // the stamp is ISO: names sort by time
+  const all = readdirSync(dir).filter((n) => n.startsWith(prefix) && !SIDE_FILES.some((ext) => n.endsWith(ext))).sort();
+  for (const name of all.slice(0, -ASIDE_KEPT)) {
+    for (const ext of ["", ...SIDE_FILES]) {
+      const path = join(dir, name + ext);
+      // a directory once moved aside may hold what is not gw's: left alone
+      if (lstatSync(path, { throwIfNoEntry: false })?.isFile()) rmSync(path);
+    }
+  }
 }

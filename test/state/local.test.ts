@@ -2,7 +2,7 @@
 // a new store loads only what is still valid, and a broken file never stops gw.
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openLocalState } from "../../src/state/local.ts";
 import { PRUNE_BATCH, StateFile } from "../../src/state/sqlite.ts";
@@ -244,6 +244,24 @@ describe("a broken state file never stops gw", () => {
       await again.store.close();
     });
   }
+
+  test("broken again and again: the three newest files moved aside are kept, older ones go; a directory moved aside stays", async () => {
+    const file = stateFile();
+    const dir = join(file, "..");
+    mkdirSync(dir, { recursive: true });
+    mkdirSync(file); // the first: a directory, which may hold what is not gw's
+    await open(file, NOW).store.close();
+    for (let i = 1; i <= 5; i++) {
+      writeFileSync(file, "not a database\n".repeat(100));
+      const { store, log } = open(file, NOW + i * 60_000);
+      expect(log.lines[0]).toContain("moved it to");
+      await store.close();
+    }
+    const stamp = (i: number) => new Date(NOW + i * 60_000).toISOString().replace(/[:.]/g, "-");
+    const aside = readdirSync(dir).filter((n) => n.startsWith("state.db.broken-")).sort();
+    expect(aside).toEqual([0, 3, 4, 5].map((i) => `state.db.broken-${stamp(i)}`));
+    expect(statSync(join(dir, aside[0]!)).isDirectory()).toBe(true);
+  });
 
   test("nowhere to write at all: state is kept in memory, health says so, requests go on", async () => {
     const dir = tempDir("gw-state-");
