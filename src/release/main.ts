@@ -8,9 +8,23 @@ import { checkRelease } from "./check.ts";
 import { buildRelease, mb, RELEASE_DIR, REPO_DIR, stampFor } from "./release.ts";
 import { hostTarget, isReleaseTarget, RELEASE_TARGETS, type ReleaseTarget } from "./targets.ts";
 
-const { values } = parseArgs({
-  options: { target: { type: "string" }, check: { type: "boolean" }, host: { type: "boolean" }, outfile: { type: "string" } },
-});
+const USAGE = `usage: bun run release [--target T,…]   every target (or those), archives and SHA256SUMS in dist/release
+       bun run release --check [--target T,…]   check what dist/release holds (CI's release step)
+       bun run build [--outfile FILE]   this machine's gw → dist/gw
+targets: ${RELEASE_TARGETS.join(", ")}; SOURCE_DATE_EPOCH pins the build date (the same bytes again)`;
+
+const { values } = (() => {
+  try {
+    return parseArgs({ options: { target: { type: "string" }, check: { type: "boolean" }, host: { type: "boolean" }, outfile: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  } catch (e) {
+    console.error(`release: ${(e as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+})();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 function targetsOf(list: string | undefined): ReleaseTarget[] {
   if (!list) return [...RELEASE_TARGETS];

@@ -4,6 +4,7 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import { join, relative } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { sha256File } from "../fs/sha256.ts";
+import { archiveDir } from "./archive.ts";
 import { gitCommit } from "../version.ts";
 import { type BuildStamp, type Built, compileGw } from "./build.ts";
 import { archiveName, type ReleaseTarget, releaseName } from "./targets.ts";
@@ -56,10 +57,10 @@ export async function buildRelease(opts: ReleaseOptions): Promise<ReleasedTarget
 async function releaseOne(dir: string, target: ReleaseTarget, say: (line: string) => void): Promise<ReleasedTarget> {
   const version = pkg.version;
   say(`building ${target}…`);
-  const built = await compileGw(target, binaryPath(dir, version, target), stampFor(target));
+  const stamp = stampFor(target);
+  const built = await compileGw(target, binaryPath(dir, version, target), stamp);
   const archive = join(dir, archiveName(version, target));
-  const tar = Bun.spawn(["tar", "-C", dir, "-czf", archive, releaseName(version, target)], { stdout: "ignore", stderr: "pipe" });
-  if ((await tar.exited) !== 0) throw new Error(`tar failed for ${target}: ${await new Response(tar.stderr).text()}`);
+  await archiveDir(dir, releaseName(version, target), archive, stamp.date!);
   const archiveBytes = Bun.file(archive).size;
   say(`built ${target} in ${(built.ms / 1000).toFixed(1)} s: ${mb(built.bytes)} binary, ${mb(archiveBytes)} archive`);
   return { ...built, target, archive, archiveBytes };
