@@ -7,7 +7,7 @@
 import type { Route } from "../config/types.ts";
 import type { StateView } from "../state/types.ts";
 import type { DeadEndView } from "./dead-ends.ts";
-import { type PickContext, readiness } from "./route.ts";
+import { NOTHING_TRIED, type PickContext, readiness } from "./route.ts";
 
 /** What is known, at the moment of the fallback, of whether a target could answer. */
 interface Liveness {
@@ -40,7 +40,7 @@ interface FallbackChoice {
 export function chooseFallback(routes: readonly Route[], live: Liveness): FallbackChoice | undefined {
   if (routes.length === 0) return undefined;
   // Every request that reaches here carries signed thinking (its signature was rejected).
-  const ctx: PickContext = { tried: NONE, now: live.now, state: live.state, signed: true, draining: live.resting, deadEnds: live.deadEnds };
+  const ctx: PickContext = { tried: NOTHING_TRIED, now: live.now, state: live.state, signed: true, draining: live.resting, deadEnds: live.deadEnds };
   // The same target as an unsigned request sees it: a signature cooldown passed over.
   const unsigned: PickContext = { ...ctx, signed: false };
   let back: Route | undefined;
@@ -56,5 +56,3 @@ export function chooseFallback(routes: readonly Route[], live: Liveness): Fallba
   const route = back ?? lastResort;
   return route ? { route, answers: true } : { route: routes[0]!, answers: false };
 }
-
-const NONE: ReadonlySet<string> = new Set();

@@ -71,14 +71,15 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
 
     // Router and upgrade: session, signature and size facts decide the route that serves the
     // request (an `auto` request gets its route from the router first).
-    const facts = requestFacts(req.headers, received, rt.config, gw.state, startedAt);
+    const deadEnds = new DeadEnds(gw.deadEnds);
+    const facts = requestFacts(req.headers, received, rt.config, gw.state, startedAt, { draining: gw.load?.resting, deadEnds });
     // Routed: from here on the request keeps what its attempts and its record need of the body,
     // not the parsed body (intake.ts routed).
     const intake = routed(received);
     const record = new RecordBuilder(startedAt, intake, received.json, facts, rt.masker, presentedKey(req.headers, url), req.headers, server.requestIP(req)?.address);
 
     // Route → rewrite → forward, failing over until an outcome is delivered.
-    const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record, memory: hold, deadEnds: new DeadEnds(gw.deadEnds) };
+    const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record, memory: hold, deadEnds };
     let run = await runAttempts(attemptLoop(deps, facts.route));
     let final = run.final;
     let attempts = run.trace.length;

@@ -6,7 +6,7 @@ import type { Config, Route } from "../config/types.ts";
 import type { StateStore } from "../state/index.ts";
 import { recordRequestEnd } from "../state/index.ts";
 import type { Intake } from "./intake.ts";
-import type { PickContext } from "./route.ts";
+import { NOTHING_TRIED, type PickContext, routeAnswers } from "./route.ts";
 import { modelIdsOf, modelMeant } from "./model-ids.ts";
 import { activates, decideModel, describeRouter, type RouterOutcome, successStreakKey } from "./router/decide.ts";
 import { findSignature, responseSessionKey, type SignatureFacts, sessionKey, stickyKey, streakKey } from "./session.ts";
@@ -37,18 +37,21 @@ export interface RequestFacts {
   readonly streakKey: string | undefined;
 }
 
+/** What the router's fallback asks of the gateway, besides cooldowns: instances away, and those known down (pipeline.ts). */
+type Liveness = Pick<PickContext, "draining" | "deadEnds">;
+
 /**
  * Facts of a request, read once from its headers and parsed body: the model meant (a route, a
  * router model, or one of their Claude aliases), the router (for activation models only — every
  * other request pays one set lookup), then auto-upgrade on the resolved route.
  */
-export function requestFacts(headers: Headers, intake: Intake, config: Config, state: StateStore, now: number): RequestFacts {
+export function requestFacts(headers: Headers, intake: Intake, config: Config, state: StateStore, now: number, live: Liveness = {}): RequestFacts {
   const session = sessionKey(headers, intake.json);
   const sig = findSignature(intake.json);
   const meant = modelMeant(modelIdsOf(config), intake.model); // `claude-gw-g3f` means g3f (lb/model-ids.ts)
   const routerConfig = config.global.lb.router;
   const router = activates(routerConfig, meant)
-    ? decideModel({ config, router: routerConfig, body: intake.json, model: meant!, session, sig, state, now })
+    ? decideModel({ config, router: routerConfig, body: intake.json, model: meant!, session, sig, state, now, answers: (name) => routeNamedAnswers(config, name, { tried: NOTHING_TRIED, now, state, signed: sig.signed, ...live }) })
     : undefined;
   if (router?.remember) state.setSticky(router.remember.key, router.remember.value, now);
   const model = router ? router.resolved : meant;
@@ -64,6 +67,11 @@ export function requestFacts(headers: Headers, intake: Intake, config: Config, s
   // Hashed only where a conversation can be sticky (conversationOn): its opening may be a long system prompt.
   const conversation = session === undefined && route.targets.length > 1 ? conversationOf(intake.json) : undefined;
   return { session, conversation, sig, router, requested, route, upgrade, streakKey: sk };
+}
+
+function routeNamedAnswers(config: Config, name: string, ctx: PickContext): boolean {
+  const r = config.routes.get(name);
+  return r !== undefined && routeAnswers(r, ctx);
 }
 
 /** A signature fallback: where it went, and whether its answer is the one delivered (`failed`, `untried`: the 400 it followed is). */

@@ -183,6 +183,14 @@ export function readiness(route: Route, t: Target, ctx: PickContext): "now" | "b
   return ctx.draining?.has(t.instance) ? "back" : "now";
 }
 
+/** A context's `tried` before any attempt. */
+export const NOTHING_TRIED: ReadonlySet<string> = new Set();
+
+/** Whether any target of `route` can take this request now, or once its instance is back: not all cooling or dead ends. */
+export function routeAnswers(route: Route, ctx: PickContext): boolean {
+  return route.targets.some((t) => readiness(route, t, ctx) !== "out");
+}
+
 // --- internal ---
 
 /** `pool` without the targets nothing may be sent to (dead-ends.ts barred); the same array when there are none. */

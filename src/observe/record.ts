@@ -95,7 +95,7 @@ export interface RoutingRecord {
 
 /** What the `auto` router decided (model-router.md; the old LB's fields, snake_case). */
 export interface RouterRecord {
-  /** category_hit_<name>, rule_hit_<name>, default_model, default_model_not_found, no_rule, disabled; gw adds session_hold and signature_lock. */
+  /** category_hit_<name>, rule_hit_<name>, default_model, default_model_not_found, no_rule, disabled; gw adds session_hold, signature_lock and unanswered_fallback. */
   decision: string;
   /** The model the client sent. */
   requested: string;
@@ -112,6 +112,8 @@ export interface RouterRecord {
   rule?: string;
   /** The session's remembered choice, when it decided (session_hold). */
   held?: { route: string; decision: string };
+  /** The route chosen first, which could not answer (unanswered_fallback: default_model took the request). */
+  unanswered?: string;
   /** With log_factors: every factor (last_user_text shortened and masked) and the evaluation trace. */
   factors?: Record<string, unknown>;
   trace?: { categories: unknown[]; rules: unknown[] };

@@ -11,6 +11,13 @@
 //   sticky target on some route goes back to that route, whatever was decided, so a signature
 //   never crosses providers.
 //
+// Then one rule of gw's keeps the request from a route that cannot answer it:
+//
+// - Unanswered fallback: a route none of whose targets can answer now (all cooling, their
+//   instances down) would only cost the client a failure, so the request goes to default_model
+//   instead when that one can. The session keeps its choice and goes back to it once it answers.
+//   Never for a signature lock: a signature must not cross providers.
+//
 // In shadow mode all of it is decided (and remembered) but the model is not changed.
 
 import type { Config, RouterConfig } from "../../config/types.ts";
@@ -31,6 +38,8 @@ interface RouterInput {
   readonly sig: SignatureFacts;
   readonly state: Pick<StateStore, "sticky" | "streak">;
   readonly now: number;
+  /** Whether a route has a target that can take this request now (route.ts routeAnswers); without it every route can. */
+  readonly answers?: (route: string) => boolean;
 }
 
 /** The session's remembered choice (what the hold keeps). */
@@ -44,7 +53,7 @@ export interface Held {
 
 export interface RouterOutcome {
   readonly requested: string;
-  /** What set the route: the rule book's decision, `session_hold`, `signature_lock`, or `disabled`. */
+  /** What set the route: the rule book's decision, `session_hold`, `signature_lock`, `unanswered_fallback`, or `disabled`. */
   readonly decision: string;
   /** Undefined when the router is disabled. */
   readonly evaluation?: Evaluation;
@@ -56,6 +65,8 @@ export interface RouterOutcome {
   readonly shadow: boolean;
   /** Set when the session hold decided. */
   readonly held?: Held;
+  /** The route chosen first, when none of its targets could answer and default_model took the request (unanswered_fallback). */
+  readonly unanswered?: string;
   readonly factors?: Factors;
   readonly logFactors: boolean;
   /** Write this to the state store (the caller does): the session's new or refreshed choice. */
@@ -94,6 +105,11 @@ export function decideModel(i: RouterInput): RouterOutcome {
     const locked = i.sig.signed ? signatureLock(i, session, route) : undefined;
     if (locked !== undefined && locked !== route) [route, decision, held] = [locked, "signature_lock", undefined];
   }
+  let unanswered: string | undefined;
+  const fallback = router.defaultModel;
+  if (route !== undefined && fallback !== undefined && route !== fallback && decision !== "signature_lock" && isRoute(fallback) && i.answers && !i.answers(route) && i.answers(fallback)) {
+    [unanswered, route, decision, held] = [route, fallback, "unanswered_fallback", undefined];
+  }
   const shadow = router.shadowOnly;
   const applied = !shadow && route !== undefined && route !== model;
   return {
@@ -105,6 +121,7 @@ export function decideModel(i: RouterInput): RouterOutcome {
     applied,
     shadow,
     ...(held ? { held } : {}),
+    ...(unanswered !== undefined ? { unanswered } : {}),
     factors,
     logFactors: router.logFactors,
     ...(remember ? { remember } : {}),
@@ -158,9 +175,10 @@ function readHeld(raw: string | undefined, isRoute: (name: string) => boolean): 
   }
 }
 
-/** Why the router chose: `category coding`, `rule high_complexity`, `default`, `session hold: …`, `signature lock`. */
+/** Why the router chose: `category coding`, `rule high_complexity`, `default`, `session hold: …`, `signature lock`, `default: X cannot answer now`. */
 function routerReason(o: RouterOutcome): string {
   if (o.decision === "signature_lock") return "signature lock";
+  if (o.unanswered !== undefined) return `default: ${o.unanswered} cannot answer now`;
   if (o.held) return `session hold: ${decisionReason(o.held.decision)}`;
   return decisionReason(o.decision);
 }

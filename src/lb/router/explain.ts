@@ -32,6 +32,8 @@ export interface Explanation {
   readonly categories?: { name: string; priority: number; target: string; outcome: Outcome; signal?: string }[];
   readonly rules?: { name: string; priority: number; target: string; outcome: Outcome; match: string; conditions?: readonly ConditionTrace[] }[];
   readonly defaultModel?: { name: string; outcome: "used" | "no route of that name" | "not needed" };
+  /** The route chosen first, none of whose targets could answer now: default_model took the request. */
+  readonly unanswered?: string;
   /** The route that serves the request (after auto-upgrade); null = the default instance. */
   readonly route: string | null;
   readonly header: string;
@@ -93,7 +95,7 @@ export async function explainBody(config: Config, body: string, o: ExplainOption
   if (intake instanceof Response) return { error: `${intake.status}: ${await intake.text()}` };
   const now = Date.now();
   const state = o.state ? readOnly(o.state) : createMemoryStore();
-  const facts = requestFacts(headers, intake, config, state, now);
+  const facts = requestFacts(headers, intake, config, state, now, { draining: o.draining, deadEnds: o.deadEnds });
   return {
     file: config.file,
     model: intake.model ?? null,
@@ -121,6 +123,7 @@ function routerPart(config: Config, o: RouterOutcome | undefined): Omit<Explanat
     shadow: o.shadow,
     decision: o.decision,
     ...(ev.suggested !== undefined ? { suggested: ev.suggested } : {}),
+    ...(o.unanswered !== undefined ? { unanswered: o.unanswered } : {}),
     resolved: o.resolved,
     applied: o.applied,
     factors: o.factors?.all(),
@@ -135,7 +138,7 @@ function routerPart(config: Config, o: RouterOutcome | undefined): Omit<Explanat
       return { name: r.name, priority: r.priority, target: r.target, outcome, match: r.match, ...(t?.conditions ? { conditions: t.conditions } : {}) };
     }),
     ...(router.defaultModel !== undefined
-      ? { defaultModel: { name: router.defaultModel, outcome: ev.decision === "default_model" ? "used" : ev.decision === "default_model_not_found" ? "no route of that name" : "not needed" } }
+      ? { defaultModel: { name: router.defaultModel, outcome: ev.decision === "default_model" || o.unanswered !== undefined ? "used" : ev.decision === "default_model_not_found" ? "no route of that name" : "not needed" } }
       : {}),
   };
 }
@@ -200,7 +203,8 @@ export function formatExplanation(e: Explanation): string {
     }
     if (e.defaultModel) out.push(`default   ${e.defaultModel.name}: ${e.defaultModel.outcome}`);
     const applied = e.applied ? "applied" : e.shadow ? "not applied: shadow mode" : "nothing to apply";
-    out.push(`decision  ${e.decision}${e.suggested ? ` → ${e.suggested}` : ""} (${applied})`);
+    const to = e.unanswered ? ` → ${e.resolved}: ${e.unanswered} cannot answer now (every target cooling or down)` : e.suggested ? ` → ${e.suggested}` : "";
+    out.push(`decision  ${e.decision}${to} (${applied})`);
   }
   out.push(`route     ${e.route ?? "none: the default instance gets it"}   x-gw-route: ${e.header}`);
   const t = e.target;

@@ -22,6 +22,7 @@ export function routerRecord(o: RouterOutcome, masker: Masker): RouterRecord {
     r.rule = hit.name;
   }
   if (o.held) r.held = { route: o.held.route, decision: o.held.decision };
+  if (o.unanswered !== undefined) r.unanswered = o.unanswered;
   if (o.logFactors && o.factors && ev) {
     const factors = o.factors.all();
     factors.last_user_text = maskedHead(masker, String(factors.last_user_text), LOGGED_TEXT_CHARS);

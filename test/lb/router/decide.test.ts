@@ -14,11 +14,11 @@ const cfg = (o: Parameters<typeof routerTable>[0] = {}) => configFrom(`[global]\
 
 const NOW = 1_700_000_000_000;
 
-function decide(config: Config, b: Record<string, unknown>, o: { session?: string; state?: StateStore } = {}): RouterOutcome {
+function decide(config: Config, b: Record<string, unknown>, o: { session?: string; state?: StateStore; answers?: (route: string) => boolean } = {}): RouterOutcome {
   const router = config.global.lb.router!;
   const model = b.model as string;
   expect(activates(router, model)).toBe(true);
-  return decideModel({ config, router, body: b, model, session: o.session, sig: findSignature(b), state: o.state ?? createMemoryStore(), now: NOW });
+  return decideModel({ config, router, body: b, model, session: o.session, sig: findSignature(b), state: o.state ?? createMemoryStore(), now: NOW, answers: o.answers });
 }
 
 describe("the later-format example decides as documented", () => {
@@ -151,5 +151,48 @@ describe("streak factors are per (session, requested model)", () => {
     expect(o).toMatchObject({ decision: "rule_hit_struggling", route: "opus4.6" });
     expect(o.factors!.get("failure_streak")).toBe(2);
     expect(o.factors!.get("success_streak")).toBe(0);
+  });
+});
+
+describe("unanswered fallback: a chosen route that cannot answer now gives the request to default_model", () => {
+  const config = cfg();
+  const without = (...down: string[]) => (route: string) => !down.includes(route);
+
+  test("coding while sonnet4.6 cannot answer: M2.5 takes it, and says why", () => {
+    const o = decide(config, body("auto", "Implement the lexer"), { answers: without("sonnet4.6") });
+    expect(o).toMatchObject({ decision: "unanswered_fallback", route: "M2.5", resolved: "M2.5", applied: true, unanswered: "sonnet4.6" });
+    expect(o.evaluation!.suggested).toBe("sonnet4.6");
+    expect(describeRouter(o)).toBe("auto->M2.5 (default: sonnet4.6 cannot answer now)");
+  });
+
+  test("the session keeps its choice and goes back to it once it answers", () => {
+    const state = createMemoryStore();
+    const turn = (text: string, answers?: (route: string) => boolean) => {
+      const o = decide(config, body("auto", text), { session: "cc:f1", state, answers });
+      if (o.remember) state.setSticky(o.remember.key, o.remember.value, NOW);
+      return o;
+    };
+    expect(turn("Implement the lexer").route).toBe("sonnet4.6");
+    expect(turn("hi", without("sonnet4.6"))).toMatchObject({ decision: "unanswered_fallback", route: "M2.5", unanswered: "sonnet4.6" });
+    expect(turn("hi")).toMatchObject({ decision: "session_hold", route: "sonnet4.6" });
+  });
+
+  test("default_model cannot answer either, or is the route chosen: the decision stands", () => {
+    expect(decide(config, body("auto", "Implement the lexer"), { answers: without("sonnet4.6", "M2.5") })).toMatchObject({ decision: "category_hit_coding", route: "sonnet4.6" });
+    expect(decide(config, body("auto", "hi"), { answers: without("M2.5") })).toMatchObject({ decision: "category_hit_quick", route: "M2.5" });
+    expect(decide(config, body("auto", "Implement the lexer"), { answers: without() }).unanswered).toBeUndefined();
+  });
+
+  test("a signature lock never falls back: the signature would cross providers", () => {
+    const state = createMemoryStore();
+    state.setSticky(stickyKey("cc:f2", "opus4.6"), "strong/claude-opus-4-6", NOW);
+    const b = body("auto", "hi", { history: 2 });
+    (b.messages as unknown[]).splice(1, 1, { role: "assistant", content: [{ type: "thinking", thinking: "…", signature: "claude#c2ln" }, { type: "text", text: "ok" }] });
+    expect(decide(config, b, { session: "cc:f2", state, answers: without("opus4.6") })).toMatchObject({ decision: "signature_lock", route: "opus4.6" });
+  });
+
+  test("shadow mode decides the fallback and changes nothing", () => {
+    const o = decide(cfg({ shadow: true }), body("auto", "Implement the lexer"), { answers: without("sonnet4.6") });
+    expect(o).toMatchObject({ decision: "unanswered_fallback", route: "M2.5", resolved: "auto", applied: false });
   });
 });

@@ -239,3 +239,26 @@ describe("cooldowns and failover apply to the resolved route", () => {
     expect(rec!.cooldowns[0]).toMatchObject({ route: "sonnet4.6", target: "strong/claude-sonnet-4-6~503" });
   }, 30_000);
 });
+
+describe("a chosen route that cannot answer gives the request to default_model", () => {
+  let s: Setup;
+  beforeAll(async () => {
+    // sonnet4.6's only target answers 503: one failure cools it.
+    const routing = ROUTER_ROUTES.replace(`model = "claude-sonnet-4-6" }`, `model = "claude-sonnet-4-6~503" }`);
+    s = await setup({ routing });
+  });
+  afterAll(() => s.stop());
+
+  test("coding while sonnet4.6 cools: M2.5 answers, the header and the log say why; a plain request to sonnet4.6 still gets its own answer", async () => {
+    const first = await send(s, body("auto", "Implement a queue")).catch((e: InstanceType<typeof Anthropic.APIError>) => e);
+    expect((first as InstanceType<typeof Anthropic.APIError>).status).toBe(503);
+    const second = await send(s, body("auto", "Implement a stack"));
+    expect(second).toMatchObject({ status: 200, route: "auto->M2.5 (default: sonnet4.6 cannot answer now)", target: "cheap/minimax-m2.5", attempts: 1 });
+    const [rec] = await logRecords(s.dir, 1, (x) => x.routing.router?.decision === "unanswered_fallback");
+    expect(rec!.routing.router).toMatchObject({ requested: "auto", suggested: "sonnet4.6", unanswered: "sonnet4.6", resolved: "M2.5", applied: true, category: "coding" });
+    expect(rec!.routing.route).toBe("M2.5");
+    // Naming the route is the client's choice: no fallback there.
+    const named = await send(s, body("sonnet4.6", "Implement a stack")).catch((e: InstanceType<typeof Anthropic.APIError>) => e);
+    expect((named as InstanceType<typeof Anthropic.APIError>).status).toBe(503);
+  }, 30_000);
+});

@@ -161,3 +161,21 @@ test("a thinking-signature cooldown is shown as keeping out signed requests only
   expect(line(over)).toMatch(/thinking-signature cooldown over \(400 invalid signature\): the next signed request is its trial$/);
   expect(line(over)).not.toContain("this request would be its trial");
 });
+
+test("every target of the chosen route cooling: explain says default_model takes the request, as the LB then does", async () => {
+  const { gw, store } = setup();
+  const now = Date.now();
+  for (const t of ["strong/claude-sonnet-4-6", "cheap/claude-sonnet-4-6"]) store.setCooldown("sonnet4.6", t, { until: now + 90_000, kind: "transient_heavy", reason: "429 rate limited", setAt: now });
+  const e = await explain(gw, body("auto", CODING));
+  expect(e).toMatchObject({ decision: "unanswered_fallback", suggested: "sonnet4.6", unanswered: "sonnet4.6", resolved: "M2.5", route: "M2.5", defaultModel: { name: "M2.5", outcome: "used" } });
+  const text = formatExplanation(e);
+  expect(text).toContain("decision  unanswered_fallback → M2.5: sonnet4.6 cannot answer now (every target cooling or down) (applied)");
+  expect(text).toContain("x-gw-route: auto->M2.5 (default: sonnet4.6 cannot answer now)");
+  // What the LB does with the same body.
+  const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": "client" }, body: JSON.stringify(body("auto", CODING)) });
+  expect([res.status, res.headers.get("x-gw-route"), res.headers.get("x-gw-target")]).toEqual([200, "auto->M2.5 (default: sonnet4.6 cannot answer now)", "cheap/minimax-m2.5"]);
+  await res.arrayBuffer();
+  // One target back: the route answers again.
+  store.clearCooldown("sonnet4.6", "cheap/claude-sonnet-4-6");
+  expect(await explain(gw, body("auto", CODING))).toMatchObject({ decision: "category_hit_coding", route: "sonnet4.6" });
+});
