@@ -78,13 +78,17 @@ function money(usd: number): string {
   return `$${usd.toFixed(usd >= 0.01 ? 3 : 4)}`;
 }
 
-/** 1234567 → "1.23M"; small numbers stay exact. */
-function compact(n: number): string {
+/** 1234567 → "1.23M"; small numbers stay exact. A unit is kept only while it shows under 1000 (999,960 is "1.00M", not "1000.0k"). */
+export function compact(n: number): string {
   if (n < 10_000) return String(n);
-  if (n < 1e6) return `${(n / 1e3).toFixed(1)}k`;
-  if (n < 1e9) return `${(n / 1e6).toFixed(2)}M`;
-  return `${(n / 1e9).toFixed(2)}G`;
+  for (const [unit, size, digits] of UNITS) {
+    const shown = (n / size).toFixed(digits);
+    if (Number(shown) < 1000 || unit === "G") return shown + unit;
+  }
+  return String(n); // not reached: G takes the rest
 }
+
+const UNITS = [["k", 1e3, 1], ["M", 1e6, 2], ["G", 1e9, 2]] as const;
 
 // --- internal ---
 

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import type { Browser, Page } from "playwright-core";
 import type { RunningGateway } from "../../src/lb/server.ts";
+import { compact } from "../../src/observe/usage-format.ts";
 import { launchChromium } from "../helpers/browser.ts";
 import { configFrom, externalInstances, startTestGateway } from "../helpers/lb.ts";
 import { startNginx } from "../helpers/nginx.ts";
@@ -128,6 +129,9 @@ test(
     // Cost as `gw usage` writes it: the API carries the text, one formatter serves both.
     const api = (await (await fetch(`${base}/_gw/api/status`)).json()) as { tokensToday: { total: { cost: string } } };
     expect(await page.textContent("#stat-cost")).toBe(`cost ${api.tokensToday.total.cost}`);
+    // Token counts read as gw usage prints them, 999,960 included (not "1000.0k").
+    const counts = [12_345, 999_960, 999_994_999, 2_500_000_000];
+    expect(await page.evaluate((ns) => ns.map((n) => (window as unknown as { short(n: number): string }).short(n)), counts)).toEqual(counts.map(compact));
     expect(failures).toEqual([]);
     await page.screenshot({ path: join(OUT, "status-page.png"), fullPage: true });
 

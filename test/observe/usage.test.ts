@@ -6,7 +6,7 @@ import { CATALOG_SOURCE, lookupModel } from "../../src/catalog/models.ts";
 import { parseRecord } from "../../src/observe/day-files.ts";
 import { priceFor } from "../../src/observe/pricing.ts";
 import { emptySums, parseSince, usageReport } from "../../src/observe/usage.ts";
-import { costText, usageCsv, usageJson, usageTable } from "../../src/observe/usage-format.ts";
+import { compact, costText, usageCsv, usageJson, usageTable } from "../../src/observe/usage-format.ts";
 import { record, writeRecords } from "../helpers/observe.ts";
 import { runGw, tempDir } from "../helpers/tmp.ts";
 
@@ -378,4 +378,9 @@ test("--by client and --by route on a terminal: a client's escape sequences and 
   }
   const csvRoutes = usageCsv(await usageReport({ dirs: [dir], pricing: {}, sinceMs: parseSince("1d", NOW)!, by: "route" })).split("\n");
   expect(csvRoutes).toContain(`"'=HYPERLINK(""http://x"",""y"")",1,1,1,0,0,0.000000,1`);
+});
+
+test("token counts: exact below 10,000, then k, M, G — a unit only while it shows under 1000", () => {
+  const cases: [number, string][] = [[9_999, "9999"], [10_000, "10.0k"], [999_949, "999.9k"], [999_950, "1.00M"], [999_999, "1.00M"], [1_234_567, "1.23M"], [999_994_999, "999.99M"], [999_995_000, "1.00G"], [2_500_000_000_000, "2500.00G"]];
+  expect(cases.map(([n]) => [n, compact(n)])).toEqual(cases);
 });
