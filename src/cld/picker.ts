@@ -1,6 +1,7 @@
 // One question with a short list of answers: fzf when it is installed, else a numbered list on
 // the terminal. Esc (or an empty answer) means "same as last time".
 import { CliError } from "../cli/errors.ts";
+import { pad } from "../cli/table.ts";
 import { openTerminal, type Terminal } from "./tty.ts";
 
 interface Choice {
@@ -45,10 +46,10 @@ export async function pick(o: PickOptions): Promise<Picked | null> {
 
 function lineOf(c: Choice, width: number, last: string | undefined): string {
   const mark = c.key === last ? "  (last)" : "";
-  return `${c.key.padEnd(width)}  ${c.detail ?? ""}${mark}`.trimEnd();
+  return `${pad(c.key, width)}  ${c.detail ?? ""}${mark}`.trimEnd();
 }
 
-const widthOf = (cs: readonly Choice[]) => Math.max(...cs.map((c) => c.key.length));
+const widthOf = (cs: readonly Choice[]) => Math.max(...cs.map((c) => Bun.stringWidth(c.key)));
 
 /**
  * Options fzf 0.38 (Debian 12) understands; the index column keeps keys with spaces exact.

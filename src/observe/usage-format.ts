@@ -2,7 +2,7 @@
 // Costs with unknown prices are never guessed: the table marks them, JSON and CSV count them.
 
 import { oneLine } from "../cli/one-line.ts";
-import { stackedRows, widestLine } from "../cli/table.ts";
+import { columns, stackedRows, widestLine } from "../cli/table.ts";
 import { PRICE_SOURCE } from "./pricing.ts";
 import { type UsageReport, type UsageSums, tokensOf } from "./usage.ts";
 
@@ -13,9 +13,8 @@ export function usageTable(r: UsageReport, width = Infinity): string {
   if (r.records === 0) return `no requests since ${r.since.replace("T", " ").slice(0, 16)} UTC (${r.files} log file${r.files === 1 ? "" : "s"})`;
   // Keys are the clients' words (a model name, a key sent on a gw without api_keys): shown escaped.
   const rows = [[r.by, ...HEAD], ...r.rows.map((row) => [oneLine(row.key), ...cells(row)]), ["total", ...cells(r.total)]];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  const line = (row: string[]) => row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
-  let out = rows.map(line);
+  const { lines, widths } = columns(rows, (i) => i > 0);
+  let out = lines;
   out.splice(rows.length - 1, 0, widths.map((w) => "─".repeat(w)).join("  "));
   if (widestLine(out.join("\n")) > width) out = [stackedRows(rows[0]!, rows.slice(1), width)];
   out.push("", `prices: ${PRICE_SOURCE}`);

@@ -1,5 +1,5 @@
 // Human output of the control commands: the PM2-like status table and small helpers.
-import { stackedRows, widestLine } from "../cli/table.ts";
+import { columns, stackedRows, widestLine } from "../cli/table.ts";
 import type { StateHealth } from "../state/index.ts";
 import { exitStatus } from "./spawn.ts";
 import type { RestartProgress } from "./instances.ts";
@@ -16,9 +16,7 @@ export function duration(ms: number | null): string {
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
-  return [line(header), ...rows.map(line)].join("\n");
+  return columns([header, ...rows]).lines.join("\n");
 }
 
 /** `width`: the terminal's columns; a table wider than that is printed a block per instance. */

@@ -322,6 +322,24 @@ describe("gw usage (the command)", () => {
   });
 });
 
+test("a route named in CJK (two columns a character) or with an emoji lines up with the others", async () => {
+  const dir = tempDir("gw-usage-wide-");
+  const ts = new Date().toISOString();
+  writeRecords(dir, [
+    record({ ts, route: "オーパス", attempts: ["a/claude-opus-4-6:200:ok"], usage: { input: 1200, output: 300 } }),
+    record({ ts, route: "fast🚀", attempts: ["a/claude-haiku-4-5:200:ok"], usage: { input: 500, output: 50 } }),
+    record({ ts, route: "opus", attempts: ["a/claude-opus-4-6:200:ok"], usage: { input: 12_000, output: 3000 } }),
+  ]);
+  const { stdout, code } = await runGw(["usage", dir, "--by", "route"]);
+  expect(code).toBe(0);
+  const table = stdout.split("\n").slice(0, 6);
+  expect(table.map((l) => l.split(/\s+/)[0])).toEqual(["route", "opus", "オーパス", "fast🚀", expect.stringMatching(/^─+$/), "total"]);
+  // every column but the first is aligned right: each line ends in the same column as the header
+  expect(new Set(table.map((l) => Bun.stringWidth(l))).size).toBe(1);
+  // and the first column is as wide as its widest name: オーパス, 8 columns
+  expect(table[4]!.split("  ")[0]).toBe("─".repeat(8));
+});
+
 describe("gw usage over several hosts' logs", () => {
   // Two hosts' gw directories side by side (copied or mounted), each with its logs/requests/.
   const team = tempDir("gw-usage-team-");

@@ -6,6 +6,7 @@
 
 import type { Config, Route } from "../../config/types.ts";
 import { duration } from "../../supervisor/format.ts";
+import { pad } from "../../cli/table.ts";
 import { availableAt, createMemoryStore, isHalfOpen, readOnly, type StateHealth, type StateStore } from "../../state/index.ts";
 import type { DeadEndView } from "../dead-ends.ts";
 import { conversationKey } from "../conversation-key.ts";
@@ -212,11 +213,11 @@ export function formatExplanation(e: Explanation): string {
   else if (!("id" in t)) out.push(`target    ${t.instance} (default instance), model ${t.model} sent as is`);
   else {
     out.push(`target    ${t.id} (${REASONS[t.reason as PickReason] ?? t.reason})`, "targets");
-    const width = Math.max(...t.pool.map((p) => p.id.length));
+    const width = Math.max(...t.pool.map((p) => Bun.stringWidth(p.id)));
     for (const p of t.pool) {
       const notes = poolNotes(p, p.id === t.id);
       const w = `w${p.weight}${p.priority ? ` p${p.priority}` : ""}`;
-      out.push(`  ${p.id.padEnd(width)}  ${w.padEnd(7)} ${p.id === t.id ? "← chosen" : "        "}${notes.length ? `  ${notes.join("; ")}` : ""}`.trimEnd());
+      out.push(`  ${pad(p.id, width)}  ${w.padEnd(7)} ${p.id === t.id ? "← chosen" : "        "}${notes.length ? `  ${notes.join("; ")}` : ""}`.trimEnd());
     }
   }
   return out.join("\n");
