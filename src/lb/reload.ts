@@ -51,6 +51,15 @@ export interface ReloadResult<W = unknown> {
 export interface Reloader<W = unknown> {
   /** Reload now (what `gw reload` calls); concurrent calls share one run per pending change. */
   reload(): Promise<ReloadResult<W>>;
+  /**
+   * Once the run under way (and one queued, and one for an edit the watcher saw) has ended, no
+   * reload runs until `resume`: a change meanwhile waits, and `reload()` is refused with `why`. While gw hands over to its successor
+   * (gw upgrade), whose reading of the file takes over, a reload here would start instances
+   * nobody supervises afterwards.
+   */
+  pause(why: string): Promise<void>;
+  /** Reload again as usual, at once when something changed while paused. */
+  resume(): void;
   close(): void;
 }
 
@@ -94,14 +103,25 @@ export function createReloader<W = never>(opts: ReloaderOptions<W>): Reloader<W>
     return { ok: true, problems, ...(work === undefined ? {} : { work }) };
   }
 
+  let paused: { why: string; changed: boolean } | undefined;
+
   function reload(): Promise<ReloadResult<W>> {
+    if (paused) {
+      paused.changed = true;
+      return Promise.resolve({ ok: false, problems: [{ severity: "error", file, line: 0, col: 0, path: "", message: paused.why }] });
+    }
+    return start();
+  }
+
+  /** A run now, or the one queued after the run under way (which a pause lets run: it was asked for before). */
+  function start(): Promise<ReloadResult<W>> {
     if (!running) {
       running = runOnce().finally(() => (running = undefined));
       return running;
     }
     queued ??= running.then(() => {
       queued = undefined;
-      return reload();
+      return start();
     });
     return queued;
   }
@@ -134,7 +154,10 @@ export function createReloader<W = never>(opts: ReloaderOptions<W>): Reloader<W>
         entry.watcher = watch(dir, (_event, name) => {
           if (name && !entry.names.has(String(name))) return;
           clearTimeout(timer);
-          timer = setTimeout(() => void reload(), debounceMs);
+          timer = setTimeout(() => {
+            timer = undefined;
+            void reload();
+          }, debounceMs);
         });
         watchers.set(dir, entry);
       } catch (e) {
@@ -149,6 +172,22 @@ export function createReloader<W = never>(opts: ReloaderOptions<W>): Reloader<W>
 
   return {
     reload,
+    async pause(why) {
+      // An edit seen but not applied yet (the watcher's quiet period) is applied now, first.
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        timer = undefined;
+        void start();
+      }
+      paused = { why, changed: false };
+      await queued;
+      await running;
+    },
+    resume() {
+      const changed = paused?.changed;
+      paused = undefined;
+      if (changed) void reload();
+    },
     close() {
       clearTimeout(timer);
       for (const w of watchers.values()) w.watcher.close();

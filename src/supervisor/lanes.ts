@@ -13,6 +13,8 @@ export class Job {
   readonly hearers = new Set<Hear>();
   done: Promise<void> = Promise.resolve();
   ended = false;
+  /** A `gw reload` has followed it: the next reload of the same edit does not tell it again. */
+  told = false;
   /** When it ended (performance.now()). */
   endedAt = 0;
   /** Later work on the same instance, which this one's followers hear next if this one gives way to it ("superseded"). */
@@ -52,12 +54,19 @@ export class InstanceWork {
   after(earlier: InstanceWork, now = performance.now()): InstanceWork {
     // `now < end + RECENT`, not `now - end < RECENT`: the difference of two fractional moments
     // rounds, and at `end + RECENT` it came out a hair under RECENT (work 10 s old was recent).
-    return new InstanceWork([...new Set([...earlier.jobs.filter((j) => !j.ended || now < j.endedAt + RECENT_WORK_MS), ...this.jobs])]);
+    return new InstanceWork([...new Set([...earlier.jobs.filter((j) => !j.told && (!j.ended || now < j.endedAt + RECENT_WORK_MS)), ...this.jobs])]);
   }
 
   /** Hear what the work said so far and says from now on; resolves once all of it has ended. */
   async follow(hear: Hear): Promise<void> {
+    for (const j of this.jobs) j.told = true;
     await Promise.all(this.jobs.map((j) => j.follow(hear)));
+  }
+
+  /** Resolves once all of the work has ended. */
+  async ended(): Promise<void> {
+    // a job's later steps replace its `done`
+    for (const j of this.jobs) while (!j.ended) await j.done;
   }
 }
 

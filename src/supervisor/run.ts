@@ -258,6 +258,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const upgrade = async (binary: string | undefined): Promise<UpgradeResult> => {
     if (phase !== "serving" || upgrading || stopping) return { ok: false, problem: `gw is ${upgrading ? "already upgrading" : phase}; try again once it serves` };
     upgrading = true;
+    let paused = false;
     try {
       const program = binary ? [binary] : selfCommand();
       const probe = await probeBinary(program);
@@ -267,6 +268,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
       const argv = [...program, "up", "-c", config.file, ...(opts.port !== undefined && !opts.demo ? ["--port", String(opts.port)] : [])];
       const older = olderThanThis(probe.version);
       log.info(`upgrading to ${probe.version} (${probe.commit.slice(0, 12)})${older ? `, older than this gw's ${older}` : ""}: starting ${argv[0]}`);
+      // No reload from here on (the successor reads the file itself), and what the last one
+      // started on the instances ends first: an instance started after the hand-over would be
+      // nobody's.
+      paused = true;
+      await reloader?.pause("gw is upgrading; the new gw reads the config as it starts (gw reload after that, if still needed)");
+      await applied.work.ended();
       set.suspendAll();
       await registry.flushed();
       registry.freeze();
@@ -286,9 +293,11 @@ export async function serve(opts: ServeOptions): Promise<void> {
         return { ok: false, problem: out.problem };
       }
       void retire(out.pid);
+      paused = false; // retire closes the reloader
       return { ok: true, pid: out.pid, version: probe.version, commit: probe.commit, ...(older && { older }) };
     } finally {
       upgrading = false;
+      if (paused) reloader?.resume();
     }
   };
   /** After the hand-over: finish the streams in flight, leave instances and run files to the successor. */

@@ -2,7 +2,7 @@
 // that follows the file (also through rename-on-save), SIGHUP and explicit calls, keeping the
 // running config when an edit is broken.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createReloader, type ReloadLog } from "../../src/lb/reload.ts";
 import { createRequestLog, dayOf } from "../../src/observe/requestlog.ts";
@@ -215,6 +215,65 @@ describe("createReloader", () => {
       expect(applied).toHaveLength(1);
     } finally {
       reloader.close();
+    }
+  });
+
+  test("paused (gw upgrade): the run under way ends first, then nothing runs — a reload is refused with the reason, an edit waits; resumed, the edit is applied", async () => {
+    const { log } = memoryLog();
+    const applied: string[] = [];
+    let finish: () => void = () => {};
+    const reloader = createReloader({
+      file,
+      log,
+      apply: async (c) => {
+        applied.push(c.routes.get("m")!.targets[0]!.instance);
+        if (applied.length === 1) await new Promise<void>((r) => (finish = r));
+      },
+      sighup: false,
+      debounceMs: 10,
+    });
+    try {
+      save(toml("b"));
+      await waitFor(() => applied.length === 1, 10_000, "the edit's reload to start");
+      let paused = false;
+      const pausing = reloader.pause("gw is upgrading").then(() => (paused = true));
+      await Bun.sleep(0);
+      expect(paused).toBe(false); // the run under way is waited for
+      finish();
+      await pausing;
+      const refused = await reloader.reload();
+      expect(refused).toMatchObject({ ok: false, problems: [{ severity: "error", message: "gw is upgrading" }] });
+      save(toml("a"));
+      const seen = applied.length;
+      await Bun.sleep(200); // twenty debounces: a watcher that reloads would have
+      expect(applied.length).toBe(seen);
+      reloader.resume();
+      await waitFor(() => applied.at(-1) === "a", 10_000, "the edit made while paused to be applied");
+    } finally {
+      reloader.close();
+      writeFileSync(file, toml("a"));
+    }
+  });
+
+  test("paused while an edit waits out the watcher's quiet period: it is applied first (the successor of a gw upgrade then adopts what it left)", async () => {
+    const { log } = memoryLog();
+    const applied: string[] = [];
+    const reloader = createReloader({ file, log, apply: (c) => void applied.push(c.routes.get("m")!.targets[0]!.instance), sighup: false, debounceMs: 60_000 });
+    const seen = new Promise<void>((r) => {
+      const w = watch(dir, (_event, name) => {
+        if (name !== "providers.toml") return;
+        w.close();
+        r();
+      });
+    });
+    try {
+      save(toml("b"));
+      await seen; // the reloader's watcher has seen it too: its quiet period runs
+      await reloader.pause("gw is upgrading");
+      expect(applied).toEqual(["b"]);
+    } finally {
+      reloader.close();
+      writeFileSync(file, toml("a"));
     }
   });
 

@@ -66,6 +66,11 @@ test("following work: what it said so far, then each step as it comes; an earlie
   // point; ~1 moment in 70 does): "long after" below is then RECENT_WORK_MS to the bit. It failed
   // so beside two CPU hogs, where the real end happened to be such a moment.
   job.endedAt = roundingMoment(job.endedAt);
+  // Followed above by a gw reload: the same edit reloaded again does not tell it twice.
+  const toldAgain: string[] = [];
+  await new InstanceWork([]).after(new InstanceWork([job])).follow((p) => toldAgain.push(p.event));
+  expect(toldAgain).toEqual([]);
+  job.told = false; // as the file watcher's reload leaves its work: nobody followed it
   const done = new InstanceWork([job]);
   const running = gate();
   const next = lanes.queue([instanceLane("b")], running.task);

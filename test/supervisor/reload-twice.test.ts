@@ -118,7 +118,7 @@ test("an instance moved again while its move waits between its stop and its star
 // An edit saved, then `gw reload` typed: gw's file watcher has usually applied the edit (and its
 // restarts ended) before the command arrives. It said only "config reloaded" — as if the edit had
 // changed nothing; it now tells what the watcher's reload of the same edit did.
-test("gw reload after the file watcher already applied the edit: it tells what that reload did", async () => {
+test("gw reload after the file watcher already applied the edit: it tells what that reload did — once: typed again, nothing", async () => {
   const edited = await sandbox([{ name: "a" }], "");
   try {
     expect((await gw(edited, ["up", "-d", "-c", edited.file])).code).toBe(0);
@@ -129,6 +129,12 @@ test("gw reload after the file watcher already applied the edit: it tells what t
     const reload = await gw(edited, ["reload", "-c", edited.file]);
     expect(reload.code).toBe(0);
     expect(reload.stdout).toMatch(/^a: restarted, ready in [\d.]+ s\nconfig reloaded\n$/);
+    // Typed again, with nothing edited: that restart was told already, and none happened since.
+    const pid = (await a()).pid;
+    const again = await gw(edited, ["reload", "--json", "-c", edited.file]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, restarted: [] });
+    expect((await a()).pid).toBe(pid);
   } finally {
     await killAll(edited);
   }

@@ -8,7 +8,8 @@ import pkg from "../../package.json" with { type: "json" };
 import { hostTarget } from "../../src/release/targets.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { streamLoad } from "../helpers/stream-load.ts";
-import { alive, chatThrough, followStream, gw, killAll, MAIN, type Sandbox, sandbox, until, untilLogged } from "../helpers/supervisor.ts";
+import { freePorts } from "../helpers/ports.ts";
+import { alive, chatThrough, followStream, gw, killAll, MAIN, processesIn, type Sandbox, sandbox, timesLogged, until, untilLogged } from "../helpers/supervisor.ts";
 
 const cleanups: Sandbox[] = [];
 afterAll(async () => {
@@ -139,6 +140,27 @@ describe("gw upgrade", () => {
 
   // gw.log is shared: the old gw, serving on, may write a line after the new gw's last one (deploy
   // replaced providers.toml and the old gw reloaded it). The reason given must still be the new gw's.
+  test("upgraded right after an edit that moves an instance: the new gw supervises it on its new port, and gw down leaves nothing running", async () => {
+    const sb = await sandbox([{ name: "a" }, { name: "b" }]);
+    cleanups.push(sb);
+    expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+    const before = await status(sb);
+    const [moved] = await freePorts(1);
+    // As a user (or gw deploy) does: save the edit, upgrade at once. The old gw's watcher sees the
+    // edit as the upgrade begins: it applies it first, or leaves it to the new gw — never starts
+    // an instance after the hand-over, which nobody would supervise.
+    writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(`port = ${sb.ports.b}\n`, `port = ${moved}\n`));
+    const r = await gw(sb, ["upgrade", "--json", "-c", sb.file]);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true });
+    await until(async () => !(await alive(before.pid)), 40_000, () => `old gw ${before.pid} still running`);
+    await until(async () => (await status(sb)).instances.find((i) => i.name === "b")?.state === "ready", 30_000, () => "b not ready under the new gw");
+    const after = await status(sb);
+    expect(after.instances.find((i) => i.name === "b")).toMatchObject({ port: moved, state: "ready" });
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    let left: number[] = [];
+    await until(async () => (left = await processesIn(sb.dir)).length === 0, 20_000, () => `still running after gw down: ${left.join(", ")}`);
+  }, 120_000);
+
   test("an older gw is taken (a rollback), and said so by gw upgrade and in the log; upgrading forward again is no rollback", async () => {
     const sb = await sandbox([{ name: "a" }]);
     cleanups.push(sb);
@@ -170,20 +192,19 @@ describe("gw upgrade", () => {
     try {
       writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(`main_port = ${sb.mainPort}`, `main_port = ${squatter.port}`));
       await untilLogged(sb, "config reloaded from");
-      // The real gw, which fails on the taken port; once it has, the old gw is made to reload (a
-      // line of its own in gw.log), and only once that line is there does the "new gw" exit.
-      const successor = join(sb.dir, "gw-then-reload");
-      const reloaded = `grep -c 'config reloaded from' logs/gw.log`;
+      // The real gw, which fails on the taken port; then the config is edited before the "new gw"
+      // exits: the old gw, handing over, does not reload meanwhile (no line of its own comes
+      // after the new gw's), and does once the upgrade has failed.
+      const successor = join(sb.dir, "gw-then-edit");
       writeFileSync(successor, `#!/bin/sh
 if [ "$1" = --version ]; then exec "${process.execPath}" "${MAIN}" "$@"; fi
 "${process.execPath}" "${MAIN}" "$@"
 code=$?
-n=$(${reloaded})
 echo "# touched" >> providers.toml
-while [ "$(${reloaded})" -le "$n" ]; do sleep 0.05; done
 exit $code
 `);
       chmodSync(successor, 0o755);
+      const reloads = timesLogged(sb, "config reloaded from");
       const r = await gw(sb, ["upgrade", successor, "-c", sb.file]);
       expect(r.code).toBe(1);
       // Its own refusal, whole and once: not its hint line, nor "keeps serving" said twice.
@@ -191,6 +212,7 @@ exit $code
       expect(r.stderr.split("keeps serving").length).toBe(2);
       expect(r.stderr).not.toContain("config reloaded");
       expect((await status(sb)).pid).toBe(before.pid);
+      await untilLogged(sb, "config reloaded from", reloads + 1);
     } finally {
       squatter.stop(true);
     }
