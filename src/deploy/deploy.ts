@@ -3,7 +3,7 @@
 // proven on the host (checksum, the binary runs, gw check passes) before anything is replaced,
 // and a gw that does not come up healthy is rolled back to the previous binary and config.
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { CliError } from "../cli/errors.ts";
@@ -75,7 +75,7 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<Depl
   say(`→ looking at ${host} (ssh)`);
   const probe = await remote.sh(sh.probeScript(o.dir));
   if (probe.code !== 0 || !probe.stdout.includes("os=")) {
-    throw new CliError(`cannot reach ${host} over ssh: ${lastLine(probe.stderr) || `exit ${probe.code}`}`, 1, `"ssh ${host}" must log in without a password prompt (a key or the agent); accept its host key once with: ssh ${host}`);
+    throw new CliError(`cannot reach ${host} over ssh: ${lastLine(probe.stderr) || `exit ${probe.code}`}`, 1, `"${remote.ssh}" must log in without a password prompt (a key or the agent); accept its host key once with: ${remote.ssh}`);
   }
   const f = sh.parseProbe(probe.stdout);
   const choice = targetFor({ os: f.get("os") ?? "", machine: f.get("machine") ?? "", musl: f.get("musl") === "1", avx2: f.get("avx2") !== "0" });
@@ -90,20 +90,34 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<Depl
   if (choice.target === "linux-x64-musl") say("  (musl hosts need the C++ runtime: apk add libstdc++ libgcc)");
   if (f.get("writable") === "0") {
     const user = f.get("user") ?? "the ssh user";
-    throw new CliError(`${host}: ${user} cannot write ${p.dir} (${f.get("blocked")}: not a directory ${user} may write); nothing was changed`, 1, `deploy into a directory ${user} owns (--dir DIR, default ~/gw), or create it for them once: ssh ${host} sudo install -d -o ${user} ${p.dir}`);
+    throw new CliError(`${host}: ${user} cannot write ${p.dir} (${f.get("blocked")}: not a directory ${user} may write); nothing was changed`, 1, `deploy into a directory ${user} owns (--dir DIR, default ~/gw), or create it for them once: ${remote.ssh} sudo install -d -o ${user} ${p.dir}`);
   }
 
   // 2. The binary for it, and what goes with it.
   const art = await artefactFor(choice.target, say, o.dryRun);
   say(`  gw ${art.version} for ${art.target}: ${basename(art.archive)} (${art.source})`);
-  const files = [o.config.file];
+  // The host's gw reads DIR/providers.toml, whatever the file is called here.
+  const files = [basename(o.config.file) === sh.CONFIG_NAME ? o.config.file : join(work, sh.CONFIG_NAME)];
+  if (files[0] !== o.config.file) {
+    await copyFile(o.config.file, files[0]!);
+    say(`  ${basename(o.config.file)} travels as ${sh.CONFIG_NAME}, the name gw reads there`);
+  }
   const envFile = join(o.config.dir, ".env");
   if (existsSync(envFile)) files.push(envFile);
   const auths = authDirs(o.config);
   for (const a of auths.outside) say(`  ${notCopiedLine(o.config.dir, a)}`);
   if (auths.inside.length) {
     const tarball = join(work, "auths.tar.gz");
-    if (!o.dryRun) await packAuthDirs(o.config.dir, tarball, auths.inside);
+    if (!o.dryRun) await packRelative(o.config.dir, tarball, auths.inside);
+    files.push(tarball);
+  }
+  // Files the config includes (the router's config_file) go where the config names them.
+  const included = inOrOut(o.config.dir, (o.config.includes ?? []).filter((f) => existsSync(f)));
+  included.inside = included.inside.filter((f) => !sh.isDeployOwn(f)); // an include may not stand in for gw's own files
+  for (const f of included.outside) say(`  not copied: ${f}, which the config includes, is outside ${o.config.dir} (the host must have it at that path)`);
+  if (included.inside.length) {
+    const tarball = join(work, sh.INCLUDED_TARBALL);
+    if (!o.dryRun) await packRelative(o.config.dir, tarball, included.inside);
     files.push(tarball);
   }
   const platform = f.get("os") === "Darwin" ? "darwin" : "linux";
@@ -127,8 +141,11 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<Depl
     throw new CliError(`the new gw does not pass on ${host}; nothing there was changed:\n  ${why}`, 1, "fix the config (gw check lists every problem) and deploy again");
   }
 
+  // What the host's gw check said beyond passing: a config that works here may not be the same there.
+  for (const line of `${stage.stdout}\n${stage.stderr}`.split("\n")) if (/\bwarning: /.test(line)) say(`  ${host}: ${line.replaceAll(`${p.next}/`, "").trim()}`);
+
   // 4. Replace, start or upgrade, check health — or undo.
-  const installed = await step(`install into ${p.dir} (keeping the previous files in ${p.previous})`, sh.installScript(p, unitFile));
+  const installed = await step(`install into ${p.dir} (keeping the previous files in ${p.previous})`, sh.installScript(p, unitFile, included.inside));
   if (installed.code !== 0) throw new CliError(`installing on ${host} failed: ${lastLine(installed.stderr)}`, 1, "the previous files are in .gw/deploy/previous");
   let started: "upgraded" | "started" | null = null;
   try {
@@ -142,7 +159,7 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<Depl
         if (en.code !== 0) throw new StepError(`systemctl enable failed: ${lastLine(en.stderr)}`);
         if (!root && f.get("linger") !== "1") {
           const user = f.get("user") ?? "the ssh user";
-          say(`  ${host}: a user unit stops when ${user}'s last session ends; to keep gw running after logout, once: ssh ${host} sudo loginctl enable-linger ${user}`);
+          say(`  ${host}: a user unit stops when ${user}'s last session ends; to keep gw running after logout, once: ${remote.ssh} sudo loginctl enable-linger ${user}`);
         }
       } else say(`  systemd is not running on ${host}: the unit is there for when it boots with systemd; gw starts without it now`);
     }
@@ -161,8 +178,8 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<Depl
   } catch (err) {
     if (!(err instanceof StepError) || o.dryRun) throw err;
     say(`✗ ${err.message} — rolling back`);
-    await rollback(o, remote, p, unitFile, started, running, systemd, root);
-    throw new CliError(`deploy to ${host} failed: ${err.message}; rolled back to the previous binary and config`, 1, `see the host's log: ssh ${host} ${p.dir}/gw logs -c ${p.dir}/providers.toml`);
+    await rollback(o, remote, p, unitFile, included.inside, started, running, systemd, root);
+    throw new CliError(`deploy to ${host} failed: ${err.message}; rolled back to the previous binary and config`, 1, started === "started" ? `what the new gw said is in ${p.dir}/logs/gw.log there: ${remote.ssh} tail -n 50 ${p.dir}/logs/gw.log` : `see the host's log: ${remote.ssh} ${p.dir}/gw logs -c ${p.dir}/providers.toml`);
   }
   const status = o.dryRun ? null : await remoteStatus(remote, p);
   if (!o.dryRun) {
@@ -243,16 +260,18 @@ async function waitHealthy(o: DeployOptions, remote: Remote, p: sh.HostPaths): P
   throw new StepError(`gw on ${o.destination} was not healthy within ${HEALTH_TIMEOUT_MS / 1000} s (${last})${why}`);
 }
 
-async function rollback(o: DeployOptions, remote: Remote, p: sh.HostPaths, unitFile: string | null, started: "upgraded" | "started" | null, wasRunning: boolean, systemd: boolean, root: boolean): Promise<void> {
+async function rollback(o: DeployOptions, remote: Remote, p: sh.HostPaths, unitFile: string | null, extras: readonly string[], started: "upgraded" | "started" | null, wasRunning: boolean, systemd: boolean, root: boolean): Promise<void> {
   const note = (r: RunResult, what: string) => r.code !== 0 && o.say(`  (${what} failed: ${lastLine(r.stderr)})`);
-  note(await remote.sh(sh.restoreScript(p, unitFile)), "restoring the previous files");
+  // The gw this deploy started is stopped by its own binary and config, before they go.
+  if (started === "started") {
+    o.say("  stopping the gw this deploy started");
+    note(await remote.sh(sh.gwScript(p, ["down"])), "gw down");
+  }
+  note(await remote.sh(sh.restoreScript(p, unitFile, extras)), "restoring the previous files");
   if (unitFile && systemd) note(await remote.sh(sh.systemctlScript(root, ["daemon-reload"])), "systemctl daemon-reload");
   if (started === "upgraded" && wasRunning) {
     o.say("  handing back to the previous binary (gw upgrade)");
     note(await remote.sh(sh.gwScript(p, ["upgrade", `${p.dir}/gw`, "--json"])), "the upgrade back");
-  } else if (started === "started") {
-    o.say("  stopping the gw this deploy started");
-    note(await remote.sh(sh.gwScript(p, ["down"])), "gw down");
   }
 }
 
@@ -262,12 +281,16 @@ async function rollback(o: DeployOptions, remote: Remote, p: sh.HostPaths, unitF
  * way, so a cloned folder's `h -> ../../..` with auth_dir = "h/.ssh" would pack ~/.ssh for the host.
  */
 export function authDirs(config: Pick<Config, "dir" | "instances">): { inside: string[]; outside: string[] } {
+  return inOrOut(config.dir, config.instances.filter((i) => i.managed && existsSync(i.authDir)).map((i) => i.authDir));
+}
+
+/** `paths` inside `dir` (relative, each once) and outside it (as given): by their names, and where links lead. */
+function inOrOut(dir: string, paths: readonly string[]): { inside: string[]; outside: string[] } {
   const inside: string[] = [];
   const outside: string[] = [];
-  for (const inst of config.instances) {
-    if (!inst.managed || !existsSync(inst.authDir)) continue;
-    const rel = relative(config.dir, inst.authDir);
-    if (outOf(config.dir, inst.authDir) || outOf(realOf(config.dir), realOf(inst.authDir))) outside.push(inst.authDir);
+  for (const path of paths) {
+    const rel = relative(dir, path);
+    if (outOf(dir, path) || outOf(realOf(dir), realOf(path))) outside.push(path);
     else if (!inside.includes(rel)) inside.push(rel);
   }
   return { inside, outside };
@@ -289,11 +312,11 @@ function outOf(dir: string, p: string): boolean {
 }
 
 /**
- * The auth dirs (relative to `dir`) into one archive. Each as `./NAME`: a directory a cloned repo
- * brings may be called `--checkpoint-action=exec=…`, which tar would otherwise take as an option
- * and run here. The host's install step finds the files below `.` either way.
+ * Files or directories (relative to `dir`: auth dirs, included files) into one archive. Each as
+ * `./NAME`: a directory a cloned repo brings may be called `--checkpoint-action=exec=…`, which
+ * tar would otherwise take as an option and run here. The host finds the files below `.` either way.
  */
-export async function packAuthDirs(dir: string, tarball: string, inside: readonly string[]): Promise<void> {
+export async function packRelative(dir: string, tarball: string, inside: readonly string[]): Promise<void> {
   await Bun.$`tar -C ${dir} -czf ${tarball} ${inside.map((rel) => `./${rel}`)}`.quiet();
 }
 

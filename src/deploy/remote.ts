@@ -39,6 +39,11 @@ export class Remote {
     return new Remote(destination, controlDir, process.env.GW_SSH_CONFIG || undefined);
   }
 
+  /** How the user reaches the host with ssh, for hints: with -F when $GW_SSH_CONFIG names the config deploy uses. */
+  get ssh(): string {
+    return `ssh ${this.configFile ? `-F ${sq(this.configFile)} ` : ""}${this.destination}`;
+  }
+
   /** Options every ssh call gets. */
   private options(): string[] {
     return [
@@ -65,7 +70,7 @@ export class Remote {
     for (const file of files) {
       const dest = `${remoteDir}/${basename(file)}`;
       const r = await exec(["ssh", ...this.options(), this.destination, "sh", "-c", sq('umask 077 && cat > "$1"'), "sh", sq(dest)], Bun.file(file));
-      if (r.code !== 0) throw new CliError(`copying ${basename(file)} to ${this.destination}:${dest} failed: ${lastLine(r.stderr) || `exit ${r.code}`}`, 1, `check the host's free space there (ssh ${this.destination} df -h ${remoteDir})`);
+      if (r.code !== 0) throw new CliError(`copying ${basename(file)} to ${this.destination}:${dest} failed: ${lastLine(r.stderr) || `exit ${r.code}`}`, 1, `check the host's free space there (${this.ssh} df -h ${remoteDir})`);
     }
   }
 

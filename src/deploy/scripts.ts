@@ -4,7 +4,17 @@
 // upload lands in DIR/.gw/deploy/next, what it replaced is kept in DIR/.gw/deploy/previous.
 import { sq } from "./remote.ts";
 
-const FILES = ["gw", "providers.toml", ".env"] as const;
+/** The config's name on the host, whatever it is called here. */
+export const CONFIG_NAME = "providers.toml";
+const FILES = ["gw", CONFIG_NAME, ".env"] as const;
+/** The upload's archive of the files the config includes (the router's config_file), by their paths relative to it. */
+export const INCLUDED_TARBALL = "included.tar.gz";
+
+/** A path in the upload that is deploy's own: gw's files, and what stageScript unpacks to. */
+export const isDeployOwn = (rel: string) => (FILES as readonly string[]).includes(rel) || /^(auths-in|auths\.tar\.gz|included\.tar\.gz)(\/|$)/.test(rel);
+
+/** The files installScript replaces (and restoreScript puts back): gw's own, and `included` (relative paths). */
+const replaced = (included: readonly string[]) => [...FILES, ...included].map(sq).join(" ");
 
 export interface HostPaths {
   readonly dir: string;
@@ -82,6 +92,7 @@ ${unpack}
 chmod 755 gw
 if [ -f .env ]; then chmod 600 .env; fi
 if [ -f auths.tar.gz ]; then mkdir auths-in && tar -xzof auths.tar.gz -C auths-in && rm auths.tar.gz && chmod -R go-rwx auths-in; fi
+if [ -f ${INCLUDED_TARBALL} ]; then tar -xzof ${INCLUDED_TARBALL} && rm ${INCLUDED_TARBALL}; fi
 ./gw --version --json
 ./gw check -c ${sq(`${p.next}/providers.toml`)}
 `;
@@ -92,18 +103,19 @@ if [ -f auths.tar.gz ]; then mkdir auths-in && tar -xzof auths.tar.gz -C auths-i
  * new files in — each a rename, so nothing ever sees half a file. Credentials merge: a file the
  * host has and that is newer there (a token the instance refreshed) is kept.
  */
-export function installScript(p: HostPaths, unitFile: string | null): string {
+export function installScript(p: HostPaths, unitFile: string | null, included: readonly string[] = []): string {
   return `set -eu
 umask 077
 D=${sq(p.dir)}; N=${sq(p.next)}; P=${sq(p.previous)}
 rm -rf "$P"
 mkdir -p "$P"
-for f in ${FILES.join(" ")}; do
+for f in ${replaced(included)}; do
+  mkdir -p "$(dirname "$P/$f")"
   if [ -e "$D/$f" ]; then ln "$D/$f" "$P/$f" 2>/dev/null || cp -p "$D/$f" "$P/$f"; else : > "$P/$f.absent"; fi
 done
 ${unitFile ? `if [ -f ${sq(unitFile)} ]; then cp -p ${sq(unitFile)} "$P/gw.service"; else : > "$P/gw.service.absent"; fi` : ""}
-for f in ${FILES.join(" ")}; do
-  if [ -e "$N/$f" ]; then mv -f "$N/$f" "$D/$f"; fi
+for f in ${replaced(included)}; do
+  if [ -e "$N/$f" ]; then mkdir -p "$(dirname "$D/$f")"; mv -f "$N/$f" "$D/$f"; fi
 done
 if [ -d "$N/auths-in" ]; then
   (cd "$N/auths-in" && find . -type f) | while IFS= read -r f; do
@@ -116,10 +128,10 @@ rm -rf "$N"
 }
 
 /** Put back what installScript kept (files that were absent before go away again). */
-export function restoreScript(p: HostPaths, unitFile: string | null): string {
+export function restoreScript(p: HostPaths, unitFile: string | null, included: readonly string[] = []): string {
   return `set -u
 D=${sq(p.dir)}; P=${sq(p.previous)}
-for f in ${FILES.join(" ")}; do
+for f in ${replaced(included)}; do
   if [ -e "$P/$f" ]; then mv -f "$P/$f" "$D/$f"; elif [ -e "$P/$f.absent" ]; then rm -f "$D/$f"; fi
 done
 ${unitFile ? `if [ -f "$P/gw.service" ]; then cp -p "$P/gw.service" ${sq(unitFile)}; elif [ -e "$P/gw.service.absent" ]; then rm -f ${sq(unitFile)}; fi` : ""}

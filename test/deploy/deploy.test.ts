@@ -6,7 +6,7 @@
 // config the host rejects (nothing changes); a directory the ssh user cannot write (refused before
 // anything travels); a gw that cannot come up, or whose new instance crash-loops (rolled back).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { sha256File } from "../../src/fs/sha256.ts";
 import { join } from "node:path";
 import { buildRelease } from "../../src/release/release.ts";
@@ -15,7 +15,7 @@ import { buildInfo } from "../../src/version.ts";
 import { freePorts } from "../helpers/ports.ts";
 import { type Sshd, startSshd } from "../helpers/sshd.ts";
 import { streamLoad } from "../helpers/stream-load.ts";
-import { alive, killAll, MAIN, until } from "../helpers/supervisor.ts";
+import { alive, killAll, MAIN, processesIn, until } from "../helpers/supervisor.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 // The unit deploy writes is checked by systemd itself: without it that check would go unseen.
@@ -73,8 +73,8 @@ ${extraRoutes}
 }
 
 /** `gw deploy ARGS`; `onStderr` sees its stderr as it comes (with --json, the steps). */
-async function deploy(args: string[], env: Record<string, string> = {}, onStderr: (text: string) => void = () => {}) {
-  const proc = Bun.spawn([process.execPath, MAIN, "deploy", sshd.alias, "-c", join(local, "providers.toml"), ...args], {
+async function deploy(args: string[], env: Record<string, string> = {}, onStderr: (text: string) => void = () => {}, config = join(local, "providers.toml")) {
+  const proc = Bun.spawn([process.execPath, MAIN, "deploy", sshd.alias, "-c", config, ...args], {
     cwd: local,
     env: { ...process.env, GW_SSH_CONFIG: sshd.sshConfig, GW_RELEASE_DIR: releaseDir, NO_COLOR: "1", ...env },
     stdin: "ignore",
@@ -259,6 +259,51 @@ providers = [{ type = "antigravity" }]`);
       writeConfig();
     }
   }, 120_000);
+
+  test("a first deploy whose instance crash-loops: the gw it started is stopped before its files go; nothing runs there, nothing is left", async () => {
+    const [main, good, bad] = await freePorts(3);
+    const crashing = join(tempDir("gw-deploy-crash-"), "providers.toml");
+    // One instance serves (gw up -d starts), the other crash-loops (the health wait sees it).
+    writeFileSync(crashing, `[global]\nhost = "127.0.0.1"\nmain_port = ${main}\n\n[instances.a]\nport = ${good}\ncommand = ["./gw", "mock", "-config", "{config}"]\nproviders = [{ type = "antigravity" }]\n\n[instances.b]\nport = ${bad}\ncommand = ["/bin/sh", "-c", "echo broken-on-purpose >&2; exit 3"]\nproviders = [{ type = "antigravity" }]\n\n[routing]\n"m" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }, { instance = "b", provider = "antigravity", model = "gemini-3-pro" }]\n`);
+    const fresh = join(sshd.home, "fresh");
+    const r = await deploy(["--dir", "fresh"], {}, () => {}, crashing);
+    expect(r.code).toBe(1);
+    expect(r.all).toContain("instance 'b' exited (code 3)");
+    expect(r.all).toContain("stopping the gw this deploy started");
+    expect(r.all).not.toContain("gw down failed");
+    expect(r.all).toContain("rolled back to the previous binary and config");
+    expect(r.all).toContain(`${fresh}/logs/gw.log`);
+    let left: number[] = [];
+    await until(async () => (left = await processesIn(fresh)).length === 0, 20_000, () => `still running in ${fresh}: ${left.join(", ")}`);
+    for (const f of ["gw", "providers.toml"]) expect(await Bun.file(join(fresh, f)).exists()).toBe(false);
+  }, 120_000);
+
+  test("a config named otherwise travels as providers.toml; the router's config_file goes with it; the host's warnings are shown", async () => {
+    writeConfig(`[global.lb_model_router]\nenabled = true\nactivation_models = ["auto"]\nconfig_file = "router/rules.toml"\n`, `"m2" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]`);
+    mkdirSync(join(local, "router"), { recursive: true });
+    writeFileSync(join(local, "router/rules.toml"), `[lb_model_router]\ndefault_model = "m2"\n`);
+    const prod = join(local, "prod.toml");
+    writeFileSync(prod, await Bun.file(join(local, "providers.toml")).text());
+    try {
+      const r = await deploy([], {}, () => {}, prod);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("prod.toml travels as providers.toml, the name gw reads there");
+      expect(r.stdout).toMatch(/→ copy providers\.toml, \.env, auths\.tar\.gz, included\.tar\.gz to/);
+      expect(await Bun.file(remote("providers.toml")).text()).toBe(await Bun.file(prod).text());
+      expect(await Bun.file(remote("router/rules.toml")).text()).toBe(`[lb_model_router]\ndefault_model = "m2"\n`);
+      const res = await ask("auto");
+      expect([res.status, res.headers.get("x-gw-route")]).toEqual([200, "auto->m2 (default)"]);
+      // what gw check said there beyond passing, shown here
+      writeFileSync(join(local, "router/rules.toml"), `[lb_model_router]\ndefault_model = "m2"\nfrob = 1\n`);
+      const warned = await deploy([], {}, () => {}, prod);
+      expect(warned.code).toBe(0);
+      expect(warned.stdout).toMatch(/gw-test-host: router\/rules\.toml:3:1 .*warning: /);
+    } finally {
+      rmSync(prod);
+      rmSync(join(local, "router"), { recursive: true });
+      writeConfig();
+    }
+  }, 180_000);
 
   test("a gw that cannot come up is rolled back to the previous binary and config; the old gw serves on", async () => {
     const before = await Bun.file(remote("providers.toml")).text();

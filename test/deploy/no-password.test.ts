@@ -52,7 +52,9 @@ test("a host that does not take the key: one line with the fix, no password prom
     const r = await run([process.execPath, MAIN, "deploy", sshd.alias, "-c", join(dir, "providers.toml"), ...extra]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`gw: cannot reach ${sshd.alias} over ssh: `);
-    expect(r.stderr).toContain(`"ssh ${sshd.alias}" must log in without a password prompt (a key or the agent)`);
+    // the ssh config deploy was given ($GW_SSH_CONFIG) is in the command to type, or the alias leads nowhere
+    const ssh = `ssh -F '${env.GW_SSH_CONFIG}' ${sshd.alias}`;
+    expect(r.stderr).toContain(`"${ssh}" must log in without a password prompt (a key or the agent); accept its host key once with: ${ssh}\n`);
     expect(r.stderr).not.toContain("    at "); // no stack trace
   }
   expect(readFileSync(join(dir, "asked"), "utf8")).toBe("");

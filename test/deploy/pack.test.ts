@@ -4,7 +4,7 @@ import { expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, realpathSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InstanceConfig } from "../../src/config/types.ts";
-import { authDirs, notCopiedLine, packAuthDirs } from "../../src/deploy/deploy.ts";
+import { authDirs, notCopiedLine, packRelative } from "../../src/deploy/deploy.ts";
 import { hostPaths, stageScript } from "../../src/deploy/scripts.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -15,7 +15,7 @@ test("auth dirs named like tar options are packed as directories, never run", as
   for (const d of [...crafted, "auths/a"]) mkdirSync(join(dir, d), { recursive: true });
   writeFileSync(join(dir, "auths/a/antigravity-me.json"), "{}\n");
   const tarball = join(dir, "auths.tar.gz");
-  await packAuthDirs(dir, tarball, [...crafted, "auths/a"]);
+  await packRelative(dir, tarball, [...crafted, "auths/a"]);
   expect(existsSync(`${tarball}.PWNED`)).toBe(false);
   const listed = Bun.spawnSync(["tar", "-tzf", tarball]).stdout.toString().split("\n").filter(Boolean);
   expect(listed).toEqual(expect.arrayContaining(["./--checkpoint=1/", "./--checkpoint-action=exec=touch $TAR_ARCHIVE.PWNED/", "./auths/a/antigravity-me.json"]));
@@ -52,7 +52,7 @@ test("credentials packed open (0644 in a 0755 dir) are private on the host from 
   chmodSync(join(local, "auths/a/claude-me.json"), 0o644);
   const host = hostPaths(tempDir("gw-pack-host-"));
   mkdirSync(host.next, { recursive: true });
-  await packAuthDirs(local, join(host.next, "auths.tar.gz"), ["auths/a"]);
+  await packRelative(local, join(host.next, "auths.tar.gz"), ["auths/a"]);
   // The host's gw as the stage runs it: --version and check answer, nothing else is done.
   writeFileSync(join(host.dir, "gw"), "#!/bin/sh\n[ \"$1\" = --version ] && echo '{}'\nexit 0\n", { mode: 0o755 });
   const r = Bun.spawnSync(["sh", "-c", stageScript(host, "same binary")], { stderr: "pipe" });
