@@ -76,8 +76,16 @@ export function setInstanceKey(h: Headers | HeaderMap, apiKey: string): void {
  * was sent in any header (a relay's debug header, a provider's headers CLIProxyAPI passes through).
  */
 export function downstreamHeaders(upstream: Headers, explain: Record<string, string>, mask: (s: string) => string): HeaderMap {
-  return Object.assign(maskValues(plainEndToEnd(upstream, notForClients), mask), explain);
+  return Object.assign(maskValues(plainEndToEnd(upstream, notForClients), mask), explain, NEVER_A_DOCUMENT);
 }
+
+/**
+ * An upstream's answer is data for an API client, never a page: were it HTML (a relay's error
+ * page, an upstream that serves some), a browser sent to it would run its script on gw's own
+ * origin, which may read the status data and call the APIs with the accounts. Sandboxed, it runs
+ * nothing, reaches nothing and is framed nowhere; nosniff keeps a browser from guessing HTML.
+ */
+const NEVER_A_DOCUMENT = { "x-content-type-options": "nosniff", "content-security-policy": "sandbox; default-src 'none'; frame-ancestors 'none'" };
 
 /**
  * Mask every value in place, and drop a header whose name quotes a secret (a name cannot carry the
