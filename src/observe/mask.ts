@@ -33,7 +33,7 @@ export function createMasker(secrets: readonly string[] = []): Masker {
   // Longest first, so a secret that contains another is masked whole. A secret with a backslash
   // is looked for as a JSON decoder reads it too: a text that holds a backslash is matched on its
   // decoded view, where the secret written as is (not JSON-escaped) reads so.
-  const known = [...new Set(secrets.flatMap(asWrittenAndRead))].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  const known = [...new Set(secrets.flatMap(asWrittenAndRead).flatMap(encodedForms))].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
   // In any letter case: error texts get lower-cased on their way to the log, and a copy in
   // another case still gives a key away (its case variants are few enough to try).
   const knownRe = known.length ? new RegExp(known.map(escapeRe).join("|"), "gi") : undefined;
@@ -203,6 +203,34 @@ function unescaped(s: string, j: number): boolean {
 /** A secret, and how a JSON decoder reads it when it holds a backslash. */
 function asWrittenAndRead(s: string): string[] {
   return s.indexOf("\\") === -1 ? [s] : [s, jsonView(s).text];
+}
+
+/**
+ * A secret as an upstream may echo what it was sent: as is, percent-encoded (a key with `+ / =`
+ * quoted in a URL), and inside base64 (a header echoed encoded, `Bearer KEY` and all).
+ */
+function encodedForms(s: string): string[] {
+  const pct = encodeURIComponent(s);
+  return [s, ...(pct === s ? [] : [pct]), ...(s.length >= BASE64_MIN ? base64Cores(s) : [])];
+}
+
+/** Shorter secrets would leave base64 runs short enough to turn up by chance. */
+const BASE64_MIN = 16;
+
+/**
+ * What any base64 of a text holding `s` contains, whatever comes before and after it: at each of
+ * the three byte alignments, the characters `s`'s bytes alone decide (a group shared with
+ * neighbouring bytes is left out), in the standard and the URL-safe alphabet.
+ */
+function base64Cores(s: string): string[] {
+  const bytes = Buffer.from(s);
+  const out: string[] = [];
+  for (let shift = 0; shift < 3; shift++) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString("base64");
+    const core = encoded.slice(shift ? 4 : 0, Math.floor((shift + bytes.length) / 3) * 4);
+    out.push(core, core.replaceAll("+", "-").replaceAll("/", "_"));
+  }
+  return out;
 }
 
 /** Made at the first use: building its patterns cost ~3 ms of every command that imports this file. */

@@ -19,9 +19,9 @@ const CLIENT_KEY = "client-key-abcdef0123456789";
 const URL_PASSWORD = "hunter2-url-password";
 const OAUTH_TOKEN = "ya29.a0AfH6SMBcdefghijklmnopqrstuv";
 
-/** No run of 10 characters of `secret` may survive (the masked form keeps 6 + 4). */
-const leaks = (text: string, secret: string) => {
-  for (let i = 0; i + 10 <= secret.length; i++) if (text.includes(secret.slice(i, i + 10))) return secret.slice(i, i + 10);
+/** No run of 10 characters of `secret` may survive (the masked form keeps 6 + 4), or of `run`. */
+const leaks = (text: string, secret: string, run = 10) => {
+  for (let i = 0; i + run <= secret.length; i++) if (text.includes(secret.slice(i, i + run))) return secret.slice(i, i + run);
   return undefined;
 };
 
@@ -128,6 +128,48 @@ describe("an instance whose url carries its token: fetch sends it as Basic crede
     expect(log).toContain("cooling: m → a/m");
     for (const [where, text] of Object.entries({ body, header: res.headers.get("x-saw") ?? "", status, log })) {
       for (const secret of [TOKEN, btoa(`${TOKEN}:`)]) expect({ where, leak: leaks(text, secret) ?? leaks(text, secret.toLowerCase()) }).toEqual({ where, leak: undefined });
+    }
+  });
+});
+
+describe("an upstream that echoes the key it was sent, encoded: percent-encoded, and in base64 (standard and URL-safe)", () => {
+  // A key with the characters percent-encoding and base64 change: `+ / =`.
+  const KEY = "Zx9+Qw8/Er7Ty6Ui5Op4As3Df2Gh1Jk0==";
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  const b64url = (s: string) => Buffer.from(s).toString("base64url");
+  let up: TestUpstream, gw: RunningGateway;
+  const logged: string[] = [];
+  beforeAll(() => {
+    up = testUpstream((req) => {
+      const auth = req.headers.get("authorization") ?? "";
+      return Response.json(
+        { error: { type: "invalid_request_error", message: `url=${encodeURIComponent(auth)} b64=${b64(`{"auth":"${auth}"}`)} b64url=${b64url(`x-${auth}`)}` } },
+        { status: 400, headers: { "x-echo-b64": b64(auth), "x-echo-pct": encodeURIComponent(auth) } },
+      );
+    });
+    gw = startTestGateway(configFrom(`[global]\nmain_port = 8145\n[instances.a]\nurl = "${up.url}"\napi_key = "${KEY}"\nproviders = [{ type = "anthropic" }]\n[routing]\n"m" = [{ instance = "a", provider = "anthropic", model = "m" }]\n`), {
+      log: maskedLog({ info: (s: string) => logged.push(s), warn: (s: string) => logged.push(s), error: (s: string) => logged.push(s) }, () => maskerOf(gw.config())),
+    });
+  });
+  afterAll(async () => {
+    await gw.stop(0);
+    await up.stop();
+  });
+
+  test("none of its forms reaches the client's body or headers, the status API or gw's log", async () => {
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: '{"model":"m","max_tokens":5,"messages":[]}' });
+    const body = await res.text();
+    expect(res.status).toBe(400);
+    expect(up.seen.at(-1)!.headers.get("authorization")).toBe(`Bearer ${KEY}`);
+    const status = await (await fetch(`${gw.url}/_gw/api/status`)).text();
+    const surfaces = { body, b64Header: res.headers.get("x-echo-b64") ?? "", pctHeader: res.headers.get("x-echo-pct") ?? "", status, log: logged.join("\n") };
+    // Each form as the upstream wrote it. Plain: no run of 10 (the masked form keeps 6 + 4). In
+    // base64 the masked run keeps its 6 + 4 too, next to up to 4 characters it shares with the
+    // bytes around the key (left as they are): no run of 14.
+    for (const [where, text] of Object.entries(surfaces)) {
+      for (const form of [KEY, encodeURIComponent(KEY)]) expect({ where, form, leak: leaks(text, form) }).toEqual({ where, form, leak: undefined });
+      // (from the group that holds the key's first byte: what comes before is not the key's)
+      for (const form of [b64(`Bearer ${KEY}`).slice(8), b64(`{"auth":"Bearer ${KEY}"}`).slice(20), b64url(`x-Bearer ${KEY}`).slice(12)]) expect({ where, form, leak: leaks(text, form, 14) }).toEqual({ where, form, leak: undefined });
     }
   });
 });
