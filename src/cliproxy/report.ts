@@ -1,5 +1,7 @@
 // What `gw cliproxy install` and `gw cliproxy version` tell the user (text) and scripts (data).
+import { isAbsolute, relative } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
+import { realOf } from "../fs/same-path.ts";
 import type { Env } from "../config/env.ts";
 import { managedBinary } from "./home.ts";
 import { type InstallRequest, installCliproxy, installedVersions } from "./install.ts";
@@ -36,10 +38,20 @@ export async function describeCliproxy(scope: CliproxyScope | null, env: Env) {
       data: { found: false, path: null, source: null, version: null, installed: installed.versions, current: installed.current },
     };
   }
-  const version = found.isGw ? null : found.source === "gw cliproxy install" && installed.current ? installed.current : await binaryVersion(found.path);
-  const what = found.isGw ? "gw mock (the stand-in; this path is gw itself)" : `CLIProxyAPI ${version ?? "(version unknown)"}`;
+  // A report runs nothing a folder brought: a cloned checkout's providers.toml may name its own
+  // "binary" (or put one beside itself), and looking at a folder must not run it. gw up will.
+  const foldersOwn = scope !== null && (found.source === "[global] cliproxy" || found.source === "beside the config") && within(scope.dir, found.path);
+  const asked = !found.isGw && !foldersOwn;
+  const version = !asked ? null : found.source === "gw cliproxy install" && installed.current ? installed.current : await binaryVersion(found.path);
+  const what = found.isGw ? "gw mock (the stand-in; this path is gw itself)" : foldersOwn ? "CLIProxyAPI (version not asked: the binary came with this folder, and only gw up runs it; its -h says it)" : `CLIProxyAPI ${version ?? "(version unknown)"}`;
   return {
     text: [`${what} — ${displayPath(found.path)} (${SOURCE_WORDS[found.source]})`, ...(others ? [others] : [])].join("\n"),
-    data: { found: true, path: found.path, source: found.source, mock: found.isGw, version, installed: installed.versions, current: installed.current },
+    data: { found: true, path: found.path, source: found.source, mock: found.isGw, version, versionAsked: asked, installed: installed.versions, current: installed.current },
   };
+}
+
+/** `path` (links resolved) is in `dir` or below it. */
+function within(dir: string, path: string): boolean {
+  const rel = relative(realOf(dir), realOf(path));
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }
