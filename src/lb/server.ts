@@ -186,6 +186,8 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   let stopped = false;
   let lastRequestAt = 0;
   const serveOne = (req: Request, srv: Server<unknown>): Response | Promise<Response> => {
+    // An HTTP/1.0 request may come without Host: its URL is then a bare path, which nothing can read.
+    if (!req.headers.has("host")) return refused(gw, errorResponse("openai", 400, `gw: the request has no Host header; send one (Host: ${listening.host.includes(":") ? `[${listening.host}]` : listening.host}:${listening.port})`, "invalid_request"));
     // Browsers first: a refusal or a preflight answer ends here, before local answers and auth.
     const browser = checkBrowser(rt.browser, req, () => srv.requestIP(req)?.address);
     if (browser instanceof Response) return browser.ok ? browser : refused(gw, browser); // a preflight's answer is no refusal

@@ -215,3 +215,27 @@ ${externalInstances({ a: mock.url })}
     expect(other.status).toBe(403);
   });
 });
+
+test("a request without Host (HTTP/1.0) gets a 400 that says what to send, on every path — not a 500", async () => {
+  const gw = startTestGateway(configFrom(`[global]\nmain_port = 8145\nhost = "127.0.0.1"\n[instances.a]\nurl = "http://127.0.0.1:9"\nproviders = [{ type = "anthropic" }]\n`));
+  try {
+    for (const path of ["/healthz", "/v1/models", "/_gw/api/status"]) {
+      const answer = await new Promise<string>((resolve) => {
+        let got = "";
+        void Bun.connect({
+          hostname: "127.0.0.1",
+          port: gw.port,
+          socket: {
+            open: (s) => void s.write(`GET ${path} HTTP/1.0\r\n\r\n`),
+            data: (_s, d) => void (got += new TextDecoder().decode(d)),
+            close: () => resolve(got),
+          },
+        });
+      });
+      expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request");
+      expect(answer).toContain(`the request has no Host header; send one (Host: 127.0.0.1:${gw.port})`);
+    }
+  } finally {
+    await gw.stop(0);
+  }
+});
