@@ -1,12 +1,13 @@
 // The child's environment for each mode (pure). cp's Claude Code variables are the claude
 // agent's (run/agents/claude/env.ts).
 import type { Env } from "./memory.ts";
+import { ELSEWHERE } from "../run/agents/claude/env.ts";
 import { proxyRule } from "./proxies.ts";
 
 export type ChildEnv = Record<string, string>;
 
-/** A stale auth token would override the key. */
-const BLANKED = ["ANTHROPIC_AUTH_TOKEN"];
+/** Official mode: a stale auth token would override the login. */
+const OFFICIAL_BLANKED = ["ANTHROPIC_AUTH_TOKEN"];
 /** Where official mode's Claude Code goes unless the user's own ANTHROPIC_BASE_URL says otherwise. */
 const ANTHROPIC_API = "https://api.anthropic.com";
 
@@ -27,11 +28,11 @@ export function childEnv(base: Env, blank: readonly string[], set: Readonly<Reco
 
 /**
  * Claude Code's environment for an API at `apiUrl`: the user's proxies as proxyRule says
- * (`noProxy`: this Claude Code honours NO_PROXY), BLANKED emptied, `set` on top.
+ * (`noProxy`: this Claude Code honours NO_PROXY), `blank` emptied, `set` on top.
  */
-function claudeEnv(base: Env, apiUrl: string, noProxy: () => boolean, set: Readonly<Record<string, string>>): ChildEnv {
+function claudeEnv(base: Env, apiUrl: string, noProxy: () => boolean, blank: readonly string[], set: Readonly<Record<string, string>>): ChildEnv {
   const proxies = proxyRule(base, apiUrl, noProxy);
-  return childEnv(base, [...proxies.blank, ...BLANKED], { ...proxies.set, ...set });
+  return childEnv(base, [...proxies.blank, ...blank], { ...proxies.set, ...set });
 }
 
 export interface Gateway {
@@ -53,10 +54,17 @@ export function agBase(base: Env): string {
   return base.ANTI_API_BASE || AG_DEFAULTS.base;
 }
 
+/**
+ * The proxy's base as Claude Code wants it: it adds /v1/messages itself, so a base ending in /v1
+ * (the old launcher's default, and how the proxy's address is usually written) asked for
+ * /v1/v1/messages.
+ */
+const forClaudeCode = (url: string) => url.replace(/\/+$/, "").replace(/\/v1$/, "");
+
 export function agEnv(base: Env, token: string, configDir: string, noProxy: () => boolean): ChildEnv {
   const m = agRoles(base);
-  return claudeEnv(base, agBase(base), noProxy, {
-    ANTHROPIC_BASE_URL: agBase(base),
+  return claudeEnv(base, agBase(base), noProxy, ELSEWHERE, {
+    ANTHROPIC_BASE_URL: forClaudeCode(agBase(base)),
     ANTHROPIC_API_KEY: token,
     ANTHROPIC_MODEL: m.code,
     ANTHROPIC_DEFAULT_SONNET_MODEL: m.code,
@@ -72,5 +80,5 @@ export function agEnv(base: Env, token: string, configDir: string, noProxy: () =
  * proxies too (the way out to Anthropic), unless their ANTHROPIC_BASE_URL is on this machine.
  */
 export function officialEnv(base: Env, noProxy: () => boolean): ChildEnv {
-  return claudeEnv(base, base.ANTHROPIC_BASE_URL || ANTHROPIC_API, noProxy, {});
+  return claudeEnv(base, base.ANTHROPIC_BASE_URL || ANTHROPIC_API, noProxy, OFFICIAL_BLANKED, {});
 }

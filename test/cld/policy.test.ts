@@ -87,14 +87,26 @@ describe("child environment", () => {
   });
 
   test("ag: defaults, and the CLD_AG_* / ANTI_API_BASE overrides", () => {
+    // Claude Code adds /v1/messages: the documented base's /v1 would double it.
     expect(agEnv(user, "tok", "/c/ag", () => true)).toMatchObject({
-      ...proxies, ...direct, ANTHROPIC_AUTH_TOKEN: "", ANTHROPIC_BASE_URL: "http://127.0.0.1:8045/v1", ANTHROPIC_API_KEY: "tok",
+      ...proxies, ...direct, ANTHROPIC_AUTH_TOKEN: "", ANTHROPIC_BASE_URL: "http://127.0.0.1:8045", ANTHROPIC_API_KEY: "tok",
       ANTHROPIC_MODEL: "claude-opus-4-6-thinking", ANTHROPIC_DEFAULT_SONNET_MODEL: "claude-opus-4-6-thinking",
       ANTHROPIC_DEFAULT_OPUS_MODEL: "gemini-3-pro-high", ANTHROPIC_DEFAULT_HAIKU_MODEL: "gemini-3-flash",
       CLAUDE_CODE_SUBAGENT_MODEL: "gemini-3-flash", CLAUDE_CONFIG_DIR: "/c/ag",
     });
     const over = agEnv({ ...user, ANTI_API_BASE: "http://127.0.0.1:1", CLD_AG_CODE_MODEL: "c", CLD_AG_DOC_MODEL: "d", CLD_AG_FAST_MODEL: "f" }, "t", "/x", () => true);
     expect(over).toMatchObject({ ANTHROPIC_BASE_URL: "http://127.0.0.1:1", ANTHROPIC_MODEL: "c", ANTHROPIC_DEFAULT_OPUS_MODEL: "d", ANTHROPIC_DEFAULT_HAIKU_MODEL: "f" });
+    for (const written of ["http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1/", "http://127.0.0.1:1/"]) expect(agEnv({ ...user, ANTI_API_BASE: written }, "t", "/x", () => true).ANTHROPIC_BASE_URL).toBe("http://127.0.0.1:1");
+    expect(agEnv({ ...user, ANTI_API_BASE: "https://proxy.example/ag/v1" }, "t", "/x", () => true).ANTHROPIC_BASE_URL).toBe("https://proxy.example/ag");
+  });
+
+  test("cp and ag: the user's cloud switches (Bedrock, Vertex, Foundry, …) are emptied, which would send Claude Code past the gateway; official keeps them", () => {
+    const clouds = { CLAUDE_CODE_USE_BEDROCK: "1", CLAUDE_CODE_USE_VERTEX: "1", CLAUDE_CODE_USE_FOUNDRY: "1", CLAUDE_CODE_USE_ANTHROPIC_AWS: "1", CLAUDE_CODE_USE_ANTHROPIC_GOOGLE_CLOUD: "1", CLAUDE_CODE_USE_MANTLE: "1", CLAUDE_CODE_USE_GATEWAY: "1" };
+    const emptied = Object.fromEntries(Object.keys(clouds).map((k) => [k, ""]));
+    const launch = { baseUrl: "http://127.0.0.1:9", key: "k", roles: { main: "m", fast: "f", opus: "o" }, contextWindow: 1, configDir: "/c/cp" };
+    expect(agentEnv(honouring, { ...user, ...clouds }, gatewayEnv(launch), launch.baseUrl)).toMatchObject(emptied);
+    expect(agEnv({ ...user, ...clouds }, "t", "/x", () => true)).toMatchObject(emptied);
+    expect(officialEnv({ ...user, ...clouds }, () => true)).toMatchObject(clouds);
   });
 
   test("official: nothing injected, the user's own key and proxies untouched (the way out to Anthropic), a stale auth token blanked", () => {

@@ -329,7 +329,7 @@ describe("the other modes and failures", () => {
     const r = await box.run(["ag", "-p", "hi"], { env: { ANTI_API_TOKEN: "tok", ANTI_API_BASE: base, CLD_AG_FAST_MODEL: "flash-x" } });
     expect(r.call!.argv).toEqual(["-p", "hi"]);
     expect(r.call!.env).toMatchObject({
-      ANTHROPIC_BASE_URL: base, ANTHROPIC_API_KEY: "tok", ANTHROPIC_MODEL: "claude-opus-4-6-thinking",
+      ANTHROPIC_BASE_URL: base.slice(0, -3), ANTHROPIC_API_KEY: "tok", ANTHROPIC_MODEL: "claude-opus-4-6-thinking", // Claude Code adds /v1/messages itself
       ANTHROPIC_DEFAULT_OPUS_MODEL: "gemini-3-pro-high", ANTHROPIC_DEFAULT_HAIKU_MODEL: "flash-x", CLAUDE_CODE_SUBAGENT_MODEL: "flash-x",
       CLAUDE_CONFIG_DIR: join(box.home, ".cache/cld/ag"),
     });

@@ -6,6 +6,23 @@
 //   /model picker or in background work falls back to a built-in Anthropic id;
 // - the window of the main route, because Claude Code assumes 1M for an id it does not know.
 
+/**
+ * What the user's shell may have set that sends Claude Code to another provider, past whatever
+ * base URL it is given (Claude Code 2.1.332): Bedrock, Vertex, Foundry, Anthropic on AWS or
+ * Google Cloud, Mantle, a Claude apps gateway. cld cp, cld ag and gw run claude empty them, as the
+ * stale ANTHROPIC_AUTH_TOKEN that would override the key.
+ */
+export const ELSEWHERE = [
+  "ANTHROPIC_AUTH_TOKEN",
+  "CLAUDE_CODE_USE_BEDROCK",
+  "CLAUDE_CODE_USE_VERTEX",
+  "CLAUDE_CODE_USE_FOUNDRY",
+  "CLAUDE_CODE_USE_ANTHROPIC_AWS",
+  "CLAUDE_CODE_USE_ANTHROPIC_GOOGLE_CLOUD",
+  "CLAUDE_CODE_USE_MANTLE",
+  "CLAUDE_CODE_USE_GATEWAY",
+];
+
 /** The routes that play Claude Code's model roles. */
 export interface ClaudeRoles {
   /** The conversation (ANTHROPIC_MODEL, the Sonnet tier, the picker's Default). */

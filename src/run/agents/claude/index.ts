@@ -5,7 +5,7 @@
 import { YOLO_FLAG } from "../../../cld/args.ts";
 import { CLAUDE_INSTALL } from "../../../cld/launch.ts";
 import type { Agent } from "../types.ts";
-import { type ClaudeRoles, gatewayEnv } from "./env.ts";
+import { type ClaudeRoles, ELSEWHERE, gatewayEnv } from "./env.ts";
 import { handOverToClaude } from "./hand-over.ts";
 import { prepareHome } from "./home.ts";
 import { claudeHonoursNoProxy } from "./no-proxy.ts";
@@ -21,8 +21,8 @@ export const claude: Agent = {
   title: "cld cp",
   families: "any",
   yolo: [YOLO_FLAG],
-  // A stale token would override the key (gatewayEnv sets its own).
-  blank: ["ANTHROPIC_AUTH_TOKEN"],
+  // A stale token would override the key (gatewayEnv sets its own); a cloud switch would go past the gateway.
+  blank: ELSEWHERE,
   honoursNoProxy: claudeHonoursNoProxy,
   // Loaded when it runs: the registry (completions, gw run codex) stays light.
   choose: async (c) => (await import("./choose.ts")).chooseRoles(c),
