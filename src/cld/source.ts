@@ -204,13 +204,28 @@ async function askFirst(choice: Extract<ConfigChoice, { kind: "ask" }>, opts: So
   const unconfirmed = new CliError(`${shown} is not confirmed for ${cmd}, and there is no terminal to ask`, 1, `name it if you trust it: ${typed(cmd)} -c ${shown} …  (or run ${typed(cmd)} once in a terminal to confirm it)`);
   if (!hasTerminal()) throw unconfirmed;
   const { config } = await (await configReader()).loadConfig(choice.file).catch(() => ({ config: null }));
-  const where = config ? gatewayOf(config).baseUrl : "(it has errors; gw check lists them)";
+  // A file that would be refused once confirmed is refused now, before the question shows its address.
+  if (config) await refuseEnvSecretAbroad(choice.file, gatewayOf(config), client);
+  const where = config ? await addressAsWritten(choice.file, gatewayOf(config).baseUrl) : "(it has errors; gw check lists them)";
   say(`${shown} ${choice.changed ? "changed since you confirmed it" : `was not chosen for ${cmd} before`}; it sends ${client.label} to ${where}`, cmd);
   const yes = confirm(`Use ${shown} for ${cmd} (asked again when it changes)?`);
   if (yes === null) throw unconfirmed;
   if (!yes) return builtin(`not using ${shown}`);
   await rememberConfirmed(opts.cacheDir, choice.file, await fingerprint(choice.file));
   return fromFile({ kind: "file", file: choice.file, origin: "./providers.toml, confirmed", named: false }, client);
+}
+
+/**
+ * The address to show for a file the user has not confirmed: as the file gives it, or — when a
+ * `${VAR}` of the user's environment goes into it — not the value, which may be anything.
+ */
+async function addressAsWritten(file: string, url: string): Promise<string> {
+  // The file read again with a stand-in for each variable it names (.env beside it still applies):
+  // an address that changes with them is the environment's.
+  const names = new Set([...(await Bun.file(file).text()).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!));
+  const env = Object.fromEntries([...names].map((name, i) => [name, `gw-stand-in-${i}`]));
+  const marked = await (await configReader()).loadConfig(file, { env }).catch(() => ({ config: null }));
+  return marked.config && gatewayOf(marked.config).baseUrl === url ? url : "an address it takes from your environment";
 }
 
 /**

@@ -97,6 +97,23 @@ describe("a providers.toml in the current directory", () => {
     expect((await box.run(["cp", "g3f"], { env, cwd: dir })).stderr).toBe(NOT_CONFIRMED);
   });
 
+  test("the question never shows what the address takes from the environment; one that would go abroad is refused before it is asked", async () => {
+    const abroad = checkout(box, cldConfig(port, 'api_keys = ["k"]').replace('host = "0.0.0.0"', 'host = "${SECRET_HOST}"'));
+    const token = "ghp-topsecrettoken0123456789";
+    const refused = await onTerminal(box, abroad, ["cp", "g3f", "-p", "hi"], { SECRET_HOST: `${token}.example.invalid` }, async (t) => void (await t.waitFor(/\[exit \d+\]/)));
+    expect(refused).toContain("providers.toml would send its address");
+    expect(refused).not.toContain("[y/N]");
+    expect(refused.replaceAll("\n", "")).not.toContain(token);
+    const local = checkout(box, cldConfig(port, 'api_keys = ["k"]').replace('host = "0.0.0.0"', 'host = "${LOCAL_HOST}"'));
+    await onTerminal(box, local, ["cp", "g3f", "-p", "hi"], { LOCAL_HOST: "127.0.0.1" }, async (t) => {
+      expect(await t.waitFor("[y/N]")).toContain("cld: providers.toml was not chosen for cld before; it sends Claude Code to an address it takes from your environment");
+      await t.send("-l", "n");
+      await t.send("Enter");
+      const s = await t.waitFor(/Start Claude Code anyway\?|\[exit \d+\]/);
+      if (s.includes("anyway?")) await t.send("Enter");
+    });
+  });
+
   test("answering No uses the built-in routes instead", async () => {
     const screen = await onTerminal(box, dir, ["cp", "g3f", "-p", "hi"], env, async (t) => {
       await t.waitFor("[y/N]");
