@@ -12,7 +12,7 @@ import { maskSecret } from "../observe/mask.ts";
 import type { Gateway } from "./env.ts";
 
 export const URL_VAR = "GW_URL";
-const KEY_VAR = "GW_API_KEY";
+export const KEY_VAR = "GW_API_KEY";
 
 /** TLS handshake and a few round trips to a server across a VPN; a refused port fails at once. */
 export const REMOTE_TIMEOUT_MS = 5_000;

@@ -16,7 +16,7 @@ import { confirmation, fingerprint, rememberConfirmed } from "./confirmed.ts";
 import type { Gateway } from "./env.ts";
 import type { Env } from "./memory.ts";
 import { pick } from "./picker.ts";
-import { askRemote, COMPLETION_TIMEOUT_MS, REMOTE_TIMEOUT_MS, remoteGatewayOf, remoteLine, URL_VAR } from "./remote.ts";
+import { askRemote, COMPLETION_TIMEOUT_MS, KEY_VAR, REMOTE_TIMEOUT_MS, remoteGatewayOf, remoteLine, URL_VAR } from "./remote.ts";
 import { say } from "./say.ts";
 import { BUILTIN_ROUTES, DEFAULT_SCENARIOS } from "./scenarios.ts";
 import { confirm, hasTerminal } from "./tty.ts";
@@ -105,11 +105,11 @@ export async function loadCldSource(explicit: string | undefined, env: Env, opts
       return builtin("no config chosen (no -c, $CLD_TOML, $GW_CONFIG, running gw or ./providers.toml)");
     case "several":
       if (!opts.ask) return builtin("several gws are running");
-      return fromFile(await chooseRunning(choice.running, env, client), client);
+      return fromFile(await chooseRunning(choice.running, env, client), client, env, opts);
     case "ask":
-      return askFirst(choice, opts, client);
+      return askFirst(choice, env, opts, client);
     case "file":
-      return fromFile(choice, client);
+      return fromFile(choice, client, env, opts);
     case "remote":
       return fromRemote(env, opts);
   }
@@ -152,13 +152,27 @@ function asServed(path: string, running: readonly RunningGw[]): string {
 async function fromRemote(env: Env, opts: SourceOptions): Promise<CldSource> {
   try {
     const gateway = remoteGatewayOf(env, PLACEHOLDER_KEY)!;
-    const listing = await askRemote(gateway, env, opts.ask ? REMOTE_TIMEOUT_MS : COMPLETION_TIMEOUT_MS);
-    const line = remoteLine(gateway.baseUrl, listing.routes.length);
-    return { file: null, config: null, routes: listing.routes, ...(listing.auto === undefined ? {} : { auto: listing.auto }), scenarios: DEFAULT_SCENARIOS, gateway, windows: listing.windows, line };
+    return await listedBy(gateway, env, opts, (routes) => remoteLine(gateway.baseUrl, routes));
   } catch (err) {
     if (opts.ask) throw err;
     return builtin(`the gw at $${URL_VAR} did not answer`);
   }
+}
+
+/** A gateway's routes and windows as it lists them at /v1/models (no config at hand), with the built-in scenarios. */
+async function listedBy(gateway: Gateway, env: Env, opts: SourceOptions, line: (routes: number) => string): Promise<CldSource> {
+  const listing = await askRemote(gateway, env, opts.ask ? REMOTE_TIMEOUT_MS : COMPLETION_TIMEOUT_MS);
+  return { file: null, config: null, routes: listing.routes, ...(listing.auto === undefined ? {} : { auto: listing.auto }), scenarios: DEFAULT_SCENARIOS, gateway, windows: listing.windows, line: line(listing.routes.length) };
+}
+
+/**
+ * A file that does not load here (an edit gone wrong; a `${VAR}` set only where gw was started)
+ * while a gw serves it: that gw runs its last good version, so Claude Code goes there, with the
+ * routes it lists — not to the built-in address, which may be another gw or nothing.
+ */
+async function fromServing(file: string, running: RunningGw, why: string, env: Env, opts: SourceOptions): Promise<CldSource> {
+  const gateway: Gateway = { baseUrl: clientUrl(running), apiKey: env[KEY_VAR] || PLACEHOLDER_KEY };
+  return listedBy(gateway, env, opts, (routes) => `${displayPath(file)}: ${why}; the gw running as pid ${running.pid} serves its last good version → ${gateway.baseUrl} (${routes} routes it lists)`);
 }
 
 type FileChoice = Extract<ConfigChoice, { kind: "file" }>;
@@ -177,14 +191,15 @@ async function chooseRunning(running: readonly RunningGw[], env: Env, client: Cl
   return { kind: "file", file: gw.config, origin: `the gw running as pid ${gw.pid}, chosen`, named: true, running: gw };
 }
 
-async function fromFile(choice: FileChoice, client: Client): Promise<CldSource> {
+async function fromFile(choice: FileChoice, client: Client, env: Env, opts: SourceOptions): Promise<CldSource> {
   const { file } = choice;
   try {
     const { config, problems } = await (await configReader()).loadConfig(file);
     if (!config) {
       const errors = problems.filter((p) => p.severity === "error");
-      const more = errors.length > 1 ? ` (+${errors.length - 1} more: gw check)` : "";
-      return sourceOf(file, null, `${displayPath(file)}: ${errors[0]?.message}${more}; using the built-in routes and ${gatewayOf(null).baseUrl}`);
+      const why = `${errors[0]?.message}${errors.length > 1 ? ` (+${errors.length - 1} more: gw check)` : ""}`;
+      if (choice.running) return await fromServing(file, choice.running, why, env, opts);
+      return sourceOf(file, null, `${displayPath(file)}: ${why}; using the built-in routes and ${gatewayOf(null).baseUrl}`);
     }
     const src = sourceOf(file, config, "", choice.running);
     if (!choice.named) await refuseEnvSecretAbroad(file, src.gateway, client);
@@ -197,7 +212,7 @@ async function fromFile(choice: FileChoice, client: Client): Promise<CldSource> 
 }
 
 /** ./providers.toml the user has not confirmed (in this version): ask once, on the terminal. */
-async function askFirst(choice: Extract<ConfigChoice, { kind: "ask" }>, opts: SourceOptions, client: Client): Promise<CldSource> {
+async function askFirst(choice: Extract<ConfigChoice, { kind: "ask" }>, env: Env, opts: SourceOptions, client: Client): Promise<CldSource> {
   const shown = displayPath(choice.file);
   const cmd = client.command;
   if (!opts.ask) return builtin(`${shown} is not confirmed for ${cmd}`);
@@ -212,7 +227,7 @@ async function askFirst(choice: Extract<ConfigChoice, { kind: "ask" }>, opts: So
   if (yes === null) throw unconfirmed;
   if (!yes) return builtin(`not using ${shown}`);
   await rememberConfirmed(opts.cacheDir, choice.file, await fingerprint(choice.file));
-  return fromFile({ kind: "file", file: choice.file, origin: "./providers.toml, confirmed", named: false }, client);
+  return fromFile({ kind: "file", file: choice.file, origin: "./providers.toml, confirmed", named: false }, client, env, opts);
 }
 
 /**

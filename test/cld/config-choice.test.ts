@@ -3,7 +3,7 @@
 // config wins over it; and a key from the user's environment never goes to a host that is not
 // this machine unless the user named the file. cld always says which config it uses.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { appendFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { rememberConfirmed, fingerprint } from "../../src/cld/confirmed.ts";
 import { freePort, freePorts } from "../helpers/ports.ts";
@@ -223,6 +223,35 @@ describe("two gws serving two links to one file (a dotfiles checkout linked into
       for (const lb of lbs) lb.kill();
       await Promise.all(lbs.map((lb) => lb.exited));
     }
+  });
+});
+
+describe("a running gw whose file does not load here", () => {
+  const box = new CldSandbox();
+
+  test("an edit gone wrong, or a key set only where gw was started: Claude Code goes to that gw (its last good version), with the routes it lists", async () => {
+    // The client key comes from the environment gw was started in, which cld's lacks.
+    const sb = await sandbox([{ name: "a" }], 'api_keys = ["${GW_CLIENT_KEY}"]');
+    gws.push(sb);
+    const started = await gw({ ...sb, env: { ...sb.env, GW_CLIENT_KEY: "sk-started-with" } }, ["up", "-d", "-c", sb.file]);
+    expect(started.code).toBe(0);
+    const registry = { XDG_CACHE_HOME: sb.env.XDG_CACHE_HOME! };
+    const [entry] = await listRunning(registry);
+    const url = `http://127.0.0.1:${sb.mainPort}`;
+    // Without the key: that gw is asked, and says it wants one — not "not answering" at 8145.
+    const keyless = await box.run(["cp", "-c", sb.file, "m", "-p", "hi"], { env: registry });
+    expect(keyless.code).toBe(1);
+    expect(keyless.stderr).toContain(`the gateway at ${url} wants a key (401) and $GW_API_KEY is not set`);
+    expect(keyless.stderr).not.toContain("8145");
+    const keyed = await box.run(["cp", "-c", sb.file, "m", "-p", "hi"], { env: { ...registry, GW_API_KEY: "sk-started-with" } });
+    expect(keyed.stderr.split("\n")[0]).toMatch(/^cld: .*providers\.toml: .*GW_CLIENT_KEY.*; the gw running as pid \d+ serves its last good version → /);
+    expect(keyed.stderr.split("\n")[0]).toEndWith(`; the gw running as pid ${entry!.pid} serves its last good version → ${url} (1 routes it lists)`);
+    expect(keyed.call!.env).toMatchObject({ ANTHROPIC_BASE_URL: url, ANTHROPIC_AUTH_TOKEN: "sk-started-with", ANTHROPIC_MODEL: "m" });
+    // An edit gone wrong while it runs (gw keeps its running config): the same, found through the running gw.
+    writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace("shutdown_grace_ms = 15000", 'shutdown_grace_ms = "oops"'));
+    const broken = await box.run(["cp", "m", "-p", "hi"], { env: { ...registry, GW_API_KEY: "sk-started-with" } });
+    expect(broken.stderr.split("\n")[0]).toContain(`; the gw running as pid ${entry!.pid} serves its last good version → ${url} (1 routes it lists)`);
+    expect(broken.call!.env).toMatchObject({ ANTHROPIC_BASE_URL: url, ANTHROPIC_MODEL: "m" });
   });
 });
 
