@@ -35,7 +35,7 @@ export async function pick(o: PickOptions): Promise<Picked | null> {
   }
   try {
     const fzf = Bun.which("fzf", o.path === undefined ? undefined : { PATH: o.path });
-    const viaFzf = fzf ? await pickWithFzf(fzf, o) : "unavailable";
+    const viaFzf = fzf ? await pickWithFzf(fzf, o, term) : "unavailable";
     const answer = viaFzf === "unavailable" ? pickNumbered(term, o) : viaFzf;
     if (answer !== undefined) return { key: answer, reused: false };
     return o.last ? { key: o.last, reused: true } : null;
@@ -58,23 +58,35 @@ const widthOf = (cs: readonly Choice[]) => Math.max(...cs.map((c) => Bun.stringW
  * so a typed name comes first: `--no-sort` would leave an earlier line that matches it only loosely
  * through its detail (typing "gemini" in the agent menu, then Enter, started Claude Code).
  */
-async function pickWithFzf(fzf: string, o: PickOptions): Promise<string | undefined | "unavailable"> {
+async function pickWithFzf(fzf: string, o: PickOptions, term: Terminal): Promise<string | undefined | "unavailable"> {
   const w = widthOf(o.choices);
   const header = o.last ? `Esc: ${o.last} (last)` : "Esc: cancel";
+  // fzf draws on its stderr: the terminal, whatever cld's stderr is (2>/dev/null hid the menu; a
+  // pipe that closed killed fzf and left the terminal raw).
   const proc = Bun.spawn(
     [fzf, "--prompt", `${o.title}> `, "--header", header, "--height", "40%", "--reverse", "--tiebreak", "begin,index", "--no-multi",
       "--delimiter", "\t", "--with-nth", "2..", "--expect", "esc"],
-    { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
+    { stdin: "pipe", stdout: "pipe", stderr: term.fd },
   );
+  // cld stopped by a signal takes its menu with it: a menu left behind ate the shell's next keys.
+  const leave = (signal: NodeJS.Signals) => {
+    proc.kill();
+    process.exit(128 + (signal === "SIGHUP" ? 1 : 15));
+  };
+  for (const signal of MENU_SIGNALS) process.once(signal, leave);
   proc.stdin.write(o.choices.map((c, i) => `${i}\t${lineOf(c, w, o.last)}\n`).join(""));
   await proc.stdin.end();
-  const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+  const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]).finally(() => {
+    for (const signal of MENU_SIGNALS) process.off(signal, leave);
+  });
   if (code === 130) throw new CliError("cancelled", 130);
   if (code === 1) return undefined; // Enter on an empty match: same as Esc
   if (code !== 0) return "unavailable";
   const [key, line = ""] = out.split("\n");
   return key === "esc" ? undefined : o.choices[Number(line.split("\t")[0])]?.key;
 }
+
+const MENU_SIGNALS = ["SIGTERM", "SIGHUP"] as const;
 
 const MAX_TRIES = 3;
 

@@ -3,6 +3,8 @@
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 
 export interface Terminal {
+  /** The terminal itself (/dev/tty, open for reading and writing), for a child that draws on it. */
+  readonly fd: number;
   write(text: string): void;
   /** One line without its newline; null at end of input (Ctrl-D). */
   readLine(): string | null;
@@ -17,6 +19,7 @@ export function openTerminal(): Terminal | null {
     return null; // no controlling terminal: a script, a service, a CI job
   }
   return {
+    fd,
     write: (text) => void writeSync(fd, text),
     readLine() {
       // Canonical mode hands us a whole line per read; loop only for very long lines.

@@ -19,8 +19,8 @@ async function choose(t: TmuxPane, query: string) {
 }
 
 /** Run cld in a tmux pane, let `drive` answer the questions, return the screen at the end. */
-const interactive = (box: CldSandbox, args: string[], env: Record<string, string>, drive: (t: TmuxPane) => Promise<void>) =>
-  inPane(box, [...CLD, ...args], env, drive);
+const interactive = (box: CldSandbox, args: string[], env: Record<string, string>, drive: (t: TmuxPane) => Promise<void>, argv = [...CLD, ...args]) =>
+  inPane(box, argv, env, drive);
 
 describe("with fzf", () => {
   const box = new CldSandbox({ tools: ["fzf", "tmux"] });
@@ -85,6 +85,29 @@ describe("with fzf", () => {
     });
     expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "g3f", ANTHROPIC_DEFAULT_OPUS_MODEL: "g3p" });
     expect(box.memory("cp").auto_upgrade).toBe("Off");
+  });
+
+  test("stderr sent elsewhere (2>/dev/null): the menu is still drawn on the terminal", async () => {
+    const r = await interactive(box, [], env, async (t) => {
+      await t.waitFor("> Performance");
+      await t.send("Enter");
+    }, ["/bin/sh", "-c", 'exec "$0" "$@" 2>/dev/null', ...CLD, "cp", "-p", "hi"]);
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "opus4.6" });
+  });
+
+  test("cld stopped by SIGTERM while its menu is open: the menu goes too", async () => {
+    const r = await interactive(box, ["cp"], env, async (t) => {
+      await t.waitFor("> Performance");
+      const programs = await t.programs();
+      const cld = programs.find((p) => p.comm !== "sh" && p.comm !== "fzf")!; // bun, under whatever name it runs
+      expect(programs.some((p) => p.comm === "fzf")).toBe(true);
+      process.kill(cld.pid, "SIGTERM");
+      await t.waitFor("[exit 143]");
+      let left = programs;
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline && left.some((p) => p.comm === "fzf"); await Bun.sleep(50)) left = await t.programs();
+      expect(left.map((p) => p.comm)).not.toContain("fzf");
+    });
+    expect(r.call).toBeNull();
   });
 
   test("Ctrl-C quits without starting claude", async () => {

@@ -70,6 +70,12 @@ export class TmuxPane {
     throw new Error(`screen never showed ${text}; last screen:\n${screen}`);
   }
 
+  /** The pane's live programs (its shell's session): pid and command name. */
+  async programs(): Promise<{ pid: number; comm: string }[]> {
+    const leader = Number((await this.tm(["display-message", "-p", "-t", "t", "#{pane_pid}"])).trim());
+    return sessionMembers(leader).map((pid) => ({ pid, comm: readFileSync(`/proc/${pid}/comm`, "utf8").trim() }));
+  }
+
   /**
    * Stop the server and wait until the pane's programs are gone: they get SIGHUP and may still
    * write after tmux is (Claude Code flushes its telemetry under HOME), which would make the
