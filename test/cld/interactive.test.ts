@@ -87,6 +87,19 @@ describe("with fzf", () => {
     expect(box.memory("cp").auto_upgrade).toBe("Off");
   });
 
+  test("after a FILTER launch, Esc on the menu is named as what it launches (that launch's routes), and launches it", async () => {
+    const filtered = await box.run(["cp", "kimi", "-p", "hi"], { env });
+    expect(filtered.call!.env.ANTHROPIC_MODEL).toBe("kimi-k2");
+    const r = await interactive(box, ["cp"], env, async (t) => {
+      const menu = await t.waitFor("Scenario>");
+      expect(menu).toMatch(/Esc: main=kimi-k2 {2}fast=\S+ {2}opus=\S+ \(last\)/);
+      expect(menu).not.toMatch(/^[> ] \w+ +main=.*\(last\)$/m); // no scenario line marked as the last one
+      await t.send("Escape");
+    });
+    expect(r.call!.env.ANTHROPIC_MODEL).toBe("kimi-k2");
+    expect(r.screen).not.toContain("· scenario ");
+  });
+
   test("stderr sent elsewhere (2>/dev/null): the menu is still drawn on the terminal", async () => {
     const r = await interactive(box, [], env, async (t) => {
       await t.waitFor("> Performance");

@@ -27,7 +27,9 @@ export async function chooseRoles(c: ChooseContext): Promise<Chosen> {
   const last: Last = readLast(home, MEMORY);
   const remembered = c.again && !c.filter ? rememberedRoles(last, src.routes) : undefined;
   const choice = remembered ? { roles: remembered, scenario: last.scenario } : ((c.filter ? byFilter(c, c.filter, last) : undefined) ?? (await byMenu(src, last, c.env.PATH)));
-  writeLast(home, { ...choice.roles, scenario: choice.scenario, auto_upgrade: choice.autoUpgrade });
+  // A FILTER launch is no scenario's: the one before must not be offered as its name (Esc on the
+  // menu named Performance and launched the filter's route).
+  writeLast(home, { ...choice.roles, scenario: choice.scenario ?? "", auto_upgrade: choice.autoUpgrade });
   const route = offered(c.routes, choice.roles.main);
   // The FILTER word is cld's even when it matched nothing (the menus then chose): never claude's.
   return { route, roles: { ...choice.roles }, line: launchLine(choice, route.window, src.gateway.baseUrl), filterUsed: true };
@@ -59,9 +61,11 @@ async function byMenu(src: CldSource, last: Last, path: string | undefined): Pro
   ];
   // Esc on the first menu = launch exactly as last time, no more questions — while its routes exist.
   const again = rememberedRoles(last, src.routes);
-  const picked = await pick({ title: "Scenario", choices, last: again && last.scenario, path });
+  // Esc is named as what it launches: the last scenario, or the last launch's routes when it had none.
+  const lastLabel = again && (last.scenario || describeRoles(again));
+  const picked = await pick({ title: "Scenario", choices, last: lastLabel, path });
   if (!picked) throw new CliError("no scenario chosen", 130);
-  if (picked.reused && again) return { roles: again, scenario: picked.key, autoUpgrade: last.auto_upgrade === "On" ? "On" : "Off" };
+  if (picked.reused && again) return { roles: again, ...(last.scenario ? { scenario: last.scenario } : {}), autoUpgrade: last.auto_upgrade === "On" ? "On" : "Off" };
   const roles = scenarios[picked.key] ?? (await customRoles(src.routes, last, path));
   return withAutoUpgrade(roles, picked.key, src.routes, last, path);
 }
