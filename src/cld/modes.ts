@@ -1,5 +1,4 @@
 // The mode menu and the two modes that ask nothing (ag, official).
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import type { Mode } from "./args.ts";
@@ -7,7 +6,7 @@ import { claudeHonoursNoProxy } from "../run/agents/claude/no-proxy.ts";
 import { claudeConfigDir, dirHoldingSession, resumedSession } from "../run/agents/claude/resume.ts";
 import { isLoopback } from "../config/loopback.ts";
 import { AG_DEFAULTS, agBase, agEnv, type ChildEnv, officialEnv } from "./env.ts";
-import { type Env, readLast, writeLast } from "./memory.ts";
+import { agentHome, type Env, readLast, writeLast } from "./memory.ts";
 import { pick } from "./picker.ts";
 import { gatewayAnswers } from "./probe.ts";
 
@@ -36,13 +35,6 @@ export function rememberMode(cache: string, mode: Mode): void {
   writeLast(cache, { mode });
 }
 
-/** Claude Code's config dir per mode, so gateway logins never mix with the official one. */
-function configDirFor(cache: string, mode: Mode): string {
-  const dir = join(cache, mode);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
 /** `cld --resume ID`: the mode whose config dir holds that session (cp, ag, the user's own for official), so nothing is asked. */
 export function modeOfSession(cache: string, claudeArgs: readonly string[], env: Env): Mode | undefined {
   const id = resumedSession(claudeArgs);
@@ -66,7 +58,8 @@ export async function planAg(env: Env, cache: string, claude: string): Promise<P
   if (url?.protocol === "http:" && isLoopback(url.hostname) && !(await gatewayAnswers(base))) {
     throw new CliError(`the Antigravity proxy at ${base} is not answering`, 1, "start it, or point ANTI_API_BASE at where it listens");
   }
-  const dir = configDirFor(cache, "ag");
+  // Claude Code's config dir per mode, so gateway logins never mix with the official one.
+  const dir = agentHome(cache, "ag");
   // the agents' homes (and smol-toml with them) only for ag: official and the menu do without them
   const { prepareHome } = await import("../run/agents/claude/home.ts");
   await prepareHome(dir, env, { approveKey: token });

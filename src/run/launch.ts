@@ -2,14 +2,12 @@
 // chooses, the agent's own config in its gw-managed home, one line saying what was chosen and
 // which config, the terminal title, the hand-over. The same steps for every agent; what differs
 // is in the agent's module.
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import type { Env } from "../config/env.ts";
 import { isLoopback } from "../config/loopback.ts";
 import { type ChildEnv, childEnv } from "../cld/env.ts";
 import { proxyRule } from "../cld/proxies.ts";
 import { findCommand, handOver } from "../cld/launch.ts";
-import { cldCacheDir } from "../cld/memory.ts";
+import { agentHome, cldCacheDir } from "../cld/memory.ts";
 import { askGateway, gatewayAnswers } from "../cld/probe.ts";
 import { say as sayAs } from "../cld/say.ts";
 import { type CldSource, loadCldSource } from "../cld/source.ts";
@@ -39,8 +37,7 @@ export async function launchAgent(agent: Agent, req: LaunchRequest, env: Env): P
   const say = (line: string) => sayAs(line, speaker);
   const command = findCommand(agent.command, `${agent.command} (${agent.label})`, agent.install, env); // before any question
   const cache = cldCacheDir(env);
-  const home = join(cache, agent.home ?? agent.name);
-  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const home = agentHome(cache, agent.home ?? agent.name);
 
   // cld's rule for the config (-c, $CLD_TOML, $GW_CONFIG, the running gw, a confirmed
   // ./providers.toml), said in one line before anything is sent anywhere.

@@ -367,6 +367,18 @@ describe("the other modes and failures", () => {
     expect(r.stderr).toBe("gw: claude (Claude Code) is not on PATH; install it: npm install -g @anthropic-ai/claude-code\n");
   });
 
+  test("a cache folder that cannot be made: one line naming it and the fix, no stack trace (cp and ag alike)", async () => {
+    const blocked = join(box.dir, "cache-is-a-file");
+    writeFileSync(blocked, "not a folder\n");
+    for (const args of [["cp", "g3f", "-p", "hi"], ["ag", "-p", "hi"]]) {
+      const r = await box.run(args, { env: { XDG_CACHE_HOME: blocked, ANTI_API_TOKEN: "tok", ANTI_API_BASE: `http://127.0.0.1:${port}` } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`gw: cannot make ${blocked}/cld/${args[0]} (ENOTDIR), where Claude Code and the other agents keep their sessions\n  point $XDG_CACHE_HOME at a folder you can write\n`);
+      expect(r.stderr).not.toContain("    at ");
+      expect(r.call).toBeNull();
+    }
+  });
+
   test("no mode and no terminal (fzf missing or not): a clear line instead of a hang", async () => {
     for (const b of [box, new CldSandbox({ tools: ["fzf"] })]) {
       const r = await b.run([]);
