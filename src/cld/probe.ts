@@ -16,6 +16,8 @@ interface GatewayAnswer {
   readonly up: boolean;
   /** Model id → context window, from gw's /v1/models (catalog/routes.ts on the gateway's side). */
   readonly windows?: ReadonlyMap<string, number>;
+  /** Something answers, but not as gw does (another server on that port): what it said. */
+  readonly notGw?: string;
 }
 
 export async function gatewayAnswers(baseUrl: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
@@ -29,7 +31,12 @@ export async function gatewayAnswers(baseUrl: string, timeoutMs = PROBE_TIMEOUT_
 export async function askGateway(baseUrl: string, key: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<GatewayAnswer> {
   const answer = await ask(baseUrl, "GET /v1/models HTTP/1.1", ["anthropic-version: 2023-06-01", `authorization: Bearer ${key}`], timeoutMs, true);
   if (answer === null) return { up: false };
-  return { up: true, windows: windowsIn(answer) };
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(answer)?.[1]);
+  const windows = windowsIn(answer);
+  // gw lists its models, or refuses a key (401/403): anything else is another server.
+  if (status === 200 && windows === undefined) return { up: true, notGw: "HTTP 200 to GET /v1/models, but no model list" };
+  if (status !== 200 && status !== 401 && status !== 403) return { up: true, notGw: `HTTP ${status || "?"} to GET /v1/models` };
+  return { up: true, windows };
 }
 
 // --- internal ---

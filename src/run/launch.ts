@@ -52,7 +52,8 @@ export async function launchAgent(agent: Agent, req: LaunchRequest, env: Env): P
   const chosen = await (agent.choose ?? chooseRoute)(ctx);
   // A "down" is asked once more: on a busy machine one probe may miss its deadline.
   const up = answer.up || (await gatewayAnswers(src.gateway.baseUrl));
-  if (!up && !startAnyway(src, req.config, agent, say)) return 1;
+  const trouble = answer.notGw ? `something answers there, but not as gw does (${answer.notGw}): check the address (main_port, gw up --port)` : up ? undefined : "";
+  if (trouble !== undefined && !startAnyway(src, req.config, agent, say, trouble)) return 1;
 
   const prepared = await agent.prepare({ gateway: src.gateway, route: chosen.route, roles: chosen.roles, routes, home, env, command, say });
   say(chosen.line);
@@ -80,14 +81,15 @@ export function agentEnv(agent: Pick<Agent, "blank" | "honoursNoProxy" | "comman
 }
 
 /** The gateway did not answer: say how to start it (with the config read, as given), and let the user decide. */
-function startAnyway(src: CldSource, given: string | undefined, agent: Agent, say: (l: string) => void): boolean {
+/** `trouble`: what is wrong at the gateway's address; empty: nothing answers there. */
+function startAnyway(src: CldSource, given: string | undefined, agent: Agent, say: (l: string) => void, trouble: string): boolean {
   const file = given ?? src.file;
   const url = src.gateway.baseUrl;
   // A gw on another machine (a team's server) is not started from here.
   // A file that did not load (missing, broken: its line said so) starts no gw: that is the fix first.
   const start = file && src.config === null ? `fix ${shellQuote(file)} first (${typed("gw check")} -c ${shellQuote(file)}), then start it with ${typed("gw up -d")} -c ${shellQuote(file)}` : `start it with: ${typed("gw up -d")}${file ? ` -c ${shellQuote(file)}` : ""}`;
   const what = isLoopback(new URL(url).hostname) ? start : `it is not on this machine: check that gw runs there and that this machine reaches it (curl ${url}/healthz)`;
-  say(`the gateway at ${url} is not answering; ${what}`);
+  say(trouble ? `the gateway at ${url}: ${trouble}` : `the gateway at ${url} is not answering; ${what}`);
   const answer = confirm(`Start ${agent.label} anyway?`);
   if (answer === null) say(`no terminal to ask, so not starting ${agent.command}`);
   return answer === true;

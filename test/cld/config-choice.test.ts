@@ -260,7 +260,7 @@ describe("a key from the environment and a host that is not this machine", () =>
   // A gateway on a v4-mapped IPv6 address: really this machine, but not one of the loopback
   // names gw knows — so it stands in for a remote host while the launch can still be observed.
   let hits = 0;
-  const dual = Bun.serve({ hostname: "::", port: 0, fetch: () => (hits++, new Response("ok")) });
+  const dual = Bun.serve({ hostname: "::", port: 0, fetch: () => (hits++, Response.json({ object: "list", data: [] })) }); // gw's model list, empty
   afterAll(() => dual.stop(true));
   const remote = (keys: string) => cldConfig(dual.port!, `api_keys = [${keys}]`).replace('host = "0.0.0.0"', 'host = "::ffff:127.0.0.1"');
   const confirmed = async (toml: string, dotenv?: string) => {

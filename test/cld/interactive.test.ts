@@ -199,6 +199,29 @@ describe("without fzf: the numbered picker", () => {
   });
 });
 
+describe("another server where the gateway should be", () => {
+  const box = new CldSandbox({ tools: ["tmux"] });
+  const other = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("404 page not found", { status: 404 }) });
+  afterAll(() => other.stop(true));
+  const env = { CLD_TOML: box.writeConfig("gw.toml", cldConfig(other.port!)) };
+
+  test("without a terminal: one line that says it is not gw, and claude is not started", async () => {
+    const r = await box.run(["cp", "g3f", "-p", "hi"], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`the gateway at http://127.0.0.1:${other.port}: something answers there, but not as gw does (HTTP 404 to GET /v1/models): check the address (main_port, gw up --port)`);
+    expect(r.call).toBeNull();
+  });
+
+  test("on a terminal it asks, as for a gateway that is down; Enter (no) does not start claude", async () => {
+    const r = await interactive(box, ["cp", "g3f"], env, async (t) => {
+      await t.waitFor("anyway? [y/N]");
+      await t.send("Enter");
+    });
+    expect(r.screen).toContain("not as gw does (HTTP 404 to GET /v1/models)");
+    expect(r.call).toBeNull();
+  });
+});
+
 describe("gateway down on a terminal", () => {
   const box = new CldSandbox({ tools: ["tmux"] });
   const env = { CLD_TOML: box.writeConfig("down.toml", cldConfig(closedPort())) };

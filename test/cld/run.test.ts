@@ -156,7 +156,7 @@ describe("a gateway on another machine (a team's gw on a server)", () => {
 
   test("one that takes a moment to answer (across a VPN, another continent) is up: claude starts", async () => {
     // 700 ms for every answer, as a remote gw's first round trips take: more than a local one ever needs.
-    const slow = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async () => (await Bun.sleep(700), new Response("ok")) });
+    const slow = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: async () => (await Bun.sleep(700), Response.json({ object: "list", data: [] })) });
     try {
       const toml = box.writeConfig("slow.toml", cldConfig(slow.port!, `api_keys = ["team-key"]`));
       const r = await box.run(["cp", "g3f", "-p", "hi"], { env: { CLD_TOML: toml } });

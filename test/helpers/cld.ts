@@ -191,9 +191,10 @@ export function gatewayForFile() {
   return gateway;
 }
 
-/** A loopback server standing in for the gateway (any answer means "up"). */
+/** A loopback server standing in for the gateway: it answers /v1/models as gw does, anything else "ok". */
 export function fakeGateway() {
-  return Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("ok") });
+  // What cld asks gw before a launch: its model list (none here: windows come from the catalogue).
+  return Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => (new URL(req.url).pathname === "/v1/models" ? Response.json({ object: "list", data: [] }) : new Response("ok")) });
 }
 
 /** A loopback port with nothing listening on it. */
