@@ -25,6 +25,7 @@ export function buildInfo(): BuildInfo {
 
 /** The checkout's commit, "-dirty" when files differ from it; "unknown" when git cannot tell. */
 export function gitCommit(dir: string): string {
+  if (!Bun.which("git")) return "unknown"; // spawning a missing git throws
   const run = (args: string[]) => Bun.spawnSync(["git", "-C", dir, ...args], { stdout: "pipe", stderr: "ignore" });
   const head = run(["rev-parse", "HEAD"]);
   if (head.exitCode !== 0) return "unknown";

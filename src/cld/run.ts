@@ -6,6 +6,11 @@ import { cldUsage, parseCldArgs } from "./args.ts";
 import type { Env } from "./memory.ts";
 
 export async function runCld(argv: readonly string[], env: Env): Promise<number> {
+  // cld is gw: its version, as gw --version says it (no menu first); Claude Code's is its own flag in a mode.
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+    writeSync(2, `cld is gw; Claude Code's version: ${typed("cld")} official --version\n`);
+    return (await import("../version.ts")).printVersion(false);
+  }
   const args = parseCldArgs(argv);
   if (args.help) {
     writeSync(1, cldUsage(typed("cld"), typed("gw")));

@@ -367,6 +367,17 @@ describe("the other modes and failures", () => {
     expect(r.stderr).toBe("gw: claude (Claude Code) is not on PATH; install it: npm install -g @anthropic-ai/claude-code\n");
   });
 
+  test("--version (alone) is gw's version, no menu and no claude; with a mode it is Claude Code's flag", async () => {
+    for (const flag of ["--version", "-v"]) {
+      const r = await box.run([flag]);
+      expect([r.code, r.stdout.trim()]).toEqual([0, (await import("../../package.json")).version]);
+      expect(r.stderr).toBe("cld is gw; Claude Code's version: cld official --version\n");
+      expect(r.call).toBeNull();
+    }
+    const official = await box.run(["official", "--version"]);
+    expect(official.stdout).toContain("(Claude Code)"); // the fake claude answers --version unrecorded
+  });
+
   test("a cache folder that cannot be made: one line naming it and the fix, no stack trace (cp and ag alike)", async () => {
     const blocked = join(box.dir, "cache-is-a-file");
     writeFileSync(blocked, "not a folder\n");
