@@ -22,6 +22,11 @@ export default {
         const file = findConfigFile(config, process.env);
         return file ? declaredInstanceNames(file) : [];
       },
+      providers: async (config, instance) => {
+        const { findConfigFile, declaredInstances } = await import("../config/index.ts");
+        const file = findConfigFile(config, process.env);
+        return file ? declaredInstances(file)[instance] : undefined;
+      },
       flags: async (name) => {
         const def = visibleCommands().includes(name) ? await commands[name]!() : undefined;
         if (!def) return [];

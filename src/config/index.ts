@@ -74,11 +74,23 @@ function readText(abs: string, hints: { missing?: string; directory: string; spe
  * file cannot be read or is no TOML.
  */
 export function declaredInstanceNames(file: string): string[] {
+  return Object.keys(declaredInstances(file));
+}
+
+/** The instances a file declares, each with the provider types it lists, as written (no validation beyond names). */
+export function declaredInstances(file: string): Record<string, string[]> {
   const read = readSmallFile(file, MAX_CONFIG_BYTES);
-  if (!("bytes" in read)) return [];
+  if (!("bytes" in read)) return {};
   const parsed = parseToml(new TextDecoder().decode(read.bytes), file);
   const table = "doc" in parsed ? parsed.doc.instances : undefined;
-  return isObject(table) ? Object.keys(table).filter((name) => nameProblem(INSTANCE_NAME, name) === undefined) : [];
+  if (!isObject(table)) return {};
+  const out: Record<string, string[]> = {};
+  for (const [name, inst] of Object.entries(table)) {
+    if (nameProblem(INSTANCE_NAME, name) !== undefined) continue;
+    const providers = isObject(inst) && Array.isArray(inst.providers) ? inst.providers : [];
+    out[name] = providers.flatMap((p) => (isObject(p) && typeof p.type === "string" ? [p.type] : []));
+  }
+  return out;
 }
 
 /** Far above any real config (a few KiB); what is larger is no config. */

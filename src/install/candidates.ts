@@ -4,6 +4,7 @@
 // binary, bench/startup.ts) are loaded only for the words that need them (`gw run …`, `gw login NAME`).
 import { basename } from "node:path";
 import { MODES, parseCldArgs, YOLO_FLAG } from "../cld/args.ts";
+import { GROUPS } from "../observe/usage-groups.ts";
 
 /** Commands whose first positional is an instance name. */
 const INSTANCE_COMMANDS = new Set(["logs", "restart", "login"]);
@@ -11,8 +12,10 @@ const INSTANCE_COMMANDS = new Set(["logs", "restart", "login"]);
 const ACTIONS: Readonly<Record<string, readonly string[]>> = { cliproxy: ["install", "version"], service: ["install"], route: ["explain"] };
 /** Flags whose value is a file or folder on this machine. */
 const PATH_FLAGS = new Set(["-c", "--config", "--prefix", "--ecosystem", "--from"]);
+/** Flags whose value is one of a few words. */
+const VALUE_CHOICES: Readonly<Record<string, readonly string[]>> = { "--by": GROUPS };
 /** The flags of those commands that take a value: the word after one is no positional. */
-const VALUE_FLAGS = new Set([...PATH_FLAGS, "-n", "--lines", "--project-id", "--dir", "--port"]);
+const VALUE_FLAGS = new Set([...PATH_FLAGS, ...Object.keys(VALUE_CHOICES), "-n", "--lines", "--project-id", "--dir", "--port", "--since"]);
 /** Commands whose arguments are files or folders: gw upgrade PATH, gw init DIR, gw usage DIR…; gw route explain FILE. */
 const PATH_COMMANDS = new Set(["upgrade", "init", "usage"]);
 /** Answer meaning "let the shell complete file names". */
@@ -21,6 +24,8 @@ export const FILES = "__files__";
 export interface NameLists {
   routes(config: string | undefined): Promise<readonly string[]>;
   instances(config: string | undefined): Promise<readonly string[]>;
+  /** The provider types an instance lists (undefined: no such instance, or no config to read). */
+  providers(config: string | undefined, instance: string): Promise<readonly string[] | undefined>;
   /** The flags gw COMMAND takes (its own, not gw's internal ones). */
   flags(command: string): Promise<readonly string[]>;
 }
@@ -31,6 +36,7 @@ const LAUNCH_FLAGS = ["-y", "--yolo", "-c", "--config", "-h", "--help"];
 export async function candidates(words: readonly string[], commands: readonly string[], lists: NameLists): Promise<readonly string[]> {
   const prev = words.at(-2);
   if (prev !== undefined && PATH_FLAGS.has(prev)) return [FILES];
+  if (prev !== undefined && VALUE_CHOICES[prev]) return VALUE_CHOICES[prev];
   const cmd = basename(words[0] ?? "");
   if (cmd === "cld") return cldCandidates(words.slice(1), lists);
   if (words.length <= 2) return commands;
@@ -42,7 +48,7 @@ export async function candidates(words: readonly string[], commands: readonly st
   const nth = positionalsBefore(words).length; // which of the command's arguments is being typed
   if (sub === "help") return nth === 0 ? commands : [];
   if (INSTANCE_COMMANDS.has(sub) && nth === 0) return [...(sub === "logs" ? ["gw"] : []), ...(await lists.instances(configOnLine(words)))];
-  if (sub === "login" && nth === 1) return (await import("../supervisor/login.ts")).LOGIN_PROVIDERS;
+  if (sub === "login" && nth === 1) return loginsFor(await lists.providers(configOnLine(words), positionalsBefore(words)[0]!));
   if (ACTIONS[sub] && nth === 0) return ACTIONS[sub];
   if (PATH_COMMANDS.has(sub) || (sub === "route" && nth === 1)) return [FILES];
   return [];
@@ -79,6 +85,16 @@ async function runCandidates(args: readonly string[], lists: NameLists): Promise
   if (before.agentArgs.some((a) => !yolo.has(a))) return [];
   if (!before.agent) return agentNames();
   return before.filter === undefined ? lists.routes(before.config) : [];
+}
+
+/**
+ * The logins `gw login NAME` takes for what the instance lists (codex also by device code; the
+ * Gemini CLI login has no provider type: always offered); every login when the file says nothing.
+ */
+async function loginsFor(types: readonly string[] | undefined): Promise<readonly string[]> {
+  const { LOGIN_PROVIDERS } = await import("../supervisor/login.ts");
+  if (types === undefined) return LOGIN_PROVIDERS;
+  return LOGIN_PROVIDERS.filter((p) => p === "gemini" || types.includes(p === "codex-device" ? "codex" : p));
 }
 
 function configOnLine(words: readonly string[]): string | undefined {

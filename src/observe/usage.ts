@@ -8,14 +8,9 @@ import { dayFiles, type LoggedRecord, type Progress, readRecords } from "./day-f
 import { atPromptSize, type Pricing, priceFor } from "./pricing.ts";
 import type { RequestRecord, UsageRecord } from "./record.ts";
 import { dayOf } from "./requestlog.ts";
+import type { GroupBy } from "./usage-groups.ts";
 
-/**
- * model: the upstream model that answered (modelOf), whichever instance served it.
- * agent: the client program's name (codex_exec, GeminiCLI-tui, claude-cli, …; its version left
- * out). decision / category / rule: how the `auto` router spread its requests ("-" for the others).
- */
-export const GROUPS = ["day", "route", "target", "model", "client", "agent", "decision", "category", "rule"] as const;
-export type GroupBy = (typeof GROUPS)[number];
+export { GROUPS, type GroupBy } from "./usage-groups.ts";
 
 export interface UsageSums {
   requests: number;

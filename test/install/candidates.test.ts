@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { candidates, FILES, type NameLists } from "../../src/install/candidates.ts";
 import { runGw, tempDir } from "../helpers/tmp.ts";
 
@@ -7,6 +9,8 @@ const seen: (string | undefined)[] = [];
 const lists: NameLists = {
   routes: async (c) => (seen.push(c), ["opus4.6", "g3f"]),
   instances: async (c) => (seen.push(c), ["official", "relay"]),
+  // official logs in to antigravity and codex; relay holds API keys only; anything else is unknown
+  providers: async (c, name) => (seen.push(c), ({ official: ["antigravity", "codex"], relay: ["openai-compatibility"] } as Record<string, string[]>)[name]),
   flags: async (command) => (command === "up" ? ["-c", "--config", "-d", "--detach", "-h", "--help"] : ["-h", "--help"]),
 };
 const complete = (...words: string[]) => candidates(words, commands, lists);
@@ -27,8 +31,11 @@ describe("completion candidates", () => {
     expect(await complete("gw", "logs", "-n", "5", "")).toEqual(["gw", "official", "relay"]);
     expect(await complete("gw", "logs", "official", "")).toEqual([]);
     expect(await complete("gw", "restart", "official", "")).toEqual([]);
-    expect(await complete("gw", "login", "official", "")).toContain("antigravity");
+    // what the instance can log in to (the Gemini CLI login has no provider type: always), not every login
+    expect(await complete("gw", "login", "official", "")).toEqual(["antigravity", "codex", "codex-device", "gemini"]);
     expect(await complete("gw", "login", "-c", "x.toml", "official", "")).toContain("codex");
+    expect(await complete("gw", "login", "relay", "")).toEqual(["gemini"]);
+    expect(await complete("gw", "login", "unknown", "")).toContain("kimi"); // a name the file does not declare: every login
     expect(await complete("gw", "login", "official", "codex", "")).toEqual([]);
     expect(await complete("gw", "route", "")).toEqual(["explain"]);
     expect(await complete("gw", "route", "explain", "")).toEqual([FILES]); // a body file (or a model name, which the shell cannot know)
@@ -53,6 +60,12 @@ describe("completion candidates", () => {
   test("a config file after -c / --config is the shell's to complete", async () => {
     expect(await complete("gw", "up", "-c", "")).toEqual([FILES]);
     expect(await complete("cld", "--config", "pro")).toEqual([FILES]);
+  });
+
+  test("gw usage --by offers its groupings, not file names; the word after --by or --since is no directory", async () => {
+    expect(await complete("gw", "usage", "--by", "")).toEqual(["day", "route", "target", "model", "client", "agent", "decision", "category", "rule"]);
+    expect(await complete("gw", "usage", "--by", "route", "")).toEqual([FILES]);
+    expect(await complete("gw", "usage", "--since", "7d", "")).toEqual([FILES]);
   });
 
   test("paths elsewhere too: gw upgrade PATH, gw init DIR, gw usage DIR…, gw route explain FILE, and --prefix, --ecosystem, --from", async () => {
@@ -88,4 +101,12 @@ describe("completion candidates", () => {
     expect(await complete("gw", "run", "codex", "-")).toContain("--yolo");
     expect(await complete("gw", "run", "nobody", "")).toEqual([]);
   });
+});
+
+test("gw _complete reads the instance's providers from the file: gw login official TAB offers its logins", async () => {
+  const dir = tempDir("gw-complete-login-");
+  writeFileSync(join(dir, "providers.toml"), `[instances.official]\nport = 8146\nproviders = [{ type = "claude" }, { type = "antigravity" }]\n[instances.relay]\nport = 8147\nproviders = [{ type = "openai-compatibility", api_keys = ["k"] }]\n`);
+  const ask = async (...words: string[]) => (await runGw(["_complete", "--", "gw", ...words], { cwd: dir })).stdout.trim().split("\n");
+  expect(await ask("login", "official", "")).toEqual(["antigravity", "claude", "gemini"]);
+  expect(await ask("login", "relay", "")).toEqual(["gemini"]);
 });
