@@ -70,6 +70,12 @@ describe("print mode", () => {
     const r = await box.run(["cp", "-c", g.file, "g3p", "-p", "hi", "--output-format", "json"], { env: { PATH } });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).modelUsage.g3p.contextWindow).toBe(1_048_576);
+    // No advice to cap a route of 1M at 200K (CLAUDE_CODE_DISABLE_1M_CONTEXT is for routes within
+    // 200K): Claude Code gave it on every -p run with text output.
+    const text = await box.run(["cp", "-c", g.file, "g3p", "-p", "hi"], { env: { PATH } });
+    expect(text.code).toBe(0);
+    expect(text.stderr).not.toContain("CLAUDE_CODE_DISABLE_1M_CONTEXT");
+    expect(text.stderr).not.toContain("AUTO_COMPACT_WINDOW");
   });
 });
 

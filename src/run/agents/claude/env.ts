@@ -42,6 +42,9 @@ interface ClaudeGatewayLaunch {
   readonly configDir: string;
 }
 
+/** Where Claude Code's 1M context begins: what CLAUDE_CODE_DISABLE_1M_CONTEXT caps a session at. */
+const CONTEXT_1M_BOUNDARY = 200_000;
+
 /** Claude Code (2.1.332) names a launcher in its exit hint only when it is one plain word; anything else and it says `claude`. */
 const LAUNCHER_WORD = /^\w[\w-]*$/;
 
@@ -69,7 +72,9 @@ export function gatewayEnv(l: ClaudeGatewayLaunch): Record<string, string> {
     CLAUDE_CODE_SUBAGENT_MODEL: fast,
     CLAUDE_CODE_MAX_CONTEXT_TOKENS: String(l.contextWindow),
     // A `[1m]` model would claim a 1M window and send the context-1m beta; the route decides both.
-    CLAUDE_CODE_DISABLE_1M_CONTEXT: "1",
+    // Only for a route within 200K: past it Claude Code (2.1.332) warns on every -p run that the
+    // 200K cap "isn't enforced" and advises capping the route's window at 200K.
+    ...(l.contextWindow <= CONTEXT_1M_BOUNDARY ? { CLAUDE_CODE_DISABLE_1M_CONTEXT: "1" } : {}),
     CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY: "1",
     CLAUDE_CONFIG_DIR: l.configDir,
   };
