@@ -123,7 +123,18 @@ function groupKey(r: LoggedRecord, by: GroupBy): string {
   if (by === "model") return modelOf(r) ?? "-";
   if (by === "client") return r.client ?? "-";
   if (by === "agent") return r.agent?.split("/")[0] ?? "-";
-  return r.routing.router?.[by] ?? "-";
+  return chosenBy(r.routing.router, by);
+}
+
+/**
+ * The category or rule whose route the request took. A session held on its route (session_hold)
+ * took the route of the hit that chose it then, not of what this turn's text matched: costs by
+ * category are what each category's routes cost.
+ */
+function chosenBy(router: RequestRecord["routing"]["router"], by: "decision" | "category" | "rule"): string {
+  if (by === "decision" || !router?.held) return router?.[by] ?? "-";
+  const prefix = by === "category" ? "category_hit_" : "rule_hit_";
+  return router.held.decision.startsWith(prefix) ? router.held.decision.slice(prefix.length) : "-";
 }
 
 interface UsageOptions {

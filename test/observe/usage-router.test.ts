@@ -22,7 +22,8 @@ function logs(): string {
     routed("sonnet", { decision: "category_hit_coding", category: "coding" }, 1000),
     routed("sonnet", { decision: "category_hit_coding", category: "coding" }, 3000),
     routed("opus", { decision: "rule_hit_big", rule: "big" }, 500),
-    routed("sonnet", { decision: "session_hold", category: "explore" }, 100),
+    // this turn matched "explore", but the session stayed on the route "coding" gave it
+    routed("sonnet", { decision: "session_hold", category: "explore", held: { route: "sonnet", decision: "category_hit_coding" } }, 100),
     record({ ts, route: "opus", attempts: ["a/opus:200:ok"], usage: { input: 7, output: 1 } }), // not through the router
   ]);
   return dir;
@@ -30,7 +31,7 @@ function logs(): string {
 
 const PRICING = { sonnet: { input: 3, output: 15 }, opus: { input: 15, output: 75 } };
 
-test("rows by decision, category and rule, with cost; other requests under -", async () => {
+test("rows by decision, category and rule, with cost; a held session under the category that chose its route; other requests under -", async () => {
   const dir = join(logs(), "logs", "requests");
   const report = async (by: "decision" | "category" | "rule") =>
     Object.fromEntries((await usageReport({ dirs: [dir], pricing: PRICING, sinceMs: parseSince("1d", NOW)!, by })).rows.map((r) => [r.key, [r.requests, r.input, Number(r.costUsd.toFixed(6))]]));
@@ -40,7 +41,8 @@ test("rows by decision, category and rule, with cost; other requests under -", a
     session_hold: [1, 100, (100 * 3 + 10 * 15) / 1e6],
     "-": [1, 7, (7 * 15 + 75) / 1e6],
   });
-  expect(await report("category")).toMatchObject({ coding: [2, 4000, expect.any(Number)], explore: [1, 100, expect.any(Number)], "-": [2, 507, expect.any(Number)] });
+  // by the category whose route each took: the held request under coding, not this turn's explore
+  expect(await report("category")).toEqual({ coding: [3, 4100, expect.any(Number)], "-": [2, 507, expect.any(Number)] });
   expect(await report("rule")).toMatchObject({ big: [1, 500, expect.any(Number)], "-": [4, 4107, expect.any(Number)] });
 });
 
