@@ -20,15 +20,16 @@ export const YOLO_FLAG = "--dangerously-skip-permissions";
 const isMode = (s: string): s is Mode => (MODES as readonly string[]).includes(s);
 
 /**
- * `-c` is also Claude Code's `--continue` (and Codex's `-c key=value`), so a launcher takes `-c`
- * only when a `.toml` file follows it; `--config` (which neither agent has) always belongs to it.
+ * `-c` is also Claude Code's (opencode's, Qwen Code's) `--continue`, and `-c` / `--config` are
+ * Codex's own `key=value` flag. So a launcher takes `-c` only when a `.toml` file follows it, and
+ * neither when the value holds `=`: a key=value is the agent's, never the launcher's file.
  */
 function configValue(args: readonly string[], i: number): { value: string; used: number } | null {
   const a = args[i]!;
-  if (a.startsWith("--config=")) return { value: a.slice("--config=".length), used: 1 };
-  const next = args[i + 1];
-  if (a === "--config" && next !== undefined) return { value: next, used: 2 };
-  if (a === "-c" && next?.endsWith(".toml") && !next.includes("=")) return { value: next, used: 2 };
+  const inline = a.startsWith("--config=");
+  const value = inline ? a.slice("--config=".length) : args[i + 1];
+  if (value === undefined || value.includes("=")) return null;
+  if (inline || a === "--config" || (a === "-c" && value.endsWith(".toml"))) return { value, used: inline ? 1 : 2 };
   return null;
 }
 

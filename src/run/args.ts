@@ -37,7 +37,7 @@ ${agents}
   FILTER    the first route containing FILTER (routes the agent speaks natively first); no questions
             asked. A word that names no route is the agent's: gw run codex exec "fix it" asks for the route
   -y, --yolo          the agent's own "ask nothing" flag
-  -c, --config FILE   providers.toml to read (-c only when FILE ends in .toml)
+  -c, --config FILE   providers.toml to read (-c only when FILE ends in .toml; a key=value is the agent's)
   -h, --help          this help
 
 Without FILTER: a menu of routes (Esc reuses the last one); without AGENT: a menu of agents. Every other argument goes to the

@@ -34,6 +34,13 @@ describe("parseCldArgs", () => {
     expect(parseCldArgs(["cp", "--config", "conf"]).config).toBe("conf");
   });
 
+  test("a key=value after -c or --config is the agent's (Codex's own --config), never the config file", () => {
+    expect(parseCldArgs(["cp", "-c", "x.toml", "g3f", "--config", "effort=high", "--config=a=b.toml", "-c", "k=v.toml"])).toMatchObject({
+      config: "x.toml",
+      claudeArgs: ["--config", "effort=high", "--config=a=b.toml", "-c", "k=v.toml"],
+    });
+  });
+
   test("after -- everything is claude's, cld's own flags included", () => {
     expect(parseCldArgs(["cp", "g3f", "--", "-y", "-h", "cp"])).toMatchObject({ help: false, claudeArgs: ["-y", "-h", "cp"] });
   });

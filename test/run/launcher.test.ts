@@ -51,6 +51,15 @@ describe("gw run with FILTER (no questions)", () => {
     expect(again.call!.argv).toEqual(["--no-daemon"]);
   });
 
+  test("codex's own --config key=value reaches it unchanged; the config stays the one -c named", async () => {
+    for (const flag of [["--config", "model_reasoning_effort=high"], ["--config=model_reasoning_effort=high"]]) {
+      const r = await box.run(["codex", "-c", toml, "gpt5", "exec", "--skip-git-repo-check", ...flag, "hi"], { cmd: RUN });
+      expect(r.stderr).toStartWith(`gw run codex: config gw.toml (-c) → http://127.0.0.1:${gateway.port}\n`);
+      expect(r.code).toBe(0);
+      expect(r.call!.argv).toEqual(["exec", "--skip-git-repo-check", ...flag, "hi"]);
+    }
+  });
+
   test("gemini: the same filter gives the Gemini route; its -y is --yolo", async () => {
     const r = await box.run(["gemini", "-y", "-c", toml, "fast", "-p", "hi"], { cmd: RUN, env: { GOOGLE_API_KEY: "stale", GOOGLE_GENAI_USE_VERTEXAI: "true" } });
     expect(r.stderr).toContain("gw run gemini: route fast-gemini (gemini-3-flash · 1M context)");
