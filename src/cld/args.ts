@@ -57,7 +57,9 @@ interface LaunchGrammar {
 
 /**
  * The launchers' shared grammar: `[FIRST] [FILTER] [-y] [-c FILE.toml] [agent args…]`. They claim
- * only these words; everything else reaches the agent untouched and in order.
+ * only these words; everything else reaches the agent untouched and in order. Once the agent's
+ * arguments have begun, `-h`, `--help` and `--` are the agent's too (`codex exec --help`, a prompt
+ * after its own `--`); before that, `--` ends the launcher's words and is dropped.
  */
 export function parseLaunchWords(argv: readonly string[], g: LaunchGrammar): LaunchWords {
   let first: string | undefined;
@@ -67,17 +69,18 @@ export function parseLaunchWords(argv: readonly string[], g: LaunchGrammar): Lau
   const rest: (string | typeof YOLO | typeof FILTER)[] = [];
   // Position in "first word, then filter": the words the launcher may claim before handing over.
   let expect: "first" | "filter" | "none" = "first";
+  let agentsBegun = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--") {
-      rest.push(...argv.slice(i + 1));
+      rest.push(...argv.slice(agentsBegun ? i : i + 1));
       break;
     }
     if (a === "-y" || a === "--yolo") {
       rest.push(YOLO);
       continue;
     }
-    if (a === "-h" || a === "--help") {
+    if ((a === "-h" || a === "--help") && !agentsBegun) {
       help = true;
       continue;
     }
@@ -99,6 +102,7 @@ export function parseLaunchWords(argv: readonly string[], g: LaunchGrammar): Lau
       continue;
     }
     expect = "none";
+    agentsBegun = true;
     rest.push(a);
   }
   const yolo = g.yolo(first);

@@ -38,7 +38,7 @@ ${agents}
             asked. A word that names no route is the agent's: gw run codex exec "fix it" asks for the route
   -y, --yolo          the agent's own "ask nothing" flag
   -c, --config FILE   providers.toml to read (-c only when FILE ends in .toml; a key=value is the agent's)
-  -h, --help          this help
+  -h, --help          this help (after the agent's own arguments: the agent's, as is --)
 
 Without FILTER: a menu of routes (Esc reuses the last one); without AGENT: a menu of agents. Every other argument goes to the
 agent unchanged, in order: gw run codex gpt5 exec "fix the tests". The agent's config lives in

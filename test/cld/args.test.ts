@@ -48,5 +48,12 @@ describe("parseCldArgs", () => {
   test("-h / --help ask for cld's help", () => {
     expect(parseCldArgs(["cp", "-h"]).help).toBe(true);
     expect(parseCldArgs(["--help"]).help).toBe(true);
+    expect(parseCldArgs(["cp", "g3f", "-y", "-c", "x.toml", "--help"]).help).toBe(true);
+  });
+
+  test("once claude's own arguments have begun, -h, --help and -- are claude's, in place", () => {
+    expect(parseCldArgs(["cp", "g3f", "-p", "--help"])).toMatchObject({ help: false, claudeArgs: ["-p", "--help"] });
+    expect(parseCldArgs(["cp", "g3f", "mcp", "-h"])).toMatchObject({ help: false, claudeArgs: ["mcp", "-h"] });
+    expect(parseCldArgs(["cp", "g3f", "-p", "--", "-y", "--weird prompt"])).toMatchObject({ help: false, claudeArgs: ["-p", "--", "-y", "--weird prompt"] });
   });
 });

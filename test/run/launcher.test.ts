@@ -60,6 +60,18 @@ describe("gw run with FILTER (no questions)", () => {
     }
   });
 
+  test("after the agent's own arguments began, --help and -- are the agent's; before them --help is gw's", async () => {
+    const help = await box.run(["codex", "-c", toml, "gpt5", "exec", "--help"], { cmd: RUN });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toBe("fake codex ran\n");
+    expect(help.call!.argv).toEqual(["exec", "--help"]);
+    const dashes = await box.run(["codex", "-c", toml, "gpt5", "exec", "--skip-git-repo-check", "--", "--weird prompt"], { cmd: RUN });
+    expect(dashes.call!.argv).toEqual(["exec", "--skip-git-repo-check", "--", "--weird prompt"]);
+    const own = await box.run(["codex", "-c", toml, "gpt5", "--help"], { cmd: RUN });
+    expect(own.stdout).toStartWith("gw run — start a coding agent");
+    expect(own.call).toBeNull();
+  });
+
   test("gemini: the same filter gives the Gemini route; its -y is --yolo", async () => {
     const r = await box.run(["gemini", "-y", "-c", toml, "fast", "-p", "hi"], { cmd: RUN, env: { GOOGLE_API_KEY: "stale", GOOGLE_GENAI_USE_VERTEXAI: "true" } });
     expect(r.stderr).toContain("gw run gemini: route fast-gemini (gemini-3-flash · 1M context)");
