@@ -38,6 +38,8 @@ interface LaunchWords {
   /** The first word (cld's mode, gw run's agent) when `isFirst` accepted it. */
   readonly first?: string;
   readonly filter?: string;
+  /** FILTER is one of the agent's own commands (LaunchGrammar.commands). */
+  readonly filterIsCommand: boolean;
   readonly config?: string;
   readonly help: boolean;
   /** The agent's arguments in order; `-y` / `--yolo` replaced by `yolo(first)`. */
@@ -53,6 +55,11 @@ interface LaunchGrammar {
   readonly takesFilter: (first: string) => boolean;
   /** The agent's flags for `-y` (known only once the whole line is read: `gw run -y codex`). */
   readonly yolo: (first: string | undefined) => readonly string[];
+  /**
+   * The agent's own commands (`codex exec`, its alias `e`). In FILTER's place such a word is FILTER
+   * only for a route of exactly that name (the launcher's to check), and the agent's arguments begin with it.
+   */
+  readonly commands?: (first: string) => readonly string[];
 }
 
 /**
@@ -64,6 +71,7 @@ interface LaunchGrammar {
 export function parseLaunchWords(argv: readonly string[], g: LaunchGrammar): LaunchWords {
   let first: string | undefined;
   let filter: string | undefined;
+  let filterIsCommand = false;
   let config: string | undefined;
   let help = false;
   const rest: (string | typeof YOLO | typeof FILTER)[] = [];
@@ -97,6 +105,8 @@ export function parseLaunchWords(argv: readonly string[], g: LaunchGrammar): Lau
     }
     if (expect === "filter" && !a.startsWith("-") && a !== "") {
       filter = a;
+      filterIsCommand = first !== undefined && (g.commands?.(first) ?? []).includes(a);
+      agentsBegun = filterIsCommand;
       rest.push(FILTER);
       expect = "none";
       continue;
@@ -107,7 +117,7 @@ export function parseLaunchWords(argv: readonly string[], g: LaunchGrammar): Lau
   }
   const yolo = g.yolo(first);
   const words = (f: readonly string[]) => rest.flatMap((a) => (a === YOLO ? yolo : a === FILTER ? f : [a]));
-  return { first, filter, config, help, rest: words([]), restWithFilter: words(filter === undefined ? [] : [filter]) };
+  return { first, filter, filterIsCommand, config, help, rest: words([]), restWithFilter: words(filter === undefined ? [] : [filter]) };
 }
 
 const YOLO = Symbol("-y");

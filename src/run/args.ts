@@ -6,6 +6,8 @@ import { AGENTS, findAgent } from "./agents/index.ts";
 interface RunArgs {
   readonly agent?: string;
   readonly filter?: string;
+  /** FILTER is one of the agent's own commands: it names a route only by its exact name. */
+  readonly filterIsCommand: boolean;
   readonly config?: string;
   readonly help: boolean;
   readonly agentArgs: readonly string[];
@@ -21,8 +23,9 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     isFirst: (word) => findAgent(word) !== undefined,
     takesFilter: () => true,
     yolo: (first) => (first ? (findAgent(first)?.yolo ?? []) : []),
+    commands: (first) => findAgent(first)?.commands ?? [],
   });
-  return { agent: w.first, filter: w.filter, config: w.config, help: w.help, agentArgs: w.rest, agentArgsWithFilter: w.restWithFilter };
+  return { agent: w.first, filter: w.filter, filterIsCommand: w.filterIsCommand, config: w.config, help: w.help, agentArgs: w.rest, agentArgsWithFilter: w.restWithFilter };
 }
 
 export function runUsage(): string {
@@ -35,7 +38,8 @@ usage: gw run AGENT [FILTER] [-y] [-c FILE.toml] [agent args…]
 ${agents}
 
   FILTER    the first route containing FILTER (routes the agent speaks natively first); no questions
-            asked. A word that names no route is the agent's: gw run codex exec "fix it" asks for the route
+            asked. A word that names no route is the agent's: gw run codex exec "fix it" asks for the route;
+            so is one of the agent's own commands (exec, e, review…) unless a route has exactly that name
   -y, --yolo          the agent's own "ask nothing" flag
   -c, --config FILE   providers.toml to read (-c only when FILE ends in .toml; a key=value is the agent's)
   -h, --help          this help (after the agent's own arguments: the agent's, as is --)

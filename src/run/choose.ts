@@ -16,6 +16,8 @@ export interface ChooseContext {
   /** Routes in the order the agent is offered them. */
   readonly routes: readonly OfferedRoute[];
   readonly filter?: string;
+  /** FILTER is one of the agent's own commands (`codex review`): it names a route only by its exact name. */
+  readonly filterIsCommand?: boolean;
   /** The agent's gw-managed directory, where its memory lives too. */
   readonly home: string;
   readonly env: Env;
@@ -37,8 +39,9 @@ export interface Chosen {
 
 /** One route: FILTER, else the menu; remembered in the agent's home as `last_route`. */
 export async function chooseRoute(c: ChooseContext): Promise<Chosen> {
-  const filtered = c.filter === undefined ? undefined : matchOffered(c.routes, c.filter);
-  if (c.filter !== undefined && !filtered) c.say(`no route matches "${c.filter}", so it goes to ${c.agent.command}; choose the route`);
+  const filtered = c.filter === undefined ? undefined : matchOffered(c.routes, c.filter, c.filterIsCommand);
+  const unmatched = c.filterIsCommand ? `no route is named "${c.filter}" (${c.agent.command}'s own command)` : `no route matches "${c.filter}"`;
+  if (c.filter !== undefined && !filtered) c.say(`${unmatched}, so it goes to ${c.agent.command}; choose the route`);
   const { route: last } = readLast(c.home, ["route"]);
   const remembered = c.again ? c.routes.find((r) => r.name === last) : undefined;
   const route = filtered ?? remembered ?? (await routeFromMenu(c, last));

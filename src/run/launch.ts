@@ -21,6 +21,8 @@ import { offeredRoutes, windowsOf } from "./routes.ts";
 
 interface LaunchRequest {
   readonly filter?: string;
+  /** FILTER is one of the agent's own commands: it names a route only by its exact name. */
+  readonly filterIsCommand?: boolean;
   readonly config?: string;
   /** The agent's arguments, and the same with the FILTER word in its place (used when it names no route). */
   readonly agentArgs: readonly string[];
@@ -48,7 +50,7 @@ export async function launchAgent(agent: Agent, req: LaunchRequest, env: Env): P
   // A gw named by its address was asked already (loadCldSource): it answered, or cld stopped there.
   const answer = src.windows ? { up: true, windows: src.windows } : await askGateway(src.gateway.baseUrl, src.gateway.apiKey);
   const routes = offeredRoutes(src.config, src.routes, agent.families, await windowsOf(src.routes, src.config, answer.windows));
-  const ctx = { agent, src, routes, filter: req.filter, home, env, again: req.again ?? false, say };
+  const ctx = { agent, src, routes, filter: req.filter, filterIsCommand: req.filterIsCommand ?? false, home, env, again: req.again ?? false, say };
   const chosen = await (agent.choose ?? chooseRoute)(ctx);
   // A "down" is asked once more: on a busy machine one probe may miss its deadline.
   const up = answer.up || (await gatewayAnswers(src.gateway.baseUrl));

@@ -44,9 +44,12 @@ export async function windowsOf(names: readonly string[], config: Config | null,
   return out;
 }
 
-/** cld's FILTER rule (matchRoute) over the routes in offered order: native ones win a shared filter. */
-export function matchOffered(routes: readonly OfferedRoute[], filter: string): OfferedRoute | undefined {
-  const name = matchRoute(routes.map((r) => r.name), filter);
+/**
+ * cld's FILTER rule (matchRoute) over the routes in offered order: native ones win a shared filter.
+ * `exactly`: only a route of that very name (a word that is also the agent's own command).
+ */
+export function matchOffered(routes: readonly OfferedRoute[], filter: string, exactly = false): OfferedRoute | undefined {
+  const name = exactly ? filter : matchRoute(routes.map((r) => r.name), filter);
   return routes.find((r) => r.name === name);
 }
 

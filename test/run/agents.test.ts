@@ -1,7 +1,7 @@
 // The agent modules' pure parts: which routes come first, and what each agent's config says.
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { catalogEntry, codexConfig, offersNoDaemon } from "../../src/run/agents/codex.ts";
 import { geminiSettings, sessionHeaders } from "../../src/run/agents/gemini.ts";
 import { AGENTS } from "../../src/run/agents/index.ts";
@@ -205,4 +205,29 @@ test("every agent of the registry names its command, install line, yolo flag and
     expect(a.summary).not.toContain("\n");
   }
   expect(new Set(AGENTS.map((a) => a.name)).size).toBe(AGENTS.length);
+});
+
+describe("each agent's own commands (never a FILTER by part of a route's name)", () => {
+  /** The commands and aliases a CLI's --help lists: Codex's clap table, or yargs' `NAME cmd` lines. */
+  function listedCommands(help: string, command: string): string[] {
+    const section = help.slice(help.indexOf("Commands:\n")).split("\n\n")[0]!;
+    const names = section.split("\n").flatMap((line) => {
+      const m = new RegExp(`^ {2}(?:${command} )?([a-z][\\w-]*)(?=\\s|$)`).exec(line);
+      return m && m[1] !== command ? [m[1]!] : [];
+    });
+    const aliases = [...section.matchAll(/\[aliases: ([^\]]+)\]/g)].flatMap((m) => m[1]!.split(/,\s*/));
+    return [...names, ...aliases].sort();
+  }
+
+  for (const agent of AGENTS.filter((a) => a.commands)) {
+    test(`${agent.name}: as the installed ${agent.label}'s --help lists them`, () => {
+      const bin = join(import.meta.dir, "../../node_modules/.bin");
+      const path = [bin, dirname(Bun.which("node") ?? "/usr/bin/node"), "/usr/bin", "/bin"].join(":");
+      const home = tempFiles({});
+      const help = Bun.spawnSync([join(bin, agent.command), "--help"], { env: { PATH: path, HOME: home, TMPDIR: home, NO_COLOR: "1" }, timeout: 60_000 });
+      const text = help.stdout.toString() + help.stderr.toString();
+      expect(listedCommands(text, agent.command).length).toBeGreaterThan(3);
+      expect([...agent.commands!].sort()).toEqual(listedCommands(text, agent.command));
+    });
+  }
 });

@@ -94,12 +94,29 @@ describe("gw run with FILTER (no questions)", () => {
   });
 
   test("a word that names no route is the agent's, in its place; the route is then asked for (here: no terminal)", async () => {
-    const r = await box.run(["codex", "-c", toml, "exec", "fix it"], { cmd: RUN });
-    expect(r.stderr.split("\n")[1]).toBe('gw run codex: no route matches "exec", so it goes to codex; choose the route');
+    const r = await box.run(["codex", "-c", toml, "explain", "the tests"], { cmd: RUN });
+    expect(r.stderr.split("\n")[1]).toBe('gw run codex: no route matches "explain", so it goes to codex; choose the route');
     // What to type instead, in gw run's words (it said "cld cp FILTER", which starts Claude Code).
     expect(r.stderr).toEndWith('gw: no terminal to ask "codex route" on\n  name the route: gw run codex FILTER … (routes: fast-gpt, gpt5, fast-gemini, opus4.6)\n');
     expect(r.code).toBe(1);
     expect(r.call).toBeNull();
+  });
+
+  test("the agent's own command (codex e, review; opencode pr) is no FILTER by part of a route's name: it goes to the agent", async () => {
+    const both = new CldSandbox({ noClaude: true, agents: ["codex", "opencode"] });
+    const route = (model: string) => `[{ instance = "a", provider = "antigravity", model = "${model}" }]`;
+    const extra = both.writeConfig("extra.toml", `${config(gateway.port!)}"g3p-preview" = ${route("gemini-3-pro")}\n`);
+    for (const [agent, word, ...args] of [["codex", "e", "--skip-git-repo-check", "hi"], ["codex", "review", "--uncommitted"], ["opencode", "pr", "12"]] as const) {
+      const r = await both.run([agent, "-c", extra, word, ...args], { cmd: RUN });
+      expect(r.stderr.split("\n")[1]).toBe(`gw run ${agent}: no route is named "${word}" (${agent}'s own command), so it goes to ${agent}; choose the route`);
+      expect(r.code).toBe(1); // no terminal for the menu
+      expect(r.call).toBeNull();
+    }
+    // A route of exactly that name is still FILTER.
+    const named = both.writeConfig("named.toml", `${config(gateway.port!)}"pr" = ${route("gemini-3-pro")}\n`);
+    const r = await both.run(["opencode", "-c", named, "pr", "run", "hi"], { cmd: RUN });
+    expect(r.stderr).toContain("gw run opencode: route pr (gemini-3-pro");
+    expect(r.call!.argv).toEqual(["run", "hi"]);
   });
 
   test("with a script's hundreds of routes the refusal names the first twelve and how many more, on one line", async () => {

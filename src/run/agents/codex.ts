@@ -31,6 +31,10 @@ export const codex: Agent = {
   label: "Codex CLI",
   install: "npm install -g @openai/codex",
   families: ["gpt"],
+  commands: [
+    "agents", "exec", "e", "review", "login", "logout", "mcp", "plugin", "app-server", "remote-control", "completion", "update", "doctor", "sandbox",
+    "debug", "apply", "a", "resume", "queue", "archive", "delete", "migrate-rollouts", "migrate-nfs-db", "unarchive", "fork", "cloud", "exec-server", "features", "help",
+  ],
   yolo: ["--dangerously-bypass-approvals-and-sandbox"],
   // Codex's built-in provider would read these; nothing else of the user's shell points it anywhere.
   blank: ["OPENAI_BASE_URL", "CODEX_HOME"],

@@ -32,6 +32,7 @@ export const gemini: Agent = {
   label: "Gemini CLI",
   install: "npm install -g @google/gemini-cli",
   families: ["gemini"],
+  commands: ["mcp", "extensions", "extension", "skills", "skill", "hooks", "hook", "gemma"],
   yolo: ["--yolo"],
   // Each would choose another service (Vertex, a Google login) or another key or model.
   blank: ["GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_GCA", "GOOGLE_API_KEY", "GOOGLE_VERTEX_BASE_URL", "GEMINI_CLI_TRUSTED_FOLDERS_PATH"],

@@ -32,6 +32,10 @@ export const opencode: Agent = {
   label: "opencode",
   install: "npm install -g opencode-ai",
   families: "any",
+  commands: [
+    "completion", "acp", "mcp", "attach", "run", "debug", "providers", "auth", "agent", "upgrade", "uninstall", "serve",
+    "web", "models", "stats", "export", "import", "github", "pr", "session", "plugin", "plug", "db",
+  ],
   yolo: [AUTO],
   arrange: autoAfterRun,
   // An inline config of the user's shell is merged over every file, gw's too: its model would win.

@@ -33,6 +33,7 @@ export const qwen: Agent = {
   label: "Qwen Code",
   install: "npm install -g @qwen-code/qwen-code",
   families: "any",
+  commands: ["auth", "board", "channel", "extensions", "hooks", "mcp", "review", "sandbox", "serve", "sessions", "update"],
   yolo: ["--yolo"],
   // Its own settings, a project's and ANTHROPIC_* / OPENAI_* of the shell all lose to the system
   // settings gw names (measured with 0.24.4): nothing of the user's needs blanking.

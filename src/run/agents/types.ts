@@ -56,6 +56,11 @@ export interface Agent {
    * through CLIProxyAPI's translation. "any": every route is as good, in file order.
    */
   readonly families: readonly ModelFamily[] | "any";
+  /**
+   * Its own commands and their aliases, as its `--help` lists them: such a word after the agent
+   * is FILTER only for a route of exactly that name (`gw run codex e …` is `codex exec`).
+   */
+  readonly commands?: readonly string[];
   /** What `-y` becomes: the agent's own "ask me nothing" flag. */
   readonly yolo: readonly string[];
   /** Variables of the user's shell that would send the agent past the gateway: blanked. */
