@@ -105,6 +105,18 @@ describe(`gemini ${GEMINI}: gw run gemini g3f -p`, () => {
     expect(JSON.stringify(managed)).not.toContain(KEY);
   });
 
+  test("-m names another route: the chat goes there (the route chosen is only the default)", async () => {
+    mkdirSync(join(home, ".gemini"), { recursive: true });
+    writeFileSync(join(home, ".gemini/trustedFolders.json"), `{"${work}": "TRUST_FOLDER"}\n`);
+    const before = requestLog(sb).length;
+    const r = await offlineRun(sb, home, work, ["gemini", "-c", sb.file, "g3f", "-m", "opus4.6", "-p", "Say hello"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Mock answer from instance a, model claude-opus-4-6-thinking.");
+    const chat = requestLog(sb).slice(before).filter((x) => x.agent?.startsWith("GeminiCLI") && x.routing.route === "opus4.6");
+    expect(chat.length).toBeGreaterThan(0);
+    for (const x of chat) expect(x.request.path).toBe("/v1beta/models/opus4.6:streamGenerateContent?alt=sse");
+  });
+
   test("in a folder nobody trusted, Gemini CLI's own trust question stands: gw trusts nothing by itself", async () => {
     const elsewhere = join(sb.dir, "cloned-repo");
     mkdirSync(elsewhere, { recursive: true });

@@ -108,8 +108,9 @@ describe("codex catalogue entries", () => {
 });
 
 describe("gemini settings", () => {
-  test("auth type, the route for the chat and its helpers, compression at half the route's window; Gemini CLI's own keys kept", () => {
-    const s = geminiSettings({ ui: { theme: "ANSI" }, security: { folderTrust: { enabled: true } }, model: { maxSessionTurns: 9 } }, { route: route("opus", 200_000) });
+  test("auth type, the route for the chat and its helpers, every route its own (-m, /model), compression at half the route's window; Gemini CLI's own keys kept", () => {
+    const routes = [route("opus", 200_000), route("g3f", 1_000_000)];
+    const s = geminiSettings({ ui: { theme: "ANSI" }, security: { folderTrust: { enabled: true } }, model: { maxSessionTurns: 9 } }, { route: routes[0]!, routes });
     expect(s).toEqual({
       ui: { theme: "ANSI" },
       security: { folderTrust: { enabled: true }, auth: { selectedType: "gemini-api-key" } },
@@ -118,13 +119,15 @@ describe("gemini settings", () => {
         customOverrides: [
           { match: { model: "base" }, modelConfig: { model: "opus" } },
           { match: { model: "chat-compression-default" }, modelConfig: { model: "opus" } },
+          { match: { model: "opus" }, modelConfig: { model: "opus" } },
+          { match: { model: "g3f" }, modelConfig: { model: "g3f" } },
         ],
       },
     });
   });
 
   test("a window at least as large as Gemini CLI assumes: its own threshold (an old scaled one removed)", () => {
-    const s = geminiSettings({ model: { compressionThreshold: 0.1 } }, { route: route("g3p", 2_000_000) });
+    const s = geminiSettings({ model: { compressionThreshold: 0.1 } }, { route: route("g3p", 2_000_000), routes: [] });
     expect(s.model).toEqual({ name: "g3p" });
   });
 });

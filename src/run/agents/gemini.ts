@@ -3,7 +3,7 @@
 // - the auth type "gemini-api-key" (without one it stops at "Invalid auth method selected");
 // - the route as the model, for the conversation and for the helpers it runs beside it (loop and
 //   next-speaker checks, summaries, compression), which would otherwise ask for Gemini models no
-//   route may serve;
+//   route may serve; every other route stays its own, so `-m ROUTE` and `/model` switch;
 // - when to compress: Gemini CLI assumes a 1M window for a model it does not know and compresses
 //   at half of it, so the threshold is scaled to half the route's window from gw's catalogue.
 // - a session id header (GEMINI_CLI_CUSTOM_HEADERS), so gw keeps the session on one target.
@@ -64,7 +64,7 @@ export const gemini: Agent = {
 };
 
 /** The managed settings.json (pure): Gemini CLI's own keys kept, gw's set. */
-export function geminiSettings(current: Json, l: Pick<AgentLaunch, "route">): Json {
+export function geminiSettings(current: Json, l: Pick<AgentLaunch, "route" | "routes">): Json {
   const route = l.route.name;
   const security = tableAt(current, "security");
   security.auth = { ...tableAt(security, "auth"), selectedType: "gemini-api-key" };
@@ -72,11 +72,12 @@ export function geminiSettings(current: Json, l: Pick<AgentLaunch, "route">): Js
   const share = (GEMINI_COMPRESSION_SHARE * l.route.window) / GEMINI_ASSUMED_WINDOW;
   if (share < GEMINI_COMPRESSION_SHARE) model.compressionThreshold = Math.round(share * 1000) / 1000;
   else delete model.compressionThreshold;
-  const modelConfigs: Json = {
-    ...tableAt(current, "modelConfigs"),
-    // Every helper alias extends `base`; compression of an unknown model uses `chat-compression-default`.
-    customOverrides: ["base", "chat-compression-default"].map((alias) => ({ match: { model: alias }, modelConfig: { model: route } })),
-  };
+  // Every helper alias extends `base`; compression of an unknown model uses `chat-compression-default`.
+  const helpers = ["base", "chat-compression-default"].map((alias) => ({ match: { model: alias }, modelConfig: { model: route } }));
+  // The chat model extends `base` too, so that pin took -m and /model with it. An override of the
+  // model's own name is deeper in its chain and wins: each route named stays itself.
+  const routes = l.routes.map((r) => ({ match: { model: r.name }, modelConfig: { model: r.name } }));
+  const modelConfigs: Json = { ...tableAt(current, "modelConfigs"), customOverrides: [...helpers, ...routes] };
   return { ...current, security, model, modelConfigs };
 }
 
