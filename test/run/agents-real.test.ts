@@ -162,6 +162,17 @@ describe(`opencode ${OPENCODE}: gw run opencode opus run`, () => {
   });
 });
 
+describe(`opencode ${OPENCODE}: the user's own OPENCODE_CONFIG`, () => {
+  test("is merged under gw's config, as opencode alone applies it: its settings kept, gw's provider and model over it", async () => {
+    const userConf = join(sb.dir, "userconf.json");
+    writeFileSync(userConf, `{\n  // the user's own\n  "username": "tester-own-name",\n  "model": "anthropic/claude-sonnet-4-5",\n}\n`);
+    const r = await offlineRun(sb, home, work, ["opencode", "-c", sb.file, "g3f", "debug", "config"], { OPENCODE_CONFIG: userConf });
+    expect(r.code).toBe(0);
+    const resolved = JSON.parse(r.stdout.slice(r.stdout.indexOf("{")));
+    expect(resolved).toMatchObject({ username: "tester-own-name", model: "gw/g3f", provider: { gw: { options: { baseURL: `http://127.0.0.1:${sb.mainPort}/v1` } } } });
+  });
+});
+
 describe(`qwen ${QWEN}: gw run qwen g3f -p`, () => {
   test("answers through gw on route g3f with every route's window, one session sticky; the user's own settings untouched, no key on disk", async () => {
     const own = join(home, ".qwen/settings.json");

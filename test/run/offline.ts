@@ -74,8 +74,8 @@ interface OfflineRun {
 }
 
 /** `gw run ARGS` from `work`, HOME = `home`, inside a loopback-only network namespace. */
-export async function offlineRun(sb: Sandbox, home: string, work: string, args: readonly string[]): Promise<OfflineRun> {
-  const { argv, env } = offlineCommand(sb, home, work, args);
+export async function offlineRun(sb: Sandbox, home: string, work: string, args: readonly string[], extraEnv: Record<string, string> = {}): Promise<OfflineRun> {
+  const { argv, env } = offlineCommand(sb, home, work, args, false, extraEnv);
   const proc = Bun.spawn(argv, { cwd: work, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
@@ -85,7 +85,7 @@ export async function offlineRun(sb: Sandbox, home: string, work: string, args: 
  * The command line and environment of offlineRun's namespace. `tty`: the agent keeps the
  * caller's terminal as its input (an interactive agent in a tmux pane), else it reads nothing.
  */
-export function offlineCommand(sb: Sandbox, home: string, work: string, args: readonly string[], tty = false): { argv: string[]; env: Record<string, string> } {
+export function offlineCommand(sb: Sandbox, home: string, work: string, args: readonly string[], tty = false, extraEnv: Record<string, string> = {}): { argv: string[]; env: Record<string, string> } {
   const script = join(sb.dir, "offline.sh");
   writeFileSync(script, SCRIPT, { mode: 0o755 });
   const logs = join(sb.dir, "offline-logs");
@@ -105,6 +105,7 @@ export function offlineCommand(sb: Sandbox, home: string, work: string, args: re
     GW_WORK: work,
     GW_LOGS: logs,
     GW_MOCKS: Object.entries(sb.ports).map(([name, port]) => `${name}=${port}`).join(" "),
+    ...extraEnv,
   };
   const unshare = Bun.which("unshare");
   if (!unshare) throw new Error("unshare is needed by this test (apt-get install -y util-linux)");

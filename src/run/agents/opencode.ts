@@ -7,9 +7,11 @@
 //   opencode knows no route name, and compacts a conversation at the window it believes;
 // - the chosen route as the model (over the user's own choice of model, not over a project's).
 // opencode names its session in each request, so gw keeps a session on one target by itself.
-// The user's own config, sessions and logins stay opencode's own: gw writes none of them.
+// The user's own config, sessions and logins stay opencode's own: gw writes none of them. A config
+// file their shell names in OPENCODE_CONFIG is the base of gw's (gw's keys over it): gw's name
+// takes its place in that variable, which would drop it.
 // On a full disk the same config goes in OPENCODE_CONFIG_CONTENT instead of the file.
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { homeWriter, type Json, readTable, tableAt } from "../home.ts";
 import type { OfferedRoute } from "../routes.ts";
 import type { Agent, AgentLaunch } from "./types.ts";
@@ -45,7 +47,8 @@ export const opencode: Agent = {
   honoursNoProxy: () => true,
   async prepare(l) {
     const file = join(l.home, "opencode.json");
-    const config = opencodeConfig(readTable(file), l);
+    const own = l.env.OPENCODE_CONFIG;
+    const config = opencodeConfig(readTable(own && resolve(own) !== file ? own : file), l);
     const files = homeWriter(l.say, "gw hands opencode its config in OPENCODE_CONFIG_CONTENT instead");
     const written = await files.put(file, config);
     const where: Record<string, string> = written ? { OPENCODE_CONFIG: file } : { OPENCODE_CONFIG_CONTENT: JSON.stringify(config) };
