@@ -2,7 +2,7 @@
 // gw merges into (an agent also writes its own state there) are read leniently: a missing file
 // is empty, one that does not parse is replaced — it lives in gw's directory, not the user's.
 // The user's own files are only read.
-import { readFileSync } from "node:fs";
+import { chmodSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
@@ -43,14 +43,20 @@ export function readDocument(file: string): Json | undefined | "unreadable" {
  * are not tried: each file stays as it was, whole (the writes are atomic). `put` says whether the
  * file holds the table now; given `needed` (the hint for a refusal other than a full disk), a file
  * the agent cannot start without throws that one line as a CliError instead. Any other error (a
- * bug) is thrown as it came.
+ * bug) is thrown as it came. `theirs`: top-level keys the agent adds to the file itself (Qwen Code's
+ * `$version`); a file that differs from the table only by them at its end, where the agent puts
+ * them, holds the table. A file left as it is is made private again (an agent's rewrite leaves it 0644).
  */
 export function homeWriter(say: (line: string) => void, then: string) {
   let failed: unknown;
   return {
-    async put(file: string, table: Json, needed?: string): Promise<boolean> {
+    async put(file: string, table: Json, needed?: string, theirs: readonly string[] = []): Promise<boolean> {
       const text = tableText(file, table);
-      if (readText(file) === text) return true;
+      const now = readText(file);
+      if (now === text || (theirs.length > 0 && now === tableText(file, withTheirs(file, table, theirs)))) {
+        keepPrivate(file);
+        return true;
+      }
       if (failed === undefined) {
         try {
           await writeFileAtomic(file, text, 0o600);
@@ -76,6 +82,20 @@ export function userHome(env: Env, variable: string, dir: string): string {
 export const tableAt = (table: Json, key: string): Json => (isObject(table[key]) ? { ...(table[key] as Json) } : {});
 
 // --- internal ---
+
+/** The table with the keys the agent added to the file (`theirs`, where gw sets none) after it, as the agent writes them. */
+function withTheirs(file: string, table: Json, theirs: readonly string[]): Json {
+  const doc = readTable(file);
+  return { ...table, ...Object.fromEntries(theirs.filter((k) => !(k in table) && k in doc).map((k) => [k, doc[k]])) };
+}
+
+function keepPrivate(file: string): void {
+  try {
+    if ((statSync(file).mode & 0o777) !== 0o600) chmodSync(file, 0o600);
+  } catch {
+    // Not gw's to fix (another owner): the file still holds the table.
+  }
+}
 
 const tableText = (file: string, table: Json): string => (file.endsWith(".toml") ? `${stringifyToml(table)}\n` : `${JSON.stringify(table, null, 2)}\n`);
 

@@ -3,7 +3,7 @@
 // loopback: each answers through gw (gw mock instances behind it) on the route it was given,
 // the request log shows that route and the agent, and the user's own settings stay as they were.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { killAll, type Sandbox } from "../helpers/supervisor.ts";
 import { agentSandbox, codexDaemonDirCleanup, offlineRun, requestLog, versionOf } from "./offline.ts";
@@ -205,5 +205,17 @@ describe(`qwen ${QWEN}: gw run qwen g3f -p`, () => {
     for (const m of models) expect(m).toMatchObject({ baseUrl: `http://127.0.0.1:${sb.mainPort}`, envKey: "GW_API_KEY" });
     expect(models.find((m) => m.id === "g3f")!.generationConfig.contextWindowSize).toBe(1_000_000);
     expect(JSON.stringify(managed)).not.toContain(KEY);
+  });
+
+  test("a launch like the last one writes nothing: the version Qwen Code added stays, and the file private", async () => {
+    const managed = join(home, ".cache/cld/qwen/settings.json");
+    await offlineRun(sb, home, work, ["qwen", "-c", sb.file, "g3f", "-p", "Say hello"]);
+    const first = statSync(managed);
+    expect(JSON.parse(readFileSync(managed, "utf8")).$version).toBeNumber(); // Qwen Code's own doing
+    const r = await offlineRun(sb, home, work, ["qwen", "-c", sb.file, "g3f", "-p", "Say hello"]);
+    expect(r.code).toBe(0);
+    const again = statSync(managed);
+    expect([again.ino, again.mtimeMs]).toEqual([first.ino, first.mtimeMs]);
+    expect(again.mode & 0o777).toBe(0o600);
   });
 });

@@ -10,7 +10,9 @@
 //   fills in only when outboundCorrelation allows it), so gw keeps a session on one target;
 // - the chosen route as the model.
 // The user's ~/.qwen (sessions, memories, their own settings) stays Qwen Code's own, and an
-// administrator's system settings are the base of gw's file (gw's keys over them).
+// administrator's system settings are the base of gw's file (gw's keys over them). Qwen Code adds
+// its settings version (`$version`) to the file; gw leaves it there, so a launch like the last one
+// writes nothing.
 // On a full disk Qwen Code starts from the command line instead (--auth-type, --model, and the
 // gateway in ANTHROPIC_BASE_URL / ANTHROPIC_API_KEY): the route, without the window or session.
 import { join } from "node:path";
@@ -25,6 +27,8 @@ const NO_PROXY_SINCE = "0.24.4";
 /** The variable the models' key is read from. */
 const KEY_VAR = "GW_API_KEY";
 const AUTH_TYPE = "anthropic";
+/** What Qwen Code adds to a settings file itself. */
+const QWEN_OWN_KEYS = ["$version"];
 
 export const qwen: Agent = {
   name: "qwen",
@@ -44,7 +48,7 @@ export const qwen: Agent = {
     const file = join(l.home, "settings.json");
     const files = homeWriter(l.say, "Qwen Code starts with the route and the gateway from its command line, without the route's window or a session id");
     // Over the system settings Qwen Code would have read (an administrator's): gw's keys win, the rest stays.
-    if (await files.put(file, qwenSettings(readTable(systemSettingsPath(l.env)), l))) return { env: { QWEN_CODE_SYSTEM_SETTINGS_PATH: file, [KEY_VAR]: l.gateway.apiKey } };
+    if (await files.put(file, qwenSettings(readTable(systemSettingsPath(l.env)), l), undefined, QWEN_OWN_KEYS)) return { env: { QWEN_CODE_SYSTEM_SETTINGS_PATH: file, [KEY_VAR]: l.gateway.apiKey } };
     return {
       env: { ANTHROPIC_BASE_URL: l.gateway.baseUrl, ANTHROPIC_API_KEY: l.gateway.apiKey },
       args: ["--auth-type", AUTH_TYPE, "--model", l.route.name],
