@@ -1,6 +1,6 @@
 // cld once it launches: pick the mode, then hand the terminal to claude. Apart from run.ts so that
 // `cld --help` loads none of it (the config reader, the agents' homes, the memory: ~15 ms).
-import { handOverToClaude } from "../run/agents/claude/hand-over.ts";
+import { claudeOneShot, handOverToClaude } from "../run/agents/claude/hand-over.ts";
 import type { CldArgs } from "./args.ts";
 import { findClaude } from "./launch.ts";
 import { cldCacheDir, type Env } from "./memory.ts";
@@ -21,6 +21,6 @@ export async function startCld(args: CldArgs, env: Env): Promise<number> {
     return launchAgent(agent, { ...request, again: resumed !== undefined, speaker: "cld" }, env);
   }
   const plan = mode === "ag" ? await planAg(env, cache, claude) : planOfficial(env, claude);
-  setTitle(plan.title, env);
+  if (!claudeOneShot(args.claudeArgs)) setTitle(plan.title, env);
   return handOverToClaude(claude, args.claudeArgs, plan.env, plan.via);
 }

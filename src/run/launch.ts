@@ -59,9 +59,9 @@ export async function launchAgent(agent: Agent, req: LaunchRequest, env: Env): P
 
   const prepared = await agent.prepare({ gateway: src.gateway, route: chosen.route, roles: chosen.roles, routes, home, env, command, say });
   say(chosen.line);
-  setTitle(`${agent.title ?? `gw run ${agent.name}`} ${chosen.route.name}`, env);
   const given = [...(prepared.args ?? []), ...(chosen.filterUsed ? req.agentArgs : req.agentArgsWithFilter)];
   const args = agent.arrange ? agent.arrange(given) : given;
+  if (!agent.oneShot?.(given)) setTitle(`${agent.title ?? `gw run ${agent.name}`} ${chosen.route.name}`, env);
   const childEnvironment = agentEnv(agent, env, prepared.env, src.gateway.baseUrl, command);
   return agent.handOver ? agent.handOver(command, args, childEnvironment) : handOver(command, args, childEnvironment);
 }

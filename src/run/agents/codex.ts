@@ -18,11 +18,18 @@ import { isObject } from "../../json/object.ts";
 import { homeWriter, type Json, readTable, tableAt, userHome } from "../home.ts";
 import type { OfferedRoute } from "../routes.ts";
 import type { Agent, AgentLaunch } from "./types.ts";
+import { oneShotBy } from "./one-shot.ts";
 
 /** The variable Codex reads the gateway key from (the provider's env_key). */
 const KEY_VAR = "GW_API_KEY";
 const PROVIDER = "gw";
 const CATALOG = "gw-models.json";
+
+/** Its commands and aliases, as `codex --help` lists them. */
+const CODEX_COMMANDS = [
+    "agents", "exec", "e", "review", "login", "logout", "mcp", "plugin", "app-server", "remote-control", "completion", "update", "doctor", "sandbox",
+    "debug", "apply", "a", "resume", "queue", "archive", "delete", "migrate-rollouts", "migrate-nfs-db", "unarchive", "fork", "cloud", "exec-server", "features", "help",
+];
 
 export const codex: Agent = {
   name: "codex",
@@ -31,10 +38,8 @@ export const codex: Agent = {
   label: "Codex CLI",
   install: "npm install -g @openai/codex",
   families: ["gpt"],
-  commands: [
-    "agents", "exec", "e", "review", "login", "logout", "mcp", "plugin", "app-server", "remote-control", "completion", "update", "doctor", "sandbox",
-    "debug", "apply", "a", "resume", "queue", "archive", "delete", "migrate-rollouts", "migrate-nfs-db", "unarchive", "fork", "cloud", "exec-server", "features", "help",
-  ],
+  commands: CODEX_COMMANDS,
+  oneShot: oneShotBy({ commands: CODEX_COMMANDS, sessions: ["resume", "fork"] }),
   yolo: ["--dangerously-bypass-approvals-and-sandbox"],
   // Codex's built-in provider would read these; nothing else of the user's shell points it anywhere.
   blank: ["OPENAI_BASE_URL", "CODEX_HOME"],

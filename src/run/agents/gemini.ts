@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { homeWriter, type Json, readTable, tableAt, userHome } from "../home.ts";
 import { knownAtLeast, npmVersion } from "./installed.ts";
 import type { Agent, AgentLaunch } from "./types.ts";
+import { oneShotBy } from "./one-shot.ts";
 
 /** The first Gemini CLI seen to honour NO_PROXY (older ones were not measured). */
 const NO_PROXY_SINCE = "0.61.0";
@@ -25,6 +26,9 @@ const NO_PROXY_SINCE = "0.61.0";
 const GEMINI_ASSUMED_WINDOW = 1_048_576;
 const GEMINI_COMPRESSION_SHARE = 0.5;
 
+/** Its commands and aliases, as `gemini --help` lists them. */
+const GEMINI_COMMANDS = ["mcp", "extensions", "extension", "skills", "skill", "hooks", "hook", "gemma"];
+
 export const gemini: Agent = {
   name: "gemini",
   summary: "Google Gemini CLI, through the gateway's Gemini API",
@@ -32,7 +36,8 @@ export const gemini: Agent = {
   label: "Gemini CLI",
   install: "npm install -g @google/gemini-cli",
   families: ["gemini"],
-  commands: ["mcp", "extensions", "extension", "skills", "skill", "hooks", "hook", "gemma"],
+  commands: GEMINI_COMMANDS,
+  oneShot: oneShotBy({ flags: ["-p", "--prompt"], commands: GEMINI_COMMANDS }),
   yolo: ["--yolo"],
   // Each would choose another service (Vertex, a Google login) or another key or model.
   blank: ["GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_GCA", "GOOGLE_API_KEY", "GOOGLE_VERTEX_BASE_URL", "GEMINI_CLI_TRUSTED_FOLDERS_PATH"],

@@ -15,6 +15,7 @@ import { join, resolve } from "node:path";
 import { homeWriter, type Json, readTable, tableAt } from "../home.ts";
 import type { OfferedRoute } from "../routes.ts";
 import type { Agent, AgentLaunch } from "./types.ts";
+import { oneShotBy } from "./one-shot.ts";
 
 const PROVIDER = "gw";
 /** Its "ask nothing" flag, taken by its TUI and by `opencode run`. */
@@ -27,6 +28,12 @@ const KEY_VAR = "GW_API_KEY";
  */
 const OUTPUT_TOKENS = 32_000;
 
+/** Its commands and aliases, as `opencode --help` lists them. */
+const OPENCODE_COMMANDS = [
+    "completion", "acp", "mcp", "attach", "run", "debug", "providers", "auth", "agent", "upgrade", "uninstall", "serve",
+    "web", "models", "stats", "export", "import", "github", "pr", "session", "plugin", "plug", "db",
+];
+
 export const opencode: Agent = {
   name: "opencode",
   summary: "opencode, through the gateway's Messages API (every route in its model list)",
@@ -34,10 +41,8 @@ export const opencode: Agent = {
   label: "opencode",
   install: "npm install -g opencode-ai",
   families: "any",
-  commands: [
-    "completion", "acp", "mcp", "attach", "run", "debug", "providers", "auth", "agent", "upgrade", "uninstall", "serve",
-    "web", "models", "stats", "export", "import", "github", "pr", "session", "plugin", "plug", "db",
-  ],
+  commands: OPENCODE_COMMANDS,
+  oneShot: oneShotBy({ commands: OPENCODE_COMMANDS, sessions: ["attach"] }),
   yolo: [AUTO],
   arrange: autoAfterRun,
   // An inline config of the user's shell is merged over every file, gw's too: its model would win.

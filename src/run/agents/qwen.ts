@@ -21,6 +21,7 @@ import { homeWriter, type Json, readTable, tableAt } from "../home.ts";
 import type { OfferedRoute } from "../routes.ts";
 import { knownAtLeast, npmVersion } from "./installed.ts";
 import type { Agent, AgentLaunch, Prepared } from "./types.ts";
+import { oneShotBy } from "./one-shot.ts";
 
 /** The first Qwen Code seen to send the hosts in NO_PROXY direct (older ones were not measured). */
 const NO_PROXY_SINCE = "0.24.4";
@@ -30,6 +31,9 @@ const AUTH_TYPE = "anthropic";
 /** What Qwen Code adds to a settings file itself. */
 const QWEN_OWN_KEYS = ["$version"];
 
+/** Its commands, as `qwen --help` lists them. */
+const QWEN_COMMANDS = ["auth", "board", "channel", "extensions", "hooks", "mcp", "review", "sandbox", "serve", "sessions", "update"];
+
 export const qwen: Agent = {
   name: "qwen",
   summary: "Qwen Code, through the gateway's Messages API (every route in its /model list)",
@@ -37,7 +41,8 @@ export const qwen: Agent = {
   label: "Qwen Code",
   install: "npm install -g @qwen-code/qwen-code",
   families: "any",
-  commands: ["auth", "board", "channel", "extensions", "hooks", "mcp", "review", "sandbox", "serve", "sessions", "update"],
+  commands: QWEN_COMMANDS,
+  oneShot: oneShotBy({ flags: ["-p", "--prompt"], commands: QWEN_COMMANDS }),
   yolo: ["--yolo"],
   // Its own settings, a project's and ANTHROPIC_* / OPENAI_* of the shell all lose to the system
   // settings gw names (measured with 0.24.4): nothing of the user's needs blanking.

@@ -61,6 +61,11 @@ export interface Agent {
    * is FILTER only for a route of exactly that name (`gw run codex e …` is `codex exec`).
    */
   readonly commands?: readonly string[];
+  /**
+   * The run answers and exits (`claude -p`, `codex exec`): the window it runs in is not renamed,
+   * since nothing would rename it back after (a tmux window named by a program keeps that name).
+   */
+  readonly oneShot?: (args: readonly string[]) => boolean;
   /** What `-y` becomes: the agent's own "ask me nothing" flag. */
   readonly yolo: readonly string[];
   /** Variables of the user's shell that would send the agent past the gateway: blanked. */

@@ -11,6 +11,7 @@ import { say } from "../../../cld/say.ts";
 import { cldDisplay } from "../../../supervisor/self.ts";
 import { resumeHintEnv } from "./env.ts";
 import { claudeConfigDir, claudeVersion, latestSession, printsCldHint } from "./resume.ts";
+import { oneShotBy } from "../one-shot.ts";
 
 /** `via` says where the session runs: "the gateway", "Antigravity", "Anthropic". */
 export async function handOverToClaude(claude: string, args: readonly string[], env: ChildEnv, via: string): Promise<number> {
@@ -28,3 +29,6 @@ export async function handOverToClaude(claude: string, args: readonly string[], 
 
 /** Print mode ends without a resume hint. */
 const interactive = (args: readonly string[]) => !args.some((a) => a === "-p" || a === "--print");
+
+/** `claude -p`: answers and exits (cld ag and official too, which hand over here). */
+export const claudeOneShot = oneShotBy({ flags: ["-p", "--print"] });

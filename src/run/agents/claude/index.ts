@@ -6,7 +6,7 @@ import { YOLO_FLAG } from "../../../cld/args.ts";
 import { CLAUDE_INSTALL } from "../../../cld/launch.ts";
 import type { Agent } from "../types.ts";
 import { type ClaudeRoles, ELSEWHERE, gatewayEnv } from "./env.ts";
-import { handOverToClaude } from "./hand-over.ts";
+import { claudeOneShot, handOverToClaude } from "./hand-over.ts";
 import { prepareHome } from "./home.ts";
 import { claudeHonoursNoProxy } from "./no-proxy.ts";
 
@@ -21,6 +21,7 @@ export const claude: Agent = {
   title: "cld cp",
   families: "any",
   yolo: [YOLO_FLAG],
+  oneShot: claudeOneShot,
   // A stale token would override the key (gatewayEnv sets its own); a cloud switch would go past the gateway.
   blank: ELSEWHERE,
   honoursNoProxy: claudeHonoursNoProxy,
