@@ -63,6 +63,11 @@ export class InstanceWork {
     await Promise.all(this.jobs.map((j) => j.follow(hear)));
   }
 
+  /** Some of it has not ended yet. */
+  get running(): boolean {
+    return this.jobs.some((j) => !j.ended);
+  }
+
   /** Resolves once all of the work has ended. */
   async ended(): Promise<void> {
     // a job's later steps replace its `done`

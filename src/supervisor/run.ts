@@ -273,6 +273,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       // nobody's.
       paused = true;
       await reloader?.pause("gw is upgrading; the new gw reads the config as it starts (gw reload after that, if still needed)");
+      if (applied.work.running) log.info("upgrade: the last reload's restarts end first (a drain lasts up to shutdown_grace_ms)");
       await applied.work.ended();
       set.suspendAll();
       await registry.flushed();
