@@ -53,9 +53,9 @@ export interface Reloader<W = unknown> {
   reload(): Promise<ReloadResult<W>>;
   /**
    * Once the run under way (and one queued, and one for an edit the watcher saw) has ended, no
-   * reload runs until `resume`: a change meanwhile waits, and `reload()` is refused with `why`. While gw hands over to its successor
-   * (gw upgrade), whose reading of the file takes over, a reload here would start instances
-   * nobody supervises afterwards.
+   * reload runs until `resume`: a change meanwhile waits, and `reload()` is refused with `why`.
+   * While gw hands over to its successor (gw upgrade), which reads the file itself, a reload here
+   * would start instances nobody supervises afterwards.
    */
   pause(why: string): Promise<void>;
   /** Reload again as usual, at once when something changed while paused. */
