@@ -198,7 +198,8 @@ async function fromFile(choice: FileChoice, client: Client, env: Env, opts: Sour
     if (!config) {
       const errors = problems.filter((p) => p.severity === "error");
       const why = `${errors[0]?.message}${errors.length > 1 ? ` (+${errors.length - 1} more: gw check)` : ""}`;
-      if (choice.running) return await fromServing(file, choice.running, why, env, opts);
+      // (shell completion asks nothing and never fails: the built-ins when that gw does not list)
+      if (choice.running) return await fromServing(file, choice.running, why, env, opts).catch((err) => (opts.ask ? Promise.reject(err) : builtin(`${displayPath(file)}: ${why}`)));
       return sourceOf(file, null, `${displayPath(file)}: ${why}; using the built-in routes and ${gatewayOf(null).baseUrl}`);
     }
     const src = sourceOf(file, config, "", choice.running);
