@@ -15,9 +15,16 @@ const GEMINI_CALL = /^\/v1[a-z0-9]*\/models\/[^/]+:[A-Za-z]+$|:generateContent|:
 export function dialectOf(path: string, headers: Headers): Dialect {
   if (path.startsWith("/v1/messages")) return "anthropic";
   if (path.startsWith("/v1beta/") || GEMINI_CALL.test(path)) return "gemini";
-  if (path.startsWith("/v1/")) return headers.has("anthropic-version") ? "anthropic" : "openai";
+  if (path.startsWith("/v1/")) {
+    // Google's SDKs list and get models under /v1 by default, as OpenAI's do: only their key
+    // header tells them apart (models.ts answers them in Google's shape by the same rule).
+    if (isModelPath(path) && headers.has("x-goog-api-key")) return "gemini";
+    return headers.has("anthropic-version") ? "anthropic" : "openai";
+  }
   return headers.has("anthropic-version") ? "anthropic" : headers.has("x-goog-api-key") ? "gemini" : "openai";
 }
+
+const isModelPath = (path: string) => path === "/v1/models" || path.startsWith("/v1/models/");
 
 const ANTHROPIC_TYPES: Record<number, string> = {
   400: "invalid_request_error",

@@ -203,6 +203,20 @@ describe("Gemini SDK", () => {
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { status: string } }).error.status).toBe("INVALID_ARGUMENT");
   });
+
+  // The SDK lists and gets models under /v1 by default, where OpenAI's clients list them too: its key header tells them apart.
+  test("models.get of a name no route has, and a wrong key on list and get, under the default /v1: errors in Google's shape", async () => {
+    const googleError = (e: unknown) => JSON.parse((e as Error).message.replace(/^[^{]*/, "")) as { error: Record<string, unknown> };
+    const missing = await new GoogleGenAI({ apiKey: CLIENT_KEY, httpOptions: { baseUrl: gw.url } }).models.get({ model: "plian" }).catch((e: unknown) => e);
+    expect((missing as { status: number }).status).toBe(404);
+    expect(googleError(missing).error).toEqual({ code: 404, status: "NOT_FOUND", message: expect.stringContaining('did you mean "plain"?') });
+    const wrong = new GoogleGenAI({ apiKey: "wrong-key", httpOptions: { baseUrl: gw.url } });
+    for (const call of [() => wrong.models.list(), () => wrong.models.get({ model: "plain" })]) {
+      const refused = await call().catch((e: unknown) => e);
+      expect((refused as { status: number }).status).toBe(401);
+      expect(googleError(refused).error).toEqual({ code: 401, status: "UNAUTHENTICATED", message: "invalid API key for gw" });
+    }
+  });
 });
 
 // A model no route names goes to the default instance, which refuses it: gw adds the routes it
