@@ -4,6 +4,8 @@
 // writes each event in one piece, but a relay, a proxy or TCP may cut one anywhere: an error event
 // that quotes the relay's key would otherwise pass its first part, and the key, unmasked.
 
+import { hasBareCr, LfLineEnds } from "./cr-line-ends.ts";
+
 /** An event larger than this (a Responses `response.completed` carries the whole answer) passes as it comes. */
 const MAX_PENDING = 1 << 20;
 
@@ -18,9 +20,12 @@ export class WholeEvents {
    */
   private parts: Uint8Array[] | undefined;
   private size = 0;
+  /** Made once the stream is seen to end its lines in a bare CR (cr-line-ends.ts): from then on its reads are handed on with LF line ends. */
+  private lineEnds: LfLineEnds | undefined;
 
   /** The whole events `chunk` completes, with what waited before them (empty when it completes none). */
   push(chunk: Uint8Array): Uint8Array {
+    if (this.lineEnds) chunk = this.lineEnds.apply(chunk);
     // A blank line that ends an event: "\n\n" or "\n\r\n" (CRLF streams), possibly across the joint
     // with what waits — only this chunk's bytes can end one: what waits was searched before.
     let end = 0;
@@ -31,6 +36,12 @@ export class WholeEvents {
         end = i + 1;
         break;
       }
+    }
+    // Lines that end in a bare CR have no LF to end an event with: what waits and this read are taken again with LF line ends.
+    if (end === 0 && !this.lineEnds && hasBareCr(chunk, this.at(chunk, -1))) {
+      this.lineEnds = new LfLineEnds();
+      this.keep(chunk);
+      return this.push(this.take(NONE));
     }
     const waits = end ? chunk.byteLength - end : this.size + chunk.byteLength;
     if (waits === 0 || waits > MAX_PENDING) return this.take(chunk);

@@ -93,6 +93,10 @@ const ANSWERS: readonly Answer[] = [
     { name: `${d} error event after content, CRLF`, dialect: d, stream: true, contentType: SSE, text: sse([...OPENING[d], ...CONTENT[d], LATE[d]], "\r\n", ": keep-alive\r\n\r\n") },
     { name: `${d} stream with a comment, an id: and a field of the relay's quoting a key`, dialect: d, stream: true, contentType: SSE, text: withFields(d) },
     { name: `${d} error event before content, CRLF`, dialect: d, stream: true, contentType: SSE, text: sse([...OPENING[d], [undefined, ""], REFUSAL[d]], "\r\n", ": keep-alive\r\n\r\n"), errorFirst: true },
+    // Lines that end in a bare CR (the SSE spec allows it) reach the client with LF line ends, whatever the chunking.
+    { name: `${d} stream, bare CR line ends`, dialect: d, stream: true, contentType: SSE, text: normal(d, "\r", ": keep-alive\r\r") },
+    { name: `${d} error event after content quoting a key, bare CR line ends`, dialect: d, stream: true, contentType: SSE, text: sse([...OPENING[d], ...CONTENT[d], LATE[d]], "\r", ": keep-alive\r\r") },
+    { name: `${d} error event before content, bare CR line ends`, dialect: d, stream: true, contentType: SSE, text: sse([...OPENING[d], REFUSAL[d]], "\r", ": keep-alive\r\r"), errorFirst: true },
   ]),
   { name: "sized JSON", dialect: "openai", stream: false, contentType: JSON_TYPE, text: chatJson, sized: true },
   { name: "chunked JSON", dialect: "anthropic", stream: false, contentType: JSON_TYPE, text: messageJson },
@@ -198,7 +202,7 @@ describe("every answer is the same whatever its chunking", () => {
       expect(text).not.toContain(SECRET);
       // A stream that closes inside an event was cut short (a break); every other one of the table
       // ends its answer (or fails), whichever read its end came in.
-      const cutShort = a.contentType === SSE && !/\n\r?\n$/.test(a.text);
+      const cutShort = a.contentType === SSE && !/(?:\n\r?\n|\r\r)$/.test(a.text);
       expect([a.name, (base.record.error ?? "").includes("before the answer's end")]).toEqual([a.name, cutShort]);
       // Whatever carried usage is counted in the log.
       expect([a.name, base.record.usage !== undefined]).toEqual([a.name, text.includes('"usage')]);

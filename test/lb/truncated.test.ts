@@ -245,6 +245,13 @@ describe.each(CASES)("$dialect", (c) => {
     const r = await lastRecord();
     expect([r.response.broken, r.response.error]).toEqual([undefined, undefined]);
   });
+
+  // The SSE spec lets a line end in a bare CR, as in CRLF or LF; the SDKs read such a stream as any other.
+  test.each(c.ends)("ends with %s, every line ending in a bare CR: the answer whole, clean", async (_, events) => {
+    expect(await outcome(() => c.clients[0]!.text(events.map((e) => e.replaceAll("\n", "\r"))))).toEqual({ text: "Hello" });
+    const r = await lastRecord();
+    expect([r.response.broken, r.response.error]).toEqual([undefined, undefined]);
+  });
 });
 
 test("a stream on a path that is no model call has no end to wait for: its clean close is clean", async () => {

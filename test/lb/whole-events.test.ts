@@ -24,6 +24,22 @@ describe("WholeEvents", () => {
       expect(out).toEqual(text.split(/(?<=\r?\n\r?\n)/));
     }
   });
+  // The SSE spec's third line end: such a stream is handed on with LF line ends, its events whole as in any other.
+  test("lines that end in a bare CR: each event handed on whole with LF line ends, however the reads cut it", () => {
+    const text = "event: a\rdata: {}\r\r: keep-alive\r\rdata: b\rdata: c\r\r";
+    const events = ["event: a\ndata: {}\n\n", ": keep-alive\n\n", "data: b\ndata: c\n\n"];
+    expect(feed(new WholeEvents(), text)).toEqual([events.join("")]);
+    expect(feed(new WholeEvents(), ...text).filter(Boolean)).toEqual(events);
+    for (let cut = 1; cut < text.length; cut++) {
+      const w = new WholeEvents();
+      expect(feed(w, text.slice(0, cut), text.slice(cut)).join("")).toBe(events.join(""));
+      expect(w.rest()).toBeUndefined();
+    }
+  });
+  test("once a stream ended a line in a bare CR, a CRLF in it stays one line end, also cut between two reads", () => {
+    const w = new WholeEvents();
+    expect(feed(w, "data: a\r\rdata: b\r", "\n\r\n", "data: c\r\n\r\n")).toEqual(["data: a\n\n", "data: b\n\n", "data: c\n\n"]);
+  });
   test("what the stream never completed is left for its end", () => {
     const w = new WholeEvents();
     feed(w, "data: a\n\ndata: half");
