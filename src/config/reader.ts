@@ -18,6 +18,7 @@ export interface Field {
 }
 
 const VAR_NAME = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/;
+const setHint = (name: string) => `set ${name} in the environment or in .env beside the config`;
 // The old generator's spellings, all of them: it also took y / n, and "" as false (what a
 // `"${VAR}"` set to nothing gives), so files relying on them keep their meaning.
 const TRUE = new Set(["true", "1", "yes", "y", "on"]);
@@ -146,7 +147,7 @@ export class Reader {
     const inst = instanceOf(path);
     const orDrop = inst === undefined ? "" : ` — or, without one, remove [instances.${inst}] and the targets that name it`;
     for (const name of missing) {
-      const hint = `set ${name} in the environment or in .env beside the config`;
+      const hint = setHint(name);
       if (secret) this.error(path, `\${${name}} is not set, so this API key would be sent literally`, hint + orDrop);
       else this.warn(path, `\${${name}} is not set; the text is kept as written`, hint);
     }
@@ -160,6 +161,16 @@ export class Reader {
       this.error(path, from ? `\${${from}} still holds a placeholder (an example value, not a real key)` : "this API key is a placeholder", (from ? `put the real key in .env: ${from}=…` : "put the real key here, or better in .env as ${NAME}") + orDrop);
     }
     return out;
+  }
+
+  /**
+   * The fix for a value its key cannot take because a `${VAR}` in it is not set (expand kept it
+   * as written), else undefined: the value's own fix (a scheme before `${VAR}`) would keep the
+   * variable unset and the text literal.
+   */
+  unsetHint(expanded: string): string | undefined {
+    const name = VAR_NAME.exec(expanded)?.[1];
+    return name !== undefined && this.env[name] === undefined ? setHint(name) : undefined;
   }
 
   int(f: Field | undefined, range: { min?: number; max?: number } = {}): number | undefined {

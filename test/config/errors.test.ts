@@ -140,6 +140,25 @@ describe("values nobody means for real", () => {
     expect(brief(ps)).toEqual(['5:62 instances.a.providers[1].base_url error: base_url "relay.example.com:8443/v1" is not an http(s) URL (write it with its scheme: base_url = "https://relay.example.com:8443/v1")']);
   });
 
+  // Its scheme written before the variable, as the scheme hint had it, the instance got `https://${NOPE_URL}` (a warning only).
+  test("a base_url or url that is an unset ${VAR}: the fix is to set it, not to write a scheme before it; set in .env, it passes", async () => {
+    const base = BASE.replace('base_url = "https://relay.example.com"', 'base_url = "${NOPE_URL}"').replace("${K}", "sk-relay-real");
+    const dir = tempFiles({ "providers.toml": base, "relay.toml": base.replace("port = 8146", 'url = "${NOPE_URL}"\napi_key = "sk-up"') });
+    /** gw check's lines about NOPE_URL, without the file's folder. */
+    const check = async (file: string) => {
+      const r = await runGw(["check", "-c", join(dir, file)], { env: { NOPE_URL: undefined } });
+      return r.stderr.split("\n").filter((l) => l.includes("NOPE_URL")).map((l) => l.replace(`${dir}/`, ""));
+    };
+    const set = "(set NOPE_URL in the environment or in .env beside the config)";
+    expect(await check("providers.toml")).toEqual([
+      `providers.toml:5:62  instances.a.providers[1].base_url  warning: \${NOPE_URL} is not set; the text is kept as written  ${set}`,
+      `providers.toml:5:62  instances.a.providers[1].base_url  error: base_url "\${NOPE_URL}" is not an http(s) URL  ${set}`,
+    ]);
+    expect(await check("relay.toml")).toContain(`relay.toml:4:1  instances.a.url  error: "\${NOPE_URL}" is not an http(s) URL  ${set}`);
+    writeFileSync(join(dir, ".env"), "NOPE_URL=https://relay.example.com\n");
+    expect(await check("providers.toml")).toEqual([]);
+  });
+
   test("an instance url that ends in the API version (a relay's documented base URL): requests would go to /v1/v1/…", () => {
     const ps = problems(BASE.replace("port = 8146", 'url = "https://openrouter.ai/api/v1/"\napi_key = "sk-or"'));
     expect(brief(ps)).toEqual(['4:1 instances.a.url warning: url ends in /v1: gw adds each request\'s own path (/v1/chat/completions, /v1/messages, …) to url, so requests would go to /api/v1/v1/… (leave the API version out: url = "https://openrouter.ai/api")']);
