@@ -1,6 +1,6 @@
 import { CliError } from "../cli/errors.ts";
 import { findConfigFile } from "../config/index.ts";
-import { startDetached } from "../supervisor/daemon.ts";
+import { type DetachOutcome, startDetached } from "../supervisor/daemon.ts";
 import { DEMO_MAIN_PORT, demoBanner, demoDir, demoFile, writeDemoConfig } from "../supervisor/demo.ts";
 import { refuseIfRunning } from "../supervisor/guard.ts";
 import { healthOf } from "../supervisor/health.ts";
@@ -39,16 +39,15 @@ export default defineGwCommand({
     if (clash) throw new CliError(`--port ${port} is the port of instance '${clash.name}'`, 1, "give the load balancer another port");
     const portArgs = port !== undefined && !demo ? ["--port", String(port)] : [];
     if (args.detach) {
-      const out = await startDetached(gwPaths(config.dir), ["-c", file, ...portArgs], (line) => args.json || console.log(line));
-      if (args.json) printJson(out, true);
+      // Its progress on stdout, what it printed itself (its refusal, as in the foreground) on stderr.
+      const out = await startDetached(gwPaths(config.dir), ["-c", file, ...portArgs], (line, printed) => args.json || (printed ? console.error(line) : console.log(line)));
+      const log = gwPaths(config.dir).gwLog;
+      if (args.json) printJson(out.ok || out.problem ? out : { ...out, problem: ended(out), hint: `see its log: ${log}` }, true);
       else if (out.ok) {
         const h = healthOf(out.instances ?? []);
         const ready = h.status === "ok" ? "" : ` with ${h.ready}/${h.total} instances ready (not ready: ${h.notReady.join(", ")})`;
         console.log(`gw is running in the background (pid ${out.pid}) on ${out.url}${ready} — ${selfDisplay()} status · logs -f · down`);
-      } else if (out.exitCode === 0) {
-        // It stopped as asked (gw down, a SIGTERM) before it served: no failure of its own.
-        console.error(`gw: gw (pid ${out.pid}) was stopped before it served — the lines above say so; full log: ${gwPaths(config.dir).gwLog}`);
-      } else console.error(`gw: ${typed("gw up -d")} failed (${out.signal ? `killed by ${out.signal}` : `exit code ${out.exitCode}`}) — the lines above say why; full log: ${gwPaths(config.dir).gwLog}`);
+      } else if (!out.problem) console.error(`gw: ${ended(out)} — the lines above say ${out.exitCode === 0 ? "so" : "why"}; full log: ${log}`);
       // Refused for another gw here (one started at the same moment): the same status as a refusal before the start.
       return out.ok ? 0 : out.exitCode === ANOTHER_GW_EXIT ? ANOTHER_GW_EXIT : 1;
     }
@@ -64,3 +63,10 @@ export default defineGwCommand({
     return 0;
   },
 });
+
+/** How a background gw that said no reason of its own ended before it served. */
+function ended(out: DetachOutcome): string {
+  // Stopped as asked (gw down, a SIGTERM) before it served: no failure of its own.
+  if (out.exitCode === 0) return `gw (pid ${out.pid}) was stopped before it served`;
+  return `${typed("gw up -d")} failed (${out.signal ? `killed by ${out.signal}` : `exit code ${out.exitCode}`})`;
+}

@@ -16,11 +16,14 @@ import { refuseIfRunning } from "./guard.ts";
 import { logLineParts } from "./logger.ts";
 import { readNew } from "./logtail.ts";
 import type { GwPaths } from "./paths.ts";
+import { lastRefusal } from "./refusal.ts";
 import { DETACHED_ENV, selfCommand } from "./self.ts";
 import type { StatusReport } from "./status.ts";
 import { DAEMON_START_TIMEOUT_MS } from "./timing.ts";
 
 const POLL_MS = 200;
+/** Of the lines a starting gw printed itself, those kept: its refusal is its last, a few lines at most. */
+const PRINTED_KEPT = 20;
 
 export interface DetachOutcome {
   readonly ok: boolean;
@@ -33,6 +36,9 @@ export interface DetachOutcome {
   readonly signal?: string | null;
   /** Still running, but not serving within the time allowed. */
   readonly timedOut?: boolean;
+  /** Why it did not serve, in its own words: its refusal (refusal.ts), as it would have said it in the foreground. */
+  readonly problem?: string;
+  readonly hint?: string;
 }
 
 export interface GwProcess {
@@ -65,22 +71,26 @@ export async function spawnGw(paths: GwPaths, argv: string[], env: Record<string
 
 /**
  * Wait until the gw in `p` answers the control socket as serving; gw.log's new lines go to
- * `progress` meanwhile, its own alone (and lines no gw's logger wrote: its refusal, before it
- * logs): a gw upgrading goes on serving and logging into the gw.log its successor writes, and
- * another gw up started here at the same moment writes there too — their lines are not this one's
- * progress, nor its reason to fail. Gives up when it exits or after `timeoutMs`.
+ * `progress` meanwhile, its own alone (and lines no gw's logger wrote — `printed`: its refusal,
+ * before it logs): a gw upgrading goes on serving and logging into the gw.log its successor
+ * writes, and another gw up started here at the same moment writes there too — their lines are
+ * not this one's progress, nor its reason to fail. Gives up when it exits or after `timeoutMs`.
  */
-export async function waitServing(paths: GwPaths, p: GwProcess, progress: (line: string) => void, timeoutMs = DAEMON_START_TIMEOUT_MS): Promise<DetachOutcome> {
+export async function waitServing(paths: GwPaths, p: GwProcess, progress: (line: string, printed: boolean) => void, timeoutMs = DAEMON_START_TIMEOUT_MS): Promise<DetachOutcome> {
   const { proc } = p;
   let offset = p.logOffset;
   let exited = false;
   void proc.exited.then(() => (exited = true));
+  /** The lines it printed itself (not its logger's), the last few: where its refusal is. */
+  const printed: string[] = [];
   const show = async () => {
     const { text, end } = await readNew(paths.gwLog, offset);
     offset = end;
     for (const line of text.split("\n")) {
       const { pid, message } = logLineParts(line);
-      if (line && (pid === undefined || pid === proc.pid)) progress(message);
+      if (!line || (pid !== undefined && pid !== proc.pid)) continue;
+      if (pid === undefined && printed.push(line) > PRINTED_KEPT) printed.shift();
+      progress(message, pid === undefined);
     }
   };
   const deadline = performance.now() + timeoutMs;
@@ -90,7 +100,7 @@ export async function waitServing(paths: GwPaths, p: GwProcess, progress: (line:
     // its last ones (why it failed) after them, and they are read on the next turn.
     const ended = exited;
     await show();
-    if (ended) return { ok: false, pid: proc.pid, exitCode: proc.exitCode, signal: proc.signalCode === null ? null : String(proc.signalCode) };
+    if (ended) return { ok: false, pid: proc.pid, exitCode: proc.exitCode, signal: proc.signalCode === null ? null : String(proc.signalCode), ...lastRefusal(printed) };
     const status = await controlProbe<StatusReport>(paths, "/status");
     if (status?.phase === "serving" && status.pid === proc.pid) {
       await show();
@@ -100,8 +110,8 @@ export async function waitServing(paths: GwPaths, p: GwProcess, progress: (line:
   return { ok: false, pid: proc.pid, timedOut: true };
 }
 
-/** `upArgs` are the arguments of `gw up` minus -d. `progress` gets each new line of gw.log. */
-export async function startDetached(paths: GwPaths, upArgs: string[], progress: (line: string) => void): Promise<DetachOutcome> {
+/** `upArgs` are the arguments of `gw up` minus -d. `progress` gets each new line of gw.log (waitServing). */
+export async function startDetached(paths: GwPaths, upArgs: string[], progress: (line: string, printed: boolean) => void): Promise<DetachOutcome> {
   await refuseIfRunning(paths);
   const p = await spawnGw(paths, selfCommand("up", ...upArgs), process.env);
   const out = await waitingOnly(

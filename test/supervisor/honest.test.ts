@@ -37,7 +37,9 @@ describe("gw up with nothing that can serve", () => {
     expect(out).toContain(`gw: no instance can serve, so gw stopped: CLIProxyAPI binary for instances 'a', 'b' ${reason}`);
     expect(out.split("get it with").length - 1).toBe(3);
     expect(out).toContain("  fix that and run gw up again\n");
-    expect(r.stderr).toContain("gw: gw up -d failed (exit code 1)");
+    // Its refusal is the reason, on stderr as in the foreground: no other line after it.
+    expect(r.stderr).toContain(`gw: no instance can serve, so gw stopped: CLIProxyAPI binary for instances 'a', 'b' ${reason}`);
+    expect(r.stderr).toEndWith("\n  fix that and run gw up again\n");
     expect(out).not.toContain("running in the background");
     expect(await processesIn(sb.dir)).toEqual([]);
     const st = await gw(sb, ["status", "--json", "-c", sb.file]);
