@@ -72,8 +72,12 @@ export interface Gateway {
    * `gw reload`).
    */
   reload(next: Config): Problem[];
-  /** Stop accepting, let in-flight requests finish for up to `graceMs`, close the rest, flush the log. */
-  stop(graceMs?: number): Promise<void>;
+  /**
+   * Stop accepting, let in-flight requests finish for up to `graceMs`, close the rest, flush the
+   * log. Answers still running then end with an error event saying `why` (by default: the grace
+   * period ended).
+   */
+  stop(graceMs?: number, why?: string): Promise<void>;
   stats(): GatewayStats;
 }
 
@@ -240,12 +244,12 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       while (busy() && performance.now() < deadline) await Bun.sleep(HANDOFF_POLL_MS);
       await this.stop(Math.max(0, deadline - performance.now()));
     },
-    async stop(graceMs = rt.config.global.shutdownGraceMs) {
+    async stop(graceMs = rt.config.global.shutdownGraceMs, why = GRACE_ENDED) {
       stopped = true;
       const drained = server.stop(false);
       // Answers still running when the grace period ends are told why they end (an error event
       // in their dialect, a moment to reach the client), not dropped with their connections.
-      if (!(await within(drained, graceMs)) && relays.cutAll("gw stopped: the shutdown grace period ended before this answer did") > 0) {
+      if (!(await within(drained, graceMs)) && relays.cutAll(why) > 0) {
         await within(drained, CUT_FLUSH_MS);
       }
       await server.stop(true);
@@ -274,6 +278,9 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     explain: (body, o) => explainBody(rt.config, body, { ...o, state, draining: load.resting, deadEnds: new DeadEnds(deadEndSources({ isDown: gw.probes.isDown }, load)), source: { pid: process.pid, store: state.health() } }),
   };
 }
+
+/** Why an answer still running when the grace period of a stop ended was cut. */
+const GRACE_ENDED = "gw stopped: the shutdown grace period ended before this answer did";
 
 /** Whether `p` settles within `ms`. */
 async function within(p: Promise<unknown>, ms: number): Promise<boolean> {

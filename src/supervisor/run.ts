@@ -176,7 +176,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const done = new Promise<void>((r) => (resolveDone = r));
   let stopping: Promise<void> | null = null;
   let firstSignalAt = 0;
-  const onSignal = () => {
+  const onSignal = (sig: NodeJS.Signals) => {
     if (!stopping) {
       firstSignalAt = monoNow();
       return void stop();
@@ -184,11 +184,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
     // One key press can arrive twice (under `bun run`: bun forwards it, and the terminal sends it
     // to the whole process group): only a later, deliberate second Ctrl-C cuts the streams.
     if (monoNow() - firstSignalAt < SIGNAL_ECHO_MS) return;
-    cutStreams();
+    cutStreams(sig === "SIGINT" ? "Ctrl-C" : sig);
   };
-  const cutStreams = () => {
+  /** Cut the streams still in flight now, each told that a second `asked` (Ctrl-C, gw down) did it: their grace period has not ended. */
+  const cutStreams = (asked: string) => {
     log.warn("stopping now: streams still in flight are cut");
-    void gateway?.stop(0);
+    void gateway?.stop(0, `gw stopped: a second ${asked} cut this answer short`);
   };
   // `gw down`: as a first Ctrl-C, and asked again while stopping, as a second one. Asked is
   // stopping already: the stop itself begins a turn later, once the answer is out.
@@ -197,7 +198,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     const streams = gateway?.stats().openStreams ?? 0;
     const again = downAsked || stopping !== null;
     downAsked = true;
-    setTimeout(again ? cutStreams : () => void stop(), 0);
+    setTimeout(again ? () => cutStreams("gw down") : () => void stop(), 0);
     return again ? { cut: true, streams } : { cut: false, streams, graceMs: config.global.shutdownGraceMs };
   };
   const stop = () =>

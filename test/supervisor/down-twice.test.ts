@@ -3,6 +3,7 @@
 // cuts them, as a second Ctrl-C does — no flag to remember. Each says which it did.
 import { afterAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
+import { logRecords } from "../helpers/resilience.ts";
 import { gw, killAll, processesIn, type Sandbox, sandbox, slowStream, startGw, until } from "../helpers/supervisor.ts";
 
 const cleanups: Sandbox[] = [];
@@ -23,8 +24,13 @@ test("gw down with a stream in flight says it may finish and how to cut it; gw d
   const again = await gw(sb, ["down", "-c", sb.file]);
   expect(again.stdout).toMatch(/^gw \(pid \d+\) was stopping: cutting its 1 stream in flight now…\ngw stopped \(pid \d+\)\n$/);
   expect(again.code).toBe(0);
+  // Told why, the client and the request log alike: its grace period had 58 s to go.
+  const why = "gw stopped: a second gw down cut this answer short";
   expect(await s.ended).toStartWith("cut");
+  expect(await s.ended).toContain(why);
   expect(s.deltas()).toBeLessThan(300);
+  const [record] = await logRecords(sb.dir, 1);
+  expect([record!.response.broken, record!.response.error]).toEqual([true, why]);
   expect(await first.proc.exited).toBe(0);
   expect(first.output()).toMatch(/gw stopped \(pid \d+\)/);
   await until(async () => (await processesIn(sb.dir)).length === 0, 15_000, () => "the instances to stop");

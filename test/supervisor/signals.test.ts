@@ -50,6 +50,7 @@ describe("Ctrl-C under bun run gw up", () => {
     await Bun.sleep(Math.max(0, firstAt + SIGNAL_ECHO_MS + 200 - Date.now()));
     process.kill(-g.proc.pid, "SIGINT");
     expect(await s.ended).toStartWith("cut");
+    expect(await s.ended).toContain("gw stopped: a second Ctrl-C cut this answer short");
     expect(s.deltas()).toBeLessThan(60);
     await g.waitFor("stopping now: streams still in flight are cut");
     expect(await g.proc.exited).toBe(0);
