@@ -170,8 +170,9 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<Depl
       started = "upgraded";
     } else {
       const viaSystemd = unitFile && systemd;
-      const up = await step(viaSystemd ? "start gw (systemctl start gw)" : "start gw (gw up -d)", viaSystemd ? sh.systemctlScript(root, ["start", "gw"]) : sh.gwScript(p, ["up", "-d"]));
-      if (up.code !== 0) throw new StepError(`gw did not start: ${lastLine(up.stderr) || lastLine(up.stdout)}`);
+      const up = await step(viaSystemd ? "start gw (systemctl start gw)" : "start gw (gw up -d)", viaSystemd ? sh.systemctlScript(root, ["start", "gw"]) : sh.gwScript(p, ["up", "-d", "--json"]));
+      // gw up -d --json says why in its own words (problem); systemctl, on its last line
+      if (up.code !== 0) throw new StepError(`gw did not start: ${parseJson<{ problem?: string }>(up.stdout)?.problem ?? (lastLine(up.stderr) || lastLine(up.stdout))}`);
       started = "started";
     }
     await waitHealthy(o, remote, p);
@@ -179,7 +180,7 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<Depl
     if (!(err instanceof StepError) || o.dryRun) throw err;
     say(`✗ ${err.message} — rolling back`);
     await rollback(o, remote, p, unitFile, included.inside, started, running, systemd, root);
-    throw new CliError(`deploy to ${host} failed: ${err.message}; rolled back to the previous binary and config`, 1, started === "started" ? `what the new gw said is in ${p.dir}/logs/gw.log there: ${remote.ssh} tail -n 50 ${p.dir}/logs/gw.log` : `see the host's log: ${remote.ssh} ${p.dir}/gw logs -c ${p.dir}/providers.toml`);
+    throw new CliError(`deploy to ${host} failed: ${err.message}; rolled back to the previous binary and config`, 1, running ? `see the host's log: ${remote.ssh} ${p.dir}/gw logs -c ${p.dir}/providers.toml` : `what the new gw said is in ${p.dir}/logs/gw.log there: ${remote.ssh} tail -n 50 ${p.dir}/logs/gw.log`);
   }
   const status = o.dryRun ? null : await remoteStatus(remote, p);
   if (!o.dryRun) {

@@ -278,6 +278,23 @@ providers = [{ type = "antigravity" }]`);
     for (const f of ["gw", "providers.toml"]) expect(await Bun.file(join(fresh, f)).exists()).toBe(false);
   }, 120_000);
 
+  test("a first deploy whose gw cannot start: deploy says why in gw's own words, not \"the lines above say why\"", async () => {
+    const squatter = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("squatter") });
+    try {
+      const [inst] = await freePorts(1);
+      const taken = join(tempDir("gw-deploy-taken-"), "providers.toml");
+      writeFileSync(taken, `[global]\nhost = "127.0.0.1"\nmain_port = ${squatter.port}\n\n[instances.a]\nport = ${inst}\ncommand = ["./gw", "mock", "-config", "{config}"]\nproviders = [{ type = "antigravity" }]\n\n[routing]\n"m" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]\n`);
+      const r = await deploy(["--dir", "taken"], {}, () => {}, taken);
+      expect(r.code).toBe(1);
+      expect(r.all).toContain(`gw did not start: port ${squatter.port} of the load balancer is in use by pid ${process.pid} `);
+      expect(r.all).not.toContain("the lines above say");
+      // no gw logs -c with the files it would read gone again: the log is where it was
+      expect(r.all).toContain(`what the new gw said is in ${join(sshd.home, "taken")}/logs/gw.log there`);
+    } finally {
+      squatter.stop(true);
+    }
+  }, 120_000);
+
   test("a config named otherwise travels as providers.toml; the router's config_file goes with it; the host's warnings are shown", async () => {
     writeConfig(`[global.lb_model_router]\nenabled = true\nactivation_models = ["auto"]\nconfig_file = "router/rules.toml"\n`, `"m2" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]`);
     mkdirSync(join(local, "router"), { recursive: true });
