@@ -71,13 +71,16 @@ export async function launchAgent(agent: Agent, req: LaunchRequest, env: Env): P
  * the user's proxies as cld's rule says (cld/proxies.ts: kept for a gateway elsewhere, which the
  * user's network may reach only through them — as cld's own check of it did; for one on this
  * machine, kept beside NO_PROXY by an agent that honours it, else blanked). The CA file Bun's
- * check trusted by $SSL_CERT_FILE is handed on as $NODE_EXTRA_CA_CERTS, the only one Node agents
- * read (Gemini CLI, Claude Code's older npm builds; the native Claude Code is a Bun program and
- * reads both): what passed the check connects. `command`: the agent's executable, as found.
+ * check trusted ($NODE_EXTRA_CA_CERTS, else $SSL_CERT_FILE) is handed on in the variable the agent
+ * reads (Agent.caVar: $NODE_EXTRA_CA_CERTS for Node agents — Gemini CLI, Claude Code's older npm
+ * builds; the native Claude Code is a Bun program and reads both — Codex's own for Codex): what
+ * passed the check connects. `command`: the agent's executable, as found.
  */
-export function agentEnv(agent: Pick<Agent, "blank" | "honoursNoProxy" | "command">, base: Env, set: Readonly<Record<string, string>>, gatewayUrl?: string, command = agent.command): ChildEnv {
+export function agentEnv(agent: Pick<Agent, "blank" | "honoursNoProxy" | "command" | "caVar">, base: Env, set: Readonly<Record<string, string>>, gatewayUrl?: string, command = agent.command): ChildEnv {
   const url = gatewayUrl === undefined ? undefined : new URL(gatewayUrl);
-  const certs: Record<string, string> = url?.protocol === "https:" && base.SSL_CERT_FILE && !base.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: base.SSL_CERT_FILE } : {};
+  const caVar = agent.caVar ?? "NODE_EXTRA_CA_CERTS";
+  const trusted = base.NODE_EXTRA_CA_CERTS || base.SSL_CERT_FILE;
+  const certs: Record<string, string> = url?.protocol === "https:" && trusted && !base[caVar] ? { [caVar]: trusted } : {};
   const proxies = proxyRule(base, gatewayUrl, () => agent.honoursNoProxy(command));
   return childEnv(base, [...proxies.blank, ...agent.blank], { ...certs, ...proxies.set, ...set });
 }

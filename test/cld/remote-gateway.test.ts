@@ -34,6 +34,16 @@ afterAll(async () => {
 
 const remote = (extra: Record<string, string> = {}) => ({ GW_URL: gwUrl, GW_API_KEY: KEY, NODE_EXTRA_CA_CERTS: nginx.cert, ...extra });
 
+describe("the real Codex", () => {
+  const box = new CldSandbox({ noClaude: true });
+
+  test("through https, its CA given as NODE_EXTRA_CA_CERTS (as for Claude Code): it answers, where it retried for ever", async () => {
+    const codexBin = join(import.meta.dir, "../../node_modules/.bin");
+    const r = await box.run(["codex", "g3f", "exec", "--skip-git-repo-check", "say hi"], { env: { ...remote(), PATH: `${codexBin}:/usr/bin:/bin` }, cmd: RUN });
+    expect([r.code, r.stdout]).toEqual([0, expect.stringContaining("Mock answer from instance a, model gemini-3-flash")]);
+  });
+});
+
 describe("the real Claude Code", () => {
   const box = new CldSandbox({ noClaude: true });
   const PATH = `${box.bin}:/usr/bin:/bin`;
@@ -69,12 +79,14 @@ describe("cld and gw run against a fake agent", () => {
     expect(r.call!.env).toMatchObject({ ANTHROPIC_BASE_URL: gwUrl, ANTHROPIC_AUTH_TOKEN: KEY, ANTHROPIC_MODEL: "g3p", CLAUDE_CODE_MAX_CONTEXT_TOKENS: "1048576" });
   });
 
-  test("gw run codex: the same gateway, the key as GW_API_KEY in its environment", async () => {
+  test("gw run codex: the same gateway, the key as GW_API_KEY in its environment, the CA in the variable Codex reads", async () => {
     const r = await box.run(["codex", "g3f", "exec", "hi"], { env: remote(), cmd: RUN });
     expect([r.code, r.stderr.split("\n")[0]]).toEqual([0, `gw run codex: gw at ${gwUrl} ($GW_URL, no providers.toml): 3 routes`]);
     expect(r.call!.argv.join(" ")).not.toContain(KEY);
     expect(r.call!.env.GW_API_KEY).toBe(KEY);
+    expect(r.call!.env.CODEX_CA_CERTIFICATE).toBe(nginx.cert);
   });
+
 
   test("a wrong key: one line naming the variable to fix, the key not shown, no agent started", async () => {
     const wrong = "sk-gw-team-bob-WRONG-0123456789";

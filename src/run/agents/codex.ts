@@ -40,6 +40,9 @@ export const codex: Agent = {
   families: ["gpt"],
   commands: CODEX_COMMANDS,
   oneShot: oneShotBy({ commands: CODEX_COMMANDS, sessions: ["resume", "fork"] }),
+  // A Rust program: it reads no $NODE_EXTRA_CA_CERTS (with only that set, it retried a gateway
+  // behind a private CA for ever), but its own variable.
+  caVar: "CODEX_CA_CERTIFICATE",
   yolo: ["--dangerously-bypass-approvals-and-sandbox"],
   // Codex's built-in provider would read these; nothing else of the user's shell points it anywhere.
   blank: ["OPENAI_BASE_URL", "CODEX_HOME"],

@@ -76,6 +76,8 @@ export interface Agent {
    * (cld/proxies.ts). Measured with the real agent, never assumed.
    */
   readonly honoursNoProxy: (command: string) => boolean;
+  /** The variable it reads an extra CA certificate from (default $NODE_EXTRA_CA_CERTS, what Node reads). */
+  readonly caVar?: string;
   /** Its own way of choosing routes (default: one route, chooseRoute). */
   readonly choose?: (c: ChooseContext) => Promise<Chosen>;
   /** Its own order of the arguments it is started with (default: as they are). */
