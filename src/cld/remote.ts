@@ -4,6 +4,7 @@
 // only — never from a file in the current directory, which a cloned repo could bring to send
 // Claude Code (and the key) elsewhere — and the key never reaches a command line or a message.
 import { CliError } from "../cli/errors.ts";
+import { oneLine } from "../cli/one-line.ts";
 import type { Env } from "../config/env.ts";
 import { isLoopback } from "../config/loopback.ts";
 import { nameProblem, ROUTE_NAME } from "../config/names.ts";
@@ -76,15 +77,28 @@ export async function askRemote(gw: Gateway, env: Env, timeoutMs = REMOTE_TIMEOU
     throw new CliError(unreachable(gw.baseUrl, err, timeoutMs));
   }
   const body = await res.text().catch(() => "");
-  if (res.status === 401 || res.status === 403) {
-    const key = env[KEY_VAR] ? `refused the key in $${KEY_VAR} (${res.status})` : `wants a key (${res.status}) and $${KEY_VAR} is not set`;
+  if (res.status === 401) {
+    const key = env[KEY_VAR] ? `refused the key in $${KEY_VAR} (401)` : `wants a key (401) and $${KEY_VAR} is not set`;
     throw new CliError(`the gateway at ${gw.baseUrl} ${key}: set ${KEY_VAR} to your client key for that gw (one of its [global] api_keys)`);
   }
+  // gw's 403 is never about the key (that is 401): a Host it does not know behind a proxy, a path
+  // that is not an API. Its own words say which, and the fix.
+  if (res.status === 403) throw new CliError(`the gateway at ${gw.baseUrl} refused the request (403): ${refusalIn(body) ?? `check $${URL_VAR}`}`);
   const listing = res.status === 200 ? listingIn(body) : undefined;
   if (listing) return listing;
   const what = res.status === 200 ? "answered, but not with gw's model list" : `answered ${res.status}`;
   const fix = res.status >= 500 ? "the proxy there is up but gw behind it is not answering: check that gw runs on that server" : `check $${URL_VAR} (the path prefix too, if gw sits under one)`;
   throw new CliError(`${at} ${what}: ${fix}`);
+}
+
+/** Pure: the message of an error answer (gw's, in Anthropic's shape), on one line and short; undefined when there is none. */
+function refusalIn(body: string): string | undefined {
+  try {
+    const message = (JSON.parse(body) as { error?: { message?: unknown } }).error?.message;
+    return typeof message === "string" && message ? oneLine(message).slice(0, 300) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Pure: gw's Anthropic-shaped model list → its routes; undefined when the body is not one. */

@@ -119,6 +119,13 @@ describe("cld and gw run against a fake agent", () => {
     expect([r.code, r.stderr]).toEqual([1, `gw: ${nginx.url}/v1/models answered 404: check $GW_URL (the path prefix too, if gw sits under one)\n`]);
   });
 
+  test("gw's own 403 (a path that is no API of gw's) is said in its words, not as a refused key", async () => {
+    const r = await box.run(["cp", "opus", "-p", "hi"], { env: remote({ GW_URL: `${g.url}/management` }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`gw: the gateway at ${g.url}/management refused the request (403): gw forwards only the model APIs (/v1/…, /v1beta/…), not /management/v1/models\n`);
+    expect(r.stderr).not.toContain("refused the key");
+  });
+
   test("a key written into the address is refused before anything is sent, and not echoed", async () => {
     const r = await box.run(["cp", "opus", "-p", "hi"], { env: remote({ GW_URL: `https://bob:${KEY}@127.0.0.1:${nginx.port}/gw` }) });
     expect(r.code).toBe(1);
