@@ -202,7 +202,7 @@ async function fromFile(choice: FileChoice, client: Client, env: Env, opts: Sour
       if (choice.running) return await fromServing(file, choice.running, why, env, opts).catch((err) => (opts.ask ? Promise.reject(err) : builtin(`${displayPath(file)}: ${why}`)));
       return sourceOf(file, null, `${displayPath(file)}: ${why}; using the built-in routes and ${gatewayOf(null).baseUrl}`);
     }
-    const src = sourceOf(file, config, "", choice.running);
+    const src = ownKey(sourceOf(file, config, "", choice.running), config, env);
     if (!choice.named) await refuseEnvSecretAbroad(file, src.gateway, client);
     return { ...src, line: `config ${displayPath(file)} (${choice.origin}) → ${src.gateway.baseUrl}` };
   } catch (err) {
@@ -210,6 +210,16 @@ async function fromFile(choice: FileChoice, client: Client, env: Env, opts: Sour
     const why = err instanceof Error ? err.message : String(err);
     return sourceOf(file, null, `cannot read ${file} (${why}); using the built-in routes`);
   }
+}
+
+/**
+ * The user's own client key ($GW_API_KEY) when the config lists it: on the team's server, its
+ * operator's requests are booked to them (gw usage --by client), not to whoever holds the first
+ * key. Only one of the file's own: a key the file does not list would be refused anyway.
+ */
+function ownKey(src: CldSource, config: Config, env: Env): CldSource {
+  const mine = env[KEY_VAR];
+  return mine && mine !== src.gateway.apiKey && config.global.apiKeys.includes(mine) ? { ...src, gateway: { ...src.gateway, apiKey: mine } } : src;
 }
 
 /** ./providers.toml the user has not confirmed (in this version): ask once, on the terminal. */

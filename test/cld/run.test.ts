@@ -367,6 +367,14 @@ describe("the other modes and failures", () => {
     expect(r.stderr).toBe("gw: claude (Claude Code) is not on PATH; install it: npm install -g @anthropic-ai/claude-code\n");
   });
 
+  test("$GW_API_KEY picks the user's own key among the config's api_keys (on the team's server); one it does not list is not sent", async () => {
+    const toml = box.writeConfig("keys.toml", cldConfig(port, 'api_keys = ["sk-first-key-000000", "sk-carol-key-111111"]').replace('host = "0.0.0.0"', 'host = "127.0.0.1"'));
+    const mine = await box.run(["cp", "g3f", "-p", "hi"], { env: { CLD_TOML: toml, GW_API_KEY: "sk-carol-key-111111" } });
+    expect(mine.call!.env.ANTHROPIC_AUTH_TOKEN).toBe("sk-carol-key-111111");
+    const other = await box.run(["cp", "g3f", "-p", "hi"], { env: { CLD_TOML: toml, GW_API_KEY: "sk-not-this-gws-key" } });
+    expect(other.call!.env.ANTHROPIC_AUTH_TOKEN).toBe("sk-first-key-000000");
+  });
+
   test("--version (alone) is gw's version, no menu and no claude; with a mode it is Claude Code's flag", async () => {
     for (const flag of ["--version", "-v"]) {
       const r = await box.run([flag]);
