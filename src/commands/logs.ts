@@ -5,12 +5,11 @@ import { loadConfig } from "../config/index.ts";
 import { withSavedInstanceKeys } from "../instances/index.ts";
 import { writtenSecrets } from "../instances/written-secrets.ts";
 import { createMasker, maskerOf } from "../observe/mask.ts";
-import { ControlCut, controlRequest, ndjsonLines, NotRunningError } from "../supervisor/control.ts";
+import { ControlCut, controlRequest, ndjsonLines, NotRunningError, startHint } from "../supervisor/control.ts";
 import { linesAfter, logSourcesOnDisk, logStream } from "../supervisor/logtail.ts";
 import { runningGw } from "../supervisor/orphans.ts";
 import type { GwPaths } from "../supervisor/paths.ts";
 import { listRunning } from "../supervisor/registry.ts";
-import { typed } from "../supervisor/self.ts";
 import { TAIL_END, TAIL_MARK_HEADER } from "../supervisor/tail-mark.ts";
 import { readableTarget } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
@@ -135,7 +134,7 @@ async function liveLogs(paths: GwPaths, name: string | undefined, n: number, fol
 
 async function logsOnDisk(paths: GwPaths, name: string | undefined, n: number, follow: boolean, mask: (s: string) => string, notice: boolean): Promise<ReadableStream<Uint8Array>> {
   const all = await logSourcesOnDisk(paths.logsDir);
-  if (all.length === 0) throw new CliError(`gw is not running for ${paths.dir} and has left no logs in ${paths.logsDir}`, 1, `start it with: ${typed("gw up -d")}`);
+  if (all.length === 0) throw new CliError(`gw is not running for ${paths.dir} and has left no logs in ${paths.logsDir}`, 1, startHint());
   const sources = name ? all.filter((s) => s.name === name) : all;
   if (sources.length === 0) throw new CliError(`no log for '${name}' in ${paths.logsDir}`, 1, `valid names: ${all.map((s) => s.name).join(", ")}`);
   if (notice) console.error(`gw is not running for ${paths.dir}; showing its log files in ${paths.logsDir}`);

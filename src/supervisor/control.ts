@@ -238,6 +238,16 @@ export async function* ndjsonLines<T>(body: ReadableStream<Uint8Array>): AsyncGe
 }
 
 /**
+ * What to do when no gw runs here: start one — unless this machine uses a team's gw ($GW_URL),
+ * where "start it" would start a local demo nobody asked for.
+ */
+export function startHint(): string {
+  const team = process.env.GW_URL?.trim();
+  if (!team) return `start it with: ${typed("gw up -d")}`;
+  return `these commands talk to a gw on this machine; the team's gw at $GW_URL (${team}) is its server's: its status page is ${team.replace(/\/+$/, "")}/_gw/ (with its admin_key)`;
+}
+
+/**
  * The one-line answer of every control command when no gw runs for this config. When gws run for
  * other configs (typed from a folder without providers.toml, say), it names them: "not running"
  * alone would read as "your gw is down" while it serves on.
@@ -251,7 +261,7 @@ export class NotRunningError extends CliError {
   ) {
     const [one] = others;
     const elsewhere = others.length === 0 ? "" : others.length === 1 ? `; the gw running (pid ${one!.pid}) serves ${one!.config}` : `; ${describeSeveral(others)}`;
-    const hint = others.length === 0 ? `start it with: ${typed("gw up -d")}` : others.length === 1 ? `name it with: -c ${one!.config}` : "name one with: -c FILE";
+    const hint = others.length === 0 ? startHint() : others.length === 1 ? `name it with: -c ${one!.config}` : "name one with: -c FILE";
     super(
       lb ? `gw lb (pid ${lb.pid}) serves ${lb.config} on ${lb.url}, and only gw up answers this command` : `gw is not running for ${paths.dir}${elsewhere}`,
       1,

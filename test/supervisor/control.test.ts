@@ -222,6 +222,11 @@ describe("gw up -d and the control commands", () => {
     const down = await gw(idle, ["down", "-c", idle.file]);
     expect(down.code).toBe(0);
     expect(down.stdout).toBe(`gw is not running for ${idle.dir}\n`);
+    // On a laptop that uses a team's gw: not "start it" (a local gw nobody asked for), but where that gw is.
+    const team = "these commands talk to a gw on this machine; the team's gw at $GW_URL (https://gw.example.com/team) is its server's: its status page is https://gw.example.com/team/_gw/ (with its admin_key)";
+    const teamEnv = { ...idle, env: { ...idle.env, GW_URL: "https://gw.example.com/team" } };
+    expect((await gw(teamEnv, ["status", "-c", idle.file])).stderr).toBe(`gw: gw is not running for ${idle.dir}\n  ${team}\n`);
+    expect((await gw(teamEnv, ["logs", "-c", idle.file])).stderr).toEndWith(`  ${team}\n`);
 
     // up -d also returns when the detached gw fails, showing why.
     const busy = Bun.serve({ port: idle.mainPort, hostname: "127.0.0.1", fetch: () => new Response("taken") });
