@@ -102,13 +102,18 @@ export function readGlobal(r: Reader, raw: Raw, dir: string): GlobalDraft {
     const to = r.str(field);
     if (to !== undefined) map[field.raw] = to;
   }
+  const apiKeys = readClientKeys(r, f.get("api_keys"));
+  const adminKey = r.str(f.get("admin_key"), { secret: true }) ?? "";
+  if (adminKey && apiKeys.includes(adminKey)) {
+    r.warn(f.get("admin_key")!.path, "admin_key is also one of api_keys: every client holding that key may read the status page and /metrics", "give admin_key a value of its own (openssl rand -hex 24)");
+  }
   return {
     // No host written: loopback. (The old tool listened on 0.0.0.0 without any client keys;
     // serving the network is now a choice the file states: host = "0.0.0.0" plus api_keys.)
     host: r.str(f.get("host")) ?? "127.0.0.1",
     mainPort: r.int(mainPort, { min: 1, max: 65535 }) ?? 8145,
-    apiKeys: readClientKeys(r, f.get("api_keys")),
-    adminKey: r.str(f.get("admin_key"), { secret: true }) ?? "",
+    apiKeys,
+    adminKey,
     corsOrigins: readOrigins(r, f.get("cors_origins")),
     allowedHosts: readHostNames(r, f.get("allowed_hosts")),
     cliproxy: r.str(f.get("cliproxy")) ?? "",

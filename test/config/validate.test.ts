@@ -107,6 +107,17 @@ describe("gw check finds each problem at its line", () => {
     expect(config!.global.bindHost).toBe("127.0.0.1");
   });
 
+  test("an admin_key that is also a client key is a warning at admin_key (its holder would read the status page and /metrics); its own value is none", () => {
+    const withAdmin = (admin: string, env: Record<string, string> = {}) =>
+      parseConfig(BASE.replace('host = "127.0.0.1"', `host = "0.0.0.0"\napi_keys = ["team-alice-3f9a8c7d2e1b", "team-bob-9e8d7c6b5a4f"]\nadmin_key = ${admin}`), "/x/p.toml", env).problems;
+    for (const [admin, env] of [['"team-bob-9e8d7c6b5a4f"', {}], ['"${ADMIN}"', { ADMIN: "team-bob-9e8d7c6b5a4f" }]] as const) {
+      const ps = withAdmin(admin, env);
+      expect(ps.map((p) => [p.severity, p.path, p.line])).toEqual([["warning", "global.admin_key", 5]]);
+      expect(ps[0]!.message).not.toContain("team-bob");
+    }
+    expect(withAdmin('"admin-only-7c6b5a4f3e2d1c"')).toEqual([]);
+  });
+
   test("client keys the request log and gw usage --by client would show alike are a warning at the second one", () => {
     const withKeys = (keys: string, env: Record<string, string> = {}) =>
       parseConfig(BASE.replace('host = "127.0.0.1"', `host = "0.0.0.0"\napi_keys = ${keys}`), "/x/p.toml", env).problems;
