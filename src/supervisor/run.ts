@@ -380,7 +380,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
   void connectLiveState(sources, log);
   const gw = selfDisplay();
   const ready = set.list().filter((s) => s.state === "ready").length;
-  log.info(`serving on ${describeListening(gateway.listening)} — ${ready}/${managed} instances ready; status page ${statusPageUrl(gateway.url)}; ${gw} status · ${gw} logs -f · ${gw} down`);
+  // Only instances given by url (a second replica, a relay): none to start, nothing "0/0 ready".
+  const external = config.instances.length - managed;
+  const instances = managed ? `${ready}/${managed} instances ready${external ? ` (and ${external} by url)` : ""}` : `${external} instance${external === 1 ? "" : "s"} by url`;
+  log.info(`serving on ${describeListening(gateway.listening)} — ${instances}; status page ${statusPageUrl(gateway.url)}; ${gw} status · ${gw} logs -f · ${gw} down`);
   const unready = notReadyLines(views());
   if (unready.length) for (const line of ["not ready (their routes fail over to the other instances meanwhile):", ...unready]) log.warn(line);
   if (opts.banner) for (const line of opts.banner(gateway.url).split("\n")) log.info(line);

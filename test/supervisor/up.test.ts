@@ -22,6 +22,14 @@ async function up(sb: Sandbox): Promise<RunningGw> {
 }
 
 describe("gw up", () => {
+  test("with instances given by url only (a second replica): its start line counts them, not \"0/0 instances ready\"", async () => {
+    const sb = await sandbox([]);
+    writeFileSync(sb.file, `[global]\nhost = "127.0.0.1"\nmain_port = ${sb.mainPort}\n[instances.one]\nurl = "http://127.0.0.1:9"\nproviders = [{ type = "anthropic", api_keys = ["k"] }]\n[instances.two]\nurl = "http://127.0.0.1:10"\nproviders = [{ type = "anthropic", api_keys = ["k"] }]\n`);
+    const g = await up(sb);
+    expect(g.output()).toContain(`serving on http://127.0.0.1:${sb.mainPort} — 2 instances by url; status page`);
+    expect(g.output()).not.toContain("0/0");
+  });
+
   test("shows progress per instance, serves, and on SIGTERM finishes the stream in flight before stopping everything", async () => {
     const sb = await sandbox();
     const g = await up(sb);
