@@ -38,14 +38,14 @@ export default defineGwCommand({
     let entries: AsyncIterable<LogEntry> = await tail(n, follow);
     for (;;) {
       try {
-        for await (const entry of entries) show(entry, args.json, args.name, shown);
+        for await (const entry of entries) await show(entry, args.json, args.name, shown);
         if (!follow) return;
       } catch (err) {
         if (!(err instanceof ControlCut) || !follow) throw err;
       }
       // The gw followed went away (cut at gw down, ended at a hand-over): what it wrote since (its
       // last lines: stopping, stopped, or the hand-over), then the successor's lines after an upgrade.
-      const next = await followNext(paths, file, args.name, (entry) => show(entry, args.json, args.name, shown), shown);
+      const next = await followNext(paths, file, args.name, (entry) => void show(entry, args.json, args.name, shown), shown);
       if (!next) {
         console.error(`gw stopped for ${paths.dir}: no more lines to follow`);
         return;
@@ -114,11 +114,14 @@ async function gwLives(paths: GwPaths): Promise<boolean> {
   return !!(await runningGw(paths)) || (await listRunning()).some((g) => g.kind === "up" && dirname(g.config) === paths.dir);
 }
 
-function show(entry: LogEntry, json: boolean | undefined, name: string | undefined, shown: Map<string, string>): void {
+async function show(entry: LogEntry, json: boolean | undefined, name: string | undefined, shown: Map<string, string>): Promise<void> {
   // not console.log: Bun's console.log drops a write to a closed pipe without a word, so
   // `gw logs -f | grep -m1 ready` never ended; pipedStdout ends gw at the EPIPE this raises
-  pipedStdout().write(`${json ? JSON.stringify(entry) : name ? entry.line : `${entry.name} | ${entry.line}`}\n`);
+  const out = pipedStdout();
+  const room = out.write(`${json ? JSON.stringify(entry) : name ? entry.line : `${entry.name} | ${entry.line}`}\n`);
   shown.set(entry.name, entry.line);
+  // A reader that takes nothing (a pager left open) holds the next lines in gw's log files, not here.
+  if (!room) await new Promise((resolve) => out.once("drain", resolve));
 }
 
 /** The running gw's logs (TAIL_END after the lines read back, with `markTail`), or null when none runs for this config. */

@@ -16,16 +16,34 @@ const FOLLOW_POLL_MS = 250;
 /** How far back from the end the tail reads; enough for N ordinary lines without reading 10 MiB. */
 const TAIL_WINDOW_BYTES = 256 * 1024;
 
+/** Follow reads this much of what was appended at a time, and queues about as much for its reader. */
+const FOLLOW_BATCH_BYTES = 1 << 20;
+
 async function readRange(file: string, from: number, to: number): Promise<string> {
-  if (to <= from) return "";
+  return (await readBytes(file, from, to)).toString("utf8");
+}
+
+async function readBytes(file: string, from: number, to: number): Promise<Buffer> {
+  if (to <= from) return Buffer.alloc(0);
   const fh = await openNoFollow(file, C.O_RDONLY | C.O_NONBLOCK); // a planted link is not shown
   try {
     const buf = Buffer.alloc(to - from);
     const { bytesRead } = await fh.read(buf, 0, buf.length, from);
-    return buf.subarray(0, bytesRead).toString("utf8");
+    return buf.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * What was appended from `from`, at most FOLLOW_BATCH_BYTES of it, cut after its last whole line
+ * when cut short (a character is never split); `end` is where the next read starts.
+ */
+async function nextBatch(file: string, from: number, size: number): Promise<{ text: string; end: number }> {
+  const bytes = await readBytes(file, from, Math.min(size, from + FOLLOW_BATCH_BYTES));
+  const whole = from + bytes.length < size ? bytes.lastIndexOf(0x0a) + 1 : bytes.length;
+  const taken = whole > 0 ? bytes.subarray(0, whole) : bytes; // a line longer than a batch: as it comes
+  return { text: taken.toString("utf8"), end: from + taken.length };
 }
 
 const sizeOf = (file: string) => stat(file).then((s) => s.size, () => 0);
@@ -47,6 +65,9 @@ export async function tailLines(file: string, n: number): Promise<{ lines: strin
 export function logStream(sources: readonly LogSource[], n: number, follow: boolean, signal: AbortSignal, mask: (s: string) => string, markTail = false): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   let cancelled = false;
+  // Queued by bytes: a reader that stops (Ctrl-Z on gw logs -f, a pager left open) stops the reads,
+  // and what it has not taken stays in the file, not in gw's memory.
+  const queue: QueuingStrategy<Uint8Array> = { highWaterMark: FOLLOW_BATCH_BYTES, size: (chunk) => chunk?.byteLength ?? 0 };
   return new ReadableStream({
     cancel() {
       cancelled = true;
@@ -63,23 +84,27 @@ export function logStream(sources: readonly LogSource[], n: number, follow: bool
       }
       if (markTail && !cancelled) ctl.enqueue(enc.encode(`${JSON.stringify(TAIL_END)}\n`));
       const partial = new Map<string, string>();
+      let behind = false; // a batch was cut short: more waits in a file, read on without a pause
       while (follow && !signal.aborted && !cancelled) {
-        await Bun.sleep(FOLLOW_POLL_MS);
+        await Bun.sleep(behind ? 0 : FOLLOW_POLL_MS);
+        behind = false;
+        if ((ctl.desiredSize ?? 1) <= 0) continue; // the reader has not taken what waits
         for (const s of sources) {
           const size = await sizeOf(s.file);
           let from = offsets.get(s.file) ?? 0;
           if (size < from) from = 0; // rotated (copy + truncate)
           if (size === from) continue;
-          const chunk = (partial.get(s.file) ?? "") + (await readRange(s.file, from, size));
-          offsets.set(s.file, size);
-          const lines = chunk.split("\n");
+          const batch = await nextBatch(s.file, from, size);
+          offsets.set(s.file, batch.end);
+          behind ||= batch.end < size;
+          const lines = ((partial.get(s.file) ?? "") + batch.text).split("\n");
           partial.set(s.file, lines.pop() ?? "");
           for (const line of lines) emit(s.name, line);
         }
       }
       if (!cancelled) ctl.close();
     },
-  });
+  }, queue);
 }
 
 /**

@@ -2,7 +2,7 @@
 // (it used to die on Bun's ECONNRESET error, exit 1, without them), and gw upgrade does not end
 // it at all — it goes on with the successor's lines.
 import { afterAll, expect, test } from "bun:test";
-import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { ControlCut, controlRequest, ndjsonLines } from "../../src/supervisor/control.ts";
 import { linesAfter, logStream } from "../../src/supervisor/logtail.ts";
 import { TAIL_END, TAIL_MARK_HEADER } from "../../src/supervisor/tail-mark.ts";
@@ -254,3 +254,36 @@ test("gw logs -f ends at gw down while a gw lb of the same config runs (it has n
     await lb.proc.exited;
   }
 }, 90_000);
+
+test("gw logs -f whose reader stops (Ctrl-Z): what is logged meanwhile waits in the log file, not in gw's memory; resumed, every line arrives", async () => {
+  const sb = await sandbox([{ name: "a" }]);
+  cleanups.push(sb);
+  expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+  const gwPid = (JSON.parse((await gw(sb, ["status", "--json", "-c", sb.file])).stdout) as { pid: number }).pid;
+  const log = join(sb.dir, "logs", "a.log");
+  const out = join(sb.dir, "followed.txt");
+  const follower = Bun.spawn(["sh", "-c", `exec "${process.execPath}" "${MAIN}" logs -f a -n 0 -c "${sb.file}" > "${out}"`], { env: sb.env, stdin: "ignore", stderr: "ignore" });
+  try {
+    // Following once a line written now arrives.
+    await until(() => (appendFileSync(log, "follow-check\n"), existsSync(out) && readFileSync(out, "utf8").includes("follow-check")), 30_000, () => "the follower shows nothing");
+    process.kill(follower.pid, "SIGSTOP");
+    const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${gwPid}/status`, "utf8"))![1]);
+    const before = rssKb();
+    const line = `${"x".repeat(99)}\n`;
+    const chunk = line.repeat((8 << 20) / line.length); // 8 MiB of 100-byte lines
+    for (let i = 0; i < 12; i++) appendFileSync(log, chunk); // 96 MiB a stopped reader cannot take
+    await Bun.sleep(2000); // eight of follow's polls: a follow that reads without regard to its reader has read it all by now
+    const grownMb = (rssKb() - before) / 1024;
+    console.log(`gw's RSS while its follower is stopped and 96 MiB are logged: +${grownMb.toFixed(1)} MB`);
+    expect(grownMb).toBeLessThan(40);
+    process.kill(follower.pid, "SIGCONT");
+    // gw logs -f a prints each line of a's log as it is
+    const expected = 12 * chunk.length;
+    await until(() => statSync(out).size >= expected, 60_000, () => `${statSync(out).size} of ${expected} bytes arrived`);
+    expect((readFileSync(out, "utf8").match(/^x{99}$/gm) ?? []).length).toBe(expected / line.length);
+  } finally {
+    follower.kill();
+    await follower.exited;
+  }
+  expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+}, 120_000);
