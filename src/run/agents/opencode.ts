@@ -30,8 +30,8 @@ const OUTPUT_TOKENS = 32_000;
 
 /** Its commands and aliases, as `opencode --help` lists them. */
 const OPENCODE_COMMANDS = [
-    "completion", "acp", "mcp", "attach", "run", "debug", "providers", "auth", "agent", "upgrade", "uninstall", "serve",
-    "web", "models", "stats", "export", "import", "github", "pr", "session", "plugin", "plug", "db",
+  "completion", "acp", "mcp", "attach", "run", "debug", "providers", "auth", "agent", "upgrade", "uninstall", "serve",
+  "web", "models", "stats", "export", "import", "github", "pr", "session", "plugin", "plug", "db",
 ];
 
 export const opencode: Agent = {
