@@ -1,7 +1,6 @@
 // What `gw cliproxy install` and `gw cliproxy version` tell the user (text) and scripts (data).
-import { isAbsolute, relative } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
-import { realOf } from "../fs/same-path.ts";
+import { isUnder, realOf } from "../fs/same-path.ts";
 import type { Env } from "../config/env.ts";
 import { managedBinary } from "./home.ts";
 import { type InstallRequest, installCliproxy, installedVersions } from "./install.ts";
@@ -40,7 +39,7 @@ export async function describeCliproxy(scope: CliproxyScope | null, env: Env) {
   }
   // A report runs nothing a folder brought: a cloned checkout's providers.toml may name its own
   // "binary" (or put one beside itself), and looking at a folder must not run it. gw up will.
-  const foldersOwn = scope !== null && (found.source === "[global] cliproxy" || found.source === "beside the config") && within(scope.dir, found.path);
+  const foldersOwn = scope !== null && (found.source === "[global] cliproxy" || found.source === "beside the config") && isUnder(realOf(scope.dir), realOf(found.path));
   const asked = !found.isGw && !foldersOwn;
   const version = !asked ? null : found.source === "gw cliproxy install" && installed.current ? installed.current : await binaryVersion(found.path);
   const what = found.isGw ? "gw mock (the stand-in; this path is gw itself)" : foldersOwn ? "CLIProxyAPI (version not asked: the binary came with this folder, and only gw up runs it; its -h says it)" : `CLIProxyAPI ${version ?? "(version unknown)"}`;
@@ -48,10 +47,4 @@ export async function describeCliproxy(scope: CliproxyScope | null, env: Env) {
     text: [`${what} — ${displayPath(found.path)} (${SOURCE_WORDS[found.source]})`, ...(others ? [others] : [])].join("\n"),
     data: { found: true, path: found.path, source: found.source, mock: found.isGw, version, versionAsked: asked, installed: installed.versions, current: installed.current },
   };
-}
-
-/** `path` (links resolved) is in `dir` or below it. */
-function within(dir: string, path: string): boolean {
-  const rel = relative(realOf(dir), realOf(path));
-  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import type { Config } from "../config/types.ts";
-import { realOf } from "../fs/same-path.ts";
+import { isUnder, realOf } from "../fs/same-path.ts";
 import { freePort } from "../supervisor/ports.ts";
 import { unitPath } from "../supervisor/service.ts";
 import { targetFor } from "../release/targets.ts";
@@ -291,7 +291,7 @@ function inOrOut(dir: string, paths: readonly string[]): { inside: string[]; out
   const outside: string[] = [];
   for (const path of paths) {
     const rel = relative(dir, path);
-    if (outOf(dir, path) || outOf(realOf(dir), realOf(path))) outside.push(path);
+    if (!isUnder(dir, path) || !isUnder(realOf(dir), realOf(path))) outside.push(path);
     else if (!inside.includes(rel)) inside.push(rel);
   }
   return { inside, outside };
@@ -303,13 +303,8 @@ function inOrOut(dir: string, paths: readonly string[]): { inside: string[]; out
  * trick) is not "outside" the folder its path names: say the link and where it leads.
  */
 export function notCopiedLine(configDir: string, authDir: string): string {
-  if (outOf(configDir, authDir)) return `not copied: auth_dir ${authDir} is outside ${configDir} (the host must have it at that path)`;
+  if (!isUnder(configDir, authDir)) return `not copied: auth_dir ${authDir} is outside ${configDir} (the host must have it at that path)`;
   return `not copied: auth_dir ${authDir} leads through a link to ${realOf(authDir)}, outside ${configDir} — copy it to the host yourself, or put the directory itself in place of the link`;
-}
-
-function outOf(dir: string, p: string): boolean {
-  const rel = relative(dir, p);
-  return rel === ".." || rel.startsWith("../") || rel.startsWith("/");
 }
 
 /**

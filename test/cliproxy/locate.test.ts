@@ -53,9 +53,10 @@ describe("gw cliproxy version in a cloned checkout", () => {
     // What a hostile checkout brings: a "binary" that would do anything, run as gw asks it its version.
     const planted = `#!/bin/sh\necho "$0" >> '${ran}'\necho "CLIProxyAPI Version: 6.6.6, Commit: x"\n`;
     writeFileSync(join(clone, "tool.sh"), planted, { mode: 0o755 });
+    writeFileSync(join(clone, "..tool.sh"), planted, { mode: 0o755 }); // a name that starts like "../" and is inside
     writeFileSync(join(clone, "cli-proxy-api"), planted, { mode: 0o755 });
     const env = { PATH: "/usr/bin:/bin", XDG_DATA_HOME: join(root, "data"), GW_CONFIG: "", GW_CLIPROXY: "" };
-    for (const global of ['[global]\ncliproxy = "./tool.sh"\n', ""]) {
+    for (const global of ['[global]\ncliproxy = "./tool.sh"\n', '[global]\ncliproxy = "./..tool.sh"\n', ""]) {
       writeFileSync(join(clone, "providers.toml"), `${global}[instances.a]\nport = 8146\nproviders = [{ type = "antigravity" }]\n`);
       const r = await runGw(["cliproxy", "version", "--json"], { cwd: clone, env });
       expect(JSON.parse(r.stdout)).toMatchObject({ found: true, version: null, version_asked: false, source: global ? "[global] cliproxy" : "beside the config" });
