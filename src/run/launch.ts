@@ -85,8 +85,10 @@ export function agentEnv(agent: Pick<Agent, "blank" | "honoursNoProxy" | "comman
   return childEnv(base, [...proxies.blank, ...agent.blank], { ...certs, ...proxies.set, ...set });
 }
 
-/** The gateway did not answer: say how to start it (with the config read, as given), and let the user decide. */
-/** `trouble`: what is wrong at the gateway's address; empty: nothing answers there. */
+/**
+ * The gateway did not answer, or something else did (`trouble` says what; empty: nothing answers
+ * there): say how to start it (with the config read, as given), and let the user decide.
+ */
 function startAnyway(src: CldSource, given: string | undefined, agent: Agent, say: (l: string) => void, trouble: string): boolean {
   const file = given ?? src.file;
   const url = src.gateway.baseUrl;
