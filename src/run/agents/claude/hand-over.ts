@@ -18,7 +18,7 @@ export async function handOverToClaude(claude: string, args: readonly string[], 
   const cld = cldDisplay();
   const hinted = { ...env, ...resumeHintEnv(cld) };
   const hintsRight = printsCldHint(claudeVersion(claude)) && hinted.CLAUDE_CODE_RESUME_HINT_COMMAND !== "";
-  if (!interactive(args) || hintsRight) return handOver(claude, args, hinted);
+  if (claudeOneShot(args) || hintsRight) return handOver(claude, args, hinted);
   const started = Date.now();
   const code = await spawnAndForward(claude, args, hinted);
   const dir = claudeConfigDir(hinted);
@@ -27,8 +27,5 @@ export async function handOverToClaude(claude: string, args: readonly string[], 
   return code;
 }
 
-/** Print mode ends without a resume hint. */
-const interactive = (args: readonly string[]) => !args.some((a) => a === "-p" || a === "--print");
-
-/** `claude -p`: answers and exits (cld ag and official too, which hand over here). */
+/** `claude -p`: answers and exits, without a resume hint (cld ag and official too, which hand over here). */
 export const claudeOneShot = oneShotBy({ flags: ["-p", "--print"] });
