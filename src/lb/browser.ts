@@ -31,10 +31,12 @@ export interface BrowserPolicy {
 
 export function browserPolicy(config: Config): BrowserPolicy {
   const g = config.global;
-  const hosts = new Set(["localhost", "127.0.0.1", "[::1]", ...g.allowedHosts]);
-  for (const h of [g.host, g.bindHost]) {
-    const name = h.includes(":") && !h.startsWith("[") ? `[${h}]` : h; // a bare IPv6 address as Host writes it
-    if (!WILDCARD.has(name)) hosts.add(name.toLowerCase());
+  const hosts = new Set(["localhost", "127.0.0.1", "[::1]"]);
+  for (const h of [...g.allowedHosts, g.host, g.bindHost]) {
+    const name = (h.includes(":") && !h.startsWith("[") ? `[${h}]` : h).toLowerCase(); // a bare IPv6 address as Host writes it
+    if (WILDCARD.has(name)) continue;
+    hosts.add(name);
+    if (isDomainName(name)) hosts.add(`${name}.`); // fully qualified (`http://gw.example.com.:8145/`): DNS resolves both alike
   }
   return { hosts, origins: new Set(g.corsOrigins) };
 }
@@ -100,6 +102,11 @@ export function isLoopbackHost(host: string): boolean {
 function isLoopbackName(name: string): boolean {
   const n = name.endsWith(".localhost.") || name === "localhost." ? name.slice(0, -1) : name;
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(n) || n === "localhost" || n.endsWith(".localhost") || n === "[::ffff:127.0.0.1]";
+}
+
+/** A name DNS resolves (its last label is not a number), not an address. */
+function isDomainName(name: string): boolean {
+  return !name.startsWith("[") && !name.endsWith(".") && /[a-z]/.test(name.slice(name.lastIndexOf(".") + 1));
 }
 
 function isLoopbackPeer(ip: string | undefined): boolean {

@@ -50,13 +50,13 @@ port = 8146
   };
 
   test("every name of this machine's loopback, and the listed names, pass", () => {
-    for (const host of ["127.0.0.1:8145", "localhost:8145", "LOCALHOST", "[::1]:8145", "127.0.0.2:1", "app.localhost:8145", "localhost.:8145", "app.localhost.", "gw.internal", "GW.INTERNAL:443"]) {
+    for (const host of ["127.0.0.1:8145", "localhost:8145", "LOCALHOST", "[::1]:8145", "127.0.0.2:1", "app.localhost:8145", "localhost.:8145", "app.localhost.", "gw.internal", "GW.INTERNAL:443", "gw.internal.:8145"]) {
       expect({ host, v: verdict({ host }) }).toEqual({ host, v: "pass" });
     }
   });
 
   test("another name from a loopback peer is DNS rebinding: refused", () => {
-    for (const host of ["evil.example:8145", "127.0.0.1.nip.io:8145", "localhost.evil.example", "localhost..", "127.0.0.1.:8145", "gw.internal.evil", "0.0.0.0:8145", "[::ffff:7f00:1]"]) {
+    for (const host of ["evil.example:8145", "127.0.0.1.nip.io:8145", "localhost.evil.example", "localhost..", "127.0.0.1.:8145", "gw.internal.evil", "gw.internal..", "0.0.0.0:8145", "[::ffff:7f00:1]"]) {
       expect({ host, v: verdict({ host }) }).toEqual({ host, v: 403 });
     }
     expect(verdict({ host: "evil.example" }, () => undefined)).toBe(403); // unknown peer: assume the worst
