@@ -14,7 +14,7 @@ export type { RequestRecord } from "./record.ts";
 interface RequestLogOptions {
   /** Directory of the day files (`requestLogDir(config)`); created when missing. */
   readonly dir: string;
-  /** Day files older than this are deleted at start and once a day; 0 keeps them forever. */
+  /** Day files older than this are deleted at start and as each UTC day begins; 0 keeps them forever. */
   readonly retentionDays: number;
   /** How long a record may wait in memory before its batch is written. Default 250 ms. */
   readonly flushMs?: number;
@@ -135,9 +135,18 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
     return old;
   };
 
+  // A day file passes the retention the moment a UTC day begins, so the sweep runs then (a
+  // second late: a timer may fire a little before the wall clock's midnight), not a day after start.
+  let daily: ReturnType<typeof setTimeout>;
+  const sweepAtNextDay = () => {
+    daily = setTimeout(() => {
+      void sweep();
+      sweepAtNextDay();
+    }, DAY_MS - (now() % DAY_MS) + SWEEP_LATE_MS);
+    daily.unref?.();
+  };
   void sweep();
-  const daily = setInterval(() => void sweep(), DAY_MS);
-  daily.unref?.();
+  sweepAtNextDay();
   // Safety net for a process that just runs out of work without calling close(): the flush
   // timer is unref'd, so drain here. (process.exit() cannot wait; callers close() first.)
   const drainOnExit = () => void flush();
@@ -170,7 +179,7 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
     },
     flush,
     async close() {
-      clearInterval(daily);
+      clearTimeout(daily);
       process.off("beforeExit", drainOnExit);
       await flush();
     },
@@ -196,6 +205,7 @@ export function createRequestLog(opts: RequestLogOptions): RequestLog {
 // --- internal ---
 
 const DAY_MS = 86_400_000;
+const SWEEP_LATE_MS = 1_000;
 const DAY_FILE = /^\d{4}-\d{2}-\d{2}\.jsonl$/;
 /** One slab holds ~1,500 typical lines; a line longer than a slab gets one of its own. */
 const SLAB_BYTES = 1 << 20;

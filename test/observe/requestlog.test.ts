@@ -132,6 +132,20 @@ describe("request log", () => {
     await log.close();
   });
 
+  test("retention: a day file goes as the UTC day begins that puts it past the retention, not a day after gw started", async () => {
+    const dir = freshDir();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "2026-11-25.jsonl"), "{}\n");
+    const midnight = Date.parse("2026-11-27T00:00:00Z");
+    const started = Date.now();
+    const now = () => midnight - 300 + (Date.now() - started); // 0.3 s before midnight, running
+    const log = createRequestLog({ dir, retentionDays: 1, now });
+    expect(await log.sweep()).toEqual([]); // 2026-11-25 is within a day of 2026-11-26
+    await until(() => !existsSync(join(dir, "2026-11-25.jsonl")), "the sweep at midnight");
+    expect(now()).toBeGreaterThanOrEqual(midnight);
+    await log.close();
+  });
+
   test("logs/requests, or logs/, a link to another folder's (a cloned folder: -> ~/prod-gw/logs/requests): none of its day files is deleted by the retention sweep, none written (gw lb, which has no gw.log to be refused first), the refusal is said", async () => {
     for (const linked of ["requests", "logs"]) {
       const other = join(root, `other-${n++}`, "logs", "requests");
