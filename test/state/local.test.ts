@@ -159,6 +159,23 @@ describe("the state file", () => {
     await store.close();
   });
 
+  test("new session keys arriving faster than the hourly prune keep the file near its cap, not growing until the hour is up", async () => {
+    const file = stateFile();
+    let clock = NOW;
+    const store = openLocalState({ file, log: logger(), now: () => clock, flushEveryMs: 5, stickyMax: 100 });
+    await Bun.sleep(20); // the start's prune has run: the next one is an hour away
+    for (let i = 0; i < 1000; i++) {
+      clock += 10;
+      store.setSticky(`cc:s${i}::opus`, "a/claude", clock);
+      const written = (key: string) => rows(file, "sticky").some((r) => (r as { key: string }).key === key);
+      if (i % 50 === 49) await until(() => written(`cc:s${i}::opus`), 5000, () => `key ${i} in the file`);
+    }
+    await until(() => rows(file, "sticky").length <= 110, 5000, () => `${rows(file, "sticky").length} sticky rows for a cap of 100`);
+    expect(store.sticky("cc:s999::opus", clock)).toBe("a/claude");
+    await store.close();
+    expect(rows(file, "sticky").length).toBeLessThanOrEqual(110);
+  });
+
   test("the file and its directory are private", async () => {
     const file = stateFile();
     const { store } = open(file);
