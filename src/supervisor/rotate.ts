@@ -6,6 +6,9 @@
 // whatever sits at X.log.N (a link included) without touching what it points to.
 // X.log.1 never goes missing: the copy is made first, the old .1 is hard-linked to .2, and the
 // copy then replaces .1 in one rename.
+// A log that grew past twice its cap between two checks (an instance logging a storm) keeps only
+// its last maxBytes in X.log.1, from the start of a line, under one line saying what went: no
+// generation holds more than twice the cap, however fast the log grew.
 // A copy the disk has no room for: the log is emptied all the same, without it (its lines lost,
 // the older generations kept as they are). Kept whole, an over-cap log on a full disk would keep
 // its old lines while every new one failed — the log would go silent just when trouble starts —
@@ -41,7 +44,8 @@ export async function rotateIfLarge(file: string, maxBytes: number, keep: number
     if (st.nlink > 1) throw new UnsafePathError(file, `is a hard link (${st.nlink} names for one file)`); // the truncate would reach its other name
     if (st.size <= maxBytes) return false;
     if (keep >= 1) {
-      const copy = await copyOf(log, `${file}.1`).catch((err: unknown) => {
+      const from = await keptFrom(log, st.size, maxBytes);
+      const copy = await copyOf(log, `${file}.1`, from, maxBytes).catch((err: unknown) => {
         if (!isOutOfRoom(err)) throw err;
         emptied?.({ copy: `${file}.1`, err, lost: st.size });
         return null;
@@ -69,14 +73,32 @@ async function shiftFirst(first: string, second: string): Promise<void> {
 
 const CHUNK = 1 << 20;
 
-/** A private copy of the log beside `to`, under a fresh exclusive name; returns that name. */
-async function copyOf(from: FileHandle, to: string): Promise<string> {
+/**
+ * Where the kept part of a log of `size` bytes starts: 0 up to twice the cap (a log checked soon
+ * after it passed the cap loses nothing); past that, the first line that starts in its last
+ * maxBytes (the cut falls inside a line only when none starts there within the first CHUNK).
+ */
+async function keptFrom(log: FileHandle, size: number, maxBytes: number): Promise<number> {
+  if (size <= 2 * maxBytes) return 0;
+  const cut = size - maxBytes;
+  const buf = Buffer.alloc(Math.min(CHUNK, maxBytes));
+  const { bytesRead } = await log.read(buf, 0, buf.length, cut - 1);
+  const nl = buf.subarray(0, bytesRead).indexOf(0x0a);
+  return nl >= 0 && cut + nl < size ? cut + nl : cut;
+}
+
+/**
+ * A private copy of the log from byte `start` beside `to`, under a fresh exclusive name; returns
+ * that name. A copy that leaves older lines out says so in its first line.
+ */
+async function copyOf(from: FileHandle, to: string, start: number, maxBytes: number): Promise<string> {
   removeStaleTempsBeside(to); // what killed gws left in logs/: a copy, a log of theirs (temp-files.ts)
   const tmp = tempPathFor(to);
   const out = await openNoFollow(tmp, C.O_WRONLY | C.O_CREAT | C.O_EXCL);
   try {
+    if (start > 0) await out.write(`[gw] ${start} bytes of older lines left out: this log grew past its ${maxBytes}-byte cap between two of gw's checks\n`);
     const buf = Buffer.alloc(CHUNK);
-    for (let pos = 0; ; ) {
+    for (let pos = start; ; ) {
       const { bytesRead } = await from.read(buf, 0, CHUNK, pos);
       if (bytesRead === 0) break;
       await out.write(buf, 0, bytesRead);

@@ -30,15 +30,35 @@ describe("rotateIfLarge", () => {
     const f = join(tempDir(), "a.log");
     const fd = openSync(f, "a"); // like an instance's stdout
     for (let gen = 1; gen <= 5; gen++) {
-      writeSync(fd, `generation ${gen} `.padEnd(200, "x") + "\n");
-      expect(await rotateIfLarge(f, 100, 3)).toBe(true);
+      writeSync(fd, `generation ${gen} `.padEnd(100, "x") + "\n");
+      expect(await rotateIfLarge(f, 200, 3)).toBe(false);
+      writeSync(fd, `generation ${gen} `.padEnd(100, "y") + "\n");
+      expect(await rotateIfLarge(f, 200, 3)).toBe(true);
     }
     writeSync(fd, "after\n");
     closeSync(fd);
     expect(readFileSync(f, "utf8")).toBe("after\n");
-    expect(readFileSync(`${f}.1`, "utf8")).toStartWith("generation 5");
+    expect(readFileSync(`${f}.1`, "utf8")).toBe(`${"generation 5 ".padEnd(100, "x")}\n${"generation 5 ".padEnd(100, "y")}\n`);
     expect(readFileSync(`${f}.3`, "utf8")).toStartWith("generation 3");
     expect(existsSync(`${f}.4`)).toBe(false);
+  });
+
+  test("a log past twice its cap (a storm between two checks) keeps its last cap's worth, from a line's start, and says what was left out", async () => {
+    const f = join(tempDir(), "a.log");
+    const lines = Array.from({ length: 1000 }, (_, i) => `line ${i} `.padEnd(99, ".") + "\n"); // 100 bytes each
+    writeFileSync(f, lines.join(""));
+    expect(await rotateIfLarge(f, 1050, 3)).toBe(true);
+    const kept = readFileSync(`${f}.1`, "utf8").split("\n");
+    expect(kept[0]).toBe("[gw] 99000 bytes of older lines left out: this log grew past its 1050-byte cap between two of gw's checks");
+    expect(kept.slice(1).join("\n")).toBe(lines.slice(990).join(""));
+    expect(readFileSync(f, "utf8")).toBe("");
+  });
+
+  test("one line longer than the cap is cut, not dropped whole", async () => {
+    const f = join(tempDir(), "a.log");
+    writeFileSync(f, `${"a".repeat(300)}\n${"b".repeat(300)}\n`);
+    expect(await rotateIfLarge(f, 100, 3)).toBe(true);
+    expect(readFileSync(`${f}.1`, "utf8")).toEndWith(`\n${"b".repeat(99)}\n`);
   });
 });
 
