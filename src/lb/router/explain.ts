@@ -7,6 +7,7 @@
 import type { Config, Route } from "../../config/types.ts";
 import { duration } from "../../supervisor/format.ts";
 import { pad } from "../../cli/table.ts";
+import { oneLine } from "../../cli/one-line.ts";
 import { availableAt, createMemoryStore, isHalfOpen, readOnly, type StateHealth, type StateStore } from "../../state/index.ts";
 import type { DeadEndView } from "../dead-ends.ts";
 import { conversationKey } from "../conversation-key.ts";
@@ -220,7 +221,9 @@ export function formatExplanation(e: Explanation): string {
       out.push(`  ${pad(p.id, width)}  ${w.padEnd(7)} ${p.id === t.id ? "← chosen" : "        "}${notes.length ? `  ${notes.join("; ")}` : ""}`.trimEnd());
     }
   }
-  return out.join("\n");
+  // The body's model and session, the config's names and a cooldown's reason are anyone's text:
+  // shown escaped, they can neither add lines nor drive the terminal (a title, colours, a clear).
+  return out.map(oneLine).join("\n");
 }
 
 const REASONS: Record<PickReason, string> = {

@@ -57,6 +57,16 @@ test("a category hit leaves the rules unreached; a model outside activation_mode
   expect(plain.stdout).toContain("route     sonnet4.6   x-gw-route: sonnet4.6");
 });
 
+test("a model or session that carries terminal escapes is shown escaped: it changes neither the title nor the colours", async () => {
+  const hostile = "\u001b]0;pwned\u0007\u001b[32mGREEN\nfake line";
+  const r = await explain(setup(), ["-", "--session", "\u001b[35mX"], JSON.stringify(body(hostile, "hi")));
+  expect(r.code).toBe(0);
+  expect(r.stdout).not.toContain("\u001b");
+  expect(r.stdout).toContain("model     \\u001b]0;pwned\\u0007\\u001b[32mGREEN\\nfake line");
+  expect(r.stdout).toContain("session   cc:\\u001b[35mX");
+  expect(r.stdout.split("\n").filter((l) => l.startsWith("fake line"))).toEqual([]);
+});
+
 test("a body the LB would refuse is said so in one line", async () => {
   const r = await explain(setup(), ["-"], "{not json");
   expect(r.code).toBe(1);
