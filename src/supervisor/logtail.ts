@@ -13,8 +13,10 @@ interface LogSource {
 }
 
 const FOLLOW_POLL_MS = 250;
-/** How far back from the end the tail reads; enough for N ordinary lines without reading 10 MiB. */
+/** How far back from the end the tail reads first; enough for N ordinary lines without reading 10 MiB. */
 const TAIL_WINDOW_BYTES = 256 * 1024;
+/** The most the tail reads back, doubling the window, for N long lines (a log's rotated past far less). */
+const TAIL_MAX_BYTES = 64 * 1024 * 1024;
 
 /** Follow reads this much of what was appended at a time, and queues about as much for its reader. */
 const FOLLOW_BATCH_BYTES = 1 << 20;
@@ -48,14 +50,17 @@ async function nextBatch(file: string, from: number, size: number): Promise<{ te
 
 const sizeOf = (file: string) => stat(file).then((s) => s.size, () => 0);
 
+/** The last `n` lines of `file` (fewer only when it has fewer, or they take more than TAIL_MAX_BYTES). */
 export async function tailLines(file: string, n: number): Promise<{ lines: string[]; end: number }> {
   const end = await sizeOf(file);
   if (n <= 0) return { lines: [], end };
-  const from = Math.max(0, end - TAIL_WINDOW_BYTES);
-  const lines = (await readRange(file, from, end)).split("\n");
-  if (lines.at(-1) === "") lines.pop();
-  if (from > 0) lines.shift(); // probably cut in the middle
-  return { lines: lines.slice(-n), end };
+  for (let window = TAIL_WINDOW_BYTES; ; window *= 2) {
+    const from = Math.max(0, end - window);
+    const lines = (await readRange(file, from, end)).split("\n");
+    if (lines.at(-1) === "") lines.pop();
+    if (from > 0) lines.shift(); // probably cut in the middle
+    if (lines.length >= n || from === 0 || window >= TAIL_MAX_BYTES) return { lines: lines.slice(-n), end };
+  }
 }
 
 /**

@@ -129,4 +129,12 @@ describe("log tail", () => {
     appendFileSync(f, "fresh\n");
     expect((await readNew(f, next.end)).text).toBe("fresh\n");
   });
+
+  test("N long lines are N lines: the window read back grows until it holds them", async () => {
+    const f = join(tempDir(), "a.log");
+    const lines = Array.from({ length: 2000 }, (_, i) => `line ${i} `.padEnd(1023, "x"));
+    writeFileSync(f, lines.join("\n") + "\n"); // 2 MB
+    expect((await tailLines(f, 1000)).lines).toEqual(lines.slice(1000));
+    expect((await tailLines(f, 5000)).lines).toEqual(lines);
+  });
 });
