@@ -1,5 +1,6 @@
 import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
+import { oneLine } from "../cli/one-line.ts";
 import { pipedStdout } from "../cli/stdio.ts";
 import { loadConfig } from "../config/index.ts";
 import { withSavedInstanceKeys } from "../instances/index.ts";
@@ -118,11 +119,18 @@ async function show(entry: LogEntry, json: boolean | undefined, name: string | u
   // not console.log: Bun's console.log drops a write to a closed pipe without a word, so
   // `gw logs -f | grep -m1 ready` never ended; pipedStdout ends gw at the EPIPE this raises
   const out = pipedStdout();
-  const room = out.write(`${json ? JSON.stringify(entry) : name ? entry.line : `${entry.name} | ${entry.line}`}\n`);
+  const room = out.write(`${json ? JSON.stringify(entry) : name ? forTerminal(entry.line) : `${entry.name} | ${forTerminal(entry.line)}`}\n`);
   shown.set(entry.name, entry.line);
   // A reader that takes nothing (a pager left open) holds the next lines in gw's log files, not here.
   if (!room) await new Promise((resolve) => out.once("drain", resolve));
 }
+
+/**
+ * A log line as a terminal shows it: what an instance logged of a request (a model name, a header)
+ * is anyone's text, so its control characters are escaped — it cannot retitle or clear the
+ * terminal. Tabs stay: a Go stack trace indents with them.
+ */
+const forTerminal = (line: string): string => line.split("\t").map(oneLine).join("\t");
 
 /** The running gw's logs (TAIL_END after the lines read back, with `markTail`), or null when none runs for this config. */
 async function liveLogs(paths: GwPaths, name: string | undefined, n: number, follow: boolean, markTail = false): Promise<Response | null> {

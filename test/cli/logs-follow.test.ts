@@ -26,6 +26,17 @@ test("linesAfter: the lines after the last one shown of each log; all of a log n
   expect(linesAfter([e("a", "x"), e("a", "new"), e("a", "x"), e("a", "z")], new Map([["a", "x"]]))).toEqual([e("a", "z")]);
 });
 
+test("gw logs shows a log's control characters escaped (a line cannot retitle or recolour the terminal), tabs as they are; --json as written", async () => {
+  const sb = await sandbox();
+  mkdirSync(join(sb.dir, "logs"), { recursive: true });
+  writeFileSync(join(sb.dir, "logs", "a.log"), "model \u001b]0;pwned\u0007\u001b[31mRED\u001b[0m\n\tat main.go:12\n");
+  const r = await gw(sb, ["logs", "a", "-c", sb.file]);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toBe("model \\u001b]0;pwned\\u0007\\u001b[31mRED\\u001b[0m\n\tat main.go:12\n");
+  const json = await gw(sb, ["logs", "a", "--json", "-c", sb.file]);
+  expect(json.stdout.trim().split("\n").map((l) => JSON.parse(l).line)).toEqual(["model \u001b]0;pwned\u0007\u001b[31mRED\u001b[0m", "\tat main.go:12"]);
+});
+
 test("an answer gw cuts midway (gw restart, gw reload while gw stops) is a ControlCut, a one-line CliError", async () => {
   let pulls = 0;
   const body = new ReadableStream<Uint8Array>({
