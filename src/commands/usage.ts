@@ -36,9 +36,15 @@ export default defineGwCommand({
     // Given directories (another host's logs) need no config here; without one, no [pricing].
     const file = named.length ? findConfigFile(args.config) : await readableConfigFile(args.config);
     // Only the log directory and [pricing] matter here: warnings are `gw check`'s business.
-    const { config, problems } = file ? await loadConfig(file) : { config: undefined, problems: [] };
+    const loaded = file ? await loadConfig(file) : { config: undefined, problems: [] };
+    let config = loaded.config;
+    if (config === null && named.length) {
+      // Another host's logs read on a laptop without its .env: the config here only adds [pricing].
+      console.error(`gw: ${file} has errors, so its [pricing] is left out: costs are the catalogue's (gw check lists the errors)`);
+      config = undefined;
+    }
     if (config === null) {
-      printProblems({ config, problems: problems.filter((p) => p.severity === "error") });
+      printProblems({ config, problems: loaded.problems.filter((p) => p.severity === "error") });
       throw new CliError(`${file} has errors; usage needs its [pricing] and log directory`, 1, "gw check lists every problem");
     }
     const dirs = named.length ? logs.dirs : [requestLogDir(config!)];

@@ -20,13 +20,20 @@ export function usageTable(r: UsageReport, width = Infinity): string {
   out.push("", `prices: ${PRICE_SOURCE}`);
   if (r.total.unpriced > 0) {
     out.push(
-      `* cost leaves out ${r.total.unpriced} request${r.total.unpriced === 1 ? "" : "s"} with tokens no price covers; their models: ${oneLine(r.unpricedModels.join(", "))}`,
+      `* cost leaves out ${r.total.unpriced} request${r.total.unpriced === 1 ? "" : "s"} with tokens no price covers; their models: ${oneLine(listed(r.unpricedModels, UNPRICED_SHOWN))}`,
       "  add them to [pricing] in providers.toml (USD per million tokens)",
     );
   }
   if (r.badLines > 0) out.push(`(${r.badLines} unreadable log line${r.badLines === 1 ? "" : "s"} skipped)`);
   return out.join("\n");
 }
+
+/** Models the table names at most (the JSON names them all): a log of clients' words may hold thousands. */
+const UNPRICED_SHOWN = 20;
+
+/** `names` joined, the first `max` of them and how many more. */
+const listed = (names: readonly string[], max: number): string =>
+  names.length <= max ? names.join(", ") : `${names.slice(0, max).join(", ")} and ${names.length - max} more (gw usage --json lists them all)`;
 
 export function usageCsv(r: UsageReport): string {
   const head = [r.by, "requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "unpriced_requests"];

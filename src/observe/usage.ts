@@ -49,15 +49,17 @@ export function parseSince(text: string, now: number): number | null {
   const m = /^(\d+)([dhw])$/.exec(text.trim());
   if (m) {
     const n = Number(m[1]);
-    if (m[2] === "h") return now - n * 3_600_000;
+    // A window reaching before 1970 (`--since 99999999d`: "all of it") starts there: no request is older.
+    if (m[2] === "h") return Math.max(0, now - n * 3_600_000);
     const days = m[2] === "w" ? n * 7 : n;
     if (days < 1) return null;
     const today = Date.parse(`${dayOf(now)}T00:00:00Z`);
-    return today - (days - 1) * 86_400_000;
+    return Math.max(0, today - (days - 1) * 86_400_000);
   }
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text.trim())) {
-    const t = Date.parse(`${text.trim()}T00:00:00Z`);
-    return Number.isNaN(t) ? null : t;
+  const date = text.trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+    const t = Date.parse(`${date}T00:00:00Z`);
+    return Number.isNaN(t) || dayOf(t) !== date ? null : t; // 2026-02-30 is no day, not March 2
   }
   return null;
 }

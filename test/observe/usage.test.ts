@@ -104,7 +104,10 @@ describe("usage report on generated log files", () => {
     expect(parseSince("1d", NOW)).toBe(Date.parse("2026-11-26T00:00:00Z"));
     expect(parseSince("2w", NOW)).toBe(Date.parse("2026-11-13T00:00:00Z"));
     expect(parseSince("2026-11-01", NOW)).toBe(Date.parse("2026-11-01T00:00:00Z"));
-    for (const bad of ["0d", "7", "yesterday", "2026-13-45"]) expect(parseSince(bad, NOW)).toBeNull();
+    for (const bad of ["0d", "7", "yesterday", "2026-13-45", "2026-02-30", "2026-04-31"]) expect(parseSince(bad, NOW)).toBeNull();
+    expect(parseSince("2028-02-29", NOW)).toBe(Date.parse("2028-02-29T00:00:00Z"));
+    // "all of it": a window reaching before 1970 starts there
+    for (const all of ["300000000d", "99999999999h", "9999999999w"]) expect(parseSince(all, NOW)).toBe(0);
   });
 
   test("table, CSV and JSON agree on the totals", async () => {
@@ -362,6 +365,24 @@ describe("gw usage over several hosts' logs", () => {
     // The same directory twice (as itself and through a glob) counts once.
     const twice = await runGw(["usage", "--json", join(team, "host-1"), `${team}/host-1/logs/*`], { cwd: team });
     expect(totals(twice.stdout).records).toBe(1);
+  });
+
+  test("a providers.toml here with errors (no .env for its keys) leaves out its [pricing], said once: the logs named are read", async () => {
+    const here = tempDir("gw-usage-broken-");
+    writeFileSync(join(here, "providers.toml"), `[instances.a]\nport = 8146\nproviders = [{ type = "anthropic", api_keys = ["\${RELAY_KEY}"] }]\n[routing]\n"opus" = [{ instance = "a", model = "claude-opus" }]\n`);
+    const r = await runGw(["usage", "--json", "--by", "route", hostLogs("host-1")], { cwd: here, env: { ...process.env, RELAY_KEY: "" } });
+    expect(r.stderr).toBe(`gw: ${join(here, "providers.toml")} has errors, so its [pricing] is left out: costs are the catalogue's (gw check lists the errors)\n`);
+    expect(r.code).toBe(0);
+    expect(totals(r.stdout)).toMatchObject({ records: 1, rows: [{ key: "opus", requests: 1 }] });
+  });
+
+  test("the models no price covers are named up to 20 in the table, then counted; --json names them all", async () => {
+    const dir = tempDir("gw-usage-many-");
+    writeRecords(dir, Array.from({ length: 30 }, (_, i) => record({ ts: now, route: `r${i}`, attempts: [`a/no-such-model-${String(i).padStart(2, "0")}:200:ok`], usage: { input: 10, output: 1 } })));
+    const table = await runGw(["usage", dir]);
+    const line = table.stdout.split("\n").find((l) => l.startsWith("* cost leaves out"))!;
+    expect(line).toEndWith("no-such-model-19 and 10 more (gw usage --json lists them all)");
+    expect(JSON.parse((await runGw(["usage", "--json", dir])).stdout).unpriced_models).toHaveLength(30);
   });
 
   test("a directory or glob that names nothing is one line saying so", async () => {
