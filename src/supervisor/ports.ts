@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { readlink } from "node:fs/promises";
 import { resolve } from "node:path";
 import { createServer } from "node:net";
+import { samePath } from "../fs/same-path.ts";
 import { oneLine } from "../cli/one-line.ts";
 import { misreadName, pm2StopCommands } from "../migrate/pm2-stop.ts";
 import { cmdline, pidListeningOn, pm2AppOf } from "./proc.ts";
@@ -65,7 +66,7 @@ export async function configReaderOn(port: number, file: string): Promise<string
   const reads = argv.some((a, i) => {
     const flag = /^--?config=/.exec(a);
     const value = flag ? a.slice(flag[0].length) : /^--?config$/.test(argv[i - 1] ?? "") ? a : undefined;
-    return value !== undefined && resolve(cwd, value) === file;
+    return value !== undefined && samePath(resolve(cwd, value), file); // a config reached through a linked folder is the same file
   });
   return reads ? describePid(pid) : undefined;
 }

@@ -1,7 +1,7 @@
 // `gw up` in the foreground as a real child process: progress, graceful stop with a stream in
 // flight, no orphans after SIGTERM or after SIGKILL of gw, and the one-line start errors.
 import { afterAll, describe, expect, test } from "bun:test";
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import { cmdline } from "../../src/supervisor/proc.ts";
@@ -165,6 +165,15 @@ describe("gw up", () => {
       // gw gen (and gw login, which writes the file too) the same, with no gw running.
       const gen = await gw(sb, ["gen", "-c", sb.file]);
       expect([gen.code, gen.stderr]).toEqual([1, r.stderr]);
+      // The same folder reached through a link: the same file, refused the same.
+      const link = `${sb.dir}-link`;
+      symlinkSync(sb.dir, link);
+      try {
+        const linked = await gw(sb, ["gen", "-c", join(link, "providers.toml")]);
+        expect([linked.code, linked.stderr]).toEqual([1, r.stderr]);
+      } finally {
+        rmSync(link);
+      }
       expect(readFileSync(join(sb.dir, "instances", "a.yaml"), "utf8")).toBe(old);
       expect(existsSync(join(sb.dir, "instances", "b.yaml"))).toBe(false);
       expect(await ask()).toBe(200);
