@@ -21,12 +21,12 @@ function rule(what: string, chars: string, max: number, allowed: string, why: st
   return { what, pattern: new RegExp(`^[A-Za-z0-9_][${chars}]{0,${max - 1}}$`), disallowed: new RegExp(`[^${chars}]+`, "g"), max, allowed, why, ...(reserved ? { reserved } : {}) };
 }
 
-export const INSTANCE_NAME = rule("instance name", "A-Za-z0-9._-", 64, `letters, digits, ".", "_" and "-"`, "it names files: instances/NAME.yaml, logs/NAME.log, auths/NAME", new Map([
+export const INSTANCE_NAME = rule("instance name", "A-Za-z0-9._-", 64, `ASCII letters, digits, ".", "_" and "-"`, "it names files: instances/NAME.yaml, logs/NAME.log, auths/NAME", new Map([
   ["gw", "logs/gw.log is gw's own log, and `gw logs gw` names it"],
 ]));
 
 /** Model names as clients and relays spell them: `opus4.6`, `anthropic/claude-opus-4.6`, `claude@2025`, `qwen:7b`. */
-export const ROUTE_NAME = rule("route name", "A-Za-z0-9._:/@+-", 128, "letters, digits and . _ - : / @ +", "clients send it as the model name; it reaches shells, headers and logs");
+export const ROUTE_NAME = rule("route name", "A-Za-z0-9._:/@+-", 128, "ASCII letters, digits and . _ - : / @ +", "clients send it as the model name; it reaches shells, headers and logs");
 
 /** The problem with `name` under `r`, or undefined when it is fine. */
 export function nameProblem(r: NameRule, name: string): string | undefined {

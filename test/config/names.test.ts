@@ -72,8 +72,8 @@ opus = "-rf"
       expect(line, `no line starting ${start} in:\n${r.stderr}`).toBeDefined();
       for (const p of parts) expect(line).toContain(p);
     };
-    expectLine(`providers.toml:5:1  instances."../../x"  error: instance name "../../x" may only use letters, digits, ".", "_" and "-", and not start with "-" or "."`, ["(it names files: instances/NAME.yaml, logs/NAME.log, auths/NAME)", "(rename it, e.g. [instances.x], and the targets that name it)"]);
-    expectLine(`providers.toml:14:1  routing."$(touch PWNED)"  error: route name "$(touch PWNED)" may only use letters, digits and . _ - : / @ +, and not start with "-" or "."`, ['(rename it, e.g. "touch-PWNED" = [...])']);
+    expectLine(`providers.toml:5:1  instances."../../x"  error: instance name "../../x" may only use ASCII letters, digits, ".", "_" and "-", and not start with "-" or "."`, ["(it names files: instances/NAME.yaml, logs/NAME.log, auths/NAME)", "(rename it, e.g. [instances.x], and the targets that name it)"]);
+    expectLine(`providers.toml:14:1  routing."$(touch PWNED)"  error: route name "$(touch PWNED)" may only use ASCII letters, digits and . _ - : / @ +, and not start with "-" or "."`, ['(rename it, e.g. "touch-PWNED" = [...])']);
     expectLine(`providers.toml:15:1  routing.-rf  error: route name "-rf"`, ['e.g. "rf"']);
     expectLine(`providers.toml:16:1  routing."a\\nb"  error: route name "a\\nb"`, ['e.g. "a-b"']);
     expectLine("providers.toml:17:1  routing.\"`id`\"  error:", ['e.g. "id"']);
