@@ -5,6 +5,7 @@
 // removed Gemini CLI login's gemini-<email>-<project>.json); that `type` says which instances need
 // the file: those with a provider of the matching type.
 
+import { statSync } from "node:fs";
 import { link, mkdir, readdir } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import type { Config, InstanceConfig, ProviderType } from "../config/types.ts";
@@ -72,7 +73,15 @@ export type StepAction =
   /** Another instance gets the same file: a hard link to that copy, so a refreshed token written by either is on disk for both, as it was in the shared folder. */
   | "link"
   | "already there"
-  /** A different file of that name is there: left alone. */
+  /**
+   * A different copy of the same login is there and was written after the old folder's: the
+   * instance's, kept. CLIProxyAPI rewrites a login at each token refresh and refresh tokens
+   * rotate, so the instance's copy is the live one; the next instances are linked to it.
+   */
+  | "kept"
+  /** A copy of the same login is there, older than the old folder's (an old instance still refreshing it?): left alone. */
+  | "older"
+  /** Something else of that name is there (no login of this type, not a regular file): left alone. */
   | "conflict"
   /** No instance has a provider of this type. */
   | "no instance";
@@ -104,12 +113,22 @@ export async function planCredentials(config: Config, old: readonly Credential[]
       if (planned.has(to)) continue; // instances sharing one auth_dir share this file already
       planned.add(to);
       const there = to === c.file ? c.bytes : inPlace(to);
-      const action: StepAction = there === null ? (first ? "link" : "copy") : there !== "other" && Buffer.compare(there, c.bytes) === 0 ? "already there" : "conflict";
+      const action: StepAction = there === null ? (first ? "link" : "copy") : compared(c, to, there);
       steps.push({ credential: c.name, type: c.type, action, instance: inst.name, to, ...(action === "link" ? { from: first } : {}) });
-      if (!first && (action === "copy" || action === "already there")) first = to; // the one file the next instances share
+      if (!first && (action === "copy" || action === "already there" || action === "kept")) first = to; // the one file the next instances share
     }
   }
   return steps;
+}
+
+/** What the file already at a login's destination is to the old folder's copy `c`. */
+function compared(c: Credential, to: string, there: Uint8Array | "other"): StepAction {
+  if (there === "other" || credentialType(there) !== c.type) return "conflict";
+  if (Buffer.compare(there, c.bytes) === 0) return "already there";
+  // Written after the old folder's copy: a refresh (or a login) of the instance's own. A copy
+  // touched later in the old folder means something still refreshes it there.
+  const modified = (f: string) => statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  return modified(to) >= modified(c.file) ? "kept" : "older";
 }
 
 /** What is at a login's destination: its bytes, null when nothing is, "other" for anything but a small regular file (a FIFO would block the read). */
@@ -158,8 +177,12 @@ export function describeStep(s: Step, dir: string): string {
       return `${s.credential} (${s.type}) → ${to} (hard link to ${relative(dir, s.from!)}: one file, as in the old shared folder)`;
     case "already there":
       return `${s.credential} (${s.type}) is already in ${to}`;
+    case "kept":
+      return `${s.credential} (${s.type}): ${to} differs and is newer — kept as the instance's live login (CLIProxyAPI rewrites it at each token refresh, and refresh tokens rotate: the old folder's copy may no longer work)`;
+    case "older":
+      return `${s.credential} (${s.type}): ${to} differs and is older than the old folder's copy — left alone (once no old instance runs from the old folder, remove it and run again to replace it)`;
     case "conflict":
-      return `${s.credential} (${s.type}): ${to} exists and differs — left alone (remove it and run again to replace it)`;
+      return `${s.credential} (${s.type}): ${to} exists and is not this login — left alone (move it away and run again to copy the login there)`;
     case "no instance":
       return RETIRED.has(s.type)
         ? `${s.credential} (${s.type}): CLIProxyAPI no longer supports ${s.type} logins — not copied`

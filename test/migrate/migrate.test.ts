@@ -4,7 +4,7 @@
 // credential to the instances whose provider types use it; `gw check` warns about OAuth providers
 // without a login before, and stops once they have one.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { killRunningGw, runGw, tempDir } from "../helpers/tmp.ts";
 
@@ -166,13 +166,40 @@ describe("gw migrate on an old folder", () => {
     expect(yaml.stdout).toContain('cp-official holds port 18147, which gw needs for instance "backup"');
   });
 
-  test("a different file of the same name in an auth dir is left alone", async () => {
+  test("a file of the same name that is no such login is left alone", async () => {
     const dir = oldFolder();
     mkdirSync(join(dir, "auths/cc"), { recursive: true });
-    writeFileSync(join(dir, "auths/cc/claude-cy@example.com.json"), '{"type":"claude","access_token":"newer"}');
+    writeFileSync(join(dir, "auths/cc/claude-cy@example.com.json"), '{"note":"mine"}');
     const r = await migrate(dir, "--apply");
-    expect(r.stdout).toContain("claude-cy@example.com.json (claude): auths/cc/claude-cy@example.com.json exists and differs — left alone");
-    expect(readFileSync(join(dir, "auths/cc/claude-cy@example.com.json"), "utf8")).toContain("newer");
+    expect(r.stdout).toContain("claude-cy@example.com.json (claude): auths/cc/claude-cy@example.com.json exists and is not this login — left alone (move it away");
+    expect(readFileSync(join(dir, "auths/cc/claude-cy@example.com.json"), "utf8")).toContain("mine");
+  });
+
+  test("an instance added after a first --apply is linked to the refreshed login another instance already has, never given the old folder's stale copy", async () => {
+    const dir = oldFolder();
+    const name = "antigravity-ana@example.com.json";
+    writeFileSync(join(dir, "providers.toml"), PROVIDERS.replace('providers = [{ type = "antigravity" }]\n', 'providers = [{ type = "openai", base_url = "http://127.0.0.1:1", api_keys = ["k"] }]\n'));
+    await migrate(dir, "--apply");
+    const live = join(dir, "auths/official", name);
+    writeFileSync(live, JSON.stringify({ ...CREDENTIALS[name], refresh_token: "1//NEW" })); // CLIProxyAPI refreshed it
+    writeFileSync(join(dir, "providers.toml"), PROVIDERS); // backup now has antigravity too
+    const r = await migrate(dir, "--apply");
+    expect(r.stdout).toContain(`${name} (antigravity): auths/official/${name} differs and is newer — kept as the instance's live login`);
+    expect(r.stdout).not.toContain("run again to replace it");
+    expect(r.stdout).toContain(`done: ${name} (antigravity) → auths/backup/${name} (hard link to auths/official/${name}`);
+    expect(statSync(join(dir, "auths/backup", name)).ino).toBe(statSync(live).ino);
+    expect(readFileSync(live, "utf8")).toContain("1//NEW");
+  });
+
+  test("a copy older than the old folder's (an old instance still refreshes it there) is left alone, with what to do", async () => {
+    const dir = oldFolder();
+    const name = "claude-cy@example.com.json";
+    mkdirSync(join(dir, "auths/cc"), { recursive: true });
+    writeFileSync(join(dir, "auths/cc", name), JSON.stringify({ ...CREDENTIALS[name], refresh_token: "sk-ant-ort01-before" }));
+    utimesSync(join(dir, "auths/cc", name), new Date(2020, 0, 1), new Date(2020, 0, 1));
+    const r = await migrate(dir, "--apply");
+    expect(r.stdout).toContain(`${name} (claude): auths/cc/${name} differs and is older than the old folder's copy — left alone (once no old instance runs from the old folder, remove it and run again to replace it)`);
+    expect(readFileSync(join(dir, "auths/cc", name), "utf8")).toContain("before");
   });
 
   test("--apply that cannot write (a file where an auth dir belongs): one line naming it and the fix, no stack trace; the rest is kept", async () => {
@@ -217,7 +244,7 @@ describe("a hostile old folder is read, never waited on", () => {
         fifo(join(dir, "auths/cc/claude-cy@example.com.json"));
       },
       args: ["--apply"],
-      said: ["claude-cy@example.com.json (claude): auths/cc/claude-cy@example.com.json exists and differs — left alone", "done: codex-4f2a-bob@example.com-plus.json (codex) → auths/official/codex-4f2a-bob@example.com-plus.json"],
+      said: ["claude-cy@example.com.json (claude): auths/cc/claude-cy@example.com.json exists and is not this login — left alone", "done: codex-4f2a-bob@example.com-plus.json (codex) → auths/official/codex-4f2a-bob@example.com-plus.json"],
     },
     {
       what: "ecosystem.config.js that is a FIFO: said, and the logins are still planned",
