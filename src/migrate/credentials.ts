@@ -34,6 +34,8 @@ interface Credential {
   /** The file's `type`, lower-cased. */
   readonly type: string;
   readonly bytes: Uint8Array;
+  /** When it was last written (ms): a token refresh rewrites the file. */
+  readonly modified: number;
 }
 
 /** The credential files directly in `dir` (not below it), by name. */
@@ -46,10 +48,22 @@ export async function credentialsIn(dir: string): Promise<Credential[]> {
     const read = readSmallFile(file, MAX_CREDENTIAL_BYTES); // a FIFO named *.json is passed over, not waited on
     if ("why" in read) continue;
     const type = credentialType(read.bytes);
-    if (type) found.push({ file, name, type, bytes: read.bytes });
+    if (type) found.push({ file, name, type, bytes: read.bytes, modified: modified(file) });
   }
   return found;
 }
+
+/**
+ * One credential per file name: several old auth dirs may each hold a copy of the same login
+ * (its name is its account), and the one written last is the one a refresh rewrote.
+ */
+export function newestByName(found: readonly Credential[]): Credential[] {
+  const newest = new Map<string, Credential>();
+  for (const c of found) if (!newest.has(c.name) || c.modified > newest.get(c.name)!.modified) newest.set(c.name, c);
+  return [...newest.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+const modified = (file: string) => statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0;
 
 function credentialType(bytes: Uint8Array): string | undefined {
   try {
@@ -127,8 +141,7 @@ function compared(c: Credential, to: string, there: Uint8Array | "other"): StepA
   if (Buffer.compare(there, c.bytes) === 0) return "already there";
   // Written after the old folder's copy: a refresh (or a login) of the instance's own. A copy
   // touched later in the old folder means something still refreshes it there.
-  const modified = (f: string) => statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-  return modified(to) >= modified(c.file) ? "kept" : "older";
+  return modified(to) >= c.modified ? "kept" : "older";
 }
 
 /** What is at a login's destination: its bytes, null when nothing is, "other" for anything but a small regular file (a FIFO would block the read). */

@@ -5,33 +5,38 @@
 
 import { relative } from "node:path";
 import type { Config } from "../config/types.ts";
-import { applyCredentials, credentialsIn, describeStep, planCredentials, type Step } from "./credentials.ts";
+import { applyCredentials, credentialsIn, describeStep, newestByName, planCredentials, type Step } from "./credentials.ts";
 import { findEcosystem, planPm2, type Pm2Plan } from "./pm2.ts";
 import { pm2StopCommands } from "./pm2-stop.ts";
 import { oneLine } from "../cli/one-line.ts";
 
 interface MigrateReport {
   readonly applied: boolean;
-  /** Where the old credentials were looked for (the config's folder). */
+  /** The config's folder, which the old instances shared as their auth dir. */
   readonly folder: string;
+  /** Where the old credentials were looked for: that folder, and the auth dirs the old instances' YAMLs name. */
+  readonly folders: readonly string[];
   readonly credentials: readonly Step[];
   /** Null when there is no ecosystem file. */
   readonly pm2: Pm2Plan | null;
 }
 
 export async function migrate(config: Config, o: { apply: boolean; ecosystem?: string }): Promise<MigrateReport> {
-  const old = await credentialsIn(config.dir);
+  const ecosystem = o.ecosystem ?? findEcosystem(config.dir);
+  const pm2 = ecosystem ? await planPm2(config, ecosystem) : null;
+  const ours = new Set(config.instances.map((i) => i.authDir)); // gw's own auth dirs are where logins go, not where they come from
+  const folders = [...new Set([config.dir, ...(pm2?.auth_dirs ?? [])])].filter((d) => d === config.dir || !ours.has(d));
+  const old = newestByName((await Promise.all(folders.map(credentialsIn))).flat());
   const steps = await planCredentials(config, old);
   if (o.apply) await applyCredentials(steps, old);
-  const ecosystem = o.ecosystem ?? findEcosystem(config.dir);
-  return { applied: o.apply, folder: config.dir, credentials: steps, pm2: ecosystem ? await planPm2(config, ecosystem) : null };
+  return { applied: o.apply, folder: config.dir, folders, credentials: steps, pm2 };
 }
 
 /** The report as text; every line passes oneLine: names in an old folder (files, PM2 apps) are not the terminal's to obey. */
 export function formatMigrate(r: MigrateReport): string {
   const out: string[] = [];
   const todo = r.credentials.filter((s) => s.action === "copy" || s.action === "link").length;
-  out.push(`OAuth logins of the old layout in ${r.folder}:`);
+  out.push(`OAuth logins of the old layout in ${r.folders.map((f) => (f === r.folder ? f : relative(r.folder, f) || f)).join(", ")}:`);
   if (r.credentials.length === 0) out.push("  none found (credential files are *.json with a \"type\" such as antigravity, claude or codex)");
   const verb = (s: Step) => (s.action === "copy" || s.action === "link" ? (r.applied ? "done: " : "would: ") : "");
   for (const s of r.credentials) out.push(`  ${verb(s)}${describeStep(s, r.folder)}`);

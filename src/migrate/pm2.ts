@@ -4,6 +4,7 @@
 // commands that stop them for good.
 
 import { existsSync } from "node:fs";
+import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { displayPath } from "../cli/display-path.ts";
@@ -35,6 +36,8 @@ export interface Pm2Plan {
   readonly stop_by_id: readonly { readonly app: string; readonly why: string }[];
   /** What could not be read (apps without a readable name, ports that are expressions). */
   readonly unread: readonly string[];
+  /** The auth dirs the old instances' YAMLs name (`auth-dir`, resolved as CLIProxyAPI does): their logins are the old layout's too. */
+  readonly auth_dirs: readonly string[];
 }
 
 /** The ecosystem file beside the config, if there is one. */
@@ -51,10 +54,11 @@ function gwPorts(config: Config): Map<number, string> {
 
 export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
   const read = readSmallFile(file, MAX_FILE_BYTES);
-  if ("why" in read) return { file, apps: [], holding: [], commands: [], stop_by_id: [], unread: [`${displayPath(file, config.dir)} ${read.why}`] };
+  if ("why" in read) return { file, apps: [], holding: [], commands: [], stop_by_id: [], unread: [`${displayPath(file, config.dir)} ${read.why}`], auth_dirs: [] };
   const exported = exportedBy(file, new TextDecoder().decode(read.bytes));
   const list = isObject(exported) ? exported.apps : exported;
   const unread: string[] = [];
+  const authDirs = new Set<string>();
   if (!Array.isArray(list)) unread.push(list instanceof Unread ? `apps = ${list.excerpt()}` : `no apps list in ${displayPath(file, config.dir)}`);
   const apps: Pm2App[] = [];
   for (const raw of Array.isArray(list) ? list : []) {
@@ -62,7 +66,7 @@ export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
       unread.push(`an app without a literal name (${isObject(raw) ? String(raw.script ?? "?") : "not an object"})`);
       continue;
     }
-    apps.push({ name: raw.name, ports: appPorts(raw, dirname(file), config, unread) });
+    apps.push({ name: raw.name, ports: appPorts(raw, dirname(file), config, { unread, authDirs }) });
   }
   const ours = gwPorts(config);
   const holding = apps.flatMap((a) => a.ports.filter((p) => ours.has(p.port)).map((p) => ({ app: a.name, port: p.port, gw: ours.get(p.port)! })));
@@ -71,7 +75,7 @@ export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
     const why = misreadName(app);
     return why ? [{ app, why }] : [];
   });
-  return { file, apps, holding, commands, stop_by_id, unread: unread.map(maskerOf(config).text) }; // a script path may be a token's shape
+  return { file, apps, holding, commands, stop_by_id, unread: unread.map(maskerOf(config).text), auth_dirs: [...authDirs] }; // a script path may be a token's shape
 }
 
 /** The file's data: JSON and YAML as PM2 reads them (process.json, ecosystem.yml), anything else as a JS file's exports. */
@@ -92,9 +96,10 @@ const isObject = (v: JsValue | undefined): v is JsObject => isJsonObject(v) && !
  * Where an app listens: `env.PORT` (and `env_*` variants); `--port N` in its args; the `port:` of
  * the CLIProxyAPI YAML named by `-config FILE` (or, for `instances/NAME.yaml`, instance NAME's
  * port), without it the config.yaml in the app's cwd; for the old `lb.js`, main_port (the
- * generated script had it built in).
+ * generated script had it built in). That YAML's `auth-dir` goes into `found.authDirs`.
  */
-function appPorts(app: JsObject, base: string, config: Config, unread: string[]): { port: number; why: string }[] {
+function appPorts(app: JsObject, base: string, config: Config, found: { unread: string[]; authDirs: Set<string> }): { port: number; why: string }[] {
+  const { unread } = found;
   const out: { port: number; why: string }[] = [];
   const add = (port: number | undefined, why: string) => {
     if (port !== undefined && Number.isInteger(port) && port > 0 && port < 65536 && !out.some((p) => p.port === port)) out.push({ port, why });
@@ -117,9 +122,12 @@ function appPorts(app: JsObject, base: string, config: Config, unread: string[])
   const yamlFile = flag(["config"]) ?? (isCliproxy(app.script) ? "config.yaml" : undefined); // CLIProxyAPI's default: ./config.yaml
   if (yamlFile) {
     const cwd = typeof app.cwd === "string" ? resolve(base, app.cwd) : base;
-    const port = yamlPort(resolve(cwd, yamlFile));
-    if (typeof port === "string") unread.push(`${yamlFile} (the -config of ${app.name}) ${port}`);
-    else add(port, `port: in ${yamlFile}`);
+    const yaml = instanceYaml(resolve(cwd, yamlFile));
+    if (typeof yaml === "string") unread.push(`${yamlFile} (the -config of ${app.name}) ${yaml}`);
+    else {
+      add(yaml.port, `port: in ${yamlFile}`);
+      if (yaml.authDir) found.authDirs.add(resolveAuthDir(cwd, yaml.authDir));
+    }
     const inst = config.instances.find((i) => i.managed && basename(yamlFile) === `${i.name}.yaml`);
     add(inst?.port, `${yamlFile} is instance "${inst?.name}"'s YAML`);
   }
@@ -145,14 +153,20 @@ function portOf(v: JsValue | undefined): number | undefined {
   return undefined;
 }
 
-/** The YAML's `port:`; why it could not be read (a missing file is no news: the old folder may be gone). */
-function yamlPort(path: string): number | string | undefined {
+/** The YAML's `port:` and `auth-dir:`; why it could not be read (a missing file is no news: the old folder may be gone). */
+function instanceYaml(path: string): { port?: number; authDir?: string } | string {
   const read = readSmallFile(path, MAX_FILE_BYTES);
-  if ("why" in read) return read.why === DOES_NOT_EXIST ? undefined : read.why;
+  if ("why" in read) return read.why === DOES_NOT_EXIST ? {} : read.why;
   try {
-    const y = parseYaml(new TextDecoder().decode(read.bytes)) as { port?: unknown };
-    return typeof y?.port === "number" ? y.port : undefined;
+    const y = parseYaml(new TextDecoder().decode(read.bytes)) as { port?: unknown; "auth-dir"?: unknown };
+    const authDir = typeof y?.["auth-dir"] === "string" ? y["auth-dir"].trim() : "";
+    return { ...(typeof y?.port === "number" ? { port: y.port } : {}), ...(authDir ? { authDir } : {}) };
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+/** An auth-dir as CLIProxyAPI takes it (util.ResolveAuthDir): a leading `~` is the home directory, a relative path is from its working directory. */
+function resolveAuthDir(cwd: string, dir: string): string {
+  return dir.startsWith("~") ? join(homedir(), dir.slice(1).replace(/^[/\\]+/, "")) : resolve(cwd, dir);
 }

@@ -136,6 +136,29 @@ describe("gw migrate on an old folder", () => {
     expect(r.stdout).not.toContain("web holds");
   });
 
+  test("logins in the auth-dir an old instance's YAML names (relative to the app's cwd, or ~) are found and copied like those beside providers.toml", async () => {
+    const dir = oldFolder();
+    const home = tempDir("gw-migrate-home-");
+    mkdirSync(join(dir, "instances/official/auth"), { recursive: true });
+    writeFileSync(join(dir, "instances/official/config.yaml"), "port: 18146\nauth-dir: ./auth\n");
+    writeFileSync(join(dir, "instances/official/auth/antigravity-a@b.com.json"), JSON.stringify({ type: "antigravity", refresh_token: "1//a" }));
+    mkdirSync(join(home, ".cli-proxy-api"));
+    writeFileSync(join(home, "cc.yaml"), "port: 18148\nauth-dir: ~/.cli-proxy-api\n");
+    writeFileSync(join(home, ".cli-proxy-api/claude-z@b.com.json"), JSON.stringify({ type: "claude", refresh_token: "z" }));
+    const apps = [
+      { name: "cp-official", script: "../../cli-proxy-api", cwd: "instances/official" },
+      { name: "cp-cc", script: "./cli-proxy-api", args: `-config ${join(home, "cc.yaml")}` },
+    ];
+    writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: ${JSON.stringify(apps)} };`);
+    const r = await runGw(["migrate", "-c", join(dir, "providers.toml"), "--apply"], { env: { HOME: home } });
+    expect(r.stdout).toContain(`OAuth logins of the old layout in ${dir}, instances/official/auth, `);
+    expect(r.stdout).toContain("done: antigravity-a@b.com.json (antigravity) → auths/official/antigravity-a@b.com.json");
+    expect(r.stdout).toContain("done: antigravity-a@b.com.json (antigravity) → auths/backup/antigravity-a@b.com.json (hard link");
+    expect(r.stdout).toContain("done: claude-z@b.com.json (claude) → auths/cc/claude-z@b.com.json");
+    expect(r.stdout).toContain('cp-official holds port 18146, which gw needs for instance "official"');
+    expect(readFileSync(join(dir, "auths/official/antigravity-a@b.com.json"), "utf8")).toContain("1//a");
+  });
+
   test("module.exports.apps = [...] (PM2's other form) is read, never run; the same words inside a string are not it", async () => {
     const dir = oldFolder();
     const banner = `const banner = "module.exports.apps = [{ name: 'prod-db', script: 'lb.js' }]"`;
