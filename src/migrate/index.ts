@@ -49,13 +49,21 @@ export function formatMigrate(r: MigrateReport): string {
   }
   out.push(`PM2 apps in ${relative(r.folder, p.file) || p.file}: ${p.apps.map((a) => `${a.name}${a.ports.length ? ` (${a.ports.map((x) => x.port).join(", ")})` : ""}`).join(", ") || "none"}`);
   for (const u of p.unread) out.push(`  could not read: ${u} (it is not run, only read)`);
-  if (p.holding.length === 0) out.push("  none holds a port gw uses");
+  if (p.holding.length === 0) out.push(`  ${noneHolds(p)}`);
   else {
     for (const h of p.holding) out.push(`  ${h.app} holds port ${h.port}, which gw needs for ${h.gw}`);
     if (p.commands.length) out.push("  stop them before gw up (and keep them from coming back at boot):");
     for (const c of p.commands) out.push(`    ${c}`);
     const byId = pm2StopCommands(["ID"]).join(" && ");
     for (const s of p.stop_by_id) out.push(`  ${JSON.stringify(s.app)}: ${s.why} — stop it by the id pm2 list shows: ${byId}`);
+    if (p.unread.length) out.push("  what could not be read may hold more of gw's ports: check it before gw up");
   }
   return out.map(oneLine).join("\n");
+}
+
+/** That no app holds gw's ports — only as far as the file could be read. */
+function noneHolds(p: Pm2Plan): string {
+  if (p.unread.length === 0) return "none holds a port gw uses";
+  if (p.apps.length === 0) return "could not tell whether an app holds a port gw uses: see pm2 list, and stop the old setup's apps before gw up";
+  return "none of the apps read holds a port gw uses; what could not be read may: check it before gw up";
 }

@@ -40,14 +40,40 @@ export type JsValue = string | number | boolean | null | undefined | Unread | Js
 export function readExports(text: string): JsValue | undefined {
   const code = stripComments(text, "keep");
   const bare = stripComments(text, "blank"); // what is written inside a string is no export
+  const lookup = variablesOf(code, bare);
   let out: JsValue | undefined;
   for (const m of bare.matchAll(EXPORTS)) {
-    const value = new LiteralReader(code, m.index + m[0].length).statement();
+    const value = new LiteralReader(code, m.index + m[0].length, lookup).statement();
     const key = m[1];
     if (key === undefined) out = value;
     else if (key !== "__proto__") out = { ...(isPlainObject(out) ? out : {}), [key]: value };
   }
   return out;
+}
+
+/** A variable's value by its name, read as deep as `depth` allows. */
+type Lookup = (name: string, depth: number) => JsValue;
+
+/**
+ * Variables the file gives a value to, as `const apps = [...]; module.exports = { apps }` (or
+ * `module.exports = config`) needs: declared once (`const|let|var NAME = literal`), never assigned
+ * again and never reached into (`apps.push(…)`, `config.apps[0] = …` would change what running it
+ * gives) — anything else is Unread with its name. Each name is read once; a cycle is Unread.
+ */
+function variablesOf(code: string, bare: string): Lookup {
+  const known = new Map<string, JsValue>();
+  const lookup: Lookup = (name, depth) => {
+    if (known.has(name)) return known.get(name);
+    known.set(name, new Unread(name)); // while it is read: a cycle ends here
+    const n = name.replace(/\$/g, "\\$");
+    const declared = [...bare.matchAll(new RegExp(`\\b(?:const|let|var)\\s+${n}\\s*=(?!=)`, "g"))];
+    const assigned = bare.match(new RegExp(`(?<![\\w$.])${n}\\s*(?:[-+*/%&|^]|\\*\\*|<<|>>>?|&&|\\|\\||\\?\\?)?=(?![=>])`, "g"))?.length ?? 0;
+    const reached = new RegExp(`(?<![\\w$.])${n}\\s*(?:\\.|\\[|\\?\\.)`).test(bare);
+    const d = declared[0];
+    if (d && declared.length === 1 && assigned === 1 && !reached && depth < MAX_DEPTH) known.set(name, new LiteralReader(code, d.index + d[0].length, lookup, depth + 1).statement());
+    return known.get(name);
+  };
+  return lookup;
 }
 
 /** `module.exports =`, `module.exports.KEY =` (KEY captured) or `export default` — never `==`. */
@@ -101,11 +127,12 @@ const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", b: "\b", f:
 const MAX_DEPTH = 64;
 
 class LiteralReader {
-  private depth = 0;
-
   constructor(
     private readonly s: string,
     private i: number,
+    private readonly lookup: Lookup,
+    /** How deep in variables this read is (`a = b`, `b = [...]`): counts towards MAX_DEPTH like nesting. */
+    private depth = 0,
   ) {}
 
   private space(): void {
@@ -153,9 +180,9 @@ class LiteralReader {
       return Number(num);
     }
     const word = IDENT.exec(rest)?.[0];
-    if (word === undefined || !Object.hasOwn(KEYWORDS, word)) return NOT_LITERAL; // not `in`: `constructor` is no keyword
+    if (word === undefined) return NOT_LITERAL;
     this.i += word.length;
-    return KEYWORDS[word];
+    return Object.hasOwn(KEYWORDS, word) ? KEYWORDS[word] : this.lookup(word, this.depth); // not `in`: `constructor` is no keyword
   }
 
   private nested<T>(read: () => T): T {
@@ -250,7 +277,9 @@ class LiteralReader {
       if (c !== '"' && c !== "'") this.i += key.length;
       this.space();
       if (this.s[this.i] !== ":") {
-        this.unread(); // shorthand `{ name }` or a method: its value is not written here
+        const shorthand = c !== '"' && c !== "'" && (this.s[this.i] === "," || this.s[this.i] === "}");
+        if (shorthand && key !== "__proto__") out[key] = this.lookup(key, this.depth); // `{ apps }`: the variable's value
+        else this.unread(); // a method: not data
         continue;
       }
       this.i++;

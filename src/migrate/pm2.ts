@@ -61,18 +61,26 @@ export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
   const authDirs = new Set<string>();
   if (!Array.isArray(list)) unread.push(list instanceof Unread ? `apps = ${list.excerpt()}` : `no apps list in ${displayPath(file, config.dir)}`);
   const apps: Pm2App[] = [];
+  const unnamed = new Set<string>();
   for (const raw of Array.isArray(list) ? list : []) {
-    if (!isObject(raw) || typeof raw.name !== "string") {
-      unread.push(`an app without a literal name (${isObject(raw) ? String(raw.script ?? "?") : "not an object"})`);
+    if (!isObject(raw)) {
+      unread.push(`an app that is no object (${raw instanceof Unread ? raw.excerpt() : String(raw)})`);
       continue;
     }
-    apps.push({ name: raw.name, ports: appPorts(raw, dirname(file), config, { unread, authDirs }) });
+    // An app whose name is an expression (`process.env.APP || "lb"`) still has ports to check; it
+    // is shown by its expression and stopped by its id, as no name to type is known.
+    const name = typeof raw.name === "string" ? raw.name : `(name: ${shown(raw.name)})`;
+    if (typeof raw.name !== "string") {
+      unread.push(`the name of an app (${shown(raw.name)}, script ${shown(raw.script)})`);
+      unnamed.add(name);
+    }
+    apps.push({ name, ports: appPorts({ ...raw, name }, dirname(file), config, { unread, authDirs }) });
   }
   const ours = gwPorts(config);
   const holding = apps.flatMap((a) => a.ports.filter((p) => ours.has(p.port)).map((p) => ({ app: a.name, port: p.port, gw: ours.get(p.port)! })));
-  const commands = pm2StopCommands(holding.map((h) => h.app));
+  const commands = pm2StopCommands(holding.map((h) => h.app).filter((a) => !unnamed.has(a)));
   const stop_by_id = [...new Set(holding.map((h) => h.app))].flatMap((app) => {
-    const why = misreadName(app);
+    const why = unnamed.has(app) ? "its name is an expression in the file, not written out" : misreadName(app);
     return why ? [{ app, why }] : [];
   });
   return { file, apps, holding, commands, stop_by_id, unread: unread.map(maskerOf(config).text), auth_dirs: [...authDirs] }; // a script path may be a token's shape
@@ -88,6 +96,9 @@ function exportedBy(file: string, text: string): JsValue | undefined {
   }
   return readExports(text);
 }
+
+/** A value of the file as a line may show it: an expression by its excerpt (strings left out), none as "?". */
+const shown = (v: JsValue | undefined): string => (v instanceof Unread ? v.excerpt() : v === undefined ? "?" : typeof v === "object" && v !== null ? "not a string" : String(v));
 
 type JsObject = { [key: string]: JsValue };
 const isObject = (v: JsValue | undefined): v is JsObject => isJsonObject(v) && !(v instanceof Unread);

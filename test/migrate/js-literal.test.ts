@@ -14,7 +14,7 @@ module.exports = {
   expect(v).toEqual({ apps: [{ name: "a", "quoted-key": "x\ty", tpl: "plain", n: -3.5, hex: 31, ok: true, no: false, z: null, u: undefined }, [1, 2]] });
 });
 
-test("expressions stay unread: calls, variables, templates with \${}, concatenation, spreads and shorthand are skipped", () => {
+test("expressions stay unread: calls, variables, templates with \${}, concatenation; spreads are skipped", () => {
   const v = readExports(`const dir = __dirname;
 module.exports = { a: path.join(dir, "x"), b: \`\${dir}/y\`, c: "p" + dir, d: require('child_process').execSync('touch PWNED'), ...other, dir, e: { f: 1 }.f, g: 2 };`) as Record<string, unknown>;
   expect(v.a).toEqual(new Unread('path.join(dir, "x")'));
@@ -23,7 +23,21 @@ module.exports = { a: path.join(dir, "x"), b: \`\${dir}/y\`, c: "p" + dir, d: re
   expect(v.d).toBeInstanceOf(Unread);
   expect(v.e).toEqual(new Unread("{ f: 1 }.f"));
   expect(v.g).toBe(2);
-  expect(Object.keys(v)).toEqual(["a", "b", "c", "d", "e", "g"]);
+  expect(v.dir).toEqual(new Unread("__dirname")); // the shorthand's variable, whose value is no literal
+  expect(Object.keys(v)).toEqual(["a", "b", "c", "d", "dir", "e", "g"]);
+});
+
+test("a variable the file declares once with a literal is read where it is used: { apps }, module.exports = config", () => {
+  expect(readExports(`const apps = [{ name: "lb", script: "lb.js" }];\nmodule.exports = { apps };`)).toEqual({ apps: [{ name: "lb", script: "lb.js" }] });
+  expect(readExports(`const config = { apps: [{ name: "a" }] }\nmodule.exports = config`)).toEqual({ apps: [{ name: "a" }] });
+  expect(readExports(`var one = { name: "a" }; let apps = [one]; module.exports = { apps: apps };`)).toEqual({ apps: [{ name: "a" }] });
+});
+
+test("a variable changed after its declaration, declared twice, or in a cycle stays unread", () => {
+  expect(readExports(`const apps = [];\napps.push({ name: "x" });\nmodule.exports = { apps };`)).toEqual({ apps: new Unread("apps") });
+  expect(readExports(`let apps = [];\napps = load();\nmodule.exports = { apps };`)).toEqual({ apps: new Unread("apps") });
+  expect(readExports(`let apps = []; if (x) { let apps = [1]; }\nmodule.exports = { apps };`)).toEqual({ apps: new Unread("apps") });
+  expect(readExports(`const a = { b }; const b = { a }; module.exports = a;`)).toEqual({ b: { a: new Unread("a") } });
 });
 
 test("identifiers that are prototype keys are no keywords: they stay unread", () => {

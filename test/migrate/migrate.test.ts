@@ -171,6 +171,34 @@ describe("gw migrate on an old folder", () => {
     expect(existsSync(join(dir, "PWNED"))).toBe(false);
   });
 
+  test("an apps list it cannot read, or an app whose name is an expression, never gets \"none holds a port gw uses\"; a const the file declares is read", async () => {
+    const dir = oldFolder();
+    const eco = (text: string) => writeFileSync(join(dir, "ecosystem.config.js"), text);
+    eco(`const apps = [{ name: "lb", script: "lb.js" }];\nmodule.exports = { apps };`);
+    expect((await migrate(dir)).stdout).toContain("lb holds port 18145");
+    eco(`const config = { apps: [{ name: "lb", script: "lb.js" }] };\nmodule.exports = config;`);
+    expect((await migrate(dir)).stdout).toContain("lb holds port 18145");
+
+    eco(`const apps = [];\napps.push({ name: "lb", script: "lb.js" });\nmodule.exports = { apps };`);
+    const pushed = (await migrate(dir)).stdout;
+    expect(pushed).toContain("could not read: apps = apps");
+    expect(pushed).not.toContain("none holds a port gw uses");
+    expect(pushed).toContain("could not tell whether an app holds a port gw uses");
+
+    eco(`module.exports = { apps: [
+      { name: process.env.APP || "lb", script: "./cli-proxy-api", args: "-config old/backup.yaml" },
+      { name: \`web-\${process.env.N}\`, script: require("./which.js") },
+      { name: "notes", script: "server.js" },
+    ] };`);
+    const r = await migrate(dir);
+    expect(r.stdout).not.toContain("[object Object]");
+    expect(r.stdout).toContain('could not read: the name of an app (`…`, script require("…"))');
+    expect(r.stdout).toContain('(name: process.env.APP || "…") holds port 18147, which gw needs for instance "backup"');
+    expect(r.stdout).toContain('"(name: process.env.APP || \\"…\\")": its name is an expression in the file, not written out — stop it by the id pm2 list shows');
+    expect(r.stdout).not.toContain("pm2 stop (name");
+    expect(r.stdout).toContain("what could not be read may hold more of gw's ports");
+  });
+
   test("instances sharing one auth_dir get one copy, not a hard link of the file to itself", async () => {
     const dir = oldFolder();
     writeFileSync(join(dir, "providers.toml"), PROVIDERS.replace("[instances.backup]\n", '[instances.backup]\nauth_dir = "auths/official"\n'));
