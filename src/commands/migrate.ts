@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { CliError } from "../cli/errors.ts";
 import { formatMigrate, migrate } from "../migrate/index.ts";
 import { loadValidConfig } from "./_config.ts";
-import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
+import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { typedIn } from "../supervisor/self.ts";
 import { ABOUT } from "./index.ts";
 
@@ -18,7 +18,12 @@ export default defineGwCommand({
     const config = await loadValidConfig(args.config);
     if (args.ecosystem) ecosystemFile(args.ecosystem);
     const report = await migrate(config, { apply: args.apply === true, ecosystem: args.ecosystem });
-    console.log(args.json ? JSON.stringify(report, null, 2) : typedIn(formatMigrate(report)));
+    const { problem, ...done } = report;
+    // With --json a write that failed is a result too (as for gw deploy): what was done, and why it stopped.
+    if (args.json) printJson({ ok: !problem, ...done, problem: problem?.message ?? null, hint: problem?.hint ?? null });
+    else console.log(typedIn(formatMigrate(report)));
+    if (problem && !args.json) throw problem; // its one line on stderr, after what was done
+    return problem ? problem.exitCode : 0;
   },
 });
 

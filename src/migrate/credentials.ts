@@ -6,11 +6,9 @@
 // the file: those with a provider of the matching type.
 
 import { statSync } from "node:fs";
-import { link, mkdir, readdir } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { readdir } from "node:fs/promises";
+import { join, relative } from "node:path";
 import type { Config, InstanceConfig, ProviderType } from "../config/types.ts";
-import { writeFileAtomic } from "../fs/atomic-write.ts";
-import { writeError } from "../fs/why.ts";
 import { DOES_NOT_EXIST, readSmallFile } from "../fs/read-small.ts";
 
 /** Credential `type` → the gw provider type whose instances use it. */
@@ -27,7 +25,7 @@ const PROVIDER_OF: Readonly<Record<string, ProviderType>> = {
 const RETIRED = new Set(["qwen", "iflow"]);
 const MAX_CREDENTIAL_BYTES = 1 << 20;
 
-interface Credential {
+export interface Credential {
   /** Absolute path. */
   readonly file: string;
   readonly name: string;
@@ -109,6 +107,8 @@ export interface Step {
   readonly to?: string;
   /** For "link": the file it links to (this run's copy, or the same login already in an earlier instance's auth dir). */
   readonly from?: string;
+  /** After --apply, for "copy" and "link": whether it was written (false for the one that failed and those after it). */
+  readonly done?: boolean;
 }
 
 /** What migrating the old folder's credentials would do (reads, never writes). */
@@ -149,35 +149,6 @@ function inPlace(to: string): Uint8Array | null | "other" {
   const read = readSmallFile(to, MAX_CREDENTIAL_BYTES);
   if ("bytes" in read) return read.bytes;
   return read.why === DOES_NOT_EXIST ? null : "other";
-}
-
-/**
- * Carry out the copies and links of a plan (0600 in a 0700 directory: these are login tokens).
- * The first step that cannot be written stops it with one line naming the place; what was done
- * before stays, and a second run finds it in place.
- */
-export async function applyCredentials(steps: readonly Step[], old: readonly Credential[]): Promise<void> {
-  const bytes = new Map(old.map((c) => [c.name, c.bytes]));
-  for (const s of steps) {
-    if (s.action !== "copy" && s.action !== "link") continue;
-    try {
-      await applyStep(s, bytes.get(s.credential)!);
-    } catch (err) {
-      throw writeError(err, (err as NodeJS.ErrnoException).path ?? s.to!, `move it away (or set auth_dir of instance ${s.instance}), then run gw migrate --apply again`);
-    }
-  }
-}
-
-async function applyStep(s: Step, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(s.to!), { recursive: true, mode: 0o700 });
-  if (s.action === "link") {
-    const linked = await link(s.from!, s.to!).then(
-      () => true,
-      () => false, // another filesystem: a copy still serves
-    );
-    if (linked) return;
-  }
-  await writeFileAtomic(s.to!, bytes, 0o600);
 }
 
 /** One line per step, paths relative to the config's folder. */

@@ -5,7 +5,9 @@
 
 import { relative } from "node:path";
 import type { Config } from "../config/types.ts";
-import { applyCredentials, credentialsIn, describeStep, newestByName, planCredentials, type Step } from "./credentials.ts";
+import type { CliError } from "../cli/errors.ts";
+import { applyCredentials } from "./apply.ts";
+import { credentialsIn, describeStep, newestByName, planCredentials, type Step } from "./credentials.ts";
 import { findEcosystem, planPm2, type Pm2Plan } from "./pm2.ts";
 import { pm2StopCommands } from "./pm2-stop.ts";
 import { oneLine } from "../cli/one-line.ts";
@@ -19,6 +21,8 @@ interface MigrateReport {
   readonly credentials: readonly Step[];
   /** Null when there is no ecosystem file. */
   readonly pm2: Pm2Plan | null;
+  /** What stopped --apply (the steps after it are not done). */
+  readonly problem?: CliError;
 }
 
 export async function migrate(config: Config, o: { apply: boolean; ecosystem?: string }): Promise<MigrateReport> {
@@ -27,21 +31,22 @@ export async function migrate(config: Config, o: { apply: boolean; ecosystem?: s
   const ours = new Set(config.instances.map((i) => i.authDir)); // gw's own auth dirs are where logins go, not where they come from
   const folders = [...new Set([config.dir, ...(pm2?.auth_dirs ?? [])])].filter((d) => d === config.dir || !ours.has(d));
   const old = newestByName((await Promise.all(folders.map(credentialsIn))).flat());
-  const steps = await planCredentials(config, old);
-  if (o.apply) await applyCredentials(steps, old);
-  return { applied: o.apply, folder: config.dir, folders, credentials: steps, pm2 };
+  const planned = await planCredentials(config, old);
+  const { steps, problem } = o.apply ? await applyCredentials(planned, old) : { steps: planned, problem: undefined };
+  return { applied: o.apply, folder: config.dir, folders, credentials: steps, pm2, ...(problem ? { problem } : {}) };
 }
 
 /** The report as text; every line passes oneLine: names in an old folder (files, PM2 apps) are not the terminal's to obey. */
 export function formatMigrate(r: MigrateReport): string {
   const out: string[] = [];
-  const todo = r.credentials.filter((s) => s.action === "copy" || s.action === "link").length;
+  const todo = r.credentials.filter((s) => (s.action === "copy" || s.action === "link") && s.done !== false).length;
   out.push(`OAuth logins of the old layout in ${r.folders.map((f) => (f === r.folder ? f : relative(r.folder, f) || f)).join(", ")}:`);
   if (r.credentials.length === 0) out.push("  none found (credential files are *.json with a \"type\" such as antigravity, claude or codex)");
-  const verb = (s: Step) => (s.action === "copy" || s.action === "link" ? (r.applied ? "done: " : "would: ") : "");
+  const verb = (s: Step) => (s.action !== "copy" && s.action !== "link" ? "" : !r.applied ? "would: " : s.done === false ? "not done: " : "done: ");
   for (const s of r.credentials) out.push(`  ${verb(s)}${describeStep(s, r.folder)}`);
   if (todo && !r.applied) out.push(`  dry run: nothing was copied; run gw migrate --apply to do it`);
   if (todo && r.applied) out.push(`  ${todo} file${todo === 1 ? "" : "s"} written; running instances pick them up (CLIProxyAPI watches its auth dir)`);
+  if (r.problem) out.push("  stopped at the first that could not be written (said below); what was written stays");
   const p = r.pm2;
   if (!p) {
     out.push("PM2: no ecosystem.config.js beside providers.toml (pass --ecosystem FILE if it lives elsewhere)");

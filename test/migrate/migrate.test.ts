@@ -4,7 +4,7 @@
 // credential to the instances whose provider types use it; `gw check` warns about OAuth providers
 // without a login before, and stops once they have one.
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { killRunningGw, runGw, tempDir } from "../helpers/tmp.ts";
 
@@ -263,6 +263,37 @@ describe("gw migrate on an old folder", () => {
     expect(r.stderr).toContain("move it away (or set auth_dir of instance cc), then run gw migrate --apply again");
     expect(r.stderr).not.toContain("    at ");
     expect(existsSync(join(dir, "auths/official/antigravity-ana@example.com.json"))).toBe(true);
+  });
+
+  test("--apply into an auth dir this user may not write: the login's own path and the fix, never a temp file; --json still one document with what was done", async () => {
+    const dir = oldFolder();
+    const cc = join(dir, "auths/cc");
+    mkdirSync(cc, { recursive: true });
+    // Root writes through any mode: an immutable directory stops it (chattr), as mode 0500 stops anyone else.
+    const root = process.getuid?.() === 0;
+    const locked = root ? Bun.spawnSync(["chattr", "+i", cc]).exitCode === 0 : (chmodSync(cc, 0o500), true);
+    if (!locked) return; // a file system without the immutable flag: nothing to show here
+    try {
+      const r = await migrate(dir, "--apply");
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`cannot write ${join(cc, "claude-cy@example.com.json")}: permission denied`);
+      expect(r.stderr).not.toContain(".tmp-");
+      expect(r.stderr).toContain(`let this user write in ${cc}`);
+      expect(r.stdout).toContain("not done: claude-cy@example.com.json (claude) → auths/cc/claude-cy@example.com.json");
+      expect(r.stdout).toContain("  done: antigravity-ana@example.com.json (antigravity) → auths/official/antigravity-ana@example.com.json");
+      expect(r.stdout).toContain("not done: codex-4f2a-bob@example.com-plus.json (codex)"); // after the failure: stopped there
+
+      const j = await migrate(dir, "--apply", "--json");
+      expect(j.code).toBe(1);
+      const report = JSON.parse(j.stdout);
+      expect(report).toMatchObject({ ok: false, applied: true, problem: `cannot write ${join(cc, "claude-cy@example.com.json")}: permission denied` });
+      expect(report.hint).toContain(`let this user write in ${cc}`);
+      expect(report.credentials.find((s: { instance: string }) => s.instance === "cc")).toMatchObject({ action: "copy", done: false });
+      expect(report.credentials.find((s: { instance: string }) => s.instance === "official")).toMatchObject({ action: "already there" });
+    } finally {
+      if (root) Bun.spawnSync(["chattr", "-i", cc]);
+      else chmodSync(cc, 0o700);
+    }
   });
 
   test("no ecosystem file: said so; --ecosystem that does not exist: one line", async () => {
