@@ -12,7 +12,7 @@ export default defineGwCommand({
     ...configArgs,
     ...jsonArgs,
     apply: { type: "boolean", description: "copy the credentials (without it: only say what would be done)" },
-    ecosystem: { type: "string", description: "the old PM2 ecosystem.config.js (default: beside providers.toml)", valueHint: "FILE" },
+    ecosystem: { type: "string", description: "the old PM2 ecosystem file (default: ecosystem.config.js, .json, .yml … beside providers.toml)", valueHint: "FILE" },
   },
   async run({ args }) {
     const config = await loadValidConfig(args.config);

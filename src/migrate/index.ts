@@ -8,7 +8,7 @@ import type { Config } from "../config/types.ts";
 import type { CliError } from "../cli/errors.ts";
 import { applyCredentials } from "./apply.ts";
 import { credentialsIn, describeStep, newestByName, planCredentials, type Step } from "./credentials.ts";
-import { findEcosystem, planPm2, type Pm2Plan } from "./pm2.ts";
+import { ECOSYSTEM_FILES, findEcosystem, planPm2, type Pm2Plan } from "./pm2.ts";
 import { pm2StopCommands } from "./pm2-stop.ts";
 import { oneLine } from "../cli/one-line.ts";
 
@@ -49,7 +49,7 @@ export function formatMigrate(r: MigrateReport): string {
   if (r.problem) out.push("  stopped at the first that could not be written (said below); what was written stays");
   const p = r.pm2;
   if (!p) {
-    out.push("PM2: no ecosystem.config.js beside providers.toml (pass --ecosystem FILE if it lives elsewhere)");
+    out.push(`PM2: no ecosystem file beside providers.toml (${ECOSYSTEM_FILES.join(", ")}; pass --ecosystem FILE if it lives elsewhere)`);
     return out.map(oneLine).join("\n");
   }
   out.push(`PM2 apps in ${relative(r.folder, p.file) || p.file}: ${p.apps.map((a) => `${a.name}${a.ports.length ? ` (${a.ports.map((x) => x.port).join(", ")})` : ""}`).join(", ") || "none"}`);

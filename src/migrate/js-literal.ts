@@ -51,6 +51,12 @@ export function readExports(text: string): JsValue | undefined {
   return out;
 }
 
+/** The value a whole file is (a JSON file PM2 evaluates as an expression: comments, unquoted keys). */
+export function readLiteral(text: string): JsValue {
+  const code = stripComments(text, "keep");
+  return new LiteralReader(code, 0, variablesOf(code, stripComments(text, "blank"))).statement();
+}
+
 /** A variable's value by its name, read as deep as `depth` allows. */
 type Lookup = (name: string, depth: number) => JsValue;
 

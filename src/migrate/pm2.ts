@@ -12,10 +12,15 @@ import { DOES_NOT_EXIST, readSmallFile } from "../fs/read-small.ts";
 import { maskerOf } from "../observe/mask.ts";
 import type { Config } from "../config/types.ts";
 import { isObject as isJsonObject } from "../json/object.ts";
-import { type JsValue, readExports, Unread } from "./js-literal.ts";
+import { type JsValue, readExports, readLiteral, Unread } from "./js-literal.ts";
 import { misreadName, pm2StopCommands } from "./pm2-stop.ts";
 
-const ECOSYSTEM_FILES = ["ecosystem.config.js", "ecosystem.config.cjs"];
+/**
+ * The names PM2 finds an ecosystem by (its Common.getConfigFileCandidates: ecosystem + .json, .yml,
+ * .yaml, .config.js, .config.cjs, .config.mjs), the old setup's own first, and ecosystem.config.json,
+ * which PM2 reads as JSON when named.
+ */
+export const ECOSYSTEM_FILES = ["ecosystem.config.js", "ecosystem.config.cjs", "ecosystem.config.mjs", "ecosystem.config.json", "ecosystem.json", "ecosystem.yml", "ecosystem.yaml"];
 /** Larger than any ecosystem file or instance YAML; what is larger is not one. */
 const MAX_FILE_BYTES = 1 << 20;
 
@@ -86,15 +91,27 @@ export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
   return { file, apps, holding, commands, stop_by_id, unread: unread.map(maskerOf(config).text), auth_dirs: [...authDirs] }; // a script path may be a token's shape
 }
 
-/** The file's data: JSON and YAML as PM2 reads them (process.json, ecosystem.yml), anything else as a JS file's exports. */
+/**
+ * The file's data: YAML as PM2 reads it (ecosystem.yml), JSON too — PM2 evaluates a .json file as a
+ * JavaScript expression, so one with comments or unquoted keys is read as a literal — and anything
+ * else as a JS file's exports.
+ */
 function exportedBy(file: string, text: string): JsValue | undefined {
+  if (/\.json$/i.test(file)) return readJson(text);
+  if (!/\.ya?ml$/i.test(file)) return readExports(text);
   try {
-    if (/\.json$/i.test(file)) return JSON.parse(text) as JsValue;
-    if (/\.ya?ml$/i.test(file)) return parseYaml(text) as JsValue;
+    return parseYaml(text) as JsValue;
   } catch {
     return undefined;
   }
-  return readExports(text);
+}
+
+function readJson(text: string): JsValue | undefined {
+  try {
+    return JSON.parse(text) as JsValue;
+  } catch {
+    return readLiteral(text);
+  }
 }
 
 /** A value of the file as a line may show it: an expression by its excerpt (strings left out), none as "?". */

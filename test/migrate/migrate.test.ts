@@ -217,6 +217,22 @@ describe("gw migrate on an old folder", () => {
     expect(yaml.stdout).toContain('cp-official holds port 18147, which gw needs for instance "backup"');
   });
 
+  test("the other ecosystem names PM2 finds (ecosystem.config.json, .mjs, ecosystem.json as PM2 evaluates it) are found without --ecosystem", async () => {
+    const files: Record<string, string> = {
+      "ecosystem.config.json": JSON.stringify({ apps: [{ name: "lb", script: "lb.js" }] }),
+      "ecosystem.config.mjs": `export default { apps: [{ name: "lb", script: "lb.js" }] };`,
+      "ecosystem.json": `// PM2 runs this as an expression\n{ apps: [{ name: 'lb', script: 'lb.js', }] }`,
+    };
+    for (const [name, text] of Object.entries(files)) {
+      const dir = oldFolder();
+      rmSync(join(dir, "ecosystem.config.js"));
+      writeFileSync(join(dir, name), text);
+      const r = await migrate(dir);
+      expect(r.stdout).toContain(`PM2 apps in ${name}: lb (18145)`);
+      expect(r.stdout).toContain("lb holds port 18145");
+    }
+  });
+
   test("a file of the same name that is no such login is left alone", async () => {
     const dir = oldFolder();
     mkdirSync(join(dir, "auths/cc"), { recursive: true });
