@@ -170,6 +170,15 @@ export function describeStep(s: Step, dir: string): string {
     case "no instance":
       return RETIRED.has(s.type)
         ? `${s.credential} (${s.type}): CLIProxyAPI no longer supports ${s.type} logins — not copied`
-        : `${s.credential} (${s.type}): no instance gw starts has a provider of type ${PROVIDER_OF[s.type]} — not copied (add { type = "${PROVIDER_OF[s.type]}" } to an instance's providers)`;
+        : `${s.credential} (${s.type}): no instance gw starts has a provider of type ${PROVIDER_OF[s.type]} — not copied (${NO_INSTANCE_FIX[s.type] ?? `add { type = "${PROVIDER_OF[s.type]}" } to an instance's providers`})`;
   }
 }
+
+/**
+ * What to do with a login no instance takes, where adding a provider of its type is not it: in
+ * gw, "gemini" is an API-key provider (it needs api_keys), not a home for these files.
+ */
+const NO_INSTANCE_FIX: Readonly<Record<string, string>> = {
+  gemini: "a Gemini CLI login, which CLIProxyAPI v7.2.20 and later no longer read: for Gemini models use an antigravity provider (gw login NAME antigravity), or a gemini provider with api_keys",
+  vertex: "a Vertex service account: CLIProxyAPI reads it from an instance's auth dir, whatever its providers — copy it into auths/NAME/ of the instance that should serve Vertex models",
+};

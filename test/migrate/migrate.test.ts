@@ -199,6 +199,16 @@ describe("gw migrate on an old folder", () => {
     expect(r.stdout).toContain("what could not be read may hold more of gw's ports");
   });
 
+  test("a Gemini CLI or Vertex login with no instance to go to is never told to add a gemini provider (an API-key type in gw)", async () => {
+    const dir = oldFolder();
+    writeFileSync(join(dir, "gemini-ana@example.com-proj-1.json"), JSON.stringify({ type: "gemini", token: { refresh_token: "1//g" }, project_id: "proj-1" }));
+    writeFileSync(join(dir, "vertex-proj-1.json"), JSON.stringify({ type: "vertex", project_id: "proj-1", service_account: { client_email: "sa@proj-1.iam" } }));
+    const r = await migrate(dir);
+    expect(r.stdout).not.toContain('add { type = "gemini" }');
+    expect(r.stdout).toContain("gemini-ana@example.com-proj-1.json (gemini): no instance gw starts has a provider of type gemini — not copied (a Gemini CLI login, which CLIProxyAPI v7.2.20 and later no longer read: for Gemini models use an antigravity provider");
+    expect(r.stdout).toContain("vertex-proj-1.json (vertex): no instance gw starts has a provider of type gemini — not copied (a Vertex service account: CLIProxyAPI reads it from an instance's auth dir");
+  });
+
   test("instances sharing one auth_dir get one copy, not a hard link of the file to itself", async () => {
     const dir = oldFolder();
     writeFileSync(join(dir, "providers.toml"), PROVIDERS.replace("[instances.backup]\n", '[instances.backup]\nauth_dir = "auths/official"\n'));
