@@ -5,7 +5,7 @@
 // removed Gemini CLI login's gemini-<email>-<project>.json); that `type` says which instances need
 // the file: those with a provider of the matching type.
 
-import { statSync } from "node:fs";
+import { lstatSync, realpathSync, statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { Config, InstanceConfig, ProviderType } from "../config/types.ts";
@@ -129,10 +129,23 @@ export async function planCredentials(config: Config, old: readonly Credential[]
       const there = to === c.file ? c.bytes : inPlace(to);
       const action: StepAction = there === null ? (first ? "link" : "copy") : compared(c, to, there);
       steps.push({ credential: c.name, type: c.type, action, instance: inst.name, to, ...(action === "link" ? { from: first } : {}) });
-      if (!first && (action === "copy" || action === "already there" || action === "kept")) first = to; // the one file the next instances share
+      if (!first && (action === "copy" || action === "already there" || action === "kept")) first = linkable(to); // the one file the next instances share
     }
   }
   return steps;
+}
+
+/**
+ * The file a hard link to `to` must name: a login that is a symbolic link is linked by the file it
+ * points to — a hard link to the link itself would be that link again, and a relative one dangles
+ * from an auth dir at another depth.
+ */
+function linkable(to: string): string {
+  try {
+    return lstatSync(to).isSymbolicLink() ? realpathSync(to) : to;
+  } catch {
+    return to; // nothing there yet: this run's copy
+  }
 }
 
 /** What the file already at a login's destination is to the old folder's copy `c`. */

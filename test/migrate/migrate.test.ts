@@ -4,7 +4,7 @@
 // credential to the instances whose provider types use it; `gw check` warns about OAuth providers
 // without a login before, and stops once they have one.
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { killRunningGw, runGw, tempDir } from "../helpers/tmp.ts";
 
@@ -124,6 +124,22 @@ describe("gw migrate on an old folder", () => {
     expect(r.stdout).toContain(`${name} (antigravity) is already in auths/official/${name}`);
     expect(r.stdout).toContain(`done: ${name} (antigravity) → auths/backup/${name} (hard link to auths/official/${name}`);
     expect(statSync(join(dir, "auths/backup", name)).ino).toBe(statSync(join(dir, "auths/official", name)).ino); // a rotated refresh token reaches both
+  });
+
+  test("a login that is a relative symbolic link in one instance's auth dir is linked by the file it points to, never as a link that dangles elsewhere", async () => {
+    const dir = oldFolder();
+    const name = "antigravity-ana@example.com.json";
+    mkdirSync(join(dir, "shared"));
+    mkdirSync(join(dir, "auths/official"), { recursive: true });
+    writeFileSync(join(dir, "shared", name), readFileSync(join(dir, name)));
+    symlinkSync(join("..", "..", "shared", name), join(dir, "auths/official", name));
+    writeFileSync(join(dir, "providers.toml"), PROVIDERS.replace("[instances.backup]\n", '[instances.backup]\nauth_dir = "deep/er/backup"\n'));
+    const r = await migrate(dir, "--apply");
+    expect(r.stdout).toContain(`done: ${name} (antigravity) → deep/er/backup/${name} (hard link to shared/${name}`);
+    const linked = join(dir, "deep/er/backup", name);
+    expect(lstatSync(linked).isSymbolicLink()).toBe(false);
+    expect(readFileSync(linked, "utf8")).toBe(readFileSync(join(dir, name), "utf8"));
+    expect(statSync(linked).ino).toBe(statSync(join(dir, "shared", name)).ino);
   });
 
   test("a CLIProxyAPI app without -config holds the port of the config.yaml in its cwd (CLIProxyAPI's default)", async () => {
