@@ -159,8 +159,17 @@ function appPorts(app: JsObject, base: string, config: Config, found: { unread: 
     const inst = config.instances.find((i) => i.managed && basename(yamlFile) === `${i.name}.yaml`);
     add(inst?.port, `${yamlFile} is instance "${inst?.name}"'s YAML`);
   }
-  if (typeof app.script === "string" && basename(app.script) === "lb.js") add(config.global.mainPort, "the old lb.js (main_port)");
+  if (runsOldLb(app.script, args ?? [])) add(config.global.mainPort, "the old lb.js (main_port)");
   return out;
+}
+
+/**
+ * Whether an app is the old lb.js: its script (whatever `interpreter` runs it), or an argument of
+ * the program that is its script — `script: "node", args: "lb.js"`, a shell's `-c "node lb.js"`.
+ */
+function runsOldLb(script: JsValue | undefined, args: readonly string[]): boolean {
+  const words = [...(typeof script === "string" ? [script] : []), ...args.flatMap((a) => a.split(/\s+/))];
+  return words.some((w) => basename(w.replace(/^["']|["']$/g, "")) === "lb.js");
 }
 
 /** A CLIProxyAPI binary by its usual names (release archives: cli-proxy-api; often renamed cliproxy). */

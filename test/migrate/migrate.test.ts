@@ -175,6 +175,21 @@ describe("gw migrate on an old folder", () => {
     expect(readFileSync(join(dir, "auths/official/antigravity-a@b.com.json"), "utf8")).toContain("1//a");
   });
 
+  test("the old lb.js started by node (script: node, args: lb.js; or a shell's node lb.js) holds main_port", async () => {
+    const dir = oldFolder();
+    const apps = [
+      { name: "lb-node", script: "node", args: "lb.js" },
+      { name: "lb-array", script: "/usr/bin/node", args: ["--max-old-space-size=512", "./lb.js"], interpreter: "none" },
+      { name: "lb-shell", script: "bash", args: ["-c", "exec node lb.js"] },
+      { name: "other-node", script: "node", args: "server.js" },
+    ];
+    writeFileSync(join(dir, "ecosystem.config.js"), `module.exports = { apps: ${JSON.stringify(apps)} };`);
+    const r = await migrate(dir);
+    for (const a of ["lb-node", "lb-array", "lb-shell"]) expect(r.stdout).toContain(`${a} holds port 18145, which gw needs for the load balancer (main_port)`);
+    expect(r.stdout).not.toContain("other-node holds");
+    expect(r.stdout).toContain("pm2 stop lb-node lb-array lb-shell");
+  });
+
   test("module.exports.apps = [...] (PM2's other form) is read, never run; the same words inside a string are not it", async () => {
     const dir = oldFolder();
     const banner = `const banner = "module.exports.apps = [{ name: 'prod-db', script: 'lb.js' }]"`;
