@@ -139,7 +139,7 @@ describe("planted links in logs/ are never followed", () => {
     writeFileSync(log, "line\n".repeat(50));
     symlinkSync(s.victim, `${log}.1`); // the copy target
     symlinkSync(s.victim, `${log}.2`); // shifted by rename, never opened
-    expect(await rotateIfLarge(log, 10, 3)).toBe(true);
+    expect(await rotateIfLarge(log, 200, 3)).toBe(true); // 250 bytes: past the cap, kept whole
     expect(readFileSync(s.victim, "utf8")).toBe(big);
     expect(lstatSync(`${log}.1`).isFile()).toBe(true);
     expect(readFileSync(`${log}.1`, "utf8")).toBe("line\n".repeat(50));
