@@ -170,8 +170,12 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     // One that followed keep-alive spaces was judged there.
     const found = spaced?.failed ? undefined : errors?.error();
     const late = found && !found.afterContent ? judgeLateError(found.text, at, { ...d.gw, ...served }) : undefined;
-    if (found?.afterContent) d.gw.stats.failedLate(at.instance.name, true, false);
     const broken = end.broken || upstreamError !== undefined || found?.afterContent === true;
+    // Broken by the upstream (an error event, a reset, silence), not by gw stopping or the client
+    // leaving: a failure of its instance, as a late error object is. A plain body's request was
+    // counted at its headers, as a success.
+    const upstreamBroke = !spaced?.failed && (upstreamError !== undefined || found?.afterContent === true || (end.broken && !end.byGw));
+    if (upstreamBroke) d.gw.stats.failedLate(at.instance.name, !sse, true);
     d.gw.load?.leave(at.instance.name);
     if (sse) {
       d.gw.stats.streamClosed();

@@ -191,6 +191,16 @@ export async function rejection(p: Promise<unknown>): Promise<unknown> {
   );
 }
 
+/** A streamed Claude call to `model` whose client leaves (aborts) once the first text has arrived. */
+export async function leaveMidStream(client: Anthropic, model: string): Promise<void> {
+  const ctrl = new AbortController();
+  const stream = client.messages.stream({ model, max_tokens: 100, messages: HI }, { signal: ctrl.signal });
+  const firstText = new Promise<void>((r) => stream.on("text", () => r()));
+  void stream.done().catch(() => {});
+  await firstText;
+  ctrl.abort();
+}
+
 /** gw's explanation headers of an SDK error (APIError carries the response headers). */
 export function errorExplained(e: unknown): Answered {
   const err = e as { status?: number; headers?: Headers; message?: string };

@@ -5,7 +5,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { ApiError, GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { geminiClient, HI, logRecords, type Rig, rejection, startRig, waitFor } from "../../helpers/resilience.ts";
+import { geminiClient, HI, leaveMidStream, logRecords, type Rig, rejection, startRig, waitFor } from "../../helpers/resilience.ts";
 
 let rig: Rig;
 beforeAll(() => {
@@ -157,12 +157,7 @@ describe("cut (gw's own error event)", () => {
 // The other way a stream ends early: its client stops reading. Nothing broke, but the record must
 // not read like a whole answer.
 test("a client that leaves mid-stream: the upstream request is cancelled, the record says client_left", async () => {
-  const ctrl = new AbortController();
-  const stream = rig.anthropic().messages.stream({ model: "long", max_tokens: 100, messages: HI }, { signal: ctrl.signal });
-  const firstText = new Promise<void>((r) => stream.on("text", () => r()));
-  void stream.done().catch(() => {});
-  await firstText;
-  ctrl.abort();
+  await leaveMidStream(rig.anthropic(), "long");
   await waitFor(() => rig.mocks.a!.stats().inFlight === 0, 10_000, "the upstream stream to be cancelled");
   const [rec] = await logRecords(rig.dir, 1, (r) => r.request.model === "long");
   expect(rec!.response).toMatchObject({ status: 200, client_left: true });
