@@ -22,7 +22,7 @@ import { parseObject } from "../json/object.ts";
 import { endsAnswer } from "./answer-end.ts";
 import { errorStatus, innerError } from "./error-objects.ts";
 import { downstreamHeaders, type HeaderMap } from "./headers.ts";
-import { judgeLateError } from "./late-error.ts";
+import { type Break, judgeBreak, judgeLateError } from "./late-error.ts";
 import type { Health } from "./local.ts";
 import { NO_INSTANCE, type OwnError } from "./own-error.ts";
 import { hasAnswerEnd, isResponsesCall } from "./paths.ts";
@@ -171,11 +171,11 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     const found = spaced?.failed ? undefined : errors?.error();
     const late = found && !found.afterContent ? judgeLateError(found.text, at, { ...d.gw, ...served }) : undefined;
     const broken = end.broken || upstreamError !== undefined || found?.afterContent === true;
-    // Broken by the upstream (an error event, a reset, silence), not by gw stopping or the client
-    // leaving: a failure of its instance, as a late error object is. A plain body's request was
+    // Broken by the upstream (an error in it, a reset, silence), not by gw stopping or the client
+    // leaving: its target failed, though the request cannot fail over. A plain body's request was
     // counted at its headers, as a success.
-    const upstreamBroke = !spaced?.failed && (upstreamError !== undefined || found?.afterContent === true || (end.broken && !end.byGw));
-    if (upstreamBroke) d.gw.stats.failedLate(at.instance.name, !sse, true);
+    const broke = spaced?.failed ? undefined : breakOf(end, upstreamError, found);
+    if (broke) judgeBreak(broke, at, { ...d.gw, ...served }, !sse);
     d.gw.load?.leave(at.instance.name);
     if (sse) {
       d.gw.stats.streamClosed();
@@ -214,6 +214,13 @@ const FAILED = {
   connect: [502, "upstream_unreachable", "upstream unreachable"],
   broken: [502, "upstream_stream_broken", "upstream answer broken"],
 } as const;
+
+/** How the upstream broke an answer after its content began (late-error.ts), or undefined when it did not. */
+function breakOf(end: RelayEnd, upstreamError: string | undefined, found: { text: string; afterContent: boolean } | undefined): Break | undefined {
+  if (upstreamError !== undefined) return { error: upstreamError, where: "error event after content in a 200 stream" };
+  if (found?.afterContent) return { error: found.text, where: "error object after content in a 200 answer" };
+  return end.broken && !end.byGw ? { end } : undefined;
+}
 
 /** gw's error for an attempt that failed without a usable answer. */
 function failedResponse(o: Outcome & { kind: "failed" }, d: Delivery, headers?: Record<string, string>): Response {

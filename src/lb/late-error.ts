@@ -5,12 +5,13 @@
 // cannot change by the time the body turns out to be an error (whole-errors.ts masks it). What
 // gw does know it says: the error is judged as the same object at
 // the head of a sized body is (judge.ts errorAnswer) — its status and class in the request log,
-// the metrics and `gw status`, and its target cooled as for that error.
+// the metrics and `gw status`, and its target cooled as for that error. So is an answer that
+// broke after its first content (judgeBreak): an error event in a stream, a reset, silence.
 
 import type { CooldownsMs, Route } from "../config/types.ts";
 import { failedAnswer, failedAttempt } from "../observe/record.ts";
 import { recordAttempt, type StateStore } from "../state/index.ts";
-import { classifyOutcome, type Outcome as Classified } from "./classify.ts";
+import { classifyOutcome, failureOutcome, type Outcome as Classified } from "./classify.ts";
 import type { Attempt } from "./failover.ts";
 import { parseObject } from "../json/object.ts";
 import { errorStatus } from "./error-objects.ts";
@@ -18,6 +19,7 @@ import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
 import { type RequestFacts, stickyKeyOn } from "./request-state.ts";
 import type { StatsCounter } from "./stats.ts";
+import type { RelayEnd } from "./stream.ts";
 
 export interface LateFacts {
   readonly state: StateStore;
@@ -42,6 +44,26 @@ export function judgeLateError(text: string, attempt: Attempt, f: LateFacts): Cl
 export function classifyError(text: string, where: string, f: Pick<LateFacts, "facts" | "cooldowns" | "mask">): Classified {
   const judged = classifyOutcome({ status: errorStatus(parseObject(text.trimStart())), bodyText: text, signed: f.facts.sig.signed, mask: f.mask }, f.cooldowns);
   return { ...judged, reason: `${where}: ${judged.reason}` };
+}
+
+/** How an answer broke after its first content reached the client: an upstream error in it, or its end (stream.ts). */
+export type Break = { readonly error: string; readonly where: string } | { readonly end: RelayEnd };
+
+/**
+ * An answer that broke after content cannot fail over, but its target failed as surely as before
+ * content: judged here as the same failure before content is (judge.ts) — an error event or
+ * object by the status it stands for, gw's idle timeout as a first-byte timeout, a reset or a
+ * close before the answer's end as a connection error — so its target cools, its record and its
+ * instance's counts say so. `requestFailed`: the request was counted as a success at its headers.
+ */
+export function judgeBreak(b: Break, attempt: Attempt, f: LateFacts, requestFailed: boolean): void {
+  lateVerdict(classifyBreak(b, f), attempt, f, requestFailed);
+}
+
+/** What a break after content says of the target (pure). */
+export function classifyBreak(b: Break, f: Pick<LateFacts, "facts" | "cooldowns" | "mask">): Classified {
+  if ("error" in b) return classifyError(b.error, b.where, f);
+  return failureOutcome(b.end.silent ? "timeout" : "connection", `after content: ${b.end.why ?? "the answer broke"}`, f.cooldowns, f.mask);
 }
 
 /**

@@ -35,6 +35,8 @@ export interface RelayEnd {
   readonly why?: string;
   /** gw itself ended it (it was stopping): no fault of the upstream's. */
   readonly byGw?: boolean;
+  /** gw ended it because the upstream went silent for `idleMs`: a timeout, not a break of the connection. */
+  readonly silent?: boolean;
 }
 
 /**
@@ -119,7 +121,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   const checkIdle = () => {
     const quiet = performance.now() - lastData;
-    if (waiting && quiet >= idleMs) cutWith(broke(`no data for ${idleMs} ms`));
+    if (waiting && quiet >= idleMs) cutWith({ ...broke(`no data for ${idleMs} ms`), silent: true });
     else idleTimer = setTimeout(checkIdle, waiting ? idleMs - quiet : idleMs);
   };
   if (idleMs > 0) idleTimer = setTimeout(checkIdle, idleMs);
@@ -132,7 +134,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
         ctrl.close();
       }
     } catch {}
-    end({ broken: true, clientLeft: false, why: c.why, byGw: c.byGw });
+    end(cutEnd(c));
   };
   const closeClean = (ctrl: ReadableStreamDefaultController<Uint8Array>) => {
     // Cut short: an event the upstream left unfinished is dropped, as an SSE client drops it at a
@@ -186,7 +188,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
       },
       cancel(reason) {
         // A body gw was cutting when its connection closed ended by gw's doing, not the client's.
-        end(cut ? { broken: true, clientLeft: false, why: cut.why, byGw: cut.byGw } : { broken: false, clientLeft: true });
+        end(cut ? cutEnd(cut) : { broken: false, clientLeft: true });
         return reader.cancel(reason).catch(() => {});
       },
     },
@@ -218,13 +220,16 @@ function send(ctrl: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Arr
   return true;
 }
 
-/** gw's own end of a relayed body: the error event's status, text and code. */
+/** gw's own end of a relayed body: the error event's status, text and code, and why it came (RelayEnd). */
 interface Cut {
   readonly status: number;
   readonly why: string;
   readonly code: GwErrorCode;
   readonly byGw?: boolean;
+  readonly silent?: boolean;
 }
+
+const cutEnd = (c: Cut): RelayEnd => ({ broken: true, clientLeft: false, why: c.why, byGw: c.byGw, silent: c.silent });
 
 const CUT_SHORT: Cut = { status: 502, why: "upstream closed the stream before the answer's end", code: "upstream_stream_broken" };
 const broke = (what: string): Cut => ({ status: 502, why: `upstream stream broke: ${what}`, code: "upstream_stream_broken" });

@@ -350,7 +350,8 @@ describe("the relay's key in a JSON answer, without a length (and with one)", ()
     const r = await recordOf((await fetch(`${gw.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify(ask("solo")) }).then(async (res) => (await res.text(), res))).headers.get("x-gw-request-id"));
     expect(r.response.broken).toBe(true);
     expect(r.response.error).toContain("Incorrect API key provided: Bearer sk-rel…0123");
-    expect(r.routing.attempts.map((a) => a.class)).toEqual(["ok"]);
+    // Judged as the error object it broke with (late-error.ts judgeBreak): a 400, the request's own error.
+    expect(r.routing.attempts.map((a) => a.class)).toEqual(["client"]);
   });
 
   test("a Gemini JSON-array stream: content passes as it came, an error element after it quoting a key is masked", async () => {

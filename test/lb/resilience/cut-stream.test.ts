@@ -13,6 +13,9 @@ beforeAll(() => {
     `[{ instance = "a", provider = "anthropic", model = "${a}", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`;
   rig = startRig({
     mocks: ["a", "b"],
+    // No cooldown: a stream broken after content cools its target (broken-after-content.test.ts),
+    // and each test here breaks a's stream anew.
+    global: "lb_transient_cooldown_ms = 0",
     routing: [`"cut" = ${pair("claude-a~cut=6")}`, `"errors-inside" = ${pair("claude-a~529~after=2")}`, `"long" = ${pair("claude-a~interval=50~events=400")}`].join("\n"),
   });
 });
