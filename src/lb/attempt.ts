@@ -84,7 +84,7 @@ class RouteAttempts implements AttemptLoop {
       this.tooSmall = this.tooSmall ? ruledOut.union(this.tooSmall) : ruledOut;
       this.refusals++;
     }
-    return t.classified !== undefined && shouldRetry(t.classified, Math.max(1, attempts - this.refusals), this.lb, this.d.req.method, 0);
+    return t.classified !== undefined && !lastResortFailed(t) && shouldRetry(t.classified, Math.max(1, attempts - this.refusals), this.lb, this.d.req.method, 0);
   }
 
   async attempt(info: Attempt): Promise<Tried> {
@@ -200,6 +200,17 @@ class RouteAttempts implements AttemptLoop {
 function trialHold(state: StateStore, route: Route | undefined, info: Attempt): ((until: number) => void) | undefined {
   const target = info.trial ? info.target : undefined;
   return route && target ? (until) => state.extendTrial(route.name, target.id, until) : undefined;
+}
+
+/**
+ * The soonest-back target of a route whose every target was out failed too: the request ends
+ * there with gw's own 503 (own-error.ts), as the README promises. The next soonest would be an
+ * account that already refused (a 429, an auth error), asked again and its cooldown restarted, on
+ * every request while the route is out. A refusal of the prompt as too long is no failure of the
+ * target's: a larger window may still take it.
+ */
+function lastResortFailed(t: Tried): boolean {
+  return t.outcome.attempt.pick === "soonest-cooldown" && t.classified?.class !== "context";
 }
 
 /** One send of an attempt: where it went (the instance as configured then), what came back, how long it waited for the instance. */

@@ -56,11 +56,13 @@ export function ownError(final: Tried | undefined, f: OwnFacts): OwnError | unde
   // out and when the first is back (Retry-After) says more than that expected refusal's 502; a
   // route with nothing else (its only instance down for good) keeps the refusal: it is the news.
   if (f.route && o.kind === "failed" && o.reason === "connect" && o.attempt.pick === "known-down" && othersCool(f.route, o.attempt.target, f)) return routeOut(f.route, f);
-  if (o.kind !== "response" || o.status < 400) return undefined; // gw's own 502/504 already say what happened
+  if (o.kind === "response" && o.status < 400) return undefined;
   // soonest-cooldown: when the attempt was picked, every untried target was cooling or known down
-  // (the tried ones had failed this request), and its answer failed too — for the target's sake,
-  // not the request's. (A known-down pick that answers is delivered as it answered.)
-  if (f.route && o.attempt.pick === "soonest-cooldown" && c && TARGET_FAULT.has(c.class)) return routeOut(f.route, f, lastWords(o.status, final.errorText, c.reason, f.mask));
+  // (the tried ones had failed this request), and it failed too — for the target's sake, not the
+  // request's: an error status, or no answer at all (the request ends there: attempt.ts). (A
+  // known-down pick that answers is delivered as it answered.)
+  if (f.route && o.attempt.pick === "soonest-cooldown" && c && TARGET_FAULT.has(c.class)) return routeOut(f.route, f, lastWords(c.status, final.errorText, c.reason, f.mask));
+  if (o.kind !== "response") return undefined; // gw's own 502/504 already say what happened
   if (isRouterNotFound(o.status, o.headers, final.errorText)) return notServed(f);
   // A name gw knows that reached the instance as sent (the router in shadow mode) keeps the instance's words.
   if (!f.route && UNKNOWN_MODEL.test(final.errorText ?? "") && !f.config.global.lb.router?.activationModels.has(f.model ?? "")) return unknownModel(f, o.attempt.instance.name);

@@ -97,6 +97,7 @@ describe("every target cooling", () => {
         `"scope-1" = ${pair("claude-a")}`,
         `"scope-2" = ${pair("claude-a")}`,
         `"kept" = ${pair("claude-a~503")}`,
+        `"q" = [${[["a", 1], ["b", 2], ["a", 3]].map(([i, n]) => `{ instance = "${i}", provider = "anthropic", model = "claude-q${n}~429=30~passthrough" }`).join(", ")}]`,
       ].join("\n"),
     });
   });
@@ -118,6 +119,20 @@ describe("every target cooling", () => {
       expect(rig.hits(other)).toBe(o0);
     }, 30_000);
   }
+
+  test("when the soonest-back target fails too, the request ends with gw's 503: no other cooling account is asked", async () => {
+    // Two requests cool all three (each 429 says Retry-After: 30): the first tries two, the second the third.
+    for (let i = 0; i < 2; i++) await rejection(claude(rig.anthropic(), "q"));
+    for (let i = 0; i < 5; i++) {
+      const hits = rig.hits("a") + rig.hits("b");
+      const err = await rejection(claude(rig.anthropic(), "q"));
+      expect(errorExplained(err)).toMatchObject({ status: 503, attempts: 1 });
+      expect((err as Error).message).toContain("every target is out");
+      expect((err as Error).message).toContain("rate limited or overloaded");
+      expect(Number((err as InstanceType<typeof Anthropic.APIError>).headers?.get("retry-after"))).toBeWithin(1, 31);
+      expect(rig.hits("a") + rig.hits("b")).toBe(hits + 1);
+    }
+  }, 30_000);
 
   test("a route's only target cooling is still used, not a 503 from gw", async () => {
     const err = await rejection(claude(rig.anthropic(), "single", { headers: { "x-mock-fault": "503" } }));

@@ -35,8 +35,9 @@ describe("the fallback route's own loop passes over a target on an instance know
       routing: [
         // The fallback route would try its heavier target first: on d, where nothing listens.
         `"claude-d" = [{ instance = "d", provider = "anthropic", model = "claude-d", weight = 2 }, { instance = "b", provider = "anthropic", model = "claude-home~sig=foreign", weight = 1 }]`,
-        // d first (its priority), then a, which rejects b's signature.
-        `"gem-d" = [{ instance = "d", provider = "anthropic", model = "gemini-3-pro", priority = 1 }, { instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
+        // d first (its priority), then a, which rejects b's signature. One route per test below:
+        // after the first, both of a route's targets cool for a signed request.
+        ...["gem-d", "gem-d-streamed"].map((r) => `"${r}" = [{ instance = "d", provider = "anthropic", model = "gemini-3-pro", priority = 1 }, { instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`),
       ].join("\n"),
     });
   });
@@ -45,9 +46,10 @@ describe("the fallback route's own loop passes over a target on an instance know
   for (const stream of [false, true]) {
     test(`d, which this request could not reach, is not tried again on the fallback route: b answers at once (${stream ? "streamed" : "not streamed"})`, async () => {
       const m0 = await attemptMetrics(rig);
-      const [r, rec] = await recordOf(rig, "gem-d", () => claude(rig.anthropic(), "gem-d", { params: { messages: signedBy("b") }, stream }));
-      expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: "gem-d => claude-d (signature fallback)", attempts: 3 });
-      expect(attempts(rec)).toEqual([["gem-d", "d", 0, "transient"], ["gem-d", "a", 400, "signature"], [undefined, "b", 200, "ok"]]);
+      const route = stream ? "gem-d-streamed" : "gem-d";
+      const [r, rec] = await recordOf(rig, route, () => claude(rig.anthropic(), route, { params: { messages: signedBy("b") }, stream }));
+      expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: `${route} => claude-d (signature fallback)`, attempts: 3 });
+      expect(attempts(rec)).toEqual([[route, "d", 0, "transient"], [route, "a", 400, "signature"], [undefined, "b", 200, "ok"]]);
       expect(rec.routing).toMatchObject({ route: "claude-d", signature_fallback: "claude-d" });
       const m1 = await attemptMetrics(rig);
       const delta = (k: string) => (m1.get(k) ?? 0) - (m0.get(k) ?? 0);

@@ -212,8 +212,10 @@ describe("the family's first route cannot answer: the second answers, in one fal
         `"claude-down" = [{ instance = "d", provider = "anthropic", model = "claude-down" }]`,
         `"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home~sig=foreign" }]`,
         `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
-        // Tries d first (its higher priority), then a, which rejects b's signature.
-        `"gem-d" = [{ instance = "d", provider = "anthropic", model = "gemini-3-pro", priority = 1 }, { instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`,
+        // Tries d first (its higher priority), then a, which rejects b's signature. One route per
+        // test below: after the first, both of a route's targets cool for a signed request (d
+        // unreachable, a for its signature), and only the one back soonest would be tried.
+        ...["gem-d", "gem-d-streamed"].map((r) => `"${r}" = [{ instance = "d", provider = "anthropic", model = "gemini-3-pro", priority = 1 }, { instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`),
       ].join("\n"),
     });
   });
@@ -225,11 +227,12 @@ describe("the family's first route cannot answer: the second answers, in one fal
   for (const stream of [false, true]) {
     test(`d is down for this request (it could not reach d): claude-down is passed over, though nothing cools there (${stream ? "streamed" : "not streamed"})`, async () => {
       const b0 = rig.hits("b");
-      const r = await claude(rig.anthropic(), "gem-d", { params: { messages: FROM_B }, stream });
-      expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: "gem-d => claude-home (signature fallback)", attempts: 3 });
+      const route = stream ? "gem-d-streamed" : "gem-d";
+      const r = await claude(rig.anthropic(), route, { params: { messages: FROM_B }, stream });
+      expect(r).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: `${route} => claude-home (signature fallback)`, attempts: 3 });
       expect(rig.hits("b")).toBe(b0 + 1);
-      const recs = await logRecords(rig.dir, 1, (x) => x.request.model === "gem-d" && (x.request.stream ?? false) === stream);
-      expect(attempts(recs[0]!)).toEqual([["gem-d", "d", 0, "transient"], ["gem-d", "a", 400, "signature"], [undefined, "b", 200, "ok"]]);
+      const recs = await logRecords(rig.dir, 1, (x) => x.request.model === route);
+      expect(attempts(recs[0]!)).toEqual([[route, "d", 0, "transient"], [route, "a", 400, "signature"], [undefined, "b", 200, "ok"]]);
     }, 30_000);
   }
 
