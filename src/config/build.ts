@@ -6,6 +6,7 @@ import { readCld, readPricing } from "./extras.ts";
 import { type GlobalDraft, readGlobal } from "./global.ts";
 import { isLoopback, onThisMachine } from "./loopback.ts";
 import { finishInstance, type InstanceDraft, readInstances } from "./instances.ts";
+import { maskProblems } from "./masked-problems.ts";
 import { parseToml, type Raw, Reader } from "./reader.ts";
 import { type ReadInclude, readRouter } from "./router.ts";
 import { readRouting } from "./routing.ts";
@@ -62,7 +63,7 @@ export function parseConfig(text: string, file: string, env: Env = {}, { readInc
 
   // This file's problems first, then each included file's, each in file order.
   const rank = (p: { file: string }) => (p.file === abs ? "" : p.file);
-  const problems = r.problems.sort((a, b) => rank(a).localeCompare(rank(b)) || a.line - b.line || a.col - b.col);
+  const problems = maskProblems(r.problems, r.expanded).sort((a, b) => rank(a).localeCompare(rank(b)) || a.line - b.line || a.col - b.col);
   const counts = (p: Problem) => p.severity === "error" && (only === undefined || p.instance === undefined || p.instance === only);
   if (problems.some(counts)) return { config: null, problems };
   const config: Config = {

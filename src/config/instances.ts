@@ -74,7 +74,7 @@ function readPort(r: Reader, f: Map<string, Field>, url: string | undefined, pat
       parsed = new URL(url);
       if (!/^https?:$/.test(parsed.protocol)) throw new Error();
     } catch {
-      r.error(f.get("url")!.path, `"${url}" is not an http(s) URL`, r.unsetHint(url) ?? 'write it like "http://127.0.0.1:8317"');
+      r.error(f.get("url")!.path, `"${url}" is not an http(s) URL`, r.fixHint(f.get("url")!, url, "an http(s) URL", () => 'write it like "http://127.0.0.1:8317"'));
       return undefined;
     }
     return parsed.port ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80;
@@ -108,7 +108,7 @@ function readProviders(r: Reader, field: Field | undefined): ProviderConfig[] {
     const baseUrl = r.str(f.get("base_url")) ?? "";
     if (baseUrl && !/^https?:\/\/[^/]/i.test(baseUrl)) {
       const scheme = () => `write it with its scheme: base_url = "https://${baseUrl.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "")}"`;
-      r.error(f.get("base_url")!.path, `base_url "${baseUrl}" is not an http(s) URL`, r.unsetHint(baseUrl) ?? scheme());
+      r.error(f.get("base_url")!.path, `base_url "${baseUrl}" is not an http(s) URL`, r.fixHint(f.get("base_url")!, baseUrl, "the relay's http(s) URL", scheme));
     }
     const apiKeys = r.strList(f.get("api_keys"), { secret: true }) ?? [];
     const isKeyType = (KEY_PROVIDERS as readonly string[]).includes(type);

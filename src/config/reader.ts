@@ -18,6 +18,7 @@ export interface Field {
 }
 
 const VAR_NAME = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/;
+const VAR_NAMES = new RegExp(VAR_NAME.source, "g");
 const setHint = (name: string) => `set ${name} in the environment or in .env beside the config`;
 // The old generator's spellings, all of them: it also took y / n, and "" as false (what a
 // `"${VAR}"` set to nothing gives), so files relying on them keep their meaning.
@@ -68,6 +69,12 @@ export class Reader {
     private readonly env: Env,
     /** Shared with the readers of included files, so every problem lands in one list. */
     readonly problems: Problem[] = [],
+    /**
+     * The values `${VAR}`s put into the file's text (shared alike): what a problem quoting a
+     * value must not show in full (masked-problems.ts) — two variables swapped put a key where a
+     * URL belongs, and its problem would print it.
+     */
+    readonly expanded: Set<string> = new Set(),
   ) {}
 
   /** A variable of the environment the file is read with (.env beside it, then the process). */
@@ -78,7 +85,7 @@ export class Reader {
 
   /** A reader for another file (an include), reporting into the same problem list. */
   forFile(file: string, text: string): Reader {
-    return new Reader(file, text, this.env, this.problems);
+    return new Reader(file, text, this.env, this.problems, this.expanded);
   }
 
   report(severity: Severity, path: readonly PathSeg[], message: string, hint?: string): void {
@@ -143,6 +150,7 @@ export class Reader {
   /** `${VAR}` substitution with the warning (or, for secrets, the error) the old tool lacked. */
   expand(path: readonly PathSeg[], value: string, secret: boolean): string {
     const { value: out, missing, empty } = substitute(value, this.env);
+    for (const name of this.setVarsIn(value)) this.expanded.add(this.env[name]!);
     // A key an instance lacks: the instance can go instead (gw init's example relay, for one who has no relay).
     const inst = instanceOf(path);
     const orDrop = inst === undefined ? "" : ` — or, without one, remove [instances.${inst}] and the targets that name it`;
@@ -171,6 +179,26 @@ export class Reader {
   unsetHint(expanded: string): string | undefined {
     const name = VAR_NAME.exec(expanded)?.[1];
     return name !== undefined && this.env[name] === undefined ? setHint(name) : undefined;
+  }
+
+  /**
+   * The fix for a value its key cannot take: a `${VAR}` not set is to be set (unsetHint); a value
+   * set `${VAR}`s gave is fixed where they are set — `direct` (the value rewritten into the file)
+   * would paste the variable's value there, a key when two variables were swapped.
+   */
+  fixHint(f: Field, expanded: string, what: string, direct: () => string): string {
+    const unset = this.unsetHint(expanded);
+    if (unset !== undefined) return unset;
+    const names = typeof f.value === "string" ? this.setVarsIn(f.value) : [];
+    if (names.length === 0) return direct();
+    return `the value comes from ${names.map((n) => `\${${n}}`).join(" and ")}: put ${what} in ${names.join(" or ")} in .env (or the environment), or name the variable that holds one`;
+  }
+
+  /** The variables `written` names that are set, each once. */
+  private setVarsIn(written: string): string[] {
+    if (!written.includes("${")) return [];
+    const names = [...written.matchAll(VAR_NAMES)].map((m) => m[1]!).filter((n) => this.env[n] !== undefined);
+    return [...new Set(names)];
   }
 
   int(f: Field | undefined, range: { min?: number; max?: number } = {}): number | undefined {
