@@ -4,6 +4,7 @@ import { oneLine } from "../cli/one-line.ts";
 import { isObject } from "../json/object.ts";
 import { parse, TomlError } from "smol-toml";
 import { type Env, isPlaceholder, substitute } from "./env.ts";
+import { BREAKING } from "./header-text.ts";
 import { formatPath, indexPositions, type PathSeg, type PositionIndex } from "./positions.ts";
 import { didYouMean, nearMiss } from "./suggest.ts";
 import { syntaxProblem } from "./syntax.ts";
@@ -167,6 +168,13 @@ export class Reader {
     if (secret && missing.length === 0 && isPlaceholder(out)) {
       const from = VAR_NAME.exec(value)?.[1];
       this.error(path, from ? `\${${from}} still holds a placeholder (an example value, not a real key)` : "this API key is a placeholder", (from ? `put the real key in .env: ${from}=…` : "put the real key here, or better in .env as ${NAME}") + orDrop);
+    }
+    // A line break would end the header the key goes out in (fetch refuses it on every request)
+    // and the YAML line gen writes it on.
+    if (secret && BREAKING.test(out)) {
+      const from = VAR_NAME.exec(value)?.[1];
+      const where = from ? `\${${from}}` : "this value";
+      this.error(path, `${where} holds a line break or NUL byte, so this secret would break the header and the YAML line it goes into`, from ? `write ${from} on one line in .env: a \\n inside double quotes is a line break` : "remove it: a \\n, \\r or \\u0000 escape in a TOML string is one");
     }
     return out;
   }

@@ -1,6 +1,7 @@
 // [routing]: client model name → weighted targets on instances, with per-target params.
 import { globalKeyElsewhere } from "./global.ts";
 import { type InstanceDraft, PROVIDER_TYPES } from "./instances.ts";
+import { headerNameProblem, headerValueProblem } from "./header-text.ts";
 import { nameProblem, ROUTE_NAME, saferName } from "./names.ts";
 import { type Field, isTable, keyedByName, type Raw, type Reader } from "./reader.ts";
 import { didYouMean } from "./suggest.ts";
@@ -102,6 +103,13 @@ function readTarget(r: Reader, route: string, path: (string | number)[], item: u
   };
 }
 
+/** Whether `value` can go out in a header; when not, the error says where and what to do. */
+function headerOk(r: Reader, f: Field, value: string): boolean {
+  const problem = headerValueProblem(value);
+  if (problem) r.error(f.path, `this header value ${problem}`, r.fixHint(f, value, "one line of Latin-1 text", () => "write it as one line of Latin-1 text, without \\r, \\n or \\u0000 escapes"));
+  return problem === undefined;
+}
+
 const NO_PARAMS: RouteParams = { anthropicBeta: [], extraHeaders: {} };
 
 function readParams(r: Reader, field: Field | undefined): RouteParams {
@@ -109,7 +117,8 @@ function readParams(r: Reader, field: Field | undefined): RouteParams {
   if (!field || !table) return NO_PARAMS;
   const f = r.fields(field.path, table, PARAM_KEYS);
   const positive = (k: string) => r.oldInt(f.get(k), { min: 1, outside: "skip" });
-  const beta = r.strList(f.get("anthropic_beta")) ?? [];
+  const betaField = f.get("anthropic_beta");
+  const beta = (r.strList(betaField) ?? []).filter((b) => headerOk(r, betaField!, b));
   const headers = keyedByName<string>();
   const headerField = f.get("extra_headers");
   for (const [name, value] of Object.entries(r.table(headerField) ?? {})) {
@@ -119,8 +128,13 @@ function readParams(r: Reader, field: Field | undefined): RouteParams {
       r.warn(hf.path, `extra_headers may not set "${name}", so it is ignored`, "gw computes it for every request; remove it");
       continue;
     }
+    const badName = headerNameProblem(name);
+    if (badName) {
+      r.error(hf.path, `extra_headers: ${badName}`, "write the name as a header has it, letters, digits and - only (e.g. \"X-Relay-Token\")");
+      continue;
+    }
     const v = r.str(hf);
-    if (v !== undefined) headers[name] = v;
+    if (v !== undefined && headerOk(r, hf, v)) headers[name] = v;
   }
   return {
     reasoningEffort: r.str(f.get("reasoning_effort")),
