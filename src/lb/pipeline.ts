@@ -9,12 +9,12 @@ import { clientAddress } from "./client-address.ts";
 import { DeadEnds } from "./dead-ends.ts";
 import { deliver, type GatewayContext } from "./deliver.ts";
 import { dialectOf, errorResponse } from "./dialect.ts";
-import { ClientLink, schedule } from "./due.ts";
+import { ClientLink, schedule, unschedule } from "./due.ts";
 import { runAttempts, type Tried } from "./failover.ts";
 import { foldPath, readIntake, type RoutedIntake, routed } from "./intake.ts";
 import { probeAnswer } from "./local.ts";
 import { isModelList, modelEntryLabel, modelEntryResponse, modelsResponse } from "./models.ts";
-import { ownError } from "./own-error.ts";
+import { type OwnError, ownError } from "./own-error.ts";
 import { isForbiddenPath } from "./paths.ts";
 import { RecordBuilder } from "./record-builder.ts";
 import { type FallbackFacts, type RequestFacts, requestFacts, routeHeader } from "./request-state.ts";
@@ -69,39 +69,55 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
     const client = new ClientLink(req, server);
     schedule(client);
 
-    // Router and upgrade: session, signature and size facts decide the route that serves the
-    // request (an `auto` request gets its route from the router first).
-    const deadEnds = new DeadEnds(gw.deadEnds);
-    const facts = requestFacts(req.headers, received, rt.config, gw.state, startedAt, { draining: gw.load?.resting, deadEnds });
-    // Routed: from here on the request keeps what its attempts and its record need of the body,
-    // not the parsed body (intake.ts routed).
-    const intake = routed(received);
-    const record = new RecordBuilder(startedAt, intake, received.json, facts, rt.masker, presentedKey(req.headers, url), req.headers, server.requestIP(req)?.address);
+    // Made as the request goes on: a throw (gw's own bug) ends the request with what there is.
+    let facts: RequestFacts | undefined;
+    let record: RecordBuilder | undefined;
+    try {
+      // Router and upgrade: session, signature and size facts decide the route that serves the
+      // request (an `auto` request gets its route from the router first).
+      const deadEnds = new DeadEnds(gw.deadEnds);
+      facts = requestFacts(req.headers, received, rt.config, gw.state, startedAt, { draining: gw.load?.resting, deadEnds });
+      // Routed: from here on the request keeps what its attempts and its record need of the body,
+      // not the parsed body (intake.ts routed).
+      const intake = routed(received);
+      record = new RecordBuilder(startedAt, intake, received.json, facts, rt.masker, presentedKey(req.headers, url), req.headers, server.requestIP(req)?.address);
 
-    // Route → rewrite → forward, failing over until an outcome is delivered.
-    const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record, memory: hold, deadEnds };
-    let run = await runAttempts(attemptLoop(deps, facts.route));
-    let final = run.final;
-    let attempts = run.trace.length;
-    // A rejected thinking signature gets one more go where its provider family lives.
-    const fallback = signatureFallback(final, deps);
-    if (fallback) {
-      const second = await fallBack(deps, fallback, attempts, false);
-      if (fallbackAnswers(second, record)) {
-        final = second.final;
-        run = second;
+      // Route → rewrite → forward, failing over until an outcome is delivered.
+      const deps = { req, intake, rt, state: gw.state, stats: gw.stats, load: gw.load, probes: gw.probes, client, facts, record, memory: hold, deadEnds };
+      let run = await runAttempts(attemptLoop(deps, facts.route));
+      let final = run.final;
+      let attempts = run.trace.length;
+      // A rejected thinking signature gets one more go where its provider family lives.
+      const fallback = signatureFallback(final, deps);
+      if (fallback) {
+        const second = await fallBack(deps, fallback, attempts, false);
+        if (fallbackAnswers(second, record)) {
+          final = second.final;
+          run = second;
+        }
+        attempts += second.trace.length;
       }
-      attempts += second.trace.length;
+
+      // Own words: where the upstream's answer says less than gw knows (every target of the route
+      // out, a model no route names, a path nobody serves), gw's error replaces it.
+      const route = record.served;
+      const own = ownError(final, { method: req.method, path: intake.path, model: intake.model, route, config: rt.config, state: gw.state, resting: gw.load?.resting, deadEnds: deps.deadEnds, now: Date.now(), mask: rt.masker.text });
+
+      // Stream → observe: bytes go to the client; the record completes when they have.
+      const explain = explainHeaders(record.id, facts, record.fallbackFacts, final, attempts, intake);
+      return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, maskPieces: rt.masker.pieces, client, own, cooldowns: rt.config.global.lb.cooldownsMs, path: intake.path, run, deps });
+    } catch (err) {
+      // Left to Bun, it was a 500 in OpenAI's shape whatever the client spoke, no record, and a
+      // request in flight for ever on the status page: it is answered and ended as any answer is.
+      const own: OwnError = { status: 500, message: rt.masker.text(`gw internal error: ${err instanceof Error ? err.message : String(err)}`), code: "internal_error" };
+      if (!facts || !record) {
+        unschedule(client);
+        gw.stats.end(true);
+        return errorResponse(received.dialect, own.status, own.message, own.code);
+      }
+      const d = { gw, dialect: received.dialect, facts, record, route: record.served, explain: { "x-gw-request-id": record.id }, idleMs: 0, mask: rt.masker.text, maskPieces: rt.masker.pieces, client, own, cooldowns: rt.config.global.lb.cooldownsMs, path: received.path };
+      return deliver(undefined, d);
     }
-
-    // Own words: where the upstream's answer says less than gw knows (every target of the route
-    // out, a model no route names, a path nobody serves), gw's error replaces it.
-    const route = record.served;
-    const own = ownError(final, { method: req.method, path: intake.path, model: intake.model, route, config: rt.config, state: gw.state, resting: gw.load?.resting, deadEnds: deps.deadEnds, now: Date.now(), mask: rt.masker.text });
-
-    // Stream → observe: bytes go to the client; the record completes when they have.
-    const explain = explainHeaders(record.id, facts, record.fallbackFacts, final, attempts, intake);
-    return deliver(final, { gw, dialect: intake.dialect, facts, record, route, explain, idleMs: rt.config.global.lb.idleTimeoutMs, mask: rt.masker.text, maskPieces: rt.masker.pieces, client, own, cooldowns: rt.config.global.lb.cooldownsMs, path: intake.path, run, deps });
   } finally {
     hold.release();
   }
