@@ -23,9 +23,12 @@ export function parseDotenv(text: string, unread: number[] = []): Record<string,
       // Closed at the end of the line (the old rule), else closed before a comment.
       const inner = value.length >= 2 && value.endsWith(q) ? value.slice(1, -1) : (q === '"' ? /^"((?:[^"\\]|\\.)*)"\s+#/ : /^'([^']*)'\s+#/).exec(value)?.[1];
       if (inner === undefined) {
+        // Nothing set, as the warning says: the value with its stray quote went into the YAML,
+        // and where the variable is used, nothing said so.
         unread.push(i + 1);
-        value = value.replace(/\s+#.*$/, "");
-      } else value = q === '"' ? inner.replace(/\\n/g, "\n").replace(/\\(["\\])/g, "$1") : inner;
+        continue;
+      }
+      value = q === '"' ? inner.replace(/\\n/g, "\n").replace(/\\(["\\])/g, "$1") : inner;
     } else value = value.replace(/\s+#.*$/, "");
     out[m[1]!] = value;
   }

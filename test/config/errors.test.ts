@@ -2,7 +2,7 @@
 // words are used (no host → loopback), TOML syntax errors say what to write, and values nobody
 // means for real (no scheme, empty ${VAR}, .env.example's placeholders) are caught.
 import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isPlaceholder, parseDotenv } from "../../src/config/env.ts";
 import { loadConfig, parseConfig } from "../../src/config/index.ts";
@@ -272,5 +272,15 @@ describe("files gw cannot read, and .env lines it cannot read", () => {
     expect(r.stderr).toContain("/.env:4:1  -  warning: gw cannot read this line");
     expect(r.stderr).toContain("${GW_DOTENV_KEY} is not set");
     expect(parseDotenv('X="sk-x" # mine\nZ=\'a b\' # c\n')).toEqual({ X: "sk-x", Z: "a b" });
+  });
+
+  test("a .env value whose quote never closes sets nothing, as its warning says: the key is reported unset where it is used, and gen writes nothing", async () => {
+    const dir = tempFiles({ "providers.toml": BASE.replace("${K}", "${GW_DOTENV_KEY}"), ".env": 'GW_DOTENV_KEY="sk-ant-api03-abcdefghijklmnop\n' });
+    const r = await runGw(["gen", "-c", join(dir, "providers.toml")]); // not from dir: bun itself would load that .env
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("/.env:1:1  -  warning: gw cannot read this line, so it sets nothing");
+    expect(r.stderr).toContain("${GW_DOTENV_KEY} is not set, so this API key would be sent literally");
+    expect(existsSync(join(dir, "instances"))).toBe(false);
+    expect(parseDotenv("A='open\nB=\"open too # c\nC=fine\n")).toEqual({ C: "fine" });
   });
 });
