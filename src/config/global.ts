@@ -1,5 +1,6 @@
 // [global]: the LB's own settings (old lb_* keys and gw's additions) and the instance defaults.
 import { maskSecret } from "../observe/mask.ts";
+import { bindHostProblem, HOST_NAME, ipVersion } from "./host.ts";
 import { describe, type Field, isTable, type KeyElsewhere, keyedByName, type Raw, type Reader } from "./reader.ts";
 import { readTuning, TUNING_KEYS, type TuningLayer } from "./tuning.ts";
 import { readState, STATE_KEYS } from "./state.ts";
@@ -110,7 +111,7 @@ export function readGlobal(r: Reader, raw: Raw, dir: string): GlobalDraft {
   return {
     // No host written: loopback. (The old tool listened on 0.0.0.0 without any client keys;
     // serving the network is now a choice the file states: host = "0.0.0.0" plus api_keys.)
-    host: r.str(f.get("host")) ?? "127.0.0.1",
+    host: readBindHost(r, f.get("host")),
     mainPort: r.int(mainPort, { min: 1, max: 65535 }) ?? 8145,
     apiKeys,
     adminKey,
@@ -197,18 +198,24 @@ function readOrigins(r: Reader, f: Field | undefined): string[] {
   return out;
 }
 
+/** The address the load balancer listens on: loopback when none is written. */
+function readBindHost(r: Reader, f: Field | undefined): string {
+  const host = r.str(f) ?? "127.0.0.1";
+  const problem = bindHostProblem(host);
+  if (!problem) return host;
+  r.error(f!.path, problem, r.fixHint(f!, host, "an address or host name", () => 'write an address of this machine or a host name alone (no scheme or port), e.g. host = "127.0.0.1" (this machine only), "0.0.0.0" (every IPv4 interface) or "::"'));
+  return "127.0.0.1";
+}
+
 /** Extra names clients may use in Host (a reverse proxy's name, an /etc/hosts alias). */
 function readHostNames(r: Reader, f: Field | undefined): string[] {
   const out: string[] = [];
   (r.strList(f) ?? []).forEach((h, i) => {
     const name = h.trim().toLowerCase();
     // An IPv6 address as people write it; Host carries it in brackets (`[fd00::2]:8145`).
-    if (isIPv6(name)) out.push(`[${name}]`);
-    else if (/^(?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?\.?)+$|^\[[0-9a-f:.]+\]$/.test(name) && !name.startsWith(".")) out.push(name.replace(/\.$/, ""));
+    if (ipVersion(name) === 6) out.push(`[${name}]`);
+    else if (HOST_NAME.test(name.replace(/\.$/, "")) || /^\[[0-9a-f:.]+\]$/.test(name)) out.push(name.replace(/\.$/, ""));
     else r.error(Array.isArray(f!.value) ? [...f!.path, i] : f!.path, `"${h}" is not a host name`, 'write the name alone, without scheme or port, e.g. "gw.example.com"');
   });
   return out;
 }
-
-/** node:net's isIP, loaded only for a config that lists host names: node:net costs ~7 ms of every command that reads a config. */
-const isIPv6 = (name: string) => (require("node:net") as typeof import("node:net")).isIP(name) === 6;

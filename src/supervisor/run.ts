@@ -24,6 +24,7 @@ import { connectLiveState } from "./live.ts";
 import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { createGwLogger } from "./logger.ts";
 import { instanceLogRoom } from "./log-room.ts";
+import { listenFailure } from "./listen-failure.ts";
 import { NOTIFY_ENV, sdNotify } from "./notify.ts";
 import { childRegistry, gwPidFile, readChildren, recordOf, removeRunFiles, stopLeftovers, stopRecorded } from "./orphans.ts";
 import { gwPaths, instanceLog } from "./paths.ts";
@@ -365,7 +366,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     // Handing over, the old gw says it keeps serving when it reports this line as the reason.
     if (predecessor) await letGo(`could not listen on port ${port}`);
     else await stop();
-    throw new CliError(`the load balancer could not listen on ${config.global.bindHost}:${port} — change [global] main_port or stop what uses it`);
+    throw new CliError(listenFailure(err, config.global.bindHost, port));
   }
   if (predecessor) {
     if (!(await steerNewConnectionsHere(port))) log.warn("could not steer new connections to this gw (needs Linux): connections queued on the old gw as it closes may be reset");
