@@ -1,5 +1,7 @@
 // The CLIProxyAPI settings that [global] provides and [instances.X] may override.
+import { proxyUrlProblem } from "./proxy-url.ts";
 import { type Field, isTable, type Reader } from "./reader.ts";
+import { redactUrl } from "./state.ts";
 import type { InstanceTuning, QuotaExceededConfig, StreamingConfig } from "./types.ts";
 
 export const TUNING_KEYS = [
@@ -63,7 +65,7 @@ export function readTuning(r: Reader, f: Map<string, Field>): TuningLayer {
   const st = sub("streaming", STREAMING_KEYS);
   const qt = sub("quota_exceeded", QUOTA_KEYS);
   return {
-    proxy: r.str(f.get("proxy")),
+    proxy: readProxy(r, f.get("proxy")),
     requestRetry: r.oldInt(f.get("request_retry"), { min: 0 }),
     maxRetryInterval: r.oldInt(f.get("max_retry_interval"), { min: 0 }),
     routingStrategy: STRATEGIES.includes(strategy ?? "") ? strategy : undefined,
@@ -117,4 +119,16 @@ export function resolveTuning(global: TuningLayer, inst?: TuningLayer): Instance
 /** Drop undefined members so that spreading never overwrites a set value with nothing. */
 function clean<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** `proxy`, when it is a proxy URL ("" for none); what is not is an error at its place. */
+function readProxy(r: Reader, f: Field | undefined): string | undefined {
+  const value = r.str(f);
+  // A ${VAR} not set is warned already, and kept as written as the old format wants (only an API
+  // key unset refuses to start).
+  const problem = value === undefined || r.unsetHint(value) !== undefined ? undefined : proxyUrlProblem(value.trim());
+  if (!problem) return value?.trim();
+  // Its userinfo (a proxy's password) is left out of the message.
+  r.error(f!.path, `proxy ${JSON.stringify(redactUrl(value!).slice(0, 80))}: ${problem}`, r.fixHint(f!, value!, "a proxy URL", () => 'write it with its scheme, e.g. proxy = "http://127.0.0.1:3128" or "socks5://127.0.0.1:1080" (user:password@ before the host when it asks for one)'));
+  return undefined;
 }
