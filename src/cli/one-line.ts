@@ -1,7 +1,9 @@
 // Text from elsewhere (a config's value, a client's model name or key) shown on a terminal.
 
-// Line breaks, other control characters and the bidi overrides that reorder what a terminal shows.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// Line breaks, other control characters, the bidi overrides that reorder what a terminal shows,
+// and the zero-width characters that show as nothing: a key "ho\u200bst" printed plainly read
+// `unknown key "host" — did you mean "host"?`.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200d\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
 
 /**
  * `s` as one line of plain text: such characters are shown escaped (`\n`, `\u001b`), so a
