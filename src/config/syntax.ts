@@ -8,6 +8,9 @@ export function syntaxProblem(err: TomlError, text: string, file: string): Probl
   const reason = err.message.split("\n")[0]!.replace(/^Invalid TOML document: /, "");
   const lines = text.split("\n");
   const line = lines[err.line - 1] ?? "";
+  // A NUL byte is reported where it is: quoting the word around it would keep it.
+  const nul = line.indexOf("\0");
+  if (nul !== -1) return { severity: "error", file, line: err.line, col: nul + 1, path: "", message: "TOML syntax: this line holds a NUL byte", hint: `remove the NUL byte at line ${err.line}, column ${nul + 1}; an editor may show it as ^@` };
   const at = { severity: "error" as const, file, line: err.line, col: err.column };
   return { ...at, ...(explain(reason, line, err.column, lines.slice(0, err.line - 1), text) ?? { path: "", message: `TOML syntax: ${reason}`, hint: "fix the syntax at this place" }) };
 }

@@ -115,6 +115,14 @@ describe("TOML syntax errors say what to write", () => {
     expect(syntax(latin1)).toBe("2:8  error: TOML syntax: this line holds bytes that are no UTF-8 text (save the file as UTF-8 (the editor's encoding setting), or remove the stray bytes)");
   });
 
+  test("a NUL byte is said as such, at its column — not a quoting fix that keeps it", async () => {
+    const dir = tempFiles({ "providers.toml": '[global]\nmain_port = 8145\0\n[instances.a]\nport = 8146\n' });
+    const r = await runGw(["check", "-c", join(dir, "providers.toml")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("providers.toml:2:17  -  error: TOML syntax: this line holds a NUL byte  (remove the NUL byte at line 2, column 17; an editor may show it as ^@)");
+    expect(syntax('[global]\nmain_port = "81\u000045"\n')).toBe("2:16  error: TOML syntax: this line holds a NUL byte (remove the NUL byte at line 2, column 16; an editor may show it as ^@)");
+  });
+
   test("text without quotes", () => {
     expect(syntax('[global]\nhost = 127.0.0.1\n')).toBe('2:13 global.host error: TOML syntax: 127.0.0.1 is not a TOML value — text needs quotes (write it as: host = "127.0.0.1")');
     expect(syntax('[global]\ncliproxy = /opt/cli-proxy-api   # the binary\n')).toBe('2:12 global.cliproxy error: TOML syntax: /opt/cli-proxy-api is not a TOML value — text needs quotes (write it as: cliproxy = "/opt/cli-proxy-api"   # the binary)');
