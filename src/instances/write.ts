@@ -1,3 +1,4 @@
+import { existsSync, lstatSync } from "node:fs";
 import { lstat, mkdir, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { CliError } from "../cli/errors.ts";
@@ -109,7 +110,7 @@ async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
   } catch (err) {
     await drop();
     const path = changed[staged.length]?.path ?? config.dir;
-    throw writeError(err, path, "let this user write in the instances directory");
+    throw writeError(err, path, inTheWay(err, path, config.dir) ?? "let this user write in the instances directory");
   }
   return {
     async commit() {
@@ -119,6 +120,30 @@ async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
     drop,
     notes,
   };
+}
+
+/**
+ * The fix when something stands where an instance file or its directory belongs (`instances` a
+ * file, `instances/a.yaml` a directory): rights would not help, moving it away does. Undefined otherwise.
+ */
+function inTheWay(err: unknown, path: string, top: string): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== "EISDIR" && code !== "ENOTDIR" && code !== "EEXIST") return undefined;
+  if (isDirectory(path)) return `${displayPath(path)} is a directory: move it away, gw writes this instance's YAML there`;
+  // The nearest folder on the way that is something else (a file named like the instances directory).
+  for (let d = dirname(path); d.length > top.length; d = dirname(d)) {
+    if (existsSync(d) && !isDirectory(d)) return `${displayPath(d)} is a file where gw keeps a directory: move it away, then run this again`;
+  }
+  return undefined;
+}
+
+/** Whether `p` is a directory; false for anything else, or when a file on its way makes it no path at all (ENOTDIR). */
+function isDirectory(p: string): boolean {
+  try {
+    return lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** A file-system error as one line that says what and where; anything else as it came. */
