@@ -5,6 +5,7 @@ import { CliError } from "../cli/errors.ts";
 import { shellQuote } from "../cli/shell-word.ts";
 import { installHint, selfDisplay } from "../supervisor/self.ts";
 import { writeStarter } from "../config/starter.ts";
+import { fsWhy } from "../fs/why.ts";
 import { defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { ABOUT } from "./index.ts";
 
@@ -18,8 +19,10 @@ export default defineGwCommand({
     const dir = resolve(args.dir ?? ".");
     const written = await writeStarter(dir).catch((err: NodeJS.ErrnoException) => {
       // mkdir says EEXIST for a file at DIR, ENOTDIR for a file on the way to it
-      const why = err.code === "EEXIST" || err.code === "ENOTDIR" ? "a file is in the way, not a directory" : (err.code ?? err.message);
-      throw new CliError(`cannot write in ${displayPath(dir)}: ${why}`, 1, err.code === "EACCES" || err.code === "EROFS" ? "pick a directory you may write in: gw init DIR" : undefined);
+      const inTheWay = err.code === "EEXIST" || err.code === "ENOTDIR";
+      const why = inTheWay ? "a file is in the way, not a directory" : (fsWhy(err) ?? `the system refused the write (${err.code ?? err.message})`);
+      // Any other failure (/proc/1: ENOENT, a mount that takes no new files) has the same way out.
+      throw new CliError(`cannot write in ${displayPath(dir)}: ${why}`, 1, `${inTheWay ? "move that file away, or pick" : "pick"} a directory you may write in: ${selfDisplay()} init DIR`);
     });
     const toml = resolve(dir, "providers.toml");
     // gw check and gw up look for providers.toml where they run: from elsewhere they are told where it is

@@ -86,5 +86,8 @@ describe("gw init", () => {
       const blocked = await runGw(["init", dir], { cwd });
       expect([blocked.code, blocked.stderr.trim().split("\n")[0]]).toEqual([1, `gw: cannot write in ${dir}: a file is in the way, not a directory`]);
     }
+    // A directory that takes no new files (procfs answers ENOENT): said in words, with the way out.
+    const proc = await runGw(["init", "/proc/1"], { cwd });
+    expect([proc.code, ...proc.stderr.trim().split("\n").map((l) => l.trim())]).toEqual([1, "gw: cannot write in /proc/1: the system refused the write (ENOENT)", expect.stringMatching(/^pick a directory you may write in: .* init DIR$/)]);
   });
 });
