@@ -68,12 +68,18 @@ export function makeAuthDirsPrivate(config: Config): Problem[] {
 
 /** Instance files written beside their places, to be renamed in (commit) or dropped. */
 interface PreparedFiles {
-  /** Rename them in; the paths written. Fails only where a rename does (nothing gw can cause). */
+  /** Rename them in, all or none; the paths written. Fails only where a rename does (a file gw may not replace). */
   commit(): Promise<string[]>;
   /** Remove them: nothing was changed. */
   drop(): Promise<void>;
   /** Auth dirs left open to other users (auth-dir.ts): a warning each, at the instance. */
   readonly notes: Problem[];
+}
+
+/** An instance file as it was before a commit that could not finish: its old text, or none. */
+async function putBack(path: string, was: string | undefined): Promise<void> {
+  if (was === undefined) await rm(path, { force: true });
+  else await rename(await stageFile(path, was, PRIVATE_FILE_MODE), path);
 }
 
 /**
@@ -92,20 +98,21 @@ async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
   const notes = makeAuthDirsPrivate(config);
   // What a gw, gen or login killed between stage and rename left (temp-files.ts), an old instance's too.
   removeStaleTemps(join(config.dir, "instances"));
-  const changed: { path: string; text: string }[] = [];
+  const changed: { path: string; text: string; was: string | undefined }[] = [];
   for (const r of rendered) {
-    if (readSmallText(r.path) !== r.text) changed.push(r); // a FIFO planted there is replaced, not waited on
+    const was = readSmallText(r.path);
+    if (was !== r.text) changed.push({ ...r, was }); // a FIFO planted there is replaced, not waited on
   }
-  const staged: { path: string; tmp: string }[] = [];
+  const staged: { path: string; tmp: string; was: string | undefined }[] = [];
   const drop = async () => {
     await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
   };
   try {
-    for (const { path, text } of changed) {
+    for (const { path, text, was } of changed) {
       ensurePrivateDir(dirname(path));
       // The one thing a rename within a directory trips on, found before any file is renamed in.
       if ((await lstat(path).catch(() => undefined))?.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: "EISDIR" });
-      staged.push({ path, tmp: await stageFile(path, text, PRIVATE_FILE_MODE) });
+      staged.push({ path, tmp: await stageFile(path, text, PRIVATE_FILE_MODE), was });
     }
   } catch (err) {
     await drop();
@@ -114,7 +121,19 @@ async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
   }
   return {
     async commit() {
-      for (const { path, tmp } of staged) await rename(tmp, path);
+      // A rename can still fail on a file gw may not replace (immutable, a mount point): the files
+      // renamed in before it get their old text back and the rest are dropped — all or nothing.
+      let renamed = 0;
+      try {
+        for (const { path, tmp } of staged) {
+          await rename(tmp, path);
+          renamed++;
+        }
+      } catch (err) {
+        await Promise.all(staged.slice(renamed).map((s) => rm(s.tmp, { force: true })));
+        for (const s of staged.slice(0, renamed)) await putBack(s.path, s.was).catch(() => {});
+        throw writeError(err, staged[renamed]!.path, "make it a file this user may replace (not immutable, not a mount point), then run this again");
+      }
       return staged.map((s) => s.path);
     },
     drop,
