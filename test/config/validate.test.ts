@@ -84,6 +84,12 @@ describe("gw check finds each problem at its line", () => {
     ]);
   });
 
+  test("duplicate ports of url instances on this machine, however the url names it (a password in it, [::1]); a remote host's port is its own", () => {
+    const urls = ['"http://user:pass@127.0.0.1:8146"', '"http://[::1]:8146"', '"http://LOCALHOST:8146"', '"http://10.0.0.7:8146"'];
+    const ps = check(urls.map((u, i) => `[instances.u${i}]\nurl = ${u}\napi_key = "k"\n`).join(""));
+    expect(ps.filter((p) => p.message.includes("also used")).map((p) => p.path)).toEqual(["instances.u0", "instances.u1", "instances.u2"]);
+  });
+
   test("auto-upgrade map naming a route that does not exist: a warning (the old LB skipped the entry, and so does gw)", () => {
     const cfg = BASE.replace('host = "127.0.0.1"', 'host = "127.0.0.1"\n[global.lb_auto_upgrade_map]\n"m.auto" = "opus9"') + `[routing]\n"m.auto" = [{ instance = "a", provider = "antigravity", model = "x" }]\n`;
     const ps = parseConfig(cfg, "/x/p.toml").problems;
