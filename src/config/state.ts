@@ -53,15 +53,18 @@ function redisUrlProblem(value: string): string | undefined {
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
-    if (!u.username && !u.password) return url;
+    // No userinfo found, yet an @: a URL missing a slash (`redis:/:pw@host`) reads it as its path.
+    if (!u.username && !u.password) return url.includes("@") ? upToLastAt(url) : url;
     u.username = "";
     u.password = "";
     return u.href;
   } catch {
-    // Up to the last @: a password that broke the URL may hold / or @ itself.
-    return url.replace(/\/\/.*@/, "//***@");
+    return upToLastAt(url);
   }
 }
+
+/** Everything between the scheme and the last @ hidden: a password that broke the URL may hold / or @ itself. */
+const upToLastAt = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*:\/*|\/\/).*@/is, "$1***@");
 
 /** The password a Redis URL carries ("" when none): a secret to mask wherever gw shows text. */
 export function redisPassword(url: string): string {

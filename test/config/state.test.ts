@@ -84,6 +84,14 @@ describe("[global] state", () => {
     expect(stateOf('state = "rediss://default:s3c%2Fret%2Bpw%3D@cache.internal:6380/0"')).toMatchObject({ kind: "redis" });
   });
 
+  test("a URL missing a slash (redis:/:PASSWORD@host) reads its userinfo as a path: the password is hidden all the same", () => {
+    for (const url of ["redis:/:secretZ-pw@h", "redis::secretZ-pw@h:6379", "redis:secretZ-pw@h"]) {
+      const { problems } = load(`state = "${url}"`);
+      expect(problems.map((p) => p.message).join("\n")).not.toContain("secretZ");
+      expect(problems[0]!.message).toContain("***@h");
+    }
+  });
+
   test("an unset ${VAR} in the URL is an error (it may carry a password)", () => {
     const { problems } = load('state = "redis://:${REDIS_PASSWORD}@r:6379"');
     expect(problems[0]).toMatchObject({ severity: "error", path: "global.state" });
