@@ -207,9 +207,10 @@ function trialHold(state: StateStore, route: Route | undefined, info: Attempt): 
  * there with gw's own 503 (own-error.ts), as the README promises. The next soonest would be an
  * account that already refused (a 429, an auth error), asked again and its cooldown restarted, on
  * every request while the route is out. A refusal of the prompt as too long is no failure of the
- * target's: a larger window may still take it.
+ * target's: a larger window may still take it. A signed request goes on to its family's routes
+ * (signature-fallback.ts), which may answer it.
  */
-function lastResortFailed(t: Tried): boolean {
+export function lastResortFailed(t: Tried): boolean {
   return t.outcome.attempt.pick === "soonest-cooldown" && t.classified?.class !== "context";
 }
 

@@ -4,10 +4,12 @@
 // it is judged by). Only an answer there replaces the 400: when that go fails too, or no route of
 // the family can answer (every target cooling, its instance down — as the one that signed may
 // be), the client gets the rejected signature, which it can heal — Claude Code strips its
-// thinking blocks and sends again — not a 502 it would retry for minutes.
+// thinking blocks and sends again — not a 502 it would retry for minutes. A signed request whose
+// route was out, its last resort failed too, goes the same way: its family's routes may answer
+// where the route could only give gw's 503 (its failed go keeps that 503).
 
 import type { Route } from "../config/types.ts";
-import { type AttemptDeps, attemptLoop } from "./attempt.ts";
+import { type AttemptDeps, attemptLoop, lastResortFailed } from "./attempt.ts";
 import { type AttemptRun, discard, runAttempts, type Tried } from "./failover.ts";
 import { chooseFallback } from "./fallback-choice.ts";
 import type { RecordBuilder } from "./record-builder.ts";
@@ -21,13 +23,20 @@ import { familyRoutes } from "./session.ts";
  */
 export function signatureFallback(final: Tried | undefined, d: AttemptDeps): Route | undefined {
   const { facts, record } = d;
-  if (final?.classified?.class !== "signature" || !facts.route || record.signatureFallback !== undefined) return undefined;
+  if (!final || !wantsFamily(final, facts.sig.signed) || !facts.route || record.signatureFallback !== undefined) return undefined;
   const choice = chooseFallback(familyRoutes(d.rt.config, facts.sig.prefix, facts.route.name), { now: Date.now(), state: d.state, resting: d.load?.resting, deadEnds: d.deadEnds });
   if (!choice) return undefined;
   if (choice.answers) return choice.route;
   record.fallbackSkipped(choice.route);
   return undefined;
 }
+
+/**
+ * A rejected signature; or a signed request whose route was out and whose last resort failed too
+ * (every target cooling, some perhaps for this very signature: attempt.ts lastResortFailed) — the
+ * family's routes may still answer it, where the route could only give gw's 503.
+ */
+const wantsFamily = (final: Tried, signed: boolean): boolean => final.classified?.class === "signature" || (signed && lastResortFailed(final));
 
 /** The attempts on `route`, numbered on from `attemptsBefore`; the record names it the route that served. */
 export function fallBack(deps: AttemptDeps, route: Route, attemptsBefore: number, afterSpaces: boolean): Promise<AttemptRun> {

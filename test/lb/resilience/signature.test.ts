@@ -215,7 +215,7 @@ describe("the family's first route cannot answer: the second answers, in one fal
         // Tries d first (its higher priority), then a, which rejects b's signature. One route per
         // test below: after the first, both of a route's targets cool for a signed request (d
         // unreachable, a for its signature), and only the one back soonest would be tried.
-        ...["gem-d", "gem-d-streamed"].map((r) => `"${r}" = [{ instance = "d", provider = "anthropic", model = "gemini-3-pro", priority = 1 }, { instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`),
+        ...["gem-d", "gem-d-streamed", "gem-d-again"].map((r) => `"${r}" = [{ instance = "d", provider = "anthropic", model = "gemini-3-pro", priority = 1 }, { instance = "a", provider = "anthropic", model = "gemini-3-pro~sig=foreign" }]`),
       ].join("\n"),
     });
   });
@@ -235,6 +235,15 @@ describe("the family's first route cannot answer: the second answers, in one fal
       expect(attempts(recs[0]!)).toEqual([[route, "d", 0, "transient"], [route, "a", 400, "signature"], [undefined, "b", 200, "ok"]]);
     }, 30_000);
   }
+
+  test("the same session's next turn, its route now out for it (d cooling, a cooling for its signature): the one back soonest fails, and its family's route answers — not gw's 503", async () => {
+    const first = await claude(rig.anthropic(), "gem-d-again", { params: { messages: FROM_B } });
+    expect(first).toMatchObject({ status: 200, route: "gem-d-again => claude-home (signature fallback)" });
+    const b0 = rig.hits("b");
+    const next = await claude(rig.anthropic(), "gem-d-again", { params: { messages: FROM_B } });
+    expect(next).toMatchObject({ status: 200, target: "b/claude-home~sig=foreign", route: "gem-d-again => claude-home (signature fallback)", attempts: 2 });
+    expect(rig.hits("b")).toBe(b0 + 1);
+  }, 30_000);
 
   test("claude-down's only target cools (d refused an earlier request): the signed request goes on to claude-home", async () => {
     // An unsigned request to claude-down finds d dead: its target cools.
