@@ -242,16 +242,27 @@ async function askFirst(choice: Extract<ConfigChoice, { kind: "ask" }>, env: Env
 }
 
 /**
+ * The gateway `file` gives with a stand-in for each `${VAR}` it names (.env beside it still
+ * applies): what differs from the real one came from the user's environment. In the address a
+ * stand-in reads as the `${VAR}` it stands for; undefined when the file does not load even so.
+ */
+async function gatewayWithoutEnvironment(file: string): Promise<Gateway | undefined> {
+  const names = [...new Set([...(await Bun.file(file).text()).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!))];
+  const standIn = (i: number) => `gw-stand-in-${i}`;
+  const env = Object.fromEntries(names.map((name, i) => [name, standIn(i)]));
+  const { config } = await (await configReader()).loadConfig(file, { env }).catch(() => ({ config: null }));
+  if (!config) return undefined;
+  const own = gatewayOf(config);
+  return { ...own, baseUrl: names.reduce((url, name, i) => url.replaceAll(standIn(i), `\${${name}}`), own.baseUrl) };
+}
+
+/**
  * The address to show for a file the user has not confirmed: as the file gives it, or — when a
  * `${VAR}` of the user's environment goes into it — not the value, which may be anything.
  */
 async function addressAsWritten(file: string, url: string): Promise<string> {
-  // The file read again with a stand-in for each variable it names (.env beside it still applies):
-  // an address that changes with them is the environment's.
-  const names = new Set([...(await Bun.file(file).text()).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!));
-  const env = Object.fromEntries([...names].map((name, i) => [name, `gw-stand-in-${i}`]));
-  const marked = await (await configReader()).loadConfig(file, { env }).catch(() => ({ config: null }));
-  return marked.config && gatewayOf(marked.config).baseUrl === url ? url : "an address it takes from your environment";
+  const own = await gatewayWithoutEnvironment(file);
+  return own?.baseUrl === url ? url : "an address it takes from your environment";
 }
 
 /**
@@ -262,12 +273,13 @@ async function addressAsWritten(file: string, url: string): Promise<string> {
  */
 async function refuseEnvSecretAbroad(file: string, gw: Gateway, client: Client): Promise<void> {
   if (isLoopback(new URL(gw.baseUrl).hostname)) return;
-  // The same file read without the process environment (.env beside it still applies): what is
-  // not the same came from the environment.
-  const bare = await (await configReader()).loadConfig(file, { env: {} });
-  const own = bare.config ? gatewayOf(bare.config) : undefined;
+  const own = await gatewayWithoutEnvironment(file);
   if (own?.baseUrl === gw.baseUrl && (gw.apiKey === PLACEHOLDER_KEY || own.apiKey === gw.apiKey)) return;
   const shown = displayPath(file);
-  const what = own && own.baseUrl !== gw.baseUrl ? `its address ${own.baseUrl} from your environment, which is not on this machine` : `a key from your environment to ${gw.baseUrl}, which is not on this machine`;
+  // The address is shown only when it is the file's own: else it is the environment's, which may be anything.
+  const what =
+    own?.baseUrl === gw.baseUrl
+      ? `a key from your environment to ${gw.baseUrl}, which is not on this machine`
+      : `its address ${own ? `${own.baseUrl} ` : ""}from your environment, which is not on this machine`;
   throw new CliError(`${shown} would send ${what}`, 1, `name the file if you trust it: ${typed(client.command)} -c ${shown} …`);
 }
