@@ -59,9 +59,12 @@ export function ownError(final: Tried | undefined, f: OwnFacts): OwnError | unde
   if (o.kind === "response" && o.status < 400) return undefined;
   // soonest-cooldown: when the attempt was picked, every untried target was cooling or known down
   // (the tried ones had failed this request), and it failed too — for the target's sake, not the
-  // request's: an error status, or no answer at all (the request ends there: attempt.ts). (A
+  // request's: an error status, or no answer at all (the request ends there: attempt.ts) — that
+  // one, as above, only where another target cools: alone, its 502/504 is the news. (A
   // known-down pick that answers is delivered as it answered.)
-  if (f.route && o.attempt.pick === "soonest-cooldown" && c && TARGET_FAULT.has(c.class)) return routeOut(f.route, f, lastWords(c.status, final.errorText, c.reason, f.mask));
+  if (f.route && o.attempt.pick === "soonest-cooldown" && c && TARGET_FAULT.has(c.class) && (o.kind === "response" || othersCool(f.route, o.attempt.target, f))) {
+    return routeOut(f.route, f, lastWords(c.status, final.errorText, c.reason, f.mask));
+  }
   if (o.kind !== "response") return undefined; // gw's own 502/504 already say what happened
   if (isRouterNotFound(o.status, o.headers, final.errorText)) return notServed(f);
   // A name gw knows that reached the instance as sent (the router in shadow mode) keeps the instance's words.
