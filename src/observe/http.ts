@@ -1,7 +1,9 @@
 // gw's own HTTP surface on the LB port: Prometheus `/metrics`, the status page `/_gw/` and its
-// data `/_gw/api/status`. Open to loopback clients (not those a local reverse proxy forwards), or to
-// anyone presenting `[global] admin_key` (Authorization: Bearer, x-api-key, or ?key=); everyone
-// else gets 403.
+// data `/_gw/api/status`. The data is open to loopback clients (not those a local reverse proxy
+// forwards), or to anyone presenting `[global] admin_key` (Authorization: Bearer, x-api-key, or
+// ?key=); everyone else gets 403. The page itself holds no data (a fixed HTML file: it asks the API
+// for everything it shows) and loads for anyone who gets past the browser checks, so its key can
+// travel in the URL's fragment (`/_gw/#key=…`), which no server or proxy log ever sees.
 //
 // Wired in lb/server.ts: `observe.serve` comes right after the browser check in the fetch
 // handler, before intake and the client-key check (the admin rule is its own; a proxied request
@@ -87,14 +89,15 @@ export function createObservability(config: () => Config, now: () => number = Da
 export function handleObserve(req: Request, ctx: ObserveContext): Response | undefined {
   const path = pathOf(req.url);
   if (!isObservePath(path)) return undefined;
-  if (!allowed(req, ctx)) {
+  const page = path === "/_gw" || path === "/_gw/";
+  if (!page && !allowed(req, ctx)) {
     return Response.json(
       { error: { type: "forbidden", message: `${path} is open to clients on this machine (not through a proxy), or with [global] admin_key (Authorization: Bearer, x-api-key or ?key=)` } },
-      { status: 403 },
+      { status: 403, headers: NO_REFERRER },
     );
   }
   if (req.method !== "GET" && req.method !== "HEAD") {
-    return Response.json({ error: { type: "method_not_allowed", message: `${req.method} ${path}: use GET` } }, { status: 405, headers: { allow: "GET, HEAD" } });
+    return Response.json({ error: { type: "method_not_allowed", message: `${req.method} ${path}: use GET` } }, { status: 405, headers: { allow: "GET, HEAD", ...NO_REFERRER } });
   }
   // Everything shown goes through the config's masker: labels, reasons, URLs, error texts.
   const mask = maskerOf(ctx.config).text;
@@ -103,8 +106,8 @@ export function handleObserve(req: Request, ctx: ObserveContext): Response | und
     const body = buildStatus({ config: ctx.config, live: ctx.live(), metrics: ctx.metrics, feed: ctx.feed, startedAt: ctx.startedAt });
     return Response.json(maskDeep(body, mask), { headers: NO_STORE });
   }
-  if (path === "/_gw" || path === "/_gw/") return new Response(STATUS_PAGE, { headers: { "content-type": "text/html; charset=utf-8", ...NO_STORE, ...PAGE_CSP } });
-  return Response.json({ error: { type: "not_found", message: `${path}: the status page is /_gw/, its data /_gw/api/status` } }, { status: 404 });
+  if (page) return new Response(STATUS_PAGE, { headers: { "content-type": "text/html; charset=utf-8", ...NO_STORE, ...PAGE_CSP } });
+  return Response.json({ error: { type: "not_found", message: `${path}: the status page is /_gw/, its data /_gw/api/status` } }, { status: 404, headers: NO_REFERRER });
 }
 
 /** 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
@@ -118,7 +121,10 @@ export function isLoopback(ip: string | undefined): boolean {
 
 const isObservePath = (path: string) => path === "/metrics" || path === "/_gw" || path.startsWith("/_gw/");
 
-const NO_STORE = { "cache-control": "no-store" };
+// A page opened with ?key= would otherwise name its URL, the key with it, in the Referer of every
+// request it makes (a reverse proxy logs them); the page's polls carry the key as a header instead.
+const NO_REFERRER = { "referrer-policy": "no-referrer" };
+const NO_STORE = { "cache-control": "no-store", ...NO_REFERRER };
 // The page is self-contained: nothing may load from elsewhere, and nobody may frame it.
 const PAGE_CSP = { "content-security-policy": "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'" };
 
@@ -136,8 +142,31 @@ function allowed(req: Request, ctx: ObserveContext): boolean {
   if (!admin) return false;
   const auth = req.headers.get("authorization");
   const bearer = auth?.toLowerCase().startsWith("bearer ") ? auth.slice(7).trim() : undefined;
-  const candidates = [bearer, req.headers.get("x-api-key") ?? undefined, new URL(req.url).searchParams.get("key") ?? undefined];
+  const candidates = [bearer, req.headers.get("x-api-key") ?? undefined, ...queryKeys(req.url)];
   return candidates.some((c) => c !== undefined && sameSecret(c, admin));
+}
+
+/**
+ * `?key=` as a form decodes it (`+` is a space) and as typed (`+` stays): a base64 admin key has
+ * `+` in it, and a URL typed by hand or pasted from a config rarely writes it as %2B.
+ */
+function queryKeys(url: string): string[] {
+  const q = url.indexOf("?");
+  if (q === -1) return [];
+  const query = url.slice(q + 1).split("#")[0]!;
+  const out: string[] = [];
+  for (const pair of query.split("&")) {
+    if (!pair.startsWith("key=")) continue;
+    const raw = pair.slice(4);
+    for (const v of [raw.replace(/\+/g, " "), raw]) {
+      try {
+        out.push(decodeURIComponent(v));
+      } catch {
+        out.push(v); // a stray % is the key's own character
+      }
+    }
+  }
+  return out;
 }
 
 /**
