@@ -25,12 +25,16 @@ const RECENT_DECISIONS = 30;
 const TOKEN_ROUTES = 10;
 /** Latency samples kept per bucket for the percentiles (enough for p95 at chart resolution). */
 const SAMPLES_PER_BUCKET = 256;
+/** The buckets of the page's "last minute" (its rate and first-byte cards). */
+const LAST_MINUTE = 60_000 / BUCKET_MS;
 
 interface Bucket {
   start: number;
   requests: number;
   errors: number;
   ttfbMs: number[];
+  /** Requests with a first byte, of which ttfbMs keeps the first SAMPLES_PER_BUCKET. */
+  ttfbSeen: number;
 }
 
 interface RecentError {
@@ -59,7 +63,7 @@ export type StatusFeed = ReturnType<typeof createStatusFeed>;
 
 /** `pricing` is read when a request is counted, so a reload prices the requests after it. */
 export function createStatusFeed(pricing: () => Pricing, now: () => number = Date.now) {
-  const ring: Bucket[] = Array.from({ length: BUCKETS }, () => ({ start: -1, requests: 0, errors: 0, ttfbMs: [] }));
+  const ring: Bucket[] = Array.from({ length: BUCKETS }, () => ({ start: -1, requests: 0, errors: 0, ttfbMs: [], ttfbSeen: 0 }));
   const errors: RecentError[] = [];
   /** Route → target → attempts: found again by the two names, so counting one joins no key. */
   const perTarget = new Map<string, Map<string, { requests: number; failed: number }>>();
@@ -76,7 +80,7 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
   const bucketAt = (t: number): Bucket => {
     const start = t - (t % BUCKET_MS);
     const b = ring[Math.floor(start / BUCKET_MS) % BUCKETS]!;
-    if (b.start !== start) Object.assign(b, { start, requests: 0, errors: 0, ttfbMs: [] });
+    if (b.start !== start) Object.assign(b, { start, requests: 0, errors: 0, ttfbMs: [], ttfbSeen: 0 });
     return b;
   };
   const count = (m: Map<string, { requests: number; failed: number }>, key: string, bad: boolean) => {
@@ -117,7 +121,10 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
       const b = bucketAt(now());
       b.requests++;
       if (bad) b.errors++;
-      if (r.response.ttfb_ms !== undefined && b.ttfbMs.length < SAMPLES_PER_BUCKET) b.ttfbMs.push(r.response.ttfb_ms);
+      if (r.response.ttfb_ms !== undefined) {
+        b.ttfbSeen++;
+        if (b.ttfbMs.length < SAMPLES_PER_BUCKET) b.ttfbMs.push(r.response.ttfb_ms);
+      }
       for (const a of r.routing.attempts) {
         const attemptBad = failedAttempt(a.class);
         count(targetsOf(a.route ?? r.routing.route ?? NONE), a.target, attemptBad);
@@ -142,13 +149,23 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
       const t = now();
       const last = t - (t % BUCKET_MS);
       const series = [];
+      // The last minute's first bytes, each sample weighing for the requests of its bucket it stands
+      // for: a percentile of the minute's requests, not a median of the buckets' medians.
+      const minute: [ms: number, weight: number][] = [];
+      let minuteRequests = 0;
+      let minuteErrors = 0;
       for (let i = BUCKETS - 1; i >= 0; i--) {
         const start = last - i * BUCKET_MS;
         const b = ring[Math.floor(start / BUCKET_MS) % BUCKETS]!;
         const live = b.start === start;
         const sorted = live ? [...b.ttfbMs].sort((x, y) => x - y) : [];
         series.push({ t: start, requests: live ? b.requests : 0, errors: live ? b.errors : 0, p50: pct(sorted, 0.5), p95: pct(sorted, 0.95) });
+        if (!live || i >= LAST_MINUTE) continue;
+        minuteRequests += b.requests;
+        minuteErrors += b.errors;
+        for (const ms of sorted) minute.push([ms, b.ttfbSeen / sorted.length]);
       }
+      minute.sort((x, y) => x[0] - y[0]);
       const byRoute = [...(dayOf(t) === today ? tokens : new Map<string, UsageSums>())].sort(([, a], [, b]) => b.costUsd - a.costUsd || tokenCount(b) - tokenCount(a));
       const total = emptySums();
       for (const [, s] of byRoute) mergeSums(total, s);
@@ -158,6 +175,7 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
         requests,
         failed,
         series,
+        lastMinute: { requests: minuteRequests, errors: minuteErrors, p50: weightedPct(minute, 0.5), p95: weightedPct(minute, 0.95) },
         errors: [...errors].reverse(),
         perTarget,
         perInstance,
@@ -240,7 +258,7 @@ export function buildStatus(src: StatusSources) {
         };
       }),
     })),
-    series: { stepMs: BUCKET_MS, points: snap.series },
+    series: { stepMs: BUCKET_MS, points: snap.series, lastMinute: snap.lastMinute },
     errors: snap.errors,
     tokensToday: snap.tokensToday,
     router: routerStatus(src.config, snap.decisions, snap.decisionCounts),
@@ -261,6 +279,15 @@ export type StatusJson = ReturnType<typeof buildStatus>;
 function pct(sorted: readonly number[], q: number): number | null {
   if (!sorted.length) return null;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** As pct, over samples sorted by value that each stand for `weight` requests. */
+function weightedPct(sorted: readonly (readonly [number, number])[], q: number): number | null {
+  let total = 0;
+  for (const [, w] of sorted) total += w;
+  let seen = 0;
+  for (const [v, w] of sorted) if ((seen += w) > q * total) return v;
+  return sorted.at(-1)?.[0] ?? null;
 }
 
 function errorText(r: RequestRecord): string {

@@ -1,6 +1,6 @@
 // What the status page says about gw and its routes, in a real browser (Debian chromium via
 // playwright-core) against a real gateway on loopback: it stops looking live when gw stops
-// answering.
+// answering; its first-byte card is the last minute's median request.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
@@ -8,6 +8,7 @@ import type { RunningGateway } from "../../src/lb/server.ts";
 import { launchChromium } from "../helpers/browser.ts";
 import { configFrom, externalInstances, startTestGateway } from "../helpers/lb.ts";
 import { type MockServer, startMock } from "../helpers/mock.ts";
+import { record } from "../helpers/observe.ts";
 import { removeTempDirs, tempDir } from "../helpers/tmp.ts";
 
 const SLOW = 60_000;
@@ -53,6 +54,28 @@ test(
       await page.route("**/api/status", (r) => r.abort("connectionrefused"));
       await page.waitForFunction(() => document.body.classList.contains("stale"), null, { timeout: 15_000 });
       expect(await page.textContent("#live-text")).toMatch(/^offline \(.*\) · data from \d\d:\d\d:\d\d$/);
+    } finally {
+      await page.close();
+    }
+  },
+  SLOW,
+);
+
+test(
+  "First byte · p50 is the median of the last minute's requests, not of its 5-second buckets' medians",
+  async () => {
+    // 20 fast requests in one bucket, then one slow one in each of the next two: the median request is fast.
+    await Bun.sleep(5_000 - (Date.now() % 5_000) + 100);
+    for (let i = 0; i < 20; i++) gateway.observe.record(record({ route: "m", ttfb: 100 }));
+    await Bun.sleep(5_000);
+    gateway.observe.record(record({ route: "m", ttfb: 3_000 }));
+    await Bun.sleep(5_000);
+    gateway.observe.record(record({ route: "m", ttfb: 3_000 }));
+    const page = await browser!.newPage();
+    try {
+      await page.goto(`${gateway.url}/_gw/`);
+      await page.waitForFunction(() => document.getElementById("stat-ttfb")?.textContent !== "–", null, { timeout: 20_000 });
+      expect(await page.textContent("#stat-ttfb")).toBe("100 ms");
     } finally {
       await page.close();
     }
