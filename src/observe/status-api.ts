@@ -241,11 +241,11 @@ export function buildStatus(src: StatusSources) {
         failed: c?.failed ?? 0,
       };
     }),
-    routes: [...src.config.routes.values()].map((route) => ({
-      name: route.name,
-      targets: route.targets.map((t) => {
+    routes: [...src.config.routes.values()].map((route) => {
+      const targets = route.targets.map((t) => {
         const c = cooling.get(`${route.name}\0${t.id}`);
         const n = snap.perTarget.get(route.name)?.get(t.id);
+        const l = live.get(t.instance);
         return {
           id: t.id,
           instance: t.instance,
@@ -255,14 +255,33 @@ export function buildStatus(src: StatusSources) {
           attempts: n?.requests ?? 0,
           failed: n?.failed ?? 0,
           cooling: c ? { kind: c.kind, reason: c.reason, until: c.until, halfOpen: c.halfOpen ?? false } : null,
+          /** Its instance's state (instances[].state) and whether that serves (null: not known). */
+          instanceState: l?.state ?? null,
+          instanceUp: l ? isUp(l) : null,
         };
-      }),
-    })),
+      });
+      return { name: route.name, targets: withShares(targets) };
+    }),
     series: { stepMs: BUCKET_MS, points: snap.series, lastMinute: snap.lastMinute },
     errors: snap.errors,
     tokensToday: snap.tokensToday,
     router: routerStatus(src.config, snap.decisions, snap.decisionCounts),
   };
+}
+
+/**
+ * Each target's share of the route's requests as lb/route.ts picks (weighted random within the
+ * highest priority tier that has a target to pick): 0 for a target cooling, on an instance that is
+ * down or of weight 0, and for the tiers below the one serving (`fallback`). With nothing
+ * available, the top tier is the serving one, its shares 0.
+ */
+function withShares<T extends { weight: number; priority: number; cooling: { kind: string; halfOpen: boolean } | null; instanceUp: boolean | null }>(targets: T[]) {
+  const available = (t: T) => t.weight > 0 && t.instanceUp !== false && (!t.cooling || t.cooling.halfOpen || t.cooling.kind === "signature");
+  const tierOf = (ts: T[]) => ts.reduce((top, t) => Math.max(top, t.priority), Number.NEGATIVE_INFINITY);
+  const open = targets.filter(available);
+  const serving = open.length ? tierOf(open) : tierOf(targets);
+  const total = open.filter((t) => t.priority === serving).reduce((sum, t) => sum + t.weight, 0);
+  return targets.map((t) => ({ ...t, share: t.priority === serving && available(t) ? t.weight / total : 0, fallback: t.priority < serving }));
 }
 
 /** The `auto` router's settings and its recent decisions; null without [global.lb_model_router]. */

@@ -1,6 +1,7 @@
 // What the status page says about gw and its routes, in a real browser (Debian chromium via
 // playwright-core) against a real gateway on loopback: it stops looking live when gw stops
-// answering; its first-byte card is the last minute's median request.
+// answering; its first-byte card is the last minute's median request; route cards give each
+// target its share of the tier that serves and the state of its instance.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
@@ -21,6 +22,14 @@ beforeAll(async () => {
   const toml = `[global]\nhost = "127.0.0.1"\nmain_port = 8145\n${externalInstances({ alpha: mocks[0]!.url, beta: mocks[1]!.url })}
 [routing]
 "m" = [{ instance = "alpha", provider = "anthropic", model = "m" }]
+"tiered" = [
+  { instance = "alpha", provider = "anthropic", model = "m", priority = 1 },
+  { instance = "beta", provider = "anthropic", model = "m", priority = 0 },
+]
+"spread" = [
+  { instance = "alpha", provider = "anthropic", model = "m", weight = 3 },
+  { instance = "beta", provider = "anthropic", model = "m", weight = 1 },
+]
 `;
   gateway = startTestGateway(configFrom(toml, join(tempDir("gw-page-live-"), "providers.toml")));
   browser = await launchChromium();
@@ -78,6 +87,39 @@ test(
       expect(await page.textContent("#stat-ttfb")).toBe("100 ms");
     } finally {
       await page.close();
+    }
+  },
+  SLOW,
+);
+
+test(
+  "a route's shares are within the priority tier that serves, lower tiers marked fallback; a target on a dead instance shows it",
+  async () => {
+    const page = await browser!.newPage();
+    const meta = (route: string, i: number) => page.locator(`[data-route="${route}"] .target .meta`).nth(i).textContent();
+    const dot = (route: string, i: number) => page.locator(`[data-route="${route}"] .target .dot`).nth(i).getAttribute("class");
+    try {
+      gateway.observe.setLive(() => ({ instances: [{ name: "alpha", state: "ready", restarts: 0, uptimeMs: 1000 }, { name: "beta", state: "ready", restarts: 0, uptimeMs: 1000 }], cooling: [] }));
+      await page.goto(`${gateway.url}/_gw/`);
+      await page.locator('[data-route="tiered"]').waitFor({ timeout: 20_000 });
+      // lb/route.ts sends every request to alpha (priority 1): beta (priority 0) waits as fallback.
+      expect([await meta("tiered", 0), await meta("tiered", 1)]).toEqual(["weight 1 · 100 %priority 1", "weight 1 · fallback"]);
+      expect(await page.locator('[data-route="tiered"] .weight b').nth(1).getAttribute("style")).toBe("width:0.0%");
+      expect([await meta("spread", 0), await meta("spread", 1)]).toEqual(["weight 3 · 75 %", "weight 1 · 25 %"]);
+      expect([await dot("spread", 0), await dot("spread", 1)]).toEqual(["dot ok", "dot ok"]);
+
+      // beta crashloops: its targets show it in red and take no share; alpha is the whole route.
+      gateway.observe.setLive(() => ({ instances: [{ name: "alpha", state: "ready", restarts: 0, uptimeMs: 1000 }, { name: "beta", state: "crashloop", restarts: 9, uptimeMs: null }], cooling: [] }));
+      await page.waitForFunction(() => document.querySelector('[data-route="spread"]')?.textContent?.includes("crashloop"), null, { timeout: 20_000 });
+      expect([await meta("spread", 0), await meta("spread", 1)]).toEqual(["weight 3 · 100 %", "weight 1 · 0 %instance crashloop"]);
+      expect([await dot("spread", 0), await dot("spread", 1)]).toEqual(["dot ok", "dot bad"]);
+      // alpha down too: the top tier is the one tried first, nothing shares anything.
+      gateway.observe.setLive(() => ({ instances: [{ name: "alpha", state: "down", restarts: 0, uptimeMs: null }, { name: "beta", state: "crashloop", restarts: 9, uptimeMs: null }], cooling: [] }));
+      await page.waitForFunction(() => document.querySelector('[data-route="tiered"]')?.textContent?.includes("instance down"), null, { timeout: 20_000 });
+      expect([await meta("tiered", 0), await meta("tiered", 1)]).toEqual(["weight 1 · 0 %priority 1instance down", "weight 1 · fallbackinstance crashloop"]);
+    } finally {
+      await page.close();
+      gateway.observe.setLive(() => ({ instances: [], cooling: [] }));
     }
   },
   SLOW,
