@@ -13,3 +13,10 @@ export async function launchChromium(extraArgs: readonly string[] = []): Promise
     args: [...extraArgs, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
 }
+
+/** A page test file's end: its browser, then the gateway it watched, then the mocks behind it. */
+export async function stopPageRig(r: { browser: Browser | undefined; gateway: { stop(graceMs: number): Promise<unknown> } | undefined; mocks: readonly { stop(): unknown }[] }): Promise<void> {
+  await r.browser?.close();
+  await r.gateway?.stop(0);
+  await Promise.all(r.mocks.map((m) => m.stop()));
+}

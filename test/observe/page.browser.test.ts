@@ -8,7 +8,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import type { Browser, Page } from "playwright-core";
 import type { RunningGateway } from "../../src/lb/server.ts";
 import { compact } from "../../src/observe/usage-format.ts";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium, stopPageRig } from "../helpers/browser.ts";
 import { configFrom, externalInstances, startTestGateway } from "../helpers/lb.ts";
 import { startNginx } from "../helpers/nginx.ts";
 import { type SpawnedMock, spawnMock } from "../helpers/mock.ts";
@@ -61,9 +61,7 @@ ${externalInstances({ a: mocks[0]!.url, b: mocks[1]!.url })}
 }, SLOW);
 
 afterAll(async () => {
-  await browser?.close();
-  await gateway?.stop(0);
-  await Promise.all(mocks.map((m) => m.stop()));
+  await stopPageRig({ browser, gateway, mocks });
   removeTempDirs();
 });
 

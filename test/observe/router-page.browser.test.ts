@@ -6,7 +6,7 @@ import { join } from "node:path";
 import Anthropic from "@anthropic-ai/sdk";
 import type { Browser } from "playwright-core";
 import type { RunningGateway } from "../../src/lb/server.ts";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium, stopPageRig } from "../helpers/browser.ts";
 import { configFrom, externalInstances, startTestGateway } from "../helpers/lb.ts";
 import { type MockServer, startMock } from "../helpers/mock.ts";
 import { tempDir } from "../helpers/tmp.ts";
@@ -25,9 +25,7 @@ beforeAll(async () => {
 }, SLOW);
 
 afterAll(async () => {
-  await browser?.close();
-  await gateway?.stop(0);
-  await Promise.all(mocks.map((m) => m.stop()));
+  await stopPageRig({ browser, gateway, mocks });
 });
 
 test(
