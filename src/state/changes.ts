@@ -37,6 +37,11 @@ export class PendingChanges {
     for (const c of newer.values()) this.add(c);
   }
 
+  /** Drop what waits for `c`'s entry (a newer change to it is on its way by another road). */
+  forget(c: StateChange): void {
+    this.#byEntry.delete(entryOf(c));
+  }
+
   /** Whether a change to `c`'s entry waits (it is newer than anything the backend holds for it). */
   has(c: StateChange): boolean {
     return this.#byEntry.has(entryOf(c));

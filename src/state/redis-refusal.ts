@@ -36,11 +36,13 @@ export async function askRefusal(url: string): Promise<string | undefined> {
 
 /** `refused …` with the fix, when a Redis error is one of access (a password, an ACL); else undefined. */
 export function refusalOf(error: string): string | undefined {
-  // NOAUTH's text explains HELLO's syntax at length; its first word says it all.
-  const said = /^NOAUTH/.test(error) ? "NOAUTH: Redis wants a password" : error.trim().slice(0, 100);
+  // NOAUTH's text explains HELLO's syntax at length; its first word says it all. A refusal inside
+  // the streak script names the script's hash, which tells the user nothing.
+  const said = /^NOAUTH/.test(error) ? "NOAUTH: Redis wants a password" : error.replace(/ script: \w+, on @user_script:\d+\.?\s*$/, "").trim().slice(0, 100);
   const key = stateKey();
   if (/^(WRONGPASS|NOAUTH)/.test(said)) return `refused the credentials (${said}): put the right password (and user, if Redis has users) in the URL of ${key}`;
   if (/^NOPERM/.test(said)) return `refused a command (${said}): let the user in the URL of ${key} run +@read +@write +@pubsub +@scripting +@connection on its keys and channel (or +@all)`;
+  if (/^OOM/.test(said)) return `refused a write (${said}): raise its maxmemory, or set its maxmemory-policy to one that evicts (volatile-lru: every key of gw has a TTL)`;
   if (/^ERR unknown command .HELLO/i.test(said)) return `refused gw's handshake (${said}): gw needs Redis 6 or later, or Valkey`;
   return undefined;
 }

@@ -12,6 +12,7 @@ import { createMemoryStore, entriesMax, type MemoryStoreOptions, STICKY_TTL_MS, 
 import { connectRedis, type LinkTiming, withTimeout } from "./redis-link.ts";
 import { px, sharedTrials } from "./redis-trial.ts";
 import { databaseOf, keySpace, readAll } from "./redis-keys.ts";
+import { isRedisAnswer, RefusedWrites, WRITE_RETRY_TIMING, type WriteRetryTiming } from "./redis-refused.ts";
 import { rejoin } from "./rejoin.ts";
 import { isChange } from "./wire.ts";
 import { downHealth, forgottenAt, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
@@ -20,7 +21,14 @@ interface RedisStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly url: string;
   readonly prefix: string;
   readonly log: StateLog;
-  readonly timing?: Partial<LinkTiming>;
+  readonly timing?: Partial<LinkTiming & WriteRetryTiming>;
+}
+
+/** What became of a batch: changes Redis refused (with its first refusal's words) and changes a lost connection took. */
+interface Outcome {
+  readonly refused: StateChange[];
+  readonly lost: StateChange[];
+  error?: string;
 }
 
 /** One failure more (or, replayed, a count) and the TTL, in one atomic step: no key without a TTL. */
@@ -43,51 +51,88 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
   const stickyTtlMs = o.stickyTtlMs ?? STICKY_TTL_MS;
   const streakTtlMs = o.streakTtlMs ?? STREAK_TTL_MS;
   const pending = new PendingChanges(entriesMax(o));
-  const inflight = new Set<Promise<unknown>>();
   const where = redactUrl(o.url);
+
+  const timing = { ...WRITE_RETRY_TIMING, ...o.timing };
+  const refused = new RefusedWrites({ where, log: o.log, max: entriesMax(o), timing, retry: () => ((retryDue = true), flush()) });
+  /** The refused changes go again with the next batch. */
+  let retryDue = false;
+  /** A batch is on its way: the next waits for it, so a refused change put back is never older than one sent after it. */
+  let writing: Promise<void> | undefined;
 
   const store = createMemoryStore({
     ...o,
     onChange(c) {
       pending.add(c);
+      refused.changes.forget(c); // this one is newer, and goes out with the next batch
       flushTimer ??= setTimeout(flush, SEND_EVERY_MS);
     },
   });
   let flushTimer: Timer | undefined;
 
-  /** Send what waits, as one batch; while Redis is away it waits for the re-sync. */
+  /** Send what waits, as one batch (the refused changes too when their retry is due); while Redis is away it waits for the re-sync. */
   function flush(): void {
     flushTimer = undefined;
     const cmd = link.cmd();
-    if (!cmd || pending.size === 0) return;
+    if (!cmd || writing || (pending.size === 0 && !retryDue)) return;
+    const again = retryDue ? waitingRefused() : [];
+    retryDue = false;
     const batch = pending.take();
-    const done = writeBatch(cmd, batch, { live: true, publish: true }).catch(() => pending.restore(batch));
-    inflight.add(done);
-    void done.finally(() => inflight.delete(done));
+    writing = Promise.all([writeBatch(cmd, again, { live: false, publish: false }), writeBatch(cmd, batch, { live: true, publish: true })])
+      .then((outcomes) => settle(outcomes))
+      .finally(() => {
+        writing = undefined;
+        if (pending.size > 0) flushTimer ??= setTimeout(flush, SEND_EVERY_MS);
+      });
+  }
+
+  /** The refused changes that nothing newer waits to replace. */
+  function waitingRefused(): StateChange[] {
+    return refused.changes.take().filter((c) => !pending.has(c));
   }
 
   /**
-   * Each change to its key, then the whole batch on the channel (in messages of at most
-   * PUBLISH_MAX changes, well inside Redis's output limit for subscribers). Commands issued in
-   * one turn go out pipelined: a batch costs about one round trip, not one per change.
+   * What a batch left: a change Redis refused waits for the retry (unless a newer one waits
+   * already); one a lost connection took is put back for the re-sync.
    */
-  async function writeBatch(cmd: RedisClient, batch: readonly StateChange[], o: { live: boolean; publish: boolean }): Promise<void> {
+  function settle(outcomes: readonly Outcome[]): void {
+    let error: string | undefined;
+    for (const out of outcomes) {
+      pending.restore(out.lost);
+      if (out.error === undefined) continue;
+      refused.refused(out.refused.filter((c) => !pending.has(c)), out.error);
+      error = out.error;
+    }
+    if (error === undefined && outcomes.every((out) => out.lost.length === 0)) refused.wentThrough();
+  }
+
+  /**
+   * Each change to its key, then the batch on the channel (in messages of at most PUBLISH_MAX
+   * changes, well inside Redis's output limit for subscribers) — a change whose key Redis refused
+   * too: the others hear it all the same. Commands issued in one turn go out pipelined: a batch
+   * costs about one round trip, not one per change. Never throws.
+   */
+  async function writeBatch(cmd: RedisClient, batch: readonly StateChange[], o: { live: boolean; publish: boolean }): Promise<Outcome> {
+    const out: Outcome = { refused: [], lost: [] };
+    const failed = (c: StateChange, err: unknown) => {
+      if (!isRedisAnswer(err)) return void out.lost.push(c);
+      out.refused.push(c);
+      out.error ??= (err as Error).message;
+    };
     const t = Date.now();
-    const writes: Promise<unknown>[] = [];
-    const streaks: Promise<StateChange>[] = [];
+    const sends = batch.map((c) => (c.op === "setStreak" ? countStreak(cmd, c, o.live) : writeKey(cmd, c, t)?.then(() => c)));
     const sent: StateChange[] = [];
-    for (const c of batch) {
-      if (c.op === "setStreak") streaks.push(countStreak(cmd, c, o.live));
-      else {
-        const w = writeKey(cmd, c, t);
-        if (w) [writes.push(w), sent.push(c)];
-      }
+    (await Promise.allSettled(sends)).forEach((s, i) => {
+      const c = batch[i]!;
+      if (s.status === "rejected") failed(c, s.reason);
+      if (sends[i] !== undefined) sent.push(s.status === "fulfilled" ? s.value! : c);
+    });
+    if (o.publish && out.lost.length === 0) {
+      const messages: Promise<unknown>[] = [];
+      for (let i = 0; i < sent.length; i += PUBLISH_MAX) messages.push(cmd.publish(keys.channel, JSON.stringify({ from: me, cs: sent.slice(i, i + PUBLISH_MAX) })));
+      for (const s of await Promise.allSettled(messages)) if (s.status === "rejected" && isRedisAnswer(s.reason)) out.error ??= (s.reason as Error).message;
     }
-    sent.push(...(await Promise.all(streaks)));
-    if (o.publish) {
-      for (let i = 0; i < sent.length; i += PUBLISH_MAX) writes.push(cmd.publish(keys.channel, JSON.stringify({ from: me, cs: sent.slice(i, i + PUBLISH_MAX) })));
-    }
-    await Promise.all(writes);
+    return out;
   }
 
   /** The key command of one change (undefined for a sticky key already past its TTL). */
@@ -130,7 +175,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
   /** On every (re)connection: take in what Redis holds, then give it what changed here meanwhile. */
   async function resync(cmd: RedisClient, restartedSince: number | undefined, sameRedis: boolean): Promise<void> {
     const remote = await readAll(cmd, keys, Date.now());
-    const waiting = pending.take();
+    const waiting = [...waitingRefused(), ...pending.take()];
     try {
       const changedHere = new Set(waiting.map(entryOf));
       if (restartedSince !== undefined || (remote.length === 0 && !sameRedis)) {
@@ -141,9 +186,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
         // (The others know it already: only what changed while Redis was away is published.)
         const merged = rejoin(store.snapshot(Date.now()), remote.filter((c) => !changedHere.has(entryOf(c))), restartedSince ?? Date.now());
         for (const c of merged.apply) store.apply(c);
-        await writeBatch(cmd, [...merged.write, ...merged.drop], { live: false, publish: false });
-        await writeBatch(cmd, waiting, { live: false, publish: true });
-        return;
+        return settleResync([await writeBatch(cmd, [...merged.write, ...merged.drop], { live: false, publish: false }), await writeBatch(cmd, waiting, { live: false, publish: true })]);
       }
       const remoteCooldowns = new Set<string>();
       for (const c of remote) {
@@ -156,7 +199,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
         const clear: StateChange = { op: "clearCooldown", route: c.route, target: c.target };
         if (!remoteCooldowns.has(entryOf(clear)) && !changedHere.has(entryOf(clear))) store.apply(clear);
       }
-      await writeBatch(cmd, waiting, { live: false, publish: true });
+      settleResync([await writeBatch(cmd, waiting, { live: false, publish: true })]);
     } catch (err) {
       pending.restore(waiting);
       throw err;
@@ -164,6 +207,12 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
       // Changes made during the re-sync go out once the link counts as up.
       flushTimer ??= setTimeout(flush, SEND_EVERY_MS);
     }
+  }
+
+  /** A re-sync's writes: a lost connection fails it (what waited is put back whole); refusals wait for their retry. */
+  function settleResync(outcomes: readonly Outcome[]): void {
+    if (outcomes.some((out) => out.lost.length > 0)) throw new Error("connection lost while re-syncing");
+    settle(outcomes);
   }
 
   const link = connectRedis({ url: o.url, where, channel: keys.channel, log: o.log, onMessage: hear, onUp: resync, timing: o.timing });
@@ -174,13 +223,19 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
     ...sharedTrials({ store, keys, me, now: Date.now, cmd: () => link.cmd() }),
     refresh: () => {},
     health(): StateHealth {
-      const down = link.down();
+      const down = link.down() ?? refused.down();
       return { backend: "redis", up: !down, where, ...(down ? downHealth(down.problem, down) : {}) };
     },
     async close() {
       clearTimeout(flushTimer);
-      flush();
-      await withTimeout(Promise.allSettled([...inflight]), CLOSE_WAIT_MS, "").catch(() => {});
+      refused.stop();
+      const last = async () => {
+        await writing;
+        retryDue = true;
+        flush();
+        await writing;
+      };
+      await withTimeout(last(), CLOSE_WAIT_MS, "").catch(() => {});
       link.close();
     },
   };
