@@ -10,15 +10,23 @@ import { redisPassword } from "../config/state.ts";
 const ASK_TIMEOUT_MS = 2000;
 
 const UNTRUSTED = "sent a certificate gw does not trust";
+const NO_TLS = "does not speak TLS on that port";
+/**
+ * How a connection ends that was cut before its TLS handshake completed: no certificate was ever
+ * judged, the server on that port does not speak TLS (a plain Redis reads the TLS hello as a
+ * garbled command and closes). Another CA would not help.
+ */
+const CUT_BEFORE_TLS = /^(ECONNRESET|EPIPE|ECONNABORTED|ERR_SSL_WRONG_VERSION_NUMBER|ERR_SSL_PACKET_LENGTH_TOO_LONG)\b/;
+
 /** A certificate from a trusted CA, made for other names than the URL's: another CA would not help. */
 const OTHER_NAME = "ERR_TLS_CERT_ALTNAME_INVALID";
 
 /** Whether a problem is one said here (the cause and the fix, shown as it is), not a network failure. */
 export function isRefusal(why: string): boolean {
-  return why.startsWith("refused ") || why.startsWith(UNTRUSTED);
+  return why.startsWith("refused ") || why.startsWith(UNTRUSTED) || why.startsWith(NO_TLS);
 }
 
-/** `refused …` (or an untrusted TLS certificate): Redis's refusal and what to do about it; undefined when the handshake passes (or cannot be had). */
+/** `refused …` (or an untrusted TLS certificate, or no TLS at all): Redis's refusal and what to do about it; undefined when the handshake passes (or cannot be had). */
 export async function askRefusal(url: string): Promise<string | undefined> {
   let u: URL;
   try {
@@ -29,7 +37,7 @@ export async function askRefusal(url: string): Promise<string | undefined> {
   const user = decodeURIComponent(u.username) || "default";
   const password = redisPassword(url);
   const answer = await firstLine(u, password ? ["HELLO", "3", "AUTH", user, password] : ["HELLO", "3"]);
-  if (typeof answer === "object") return `${UNTRUSTED} (${answer.untrusted}): ${answer.untrusted.startsWith(OTHER_NAME) ? `put a name it was made for in the URL of ${stateKey()}` : "give gw the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem"}`;
+  if (typeof answer === "object") return tlsTrouble(answer.untrusted);
   if (!answer?.startsWith("-")) return undefined;
   return refusalOf(answer.slice(1)) ?? `refused the connection (${answer.slice(1).trim().slice(0, 100)})`;
 }
@@ -48,6 +56,12 @@ export function refusalOf(error: string): string | undefined {
 }
 
 // --- internal ---
+
+/** A TLS handshake that failed: a server that does not speak TLS there, or a certificate gw does not trust. */
+function tlsTrouble(why: string): string {
+  if (CUT_BEFORE_TLS.test(why)) return `${NO_TLS} (${why}): use redis:// in the URL of ${stateKey()}, or the port of its TLS listener`;
+  return `${UNTRUSTED} (${why}): ${why.startsWith(OTHER_NAME) ? `put a name it was made for in the URL of ${stateKey()}` : "give gw the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem"}`;
+}
 
 const stateKey = () => (process.env.GW_STATE ? "$GW_STATE" : "[global] state");
 
