@@ -164,9 +164,11 @@ function quietClose(...clients: RedisClient[]): void {
   }
 }
 
+/** One line; a refusal whole (the part Redis or TLS supplied is bounded where it is made, the fix must stay). */
 function describe(err: unknown): string {
   const e = err as { message?: string; code?: string };
-  return (e?.message || e?.code || String(err)).split("\n")[0]!.slice(0, 200);
+  const line = (e?.message || e?.code || String(err)).split("\n")[0]!;
+  return isRefusal(line) ? line : line.slice(0, 200);
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

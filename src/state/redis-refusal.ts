@@ -17,7 +17,8 @@ const NO_TLS = "does not speak TLS on that port";
  * garbled command and closes). Another CA would not help.
  */
 const CUT_BEFORE_TLS = /^(ECONNRESET|EPIPE|ECONNABORTED|ERR_SSL_WRONG_VERSION_NUMBER|ERR_SSL_PACKET_LENGTH_TOO_LONG)\b/;
-
+/** Of a certificate's trouble, the part shown: enough to name it, never the fix's room. */
+const CERT_SAID_MAX = 160;
 /** A certificate from a trusted CA, made for other names than the URL's: another CA would not help. */
 const OTHER_NAME = "ERR_TLS_CERT_ALTNAME_INVALID";
 
@@ -59,8 +60,9 @@ export function refusalOf(error: string): string | undefined {
 
 /** A TLS handshake that failed: a server that does not speak TLS there, or a certificate gw does not trust. */
 function tlsTrouble(why: string): string {
-  if (CUT_BEFORE_TLS.test(why)) return `${NO_TLS} (${why}): use redis:// in the URL of ${stateKey()}, or the port of its TLS listener`;
-  return `${UNTRUSTED} (${why}): ${why.startsWith(OTHER_NAME) ? `put a name it was made for in the URL of ${stateKey()}` : "give gw the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem"}`;
+  const said = why.length > CERT_SAID_MAX ? `${why.slice(0, CERT_SAID_MAX - 1)}…` : why;
+  if (CUT_BEFORE_TLS.test(why)) return `${NO_TLS} (${said}): use redis:// in the URL of ${stateKey()}, or the port of its TLS listener`;
+  return `${UNTRUSTED} (${said}): ${why.startsWith(OTHER_NAME) ? `put a name it was made for in the URL of ${stateKey()}` : "give gw the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem"}`;
 }
 
 const stateKey = () => (process.env.GW_STATE ? "$GW_STATE" : "[global] state");
