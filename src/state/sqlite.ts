@@ -65,8 +65,8 @@ export class StateFile {
       // Sessions and accounts' cooldowns are nobody else's business (-wal/-shm inherit the mode).
       if (created) chmodSync(file, 0o600);
       this.#db.run(`PRAGMA busy_timeout = ${OPEN_BUSY_MS}`);
-      const check = this.#db.query<{ quick_check: string }, []>("PRAGMA quick_check").get();
-      if (check?.quick_check !== "ok") throw new Error(`integrity check failed: ${check?.quick_check ?? "no answer"}`);
+      const problem = integrityProblem(this.#db.query<{ quick_check: string }, []>("PRAGMA quick_check").all().map((r) => r.quick_check));
+      if (problem) throw new Error(`integrity check failed: ${problem}`);
       const version = this.#db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version ?? 0;
       if (version > SCHEMA_VERSION) throw new Error(`written by a newer gw (schema ${version}, this gw knows ${SCHEMA_VERSION})`);
       // WAL: readers never block the writer. NORMAL: a commit is safe from a crash of gw as soon as
@@ -199,6 +199,18 @@ export class StateFile {
         return void this.#write.resetStreak.run(c.key);
     }
   }
+}
+
+/**
+ * SQLite's quick_check report as one line — the first problem and how many more — or undefined
+ * when it says "ok". A row may hold many lines (a "*** in database main ***" heading, then one per
+ * problem, up to 100): whole, it made the warning ~100 lines of gw.log.
+ */
+export function integrityProblem(report: readonly string[]): string | undefined {
+  if (report.length === 1 && report[0] === "ok") return undefined;
+  const problems = report.flatMap((r) => r.split("\n")).map((l) => l.trim()).filter((l) => l && !/^\*\*\* .* \*\*\*$/.test(l));
+  if (problems.length === 0) return "no answer";
+  return problems.length > 1 ? `${problems[0]} (and ${problems.length - 1} more)` : problems[0];
 }
 
 /**

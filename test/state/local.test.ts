@@ -2,7 +2,7 @@
 // a new store loads only what is still valid, and a broken file never stops gw.
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { openLocalState } from "../../src/state/local.ts";
 import { PRUNE_BATCH, StateFile } from "../../src/state/sqlite.ts";
@@ -370,4 +370,20 @@ describe("a planted state file is never written through", () => {
       expect(lstatSync(path).isFile() && lstatSync(path).nlink === 1).toBe(false); // left where it was, not moved aside
     });
   }
+});
+
+test("a state file damaged inside (SQLite's quick_check finds many problems): one warning of one line, the first problem and how many more", async () => {
+  const file = stateFile();
+  const { store } = open(file);
+  for (let i = 0; i < 3000; i++) store.setSticky(`cc:${i}-${"p".repeat(40)}::opus`, "a/claude", NOW + i);
+  await store.close();
+  // Garbage over the cells of several pages of the sticky table: each is a problem of its own.
+  const fd = openSync(file, "r+");
+  for (const page of [5, 9, 13, 17, 21, 25]) writeSync(fd, Buffer.alloc(300, 0x41), 0, 300, (page - 1) * 4096 + 600);
+  closeSync(fd);
+  const again = open(file);
+  expect(again.log.lines).toHaveLength(1);
+  expect(again.log.lines[0]).not.toContain("\n");
+  expect(again.log.lines[0]).toMatch(/integrity check failed: [^\n]+ \(and \d+ more\)\): moved it to /);
+  await again.store.close();
 });
