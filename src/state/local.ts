@@ -21,7 +21,7 @@ import { isOutOfRoom, noRoomIn, writeProblem } from "../fs/why.ts";
 import { PendingChanges } from "./changes.ts";
 import { type CheckpointResult, Checkpointer } from "./checkpoint.ts";
 import { createMemoryStore, entriesMax, type LocalStore, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
-import { isBusy, isUnwritable, moveAside, StateFile, type Validity } from "./sqlite.ts";
+import { isBusy, isUnwritable, moveAside, readStateFile, StateFile, type Validity } from "./sqlite.ts";
 import { type DownMark, downHealth, downMark, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
 
 interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
@@ -102,8 +102,14 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   const first = openAndLoad();
   let file = first instanceof StateFile ? first : undefined;
   let checkpoints = file ? offThreadCheckpoints(file, o) : undefined;
-  if (first instanceof NoRoom) refused(first.err);
-  else if (!file) [problem, down] = [first instanceof Refused ? first.why : MEMORY_ONLY, downMark(now())];
+  if (first instanceof NoRoom) refused(writeProblem(o.file, first.err));
+  else if (first instanceof NotNow) {
+    // What it holds is served meanwhile: sessions land where they were, cooldowns stand.
+    try {
+      for (const c of readStateFile(o.file, now(), validity)) store.apply(c);
+    } catch {} // not even readable (locked in a rollback journal): taken in once it opens
+    refused(first.why);
+  } else if (!file) [problem, down] = [first instanceof Refused ? first.why : MEMORY_ONLY, downMark(now())];
   else flushTimer = setTimeout(flush, flushEveryMs); // the start's prune
 
   /**
@@ -113,7 +119,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
    * that cannot be opened or read is judged the same at the start and at each retry for room: the
    * disk's fault while it is full (kept), else the file's (moved aside).
    */
-  function openAndLoad(): StateFile | NoRoom | Refused | undefined {
+  function openAndLoad(): StateFile | NoRoom | NotNow | Refused | undefined {
     const f = openFile(o.file, o.log, now());
     if (!(f instanceof StateFile)) return f;
     try {
@@ -136,8 +142,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
    * cause, which is the one to fix (a disk freed but a file now locked says so) — until a retry
    * (a timer, or a status ask with room back: fs/rewrite.ts) takes it.
    */
-  function refused(err: unknown): void {
-    const why = writeProblem(o.file, err);
+  function refused(why: string): void {
     if (!problem) o.log.warn(`state file: ${why}; state is kept in memory and written when it can be`);
     problem = why;
     down ??= downMark(now());
@@ -151,12 +156,12 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   function tryAgain(): boolean {
     if (!file) {
       const f = openAndLoad();
-      if (f instanceof NoRoom) {
-        refused(f.err); // still no room: said once already
+      if (f instanceof NoRoom || f instanceof NotNow) {
+        refused(f instanceof NoRoom ? writeProblem(o.file, f.err) : f.why); // said once already
         return false;
       }
       if (!(f instanceof StateFile)) {
-        // Locked by another gw, planted, or no fresh file could be made: memory only from here on, as at a start.
+        // Planted, or no fresh file could be made: memory only from here on, as at a start.
         pending.take();
         problem = f instanceof Refused ? f.why : MEMORY_ONLY;
         return true;
@@ -192,7 +197,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       pending.restore(batch);
       // Another process's short write (a second gw on the file): try again at the next tick.
       if (isBusy(err) && ++busy < BUSY_TRIES) return void (closed || (flushTimer = setTimeout(flush, flushEveryMs)));
-      refused(err);
+      refused(writeProblem(o.file, err));
     }
   }
 
@@ -276,6 +281,15 @@ class NoRoom {
   constructor(readonly err: unknown) {}
 }
 
+/**
+ * A state file that cannot be opened for writing now but is fine: locked by another process, or
+ * not writable by this user (its owner, its mode, chattr +i, a read-only mount). Never moved aside;
+ * read as it is, and tried again until it opens (`why`: the cause and its fix, for health).
+ */
+class NotNow {
+  constructor(readonly why: string) {}
+}
+
 /** A state file planted in gw's place (a link, a FIFO, a second name): never opened, never moved aside — it is not gw's. */
 class Refused {
   constructor(readonly why: string) {}
@@ -287,8 +301,8 @@ function noRoomFor(path: string, err: unknown): NoRoom | undefined {
   return new NoRoom(isOutOfRoom(err) ? err : { code: "ENOSPC" });
 }
 
-/** The state file, or undefined (or Refused) when there is none to be had (gw then runs from memory). */
-function openFile(path: string, log: StateLog, now: number): StateFile | NoRoom | Refused | undefined {
+/** The state file, or why there is none to be had now (NoRoom, NotNow: tried again) or at all (Refused, undefined: memory only). */
+function openFile(path: string, log: StateLog, now: number): StateFile | NoRoom | NotNow | Refused | undefined {
   try {
     return new StateFile(path);
   } catch (err) {
@@ -296,13 +310,10 @@ function openFile(path: string, log: StateLog, now: number): StateFile | NoRoom 
       log.warn(`state file: ${err.message}; state is kept in memory only`);
       return new Refused(err.message);
     }
-    if (isBusy(err)) {
-      log.warn(`state file ${path} is locked by another process; this gw keeps its state in memory only`);
-      return undefined;
-    }
+    // Said by refused(), once, as the cause health shows.
+    if (isBusy(err)) return new NotNow(`${path} is locked by another process (${(err as Error).message})`);
     if (isUnwritable(path, err)) {
-      log.warn(`state file ${path} cannot be written by this user (${(err as Error).message}): it is kept as it is, and this gw keeps its state in memory only — make the file and its folder this user's (chown) or writable (chmod u+rw)`);
-      return undefined;
+      return new NotNow(`${path} cannot be written by this user (${(err as Error).message}): it is kept as it is — make the file and its folder this user's (chown), writable (chmod u+rw) or mutable (chattr -i)`);
     }
     return noRoomFor(path, err) ?? reopenClean(path, log, `is not a usable state file (${(err as Error).message})`, now);
   }

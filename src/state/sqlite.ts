@@ -105,24 +105,7 @@ export class StateFile {
 
   /** Entries still valid at `now`, as changes to apply (sticky and streak keys oldest first). */
   load(now: number, v: Validity): StateChange[] {
-    const out: StateChange[] = [];
-    // Half-open ones too, until forgotten: one row per (route, target), so read whole and judged by the stores' one rule.
-    const cooldowns = this.#db.query<{ route: string; target: string; until: number; kind: string; reason: string; set_at: number }, []>(
-      "SELECT route, target, until, kind, reason, set_at FROM cooldown",
-    );
-    for (const r of cooldowns.all()) {
-      const c = { until: r.until, kind: r.kind, reason: r.reason, setAt: r.set_at };
-      if (isCooldownKind(c.kind) && now < forgottenAt(c as Cooldown)) out.push({ op: "setCooldown", route: r.route, target: r.target, c: c as Cooldown });
-    }
-    const sticky = this.#db.query<{ key: string; target: string; at: number }, [number, number]>(
-      "SELECT key, target, at FROM (SELECT key, target, at FROM sticky WHERE at > ? ORDER BY at DESC, key DESC LIMIT ?) ORDER BY at, key",
-    );
-    for (const r of sticky.all(now - v.stickyTtlMs, v.stickyMax)) out.push({ op: "setSticky", key: r.key, target: r.target, at: r.at });
-    const streaks = this.#db.query<{ key: string; n: number; at: number }, [number, number]>(
-      "SELECT key, n, at FROM (SELECT key, n, at FROM streak WHERE at > ? ORDER BY at DESC, key DESC LIMIT ?) ORDER BY at, key",
-    );
-    for (const r of streaks.all(now - v.streakTtlMs, v.streakMax)) out.push({ op: "setStreak", key: r.key, n: r.n, at: r.at });
-    return out;
+    return loadFrom(this.#db, now, v);
   }
 
   /** Rows this connection has inserted, updated or deleted since it opened (a flush that left it alone added nothing to the WAL). */
@@ -199,6 +182,44 @@ export class StateFile {
         return void this.#write.resetStreak.run(c.key);
     }
   }
+}
+
+/**
+ * What a state file this gw cannot open for writing (locked, not this user's) holds, read without
+ * writing anything to it: served meanwhile, so sessions land where they were. Throws when it
+ * cannot be read either.
+ */
+export function readStateFile(file: string, now: number, v: Validity): StateChange[] {
+  refusePlantedStateFile(file); // never read through a link planted in its place
+  const db = new Database(file, { readonly: true, strict: true });
+  try {
+    db.run(`PRAGMA busy_timeout = ${WRITE_BUSY_MS}`);
+    return loadFrom(db, now, v);
+  } finally {
+    db.close();
+  }
+}
+
+/** Entries of `db` still valid at `now`, as changes to apply (sticky and streak keys oldest first). */
+function loadFrom(db: Database, now: number, v: Validity): StateChange[] {
+  const out: StateChange[] = [];
+  // Half-open ones too, until forgotten: one row per (route, target), so read whole and judged by the stores' one rule.
+  const cooldowns = db.query<{ route: string; target: string; until: number; kind: string; reason: string; set_at: number }, []>(
+    "SELECT route, target, until, kind, reason, set_at FROM cooldown",
+  );
+  for (const r of cooldowns.all()) {
+    const c = { until: r.until, kind: r.kind, reason: r.reason, setAt: r.set_at };
+    if (isCooldownKind(c.kind) && now < forgottenAt(c as Cooldown)) out.push({ op: "setCooldown", route: r.route, target: r.target, c: c as Cooldown });
+  }
+  const sticky = db.query<{ key: string; target: string; at: number }, [number, number]>(
+    "SELECT key, target, at FROM (SELECT key, target, at FROM sticky WHERE at > ? ORDER BY at DESC, key DESC LIMIT ?) ORDER BY at, key",
+  );
+  for (const r of sticky.all(now - v.stickyTtlMs, v.stickyMax)) out.push({ op: "setSticky", key: r.key, target: r.target, at: r.at });
+  const streaks = db.query<{ key: string; n: number; at: number }, [number, number]>(
+    "SELECT key, n, at FROM (SELECT key, n, at FROM streak WHERE at > ? ORDER BY at DESC, key DESC LIMIT ?) ORDER BY at, key",
+  );
+  for (const r of streaks.all(now - v.streakTtlMs, v.streakMax)) out.push({ op: "setStreak", key: r.key, n: r.n, at: r.at });
+  return out;
 }
 
 /**

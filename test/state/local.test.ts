@@ -326,8 +326,8 @@ await s.close();
     expect([code, err]).toEqual([0, ""]);
     const seen = JSON.parse(out) as { lines: string[]; sticky: string };
     expect(seen.lines).toHaveLength(1);
-    expect(seen.lines[0]).toStartWith(`warn state file ${file} cannot be written by this user (`);
-    expect(seen.lines[0]).toEndWith("): it is kept as it is, and this gw keeps its state in memory only — make the file and its folder this user's (chown) or writable (chmod u+rw)");
+    expect(seen.lines[0]).toStartWith(`warn state file: ${file} cannot be written by this user (`);
+    expect(seen.lines[0]).toEndWith("): it is kept as it is — make the file and its folder this user's (chown), writable (chmod u+rw) or mutable (chattr -i); state is kept in memory and written when it can be");
     expect(seen.sticky).toBe("a/claude"); // serves from memory
     expect(readdirSync(join(dir, ".gw")).filter((n) => n.includes("broken"))).toEqual([]);
     expect(rows(file, "cooldown")).toHaveLength(2); // the file and what it held, untouched
@@ -386,4 +386,59 @@ test("a state file damaged inside (SQLite's quick_check finds many problems): on
   expect(again.log.lines[0]).not.toContain("\n");
   expect(again.log.lines[0]).toMatch(/integrity check failed: [^\n]+ \(and \d+ more\)\): moved it to /);
   await again.store.close();
+});
+
+describe("a state file that cannot be written at start is read, and taken up once it can", () => {
+  // It was left alone for the whole run: gw served from memory without what the file held (every
+  // session moved), and health blamed a file that "cannot be opened".
+  test("locked by another process (an exclusive transaction): loaded, the lock named in health, written once the lock is gone, said once", async () => {
+    const file = stateFile();
+    const first = open(file).store;
+    fill(first);
+    await first.close();
+    const script = `const { Database } = require("bun:sqlite"); const db = new Database(${JSON.stringify(file)}); db.run("BEGIN EXCLUSIVE"); db.run("UPDATE streak SET n = n"); console.log("locked"); for await (const _ of console) { db.run("COMMIT"); break; } db.close();`;
+    const locker = Bun.spawn([process.execPath, "-e", script], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+    try {
+      expect(new TextDecoder().decode((await locker.stdout.getReader().read()).value)).toContain("locked");
+      const { store, log } = open(file);
+      expect(store.sticky("cc:s1::opus", NOW)).toBe("b/claude");
+      expect(store.cooldown("opus", "a/claude", NOW)?.reason).toBe("429 rate limited");
+      expect(store.health()).toMatchObject({ up: false, problem: expect.stringContaining("is locked by another process") });
+      expect(log.lines).toEqual([expect.stringMatching(/^warn state file: .* is locked by another process .*; state is kept in memory and written when it can be$/)]);
+      store.setSticky("cc:s2::opus", "a/claude", NOW);
+      locker.stdin.write("go\n");
+      await locker.stdin.flush();
+      await locker.exited;
+      await until(() => store.health().up, 15_000, () => "the file to be taken up");
+      expect(rows(file, "sticky")).toHaveLength(2);
+      expect(log.lines.slice(1)).toEqual([expect.stringMatching(/^info state file .* is written again$/)]);
+      await store.close();
+    } finally {
+      locker.kill();
+    }
+  });
+
+  test.skipIf(process.getuid?.() !== 0)("made immutable (chattr +i): loaded read-only, the cause in health, written once it is mutable again, said once", async () => {
+    const file = stateFile();
+    const first = open(file).store;
+    fill(first);
+    await first.close();
+    Bun.spawnSync(["chattr", "+i", file]);
+    try {
+      const { store, log } = open(file);
+      expect(store.sticky("cc:s1::opus", NOW)).toBe("b/claude");
+      expect(store.streak("cc:s1::opus", NOW)).toBe(2);
+      expect(store.health().problem).toContain("cannot be written by this user");
+      expect(store.health().problem).toContain("chattr -i");
+      expect(log.lines).toHaveLength(1);
+      store.setSticky("cc:s2::opus", "a/claude", NOW);
+      Bun.spawnSync(["chattr", "-i", file]);
+      await until(() => store.health().up, 15_000, () => "the file to be taken up");
+      expect(rows(file, "sticky")).toHaveLength(2);
+      expect(log.lines.slice(1)).toEqual([expect.stringMatching(/^info state file .* is written again$/)]);
+      await store.close();
+    } finally {
+      Bun.spawnSync(["chattr", "-i", file]);
+    }
+  });
 });
