@@ -21,7 +21,7 @@ import { isOutOfRoom, noRoomIn, writeProblem } from "../fs/why.ts";
 import { PendingChanges } from "./changes.ts";
 import { type CheckpointResult, Checkpointer } from "./checkpoint.ts";
 import { createMemoryStore, entriesMax, type LocalStore, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
-import { isBusy, isUnwritable, moveAside, readStateFile, StateFile, type Validity } from "./sqlite.ts";
+import { isBusy, isUnwritable, moveAside, PRUNE_BATCH, readStateFile, StateFile, type Validity } from "./sqlite.ts";
 import { type DownMark, downHealth, downMark, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
 
 interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
@@ -59,6 +59,13 @@ const PRUNE_EVERY_MS = 3600_000;
  * hourly prunes (~70 MB at 80 requests/s); now it holds at most about 1.1 × the caps.
  */
 const PRUNE_AFTER_CAP_SHARE = 0.1;
+/**
+ * Rows one prune step may delete at most: ~12 µs a row (sqlite.ts PRUNE_BATCH), so ~12 ms of the
+ * event loop. A step deletes at least as many rows as keys were written since the one before, up
+ * to this: at PRUNE_BATCH a step (~1,000 rows a second) a burst of ~3,500 new sessions a second
+ * grew the file to twice its cap; at this, the prune keeps pace up to ~4,000 a second.
+ */
+const PRUNE_STEP_MAX = 4 * PRUNE_BATCH;
 /** What health says when there is no file to be had at all. */
 const MEMORY_ONLY = "the state file cannot be opened; state is kept in memory only";
 
@@ -80,6 +87,8 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   let pruneAt = now();
   /** Sticky and streak keys written since the last prune was due; enough of them make it due now. */
   let keyed = 0;
+  /** Sticky and streak keys written since the last prune step: the next step deletes at least as many. */
+  let keyedSinceStep = 0;
   const pruneAfterKeys = Math.ceil(Math.min(validity.stickyMax, validity.streakMax) * PRUNE_AFTER_CAP_SHARE);
   let closed = false;
   let busy = 0;
@@ -95,7 +104,10 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
     onChange(c) {
       if (!file && !retry) return; // memory only
       pending.add(c);
-      if ((c.op === "setSticky" || c.op === "setStreak") && ++keyed >= pruneAfterKeys) [keyed, pruneAt] = [0, Math.min(pruneAt, now())];
+      if (c.op === "setSticky" || c.op === "setStreak") {
+        keyedSinceStep++;
+        if (++keyed >= pruneAfterKeys) [keyed, pruneAt] = [0, Math.min(pruneAt, now())];
+      }
       if (file && !retry) flushTimer ??= setTimeout(flush, flushEveryMs); // else the retry writes it
     },
   });
@@ -183,7 +195,9 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
     try {
       file.write(batch);
       if (pruneDue()) {
-        if (file.pruneStep(now(), validity)) { if (!closed) flushTimer ??= setTimeout(flush, flushEveryMs); }
+        const budget = Math.min(PRUNE_STEP_MAX, Math.max(PRUNE_BATCH, keyedSinceStep));
+        keyedSinceStep = 0;
+        if (file.pruneStep(now(), validity, budget)) { if (!closed) flushTimer ??= setTimeout(flush, flushEveryMs); }
         else pruneAt = now() + PRUNE_EVERY_MS;
       }
       if (problem) o.log.info(`state file ${o.file} is written again`);

@@ -442,3 +442,34 @@ describe("a state file that cannot be written at start is read, and taken up onc
     }
   });
 });
+
+test("a burst of new sessions faster than 1,000 a second (a prune step's old pace) ends near the cap, and no step holds the event loop long", async () => {
+  const file = stateFile();
+  const store = openLocalState({ file, log: logger() }); // real clock, real flush interval
+  let longest = 0;
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    const t = performance.now();
+    longest = Math.max(longest, t - last);
+    last = t;
+  }, 1);
+  try {
+    const cap = 10_000;
+    const t0 = performance.now();
+    for (let i = 0; i < 2 * cap; i += 35) {
+      for (let j = i; j < i + 35 && j < 2 * cap; j++) store.setSticky(`cc:burst-${j}::opus`, "a/claude", Date.now());
+      await Bun.sleep(10); // ~3,500 new sessions a second
+    }
+    const rate = (2 * cap) / ((performance.now() - t0) / 1000);
+    const written = () => rows(file, "sticky").some((r) => (r as { key: string }).key === `cc:burst-${2 * cap - 1}::opus`);
+    await until(written, 5000, () => "the last key in the file");
+    const n = rows(file, "sticky").length;
+    console.log(`${2 * cap} sessions at ${rate.toFixed(0)}/s: ${n} sticky rows for a cap of ${cap}; longest event-loop gap ${longest.toFixed(1)} ms`);
+    expect(rate).toBeGreaterThan(1500);
+    expect(n).toBeLessThanOrEqual(cap * 1.15);
+    expect(longest).toBeLessThan(200); // a step is bounded (~12 ms at most); a shared machine adds its own pauses
+  } finally {
+    clearInterval(ticker);
+    await store.close();
+  }
+}, 30_000);
