@@ -128,9 +128,10 @@ async function show(entry: LogEntry, json: boolean | undefined, name: string | u
 /**
  * A log line as a terminal shows it: what an instance logged of a request (a model name, a header)
  * is anyone's text, so its control characters are escaped — it cannot retitle or clear the
- * terminal. Tabs stay: a Go stack trace indents with them.
+ * terminal. Tabs stay: a Go stack trace indents with them (a line without one is not split: a
+ * follow of a busy log shows a million lines).
  */
-const forTerminal = (line: string): string => line.split("\t").map(oneLine).join("\t");
+const forTerminal = (line: string): string => (line.includes("\t") ? line.split("\t").map(oneLine).join("\t") : oneLine(line));
 
 /** The running gw's logs (TAIL_END after the lines read back, with `markTail`), or null when none runs for this config. */
 async function liveLogs(paths: GwPaths, name: string | undefined, n: number, follow: boolean, markTail = false): Promise<Response | null> {
