@@ -59,6 +59,7 @@ export class StateFile {
   /** Open (creating it if missing) and check the file; throws when it is not a usable state file (UnsafePathError: a planted one). */
   constructor(readonly file: string) {
     refusePlantedStateFile(file); // also makes .gw, private
+    sideFilesFollow(file);
     const created = !existsSync(file);
     this.#db = new Database(file, { create: true, strict: true });
     try {
@@ -260,6 +261,20 @@ export function isBusy(err: unknown): boolean {
 }
 
 const SIDE_FILES = ["-wal", "-shm"];
+
+/**
+ * SQLite makes -wal and -shm with the mode the file has at that moment: read while the user had
+ * made it read-only (chmod 0400), they stayed read-only once the user gave the file its u+w back,
+ * and the file could not be written for the rest of the run. They are SQLite's scratch, never the
+ * user's choice: a writable file gets writable side files (gw's own, checked as such before this).
+ */
+function sideFilesFollow(file: string): void {
+  if (!((lstatSync(file, { throwIfNoEntry: false })?.mode ?? 0) & 0o200)) return;
+  for (const ext of SIDE_FILES) {
+    const side = lstatSync(file + ext, { throwIfNoEntry: false });
+    if (side?.isFile() && side.uid === process.getuid?.() && !(side.mode & 0o200)) chmodSync(file + ext, 0o600);
+  }
+}
 
 /** Files moved aside that are kept, the newest: each is there for a look, not for ever. */
 const ASIDE_KEPT = 3;

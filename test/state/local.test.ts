@@ -42,6 +42,31 @@ function fill(s: StateBackend): void {
   s.addFailure("cc:s1::opus", NOW);
 }
 
+/**
+ * Run `body` in a process of its own, as `nobody` when the tests run as root (whom no mode stops),
+ * else as this user; `openLocalState`, `chmodSync`, `until` and a `log` filling `lines` are in
+ * scope. Its stdout, parsed as JSON.
+ */
+async function asAnotherUserIfRoot(dir: string, body: string): Promise<unknown> {
+  const script = join(dir, "open.ts");
+  const from = (f: string) => JSON.stringify(join(import.meta.dir, f));
+  writeFileSync(
+    script,
+    `import { chmodSync } from "node:fs";
+import { openLocalState } from ${from("../../src/state/local.ts")};
+import { until } from ${from("../helpers/supervisor.ts")};
+const lines: string[] = [];
+const log = { info: (m: string) => lines.push("info " + m), warn: (m: string) => lines.push("warn " + m) };
+${body}
+`,
+  );
+  const asUser = process.getuid?.() === 0 ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] : [];
+  const p = Bun.spawn([...asUser, process.execPath, script], { cwd: dir, env: { ...process.env, HOME: dir, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" }, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  expect([code, err]).toEqual([0, ""]);
+  return JSON.parse(out);
+}
+
 describe("the state file", () => {
   test("changes reach the file within the flush interval, without a close", async () => {
     const file = stateFile();
@@ -308,23 +333,13 @@ describe("a state file this user may not write", () => {
     const root = process.getuid?.() === 0;
     if (root) chownSync(join(dir, ".gw"), 65534, 65534);
     else chmodSync(file, 0o400);
-    const script = join(dir, "open.ts");
-    writeFileSync(
-      script,
-      `import { openLocalState } from ${JSON.stringify(join(import.meta.dir, "../../src/state/local.ts"))};
-const lines: string[] = [];
-const log = { info: (m: string) => lines.push("info " + m), warn: (m: string) => lines.push("warn " + m) };
-const s = openLocalState({ file: ${JSON.stringify(file)}, log, now: () => ${NOW} });
+    const seen = (await asAnotherUserIfRoot(
+      dir,
+      `const s = openLocalState({ file: ${JSON.stringify(file)}, log, now: () => ${NOW} });
 s.setSticky("cc:s2::opus", "a/claude", ${NOW});
 console.log(JSON.stringify({ lines, up: s.health().up, sticky: s.sticky("cc:s2::opus", ${NOW}) }));
-await s.close();
-`,
-    );
-    const asUser = root ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] : [];
-    const p = Bun.spawn([...asUser, process.execPath, script], { cwd: dir, env: { ...process.env, HOME: dir, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" }, stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-    expect([code, err]).toEqual([0, ""]);
-    const seen = JSON.parse(out) as { lines: string[]; sticky: string };
+await s.close();`,
+    )) as { lines: string[]; sticky: string };
     expect(seen.lines).toHaveLength(1);
     expect(seen.lines[0]).toStartWith(`warn state file: ${file} cannot be written by this user (`);
     expect(seen.lines[0]).toEndWith("): it is kept as it is — make the file and its folder this user's (chown), writable (chmod u+rw) or mutable (chattr -i); state is kept in memory and written when it can be");
@@ -418,12 +433,43 @@ describe("a state file that cannot be written at start is read, and taken up onc
     }
   });
 
-  test.skipIf(process.getuid?.() !== 0)("made immutable (chattr +i): loaded read-only, the cause in health, written once it is mutable again, said once", async () => {
+  // A user's own file made read-only by its mode, then given back its u+w: SQLite had made -wal and
+  // -shm read-only too while reading it, and the file stayed unwritable for the rest of the run.
+  test("made read-only (chmod 0400): loaded, the cause in health, written once chmod u+w gives it back, said once", async () => {
+    const dir = tempDir("gw-state-mode-");
+    chmodSync(dir, 0o777);
+    const file = join(dir, ".gw", "state.db");
+    const seen = (await asAnotherUserIfRoot(
+      dir,
+      `const at = () => ${NOW};
+const first = openLocalState({ file: ${JSON.stringify(file)}, log, now: at });
+first.setSticky("cc:s1::opus", "b/claude", ${NOW});
+await first.close();
+chmodSync(${JSON.stringify(file)}, 0o400);
+const s = openLocalState({ file: ${JSON.stringify(file)}, log, now: at });
+const loaded = s.sticky("cc:s1::opus", ${NOW});
+const problem = s.health().problem;
+s.setSticky("cc:s2::opus", "a/claude", ${NOW});
+chmodSync(${JSON.stringify(file)}, 0o600);
+await until(() => s.health().up, 15_000, () => "the file to be taken up");
+await s.close();
+console.log(JSON.stringify({ lines, loaded, problem }));`,
+    )) as { lines: string[]; loaded: string; problem: string };
+    expect(seen.loaded).toBe("b/claude");
+    expect(seen.problem).toContain("cannot be written by this user");
+    expect(seen.lines).toEqual([expect.stringContaining("cannot be written by this user"), expect.stringMatching(/^info state file .* is written again$/)]);
+    expect(rows(file, "sticky")).toHaveLength(2);
+  });
+
+  // Root is stopped by no mode, only by the immutable flag; a user may not set it (CAP_LINUX_IMMUTABLE).
+  const immutable = process.getuid?.() === 0 ? "made immutable (chattr +i)" : "made immutable (a user may not chattr +i: the file is made read-only instead)";
+  test(`${immutable}: loaded read-only, the cause in health, written once it can be again, said once`, async () => {
     const file = stateFile();
     const first = open(file).store;
     fill(first);
     await first.close();
-    Bun.spawnSync(["chattr", "+i", file]);
+    const [freeze, thaw] = process.getuid?.() === 0 ? [() => Bun.spawnSync(["chattr", "+i", file]), () => Bun.spawnSync(["chattr", "-i", file])] : [() => chmodSync(file, 0o400), () => chmodSync(file, 0o600)];
+    freeze();
     try {
       const { store, log } = open(file);
       expect(store.sticky("cc:s1::opus", NOW)).toBe("b/claude");
@@ -432,13 +478,13 @@ describe("a state file that cannot be written at start is read, and taken up onc
       expect(store.health().problem).toContain("chattr -i");
       expect(log.lines).toHaveLength(1);
       store.setSticky("cc:s2::opus", "a/claude", NOW);
-      Bun.spawnSync(["chattr", "-i", file]);
+      thaw();
       await until(() => store.health().up, 15_000, () => "the file to be taken up");
       expect(rows(file, "sticky")).toHaveLength(2);
       expect(log.lines.slice(1)).toEqual([expect.stringMatching(/^info state file .* is written again$/)]);
       await store.close();
     } finally {
-      Bun.spawnSync(["chattr", "-i", file]);
+      thaw();
     }
   });
 });
