@@ -231,8 +231,10 @@ async function askFirst(choice: Extract<ConfigChoice, { kind: "ask" }>, env: Env
   if (!hasTerminal()) throw unconfirmed;
   const { config } = await (await configReader()).loadConfig(choice.file).catch(() => ({ config: null }));
   // A file that would be refused once confirmed is refused now, before the question shows its address.
-  if (config) await refuseEnvSecretAbroad(choice.file, gatewayOf(config), client);
-  const where = config ? await addressAsWritten(choice.file, gatewayOf(config).baseUrl) : "(it has errors; gw check lists them)";
+  // One read of the file without the environment serves the refusal and the address shown.
+  const own = config ? await gatewayWithoutEnvironment(choice.file) : undefined;
+  if (config) await refuseEnvSecretAbroad(choice.file, gatewayOf(config), client, async () => own);
+  const where = config ? addressAsWritten(gatewayOf(config).baseUrl, own) : "(it has errors; gw check lists them)";
   say(`${shown} ${choice.changed ? "changed since you confirmed it" : `was not chosen for ${cmd} before`}; it sends ${client.label} to ${where}`, cmd);
   const yes = confirm(`Use ${shown} for ${cmd} (asked again when it changes)?`);
   if (yes === null) throw unconfirmed;
@@ -260,8 +262,7 @@ async function gatewayWithoutEnvironment(file: string): Promise<Gateway | undefi
  * The address to show for a file the user has not confirmed: as the file gives it, or — when a
  * `${VAR}` of the user's environment goes into it — not the value, which may be anything.
  */
-async function addressAsWritten(file: string, url: string): Promise<string> {
-  const own = await gatewayWithoutEnvironment(file);
+function addressAsWritten(url: string, own: Gateway | undefined): string {
   return own?.baseUrl === url ? url : "an address it takes from your environment";
 }
 
@@ -271,9 +272,9 @@ async function addressAsWritten(file: string, url: string): Promise<string> {
  * server — as the key, or inside the address itself (`host = "${GITHUB_TOKEN}.example.com"`, which
  * the very first lookup gives away). Naming the file (-c, $CLD_TOML, $GW_CONFIG) lifts this.
  */
-async function refuseEnvSecretAbroad(file: string, gw: Gateway, client: Client): Promise<void> {
+async function refuseEnvSecretAbroad(file: string, gw: Gateway, client: Client, withoutEnvironment = () => gatewayWithoutEnvironment(file)): Promise<void> {
   if (isLoopback(new URL(gw.baseUrl).hostname)) return;
-  const own = await gatewayWithoutEnvironment(file);
+  const own = await withoutEnvironment();
   if (own?.baseUrl === gw.baseUrl && (gw.apiKey === PLACEHOLDER_KEY || own.apiKey === gw.apiKey)) return;
   const shown = displayPath(file);
   // The address is shown only when it is the file's own: else it is the environment's, which may be anything.
