@@ -21,7 +21,7 @@ import { isOutOfRoom, noRoomIn, writeProblem } from "../fs/why.ts";
 import { PendingChanges } from "./changes.ts";
 import { type CheckpointResult, Checkpointer } from "./checkpoint.ts";
 import { createMemoryStore, entriesMax, type LocalStore, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
-import { isBusy, isUnwritable, moveAside, PRUNE_BATCH, readStateFile, StateFile, type Validity } from "./sqlite.ts";
+import { isBusy, isDamaged, isUnwritable, moveAside, PRUNE_BATCH, readStateFile, StateFile, type Validity } from "./sqlite.ts";
 import { type DownMark, downHealth, downMark, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
 
 interface LocalStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
@@ -92,6 +92,9 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
   const pruneAfterKeys = Math.ceil(Math.min(validity.stickyMax, validity.streakMax) * PRUNE_AFTER_CAP_SHARE);
   let closed = false;
   let busy = 0;
+  /** A file found damaged while gw ran is being moved aside; what memory holds then goes into a fresh one. */
+  let settingAside: Promise<void> | undefined;
+  let snapshotDue = false;
 
   /**
    * The file refused (it could not be opened for want of room, or a batch was not written): tried
@@ -166,6 +169,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
    * (or judged, now that the disk is not to blame) and taken in; then what waited is written.
    */
   function tryAgain(): boolean {
+    if (settingAside) return false;
     if (!file) {
       const f = openAndLoad();
       if (f instanceof NoRoom || f instanceof NotNow) {
@@ -180,6 +184,11 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       }
       file = f;
       if (!closed) checkpoints ??= offThreadCheckpoints(f, o); // none for close's last write
+      if (snapshotDue) {
+        snapshotDue = false;
+        pending.take();
+        for (const c of store.snapshot(now())) pending.add(c);
+      }
     }
     flush(); // says "written again" and ends the problem, or keeps it
     return problem === undefined;
@@ -211,8 +220,36 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       pending.restore(batch);
       // Another process's short write (a second gw on the file): try again at the next tick.
       if (isBusy(err) && ++busy < BUSY_TRIES) return void (closed || (flushTimer = setTimeout(flush, flushEveryMs)));
+      if (isDamaged(err)) return setAside(err);
       refused(writeProblem(o.file, err));
     }
+  }
+
+  /**
+   * The file went bad under gw (a disk fault, another program writing into it): every retry of the
+   * batch failed the same way, and the next start moved it aside and began empty — every session
+   * and cooldown lost. It is moved aside now (once the checkpoint worker has let go of it), and
+   * a fresh file gets all that memory holds, which is everything the old one held and more.
+   */
+  function setAside(err: unknown): void {
+    const [bad, worker] = [file!, checkpoints];
+    [file, checkpoints, snapshotDue] = [undefined, undefined, true];
+    pending.take(); // the snapshot holds all of it
+    const why = `${o.file} was found damaged while gw ran (${(err as Error).message})`;
+    [problem, down] = [why, downMark(now())];
+    settingAside = (async () => {
+      await worker?.stop();
+      bad.close();
+      let where: string;
+      try {
+        where = `moved it to ${moveAside(o.file, now())}`;
+      } catch (e) {
+        where = `could not move it aside (${(e as Error).message})`;
+      }
+      o.log.warn(`state file ${why}: ${where}; what gw holds is written to a fresh one`);
+      settingAside = undefined;
+      if (!tryAgain() && !closed) refused(why); // said above: refused() only keeps trying
+    })();
   }
 
   /** fsync of the WAL on a worker thread: commits survive a power loss without stalling requests. */
@@ -236,6 +273,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       try {
         takeIn(file);
       } catch (err) {
+        if (isDamaged(err)) return setAside(err);
         o.log.warn(`state file ${o.file} could not be read again (${(err as Error).message}); going on with what this gw has`);
       }
     },
@@ -244,6 +282,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
       closed = true;
       clearTimeout(flushTimer);
       clearTimeout(syncTimer);
+      await settingAside; // its fresh file gets the last write
       // Room back since the last try: the file is taken up now, so the last flush writes what
       // waited — else a stop, or a hand-over whose successor reads the file next, would lose it.
       retry?.ask();

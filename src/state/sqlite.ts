@@ -254,6 +254,12 @@ export function isUnwritable(file: string, err: unknown): boolean {
   }
 }
 
+/** SQLite finds the file damaged (a page it read is not what it wrote): no retry can write it. */
+export function isDamaged(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? "";
+  return code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB");
+}
+
 /** SQLite's "someone else holds the lock": the file is fine, just busy — never move it aside for that. */
 export function isBusy(err: unknown): boolean {
   const code = (err as { code?: string }).code ?? "";

@@ -403,6 +403,34 @@ test("a state file damaged inside (SQLite's quick_check finds many problems): on
   await again.store.close();
 });
 
+test("a state file damaged while gw runs: moved aside, all that memory holds written to a fresh one, said once; the next start has it", async () => {
+  // Every retry of the batch had failed the same way ("database disk image is malformed") and
+  // the next start moved the file aside and began empty: every session and cooldown lost.
+  const file = stateFile();
+  const key = (i: number) => `cc:${i}-${"p".repeat(200)}::opus`;
+  const first = openLocalState({ file, log: logger(), now: () => NOW, stickyMax: 20_000 });
+  // More pages than SQLite's page cache holds (2 MB): the start's prune reads pages from the disk.
+  for (let i = 0; i < 20_000; i++) first.setSticky(key(i), "a/claude", NOW - 100_000 + i);
+  await first.close();
+  const { store, log } = open(file, NOW, logger(), 20);
+  const fd = openSync(file, "r+");
+  for (let page = 2; page < statSync(file).size / 4096; page++) writeSync(fd, Buffer.alloc(300, 0x41), 0, 300, (page - 1) * 4096 + 600);
+  closeSync(fd);
+  store.setSticky("cc:new::opus", "b/claude", NOW);
+  await until(() => log.lines.length >= 2, 15_000, () => `the file to be set aside (${log.lines})`);
+  expect(log.lines).toEqual([
+    expect.stringMatching(/^warn state file .* was found damaged while gw ran \(database disk image is malformed\): moved it to .*state\.db\.broken-[^ ]+; what gw holds is written to a fresh one$/),
+    expect.stringMatching(/^info state file .* is written again$/),
+  ]);
+  expect(store.health().up).toBe(true);
+  store.setSticky("cc:later::opus", "a/claude", NOW);
+  await store.close();
+  const again = open(file);
+  expect(again.log.lines).toEqual([]);
+  for (const k of ["cc:new::opus", "cc:later::opus", key(19_999)]) expect(again.store.sticky(k, NOW)).toBeDefined();
+  await again.store.close();
+});
+
 describe("a state file that cannot be written at start is read, and taken up once it can", () => {
   // It was left alone for the whole run: gw served from memory without what the file held (every
   // session moved), and health blamed a file that "cannot be opened".
