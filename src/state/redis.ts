@@ -8,7 +8,7 @@
 import type { RedisClient } from "bun";
 import { redactUrl } from "../config/state.ts";
 import { entryOf, PendingChanges } from "./changes.ts";
-import { createMemoryStore, entriesMax, type MemoryStoreOptions, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
+import { createMemoryStore, entriesMax, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
 import { connectRedis, type LinkTiming, withTimeout } from "./redis-link.ts";
 import { px, sharedTrials } from "./redis-trial.ts";
 import { databaseOf, keySpace, readAll } from "./redis-keys.ts";
@@ -37,6 +37,20 @@ if ARGV[1] == "incr" then n = redis.call("HINCRBY", KEYS[1], "n", 1) else n = to
 redis.call("HSET", KEYS[1], "at", ARGV[3])
 redis.call("PEXPIRE", KEYS[1], ARGV[4])
 return n`;
+/**
+ * A session's key and its place in the index of sticky keys by last use, in one atomic step; past
+ * the cap, the least recently used go (keys and places). A client sending a new session id per
+ * request left every one of them in Redis for the sticky TTL (7 days): at 100 requests/s, ~60
+ * million keys, where a gw reads back only the newest STICKY_MAX (redis-keys.ts readAll).
+ */
+const STICKY_SCRIPT = `redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+redis.call("ZADD", KEYS[2], ARGV[3], ARGV[4])
+redis.call("PEXPIRE", KEYS[2], ARGV[2])
+local over = redis.call("ZCARD", KEYS[2]) - tonumber(ARGV[5])
+if over > 0 then
+  local gone = redis.call("ZPOPMIN", KEYS[2], over)
+  for i = 1, #gone, 2 do redis.call("DEL", ARGV[6] .. gone[i]) end
+end`;
 /** Changes go out this long after the first of a batch (well inside the 1 s a replica may take to hear). */
 const SEND_EVERY_MS = 25;
 /** Changes per message on the channel. */
@@ -50,6 +64,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
   const keys = keySpace(o.prefix, databaseOf(o.url));
   const stickyTtlMs = o.stickyTtlMs ?? STICKY_TTL_MS;
   const streakTtlMs = o.streakTtlMs ?? STREAK_TTL_MS;
+  const stickyMax = o.stickyMax ?? STICKY_MAX;
   const pending = new PendingChanges(entriesMax(o));
   const where = redactUrl(o.url);
 
@@ -144,10 +159,11 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
         return cmd.del(keys.cd(c.route, c.target));
       case "setSticky": {
         const ttl = stickyTtlMs - (t - c.at);
-        return ttl > 0 ? cmd.send("SET", [keys.st(c.key), JSON.stringify({ target: c.target, at: c.at }), "PX", px(ttl)]) : undefined;
+        if (ttl <= 0) return undefined;
+        return cmd.send("EVAL", [STICKY_SCRIPT, "2", keys.st(c.key), keys.stickyByUse, JSON.stringify({ target: c.target, at: c.at }), String(px(ttl)), String(c.at), c.key, String(stickyMax), keys.st("")]);
       }
       case "clearSticky":
-        return cmd.del(keys.st(c.key));
+        return Promise.all([cmd.del(keys.st(c.key)), cmd.send("ZREM", [keys.stickyByUse, c.key])]);
       case "resetStreak":
         return cmd.del(keys.fs(c.key));
     }

@@ -1,5 +1,5 @@
 // A Redis that answers but refuses gw's writes — full (maxmemory with noeviction: "OOM command not
-// allowed"), or an ACL user without +@scripting (the streak script: NOPERM) — is said once in its
+// allowed"), or an ACL user without +@scripting (the streak and session scripts: NOPERM) — is said once in its
 // own words with the fix, shows in health, is tried again with backoff (never the whole pile every
 // 25 ms: it took gw to ~100% CPU), keeps the other changes flowing to the keys and the channel,
 // and its end is said once.
@@ -73,22 +73,25 @@ describe("a Redis that refuses gw's writes", () => {
     expect(log.lines.filter((l) => l.startsWith("info") && l.includes("writes"))).toHaveLength(1);
   }, 20_000);
 
-  test("an ACL without +@scripting: the streak is refused (said once, with the fix), every other change is written and published", async () => {
+  test("an ACL without +@scripting: the streak and the session's key are refused (said once, with the fix), a cooldown is written, every change is published", async () => {
     const r = await redis();
     const look = await r.client();
     await look.send("ACL", ["SETUSER", "gw", "on", ">pw", "~*", "&*", "+@all", "-@scripting"]);
     const { store: a, log } = await replica(`redis://gw:pw@127.0.0.1:${r.port}`);
     const { store: b } = await replica(r.url);
     const now = Date.now();
+    const cooldown = { until: now + 60_000, kind: "transient" as const, reason: "503", setAt: now };
     a.addFailure("s1", now);
     a.setSticky("s1", "y/claude", now);
-    await until(() => b.sticky("s1", Date.now()) === "y/claude" && b.streak("s1", Date.now()) === 1, 2000, () => "B to hear both");
-    expect(await look.send("EXISTS", ["gw:st:s1"])).toBe(1);
+    a.setCooldown("opus", "x/claude", cooldown);
+    await until(() => b.sticky("s1", Date.now()) === "y/claude" && b.streak("s1", Date.now()) === 1 && b.cooldown("opus", "x/claude", Date.now()) !== undefined, 2000, () => "B to hear all three");
+    expect(await look.send("EXISTS", ["gw:cd:opus\0x/claude"])).toBe(1);
+    expect(await look.send("EXISTS", ["gw:st:s1"])).toBe(0);
     await until(() => !a.health().up, 2000);
     expect(a.health().problem).toContain("NOPERM");
     expect(a.health().problem).toContain("+@scripting");
     a.setSticky("s2", "y/claude", now);
-    await until(async () => (await look.send("EXISTS", ["gw:st:s2"])) === 1, 2000);
+    await until(() => b.sticky("s2", Date.now()) === "y/claude", 2000, () => "B to hear the second session");
     expect(log.lines.filter((l) => l.includes("NOPERM"))).toHaveLength(1);
     expect(a.sticky("s2", Date.now())).toBe("y/claude");
   }, 20_000);

@@ -143,9 +143,9 @@ describe("two gw on one Redis", () => {
     a.setSticky("cc:s1::opus", "x/claude", now);
     a.addFailure("anon::opus", now);
     const look = await r.client();
-    await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 5, 1000);
+    await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 6, 1000);
     const keys = ((await look.send("KEYS", ["*"])) as string[]).sort();
-    expect(keys.map((k) => k.split(":").slice(0, 2).join(":"))).toEqual(["team-a:cd", "team-a:cd", "team-a:fs", "team-a:st", "team-a:tr"]);
+    expect(keys.map((k) => k.split(":").slice(0, 2).join(":"))).toEqual(["team-a:cd", "team-a:cd", "team-a:fs", "team-a:st-by-use", "team-a:st", "team-a:tr"]);
     for (const k of keys) expect(Number(await look.send("PTTL", [k]))).toBeGreaterThan(0);
     expect(other.cooldown("opus", "x/claude", Date.now())).toBeUndefined();
     expect(other.sticky("cc:s1::opus", now)).toBeUndefined();
@@ -176,7 +176,7 @@ describe("two gw on one Redis", () => {
       a.addFailure(`cc:s${i}::opus`, now - 1000 + i);
     }
     const look = await r.client();
-    await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 11, 1000, () => "the keys in Redis");
+    await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 12, 1000, () => "the keys in Redis");
     const read = await readAll(look, keySpace("gw"), Date.now(), 2);
     expect(read.map((c) => (c.op === "setCooldown" ? c.op : `${c.op} ${"key" in c ? c.key : ""}`))).toEqual([
       "setCooldown",
@@ -187,6 +187,23 @@ describe("two gw on one Redis", () => {
     ]);
   });
 
+  test("a new session id per request keeps no more sticky keys in Redis than the store keeps: the least recently used go", async () => {
+    const r = await redis();
+    const a = await openRedisState({ url: r.url, prefix: "gw", log: logger(), timing: FAST, stickyMax: 50 });
+    open.push(a);
+    const now = Date.now();
+    for (let i = 0; i < 400; i++) a.setSticky(`cc:one-off-${i}::opus`, "x/claude", now - 400 + i);
+    a.setSticky("cc:one-off-0::opus", "y/claude", now); // used again: the newest
+    a.clearSticky("cc:one-off-399::opus");
+    const look = await r.client();
+    const stored = async () => ((await look.send("KEYS", ["gw:st:*"])) as string[]).map((k) => k.slice("gw:st:".length)).sort();
+    // The newest 50 less the one cleared: sessions 350–398 and 0, used again.
+    const newest = [0, ...Array.from({ length: 49 }, (_, i) => 350 + i)].map((i) => `cc:one-off-${i}::opus`).sort();
+    await until(async () => Bun.deepEquals(await stored(), newest), 3000, () => "the newest 50 sessions alone in Redis");
+    expect(Number(await look.send("ZCARD", ["gw:st-by-use"]))).toBe(50);
+    expect(Number(await look.send("PTTL", ["gw:st-by-use"]))).toBeGreaterThan(0);
+  });
+
   test("a gw that starts later loads what the others hold", async () => {
     const r = await redis();
     const { store: a } = await replica(r);
@@ -195,7 +212,7 @@ describe("two gw on one Redis", () => {
     a.setSticky("cc:s1::opus", "x/claude", now);
     a.addFailure("cc:s1::opus", now);
     const look = await r.client();
-    await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 3, 1000);
+    await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 4, 1000);
     const { store: late } = await replica(r);
     expect(late.cooldown("opus", "x/claude", Date.now())).toEqual(cooldown(now + 60_000));
     expect(late.sticky("cc:s1::opus", now)).toBe("x/claude");
@@ -350,7 +367,7 @@ describe("Redis trouble never breaks a store", () => {
     // In the save: a long cooldown and a session, both changed afterwards.
     a.setCooldown("opus", "old/claude", cd(now - 1000, 3600_000));
     a.setSticky("cc:s1::opus", "x/claude", now - 1000);
-    await until(async () => ((await look.send("KEYS", ["gw:*"])) as string[]).length === 2, 1000, () => "the keys to reach Redis");
+    await until(async () => ((await look.send("KEYS", ["gw:*"])) as string[]).length === 3, 1000, () => "the keys to reach Redis"); // a cooldown, a session and the sessions' index
     await r.save();
     // After the save: the old cooldown ends with a success, a new 429 cools x, the session moves.
     b.clearCooldown("opus", "old/claude");
