@@ -270,6 +270,7 @@ export function openLocalState(o: LocalStateOptions): StateBackend {
     refresh() {
       if (!file || closed) return;
       flush(); // ours first: what this gw changed is newer than anything the other left
+      if (!file) return; // that write found it damaged: it is being set aside
       try {
         takeIn(file);
       } catch (err) {

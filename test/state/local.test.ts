@@ -417,6 +417,7 @@ test("a state file damaged while gw runs: moved aside, all that memory holds wri
   for (let page = 2; page < statSync(file).size / 4096; page++) writeSync(fd, Buffer.alloc(300, 0x41), 0, 300, (page - 1) * 4096 + 600);
   closeSync(fd);
   store.setSticky("cc:new::opus", "b/claude", NOW);
+  store.refresh(); // as after a hand-over: its write finds the damage, and it reads nothing from the file set aside
   await until(() => log.lines.length >= 2, 15_000, () => `the file to be set aside (${log.lines})`);
   expect(log.lines).toEqual([
     expect.stringMatching(/^warn state file .* was found damaged while gw ran \(database disk image is malformed\): moved it to .*state\.db\.broken-[^ ]+; what gw holds is written to a fresh one$/),
