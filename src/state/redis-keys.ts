@@ -8,6 +8,7 @@
 //   st:KEY            {target, at} JSON      the sticky TTL from its last use
 //   st-by-use         sorted set KEY → at    the sticky TTL from the last write: the newest STICKY_MAX
 //                     sticky keys, the older ones deleted as new ones come (redis.ts STICKY_SCRIPT)
+//   connected         "1"                    renewed by every gw's heartbeat: gone, Redis lost its keys (redis-link.ts)
 //   fs:KEY            hash {n, at}           the streak TTL from its last failure (set by one script)
 // Channel `PREFIX:changes` (`PREFIX:changes:dbN` for database N ≠ 0: keys live in their database,
 // but a channel is heard by every client of the server, whichever database it uses — a staging
@@ -30,6 +31,7 @@ export function keySpace(prefix: string, database = 0) {
     tr: (route: string, target: string, end: number) => `${p}tr:${route}\0${target}\0${end}`,
     st: (key: string) => `${p}st:${key}`,
     stickyByUse: `${p}st-by-use`,
+    marker: `${p}connected`,
     fs: (key: string) => `${p}fs:${key}`,
     /** SCAN pattern for every key of this gateway (the prefix's glob characters escaped). */
     all: `${p.replace(/[*?[\]\\]/g, "\\$&")}*`,

@@ -2,7 +2,9 @@
 // change channel (a subscribed connection can do nothing else), both kept alive here. Loss is
 // noticed by a closed socket or an unanswered heartbeat; gw then goes on from local state, says so
 // once, and reconnects with backoff. On every (re)connection `onUp` runs (the re-sync) before the
-// link counts as up, and messages heard meanwhile wait for it.
+// link counts as up, and messages heard meanwhile wait for it. The heartbeat renews a marker key:
+// found gone, Redis lost its keys while connected (FLUSHALL, FLUSHDB, eviction) and is re-synced
+// as one that restarted empty.
 
 import { RedisClient } from "bun";
 import { redisPassword } from "../config/state.ts";
@@ -14,6 +16,8 @@ interface LinkOptions {
   /** The URL as it may be shown (no password). */
   readonly where: string;
   readonly channel: string;
+  /** The key whose TTL the heartbeat renews (set after each re-sync). */
+  readonly marker: string;
   readonly log: StateLog;
   /** A message on the channel (never one heard before onUp finished). */
   onMessage(message: string): void;
@@ -32,7 +36,7 @@ export interface LinkTiming {
   readonly connectTimeoutMs: number;
   readonly backoffMinMs: number;
   readonly backoffMaxMs: number;
-  /** A PING this often; one unanswered within `heartbeatTimeoutMs` drops the link. */
+  /** The marker's TTL renewed this often; one unanswered within `heartbeatTimeoutMs` drops the link. */
   readonly heartbeatMs: number;
   readonly heartbeatTimeoutMs: number;
   readonly resyncTimeoutMs: number;
@@ -64,6 +68,10 @@ export function connectRedis(o: LinkOptions): RedisLink {
   let attemptNo = 0;
   /** The run_id of the Redis process of the last connection (it changes when Redis restarts). */
   let runId: string | undefined;
+  /** When the marker was last seen, if it was then found gone: Redis lost its keys since. */
+  let emptiedSince: number | undefined;
+  /** Long enough for heartbeats missed by a busy gw; every replica renews it. */
+  const markerTtl = String(Math.max(60_000, 10 * t.heartbeatMs));
   const password = redisPassword(o.url);
 
   const client = () => new RedisClient(o.url, { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: t.connectTimeoutMs });
@@ -94,8 +102,10 @@ export function connectRedis(o: LinkOptions): RedisLink {
       }
       await sub.subscribe(o.channel, (message) => (held ? held.push(message) : o.onMessage(message)));
       const run = /run_id:(\w+)/.exec(String(await cmd.send("INFO", ["server"]).catch(() => "")))?.[1];
-      await withTimeout(o.onUp(cmd, runId !== undefined && run !== runId ? down?.since : undefined, run !== undefined && run === runId), t.resyncTimeoutMs, "re-sync timed out");
-      runId = run;
+      const restartedSince = runId !== undefined && run !== runId ? down?.since : emptiedSince;
+      await withTimeout(o.onUp(cmd, restartedSince, run !== undefined && run === runId && emptiedSince === undefined), t.resyncTimeoutMs, "re-sync timed out");
+      await cmd.send("SET", [o.marker, "1", "PX", markerTtl]);
+      [runId, emptiedSince] = [run, undefined];
     } catch (err) {
       const why = describe(err);
       lost(refusalOf(why) ?? why);
@@ -105,10 +115,18 @@ export function connectRedis(o: LinkOptions): RedisLink {
     const messages = held;
     held = undefined;
     for (const m of messages) o.onMessage(m);
+    let seen = Date.now();
     const heartbeat = setInterval(() => {
-      // Any answer proves the link alive, a refused PING too (an ACL without +@connection):
-      // dropping the link for it would re-sync and log twice every few seconds.
-      withTimeout(cmd.ping(), t.heartbeatTimeoutMs, "no answer to PING").catch((err) => refusalOf(describe(err)) || lost(describe(err)));
+      const asked = Date.now();
+      withTimeout(cmd.send("PEXPIRE", [o.marker, markerTtl]), t.heartbeatTimeoutMs, "no answer to the heartbeat").then(
+        (renewed) => {
+          if (renewed !== 0) return void (seen = asked);
+          emptiedSince = seen;
+          lost("its keys are gone (FLUSHALL, FLUSHDB, eviction or a DEL)");
+        },
+        // Any answer proves the link alive, a refusal too: dropping the link for it would re-sync and log twice every few seconds.
+        (err) => refusalOf(describe(err)) || lost(describe(err)),
+      );
     }, t.heartbeatMs);
     up = { cmd, sub, heartbeat };
     if (down && (warned || everUp)) o.log.info(`state: Redis at ${o.where} reachable again; shared state re-synced`);

@@ -231,7 +231,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
     settle(outcomes);
   }
 
-  const link = connectRedis({ url: o.url, where, channel: keys.channel, log: o.log, onMessage: hear, onUp: resync, timing: o.timing });
+  const link = connectRedis({ url: o.url, where, channel: keys.channel, marker: keys.marker, log: o.log, onMessage: hear, onUp: resync, timing: o.timing });
   await link.first;
 
   return {

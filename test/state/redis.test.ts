@@ -32,6 +32,17 @@ async function redis(): Promise<TestRedis> {
 
 const cooldown = (until: number) => ({ until, kind: "transient_heavy" as const, reason: "429", setAt: until - 60_000 });
 
+/** Two replicas on `r`; A set a session and a cooldown, and B has heard both. */
+async function sharingASessionAndACooldown(r: TestRedis) {
+  const { store: a, log } = await replica(r);
+  const { store: b } = await replica(r);
+  const now = Date.now();
+  a.setSticky("cc:s1::opus", "x/claude", now);
+  a.setCooldown("opus", "x/claude", cooldown(now + 60_000));
+  await until(() => b.sticky("cc:s1::opus", now) === "x/claude" && b.cooldown("opus", "x/claude", Date.now()) !== undefined, 1000);
+  return { a, b, log, now };
+}
+
 describe("two gw on one Redis", () => {
   test("a cooldown set on A is honoured by B within a second, with the same end; a success on B clears it for A", async () => {
     const r = await redis();
@@ -143,9 +154,9 @@ describe("two gw on one Redis", () => {
     a.setSticky("cc:s1::opus", "x/claude", now);
     a.addFailure("anon::opus", now);
     const look = await r.client();
-    await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 6, 1000);
+    await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 8, 1000);
     const keys = ((await look.send("KEYS", ["*"])) as string[]).sort();
-    expect(keys.map((k) => k.split(":").slice(0, 2).join(":"))).toEqual(["team-a:cd", "team-a:cd", "team-a:fs", "team-a:st-by-use", "team-a:st", "team-a:tr"]);
+    expect(keys.map((k) => k.split(":").slice(0, 2).join(":"))).toEqual(["team-a:cd", "team-a:cd", "team-a:connected", "team-a:fs", "team-a:st-by-use", "team-a:st", "team-a:tr", "team-b:connected"]);
     for (const k of keys) expect(Number(await look.send("PTTL", [k]))).toBeGreaterThan(0);
     expect(other.cooldown("opus", "x/claude", Date.now())).toBeUndefined();
     expect(other.sticky("cc:s1::opus", now)).toBeUndefined();
@@ -176,7 +187,7 @@ describe("two gw on one Redis", () => {
       a.addFailure(`cc:s${i}::opus`, now - 1000 + i);
     }
     const look = await r.client();
-    await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 12, 1000, () => "the keys in Redis");
+    await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 13, 1000, () => "the keys in Redis");
     const read = await readAll(look, keySpace("gw"), Date.now(), 2);
     expect(read.map((c) => (c.op === "setCooldown" ? c.op : `${c.op} ${"key" in c ? c.key : ""}`))).toEqual([
       "setCooldown",
@@ -212,7 +223,7 @@ describe("two gw on one Redis", () => {
     a.setSticky("cc:s1::opus", "x/claude", now);
     a.addFailure("cc:s1::opus", now);
     const look = await r.client();
-    await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 4, 1000);
+    await until(async () => ((await look.send("KEYS", ["*"])) as string[]).length === 5, 1000);
     const { store: late } = await replica(r);
     expect(late.cooldown("opus", "x/claude", Date.now())).toEqual(cooldown(now + 60_000));
     expect(late.sticky("cc:s1::opus", now)).toBe("x/claude");
@@ -245,12 +256,7 @@ describe("Redis trouble never breaks a store", () => {
 
   test("lost while running, restarted empty: no crash, local state kept and given back to Redis, changes flow again", async () => {
     const r = await redis();
-    const { store: a, log } = await replica(r);
-    const { store: b } = await replica(r);
-    const now = Date.now();
-    a.setSticky("cc:s1::opus", "x/claude", now);
-    a.setCooldown("opus", "x/claude", cooldown(now + 60_000));
-    await until(() => b.sticky("cc:s1::opus", now) === "x/claude" && b.cooldown("opus", "x/claude", Date.now()) !== undefined, 1000);
+    const { a, b, log, now } = await sharingASessionAndACooldown(r);
 
     await r.kill();
     await until(() => !a.health().up && !b.health().up, 3000, () => "both to notice");
@@ -269,6 +275,21 @@ describe("Redis trouble never breaks a store", () => {
     expect(late.sticky("cc:s1::opus", now)).toBe("x/claude");
     b.clearCooldown("opus", "x/claude");
     await until(() => a.cooldown("opus", "x/claude", Date.now()) === undefined, 1000);
+  });
+
+  test("emptied while connected (FLUSHALL): noticed by the heartbeat, said once, refilled from what the gw know; a gw started later has it", async () => {
+    const r = await redis();
+    const { a, b, log, now } = await sharingASessionAndACooldown(r);
+    const look = await r.client();
+    await look.send("FLUSHALL", []);
+    await until(async () => Number(await look.send("EXISTS", ["gw:st:cc:s1::opus", "gw:cd:opus\0x/claude"])) === 2, 5000, () => "the keys to be written again");
+    expect(log.lines).toEqual([
+      expect.stringMatching(/^warn state: lost Redis at .* \(its keys are gone \(FLUSHALL, FLUSHDB, eviction or a DEL\)\); serving from local state/),
+      expect.stringMatching(/^info state: Redis at .* reachable again; shared state re-synced$/),
+    ]);
+    const { store: late } = await replica(r);
+    expect(late.sticky("cc:s1::opus", now)).toBe("x/claude");
+    expect(late.cooldown("opus", "x/claude", Date.now())).toEqual(cooldown(now + 60_000));
   });
 
   test("cut off while another replica clears a cooldown, back on the same Redis: the clear stands (Redis holding nothing is not a restart)", async () => {
@@ -332,11 +353,11 @@ describe("Redis trouble never breaks a store", () => {
     await until(async () => (await admin.send("EXISTS", ["gw:st:cc:s2::opus"])) === 1, 1000, () => "the key in db 3");
   });
 
-  test("an ACL user: a command it may not run is said with the categories gw needs; a PING it may not run still proves the link alive", async () => {
+  test("an ACL user: a command it may not run is said with the categories gw needs; a heartbeat it may not run still proves the link alive", async () => {
     const r = await redis();
     const admin = await r.client();
     await admin.send("ACL", ["SETUSER", "noscan", "on", ">pw-1", "~*", "&*", "+@all", "-scan"]);
-    await admin.send("ACL", ["SETUSER", "noping", "on", ">pw-2", "~*", "&*", "+@read", "+@write", "+@pubsub", "+@scripting"]);
+    await admin.send("ACL", ["SETUSER", "nobeat", "on", ">pw-2", "~*", "&*", "+@all", "-pexpire"]);
     const at = (auth: string) => `redis://${auth}@127.0.0.1:${r.port}`;
     const log = logger();
     const noscan = await openRedisState({ url: at("noscan:pw-1"), prefix: "gw", log, timing: FAST });
@@ -347,13 +368,13 @@ describe("Redis trouble never breaks a store", () => {
     expect(log.lines).toEqual([`warn state: Redis at ${r.url} ${noscan.health().problem}; serving from local state, reconnecting in the background`]);
 
     const quiet = logger();
-    const noping = await openRedisState({ url: at("noping:pw-2"), prefix: "gw", log: quiet, timing: FAST });
-    open.push(noping);
-    expect(noping.health().up).toBe(true);
-    const pings = async () => Number(/cmdstat_ping:calls=(\d+),.*rejected_calls=(\d+)/.exec(String(await admin.send("INFO", ["commandstats"])))?.[2] ?? 0);
-    const before = await pings();
-    await until(async () => (await pings()) >= before + 3, 5000, () => "three refused heartbeats");
-    expect(noping.health().up).toBe(true);
+    const nobeat = await openRedisState({ url: at("nobeat:pw-2"), prefix: "gw", log: quiet, timing: FAST });
+    open.push(nobeat);
+    expect(nobeat.health().up).toBe(true);
+    const refused = async () => Number(/cmdstat_pexpire:calls=(\d+),.*rejected_calls=(\d+)/.exec(String(await admin.send("INFO", ["commandstats"])))?.[2] ?? 0);
+    const before = await refused();
+    await until(async () => (await refused()) >= before + 3, 5000, () => "three refused heartbeats");
+    expect(nobeat.health().up).toBe(true);
     expect(quiet.lines).toEqual([]);
   });
 
@@ -367,7 +388,7 @@ describe("Redis trouble never breaks a store", () => {
     // In the save: a long cooldown and a session, both changed afterwards.
     a.setCooldown("opus", "old/claude", cd(now - 1000, 3600_000));
     a.setSticky("cc:s1::opus", "x/claude", now - 1000);
-    await until(async () => ((await look.send("KEYS", ["gw:*"])) as string[]).length === 3, 1000, () => "the keys to reach Redis"); // a cooldown, a session and the sessions' index
+    await until(async () => ((await look.send("KEYS", ["gw:*"])) as string[]).length === 4, 1000, () => "the keys to reach Redis"); // a cooldown, a session, the sessions' index, the marker
     await r.save();
     // After the save: the old cooldown ends with a success, a new 429 cools x, the session moves.
     b.clearCooldown("opus", "old/claude");
