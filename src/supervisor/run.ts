@@ -35,6 +35,7 @@ import { selfCommand, selfDisplay, typed } from "./self.ts";
 import { monoNow } from "./spawn.ts";
 import type { Phase, StatusSources } from "./status.ts";
 import { DEFAULT_TIMING, type Timing } from "./timing.ts";
+import { restartUnanswering } from "./unanswering.ts";
 import { startWatchdog } from "./watchdog.ts";
 
 interface ServeOptions {
@@ -172,6 +173,19 @@ export async function serve(opts: ServeOptions): Promise<void> {
     logRoom.check(); // on the rotation's clock: the instances' logs filling a disk are said within a check
     return [paths.gwLog, ...set.list().map((s) => instanceLog(paths, s.name))];
   }, timing, log.warn);
+  const stopUnansweredRestarts = restartUnanswering({
+    unanswering: () => gateway?.instancesDown() ?? [],
+    running: (name) => set.get(name)?.state === "ready",
+    restart: (name) => set.restart(name),
+    warn: log.warn,
+    afterMs: timing.unansweredRestartMs,
+  });
+  /** The supervisor's own timers: none may touch an instance once gw stops or hands them over. */
+  const stopTimers = () => {
+    stopRotation();
+    stopRewrites();
+    stopUnansweredRestarts();
+  };
 
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -209,8 +223,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       sdNotify("STOPPING=1", opts.env);
       reloader?.close();
       await registered?.remove(); // first: cld must not pick a gw that is going away
-      stopRotation();
-      stopRewrites();
+      stopTimers();
       const grace = config.global.shutdownGraceMs;
       const streams = gateway?.stats().openStreams ?? 0;
       const cut = streams && opts.terminal ? " — Ctrl-C again to cut them" : "";
@@ -245,8 +258,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     phase = "stopping";
     log.warn(`not taking over: ${why}; this gw exits and leaves everything to gw ${predecessor?.pid}`);
     await registered?.remove();
-    stopRotation();
-    stopRewrites();
+    stopTimers();
     set.releaseAll();
     await gateway?.handOff(config.global.shutdownGraceMs);
     await state?.close();
@@ -309,8 +321,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       phase = "stopping";
       reloader?.close();
       await registered?.remove(); // the successor has its own entry
-      stopRotation();
-      stopRewrites();
+      stopTimers();
       await watchdog?.stop();
       set.releaseAll();
       const streams = gateway?.stats().openStreams ?? 0;

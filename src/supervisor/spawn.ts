@@ -78,6 +78,9 @@ export function spawnChild(spec: SpawnSpec): Child {
 /** SIGTERM the group, SIGKILL it after killWaitMs; resolves once the leader has exited. */
 export async function stopChild(child: Child, killWaitMs: number): Promise<ExitInfo> {
   signalGroup(child.pid, "SIGTERM");
+  // A stopped group (SIGSTOP, a debugger) acts on the SIGTERM only once continued, as systemd
+  // does it: else it waited out killWaitMs and was killed without its own shutdown.
+  signalGroup(child.pid, "SIGCONT");
   let timer: ReturnType<typeof setTimeout> | undefined;
   const killed = new Promise<void>((resolve) => {
     timer = setTimeout(() => {

@@ -29,6 +29,12 @@ export interface Timing {
   readonly adoptedPollMs: number;
   /** On stop: after the LB's grace for streams in flight, SIGTERM each instance group; SIGKILL after this. */
   readonly killWaitMs: number;
+  /**
+   * A ready instance whose probes have failed this long (hung or stopped: it runs but does not
+   * answer) is restarted (unanswering.ts). Its probes start once a request to it fails, so a
+   * hung instance costs one request its first-byte timeout, then this.
+   */
+  readonly unansweredRestartMs: number;
   /** How often log sizes are checked for rotation. */
   readonly rotateCheckMs: number;
   readonly logMaxBytes: number;
@@ -48,6 +54,7 @@ export const DEFAULT_TIMING: Timing = Object.freeze({
   portRetryMs: 2_000,
   adoptedPollMs: 250,
   killWaitMs: 10_000,
+  unansweredRestartMs: 30_000,
   rotateCheckMs: 30_000,
   logMaxBytes: 10 * 1024 * 1024,
   logKeep: 3,

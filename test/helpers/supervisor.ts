@@ -8,8 +8,11 @@ import Anthropic from "@anthropic-ai/sdk";
 import { loadConfig } from "../../src/config/index.ts";
 import type { Config } from "../../src/config/types.ts";
 import { withInstanceKeys, writeInstanceFiles } from "../../src/instances/index.ts";
+import { afterAll } from "bun:test";
+import { controlJson } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import { cmdline, procInfo } from "../../src/supervisor/proc.ts";
+import type { Timing } from "../../src/supervisor/timing.ts";
 import { readdir } from "node:fs/promises";
 import { freePorts } from "./ports.ts";
 import { tempDir } from "./tmp.ts";
@@ -76,6 +79,27 @@ export async function supervised(sb: Sandbox) {
   const lines: string[] = [];
   const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
   return { config, lines, deps: { env: sb.env, log, logFile: (n: string) => join(sb.dir, "logs", `${n}.log`), childrenChanged: () => {} } };
+}
+
+/**
+ * serve() in this process, on a sandbox's providers.toml with `timing`; after the file's tests it
+ * is stopped and every process of the sandbox killed (first the gw: killed instances would
+ * otherwise be restarted by it).
+ */
+export function inProcessServe(): (sb: Sandbox, timing: Timing) => Promise<{ running: Promise<void> }> {
+  let last: { sb: Sandbox; running: Promise<void> } | undefined;
+  afterAll(async () => {
+    if (!last) return;
+    await controlJson(gwPaths(last.sb.dir), "/down", { method: "POST" }).catch(() => {});
+    await last.running.catch(() => {});
+    await killAll(last.sb);
+  });
+  return async (sb, timing) => {
+    const config = (await loadConfig(sb.file, { env: sb.env })).config!;
+    const { serve } = await import("../../src/supervisor/run.ts"); // not for the many files that never serve in-process
+    last = { sb, running: serve({ config, demo: false, terminal: false, env: sb.env, timing }) };
+    return { running: last.running };
+  };
 }
 
 /** Swap the ports of two instances in the sandbox's providers.toml (as a user editing it would). */

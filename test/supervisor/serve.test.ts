@@ -1,34 +1,23 @@
 // serve() in-process with short timings: instance logs rotate by size while the instance keeps
 // writing, an instance that never answers is reported and kept, and `down` stops it all.
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { chmodSync, existsSync, statSync, writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig } from "../../src/config/index.ts";
 import { controlJson } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
-import { serve } from "../../src/supervisor/run.ts";
 import { DEFAULT_TIMING } from "../../src/supervisor/timing.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
-import { alive, killAll, processesIn, type Sandbox, sandbox, until } from "../helpers/supervisor.ts";
+import { alive, inProcessServe, processesIn, sandbox, until } from "../helpers/supervisor.ts";
 
-let sb: Sandbox | undefined;
-let running: Promise<void> | undefined;
-afterAll(async () => {
-  if (!sb) return;
-  // Stop the in-process gw first: killed instances would otherwise be restarted by it.
-  await controlJson(gwPaths(sb.dir), "/down", { method: "POST" }).catch(() => {});
-  await running?.catch(() => {});
-  await killAll(sb);
-});
+const serveInProcess = inProcessServe();
 
 test("instance logs rotate by size while the instance writes; an instance that never answers is reported", async () => {
-  sb = await sandbox([{ name: "a" }, { name: "chatty", command: ["./chatty.sh"] }]);
+  const sb = await sandbox([{ name: "a" }, { name: "chatty", command: ["./chatty.sh"] }]);
   const script = join(sb.dir, "chatty.sh");
   writeFileSync(script, `#!/bin/sh\nwhile true; do echo "chatty $$ ........................................................"; sleep 0.01; done\n`);
   chmodSync(script, 0o755);
-  const config = (await loadConfig(sb.file, { env: sb.env })).config!;
   const timing = { ...DEFAULT_TIMING, readyTimeoutMs: 1_500, rotateCheckMs: 100, logMaxBytes: 4_000, logKeep: 2 };
-  running = serve({ config, demo: false, terminal: false, env: sb.env, timing });
+  const { running } = await serveInProcess(sb, timing);
   const paths = gwPaths(sb.dir);
   const log = join(sb.dir, "logs", "chatty.log");
   await until(() => existsSync(`${log}.2`), 20_000, () => "two rotations of chatty.log");
