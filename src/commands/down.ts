@@ -19,13 +19,15 @@ export default defineGwCommand({
   },
   internalArgs: ["after-crash"],
   async run({ args }) {
-    const paths = targetPaths(args.config);
     const say = (human: string, data: object) => (args.json ? printJson(data, true) : console.log(human));
     if (args["after-crash"]) {
+      // The watchdog's: the dead gw's folder, whatever another gw there serves now.
+      const paths = await targetPaths(args.config);
       const left = await stopLeftovers(paths, DEFAULT_TIMING.killWaitMs, Number(args["after-crash"]));
       if (left.length) say(`gw (pid ${args["after-crash"]}) died; its watchdog stopped the instances it left running: ${left.join(", ")}`, { leftovers: left });
       return 0;
     }
+    const paths = await targetPaths(args.config, "down");
     try {
       const { pid, ...answer } = await controlJson<{ pid: number } & Partial<DownAnswer>>(paths, "/down", { method: "POST" });
       if (!args.json) console.log(stoppingLine(pid, answer));

@@ -14,7 +14,7 @@ export default defineGwCommand({
   meta: { name: "reload", description: ABOUT.reload },
   args: { ...configArgs, ...jsonArgs },
   async run({ args }) {
-    const paths = targetPaths(args.config);
+    const paths = await targetPaths(args.config, "reload");
     const { answer: r, restarted } = await followReload(paths, !!args.json);
     // The config is in force either way; an instance of it that is not running is still something
     // to fix, so a script sees it as gw restart's caller does: exit 1. Heard as the reload's work,

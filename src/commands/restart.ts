@@ -15,7 +15,7 @@ export default defineGwCommand({
   },
   async run({ args }) {
     const query = args.name ? `?name=${encodeURIComponent(args.name)}` : "";
-    const paths = targetPaths(args.config);
+    const paths = await targetPaths(args.config, "restart");
     type Answer = { results: RestartResult[] };
     const request = async () => ndjsonLines<RestartLine<Answer>>((await controlRequest(paths, `/restart${query}`, { method: "POST" })).body!);
     const { answer, restarted } = await followRestarts<Answer>(request, !!args.json, "restart");

@@ -1,6 +1,7 @@
 import { terminalWidth } from "../cli/table.ts";
 import { controlJson, NotRunningError } from "../supervisor/control.ts";
 import { formatStatus } from "../supervisor/format.ts";
+import { refuseAnotherServed } from "../supervisor/target.ts";
 import type { StatusReport } from "../supervisor/status.ts";
 import { readableTarget } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
@@ -10,7 +11,8 @@ export default defineGwCommand({
   meta: { name: "status", description: ABOUT.status },
   args: { ...configArgs, ...jsonArgs },
   async run({ args }) {
-    const { paths } = await readableTarget(args.config);
+    const { file, paths } = await readableTarget(args.config);
+    await refuseAnotherServed(file, "status");
     let report: StatusReport;
     try {
       report = await controlJson<StatusReport>(paths, "/status");

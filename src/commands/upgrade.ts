@@ -15,7 +15,7 @@ export default defineGwCommand({
     binary: { type: "positional", required: false, description: "the new gw binary (default: the running gw's own path, e.g. after replacing that file)", valueHint: "PATH" },
   },
   async run({ args }) {
-    const paths = targetPaths(args.config);
+    const paths = await targetPaths(args.config, "upgrade");
     const binary = args.binary ? resolve(args.binary) : undefined;
     if (binary && !(await Bun.file(binary).exists())) {
       const dir = await stat(binary).then((s) => s.isDirectory(), () => false);
