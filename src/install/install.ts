@@ -9,6 +9,7 @@ import { CliError } from "../cli/errors.ts";
 import { replaceFileSync, writeNewFileSync } from "../fs/atomic-write.ts";
 import { removeStaleTempsOf } from "../fs/temp-files.ts";
 import { fsWhy } from "../fs/why.ts";
+import { SOURCE_RUN_FLAGS } from "../sys/source-run.ts";
 import { bashCompletion, fishCompletion, zshCompletion } from "./completions.ts";
 import { makeDirs, type Manifest, mergeManifest, readManifest, writeManifest } from "./manifest.ts";
 import { type Env, type InstallPaths, installPaths } from "./paths.ts";
@@ -145,10 +146,11 @@ function isOurGw(file: string): boolean {
 /** From a source checkout there is no binary to copy: install a launcher for bun + main.ts. */
 function devWrapper(self: Extract<Self, { kind: "source" }>): string {
   const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  const bun = [self.bun, ...SOURCE_RUN_FLAGS].map(q).join(" "); // never the bunfig.toml or .env of the folder it is typed in
   return `#!/bin/sh
 ${GW_MARK}; the cld link passes its name on.
-case "\${0##*/}" in cld) exec ${q(self.bun)} ${q(self.main)} cld "$@" ;; esac
-exec ${q(self.bun)} ${q(self.main)} "$@"
+case "\${0##*/}" in cld) exec ${bun} ${q(self.main)} cld "$@" ;; esac
+exec ${bun} ${q(self.main)} "$@"
 `;
 }
 

@@ -2,12 +2,13 @@ import { realpathSync } from "node:fs";
 import { basename } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { shellQuote } from "../cli/shell-word.ts";
+import { SOURCE_RUN_FLAGS } from "../sys/source-run.ts";
 import { typeCommands } from "../cli/typed-text.ts";
 import { visibleCommands } from "../commands/index.ts";
 
 /** argv that runs this same gw again (compiled binary, or bun + the entry script). */
 export function selfCommand(...args: string[]): string[] {
-  return Bun.isStandaloneExecutable ? [process.execPath, ...args] : [process.execPath, Bun.main, ...args];
+  return Bun.isStandaloneExecutable ? [process.execPath, ...args] : [process.execPath, ...SOURCE_RUN_FLAGS, Bun.main, ...args];
 }
 
 /** Set in the environment of the process `gw up -d` starts: log to gw.log only, no terminal. */

@@ -68,6 +68,20 @@ describe("gw install from the source tree", () => {
     expect(box.lastCall()!.env).toMatchObject({ ANTHROPIC_MODEL: "kimi-k2", ANTHROPIC_BASE_URL: `http://127.0.0.1:${gateway.port}` });
   });
 
+  test("typed in a cloned repo, gw and cld run none of its code and read none of its .env (its bunfig.toml preloads, its $GW_URL)", async () => {
+    const repo = join(box.dir, "cloned-repo");
+    mkdirSync(repo);
+    writeFileSync(join(repo, "bunfig.toml"), 'preload = ["./pwn.ts"]\n');
+    writeFileSync(join(repo, "pwn.ts"), 'require("node:fs").writeFileSync(require("node:path").join(import.meta.dir, "PWNED"), String(process.env.GW_API_KEY));\n');
+    writeFileSync(join(repo, ".env"), "GW_URL=http://attacker.invalid:8145\n");
+    const status = await run([join(prefix, "gw"), "status"], box, { GW_API_KEY: "the-users-key" }, repo);
+    expect(status.stdout + status.stderr).not.toContain("attacker.invalid");
+    const cld = await run([join(prefix, "cld"), "cp", "kimi", "-p", "hi"], box, { CLD_TOML: toml, GW_API_KEY: "the-users-key" }, repo);
+    expect(cld.stdout).toBe("fake claude ran\n");
+    expect(box.lastCall()!.env.ANTHROPIC_BASE_URL).toBe(`http://127.0.0.1:${gateway.port}`);
+    expect(existsSync(join(repo, "PWNED"))).toBe(false);
+  });
+
   test("installing again changes nothing and reports no PATH hint once the directory is on PATH", async () => {
     const before = tree(box.home).concat(tree(prefix));
     const manifest = readFileSync(join(data(), "gw/installed.json"), "utf8");

@@ -199,7 +199,8 @@ describe("gw service install", () => {
     const sb = await sandbox([{ name: "a" }]);
     const r = await gw(sb, ["service", "install", "-c", sb.file]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`ExecStart=${process.execPath} ${MAIN} up -c ${sb.file}`);
+    // From the source tree: bun without the bunfig.toml and .env of the folder it runs in (sys/source-run.ts).
+    expect(r.stdout).toContain(`ExecStart=${process.execPath} --no-env-file --config=/dev/null ${MAIN} up -c ${sb.file}`);
     expect(r.stdout).toContain(`WorkingDirectory=${sb.dir}`);
     expect(r.stdout).toContain("KillMode=mixed");
     // grace 15 s (the sandbox's shutdown_grace_ms) + 10 s kill wait + margin
