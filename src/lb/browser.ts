@@ -13,7 +13,9 @@
 //   origin: the status page) or listed in `[global] cors_origins`; the listed ones get CORS
 //   headers on the answer, nobody else does.
 // - Without `Origin`, a browser's cross-site request (`Sec-Fetch-Site: cross-site | same-site`,
-//   e.g. an <img> or a no-cors fetch) is refused unless it is a top-level navigation.
+//   e.g. an <img>, a no-cors fetch, an <iframe>) is refused unless it is a top-level navigation
+//   (a link to the status page); a navigation to a model call is refused later, as any request
+//   with a method its path does not take (own-error.ts wrongMethod).
 // - OPTIONS is answered here and never forwarded: a preflight from a listed origin gets its
 //   allowance, everything else none.
 //
@@ -60,7 +62,9 @@ export function checkBrowser(p: BrowserPolicy, req: Request, peer: () => string 
     }
   } else {
     const site = headers.get("sec-fetch-site");
-    if ((site === "cross-site" || site === "same-site") && headers.get("sec-fetch-mode") !== "navigate") {
+    // A top-level navigation only: an <iframe>, <object> or <embed> navigates too, and whether
+    // it loaded told a page which routes exist and whether a guessed client key was right.
+    if ((site === "cross-site" || site === "same-site") && (headers.get("sec-fetch-mode") !== "navigate" || headers.get("sec-fetch-dest") !== "document")) {
       return refuse(req, "cross-site browser requests may not use gw; to allow a page, add its origin to [global] cors_origins", "forbidden_origin");
     }
   }

@@ -1,6 +1,8 @@
 // The three API dialects gw's clients speak, and the one place that shapes gw's own errors in
 // each of them: a JSON error response before any byte was sent, or an SSE error event after.
 
+import { NEVER_A_DOCUMENT } from "./headers.ts";
+
 export type Dialect = "anthropic" | "openai" | "gemini";
 /** A stream's dialect: an OpenAI Responses stream has an error event of its own shape. */
 export type StreamDialect = Dialect | "responses";
@@ -100,7 +102,7 @@ function errorPayload(dialect: Dialect, status: number, message: string, code: G
   }
 }
 
-const JSON_HEADERS = { "content-type": "application/json" };
+const JSON_HEADERS = { "content-type": "application/json", ...NEVER_A_DOCUMENT };
 
 /** gw's own error as an HTTP response in the client's dialect. */
 export function errorResponse(

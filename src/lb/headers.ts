@@ -80,12 +80,13 @@ export function downstreamHeaders(upstream: Headers, explain: Record<string, str
 }
 
 /**
- * An upstream's answer is data for an API client, never a page: were it HTML (a relay's error
+ * An answer is data for an API client, never a page: were an upstream's HTML (a relay's error
  * page, an upstream that serves some), a browser sent to it would run its script on gw's own
  * origin, which may read the status data and call the APIs with the accounts. Sandboxed, it runs
  * nothing, reaches nothing and is framed nowhere; nosniff keeps a browser from guessing HTML.
+ * gw's own errors carry it too (dialect.ts): framed, they rendered at gw's origin in a page's frame.
  */
-const NEVER_A_DOCUMENT = { "x-content-type-options": "nosniff", "content-security-policy": "sandbox; default-src 'none'; frame-ancestors 'none'" };
+export const NEVER_A_DOCUMENT = { "x-content-type-options": "nosniff", "content-security-policy": "sandbox; default-src 'none'; frame-ancestors 'none'" };
 
 /**
  * Mask every value in place, and drop a header whose name quotes a secret (a name cannot carry the

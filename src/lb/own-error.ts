@@ -86,6 +86,19 @@ const ENDPOINTS: readonly (readonly [RegExp, string, readonly string[]])[] = [
   [/^\/v1beta\/models\/[^/]+:(?:generateContent|streamGenerateContent|countTokens)$/, "/v1beta/models/MODEL:generateContent", ["POST"]],
 ];
 
+/**
+ * A path gw documents asked with a method it does not take (GET /v1/messages: a browser's
+ * navigation, say), answered by gw before any instance is asked. Forwarded, it reached an
+ * instance, was logged, and its 404 counted in the anonymous failure streak: a web page could
+ * force `*.auto` upgrades by navigating to a model call.
+ */
+export function wrongMethod(method: string, path: string): OwnError | undefined {
+  const known = ENDPOINTS.find(([re]) => re.test(path));
+  if (!known || known[2].includes(method)) return undefined;
+  const allow = known[2].join(", ");
+  return { status: 405, message: `${method} ${path.slice(0, 200)}: gw serves ${known[1]} with ${allow} only`, code: "method_not_allowed", headers: { allow } };
+}
+
 const SERVED = "POST /v1/messages, /v1/chat/completions, /v1/responses, /v1beta/models/MODEL:generateContent; GET /v1/models";
 
 // --- internal ---
@@ -111,11 +124,6 @@ const GIN_WORDS: Record<number, string> = { 404: "404 page not found", 405: "405
 
 function notServed(f: OwnFacts): OwnError {
   const path = f.path.slice(0, 200);
-  const known = ENDPOINTS.find(([re]) => re.test(f.path));
-  if (known && !known[2].includes(f.method)) {
-    const allow = known[2].join(", ");
-    return { status: 405, message: `${f.method} ${path}: gw serves ${known[1]} with ${allow} only`, code: "method_not_allowed", headers: { allow } };
-  }
   const model = /^\/v1(?:beta)?\/models\/([^/:]+)$/.exec(f.path)?.[1];
   if (model !== undefined) return { status: 404, message: noRoute(decodeSafe(model), modelIdsOf(f.config).names), code: "model_not_found" };
   return { status: 404, message: `gw serves no ${f.method} ${path}; it serves ${SERVED} (and the rest of CLIProxyAPI's API)`, code: "not_found" };

@@ -14,7 +14,7 @@ import { runAttempts, type Tried } from "./failover.ts";
 import { foldPath, readIntake, type RoutedIntake, routed } from "./intake.ts";
 import { probeAnswer } from "./local.ts";
 import { isModelList, modelEntryLabel, modelEntryResponse, modelsResponse } from "./models.ts";
-import { type OwnError, ownError } from "./own-error.ts";
+import { type OwnError, ownError, wrongMethod } from "./own-error.ts";
 import { isForbiddenPath } from "./paths.ts";
 import { RecordBuilder } from "./record-builder.ts";
 import { type FallbackFacts, type RequestFacts, requestFacts, routeHeader } from "./request-state.ts";
@@ -46,6 +46,8 @@ export function handle(req: Request, server: Server<unknown>, rt: Runtime, gw: G
     const entry = modelEntryResponse(rt.models, path, req.headers);
     if (entry) return answeredLocally(gw, modelEntryLabel(path), entry);
   }
+  const wrong = wrongMethod(req.method, path);
+  if (wrong) return refused(gw, errorResponse(dialect, wrong.status, wrong.message, wrong.code, wrong.headers));
 
   return proxy(req, server, url, rt, gw);
 }

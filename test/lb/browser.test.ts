@@ -76,10 +76,14 @@ port = 8146
     }
   });
 
-  test("cross-site requests without Origin (no-cors) are refused; navigations and programs pass", () => {
+  test("cross-site requests without Origin (no-cors, frames) are refused; top-level navigations and programs pass", () => {
     expect(verdict({ host: "127.0.0.1:8145", "sec-fetch-site": "cross-site", "sec-fetch-mode": "no-cors" })).toBe(403);
     expect(verdict({ host: "127.0.0.1:8145", "sec-fetch-site": "same-site", "sec-fetch-mode": "no-cors" })).toBe(403);
-    expect(verdict({ host: "127.0.0.1:8145", "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate" })).toBe("pass");
+    expect(verdict({ host: "127.0.0.1:8145", "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate", "sec-fetch-dest": "document" })).toBe("pass");
+    // Frames navigate too: their load or error told a page what exists.
+    for (const dest of ["iframe", "frame", "object", "embed", "fencedframe"]) {
+      expect([dest, verdict({ host: "127.0.0.1:8145", "sec-fetch-site": "same-site", "sec-fetch-mode": "navigate", "sec-fetch-dest": dest })]).toEqual([dest, 403]);
+    }
     expect(verdict({ host: "127.0.0.1:8145", "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors" })).toBe("pass");
     expect(verdict({ host: "127.0.0.1:8145", "sec-fetch-site": "none", "sec-fetch-mode": "navigate" })).toBe("pass");
     expect(verdict({ host: "127.0.0.1:8145" })).toBe("pass");

@@ -254,7 +254,8 @@ describe("bad models and paths, through each SDK", () => {
     expect(mock.stats().total).toBe(before);
   });
 
-  test("a wrong method on a path gw serves: 405 with Allow", async () => {
+  test("a wrong method on a path gw serves: 405 with Allow, from gw without asking an instance", async () => {
+    const before = mock.stats().total;
     const headers = { authorization: `Bearer ${CLIENT_KEY}`, "anthropic-version": "2023-06-01" };
     const get = await fetch(`${gw.url}/v1/messages`, { headers });
     expect(get.status).toBe(405);
@@ -263,6 +264,7 @@ describe("bad models and paths, through each SDK", () => {
     const del = await openai().delete("/chat/completions").catch((e: unknown) => e);
     expect((del as { status: number }).status).toBe(405);
     expect((del as Error).message).toContain("DELETE /v1/chat/completions: gw serves /v1/chat/completions with POST only");
+    expect(mock.stats().total).toBe(before);
   });
 
   test("an unknown path or model id: 404 in the client's dialect naming what gw serves", async () => {

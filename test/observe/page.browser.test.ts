@@ -57,7 +57,9 @@ ${externalInstances({ a: mocks[0]!.url, b: mocks[1]!.url })}
     ],
   }));
   // rebind.test resolves to this machine: what a DNS-rebinding attacker arranges for its own name.
-  browser = await launchChromium(["--host-resolver-rules=MAP rebind.test 127.0.0.1"]);
+  // Local Network Access off: a browser without it (Firefox, an older Chrome) lets a rebinding
+  // page's fetch reach loopback, and then only gw's Host check stands in its way.
+  browser = await launchChromium(["--host-resolver-rules=MAP rebind.test 127.0.0.1", "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights"]);
 }, SLOW);
 
 afterAll(async () => {
@@ -204,6 +206,10 @@ test(
       const rebound = `http://rebind.test:${gateway.port}`;
       const nav = await page.goto(`${rebound}/_gw/`);
       expect(nav?.status()).toBe(403);
+      // The attacker's page under that name, as its own server gave it before the name moved
+      // (gw's refusal above is no page to run a script in: it is sandboxed).
+      await page.route(`${rebound}/innocent`, (r) => r.fulfill({ contentType: "text/html", body: "<title>innocent</title>" }));
+      await page.goto(`${rebound}/innocent`);
       const data = await page.evaluate(async (u) => {
         const r = await fetch(u);
         return { status: r.status, text: await r.text() };
