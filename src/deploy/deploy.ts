@@ -7,6 +7,7 @@ import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { CliError } from "../cli/errors.ts";
+import { undoneOnSignal } from "../cli/interrupt.ts";
 import type { Config } from "../config/types.ts";
 import { isUnder, realOf } from "../fs/same-path.ts";
 import { freePort } from "../supervisor/ports.ts";
@@ -50,11 +51,15 @@ class StepError extends Error {}
 export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const remote = await Remote.open(o.destination);
   const work = await mkdtemp(join(tmpdir(), "gw-deploy-"));
-  try {
-    return await run(o, remote, work);
-  } finally {
+  // Everything this deploy makes here (the packed gw among it) is in `work`: gone however it ends.
+  const undo = async () => {
     await remote.close();
     await rm(work, { recursive: true, force: true });
+  };
+  try {
+    return await undoneOnSignal(() => run(o, remote, work), undo);
+  } finally {
+    await undo();
   }
 }
 
@@ -94,7 +99,7 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<Depl
   }
 
   // 2. The binary for it, and what goes with it.
-  const art = await artefactFor(choice.target, say, o.dryRun);
+  const art = await artefactFor(choice.target, say, work, o.dryRun);
   say(`  gw ${art.version} for ${art.target}: ${basename(art.archive)} (${art.source})`);
   // The host's gw reads DIR/providers.toml, whatever the file is called here.
   const files = [basename(o.config.file) === sh.CONFIG_NAME ? o.config.file : join(work, sh.CONFIG_NAME)];
@@ -135,7 +140,6 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<Depl
   const archiveBase = basename(art.archive);
   const upload = sameBinary ? ("same binary" as const) : { archive: archiveBase, sha256: art.sha256 || "SHA256-OF-THE-ARCHIVE", release: archiveBase.replace(/\.tar\.gz$/, "") };
   const stage = await step("check the upload there: checksum, the binary runs, gw check on the new config", sh.stageScript(p, upload));
-  await art.cleanup();
   if (stage.code !== 0) {
     const why = (stage.stderr.trim() || stage.stdout.trim()).split("\n").slice(-5).join("\n  ");
     throw new CliError(`the new gw does not pass on ${host}; nothing there was changed:\n  ${why}`, 1, "fix the config (gw check lists every problem) and deploy again");

@@ -6,7 +6,7 @@
 // config the host rejects (nothing changes); a directory the ssh user cannot write (refused before
 // anything travels); a gw that cannot come up, or whose new instance crash-loops (rolled back).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { sha256File } from "../../src/fs/sha256.ts";
 import { join } from "node:path";
 import { buildRelease } from "../../src/release/release.ts";
@@ -232,6 +232,26 @@ describe("gw deploy", () => {
     expect(proc.stderr).toContain(root ? "cannot prepare /proc/gw-deploy-test/.gw/deploy/next: mkdir" : "cannot write /proc/gw-deploy-test (/proc: not a directory");
     expect(proc.stderr).not.toContain("scp");
     expect((await remoteStatus()).pid).toBe(pid);
+  }, 60_000);
+
+  test("a compiled gw that packed itself and then failed leaves nothing in the temp dir (the packed gw is ~150 MB)", async () => {
+    const tmp = tempDir("gw-deploy-tmpdir-");
+    const dir = join(sshd.home, "prepare-fails");
+    mkdirSync(dir);
+    writeFileSync(join(dir, ".gw"), ""); // the probe passes (DIR is writable); mkdir DIR/.gw/deploy/next fails
+    const proc = Bun.spawn([builtBinary, "deploy", sshd.alias, "-c", join(local, "providers.toml"), "--dir", dir], {
+      cwd: local,
+      // no archive in the release dir: this gw packs itself for its own kind of host
+      env: { ...process.env, GW_SSH_CONFIG: sshd.sshConfig, GW_RELEASE_DIR: tempDir("gw-release-empty-"), TMPDIR: tmp, NO_COLOR: "1" },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    expect(stdout).toContain("(this gw)");
+    expect(stderr).toContain(`cannot prepare ${dir}/.gw/deploy/next`);
+    expect(code).toBe(1);
+    expect(readdirSync(tmp)).toEqual([]);
   }, 60_000);
 
   test("a new instance that crash-loops: rolled back as soon as it is known, saying why; the old gw serves on", async () => {
