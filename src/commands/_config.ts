@@ -1,9 +1,10 @@
 // Shared by commands that need a config: find it, load it, print its problems.
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
 import { declaredInstanceNames, findConfigFile, formatProblem, hasErrors, loadConfig } from "../config/index.ts";
 import type { Config, LoadResult } from "../config/types.ts";
+import { isDescriptorPath } from "../fs/read-small.ts";
 import { demoFile } from "../supervisor/demo.ts";
 import { type GwPaths, gwPaths } from "../supervisor/paths.ts";
 import { describeSeveral, listRunning } from "../supervisor/registry.ts";
@@ -16,6 +17,17 @@ const noConfig = () => new CliError("no providers.toml here and $GW_CONFIG is no
 export function requireConfigFile(explicit?: string): string {
   const file = findConfigFile(explicit);
   if (!file) throw noConfig();
+  return file;
+}
+
+/**
+ * The config file, for commands that need it again after reading it (deploy copies it to the
+ * host, a service reads it at every start): a pipe (`-c <(…)`, /dev/stdin) is read once and gone,
+ * and the folder it seems to be in (/dev/fd) holds no .env or auth dirs. `needs`: what for.
+ */
+export function requireRealConfigFile(explicit: string | undefined, needs: string): string {
+  const file = requireConfigFile(explicit);
+  if (isDescriptorPath(resolve(file))) throw new CliError(`-c ${file} names what your shell hands over (a pipe, stdin), read once; ${needs}`, 1, "save the config to a file (… > providers.toml) and pass -c with that file");
   return file;
 }
 

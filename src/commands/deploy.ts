@@ -1,6 +1,6 @@
 import { CliError } from "../cli/errors.ts";
 import { deploy } from "../deploy/deploy.ts";
-import { loadValidConfig } from "./_config.ts";
+import { loadValidConfig, requireRealConfigFile } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { ABOUT } from "./index.ts";
 
@@ -15,7 +15,7 @@ export default defineGwCommand({
     "dry-run": { type: "boolean", description: "only look at the host and print every step" },
   },
   async run({ args }) {
-    const config = await loadValidConfig(args.config);
+    const config = await loadValidConfig(requireRealConfigFile(args.config, "deploy copies the config file and the .env beside it to the host"));
     // With --json the steps still show, on stderr; stdout is the one result document.
     const say = args.json ? (l: string) => console.error(l) : (l: string) => console.log(l);
     try {

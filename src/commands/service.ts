@@ -4,7 +4,7 @@ import { writeFileAtomic } from "../fs/atomic-write.ts";
 import { ensurePrivateDir } from "../fs/private.ts";
 import { serviceUnit, thisHost } from "../supervisor/service.ts";
 import { serviceWarnings } from "../supervisor/service-check.ts";
-import { loadValidConfig } from "./_config.ts";
+import { loadValidConfig, requireRealConfigFile } from "./_config.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { typedIn } from "../supervisor/self.ts";
 import { ABOUT } from "./index.ts";
@@ -18,7 +18,7 @@ export default defineGwCommand({
   },
   async run({ args }) {
     if (args.action !== "install") throw new CliError(`unknown action "${args.action}" for gw service`, 1, "use: gw service install [--write]");
-    const config = await loadValidConfig(args.config);
+    const config = await loadValidConfig(requireRealConfigFile(args.config, "the service runs gw up -c FILE at every start, and needs a file it can read again"));
     const host = thisHost();
     const unit = serviceUnit(config.file, config.dir, config.global.shutdownGraceMs, host);
     for (const line of await serviceWarnings(config, process.env, host)) console.error(`gw: warning: ${typedIn(line)}`);
