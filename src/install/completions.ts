@@ -10,7 +10,8 @@
 // valid route or instance name starts with ~; config/names.ts).
 import { FILES } from "./candidates.ts";
 
-const HEADER = "# gw and cld completions (written by gw install; gw install --uninstall removes them)";
+/** Every completion file gw writes carries it: how gw install tells its own from another tool's. */
+export const HEADER = "# gw and cld completions (written by gw install; gw install --uninstall removes them)";
 /** POSIX single quotes (bash, zsh). */
 const sh = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 /** fish single quotes, where \\ and \' are escapes. */

@@ -10,7 +10,7 @@ import { replaceFileSync, writeNewFileSync } from "../fs/atomic-write.ts";
 import { removeStaleTempsOf } from "../fs/temp-files.ts";
 import { fsWhy } from "../fs/why.ts";
 import { SOURCE_RUN_FLAGS } from "../sys/source-run.ts";
-import { bashCompletion, fishCompletion, zshCompletion } from "./completions.ts";
+import { bashCompletion, fishCompletion, HEADER as COMPLETION_MARK, zshCompletion } from "./completions.ts";
 import { makeDirs, type Manifest, mergeManifest, readManifest, writeManifest } from "./manifest.ts";
 import { type Env, type InstallPaths, installPaths } from "./paths.ts";
 
@@ -38,10 +38,10 @@ export function install(self: Self, env: Env, prefix?: string): InstallReport {
       replaceFileSync(file, write, mode); // rename, not overwrite: a running gw binary stays intact
       files.push(file);
     });
-  const manifest = readManifest(paths.manifest);
-  checkFree(paths.cld, manifest, isOurCld);
-  if (!samePath(selfFile(self), paths.gw)) {
-    checkFree(paths.gw, manifest, isOurGw);
+  const itself = samePath(selfFile(self), paths.gw);
+  // Before anything is written: a file of someone else's in any of gw's places ends it untouched.
+  for (const [file, ours] of owners(paths)) if (!(itself && file === paths.gw)) checkFree(file, ours);
+  if (!itself) {
     if (self.kind === "binary") put(paths.gw, (tmp) => copyFileSync(self.path, tmp, C.COPYFILE_EXCL), 0o755);
     else put(paths.gw, (tmp) => writeNewFileSync(tmp, devWrapper(self)), 0o755);
   } else {
@@ -67,8 +67,9 @@ export function uninstall(env: Env, prefix?: string): { removed: string[]; manif
   const paths = installPaths(env, prefix && resolve(prefix));
   const m: Manifest = readManifest(paths.manifest);
   const removed: string[] = [];
-  // A gw or cld the user put in the place of gw's since (another program, their own script) is theirs now.
-  const replaced = (f: string) => (f === paths.gw && !isOurGw(f)) || (f === paths.cld && !isOurCld(f));
+  // A file the user put in the place of gw's since (another program, their own script or link) is theirs now.
+  const mine = owners(paths);
+  const replaced = (f: string) => mine.get(f)?.(f) === false;
   for (const f of [...m.files, paths.manifest]) {
     if (!existsOrLink(f) || lstatSync(f).isDirectory() || replaced(f)) continue; // a directory there now is not ours
     inTheWay(f, () => unlinkSync(f));
@@ -119,13 +120,21 @@ function samePath(a: string, b: string): boolean {
 }
 
 /**
- * A `gw` or `cld` that gw did not put there (say, the old zsh launcher, another program called
- * gw) is the user's: never replaced — nor, then, removed by --uninstall. One gw wrote without a
- * manifest (a copy of the binary put there by hand) is replaced as an upgrade.
+ * A file in one of gw's places that gw did not put there (the old zsh launcher, another program
+ * called gw, another tool's completions, the user's own link) is the user's: never replaced —
+ * nor, then, removed by --uninstall. Told by what is there, not by the manifest, which says only
+ * that gw once wrote that path. One gw wrote without a manifest (a copy of the binary put there
+ * by hand) is replaced as an upgrade.
  */
-function checkFree(file: string, m: Manifest, ours: (file: string) => boolean): void {
-  if (!existsOrLink(file) || m.files.includes(file) || ours(file)) return;
+function checkFree(file: string, ours: (file: string) => boolean): void {
+  if (!existsOrLink(file) || ours(file)) return;
   throw new CliError(`${file} exists and was not installed by gw`, 1, `move it away (or pass --prefix DIR) and run gw install again`);
+}
+
+/** Each file gw install writes, and how gw's own is told there. */
+function owners(p: InstallPaths): Map<string, (file: string) => boolean> {
+  const completion = (f: string) => isFileWith(f, COMPLETION_MARK);
+  return new Map([[p.gw, (f: string) => isFileWith(f, GW_MARK)], [p.cld, isOurCld], ...[...p.bash, p.zsh, ...p.fish].map((f) => [f, completion] as const)]);
 }
 
 const isOurCld = (cld: string) => lstatSync(cld).isSymbolicLink() && readlinkSync(cld) === "gw";
@@ -133,11 +142,13 @@ const isOurCld = (cld: string) => lstatSync(cld).isSymbolicLink() && readlinkSyn
 /** Words every gw carries: in its wrapper (devWrapper) as written, in its binary as its code's text. */
 const GW_MARK = "# gw from a source checkout (gw install run under bun)";
 
-function isOurGw(file: string): boolean {
-  // A link is replaced, its target untouched; a directory is said to be in the way as it was (put).
-  if (!lstatSync(file).isFile()) return true;
+/** A regular file (not a link: gw writes none there) holding `mark`. */
+function isFileWith(file: string, mark: string): boolean {
+  const st = lstatSync(file);
+  if (st.isDirectory()) return true; // said to be in the way as it is, by put
+  if (!st.isFile()) return false;
   try {
-    return readFileSync(file).includes(GW_MARK);
+    return readFileSync(file).includes(mark);
   } catch {
     return false; // unreadable: not gw's to replace
   }

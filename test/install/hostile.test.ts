@@ -30,23 +30,32 @@ function home() {
 const noStack = (stderr: string) => !/^\s+at /m.test(stderr) && !stderr.includes("Error:");
 
 describe("links planted where gw install writes", () => {
-  test("links at gw, the completions and the manifest are replaced; their targets stay untouched", async () => {
+  test("a link at the manifest is replaced, its target untouched; one at gw or a completion is someone else's: refused, never followed", async () => {
     const t = home();
-    const targets = [t.paths.gw, t.paths.bash[0]!, t.paths.zsh, t.paths.fish[0]!, t.paths.fish[1]!, t.paths.manifest];
-    targets.forEach((f, i) => {
-      mkdirSync(join(f, ".."), { recursive: true });
-      symlinkSync(t.victims[i]!, f);
-    });
+    mkdirSync(dirname(t.paths.manifest), { recursive: true });
+    symlinkSync(t.victims[0]!, t.paths.manifest);
     const r = await t.install();
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(t.untouched()).toBe(true);
-    for (const f of targets) expect(lstatSync(f).isFile()).toBe(true);
+    expect(lstatSync(t.paths.manifest).isFile()).toBe(true);
     expect(readFileSync(join(t.prefix, "gw"), "utf8")).toStartWith("#!/bin/sh\n# gw from a source checkout");
     expect(readlinkSync(join(t.prefix, "cld"))).toBe("gw");
     // no temp file is left behind anywhere
     const all = readdirSync(t.dir, { recursive: true }) as string[];
     expect(all.filter((n) => n.includes(".tmp-"))).toEqual([]);
+
+    for (const [i, f] of [t.paths.gw, t.paths.bash[0]!, t.paths.zsh, t.paths.fish[0]!, t.paths.fish[1]!].entries()) {
+      const other = home();
+      const at = f.replace(t.dir, other.dir);
+      mkdirSync(dirname(at), { recursive: true });
+      symlinkSync(other.victims[i]!, at);
+      const refused = await other.install();
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toStartWith(`gw: ${at} exists and was not installed by gw\n`);
+      expect(readlinkSync(at)).toBe(other.victims[i]!);
+      expect(other.untouched()).toBe(true);
+    }
   });
 
   test("links planted at every temp name the next few processes could have used catch nothing", async () => {
@@ -118,5 +127,64 @@ describe("something in the way: one line, no stack trace", () => {
     expect(noStack(r.stderr)).toBe(true);
     expect(lstatSync(zsh).isDirectory()).toBe(true);
     expect(r.stdout).toContain(`removed ${join(t.prefix, "gw")}`);
+  });
+});
+
+describe("someone else's gw, cld or completions where gw install writes: left as they are (README: install)", () => {
+  test("a gw or cld the user put where gw once installed one is not replaced, though the install record lists it", async () => {
+    const t = home();
+    expect((await t.install()).code).toBe(0);
+    for (const [file, text] of [[t.paths.gw, "#!/bin/sh\necho my own gw\n"], [t.paths.cld, "#!/bin/sh\necho my own cld\n"]] as const) {
+      const saved = readFileSync(file); // gw's own, put back after
+      Bun.spawnSync(["rm", file]);
+      writeFileSync(file, text);
+      const r = await t.install();
+      expect(r.code).toBe(1);
+      expect(r.stderr).toStartWith(`gw: ${file} exists and was not installed by gw\n`);
+      expect(readFileSync(file, "utf8")).toBe(text);
+      Bun.spawnSync(["rm", file]);
+      if (file === t.paths.gw) writeFileSync(file, saved, { mode: 0o755 });
+      else symlinkSync("gw", file);
+    }
+  });
+
+  test("the user's gw link: not replaced, and --uninstall leaves it", async () => {
+    const t = home();
+    const theirs = join(t.dir, "their-gw");
+    writeFileSync(theirs, "#!/bin/sh\necho theirs\n");
+    mkdirSync(t.prefix, { recursive: true });
+    symlinkSync(theirs, t.paths.gw);
+    const r = await t.install();
+    expect(r.code).toBe(1);
+    expect(readlinkSync(t.paths.gw)).toBe(theirs);
+    // gw installed, then the user links their own gw there: --uninstall takes the rest and leaves the link
+    Bun.spawnSync(["rm", t.paths.gw]);
+    expect((await t.install()).code).toBe(0);
+    Bun.spawnSync(["rm", t.paths.gw]);
+    symlinkSync(theirs, t.paths.gw);
+    const u = await runGw(["install", "--uninstall", "--prefix", t.prefix], { env: t.env });
+    expect(u.code).toBe(0);
+    expect(readlinkSync(t.paths.gw)).toBe(theirs);
+    expect(lstatSync(t.paths.cld, { throwIfNoEntry: false })).toBeUndefined();
+  });
+
+  test("another tool's completions for gw: not overwritten; written there after gw's, --uninstall leaves them", async () => {
+    const t = home();
+    const bash = t.paths.bash[0]!;
+    const theirs = "complete -W 'status push' gw # another tool called gw\n";
+    mkdirSync(dirname(bash), { recursive: true });
+    writeFileSync(bash, theirs);
+    const r = await t.install();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toStartWith(`gw: ${bash} exists and was not installed by gw\n`);
+    expect(readFileSync(bash, "utf8")).toBe(theirs);
+    expect(lstatSync(t.paths.gw, { throwIfNoEntry: false })).toBeUndefined(); // refused before anything was written
+    Bun.spawnSync(["rm", bash]);
+    expect((await t.install()).code).toBe(0);
+    writeFileSync(bash, theirs);
+    const u = await runGw(["install", "--uninstall", "--prefix", t.prefix], { env: t.env });
+    expect(u.code).toBe(0);
+    expect(readFileSync(bash, "utf8")).toBe(theirs);
+    expect(lstatSync(t.paths.zsh, { throwIfNoEntry: false })).toBeUndefined();
   });
 });
