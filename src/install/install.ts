@@ -4,7 +4,7 @@
 // there is refused, never written through) and renamed into place (a link at the destination is
 // replaced, not followed); anything in the way ends in one line saying what and where.
 import { accessSync, constants as C, copyFileSync, lstatSync, readFileSync, readlinkSync, realpathSync, rmdirSync, statSync, symlinkSync, unlinkSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { replaceFileSync, writeNewFileSync } from "../fs/atomic-write.ts";
 import { removeStaleTempsOf } from "../fs/temp-files.ts";
@@ -29,7 +29,7 @@ interface InstallReport {
 }
 
 export function install(self: Self, env: Env, prefix?: string): InstallReport {
-  const paths = installPaths(env, prefix && resolve(prefix));
+  const paths = installPaths(env, prefix);
   const dirs: string[] = [];
   const files: string[] = [];
   const put = (file: string, write: (tmp: string) => void, mode?: number) =>
@@ -64,7 +64,7 @@ export function install(self: Self, env: Env, prefix?: string): InstallReport {
 
 /** Remove what the manifest lists (the prefix's, when given); directories only if nothing else has moved in. */
 export function uninstall(env: Env, prefix?: string): { removed: string[]; manifest: string } {
-  const paths = installPaths(env, prefix && resolve(prefix));
+  const paths = installPaths(env, prefix);
   const m: Manifest = readManifest(paths.manifest);
   const removed: string[] = [];
   // A file the user put in the place of gw's since (another program, their own script or link) is theirs now.

@@ -1,6 +1,8 @@
 // Where `gw install` puts things: the user's own directories, no root needed.
 import { homedir } from "node:os";
-import { basename, dirname, join, normalize } from "node:path";
+import { basename, dirname, join, normalize, resolve } from "node:path";
+import { CliError } from "../cli/errors.ts";
+import { withHome } from "../fs/home-path.ts";
 import type { Env } from "../config/env.ts";
 
 export type { Env };
@@ -28,10 +30,15 @@ export interface InstallPaths {
  * Without a prefix: the user's own XDG directories. With `--prefix DIR` nothing goes outside the
  * prefix: gw and cld in DIR, completions and the install record in `share/` beside it — DIR/../share
  * when DIR is a `bin` directory (/usr/local/bin → /usr/local/share, where shells already look),
- * else DIR/share.
+ * else DIR/share. A leading `~/` the shell left (quoted) is the home directory, as the user meant.
  */
-export function installPaths(env: Env, prefix?: string): InstallPaths {
+export function installPaths(env: Env, given?: string): InstallPaths {
   const home = env.HOME || homedir();
+  const expanded = given === undefined ? undefined : withHome(given, home);
+  if (expanded?.startsWith("~")) {
+    throw new CliError(`--prefix ${given}: gw expands only ~ and ~/ (your own home)`, 1, "give the directory's full path");
+  }
+  let prefix = expanded === undefined ? undefined : resolve(expanded);
   // `--prefix ~/.local/bin` names the default place: the user's own directories, where shells look.
   if (prefix !== undefined && normalize(prefix).replace(/\/+$/, "") === join(home, ".local", "bin")) prefix = undefined;
   const share = prefix === undefined ? undefined : basename(prefix) === "bin" ? join(dirname(prefix), "share") : join(prefix, "share");

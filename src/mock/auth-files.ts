@@ -8,10 +8,11 @@
 import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { withHome } from "../fs/home-path.ts";
 
 /** `~` is the home directory; a relative path is taken from the working directory, as CLIProxyAPI does. */
 function resolveAuthDir(dir: string): string {
-  return resolve(dir === "~" || dir.startsWith("~/") ? join(homedir(), dir.slice(1)) : dir);
+  return resolve(withHome(dir, homedir()));
 }
 
 /** What a read of auth-dir found. */
