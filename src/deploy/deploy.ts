@@ -49,6 +49,10 @@ const HEALTH_TIMEOUT_MS = 60_000;
 class StepError extends Error {}
 
 export async function deploy(o: DeployOptions): Promise<DeployResult> {
+  // The host's answers are read a line each (key=value): a newline in DIR would answer for it (os=Darwin).
+  if (/[\x00-\x1f\x7f]/.test(o.dir)) {
+    throw new CliError(`--dir ${JSON.stringify(o.dir)} holds a control character (a newline, a tab…): no directory on the host is named so`, 1, "give the directory's name without it");
+  }
   const remote = await Remote.open(o.destination);
   const work = await mkdtemp(join(tmpdir(), "gw-deploy-"));
   // Everything this deploy makes here (the packed gw among it) is in `work`: gone however it ends.
@@ -95,7 +99,7 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<Depl
   if (choice.target === "linux-x64-musl") say("  (musl hosts need the C++ runtime: apk add libstdc++ libgcc)");
   if (f.get("writable") === "0") {
     const user = f.get("user") ?? "the ssh user";
-    throw new CliError(`${host}: ${user} cannot write ${p.dir} (${f.get("blocked")}: not a directory ${user} may write); nothing was changed`, 1, `deploy into a directory ${user} owns (--dir DIR, default ~/gw), or create it for them once: ${remote.ssh} sudo install -d -o ${user} ${p.dir}`);
+    throw new CliError(`${host}: ${user} cannot write ${p.dir} (${f.get("blocked")}: not a directory ${user} may write); nothing was changed`, 1, `deploy into a directory ${user} owns (--dir DIR, default ~/gw), or create it for them once: ${remote.typed("sudo", "install", "-d", "-o", user, p.dir)}`);
   }
 
   // 2. The binary for it, and what goes with it.
@@ -163,7 +167,7 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<Depl
         if (en.code !== 0) throw new StepError(`systemctl enable failed: ${lastLine(en.stderr)}`);
         if (!root && f.get("linger") !== "1") {
           const user = f.get("user") ?? "the ssh user";
-          say(`  ${host}: a user unit stops when ${user}'s last session ends; to keep gw running after logout, once: ${remote.ssh} sudo loginctl enable-linger ${user}`);
+          say(`  ${host}: a user unit stops when ${user}'s last session ends; to keep gw running after logout, once: ${remote.typed("sudo", "loginctl", "enable-linger", user)}`);
         }
       } else say(`  systemd is not running on ${host}: the unit is there for when it boots with systemd; gw starts without it now`);
     }
@@ -184,7 +188,7 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<Depl
     if (!(err instanceof StepError) || o.dryRun) throw err;
     say(`✗ ${err.message} — rolling back`);
     await rollback(o, remote, p, unitFile, included.inside, started, running, systemd, root);
-    throw new CliError(`deploy to ${host} failed: ${err.message}; rolled back to the previous binary and config`, 1, running ? `see the host's log: ${remote.ssh} ${p.dir}/gw logs -c ${p.dir}/providers.toml` : `what the new gw said is in ${p.dir}/logs/gw.log there: ${remote.ssh} tail -n 50 ${p.dir}/logs/gw.log`);
+    throw new CliError(`deploy to ${host} failed: ${err.message}; rolled back to the previous binary and config`, 1, running ? `see the host's log: ${remote.typed(`${p.dir}/gw`, "logs", "-c", `${p.dir}/providers.toml`)}` : `what the new gw said is in ${p.dir}/logs/gw.log there: ${remote.typed("tail", "-n", "50", `${p.dir}/logs/gw.log`)}`);
   }
   const status = o.dryRun ? null : await remoteStatus(remote, p);
   if (!o.dryRun) {

@@ -10,6 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { BunFile } from "bun";
+import { shellQuote } from "../cli/shell-word.ts";
 import { CliError } from "../cli/errors.ts";
 
 export interface RunResult {
@@ -44,6 +45,16 @@ export class Remote {
     return `ssh ${this.configFile ? `-F ${sq(this.configFile)} ` : ""}${this.destination}`;
   }
 
+  /**
+   * `ssh HOST WORDS…` for the user to type. ssh joins its words with spaces for the host's shell,
+   * which splits them again: a word that needs quoting there (a DIR with a space, a `$`) is quoted
+   * for it, and the whole command once more for the shell the hint is pasted into.
+   */
+  typed(...words: string[]): string {
+    const there = words.map(shellQuote).join(" ");
+    return `${this.ssh} ${there === words.join(" ") ? there : shellQuote(there)}`;
+  }
+
   /** Options every ssh call gets. */
   private options(): string[] {
     return [
@@ -70,7 +81,7 @@ export class Remote {
     for (const file of files) {
       const dest = `${remoteDir}/${basename(file)}`;
       const r = await exec(["ssh", ...this.options(), this.destination, "sh", "-c", sq('umask 077 && cat > "$1"'), "sh", sq(dest)], Bun.file(file));
-      if (r.code !== 0) throw new CliError(`copying ${basename(file)} to ${this.destination}:${dest} failed: ${lastLine(r.stderr) || `exit ${r.code}`}`, 1, `check the host's free space there (${this.ssh} df -h ${remoteDir})`);
+      if (r.code !== 0) throw new CliError(`copying ${basename(file)} to ${this.destination}:${dest} failed: ${lastLine(r.stderr) || `exit ${r.code}`}`, 1, `check the host's free space there (${this.typed("df", "-h", remoteDir)})`);
     }
   }
 
