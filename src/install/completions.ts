@@ -8,14 +8,13 @@
 // own insertions), so a name like `$(touch PWNED)` runs neither on TAB nor after Enter. fish
 // leaves a leading ~ unquoted (for ~/paths), so the fish script does not offer such names (no
 // valid route or instance name starts with ~; config/names.ts).
+import { fishQuote } from "../cli/shell-word.ts";
 import { FILES } from "./candidates.ts";
 
 /** Every completion file gw writes carries it: how gw install tells its own from another tool's. */
 export const HEADER = "# gw and cld completions (written by gw install; gw install --uninstall removes them)";
 /** POSIX single quotes (bash, zsh). */
 const sh = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-/** fish single quotes, where \\ and \' are escapes. */
-const fishQuote = (s: string) => `'${s.replace(/[\\']/g, "\\$&")}'`;
 
 /** `gw` is the installed binary's absolute path: completion works before PATH is fixed. */
 export function bashCompletion(gw: string): string {

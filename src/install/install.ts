@@ -6,6 +6,7 @@
 import { accessSync, constants as C, copyFileSync, lstatSync, readFileSync, readlinkSync, realpathSync, rmdirSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { CliError } from "../cli/errors.ts";
+import { fishWord, shellQuote } from "../cli/shell-word.ts";
 import { replaceFileSync, writeNewFileSync } from "../fs/atomic-write.ts";
 import { removeStaleTempsOf } from "../fs/temp-files.ts";
 import { fsWhy } from "../fs/why.ts";
@@ -172,12 +173,12 @@ function shellHints(p: InstallPaths, env: Env): string[] {
   const hints: string[] = [];
   const dataDirs = (env.XDG_DATA_DIRS || SYSTEM_DATA_DIRS).split(":");
   if (p.prefixed && !dataDirs.some((d) => d && samePath(d, p.dataDir))) {
-    hints.push(`completions are in ${p.dataDir}, which bash-completion and fish do not search: export XDG_DATA_DIRS="${p.dataDir}:\${XDG_DATA_DIRS:-${SYSTEM_DATA_DIRS}}"`);
+    hints.push(`completions are in ${p.dataDir}, which bash-completion and fish do not search: ${exportBefore("XDG_DATA_DIRS", p.dataDir, `\${XDG_DATA_DIRS:-${SYSTEM_DATA_DIRS}}`)}`);
   }
   const dirs = (env.PATH ?? "").split(":");
   const at = dirs.findIndex((d) => d && samePath(d, p.binDir));
   if (at === -1) {
-    hints.push(`add ${p.binDir} to PATH: export PATH="${p.binDir}:$PATH"  (bash/zsh rc file; fish: fish_add_path ${p.binDir})`);
+    hints.push(`add ${p.binDir} to PATH: ${exportBefore("PATH", p.binDir, "$PATH")}  (bash/zsh rc file; fish: fish_add_path ${fishWord(p.binDir)})`);
   }
   // An older gw or cld (the old setup's launcher, say) earlier on PATH would still be the one that runs.
   for (const name of ["gw", "cld"]) {
@@ -185,9 +186,17 @@ function shellHints(p: InstallPaths, env: Env): string[] {
     if (first) hints.push(`${join(first, name)} comes first on PATH and hides the ${name} installed here: remove it, or put ${p.binDir} before ${first} in PATH`);
   }
   if ((env.SHELL ?? "").endsWith("zsh")) {
-    hints.push(`zsh: fpath=(${p.zshDir} $fpath) before compinit in ~/.zshrc, if it is not there yet`);
+    hints.push(`zsh: fpath=(${shellQuote(p.zshDir)} $fpath) before compinit in ~/.zshrc, if it is not there yet`);
   }
   return hints;
+}
+
+/**
+ * `export NAME=DIR:REST` for bash and zsh, REST expanded there ($PATH) and DIR not: pasted into an
+ * rc file, a DIR with a space stays one word and one with `$(…)` or a backquote runs nothing.
+ */
+function exportBefore(name: string, dir: string, rest: string): string {
+  return shellQuote(dir) === dir ? `export ${name}="${dir}:${rest}"` : `export ${name}=${shellQuote(dir)}":${rest}"`;
 }
 
 /** A file the shell would run (a program of that name in a PATH directory). */
