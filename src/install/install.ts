@@ -12,7 +12,7 @@ import { removeStaleTempsOf } from "../fs/temp-files.ts";
 import { fsWhy } from "../fs/why.ts";
 import { SOURCE_RUN_FLAGS } from "../sys/source-run.ts";
 import { bashCompletion, fishCompletion, HEADER as COMPLETION_MARK, zshCompletion } from "./completions.ts";
-import { makeDirs, type Manifest, mergeManifest, readManifest, writeManifest } from "./manifest.ts";
+import { makeDirs, type Manifest, mergeManifest, missingDirs, readManifest, writeManifest } from "./manifest.ts";
 import { type Env, type InstallPaths, installPaths } from "./paths.ts";
 
 /** What is running: a compiled gw, or the source tree under bun (a development install). */
@@ -31,17 +31,24 @@ interface InstallReport {
 
 export function install(self: Self, env: Env, prefix?: string): InstallReport {
   const paths = installPaths(env, prefix);
-  const dirs: string[] = [];
   const files: string[] = [];
   const put = (file: string, write: (tmp: string) => void, mode?: number) =>
     inTheWay(file, () => {
-      dirs.push(...makeDirs(dirname(file)));
+      makeDirs(dirname(file));
       replaceFileSync(file, write, mode); // rename, not overwrite: a running gw binary stays intact
       files.push(file);
     });
   const itself = samePath(selfFile(self), paths.gw);
   // Before anything is written: a file of someone else's in any of gw's places ends it untouched.
-  for (const [file, ours] of owners(paths)) if (!(itself && file === paths.gw)) checkFree(file, ours);
+  const mine = owners(paths);
+  for (const [file, ours] of mine) if (!(itself && file === paths.gw)) checkFree(file, ours);
+  // Then the record of all that is about to be written: an install that fails half-way (a folder
+  // it cannot write) leaves --uninstall what to take back — only what is gw's, told by its content.
+  inTheWay(paths.manifest, () => {
+    const dirs = [paths.manifest, ...mine.keys()].flatMap((f) => missingDirs(dirname(f)));
+    makeDirs(dirname(paths.manifest));
+    writeManifest(paths.manifest, mergeManifest(readManifest(paths.manifest), { files: [...mine.keys()], dirs }));
+  });
   if (!itself) {
     if (self.kind === "binary") put(paths.gw, (tmp) => copyFileSync(self.path, tmp, C.COPYFILE_EXCL), 0o755);
     else put(paths.gw, (tmp) => writeNewFileSync(tmp, devWrapper(self)), 0o755);
@@ -55,10 +62,6 @@ export function install(self: Self, env: Env, prefix?: string): InstallReport {
   put(paths.zsh, text(zshCompletion(paths.gw)), 0o644);
   put(paths.fish[0]!, text(fishCompletion(paths.gw, "gw")), 0o644);
   put(paths.fish[1]!, text(fishCompletion(paths.gw, "cld")), 0o644);
-  inTheWay(paths.manifest, () => {
-    dirs.push(...makeDirs(dirname(paths.manifest)));
-    writeManifest(paths.manifest, mergeManifest(readManifest(paths.manifest), { files, dirs }));
-  });
   const dev = self.kind === "source" ? [`${paths.gw} runs this source checkout with bun (bun run build, then install dist/gw for a standalone copy)`] : [];
   return { paths, written: files, hints: [...dev, ...shellHints(paths, env)] };
 }

@@ -30,10 +30,16 @@ export function writeManifest(path: string, m: Manifest): void {
   replaceFileSync(path, (tmp) => writeNewFileSync(tmp, `${JSON.stringify(m, null, 2)}\n`), 0o644);
 }
 
-/** mkdir -p that reports which directories it created (outermost first). */
-export function makeDirs(dir: string): string[] {
+/** The directories mkdir -p would create for `dir` (outermost first). */
+export function missingDirs(dir: string): string[] {
   const missing: string[] = [];
   for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
+  return missing;
+}
+
+/** mkdir -p that reports which directories it created (outermost first). */
+export function makeDirs(dir: string): string[] {
+  const missing = missingDirs(dir);
   if (missing.length) mkdirSync(dir, { recursive: true });
   return missing;
 }
