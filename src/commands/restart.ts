@@ -1,3 +1,4 @@
+import { CliError } from "../cli/errors.ts";
 import type { RestartResult } from "../supervisor/instances.ts";
 import { controlRequest, ndjsonLines } from "../supervisor/control.ts";
 import { restartLine } from "../supervisor/format.ts";
@@ -19,7 +20,9 @@ export default defineGwCommand({
     type Answer = { results: RestartResult[] };
     const request = async () => ndjsonLines<RestartLine<Answer>>((await controlRequest(paths, `/restart${query}`, { method: "POST" })).body!);
     const { answer, restarted } = await followRestarts<Answer>(request, !!args.json, "restart");
-    const results = answer?.results ?? [];
+    // No answer: gw went away mid-restart (killed, say); that is no restart that went well.
+    if (!answer) throw new CliError("gw ended the restart without an answer", 1, "see how it went: gw status · gw logs");
+    const results = answer.results;
     if (args.json) printJson({ results }, true);
     // A gw from before progress lines answers with the results alone.
     else if (restarted.length === 0) for (const result of results) console.log(restartLine({ event: "restarted", result }));

@@ -19,6 +19,8 @@ interface HandlerDeps {
   /** Null until the LB serves: reloading a half-started gw would race its start. */
   readonly reloader: () => Reloader<InstanceWork> | null;
   readonly upgrade: ControlHandlers["upgrade"];
+  /** An upgrade is under way: the successor adopts the instances as they are, so none may restart meanwhile. */
+  readonly upgrading: () => boolean;
 }
 
 export function controlHandlers(d: HandlerDeps): ControlHandlers {
@@ -29,6 +31,7 @@ export function controlHandlers(d: HandlerDeps): ControlHandlers {
     down: d.down,
     async restart(name, progress) {
       if (stopping()) throw new Error("gw is stopping; nothing to restart");
+      if (d.upgrading()) throw new Error("gw is upgrading; run gw restart again once the new gw serves");
       return name && !d.set.get(name) ? null : d.set.restart(name, d.drainer() ?? undefined, progress);
     },
     async reload(progress) {

@@ -38,6 +38,9 @@ export interface Drainer {
   undrain(name: string): void;
 }
 
+/** Why `gw restart` did not restart an instance: gw began to stop (gw down, a stop signal) first. */
+const NOT_RESTARTED_STOPPING = "not restarted: gw is stopping";
+
 export class InstanceSet {
   private readonly byName = new Map<string, SupervisedInstance>();
   /** After stopAll nothing starts again (a reload or restart racing the shutdown). */
@@ -48,6 +51,8 @@ export class InstanceSet {
   private readonly leaving = new Set<SupervisedInstance>();
   /** Each instance's latest relaunch or stop queued by a reload, while it has not ended: a later reload's gives way to it. */
   private readonly reloadJobs = new Map<string, Job>();
+  /** The `gw restart`s under way, for an upgrade to wait for (restartsEnded). */
+  private readonly restarts = new Set<Promise<unknown>>();
 
   constructor(
     private config: Config,
@@ -130,18 +135,44 @@ export class InstanceSet {
    * period) instead of being cut by the restart.
    */
   async restart(name?: string, drainer?: Drainer, progress?: (p: RestartProgress) => void): Promise<RestartResult[]> {
-    if (this.closed) return [];
+    const run = this.restartEach(name, drainer, progress);
+    this.restarts.add(run);
+    try {
+      return await run;
+    } finally {
+      this.restarts.delete(run);
+    }
+  }
+
+  /** A `gw restart` is under way. */
+  get restarting(): boolean {
+    return this.restarts.size > 0;
+  }
+
+  /** Resolves once the `gw restart`s under way now have ended. */
+  async restartsEnded(): Promise<void> {
+    await Promise.allSettled([...this.restarts]);
+  }
+
+  private async restartEach(name: string | undefined, drainer: Drainer | undefined, progress: ((p: RestartProgress) => void) | undefined): Promise<RestartResult[]> {
     const targets = name ? [this.byName.get(name)].filter((s) => s !== undefined) : this.list();
     const results: RestartResult[] = [];
     for (const s of targets) {
-      if (this.closed) break;
-      // In its lanes: after what a reload queued for it (its relaunch, say), never beside it.
       let result: RestartResult | undefined;
-      // Of the launch it runs: a reload that moves it meanwhile (its relaunch queued behind this)
-      // takes over, rather than this starting the old port's launch from the new port's files.
-      const job = this.lanes.queue([instanceLane(s.name), portLane(s.inst.port)], async (tell) => (result = await this.restartOne(s, drainer, tell, this.launchKeyOf(s))));
-      if (progress) job.hearers.add(progress);
-      await job.done;
+      if (!this.closed) {
+        // In its lanes: after what a reload queued for it (its relaunch, say), never beside it.
+        // Of the launch it runs: a reload that moves it meanwhile (its relaunch queued behind this)
+        // takes over, rather than this starting the old port's launch from the new port's files.
+        const job = this.lanes.queue([instanceLane(s.name), portLane(s.inst.port)], async (tell) => (result = await this.restartOne(s, drainer, tell, this.launchKeyOf(s))));
+        if (progress) job.hearers.add(progress);
+        await job.done;
+      }
+      // gw began stopping before this one was restarted: said, so that gw restart cannot end as
+      // if it had happened (an empty answer looked like success).
+      if (!result && this.closed) {
+        result = { name: s.name, ok: false, ms: 0, problem: NOT_RESTARTED_STOPPING };
+        progress?.({ event: "restarted", result });
+      }
       if (result) results.push(result);
     }
     return results;

@@ -289,6 +289,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
       await reloader?.pause("gw is upgrading; the new gw reads the config as it starts (gw reload after that, if still needed)");
       if (applied.work.running) log.info("upgrade: the last reload's restarts end first (a drain lasts up to shutdown_grace_ms)");
       await applied.work.ended();
+      // A gw restart asked for before the upgrade is done first, as the user asked: handed over
+      // halfway, the instance would be left to nobody and the restart end without happening.
+      // (Restarts asked for from now on are refused: handlers.ts.)
+      if (set.restarting) log.info("upgrade: the gw restart under way ends first (a drain lasts up to shutdown_grace_ms)");
+      await set.restartsEnded();
+      if (stopping) return { ok: false, problem: "gw began stopping while the upgrade waited; nothing was upgraded" };
       set.suspendAll();
       await registry.flushed();
       registry.freeze();
@@ -338,7 +344,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       await finish();
     })());
 
-  const handlers = controlHandlers({ paths, sources, set, drainer: () => gateway, down, reloader: () => reloader, upgrade });
+  const handlers = controlHandlers({ paths, sources, set, drainer: () => gateway, down, reloader: () => reloader, upgrade, upgrading: () => upgrading });
   let control = await startControlServer(paths, handlers);
   for (const sig of SIGNALS) process.on(sig, onSignal);
   process.on("SIGHUP", ignoreHup);
