@@ -103,7 +103,7 @@ export function spellings(name: string): string[] {
     if (s && !out.includes(s)) out.push(s);
   };
   add(name);
-  let base = name.replace(/\([^)]*\)$/, "");
+  let base = withoutThinkingSuffix(name);
   base = base.slice(base.lastIndexOf("/") + 1);
   add(base);
   const dashed = base.replace(/(\d)\.(\d)/g, "$1-$2");
@@ -114,6 +114,11 @@ export function spellings(name: string): string[] {
     if (!plain.endsWith("-preview")) add(`${plain}-preview`);
   }
   return out;
+}
+
+/** `name` without CLIProxyAPI's thinking suffix (`claude-haiku-4-5(high)`, `gemini-2.5-pro(8192)`): the model itself. */
+export function withoutThinkingSuffix(name: string): string {
+  return name.replace(/\([^)]*\)$/, "");
 }
 
 // --- internal ---

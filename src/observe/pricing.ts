@@ -1,17 +1,20 @@
 // What a request's tokens cost. Prices (USD per million tokens) come from the model catalogue
 // (src/catalog/models.ts), found by each request's upstream model, and `[pricing]` overrides them
-// field by field — its upstream model's entry, then its route's. A token kind with no price makes
-// the request "unpriced" (usage.ts), never a guess.
+// field by field — its upstream model's entry (the model without its thinking suffix, then with
+// it), then its route's. A token kind with no price makes the request "unpriced" (usage.ts), never
+// a guess.
 
-import { CATALOG_SOURCE, type CatalogModel, type CatalogPrice, lookupModel, modelPriceAt, type TokenPrices } from "../catalog/models.ts";
+import { CATALOG_SOURCE, type CatalogModel, type CatalogPrice, lookupModel, modelPriceAt, type TokenPrices, withoutThinkingSuffix } from "../catalog/models.ts";
 import type { Price } from "../config/types.ts";
 
 export type Pricing = Readonly<Record<string, Price>>;
 
 /**
  * The price of a request's tokens: the catalogue's for its upstream model, overridden field by
- * field by `[pricing]` — the upstream model's entry, then the route's (the most specific wins). A
- * field `[pricing]` sets is flat: the catalogue's long-context tiers for it no longer apply, and
+ * field by `[pricing]` — the upstream model's entry, then the route's (the most specific wins). The
+ * thinking suffix gw or a target adds (`claude-haiku-4-5(high)`, `(8192)`) does not change the
+ * price: the entry of the model without it applies, and one written with the suffix, if any, over
+ * it. A field `[pricing]` sets is flat: the catalogue's long-context tiers for it no longer apply, and
  * its `cache_write` prices the hour-long cache writes too.
  * Undefined when nothing prices any kind of token. Memoised per pricing table (reloads get a new one).
  * `when`: the request's time (its record's ISO `ts`; now when absent) — the catalogue prices some
@@ -35,11 +38,13 @@ export function priceFor(pricing: Pricing, route: string | undefined, model: str
   return overlaid(pricing, route, model, modelPriceAt(known.model, when === undefined ? Date.now() : Date.parse(when)));
 }
 
-/** The catalogue's `base` price overridden field by field by `[pricing]`: the upstream model's entry, then the route's. */
+/** The catalogue's `base` price overridden field by field by `[pricing]`: the upstream model's entry (without its thinking suffix, then with it), then the route's. */
 function overlaid(pricing: Pricing, route: string | undefined, model: string | undefined, base: CatalogPrice | undefined): CatalogPrice | undefined {
-  if ((model === undefined || !pricing[model]) && (route === undefined || !pricing[route])) return base;
+  const bare = model !== undefined ? withoutThinkingSuffix(model) : undefined;
+  const layers = [bare, model !== bare ? model : undefined, route].map((k) => (k !== undefined ? pricing[k] : undefined));
+  if (!layers.some(Boolean)) return base;
   let price = base;
-  for (const layer of [model !== undefined ? pricing[model] : undefined, route !== undefined ? pricing[route] : undefined]) {
+  for (const layer of layers) {
     if (!layer) continue;
     const set: (keyof TokenPrices)[] = PRICE_FIELDS.filter((k) => layer[k] !== undefined);
     if (set.includes("cacheWrite")) set.push("cacheWrite1h");

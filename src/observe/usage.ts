@@ -3,7 +3,7 @@
 // request with tokens of a kind that has no price is counted "unpriced", never guessed. The status
 // feed adds its requests with the same sums (status-api.ts).
 
-import type { CatalogPrice } from "../catalog/models.ts";
+import { type CatalogPrice, withoutThinkingSuffix } from "../catalog/models.ts";
 import { dayFiles, type LoggedRecord, type Progress, readRecords } from "./day-files.ts";
 import { atPromptSize, type Pricing, priceFor } from "./pricing.ts";
 import type { RequestRecord, UsageRecord } from "./record.ts";
@@ -70,6 +70,12 @@ export function modelOf(r: LoggedRecord): string | undefined {
   return a.length ? a[a.length - 1]?.model : r.request?.model;
 }
 
+/** modelOf without the thinking suffix (`claude-haiku-4-5(high)`): the model, however hard it was asked to think. */
+function modelName(r: LoggedRecord): string | undefined {
+  const m = modelOf(r);
+  return m === undefined ? undefined : withoutThinkingSuffix(m);
+}
+
 /** Add one request's tokens (and their cost) to `s`; returns false when some tokens had no price. */
 export function addUsage(s: UsageSums, u: UsageRecord | undefined, price: CatalogPrice | undefined): boolean {
   s.requests++;
@@ -122,7 +128,7 @@ function groupKey(r: LoggedRecord, by: GroupBy): string {
   if (by === "day") return dayOf(r.ts);
   if (by === "route") return r.routing.route ?? "-";
   if (by === "target") return finalTarget(r);
-  if (by === "model") return modelOf(r) ?? "-";
+  if (by === "model") return modelName(r) ?? "-";
   if (by === "client") return r.client ?? "-";
   if (by === "agent") return r.agent?.split("/")[0] ?? "-";
   return chosenBy(r.routing.router, by);
@@ -158,7 +164,7 @@ export async function usageReport(o: UsageOptions): Promise<UsageReport> {
     let s = groups.get(key);
     if (!s) groups.set(key, (s = emptySums()));
     const model = modelOf(r);
-    if (!addUsage(s, r.usage, priceFor(o.pricing, r.routing.route, model, r.ts))) unpricedModels.add(model ?? r.routing.route ?? "-");
+    if (!addUsage(s, r.usage, priceFor(o.pricing, r.routing.route, model, r.ts))) unpricedModels.add(modelName(r) ?? r.routing.route ?? "-");
   }, o.progress);
   const total = emptySums();
   const rows = [...groups].map(([key, s]) => (mergeSums(total, s), { key, ...s }));

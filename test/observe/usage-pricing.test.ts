@@ -1,0 +1,79 @@
+// `gw usage` prices and groups what gw itself sent upstream: official SDKs as clients, gw on
+// loopback, an upstream of the test's own answering exact usage figures, then the report over the
+// request log gw wrote.
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { RunningGateway } from "../../src/lb/server.ts";
+import { type GroupBy, parseSince, usageReport } from "../../src/observe/usage.ts";
+import { configFrom, externalInstances, type TestUpstream, testUpstream, startTestGateway } from "../helpers/lb.ts";
+import { until } from "../helpers/supervisor.ts";
+import { removeTempDirs, tempDir } from "../helpers/tmp.ts";
+
+afterAll(removeTempDirs);
+
+/** An Anthropic message answering `model` with 1000 tokens of each kind. */
+const message = (model: string) => ({
+  id: "msg_1",
+  type: "message",
+  role: "assistant",
+  model,
+  content: [{ type: "text", text: "ok" }],
+  stop_reason: "end_turn",
+  stop_sequence: null,
+  usage: { input_tokens: 1000, output_tokens: 1000, cache_read_input_tokens: 1000, cache_creation_input_tokens: 1000 },
+});
+
+describe("a thinking suffix gw adds to the upstream model does not change its price", () => {
+  let up: TestUpstream;
+  let gw: RunningGateway;
+  let dir: string;
+  beforeAll(() => {
+    up = testUpstream(async (_req, seen) => Response.json(message((JSON.parse(seen.body) as { model: string }).model)));
+    dir = tempDir("gw-usage-pricing-");
+    const toml = `${externalInstances({ a: up.url })}
+[routing]
+"plain" = [{ instance = "a", provider = "anthropic", model = "claude-haiku-4-5" }]
+"level" = [{ instance = "a", provider = "anthropic", model = "claude-haiku-4-5", params = { thinking_level = "high" } }]
+"budget" = [{ instance = "a", provider = "anthropic", model = "claude-haiku-4-5(8192)" }]
+
+[pricing."claude-haiku-4-5"]
+input = 100
+output = 100
+cache_read = 100
+cache_write = 100
+`;
+    gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
+  });
+  afterAll(async () => {
+    await gw.stop(0);
+    await up.stop();
+  });
+
+  test("each route costs [pricing]'s $100/M for its 4000 tokens; --by model is one model", async () => {
+    const claude = new Anthropic({ baseURL: gw.url, apiKey: "unused", maxRetries: 0 });
+    for (const model of ["plain", "level", "budget"]) await claude.messages.create({ model, max_tokens: 100, messages: [{ role: "user", content: "hi" }] });
+    // What went upstream: the suffix is gw's (thinking_level) or the target's own.
+    expect(up.seen.map((s) => (JSON.parse(s.body) as { model: string }).model)).toEqual(["claude-haiku-4-5", "claude-haiku-4-5(high)", "claude-haiku-4-5(8192)"]);
+
+    const read = (by: GroupBy) => usageReport({ dirs: [join(dir, "logs", "requests")], pricing: gw.config().pricing, sinceMs: parseSince("1d", Date.now())!, by });
+    let report = await read("route");
+    await until(async () => (report = await read("route")).records === 3, 10_000, () => `3 records in the request log, not ${report.records}`);
+    const cost = Object.fromEntries(report.rows.map((r) => [r.key, r.costUsd]));
+    expect(cost.plain).toBeCloseTo(0.4, 9);
+    expect(cost.level).toBeCloseTo(0.4, 9);
+    expect(cost.budget).toBeCloseTo(0.4, 9);
+
+    const byModel = await read("model");
+    expect(byModel.rows.map((r) => [r.key, r.requests])).toEqual([["claude-haiku-4-5", 3]]);
+    expect(byModel.total.costUsd).toBeCloseTo(1.2, 9);
+  });
+
+  test("a [pricing] entry written with the suffix prices that suffix over the entry without it", async () => {
+    const pricing = { ...gw.config().pricing, "claude-haiku-4-5(high)": { output: 10 } };
+    const r = await usageReport({ dirs: [join(dir, "logs", "requests")], pricing, sinceMs: parseSince("1d", Date.now())!, by: "route" });
+    // input, cache read and cache write at the bare entry's $100/M, output at the suffixed one's $10/M.
+    expect(r.rows.find((x) => x.key === "level")!.costUsd).toBeCloseTo(0.31, 9);
+    expect(r.rows.find((x) => x.key === "plain")!.costUsd).toBeCloseTo(0.4, 9);
+  });
+});
