@@ -280,12 +280,19 @@ function reasoningOutside(u: Json, input: number | undefined, output: number, re
   return reasoning > 0 && total !== undefined && total >= (input ?? 0) + output + reasoning;
 }
 
+/**
+ * Gemini's promptTokenCount includes the cached content (cachedContentTokenCount); the prompts of
+ * its built-in tools (Google Search results, URL context pages: toolUsePromptTokenCount) are
+ * counted beside it, in totalTokenCount, and billed as input all the same.
+ */
 function fromGemini(m: Json): Usage {
   const cached = num(m.cachedContentTokenCount) ?? 0;
   const out = num(m.candidatesTokenCount);
   const thoughts = num(m.thoughtsTokenCount);
+  const prompt = num(m.promptTokenCount);
+  const toolUse = num(m.toolUsePromptTokenCount);
   return clean({
-    input: sub(num(m.promptTokenCount), cached),
+    input: prompt === undefined && toolUse === undefined ? undefined : sub(prompt ?? 0, cached)! + (toolUse ?? 0),
     output: out === undefined && thoughts === undefined ? undefined : (out ?? 0) + (thoughts ?? 0),
     cacheRead: cached || undefined,
   });

@@ -2,6 +2,7 @@
 // loopback, an upstream of the test's own answering exact usage figures, then the report over the
 // request log gw wrote.
 import Anthropic from "@anthropic-ai/sdk";
+import { GoogleGenAI } from "@google/genai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { RunningGateway } from "../../src/lb/server.ts";
@@ -75,5 +76,35 @@ cache_write = 100
     // input, cache read and cache write at the bare entry's $100/M, output at the suffixed one's $10/M.
     expect(r.rows.find((x) => x.key === "level")!.costUsd).toBeCloseTo(0.31, 9);
     expect(r.rows.find((x) => x.key === "plain")!.costUsd).toBeCloseTo(0.4, 9);
+  });
+});
+
+describe("Gemini's tool-use prompt tokens are input", () => {
+  let up: TestUpstream;
+  let gw: RunningGateway;
+  let dir: string;
+  // A grounded answer: 1000 prompt tokens (200 of them cached), 4000 of Google Search results, 100 out.
+  const usageMetadata = { promptTokenCount: 1000, cachedContentTokenCount: 200, toolUsePromptTokenCount: 4000, candidatesTokenCount: 100, totalTokenCount: 5100 };
+  beforeAll(() => {
+    up = testUpstream(() =>
+      Response.json({ candidates: [{ content: { role: "model", parts: [{ text: "ok" }] }, finishReason: "STOP", index: 0 }], usageMetadata, modelVersion: "gemini-2.5-flash" }),
+    );
+    dir = tempDir("gw-usage-gemini-");
+    const toml = `${externalInstances({ g: up.url }, "gemini")}\n[routing]\n"flash" = [{ instance = "g", provider = "gemini", model = "gemini-2.5-flash" }]\n`;
+    gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
+  });
+  afterAll(async () => {
+    await gw.stop(0);
+    await up.stop();
+  });
+
+  test("generateContent through the Gemini SDK logs input 4800, cache read 200, output 100", async () => {
+    const ai = new GoogleGenAI({ apiKey: "unused", httpOptions: { baseUrl: gw.url, apiVersion: "v1beta" } });
+    const r = await ai.models.generateContent({ model: "flash", contents: "what is new today?" });
+    expect(r.usageMetadata?.toolUsePromptTokenCount).toBe(4000); // the client gets Google's figures unchanged
+    const read = () => usageReport({ dirs: [join(dir, "logs", "requests")], pricing: {}, sinceMs: parseSince("1d", Date.now())!, by: "route" });
+    let report = await read();
+    await until(async () => (report = await read()).records === 1, 10_000, () => `1 record in the request log, not ${report.records}`);
+    expect(report.total).toMatchObject({ requests: 1, input: 4800, cacheRead: 200, output: 100, unpriced: 0 });
   });
 });
