@@ -197,6 +197,7 @@ export class RecordBuilder {
     if (r.clientLeft) record.response.client_left = true;
     const usage = usageRecord(r.usage);
     if (usage) record.usage = usage;
+    else if (r.status >= 200 && r.status < 300 && generates(intake)) record.response.no_usage = true;
     if (this.clientKey) record.client = maskedKey(this.clientKey);
     const agent = agentOfLast(this.headers.get("user-agent"));
     if (agent) record.agent = masker.text(agent);
@@ -226,6 +227,17 @@ export class RecordBuilder {
 const isoTime = rememberLast((ms: number) => new Date(ms).toISOString());
 const maskedKey = rememberLast(maskSecret);
 const agentOfLast = rememberLast(agentOf);
+
+/** Calls a model answers with tokens it reports (count_tokens and the model lists have none). */
+const GENERATION_CALLS = /^\/v1\/(?:messages|chat\/completions|completions|responses(?:\/compact)?)$/;
+
+const GEMINI_GENERATION = new Set(["generateContent", "streamGenerateContent"]);
+
+/** Is the request a generation call, whose answer should report its tokens? */
+function generates(intake: RoutedIntake): boolean {
+  if (intake.method !== "POST" || intake.countTokens) return false;
+  return intake.geminiPath ? GEMINI_GENERATION.has(intake.geminiPath.action) : GENERATION_CALLS.test(intake.path);
+}
 
 /** A record's lists are only read: one empty list serves every record without entries. */
 const NONE: readonly string[] = Object.freeze([]);

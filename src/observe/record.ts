@@ -161,6 +161,12 @@ export interface ResponseRecord {
   broken?: boolean;
   /** The client went away before the answer's end; gw cancelled the upstream request. */
   client_left?: boolean;
+  /**
+   * A model's answer (a 2xx to a generation call, not count_tokens) that reported no tokens —
+   * an OpenAI chat stream without `stream_options.include_usage`: its cost is unknown. Absent in
+   * records written before it existed.
+   */
+  no_usage?: true;
 }
 
 export interface UsageRecord {

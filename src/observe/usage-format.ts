@@ -24,9 +24,14 @@ export function usageTable(r: UsageReport, width = Infinity): string {
       "  add them to [pricing] in providers.toml (USD per million tokens)",
     );
   }
+  if (r.total.noUsage > 0) out.push(noUsageNote(r.total.noUsage));
   if (r.badLines > 0) out.push(`(${r.badLines} unreadable log line${r.badLines === 1 ? "" : "s"} skipped)`);
   return out.join("\n");
 }
+
+/** What the table (and the status page) says of answers that reported no tokens. */
+export const noUsageNote = (n: number): string =>
+  `* cost leaves out ${n} answered request${n === 1 ? "" : "s"} that reported no usage: their cost is unknown (an OpenAI chat stream reports its tokens only with stream_options.include_usage)`;
 
 /** Models the table names at most (the JSON names them all): a log of clients' words may hold thousands. */
 const UNPRICED_SHOWN = 20;
@@ -36,9 +41,9 @@ const listed = (names: readonly string[], max: number): string =>
   names.length <= max ? names.join(", ") : `${names.slice(0, max).join(", ")} and ${names.length - max} more (gw usage --json lists them all)`;
 
 export function usageCsv(r: UsageReport): string {
-  const head = [r.by, "requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "unpriced_requests"];
+  const head = [r.by, "requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "unpriced_requests", "no_usage_requests"];
   const row = (key: string, s: UsageSums) =>
-    [csvField(key), s.requests, s.input, s.output, s.cacheRead, s.cacheWrite, s.costUsd.toFixed(6), s.unpriced].join(",");
+    [csvField(key), s.requests, s.input, s.output, s.cacheRead, s.cacheWrite, s.costUsd.toFixed(6), s.unpriced, s.noUsage].join(",");
   return [head.join(","), ...r.rows.map((x) => row(x.key, x)), row("total", r.total)].join("\n");
 }
 
@@ -52,6 +57,8 @@ export function usageJson(r: UsageReport): string {
     total_tokens: tokensOf(s),
     cost_usd: round6(s.costUsd),
     unpriced_requests: s.unpriced,
+    /** Answers that reported no tokens: their cost is unknown, not 0. */
+    no_usage_requests: s.noUsage,
   });
   return JSON.stringify(
     {
@@ -72,8 +79,9 @@ export function usageJson(r: UsageReport): string {
 
 /** `$12.34`, `$12.34*` when some of it is unknown, `unknown` when none of it is known. */
 export function costText(s: UsageSums): string {
-  if (s.unpriced > 0 && s.costUsd === 0) return "unknown";
-  return `${money(s.costUsd)}${s.unpriced > 0 ? "*" : ""}`;
+  const unknown = s.unpriced + s.noUsage;
+  if (unknown > 0 && s.costUsd === 0) return "unknown";
+  return `${money(s.costUsd)}${unknown > 0 ? "*" : ""}`;
 }
 
 /** Dollars with the precision that still says something: $1234, $12.34, $0.042, $0.0031, <$0.0001 (not $0.0000 for a few tokens). */

@@ -22,6 +22,8 @@ export interface UsageSums {
   costUsd: number;
   /** Requests with tokens of a kind that has no price (their cost is not in costUsd). */
   unpriced: number;
+  /** Model answers that reported no tokens (record.ts `no_usage`): their cost is not in costUsd, nor known. */
+  noUsage: number;
 }
 
 export interface UsageRow extends UsageSums {
@@ -42,7 +44,7 @@ export interface UsageReport {
   unpricedModels: string[];
 }
 
-export const emptySums = (): UsageSums => ({ requests: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0, unpriced: 0 });
+export const emptySums = (): UsageSums => ({ requests: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0, unpriced: 0, noUsage: 0 });
 
 /** `7d` = today and the 6 days before (whole UTC days); `12h` = rolling hours; or a date `2026-11-01`. */
 export function parseSince(text: string, now: number): number | null {
@@ -76,10 +78,16 @@ function modelName(r: LoggedRecord): string | undefined {
   return m === undefined ? undefined : withoutThinkingSuffix(m);
 }
 
-/** Add one request's tokens (and their cost) to `s`; returns false when some tokens had no price. */
-export function addUsage(s: UsageSums, u: UsageRecord | undefined, price: CatalogPrice | undefined): boolean {
+/**
+ * Add one request's tokens (and their cost) to `s`; returns false when some tokens had no price.
+ * `noUsage`: the request was answered by a model that reported no tokens (record.ts `no_usage`).
+ */
+export function addUsage(s: UsageSums, u: UsageRecord | undefined, price: CatalogPrice | undefined, noUsage = false): boolean {
   s.requests++;
-  if (!u) return true;
+  if (!u) {
+    if (noUsage) s.noUsage++;
+    return true;
+  }
   const input = u.input ?? 0;
   const cacheRead = u.cache_read ?? 0;
   const cacheWrite = u.cache_write ?? 0;
@@ -116,6 +124,7 @@ export function mergeSums(into: UsageSums, s: UsageSums): void {
   into.cacheWrite += s.cacheWrite;
   into.costUsd += s.costUsd;
   into.unpriced += s.unpriced;
+  into.noUsage += s.noUsage;
 }
 
 /** Final target of a record (the attempt that produced the response), or "-". */
@@ -164,7 +173,7 @@ export async function usageReport(o: UsageOptions): Promise<UsageReport> {
     let s = groups.get(key);
     if (!s) groups.set(key, (s = emptySums()));
     const model = modelOf(r);
-    if (!addUsage(s, r.usage, priceFor(o.pricing, r.routing.route, model, r.ts))) unpricedModels.add(modelName(r) ?? r.routing.route ?? "-");
+    if (!addUsage(s, r.usage, priceFor(o.pricing, r.routing.route, model, r.ts), r.response.no_usage === true)) unpricedModels.add(modelName(r) ?? r.routing.route ?? "-");
   }, o.progress);
   const total = emptySums();
   const rows = [...groups].map(([key, s]) => (mergeSums(total, s), { key, ...s }));

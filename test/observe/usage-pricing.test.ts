@@ -4,9 +4,11 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import OpenAI from "openai";
 import { join } from "node:path";
 import type { RunningGateway } from "../../src/lb/server.ts";
 import { type GroupBy, parseSince, usageReport } from "../../src/observe/usage.ts";
+import { usageJson, usageTable } from "../../src/observe/usage-format.ts";
 import { configFrom, externalInstances, type TestUpstream, testUpstream, startTestGateway } from "../helpers/lb.ts";
 import { until } from "../helpers/supervisor.ts";
 import { removeTempDirs, tempDir } from "../helpers/tmp.ts";
@@ -106,5 +108,53 @@ describe("Gemini's tool-use prompt tokens are input", () => {
     let report = await read();
     await until(async () => (report = await read()).records === 1, 10_000, () => `1 record in the request log, not ${report.records}`);
     expect(report.total).toMatchObject({ requests: 1, input: 4800, cacheRead: 200, output: 100, unpriced: 0 });
+  });
+});
+
+describe("answers that report no tokens are counted as such, never as $0", () => {
+  let up: TestUpstream;
+  let gw: RunningGateway;
+  let dir: string;
+  const chunk = (extra: Record<string, unknown>) => ({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "claude-haiku-4-5", ...extra });
+  // A chat stream as an upstream sends it when the client did not ask for stream_options.include_usage.
+  const noUsageStream = [chunk({ choices: [{ index: 0, delta: { role: "assistant", content: "ok" }, finish_reason: null }] }), chunk({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] }), "[DONE]"]
+    .map((d) => `data: ${typeof d === "string" ? d : JSON.stringify(d)}\n\n`)
+    .join("");
+  beforeAll(() => {
+    up = testUpstream((req, seen) => {
+      const path = new URL(req.url).pathname;
+      if (path.endsWith("/count_tokens")) return Response.json({ input_tokens: 12 });
+      if (path.endsWith("/chat/completions")) return new Response(noUsageStream, { headers: { "content-type": "text/event-stream" } });
+      if ((JSON.parse(seen.body) as { max_tokens: number }).max_tokens === 1) return Response.json({ type: "error", error: { type: "invalid_request_error", message: "no" } }, { status: 400 });
+      return Response.json(message("claude-haiku-4-5"));
+    });
+    dir = tempDir("gw-usage-none-");
+    const toml = `${externalInstances({ a: up.url })}\n[routing]\n"haiku" = [{ instance = "a", provider = "anthropic", model = "claude-haiku-4-5" }]\n`;
+    gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
+  });
+  afterAll(async () => {
+    await gw.stop(0);
+    await up.stop();
+  });
+
+  test("an OpenAI chat stream without include_usage: the client's stream untouched, gw usage says its cost is unknown", async () => {
+    const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "unused", maxRetries: 0 });
+    const chunks = [];
+    for await (const c of await openai.chat.completions.create({ model: "haiku", stream: true, messages: [{ role: "user", content: "hi" }] })) chunks.push(c);
+    expect(chunks.map((c) => c.usage ?? null)).toEqual([null, null]); // gw asked for nothing on the client's behalf
+    const claude = new Anthropic({ baseURL: gw.url, apiKey: "unused", maxRetries: 0 });
+    await claude.messages.countTokens({ model: "haiku", messages: [{ role: "user", content: "hi" }] });
+    await claude.messages.create({ model: "haiku", max_tokens: 1, messages: [{ role: "user", content: "hi" }] }).catch(() => undefined);
+    await claude.messages.create({ model: "haiku", max_tokens: 100, messages: [{ role: "user", content: "hi" }] });
+
+    const read = () => usageReport({ dirs: [join(dir, "logs", "requests")], pricing: {}, sinceMs: parseSince("1d", Date.now())!, by: "route" });
+    let report = await read();
+    await until(async () => (report = await read()).records === 4, 10_000, () => `4 records in the request log, not ${report.records}`);
+    // Of 4 requests, one answer reported no tokens; count_tokens and the 400 were never to.
+    expect(report.total).toMatchObject({ requests: 4, input: 1000, noUsage: 1, unpriced: 0 });
+    expect(JSON.parse(usageJson(report)).total).toMatchObject({ requests: 4, no_usage_requests: 1, unpriced_requests: 0 });
+    const table = usageTable(report);
+    expect(table).toContain("cost leaves out 1 answered request that reported no usage: their cost is unknown");
+    expect(table).toMatch(/total .*\$[0-9.]+\*/);
   });
 });
