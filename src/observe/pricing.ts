@@ -64,9 +64,28 @@ export function atPromptSize(price: CatalogPrice | undefined, prompt: number): T
   return p;
 }
 
+/**
+ * What, besides its route, its model and the kinds of token it used, decides a request's price:
+ * the catalogue's price at its time (a timed model's half-hour, as modelPriceAt finds it) and the
+ * long-context tiers its `prompt` passes. `[pricing]` sets flat prices only, never a tier or a
+ * time: requests of one route and model, with tokens of the same kinds and the same class, cost
+ * alike under every pricing table — the status feed sums them and prices the sum when asked.
+ */
+export function priceClass(model: string | undefined, when: string, prompt: number): string {
+  const found = model !== undefined ? lookupModel(model) : undefined;
+  if (!found) return "";
+  const at = Date.parse(when);
+  const price = found.timed ? modelPriceAt(found, at) : found.price;
+  let tiers = 0;
+  for (const t of price.tiers ?? []) if (prompt > t.above) tiers++;
+  return found.timed ? `${Math.floor(at / HALF_HOUR_MS)}/${tiers}` : String(tiers);
+}
+
 /** Where costs come from, said by `gw usage` and the status page. */
 export const PRICE_SOURCE = `[pricing] in providers.toml, else ${CATALOG_SOURCE}`;
 
+/** The catalogue's timed prices start on the hour or half-hour (catalog/models.ts modelPriceAt). */
+const HALF_HOUR_MS = 30 * 60_000;
 const PRICE_FIELDS = ["input", "output", "cacheRead", "cacheWrite"] as const satisfies readonly (keyof Price)[];
 /** A model whose catalogue price depends on when: its price is found for each request's time. */
 class Timed {

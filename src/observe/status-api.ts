@@ -9,8 +9,9 @@ import { failedAnswer, failedAttempt, type RequestRecord } from "./record.ts";
 import { dayOf } from "./requestlog.ts";
 import { costText } from "./usage-format.ts";
 import type { LoggedRecord } from "./day-files.ts";
-import { PRICE_SOURCE, type Pricing, priceFor } from "./pricing.ts";
-import { addUsage, emptySums, finalTarget, mergeSums, modelOf, type UsageSums } from "./usage.ts";
+import { PRICE_SOURCE, type Pricing, priceClass, priceFor } from "./pricing.ts";
+import type { UsageRecord } from "./record.ts";
+import { addTokens, emptySums, finalTarget, mergeSums, modelOf, type UsageSums } from "./usage.ts";
 
 const BUCKET_MS = 5_000;
 const BUCKETS = 120; // 10 minutes of history
@@ -61,7 +62,32 @@ interface RecentDecision {
 
 export type StatusFeed = ReturnType<typeof createStatusFeed>;
 
-/** `pricing` is read when a request is counted, so a reload prices the requests after it. */
+/**
+ * A route's requests today, as gw usage counts them: their tokens kept by model and price class
+ * (pricing.ts priceClass), unpriced, so that each snapshot prices them with the `[pricing]` in
+ * force then — as gw usage prices the log — for the cost of a few sums per route and model.
+ */
+interface RouteDay {
+  /** The route's name as the records give it (undefined: unrouted requests). */
+  route: string | undefined;
+  requests: number;
+  /** Model answers that reported no tokens (record.ts no_usage). */
+  noUsage: number;
+  /** Model, price class and kinds of token → their requests' tokens. */
+  groups: Map<string, TokenGroup>;
+}
+
+interface TokenGroup {
+  model: string | undefined;
+  /** One of the requests' time and prompt size: the group's price is theirs. */
+  ts: string;
+  prompt: number;
+  requests: number;
+  /** Summed; cache_write_1h of each request at most its cache_write. */
+  usage: Required<UsageRecord>;
+}
+
+/** `pricing` is read at each snapshot: after a reload, today's requests are priced as gw usage prices them. */
 export function createStatusFeed(pricing: () => Pricing, now: () => number = Date.now) {
   const ring: Bucket[] = Array.from({ length: BUCKETS }, () => ({ start: -1, requests: 0, errors: 0, ttfbMs: [], ttfbSeen: 0 }));
   const errors: RecentError[] = [];
@@ -69,8 +95,8 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
   const perTarget = new Map<string, Map<string, { requests: number; failed: number }>>();
   const perInstance = new Map<string, { requests: number; failed: number }>();
   let today = dayOf(now());
-  /** Route → tokens and cost today. */
-  let tokens = new Map<string, UsageSums>();
+  /** Route → its requests and tokens today. */
+  let tokens = new Map<string, RouteDay>();
   let requests = 0;
   let failed = 0;
   const decisions: RecentDecision[] = [];
@@ -96,8 +122,7 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
     return m;
   };
 
-  const addTokens = (r: LoggedRecord) => {
-    if (!r.usage) return;
+  const countToday = (r: LoggedRecord) => {
     if (!r.ts.startsWith(today)) {
       const day = dayOf(r.ts);
       // A new day starts the count over — and so does the clock stepping back into the day it is
@@ -107,9 +132,38 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
       [today, tokens] = [day, new Map()];
     }
     const route = r.routing.route ?? NONE;
-    let s = tokens.get(route);
-    if (!s) tokens.set(route, (s = emptySums()));
-    addUsage(s, r.usage, priceFor(pricing(), r.routing.route, modelOf(r), r.ts));
+    let d = tokens.get(route);
+    if (!d) tokens.set(route, (d = { route: r.routing.route, requests: 0, noUsage: 0, groups: new Map() }));
+    d.requests++;
+    const u = r.usage;
+    if (!u) {
+      if (r.response.no_usage) d.noUsage++;
+      return;
+    }
+    const model = modelOf(r);
+    const cacheWrite = u.cache_write ?? 0;
+    const hour = Math.min(u.cache_write_1h ?? 0, cacheWrite);
+    const prompt = (u.input ?? 0) + (u.cache_read ?? 0) + cacheWrite;
+    // The kinds of token it used: a kind without a price leaves out only the requests that used it.
+    const kinds = (u.input ? 1 : 0) | (u.output ? 2 : 0) | (u.cache_read ? 4 : 0) | (cacheWrite - hour ? 8 : 0) | (hour ? 16 : 0);
+    const key = `${model ?? ""}\0${priceClass(model, r.ts, prompt)}\0${kinds}`;
+    let g = d.groups.get(key);
+    if (!g) d.groups.set(key, (g = { model, ts: r.ts, prompt, requests: 0, usage: { input: 0, output: 0, cache_read: 0, cache_write: 0, cache_write_1h: 0 } }));
+    g.requests++;
+    g.usage.input += u.input ?? 0;
+    g.usage.output += u.output ?? 0;
+    g.usage.cache_read += u.cache_read ?? 0;
+    g.usage.cache_write += cacheWrite;
+    g.usage.cache_write_1h += hour;
+  };
+
+  /** A route's day priced with the `[pricing]` in force. */
+  const pricedDay = (d: RouteDay, p: Pricing): UsageSums => {
+    const s = emptySums();
+    s.requests = d.requests;
+    s.noUsage = d.noUsage;
+    for (const g of d.groups.values()) addTokens(s, g.usage, priceFor(p, d.route, g.model, g.ts), g.prompt, g.requests);
+    return s;
   };
 
   return {
@@ -134,7 +188,7 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
         errors.push({ ts: r.ts, route: r.routing.route ?? NONE, target: finalTarget(r), status: r.response.status, attempts: r.routing.attempts.length, error: errorText(r) });
         if (errors.length > RECENT_ERRORS) errors.shift();
       }
-      addTokens(r);
+      countToday(r);
       const rr = r.routing.router;
       if (rr) {
         decisionCounts.set(rr.decision, (decisionCounts.get(rr.decision) ?? 0) + 1);
@@ -144,7 +198,7 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
       }
     },
     /** Add today's tokens from records written before this process started (the log's day file). */
-    seedTokens: addTokens,
+    seedTokens: countToday,
     snapshot() {
       const t = now();
       const last = t - (t % BUCKET_MS);
@@ -166,7 +220,8 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
         for (const ms of sorted) minute.push([ms, b.ttfbSeen / sorted.length]);
       }
       minute.sort((x, y) => x[0] - y[0]);
-      const byRoute = [...(dayOf(t) === today ? tokens : new Map<string, UsageSums>())].sort(([, a], [, b]) => b.costUsd - a.costUsd || tokenCount(b) - tokenCount(a));
+      const p = pricing();
+      const byRoute = [...(dayOf(t) === today ? tokens : new Map<string, RouteDay>())].map(([r, d]) => [r, pricedDay(d, p)] as const).sort(([, a], [, b]) => b.costUsd - a.costUsd || tokenCount(b) - tokenCount(a));
       const total = emptySums();
       for (const [, s] of byRoute) mergeSums(total, s);
       const others = emptySums();

@@ -88,14 +88,22 @@ export function addUsage(s: UsageSums, u: UsageRecord | undefined, price: Catalo
     if (noUsage) s.noUsage++;
     return true;
   }
-  const input = u.input ?? 0;
-  const cacheRead = u.cache_read ?? 0;
+  return addTokens(s, u, price, (u.input ?? 0) + (u.cache_read ?? 0) + (u.cache_write ?? 0), 1);
+}
+
+/**
+ * Add the tokens of `requests` requests, summed in `u`, and their cost to `s` (not their count):
+ * requests priced alike — with tokens of the same kinds, and prompts (`prompt`: one of theirs)
+ * past the same long-context tiers (pricing.ts priceClass). Of one request, `u.cache_write_1h` is
+ * at most its `cache_write`; of several, their sum. Returns false when some tokens had no price.
+ */
+export function addTokens(s: UsageSums, u: UsageRecord, price: CatalogPrice | undefined, prompt: number, requests: number): boolean {
   const cacheWrite = u.cache_write ?? 0;
-  s.input += input;
+  s.input += u.input ?? 0;
   s.output += u.output ?? 0;
-  s.cacheRead += cacheRead;
+  s.cacheRead += u.cache_read ?? 0;
   s.cacheWrite += cacheWrite;
-  const p = atPromptSize(price, input + cacheRead + cacheWrite);
+  const p = atPromptSize(price, prompt);
   const hour = Math.min(u.cache_write_1h ?? 0, cacheWrite);
   // Each call made whatever the ones before found (the call first, then `&&`); a module function,
   // not a closure per call: the status feed adds every request's usage.
@@ -104,7 +112,7 @@ export function addUsage(s: UsageSums, u: UsageRecord | undefined, price: Catalo
   priced = addCost(s, u.cache_read, p?.cacheRead) && priced;
   priced = addCost(s, cacheWrite - hour, p?.cacheWrite) && priced;
   priced = addCost(s, hour, p?.cacheWrite1h ?? p?.cacheWrite) && priced;
-  if (!priced) s.unpriced++;
+  if (!priced) s.unpriced += requests;
   return priced;
 }
 

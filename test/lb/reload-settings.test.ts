@@ -70,7 +70,11 @@ const status = async (res: Promise<Response>) => {
   return r.status;
 };
 const nested = (depth: number) => `{"model":"p","x":${"[".repeat(depth)}${"]".repeat(depth)}}`;
-const costToday = async () => ((await (await fetch(`${gw.url}/_gw/api/status`)).json()) as { tokensToday: { byRoute: Record<string, { costUsd: number }> } }).tokensToday.byRoute.p?.costUsd;
+/** What today's input tokens on "p" cost on the status page, per million: every one of them priced as [pricing] says now. */
+const priceToday = async () => {
+  const p = ((await (await fetch(`${gw.url}/_gw/api/status`)).json()) as { tokensToday: { byRoute: Record<string, { costUsd: number; input: number }> } }).tokensToday.byRoute.p!;
+  return (p.costUsd / p.input) * 1e6;
+};
 
 const CASES: { setting: string; global?: string; tail?: string; ask: () => Promise<unknown>; was: unknown; now: unknown }[] = [
   {
@@ -112,8 +116,8 @@ const CASES: { setting: string; global?: string; tail?: string; ask: () => Promi
     now: 204,
   },
   { setting: "allowed_hosts", global: 'allowed_hosts = ["gw.example.com"]', ask: () => status(post('{"model":"p"}', { host: "gw.example.com" })), was: 403, now: 200 },
-  // The status page's cost today: a request counted after the reload is priced by the new table.
-  { setting: "[pricing]", tail: '[pricing]\n"p" = { input = 1 }', ask: async () => (await status(post('{"model":"p"}')), await costToday()), was: 0, now: 1 },
+  // The status page's cost today: every request of the day, those before the reload too, is priced by the table in force (as gw usage prices them).
+  { setting: "[pricing]", tail: '[pricing]\n"p" = { input = 1 }', ask: async () => (await status(post('{"model":"p"}')), await priceToday()), was: 0, now: 1 },
 ];
 
 test.each(CASES.map((c) => [c.setting, c] as const))("%s follows a reload", async (_name, c) => {

@@ -8,7 +8,8 @@ import OpenAI from "openai";
 import { join } from "node:path";
 import type { RunningGateway } from "../../src/lb/server.ts";
 import { type GroupBy, parseSince, usageReport } from "../../src/observe/usage.ts";
-import { usageJson, usageTable } from "../../src/observe/usage-format.ts";
+import type { StatusJson } from "../../src/observe/status-api.ts";
+import { costText, usageJson, usageTable } from "../../src/observe/usage-format.ts";
 import { configFrom, externalInstances, type TestUpstream, testUpstream, startTestGateway } from "../helpers/lb.ts";
 import { until } from "../helpers/supervisor.ts";
 import { removeTempDirs, tempDir } from "../helpers/tmp.ts";
@@ -111,6 +112,8 @@ describe("Gemini's tool-use prompt tokens are input", () => {
   });
 });
 
+const haikuToml = (up: TestUpstream, pricing = "") => `${externalInstances({ a: up.url })}\n[routing]\n"haiku" = [{ instance = "a", provider = "anthropic", model = "claude-haiku-4-5" }]\n${pricing}`;
+
 describe("answers that report no tokens are counted as such, never as $0", () => {
   let up: TestUpstream;
   let gw: RunningGateway;
@@ -129,8 +132,7 @@ describe("answers that report no tokens are counted as such, never as $0", () =>
       return Response.json(message("claude-haiku-4-5"));
     });
     dir = tempDir("gw-usage-none-");
-    const toml = `${externalInstances({ a: up.url })}\n[routing]\n"haiku" = [{ instance = "a", provider = "anthropic", model = "claude-haiku-4-5" }]\n`;
-    gw = startTestGateway(configFrom(toml, join(dir, "providers.toml")));
+    gw = startTestGateway(configFrom(haikuToml(up), join(dir, "providers.toml")));
   });
   afterAll(async () => {
     await gw.stop(0);
@@ -156,5 +158,21 @@ describe("answers that report no tokens are counted as such, never as $0", () =>
     const table = usageTable(report);
     expect(table).toContain("cost leaves out 1 answered request that reported no usage: their cost is unknown");
     expect(table).toMatch(/total .*\$[0-9.]+\*/);
+  });
+
+  test("the status page says what gw usage says of today, before and after a [pricing] reload", async () => {
+    const read = () => usageReport({ dirs: [join(dir, "logs", "requests")], pricing: gw.config().pricing, sinceMs: parseSince("1d", Date.now())!, by: "route" });
+    const page = async () => ((await (await fetch(`${gw.url}/_gw/api/status`)).json()) as StatusJson).tokensToday.total;
+    const agree = async () => {
+      const [report, total] = [await read(), await page()];
+      expect(total).toMatchObject({ requests: report.total.requests, input: report.total.input, noUsage: report.total.noUsage, unpriced: report.total.unpriced, cost: costText(report.total) });
+      expect(total.costUsd).toBeCloseTo(report.total.costUsd, 12);
+      return total;
+    };
+    // The requests of the test above: 4, one of them an answer without usage.
+    expect(await agree()).toMatchObject({ requests: 4, noUsage: 1 });
+    expect(gw.reload(configFrom(haikuToml(up, '[pricing]\n"claude-haiku-4-5" = { input = 100, output = 100, cache_read = 100, cache_write = 100 }\n'), join(dir, "providers.toml")))).toEqual([]);
+    // The request before the reload, 4000 tokens, at the new $100/M.
+    expect((await agree()).costUsd).toBeCloseTo(0.4, 9);
   });
 });
