@@ -74,10 +74,8 @@ export interface Gateway {
   reload(next: Config): Problem[];
   /**
    * Stop accepting, let in-flight requests finish for up to `graceMs`, close the rest, flush the
-   * log. Idle keep-alive connections close at once and take no further request, so the grace
-   * period is only ever spent on requests that came before the stop (after an upgrade's
-   * hand-over: their clients reconnect, to the successor). Answers still running at its end end
-   * with an error event saying `why` (by default: the grace period ended).
+   * log. Answers still running then end with an error event saying `why` (by default: the grace
+   * period ended).
    */
   stop(graceMs?: number, why?: string): Promise<void>;
   stats(): GatewayStats;
@@ -100,6 +98,13 @@ export interface RunningGateway extends Gateway {
   instancesDown(): string[];
   /** /metrics, the /_gw/ status page and its live-state hook. */
   readonly observe: Observability;
+  /**
+   * After an upgrade's successor took the port (and the new connections): every response now
+   * closes its connection, so clients reconnect to the successor; once nothing has been in
+   * flight for a moment, stop like stop(). Keep-alive connections are not cut under a client
+   * that is about to use them, and a request one brings gets a whole `graceMs` of its own.
+   */
+  handOff(graceMs?: number): Promise<void>;
   /** Memory held now by request bodies being taken in (bytes, estimated; body-budget.ts). */
   bodyMemory(): number;
   /**
@@ -132,6 +137,10 @@ const RECEIVE_IDLE_SECONDS = 10;
 
 /** How long answers cut at the end of the grace period get for their error event to leave. */
 const CUT_FLUSH_MS = 500;
+
+/** A handing-off gateway closes once nothing has been in flight for this long. */
+const HANDOFF_QUIET_MS = 1000;
+const HANDOFF_POLL_MS = 50;
 
 /** `connection: close` on a response (rebuilt when its headers are immutable). */
 function closingConnection(res: Response): Response {
@@ -177,7 +186,9 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
   };
   watchStore(gw.probes, state, () => rt.config.routes, Date.now());
   const writeProblems = () => (gw.log.problem ? [gw.log.problem] : []);
+  let handingOff = false;
   let stopped = false;
+  let lastRequestAt = 0;
   const serveOne = (req: Request, srv: Server<unknown>): Response | Promise<Response> => {
     // An HTTP/1.0 request may come without Host: its URL is then a bare path, which nothing can read.
     if (!req.headers.has("host")) return refused(gw, errorResponse("openai", 400, `gw: the request has no Host header; send one (Host: ${listening.host.includes(":") ? `[${listening.host}]` : listening.host}:${listening.port})`, "invalid_request"));
@@ -196,11 +207,9 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     idleTimeout: RECEIVE_IDLE_SECONDS,
     maxRequestBodySize: BUN_BODY_CEILING,
     fetch(req, srv) {
-      // A stopping Bun closes each connection once its answer is out, without saying so: the
-      // header keeps a client from sending its next request on a connection about to close.
-      const res = serveOne(req, srv);
-      if (res instanceof Response) return stopped ? closingConnection(res) : res;
-      return res.then((r) => (stopped ? closingConnection(r) : r));
+      if (!handingOff) return serveOne(req, srv);
+      lastRequestAt = performance.now();
+      return Promise.resolve(serveOne(req, srv)).then(closingConnection);
     },
     error(err) {
       return errorResponse("openai", 500, `gw internal error: ${err.message}`, "internal_error");
@@ -227,11 +236,22 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       gw.log.setRetentionDays(next.global.lb.logRetentionDays);
       return notes;
     },
+    async handOff(graceMs = rt.config.global.shutdownGraceMs) {
+      handingOff = true;
+      const handedOverAt = (lastRequestAt = performance.now());
+      // A client's pooled connection may bring one more request, up to Bun's idle timeout after
+      // the hand-over (its answer closes the connection): that request's stream gets a whole
+      // grace period, not what was left of the first — measured from the hand-over, a stream a
+      // client started there 9 s later was cut. Bounded all the same, should new connections
+      // still arrive here (no steering of them to the successor: not Linux).
+      const latest = handedOverAt + RECEIVE_IDLE_SECONDS * 1000 + graceMs;
+      const deadline = () => Math.min(lastRequestAt + graceMs, latest);
+      const busy = () => server.pendingRequests > 0 || gw.stats.snapshot().inFlight > 0 || performance.now() - lastRequestAt < HANDOFF_QUIET_MS;
+      while (busy() && performance.now() < deadline()) await Bun.sleep(HANDOFF_POLL_MS);
+      await this.stop(Math.max(0, deadline() - performance.now()));
+    },
     async stop(graceMs = rt.config.global.shutdownGraceMs, why = GRACE_ENDED) {
       stopped = true;
-      // Closes the idle keep-alive connections now (Bun): a request a client sent on one later
-      // would start an answer the grace period may not cover. A client that sends on one as it
-      // closes sees a connection error, which HTTP clients (the SDKs) retry on a new connection.
       const drained = server.stop(false);
       // Answers still running when the grace period ends are told why they end (an error event
       // in their dialect, a moment to reach the client), not dropped with their connections.

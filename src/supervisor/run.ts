@@ -260,7 +260,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     await registered?.remove();
     stopTimers();
     set.releaseAll();
-    await gateway?.stop(config.global.shutdownGraceMs);
+    await gateway?.handOff(config.global.shutdownGraceMs);
     await state?.close();
     control.stop();
     await finish();
@@ -325,19 +325,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const retire = (successor: number) =>
     (stopping ??= (async () => {
       phase = "stopping";
-      // In the turn the hand-over is committed: from now on this gw takes no request (its idle
-      // keep-alive connections close, their clients reconnect to the successor), so the grace
-      // period is spent only on requests that came before it.
-      const streams = gateway?.stats().openStreams ?? 0;
-      const finished = gateway?.stop(config.global.shutdownGraceMs);
       reloader?.close();
       await registered?.remove(); // the successor has its own entry
       stopTimers();
       await watchdog?.stop();
       set.releaseAll();
+      const streams = gateway?.stats().openStreams ?? 0;
       log.info(`handed over to gw ${successor}${streams ? `; letting ${streams} stream(s) in flight finish` : ""}, then exiting — the instances keep running`);
       if (opts.terminal) log.info(`gw continues in the background as pid ${successor}: ${selfDisplay()} status · logs -f · down`);
-      await finished;
+      await gateway?.handOff(config.global.shutdownGraceMs);
       await state?.close(); // its last changes reach the file before the successor reads it again
       control.release();
       log.info("handed over; exiting");
