@@ -1,11 +1,11 @@
 // The agent modules' pure parts: which routes come first, and what each agent's config says.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { catalogEntry, codexConfig, offersNoDaemon } from "../../src/run/agents/codex.ts";
 import { geminiSettings, sessionHeaders } from "../../src/run/agents/gemini.ts";
 import { AGENTS } from "../../src/run/agents/index.ts";
-import { autoAfterRun, opencodeConfig } from "../../src/run/agents/opencode.ts";
+import { autoAfterRun, opencodeConfig, providerLists } from "../../src/run/agents/opencode.ts";
 import { qwen, qwenSettings, systemSettingsPath } from "../../src/run/agents/qwen.ts";
 import { type OfferedRoute, offeredRoutes, windowsOf } from "../../src/run/routes.ts";
 import { loadConfig } from "../../src/config/index.ts";
@@ -133,14 +133,15 @@ describe("gemini settings", () => {
 });
 
 describe("opencode config", () => {
-  test("a gw provider with every route and its window, the route as the model, the key by name only; what else the file holds is kept", () => {
-    const current = { theme: "system", model: "anthropic/claude-sonnet-4", provider: { other: { npm: "x" }, gw: { models: { gone: {} } } } };
+  test("a gw provider with every route and its window, the route as the model, its small route as the small model, the key by name only; the user's inline config kept", () => {
+    const current = { theme: "system", model: "anthropic/claude-sonnet-4", small_model: "mine/x", provider: { other: { npm: "x" }, gw: { models: { gone: {} } } } };
     const routes = [route("opus4.6", 200_000, ["claude-opus-4-6-thinking"]), route("g3f", 1_048_576, ["gemini-3-flash"]), route("m", 200_000, [])];
-    const c = opencodeConfig(current, { gateway, route: routes[1]!, routes });
+    const c = opencodeConfig(current, { gateway, route: routes[1]!, routes, roles: { small: "m" } });
     expect(c).toEqual({
       $schema: "https://opencode.ai/config.json",
       theme: "system",
       model: "gw/g3f",
+      small_model: "gw/m",
       provider: {
         other: { npm: "x" },
         gw: {
@@ -156,6 +157,23 @@ describe("opencode config", () => {
       },
     });
     expect(JSON.stringify(c)).not.toContain(gateway.apiKey);
+  });
+
+  test("gw joins the user's enabled_providers and leaves their disabled_providers; lists that never name it are left to the user's files", () => {
+    const routes = [route("g3f", 1_048_576)];
+    const l = { gateway, route: routes[0]!, routes };
+    expect(opencodeConfig({}, l, { enabled: ["anthropic"], disabled: ["gw", "openai"] })).toMatchObject({ enabled_providers: ["anthropic", "gw"], disabled_providers: ["openai"] });
+    const c = opencodeConfig({}, l, { disabled: ["openai"] });
+    expect([c.enabled_providers, c.disabled_providers, c.small_model]).toEqual([undefined, undefined, "gw/g3f"]);
+  });
+
+  test("the user's provider lists as opencode reads them: global files in order, then OPENCODE_CONFIG, then the inline config", () => {
+    const dir = tempFiles({ "own.json": '{"disabled_providers": ["c"]}' });
+    mkdirSync(join(dir, "xdg/opencode"), { recursive: true });
+    writeFileSync(join(dir, "xdg/opencode/config.json"), '{"enabled_providers": ["a"], "disabled_providers": ["gw"]}');
+    writeFileSync(join(dir, "xdg/opencode/opencode.jsonc"), '{\n  // mine\n  "enabled_providers": ["b"],\n}');
+    expect(providerLists({ XDG_CONFIG_HOME: join(dir, "xdg") })).toEqual({ enabled: ["b"], disabled: ["gw"] });
+    expect(providerLists({ XDG_CONFIG_HOME: join(dir, "xdg"), OPENCODE_CONFIG: join(dir, "own.json"), OPENCODE_CONFIG_CONTENT: '{"enabled_providers": ["d"]}' })).toEqual({ enabled: ["d"], disabled: ["c"] });
   });
 });
 

@@ -91,14 +91,12 @@ test("gw run gemini with HOME on a full disk: stops in one line when its setting
   expect(temps()).toEqual([]);
 }, 60_000);
 
-test("gw run opencode with HOME on a full disk: one line, and the config it could not write goes in OPENCODE_CONFIG_CONTENT", async () => {
+test("gw run opencode with HOME on a full disk: nothing to write, nothing to say; its config goes in OPENCODE_CONFIG_CONTENT as always", async () => {
   const { box, disk, run, temps } = await fullHome("opencode");
   disk.fill();
 
   const r = await run("gpt5", "run", "x");
-  const file = join(box.home, ".cache/cld/opencode/opencode.json");
-  expect(r.stderr).toContain(`\ngw run opencode: cannot write ${file}: no space left on the device — gw hands opencode its config in OPENCODE_CONFIG_CONTENT instead\n`);
-  expect(r.stderr.match(/cannot write/g)).toHaveLength(1);
+  expect(r.stderr).not.toContain("cannot write");
   expect(r.code).toBe(0);
   expect(r.stdout).toBe("fake opencode ran\n");
   const env = box.lastCall()!.env;
@@ -108,11 +106,6 @@ test("gw run opencode with HOME on a full disk: one line, and the config it coul
   expect(Object.keys(inline.provider.gw.models)).toEqual(["fast-gemini", "gpt5"]);
   expect(env.GW_API_KEY).toBe("sk-run-key-0123456789");
   expect(temps()).toEqual([]);
-
-  disk.free();
-  const again = await run("gpt5", "run", "x");
-  expect(again.stderr).not.toContain("cannot write");
-  expect(box.lastCall()!.env).toMatchObject({ OPENCODE_CONFIG: file, OPENCODE_CONFIG_CONTENT: "" });
 }, 60_000);
 
 test("gw run qwen with HOME on a full disk: one line, and Qwen Code starts on the route and the gateway from its command line", async () => {

@@ -31,5 +31,10 @@ test(`opencode ${OPENCODE}: a first launch answers through gw on the route it wa
   }
   const records = requestLog(sb).filter((x) => x.agent === `opencode/${OPENCODE}`);
   expect(records.length).toBeGreaterThan(0);
-  for (const x of records) expect(x).toMatchObject({ request: { path: "/v1/messages", model: "opus4.6" }, routing: { route: "opus4.6" }, response: { status: 200 } });
+  // The answer on the route; the title on the small route (cld's fast tier for it: here the cheapest, m).
+  for (const x of records) {
+    expect(x).toMatchObject({ request: { path: "/v1/messages" }, response: { status: 200 } });
+    expect(x.routing.route).toBeOneOf(["opus4.6", "m"]);
+  }
+  expect(records.map((x) => x.routing.route)).toContain("opus4.6");
 });

@@ -1,20 +1,28 @@
-// opencode (npm opencode-ai). Pointed at gw by a config file of its own, named by OPENCODE_CONFIG
-// (~/.cache/cld/opencode/opencode.json), which opencode merges over the user's global config:
+// opencode (npm opencode-ai). Pointed at gw by an inline config, OPENCODE_CONFIG_CONTENT, which
+// opencode merges last of all the user's and a project's sources (after ~/.config/opencode, the
+// file in OPENCODE_CONFIG, a project's opencode.json and its .opencode directories; only an
+// administrator's managed config comes after it: measured with 1.18.33). So a cloned repository's
+// opencode.json cannot send gw's provider, with the gateway key, anywhere else. It holds:
 // - a `gw` provider on the AI SDK's Anthropic package, which opencode carries inside (nothing is
 //   installed at launch): the gateway's Messages API serves every route, CLIProxyAPI translating
 //   for the others. Its key is read from the environment (`{env:GW_API_KEY}`), never written;
 // - every route as one of its models, with the route's context window from gw's catalogue —
 //   opencode knows no route name, and compacts a conversation at the window it believes;
-// - the chosen route as the model (over the user's own choice of model, not over a project's).
+// - the chosen route as the model, and as the small model (titles, summaries) the route cld gives
+//   Claude Code's fast tier: a small model of the user's own provider took the prompt elsewhere;
+// - the user's enabled_providers with gw added, their disabled_providers without it: a list
+//   leaving gw out stopped opencode at "Unexpected server error".
 // opencode names its session in each request, so gw keeps a session on one target by itself.
-// The user's own config, sessions and logins stay opencode's own: gw writes none of them. A config
-// file their shell names in OPENCODE_CONFIG is the base of gw's (gw's keys over it): gw's name
-// takes its place in that variable, which would drop it.
-// On a full disk the same config goes in OPENCODE_CONFIG_CONTENT instead of the file.
-import { join, resolve } from "node:path";
-import { homeWriter, type Json, readTable, tableAt } from "../home.ts";
+// The user's own config (their files, OPENCODE_CONFIG), sessions and logins stay opencode's own:
+// gw writes none of them and nothing of its own. An inline config of the user's shell is the base
+// of gw's (gw's keys over it), since gw's takes its place in that variable.
+import { join } from "node:path";
+import { isObject } from "../../json/object.ts";
+import { type Json, readTable, tableAt, userHome } from "../home.ts";
+import { chooseRoute, type ChooseContext } from "../choose.ts";
 import type { OfferedRoute } from "../routes.ts";
 import type { Agent, AgentLaunch } from "./types.ts";
+import { fastRoute } from "./claude/choose.ts";
 import { oneShotBy } from "./one-shot.ts";
 
 const PROVIDER = "gw";
@@ -22,6 +30,8 @@ const PROVIDER = "gw";
 const AUTO = "--auto";
 /** The variable the provider's key is read from. */
 const KEY_VAR = "GW_API_KEY";
+/** opencode's inline config: merged after every file of the user's and a project's. */
+const INLINE_VAR = "OPENCODE_CONFIG_CONTENT";
 /**
  * opencode requires an output limit beside the window and caps what it asks for at 32,000 tokens
  * anyway (its OUTPUT_TOKEN_MAX): the cap, which is also what it asks of a model it has no limit for.
@@ -45,24 +55,35 @@ export const opencode: Agent = {
   oneShot: oneShotBy({ commands: OPENCODE_COMMANDS, sessions: ["attach"] }),
   yolo: [AUTO],
   arrange: autoAfterRun,
-  // An inline config of the user's shell is merged over every file, gw's too: its model would win.
-  blank: ["OPENCODE_CONFIG_CONTENT"],
+  // gw's config goes in the variable that comes last: nothing of the user's shell is left to blank.
+  blank: [],
   // A Bun program: Bun's fetch sends the hosts in NO_PROXY direct (measured with 1.18.33:
   // test/run/agents-proxy.test.ts).
   honoursNoProxy: () => true,
+  choose: chooseWithSmall,
   async prepare(l) {
-    const file = join(l.home, "opencode.json");
-    const own = l.env.OPENCODE_CONFIG;
-    const config = opencodeConfig(readTable(own && resolve(own) !== file ? own : file), l);
-    const files = homeWriter(l.say, "gw hands opencode its config in OPENCODE_CONFIG_CONTENT instead");
-    const written = await files.put(file, config);
-    const where: Record<string, string> = written ? { OPENCODE_CONFIG: file } : { OPENCODE_CONFIG_CONTENT: JSON.stringify(config) };
-    return { env: { ...where, [KEY_VAR]: l.gateway.apiKey } };
+    const inline = opencodeConfig(parseInline(l.env[INLINE_VAR]), l, providerLists(l.env));
+    return { env: { [INLINE_VAR]: JSON.stringify(inline), [KEY_VAR]: l.gateway.apiKey } };
   },
 };
 
-/** The managed opencode.json (pure): what else is there is kept, gw's provider and model are set. */
-export function opencodeConfig(current: Json, l: Pick<AgentLaunch, "gateway" | "route" | "routes">): Json {
+/** The route, as for any agent, and the small model's route: what cld gives Claude Code's fast tier for it. */
+async function chooseWithSmall(c: ChooseContext) {
+  const chosen = await chooseRoute(c);
+  return { ...chosen, roles: { small: fastRoute(c.src, chosen.route.name) } };
+}
+
+/** The user's enabled_providers and disabled_providers as opencode would read them (the last source setting each). */
+interface ProviderLists {
+  readonly enabled?: readonly string[];
+  readonly disabled?: readonly string[];
+}
+
+/**
+ * gw's inline config (pure), over the user's own inline config: gw's provider, its route as the
+ * model and small model, gw in the user's provider lists; the rest of `current` kept.
+ */
+export function opencodeConfig(current: Json, l: Pick<AgentLaunch, "gateway" | "route" | "routes" | "roles">, lists: ProviderLists = {}): Json {
   const provider = tableAt(current, "provider");
   provider[PROVIDER] = {
     name: "gw",
@@ -70,7 +91,34 @@ export function opencodeConfig(current: Json, l: Pick<AgentLaunch, "gateway" | "
     options: { baseURL: `${l.gateway.baseUrl}/v1`, apiKey: `{env:${KEY_VAR}}` },
     models: Object.fromEntries(l.routes.map((r) => [r.name, modelEntry(r)])),
   };
-  return { $schema: "https://opencode.ai/config.json", ...current, provider, model: `${PROVIDER}/${l.route.name}` };
+  const small = l.roles?.small ?? l.route.name;
+  const next: Json = { $schema: "https://opencode.ai/config.json", ...current, provider, model: `${PROVIDER}/${l.route.name}`, small_model: `${PROVIDER}/${small}` };
+  if (lists.enabled) next.enabled_providers = [...new Set([...lists.enabled, PROVIDER])];
+  if (lists.disabled?.includes(PROVIDER)) next.disabled_providers = lists.disabled.filter((p) => p !== PROVIDER);
+  return next;
+}
+
+/**
+ * The provider lists of the user's own sources, in opencode's order (a later list replaces an
+ * earlier one): its global config dir's config.json, opencode.json and opencode.jsonc, the file
+ * their shell names in OPENCODE_CONFIG, their inline config.
+ */
+export function providerLists(env: AgentLaunch["env"]): ProviderLists {
+  const dir = join(userHome(env, "XDG_CONFIG_HOME", ".config"), "opencode");
+  const sources = [...["config.json", "opencode.json", "opencode.jsonc"].map((f) => readTable(join(dir, f))), env.OPENCODE_CONFIG ? readTable(env.OPENCODE_CONFIG) : {}, parseInline(env[INLINE_VAR])];
+  const last = (key: string) => sources.reduce<string[] | undefined>((found, s) => (Array.isArray(s[key]) ? s[key].map(String) : found), undefined);
+  return { enabled: last("enabled_providers"), disabled: last("disabled_providers") };
+}
+
+/** An inline config of the user's shell ({} when none, or not a JSON object). */
+function parseInline(text: string | undefined): Json {
+  if (!text?.trim()) return {};
+  try {
+    const doc: unknown = Bun.JSONC.parse(text);
+    return isObject(doc) ? (doc as Json) : {};
+  } catch {
+    return {};
+  }
 }
 
 /** One route as an opencode model (pure): its name as the client sends it (opencode shows it in its prompt line). */

@@ -43,10 +43,18 @@ function byFilter(c: ChooseContext, filter: string, last: Last): Choice | undefi
     c.say(`no route matches "${filter}" (routes: ${src.routes.join(", ")}); choose from the menus`);
     return undefined;
   }
+  return rolesFor(src, match, last);
+}
+
+/** cld's roles for a main route: fast and opus remembered in `last`, else its scenario's, else the cheapest route (fast) and main. */
+function rolesFor(src: CldSource, main: string, last: Last) {
   const { config } = src;
   const cheapest = config ? () => cheapestRoute(config.routes.values(), config.pricing) : undefined;
-  return rolesForMatch(match, last, { routes: src.routes, scenarios: menuScenarios(src), cheapest });
+  return rolesForMatch(main, last, { routes: src.routes, scenarios: menuScenarios(src), cheapest });
 }
+
+/** The route cld gives Claude Code's fast tier (titles, summaries) beside `main`, by the same rule, with nothing remembered. */
+export const fastRoute = (src: CldSource, main: string): string => rolesFor(src, main, {}).roles.fast;
 
 /** The scenarios cld can launch (all their routes exist), plus Auto when the gateway routes `auto`. */
 function menuScenarios(src: CldSource) {
