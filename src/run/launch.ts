@@ -6,7 +6,7 @@ import type { Env } from "../config/env.ts";
 import { isLoopback } from "../config/loopback.ts";
 import { type ChildEnv, childEnv } from "../cld/env.ts";
 import { proxyRule } from "../cld/proxies.ts";
-import { findCommand, handOver } from "../cld/launch.ts";
+import { findCommand, handOver, spawnAndForward } from "../cld/launch.ts";
 import { agentHome, cldCacheDir } from "../cld/memory.ts";
 import { askGateway, gatewayAnswers } from "../cld/probe.ts";
 import { say as sayAs } from "../cld/say.ts";
@@ -63,7 +63,21 @@ export async function launchAgent(agent: Agent, req: LaunchRequest, env: Env): P
   const args = agent.arrange ? agent.arrange(given) : given;
   if (!agent.oneShot?.(given)) setTitle(`${agent.title ?? `gw run ${agent.name}`} ${chosen.route.name}`, env);
   const childEnvironment = agentEnv(agent, env, prepared.env, src.gateway.baseUrl, command);
+  if (agent.resumeArgs && !agent.oneShot?.(given)) return runAndHint(agent, command, args, childEnvironment, { home, route: chosen.route.name, say });
   return agent.handOver ? agent.handOver(command, args, childEnvironment) : handOver(command, args, childEnvironment);
+}
+
+/**
+ * An interactive agent whose exit hint would leave the gateway (`codex resume ID`): run as our
+ * child, as cld runs a Claude Code too old to name cld (agents/claude/hand-over.ts), then the
+ * session it ran is named with the way back in through gw.
+ */
+async function runAndHint(agent: Agent, command: string, args: readonly string[], env: ChildEnv, o: { home: string; route: string; say: (l: string) => void }): Promise<number> {
+  const started = Date.now();
+  const code = await spawnAndForward(command, args, env);
+  const resume = agent.resumeArgs?.({ home: o.home, env }, started);
+  if (resume) o.say(`resume it through the gateway with: ${typed(`gw run ${agent.name}`)} ${[o.route, ...resume].map(shellQuote).join(" ")}`);
+  return code;
 }
 
 /**

@@ -2,7 +2,7 @@
 // with a fresh HOME in a network namespace that has only loopback (offline.ts): a first launch
 // reaches an answer with no question or dead end on the way — the prompt typed, the gateway's
 // answer on the screen, the route as the model in its prompt line — and Ctrl-C ends it with
-// opencode's own exit code.
+// opencode's own exit code, gw naming the session to resume through the gateway.
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { TmuxPane } from "../cld/tmux-pane.ts";
 import { agentSandboxForFile, offlineCommand, requestLog, versionOf } from "./offline.ts";
@@ -25,7 +25,11 @@ test(`opencode ${OPENCODE}: a first launch answers through gw on the route it wa
     await pane.send("Enter");
     await pane.waitFor("Mock answer from instance a, model claude-opus-4-6-thinking.", 60_000);
     await pane.send("C-c");
-    await pane.waitFor("[exit 0]", 30_000);
+    const done = await pane.waitFor("[exit 0]", 30_000);
+    // opencode's own hint (`opencode -s ID`) would leave the gateway: gw names the way back through it.
+    const id = /opencode -s (ses_\w+)/.exec(done)?.[1];
+    expect(id).toBeDefined();
+    expect(done.replace(/\s*\n\s*/g, " ")).toContain(`gw run opencode: resume it through the gateway with: gw run opencode opus4.6 -s ${id}`);
   } finally {
     await pane.kill();
   }

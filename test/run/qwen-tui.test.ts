@@ -2,7 +2,7 @@
 // fresh HOME in a network namespace that has only loopback (offline.ts): a first launch reaches an
 // answer with no question or dead end on the way (no auth dialog: gw's settings select the key) —
 // the prompt typed, the gateway's answer on the screen, the route and the window the gateway
-// serves in its footer — and two Ctrl-C end it with exit 0, naming the session to resume.
+// serves in its footer — and two Ctrl-C end it with exit 0, naming the session to resume through gw.
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { TmuxPane } from "../cld/tmux-pane.ts";
 import { agentSandboxForFile, offlineCommand, requestLog, versionOf } from "./offline.ts";
@@ -30,7 +30,10 @@ test(`qwen ${QWEN}: a first launch answers through gw on the route it was given,
     await pane.waitFor("Press Ctrl+C again to exit", 30_000);
     await pane.send("C-c");
     const done = await pane.waitFor("[exit 0]", 30_000);
-    expect(done).toMatch(/qwen --resume [0-9a-f-]{36}/);
+    // Qwen Code's own hint (`qwen --resume ID`) would leave the gateway: gw names the way back through it.
+    const id = /qwen --resume ([0-9a-f-]{36})/.exec(done)?.[1];
+    expect(id).toBeDefined();
+    expect(done.replace(/\s*\n\s*/g, " ")).toContain(`gw run qwen: resume it through the gateway with: gw run qwen opus4.6 --resume ${id}`);
   } finally {
     await pane.kill();
   }

@@ -19,6 +19,7 @@ import { homeWriter, type Json, readTable, tableAt, userHome } from "../home.ts"
 import type { OfferedRoute } from "../routes.ts";
 import type { Agent, AgentLaunch } from "./types.ts";
 import { oneShotBy } from "./one-shot.ts";
+import { newestFile, UUID } from "./sessions.ts";
 
 /** The variable Codex reads the gateway key from (the provider's env_key). */
 const KEY_VAR = "GW_API_KEY";
@@ -50,6 +51,12 @@ export const codex: Agent = {
   // to a gateway on this machine go direct and its own (github.com, chatgpt.com) through the
   // user's proxy (measured with 0.171.0: test/run/agents-proxy.test.ts).
   honoursNoProxy: () => true,
+  // Its exit hint, `codex resume ID`, starts Codex on OpenAI's own service (its sign-in screen):
+  // the session, in CODEX_HOME/sessions/YYYY/MM/DD/rollout-…-ID.jsonl, is named with `gw run codex`.
+  resumeArgs: (l, since) => {
+    const id = newestFile(join(l.home, "sessions"), new RegExp(`rollout-[^/]*(${UUID})\\.jsonl$`), since)?.[1];
+    return id ? ["resume", id] : undefined;
+  },
   async prepare(l) {
     const files = homeWriter(l.say, "Codex CLI starts with it as it was");
     const { models: bundled, noDaemon } = await codexFacts(l, files);

@@ -13,11 +13,13 @@
 // On a full disk (gw's files for it cannot be written) Gemini CLI starts with its settings as they
 // were when they already select the key (the route reaches it as GEMINI_MODEL anyway); without
 // that it would stop at "Invalid auth method selected", so gw stops first, saying why.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { homeWriter, type Json, readTable, tableAt, userHome } from "../home.ts";
 import { knownAtLeast, npmVersion } from "./installed.ts";
 import type { Agent, AgentLaunch } from "./types.ts";
 import { oneShotBy } from "./one-shot.ts";
+import { newestFile } from "./sessions.ts";
 
 /** The first Gemini CLI seen to honour NO_PROXY (older ones were not measured). */
 const NO_PROXY_SINCE = "0.61.0";
@@ -47,6 +49,14 @@ export const gemini: Agent = {
   // the one measured, the proxies are blanked, as before; so for one whose version its layout does
   // not tell (a shim: `gemini --version` takes 3 s, too long to ask on each launch).
   honoursNoProxy: (command) => knownAtLeast(npmVersion(command, "@google/gemini-cli"), NO_PROXY_SINCE),
+  // Its exit hint, `gemini --resume ID`, starts Gemini CLI on Google's service (its sign-in): the
+  // session, in GEMINI_CLI_HOME/.gemini/tmp/PROJECT/chats/session-….json(l), is named with `gw run gemini`.
+  resumeArgs: (l, since) => {
+    const dir = join(l.home, ".gemini", "tmp");
+    const file = newestFile(dir, /chats\/session-[^/]*\.jsonl?$/, since)?.input;
+    const id = file === undefined ? undefined : sessionIdIn(join(dir, file));
+    return id ? ["--resume", id] : undefined;
+  },
   async prepare(l) {
     const dir = join(l.home, ".gemini");
     const settings = join(dir, "settings.json");
@@ -96,4 +106,13 @@ const selectsKey = (settings: Json): boolean => tableAt(tableAt(settings, "secur
  */
 export function sessionHeaders(user: string | undefined, id: string): string {
   return user?.trim() ? `${user.trim()}, x-session-id: ${id}` : `x-session-id: ${id}`;
+}
+
+/** The session id a Gemini CLI session file names first (its file name holds only 8 characters of it). */
+function sessionIdIn(file: string): string | undefined {
+  try {
+    return /"sessionId"\s*:\s*"([\w-]+)"/.exec(readFileSync(file, "utf8").slice(0, 4096))?.[1];
+  } catch {
+    return undefined;
+  }
 }

@@ -24,6 +24,7 @@ import type { OfferedRoute } from "../routes.ts";
 import type { Agent, AgentLaunch } from "./types.ts";
 import { fastRoute } from "./claude/choose.ts";
 import { oneShotBy } from "./one-shot.ts";
+import { newestOpencodeSession } from "./sessions.ts";
 
 const PROVIDER = "gw";
 /** Its "ask nothing" flag, taken by its TUI and by `opencode run`. */
@@ -61,6 +62,12 @@ export const opencode: Agent = {
   // test/run/agents-proxy.test.ts).
   honoursNoProxy: () => true,
   choose: chooseWithSmall,
+  // Its exit hint, `opencode -s ID`, starts opencode without gw's provider (an unknown model): the
+  // session, in its database (XDG_DATA_HOME/opencode/opencode.db), is named with `gw run opencode`.
+  resumeArgs: (l, since) => {
+    const id = newestOpencodeSession(join(userHome(l.env, "XDG_DATA_HOME", ".local/share"), "opencode", "opencode.db"), since);
+    return id ? ["-s", id] : undefined;
+  },
   async prepare(l) {
     const inline = opencodeConfig(parseInline(l.env[INLINE_VAR]), l, providerLists(l.env));
     return { env: { [INLINE_VAR]: JSON.stringify(inline), [KEY_VAR]: l.gateway.apiKey } };

@@ -17,11 +17,12 @@
 // gateway in ANTHROPIC_BASE_URL / ANTHROPIC_API_KEY): the route, without the window or session.
 import { join } from "node:path";
 import type { Env } from "../../config/env.ts";
-import { homeWriter, type Json, readTable, tableAt } from "../home.ts";
+import { homeWriter, type Json, readTable, tableAt, userHome } from "../home.ts";
 import type { OfferedRoute } from "../routes.ts";
 import { knownAtLeast, npmVersion } from "./installed.ts";
 import type { Agent, AgentLaunch, Prepared } from "./types.ts";
 import { oneShotBy } from "./one-shot.ts";
+import { newestFile, UUID } from "./sessions.ts";
 
 /** The first Qwen Code seen to send the hosts in NO_PROXY direct (older ones were not measured). */
 const NO_PROXY_SINCE = "0.24.4";
@@ -49,6 +50,13 @@ export const qwen: Agent = {
   blank: [],
   // Measured with 0.24.4 (test/run/agents-proxy.test.ts): loopback in NO_PROXY goes direct, its own traffic through the proxy.
   honoursNoProxy: (command) => knownAtLeast(npmVersion(command, "@qwen-code/qwen-code"), NO_PROXY_SINCE),
+  // Its exit hint, `qwen --resume ID`, starts Qwen Code on the user's own auth (gw's settings are
+  // not there): the session, in its runtime dir's projects/PROJECT/chats/ID.jsonl, is named with `gw run qwen`.
+  resumeArgs: (l, since) => {
+    const runtime = l.env.QWEN_RUNTIME_DIR || userHome(l.env, "QWEN_HOME", ".qwen");
+    const id = newestFile(join(runtime, "projects"), new RegExp(`chats/(${UUID})\\.jsonl$`), since)?.[1];
+    return id ? ["--resume", id] : undefined;
+  },
   async prepare(l): Promise<Prepared> {
     const file = join(l.home, "settings.json");
     const files = homeWriter(l.say, "Qwen Code starts with the route and the gateway from its command line, without the route's window or a session id");

@@ -84,6 +84,14 @@ export interface Agent {
   readonly arrange?: (args: readonly string[]) => readonly string[];
   /** Write the agent's config into its home and say how to start it. */
   prepare(l: AgentLaunch): Promise<Prepared>;
+  /**
+   * The session an interactive launch ran, as the agent's arguments that resume it (`resume ID`,
+   * `--resume ID`), found where the agent keeps its sessions (`l`: its home and environment), among
+   * those written since `sinceMs`. The agent's own exit hint names the agent alone, which leaves
+   * the gateway; given this, the launcher stays the agent's parent (signals forwarded, the terminal
+   * the agent's) and names the way back through gw once the agent exits.
+   */
+  readonly resumeArgs?: (l: Pick<AgentLaunch, "home" | "env">, sinceMs: number) => readonly string[] | undefined;
   /** Its own hand-over (default: execve, keeping the PID and the terminal). */
   readonly handOver?: (command: string, args: readonly string[], env: ChildEnv) => Promise<number>;
 }

@@ -66,7 +66,7 @@ export const printsCldHint = (version: string | undefined): boolean => versionAt
  * exact, so a session written within a tick of the launch looked older than the launch and its
  * resume hint was left out (test/cld/run.test.ts, test/install/install.test.ts failed now and then).
  */
-const MTIME_LAG_MS = 50;
+export const MTIME_LAG_MS = 50;
 
 /** The session written to last since `sinceMs` in a Claude Code config dir: the one that just ran. */
 export function latestSession(configDir: string, sinceMs: number): string | undefined {
