@@ -57,6 +57,8 @@ test(`codex ${CODEX}: after Ctrl-C, gw names the session to resume through the g
     await pane.waitFor("Ask Codex to do anything", 90_000); // its composer, ready for a prompt
     await ask(pane, "Say hello");
     await pane.waitFor("Mock answer from instance a, model gpt-5.", 60_000);
+    // The turn's end: a Ctrl-C before it interrupts the turn instead of starting to quit.
+    await pane.waitFor(/Worked for/, 60_000);
     await quit(pane);
   });
   const id = /codex resume ([0-9a-f-]{36})/.exec(done)?.[1];
