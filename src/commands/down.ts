@@ -5,6 +5,8 @@ import { targetPaths } from "../supervisor/target.ts";
 import { DEFAULT_TIMING } from "../supervisor/timing.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { typed } from "../supervisor/self.ts";
+import { displayPath } from "../cli/display-path.ts";
+import { shellQuote } from "../cli/shell-word.ts";
 import { ABOUT } from "./index.ts";
 
 /** gw itself waits up to the grace period plus the instances' kill wait; give it a margin. */
@@ -42,10 +44,17 @@ export default defineGwCommand({
       // A gw killed with SIGKILL can leave its instances behind: stopping them is what down is for.
       const leftovers = await stopLeftovers(paths, DEFAULT_TIMING.killWaitMs);
       const extra = leftovers.length ? `; stopped instances a dead gw left running: ${leftovers.join(", ")}` : "";
-      // Another folder's gw is named with how to reach it: "not running" alone reads as "it is down".
-      const elsewhere = err.others.length ? `\n  ${err.hint}` : "";
-      say(`${err.message}${extra}${elsewhere}`, { stopped: false, running: false, leftovers });
-      return 0;
+      if (err.others.length === 0) {
+        say(`${err.message}${extra}`, { stopped: false, running: false, leftovers });
+        return 0;
+      }
+      // Another folder's gw is named with the command that stops it, and nothing stopped is no
+      // success: \`gw down && …\` in the wrong folder went on as if that gw had stopped.
+      const [one] = err.others;
+      const reach = err.others.length === 1 ? `to stop it: ${typed(`gw down -c ${shellQuote(displayPath(one!.config))}`)}` : `to stop one: ${typed("gw down -c FILE")}`;
+      if (args.json) printJson({ stopped: false, running: false, leftovers, others: err.others.map((g) => ({ pid: g.pid, config: g.config })) }, true);
+      else console.error(`gw: ${err.message}${extra}\n  ${reach}`);
+      return 1;
     }
   },
 });

@@ -32,10 +32,10 @@ export default defineGwCommand({
     const follow = !!args.follow;
     const shown = new Map<string, string>(); // the last line shown of each log
     // After gw down or a crash is exactly when the logs are wanted: read the files themselves.
-    const tail = async (count: number, following: boolean) => ndjsonLines<LogEntry>((await liveLogs(paths, args.name, count, following))?.body ?? (await logsOnDisk(paths, args.name, count, following, await diskMasker(file, paths), true)));
+    const tail = async (count: number, following: boolean, notice = true) => ndjsonLines<LogEntry>((await liveLogs(paths, args.name, count, following))?.body ?? (await logsOnDisk(paths, args.name, count, following, await diskMasker(file, paths), notice)));
     // -f -n 0 shows no line read back, yet where the follow began must be known: a resume after
     // the gw stops (followNext) shows what came after it, not the last lines of every log.
-    if (follow && n === 0) for await (const entry of await tail(1, false)) shown.set(entry.name, entry.line);
+    if (follow && n === 0) for await (const entry of await tail(1, false, false)) shown.set(entry.name, entry.line);
     let entries: AsyncIterable<LogEntry> = await tail(n, follow);
     for (;;) {
       try {
@@ -149,7 +149,8 @@ async function logsOnDisk(paths: GwPaths, name: string | undefined, n: number, f
   if (all.length === 0) throw new CliError(`gw is not running for ${paths.dir} and has left no logs in ${paths.logsDir}`, 1, startHint());
   const sources = name ? all.filter((s) => s.name === name) : all;
   if (sources.length === 0) throw new CliError(`no log for '${name}' in ${paths.logsDir}`, 1, `valid names: ${all.map((s) => s.name).join(", ")}`);
-  if (notice) console.error(`gw is not running for ${paths.dir}; showing its log files in ${paths.logsDir}`);
+  // Followed, the files may grow (a gw started later writes them): said, or it reads as a hang.
+  if (notice) console.error(`gw is not running for ${paths.dir}; ${follow ? "following" : "showing"} its log files in ${paths.logsDir}${follow ? " (Ctrl-C to stop)" : ""}`);
   return logStream(sources, n, follow, new AbortController().signal, mask);
 }
 

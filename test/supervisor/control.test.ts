@@ -154,6 +154,17 @@ describe("gw up -d and the control commands", () => {
     expect(after.code).toBe(0);
     expect(after.stderr).toBe(`gw is not running for ${sb.dir}; showing its log files in ${join(sb.dir, "logs")}\n`);
     expect(after.stdout).toMatch(/ INFO  stopped\n$/);
+    // Followed, the files are watched until Ctrl-C, and said so once (-n 0 read them twice, and said it twice).
+    const following = startGw(sb, ["logs", "-f", "-n", "0", "-c", sb.file]);
+    const notice = `gw is not running for ${sb.dir}; following its log files in ${join(sb.dir, "logs")} (Ctrl-C to stop)\n`;
+    try {
+      await following.waitFor(notice);
+      appendFileSync(join(sb.dir, "logs", "a.log"), "written after gw down\n");
+      await following.waitFor("written after gw down");
+      expect(following.output().split(notice)).toHaveLength(2);
+    } finally {
+      following.proc.kill();
+    }
     const every = await gw(sb, ["logs", "-n", "1", "-c", sb.file]);
     expect(every.stdout.split("\n").filter(Boolean).map((l) => l.split(" | ")[0])).toEqual(["gw", "a", "b", "c"]);
     const gone = await gw(sb, ["logs", "x", "-c", sb.file]);
@@ -259,10 +270,13 @@ describe("gw up -d and the control commands", () => {
 
       const pid = (JSON.parse((await gw(other, ["status", "--json"])).stdout) as StatusReport).pid;
       const named = `the gw running (pid ${pid}) serves ${other.file}`;
+      // Nothing stopped: exit 1, so \`gw down && …\` does not go on as if it had.
       const down = await gw(elsewhere, ["down"]);
-      expect(down.code).toBe(0);
-      expect(down.stdout).toContain(named);
-      expect(down.stdout).toContain(`name it with: -c ${other.file}`);
+      expect(down.code).toBe(1);
+      expect(down.stderr).toContain(named);
+      expect(down.stderr).toContain(`to stop it: gw down -c ${other.file}`);
+      const downJson = await gw(elsewhere, ["down", "--json"]);
+      expect([downJson.code, JSON.parse(downJson.stdout)]).toEqual([1, { stopped: false, running: false, leftovers: [], others: [{ pid, config: other.file }] }]);
       const restart = await gw(elsewhere, ["restart"]);
       expect(restart.code).toBe(1);
       expect(restart.stderr).toContain(named);
