@@ -1,8 +1,11 @@
 // Shared by commands that need a config: find it, load it, print its problems.
-import { dirname, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
+import { shellQuote } from "../cli/shell-word.ts";
 import { declaredInstanceNames, findConfigFile, formatProblem, hasErrors, loadConfig } from "../config/index.ts";
+import { editedExample } from "../config/starter.ts";
 import type { Config, LoadResult } from "../config/types.ts";
 import { isDescriptorPath } from "../fs/read-small.ts";
 import { demoFile } from "../supervisor/demo.ts";
@@ -11,7 +14,16 @@ import { describeSeveral, listRunning } from "../supervisor/registry.ts";
 import { selfDisplay } from "../supervisor/self.ts";
 import { typedIn } from "../supervisor/self.ts";
 
-const noConfig = () => new CliError("no providers.toml here and $GW_CONFIG is not set", 1, `pass -c FILE, or write one here: ${selfDisplay()} init`);
+const noConfig = () => notRenamed() ?? new CliError("no providers.toml here and $GW_CONFIG is not set", 1, `pass -c FILE, or write one here: ${selfDisplay()} init`);
+
+/** The refusal for an edited providers.toml.example in `dir` and no providers.toml (config/starter.ts editedExample). */
+export function notRenamed(dir = process.cwd()): CliError | undefined {
+  const example = editedExample(dir);
+  if (!example) return undefined;
+  const mv = (from: string, to: string) => `mv ${shellQuote(displayPath(join(dir, from)))} ${shellQuote(displayPath(join(dir, to)))}`;
+  const env = existsSync(join(dir, ".env.example")) && !existsSync(join(dir, ".env")) ? ` && ${mv(".env.example", ".env")}` : "";
+  return new CliError(`no providers.toml in ${displayPath(dir)}; providers.toml.example has edits, but gw reads providers.toml`, 1, `rename it: ${mv("providers.toml.example", "providers.toml")}${env}`);
+}
 
 /** Find the config file or fail with the one line that says how to get one. */
 export function requireConfigFile(explicit?: string): string {

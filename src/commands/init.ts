@@ -1,5 +1,5 @@
-import { statSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { displayPath } from "../cli/display-path.ts";
 import { CliError } from "../cli/errors.ts";
 import { shellQuote } from "../cli/shell-word.ts";
@@ -7,6 +7,7 @@ import { installHint, selfDisplay } from "../supervisor/self.ts";
 import { writeStarter } from "../config/starter.ts";
 import { fsWhy } from "../fs/why.ts";
 import { defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
+import { notRenamed } from "./_config.ts";
 import { ABOUT } from "./index.ts";
 
 export default defineGwCommand({
@@ -17,6 +18,11 @@ export default defineGwCommand({
   },
   async run({ args }) {
     const dir = resolve(args.dir ?? ".");
+    // A fresh example beside the user's edited one would leave their edits unread for good.
+    if (!existsSync(join(dir, "providers.toml"))) {
+      const edited = notRenamed(dir);
+      if (edited) throw edited;
+    }
     const written = await writeStarter(dir).catch((err: NodeJS.ErrnoException) => {
       // mkdir says EEXIST for a file at DIR, ENOTDIR for a file on the way to it
       const inTheWay = err.code === "EEXIST" || err.code === "ENOTDIR";

@@ -7,7 +7,7 @@ import { healthOf } from "../supervisor/health.ts";
 import { gwPaths } from "../supervisor/paths.ts";
 import { DETACHED_ENV, selfDisplay, typed } from "../supervisor/self.ts";
 import { ANOTHER_GW_EXIT } from "../supervisor/service.ts";
-import { loadValidConfig } from "./_config.ts";
+import { loadValidConfig, notRenamed } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { ABOUT } from "./index.ts";
 
@@ -30,6 +30,8 @@ export default defineGwCommand({
     let file = findConfigFile(args.config, env);
     const demo = !file || file === demoFile(env);
     if (!file) {
+      const edited = notRenamed(); // the user's own config under the example's name: not the demo in its place
+      if (edited) throw edited;
       await refuseIfRunning(gwPaths(demoDir(env))); // rewriting demo.toml would reload a running demo
       file = await writeDemoConfig(env, port ?? DEMO_MAIN_PORT);
     }

@@ -3,6 +3,7 @@
 // Nothing is ever overwritten: an existing providers.toml is the user's work, an existing .env
 // holds their keys.
 
+import { readFileSync } from "node:fs";
 import { link, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import envExample from "../../.env.example" with { type: "text" };
@@ -14,6 +15,20 @@ interface StarterFile {
   readonly file: string;
   /** "wrote", or "kept": it was there already (only a .env is kept; a providers.toml there is refused). */
   readonly action: "wrote" | "kept";
+}
+
+/**
+ * Where `dir` has no providers.toml but a providers.toml.example the user edited (a newcomer's
+ * copy-and-edit without the rename): gw read neither, and `gw up` started the demo in its
+ * place. An example as gw ships it (a checkout's) is none: the demo is what it is for then.
+ */
+export function editedExample(dir: string): string | undefined {
+  const file = join(dir, "providers.toml.example");
+  try {
+    return readFileSync(file, "utf8") === tomlExample ? undefined : file;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Write providers.toml and .env into `dir`; undefined when a providers.toml is there already. */

@@ -73,6 +73,25 @@ describe("embedded demo", () => {
     expect(await processesIn(dir)).toEqual([]);
   }, 60_000);
 
+  test("an edited providers.toml.example and no providers.toml: check, up and init say to rename it (the example as shipped, a checkout's, is no such case)", async () => {
+    const dir = tempDir("gw-example-");
+    const sb = { dir, env: { ...process.env, XDG_CACHE_HOME: join(dir, "cache"), GW_CONFIG: undefined, GW_CLIPROXY: undefined } };
+    sandboxes.push(sb);
+    const shipped = readFileSync(join(import.meta.dir, "../../providers.toml.example"), "utf8");
+    writeFileSync(join(dir, "providers.toml.example"), shipped);
+    writeFileSync(join(dir, ".env.example"), "RELAY_KEY=\n");
+    expect((await gw(sb, ["check"])).stderr).toStartWith("gw: no providers.toml here and $GW_CONFIG is not set\n");
+    writeFileSync(join(dir, "providers.toml.example"), shipped.replace("main_port = 8145", "main_port = 8146"));
+    const said = `gw: no providers.toml in ${dir}; providers.toml.example has edits, but gw reads providers.toml\n  rename it: mv providers.toml.example providers.toml && mv .env.example .env\n`;
+    for (const args of [["check"], ["up", "-d"], ["init"]]) {
+      const r = await gw(sb, args);
+      expect([args[0], r.code, r.stderr]).toEqual([args[0], 1, said]);
+    }
+    expect(readdirSync(dir).filter((f) => f.startsWith("providers.toml") || f.startsWith(".env"))).toEqual(expect.arrayContaining([".env.example", "providers.toml.example"]));
+    expect(readdirSync(dir).filter((f) => f === "providers.toml" || f === ".env")).toEqual([]); // init wrote no fresh example beside it
+    expect(await processesIn(dir)).toEqual([]); // no demo started in its place
+  });
+
   test("--port 0: the demo serves on a free port and says which", async () => {
     const dir = tempDir("gw-demo-port0-");
     const sb = { dir, env: { ...process.env, XDG_CACHE_HOME: join(dir, "cache"), GW_CONFIG: undefined, GW_CLIPROXY: undefined } };
