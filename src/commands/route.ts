@@ -45,8 +45,12 @@ async function readBody(name: string | undefined, path: string): Promise<string>
       throw new CliError(`${name}: ${what}`, 1, "give a request body file, a model name, or - to read it from stdin");
     }
   }
-  if (process.stdin.isTTY) throw new CliError("no request body", 1, "gw route explain BODY.json (or MODEL), or pipe one in: … | gw route explain -");
-  return Bun.stdin.text();
+  const none = () => new CliError("no request body", 1, "gw route explain BODY.json (or MODEL), or pipe one in: … | gw route explain -");
+  if (process.stdin.isTTY) throw none();
+  // Nothing piped (</dev/null, a script's closed stdin): the same words, not the LB's verdict on an empty body.
+  const body = await Bun.stdin.text();
+  if (body.trim() === "") throw none();
+  return body;
 }
 
 /** A name that is no file and reads as a model ("opus4.6", "openai/gpt-5"), not as a path that is missing. */

@@ -73,6 +73,13 @@ test("a body the LB would refuse is said so in one line", async () => {
   expect(r.stderr).toContain("gw: the LB would refuse this body: 400");
 });
 
+test("nothing piped in (stdin empty, not a terminal): no request body, not the LB's verdict on an empty one", async () => {
+  for (const args of [[], ["-"]]) {
+    const r = await explain(setup(), args, "");
+    expect([args, r.code, r.stderr]).toEqual([args, 1, "gw: no request body\n  gw route explain BODY.json (or MODEL), or pipe one in: … | gw route explain -\n"]);
+  }
+});
+
 test("a body file is read whatever kind of file it is; a missing one or a folder is named", async () => {
   const dir = setup();
   // /dev/null is an empty body (Bun.file().exists() says false for devices): as the LB would, it
