@@ -8,6 +8,8 @@ export interface InstanceView {
   readonly managed: boolean;
   readonly state: string;
   readonly problem: string;
+  /** The problem without when gw tries again, for a gw that gave up (instance.ts problemOnceStopped). */
+  readonly problemOnceStopped?: string;
 }
 
 /** States from which an instance may still come up by itself (no user action needed). */
@@ -52,7 +54,8 @@ export function notReadyLines(instances: readonly InstanceView[]): string[] {
 export function reasonsNotReady(instances: readonly InstanceView[]): string[] {
   const alike = new Map<string, string[]>(); // the reason with its instance's name taken out → the names
   for (const i of notReady(instances)) {
-    const reason = problemOf(i).replaceAll(`instance '${i.name}'`, NAMED);
+    // Said as gw stops: "next try in 300 s", "gw looks again every 2 s" would no longer be true.
+    const reason = (i.problemOnceStopped || problemOf(i)).replaceAll(`instance '${i.name}'`, NAMED);
     alike.set(reason, [...(alike.get(reason) ?? []), i.name]);
   }
   return [...alike].map(([reason, names]) => {

@@ -52,6 +52,8 @@ export class SupervisedInstance {
   lastExit: ExitInfo | null = null;
   /** The last problem, as the one line the user sees ("" when none). */
   problem = "";
+  /** The same without when gw tries again: what a gw that gave up and stopped says (health.ts reasonsNotReady). */
+  problemOnceStopped = "";
   /** What the LB was last told (deps.availability); an LB that starts later is told this first. */
   availability: Availability = "lost";
   private backoff = FRESH_BACKOFF;
@@ -172,9 +174,9 @@ export class SupervisedInstance {
     this.deps.availability?.(this.name, a);
   }
 
-  private fail(state: InstanceState, problem: string, availability: Availability = "lost"): StartOutcome {
-    if (problem !== this.problem) this.deps.log.error(problem);
-    this.problem = problem;
+  private fail(state: InstanceState, problem: string, availability: Availability = "lost", retry = ""): StartOutcome {
+    if (problem + retry !== this.problem) this.deps.log.error(problem + retry);
+    [this.problem, this.problemOnceStopped] = [problem + retry, problem];
     this.state = state;
     this.announce(availability);
     return { ok: false, ms: 0 };
@@ -194,7 +196,7 @@ export class SupervisedInstance {
       // the instance must start within portRetryMs — not after a crash loop's five minutes.
       this.retryIn(deps.timing.portRetryMs);
       // Whatever holds the port is not this instance: the LB sends it nothing (hold.ts "taken").
-      return this.fail(this.backoff.crashLoop ? "crashloop" : "backoff", `port ${inst.port} of instance '${inst.name}' is in use${holder} — change [instances.${inst.name}] port or stop that process (gw looks again every ${deps.timing.portRetryMs / 1000} s)`, "taken");
+      return this.fail(this.backoff.crashLoop ? "crashloop" : "backoff", `port ${inst.port} of instance '${inst.name}' is in use${holder} — change [instances.${inst.name}] port or stop that process`, "taken", ` (gw looks again every ${deps.timing.portRetryMs / 1000} s)`);
     }
     if (this.stopping) return { ok: false, ms: 0 };
     let child: Child;
@@ -223,7 +225,7 @@ export class SupervisedInstance {
     const ms = Math.round(monoNow() - t0);
     if (outcome === "ready") {
       this.state = "ready";
-      this.problem = "";
+      [this.problem, this.problemOnceStopped] = ["", ""];
       this.announce("ready");
       deps.log.info(`${inst.name}: ready in ${secs(ms)}`);
       return { ok: true, ms };
@@ -242,7 +244,7 @@ export class SupervisedInstance {
     const outcome = await waitReady(this.inst.baseUrl, this.inst.apiKey, { timeoutMs: Infinity, pollMs: 1000, exited: child.exited, cancel: signal });
     if (outcome === "ready" && this.child === child) {
       this.state = "ready";
-      this.problem = "";
+      [this.problem, this.problemOnceStopped] = ["", ""];
       this.announce("ready");
       this.deps.log.info(`${this.name}: ready after ${secs(monoNow() - t0)}`);
     }
@@ -270,9 +272,12 @@ export class SupervisedInstance {
     const ranMs = info.at - child.startedAt;
     const uptime = secs(ranMs);
     const delay = this.scheduleRetry(ranMs);
-    const what = this.state === "crashloop" ? `crash loop (${this.backoff.exits.length} exits in a minute), next try in ${secs(delay)}` : `restarting in ${secs(delay)}`;
+    const loop = `crash loop (${this.backoff.exits.length} exits in a minute)`;
+    const what = this.state === "crashloop" ? `${loop}, next try in ${secs(delay)}` : `restarting in ${secs(delay)}`;
     const said = lastWords ? `; logs/${this.name}.log ends: ${lastWords}` : `; see logs/${this.name}.log`;
-    this.problem = `instance '${this.name}' exited (${exitStatus(info)}) after ${uptime} — ${what}${said}`;
+    const exited = `instance '${this.name}' exited (${exitStatus(info)}) after ${uptime}`;
+    this.problem = `${exited} — ${what}${said}`;
+    this.problemOnceStopped = `${exited}${this.state === "crashloop" ? ` — ${loop}` : ""}${said}`;
     this.deps.log.warn(this.problem);
   }
 

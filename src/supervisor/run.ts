@@ -166,7 +166,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const views = (): InstanceView[] =>
     config.instances.map((i) => {
       const s = set.get(i.name);
-      return { name: i.name, managed: i.managed, state: s?.state ?? "stopped", problem: s?.problem ?? "" };
+      return { name: i.name, managed: i.managed, state: s?.state ?? "stopped", problem: s?.problem ?? "", problemOnceStopped: s?.problemOnceStopped };
     });
   const logRoom = instanceLogRoom(paths.logsDir, () => set.list().map((s) => s.name), log);
   const stopRotation = startRotation(() => {

@@ -76,6 +76,10 @@ describe("gw up with nothing that can serve", () => {
     // two reasons (each names its own log): the end keeps one line for each
     expect(out).toContain("gw: no instance can serve, so gw stopped:\n  instance 'a' exited");
     expect(out).toContain("  fix each and run gw up again\n");
+    // Its end is said once gw has stopped: no "next try in 300 s" that will never come.
+    const summary = out.slice(out.indexOf("gw: no instance can serve, so gw stopped:"));
+    expect(summary).toMatch(/instance 'a' exited \(code 3\) after [\d.]+ s — crash loop \(5 exits in a minute\); logs\/a\.log ends: /);
+    expect(summary).not.toContain("next try");
     for (const name of ["a", "b"]) {
       expect(out).toMatch(new RegExp(`instance '${name}' exited \\(code 3\\) after [\\d.]+ s — crash loop \\(5 exits in a minute\\), next try in 300\\.0 s; logs/${name}.log ends: crashing on purpose in `));
     }

@@ -124,6 +124,8 @@ describe("InstanceSet", () => {
       expect(set.get("str")!.problem).toBe(`command of instance 'str' not found: sleep 1000 — gw runs no shell: write [instances.str] command = ["sleep", "1000"]`);
       const b = set.get("busy")!;
       expect(b.problem).toBe(`port ${busy.port} of instance 'busy' is in use by pid ${process.pid} (${OWN_NAME}) — change [instances.busy] port or stop that process (gw looks again every ${DEFAULT_TIMING.portRetryMs / 1000} s)`);
+      // As said once gw gave up and stopped: no look again that will never come.
+      expect(b.problemOnceStopped).toBe(`port ${busy.port} of instance 'busy' is in use by pid ${process.pid} (${OWN_NAME}) — change [instances.busy] port or stop that process`);
       expect(b.child).toBeNull();
     } finally {
       busy.stop(true);
