@@ -1,3 +1,4 @@
+import { didYouMean } from "../config/suggest.ts";
 import { CliError } from "../cli/errors.ts";
 import { withInstanceKeys } from "../instances/index.ts";
 import { syncInstanceFiles } from "./_instance-files.ts";
@@ -19,7 +20,11 @@ export default defineGwCommand({
   async run({ args }) {
     const config = await withInstanceKeys(await loadValidConfig(args.config, { instance: args.name }));
     const inst = config.instances.find((i) => i.name === args.name);
-    if (!inst) throw new CliError(`no instance '${args.name}' in ${config.file}`, 1, `instances: ${config.instances.map((i) => i.name).join(", ")}`);
+    if (!inst) {
+      const names = config.instances.map((i) => i.name);
+      const near = didYouMean(args.name, names);
+      throw new CliError(`no instance '${args.name}' in ${config.file}`, 1, `${near ? `did you mean '${near}'? ` : ""}instances: ${names.join(", ")}`);
+    }
     if (!inst.managed) throw new CliError(`instance '${inst.name}' is given by url; gw does not run it`, 1, "log in on the machine that runs it");
     const argv = loginArgv(config, inst, args.provider, args.browser, process.env, args["project-id"]);
     // The login runs CLIProxyAPI on the instance's own file: the config's (a running gw that runs

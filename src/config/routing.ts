@@ -71,7 +71,10 @@ function readTarget(r: Reader, route: string, path: (string | number)[], item: u
   const inst = instances.get(instName);
   if (!inst && declared.has(instName)) return undefined; // its own error says what is wrong with it
   if (!inst) {
-    r.error(f.get("instance")!.path, `route "${route}" names unknown instance "${instName}"`, r.fixHint(f.get("instance")!, instName, "an instance's name", () => `define [instances.${instName}] or use one of: ${[...instances.keys()].join(", ") || "(none defined)"}`));
+    r.error(f.get("instance")!.path, `route "${route}" names unknown instance "${instName}"`, r.fixHint(f.get("instance")!, instName, "an instance's name", () => {
+      const near = didYouMean(instName, instances.keys());
+      return `${near ? `did you mean "${near}"? ` : ""}define [instances.${instName}] or use one of: ${[...instances.keys()].join(", ") || "(none defined)"}`;
+    }));
     return undefined;
   }
   const provider = r.str(f.get("provider")) ?? "";

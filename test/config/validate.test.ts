@@ -59,6 +59,11 @@ describe("gw check finds each problem at its line", () => {
     expect(ps[1]!.hint).toBe("its providers are: antigravity, anthropic");
   });
 
+  test("an instance name one slip away is suggested", () => {
+    const [p] = check(`[routing]\n"opus" = [{ instance = "aa", provider = "claude", model = "x" }]\n`);
+    expect(p!.hint).toStartWith('did you mean "a"? define [instances.aa] or use one of: a');
+  });
+
   test("a target's misspelled provider gets the type it means, never the hint to add the typo", () => {
     const hints = (provider: string, providers = `[{ type = "antigravity" }, { type = "claude" }]`) =>
       check(`[instances.b]\nport = 8150\nproviders = ${providers}\n[routing]\n"m" = [{ instance = "b", provider = "${provider}", model = "x" }]\n`).map((p) => p.hint);

@@ -50,7 +50,7 @@ test("the instance with the errors, a name that is none, and gw up: refused as b
   const typo = await gw(sb, ["login", "offical", "antigravity", "--no-browser", "-c", sb.file]);
   expect(typo.code).toBe(1);
   expect(typo.stderr).toContain(`no instance 'offical' in ${sb.file}`);
-  expect(typo.stderr).toContain("instances: official, relay");
+  expect(typo.stderr).toContain("did you mean 'official'? instances: official, relay");
   const up = await gw(sb, ["up", "-d", "-c", sb.file]);
   expect(up.code).toBe(1);
   expect(up.stderr).toContain(`${sb.file}: 2 errors; nothing was changed`);
