@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { findConfigFile } from "../config/index.ts";
 import { resolveLogDirs } from "../observe/log-dirs.ts";
@@ -7,7 +8,7 @@ import { progressLine } from "../cli/progress.ts";
 import { terminalWidth } from "../cli/table.ts";
 import { usageCsv, usageJson, usageTable } from "../observe/usage-format.ts";
 import { loadConfig } from "../config/index.ts";
-import { printProblems, readableConfigFile } from "./_config.ts";
+import { readableConfigFile } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs } from "./_shared.ts";
 import { ABOUT } from "./index.ts";
 import { controlProbe } from "../supervisor/control.ts";
@@ -37,20 +38,16 @@ export default defineGwCommand({
     const file = named.length ? findConfigFile(args.config) : await readableConfigFile(args.config);
     // Only the log directory and [pricing] matter here: warnings are `gw check`'s business.
     const loaded = file ? await loadConfig(file) : { config: undefined, problems: [] };
-    let config = loaded.config;
-    if (config === null && named.length) {
-      // Another host's logs read on a laptop without its .env: the config here only adds [pricing].
-      console.error(`gw: ${file} has errors, so its [pricing] is left out: costs are the catalogue's (gw check lists the errors)`);
-      config = undefined;
-    }
-    if (config === null) {
-      printProblems({ config, problems: loaded.problems.filter((p) => p.severity === "error") });
-      throw new CliError(`${file} has errors; usage needs its [pricing] and log directory`, 1, "gw check lists every problem");
-    }
-    const dirs = named.length ? logs.dirs : [requestLogDir(config!)];
+    // Another host's logs read on a laptop without its .env, or this gw's before its keys are
+    // filled in (gw init's placeholders): the config only adds [pricing], and the log directory
+    // is its folder's whatever it says.
+    const config = loaded.config ?? undefined;
+    if (file && !config) console.error(`gw: ${file} has errors, so its [pricing] is left out: costs are the catalogue's (gw check lists the errors)`);
+    const dir = config?.dir ?? (file ? dirname(file) : undefined);
+    const dirs = named.length ? logs.dirs : dir ? [requestLogDir({ dir })] : [];
     // A gw serving this config holds its last records for up to 250 ms before they reach the day
     // files: it writes them first, so a request just answered is counted.
-    if (!named.length) await controlProbe(gwPaths(config!.dir), "/flush-log", { method: "POST" });
+    if (!named.length && dir) await controlProbe(gwPaths(dir), "/flush-log", { method: "POST" });
     const line = progressLine();
     const progress = (read: number, total: number) => line.show(`reading request logs: ${Math.round(read / 1e6)} of ${Math.round(total / 1e6)} MB`);
     const report = await usageReport({ dirs, pricing: config?.pricing ?? {}, sinceMs, by, progress }).finally(() => line.end());

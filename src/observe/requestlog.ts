@@ -46,7 +46,7 @@ export interface RequestLog {
 }
 
 /** `<dir beside providers.toml>/logs/requests`. */
-export function requestLogDir(config: Config): string {
+export function requestLogDir(config: Pick<Config, "dir">): string {
   return join(config.dir, "logs", "requests");
 }
 

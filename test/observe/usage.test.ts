@@ -376,6 +376,16 @@ describe("gw usage over several hosts' logs", () => {
     expect(totals(r.stdout)).toMatchObject({ records: 1, rows: [{ key: "opus", requests: 1 }] });
   });
 
+  test("this gw's own logs, its providers.toml with errors (gw init's keys not filled in yet): read all the same, [pricing] left out, said once", async () => {
+    const here = tempDir("gw-usage-unfilled-");
+    writeFileSync(join(here, "providers.toml"), `[instances.a]\nport = 8146\nproviders = [{ type = "anthropic", api_keys = ["\${RELAY_KEY}"] }]\n[routing]\n"opus" = [{ instance = "a", model = "claude-opus" }]\n`);
+    writeRecords(join(here, "logs", "requests"), [record({ ts: now, route: "opus", attempts: ["a/claude-opus:200:ok"], usage: { input: 7, output: 1 } })]);
+    const r = await runGw(["usage", "--json", "--by", "route"], { cwd: here, env: { ...process.env, RELAY_KEY: "" } });
+    expect(r.stderr).toBe(`gw: ${join(here, "providers.toml")} has errors, so its [pricing] is left out: costs are the catalogue's (gw check lists the errors)\n`);
+    expect(r.code).toBe(0);
+    expect(totals(r.stdout)).toMatchObject({ records: 1, rows: [{ key: "opus", requests: 1, input_tokens: 7 }] });
+  });
+
   test("the models no price covers are named up to 20 in the table, then counted; --json names them all", async () => {
     const dir = tempDir("gw-usage-many-");
     writeRecords(dir, Array.from({ length: 30 }, (_, i) => record({ ts: now, route: `r${i}`, attempts: [`a/no-such-model-${String(i).padStart(2, "0")}:200:ok`], usage: { input: 10, output: 1 } })));
