@@ -11,8 +11,12 @@ export interface CldArgs {
   /** `-c FILE.toml` / `--config FILE`: which providers.toml to read. */
   readonly config?: string;
   readonly help: boolean;
+  /** FILTER was the first word, no mode before it (`cld opus`): a route only by its exact name. */
+  readonly filterExact: boolean;
   /** Arguments for claude, in order (`-y` already turned into its long form). */
   readonly claudeArgs: readonly string[];
+  /** The same with FILTER in its place: claude's when it names no route, or the mode is not cp. */
+  readonly claudeArgsWithFilter: readonly string[];
 }
 
 export const YOLO_FLAG = "--dangerously-skip-permissions";
@@ -60,6 +64,11 @@ interface LaunchGrammar {
    * only for a route of exactly that name (the launcher's to check), and the agent's arguments begin with it.
    */
   readonly commands?: (first: string) => readonly string[];
+  /**
+   * A first word that is no FIRST is taken as a FILTER that names a route only by its exact name
+   * (as a command word is), and stays the agent's when it names none: `cld opus`, the mode left out.
+   */
+  readonly bareFirstIsFilter?: boolean;
 }
 
 /**
@@ -103,7 +112,13 @@ export function parseLaunchWords(argv: readonly string[], g: LaunchGrammar): Lau
       expect = g.takesFilter(a) ? "filter" : "none";
       continue;
     }
-    if (expect === "filter" && !a.startsWith("-") && a !== "") {
+    const bare = !a.startsWith("-") && a !== "";
+    if (expect === "first" && g.bareFirstIsFilter && bare) {
+      [filter, filterIsCommand, agentsBegun, expect] = [a, true, true, "none"];
+      rest.push(FILTER);
+      continue;
+    }
+    if (expect === "filter" && bare) {
       filter = a;
       filterIsCommand = first !== undefined && (g.commands?.(first) ?? []).includes(a);
       agentsBegun = filterIsCommand;
@@ -124,8 +139,8 @@ const YOLO = Symbol("-y");
 const FILTER = Symbol("FILTER");
 
 export function parseCldArgs(argv: readonly string[]): CldArgs {
-  const w = parseLaunchWords(argv, { isFirst: isMode, takesFilter: (m) => m === "cp", yolo: () => [YOLO_FLAG] });
-  return { mode: w.first as Mode | undefined, filter: w.filter, config: w.config, help: w.help, claudeArgs: w.rest };
+  const w = parseLaunchWords(argv, { isFirst: isMode, takesFilter: (m) => m === "cp", yolo: () => [YOLO_FLAG], bareFirstIsFilter: true });
+  return { mode: w.first as Mode | undefined, filter: w.filter, filterExact: w.filterIsCommand, config: w.config, help: w.help, claudeArgs: w.rest, claudeArgsWithFilter: w.restWithFilter };
 }
 
 /**
@@ -147,7 +162,8 @@ usage: ${cld} [cp|ag|official] [FILTER] [-y] [-c FILE.toml] [claude args…]${al
   -h, --help          this help (claude's own: ${cld} cp -- --help)
 
 Every other argument goes to claude unchanged, in order: ${cld} cp opus -p "hi" --resume
-No mode: a menu. In any menu, Esc reuses the last choice.
+No mode: a menu. In any menu, Esc reuses the last choice. ${cld} ROUTE, the mode left out: with
+cp chosen, a route's exact name is that route (${cld} -- WORD: the word is claude's prompt).
 ${cld} --resume ID (Claude Code's exit hint, in every mode): the session's own mode, launched as last time.
 Config (cld names the one it uses): -c FILE, else the gw at $GW_URL (key: $GW_API_KEY; no file
 needed), else $CLD_TOML, else $GW_CONFIG, else the config of the running gw, else ./providers.toml

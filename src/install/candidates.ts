@@ -69,7 +69,7 @@ async function cldCandidates(args: readonly string[], lists: NameLists): Promise
   const cur = args.at(-1) ?? "";
   if (cur.startsWith("-")) return LAUNCH_FLAGS;
   const before = parseCldArgs(args.slice(0, -1));
-  if (before.claudeArgs.some((a) => a !== YOLO_FLAG)) return [];
+  if (before.claudeArgsWithFilter.some((a) => a !== YOLO_FLAG)) return [];
   if (!before.mode) return MODES;
   if (before.mode === "cp" && before.filter === undefined) return lists.routes(before.config);
   return [];

@@ -4,7 +4,7 @@ import { parseCldArgs, YOLO_FLAG } from "../../src/cld/args.ts";
 describe("parseCldArgs", () => {
   test("mode, filter, then every other argument for claude in order", () => {
     const a = parseCldArgs(["cp", "opus", "-p", "hi there", "--resume"]);
-    expect(a).toEqual({ mode: "cp", filter: "opus", config: undefined, help: false, claudeArgs: ["-p", "hi there", "--resume"] });
+    expect(a).toEqual({ mode: "cp", filter: "opus", filterExact: false, config: undefined, help: false, claudeArgs: ["-p", "hi there", "--resume"], claudeArgsWithFilter: ["opus", "-p", "hi there", "--resume"] });
   });
 
   test("a dash argument right after cp means no filter, and the words after it are claude's", () => {
@@ -22,9 +22,11 @@ describe("parseCldArgs", () => {
     expect(parseCldArgs(["ag", "fix the bug"])).toMatchObject({ mode: "ag", filter: undefined, claudeArgs: ["fix the bug"] });
   });
 
-  test("no mode: a first word that is not a mode stays claude's", () => {
-    expect(parseCldArgs(["-p", "cp"])).toMatchObject({ mode: undefined, claudeArgs: ["-p", "cp"] });
-    expect(parseCldArgs(["hello"])).toMatchObject({ mode: undefined, claudeArgs: ["hello"] });
+  test("no mode: a first word that is not a mode is a route only by its exact name (cp decides), else claude's; after -- always claude's", () => {
+    expect(parseCldArgs(["-p", "cp"])).toMatchObject({ mode: undefined, filter: undefined, claudeArgs: ["-p", "cp"] });
+    expect(parseCldArgs(["hello"])).toMatchObject({ mode: undefined, filter: "hello", filterExact: true, claudeArgs: [], claudeArgsWithFilter: ["hello"] });
+    expect(parseCldArgs(["opus", "-p", "--help"])).toMatchObject({ filter: "opus", help: false, claudeArgs: ["-p", "--help"], claudeArgsWithFilter: ["opus", "-p", "--help"] });
+    expect(parseCldArgs(["--", "opus"])).toMatchObject({ filter: undefined, claudeArgs: ["opus"], claudeArgsWithFilter: ["opus"] });
   });
 
   test("-c is cld's only with a .toml file; alone it is claude's --continue", () => {

@@ -44,6 +44,26 @@ describe("with fzf", () => {
     expect(box.memory("cp")).toEqual({ main: "g3f.auto", fast: "g3f", opus: "opus4.6", scenario: "Balanced", auto_upgrade: "On" });
   });
 
+  test("cld opus (the mode left out) with cp chosen: a route's exact name is the route, not Claude Code's first prompt; any other word stays the prompt", async () => {
+    // A box of its own: what it remembers is not the other tests' last choice.
+    const box = new CldSandbox({ tools: ["fzf", "tmux"] });
+    const env = { CLD_TOML: box.writeConfig("gw.toml", cldConfig(gateway.port!)) };
+    const routeWord = await interactive(box, ["opus4.6"], env, async (t) => {
+      await t.waitFor("Mode>");
+      await choose(t, "gw gateway");
+    });
+    expect(routeWord.screen).toContain('"opus4.6" is a route: launching as cld cp opus4.6 (to give Claude Code that word as its prompt: cld -- opus4.6)');
+    expect(routeWord.call!.argv.filter((a) => a !== "")).toEqual([]); // (the fake records no arguments as one empty one)
+    expect(routeWord.call!.env).toMatchObject({ ANTHROPIC_MODEL: "opus4.6" });
+    const prompt = await interactive(box, ["opus", "-p"], env, async (t) => {
+      await t.waitFor("Mode>");
+      await choose(t, "gw gateway");
+      await t.waitFor("Scenario>");
+      await t.send("Escape");
+    });
+    expect(prompt.call!.argv).toEqual(["opus", "-p"]); // "opus" names no route exactly: the menus chose, the word is claude's
+  });
+
   test("Esc on the scenario menu launches exactly as last time; the window is named after it", async () => {
     const r = await interactive(box, ["cp"], env, async (t) => {
       expect(await t.waitFor("Scenario>")).toContain("Esc: Balanced (last)");

@@ -31,13 +31,21 @@ export async function chooseRoles(c: ChooseContext): Promise<Chosen> {
   // menu named Performance and launched the filter's route).
   writeLast(home, { ...choice.roles, scenario: choice.scenario ?? "", auto_upgrade: choice.autoUpgrade });
   const route = offered(c.routes, choice.roles.main);
-  // The FILTER word is cld's even when it matched nothing (the menus then chose): never claude's.
-  return { route, roles: { ...choice.roles }, line: launchLine(choice, route.window, src.gateway.baseUrl), filterUsed: true };
+  // The FILTER word after cp is cld's even when it matched nothing (the menus then chose): never
+  // claude's. One typed without a mode is claude's unless it named a route.
+  const filterUsed = !c.filterIsCommand || choice.roles.main === c.filter;
+  return { route, roles: { ...choice.roles }, line: launchLine(choice, route.window, src.gateway.baseUrl), filterUsed };
 }
 
 /** The FILTER's route as main; undefined (the menus follow, as the old launcher did) when none matches. */
 function byFilter(c: ChooseContext, filter: string, last: Last): Choice | undefined {
   const { src } = c;
+  if (c.filterIsCommand) {
+    // `cld opus` (the mode left out): Claude Code got "opus" as its first prompt.
+    if (!src.routes.includes(filter)) return undefined;
+    c.say(`"${filter}" is a route: launching as cld cp ${filter} (to give Claude Code that word as its prompt: cld -- ${filter})`);
+    return rolesFor(src, filter, last);
+  }
   const match = matchRoute(src.routes, filter);
   if (!match) {
     c.say(`no route matches "${filter}" (routes: ${src.routes.join(", ")}); choose from the menus`);
