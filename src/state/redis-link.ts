@@ -9,6 +9,7 @@
 import { RedisClient } from "bun";
 import { redisPassword } from "../config/state.ts";
 import { askRefusal, isRefusal, refusalOf } from "./redis-refusal.ts";
+import { isRedisAnswer } from "./redis-refused.ts";
 import { type DownMark, downMark, type StateLog } from "./types.ts";
 
 interface LinkOptions {
@@ -72,6 +73,13 @@ export function connectRedis(o: LinkOptions): RedisLink {
   let emptiedSince: number | undefined;
   /** Long enough for heartbeats missed by a busy gw; every replica renews it. */
   const markerTtl = String(Math.max(60_000, 10 * t.heartbeatMs));
+  /** Whether Redis took the marker: a full one (OOM) refuses it, and the link stays up all the same. */
+  let markerSet = false;
+  const setMarker = (cmd: RedisClient) =>
+    cmd.send("SET", [o.marker, "1", "PX", markerTtl]).then(
+      () => true,
+      (err) => (isRedisAnswer(err) ? false : Promise.reject(err)),
+    );
   const password = redisPassword(o.url);
 
   const client = () => new RedisClient(o.url, { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: t.connectTimeoutMs });
@@ -104,7 +112,7 @@ export function connectRedis(o: LinkOptions): RedisLink {
       const run = /run_id:(\w+)/.exec(String(await cmd.send("INFO", ["server"]).catch(() => "")))?.[1];
       const restartedSince = runId !== undefined && run !== runId ? down?.since : emptiedSince;
       await withTimeout(o.onUp(cmd, restartedSince, run !== undefined && run === runId && emptiedSince === undefined), t.resyncTimeoutMs, "re-sync timed out");
-      await cmd.send("SET", [o.marker, "1", "PX", markerTtl]);
+      markerSet = await setMarker(cmd);
       [runId, emptiedSince] = [run, undefined];
     } catch (err) {
       const why = describe(err);
@@ -118,7 +126,9 @@ export function connectRedis(o: LinkOptions): RedisLink {
     let seen = Date.now();
     const heartbeat = setInterval(() => {
       const asked = Date.now();
-      withTimeout(cmd.send("PEXPIRE", [o.marker, markerTtl]), t.heartbeatTimeoutMs, "no answer to the heartbeat").then(
+      // A marker Redis refused to keep (full, an ACL) is no marker lost: set again until it takes.
+      const beat = markerSet ? cmd.send("PEXPIRE", [o.marker, markerTtl]) : setMarker(cmd).then((set) => ((markerSet = set), 1));
+      withTimeout(beat, t.heartbeatTimeoutMs, "no answer to the heartbeat").then(
         (renewed) => {
           if (renewed !== 0) return void (seen = asked);
           emptiedSince = seen;
