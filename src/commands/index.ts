@@ -53,7 +53,7 @@ export const ABOUT = {
   usage: "tokens and estimated cost from the request logs",
   service: "service install: print (or --write) the systemd unit (launchd agent on macOS) that runs gw up for this config",
   lb: "serve the load balancer alone, against instances already running",
-  route: "route explain [BODY.json | -]: how gw routes a request body now (router decision, route, target), from the running gw's state",
+  route: "route explain [BODY.json | MODEL | -]: how gw routes a request body now (router decision, route, target), from the running gw's state",
   deploy: "copy the right gw binary and this config to a host over ssh, start or upgrade gw there, roll back if it is not healthy",
   upgrade: "hand the running gw over to a new binary: no stream cut, no connection refused, instances kept",
   version: "version, git commit, build date and target of this gw (--json for scripts)",
