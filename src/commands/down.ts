@@ -1,12 +1,10 @@
 import { controlJson, type DownAnswer, NotRunningError } from "../supervisor/control.ts";
 import { stopLeftovers } from "../supervisor/orphans.ts";
 import { procInfo } from "../supervisor/proc.ts";
-import { targetPaths } from "../supervisor/target.ts";
+import { commandFor, targetPaths } from "../supervisor/target.ts";
 import { DEFAULT_TIMING } from "../supervisor/timing.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { typed } from "../supervisor/self.ts";
-import { displayPath } from "../cli/display-path.ts";
-import { shellQuote } from "../cli/shell-word.ts";
 import { ABOUT } from "./index.ts";
 
 /** gw itself waits up to the grace period plus the instances' kill wait; give it a margin. */
@@ -51,7 +49,7 @@ export default defineGwCommand({
       // Another folder's gw is named with the command that stops it, and nothing stopped is no
       // success: \`gw down && …\` in the wrong folder went on as if that gw had stopped.
       const [one] = err.others;
-      const reach = err.others.length === 1 ? `to stop it: ${typed(`gw down -c ${shellQuote(displayPath(one!.config))}`)}` : `to stop one: ${typed("gw down -c FILE")}`;
+      const reach = err.others.length === 1 ? `to stop it: ${commandFor("down", one!.config)}` : `to stop one: ${typed("gw down -c FILE")}`;
       if (args.json) printJson({ stopped: false, running: false, leftovers, others: err.others.map((g) => ({ pid: g.pid, config: g.config })) }, true);
       else console.error(`gw: ${err.message}${extra}\n  ${reach}`);
       return 1;

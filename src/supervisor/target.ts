@@ -31,7 +31,12 @@ export async function targetPaths(explicit: string | undefined, command?: string
 export async function refuseAnotherServed(file: string, command: string): Promise<void> {
   const there = (await listRunning()).find((g) => g.kind === "up" && dirname(g.config) === dirname(file));
   if (!there || sameFile(there.config, file)) return;
-  throw new CliError(`the gw running in ${displayPath(dirname(file))} (pid ${there.pid}) serves ${displayPath(there.config)}, not ${displayPath(file)}`, 1, `to reach it: ${typed(`gw ${command} -c ${shellQuote(displayPath(there.config))}`)}`);
+  throw new CliError(`the gw running in ${displayPath(dirname(file))} (pid ${there.pid}) serves ${displayPath(there.config)}, not ${displayPath(file)}`, 1, `to reach it: ${commandFor(command, there.config)}`);
+}
+
+/** `gw COMMAND -c FILE`, typed as this user runs gw: the command that reaches the gw serving `config`. */
+export function commandFor(command: string, config: string): string {
+  return typed(`gw ${command} -c ${shellQuote(displayPath(config))}`);
 }
 
 function sameFile(a: string, b: string): boolean {
