@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { catalogEntry, codexConfig, offersNoDaemon } from "../../src/run/agents/codex.ts";
 import { geminiSettings, sessionHeaders } from "../../src/run/agents/gemini.ts";
 import { AGENTS } from "../../src/run/agents/index.ts";
-import { autoAfterRun, opencodeConfig, providerLists } from "../../src/run/agents/opencode.ts";
+import { autoAfterRun, opencodeConfig, projectFiles, providerLists } from "../../src/run/agents/opencode.ts";
 import { qwen, qwenSettings, systemSettingsPath } from "../../src/run/agents/qwen.ts";
 import { type OfferedRoute, offeredRoutes, windowsOf } from "../../src/run/routes.ts";
 import { loadConfig } from "../../src/config/index.ts";
@@ -172,8 +172,24 @@ describe("opencode config", () => {
     mkdirSync(join(dir, "xdg/opencode"), { recursive: true });
     writeFileSync(join(dir, "xdg/opencode/config.json"), '{"enabled_providers": ["a"], "disabled_providers": ["gw"]}');
     writeFileSync(join(dir, "xdg/opencode/opencode.jsonc"), '{\n  // mine\n  "enabled_providers": ["b"],\n}');
-    expect(providerLists({ XDG_CONFIG_HOME: join(dir, "xdg") })).toEqual({ enabled: ["b"], disabled: ["gw"] });
-    expect(providerLists({ XDG_CONFIG_HOME: join(dir, "xdg"), OPENCODE_CONFIG: join(dir, "own.json"), OPENCODE_CONFIG_CONTENT: '{"enabled_providers": ["d"]}' })).toEqual({ enabled: ["d"], disabled: ["c"] });
+    mkdirSync(join(dir, "repo/.git"), { recursive: true });
+    const cwd = join(dir, "repo");
+    expect(providerLists({ XDG_CONFIG_HOME: join(dir, "xdg") }, cwd)).toEqual({ enabled: ["b"], disabled: ["gw"] });
+    expect(providerLists({ XDG_CONFIG_HOME: join(dir, "xdg"), OPENCODE_CONFIG: join(dir, "own.json"), OPENCODE_CONFIG_CONTENT: '{"enabled_providers": ["d"]}' }, cwd)).toEqual({ enabled: ["d"], disabled: ["c"] });
+    // A project's own list comes after the user's files, before their inline config.
+    writeFileSync(join(cwd, "opencode.json"), '{"enabled_providers": ["e"]}');
+    expect(providerLists({ XDG_CONFIG_HOME: join(dir, "xdg") }, cwd)).toEqual({ enabled: ["e"], disabled: ["gw"] });
+    expect(providerLists({ XDG_CONFIG_HOME: join(dir, "xdg"), OPENCODE_DISABLE_PROJECT_CONFIG: "1" }, cwd)).toEqual({ enabled: ["b"], disabled: ["gw"] });
+  });
+
+  test("a project's files as opencode finds them: from the folder up to the checkout's top, .jsonc before .json, outermost first, then the .opencode folders", () => {
+    const dir = tempFiles({ "opencode.json": "{}" });
+    for (const f of ["repo/opencode.json", "repo/opencode.jsonc", "repo/sub/opencode.json", "repo/sub/.opencode/opencode.json", "repo/.opencode/opencode.jsonc"]) {
+      mkdirSync(dirname(join(dir, f)), { recursive: true });
+      writeFileSync(join(dir, f), "{}");
+    }
+    mkdirSync(join(dir, "repo/.git"));
+    expect(projectFiles(join(dir, "repo/sub/deeper"))).toEqual(["repo/opencode.jsonc", "repo/opencode.json", "repo/sub/opencode.json", "repo/sub/.opencode/opencode.json", "repo/.opencode/opencode.jsonc"].map((f) => join(dir, f)));
   });
 });
 

@@ -76,6 +76,16 @@ test("the user's enabled_providers without gw, or disabled_providers with it: th
   }
 });
 
+test("a cloned repository's own enabled_providers without gw (its opencode.json, its .opencode folder): the launch works, through the gateway", async () => {
+  for (const file of ["opencode.json", ".opencode/opencode.json"]) {
+    const repo = join(box.dir, `restricting-${file.replace("/", "-")}`);
+    mkdirSync(join(repo, ".git"), { recursive: true });
+    mkdirSync(join(repo, ".opencode"), { recursive: true });
+    writeFileSync(join(repo, file), JSON.stringify({ enabled_providers: ["anthropic"] }));
+    expectThroughGateway(await runOpencode(repo));
+  }
+});
+
 test("the user's own provider as small_model: opencode's title request goes to the gateway too, not to their provider", async () => {
   const work = join(box.dir, "work");
   mkdirSync(work, { recursive: true });
