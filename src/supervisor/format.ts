@@ -79,5 +79,5 @@ export function restartLine(p: RestartProgress): string {
   const r = p.result;
   const d = r.drain;
   const drained = !d || d.streams === 0 ? "" : d.left > 0 ? ` after ${secs(d.ms)} — ${d.left} request(s) still running were cut (shutdown_grace_ms)` : ` after ${d.streams} request(s) in flight finished (${secs(d.ms)})`;
-  return r.ok ? `${r.name}: ${r.added ? "started" : "restarted"}${drained}, ready in ${secs(r.ms)}` : `${r.name}: ${r.problem || "not ready yet"}`;
+  return r.ok ? `${r.name}: ${r.added ? "started" : "restarted"}${r.by ? " by the reload" : ""}${drained}, ready in ${secs(r.ms)}` : `${r.name}: ${r.problem || "not ready yet"}`;
 }

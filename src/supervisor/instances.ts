@@ -18,6 +18,8 @@ export interface RestartResult {
   readonly drain?: DrainReport;
   /** A reload added it: its first start, not a restart. */
   readonly added?: boolean;
+  /** A `gw restart` a reload took over (it moved the instance meanwhile): the reload's relaunch restarted it. */
+  readonly by?: "reload";
 }
 
 /** What `gw restart` hears while it runs: an instance began waiting for its requests, or has been restarted. */
@@ -40,6 +42,8 @@ export interface Drainer {
 
 /** Why `gw restart` did not restart an instance: gw began to stop (gw down, a stop signal) first. */
 const NOT_RESTARTED_STOPPING = "not restarted: gw is stopping";
+/** Why `gw restart` did not restart an instance: a reload meanwhile removed it (and stopped it, drained). */
+const NOT_RESTARTED_REMOVED = "not restarted: a reload removed it from the config; it has stopped";
 
 export class InstanceSet {
   private readonly byName = new Map<string, SupervisedInstance>();
@@ -166,6 +170,7 @@ export class InstanceSet {
         const job = this.lanes.queue([instanceLane(s.name), portLane(s.inst.port)], async (tell) => (result = await this.restartOne(s, drainer, tell, this.launchKeyOf(s))));
         if (progress) job.hearers.add(progress);
         await job.done;
+        if (!result && job.said.some((p) => p.event === "superseded")) result = await this.reloadOutcome(s.name, progress);
       }
       // gw began stopping before this one was restarted: said, so that gw restart cannot end as
       // if it had happened (an empty answer looked like success).
@@ -176,6 +181,24 @@ export class InstanceSet {
       if (result) results.push(result);
     }
     return results;
+  }
+
+  /**
+   * A `gw restart` gave way to a reload's relaunch or stop of the instance (queued behind it): that
+   * work, followed to its end, is the restart's outcome — an empty answer looked like success
+   * while the instance might be stopped. Its progress is passed on; the relaunch's result as the
+   * reload's. Undefined when gw began stopping meanwhile (said by the caller).
+   */
+  private async reloadOutcome(name: string, progress?: (p: RestartProgress) => void): Promise<RestartResult | undefined> {
+    let relaunched: RestartResult | undefined;
+    await this.reloadJobs.get(name)?.follow((p) => {
+      if (p.event === "restarted" && p.result.name === name) relaunched = { ...p.result, by: "reload" };
+      else progress?.(p);
+    });
+    if (this.closed && !relaunched) return undefined;
+    const result = relaunched ?? { name, ok: false, ms: 0, problem: this.byName.has(name) ? "not restarted: a reload took it over; see gw status" : NOT_RESTARTED_REMOVED };
+    progress?.({ event: "restarted", result });
+    return result;
   }
 
   /**

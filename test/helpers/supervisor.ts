@@ -237,13 +237,13 @@ export function followStream(res: Response) {
 }
 
 /**
- * A streamed answer through gw on `port` (route "m" of a sandbox) of `events` deltas from gw mock,
- * `intervalMs` apart: `first` resolves at its first delta, `ended` says how it ended.
+ * A streamed answer through gw on `port` (route `model`, "m" of a sandbox by default) of `events`
+ * deltas from gw mock, `intervalMs` apart: `first` resolves at its first delta, `ended` says how it ended.
  */
-export function slowStream(port: number, events: number, intervalMs: number) {
+export function slowStream(port: number, events: number, intervalMs: number, model = "m") {
   const client = new Anthropic({ baseURL: `http://127.0.0.1:${port}`, apiKey: "unused", maxRetries: 0 });
   const stream = client.messages.stream(
-    { model: "m", max_tokens: 100, messages: [{ role: "user", content: "count slowly" }] },
+    { model, max_tokens: 100, messages: [{ role: "user", content: "count slowly" }] },
     { headers: { "x-mock-fault": `interval=${intervalMs}~events=${events}` } },
   );
   let deltas = 0;

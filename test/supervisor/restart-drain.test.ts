@@ -261,7 +261,7 @@ describe("a reload that swaps two instances' ports while gw restart drains one",
     const reload = startGw(both, ["reload", "-c", both.file]);
     const started = performance.now();
     expect(await restart.proc.exited).toBe(0);
-    expect(restart.output()).toMatch(/\nb: drained after 1 request\(s\) in flight finished \([\d.]+ s\); a later reload changed it meanwhile — its restart follows\n$/);
+    expect(restart.output()).toMatch(/\nb: drained after 1 request\(s\) in flight finished \([\d.]+ s\); a later reload changed it meanwhile — its restart follows\nb: restarted by the reload, ready in [\d.]+ s\n$/);
     expect(await reload.proc.exited).toBe(0);
     // Both relaunched by the reload, within a start's time of the drain's end (not a 30 s ready timeout).
     expect(performance.now() - started).toBeLessThan(GRACE_MS + 10_000);

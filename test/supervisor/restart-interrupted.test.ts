@@ -4,11 +4,10 @@
 // streams through the official Anthropic SDK.
 import { afterAll, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
-import Anthropic from "@anthropic-ai/sdk";
 import { controlJson } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
-import { alive, gw, killAll, processesIn, type Sandbox, sandbox, startGw, until, untilLogged } from "../helpers/supervisor.ts";
+import { alive, gw, killAll, processesIn, type Sandbox, sandbox, slowStream, startGw, until, untilLogged } from "../helpers/supervisor.ts";
 
 /** Longer than a stream (~4 s): the drain ends when the stream does, not at the grace period. */
 const GRACE_MS = 10_000;
@@ -20,17 +19,8 @@ afterAll(async () => {
 const status = () => controlJson<StatusReport>(gwPaths(sb.dir), "/status");
 const pidOf = async (name: string) => (await status()).instances.find((i) => i.name === name)!.pid;
 
-/** A ~4 s stream on route "ma" (instance a alone): `first` once under way, `ended` how it ended. */
-function streamOnA() {
-  const client = new Anthropic({ baseURL: `http://127.0.0.1:${sb.mainPort}`, apiKey: "unused", maxRetries: 0 });
-  const stream = client.messages.stream({ model: "ma", max_tokens: 100, messages: [{ role: "user", content: "count slowly" }] }, { headers: { "x-mock-fault": "interval=100~events=40" } });
-  const first = new Promise<void>((resolve) => stream.once("text", () => resolve()));
-  const ended = stream.finalMessage().then(
-    (m) => m.stop_reason,
-    (e: Error) => `cut: ${e.message}`,
-  );
-  return { first, ended };
-}
+/** A ~4 s stream on route "ma" (instance a alone). */
+const streamOnA = () => slowStream(sb.mainPort, 40, 100, "ma");
 
 test("gw upgrade while gw restart drains: the restart happens first and says so, then the upgrade; a restart asked for meanwhile is refused", async () => {
   sb = await sandbox();
@@ -48,7 +38,7 @@ test("gw upgrade while gw restart drains: the restart happens first and says so,
   await untilLogged(sb, "upgrading to");
   const refused = gw(sb, ["restart", "b", "-c", sb.file]);
 
-  expect(await s.ended).toBe("end_turn");
+  expect(await s.ended).toBe("finished");
   expect(await restart.proc.exited).toBe(0);
   expect(restart.output()).toMatch(/^a: waiting for 1 request\(s\) in flight to finish \(up to 10\.0 s\); new requests go to other targets or wait for it\na: restarted after 1 request\(s\) in flight finished \([\d.]+ s\), ready in [\d.]+ s\n$/);
   const r = await refused;
@@ -76,7 +66,7 @@ test("gw down while gw restart drains: each instance it did not restart is named
   await Bun.sleep(300);
   expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
 
-  expect(await s.ended).toBe("end_turn");
+  expect(await s.ended).toBe("finished");
   expect(await rolling.proc.exited).toBe(1);
   expect(rolling.output()).toMatch(/^a: waiting for 1 request\(s\) in flight to finish \(up to 10\.0 s\); new requests go to other targets or wait for it\na: not restarted: gw is stopping\nb: not restarted: gw is stopping\n$/);
   const j = await json;
