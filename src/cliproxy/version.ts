@@ -1,6 +1,7 @@
 // The version a CLIProxyAPI binary reports: it prints "CLIProxyAPI Version: X, Commit: …, BuiltAt: …"
 // as its very first line, before reading flags, so `-h` shows it and exits at once.
 import { dirname } from "node:path";
+import { outputUntilExit } from "../sys/exit-output.ts";
 
 const VERSION_LINE = /CLIProxyAPI Version: ([^,\s]+)/;
 const ASK_TIMEOUT_MS = 5_000;
@@ -10,7 +11,7 @@ export async function binaryVersion(path: string): Promise<string | null> {
     // In the binary's own directory: it may read ./config.yaml and ./.env where it starts.
     const proc = Bun.spawn([path, "-h"], { cwd: dirname(path), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     const timer = setTimeout(() => proc.kill("SIGKILL"), ASK_TIMEOUT_MS);
-    const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const { out, err } = await outputUntilExit(proc);
     clearTimeout(timer);
     return VERSION_LINE.exec(out + err)?.[1] ?? null;
   } catch {

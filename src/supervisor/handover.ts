@@ -11,6 +11,7 @@ import { CliError } from "../cli/errors.ts";
 import { type DetachOutcome, type GwProcess, spawnGw, waitServing } from "./daemon.ts";
 import { runningGw } from "./orphans.ts";
 import type { GwPaths } from "./paths.ts";
+import { outputUntilExit } from "../sys/exit-output.ts";
 import { procInfo, signalGroup } from "./proc.ts";
 import { DAEMON_START_TIMEOUT_MS } from "./timing.ts";
 
@@ -80,7 +81,8 @@ export function olderThanThis(version: string, mine: string = pkg.version): stri
 export async function probeBinary(argv: readonly string[]): Promise<{ version: string; commit: string } | { error: string }> {
   try {
     const proc = Bun.spawn([...argv, "--version", "--json"], { stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: VERSION_PROBE_MS });
-    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    // Until it exits: a child it left in the background may hold its pipes for long.
+    const { out, err, code } = await outputUntilExit(proc);
     if (code !== 0) return { error: `${argv[0]} --version failed (exit ${code}): ${(err || out).trim().split("\n")[0]}` };
     let info: { version?: string; commit?: string } = {};
     try {
