@@ -6,7 +6,7 @@ import { CliError } from "../cli/errors.ts";
 import { shellQuote } from "../cli/shell-word.ts";
 import { declaredInstanceNames, findConfigFile, formatProblem, hasErrors, loadConfig } from "../config/index.ts";
 import { editedExample } from "../config/starter.ts";
-import type { Config, LoadResult } from "../config/types.ts";
+import type { Config, LoadResult, Problem } from "../config/types.ts";
 import { isDescriptorPath } from "../fs/read-small.ts";
 import { demoFile } from "../supervisor/demo.ts";
 import { type GwPaths, gwPaths } from "../supervisor/paths.ts";
@@ -84,11 +84,13 @@ export function printProblems(result: LoadResult): void {
  * Load, print problems, and refuse (exit 1) when there are errors — what gen and up need.
  * `instance` (gw login): errors in other instances' tables are said but do not refuse, and the
  * config then holds that instance alone, so nothing is written or started for the others.
+ * `printed` gets the problems printed (gw up -d: its background gw prints them again).
  */
-export async function loadValidConfig(explicit?: string, { strict = false, instance }: { strict?: boolean; instance?: string } = {}): Promise<Config> {
+export async function loadValidConfig(explicit?: string, { strict = false, instance, printed }: { strict?: boolean; instance?: string; printed?: Problem[] } = {}): Promise<Config> {
   const file = requireConfigFile(explicit);
   const result = await loadConfig(file, { instance });
   printProblems(result);
+  printed?.push(...result.problems);
   const elsewhere = result.problems.some((p) => p.severity === "error" && p.instance !== undefined && p.instance !== instance);
   const one = result.config?.instances.find((i) => i.name === instance);
   if (result.config && elsewhere) {

@@ -1,11 +1,12 @@
 import { CliError } from "../cli/errors.ts";
-import { findConfigFile } from "../config/index.ts";
+import { findConfigFile, formatProblem } from "../config/index.ts";
+import type { Problem } from "../config/types.ts";
 import { type DetachOutcome, startDetached } from "../supervisor/daemon.ts";
 import { DEMO_MAIN_PORT, demoBanner, demoDir, demoFile, writeDemoConfig } from "../supervisor/demo.ts";
 import { refuseIfRunning } from "../supervisor/guard.ts";
 import { healthOf } from "../supervisor/health.ts";
 import { gwPaths } from "../supervisor/paths.ts";
-import { DETACHED_ENV, selfDisplay, typed } from "../supervisor/self.ts";
+import { DETACHED_ENV, selfDisplay, typed, typedIn } from "../supervisor/self.ts";
 import { ANOTHER_GW_EXIT } from "../supervisor/service.ts";
 import { loadValidConfig, notRenamed } from "./_config.ts";
 import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
@@ -35,14 +36,18 @@ export default defineGwCommand({
       await refuseIfRunning(gwPaths(demoDir(env))); // rewriting demo.toml would reload a running demo
       file = await writeDemoConfig(env, port ?? DEMO_MAIN_PORT);
     }
-    const config = await loadValidConfig(file);
+    const printed: Problem[] = [];
+    const config = await loadValidConfig(file, { printed });
     // As gw check refuses main_port on an instance's port: said now, not once that instance holds it.
     const clash = port === undefined || demo ? undefined : config.instances.find((i) => i.managed && i.port === port);
     if (clash) throw new CliError(`--port ${port} is the port of instance '${clash.name}'`, 1, "give the load balancer another port");
     const portArgs = port !== undefined && !demo ? ["--port", String(port)] : [];
     if (args.detach) {
+      // The background gw reads the config again and prints its problems again, from its cwd (the
+      // config's folder): those lines were said above already.
+      const saidAbove = new Set(printed.map((p) => typedIn(formatProblem(p, gwPaths(config.dir).dir))));
       // Its progress on stdout, what it printed itself (its refusal, as in the foreground) on stderr.
-      const out = await startDetached(gwPaths(config.dir), ["-c", file, ...portArgs], (line, printed) => args.json || (printed ? console.error(line) : console.log(line)));
+      const out = await startDetached(gwPaths(config.dir), ["-c", file, ...portArgs], (line, itself) => args.json || (itself ? saidAbove.delete(line) || console.error(line) : console.log(line)));
       const log = gwPaths(config.dir).gwLog;
       if (args.json) printJson(out.ok || out.problem ? out : { ...out, problem: ended(out), hint: `see its log: ${log}` }, true);
       else if (out.ok) {
