@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse as parseToml } from "smol-toml";
 import { isPlaceholder, parseDotenv } from "../../src/config/env.ts";
 import { loadConfig, parseConfig } from "../../src/config/index.ts";
 import type { Problem } from "../../src/config/types.ts";
@@ -137,9 +138,34 @@ describe("TOML syntax errors say what to write", () => {
 
   test("an unclosed header, an unclosed string, a missing value", () => {
     expect(syntax("[routing\n")).toBe("1:9  error: TOML syntax: a table header is not closed (close it: [routing])");
-    expect(syntax('[global]\nhost = "127.0.0.1\n')).toBe("2:18  error: TOML syntax: a string is not closed (end it with the same quote it starts with, on the same line)");
+    expect(syntax('[global]\nhost = "127.0.0.1\n')).toBe('2:18  error: TOML syntax: a string is not closed (close it: host = "127.0.0.1")');
     expect(syntax("[global]\nhost =\n")).toBe("2:7 global.host error: TOML syntax: host has no value (write a value after = (text in quotes), or remove the line)");
   });
+
+  // The line a hint spells out is TOML: applied, the file parses (it once said `"model = ""x""`).
+  test("every line gw check offers for a TOML syntax error parses once put in its place", async () => {
+    const broken: Record<string, string> = {
+      '["a.b] = 1': 'close it: "a.b" = 1',
+      '"model = "x"': 'close it: "model" = "x"',
+      "'model = 'x'": "close it: 'model' = 'x'",
+      '[instances."a': 'close it: [instances."a"]',
+      "[[a": "close it: [[a]]",
+      "x = hello world # the host": 'write it as: x = "hello world" # the host',
+      "x = [a, b]": 'write it as: x = ["a", "b"]',
+      'x = hel"lo': 'write it as: x = "hel\\"lo"',
+      "[instances.a b]": 'write it as: [instances."a b"]',
+      'x = "a': 'close it: x = "a"',
+    };
+    const dir = tempFiles({});
+    for (const [line, hint] of Object.entries(broken)) {
+      const file = join(dir, "providers.toml");
+      writeFileSync(file, `# line 2 is broken\n${line}\n[global]\n`);
+      const r = await runGw(["check", "-c", file]);
+      const said = /:2:\d+ .*\((?:close it|write it as): (.*)\)$/m.exec(r.stderr);
+      expect([line, said && `${said[0].includes("(close it: ") ? "close it" : "write it as"}: ${said[1]}`]).toEqual([line, hint]);
+      expect(() => parseToml(`# line 2 is broken\n${said![1]}\n[global]\n`)).not.toThrow();
+    }
+  }, 60_000);
 });
 
 describe("values nobody means for real", () => {
