@@ -2,7 +2,7 @@ import { didYouMean } from "../config/suggest.ts";
 import { CliError } from "../cli/errors.ts";
 import { withInstanceKeys } from "../instances/index.ts";
 import { syncInstanceFiles } from "./_instance-files.ts";
-import { loginArgv, LOGIN_PROVIDERS, runLogin } from "../supervisor/login.ts";
+import { loginArgv, LOGIN_PROVIDERS, noProviderNamed, runLogin } from "../supervisor/login.ts";
 import { loadValidConfig, printProblems } from "./_config.ts";
 import { configArgs, defineGwCommand } from "./_shared.ts";
 import { typedIn } from "../supervisor/self.ts";
@@ -13,7 +13,8 @@ export default defineGwCommand({
   args: {
     ...configArgs,
     name: { type: "positional", required: true, description: "instance", valueHint: "NAME" },
-    provider: { type: "positional", required: true, description: LOGIN_PROVIDERS.join(" | "), valueHint: "PROVIDER" },
+    // Left out, the instance's own logins are listed (once the config says which they are).
+    provider: { type: "positional", required: false, description: LOGIN_PROVIDERS.join(" | "), valueHint: "PROVIDER" },
     browser: { type: "boolean", default: true, description: "open a browser (--no-browser: print the URL instead)" },
     "project-id": { type: "string", description: "gemini only: the Google Cloud project (CLIProxyAPI's -project_id)", valueHint: "ID" },
   },
@@ -26,6 +27,7 @@ export default defineGwCommand({
       throw new CliError(`no instance '${args.name}' in ${config.file}`, 1, `${near ? `did you mean '${near}'? ` : ""}instances: ${names.join(", ")}`);
     }
     if (!inst.managed) throw new CliError(`instance '${inst.name}' is given by url; gw does not run it`, 1, "log in on the machine that runs it");
+    if (!args.provider) throw noProviderNamed(config, inst);
     const argv = loginArgv(config, inst, args.provider, args.browser, process.env, args["project-id"]);
     // The login runs CLIProxyAPI on the instance's own file: the config's (a running gw that runs
     // the instance reloads only when it is not yet, and its refusal stops the login).

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { CliError } from "../cli/errors.ts";
 import { makeAuthDirPrivate } from "../instances/auth-dir.ts";
 import { ensureInstanceCwd } from "./instance-cwd.ts";
-import { type Config, type InstanceConfig, OAUTH_PROVIDERS } from "../config/types.ts";
+import { type Config, type InstanceConfig, KEY_PROVIDERS, OAUTH_PROVIDERS } from "../config/types.ts";
+import { displayPath } from "../cli/display-path.ts";
 import { bypassProxyForInstances } from "../lb/noproxy.ts";
 import { controlJson } from "./control.ts";
 import { launchFor } from "./launch.ts";
@@ -43,9 +44,29 @@ async function modelIds(inst: InstanceConfig): Promise<Set<string> | null> {
   }
 }
 
+/** The PROVIDER words `inst` can log in with: its OAuth types (codex by device code too). The Gemini CLI login, gone from new builds, is not offered. */
+function loginsOf(inst: InstanceConfig): string[] {
+  const types = inst.providers.map((p) => p.type as string);
+  return LOGIN_PROVIDERS.filter((p) => p !== "gemini" && types.includes(p === "codex-device" ? "codex" : p));
+}
+
+/** What `inst` can log in to, as commands; for an instance of API keys alone, where they go instead. */
+function loginsHint(config: Config, inst: InstanceConfig): string {
+  const logins = loginsOf(inst);
+  if (logins.length) return `log in to what it has: ${logins.map((t) => `gw login ${inst.name} ${t}`).join(" · ")}`;
+  return `[instances.${inst.name}] uses API keys only, no login: put them in its providers' api_keys in ${displayPath(config.file)} (a \${VAR} there is read from the .env beside it)`;
+}
+
+/** `gw login NAME` with no PROVIDER: the ones that instance has. */
+export function noProviderNamed(config: Config, inst: InstanceConfig): CliError {
+  const what = loginsOf(inst).length ? `name the provider to log in to for instance '${inst.name}'` : `instance '${inst.name}' has no OAuth provider to log in to`;
+  return new CliError(what, 1, loginsHint(config, inst));
+}
+
 export function loginArgv(config: Config, inst: InstanceConfig, provider: string, browser: boolean, env: Record<string, string | undefined>, projectId?: string): string[] {
   if (!(LOGIN_PROVIDERS as readonly string[]).includes(provider)) {
-    throw new CliError(`"${provider}" has no login`, 1, `log in to one of: ${LOGIN_PROVIDERS.join(", ")} (API-key providers need no login)`);
+    const keys = (KEY_PROVIDERS as readonly string[]).includes(provider);
+    throw new CliError(keys ? `${provider} takes API keys, not a login` : `"${provider}" has no login`, 1, loginsHint(config, inst));
   }
   if (projectId !== undefined && provider !== "gemini") throw new CliError("--project-id is for the gemini login only", 1, `gw login ${inst.name} gemini --project-id ID`);
   // A credential for an OAuth provider the instance does not define would sit in its auth dir
@@ -53,11 +74,10 @@ export function loginArgv(config: Config, inst: InstanceConfig, provider: string
   const type = provider === "codex-device" ? "codex" : provider;
   const types = inst.providers.map((p) => p.type as string);
   if ((OAUTH_PROVIDERS as readonly string[]).includes(type) && !types.includes(type)) {
-    const logins = types.filter((t) => (LOGIN_PROVIDERS as readonly string[]).includes(t));
     throw new CliError(
       `instance '${inst.name}' has no ${type} provider, so a ${type} login would go unused`,
       1,
-      logins.length ? `log in to what it has: ${logins.map((t) => `gw login ${inst.name} ${t}`).join(" · ")}` : `add { type = "${type}" } to [instances.${inst.name}] providers first`,
+      loginsOf(inst).length ? loginsHint(config, inst) : `add { type = "${type}" } to [instances.${inst.name}] providers first`,
     );
   }
   const launch = launchFor(config, inst, env);

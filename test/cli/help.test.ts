@@ -85,7 +85,7 @@ describe("commands", () => {
   });
 
   test("a missing argument names the command's usage as the fix", async () => {
-    for (const [args, usage] of [[["service"], "gw service [OPTIONS] <ACTION>"], [["deploy"], "gw deploy [OPTIONS] <HOST>"], [["login", "a"], "gw login [OPTIONS] <NAME> <PROVIDER>"]] as const) {
+    for (const [args, usage] of [[["service"], "gw service [OPTIONS] <ACTION>"], [["deploy"], "gw deploy [OPTIONS] <HOST>"], [["login"], "gw login [OPTIONS] <NAME> [PROVIDER]"]] as const) {
       const r = await runGw([...args]);
       expect(r.code).toBe(1);
       expect(r.stderr.split("\n")[1]).toBe(`  usage: ${usage}  (gw ${args[0]} --help says what each is)`);

@@ -204,10 +204,10 @@ describe("gw login", () => {
     const notHere = await gw(withSaver, ["login", "a", "claude", "-c", sb.file]);
     expect(notHere.code).toBe(1);
     expect(notHere.stdout).toBe("");
-    expect(notHere.stderr).toBe("gw: instance 'a' has no claude provider, so a claude login would go unused\n  log in to what it has: gw login a antigravity · gw login a codex\n");
+    expect(notHere.stderr).toBe("gw: instance 'a' has no claude provider, so a claude login would go unused\n  log in to what it has: gw login a antigravity · gw login a codex · gw login a codex-device\n");
     const noLogin = await gw(sb, ["login", "a", "openai", "-c", sb.file]);
     expect(noLogin.code).toBe(1);
-    expect(noLogin.stderr).toContain('gw: "openai" has no login');
+    expect(noLogin.stderr).toContain("gw: openai takes API keys, not a login\n  log in to what it has: gw login a antigravity");
     const noInstance = await gw(sb, ["login", "zz", "codex", "-c", sb.file]);
     expect(noInstance.stderr).toContain(`gw: no instance 'zz' in ${sb.file}`);
   }, 60_000);

@@ -19,11 +19,11 @@ test("gemini: -login reaches the binary; a build without it gets the way forward
   expect(r.stderr).toContain("CLIProxyAPI v7.2.20 and later have no Gemini CLI login: use antigravity");
 });
 
-test("the provider list names every login, and --project-id belongs to gemini", async () => {
+test("a provider with no login names the instance's own logins, and --project-id belongs to gemini", async () => {
   const sb = await sandbox([{ name: "a" }]);
   cleanups.push(sb);
   const unknown = await gw(sb, ["login", "a", "qwen", "-c", sb.file]);
-  expect(unknown.stderr).toContain("log in to one of: antigravity, claude, codex, codex-device, kimi, xai, gemini");
+  expect(unknown.stderr).toContain('gw: "qwen" has no login\n  log in to what it has: gw login a antigravity\n');
   const wrong = await gw(sb, ["login", "a", "codex", "--project-id", "p", "-c", sb.file]);
   expect(wrong.code).toBe(1);
   expect(wrong.stderr).toContain("--project-id is for the gemini login only");
