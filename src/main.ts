@@ -14,7 +14,11 @@ const root: CommandDef<any> = {
   // named as the user can type it ("./gw" before gw install): help's USAGE lines and "Use gw <command> --help"
   meta: async () => ({ name: (await import("./supervisor/self.ts")).typed("gw"), version: pkg.version, description: pkg.description }),
   // what the list of commands shows: each one's name and description, none of them loaded
-  subCommands: () => Object.fromEntries(visibleCommands().map((name) => [name, { meta: { name, description: ABOUT[name as keyof typeof ABOUT] } }])),
+  // and `help`, which main() answers itself: citty's USAGE line is where people look for it
+  subCommands: () => ({
+    ...Object.fromEntries(visibleCommands().map((name) => [name, { meta: { name, description: ABOUT[name as keyof typeof ABOUT] } }])),
+    help: { meta: { name: "help", description: "the commands, or one command's flags: gw help COMMAND (same as COMMAND --help)" } },
+  }),
 };
 
 /** `cld` is the same binary under another name (a link made by `gw install`). */

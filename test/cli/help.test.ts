@@ -36,6 +36,10 @@ describe("commands", () => {
     expect(all.stdout).toContain("COMMANDS");
     expect(all.stdout).toMatch(/^\s+cliproxy\s+install CLIProxyAPI/m);
     expect(all.stdout).not.toContain("_complete");
+    // gw --help's USAGE line, where one looks for a way to ask about one command, names help too
+    const usage = (await runGw(["--help"])).stdout.split("\n").find((l) => l.startsWith("USAGE "));
+    expect(usage).toMatch(/^USAGE gw up\|down\|.*\|version\|help$/);
+    expect(all.stdout).toMatch(/^\s+help\s+the commands, or one command's flags/m);
     const down = await runGw(["help", "down"]);
     expect(down.code).toBe(0);
     expect(down.stdout).toContain("--json");
