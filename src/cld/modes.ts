@@ -27,7 +27,8 @@ const MODE_CHOICES = [
 export async function pickMode(cache: string, env: Env): Promise<Mode> {
   const { mode: last } = readLast(cache, ["mode"]);
   const chosen = await pick({ title: "Mode", choices: MODE_CHOICES, last, path: env.PATH });
-  if (!chosen) throw new CliError("no mode chosen", 130);
+  // Esc with no last mode to reuse: the way past the menu, for next time.
+  if (!chosen) throw new CliError(`no mode chosen — name one to skip the menu: ${MODE_CHOICES.map((m) => `cld ${m.key}`).join(" · ")}`, 130);
   return chosen.key as Mode;
 }
 

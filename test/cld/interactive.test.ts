@@ -173,6 +173,18 @@ describe("mode menu and scenarios from [cld.scenarios]", () => {
     expect(box.memory("cp").scenario).toBe("Kimi");
   });
 
+  test("bare cld, Esc in the mode menu with no last mode: one line saying how to name the mode, exit 130, nothing launched", async () => {
+    const fresh = new CldSandbox({ tools: ["fzf", "tmux"] });
+    const r = await interactive(fresh, [], env, async (t) => {
+      expect(await t.waitFor("Mode>")).toContain("Esc: cancel");
+      await t.send("Escape");
+    });
+    expect(r.call).toBeNull();
+    expect(r.screen).toContain("[exit 130]");
+    // gw: as the test runs it (gw cld); a cld link says cld:
+    expect(r.screen).toContain("gw: no mode chosen — name one to skip the menu: cld cp · cld ag · cld official\n[exit 130]");
+  });
+
   test("a launch remembered from another config (routes this one lacks) is not offered on Esc, nor a role route it lacks", async () => {
     box.remember("cp", { main: "opus4.5", fast: "g3f", opus: "opus4.5", scenario: "Stale" });
     const r = await interactive(box, ["cp"], env, async (t) => {
