@@ -13,15 +13,16 @@ export async function startCld(args: CldArgs, env: Env): Promise<number> {
   // `cld --resume ID` (Claude Code's exit hint): the mode the session ran in, its last launch.
   const resumed = args.mode ? undefined : modeOfSession(cache, args.claudeArgsWithFilter, env);
   const mode = args.mode ?? resumed ?? (await pickMode(cache, env));
-  rememberMode(cache, mode);
+  const remember = () => rememberMode(cache, mode); // once claude starts: a launch refused first is not the last one
   if (mode === "cp") {
     // Only cp reads providers.toml: ag and official do not load the config code at all.
     const [{ launchAgent }, { claude: agent }] = await Promise.all([import("../run/launch.ts"), import("../run/agents/claude/index.ts")]);
     const request = { filter: args.filter, filterIsCommand: args.filterExact, config: args.config, agentArgs: args.claudeArgs, agentArgsWithFilter: args.claudeArgsWithFilter };
-    return launchAgent(agent, { ...request, again: resumed !== undefined, speaker: "cld" }, env);
+    return launchAgent(agent, { ...request, again: resumed !== undefined, speaker: "cld", remember }, env);
   }
   const plan = mode === "ag" ? await planAg(env, cache, claude) : planOfficial(env, claude);
   // No routes here: a first word without a mode (`cld hello`) is claude's.
   if (!claudeOneShot(args.claudeArgsWithFilter)) setTitle(plan.title, env);
+  remember();
   return handOverToClaude(claude, args.claudeArgsWithFilter, plan.env, plan.via);
 }

@@ -35,6 +35,8 @@ export interface Chosen {
   readonly line: string;
   /** False when the FILTER named no route: then it was the agent's own word. */
   readonly filterUsed: boolean;
+  /** Writes the choice to the agent's memory: done once the agent starts, so a launch refused first leaves the last one as it was. */
+  readonly remember: () => void;
 }
 
 /** One route: FILTER, else the menu; remembered in the agent's home as `last_route`. */
@@ -45,8 +47,8 @@ export async function chooseRoute(c: ChooseContext): Promise<Chosen> {
   const { route: last } = readLast(c.home, ["route"]);
   const remembered = c.again ? c.routes.find((r) => r.name === last) : undefined;
   const route = filtered ?? remembered ?? (await routeFromMenu(c, last));
-  writeLast(c.home, { route: route.name });
-  return { route, line: launchLine(route, c.src.gateway.baseUrl), filterUsed: c.filter === undefined || filtered !== undefined };
+  const remember = () => writeLast(c.home, { route: route.name });
+  return { route, line: launchLine(route, c.src.gateway.baseUrl), filterUsed: c.filter === undefined || filtered !== undefined, remember };
 }
 
 /**

@@ -31,6 +31,8 @@ interface LaunchRequest {
   readonly again?: boolean;
   /** Who speaks in status lines (`gw run codex`, `cld`). */
   readonly speaker?: string;
+  /** What the caller remembers of this launch (cld: the mode), written with the route choice. */
+  readonly remember?: () => void;
 }
 
 /** The agent's exit code; 1 when the user declined to start without a gateway. */
@@ -63,6 +65,10 @@ export async function launchAgent(agent: Agent, req: LaunchRequest, env: Env): P
   const args = agent.arrange ? agent.arrange(given) : given;
   if (!agent.oneShot?.(given)) setTitle(`${agent.title ?? `gw run ${agent.name}`} ${chosen.route.name}`, env);
   const childEnvironment = agentEnv(agent, env, prepared.env, src.gateway.baseUrl, command);
+  // Remembered only now that the agent starts: Esc next time must not offer a launch that never
+  // happened (the gateway declined, its files could not be prepared).
+  chosen.remember();
+  req.remember?.();
   if (agent.resumeArgs && !agent.oneShot?.(given)) return runAndHint(agent, command, args, childEnvironment, { home, route: chosen.route.name, say });
   return agent.handOver ? agent.handOver(command, args, childEnvironment) : handOver(command, args, childEnvironment);
 }

@@ -1,6 +1,8 @@
 // cld on a real terminal: tmux drives real fzf (or the numbered picker) with keystrokes.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { CldSandbox, cldConfig, closedPort, fakeGateway, MAIN, removeSandboxes } from "../helpers/cld.ts";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { inPane, type TmuxPane } from "./tmux-pane.ts";
 
 setDefaultTimeout(60_000); // real processes on a shared 2-core machine
@@ -268,13 +270,26 @@ describe("gateway down on a terminal", () => {
     expect(r.call!.env.ANTHROPIC_MODEL).toBe("g3f");
   });
 
-  test("Enter (no) does not start claude", async () => {
+  test("Enter (no) does not start claude, and the launch that did not happen is not remembered as the last one", async () => {
+    const before = { main: "opus4.6", fast: "g3f", opus: "opus4.6", scenario: "Balanced" };
+    box.remember("cp", before);
+    const lastMode = join(box.home, ".cache", "cld", "last_mode");
+    writeFileSync(lastMode, "official\n");
     const r = await interactive(box, ["cp", "g3f"], env, async (t) => {
       await t.waitFor("Start Claude Code anyway? [y/N]");
       await t.send("Enter");
     });
     expect(r.screen).toContain("[exit 1]");
     expect(r.call).toBeNull();
+    expect(box.memory("cp")).toEqual(before);
+    expect(readFileSync(lastMode, "utf8")).toBe("official\n");
+    // Started after all (y): that launch is the last one.
+    await interactive(box, ["cp", "g3f"], env, async (t) => {
+      await t.waitFor("Start Claude Code anyway? [y/N]");
+      await t.send("y", "Enter");
+    });
+    expect(box.memory("cp")).toMatchObject({ main: "g3f", scenario: "" });
+    expect(readFileSync(lastMode, "utf8")).toBe("cp\n");
   });
 });
 

@@ -29,12 +29,12 @@ export async function chooseRoles(c: ChooseContext): Promise<Chosen> {
   const choice = remembered ? { roles: remembered, scenario: last.scenario } : ((c.filter ? byFilter(c, c.filter, last) : undefined) ?? (await byMenu(src, last, c.env.PATH)));
   // A FILTER launch is no scenario's: the one before must not be offered as its name (Esc on the
   // menu named Performance and launched the filter's route).
-  writeLast(home, { ...choice.roles, scenario: choice.scenario ?? "", auto_upgrade: choice.autoUpgrade });
+  const remember = () => writeLast(home, { ...choice.roles, scenario: choice.scenario ?? "", auto_upgrade: choice.autoUpgrade });
   const route = offered(c.routes, choice.roles.main);
   // The FILTER word after cp is cld's even when it matched nothing (the menus then chose): never
   // claude's. One typed without a mode is claude's unless it named a route.
   const filterUsed = !c.filterIsCommand || choice.roles.main === c.filter;
-  return { route, roles: { ...choice.roles }, line: launchLine(choice, route.window, src.gateway.baseUrl), filterUsed };
+  return { route, roles: { ...choice.roles }, line: launchLine(choice, route.window, src.gateway.baseUrl), filterUsed, remember };
 }
 
 /** The FILTER's route as main; undefined (the menus follow, as the old launcher did) when none matches. */
