@@ -5,7 +5,7 @@
 
 import { targetsTooSmall } from "../catalog/routes.ts";
 import type { LbConfig, Route } from "../config/types.ts";
-import { failedAttempt } from "../observe/record.ts";
+import { failedAttempt, usageRecord } from "../observe/record.ts";
 import type { StateStore } from "../state/index.ts";
 import { recordAttempt } from "../state/index.ts";
 import { shouldRetry } from "./classify.ts";
@@ -126,6 +126,7 @@ class RouteAttempts implements AttemptLoop {
     if (effect?.ended && route && info.target) d.probes.coolingOver(route.name, info.target.id, info.trial === true);
     // A trial whose client left gave no verdict: the next request may try the target again.
     if (!c && info.trial && route && info.target) d.state.endTrial(route.name, info.target.id);
+    const usage = usageRecord(tried.usage);
     // A 2xx makes the target the session's sticky one: note it when it was not already (a
     // failover away from the sticky target moves the session).
     if (c?.class === "ok" && sticky && info.pick !== "sticky" && info.pick !== "signature-lock") d.record.sticky = "set";
@@ -141,6 +142,7 @@ class RouteAttempts implements AttemptLoop {
         ms: Math.round(performance.now() - started),
         ...(sent.heldMs > 0 ? { held_ms: sent.heldMs } : {}),
         ...(c && c.class !== "ok" ? { error: c.reason } : {}),
+        ...(usage ? { usage } : {}),
       },
       cd,
     );

@@ -99,8 +99,10 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     return finishNow(d, final, errorResponse(d.dialect, own.status, own.message, own.code, { ...d.explain, ...own.headers }), own.message);
   }
   if (o.kind === "failed") {
-    if (o.reason === "aborted") return finishNow(d, final, new Response(null, { status: 499, headers: d.explain }));
-    return finishNow(d, final, failedResponse(o, d, d.explain), o.message);
+    // An attempt dropped at its stream's opening leaves what its prompt was billed (judge.ts billed).
+    const dropped = { usage: final.usage };
+    if (o.reason === "aborted") return finishNow(d, final, new Response(null, { status: 499, headers: d.explain }), undefined, { ...dropped, clientLeft: true });
+    return finishNow(d, final, failedResponse(o, d, d.explain), o.message, dropped);
   }
   const headers = downstreamHeaders(o.headers, d.explain, d.mask);
   if (final.body) {
@@ -295,7 +297,7 @@ interface End {
 function finishNow(d: Delivery, final: Tried | undefined, res: Response, error?: string, answer: Answer = {}): Response {
   d.gw.stats.end(failedAnswer(res.status, false));
   const size = answer.bytes ?? (Number(res.headers.get("content-length")) || 0);
-  finish(d, final, { status: res.status, bytes: size, firstByteAt: performance.now(), error, usage: answer.usage, responseId: answer.id });
+  finish(d, final, { status: res.status, bytes: size, firstByteAt: performance.now(), error, usage: answer.usage, responseId: answer.id, clientLeft: answer.clientLeft });
   return res;
 }
 
@@ -304,6 +306,8 @@ interface Answer {
   /** OpenAI Responses id, for previous_response_id stickiness. */
   id?: string;
   bytes?: number;
+  /** The client left before any answer (499). */
+  clientLeft?: boolean;
 }
 
 /** JSON gw can read as it is: no coding ("identity", which some servers say aloud, is none). */

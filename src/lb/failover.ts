@@ -7,6 +7,7 @@
 import type { Outcome as Classified } from "./classify.ts";
 import type { AttemptInfo, Outcome } from "./forward.ts";
 import type { StreamSource } from "./stream.ts";
+import type { Usage } from "../observe/tokens.ts";
 
 /** One attempt as the loop sees it: what forward saw, and what it means. */
 export interface Tried {
@@ -23,6 +24,8 @@ export interface Tried {
   readonly held?: StreamSource;
   /** A JSON answer that opened with keep-alive spaces (json-opening.ts): delivered by spaced-answer.ts. */
   readonly spaced?: boolean;
+  /** The prompt's usage, as reported by a stream's opening where the attempt was dropped (judge.ts billed). */
+  readonly usage?: Usage;
 }
 
 /** Let go of an attempt that will not be delivered (the connection is released, not leaked). */

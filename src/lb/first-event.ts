@@ -33,8 +33,8 @@ type Opening =
   | { readonly kind: "empty"; readonly source: StreamSource }
   /** An error event came before any content: what status it stands for, and its text. */
   | { readonly kind: "error"; readonly source: StreamSource; readonly status: number; readonly text: string }
-  /** The stream broke (or was stopped: the caller's deadline, its client leaving) with nothing sent. */
-  | { readonly kind: "broke"; readonly message: string };
+  /** The stream broke (or was stopped: the caller's deadline, its client leaving) with nothing sent; what had been held. */
+  | { readonly kind: "broke"; readonly message: string; readonly head: readonly Uint8Array[] };
 
 /**
  * Read `body` until its first content event, an error event, its end or `maxBytes` — or until
@@ -65,7 +65,7 @@ export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = H
     }
     return held + events.pending > maxBytes || !memory.grow(chunk.byteLength) ? DELIVER : undefined;
   });
-  if ("broke" in r) return { kind: "broke", message: `stream broke before its first content: ${r.broke}` };
+  if ("broke" in r) return { kind: "broke", message: `stream broke before its first content: ${r.broke}`, head: r.head };
   return r.verdict === "ended" ? { kind: "empty", source: r.source } : { ...r.verdict, source: r.source };
 }
 

@@ -15,6 +15,7 @@ import { isEventStream, isJson, readWhole } from "./stream.ts";
 import { ErrorOpening, holdJsonOpening, isJsonSpace, readOn } from "./json-opening.ts";
 import { answerError, errorAfterContent } from "./whole-errors.ts";
 import { codingsOf, decodingStream, isKnownCoding, plainOrAsSent } from "./encoding.ts";
+import { type Usage, usageFromSse } from "../observe/tokens.ts";
 
 /** Error bodies are short; one that is not is cut here (its head is enough to classify). */
 const ERROR_BODY_MAX_BYTES = 1 << 20;
@@ -118,15 +119,35 @@ async function judgeStream(o: Outcome & { kind: "response" }, body: ReadableStre
     case "empty":
       // Ended with no content event (nothing, a handshake, [DONE] alone): an empty answer is no answer.
       opening.source.reader.cancel().catch(() => {});
-      return brokenAttempt(o, "stream ended before any content", f);
+      return billed(brokenAttempt(o, "stream ended before any content", f), opening.source.head);
     case "error": {
       const c = classifyOutcome({ status: opening.status, bodyText: opening.text, signed: f.signed, mask: f.mask }, f.cooldowns);
       const classified = { ...c, reason: `error event in a ${o.status} stream: ${c.reason}` };
-      return { outcome: o, classified, held: opening.source, errorText: `error event in a ${o.status} stream: ${opening.text}` };
+      return billed({ outcome: o, classified, held: opening.source, errorText: `error event in a ${o.status} stream: ${opening.text}` }, opening.source.head);
     }
     case "broke":
-      return stopped(o, f, " (no content event yet)") ?? brokenAttempt(o, opening.message, f);
+      return billed(stopped(o, f, " (no content event yet)") ?? brokenAttempt(o, opening.message, f), opening.head);
   }
+}
+
+/**
+ * An attempt dropped at its stream's opening, with the usage the opening reported: the upstream
+ * bills the prompt once it has begun (Anthropic's message_start carries the input and cache counts;
+ * so may a Responses handshake or an OpenAI or Gemini chunk), whether or not an answer follows or
+ * its client is still there. Its output count is left out: before any content it is a placeholder
+ * (message_start's 1), no count of anything generated. Read here, on the failure path only: a
+ * delivered stream's usage is read as it passes (deliver.ts).
+ */
+function billed(t: Tried, head: readonly Uint8Array[]): Tried {
+  const usage = openingUsage(head);
+  return usage ? { ...t, usage } : t;
+}
+
+function openingUsage(head: readonly Uint8Array[]): Usage | undefined {
+  const watcher = usageFromSse();
+  for (const chunk of head) watcher.push(chunk);
+  const { output: _placeholder, ...prompt } = watcher.usage() ?? {};
+  return Object.keys(prompt).length > 0 ? prompt : undefined;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type BodyFacts,
   agentOf,
   bodyFacts,
+  requestUsage,
   summarizeRequest,
   usageRecord,
 } from "../observe/record.ts";
@@ -195,7 +196,7 @@ export class RecordBuilder {
     if (r.error) record.response.error = maskedHead(masker, r.error, ERROR_PREVIEW_CHARS);
     if (r.broken) record.response.broken = true;
     if (r.clientLeft) record.response.client_left = true;
-    const usage = usageRecord(r.usage);
+    const usage = requestUsage(usageRecord(r.usage), this.attempts);
     if (usage) record.usage = usage;
     else if (r.status >= 200 && r.status < 300 && generates(intake)) record.response.no_usage = true;
     if (this.clientKey) record.client = maskedKey(this.clientKey);

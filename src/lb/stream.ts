@@ -238,9 +238,10 @@ const broke = (what: string): Cut => ({ status: 502, why: `upstream stream broke
  * Read `body` until `decide`, shown each chunk as it comes, says what its opening is (an event
  * stream's first content event, first-event.ts; a JSON body's first value, json-opening.ts), or
  * it ends first. A read that fails (a break; the caller's deadline or its client leaving, which
- * abort the body) gives why. The reader stays open in the source for delivery (or to cancel).
+ * abort the body) gives why, and what was read before (its usage: judge.ts). The reader stays open
+ * in the source for delivery (or to cancel).
  */
-export async function holdHead<V>(body: ReadableStream<Uint8Array>, decide: (chunk: Uint8Array) => V | undefined): Promise<{ verdict: V | "ended"; source: StreamSource } | { broke: string }> {
+export async function holdHead<V>(body: ReadableStream<Uint8Array>, decide: (chunk: Uint8Array) => V | undefined): Promise<{ verdict: V | "ended"; source: StreamSource } | { broke: string; head: readonly Uint8Array[] }> {
   const reader = body.getReader();
   const head: Uint8Array[] = [];
   for (;;) {
@@ -248,7 +249,7 @@ export async function holdHead<V>(body: ReadableStream<Uint8Array>, decide: (chu
     try {
       r = await reader.read();
     } catch (e) {
-      return { broke: networkError(e) };
+      return { broke: networkError(e), head };
     }
     if (r.done) return { verdict: "ended", source: { head, reader, done: true } };
     head.push(r.value);

@@ -144,6 +144,12 @@ export interface AttemptRecord {
   held_ms?: number;
   /** Short masked error text for failed attempts. */
   error?: string;
+  /**
+   * The prompt's tokens (input, cache) an attempt dropped at its stream's opening was billed for:
+   * its upstream reported them (message_start) before it failed over. Counted in the record's
+   * `usage` too; the last attempt's are only there (absent here).
+   */
+  usage?: UsageRecord;
 }
 
 export interface ResponseRecord {
@@ -188,6 +194,28 @@ export interface CooldownRecord {
 }
 
 export const ERROR_PREVIEW_CHARS = 500;
+
+/**
+ * A request's tokens: its answer's (`answer`: the last attempt's, delivered or dropped) and the
+ * prompts of the attempts dropped before it, which the upstream billed all the same. Those are
+ * priced with the answer's model (gw usage, the status page): a failover between routes' targets
+ * of different models is an estimate, the attempts name each one's own. The last attempt's usage
+ * is only the record's (taken off it, not counted twice).
+ */
+export function requestUsage(answer: UsageRecord | undefined, attempts: readonly AttemptRecord[]): UsageRecord | undefined {
+  const last = attempts[attempts.length - 1];
+  if (last?.usage) delete last.usage;
+  let sum = answer;
+  for (const a of attempts) if (a.usage) sum = addCounts(sum ? { ...sum } : {}, a.usage);
+  return sum;
+}
+
+function addCounts(into: UsageRecord, u: UsageRecord): UsageRecord {
+  for (const k of USAGE_COUNTS) if (u[k] !== undefined) into[k] = (into[k] ?? 0) + u[k];
+  return into;
+}
+
+const USAGE_COUNTS = ["input", "output", "cache_read", "cache_write", "cache_write_1h"] as const;
 
 /** Log form of a Usage (tokens.ts), or undefined when nothing was reported. */
 export function usageRecord(u: Usage | undefined): UsageRecord | undefined {
