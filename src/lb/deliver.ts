@@ -99,8 +99,9 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     return finishNow(d, final, errorResponse(d.dialect, own.status, own.message, own.code, { ...d.explain, ...own.headers }), own.message);
   }
   if (o.kind === "failed") {
-    // An attempt dropped at its stream's opening leaves what its prompt was billed (judge.ts billed).
-    const dropped = { usage: final.usage };
+    // An attempt dropped at its stream's opening leaves what its prompt was billed (judge.ts billed):
+    // its answer never came, so no output count either.
+    const dropped = { usage: final.usage, outputCut: final.usage !== undefined };
     if (o.reason === "aborted") return finishNow(d, final, new Response(null, { status: 499, headers: d.explain }), undefined, { ...dropped, clientLeft: true });
     return finishNow(d, final, failedResponse(o, d, d.explain), o.message, dropped);
   }
@@ -185,7 +186,8 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
       d.gw.stats.end(failedAnswer(o.status, broken));
     }
     const error = spaced?.failed?.text ?? final.errorText ?? upstreamError ?? found?.text ?? end.why;
-    finish(served, delivered, { status: spaced?.failed?.status ?? late?.status ?? o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId() });
+    const outputCut = sse && (end.clientLeft || broken) && (upstreamError !== undefined || watcher?.answerEnded?.() === false);
+    finish(served, delivered, { status: spaced?.failed?.status ?? late?.status ?? o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId(), outputCut });
   };
   // A client that left during a failover after keep-alive spaces: the record waits for its attempt.
   const onEnd = spaced
@@ -291,13 +293,19 @@ interface End {
   error?: string;
   usage?: Usage;
   responseId?: string;
+  /**
+   * The answer ended before its final usage report: its client left or it broke before its
+   * dialect's end (message_delta's stop, response.completed, a finish reason), so the output
+   * count is the last one reported — a lower bound (record.ts output_partial).
+   */
+  outputCut?: boolean;
 }
 
 /** A response whose body gw already holds (or has none): the request ends now. */
 function finishNow(d: Delivery, final: Tried | undefined, res: Response, error?: string, answer: Answer = {}): Response {
   d.gw.stats.end(failedAnswer(res.status, false));
   const size = answer.bytes ?? (Number(res.headers.get("content-length")) || 0);
-  finish(d, final, { status: res.status, bytes: size, firstByteAt: performance.now(), error, usage: answer.usage, responseId: answer.id, clientLeft: answer.clientLeft });
+  finish(d, final, { status: res.status, bytes: size, firstByteAt: performance.now(), error, usage: answer.usage, responseId: answer.id, clientLeft: answer.clientLeft, outputCut: answer.outputCut });
   return res;
 }
 
@@ -308,6 +316,8 @@ interface Answer {
   bytes?: number;
   /** The client left before any answer (499). */
   clientLeft?: boolean;
+  /** The usage is a dropped opening's: no final output count came. */
+  outputCut?: boolean;
 }
 
 /** JSON gw can read as it is: no coding ("identity", which some servers say aloud, is none). */
@@ -337,7 +347,7 @@ function finish(d: Delivery, final: Tried | undefined, e: End): void {
     const target = final.outcome.attempt.target;
     recordEnd(d.gw.state, d.facts, { ok: e.status < 400 && (!e.broken || e.byGw === true), now, route: d.route, targetId: target?.id, responseId: e.responseId });
   }
-  d.record.finish({ status: e.status, bytes: e.bytes, firstByteAt: e.firstByteAt, endAt: performance.now(), error: e.error, broken: e.broken, clientLeft: e.clientLeft, usage: e.usage }, d.gw);
+  d.record.finish({ status: e.status, bytes: e.bytes, firstByteAt: e.firstByteAt, endAt: performance.now(), error: e.error, broken: e.broken, clientLeft: e.clientLeft, usage: e.usage, outputCut: e.outputCut }, d.gw);
 }
 
 /** Most a JSON body is held for its usage; bigger ones pass without it. */

@@ -46,6 +46,8 @@ interface ResponseFacts {
   /** The client stopped reading before the answer's end (the upstream request was cancelled). */
   readonly clientLeft?: boolean;
   readonly usage?: Usage;
+  /** The answer ended before its final usage report: the output count is a lower bound (deliver.ts outputCut). */
+  readonly outputCut?: boolean;
 }
 
 let seq = 0;
@@ -197,6 +199,7 @@ export class RecordBuilder {
     if (r.broken) record.response.broken = true;
     if (r.clientLeft) record.response.client_left = true;
     const usage = requestUsage(usageRecord(r.usage), this.attempts);
+    if (usage && r.outputCut) usage.output_partial = true;
     if (usage) record.usage = usage;
     else if (r.status >= 200 && r.status < 300 && generates(intake)) record.response.no_usage = true;
     if (this.clientKey) record.client = maskedKey(this.clientKey);

@@ -128,5 +128,6 @@ function countsOf(u: unknown): UsageRecord | undefined {
     const n = (u as Record<string, unknown>)[k];
     if (typeof n === "number" && n >= 0 && Number.isFinite(n)) out[k] = n;
   }
+  if ((u as UsageRecord).output_partial === true) out.output_partial = true;
   return out;
 }

@@ -175,13 +175,24 @@ export interface ResponseRecord {
   no_usage?: true;
 }
 
-export interface UsageRecord {
+/** A request's token counts. */
+export interface UsageCounts {
   input?: number;
   output?: number;
   cache_read?: number;
   cache_write?: number;
   /** Of cache_write, the tokens cached for an hour (Anthropic's 1h TTL); absent when none. */
   cache_write_1h?: number;
+}
+
+export interface UsageRecord extends UsageCounts {
+  /**
+   * The answer ended before its final output count (its client left, it broke, or it never got
+   * past its opening): `output` is the last count reported — a lower bound, message_start's
+   * placeholder when no message_delta came — and absent when the answer ended at its opening,
+   * where the placeholder counts nothing. Input and cache counts are whole (message_start's).
+   */
+  output_partial?: true;
 }
 
 export interface CooldownRecord {

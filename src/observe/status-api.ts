@@ -10,7 +10,7 @@ import { dayOf } from "./requestlog.ts";
 import { costText } from "./usage-format.ts";
 import type { LoggedRecord } from "./day-files.ts";
 import { PRICE_SOURCE, type Pricing, priceClass, priceFor } from "./pricing.ts";
-import type { UsageRecord } from "./record.ts";
+import type { UsageCounts } from "./record.ts";
 import { addTokens, emptySums, finalTarget, mergeSums, modelOf, type UsageSums } from "./usage.ts";
 
 const BUCKET_MS = 5_000;
@@ -73,6 +73,8 @@ interface RouteDay {
   requests: number;
   /** Model answers that reported no tokens (record.ts no_usage). */
   noUsage: number;
+  /** Answers cut before their final output count (record.ts output_partial). */
+  partialOutput: number;
   /** Model, price class and kinds of token → their requests' tokens. */
   groups: Map<string, TokenGroup>;
 }
@@ -84,7 +86,7 @@ interface TokenGroup {
   prompt: number;
   requests: number;
   /** Summed; cache_write_1h of each request at most its cache_write. */
-  usage: Required<UsageRecord>;
+  usage: Required<UsageCounts>;
 }
 
 /** `pricing` is read at each snapshot: after a reload, today's requests are priced as gw usage prices them. */
@@ -133,13 +135,14 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
     }
     const route = r.routing.route ?? NONE;
     let d = tokens.get(route);
-    if (!d) tokens.set(route, (d = { route: r.routing.route, requests: 0, noUsage: 0, groups: new Map() }));
+    if (!d) tokens.set(route, (d = { route: r.routing.route, requests: 0, noUsage: 0, partialOutput: 0, groups: new Map() }));
     d.requests++;
     const u = r.usage;
     if (!u) {
       if (r.response.no_usage) d.noUsage++;
       return;
     }
+    if (u.output_partial) d.partialOutput++;
     const model = modelOf(r);
     const cacheWrite = u.cache_write ?? 0;
     const hour = Math.min(u.cache_write_1h ?? 0, cacheWrite);
@@ -162,6 +165,7 @@ export function createStatusFeed(pricing: () => Pricing, now: () => number = Dat
     const s = emptySums();
     s.requests = d.requests;
     s.noUsage = d.noUsage;
+    s.partialOutput = d.partialOutput;
     for (const g of d.groups.values()) addTokens(s, g.usage, priceFor(p, d.route, g.model, g.ts), g.prompt, g.requests);
     return s;
   };

@@ -25,6 +25,7 @@ export function usageTable(r: UsageReport, width = Infinity): string {
     );
   }
   if (r.total.noUsage > 0) out.push(noUsageNote(r.total.noUsage));
+  if (r.total.partialOutput > 0) out.push(partialOutputNote(r.total.partialOutput));
   if (r.badLines > 0) out.push(`(${r.badLines} unreadable log line${r.badLines === 1 ? "" : "s"} skipped)`);
   return out.join("\n");
 }
@@ -32,6 +33,10 @@ export function usageTable(r: UsageReport, width = Infinity): string {
 /** What the table (and the status page) says of answers that reported no tokens. */
 export const noUsageNote = (n: number): string =>
   `* cost leaves out ${n} answered request${n === 1 ? "" : "s"} that reported no usage: their cost is unknown (an OpenAI chat stream reports its tokens only with stream_options.include_usage)`;
+
+/** What the table says of answers cut before their final output count: their figures are lower bounds, not guesses. */
+const partialOutputNote = (n: number): string =>
+  `* output counts ${n} request${n === 1 ? "" : "s"} cut short (client left, stream broke) before the final count: for those, output and its cost are lower bounds`;
 
 /** Models the table names at most (the JSON names them all): a log of clients' words may hold thousands. */
 const UNPRICED_SHOWN = 20;
@@ -41,9 +46,9 @@ const listed = (names: readonly string[], max: number): string =>
   names.length <= max ? names.join(", ") : `${names.slice(0, max).join(", ")} and ${names.length - max} more (gw usage --json lists them all)`;
 
 export function usageCsv(r: UsageReport): string {
-  const head = [r.by, "requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "unpriced_requests", "no_usage_requests"];
+  const head = [r.by, "requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd", "unpriced_requests", "no_usage_requests", "partial_output_requests"];
   const row = (key: string, s: UsageSums) =>
-    [csvField(key), s.requests, s.input, s.output, s.cacheRead, s.cacheWrite, s.costUsd.toFixed(6), s.unpriced, s.noUsage].join(",");
+    [csvField(key), s.requests, s.input, s.output, s.cacheRead, s.cacheWrite, s.costUsd.toFixed(6), s.unpriced, s.noUsage, s.partialOutput].join(",");
   return [head.join(","), ...r.rows.map((x) => row(x.key, x)), row("total", r.total)].join("\n");
 }
 
@@ -59,6 +64,8 @@ export function usageJson(r: UsageReport): string {
     unpriced_requests: s.unpriced,
     /** Answers that reported no tokens: their cost is unknown, not 0. */
     no_usage_requests: s.noUsage,
+    /** Answers cut before their final output count: their output is a lower bound. */
+    partial_output_requests: s.partialOutput,
   });
   return JSON.stringify(
     {

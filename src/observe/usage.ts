@@ -24,6 +24,8 @@ export interface UsageSums {
   unpriced: number;
   /** Model answers that reported no tokens (record.ts `no_usage`): their cost is not in costUsd, nor known. */
   noUsage: number;
+  /** Answers cut before their final output count (record.ts `output_partial`): their output, and its cost, are lower bounds. */
+  partialOutput: number;
 }
 
 export interface UsageRow extends UsageSums {
@@ -44,7 +46,7 @@ export interface UsageReport {
   unpricedModels: string[];
 }
 
-export const emptySums = (): UsageSums => ({ requests: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0, unpriced: 0, noUsage: 0 });
+export const emptySums = (): UsageSums => ({ requests: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0, unpriced: 0, noUsage: 0, partialOutput: 0 });
 
 /** `7d` = today and the 6 days before (whole UTC days); `12h` = rolling hours; or a date `2026-11-01`. */
 export function parseSince(text: string, now: number): number | null {
@@ -88,6 +90,7 @@ export function addUsage(s: UsageSums, u: UsageRecord | undefined, price: Catalo
     if (noUsage) s.noUsage++;
     return true;
   }
+  if (u.output_partial) s.partialOutput++;
   return addTokens(s, u, price, (u.input ?? 0) + (u.cache_read ?? 0) + (u.cache_write ?? 0), 1);
 }
 
@@ -133,6 +136,7 @@ export function mergeSums(into: UsageSums, s: UsageSums): void {
   into.costUsd += s.costUsd;
   into.unpriced += s.unpriced;
   into.noUsage += s.noUsage;
+  into.partialOutput += s.partialOutput;
 }
 
 /** Final target of a record (the attempt that produced the response), or "-". */

@@ -1,10 +1,14 @@
 // What a request whose answer never finished cost: the upstream bills the prompt as soon as it
 // sends message_start (which carries the input and cache counts), whether gw then delivers the
 // answer, drops the attempt at its opening (an error event there fails over) or loses its client.
-// The record keeps those counts. A real gw, a loopback upstream sending exact events, a
+// The record keeps those counts; an output count read before the answer's end (message_start's
+// placeholder) is marked as a lower bound. A real gw, a loopback upstream sending exact events, a
 // client that leaves at a known moment.
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
 import type { RunningGateway } from "../../src/lb/server.ts";
+import { parseSince, usageReport } from "../../src/observe/usage.ts";
+import { usageJson, usageTable } from "../../src/observe/usage-format.ts";
 import { logRecords } from "../helpers/resilience.ts";
 import { configFrom, externalInstances, startTestGateway, type TestUpstream, testUpstream, waitFor } from "../helpers/lb.ts";
 
@@ -21,6 +25,8 @@ const STOP = sse("message_stop", {});
 /** What each model's stream sends, then (without "end") holds open. */
 const SCRIPTS: Record<string, { events: string[]; end?: boolean }> = {
   opening: { events: [START, BLOCK] },
+  content: { events: [START, BLOCK, DELTA] },
+  "after-delta": { events: [START, BLOCK, DELTA, END_DELTA] },
   refused: { events: [START, OVERLOADED], end: true },
   whole: { events: [START, BLOCK, DELTA, END_DELTA, STOP], end: true },
 };
@@ -56,6 +62,8 @@ lb_transient_cooldown_ms = 0
 ${externalInstances({ a: upstream.url, b: other.url })}
 [routing]
 "opening" = [{ instance = "a", provider = "anthropic", model = "m-opening" }]
+"content" = [{ instance = "a", provider = "anthropic", model = "m-content" }]
+"after-delta" = [{ instance = "a", provider = "anthropic", model = "m-after-delta" }]
 "failover" = [{ instance = "a", provider = "anthropic", model = "m-refused", priority = 1 }, { instance = "b", provider = "anthropic", model = "m-whole" }]
 `),
   );
@@ -77,6 +85,15 @@ async function ask(model: string): Promise<{ res: Response; leave: () => void }>
   return { res, leave: () => c.abort() };
 }
 
+/** Read `model`'s stream until `seen` has reached the client, then leave. */
+async function leaveAfter(model: string, seen: string): Promise<void> {
+  const { res, leave } = await ask(model);
+  const reader = res.body!.getReader();
+  let text = "";
+  while (!text.includes(seen)) text += new TextDecoder().decode((await reader.read()).value);
+  leave();
+}
+
 const recordOf = async (model: string) => (await logRecords(gw.config().dir, 1, (r) => r.request.model === model))[0]!;
 
 test("a client that leaves while gw holds the opening: the record keeps the prompt's counts and says the client left", async () => {
@@ -88,7 +105,7 @@ test("a client that leaves while gw holds the opening: the record keeps the prom
   const rec = await recordOf("opening");
   expect(rec.response).toMatchObject({ status: 499, client_left: true });
   // Nothing was generated that gw saw: message_start's placeholder output is no count.
-  expect(rec.usage).toEqual({ input: 1200, cache_read: 3000, cache_write: 500 });
+  expect(rec.usage).toEqual({ input: 1200, cache_read: 3000, cache_write: 500, output_partial: true });
 }, 30_000);
 
 test("an attempt dropped at its opening (an error event after message_start): its prompt counts with the answer's", async () => {
@@ -100,3 +117,29 @@ test("an attempt dropped at its opening (an error event after message_start): it
   expect(rec.routing.attempts[1]!.usage).toBeUndefined(); // the answer's own is the record's
   expect(rec.usage).toEqual({ input: 2400, output: 42, cache_read: 6000, cache_write: 1000 });
 }, 30_000);
+
+test("a client that leaves mid-stream before any output count: message_start's placeholder is marked a lower bound", async () => {
+  await leaveAfter("content", "Hello");
+  const rec = await recordOf("content");
+  expect(rec.response).toMatchObject({ status: 200, client_left: true });
+  expect(rec.usage).toEqual({ input: 1200, output: 1, cache_read: 3000, cache_write: 500, output_partial: true });
+}, 30_000);
+
+test("a client that leaves once message_delta brought the count: that count is the output, not marked", async () => {
+  await leaveAfter("after-delta", "message_delta");
+  const rec = await recordOf("after-delta");
+  expect(rec.usage).toEqual({ input: 1200, output: 42, cache_read: 3000, cache_write: 500 });
+}, 30_000);
+
+test("gw usage and the status page count the answers whose output is a lower bound, and say so", async () => {
+  const dir = join(gw.config().dir, "logs", "requests");
+  await logRecords(gw.config().dir, 4);
+  const report = await usageReport({ dirs: [dir], pricing: {}, sinceMs: parseSince("1d", Date.now())!, by: "route" });
+  // Of the tests above: the left opening and the left content; the failover's and the after-delta's outputs are whole.
+  expect(report.total).toMatchObject({ requests: 4, partialOutput: 2 });
+  expect(JSON.parse(usageJson(report)).total.partial_output_requests).toBe(2);
+  expect(usageTable(report)).toContain("output counts 2 requests cut short (client left, stream broke) before the final count: for those, output and its cost are lower bounds");
+  const page = (await (await fetch(`${gw.url}/_gw/api/status`)).json()) as { tokensToday: { total: { requests: number; partialOutput: number } } };
+  expect(page.tokensToday.total).toMatchObject({ requests: 4, partialOutput: 2 });
+}, 30_000);
+

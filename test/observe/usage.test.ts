@@ -117,7 +117,7 @@ describe("usage report on generated log files", () => {
     expect(table).toContain(`prices: [pricing] in providers.toml, else ${CATALOG_SOURCE}`);
     expect(table).toMatch(/^flash .*\$0\.00\d\d\*$/m); // $0.0039: small costs keep their digits
     const csv = usageCsv(r).split("\n");
-    expect(csv[0]).toBe("route,requests,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,unpriced_requests,no_usage_requests");
+    expect(csv[0]).toBe("route,requests,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,unpriced_requests,no_usage_requests,partial_output_requests");
     expect(csv.at(-1)!.split(",").slice(0, 3)).toEqual(["total", String(r.total.requests), String(r.total.input)]);
     const json = JSON.parse(usageJson(r));
     expect(json.total.total_tokens).toBe(r.total.input + r.total.output + r.total.cacheRead + r.total.cacheWrite);
@@ -318,7 +318,7 @@ describe("gw usage (the command)", () => {
   test("--csv prints CSV; a bad --by is one clear line", async () => {
     const csv = await runGw(["usage", "--csv", "--since", "1d"], { cwd: home });
     expect(csv.code).toBe(0);
-    expect(csv.stdout.split("\n")[1]).toBe(`${now.slice(0, 10)},2,2000000,200000,0,0,45.000000,0,0`);
+    expect(csv.stdout.split("\n")[1]).toBe(`${now.slice(0, 10)},2,2000000,200000,0,0,45.000000,0,0,0`);
     const bad = await runGw(["usage", "--by", "week"], { cwd: home });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("gw: --by week: unknown grouping");
@@ -426,7 +426,7 @@ test("--by client and --by route on a terminal: a client's escape sequences and 
     expect(csv.split("\n").some((l) => /^[=+\-@]/.test(l) || l.startsWith('"=') || l.startsWith('"+'))).toBe(false);
   }
   const csvRoutes = usageCsv(await usageReport({ dirs: [dir], pricing: {}, sinceMs: parseSince("1d", NOW)!, by: "route" })).split("\n");
-  expect(csvRoutes).toContain(`"'=HYPERLINK(""http://x"",""y"")",1,1,1,0,0,0.000000,1,0`);
+  expect(csvRoutes).toContain(`"'=HYPERLINK(""http://x"",""y"")",1,1,1,0,0,0.000000,1,0,0`);
 });
 
 test("token counts: exact below 10,000, then k, M, G — a unit only while it shows under 1000", () => {
