@@ -155,6 +155,8 @@ async function run(o: DeployOptions, remote: Remote, work: string): Promise<Depl
   // 4. Replace, start or upgrade, check health — or undo.
   const installed = await step(`install into ${p.dir} (keeping the previous files in ${p.previous})`, sh.installScript(p, unitFile, included.inside));
   if (installed.code !== 0) throw new CliError(`installing on ${host} failed: ${lastLine(installed.stderr)}`, 1, "the previous files are in .gw/deploy/previous");
+  // What it did beyond replacing: the host's .env removed, or kept and why (a deploy without one).
+  for (const line of installed.stdout.split("\n")) if (line.trim()) say(`  ${host}: ${line.trim()}`);
   let started: "upgraded" | "started" | null = null;
   try {
     if (unitFile) {

@@ -1,7 +1,8 @@
 // The POSIX sh that `gw deploy` runs on the host, one script per step. Pure: every value is
 // quoted in here, and nothing but sh, uname, tar and the usual file tools is assumed there
 // (busybox does). Layout on the host: DIR/gw, DIR/providers.toml, DIR/.env, DIR/auths/…; the
-// upload lands in DIR/.gw/deploy/next, what it replaced is kept in DIR/.gw/deploy/previous.
+// upload lands in DIR/.gw/deploy/next, what it replaced is kept in DIR/.gw/deploy/previous, and the
+// SHA-256 of the .env gw put there last in DIR/.gw/deploy/env.sha256.
 import { sq } from "./remote.ts";
 
 /** The config's name on the host, whatever it is called here. */
@@ -10,8 +11,8 @@ const FILES = ["gw", CONFIG_NAME, ".env"] as const;
 /** The upload's archive of the files the config includes (the router's config_file), by their paths relative to it. */
 export const INCLUDED_TARBALL = "included.tar.gz";
 
-/** A path in the upload that is deploy's own: gw's files, and what stageScript unpacks to. */
-export const isDeployOwn = (rel: string) => (FILES as readonly string[]).includes(rel) || /^(auths-in|auths\.tar\.gz|included\.tar\.gz)(\/|$)/.test(rel);
+/** A path in the upload that is deploy's own: gw's files, what stageScript unpacks to, and the name installScript keeps the .env's record under in previous. */
+export const isDeployOwn = (rel: string) => (FILES as readonly string[]).includes(rel) || rel === ".env.sha256" || /^(auths-in|auths\.tar\.gz|included\.tar\.gz)(\/|$)/.test(rel);
 
 /** The files installScript replaces (and restoreScript puts back): gw's own, and `included` (relative paths). */
 const replaced = (included: readonly string[]) => [...FILES, ...included].map(sq).join(" ");
@@ -20,9 +21,11 @@ export interface HostPaths {
   readonly dir: string;
   readonly next: string;
   readonly previous: string;
+  /** SHA-256 of the .env a deploy installed: a deploy without one removes the host's only while it still matches. */
+  readonly envSha256: string;
 }
 
-export const hostPaths = (dir: string): HostPaths => ({ dir, next: `${dir}/.gw/deploy/next`, previous: `${dir}/.gw/deploy/previous` });
+export const hostPaths = (dir: string): HostPaths => ({ dir, next: `${dir}/.gw/deploy/next`, previous: `${dir}/.gw/deploy/previous`, envSha256: `${dir}/.gw/deploy/env.sha256` });
 
 /** DIR as the host will see it: relative (or ~/) means under the remote user's home. */
 export function remoteDir(dir: string, home: string): string {
@@ -101,22 +104,36 @@ if [ -f ${INCLUDED_TARBALL} ]; then tar -xzof ${INCLUDED_TARBALL} && rm ${INCLUD
 /**
  * Keep what is there (hard links: instant, and the running gw keeps its inode), then move the
  * new files in — each a rename, so nothing ever sees half a file. Credentials merge: a file the
- * host has and that is newer there (a token the instance refreshed) is kept.
+ * host has and that is newer there (a token the instance refreshed) is kept. An upload without
+ * a .env (deleted here) removes the host's only if gw put it there and nobody has changed it since
+ * (its SHA-256 is the one recorded); otherwise it is kept and one line on stdout says so and why.
  */
 export function installScript(p: HostPaths, unitFile: string | null, included: readonly string[] = []): string {
   return `set -eu
 umask 077
-D=${sq(p.dir)}; N=${sq(p.next)}; P=${sq(p.previous)}
+${SHA256}
+D=${sq(p.dir)}; N=${sq(p.next)}; P=${sq(p.previous)}; H=${sq(p.envSha256)}
 rm -rf "$P"
 mkdir -p "$P"
 for f in ${replaced(included)}; do
   mkdir -p "$(dirname "$P/$f")"
   if [ -e "$D/$f" ]; then ln "$D/$f" "$P/$f" 2>/dev/null || cp -p "$D/$f" "$P/$f"; else : > "$P/$f.absent"; fi
 done
+if [ -e "$H" ]; then cp -p "$H" "$P/.env.sha256"; else : > "$P/.env.sha256.absent"; fi
+if [ -e "$N/.env" ]; then shipped=1; else shipped=0; fi
 ${unitFile ? `if [ -f ${sq(unitFile)} ]; then cp -p ${sq(unitFile)} "$P/gw.service"; else : > "$P/gw.service.absent"; fi` : ""}
 for f in ${replaced(included)}; do
   if [ -e "$N/$f" ]; then mkdir -p "$(dirname "$D/$f")"; mv -f "$N/$f" "$D/$f"; fi
 done
+# The .env: one shipped is recorded; without one, the host's goes only if it is the one gw shipped, unchanged.
+if [ "$shipped" = 1 ]; then mkdir -p "$(dirname "$H")"; sha256 "$D/.env" > "$H"
+elif [ -e "$D/.env" ] || [ -L "$D/.env" ]; then
+  why="this deploy has no .env (gw check there ran without it); remove it there yourself if gw should run without it"
+  if [ -f "$H" ] && [ -f "$D/.env" ] && [ ! -L "$D/.env" ] && [ "$(sha256 "$D/.env")" = "$(cat "$H")" ]; then
+    rm -f "$D/.env" "$H"; echo "$D/.env removed: gw deployed it and this deploy has none (the copy is in $P until the next deploy)"
+  elif [ -f "$H" ]; then echo "$D/.env kept: it was changed there after gw deployed it; $why"
+  else echo "$D/.env kept: gw did not deploy it (no record that it did); $why"; fi
+fi
 if [ -d "$N/auths-in" ]; then
   (cd "$N/auths-in" && find . -type f) | while IFS= read -r f; do
     src="$N/auths-in/$f"; dst="$D/\${f#./}"
@@ -134,6 +151,7 @@ D=${sq(p.dir)}; P=${sq(p.previous)}
 for f in ${replaced(included)}; do
   if [ -e "$P/$f" ]; then mv -f "$P/$f" "$D/$f"; elif [ -e "$P/$f.absent" ]; then rm -f "$D/$f"; fi
 done
+if [ -e "$P/.env.sha256" ]; then mv -f "$P/.env.sha256" ${sq(p.envSha256)}; elif [ -e "$P/.env.sha256.absent" ]; then rm -f ${sq(p.envSha256)}; fi
 ${unitFile ? `if [ -f "$P/gw.service" ]; then cp -p "$P/gw.service" ${sq(unitFile)}; elif [ -e "$P/gw.service.absent" ]; then rm -f ${sq(unitFile)}; fi` : ""}
 `;
 }
