@@ -7,7 +7,7 @@ import { configArgs, defineGwCommand, jsonArgs, printJson } from "./_shared.ts";
 import { typed } from "../supervisor/self.ts";
 import { ABOUT } from "./index.ts";
 
-/** gw itself waits up to the grace period plus the instances' kill wait; give it a margin. */
+/** gw itself waits up to the grace period plus the instances' kill wait (and for an upgrade's previous gw: answer.previous); give it a margin. */
 const DOWN_WAIT_MS = 120_000;
 
 export default defineGwCommand({
@@ -31,10 +31,12 @@ export default defineGwCommand({
     try {
       const { pid, ...answer } = await controlJson<{ pid: number } & Partial<DownAnswer>>(paths, "/down", { method: "POST" });
       if (!args.json) console.log(stoppingLine(pid, answer));
-      const deadline = performance.now() + DOWN_WAIT_MS;
+      const previous = answer.previous;
+      if (previous && !args.json) console.log(`waiting for the previous gw (pid ${previous.pid}) first: it is still letting its streams finish on these instances (up to ${Math.ceil(previous.waitMs / 1000)} s)…`);
+      const deadline = performance.now() + DOWN_WAIT_MS + (previous?.waitMs ?? 0);
       while ((await procInfo(pid)) && performance.now() < deadline) await Bun.sleep(100);
       const stopped = (await procInfo(pid)) === null;
-      say(stopped ? `gw stopped (pid ${pid})` : `gw (pid ${pid}) is still stopping; see ${typed("gw logs")}`, { stopped, pid });
+      say(stopped ? `gw stopped (pid ${pid})` : `gw (pid ${pid}) is still stopping; see ${typed("gw logs")}`, { stopped, pid, ...(previous && { previous }) });
       return stopped ? 0 : 1;
     } catch (err) {
       // A gw lb serving this config is not stopped by down (it has no control socket): said, exit 1.

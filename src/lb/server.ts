@@ -138,6 +138,14 @@ const RECEIVE_IDLE_SECONDS = 10;
 /** How long answers cut at the end of the grace period get for their error event to leave. */
 const CUT_FLUSH_MS = 500;
 
+/**
+ * How long after the hand-over an old gw's handOff(graceMs) may take requests: a client's pooled
+ * connection may bring one more up to Bun's idle timeout later, and its stream gets a whole grace.
+ */
+const handOffServingMs = (graceMs: number) => RECEIVE_IDLE_SECONDS * 1000 + graceMs;
+/** The longest handOff(graceMs) lasts from the hand-over: serving, then the flush of answers cut at its end. */
+export const handOffLimitMs = (graceMs: number) => handOffServingMs(graceMs) + CUT_FLUSH_MS;
+
 /** A handing-off gateway closes once nothing has been in flight for this long. */
 const HANDOFF_QUIET_MS = 1000;
 const HANDOFF_POLL_MS = 50;
@@ -244,7 +252,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       // grace period, not what was left of the first — measured from the hand-over, a stream a
       // client started there 9 s later was cut. Bounded all the same, should new connections
       // still arrive here (no steering of them to the successor: not Linux).
-      const latest = handedOverAt + RECEIVE_IDLE_SECONDS * 1000 + graceMs;
+      const latest = handedOverAt + handOffServingMs(graceMs);
       const deadline = () => Math.min(lastRequestAt + graceMs, latest);
       const busy = () => server.pendingRequests > 0 || gw.stats.snapshot().inFlight > 0 || performance.now() - lastRequestAt < HANDOFF_QUIET_MS;
       while (busy() && performance.now() < deadline()) await Bun.sleep(HANDOFF_POLL_MS);

@@ -21,6 +21,11 @@ export interface DownAnswer {
   readonly streams: number;
   /** How long they may still take (a graceful stop). */
   readonly graceMs?: number;
+  /**
+   * Soon after an upgrade: the previous gw, still letting its streams finish on these instances.
+   * The instances stop once it has exited, which it does within `waitMs`.
+   */
+  readonly previous?: { readonly pid: number; readonly waitMs: number };
 }
 
 export interface ControlHandlers {

@@ -14,8 +14,11 @@ import type { GwPaths } from "./paths.ts";
 import { outputUntilExit } from "../sys/exit-output.ts";
 import { procInfo, signalGroup } from "./proc.ts";
 import { DAEMON_START_TIMEOUT_MS } from "./timing.ts";
+import { handOffLimitMs } from "../lb/server.ts";
 
 export const TAKEOVER_ENV = "GW_TAKEOVER";
+/** The predecessor's shutdown_grace_ms, which its hand-off uses (the successor's config may say another). */
+export const TAKEOVER_GRACE_ENV = "GW_TAKEOVER_GRACE_MS";
 
 /** How long an aborted successor gets to let go before it is killed. */
 const ABORT_WAIT_MS = 10_000;
@@ -25,12 +28,28 @@ const VERSION_PROBE_MS = 20_000;
 interface Predecessor {
   readonly pid: number;
   readonly startTime: number;
+  /** Its grace period (undefined: a gw from before it said so). */
+  readonly graceMs?: number;
 }
 
 /** The gw this process was started to take over, from its environment (null: a normal start). */
 export function takeoverFrom(env: Record<string, string | undefined>): Predecessor | null {
   const m = /^(\d+):(\d+)$/.exec(env[TAKEOVER_ENV] ?? "");
-  return m ? { pid: Number(m[1]), startTime: Number(m[2]) } : null;
+  const grace = /^\d+$/.test(env[TAKEOVER_GRACE_ENV] ?? "") ? Number(env[TAKEOVER_GRACE_ENV]) : undefined;
+  return m ? { pid: Number(m[1]), startTime: Number(m[2]), ...(grace !== undefined && { graceMs: grace }) } : null;
+}
+
+/** Beyond its hand-off's limit, what an old gw does before it has exited (its state and log written). Kept small: with the same grace period, a stop that waits for it still ends within the unit's TimeoutStopSec (service.ts). */
+const PREDECESSOR_EXIT_MARGIN_MS = 3_000;
+
+/**
+ * How long from `now` a successor stopping soon after the upgrade waits for its predecessor to
+ * exit (the instances stop only then): up to the predecessor's own limit, counted from the
+ * hand-over — a late keep-alive request gets it a whole grace period (lb/server.ts handOff) — and
+ * a margin to exit. `graceMs` is the predecessor's grace period.
+ */
+export function predecessorWaitMs(handedOverAt: number, graceMs: number, now: number): number {
+  return Math.max(0, handedOverAt + handOffLimitMs(graceMs) + PREDECESSOR_EXIT_MARGIN_MS - now);
 }
 
 /** The predecessor must be the very gw recorded for this directory, and alive. */
@@ -106,7 +125,7 @@ interface SuccessorOutcome extends DetachOutcome {
  * sure it is gone. `self` is this gw's pid file record.
  */
 export async function runSuccessor(paths: GwPaths, argv: string[], env: Record<string, string | undefined>, self: Predecessor, progress: (line: string) => void): Promise<SuccessorOutcome> {
-  const p: GwProcess = await spawnGw(paths, argv, { ...env, [TAKEOVER_ENV]: `${self.pid}:${self.startTime}` }, "pipe");
+  const p: GwProcess = await spawnGw(paths, argv, { ...env, [TAKEOVER_ENV]: `${self.pid}:${self.startTime}`, [TAKEOVER_GRACE_ENV]: self.graceMs === undefined ? undefined : String(self.graceMs) }, "pipe");
   const stdin = p.proc.stdin as import("bun").FileSink;
   /** A successor that has exited has closed its stdin: writing then fails, which is fine. */
   const tell = async (verdict: string) => {

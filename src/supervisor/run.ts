@@ -16,7 +16,7 @@ import { openState, type StateBackend } from "../state/index.ts";
 import { checkSocketPath, type DownAnswer, startControlServer } from "./control.ts";
 import { claimFolder, refuseBusyMainPort, refuseRunningReaders } from "./guard.ts";
 import { controlHandlers } from "./handlers.ts";
-import { awaitVerdict, olderThanThis, predecessorGone, probeBinary, runSuccessor, TAKEOVER_ENV, takeoverFrom, verifyPredecessor } from "./handover.ts";
+import { awaitVerdict, olderThanThis, predecessorGone, predecessorWaitMs, probeBinary, runSuccessor, TAKEOVER_ENV, TAKEOVER_GRACE_ENV, takeoverFrom, verifyPredecessor } from "./handover.ts";
 import { healthOf, type InstanceView, notReadyLines, reasonsNotReady, startVerdict } from "./health.ts";
 import { InstanceSet } from "./instances.ts";
 import { InstanceWork } from "./lanes.ts";
@@ -53,7 +53,7 @@ interface ServeOptions {
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
-/** Beyond its grace period, how long an old gw may take to exit after an upgrade. */
+/** Beyond its grace period, how long an old gw may take to exit after an upgrade (for the state it wrote meanwhile). */
 const PREDECESSOR_EXIT_MS = 30_000;
 /** A stop signal this soon after the first is the same key press, delivered twice. */
 export const SIGNAL_ECHO_MS = 1_000;
@@ -84,7 +84,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (opts.env === process.env) ensureLbSettings();
   const predecessor = takeoverFrom(opts.env);
   // gw's own environment without the hand-over marker (a successor of ours gets its own).
-  const env = { ...opts.env, [TAKEOVER_ENV]: undefined };
+  const env = { ...opts.env, [TAKEOVER_ENV]: undefined, [TAKEOVER_GRACE_ENV]: undefined };
   // Instances get the environment as it was: the LB adds its instances to this process's
   // NO_PROXY (lb/noproxy.ts), which is not theirs to inherit; systemd's notify socket is gw's.
   const childEnv = { ...env, [NOTIFY_ENV]: undefined };
@@ -190,6 +190,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   let stopping: Promise<void> | null = null;
+  /** A successor's: when the predecessor handed over (its verdict came), and whether it has exited since. */
+  let handedOverAt: number | undefined;
+  let predecessorLeft = false;
   let firstSignalAt = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     if (!stopping) {
@@ -214,8 +217,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
     const again = downAsked || stopping !== null;
     downAsked = true;
     setTimeout(again ? () => cutStreams("gw down") : () => void stop(), 0);
-    return again ? { cut: true, streams } : { cut: false, streams, graceMs: config.global.shutdownGraceMs };
+    if (again) return { cut: true, streams };
+    const previous = waitsFor();
+    return { cut: false, streams, graceMs: config.global.shutdownGraceMs, ...(previous && { previous }) };
   };
+  /**
+   * The previous gw (an upgrade's) that a stop now would wait for: it may still be letting its
+   * streams finish on these very instances, up to its own limit from the hand-over.
+   */
+  const waitsFor = () => (predecessor && !predecessorLeft ? { pid: predecessor.pid, waitMs: predecessorWaitMs(handedOverAt ?? monoNow(), predecessor.graceMs ?? config.global.shutdownGraceMs, monoNow()) } : undefined);
   const stop = () =>
     (stopping ??= (async () => {
       phase = "stopping";
@@ -228,13 +238,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
       const streams = gateway?.stats().openStreams ?? 0;
       const cut = streams && opts.terminal ? " — Ctrl-C again to cut them" : "";
       log.info(`stopping: ${streams ? `letting ${streams} stream(s) in flight finish (up to ${grace / 1000} s${cut}), then ` : ""}stopping instances`);
-      const graceEnds = monoNow() + grace;
       await gateway?.stop(grace);
       // Stopped soon after an upgrade: the previous gw may still be letting its own streams finish
-      // on these very instances (its hand-off has the same grace). They stop once it is gone.
-      if (predecessor && !(await predecessorGone(predecessor, 0))) {
-        log.info(`waiting for the previous gw (pid ${predecessor.pid}) to let its streams finish before the instances stop`);
-        await predecessorGone(predecessor, Math.max(0, graceEnds - monoNow()) + timing.killWaitMs);
+      // on these very instances — a late keep-alive request gets it a whole grace period of its
+      // own (lb/server.ts handOff). They stop once it is gone, or once its own limit has passed.
+      const previous = waitsFor();
+      if (predecessor && previous && !(await predecessorGone(predecessor, 0))) {
+        log.info(`waiting for the previous gw (pid ${previous.pid}) to let its streams finish before the instances stop (up to ${Math.ceil(previous.waitMs / 1000)} s)`);
+        await predecessorGone(predecessor, previous.waitMs);
       }
       await state?.close(); // after the last request: its changes are written too
       await set.stopAll();
@@ -298,7 +309,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       set.suspendAll();
       await registry.flushed();
       registry.freeze();
-      const out = await runSuccessor(paths, argv, env, self, () => {});
+      const out = await runSuccessor(paths, argv, env, { ...self, graceMs: config.global.shutdownGraceMs }, () => {});
       if (!out.ok) {
         // Take back what the successor may have taken: pid file, control socket, instances.json.
         recordPid();
@@ -411,9 +422,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
   else {
     if ((await awaitVerdict(predecessor)) === "abort") return letGo("the old gw keeps serving");
     notifyReady(); // only now: systemd must not follow a successor that may still let go
+    handedOverAt = monoNow();
     log.info(`took over from gw ${predecessor.pid}`);
     // What the old gw changed while finishing its streams: in the state file once it has exited.
-    void predecessorGone(predecessor, config.global.shutdownGraceMs + PREDECESSOR_EXIT_MS).then((gone) => gone && !stopping && state?.refresh());
+    void predecessorGone(predecessor, (predecessor.graceMs ?? config.global.shutdownGraceMs) + PREDECESSOR_EXIT_MS).then((gone) => {
+      predecessorLeft ||= gone;
+      if (gone && !stopping) state?.refresh();
+    });
     watchdog = startWatchdog(paths, config.file, env);
     const gone = recorded.filter((r) => !set.get(r.name));
     if (gone.length) log.info(`stopped instances no longer in the config: ${(await stopRecorded(gone, timing.killWaitMs)).join(", ")}`);

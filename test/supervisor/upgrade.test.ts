@@ -72,16 +72,31 @@ describe("gw upgrade", () => {
     await until(async () => !(await alive(instancePids.a!)) && !(await alive(instancePids.b!)), 20_000, () => "adopted instances still running after down");
   }, 180_000);
 
-  test("gw down right after an upgrade: the previous gw's streams finish on the instances before they stop", async () => {
+  for (const json of [false, true]) test(`gw down${json ? " --json" : ""} right after an upgrade: the previous gw's streams finish on the instances before they stop; down says it waits for that gw`, async () => {
     const sb = await sandbox([{ name: "a" }, { name: "b" }]);
     cleanups.push(sb);
     expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+    const old = (await status(sb)).pid;
     // ~3 s of stream, begun on the gw about to hand over.
     const running = followStream(await chatThrough(sb, "m", true, "interval=100~events=30"));
     await until(() => running.chunks > 0, 10_000, () => "the stream under way");
     const up2 = JSON.parse((await gw(sb, ["upgrade", "--json", "-c", sb.file])).stdout) as { ok: boolean };
     expect(up2.ok).toBe(true);
-    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+    const down = await gw(sb, ["down", ...(json ? ["--json"] : []), "-c", sb.file]);
+    expect(down.code).toBe(0);
+    // Bounded by the old gw's own limit from the hand-over: a late request's whole grace (15 s) after Bun's idle timeout (10 s), and a margin.
+    let waitMs: number;
+    if (json) {
+      const answer = JSON.parse(down.stdout) as { stopped: boolean; previous?: { pid: number; wait_ms: number } };
+      expect(answer).toMatchObject({ stopped: true, previous: { pid: old } });
+      waitMs = answer.previous!.wait_ms;
+    } else {
+      const line = new RegExp(`^waiting for the previous gw \\(pid ${old}\\) first: it is still letting its streams finish on these instances \\(up to (\\d+) s\\)…$`, "m").exec(down.stdout);
+      expect(line, down.stdout).not.toBeNull();
+      waitMs = Number(line![1]) * 1000;
+    }
+    expect(waitMs).toBeGreaterThan(20_000);
+    expect(waitMs).toBeLessThanOrEqual(31_000);
     const text = await running.done;
     expect(text).not.toContain("stream broke");
     expect(text.match(/"content":/g)?.length ?? 0).toBeGreaterThanOrEqual(30);
