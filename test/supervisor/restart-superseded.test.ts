@@ -8,7 +8,7 @@ import { controlJson } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
 import { freePorts } from "../helpers/ports.ts";
-import { gw, killAll, type Sandbox, sandbox, slowStream, startGw } from "../helpers/supervisor.ts";
+import { gw, killAll, type Sandbox, sandbox, slowStream, startGw, untilLogged } from "../helpers/supervisor.ts";
 
 let sb: Sandbox;
 afterAll(async () => {
@@ -26,26 +26,29 @@ test("a reload moves the instance while gw restart drains: gw restart follows th
   writeFileSync(sb.file, `${toml}"ma" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]\n`);
   expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
 
-  const s = streamOnA();
-  await s.first;
-  const restart = startGw(sb, ["restart", "a", "-c", sb.file]);
-  await restart.waitFor("a: waiting for 1 request(s) in flight to finish", 10_000);
-  const json = startGw(sb, ["restart", "a", "--json", "-c", sb.file]); // queued behind the first
-  const [p1] = await freePorts(1);
-  writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(`port = ${sb.ports.a}\n`, `port = ${p1}\n`));
-  const reload = gw(sb, ["reload", "-c", sb.file]);
+  // Plain, then --json (quiet until its answer: its drain is waited for in gw.log). Each restart is
+  // draining before the reload is written: one queued behind another could reach gw after it.
+  for (const [round, json] of [false, true].entries()) {
+    const s = streamOnA();
+    await s.first;
+    const restart = startGw(sb, ["restart", "a", ...(json ? ["--json"] : []), "-c", sb.file]);
+    if (json) await untilLogged(sb, "a: restart: waiting for 1 request(s) in flight", round + 1);
+    else await restart.waitFor("a: waiting for 1 request(s) in flight to finish", 10_000);
+    const [port] = await freePorts(1);
+    writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(/(\[instances\.a\]\nport = )\d+\n/, `$1${port}\n`));
+    const reload = gw(sb, ["reload", "-c", sb.file]);
 
-  expect(await s.ended).toBe("finished");
-  expect((await reload).code).toBe(0);
-  expect(await restart.proc.exited).toBe(0);
-  expect(restart.output()).toMatch(
-    /^a: waiting for 1 request\(s\) in flight to finish .*\na: drained after 1 request\(s\) in flight finished \([\d.]+ s\); a later reload changed it meanwhile — its restart follows\na: restarted by the reload, ready in [\d.]+ s\n$/,
-  );
-  expect(await json.proc.exited).toBe(0);
-  const answer = JSON.parse(json.output()) as { results: { name: string; ok: boolean; by?: string }[] };
-  expect(answer.results).toMatchObject([{ name: "a", ok: true, by: "reload" }]);
-  const a = (await status()).instances.find((i) => i.name === "a")!;
-  expect([a.port, a.state]).toEqual([p1!, "ready"]);
+    expect(await s.ended).toBe("finished");
+    expect((await reload).code).toBe(0);
+    expect(await restart.proc.exited).toBe(0);
+    if (json) expect((JSON.parse(restart.output()) as { results: unknown[] }).results).toMatchObject([{ name: "a", ok: true, by: "reload" }]);
+    else
+      expect(restart.output()).toMatch(
+        /^a: waiting for 1 request\(s\) in flight to finish .*\na: drained after 1 request\(s\) in flight finished \([\d.]+ s\); a later reload changed it meanwhile — its restart follows\na: restarted by the reload, ready in [\d.]+ s\n$/,
+      );
+    const a = (await status()).instances.find((i) => i.name === "a")!;
+    expect([a.port, a.state]).toEqual([port!, "ready"]);
+  }
 }, 90_000);
 
 test("a reload removes the instance while gw restart drains: gw restart says it was not restarted but stopped, exit 1", async () => {
