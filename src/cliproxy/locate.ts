@@ -2,8 +2,10 @@
 // $GW_CLIPROXY, else [global] cliproxy, else ./cli-proxy-api or ./cliproxy beside the config,
 // else the one `gw cliproxy install` put in place, else either name on PATH.
 import { existsSync, realpathSync } from "node:fs";
+import { homedir } from "node:os";
 import { basename, isAbsolute, resolve } from "node:path";
 import type { Env } from "../config/env.ts";
+import { withHome } from "../fs/home-path.ts";
 import type { Config } from "../config/types.ts";
 import { managedBinary } from "./home.ts";
 import { typed } from "../supervisor/self.ts";
@@ -58,8 +60,9 @@ function isGwBinary(path: string): boolean {
   return [path, real].some((p) => basename(p) === "gw");
 }
 
-/** A name with a slash is a path (relative to the config); a bare name is looked up on PATH. */
-function lookup(name: string, dir: string, env: Env): string | null {
+/** A name with a slash is a path (relative to the config; ~/ is the home directory); a bare name is looked up on PATH. */
+function lookup(written: string, dir: string, env: Env): string | null {
+  const name = withHome(written, env.HOME || homedir());
   if (name.includes("/")) {
     const p = isAbsolute(name) ? name : resolve(dir, name);
     return existsSync(p) ? p : null;

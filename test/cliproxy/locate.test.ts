@@ -34,6 +34,8 @@ describe("findCliproxy", () => {
     expect(pick()).toEqual([long, "beside the config"]);
     const named = executable(join(dir, "mine"));
     expect(pick(scope("./mine"))).toEqual([named, "[global] cliproxy"]);
+    const inHome = executable(join(root, "cpa-at-home"));
+    expect(pick(scope("~/cpa-at-home"), { ...env, HOME: root })).toEqual([inHome, "[global] cliproxy"]);
     const fromEnv = executable(join(root, "env-cpa"));
     expect(pick(scope("./mine"), { ...env, GW_CLIPROXY: fromEnv })).toEqual([fromEnv, "$GW_CLIPROXY"]);
 

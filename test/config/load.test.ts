@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { findConfigFile, loadConfig, parseConfig } from "../../src/config/index.ts";
 import { tempFiles } from "../helpers/tmp.ts";
@@ -57,6 +58,12 @@ describe("an old file with every old key loads unchanged", () => {
     // Anything else is still an error, with the spellings to use.
     const bad = parseConfig(`[global]\nmain_port = 8145\ndisable_cooling = "maybe"\n${INSTANCE}`, "/srv/gw/providers.toml", {}).problems;
     expect(bad.map((p) => [p.path, p.message])).toEqual([["global.disable_cooling", 'expected a boolean, got the string "maybe"']]);
+  });
+
+  test("auth_dir: a leading ~ is the home directory, as CLIProxyAPI reads its own auth-dir; other paths from the config's folder", () => {
+    const file = (authDir: string) => `[global]\nmain_port = 8145\n[instances.a]\nport = 8146\nauth_dir = ${JSON.stringify(authDir)}\nproviders = [{ type = "antigravity" }]\n`;
+    const dirOf = (authDir: string) => parseConfig(file(authDir), "/srv/gw/providers.toml", {}).config!.instances[0]!.authDir;
+    expect([dirOf("~/.cli-proxy-api"), dirOf("~"), dirOf("shared/~x"), dirOf("/abs")]).toEqual([join(homedir(), ".cli-proxy-api"), homedir(), "/srv/gw/shared/~x", "/abs"]);
   });
 
   test("instances: overrides, precedence instance table > flat > global", () => {
