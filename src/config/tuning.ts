@@ -46,13 +46,11 @@ export interface TuningLayer {
 }
 
 export function readTuning(r: Reader, f: Map<string, Field>): TuningLayer {
-  let strategy = r.str(f.get("routing_strategy"));
-  if (strategy === "") {
-    // The old generator wrote no strategy for an empty one (what an empty ${VAR} gives).
-    r.warn(f.get("routing_strategy")!.path, "routing_strategy is empty, so CLIProxyAPI's default is used (as the old generator did)", `remove it, or use one of ${STRATEGIES.join(", ")}`);
-    strategy = undefined;
-  }
-  if (strategy !== undefined && !STRATEGIES.includes(strategy))
+  const strategy = r.str(f.get("routing_strategy"));
+  // The old generator wrote no strategy for an empty one (what an empty ${VAR} gives), an
+  // instance's included: "" stays in the layer, so that it is not the global strategy's either.
+  if (strategy === "") r.warn(f.get("routing_strategy")!.path, "routing_strategy is empty, so CLIProxyAPI's default is used (as the old generator did)", `remove it, or use one of ${STRATEGIES.join(", ")}`);
+  else if (strategy !== undefined && !STRATEGIES.includes(strategy))
     r.error(f.get("routing_strategy")!.path, `unknown routing strategy "${strategy}"`, `use one of ${STRATEGIES.join(", ")}`);
   for (const k of ["quota_switch_project", "quota_switch_preview_model", "quota_exceeded"] as const) {
     const field = f.get(k);
@@ -68,7 +66,7 @@ export function readTuning(r: Reader, f: Map<string, Field>): TuningLayer {
     proxy: readProxy(r, f.get("proxy")),
     requestRetry: r.oldInt(f.get("request_retry"), { min: 0 }),
     maxRetryInterval: r.oldInt(f.get("max_retry_interval"), { min: 0 }),
-    routingStrategy: STRATEGIES.includes(strategy ?? "") ? strategy : undefined,
+    routingStrategy: strategy === "" || STRATEGIES.includes(strategy ?? "") ? strategy : undefined,
     disableCooling: r.bool(f.get("disable_cooling")),
     nonstreamKeepaliveInterval: r.oldInt(f.get("nonstream_keepalive_interval"), { min: 0 }),
     requestLog: r.bool(f.get("request_log")),
@@ -105,7 +103,7 @@ export function resolveTuning(global: TuningLayer, inst?: TuningLayer): Instance
     proxy: pick((l) => l.proxy) ?? "",
     requestRetry: pick((l) => l.requestRetry) ?? 3,
     maxRetryInterval: pick((l) => l.maxRetryInterval) ?? 30,
-    routingStrategy: pick((l) => l.routingStrategy),
+    routingStrategy: pick((l) => l.routingStrategy) || undefined, // "": CLIProxyAPI's default
     disableCooling: pick((l) => l.disableCooling),
     nonstreamKeepaliveInterval: pick((l) => l.nonstreamKeepaliveInterval),
     requestLog: pick((l) => l.requestLog),

@@ -60,6 +60,11 @@ describe("[global] numbers the old generator clamped", () => {
     const { config, problems } = load(file('routing_strategy = ""'));
     expect(problems).toMatchObject([{ severity: "warning", path: "global.routing_strategy", line: 3 }]);
     expect(config!.instances[0]!.routingStrategy).toBeUndefined();
+    // An instance's empty one beats the global strategy too (per-instance values beat global ones).
+    const mixed = load(file('routing_strategy = "fill-first"', 'routing_strategy = ""'));
+    expect(mixed.problems).toMatchObject([{ severity: "warning", path: "instances.a.routing_strategy" }]);
+    expect(mixed.config!.instances[0]!.routingStrategy).toBeUndefined();
+    expect(load(file('routing_strategy = "fill-first"')).config!.instances[0]!.routingStrategy).toBe("fill-first");
   });
 
   test("lb_auto_upgrade_map that is no table: no map, as the old generator did", () => {
