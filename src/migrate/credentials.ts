@@ -34,10 +34,15 @@ export interface Credential {
   readonly bytes: Uint8Array;
   /** When it was last written (ms): a token refresh rewrites the file. */
   readonly modified: number;
+  /**
+   * The gw instances it belongs to: found only in the own auth dirs of these old instances, which
+   * kept their accounts apart. Undefined for a login of the shared folder: every instance of its type.
+   */
+  readonly owners?: readonly string[];
 }
 
-/** The credential files directly in `dir` (not below it), by name. */
-export async function credentialsIn(dir: string): Promise<Credential[]> {
+/** The credential files directly in `dir` (not below it), by name; `owners` as Credential.owners says. */
+export async function credentialsIn(dir: string, owners?: readonly string[]): Promise<Credential[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const found: Credential[] = [];
   for (const name of names.sort()) {
@@ -46,18 +51,25 @@ export async function credentialsIn(dir: string): Promise<Credential[]> {
     const read = readSmallFile(file, MAX_CREDENTIAL_BYTES); // a FIFO named *.json is passed over, not waited on
     if ("why" in read) continue;
     const type = credentialType(read.bytes);
-    if (type) found.push({ file, name, type, bytes: read.bytes, modified: modified(file) });
+    if (type) found.push({ file, name, type, bytes: read.bytes, modified: modified(file), ...(owners ? { owners } : {}) });
   }
   return found;
 }
 
 /**
  * One credential per file name: several old auth dirs may each hold a copy of the same login
- * (its name is its account), and the one written last is the one a refresh rewrote.
+ * (its name is its account), and the one written last is the one a refresh rewrote. It belongs to
+ * the owners of every folder it was found in (to all when one of them is the shared folder).
  */
 export function newestByName(found: readonly Credential[]): Credential[] {
   const newest = new Map<string, Credential>();
-  for (const c of found) if (!newest.has(c.name) || c.modified > newest.get(c.name)!.modified) newest.set(c.name, c);
+  for (const c of found) {
+    const was = newest.get(c.name);
+    const pick = !was || c.modified > was.modified ? c : was;
+    const { owners: _, ...rest } = pick;
+    const owners = !was ? c.owners : was.owners && c.owners ? [...new Set([...was.owners, ...c.owners])] : undefined;
+    newest.set(c.name, owners ? { ...rest, owners } : rest);
+  }
   return [...newest.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
@@ -95,7 +107,7 @@ export type StepAction =
   | "older"
   /** Something else of that name is there (no login of this type, not a regular file): left alone. */
   | "conflict"
-  /** No instance has a provider of this type. */
+  /** No instance has a provider of this type (of the login's owners, when it has some). */
   | "no instance";
 
 export interface Step {
@@ -103,6 +115,8 @@ export interface Step {
   readonly type: string;
   readonly action: StepAction;
   readonly instance?: string;
+  /** The gw instances the login belongs to (Credential.owners): only those get it. */
+  readonly owners?: readonly string[];
   /** Destination path. */
   readonly to?: string;
   /** For "link": the file it links to (this run's copy, or the same login already in an earlier instance's auth dir). */
@@ -115,9 +129,10 @@ export interface Step {
 export async function planCredentials(config: Config, old: readonly Credential[]): Promise<Step[]> {
   const steps: Step[] = [];
   for (const c of old) {
-    const targets = instancesFor(config, c.type);
+    const owners = c.owners ? { owners: c.owners } : {};
+    const targets = instancesFor(config, c.type).filter((i) => !c.owners || c.owners.includes(i.name));
     if (targets.length === 0) {
-      steps.push({ credential: c.name, type: c.type, action: "no instance" });
+      steps.push({ credential: c.name, type: c.type, action: "no instance", ...owners });
       continue;
     }
     let first: string | undefined;
@@ -128,7 +143,7 @@ export async function planCredentials(config: Config, old: readonly Credential[]
       planned.add(to);
       const there = to === c.file ? c.bytes : inPlace(to);
       const action: StepAction = there === null ? (first ? "link" : "copy") : compared(c, to, there);
-      steps.push({ credential: c.name, type: c.type, action, instance: inst.name, to, ...(action === "link" ? { from: first } : {}) });
+      steps.push({ credential: c.name, type: c.type, action, instance: inst.name, to, ...(action === "link" ? { from: first } : {}), ...owners });
       if (!first && (action === "copy" || action === "already there" || action === "kept")) first = linkable(to); // the one file the next instances share
     }
   }
@@ -183,8 +198,19 @@ export function describeStep(s: Step, dir: string): string {
     case "no instance":
       return RETIRED.has(s.type)
         ? `${s.credential} (${s.type}): CLIProxyAPI no longer supports ${s.type} logins — not copied`
-        : `${s.credential} (${s.type}): no instance gw starts has a provider of type ${PROVIDER_OF[s.type]} — not copied (${NO_INSTANCE_FIX[s.type] ?? `add { type = "${PROVIDER_OF[s.type]}" } to an instance's providers`})`;
+        : s.owners && !NO_INSTANCE_FIX[s.type]
+          ? notOwnersType(s, s.owners)
+          : `${s.credential} (${s.type}): no instance gw starts has a provider of type ${PROVIDER_OF[s.type]} — not copied (${NO_INSTANCE_FIX[s.type] ?? `add { type = "${PROVIDER_OF[s.type]}" } to an instance's providers`})`;
   }
+}
+
+/** A login of old instances with their own auth dir, whose gw instances have no provider of its type: never handed to another. */
+function notOwnersType(s: Step, owners: readonly string[]): string {
+  const one = owners.length === 1;
+  const names = owners.join(" and ");
+  const quoted = owners.map((o) => `"${o}"`).join(" and ");
+  const type = PROVIDER_OF[s.type];
+  return `${s.credential} (${s.type}): a login of old instance${one ? "" : "s"} ${quoted}, and gw's instance${one ? "" : "s"} ${names} ${one ? "has" : "have"} no provider of type ${type} — not copied (add { type = "${type}" } to ${one ? "its" : "their"} providers)`;
 }
 
 /**

@@ -1,6 +1,6 @@
 // `gw migrate`: what a switch from the old generator + PM2 needs beyond providers.toml — the OAuth
 // logins the old instances shared in the config's folder, copied into the auth dirs of the
-// instances that use them, and the PM2 apps that still hold gw's ports. A dry run unless told to
+// instances that use them (a login of an old instance's own auth dir only into that instance's), and the PM2 apps that still hold gw's ports. A dry run unless told to
 // apply; PM2 is never driven, only named with the exact commands.
 
 import { relative } from "node:path";
@@ -18,6 +18,8 @@ interface MigrateReport {
   readonly folder: string;
   /** Where the old credentials were looked for: that folder, and the auth dirs the old instances' YAMLs name. */
   readonly folders: readonly string[];
+  /** Those folders that were the own auth dir of old instances, with the gw instances they were: their logins go to those only. */
+  readonly own_folders: readonly { readonly folder: string; readonly instances: readonly string[] }[];
   readonly credentials: readonly Step[];
   /** Null when there is no ecosystem file. */
   readonly pm2: Pm2Plan | null;
@@ -28,12 +30,30 @@ interface MigrateReport {
 export async function migrate(config: Config, o: { apply: boolean; ecosystem?: string }): Promise<MigrateReport> {
   const ecosystem = o.ecosystem ?? findEcosystem(config.dir);
   const pm2 = ecosystem ? await planPm2(config, ecosystem) : null;
-  const ours = new Set(config.instances.map((i) => i.authDir)); // gw's own auth dirs are where logins go, not where they come from
-  const folders = [...new Set([config.dir, ...(pm2?.auth_dirs ?? [])])].filter((d) => d === config.dir || !ours.has(d));
-  const old = newestByName((await Promise.all(folders.map(credentialsIn))).flat());
+  const owners = folderOwners(config, pm2);
+  const folders = [...owners.keys()];
+  const old = newestByName((await Promise.all(folders.map((f) => credentialsIn(f, owners.get(f) ?? undefined)))).flat());
   const planned = await planCredentials(config, old);
   const { steps, problem } = o.apply ? await applyCredentials(planned, old) : { steps: planned, problem: undefined };
-  return { applied: o.apply, folder: config.dir, folders, credentials: steps, pm2, ...(problem ? { problem } : {}) };
+  const own_folders = folders.flatMap((folder) => (owners.get(folder) ? [{ folder, instances: owners.get(folder)! }] : []));
+  return { applied: o.apply, folder: config.dir, folders, own_folders, credentials: steps, pm2, ...(problem ? { problem } : {}) };
+}
+
+/**
+ * Where old logins are looked for, each with the gw instances its logins go to: the config's
+ * folder (shared by the old instances) and any folder a YAML no gw instance matches names go to
+ * every instance of their type (null); the own auth dir of old instances, to those instances only
+ * — they kept their accounts apart. gw's own auth dirs are where logins go, not where they come from.
+ */
+function folderOwners(config: Config, pm2: Pm2Plan | null): Map<string, string[] | null> {
+  const ours = new Set(config.instances.map((i) => i.authDir));
+  const owners = new Map<string, string[] | null>([[config.dir, null]]);
+  for (const { dir, instance } of pm2?.auth_dirs ?? []) {
+    if (dir === config.dir || ours.has(dir)) continue;
+    const was = owners.get(dir);
+    owners.set(dir, was === null || instance === null ? null : [...new Set([...(was ?? []), instance])]);
+  }
+  return owners;
 }
 
 /** The report as text; every line passes oneLine: names in an old folder (files, PM2 apps) are not the terminal's to obey. */
@@ -41,6 +61,10 @@ export function formatMigrate(r: MigrateReport): string {
   const out: string[] = [];
   const todo = r.credentials.filter((s) => (s.action === "copy" || s.action === "link") && s.done !== false).length;
   out.push(`OAuth logins of the old layout in ${r.folders.map((f) => (f === r.folder ? f : relative(r.folder, f) || f)).join(", ")}:`);
+  for (const { folder, instances } of r.own_folders) {
+    const one = instances.length === 1;
+    out.push(`  ${relative(r.folder, folder) || folder} was ${one ? "old instance" : "the own auth dir of old instances"} ${instances.map((i) => `"${i}"`).join(" and ")}${one ? "'s own auth dir" : ""}: its logins go to ${instances.join(" and ")} only`);
+  }
   if (r.credentials.length === 0) out.push("  none found (credential files are *.json with a \"type\" such as antigravity, claude or codex)");
   const verb = (s: Step) => (s.action !== "copy" && s.action !== "link" ? "" : !r.applied ? "would: " : s.done === false ? "not done: " : "done: ");
   for (const s of r.credentials) out.push(`  ${verb(s)}${describeStep(s, r.folder)}`);

@@ -30,6 +30,11 @@ export interface Pm2App {
   readonly ports: readonly { readonly port: number; readonly why: string }[];
 }
 
+export interface OldAuthDir {
+  readonly dir: string;
+  readonly instance: string | null;
+}
+
 export interface Pm2Plan {
   readonly file: string;
   readonly apps: readonly Pm2App[];
@@ -41,8 +46,12 @@ export interface Pm2Plan {
   readonly stop_by_id: readonly { readonly app: string; readonly why: string }[];
   /** What could not be read (apps without a readable name, ports that are expressions). */
   readonly unread: readonly string[];
-  /** The auth dirs the old instances' YAMLs name (`auth-dir`, resolved as CLIProxyAPI does): their logins are the old layout's too. */
-  readonly auth_dirs: readonly string[];
+  /**
+   * The auth dirs the old instances' YAMLs name (`auth-dir`, resolved as CLIProxyAPI does): their
+   * logins are the old layout's too. Each with the gw instance that YAML was (instances/NAME.yaml,
+   * or its `port:`), null when it was none of them; a dir several YAMLs name is listed for each.
+   */
+  readonly auth_dirs: readonly OldAuthDir[];
 }
 
 /** The ecosystem file beside the config, if there is one. */
@@ -63,7 +72,7 @@ export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
   const exported = exportedBy(file, new TextDecoder().decode(read.bytes));
   const list = isObject(exported) ? exported.apps : exported;
   const unread: string[] = [];
-  const authDirs = new Set<string>();
+  const authDirs = new Map<string, OldAuthDir>(); // by dir and instance
   if (!Array.isArray(list)) unread.push(list instanceof Unread ? `apps = ${list.excerpt()}` : `no apps list in ${displayPath(file, config.dir)}`);
   const apps: Pm2App[] = [];
   const unnamed = new Set<string>();
@@ -88,7 +97,7 @@ export async function planPm2(config: Config, file: string): Promise<Pm2Plan> {
     const why = unnamed.has(app) ? "its name is an expression in the file, not written out" : misreadName(app);
     return why ? [{ app, why }] : [];
   });
-  return { file, apps, holding, commands, stop_by_id, unread: unread.map(maskerOf(config).text), auth_dirs: [...authDirs] }; // a script path may be a token's shape
+  return { file, apps, holding, commands, stop_by_id, unread: unread.map(maskerOf(config).text), auth_dirs: [...authDirs.values()] }; // a script path may be a token's shape
 }
 
 /**
@@ -124,9 +133,10 @@ const isObject = (v: JsValue | undefined): v is JsObject => isJsonObject(v) && !
  * Where an app listens: `env.PORT` (and `env_*` variants); `--port N` in its args; the `port:` of
  * the CLIProxyAPI YAML named by `-config FILE` (or, for `instances/NAME.yaml`, instance NAME's
  * port), without it the config.yaml in the app's cwd; for the old `lb.js`, main_port (the
- * generated script had it built in). That YAML's `auth-dir` goes into `found.authDirs`.
+ * generated script had it built in). That YAML's `auth-dir` goes into `found.authDirs`, with the gw
+ * instance the YAML was: instances/NAME.yaml is NAME's, else the instance on its `port:`.
  */
-function appPorts(app: JsObject, base: string, config: Config, found: { unread: string[]; authDirs: Set<string> }): { port: number; why: string }[] {
+function appPorts(app: JsObject, base: string, config: Config, found: { unread: string[]; authDirs: Map<string, OldAuthDir> }): { port: number; why: string }[] {
   const { unread } = found;
   const out: { port: number; why: string }[] = [];
   const add = (port: number | undefined, why: string) => {
@@ -151,13 +161,17 @@ function appPorts(app: JsObject, base: string, config: Config, found: { unread: 
   if (yamlFile) {
     const cwd = typeof app.cwd === "string" ? resolve(base, app.cwd) : base;
     const yaml = instanceYaml(resolve(cwd, yamlFile));
+    const named = config.instances.find((i) => i.managed && basename(yamlFile) === `${i.name}.yaml`);
     if (typeof yaml === "string") unread.push(`${yamlFile} (the -config of ${app.name}) ${yaml}`);
     else {
       add(yaml.port, `port: in ${yamlFile}`);
-      if (yaml.authDir) found.authDirs.add(resolveAuthDir(cwd, yaml.authDir));
+      const inst = named ?? config.instances.find((i) => i.managed && i.port === yaml.port);
+      if (yaml.authDir) {
+        const dir = resolveAuthDir(cwd, yaml.authDir);
+        found.authDirs.set(`${inst?.name ?? ""}\0${dir}`, { dir, instance: inst?.name ?? null });
+      }
     }
-    const inst = config.instances.find((i) => i.managed && basename(yamlFile) === `${i.name}.yaml`);
-    add(inst?.port, `${yamlFile} is instance "${inst?.name}"'s YAML`);
+    add(named?.port, `${yamlFile} is instance "${named?.name}"'s YAML`);
   }
   if (runsOldLb(app.script, args ?? [])) add(config.global.mainPort, "the old lb.js (main_port)");
   return out;

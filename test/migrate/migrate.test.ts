@@ -152,7 +152,7 @@ describe("gw migrate on an old folder", () => {
     expect(r.stdout).not.toContain("web holds");
   });
 
-  test("logins in the auth-dir an old instance's YAML names (relative to the app's cwd, or ~) are found and copied like those beside providers.toml", async () => {
+  test("logins in the auth-dir an old instance's YAML names (relative to the app's cwd, or ~) are found and copied to that instance", async () => {
     const dir = oldFolder();
     const home = tempDir("gw-migrate-home-");
     mkdirSync(join(dir, "instances/official/auth"), { recursive: true });
@@ -169,7 +169,8 @@ describe("gw migrate on an old folder", () => {
     const r = await runGw(["migrate", "-c", join(dir, "providers.toml"), "--apply"], { env: { HOME: home } });
     expect(r.stdout).toContain(`OAuth logins of the old layout in ${dir}, instances/official/auth, `);
     expect(r.stdout).toContain("done: antigravity-a@b.com.json (antigravity) → auths/official/antigravity-a@b.com.json");
-    expect(r.stdout).toContain("done: antigravity-a@b.com.json (antigravity) → auths/backup/antigravity-a@b.com.json (hard link");
+    expect(r.stdout).toContain('instances/official/auth was old instance "official"\'s own auth dir: its logins go to official only');
+    expect(r.stdout).not.toContain("auths/backup/antigravity-a@b.com.json"); // backup, antigravity too, had its own accounts
     expect(r.stdout).toContain("done: claude-z@b.com.json (claude) → auths/cc/claude-z@b.com.json");
     expect(r.stdout).toContain('cp-official holds port 18146, which gw needs for instance "official"');
     expect(readFileSync(join(dir, "auths/official/antigravity-a@b.com.json"), "utf8")).toContain("1//a");
