@@ -11,6 +11,7 @@ import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../fs/private.ts";
 import { readSmallText } from "../fs/read-small.ts";
 import { fsWhy, writeError } from "../fs/why.ts";
 import { makeAuthDirPrivate } from "./auth-dir.ts";
+import { keepPreGw, PRE_GW } from "./pre-gw.ts";
 import { instanceYaml } from "./yaml.ts";
 
 export const instanceYamlPath = (config: Config, inst: InstanceConfig) => join(config.dir, "instances", `${inst.name}.yaml`);
@@ -98,7 +99,7 @@ async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
   const notes = makeAuthDirsPrivate(config);
   // What a gw, gen or login killed between stage and rename left (temp-files.ts), an old instance's too.
   removeStaleTemps(join(config.dir, "instances"));
-  const changed: { path: string; text: string; was: string | undefined }[] = [];
+  const changed: { inst: InstanceConfig; path: string; text: string; was: string | undefined }[] = [];
   for (const r of rendered) {
     const was = readSmallText(r.path);
     if (was !== r.text) changed.push({ ...r, was }); // a FIFO planted there is replaced, not waited on
@@ -108,8 +109,10 @@ async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
     await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
   };
   try {
-    for (const { path, text, was } of changed) {
+    for (const { inst, path, text, was } of changed) {
       ensurePrivateDir(dirname(path));
+      // A file gw did not write (the old setup's) is kept before it is first replaced.
+      if (await keepPreGw(path, was)) notes.push(keptNote(config, inst, path));
       // The one thing a rename within a directory trips on, found before any file is renamed in.
       if ((await lstat(path).catch(() => undefined))?.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: "EISDIR" });
       staged.push({ path, tmp: await stageFile(path, text, PRIVATE_FILE_MODE), was });
@@ -139,6 +142,13 @@ async function prepareInstanceFiles(config: Config): Promise<PreparedFiles> {
     drop,
     notes,
   };
+}
+
+/** The one line that says an instance file gw did not write was kept. */
+function keptNote(config: Config, inst: InstanceConfig, path: string): Problem {
+  const shown = displayPath(path, config.dir);
+  const message = `${shown} was not written by gw: its text is kept in ${shown}${PRE_GW} (gw migrate reads the old auth-dir there)`;
+  return { severity: "warning", file: config.file, line: 0, col: 0, path: formatPath(["instances", inst.name]), message };
 }
 
 /**

@@ -2,6 +2,7 @@
 // to keep instances private: loopback bind, the instance's port, its auth dir, a generated key.
 import { stringify } from "yaml";
 import type { Config, InstanceConfig, ProviderType } from "../config/types.ts";
+import { GW_HEADER } from "./pre-gw.ts";
 
 type Yaml = Record<string, unknown>;
 type ModelAlias = { name: string; alias: string };
@@ -75,7 +76,7 @@ export function instanceYaml(config: Config, inst: InstanceConfig): string {
   if (claude.length) y["claude-api-key"] = claude;
   if (vertex.length) y["vertex-api-key"] = vertex;
   if (openai.length) y["openai-compatibility"] = openai;
-  return `# Written by gw from ${config.file} — edit that file, not this one.\n${toYaml(y)}`;
+  return `${GW_HEADER}${config.file} — edit that file, not this one.\n${toYaml(y)}`;
 }
 
 /**

@@ -10,6 +10,7 @@ import { parse as parseYaml } from "yaml";
 import { displayPath } from "../cli/display-path.ts";
 import { DOES_NOT_EXIST, readSmallFile } from "../fs/read-small.ts";
 import { maskerOf } from "../observe/mask.ts";
+import { PRE_GW, writtenByGw } from "../instances/pre-gw.ts";
 import type { Config } from "../config/types.ts";
 import { isObject as isJsonObject } from "../json/object.ts";
 import { type JsValue, readExports, readLiteral, Unread } from "./js-literal.ts";
@@ -204,12 +205,20 @@ function portOf(v: JsValue | undefined): number | undefined {
   return undefined;
 }
 
-/** The YAML's `port:` and `auth-dir:`; why it could not be read (a missing file is no news: the old folder may be gone). */
+/**
+ * The YAML's `port:` and `auth-dir:`; why it could not be read (a missing file is no news: the old
+ * folder may be gone). One gw wrote is read as it was before (its kept .pre-gw copy), if kept.
+ */
 function instanceYaml(path: string): { port?: number; authDir?: string } | string {
   const read = readSmallFile(path, MAX_FILE_BYTES);
   if ("why" in read) return read.why === DOES_NOT_EXIST ? {} : read.why;
+  let text = new TextDecoder().decode(read.bytes);
+  if (writtenByGw(text)) {
+    const before = readSmallFile(path + PRE_GW, MAX_FILE_BYTES);
+    if ("bytes" in before) text = new TextDecoder().decode(before.bytes);
+  }
   try {
-    const y = parseYaml(new TextDecoder().decode(read.bytes)) as { port?: unknown; "auth-dir"?: unknown };
+    const y = parseYaml(text) as { port?: unknown; "auth-dir"?: unknown };
     const authDir = typeof y?.["auth-dir"] === "string" ? y["auth-dir"].trim() : "";
     return { ...(typeof y?.port === "number" ? { port: y.port } : {}), ...(authDir ? { authDir } : {}) };
   } catch {

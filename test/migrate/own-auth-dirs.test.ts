@@ -5,25 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runGw, tempDir } from "../helpers/tmp.ts";
-
-const PROVIDERS = `[global]
-main_port = 18645
-host = "127.0.0.1"
-
-[instances.team]
-port = 18646
-providers = [ { type = "antigravity" } ]
-
-[instances.personal]
-port = 18647
-providers = [ { type = "antigravity" } ]
-
-[routing]
-"work" = [ { instance = "team", provider = "antigravity", model = "gemini-3-flash" } ]
-"home" = [ { instance = "personal", provider = "antigravity", model = "gemini-3-flash" } ]
-`;
-
-const login = (email: string) => JSON.stringify({ type: "antigravity", access_token: "ya29.x", refresh_token: "1//r", email });
+import { antigravityLogin as login, TWO_INSTANCES as PROVIDERS } from "./two-instances.ts";
 
 /** Two old instances, each with its own auth-dir, started by PM2 with -config instances/NAME.yaml. */
 function oldFolder(): string {
