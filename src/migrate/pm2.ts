@@ -134,7 +134,9 @@ const isObject = (v: JsValue | undefined): v is JsObject => isJsonObject(v) && !
  * Where an app listens: `env.PORT` (and `env_*` variants); `--port N` in its args; the `port:` of
  * the CLIProxyAPI YAML named by `-config FILE` (or, for `instances/NAME.yaml`, instance NAME's
  * port), without it the config.yaml in the app's cwd; for the old `lb.js`, main_port (the
- * generated script had it built in). That YAML's `auth-dir` goes into `found.authDirs`, with the gw
+ * generated script had it built in). A script or cwd that is an expression (other than the
+ * old lb.js's name, or `cwd: __dirname`) goes into `found.unread`: it may hold a port of gw's.
+ * That YAML's `auth-dir` goes into `found.authDirs`, with the gw
  * instance the YAML was: instances/NAME.yaml is NAME's, else the instance on its `port:`.
  */
 function appPorts(app: JsObject, base: string, config: Config, found: { unread: string[]; authDirs: Map<string, OldAuthDir> }): { port: number; why: string }[] {
@@ -160,11 +162,12 @@ function appPorts(app: JsObject, base: string, config: Config, found: { unread: 
   add(portOf(flag(["port", "p"])), "--port in args");
   const yamlFile = flag(["config"]) ?? (isCliproxy(app.script) ? "config.yaml" : undefined); // CLIProxyAPI's default: ./config.yaml
   if (yamlFile) {
-    const cwd = typeof app.cwd === "string" ? resolve(base, app.cwd) : base;
-    const yaml = instanceYaml(resolve(cwd, yamlFile));
     const named = config.instances.find((i) => i.managed && basename(yamlFile) === `${i.name}.yaml`);
-    if (typeof yaml === "string") unread.push(`${yamlFile} (the -config of ${app.name}) ${yaml}`);
-    else {
+    const cwd = cwdOf(app.cwd, base);
+    const yaml = cwd === undefined ? undefined : instanceYaml(resolve(cwd, yamlFile));
+    if (cwd === undefined) unread.push(`the cwd of ${app.name} (${(app.cwd as Unread).excerpt()}), where its ${yamlFile} is`);
+    else if (typeof yaml === "string") unread.push(`${yamlFile} (the -config of ${app.name}) ${yaml}`);
+    else if (yaml) {
       add(yaml.port, `port: in ${yamlFile}`);
       const inst = named ?? config.instances.find((i) => i.managed && i.port === yaml.port);
       if (yaml.authDir) {
@@ -175,14 +178,25 @@ function appPorts(app: JsObject, base: string, config: Config, found: { unread: 
     add(named?.port, `${yamlFile} is instance "${named?.name}"'s YAML`);
   }
   if (runsOldLb(app.script, args ?? [])) add(config.global.mainPort, "the old lb.js (main_port)");
+  else if (app.script instanceof Unread) unread.push(`the script of ${app.name} (${app.script.excerpt()})`);
   return out;
 }
 
+/** The folder an app runs in: its `cwd` from the ecosystem file's folder (`__dirname` is that folder); undefined when it is another expression. */
+function cwdOf(cwd: JsValue | undefined, base: string): string | undefined {
+  if (typeof cwd === "string") return resolve(base, cwd);
+  if (cwd instanceof Unread) return cwd.source.trim() === "__dirname" ? base : undefined;
+  return base;
+}
+
 /**
- * Whether an app is the old lb.js: its script (whatever `interpreter` runs it), or an argument of
- * the program that is its script — `script: "node", args: "lb.js"`, a shell's `-c "node lb.js"`.
+ * Whether an app is the old lb.js: its script (whatever `interpreter` runs it) — also an
+ * expression that ends a string in that name, `__dirname + "/lb.js"`, `path.join(__dirname, "lb.js")`
+ * — or an argument of the program that is its script: `script: "node", args: "lb.js"`, a shell's
+ * `-c "node lb.js"`.
  */
 function runsOldLb(script: JsValue | undefined, args: readonly string[]): boolean {
+  if (script instanceof Unread && /(?:^|[/\\"'`])lb\.js["'`]/.test(script.source)) return true;
   const words = [...(typeof script === "string" ? [script] : []), ...args.flatMap((a) => a.split(/\s+/))];
   return words.some((w) => basename(w.replace(/^["']|["']$/g, "")) === "lb.js");
 }

@@ -191,6 +191,29 @@ describe("gw migrate on an old folder", () => {
     expect(r.stdout).toContain("pm2 stop lb-node lb-array lb-shell");
   });
 
+  test("a script or cwd that is an expression: the old lb.js by its file name, anything else said under could not read, never \"none holds a port gw uses\"", async () => {
+    const dir = oldFolder();
+    const eco = (apps: string) => writeFileSync(join(dir, "ecosystem.config.js"), `const path = require("path");\nmodule.exports = { apps: [${apps}] };`);
+    eco(`{ name: "lb-plus", script: __dirname + "/lb.js" }, { name: "lb-join", script: path.join(__dirname, "lb.js") }, { name: "xlb", script: __dirname + "/xlb.js" }`);
+    const lb = (await migrate(dir)).stdout;
+    expect(lb).toContain("lb-plus holds port 18145, which gw needs for the load balancer (main_port)");
+    expect(lb).toContain("lb-join holds port 18145, which gw needs for the load balancer (main_port)");
+    expect(lb).not.toContain("xlb holds");
+    expect(lb).toContain('could not read: the script of xlb (__dirname + "…")');
+
+    eco(`{ name: "runner", script: require("./which.js") }`);
+    const script = (await migrate(dir)).stdout;
+    expect(script).toContain('could not read: the script of runner (require("…"))');
+    expect(script).not.toContain("none holds a port gw uses");
+
+    eco(`{ name: "cp-env", script: "./cli-proxy-api", cwd: process.env.OLD_DIR }, { name: "cp-here", script: "./cli-proxy-api", cwd: __dirname, args: "-config old/backup.yaml" }`);
+    const cwd = (await migrate(dir)).stdout;
+    expect(cwd).toContain("could not read: the cwd of cp-env (process.env.OLD_DIR)");
+    expect(cwd).not.toContain("none holds a port gw uses");
+    expect(cwd).toContain('cp-here holds port 18147, which gw needs for instance "backup"'); // __dirname: the ecosystem file's folder
+    expect(cwd).not.toContain("the cwd of cp-here");
+  });
+
   test("module.exports.apps = [...] (PM2's other form) is read, never run; the same words inside a string are not it", async () => {
     const dir = oldFolder();
     const banner = `const banner = "module.exports.apps = [{ name: 'prod-db', script: 'lb.js' }]"`;
