@@ -1,7 +1,6 @@
 // [instances.NAME]: one CLIProxyAPI process each (or, with `url`, one gw does not start).
 import { homedir } from "node:os";
-import { resolve } from "node:path";
-import { withHome } from "../fs/home-path.ts";
+import { cliproxyAuthDir } from "../fs/home-path.ts";
 import { globalKeyElsewhere } from "./global.ts";
 import { INSTANCE_NAME, nameProblem, saferName } from "./names.ts";
 import { formatPath } from "./positions.ts";
@@ -60,7 +59,7 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
       commandAsWritten: command.length ? (Array.isArray(written) ? written : [written]).map(String) : [],
       // A leading ~ is the home directory, as CLIProxyAPI reads its own auth-dir (the old generator
       // wrote the value through): gw's YAML holds the path resolved.
-      authDir: resolve(dir, withHome(authDir ?? `auths/${name}`, homedir())),
+      authDir: cliproxyAuthDir(dir, authDir ?? `auths/${name}`, homedir()),
       providers,
       tuning,
     });

@@ -8,6 +8,7 @@ import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { displayPath } from "../cli/display-path.ts";
+import { cliproxyAuthDir } from "../fs/home-path.ts";
 import { DOES_NOT_EXIST, readSmallFile } from "../fs/read-small.ts";
 import { maskerOf } from "../observe/mask.ts";
 import { PRE_GW, writtenByGw } from "../instances/pre-gw.ts";
@@ -171,7 +172,7 @@ function appPorts(app: JsObject, base: string, config: Config, found: { unread: 
       add(yaml.port, `port: in ${yamlFile}`);
       const inst = named ?? config.instances.find((i) => i.managed && i.port === yaml.port);
       if (yaml.authDir) {
-        const dir = resolveAuthDir(cwd, yaml.authDir);
+        const dir = cliproxyAuthDir(cwd, yaml.authDir, homedir());
         found.authDirs.set(`${inst?.name ?? ""}\0${dir}`, { dir, instance: inst?.name ?? null });
       }
     }
@@ -240,7 +241,3 @@ function instanceYaml(path: string): { port?: number; authDir?: string } | strin
   }
 }
 
-/** An auth-dir as CLIProxyAPI takes it (util.ResolveAuthDir): a leading `~` is the home directory, a relative path is from its working directory. */
-function resolveAuthDir(cwd: string, dir: string): string {
-  return dir.startsWith("~") ? join(homedir(), dir.slice(1).replace(/^[/\\]+/, "")) : resolve(cwd, dir);
-}
