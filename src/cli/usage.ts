@@ -22,7 +22,7 @@ export async function printUsage(cmd: GwCommandDef, parent?: CommandDef<any>): P
   console.log(`${await usageText(cmd, parent)}\n`);
 }
 
-/** `usage: gw login [OPTIONS] <NAME> <PROVIDER>  (gw login --help says what each is)`: the fix for a wrong argument. */
+/** `usage: gw login [OPTIONS] <NAME> [PROVIDER]  (gw login --help says what each is)`: the fix for a wrong argument. */
 export async function usageHint(cmd: GwCommandDef): Promise<string | undefined> {
   const name = (await (typeof cmd.meta === "function" ? cmd.meta() : cmd.meta))?.name;
   const gw = typed("gw");

@@ -225,7 +225,7 @@ describe("gw install from a compiled binary", () => {
     const help = await run([built, "--help"], box);
     expect(help.stdout).toContain("USAGE 'my build/gw' up|down|");
     expect(help.stdout).toContain("Use 'my build/gw' <command> --help");
-    expect((await run([built, "login"], box)).stderr).toContain("usage: 'my build/gw' login [OPTIONS] <NAME> <PROVIDER>  ('my build/gw' login --help says what each is)");
+    expect((await run([built, "login"], box)).stderr).toContain("usage: 'my build/gw' login [OPTIONS] <NAME> [PROVIDER]  ('my build/gw' login --help says what each is)");
     expect((await run([built, "stauts"], box)).stderr).toContain("('my build/gw' help COMMAND for its flags)");
     const cldHelp = (await run([built, "cld", "--help"], box)).stdout;
     expect(cldHelp).toContain("usage: 'my build/gw' cld [cp|ag|official] [FILTER]");
