@@ -248,6 +248,8 @@ export function createProber(deps: ProberDeps): Prober {
     },
     coolingOver(route, target, trial) {
       deps.log.info(`cooling over: ${route} → ${target} (${trial ? "its trial request" : "a request"} was answered)`);
+      // No longer watched: its next cooling is a new one, said as such (its watch goes at its next run).
+      for (const w of watches.values()) w.targets.delete(key({ route, target }));
     },
     want(instance) {
       const w = watches.get(instance);

@@ -118,7 +118,7 @@ describe("the log", () => {
       await s.server.stop();
     }
   }, 30_000);
-  test("a request sent before its target cooled, answered after: the success ends the cooling, and the log says so", async () => {
+  test("a request sent before its target cooled, answered after: the success ends the cooling, and the log says so; its next cooling is said again", async () => {
     let posts = 0;
     let release = () => {};
     const held = new Promise<void>((r) => (release = r));
@@ -126,7 +126,7 @@ describe("the log", () => {
       if (req.method === "GET") return Response.json({ object: "list", data: [] });
       const n = ++posts;
       if (n === 1) await held; // the first request is still on its way when the second fails
-      if (n === 2) return Response.json({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }, { status: 429 });
+      if (n === 2 || n === 4) return Response.json({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }, { status: 429 });
       return Response.json({ id: "m", type: "message", role: "assistant", model: "x", content: [{ type: "text", text: "from s" }], stop_reason: "end_turn", usage: { input_tokens: 1, output_tokens: 1 } });
     });
     const lines: string[] = [];
@@ -141,6 +141,9 @@ describe("the log", () => {
       expect(lines.slice(1)).toEqual(["cooling over: r → s/claude-s (a request was answered)"]);
       // s serves again at once: the next request goes there.
       expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "s/claude-s", attempts: 1 });
+      // It fails again: a new cooling, in the log as the first was (its old one's watch had kept it quiet).
+      expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "b/claude-b", attempts: 2 });
+      expect(lines.slice(2)).toEqual([expect.stringMatching(/^cooling: r → s\/claude-s for 2 min \(transient_heavy: 429 /)]);
     } finally {
       await rig.stop();
       await s.stop();
