@@ -44,10 +44,15 @@ async function modelIds(inst: InstanceConfig): Promise<Set<string> | null> {
   }
 }
 
+/** The provider type a PROVIDER word logs in to (codex-device is codex by device code). */
+const loginType = (provider: string): string => (provider === "codex-device" ? "codex" : provider);
+
+/** Whether `inst` defines a provider of `type`. */
+const hasType = (inst: InstanceConfig, type: string): boolean => inst.providers.some((p) => p.type === type);
+
 /** The PROVIDER words `inst` can log in with: its OAuth types (codex by device code too). The Gemini CLI login, gone from new builds, is not offered. */
 function loginsOf(inst: InstanceConfig): string[] {
-  const types = inst.providers.map((p) => p.type as string);
-  return LOGIN_PROVIDERS.filter((p) => p !== "gemini" && types.includes(p === "codex-device" ? "codex" : p));
+  return LOGIN_PROVIDERS.filter((p) => p !== "gemini" && hasType(inst, loginType(p)));
 }
 
 /** What `inst` can log in to, as commands; for an instance of API keys alone, where they go instead. */
@@ -71,9 +76,8 @@ export function loginArgv(config: Config, inst: InstanceConfig, provider: string
   if (projectId !== undefined && provider !== "gemini") throw new CliError("--project-id is for the gemini login only", 1, `gw login ${inst.name} gemini --project-id ID`);
   // A credential for an OAuth provider the instance does not define would sit in its auth dir
   // unused. (The Gemini CLI login has no provider type in providers.toml: nothing to check.)
-  const type = provider === "codex-device" ? "codex" : provider;
-  const types = inst.providers.map((p) => p.type as string);
-  if ((OAUTH_PROVIDERS as readonly string[]).includes(type) && !types.includes(type)) {
+  const type = loginType(provider);
+  if ((OAUTH_PROVIDERS as readonly string[]).includes(type) && !hasType(inst, type)) {
     throw new CliError(
       `instance '${inst.name}' has no ${type} provider, so a ${type} login would go unused`,
       1,
