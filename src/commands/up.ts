@@ -45,10 +45,11 @@ export default defineGwCommand({
     if (args.detach) {
       // The background gw reads the config again and prints its problems again, from its cwd (the
       // config's folder): those lines were said above already.
-      const saidAbove = new Set(printed.map((p) => typedIn(formatProblem(p, gwPaths(config.dir).dir))));
+      const paths = gwPaths(config.dir);
+      const saidAbove = new Set(printed.map((p) => typedIn(formatProblem(p, paths.dir))));
       // Its progress on stdout, what it printed itself (its refusal, as in the foreground) on stderr.
-      const out = await startDetached(gwPaths(config.dir), ["-c", file, ...portArgs], (line, itself) => args.json || (itself ? saidAbove.delete(line) || console.error(line) : console.log(line)));
-      const log = gwPaths(config.dir).gwLog;
+      const out = await startDetached(paths, ["-c", file, ...portArgs], (line, itself) => args.json || (itself ? saidAbove.delete(line) || console.error(line) : console.log(line)));
+      const log = paths.gwLog;
       if (args.json) printJson(out.ok || out.problem ? out : { ...out, problem: ended(out), hint: `see its log: ${log}` }, true);
       else if (out.ok) {
         const h = healthOf(out.instances ?? []);
