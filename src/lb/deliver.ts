@@ -206,7 +206,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   };
   // A stream that closes before its answer's end was cut short: a break, though its close was clean.
   const answered = sse && hasAnswerEnd(d.path) ? watcher?.answerEnded : undefined;
-  const body = relay(source, { breakEvent: sse ? (isResponsesCall(d.path) ? "responses" : d.dialect) : undefined, onEnd, open: d.gw.relays, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : () => errors?.rest(), last: sse ? endsAnswer : undefined, answered });
+  const body = relay(source, { breakEvent: sse ? (isResponsesCall(d.path) ? "responses" : d.dialect) : undefined, onEnd, open: d.gw.relays, openFor: o.attempt.instance.name, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : () => errors?.rest(), last: sse ? endsAnswer : undefined, answered });
   return new Response(body, { status: o.status, headers });
 }
 

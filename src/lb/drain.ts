@@ -21,6 +21,9 @@ export interface DrainReport {
 }
 
 const DRAIN_POLL_MS = 50;
+/** How long bodies cut at the end of a drain get for their error event to leave (as server.ts gives a stop's). */
+const CUT_FLUSH_MS = 500;
+const CUT_POLL_MS = 10;
 
 export class InstanceLoad {
   /** Instances being drained: their targets are picked only when nothing else can serve. */
@@ -56,16 +59,24 @@ export class InstanceLoad {
    * passed, or `abandon()` says to stop waiting. It stays out until `undrain`, and is away from
    * the start — so what begins during the drain waits for the restart that follows instead of
    * holding the drain up — until the supervisor says it is back (or lost: gw stops, the start
-   * fails). `onWait` hears once that there is something to wait for.
+   * fails). `onWait` hears once that there is something to wait for. When the grace period ends
+   * with requests left, `cut` ends them in gw's words (how many it cut), and they get a moment
+   * (`flushMs`) for their error events to leave before the process that serves them stops —
+   * gw's cut, not the upstream's reset, so no fault of the instance's.
    */
-  async drain(instance: string, graceMs: number, onWait?: (streams: number) => void, abandon?: () => boolean): Promise<DrainReport> {
+  async drain(instance: string, graceMs: number, onWait?: (streams: number) => void, abandon?: () => boolean, cut?: () => number, flushMs = CUT_FLUSH_MS): Promise<DrainReport> {
     this.draining.add(instance);
     this.hold.set(instance, "away");
     const t0 = performance.now();
     const streams = this.on(instance);
     if (streams > 0) onWait?.(streams);
     while (this.on(instance) > 0 && performance.now() - t0 < graceMs && !abandon?.()) await Bun.sleep(Math.min(DRAIN_POLL_MS, graceMs));
-    return { streams, ms: Math.round(performance.now() - t0), left: this.on(instance) };
+    const report = { streams, ms: Math.round(performance.now() - t0), left: this.on(instance) };
+    if (report.left > 0 && !abandon?.() && cut && cut() > 0) {
+      const cutAt = performance.now();
+      while (this.on(instance) > 0 && performance.now() - cutAt < flushMs) await Bun.sleep(CUT_POLL_MS);
+    }
+    return report;
   }
 
   undrain(instance: string): void {

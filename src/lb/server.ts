@@ -110,9 +110,11 @@ export interface RunningGateway extends Gateway {
   /**
    * Before a deliberate restart of `instance`: its targets take no new requests (other targets
    * of their routes serve them), and this resolves once nothing runs on it any more, or `graceMs`
-   * has passed, or the gateway stops. The instance stays out until `undrain`.
+   * has passed, or the gateway stops. The instance stays out until `undrain`. Requests still
+   * running on it when `graceMs` ends are cut by gw with an error event saying `cutWhy` (no
+   * fault of the instance's), before this resolves.
    */
-  drain(instance: string, graceMs?: number, onWait?: (streams: number) => void): Promise<DrainReport>;
+  drain(instance: string, graceMs?: number, onWait?: (streams: number) => void, cutWhy?: string): Promise<DrainReport>;
   undrain(instance: string): void;
   /**
    * The supervisor's word on an instance (lb/hold.ts): while it is away — restarting, respawning,
@@ -282,7 +284,8 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     instancesDown: () => gw.probes.down(),
     observe,
     bodyMemory: () => gw.bodies.inUse(),
-    drain: (instance, graceMs = rt.config.global.shutdownGraceMs, onWait) => load.drain(instance, graceMs, onWait, () => stopped),
+    drain: (instance, graceMs = rt.config.global.shutdownGraceMs, onWait, cutWhy = `gw restarted instance ${instance}: shutdown_grace_ms ran out before this answer ended`) =>
+      load.drain(instance, graceMs, onWait, () => stopped, () => relays.cutInstance(instance, cutWhy)),
     undrain: (instance) => load.undrain(instance),
     availability: (instance, a) => {
       load.hold.set(instance, a);

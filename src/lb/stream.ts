@@ -40,20 +40,29 @@ export interface RelayEnd {
 }
 
 /**
- * The bodies being relayed now, so a gateway whose grace period is over can end each with its
- * own error event (the client learns why) instead of dropping their connections.
+ * The bodies being relayed now, so a gateway whose grace period is over — or a restart of one
+ * instance whose drain's grace period is — can end each with its own error event (the client
+ * learns why, the record says gw cut it) instead of dropping their connections.
  */
 export class OpenRelays {
-  private readonly cuts = new Set<(why: string) => void>();
-  add(cut: (why: string) => void): () => void {
-    this.cuts.add(cut);
+  private readonly cuts = new Map<(why: string) => void, string | undefined>();
+  /** List a body relayed from `instance` (when known); the function returned unlists it. */
+  add(cut: (why: string) => void, instance?: string): () => void {
+    this.cuts.set(cut, instance);
     return () => void this.cuts.delete(cut);
   }
   /** End every open body with gw's error event saying `why`; how many there were. */
   cutAll(why: string): number {
-    const n = this.cuts.size;
-    for (const cut of [...this.cuts]) cut(why);
-    return n;
+    return this.cutWhere(() => true, why);
+  }
+  /** End the open bodies relayed from `instance` with gw's error event saying `why`; how many there were. */
+  cutInstance(instance: string, why: string): number {
+    return this.cutWhere((of) => of === instance, why);
+  }
+  private cutWhere(pick: (instance: string | undefined) => boolean, why: string): number {
+    const cuts = [...this.cuts].filter(([, of]) => pick(of)).map(([cut]) => cut);
+    for (const cut of cuts) cut(why);
+    return cuts.length;
   }
 }
 
@@ -63,6 +72,8 @@ interface RelayHooks {
   readonly onEnd: (end: RelayEnd) => void;
   /** Where the body is listed while it runs (a stopping gateway ends it through there). */
   readonly open?: OpenRelays;
+  /** The instance the body comes from, as listed in `open` (a restart of it ends the body through there). */
+  readonly openFor?: string;
   readonly idleMs?: number;
   /** Sees each chunk before the client does, and says what the client gets (the chunk, it masked, or — held back — nothing yet). */
   readonly onChunk?: (chunk: Uint8Array) => Uint8Array;
@@ -113,7 +124,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
     cut = c;
     reader.cancel(c.why).catch(() => {});
   };
-  const unlist = hooks.open?.add((why) => cutWith({ status: 503, why, code: "gw_stopping", byGw: true }));
+  const unlist = hooks.open?.add((why) => cutWith({ status: 503, why, code: "gw_stopping", byGw: true }), hooks.openFor);
   // One timer per quiet period, not per chunk: it re-arms itself for the time that is left.
   // Monotonic: a wall-clock step forward would cut a stream in a pause, one back hold a dead one for hours.
   let lastData = performance.now();

@@ -36,9 +36,14 @@ export type RestartProgress =
  * requests again. Crash restarts (instance.ts) have nothing left to drain.
  */
 export interface Drainer {
-  drain(name: string, graceMs: number, onWait: (streams: number) => void): Promise<DrainReport>;
+  /** Requests still running when `graceMs` ends are cut by gw, their error event saying `cutWhy`. */
+  drain(name: string, graceMs: number, onWait: (streams: number) => void, cutWhy?: string): Promise<DrainReport>;
   undrain(name: string): void;
 }
+
+/** What a request still running on an instance when its drain's grace period ended is told (gw cut it, not the instance). */
+const cutWhy = (name: string, then: "restart" | "stop"): string =>
+  then === "restart" ? `gw restarted instance ${name}: shutdown_grace_ms ran out before this answer ended` : `gw stopped instance ${name} (a reload removed or replaced it): shutdown_grace_ms ran out before this answer ended`;
 
 /** Why `gw restart` did not restart an instance: gw began to stop (gw down, a stop signal) first. */
 const NOT_RESTARTED_STOPPING = "not restarted: gw is stopping";
@@ -303,7 +308,7 @@ export class InstanceSet {
       const after = removed ? "then it stops (removed from the config)" : "new requests go to other targets or wait for it";
       this.deps.log.info(`${s.name}: ${then}: waiting for ${streams} request(s) in flight to finish (up to ${graceMs / 1000} s); ${after}`);
       progress?.({ event: "draining", name: s.name, streams, graceMs, ...(removed ? { removed } : {}) });
-    });
+    }, cutWhy(s.name, then));
     if (drain.left > 0 && !this.closed) this.deps.log.warn(`${s.name}: ${then}: ${drain.left} request(s) still running after ${graceMs / 1000} s (shutdown_grace_ms): the ${then} cuts them`);
     return drain;
   }

@@ -23,6 +23,32 @@ const pidOf = async (name: string) => (await controlJson<StatusReport>(gwPaths(s
 
 const chat = (model: string, stream: boolean, fault = "") => chatThrough(sb, model, stream, fault);
 
+/** A sandbox's gw, up, with route "mb" on instance b alone and `shutdown_grace_ms` = `graceMs`. */
+async function upWithRouteOnB(graceMs: number): Promise<Sandbox> {
+  const s = await sandbox();
+  const toml = readFileSync(s.file, "utf8").replace("shutdown_grace_ms = 15000", `shutdown_grace_ms = ${graceMs}`);
+  writeFileSync(s.file, `${toml}"mb" = [{ instance = "b", provider = "antigravity", model = "gemini-3-flash" }]\n`);
+  expect((await gw(s, ["up", "-d", "-c", s.file])).code).toBe(0);
+  return s;
+}
+
+/** b becomes b2, on the same port: a reload removes b (its process must be gone before b2 can listen there). */
+const renameB = (s: Sandbox) => writeFileSync(s.file, readFileSync(s.file, "utf8").replace("[instances.b]", "[instances.b2]").replaceAll('instance = "b"', 'instance = "b2"'));
+
+/**
+ * A stream cut at the end of a drain's grace period was cut by gw, saying `why`: gw's error event
+ * (not a break blamed on the instance) and a record with no cooldown. What `gw status` says then.
+ */
+async function expectCutByGw(s: Sandbox, res: Response, text: string, why: string): Promise<StatusReport> {
+  expect(text).toContain(why);
+  expect(text).toContain("gw_stopping");
+  expect(text).not.toContain("stream broke");
+  const [record] = await logRecords(s.dir, 1, (x) => x.id === res.headers.get("x-gw-request-id"));
+  expect(record!.response.error).toContain(why);
+  expect(record!.cooldowns).toEqual([]);
+  return controlJson<StatusReport>(gwPaths(s.dir), "/status");
+}
+
 describe("gw restart NAME drains the instance first", () => {
   test("streams on it finish whole, new requests go to the other target or wait for the restart, a stream that never ends waits only the grace period", async () => {
     sb = await sandbox();
@@ -71,7 +97,8 @@ describe("gw restart NAME drains the instance first", () => {
     // shorter grace for it (a reload applies it at once): the whole grace is waited out here.
     writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace(`shutdown_grace_ms = ${GRACE_MS}`, `shutdown_grace_ms = ${CUT_GRACE_MS}`));
     expect((await gw(sb, ["reload", "-c", sb.file])).stdout).toBe("config reloaded\n");
-    const endless = followStream(await chat("ma", true, "interval=200~events=100000"));
+    const endlessRes = await chat("ma", true, "interval=200~events=100000");
+    const endless = followStream(endlessRes);
     await until(() => endless.chunks > 0, 10_000, () => "the endless stream under way");
     const t0 = Date.now();
     const json = await gw(sb, ["restart", "a", "--json", "-c", sb.file]);
@@ -82,27 +109,28 @@ describe("gw restart NAME drains the instance first", () => {
     expect(result.drain.ms).toBeGreaterThanOrEqual(CUT_GRACE_MS);
     expect(result.drain.ms).toBeLessThan(CUT_GRACE_MS + 2_000);
     expect(took).toBeLessThan(CUT_GRACE_MS + 15_000); // the drain, then a start of gw mock
-    // The cut stream ended (with an error event) rather than hanging on.
-    expect(await endless.done).toContain("upstream stream broke");
+    // The cut stream ended rather than hanging on, with gw's error event saying gw cut it: not a
+    // break blamed on a, whose process the restart stopped only after the cut.
+    const status = await expectCutByGw(sb, endlessRes, await endless.done, "gw restarted instance a: shutdown_grace_ms ran out before this answer ended");
+    const a = status.instances.find((i) => i.name === "a")!;
+    expect(a.cooling).toEqual([]);
+    expect(a.errors).toBe(0);
   }, 90_000);
 });
 
 describe("a reload that removes or renames an instance drains it too", () => {
-  let renamed: Sandbox;
+  let renamed: Sandbox, removed: Sandbox;
   afterAll(async () => {
     if (renamed) await killAll(renamed);
+    if (removed) await killAll(removed);
   });
 
   test("its stream finishes whole; the instance renamed on the same port starts once the old one stopped, and requests for it wait for it", async () => {
-    renamed = await sandbox();
-    const toml = readFileSync(renamed.file, "utf8").replace("shutdown_grace_ms = 15000", `shutdown_grace_ms = ${GRACE_MS}`);
-    writeFileSync(renamed.file, `${toml}"mb" = [{ instance = "b", provider = "antigravity", model = "gemini-3-flash" }]\n`);
-    expect((await gw(renamed, ["up", "-d", "-c", renamed.file])).code).toBe(0);
+    renamed = await upWithRouteOnB(GRACE_MS);
     const running = followStream(await chatThrough(renamed, "mb", true, "interval=100~events=30"));
     await until(() => running.chunks > 0, 10_000, () => "the stream under way");
 
-    // b becomes b2, on the same port: b's process must be gone before b2 can listen there.
-    writeFileSync(renamed.file, readFileSync(renamed.file, "utf8").replace("[instances.b]", "[instances.b2]").replaceAll('instance = "b"', 'instance = "b2"'));
+    renameB(renamed);
     const reload = startGw(renamed, ["reload", "-c", renamed.file]);
     await reload.waitFor("b: removed from the config: waiting for 1 request(s) in flight to finish", 10_000);
     const waiting = chatThrough(renamed, "mb", false); // b2 is not up yet: it waits rather than failing
@@ -122,6 +150,20 @@ describe("a reload that removes or renames an instance drains it too", () => {
     const log = readFileSync(gwPaths(renamed.dir).gwLog, "utf8");
     expect(log).not.toContain("is in use");
     expect((await gw(renamed, ["down", "-c", renamed.file])).code).toBe(0);
+  }, 90_000);
+
+  test("a stream its grace period did not see finish is cut by gw: gw's error event, no cooldown, the instance's target not blamed", async () => {
+    removed = await upWithRouteOnB(CUT_GRACE_MS);
+    const res = await chatThrough(removed, "mb", true, "interval=200~events=100000");
+    const endless = followStream(res);
+    await until(() => endless.chunks > 0, 10_000, () => "the endless stream under way");
+
+    // b becomes b2: b is removed, drained for the grace period, its stream cut, then stopped.
+    renameB(removed);
+    expect((await gw(removed, ["reload", "-c", removed.file])).code).toBe(0);
+    const status = await expectCutByGw(removed, res, await endless.done, "gw stopped instance b (a reload removed or replaced it): shutdown_grace_ms ran out before this answer ended");
+    expect(status.instances.flatMap((i) => i.cooling)).toEqual([]);
+    expect((await gw(removed, ["down", "-c", removed.file])).code).toBe(0);
   }, 90_000);
 });
 
