@@ -52,9 +52,8 @@ export function readRouter(r: Reader, field: Field | undefined, ctx: Context): R
   for (const [k, f] of r.fields(field.path, table, ROUTER_KEYS)) fields.set(k, { f, r });
   const includes: string[] = [];
   const cf = fields.get("config_file");
-  const include = cf ? readIncludeFile(cf, ctx) : undefined;
+  const include = cf ? readIncludeFile(cf, ctx, includes) : undefined;
   if (include) {
-    includes.push(include.r.file);
     // The old generator's deep merge: the file's keys win. Every known key is a scalar or a list
     // (lists replace), so merging key by key is the whole of it.
     for (const [k, f] of include.r.fields(include.path, include.table, ROUTER_KEYS)) {
@@ -79,11 +78,16 @@ export function readRouter(r: Reader, field: Field | undefined, ctx: Context): R
   return { router, includes };
 }
 
-/** `config_file`, relative to providers.toml; its [lb_model_router] or [global.lb_model_router] table (or the whole file). */
-function readIncludeFile({ f, r }: Placed, ctx: Context): { r: Reader; table: Raw; path: PathSeg[] } | undefined {
+/**
+ * `config_file`, relative to providers.toml; its [lb_model_router] or [global.lb_model_router] table
+ * (or the whole file). Its path goes on `includes` even when it is missing or broken, so a reload
+ * watches for it: creating or fixing it later takes effect like an edit.
+ */
+function readIncludeFile({ f, r }: Placed, ctx: Context, includes: string[]): { r: Reader; table: Raw; path: PathSeg[] } | undefined {
   const name = r.str(f)?.trim();
   if (!name) return undefined;
   const abs = resolve(ctx.dir, name);
+  includes.push(abs);
   const text = ctx.readInclude(abs);
   if (typeof text !== "string") {
     r.warn(f.path, `config_file "${name}" ${text?.why ?? "does not exist"} (${abs}); its rules are not used`, text ? "make it a regular file this user can read, or remove config_file" : "create it, or remove config_file");

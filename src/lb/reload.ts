@@ -4,7 +4,7 @@
 // `apply` swaps the config and returns: what takes longer (gw up drains and restarts instances)
 // it leaves running as `work`, so an edit saved meanwhile takes effect at once, not after a drain.
 
-import { watch, type FSWatcher } from "node:fs";
+import { existsSync, watch, type FSWatcher } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { formatProblem, loadConfig } from "../config/index.ts";
 import type { Config, Problem } from "../config/types.ts";
@@ -129,11 +129,13 @@ export function createReloader<W = never>(opts: ReloaderOptions<W>): Reloader<W>
   // Watch directories, not files: editors save by writing a new file and renaming it over the
   // old one, which ends a watch on the file itself. The .env beside the config feeds ${VAR}s;
   // included files (the router's config_file) may live elsewhere, and change with the config.
+  // One that does not exist yet, nor its directory, is watched for in the nearest directory that
+  // does (its first missing part): creating it reloads, and that reload follows it further down.
   let timer: ReturnType<typeof setTimeout> | undefined;
   const watchers = new Map<string, { watcher: FSWatcher; names: Set<string> }>();
   function follow(includes: readonly string[]): void {
     const wanted = new Map<string, Set<string>>();
-    for (const path of [file, join(dirname(file), ".env"), ...includes]) {
+    for (const path of [file, join(dirname(file), ".env"), ...includes.map(existingOrFirstMissing)]) {
       const dir = dirname(path);
       if (!wanted.has(dir)) wanted.set(dir, new Set());
       wanted.get(dir)!.add(basename(path));
@@ -195,4 +197,11 @@ export function createReloader<W = never>(opts: ReloaderOptions<W>): Reloader<W>
       process.off("SIGHUP", onHup);
     },
   };
+}
+
+/** `path` when its directory exists; else its first missing part (whose directory exists), or the root. */
+function existingOrFirstMissing(path: string): string {
+  let p = path;
+  while (dirname(p) !== p && !existsSync(dirname(p))) p = dirname(p);
+  return p;
 }

@@ -49,3 +49,27 @@ test("an edit of the included router file reloads; a broken one keeps the runnin
     reloader.close();
   }
 });
+
+test("a config_file missing at load, and its directory, is watched for: creating it reloads", async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, "providers.toml"), MAIN.replace("router/rules.toml", "router/rules3.toml"));
+  const loaded = await loadConfig(join(dir, "providers.toml"));
+  expect(loaded.problems.some((p) => p.message.includes("does not exist"))).toBe(true);
+  const first = loaded.config!;
+  expect(first.global.lb.router!.defaultModel).toBeUndefined();
+  let running: Config = first;
+  let reloads = 0;
+  const log = { info: () => void reloads++, warn() {}, error() {} };
+  const reloader = createReloader({ file: first.file, includes: first.includes, log, apply: (c) => void (running = c), sighup: false, debounceMs: 50 });
+  try {
+    // The directory first: its creation reloads (the file is still missing), and that reload
+    // follows the file inside it.
+    mkdirSync(join(dir, "router"));
+    await waitFor(() => reloads === 1, 10_000, "the new directory to reload");
+    expect(running.global.lb.router!.defaultModel).toBeUndefined();
+    writeFileSync(join(dir, "router", "rules3.toml"), '[lb_model_router]\ndefault_model = "y"\n');
+    await waitFor(() => running.global.lb.router?.defaultModel === "y", 10_000, "the created include to be applied");
+  } finally {
+    reloader.close();
+  }
+});
