@@ -92,6 +92,23 @@ export function createGwMetrics(now: () => number = Date.now) {
   const unwritable = reg.add(new Gauge("gw_unwritable_files", "gw's files (request log, gw.log) that cannot be written now, a full disk say; gw serves on meanwhile.", []));
   start.set([], Math.floor(now() / 1000));
   let streams = 0;
+  // gw_instance_restarts_total by instance name, for the life of gw. The supervisor counts per
+  // instance object, and a reload that replaces one, or drops it and adds it back, starts that
+  // count at 0 again: a counter may never go down, so each scrape adds what it grew by since the
+  // last one (all of it, when it went down or the instance was gone meanwhile: a new count).
+  const restartsSeen = new Map<string, { last: number; total: number }>();
+  function restartsTotal(live: readonly LiveInstance[]): void {
+    const gone = new Set(restartsSeen.keys());
+    for (const i of live) {
+      gone.delete(i.name);
+      const seen = restartsSeen.get(i.name) ?? { last: 0, total: 0 };
+      seen.total += i.restarts >= seen.last ? i.restarts - seen.last : i.restarts;
+      seen.last = i.restarts;
+      restartsSeen.set(i.name, seen);
+      restarts.set([i.name], seen.total);
+    }
+    for (const name of gone) restartsSeen.get(name)!.last = 0;
+  }
 
   return {
     requests,
@@ -145,10 +162,10 @@ export function createGwMetrics(now: () => number = Date.now) {
       for (const m of [up, state, restarts, uptime, stateUp]) m.reset();
       if (live.state) stateUp.set([live.state.backend], live.state.up ? 1 : 0);
       unwritable.set([], live.writes?.length ?? 0);
+      restartsTotal(live.instances);
       for (const i of live.instances) {
         up.set([i.name], isUp(i) ? 1 : 0);
         state.set([i.name, i.state], 1);
-        restarts.set([i.name], i.restarts);
         if (i.uptimeMs !== null) uptime.set([i.name], Math.floor(i.uptimeMs / 1000));
       }
       return reg.render(mask);

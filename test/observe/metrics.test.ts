@@ -178,3 +178,15 @@ test("a scrape masks each distinct label value once, however many series and buc
 test("status classes", () => {
   expect([200, 204, 302, 404, 499, 529, 0].map(statusClass)).toEqual(["2xx", "2xx", "3xx", "4xx", "4xx", "5xx", "other"]);
 });
+
+test("gw_instance_restarts_total never goes down when a reload replaces an instance or drops it and adds it back", () => {
+  const m = createGwMetrics();
+  const scrape = (restarts: number) =>
+    parseExposition(m.render({ instances: [{ name: "beta", state: "ready", restarts, uptimeMs: 1 }], cooling: [] })).samples.get('gw_instance_restarts_total{instance_name="beta"}');
+  expect(scrape(3)).toBe(3);
+  expect(scrape(0)).toBe(3); // replaced: the supervisor's count starts again
+  expect(scrape(2)).toBe(5);
+  m.render({ instances: [], cooling: [] }); // dropped by a reload
+  expect(scrape(2)).toBe(7); // added back: its count is all new
+  expect(scrape(2)).toBe(7);
+});
