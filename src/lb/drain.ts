@@ -20,6 +20,15 @@ export interface DrainReport {
   readonly left: number;
 }
 
+/** What follows a drain: the instance restarts, or stops (a reload removed or replaced it). */
+export type DrainThen = "restart" | "stop";
+
+/** What a request still running when its instance's drain ran out of time is told: gw cut it, not the instance. */
+export function drainCutWhy(instance: string, then: DrainThen): string {
+  const what = then === "restart" ? `gw restarted instance ${instance}` : `gw stopped instance ${instance} (a reload removed or replaced it)`;
+  return `${what}: shutdown_grace_ms ran out before this answer ended`;
+}
+
 const DRAIN_POLL_MS = 50;
 /** How long bodies cut at the end of a drain get for their error event to leave (as server.ts gives a stop's). */
 const CUT_FLUSH_MS = 500;

@@ -22,7 +22,7 @@ import { type GatewayContext, handle, refused } from "./pipeline.ts";
 import { buildRuntime, type Runtime } from "./runtime.ts";
 import { type GatewayStats, StatsCounter } from "./stats.ts";
 import { OpenRelays } from "./stream.ts";
-import { type DrainReport, InstanceLoad } from "./drain.ts";
+import { type DrainReport, type DrainThen, drainCutWhy, InstanceLoad } from "./drain.ts";
 import type { Availability } from "./hold.ts";
 import { RefusalLog } from "./refusal-log.ts";
 import { type Explanation, explainBody } from "./router/explain.ts";
@@ -111,10 +111,10 @@ export interface RunningGateway extends Gateway {
    * Before a deliberate restart of `instance`: its targets take no new requests (other targets
    * of their routes serve them), and this resolves once nothing runs on it any more, or `graceMs`
    * has passed, or the gateway stops. The instance stays out until `undrain`. Requests still
-   * running on it when `graceMs` ends are cut by gw with an error event saying `cutWhy` (no
+   * running on it when `graceMs` ends are cut by gw with an error event saying what `then` follows (no
    * fault of the instance's), before this resolves.
    */
-  drain(instance: string, graceMs?: number, onWait?: (streams: number) => void, cutWhy?: string): Promise<DrainReport>;
+  drain(instance: string, graceMs?: number, onWait?: (streams: number) => void, then?: DrainThen): Promise<DrainReport>;
   undrain(instance: string): void;
   /**
    * The supervisor's word on an instance (lb/hold.ts): while it is away — restarting, respawning,
@@ -284,8 +284,8 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     instancesDown: () => gw.probes.down(),
     observe,
     bodyMemory: () => gw.bodies.inUse(),
-    drain: (instance, graceMs = rt.config.global.shutdownGraceMs, onWait, cutWhy = `gw restarted instance ${instance}: shutdown_grace_ms ran out before this answer ended`) =>
-      load.drain(instance, graceMs, onWait, () => stopped, () => relays.cutInstance(instance, cutWhy)),
+    drain: (instance, graceMs = rt.config.global.shutdownGraceMs, onWait, then = "restart") =>
+      load.drain(instance, graceMs, onWait, () => stopped, () => relays.cutInstance(instance, drainCutWhy(instance, then))),
     undrain: (instance) => load.undrain(instance),
     availability: (instance, a) => {
       load.hold.set(instance, a);

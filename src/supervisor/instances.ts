@@ -6,7 +6,7 @@ import { type InstanceDeps, type StartOutcome, SupervisedInstance } from "./inst
 import { adoptChild } from "./adopt.ts";
 import { launchFor } from "./launch.ts";
 import type { ProcRecord } from "./orphans.ts";
-import type { DrainReport } from "../lb/drain.ts";
+import type { DrainReport, DrainThen } from "../lb/drain.ts";
 import { InstanceWork, instanceLane, type Job, Lanes, portLane } from "./lanes.ts";
 
 export interface RestartResult {
@@ -28,7 +28,7 @@ export type RestartProgress =
   | { readonly event: "draining"; readonly name: string; readonly streams: number; readonly graceMs: number; readonly removed?: boolean }
   | { readonly event: "restarted"; readonly result: RestartResult }
   /** A later reload changed the instance again before this restart: that reload's restart (heard next) replaces it. */
-  | { readonly event: "superseded"; readonly name: string; readonly drain?: DrainReport; readonly then: "restart" | "stop" };
+  | { readonly event: "superseded"; readonly name: string; readonly drain?: DrainReport; readonly then: DrainThen };
 
 /**
  * A deliberate restart drains the instance first (the LB's side, lb/drain.ts): new requests go
@@ -36,14 +36,10 @@ export type RestartProgress =
  * requests again. Crash restarts (instance.ts) have nothing left to drain.
  */
 export interface Drainer {
-  /** Requests still running when `graceMs` ends are cut by gw, their error event saying `cutWhy`. */
-  drain(name: string, graceMs: number, onWait: (streams: number) => void, cutWhy?: string): Promise<DrainReport>;
+  /** Requests still running when `graceMs` ends are cut by gw, their error event saying what `then` follows. */
+  drain(name: string, graceMs: number, onWait: (streams: number) => void, then?: DrainThen): Promise<DrainReport>;
   undrain(name: string): void;
 }
-
-/** What a request still running on an instance when its drain's grace period ended is told (gw cut it, not the instance). */
-const cutWhy = (name: string, then: "restart" | "stop"): string =>
-  then === "restart" ? `gw restarted instance ${name}: shutdown_grace_ms ran out before this answer ended` : `gw stopped instance ${name} (a reload removed or replaced it): shutdown_grace_ms ran out before this answer ended`;
 
 /** Why `gw restart` did not restart an instance: gw began to stop (gw down, a stop signal) first. */
 const NOT_RESTARTED_STOPPING = "not restarted: gw is stopping";
@@ -300,7 +296,7 @@ export class InstanceSet {
   }
 
   /** With a drainer and a running process: take its targets out and wait for its requests (up to the grace period). */
-  private async drainFirst(s: SupervisedInstance, then: "restart" | "stop", drainer?: Drainer, progress?: (p: RestartProgress) => void): Promise<DrainReport | undefined> {
+  private async drainFirst(s: SupervisedInstance, then: DrainThen, drainer?: Drainer, progress?: (p: RestartProgress) => void): Promise<DrainReport | undefined> {
     if (!drainer || !s.child) return undefined;
     const graceMs = this.config.global.shutdownGraceMs;
     const removed = then === "stop";
@@ -308,7 +304,7 @@ export class InstanceSet {
       const after = removed ? "then it stops (removed from the config)" : "new requests go to other targets or wait for it";
       this.deps.log.info(`${s.name}: ${then}: waiting for ${streams} request(s) in flight to finish (up to ${graceMs / 1000} s); ${after}`);
       progress?.({ event: "draining", name: s.name, streams, graceMs, ...(removed ? { removed } : {}) });
-    }, cutWhy(s.name, then));
+    }, then);
     if (drain.left > 0 && !this.closed) this.deps.log.warn(`${s.name}: ${then}: ${drain.left} request(s) still running after ${graceMs / 1000} s (shutdown_grace_ms): the ${then} cuts them`);
     return drain;
   }
