@@ -154,6 +154,23 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
   }
 }
 
+/**
+ * Run a long scenario against the gw of `sb`; when it fails, the error carries gw.log's last lines:
+ * a failure seen once on a busy CI machine must say what gw was doing, not only which wait ran out.
+ */
+export async function withGwLog(sb: Pick<Sandbox, "dir">, scenario: () => Promise<void>, lines = 60): Promise<void> {
+  try {
+    await scenario();
+  } catch (e) {
+    let tail = "(no gw.log)";
+    try {
+      tail = readFileSync(gwPaths(sb.dir).gwLog, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+    } catch {}
+    if (e instanceof Error) e.message += `\n--- gw.log, last ${lines} lines:\n${tail}`;
+    throw e;
+  }
+}
+
 /** How many times the gw of `sb` has written `text` into gw.log so far (0 before there is one). */
 export function timesLogged(sb: Pick<Sandbox, "dir">, text: string): number {
   try {

@@ -10,7 +10,7 @@ import { controlJson } from "../../src/supervisor/control.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import { ANOTHER_GW_EXIT, systemdUnit, thisHost } from "../../src/supervisor/service.ts";
 import type { StatusReport } from "../../src/supervisor/status.ts";
-import { alive, OWN_NAME, gw, killAll, processesIn, type Sandbox, sandbox, startGw, until } from "../helpers/supervisor.ts";
+import { alive, OWN_NAME, gw, killAll, processesIn, type Sandbox, sandbox, startGw, until, withGwLog } from "../helpers/supervisor.ts";
 import { freePort } from "../helpers/ports.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -28,6 +28,9 @@ const live = () => controlJson<StatusReport>(gwPaths(sb.dir), "/status");
 describe("gw up -d and the control commands", () => {
   test("up -d returns once serving; status, restart, reload, logs, down work through the socket", async () => {
     sb = await sandbox();
+    await withGwLog(sb, upAndControl);
+  }, 120_000);
+  async function upAndControl(): Promise<void> {
     const started = await gw(sb, ["up", "-d", "-c", sb.file, "--json"]);
     expect(started.code).toBe(0);
     const out = JSON.parse(started.stdout.trim().split("\n").at(-1)!);
@@ -75,7 +78,7 @@ describe("gw up -d and the control commands", () => {
     }, 2_000, () => "a new pid for b within 2 s");
     s = await status();
     expect(row(s, "b")).toMatchObject({ restarts: 1, last_exit: { code: null, signal: "SIGKILL" } });
-    await until(async () => row(await live(), "b").state === "ready", 15_000);
+    await until(async () => row(await live(), "b").state === "ready", 15_000, () => "b ready again after its kill -9");
 
     const aPid = row(s, "a").pid;
     const restartA = await gw(sb, ["restart", "a", "--json"]);
@@ -103,7 +106,7 @@ describe("gw up -d and the control commands", () => {
     );
     let deltas = 0;
     stream.on("text", () => deltas++);
-    await until(() => deltas > 0, 10_000);
+    await until(() => deltas > 0, 10_000, () => "the stream's first delta");
     const cPort = await freePort();
     const original = readFileSync(sb.file, "utf8");
     writeFileSync(sb.file, original.replace("\n[routing]", `\n[instances.c]\nport = ${cPort}\nproviders = [{ type = "antigravity" }]\n\n[routing]`));
@@ -114,7 +117,7 @@ describe("gw up -d and the control commands", () => {
     for (const r of answer.restarted) expect(r).toMatchObject({ name: "c", ok: true, added: true });
     expect((await stream.finalMessage()).stop_reason).toBe("end_turn");
     expect(deltas).toBe(20);
-    await until(async () => row(await live(), "c")?.state === "ready", 15_000);
+    await until(async () => row(await live(), "c")?.state === "ready", 15_000, () => "c, added by the reload, ready");
     appendFileSync(sb.file, "\n[instances.broken\n");
     const bad = await gw(sb, ["reload", "-c", sb.file]);
     expect(bad.code).toBe(1);
@@ -124,8 +127,8 @@ describe("gw up -d and the control commands", () => {
     // Restoring the file is a change too: the watcher reloads and instance c goes away.
     const cPid = row(await status(), "c").pid!;
     writeFileSync(sb.file, original);
-    await until(async () => (await live()).instances.length === 2, 15_000);
-    await until(async () => !(await alive(cPid)), 15_000);
+    await until(async () => (await live()).instances.length === 2, 15_000, () => "c gone from status after the file was restored");
+    await until(async () => !(await alive(cPid)), 15_000, () => `c's process ${cPid} gone`);
 
     const logsA = await gw(sb, ["logs", "a", "-n", "3", "-c", sb.file]);
     expect(logsA.code).toBe(0);
@@ -171,7 +174,7 @@ describe("gw up -d and the control commands", () => {
     expect(gone.stderr).toBe(`gw: no log for 'x' in ${join(sb.dir, "logs")}\n  valid names: gw, a, b, c\n`);
     // Some 25 gw commands, each a bun process: 10–20 s idle, 1–4.6 s each and 22–43 s in all beside
     // two CPU hogs, and past 60 s in 2 of 12 such runs (a command in flight each time, no hang).
-  }, 120_000);
+  }
 
   test("gw logs masks the keys an instance prints, running or not", async () => {
     // An instance that prints its YAML (its gw key, a provider key) before serving, as a debug
