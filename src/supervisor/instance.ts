@@ -86,6 +86,16 @@ export class SupervisedInstance {
     return this.launch();
   }
 
+  /**
+   * A reload relaunches or removes the instance: a start of it under way is given up at once — it
+   * spawns nothing more and stops waiting for an answer — rather than holding the relaunch, queued
+   * behind it, for up to readyTimeoutMs and then saying it did not answer. The relaunch or stop
+   * that follows stops its process; until then it stays away (requests wait for the new launch).
+   */
+  abandonStart(): void {
+    if (this.state === "starting" || !this.child) this.probing?.abort();
+  }
+
   /** Stop for good (removed from the config, gw stopping): requests waiting for it go on. */
   async stop(): Promise<void> {
     await this.halt();
@@ -185,12 +195,15 @@ export class SupervisedInstance {
   private async launch(): Promise<StartOutcome> {
     const { inst, deps } = this;
     const t0 = monoNow();
+    // Aborted by a stop, or by abandonStart: before the spawn as while the start waits for an answer.
+    const probing = (this.probing = new AbortController());
+    const cutShort = () => this.stopping || probing.signal.aborted;
     const launch = launchFor(this.config, inst, deps.env);
     if ("error" in launch) return this.fail("failed", launch.error);
     const taken = await portTaken(inst.port);
     if (taken === "denied") return this.fail("failed", `port ${inst.port} of instance '${inst.name}' ${deniedPort()} — set [instances.${inst.name}] port to 1024 or above`);
     if (taken === "busy") {
-      if (this.stopping) return { ok: false, ms: 0 };
+      if (cutShort()) return { ok: false, ms: 0 };
       const holder = await describeHolder(inst.port);
       // Nothing ran, so nothing crashed: the user is told to free the port, and once they have,
       // the instance must start within portRetryMs — not after a crash loop's five minutes.
@@ -198,7 +211,7 @@ export class SupervisedInstance {
       // Whatever holds the port is not this instance: the LB sends it nothing (hold.ts "taken").
       return this.fail(this.backoff.crashLoop ? "crashloop" : "backoff", `port ${inst.port} of instance '${inst.name}' is in use${holder} — change [instances.${inst.name}] port or stop that process`, "taken", ` (gw looks again every ${deps.timing.portRetryMs / 1000} s)`);
     }
-    if (this.stopping) return { ok: false, ms: 0 };
+    if (cutShort()) return { ok: false, ms: 0 };
     let child: Child;
     try {
       child = spawnChild({ name: inst.name, argv: launch.argv, shown: launch.shown, cwd: instanceCwd(this.config.dir, inst.name), env: deps.env, logFile: deps.logFile(inst.name) });
@@ -208,20 +221,20 @@ export class SupervisedInstance {
       return this.fail("failed", `instance '${inst.name}' could not start ${launch.argv[0]}: ${err.message} — check [instances.${inst.name}] command / [global] cliproxy`);
     }
     deps.log.info(`${inst.name}: started pid ${child.pid} on port ${inst.port}`);
-    return this.watch(child, t0);
+    return this.watch(child, t0, probing);
   }
 
-  /** From a fresh or adopted process: follow its exit, wait until it answers. */
-  private async watch(child: Child, t0: number): Promise<StartOutcome> {
+  /** From a fresh or adopted process: follow its exit, wait until it answers (or `probing` aborts). */
+  private async watch(child: Child, t0: number, probing = new AbortController()): Promise<StartOutcome> {
     const { inst, deps } = this;
     this.child = child;
     this.state = "starting";
     this.announce("away");
     deps.childrenChanged();
     void child.exited.then((info) => this.onChildExit(child, info));
-    this.probing = new AbortController();
+    this.probing = probing;
     const t = deps.timing;
-    const outcome = await waitReady(inst.baseUrl, inst.apiKey, { timeoutMs: t.readyTimeoutMs, pollMs: t.readyPollMs, exited: child.exited, cancel: this.probing.signal });
+    const outcome = await waitReady(inst.baseUrl, inst.apiKey, { timeoutMs: t.readyTimeoutMs, pollMs: t.readyPollMs, exited: child.exited, cancel: probing.signal });
     const ms = Math.round(monoNow() - t0);
     if (outcome === "ready") {
       this.state = "ready";
@@ -234,7 +247,7 @@ export class SupervisedInstance {
       void this.probeUntilReady(child, t0);
       return this.fail("unready", `instance '${inst.name}' (pid ${child.pid}) did not answer on port ${inst.port} within ${secs(t.readyTimeoutMs)} — see logs/${inst.name}.log`);
     }
-    // "exited": onChildExit has said so and scheduled the retry; "cancelled": a stop came first.
+    // "exited": onChildExit has said so and scheduled the retry; "cancelled": a stop or a reload's relaunch came first.
     return { ok: false, ms };
   }
 

@@ -238,6 +238,7 @@ export class InstanceSet {
       if (!this.wants(s, target)) return this.gaveWay(s, undefined, progress);
       this.catchUp(s, true);
       const out = await s.startAgain();
+      if (this.abandoned(s, out, target)) return this.gaveWay(s, undefined, progress);
       const result: RestartResult = { name: s.name, ok: out.ok, ms: out.ms, problem: s.problem, ...first };
       progress?.({ event: "restarted", result });
       return result;
@@ -257,6 +258,11 @@ export class InstanceSet {
     if (drain?.streams) this.deps.log.info(`${s.name}: drained; a later reload changed it meanwhile: its ${then} follows`);
     progress?.({ event: "superseded", name: s.name, then, ...(drain ? { drain } : {}) });
     return undefined;
+  }
+
+  /** A start that did not come up because a later reload, which changed the instance meanwhile, abandoned it (abandonStart). */
+  private abandoned(s: SupervisedInstance, out: StartOutcome, target: string): boolean {
+    return !out.ok && !this.wants(s, target);
   }
 
   /** An instance a reload removed: drained like a restart (its streams in flight finish), then stopped for good. */
@@ -341,6 +347,7 @@ export class InstanceSet {
       if (wanted.has(name)) continue;
       this.byName.delete(name);
       this.leaving.add(s);
+      s.abandonStart();
       this.deps.log.info(`${name}: removed from the config, stopping`);
       queued.push(this.reloadJob(name, lanes(name, s.inst.port, before.get(name)!.port), (tell) => this.retire(s, drainer, tell)));
     }
@@ -357,6 +364,8 @@ export class InstanceSet {
       this.catchUp(s, false);
       if (this.launchKey(prev, was) === target) continue;
       this.deps.log.info(`${name}: port or command changed, restarting`);
+      // Its relaunch stops the process anyway: a start under way is not waited for (queued behind it).
+      s.abandonStart();
       // Stopped where it runs — its process may still be on a port an earlier reload's relaunch
       // (given way to this one) was to leave — and started on its port once all stops are queued.
       let first: { drain?: DrainReport } | undefined;
@@ -373,10 +382,12 @@ export class InstanceSet {
       s.expect();
       const target = this.launchKey(next, inst);
       queued.push(
-        // Told like a relaunch, so gw reload says whether the new instance came up.
-        this.lanes.queue(lanes(inst.name, inst.port), async (tell) => {
+        // Told like a relaunch, so gw reload says whether the new instance came up; a reload's job,
+        // so that one moving or removing it while it starts takes its followers on.
+        this.reloadJob(inst.name, lanes(inst.name, inst.port), async (tell) => {
           if (!this.wants(s, target)) return;
           const out = await s.start();
+          if (this.abandoned(s, out, target)) return this.gaveWay(s, undefined, tell);
           tell({ event: "restarted", result: { name: s.name, ok: out.ok, ms: out.ms, problem: s.problem, added: true } });
         }),
       );
