@@ -126,7 +126,6 @@ class RouteAttempts implements AttemptLoop {
     if (effect?.ended && route && info.target) d.probes.coolingOver(route.name, info.target.id, info.trial === true);
     // A trial whose client left gave no verdict: the next request may try the target again.
     if (!c && info.trial && route && info.target) d.state.endTrial(route.name, info.target.id);
-    const usage = usageRecord(tried.usage);
     // A 2xx makes the target the session's sticky one: note it when it was not already (a
     // failover away from the sticky target moves the session).
     if (c?.class === "ok" && sticky && info.pick !== "sticky" && info.pick !== "signature-lock") d.record.sticky = "set";
@@ -142,9 +141,9 @@ class RouteAttempts implements AttemptLoop {
         ms: Math.round(performance.now() - started),
         ...(sent.heldMs > 0 ? { held_ms: sent.heldMs } : {}),
         ...(c && c.class !== "ok" ? { error: c.reason } : {}),
-        ...(usage ? { usage } : {}),
       },
       cd,
+      usageRecord(tried.usage),
     );
     return tried;
   }

@@ -12,6 +12,7 @@ import {
   type RequestRecord,
   type RoutingRecord,
   type BodyFacts,
+  type UsageRecord,
   agentOf,
   bodyFacts,
   requestUsage,
@@ -69,6 +70,8 @@ export class RecordBuilder {
    */
   private readonly t0: number;
   private readonly body: BodyFacts;
+  /** The billed tokens of the last attempt so far (attempt). */
+  private lastBilled: UsageRecord | undefined;
 
   constructor(
     readonly startedAt: number,
@@ -87,7 +90,16 @@ export class RecordBuilder {
     this.t0 = performance.now() - Math.max(0, Date.now() - startedAt);
   }
 
-  attempt(a: AttemptRecord, cd: CooldownSet | undefined): void {
+  /**
+   * Note an attempt, with the prompt's tokens its upstream billed if it was dropped at its
+   * stream's opening (judge.ts billed). Whether it was dropped is known only once another attempt
+   * follows (failover.ts): then they are its own. Those of the last one are the answer's, which
+   * finish is handed (deliver.ts), so they stay off its entry and are counted once.
+   */
+  attempt(a: Omit<AttemptRecord, "usage">, cd: CooldownSet | undefined, billed?: UsageRecord): void {
+    const before = this.attempts[this.attempts.length - 1];
+    if (before && this.lastBilled) before.usage = this.lastBilled;
+    this.lastBilled = billed;
     if (a.error !== undefined) a.error = maskedHead(this.masker, a.error, ERROR_PREVIEW_CHARS);
     this.attempts.push(a);
     this.cooled(cd);

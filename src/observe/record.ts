@@ -210,12 +210,10 @@ export const ERROR_PREVIEW_CHARS = 500;
  * A request's tokens: its answer's (`answer`: the last attempt's, delivered or dropped) and the
  * prompts of the attempts dropped before it, which the upstream billed all the same. Those are
  * priced with the answer's model (gw usage, the status page): a failover between routes' targets
- * of different models is an estimate, the attempts name each one's own. The last attempt's usage
- * is only the record's (taken off it, not counted twice).
+ * of different models is an estimate, the attempts name each one's own. The last attempt carries
+ * none of its own (record-builder.ts): it is counted once, as the answer.
  */
 export function requestUsage(answer: UsageRecord | undefined, attempts: readonly AttemptRecord[]): UsageRecord | undefined {
-  const last = attempts[attempts.length - 1];
-  if (last?.usage) delete last.usage;
   let sum = answer;
   for (const a of attempts) if (a.usage) sum = addCounts(sum ? { ...sum } : {}, a.usage);
   return sum;
