@@ -1,7 +1,8 @@
 // Carrying out a migration plan's copies and links (0600 in a 0700 directory: these are login
 // tokens). The first step that cannot be written stops it; what was done before stays, and a
 // second run finds it in place. The failure is said of the place the user knows — the login's
-// destination or its auth dir, never the temp file a copy goes through — with the fix its cause needs.
+// destination, its auth dir or the folder that may not hold one, never the temp file a copy goes
+// through nor a directory not made yet — with the fix its cause needs.
 
 import { link, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -32,7 +33,7 @@ async function applyStep(s: Step, bytes: Uint8Array): Promise<CliError | undefin
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
-    return refusal(err, (err as NodeJS.ErrnoException).path ?? dir, s); // the part of the path in the way
+    return refusal(err, mkdirPlace(err, dir), s);
   }
   if (s.action === "link") {
     const linked = await link(s.from!, s.to!).then(
@@ -47,6 +48,17 @@ async function applyStep(s: Step, bytes: Uint8Array): Promise<CliError | undefin
   } catch (err) {
     return refusal(err, s.to!, s);
   }
+}
+
+/**
+ * Where a failed `mkdir -p` of `dir` is said to fail. The error names the first directory that could
+ * not be made, which does not exist: refused by rights or a read-only file system, the fault is the
+ * existing directory it was to be made in (the config folder, for a first auth dir). Anything else
+ * (a file in the way) is at the path named.
+ */
+function mkdirPlace(err: unknown, dir: string): string {
+  const { code, path = dir } = err as NodeJS.ErrnoException;
+  return code === "EACCES" || code === "EPERM" || code === "EROFS" ? dirname(path) : path;
 }
 
 /** A failed write as the command's one-line refusal; anything that is no file-system error gw knows is a bug, thrown as it came. */

@@ -69,6 +69,23 @@ function oldFolder(): string {
 
 const migrate = (dir: string, ...args: string[]) => runGw(["migrate", "-c", join(dir, "providers.toml"), ...args]);
 
+/**
+ * Run `body` while this user may not write in `dir`. Root writes through any mode: an immutable
+ * directory stops it (chattr), as mode 0500 stops anyone else. On a file system without the
+ * immutable flag there is nothing to show, and `body` is not run.
+ */
+async function unwritable(dir: string, body: () => Promise<void>): Promise<void> {
+  const root = process.getuid?.() === 0;
+  const locked = root ? Bun.spawnSync(["chattr", "+i", dir]).exitCode === 0 : (chmodSync(dir, 0o500), true);
+  if (!locked) return;
+  try {
+    await body();
+  } finally {
+    if (root) Bun.spawnSync(["chattr", "-i", dir]);
+    else chmodSync(dir, 0o700);
+  }
+}
+
 describe("gw migrate on an old folder", () => {
   test("dry run: every credential with where it would go, the PM2 apps on gw's ports — and nothing written", async () => {
     const dir = oldFolder();
@@ -350,11 +367,7 @@ describe("gw migrate on an old folder", () => {
     const dir = oldFolder();
     const cc = join(dir, "auths/cc");
     mkdirSync(cc, { recursive: true });
-    // Root writes through any mode: an immutable directory stops it (chattr), as mode 0500 stops anyone else.
-    const root = process.getuid?.() === 0;
-    const locked = root ? Bun.spawnSync(["chattr", "+i", cc]).exitCode === 0 : (chmodSync(cc, 0o500), true);
-    if (!locked) return; // a file system without the immutable flag: nothing to show here
-    try {
+    await unwritable(cc, async () => {
       const r = await migrate(dir, "--apply");
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`cannot write ${join(cc, "claude-cy@example.com.json")}: permission denied`);
@@ -371,10 +384,20 @@ describe("gw migrate on an old folder", () => {
       expect(report.hint).toContain(`let this user write in ${cc}`);
       expect(report.credentials.find((s: { instance: string }) => s.instance === "cc")).toMatchObject({ action: "copy", done: false });
       expect(report.credentials.find((s: { instance: string }) => s.instance === "official")).toMatchObject({ action: "already there" });
-    } finally {
-      if (root) Bun.spawnSync(["chattr", "-i", cc]);
-      else chmodSync(cc, 0o700);
-    }
+    });
+  });
+
+  test("--apply in a config folder this user may not write: that folder and the fix, not the auths folder it could not make", async () => {
+    const dir = oldFolder();
+    await unwritable(dir, async () => {
+      const r = await migrate(dir, "--apply");
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`cannot write ${dir}: permission denied`);
+      expect(r.stderr).toContain(`let this user write in ${dir} (`);
+      expect(r.stderr).not.toContain(join(dir, "auths"));
+      expect(r.stdout).toContain("not done: antigravity-ana@example.com.json (antigravity) → auths/official/antigravity-ana@example.com.json");
+    });
+    expect(existsSync(join(dir, "auths"))).toBe(false);
   });
 
   test("no ecosystem file: said so; --ecosystem that does not exist: one line", async () => {
