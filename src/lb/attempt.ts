@@ -7,7 +7,6 @@ import { targetsTooSmall } from "../catalog/routes.ts";
 import type { LbConfig, Route } from "../config/types.ts";
 import { failedAttempt, usageRecord } from "../observe/record.ts";
 import type { StateStore } from "../state/index.ts";
-import { recordAttempt } from "../state/index.ts";
 import { shouldRetry } from "./classify.ts";
 import type { Attempt, AttemptLoop, Choice, Tried } from "./failover.ts";
 import { AttemptDeadline, type ClientLink, schedule, unschedule } from "./due.ts";
@@ -16,7 +15,7 @@ import type { RoutedIntake } from "./intake.ts";
 import type { DeadEnds } from "./dead-ends.ts";
 import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
-import { pickContext, type RequestFacts, stickyKeyOn } from "./request-state.ts";
+import { pickContext, recordVerdict, type RequestFacts, stickyKeyOn } from "./request-state.ts";
 import { providerOf } from "./quirks.ts";
 import { rewriteFor, upstreamModel } from "./rewrite.ts";
 import { explainPick, stickyAction } from "./route.ts";
@@ -117,7 +116,7 @@ class RouteAttempts implements AttemptLoop {
     const outcome = c?.class ?? "aborted";
     d.stats.attempt(info.instance.name, failedAttempt(outcome));
     const now = Date.now();
-    const effect = c && route && info.target ? recordAttempt(d.state, c, { route: route.name, target: info.target.id, stickyKey: sticky, now, trial: info.trial, signed: d.facts.sig.signed }) : undefined;
+    const effect = c && route && info.target ? recordVerdict(d.state, d.facts, c, { route, target: info.target.id, now, trial: info.trial }) : undefined;
     const cd = effect?.cooled;
     if (cd) d.probes.cooling(cd.route, cd.target, info.instance.name, now + cd.ms, cd);
     // An answer is fresher word than a failed probe (every pick reads it: dead-ends.ts).

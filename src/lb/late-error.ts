@@ -10,14 +10,14 @@
 
 import type { CooldownsMs, Route } from "../config/types.ts";
 import { failedAnswer, failedAttempt } from "../observe/record.ts";
-import { recordAttempt, type StateStore } from "../state/index.ts";
+import type { StateStore } from "../state/index.ts";
 import { classifyOutcome, failureOutcome, type Outcome as Classified } from "./classify.ts";
 import type { Attempt } from "./failover.ts";
 import { parseObject } from "../json/object.ts";
 import { errorStatus } from "./error-objects.ts";
 import type { Prober } from "./probe.ts";
 import type { RecordBuilder } from "./record-builder.ts";
-import { type RequestFacts, stickyKeyOn } from "./request-state.ts";
+import { recordVerdict, type RequestFacts } from "./request-state.ts";
 import type { StatsCounter } from "./stats.ts";
 import type { RelayEnd } from "./stream.ts";
 
@@ -75,7 +75,7 @@ export function lateVerdict(c: Classified, attempt: Attempt, f: LateFacts, reque
   const now = Date.now();
   const { route } = f;
   const target = attempt.target;
-  const cd = route && target ? recordAttempt(f.state, c, { route: route.name, target: target.id, stickyKey: stickyKeyOn(f.facts, route), now })?.cooled : undefined;
+  const cd = route && target ? recordVerdict(f.state, f.facts, c, { route, target: target.id, now })?.cooled : undefined;
   if (cd) f.probes.cooling(cd.route, cd.target, attempt.instance.name, now + cd.ms, cd);
   f.stats.failedLate(attempt.instance.name, requestFailed, failedAttempt(c.class));
   f.record.judgedLate(c, cd);

@@ -1,10 +1,13 @@
 // What ties one request to the LB's memory: the facts read once after intake (session, thinking
-// signature, conversation size, the auto-upgrade decision) and the state written when the request
-// ends (failure streak, stickiness of an OpenAI Responses id). Per-attempt writes are attempt.ts's.
+// signature, conversation size, the auto-upgrade decision), whether its outcome is the LB's to learn
+// from at all (isSideRequest), and what it writes: an attempt's verdict on its target (cooldown,
+// sticky target: recordVerdict, for attempt.ts and late-error.ts) and, when the request ends, its
+// failure streak and the stickiness of an OpenAI Responses id (recordEnd).
 
 import type { Config, Route } from "../config/types.ts";
-import type { StateStore } from "../state/index.ts";
-import { recordRequestEnd } from "../state/index.ts";
+import type { AttemptEffect, StateStore } from "../state/index.ts";
+import { recordAttempt, recordRequestEnd } from "../state/index.ts";
+import type { Outcome as Classified } from "./classify.ts";
 import type { Intake } from "./intake.ts";
 import { NOTHING_TRIED, type PickContext, routeAnswers } from "./route.ts";
 import { modelIdsOf, modelMeant } from "./model-ids.ts";
@@ -35,6 +38,21 @@ export interface RequestFacts {
   readonly upgrade: UpgradeDecision | undefined;
   /** Failure-streak key (session or anon, requested model); undefined when unrouted. */
   readonly streakKey: string | undefined;
+  /** A side request (isSideRequest): it reads the LB's memory as its session would, and writes none of it. */
+  readonly side: boolean;
+}
+
+/**
+ * Whether a request is a side request: one that asks about a generation instead of making one
+ * (a token count: Claude Code's /context sends ~25 at once). Its outcome is no word on how the
+ * session's generations fare — some CLIProxyAPI Antigravity builds answer every count 501 and
+ * generate fine — so it feeds no routing state: it neither grows nor resets the failure streak
+ * (auto-upgrade, the router's factors), sets or ends no cooldown (nor takes a half-open target's
+ * verdict), and moves no sticky target or router hold. It still fails over, and is routed by that
+ * state as its session's next generation would be: counted by the model that would answer it.
+ */
+export function isSideRequest(intake: Pick<Intake, "countTokens">): boolean {
+  return intake.countTokens;
 }
 
 /** What the router's fallback asks of the gateway, besides cooldowns: instances away, and those known down (pipeline.ts). */
@@ -47,26 +65,27 @@ type Liveness = Pick<PickContext, "draining" | "deadEnds">;
  */
 export function requestFacts(headers: Headers, intake: Intake, config: Config, state: StateStore, now: number, live: Liveness = {}): RequestFacts {
   const session = sessionKey(headers, intake.json);
+  const side = isSideRequest(intake);
   const sig = findSignature(intake.json);
   const meant = modelMeant(modelIdsOf(config), intake.model); // `claude-gw-g3f` means g3f (lb/model-ids.ts)
   const routerConfig = config.global.lb.router;
   const router = activates(routerConfig, meant)
     ? decideModel({ config, router: routerConfig, body: intake.json, model: meant!, session, sig, state, now, answers: (name) => routeNamedAnswers(config, name, { tried: NOTHING_TRIED, now, state, signed: sig.signed, ...live }) })
     : undefined;
-  if (router?.remember) state.setSticky(router.remember.key, router.remember.value, now);
+  if (router?.remember && !side) state.setSticky(router.remember.key, router.remember.value, now);
   const model = router ? router.resolved : meant;
   const requested = model === undefined ? undefined : config.routes.get(model);
   // Streaks count per (session, model the client sent), as the old LB kept them.
   const source = router ? router.requested : requested?.name;
   const sk = source === undefined ? undefined : streakKey(session, source);
-  if (!requested || sk === undefined) return { session, sig, router, requested, route: undefined, upgrade: undefined, streakKey: sk };
+  if (!requested || sk === undefined) return { session, sig, router, requested, route: undefined, upgrade: undefined, streakKey: sk, side };
   const { messages, tools } = countMessagesAndTools(intake.json);
   const inputTokens = config.global.lb.autoUpgrade.inputTokensThreshold > 0 ? estimateInputTokens(intake.raw) : 0;
   const upgrade = decideUpgrade(config, requested.name, { messages, tools, streak: state.streak(sk, now), signed: sig.signed, inputTokens });
   const route = config.routes.get(upgrade.route) ?? requested;
   // Hashed only where a conversation can be sticky (conversationOn): its opening may be a long system prompt.
   const conversation = session === undefined && route.targets.length > 1 ? conversationOf(intake.json) : undefined;
-  return { session, conversation, sig, router, requested, route, upgrade, streakKey: sk };
+  return { session, conversation, sig, router, requested, route, upgrade, streakKey: sk, side };
 }
 
 function routeNamedAnswers(config: Config, name: string, ctx: PickContext): boolean {
@@ -96,8 +115,13 @@ export function routeHeader(facts: RequestFacts, fallback: FallbackFacts | undef
   return fallback.outcome === "failed" ? `${base} (its signature fallback to ${to} failed)` : `${base} (its signature fallback to ${to} not tried: no route of its family can answer now)`;
 }
 
-/** Sticky key the request's target is remembered under on a route, when it has a session or is a conversation already. */
+/** Sticky key the request's target is remembered under on a route, when it has a session or is a conversation already; none for a side request. */
 export function stickyKeyOn(facts: RequestFacts, route: Route): string | undefined {
+  return facts.side ? undefined : ownStickyKey(facts, route);
+}
+
+/** The key of the request's own session or conversation on `route` (stickyKeyOn, whether or not it writes). */
+function ownStickyKey(facts: RequestFacts, route: Route): string | undefined {
   if (facts.session !== undefined) return stickyKey(facts.session, route.name);
   const c = conversationOn(facts, route);
   return c && stickyKey(conversationKey(c), route.name);
@@ -123,7 +147,7 @@ export function pickContext(facts: RequestFacts, route: Route, at: Omit<PickCont
  */
 function stickyKeyReadOn(facts: RequestFacts, route: Route, at: Pick<PickContext, "state" | "now">): string | undefined {
   const c = conversationOn(facts, route);
-  if (facts.session !== undefined || !c) return stickyKeyOn(facts, route);
+  if (facts.session !== undefined || !c) return ownStickyKey(facts, route);
   for (const key of shorterKeys(c, route)) if (at.state?.sticky(key, at.now) !== undefined) return key;
   return undefined;
 }
@@ -131,6 +155,24 @@ function stickyKeyReadOn(facts: RequestFacts, route: Route, at: Pick<PickContext
 /** The sticky keys the conversation's shorter requests may have left on `route`, latest first. */
 function* shorterKeys(c: Conversation, route: Route): Generator<string> {
   for (let turns = c.turns - 1; turns >= Math.max(1, c.turns - CONTINUATION_SPAN); turns--) yield stickyKey(conversationKey(c, turns), route.name);
+}
+
+/**
+ * An attempt's verdict on its target (state/apply.ts recordAttempt): its cooldown set or ended,
+ * the session's sticky target. A side request's gives none; a half-open target's trial it took is
+ * let go, as one whose client left is (attempt.ts): the next request may try the target.
+ */
+export function recordVerdict(
+  state: StateStore,
+  facts: RequestFacts,
+  c: Classified,
+  a: { route: Route; target: string; now: number; trial?: boolean },
+): AttemptEffect | undefined {
+  if (facts.side) {
+    if (a.trial) state.endTrial(a.route.name, a.target);
+    return undefined;
+  }
+  return recordAttempt(state, c, { route: a.route.name, target: a.target, stickyKey: stickyKeyOn(facts, a.route), now: a.now, trial: a.trial, signed: facts.sig.signed });
 }
 
 /**
@@ -148,6 +190,7 @@ export function recordEnd(
   facts: RequestFacts,
   end: { ok: boolean; now: number; route?: Route; targetId?: string; responseId?: string },
 ): void {
+  if (facts.side) return; // isSideRequest
   if (facts.streakKey) recordRequestEnd(state, facts.streakKey, end.ok, end.now);
   // The router's success_streak factor: successes in a row are counted as the streak of the
   // opposite outcome under a key of their own (reset by a failure, grown by a success).

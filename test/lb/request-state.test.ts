@@ -1,8 +1,10 @@
-// What a request leaves in the LB's memory when it ends (lb/request-state.ts recordEnd): the
-// sticky entry of an OpenAI Responses id, kept only where a follow-up will look for it.
+// What a request leaves in the LB's memory (lb/request-state.ts): when it ends (recordEnd), the
+// sticky entry of an OpenAI Responses id, kept only where a follow-up will look for it; nothing at
+// all for a side request (a token count), neither at its end nor after its attempts (recordVerdict).
 import { expect, test } from "bun:test";
 import { conversationKey, conversationOf } from "../../src/lb/conversation-key.ts";
-import { pickContext, type RequestFacts, recordEnd, stickyKeyOn } from "../../src/lb/request-state.ts";
+import type { Outcome } from "../../src/lb/classify.ts";
+import { pickContext, type RequestFacts, recordEnd, recordVerdict, stickyKeyOn } from "../../src/lb/request-state.ts";
 import { responseSessionKey, sessionKey, stickyKey } from "../../src/lb/session.ts";
 import { explainBody, formatExplanation } from "../../src/lb/router/explain.ts";
 import { createMemoryStore } from "../../src/state/index.ts";
@@ -60,4 +62,29 @@ test("gw route explain says a session-less conversation is sticky only on a rout
   };
   expect(await line("two")).toContain("none named; sticky as a conversation (conv:");
   expect(await line("one")).toContain("none (nothing is sticky; streaks count as anon)");
+});
+
+test("a side request writes nothing: no cooldown set or ended, no sticky target, no streak; a half-open target's trial it took is let go", () => {
+  const store = createMemoryStore();
+  const now = Date.now();
+  const side = { session: "cc:s", sig: { signed: false }, streakKey: "cc:s::gpt", side: true } as unknown as RequestFacts;
+  const failed: Outcome = { class: "transient", status: 501, cooldownMs: 60_000, kind: "transient", reason: "501 count tokens not supported" };
+  const ok: Outcome = { class: "ok", status: 200, cooldownMs: 0, reason: "ok" };
+  expect(recordVerdict(store, side, failed, { route, target: "a/gpt-5", now })).toBeUndefined();
+  expect(store.cooldown("gpt", "a/gpt-5", now)).toBeUndefined();
+  recordEnd(store, side, { ok: false, now, route, targetId: "a/gpt-5" });
+  expect(store.streak("cc:s::gpt", now)).toBe(0);
+
+  // Half-open, its trial taken by the side request: its success ends neither the cooldown nor the wait for a real trial.
+  store.setCooldown("gpt", "a/gpt-5", { until: now - 1, kind: "transient", reason: "501", setAt: now - 60_000 });
+  store.claimTrial("gpt", "a/gpt-5", now + 60_000);
+  expect(recordVerdict(store, side, ok, { route, target: "a/gpt-5", now, trial: true })).toBeUndefined();
+  expect(store.cooldown("gpt", "a/gpt-5", now)).toEqual({ until: now - 1, kind: "transient", reason: "501", setAt: now - 60_000 });
+  expect(stickyKeyOn(side, route)).toBeUndefined();
+  expect(stickyEntries(store, now)).toHaveLength(0);
+
+  // The same verdict of a generation ends the cooldown and makes the target the session's.
+  expect(recordVerdict(store, { ...side, side: false }, ok, { route, target: "a/gpt-5", now, trial: true })).toMatchObject({ ended: { kind: "transient" } });
+  expect(store.cooldown("gpt", "a/gpt-5", now)).toBeUndefined();
+  expect(store.sticky(stickyKey("cc:s", "gpt"), now)).toBe("a/gpt-5");
 });

@@ -183,6 +183,14 @@ describe("the session hold and the signature lock, through the LB", () => {
     expect((await send(s, body("auto", "Implement it", { history: 6 }), h)).route).toBe("auto->opus4.6 (session hold: category architecture)");
   }, 30_000);
 
+  test("a token count is routed as its turn would be, but leaves no hold on the session", async () => {
+    const h = { "x-claude-code-session-id": "9a3f1c2e-0000-4000-8000-000000000003" };
+    const { model, messages } = body("auto", "Implement the lexer") as { model: string; messages: Anthropic.MessageParam[] };
+    const { response } = await s.anthropic.messages.countTokens({ model, messages }, { headers: h }).withResponse();
+    expect(response.headers.get("x-gw-route")).toBe("auto->sonnet4.6 (category coding)");
+    expect((await send(s, body("auto", "hi", { history: 2 }), h)).route).toBe("auto->M2.5 (category quick)");
+  }, 30_000);
+
   test("signed thinking goes back to the route that signed it, whatever the rules say", async () => {
     const h = { "x-claude-code-session-id": "9a3f1c2e-0000-4000-8000-000000000002" };
     const first = await send(s, body("auto", "Implement the lexer"), h);
