@@ -143,6 +143,7 @@ class RouteAttempts implements AttemptLoop {
       },
       cd,
       usageRecord(tried.usage),
+      sent.params,
     );
     return tried;
   }
@@ -158,14 +159,14 @@ class RouteAttempts implements AttemptLoop {
     const { d } = this;
     const held = d.load?.hold.has(info.instance.name) ? await d.load.hold.wait(info.instance, ctl.abort.signal) : { instance: info.instance, ms: 0 };
     const to: Attempt = held.instance === info.instance ? info : { ...info, instance: held.instance };
-    if (ctl.abort.signal.aborted) return { to, outcome: notBack(to, ctl), heldMs: held.ms };
+    if (ctl.abort.signal.aborted) return { to, outcome: notBack(to, ctl), heldMs: held.ms, params: [] };
     // Waited for a start that found its port another process's (hold.ts "taken"): nothing goes there.
-    if (held.ms > 0 && d.deadEnds.barred?.(to.instance.name)) return { to, outcome: portHeldElsewhere(to), heldMs: held.ms };
+    if (held.ms > 0 && d.deadEnds.barred?.(to.instance.name)) return { to, outcome: portHeldElsewhere(to), heldMs: held.ms, params: [] };
     const up = rewriteFor(d.intake, d.req.headers, to.instance, to.target);
     d.load?.enter(to.instance.name);
     const outcome = await forward(to, d.req.method, up, ctl);
     if (outcome.kind === "failed") d.load?.leave(to.instance.name);
-    return { to, outcome, heldMs: held.ms };
+    return { to, outcome, heldMs: held.ms, params: up.params };
   }
 
   choose(tried: ReadonlySet<string>): Choice | undefined | Promise<Choice | undefined> {
@@ -219,6 +220,8 @@ interface Sent {
   readonly to: Attempt;
   readonly outcome: Outcome;
   readonly heldMs: number;
+  /** The route params that changed the request sent (none when nothing was sent). */
+  readonly params: readonly string[];
 }
 
 /** The connection failed before any answer (not the deadline, not the client leaving). */

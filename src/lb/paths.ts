@@ -62,3 +62,6 @@ const ANSWER_CALL = /(?:\/messages|\/completions|\/responses|:streamGenerateCont
 /** An OpenAI Responses call (CLIProxyAPI's /v1, /openai/v1 and Codex-direct spellings): its body and events have their own shapes. */
 export const isResponsesCall = (path: string): boolean => RESPONSES_CALL.test(path);
 const RESPONSES_CALL = /\/responses$/;
+
+/** A Gemini method that generates an answer (not `countTokens`, `embedContent`, …). */
+export const isGeminiGeneration = (action: string): boolean => action === "generateContent" || action === "streamGenerateContent";

@@ -26,6 +26,7 @@ import type { CooldownSet } from "../state/index.ts";
 import { clientAddress } from "./client-address.ts";
 import type { Intake, RoutedIntake } from "./intake.ts";
 import type { FallbackFacts, RequestFacts } from "./request-state.ts";
+import { isGeminiGeneration } from "./paths.ts";
 import { routerRecord } from "./router/record.ts";
 
 /** Where finished records go: the day files and the metrics / status feed. */
@@ -72,6 +73,8 @@ export class RecordBuilder {
   private readonly body: BodyFacts;
   /** The billed tokens of the last attempt so far (attempt). */
   private lastBilled: UsageRecord | undefined;
+  /** The route params that changed the last attempt's request: the record's `routing.params`. */
+  private lastParams: readonly string[] = NONE;
 
   constructor(
     readonly startedAt: number,
@@ -94,12 +97,14 @@ export class RecordBuilder {
    * Note an attempt, with the prompt's tokens its upstream billed if it was dropped at its
    * stream's opening (judge.ts billed). Whether it was dropped is known only once another attempt
    * follows (failover.ts): then they are its own. Those of the last one are the answer's, which
-   * finish is handed (deliver.ts), so they stay off its entry and are counted once.
+   * finish is handed (deliver.ts), so they stay off its entry and are counted once. `params`: the
+   * route params that changed the request it sent (rewrite.ts), which the record lists for the last.
    */
-  attempt(a: Omit<AttemptRecord, "usage">, cd: CooldownSet | undefined, billed?: UsageRecord): void {
+  attempt(a: Omit<AttemptRecord, "usage">, cd: CooldownSet | undefined, billed?: UsageRecord, params: readonly string[] = NONE): void {
     const before = this.attempts[this.attempts.length - 1];
     if (before && this.lastBilled) before.usage = this.lastBilled;
     this.lastBilled = billed;
+    this.lastParams = params;
     if (a.error !== undefined) a.error = maskedHead(this.masker, a.error, ERROR_PREVIEW_CHARS);
     this.attempts.push(a);
     this.cooled(cd);
@@ -197,7 +202,9 @@ export class RecordBuilder {
         upgrade_reasons: facts.upgrade?.reasons ?? NONE,
         sticky: this.sticky,
         attempts: this.attempts,
-        params: route ? paramsOf(this.answeredOn(), this.attempts) : NONE,
+        // The last attempt's: what its request was sent with (none for count_tokens, a call
+        // without the param's field, or a value already within the limit).
+        params: this.lastParams,
       },
       response: { status: r.status, bytes: r.bytes, ms: Math.round(r.endAt - this.t0) },
       cooldowns: this.cooldowns,
@@ -226,16 +233,6 @@ export class RecordBuilder {
     sinks.observe.record(record);
     return record;
   }
-
-  /**
-   * The route the last attempt was made on: the fallback's, unless it had no target to try and
-   * the first route's answer stands (that attempt then names its route).
-   */
-  private answeredOn(): Route | undefined {
-    if (this.fallbackOutcome !== "served") return this.facts.route;
-    const last = this.attempts[this.attempts.length - 1];
-    return last?.route === undefined ? (this.fallback ?? this.facts.route) : this.facts.route;
-  }
 }
 
 // A client sends the same key and User-Agent request after request, and under load many requests
@@ -247,43 +244,11 @@ const agentOfLast = rememberLast(agentOf);
 /** Calls a model answers with tokens it reports (count_tokens and the model lists have none). */
 const GENERATION_CALLS = /^\/v1\/(?:messages|chat\/completions|completions|responses(?:\/compact)?)$/;
 
-const GEMINI_GENERATION = new Set(["generateContent", "streamGenerateContent"]);
-
 /** Is the request a generation call, whose answer should report its tokens? */
 function generates(intake: RoutedIntake): boolean {
   if (intake.method !== "POST" || intake.countTokens) return false;
-  return intake.geminiPath ? GEMINI_GENERATION.has(intake.geminiPath.action) : GENERATION_CALLS.test(intake.path);
+  return intake.geminiPath ? isGeminiGeneration(intake.geminiPath.action) : GENERATION_CALLS.test(intake.path);
 }
 
 /** A record's lists are only read: one empty list serves every record without entries. */
 const NONE: readonly string[] = Object.freeze([]);
-
-/** Names of the route params of the answering target (on `route`) that change a request. */
-function paramsOf(route: Route | undefined, attempts: readonly AttemptRecord[]): readonly string[] {
-  const last = attempts[attempts.length - 1];
-  const t = last && targetById(route, last.target);
-  if (!t) return NONE;
-  const p = t.params;
-  const out: string[] = [];
-  if (p.reasoningEffort !== undefined) out.push("reasoning_effort");
-  if (p.maxTokensDefault !== undefined) out.push("max_tokens_default");
-  if (p.maxTokensMax !== undefined) out.push("max_tokens_max");
-  if (p.thinkingBudgetMax !== undefined) out.push("thinking_budget_max");
-  if (p.thinkingLevel !== undefined) out.push("thinking_level");
-  if (p.anthropicBeta.length > 0) out.push("anthropic_beta");
-  if (hasKeys(p.extraHeaders)) out.push("extra_headers");
-  return out.length ? out : NONE;
-}
-
-/** Object.keys(o).length > 0 without the list of keys. */
-function hasKeys(o: object): boolean {
-  for (const _ in o) return true;
-  return false;
-}
-
-/** The route's target `id` (a loop, not find(): no closure per record). */
-function targetById(route: Route | undefined, id: string) {
-  const targets = route?.targets;
-  if (targets) for (const t of targets) if (t.id === id) return t;
-  return undefined;
-}

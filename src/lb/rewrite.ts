@@ -1,14 +1,13 @@
 // Rewrite for one attempt (pure): the client's request as one target should receive it. Only
-// what changes is written — the model, the route's body params, the provider's quirks — as
+// what changes is written — the model, the route's body params (body-params.ts), the provider's quirks — as
 // top-level edits on the text that came in (json-edit.ts); every other byte goes upstream as the
 // client sent it. The parsed body is never mutated.
 
 import type { InstanceConfig, RouteParams, Target } from "../config/types.ts";
-import { asObject } from "../json/object.ts";
+import { applyBodyParams, hasBodyParams, PARAM_FIELDS, paramCallOf } from "./body-params.ts";
 import { isReservedHeader, setInstanceKey, upstreamHeaders } from "./headers.ts";
 import type { Intake, RoutedIntake } from "./intake.ts";
 import { editTopLevel, type Member, topLevelMembers } from "./json-edit.ts";
-import { isResponsesCall } from "./paths.ts";
 import { providerOf, quirkOf } from "./quirks.ts";
 
 export interface UpstreamRequest {
@@ -16,6 +15,8 @@ export interface UpstreamRequest {
   readonly pathAndQuery: string;
   readonly headers: Headers;
   readonly body: Uint8Array<ArrayBuffer> | string | undefined;
+  /** Names of the route params that changed this request (for the request log's `routing.params`). */
+  readonly params: readonly string[];
 }
 
 /**
@@ -26,38 +27,6 @@ export interface UpstreamRequest {
 export function upstreamModel(target: Target): string {
   const level = target.params.thinkingLevel;
   return level && !target.model.endsWith(")") ? `${target.model}(${level})` : target.model;
-}
-
-type Body = Record<string, unknown>;
-
-/**
- * Apply a route's body params to a copy of `body` (already carrying the new model). The effort
- * goes where the request's API carries it: the Responses API's `reasoning.effort` (CLIProxyAPI
- * reads that, and would let a client's own value there win over a top-level one), else
- * `reasoning_effort`.
- */
-export function applyBodyParams(body: Body, p: RouteParams, api: "responses" | "other" = "other"): void {
-  if (p.reasoningEffort !== undefined) {
-    if (api === "responses") {
-      const current = body.reasoning;
-      body.reasoning = { ...asObject(current), effort: p.reasoningEffort };
-    } else body.reasoning_effort = p.reasoningEffort;
-  }
-  if (p.maxTokensDefault !== undefined && (body.max_tokens === undefined || body.max_tokens === null)) {
-    body.max_tokens = p.maxTokensDefault;
-  }
-  const maxTokens = body.max_tokens;
-  if (p.maxTokensMax !== undefined && typeof maxTokens === "number" && maxTokens > p.maxTokensMax) {
-    body.max_tokens = p.maxTokensMax;
-  }
-  const thinking = body.thinking as Body | null | undefined;
-  if (!thinking || typeof thinking !== "object" || typeof thinking.budget_tokens !== "number") return;
-  let budget = thinking.budget_tokens;
-  if (p.thinkingBudgetMax !== undefined && budget > p.thinkingBudgetMax) budget = p.thinkingBudgetMax;
-  // The API rejects budget_tokens >= max_tokens; a clamp above may have caused exactly that.
-  const mt = body.max_tokens;
-  if (typeof mt === "number" && budget >= mt) budget = Math.max(0, mt - 1);
-  if (budget !== thinking.budget_tokens) body.thinking = { ...thinking, budget_tokens: budget };
 }
 
 /** Merge beta flags into a comma list, keeping the client's first, de-duplicated case-insensitively. */
@@ -73,27 +42,33 @@ export function mergeBeta(current: string | null, add: readonly string[]): strin
   return out.join(",");
 }
 
-function hasBodyParams(p: RouteParams): boolean {
-  return (
-    p.reasoningEffort !== undefined ||
-    p.maxTokensDefault !== undefined ||
-    p.maxTokensMax !== undefined ||
-    p.thinkingBudgetMax !== undefined
-  );
-}
-
-/** Headers for one attempt: the client's (cleaned), the instance's key, then the route's header params. */
-export function attemptHeaders(client: Headers, instance: InstanceConfig, p: RouteParams | undefined): Headers {
+/**
+ * Headers for one attempt: the client's (cleaned), the instance's key, then the route's header
+ * params; the names of those that changed a header go into `applied`.
+ */
+export function attemptHeaders(client: Headers, instance: InstanceConfig, p: RouteParams | undefined, applied: string[] = []): Headers {
   const h = upstreamHeaders(client);
   // Over loopback compression saves nothing, and plain bytes let the usage watcher read the
   // stream; the client's own Accept-Encoding is a preference, and an identity answer satisfies it.
   h.set("accept-encoding", "identity");
   setInstanceKey(h, instance.apiKey);
   if (!p) return h;
-  if (p.anthropicBeta.length > 0) h.set("anthropic-beta", mergeBeta(h.get("anthropic-beta"), p.anthropicBeta));
-  for (const name in p.extraHeaders) {
-    if (!isReservedHeader(name)) h.set(name, p.extraHeaders[name]!);
+  if (p.anthropicBeta.length > 0) {
+    const current = h.get("anthropic-beta");
+    const merged = mergeBeta(current, p.anthropicBeta);
+    if (merged !== current) {
+      h.set("anthropic-beta", merged);
+      applied.push("anthropic_beta");
+    }
   }
+  let extra = false;
+  for (const name in p.extraHeaders) {
+    const value = p.extraHeaders[name]!;
+    if (isReservedHeader(name) || h.get(name) === value) continue;
+    h.set(name, value);
+    extra = true;
+  }
+  if (extra) applied.push("extra_headers");
   return h;
 }
 
@@ -110,45 +85,56 @@ export function rewriteFor(
   instance: InstanceConfig,
   target: Target | undefined,
 ): UpstreamRequest {
-  const headers = attemptHeaders(client, instance, target?.params);
+  const headerParams: string[] = [];
+  const headers = attemptHeaders(client, instance, target?.params, headerParams);
   if (intake.decoded) headers.delete("content-encoding"); // the body goes as gw decoded it
   // A JSON body sent under another type (curl -d, text/plain) is JSON to gw, so to the upstream too.
   const top = topLevel(intake);
   if (top && !JSON_TYPE.test(headers.get("content-type") ?? "")) headers.set("content-type", "application/json");
-  if (!target) return { pathAndQuery: intake.path + intake.search, headers, body: intake.raw };
+  if (!target) return { pathAndQuery: intake.path + intake.search, headers, body: intake.raw, params: NONE };
   const model = upstreamModel(target);
   const path = intake.geminiPath ? `${intake.geminiPath.prefix}${model}:${intake.geminiPath.action}` : intake.path;
   let body = intake.raw;
+  let bodyParams: readonly string[] = NONE;
   if (top && typeof body === "string") {
-    const edits = bodyEdits(intake, top, model, target.params, providerOf(target, instance));
+    const { edits, applied } = bodyEdits(intake, top, model, target.params, providerOf(target, instance));
     if (edits.size > 0) body = editTopLevel(body, membersOf(intake, body), edits);
+    bodyParams = applied;
   }
-  return { pathAndQuery: path + intake.search, headers, body };
+  const leveled = model !== target.model;
+  const params = bodyParams.length + headerParams.length > 0 || leveled ? [...bodyParams, ...(leveled ? ["thinking_level"] : []), ...headerParams] : NONE;
+  return { pathAndQuery: path + intake.search, headers, body, params };
 }
+
+/** A request's lists are only read: one empty list serves every request that changes nothing. */
+const NONE: readonly string[] = Object.freeze([]);
 
 const JSON_TYPE = /json/i;
 
-/** Top-level fields the route params may change. */
-const PARAM_FIELDS = ["reasoning_effort", "reasoning", "max_tokens", "thinking"] as const;
 /** The top-level fields whose values bodyEdits reads; of the others it asks only whether they are there. */
 export const FIELDS_A_REWRITE_READS: ReadonlySet<string> = new Set(["model", ...PARAM_FIELDS]);
+
+type Body = Record<string, unknown>;
 
 /**
  * What one target changes in the body, as top-level edits (field → new JSON text, or undefined to
  * remove it): its model (unless a Gemini body has none: the path carries it), the route's body
- * params (not for token counting), and the provider's quirks.
+ * params where the call has their fields (not for token counting: body-params.ts), and the
+ * provider's quirks. With the names of the params that changed it.
  */
-function bodyEdits(intake: Sendable, json: Body, model: string, params: RouteParams, provider: Parameters<typeof quirkOf>[0]): Map<string, string | undefined> {
+function bodyEdits(intake: Sendable, json: Body, model: string, params: RouteParams, provider: Parameters<typeof quirkOf>[0]): { edits: Map<string, string | undefined>; applied: readonly string[] } {
   const edits = new Map<string, string | undefined>();
   const modelInBody = !intake.geminiPath || "model" in json;
   if (modelInBody && json.model !== model) edits.set("model", JSON.stringify(model));
-  if (!intake.countTokens && hasBodyParams(params)) {
+  const call = intake.countTokens ? undefined : paramCallOf(intake.path, intake.geminiPath?.action);
+  let applied: readonly string[] = NONE;
+  if (call && hasBodyParams(params)) {
     const copy: Body = { ...json };
-    applyBodyParams(copy, params, isResponsesCall(intake.path) ? "responses" : "other");
-    for (const f of PARAM_FIELDS) if (copy[f] !== json[f]) edits.set(f, JSON.stringify(copy[f]));
+    applied = applyBodyParams(copy, params, call);
+    for (const f of PARAM_FIELDS) if (copy[f] !== json[f]) edits.set(f, copy[f] === undefined ? undefined : JSON.stringify(copy[f]));
   }
   for (const f of quirkOf(provider)?.dropFields ?? []) if (f in json) edits.set(f, undefined);
-  return edits;
+  return { edits, applied };
 }
 
 /** The body's top-level fields as a rewrite reads them: what routing kept, else the parsed body. */

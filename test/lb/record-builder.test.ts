@@ -1,7 +1,8 @@
 // The record of a request that went on to its signature fallback route: which route each attempt
-// was made on, and whose params the record lists — also when the fallback route had no target to
-// try and the first route's answer stands (a case the wire rarely shows: test/lb/resilience/
-// signature-record.test.ts has the others end to end).
+// was made on, and whose params the record lists (those that changed the last attempt's request,
+// as its rewrite names them) — also when the fallback route had no target to try and the first
+// route's answer stands (a case the wire rarely shows: test/lb/resilience/signature-record.test.ts
+// has the others end to end).
 import { describe, expect, test } from "bun:test";
 import type { Route } from "../../src/config/types.ts";
 import { readIntake, routed } from "../../src/lb/intake.ts";
@@ -50,9 +51,9 @@ function finished(b: RecordBuilder, status: number): RequestRecord {
 describe("a record after the signature fallback", () => {
   test("served by the fallback: the first route's attempt names its route; the params are the fallback target's", async () => {
     const b = await builder();
-    b.attempt(attempt("a/gemini-3-pro", 400, "signature"), undefined);
+    b.attempt(attempt("a/gemini-3-pro", 400, "signature"), undefined, undefined, ["max_tokens_max"]);
     b.fellBackTo(home);
-    b.attempt(attempt("b/claude-home", 200, "ok"), undefined);
+    b.attempt(attempt("b/claude-home", 200, "ok"), undefined, undefined, ["reasoning_effort"]);
     const r = finished(b, 200);
     expect(r.routing).toMatchObject({ route: "claude-home", requested: "gem", signature_fallback: "claude-home", params: ["reasoning_effort"] });
     expect(r.routing.attempts.map((a) => a.route)).toEqual(["gem", undefined]);
@@ -61,7 +62,7 @@ describe("a record after the signature fallback", () => {
 
   test("the fallback route tried nothing: the first route's answer stands, with its target's params", async () => {
     const b = await builder();
-    b.attempt(attempt("a/gemini-3-pro", 400, "signature"), undefined);
+    b.attempt(attempt("a/gemini-3-pro", 400, "signature"), undefined, undefined, ["max_tokens_max"]);
     b.fellBackTo(home);
     const r = finished(b, 400);
     expect(r.routing).toMatchObject({ route: "claude-home", signature_fallback: "claude-home", params: ["max_tokens_max"] });
@@ -70,7 +71,7 @@ describe("a record after the signature fallback", () => {
 
   test("no route of the family could answer (fallbackSkipped): the first route served, no attempt names a route, its facts say untried (for x-gw-route)", async () => {
     const b = await builder();
-    b.attempt(attempt("a/gemini-3-pro", 400, "signature"), undefined);
+    b.attempt(attempt("a/gemini-3-pro", 400, "signature"), undefined, undefined, ["max_tokens_max"]);
     b.fallbackSkipped(home);
     expect(b.fallbackFacts).toEqual({ route: home, outcome: "untried" });
     const r = finished(b, 400);
@@ -80,7 +81,7 @@ describe("a record after the signature fallback", () => {
 
   test("no fallback: no attempt names a route, the params are the route's", async () => {
     const b = await builder();
-    b.attempt(attempt("a/gemini-3-pro", 200, "ok"), undefined);
+    b.attempt(attempt("a/gemini-3-pro", 200, "ok"), undefined, undefined, ["max_tokens_max"]);
     const r = finished(b, 200);
     expect(r.routing).toMatchObject({ route: "gem", params: ["max_tokens_max"] });
     expect(r.routing.signature_fallback).toBeUndefined();

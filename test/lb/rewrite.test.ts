@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { InstanceConfig, RouteParams, Target } from "../../src/config/types.ts";
 import { type Intake, routed } from "../../src/lb/intake.ts";
-import { applyBodyParams, attemptHeaders, mergeBeta, rewriteFor, upstreamModel } from "../../src/lb/rewrite.ts";
+import { applyBodyParams, type ParamCall, paramCallOf } from "../../src/lb/body-params.ts";
+import { attemptHeaders, mergeBeta, rewriteFor, upstreamModel } from "../../src/lb/rewrite.ts";
 
 const params = (p: Partial<RouteParams>): RouteParams => ({ anthropicBeta: [], extraHeaders: {}, ...p });
 const target = (p: Partial<RouteParams> = {}, model = "up-model"): Target => ({
@@ -15,9 +16,9 @@ function intake(json: Record<string, unknown>, over: Partial<Intake> = {}): Inta
 }
 
 describe("body params", () => {
-  const run = (body: Record<string, unknown>, p: Partial<RouteParams>) => {
+  const run = (body: Record<string, unknown>, p: Partial<RouteParams>, call: ParamCall = "messages") => {
     const copy = { ...body };
-    applyBodyParams(copy, params(p));
+    applyBodyParams(copy, params(p), call);
     return copy;
   };
   test("reasoning_effort is set top-level", () => {
@@ -60,6 +61,96 @@ describe("body params", () => {
   });
 });
 
+// Each API names the token cap, the budget and the effort its own way: a param goes where the
+// call carries it, and where the call has no field for it nothing is added.
+describe("body params per call", () => {
+  const apply = (call: ParamCall, body: Record<string, unknown>, p: Partial<RouteParams>) => {
+    const copy = { ...body };
+    const applied = applyBodyParams(copy, params(p), call);
+    return { body: copy, applied };
+  };
+  const all = { reasoningEffort: "high", maxTokensMax: 1000, maxTokensDefault: 500, thinkingBudgetMax: 600 };
+
+  test("the call comes from the path, under any API root; token counting and other calls take none", () => {
+    expect(paramCallOf("/v1/messages", undefined)).toBe("messages");
+    expect(paramCallOf("/api/provider/anthropic/v1/messages", undefined)).toBe("messages");
+    expect(paramCallOf("/v1/chat/completions", undefined)).toBe("chat");
+    expect(paramCallOf("/v1/completions", undefined)).toBe("completions");
+    expect(paramCallOf("/backend-api/codex/responses", undefined)).toBe("responses");
+    expect(paramCallOf("/v1beta/models/g:streamGenerateContent", "streamGenerateContent")).toBe("gemini");
+    for (const [path, action] of [["/v1/messages/count_tokens"], ["/v1beta/models/g:countTokens", "countTokens"], ["/v1/embeddings"], ["/v1/responses/compact"]] as const) {
+      expect(paramCallOf(path, action)).toBeUndefined();
+    }
+  });
+
+  test("Anthropic messages: max_tokens, thinking.budget_tokens, top-level reasoning_effort", () => {
+    const r = apply("messages", { max_tokens: 4000, thinking: { type: "enabled", budget_tokens: 3000 } }, all);
+    expect(r.body).toEqual({ reasoning_effort: "high", max_tokens: 1000, thinking: { type: "enabled", budget_tokens: 600 } });
+    expect(r.applied).toEqual(["reasoning_effort", "max_tokens_max", "thinking_budget_max"]);
+  });
+
+  test("OpenAI chat: max_completion_tokens (what current SDKs send) is clamped as max_tokens is; the default fills neither when one is there", () => {
+    expect(apply("chat", { max_completion_tokens: 32000 }, { maxTokensMax: 1000 })).toEqual({ body: { max_completion_tokens: 1000 }, applied: ["max_tokens_max"] });
+    expect(apply("chat", { max_tokens: 32000, max_completion_tokens: 900 }, { maxTokensMax: 1000 }).body).toEqual({ max_tokens: 1000, max_completion_tokens: 900 });
+    expect(apply("chat", { max_completion_tokens: 10 }, { maxTokensDefault: 4096 })).toEqual({ body: { max_completion_tokens: 10 }, applied: [] });
+    expect(apply("chat", {}, { maxTokensDefault: 4096 }).body).toEqual({ max_tokens: 4096 });
+    expect(apply("chat", { reasoning_effort: "low" }, { reasoningEffort: "high" }).body).toEqual({ reasoning_effort: "high" });
+  });
+
+  test("OpenAI chat: a thinking budget (Anthropic's OpenAI-compatible form) stays below the smallest cap", () => {
+    const r = apply("chat", { max_completion_tokens: 2000, thinking: { type: "enabled", budget_tokens: 5000 } }, { maxTokensMax: 1000 });
+    expect(r.body).toEqual({ max_completion_tokens: 1000, thinking: { type: "enabled", budget_tokens: 999 } });
+    expect(r.applied).toEqual(["max_tokens_max"]);
+  });
+
+  test("Responses API: max_output_tokens and reasoning.effort (the client's other reasoning fields kept); no budget, no top-level effort", () => {
+    const client = { reasoning: { effort: "low", summary: "auto" }, max_output_tokens: 32000, thinking: { type: "enabled", budget_tokens: 3000 } };
+    const r = apply("responses", client, all);
+    expect(r.body).toEqual({ reasoning: { effort: "high", summary: "auto" }, max_output_tokens: 1000, thinking: { type: "enabled", budget_tokens: 3000 } });
+    expect(r.applied).toEqual(["reasoning_effort", "max_tokens_max"]);
+    expect(client.reasoning.effort).toBe("low");
+    expect(apply("responses", {}, { maxTokensDefault: 4096 }).body).toEqual({ max_output_tokens: 4096 });
+  });
+
+  test("legacy completions: max_tokens only, no effort field", () => {
+    expect(apply("completions", { max_tokens: 5000 }, all)).toEqual({ body: { max_tokens: 1000 }, applied: ["max_tokens_max"] });
+  });
+
+  test("Gemini: generationConfig.maxOutputTokens and thinkingConfig.thinkingBudget, kept below the cap; the client's objects untouched", () => {
+    const gc = { temperature: 0.5, maxOutputTokens: 8000, thinkingConfig: { includeThoughts: true, thinkingBudget: 31999 } };
+    const r = apply("gemini", { contents: [], generationConfig: gc }, { maxTokensMax: 4000, thinkingBudgetMax: 24576 });
+    expect(r.body.generationConfig).toEqual({ temperature: 0.5, maxOutputTokens: 4000, thinkingConfig: { includeThoughts: true, thinkingBudget: 3999 } });
+    expect(r.applied).toEqual(["max_tokens_max", "thinking_budget_max"]);
+    expect(gc).toEqual({ temperature: 0.5, maxOutputTokens: 8000, thinkingConfig: { includeThoughts: true, thinkingBudget: 31999 } });
+    // Dynamic (-1) and off (0) are no budgets to clamp.
+    expect(apply("gemini", { generationConfig: { thinkingConfig: { thinkingBudget: -1 } } }, { thinkingBudgetMax: 100 }).applied).toEqual([]);
+    expect(apply("gemini", { contents: [] }, { maxTokensDefault: 4096 }).body).toEqual({ contents: [], generationConfig: { maxOutputTokens: 4096 } });
+  });
+
+  test("Gemini: reasoning_effort is thinkingConfig.thinkingLevel, which replaces the client's budget; never a top-level reasoning_effort", () => {
+    const r = apply("gemini", { contents: [], generationConfig: { maxOutputTokens: 100, thinkingConfig: { thinkingBudget: 8000, includeThoughts: true } } }, { reasoningEffort: "high", thinkingBudgetMax: 50 });
+    expect(r.body).toEqual({ contents: [], generationConfig: { maxOutputTokens: 100, thinkingConfig: { thinkingLevel: "high", includeThoughts: true } } });
+    expect(r.applied).toEqual(["reasoning_effort"]);
+    expect(apply("gemini", { contents: [] }, { reasoningEffort: "low" }).body).toEqual({ contents: [], generationConfig: { thinkingConfig: { thinkingLevel: "low" } } });
+  });
+
+  test("only what changed is named: a value within the limit, or the effort already set, is no change", () => {
+    expect(apply("messages", { max_tokens: 10, reasoning_effort: "high", thinking: { type: "enabled", budget_tokens: 5 } }, all).applied).toEqual([]);
+    expect(apply("gemini", { generationConfig: { maxOutputTokens: 10 } }, all).applied).toEqual(["reasoning_effort"]);
+  });
+
+  test("a path through a value that is no object is left as the client sent it (null counts as absent)", () => {
+    expect(apply("gemini", { generationConfig: "x" }, { maxTokensDefault: 5, reasoningEffort: "high" })).toEqual({ body: { generationConfig: "x" }, applied: [] });
+    expect(apply("responses", { reasoning: [1] }, { reasoningEffort: "high" })).toEqual({ body: { reasoning: [1] }, applied: [] });
+    expect(apply("gemini", { generationConfig: null }, { maxTokensDefault: 5 }).body).toEqual({ generationConfig: { maxOutputTokens: 5 } });
+  });
+
+  test("a route with only an effort leaves the client's budget as it sent it", () => {
+    const thinking = { type: "enabled", budget_tokens: 5000 };
+    expect(apply("messages", { max_tokens: 100, thinking }, { reasoningEffort: "low" }).body.thinking).toBe(thinking);
+  });
+});
+
 describe("headers", () => {
   test("anthropic_beta merges with case-insensitive dedupe, client's flags first", () => {
     expect(mergeBeta("a, B ,c", ["b", "D", "d"])).toBe("a,B,c,D");
@@ -91,6 +182,29 @@ describe("rewriteFor", () => {
     const up = rewriteFor(i, new Headers(), instance, target({ maxTokensMax: 8000, reasoningEffort: "high", anthropicBeta: ["b1"] }));
     expect(JSON.parse(up.body as string)).toEqual({ model: "up-model", max_tokens: 50000 });
     expect(up.headers.get("anthropic-beta")).toBe("b1");
+    expect(up.params).toEqual(["anthropic_beta"]);
+  });
+  test("params names what changed the request: body params, the level suffix, headers not already so", () => {
+    const t = target({ maxTokensMax: 8000, reasoningEffort: "high", thinkingLevel: "low", anthropicBeta: ["b1"], extraHeaders: { "x-tag": "1" } });
+    expect(rewriteFor(intake({ model: "r", max_tokens: 50000 }), new Headers(), instance, t).params).toEqual(["reasoning_effort", "max_tokens_max", "thinking_level", "anthropic_beta", "extra_headers"]);
+    const already = rewriteFor(intake({ model: "r", max_tokens: 10, reasoning_effort: "high" }), new Headers({ "anthropic-beta": "B1", "x-tag": "1" }), instance, t);
+    expect(already.params).toEqual(["thinking_level"]);
+    expect(rewriteFor(intake({ model: "r" }), new Headers(), instance, target()).params).toEqual([]);
+  });
+  test("Gemini: params rewrite the generationConfig member alone (as JSON), every other byte as sent, no top-level reasoning_effort", () => {
+    const raw = '{"contents":[{"parts":[{"text":"1.0"}]}], "generationConfig" : {"maxOutputTokens":65536,"temperature":1.0,"thinkingConfig":{"thinkingBudget":31999}} }';
+    const i: Intake = { ...intake({}), raw, json: JSON.parse(raw), model: "r", path: "/v1beta/models/r:generateContent", search: "", dialect: "gemini", geminiPath: { prefix: "/v1beta/models/", action: "generateContent" } };
+    const up = rewriteFor(i, new Headers(), instance, target({ maxTokensMax: 20000, reasoningEffort: "high" }, "gemini-3-pro"));
+    expect(up.body).toBe('{"contents":[{"parts":[{"text":"1.0"}]}], "generationConfig" : {"maxOutputTokens":20000,"temperature":1,"thinkingConfig":{"thinkingLevel":"high"}} }');
+    expect(up.params).toEqual(["reasoning_effort", "max_tokens_max"]);
+    const counted = rewriteFor({ ...i, path: "/v1beta/models/r:countTokens", geminiPath: { prefix: "/v1beta/models/", action: "countTokens" }, countTokens: true }, new Headers(), instance, target({ maxTokensMax: 20000, reasoningEffort: "high" }));
+    expect([counted.body, counted.params]).toEqual([raw, []]);
+  });
+  test("OpenAI chat and Responses: each call's own fields", () => {
+    const chat = rewriteFor(intake({ model: "r", max_completion_tokens: 50000 }, { path: "/v1/chat/completions", dialect: "openai" }), new Headers(), instance, target({ maxTokensMax: 8000, reasoningEffort: "high" }));
+    expect(chat.body).toBe('{"reasoning_effort":"high","model":"up-model","max_completion_tokens":8000}');
+    const responses = rewriteFor(intake({ model: "r", max_output_tokens: 50000 }, { path: "/v1/responses", dialect: "openai" }), new Headers(), instance, target({ maxTokensMax: 8000, reasoningEffort: "high" }));
+    expect(responses.body).toBe('{"reasoning":{"effort":"high"},"model":"up-model","max_output_tokens":8000}');
   });
   test("only what changes is written; every other byte goes as the client sent it", () => {
     const raw = '{ "model" : "r",  "a":[1, 2.0, 1e2, 12345678901234567890],"model2":"r", "max_tokens" :50000 }';
@@ -158,6 +272,8 @@ describe("a routed intake (its parsed body let go)", () => {
     { model: "r", thinking: { type: "enabled", budget_tokens: 31999 }, max_tokens: 32000, metadata: { user_id: "u" } },
     { model: "r", reasoning: { effort: "low", summary: "auto" }, input: "x" },
     { model: "r", max_tokens: null, reasoning_effort: "low" },
+    { model: "r", max_completion_tokens: 50000, max_output_tokens: 50000, thinking: { type: "enabled", budget_tokens: 9000 } },
+    { contents: [], generationConfig: { maxOutputTokens: 9000, thinkingConfig: { thinkingBudget: 9000 } } },
     { messages: [] },
     JSON.parse('{"model":"r","__proto__":{"polluted":1},"constructor":"c","metadata":1}'),
   ];
@@ -170,8 +286,9 @@ describe("a routed intake (its parsed body let go)", () => {
   const withProvider = (type: string) => ({ ...instance, providers: [{ type, index: 0, baseUrl: "", apiKeys: [] }] }) as InstanceConfig;
   test("sends the same body, headers and path as the whole intake", () => {
     for (const body of bodies) {
-      for (const path of ["/v1/messages", "/v1/responses", "/v1/messages/count_tokens"]) {
-        const whole = intake(body, { path, countTokens: path.endsWith("count_tokens") });
+      for (const path of ["/v1/messages", "/v1/responses", "/v1/chat/completions", "/v1/messages/count_tokens", "/v1beta/models/r:generateContent"]) {
+        const action = path.split(":")[1];
+        const whole = intake(body, { path, countTokens: path.endsWith("count_tokens"), ...(action ? { geminiPath: { prefix: "/v1beta/models/", action } } : {}) });
         const r = routed(whole);
         expect("json" in r).toBe(false);
         for (const t of targets) {
@@ -181,6 +298,7 @@ describe("a routed intake (its parsed body let go)", () => {
             expect(b.body).toBe(a.body as string);
             expect(b.pathAndQuery).toBe(a.pathAndQuery);
             expect([...b.headers]).toEqual([...a.headers]);
+            expect(b.params).toEqual(a.params);
           }
         }
       }

@@ -4,10 +4,13 @@ import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import type { Gateway } from "../../src/lb/server.ts";
 import type { RecordedRequest } from "../../src/mock/index.ts";
 import { configFrom, externalInstances, startTestGateway } from "../helpers/lb.ts";
 import { type MockServer, startMock } from "../helpers/mock.ts";
+import { withRecord } from "../helpers/resilience.ts";
+import { tempDir } from "../helpers/tmp.ts";
 
 let mock: MockServer, gw: Gateway;
 const CLIENT_KEY = "client-secret";
@@ -26,8 +29,8 @@ beforeAll(() => {
 `));
 });
 
-/** A config with client keys, instance a (the mock) and the route "plain", then `routes`. */
-const withRoutes = (routes: string) =>
+/** A config with client keys, instance a (the mock) and the route "plain", then `routes` (in `file`, if given). */
+const withRoutes = (routes: string, file?: string) =>
   configFrom(`
 [global]
 main_port = 8145
@@ -35,7 +38,7 @@ api_keys = ["${CLIENT_KEY}"]
 ${externalInstances({ a: mock.url })}
 [routing]
 "plain" = [{ instance = "a", provider = "anthropic", model = "claude-up" }]
-${routes}`);
+${routes}`, file);
 afterAll(async () => {
   await gw.stop(0);
   await mock.stop();
@@ -319,5 +322,76 @@ describe("one model, and routes named with / and :, through each SDK", () => {
       expect(text).toBe(answer(upstream));
       expect(lastUpstream().path).toBe(`/v1beta/models/${upstream}:streamGenerateContent`);
     }
+  });
+});
+
+// Each API carries the token cap, the thinking budget and the effort in fields of its own: a
+// route's params reach them there, a param the API has no field for adds none, and the request
+// log names the params that changed the request (none for token counting).
+describe("route params in each API's own fields, through each SDK", () => {
+  let capped: Gateway;
+  const dir = tempDir("gw-params-");
+  beforeAll(() => {
+    capped = startTestGateway(withRoutes(`
+"capped" = [{ instance = "a", provider = "anthropic", model = "claude-tuned", params = { reasoning_effort = "high", max_tokens_max = 1000, thinking_budget_max = 600 } }]
+"filled" = [{ instance = "a", provider = "anthropic", model = "claude-d", params = { max_tokens_default = 500, thinking_budget_max = 600 } }]
+`, join(dir, "providers.toml")));
+  });
+  afterAll(() => capped.stop(0));
+
+  /** The upstream body of one request `send` makes to `route`, and that request's `routing.params`. */
+  async function sent(route: string, send: () => Promise<unknown>): Promise<{ body: Record<string, any>; params: readonly string[] }> {
+    const [, record] = await withRecord(dir, route, send);
+    return { body: lastUpstream().body as Record<string, any>, params: record.routing.params };
+  }
+
+  test("Anthropic messages: max_tokens, thinking.budget_tokens, reasoning_effort; count_tokens gets none and its record lists none", async () => {
+    const anthropic = new Anthropic({ baseURL: capped.url, apiKey: CLIENT_KEY, maxRetries: 0 });
+    const r = await sent("capped", () => anthropic.messages.create({ model: "capped", max_tokens: 16000, thinking: { type: "enabled", budget_tokens: 15000 }, messages: [{ role: "user", content: "hi" }] }));
+    expect(r.body).toMatchObject({ model: "claude-tuned", max_tokens: 1000, thinking: { type: "enabled", budget_tokens: 600 }, reasoning_effort: "high" });
+    expect(r.params).toEqual(["reasoning_effort", "max_tokens_max", "thinking_budget_max"]);
+    const counted = await sent("capped", () => anthropic.messages.countTokens({ model: "capped", thinking: { type: "enabled", budget_tokens: 31999 }, messages: [{ role: "user", content: "hi" }] }));
+    expect(counted.body).toEqual({ model: "claude-tuned", thinking: { type: "enabled", budget_tokens: 31999 }, messages: [{ role: "user", content: "hi" }] });
+    expect(counted.params).toEqual([]);
+  });
+
+  test("OpenAI chat: max_completion_tokens is clamped; max_tokens_default fills max_tokens when neither is sent", async () => {
+    const openai = new OpenAI({ baseURL: `${capped.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
+    const r = await sent("capped", () => openai.chat.completions.create({ model: "capped", max_completion_tokens: 32000, messages: [{ role: "user", content: "hi" }] }));
+    expect(r.body).toMatchObject({ max_completion_tokens: 1000, reasoning_effort: "high" });
+    expect(r.body.max_tokens).toBeUndefined();
+    expect(r.params).toEqual(["reasoning_effort", "max_tokens_max"]);
+    const filled = await sent("filled", () => openai.chat.completions.create({ model: "filled", messages: [{ role: "user", content: "hi" }] }));
+    expect(filled.body.max_tokens).toBe(500);
+    expect(filled.params).toEqual(["max_tokens_default"]);
+    const within = await sent("filled", () => openai.chat.completions.create({ model: "filled", max_completion_tokens: 64, messages: [{ role: "user", content: "hi" }] }));
+    expect([within.body.max_tokens, within.body.max_completion_tokens, within.params]).toEqual([undefined, 64, []]);
+  });
+
+  test("OpenAI Responses: max_output_tokens and reasoning.effort, no top-level fields of other APIs", async () => {
+    const openai = new OpenAI({ baseURL: `${capped.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
+    const r = await sent("capped", () => openai.responses.create({ model: "capped", input: "hi", max_output_tokens: 32000 }));
+    expect(r.body).toMatchObject({ max_output_tokens: 1000, reasoning: { effort: "high" } });
+    expect([r.body.reasoning_effort, r.body.max_tokens]).toEqual([undefined, undefined]);
+    expect(r.params).toEqual(["reasoning_effort", "max_tokens_max"]);
+    const filled = await sent("filled", () => openai.responses.create({ model: "filled", input: "hi" }));
+    expect([filled.body.max_output_tokens, filled.body.max_tokens, filled.params]).toEqual([500, undefined, ["max_tokens_default"]]);
+  });
+
+  test("Gemini: generationConfig.maxOutputTokens, thinkingConfig's budget and level; never a top-level reasoning_effort", async () => {
+    const google = new GoogleGenAI({ apiKey: CLIENT_KEY, httpOptions: { baseUrl: capped.url, apiVersion: "v1beta" } });
+    const r = await sent("capped", () => google.models.generateContent({ model: "capped", contents: "hi", config: { temperature: 0.5, maxOutputTokens: 32000, thinkingConfig: { thinkingBudget: 31999, includeThoughts: true } } }));
+    expect(r.body.generationConfig).toEqual({ temperature: 0.5, maxOutputTokens: 1000, thinkingConfig: { includeThoughts: true, thinkingLevel: "high" } });
+    expect(r.body.reasoning_effort).toBeUndefined();
+    expect(r.params).toEqual(["reasoning_effort", "max_tokens_max"]);
+    // The budget: clamped to thinking_budget_max, then below the cap max_tokens_default set.
+    const filled = await sent("filled", async () => {
+      for await (const _ of await google.models.generateContentStream({ model: "filled", contents: "hi", config: { thinkingConfig: { thinkingBudget: 31999 } } }));
+    });
+    expect(filled.body.generationConfig).toEqual({ maxOutputTokens: 500, thinkingConfig: { thinkingBudget: 499 } });
+    expect(filled.params).toEqual(["max_tokens_default", "thinking_budget_max"]);
+    const counted = await sent("capped", () => google.models.countTokens({ model: "capped", contents: "hi" }));
+    expect(Object.keys(counted.body)).toEqual(["contents"]);
+    expect(counted.params).toEqual([]);
   });
 });
