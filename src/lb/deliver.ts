@@ -11,7 +11,7 @@ import type { RequestLog } from "../observe/requestlog.ts";
 import { KEEP_END, type Usage, usageFromJson, usageFromJsonEnd, usageFromSse, type UsageWatcher } from "../observe/tokens.ts";
 import type { StateStore } from "../state/index.ts";
 import type { BodyBudget } from "./body-budget.ts";
-import { type Dialect, errorResponse, sseErrorEvent } from "./dialect.ts";
+import { type Dialect, errorReply, errorResponse, type Reply, sseErrorEvent } from "./dialect.ts";
 import type { AttemptDeps } from "./attempt.ts";
 import { type ClientLink, unschedule } from "./due.ts";
 import { type AttemptRun, discard, type Tried } from "./failover.ts";
@@ -96,30 +96,30 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     // gw's own words replace the attempt's answer (own-error.ts): let its connection go.
     if (final) discard(final);
     const own = d.own ?? NO_INSTANCE;
-    return finishNow(d, final, errorResponse(d.dialect, own.status, own.message, own.code, { ...d.explain, ...own.headers }), own.message);
+    return finishNow(d, final, errorReply(d.dialect, own.status, own.message, own.code, { ...d.explain, ...own.headers }), own.message);
   }
   if (o.kind === "failed") {
     // An attempt dropped at its stream's opening leaves what its prompt was billed (judge.ts billed):
     // its answer never came, so no output count either.
     const dropped = { usage: final.usage, outputCut: final.usage !== undefined };
-    if (o.reason === "aborted") return finishNow(d, final, new Response(null, { status: 499, headers: d.explain }), undefined, { ...dropped, clientLeft: true });
-    return finishNow(d, final, failedResponse(o, d, d.explain), o.message, dropped);
+    if (o.reason === "aborted") return finishNow(d, final, { status: 499, body: null, headers: d.explain }, undefined, { ...dropped, clientLeft: true });
+    return finishNow(d, final, failedReply(o, d, d.explain), o.message, dropped);
   }
   const headers = downstreamHeaders(o.headers, d.explain, d.mask);
   if (final.body) {
     // A 2xx that carried only an error object (judge.ts errorAnswer) goes out with its error's status.
     const failed = o.status >= 400 ? o.status : final.errorText !== undefined ? final.classified?.status : undefined;
-    if (failed) return finishNow(d, final, new Response(scrubError(final, headers, d.mask), { status: failed, headers }), final.errorText);
+    if (failed) return finishNow(d, final, { status: failed, body: scrubError(final, headers, d.mask), headers }, final.errorText);
     // A compressed one is read as judge.ts decoded it to judge it: its usage counts as a plain one's.
-    const answer = isJson(o.headers) ? { ...parseAnswer(final.plain ?? final.body), bytes: final.body.byteLength } : { bytes: final.body.byteLength };
-    return finishNow(d, final, new Response(final.body, { status: o.status, headers }), final.errorText, answer);
+    const answer = isJson(o.headers) ? parseAnswer(final.plain ?? final.body) : {};
+    return finishNow(d, final, { status: o.status, body: final.body, headers }, final.errorText, answer);
   }
   // A JSON answer that opened with keep-alive spaces may still fail over (spaced-answer.ts).
   const spaced = final.spaced && d.run && d.deps ? new SpacedAnswer(final, d.run, { ...d.gw, ...d, deps: d.deps, errorAnswer: (t) => errorAfterSpaces(t, d) }) : undefined;
   // A stream whose opening ended in an error event (first-event.ts) is an error like a status:
   // what it quotes is masked as an error body is.
   const source = spaced ? spaced.source() : final.held && final.errorText !== undefined ? scrubOpening(final.held, d.mask) : (final.held ?? o.body);
-  if (!source) return finishNow(d, final, new Response(null, { status: o.status, headers }));
+  if (!source) return finishNow(d, final, { status: o.status, body: null, headers });
 
   const sse = isEventStream(o.headers);
   // A reverse proxy in front (nginx buffers answers by default) would hold a stream's events
@@ -227,9 +227,9 @@ function breakOf(end: RelayEnd, upstreamError: string | undefined, found: { text
 }
 
 /** gw's error for an attempt that failed without a usable answer. */
-function failedResponse(o: Outcome & { kind: "failed" }, d: Delivery, headers?: Record<string, string>): Response {
+function failedReply(o: Outcome & { kind: "failed" }, d: Delivery, headers?: Record<string, string>): Reply {
   const [status, code, what] = FAILED[o.reason === "aborted" ? "broken" : o.reason];
-  return errorResponse(d.dialect, status, d.mask(`${what}: ${o.message}`), code, headers);
+  return errorReply(d.dialect, status, d.mask(`${what}: ${o.message}`), code, headers);
 }
 
 /**
@@ -238,7 +238,10 @@ function failedResponse(o: Outcome & { kind: "failed" }, d: Delivery, headers?: 
  */
 function errorAfterSpaces(t: Tried, d: Delivery): Response {
   const o = t.outcome;
-  if (o.kind === "failed") return failedResponse(o, d);
+  if (o.kind === "failed") {
+    const r = failedReply(o, d);
+    return new Response(r.body, r);
+  }
   const status = o.status >= 400 ? o.status : (t.classified?.status ?? 502);
   const text = t.errorText ?? "";
   if (text.trim() === "") return errorResponse(d.dialect, status, `upstream answered ${status} with no error body`, "upstream_stream_broken");
@@ -301,19 +304,22 @@ interface End {
   outputCut?: boolean;
 }
 
-/** A response whose body gw already holds (or has none): the request ends now. */
-function finishNow(d: Delivery, final: Tried | undefined, res: Response, error?: string, answer: Answer = {}): Response {
-  d.gw.stats.end(failedAnswer(res.status, false));
-  const size = answer.bytes ?? (Number(res.headers.get("content-length")) || 0);
-  finish(d, final, { status: res.status, bytes: size, firstByteAt: performance.now(), error, usage: answer.usage, responseId: answer.id, clientLeft: answer.clientLeft, outputCut: answer.outputCut });
-  return res;
+/**
+ * A response whose body gw already holds (or has none): the request ends now. Its size is its
+ * body's, counted here: a Response made of a string or bytes has no Content-Length until Bun
+ * sends it.
+ */
+function finishNow(d: Delivery, final: Tried | undefined, r: Reply, error?: string, answer: Answer = {}): Response {
+  d.gw.stats.end(failedAnswer(r.status, false));
+  const bytes = r.body === null ? 0 : typeof r.body === "string" ? Buffer.byteLength(r.body) : r.body.byteLength;
+  finish(d, final, { status: r.status, bytes, firstByteAt: performance.now(), error, usage: answer.usage, responseId: answer.id, clientLeft: answer.clientLeft, outputCut: answer.outputCut });
+  return new Response(r.body, { status: r.status, headers: r.headers });
 }
 
 interface Answer {
   usage?: Usage;
   /** OpenAI Responses id, for previous_response_id stickiness. */
   id?: string;
-  bytes?: number;
   /** The client left before any answer (499). */
   clientLeft?: boolean;
   /** The usage is a dropped opening's: no final output count came. */
@@ -334,9 +340,9 @@ const utf8 = new TextDecoder();
 function parseAnswer(bytes: Uint8Array): Answer {
   try {
     const o = JSON.parse(utf8.decode(bytes)) as Record<string, unknown>;
-    return { usage: usageFromJson(o), id: o.object === "response" && typeof o.id === "string" ? o.id : undefined, bytes: bytes.byteLength };
+    return { usage: usageFromJson(o), id: o.object === "response" && typeof o.id === "string" ? o.id : undefined };
   } catch {
-    return { bytes: bytes.byteLength };
+    return {};
   }
 }
 

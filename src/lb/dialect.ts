@@ -104,6 +104,19 @@ function errorPayload(dialect: Dialect, status: number, message: string, code: G
 
 const JSON_HEADERS = { "content-type": "application/json", ...NEVER_A_DOCUMENT };
 
+/** A response gw makes whole, as its parts: what its body is is known before it goes out (its size: deliver.ts). */
+export interface Reply {
+  readonly status: number;
+  readonly body: string | Uint8Array<ArrayBuffer> | null;
+  readonly headers?: Record<string, string>;
+}
+
+/** gw's own error in the client's dialect, as the parts of its response: status, JSON body, headers. */
+export function errorReply(dialect: Dialect, status: number, message: string, code: GwErrorCode, headers?: Record<string, string>): Reply & { readonly body: string } {
+  const body = JSON.stringify(errorPayload(dialect, status, message, code));
+  return { status, body, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS };
+}
+
 /** gw's own error as an HTTP response in the client's dialect. */
 export function errorResponse(
   dialect: Dialect,
@@ -112,8 +125,8 @@ export function errorResponse(
   code: GwErrorCode,
   headers?: Record<string, string>,
 ): Response {
-  const body = JSON.stringify(errorPayload(dialect, status, message, code));
-  return new Response(body, { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS });
+  const r = errorReply(dialect, status, message, code, headers);
+  return new Response(r.body, r);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Gateway } from "../../src/lb/server.ts";
 import { configFrom, deadUrl, externalInstances, startTestGateway, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";
 import { type MockServer, startMock } from "../helpers/mock.ts";
 import { freePorts } from "../helpers/ports.ts";
+import { logRecords } from "../helpers/resilience.ts";
 
 let up: TestUpstream, hang: TestUpstream, limited: TestUpstream, outOfQuota: TestUpstream, relay: TestUpstream, gw: Gateway;
 
@@ -237,4 +238,21 @@ test("a 404 that is not the instance router's own words passes as the upstream s
   const text = await res.text();
   expect(text).toContain("nginx");
   expect(text).not.toContain("gw serves no");
+});
+
+test("the request log counts the bytes of each error answer the client got: gw's own (504, 502) and an upstream's passed on (404)", async () => {
+  const cases = [
+    [`/v1beta/models/stuck:generateContent`, "{}", 504],
+    ["/v1/chat/completions", JSON.stringify({ model: "down" }), 502],
+    ["/v1/chat/completions", JSON.stringify({ model: "relayed", messages: [] }), 404],
+  ] as const;
+  for (const [path, body, status] of cases) {
+    const res = await fetch(`${gw.url}${path}`, { method: "POST", body });
+    const got = new Uint8Array(await res.arrayBuffer());
+    expect(res.status).toBe(status);
+    const id = res.headers.get("x-gw-request-id");
+    const [r] = await logRecords(gw.config().dir, 1, (r) => r.id === id);
+    expect([status, r!.response.status, r!.response.bytes]).toEqual([status, status, got.byteLength]);
+    expect(got.byteLength).toBeGreaterThan(0);
+  }
 });

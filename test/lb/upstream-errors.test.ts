@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Gateway } from "../../src/lb/server.ts";
 import { maskSecret } from "../../src/observe/mask.ts";
 import { configFrom, startTestGateway, testUpstream, type TestUpstream } from "../helpers/lb.ts";
+import { logRecords } from "../helpers/resilience.ts";
 
 const PROVIDER_KEY = "sk-ant-api03-PROVIDERkey0123456789abcdefghij";
 const INSTANCE_KEY = "gw-instance-key-7f3a9c2e5b1d4f60";
@@ -105,6 +106,17 @@ test("errors that quote nothing pass as the exact bytes, compressed or not", asy
   expect(new Uint8Array(await gz.arrayBuffer())).toEqual(Bun.gzipSync(plain));
   const raw = await ask("plain");
   expect(await raw.text()).toBe(plain);
+});
+
+test("the request log counts the bytes the client got of each error: masked (plain or decoded), or exact (compressed as it came)", async () => {
+  for (const kind of ["json", "gzip", "plain", "plain-gzip"]) {
+    const res = await ask(kind);
+    const got = new Uint8Array(await res.arrayBuffer());
+    const id = res.headers.get("x-gw-request-id");
+    const [r] = await logRecords(gw.config().dir, 1, (r) => r.id === id);
+    expect([kind, r!.response.status, r!.response.bytes]).toEqual([kind, res.status, got.byteLength]);
+    expect(got.byteLength).toBeGreaterThan(0);
+  }
 });
 
 test("an SDK sees the same error class, with the masked message", async () => {
