@@ -37,7 +37,7 @@ import { WholeErrors } from "./whole-errors.ts";
 import { codingsOf } from "./encoding.ts";
 import { ErrorEvents, maskFieldLines, maskWholeLines } from "./error-events.ts";
 import { WholeEvents } from "./whole-events.ts";
-import { isEventStream, isJson, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
+import { type BreakEnd, errorEventEnd, isEventStream, isJson, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
 
 /** What lives as long as the gateway (across reloads). */
 export interface GatewayContext {
@@ -206,7 +206,12 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   };
   // A stream that closes before its answer's end was cut short: a break, though its close was clean.
   const answered = sse && hasAnswerEnd(d.path) ? watcher?.answerEnded : undefined;
-  const body = relay(source, { breakEvent: sse ? (isResponsesCall(d.path) ? "responses" : d.dialect) : undefined, onEnd, open: d.gw.relays, openFor: o.attempt.instance.name, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : () => errors?.rest(), last: sse ? endsAnswer : undefined, answered });
+  // A break or gw's cut ends a stream with an error event; a JSON answer with only keep-alive
+  // spaces out so far with gw's error JSON (as spaced-answer.ts ends one whose every target failed).
+  const breakEnd: BreakEnd | undefined = sse
+    ? errorEventEnd(isResponsesCall(d.path) ? "responses" : d.dialect)
+    : spaced && ((status, why, code) => (spaced.spacesOnly ? errorReply(d.dialect, status, why, code).body : undefined));
+  const body = relay(source, { breakEnd, onEnd, open: d.gw.relays, openFor: o.attempt.instance.name, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : () => errors?.rest(), last: sse ? endsAnswer : undefined, answered });
   return new Response(body, { status: o.status, headers });
 }
 

@@ -82,6 +82,14 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
     return this.f.route;
   }
 
+  /**
+   * Only keep-alive spaces have reached the client: an error JSON can still follow them, as when
+   * every target failed — the client's SDK then reads an error, not a body cut short.
+   */
+  get spacesOnly(): boolean {
+    return this.spaces;
+  }
+
   /** The body for relay(). */
   source(): StreamSource {
     return { head: [], reader: new ReadableStream(this, { highWaterMark: 0 }).getReader() };

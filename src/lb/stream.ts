@@ -66,9 +66,21 @@ export class OpenRelays {
   }
 }
 
+/** How a body ends when it breaks or gw cuts it, given gw's error: the text to end it with, or undefined to abort it. */
+export type BreakEnd = (status: number, why: string, code: GwErrorCode) => string | undefined;
+
+/** An event stream's end on a break: gw's error event in the client's dialect. */
+export function errorEventEnd(dialect: StreamDialect): BreakEnd {
+  return (status, why, code) => sseErrorEvent(dialect, status, why, code);
+}
+
 interface RelayHooks {
-  /** Ends a broken stream with an SSE error event in this dialect; without it a break just closes. */
-  readonly breakEvent?: StreamDialect;
+  /**
+   * What ends the body when it breaks or gw cuts it, given gw's error: an event stream's error
+   * event in the client's dialect; gw's error JSON after keep-alive spaces (spaced-answer.ts).
+   * Without it, or when it gives nothing, the body is aborted: never a clean-looking end.
+   */
+  readonly breakEnd?: BreakEnd;
   readonly onEnd: (end: RelayEnd) => void;
   /** Where the body is listed while it runs (a stopping gateway ends it through there). */
   readonly open?: OpenRelays;
@@ -99,13 +111,14 @@ interface RelayHooks {
  * An upstream silent for `idleMs` while the client waits for data counts as broken (0 = never);
  * CLIProxyAPI's `: keep-alive` comments are data, so a living stream is never cut. `onChunk`
  * sees each chunk before the client does (usage watcher, byte count) and may hand it on masked.
- * Event streams get `breakEvent`, so a break (or, with `answered`, a clean close before the
- * answer's end) ends them with an error event in the client's dialect; a plain body (no error
- * event possible) is aborted instead. A partly read body (first-event.ts) starts with the chunks
- * already read.
+ * `breakEnd` says how a break (or, with `answered`, a clean close before the answer's end) ends
+ * the body: an event stream with an error event in the client's dialect, a JSON answer that has
+ * sent only keep-alive spaces with gw's error JSON; any other plain body (no error possible
+ * after its content) is aborted instead. A partly read body (first-event.ts) starts with the
+ * chunks already read.
  */
 export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: RelayHooks): ReadableStream<Uint8Array> {
-  const { breakEvent: dialect, onEnd, idleMs = 0, onChunk, trailer, last, answered } = hooks;
+  const { breakEnd, onEnd, idleMs = 0, onChunk, trailer, last, answered } = hooks;
   const source: StreamSource = body instanceof ReadableStream ? { head: [], reader: body.getReader() } : body;
   const reader = source.reader;
   let ended = false;
@@ -138,10 +151,11 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
   if (idleMs > 0) idleTimer = setTimeout(checkIdle, idleMs);
 
   const fail = (ctrl: ReadableStreamDefaultController<Uint8Array>, c: Cut) => {
+    const ending = breakEnd?.(c.status, c.why, c.code);
     try {
-      if (!dialect) ctrl.error(new Error(c.why)); // a plain body has no error event: abort, never a clean end
+      if (ending === undefined) ctrl.error(new Error(c.why));
       else {
-        ctrl.enqueue(encoder.encode(sseErrorEvent(dialect, c.status, c.why, c.code)));
+        ctrl.enqueue(encoder.encode(ending));
         ctrl.close();
       }
     } catch {}

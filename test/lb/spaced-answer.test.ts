@@ -301,7 +301,12 @@ test("the client leaves while the next target works: that upstream request is ab
   ]);
 });
 
-test("gw stops while the next target works: that upstream request is aborted, the client's body ends, the record is written", async () => {
+/** Why gw ends an answer still running when its shutdown grace period ends (server.ts). */
+const GRACE_ENDED = "gw stopped: the shutdown grace period ended before this answer did";
+/** gw's error JSON that then follows keep-alive newlines, in the client's dialect. */
+const stoppedError = (d: Dialect) => (d === "anthropic" ? { type: "error", error: { type: "api_error", message: GRACE_ENDED } } : { error: { message: GRACE_ENDED, type: "server_error", code: "gw_stopping" } });
+
+test("gw stops while the next target works: that upstream request is aborted, the client's body ends with gw's error JSON after the newlines, the record is written", async () => {
   quirkA = (d) => keepAliveThen(errorObject(d, 429), 1, "apart");
   const bSeen = b.seen.length;
   const bAborted = b.aborted.length;
@@ -311,18 +316,61 @@ test("gw stops while the next target works: that upstream request is aborted, th
   expect(new TextDecoder().decode((await reader.read()).value)).toBe("\n");
   await waitFor(() => b.seen.length > bSeen, 10_000, "the failover to reach the second target");
   const stopped = gw.stop(50);
-  const rest = reader.read().then(
-    (r) => (r.done ? "ended" : "more"),
-    () => "aborted",
-  );
+  const rest = (async () => {
+    let text = "";
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
+    return text;
+  })();
   await stopped;
-  expect(await rest).not.toBe("more");
+  // gw's newlines may come before it: JSON allows them.
+  expect(JSON.parse(await rest)).toEqual(stoppedError("openai"));
   await waitFor(() => b.aborted.length > bAborted, 10_000, "the second target's request to be aborted");
   const r = await recordOf(res.headers.get("x-gw-request-id"));
   expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([
     ["a/m", "transient"],
     ["b/m", "aborted"],
   ]);
+});
+
+test.each(["anthropic", "openai"] as const)("%s SDK: gw stops while the target still sends keep-alive newlines: gw's error JSON follows them, which the SDK reads as its answer's body (no reset), and the record says gw cut it", async (d) => {
+  // Newlines until gw lets the request go: the model never answers within the grace period.
+  const aAborted = a.aborted.length;
+  quirkA = () => {
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(c) {
+          await Bun.sleep(5);
+          c.enqueue(enc.encode("\n"));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return new Response(body, { headers: { "content-type": "application/json" } });
+  };
+  // The SDK's fetch, telling the test when the 200 and its headers are in: the answer is under way.
+  const headers = Promise.withResolvers<void>();
+  const seen: typeof fetch = Object.assign(async (input: string | URL | Request, init?: RequestInit) => {
+    const res = await fetch(input, init);
+    headers.resolve();
+    return res;
+  }, { preconnect: fetch.preconnect });
+  const asked =
+    d === "anthropic"
+      ? new Anthropic({ baseURL: gw.url, apiKey: "unused", maxRetries: 0, fetch: seen }).messages.create({ model: "pair", max_tokens: 16, messages: HI }).withResponse()
+      : new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: "unused", maxRetries: 0, fetch: seen }).chat.completions.create({ model: "pair", messages: HI }).withResponse();
+  await headers.promise;
+  await gw.stop(50);
+  // Before, the body was aborted: each SDK threw a bare TypeError (ECONNRESET), no API error at all.
+  // A 200 cannot become an error status: the SDKs return an error body as the answer (see above).
+  const got = await asked;
+  expect(got.data as unknown).toEqual(stoppedError(d));
+  const r = await recordOf(got.response.headers.get("x-gw-request-id"));
+  expect(r.response).toMatchObject({ status: 200, broken: true, error: GRACE_ENDED });
+  expect(r.response.client_left).toBeUndefined();
+  // Cut by gw, not failed by the target: it does not cool.
+  expect(r.routing.attempts.map((t) => [t.target, t.class])).toEqual([["a/m", "ok"]]);
+  expect(r.cooldowns).toEqual([]);
+  await waitFor(() => a.aborted.length > aAborted, 10_000, "the target's request to be let go");
 });
 
 /** A gateway on the same config whose own keep-alive newlines go at `pace` (fresh cooldowns). */
@@ -426,7 +474,7 @@ describe("gw keeps the client alive while the next target works", () => {
   });
 });
 
-test("gw stops while it keeps the client alive: the second target's request is aborted, the client's body ends", async () => {
+test("gw stops while it keeps the client alive: the second target's request is aborted, the client's body ends with gw's error JSON after the newlines", async () => {
   await restartWith(OWN_NEWLINES_SOON);
   quirkA = (d) => keepAliveThen(errorObject(d, 429), 3, "apart");
   const bAborted = b.aborted.length;
@@ -439,8 +487,8 @@ test("gw stops while it keeps the client alive: the second target's request is a
     (text) => `ended: ${JSON.stringify(text.replace(/\n/g, ""))}`,
     () => "aborted",
   );
-  // Ended or aborted, but no JSON after the newlines.
-  expect(await read).toMatch(/^ended: ""$|^aborted$/);
+  // Ended with gw's error, the SDK's to read: no reset, nor the second target's answer.
+  expect(await read).toBe(`ended: ${JSON.stringify(JSON.stringify(stoppedError("openai")))}`);
   await stopped;
   await waitFor(() => b.aborted.length > bAborted, 10_000, "the second target's request to be aborted");
 });

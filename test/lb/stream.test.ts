@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Gateway } from "../../src/lb/server.ts";
 import { endsAnswer } from "../../src/lb/answer-end.ts";
-import { relay, type RelayEnd } from "../../src/lb/stream.ts";
+import { errorEventEnd, relay, type RelayEnd } from "../../src/lb/stream.ts";
 import { WholeEvents } from "../../src/lb/whole-events.ts";
 import { configFrom, externalInstances, startTestGateway, testUpstream, type TestUpstream, waitFor } from "../helpers/lb.ts";
 
@@ -134,7 +134,7 @@ describe("the end of a stream: OpenAI's data: [DONE], Anthropic's message_stop, 
       },
     });
     // A missed end is cut by the idle timeout: the answer then ends broken, with an error event.
-    const body = relay(upstream, { breakEvent: "openai", idleMs: 1000, onChunk: (c) => events.push(c), last: endsAnswer, onEnd: (e) => (end = e) });
+    const body = relay(upstream, { breakEnd: errorEventEnd("openai"), idleMs: 1000, onChunk: (c) => events.push(c), last: endsAnswer, onEnd: (e) => (end = e) });
     const text = await new Response(body).text();
     return { text, broken: end?.broken };
   };
