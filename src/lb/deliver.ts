@@ -204,8 +204,9 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     const text = (rest || errorEvents ? (errorEvents ??= new ErrorEvents(d.mask, d.maskPieces)).end(rest) : "") + (d.dialect === "gemini" ? (geminiReadableError(watcher?.streamError?.(), d.mask) ?? "") : "");
     return text || undefined;
   };
-  // A stream that closes before its answer's end was cut short: a break, though its close was clean.
-  const answered = sse && hasAnswerEnd(d.path) ? watcher?.answerEnded : undefined;
+  // A stream that closes before its answer's end was cut short: a break, though its close was
+  // clean; so is a JSON body that closes inside its value (whole-errors.ts tracks it as it passes).
+  const answered = sse ? (hasAnswerEnd(d.path) ? watcher?.answerEnded : undefined) : errors && (() => !errors.unfinished());
   // A break or gw's cut ends a stream with an error event; a JSON answer with only keep-alive
   // spaces out so far with gw's error JSON (as spaced-answer.ts ends one whose every target failed).
   const breakEnd: BreakEnd | undefined = sse

@@ -13,7 +13,7 @@ import { errorAnswerObject, errorStatus } from "./error-objects.ts";
 import { HOLD_MAX_BYTES, holdOpening } from "./first-event.ts";
 import { isEventStream, isJson, readWhole } from "./stream.ts";
 import { ErrorOpening, holdJsonOpening, isJsonSpace, readOn } from "./json-opening.ts";
-import { answerError, errorAfterContent } from "./whole-errors.ts";
+import { answerError, endsInsideValue, errorAfterContent } from "./whole-errors.ts";
 import { codingsOf, decodingStream, isKnownCoding, plainOrAsSent } from "./encoding.ts";
 import { type Usage, usageFromSse } from "../observe/tokens.ts";
 
@@ -97,7 +97,10 @@ function isBlank(bytes: Uint8Array): boolean {
 
 /**
  * A 2xx JSON answer without a length: held until its first value (json-opening.ts). One that opens
- * as an error object, or ends before a value, is read whole and judged as a sized answer is.
+ * as an error object, or ends before a value, is read whole and judged as a sized answer is —
+ * and, having no length to be complete by, broken when it ends inside its JSON (closed cleanly
+ * in the middle of it): no byte has reached the client, so the request fails over. One handed on
+ * is judged so at its end (deliver.ts).
  */
 async function judgeUnsized(o: Answered, body: ReadableStream<Uint8Array>, ok: Classified, f: JudgeFacts): Promise<Tried> {
   const opening = await holdJsonOpening(body);
@@ -107,6 +110,7 @@ async function judgeUnsized(o: Answered, body: ReadableStream<Uint8Array>, ok: C
   const whole = await readOn(opening.source, WHOLE_BODY_MAX);
   // Larger than any error (an answer with an "error" warning first): relayed, whole-errors.ts masking it.
   if ("source" in whole) return { outcome: o, classified: ok, held: whole.source };
+  if (whole.complete && endsInsideValue(whole.bytes)) return brokenAttempt(o, "answer ended inside its JSON", f);
   return judgeWhole(o, whole.bytes, whole.complete, ok, f);
 }
 

@@ -26,7 +26,7 @@ import { ErrorOpening, isJsonSpace, readOn } from "./json-opening.ts";
 import { classifyError, type LateFacts, lateVerdict } from "./late-error.ts";
 import { KEEP_ALIVE_PACE, type KeepAlivePace, NewlineKeeper, paceOf, SpaceGaps } from "./spaced-keepalive.ts";
 import type { StreamSource } from "./stream.ts";
-import { answerError } from "./whole-errors.ts";
+import { answerError, endsInsideValue } from "./whole-errors.ts";
 
 interface SpacedFacts extends LateFacts {
   /** What the attempts were made with: the signature fallback's are made with it too. */
@@ -159,6 +159,7 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
     if ("source" in whole) return this.handOn(ctrl, [...whole.source.head]);
     this.readerDone = true;
     if (!whole.complete) return this.noAnswer("answer broke after keep-alive spaces");
+    if (endsInsideValue(whole.bytes)) return this.noAnswer("answer ended inside its JSON after keep-alive spaces");
     const text = answerError(whole.bytes);
     if (text === undefined) return this.handOn(ctrl, [whole.bytes]);
     const c = classifyError(text, "error object after keep-alive spaces in a 200 answer", this.f);

@@ -161,6 +161,16 @@ export class WholeErrors {
   }
 
   /**
+   * The bytes so far end inside a JSON value: an object or array still open, or a string. At the
+   * body's end, an answer cut short — its upstream closed cleanly in the middle of it (a relay
+   * that lost its own upstream). Read off the state the scan keeps anyway: no second pass. A
+   * body that is no object or array (passed unscanned), or only spaces, is not judged here.
+   */
+  unfinished(): boolean {
+    return this.mode === Mode.Scan && (this.depth > 0 || this.inString);
+  }
+
+  /**
    * One more byte of a held value's opening: false once it is not `{ "error" :`, true once it is,
    * undefined while it may still be.
    */
@@ -236,6 +246,13 @@ interface FoundError {
 function firstError(bytes: Uint8Array): string | undefined {
   const found = scanned(bytes);
   return found && !found.afterContent ? found.text : undefined;
+}
+
+/** Whether a whole JSON body ends inside its value (WholeErrors.unfinished): a body held whole is judged as one relayed is. */
+export function endsInsideValue(bytes: Uint8Array): boolean {
+  const scan = new WholeErrors((s) => s);
+  scan.push(bytes);
+  return scan.unfinished();
 }
 
 /** The first error object a whole body carries, found as the relay's scan finds it. */

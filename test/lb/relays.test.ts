@@ -580,3 +580,49 @@ describe("the relay's key in a JSON answer, without a length (and with one)", ()
     expect(answer.choices[0]?.message.content).toStartWith("export OPENAI_API_KEY=sk-example-0123456789abcdefghij");
   });
 });
+
+// A JSON answer without a length has no length to be complete by: one whose upstream closes
+// cleanly in the middle of its JSON (a relay that lost its own upstream) is cut short, as a
+// stream closed before its answer's end is.
+describe("a JSON answer without a length that ends inside its JSON", () => {
+  const json = (parts: string[]) => slowly(parts, { type: "application/json" });
+  const message = JSON.stringify({ id: "msg_1", type: "message", role: "assistant", model: "vendor/m", content: [{ type: "text", text: "Hello" }], stop_reason: "end_turn", stop_sequence: null, usage: { input_tokens: 3, output_tokens: 5 } });
+  const cut = message.slice(0, message.indexOf("Hello") + 3); // …"text":"Hel
+
+  test("after its first bytes went out: the body is aborted, not closed as whole; the record says broken, the target cools", async () => {
+    quirk = () => json([cut.slice(0, 20), cut.slice(20)]);
+    const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", body: JSON.stringify({ ...ask("solo"), max_tokens: 16 }) });
+    expect(res.status).toBe(200);
+    expect(await res.text().then(() => "ended", () => "aborted")).toBe("aborted");
+    const r = await recordOf(res.headers.get("x-gw-request-id"));
+    expect(r.response).toMatchObject({ status: 200, broken: true, error: "upstream closed the stream before the answer's end" });
+    expect(r.cooldowns.map((c) => [c.target, c.kind])).toEqual([["relay/vendor/m", "connection"]]);
+    // Each SDK raises as for a connection reset (before: a SyntaxError from the half JSON, and the record said success).
+    const anthropic = new Anthropic({ baseURL: gw.url, apiKey: "unused", maxRetries: 0 });
+    for (const asked of [anthropic.messages.create({ model: "solo", max_tokens: 16, messages: ask("solo").messages }), client().chat.completions.create(ask("solo"))]) {
+      const err = await asked.then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(err).not.toBeInstanceOf(SyntaxError);
+    }
+  });
+
+  test.each([
+    ["an error object", [`{"error":{"message":"Rate lim`]],
+    ["an opening that never decided", ['{"']],
+    ["an error object after keep-alive newlines", ["\n", "\n", `{"error":{"message":"Rate lim`]],
+  ])("before any of its JSON went out (%s): a broken answer that fails over; alone (no newlines first), gw's 502", async (_, parts) => {
+    quirk = () => json(parts);
+    const res = await client().chat.completions.create(ask("pair")).withResponse();
+    expect(res.data.choices[0]?.message.content).toBe("from fallback");
+    const r = await recordOf(res.response.headers.get("x-gw-request-id"));
+    expect(r.routing.attempts.map((a) => [a.target, a.class])).toEqual([["relay/vendor/m", "transient"], ["fallback/vendor/m", "ok"]]);
+    expect(r.routing.attempts[0]!.error).toContain("answer ended inside its JSON");
+    if (parts.length === 1) {
+      // Alone: the SDK raises gw's error, not a SyntaxError (after newlines its 200 went out: spaced-answer.ts).
+      const err = await client().chat.completions.create(ask("solo")).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+      expect((err as Error).message).toContain("answer ended inside its JSON");
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { WholeErrors } from "../../src/lb/whole-errors.ts";
+import { endsInsideValue, WholeErrors } from "../../src/lb/whole-errors.ts";
 import { createMasker } from "../../src/observe/mask.ts";
 
 const enc = new TextEncoder();
@@ -46,5 +46,25 @@ describe("WholeErrors", () => {
       const { out, found } = through(text, cuts, new WholeErrors(masker.text, masker.pieces));
       expect([cuts, out === masker.text(text), found]).toEqual([cuts, true, undefined]);
     }
+  });
+
+  test("unfinished: a body cut anywhere inside its value is, a whole one (an object, a Gemini array, NDJSON, an error) is not, wherever the reads cut it", () => {
+    const gemini = `[${first},\r\n${first}\r\n]`;
+    const ndjson = `${first}\n${first}\n`;
+    const n = enc.encode(first).byteLength;
+    for (const whole of [first, gemini, ndjson, error]) {
+      const bytes = enc.encode(whole);
+      // A prefix that is itself whole values (NDJSON's first line, with or without its newline) is no cut.
+      const ends = whole === ndjson ? [n, n + 1, 2 * n + 1] : [];
+      for (let at = 1; at < bytes.byteLength; at++) {
+        expect({ whole: whole.slice(0, 12), at, unfinished: endsInsideValue(bytes.subarray(0, at)) }).toEqual({ whole: whole.slice(0, 12), at, unfinished: !ends.includes(at) });
+        const w = new WholeErrors(mask);
+        w.push(bytes.subarray(0, at));
+        w.push(bytes.subarray(at));
+        expect({ at, unfinished: w.unfinished() }).toEqual({ at, unfinished: false });
+      }
+    }
+    // Not JSON values gw can follow (no object, no array), or nothing yet: not judged.
+    for (const text of ['"a string', "12", "  ", ""]) expect(endsInsideValue(enc.encode(text))).toBe(false);
   });
 });
