@@ -63,8 +63,12 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** Everything between the scheme and the last @ hidden: a password that broke the URL may hold / or @ itself. */
-const upToLastAt = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*:\/*|\/\/).*@/is, "$1***@");
+/**
+ * Everything before the last @ hidden (a password that broke the URL may hold / or @ itself), but a
+ * leading scheme and the : and / after it, however mistyped (`redis//:***@`, `redis:/:***@`): a
+ * value that does not begin so (`:pw@host`, `redis;//…`) shows nothing before its @.
+ */
+const upToLastAt = (url: string): string => url.replace(/^([a-z][a-z0-9+.-]*[:/]+|).*@/is, "$1***@");
 
 /** The password a Redis URL carries ("" when none): a secret to mask wherever gw shows text. */
 export function redisPassword(url: string): string {

@@ -5,6 +5,9 @@ import { join } from "node:path";
 import { parseConfig } from "../../src/config/index.ts";
 import { describeState } from "../../src/config/state.ts";
 import { secretsOf } from "../../src/observe/config-secrets.ts";
+import { readFileSync, writeFileSync } from "node:fs";
+import { gwPaths } from "../../src/supervisor/paths.ts";
+import { gw, killAll, sandbox, untilLogged } from "../helpers/supervisor.ts";
 import { runGw, tempFiles } from "../helpers/tmp.ts";
 
 const BASE = (global: string) => `[global]
@@ -92,6 +95,17 @@ describe("[global] state", () => {
     }
   });
 
+  test("a mistyped scheme (redis//, rediss//, redis;//) or none: the password is hidden all the same (redis// showed it whole)", () => {
+    expect(load('state = "redis//:LiteralPw99@127.0.0.1:6379"').problems[0]!.message).toBe('state "redis//:***@127.0.0.1:6379" is not a state backend');
+    expect(load("", { GW_STATE: "rediss//default:EnvPw77@cache:6380" }).problems[0]!.message).toBe('$GW_STATE "rediss//***@cache:6380" is not a state backend');
+    for (const url of ["redis//default:secretZ-pw@h", "redis;//:secretZ-pw@h", ":secretZ-pw@h:6379", "secretZ-pw@h", "//:secretZ-pw@h", "redis//:secretZ/pw@x@h"]) {
+      const { problems } = load(`state = "${url}"`);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]!.message).not.toContain("secretZ");
+      expect(problems[0]!.message).toContain('***@h');
+    }
+  });
+
   test("an unset ${VAR} in the URL is an error (it may carry a password)", () => {
     const { problems } = load('state = "redis://:${REDIS_PASSWORD}@r:6379"');
     expect(problems[0]).toMatchObject({ severity: "error", path: "global.state" });
@@ -111,3 +125,39 @@ test("gw check prints a bad state as FILE:LINE:COL and exits 1", async () => {
   expect(r.code).toBe(1);
   expect(r.stdout + r.stderr).toMatch(/providers\.toml:4:1 {2}global\.state {2}error: state "mysql:\/\/db" is not a state backend {2}\(use "local"/);
 });
+
+test("a mistyped Redis URL's password is shown by no command: gw check, --json, gw up, gw reload, gw.log", async () => {
+  const literal = "redis//:LiteralPw99@127.0.0.1:6379";
+  const dir = tempFiles({ "providers.toml": BASE(`state = "${literal}"`) });
+  const file = join(dir, "providers.toml");
+  const outputs: string[] = [];
+  for (const args of [["check"], ["check", "--json"], ["up"]]) {
+    for (const GW_STATE of ["", "rediss//default:EnvPw77@cache:6380"]) {
+      const r = await runGw([...args, "-c", file], { cwd: dir, env: { GW_STATE } });
+      expect(r.code).toBe(1);
+      outputs.push(r.stdout + r.stderr);
+    }
+  }
+  expect(outputs.join("\n")).toContain('state \\"redis//:***@127.0.0.1:6379\\" is not a state backend'); // --json
+  expect(outputs[4]).toContain('error: state "redis//:***@127.0.0.1:6379" is not a state backend'); // gw up
+  expect(outputs[5]).toContain('error: $GW_STATE "rediss//***@cache:6380" is not a state backend');
+
+  // A running gw whose file is edited so: gw reload and the file watch's lines in gw.log.
+  const sb = await sandbox([{ name: "a" }]);
+  try {
+    expect((await gw(sb, ["up", "-d", "-c", sb.file])).code).toBe(0);
+    writeFileSync(sb.file, readFileSync(sb.file, "utf8").replace("shutdown_grace_ms", `state = "${literal}"\nshutdown_grace_ms`));
+    const reload = await gw(sb, ["reload", "-c", sb.file]);
+    expect(reload.code).toBe(1);
+    outputs.push(reload.stdout + reload.stderr);
+    await untilLogged(sb, 'state "redis//:***@127.0.0.1:6379" is not a state backend', 2); // gw reload's, the watch's
+    outputs.push(readFileSync(gwPaths(sb.dir).gwLog, "utf8"));
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+  } finally {
+    await killAll(sb);
+  }
+  for (const out of outputs) {
+    expect(out).not.toContain("LiteralPw99");
+    expect(out).not.toContain("EnvPw77");
+  }
+}, 60_000);
