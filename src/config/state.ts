@@ -46,6 +46,9 @@ function redisUrlProblem(value: string): string | undefined {
   }
   if (!u.hostname) return `${shown} names no host`;
   if (u.pathname !== "" && u.pathname !== "/" && !/^\/\d{1,2}$/.test(u.pathname)) return `${shown}: the path must be a database number, e.g. /0`;
+  const db = u.searchParams.get("db");
+  // Read by no client of gw's (the keys went to database 0): the database is the path's alone.
+  if (db !== null) return `${shown}: ?db= is not read; put the database in the path: redis://HOST:PORT/${/^\d{1,2}$/.test(db) ? db : "N"}`;
   return undefined;
 }
 

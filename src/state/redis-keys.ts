@@ -38,7 +38,11 @@ export function keySpace(prefix: string, database = 0) {
   };
 }
 
-/** The database a `redis://host:port/N` (or `?db=N`) URL selects: 0 when it names none. */
+/**
+ * The database a `redis://host:port/N` URL selects: 0 when it names none. The path alone, as the
+ * client reads it: a `?db=N` read here named a channel of database N while the keys went to 0, so
+ * a gw with `?db=3` and one without shared keys but never heard each other (config/state.ts refuses it).
+ */
 export function databaseOf(url: string): number {
   let u: URL;
   try {
@@ -46,8 +50,7 @@ export function databaseOf(url: string): number {
   } catch {
     return 0;
   }
-  const n = /^\/(\d+)\/?$/.exec(u.pathname)?.[1] ?? u.searchParams.get("db") ?? "0";
-  return Number(n) || 0;
+  return Number(/^\/(\d+)\/?$/.exec(u.pathname)?.[1] ?? 0);
 }
 
 /**

@@ -49,6 +49,7 @@ describe("[global] state", () => {
       ["redis://", '"redis://" names no host'],
       ["redis://host:6379/cache", "the path must be a database number"],
       ["http://host:6379", "is not a state backend"],
+      ["redis://host:6379?db=3", '"redis://host:6379?db=3": ?db= is not read; put the database in the path: redis://HOST:PORT/3'],
     ] as const) {
       const { config, problems } = load(`state = "${value}"`);
       expect(config).toBeNull();

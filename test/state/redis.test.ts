@@ -177,6 +177,17 @@ describe("two gw on one Redis", () => {
     expect(other.sticky("cc:s1::opus", now)).toBeUndefined();
   });
 
+  test("a ?db=N URL (which gw check refuses) keeps keys and channel in one database: replicas on it and on the plain URL hear each other", async () => {
+    const r = await redis();
+    const withDb = await openRedisState({ url: `${r.url}?db=3`, prefix: "gw", log: logger(), timing: FAST });
+    open.push(withDb);
+    const { store: plain } = await replica(r);
+    withDb.setCooldown("opus", "x/claude", cooldown(Date.now() + 60_000));
+    await until(() => plain.cooldown("opus", "x/claude", Date.now()) !== undefined, 1000, () => "the replica on the plain URL to hear it (the channel was gw:changes:db3, the keys in database 0)");
+    const look = await r.client();
+    expect(await look.send("EXISTS", ["gw:cd:opus\0x/claude"])).toBe(1); // database 0, as the client reads the URL
+  });
+
   test("a reconnection reads of sticky and streak keys only the newest, as many as the store keeps", async () => {
     const r = await redis();
     const { store: a } = await replica(r);
