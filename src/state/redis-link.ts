@@ -16,6 +16,8 @@ interface LinkOptions {
   readonly url: string;
   /** The URL as it may be shown (no password). */
   readonly where: string;
+  /** The database the keys live in (the URL's /N): selected by gw itself, see `serverUrl`. */
+  readonly database: number;
   readonly channel: string;
   /** The key whose TTL the heartbeat renews (set after each re-sync). */
   readonly marker: string;
@@ -82,7 +84,8 @@ export function connectRedis(o: LinkOptions): RedisLink {
     );
   const password = redisPassword(o.url);
 
-  const client = () => new RedisClient(o.url, { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: t.connectTimeoutMs });
+  const url = serverUrl(o.url);
+  const client = () => new RedisClient(url, { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: t.connectTimeoutMs });
 
   async function attempt(): Promise<void> {
     const no = ++attemptNo;
@@ -108,6 +111,8 @@ export function connectRedis(o: LinkOptions): RedisLink {
       } finally {
         connecting = false;
       }
+      // Refused (an index past Redis's `databases`): Redis's own words, said as a refusal with the fix.
+      if (o.database !== 0) await cmd.send("SELECT", [String(o.database)]);
       await sub.subscribe(o.channel, (message) => (held ? held.push(message) : o.onMessage(message)));
       const run = /run_id:(\w+)/.exec(String(await cmd.send("INFO", ["server"]).catch(() => "")))?.[1];
       const restartedSince = runId !== undefined && run !== runId ? down?.since : emptiedSince;
@@ -190,6 +195,25 @@ function quietClose(...clients: RedisClient[]): void {
       c.close();
     } catch {}
   }
+}
+
+/**
+ * The URL without its database. Bun's client sends SELECT as it connects, and when Redis refuses
+ * it (`ERR DB index is out of range`) its answer goes to the next command or is lost with the
+ * connection it closes: gw said "unreachable (Connection closed)" and retried for ever. So gw
+ * selects the database itself on the command connection (the subscribed one needs none: a channel
+ * is heard in every database).
+ */
+function serverUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url; // the client says why
+  }
+  if (u.pathname === "" || u.pathname === "/") return url;
+  u.pathname = "";
+  return u.href;
 }
 
 /** One line; a refusal whole (the part Redis or TLS supplied is bounded where it is made, the fix must stay). */

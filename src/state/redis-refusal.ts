@@ -52,6 +52,7 @@ export function refusalOf(error: string): string | undefined {
   if (/^(WRONGPASS|NOAUTH)/.test(said)) return `refused the credentials (${said}): put the right password (and user, if Redis has users) in the URL of ${key}`;
   if (/^NOPERM/.test(said)) return `refused a command (${said}): let the user in the URL of ${key} run +@read +@write +@pubsub +@scripting +@connection on its keys and channel (or +@all)`;
   if (/^OOM/.test(said)) return `refused a write (${said}): raise its maxmemory, or set its maxmemory-policy to one that evicts (volatile-lru: every key of gw has a TTL)`;
+  if (/^ERR DB index is out of range/i.test(said)) return `refused the database (${said}): put a database it has in the URL of ${key} (/0 to /15, unless its \`databases\` setting is raised)`;
   if (/^ERR unknown command .HELLO/i.test(said)) return `refused gw's handshake (${said}): gw needs Redis 6 or later, or Valkey`;
   return undefined;
 }

@@ -61,7 +61,8 @@ const CLOSE_WAIT_MS = 1000;
 /** Connects (waiting for the first attempt, bounded) and returns the store; never throws for an unreachable Redis. */
 export async function openRedisState(o: RedisStateOptions): Promise<StateBackend> {
   const me = crypto.randomUUID();
-  const keys = keySpace(o.prefix, databaseOf(o.url));
+  const database = databaseOf(o.url);
+  const keys = keySpace(o.prefix, database);
   const stickyTtlMs = o.stickyTtlMs ?? STICKY_TTL_MS;
   const streakTtlMs = o.streakTtlMs ?? STREAK_TTL_MS;
   const stickyMax = o.stickyMax ?? STICKY_MAX;
@@ -231,7 +232,7 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
     settle(outcomes);
   }
 
-  const link = connectRedis({ url: o.url, where, channel: keys.channel, marker: keys.marker, log: o.log, onMessage: hear, onUp: resync, timing: o.timing });
+  const link = connectRedis({ url: o.url, where, database, channel: keys.channel, marker: keys.marker, log: o.log, onMessage: hear, onUp: resync, timing: o.timing });
   await link.first;
 
   return {

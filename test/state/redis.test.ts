@@ -365,6 +365,20 @@ describe("Redis trouble never breaks a store", () => {
     await until(async () => (await admin.send("EXISTS", ["gw:st:cc:s2::opus"])) === 1, 1000, () => "the key in db 3");
   });
 
+  test("a database Redis does not have (/20 of its 16): one warning with Redis's refusal and the fix, not \"unreachable (Connection closed)\"; retried quietly", async () => {
+    const r = await redis();
+    const admin = await r.client();
+    const connections = async () => Number(/total_connections_received:(\d+)/.exec(String(await admin.send("INFO", ["stats"])))?.[1]);
+    const log = logger();
+    const s = await openRedisState({ url: `${r.url}/20`, prefix: "gw", log, timing: FAST });
+    open.push(s);
+    const said = "refused the database (ERR DB index is out of range): put a database it has in the URL of [global] state (/0 to /15, unless its `databases` setting is raised)";
+    expect(s.health()).toMatchObject({ up: false, where: `${r.url}/20`, problem: said });
+    const seen = await connections();
+    await until(async () => (await connections()) >= seen + 6, 5000, () => "more reconnect attempts");
+    expect(log.lines).toEqual([`warn state: Redis at ${r.url}/20 ${said}; serving from local state, reconnecting in the background`]);
+  });
+
   test("an ACL user: a command it may not run is said with the categories gw needs; a heartbeat it may not run still proves the link alive", async () => {
     const r = await redis();
     const admin = await r.client();
