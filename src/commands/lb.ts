@@ -6,10 +6,12 @@ import { swapWithInstanceFiles, withInstanceKeys, writeInstanceFiles } from "../
 import { ensureLbSettings } from "../lb/concurrency.ts";
 import { describe } from "../lb/exposure.ts";
 import { createReloader } from "../lb/reload.ts";
-import { startGateway } from "../lb/server.ts";
+import { type RunningGateway, startGateway } from "../lb/server.ts";
 import { maskedLog, maskerOf } from "../observe/mask.ts";
 import { describeState } from "../config/state.ts";
 import { openState } from "../state/index.ts";
+import { refuseBusyMainPort } from "../supervisor/guard.ts";
+import { listenFailure } from "../supervisor/listen-failure.ts";
 import { connectLiveState } from "../supervisor/live.ts";
 import { registerRunning } from "../supervisor/registry.ts";
 import { monoNow } from "../supervisor/spawn.ts";
@@ -31,12 +33,23 @@ export default defineGwCommand({
       throw new CliError(`--port ${args.port} is not a port number`, 1, "use 0-65535, e.g. --port 8145");
     }
     const first = await withInstanceKeys(await loadValidConfig(file));
+    const { bindHost, mainPort } = first.global;
+    // Refused as gw up refuses it, before anything is written: the port's holder named (another gw: exit 3).
+    await refuseBusyMainPort(port ?? mainPort, bindHost, false);
     await writeInstanceFiles(first, (p) => consola.warn(formatProblem(p)));
     const state = await openState(first, consola);
-    // Masked with the running config's secrets (the gateway's probes log through it too).
-    const log = maskedLog({ info: (m: string) => consola.info(m), warn: (m: string) => consola.warn(m), error: (m: string) => consola.error(m) }, () => maskerOf(gateway.config()));
+    // Masked with the running config's secrets — the first config's until there is a gateway: its
+    // prober logs through this from its start (reading `gateway` here then was a ReferenceError).
+    let running: RunningGateway | undefined;
+    const log = maskedLog({ info: (m: string) => consola.info(m), warn: (m: string) => consola.warn(m), error: (m: string) => consola.error(m) }, () => maskerOf(running?.config() ?? first));
     const startedAt = monoNow();
-    const gateway = startGateway(first, { port, state, log });
+    let gateway: RunningGateway;
+    try {
+      gateway = running = startGateway(first, { port, state, log });
+    } catch (err) {
+      await state.close();
+      throw new CliError(listenFailure(err, bindHost, port ?? mainPort));
+    }
     // The status page and /metrics show what this gw keeps out (cooldowns) and how the instances it serves answer its probes.
     void connectLiveState(() => ({ config: gateway.config(), gateway, phase: "serving", startedAt, demo: false }), log);
     const reloader = createReloader({

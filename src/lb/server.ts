@@ -194,7 +194,6 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     spacedKeepAlive: opts.spacedKeepAlive,
     refusals: new RefusalLog(opts.log ?? consola),
   };
-  watchStore(gw.probes, state, () => rt.config.routes, Date.now());
   const writeProblems = () => (gw.log.problem ? [gw.log.problem] : []);
   let handingOff = false;
   let stopped = false;
@@ -225,6 +224,8 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
       return errorResponse("openai", 500, `gw internal error: ${err.message}`, "internal_error");
     },
   });
+  // Once listening: a listen that fails leaves no probe behind to run (and log) after the refusal.
+  watchStore(gw.probes, state, () => rt.config.routes, Date.now());
   const port = server.port ?? 0;
   const listening: Listening = { host: server.hostname ?? config.global.bindHost, port, portFixed: opts.port !== undefined };
   return {
