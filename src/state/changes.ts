@@ -16,6 +16,9 @@ export class PendingChanges {
 
   add(c: StateChange): void {
     const key = entryOf(c);
+    // A session's write replaces one that never reached the backend: it finds there what that one would have.
+    const before = this.#byEntry.get(key);
+    if (c.op === "setSticky" && before) c = { ...c, was: before.op === "setSticky" ? before.was : undefined };
     // Re-inserting keeps the order of the last writes, so a replay applies them in that order.
     this.#byEntry.delete(key);
     this.#byEntry.set(key, c);

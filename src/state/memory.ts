@@ -180,7 +180,7 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
       const prev = fresh(sticky.peek(key), stickyTtlMs, now);
       const save = !prev || prev.value !== target || now - prev.saved >= stickySaveEveryMs;
       sticky.set(key, { value: target, at: now, saved: save ? now : prev.saved });
-      if (save) emit({ op: "setSticky", key, target, at: now });
+      if (save) emit({ op: "setSticky", key, target, at: now, was: prev?.value ?? null });
     },
     clearSticky(rawKey) {
       const key = keyOf(rawKey);

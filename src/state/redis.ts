@@ -10,12 +10,13 @@ import { redactUrl } from "../config/state.ts";
 import { entryOf, PendingChanges } from "./changes.ts";
 import { createMemoryStore, entriesMax, type MemoryStoreOptions, STICKY_MAX, STICKY_TTL_MS, STREAK_TTL_MS } from "./memory.ts";
 import { connectRedis, type LinkTiming, withTimeout } from "./redis-link.ts";
-import { px, sharedTrials } from "./redis-trial.ts";
+import { keyWriter } from "./redis-merge.ts";
+import { sharedTrials } from "./redis-trial.ts";
 import { databaseOf, keySpace, readAll } from "./redis-keys.ts";
 import { isRedisAnswer, RefusedWrites, WRITE_RETRY_TIMING, type WriteRetryTiming } from "./redis-refused.ts";
 import { rejoin } from "./rejoin.ts";
 import { isChange } from "./wire.ts";
-import { downHealth, forgottenAt, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
+import { downHealth, type StateBackend, type StateChange, type StateHealth, type StateLog } from "./types.ts";
 
 interface RedisStateOptions extends Omit<MemoryStoreOptions, "onChange"> {
   readonly url: string;
@@ -37,20 +38,6 @@ if ARGV[1] == "incr" then n = redis.call("HINCRBY", KEYS[1], "n", 1) else n = to
 redis.call("HSET", KEYS[1], "at", ARGV[3])
 redis.call("PEXPIRE", KEYS[1], ARGV[4])
 return n`;
-/**
- * A session's key and its place in the index of sticky keys by last use, in one atomic step; past
- * the cap, the least recently used go (keys and places). A client sending a new session id per
- * request left every one of them in Redis for the sticky TTL (7 days): at 100 requests/s, ~60
- * million keys, where a gw reads back only the newest STICKY_MAX (redis-keys.ts readAll).
- */
-const STICKY_SCRIPT = `redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
-redis.call("ZADD", KEYS[2], ARGV[3], ARGV[4])
-redis.call("PEXPIRE", KEYS[2], ARGV[2])
-local over = redis.call("ZCARD", KEYS[2]) - tonumber(ARGV[5])
-if over > 0 then
-  local gone = redis.call("ZPOPMIN", KEYS[2], over)
-  for i = 1, #gone, 2 do redis.call("DEL", ARGV[6] .. gone[i]) end
-end`;
 /** Changes go out this long after the first of a batch (well inside the 1 s a replica may take to hear). */
 const SEND_EVERY_MS = 25;
 /** Changes per message on the channel. */
@@ -85,6 +72,15 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
     },
   });
   let flushTimer: Timer | undefined;
+  const writeKey = keyWriter({
+    keys,
+    stickyTtlMs,
+    stickyMax,
+    adopt(kept, lost) {
+      // A session's write lost to another replica's: take its target, unless this gw heard of a newer one since.
+      if (lost.op !== "setSticky" || store.sticky(lost.key, Date.now()) === lost.target) store.apply(kept);
+    },
+  });
 
   /** Send what waits, as one batch (the refused changes too when their retry is due); while Redis is away it waits for the re-sync. */
   function flush(): void {
@@ -125,8 +121,9 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
   /**
    * Each change to its key, then the batch on the channel (in messages of at most PUBLISH_MAX
    * changes, well inside Redis's output limit for subscribers) — a change whose key Redis refused
-   * too: the others hear it all the same. Commands issued in one turn go out pipelined: a batch
-   * costs about one round trip, not one per change. Never throws.
+   * too: the others hear it all the same; not one whose entry Redis kept as another replica wrote
+   * it (redis-merge.ts: this gw took that one instead). Commands issued in one turn go out
+   * pipelined: a batch costs about one round trip, not one per change. Never throws.
    */
   async function writeBatch(cmd: RedisClient, batch: readonly StateChange[], o: { live: boolean; publish: boolean }): Promise<Outcome> {
     const out: Outcome = { refused: [], lost: [] };
@@ -136,12 +133,14 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
       out.error ??= (err as Error).message;
     };
     const t = Date.now();
-    const sends = batch.map((c) => (c.op === "setStreak" ? countStreak(cmd, c, o.live) : writeKey(cmd, c, t)?.then(() => c)));
+    const sends = batch.map((c) => (c.op === "setStreak" ? countStreak(cmd, c, o.live) : writeKey(cmd, c, t)?.then((stored) => (stored ? c : undefined))));
     const sent: StateChange[] = [];
     (await Promise.allSettled(sends)).forEach((s, i) => {
       const c = batch[i]!;
       if (s.status === "rejected") failed(c, s.reason);
-      if (sends[i] !== undefined) sent.push(s.status === "fulfilled" ? s.value! : c);
+      if (sends[i] === undefined) return;
+      if (s.status === "rejected") sent.push(c);
+      else if (s.value) sent.push(s.value);
     });
     if (o.publish && out.lost.length === 0) {
       const messages: Promise<unknown>[] = [];
@@ -149,25 +148,6 @@ export async function openRedisState(o: RedisStateOptions): Promise<StateBackend
       for (const s of await Promise.allSettled(messages)) if (s.status === "rejected" && isRedisAnswer(s.reason)) out.error ??= (s.reason as Error).message;
     }
     return out;
-  }
-
-  /** The key command of one change (undefined for a sticky key already past its TTL). */
-  function writeKey(cmd: RedisClient, c: Exclude<StateChange, { op: "setStreak" }>, t: number): Promise<unknown> | undefined {
-    switch (c.op) {
-      case "setCooldown":
-        return cmd.send("SET", [keys.cd(c.route, c.target), JSON.stringify(c.c), "PX", px(forgottenAt(c.c) - t)]);
-      case "clearCooldown":
-        return cmd.del(keys.cd(c.route, c.target));
-      case "setSticky": {
-        const ttl = stickyTtlMs - (t - c.at);
-        if (ttl <= 0) return undefined;
-        return cmd.send("EVAL", [STICKY_SCRIPT, "2", keys.st(c.key), keys.stickyByUse, JSON.stringify({ target: c.target, at: c.at }), String(px(ttl)), String(c.at), c.key, String(stickyMax), keys.st("")]);
-      }
-      case "clearSticky":
-        return Promise.all([cmd.del(keys.st(c.key)), cmd.send("ZREM", [keys.stickyByUse, c.key])]);
-      case "resetStreak":
-        return cmd.del(keys.fs(c.key));
-    }
   }
 
   /** Live: one failure more, counted across replicas (the count comes back); replayed after an outage: our count. */

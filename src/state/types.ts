@@ -106,7 +106,14 @@ export interface StateStore extends StateView {
 export type StateChange =
   | { readonly op: "setCooldown"; readonly route: string; readonly target: string; readonly c: Omit<Cooldown, "trialUntil"> }
   | { readonly op: "clearCooldown"; readonly route: string; readonly target: string }
-  | { readonly op: "setSticky"; readonly key: string; readonly target: string; readonly at: number }
+  /**
+   * `was`: the target the writer's memory held for the key — the one this write moves the
+   * session away from or refreshes, `null` for a session new to it. A shared backend writes it
+   * only while the key still holds that target (or none): a session whose first turns reached two
+   * replicas at once keeps the first one's pick, and the other replica takes it (redis-merge.ts).
+   * Absent: written whatever the key holds (a re-sync's merge, a state file's load).
+   */
+  | { readonly op: "setSticky"; readonly key: string; readonly target: string; readonly at: number; readonly was?: string | null }
   | { readonly op: "clearSticky"; readonly key: string }
   /** The streak of `key` is now `n` (after a failure at `at`). */
   | { readonly op: "setStreak"; readonly key: string; readonly n: number; readonly at: number }

@@ -7,6 +7,7 @@ const KINDS: ReadonlySet<string> = new Set<CooldownKind>(["auth", "validation", 
 
 const str = (v: unknown): v is string => typeof v === "string";
 const num = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const maybe = <T>(v: unknown, is: (v: unknown) => v is T) => v === undefined || is(v);
 
 export function isCooldownKind(v: unknown): v is CooldownKind {
   return str(v) && KINDS.has(v);
@@ -23,7 +24,7 @@ export function isChange(v: unknown): v is StateChange {
     case "clearCooldown":
       return str(c.route) && str(c.target);
     case "setSticky":
-      return str(c.key) && str(c.target) && num(c.at);
+      return str(c.key) && str(c.target) && num(c.at) && (c.was === null || maybe(c.was, str));
     case "setStreak":
       return str(c.key) && num(c.n) && c.n >= 0 && num(c.at);
     case "clearSticky":

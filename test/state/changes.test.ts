@@ -42,3 +42,17 @@ test("a failed batch comes back under the cap, and a newer change to one of its 
   expect(p.size).toBe(3);
   expect(p.take()).toEqual([sticky(3), sticky(2, "newer"), sticky(9)]);
 });
+
+test("a session's write waiting behind one never sent finds in the backend what that one would have: its `was`; after a clear, none binds", () => {
+  const p = new PendingChanges(3);
+  p.add({ op: "setSticky", key: "s", target: "x", at: 1, was: null });
+  p.add({ op: "setSticky", key: "s", target: "y", at: 2, was: "x" });
+  expect(p.take()).toEqual([{ op: "setSticky", key: "s", target: "y", at: 2, was: null }]);
+  p.add({ op: "clearSticky", key: "s" });
+  p.add({ op: "setSticky", key: "s", target: "z", at: 3, was: null });
+  expect(p.take()).toEqual([{ op: "setSticky", key: "s", target: "z", at: 3 }]);
+  // A batch the connection lost comes back before a newer write: the newer one takes its `was`.
+  p.add({ op: "setSticky", key: "s", target: "w", at: 4, was: "z" });
+  p.restore([{ op: "setSticky", key: "s", target: "z", at: 3, was: "x" }]);
+  expect(p.take()).toEqual([{ op: "setSticky", key: "s", target: "w", at: 4, was: "x" }]);
+});

@@ -208,7 +208,7 @@ describe("changes for a backend (onChange)", () => {
     s.setSticky("k", "a", NOW + 60_000);
     expect(changes).toHaveLength(2);
     s.setSticky("k", "b", NOW + 60_001);
-    expect(changes.at(-1)).toEqual({ op: "setSticky", key: "k", target: "b", at: NOW + 60_001 });
+    expect(changes.at(-1)).toEqual({ op: "setSticky", key: "k", target: "b", at: NOW + 60_001, was: "a" });
     s.clearSticky("k");
     expect(changes.at(-1)).toEqual({ op: "clearSticky", key: "k" });
   });

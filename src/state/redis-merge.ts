@@ -1,0 +1,98 @@
+// How a change meets what Redis holds for its entry (state/redis.ts writes every key through
+// here), so that replicas writing one entry at the same moment end with one value, whichever
+// write Redis takes first and in whatever order the others hear them:
+//   sticky sessions: a write is kept only while the key holds the target its writer knew (`was`)
+//     or none — the first replica to pick a new session's target wins it, and a move away from a
+//     target the key no longer holds loses to the move that came first.
+// Each is one script: no round trip more than the plain write. A write that lost resolves to
+// false: its writer takes what Redis kept (`adopt`) and publishes nothing (the other replicas
+// hear the winner from its own writer).
+
+import type { RedisClient } from "bun";
+import type { keySpace } from "./redis-keys.ts";
+import { px } from "./redis-trial.ts";
+import { forgottenAt, type StateChange } from "./types.ts";
+import { isChange } from "./wire.ts";
+
+/**
+ * KEYS: st:KEY, st-by-use. ARGV: {target, at} JSON, TTL, at, KEY, cap, the st: prefix, "1" when
+ * `was` binds, was ("" for none), target. A session's key and its place in the index of sticky
+ * keys by last use, in one atomic step; past the cap, the least recently used go (keys and
+ * places). A client sending a new session id per request left every one of them in Redis for the
+ * sticky TTL (7 days): at 100 requests/s, ~60 million keys, where a gw reads back only the newest
+ * STICKY_MAX (redis-keys.ts readAll).
+ */
+const STICKY_SCRIPT = `if ARGV[7] == "1" then
+  local v = redis.call("GET", KEYS[1])
+  if v then
+    local ok, s = pcall(cjson.decode, v)
+    if ok and type(s) == "table" and type(s.target) == "string" and s.target ~= ARGV[9] and s.target ~= ARGV[8] then return v end
+  end
+end
+redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+redis.call("ZADD", KEYS[2], ARGV[3], ARGV[4])
+redis.call("PEXPIRE", KEYS[2], ARGV[2])
+local over = redis.call("ZCARD", KEYS[2]) - tonumber(ARGV[5])
+if over > 0 then
+  local gone = redis.call("ZPOPMIN", KEYS[2], over)
+  for i = 1, #gone, 2 do redis.call("DEL", ARGV[6] .. gone[i]) end
+end
+return false`;
+
+interface KeyWriterOptions {
+  readonly keys: ReturnType<typeof keySpace>;
+  readonly stickyTtlMs: number;
+  readonly stickyMax: number;
+  /** Redis kept `kept` where `lost` was written: take it (the writer's memory may hold `lost`). */
+  adopt(kept: StateChange, lost: StateChange): void;
+}
+
+type KeyChange = Exclude<StateChange, { op: "setStreak" }>;
+
+/**
+ * The key command of one change, at time `t`: resolves to true once written, false when Redis
+ * kept what it held (adopted); undefined when there is nothing to write (a sticky key past its TTL).
+ */
+export function keyWriter(o: KeyWriterOptions): (cmd: RedisClient, c: KeyChange, t: number) => Promise<boolean> | undefined {
+  const { keys } = o;
+  const lost = (c: KeyChange, kept: unknown) => {
+    if (!kept) return true;
+    const change = keptAs(c, kept);
+    if (change) o.adopt(change, c);
+    return false;
+  };
+  return (cmd, c, t) => {
+    switch (c.op) {
+      case "setCooldown":
+        return cmd.send("SET", [keys.cd(c.route, c.target), JSON.stringify(c.c), "PX", px(forgottenAt(c.c) - t)]).then(() => true);
+      case "clearCooldown":
+        return cmd.del(keys.cd(c.route, c.target)).then(() => true);
+      case "setSticky": {
+        const ttl = o.stickyTtlMs - (t - c.at);
+        if (ttl <= 0) return undefined;
+        const value = JSON.stringify({ target: c.target, at: c.at });
+        const args = [STICKY_SCRIPT, "2", keys.st(c.key), keys.stickyByUse, value, px(ttl), String(c.at), c.key, String(o.stickyMax), keys.st(""), c.was === undefined ? "0" : "1", c.was ?? "", c.target];
+        return cmd.send("EVAL", args).then((kept) => lost(c, kept));
+      }
+      case "clearSticky":
+        return Promise.all([cmd.del(keys.st(c.key)), cmd.send("ZREM", [keys.stickyByUse, c.key])]).then(() => true);
+      case "resetStreak":
+        return cmd.del(keys.fs(c.key)).then(() => true);
+    }
+  };
+}
+
+// --- internal ---
+
+/** What a script's answer says Redis kept for `c`'s entry, as a change (undefined when unreadable). */
+function keptAs(c: KeyChange, kept: unknown): StateChange | undefined {
+  const raw = String(kept);
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const change = "key" in c ? { op: "setSticky", key: c.key, target: v.target, at: v.at } : undefined;
+  return isChange(change) ? change : undefined;
+}

@@ -1,0 +1,57 @@
+// Two replicas writing one entry at the same moment end with one value (state/redis-merge.ts): a
+// session's first turns. Each race is made, not waited for: both stores take their write in one turn of the
+// event loop, before either can hear the other; a marker sent on the channel after them tells
+// when each has heard everything before it (a subscriber gets messages in order).
+import { describe, expect, test } from "bun:test";
+import { openRedisState } from "../../src/state/redis.ts";
+import type { StateBackend } from "../../src/state/index.ts";
+import { cleanedUp, startRedis, type TestRedis } from "../helpers/redis.ts";
+import { until } from "../helpers/supervisor.ts";
+
+const FAST = { backoffMinMs: 50, backoffMaxMs: 200, heartbeatMs: 300, heartbeatTimeoutMs: 300, connectTimeoutMs: 500 };
+const { open, servers } = cleanedUp();
+const quiet = { info() {}, warn() {} };
+
+async function redis(): Promise<TestRedis> {
+  const r = await startRedis();
+  servers.push(r);
+  return r;
+}
+
+async function replica(url: string): Promise<StateBackend> {
+  const s = await openRedisState({ url, prefix: "gw", log: quiet, timing: FAST });
+  open.push(s);
+  return s;
+}
+
+/** Once it returns, every store has taken in what was published before it was called. */
+async function heardAll(r: TestRedis, stores: readonly StateBackend[]): Promise<void> {
+  const look = await r.client();
+  const key = `marker-${crypto.randomUUID()}`;
+  await look.publish("gw:changes", JSON.stringify({ from: "test", cs: [{ op: "setSticky", key, target: "marker", at: Date.now() }] }));
+  await until(() => stores.every((s) => s.sticky(key, Date.now()) === "marker"), 2000, () => "every store to hear the marker");
+}
+
+describe("one entry written by two replicas at once", () => {
+  test("a session whose first turn reaches both keeps one target on both at once (the one Redis took first); a later move still reaches both", async () => {
+    const r = await redis();
+    const [a, b] = [await replica(r.url), await replica(r.url)];
+    const look = await r.client();
+    const stored = async () => (JSON.parse(String(await look.get("gw:st:cc:s1::opus"))) as { target: string }).target;
+    const now = Date.now();
+    a.setSticky("cc:s1::opus", "x/claude", now);
+    b.setSticky("cc:s1::opus", "y/claude", now);
+    await until(async () => a.sticky("cc:s1::opus", Date.now()) === b.sticky("cc:s1::opus", Date.now()) && (await stored()) === a.sticky("cc:s1::opus", Date.now()), 2000, () => `one target: A ${a.sticky("cc:s1::opus", Date.now())}, B ${b.sticky("cc:s1::opus", Date.now())}`);
+    await heardAll(r, [a, b]);
+    const first = a.sticky("cc:s1::opus", Date.now())!;
+    expect(["x/claude", "y/claude"]).toContain(first);
+    // The next turns, one through each: both go to `first`, and stay there.
+    for (const s of [a, b]) s.setSticky("cc:s1::opus", s.sticky("cc:s1::opus", Date.now())!, Date.now());
+    await heardAll(r, [a, b]);
+    expect([a.sticky("cc:s1::opus", Date.now()), b.sticky("cc:s1::opus", Date.now()), await stored()]).toEqual([first, first, first]);
+
+    // Failover through B moves the session: A and Redis follow.
+    b.setSticky("cc:s1::opus", "z/claude", Date.now());
+    await until(async () => a.sticky("cc:s1::opus", Date.now()) === "z/claude" && (await stored()) === "z/claude", 2000, () => "A and Redis to follow the move");
+  });
+});
