@@ -4,7 +4,7 @@
 // it: a success on a healthy target or a refresh of a fresh sticky key writes nothing) and feeds
 // back what it loads or hears from other replicas through `apply`.
 
-import { type Cooldown, type CoolingEntry, forgottenAt, type LearnedCooldown, type StateBackend, type StateChange, type StateStore } from "./types.ts";
+import { type Cooldown, type CoolingEntry, forgottenAt, type LearnedCooldown, outranks, type StateBackend, type StateChange, type StateStore } from "./types.ts";
 
 export interface MemoryStoreOptions {
   /** Sticky keys kept at most; the least recently used is evicted first. Default 10,000. */
@@ -104,37 +104,47 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
     return c;
   };
 
-  /** Take in a change, from here (the StateStore methods) or from elsewhere (`apply`). */
-  const put = (c: StateChange): void => {
+  /**
+   * Take in a change, from here (the StateStore methods) or from elsewhere (`apply`, `heard`).
+   * A cooldown from elsewhere meets the one it finds by `outranks`: replicas hearing the same
+   * cooldowns in another order keep the same one. (One set here always takes: a shared backend
+   * gives back what it kept instead, redis-merge.ts.) Returns whether a cooldown changed.
+   */
+  const put = (c: StateChange, heard = false): boolean => {
     switch (c.op) {
       case "setCooldown": {
         const key = pair(c.route, c.target);
+        const had = cooldowns.get(key);
+        if (heard && had && !outranks(c.c, had)) return false;
         cooldowns.delete(key); // re-inserted last: the oldest set stays first, to go first
         cooldowns.set(key, { until: c.c.until, kind: c.c.kind, reason: c.c.reason, setAt: c.c.setAt });
         for (const oldest of cooldowns.keys()) {
           if (cooldowns.size <= cooldownMax) break;
           cooldowns.delete(oldest);
         }
-        return;
+        return true;
       }
       case "clearCooldown":
-        return void cooldowns.delete(pair(c.route, c.target));
+        return cooldowns.delete(pair(c.route, c.target));
       case "setSticky":
-        return sticky.set(c.key, { value: c.target, at: c.at, saved: c.at });
+        sticky.set(c.key, { value: c.target, at: c.at, saved: c.at });
+        return false;
       case "clearSticky":
-        return void sticky.delete(c.key);
+        sticky.delete(c.key);
+        return false;
       case "setStreak":
-        return streaks.set(c.key, { value: c.n, at: c.at, saved: c.at });
+        streaks.set(c.key, { value: c.n, at: c.at, saved: c.at });
+        return false;
       case "resetStreak":
-        return void streaks.delete(c.key);
+        streaks.delete(c.key);
+        return false;
     }
   };
 
   /** A change from elsewhere; a new cooldown period among them is news for onLearned's listeners (not one set here: its setter watches it). */
   const apply = (c: StateChange): void => {
     const news = c.op === "setCooldown" && cooldowns.get(pair(c.route, c.target))?.until !== c.c.until;
-    put(c);
-    if (news && cooldowns.has(pair(c.route, c.target))) for (const l of learned) l({ route: c.route, target: c.target, until: c.c.until });
+    if (put(c, true) && news && cooldowns.has(pair(c.route, c.target))) for (const l of learned) l({ route: c.route, target: c.target, until: c.c.until });
   };
 
   const store: LocalStore = {

@@ -1,6 +1,8 @@
 // How a change meets what Redis holds for its entry (state/redis.ts writes every key through
 // here), so that replicas writing one entry at the same moment end with one value, whichever
 // write Redis takes first and in whatever order the others hear them:
+//   cooldowns: the one that `outranks` the other stays (types.ts; the same rule in Lua here, and
+//     in each gw's memory for what it hears);
 //   sticky sessions: a write is kept only while the key holds the target its writer knew (`was`)
 //     or none — the first replica to pick a new session's target wins it, and a move away from a
 //     target the key no longer holds loses to the move that came first.
@@ -13,6 +15,14 @@ import type { keySpace } from "./redis-keys.ts";
 import { px } from "./redis-trial.ts";
 import { forgottenAt, type StateChange } from "./types.ts";
 import { isChange } from "./wire.ts";
+
+/** KEYS: cd. ARGV: the cooldown's JSON, its setAt, until, kind, TTL. types.ts `outranks` in Lua (`until` is a Lua keyword). */
+const COOLDOWN_SCRIPT = `local s, u = tonumber(ARGV[2]), tonumber(ARGV[3])
+local v = redis.call("GET", KEYS[1])
+local ok, c = pcall(cjson.decode, v or "null")
+if ok and type(c) == "table" and type(c.setAt) == "number" and type(c["until"]) == "number" and (c.setAt > s or (c.setAt == s and (c["until"] < u or (c["until"] == u and tostring(c.kind) > ARGV[4])))) then return v end
+redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[5])
+return false`;
 
 /**
  * KEYS: st:KEY, st-by-use. ARGV: {target, at} JSON, TTL, at, KEY, cap, the st: prefix, "1" when
@@ -63,8 +73,10 @@ export function keyWriter(o: KeyWriterOptions): (cmd: RedisClient, c: KeyChange,
   };
   return (cmd, c, t) => {
     switch (c.op) {
-      case "setCooldown":
-        return cmd.send("SET", [keys.cd(c.route, c.target), JSON.stringify(c.c), "PX", px(forgottenAt(c.c) - t)]).then(() => true);
+      case "setCooldown": {
+        const args = [COOLDOWN_SCRIPT, "1", keys.cd(c.route, c.target), JSON.stringify(c.c), String(c.c.setAt), String(c.c.until), c.c.kind, px(forgottenAt(c.c) - t)];
+        return cmd.send("EVAL", args).then((kept) => lost(c, kept));
+      }
       case "clearCooldown":
         return cmd.del(keys.cd(c.route, c.target)).then(() => true);
       case "setSticky": {
@@ -93,6 +105,6 @@ function keptAs(c: KeyChange, kept: unknown): StateChange | undefined {
   } catch {
     return undefined;
   }
-  const change = "key" in c ? { op: "setSticky", key: c.key, target: v.target, at: v.at } : undefined;
+  const change = "key" in c ? { op: "setSticky", key: c.key, target: v.target, at: v.at } : { op: "setCooldown", route: c.route, target: c.target, c: v };
   return isChange(change) ? change : undefined;
 }

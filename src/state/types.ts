@@ -218,6 +218,22 @@ export function forgottenAt(c: Cooldown): number {
   return Math.max(c.until + HALF_OPEN_KEEP_MS, c.trialUntil ?? 0);
 }
 
+/**
+ * Whether cooldown `a` takes the place of `b` for the same (route, target) when one of them comes
+ * from elsewhere: a store taking in what it hears (memory.ts apply), Redis taking a write
+ * (redis-merge.ts, the same rule in Lua). So replicas that hear two cooldowns in either order keep
+ * the same one — and its end, which names the probe's and the trial's claims.
+ * The later start wins (a new failure); of two that started in the same ms, the earlier end (a
+ * probe that answered ends its instance's hold early: lb/probe.ts), then the greater kind.
+ * Not the later end: a newer, shorter cooldown (that early end; a transient failure of an
+ * unsigned request on a target a signature cooldown keeps out from signed ones only) must win.
+ */
+export function outranks(a: Cooldown, b: Cooldown): boolean {
+  if (a.setAt !== b.setAt) return a.setAt > b.setAt;
+  if (a.until !== b.until) return a.until < b.until;
+  return a.kind > b.kind;
+}
+
 /** Cooldown expired but not yet cleared by a success: the next pick is a trial. */
 export function isHalfOpen(c: Cooldown | undefined, now: number): boolean {
   return c !== undefined && now >= c.until;

@@ -251,12 +251,12 @@ describe("cooldowns learned from elsewhere (onLearned)", () => {
     const s = createMemoryStore();
     const heard: string[] = [];
     s.onLearned((c) => heard.push(`${c.route} ${c.target} ${c.until}`));
-    const cd = (until: number) => ({ until, kind: "transient" as const, reason: "503", setAt: 0 });
+    const cd = (until: number, setAt = 0) => ({ until, kind: "transient" as const, reason: "503", setAt });
     s.setCooldown("r", "own", cd(1000)); // set here: its setter (attempt.ts) watches it itself
     s.apply({ op: "setCooldown", route: "r", target: "own", c: cd(1000) }); // Redis giving it back
     s.apply({ op: "setCooldown", route: "r", target: "x", c: cd(2000) });
     s.apply({ op: "setCooldown", route: "r", target: "x", c: cd(2000) });
-    s.apply({ op: "setCooldown", route: "r", target: "x", c: cd(3000) }); // a new period
+    s.apply({ op: "setCooldown", route: "r", target: "x", c: cd(3000, 1) }); // a new period
     s.apply({ op: "clearCooldown", route: "r", target: "x" });
     expect(heard).toEqual(["r x 2000", "r x 3000"]);
   });

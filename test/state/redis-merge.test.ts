@@ -1,7 +1,8 @@
 // Two replicas writing one entry at the same moment end with one value (state/redis-merge.ts): a
-// session's first turns. Each race is made, not waited for: both stores take their write in one turn of the
-// event loop, before either can hear the other; a marker sent on the channel after them tells
-// when each has heard everything before it (a subscriber gets messages in order).
+// session's first turns, a target failing on both. Each race is made, not waited for: both stores
+// take their write in one turn of the event loop, before either can hear the other; a marker sent
+// on the channel after them tells when each has heard everything before it (a subscriber gets
+// messages in order).
 import { describe, expect, test } from "bun:test";
 import { openRedisState } from "../../src/state/redis.ts";
 import type { StateBackend } from "../../src/state/index.ts";
@@ -32,11 +33,16 @@ async function heardAll(r: TestRedis, stores: readonly StateBackend[]): Promise<
   await until(() => stores.every((s) => s.sticky(key, Date.now()) === "marker"), 2000, () => "every store to hear the marker");
 }
 
+/** Two replicas on a fresh Redis, and a client to look at its keys. */
+async function twoReplicas() {
+  const r = await redis();
+  const [a, b] = [await replica(r.url), await replica(r.url)];
+  return { r, a, b, look: await r.client() };
+}
+
 describe("one entry written by two replicas at once", () => {
   test("a session whose first turn reaches both keeps one target on both at once (the one Redis took first); a later move still reaches both", async () => {
-    const r = await redis();
-    const [a, b] = [await replica(r.url), await replica(r.url)];
-    const look = await r.client();
+    const { r, a, b, look } = await twoReplicas();
     const stored = async () => (JSON.parse(String(await look.get("gw:st:cc:s1::opus"))) as { target: string }).target;
     const now = Date.now();
     a.setSticky("cc:s1::opus", "x/claude", now);
@@ -53,5 +59,30 @@ describe("one entry written by two replicas at once", () => {
     // Failover through B moves the session: A and Redis follow.
     b.setSticky("cc:s1::opus", "z/claude", Date.now());
     await until(async () => a.sticky("cc:s1::opus", Date.now()) === "z/claude" && (await stored()) === "z/claude", 2000, () => "A and Redis to follow the move");
+  });
+
+  test("a target failing on both gets one cooldown end everywhere (the later start), hence one probe claim; an older one heard late changes nothing; the probe's early end still reaches both", async () => {
+    const { r, a, b, look } = await twoReplicas();
+    const storedEnd = async () => (JSON.parse(String(await look.get("gw:cd:opus\0x/claude"))) as { until: number }).until;
+    const t = Date.now();
+    const cd = (setAt: number) => ({ until: setAt + 120_000, kind: "transient_heavy" as const, reason: "529", setAt });
+    a.setCooldown("opus", "x/claude", cd(t));
+    b.setCooldown("opus", "x/claude", cd(t + 2));
+    const end = t + 2 + 120_000;
+    const ends = () => [a, b].map((s) => s.cooldown("opus", "x/claude", Date.now())?.until);
+    await until(async () => ends().every((u) => u === end) && (await storedEnd()) === end, 2000, () => `one end: A, B ${ends()}`);
+    await heardAll(r, [a, b]);
+    expect(ends()).toEqual([end, end]);
+    expect((await Promise.all([a, b].map((s) => s.claimProbe("opus", "x/claude", Date.now() + 5000)))).sort()).toEqual(["held", "mine"]);
+
+    // A replica's publish of the older one, heard after the newer (a slow batch), is no news.
+    await look.publish("gw:changes", JSON.stringify({ from: "late", cs: [{ op: "setCooldown", route: "opus", target: "x/claude", c: cd(t) }] }));
+    await heardAll(r, [a, b]);
+    expect(ends()).toEqual([end, end]);
+
+    // A probe that answered ends the period early (same start, earlier end): it wins everywhere.
+    const early = Date.now();
+    a.setCooldown("opus", "x/claude", { ...cd(t + 2), until: early });
+    await until(async () => ends().every((u) => u === early) && (await storedEnd()) === early, 2000, () => `the early end to reach B and Redis: ${ends()}`);
   });
 });
