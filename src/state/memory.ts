@@ -97,35 +97,55 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
     let c = cooldowns.get(key);
     if (c && c.setAt - now > CLOCK_SLACK_MS) {
       const back = c.setAt - now;
+      if (!movedFrom.has(key)) movedFrom.set(key, c.setAt);
       c = { until: c.until - back, kind: c.kind, reason: c.reason, setAt: now, ...(c.trialUntil === undefined ? {} : { trialUntil: c.trialUntil - back }) };
       cooldowns.set(key, c);
     }
-    if (c && now >= forgottenAt(c)) return void cooldowns.delete(key);
+    if (c && now >= forgottenAt(c)) return void drop(key);
     return c;
+  };
+  /**
+   * The setAt a cooldown `current` moved was written with: its period's name, which `outranks`
+   * and a clear compare, here as on the replica that set it and in Redis (a clear naming the
+   * moved start would pass for the end of an older period there).
+   */
+  const movedFrom = new Map<string, number>();
+  const written = (key: string, c: Cooldown): Cooldown => {
+    const setAt = movedFrom.get(key);
+    return setAt === undefined ? c : { ...c, setAt, until: c.until + (setAt - c.setAt) };
+  };
+  const drop = (key: string): boolean => {
+    movedFrom.delete(key);
+    return cooldowns.delete(key);
   };
 
   /**
    * Take in a change, from here (the StateStore methods) or from elsewhere (`apply`, `heard`).
-   * A cooldown from elsewhere meets the one it finds by `outranks`: replicas hearing the same
-   * cooldowns in another order keep the same one. (One set here always takes: a shared backend
-   * gives back what it kept instead, redis-merge.ts.) Returns whether a cooldown changed.
+   * One from elsewhere meets the cooldown it finds by `outranks`, and a clear naming its period
+   * ends that period or an older one only: replicas hearing the same changes in another order
+   * keep the same entry. (One set here always takes: a shared backend gives back what it kept
+   * instead, redis-merge.ts.) Returns whether a cooldown changed.
    */
   const put = (c: StateChange, heard = false): boolean => {
     switch (c.op) {
       case "setCooldown": {
         const key = pair(c.route, c.target);
         const had = cooldowns.get(key);
-        if (heard && had && !outranks(c.c, had)) return false;
-        cooldowns.delete(key); // re-inserted last: the oldest set stays first, to go first
+        if (heard && had && !outranks(c.c, written(key, had))) return false;
+        drop(key); // re-inserted last: the oldest set stays first, to go first
         cooldowns.set(key, { until: c.c.until, kind: c.c.kind, reason: c.c.reason, setAt: c.c.setAt });
         for (const oldest of cooldowns.keys()) {
           if (cooldowns.size <= cooldownMax) break;
-          cooldowns.delete(oldest);
+          drop(oldest);
         }
         return true;
       }
-      case "clearCooldown":
-        return cooldowns.delete(pair(c.route, c.target));
+      case "clearCooldown": {
+        const key = pair(c.route, c.target);
+        const had = cooldowns.get(key);
+        if (!had || (c.setAt !== undefined && written(key, had).setAt > c.setAt)) return false;
+        return drop(key);
+      }
       case "setSticky":
         sticky.set(c.key, { value: c.target, at: c.at, saved: c.at });
         return false;
@@ -157,7 +177,12 @@ export function createMemoryStore(opts: MemoryStoreOptions = {}): LocalStore {
       emit(change);
     },
     clearCooldown(route, target) {
-      if (cooldowns.delete(pair(route, target))) emit({ op: "clearCooldown", route, target });
+      const key = pair(route, target);
+      const c = cooldowns.get(key);
+      if (!c) return;
+      const { setAt, until } = written(key, c);
+      drop(key);
+      emit({ op: "clearCooldown", route, target, setAt, until });
     },
     claimTrial(route, target, until) {
       const key = pair(route, target);

@@ -2,6 +2,8 @@
 //
 // Keys, all under `PREFIX:` and all with a TTL:
 //   cd:ROUTE\0TARGET  cooldown JSON          until forgotten (types.ts forgottenAt: its end + 10 min)
+//   cx:ROUTE\0TARGET  {setAt, until} JSON    a success ended that cooldown period: as long as the period
+//                     would have lived, so a gw that re-joins late does not write it back (redis-merge.ts)
 //   pr:ROUTE\0TARGET\0END  the probe before that trial: the gw whose probe holds it (its window),
 //                     then "up" once a probe answered (until the cooldown is forgotten); redis-trial.ts
 //   tr:ROUTE\0TARGET\0END  the holder of the trial of the cooldown ending at END: the trial window
@@ -27,6 +29,7 @@ export function keySpace(prefix: string, database = 0) {
     prefix: p,
     channel: database ? `${p}changes:db${database}` : `${p}changes`,
     cd: (route: string, target: string) => `${p}cd:${route}\0${target}`,
+    cx: (route: string, target: string) => `${p}cx:${route}\0${target}`,
     pr: (route: string, target: string, end: number) => `${p}pr:${route}\0${target}\0${end}`,
     tr: (route: string, target: string, end: number) => `${p}tr:${route}\0${target}\0${end}`,
     st: (key: string) => `${p}st:${key}`,
@@ -54,8 +57,9 @@ export function databaseOf(url: string): number {
 }
 
 /**
- * Every entry under the prefix, as changes (sticky and streak keys oldest first) — of sticky and
- * streak keys only the newest `keep` of each, as many as the store keeps (memory.ts STICKY_MAX):
+ * Every entry under the prefix, as changes (cooldowns and cleared periods first, then sticky and
+ * streak keys oldest first) — of sticky and streak keys only the newest `keep` of each, as many as
+ * the store keeps (memory.ts STICKY_MAX):
  * Redis keeps a session's key for its TTL (7 days), and 200,000 of them, applied one by one on the
  * event loop at every reconnection, held every request of every replica for seconds.
  */
@@ -77,6 +81,14 @@ export async function readAll(cmd: RedisClient, keys: KeySpace, now: number, kee
     const c = parse(cdValues[i]);
     const change = { op: "setCooldown", route, target, c };
     if (isChange(change)) out.push(change);
+  });
+  const cxs = byKind("cx");
+  const cxValues = await mget(cmd, cxs.map(([n]) => n));
+  cxs.forEach(([, rest], i) => {
+    const [route = "", target = ""] = rest.split("\0");
+    const v = parse(cxValues[i]) as { setAt?: unknown; until?: unknown } | undefined;
+    const change = { op: "clearCooldown", route, target, setAt: v?.setAt, until: v?.until };
+    if (isChange(change) && change.setAt !== undefined) out.push(change);
   });
   const later: StateChange[] = [];
   const sts = byKind("st");

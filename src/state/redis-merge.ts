@@ -2,7 +2,9 @@
 // here), so that replicas writing one entry at the same moment end with one value, whichever
 // write Redis takes first and in whatever order the others hear them:
 //   cooldowns: the one that `outranks` the other stays (types.ts; the same rule in Lua here, and
-//     in each gw's memory for what it hears);
+//     in each gw's memory for what it hears); a success that ends a period leaves a mark (cx:)
+//     for as long as that period would have lived, and a write of that period or an older one
+//     finds it: a gw that re-joins late does not bring back a cooldown ended meanwhile;
 //   sticky sessions: a write is kept only while the key holds the target its writer knew (`was`)
 //     or none — the first replica to pick a new session's target wins it, and a move away from a
 //     target the key no longer holds loses to the move that came first.
@@ -16,12 +18,37 @@ import { px } from "./redis-trial.ts";
 import { forgottenAt, type StateChange } from "./types.ts";
 import { isChange } from "./wire.ts";
 
-/** KEYS: cd. ARGV: the cooldown's JSON, its setAt, until, kind, TTL. types.ts `outranks` in Lua (`until` is a Lua keyword). */
+/** KEYS: cd, cx. ARGV: the cooldown's JSON, its setAt, until, kind, TTL. types.ts `outranks` in Lua (`until` is a Lua keyword). */
 const COOLDOWN_SCRIPT = `local s, u = tonumber(ARGV[2]), tonumber(ARGV[3])
-local v = redis.call("GET", KEYS[1])
-local ok, c = pcall(cjson.decode, v or "null")
-if ok and type(c) == "table" and type(c.setAt) == "number" and type(c["until"]) == "number" and (c.setAt > s or (c.setAt == s and (c["until"] < u or (c["until"] == u and tostring(c.kind) > ARGV[4])))) then return v end
+local function read(key)
+  local v = redis.call("GET", key)
+  if not v then return nil end
+  local ok, t = pcall(cjson.decode, v)
+  if ok and type(t) == "table" and type(t.setAt) == "number" and type(t["until"]) == "number" then return v, t end
+  return nil
+end
+local x, cleared = read(KEYS[2])
+if cleared and cleared.setAt >= s then return {"cleared", x} end
+local v, c = read(KEYS[1])
+if c and (c.setAt > s or (c.setAt == s and (c["until"] < u or (c["until"] == u and tostring(c.kind) > ARGV[4])))) then return {"kept", v} end
 redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[5])
+redis.call("DEL", KEYS[2])
+return false`;
+
+/** KEYS: cd, cx. ARGV: the ended period's setAt, the mark's JSON, its TTL. A newer period stays; of two marks, the newer. */
+const CLEAR_SCRIPT = `local s = tonumber(ARGV[1])
+local function setAt(key)
+  local v = redis.call("GET", key)
+  if not v then return nil end
+  local ok, t = pcall(cjson.decode, v)
+  if ok and type(t) == "table" and type(t.setAt) == "number" then return t.setAt, v end
+  return nil
+end
+local newer, v = setAt(KEYS[1])
+if newer and newer > s then return v end
+redis.call("DEL", KEYS[1])
+local marked = setAt(KEYS[2])
+if not (marked and marked >= s) then redis.call("SET", KEYS[2], ARGV[2], "PX", ARGV[3]) end
 return false`;
 
 /**
@@ -74,11 +101,15 @@ export function keyWriter(o: KeyWriterOptions): (cmd: RedisClient, c: KeyChange,
   return (cmd, c, t) => {
     switch (c.op) {
       case "setCooldown": {
-        const args = [COOLDOWN_SCRIPT, "1", keys.cd(c.route, c.target), JSON.stringify(c.c), String(c.c.setAt), String(c.c.until), c.c.kind, px(forgottenAt(c.c) - t)];
+        const args = [COOLDOWN_SCRIPT, "2", keys.cd(c.route, c.target), keys.cx(c.route, c.target), JSON.stringify(c.c), String(c.c.setAt), String(c.c.until), c.c.kind, px(forgottenAt(c.c) - t)];
         return cmd.send("EVAL", args).then((kept) => lost(c, kept));
       }
-      case "clearCooldown":
-        return cmd.del(keys.cd(c.route, c.target)).then(() => true);
+      case "clearCooldown": {
+        if (c.setAt === undefined || c.until === undefined) return cmd.del(keys.cd(c.route, c.target)).then(() => true);
+        const mark = { setAt: c.setAt, until: c.until };
+        const args = [CLEAR_SCRIPT, "2", keys.cd(c.route, c.target), keys.cx(c.route, c.target), String(c.setAt), JSON.stringify(mark), px(forgottenAt(mark) - t)];
+        return cmd.send("EVAL", args).then((kept) => lost(c, kept));
+      }
       case "setSticky": {
         const ttl = o.stickyTtlMs - (t - c.at);
         if (ttl <= 0) return undefined;
@@ -98,13 +129,18 @@ export function keyWriter(o: KeyWriterOptions): (cmd: RedisClient, c: KeyChange,
 
 /** What a script's answer says Redis kept for `c`'s entry, as a change (undefined when unreadable). */
 function keptAs(c: KeyChange, kept: unknown): StateChange | undefined {
-  const raw = String(kept);
+  const [how, raw] = Array.isArray(kept) ? (kept as [string, string]) : ["kept", String(kept)];
   let v: Record<string, unknown>;
   try {
     v = JSON.parse(raw) as Record<string, unknown>;
   } catch {
     return undefined;
   }
-  const change = "key" in c ? { op: "setSticky", key: c.key, target: v.target, at: v.at } : { op: "setCooldown", route: c.route, target: c.target, c: v };
+  const change =
+    "key" in c
+      ? { op: "setSticky", key: c.key, target: v.target, at: v.at }
+      : how === "cleared"
+        ? { op: "clearCooldown", route: c.route, target: c.target, setAt: v.setAt, until: v.until }
+        : { op: "setCooldown", route: c.route, target: c.target, c: v };
   return isChange(change) ? change : undefined;
 }

@@ -19,7 +19,9 @@ interface Rejoin {
  * `local`: this gw's snapshot; `remote`: what the restarted Redis holds; `lostAt`: when this gw
  * lost the Redis that went away. Until then it heard every change, so an entry it lacks that was
  * written before then was cleared (a success ended the cooldown, a session moved on) and is
- * dropped; one written later comes from a gw that re-joined first and is taken.
+ * dropped; one written later comes from a gw that re-joined first and is taken. A cooldown of
+ * this gw whose period another gw ended since the restart (its cx: mark: redis-merge.ts) is
+ * over here too — this gw may have been away far longer than the restart (stopped, suspended).
  */
 export function rejoin(local: readonly StateChange[], remote: readonly StateChange[], lostAt: number): Rejoin {
   const mine = new Map(local.map((c) => [entryOf(c), c]));
@@ -28,6 +30,13 @@ export function rejoin(local: readonly StateChange[], remote: readonly StateChan
   for (const r of remote) {
     const key = entryOf(r);
     const l = mine.get(key);
+    if (r.op === "clearCooldown") {
+      if (l?.op === "setCooldown" && r.setAt !== undefined && l.c.setAt <= r.setAt) {
+        apply.push(r);
+        mine.delete(key);
+      }
+      continue;
+    }
     if (l ? writtenAt(r) > writtenAt(l) : writtenAt(r) >= lostAt) {
       apply.push(r);
       mine.delete(key);

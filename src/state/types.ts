@@ -105,7 +105,12 @@ export interface StateStore extends StateView {
  */
 export type StateChange =
   | { readonly op: "setCooldown"; readonly route: string; readonly target: string; readonly c: Omit<Cooldown, "trialUntil"> }
-  | { readonly op: "clearCooldown"; readonly route: string; readonly target: string }
+  /**
+   * `setAt`, `until`: the cooldown period it ended. Then it ends that period or an older one only
+   * (a replica that cooled the target anew meanwhile keeps its newer one), and Redis keeps its
+   * mark for as long as the period would have lived (redis-keys.ts cx:). Absent: whatever is there.
+   */
+  | { readonly op: "clearCooldown"; readonly route: string; readonly target: string; readonly setAt?: number; readonly until?: number }
   /**
    * `was`: the target the writer's memory held for the key — the one this write moves the
    * session away from or refreshes, `null` for a session new to it. A shared backend writes it
@@ -214,7 +219,7 @@ export const HALF_OPEN_KEEP_MS = 10 * 60_000;
  * it when read then, the state file loads and keeps rows until then, Redis sets it as the key's
  * TTL. A trial claimed past that keeps it until the trial ends, so others still keep away.
  */
-export function forgottenAt(c: Cooldown): number {
+export function forgottenAt<C extends Pick<Cooldown, "until" | "trialUntil">>(c: C): number {
   return Math.max(c.until + HALF_OPEN_KEEP_MS, c.trialUntil ?? 0);
 }
 

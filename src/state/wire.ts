@@ -22,7 +22,7 @@ export function isChange(v: unknown): v is StateChange {
       return str(c.route) && str(c.target) && !!cd && num(cd.until) && isCooldownKind(cd.kind) && str(cd.reason) && num(cd.setAt);
     }
     case "clearCooldown":
-      return str(c.route) && str(c.target);
+      return str(c.route) && str(c.target) && maybe(c.setAt, num) && maybe(c.until, num);
     case "setSticky":
       return str(c.key) && str(c.target) && num(c.at) && (c.was === null || maybe(c.was, str));
     case "setStreak":

@@ -1,8 +1,8 @@
 // Two replicas writing one entry at the same moment end with one value (state/redis-merge.ts): a
-// session's first turns, a target failing on both. Each race is made, not waited for: both stores
-// take their write in one turn of the event loop, before either can hear the other; a marker sent
-// on the channel after them tells when each has heard everything before it (a subscriber gets
-// messages in order).
+// session's first turns, a target failing on both, a success while one replica is away across a
+// Redis restart. Each race is made, not waited for: both stores take their write in one turn of
+// the event loop, before either can hear the other; a marker sent on the channel after them tells
+// when each has heard everything before it (a subscriber gets messages in order).
 import { describe, expect, test } from "bun:test";
 import { openRedisState } from "../../src/state/redis.ts";
 import type { StateBackend } from "../../src/state/index.ts";
@@ -84,5 +84,40 @@ describe("one entry written by two replicas at once", () => {
     const early = Date.now();
     a.setCooldown("opus", "x/claude", { ...cd(t + 2), until: early });
     await until(async () => ends().every((u) => u === early) && (await storedEnd()) === early, 2000, () => `the early end to reach B and Redis: ${ends()}`);
+  });
+});
+
+describe("a replica that re-joins late, after Redis restarted empty", () => {
+  test("a cooldown another replica ended meanwhile stays ended; one nobody ended is given back and keeps running", async () => {
+    const r = await redis();
+    // The late replica connects as its own user: once Redis restarts without that user, it stays
+    // away for as long as the test wants (a gw stopped with SIGSTOP, a suspended VM).
+    const user = async () => (await r.client()).send("ACL", ["SETUSER", "late", "on", ">late-pw", "~*", "&*", "+@all"]);
+    await user();
+    const late = await replica(`redis://late:late-pw@127.0.0.1:${r.port}`);
+    const a = await replica(r.url);
+    const now = Date.now();
+    const hour = (setAt: number) => ({ until: setAt + 3600_000, kind: "quota" as const, reason: "429", setAt });
+    a.setCooldown("opus", "ended/claude", hour(now));
+    a.setCooldown("opus", "lasting/claude", hour(now));
+    await until(() => late.coolingList(Date.now()).length === 2, 1000, () => "the late replica to hear both cooldowns");
+
+    await r.kill();
+    await until(() => !a.health().up && !late.health().up, 3000, () => "both to notice");
+    await r.start(); // empty, and without the late replica's user
+    await until(() => a.health().up, 5000, () => "A to re-join");
+    const look = await r.client();
+    await until(async () => Number(await look.send("EXISTS", ["gw:cd:opus\0ended/claude", "gw:cd:opus\0lasting/claude"])) === 2, 1000, () => "A to give both back");
+    a.clearCooldown("opus", "ended/claude"); // its trial succeeded
+    await until(async () => Number(await look.send("EXISTS", ["gw:cd:opus\0ended/claude"])) === 0, 1000, () => "the success in Redis");
+
+    await user();
+    await until(() => late.health().up, 5000, () => "the late replica to re-join");
+    const third = await replica(r.url);
+    for (const [name, s] of Object.entries({ late, a, third })) {
+      expect([name, s.cooldown("opus", "ended/claude", Date.now())]).toEqual([name, undefined]);
+      expect([name, s.cooldown("opus", "lasting/claude", Date.now())]).toEqual([name, hour(now)]);
+    }
+    expect(await look.send("KEYS", ["gw:cd:*"])).toEqual(["gw:cd:opus\0lasting/claude"]);
   });
 });
