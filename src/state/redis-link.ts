@@ -26,8 +26,11 @@ interface LinkOptions {
   onMessage(message: string): void;
   /**
    * Runs on every (re)connection before the link counts as up; a throw counts as a failed
-   * connection. `restartedSince`: this is another Redis process than the one lost at that time (it
-   * restarted, empty or from an older save), so what it lacks may have been lost, not cleared.
+   * connection. `restartedSince`: this is another Redis process than the one lost (it restarted,
+   * empty or from an older save), so what it lacks may have been lost, not cleared; the time is
+   * when this gw last knew the lost one to answer (its last heartbeat answered), not when it
+   * noticed the loss — a gw stopped or suspended notices only once it runs again, and what others
+   * wrote meanwhile it never heard.
    * `sameRedis`: it is the process of the last connection (its run_id unchanged), so what it lacks
    * was cleared by others, whatever it holds.
    */
@@ -73,6 +76,8 @@ export function connectRedis(o: LinkOptions): RedisLink {
   let runId: string | undefined;
   /** When the marker was last seen, if it was then found gone: Redis lost its keys since. */
   let emptiedSince: number | undefined;
+  /** When the link last proved to work: connected, or a heartbeat answered (sent then). */
+  let aliveAt = 0;
   /** Long enough for heartbeats missed by a busy gw; every replica renews it. */
   const markerTtl = String(Math.max(60_000, 10 * t.heartbeatMs));
   /** Whether Redis took the marker: a full one (OOM) refuses it, and the link stays up all the same. */
@@ -115,7 +120,7 @@ export function connectRedis(o: LinkOptions): RedisLink {
       if (o.database !== 0) await cmd.send("SELECT", [String(o.database)]);
       await sub.subscribe(o.channel, (message) => (held ? held.push(message) : o.onMessage(message)));
       const run = /run_id:(\w+)/.exec(String(await cmd.send("INFO", ["server"]).catch(() => "")))?.[1];
-      const restartedSince = runId !== undefined && run !== runId ? down?.since : emptiedSince;
+      const restartedSince = runId !== undefined && run !== runId ? aliveAt : emptiedSince;
       await withTimeout(o.onUp(cmd, restartedSince, run !== undefined && run === runId && emptiedSince === undefined), t.resyncTimeoutMs, "re-sync timed out");
       markerSet = await setMarker(cmd);
       [runId, emptiedSince] = [run, undefined];
@@ -128,15 +133,15 @@ export function connectRedis(o: LinkOptions): RedisLink {
     const messages = held;
     held = undefined;
     for (const m of messages) o.onMessage(m);
-    let seen = Date.now();
+    aliveAt = Date.now();
     const heartbeat = setInterval(() => {
       const asked = Date.now();
       // A marker Redis refused to keep (full, an ACL) is no marker lost: set again until it takes.
       const beat = markerSet ? cmd.send("PEXPIRE", [o.marker, markerTtl]) : setMarker(cmd).then((set) => ((markerSet = set), 1));
       withTimeout(beat, t.heartbeatTimeoutMs, "no answer to the heartbeat").then(
         (renewed) => {
-          if (renewed !== 0) return void (seen = asked);
-          emptiedSince = seen;
+          if (renewed !== 0) return void (aliveAt = asked);
+          emptiedSince = aliveAt;
           lost("its keys are gone (FLUSHALL, FLUSHDB, eviction or a DEL)");
         },
         // Any answer proves the link alive, a refusal too: dropping the link for it would re-sync and log twice every few seconds.

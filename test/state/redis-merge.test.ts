@@ -4,6 +4,7 @@
 // the event loop, before either can hear the other; a marker sent on the channel after them tells
 // when each has heard everything before it (a subscriber gets messages in order).
 import { describe, expect, test } from "bun:test";
+import type { Socket } from "bun";
 import { openRedisState } from "../../src/state/redis.ts";
 import type { StateBackend } from "../../src/state/index.ts";
 import { cleanedUp, startRedis, type TestRedis } from "../helpers/redis.ts";
@@ -23,6 +24,51 @@ async function replica(url: string): Promise<StateBackend> {
   const s = await openRedisState({ url, prefix: "gw", log: quiet, timing: FAST });
   open.push(s);
   return s;
+}
+
+/**
+ * A TCP relay to `port` that can hold everything — bytes both ways and a side's close — as a
+ * stopped process's sockets do (the kernel keeps them open; nothing is read or answered) until
+ * resume(): a gw behind it notices a lost Redis only then.
+ */
+function relay(port: number) {
+  let held: (() => void)[] | undefined;
+  const later = (f: () => void): void => void (held ? held.push(f) : f());
+  const server = Bun.listen<{ up?: Socket; early: Uint8Array[] }>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      async open(client) {
+        client.data = { early: [] };
+        const up = await Bun.connect({
+          hostname: "127.0.0.1",
+          port,
+          socket: {
+            data: (_, d) => later(() => void client.write(new Uint8Array(d))),
+            close: () => later(() => client.end()),
+            error: () => later(() => client.end()),
+          },
+        });
+        for (const d of client.data.early.splice(0)) up.write(d);
+        client.data.up = up;
+      },
+      data(client, d) {
+        const copy = new Uint8Array(d);
+        later(() => (client.data.up ? void client.data.up.write(copy) : client.data.early.push(copy)));
+      },
+      close: (client) => void client.data.up?.end(),
+    },
+  });
+  return {
+    port: server.port,
+    pause: () => void (held ??= []),
+    resume() {
+      const run = held ?? [];
+      held = undefined;
+      for (const f of run) f();
+    },
+    stop: () => server.stop(true),
+  };
 }
 
 /** Once it returns, every store has taken in what was published before it was called. */
@@ -119,5 +165,36 @@ describe("a replica that re-joins late, after Redis restarted empty", () => {
       expect([name, s.cooldown("opus", "lasting/claude", Date.now())]).toEqual([name, hour(now)]);
     }
     expect(await look.send("KEYS", ["gw:cd:*"])).toEqual(["gw:cd:opus\0lasting/claude"]);
+  });
+
+  test("stopped across the restart, it takes a cooldown another replica set meanwhile instead of deleting it as one it saw cleared", async () => {
+    // It heard every change until it stopped, not until it noticed the loss (when it ran again):
+    // what another gw wrote to the restarted Redis meanwhile is news, not an entry it saw go.
+    const r = await redis();
+    const link = relay(r.port);
+    const lines: string[] = [];
+    const late = await openRedisState({ url: `redis://127.0.0.1:${link.port}`, prefix: "gw", log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) }, timing: { ...FAST, heartbeatMs: 60_000 } });
+    open.push(late);
+    const a = await replica(r.url);
+    try {
+      link.pause(); // the late replica stops
+      await r.kill();
+      await until(() => !a.health().up, 3000, () => "A to notice");
+      await r.start();
+      await until(() => a.health().up, 5000, () => "A to re-join");
+      const cd = { until: Date.now() + 3600_000, kind: "quota" as const, reason: "429", setAt: Date.now() };
+      a.setCooldown("opus", "fresh/claude", cd);
+      const look = await r.client();
+      await until(async () => Number(await look.send("EXISTS", ["gw:cd:opus\0fresh/claude"])) === 1, 1000, () => "A's cooldown in Redis");
+      expect(late.health().up).toBe(true); // it has noticed nothing
+
+      link.resume(); // it runs again
+      await until(() => lines.some((l) => l.includes("reachable again")), 5000, () => `the late replica to re-join: ${lines}`);
+      expect(late.cooldown("opus", "fresh/claude", Date.now())).toEqual(cd);
+      expect(await look.send("EXISTS", ["gw:cd:opus\0fresh/claude"])).toBe(1);
+      expect(a.cooldown("opus", "fresh/claude", Date.now())).toEqual(cd);
+    } finally {
+      link.stop();
+    }
   });
 });
