@@ -106,7 +106,7 @@ class RouteAttempts implements AttemptLoop {
         const again = await this.send(sent.to, ctl);
         sent = { ...again, heldMs: sent.heldMs + again.heldMs };
       }
-      tried = await judge(sent.outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text, post: d.req.method === "POST", afterSpaces: info.afterSpaces === true, memory: d.memory, idleMs: lb.idleTimeoutMs });
+      tried = await judge(sent.outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text, maskPieces: d.rt.masker.pieces, post: d.req.method === "POST", afterSpaces: info.afterSpaces === true, memory: d.memory, idleMs: lb.idleTimeoutMs });
     } finally {
       unschedule(ctl);
       if (sent?.outcome.kind === "response") d.load?.leave(sent.to.instance.name);

@@ -1,10 +1,9 @@
 // What an attempt's outcome means for failover and cooldowns: old-lb.md's class table, plus the
-// two failures that have no status (connection error, first-byte timeout). Pure, except for the
-// small synchronous decompression of an already-read error body.
+// two failures that have no status (connection error, first-byte timeout). Pure: error bodies
+// come decoded (error-body.ts).
 
 import type { CooldownsMs, LbConfig } from "../config/types.ts";
 import type { CooldownKind } from "../state/types.ts";
-import { plainOrAsSent } from "./encoding.ts";
 
 export type OutcomeClass = "ok" | "auth" | "signature" | "transient" | "context" | "client" | "other";
 
@@ -25,7 +24,7 @@ export interface Outcome {
 interface OutcomeFacts {
   readonly status: number;
   readonly headers?: Headers;
-  /** Decoded error body (see decodeErrorBody); ignored for 2xx. */
+  /** Decoded error body (error-body.ts readErrorBody); ignored for 2xx. */
   readonly bodyText?: string;
   /** The request carried signed thinking blocks (lb/session.ts findSignature). */
   readonly signed?: boolean;
@@ -88,11 +87,6 @@ export function shouldRetry(o: Outcome, attempts: number, lb: LbConfig, method: 
   if (o.class === "transient" || o.class === "context") return true;
   if (o.class === "auth") return o.status < 500 || lb.retryAuthOn5xx;
   return false;
-}
-
-/** Decode an error body by its Content-Encoding (gzip, br, deflate, zstd; a list is undone right to left). */
-export function decodeErrorBody(bytes: Uint8Array, contentEncoding?: string | null): string {
-  return new TextDecoder().decode(plainOrAsSent(bytes, contentEncoding, MAX_DECODED));
 }
 
 /**
@@ -177,7 +171,6 @@ const ASKED_TOKENS = [
   /request \((\d+) tokens\) exceeds/,
   /n_prompt_tokens (\d+)/,
 ];
-const MAX_DECODED = 1 << 20; // error bodies only; a bomb stops here
 // `response`: a Responses stream's response.failed carries its error there (Codex's and CLIProxyAPI's for Codex clients).
 const TEXT_FIELDS = ["message", "code", "type", "status", "reason", "details", "error", "errors", "response"];
 

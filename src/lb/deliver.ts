@@ -35,6 +35,7 @@ import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
 import { WholeErrors } from "./whole-errors.ts";
 import { codingsOf } from "./encoding.ts";
+import { scrubbedError } from "./error-body.ts";
 import { ErrorEvents, maskFieldLines, maskWholeLines } from "./error-events.ts";
 import { WholeEvents } from "./whole-events.ts";
 import { type BreakEnd, errorEventEnd, isEventStream, isJson, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
@@ -109,7 +110,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   if (final.body) {
     // A 2xx that carried only an error object (judge.ts errorAnswer) goes out with its error's status.
     const failed = o.status >= 400 ? o.status : final.errorText !== undefined ? final.classified?.status : undefined;
-    if (failed) return finishNow(d, final, { status: failed, body: scrubError(final, headers, d.mask), headers }, final.errorText);
+    if (failed) return finishNow(d, final, { status: failed, body: scrubError(final, failed, headers, d), headers }, final.errorText);
     // A compressed one is read as judge.ts decoded it to judge it: its usage counts as a plain one's.
     const answer = isJson(o.headers) ? parseAnswer(final.plain ?? final.body) : {};
     return finishNow(d, final, { status: o.status, body: final.body, headers }, final.errorText, answer);
@@ -251,7 +252,7 @@ function errorAfterSpaces(t: Tried, d: Delivery): Response {
   const status = o.status >= 400 ? o.status : (t.classified?.status ?? 502);
   const text = t.errorText ?? "";
   if (text.trim() === "") return errorResponse(d.dialect, status, `upstream answered ${status} with no error body`, "upstream_stream_broken");
-  return new Response(d.mask(text), { status });
+  return new Response(scrubbedError(text, t.errorRead, status, d.dialect, d.mask) ?? text, { status });
 }
 
 /**
@@ -273,15 +274,16 @@ function geminiReadableError(data: string | undefined, mask: (s: string) => stri
  * An upstream error body as the client gets it. Upstreams quote keys in errors (a relay naming the
  * provider key it rejected, an instance echoing its own): secrets the masker knows, and token
  * shapes, are masked (the header values were, by downstreamHeaders). When nothing needed masking
- * the exact bytes go out, compressed as they came; a masked body goes out decoded, without
- * Content-Encoding (the decoded text is what was masked).
+ * in a body read strictly whole, the exact bytes go out, compressed as they came; any other goes
+ * out as text, without Content-Encoding (the decoded text is what was masked): masked, or gw's
+ * own JSON error quoting what could be read of it (error-body.ts).
  */
-function scrubError(t: Tried, headers: HeaderMap, mask: (s: string) => string): Uint8Array<ArrayBuffer> | string {
-  const text = t.errorText ?? "";
-  const masked = mask(text);
-  if (masked === text) return t.body!;
+function scrubError(t: Tried, status: number, headers: HeaderMap, d: Delivery): Uint8Array<ArrayBuffer> | string {
+  const scrubbed = scrubbedError(t.errorText, t.errorRead, status, d.dialect, d.mask);
+  if (scrubbed === undefined) return t.body!;
   delete headers["content-encoding"];
-  return masked;
+  if (t.errorRead === "cut") headers["content-type"] = "application/json";
+  return scrubbed;
 }
 
 /** The held opening of a stream that ended in an error event, masked. */

@@ -85,6 +85,7 @@ export type GwErrorCode =
   | "upstream_unreachable"
   | "upstream_timeout"
   | "upstream_stream_broken"
+  | "upstream_error_unreadable"
   | "gw_stopping"
   | "no_instance"
   | "busy"

@@ -1,6 +1,7 @@
 // Content-Encoding, undone: upstream error bodies (to classify and mask them) and compressed
 // request bodies (to route and rewrite them). One table of codings for both, each decode bounded
-// by the most bytes it may produce, so a small bomb cannot become a large buffer.
+// by the most bytes it may produce, so a small bomb cannot become a large buffer. Strict: data a
+// decoder here refuses is read, where it must be, by lenient-decoding.ts.
 
 import type { Transform } from "node:stream";
 import * as zlib from "node:zlib";
@@ -31,15 +32,17 @@ function decodeSync(bytes: Uint8Array, codings: readonly string[], maxBytes: num
 
 /**
  * A whole body's bytes with its Content-Encoding undone, to read (judge, classify, mask): its own
- * bytes when it has none, or one gw cannot undo within `maxBytes` (what came is read rather than
- * nothing). No header, no work: every sized answer is asked.
+ * bytes when it has none; undefined when gw cannot undo it strictly within `maxBytes` — bad or cut
+ * data, other bytes after it, an unknown coding, more than `maxBytes` — for the caller to read as
+ * far as it goes (lenient-decoding.ts) or leave unread, never to read its coded bytes as text. No
+ * header, no work: every sized answer is asked.
  */
-export function plainOrAsSent(bytes: Uint8Array, contentEncoding: string | null | undefined, maxBytes: number): Uint8Array {
+export function decodedWhole(bytes: Uint8Array, contentEncoding: string | null | undefined, maxBytes: number): Uint8Array | undefined {
   if (!contentEncoding) return bytes;
   try {
     return decodeSync(bytes, codingsOf(contentEncoding), maxBytes);
   } catch {
-    return bytes;
+    return undefined;
   }
 }
 

@@ -5,6 +5,7 @@
 // keep-alive spaces, until anything else is (AttemptRun.goOn, spaced-answer.ts).
 
 import type { Outcome as Classified } from "./classify.ts";
+import type { ErrorRead } from "./error-body.ts";
 import type { AttemptInfo, Outcome } from "./forward.ts";
 import type { StreamSource } from "./stream.ts";
 import type { Usage } from "../observe/tokens.ts";
@@ -18,6 +19,8 @@ export interface Tried {
   readonly body?: Uint8Array<ArrayBuffer>;
   /** The same body decoded (Content-Encoding undone), for the log's error preview. */
   readonly errorText?: string;
+  /** How that error body was read, when not strictly whole (error-body.ts): never delivered as its bytes. */
+  readonly errorRead?: ErrorRead;
   /** A compressed answer's body decoded, as judging read it (within 1 MiB): its usage is read from it. */
   readonly plain?: Uint8Array;
   /** An event stream whose opening was read ahead (first-event.ts); delivered from here. */

@@ -5,7 +5,7 @@
 // it stands for, so the request may still fail over while no byte has reached the client.
 
 import type { CooldownsMs } from "../config/types.ts";
-import { classifyOutcome, decodeErrorBody, failureOutcome, type Outcome as Classified } from "./classify.ts";
+import { classifyOutcome, failureOutcome, type Outcome as Classified } from "./classify.ts";
 import type { Tried } from "./failover.ts";
 import type { AttemptControl, Outcome } from "./forward.ts";
 import type { BodyHold } from "./body-budget.ts";
@@ -14,7 +14,9 @@ import { HOLD_MAX_BYTES, holdOpening } from "./first-event.ts";
 import { isEventStream, isJson, readWhole } from "./stream.ts";
 import { ErrorOpening, holdJsonOpening, isJsonSpace, readOn } from "./json-opening.ts";
 import { answerError, endsInsideValue, errorAfterContent } from "./whole-errors.ts";
-import { codingsOf, decodingStream, isKnownCoding, plainOrAsSent } from "./encoding.ts";
+import { codingsOf, decodedWhole, decodingStream, isKnownCoding } from "./encoding.ts";
+import { codedAnswerError, type ErrorBody, readErrorBody } from "./error-body.ts";
+import type { PieceMask } from "../observe/mask-pieces.ts";
 import { type Usage, usageFromSse } from "../observe/tokens.ts";
 
 /** Error bodies are short; one that is not is cut here (its head is enough to classify). */
@@ -30,6 +32,8 @@ interface JudgeFacts {
   readonly ctl: AttemptControl;
   /** Masks secrets in reasons (an upstream may echo a key in its error text). */
   readonly mask: (s: string) => string;
+  /** The same masker for text cut short (an error body read only in part: error-body.ts). */
+  readonly maskPieces: () => PieceMask;
   /** A POST (a model call: its 200 always has a body). */
   readonly post: boolean;
   /** Its body is to follow an earlier attempt's keep-alive spaces (failover.ts Attempt.afterSpaces). */
@@ -42,7 +46,8 @@ interface JudgeFacts {
 
 /**
  * What an outcome means. Error bodies (status ≥ 400) are read here — they are small, and the
- * class depends on their text — and kept as bytes to deliver unchanged if this attempt is final.
+ * class depends on their text — and kept as bytes to deliver unchanged if this attempt is final
+ * and they were decoded strictly whole (else read as far as they go: error-body.ts).
  * A sized answer that is not an event stream was complete when its headers left the upstream, so
  * it is read whole too: one native read instead of a per-chunk relay, and a body that breaks
  * before its end is still a failure gw can fail over from (no byte has reached the client). An
@@ -73,20 +78,32 @@ export async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
     if (!plain) return { outcome: o, classified: ok };
     return sse ? judgeStream(plain.outcome, plain.body, ok, f) : judgeUnsized(plain.outcome, plain.body, ok, f);
   }
-  const bytes = o.body ? (await readWhole(o.body, ERROR_BODY_MAX_BYTES)).bytes : new Uint8Array(0);
-  const bodyText = decodeErrorBody(bytes, o.headers.get("content-encoding"));
-  const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText, signed: f.signed, mask }, cooldowns);
-  return { outcome: o, classified, body: bytes, errorText: bodyText };
+  const { bytes, complete } = o.body ? await readWhole(o.body, ERROR_BODY_MAX_BYTES) : { bytes: new Uint8Array(0), complete: true };
+  const read = await readErrorBody(bytes, complete, o.headers.get("content-encoding"), f.maskPieces);
+  const classified: Classified = classifyOutcome({ status: o.status, headers: o.headers, bodyText: read.text, signed: f.signed, mask }, cooldowns);
+  return { outcome: o, classified, body: bytes, errorText: read.errorText, errorRead: read.read };
 }
 
 /** A whole 2xx answer (sized, or read on from a held opening): broken, empty, an error object, or the answer. */
-function judgeWhole(o: Answered, bytes: Uint8Array<ArrayBuffer>, complete: boolean, ok: Classified, f: JudgeFacts): Tried {
+function judgeWhole(o: Answered, bytes: Uint8Array<ArrayBuffer>, complete: boolean, ok: Classified, f: JudgeFacts): Tried | Promise<Tried> {
   if (!complete) return stopped(o, f) ?? brokenAttempt(o, "answer broke before its end", f);
   // Keep-alive newlines with nothing after them (CLIProxyAPI's, its upstream gone) are no answer either.
   if (o.status === 200 && f.post && isBlank(bytes)) return brokenAttempt(o, "answered 200 with an empty body", f);
   // Read decoded once: judged here, its usage read when it is delivered (deliver.ts).
-  const plain = plainOrAsSent(bytes, o.headers.get("content-encoding"), WHOLE_BODY_MAX);
+  const plain = decodedWhole(bytes, o.headers.get("content-encoding"), WHOLE_BODY_MAX);
+  if (!plain) return undecodedAnswer(o, bytes, ok, f);
   return errorAnswer(o, bytes, plain, f) ?? { outcome: o, classified: ok, body: bytes, ...(plain === bytes ? {} : { plain }) };
+}
+
+/**
+ * A compressed 2xx gw cannot decode strictly within WHOLE_BODY_MAX (larger decoded, its data cut
+ * or followed by other bytes), read as far as it goes: one that opens as an error object is that
+ * error, however large or broken — an answer that opens so is no answer, and may fail over. One
+ * that does not is delivered as it came (as an answer's content, it is not masked).
+ */
+async function undecodedAnswer(o: Answered, bytes: Uint8Array<ArrayBuffer>, ok: Classified, f: JudgeFacts): Promise<Tried> {
+  const error = await codedAnswerError(bytes, o.headers.get("content-encoding"), f.maskPieces);
+  return error ? answeredError(o, bytes, error, false, f) : { outcome: o, classified: ok, body: bytes };
 }
 
 /** Nothing but JSON spaces (or nothing). */
@@ -191,9 +208,14 @@ function errorAnswer(o: Answered, bytes: Uint8Array<ArrayBuffer>, plain: Uint8Ar
   const later = first === undefined ? errorAfterContent(plain) : undefined;
   const text = first ?? later;
   if (text === undefined) return undefined;
-  const c = classifyOutcome({ status: errorStatus(errorAnswerObject(text)), bodyText: text, signed: f.signed, mask: f.mask }, f.cooldowns);
-  const where = later === undefined ? "" : "after content ";
-  return { outcome: o, classified: { ...c, reason: `error object ${where}in a ${o.status} answer: ${c.reason}` }, body: bytes, errorText: text };
+  return answeredError(o, bytes, { text, errorText: text }, later !== undefined, f);
+}
+
+/** A 2xx judged as the error object it carries. */
+function answeredError(o: Answered, bytes: Uint8Array<ArrayBuffer>, e: ErrorBody, afterContent: boolean, f: JudgeFacts): Tried {
+  const c = classifyOutcome({ status: errorStatus(errorAnswerObject(e.text)), bodyText: e.text, signed: f.signed, mask: f.mask }, f.cooldowns);
+  const where = afterContent ? "after content " : "";
+  return { outcome: o, classified: { ...c, reason: `error object ${where}in a ${o.status} answer: ${c.reason}` }, body: bytes, errorText: e.errorText, errorRead: e.read };
 }
 
 /** Whether a 2xx's body can follow keep-alive spaces already sent: no event stream, no coding gw cannot undo (spaced-answer.ts decodes the rest). */
