@@ -24,6 +24,7 @@ import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
 import type { BodyHold } from "./body-budget.ts";
 import { judge } from "./judge.ts";
+import { type AnswerRule, answerRule } from "./non-answer.ts";
 
 export interface AttemptDeps {
   readonly req: Request;
@@ -61,6 +62,8 @@ class RouteAttempts implements AttemptLoop {
   private tooSmall: ReadonlySet<string> | undefined;
   /** Attempts that ended in such a refusal: no failure, so not counted against lb_max_target_retries. */
   private refusals = 0;
+  /** What the request's answers below 400 may be (non-answer.ts). */
+  private readonly answers: AnswerRule;
 
   constructor(
     private readonly d: AttemptDeps,
@@ -68,6 +71,7 @@ class RouteAttempts implements AttemptLoop {
   ) {
     this.lb = d.rt.config.global.lb;
     this.sticky = route && stickyKeyOn(d.facts, route);
+    this.answers = answerRule(d.req.method, d.intake.path);
   }
 
   retry(t: Tried, attempts: number): boolean {
@@ -106,7 +110,7 @@ class RouteAttempts implements AttemptLoop {
         const again = await this.send(sent.to, ctl);
         sent = { ...again, heldMs: sent.heldMs + again.heldMs };
       }
-      tried = await judge(sent.outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text, maskPieces: d.rt.masker.pieces, post: d.req.method === "POST", afterSpaces: info.afterSpaces === true, memory: d.memory, idleMs: lb.idleTimeoutMs });
+      tried = await judge(sent.outcome, { signed: d.facts.sig.signed, cooldowns: lb.cooldownsMs, ctl, mask: d.rt.masker.text, maskPieces: d.rt.masker.pieces, post: d.req.method === "POST", afterSpaces: info.afterSpaces === true, memory: d.memory, idleMs: lb.idleTimeoutMs, answers: this.answers });
     } finally {
       unschedule(ctl);
       if (sent?.outcome.kind === "response") d.load?.leave(sent.to.instance.name);

@@ -18,6 +18,7 @@ import { codingsOf, decodedWhole, decodingStream, isKnownCoding } from "./encodi
 import { codedAnswerError, type ErrorBody, readErrorBody } from "./error-body.ts";
 import type { PieceMask } from "../observe/mask-pieces.ts";
 import { type Usage, usageFromSse } from "../observe/tokens.ts";
+import { type AnswerRule, noAnswer } from "./non-answer.ts";
 
 /** Error bodies are short; one that is not is cut here (its head is enough to classify). */
 const ERROR_BODY_MAX_BYTES = 1 << 20;
@@ -42,6 +43,8 @@ interface JudgeFacts {
   readonly memory?: BodyHold;
   /** lb_idle_timeout_ms: the silence a held opening may keep once a tool call began in it. */
   readonly idleMs: number;
+  /** What its answers below 400 may be (non-answer.ts). */
+  readonly answers: AnswerRule;
 }
 
 /**
@@ -64,6 +67,11 @@ export async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
     return { outcome: o, classified: failureOutcome(o.reason === "timeout" ? "timeout" : "connection", o.message, cooldowns, mask) };
   }
   if (o.status < 400) {
+    const no = noAnswer(o.status, o.headers, f.answers);
+    if (no !== undefined) {
+      o.body?.cancel().catch(() => {});
+      return brokenAttempt(o, no, f);
+    }
     if (f.afterSpaces && !followsSpaces(o.headers)) return cannotFollowSpaces(o, f);
     const ok = classifyOutcome({ status: o.status }, cooldowns);
     const length = Number(o.headers.get("content-length") ?? Number.NaN);

@@ -59,6 +59,13 @@ export function canonicalPath(pathname: string): string | undefined {
 export const hasAnswerEnd = (path: string): boolean => ANSWER_CALL.test(path);
 const ANSWER_CALL = /(?:\/messages|\/completions|\/responses|:streamGenerateContent|:generateContent)$/;
 
+/**
+ * A model call (a generation, a compaction or a token count) under any API root, whatever it is
+ * sent to (a route's target, the default instance): its answer below 400 must be one (non-answer.ts).
+ */
+export const isModelCall = (path: string): boolean => ANSWER_CALL.test(path) || OTHER_MODEL_CALL.test(path);
+const OTHER_MODEL_CALL = /(?:\/messages\/count_tokens|\/responses\/compact|:countTokens)$/;
+
 /** An OpenAI Responses call (CLIProxyAPI's /v1, /openai/v1 and Codex-direct spellings): its body and events have their own shapes. */
 export const isResponsesCall = (path: string): boolean => RESPONSES_CALL.test(path);
 const RESPONSES_CALL = /\/responses$/;

@@ -1,0 +1,113 @@
+// Answers below 400 that are no answer (non-answer.ts): an upstream's redirect never reaches the
+// client — gw follows none, and a client that did (the @google/genai SDK, curl -L) took its gw
+// key and its prompt to the host the Location named. Such an answer fails over; the last
+// target's is gw's own 502 in the client's dialect. Raw-socket upstreams: they send exactly
+// what a broken relay sends.
+import { GoogleGenAI } from "@google/genai";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { RunningGateway } from "../../src/lb/server.ts";
+import { configFrom, startTestGateway } from "../helpers/lb.ts";
+import { httpAnswer, type RawRequest, rawUpstream, type RawUpstream } from "../helpers/raw-upstream.ts";
+import { rejection, withRecord } from "../helpers/resilience.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const CLIENT_KEY = "sk-gw-client-7c1e5a9b3d2f4e6a";
+const PROMPT = "my secret prompt XYZZY-4711";
+
+/** The upstream's answer in each dialect, by the path it was sent to. */
+function okAnswer(req: RawRequest): string {
+  const body = req.path.includes(":generateContent")
+    ? { candidates: [{ content: { role: "model", parts: [{ text: "fine" }] }, finishReason: "STOP", index: 0 }], usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 1, totalTokenCount: 2 } }
+    : req.path.startsWith("/v1/chat/completions")
+      ? { id: "c1", object: "chat.completion", created: 1, model: "ok", choices: [{ index: 0, message: { role: "assistant", content: "fine" }, finish_reason: "stop" }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }
+      : { id: "msg_1", type: "message", role: "assistant", model: "ok", content: [{ type: "text", text: "fine" }], stop_reason: "end_turn", stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } };
+  return httpAnswer("200 OK", [["content-type", "application/json"]], JSON.stringify(body));
+}
+
+/** The model the upstream was asked for: in the path for Gemini, in the body for the others. */
+const modelOf = (req: RawRequest): string => /\/models\/([^/:]+):/.exec(req.path)?.[1] ?? (JSON.parse(req.body || "{}") as { model?: string }).model ?? "";
+
+let up: RawUpstream, elsewhere: RawUpstream, gw: RunningGateway, dir: string;
+beforeAll(async () => {
+  // Where a redirect points: anything reaching it is the client's key and prompt, leaked.
+  elsewhere = await rawUpstream(() => httpAnswer("200 OK", [["content-type", "application/json"]], "{}"));
+  // Model `r307` answers 307 to `elsewhere`; `bare304` a 304 with no Location; `ok` an answer.
+  up = await rawUpstream((req) => {
+    const model = modelOf(req);
+    const redirect = /^r(\d{3})$/.exec(model) ?? /^\/v1\/files\/r(\d{3})$/.exec(req.path);
+    if (redirect) return httpAnswer(`${redirect[1]} Moved`, [["location", `${elsewhere.url}/steal`], ["content-type", "text/html"]], `<a href="${elsewhere.url}/steal">moved</a>`);
+    if (model === "bare304" || req.path === "/v1/files/bare304") return httpAnswer("304 Not Modified", [["etag", '"1"']]);
+    return okAnswer(req);
+  });
+  dir = tempDir("gw-non-answer-");
+  const redirecting = [300, 301, 302, 303, 307, 308].map((s) => `"r${s}" = [{ instance = "up", provider = "anthropic", model = "r${s}" }]`).join("\n");
+  gw = startTestGateway(configFrom(`
+[global]
+main_port = 8145
+api_keys = ["${CLIENT_KEY}"]
+# Every request here meets its targets afresh: a cooled target would make the route out (own-error.ts).
+lb_transient_cooldown_ms = 0
+[instances.up]
+url = "${up.url}"
+api_key = "sk-up-0123456789abcdef0123"
+providers = [{ type = "anthropic", api_keys = ["sk-ant-0123456789abcdef0123456789"] }]
+[routing]
+${redirecting}
+"bare304" = [{ instance = "up", provider = "anthropic", model = "bare304" }]
+# The redirecting target first (weight 1), the answering one only when nothing else is left (weight 0).
+"fallback" = [{ instance = "up", provider = "anthropic", model = "r307" }, { instance = "up", provider = "anthropic", model = "ok", weight = 0 }]
+`, join(dir, "providers.toml")));
+});
+afterAll(async () => {
+  await gw.stop(0);
+  await up.stop();
+  await elsewhere.stop();
+});
+
+const gemini = (headers?: Record<string, string>) => new GoogleGenAI({ apiKey: CLIENT_KEY, httpOptions: { baseUrl: gw.url, apiVersion: "v1beta", headers } });
+
+describe("an upstream's redirect", () => {
+  test("@google/genai gets gw's 502, not the 307: the host it named hears nothing (no key, no prompt)", async () => {
+    const [err, record] = await withRecord(dir, "r307", () => rejection(gemini().models.generateContent({ model: "r307", contents: PROMPT })));
+    expect((err as { status?: number }).status).toBe(502);
+    expect(String((err as Error).message)).toContain("redirect");
+    expect(String((err as Error).message)).not.toContain(elsewhere.url);
+    expect(elsewhere.connections()).toBe(0);
+    // The upstream was asked (with gw's key for it, not the client's), and its answer judged a failure.
+    expect(up.seen.at(-1)!.path).toContain("/models/r307:generateContent");
+    expect(record.response.status).toBe(502);
+    expect(record.routing.attempts.map((a) => a.class)).toEqual(["transient"]);
+    expect(record.routing.attempts[0]!.error).toContain("answered 307");
+  });
+
+  test("every 3xx to a model call, and a 304 without a Location, is gw's 502 in the client's dialect, without Location or body", async () => {
+    for (const model of ["r300", "r301", "r302", "r303", "r307", "r308", "bare304"]) {
+      // fetch follows redirects by default, as curl -L does.
+      const res = await fetch(`${gw.url}/v1/messages`, { method: "POST", headers: { "x-api-key": CLIENT_KEY, "anthropic-version": "2023-06-01", "content-type": "application/json" }, body: JSON.stringify({ model, max_tokens: 5, messages: [{ role: "user", content: PROMPT }] }) });
+      const text = await res.text();
+      expect({ model, status: res.status, location: res.headers.get("location") }).toEqual({ model, status: 502, location: null });
+      expect(JSON.parse(text)).toMatchObject({ type: "error", error: { type: "api_error" } });
+      expect(text).not.toContain(elsewhere.url);
+      expect(text).not.toContain("moved");
+    }
+    expect(elsewhere.connections()).toBe(0);
+  });
+
+  test("another request's redirect is not passed on either; its 304 without a Location is", async () => {
+    const get = (path: string) => fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${CLIENT_KEY}` }, redirect: "manual" });
+    const redirected = await get("/v1/files/r302");
+    expect(redirected.status).toBe(502);
+    expect(redirected.headers.get("location")).toBeNull();
+    expect(await redirected.text()).not.toContain(elsewhere.url);
+    expect((await get("/v1/files/bare304")).status).toBe(304);
+    expect(elsewhere.connections()).toBe(0);
+  });
+
+  test("a redirect fails over: the next target answers", async () => {
+    const r = await gemini().models.generateContent({ model: "fallback", contents: PROMPT });
+    expect(r.text).toBe("fine");
+    expect(r.sdkHttpResponse?.headers?.["x-gw-attempts"]).toBe("2");
+    expect(elsewhere.connections()).toBe(0);
+  });
+});
