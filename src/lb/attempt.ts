@@ -71,7 +71,7 @@ class RouteAttempts implements AttemptLoop {
   ) {
     this.lb = d.rt.config.global.lb;
     this.sticky = route && stickyKeyOn(d.facts, route);
-    this.answers = answerRule(d.req.method, d.intake.path);
+    this.answers = answerRule(d.req.method, d.intake.path, d.intake.search);
   }
 
   retry(t: Tried, attempts: number): boolean {

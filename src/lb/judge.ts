@@ -96,7 +96,7 @@ export async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
 function judgeWhole(o: Answered, bytes: Uint8Array<ArrayBuffer>, complete: boolean, ok: Classified, f: JudgeFacts): Tried | Promise<Tried> {
   if (!complete) return stopped(o, f) ?? brokenAttempt(o, "answer broke before its end", f);
   // Keep-alive newlines with nothing after them (CLIProxyAPI's, its upstream gone) are no answer either.
-  if (o.status === 200 && f.post && isBlank(bytes)) return brokenAttempt(o, "answered 200 with an empty body", f);
+  if (((o.status === 200 && f.post) || f.answers !== "other") && isBlank(bytes)) return brokenAttempt(o, `answered ${o.status} with an empty body`, f);
   // Read decoded once: judged here, its usage read when it is delivered (deliver.ts).
   const plain = decodedWhole(bytes, o.headers.get("content-encoding"), WHOLE_BODY_MAX);
   if (!plain) return undecodedAnswer(o, bytes, ok, f);
