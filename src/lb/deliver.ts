@@ -22,6 +22,7 @@ import { parseObject } from "../json/object.ts";
 import { endsAnswer } from "./answer-end.ts";
 import { errorStatus, innerError } from "./error-objects.ts";
 import { downstreamHeaders, type HeaderMap } from "./headers.ts";
+import type { DroppedHeadersLog } from "./header-bounds.ts";
 import { type Break, judgeBreak, judgeLateError } from "./late-error.ts";
 import type { Health } from "./local.ts";
 import { NO_INSTANCE, type OwnError } from "./own-error.ts";
@@ -62,6 +63,8 @@ export interface GatewayContext {
   readonly refusals?: RefusalLog;
   /** The pace of gw's newlines while a spaced answer goes on on another target; default KEEP_ALIVE_PACE (spaced-keepalive.ts). */
   readonly spacedKeepAlive?: KeepAlivePace;
+  /** What gw.log says of upstream headers too large for clients, left out of answers (header-bounds.ts). */
+  readonly droppedHeaders?: DroppedHeadersLog;
 }
 
 interface Delivery {
@@ -106,7 +109,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     if (o.reason === "aborted") return finishNow(d, final, { status: 499, body: null, headers: d.explain }, undefined, { ...dropped, clientLeft: true });
     return finishNow(d, final, failedReply(o, d, d.explain), o.message, dropped);
   }
-  const headers = downstreamHeaders(o.headers, d.explain, d.mask);
+  const headers = downstreamHeaders(o.headers, d.explain, d.mask, d.gw.droppedHeaders && ((names) => d.gw.droppedHeaders?.dropped(o.attempt.instance.name, names, d.mask)));
   if (final.body) {
     // A 2xx that carried only an error object (judge.ts errorAnswer) goes out with its error's status.
     const failed = o.status >= 400 ? o.status : final.errorText !== undefined ? final.classified?.status : undefined;

@@ -86,8 +86,9 @@ export async function forward(attempt: AttemptInfo, method: string, up: Upstream
         e = again;
       }
     }
-    const reason: FailReason = ctl.clientGone() ? "aborted" : ctl.timedOut() ? "timeout" : "connect";
-    const why = reason === "timeout" ? `no response within ${ctl.timeoutMs} ms` : networkError(e, url);
+    const unreadable = unreadableAnswer(e);
+    const reason: FailReason = ctl.clientGone() ? "aborted" : ctl.timedOut() ? "timeout" : unreadable ? "broken" : "connect";
+    const why = reason === "timeout" ? `no response within ${ctl.timeoutMs} ms` : (unreadable ?? networkError(e, url));
     return { kind: "failed", attempt, reason, message: `${attempt.instance.name}: ${why}` };
   }
 }
@@ -105,6 +106,18 @@ export function networkError(e: unknown, url?: string): string {
 }
 
 // --- internal ---
+
+/**
+ * An answer Bun's fetch would not read: the upstream was reached and answered, badly — no
+ * "upstream unreachable". Bun refuses headers past its size limit (a 20 MB one), and calls more
+ * than about 250 headers, or a status line or header that is no HTTP, a malformed response.
+ */
+function unreadableAnswer(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === "ResponseHeadersTooLarge") return "answered with headers too large to read (Bun's fetch refuses them): a bad answer, not a connection failure";
+  if (code === "Malformed_HTTP_Response") return "answered with a malformed HTTP response (a status line or header that is no HTTP, or more headers than Bun's fetch reads): a bad answer, not a connection failure";
+  return undefined;
+}
 
 /**
  * A reset that came back at once, before any answer: the instance (or a proxy before it) closed

@@ -1,6 +1,8 @@
 // Header hygiene for both directions: hop-by-hop headers belong to one connection and never
 // cross the proxy (Bun does not filter them), and the client's credentials never go upstream.
 
+import { fitHeaders, HEADER_MAX_BYTES, headerBytes, type HeadersDropped, HEADERS_MAX_BYTES } from "./header-bounds.ts";
+
 const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
@@ -36,14 +38,23 @@ export type HeaderMap = Record<string, string>;
  * the saving; so the upstream request keeps a Headers copy.) A name with several values (only
  * `set-cookie` keeps them apart) is dropped.
  */
-function plainEndToEnd(src: Headers, drop: (name: string) => boolean): HeaderMap {
+function plainEndToEnd(src: Headers, drop: (name: string) => boolean, dropped?: HeadersDropped): HeaderMap {
   const h = src.toJSON() as Record<string, string | string[]>;
   const connection = h.connection;
   const listed = typeof connection === "string" ? connection.toLowerCase().split(",").map((s) => s.trim()) : undefined;
+  // Measured in the same pass: only headers too large for clients (header-bounds.ts) cost more.
+  let size = 0;
+  let largest = 0;
   for (const name in h) {
-    if (HOP_BY_HOP.has(name) || drop(name) || listed?.includes(name) || typeof h[name] !== "string") delete h[name];
+    const value = h[name];
+    if (HOP_BY_HOP.has(name) || drop(name) || listed?.includes(name) || typeof value !== "string") delete h[name];
+    else {
+      const n = headerBytes(name, value);
+      size += n;
+      if (n > largest) largest = n;
+    }
   }
-  return h as HeaderMap;
+  return size > HEADERS_MAX_BYTES || largest > HEADER_MAX_BYTES ? fitHeaders(h as HeaderMap, dropped) : (h as HeaderMap);
 }
 
 /** The client's headers as the upstream should see them: hop-by-hop and client credentials removed. */
@@ -74,9 +85,10 @@ export function setInstanceKey(h: Headers | HeaderMap, apiKey: string): void {
  * accounts without knowing them.
  * The values pass `mask`, on every answer and not only on errors: an upstream may echo the key it
  * was sent in any header (a relay's debug header, a provider's headers CLIProxyAPI passes through).
+ * Headers too large for clients are left out (header-bounds.ts), and `dropped` told of them.
  */
-export function downstreamHeaders(upstream: Headers, explain: Record<string, string>, mask: (s: string) => string): HeaderMap {
-  return Object.assign(maskValues(plainEndToEnd(upstream, notForClients), mask), explain, NEVER_A_DOCUMENT);
+export function downstreamHeaders(upstream: Headers, explain: Record<string, string>, mask: (s: string) => string, dropped?: HeadersDropped): HeaderMap {
+  return Object.assign(maskValues(plainEndToEnd(upstream, notForClients, dropped), mask), explain, NEVER_A_DOCUMENT);
 }
 
 /**

@@ -25,6 +25,7 @@ import { OpenRelays } from "./stream.ts";
 import { type DrainReport, type DrainThen, drainCutWhy, InstanceLoad } from "./drain.ts";
 import type { Availability } from "./hold.ts";
 import { RefusalLog } from "./refusal-log.ts";
+import { DroppedHeadersLog } from "./header-bounds.ts";
 import { type Explanation, explainBody } from "./router/explain.ts";
 import type { KeepAlivePace } from "./spaced-keepalive.ts";
 
@@ -193,6 +194,7 @@ export function startGateway(config: Config, opts: GatewayOptions = {}): Running
     health: opts.health,
     spacedKeepAlive: opts.spacedKeepAlive,
     refusals: new RefusalLog(opts.log ?? consola),
+    droppedHeaders: new DroppedHeadersLog(opts.log ?? consola),
   };
   const writeProblems = () => (gw.log.problem ? [gw.log.problem] : []);
   let handingOff = false;
