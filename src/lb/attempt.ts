@@ -93,6 +93,7 @@ class RouteAttempts implements AttemptLoop {
   async attempt(info: Attempt): Promise<Tried> {
     const { d, route, lb, sticky } = this;
     const started = performance.now(); // for its duration: a wall-clock step must not lengthen or shorten it
+    const sentAt = Date.now(); // beside cooldowns' setAt (wall clock): what its success may end
     // One controller stops the attempt, its body read included: at the first-byte deadline (which
     // a stream's opening and a sized answer's body must also meet) or when the client leaves.
     const ctl = new AttemptDeadline(info.target?.firstByteTimeoutMs ?? lb.firstByteTimeoutMs, d.client, trialHold(d.state, route, info));
@@ -120,12 +121,12 @@ class RouteAttempts implements AttemptLoop {
     const outcome = c?.class ?? "aborted";
     d.stats.attempt(info.instance.name, failedAttempt(outcome));
     const now = Date.now();
-    const effect = c && route && info.target ? recordVerdict(d.state, d.facts, c, { route, target: info.target.id, now, trial: info.trial }) : undefined;
+    const effect = c && route && info.target ? recordVerdict(d.state, d.facts, c, { route, target: info.target.id, now, trial: info.trial, sentAt }) : undefined;
     const cd = effect?.cooled;
     if (cd) d.probes.cooling(cd.route, cd.target, info.instance.name, now + cd.ms, cd);
     // An answer is fresher word than a failed probe (every pick reads it: dead-ends.ts).
     else if (c?.class === "ok") d.probes.up(info.instance.name);
-    // A success that ended the target's cooling (its trial, or a request sent before it cooled) is said as its start was.
+    // A success that ended the target's cooling (its trial, or a request sent to it while it cooled) is said as its start was.
     if (effect?.ended && route && info.target) d.probes.coolingOver(route.name, info.target.id, info.trial === true);
     // A trial whose client left gave no verdict: the next request may try the target again.
     if (!c && info.trial && route && info.target) d.state.endTrial(route.name, info.target.id);

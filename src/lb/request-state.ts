@@ -166,13 +166,13 @@ export function recordVerdict(
   state: StateStore,
   facts: RequestFacts,
   c: Classified,
-  a: { route: Route; target: string; now: number; trial?: boolean },
+  a: { route: Route; target: string; now: number; trial?: boolean; sentAt?: number },
 ): AttemptEffect | undefined {
   if (facts.side) {
     if (a.trial) state.endTrial(a.route.name, a.target);
     return undefined;
   }
-  return recordAttempt(state, c, { route: a.route.name, target: a.target, stickyKey: stickyKeyOn(facts, a.route), now: a.now, trial: a.trial, signed: facts.sig.signed });
+  return recordAttempt(state, c, { route: a.route.name, target: a.target, stickyKey: stickyKeyOn(facts, a.route), now: a.now, trial: a.trial, signed: facts.sig.signed, sentAt: a.sentAt });
 }
 
 /**

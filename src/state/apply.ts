@@ -21,6 +21,8 @@ interface AttemptFacts {
   readonly trial?: boolean;
   /** The request carried signed thinking (lb/session.ts findSignature). */
   readonly signed?: boolean;
+  /** When the attempt was sent (wall clock, as a cooldown's setAt): a success ends only a cooling that began before. */
+  readonly sentAt?: number;
 }
 
 /** The cooldown an attempt set, for the request log. */
@@ -37,7 +39,10 @@ export type AttemptEffect = { readonly cooled: CooldownSet; readonly ended?: und
 
 /**
  * After each attempt. Success: the target is healthy again — for the requests its cooldown kept
- * out only (keepsOut: a signature cooldown ends with a signed success) — and becomes the session's
+ * out only (keepsOut: a signature cooldown ends with a signed success), and only when the attempt
+ * was sent after the cooling began: requests an upstream admitted before its rate limit or
+ * overload still finish, and their answers say nothing of it (under Claude Code's parallel
+ * streams each one ended the cooling a moment after it began) — and becomes the session's
  * sticky target. Failure with a cooldown: the target cools; an auth or signature failure also
  * forgets it as sticky (its credentials or signatures will not serve this session soon), while a
  * transient one keeps it, so a signature-locked session returns to it after the cooldown.
@@ -45,7 +50,7 @@ export type AttemptEffect = { readonly cooled: CooldownSet; readonly ended?: und
 export function recordAttempt(state: StateStore, o: OutcomeLike, f: AttemptFacts): AttemptEffect | undefined {
   if (o.class === "ok") {
     const c = state.cooldown(f.route, f.target, f.now);
-    const ends = !c || keepsOut(c, f.signed); // a signed success ends any
+    const ends = !c || (keepsOut(c, f.signed) && !(f.sentAt !== undefined && f.sentAt < c.setAt)); // a signed success ends any
     if (ends) state.clearCooldown(f.route, f.target);
     if (f.stickyKey) state.setSticky(f.stickyKey, f.target, f.now);
     return c && ends ? { ended: c } : undefined;

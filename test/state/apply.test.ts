@@ -19,6 +19,18 @@ describe("recordAttempt", () => {
     expect(s.sticky("cc:1::r", NOW)).toBe("a");
   });
 
+  test("a 2xx ends only a cooling that began before its attempt was sent", () => {
+    const s = createMemoryStore();
+    s.setCooldown("r", "a", { until: NOW + 120_000, kind: "transient_heavy", reason: "429", setAt: NOW - 10 });
+    // Sent before the 429 that cooled it (admitted before the rate limit): the cooling stands.
+    expect(recordAttempt(s, outcome(200), { ...facts, sentAt: NOW - 500 })).toBeUndefined();
+    expect(s.cooldown("r", "a", NOW)).toMatchObject({ kind: "transient_heavy" });
+    expect(s.sticky("cc:1::r", NOW)).toBe("a");
+    // Sent to it while it cooled (a last resort, a signed session's own target): it ends it.
+    expect(recordAttempt(s, outcome(200), { ...facts, sentAt: NOW - 10 })).toMatchObject({ ended: { kind: "transient_heavy" } });
+    expect(s.cooldown("r", "a", NOW)).toBeUndefined();
+  });
+
   test("a signature cooldown is cleared by a signed request's 2xx only", () => {
     const s = createMemoryStore();
     s.setCooldown("r", "a", { until: NOW + 120_000, kind: "signature", reason: "400", setAt: NOW });

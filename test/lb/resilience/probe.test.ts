@@ -118,7 +118,7 @@ describe("the log", () => {
       await s.server.stop();
     }
   }, 30_000);
-  test("a request sent before its target cooled, answered after: the success ends the cooling, and the log says so; its next cooling is said again", async () => {
+  test("a request sent before its target cooled, answered after: the cooling stands (its answer says nothing of what cooled the target)", async () => {
     let posts = 0;
     let release = () => {};
     const held = new Promise<void>((r) => (release = r));
@@ -126,7 +126,7 @@ describe("the log", () => {
       if (req.method === "GET") return Response.json({ object: "list", data: [] });
       const n = ++posts;
       if (n === 1) await held; // the first request is still on its way when the second fails
-      if (n === 2 || n === 4) return Response.json({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }, { status: 429 });
+      if (n === 2) return Response.json({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }, { status: 429 });
       return Response.json({ id: "m", type: "message", role: "assistant", model: "x", content: [{ type: "text", text: "from s" }], stop_reason: "end_turn", usage: { input_tokens: 1, output_tokens: 1 } });
     });
     const lines: string[] = [];
@@ -137,13 +137,38 @@ describe("the log", () => {
       expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "b/claude-b", attempts: 2 });
       expect(lines).toEqual([expect.stringMatching(/^cooling: r → s\/claude-s for 2 min \(transient_heavy: 429 /)]);
       release();
+      // Admitted before the rate limit, it finishes on s: the limit still stands for new requests.
       expect(await slow).toMatchObject({ target: "s/claude-s", attempts: 1 });
-      expect(lines.slice(1)).toEqual(["cooling over: r → s/claude-s (a request was answered)"]);
-      // s serves again at once: the next request goes there.
-      expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "s/claude-s", attempts: 1 });
+      expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "b/claude-b", attempts: 1 });
+      expect(posts).toBe(2); // s was sent nothing more
+      expect(lines).toHaveLength(1);
+    } finally {
+      await rig.stop();
+      await s.stop();
+    }
+  }, 30_000);
+
+  test("a cooling its trial request ended: the target's next cooling is said again", async () => {
+    let posts = 0;
+    const s = testUpstream(async (req) => {
+      if (req.method === "GET") return Response.json({ object: "list", data: [] });
+      const n = ++posts;
+      if (n === 1 || n === 3) return Response.json({ type: "error", error: { type: "rate_limit_error", message: "slow down" } }, { status: 429 });
+      return Response.json({ id: "m", type: "message", role: "assistant", model: "x", content: [{ type: "text", text: "from s" }], stop_reason: "end_turn", usage: { input_tokens: 1, output_tokens: 1 } });
+    });
+    const lines: string[] = [];
+    const rig = startRig({ mocks: ["b"], upstreams: { s: s.url }, global: "lb_transient_heavy_cooldown_ms = 300", routing: `"r" = [{ instance = "s", provider = "anthropic", model = "claude-s", priority = 1 }, { instance = "b", provider = "anthropic", model = "claude-b" }]`, gateway: { log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) }, probeTiming: TIMING } });
+    try {
+      expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "b/claude-b", attempts: 2 });
+      // Its cooling over and its instance probed, the trial request is answered by s.
+      await pollRequests(() => posts === 2, () => claude(rig.anthropic(), "r"), "the trial request to reach s");
+      await waitFor(() => lines.includes("cooling over: r → s/claude-s (its trial request was answered)"), 5000, "the trial's end of the cooling in the log");
       // It fails again: a new cooling, in the log as the first was (its old one's watch had kept it quiet).
       expect(await claude(rig.anthropic(), "r")).toMatchObject({ target: "b/claude-b", attempts: 2 });
-      expect(lines.slice(2)).toEqual([expect.stringMatching(/^cooling: r → s\/claude-s for 2 min \(transient_heavy: 429 /)]);
+      expect(lines.filter((l) => l.startsWith("cooling:"))).toEqual([
+        expect.stringMatching(/^cooling: r → s\/claude-s for 300 ms \(transient_heavy: 429 /),
+        expect.stringMatching(/^cooling: r → s\/claude-s for 300 ms \(transient_heavy: 429 /),
+      ]);
     } finally {
       await rig.stop();
       await s.stop();
