@@ -135,6 +135,27 @@ test("seedToday adds today's tokens logged before this process started, once", a
   expect(d.totals.requests).toBe(0); // seeding is tokens only: the request counters start at gw's start
 });
 
+test("seedToday lets the event loop run while it reads a large day file (a running gw answers meanwhile)", async () => {
+  const dir = tempDir("gw-seed-");
+  const o = createObservability(() => config);
+  const before = new Date(o.startedAt - 1000).toISOString();
+  // ~3 MB: several of the file stream's chunks (256-512 KB).
+  writeRecords(dir, Array.from({ length: 6000 }, () => record({ ts: before, route: "opus", attempts: ["a/claude-opus:200:ok"], usage: { input: 1, output: 1 } })));
+  let turns = 0;
+  const seen: number[] = []; // the event loop's turns so far, at each record read
+  const seed = o.feed.seedTokens.bind(o.feed);
+  o.feed.seedTokens = (r) => (seen.push(turns), seed(r));
+  const tick = setInterval(() => turns++, 0);
+  try {
+    await o.seedToday(dir);
+  } finally {
+    clearInterval(tick);
+  }
+  expect(seen.at(-1)! - seen[0]!).toBeGreaterThan(0); // none before: the whole file was read in one turn
+  const d = buildStatus({ config, live: NO_LIVE_STATE, metrics: o.metrics, feed: o.feed, startedAt: o.startedAt });
+  expect(d.tokensToday.total).toMatchObject({ requests: 6000, input: 6000, output: 6000 });
+});
+
 test("tokens today follow the wall clock stepping back a day (NTP correcting a clock that ran ahead)", () => {
   let clock = Date.parse("2026-12-02T08:00:00Z"); // gw started while the clock was a day ahead
   const o = createObservability(() => config, () => clock);
