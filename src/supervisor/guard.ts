@@ -47,10 +47,12 @@ export async function refuseBusyMainPort(port: number, host: string, demo: boole
   // A demo started in another folder is otherwise invisible from here: the registry names its config.
   const gw = pid === null ? undefined : (await listRunning(env)).find((e) => e.pid === pid);
   if (gw) {
-    const who = gw.demo ? "the gw demo" : "another gw";
+    const who = gw.demo ? "the gw demo" : gw.kind === "lb" ? "a gw lb" : "another gw";
     const elsewhere = demo ? typed("gw up --port N") : `change [global] main_port (or ${typed("gw up --port N")})`;
-    const stop = typed(`gw down -c ${gw.config}`);
-    throw anotherGw(`port ${port} of the load balancer is in use by ${who} (pid ${gw.pid}, config ${gw.config})`, `stop it with: ${stop} — or run this one elsewhere: ${elsewhere}`, stop, env);
+    // gw down talks to gw up's control socket; a gw lb has none (control.ts says the same of it).
+    const stop = gw.kind === "lb" ? `kill ${gw.pid}` : typed(`gw down -c ${gw.config}`);
+    const how = gw.kind === "lb" ? `stop it where it runs (Ctrl-C) or with: ${stop}` : `stop it with: ${stop}`;
+    throw anotherGw(`port ${port} of the load balancer is in use by ${who} (pid ${gw.pid}, config ${gw.config})`, `${how} — or run this one elsewhere: ${elsewhere}`, stop, env);
   }
   const fix = demo ? `stop that process or run: ${typed("gw up --port N")}` : "change [global] main_port or stop that process";
   throw new CliError(`port ${port} of the load balancer is in use${await describeHolder(port)} — ${fix}`);
