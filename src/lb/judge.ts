@@ -70,7 +70,10 @@ export async function judge(o: Outcome, f: JudgeFacts): Promise<Tried> {
     const no = noAnswer(o.status, o.headers, f.answers);
     if (no !== undefined) {
       o.body?.cancel().catch(() => {});
-      return brokenAttempt(o, no, f);
+      // A 3xx answers the request's path or headers (gin redirects a trailing slash; a 304 a
+      // conditional request), not the target's health: it fails over, but cools nothing — one
+      // client's typo would otherwise keep every target of its route out for a minute.
+      return brokenAttempt(o, no, f, o.status < 300);
     }
     if (f.afterSpaces && !followsSpaces(o.headers)) return cannotFollowSpaces(o, f);
     const ok = classifyOutcome({ status: o.status }, cooldowns);
@@ -258,8 +261,9 @@ function clientLeft(o: Outcome): Tried {
   return { outcome: { kind: "failed", attempt: o.attempt, reason: "aborted", message: "client went away" }, classified: undefined };
 }
 
-/** A response whose body broke before anything was delivered: a connection failure, retryable. */
-function brokenAttempt(o: Outcome, what: string, f: JudgeFacts): Tried {
+/** A response whose body broke before anything was delivered: a connection failure, retryable (`cools`: with its cooldown). */
+function brokenAttempt(o: Outcome, what: string, f: JudgeFacts, cools = true): Tried {
   const broke: Outcome = { kind: "failed", attempt: o.attempt, reason: "broken", message: `${o.attempt.instance.name}: ${what}` };
-  return { outcome: broke, classified: failureOutcome("connection", broke.message, f.cooldowns, f.mask) };
+  const classified = failureOutcome("connection", broke.message, f.cooldowns, f.mask);
+  return { outcome: broke, classified: cools ? classified : { ...classified, cooldownMs: 0 } };
 }

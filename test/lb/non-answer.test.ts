@@ -148,6 +148,32 @@ describe("an upstream's redirect", () => {
   });
 });
 
+describe("a redirect that answers the request, not the target (gin's trailing-slash 307 from every instance)", () => {
+  const chat = JSON.stringify({ id: "c1", object: "chat.completion", created: 1, model: "m", choices: [{ index: 0, message: { role: "assistant", content: "fine" }, finish_reason: "stop" }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } });
+  const gin = () => rawUpstream((req) => (req.path.endsWith("/") ? httpAnswer("307 Temporary Redirect", [["location", req.path.slice(0, -1)]]) : httpAnswer("200 OK", [["content-type", "application/json"]], chat)));
+  let a: RawUpstream, b: RawUpstream, lb: RunningGateway;
+  beforeAll(async () => {
+    [a, b] = [await gin(), await gin()];
+    const instance = (name: string, url: string) => `[instances.${name}]\nurl = "${url}"\napi_key = "sk-up-0123456789abcdef012${name}"\nproviders = [{ type = "anthropic", api_keys = ["sk-ant-0123456789abcdef0123456789"] }]\n`;
+    // Default cooldowns: the point is that none is set.
+    lb = startTestGateway(configFrom(`[global]\nmain_port = 8145\napi_keys = ["${CLIENT_KEY}"]\n${instance("a", a.url)}${instance("b", b.url)}[routing]\n"m" = [{ instance = "a", provider = "anthropic", model = "m" }, { instance = "b", provider = "anthropic", model = "m" }]\n`, join(tempDir("gw-redirect-"), "providers.toml")));
+  });
+  afterAll(async () => {
+    await lb.stop(0);
+    await a.stop();
+    await b.stop();
+  });
+  const post = (path: string) => fetch(`${lb.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" }, body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }] }), redirect: "manual" });
+
+  test("fails over to every target, cools none of them: the next well-formed request is served at once", async () => {
+    const typo = await post("/v1/chat/completions/");
+    expect([typo.status, typo.headers.get("location"), typo.headers.get("x-gw-attempts")]).toEqual([502, null, "2"]);
+    expect(lb.coolingList(Date.now())).toEqual([]);
+    const fine = await post("/v1/chat/completions");
+    expect([fine.status, fine.headers.get("x-gw-attempts")]).toEqual([200, "1"]);
+  });
+});
+
 describe("a model call's 2xx that is no answer", () => {
   const claude = () => new Anthropic({ apiKey: CLIENT_KEY, baseURL: gw.url, maxRetries: 0 });
   const openai = () => new OpenAI({ apiKey: CLIENT_KEY, baseURL: `${gw.url}/v1`, maxRetries: 0 });
