@@ -216,7 +216,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   const breakEnd: BreakEnd | undefined = sse
     ? errorEventEnd(isResponsesCall(d.path) ? "responses" : d.dialect)
     : spaced && ((status, why, code) => (spaced.spacesOnly ? errorReply(d.dialect, status, why, code).body : undefined));
-  const body = relay(source, { breakEnd, onEnd, open: d.gw.relays, openFor: o.attempt.instance.name, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : () => errors?.rest(), last: sse ? endsAnswer : undefined, answered });
+  const body = relay(source, { breakEnd, onEnd, open: d.gw.relays, openFor: spaced ? () => spaced.instance : o.attempt.instance.name, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : () => errors?.rest(), last: sse ? endsAnswer : undefined, answered });
   return new Response(body, { status: o.status, headers });
 }
 

@@ -90,6 +90,11 @@ export class SpacedAnswer implements UnderlyingDefaultSource<Uint8Array> {
     return this.spaces;
   }
 
+  /** The instance the answer comes from now: the current attempt's, after a failover another than the first's. */
+  get instance(): string {
+    return this.current.outcome.attempt.instance.name;
+  }
+
   /** The body for relay(). */
   source(): StreamSource {
     return { head: [], reader: new ReadableStream(this, { highWaterMark: 0 }).getReader() };

@@ -40,14 +40,20 @@ export interface RelayEnd {
 }
 
 /**
+ * The instance a relayed body comes from: a name, or what names it now — a keep-alive-spaced
+ * answer that failed over comes from another instance than its first attempt's (spaced-answer.ts).
+ */
+export type RelayedFrom = string | (() => string);
+
+/**
  * The bodies being relayed now, so a gateway whose grace period is over — or a restart of one
  * instance whose drain's grace period is — can end each with its own error event (the client
  * learns why, the record says gw cut it) instead of dropping their connections.
  */
 export class OpenRelays {
-  private readonly cuts = new Map<(why: string) => void, string | undefined>();
-  /** List a body relayed from `instance` (when known); the function returned unlists it. */
-  add(cut: (why: string) => void, instance?: string): () => void {
+  private readonly cuts = new Map<(why: string) => void, RelayedFrom | undefined>();
+  /** List a body relayed from `instance` (when known; asked at each cut when it may change); the function returned unlists it. */
+  add(cut: (why: string) => void, instance?: RelayedFrom): () => void {
     this.cuts.set(cut, instance);
     return () => void this.cuts.delete(cut);
   }
@@ -60,7 +66,7 @@ export class OpenRelays {
     return this.cutWhere((of) => of === instance, why);
   }
   private cutWhere(pick: (instance: string | undefined) => boolean, why: string): number {
-    const cuts = [...this.cuts].filter(([, of]) => pick(of)).map(([cut]) => cut);
+    const cuts = [...this.cuts].filter(([, of]) => pick(typeof of === "function" ? of() : of)).map(([cut]) => cut);
     for (const cut of cuts) cut(why);
     return cuts.length;
   }
@@ -85,7 +91,7 @@ interface RelayHooks {
   /** Where the body is listed while it runs (a stopping gateway ends it through there). */
   readonly open?: OpenRelays;
   /** The instance the body comes from, as listed in `open` (a restart of it ends the body through there). */
-  readonly openFor?: string;
+  readonly openFor?: RelayedFrom;
   readonly idleMs?: number;
   /** Sees each chunk before the client does, and says what the client gets (the chunk, it masked, or — held back — nothing yet). */
   readonly onChunk?: (chunk: Uint8Array) => Uint8Array;
