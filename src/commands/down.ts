@@ -1,4 +1,7 @@
+import { CliError } from "../cli/errors.ts";
 import { controlJson, type DownAnswer, NotRunningError } from "../supervisor/control.ts";
+import { HAND_OVER_MAX_MS } from "../supervisor/handover.ts";
+import type { GwPaths } from "../supervisor/paths.ts";
 import { stopLeftovers } from "../supervisor/orphans.ts";
 import { procInfo } from "../supervisor/proc.ts";
 import { commandFor, targetPaths } from "../supervisor/target.ts";
@@ -29,7 +32,7 @@ export default defineGwCommand({
     }
     const paths = await targetPaths(args.config, "down");
     try {
-      const { pid, ...answer } = await controlJson<{ pid: number } & Partial<DownAnswer>>(paths, "/down", { method: "POST" });
+      const { pid, ...answer } = await askDown(paths, args.json ? () => {} : console.log);
       if (!args.json) console.log(stoppingLine(pid, answer));
       const previous = answer.previous;
       if (previous && !args.json) console.log(`waiting for the previous gw (pid ${previous.pid}) first: it is still letting its streams finish on these instances (up to ${Math.ceil(previous.waitMs / 1000)} s)…`);
@@ -58,6 +61,33 @@ export default defineGwCommand({
     }
   },
 });
+
+type Answer = { pid: number } & Partial<DownAnswer>;
+
+/**
+ * Ask gw to stop. While an upgrade hands over, the instances are neither gw's alone and nothing
+ * stops (supervisor/hand-over-gate.ts): ask again until it has ended, and the gw that owns them
+ * then answers — the new one, or the old one if the upgrade failed.
+ */
+async function askDown(paths: GwPaths, say: (line: string) => void): Promise<Answer> {
+  const deadline = performance.now() + HAND_OVER_MAX_MS;
+  let waiting: Answer | undefined;
+  for (;;) {
+    try {
+      const answer = await controlJson<Answer>(paths, "/down", { method: "POST" });
+      if (!answer.handingOver) return answer;
+      if (!waiting) say(`gw (pid ${answer.pid}) is handing over to a new gw (gw upgrade); stopping the gw that owns the instances once that has ended…`);
+      waiting = answer;
+    } catch (err) {
+      // The old gw takes its control socket back after a failed upgrade: a moment without one.
+      if (!waiting || !(err instanceof NotRunningError)) throw err;
+    }
+    if (performance.now() > deadline) throw new CliError(`gw (pid ${waiting.pid}) has been handing over to a new gw for ${HAND_OVER_MAX_MS / 1000} s`, 1, `see ${typed("gw logs")}, then run ${typed("gw down")} again`);
+    await Bun.sleep(HAND_OVER_POLL_MS);
+  }
+}
+
+const HAND_OVER_POLL_MS = 200;
 
 /** What gw does now; a gw from before the answer said it (an upgrade's old one) answers with its pid alone. */
 function stoppingLine(pid: number, a: Partial<DownAnswer>): string {

@@ -55,7 +55,7 @@ export const ABOUT = {
   lb: "serve the load balancer alone, against instances already running",
   route: "route explain [BODY.json | MODEL | -]: how gw routes a request body now (router decision, route, target), from the running gw's state",
   deploy: "copy the right gw binary and this config to a host over ssh, start or upgrade gw there, roll back if it is not healthy",
-  upgrade: "hand the running gw over to a new binary: no stream cut, no connection refused, instances kept",
+  upgrade: "hand the running gw over to a new binary: streams in flight finish, no connection refused, instances kept",
   version: "version, git commit, build date and target of this gw (--json for scripts)",
   _complete: "candidates for shell completion",
 } as const satisfies Record<keyof typeof commands & string, string>;

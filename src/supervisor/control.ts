@@ -26,6 +26,8 @@ export interface DownAnswer {
    * The instances stop once it has exited, which it does within `waitMs`.
    */
   readonly previous?: { readonly pid: number; readonly waitMs: number };
+  /** An upgrade is handing over: nothing stops yet; asked again once it has ended, the gw that owns the instances then stops. */
+  readonly handingOver?: boolean;
 }
 
 export interface ControlHandlers {
@@ -126,7 +128,10 @@ export async function startControlServer(paths: GwPaths, h: ControlHandlers): Pr
         await h.flushLog();
         return json({ flushed: true });
       }
-      if (route === "POST /down") return json({ stopping: true, pid: process.pid, ...h.down() });
+      if (route === "POST /down") {
+        const answer = h.down();
+        return json({ stopping: !answer.handingOver, pid: process.pid, ...answer });
+      }
       const valid = (extra: string[] = []) => `valid names: ${[...extra, ...h.instanceNames()].join(", ") || "(none)"}`;
       if (route === "POST /restart") {
         if (name && !h.instanceNames().includes(name)) return json({ error: `no managed instance '${name}'`, hint: valid() }, 404);

@@ -22,6 +22,8 @@ export const TAKEOVER_GRACE_ENV = "GW_TAKEOVER_GRACE_MS";
 
 /** How long an aborted successor gets to let go before it is killed. */
 const ABORT_WAIT_MS = 10_000;
+/** The longest a hand-over lasts on the old gw's side: the new gw's start, then its abort. */
+export const HAND_OVER_MAX_MS = DAEMON_START_TIMEOUT_MS + ABORT_WAIT_MS;
 /** `PATH --version --json` must answer within this to count as a gw. */
 const VERSION_PROBE_MS = 20_000;
 

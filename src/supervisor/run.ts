@@ -16,6 +16,7 @@ import { openState, type StateBackend } from "../state/index.ts";
 import { checkSocketPath, type DownAnswer, startControlServer } from "./control.ts";
 import { claimFolder, refuseBusyMainPort, refuseRunningReaders } from "./guard.ts";
 import { controlHandlers } from "./handlers.ts";
+import { handOverGate } from "./hand-over-gate.ts";
 import { awaitVerdict, olderThanThis, predecessorGone, predecessorWaitMs, probeBinary, runSuccessor, TAKEOVER_ENV, TAKEOVER_GRACE_ENV, takeoverFrom, verifyPredecessor } from "./handover.ts";
 import { healthOf, type InstanceView, notReadyLines, reasonsNotReady, startVerdict } from "./health.ts";
 import { InstanceSet } from "./instances.ts";
@@ -194,7 +195,12 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let handedOverAt: number | undefined;
   let predecessorLeft = false;
   let firstSignalAt = 0;
+  // A successor's window is open from its start until the old gw's verdict; the old gw's, from
+  // the instances' suspension until the successor's outcome (upgrade below).
+  const handOver = handOverGate(predecessor !== null);
+  const signalName = (sig: NodeJS.Signals) => (sig === "SIGINT" ? "Ctrl-C" : sig);
   const onSignal = (sig: NodeJS.Signals) => {
+    if (handOver.hold(signalName(sig))) return void log.info(`${signalName(sig)}: gw is handing over to a new gw (gw upgrade); it stops once that has ended`);
     if (!stopping) {
       firstSignalAt = monoNow();
       return void stop();
@@ -202,7 +208,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     // One key press can arrive twice (under `bun run`: bun forwards it, and the terminal sends it
     // to the whole process group): only a later, deliberate second Ctrl-C cuts the streams.
     if (monoNow() - firstSignalAt < SIGNAL_ECHO_MS) return;
-    cutStreams(sig === "SIGINT" ? "Ctrl-C" : sig);
+    cutStreams(signalName(sig));
   };
   /** Cut the streams still in flight now, each told that a second `asked` (Ctrl-C, gw down) did it: their grace period has not ended. */
   const cutStreams = (asked: string) => {
@@ -214,6 +220,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   let downAsked = false;
   const down = (): DownAnswer => {
     const streams = gateway?.stats().openStreams ?? 0;
+    // Asked again once the window has closed (commands/down.ts), it reaches the gw that owns the instances then.
+    if (handOver.isOpen) return { cut: false, streams, handingOver: true };
     const again = downAsked || stopping !== null;
     downAsked = true;
     setTimeout(again ? () => cutStreams("gw down") : () => void stop(), 0);
@@ -306,10 +314,17 @@ export async function serve(opts: ServeOptions): Promise<void> {
       if (set.restarting) log.info("upgrade: the gw restart under way ends first (a drain lasts up to shutdown_grace_ms)");
       await set.restartsEnded();
       if (stopping) return { ok: false, problem: "gw began stopping while the upgrade waited; nothing was upgraded" };
-      set.suspendAll();
-      await registry.flushed();
-      registry.freeze();
-      const out = await runSuccessor(paths, argv, env, { ...self, graceMs: config.global.shutdownGraceMs }, () => {});
+      handOver.open();
+      let out: { readonly ok: boolean; readonly pid?: number; readonly problem?: string };
+      try {
+        set.suspendAll();
+        await registry.flushed();
+        registry.freeze();
+        out = await runSuccessor(paths, argv, env, { ...self, graceMs: config.global.shutdownGraceMs }, () => {});
+      } catch (err) {
+        out = { ok: false, problem: `the new gw could not be started: ${(err as Error).message}; this gw keeps serving` };
+      }
+      const stopAsked = handOver.close();
       if (!out.ok) {
         // Take back what the successor may have taken: pid file, control socket, instances.json.
         recordPid();
@@ -322,11 +337,20 @@ export async function serve(opts: ServeOptions): Promise<void> {
         registry.update();
         set.resumeAll();
         log.warn(`upgrade failed: ${out.problem}`);
+        if (stopAsked) {
+          log.info(`${stopAsked} came during the hand-over: stopping now`);
+          void stop();
+        }
         return { ok: false, problem: out.problem };
       }
-      void retire(out.pid);
+      const successor = out.pid!; // an outcome that is ok has one
+      if (stopAsked) {
+        log.info(`${stopAsked} came during the hand-over: the new gw (pid ${successor}) owns the instances now and is told to stop`);
+        process.kill(successor, "SIGTERM");
+      }
+      void retire(successor);
       paused = false; // retire closes the reloader
-      return { ok: true, pid: out.pid, version: probe.version, commit: probe.commit, ...(older && { older }) };
+      return { ok: true, pid: successor, version: probe.version, commit: probe.commit, ...(older && { older }) };
     } finally {
       upgrading = false;
       if (paused) reloader?.resume();
@@ -360,6 +384,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // The state file loads (or Redis connects) while the instances start.
   const opening = openState(config, log);
   let changed: string[] = [];
+  /** A successor's: the stop asked for while it waited for the verdict (done once it owns the instances). */
+  let stopHeld: string | undefined;
   if (predecessor) {
     const taken = await set.adopt(recorded);
     changed = taken.changed;
@@ -420,7 +446,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const notifyReady = () => sdNotify(`READY=1\nMAINPID=${process.pid}\nSTATUS=serving on ${gateway?.url}`, opts.env);
   if (!predecessor) notifyReady();
   else {
-    if ((await awaitVerdict(predecessor)) === "abort") return letGo("the old gw keeps serving");
+    const verdict = await awaitVerdict(predecessor);
+    stopHeld = handOver.close();
+    if (verdict === "abort") return letGo("the old gw keeps serving");
     notifyReady(); // only now: systemd must not follow a successor that may still let go
     handedOverAt = monoNow();
     log.info(`took over from gw ${predecessor.pid}`);
@@ -466,6 +494,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
       return { notes, work };
     },
   });
+  if (stopHeld) {
+    log.info(`${stopHeld} came during the hand-over: stopping now that the instances are this gw's`);
+    void stop();
+  }
   return done;
 }
 
