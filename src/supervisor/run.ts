@@ -375,7 +375,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       await finish();
     })());
 
-  const handlers = controlHandlers({ paths, sources, set, drainer: () => gateway, down, reloader: () => reloader, upgrade, upgrading: () => upgrading });
+  const handlers = controlHandlers({ paths, sources, set, drainer: () => gateway, down, reloader: () => reloader, upgrade, upgrading: () => upgrading || handOver.isOpen });
   let control = await startControlServer(paths, handlers);
   for (const sig of SIGNALS) process.on(sig, onSignal);
   process.on("SIGHUP", ignoreHup);

@@ -65,7 +65,7 @@ async function allStopped(sb: Sandbox) {
 
 describe("a stop asked for while gw upgrade hands over", () => {
   for (const hold of ["start", "verdict"] as const)
-    test(`gw down while the new gw is held ${hold === "start" ? "at its start" : "before its verdict"}: nothing stops until the hand-over ends, then the new gw stops with the instances`, async () => {
+    test(`gw down while the new gw is held ${hold === "start" ? "at its start" : "before its verdict"}: nothing stops or restarts until the hand-over ends, then the new gw stops with the instances`, async () => {
       const sb = await sandbox([{ name: "a" }]);
       cleanups.push(sb);
       await withGwLog(sb, async () => {
@@ -74,6 +74,9 @@ describe("a stop asked for while gw upgrade hands over", () => {
         await down.waitFor("is handing over to a new gw (gw upgrade); stopping the gw that owns the instances once that has ended…");
         expect(await alive(instance)).toBe(true);
         if (hold === "start") expect(await alive(oldPid)).toBe(true);
+        // Neither may a restart: the instance is not yet the new gw's, nor any longer the old one's.
+        const restart = await gw(sb, ["restart", "a", "-c", sb.file]);
+        expect([restart.code, restart.stderr.trim()]).toEqual([1, "gw: gw is upgrading; run gw restart again once the new gw serves"]);
         go(sb);
         expect(await down.proc.exited).toBe(0);
         const stopped = /^gw stopped \(pid (\d+)\)$/m.exec(down.output());
