@@ -1,10 +1,10 @@
 // Before gw up starts anything: is a gw already running here, are its ports free?
-import { rm } from "node:fs/promises";
 import { CliError } from "../cli/errors.ts";
 import type { Config } from "../config/types.ts";
 import { instanceYamlPath } from "../instances/write.ts";
 import { controlProbe } from "./control.ts";
-import { createPidFile, runningGw } from "./orphans.ts";
+import { readSmallText } from "../fs/read-small.ts";
+import { createPidFile, removeStalePidFile, runningGw } from "./orphans.ts";
 import type { GwPaths } from "./paths.ts";
 import { configReaderOn, deniedPort, describeHolder, portTaken } from "./ports.ts";
 import { listeningPorts, pidListeningOn } from "./proc.ts";
@@ -24,8 +24,9 @@ type Env = Record<string, string | undefined>;
 export async function claimFolder(paths: GwPaths, env: Env = process.env): Promise<void> {
   for (let tries = 0; tries < 3; tries++) {
     if ((await createPidFile(paths)) !== false) return;
+    const seen = readSmallText(paths.pidFile); // read before it is judged: only this record may go
     await refuseIfRunning(paths, env);
-    await rm(paths.pidFile, { force: true }); // its gw is gone
+    if (seen !== undefined) removeStalePidFile(paths, seen); // its gw is gone
   }
   throw new CliError(`could not take ${paths.pidFile}: other gws starting here keep taking it`, ANOTHER_GW_EXIT, `see which runs with: ${typed("gw status")}`);
 }

@@ -2,7 +2,7 @@
 // group in .gw/, and the next gw (up or down) stops whatever a dead gw left behind. Identity is
 // pid + start time from /proc, which — unlike the command line — survives exec and rules out a
 // reused pid.
-import { linkSync, rmSync } from "node:fs";
+import { linkSync, renameSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { writePrivateFile, writePrivateFileSync } from "../fs/atomic-write.ts";
 import { readSmallText } from "../fs/read-small.ts";
@@ -69,6 +69,29 @@ export async function createPidFile(paths: GwPaths): Promise<boolean | undefined
     if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
     if (fsWhy(e) !== undefined) return undefined;
     throw e;
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
+/**
+ * Removes the pid file only while it still holds `stale`, the record of a gw found gone: of two
+ * gws starting at once on a dead gw's file, the one that looked second deleted the file the first
+ * had just created, and both served on one folder. Moved aside to be compared (no other way to
+ * compare and remove in one step), and linked back when it turns out to be a new gw's.
+ */
+export function removeStalePidFile(paths: GwPaths, stale: string): void {
+  const aside = tempPathFor(paths.pidFile);
+  try {
+    renameSync(paths.pidFile, aside);
+  } catch {
+    return; // gone already: taken and given up, or removed by the other
+  }
+  try {
+    if (readSmallText(aside) === stale) return;
+    try {
+      linkSync(aside, paths.pidFile);
+    } catch {} // yet another gw took the name meanwhile: its record stays
   } finally {
     rmSync(aside, { force: true });
   }

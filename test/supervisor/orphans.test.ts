@@ -2,9 +2,9 @@
 // stop the registry for the rest of gw's life, nor make stopping gw throw — and through two
 // cleanups of one dead gw's leftovers at once.
 import { expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { childRegistry, recordOf, stopLeftovers } from "../../src/supervisor/orphans.ts";
+import { childRegistry, recordOf, removeStalePidFile, stopLeftovers } from "../../src/supervisor/orphans.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
 import { signalGroup } from "../../src/supervisor/proc.ts";
 import { until } from "../helpers/supervisor.ts";
@@ -59,4 +59,21 @@ test("stopping a dead gw's leftovers leaves the instances.json another gw wrote 
   } finally {
     signalGroup(leftover.pid, "SIGKILL");
   }
+});
+
+// Two gws starting at once on a dead gw's pid file: the one that judged it dead second removed the
+// file the first had just created in its place, took the folder too, and both served on it.
+test("a dead gw's pid file is removed only while it still holds that gw's record", () => {
+  const paths = gwPaths(tempDir("gw-pidfile-"));
+  mkdirSync(join(paths.pidFile, ".."), { recursive: true });
+  const stale = `${JSON.stringify({ name: "gw", pid: 999_999, startTime: 1 })}\n`;
+  const taken = `${JSON.stringify({ name: "gw", pid: process.pid, startTime: 2 })}\n`;
+  writeFileSync(paths.pidFile, taken);
+  removeStalePidFile(paths, stale);
+  expect(readFileSync(paths.pidFile, "utf8")).toBe(taken);
+  writeFileSync(paths.pidFile, stale);
+  removeStalePidFile(paths, stale);
+  expect(existsSync(paths.pidFile)).toBe(false);
+  removeStalePidFile(paths, stale); // gone already: nothing to do
+  expect(readdirSync(join(paths.pidFile, ".."))).toEqual([]); // nothing left aside
 });
