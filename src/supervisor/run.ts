@@ -344,11 +344,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
         return { ok: false, problem: out.problem };
       }
       const successor = out.pid!; // an outcome that is ok has one
+      void retire(successor);
       if (stopAsked) {
         log.info(`${stopAsked} came during the hand-over: the new gw (pid ${successor}) owns the instances now and is told to stop`);
-        process.kill(successor, "SIGTERM");
+        try {
+          process.kill(successor, "SIGTERM");
+        } catch {} // gone already: nothing left to stop
       }
-      void retire(successor);
       paused = false; // retire closes the reloader
       return { ok: true, pid: successor, version: probe.version, commit: probe.commit, ...(older && { older }) };
     } finally {
