@@ -17,6 +17,7 @@ import { type ClientLink, unschedule } from "./due.ts";
 import { type AttemptRun, discard, type Tried } from "./failover.ts";
 import type { Outcome } from "./forward.ts";
 import { SpacedAnswer } from "./spaced-answer.ts";
+import { EventLife } from "./sse-life.ts";
 import type { KeepAlivePace } from "./spaced-keepalive.ts";
 import { parseObject } from "../json/object.ts";
 import { endsAnswer } from "./answer-end.ts";
@@ -216,7 +217,10 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   const breakEnd: BreakEnd | undefined = sse
     ? errorEventEnd(isResponsesCall(d.path) ? "responses" : d.dialect)
     : spaced && ((status, why, code) => (spaced.spacesOnly ? errorReply(d.dialect, status, why, code).body : undefined));
-  const body = relay(source, { breakEnd, onEnd, open: d.gw.relays, openFor: spaced ? () => spaced.instance : o.attempt.instance.name, idleMs: sse ? d.idleMs : 0, onChunk, trailer: sse ? trailer : () => errors?.rest(), last: sse ? endsAnswer : undefined, answered });
+  // Inside a stream, gw's idle clock counts events: keep-alives pass on but are no sign of life (sse-life.ts).
+  const life = sse ? new EventLife() : undefined;
+  const lively = life && ((chunk: Uint8Array) => life.push(chunk));
+  const body = relay(source, { breakEnd, onEnd, open: d.gw.relays, openFor: spaced ? () => spaced.instance : o.attempt.instance.name, idleMs: sse ? d.idleMs : 0, lively, onChunk, trailer: sse ? trailer : () => errors?.rest(), last: sse ? endsAnswer : undefined, answered });
   return new Response(body, { status: o.status, headers });
 }
 

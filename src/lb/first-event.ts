@@ -54,9 +54,10 @@ export async function holdOpening(body: ReadableStream<Uint8Array>, maxBytes = H
       if (held > maxBytes) return DELIVER;
       const verdict = judgeEvent(ev);
       if (verdict === "opening") {
-        // Once a call began, each event after it (a keep-alive too) is a sign of life, as inside an answer.
+        // Once a call began, each event after it is a sign of life, as inside an answer; a
+        // keep-alive is not (sse-life.ts): CLIProxyAPI sends it exactly when its upstream is silent.
         toolCall ||= toolCallBegan !== undefined && startsToolCall(ev);
-        if (toolCall) toolCallBegan!();
+        if (toolCall && (ev.name || ev.data)) toolCallBegan!();
         continue;
       }
       if (verdict === "content") return DELIVER;

@@ -93,6 +93,11 @@ interface RelayHooks {
   /** The instance the body comes from, as listed in `open` (a restart of it ends the body through there). */
   readonly openFor?: RelayedFrom;
   readonly idleMs?: number;
+  /**
+   * Whether an upstream chunk is a sign of life for the idle clock (`idleMs`): an event stream's
+   * keep-alive comments are not (sse-life.ts). Shown every chunk, the held ones too. Without it, every chunk is.
+   */
+  readonly lively?: (chunk: Uint8Array) => boolean;
   /** Sees each chunk before the client does, and says what the client gets (the chunk, it masked, or — held back — nothing yet). */
   readonly onChunk?: (chunk: Uint8Array) => Uint8Array;
   /** What to send after the upstream's last byte, when the body ended cleanly (e.g. an error event the client's SDK can read, or what onChunk held back). */
@@ -114,8 +119,10 @@ interface RelayHooks {
 /**
  * Pass `body` through chunk by chunk. `onEnd` runs exactly once: at the end, on a break, or when
  * the client goes away (cancel reaches the upstream reader, which closes the upstream request).
- * An upstream silent for `idleMs` while the client waits for data counts as broken (0 = never);
- * CLIProxyAPI's `: keep-alive` comments are data, so a living stream is never cut. `onChunk`
+ * An upstream silent for `idleMs` while the client waits for data counts as broken (0 = never):
+ * silent as `lively` judges it — CLIProxyAPI's `: keep-alive` comments pass on to the client (they
+ * keep a reverse proxy's read timeout in front of gw from cutting a long pause) but do not reset
+ * the clock, since it sends them exactly when its upstream is silent. `onChunk`
  * sees each chunk before the client does (usage watcher, byte count) and may hand it on masked.
  * `breakEnd` says how a break (or, with `answered`, a clean close before the answer's end) ends
  * the body: an event stream with an error event in the client's dialect, a JSON answer that has
@@ -124,7 +131,7 @@ interface RelayHooks {
  * chunks already read.
  */
 export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: RelayHooks): ReadableStream<Uint8Array> {
-  const { breakEnd, onEnd, idleMs = 0, onChunk, trailer, last, answered } = hooks;
+  const { breakEnd, onEnd, idleMs = 0, lively, onChunk, trailer, last, answered } = hooks;
   const source: StreamSource = body instanceof ReadableStream ? { head: [], reader: body.getReader() } : body;
   const reader = source.reader;
   let ended = false;
@@ -146,12 +153,12 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
   const unlist = hooks.open?.add((why) => cutWith({ status: 503, why, code: "gw_stopping", byGw: true }), hooks.openFor);
   // One timer per quiet period, not per chunk: it re-arms itself for the time that is left.
   // Monotonic: a wall-clock step forward would cut a stream in a pause, one back hold a dead one for hours.
-  let lastData = performance.now();
+  let lastLife = performance.now();
   let waiting = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   const checkIdle = () => {
-    const quiet = performance.now() - lastData;
-    if (waiting && quiet >= idleMs) cutWith({ ...broke(`no data for ${idleMs} ms`), silent: true });
+    const quiet = performance.now() - lastLife;
+    if (waiting && quiet >= idleMs) cutWith({ ...broke(`no event for ${idleMs} ms`), silent: true });
     else idleTimer = setTimeout(checkIdle, waiting ? idleMs - quiet : idleMs);
   };
   if (idleMs > 0) idleTimer = setTimeout(checkIdle, idleMs);
@@ -182,6 +189,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
       start(ctrl) {
         let complete = false;
         for (const chunk of source.head) {
+          lively?.(chunk);
           const out = onChunk ? onChunk(chunk) : chunk;
           send(ctrl, out);
           complete = last?.(out) ?? false;
@@ -207,7 +215,7 @@ export function relay(body: ReadableStream<Uint8Array> | StreamSource, hooks: Re
           }
           if (cut) return fail(ctrl, cut);
           if (chunk.done) return closeClean(ctrl);
-          lastData = performance.now();
+          if (!lively || lively(chunk.value)) lastLife = performance.now();
           const out = onChunk ? onChunk(chunk.value) : chunk.value;
           const sent = send(ctrl, out);
           if (last?.(out)) {

@@ -105,7 +105,8 @@ lb_idle_timeout_ms = 500
 ${externalInstances({ a: a.url })}
 [routing]
 "stalls" = [{ instance = "a", provider = "anthropic", model = "claude-a~gap=3000~events=2" }]
-"keeps-alive" = [{ instance = "a", provider = "anthropic", model = "claude-a~gap=1500~keepalive=200~events=2" }]
+"hangs-alive" = [{ instance = "a", provider = "anthropic", model = "claude-a~gap=5000~keepalive=100~events=2" }]
+"paced" = [{ instance = "a", provider = "anthropic", model = "claude-a~interval=200~keepalive=100~events=6" }]
 `));
   });
   afterAll(() => strict.stop(0));
@@ -114,12 +115,24 @@ ${externalInstances({ a: a.url })}
   test("a stream silent for longer ends with an error event, and the upstream is let go", async () => {
     const err = await client().messages.stream({ model: "stalls", ...ask }).finalMessage().then(() => null, (e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.APIError);
-    expect(String((err as Error).message)).toContain("no data for 500 ms");
+    expect(String((err as Error).message)).toContain("no event for 500 ms");
     await waitFor(() => a.stats().inFlight === 0, 10_000, "the mock's stream to be cancelled");
   });
 
-  test("keep-alive comments count as data", async () => {
-    const msg = await client().messages.stream({ model: "keeps-alive", ...ask }).finalMessage();
-    expect(msg.stop_reason).toBe("end_turn");
+  // CLIProxyAPI sends `: keep-alive` exactly when its upstream is silent: an upstream hung after
+  // its first content kept the stream open for as long as it hung (Claude Code waited for ever).
+  test("keep-alive comments are no sign of life: a stream hung after content ends with the same error, and the upstream is let go", async () => {
+    const err = await client().messages.stream({ model: "hangs-alive", ...ask }).finalMessage().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(String((err as Error).message)).toContain("no event for 500 ms");
+    await waitFor(() => a.stats().inFlight === 0, 10_000, "the mock's stream to be cancelled");
+  });
+
+  test("events reset the clock, and the keep-alives between them still reach the client", async () => {
+    const res = await fetch(`${strict.url}/v1/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "paced", stream: true, ...ask }) });
+    const text = await res.text();
+    expect(text).toContain(": keep-alive\n\n");
+    expect(text).toContain("event: message_stop");
+    expect(text).not.toContain("event: error");
   });
 });

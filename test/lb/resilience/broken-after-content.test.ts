@@ -34,7 +34,7 @@ describe("a session whose target breaks its answers after content", () => {
       gateway: { state },
       mocks: ["x", "y"],
       global: "lb_idle_timeout_ms = 1000",
-      routing: [`"errors" = ${pair("claude-y~529~after=3")}`, `"cut" = ${pair("claude-y~cut=5")}`, `"stalls" = ${pair("claude-y~gap=4000~events=2")}`, `"long" = [{ instance = "x", provider = "anthropic", model = "claude-x~interval=50~events=400" }]`].join("\n"),
+      routing: [`"errors" = ${pair("claude-y~529~after=3")}`, `"cut" = ${pair("claude-y~cut=5")}`, `"stalls" = ${pair("claude-y~gap=4000~events=2")}`, `"hangs" = ${pair("claude-y~gap=4000~keepalive=100~events=2")}`, `"long" = [{ instance = "x", provider = "anthropic", model = "claude-x~interval=50~events=400" }]`].join("\n"),
     });
   });
   afterAll(() => rig.stop());
@@ -43,6 +43,7 @@ describe("a session whose target breaks its answers after content", () => {
     ["errors", "an error event (529 Overloaded)", "transient", "transient"],
     ["cut", "a connection reset", "transient", "connection"],
     ["stalls", "gw's idle timeout (the upstream went silent)", "transient", "timeout"],
+    ["hangs", "gw's idle timeout (the upstream hung, CLIProxyAPI's keep-alives went on)", "transient", "timeout"],
   ])("%s: after %s its target cools and the next turns move to the healthy one", async (route, _what, cls, kind) => {
     const { sid, whole } = await sessionOnY(rig, route);
     expect(whole).toBe(false); // y broke the answer after content

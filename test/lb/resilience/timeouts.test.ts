@@ -130,7 +130,7 @@ describe("the wall clock steps while a request waits", () => {
       restore();
     }
     // Without the idle timeout the stream would have gone on after the mock's 5 s gap, to [DONE].
-    expect(text).toContain("no data for 1500 ms");
+    expect(text).toContain("no event for 1500 ms");
     expect(text).not.toContain("[DONE]");
   }, 30_000);
 });

@@ -2,8 +2,9 @@
 // written it (no fine-grained tool streaming), so after a tool_use block's start and its empty
 // first partial_json the stream may be silent for as long as a large Write takes. The first-event
 // hold keeps such an opening back (an error in it still fails over), but the model is at work:
-// the attempt waits for the input as a stream waits inside an answer (lb_idle_timeout_ms), not
-// only until the first-byte deadline — which failed over, and cooled, a healthy target mid-call.
+// the attempt waits for the input as a stream waits inside an answer (lb_idle_timeout_ms of no
+// event: CLIProxyAPI's keep-alives meanwhile do not count), not only until the first-byte deadline
+// — which failed over, and cooled, a healthy target mid-call.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { claude, type Rig, startRig, waitFor } from "../../helpers/resilience.ts";
 import { testUpstream, type TestUpstream } from "../../helpers/lb.ts";
@@ -37,17 +38,32 @@ function streamOf(path: string): [string[], string[]] {
   return [before, after];
 }
 
-/** A stream whose tool call's input comes WRITING_MS after the call began (`written` is told just before it is sent). */
+/** CLIProxyAPI's `: keep-alive` ticker, which runs while its upstream is silent (streaming.keepalive-seconds). */
+const KEEPALIVE_MS = 100;
+
+/**
+ * A stream whose tool call's input comes WRITING_MS after the call began, with CLIProxyAPI's
+ * keep-alives meanwhile (`written` is told just before the input is sent).
+ */
 function lateInput(req: Request, written?: () => void): Response {
   const [before, after] = streamOf(new URL(req.url).pathname);
   const bytes = new TextEncoder();
+  let open = true;
   const body = new ReadableStream<Uint8Array>({
     async start(c) {
       for (const e of before) c.enqueue(bytes.encode(e));
-      await Bun.sleep(WRITING_MS); // the model writing the input (the scenario, not a wait for the test)
+      // The model writing the input (the scenario, not a wait for the test).
+      for (let left = WRITING_MS; left > 0 && open; left -= KEEPALIVE_MS) {
+        await Bun.sleep(Math.min(KEEPALIVE_MS, left));
+        if (open) c.enqueue(bytes.encode(": keep-alive\n\n"));
+      }
+      if (!open) return;
       written?.();
       for (const e of after) c.enqueue(bytes.encode(e));
       c.close();
+    },
+    cancel() {
+      open = false;
     },
   });
   return new Response(body, { headers: { "content-type": "text/event-stream" } });
@@ -90,7 +106,8 @@ test("chat: a tool call named before its arguments waits for them the same way",
   expect(text).toEndWith("data: [DONE]\n\n");
 }, 30_000);
 
-test("a tool call that then stays silent past lb_idle_timeout_ms still times out, saying so", async () => {
+// Keep-alives are no sign of life here either (they counted, and moved the deadline for as long as the upstream hung).
+test("a tool call that then stays silent past lb_idle_timeout_ms, but for keep-alives, still times out, saying so", async () => {
   const stalled = startRig({
     mocks: [],
     upstreams: { up: upstream.url },
