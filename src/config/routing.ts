@@ -139,8 +139,14 @@ function readParams(r: Reader, field: Field | undefined): RouteParams {
     const v = r.str(hf);
     if (v !== undefined && headerOk(r, hf, v)) headers[name] = v;
   }
+  const effort = f.get("reasoning_effort");
+  // Anthropic's Messages API has no effort field, and CLIProxyAPI reads none from a Claude body:
+  // the old tool's top-level field did nothing for Claude Code (lb/body-params.ts).
+  if (effort && !f.get("thinking_level")) {
+    r.warn(effort.path, "reasoning_effort does nothing for Anthropic /v1/messages requests (Claude Code's): that API has no effort field", "add thinking_level, CLIProxyAPI's model suffix, which sets the level in every API");
+  }
   return {
-    reasoningEffort: r.str(f.get("reasoning_effort")),
+    reasoningEffort: r.str(effort),
     thinkingBudgetMax: positive("thinking_budget_max"),
     maxTokensMax: positive("max_tokens_max"),
     maxTokensDefault: positive("max_tokens_default"),

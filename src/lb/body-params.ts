@@ -1,8 +1,9 @@
 // A route's body params, per kind of call (pure). Each API names the answer's token cap, the
 // thinking budget and the reasoning effort differently: the table below says where each call
 // carries them, and one policy applies a route's params through it. A param with no field in a
-// call's API is not applied there: gw adds no field the API does not know. Token counting and
-// calls outside the table get no body params (rewrite.ts).
+// call's API is not applied there: gw adds no field the API does not know (`gw check` says which
+// params some APIs cannot take: config/routing.ts). Token counting and calls outside the table
+// get no body params (rewrite.ts).
 
 import type { RouteParams } from "../config/types.ts";
 import { asObject, isObject } from "../json/object.ts";
@@ -17,7 +18,10 @@ interface CallFields {
   readonly cap: readonly Path[];
   /** The thinking budget in tokens: clamped, and kept below the cap. */
   readonly budget?: Path;
-  /** Where `reasoning_effort` goes, and the fields it supersedes (removed when present). */
+  /**
+   * Where `reasoning_effort` goes, and the fields it supersedes (removed when present); a level
+   * there is a budget to CLIProxyAPI, so `thinking_budget_max` clamps it too.
+   */
   readonly effort?: { readonly path: Path; readonly replaces?: readonly Path[] };
 }
 
@@ -29,12 +33,15 @@ const THINKING_CONFIG = ["generationConfig", "thinkingConfig"] as const;
 /**
  * Where each call carries what the params touch (what CLIProxyAPI reads of it: internal/thinking).
  * Chat's `thinking` budget is the one some clients send in Anthropic's OpenAI-compatible form. The
- * Responses API has no budget and a legacy completion no effort. Gemini's effort is its
- * `thinkingLevel` (same level names; CLIProxyAPI reads it before a budget), which replaces the
- * client's budget, as CLIProxyAPI does when it applies a level.
+ * Responses API has no budget and a legacy completion no effort. Anthropic's Messages API has no
+ * effort field: CLIProxyAPI reads a Claude body's `thinking` only (a top-level `reasoning_effort`
+ * is dropped by its translators and refused by an Anthropic upstream), so the old tool's top-level
+ * field did nothing there — `thinking_level`, the model suffix, is the control every API has.
+ * Gemini's effort is its `thinkingLevel` (same level names; CLIProxyAPI reads it before a budget),
+ * which replaces the client's budget, as CLIProxyAPI does when it applies a level.
  */
 const FIELDS: Readonly<Record<ParamCall, CallFields>> = {
-  messages: { cap: [["max_tokens"]], budget: ["thinking", "budget_tokens"], effort: { path: ["reasoning_effort"] } },
+  messages: { cap: [["max_tokens"]], budget: ["thinking", "budget_tokens"] },
   chat: { cap: [["max_tokens"], ["max_completion_tokens"]], budget: ["thinking", "budget_tokens"], effort: { path: ["reasoning_effort"] } },
   completions: { cap: [["max_tokens"]] },
   responses: { cap: [["max_output_tokens"]], effort: { path: ["reasoning", "effort"] } },
@@ -74,7 +81,8 @@ export function hasBodyParams(p: RouteParams): boolean {
  * copied where they change, never changed in place) for a `call`. Returns the names of the params
  * that changed it, in the record's order. After the caps, a budget at or above the cap goes one
  * below it (the API rejects budget_tokens >= max_tokens): counted as `thinking_budget_max` when
- * that is set, else as the cap param that made the rule run.
+ * that is set, else as the cap param that made the rule run. An effort level the client sent goes
+ * down to the highest whose budget is within `thinking_budget_max` (clampLevel).
  */
 export function applyBodyParams(body: Body, p: RouteParams, call: ParamCall): string[] {
   const f = FIELDS[call];
@@ -97,8 +105,27 @@ export function applyBodyParams(body: Body, p: RouteParams, call: ParamCall): st
   }
   const budgetParam = p.thinkingBudgetMax !== undefined ? "thinking_budget_max" : max !== undefined ? "max_tokens_max" : p.maxTokensDefault !== undefined ? "max_tokens_default" : undefined;
   if (f.budget && budgetParam && clampBudget(body, f.budget, f.cap, p.thinkingBudgetMax) && !applied.includes(budgetParam)) applied.push(budgetParam);
+  // The client's level, as its budget is: a route's own reasoning_effort is the route's choice.
+  if (p.thinkingBudgetMax !== undefined && p.reasoningEffort === undefined && f.effort && clampLevel(body, f.effort.path, p.thinkingBudgetMax) && !applied.includes("thinking_budget_max")) {
+    applied.push("thinking_budget_max");
+  }
   return applied;
 }
+
+/**
+ * CLIProxyAPI's budget for each effort level, lowest first (internal/thinking/convert.go
+ * levelToBudgetMap): where a target thinks in budgets (Claude, Gemini 2.5) a level becomes this
+ * budget, and a budget above 24576 becomes `xhigh` where it thinks in levels — the 400 that
+ * `thinking_budget_max = 24576` keeps away, whichever way the client asked.
+ */
+const LEVEL_BUDGETS: readonly (readonly [level: string, budget: number])[] = [
+  ["minimal", 512],
+  ["low", 1024],
+  ["medium", 8192],
+  ["high", 24576],
+  ["xhigh", 32768],
+  ["max", 128000],
+];
 
 // --- internal ---
 
@@ -121,6 +148,21 @@ function clampBudget(body: Body, at: Path, caps: readonly Path[], max: number | 
   if (b === budget) return false;
   putAt(body, at, b);
   return true;
+}
+
+/**
+ * Lower the effort level at `at` to the highest whose budget is within `max` (the lowest,
+ * `minimal`, when none is: a level cannot ask for less thinking short of none); whether it
+ * changed. `none`, `auto` and names CLIProxyAPI does not know are left; the client's case is kept.
+ */
+function clampLevel(body: Body, at: Path, max: number): boolean {
+  const level = valueAt(body, at);
+  if (typeof level !== "string") return false;
+  const i = LEVEL_BUDGETS.findIndex(([name]) => name === level.toLowerCase());
+  if (i < 0 || LEVEL_BUDGETS[i]![1] <= max) return false;
+  let fit = LEVEL_BUDGETS[0]![0];
+  for (const [name, budget] of LEVEL_BUDGETS) if (budget <= max) fit = name;
+  return putAt(body, at, level === level.toUpperCase() ? fit.toUpperCase() : fit);
 }
 
 /** The value at `path`, or undefined where the path leaves the objects. */

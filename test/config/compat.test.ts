@@ -103,6 +103,23 @@ describe("route params the old LB skipped unless a positive number", () => {
   });
 });
 
+// The old tool wrote reasoning_effort top-level whatever the API; Anthropic's Messages API has no
+// such field and CLIProxyAPI reads none from a Claude body, so Claude Code's requests got nothing.
+describe("reasoning_effort, which Anthropic's API has no field for", () => {
+  test("alone: a warning that Anthropic requests get nothing from it, naming thinking_level", () => {
+    const text = file("", "", 'reasoning_effort = "high"');
+    const { config, problems } = load(text);
+    expect(brief(problems)).toEqual([
+      `9:${text.split("\n")[8]!.indexOf("reasoning_effort") + 1} warning: reasoning_effort does nothing for Anthropic /v1/messages requests (Claude Code's): that API has no effort field (add thinking_level, CLIProxyAPI's model suffix, which sets the level in every API)`,
+    ]);
+    expect(config!.routes.get("m")!.targets[0]!.params.reasoningEffort).toBe("high");
+  });
+
+  test("with thinking_level beside it: no warning", () => {
+    expect(load(file("", "", 'reasoning_effort = "high", thinking_level = "high"')).problems).toEqual([]);
+  });
+});
+
 describe("gw check on such a file", () => {
   test("loads it, prints FILE:LINE:COL with what gw uses; --strict still fails", async () => {
     const dir = tempFiles({ "providers.toml": file("lb_auto_upgrade_messages_threshold = 0\nlb_max_target_retries = -1") });

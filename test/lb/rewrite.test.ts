@@ -21,8 +21,10 @@ describe("body params", () => {
     applyBodyParams(copy, params(p), call);
     return copy;
   };
-  test("reasoning_effort is set top-level", () => {
-    expect(run({ reasoning_effort: "low" }, { reasoningEffort: "high" }).reasoning_effort).toBe("high");
+  // Anthropic's Messages API has no effort field, and CLIProxyAPI reads none from a Claude body.
+  test("reasoning_effort adds nothing to Anthropic messages; a client's own field is left as sent", () => {
+    expect(run({ max_tokens: 10 }, { reasoningEffort: "high" })).toEqual({ max_tokens: 10 });
+    expect(run({ reasoning_effort: "low" }, { reasoningEffort: "high" }).reasoning_effort).toBe("low");
   });
   test("max_tokens_max clamps down, never up", () => {
     expect(run({ max_tokens: 32000 }, { maxTokensMax: 24000 }).max_tokens).toBe(24000);
@@ -83,10 +85,10 @@ describe("body params per call", () => {
     }
   });
 
-  test("Anthropic messages: max_tokens, thinking.budget_tokens, top-level reasoning_effort", () => {
+  test("Anthropic messages: max_tokens and thinking.budget_tokens; no effort field", () => {
     const r = apply("messages", { max_tokens: 4000, thinking: { type: "enabled", budget_tokens: 3000 } }, all);
-    expect(r.body).toEqual({ reasoning_effort: "high", max_tokens: 1000, thinking: { type: "enabled", budget_tokens: 600 } });
-    expect(r.applied).toEqual(["reasoning_effort", "max_tokens_max", "thinking_budget_max"]);
+    expect(r.body).toEqual({ max_tokens: 1000, thinking: { type: "enabled", budget_tokens: 600 } });
+    expect(r.applied).toEqual(["max_tokens_max", "thinking_budget_max"]);
   });
 
   test("OpenAI chat: max_completion_tokens (what current SDKs send) is clamped as max_tokens is; the default fills neither when one is there", () => {
@@ -110,6 +112,26 @@ describe("body params per call", () => {
     expect(r.applied).toEqual(["reasoning_effort", "max_tokens_max"]);
     expect(client.reasoning.effort).toBe("low");
     expect(apply("responses", {}, { maxTokensDefault: 4096 }).body).toEqual({ max_output_tokens: 4096 });
+  });
+
+  // CLIProxyAPI turns a level into a budget (minimal 512 … high 24576, xhigh 32768, max 128000)
+  // and a budget above 24576 into xhigh: the cap that keeps a Claude Code budget of 31999 from
+  // becoming xhigh keeps a client's xhigh from going out too.
+  test("thinking_budget_max lowers a client's effort level to the highest within it, in each API's effort field", () => {
+    const cap = { thinkingBudgetMax: 24576 };
+    expect(apply("chat", { reasoning_effort: "xhigh" }, cap)).toEqual({ body: { reasoning_effort: "high" }, applied: ["thinking_budget_max"] });
+    const client = { reasoning: { effort: "max", summary: "auto" } };
+    expect(apply("responses", client, cap)).toEqual({ body: { reasoning: { effort: "high", summary: "auto" } }, applied: ["thinking_budget_max"] });
+    expect(client.reasoning.effort).toBe("max");
+    const gemini = apply("gemini", { generationConfig: { thinkingConfig: { thinkingLevel: "HIGH", includeThoughts: true } } }, { thinkingBudgetMax: 8000 });
+    expect(gemini).toEqual({ body: { generationConfig: { thinkingConfig: { thinkingLevel: "LOW", includeThoughts: true } } }, applied: ["thinking_budget_max"] });
+    // Within the cap, no level (none, auto) or one CLIProxyAPI does not know: as sent.
+    for (const effort of ["high", "medium", "none", "auto", "turbo", 3]) expect(apply("chat", { reasoning_effort: effort }, cap)).toEqual({ body: { reasoning_effort: effort }, applied: [] });
+    // Below the lowest level's budget: the lowest level, not none (a budget cap still thinks).
+    expect(apply("chat", { reasoning_effort: "low" }, { thinkingBudgetMax: 100 }).body).toEqual({ reasoning_effort: "minimal" });
+    // Named once with the budget it clamped too; a route's own effort is its choice, not lowered.
+    expect(apply("chat", { reasoning_effort: "xhigh", max_tokens: 99999, thinking: { type: "enabled", budget_tokens: 31999 } }, cap).applied).toEqual(["thinking_budget_max"]);
+    expect(apply("chat", { reasoning_effort: "low" }, { ...cap, reasoningEffort: "xhigh" })).toEqual({ body: { reasoning_effort: "xhigh" }, applied: ["reasoning_effort"] });
   });
 
   test("legacy completions: max_tokens only, no effort field", () => {
@@ -186,8 +208,11 @@ describe("rewriteFor", () => {
   });
   test("params names what changed the request: body params, the level suffix, headers not already so", () => {
     const t = target({ maxTokensMax: 8000, reasoningEffort: "high", thinkingLevel: "low", anthropicBeta: ["b1"], extraHeaders: { "x-tag": "1" } });
-    expect(rewriteFor(intake({ model: "r", max_tokens: 50000 }), new Headers(), instance, t).params).toEqual(["reasoning_effort", "max_tokens_max", "thinking_level", "anthropic_beta", "extra_headers"]);
-    const already = rewriteFor(intake({ model: "r", max_tokens: 10, reasoning_effort: "high" }), new Headers({ "anthropic-beta": "B1", "x-tag": "1" }), instance, t);
+    const chat = { path: "/v1/chat/completions", dialect: "openai" } as const;
+    expect(rewriteFor(intake({ model: "r", max_tokens: 50000 }, chat), new Headers(), instance, t).params).toEqual(["reasoning_effort", "max_tokens_max", "thinking_level", "anthropic_beta", "extra_headers"]);
+    // Anthropic messages: no effort field, so no reasoning_effort.
+    expect(rewriteFor(intake({ model: "r", max_tokens: 50000 }), new Headers(), instance, t).params).toEqual(["max_tokens_max", "thinking_level", "anthropic_beta", "extra_headers"]);
+    const already = rewriteFor(intake({ model: "r", max_tokens: 10, reasoning_effort: "high" }, chat), new Headers({ "anthropic-beta": "B1", "x-tag": "1" }), instance, t);
     expect(already.params).toEqual(["thinking_level"]);
     expect(rewriteFor(intake({ model: "r" }), new Headers(), instance, target()).params).toEqual([]);
   });
@@ -218,8 +243,8 @@ describe("rewriteFor", () => {
     expect(up.body).toBe('{"a":1,"model":"up-model","model":"up-model"}');
   });
   test("params add what is missing at the front", () => {
-    const up = rewriteFor(intake({ model: "r", messages: [] }), new Headers(), instance, target({ maxTokensDefault: 4096, reasoningEffort: "high" }));
-    expect(up.body).toBe('{"reasoning_effort":"high","max_tokens":4096,"model":"up-model","messages":[]}');
+    const up = rewriteFor(intake({ model: "r", messages: [] }, { path: "/v1/chat/completions", dialect: "openai" }), new Headers(), instance, target({ maxTokensDefault: 4096, reasoningEffort: "high" }));
+    expect(up.body).toBe('{"max_tokens":4096,"reasoning_effort":"high","model":"up-model","messages":[]}');
   });
   test("minimax targets get no metadata (MiniMax rejects it); other providers keep it", () => {
     const body = { model: "r", metadata: { user_id: "u" }, messages: [] };

@@ -1,7 +1,7 @@
 // Real SDK clients through gw to `gw mock`: each dialect, streaming and not, every route param
 // as the upstream receives it.
 import Anthropic from "@anthropic-ai/sdk";
-import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI, ThinkingLevel } from "@google/genai";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -61,7 +61,7 @@ describe("Anthropic SDK", () => {
     expect(JSON.stringify(up.headers)).not.toContain(CLIENT_KEY);
   });
 
-  test("streaming with every param applied", async () => {
+  test("streaming with every param that Anthropic's API has a field for applied", async () => {
     const stream = client().beta.messages.stream({
       model: "tuned",
       max_tokens: 32000,
@@ -75,7 +75,7 @@ describe("Anthropic SDK", () => {
     expect(up.query).toBe("?beta=true");
     const body = up.body as Record<string, any>;
     expect(body.model).toBe("claude-tuned");
-    expect(body.reasoning_effort).toBe("high");
+    expect(body.reasoning_effort).toBeUndefined(); // no such field in Anthropic's API
     expect(body.max_tokens).toBe(20000);
     expect(body.thinking.budget_tokens).toBe(19999); // 24576 cap, then below max_tokens
     expect(up.headers["anthropic-beta"]).toBe("interleaved-thinking-2025-05-14,context-1m-2025-08-07");
@@ -335,6 +335,7 @@ describe("route params in each API's own fields, through each SDK", () => {
     capped = startTestGateway(withRoutes(`
 "capped" = [{ instance = "a", provider = "anthropic", model = "claude-tuned", params = { reasoning_effort = "high", max_tokens_max = 1000, thinking_budget_max = 600 } }]
 "filled" = [{ instance = "a", provider = "anthropic", model = "claude-d", params = { max_tokens_default = 500, thinking_budget_max = 600 } }]
+"budgeted" = [{ instance = "a", provider = "anthropic", model = "claude-d", params = { thinking_budget_max = 24576 } }]
 `, join(dir, "providers.toml")));
   });
   afterAll(() => capped.stop(0));
@@ -345,11 +346,12 @@ describe("route params in each API's own fields, through each SDK", () => {
     return { body: lastUpstream().body as Record<string, any>, params: record.routing.params };
   }
 
-  test("Anthropic messages: max_tokens, thinking.budget_tokens, reasoning_effort; count_tokens gets none and its record lists none", async () => {
+  test("Anthropic messages: max_tokens, thinking.budget_tokens, no reasoning_effort (the API has no such field); count_tokens gets none and its record lists none", async () => {
     const anthropic = new Anthropic({ baseURL: capped.url, apiKey: CLIENT_KEY, maxRetries: 0 });
     const r = await sent("capped", () => anthropic.messages.create({ model: "capped", max_tokens: 16000, thinking: { type: "enabled", budget_tokens: 15000 }, messages: [{ role: "user", content: "hi" }] }));
-    expect(r.body).toMatchObject({ model: "claude-tuned", max_tokens: 1000, thinking: { type: "enabled", budget_tokens: 600 }, reasoning_effort: "high" });
-    expect(r.params).toEqual(["reasoning_effort", "max_tokens_max", "thinking_budget_max"]);
+    expect(r.body).toMatchObject({ model: "claude-tuned", max_tokens: 1000, thinking: { type: "enabled", budget_tokens: 600 } });
+    expect(r.body.reasoning_effort).toBeUndefined();
+    expect(r.params).toEqual(["max_tokens_max", "thinking_budget_max"]);
     const counted = await sent("capped", () => anthropic.messages.countTokens({ model: "capped", thinking: { type: "enabled", budget_tokens: 31999 }, messages: [{ role: "user", content: "hi" }] }));
     expect(counted.body).toEqual({ model: "claude-tuned", thinking: { type: "enabled", budget_tokens: 31999 }, messages: [{ role: "user", content: "hi" }] });
     expect(counted.params).toEqual([]);
@@ -366,6 +368,18 @@ describe("route params in each API's own fields, through each SDK", () => {
     expect(filled.params).toEqual(["max_tokens_default"]);
     const within = await sent("filled", () => openai.chat.completions.create({ model: "filled", max_completion_tokens: 64, messages: [{ role: "user", content: "hi" }] }));
     expect([within.body.max_tokens, within.body.max_completion_tokens, within.params]).toEqual([undefined, 64, []]);
+  });
+
+  // CLIProxyAPI reads an effort level as a budget (xhigh 32768, max 128000): thinking_budget_max
+  // = 24576 keeps a client's xhigh from going out, as it keeps Claude Code's 31999 budget.
+  test("OpenAI chat and Responses: thinking_budget_max lowers the client's effort level to the highest within it", async () => {
+    const openai = new OpenAI({ baseURL: `${capped.url}/v1`, apiKey: CLIENT_KEY, maxRetries: 0 });
+    const chat = await sent("budgeted", () => openai.chat.completions.create({ model: "budgeted", reasoning_effort: "xhigh", messages: [{ role: "user", content: "hi" }] }));
+    expect([chat.body.reasoning_effort, chat.params]).toEqual(["high", ["thinking_budget_max"]]);
+    const within = await sent("budgeted", () => openai.chat.completions.create({ model: "budgeted", reasoning_effort: "medium", messages: [{ role: "user", content: "hi" }] }));
+    expect([within.body.reasoning_effort, within.params]).toEqual(["medium", []]);
+    const responses = await sent("budgeted", () => openai.responses.create({ model: "budgeted", input: "hi", reasoning: { effort: "xhigh", summary: "auto" } }));
+    expect([responses.body.reasoning, responses.params]).toEqual([{ effort: "high", summary: "auto" }, ["thinking_budget_max"]]);
   });
 
   test("OpenAI Responses: max_output_tokens and reasoning.effort, no top-level fields of other APIs", async () => {
@@ -390,6 +404,9 @@ describe("route params in each API's own fields, through each SDK", () => {
     });
     expect(filled.body.generationConfig).toEqual({ maxOutputTokens: 500, thinkingConfig: { thinkingBudget: 499 } });
     expect(filled.params).toEqual(["max_tokens_default", "thinking_budget_max"]);
+    // A level, lowered to the highest within thinking_budget_max = 600 (minimal's 512), in the SDK's case.
+    const leveled = await sent("filled", () => google.models.generateContent({ model: "filled", contents: "hi", config: { thinkingConfig: { thinkingLevel: ThinkingLevel.HIGH } } }));
+    expect([leveled.body.generationConfig.thinkingConfig, leveled.params]).toEqual([{ thinkingLevel: "MINIMAL" }, ["max_tokens_default", "thinking_budget_max"]]);
     const counted = await sent("capped", () => google.models.countTokens({ model: "capped", contents: "hi" }));
     expect(Object.keys(counted.body)).toEqual(["contents"]);
     expect(counted.params).toEqual([]);

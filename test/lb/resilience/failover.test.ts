@@ -132,7 +132,7 @@ test("each attempt is rewritten from the client's request: the failed target's p
   const own = startRig({
     mocks: ["a", "b"],
     routing: `"r" = [
-  { instance = "a", provider = "anthropic", model = "claude-a~429", priority = 1, params = { max_tokens_max = 100, reasoning_effort = "low", anthropic_beta = "context-1m-2025-08-07", extra_headers = { "x-route-tag" = "a" } } },
+  { instance = "a", provider = "anthropic", model = "claude-a~429", priority = 1, params = { max_tokens_max = 100, thinking_budget_max = 50, anthropic_beta = "context-1m-2025-08-07", extra_headers = { "x-route-tag" = "a" } } },
   { instance = "b", provider = "anthropic", model = "claude-b", params = { thinking_budget_max = 1500 } },
 ]`,
   });
@@ -147,12 +147,11 @@ test("each attempt is rewritten from the client's request: the failed target's p
       const atA = own.mocks.a!.stats(1).last[0]!;
       const atB = own.mocks.b!.stats(1).last[0]!;
       if (!stream) {
-        expect(atA.body).toMatchObject({ model: "claude-a~429", max_tokens: 100, reasoning_effort: "low" });
+        expect(atA.body).toMatchObject({ model: "claude-a~429", max_tokens: 100, thinking: { type: "enabled", budget_tokens: 50 } });
         expect(atA.headers["x-route-tag"]).toBe("a");
       }
       const body = atB.body as Record<string, unknown>;
       expect(body).toMatchObject({ model: "claude-b", max_tokens: 4000, thinking: { type: "enabled", budget_tokens: 1500 } });
-      expect(body.reasoning_effort).toBeUndefined();
       expect(atB.headers["x-route-tag"]).toBeUndefined();
       expect(atB.headers["anthropic-beta"]).toBe("interleaved-thinking-2025-05-14");
     }

@@ -23,7 +23,7 @@ describe("a request served by the signature fallback route", () => {
       routing: [
         // The first route whose every target serves Claude: where claude# signatures go on; its
         // target has params, the first route's has none.
-        `"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home", params = { reasoning_effort = "high", extra_headers = { "x-home" = "1" } } }]`,
+        `"claude-home" = [{ instance = "b", provider = "anthropic", model = "claude-home", params = { max_tokens_max = 1000, extra_headers = { "x-home" = "1" } } }]`,
         `"gem" = [{ instance = "a", provider = "anthropic", model = "gemini-3-pro~sig" }]`,
       ].join("\n"),
     });
@@ -36,7 +36,7 @@ describe("a request served by the signature fallback route", () => {
         const r = await claude(rig.anthropic(), "gem", { params: { messages: SIGNED }, stream });
         expect(r).toMatchObject({ status: 200, target: "b/claude-home", attempts: 2 });
       });
-      expect(rec.routing).toMatchObject({ route: "claude-home", signature_fallback: "claude-home", params: ["reasoning_effort", "extra_headers"] });
+      expect(rec.routing).toMatchObject({ route: "claude-home", signature_fallback: "claude-home", params: ["max_tokens_max", "extra_headers"] });
       expect(rec.routing.attempts.map((a) => [a.target, a.class, a.route])).toEqual([
         ["a/gemini-3-pro~sig", "signature", "gem"],
         ["b/claude-home", "ok", undefined],
@@ -48,7 +48,7 @@ describe("a request served by the signature fallback route", () => {
     const rec = await recordOf(rig, "claude-home", async () => {
       expect(await claude(rig.anthropic(), "claude-home")).toMatchObject({ status: 200, attempts: 1 });
     });
-    expect(rec.routing.params).toEqual(["reasoning_effort", "extra_headers"]);
+    expect(rec.routing.params).toEqual(["max_tokens_max", "extra_headers"]);
     expect(Object.keys(rec.routing.attempts[0]!)).not.toContain("route");
   }, 30_000);
 
