@@ -83,10 +83,14 @@ export function typedForClients(command: string): string {
   return Bun.isStandaloneExecutable && command.startsWith("gw ") ? (shownWhole ??= findSelfDisplay(true)) + command.slice(2) : command;
 }
 
-/** The install hint where the first hour starts, when PATH finds no gw at all (a gw installed elsewhere is the user's choice). */
+/**
+ * The install hint where the first hour starts, when PATH finds no gw at all (a gw installed
+ * elsewhere is the user's choice). From a checkout too: its hints type gw and cld as the README
+ * does, and `bun run gw up` put neither on PATH (`cld --resume ID` was "command not found").
+ */
 export function installHint(): string | undefined {
   const gw = selfDisplay();
-  return Bun.isStandaloneExecutable && gw.includes("/") && !Bun.which("gw") ? `${gw} install   # puts gw and cld on your PATH: then "gw …" and "cld" work as every hint types them` : undefined;
+  return (!Bun.isStandaloneExecutable || gw.includes("/")) && !Bun.which("gw") ? `${gw} install   # puts gw and cld on your PATH: then "gw …" and "cld" work as every hint types them` : undefined;
 }
 
 function isThisBinary(found: string | null): boolean {

@@ -1,6 +1,7 @@
 // The CLI as a newcomer meets it: typos get a suggestion, `gw help` works, internal commands and
 // flags stay out of sight, and colour codes only reach a terminal that wants them.
 import { describe, expect, test } from "bun:test";
+import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { agentNames } from "../../src/run/agents/index.ts";
 import { runGw, tempFiles } from "../helpers/tmp.ts";
@@ -57,10 +58,17 @@ describe("commands", () => {
   });
 
   test("bare gw: the commands, then where to start (exit 1)", async () => {
-    const r = await runGw([]);
+    const onPath = tempFiles({ gw: "#!/bin/sh\n" }); // an installed gw: hints typed "gw …" run
+    chmodSync(join(onPath, "gw"), 0o755);
+    const r = await runGw([], { env: { PATH: `${onPath}:/usr/bin:/bin` } });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("COMMANDS");
     expect(r.stdout).toEndWith("Start here: gw up (with no providers.toml here: a demo), or gw init (a providers.toml and .env to fill in)\n");
+  });
+
+  test("bare gw from a checkout with no gw on PATH: where to start, and the install that makes every hint's gw and cld run", async () => {
+    const r = await runGw([], { env: { PATH: "/usr/bin:/bin" } });
+    expect(r.stdout).toEndWith('or gw init (a providers.toml and .env to fill in)\n  bun src/main.ts install   # puts gw and cld on your PATH: then "gw …" and "cld" work as every hint types them\n');
   });
 
   test("gw help's line for run names every agent gw run starts (claude was missing)", async () => {
