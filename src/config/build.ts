@@ -50,10 +50,10 @@ export function parseConfig(text: string, file: string, env: Env = {}, { readInc
 
   const global = readGlobal(r, table("global") ?? {}, dirname(abs));
   const instanceTable = table("instances") ?? {};
-  const instances = readInstances(r, instanceTable, dirname(abs));
-  if (instances.length === 0 && !top.get("instances")) r.error([], "no [instances.NAME] table", "define at least one instance, e.g. [instances.main] port = 8146");
   // Instances written down but not usable (a bad port, a misnamed table) already have their error.
-  const declared = new Set([...Object.keys(instanceTable), ...(misnamed.get("instances") ?? [])]);
+  const declared = new Map<string, readonly string[] | undefined>((misnamed.get("instances") ?? []).map((name) => [name, undefined]));
+  const instances = readInstances(r, instanceTable, dirname(abs), declared);
+  if (instances.length === 0 && !top.get("instances")) r.error([], "no [instances.NAME] table", "define at least one instance, e.g. [instances.main] port = 8146");
   const routes = readRouting(r, table("routing") ?? {}, instances, declared);
   const { router, includes } = readRouter(r, global.routerField, { routes: new Set(routes.keys()), dir: dirname(abs), readInclude });
   const cld = readCld(r, table("cld"), new Set(routes.keys()));
@@ -107,7 +107,7 @@ export function parseConfig(text: string, file: string, env: Env = {}, { readInc
   return { config: deepFreeze(config), problems };
 }
 
-function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraft[], routes: Map<string, Route>, declared: ReadonlySet<string>): string {
+function checkCrossReferences(r: Reader, g: GlobalDraft, instances: InstanceDraft[], routes: Map<string, Route>, declared: ReadonlyMap<string, unknown>): string {
   const ports = new Map<number, string>([[g.mainPort, "the load balancer (main_port)"]]);
   for (const inst of instances) {
     if (!onThisMachine(inst)) continue;

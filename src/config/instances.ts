@@ -18,10 +18,16 @@ export interface InstanceDraft extends Omit<InstanceConfig, keyof ReturnType<typ
   portField?: Field;
 }
 
-export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[] {
+/**
+ * `declared` gets every instance the file has, usable or not, with its provider types — undefined
+ * where they are not all known (a table that is no table, a provider entry with its own error):
+ * routes are checked against them, not only against the usable instances.
+ */
+export function readInstances(r: Reader, raw: Raw, dir: string, declared = new Map<string, readonly string[] | undefined>()): InstanceDraft[] {
   const out: InstanceDraft[] = [];
   for (const [name, value] of Object.entries(raw)) {
     const path = ["instances", name];
+    declared.set(name, undefined);
     const bad = nameProblem(INSTANCE_NAME, name);
     if (bad) r.error(path, bad, `rename it, e.g. [instances.${saferName(INSTANCE_NAME, name)}], and the targets that name it`);
     if (!isTable(value)) {
@@ -45,6 +51,8 @@ export function readInstances(r: Reader, raw: Raw, dir: string): InstanceDraft[]
     if (url && f.get("command")) r.warn(f.get("command")!.path, "command is ignored for an instance given by url", "gw does not start instances that have a url");
     const authDir = r.str(f.get("auth_dir"));
     const providers = readProviders(r, f.get("providers"));
+    const listed = f.get("providers")?.value ?? [];
+    if (Array.isArray(listed) && listed.length === providers.length) declared.set(name, providers.map((p) => p.type));
     const tuning = readTuning(r, f);
     if (!url && f.get("api_key")) r.warn(f.get("api_key")!.path, "api_key is only used with url", "gw generates the key of instances it starts");
     if (port === undefined) continue;

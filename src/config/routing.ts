@@ -13,8 +13,12 @@ const MIN_CONTEXT_WINDOW = 1024;
 export const PARAM_KEYS = ["reasoning_effort", "thinking_budget_max", "max_tokens_max", "max_tokens_default", "anthropic_beta", "extra_headers", "thinking_level"];
 const FORBIDDEN_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection"]);
 
-/** `declared`: instance names the file has, usable or not (an unusable one has its own error). */
-export function readRouting(r: Reader, raw: Raw, instances: readonly InstanceDraft[], declared: ReadonlySet<string> = new Set()): Map<string, Route> {
+/**
+ * `declared`: every instance the file has, usable or not (an unusable one has its own error), with
+ * its provider types where all are known. A target of an unusable instance is still read, so its
+ * own mistakes are said in the same check, and left out of the routes.
+ */
+export function readRouting(r: Reader, raw: Raw, instances: readonly InstanceDraft[], declared: ReadonlyMap<string, readonly string[] | undefined> = new Map()): Map<string, Route> {
   const byName = new Map(instances.map((i) => [i.name, i]));
   const routes = new Map<string, Route>();
   for (const [name, value] of Object.entries(raw)) {
@@ -57,7 +61,7 @@ function providerFix(provider: string, types: readonly string[], instName: strin
   return types.length ? `did you mean "${guess}"? ${its}` : `did you mean "${guess}"?`;
 }
 
-function readTarget(r: Reader, route: string, path: (string | number)[], item: unknown, instances: Map<string, InstanceDraft>, declared: ReadonlySet<string>): Omit<Target, "id"> | undefined {
+function readTarget(r: Reader, route: string, path: (string | number)[], item: unknown, instances: Map<string, InstanceDraft>, declared: ReadonlyMap<string, readonly string[] | undefined>): Omit<Target, "id"> | undefined {
   if (!isTable(item)) {
     r.error(path, "expected a target table", '{ instance = "...", provider = "...", model = "...", weight = 1 }');
     return undefined;
@@ -69,8 +73,7 @@ function readTarget(r: Reader, route: string, path: (string | number)[], item: u
     return undefined;
   }
   const inst = instances.get(instName);
-  if (!inst && declared.has(instName)) return undefined; // its own error says what is wrong with it
-  if (!inst) {
+  if (!inst && !declared.has(instName)) {
     r.error(f.get("instance")!.path, `route "${route}" names unknown instance "${instName}"`, r.fixHint(f.get("instance")!, instName, "an instance's name", () => {
       const near = didYouMean(instName, instances.keys());
       return `${near ? `did you mean "${near}"? ` : ""}define [instances.${instName}] or use one of: ${[...instances.keys()].join(", ") || "(none defined)"}`;
@@ -78,9 +81,9 @@ function readTarget(r: Reader, route: string, path: (string | number)[], item: u
     return undefined;
   }
   const provider = r.str(f.get("provider")) ?? "";
-  const types = inst.providers.map((p) => p.type as string);
-  if (!f.get("provider")) r.warn(path, `a target of route "${route}" names no provider`, `add provider = "${types[0] ?? "claude"}"`);
-  else if (!types.includes(provider)) {
+  const types = declared.get(instName); // not all known: the provider entry's own error says what is wrong
+  if (!f.get("provider")) r.warn(path, `a target of route "${route}" names no provider`, `add provider = "${types?.[0] ?? "claude"}"`);
+  else if (types && !types.includes(provider)) {
     r.error(f.get("provider")!.path, `route "${route}": instance "${instName}" defines no provider of type "${provider}"`, providerFix(provider, types, instName));
   }
   let model = r.str(f.get("model"));
@@ -94,7 +97,7 @@ function readTarget(r: Reader, route: string, path: (string | number)[], item: u
   }
   const fbt = f.get("first_byte_timeout_ms");
   const window = f.get("context_window");
-  return {
+  const target = {
     instance: instName,
     provider: provider as ProviderType | "",
     model,
@@ -104,6 +107,7 @@ function readTarget(r: Reader, route: string, path: (string | number)[], item: u
     ...(fbt ? { firstByteTimeoutMs: r.int(fbt, { min: 1 }) } : {}),
     ...(window ? { contextWindow: r.int(window, { min: MIN_CONTEXT_WINDOW }) } : {}),
   };
+  return inst ? target : undefined;
 }
 
 /** Whether `value` can go out in a header; when not, the error says where and what to do. */

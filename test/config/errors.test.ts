@@ -74,6 +74,20 @@ describe("one root cause, one error", () => {
     expect(brief(ps)).toEqual([`${lineOf(EXAMPLE, "port = 8146")}:1 instances.official.port error: expected an integer, got the string "abc"`]);
   });
 
+  test("an instance without a port: its routes' own mistakes are still said (a weight that is no number, a provider it lacks)", () => {
+    const text = BASE.replace("port = 8146\n", "").replace('model = "x" }', 'model = "x", weight = "heavy" }, { instance = "a", provider = "openai", model = "y" }');
+    expect(brief(problems(text))).toEqual([
+      '3:1 instances.a error: port is required (add port = 8146 (a free port), or url = "http://host:port" for an instance gw does not start)',
+      '6:65 routing.m[0].weight error: expected a number, got the string "heavy"',
+      '6:103 routing.m[1].provider error: route "m": instance "a" defines no provider of type "openai" (its providers are: antigravity, anthropic)',
+    ]);
+  });
+
+  test("a provider type misspelled: that one error, not also 'defines no provider' with a fix that adds it twice", () => {
+    const ps = problems(BASE.replace('{ type = "antigravity" }', '{ type = "antigravty" }'));
+    expect(brief(ps)).toEqual(['5:16 instances.a.providers[0].type error: unknown provider type "antigravty" (did you mean "antigravity"?)']);
+  });
+
   test("[routes] instead of [routing]: the name is the one error, and the routes are still read", () => {
     const ps = problems(EXAMPLE.replace("[routing]", "[routes]"), KEYS);
     expect(brief(ps)).toEqual([`${lineOf(EXAMPLE, "[routing]")}:1 routes error: [routes] is not a table gw knows — did you mean [routing]? (rename it to [routing]; gw reads nothing from it as written)`]);
