@@ -5,7 +5,7 @@ import type { CommandDef } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { CliError } from "./cli/errors.ts";
 import { plainError, useColor } from "./cli/stdio.ts";
-import { ABOUT, commands, RAW_ARGV_COMMANDS, SERVING_COMMANDS, visibleCommands } from "./commands/index.ts";
+import { ABOUT, commands, RAW_ARGV_COMMANDS, SECOND_WORDS, SERVING_COMMANDS, visibleCommands } from "./commands/index.ts";
 
 const usage = () => import("./cli/usage.ts");
 const printUsage: Awaited<ReturnType<typeof usage>>["printUsage"] = async (...a) => (await usage()).printUsage(...a);
@@ -73,7 +73,8 @@ async function startHere(): Promise<string> {
 async function loadCommand(name: string): Promise<CommandDef<any>> {
   const load = commands[name];
   if (load) return load();
-  const guess = (await import("./config/suggest.ts")).didYouMean(name, visibleCommands());
+  const word = (await import("./config/suggest.ts")).didYouMean(name, [...visibleCommands(), ...Object.keys(SECOND_WORDS)]);
+  const guess = word && (SECOND_WORDS[word] ?? word);
   throw new CliError(`unknown command "${name}"${guess ? ` — did you mean "${guess}"?` : ""}`, 1, `commands: ${visibleCommands().join(", ")} (${(await import("./supervisor/self.ts")).typed("gw help COMMAND")} for its flags)`);
 }
 

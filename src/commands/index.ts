@@ -71,5 +71,8 @@ export const SERVING_COMMANDS = new Set(["up", "lb"]);
 /** Commands that parse their own argv (they pass arguments through, mimic another binary's flags, or take the words TAB completes). */
 export const RAW_ARGV_COMMANDS = new Set(["cld", "run", "mock", "_complete"]);
 
+/** Words that are only a command's second word (`gw route explain`): typed alone, the unknown command names them whole. */
+export const SECOND_WORDS: Readonly<Record<string, string>> = { explain: "route explain" };
+
 /** What users may type: hidden commands (gw's own, `_` first) are left out of lists and hints. */
 export const visibleCommands = () => Object.keys(commands).filter((c) => !c.startsWith("_"));

@@ -31,6 +31,13 @@ describe("commands", () => {
     expect(far.stderr).toStartWith('gw: unknown command "xyzzy"\n');
   });
 
+  test("a command's second word typed alone is named with its first: gw explain is gw route explain", async () => {
+    for (const word of ["explain", "explian"]) {
+      const r = await runGw([word, "opus4.6"]);
+      expect([r.code, r.stderr.split("\n")[0]]).toEqual([1, `gw: unknown command "${word}" — did you mean "route explain"?`]);
+    }
+  });
+
   test("gw help, gw help COMMAND and COMMAND --help", async () => {
     const all = await runGw(["help"]);
     expect(all.code).toBe(0);
