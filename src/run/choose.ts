@@ -73,6 +73,7 @@ function routeList(routes: readonly OfferedRoute[]): string {
 
 async function routeFromMenu(c: ChooseContext, last: string | undefined): Promise<OfferedRoute> {
   if (c.routes.length === 0) throw new CliError("the config has no routes to offer", 1, "add a [routing] entry to providers.toml");
+  if (c.routes.length === 1) return c.routes[0]!; // nothing to choose
   const choices = c.routes.map((r) => ({ key: r.name, detail: routeDetail(r) }));
   const known = c.routes.some((r) => r.name === last) ? last : undefined;
   const hint = `name the route: ${typed(`gw run ${c.agent.name}`)} FILTER … (routes: ${routeList(c.routes)})`;

@@ -106,3 +106,19 @@ describe("gw run alone", () => {
     expect(again.screen).toContain("route gpt5 (gpt-5");
   });
 });
+
+describe("one route: nothing to choose, so no menu (and no terminal needed)", () => {
+  const box = new CldSandbox({ agents: ["gemini"] });
+  const toml = box.writeConfig("one.toml", `[global]\nhost = "127.0.0.1"\nmain_port = ${gateway.port}\n\n[instances.a]\nport = ${gateway.port! === 65535 ? gateway.port! - 1 : gateway.port! + 1}\nproviders = [{ type = "antigravity" }]\n\n[routing]\n"sonnet" = [{ instance = "a", provider = "antigravity", model = "claude-sonnet-4-6" }]\n`);
+
+  test("cld cp takes it for main, fast and opus: it asked Scenario (Custom alone), then each role with that one route", async () => {
+    const r = await box.run(["cp", "-c", toml, "-p", "hi"]);
+    expect([r.code, r.call?.argv]).toEqual([0, ["-p", "hi"]]);
+    expect(r.call!.env).toMatchObject({ ANTHROPIC_MODEL: "sonnet", ANTHROPIC_DEFAULT_HAIKU_MODEL: "sonnet", ANTHROPIC_DEFAULT_OPUS_MODEL: "sonnet" });
+  });
+
+  test("gw run takes it: a one-line menu was all the agent's launch asked", async () => {
+    const r = await box.run(["gemini", "-c", toml, "-p", "hi"], { cmd: RUN });
+    expect([r.code, r.call?.env.GEMINI_MODEL]).toEqual([0, "sonnet"]);
+  });
+});

@@ -70,6 +70,9 @@ function menuScenarios(src: CldSource) {
 }
 
 async function byMenu(src: CldSource, last: Last, path: string | undefined): Promise<Choice> {
+  // One route (no `auto` beside it): every role is that route, so there is nothing to ask.
+  const [only, ...more] = src.routes;
+  if (only !== undefined && more.length === 0) return { roles: { main: only, fast: only, opus: only } };
   const scenarios = menuScenarios(src);
   const choices = [
     ...Object.entries(scenarios).map(([key, r]) => ({ key, detail: describeRoles(r) })),
