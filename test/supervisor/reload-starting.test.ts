@@ -15,7 +15,7 @@ import type { StatusReport } from "../../src/supervisor/status.ts";
 import { DEFAULT_TIMING } from "../../src/supervisor/timing.ts";
 import { freePorts } from "../helpers/ports.ts";
 import { logRecords } from "../helpers/resilience.ts";
-import { alive, chatThrough, gw, killAll, MAIN, type RunningGw, type Sandbox, sandbox, startGw, until, withGwLog } from "../helpers/supervisor.ts";
+import { alive, chatThrough, gw, killAll, MAIN, type RunningGw, type Sandbox, sandbox, startGw, timesLogged, until, untilLogged, withGwLog } from "../helpers/supervisor.ts";
 
 let sb: Sandbox;
 afterEach(async () => {
@@ -31,6 +31,19 @@ const instanceA = async () => (await status()).instances.find((i) => i.name === 
 const edit = (change: (toml: string) => string) => writeFileSync(sb.file, change(readFileSync(sb.file, "utf8")));
 const movePort = (from: number, to: number) => edit((t) => t.replace(`port = ${from}\n`, `port = ${to}\n`));
 const reload = () => startGw(sb, ["reload", "-c", sb.file]);
+/**
+ * An edit, then `gw reload` — which returns once gw has applied the edit both ways, its file
+ * watcher's reload and this one's: only then may the next edit come. Beside two CPU hogs a
+ * `gw reload` (a bun process starting) reached gw after the next edit, reloaded that one
+ * instead, and said so rather than what the test waits for.
+ */
+async function editThenReload(change: () => void): Promise<RunningGw> {
+  const before = timesLogged(sb, "config reloaded from");
+  change();
+  const r = reload();
+  await untilLogged(sb, "config reloaded from", before + 2);
+  return r;
+}
 
 /** A wrapper for instance a whose launch waits while hold-PORT exists (it is given -port PORT as its 4th argument). */
 function gatedCommand(): string {
@@ -81,8 +94,7 @@ test("a reload moving an instance that is still starting abandons that start and
     // 1. Moved to p1, where its start never ends.
     const [p1, p2] = await freePorts(2);
     writeFileSync(join(sb.dir, `hold-${p1}`), "");
-    movePort(sb.ports.a!, p1!);
-    const first = reload();
+    const first = await editThenReload(() => movePort(sb.ports.a!, p1!));
     const stuck = await stuckOn(p1!);
 
     // 2. A request for a waits for it.
@@ -124,8 +136,7 @@ test("a reload removing an instance that is still starting stops it at once", as
   await withGwLog(sb, async () => {
     const [p1] = await freePorts(1);
     writeFileSync(join(sb.dir, `hold-${p1}`), "");
-    movePort(sb.ports.a!, p1!);
-    const first = reload();
+    const first = await editThenReload(() => movePort(sb.ports.a!, p1!));
     const stuck = await stuckOn(p1!);
     edit((t) => t.replace(/\[instances\.a\][\s\S]*?(?=\[instances\.b\])/, "").replace('{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }, ', ""));
     const second = reload();
@@ -144,8 +155,7 @@ test("a reload moving an instance another reload added, while it is still starti
   await withGwLog(sb, async () => {
     const [p1, p2] = await freePorts(2);
     writeFileSync(join(sb.dir, `hold-${p1}`), "");
-    edit((t) => withRouteMa(t.replace("[routing]", `[instances.a]\nport = ${p1}\n${gatedCommand()}providers = [{ type = "antigravity" }]\n\n[routing]`)));
-    const first = reload();
+    const first = await editThenReload(() => edit((t) => withRouteMa(t.replace("[routing]", `[instances.a]\nport = ${p1}\n${gatedCommand()}providers = [{ type = "antigravity" }]\n\n[routing]`))));
     const stuck = await stuckOn(p1!);
     movePort(p1!, p2!);
     const second = reload();
