@@ -394,7 +394,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     log.info(`gw ${process.pid}: taking over from gw ${predecessor.pid} — adopted ${taken.adopted.length ? taken.adopted.join(", ") : "no instances"} (config ${config.file})`);
   } else {
     log.info(`gw ${process.pid}: starting ${managed} instance${managed === 1 ? "" : "s"} (config ${config.file})`);
-    await set.startAll();
+    await firstStarts(set.startAll(), views, timing, () => stopping !== null);
   }
   // A successor serves what its predecessor served: it never gives up (and stops instances) here.
   const verdict = predecessor ? "serve" : await settle(views, timing, () => stopping !== null);
@@ -501,6 +501,22 @@ export async function serve(opts: ServeOptions): Promise<void> {
     void stop();
   }
   return done;
+}
+
+/**
+ * The instances' first starts, in parallel: until each is ready or has failed, but once one is
+ * ready, no longer than stragglerWaitMs — the others join as they answer (requests for them wait,
+ * their routes fail over meanwhile), rather than every route waiting for the slowest.
+ */
+async function firstStarts(all: Promise<unknown>, views: () => InstanceView[], timing: Timing, stopped: () => boolean): Promise<void> {
+  let started = false;
+  void all.finally(() => (started = true));
+  let readyAt: number | undefined;
+  while (!started && !stopped()) {
+    if (readyAt === undefined && views().some((v) => v.state === "ready")) readyAt = monoNow();
+    if (readyAt !== undefined && monoNow() - readyAt >= timing.stragglerWaitMs) return;
+    await Promise.race([all, Bun.sleep(SETTLE_POLL_MS)]);
+  }
 }
 
 /**

@@ -6,6 +6,12 @@ export interface Timing {
   readonly readyPollMs: number;
   /** An instance that has not answered by then is reported "unready" (it keeps running and being probed). */
   readonly readyTimeoutMs: number;
+  /**
+   * gw up's first start: once one instance answers, how long the others may take before the LB
+   * serves without them (they join as they answer) — one hung instance kept every route from
+   * serving for readyTimeoutMs.
+   */
+  readonly stragglerWaitMs: number;
   /** First restart delay after an exit; doubles with each quick exit in a row... */
   readonly backoffMinMs: number;
   /** ...up to this. */
@@ -45,6 +51,7 @@ export interface Timing {
 export const DEFAULT_TIMING: Timing = Object.freeze({
   readyPollMs: 200,
   readyTimeoutMs: 30_000,
+  stragglerWaitMs: 5_000,
   backoffMinMs: 500,
   backoffMaxMs: 30_000,
   stableUptimeMs: 60_000,

@@ -230,6 +230,39 @@ describe("gw up", () => {
     expect(g.output()).toContain(`serving on http://127.0.0.1:${sb.mainPort} — 1/2 instances ready`);
   }, 60_000);
 
+  // A hung instance (its start never answers) held every route for readyTimeoutMs (30 s) before.
+  test("an instance that does not answer at start: gw up -d serves the others once they are ready, and it joins when it answers", async () => {
+    const sb = await sandbox([{ name: "a" }, { name: "b" }]);
+    cleanups.push([sb]);
+    const hold = join(sb.dir, "hold");
+    const gated = join(sb.dir, "gated.sh");
+    writeFileSync(gated, `#!/bin/sh\nwhile [ -e "${hold}" ]; do sleep 0.05; done\nexec "${process.execPath}" "${MAIN}" mock "$@"\n`);
+    chmodSync(gated, 0o755);
+    writeFileSync(hold, "");
+    const file = readFileSync(sb.file, "utf8").replace(/(\[instances\.a\]\nport = \d+\n)/, `$1command = ["${gated}", "-config", "{config}"]\n`);
+    writeFileSync(sb.file, `${file}"on-a" = [{ instance = "a", provider = "antigravity", model = "gemini-3-flash" }]\n`);
+    const t0 = performance.now();
+    const r = await gw(sb, ["up", "-d", "-c", sb.file]);
+    const ms = performance.now() - t0;
+    console.log(`gw up -d with a hung instance returned in ${Math.round(ms)} ms`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("with 1/2 instances ready (not ready: a)");
+    // Served while its start still runs: not after the readiness timeout, which says it "did not answer".
+    expect(r.stdout).toContain("instance 'a' is starting, no answer yet");
+    expect(r.stdout).not.toContain("did not answer");
+    const chat = (model: string) => fetch(`http://127.0.0.1:${sb.mainPort}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }) });
+    const onB = await chat("m");
+    expect([onB.status, onB.headers.get("x-gw-target")]).toEqual([200, "b/gemini-3-flash"]);
+    await onB.arrayBuffer();
+    // Its route's request waits for it, and is answered once it starts.
+    const onA = chat("on-a");
+    rmSync(hold);
+    const answered = await onA;
+    expect([answered.status, answered.headers.get("x-gw-target")]).toEqual([200, "a/gemini-3-flash"]);
+    await answered.arrayBuffer();
+    expect((await gw(sb, ["down", "-c", sb.file])).code).toBe(0);
+  }, 90_000);
+
   test("an instance whose binary is missing gets one line; the other instance and the LB still run", async () => {
     const sb = await sandbox([{ name: "a" }, { name: "gone", command: ["./no-such-cliproxy", "-config", "{config}"] }]);
     const g = await up(sb);
