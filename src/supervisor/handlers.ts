@@ -36,6 +36,8 @@ export function controlHandlers(d: HandlerDeps): ControlHandlers {
     },
     async reload(progress) {
       const reloader = d.reloader();
+      // A new gw waiting for the old one's verdict serves, but has no reloader yet.
+      if (!reloader && d.upgrading()) return { ok: false, problems: ["gw is upgrading; run gw reload again once the new gw serves"] };
       if (!reloader || stopping()) return { ok: false, problems: [`gw is ${d.sources().phase}; reload once it serves`] };
       const r = await reloader.reload();
       // Its instance work, with what earlier reloads still do (the file watcher's reload of the

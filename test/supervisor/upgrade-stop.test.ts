@@ -77,6 +77,10 @@ describe("a stop asked for while gw upgrade hands over", () => {
         // Neither may a restart: the instance is not yet the new gw's, nor any longer the old one's.
         const restart = await gw(sb, ["restart", "a", "-c", sb.file]);
         expect([restart.code, restart.stderr.trim()]).toEqual([1, "gw: gw is upgrading; run gw restart again once the new gw serves"]);
+        if (hold === "verdict") {
+          const reload = await gw(sb, ["reload", "-c", sb.file]);
+          expect([reload.code, reload.stdout + reload.stderr]).toEqual([1, expect.stringContaining("gw is upgrading; run gw reload again once the new gw serves")]);
+        }
         go(sb);
         expect(await down.proc.exited).toBe(0);
         const stopped = /^gw stopped \(pid (\d+)\)$/m.exec(down.output());
