@@ -2,14 +2,17 @@
 // group in .gw/, and the next gw (up or down) stops whatever a dead gw left behind. Identity is
 // pid + start time from /proc, which — unlike the command line — survives exec and rules out a
 // reused pid.
-import { linkSync, renameSync, rmSync } from "node:fs";
+import { linkSync, readlinkSync, renameSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { INSTANCE_NAME, nameProblem } from "../config/names.ts";
 import { writePrivateFile, writePrivateFileSync } from "../fs/atomic-write.ts";
 import { readSmallText } from "../fs/read-small.ts";
 import { type RecordFile, recordFile } from "../fs/record-file.ts";
 import { tempPathFor } from "../fs/temp-files.ts";
+import { realOf } from "../fs/same-path.ts";
 import { fsWhy, writeProblem } from "../fs/why.ts";
-import type { GwPaths } from "./paths.ts";
+import { type GwPaths, instanceCwd } from "./paths.ts";
 import { groupMembers, procInfo, signalGroup } from "./proc.ts";
 
 export interface ProcRecord {
@@ -161,7 +164,7 @@ export async function stopLeftovers(paths: GwPaths, killWaitMs: number, ofGwPid?
   const file = await readJson<ChildrenFile>(paths.childrenFile);
   if (!file || (file.gw && (await stillRunning(file.gw)))) return [];
   if (ofGwPid !== undefined && file.gw?.pid !== ofGwPid) return [];
-  const stopped = await stopRecorded(file.children ?? [], killWaitMs);
+  const stopped = await stopRecorded(paths, file.children ?? [], killWaitMs);
   // Only the dead gw's own record goes. A watchdog and the next `gw up` both stop the leftovers
   // of a gw killed with SIGKILL; the one that is slower must not delete the file the new gw wrote
   // meanwhile (its instances, which a `gw upgrade` then adopts: without the file, none — and the
@@ -174,16 +177,23 @@ export async function stopLeftovers(paths: GwPaths, killWaitMs: number, ofGwPid?
 const sameRecord = (a: ProcRecord | null, b: ProcRecord | null) => a?.pid === b?.pid && a?.startTime === b?.startTime;
 
 /**
- * Stop recorded instance groups still running (SIGTERM, SIGKILL after killWaitMs); returns their
- * names. A group whose leader was replaced by an unrelated process is left alone.
+ * Stop recorded instance groups of the folder at `paths` still running (SIGTERM, SIGKILL after
+ * killWaitMs); returns their names. A group whose leader was replaced by an unrelated process is
+ * left alone, and so is one whose leader is gone unless it works in its instance's directory.
  */
-export async function stopRecorded(recs: readonly ProcRecord[], killWaitMs: number): Promise<string[]> {
+export async function stopRecorded(paths: GwPaths, recs: readonly ProcRecord[], killWaitMs: number): Promise<string[]> {
   const stopped: string[] = [];
   await Promise.all(
     recs.map(async (rec) => {
       const leader = await procInfo(rec.pid);
       if (leader && leader.startTime !== rec.startTime) return;
-      if ((await groupMembers(rec.pid)).length === 0) return;
+      const members = await groupMembers(rec.pid);
+      if (members.length === 0) return;
+      // Without its leader, nothing proves the group gw's: the record may be a cloned folder's
+      // (.gw/instances.json committed or crafted), naming a group of the user's whose leader
+      // exited — a double-forked daemon, the pager a pipeline left. gw starts every instance in
+      // instances/NAME, and what it starts works there.
+      if (!leader && !members.every((pid) => worksIn(pid, paths.dir, rec.name))) return;
       signalGroup(rec.pid, "SIGTERM");
       const deadline = performance.now() + killWaitMs;
       while ((await groupMembers(rec.pid)).length > 0 && performance.now() < deadline) await Bun.sleep(100);
@@ -192,6 +202,21 @@ export async function stopRecorded(recs: readonly ProcRecord[], killWaitMs: numb
     }),
   );
   return stopped.sort();
+}
+
+/**
+ * Whether process `pid` works in instance `name`'s directory of the folder `dir`, reached without
+ * a link: a folder's `instances -> ~` would make the user's own processes look like its instances.
+ */
+function worksIn(pid: number, dir: string, name: string): boolean {
+  if (nameProblem(INSTANCE_NAME, name) !== undefined) return false; // `..` would lead out of instances/
+  const home = join(realOf(dir), "instances", name);
+  if (realOf(instanceCwd(dir, name)) !== home) return false;
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`) === home;
+  } catch {
+    return false; // gone, or not the user's to read
+  }
 }
 
 export async function removeRunFiles(paths: GwPaths): Promise<void> {

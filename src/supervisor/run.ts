@@ -461,7 +461,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     });
     watchdog = startWatchdog(paths, config.file, env);
     const gone = recorded.filter((r) => !set.get(r.name));
-    if (gone.length) log.info(`stopped instances no longer in the config: ${(await stopRecorded(gone, timing.killWaitMs)).join(", ")}`);
+    if (gone.length) log.info(`stopped instances no longer in the config: ${(await stopRecorded(paths, gone, timing.killWaitMs)).join(", ")}`);
     for (const name of changed) {
       log.info(`${name}: port or command changed, restarting`);
       await set.get(name)?.restart();

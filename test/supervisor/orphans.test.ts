@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { childRegistry, recordOf, removeStalePidFile, stopLeftovers } from "../../src/supervisor/orphans.ts";
 import { gwPaths } from "../../src/supervisor/paths.ts";
-import { signalGroup } from "../../src/supervisor/proc.ts";
+import { procInfo, signalGroup } from "../../src/supervisor/proc.ts";
 import { until } from "../helpers/supervisor.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
@@ -76,4 +76,44 @@ test("a dead gw's pid file is removed only while it still holds that gw's record
   expect(existsSync(paths.pidFile)).toBe(false);
   removeStalePidFile(paths, stale); // gone already: nothing to do
   expect(readdirSync(join(paths.pidFile, ".."))).toEqual([]); // nothing left aside
+});
+
+// A cloned folder may bring its own .gw/instances.json. A recorded group whose leader is gone has
+// no start time left to prove it gw's, and `gw down` (or `gw up`) there sent SIGTERM, then
+// SIGKILL, to whatever group of the user's had that number: a double-forked daemon, the pager a
+// pipeline left. Only a group working in the folder's instances/NAME (where gw starts each
+// instance) is a leftover of gw's.
+test("a recorded group whose leader is gone is stopped only when it works in the folder's instance directory", async () => {
+  const dir = tempDir("gw-orphans-");
+  const paths = gwPaths(dir);
+  mkdirSync(join(paths.childrenFile, ".."), { recursive: true });
+  const instanceDir = join(dir, "instances", "a");
+  mkdirSync(instanceDir, { recursive: true });
+  /** A group in its own session whose leader has exited, leaving one member: its pgid and the member's pid. */
+  const leaderless = async (cwd: string) => {
+    const memberFile = join(dir, `member-${Math.random()}`);
+    const leader = Bun.spawn(["/bin/sh", "-c", `sleep 600 & echo $! > "${memberFile}"`], { cwd, detached: true, stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    await leader.exited;
+    await until(() => existsSync(memberFile) && readFileSync(memberFile, "utf8").endsWith("\n"), 20_000, () => "the member's pid");
+    return { pgid: leader.pid, member: Number(readFileSync(memberFile, "utf8")) };
+  };
+  const alive = async (pid: number) => (await procInfo(pid)) !== null;
+  const users = await leaderless(tempDir("gw-elsewhere-"));
+  const ours = await leaderless(instanceDir);
+  try {
+    const planted = (pgid: number) => writeFileSync(paths.childrenFile, JSON.stringify({ gw: null, children: [{ name: "a", pid: pgid, startTime: 0 }] }));
+    planted(users.pgid);
+    expect(await stopLeftovers(paths, 5_000)).toEqual([]);
+    expect(await alive(users.member)).toBe(true);
+
+    planted(ours.pgid);
+    expect(await stopLeftovers(paths, 5_000)).toEqual(["a"]);
+    await until(async () => !(await alive(ours.member)), 20_000, () => "the instance's leftover to stop");
+  } finally {
+    for (const pid of [users.member, ours.member]) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    }
+  }
 });
