@@ -4,6 +4,7 @@ import { constants as C } from "node:fs";
 import { lstat, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { openNoFollow, refuseLink } from "../fs/private.ts";
+import { oneLine } from "../cli/one-line.ts";
 import { maskText } from "../observe/mask.ts";
 import { TAIL_END } from "./tail-mark.ts";
 
@@ -149,12 +150,16 @@ export async function logSourcesOnDisk(logsDir: string): Promise<LogSource[]> {
   return ordered.map((name) => ({ name, file: join(logsDir, `${name}.log`) }));
 }
 
-/** The last line the latest run wrote to its log (after gw's "--- gw: starting" marker), masked and short. */
+/**
+ * The last line the latest run wrote to its log (after gw's "--- gw: starting" marker), masked,
+ * short and as one line: an instance logs what clients and upstreams sent it, and gw's own lines
+ * quote this one on the terminal (gw up, gw status), where its escape sequences would act.
+ */
 export async function lastLogLine(file: string): Promise<string> {
   const { lines } = await tailLines(file, 20).catch(() => ({ lines: [] as string[] }));
   const run = lines.slice(lines.findLastIndex((l) => l.startsWith("--- gw: ")) + 1);
   const line = run.filter((l) => l.trim()).at(-1)?.trim() ?? "";
-  const masked = maskText(line);
+  const masked = oneLine(maskText(line));
   return masked.length > LAST_LINE_MAX ? `${masked.slice(0, LAST_LINE_MAX)}…` : masked;
 }
 
