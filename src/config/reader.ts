@@ -268,7 +268,8 @@ export class Reader {
   num(f: Field | undefined, range: { min?: number; max?: number } = {}): number | undefined {
     if (!f) return undefined;
     let v = f.value;
-    if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) v = Number(v);
+    const s = typeof v === "string" ? this.expand(f.path, v, false) : undefined; // "${W}": every string of the old format is expanded first
+    if (s !== undefined && s.trim() !== "" && Number.isFinite(Number(s))) v = Number(s);
     if (typeof v !== "number" || !Number.isFinite(v)) {
       this.error(f.path, `expected a number, got ${describe(f.value)}`);
       return undefined;

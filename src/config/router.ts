@@ -197,7 +197,7 @@ function readTarget(r: Reader, f: Map<string, Field>, path: PathSeg[], what: str
 function readPriority(r: Reader, f: Map<string, Field>): number {
   const pf = f.get("priority");
   if (!pf) return 0;
-  const v = typeof pf.value === "string" ? Number(pf.value.trim()) : pf.value;
+  const v = typeof pf.value === "string" ? Number(r.expand(pf.path, pf.value, false).trim()) : pf.value;
   if (typeof v === "number" && Number.isFinite(v)) return Math.trunc(v);
   r.warn(pf.path, "priority is not a number; 0 is used", "write an integer, e.g. priority = 300");
   return 0;

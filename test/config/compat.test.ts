@@ -103,6 +103,18 @@ describe("route params the old LB skipped unless a positive number", () => {
   });
 });
 
+// The old tool expanded ${VAR} in every string of the file before reading any value, so a number
+// may come from .env too: a target's weight, a router rule's priority.
+describe("${VAR} in a number the old tool read after expanding it", () => {
+  test('weight = "${W}" and priority = "${P}" are the numbers .env gives', () => {
+    const text = `${file("")}[global.lb_model_router]\nenabled = true\n[[global.lb_model_router.rules]]\npriority = "\${P}"\ntarget_model = "m"\n`.replace('model = "y" }', 'model = "y", weight = "${W}" }');
+    const { config, problems } = parseConfig(text, "/x/providers.toml", { W: "3", P: "400" });
+    expect(problems).toEqual([]);
+    expect(config!.routes.get("m.auto")!.targets[0]!.weight).toBe(3);
+    expect(config!.global.lb.router!.rules[0]!.priority).toBe(400);
+  });
+});
+
 // The old tool wrote reasoning_effort top-level whatever the API; Anthropic's Messages API has no
 // such field and CLIProxyAPI reads none from a Claude body, so Claude Code's requests got nothing.
 describe("reasoning_effort, which Anthropic's API has no field for", () => {
