@@ -63,6 +63,9 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
     // Intake: the body, read, measured and parsed once.
     const received = await readIntake(req, url, rt.config.global.lb, hold);
     if (received instanceof Response) return refused(gw, received);
+    // Read out now: a catch below naming `received` would keep it — the parsed body with it — in
+    // this frame for as long as the request lasts (test/lb/in-flight-memory.test.ts).
+    const { dialect, path } = received;
     const startedAt = Date.now();
     gw.stats.begin();
     // A request still waiting after a moment is slow: quiet streams and slow first tokens are
@@ -115,9 +118,9 @@ async function proxy(req: Request, server: Server<unknown>, url: URL, rt: Runtim
       if (!facts || !record) {
         unschedule(client);
         gw.stats.end(true);
-        return errorResponse(received.dialect, own.status, own.message, own.code);
+        return errorResponse(dialect, own.status, own.message, own.code);
       }
-      const d = { gw, dialect: received.dialect, facts, record, route: record.served, explain: { "x-gw-request-id": record.id }, idleMs: 0, mask: rt.masker.text, maskPieces: rt.masker.pieces, client, own, cooldowns: rt.config.global.lb.cooldownsMs, path: received.path };
+      const d = { gw, dialect, facts, record, route: record.served, explain: { "x-gw-request-id": record.id }, idleMs: 0, mask: rt.masker.text, maskPieces: rt.masker.pieces, client, own, cooldowns: rt.config.global.lb.cooldownsMs, path };
       return deliver(undefined, d);
     }
   } finally {
