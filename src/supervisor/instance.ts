@@ -10,7 +10,7 @@ import { waitReady } from "./ready.ts";
 import { type Child, type ExitInfo, exitStatus, monoNow, spawnChild, SpawnError, stopChild } from "./spawn.ts";
 import type { Timing } from "./timing.ts";
 import { lastLogLine } from "./logtail.ts";
-import { processRuns } from "./proc.ts";
+import { groupListensOn, processRuns } from "./proc.ts";
 import { instanceCwd } from "./paths.ts";
 
 export type InstanceState = "starting" | "ready" | "unready" | "backoff" | "crashloop" | "failed" | "stopping" | "stopped";
@@ -44,6 +44,9 @@ export interface StartOutcome {
 const EXIT_NOTICE_MS = 1_000;
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Whether the instance's own processes (spawn.ts starts each in a group of its own) listen on its port (ready.ts). */
+const ownsPortOf = (child: Child, port: number) => () => groupListensOn(child.pid, port);
 
 export class SupervisedInstance {
   state: InstanceState = "stopped";
@@ -234,7 +237,7 @@ export class SupervisedInstance {
     void child.exited.then((info) => this.onChildExit(child, info));
     this.probing = probing;
     const t = deps.timing;
-    const outcome = await waitReady(inst.baseUrl, inst.apiKey, { timeoutMs: t.readyTimeoutMs, pollMs: t.readyPollMs, exited: child.exited, cancel: probing.signal });
+    const outcome = await waitReady(inst.baseUrl, inst.apiKey, { timeoutMs: t.readyTimeoutMs, pollMs: t.readyPollMs, exited: child.exited, cancel: probing.signal, ownsPort: ownsPortOf(child, inst.port) });
     const ms = Math.round(monoNow() - t0);
     if (outcome === "ready") {
       this.state = "ready";
@@ -254,7 +257,7 @@ export class SupervisedInstance {
   /** Keep an unready instance under watch: it may just be slow (first login, big auth dir). */
   private async probeUntilReady(child: Child, t0: number): Promise<void> {
     const signal = this.probing?.signal;
-    const outcome = await waitReady(this.inst.baseUrl, this.inst.apiKey, { timeoutMs: Infinity, pollMs: 1000, exited: child.exited, cancel: signal });
+    const outcome = await waitReady(this.inst.baseUrl, this.inst.apiKey, { timeoutMs: Infinity, pollMs: 1000, exited: child.exited, cancel: signal, ownsPort: ownsPortOf(child, this.inst.port) });
     if (outcome === "ready" && this.child === child) {
       this.state = "ready";
       [this.problem, this.problemOnceStopped] = ["", ""];

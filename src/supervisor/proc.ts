@@ -153,6 +153,20 @@ export async function pidListeningOn(port: number): Promise<number | null> {
   return null;
 }
 
+/**
+ * Whether a process of group `pgid` listens on TCP `port`: what was started there, and not a
+ * process that took the port first — another local user's, which gw cannot see into (its fds are
+ * not ours to read), and whose server must not be handed an instance's key.
+ */
+export async function groupListensOn(pgid: number, port: number): Promise<boolean> {
+  const inodes = await listeningInodes(port);
+  if (inodes.size === 0) return false;
+  for (const pid of [pgid, ...(await groupMembers(pgid)).filter((p) => p !== pgid)]) {
+    if ((await socketFds(pid, inodes)).size > 0) return true;
+  }
+  return false;
+}
+
 /** Signal a whole process group; a group that is already gone is not an error. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {

@@ -1,5 +1,6 @@
 // The readiness probe against real servers: /healthz, and the /v1/models fallback of older builds.
 import { afterAll, expect, test } from "bun:test";
+import { groupListensOn } from "../../src/supervisor/proc.ts";
 import { probe, waitReady } from "../../src/supervisor/ready.ts";
 
 const servers: ReturnType<typeof Bun.serve>[] = [];
@@ -25,6 +26,40 @@ test("without /healthz the probe asks /v1/models with the instance's key", async
   });
   expect(await probe(url, "k1")).toBe(true);
   expect(await probe(url, "wrong")).toBe(false);
+});
+
+test("the instance's key goes only to a port its own processes listen on", async () => {
+  // Another local user's server that took the port first answers /healthz 404, as an old build
+  // would, to be handed the key by the /v1/models fallback.
+  const keys: (string | null)[] = [];
+  const taker = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => (keys.push(req.headers.get("authorization")), new Response("404 page not found", { status: 404 })) });
+  servers.push(taker);
+  const url = `http://127.0.0.1:${taker.port}`;
+  // An instance that never bound the port: its group is not the taker's.
+  const child = Bun.spawn(["sleep", "30"], { detached: true });
+  try {
+    const owns = () => groupListensOn(child.pid, taker.port!);
+    expect(await owns()).toBe(false);
+    expect(await probe(url, "k1", owns)).toBe(false);
+    expect(await waitReady(url, "k1", { timeoutMs: 300, pollMs: 50, exited: child.exited, ownsPort: owns })).toBe("timeout");
+    expect(keys.length).toBeGreaterThan(0); // it was asked /healthz …
+    expect(keys.every((k) => k === null)).toBe(true); // … and never given the key
+  } finally {
+    child.kill();
+  }
+});
+
+test("an instance's own listener is found in its process group, also one its wrapper started", async () => {
+  // `command = "sh -c …"`: the listener is a child of the group's leader, not the leader.
+  const child = Bun.spawn(["sh", "-c", `exec ${process.execPath} -e 'const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("ok") }); console.log(s.port)' & wait`], { detached: true, stdout: "pipe" });
+  try {
+    const reader = child.stdout.getReader();
+    const port = Number(new TextDecoder().decode((await reader.read()).value).trim());
+    expect(port).toBeGreaterThan(0);
+    expect(await groupListensOn(child.pid, port)).toBe(true);
+  } finally {
+    process.kill(-child.pid, "SIGKILL");
+  }
 });
 
 test("a server that is not ready at the first probe is probed again soon, not a whole poll interval later", async () => {
