@@ -121,6 +121,9 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   }
   // A JSON answer that opened with keep-alive spaces may still fail over (spaced-answer.ts).
   const spaced = final.spaced && d.run && d.deps ? new SpacedAnswer(final, d.run, { ...d.gw, ...d, deps: d.deps, errorAnswer: (t) => errorAfterSpaces(t, d) }) : undefined;
+  // Nothing else goes on from the attempts: what made them — the request's body among it — is let
+  // go, not kept by this answer's closures for as long as it streams (test/lb/in-flight-memory.test.ts).
+  if (!spaced) d = { ...d, run: undefined, deps: undefined };
   // A stream whose opening ended in an error event (first-event.ts) is an error like a status:
   // what it quotes is masked as an error body is.
   const source = spaced ? spaced.source() : final.held && final.errorText !== undefined ? scrubOpening(final.held, d.mask) : (final.held ?? o.body);

@@ -76,9 +76,15 @@ export class RecordBuilder {
   /** The route params that changed the last attempt's request: the record's `routing.params`. */
   private lastParams: readonly string[] = NONE;
 
+  /**
+   * The request as the record tells it: the intake without its body, which the builder would
+   * otherwise keep for as long as the answer streams (test/lb/in-flight-memory.test.ts).
+   */
+  private readonly intake: RequestLine;
+
   constructor(
     readonly startedAt: number,
-    private readonly intake: RoutedIntake,
+    intake: RoutedIntake,
     /** The parsed body: what the summary tells of it is read now, and the body itself not kept. */
     json: Intake["json"],
     private readonly facts: RequestFacts,
@@ -90,6 +96,8 @@ export class RecordBuilder {
     private readonly peer?: string,
   ) {
     this.body = bodyFacts(json);
+    const { method, path, search, dialect, model, geminiPath, countTokens, raw } = intake;
+    this.intake = { method, path, search, dialect, model, geminiPath, countTokens, bytes: typeof raw === "string" ? Buffer.byteLength(raw) : (raw?.byteLength ?? 0) };
     this.t0 = performance.now() - Math.max(0, Date.now() - startedAt);
   }
 
@@ -191,7 +199,7 @@ export class RecordBuilder {
         dialect: intake.dialect,
         model: intake.model,
         body: this.body,
-        bytes: typeof intake.raw === "string" ? Buffer.byteLength(intake.raw) : (intake.raw?.byteLength ?? 0),
+        bytes: intake.bytes,
         sessionKey: facts.session,
         signed: facts.sig.signed,
         stream: intake.geminiPath ? intake.geminiPath.action === "streamGenerateContent" : undefined,
@@ -245,10 +253,12 @@ const agentOfLast = rememberLast(agentOf);
 const GENERATION_CALLS = /^\/v1\/(?:messages|chat\/completions|completions|responses(?:\/compact)?)$/;
 
 /** Is the request a generation call, whose answer should report its tokens? */
-function generates(intake: RoutedIntake): boolean {
+function generates(intake: RequestLine): boolean {
   if (intake.method !== "POST" || intake.countTokens) return false;
   return intake.geminiPath ? isGeminiGeneration(intake.geminiPath.action) : GENERATION_CALLS.test(intake.path);
 }
+
+type RequestLine = Pick<RoutedIntake, "method" | "path" | "search" | "dialect" | "model" | "geminiPath" | "countTokens"> & { readonly bytes: number };
 
 /** A record's lists are only read: one empty list serves every record without entries. */
 const NONE: readonly string[] = Object.freeze([]);
