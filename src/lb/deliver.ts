@@ -1,17 +1,18 @@
 // The last steps of the pipeline: turn the final attempt into the client's response (stream →
-// observe). Bodies pass through as they arrive; a watcher on the side reads usage, counts bytes
-// and notes the first byte, and when the response has ended the record is completed and the
-// request's end is written to the state store — after the client has its last byte.
+// observe). Bodies pass through as they arrive (answer-chunks.ts reads usage on the side, counts
+// bytes, notes the first byte and masks what errors quote), and when the response has ended the
+// record is completed and the request's end is written to the state store — after the client
+// has its last byte.
 
 import type { CooldownsMs, Route } from "../config/types.ts";
 import type { Observability } from "../observe/http.ts";
 import type { PieceMask } from "../observe/mask-pieces.ts";
 import { failedAnswer } from "../observe/record.ts";
 import type { RequestLog } from "../observe/requestlog.ts";
-import { KEEP_END, type Usage, usageFromJson, usageFromJsonEnd, usageFromSse, type UsageWatcher } from "../observe/tokens.ts";
+import type { Usage } from "../observe/tokens.ts";
 import type { StateStore } from "../state/index.ts";
 import type { BodyBudget } from "./body-budget.ts";
-import { type Dialect, errorReply, errorResponse, type Reply, sseErrorEvent } from "./dialect.ts";
+import { type Dialect, errorReply, errorResponse, type Reply } from "./dialect.ts";
 import type { AttemptDeps } from "./attempt.ts";
 import { type ClientLink, unschedule } from "./due.ts";
 import { type AttemptRun, discard, type Tried } from "./failover.ts";
@@ -19,9 +20,7 @@ import type { Outcome } from "./forward.ts";
 import { SpacedAnswer } from "./spaced-answer.ts";
 import { EventLife } from "./sse-life.ts";
 import type { KeepAlivePace } from "./spaced-keepalive.ts";
-import { parseObject } from "../json/object.ts";
 import { endsAnswer } from "./answer-end.ts";
-import { errorStatus, innerError } from "./error-objects.ts";
 import { downstreamHeaders, type HeaderMap } from "./headers.ts";
 import type { DroppedHeadersLog } from "./header-bounds.ts";
 import { type Break, judgeBreak, judgeLateError } from "./late-error.ts";
@@ -35,11 +34,9 @@ import type { RefusalLog } from "./refusal-log.ts";
 import { recordEnd, type RequestFacts } from "./request-state.ts";
 import type { InstanceLoad } from "./drain.ts";
 import type { StatsCounter } from "./stats.ts";
-import { WholeErrors } from "./whole-errors.ts";
-import { codingsOf } from "./encoding.ts";
 import { scrubbedError } from "./error-body.ts";
-import { ErrorEvents, maskFieldLines, maskWholeLines } from "./error-events.ts";
-import { WholeEvents } from "./whole-events.ts";
+import { maskWholeLines } from "./error-events.ts";
+import { AnswerChunks, type Answer, parseAnswer } from "./answer-chunks.ts";
 import { type BreakEnd, errorEventEnd, isEventStream, isJson, type OpenRelays, relay, type RelayEnd, type StreamSource } from "./stream.ts";
 
 /** What lives as long as the gateway (across reloads). */
@@ -133,35 +130,8 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   // A reverse proxy in front (nginx buffers answers by default) would hold a stream's events
   // back until its buffers fill or the model is done; this header tells nginx not to.
   if (sse) headers["x-accel-buffering"] = "no";
-  const watcher = sse ? usageFromSse() : jsonCollector(o.headers);
-  let bytes = 0;
-  let firstByteAt: number | undefined;
-  const events = sse ? new WholeEvents() : undefined;
-  // Made by a stream's first error event (error-events.ts): an ordinary answer makes none.
-  let errorEvents: ErrorEvents | undefined;
-  // A plain JSON body without a length may still be an error quoting a key (whole-errors.ts).
-  const errors = !sse && isPlainJson(o.headers) ? new WholeErrors(d.mask, d.maskPieces) : undefined;
-  const onChunk = (raw: Uint8Array): Uint8Array => {
-    if (bytes === 0) firstByteAt = performance.now();
-    bytes += raw.byteLength;
-    if (!events) {
-      watcher?.push(raw); // the upstream's bytes, not the masked ones
-      return errors ? errors.push(raw) : raw;
-    }
-    const chunk = events.push(raw);
-    if (!watcher || chunk.byteLength === 0) return chunk;
-    const errorsBefore = watcher.errorEvents?.() ?? 0;
-    const fieldsBefore = watcher.fieldLines?.() ?? 0;
-    watcher.push(chunk);
-    // An error event after content is an upstream error like a status: what it quotes is masked (error-events.ts).
-    const completed = (watcher.errorEvents?.() ?? 0) > errorsBefore;
-    const open = watcher.inError?.() ?? false;
-    if (completed || open) errorEvents ??= new ErrorEvents(d.mask, d.maskPieces);
-    const out = errorEvents ? errorEvents.pass(chunk, completed, open) : chunk;
-    // Masked whole already when an error ended in it or passes in it.
-    const fields = !completed && !open && (watcher.fieldLines?.() ?? 0) > fieldsBefore;
-    return fields ? maskFieldLines(out, d.mask) : out;
-  };
+  const chunks = new AnswerChunks(sse, o.headers, d.dialect, d.mask, d.maskPieces);
+  const { watcher, errors } = chunks;
   d.gw.load?.enter(o.attempt.instance.name);
   if (sse) {
     d.gw.stats.streamOpened();
@@ -195,7 +165,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
     }
     const error = spaced?.failed?.text ?? final.errorText ?? upstreamError ?? found?.text ?? end.why;
     const outputCut = sse && (end.clientLeft || broken) && (upstreamError !== undefined || watcher?.answerEnded?.() === false);
-    finish(served, delivered, { status: spaced?.failed?.status ?? late?.status ?? o.status, bytes, firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId(), outputCut });
+    finish(served, delivered, { status: spaced?.failed?.status ?? late?.status ?? o.status, bytes: chunks.bytes, firstByteAt: chunks.firstByteAt, broken, byGw: end.byGw, clientLeft: end.clientLeft, error, usage: watcher?.usage(), responseId: watcher?.responseId(), outputCut });
   };
   // A client that left during a failover after keep-alive spaces: the record waits for its attempt.
   const onEnd = spaced
@@ -205,13 +175,6 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
         else ended(end);
       }
     : ended;
-  // After the upstream's last byte: an event it never completed, as it came (masked: it may be an
-  // error's start), and for Gemini its error once more in Google's shape.
-  const trailer = () => {
-    const rest = events?.rest();
-    const text = (rest || errorEvents ? (errorEvents ??= new ErrorEvents(d.mask, d.maskPieces)).end(rest) : "") + (d.dialect === "gemini" ? (geminiReadableError(watcher?.streamError?.(), d.mask) ?? "") : "");
-    return text || undefined;
-  };
   // A stream that closes before its answer's end was cut short: a break, though its close was
   // clean; so is a JSON body that closes inside its value (whole-errors.ts tracks it as it passes).
   const answered = sse ? (hasAnswerEnd(d.path) ? watcher?.answerEnded : undefined) : errors && (() => !errors.unfinished());
@@ -223,7 +186,7 @@ export function deliver(final: Tried | undefined, d: Delivery): Response {
   // Inside a stream, gw's idle clock counts events: keep-alives pass on but are no sign of life (sse-life.ts).
   const life = sse ? new EventLife() : undefined;
   const lively = life && ((chunk: Uint8Array) => life.push(chunk));
-  const body = relay(source, { breakEnd, onEnd, open: d.gw.relays, openFor: spaced ? () => spaced.instance : o.attempt.instance.name, idleMs: sse ? d.idleMs : 0, lively, onChunk, trailer: sse ? trailer : () => errors?.rest(), last: sse ? endsAnswer : undefined, answered });
+  const body = relay(source, { breakEnd, onEnd, open: d.gw.relays, openFor: spaced ? () => spaced.instance : o.attempt.instance.name, idleMs: sse ? d.idleMs : 0, lively, onChunk: (raw) => chunks.push(raw), trailer: () => chunks.trailer(), last: sse ? endsAnswer : undefined, answered });
   return new Response(body, { status: o.status, headers });
 }
 
@@ -263,21 +226,6 @@ function errorAfterSpaces(t: Tried, d: Delivery): Response {
   const text = t.errorText ?? "";
   if (text.trim() === "") return errorResponse(d.dialect, status, `upstream answered ${status} with no error body`, "upstream_stream_broken");
   return new Response(scrubbedError(text, t.errorRead, status, d.dialect, d.mask) ?? text, { status });
-}
-
-/**
- * Google's SDKs raise an in-stream error only when it carries a numeric `error.code`; CLIProxyAPI
- * ends a failing Gemini stream with an OpenAI-shaped error (`"code":"internal_server_error"`),
- * which they skip, so the cut-short answer would pass as complete. Such a stream gets the same
- * error once more, in Google's shape, as its last event.
- */
-function geminiReadableError(data: string | undefined, mask: (s: string) => string): string | undefined {
-  if (data === undefined) return undefined;
-  const o = parseObject(data.trimStart());
-  const inner = innerError(o);
-  if (typeof inner?.code === "number") return undefined; // Google's own shape: the SDK reads it
-  const message = typeof inner?.message === "string" ? inner.message : data.slice(0, 500);
-  return sseErrorEvent("gemini", errorStatus(o), mask(`upstream error inside the stream: ${message}`), "upstream_stream_broken");
 }
 
 /**
@@ -334,36 +282,6 @@ function finishNow(d: Delivery, final: Tried | undefined, r: Reply, error?: stri
   return new Response(r.body, { status: r.status, headers: r.headers });
 }
 
-interface Answer {
-  usage?: Usage;
-  /** OpenAI Responses id, for previous_response_id stickiness. */
-  id?: string;
-  /** The client left before any answer (499). */
-  clientLeft?: boolean;
-  /** The usage is a dropped opening's: no final output count came. */
-  outputCut?: boolean;
-}
-
-/** JSON gw can read as it is: no coding ("identity", which some servers say aloud, is none). */
-function isPlainJson(headers: Headers): boolean {
-  return isJson(headers) && codingsOf(headers.get("content-encoding")).length === 0;
-}
-
-// A TextDecoder, not Buffer.from(bytes.buffer…).toString(): asking a fetched body's bytes for their
-// `.buffer` makes JSC copy them into a new ArrayBuffer (~3 µs for a 400-byte answer, against
-// ~0.4 µs to decode and parse it this way).
-const utf8 = new TextDecoder();
-
-/** Usage and Responses id of a JSON answer. */
-function parseAnswer(bytes: Uint8Array): Answer {
-  try {
-    const o = JSON.parse(utf8.decode(bytes)) as Record<string, unknown>;
-    return { usage: usageFromJson(o), id: o.object === "response" && typeof o.id === "string" ? o.id : undefined };
-  } catch {
-    return {};
-  }
-}
-
 function finish(d: Delivery, final: Tried | undefined, e: End): void {
   unschedule(d.client);
   const now = Date.now();
@@ -372,33 +290,4 @@ function finish(d: Delivery, final: Tried | undefined, e: End): void {
     recordEnd(d.gw.state, d.facts, { ok: e.status < 400 && (!e.broken || e.byGw === true), now, route: d.route, targetId: target?.id, responseId: e.responseId });
   }
   d.record.finish({ status: e.status, bytes: e.bytes, firstByteAt: e.firstByteAt, endAt: performance.now(), error: e.error, broken: e.broken, clientLeft: e.clientLeft, usage: e.usage, outputCut: e.outputCut }, d.gw);
-}
-
-/** Most a JSON body is held for its usage; bigger ones pass without it. */
-const JSON_USAGE_MAX = 1 << 20;
-
-/** Usage (and a Responses id) of a plain JSON body, from copies of its chunks. */
-function jsonCollector(headers: Headers): UsageWatcher | undefined {
-  if (!isPlainJson(headers)) return undefined;
-  let chunks: Uint8Array[] | undefined = [];
-  let size = 0;
-  // Past JSON_USAGE_MAX only the body's last bytes are kept: their usage report is read (usageFromJsonEnd).
-  let end: Uint8Array | undefined;
-  let parsed: Answer | undefined;
-  const read = () => {
-    parsed ??= chunks ? parseAnswer(Buffer.concat(chunks, size)) : { usage: end && usageFromJsonEnd(utf8.decode(end)) };
-    chunks = undefined;
-    return parsed;
-  };
-  return {
-    push(chunk) {
-      size += chunk.byteLength;
-      if (end || size > JSON_USAGE_MAX) {
-        end = Buffer.concat(end ? [end, chunk] : [...(chunks ?? []), chunk]).subarray(-KEEP_END);
-        chunks = undefined;
-      } else chunks?.push(chunk);
-    },
-    usage: () => read().usage,
-    responseId: () => read().id,
-  };
 }
