@@ -45,8 +45,11 @@ const EXIT_NOTICE_MS = 1_000;
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-/** Whether the instance's own processes (spawn.ts starts each in a group of its own) listen on its port (ready.ts). */
-const ownsPortOf = (child: Child, port: number) => () => groupListensOn(child.pid, port);
+/**
+ * Whether the instance's own processes (spawn.ts starts each in a group of its own) listen on its
+ * port (ready.ts); not asked where /proc cannot tell (macOS), as foreignListeners is not.
+ */
+const ownsPortOf = (child: Child, port: number) => (process.platform === "linux" ? () => groupListensOn(child.pid, port) : undefined);
 
 export class SupervisedInstance {
   state: InstanceState = "stopped";
