@@ -5,6 +5,7 @@ import { headerNameProblem, headerValueProblem } from "./header-text.ts";
 import { nameProblem, ROUTE_NAME, saferName } from "./names.ts";
 import { type Field, isTable, keyedByName, type Raw, type Reader } from "./reader.ts";
 import { didYouMean } from "./suggest.ts";
+import { likelyProvider } from "../catalog/families.ts";
 import type { ProviderType, Route, RouteParams, Target } from "./types.ts";
 
 export const TARGET_KEYS = ["instance", "provider", "model", "weight", "priority", "params", "first_byte_timeout_ms", "context_window"];
@@ -82,7 +83,7 @@ function readTarget(r: Reader, route: string, path: (string | number)[], item: u
   }
   const provider = r.str(f.get("provider")) ?? "";
   const types = declared.get(instName); // not all known: the provider entry's own error says what is wrong
-  if (!f.get("provider")) r.warn(path, `a target of route "${route}" names no provider`, `add provider = "${types?.[0] ?? "claude"}"`);
+  if (!f.get("provider")) r.warn(path, `a target of route "${route}" names no provider`, `add provider = "${likelyProvider(r.str(f.get("model")), types)}"`);
   else if (types && !types.includes(provider)) {
     r.error(f.get("provider")!.path, `route "${route}": instance "${instName}" defines no provider of type "${provider}"`, providerFix(provider, types, instName));
   }

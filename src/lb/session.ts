@@ -2,7 +2,8 @@
 // failure streaks) and the thinking signatures it carries (only the provider that signed them
 // can verify them). Pure functions over the headers and the already-parsed body.
 
-import type { Config, ProviderType, Route, Target } from "../config/types.ts";
+import { familyOfTarget, type ModelFamily } from "../catalog/families.ts";
+import type { Config, Route } from "../config/types.ts";
 
 type Json = Record<string, unknown>;
 
@@ -86,20 +87,9 @@ export function findSignature(body: Json | undefined): SignatureFacts {
   return prefix === undefined ? { signed } : { signed, prefix };
 }
 
-export type ModelFamily = "claude" | "gemini" | "gpt" | "grok" | "kimi";
-
 /** Which model family a signature prefix names (`claude#`, `anthropic#` → claude, …). */
 export function familyOfPrefix(prefix: string): ModelFamily | undefined {
   return PREFIX_FAMILY[prefix.toLowerCase()];
-}
-
-/**
- * The family a target serves: by its upstream model name first (antigravity serves both Claude
- * and Gemini), else by the provider type.
- */
-export function familyOfTarget(t: Target): ModelFamily | undefined {
-  for (const [re, fam] of MODEL_FAMILY) if (re.test(t.model)) return fam;
-  return t.provider ? PROVIDER_FAMILY[t.provider] : undefined;
 }
 
 /**
@@ -135,23 +125,6 @@ const PREFIX_FAMILY: Readonly<Record<string, ModelFamily>> = {
   openai: "gpt",
   codex: "gpt",
   grok: "grok",
-  xai: "grok",
-  kimi: "kimi",
-};
-
-const MODEL_FAMILY: readonly (readonly [RegExp, ModelFamily])[] = [
-  [/claude/i, "claude"],
-  [/gemini/i, "gemini"],
-  [/(^|\/)(gpt|o\d|codex)/i, "gpt"],
-  [/grok/i, "grok"],
-  [/kimi/i, "kimi"],
-];
-
-const PROVIDER_FAMILY: Partial<Record<ProviderType, ModelFamily>> = {
-  claude: "claude",
-  anthropic: "claude",
-  gemini: "gemini",
-  codex: "gpt",
   xai: "grok",
   kimi: "kimi",
 };

@@ -4,7 +4,7 @@
 // file order. A route's family is its targets' (familyOfTarget: the upstream model, else the
 // provider type), so a Codex user sees the GPT routes first and a Gemini CLI user the Gemini ones.
 import type { Config } from "../config/types.ts";
-import { familyOfTarget, type ModelFamily } from "../lb/session.ts";
+import { familyOfTarget, type ModelFamily } from "../catalog/families.ts";
 import { DEFAULT_CONTEXT_WINDOW, formatTokens } from "../catalog/tokens.ts";
 import { matchRoute } from "../cld/scenarios.ts";
 

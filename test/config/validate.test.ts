@@ -81,6 +81,18 @@ describe("gw check finds each problem at its line", () => {
     expect(one(`[routing]\n"m" = [{ instance = "a", model = "x" }]\n`)).toMatchObject({ severity: "warning", path: "routing.m[0]" });
   });
 
+  test("a target without a provider is told the type its model means, of its instance's", () => {
+    // Instance a has antigravity and anthropic; b has codex, gemini and claude.
+    const hint = (instance: string, model: string) =>
+      check(`[instances.b]\nport = 8150\nproviders = [{ type = "codex" }, { type = "gemini", api_keys = ["k"] }, { type = "claude" }]\n[routing]\n"m" = [{ instance = "${instance}", model = "${model}" }]\n`).find((p) => p.message.includes("names no provider"))?.hint;
+    expect(hint("a", "claude-opus-4-6")).toBe('add provider = "anthropic"');
+    expect(hint("a", "gemini-3-pro-high")).toBe('add provider = "antigravity"'); // it serves Gemini too
+    expect(hint("b", "gemini-2.5-pro")).toBe('add provider = "gemini"');
+    expect(hint("b", "gpt-5-codex")).toBe('add provider = "codex"');
+    expect(hint("b", "claude-sonnet-4-5")).toBe('add provider = "claude"');
+    expect(hint("b", "minimax-m2")).toBe('add provider = "codex"'); // no family: the instance's first
+  });
+
   test("duplicate ports, including main_port", () => {
     const ps = check(`[instances.b]\nport = 8146\nproviders = [{ type = "codex" }]\n[instances.c]\nport = 8145\nproviders = [{ type = "codex" }]\n`);
     expect(ps.map((p) => [p.path, p.message])).toEqual([

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { familyOfTarget } from "../../src/catalog/families.ts";
 import {
   familyOfPrefix,
-  familyOfTarget,
   familyRoutes,
   findSignature,
   responseSessionKey,

@@ -22,7 +22,8 @@
 
 import type { Config, RouterConfig } from "../../config/types.ts";
 import type { StateStore } from "../../state/index.ts";
-import { familyOfPrefix, familyOfTarget, type SignatureFacts, stickyKey, streakKey } from "../session.ts";
+import { familyOfTarget } from "../../catalog/families.ts";
+import { familyOfPrefix, type SignatureFacts, stickyKey, streakKey } from "../session.ts";
 import { type Evaluation, evaluate, type Hit } from "./evaluate.ts";
 import { Factors } from "./factors.ts";
 

@@ -3,7 +3,7 @@
 // launcher (../run.ts) does the rest the same way for every agent: the route menu, memory, the
 // gateway check, the launch line and the hand-over.
 import type { Env } from "../../config/env.ts";
-import type { ModelFamily } from "../../lb/session.ts";
+import type { ModelFamily } from "../../catalog/families.ts";
 import type { ChildEnv } from "../../cld/env.ts";
 import type { ChooseContext, Chosen } from "../choose.ts";
 import type { OfferedRoute } from "../routes.ts";
