@@ -49,14 +49,18 @@ test("the instance's key goes only to a port its own processes listen on", async
   }
 });
 
-test("an instance's own listener is found in its process group, also one its wrapper started", async () => {
-  // `command = "sh -c …"`: the listener is a child of the group's leader, not the leader.
-  const child = Bun.spawn(["sh", "-c", `exec ${process.execPath} -e 'const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("ok") }); console.log(s.port)' & wait`], { detached: true, stdout: "pipe" });
+test("an older build's own listener, also one its wrapper started, is found in its group and given the key", async () => {
+  // `command = "sh -c …"`: the listener is a child of the group's leader, not the leader. It has
+  // no /healthz (an older build): only the key probe can find it ready.
+  const server = `const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (r) => new URL(r.url).pathname === "/v1/models" && r.headers.get("authorization") === "Bearer k1" ? Response.json({ data: [] }) : new Response("404 page not found", { status: 404 }) }); console.log(s.port)`;
+  const child = Bun.spawn(["sh", "-c", `${process.execPath} -e '${server}' & wait`], { detached: true, stdout: "pipe" });
   try {
     const reader = child.stdout.getReader();
     const port = Number(new TextDecoder().decode((await reader.read()).value).trim());
     expect(port).toBeGreaterThan(0);
-    expect(await groupListensOn(child.pid, port)).toBe(true);
+    const owns = () => groupListensOn(child.pid, port);
+    expect(await owns()).toBe(true);
+    expect(await probe(`http://127.0.0.1:${port}`, "k1", owns)).toBe(true);
   } finally {
     process.kill(-child.pid, "SIGKILL");
   }
