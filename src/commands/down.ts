@@ -2,7 +2,7 @@ import { CliError } from "../cli/errors.ts";
 import { controlJson, type DownAnswer, NotRunningError } from "../supervisor/control.ts";
 import { HAND_OVER_MAX_MS } from "../supervisor/handover.ts";
 import type { GwPaths } from "../supervisor/paths.ts";
-import { stopLeftovers } from "../supervisor/orphans.ts";
+import { stillRunning, stopLeftovers } from "../supervisor/orphans.ts";
 import { procInfo } from "../supervisor/proc.ts";
 import { commandFor, targetPaths } from "../supervisor/target.ts";
 import { DEFAULT_TIMING } from "../supervisor/timing.ts";
@@ -79,8 +79,11 @@ async function askDown(paths: GwPaths, say: (line: string) => void): Promise<Ans
       if (!waiting) say(`gw (pid ${answer.pid}) is handing over to a new gw (gw upgrade); stopping the gw that owns the instances once that has ended…`);
       waiting = answer;
     } catch (err) {
-      // The old gw takes its control socket back after a failed upgrade: a moment without one.
       if (!waiting || !(err instanceof NotRunningError)) throw err;
+      // No socket: a moment while the old gw takes it back after a failed upgrade — or no gw left
+      // at all (a new gw that died before its verdict, its predecessor gone): then the instances
+      // are nobody's, and down stops them as a dead gw's (its caller).
+      if (!(await handOverLives(waiting))) throw err;
     }
     if (performance.now() > deadline) throw new CliError(`gw (pid ${waiting.pid}) has been handing over to a new gw for ${HAND_OVER_MAX_MS / 1000} s`, 1, `see ${typed("gw logs")}, then run ${typed("gw down")} again`);
     await Bun.sleep(HAND_OVER_POLL_MS);
@@ -88,6 +91,11 @@ async function askDown(paths: GwPaths, say: (line: string) => void): Promise<Ans
 }
 
 const HAND_OVER_POLL_MS = 200;
+
+/** Whether a gw of the hand-over that answered `a` still runs: the one that answered, or the old one it named. */
+async function handOverLives(a: Answer): Promise<boolean> {
+  return (await procInfo(a.pid)) !== null || (a.from !== undefined && (await stillRunning(a.from)));
+}
 
 /** What gw does now; a gw from before the answer said it (an upgrade's old one) answers with its pid alone. */
 function stoppingLine(pid: number, a: Partial<DownAnswer>): string {

@@ -28,6 +28,11 @@ export interface DownAnswer {
   readonly previous?: { readonly pid: number; readonly waitMs: number };
   /** An upgrade is handing over: nothing stops yet; asked again once it has ended, the gw that owns the instances then stops. */
   readonly handingOver?: boolean;
+  /**
+   * A new gw waiting for its verdict: the old gw that hands over to it. While either lives, one of
+   * them will own the instances and answer; with both gone, none will (the new one died first).
+   */
+  readonly from?: { readonly pid: number; readonly startTime: number };
 }
 
 export interface ControlHandlers {

@@ -32,7 +32,7 @@ async function readJson<T>(file: string): Promise<T | null> {
 }
 
 /** Is the recorded process still the very same one? */
-async function stillRunning(rec: ProcRecord): Promise<boolean> {
+export async function stillRunning(rec: Pick<ProcRecord, "pid" | "startTime">): Promise<boolean> {
   const info = await procInfo(rec.pid);
   return info !== null && info.startTime === rec.startTime;
 }

@@ -221,7 +221,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const down = (): DownAnswer => {
     const streams = gateway?.stats().openStreams ?? 0;
     // Asked again once the window has closed (commands/down.ts), it reaches the gw that owns the instances then.
-    if (handOver.isOpen) return { cut: false, streams, handingOver: true };
+    if (handOver.isOpen) return { cut: false, streams, handingOver: true, ...(predecessor && handedOverAt === undefined && { from: { pid: predecessor.pid, startTime: predecessor.startTime } }) };
     const again = downAsked || stopping !== null;
     downAsked = true;
     setTimeout(again ? () => cutStreams("gw down") : () => void stop(), 0);

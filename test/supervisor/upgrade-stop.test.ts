@@ -106,6 +106,27 @@ describe("a stop asked for while gw upgrade hands over", () => {
     });
   }, 120_000);
 
+  test("gw down while the new gw waits for its verdict, and it dies: down stops the instances nobody owns at once, not after the hand-over's 70 s", async () => {
+    const sb = await sandbox([{ name: "a" }]);
+    cleanups.push(sb);
+    await withGwLog(sb, async () => {
+      const { oldPid, instance, upgrade } = await upgradeHeld(sb, "verdict");
+      const successor = Number(/serves now as pid (\d+)/.exec(upgrade.output())![1]);
+      const down = startGw(sb, ["down", "-c", sb.file]);
+      await down.waitFor("is handing over to a new gw");
+      // The old gw has handed over and exits; the new one dies before it reads the verdict.
+      expect(await upgrade.proc.exited).toBe(0);
+      await until(async () => !(await alive(oldPid)), 30_000, () => "the old gw to exit");
+      process.kill(successor, "SIGKILL");
+      const t0 = performance.now();
+      expect(await down.proc.exited).toBe(0);
+      expect(performance.now() - t0).toBeLessThan(20_000); // it asked for up to 70 s before
+      expect(down.output()).toContain("stopped instances a dead gw left running: a");
+      expect(await alive(instance)).toBe(false);
+      go(sb);
+    });
+  }, 120_000);
+
   test("gw down while a new gw that fails is held: the old gw serves again, then stops and exits", async () => {
     const sb = await sandbox([{ name: "a" }]);
     cleanups.push(sb);
