@@ -5,6 +5,7 @@ import type { Env } from "../config/env.ts";
 import { managedBinary } from "./home.ts";
 import { type InstallRequest, installCliproxy, installedVersions } from "./install.ts";
 import { type CliproxyScope, findCliproxy, getCliproxyHint, whyNoCliproxy } from "./locate.ts";
+import { keylessInternalWarning } from "./keyless-internal.ts";
 import { binaryVersion } from "./version.ts";
 
 const SOURCE_WORDS = {
@@ -43,8 +44,9 @@ export async function describeCliproxy(scope: CliproxyScope | null, env: Env) {
   const asked = !found.isGw && !foldersOwn;
   const version = !asked ? null : found.source === "gw cliproxy install" && installed.current ? installed.current : await binaryVersion(found.path);
   const what = found.isGw ? "gw mock (the stand-in; this path is gw itself)" : foldersOwn ? "CLIProxyAPI (version not asked: the binary came with this folder, and only gw up runs it; its -h says it)" : `CLIProxyAPI ${version ?? "(version unknown)"}`;
+  const warning = keylessInternalWarning(version);
   return {
-    text: [`${what} — ${displayPath(found.path)} (${SOURCE_WORDS[found.source]})`, ...(others ? [others] : [])].join("\n"),
-    data: { found: true, path: found.path, source: found.source, mock: found.isGw, version, versionAsked: asked, installed: installed.versions, current: installed.current },
+    text: [`${what} — ${displayPath(found.path)} (${SOURCE_WORDS[found.source]})`, ...(warning ? [`warning: ${warning}`] : []), ...(others ? [others] : [])].join("\n"),
+    data: { found: true, path: found.path, source: found.source, mock: found.isGw, version, versionAsked: asked, installed: installed.versions, current: installed.current, ...(warning && { warning }) },
   };
 }

@@ -2,8 +2,8 @@
 // as its very first line, before reading flags, so `-h` shows it and exits at once.
 import { dirname } from "node:path";
 import { outputUntilExit } from "../sys/exit-output.ts";
+import { VERSION_LINE } from "./keyless-internal.ts";
 
-const VERSION_LINE = /CLIProxyAPI Version: ([^,\s]+)/;
 const ASK_TIMEOUT_MS = 5_000;
 
 export async function binaryVersion(path: string): Promise<string | null> {

@@ -9,7 +9,8 @@ import { deniedPort, describeHolder, portTaken } from "./ports.ts";
 import { waitReady } from "./ready.ts";
 import { type Child, type ExitInfo, exitStatus, monoNow, spawnChild, SpawnError, stopChild } from "./spawn.ts";
 import type { Timing } from "./timing.ts";
-import { lastLogLine } from "./logtail.ts";
+import { lastLogLine, runVersion } from "./logtail.ts";
+import { keylessInternalWarning } from "../cliproxy/keyless-internal.ts";
 import { groupListensOn, processRuns } from "./proc.ts";
 import { instanceCwd } from "./paths.ts";
 
@@ -246,6 +247,7 @@ export class SupervisedInstance {
       this.state = "ready";
       [this.problem, this.problemOnceStopped] = ["", ""];
       this.announce("ready");
+      await this.sayIfKeyless();
       deps.log.info(`${inst.name}: ready in ${secs(ms)}`);
       return { ok: true, ms };
     }
@@ -265,8 +267,15 @@ export class SupervisedInstance {
       this.state = "ready";
       [this.problem, this.problemOnceStopped] = ["", ""];
       this.announce("ready");
+      await this.sayIfKeyless();
       this.deps.log.info(`${this.name}: ready after ${secs(monoNow() - t0)}`);
     }
+  }
+
+  /** A build that serves /v1internal:* without a key to any page in the user's browser is said once it runs (cliproxy/keyless-internal.ts). */
+  private async sayIfKeyless(): Promise<void> {
+    const warning = keylessInternalWarning(await runVersion(this.deps.logFile(this.inst.name)));
+    if (warning) this.deps.log.warn(`${this.inst.name}: ${warning}`);
   }
 
   private onChildExit(child: Child, info: ExitInfo): void {

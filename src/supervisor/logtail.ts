@@ -7,6 +7,7 @@ import { openNoFollow, refuseLink } from "../fs/private.ts";
 import { oneLine } from "../cli/one-line.ts";
 import { maskText } from "../observe/mask.ts";
 import { TAIL_END } from "./tail-mark.ts";
+import { VERSION_LINE } from "../cliproxy/keyless-internal.ts";
 
 interface LogSource {
   readonly name: string;
@@ -150,15 +151,28 @@ export async function logSourcesOnDisk(logsDir: string): Promise<LogSource[]> {
   return ordered.map((name) => ({ name, file: join(logsDir, `${name}.log`) }));
 }
 
+/** Of a log's last `n` lines, those the latest run wrote: after gw's "--- gw: starting" marker. */
+async function latestRun(file: string, n: number): Promise<string[]> {
+  const { lines } = await tailLines(file, n).catch(() => ({ lines: [] as string[] }));
+  return lines.slice(lines.findLastIndex((l) => l.startsWith("--- gw: ")) + 1);
+}
+
+/** The CLIProxyAPI version the latest run printed first (after gw's "--- gw: starting" marker), if it did. */
+export async function runVersion(file: string): Promise<string | undefined> {
+  for (const line of await latestRun(file, 40)) {
+    const m = VERSION_LINE.exec(line);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
 /**
  * The last line the latest run wrote to its log (after gw's "--- gw: starting" marker), masked,
  * short and as one line: an instance logs what clients and upstreams sent it, and gw's own lines
  * quote this one on the terminal (gw up, gw status), where its escape sequences would act.
  */
 export async function lastLogLine(file: string): Promise<string> {
-  const { lines } = await tailLines(file, 20).catch(() => ({ lines: [] as string[] }));
-  const run = lines.slice(lines.findLastIndex((l) => l.startsWith("--- gw: ")) + 1);
-  const line = run.filter((l) => l.trim()).at(-1)?.trim() ?? "";
+  const line = (await latestRun(file, 20)).filter((l) => l.trim()).at(-1)?.trim() ?? "";
   const masked = oneLine(maskText(line));
   return masked.length > LAST_LINE_MAX ? `${masked.slice(0, LAST_LINE_MAX)}…` : masked;
 }
