@@ -120,7 +120,7 @@ describe("a stop asked for while gw upgrade hands over", () => {
       process.kill(successor, "SIGKILL");
       const t0 = performance.now();
       expect(await down.proc.exited).toBe(0);
-      expect(performance.now() - t0).toBeLessThan(20_000); // it asked for up to 70 s before
+      expect(performance.now() - t0).toBeLessThan(45_000); // it asked for 70 s before, then failed
       expect(down.output()).toContain("stopped instances a dead gw left running: a");
       expect(await alive(instance)).toBe(false);
       go(sb);
