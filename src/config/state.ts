@@ -10,6 +10,9 @@ const DEFAULT_STATE_PREFIX = "gw";
 const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
 const HINT = 'use "local" (a file beside the config, the default), "memory" (nothing kept across restarts) or "redis://HOST:PORT" / "rediss://…" (shared by several gw)';
 
+/** Redis's default `databases`. */
+const REDIS_DATABASES = 16;
+
 /** The state file of `state = "local"`, inside the config's .gw/. */
 const stateFile = (dir: string) => join(dir, ".gw", "state.db");
 
@@ -28,7 +31,11 @@ export function readState(r: Reader, f: Map<string, Field>, dir: string): StateC
   if (value === "local" || value === "") return finish(r, prefixField, { kind: "local", file: stateFile(dir) });
   if (value === "memory") return finish(r, prefixField, { kind: "memory" });
   const problem = redisUrlProblem(value);
-  if (problem === undefined) return { kind: "redis", url: value, prefix };
+  if (problem === undefined) {
+    const db = Number(new URL(value).pathname.slice(1) || 0);
+    if (db >= REDIS_DATABASES) r.warn(path, `${where} names Redis database ${db}, and a Redis keeps ${REDIS_DATABASES} (0–${REDIS_DATABASES - 1}) unless its \`databases\` setting says more: gw's SELECT would fail`, `use a database from 0 to ${REDIS_DATABASES - 1}, or raise \`databases\` in redis.conf`);
+    return { kind: "redis", url: value, prefix };
+  }
   r.error(path, `${where} ${problem}`, HINT);
   return { kind: "memory" };
 }

@@ -60,6 +60,15 @@ describe("[global] state", () => {
     }
   });
 
+  test("a database past Redis's default 16 is a warning: gw's SELECT would fail unless the server has more", () => {
+    expect(load('state = "redis://r:6379/15"').problems).toEqual([]);
+    const { config, problems } = load('state = "redis://r:6379/16"');
+    expect(config!.global.state).toMatchObject({ kind: "redis", url: "redis://r:6379/16" });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ severity: "warning", path: "global.state", message: expect.stringContaining("names Redis database 16, and a Redis keeps 16 (0–15)") });
+    expect(problems[0]!.hint).toBe("use a database from 0 to 15, or raise `databases` in redis.conf");
+  });
+
   test("a wrong $GW_STATE names $GW_STATE", () => {
     const { problems } = load("", { GW_STATE: "redis-cluster" });
     expect(problems[0]!.message).toBe('$GW_STATE "redis-cluster" is not a state backend');
