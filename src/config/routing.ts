@@ -6,6 +6,7 @@ import { nameProblem, ROUTE_NAME, saferName } from "./names.ts";
 import { type Field, isTable, keyedByName, type Raw, type Reader } from "./reader.ts";
 import { didYouMean } from "./suggest.ts";
 import { likelyProvider } from "../catalog/families.ts";
+import { levelBudget, levelWithin } from "../catalog/effort-levels.ts";
 import type { ProviderType, Route, RouteParams, Target } from "./types.ts";
 
 export const TARGET_KEYS = ["instance", "provider", "model", "weight", "priority", "params", "first_byte_timeout_ms", "context_window"];
@@ -150,13 +151,23 @@ function readParams(r: Reader, field: Field | undefined): RouteParams {
   if (effort && !f.get("thinking_level")) {
     r.warn(effort.path, "reasoning_effort does nothing for Anthropic /v1/messages requests (Claude Code's): that API has no effort field", "add thinking_level, CLIProxyAPI's model suffix, which sets the level in every API");
   }
+  const reasoningEffort = r.str(effort);
+  const thinkingBudgetMax = positive("thinking_budget_max");
+  const thinkingLevel = r.str(f.get("thinking_level"));
+  // The route's own level is the route's choice, and goes out as written: only a client's is clamped.
+  for (const [key, level] of [["reasoning_effort", reasoningEffort], ["thinking_level", thinkingLevel]] as const) {
+    const budget = level === undefined ? undefined : levelBudget(level);
+    if (budget !== undefined && thinkingBudgetMax !== undefined && budget > thinkingBudgetMax) {
+      r.warn(f.get(key)!.path, `${key} "${level}" asks for a thinking budget of ${budget}, above this route's own thinking_budget_max of ${thinkingBudgetMax}, and goes out as written`, `lower ${key} to "${levelWithin(thinkingBudgetMax)}", or raise thinking_budget_max`);
+    }
+  }
   return {
-    reasoningEffort: r.str(effort),
-    thinkingBudgetMax: positive("thinking_budget_max"),
+    reasoningEffort,
+    thinkingBudgetMax,
     maxTokensMax: positive("max_tokens_max"),
     maxTokensDefault: positive("max_tokens_default"),
     anthropicBeta: beta.flatMap((b) => b.split(",")).map((b) => b.trim()).filter(Boolean),
     extraHeaders: headers,
-    thinkingLevel: r.str(f.get("thinking_level")),
+    thinkingLevel,
   };
 }

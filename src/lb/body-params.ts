@@ -5,6 +5,7 @@
 // params some APIs cannot take: config/routing.ts). Token counting and calls outside the table
 // get no body params (rewrite.ts).
 
+import { levelBudget, levelWithin } from "../catalog/effort-levels.ts";
 import type { RouteParams } from "../config/types.ts";
 import { asObject, isObject } from "../json/object.ts";
 import { isGeminiGeneration } from "./paths.ts";
@@ -16,13 +17,14 @@ type Path = readonly string[];
 interface CallFields {
   /** The answer's token cap, every spelling the API takes: each one present is clamped; `max_tokens_default` sets the first when none is. */
   readonly cap: readonly Path[];
-  /** The thinking budget in tokens: clamped, and kept below the cap. */
-  readonly budget?: Path;
+  /** The thinking budget in tokens, every spelling the API takes: each one present is clamped, and kept below the cap. */
+  readonly budget?: readonly Path[];
   /**
    * Where `reasoning_effort` goes, and the fields it supersedes (removed when present); a level
-   * there is a budget to CLIProxyAPI, so `thinking_budget_max` clamps it too.
+   * there, or at another spelling of it (`levels`), is a budget to CLIProxyAPI, so
+   * `thinking_budget_max` clamps it too.
    */
-  readonly effort?: { readonly path: Path; readonly replaces?: readonly Path[] };
+  readonly effort?: { readonly path: Path; readonly replaces?: readonly Path[]; readonly levels?: readonly Path[] };
 }
 
 /** The calls whose bodies route params touch. */
@@ -41,23 +43,25 @@ const THINKING_CONFIG = ["generationConfig", "thinkingConfig"] as const;
  * which replaces the client's budget, as CLIProxyAPI does when it applies a level.
  */
 const FIELDS: Readonly<Record<ParamCall, CallFields>> = {
-  messages: { cap: [["max_tokens"]], budget: ["thinking", "budget_tokens"] },
-  chat: { cap: [["max_tokens"], ["max_completion_tokens"]], budget: ["thinking", "budget_tokens"], effort: { path: ["reasoning_effort"] } },
+  messages: { cap: [["max_tokens"]], budget: [["thinking", "budget_tokens"]] },
+  chat: { cap: [["max_tokens"], ["max_completion_tokens"]], budget: [["thinking", "budget_tokens"]], effort: { path: ["reasoning_effort"] } },
   completions: { cap: [["max_tokens"]] },
   responses: { cap: [["max_output_tokens"]], effort: { path: ["reasoning", "effort"] } },
   gemini: {
     cap: [["generationConfig", "maxOutputTokens"]],
-    budget: [...THINKING_CONFIG, "thinkingBudget"],
+    // Google's Python SDK writes `thinking_budget` (snake case) inside `thinkingConfig`, and its API takes either.
+    budget: [[...THINKING_CONFIG, "thinkingBudget"], [...THINKING_CONFIG, "thinking_budget"]],
     effort: {
       path: [...THINKING_CONFIG, "thinkingLevel"],
       replaces: [[...THINKING_CONFIG, "thinkingBudget"], [...THINKING_CONFIG, "thinking_budget"], [...THINKING_CONFIG, "thinking_level"]],
+      levels: [[...THINKING_CONFIG, "thinkingLevel"], [...THINKING_CONFIG, "thinking_level"]],
     },
   },
 };
 
 /** The top-level fields the params may change, whatever the call, in the order added ones are written. */
 export const PARAM_FIELDS: ReadonlySet<string> = new Set(
-  Object.values(FIELDS).flatMap((f) => [...(f.effort ? [f.effort.path] : []), ...f.cap, ...(f.budget ? [f.budget] : [])].map((p) => p[0]!)),
+  Object.values(FIELDS).flatMap((f) => [...(f.effort ? [f.effort.path] : []), ...f.cap, ...(f.budget ?? [])].map((p) => p[0]!)),
 );
 
 /** Model calls by the end of their path, under any API root (`/backend-api/codex/responses`). */
@@ -104,30 +108,23 @@ export function applyBodyParams(body: Body, p: RouteParams, call: ParamCall): st
     if (clamped) applied.push("max_tokens_max");
   }
   const budgetParam = p.thinkingBudgetMax !== undefined ? "thinking_budget_max" : max !== undefined ? "max_tokens_max" : p.maxTokensDefault !== undefined ? "max_tokens_default" : undefined;
-  if (f.budget && budgetParam && clampBudget(body, f.budget, f.cap, p.thinkingBudgetMax) && !applied.includes(budgetParam)) applied.push(budgetParam);
+  if (budgetParam && some(f.budget, (at) => clampBudget(body, at, f.cap, p.thinkingBudgetMax)) && !applied.includes(budgetParam)) applied.push(budgetParam);
   // The client's level, as its budget is: a route's own reasoning_effort is the route's choice.
-  if (p.thinkingBudgetMax !== undefined && p.reasoningEffort === undefined && f.effort && clampLevel(body, f.effort.path, p.thinkingBudgetMax) && !applied.includes("thinking_budget_max")) {
+  const budgetMax = p.thinkingBudgetMax;
+  if (budgetMax !== undefined && p.reasoningEffort === undefined && f.effort && some(f.effort.levels ?? [f.effort.path], (at) => clampLevel(body, at, budgetMax)) && !applied.includes("thinking_budget_max")) {
     applied.push("thinking_budget_max");
   }
   return applied;
 }
 
-/**
- * CLIProxyAPI's budget for each effort level, lowest first (internal/thinking/convert.go
- * levelToBudgetMap): where a target thinks in budgets (Claude, Gemini 2.5) a level becomes this
- * budget, and a budget above 24576 becomes `xhigh` where it thinks in levels — the 400 that
- * `thinking_budget_max = 24576` keeps away, whichever way the client asked.
- */
-const LEVEL_BUDGETS: readonly (readonly [level: string, budget: number])[] = [
-  ["minimal", 512],
-  ["low", 1024],
-  ["medium", 8192],
-  ["high", 24576],
-  ["xhigh", 32768],
-  ["max", 128000],
-];
-
 // --- internal ---
+
+/** Whether `change` changed anything at any of `paths` (each one is tried). */
+function some(paths: readonly Path[] | undefined, change: (at: Path) => boolean): boolean {
+  let changed = false;
+  for (const at of paths ?? []) changed = change(at) || changed;
+  return changed;
+}
 
 /** Set the effort (and remove what it supersedes); whether the body changed. */
 function setEffort(body: Body, effort: NonNullable<CallFields["effort"]>, value: string): boolean {
@@ -158,10 +155,9 @@ function clampBudget(body: Body, at: Path, caps: readonly Path[], max: number | 
 function clampLevel(body: Body, at: Path, max: number): boolean {
   const level = valueAt(body, at);
   if (typeof level !== "string") return false;
-  const i = LEVEL_BUDGETS.findIndex(([name]) => name === level.toLowerCase());
-  if (i < 0 || LEVEL_BUDGETS[i]![1] <= max) return false;
-  let fit = LEVEL_BUDGETS[0]![0];
-  for (const [name, budget] of LEVEL_BUDGETS) if (budget <= max) fit = name;
+  const budget = levelBudget(level);
+  if (budget === undefined || budget <= max) return false;
+  const fit = levelWithin(max);
   return putAt(body, at, level === level.toUpperCase() ? fit.toUpperCase() : fit);
 }
 

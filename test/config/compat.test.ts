@@ -130,6 +130,17 @@ describe("reasoning_effort, which Anthropic's API has no field for", () => {
   test("with thinking_level beside it: no warning", () => {
     expect(load(file("", "", 'reasoning_effort = "high", thinking_level = "high"')).problems).toEqual([]);
   });
+
+  test("a level above the route's own thinking_budget_max: a warning naming the level that fits (only a client's level is clamped)", () => {
+    // The old format's own example: high is 24576, within 24576.
+    expect(load(file("", "", 'reasoning_effort = "high", thinking_level = "high", thinking_budget_max = 24576')).problems).toEqual([]);
+    const { config, problems } = load(file("", "", 'reasoning_effort = "xhigh", thinking_level = "HIGH", thinking_budget_max = 8192'));
+    expect(problems.map((p) => [p.severity, p.message, p.hint])).toEqual([
+      ["warning", 'reasoning_effort "xhigh" asks for a thinking budget of 32768, above this route\'s own thinking_budget_max of 8192, and goes out as written', 'lower reasoning_effort to "medium", or raise thinking_budget_max'],
+      ["warning", 'thinking_level "HIGH" asks for a thinking budget of 24576, above this route\'s own thinking_budget_max of 8192, and goes out as written', 'lower thinking_level to "medium", or raise thinking_budget_max'],
+    ]);
+    expect(config!.routes.get("m")!.targets[0]!.params).toMatchObject({ reasoningEffort: "xhigh", thinkingLevel: "HIGH", thinkingBudgetMax: 8192 });
+  });
 });
 
 describe("gw check on such a file", () => {

@@ -149,6 +149,16 @@ describe("body params per call", () => {
     expect(apply("gemini", { contents: [] }, { maxTokensDefault: 4096 }).body).toEqual({ contents: [], generationConfig: { maxOutputTokens: 4096 } });
   });
 
+  test("Gemini: thinkingConfig's snake-case thinking_budget (Google's Python SDK writes it) and thinking_level are clamped as the camel-case ones are", () => {
+    const budget = apply("gemini", { generationConfig: { maxOutputTokens: 8000, thinkingConfig: { thinking_budget: 31999 } } }, { thinkingBudgetMax: 24576 });
+    expect(budget).toEqual({ body: { generationConfig: { maxOutputTokens: 8000, thinkingConfig: { thinking_budget: 7999 } } }, applied: ["thinking_budget_max"] });
+    const level = apply("gemini", { generationConfig: { thinkingConfig: { thinking_level: "high" } } }, { thinkingBudgetMax: 8192 });
+    expect(level).toEqual({ body: { generationConfig: { thinkingConfig: { thinking_level: "medium" } } }, applied: ["thinking_budget_max"] });
+    // Both spellings sent: each is clamped, the param named once.
+    const both = apply("gemini", { generationConfig: { thinkingConfig: { thinkingBudget: 30000, thinking_budget: 30000 } } }, { thinkingBudgetMax: 1000 });
+    expect(both).toEqual({ body: { generationConfig: { thinkingConfig: { thinkingBudget: 1000, thinking_budget: 1000 } } }, applied: ["thinking_budget_max"] });
+  });
+
   test("Gemini: reasoning_effort is thinkingConfig.thinkingLevel, which replaces the client's budget; never a top-level reasoning_effort", () => {
     const r = apply("gemini", { contents: [], generationConfig: { maxOutputTokens: 100, thinkingConfig: { thinkingBudget: 8000, includeThoughts: true } } }, { reasoningEffort: "high", thinkingBudgetMax: 50 });
     expect(r.body).toEqual({ contents: [], generationConfig: { maxOutputTokens: 100, thinkingConfig: { thinkingLevel: "high", includeThoughts: true } } });
