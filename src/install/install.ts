@@ -14,6 +14,7 @@ import { SOURCE_RUN_FLAGS } from "../sys/source-run.ts";
 import { bashCompletion, fishCompletion, HEADER as COMPLETION_MARK, zshCompletion } from "./completions.ts";
 import { makeDirs, type Manifest, mergeManifest, missingDirs, readManifest, writeManifest } from "./manifest.ts";
 import { type Env, type InstallPaths, installPaths } from "./paths.ts";
+import { zshCldFunction } from "./zsh-function.ts";
 
 /** What is running: a compiled gw, or the source tree under bun (a development install). */
 type Self = { readonly kind: "binary"; readonly path: string } | { readonly kind: "source"; readonly bun: string; readonly main: string };
@@ -188,8 +189,13 @@ function shellHints(p: InstallPaths, env: Env): string[] {
     const first = dirs.slice(0, at === -1 ? 0 : at).find((d) => d && isExecutable(join(d, name)));
     if (first) hints.push(`${join(first, name)} comes first on PATH and hides the ${name} installed here: remove it, or put ${p.binDir} before ${first} in PATH`);
   }
-  if ((env.SHELL ?? "").endsWith("zsh")) {
+  if (env.SHELL?.endsWith("zsh")) {
     hints.push(`zsh: fpath=(${shellQuote(p.zshDir)} $fpath) before compinit in ~/.zshrc, if it is not there yet`);
+    const fn = zshCldFunction(env.SHELL, env);
+    if (fn !== undefined) {
+      const where = fn ? `${fn}, autoloaded` : "defined in your zsh startup files";
+      hints.push(`zsh runs its own cld function (${where}), not the cld installed here: remove ${fn ? "that file" : "it"}, then run unfunction cld in open shells`);
+    }
   }
   return hints;
 }

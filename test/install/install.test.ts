@@ -93,6 +93,28 @@ describe("gw install from the source tree", () => {
     expect(readFileSync(join(data(), "gw/installed.json"), "utf8")).toBe(manifest);
   });
 
+  test("the old setup's cld, a zsh function deploy_cld.sh put in fpath, runs before any cld on PATH: named with the fix", async () => {
+    const zsh = Bun.which("zsh")!;
+    const env = { PATH: `${box.bin}:${prefix}:/usr/bin:/bin`, XDG_DATA_DIRS: data(), SHELL: zsh };
+    const quiet = await run([...gw, "install", "--prefix", prefix], box, env);
+    expect(quiet.stdout).not.toContain("cld function");
+    const functions = join(box.home, ".zfunc");
+    mkdirSync(functions, { recursive: true });
+    writeFileSync(join(functions, "cld"), "echo the old launcher\n");
+    writeFileSync(join(box.home, ".zshrc"), 'echo "a banner of the user\'s"\nfpath=(~/.zfunc $fpath)\nautoload -Uz cld\n');
+    try {
+      const r = await run([...gw, "install", "--prefix", prefix], box, env);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`zsh runs its own cld function (${join(functions, "cld")}, autoloaded), not the cld installed here: remove that file, then run unfunction cld in open shells`);
+      // Defined in the startup file itself: no file to name.
+      writeFileSync(join(box.home, ".zshrc"), "cld() { echo old; }\n");
+      expect((await run([...gw, "install", "--prefix", prefix], box, env)).stdout).toContain("zsh runs its own cld function (defined in your zsh startup files), not the cld installed here: remove it");
+    } finally {
+      rmSync(join(box.home, ".zshrc"));
+      rmSync(functions, { recursive: true });
+    }
+  });
+
   test("an older gw or cld earlier on PATH, which would still be the one that runs, is named with the fix", async () => {
     const old = join(box.home, "old-bin");
     mkdirSync(old, { recursive: true });
