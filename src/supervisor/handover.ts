@@ -89,7 +89,6 @@ export async function predecessorGone(p: Predecessor, timeoutMs: number): Promis
   }
 }
 
-/** What a gw binary says it is (`--version --json`), or why it is not one. */
 /** This gw's version when `version` (a successor's) is older: a rollback. Undefined otherwise, or when either is not a version. */
 export function olderThanThis(version: string, mine: string = pkg.version): string | undefined {
   try {
@@ -99,6 +98,7 @@ export function olderThanThis(version: string, mine: string = pkg.version): stri
   }
 }
 
+/** What a gw binary says it is (`--version --json`), or why it is not one. */
 export async function probeBinary(argv: readonly string[]): Promise<{ version: string; commit: string } | { error: string }> {
   try {
     const proc = Bun.spawn([...argv, "--version", "--json"], { stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: VERSION_PROBE_MS });
