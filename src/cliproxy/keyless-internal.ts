@@ -14,6 +14,3 @@ export function keylessInternalWarning(version: string | null | undefined): stri
   if (!v || Bun.semver.order(v, LAST_KEYLESS) > 0) return undefined;
   return `CLIProxyAPI ${v} answers /v1internal:* on this machine without a key: a web page you open can use its Gemini logins — update it (v7.2.20 or later): gw cliproxy install`;
 }
-
-/** The version a CLIProxyAPI prints as its first line ("CLIProxyAPI Version: X, Commit: …"). */
-export const VERSION_LINE = /CLIProxyAPI Version: ([^,\s]+)/;

@@ -2,8 +2,9 @@
 // as its very first line, before reading flags, so `-h` shows it and exits at once.
 import { dirname } from "node:path";
 import { outputUntilExit } from "../sys/exit-output.ts";
-import { VERSION_LINE } from "./keyless-internal.ts";
 
+/** The version a CLIProxyAPI prints as its first line ("CLIProxyAPI Version: X, Commit: …"): its -h says it, and so does an instance's log. */
+export const VERSION_LINE = /CLIProxyAPI Version: ([^,\s]+)/;
 const ASK_TIMEOUT_MS = 5_000;
 
 export async function binaryVersion(path: string): Promise<string | null> {

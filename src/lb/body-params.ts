@@ -31,6 +31,9 @@ interface CallFields {
 export type ParamCall = "messages" | "chat" | "completions" | "responses" | "gemini";
 
 const THINKING_CONFIG = ["generationConfig", "thinkingConfig"] as const;
+/** Gemini's budget and level, each as camel case and as the snake case Google's Python SDK writes (its API takes either). */
+const GEMINI_BUDGETS: readonly Path[] = [[...THINKING_CONFIG, "thinkingBudget"], [...THINKING_CONFIG, "thinking_budget"]];
+const [GEMINI_LEVEL, GEMINI_SNAKE_LEVEL] = [[...THINKING_CONFIG, "thinkingLevel"], [...THINKING_CONFIG, "thinking_level"]] as const;
 
 /**
  * Where each call carries what the params touch (what CLIProxyAPI reads of it: internal/thinking).
@@ -49,13 +52,8 @@ const FIELDS: Readonly<Record<ParamCall, CallFields>> = {
   responses: { cap: [["max_output_tokens"]], effort: { path: ["reasoning", "effort"] } },
   gemini: {
     cap: [["generationConfig", "maxOutputTokens"]],
-    // Google's Python SDK writes `thinking_budget` (snake case) inside `thinkingConfig`, and its API takes either.
-    budget: [[...THINKING_CONFIG, "thinkingBudget"], [...THINKING_CONFIG, "thinking_budget"]],
-    effort: {
-      path: [...THINKING_CONFIG, "thinkingLevel"],
-      replaces: [[...THINKING_CONFIG, "thinkingBudget"], [...THINKING_CONFIG, "thinking_budget"], [...THINKING_CONFIG, "thinking_level"]],
-      levels: [[...THINKING_CONFIG, "thinkingLevel"], [...THINKING_CONFIG, "thinking_level"]],
-    },
+    budget: GEMINI_BUDGETS,
+    effort: { path: GEMINI_LEVEL, replaces: [...GEMINI_BUDGETS, GEMINI_SNAKE_LEVEL], levels: [GEMINI_LEVEL, GEMINI_SNAKE_LEVEL] },
   },
 };
 

@@ -7,7 +7,7 @@ import { openNoFollow, refuseLink } from "../fs/private.ts";
 import { oneLine } from "../cli/one-line.ts";
 import { maskText } from "../observe/mask.ts";
 import { TAIL_END } from "./tail-mark.ts";
-import { VERSION_LINE } from "../cliproxy/keyless-internal.ts";
+import { VERSION_LINE } from "../cliproxy/version.ts";
 
 interface LogSource {
   readonly name: string;

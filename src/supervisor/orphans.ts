@@ -193,7 +193,10 @@ export async function stopRecorded(paths: GwPaths, recs: readonly ProcRecord[], 
       // (.gw/instances.json committed or crafted), naming a group of the user's whose leader
       // exited — a double-forked daemon, the pager a pipeline left. gw starts every instance in
       // instances/NAME, and what it starts works there.
-      if (!leader && !members.every((pid) => worksIn(pid, paths.dir, rec.name))) return;
+      if (!leader) {
+        const home = instanceHome(paths.dir, rec.name);
+        if (home === undefined || !members.every((pid) => worksIn(pid, home))) return;
+      }
       signalGroup(rec.pid, "SIGTERM");
       const deadline = performance.now() + killWaitMs;
       while ((await groupMembers(rec.pid)).length > 0 && performance.now() < deadline) await Bun.sleep(100);
@@ -205,13 +208,17 @@ export async function stopRecorded(paths: GwPaths, recs: readonly ProcRecord[], 
 }
 
 /**
- * Whether process `pid` works in instance `name`'s directory of the folder `dir`, reached without
- * a link: a folder's `instances -> ~` would make the user's own processes look like its instances.
+ * Instance `name`'s directory in the folder `dir`, when it is reached without a link: a folder's
+ * `instances -> ~` would make the user's own processes look like its instances.
  */
-function worksIn(pid: number, dir: string, name: string): boolean {
-  if (nameProblem(INSTANCE_NAME, name) !== undefined) return false; // `..` would lead out of instances/
+function instanceHome(dir: string, name: string): string | undefined {
+  if (nameProblem(INSTANCE_NAME, name) !== undefined) return undefined; // `..` would lead out of instances/
   const home = join(realOf(dir), "instances", name);
-  if (realOf(instanceCwd(dir, name)) !== home) return false;
+  return realOf(instanceCwd(dir, name)) === home ? home : undefined;
+}
+
+/** Whether process `pid` works in the directory `home`. */
+function worksIn(pid: number, home: string): boolean {
   try {
     return readlinkSync(`/proc/${pid}/cwd`) === home;
   } catch {

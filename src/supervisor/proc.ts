@@ -161,8 +161,11 @@ export async function pidListeningOn(port: number): Promise<number | null> {
 export async function groupListensOn(pgid: number, port: number): Promise<boolean> {
   const inodes = await listeningInodes(port);
   if (inodes.size === 0) return false;
-  for (const pid of [pgid, ...(await groupMembers(pgid)).filter((p) => p !== pgid)]) {
-    if ((await socketFds(pid, inodes)).size > 0) return true;
+  // The leader first: it is the listener unless a wrapper started it, and asking it spares the
+  // scan of every process that finding the group's other members takes.
+  if ((await socketFds(pgid, inodes)).size > 0) return true;
+  for (const pid of await groupMembers(pgid)) {
+    if (pid !== pgid && (await socketFds(pid, inodes)).size > 0) return true;
   }
   return false;
 }
